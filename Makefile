@@ -1,0 +1,37 @@
+# One venv for everything; `make lab` and `make test` are the README's two commands.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-test lab test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+setup-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+lab: setup
+	$(BIN)/lab
+
+lint: setup-test
+	$(BIN)/ruff check lab tests bench
+	$(BIN)/ruff format --check lab tests bench
+
+typecheck: setup-test
+	$(BIN)/mypy
+
+unit: setup-test
+	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+test: lint typecheck unit
+
+bench: setup-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

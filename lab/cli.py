@@ -1,0 +1,82 @@
+"""`lab`: the headless front end. Thin: parse arguments, call a service, print, exit.
+
+Subcommands live in `lab.commands.<name>` and are discovered, so adding one needs no edit here.
+With no subcommand, `lab` opens the Textual app (or `--plain` text mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from lab import __version__
+from lab.errors import LabError
+
+EPILOG = """\
+Start here:  lab            open the lab (the Textual app) on the embedded sandbox
+             lab init DIR   create a practice repository
+             lab check      grade your repository
+Set LAB_DEBUG=1 to see tracebacks of internal errors."""
+
+
+def _command_modules() -> list[str]:
+    import lab.commands as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lab",
+        description="fluxlab: learn and check Flux image automation (Task 09b).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fluxlab {__version__}")
+    parser.add_argument("--plain", action="store_true", help="text mode instead of the Textual app")
+    parser.add_argument("--workspace", "-w", metavar="W", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _command_modules():
+        module = importlib.import_module(f"lab.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from lab.tui import launch
+
+    return launch(plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _run_app(args)
+        result: int = args.func(args)
+        return result
+    except LabError as err:
+        print(f"lab: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # the last line of defence: never a traceback for a learner
+        if os.environ.get("LAB_DEBUG"):
+            raise
+        print(
+            f"lab: internal error: {type(err).__name__}: {err} - hint: rerun with LAB_DEBUG=1 and report it",
+            file=sys.stderr,
+        )
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Values that flow between policies, setters and the commit message.
+
+These mirror Flux's own types: `ImageRef` is an ImagePolicy's `status.latestRef`; `ObjectId` and
+`Change` are image-automation-controller's `update.ObjectIdentifier` and `update.Change`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An ImagePolicy result: `name` is ImageRepository `spec.image` exactly as written."""
+
+    name: str
+    tag: str
+    digest: str = ""
+
+    def full(self) -> str:
+        """What a full `ns:name` marker writes: `name:tag`, plus `@digest` when reflected."""
+        ref = f"{self.name}:{self.tag}"
+        return f"{ref}@{self.digest}" if self.digest else ref
+
+
+@dataclass(frozen=True, order=True)
+class ObjectId:
+    """A Kubernetes object in a changed file (empty strings for non-Kubernetes YAML)."""
+
+    api_version: str = ""
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value a setter changed. `file` is relative to `update.path`, as in Flux's result."""
+
+    file: str
+    object: ObjectId
+    setter: str
+    old: str
+    new: str
+    line: int = 0

@@ -1,0 +1,61 @@
+"""Errors a learner can act on.
+
+Every failure that reaches a front end is a `LabError`: one line naming the file/field/object and,
+where there is one, a hint. Front ends print `str(err)`; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """A problem with the learner's input or environment, phrased for the learner."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.file = file
+        self.line = line
+        self.field = field
+
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.field and self.field not in self.message:
+            text += f" (field {self.field})"
+        if self.hint:
+            text += f" - hint: {self.hint}"
+        return text
+
+
+class UsageError(LabError):
+    """Wrong command-line usage (exit code 2, like argparse)."""
+
+    exit_code = 2
+
+
+class GitError(LabError):
+    """A git operation failed or was refused to protect the learner's work."""
+
+
+class RegistryError(LabError):
+    """A container registry could not be read (network, auth, rate limit, missing repository)."""
+
+
+class ClusterError(LabError):
+    """The Kubernetes API could not be reached or refused a request."""

@@ -1,0 +1,1 @@
+"""The embedded world: practice repo, local registry, loopback Kubernetes API, simulated controllers."""

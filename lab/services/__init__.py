@@ -1,0 +1,1 @@
+"""The one API both front ends (CLI and TUI) call. Each module is one use case."""

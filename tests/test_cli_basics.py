@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import subprocess
+
+from lab.cli import build_parser, main
+
+
+def test_help_lists_start_here(capsys: object) -> None:
+    parser = build_parser()
+    assert "Start here" in parser.format_help()
+
+
+def test_unknown_command_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    proc = subprocess.run([*lab_cmd, "no-such-command"], capture_output=True, text=True, env=lab_env)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_version() -> None:
+    try:
+        main(["--version"])
+    except SystemExit as exit_:
+        assert exit_.code == 0
