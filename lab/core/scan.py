@@ -1,0 +1,74 @@
+"""What an ImageRepository scan stores: exclusions, stored order, revision, latestTags.
+
+Mirrors image-reflector-controller `filterOutTags`, `sortTagsAndGetLatestTags` and the Badger
+database's revision (Adler-32 of the JSON-encoded tag list).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+
+from lab.core.policy.regex import RegexSyntaxError, compile_go
+from lab.errors import LabError
+
+DEFAULT_EXCLUSION: tuple[str, ...] = ("^.*\\.sig$",)
+LATEST_TAGS_COUNT = 10
+
+
+class ScanError(LabError):
+    """A scan that Flux would fail (Ready=False `ReadOperationFailed`, `scan failed: ...`)."""
+
+
+def store_tags(tags: Iterable[str], exclusion_list: Sequence[str] = DEFAULT_EXCLUSION) -> list[str]:
+    """The tags Flux stores: minus any matching an exclusion regexp, in descending byte order."""
+    compiled = []
+    for pattern in exclusion_list:
+        try:
+            compiled.append(compile_go(pattern))
+        except RegexSyntaxError as err:
+            raise ScanError(
+                f"failed to compile regex {pattern}: {err}",
+                field="spec.exclusionList",
+                hint="exclusionList entries are Go (RE2) regular expressions",
+            ) from err
+    kept = [tag for tag in tags if not any(rx.search(tag) for rx in compiled)]
+    # Code point order of str equals the byte order of its UTF-8 encoding, which Go compares.
+    kept.sort(reverse=True)
+    return kept
+
+
+def _go_json_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in _GO_SHORT_ESCAPES:
+            out.append(_GO_SHORT_ESCAPES[ch])
+        elif code < 0x20 or ch in "<>&\u2028\u2029":
+            # Go's encoder HTML-escapes <, > and & and escapes the JS line separators.
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+_GO_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def go_json_tags(stored: Sequence[str]) -> bytes:
+    """`json.Marshal([]string)` exactly as Go writes it (compact, HTML-safe)."""
+    body = ",".join(_go_json_string(tag) for tag in stored)
+    return f"[{body}]".encode("utf-8", "surrogatepass")
+
+
+def scan_revision(stored: Sequence[str]) -> str:
+    """`status.lastScanResult.revision` for the default (Badger) storage."""
+    return str(zlib.adler32(go_json_tags(stored)))
+
+
+def latest_tags(stored: Sequence[str]) -> list[str]:
+    """`status.lastScanResult.latestTags`: the first ten in stored order, not the newest."""
+    return list(stored[:LATEST_TAGS_COUNT])
