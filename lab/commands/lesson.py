@@ -1,0 +1,34 @@
+"""`lab lesson`: the task text, hints one at a time, and the pitfalls table, as plain text."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("lesson", help="print the lesson, a hint (--hint N) or the pitfalls")
+    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--hint", type=int, metavar="N", help="show hint N (1-5)")
+    group.add_argument("--pitfalls", action="store_true", help="show the common pitfalls")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.services.tasks import load_task
+
+    task = load_task(args.task)
+    if args.hint is not None:
+        if not 1 <= args.hint <= len(task.hints):
+            raise UsageError(f"--hint {args.hint}: there are hints 1 to {len(task.hints)}")
+        hint = task.hints[args.hint - 1]
+        print(f"Hint {args.hint} - {hint.title}\n\n{hint.body}")
+        return 0
+    if args.pitfalls:
+        for pit in task.pitfalls:
+            print(f"- {pit.issue}: {pit.cause}. Fix: {pit.resolution} (check {pit.check})")
+        return 0
+    print(task.lesson, end="")
+    return 0

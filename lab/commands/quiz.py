@@ -1,0 +1,75 @@
+"""`lab quiz`: the three-CRD quiz as plain prompts, for terminals where a TUI is unwelcome."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lab.commands._common import add_workspace_arg, resolve_workspace
+from lab.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("quiz", help="answer the short quiz on the three CRDs (recorded for lab check)")
+    add_workspace_arg(parser)
+    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--answers",
+        metavar="N,N,...",
+        help="answer non-interactively: choice numbers (1-based) in question order",
+    )
+    parser.set_defaults(func=run)
+
+
+def _parse_answers(text: str, count: int) -> list[int | None]:
+    try:
+        picks = [int(part) - 1 for part in text.split(",") if part.strip()]
+    except ValueError as err:
+        raise UsageError(f"--answers {text!r}: use choice numbers like 2,3,1", hint="see `lab quiz`") from err
+    if len(picks) != count:
+        raise UsageError(f"--answers gives {len(picks)} answers for {count} questions")
+    return list(picks)
+
+
+def _ask(prompt: str, n_choices: int) -> int | None:
+    while True:
+        print(f"answer [1-{n_choices}]: ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        line = line.strip()
+        if line.isdigit() and 1 <= int(line) <= n_choices:
+            return int(line) - 1
+        print(f"  type a number from 1 to {n_choices}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.core.quiz import grade
+    from lab.services.tasks import load_task, record_quiz
+
+    workspace = resolve_workspace(args.workspace)
+    task = load_task(args.task)
+    questions = task.quiz.questions
+    scripted = _parse_answers(args.answers, len(questions)) if args.answers else None
+    answers: list[int | None] = []
+    for number, question in enumerate(questions, start=1):
+        if scripted is None:
+            print(f"\n{number}. {question.prompt}")
+            for index, choice in enumerate(question.choices, start=1):
+                print(f"   {index}) {choice}")
+            answer = _ask(question.prompt, len(question.choices))
+        else:
+            answer = scripted[number - 1]
+        answers.append(answer)
+        if scripted is None and answer is not None:
+            right = answer == question.answer
+            print(("  ✔ right. " if right else "  ✗ not quite. ") + question.explain)
+    result = grade(task.id, task.quiz, answers)
+    path = record_quiz(workspace, result)
+    verdict = "passed" if result.passed else f"not passed (need {task.quiz.pass_mark})"
+    print(f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {path.relative_to(workspace)}")
+    if task.quiz.open_prompts and scripted is None:
+        print("\nThink about (no grade, discuss them with your group):")
+        for prompt in task.quiz.open_prompts:
+            print(f"  - {prompt}")
+    return 0 if result.passed else 1

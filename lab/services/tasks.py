@@ -1,0 +1,123 @@
+"""Course tasks as data: tasks/<id>/task.toml plus the files it names."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import lab
+from lab.core.quiz import Quiz, QuizResult, quiz_from_data
+from lab.errors import LabError
+
+QUIZ_RECORD = Path(".fluxlab") / "quiz.json"
+
+
+def tasks_root() -> Path:
+    """Where task folders live: the repository's tasks/ next to the lab package."""
+    return Path(lab.__file__).resolve().parent.parent / "tasks"
+
+
+@dataclass(frozen=True)
+class Hint:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    issue: str
+    cause: str
+    resolution: str
+    check: str
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    folder: Path
+    progress_row: str
+    progress_task: str
+    progress_note: str
+    next_task: str
+    next_title: str
+    lesson: str
+    hints: tuple[Hint, ...]
+    pitfalls: tuple[Pitfall, ...]
+    quiz: Quiz
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / "starter"
+
+
+def _toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as err:
+        raise LabError(f"{path}: missing task file", hint="reinstall fluxlab or restore tasks/") from err
+    except tomllib.TOMLDecodeError as err:
+        raise LabError(f"{path}: invalid TOML: {err}") from err
+
+
+def _tables(data: dict[str, object], key: str) -> list[dict[str, object]]:
+    raw = data.get(key, [])
+    return [t for t in raw if isinstance(t, dict)] if isinstance(raw, list) else []
+
+
+def list_tasks() -> list[str]:
+    root = tasks_root()
+    return sorted(p.name for p in root.iterdir() if (p / "task.toml").is_file()) if root.is_dir() else []
+
+
+def load_task(task_id: str = "09b") -> Task:
+    folder = tasks_root() / task_id
+    meta = _toml(folder / "task.toml")
+    hints = _tables(_toml(folder / str(meta.get("hints", "hints.toml"))), "hint")
+    pitfalls = _tables(_toml(folder / str(meta.get("pitfalls", "pitfalls.toml"))), "pitfall")
+    try:
+        quiz = quiz_from_data(_toml(folder / str(meta.get("quiz", "quiz.toml"))))
+    except (KeyError, ValueError, TypeError) as err:
+        raise LabError(f"{folder / 'quiz.toml'}: {err}") from err
+    lesson = (folder / str(meta.get("lesson", "lesson.md"))).read_text(encoding="utf-8")
+    return Task(
+        id=str(meta["id"]),
+        title=str(meta["title"]),
+        folder=folder,
+        progress_row=str(meta["progress_row"]),
+        progress_task=str(meta["progress_task"]),
+        progress_note=str(meta["progress_note"]),
+        next_task=str(meta.get("next_task", "")),
+        next_title=str(meta.get("next_title", "")),
+        lesson=lesson,
+        hints=tuple(Hint(str(h["title"]), str(h["body"]).strip()) for h in hints),
+        pitfalls=tuple(
+            Pitfall(str(p["issue"]), str(p["cause"]), str(p["resolution"]), str(p["check"])) for p in pitfalls
+        ),
+        quiz=quiz,
+    )
+
+
+def record_quiz(workspace: Path, result: QuizResult) -> Path:
+    """Write the quiz result where `lab check` (quiz.passed) and headless graders read it."""
+    path = workspace / QUIZ_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_quiz_record(workspace: Path) -> dict[str, object] | None:
+    path = workspace / QUIZ_RECORD
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise LabError(f"{path}: unreadable quiz record: {err}", hint="run `lab quiz` again") from err
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.core.quiz import Question, Quiz, grade, quiz_from_data
+from lab.services.tasks import list_tasks, load_task
+
+
+def test_task_09b_loads_with_five_hints_and_pitfall_checks() -> None:
+    task = load_task("09b")
+    assert "09b" in list_tasks()
+    assert len(task.hints) == 5
+    assert task.hints[0].title.startswith("Check the controllers")
+    assert {p.check for p in task.pitfalls} >= {"cluster.controllers", "registry.tags", "marker.valid"}
+    assert task.progress_task == "09-fluxcd-image-automation"
+    assert (task.starter / "apps/base/nginx/deployment.yaml").is_file()
+
+
+def test_grade_counts_wrong_answers() -> None:
+    quiz = Quiz((Question("a", ("x", "y"), 1), Question("b", ("x", "y"), 0)), pass_mark=2)
+    assert grade("t", quiz, [1, 0]).passed
+    result = grade("t", quiz, [1, 1])
+    assert (result.score, result.passed, result.wrong) == (1, False, (1,))
+    assert grade("t", quiz, []).score == 0
+
+
+def test_quiz_data_rejects_answer_out_of_range() -> None:
+    with pytest.raises(ValueError, match="question 1"):
+        quiz_from_data({"question": [{"prompt": "p", "choices": ["a"], "answer": 3}]})
+
+
+def _right_answers() -> str:
+    return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
+
+
+def test_quiz_cli_records_result(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    (tmp_path / ".git").mkdir()
+    proc = subprocess.run(
+        [*lab_cmd, "quiz", "--workspace", str(tmp_path), "--answers", _right_answers()],
+        capture_output=True,
+        text=True,
+        env=lab_env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
+    assert record["passed"] is True and record["task"] == "09b"
+
+
+def test_quiz_cli_interactive_wrong_answers_fail(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    n = len(load_task("09b").quiz.questions)
+    proc = subprocess.run(
+        [*lab_cmd, "quiz", "--workspace", str(tmp_path)],
+        input="9\n" + "4\n" * n,
+        capture_output=True,
+        text=True,
+        env=lab_env,
+    )
+    assert proc.returncode == 1
+    assert "type a number" in proc.stdout
+    assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is False
+
+
+def test_quiz_cli_bad_answers_is_usage_error(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    proc = subprocess.run(
+        [*lab_cmd, "quiz", "-w", str(tmp_path), "--answers", "1,x"],
+        capture_output=True,
+        text=True,
+        env=lab_env,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_lesson_hint_and_pitfalls(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    hint = subprocess.run([*lab_cmd, "lesson", "--hint", "4"], capture_output=True, text=True, env=lab_env)
+    assert hint.returncode == 0 and "$imagepolicy" in hint.stdout
+    bad = subprocess.run([*lab_cmd, "lesson", "--hint", "9"], capture_output=True, text=True, env=lab_env)
+    assert bad.returncode == 2 and "hints 1 to 5" in bad.stderr
+    lesson = subprocess.run([*lab_cmd, "lesson"], capture_output=True, text=True, env=lab_env)
+    assert "v1beta2" in lesson.stdout
