@@ -1,0 +1,113 @@
+"""Image names as image-reflector-controller (go-containerregistry `pkg/name`) puts them on the wire.
+
+`nginx` is Docker Hub's `index.docker.io/library/nginx`; `docker.io/x` becomes `index.docker.io/x`; the
+first path segment is a registry only when it contains `.` or `:` or is `localhost`. Docker's own CLI
+prefers `docker.io` and talks to `registry-1.docker.io`; Flux keeps `index.docker.io`, and so do we.
+
+Validation and the canonical name come from `lab.core.imagename` (the ImageURLInvalid checks `lab check`
+uses), so the lab never scans another repository than it grades. This module adds what only the wire
+needs: the scheme, mirrors, Docker Hub's host aliases.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lab.core.imagename import ImageNameError
+from lab.core.imagename import parse_image as core_parse_image
+
+DOCKER_HUB = "index.docker.io"
+DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io"})
+# Docker Hub's v2 endpoint as the Docker daemon uses it; Flux does not add `library/` for it.
+DOCKER_HUB_DAEMON_HOST = "registry-1.docker.io"
+
+_HOST_RE = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$"
+)
+TAG_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ImageName:
+    """One repository: `host` and `repository` as Flux names them, `wire_host` where requests go."""
+
+    original: str
+    host: str
+    repository: str
+    wire_host: str
+    scheme: str
+
+    @property
+    def canonical(self) -> str:
+        """Flux's `status.canonicalImageName`."""
+        return f"{self.host}/{self.repository}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.wire_host}"
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.wire_host in (DOCKER_HUB, DOCKER_HUB_DAEMON_HOST)
+
+    @property
+    def mirrored(self) -> bool:
+        return self.wire_host != self.host
+
+
+def is_insecure_host(host: str) -> bool:
+    """Hosts ggcr talks plain HTTP to: loopback, `*.local`, RFC 1918 addresses."""
+    bare = host
+    if bare.startswith("["):
+        bare = bare[1 : bare.find("]")]
+    elif bare.count(":") == 1:
+        bare = bare.split(":", 1)[0]
+    if bare == "localhost" or bare.endswith(".localhost") or bare.endswith(".local"):
+        return True
+    try:
+        addr = ipaddress.ip_address(bare)
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private
+
+
+def parse_mirror_spec(spec: str) -> dict[str, str]:
+    """`docker.io=127.0.0.1:5000,ghcr.io=127.0.0.1:5001` -> {host: mirror host}."""
+    result: dict[str, str] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        source, sep, target = item.partition("=")
+        source, target = source.strip(), target.strip().removeprefix("http://").rstrip("/")
+        if not sep or not source or not target or not _HOST_RE.match(target):
+            raise ValueError(f"mirror entry {item!r} is not HOST=MIRROR_HOST[:PORT]")
+        result[DOCKER_HUB if source in DOCKER_HUB_ALIASES else source] = target
+    return result
+
+
+def parse_image(image: str, *, mirrors: Mapping[str, str] | None = None, insecure: bool = False) -> ImageName:
+    """Normalise `image` (no tag) the way Flux does and decide where its requests go."""
+    parsed = core_parse_image(image.strip())
+    host, repository = parsed.registry, parsed.repository
+    wire_host = host
+    for source, target in (mirrors or {}).items():
+        key = DOCKER_HUB if source in DOCKER_HUB_ALIASES else source
+        if key == host:
+            wire_host = target
+            break
+    scheme = "http" if insecure or is_insecure_host(wire_host) else "https"
+    return ImageName(image, host, repository, wire_host, scheme)
+
+
+__all__ = [
+    "DOCKER_HUB",
+    "ImageName",
+    "ImageNameError",
+    "is_insecure_host",
+    "parse_image",
+    "parse_mirror_spec",
+]
