@@ -1,0 +1,62 @@
+"""`lab tags IMAGE`: list a repository's tags as image-reflector-controller stores them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lab.commands._common import print_json
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "tags",
+        help="list an image's tags like an ImageRepository scan",
+        description=(
+            "Scan IMAGE (spec.image of an ImageRepository, e.g. nginx, ghcr.io/org/app, "
+            "localhost:5000/app) and print the tags Flux would store, newest-looking first "
+            "(descending byte order, default exclusionList applied). The scan summary goes to stderr. "
+            "LAB_REGISTRY_MIRROR=docker.io=HOST:PORT sends Docker Hub names to another registry."
+        ),
+    )
+    parser.add_argument("image", metavar="IMAGE", help="repository without tag, as in spec.image")
+    parser.add_argument(
+        "--registry-config",
+        metavar="FILE",
+        help="Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker/config.json)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the scan as JSON")
+    parser.add_argument("--all", action="store_true", help="apply no exclusionList (show .sig tags too)")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="REGEX",
+        help="an exclusionList entry (repeatable; replaces the default ^.*\\.sig$, as in Flux)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.services import tags as svc
+
+    config = Path(args.registry_config).expanduser() if args.registry_config else None
+    exclusions: list[str] | None
+    if args.all:
+        exclusions = None
+    elif args.exclude:
+        exclusions = list(args.exclude)
+    else:
+        exclusions = list(svc.DEFAULT_EXCLUSION)
+    result = svc.scan_image(args.image, registry_config=config, exclusion_list=exclusions)
+    if args.json:
+        print_json(svc.scan_json(args.image, result))
+    else:
+        out = sys.stdout
+        for tag in result.tags:
+            out.write(tag + "\n")
+        out.flush()
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{result.canonical_name}: {result.message}", file=sys.stderr)
+    return 0
