@@ -1,0 +1,872 @@
+"""Git access for repositories we do not trust: the learner's workspace and students' repositories.
+
+Everything a repository carries can be hostile: hooks, `.git/config` entries that name programs
+(`core.fsmonitor`, `core.sshCommand`, credential helpers, filter drivers, `remote.*.uploadpack`),
+`.gitattributes` pointing at those filters, symlinks in trees, refspecs that clobber branches. So:
+
+- every command runs with `-c core.hooksPath=/dev/null` (no hook ever runs, global ones included),
+  `core.fsmonitor=false`, signing and auto-gc off, submodules never recursed, `protocol.ext.allow=never`,
+  `protocol.git.allow=never` (git:// also runs `core.gitProxy`), and `protocol.file.allow=never` unless
+  the operation targets a local path the caller chose (the practice repo's bare origin);
+- config keys that run programs and come from the repository's own config (scope local/worktree) are
+  overridden on the command line with the user's global value or a harmless one (`_neutralise`);
+  the user's environment and global config stay trusted (their ssh agent, their credential helper);
+  `remote.*.uploadpack`/`receivepack` are first-wins, so `--upload-pack`/`--receive-pack` pin them;
+- the environment is rebuilt: GIT_CONFIG_NOSYSTEM=1, GIT_TERMINAL_PROMPT=0, no askpass, no pager,
+  literal pathspecs, and GIT_DIR/GIT_WORK_TREE set explicitly, so neither an inherited GIT_DIR (lab run
+  from a hook) nor a repo's `core.worktree` can redirect us;
+- trees are read from the object database (`ls-tree` + `cat-file --batch`), never through the working
+  tree, so a symlink is reported as a link and never followed;
+- diffs use `--no-ext-diff --no-textconv`; logs use `--no-mailmap --no-show-signature`.
+
+Commands do not go through GitPython's `Git.execute`: it always starts from `os.environ` and cannot
+*unset* inherited variables (GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY... set when lab runs inside a hook), so
+the runner here is a small subprocess wrapper with an explicit environment and argv (no shell).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lab.errors import GitError
+
+DEFAULT_TIMEOUT = 60.0
+NETWORK_TIMEOUT = 120.0
+MAX_BLOB_BYTES = 8 * 1024 * 1024
+FALLBACK_IDENTITY = ("fluxlab", "fluxlab@localhost")
+
+# Applied to every command. Command-line `-c` beats every config file.
+_ALWAYS: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.untrackedCache", "false"),
+    ("commit.gpgSign", "false"),
+    ("tag.gpgSign", "false"),
+    ("push.gpgSign", "false"),
+    ("log.showSignature", "false"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+    ("submodule.recurse", "false"),
+    ("fetch.recurseSubmodules", "false"),
+    ("push.recurseSubmodules", "no"),
+    ("protocol.ext.allow", "never"),
+    ("protocol.git.allow", "never"),
+    ("color.ui", "never"),
+    ("core.quotePath", "false"),
+    ("advice.detachedHead", "false"),
+    ("init.templateDir", ""),
+)
+
+# Single-valued keys that name a program; a repo-local value is replaced by the global one or this.
+_PROGRAM_KEYS: dict[str, str] = {
+    "core.sshcommand": "ssh",
+    "core.pager": "cat",
+    "core.editor": ":",
+    "sequence.editor": ":",
+    "core.askpass": "",
+    "core.alternaterefscommand": "",
+    "gpg.program": "gpg",
+    "gpg.openpgp.program": "gpg",
+    "gpg.x509.program": "gpgsm",
+    "gpg.ssh.program": "ssh-keygen",
+    "gpg.ssh.defaultkeycommand": "",
+    "diff.external": "",
+}
+_DRIVER_KEY = re.compile(
+    r"^(?:filter\.(?P<filter>.+)\.(?:clean|smudge|process)"
+    r"|diff\..+\.(?:command|textconv)"
+    r"|merge\..+\.driver"
+    r"|credential\.(?:.+\.)?helper)$"
+)
+# Variables that would point git at another repository, index or object store.
+_LOCATION_VARS = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+        "GIT_QUARANTINE_PATH",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_GRAFT_FILE",
+        "GIT_SHALLOW_FILE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_DIFF_OPTS",
+        "GIT_EDITOR",
+        "GIT_SEQUENCE_EDITOR",
+        "GIT_PAGER",
+        "GIT_TRACE",
+        "GIT_TRACE2",
+        "GIT_TRACE2_EVENT",
+        "GIT_TRACE2_PERF",
+        "GIT_TRACE_PACKET",
+        "GIT_TRACE_PERFORMANCE",
+        "GIT_TRACE_SETUP",
+        "GIT_TRACE_CURL",
+        "GIT_FLUSH",
+        "GIT_REFLOG_ACTION",
+    }
+)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_BAD_REF = re.compile(r"(^[-/.])|(\.\.)|(//)|(@\{)|([\x00-\x20~^:?*\[\\\x7f])|([/.]$)|(\.lock$)|(/\.)")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    short: str
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    date: str
+    """Author date, ISO 8601 with offset."""
+    subject: str
+    message: str
+    """The full message, verbatim (Flux commits its rendered template unchanged)."""
+    parents: tuple[str, ...] = ()
+
+    @property
+    def author(self) -> str:
+        return f"{self.author_name} <{self.author_email}>"
+
+    @property
+    def committer(self) -> str:
+        return f"{self.committer_name} <{self.committer_email}>"
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One `git status --porcelain` entry: `code` is the two-letter XY code (`??` untracked)."""
+
+    code: str
+    path: str
+    orig_path: str | None = None
+
+
+class TreeFiles(dict[str, bytes]):
+    """Regular files of a tree (path -> content) plus what was deliberately not read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.symlinks: dict[str, str] = {}
+        """Symlink path -> its target, as stored; never followed."""
+        self.skipped: dict[str, str] = {}
+        """Path -> why it was not read (submodule, too large, unsafe path)."""
+
+
+@dataclass(frozen=True)
+class _Result:
+    code: int
+    out: bytes
+    err: str
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARS}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_PAGER="cat",
+        PAGER="cat",
+        GIT_EDITOR=":",
+        GIT_SEQUENCE_EDITOR=":",
+        # An empty proxy command wins over any core.gitProxy (first match wins there, so -c cannot).
+        GIT_PROXY_COMMAND="",
+        GIT_LITERAL_PATHSPECS="1",
+        GIT_NO_REPLACE_OBJECTS="1",
+        GIT_ATTR_NOSYSTEM="1",
+        GIT_OPTIONAL_LOCKS="0",
+        LC_ALL="C",
+        LANGUAGE="C",
+    )
+    # The user's own askpass (env) is trusted; an empty one stops a repo's core.askPass running.
+    env.setdefault("GIT_ASKPASS", "")
+    return env
+
+
+def _config_args(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    args: list[str] = []
+    for key, value in pairs:
+        args += ["-c", f"{key}={value}"]
+    return args
+
+
+def _git_binary() -> str:
+    found = shutil.which("git")
+    if found is None:
+        raise GitError("git is not installed", hint="install git (https://git-scm.com) and retry")
+    return found
+
+
+def _run(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    config: Sequence[tuple[str, str]] = (),
+    stdin: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> _Result:
+    argv = [_git_binary(), "--no-pager", *_config_args((*_ALWAYS, *config)), *args]
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise GitError(
+            f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
+            hint="check the remote is reachable; the repository may be very large",
+        ) from err
+    except OSError as err:
+        raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
+    return _Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def condense(text: str) -> str:
+    """Git's multi-line stderr as one line: the error/fatal lines, hints and progress dropped."""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines() if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith(("hint:", "To ", "From "))]
+    important = [ln for ln in keep if ln.startswith(("error:", "fatal:", "remote: error", " ! ", "!"))]
+    chosen = important or keep or ["(no output)"]
+    out = "; ".join(dict.fromkeys(chosen))
+    return out if len(out) <= 400 else out[:397] + "..."
+
+
+def check_branch_name(branch: str) -> str:
+    if not branch or _BAD_REF.search(branch):
+        raise GitError(f"invalid branch name {branch!r}", hint="use a plain branch name such as main")
+    return branch
+
+
+def _check_remote_name(remote: str) -> str:
+    if not _SAFE_NAME.match(remote):
+        raise GitError(f"invalid remote name {remote!r}", hint="use a plain remote name such as origin")
+    return remote
+
+
+def _check_ref(ref: str) -> str:
+    if not ref or ref.startswith("-") or any(c in ref for c in "\x00\n\r"):
+        raise GitError(f"invalid git revision {ref!r}", hint="name a branch, tag or commit sha")
+    return ref
+
+
+def _check_rel_path(path: str, root: Path) -> str:
+    text = str(path).replace(os.sep, "/")
+    if text in ("", "."):
+        return "."
+    parts = PurePosixPath(text).parts
+    if text.startswith("/") or ".." in parts or ".git" in parts or "\x00" in text:
+        raise GitError(
+            f"path {path} is outside the repository {root}",
+            hint="pass paths relative to the repository root",
+        )
+    return text
+
+
+def _is_local_url(url: str) -> bool:
+    if url.startswith("file://"):
+        return True
+    if "://" in url or url.startswith("-"):
+        return False
+    # scp-like "host:path" is ssh; a colon before any slash means that (except Windows drives).
+    head = url.split("/", 1)[0]
+    return ":" not in head or bool(re.match(r"^[A-Za-z]:$", head))
+
+
+def _local_path(url: str, base: Path) -> Path:
+    if url.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(url).path))
+    path = Path(url).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _find_root(start: Path) -> Path | None:
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _resolve_git_dir(root: Path) -> Path:
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    try:
+        text = dot.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        raise GitError(f"cannot read {dot}: {err.strerror}", hint="check the permissions") from err
+    match = re.match(r"gitdir:\s*(.+)", text.strip())
+    if not match:
+        raise GitError(f"{dot} is neither a directory nor a gitdir link", hint="re-clone the repository")
+    target = Path(match.group(1).strip())
+    return target if target.is_absolute() else (root / target).resolve()
+
+
+def _trusted_value(entries: Sequence[tuple[str, str, str]], key: str) -> str | None:
+    values = [v for scope, k, v in entries if k == key and scope not in ("local", "worktree")]
+    return values[-1] if values else None
+
+
+def _neutralise(entries: Sequence[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """`-c` overrides for every program-running key the repository's own config sets."""
+    overrides: list[tuple[str, str]] = []
+    local_keys = dict.fromkeys(k for scope, k, _ in entries if scope in ("local", "worktree"))
+    for key in local_keys:
+        if key in _PROGRAM_KEYS:
+            trusted = _trusted_value(entries, key)
+            overrides.append((key, _PROGRAM_KEYS[key] if trusted is None else trusted))
+            continue
+        match = _DRIVER_KEY.match(key)
+        if not match:
+            continue
+        if key.startswith("credential."):
+            # The empty value resets the helper list; then the user's own helpers come back in order.
+            overrides.append((key, ""))
+            overrides += [
+                (key, v) for scope, k, v in entries if k == key and scope not in ("local", "worktree")
+            ]
+        else:
+            trusted = _trusted_value(entries, key)
+            overrides.append((key, trusted or ""))
+            if match.group("filter"):
+                overrides.append((f"filter.{match.group('filter')}.required", "false"))
+    return overrides
+
+
+def _parse_config_list(raw: bytes) -> list[tuple[str, str, str]]:
+    items = raw.split(b"\0")
+    entries: list[tuple[str, str, str]] = []
+    it: Iterator[bytes] = iter(items)
+    for scope in it:
+        if not scope:
+            continue
+        body = next(it, b"").decode("utf-8", "replace")
+        key, _, value = body.partition("\n")
+        entries.append((scope.decode(), key, value))
+    return entries
+
+
+class Workspace:
+    """A git working tree, driven with the hardening described in the module docstring."""
+
+    def __init__(self, root: Path, git_dir: Path, *, untrusted: bool = False) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.untrusted = untrusted
+        self._env = _base_env()
+        self._env["GIT_DIR"] = str(git_dir)
+        self._env["GIT_WORK_TREE"] = str(root)
+        self._overrides: list[tuple[str, str]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # -- running git --------------------------------------------------------------------------
+    def _config_overrides(self) -> list[tuple[str, str]]:
+        if self._overrides is None:
+            res = _run(["config", "--list", "--show-scope", "-z"], cwd=self.root, env=self._env)
+            self._overrides = _neutralise(_parse_config_list(res.out)) if res.code == 0 else []
+        return self._overrides
+
+    def _git(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        extra_config: Sequence[tuple[str, str]] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> _Result:
+        full_env = dict(self._env)
+        if env:
+            full_env.update(env)
+        config = [("protocol.file.allow", "never"), *self._config_overrides(), *extra_config]
+        return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=timeout)
+
+    def _out(self, *args: str, what: str, hint: str, **kw: object) -> str:
+        res = self._git(*args, **kw)  # type: ignore[arg-type]
+        if res.code != 0:
+            raise GitError(f"{what} in {self.root} failed: {condense(res.err)}", hint=hint)
+        return res.out.decode("utf-8", "replace")
+
+    def _transport_config(self, remote: str) -> list[tuple[str, str]]:
+        """Allow file:// only for a local remote of a workspace the learner owns."""
+        url = self.remote_url(remote)
+        if _is_local_url(url) and not self.untrusted:
+            return [("protocol.file.allow", "always")]
+        return []
+
+    # -- state --------------------------------------------------------------------------------
+    def branch(self) -> str | None:
+        """The checked-out branch, None when HEAD is detached."""
+        res = self._git("symbolic-ref", "-q", "--short", "HEAD")
+        name = res.out.decode("utf-8", "replace").strip()
+        return name if res.code == 0 and name else None
+
+    def head_sha(self) -> str:
+        res = self._git("rev-parse", "--verify", "-q", "HEAD^{commit}")
+        if res.code != 0:
+            raise GitError(f"{self.root} has no commits yet", hint="commit something first")
+        return res.out.decode().strip()
+
+    def rev_parse(self, ref: str) -> str | None:
+        """The commit `ref` names, or None."""
+        res = self._git("rev-parse", "--verify", "-q", f"{_check_ref(ref)}^{{commit}}")
+        return res.out.decode().strip() if res.code == 0 else None
+
+    def status(self, paths: Sequence[str] | None = None) -> list[FileStatus]:
+        args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=none"]
+        if paths:
+            args += ["--", *(_check_rel_path(p, self.root) for p in paths)]
+        raw = self._out(*args, what="git status", hint="check the repository is not corrupt")
+        items = raw.split("\0")
+        result: list[FileStatus] = []
+        i = 0
+        while i < len(items):
+            entry = items[i]
+            i += 1
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            orig = None
+            if code[0] in "RC":
+                orig = items[i] if i < len(items) else None
+                i += 1
+            result.append(FileStatus(code, path, orig))
+        return result
+
+    def dirty_files(self, paths: Sequence[str] | None = None) -> list[str]:
+        """Paths with uncommitted changes (staged, unstaged or untracked), sorted."""
+        return sorted({s.path for s in self.status(paths)})
+
+    def is_dirty(self, paths: Sequence[str] | None = None) -> bool:
+        return bool(self.status(paths))
+
+    def remote_url(self, name: str = "origin") -> str:
+        """The remote's URL; a relative local path is made absolute against the workspace."""
+        _check_remote_name(name)
+        res = self._git("config", "--get", f"remote.{name}.url")
+        url = res.out.decode("utf-8", "replace").strip()
+        if res.code != 0 or not url:
+            raise GitError(
+                f"{self.root} has no remote {name}",
+                hint=f"add it: git remote add {name} URL (lab init creates a local one)",
+            )
+        if _is_local_url(url) and not url.startswith("file://"):
+            return str(_local_path(url, self.root))
+        return url
+
+    def remotes(self) -> list[str]:
+        return [r for r in self._out("remote", what="git remote", hint="").split() if r]
+
+    def fetch(self, remote: str = "origin") -> None:
+        """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored)."""
+        _check_remote_name(remote)
+        res = self._git(
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--no-write-fetch-head",
+            # remote.*.uploadpack is first-wins, so only the option beats a repo's own value.
+            "--upload-pack=git-upload-pack",
+            remote,
+            f"+refs/heads/*:refs/remotes/{remote}/*",
+            timeout=NETWORK_TIMEOUT,
+            extra_config=self._transport_config(remote),
+        )
+        if res.code != 0:
+            raise GitError(
+                f"git fetch {remote} failed: {condense(res.err)}",
+                hint=f"check `git remote get-url {remote}` and your access to it",
+            )
+
+    def remote_sha(self, branch: str, remote: str = "origin") -> str | None:
+        """The commit of <remote>/<branch> as of the last fetch (no network), None when absent."""
+        check_branch_name(branch)
+        _check_remote_name(remote)
+        return self.rev_parse(f"refs/remotes/{remote}/{branch}")
+
+    def read_tree_at(self, ref: str, under: str = "", *, max_bytes: int = MAX_BLOB_BYTES) -> TreeFiles:
+        """Files of the commit `ref` (e.g. "origin/main") under `under`, read from git objects.
+
+        Only regular files are returned; symlinks land in `.symlinks` (never followed), submodules,
+        oversized blobs and unsafe paths in `.skipped`.
+        """
+        _check_ref(ref)
+        args = ["ls-tree", "-r", "-z", "-l", "--full-tree", f"{ref}^{{tree}}"]
+        prefix = _check_rel_path(under, self.root).strip("/") if under else "."
+        if prefix != ".":
+            args += ["--", prefix]
+        raw = self._out(*args, what=f"reading {ref}", hint=f"check that {ref} exists (git fetch first?)")
+        files = TreeFiles()
+        wanted: list[tuple[str, str]] = []
+        links: list[tuple[str, str]] = []
+        for entry in raw.split("\0"):
+            if not entry:
+                continue
+            meta, _, path = entry.partition("\t")
+            mode, kind, sha, size = meta.split()
+            parts = PurePosixPath(path).parts
+            if path.startswith("/") or ".." in parts or ".git" in parts:
+                files.skipped[path] = "unsafe path"
+            elif kind == "commit":
+                files.skipped[path] = "submodule"
+            elif kind != "blob":
+                files.skipped[path] = kind
+            elif mode == "120000":
+                links.append((path, sha))
+            elif size.isdigit() and int(size) > max_bytes:
+                files.skipped[path] = f"larger than {max_bytes} bytes"
+            else:
+                wanted.append((path, sha))
+        blobs = self._cat_blobs([sha for _, sha in wanted] + [sha for _, sha in links])
+        for path, sha in wanted:
+            files[path] = blobs[sha]
+        for path, sha in links:
+            files.symlinks[path] = blobs[sha].decode("utf-8", "replace")
+        return files
+
+    def _cat_blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
+        unique = list(dict.fromkeys(shas))
+        if not unique:
+            return {}
+        res = self._git("cat-file", "--batch", stdin=("\n".join(unique) + "\n").encode())
+        if res.code != 0:
+            raise GitError(f"reading objects in {self.root} failed: {condense(res.err)}", hint="git fsck")
+        out = res.out
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for sha in unique:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].decode().split()
+            if len(header) != 3:
+                raise GitError(f"object {sha} missing in {self.root}", hint="run git fsck")
+            size = int(header[2])
+            blobs[sha] = out[nl + 1 : nl + 1 + size]
+            pos = nl + 1 + size + 1
+        return blobs
+
+    def show_file(self, ref: str, path: str) -> bytes | None:
+        """One regular file at `ref`, or None when absent or not a regular file."""
+        rel = _check_rel_path(path, self.root)
+        return self.read_tree_at(ref, rel).get(rel)
+
+    # -- history ------------------------------------------------------------------------------
+    _LOG_FORMAT = "%H%x00%h%x00%an%x00%ae%x00%cn%x00%ce%x00%aI%x00%P%x00%s%x00%B%x00%x1e"
+
+    def log(
+        self, ref: str = "HEAD", n: int = 20, author: str | None = None, *, not_ref: str | None = None
+    ) -> list[CommitInfo]:
+        """Newest first. `author` matches name or email as a fixed string (git --author)."""
+        args = ["log", f"--max-count={max(0, int(n))}", "--no-mailmap", "--no-show-signature"]
+        args += ["--no-decorate", "--no-color", f"--format={self._LOG_FORMAT}"]
+        if author:
+            args += ["--fixed-strings", f"--author={author}"]
+        args.append(_check_ref(ref))
+        if not_ref:
+            args += ["--not", _check_ref(not_ref)]
+        res = self._git(*args)
+        if res.code != 0:
+            raise GitError(
+                f"git log {ref} in {self.root} failed: {condense(res.err)}",
+                hint=f"check that {ref} exists (git fetch first?)",
+            )
+        commits: list[CommitInfo] = []
+        for record in res.out.decode("utf-8", "replace").split("\x1e"):
+            fields = record.lstrip("\n").split("\0")
+            if len(fields) < 10:
+                continue
+            sha, short, an, ae, cn, ce, date, parents, subject, body = fields[:10]
+            commits.append(
+                CommitInfo(sha, short, an, ae, cn, ce, date, subject, body, tuple(parents.split()))
+            )
+        return commits
+
+    def unpushed_commits(self, branch: str, remote: str = "origin") -> list[CommitInfo]:
+        """Commits on the local branch that <remote>/<branch> lacks (as of the last fetch)."""
+        check_branch_name(branch)
+        local = f"refs/heads/{branch}"
+        if self.rev_parse(local) is None:
+            return []
+        tracking = f"refs/remotes/{_check_remote_name(remote)}/{branch}"
+        not_ref = tracking if self.rev_parse(tracking) else None
+        return self.log(local, n=1000, not_ref=not_ref)
+
+    def diff(self, a: str, b: str | None = None, paths: Sequence[str] | None = None) -> str:
+        """Unified diff a..b (b None: the working tree), no external diff or textconv programs."""
+        args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", _check_ref(a)]
+        if b is not None:
+            args.append(_check_ref(b))
+        if paths:
+            args += ["--", *(_check_rel_path(p, self.root) for p in paths)]
+        return self._out(*args, what="git diff", hint="check both revisions exist")
+
+    def changed_files(self, a: str, b: str) -> list[str]:
+        args = ["diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "--no-renames"]
+        raw = self._out(*args, _check_ref(a), _check_ref(b), what="git diff", hint="")
+        return [p for p in raw.split("\0") if p]
+
+    # -- changing things ----------------------------------------------------------------------
+    def _require_branch(self, action: str) -> str:
+        branch = self.branch()
+        if branch is None:
+            raise GitError(
+                f"cannot {action} in {self.root}: HEAD is detached",
+                hint="switch to your branch first: git switch main",
+            )
+        for marker in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD"):
+            if (self.git_dir / marker).exists():
+                raise GitError(
+                    f"cannot {action} in {self.root}: a merge/rebase/cherry-pick is in progress",
+                    hint="finish it (git status explains how) or abort it, then retry",
+                )
+        return branch
+
+    def require_clean(self, paths: Sequence[str] | None = None, *, action: str = "continue") -> None:
+        """Refuse (GitError naming the files) when `paths` (default: anything) has uncommitted changes."""
+        dirty = self.dirty_files(paths)
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            raise GitError(
+                f"cannot {action}: uncommitted changes in {shown}",
+                hint="commit or stash them first (git status shows them); nothing was changed",
+            )
+
+    def commit(
+        self,
+        paths: Sequence[str],
+        message: str,
+        *,
+        author_name: str,
+        author_email: str,
+        committer_same_as_author: bool = True,
+    ) -> str:
+        """Commit exactly `paths` (added if new) with `message` verbatim; return the new sha.
+
+        Other staged or unstaged changes are left as they are. Refuses a detached HEAD, an
+        in-progress merge, and a commit with nothing to commit.
+        """
+        if not paths:
+            raise GitError("nothing to commit: no paths given", hint="name the files to commit")
+        rel = [_check_rel_path(p, self.root) for p in paths]
+        self._require_branch("commit")
+        if not self.is_dirty(rel):
+            raise GitError(
+                f"nothing to commit in {', '.join(rel)}",
+                hint="the files already match the last commit",
+            )
+        add = self._git("add", "--", *rel)
+        if add.code != 0:
+            raise GitError(f"git add in {self.root} failed: {condense(add.err)}", hint="check the paths")
+        env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email}
+        if committer_same_as_author:
+            env |= {"GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
+        res = self._git(
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--no-gpg-sign",
+            "--cleanup=verbatim",
+            "--allow-empty-message",
+            "-F",
+            "-",
+            "--only",
+            "--",
+            *rel,
+            stdin=message.encode("utf-8"),
+            env=env,
+        )
+        if res.code != 0:
+            raise GitError(
+                f"git commit in {self.root} failed: {condense(res.err)}",
+                hint="set your identity (git config --global user.email you@example.com) if git asks",
+            )
+        return self.head_sha()
+
+    def push(
+        self, branch: str, remote: str = "origin", *, force: bool = False, set_upstream: bool = False
+    ) -> None:
+        """Push the local `branch` (or HEAD when no such local branch) to <remote>/<branch>.
+
+        A rejection raises GitError with git's reason on one line; local state is untouched.
+        """
+        check_branch_name(branch)
+        _check_remote_name(remote)
+        source = f"refs/heads/{branch}" if self.rev_parse(f"refs/heads/{branch}") else "HEAD"
+        if source == "HEAD":
+            self.head_sha()
+        refspec = f"{'+' if force else ''}{source}:refs/heads/{branch}"
+        args = ["push", "--porcelain", "--no-verify", "--no-recurse-submodules"]
+        args.append("--receive-pack=git-receive-pack")
+        if set_upstream:
+            args.append("--set-upstream")
+        res = self._git(
+            *args, remote, refspec, timeout=NETWORK_TIMEOUT, extra_config=self._transport_config(remote)
+        )
+        if res.code == 0:
+            return
+        reasons = []
+        for line in res.out.decode("utf-8", "replace").splitlines():
+            if line.startswith("!"):
+                parts = line.split("\t")
+                reasons.append(parts[-1].strip() if len(parts) >= 3 else line[1:].strip())
+        remote_msgs = [
+            ln.strip()[len("remote:") :].strip()
+            for ln in res.err.splitlines()
+            if ln.startswith("remote:") and ln.strip() != "remote:"
+        ]
+        detail = "; ".join(reasons) or condense(res.err)
+        if remote_msgs and reasons:
+            detail += f" (remote says: {' '.join(remote_msgs)[:200]})"
+        hint = "fetch and integrate first: git pull --rebase, then push again"
+        if "hook declined" in detail or "protected" in detail:
+            hint = "the remote refuses this push (branch protection?): allow it or push to another branch"
+        elif not reasons:
+            hint = f"check `git remote get-url {remote}` and your access to it"
+        raise GitError(f"push of {branch} to {remote} rejected: {detail}", hint=hint)
+
+    def add_remote(self, name: str, url: str) -> None:
+        _check_remote_name(name)
+        if url.startswith("-"):
+            raise GitError(f"invalid remote URL {url!r}", hint="pass a URL or an absolute path")
+        self._out("remote", "add", name, url, what=f"git remote add {name}", hint="remove it first")
+
+    def config_get(self, key: str) -> str | None:
+        res = self._git("config", "--get", key)
+        return res.out.decode("utf-8", "replace").strip() if res.code == 0 else None
+
+
+def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
+    """The git working tree containing `path`; GitError when there is none.
+
+    `untrusted=True` (instructor grading) also refuses file:// transports to the repo's remotes.
+    """
+    start = Path(path).expanduser()
+    if not start.exists():
+        raise GitError(f"{start} does not exist", hint="create a practice repository with `lab init DIR`")
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    root = _find_root(start)
+    if root is None:
+        if (start / "HEAD").is_file() and (start / "objects").is_dir():
+            raise GitError(f"{start} is a bare repository", hint="clone it and pass the clone")
+        raise GitError(
+            f"{start} is not a git repository",
+            hint="run inside your gitops repository or create one with `lab init DIR`",
+        )
+    git_dir = _resolve_git_dir(root)
+    if not (git_dir / "HEAD").exists():
+        raise GitError(f"{root}/.git is not a valid git directory", hint="re-clone the repository")
+    ws = Workspace(root, git_dir, untrusted=untrusted)
+    res = ws._git("rev-parse", "--git-dir")
+    if res.code != 0:
+        raise GitError(f"{root} is not a usable git repository: {condense(res.err)}", hint="run git status")
+    return ws
+
+
+def init_repo(path: Path, branch: str = "main") -> Workspace:
+    """`git init -b <branch>` at `path` (created if needed), without template hooks."""
+    check_branch_name(branch)
+    path.mkdir(parents=True, exist_ok=True)
+    res = _run(["init", "--quiet", "--template=", "-b", branch, str(path)], cwd=path, env=_base_env())
+    if res.code != 0:
+        raise GitError(f"git init {path} failed: {condense(res.err)}", hint="check the directory")
+    root = path.resolve()
+    return Workspace(root, root / ".git")
+
+
+def init_bare(path: Path, branch: str = "main") -> Path:
+    """An empty bare repository at `path` whose HEAD names `branch`."""
+    check_branch_name(branch)
+    path.mkdir(parents=True, exist_ok=True)
+    res = _run(
+        ["init", "--quiet", "--bare", "--template=", "-b", branch, str(path)], cwd=path, env=_base_env()
+    )
+    if res.code != 0:
+        raise GitError(f"git init --bare {path} failed: {condense(res.err)}", hint="check the directory")
+    return path.resolve()
+
+
+def clone_to_temp(url_or_path: str, branch: str, dest: Path, *, depth: int | None = 1) -> Workspace:
+    """Clone `branch` of `url_or_path` into `dest` (must not exist or be empty), shallow by default.
+
+    The caller chose the source, so a local path is allowed (as file:// so that --depth applies).
+    Only the branch is fetched (like image-automation-controller); no tags, no submodules.
+    """
+    check_branch_name(branch)
+    if dest.exists() and any(dest.iterdir()):
+        raise GitError(f"{dest} is not empty", hint="clone into a new directory")
+    if url_or_path.startswith("-"):
+        raise GitError(f"invalid clone source {url_or_path!r}", hint="pass a URL or a path")
+    config: list[tuple[str, str]] = []
+    source = url_or_path
+    if _is_local_url(url_or_path):
+        local = _local_path(url_or_path, Path.cwd())
+        if not local.exists():
+            raise GitError(f"cannot clone {local}: no such repository", hint="check the origin path")
+        source = local.resolve().as_uri()
+        config.append(("protocol.file.allow", "always"))
+    else:
+        config.append(("protocol.file.allow", "never"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    args = ["clone", "--quiet", "--template=", "--no-tags", "--single-branch", "--branch", branch]
+    args += ["--no-recurse-submodules", "--upload-pack=git-upload-pack"]
+    if depth:
+        args.append(f"--depth={int(depth)}")
+    res = _run(
+        [*args, "--", source, str(dest)],
+        cwd=dest.parent,
+        env=_base_env(),
+        config=config,
+        timeout=NETWORK_TIMEOUT,
+    )
+    if res.code != 0:
+        err = condense(res.err)
+        hint = "check the URL and your access to it"
+        if "not found in upstream" in err or "Remote branch" in err:
+            hint = f"origin has no branch {branch}: push it first (git push -u origin {branch})"
+        raise GitError(f"cannot clone {url_or_path} (branch {branch}): {err}", hint=hint)
+    root = dest.resolve()
+    return Workspace(root, root / ".git")
+
+
+def configured_identity() -> tuple[str, str] | None:
+    """The user's own git identity (environment, then global config), None when not set."""
+    name = os.environ.get("GIT_AUTHOR_NAME")
+    email = os.environ.get("GIT_AUTHOR_EMAIL")
+    if name and email:
+        return name, email
+    env = _base_env()
+    home = Path.home() if Path.home().is_dir() else Path("/")
+    got: dict[str, str] = {}
+    for key in ("user.name", "user.email"):
+        res = _run(["config", "--global", "--get", key], cwd=home, env=env)
+        if res.code == 0 and res.out.strip():
+            got[key] = res.out.decode("utf-8", "replace").strip()
+    name = name or got.get("user.name")
+    email = email or got.get("user.email")
+    return (name, email) if name and email else None
