@@ -1,0 +1,169 @@
+"""ImageRepository `spec.image`: what Flux accepts and which repository it scans.
+
+Mirrors image-reflector-controller `internal/registry/helper.go` (scheme and tag checks, Stalled with
+reason `ImageURLInvalid`) on top of go-containerregistry `pkg/name` (parsing and the canonical name that
+ends up in `status.canonicalImageName`). The registry helper uses the same functions to know where to
+send requests, so the lab never scans a different repository than Flux would.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_REGISTRY = "index.docker.io"
+#: The only alias ggcr rewrites; `registry-1.docker.io` is left alone (and gets no `library/`).
+COMPATIBLE_DEFAULT_REGISTRY = "docker.io"
+REASON_INVALID = "ImageURLInvalid"
+
+_REPOSITORY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-./")
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+#: The OCI distribution spec's repository grammar; ggcr is laxer, registries are not.
+OCI_REPOSITORY_RE = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+
+
+class ImageNameError(ValueError):
+    """`spec.image` that Flux rejects; `str()` is the controller's condition message."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.reason = REASON_INVALID
+
+
+@dataclass(frozen=True)
+class ImageName:
+    """A parsed `spec.image`. `original` is what Flux writes into manifests (`latestRef.name`)."""
+
+    original: str
+    registry: str
+    repository: str
+
+    @property
+    def canonical(self) -> str:
+        """ggcr `Repository.String()`, Flux's `status.canonicalImageName`."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.registry == DEFAULT_REGISTRY
+
+
+def _split_registry(name: str) -> tuple[str, str]:
+    parts = name.split("/", 1)
+    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        return parts[0], parts[1]
+    return "", name
+
+
+def _valid_registry(registry: str) -> bool:
+    # ggcr: the registry must be an RFC 3986 authority, i.e. survive url.Parse("//" + name) unchanged.
+    if registry == "":
+        return True
+    try:
+        parsed = urlsplit("//" + registry)
+        return parsed.netloc == registry and not parsed.path and "@" not in registry
+    except ValueError:
+        return False
+
+
+def _new_repository(name: str) -> ImageName | None:
+    if not name:
+        return None
+    registry, repo = _split_registry(name)
+    if len(repo) < 2 or len(repo) > 255 or any(c not in _REPOSITORY_CHARS for c in repo):
+        return None
+    if not _valid_registry(registry):
+        return None
+    if registry in ("", COMPATIBLE_DEFAULT_REGISTRY):
+        registry = DEFAULT_REGISTRY
+    if registry == DEFAULT_REGISTRY and "/" not in repo:
+        repo = "library/" + repo
+    return ImageName(original=name, registry=registry, repository=repo)
+
+
+def _new_tag(name: str) -> ImageName | None:
+    base = name
+    parts = name.split(":")
+    if len(parts) > 1 and "/" not in parts[-1]:
+        base = ":".join(parts[:-1])
+        tag = parts[-1]
+        if not (1 <= len(tag) <= 128) or any(c not in _TAG_CHARS for c in tag):
+            return None
+    return _new_repository(base)
+
+
+def _new_digest(name: str) -> ImageName | None:
+    parts = name.split("@")
+    if len(parts) != 2 or not _DIGEST_RE.fullmatch(parts[1]):
+        return None
+    return _new_tag(parts[0])
+
+
+def _parse_reference(name: str) -> ImageName | None:
+    return _new_tag(name) or _new_digest(name)
+
+
+def parse_image(image: str) -> ImageName:
+    """Parse `spec.image` as Flux does; raise ImageNameError with Flux's message when it would stall.
+
+    >>> parse_image("nginx").canonical
+    'index.docker.io/library/nginx'
+    """
+    if "://" in image:
+        scheme = image.split("://")[0]
+        raise ImageNameError(
+            f"image '{image}' should not include URL scheme; remove '{scheme}://'",
+            hint=f"write spec.image as host/path without a scheme, e.g. {image.split('://', 1)[1]}",
+        )
+    ref = _parse_reference(image)
+    if ref is None:
+        hint = "use lower-case registry/path without tag, e.g. library/nginx or ghcr.io/org/app"
+        if image != image.lower():
+            hint = f"image names are lower case: {image.lower()}"
+        elif not image:
+            hint = "set spec.image, e.g. library/nginx"
+        raise ImageNameError(f"could not parse reference: {image}", hint=hint)
+    registry, _ = _split_registry(image)
+    rest = image[len(registry) :] if registry else image
+    pieces = rest.split(":")
+    if len(pieces) > 1:
+        untagged = image[: len(image) - len(rest)] + rest.split(":")[0].split("@")[0]
+        raise ImageNameError(
+            f"image '{image}' should not include a tag; remove ':{pieces[1]}'",
+            hint=f"spec.image names the repository only ({untagged}); the ImagePolicy chooses the tag",
+        )
+    if "@" in rest:
+        # ggcr accepts name@sha256:...; the tag check above catches it via the ':' in the digest.
+        raise ImageNameError(
+            f"image '{image}' should not include a tag; remove '@{rest.split('@', 1)[1]}'",
+            hint="spec.image names the repository only; the ImagePolicy chooses the tag",
+        )
+    return ImageName(original=image, registry=ref.registry, repository=ref.repository)
+
+
+def canonical_name(image: str) -> str:
+    """`nginx` -> `index.docker.io/library/nginx`. Raises ImageNameError."""
+    return parse_image(image).canonical
+
+
+def image_warnings(image: str) -> list[str]:
+    """Accepted by Flux but probably not what the learner means (each a one-line explanation)."""
+    try:
+        name = parse_image(image)
+    except ImageNameError:
+        return []
+    out: list[str] = []
+    if name.registry == "registry-1.docker.io" and "/" not in name.repository:
+        out.append(
+            f"'{image}' asks Docker Hub for a repository literally named '{name.repository}' "
+            f"(no library/ is added for registry-1.docker.io); use library/{name.repository}"
+        )
+    if not OCI_REPOSITORY_RE.fullmatch(name.repository):
+        out.append(
+            f"repository '{name.repository}' does not follow the OCI name grammar; registries will refuse it"
+        )
+    return out

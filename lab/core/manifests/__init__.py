@@ -1,0 +1,1 @@
+"""The three image-automation manifests: models, generation, parsing and validation."""

@@ -1,0 +1,373 @@
+"""A small YAML writer that picks scalar styles the way go-yaml v2 does.
+
+`flux create ... --export` marshals through sigs.k8s.io/yaml, whose emitter is a fork of go-yaml v2.
+To print byte-identical output we copy its decisions for the value types manifests use (strings,
+bools, ints, nested mappings and sequences): `encoder.stringv` (plain unless the text would read back
+as another type, literal block for multi-line text, else double quotes), `yaml_emitter_analyze_scalar`
+and `select_scalar_style` (indicators force single quotes), the block-scalar hints, and the line
+folding of long plain/quoted scalars at column 80.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab.core.yamlsafe import resolve_plain
+
+BEST_WIDTH = 80
+BEST_INDENT = 2
+
+_BASE60_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_TIMESTAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:[Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
+def _is_printable(ch: str) -> bool:
+    c = ord(ch)
+    return (
+        c == 0x0A
+        or 0x20 <= c <= 0x7E
+        or c == 0x85
+        or 0xA0 <= c <= 0xD7FF
+        or (0xE000 <= c <= 0xFFFD and c != 0xFEFF)
+        or 0x10000 <= c <= 0x10FFFF
+    )
+
+
+def _is_break(ch: str) -> bool:
+    return ch in "\r\n\x85\u2028\u2029"
+
+
+def can_use_plain(text: str) -> bool:
+    """go-yaml v2 `stringv`: plain only if the text reads back as a string (and is no base-60 float)."""
+    if not isinstance(resolve_plain(text), str) or text == "":
+        return False
+    if _TIMESTAMP.match(text):
+        return False
+    return not (_BASE60_FLOAT.match(text) and ":" in text)
+
+
+class _Analysis:
+    def __init__(self, value: str) -> None:
+        self.multiline = False
+        if not value:
+            self.flow_plain = False
+            self.block_plain = True
+            self.single_quoted = True
+            self.block = False
+            return
+        block_ind = flow_ind = False
+        if value.startswith(("---", "...")):
+            block_ind = flow_ind = True
+        preceded_by_ws = True
+        prev_space = prev_break = False
+        leading_space = leading_break = trailing_space = trailing_break = False
+        break_space = space_break = special = line_breaks = False
+        n = len(value)
+        for i, ch in enumerate(value):
+            followed_by_ws = i + 1 >= n or value[i + 1] in " \t\r\n\x85\u2028\u2029"
+            if i == 0:
+                if ch in "#,[]{}&*!|>'\"%@`":
+                    flow_ind = block_ind = True
+                elif ch in "?:":
+                    flow_ind = True
+                    if followed_by_ws:
+                        block_ind = True
+                elif ch == "-" and followed_by_ws:
+                    flow_ind = block_ind = True
+            else:
+                if ch in ",?[]{}":
+                    flow_ind = True
+                elif ch == ":":
+                    flow_ind = True
+                    if followed_by_ws:
+                        block_ind = True
+                elif ch == "#" and preceded_by_ws:
+                    flow_ind = block_ind = True
+            if not _is_printable(ch):
+                special = True
+            if ch == " ":
+                if i == 0:
+                    leading_space = True
+                if i == n - 1:
+                    trailing_space = True
+                if prev_break:
+                    break_space = True
+                prev_space, prev_break = True, False
+            elif _is_break(ch):
+                line_breaks = True
+                if i == 0:
+                    leading_break = True
+                if i == n - 1:
+                    trailing_break = True
+                if prev_space:
+                    space_break = True
+                prev_space, prev_break = False, True
+            else:
+                prev_space = prev_break = False
+            preceded_by_ws = ch in " \t\r\n\x85\u2028\u2029"
+        self.multiline = line_breaks
+        self.flow_plain = self.block_plain = self.single_quoted = self.block = True
+        if leading_space or leading_break or trailing_space or trailing_break:
+            self.flow_plain = self.block_plain = False
+        if trailing_space:
+            self.block = False
+        if break_space:
+            self.flow_plain = self.block_plain = self.single_quoted = False
+        if space_break or special:
+            self.flow_plain = self.block_plain = self.single_quoted = self.block = False
+        if line_breaks:
+            self.flow_plain = self.block_plain = False
+        if flow_ind:
+            self.flow_plain = False
+        if block_ind:
+            self.block_plain = False
+
+
+def scalar_style(value: str, *, simple_key: bool = False) -> str:
+    """'plain', 'single', 'double' or 'literal' for a string value in block context."""
+    requested = "literal" if "\n" in value else ("plain" if can_use_plain(value) else "double")
+    a = _Analysis(value)
+    style = requested
+    if simple_key and a.multiline:
+        style = "double"
+    if style == "plain":
+        if not a.block_plain:
+            style = "single"
+        if not value and simple_key:
+            style = "single"
+    if style == "single" and not a.single_quoted:
+        style = "double"
+    if style == "literal" and (not a.block or simple_key):
+        style = "double"
+    return style
+
+
+_ESCAPES = {
+    "\0": "0",
+    "\x07": "a",
+    "\b": "b",
+    "\t": "t",
+    "\n": "n",
+    "\x0b": "v",
+    "\x0c": "f",
+    "\r": "r",
+    "\x1b": "e",
+    '"': '"',
+    "\\": "\\",
+    "\x85": "N",
+    "\xa0": "_",
+    "\u2028": "L",
+    "\u2029": "P",
+}
+
+
+class _Out:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.column = 0
+
+    def put(self, text: str) -> None:
+        self.parts.append(text)
+        self.column += len(text)
+
+    def newline(self) -> None:
+        self.parts.append("\n")
+        self.column = 0
+
+    def indent_to(self, indent: int) -> None:
+        self.newline()
+        self.put(" " * indent)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _write_plain(out: _Out, value: str, indent: int) -> None:
+    out.put(" ")
+    spaces = False
+    n = len(value)
+    for i, ch in enumerate(value):
+        if ch == " ":
+            if not spaces and out.column > BEST_WIDTH and i + 1 < n and value[i + 1] != " ":
+                out.indent_to(indent)
+            else:
+                out.put(ch)
+            spaces = True
+        else:
+            out.put(ch)
+            spaces = False
+
+
+def _write_single(out: _Out, value: str, indent: int) -> None:
+    out.put(" '")
+    spaces = False
+    n = len(value)
+    for i, ch in enumerate(value):
+        if ch == " ":
+            if not spaces and out.column > BEST_WIDTH and 0 < i < n - 1 and value[i + 1] != " ":
+                out.indent_to(indent)
+            else:
+                out.put(ch)
+            spaces = True
+        else:
+            out.put("''" if ch == "'" else ch)
+            spaces = False
+    out.put("'")
+
+
+def _write_double(out: _Out, value: str, indent: int) -> None:
+    out.put(' "')
+    spaces = False
+    n = len(value)
+    for i, ch in enumerate(value):
+        if not _is_printable(ch) or ch == "\ufeff" or _is_break(ch) or ch in '"\\':
+            if ch in _ESCAPES:
+                out.put("\\" + _ESCAPES[ch])
+            else:
+                code = ord(ch)
+                if code <= 0xFF:
+                    out.put(f"\\x{code:02X}")
+                elif code <= 0xFFFF:
+                    out.put(f"\\u{code:04X}")
+                else:
+                    out.put(f"\\U{code:08X}")
+            spaces = False
+        elif ch == " ":
+            if not spaces and out.column > BEST_WIDTH and i != 0 and i != n - 1:
+                out.indent_to(indent)
+                if i + 1 < n and value[i + 1] == " ":
+                    out.put("\\")
+            else:
+                out.put(ch)
+            spaces = True
+        else:
+            out.put(ch)
+            spaces = False
+    out.put('"')
+
+
+def _write_literal(out: _Out, value: str, indent: int, *, indent_blank_lines: bool) -> None:
+    hints = ""
+    if value[0] == " " or _is_break(value[0]):
+        hints += str(BEST_INDENT)
+    if not _is_break(value[-1]):
+        hints += "-"
+    elif len(value) == 1 or _is_break(value[-2]):
+        hints += "+"
+    out.put(" |" + hints)
+    lines = value.split("\n")
+    # a trailing "\n" leaves one empty last element that is the final break, not a line
+    body = lines[:-1] if value.endswith("\n") else lines
+    for line in body:
+        out.newline()
+        if line or indent_blank_lines:
+            out.put(" " * indent + line)
+    if value.endswith("\n"):
+        out.newline()
+
+
+def _scalar_text(value: Any) -> tuple[str, bool]:
+    """(text, is_string) for a scalar value."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), False
+    if isinstance(value, int):
+        return str(value), False
+    if value is None:
+        return "null", False
+    return str(value), True
+
+
+def _write_scalar(out: _Out, value: Any, indent: int, *, indent_blank_lines: bool) -> None:
+    text, is_string = _scalar_text(value)
+    if not is_string:
+        out.put(" " + text)
+        return
+    style = scalar_style(text)
+    if style == "plain":
+        _write_plain(out, text, indent)
+    elif style == "single":
+        _write_single(out, text, indent)
+    elif style == "double":
+        _write_double(out, text, indent)
+    else:
+        _write_literal(out, text, indent, indent_blank_lines=indent_blank_lines)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, Mapping | list | tuple) and len(value) == 0)
+
+
+def _write_mapping(
+    out: _Out, data: Mapping[str, Any], indent: int, *, sort_keys: bool, seed: bool, first_inline: bool
+) -> None:
+    keys = sorted(data) if sort_keys else list(data)
+    first = True
+    for key in keys:
+        value = data[key]
+        if _is_empty(value):
+            continue
+        if not (first and first_inline):
+            if out.column != 0:
+                out.newline()
+            out.put(" " * indent)
+        first = False
+        key_style = scalar_style(key, simple_key=True)
+        if key_style == "plain":
+            out.put(key)
+        else:
+            sub = _Out()
+            (_write_single if key_style == "single" else _write_double)(sub, key, indent)
+            out.put(sub.text()[1:])
+        out.put(":")
+        _write_value(out, value, indent, sort_keys=sort_keys, seed=seed)
+
+
+def _write_value(out: _Out, value: Any, indent: int, *, sort_keys: bool, seed: bool) -> None:
+    if isinstance(value, Mapping):
+        out.newline()
+        _write_mapping(out, value, indent + BEST_INDENT, sort_keys=sort_keys, seed=seed, first_inline=False)
+    elif isinstance(value, list | tuple):
+        # go-yaml v2 writes a sequence inside a mapping at the key's own column; the seed's style indents it
+        seq_indent = indent + BEST_INDENT if seed else indent
+        _write_sequence(out, value, seq_indent, sort_keys=sort_keys, seed=seed)
+    else:
+        _write_scalar(out, value, indent + BEST_INDENT, indent_blank_lines=seed)
+        if out.column != 0:
+            out.newline()
+
+
+def _write_sequence(out: _Out, items: Sequence[Any], indent: int, *, sort_keys: bool, seed: bool) -> None:
+    for item in items:
+        if out.column != 0:
+            out.newline()
+        out.put(" " * indent + "-")
+        if isinstance(item, Mapping) and item:
+            out.put(" ")
+            _write_mapping(out, item, indent + BEST_INDENT, sort_keys=sort_keys, seed=seed, first_inline=True)
+        elif isinstance(item, list | tuple) and item:
+            _write_sequence(out, item, indent + BEST_INDENT, sort_keys=sort_keys, seed=seed)
+        else:
+            _write_scalar(out, item, indent + BEST_INDENT, indent_blank_lines=seed)
+    if out.column != 0:
+        out.newline()
+
+
+def dump(
+    data: Mapping[str, Any], *, sort_keys: bool = True, explicit_start: bool = True, seed_style: bool = False
+) -> str:
+    """One YAML document. `sort_keys`/`explicit_start` give `flux create --export` output; `seed_style`
+    keeps the caller's key order, indents sequences under their key and indents blank lines inside block
+    scalars, as the course text's hand-written manifests do."""
+    out = _Out()
+    if explicit_start:
+        out.put("---")
+        out.newline()
+    _write_mapping(out, data, 0, sort_keys=sort_keys, seed=seed_style, first_inline=False)
+    if out.column != 0:
+        out.newline()
+    return out.text()

@@ -1,0 +1,715 @@
+"""Check what a learner wrote against what Flux and the API server will do with it.
+
+Every Problem names file, line and field and says how to fix it. Codes are stable (`image.tag`,
+`policy.repository-ref`, ...) so checks and reports can refer to them; the `F<n>` in some messages are
+the failure modes of the lab's Flux reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from lab.core.duration import check_interval
+from lab.core.imagename import ImageNameError, image_warnings, parse_image
+from lab.core.manifests.models import (
+    IMAGE_GROUP,
+    AutomationSet,
+    FluxObject,
+    ImagePolicy,
+    ImageRepository,
+    ImageUpdateAutomation,
+    Problem,
+    Severity,
+)
+
+__all__ = [
+    "Problem",
+    "dns_label_error",
+    "dns_subdomain_error",
+    "git_branch_error",
+    "template_problems",
+    "validate",
+]
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_GIT_URL = re.compile(r"^(http|https|ssh)://.*$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+SIG_EXCLUSION = r"^.*\.sig$"
+
+
+def dns_subdomain_error(name: str) -> str | None:
+    """Kubernetes' RFC 1123 subdomain rule for metadata.name, or None if `name` is valid."""
+    if not name:
+        return "the name is empty"
+    if len(name) > 253:
+        return f"'{name[:20]}...' is longer than 253 characters"
+    if not _DNS_SUBDOMAIN.fullmatch(name):
+        return (
+            f"'{name}' is not a valid name: lower case alphanumeric characters, '-' or '.', "
+            "starting and ending with an alphanumeric character"
+        )
+    return None
+
+
+def dns_label_error(name: str) -> str | None:
+    """Kubernetes' RFC 1123 label rule (namespaces), or None if `name` is valid."""
+    if not name:
+        return "the namespace is empty"
+    if len(name) > 63:
+        return f"'{name[:20]}...' is longer than 63 characters"
+    if not _DNS_LABEL.fullmatch(name):
+        return (
+            f"'{name}' is not a valid namespace: lower case alphanumeric characters or '-', "
+            "starting and ending with an alphanumeric character"
+        )
+    return None
+
+
+def git_branch_error(branch: str) -> str | None:
+    """`git check-ref-format --branch` in short, or None if `branch` is a valid branch name."""
+    if not branch:
+        return "the branch name is empty"
+    if branch.startswith("refs/"):
+        return f"'{branch}' is a ref, not a branch name (write {branch.rsplit('/', 1)[-1]})"
+    bad = re.search(r"[\x00-\x20\x7f~^:?*\[\\]", branch)
+    if (
+        bad
+        or ".." in branch
+        or "@{" in branch
+        or "//" in branch
+        or branch.startswith(("-", "/", "."))
+        or branch.endswith(("/", ".", ".lock"))
+        or branch == "@"
+    ):
+        return f"'{branch}' is not a valid git branch name"
+    return None
+
+
+def template_problems(template: str, version: str) -> list[tuple[str, str]]:
+    """(message, hint) for a commit message template that stalls or fails on API `version`.
+
+    A string test for now: `.Updated` and `.Changed.ImageResult` were removed in v1 (F20), and
+    `.Changes` at the top level is a common typo for `.Changed.Changes` (F21).
+    """
+    out: list[tuple[str, str]] = []
+    see = "https://fluxcd.io/flux/components/image/imageupdateautomations/#message-template"
+    if version == "v1":
+        if re.search(r"\.Updated\b", template):
+            out.append(
+                (
+                    "template uses removed '.Updated' field; a v1 ImageUpdateAutomation stalls "
+                    "(RemovedTemplateField) at its first update",
+                    f"use '.Changed' instead, e.g. {{{{range .Changed.Changes}}}}...{{{{end}}}}; see {see}",
+                )
+            )
+        if ".Changed.ImageResult" in template:
+            out.append(
+                (
+                    "template uses removed '.Changed.ImageResult' field; a v1 ImageUpdateAutomation stalls",
+                    f"use '.Changed.FileChanges' or '.Changed.Objects' instead; see {see}",
+                )
+            )
+    if re.search(r"(?<![\w.])\.Changes\b", template):
+        out.append(
+            (
+                "template uses '.Changes' at the top level: the commit fails with "
+                '"can\'t evaluate field Changes in type source.TemplateData"',
+                "write .Changed.Changes",
+            )
+        )
+    return out
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        obj: FluxObject,
+        code: str,
+        field: str,
+        message: str,
+        hint: str = "",
+        severity: Severity = "error",
+    ) -> None:
+        self.problems.append(
+            Problem(
+                code=code,
+                file=obj.file,
+                line=obj.line_of(field) if field else obj.line,
+                field=field,
+                message=message,
+                hint=hint,
+                severity=severity,
+            )
+        )
+
+
+def _written(obj: FluxObject, path: str) -> object:
+    return obj.doc.get(path) if obj.doc is not None else None
+
+
+def _names(items: Sequence[FluxObject]) -> str:
+    return ", ".join(sorted(f"{o.name} ({o.namespace}, {o.file}:{o.line})" for o in items)) or "none"
+
+
+def _check_meta(c: _Collector, obj: FluxObject, kind: str) -> None:
+    if not obj.name:
+        c.add(
+            obj,
+            "metadata.name",
+            "metadata.name",
+            f"{kind} has no metadata.name",
+            "add metadata.name, e.g. nginx",
+        )
+    else:
+        reason = dns_subdomain_error(obj.name)
+        if reason:
+            c.add(obj, "metadata.name", "metadata.name", f"{kind} metadata.name: {reason}", "e.g. nginx")
+    if _written(obj, "metadata.namespace") is None:
+        c.add(
+            obj,
+            "metadata.namespace",
+            "metadata",
+            f"{kind} {obj.name} has no metadata.namespace, so it lands in 'default'",
+            "add namespace: flux-system (the image automation objects must share one namespace)",
+            "warning",
+        )
+    else:
+        reason = dns_label_error(obj.namespace)
+        if reason:
+            c.add(
+                obj,
+                "metadata.namespace",
+                "metadata.namespace",
+                f"{kind} metadata.namespace: {reason}",
+                "flux-system",
+            )
+
+
+def _check_api(c: _Collector, obj: FluxObject, kind: str, served: Sequence[str]) -> None:
+    version = obj.version
+    if version in served:
+        if version != "v1" and "v1" in served:
+            c.add(
+                obj,
+                "api.deprecated",
+                "apiVersion",
+                f"{kind} {IMAGE_GROUP}/{version} is deprecated (Flux 2.7/2.8 warn; Flux 2.9 removed it)",
+                f"write apiVersion: {IMAGE_GROUP}/v1 (the fields stay the same)",
+                "warning",
+            )
+        return
+    if version == "v1beta2":
+        message = (
+            f"{kind} uses {IMAGE_GROUP}/v1beta2, which this Flux does not serve (Flux 2.9 serves only v1): "
+            f'apply fails with no matches for kind "{kind}" in version "{IMAGE_GROUP}/v1beta2" (F2)'
+        )
+        hint = f"write apiVersion: {IMAGE_GROUP}/v1; the course text predates Flux 2.7"
+    elif version == "v1beta1":
+        message = f"{kind} uses {IMAGE_GROUP}/v1beta1, removed in Flux 2.7"
+        hint = f"write apiVersion: {IMAGE_GROUP}/v1"
+    else:
+        message = (
+            f"{kind} uses {IMAGE_GROUP}/{version}, "
+            f"which this cluster does not serve (serves {', '.join(served)})"
+        )
+        hint = f"write apiVersion: {IMAGE_GROUP}/{served[0] if served else 'v1'}"
+    c.add(obj, "api.not-served", "apiVersion", message, hint)
+
+
+def _check_interval(
+    c: _Collector, obj: FluxObject, kind: str, path: str, value: str | None, *, required: bool
+) -> None:
+    if value is None or value == "":
+        if required:
+            c.add(
+                obj, "interval.missing", path, f"{kind} {obj.name}: {path} is required", "e.g. interval: 5m"
+            )
+        return
+    reason = check_interval(value, allow_hours=not path.endswith("timeout"))
+    if reason:
+        c.add(obj, "interval.invalid", path, f"{kind} {obj.name}: {path} {reason}", "e.g. 5m, 30s or 1h")
+
+
+def _check_repository(c: _Collector, repo: ImageRepository) -> None:
+    kind = "ImageRepository"
+    if not repo.image:
+        c.add(
+            repo,
+            "image.missing",
+            "spec.image",
+            f"ImageRepository {repo.name} has no spec.image",
+            "e.g. image: library/nginx",
+        )
+    else:
+        try:
+            parse_image(repo.image)
+        except ImageNameError as err:
+            code = "image.tag" if "should not include a tag" in err.message else "image.invalid"
+            c.add(
+                repo,
+                code,
+                "spec.image",
+                f"{err.message} (ImageRepository stalls: {err.reason}, F3)",
+                err.hint,
+            )
+        for warning in image_warnings(repo.image):
+            c.add(repo, "image.suspicious", "spec.image", warning, "check the image name", "warning")
+    _check_interval(c, repo, kind, "spec.interval", repo.interval, required=True)
+    _check_interval(c, repo, kind, "spec.timeout", repo.timeout, required=False)
+    if repo.provider is not None and repo.provider not in ("generic", "aws", "azure", "gcp"):
+        c.add(
+            repo,
+            "enum",
+            "spec.provider",
+            f"spec.provider '{repo.provider}' is not one of generic, aws, azure, gcp",
+            "generic",
+        )
+    if repo.exclusion_list is not None:
+        if len(repo.exclusion_list) > 25:
+            c.add(
+                repo,
+                "exclusion.too-many",
+                "spec.exclusionList",
+                "spec.exclusionList has more than 25 entries",
+                "merge them",
+            )
+        if SIG_EXCLUSION not in repo.exclusion_list:
+            c.add(
+                repo,
+                "exclusion.sig",
+                "spec.exclusionList",
+                "spec.exclusionList replaces the default, so cosign '.sig' tags are no longer excluded (F19)",
+                r"add '^.*\.sig$' to the list",
+                "warning",
+            )
+
+
+def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
+    if not pol.repository_ref:
+        c.add(
+            pol,
+            "policy.repository-ref",
+            "spec.imageRepositoryRef.name",
+            f"ImagePolicy {pol.name} has no spec.imageRepositoryRef.name",
+            "name the ImageRepository, e.g. imageRepositoryRef: {name: nginx}",
+        )
+    else:
+        ns, name = pol.repository_key
+        if aset.repository(ns, name) is None:
+            same_ns = [r for r in aset.repositories if r.namespace == ns]
+            elsewhere = [r for r in aset.repositories if r.name == name]
+            if elsewhere:
+                c.add(
+                    pol,
+                    "policy.repository-namespace",
+                    "spec.imageRepositoryRef",
+                    f"ImagePolicy {pol.name} refers to ImageRepository {name} in {ns}, but it is in "
+                    f"{elsewhere[0].namespace} ({elsewhere[0].file}:{elsewhere[0].line}) (F6/F7)",
+                    "put both in the same namespace (flux-system)",
+                )
+            else:
+                c.add(
+                    pol,
+                    "policy.repository-ref",
+                    "spec.imageRepositoryRef.name",
+                    f"imageRepositoryRef '{name}' matches no ImageRepository in {ns} "
+                    f"(existing: {_names(same_ns or aset.repositories)}) (F6)",
+                    "set imageRepositoryRef.name to the ImageRepository's metadata.name"
+                    + (f", e.g. {same_ns[0].name}" if same_ns else ""),
+                )
+        elif pol.repository_namespace and pol.repository_namespace != pol.namespace:
+            c.add(
+                pol,
+                "policy.cross-namespace",
+                "spec.imageRepositoryRef.namespace",
+                f"ImagePolicy in {pol.namespace} uses an ImageRepository in {pol.repository_namespace}: "
+                "denied unless the repository's spec.accessFrom admits this namespace (F7)",
+                "keep both in one namespace, or add accessFrom.namespaceSelectors to the repository",
+                "warning",
+            )
+    _check_policy_block(c, pol)
+    drp = pol.digest_reflection_policy
+    if drp is not None and drp not in ("Never", "IfNotPresent", "Always"):
+        c.add(
+            pol,
+            "enum",
+            "spec.digestReflectionPolicy",
+            f"digestReflectionPolicy '{drp}' is not Never, IfNotPresent or Always",
+            "Never",
+        )
+    if pol.interval is not None and drp != "Always":
+        c.add(
+            pol,
+            "policy.interval",
+            "spec.interval",
+            "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'",
+            "remove spec.interval (the policy follows its ImageRepository)",
+        )
+    elif drp == "Always" and pol.interval is None:
+        c.add(
+            pol,
+            "policy.interval",
+            "spec.digestReflectionPolicy",
+            "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'",
+            "add interval: 10m",
+        )
+    elif pol.interval is not None:
+        _check_interval(c, pol, "ImagePolicy", "spec.interval", pol.interval, required=True)
+
+
+def _check_policy_block(c: _Collector, pol: ImagePolicy) -> None:
+    block = _written(pol, "spec.policy")
+    kinds = [k for k in ("semver", "alphabetical", "numerical") if isinstance(block, dict) and k in block]
+    if block is None:
+        c.add(
+            pol,
+            "policy.missing",
+            "spec.policy",
+            f"ImagePolicy {pol.name} has no spec.policy",
+            "e.g. policy: {semver: {range: 1.25.x}}",
+        )
+        return
+    if not kinds:
+        found = ", ".join(block) if isinstance(block, dict) else type(block).__name__
+        c.add(
+            pol,
+            "policy.kind",
+            "spec.policy",
+            f"spec.policy names no policy kind (found: {found or 'nothing'})",
+            "use exactly one of semver, numerical or alphabetical",
+        )
+        return
+    if len(kinds) > 1:
+        c.add(
+            pol,
+            "policy.several",
+            f"spec.policy.{kinds[1]}",
+            f"spec.policy sets {' and '.join(kinds)}; Flux uses only {kinds[0]}",
+            "keep exactly one policy kind",
+        )
+    spec = pol.policy
+    if spec is None:
+        return
+    if spec.kind == "semver":
+        if not spec.value.strip():
+            c.add(
+                pol,
+                "policy.range",
+                "spec.policy.semver.range",
+                "spec.policy.semver.range is empty or missing",
+                "e.g. range: 1.25.x",
+            )
+        else:
+            _check_range(c, pol, spec.value)
+    else:
+        order = _written(pol, f"spec.policy.{spec.kind}.order")
+        if order is not None and spec.value not in ("asc", "desc"):
+            c.add(
+                pol,
+                "policy.order",
+                f"spec.policy.{spec.kind}.order",
+                f"spec.policy.{spec.kind}.order '{spec.value}' is not asc or desc",
+                "asc picks the highest value (newest), desc the lowest",
+            )
+    if spec.filter_pattern is not None:
+        _check_filter(c, pol, spec.filter_pattern)
+    elif spec.filter_extract:
+        c.add(
+            pol,
+            "filter.extract",
+            "spec.filterTags.extract",
+            "spec.filterTags.extract without a pattern has nothing to extract from",
+            "add filterTags.pattern with the named group",
+        )
+
+
+def _check_range(c: _Collector, pol: ImagePolicy, text: str) -> None:
+    try:
+        from lab.core.semver.constraints import ConstraintError, new_constraint
+    except ImportError:  # pragma: no cover - the semver port is another part of the lab
+        return
+    try:
+        new_constraint(text)
+    except ConstraintError as err:
+        c.add(
+            pol,
+            "policy.range",
+            "spec.policy.semver.range",
+            f"invalid semver range '{text}': {err} (ImagePolicy stalls: InvalidPolicy)",
+            "Masterminds syntax, e.g. 1.25.x, ~1.25 or '>=1.25.0 <1.26.0'",
+        )
+
+
+def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
+    try:
+        from lab.core.policy.regex import RegexSyntaxError, compile_go
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        compiled = compile_go(pattern)
+    except RegexSyntaxError as err:
+        c.add(
+            pol,
+            "filter.pattern",
+            "spec.filterTags.pattern",
+            f"spec.filterTags.pattern: {err}",
+            "a Go (RE2) regular expression",
+        )
+        return
+    extract = pol.policy.filter_extract if pol.policy else None
+    if extract:
+        for ref in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}?", extract):
+            if not ref.isdigit() and ref not in compiled.group_names:
+                c.add(
+                    pol,
+                    "filter.extract",
+                    "spec.filterTags.extract",
+                    f"spec.filterTags.extract uses ${ref}, but the pattern has no group named '{ref}' "
+                    "(it expands to an empty string)",
+                    f"name the group in the pattern: (?P<{ref}>...)",
+                )
+
+
+def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: AutomationSet) -> None:
+    kind = "ImageUpdateAutomation"
+    _check_interval(c, iua, kind, "spec.interval", iua.interval, required=True)
+    if iua.source_kind != "GitRepository":
+        c.add(
+            iua,
+            "source.kind",
+            "spec.sourceRef.kind",
+            f"sourceRef.kind '{iua.source_kind}' is not GitRepository",
+            "kind: GitRepository",
+        )
+    if not iua.source_name:
+        c.add(
+            iua,
+            "source.missing",
+            "spec.sourceRef.name",
+            f"{kind} {iua.name} has no spec.sourceRef.name",
+            "name: flux-system (bootstrap's GitRepository)",
+        )
+    else:
+        ns, name = iua.source_key
+        if aset.git_repository(ns, name) is None:
+            known = aset.git_repositories
+            c.add(
+                iua,
+                "source.ref",
+                "spec.sourceRef.name",
+                f"sourceRef GitRepository '{name}' in {ns} is not defined in these files "
+                f"(existing: {_names(known)}) (F13)",
+                "use the GitRepository bootstrap created: name: flux-system"
+                if known
+                else "bootstrap's GitRepository flux-system is in clusters/<env>/flux-system/gotk-sync.yaml",
+                "error" if known else "warning",
+            )
+    if _written(iua, "spec.git") is None:
+        c.add(
+            iua,
+            "git.missing",
+            "spec",
+            "source kind 'GitRepository' necessitates field .spec.git: invalid source configuration",
+            "add spec.git with checkout.ref.branch, commit.author and push.branch",
+        )
+        return
+    email = iua.author_email
+    if not email:
+        c.add(
+            iua,
+            "author.email",
+            "spec.git.commit.author.email",
+            "spec.git.commit.author.email is required",
+            "e.g. email: flux@gitops-lab.local",
+        )
+    elif not _EMAIL.fullmatch(email):
+        c.add(
+            iua,
+            "author.email",
+            "spec.git.commit.author.email",
+            f"author email '{email}' is not an e-mail address",
+            "e.g. flux@gitops-lab.local",
+        )
+    if not iua.author_name:
+        c.add(
+            iua,
+            "author.name",
+            "spec.git.commit.author",
+            "spec.git.commit.author.name is not set, so `git log --author=Flux` finds nothing",
+            "name: Flux",
+            "warning",
+        )
+    git_repo = aset.git_repository(*iua.source_key) if iua.source_name else None
+    if not iua.checkout_branch:
+        if iua.checkout_ref:
+            pass  # tag/semver/commit checkouts are valid; the push branch is checked below
+        elif git_repo is not None and git_repo.branch:
+            c.add(
+                iua,
+                "checkout.branch",
+                "spec.git.checkout",
+                f"spec.git.checkout.ref.branch is not set; Flux uses GitRepository {git_repo.name}'s "
+                f"branch {git_repo.branch}",
+                f"state it: checkout: {{ref: {{branch: {git_repo.branch}}}}}",
+                "info",
+            )
+        else:
+            c.add(
+                iua,
+                "checkout.branch",
+                "spec.git.checkout.ref.branch",
+                "spec.git.checkout.ref.branch is not set (a GitRepository without ref defaults to 'master')",
+                "checkout: {ref: {branch: main}}",
+                "warning",
+            )
+    else:
+        reason = git_branch_error(iua.checkout_branch)
+        if reason:
+            c.add(iua, "checkout.branch", "spec.git.checkout.ref.branch", reason, "e.g. main")
+    if iua.push_branch:
+        reason = git_branch_error(iua.push_branch)
+        if reason:
+            c.add(iua, "push.branch", "spec.git.push.branch", reason, "e.g. main")
+    elif iua.effective_push_branch(git_repo) is None and not (git_repo is None and not iua.checkout_ref):
+        c.add(
+            iua,
+            "push.branch",
+            "spec.git",
+            "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
+            "GitRepository .spec.ref (F14)",
+            "add git.push.branch: main",
+        )
+    _check_update(c, iua)
+    if iua.message_template:
+        for message, hint in template_problems(iua.message_template, iua.version):
+            c.add(iua, "template", "spec.git.commit.messageTemplate", message, hint)
+        if iua.version != "v1" and re.search(r"\.Updated\b", iua.message_template):
+            c.add(
+                iua,
+                "template.deprecated",
+                "spec.git.commit.messageTemplate",
+                "'.Updated' is deprecated and stalls once the object is v1",
+                "use .Changed.Changes",
+                "warning",
+            )
+
+
+def _check_update(c: _Collector, iua: ImageUpdateAutomation) -> None:
+    update = _written(iua, "spec.update")
+    if update is None:
+        severity: Severity = "error" if iua.version != "v1" else "warning"
+        c.add(
+            iua,
+            "update.missing",
+            "spec",
+            "spec.update is missing"
+            + (" (required before v1)" if severity == "error" else ": Flux then scans the whole repository"),
+            "update: {path: ./apps, strategy: Setters}",
+            severity,
+        )
+        return
+    if not iua.update_path:
+        c.add(
+            iua,
+            "update.path",
+            "spec.update",
+            "spec.update.path is not set: Flux scans the whole repository for markers",
+            "path: ./apps (relative to the repository root)",
+            "warning",
+        )
+    elif ".." in re.split(r"[\\/]", iua.update_path):
+        c.add(
+            iua,
+            "update.path",
+            "spec.update.path",
+            f"update.path '{iua.update_path}' tries to leave the repository; "
+            "Flux clamps it to the clone root",
+            "a path relative to the repository root, e.g. ./apps",
+        )
+    strategy = iua.update_strategy
+    if strategy is None and iua.version != "v1":
+        c.add(
+            iua,
+            "update.strategy",
+            "spec.update",
+            f"spec.update.strategy is required in {iua.version}",
+            "strategy: Setters",
+        )
+    elif strategy is not None and strategy != "Setters":
+        c.add(
+            iua,
+            "update.strategy",
+            "spec.update.strategy",
+            f"update.strategy '{strategy}' is not Setters",
+            "strategy: Setters",
+        )
+
+
+def _check_cross(c: _Collector, aset: AutomationSet) -> None:
+    seen: Counter[tuple[str, str, str]] = Counter()
+    for obj in aset.all_objects():
+        key = (type(obj).__name__, obj.namespace, obj.name)
+        seen[key] += 1
+        if seen[key] == 2:
+            first = next(o for o in aset.all_objects() if (type(o).__name__, o.namespace, o.name) == key)
+            c.add(
+                obj,
+                "duplicate",
+                "metadata.name",
+                f"{key[0]} {obj.namespace}/{obj.name} is defined twice (also {first.file}:{first.line})",
+                "keep one definition; the later one overwrites the earlier",
+            )
+    iua_namespaces = {a.namespace for a in aset.automations}
+    if aset.automations:
+        for pol in aset.policies:
+            if pol.namespace not in iua_namespaces:
+                c.add(
+                    pol,
+                    "policy.namespace",
+                    "metadata.namespace",
+                    f"ImagePolicy {pol.name} is in {pol.namespace}, but ImageUpdateAutomations only use "
+                    f"policies of their own namespace ({', '.join(sorted(iua_namespaces))}); "
+                    "markers naming it do nothing (F10)",
+                    f"namespace: {sorted(iua_namespaces)[0]}",
+                )
+    for git in aset.git_repositories:
+        if git.url and not _GIT_URL.match(git.url):
+            scp = re.fullmatch(r"([^@/:]+@)?([^:/]+):(.+)", git.url)
+            hint = (
+                f"ssh://{scp.group(1) or ''}{scp.group(2)}/{scp.group(3)}"
+                if scp
+                else "an http(s):// or ssh:// URL"
+            )
+            c.add(
+                git,
+                "git.url",
+                "spec.url",
+                f"GitRepository url '{git.url}' does not match ^(http|https|ssh)://.*$ (F24)",
+                hint,
+            )
+
+
+def validate(aset: AutomationSet, served_versions: Sequence[str] = ("v1",)) -> list[Problem]:
+    """All problems of `aset` (parse problems first), in file/line order within each group."""
+    c = _Collector()
+    for repo in aset.repositories:
+        _check_api(c, repo, "ImageRepository", served_versions)
+        _check_meta(c, repo, "ImageRepository")
+        _check_repository(c, repo)
+    for pol in aset.policies:
+        _check_api(c, pol, "ImagePolicy", served_versions)
+        _check_meta(c, pol, "ImagePolicy")
+        _check_policy(c, pol, aset)
+    for iua in aset.automations:
+        _check_api(c, iua, "ImageUpdateAutomation", served_versions)
+        _check_meta(c, iua, "ImageUpdateAutomation")
+        _check_automation(c, iua, aset)
+    _check_cross(c, aset)
+    found = sorted(c.problems, key=lambda p: (p.file, p.line or 0))
+    return [*aset.problems, *found]
