@@ -1,0 +1,117 @@
+"""The practice repository `lab init DIR` creates: the course state after task 09a, pushed to a local origin.
+
+What it holds: tasks/09b/starter/ copied verbatim (flux-system sync manifests, clusters/dev/apps.yaml, the
+nginx Deployment with `image: nginx:1.25.0` unmarked, PROGRESS.md), committed on `main` and pushed to a
+bare repository that is the `origin` remote, upstream set.
+
+Where Flux would clone from: the GitRepository in clusters/dev/flux-system/gotk-sync.yaml keeps its
+`ssh://git@github.com/learner/gitops-lab` URL. Flux's API validates `spec.url` against
+`^(http|https|ssh)://`, so a file:// URL written there would be rejected by a real API server, and the
+manifest would teach something false. Instead the local origin lives only in git: `remote.origin.url` is
+the bare repository's absolute path, and the simulated image-automation-controller clones whatever the
+workspace's `origin` remote names (`Workspace.remote_url()`), exactly as the real controller clones the
+GitRepository URL. Pointing the practice repo at a real forge later is `git remote set-url origin ...`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.errors import LabError
+
+BRANCH = "main"
+INITIAL_MESSAGE = "Course state after task 09a: Flux bootstrapped, nginx deployed from apps/"
+
+
+@dataclass(frozen=True)
+class Practice:
+    path: Path
+    origin: Path
+    branch: str
+    head: str
+    author: str
+
+
+def starter_dir() -> Path:
+    """tasks/09b/starter/ of the source tree this `lab` package belongs to."""
+    import lab
+
+    path = Path(lab.__file__).resolve().parent.parent / "tasks" / "09b" / "starter"
+    if not (path / "PROGRESS.md").is_file():
+        raise LabError(
+            f"starter files not found at {path}",
+            hint="install fluxlab from its source tree (pip install -e .) so tasks/ is available",
+        )
+    return path
+
+
+def default_origin(dest: Path) -> Path:
+    return dest.parent / f"{dest.name}-origin.git"
+
+
+def _refuse_non_empty(path: Path, what: str) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise LabError(f"{path} exists and is not a directory", hint=f"choose a new path for the {what}")
+    if path.is_dir() and any(path.iterdir()):
+        raise LabError(
+            f"{path} is not empty",
+            hint=f"choose a new or empty directory for the {what}; nothing was changed",
+        )
+
+
+def _identity() -> tuple[str, str]:
+    from lab.adapters.git import FALLBACK_IDENTITY, configured_identity
+
+    return configured_identity() or FALLBACK_IDENTITY
+
+
+def init_practice_repo(dest: Path, *, origin: Path | None = None) -> Practice:
+    """Create the practice repo at `dest` and its bare origin; refuse a non-empty `dest`/`origin`.
+
+    On failure everything this call created is removed again (and nothing else is touched).
+    """
+    from lab.adapters.git import init_bare, init_repo
+
+    dest = Path(dest).expanduser().absolute()
+    origin = Path(origin).expanduser().absolute() if origin is not None else default_origin(dest)
+    if origin == dest or dest in origin.parents or origin in dest.parents:
+        raise LabError(
+            f"origin {origin} must be outside the practice repository {dest}",
+            hint="pass --origin PATH next to DIR, not inside it",
+        )
+    _refuse_non_empty(dest, "practice repository")
+    _refuse_non_empty(origin, "origin repository")
+    starter = starter_dir()
+    created = [p for p in (dest, origin) if not p.exists()]
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(
+            starter, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        ws = init_repo(dest, BRANCH)
+        name, email = _identity()
+        head = ws.commit(["."], INITIAL_MESSAGE + "\n", author_name=name, author_email=email)
+        bare = init_bare(origin, BRANCH)
+        ws.add_remote("origin", str(bare))
+        ws.push(BRANCH, set_upstream=True)
+    except BaseException:
+        _rollback(dest, origin, created)
+        raise
+    return Practice(path=ws.root, origin=bare, branch=BRANCH, head=head, author=f"{name} <{email}>")
+
+
+def _rollback(dest: Path, origin: Path, created: list[Path]) -> None:
+    """Undo a half-made practice repo: only what we made (both were empty or absent to begin with)."""
+    for path in (dest, origin):
+        if not path.is_dir() or path.is_symlink():
+            continue
+        if path in created:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            for child in path.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
