@@ -1,0 +1,93 @@
+"""What every check implementation receives, and safe ways to read the learner's workspace.
+
+The workspace is untrusted: paths are resolved and must stay inside it (no symlink escapes), files are
+size-capped, YAML goes through `lab.core.yamlsafe` (alias bombs, depth, duplicates).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lab.core import yamlsafe
+from lab.errors import LabError
+
+T = TypeVar("T")
+
+MAX_FILE_BYTES = yamlsafe.MAX_BYTES
+
+IMAGE_AUTOMATION_DIR = "clusters/dev/image-automation"
+IMAGE_AUTOMATION_FILES = (
+    f"{IMAGE_AUTOMATION_DIR}/image-repository.yaml",
+    f"{IMAGE_AUTOMATION_DIR}/image-policy.yaml",
+    f"{IMAGE_AUTOMATION_DIR}/image-update.yaml",
+)
+DEPLOYMENT_FILE = "apps/base/nginx/deployment.yaml"
+GOTK_SYNC_FILE = "clusters/dev/flux-system/gotk-sync.yaml"
+
+
+class WorkspaceFileError(LabError):
+    """A workspace file that cannot be read safely (outside the workspace, too large, not text)."""
+
+
+@dataclass
+class CheckContext:
+    workspace: Path
+    task: str = "09b"
+    offline: bool = False
+    tags_file: Path | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.workspace = self.workspace.resolve()
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute once per run, also when several checks ask at the same time (they run in threads)."""
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            value: T = self._cache[key]
+            return value
+
+    def path(self, rel: str) -> Path:
+        """`rel` inside the workspace; a symlink that leads outside is refused."""
+        candidate = (self.workspace / rel).resolve()
+        if candidate != self.workspace and self.workspace not in candidate.parents:
+            raise WorkspaceFileError(
+                "points outside the workspace (a symlink?); the lab does not follow it",
+                file=rel,
+                hint="replace the symlink with the file itself",
+            )
+        return candidate
+
+    def exists(self, rel: str) -> bool:
+        try:
+            return self.path(rel).is_file()
+        except WorkspaceFileError:
+            return (self.workspace / rel).is_symlink()
+
+    def read_text(self, rel: str) -> str:
+        path = self.path(rel)
+        if not path.is_file():
+            raise WorkspaceFileError("file not found", file=rel)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WorkspaceFileError(
+                f"file is {size} bytes; the lab reads files up to {MAX_FILE_BYTES} bytes", file=rel
+            )
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise WorkspaceFileError("file is not UTF-8 text", file=rel) from None
+
+    def yaml_docs(self, rel: str) -> list[yamlsafe.Doc]:
+        """Parsed documents of a workspace YAML file, cached per run. Raises LabError."""
+        return self.cached(f"yaml:{rel}", lambda: yamlsafe.load_all(self.read_text(rel), rel))

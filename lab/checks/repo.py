@@ -1,0 +1,205 @@
+"""Repository checks: the three files exist and parse (`repo.files`), and Flux will apply them
+(`sync.included`: the flux-system Kustomization's path covers them and no kustomization.yaml leaves them out).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from pathlib import PurePosixPath
+
+from lab.checks import check
+from lab.checks.context import (
+    GOTK_SYNC_FILE,
+    IMAGE_AUTOMATION_DIR,
+    IMAGE_AUTOMATION_FILES,
+    CheckContext,
+)
+from lab.core.checks.model import Evidence, Outcome
+from lab.errors import LabError
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+@check("repo.files")
+def repo_files(ctx: CheckContext) -> Outcome:
+    missing = [f for f in IMAGE_AUTOMATION_FILES if not ctx.exists(f)]
+    if missing:
+        names = ", ".join(PurePosixPath(f).name for f in missing)
+        return Outcome.failed(
+            f"missing in {IMAGE_AUTOMATION_DIR}/: {names}",
+            file=missing[0],
+            hint=f"create {missing[0]} (see the lesson's steps 2, 3 and 5)",
+        )
+    evidence = []
+    for rel in IMAGE_AUTOMATION_FILES:
+        try:
+            docs = ctx.yaml_docs(rel)
+        except LabError as err:
+            return Outcome.failed(
+                f"{rel} is not readable YAML: {err.message}",
+                file=rel,
+                line=err.line,
+                hint=err.hint or "fix the YAML syntax on that line",
+            )
+        mappings = [d for d in docs if isinstance(d.data, dict)]
+        if not mappings:
+            return Outcome.failed(
+                f"{rel} holds no Kubernetes object (empty or not a mapping)",
+                file=rel,
+                hint="write one object with apiVersion, kind, metadata and spec",
+            )
+        kinds = ", ".join(str(d.get("kind", "?")) for d in mappings)
+        evidence.append(Evidence("file", rel, f"{len(mappings)} object(s): {kinds}"))
+    return Outcome.passed("all three files exist and parse", evidence=evidence)
+
+
+def _norm(path: str) -> str:
+    """A repository-relative path the way Flux reads `spec.path`: './x/' -> 'x', '' or '.' -> ''."""
+    cleaned = posixpath.normpath("/" + path.strip()).lstrip("/")
+    return "" if cleaned == "." else cleaned
+
+
+def _kustomization_file(ctx: CheckContext, directory: str) -> str | None:
+    for name in KUSTOMIZATION_NAMES:
+        rel = posixpath.join(directory, name) if directory else name
+        if ctx.exists(rel):
+            return rel
+    return None
+
+
+def _is_dir(ctx: CheckContext, rel: str) -> bool:
+    try:
+        return ctx.path(rel).is_dir() if rel else True
+    except LabError:
+        return False
+
+
+class _Excluded(Exception):
+    def __init__(self, file: str, line: int | None, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.file, self.line, self.message, self.hint = file, line, message, hint
+
+
+def _toward(ctx: CheckContext, directory: str, target: str, depth: int = 0) -> None:
+    """Raise `_Excluded` unless kustomize building `directory` would include the file `target`.
+
+    With a kustomization file its `resources` (and the older `bases`, and `components`) must lead to
+    `target`; without one, Flux's kustomize-controller generates one over every YAML file below, and a
+    sub-directory with its own kustomization file is included as a unit.
+    """
+    if depth > 20:
+        raise _Excluded(target, None, "kustomization files nest too deeply to follow", "simplify the layout")
+    kfile = _kustomization_file(ctx, directory)
+    if kfile is None:
+        rest = PurePosixPath(target).relative_to(directory) if directory else PurePosixPath(target)
+        current = directory
+        for part in rest.parts[:-1]:
+            current = posixpath.join(current, part) if current else part
+            if _kustomization_file(ctx, current) is not None:
+                _toward(ctx, current, target, depth + 1)
+                return
+        return
+    docs = ctx.yaml_docs(kfile)
+    data = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+    entries: list[str] = []
+    for key in ("resources", "bases", "components"):
+        value = data.get(key) or []
+        if isinstance(value, list):
+            entries.extend(str(v) for v in value)
+    for entry in entries:
+        if "://" in entry or entry.startswith(("github.com/", "git@")):
+            continue
+        resolved = _norm(posixpath.join(directory, entry))
+        if resolved == target:
+            return
+        if resolved and (target.startswith(resolved + "/")) and _is_dir(ctx, resolved):
+            if _kustomization_file(ctx, resolved) is None:
+                raise _Excluded(
+                    kfile,
+                    docs[0].line_of("resources") if docs else None,
+                    f"{kfile} lists {entry}, a directory without kustomization.yaml, so kustomize fails",
+                    f"add {resolved}/kustomization.yaml listing its files",
+                )
+            _toward(ctx, resolved, target, depth + 1)
+            return
+    rel_dir = PurePosixPath(target).relative_to(directory) if directory else PurePosixPath(target)
+    wanted = rel_dir.parts[0] if len(rel_dir.parts) > 1 else rel_dir.name
+    raise _Excluded(
+        kfile,
+        docs[0].line_of("resources") if docs else None,
+        f"{kfile} does not list {wanted} in its resources, so Flux will not apply {target}",
+        f"add `- {wanted}` to resources in {kfile}",
+    )
+
+
+def _sourceignored(ctx: CheckContext, target: str) -> str | None:
+    if not ctx.exists(".sourceignore"):
+        return None
+    for raw in ctx.read_text(".sourceignore").splitlines():
+        pattern = raw.strip()
+        if not pattern or pattern.startswith(("#", "!")):
+            continue
+        pat = pattern.strip("/")
+        parts = PurePosixPath(target).parts
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if any(fnmatch.fnmatch(p, pat) or fnmatch.fnmatch(PurePosixPath(p).name, pat) for p in prefixes):
+            return pattern
+    return None
+
+
+@check("sync.included")
+def sync_included(ctx: CheckContext) -> Outcome:
+    if not ctx.exists(GOTK_SYNC_FILE):
+        return Outcome.failed(
+            f"{GOTK_SYNC_FILE} is missing, so nothing tells Flux what to apply",
+            file=GOTK_SYNC_FILE,
+            hint="restore it from git (`git checkout -- clusters/dev/flux-system`) or re-run flux bootstrap",
+        )
+    docs = ctx.yaml_docs(GOTK_SYNC_FILE)
+    sync = next(
+        (
+            d
+            for d in docs
+            if isinstance(d.data, dict)
+            and d.get("kind") == "Kustomization"
+            and str(d.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
+            and d.get("metadata.name") == "flux-system"
+        ),
+        None,
+    )
+    if sync is None:
+        return Outcome.failed(
+            f"{GOTK_SYNC_FILE} has no Kustomization named flux-system",
+            file=GOTK_SYNC_FILE,
+            hint="restore the file generated by flux bootstrap",
+        )
+    raw_path = sync.get("spec.path")
+    root = _norm(str(raw_path)) if isinstance(raw_path, str) else ""
+    shown = raw_path if isinstance(raw_path, str) else "(repository root)"
+    evidence = [Evidence("file", f"{GOTK_SYNC_FILE}:{sync.line_of('spec.path')}", f"spec.path: {shown}")]
+    if root and not (root == IMAGE_AUTOMATION_DIR or IMAGE_AUTOMATION_DIR.startswith(root + "/")):
+        return Outcome.failed(
+            f"{IMAGE_AUTOMATION_DIR} is outside the flux-system Kustomization path {shown}, "
+            "so Flux never applies it",
+            file=GOTK_SYNC_FILE,
+            line=sync.line_of("spec.path"),
+            hint=f"put the image automation files under {shown}",
+            evidence=evidence,
+        )
+    ignored = _sourceignored(ctx, IMAGE_AUTOMATION_DIR)
+    if ignored is not None:
+        return Outcome.failed(
+            f".sourceignore pattern {ignored} hides {IMAGE_AUTOMATION_DIR} from Flux",
+            file=".sourceignore",
+            hint=f"remove {ignored} from .sourceignore",
+            evidence=evidence,
+        )
+    for target in IMAGE_AUTOMATION_FILES:
+        try:
+            _toward(ctx, root, target)
+        except _Excluded as exc:
+            return Outcome.failed(exc.message, file=exc.file, line=exc.line, hint=exc.hint, evidence=evidence)
+    return Outcome.passed(
+        f"the flux-system Kustomization (path {shown}) applies all three files", evidence=evidence
+    )

@@ -1,0 +1,88 @@
+"""Wrap-up checks: PROGRESS.md row 09 marked done with a note, and the recorded quiz result."""
+
+from __future__ import annotations
+
+import json
+
+from lab.checks import check
+from lab.checks.context import CheckContext
+from lab.core.checks.model import Evidence, Outcome
+from lab.errors import LabError
+
+PROGRESS_FILE = "PROGRESS.md"
+DONE = "✅"
+
+
+@check("progress.updated")
+def progress_updated(ctx: CheckContext) -> Outcome:
+    from lab.core.progress import row_status
+
+    row = str(ctx.settings.get("progress_row", "09"))
+    note_hint = f'lab progress --done {row} --note "Image automation working, commits appearing in Git"'
+    if not ctx.exists(PROGRESS_FILE):
+        return Outcome.failed(f"{PROGRESS_FILE} is missing", file=PROGRESS_FILE, hint=note_hint)
+    try:
+        text = ctx.read_text(PROGRESS_FILE)
+    except LabError as err:
+        return Outcome.failed(f"{PROGRESS_FILE}: {err.message}", file=PROGRESS_FILE, hint=err.hint)
+    found = row_status(text, row)
+    if found is None:
+        return Outcome.failed(
+            f"{PROGRESS_FILE} has no row for task {row}", file=PROGRESS_FILE, hint=note_hint
+        )
+    status, note = found
+    line = _row_line(text, row)
+    evidence = [Evidence("file", f"{PROGRESS_FILE}:{line}" if line else PROGRESS_FILE, f"{status} | {note}")]
+    if status.strip() != DONE:
+        return Outcome.failed(
+            f"{PROGRESS_FILE} row {row} is {status.strip() or 'empty'}, not {DONE}",
+            file=PROGRESS_FILE,
+            line=line,
+            hint=note_hint,
+            evidence=evidence,
+        )
+    if not note.strip():
+        return Outcome.failed(
+            f"{PROGRESS_FILE} row {row} is {DONE} but has no note",
+            file=PROGRESS_FILE,
+            line=line,
+            hint=note_hint,
+            evidence=evidence,
+        )
+    return Outcome.passed(f"row {row} is {DONE}: {note.strip()}", evidence=evidence, file=PROGRESS_FILE)
+
+
+def _row_line(text: str, row: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.lstrip().startswith("|") and cells and cells[0].startswith(row):
+            return number
+    return None
+
+
+@check("quiz.passed")
+def quiz_passed(ctx: CheckContext) -> Outcome:
+    rel = str(ctx.settings.get("quiz_file", ".fluxlab/quiz.json"))
+    if not ctx.exists(rel):
+        return Outcome.failed(f"no quiz result in {rel}", file=rel, hint="run `lab quiz`")
+    try:
+        data = json.loads(ctx.read_text(rel))
+    except (LabError, ValueError) as err:
+        return Outcome.failed(f"{rel} is not a quiz result ({err})", file=rel, hint="run `lab quiz` again")
+    if not isinstance(data, dict):
+        return Outcome.failed(f"{rel} is not a quiz result", file=rel, hint="run `lab quiz` again")
+    if str(data.get("task", "")) != ctx.task:
+        return Outcome.failed(
+            f"{rel} records task {data.get('task')!s}, not {ctx.task}", file=rel, hint="run `lab quiz`"
+        )
+    score, total = data.get("score"), data.get("total")
+    shown = f"{score}/{total}" if total is not None else f"{score}"
+    evidence = [Evidence("file", rel, f"score {shown}, passed {data.get('passed')}")]
+    if data.get("passed") is not True:
+        return Outcome.failed(
+            f"quiz not passed yet (score {shown})",
+            file=rel,
+            hint="run `lab quiz` again; `lab lesson` explains the three CRDs",
+            evidence=evidence,
+        )
+    return Outcome.passed(f"quiz passed (score {shown})", evidence=evidence)

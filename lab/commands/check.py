@@ -1,0 +1,133 @@
+"""`lab check`: grade the workspace. Exit 0 nothing failed, 1 a check failed, 3 something could not be
+checked or is pending, 2 usage error (`--format classroom` always exits 0 so the reporter step runs)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from lab.commands._common import add_workspace_arg, resolve_workspace
+from lab.errors import UsageError
+
+FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check",
+        help="grade your repository for Task 09b",
+        description=(
+            "Run the task's checks and report pass/fail/error/pending/skipped for each. "
+            "Exit 0 when nothing failed, 1 when a check failed, 3 when something could not be "
+            "checked or is pending, 2 for usage errors."
+        ),
+        epilog=(
+            "--format github prints the Classroom points notice and annotations, appends the step "
+            "summary to $GITHUB_STEP_SUMMARY and the reporter result to $GITHUB_OUTPUT when set. "
+            "--format classroom writes result=<base64> for autograding-grading-reporter and exits 0."
+        ),
+    )
+    add_workspace_arg(p)
+    p.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
+    p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
+    p.add_argument(
+        "--only", action="append", metavar="ID", help="run only this check and its prerequisites (repeatable)"
+    )
+    p.add_argument(
+        "--watch", action="store_true", help="re-run pending registry/cluster checks until settled"
+    )
+    p.add_argument(
+        "--watch-timeout", type=float, default=300.0, metavar="S", help="give up watching after S seconds"
+    )
+    p.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report to FILE (github: the step summary)"
+    )
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (auto: on a terminal unless NO_COLOR is set)",
+    )
+    p.set_defaults(func=run)
+
+
+def _use_color(choice: str, stream: object) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _append(path: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _write(path: str, text: str) -> None:
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def _progress(results: tuple[object, ...]) -> None:
+    from lab.core.checks.runner import unsettled
+
+    waiting = sorted(unsettled(results))  # type: ignore[arg-type]
+    if waiting:
+        print(f"lab: waiting for {', '.join(waiting)}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.core.report import render
+    from lab.core.report.github import classroom_output, render_annotations, render_summary
+    from lab.services.check import run_checks
+
+    workspace = resolve_workspace(args.workspace)
+    tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
+    if args.watch_timeout <= 0:
+        raise UsageError("--watch-timeout must be positive", hint="e.g. --watch-timeout 120")
+    report = run_checks(
+        workspace,
+        task=args.task,
+        offline=args.offline,
+        only=args.only,
+        tags_file=tags_file,
+        watch=args.watch,
+        watch_timeout_s=args.watch_timeout,
+        on_round=_progress if args.watch else None,
+    )
+    fmt = args.format
+    if fmt == "github":
+        points = os.environ.get("LAB_POINTS_NOTICE", "1") != "0"
+        sys.stdout.write(render_annotations(report, points=points))
+        summary = render_summary(report)
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            _append(os.environ["GITHUB_STEP_SUMMARY"], summary)
+        if os.environ.get("GITHUB_OUTPUT"):
+            _append(os.environ["GITHUB_OUTPUT"], classroom_output(report))
+        if args.output:
+            _write(args.output, summary)
+        return report.exit_code()
+    if fmt == "classroom":
+        line = classroom_output(report)
+        sys.stdout.write(render(report, "text"))
+        if args.output:
+            _write(args.output, line)
+        elif os.environ.get("GITHUB_OUTPUT"):
+            _append(os.environ["GITHUB_OUTPUT"], line)
+        else:
+            sys.stdout.write(line)
+        return 0
+    color = fmt == "text" and not args.output and _use_color(args.color, sys.stdout)
+    if fmt == "text" and args.color == "always":
+        color = True
+    text = render(report, fmt, color=color)
+    if args.output:
+        _write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return report.exit_code()

@@ -1,0 +1,214 @@
+"""The one result model every output format renders (grading.md section 6).
+
+A check definition is data (`CheckDef`, loaded from `checks/<task>.toml`); an implementation returns an
+`Outcome`; the runner turns both into a `CheckResult` with points, timing and dependency information.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Literal
+
+CheckKind = Literal["repo", "registry", "cluster", "git", "progress", "quiz"]
+CHECK_KINDS: tuple[CheckKind, ...] = ("repo", "registry", "cluster", "git", "progress", "quiz")
+
+# Checks of these kinds may answer `pending` and are re-run by `--watch`.
+LIVE_KINDS: frozenset[str] = frozenset({"registry", "cluster"})
+
+OFFLINE_REASON = "offline"
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    PENDING = "pending"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a check looked at: a file excerpt, an object condition, a registry answer (no secrets)."""
+
+    kind: str
+    ref: str
+    text: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "ref": self.ref, "text": self.text}
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    id: str
+    title: str
+    points: int
+    depends_on: tuple[str, ...] = ()
+    kind: CheckKind = "repo"
+    hint: str = ""
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an implementation reports. `points` is partial credit for a `fail` with sub-criteria."""
+
+    status: Status
+    message: str = ""
+    hint: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    points: int | None = None
+
+    @classmethod
+    def make(
+        cls,
+        status: Status,
+        message: str,
+        *,
+        hint: str | None = None,
+        evidence: Iterable[Evidence] = (),
+        file: str | None = None,
+        line: int | None = None,
+        points: int | None = None,
+    ) -> Outcome:
+        return cls(status, message, hint, tuple(evidence), file, line, points)
+
+    @classmethod
+    def passed(
+        cls, message: str = "", *, evidence: Iterable[Evidence] = (), file: str | None = None
+    ) -> Outcome:
+        return cls.make(Status.PASS, message, evidence=evidence, file=file)
+
+    @classmethod
+    def failed(
+        cls,
+        message: str,
+        *,
+        hint: str | None = None,
+        evidence: Iterable[Evidence] = (),
+        file: str | None = None,
+        line: int | None = None,
+        points: int | None = None,
+    ) -> Outcome:
+        return cls.make(
+            Status.FAIL, message, hint=hint, evidence=evidence, file=file, line=line, points=points
+        )
+
+    @classmethod
+    def errored(cls, message: str, *, hint: str | None = None, evidence: Iterable[Evidence] = ()) -> Outcome:
+        return cls.make(Status.ERROR, message, hint=hint, evidence=evidence)
+
+    @classmethod
+    def pending(cls, message: str, *, hint: str | None = None, evidence: Iterable[Evidence] = ()) -> Outcome:
+        return cls.make(Status.PENDING, message, hint=hint, evidence=evidence)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    status: Status
+    points: int
+    max_points: int
+    message: str = ""
+    hint: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    depends_on: tuple[str, ...] = ()
+    blocked_by: str | None = None
+    duration_s: float = 0.0
+    attempts: int = 0
+    kind: CheckKind = "repo"
+    hidden: bool = False
+
+    @property
+    def excluded(self) -> bool:
+        """Left out by a mode (`--offline`): not counted in `max_score`. Blocked checks still count."""
+        return self.status is Status.SKIPPED and self.blocked_by is None
+
+    @property
+    def broken(self) -> bool:
+        return self.status in (Status.FAIL, Status.ERROR, Status.PENDING)
+
+    def redacted(self) -> CheckResult:
+        """What a learner may see of a hidden check: title and status, no evidence or hint."""
+        if not self.hidden:
+            return self
+        return replace(self, hint="", evidence=())
+
+
+@dataclass(frozen=True)
+class Report:
+    task: str
+    checks: tuple[CheckResult, ...]
+    started_at: str = ""
+    duration_s: float = 0.0
+    tool_name: str = "fluxlab"
+    tool_version: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> int:
+        return sum(c.points for c in self.checks if not c.excluded)
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.max_points for c in self.checks if not c.excluded)
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for c in self.checks:
+            counts[c.status.value] += 1
+        return counts
+
+    @property
+    def status(self) -> Status:
+        """`fail` if anything failed, else `error` if something could not be checked or is pending."""
+        statuses = {c.status for c in self.checks}
+        if Status.FAIL in statuses:
+            return Status.FAIL
+        if statuses & {Status.ERROR, Status.PENDING}:
+            return Status.ERROR
+        return Status.PASS
+
+    def exit_code(self) -> int:
+        """0 nothing failed, 1 a check failed, 3 nothing failed but something is unknown or pending."""
+        return {Status.FAIL: 1, Status.ERROR: 3}.get(self.status, 0)
+
+    def get(self, check_id: str) -> CheckResult:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)
+
+    def first_broken(self) -> CheckResult | None:
+        """The first root cause in declared order: where a learner should start."""
+        return next((c for c in self.checks if c.broken), None)
+
+    def for_learner(self) -> Report:
+        return replace(self, checks=tuple(c.redacted() for c in self.checks))
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Learner-controlled text without terminal escapes or control characters (newlines and tabs kept)."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Messages are one line: no control characters, whitespace collapsed, length capped."""
+    flat = " ".join(clean_text(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def total_points(defs: Iterable[CheckDef]) -> int:
+    return sum(d.points for d in defs)

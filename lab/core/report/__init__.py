@@ -1,0 +1,36 @@
+"""Renderings of one `Report`: text for people, JSON, JUnit XML, GitHub Actions, TAP, Classroom."""
+
+from __future__ import annotations
+
+from lab.core.checks.model import Report
+
+FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
+
+
+def render(report: Report, fmt: str, *, color: bool = False) -> str:
+    """The main output of a format (for `github`: the workflow-command lines for stdout)."""
+    if fmt == "text":
+        from lab.core.report.text import render_text
+
+        return render_text(report, color=color)
+    if fmt == "json":
+        from lab.core.report.json import render_json
+
+        return render_json(report)
+    if fmt == "junit":
+        from lab.core.report.junit import render_junit
+
+        return render_junit(report)
+    if fmt == "github":
+        from lab.core.report.github import render_annotations
+
+        return render_annotations(report)
+    if fmt == "tap":
+        from lab.core.report.tap import render_tap
+
+        return render_tap(report)
+    if fmt == "classroom":
+        from lab.core.report.github import classroom_output
+
+        return classroom_output(report)
+    raise ValueError(f"unknown format {fmt}")

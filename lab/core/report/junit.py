@@ -1,0 +1,80 @@
+"""JUnit XML that GitLab, Jenkins and the GitHub JUnit actions all read (grading.md section 3).
+
+One `testcase` per check id; `classname` constant with one dot; the message both in `@message` (one line)
+and in the element body (full text), because older GitLab reads only the body.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from lab.core.checks.model import CheckResult, Report, Status
+
+# XML 1.0 forbids most C0 controls even as character references; learner text may contain them.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def clean(text: str) -> str:
+    return _ILLEGAL.sub("", _ANSI.sub("", text))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _body(c: CheckResult) -> str:
+    lines = [c.message]
+    if c.hint:
+        lines.append(f"hint: {c.hint}")
+    if c.file:
+        lines.append(f"file: {c.file}:{c.line}" if c.line else f"file: {c.file}")
+    lines.extend(f"evidence: {e.ref}" + (f"\n{e.text}" if e.text else "") for e in c.evidence)
+    return clean("\n".join(lines))
+
+
+def _testcase(parent: ET.Element, c: CheckResult, classname: str) -> None:
+    attrs = {"classname": classname, "name": c.id}
+    if c.file:
+        attrs["file"] = clean(c.file)
+        if c.line:
+            attrs["line"] = str(c.line)
+    attrs["time"] = _seconds(c.duration_s)
+    case = ET.SubElement(parent, "testcase", attrs)
+    message = clean(c.message)
+    if c.status is Status.FAIL:
+        ET.SubElement(case, "failure", {"type": "fail", "message": message}).text = _body(c)
+    elif c.status in (Status.ERROR, Status.PENDING):
+        ET.SubElement(case, "error", {"type": c.status.value, "message": message}).text = _body(c)
+    elif c.status is Status.SKIPPED:
+        reason = f"blocked by {c.blocked_by}" if c.blocked_by else message
+        ET.SubElement(case, "skipped", {"message": clean(reason)}).text = clean(c.message)
+    out = f"{c.title}: {c.message}" if c.message else c.title
+    ET.SubElement(case, "system-out").text = clean(out)
+
+
+def render_junit(report: Report) -> str:
+    report = report.for_learner()
+    counts = report.counts()
+    totals = {
+        "tests": str(len(report.checks)),
+        "failures": str(counts["fail"]),
+        "errors": str(counts["error"] + counts["pending"]),
+        "skipped": str(counts["skipped"]),
+        "time": _seconds(sum(c.duration_s for c in report.checks)),
+    }
+    task = report.task
+    root = ET.Element("testsuites", {"name": f"fluxlab {task}", **totals})
+    suite_attrs = {"name": f"task-{task}", **totals}
+    if report.started_at:
+        suite_attrs["timestamp"] = report.started_at
+    suite = ET.SubElement(root, "testsuite", suite_attrs)
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", {"name": "score", "value": str(report.score)})
+    ET.SubElement(props, "property", {"name": "max_score", "value": str(report.max_score)})
+    classname = "fluxlab.task" + re.sub(r"[^0-9A-Za-z_]", "", task)
+    for c in report.checks:
+        _testcase(suite, c, classname)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

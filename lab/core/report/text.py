@@ -1,0 +1,78 @@
+"""The report for people: grouped by what is checked, one line per check, root cause highlighted."""
+
+from __future__ import annotations
+
+from lab.core.checks.model import CheckResult, Report, Status
+
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Repository", ("repo",)),
+    ("Git", ("git",)),
+    ("Registry", ("registry",)),
+    ("Cluster", ("cluster",)),
+    ("Wrap-up", ("progress", "quiz")),
+)
+
+ICONS = {
+    Status.PASS: "✔",
+    Status.FAIL: "✘",
+    Status.ERROR: "!",
+    Status.PENDING: "…",
+    Status.SKIPPED: "-",
+}
+
+_COLORS = {
+    Status.PASS: "32",
+    Status.FAIL: "31",
+    Status.ERROR: "33",
+    Status.PENDING: "36",
+    Status.SKIPPED: "2",
+}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
+    icon = _paint(ICONS[c.status], _COLORS[c.status], color)
+    pts = f"{c.points}/{c.max_points}"
+    head = f"  {icon} {c.id:<26} {pts:>5}  {c.title}"
+    if c.status is Status.SKIPPED:
+        reason = f"blocked by {c.blocked_by}" if c.blocked_by else c.message.split(":", 1)[0]
+        return [head + _paint(f" ({reason})", "2", color)]
+    if first:
+        head += _paint("  <- start here", "1;31", color)
+    lines = [head]
+    if c.status is not Status.PASS and c.message:
+        where = ""
+        if c.file and c.file not in c.message:
+            where = f"{c.file}:{c.line}: " if c.line else f"{c.file}: "
+        lines.append(f"      {where}{c.message}")
+        if c.hint:
+            lines.append(f"      hint: {c.hint}")
+    return lines
+
+
+def render_text(report: Report, *, color: bool = False) -> str:
+    report = report.for_learner()
+    first = report.first_broken()
+    out = [f"Task {report.task} checks"]
+    known = {k for _, kinds in GROUPS for k in kinds}
+    groups = [*GROUPS, ("Other", tuple(sorted({c.kind for c in report.checks} - known)))]
+    for title, kinds in groups:
+        members = [c for c in report.checks if c.kind in kinds]
+        if not members:
+            continue
+        out.append("")
+        out.append(_paint(title, "1", color))
+        for c in members:
+            out.extend(_line(c, color=color, first=first is not None and c.id == first.id))
+    counts = report.counts()
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    out.append("")
+    out.append(f"Score {report.score}/{report.max_score} ({summary})")
+    if first is not None:
+        out.append(f"Start with {first.id}: {first.message}")
+    elif report.status is Status.PASS:
+        out.append("Everything checked passes.")
+    return "\n".join(out) + "\n"
