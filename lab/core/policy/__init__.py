@@ -1,0 +1,6 @@
+"""ImagePolicy evaluation: semver, numerical and alphabetical policies with filterTags."""
+
+from lab.core.policy.resolve import PolicyOutcome, ready_message, resolve, validate_policy
+from lab.core.policy.spec import PolicyKind, PolicySpec
+
+__all__ = ["PolicyKind", "PolicyOutcome", "PolicySpec", "ready_message", "resolve", "validate_policy"]

@@ -1,0 +1,46 @@
+"""`spec.filterTags` (IRC `policy/filter.go`): keep matching tags, optionally extract a value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
+
+
+class InvalidFilter(ValueError):
+    """The pattern does not compile; `str()` is Flux's `invalid regular expression pattern ...`."""
+
+
+def compile_filter(pattern: str) -> GoRegexp:
+    try:
+        return compile_go(pattern)
+    except RegexSyntaxError as err:
+        raise InvalidFilter(f"invalid regular expression pattern '{pattern}': {err}") from None
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """Candidates in evaluation order; `original[value]` is the tag a candidate came from."""
+
+    values: tuple[str, ...]
+    original: dict[str, str]
+    unmatched: int
+    collapsed: int
+
+
+def apply_filter(regexp: GoRegexp, extract: str, tags: Sequence[str]) -> FilterResult:
+    """Flux keeps candidates in a map value -> tag: a later tag with the same value replaces the
+    earlier one. Go's map order is random; stored order is used here so results are reproducible."""
+    original: dict[str, str] = {}
+    unmatched = collapsed = 0
+    for tag in tags:
+        match = regexp.search(tag)
+        if match is None:
+            unmatched += 1
+            continue
+        value = regexp.expand(extract, match) if extract else tag
+        if value in original:
+            collapsed += 1
+        original[value] = tag
+    return FilterResult(tuple(original), original, unmatched, collapsed)

@@ -1,0 +1,137 @@
+"""Evaluate an ImagePolicy against stored tags as image-reflector-controller's `applyPolicy` does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from lab.core.policy.alphabetical import latest_alphabetical
+from lab.core.policy.filter import InvalidFilter, apply_filter, compile_filter
+from lab.core.policy.numerical import PolicyFailure, latest_numerical, normalize_order
+from lab.core.policy.semver import SemverTally, latest_semver
+from lab.core.policy.spec import PolicySpec
+from lab.core.semver import ConstraintError, Constraints, new_constraint
+
+Reason = Literal["Succeeded", "Failure", "InvalidPolicy"]
+
+# Keys of PolicyOutcome.dropped.
+DROP_FILTER = "filter"
+DROP_DUPLICATE = "same extracted value"
+DROP_NOT_SEMVER = "not semver"
+DROP_PRERELEASE = "prerelease"
+DROP_OUT_OF_RANGE = "out of range"
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    """What the policy selected, or why not.
+
+    `reason`/`message` are the ImagePolicy Ready condition's on failure (`message` is "" on success);
+    `stalled` marks spec errors Flux does not retry. `considered` counts candidates after filterTags;
+    `dropped` counts tags that were not candidates or could not win, by cause.
+    """
+
+    tag: str | None
+    reason: Reason
+    message: str = ""
+    stalled: bool = False
+    considered: int = 0
+    dropped: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def ok(self) -> bool:
+        return self.tag is not None
+
+
+@dataclass(frozen=True)
+class _Policer:
+    kind: str
+    order: str = ""
+    constraints: Constraints | None = None
+
+
+def _policer(spec: PolicySpec) -> _Policer:
+    """IRC `PolicerFromSpec`; raises ValueError carrying the text after `invalid policy: `."""
+    if spec.kind == "semver":
+        try:
+            return _Policer("semver", constraints=new_constraint(spec.value))
+        except ConstraintError as err:
+            raise ValueError(str(err)) from None
+    if spec.kind in ("alphabetical", "numerical"):
+        return _Policer(spec.kind, order=normalize_order(spec.value))
+    raise ValueError("given ImagePolicyChoice object is invalid")
+
+
+def _has_filter(spec: PolicySpec) -> bool:
+    return spec.filter_pattern is not None or bool(spec.filter_extract)
+
+
+def validate_policy(spec: PolicySpec) -> str | None:
+    """The InvalidPolicy message Flux would report for this spec, or None if it is valid."""
+    try:
+        _policer(spec)
+    except ValueError as err:
+        return f"invalid policy: {err}"
+    if _has_filter(spec):
+        try:
+            compile_filter(spec.filter_pattern or "")
+        except InvalidFilter as err:
+            return f"failed to filter tags: {err}"
+    return None
+
+
+def _invalid(message: str) -> PolicyOutcome:
+    return PolicyOutcome(None, "InvalidPolicy", message, stalled=True)
+
+
+def resolve(spec: PolicySpec, stored_tags: Sequence[str]) -> PolicyOutcome:
+    """Select a tag from `stored_tags` (already minus exclusions, in stored order)."""
+    try:
+        policer = _policer(spec)
+    except ValueError as err:
+        return _invalid(f"invalid policy: {err}")
+    dropped: dict[str, int] = {}
+    candidates: Sequence[str] = stored_tags
+    original: Mapping[str, str] | None = None
+    if _has_filter(spec):
+        try:
+            regexp = compile_filter(spec.filter_pattern or "")
+        except InvalidFilter as err:
+            return _invalid(f"failed to filter tags: {err}")
+        result = apply_filter(regexp, spec.filter_extract or "", stored_tags)
+        candidates, original = result.values, result.original
+        dropped[DROP_FILTER] = result.unmatched
+        dropped[DROP_DUPLICATE] = result.collapsed
+    tally = SemverTally()
+    outcome_tag: str | None = None
+    reason: Reason = "Succeeded"
+    message = ""
+    try:
+        if policer.constraints is not None:
+            chosen = latest_semver(policer.constraints, candidates, tally)
+        elif policer.kind == "numerical":
+            chosen = latest_numerical(policer.order, candidates)
+        else:
+            chosen = latest_alphabetical(policer.order, candidates)
+    except PolicyFailure as err:
+        reason, message = "Failure", str(err)
+    else:
+        outcome_tag = original[chosen] if original is not None else chosen
+    dropped[DROP_NOT_SEMVER] = tally.not_semver
+    dropped[DROP_PRERELEASE] = tally.prerelease
+    dropped[DROP_OUT_OF_RANGE] = tally.out_of_range
+    kept = MappingProxyType({k: v for k, v in dropped.items() if v})
+    return PolicyOutcome(outcome_tag, reason, message, False, len(candidates), kept)
+
+
+def ready_message(image_name: str, tag: str, digest: str = "", previous: str | None = None) -> str:
+    """ImagePolicy Ready message (Flux >= 2.6). `previous` is `name:tag[@digest]` of the last result."""
+    message = f"Latest image tag for {image_name} resolved to {tag}"
+    if digest:
+        message += f" with digest {digest}"
+    current = f"{image_name}:{tag}" + (f"@{digest}" if digest else "")
+    if previous and previous != current:
+        message += f" (previously {previous})"
+    return message

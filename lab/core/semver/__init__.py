@@ -1,0 +1,31 @@
+"""Semantic versions and ranges exactly as Flux's semver policy evaluates them."""
+
+from lab.core.semver.constraints import (
+    Constraint,
+    ConstraintError,
+    Constraints,
+    go_quote,
+    new_constraint,
+    parse_constraint,
+)
+from lab.core.semver.version import (
+    InvalidVersion,
+    Version,
+    new_version,
+    parse_version,
+    try_parse_version,
+)
+
+__all__ = [
+    "Constraint",
+    "ConstraintError",
+    "Constraints",
+    "InvalidVersion",
+    "Version",
+    "go_quote",
+    "new_constraint",
+    "new_version",
+    "parse_constraint",
+    "parse_version",
+    "try_parse_version",
+]
