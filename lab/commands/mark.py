@@ -1,0 +1,58 @@
+"""`lab mark FILE --policy NS:NAME`: put the image policy marker on a container's image line."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.commands._common import add_workspace_arg, resolve_workspace
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "mark",
+        help='add # {"$imagepolicy": "NS:NAME"} to a container image line (idempotent)',
+        description=(
+            "Append the image policy marker to the image: line of a container, replacing any comment on "
+            "that line. Nothing else in the file changes; running it twice changes nothing."
+        ),
+    )
+    parser.add_argument("file", metavar="FILE", help="the manifest, e.g. apps/base/nginx/deployment.yaml")
+    parser.add_argument(
+        "--policy", required=True, metavar="NS:NAME", help="the ImagePolicy, e.g. flux-system:nginx"
+    )
+    parser.add_argument("--container", metavar="NAME", help="which container, when there are several")
+    add_workspace_arg(parser)
+    parser.set_defaults(func=run)
+
+
+def _workspace_for(file: str, explicit: str | None) -> object:
+    from pathlib import Path
+
+    if explicit:
+        return resolve_workspace(explicit)
+    start = Path(file).expanduser()
+    start = (start if start.is_absolute() else Path.cwd() / start).parent.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return resolve_workspace(None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lab.services.mark import mark_file
+
+    workspace = _workspace_for(args.file, args.workspace)
+    assert isinstance(workspace, Path)
+    done = mark_file(workspace, Path(args.file).expanduser(), args.policy, container=args.container)
+    result = done.result
+    where = f"{done.display}:{result.line}"
+    line = result.text.splitlines()[result.line - 1].strip()
+    if result.changed:
+        print(f"marked {where} (container {result.container}): {line}")
+        if result.replaced_comment:
+            print(f"replaced the comment that was there: {result.replaced_comment}")
+    else:
+        print(f"already marked {where} (container {result.container}); nothing changed")
+    return 0

@@ -1,0 +1,229 @@
+"""Put an image policy marker on a container's `image:` line, touching nothing else.
+
+Flux reads the marker from the comment at the end of the line that holds the image value (a marker on
+its own line above `image:` is silently ignored, F11), so `mark` edits exactly that line: it appends
+`# {"$imagepolicy": "ns:name"}`, or replaces whatever comment was there. Every other byte of the file,
+line endings included, stays as it was; marking twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lab.core.yamlsafe import Doc, Path_, Pos, load_all
+from lab.errors import LabError
+
+MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_EOL = re.compile(r"\r\n|\n|\r")
+_MARKER_IN_COMMENT = re.compile(r'"\$imagepolicy"\s*:\s*"([^"]*)"')
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    """The new text, the 1-based line that carries the marker, and whether anything changed."""
+
+    text: str
+    line: int
+    changed: bool
+    container: str = ""
+    image: str = ""
+    replaced_comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """A container's `image:` value in a manifest."""
+
+    name: str
+    image: Any
+    doc: Doc
+    path: Path_
+
+    @property
+    def line(self) -> int:
+        return self.doc.line_of(self.path)
+
+
+def marker_for(policy_ref: str) -> str:
+    return MARKER_TEMPLATE.format(ref=policy_ref)
+
+
+def check_policy_ref(policy_ref: str) -> tuple[str, str]:
+    """(namespace, name) of a `namespace:name` policy reference; LabError naming the mistake otherwise."""
+    ref = policy_ref.strip()
+    example = "e.g. flux-system:nginx (the ImagePolicy's namespace and name)"
+    if "/" in ref and ":" not in ref:
+        ns, _, name = ref.partition("/")
+        raise LabError(
+            f"policy reference '{policy_ref}' uses '/'; use namespace:name",
+            field="--policy",
+            hint=f"write {ns}:{name} - Flux ignores markers with a '/' separator (F10)",
+        )
+    parts = ref.split(":")
+    if len(parts) == 1:
+        raise LabError(
+            f"policy reference '{policy_ref}' has no namespace; use namespace:name",
+            field="--policy",
+            hint=f"e.g. flux-system:{ref or 'nginx'} - the namespace must be the ImageUpdateAutomation's",
+        )
+    if len(parts) > 2:
+        raise LabError(
+            f"policy reference '{policy_ref}' has more than namespace:name",
+            field="--policy",
+            hint="lab mark writes the full-image marker; for :tag or :name markers edit the file by hand",
+        )
+    ns, name = parts
+    for label, value in (("namespace", ns), ("name", name)):
+        if not value or not _NAME.fullmatch(value):
+            raise LabError(
+                f"policy reference '{policy_ref}': {label} '{value}' is not a valid Kubernetes name",
+                field="--policy",
+                hint=f"lower-case letters, digits and '-'; {example}",
+            )
+    return ns, name
+
+
+def find_container_images(docs: list[Doc]) -> list[ContainerImage]:
+    """Every `containers[*].image` (and init/ephemeral containers) in any object of `docs`."""
+    found: list[ContainerImage] = []
+
+    def walk(doc: Doc, node: Any, path: Path_) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in CONTAINER_LISTS and isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if isinstance(item, dict) and "image" in item:
+                            name = item.get("name")
+                            found.append(
+                                ContainerImage(str(name or ""), item["image"], doc, (*path, key, i, "image"))
+                            )
+                walk(doc, value, (*path, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(doc, item, (*path, i))
+
+    for doc in docs:
+        walk(doc, doc.data, ())
+    return found
+
+
+def _describe(images: list[ContainerImage]) -> str:
+    return ", ".join(f"{c.name or '(unnamed)'} (line {c.line})" for c in images)
+
+
+def _choose(images: list[ContainerImage], container: str | None, file: str) -> ContainerImage:
+    if not images:
+        raise LabError(
+            "no container with an image: line found",
+            file=file,
+            hint="mark the Deployment (or Pod template) whose containers[].image Flux should update",
+        )
+    if container is not None:
+        chosen = [c for c in images if c.name == container]
+        if not chosen:
+            raise LabError(
+                f"no container named '{container}'",
+                file=file,
+                field="--container",
+                hint=f"containers here: {_describe(images)}",
+            )
+        images = chosen
+    if len(images) > 1:
+        raise LabError(
+            f"{len(images)} containers have an image: line: {_describe(images)}",
+            file=file,
+            field="--container",
+            hint="pick one with --container NAME"
+            if container is None
+            else "several objects use this container name; split the file or mark it by hand",
+        )
+    return images[0]
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their own line endings (YAML's breaks: \\n, \\r\\n, \\r)."""
+    out: list[str] = []
+    start = 0
+    for m in _EOL.finditer(text):
+        out.append(text[start : m.end()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def _body_and_eol(line: str) -> tuple[str, str]:
+    for eol in ("\r\n", "\n", "\r"):
+        if line.endswith(eol):
+            return line[: -len(eol)], eol
+    return line, ""
+
+
+def mark(
+    text: str, policy_ref: str, *, container: str | None = None, file: str = "deployment.yaml"
+) -> MarkResult:
+    """Add (or fix) the marker for `policy_ref` on the container's image line. Raises LabError."""
+    check_policy_ref(policy_ref)
+    ref = policy_ref.strip()
+    docs = load_all(text, file)
+    chosen = _choose(find_container_images(docs), container, file)
+    pos: Pos | None = chosen.doc.value_pos.get(chosen.path)
+    style = chosen.doc.style_of(chosen.path)
+    if pos is None or not isinstance(chosen.image, str) or not chosen.image:
+        raise LabError(
+            f"container '{chosen.name}' has an empty or non-text image value",
+            file=file,
+            line=chosen.line,
+            hint="write image: nginx:1.25.0",
+        )
+    if style in ("|", ">") or pos.end_line != pos.line:
+        raise LabError(
+            f"the image of container '{chosen.name}' spans several lines; "
+            "Flux only reads a marker at the end of a one-line value",
+            file=file,
+            line=pos.line,
+            hint="write the image on one line: image: nginx:1.25.0",
+        )
+    lines = _split_lines(text)
+    index = pos.line - 1
+    body, eol = _body_and_eol(lines[index])
+    # A BOM at the start of the file is dropped before parsing, so columns on line 1 are one short.
+    shift = 1 if index == 0 and text.startswith("\ufeff") else 0
+    end = pos.end_column + shift
+    head, rest = body[:end], body[end:]
+    value_text = body[pos.column + shift : end]
+    if chosen.image not in value_text and style == "":
+        raise LabError(
+            f"could not locate the image value of container '{chosen.name}' on its line",
+            file=file,
+            line=pos.line,
+            hint="mark this line by hand: image: <image> " + marker_for(ref),
+        )
+    stripped = rest.strip()
+    replaced: str | None = None
+    if stripped and not stripped.startswith("#"):
+        raise LabError(
+            f"the image of container '{chosen.name}' sits inside a flow collection ({{...}} or [...]); "
+            "Flux ignores markers there",
+            file=file,
+            line=pos.line,
+            hint="write the container in block style (one key per line), then run lab mark again",
+        )
+    marker = marker_for(ref)
+    if stripped:
+        replaced = stripped
+    new_body = f"{head} {marker}"
+    if new_body == body:
+        return MarkResult(text, pos.line, False, chosen.name, chosen.image, None)
+    lines[index] = new_body + eol
+    return MarkResult("".join(lines), pos.line, True, chosen.name, chosen.image, replaced)
+
+
+def markers_in_line(line: str) -> list[str]:
+    """The `$imagepolicy` values mentioned in a line (for reporting what a comment pointed at)."""
+    return _MARKER_IN_COMMENT.findall(line)

@@ -1,0 +1,158 @@
+"""`lab generate`: write the three image-automation manifests into the learner's repository.
+
+Safe by default: a file whose content differs from what we would write is never overwritten without
+`force` (the learner may have edited it), targets that are symlinks are refused, the default output
+directory must stay inside the workspace, and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lab.core.manifests.generate import GenerateOptions, render_manifests
+from lab.core.manifests.models import API_V1
+from lab.errors import LabError
+
+DEFAULT_OUT = Path("clusters/dev/image-automation")
+
+Status = Literal["created", "unchanged", "overwritten", "printed"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: Path
+    status: Status
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    out_dir: Path
+    api_version: str
+    texts: dict[str, str]
+    files: list[FileOutcome] = field(default_factory=list)
+
+
+def default_api_version() -> str:
+    """The apiVersion to generate when the learner does not choose one.
+
+    One function on purpose: the integration will ask the cluster which versions it serves.
+    """
+    return API_V1
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_out_dir(workspace: Path, out_dir: Path | None) -> Path:
+    """The directory to write to. The default must resolve inside the workspace (no symlink escape)."""
+    root = workspace.resolve()
+    if out_dir is None:
+        target = (root / DEFAULT_OUT).resolve()
+        if not _inside(target, root):
+            raise LabError(
+                f"{DEFAULT_OUT} points outside the workspace (a symlink to {target})",
+                file=str(DEFAULT_OUT),
+                hint="replace the symlink with a directory, or pass --out DIR",
+            )
+        return target
+    return (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory and rename, keeping an existing file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _display(path: Path, workspace: Path) -> str:
+    root = workspace.resolve()
+    return str(path.relative_to(root)) if _inside(path, root) else str(path)
+
+
+def generate(
+    workspace: Path,
+    opts: GenerateOptions,
+    out_dir: Path | None = None,
+    *,
+    force: bool = False,
+    stdout: bool = False,
+) -> GenerateResult:
+    """Render the manifests and (unless `stdout`) write them. Raises LabError before writing anything
+    if an option is invalid or an existing file would be overwritten without `force`."""
+    texts = render_manifests(opts)
+    api_version = (
+        opts.api_version if "/" in opts.api_version else f"image.toolkit.fluxcd.io/{opts.api_version}"
+    )
+    target_dir = resolve_out_dir(workspace, out_dir)
+    if stdout:
+        return GenerateResult(
+            target_dir, api_version, texts, [FileOutcome(target_dir / n, "printed") for n in texts]
+        )
+    if target_dir.exists() and not target_dir.is_dir():
+        raise LabError(
+            f"{_display(target_dir, workspace)} exists and is not a directory", hint="pass --out DIR"
+        )
+    plans: list[tuple[Path, str, Status]] = []
+    differing: list[str] = []
+    for name, text in texts.items():
+        path = target_dir / name
+        if path.is_symlink():
+            raise LabError(
+                "refusing to write through a symlink",
+                file=_display(path, workspace),
+                hint="replace the symlink with a regular file",
+            )
+        if path.exists():
+            if not path.is_file():
+                raise LabError(
+                    "exists and is not a file", file=_display(path, workspace), hint="move it away"
+                )
+            try:
+                current = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                current = None
+            if current == text:
+                plans.append((path, text, "unchanged"))
+                continue
+            differing.append(_display(path, workspace))
+            plans.append((path, text, "overwritten"))
+        else:
+            plans.append((path, text, "created"))
+    if differing and not force:
+        raise LabError(
+            f"would overwrite {len(differing)} file(s) that differ from the generated ones: "
+            + ", ".join(differing),
+            hint="compare with `lab generate --stdout`, then rerun with --force to replace them",
+        )
+    outcomes: list[FileOutcome] = []
+    for path, text, status in plans:
+        if status != "unchanged":
+            atomic_write(path, text)
+        outcomes.append(FileOutcome(path, status))
+    return GenerateResult(target_dir, api_version, texts, outcomes)
