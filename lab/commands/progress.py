@@ -1,0 +1,101 @@
+"""`lab progress`: show PROGRESS.md, or mark a task done (`--done 09`) preserving every other byte."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+from lab.errors import UsageError
+
+SEED_NOTE = "Image automation working, commits appearing in Git"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "progress",
+        help="show PROGRESS.md or mark a task done",
+        description=(
+            "Without --done: print the progress table. With --done TASK: set that row's status "
+            "(default ✅) and note, print the diff, write the file atomically. Nothing is committed."
+        ),
+    )
+    add_workspace_arg(parser)
+    parser.add_argument("--done", metavar="TASK", help="the task to update, e.g. 09")
+    parser.add_argument("--note", metavar="TEXT", help=f"the Notes cell (default with --done: {SEED_NOTE!r})")
+    parser.add_argument("--status", metavar="S", help="the Status cell instead of ✅ (done/todo accepted)")
+    parser.add_argument("--dry-run", action="store_true", help="print the diff, do not write")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.done is None and (args.note is not None or args.status is not None or args.dry_run):
+        raise UsageError(
+            "--note, --status and --dry-run need --done TASK", hint="e.g. lab progress --done 09"
+        )
+    workspace = resolve_workspace(args.workspace)
+    if args.done is None:
+        return _show(workspace, as_json=args.json)
+    from lab.core.progress import DEFAULT_NOTE, DONE
+    from lab.services.progress import mark_progress
+
+    result = mark_progress(
+        workspace,
+        args.done,
+        status=args.status or DONE,
+        note=args.note if args.note is not None else DEFAULT_NOTE,
+        dry_run=args.dry_run,
+    )
+    # The checks work adds its "checks still fail" warning here (an explicit --done still writes).
+    if args.json:
+        print_json(
+            {
+                "file": str(result.path),
+                "line": result.edit.line,
+                "changed": result.edit.changed,
+                "written": result.written,
+                "old_row": result.edit.old_row,
+                "new_row": result.edit.new_row,
+                "diff": result.diff,
+            }
+        )
+        return 0
+    if not result.edit.changed:
+        print(f"{result.path}:{result.edit.line}: already up to date, nothing changed")
+        print(f"  {result.edit.old_row}")
+        return 0
+    print(result.diff, end="")
+    verb = "would update" if args.dry_run else "updated"
+    print(f"{verb} {result.path}:{result.edit.line} (not committed: git add PROGRESS.md && git commit)")
+    return 0
+
+
+def _show(workspace: Path, *, as_json: bool) -> int:
+    from lab.services.progress import show_progress
+
+    path, table = show_progress(workspace)
+    if as_json:
+        print_json(
+            {
+                "file": str(path),
+                "rows": [
+                    {"task": r.task, "status": r.status, "note": r.note, "line": r.line} for r in table.rows
+                ],
+            }
+        )
+        return 0
+    width = max((len(r.task) for r in table.rows), default=4)
+    print(f"{path}")
+    print(f"  {'Task'.ljust(width)}  Status  Notes")
+    for row in table.rows:
+        print(f"  {row.task.ljust(width)}  {_pad(row.status, 6)}  {row.note}".rstrip())
+    return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """ljust by terminal cells: ✅ and ⬜ are wide (two cells)."""
+    import unicodedata
+
+    cells = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - cells)

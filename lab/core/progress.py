@@ -1,0 +1,259 @@
+"""PROGRESS.md, the course tracker: read the Markdown table and change one row's cells, nothing else.
+
+The learner's file is theirs: an edit replaces only the Status (and Notes) cell of the chosen row and keeps
+every other byte - other rows, column padding, line endings (LF or CRLF), a missing final newline.
+Tolerated input: any column order (headers Task/Status/Notes, case and emphasis ignored), optional outer
+pipes, extra spaces, escaped pipes inside cells, CRLF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lab.errors import LabError
+
+DONE = "✅"
+TODO = "⬜"
+DEFAULT_NOTE = "Image automation working, commits appearing in Git"
+TASK_09 = "09"
+ROW_HINT = "add the row `| 09-fluxcd-image-automation | ⬜ | |` to the table"
+TABLE_HINT = "PROGRESS.md needs a Markdown table with a header row `| Task | Status | Notes |`"
+_DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
+_DONE_WORDS = frozenset({"done", "complete", "completed", "[x]", "x", "yes", "✔", "✔️", "☑", "☑️", "✅"})
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    task: str
+    status: str
+    note: str
+    line: int
+    """1-based line number in the file."""
+
+
+@dataclass(frozen=True)
+class ProgressTable:
+    header_line: int
+    columns: dict[str, int]
+    """"task", "status" and (when present) "notes" -> cell index."""
+    rows: list[ProgressRow]
+
+
+@dataclass(frozen=True)
+class ProgressEdit:
+    text: str
+    changed: bool
+    old_row: str
+    new_row: str
+    line: int
+
+
+@dataclass(frozen=True)
+class _Line:
+    body: str
+    eol: str
+    start: int
+    """Offset of `body` in the whole text."""
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    pos = 0
+    for piece in re.split(r"(?<=\n)", text):
+        if not piece:
+            continue
+        body = piece.rstrip("\r\n")
+        lines.append(_Line(body, piece[len(body) :], pos))
+        pos += len(piece)
+    return lines
+
+
+def _pipes(body: str) -> list[int]:
+    """Offsets of the unescaped `|` in a row."""
+    out: list[int] = []
+    backslashes = 0
+    for i, ch in enumerate(body):
+        if ch == "|" and backslashes % 2 == 0:
+            out.append(i)
+        backslashes = backslashes + 1 if ch == "\\" else 0
+    return out
+
+
+def _cell_spans(body: str) -> list[tuple[int, int]]:
+    pipes = _pipes(body)
+    if not pipes:
+        return []
+    leading = pipes[0] == len(body) - len(body.lstrip())
+    trailing = pipes[-1] == len(body.rstrip()) - 1 and (len(pipes) > 1 or not leading)
+    edges = ([] if leading else [-1]) + pipes + ([] if trailing else [len(body)])
+    return [(edges[k] + 1, edges[k + 1]) for k in range(len(edges) - 1)]
+
+
+def _cells(body: str) -> list[str]:
+    return [body[a:b].strip() for a, b in _cell_spans(body)]
+
+
+def _normalise_header(cell: str) -> str:
+    return re.sub(r"[*_`]", "", cell).strip().lower()
+
+
+def _columns(header: list[str]) -> dict[str, int] | None:
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = _normalise_header(raw)
+        if name in ("task", "tasks") and "task" not in columns:
+            columns["task"] = index
+        elif name in ("status", "state") and "status" not in columns:
+            columns["status"] = index
+        elif name in ("notes", "note", "comments", "comment") and "notes" not in columns:
+            columns["notes"] = index
+    return columns if "task" in columns and "status" in columns else None
+
+
+def _unescape(cell: str) -> str:
+    return cell.replace("\\|", "|")
+
+
+def _find_table(lines: list[_Line]) -> tuple[int, dict[str, int], list[int]] | None:
+    """(header index, columns, row indexes) of the first progress table."""
+    for i, line in enumerate(lines[:-1]):
+        if "|" not in line.body:
+            continue
+        columns = _columns(_cells(line.body))
+        if columns is None:
+            continue
+        delimiter = _cells(lines[i + 1].body)
+        if not delimiter or not all(_DELIMITER_CELL.match(c) for c in delimiter):
+            continue
+        rows: list[int] = []
+        for j in range(i + 2, len(lines)):
+            if not lines[j].body.strip() or not _pipes(lines[j].body):
+                break
+            rows.append(j)
+        return i, columns, rows
+    return None
+
+
+def _row(lines: list[_Line], index: int, columns: dict[str, int]) -> ProgressRow:
+    cells = _cells(lines[index].body)
+
+    def get(name: str) -> str:
+        col = columns.get(name)
+        return _unescape(cells[col]) if col is not None and col < len(cells) else ""
+
+    return ProgressRow(get("task"), get("status"), get("notes"), index + 1)
+
+
+def parse_progress(text: str, *, file: str = "PROGRESS.md") -> ProgressTable:
+    """The progress table; LabError (naming `file`) when there is none."""
+    lines = _split_lines(text)
+    found = _find_table(lines)
+    if found is None:
+        raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
+    header, columns, rows = found
+    return ProgressTable(header + 1, columns, [_row(lines, j, columns) for j in rows])
+
+
+def task_matches(task_cell: str, wanted: str) -> bool:
+    """`09` matches `09-fluxcd-image-automation` (and `9`), not `090`; names match by prefix."""
+    cell = re.sub(r"^[\s*_`\[]+", "", task_cell)
+    cell = re.sub(r"^task\s+", "", cell, flags=re.IGNORECASE)
+    wanted = wanted.strip()
+    if wanted.isdigit():
+        match = re.match(r"\d+", cell)
+        return match is not None and int(match.group()) == int(wanted)
+    return bool(wanted) and cell.lower().startswith(wanted.lower())
+
+
+def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, int], int]:
+    lines = _split_lines(text)
+    found = _find_table(lines)
+    if found is None:
+        raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
+    header, columns, rows = found
+    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
+    if not matches:
+        raise LabError(
+            f"no row for task {task} in the progress table", file=file, line=header + 1, hint=ROW_HINT
+        )
+    if len(matches) > 1:
+        raise LabError(
+            f"{len(matches)} rows match task {task} (lines {', '.join(str(j + 1) for j in matches)})",
+            file=file,
+            hint="name the task more precisely, e.g. 09-fluxcd-image-automation",
+        )
+    return lines, columns, matches[0]
+
+
+def row_status(text: str, task: str = TASK_09) -> tuple[str, str] | None:
+    """(status, note) of the task's row, None when there is no table or no such row."""
+    try:
+        lines, columns, index = _find_row(text, task, "PROGRESS.md")
+    except LabError:
+        return None
+    row = _row(lines, index, columns)
+    return row.status, row.note
+
+
+def status_is_done(status: str) -> bool:
+    text = status.strip()
+    return DONE in text or text.lower() in _DONE_WORDS
+
+
+def _fill(raw: str, content: str) -> str:
+    """`content` in a cell that held `raw`, keeping its padding style (and width when it fits)."""
+    if not raw.strip():
+        lead, trail_min = (" ", 1) if raw else ("", 0)
+    else:
+        lead = raw[: len(raw) - len(raw.lstrip())]
+        trail_min = len(raw) - len(raw.rstrip())
+    trail = max(trail_min, len(raw) - len(lead) - len(content))
+    return lead + content + " " * trail
+
+
+def _clean_cell(value: str, what: str, file: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned and what == "status":
+        raise LabError("the status must not be empty", file=file, hint=f"use {DONE} or {TODO}")
+    return re.sub(r"(?<!\\)\|", r"\\|", cleaned)
+
+
+def set_status(
+    text: str,
+    task_prefix: str,
+    status: str,
+    note: str | None = None,
+    *,
+    file: str = "PROGRESS.md",
+) -> ProgressEdit:
+    """Set the Status (and, when `note` is given, Notes) cell of the task's row; idempotent."""
+    lines, columns, index = _find_row(text, task_prefix, file)
+    line = lines[index]
+    body = line.body
+    wanted: dict[int, str] = {columns["status"]: _clean_cell(status, "status", file)}
+    if note is not None:
+        if "notes" not in columns:
+            raise LabError(
+                "the progress table has no Notes column",
+                file=file,
+                hint="add a Notes column or omit the note",
+            )
+        wanted[columns["notes"]] = _clean_cell(note, "note", file)
+    spans = _cell_spans(body)
+    current = [body[a:b].strip() for a, b in spans]
+    if all((current[c] if c < len(current) else "") == v for c, v in wanted.items()):
+        return ProgressEdit(text, False, line.body, line.body, index + 1)
+    missing = max(wanted) + 1 - len(spans)
+    if missing > 0:
+        trailing = bool(spans) and spans[-1][1] < len(body) and body[spans[-1][1]] == "|"
+        body = body + (" |" * missing if trailing else " | " * missing)
+        spans = _cell_spans(body)
+    new_body = body
+    for col in sorted(wanted, reverse=True):
+        start, end = spans[col]
+        if body[start:end].strip() == wanted[col]:
+            continue
+        new_body = new_body[:start] + _fill(body[start:end], wanted[col]) + new_body[end:]
+    new_text = text[: line.start] + new_body + text[line.start + len(line.body) :]
+    return ProgressEdit(new_text, True, line.body, new_body, index + 1)

@@ -1,0 +1,135 @@
+"""Read and edit the learner's PROGRESS.md (the pure work is in lab.core.progress).
+
+Writes are atomic (temp file in the same directory, then rename, mode kept) and refuse a PROGRESS.md that
+is a symlink or lies outside the workspace. Nothing is committed: the learner commits it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.core.progress import (
+    DEFAULT_NOTE,
+    DONE,
+    TODO,
+    ProgressEdit,
+    ProgressTable,
+    parse_progress,
+    set_status,
+)
+from lab.errors import LabError
+
+FILENAME = "PROGRESS.md"
+_STATUS_WORDS = {"done": DONE, "ok": DONE, "yes": DONE, "todo": TODO, "open": TODO, "no": TODO}
+
+
+@dataclass(frozen=True)
+class ProgressResult:
+    path: Path
+    edit: ProgressEdit
+    diff: str
+    written: bool
+
+
+def progress_path(workspace: Path) -> Path:
+    return Path(workspace) / FILENAME
+
+
+def normalise_status(value: str) -> str:
+    """`done`/`todo` (any case) become ✅/⬜; anything else is used as written."""
+    return _STATUS_WORDS.get(value.strip().lower(), value.strip())
+
+
+def _checked_path(workspace: Path) -> Path:
+    path = progress_path(workspace)
+    if path.is_symlink():
+        raise LabError(
+            "is a symbolic link; lab only edits a regular file",
+            file=str(path),
+            hint="replace the link with the file itself",
+        )
+    root = Path(workspace).resolve()
+    if root not in path.resolve().parents:
+        raise LabError("is outside the workspace", file=str(path), hint="keep PROGRESS.md in the repository")
+    if not path.is_file():
+        raise LabError(
+            "not found",
+            file=str(path),
+            hint="PROGRESS.md belongs at the repository root (lab init creates one)",
+        )
+    return path
+
+
+def read_progress(workspace: Path) -> tuple[Path, str]:
+    path = _checked_path(workspace)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise LabError(f"cannot read: {err.strerror}", file=str(path), hint="check the permissions") from err
+    try:
+        return path, raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LabError(
+            f"is not UTF-8 (byte {err.start})", file=str(path), hint="save PROGRESS.md as UTF-8"
+        ) from err
+
+
+def show_progress(workspace: Path) -> tuple[Path, ProgressTable]:
+    path, text = read_progress(workspace)
+    return path, parse_progress(text, file=str(path))
+
+
+def unified_diff(old: str, new: str, name: str = FILENAME) -> str:
+    """A git-style diff; CR of CRLF files is dropped for display only."""
+    lines = difflib.unified_diff(
+        [ln.rstrip("\r\n") + "\n" for ln in old.splitlines(keepends=True)],
+        [ln.rstrip("\r\n") + "\n" for ln in new.splitlines(keepends=True)],
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    return "".join(lines)
+
+
+def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace `path` with `data` in one rename; refuse when it no longer holds `expected`."""
+    if expected is not None and path.read_bytes() != expected:
+        raise LabError(
+            "changed while lab was editing it",
+            file=str(path),
+            hint="run the command again; nothing was written",
+        )
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def mark_progress(
+    workspace: Path,
+    task: str = "09",
+    *,
+    status: str = DONE,
+    note: str | None = DEFAULT_NOTE,
+    dry_run: bool = False,
+) -> ProgressResult:
+    """Set the task's row (status, and the note unless None); write only when something changed."""
+    path, text = read_progress(workspace)
+    edit = set_status(text, task, normalise_status(status), note, file=str(path))
+    diff = unified_diff(text, edit.text) if edit.changed else ""
+    written = False
+    if edit.changed and not dry_run:
+        write_atomic(path, edit.text.encode("utf-8"), expected=text.encode("utf-8"))
+        written = True
+    return ProgressResult(path, edit, diff, written)
