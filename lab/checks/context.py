@@ -39,6 +39,8 @@ class CheckContext:
     task: str = "09b"
     offline: bool = False
     tags_file: Path | None = None
+    untrusted: bool = False
+    """Instructor grading of a student's repository: refuse file:// transports to its remotes."""
     settings: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -15,7 +15,7 @@ DONE = "✅"
 
 @check("progress.updated")
 def progress_updated(ctx: CheckContext) -> Outcome:
-    from lab.core.progress import row_status
+    from lab.core.progress import row_status, status_is_done
 
     row = str(ctx.settings.get("progress_row", "09"))
     note_hint = f'lab progress --done {row} --note "Image automation working, commits appearing in Git"'
@@ -33,7 +33,7 @@ def progress_updated(ctx: CheckContext) -> Outcome:
     status, note = found
     line = _row_line(text, row)
     evidence = [Evidence("file", f"{PROGRESS_FILE}:{line}" if line else PROGRESS_FILE, f"{status} | {note}")]
-    if status.strip() != DONE:
+    if not status_is_done(status):
         return Outcome.failed(
             f"{PROGRESS_FILE} row {row} is {status.strip() or 'empty'}, not {DONE}",
             file=PROGRESS_FILE,

@@ -1,0 +1,179 @@
+"""Git checks: the work is committed and on origin (`git.pushed`), and Flux pushed a commit that updated a
+marked image line (`git.flux-commit`). Git access goes through the hardened `lab.adapters.git`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.adapters.git import Workspace, open_workspace
+from lab.checks import check
+from lab.checks.context import (
+    DEPLOYMENT_FILE,
+    IMAGE_AUTOMATION_DIR,
+    IMAGE_AUTOMATION_FILES,
+    CheckContext,
+)
+from lab.core.checks.model import Evidence, Outcome
+from lab.errors import GitError, LabError
+
+MARKER_KEY = '"$imagepolicy"'
+PUSH_HINT = 'git add clusters apps && git commit -m "Add image automation" && git push'
+
+
+@dataclass(frozen=True)
+class Origin:
+    ws: Workspace
+    branch: str
+    ref: str
+    sha: str | None
+    fetched: bool
+    fetch_error: LabError | None
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(("/", "file://", "./", "../"))
+
+
+def _origin(ctx: CheckContext) -> Origin:
+    """The workspace and origin's branch, fetched once per run (a local bare origin even offline)."""
+
+    def compute() -> Origin:
+        ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
+        branch = str(ctx.settings.get("branch", "main"))
+        if "origin" not in ws.remotes():
+            raise GitError(
+                f"{ctx.workspace.name} has no remote origin",
+                hint="git remote add origin URL && git push -u origin main",
+            )
+        fetched, fetch_error = False, None
+        if not ctx.offline or _is_local(ws.remote_url("origin")):
+            try:
+                ws.fetch("origin")
+                fetched = True
+            except GitError as err:
+                fetch_error = err
+        ref = f"refs/remotes/origin/{branch}"
+        return Origin(ws, branch, ref, ws.remote_sha(branch), fetched, fetch_error)
+
+    return ctx.cached("git:origin", compute)
+
+
+def _unusable(err: LabError) -> Outcome:
+    return Outcome.failed(err.message, hint=err.hint or "run `git status` in your repository")
+
+
+def _fetch_problem(origin: Origin) -> Outcome | None:
+    if origin.fetch_error is not None and origin.sha is None:
+        return Outcome.errored(
+            f"could not fetch origin: {origin.fetch_error.message}",
+            hint=origin.fetch_error.hint or "check your network and access to the remote",
+        )
+    return None
+
+
+@check("git.pushed")
+def git_pushed(ctx: CheckContext) -> Outcome:
+    try:
+        origin = _origin(ctx)
+    except GitError as err:
+        return _unusable(err)
+    problem = _fetch_problem(origin)
+    if problem is not None:
+        return problem
+    ws, branch = origin.ws, origin.branch
+    if origin.sha is None:
+        return Outcome.failed(f"origin has no branch {branch}", hint=f"git push -u origin {branch}")
+    dirty = ws.dirty_files([IMAGE_AUTOMATION_DIR])
+    if dirty:
+        return Outcome.failed(
+            f"not committed: {', '.join(dirty)}",
+            file=dirty[0],
+            hint=PUSH_HINT,
+        )
+    remote_tree = ws.read_tree_at(origin.ref, IMAGE_AUTOMATION_DIR)
+    head_tree = ws.read_tree_at("HEAD", IMAGE_AUTOMATION_DIR) if ws.rev_parse("HEAD") else {}
+    stale = [f for f in IMAGE_AUTOMATION_FILES if remote_tree.get(f) != head_tree.get(f)]
+    evidence = [Evidence("git", f"origin/{branch}", origin.sha)]
+    if origin.fetch_error is not None:
+        evidence.append(
+            Evidence("git", "fetch", f"fetch failed, using the last fetched state: {origin.fetch_error}")
+        )
+    if stale:
+        missing = [f for f in stale if f not in remote_tree]
+        what = "missing on" if missing else "different on"
+        return Outcome.failed(
+            f"{', '.join(stale)} {what} origin/{branch}: commit and push",
+            file=stale[0],
+            hint="git push" if not missing or all(f in head_tree for f in missing) else PUSH_HINT,
+            evidence=evidence,
+        )
+    local_deploy = ctx.read_text(DEPLOYMENT_FILE) if ctx.exists(DEPLOYMENT_FILE) else ""
+    remote_deploy = ws.show_file(origin.ref, DEPLOYMENT_FILE) or b""
+    if MARKER_KEY in local_deploy and MARKER_KEY.encode() not in remote_deploy:
+        return Outcome.failed(
+            f"the image policy marker in {DEPLOYMENT_FILE} is not on origin/{branch}",
+            file=DEPLOYMENT_FILE,
+            hint=PUSH_HINT,
+            evidence=evidence,
+        )
+    when = "" if origin.fetched else " (as of the last fetch)"
+    return Outcome.passed(
+        f"origin/{branch} ({origin.sha[:7]}) has the image automation files{when}", evidence=evidence
+    )
+
+
+def _automation_author(ctx: CheckContext) -> tuple[str, str]:
+    rel = IMAGE_AUTOMATION_FILES[2]
+    for doc in ctx.yaml_docs(rel):
+        if isinstance(doc.data, dict) and doc.get("kind") == "ImageUpdateAutomation":
+            name = doc.get("spec.git.commit.author.name")
+            email = doc.get("spec.git.commit.author.email")
+            return (str(name) if name else "", str(email) if email else "")
+    return ("", "")
+
+
+@check("git.flux-commit")
+def git_flux_commit(ctx: CheckContext) -> Outcome:
+    try:
+        origin = _origin(ctx)
+    except GitError as err:
+        return _unusable(err)
+    problem = _fetch_problem(origin)
+    if problem is not None:
+        return problem
+    if origin.sha is None:
+        return Outcome.failed(
+            f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
+        )
+    name, email = _automation_author(ctx)
+    who = email or name
+    if not who:
+        return Outcome.failed(
+            f"{IMAGE_AUTOMATION_FILES[2]} sets no spec.git.commit.author",
+            file=IMAGE_AUTOMATION_FILES[2],
+            hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
+        )
+    commits = origin.ws.log(origin.ref, n=200, author=who)
+    shown = f"{name} <{email}>" if name and email else who
+    if not commits:
+        return Outcome.failed(
+            f"no commit by {shown} on origin/{origin.branch} yet",
+            hint="check `lab check --only cluster.image-update` (or run `lab simulate`), then `git fetch`",
+        )
+    for commit in commits:
+        parent = commit.parents[0] if commit.parents else None
+        if parent is None:
+            continue
+        diff = origin.ws.diff(parent, commit.sha)
+        for line in diff.splitlines():
+            if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
+                return Outcome.passed(
+                    f"{commit.short} by {commit.author_name}: {commit.subject}",
+                    evidence=[Evidence("git", commit.sha, line[1:].strip())],
+                )
+    return Outcome.failed(
+        f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, "
+        "but none changed a marked image line",
+        hint="the marker must sit at the end of the image line Flux should update",
+        evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
+    )

@@ -1,0 +1,343 @@
+"""The check implementations in lab/checks on real practice repositories (real files, real git)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.core.checks import Outcome, Report, Status
+from lab.services.check import run_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTER = ROOT / "tasks" / "09b" / "starter"
+
+IMAGE_REPOSITORY = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  image: library/nginx
+  interval: 5m
+"""
+IMAGE_POLICY = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: nginx
+  policy:
+    semver:
+      range: 1.25.x
+"""
+IMAGE_UPDATE = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+      messageTemplate: Automated image update
+    push:
+      branch: main
+  update:
+    path: ./apps
+    strategy: Setters
+"""
+FILES = {
+    "clusters/dev/image-automation/image-repository.yaml": IMAGE_REPOSITORY,
+    "clusters/dev/image-automation/image-policy.yaml": IMAGE_POLICY,
+    "clusters/dev/image-automation/image-update.yaml": IMAGE_UPDATE,
+}
+MARKED = 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}'
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_practice(tmp: Path) -> Path:
+    """The starter committed on main and pushed to a local bare origin, like `lab init`."""
+    ws = tmp / "gitops-lab"
+    shutil.copytree(STARTER, ws)
+    origin = tmp / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Task 09a state")
+    git(ws, "remote", "add", "origin", str(origin))
+    git(ws, "push", "-q", "-u", "origin", "main")
+    return ws
+
+
+def write(ws: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def mark(ws: Path) -> None:
+    deploy = ws / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("image: nginx:1.25.0", MARKED))
+
+
+def commit_push(ws: Path, message: str = "Add image automation") -> None:
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", message)
+    git(ws, "push", "-q", "origin", "main")
+
+
+def check(ws: Path, *ids: str, offline: bool = True) -> Report:
+    return run_checks(ws, offline=offline, only=list(ids))
+
+
+def direct(ws: Path, check_id: str) -> Outcome:
+    """One implementation on its own, bypassing prerequisites that may have no implementation yet."""
+    from lab.checks import implementations
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+
+    ctx = CheckContext(workspace=ws, offline=True, settings=load_task_checks("09b").settings)
+    return implementations()[check_id](ctx)
+
+
+@pytest.fixture
+def practice(tmp_path: Path) -> Path:
+    return make_practice(tmp_path)
+
+
+def test_starter_fails_repo_files_and_blocks_dependents(practice: Path) -> None:
+    rep = check(practice, "sync.included", "git.pushed")
+    files = rep.get("repo.files")
+    assert files.status is Status.FAIL
+    assert "image-repository.yaml, image-policy.yaml, image-update.yaml" in files.message
+    assert rep.get("sync.included").blocked_by == "repo.files"
+    assert rep.get("git.pushed").blocked_by == "repo.files"
+
+
+def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Path) -> None:
+    write(practice, FILES)
+    rep = check(practice, "sync.included")
+    assert rep.get("repo.files").status is Status.PASS
+    assert rep.get("sync.included").status is Status.PASS, rep.get("sync.included").message
+
+
+def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
+    write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": "kind: X\n  bad: [\n"})
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL
+    assert r.file == "clusters/dev/image-automation/image-policy.yaml" and r.line is not None
+
+
+def test_alias_bomb_is_refused_not_expanded(practice: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, 9):
+        prev = chr(ord("a") + n - 1)
+        cur = chr(ord("a") + n)
+        bomb += f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    write(practice, {**FILES, "clusters/dev/image-automation/image-update.yaml": bomb})
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and "alias" in r.message
+
+
+def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(IMAGE_POLICY)
+    write(practice, FILES)
+    target = practice / "clusters/dev/image-automation/image-policy.yaml"
+    target.unlink()
+    target.symlink_to(outside)
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and "outside the workspace" in r.message
+
+
+def test_kustomization_that_omits_the_directory(practice: Path) -> None:
+    write(practice, FILES)
+    write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL
+    assert r.message.startswith("clusters/dev/kustomization.yaml does not list image-automation")
+    assert r.file == "clusters/dev/kustomization.yaml" and r.line == 1
+    assert r.hint == "add `- image-automation` to resources in clusters/dev/kustomization.yaml"
+
+
+def test_kustomization_listing_a_directory_without_its_own(practice: Path) -> None:
+    write(practice, FILES)
+    write(
+        practice,
+        {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - ./image-automation/\n"},
+    )
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL and "directory without kustomization.yaml" in r.message
+
+
+def test_nested_kustomization_missing_one_file(practice: Path) -> None:
+    write(practice, FILES)
+    write(
+        practice,
+        {
+            "clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - image-automation\n",
+            "clusters/dev/image-automation/kustomization.yaml": (
+                "resources:\n  - image-repository.yaml\n  - image-policy.yaml\n"
+            ),
+        },
+    )
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL
+    assert "clusters/dev/image-automation/kustomization.yaml does not list image-update.yaml" in r.message
+    write(
+        practice,
+        {
+            "clusters/dev/image-automation/kustomization.yaml": (
+                "resources:\n  - image-repository.yaml\n  - image-policy.yaml\n  - image-update.yaml\n"
+            )
+        },
+    )
+    assert check(practice, "sync.included").get("sync.included").status is Status.PASS
+
+
+def test_sync_path_elsewhere(practice: Path) -> None:
+    write(practice, FILES)
+    sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("path: ./clusters/dev", "path: ./clusters/prod"))
+    r = check(practice, "sync.included").get("sync.included")
+    assert (
+        r.status is Status.FAIL and "outside the flux-system Kustomization path ./clusters/prod" in r.message
+    )
+    assert r.file == "clusters/dev/flux-system/gotk-sync.yaml" and r.line is not None
+
+
+def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
+    write(practice, FILES)
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and r.message.startswith("not committed:")
+    git(practice, "add", "-A")
+    git(practice, "commit", "-qm", "Add image automation")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "missing on origin/main" in r.message and r.hint == "git push"
+    git(practice, "push", "-q", "origin", "main")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.PASS, r.message
+    mark(practice)
+    git(practice, "commit", "-qam", "mark")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "marker" in r.message
+
+
+def test_git_pushed_without_origin(tmp_path: Path) -> None:
+    ws = tmp_path / "solo"
+    shutil.copytree(STARTER, ws)
+    write(ws, FILES)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "all")
+    r = check(ws, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "no remote origin" in r.message
+
+
+def _flux_commit(ws: Path, *, touch_marker: bool) -> None:
+    deploy = ws / "apps/base/nginx/deployment.yaml"
+    if touch_marker:
+        deploy.write_text(deploy.read_text().replace("nginx:1.25.0 #", "library/nginx:1.25.3 #"))
+    else:
+        (ws / "apps/base/nginx/notes.txt").write_text("not an image\n")
+    git(ws, "add", "-A")
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    subprocess.run(
+        ["git", "commit", "-qm", "Automated image update"], cwd=ws, check=True, env={**os.environ, **flux}
+    )
+    git(ws, "push", "-q", "origin", "main")
+
+
+def test_flux_commit_needs_a_marked_line_changed_by_the_automation_author(practice: Path) -> None:
+    write(practice, FILES)
+    mark(practice)
+    commit_push(practice)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.FAIL and "no commit by Flux <flux@gitops-lab.local>" in r.message
+    _flux_commit(practice, touch_marker=False)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.FAIL and "none changed a marked image line" in r.message
+    _flux_commit(practice, touch_marker=True)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.PASS and "by Flux: Automated image update" in r.message
+    assert "library/nginx:1.25.3" in r.evidence[0].text
+
+
+def test_progress_row(practice: Path) -> None:
+    progress = practice / "PROGRESS.md"
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.FAIL and "row 09 is ⬜" in r.message and r.line == 13
+    progress.write_text(
+        progress.read_text().replace(
+            "| 09-fluxcd-image-automation | ⬜ | |", "| 09-fluxcd-image-automation | ✅ | |"
+        )
+    )
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.FAIL and "no note" in r.message
+    progress.write_text(progress.read_text().replace("| ✅ | |", "| ✅ | Image automation working |"))
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.PASS and "Image automation working" in r.message
+
+
+def test_quiz_record(practice: Path) -> None:
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert r.status is Status.FAIL and r.hint == "run `lab quiz`" and ".fluxlab/quiz.json" in r.message
+    record = practice / ".fluxlab" / "quiz.json"
+    record.parent.mkdir()
+    record.write_text("{not json")
+    assert check(practice, "quiz.passed").get("quiz.passed").status is Status.FAIL
+    record.write_text(json.dumps({"task": "09b", "score": 1, "total": 3, "passed": False, "answers": []}))
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert r.status is Status.FAIL and "score 1/3" in r.message
+    record.write_text(json.dumps({"task": "09b", "score": 3, "total": 3, "passed": True, "answers": []}))
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert r.status is Status.PASS and "3/3" in r.message
+
+
+def test_definitions_sum_to_100_and_cover_every_stable_id() -> None:
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b")
+    assert sum(d.points for d in spec.defs) == 100
+    assert [d.id for d in spec.defs] == [
+        "repo.files",
+        "image-repository.valid",
+        "image-policy.valid",
+        "image-update.valid",
+        "marker.present",
+        "marker.valid",
+        "sync.included",
+        "git.pushed",
+        "registry.tags",
+        "policy.resolves",
+        "cluster.controllers",
+        "cluster.image-repository",
+        "cluster.image-policy",
+        "cluster.image-update",
+        "git.flux-commit",
+        "progress.updated",
+        "quiz.passed",
+    ]
