@@ -324,3 +324,25 @@ def test_untrusted_workspace_refuses_file_transport(tmp_path: Path) -> None:
 def test_condense_keeps_errors_drops_hints() -> None:
     text = "To /x\n ! [rejected] main -> main (fetch first)\nerror: failed to push\nhint: Updates were\n"
     assert condense(text) == "! [rejected] main -> main (fetch first); error: failed to push"
+
+
+def test_workspace_status_service(tmp_path: Path) -> None:
+    from lab.services.workspace import require_committable, workspace_status
+
+    work, origin = make_repo_with_origin(tmp_path)
+    status = workspace_status(work)
+    assert status.in_sync and status.summary() == "work on main, pushed"
+    commit_files(work, {"a.txt": "a\n"}, "local only")
+    (work / "b.txt").write_text("b\n")
+    status = workspace_status(work)
+    assert status.dirty_files == ["b.txt"]
+    assert [c.subject for c in status.unpushed] == ["local only"]
+    assert status.summary() == "work on main, 1 uncommitted, 1 unpushed"
+    ws = open_workspace(work)
+    with pytest.raises(GitError) as err:
+        require_committable(ws, ["b.txt"], action="mark")
+    assert "b.txt" in str(err.value)
+    assert require_committable(ws, ["a.txt"], action="mark") == "main"
+    push_from_other_clone(origin, tmp_path, {"c.txt": "c\n"})
+    fetched = workspace_status(work, fetch=True)
+    assert fetched.fetch_error is None and fetched.remote_head != status.remote_head
