@@ -1,0 +1,296 @@
+"""lab.core.manifests.generate: the seed reproduced byte for byte, and the v1 export shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.manifests.emit import dump, scalar_style
+from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions, render_manifests
+from lab.core.manifests.parse import find_automation
+from lab.core.manifests.validate import validate
+from lab.core.policy.spec import PolicySpec
+from lab.errors import LabError
+
+# Copied byte for byte from the course text (Task 09b, steps 2, 3 and 5), including the indented blank
+# line inside the block scalar.
+SEED = {
+    "image-repository.yaml": (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+        "kind: ImageRepository\n"
+        "metadata:\n"
+        "  name: nginx\n"
+        "  namespace: flux-system\n"
+        "spec:\n"
+        "  image: library/nginx\n"
+        "  interval: 5m\n"
+    ),
+    "image-policy.yaml": (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+        "kind: ImagePolicy\n"
+        "metadata:\n"
+        "  name: nginx\n"
+        "  namespace: flux-system\n"
+        "spec:\n"
+        "  imageRepositoryRef:\n"
+        "    name: nginx\n"
+        "  policy:\n"
+        "    semver:\n"
+        "      range: 1.25.x\n"
+    ),
+    "image-update.yaml": (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+        "kind: ImageUpdateAutomation\n"
+        "metadata:\n"
+        "  name: flux-system\n"
+        "  namespace: flux-system\n"
+        "spec:\n"
+        "  interval: 10m\n"
+        "  sourceRef:\n"
+        "    kind: GitRepository\n"
+        "    name: flux-system\n"
+        "  git:\n"
+        "    checkout:\n"
+        "      ref:\n"
+        "        branch: main\n"
+        "    commit:\n"
+        "      author:\n"
+        "        email: flux@gitops-lab.local\n"
+        "        name: Flux\n"
+        "      messageTemplate: |\n"
+        "        Automated image update\n"
+        "        \n"
+        "        {{range .Changed.Changes}}\n"
+        "        - {{.OldValue}} -> {{.NewValue}}\n"
+        "        {{end}}\n"
+        "    push:\n"
+        "      branch: main\n"
+        "  update:\n"
+        "    path: ./apps\n"
+        "    strategy: Setters\n"
+    ),
+}
+
+# `flux create image repository nginx --image=library/nginx --interval=5m --export` and
+# `flux create image policy nginx --image-ref=nginx --select-semver='>=1.25.0' --export` (reference 5.1).
+FLUX_EXPORT_REPOSITORY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  image: library/nginx
+  interval: 5m0s
+"""
+FLUX_EXPORT_POLICY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: nginx
+  policy:
+    semver:
+      range: '>=1.25.0'
+"""
+# The golden `create_image_update/no-signing.yaml` shape with the seed's values, update and push added;
+# go-yaml v2 writes blank lines inside a literal block without indentation.
+V1_UPDATE = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+      messageTemplate: |
+        Automated image update
+
+        {{range .Changed.Changes}}
+        - {{.OldValue}} -> {{.NewValue}}
+        {{end}}
+    push:
+      branch: main
+  interval: 10m0s
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  update:
+    path: ./apps
+    strategy: Setters
+"""
+
+
+def test_v1beta2_with_defaults_reproduces_the_seed_byte_for_byte() -> None:
+    out = render_manifests(GenerateOptions(api_version="v1beta2"))
+    assert list(out) == ["image-repository.yaml", "image-policy.yaml", "image-update.yaml"]
+    for name, text in SEED.items():
+        assert out[name] == text, name
+
+
+def test_full_api_version_string_is_accepted_too() -> None:
+    out = render_manifests(GenerateOptions(api_version="image.toolkit.fluxcd.io/v1beta2"))
+    assert out["image-policy.yaml"] == SEED["image-policy.yaml"]
+
+
+def test_v1_default_has_the_flux_export_shape() -> None:
+    out = render_manifests(GenerateOptions())
+    assert out["image-repository.yaml"] == FLUX_EXPORT_REPOSITORY
+    assert out["image-update.yaml"] == V1_UPDATE
+    policy = render_manifests(GenerateOptions(policy=PolicySpec("semver", ">=1.25.0")))["image-policy.yaml"]
+    assert policy == FLUX_EXPORT_POLICY
+
+
+def test_v1_durations_are_go_strings_and_v1beta2_keeps_what_was_typed() -> None:
+    v1 = render_manifests(GenerateOptions(interval="90s", automation_interval="1h"))
+    assert "  interval: 1m30s\n" in v1["image-repository.yaml"]
+    assert "  interval: 1h0m0s\n" in v1["image-update.yaml"]
+    beta = render_manifests(GenerateOptions(api_version="v1beta2", interval="90s"))
+    assert "  interval: 90s\n" in beta["image-repository.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (PolicySpec("semver", "1.25.x"), "    semver:\n      range: 1.25.x\n"),
+        (PolicySpec("semver", "*"), "    semver:\n      range: '*'\n"),
+        (PolicySpec("semver", "1.25"), '    semver:\n      range: "1.25"\n'),
+        (PolicySpec("semver", "~1.25"), "    semver:\n      range: ~1.25\n"),
+        (PolicySpec("numerical", "asc"), "    numerical:\n      order: asc\n"),
+        (PolicySpec("alphabetical", "desc"), "    alphabetical:\n      order: desc\n"),
+    ],
+)
+def test_policy_kinds_and_quoting(policy: PolicySpec, expected: str) -> None:
+    text = render_manifests(GenerateOptions(policy=policy))["image-policy.yaml"]
+    assert text.endswith("  policy:\n" + expected)
+
+
+def test_filter_tags_sorted_in_v1_and_after_policy_in_v1beta2() -> None:
+    opts = GenerateOptions(filter_pattern="^(?P<v>[0-9.]+)-alpine$", filter_extract="$v")
+    v1 = render_manifests(opts)["image-policy.yaml"]
+    assert (
+        "spec:\n  filterTags:\n    extract: $v\n    pattern: ^(?P<v>[0-9.]+)-alpine$\n  imageRepositoryRef:"
+        in v1
+    )
+    beta = render_manifests(GenerateOptions(api_version="v1beta2", filter_pattern="^v"))["image-policy.yaml"]
+    assert beta.endswith("      range: 1.25.x\n  filterTags:\n    pattern: ^v\n")
+
+
+def test_generated_manifests_parse_back_without_problems() -> None:
+    for api in ("v1", "v1beta2"):
+        files = {
+            f"clusters/dev/image-automation/{k}": v
+            for k, v in render_manifests(GenerateOptions(api_version=api)).items()
+        }
+        files["clusters/dev/flux-system/gotk-sync.yaml"] = GOTK_SYNC
+        aset = find_automation(files)
+        problems = validate(aset, served_versions=("v1", "v1beta2"))
+        assert [p for p in problems if p.severity == "error"] == []
+        iua = aset.automations[0]
+        assert iua.message_template == SEED_MESSAGE_TEMPLATE
+        assert (iua.push_branch, iua.checkout_branch, iua.update_path) == ("main", "main", "./apps")
+        assert aset.policies[0].policy == PolicySpec("semver", "1.25.x")
+
+
+GOTK_SYNC = """---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  url: ssh://git@github.com/learner/gitops-lab
+"""
+
+
+@pytest.mark.parametrize(
+    ("opts", "flag", "words"),
+    [
+        (GenerateOptions(interval="1d"), "--interval", "days are not a unit"),
+        (GenerateOptions(interval="5"), "--interval", "bare number"),
+        (GenerateOptions(automation_interval="-5m"), "--automation-interval", "CRD pattern"),
+        (GenerateOptions(image="nginx:1.25"), "--image", "should not include a tag; remove ':1.25'"),
+        (GenerateOptions(image="https://ghcr.io/org/app"), "--image", "remove 'https://'"),
+        (GenerateOptions(image="Nginx"), "--image", "could not parse reference: Nginx"),
+        (GenerateOptions(policy=PolicySpec("semver", "")), "--semver", "empty"),
+        (GenerateOptions(policy=PolicySpec("semver", "1.25.x.y")), "--semver", "invalid semver range"),
+        (GenerateOptions(policy=PolicySpec("numerical", "up")), "--numerical", "asc or desc"),
+        (GenerateOptions(policy=PolicySpec("alphabetical", "ASC")), "--alphabetical", "asc or desc"),
+        (GenerateOptions(name="Nginx"), "--name", "not a valid name"),
+        (GenerateOptions(namespace="flux.system"), "--namespace", "not a valid namespace"),
+        (GenerateOptions(api_version="v1beta1"), "--api", "v1 or v1beta2"),
+        (GenerateOptions(branch="my branch"), "--branch", "not a valid git branch"),
+        (GenerateOptions(update_path="../other"), "--update-path", "leaves the repository"),
+        (GenerateOptions(author_email="flux"), "--author-email", "not an e-mail"),
+        (GenerateOptions(filter_extract="$v"), "--filter-extract", "needs a pattern"),
+        (GenerateOptions(filter_pattern="(unclosed"), "--filter-pattern", "error parsing regexp"),
+        (
+            GenerateOptions(message_template="{{range .Updated.Images}}{{println .}}{{end}}"),
+            "--message-template",
+            "removed '.Updated'",
+        ),
+    ],
+)
+def test_bad_options_name_the_flag(opts: GenerateOptions, flag: str, words: str) -> None:
+    with pytest.raises(LabError) as info:
+        render_manifests(opts)
+    text = str(info.value)
+    assert flag in text and words in text
+    assert "\n" not in text
+
+
+def test_updated_template_is_fine_for_v1beta2() -> None:
+    opts = GenerateOptions(
+        api_version="v1beta2", message_template="{{range .Updated.Images}}{{println .}}{{end}}"
+    )
+    assert (
+        "messageTemplate: '{{range .Updated.Images}}{{println .}}{{end}}'"
+        in render_manifests(opts)["image-update.yaml"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "style"),
+    [
+        ("library/nginx", "plain"),
+        (">=1.25.0", "single"),
+        ("*", "single"),
+        ("1.25", "double"),
+        ("true", "double"),
+        ("yes", "double"),
+        ("", "double"),
+        ("2024-01-15", "double"),
+        ("it's", "plain"),
+        ("- x", "single"),
+        ("a: b", "single"),
+        ("a #b", "single"),
+        ("tab\there", "double"),
+        ("one\ntwo\n", "literal"),
+        ("trailing \nspace", "double"),
+    ],
+)
+def test_scalar_styles_follow_go_yaml_v2(value: str, style: str) -> None:
+    assert scalar_style(value) == style
+
+
+def test_literal_block_hints_and_long_values_fold_like_go_yaml() -> None:
+    assert dump({"m": "no final newline\nx"}) == "---\nm: |-\n  no final newline\n  x\n"
+    assert dump({"m": "kept\n\n"}) == "---\nm: |+\n  kept\n\n"
+    long = "word " * 20 + "end"
+    folded = dump({"k": long}, explicit_start=False)
+    first, second = folded.splitlines()
+    assert len(first) > 80 and second.startswith("  ") and first.endswith("word")
+    assert dump({"s": "it's >"}, explicit_start=False) == "s: it's >\n"
+    assert dump({"s": "'q'"}, explicit_start=False) == "s: '''q'''\n"
