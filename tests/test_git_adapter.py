@@ -346,3 +346,28 @@ def test_workspace_status_service(tmp_path: Path) -> None:
     push_from_other_clone(origin, tmp_path, {"c.txt": "c\n"})
     fetched = workspace_status(work, fetch=True)
     assert fetched.fetch_error is None and fetched.remote_head != status.remote_head
+
+
+def test_neutralise_keeps_user_helpers_and_resets_repo_ones() -> None:
+    from lab.adapters.git import _neutralise
+
+    entries = [
+        ("global", "credential.helper", "cache"),
+        ("local", "credential.helper", "!evil"),
+        ("local", "credential.https://x.example.helper", "!evil2"),
+        ("global", "core.sshcommand", "ssh -i ~/.ssh/lab"),
+        ("local", "core.sshcommand", "evil-ssh"),
+        ("local", "filter.lfs.smudge", "evil"),
+        ("global", "filter.lfs.smudge", "git-lfs smudge -- %f"),
+        ("local", "core.pager", "evil"),
+        ("local", "user.name", "harmless"),
+    ]
+    assert _neutralise(entries) == [
+        ("credential.helper", ""),
+        ("credential.helper", "cache"),
+        ("credential.https://x.example.helper", ""),
+        ("core.sshcommand", "ssh -i ~/.ssh/lab"),
+        ("filter.lfs.smudge", "git-lfs smudge -- %f"),
+        ("filter.lfs.required", "false"),
+        ("core.pager", "cat"),
+    ]

@@ -17,7 +17,13 @@ Everything a repository carries can be hostile: hooks, `.git/config` entries tha
   from a hook) nor a repo's `core.worktree` can redirect us;
 - trees are read from the object database (`ls-tree` + `cat-file --batch`), never through the working
   tree, so a symlink is reported as a link and never followed;
-- diffs use `--no-ext-diff --no-textconv`; logs use `--no-mailmap --no-show-signature`.
+- diffs use `--no-ext-diff --no-textconv`; logs use `--no-mailmap --no-show-signature`; git never runs
+  inside a submodule for us (status/diff `--ignore-submodules=dirty`, no recursion).
+
+Hooks of the *remote* still run when we push to a local origin (git does not pass `-c` to the receiving
+side): that is the server's behaviour, and it is how a branch-protection rejection is emulated. Because
+GIT_DIR is explicit, git's `safe.directory` ownership check does not apply; the neutralisation above is
+what makes opening someone else's repository safe.
 
 Commands do not go through GitPython's `Git.execute`: it always starts from `os.environ` and cannot
 *unset* inherited variables (GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY... set when lab runs inside a hook), so
@@ -436,7 +442,8 @@ class Workspace:
         return res.out.decode().strip() if res.code == 0 else None
 
     def status(self, paths: Sequence[str] | None = None) -> list[FileStatus]:
-        args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=none"]
+        # "dirty" compares a submodule's commit without running git (and its config) inside it.
+        args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=dirty"]
         if paths:
             args += ["--", *(_check_rel_path(p, self.root) for p in paths)]
         raw = self._out(*args, what="git status", hint="check the repository is not corrupt")
@@ -617,7 +624,8 @@ class Workspace:
 
     def diff(self, a: str, b: str | None = None, paths: Sequence[str] | None = None) -> str:
         """Unified diff a..b (b None: the working tree), no external diff or textconv programs."""
-        args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--no-renames", _check_ref(a)]
+        args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--no-renames"]
+        args += ["--ignore-submodules=dirty", _check_ref(a)]
         if b is not None:
             args.append(_check_ref(b))
         if paths:
