@@ -12,6 +12,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -28,6 +29,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
@@ -64,7 +66,10 @@ def stub() -> Iterator[Callable[[Callable[[Request], Reply]], Stub]]:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                req = Request(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()))
+                length = int(self.headers.get("Content-Length") or 0)
+                body_in = self.rfile.read(length) if length else b""
+                headers_in = {k.lower(): v for k, v in self.headers.items()}
+                req = Request(self.command, parts.path, parse_qs(parts.query), headers_in, body_in)
                 state.requests.append(req)
                 status, headers, body = state.respond(req)
                 if status == 0:  # "slow": hold the response until the test ends
@@ -80,7 +85,7 @@ def stub() -> Iterator[Callable[[Callable[[Request], Reply]], Stub]]:
                 except OSError:
                     pass
 
-            do_HEAD = do_GET
+            do_HEAD = do_POST = do_GET
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -395,3 +400,90 @@ def test_tag_count_and_body_caps(stub: Callable[..., Stub]) -> None:
     client, _ = make_client(max_body=64 * 1024)
     with pytest.raises(RegistryAPIError, match=r"sent more than 0 MiB in one response|sent more than"):
         client.list_tags(f"{srv.address}/app")
+
+
+def bearer_registry(
+    srv_address: Callable[[], str], token_for: Callable[[Request], Reply]
+) -> Callable[..., Reply]:
+    """A registry whose repository calls need `Bearer good-token`; `/token` answers via `token_for`."""
+
+    def respond(req: Request) -> Reply:
+        challenge = f'Bearer realm="http://{srv_address()}/token",service="stub"'
+        if req.path == "/token":
+            return token_for(req)
+        auth = req.headers.get("authorization", "")
+        if req.path == "/v2/":
+            return 401, {"WWW-Authenticate": challenge}, b"{}"
+        if auth == "Bearer stale-token":
+            return 401, {"WWW-Authenticate": challenge + ',error="invalid_token"'}, b"{}"
+        if auth != "Bearer good-token":
+            return 401, {"WWW-Authenticate": challenge + ',scope="repository:app:pull"'}, b"{}"
+        return 200, {}, tags_body(["1.0.0"])
+
+    return respond
+
+
+def test_identity_token_uses_the_oauth2_form(stub: Callable[..., Stub], tmp_path: Path) -> None:
+    def token_for(req: Request) -> Reply:
+        if req.method != "POST":
+            return 405, {}, b""
+        form = parse_qs(req.body.decode())
+        assert form["grant_type"] == ["refresh_token"]
+        assert form["service"] == ["stub"]
+        assert form["scope"] == ["repository:app:pull"]
+        if form["refresh_token"] != ["identity-123"]:
+            return 401, {}, b"{}"
+        return 200, {}, b'{"access_token": "good-token", "expires_in": 300}'
+
+    holder: dict[str, Stub] = {}
+    srv = holder["s"] = stub(bearer_registry(lambda: holder["s"].address, token_for))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {srv.address: {"identitytoken": "identity-123"}}}))
+    client, _ = make_client(docker_config=config)
+    listed = client.list_tags(f"{srv.address}/app")
+    assert listed.tags == ("1.0.0",)
+    assert listed.request_count == 3  # ping, token POST, list
+    assert "identity-123" not in repr(client)
+
+
+def test_stale_token_is_refreshed_once(stub: Callable[..., Stub]) -> None:
+    issued: list[str] = []
+
+    def token_for(req: Request) -> Reply:
+        token = "stale-token" if not issued else "good-token"
+        issued.append(token)
+        return 200, {}, json.dumps({"token": token}).encode()
+
+    holder: dict[str, Stub] = {}
+    srv = holder["s"] = stub(bearer_registry(lambda: holder["s"].address, token_for))
+    client, _ = make_client()
+    assert client.list_tags(f"{srv.address}/app").tags == ("1.0.0",)
+    assert issued == ["stale-token", "good-token"]
+
+
+def test_registry_token_is_sent_as_is(stub: Callable[..., Stub], tmp_path: Path) -> None:
+    def token_for(req: Request) -> Reply:
+        raise AssertionError("a registrytoken needs no token request")
+
+    holder: dict[str, Stub] = {}
+    srv = holder["s"] = stub(bearer_registry(lambda: holder["s"].address, token_for))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {srv.address: {"registrytoken": "good-token"}}}))
+    client, _ = make_client(docker_config=config)
+    assert client.list_tags(f"{srv.address}/app").request_count == 2
+
+
+def test_open_ping_but_protected_repository(stub: Callable[..., Stub]) -> None:
+    def respond(req: Request) -> Reply:
+        if req.path == "/v2/":
+            return 200, {}, b"{}"
+        if req.path == "/token":
+            return 200, {}, b'{"token": "good-token"}'
+        if req.headers.get("authorization") != "Bearer good-token":
+            challenge = f'Bearer realm="http://{srv.address}/token",service="s",scope="repository:app:pull"'
+            return 401, {"WWW-Authenticate": challenge}, b"{}"
+        return 200, {}, tags_body(["x"])
+
+    srv = stub(respond)
+    client, _ = make_client()
+    assert client.list_tags(f"{srv.address}/app").tags == ("x",)

@@ -232,7 +232,7 @@ class RegistryClient:
         max_retry_after: float = 30.0,
         backoff: float = 1.0,
         page_size: int = 1000,
-        max_pages: int = 1000,
+        max_pages: int = 10_000,
         max_tags: int = 1_000_000,
         max_body: int = 32 << 20,
         insecure: bool = False,
@@ -539,13 +539,15 @@ class RegistryClient:
             return response, body
         challenge = pick_challenge(response.headers.get_list("www-authenticate"))
         state = self._host_state(name)
-        if challenge is not None and challenge.scheme == "bearer":
-            if state.challenge is None or state.challenge.scheme != "bearer":
-                state.challenge = challenge
+        if challenge is None:
+            return response, body
+        expired = challenge.scheme == "bearer" and challenge.params.get("error") == "invalid_token"
+        if not headers or expired:
+            # Either `/v2/` was open but the repository is not, or our token went stale: once more.
+            state.challenge = challenge
             wanted = challenge.params.get("scope") or scope
-            error_kind = challenge.params.get("error", "")
-            if not headers or error_kind == "invalid_token":
-                headers = self._auth_headers(call, name, wanted, refresh=True)
+            headers = self._auth_headers(call, name, wanted, refresh=True)
+            if headers:
                 response, body = self._send(call, name, method, url, {**headers, **extra})
         return response, body
 
