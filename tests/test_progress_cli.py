@@ -112,3 +112,12 @@ def test_service_mark_and_show(tmp_path: Path) -> None:
     _, table = show_progress(repo)
     assert (table.rows[8].status, table.rows[8].note) == ("✅", "custom")
     assert not mark_progress(repo, "09", note="custom").written
+
+
+def test_workspace_option_and_status_todo_keeps_note(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    repo = practice(tmp_path)
+    proc = _lab(lab_cmd, lab_env, tmp_path, "--workspace", str(repo), "--done", "01", "--status", "todo")
+    assert proc.returncode == 0, proc.stderr
+    assert "+| 01-local-cluster | ⬜ | kind cluster running |" in proc.stdout

@@ -145,3 +145,9 @@ def test_status_is_done() -> None:
     assert status_is_done("Done")
     assert not status_is_done("⬜")
     assert not status_is_done("")
+
+
+def test_table_on_first_line_after_bom() -> None:
+    text = "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ⬜ | |\n"
+    edit = set_status(text, "09", DONE, "n")
+    assert edit.text == "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ✅ | n |\n"

@@ -37,14 +37,17 @@ def run(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(args.workspace)
     if args.done is None:
         return _show(workspace, as_json=args.json)
-    from lab.core.progress import DEFAULT_NOTE, DONE
-    from lab.services.progress import mark_progress
+    from lab.core.progress import DEFAULT_NOTE, DONE, status_is_done
+    from lab.services.progress import mark_progress, normalise_status
 
+    status = normalise_status(args.status or DONE)
+    # The seed's note only makes sense for a done task; otherwise an omitted note stays as it is.
+    default_note = DEFAULT_NOTE if status_is_done(status) else None
     result = mark_progress(
         workspace,
         args.done,
-        status=args.status or DONE,
-        note=args.note if args.note is not None else DEFAULT_NOTE,
+        status=status,
+        note=args.note if args.note is not None else default_note,
         dry_run=args.dry_run,
     )
     # The checks work adds its "checks still fail" warning here (an explicit --done still writes).

@@ -120,7 +120,7 @@ def _find_table(lines: list[_Line]) -> tuple[int, dict[str, int], list[int]] | N
     for i, line in enumerate(lines[:-1]):
         if "|" not in line.body:
             continue
-        columns = _columns(_cells(line.body))
+        columns = _columns(_cells(line.body.lstrip("\ufeff")))
         if columns is None:
             continue
         delimiter = _cells(lines[i + 1].body)

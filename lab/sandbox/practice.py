@@ -74,8 +74,8 @@ def init_practice_repo(dest: Path, *, origin: Path | None = None) -> Practice:
     """
     from lab.adapters.git import init_bare, init_repo
 
-    dest = Path(dest).expanduser().absolute()
-    origin = Path(origin).expanduser().absolute() if origin is not None else default_origin(dest)
+    dest = Path(dest).expanduser().resolve()
+    origin = Path(origin).expanduser().resolve() if origin is not None else default_origin(dest)
     if origin == dest or dest in origin.parents or origin in dest.parents:
         raise LabError(
             f"origin {origin} must be outside the practice repository {dest}",
