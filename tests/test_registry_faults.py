@@ -487,3 +487,62 @@ def test_open_ping_but_protected_repository(stub: Callable[..., Stub]) -> None:
     srv = stub(respond)
     client, _ = make_client()
     assert client.list_tags(f"{srv.address}/app").tags == ("x",)
+
+
+def docker_hub_transport(public: set[str], seen: list[str]) -> httpx.MockTransport:
+    """Docker Hub's observable auth behaviour: anonymous tokens always, 401 for missing or private."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url}")
+        if request.url.host == "auth.docker.io":
+            scope = request.url.params.get("scope", "")
+            return httpx.Response(200, json={"token": f"anon:{scope}", "expires_in": 300})
+        challenge = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers={"WWW-Authenticate": challenge}, json={})
+        repo = request.url.path.removeprefix("/v2/").removesuffix("/tags/list")
+        if request.headers.get("authorization") == f"Bearer anon:repository:{repo}:pull" and repo in public:
+            return httpx.Response(200, json={"name": repo, "tags": ["1.25.3", "1.25.3.sig"]})
+        detail = [{"Type": "repository", "Class": "", "Name": repo, "Action": "pull"}]
+        return httpx.Response(
+            401,
+            headers={
+                "WWW-Authenticate": challenge + f',scope="repository:{repo}:pull",error="insufficient_scope"'
+            },
+            json={
+                "errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": detail}]
+            },
+        )
+
+    return httpx.MockTransport(handler)
+
+
+def test_docker_hub_scan_and_its_misleading_401(tmp_path: Path) -> None:
+    seen: list[str] = []
+    client, _ = make_client(transport=docker_hub_transport({"library/nginx"}, seen), retries=0)
+    result = client.scan("nginx")
+    assert result.tags == ("1.25.3",)
+    assert result.request_count == 3
+    assert seen[1] == (
+        "GET https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary%2Fnginx%3Apull"
+    )
+    with pytest.raises(RegistryAPIError) as typo:
+        client.list_tags("ngnix")
+    assert typo.value.message == "image not found or access denied: index.docker.io/library/ngnix"
+    assert "credentials keyed https://index.docker.io/v1/" in (typo.value.hint or "")
+    failed = client.scan("ngnix", check=False)
+    assert failed.message.startswith(
+        "scan failed: GET https://index.docker.io/v2/library/ngnix/tags/list?n=1000: UNAUTHORIZED: "
+    )
+    with pytest.raises(RegistryAPIError, match=r"^image not found: did you mean library/nginx\?"):
+        client.list_tags("registry-1.docker.io/nginx")
+
+
+def test_docker_hub_secret_keyed_docker_io_is_pointed_out(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {"docker.io": {"auth": "dTpw"}}}))
+    client, _ = make_client(transport=docker_hub_transport(set(), []), retries=0, docker_config=config)
+    with pytest.raises(RegistryAPIError) as err:
+        client.list_tags("acme/private")
+    assert "the key 'docker.io'" in str(err.value)
+    assert "is not used for it" in str(err.value)
