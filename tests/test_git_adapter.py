@@ -294,6 +294,8 @@ def test_clone_to_temp_is_shallow_commits_as_flux_and_pushes(tmp_path: Path) -> 
     assert origin_log(origin)[0] == "Flux <flux@gitops-lab.local>|Automated image update"
     clone.push("flux-updates")
     assert git(origin, "rev-parse", "flux-updates") == sha
+    default = clone_to_temp(str(origin), None, tmp_path / "default-branch")
+    assert default.branch() == "main" and default.head_sha() == sha
 
 
 def test_clone_missing_branch_is_clear(tmp_path: Path) -> None:
@@ -371,3 +373,28 @@ def test_neutralise_keeps_user_helpers_and_resets_repo_ones() -> None:
         ("filter.lfs.required", "false"),
         ("core.pager", "cat"),
     ]
+
+
+def test_included_config_and_core_worktree_cannot_redirect_or_execute(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {".gitattributes": "*.yaml filter=evil\n", "a.yaml": "a: 1\n"})
+    marker, script = _trap(tmp_path, "included-clean")
+    _executable(tmp_path / "clean.sh", script)
+    extra = tmp_path / "extra.gitconfig"
+    extra.write_text(f'[filter "evil"]\n\tclean = {tmp_path / "clean.sh"}\n\trequired = true\n')
+    git(work, "config", "include.path", str(extra))
+    elsewhere = make_repo(tmp_path / "elsewhere", {"z.txt": "z\n"})
+    (elsewhere / "z.txt").write_text("dirty elsewhere\n")
+    git(work, "config", "core.worktree", str(elsewhere))
+    ws = open_workspace(work)
+    (work / "a.yaml").write_text("a: 2\n")
+    assert ws.dirty_files() == ["a.yaml"]
+    ws.commit(["a.yaml"], "m", author_name="A", author_email="a@example.com")
+    assert ws.read_tree_at("HEAD")["a.yaml"] == b"a: 2\n"
+    assert not marker.exists()
+
+
+def test_credentials_in_urls_are_never_printed(tmp_path: Path) -> None:
+    with pytest.raises(GitError) as err:
+        clone_to_temp("https://learner:ghp_SECRET123@127.0.0.1:9/x/y.git", "main", tmp_path / "c")
+    assert "ghp_SECRET123" not in str(err.value)
+    assert "https://***@127.0.0.1:9/x/y.git" in str(err.value)

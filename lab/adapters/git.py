@@ -248,8 +248,17 @@ def _run(
     return _Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def redact_url(text: str) -> str:
+    """Credentials in URLs (https://user:token@host) replaced by ***."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
 def condense(text: str) -> str:
     """Git's multi-line stderr as one line: the error/fatal lines, hints and progress dropped."""
+    text = redact_url(text)
     lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines() if ln.strip()]
     keep = [ln for ln in lines if not ln.startswith(("hint:", "To ", "From "))]
     important = [ln for ln in keep if ln.startswith(("error:", "fatal:", "remote: error", " ! ", "!"))]
@@ -819,17 +828,19 @@ def init_bare(path: Path, branch: str = "main") -> Path:
     return path.resolve()
 
 
-def clone_to_temp(url_or_path: str, branch: str, dest: Path, *, depth: int | None = 1) -> Workspace:
+def clone_to_temp(url_or_path: str, branch: str | None, dest: Path, *, depth: int | None = 1) -> Workspace:
     """Clone `branch` of `url_or_path` into `dest` (must not exist or be empty), shallow by default.
 
     The caller chose the source, so a local path is allowed (as file:// so that --depth applies).
     Only the branch is fetched (like image-automation-controller); no tags, no submodules.
+    `branch=None` takes the remote's default branch (instructor grading of unknown repos).
     """
-    check_branch_name(branch)
+    if branch is not None:
+        check_branch_name(branch)
     if dest.exists() and any(dest.iterdir()):
         raise GitError(f"{dest} is not empty", hint="clone into a new directory")
     if url_or_path.startswith("-"):
-        raise GitError(f"invalid clone source {url_or_path!r}", hint="pass a URL or a path")
+        raise GitError(f"invalid clone source {redact_url(url_or_path)!r}", hint="pass a URL or a path")
     config: list[tuple[str, str]] = []
     source = url_or_path
     if _is_local_url(url_or_path):
@@ -841,7 +852,9 @@ def clone_to_temp(url_or_path: str, branch: str, dest: Path, *, depth: int | Non
     else:
         config.append(("protocol.file.allow", "never"))
     dest.parent.mkdir(parents=True, exist_ok=True)
-    args = ["clone", "--quiet", "--template=", "--no-tags", "--single-branch", "--branch", branch]
+    args = ["clone", "--quiet", "--template=", "--no-tags", "--single-branch"]
+    if branch is not None:
+        args += ["--branch", branch]
     args += ["--no-recurse-submodules", "--upload-pack=git-upload-pack"]
     if depth:
         args.append(f"--depth={int(depth)}")
@@ -857,7 +870,7 @@ def clone_to_temp(url_or_path: str, branch: str, dest: Path, *, depth: int | Non
         hint = "check the URL and your access to it"
         if "not found in upstream" in err or "Remote branch" in err:
             hint = f"origin has no branch {branch}: push it first (git push -u origin {branch})"
-        raise GitError(f"cannot clone {url_or_path} (branch {branch}): {err}", hint=hint)
+        raise GitError(f"cannot clone {redact_url(url_or_path)} (branch {branch}): {err}", hint=hint)
     root = dest.resolve()
     return Workspace(root, root / ".git")
 
