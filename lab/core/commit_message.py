@@ -1,0 +1,602 @@
+"""Flux's commit message: the Go template data model of each ImageUpdateAutomation API version, and rendering.
+
+image-automation-controller renders `spec.git.commit.messageTemplate` with Go text/template and sprig's
+hermetic functions (internal/source/source.go `templateMsg`) over `TemplateData`, only when something is about
+to be committed. The v1 model has `.AutomationObject`, `.Changed` and `.Values`; the v1beta1/v1beta2 era
+(IAC <= 0.41, Flux <= 2.6) also had `.Updated` and `.Changed.ImageResult`, which v1 rejects by stalling the
+object (`RemovedTemplateField`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab.core import gotemplate
+from lab.core.gotemplate import parser as tparse
+from lab.core.gotemplate.exec import State
+from lab.core.gotemplate.values import GoMap, GoMethod, GoSlice, GoStruct
+from lab.core.refs import Change, ImageRef, ObjectId
+from lab.errors import LabError
+
+DEFAULT_MESSAGE = "Update from image update automation"
+TEMPLATE_NAME = "commit message"
+DOCS_URL = "https://fluxcd.io/flux/components/image/imageupdateautomations/#message-template"
+V1 = "image.toolkit.fluxcd.io/v1"
+V1BETA2 = "image.toolkit.fluxcd.io/v1beta2"
+V1BETA1 = "image.toolkit.fluxcd.io/v1beta1"
+API_VERSIONS = (V1, V1BETA2, V1BETA1)
+
+REMOVED_UPDATED = f"template uses removed '.Updated' field. Please use '.Changed' instead. See: {DOCS_URL}"
+REMOVED_IMAGE_RESULT = (
+    "template uses removed '.Changed.ImageResult' field. Please use '.Changed.FileChanges' or "
+    f"'.Changed.Objects' instead. See: {DOCS_URL}"
+)
+# checkRemovedTemplateField matches these substrings of the Go execution error.
+_REMOVED_PATTERNS = (
+    ("can't evaluate field Updated in type source.TemplateData", REMOVED_UPDATED, ".Updated"),
+    ("can't evaluate field ImageResult in type update.Result", REMOVED_IMAGE_RESULT, ".Changed.ImageResult"),
+)
+
+REASON_REMOVED = "RemovedTemplateField"
+REASON_GIT = "GitOperationFailed"
+FIELD = "spec.git.commit.messageTemplate"
+
+
+class CommitTemplateError(LabError):
+    """The commit message template failed as it would in Flux.
+
+    `reason` is the Ready condition reason (`RemovedTemplateField` also means Stalled); `flux_message` is the
+    exact condition message the controller would write.
+    """
+
+    def __init__(self, reason: str, flux_message: str, *, hint: str, automation: str = "") -> None:
+        where = f"ImageUpdateAutomation {automation}: " if automation else ""
+        # LabError messages are one line; Go texts rarely hold newlines but node contexts can.
+        super().__init__(
+            f"{where}{reason}: {flux_message}".replace("\n", "\\n"),
+            hint=hint,
+            field=FIELD,
+        )
+        self.reason = reason
+        self.flux_message = flux_message
+        self.stalled = reason == REASON_REMOVED
+
+
+# --- Go types of the data model -----------------------------------------------------------------------------
+
+
+class NamespacedName(GoStruct):
+    go_type = "types.NamespacedName"
+
+    def __init__(self, namespace: str, name: str) -> None:
+        self.namespace = namespace
+        self.name = name
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("Namespace", self.namespace), ("Name", self.name)]
+
+    def go_string(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        return {"String": GoMethod("String", self.go_string)}
+
+
+class _TypeMeta(GoStruct):
+    go_type = "yaml.TypeMeta"
+
+    def __init__(self, api_version: str, kind: str) -> None:
+        self.api_version = api_version
+        self.kind = kind
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("APIVersion", self.api_version), ("Kind", self.kind)]
+
+    def go_json(self) -> Any:
+        return {k: v for k, v in (("apiVersion", self.api_version), ("kind", self.kind)) if v}
+
+
+class _NameMeta(GoStruct):
+    go_type = "yaml.NameMeta"
+
+    def __init__(self, name: str, namespace: str) -> None:
+        self.name = name
+        self.namespace = namespace
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("Name", self.name), ("Namespace", self.namespace)]
+
+    def go_json(self) -> Any:
+        return {k: v for k, v in (("name", self.name), ("namespace", self.namespace)) if v}
+
+
+class _ResourceIdentifier(GoStruct):
+    go_type = "yaml.ResourceIdentifier"
+    embedded = frozenset({"TypeMeta", "NameMeta"})
+
+    def __init__(self, obj: ObjectId) -> None:
+        self.type_meta = _TypeMeta(obj.api_version, obj.kind)
+        self.name_meta = _NameMeta(obj.name, obj.namespace)
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("TypeMeta", self.type_meta), ("NameMeta", self.name_meta)]
+
+
+class ObjectIdentifier(GoStruct):
+    """update.ObjectIdentifier{yaml.ResourceIdentifier}: prints `{{{apps/v1 Deployment} {nginx default}}}`."""
+
+    go_type = "update.ObjectIdentifier"
+    embedded = frozenset({"ResourceIdentifier"})
+
+    def __init__(self, obj: ObjectId) -> None:
+        self.obj = obj
+        self.rid = _ResourceIdentifier(obj)
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("ResourceIdentifier", self.rid)]
+
+
+class GoChange(GoStruct):
+    go_type = "update.Change"
+
+    def __init__(self, old: str, new: str, setter: str) -> None:
+        self.old = old
+        self.new = new
+        self.setter = setter
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("OldValue", self.old), ("NewValue", self.new), ("Setter", self.setter)]
+
+
+def _split_image(name: str) -> tuple[str, str]:
+    """go-containerregistry's registry/repository split with Docker Hub defaults."""
+    parts = name.split("/", 1)
+    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        registry, repo = parts
+    else:
+        registry, repo = "", name
+    if registry in ("", "docker.io"):
+        registry = "index.docker.io"
+    if registry == "index.docker.io" and "/" not in repo:
+        repo = "library/" + repo
+    return registry, repo
+
+
+class GoImageRef(GoStruct):
+    """update.ImageRef (v1beta1/v1beta2 model): prints as the policy's image (`library/nginx:1.25.3`)"""
+
+    go_type = "update.ImageRef"
+    embedded = frozenset({"Reference"})
+    unexported = frozenset({"policy"})
+
+    def __init__(self, ref: ImageRef, policy: NamespacedName) -> None:
+        self.ref = ref
+        self.policy = policy
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("Reference", self.ref.full()), ("policy", self.policy)]
+
+    def go_string(self) -> str:
+        return self.ref.full()
+
+    def _name(self) -> str:
+        registry, repo = _split_image(self.ref.name)
+        if self.ref.digest:
+            return f"{registry}/{repo}@{self.ref.digest}"
+        return f"{registry}/{repo}:{self.ref.tag}"
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        registry, repo = _split_image(self.ref.name)
+        return {
+            "String": GoMethod("String", self.go_string),
+            "Identifier": GoMethod("Identifier", lambda: self.ref.digest or self.ref.tag),
+            "Repository": GoMethod("Repository", lambda: repo),
+            "Registry": GoMethod("Registry", lambda: registry),
+            "Name": GoMethod("Name", self._name),
+            "Policy": GoMethod("Policy", lambda: self.policy),
+        }
+
+    def go_json(self) -> Any:
+        return {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GoImageRef):
+            return NotImplemented
+        return self.ref == other.ref and self.policy.go_fields() == other.policy.go_fields()
+
+    def __hash__(self) -> int:
+        return hash((self.ref, self.policy.namespace, self.policy.name))
+
+
+_OBJ_CHANGES = "update.ObjectChanges"
+_CHANGES = "[]update.Change"
+_IMAGES = "[]update.ImageRef"
+_OBJ_IMAGES = "map[update.ObjectIdentifier][]update.ImageRef"
+
+
+def _obj_map(type_name: str, elem: str) -> GoMap:
+    return GoMap(type_name, {}, key_type="update.ObjectIdentifier", elem_type=elem)
+
+
+class _ChangesResult(GoStruct):
+    """update.Result (v1) / update.ResultV2 (v1beta2): FileChanges plus the Changes() and Objects() methods.
+
+    (v1beta2 also has the ImageResult field.)
+    """
+
+    def __init__(self, go_type: str, file_changes: GoMap, merge_objects: bool) -> None:
+        self.go_type = go_type
+        self.file_changes = file_changes
+        self.merge_objects = merge_objects
+        self.image_result: GoStruct | None = None
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        if self.image_result is not None:
+            return [("ImageResult", self.image_result), ("FileChanges", self.file_changes)]
+        return [("FileChanges", self.file_changes)]
+
+    def changes(self) -> GoSlice:
+        # Go ranges over two maps here, so Flux's order is random across files and objects. We use file
+        # name order, then object order (APIVersion, Kind, Name, Namespace), then document order - the order
+        # `range .Changed.FileChanges` shows - so the lab is deterministic. Duplicates of
+        # (OldValue, NewValue, Setter) are dropped as in Flux.
+        seen: set[tuple[str, str, str]] = set()
+        out: list[GoChange] = []
+        for file in sorted(self.file_changes.items, key=lambda f: f.encode()):
+            objs: GoMap = self.file_changes.items[file]
+            for oid in sorted(objs.items, key=lambda o: o.sort_key()):
+                for ch in objs.items[oid].items:
+                    key = (ch.old, ch.new, ch.setter)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(ch)
+        return GoSlice(_CHANGES, list(out))
+
+    def objects(self) -> GoMap:
+        result = _obj_map(_OBJ_CHANGES, _CHANGES)
+        for file in sorted(self.file_changes.items, key=lambda f: f.encode()):
+            objs: GoMap = self.file_changes.items[file]
+            for oid, changes in objs.items.items():
+                if self.merge_objects and oid in result.items:
+                    result.items[oid] = GoSlice(_CHANGES, result.items[oid].items + changes.items)
+                else:
+                    # IAC <= 1.1 overwrote an object seen in two files; Go's map order decides which file
+                    # wins, we let the last file in name order win.
+                    result.items[oid] = GoSlice(_CHANGES, list(changes.items))
+        return result
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        return {"Changes": GoMethod("Changes", self.changes), "Objects": GoMethod("Objects", self.objects)}
+
+
+class _FileResult(GoStruct):
+    go_type = "update.FileResult"
+
+    def __init__(self) -> None:
+        self.objects = _obj_map(_OBJ_IMAGES, _IMAGES)
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("Objects", self.objects)]
+
+
+class _ImageResult(GoStruct):
+    """The old update.Result: Files -> Objects -> []ImageRef, with Images() and Objects()."""
+
+    go_type = "update.Result"
+
+    def __init__(self) -> None:
+        self.files = GoMap("map[string]update.FileResult", {}, elem_type="update.FileResult")
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return [("Files", self.files)]
+
+    def images(self) -> GoSlice:
+        seen: set[GoImageRef] = set()
+        out: list[GoImageRef] = []
+        for file in sorted(self.files.items, key=lambda f: f.encode()):
+            fr: _FileResult = self.files.items[file]
+            for oid in sorted(fr.objects.items, key=lambda o: o.sort_key()):
+                for ref in fr.objects.items[oid].items:
+                    if ref not in seen:
+                        seen.add(ref)
+                        out.append(ref)
+        return GoSlice(_IMAGES, list(out))
+
+    def objects(self) -> GoMap:
+        result = _obj_map(_OBJ_IMAGES, _IMAGES)
+        for file in sorted(self.files.items, key=lambda f: f.encode()):
+            fr: _FileResult = self.files.items[file]
+            for oid, refs in fr.objects.items.items():
+                prev = result.items[oid].items if oid in result.items else []
+                result.items[oid] = GoSlice(_IMAGES, prev + refs.items)
+        return result
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        return {"Images": GoMethod("Images", self.images), "Objects": GoMethod("Objects", self.objects)}
+
+
+class TemplateData(GoStruct):
+    go_type = "source.TemplateData"
+
+    def __init__(self, fields: list[tuple[str, Any]]) -> None:
+        self._fields = fields
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return self._fields
+
+    def field_names(self) -> list[str]:
+        return [n for n, _ in self._fields]
+
+
+# --- building the model -------------------------------------------------------------------------------------
+
+
+def _policy_of(setter: str) -> tuple[str, str]:
+    parts = setter.split(":")
+    return (parts[0], parts[1]) if len(parts) >= 2 else ("", setter)
+
+
+def _image_for(change: Change, images: Sequence[ImageRef] | Mapping[str, ImageRef]) -> ImageRef | None:
+    """The ImagePolicy result behind a change's setter (`ns:policy[:tag|:name|:digest]`)."""
+    ns, policy = _policy_of(change.setter)
+    if isinstance(images, Mapping):
+        return images.get(f"{ns}:{policy}")
+    suffix = change.setter.split(":")[2] if change.setter.count(":") >= 2 else ""
+    for img in images:
+        wrote = {"": img.full(), "tag": img.tag, "name": img.name, "digest": img.digest}.get(suffix)
+        if wrote == change.new:
+            return img
+    if not suffix:
+        ref = change.new
+        digest = ""
+        if "@" in ref:
+            ref, digest = ref.split("@", 1)
+        slash = ref.rfind("/")
+        colon = ref.rfind(":")
+        if colon > slash:
+            return ImageRef(ref[:colon], ref[colon + 1 :], digest)
+    return None
+
+
+def build_template_data(
+    changes: Sequence[Change],
+    *,
+    api_version: str,
+    automation_namespace: str,
+    automation_name: str,
+    values: Mapping[str, str] | None = None,
+    images: Sequence[ImageRef] | Mapping[str, ImageRef] = (),
+) -> TemplateData:
+    """The value Flux passes to the template, for the IUA's API version."""
+    if api_version not in API_VERSIONS:
+        raise LabError(
+            f"unknown ImageUpdateAutomation apiVersion {api_version!r}",
+            hint=f"use one of {', '.join(API_VERSIONS)}",
+            field="apiVersion",
+        )
+    v1 = api_version == V1
+    file_changes = GoMap("map[string]update.ObjectChanges", {}, elem_type=_OBJ_CHANGES)
+    for ch in changes:
+        objs = file_changes.items.setdefault(ch.file, _obj_map(_OBJ_CHANGES, _CHANGES))
+        oid = ObjectIdentifier(ch.object)
+        lst = objs.items.setdefault(oid, GoSlice(_CHANGES, []))
+        lst.items.append(GoChange(ch.old, ch.new, ch.setter))
+    changed = _ChangesResult("update.Result" if v1 else "update.ResultV2", file_changes, merge_objects=v1)
+    vals = GoMap("map[string]string", dict(values or {}), elem_type="string")
+    auto = NamespacedName(automation_namespace, automation_name)
+    if v1:
+        return TemplateData([("AutomationObject", auto), ("Changed", changed), ("Values", vals)])
+    # v1beta1 objects were served by the same controllers as v1beta2 until Flux 2.6 and got this model.
+    image_result = _ImageResult()
+    for ch in changes:
+        img = _image_for(ch, images)
+        if img is None:
+            continue
+        ns, policy = _policy_of(ch.setter)
+        ref = GoImageRef(img, NamespacedName(ns, policy))
+        fr = image_result.files.items.setdefault(ch.file, _FileResult())
+        refs = fr.objects.items.setdefault(ObjectIdentifier(ch.object), GoSlice(_IMAGES, []))
+        if ref not in refs.items:
+            refs.items.append(ref)
+    changed.image_result = image_result
+    return TemplateData(
+        [("AutomationObject", auto), ("Updated", image_result), ("Changed", changed), ("Values", vals)]
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------------------------
+
+
+def _hint_for(go_error: str, api_version: str) -> str:
+    if "can't evaluate field" in go_error and "in type source.TemplateData" in go_error:
+        top = (
+            "AutomationObject, .Changed, .Values"
+            if api_version == V1
+            else "AutomationObject, .Updated, .Changed, .Values"
+        )
+        return (
+            f"the top-level fields are .{top}; changes are listed by "
+            "{{range .Changed.Changes}}{{.OldValue}} -> {{.NewValue}}{{end}}"
+        )
+    if "not defined" in go_error and "function" in go_error:
+        return (
+            "only Go template builtins and sprig's hermetic functions exist in Flux "
+            "(no now, date, env, uuidv4 or rand*)"
+        )
+    if "can't evaluate field" in go_error:
+        return (
+            "check the field names: a change has .OldValue, .NewValue, .Setter; an object id has "
+            ".APIVersion, .Kind, .Name, .Namespace"
+        )
+    return "fix the template (Go text/template syntax, see https://pkg.go.dev/text/template) and re-apply"
+
+
+def _removed(go_error: str) -> tuple[str, str] | None:
+    for pattern, message, field in _REMOVED_PATTERNS:
+        if pattern in go_error:
+            return message, field
+    return None
+
+
+def render_commit_message(
+    template: str | None,
+    changes: Sequence[Change],
+    *,
+    api_version: str,
+    automation_namespace: str,
+    automation_name: str,
+    values: Mapping[str, str] | None = None,
+    images: Sequence[ImageRef] | Mapping[str, ImageRef] = (),
+) -> str:
+    """Render the commit message exactly as image-automation-controller would, or raise CommitTemplateError.
+
+    `images` feeds the v1beta1/v1beta2 `.Updated` model: either the policies' results keyed by `ns:policy`
+    or a plain list (matched to each change by the value its setter wrote).
+    """
+    text = template or DEFAULT_MESSAGE
+    automation = f"{automation_namespace}/{automation_name}"
+    data = build_template_data(
+        changes,
+        api_version=api_version,
+        automation_namespace=automation_namespace,
+        automation_name=automation_name,
+        values=values,
+        images=images,
+    )
+    try:
+        tmpl = gotemplate.parse(text, TEMPLATE_NAME)
+    except gotemplate.TemplateError as exc:
+        raise CommitTemplateError(
+            REASON_GIT,
+            f"failed to update source: unable to create commit message template from spec: {exc}",
+            hint=_hint_for(str(exc), api_version),
+            automation=automation,
+        ) from None
+    try:
+        return tmpl.execute(data)
+    except gotemplate.TemplateError as exc:
+        removed = _removed(str(exc))
+        if removed is not None:
+            message, field = removed
+            raise CommitTemplateError(
+                REASON_REMOVED,
+                message,
+                hint=(
+                    f"{field} is gone in {V1}; the object stays Stalled until the template changes - "
+                    "use {{range .Changed.Changes}}- {{.OldValue}} -> {{.NewValue}}\n{{end}}"
+                ).replace("\n", "\\n"),
+                automation=automation,
+            ) from None
+        raise CommitTemplateError(
+            REASON_GIT,
+            f"failed to update source: failed to run template from spec: {exc}",
+            hint=_hint_for(str(exc), api_version),
+            automation=automation,
+        ) from None
+
+
+# --- static checks ------------------------------------------------------------------------------------------
+
+_SAMPLE_CHANGE = Change(
+    file="apps/deployment.yaml",
+    object=ObjectId("apps/v1", "Deployment", "app", "default"),
+    setter="flux-system:app",
+    old="registry.example.com/app:1.0.0",
+    new="registry.example.com/app:1.0.1",
+)
+
+
+def _walk_fields(node: tparse.Node, root_dot: bool, found: list[tuple[tparse.Node, list[str]]]) -> None:
+    """Collect field paths that are evaluated against the template data itself (`.X` at top level, `$.X`)."""
+    if isinstance(node, tparse.FieldNode):
+        if root_dot:
+            found.append((node, node.ident))
+    elif isinstance(node, tparse.VariableNode):
+        if node.ident[0] == "$" and len(node.ident) > 1:
+            found.append((node, node.ident[1:]))
+    elif isinstance(node, tparse.ChainNode):
+        if node.node is not None:
+            _walk_fields(node.node, root_dot, found)
+    elif isinstance(node, tparse.ListNode):
+        for n in node.nodes:
+            _walk_fields(n, root_dot, found)
+    elif isinstance(node, tparse.ActionNode):
+        if node.pipe is not None:
+            _walk_fields(node.pipe, root_dot, found)
+    elif isinstance(node, tparse.PipeNode):
+        for c in node.cmds:
+            _walk_fields(c, root_dot, found)
+    elif isinstance(node, tparse.CommandNode):
+        for a in node.args:
+            _walk_fields(a, root_dot, found)
+    elif isinstance(node, tparse.BranchNode):
+        if node.pipe is not None:
+            _walk_fields(node.pipe, root_dot, found)
+        changes_dot = isinstance(node, tparse.RangeNode | tparse.WithNode)
+        if node.list is not None:
+            _walk_fields(node.list, root_dot and not changes_dot, found)
+        if node.else_list is not None:
+            _walk_fields(node.else_list, root_dot, found)
+
+
+def check_template(template: str | None, api_version: str) -> list[str]:
+    """Problems Flux would report for this template, found without waiting for an image update.
+
+    Each entry is the condition message Flux would set. Parse errors and removed or unknown top-level fields
+    are found statically (even in branches that would not run); a trial render over one sample change
+    catches the rest.
+    """
+    if not template:
+        return []
+    problems: list[str] = []
+    try:
+        tmpl = gotemplate.parse(template, TEMPLATE_NAME)
+    except gotemplate.TemplateError as exc:
+        return [f"failed to update source: unable to create commit message template from spec: {exc}"]
+    data = build_template_data(
+        [_SAMPLE_CHANGE],
+        api_version=api_version,
+        automation_namespace="flux-system",
+        automation_name="flux-system",
+        images={"flux-system:app": ImageRef("registry.example.com/app", "1.0.1")},
+    )
+    fields: list[tuple[tparse.Node, list[str]]] = []
+    _walk_fields(tmpl.root, True, fields)
+    state = State(TEMPLATE_NAME, template, lambda _n: None)
+    top = data.field_names()
+    for node, path in fields:
+        location, context = state.error_context(node)
+        prefix = f'template: {location}: executing "{TEMPLATE_NAME}" at <{context}>: '
+        if path[0] not in top:
+            err = prefix + f"can't evaluate field {path[0]} in type source.TemplateData"
+        elif api_version == V1 and path[0] == "Changed" and len(path) > 1 and path[1] == "ImageResult":
+            err = prefix + "can't evaluate field ImageResult in type update.Result"
+        else:
+            continue
+        removed = _removed(err)
+        msg = removed[0] if removed else f"failed to update source: failed to run template from spec: {err}"
+        if msg not in problems:
+            problems.append(msg)
+    try:
+        render_commit_message(
+            template,
+            [_SAMPLE_CHANGE],
+            api_version=api_version,
+            automation_namespace="flux-system",
+            automation_name="flux-system",
+            images={"flux-system:app": ImageRef("registry.example.com/app", "1.0.1")},
+        )
+    except CommitTemplateError as exc:
+        if exc.flux_message not in problems:
+            problems.append(exc.flux_message)
+    return problems
+
+
+__all__ = [
+    "DEFAULT_MESSAGE",
+    "CommitTemplateError",
+    "build_template_data",
+    "check_template",
+    "render_commit_message",
+]

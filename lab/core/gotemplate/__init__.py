@@ -1,0 +1,55 @@
+"""Go `text/template` with sprig's hermetic functions, as image-automation-controller renders commit messages.
+
+    tmpl = parse("{{range .Changed.Changes}}{{.OldValue}}{{end}}")
+    text = tmpl.execute(data)
+
+Errors carry Go's own wording (`template: commit message:1: unexpected EOF`), so learners see what Flux shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.core.gotemplate import funcs
+from lab.core.gotemplate.exec import ExecError, State
+from lab.core.gotemplate.parser import ListNode, ParseError, parse_tree
+
+
+class TemplateError(Exception):
+    """A parse or execution error; `str(err)` is Go's error text. `phase` is "parse" or "exec"."""
+
+    def __init__(self, message: str, *, phase: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.phase = phase
+
+
+class Template:
+    """A parsed template; `execute` may be called many times."""
+
+    def __init__(self, name: str, text: str, root: ListNode) -> None:
+        self.name = name
+        self.text = text
+        self.root = root
+
+    def execute(self, data: Any) -> str:
+        state = State(self.name, self.text, funcs.find_function)
+        try:
+            return state.execute(self.root, data)
+        except ExecError as exc:
+            raise TemplateError(str(exc), phase="exec") from None
+        except RecursionError:
+            raise TemplateError(f"template: {self.name}: template too deeply nested", phase="exec") from None
+
+
+def parse(text: str, name: str = "commit message") -> Template:
+    try:
+        root = parse_tree(name, text, funcs.has_function)
+    except ParseError as exc:
+        raise TemplateError(str(exc), phase="parse") from None
+    except RecursionError:
+        raise TemplateError(f"template: {name}: max expression depth exceeded", phase="parse") from None
+    return Template(name, text, root)
+
+
+__all__ = ["Template", "TemplateError", "parse"]

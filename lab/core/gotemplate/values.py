@@ -1,0 +1,505 @@
+"""Go values as the template engine sees them, and Go's `fmt` printing of them.
+
+Python stands in for Go types: `str` is `string`, `int` is `int`, `Int64` is `int64`, `float` is `float64`,
+`bool` is `bool`, a plain `list` is `[]interface {}`, a plain `dict` is `map[string]interface {}` and `None`
+is the invalid/nil value. Typed Go containers and structs carry their Go type name because Go's error messages
+quote it (`can't evaluate field Foo in type source.TemplateData`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Int64(int):
+    """Go `int64` (sprig's arithmetic returns it; Go refuses it where an `int` is expected)."""
+
+
+@dataclass
+class GoSlice:
+    """A typed Go slice such as `[]update.Change` or `[]string`."""
+
+    type_name: str
+    items: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class GoMap:
+    """A typed Go map such as `map[string]string` or `update.ObjectChanges`."""
+
+    type_name: str
+    items: dict[Any, Any] = field(default_factory=dict)
+    key_type: str = "string"
+    elem_type: str = "interface {}"
+
+    def zero_elem(self) -> Any:
+        """What `index` returns for a missing key: the element type's zero value."""
+        return zero_value(self.elem_type)
+
+
+def zero_value(go_type: str) -> Any:
+    if go_type == "string":
+        return ""
+    if go_type in ("int", "int8", "int16", "int32", "uint", "uint8", "uint16", "uint32", "uint64"):
+        return 0
+    if go_type == "int64":
+        return Int64(0)
+    if go_type in ("float64", "float32"):
+        return 0.0
+    if go_type == "bool":
+        return False
+    if go_type.startswith("[]"):
+        return GoSlice(go_type)
+    return None
+
+
+@dataclass(frozen=True)
+class GoMethod:
+    """A method or function callable from a template, with Go parameter types for argument checking.
+
+    Parameter type names: `string`, `int`, `int64`, `float64`, `bool`, `any` (interface{}), `value`
+    (reflect.Value: anything, including no value), `map` (map[string]interface {}), `list` ([]interface {}).
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    params: tuple[str, ...] = ()
+    variadic: str | None = None
+    returns_error: bool = False
+
+
+class GoStruct:
+    """Base for Go structs exposed to templates.
+
+    Subclasses set `go_type` and implement `go_fields()` (ordered; `embedded` names promote their fields) and
+    optionally `go_methods()` and `go_string()` (a `String()` method, which fmt prefers).
+    """
+
+    go_type = "struct"
+    embedded: frozenset[str] = frozenset()
+    unexported: frozenset[str] = frozenset()
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return []
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        return {}
+
+    def go_string(self) -> str | None:
+        return None
+
+    def go_json(self) -> Any:
+        """What `encoding/json` would marshal: struct fields by name unless a subclass says otherwise."""
+        out: dict[str, Any] = {}
+        for name, value in self.go_fields():
+            if name in self.unexported:
+                continue
+            if name in self.embedded and isinstance(value, GoStruct):
+                inner = value.go_json()
+                if isinstance(inner, dict):
+                    for k, v in inner.items():
+                        out.setdefault(k, v)
+                    continue
+            out[name] = to_json_value(value)
+        return out
+
+    def lookup_field(self, name: str) -> tuple[bool, Any]:
+        """Go's FieldByName: direct fields first, then promoted fields of embedded structs (breadth first)."""
+        level: list[GoStruct] = [self]
+        while level:
+            nxt: list[GoStruct] = []
+            for st in level:
+                for fname, value in st.go_fields():
+                    if fname == name:
+                        return True, value
+                for fname, value in st.go_fields():
+                    if fname in st.embedded and isinstance(value, GoStruct):
+                        nxt.append(value)
+            level = nxt
+        return False, None
+
+    def is_unexported(self, name: str) -> bool:
+        return name in self.unexported
+
+    def lookup_method(self, name: str) -> GoMethod | None:
+        methods = self.go_methods()
+        if name in methods:
+            return methods[name]
+        for fname, value in self.go_fields():
+            if fname in self.embedded and isinstance(value, GoStruct):
+                found = value.lookup_method(name)
+                if found is not None:
+                    return found
+        return None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return tuple(sort_key(v) for _, v in self.go_fields())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GoStruct) or other.go_type != self.go_type:
+            return NotImplemented
+        return self.go_fields() == other.go_fields()
+
+    def __hash__(self) -> int:
+        return hash((self.go_type, self.sort_key()))
+
+
+# --- type names ---------------------------------------------------------------------------------------------
+
+
+def type_name(v: Any) -> str:
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, Int64):
+        return "int64"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, GoSlice | GoMap):
+        return v.type_name
+    if isinstance(v, GoStruct):
+        return v.go_type
+    if isinstance(v, list):
+        return "[]interface {}"
+    if isinstance(v, dict):
+        return "map[string]interface {}"
+    if isinstance(v, GoMethod):
+        return "func"
+    return type(v).__name__
+
+
+def kind(v: Any) -> str:
+    """reflect.Kind, reduced to what the engine distinguishes."""
+    if v is None:
+        return "invalid"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, GoSlice | list):
+        return "slice"
+    if isinstance(v, GoMap | dict):
+        return "map"
+    if isinstance(v, GoStruct):
+        return "struct"
+    return "func"
+
+
+def items_of(v: Any) -> list[Any]:
+    if isinstance(v, GoSlice):
+        return v.items
+    if isinstance(v, list):
+        return v
+    raise TypeError(type_name(v))
+
+
+def map_items(v: Any) -> dict[Any, Any]:
+    if isinstance(v, GoMap):
+        return v.items
+    if isinstance(v, dict):
+        return v
+    raise TypeError(type_name(v))
+
+
+def sorted_map_keys(m: dict[Any, Any]) -> list[Any]:
+    """internal/fmtsort order: the order `range` and fmt use for maps."""
+    return sorted(m.keys(), key=sort_key)
+
+
+def sort_key(v: Any) -> Any:
+    if v is None:
+        return (0,)
+    if isinstance(v, bool):
+        return (1, v)
+    if isinstance(v, int | float):
+        return (2, v)
+    if isinstance(v, str):
+        return (3, v.encode("utf-8", "surrogatepass"))
+    if isinstance(v, GoStruct):
+        return (4, v.sort_key())
+    return (5, repr(v))
+
+
+def truth(v: Any) -> bool:
+    """text/template isTrue: the zero value of its type is false; structs are always true."""
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return v != 0
+    if isinstance(v, str):
+        return len(v) > 0
+    if isinstance(v, GoSlice | GoMap):
+        return len(v.items) > 0
+    if isinstance(v, list | dict):
+        return len(v) > 0
+    return True
+
+
+def length(v: Any) -> int | None:
+    if isinstance(v, str):
+        return len(v.encode("utf-8", "surrogatepass"))
+    if isinstance(v, GoSlice | GoMap):
+        return len(v.items)
+    if isinstance(v, list | dict):
+        return len(v)
+    return None
+
+
+# --- fmt ----------------------------------------------------------------------------------------------------
+
+
+def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
+    """strconv.FormatFloat for the verbs fmt uses by default (%v is 'g' with the shortest representation)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if verb in "fF":
+        if prec < 0:
+            s = repr(f)
+            if "e" in s or "E" in s:
+                return f"{f:f}".rstrip("0").rstrip(".") if f != int(f) else f"{f:.0f}"
+            return s[:-2] if s.endswith(".0") else s
+        return f"{f:.{prec}f}"
+    if verb in "eE":
+        if prec < 0:
+            digits, exp = _shortest_digits(f)
+            mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+            s = f"{'-' if f < 0 or (f == 0 and math.copysign(1, f) < 0) else ''}{mant}e{exp:+03d}"
+        else:
+            s = f"{f:.{prec}e}"
+        return s.upper() if verb == "E" else s
+    # 'g'
+    if prec >= 0:
+        s = f"{f:.{prec if prec else 1}g}"
+        return s.upper() if verb == "G" else s
+    if f == 0:
+        return "-0" if math.copysign(1, f) < 0 else "0"
+    digits, exp = _shortest_digits(f)
+    sign = "-" if f < 0 else ""
+    # Go: %e is used if the exponent is < -4 or >= eprec, where eprec is 6 for the shortest form
+    # unless the digits need more (and are all before the point).
+    eprec = 6
+    if len(digits) > eprec and len(digits) <= exp + 1:
+        eprec = len(digits)
+    if exp < -4 or exp >= eprec:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        s = f"{sign}{mant}e{exp:+03d}"
+    elif exp >= 0:
+        if len(digits) <= exp + 1:
+            s = sign + digits + "0" * (exp + 1 - len(digits))
+        else:
+            s = sign + digits[: exp + 1] + "." + digits[exp + 1 :]
+    else:
+        s = sign + "0." + "0" * (-exp - 1) + digits
+    return s.upper() if verb == "G" else s
+
+
+def _shortest_digits(f: float) -> tuple[str, int]:
+    """Shortest round-trip decimal digits and the decimal exponent of the first digit."""
+    r = repr(abs(f))
+    if "e" in r:
+        mant, e = r.split("e")
+        exp = int(e)
+    else:
+        mant, exp = r, 0
+    if "." in mant:
+        ip, fp = mant.split(".")
+    else:
+        ip, fp = mant, ""
+    if fp == "0":
+        fp = ""
+    digits = (ip + fp).lstrip("0")
+    lead_zeros = len(ip + fp) - len((ip + fp).lstrip("0"))
+    exp = exp + len(ip) - 1 - lead_zeros
+    digits = digits.rstrip("0") or "0"
+    return digits, exp
+
+
+def go_quote(s: str) -> str:
+    """strconv.Quote."""
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= o <= 0xDCFF:  # surrogateescape'd invalid byte
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif _printable(ch):
+            out.append(ch)
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\v":
+            out.append("\\v")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\x{o:02x}")
+        elif o < 0x10000:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _printable(ch: str) -> bool:
+    if ch == " ":
+        return True
+    cat = unicodedata.category(ch)
+    return not (cat.startswith("C") or cat.startswith("Z"))
+
+
+def go_quote_rune(r: int) -> str:
+    if r == ord("'"):
+        return "'\\''"
+    if r == ord('"'):
+        return "'\"'"
+    q = go_quote(chr(r))[1:-1]
+    return "'" + q + "'"
+
+
+def sprint_value(v: Any, verb: str = "v", depth: int = 0) -> str:
+    """fmt's %v (and %s/%d applied element-wise inside composites)."""
+    if v is None:
+        return "<nil>"
+    if isinstance(v, GoStruct):
+        s = v.go_string()
+        if s is not None and verb in "vs":
+            return s
+        parts = [sprint_value(val, verb, depth + 1) for _, val in v.go_fields()]
+        return "{" + " ".join(parts) + "}"
+    if isinstance(v, GoSlice | list):
+        return "[" + " ".join(sprint_value(x, verb, depth + 1) for x in items_of(v)) + "]"
+    if isinstance(v, GoMap | dict):
+        m = map_items(v)
+        return (
+            "map["
+            + " ".join(
+                f"{sprint_value(k, verb, depth + 1)}:{sprint_value(m[k], verb, depth + 1)}"
+                for k in sorted_map_keys(m)
+            )
+            + "]"
+        )
+    if verb in "vs":
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return v
+        if isinstance(v, int):
+            return str(int(v)) if verb == "v" else f"%!s({type_name(v)}={int(v)})"
+        if isinstance(v, float):
+            return format_float(v) if verb == "v" else f"%!s(float64={format_float(v)})"
+    if verb == "d":
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(int(v))
+        return bad_verb("d", v)
+    if isinstance(v, GoMethod):
+        return "0x1"
+    return str(v)
+
+
+def bad_verb(verb: str, v: Any) -> str:
+    if v is None:
+        return f"%!{verb}(<nil>)"
+    return f"%!{verb}({type_name(v)}={sprint_value(v)})"
+
+
+def fmt_sprint(args: Sequence[Any]) -> str:
+    """fmt.Sprint: spaces between operands when neither side is a string."""
+    out: list[str] = []
+    prev_string = False
+    for i, a in enumerate(args):
+        is_string = isinstance(a, str)
+        if i > 0 and not is_string and not prev_string:
+            out.append(" ")
+        out.append(sprint_value(a))
+        prev_string = is_string
+    return "".join(out)
+
+
+def fmt_sprintln(args: Sequence[Any]) -> str:
+    return " ".join(sprint_value(a) for a in args) + "\n"
+
+
+def to_string(v: Any) -> str:
+    """sprig's strval: strings as they are, Stringers via String(), everything else %v."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, GoStruct):
+        s = v.go_string()
+        if s is not None:
+            return s
+    return sprint_value(v)
+
+
+def to_json_value(v: Any) -> Any:
+    if v is None or isinstance(v, bool | str):
+        return v
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return v
+    if isinstance(v, GoStruct):
+        return v.go_json()
+    if isinstance(v, GoSlice | list):
+        return [to_json_value(x) for x in items_of(v)]
+    if isinstance(v, GoMap | dict):
+        m = map_items(v)
+        if not all(isinstance(k, str | int) for k in m):
+            raise ValueError(f"json: unsupported type: {type_name(v)}")
+        return {str(k): to_json_value(m[k]) for k in sorted(m, key=str)}
+    raise ValueError(f"json: unsupported type: {type_name(v)}")
+
+
+def go_json_dumps(v: Any, *, indent: bool = False, escape_html: bool = True) -> str:
+    """encoding/json.Marshal: sorted map keys, no spaces, HTML-safe escapes."""
+    obj = to_json_value(v)
+    text = json.dumps(
+        obj,
+        ensure_ascii=False,
+        sort_keys=False,
+        indent=2 if indent else None,
+        separators=(",", ": ") if indent else (",", ":"),
+        default=str,
+    )
+    if escape_html:
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
+
+
+def iter_range(v: Any) -> Iterator[tuple[Any, Any]]:
+    """(index or key, element) pairs in the order Go's `range` visits them."""
+    if isinstance(v, GoSlice | list):
+        yield from enumerate(items_of(v))
+    elif isinstance(v, GoMap | dict):
+        m = map_items(v)
+        for k in sorted_map_keys(m):
+            yield k, m[k]
