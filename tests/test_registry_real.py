@@ -159,3 +159,25 @@ def test_wrong_password_is_rejected_without_leaking_it(
     assert lines[0].startswith(f"lab: credentials rejected for {basic_registry.address}")
     assert wrong not in result.stderr
     assert basic_registry.password not in result.stderr
+
+
+def test_missing_binary_skips_locally_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    import registry_fixtures
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="docker-registry is not installed"):
+        registry_fixtures.registry_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI=true: \.ci/run must install it"):
+        registry_fixtures.registry_binary()
+
+
+def test_htpasswd_hash_is_bcrypt() -> None:
+    import registry_fixtures
+
+    assert registry_fixtures.bcrypt_hash("pw").startswith(("$2b$", "$2y$", "$2a$"))
