@@ -60,8 +60,21 @@ def test_starter_json_reasons(lab_cmd: list[str], lab_env: dict[str, str], pract
         assert checks[cid]["message"].startswith("offline"), cid
     assert checks["progress.updated"]["status"] == "fail"
     assert checks["quiz.passed"]["status"] == "fail" and checks["quiz.passed"]["hint"] == "run `lab quiz`"
-    assert checks["marker.present"]["status"] == "error"  # no implementation in this build: not faked
-    assert checks["marker.present"]["message"] == "no implementation for check marker.present"
+    assert checks["marker.present"]["status"] == "fail"
+    assert checks["marker.valid"]["blocked_by"] == "marker.present"
+
+
+def test_unimplemented_live_check_is_error_exit_3(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path
+) -> None:
+    from lab.checks import implementations
+
+    if "cluster.controllers" in implementations():
+        pytest.skip("cluster.controllers is implemented in this build")
+    proc = lab(lab_cmd, lab_env, "-w", str(practice), "--only", "cluster.controllers", "-f", "json")
+    assert proc.returncode == 3
+    (only,) = json.loads(proc.stdout)["checks"]
+    assert only["status"] == "error" and only["message"] == "no implementation for check cluster.controllers"
 
 
 def test_only_and_output_file(

@@ -341,3 +341,80 @@ def test_definitions_sum_to_100_and_cover_every_stable_id() -> None:
         "progress.updated",
         "quiz.passed",
     ]
+
+
+def _marked(practice: Path, comment: str, *, own_line: bool = False) -> None:
+    write(practice, FILES)
+    deploy = practice / "apps/base/nginx/deployment.yaml"
+    text = deploy.read_text()
+    if own_line:
+        text = text.replace(
+            "          image: nginx:1.25.0", f"          {comment}\n          image: nginx:1.25.0"
+        )
+    else:
+        text = text.replace("image: nginx:1.25.0", f"image: nginx:1.25.0 {comment}")
+    deploy.write_text(text)
+
+
+def test_marker_checks_pass_on_the_seed_marker(practice: Path) -> None:
+    _marked(practice, '# {"$imagepolicy": "flux-system:nginx"}')
+    rep = check(practice, "marker.valid")
+    assert [r.status for r in rep.checks] == [Status.PASS] * 4, [r.message for r in rep.checks]
+    assert rep.get("marker.valid").message == (
+        "apps/base/nginx/deployment.yaml:18 is marked for flux-system:nginx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("comment", "own_line", "words"),
+    [
+        ('# {"$imagepolicy": "flux-system/nginx"}', False, "write namespace:name"),
+        (
+            '# {"$imagepolicy": "flux-system:ngnix"}',
+            False,
+            "no such ImagePolicy exists (policies: flux-system:nginx)",
+        ),
+        ("# {'$imagepolicy': 'flux-system:nginx'}", False, "single quotes"),
+        ('# {"$imagepolicy": "flux-system:nginx"}', True, "on its own line"),
+        ('# {"$imagepolicy": "default:nginx"}', False, "no such ImagePolicy"),
+    ],
+)
+def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line: bool, words: str) -> None:
+    _marked(practice, comment, own_line=own_line)
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL and words in r.message, r.message
+    assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
+
+
+def test_no_marker_fails_marker_present(practice: Path) -> None:
+    write(practice, FILES)
+    rep = check(practice, "marker.valid")
+    assert rep.get("marker.present").status is Status.FAIL
+    assert "no $imagepolicy marker in any YAML file under ./apps" in rep.get("marker.present").message
+    assert rep.get("marker.valid").blocked_by == "marker.present"
+
+
+def test_manifest_problems_map_to_their_check(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "nginx:1.25")})
+    rep = check(practice, "image-repository.valid", "image-policy.valid", "image-update.valid")
+    r = rep.get("image-repository.valid")
+    assert r.status is Status.FAIL and "nginx:1.25" in r.message and r.file == FILES_KEYS[0] and r.line == 7
+    assert rep.get("image-policy.valid").status is Status.PASS
+    assert rep.get("image-update.valid").status is Status.PASS
+
+
+def test_update_path_that_does_not_exist(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[2]: IMAGE_UPDATE.replace("path: ./apps", "path: ./app")})
+    r = check(practice, "image-update.valid").get("image-update.valid")
+    assert r.status is Status.FAIL and "update.path ./app does not exist" in r.message
+
+
+def test_missing_object_kind(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_REPOSITORY.replace("name: nginx", "name: other")})
+    r = check(practice, "image-policy.valid").get("image-policy.valid")
+    assert r.status is Status.FAIL and r.message.startswith(
+        "no ImagePolicy in clusters/dev/image-automation/"
+    )
+
+
+FILES_KEYS = list(FILES)

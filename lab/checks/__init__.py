@@ -25,8 +25,16 @@ def check(check_id: str) -> Callable[[Impl], Impl]:
     """Register `fn(ctx: CheckContext) -> Outcome` as the implementation of `check_id`."""
 
     def register(fn: Impl) -> Impl:
-        if check_id in _REGISTRY and _REGISTRY[check_id] is not fn:
-            raise RuntimeError(f"check {check_id} registered twice")
+        previous = _REGISTRY.get(check_id)
+        if previous is not None and previous is not fn:
+            # Never crash the whole run over one id: report it as that check's error.
+            where = f"{previous.__module__} and {fn.__module__}"
+
+            def conflict(_: object) -> Outcome:
+                raise RuntimeError(f"check {check_id} is implemented twice ({where})")
+
+            _REGISTRY[check_id] = conflict
+            return fn
         _REGISTRY[check_id] = fn
         return fn
 

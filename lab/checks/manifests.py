@@ -1,0 +1,319 @@
+"""Manifest and marker checks, wired to the shared core: `lab.core.manifests` (parse + validate) for the
+three `*.valid` checks, `lab.core.setters.markers` (Flux's marker grammar) and `lab.core.marker` (container
+image lines) for `marker.present` / `marker.valid`. No validation rules live here, only the mapping of
+problems to check ids and the workspace I/O (which files, does update.path exist)."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lab.checks import check
+from lab.checks.context import (
+    DEPLOYMENT_FILE,
+    GOTK_SYNC_FILE,
+    IMAGE_AUTOMATION_FILES,
+    CheckContext,
+)
+from lab.core.checks.model import Evidence, Outcome
+from lab.core.manifests.models import (
+    AutomationSet,
+    FluxObject,
+    ImagePolicy,
+    ImageRepository,
+    ImageUpdateAutomation,
+    Problem,
+)
+from lab.errors import LabError
+
+MAX_SCANNED_FILES = 500
+DEFAULT_UPDATE_PATH = "apps"
+MARKER_WORD = "imagepolicy"
+
+
+def _automation_set(ctx: CheckContext) -> AutomationSet:
+    from lab.core.manifests.parse import find_automation
+
+    def compute() -> AutomationSet:
+        files: dict[str, str] = {}
+        for rel in (*IMAGE_AUTOMATION_FILES, GOTK_SYNC_FILE):
+            if ctx.exists(rel):
+                try:
+                    files[rel] = ctx.read_text(rel)
+                except LabError:
+                    continue  # repo.files reports unreadable files
+        return find_automation(files)
+
+    return ctx.cached("manifests:aset", compute)
+
+
+def _problems(ctx: CheckContext) -> list[Problem]:
+    from lab.core.manifests.validate import validate
+
+    def compute() -> list[Problem]:
+        served = ctx.settings.get("served_versions")
+        aset = _automation_set(ctx)
+        if isinstance(served, list | tuple) and served:
+            return validate(aset, tuple(str(v) for v in served))
+        return validate(aset)
+
+    return ctx.cached("manifests:problems", compute)
+
+
+def _owner(problem: Problem, objects: Sequence[FluxObject]) -> FluxObject | None:
+    """The object a problem is about: the last object of its file starting at or before its line."""
+    same_file = sorted((o for o in objects if o.file == problem.file), key=lambda o: o.line)
+    if not same_file:
+        return None
+    line = problem.line or same_file[0].line
+    before = [o for o in same_file if o.line <= line]
+    return before[-1] if before else same_file[0]
+
+
+def _outcome_for(
+    ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: str
+) -> Outcome:
+    aset = _automation_set(ctx)
+    objects = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES]
+    if not objects:
+        elsewhere = sorted({o.file for o in aset.all_objects() if isinstance(o, kind)})
+        return Outcome.failed(
+            f"no {kind_name} in clusters/dev/image-automation/"
+            + (f" (found one in {elsewhere[0]})" if elsewhere else ""),
+            file=rel,
+            hint=f"write kind: {kind_name} in {rel}, e.g. {example}",
+        )
+    mine = [
+        p
+        for p in _problems(ctx)
+        if p.file in IMAGE_AUTOMATION_FILES and isinstance(_owner(p, aset.all_objects()), kind)
+    ]
+    errors = [p for p in mine if p.severity == "error"]
+    evidence = [Evidence("problem", f"{p.location()} {p.code}", f"{p.severity}: {p.message}") for p in mine]
+    if errors:
+        first = errors[0]
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return Outcome.failed(
+            first.message + more, file=first.file, line=first.line, hint=first.hint or None, evidence=evidence
+        )
+    obj = objects[0]
+    warnings = [p for p in mine if p.severity == "warning"]
+    note = f"; warning: {warnings[0].message}" if warnings else ""
+    return Outcome.passed(f"{kind_name} {obj.ref} ({obj.file}){note}", evidence=evidence, file=obj.file)
+
+
+@check("image-repository.valid")
+def image_repository_valid(ctx: CheckContext) -> Outcome:
+    return _outcome_for(
+        ctx, ImageRepository, "ImageRepository", IMAGE_AUTOMATION_FILES[0], "spec.image: library/nginx"
+    )
+
+
+@check("image-policy.valid")
+def image_policy_valid(ctx: CheckContext) -> Outcome:
+    return _outcome_for(
+        ctx, ImagePolicy, "ImagePolicy", IMAGE_AUTOMATION_FILES[1], "spec.policy.semver.range: 1.25.x"
+    )
+
+
+@check("image-update.valid")
+def image_update_valid(ctx: CheckContext) -> Outcome:
+    outcome = _outcome_for(
+        ctx,
+        ImageUpdateAutomation,
+        "ImageUpdateAutomation",
+        IMAGE_AUTOMATION_FILES[2],
+        "spec.update.path: ./apps",
+    )
+    if outcome.status.value != "pass":
+        return outcome
+    iua = _automation(ctx)
+    if iua is not None and iua.update_path:
+        rel = _norm(iua.update_path)
+        if rel and not _is_dir(ctx, rel):
+            return Outcome.failed(
+                f"update.path {iua.update_path} does not exist in the repository: Flux fails with "
+                "'walking path for files: lstat ... no such file or directory' (F12)",
+                file=iua.file,
+                line=iua.line_of("spec.update.path"),
+                hint="a path relative to the repository root, e.g. ./apps",
+            )
+    return outcome
+
+
+def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
+    return next((a for a in _automation_set(ctx).automations if a.file in IMAGE_AUTOMATION_FILES), None)
+
+
+def _norm(path: str) -> str:
+    cleaned = posixpath.normpath("/" + path.strip()).lstrip("/")
+    return "" if cleaned == "." else cleaned
+
+
+def _is_dir(ctx: CheckContext, rel: str) -> bool:
+    try:
+        return ctx.path(rel).is_dir()
+    except LabError:
+        return False
+
+
+@dataclass(frozen=True)
+class MarkerLine:
+    file: str
+    line: int
+    text: str
+    comment: str
+
+
+def _comment_of(line: str) -> str | None:
+    """The comment part of a YAML line: from a '#' at the start or after a blank, outside quotes."""
+    quote: str | None = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"" and (i == 0 or line[i - 1] in " \t:[{,-"):
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[i:]
+    return None
+
+
+def _yaml_files(ctx: CheckContext, root: str) -> list[str]:
+    """YAML files under `root`, never following symlinks, capped."""
+    try:
+        base = ctx.path(root) if root else ctx.workspace
+    except LabError:
+        return []
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if name.endswith((".yaml", ".yml")) and not os.path.islink(full):
+                found.append(os.path.relpath(full, ctx.workspace).replace(os.sep, "/"))
+            if len(found) >= MAX_SCANNED_FILES:
+                return found
+    return found
+
+
+def _scan_root(ctx: CheckContext) -> str:
+    iua = _automation(ctx)
+    if iua is not None and iua.update_path and _is_dir(ctx, _norm(iua.update_path)):
+        return _norm(iua.update_path)
+    return DEFAULT_UPDATE_PATH
+
+
+def _markers(ctx: CheckContext) -> list[MarkerLine]:
+    def compute() -> list[MarkerLine]:
+        out: list[MarkerLine] = []
+        for rel in _yaml_files(ctx, _scan_root(ctx)):
+            try:
+                text = ctx.read_text(rel)
+            except LabError:
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                comment = _comment_of(line)
+                if comment is not None and MARKER_WORD in comment.lower():
+                    out.append(MarkerLine(rel, number, line, comment))
+        return out
+
+    return ctx.cached("markers", compute)
+
+
+@check("marker.present")
+def marker_present(ctx: CheckContext) -> Outcome:
+    root = _scan_root(ctx)
+    markers = _markers(ctx)
+    if not markers:
+        return Outcome.failed(
+            f"no $imagepolicy marker in any YAML file under ./{root}: Flux has nothing to update",
+            file=DEPLOYMENT_FILE if ctx.exists(DEPLOYMENT_FILE) else None,
+            hint=f'end the image line of {DEPLOYMENT_FILE} with # {{"$imagepolicy": "flux-system:nginx"}}',
+        )
+    first = markers[0]
+    return Outcome.passed(
+        f"{len(markers)} marker comment(s), first at {first.file}:{first.line}",
+        evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in markers[:5]],
+        file=first.file,
+    )
+
+
+def _image_lines(ctx: CheckContext, rel: str) -> set[int]:
+    from lab.core.marker import find_container_images
+
+    try:
+        docs = ctx.yaml_docs(rel)
+    except LabError:
+        return set()
+    return {c.line for c in find_container_images(docs)}
+
+
+@check("marker.valid")
+def marker_valid(ctx: CheckContext) -> Outcome:
+    from lab.core.setters.markers import parse_marker_text
+
+    aset = _automation_set(ctx)
+    policies = [p for p in aset.policies if p.file in IMAGE_AUTOMATION_FILES]
+    known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
+    iua = _automation(ctx)
+    good: list[MarkerLine] = []
+    for m in _markers(ctx):
+        syntax = parse_marker_text(m.comment)
+        ev = [Evidence("file", f"{m.file}:{m.line}", m.text.strip())]
+        if syntax.problem is not None:
+            return Outcome.failed(
+                f"marker in {m.file}:{m.line}: {syntax.problem}",
+                file=m.file,
+                line=m.line,
+                hint='write # {"$imagepolicy": "flux-system:nginx"} at the end of the image line',
+                evidence=ev,
+            )
+        if m.text.lstrip().startswith("#"):
+            return Outcome.failed(
+                f"marker in {m.file}:{m.line} is on its own line; Flux only reads it at the end of the "
+                "line holding the value (F11)",
+                file=m.file,
+                line=m.line,
+                hint="move the comment to the end of the image: line below it",
+                evidence=ev,
+            )
+        if not any(p.namespace == syntax.namespace and p.name == syntax.policy for p in policies):
+            return Outcome.failed(
+                f"marker in {m.file}:{m.line} names {syntax.namespace}:{syntax.policy}, but no such "
+                f"ImagePolicy exists (policies: {known})",
+                file=m.file,
+                line=m.line,
+                hint=f"name an existing policy as namespace:name, e.g. {known.split(', ')[0]}",
+                evidence=ev,
+            )
+        if iua is not None and syntax.namespace != iua.namespace:
+            return Outcome.failed(
+                f"marker in {m.file}:{m.line} names namespace {syntax.namespace}, but the "
+                f"ImageUpdateAutomation in {iua.namespace} only applies its own namespace's policies (F10)",
+                file=m.file,
+                line=m.line,
+                hint=f"put the ImagePolicy and the marker in {iua.namespace}",
+                evidence=ev,
+            )
+        if syntax.suffix == "" and m.line not in _image_lines(ctx, m.file):
+            return Outcome.failed(
+                f"marker in {m.file}:{m.line} writes a full image reference, but that line is not a "
+                "container image: line",
+                file=m.file,
+                line=m.line,
+                hint="put full markers on image: lines; use :tag / :name markers for split fields",
+                evidence=ev,
+            )
+        good.append(m)
+    if not good:
+        return Outcome.failed("no marker found", hint="see marker.present")
+    first = good[0]
+    return Outcome.passed(
+        f"{first.file}:{first.line} is marked for {parse_marker_text(first.comment).setter}",
+        evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in good[:5]],
+        file=first.file,
+    )
