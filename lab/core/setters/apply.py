@@ -1,0 +1,293 @@
+"""Flux's Setters strategy on one file: find markers, set values, re-serialise like the controller.
+
+Pipeline (image-automation-controller `internal/update`, kyaml v0.21.1): CRLF -> LF, cut at `---`
+lines, decode the first document of each piece, drop empty ones, derive the sequence indent style
+per piece, drop empty `metadata.annotations`/`metadata` (kyaml's reader annotations round trip),
+walk every scalar reading its line comment else its head comment as a setter reference, set the
+value (double-quoting values YAML 1.1 would not read as strings), and when anything changed encode
+all documents again with yaml.v3 (indent 2). A file without a change is left byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lab.core.refs import Change, ImageRef, ObjectId
+from lab.core.setters.document import (
+    ParsedDoc,
+    YamlSyntaxError,
+    derive_seq_indent,
+    parse_document,
+    split_documents,
+)
+from lab.core.setters.emitter import (
+    DOC,
+    DOUBLE_QUOTED,
+    MAP,
+    SCALAR,
+    SEQ,
+    SINGLE_QUOTED,
+    EmitterError,
+    Encoder,
+    Node,
+)
+from lab.core.setters.markers import SHORTHAND_KEY, _go_json_string_map, _GoJsonError
+from lab.core.setters.resolve import is_yaml11_non_string
+
+TOKEN = b'"$imagepolicy"'
+# Nodes visited per file before giving up: a hostile file cannot make the walk unbounded (aliases
+# are never followed, so this only caps very large honest files).
+MAX_NODES = 2_000_000
+
+
+@dataclass
+class FileRewrite:
+    """The result for one file.
+
+    `content` is the new bytes, or None when Flux would not write the file. `reformatted` is the
+    file as Flux would write it with no value changed, so a diff view can split Flux's
+    re-serialisation noise (old -> reformatted) from the value changes (reformatted -> content).
+    `skipped` says why a screened file was not processed (Flux skips unparsable files silently).
+    """
+
+    content: bytes | None
+    changes: list[Change] = field(default_factory=list)
+    reformatted: bytes | None = None
+    skipped: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.content is not None
+
+
+def setter_values(setters: Mapping[str, ImageRef], namespace: str) -> dict[str, str]:
+    """The four setters Flux defines per policy of the automation's namespace."""
+    out: dict[str, str] = {}
+    for key, ref in setters.items():
+        ns, _, _name = key.partition(":")
+        if ns != namespace:
+            continue
+        out[key] = ref.full()
+        out[key + ":tag"] = ref.tag
+        out[key + ":name"] = ref.name
+        out[key + ":digest"] = ref.digest
+    return out
+
+
+def marker_setter(node: Node, known: Mapping[str, str]) -> str | None:
+    """kyaml `FieldMeta.Read`: the first non-empty of line/head comment decides; None if no setter."""
+    for comment in (node.line_comment, node.head_comment):
+        if not comment:
+            continue
+        body = comment.lstrip("#")
+        try:
+            fields = _go_json_string_map(body)
+        except _GoJsonError:
+            return _ref_form(body, known)
+        name = fields.get(SHORTHAND_KEY, "")
+        if not name:
+            return _ref_form(body, known)
+        return name if name in known else None
+    return None
+
+
+_REF_PREFIX = "#/definitions/io.k8s.cli.setters."
+
+
+def _ref_form(body: str, known: Mapping[str, str]) -> str | None:
+    """The long OpenAPI form `{"$ref": "#/definitions/io.k8s.cli.setters.<name>"}` works too."""
+    try:
+        import json
+
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF_PREFIX):
+            name = ref[len(_REF_PREFIX) :]
+            return name if name in known else None
+    return None
+
+
+@dataclass
+class _Doc:
+    parsed: ParsedDoc
+    style: str
+    line_offset: int
+
+
+def _field(m: Node, key: str) -> Node | None:
+    if m.kind != MAP:
+        return None
+    for i in range(0, len(m.content) - 1, 2):
+        if m.content[i].value == key:
+            return m.content[i + 1]
+    return None
+
+
+def _empty_map(n: Node | None) -> bool:
+    return n is None or n.tag == "!!null" or (n.kind == MAP and not n.content)
+
+
+def _clear_if_empty(m: Node | None, key: str) -> None:
+    if m is None or m.kind != MAP:
+        return
+    for i in range(0, len(m.content) - 1, 2):
+        if m.content[i].value == key:
+            if _empty_map(m.content[i + 1]):
+                del m.content[i : i + 2]
+            return
+
+
+def _value(n: Node | None) -> str:
+    if n is None or n.tag == "!!null":
+        return ""
+    if n.kind == SCALAR:
+        return n.value
+    return ""
+
+
+def _is_nil_or_empty(n: Node | None) -> bool:
+    if n is None or n.tag == "!!null":
+        return True
+    if n.kind in (MAP, SEQ) and not n.content:
+        return True
+    return n.kind == SCALAR and n.value == "" and n.tag == ""
+
+
+def object_id(root: Node) -> ObjectId:
+    """kyaml `GetMeta().GetIdentifier()` for a document root."""
+    api = _field(root, "apiVersion")
+    kind = _field(root, "kind")
+    meta = _field(root, "metadata")
+    name = ns = ""
+    if meta is not None and not _is_nil_or_empty(meta):
+        n = _field(meta, "name")
+        if not _is_nil_or_empty(n) and n is not None:
+            name = n.value
+        ns = "" if _is_nil_or_empty(_field(meta, "namespace")) else _value(_field(meta, "namespace"))
+    return ObjectId(
+        api_version="" if _is_nil_or_empty(api) else _value(api),
+        kind="" if _is_nil_or_empty(kind) else _value(kind),
+        name=name,
+        namespace=ns,
+    )
+
+
+def read_documents(content: bytes) -> list[_Doc]:
+    """Decode a file the way kyaml's ByteReader does. Raises YamlSyntaxError like Flux's reader."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise YamlSyntaxError(f"invalid UTF-8 at byte {err.start}") from err
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n")
+    pieces = split_documents(text)
+    docs: list[_Doc] = []
+    offset = 0
+    for i, piece in enumerate(pieces):
+        lines_in_piece = piece.count("\n") + 1
+        if i != len(pieces) - 1:
+            piece += "\n"
+        parsed = parse_document(piece)
+        if parsed is not None:
+            root = parsed.node.content[0]
+            if root.kind != MAP:
+                raise YamlSyntaxError("a document is not a mapping: kyaml cannot annotate it")
+            _clear_if_empty(_field(root, "metadata"), "annotations")
+            _clear_if_empty(root, "metadata")
+            docs.append(_Doc(parsed, derive_seq_indent(piece), offset))
+        offset += lines_in_piece + 1
+    return docs
+
+
+def encode_documents(docs: list[_Doc]) -> bytes:
+    enc = Encoder(indent=2)
+    for d in docs:
+        enc.compact_seq_indent(d.style != "wide")
+        enc.encode(d.parsed.node)
+    return enc.close().encode("utf-8")
+
+
+def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
+    """kyaml `accept`: values of mappings (first field of each name), items, scalars; no aliases."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise YamlSyntaxError("document too large to process")
+        if n.kind == DOC:
+            stack.extend(reversed(n.content))
+        elif n.kind == MAP:
+            names = [n.content[i].value for i in range(0, len(n.content) - 1, 2)]
+            firsts: list[Node] = []
+            for name in names:
+                v = _field(n, name)
+                if v is not None:
+                    firsts.append(v)
+            stack.extend(reversed(firsts))
+        elif n.kind == SEQ:
+            stack.extend(reversed(n.content))
+        elif n.kind == SCALAR:
+            visit.append(n)
+
+
+def _set_value(node: Node, new: str) -> None:
+    # kyaml `FormatNonStringStyle` replaces the whole style word, as here.
+    node.value = new
+    if not is_yaml11_non_string(new):
+        return
+    if not node.style & (DOUBLE_QUOTED | SINGLE_QUOTED):
+        node.style = DOUBLE_QUOTED
+    if node.tag == "!!null":
+        node.style = 0
+        return
+    node.tag = "!!str"
+
+
+def rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, file: str = "") -> FileRewrite:
+    """Apply the setters of `namespace` to one file's bytes, exactly as Flux would."""
+    if TOKEN not in content:
+        return FileRewrite(None)
+    try:
+        docs = read_documents(content)
+    except (YamlSyntaxError, RecursionError) as err:
+        return FileRewrite(None, skipped=f"not parsable as YAML: {err}")
+    known = setter_values(setters, namespace)
+    if not known:
+        return FileRewrite(None)
+    try:
+        reformatted = encode_documents(docs)
+    except (EmitterError, RecursionError) as err:
+        return FileRewrite(None, skipped=f"cannot be re-serialised: {err}")
+    changes: list[Change] = []
+    budget = [MAX_NODES]
+    for d in docs:
+        scalars: list[Node] = []
+        try:
+            _walk(d.parsed.node, scalars, budget)
+        except YamlSyntaxError as err:
+            return FileRewrite(None, skipped=str(err))
+        for node in scalars:
+            name = marker_setter(node, known)
+            if name is None:
+                continue
+            old, new = node.value, known[name]
+            _set_value(node, new)
+            if old != new:
+                oid = object_id(d.parsed.node.content[0])
+                changes.append(Change(file, oid, name, old, new, d.line_offset + node.line + 1))
+    if not changes:
+        return FileRewrite(None, reformatted=reformatted)
+    try:
+        out = encode_documents(docs)
+    except (EmitterError, RecursionError) as err:
+        return FileRewrite(None, skipped=f"cannot be re-serialised: {err}")
+    return FileRewrite(out, changes, reformatted)
+
+
+__all__ = ["TOKEN", "FileRewrite", "marker_setter", "object_id", "read_documents", "rewrite", "setter_values"]

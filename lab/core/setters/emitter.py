@@ -1,0 +1,1146 @@
+"""A YAML emitter that writes what image-automation-controller writes.
+
+Flux re-serialises every file it changes with go.yaml.in/yaml/v3 (indent 2, no line folding, compact
+or wide sequences per document). To reproduce its bytes this module follows the structure of that
+library's event emitter (`emitterc.go`) and node encoder (`encode.go`) state by state; a generic
+Python YAML dumper makes different choices about indentation, quoting and comment placement.
+Only the paths Flux uses are kept: UTF-8, no canonical mode, no directives, no width folding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
+
+# Node styles (yaml.v3 Style bit flags).
+TAGGED = 1
+DOUBLE_QUOTED = 2
+SINGLE_QUOTED = 4
+LITERAL = 8
+FOLDED = 16
+FLOW = 32
+
+DOC, SEQ, MAP, SCALAR, ALIAS = "document", "sequence", "mapping", "scalar", "alias"
+
+
+@dataclass(eq=False)
+class Node:
+    """A yaml.v3 `Node`: the tree Flux decodes, edits and encodes again."""
+
+    kind: str
+    tag: str = ""
+    value: str = ""
+    style: int = 0
+    anchor: str = ""
+    alias: Node | None = None
+    content: list[Node] = field(default_factory=list)
+    head_comment: str = ""
+    line_comment: str = ""
+    foot_comment: str = ""
+    line: int = 0
+    column: int = 0
+
+
+class Ev(IntEnum):
+    STREAM_START = 1
+    STREAM_END = 2
+    DOC_START = 3
+    DOC_END = 4
+    ALIAS = 5
+    SCALAR = 6
+    SEQ_START = 7
+    SEQ_END = 8
+    MAP_START = 9
+    MAP_END = 10
+
+
+class Sty(IntEnum):
+    ANY = 0
+    PLAIN = 1
+    SINGLE = 2
+    DOUBLE = 3
+    LITERAL = 4
+    FOLDED = 5
+
+
+@dataclass
+class Event:
+    typ: Ev
+    anchor: str = ""
+    tag: str = ""
+    value: str = ""
+    implicit: bool = False
+    quoted_implicit: bool = False
+    style: int = 0  # Sty for scalars; 1 = block, 2 = flow for collections
+    head_comment: str = ""
+    line_comment: str = ""
+    foot_comment: str = ""
+    tail_comment: str = ""
+
+
+class S(IntEnum):
+    STREAM_START = 0
+    FIRST_DOC_START = 1
+    DOC_START = 2
+    DOC_CONTENT = 3
+    DOC_END = 4
+    FLOW_SEQ_FIRST = 5
+    FLOW_SEQ_TRAIL = 6
+    FLOW_SEQ_ITEM = 7
+    FLOW_MAP_FIRST = 8
+    FLOW_MAP_TRAIL = 9
+    FLOW_MAP_KEY = 10
+    FLOW_MAP_SIMPLE_VALUE = 11
+    FLOW_MAP_VALUE = 12
+    BLOCK_SEQ_FIRST = 13
+    BLOCK_SEQ_ITEM = 14
+    BLOCK_MAP_FIRST = 15
+    BLOCK_MAP_KEY = 16
+    BLOCK_MAP_SIMPLE_VALUE = 17
+    BLOCK_MAP_VALUE = 18
+    END = 19
+
+
+class EmitterError(Exception):
+    """The tree cannot be written (yaml.v3 would fail the same way)."""
+
+
+_BREAKS = "\r\n\x85\u2028\u2029"
+
+
+def _is_break(c: str) -> bool:
+    return c in _BREAKS
+
+
+def _is_blank(c: str) -> bool:
+    return c in " \t"
+
+
+def _is_blankz(c: str) -> bool:
+    return c in " \t\0" or c in _BREAKS or c == ""
+
+
+def _is_alpha(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c in "_-")
+
+
+def _is_printable(c: str) -> bool:
+    o = ord(c)
+    return (
+        o == 0x0A
+        or 0x20 <= o <= 0x7E
+        or o == 0x85
+        or 0xA0 <= o <= 0xD7FF
+        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
+        or 0x10000 <= o <= 0x10FFFF
+    )
+
+
+_DEFAULT_TAG_DIRECTIVES = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
+
+
+class Emitter:
+    """Port of yaml.v3's emitter for the UTF-8, non-canonical, unlimited-width case."""
+
+    def __init__(self, indent: int = 2) -> None:
+        self.out: list[str] = []
+        self.best_indent = indent if 2 <= indent <= 9 else 2
+        self.best_width = (1 << 31) - 1
+        self.compact_sequence_indent = False
+        self.state = S.STREAM_START
+        self.states: list[S] = []
+        self.events: list[Event] = []
+        self.head = 0
+        self.indents: list[int] = []
+        self.indent = -1
+        self.flow_level = 0
+        self.root_context = False
+        self.sequence_context = False
+        self.mapping_context = False
+        self.simple_key_context = False
+        self.line = 0
+        self.column = 0
+        self.whitespace = True
+        self.indention = True
+        self.open_ended = False
+        self.space_above = True
+        self.foot_indent = -1
+        self.anchor_data: tuple[str, bool] | None = None
+        self.tag_handle = ""
+        self.tag_suffix = ""
+        self.scalar_value = ""
+        self.scalar_style = Sty.ANY
+        self.multiline = False
+        self.flow_plain_allowed = False
+        self.block_plain_allowed = False
+        self.single_quoted_allowed = False
+        self.block_allowed = False
+        self.head_comment = ""
+        self.line_comment = ""
+        self.foot_comment = ""
+        self.tail_comment = ""
+        self.key_line_comment = ""
+
+    # -- output primitives -------------------------------------------------------------------
+    def put(self, c: str) -> None:
+        self.out.append(c)
+        self.column += 1
+
+    def put_break(self) -> None:
+        self.out.append("\n")
+        if self.column == 0:
+            self.space_above = True
+        self.column = 0
+        self.line += 1
+        self.indention = True
+
+    def write(self, c: str) -> None:
+        self.out.append(c)
+        self.column += 1
+
+    def write_all(self, s: str) -> None:
+        self.out.append(s)
+        self.column += len(s)
+
+    def write_break(self, c: str) -> None:
+        if c == "\n":
+            self.put_break()
+        else:
+            self.write(c)
+            if self.column == 0:
+                self.space_above = True
+            self.column = 0
+            self.line += 1
+            self.indention = True
+
+    # -- event loop ----------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+        while not self._need_more_events():
+            ev = self.events[self.head]
+            self._analyze_event(ev)
+            self._state_machine(ev)
+            self.head += 1
+
+    def _need_more_events(self) -> bool:
+        if self.head == len(self.events):
+            return True
+        typ = self.events[self.head].typ
+        if typ == Ev.DOC_START:
+            accumulate = 1
+        elif typ == Ev.SEQ_START:
+            accumulate = 2
+        elif typ == Ev.MAP_START:
+            accumulate = 3
+        else:
+            return False
+        if len(self.events) - self.head > accumulate:
+            return False
+        level = 0
+        for ev in self.events[self.head :]:
+            if ev.typ in (Ev.STREAM_START, Ev.DOC_START, Ev.SEQ_START, Ev.MAP_START):
+                level += 1
+            elif ev.typ in (Ev.STREAM_END, Ev.DOC_END, Ev.SEQ_END, Ev.MAP_END):
+                level -= 1
+            if level == 0:
+                return False
+        return True
+
+    def _increase_indent(self, flow: bool, indentless: bool, compact_seq: bool = False) -> None:
+        self.indents.append(self.indent)
+        if self.indent < 0:
+            self.indent = self.best_indent if flow else 0
+        elif not indentless:
+            if self.states and self.states[-1] == S.BLOCK_SEQ_ITEM:
+                self.indent += 2
+            else:
+                self.indent = self.best_indent * ((self.indent + self.best_indent) // self.best_indent)
+                if compact_seq:
+                    self.indent -= 2
+
+    def _pop_indent(self) -> None:
+        self.indent = self.indents.pop()
+
+    def _pop_state(self) -> None:
+        self.state = self.states.pop()
+
+    def _state_machine(self, ev: Event) -> None:
+        st = self.state
+        if st == S.STREAM_START:
+            if ev.typ != Ev.STREAM_START:
+                raise EmitterError("expected STREAM-START")
+            self.indent = -1
+            self.state = S.FIRST_DOC_START
+        elif st in (S.FIRST_DOC_START, S.DOC_START):
+            self._emit_document_start(ev, st == S.FIRST_DOC_START)
+        elif st == S.DOC_CONTENT:
+            self.states.append(S.DOC_END)
+            self._process_head_comment()
+            self._emit_node(ev, root=True)
+            self._process_line_comment()
+            self._process_foot_comment()
+        elif st == S.DOC_END:
+            self._emit_document_end(ev)
+        elif st == S.FLOW_SEQ_FIRST:
+            self._emit_flow_sequence_item(ev, True, False)
+        elif st == S.FLOW_SEQ_TRAIL:
+            self._emit_flow_sequence_item(ev, False, True)
+        elif st == S.FLOW_SEQ_ITEM:
+            self._emit_flow_sequence_item(ev, False, False)
+        elif st == S.FLOW_MAP_FIRST:
+            self._emit_flow_mapping_key(ev, True, False)
+        elif st == S.FLOW_MAP_TRAIL:
+            self._emit_flow_mapping_key(ev, False, True)
+        elif st == S.FLOW_MAP_KEY:
+            self._emit_flow_mapping_key(ev, False, False)
+        elif st == S.FLOW_MAP_SIMPLE_VALUE:
+            self._emit_flow_mapping_value(ev, True)
+        elif st == S.FLOW_MAP_VALUE:
+            self._emit_flow_mapping_value(ev, False)
+        elif st == S.BLOCK_SEQ_FIRST:
+            self._emit_block_sequence_item(ev, True)
+        elif st == S.BLOCK_SEQ_ITEM:
+            self._emit_block_sequence_item(ev, False)
+        elif st == S.BLOCK_MAP_FIRST:
+            self._emit_block_mapping_key(ev, True)
+        elif st == S.BLOCK_MAP_KEY:
+            self._emit_block_mapping_key(ev, False)
+        elif st == S.BLOCK_MAP_SIMPLE_VALUE:
+            self._emit_block_mapping_value(ev, True)
+        elif st == S.BLOCK_MAP_VALUE:
+            self._emit_block_mapping_value(ev, False)
+        else:
+            raise EmitterError("expected nothing after STREAM-END")
+
+    def _emit_document_start(self, ev: Event, first: bool) -> None:
+        if ev.typ == Ev.DOC_START:
+            implicit = ev.implicit and first
+            if not implicit:
+                self._write_indent()
+                self._write_indicator("---", True, False, False)
+                self._write_indent()
+            if self.head_comment:
+                self._process_head_comment()
+                self.put_break()
+            self.state = S.DOC_CONTENT
+            return
+        if ev.typ == Ev.STREAM_END:
+            if self.open_ended:
+                self._write_indicator("...", True, False, False)
+                self._write_indent()
+            self.state = S.END
+            return
+        raise EmitterError("expected DOCUMENT-START or STREAM-END")
+
+    def _emit_document_end(self, ev: Event) -> None:
+        if ev.typ != Ev.DOC_END:
+            raise EmitterError("expected DOCUMENT-END")
+        self.foot_indent = 0
+        self._process_foot_comment()
+        self.foot_indent = -1
+        self._write_indent()
+        if not ev.implicit:
+            self._write_indicator("...", True, False, False)
+            self._write_indent()
+        self.state = S.DOC_START
+
+    def _emit_flow_sequence_item(self, ev: Event, first: bool, trail: bool) -> None:
+        if first:
+            self._write_indicator("[", True, True, False)
+            self._increase_indent(True, False)
+            self.flow_level += 1
+        if ev.typ == Ev.SEQ_END:
+            self.flow_level -= 1
+            self._pop_indent()
+            if self.column == 0:
+                self._write_indent()
+            self._write_indicator("]", False, False, False)
+            self._process_line_comment()
+            self._process_foot_comment()
+            self._pop_state()
+            return
+        if not first and not trail:
+            self._write_indicator(",", False, False, False)
+        self._process_head_comment()
+        if self.column == 0:
+            self._write_indent()
+        if self.column > self.best_width:
+            self._write_indent()
+        pending = bool(self.line_comment or self.foot_comment or self.tail_comment)
+        self.states.append(S.FLOW_SEQ_TRAIL if pending else S.FLOW_SEQ_ITEM)
+        self._emit_node(ev, sequence=True)
+        if self.line_comment or self.foot_comment or self.tail_comment:
+            self._write_indicator(",", False, False, False)
+        self._process_line_comment()
+        self._process_foot_comment()
+
+    def _emit_flow_mapping_key(self, ev: Event, first: bool, trail: bool) -> None:
+        if first:
+            self._write_indicator("{", True, True, False)
+            self._increase_indent(True, False)
+            self.flow_level += 1
+        if ev.typ == Ev.MAP_END:
+            if (self.head_comment or self.foot_comment or self.tail_comment) and not first and not trail:
+                self._write_indicator(",", False, False, False)
+            self._process_head_comment()
+            self.flow_level -= 1
+            self._pop_indent()
+            self._write_indicator("}", False, False, False)
+            self._process_line_comment()
+            self._process_foot_comment()
+            self._pop_state()
+            return
+        if not first and not trail:
+            self._write_indicator(",", False, False, False)
+        self._process_head_comment()
+        if self.column == 0:
+            self._write_indent()
+        if self.column > self.best_width:
+            self._write_indent()
+        if self._check_simple_key():
+            self.states.append(S.FLOW_MAP_SIMPLE_VALUE)
+            self._emit_node(ev, mapping=True, simple_key=True)
+            return
+        self._write_indicator("?", True, False, False)
+        self.states.append(S.FLOW_MAP_VALUE)
+        self._emit_node(ev, mapping=True)
+
+    def _emit_flow_mapping_value(self, ev: Event, simple: bool) -> None:
+        if simple:
+            self._write_indicator(":", False, False, False)
+        else:
+            if self.column > self.best_width:
+                self._write_indent()
+            self._write_indicator(":", True, False, False)
+        pending = bool(self.line_comment or self.foot_comment or self.tail_comment)
+        self.states.append(S.FLOW_MAP_TRAIL if pending else S.FLOW_MAP_KEY)
+        self._emit_node(ev, mapping=True)
+        if self.line_comment or self.foot_comment or self.tail_comment:
+            self._write_indicator(",", False, False, False)
+        self._process_line_comment()
+        self._process_foot_comment()
+
+    def _emit_block_sequence_item(self, ev: Event, first: bool) -> None:
+        if first:
+            seq = (
+                self.mapping_context
+                and (self.column == 0 or not self.indention)
+                and self.compact_sequence_indent
+            )
+            self._increase_indent(False, False, seq)
+        if ev.typ == Ev.SEQ_END:
+            self._pop_indent()
+            self._pop_state()
+            return
+        self._process_head_comment()
+        self._write_indent()
+        self._write_indicator("-", True, False, True)
+        self.states.append(S.BLOCK_SEQ_ITEM)
+        self._emit_node(ev, sequence=True)
+        self._process_line_comment()
+        self._process_foot_comment()
+
+    def _emit_block_mapping_key(self, ev: Event, first: bool) -> None:
+        if first:
+            self._increase_indent(False, False)
+        self._process_head_comment()
+        if ev.typ == Ev.MAP_END:
+            self._pop_indent()
+            self._pop_state()
+            return
+        self._write_indent()
+        if self.line_comment:
+            self.key_line_comment = self.line_comment
+            self.line_comment = ""
+        if self._check_simple_key():
+            self.states.append(S.BLOCK_MAP_SIMPLE_VALUE)
+            self._emit_node(ev, mapping=True, simple_key=True)
+            return
+        self._write_indicator("?", True, False, True)
+        self.states.append(S.BLOCK_MAP_VALUE)
+        self._emit_node(ev, mapping=True)
+
+    def _emit_block_mapping_value(self, ev: Event, simple: bool) -> None:
+        if simple:
+            self._write_indicator(":", False, False, False)
+        else:
+            self._write_indent()
+            self._write_indicator(":", True, False, True)
+        if self.key_line_comment:
+            if ev.typ == Ev.SCALAR:
+                if not self.line_comment:
+                    self.line_comment = self.key_line_comment
+                    self.key_line_comment = ""
+            elif ev.typ in (Ev.MAP_START, Ev.SEQ_START) and not (ev.typ == Ev.SEQ_START and ev.style == 2):
+                self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
+                self._process_line_comment()
+                self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
+        self.states.append(S.BLOCK_MAP_KEY)
+        self._emit_node(ev, mapping=True)
+        self._process_line_comment()
+        self._process_foot_comment()
+
+    def _emit_node(
+        self,
+        ev: Event,
+        *,
+        root: bool = False,
+        sequence: bool = False,
+        mapping: bool = False,
+        simple_key: bool = False,
+    ) -> None:
+        self.root_context = root
+        self.sequence_context = sequence
+        self.mapping_context = mapping
+        self.simple_key_context = simple_key
+        if ev.typ == Ev.ALIAS:
+            self._process_anchor()
+            self._pop_state()
+        elif ev.typ == Ev.SCALAR:
+            self._select_scalar_style(ev)
+            self._process_anchor()
+            self._process_tag()
+            self._increase_indent(True, False)
+            self._process_scalar()
+            self._pop_indent()
+            self._pop_state()
+        elif ev.typ == Ev.SEQ_START:
+            self._process_anchor()
+            self._process_tag()
+            if self.flow_level > 0 or ev.style == 2 or self._check_empty(Ev.SEQ_START, Ev.SEQ_END):
+                self.state = S.FLOW_SEQ_FIRST
+            else:
+                self.state = S.BLOCK_SEQ_FIRST
+        elif ev.typ == Ev.MAP_START:
+            self._process_anchor()
+            self._process_tag()
+            if self.flow_level > 0 or ev.style == 2 or self._check_empty(Ev.MAP_START, Ev.MAP_END):
+                self.state = S.FLOW_MAP_FIRST
+            else:
+                self.state = S.BLOCK_MAP_FIRST
+        else:
+            raise EmitterError(f"expected SCALAR, SEQUENCE-START, MAPPING-START, or ALIAS, got {ev.typ}")
+
+    def _check_empty(self, start: Ev, end: Ev) -> bool:
+        if len(self.events) - self.head < 2:
+            return False
+        return self.events[self.head].typ == start and self.events[self.head + 1].typ == end
+
+    def _check_simple_key(self) -> bool:
+        ev = self.events[self.head]
+        anchor_len = len(self.anchor_data[0]) if self.anchor_data else 0
+        length = 0
+        if ev.typ == Ev.ALIAS:
+            length += anchor_len
+        elif ev.typ == Ev.SCALAR:
+            if self.multiline:
+                return False
+            length += anchor_len + len(self.tag_handle) + len(self.tag_suffix) + len(self.scalar_value)
+        elif ev.typ == Ev.SEQ_START:
+            if not self._check_empty(Ev.SEQ_START, Ev.SEQ_END):
+                return False
+            length += anchor_len + len(self.tag_handle) + len(self.tag_suffix)
+        elif ev.typ == Ev.MAP_START:
+            if not self._check_empty(Ev.MAP_START, Ev.MAP_END):
+                return False
+            length += anchor_len + len(self.tag_handle) + len(self.tag_suffix)
+        else:
+            return False
+        # Go measures bytes here.
+        return length <= 128
+
+    def _select_scalar_style(self, ev: Event) -> None:
+        no_tag = not self.tag_handle and not self.tag_suffix
+        if no_tag and not ev.implicit and not ev.quoted_implicit:
+            raise EmitterError("neither tag nor implicit flags are specified")
+        style = Sty(ev.style)
+        if style == Sty.ANY:
+            style = Sty.PLAIN
+        if self.simple_key_context and self.multiline:
+            style = Sty.DOUBLE
+        if style == Sty.PLAIN:
+            if (self.flow_level > 0 and not self.flow_plain_allowed) or (
+                self.flow_level == 0 and not self.block_plain_allowed
+            ):
+                style = Sty.SINGLE
+            if not self.scalar_value and (self.flow_level > 0 or self.simple_key_context):
+                style = Sty.SINGLE
+            if no_tag and not ev.implicit:
+                style = Sty.SINGLE
+        if style == Sty.SINGLE and not self.single_quoted_allowed:
+            style = Sty.DOUBLE
+        if style in (Sty.LITERAL, Sty.FOLDED) and (
+            not self.block_allowed or self.flow_level > 0 or self.simple_key_context
+        ):
+            style = Sty.DOUBLE
+        if no_tag and not ev.quoted_implicit and style != Sty.PLAIN:
+            self.tag_handle = "!"
+        self.scalar_style = style
+
+    def _process_anchor(self) -> None:
+        if self.anchor_data is None:
+            return
+        anchor, alias = self.anchor_data
+        self._write_indicator("*" if alias else "&", True, False, False)
+        self.write_all(anchor)
+        self.whitespace = False
+        self.indention = False
+
+    def _process_tag(self) -> None:
+        if not self.tag_handle and not self.tag_suffix:
+            return
+        if self.tag_handle:
+            if not self.whitespace:
+                self.put(" ")
+            self.write_all(self.tag_handle)
+            self.whitespace = False
+            self.indention = False
+            if self.tag_suffix:
+                self._write_tag_content(self.tag_suffix, False)
+        else:
+            self._write_indicator("!<", True, False, False)
+            self._write_tag_content(self.tag_suffix, False)
+            self._write_indicator(">", False, False, False)
+
+    def _process_scalar(self) -> None:
+        allow = not self.simple_key_context
+        v = self.scalar_value
+        if self.scalar_style == Sty.PLAIN:
+            self._write_plain(v, allow)
+        elif self.scalar_style == Sty.SINGLE:
+            self._write_single(v, allow)
+        elif self.scalar_style == Sty.DOUBLE:
+            self._write_double(v, allow)
+        elif self.scalar_style == Sty.LITERAL:
+            self._write_literal(v)
+        else:
+            self._write_folded(v)
+
+    # -- comments ------------------------------------------------------------------------------
+    def _process_head_comment(self) -> None:
+        if self.tail_comment:
+            self._write_indent()
+            self._write_comment(self.tail_comment)
+            self.tail_comment = ""
+            self.foot_indent = max(self.indent, 0)
+        if not self.head_comment:
+            return
+        self._write_indent()
+        self._write_comment(self.head_comment)
+        self.head_comment = ""
+
+    def _process_line_comment(self, linebreak: bool = False) -> None:
+        if not self.line_comment:
+            if linebreak:
+                self.put_break()
+            return
+        if not self.whitespace:
+            self.put(" ")
+        self._write_comment(self.line_comment)
+        self.line_comment = ""
+
+    def _process_foot_comment(self) -> None:
+        if not self.foot_comment:
+            return
+        self._write_indent()
+        self._write_comment(self.foot_comment)
+        self.foot_comment = ""
+        self.foot_indent = max(self.indent, 0)
+
+    def _write_comment(self, comment: str) -> None:
+        breaks = False
+        pound = False
+        for c in comment:
+            if _is_break(c):
+                self.write_break(c)
+                breaks = True
+                pound = False
+            else:
+                if breaks:
+                    self._write_indent()
+                if not pound:
+                    if c != "#":
+                        self.put("#")
+                        self.put(" ")
+                    pound = True
+                self.write(c)
+                self.indention = False
+                breaks = False
+        if not breaks:
+            self.put_break()
+        self.whitespace = True
+
+    # -- analysis ------------------------------------------------------------------------------
+    def _analyze_event(self, ev: Event) -> None:
+        self.anchor_data = None
+        self.tag_handle = ""
+        self.tag_suffix = ""
+        self.scalar_value = ""
+        if ev.head_comment:
+            self.head_comment = ev.head_comment
+        if ev.line_comment:
+            self.line_comment = ev.line_comment
+        if ev.foot_comment:
+            self.foot_comment = ev.foot_comment
+        if ev.tail_comment:
+            self.tail_comment = ev.tail_comment
+        if ev.typ == Ev.ALIAS:
+            self._analyze_anchor(ev.anchor, True)
+        elif ev.typ == Ev.SCALAR:
+            if ev.anchor:
+                self._analyze_anchor(ev.anchor, False)
+            if ev.tag and not ev.implicit and not ev.quoted_implicit:
+                self._analyze_tag(ev.tag)
+            self._analyze_scalar(ev.value)
+        elif ev.typ in (Ev.SEQ_START, Ev.MAP_START):
+            if ev.anchor:
+                self._analyze_anchor(ev.anchor, False)
+            if ev.tag and not ev.implicit:
+                self._analyze_tag(ev.tag)
+
+    def _analyze_anchor(self, anchor: str, alias: bool) -> None:
+        if not anchor:
+            raise EmitterError("alias value must not be empty" if alias else "anchor value must not be empty")
+        if not all(_is_alpha(c) for c in anchor):
+            what = "alias" if alias else "anchor"
+            raise EmitterError(f"{what} value must contain alphanumerical characters only")
+        self.anchor_data = (anchor, alias)
+
+    def _analyze_tag(self, tag: str) -> None:
+        for handle, prefix in _DEFAULT_TAG_DIRECTIVES:
+            if tag.startswith(prefix):
+                self.tag_handle = handle
+                self.tag_suffix = tag[len(prefix) :]
+                return
+        self.tag_suffix = tag
+
+    def _analyze_scalar(self, value: str) -> None:
+        self.scalar_value = value
+        if not value:
+            self.multiline = False
+            self.flow_plain_allowed = False
+            self.block_plain_allowed = True
+            self.single_quoted_allowed = True
+            self.block_allowed = False
+            return
+        block_ind = flow_ind = line_breaks = special = tabs = False
+        leading_space = leading_break = trailing_space = trailing_break = False
+        break_space = space_break = False
+        previous_space = previous_break = False
+        if value.startswith("---") or value.startswith("..."):
+            block_ind = flow_ind = True
+        preceded_by_ws = True
+        n = len(value)
+        for i, c in enumerate(value):
+            followed_by_ws = i + 1 >= n or _is_blank(value[i + 1]) or _is_break(value[i + 1])
+            if i == 0:
+                if c in "#,[]{}&*!|>'\"%@`":
+                    flow_ind = block_ind = True
+                elif c in "?:":
+                    flow_ind = True
+                    if followed_by_ws:
+                        block_ind = True
+                elif c == "-" and followed_by_ws:
+                    flow_ind = block_ind = True
+            else:
+                if c in ",?[]{}":
+                    flow_ind = True
+                elif c == ":":
+                    flow_ind = True
+                    if followed_by_ws:
+                        block_ind = True
+                elif c == "#" and preceded_by_ws:
+                    flow_ind = block_ind = True
+            if c == "\t":
+                tabs = True
+            elif not _is_printable(c):
+                special = True
+            if c == " ":
+                if i == 0:
+                    leading_space = True
+                if i + 1 == n:
+                    trailing_space = True
+                if previous_break:
+                    break_space = True
+                previous_space, previous_break = True, False
+            elif _is_break(c):
+                line_breaks = True
+                if i == 0:
+                    leading_break = True
+                if i + 1 == n:
+                    trailing_break = True
+                if previous_space:
+                    space_break = True
+                previous_space, previous_break = False, True
+            else:
+                previous_space = previous_break = False
+            preceded_by_ws = _is_blankz(c)
+        self.multiline = line_breaks
+        self.flow_plain_allowed = self.block_plain_allowed = True
+        self.single_quoted_allowed = self.block_allowed = True
+        if leading_space or leading_break or trailing_space or trailing_break:
+            self.flow_plain_allowed = self.block_plain_allowed = False
+        if trailing_space:
+            self.block_allowed = False
+        if break_space:
+            self.flow_plain_allowed = self.block_plain_allowed = self.single_quoted_allowed = False
+        if space_break or tabs or special:
+            self.flow_plain_allowed = self.block_plain_allowed = self.single_quoted_allowed = False
+        if space_break or special:
+            self.block_allowed = False
+        if line_breaks:
+            self.flow_plain_allowed = self.block_plain_allowed = False
+        if flow_ind:
+            self.flow_plain_allowed = False
+        if block_ind:
+            self.block_plain_allowed = False
+
+    # -- writers -------------------------------------------------------------------------------
+    def _write_indent(self) -> None:
+        indent = max(self.indent, 0)
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            self.put_break()
+        if self.foot_indent == indent:
+            self.put_break()
+        while self.column < indent:
+            self.put(" ")
+        self.whitespace = True
+        self.space_above = False
+        self.foot_indent = -1
+
+    def _write_indicator(self, ind: str, need_ws: bool, is_ws: bool, is_indention: bool) -> None:
+        if need_ws and not self.whitespace:
+            self.put(" ")
+        self.write_all(ind)
+        self.whitespace = is_ws
+        self.indention = self.indention and is_indention
+        self.open_ended = False
+
+    def _write_tag_content(self, value: str, need_ws: bool) -> None:
+        if need_ws and not self.whitespace:
+            self.put(" ")
+        for c in value:
+            if c in ";/?:@&=+$,_.~*'()[]" or _is_alpha(c):
+                self.write(c)
+            else:
+                for octet in c.encode("utf-8"):
+                    self.write_all(f"%{octet:02X}")
+        self.whitespace = False
+        self.indention = False
+
+    def _write_plain(self, value: str, allow_breaks: bool) -> None:
+        if value and not self.whitespace:
+            self.put(" ")
+        spaces = breaks = False
+        n = len(value)
+        for i, c in enumerate(value):
+            if c == " ":
+                nxt = value[i + 1] if i + 1 < n else ""
+                if allow_breaks and not spaces and self.column > self.best_width and nxt != " ":
+                    self._write_indent()
+                else:
+                    self.write(c)
+                spaces = True
+            elif _is_break(c):
+                if not breaks and c == "\n":
+                    self.put_break()
+                self.write_break(c)
+                breaks = True
+            else:
+                if breaks:
+                    self._write_indent()
+                self.write(c)
+                self.indention = False
+                spaces = breaks = False
+        if value:
+            self.whitespace = False
+        self.indention = False
+        if self.root_context:
+            self.open_ended = True
+
+    def _write_single(self, value: str, allow_breaks: bool) -> None:
+        self._write_indicator("'", True, False, False)
+        spaces = breaks = False
+        n = len(value)
+        for i, c in enumerate(value):
+            if c == " ":
+                nxt = value[i + 1] if i + 1 < n else ""
+                if (
+                    allow_breaks
+                    and not spaces
+                    and self.column > self.best_width
+                    and 0 < i < n - 1
+                    and nxt != " "
+                ):
+                    self._write_indent()
+                else:
+                    self.write(c)
+                spaces = True
+            elif _is_break(c):
+                if not breaks and c == "\n":
+                    self.put_break()
+                self.write_break(c)
+                breaks = True
+            else:
+                if breaks:
+                    self._write_indent()
+                if c == "'":
+                    self.put("'")
+                self.write(c)
+                self.indention = False
+                spaces = breaks = False
+        self._write_indicator("'", False, False, False)
+        self.whitespace = False
+        self.indention = False
+
+    _ESCAPES = {  # noqa: RUF012 - constant table
+        0x00: "0",
+        0x07: "a",
+        0x08: "b",
+        0x09: "t",
+        0x0A: "n",
+        0x0B: "v",
+        0x0C: "f",
+        0x0D: "r",
+        0x1B: "e",
+        0x22: '"',
+        0x5C: "\\",
+        0x85: "N",
+        0xA0: "_",
+        0x2028: "L",
+        0x2029: "P",
+    }
+
+    def _write_double(self, value: str, allow_breaks: bool) -> None:
+        spaces = False
+        self._write_indicator('"', True, False, False)
+        n = len(value)
+        for i, c in enumerate(value):
+            if not _is_printable(c) or c == "\ufeff" or _is_break(c) or c in '"\\':
+                v = ord(c)
+                self.put("\\")
+                esc = self._ESCAPES.get(v)
+                if esc is not None:
+                    self.put(esc)
+                elif v <= 0xFF:
+                    self.write_all(f"x{v:02X}")
+                elif v <= 0xFFFF:
+                    self.write_all(f"u{v:04X}")
+                else:
+                    self.write_all(f"U{v:08X}")
+                spaces = False
+            elif c == " ":
+                if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
+                    self._write_indent()
+                    if i + 1 < n and value[i + 1] == " ":
+                        self.put("\\")
+                else:
+                    self.write(c)
+                spaces = True
+            else:
+                self.write(c)
+                spaces = False
+        self._write_indicator('"', False, False, False)
+        self.whitespace = False
+        self.indention = False
+
+    def _write_block_hints(self, value: str) -> None:
+        if value and (value[0] == " " or _is_break(value[0])):
+            self._write_indicator(str(self.best_indent), False, False, False)
+        self.open_ended = False
+        chomp = ""
+        if not value:
+            chomp = "-"
+        else:
+            last = value[-1]
+            if not _is_break(last):
+                chomp = "-"
+            elif len(value) == 1 or _is_break(value[-2]):
+                chomp = "+"
+                self.open_ended = True
+        if chomp:
+            self._write_indicator(chomp, False, False, False)
+
+    def _write_literal(self, value: str) -> None:
+        self._write_indicator("|", True, False, False)
+        self._write_block_hints(value)
+        self._process_line_comment(linebreak=True)
+        self.whitespace = True
+        breaks = True
+        for c in value:
+            if _is_break(c):
+                self.write_break(c)
+                breaks = True
+            else:
+                if breaks:
+                    self._write_indent()
+                self.write(c)
+                self.indention = False
+                breaks = False
+
+    def _write_folded(self, value: str) -> None:
+        self._write_indicator(">", True, False, False)
+        self._write_block_hints(value)
+        self._process_line_comment(linebreak=True)
+        self.whitespace = True
+        breaks = True
+        leading_spaces = True
+        n = len(value)
+        for i, c in enumerate(value):
+            if _is_break(c):
+                if not breaks and not leading_spaces and c == "\n":
+                    k = 0
+                    while k < n and _is_break(value[k]):
+                        k += 1
+                    if not (k >= n or _is_blankz(value[k])):
+                        self.put_break()
+                self.write_break(c)
+                breaks = True
+            else:
+                if breaks:
+                    self._write_indent()
+                    leading_spaces = _is_blank(c)
+                nxt = value[i + 1] if i + 1 < n else ""
+                if not breaks and c == " " and nxt != " " and self.column > self.best_width:
+                    self._write_indent()
+                else:
+                    self.write(c)
+                self.indention = False
+                breaks = False
+
+    def getvalue(self) -> str:
+        return "".join(self.out)
+
+
+class Encoder:
+    """yaml.v3 `Encoder` over `Node` trees: one stream, several documents."""
+
+    def __init__(self, indent: int = 2) -> None:
+        self.emitter = Emitter(indent)
+        self.emitter.emit(Event(Ev.STREAM_START))
+
+    def compact_seq_indent(self, compact: bool) -> None:
+        self.emitter.compact_sequence_indent = compact
+
+    def encode(self, doc: Node) -> None:
+        self._node(doc, "")
+
+    def close(self) -> str:
+        self.emitter.open_ended = False
+        self.emitter.emit(Event(Ev.STREAM_END))
+        return self.emitter.getvalue()
+
+    def _node(self, node: Node, tail: str) -> None:
+        e = self.emitter
+        tag = node.tag
+        stag = short_tag(tag)
+        force_quoting = False
+        if tag and not node.style & TAGGED:
+            if node.kind == SCALAR:
+                if stag == "!!str" and node.style & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
+                    tag = ""
+                else:
+                    rtag = resolve_v3(node.value)
+                    if rtag == stag:
+                        tag = ""
+                    elif stag == "!!str":
+                        tag = ""
+                        force_quoting = True
+            else:
+                rtag = {MAP: "!!map", SEQ: "!!seq"}.get(node.kind, "")
+                if rtag == stag:
+                    tag = ""
+        if node.kind == DOC:
+            e.emit(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
+            for child in node.content:
+                self._node(child, "")
+            e.emit(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
+        elif node.kind == SEQ:
+            e.emit(
+                Event(
+                    Ev.SEQ_START,
+                    anchor=node.anchor,
+                    tag=long_tag(tag),
+                    implicit=tag == "",
+                    style=2 if node.style & FLOW else 1,
+                    head_comment=node.head_comment,
+                )
+            )
+            for child in node.content:
+                self._node(child, "")
+            e.emit(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
+        elif node.kind == MAP:
+            e.emit(
+                Event(
+                    Ev.MAP_START,
+                    anchor=node.anchor,
+                    tag=long_tag(tag),
+                    implicit=tag == "",
+                    style=2 if node.style & FLOW else 1,
+                    head_comment=node.head_comment,
+                    tail_comment=tail,
+                )
+            )
+            inner_tail = ""
+            items = node.content
+            for i in range(0, len(items) - 1, 2):
+                k = items[i]
+                foot = k.foot_comment
+                if foot:
+                    k = Node(**{**k.__dict__, "foot_comment": ""})
+                self._node(k, inner_tail)
+                inner_tail = foot
+                self._node(items[i + 1], "")
+            e.emit(
+                Event(
+                    Ev.MAP_END,
+                    tail_comment=inner_tail,
+                    line_comment=node.line_comment,
+                    foot_comment=node.foot_comment,
+                )
+            )
+        elif node.kind == ALIAS:
+            e.emit(
+                Event(
+                    Ev.ALIAS,
+                    anchor=node.value,
+                    head_comment=node.head_comment,
+                    line_comment=node.line_comment,
+                    foot_comment=node.foot_comment,
+                )
+            )
+        elif node.kind == SCALAR:
+            value = node.value
+            style = Sty.PLAIN
+            if node.style & DOUBLE_QUOTED:
+                style = Sty.DOUBLE
+            elif node.style & SINGLE_QUOTED:
+                style = Sty.SINGLE
+            elif node.style & LITERAL:
+                style = Sty.LITERAL
+            elif node.style & FOLDED:
+                style = Sty.FOLDED
+            elif "\n" in value:
+                style = Sty.LITERAL
+            elif force_quoting:
+                style = Sty.DOUBLE
+            ltag = long_tag(tag)
+            e.emit(
+                Event(
+                    Ev.SCALAR,
+                    anchor=node.anchor,
+                    tag=ltag,
+                    value=value,
+                    implicit=ltag == "",
+                    quoted_implicit=ltag == "",
+                    style=style,
+                    head_comment=node.head_comment,
+                    line_comment=node.line_comment,
+                    foot_comment=node.foot_comment,
+                    tail_comment=tail,
+                )
+            )
+        else:
+            raise EmitterError(f"cannot encode node with unknown kind {node.kind}")

@@ -1,0 +1,148 @@
+"""Every `$imagepolicy`-looking comment in a file, with whether Flux would use it and why not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from lab.core.setters.document import YamlSyntaxError, parse_document, split_documents
+from lab.core.setters.emitter import ALIAS, MAP, SCALAR, SEQ, Node
+from lab.core.setters.markers import parse_marker_text
+
+_LOOKS_LIKE = re.compile(r"imagepolicy", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One marker-like comment. `line`/`column` are 1-based; `applies` means Flux would set the value
+    (given `namespace`/`policies` when they were passed to `find_markers`)."""
+
+    file: str
+    line: int
+    column: int
+    raw: str
+    namespace: str
+    policy: str
+    suffix: str
+    setter: str | None
+    applies: bool
+    why_ignored: str | None
+    value: str | None = None
+
+
+def _comment_at(line: str) -> tuple[int, str]:
+    hit = _LOOKS_LIKE.search(line)
+    end = hit.start() if hit else len(line)
+    pos = line.rfind("#", 0, end)
+    while pos > 0 and line[pos - 1] == "#":
+        pos -= 1
+    if pos < 0:
+        return -1, ""
+    return pos, line[pos:].rstrip()
+
+
+def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str | None:
+    """Why a well-formed marker at this place is not read (None when Flux reads it)."""
+    if role == "line":
+        if is_key:
+            return "marker after a key whose value is not on that line is ignored: put it after the value"
+        if node is not None and node.kind in (MAP, SEQ):
+            return "marker after a flow collection ([...] or {...}) is ignored: mark a scalar value instead"
+        if node is not None and node.kind == ALIAS:
+            return "marker on an alias (*name) is ignored: mark the anchored value"
+        return None
+    if role == "head":
+        if is_key:
+            return (
+                "marker on its own line above a mapping key is ignored: put it at the end of the image: line"
+            )
+        if node is None or node.kind != SCALAR:
+            return "marker above a list item that is not a plain value is ignored: put it at the end of the value's line"
+        if node.line_comment:
+            return "the value's own line comment is read instead of this one: move the marker to the end of the line"
+        if node.head_comment.strip() != comment.strip():
+            return "only a single comment line directly above a list item is read: remove the other comment lines"
+        return None
+    return "comment is not attached to a value (it ends a block or stands apart): put it at the end of the value's line"
+
+
+def find_markers(
+    content: bytes | str,
+    file: str = "",
+    *,
+    namespace: str | None = None,
+    policies: Collection[str] | None = None,
+) -> list[Marker]:
+    """Every comment mentioning `imagepolicy`, parsed and explained.
+
+    `namespace` is the ImageUpdateAutomation's namespace and `policies` the `ns:name` keys of the
+    ImagePolicies that exist; when given, markers naming something else are reported as ignored.
+    """
+    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    text = text.replace("\r\n", "\n")
+    if not _LOOKS_LIKE.search(text):
+        return []
+    lines = text.split("\n")
+    attached: dict[int, tuple[Node | None, str, bool]] = {}
+    parse_problem: str | None = None
+    try:
+        pieces = split_documents(text)
+        offset = 0
+        for i, piece in enumerate(pieces):
+            count = piece.count("\n") + 1
+            parsed = parse_document(piece + ("\n" if i != len(pieces) - 1 else ""))
+            if parsed is not None:
+                for ln, (node, role) in parsed.attached.items():
+                    attached[offset + ln] = (node, role, node is not None and id(node) in parsed.keys)
+            offset += count + 1
+    except (YamlSyntaxError, RecursionError) as err:
+        parse_problem = f"the file is not valid YAML, Flux skips it ({err})"
+    out: list[Marker] = []
+    for idx, raw_line in enumerate(lines):
+        if not _LOOKS_LIKE.search(raw_line):
+            continue
+        col, comment = _comment_at(raw_line)
+        syntax = parse_marker_text(comment) if comment else None
+        why: str | None
+        value: str | None = None
+        if parse_problem is not None:
+            why = parse_problem
+        elif idx in attached:
+            node, role, is_key = attached[idx]
+            why = syntax.problem if syntax and syntax.problem else _placement(node, role, is_key, comment)
+            if node is not None and node.kind == SCALAR and not is_key:
+                value = node.value
+        elif raw_line.startswith("---"):
+            why = "a comment on a '---' line is dropped by Flux's reader"
+        else:
+            why = "not a YAML comment here (inside a block scalar or a quoted string)"
+        if why is None and syntax is not None:
+            if namespace is not None and syntax.namespace != namespace:
+                why = (
+                    f"namespace '{syntax.namespace}' is not the automation's namespace '{namespace}': "
+                    "an ImageUpdateAutomation only sees ImagePolicies of its own namespace"
+                )
+            elif policies is not None and f"{syntax.namespace}:{syntax.policy}" not in policies:
+                why = f"there is no ImagePolicy '{syntax.policy}' in namespace '{syntax.namespace}'"
+        if syntax is None:
+            why = why or "no comment found"
+        out.append(
+            Marker(
+                file=file,
+                line=idx + 1,
+                column=col + 1,
+                raw=comment or raw_line.strip(),
+                namespace=syntax.namespace if syntax else "",
+                policy=syntax.policy if syntax else "",
+                suffix=syntax.suffix if syntax else "",
+                setter=syntax.setter if syntax else None,
+                applies=why is None,
+                why_ignored=why,
+                value=value,
+            )
+        )
+    return out
+
+
+__all__ = ["Marker", "find_markers"]

@@ -1,0 +1,124 @@
+"""The `$imagepolicy` marker grammar, as Flux reads it and as a learner needs it explained.
+
+Flux (kyaml `fieldmeta`) strips every leading `#` from a comment and decodes the rest as a JSON
+object of strings (Go `encoding/json` into `map[string]string`); the value of `$imagepolicy` names
+a setter `<namespace>:<policy>[:tag|:name|:digest]`. Anything else is ignored without a word; this
+module says why, so `lab mark` and the checks can tell the learner.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+SHORTHAND_KEY = "$imagepolicy"
+SUFFIXES = ("tag", "name", "digest")
+
+
+@dataclass(frozen=True)
+class MarkerSyntax:
+    """What the comment text says, independent of where it sits."""
+
+    setter: str | None  # the name Flux would look up, when the JSON is acceptable
+    namespace: str
+    policy: str
+    suffix: str
+    problem: str | None  # learner wording when Flux cannot use the comment at all
+
+
+class _GoJsonError(ValueError):
+    pass
+
+
+def _go_json_string_map(text: str) -> dict[str, str]:
+    """`json.Unmarshal(text, &map[string]string{})`: strict JSON, string (or null) values only."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise _GoJsonError(err.msg) from err
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _GoJsonError("not an object")
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if v is None:
+            out[k] = ""
+        elif isinstance(v, str):
+            out[k] = v
+        else:
+            raise _GoJsonError(f"value of {k!r} is not a string")
+    return out
+
+
+def _reject_constant(name: str) -> object:
+    raise _GoJsonError(f"{name} is not JSON")
+
+
+def parse_setter_name(name: str) -> tuple[str, str, str]:
+    """Split `ns:policy[:suffix]` the way the setter names are built (namespace has no `:`)."""
+    parts = name.split(":")
+    if len(parts) >= 3:
+        return parts[0], parts[1], ":".join(parts[2:])
+    if len(parts) == 2:
+        return parts[0], parts[1], ""
+    return "", name, ""
+
+
+def parse_marker_text(comment: str) -> MarkerSyntax:
+    """Read one comment (with its `#`s) as Flux would, explaining what prevents it from working."""
+    body = comment.lstrip("#")
+    try:
+        fields = _go_json_string_map(body)
+    except _GoJsonError as err:
+        return MarkerSyntax(None, "", "", "", _json_problem(body, str(err)))
+    name = fields.get(SHORTHAND_KEY, "")
+    if not name:
+        lowered = {k.lower().lstrip("$"): k for k in fields}
+        if "imagepolicy" in lowered:
+            wrong = lowered["imagepolicy"]
+            return MarkerSyntax(None, "", "", "", f'key "{wrong}" must be spelled exactly "$imagepolicy"')
+        if SHORTHAND_KEY in fields:
+            return MarkerSyntax(None, "", "", "", '"$imagepolicy" is empty: write "namespace:policy"')
+        return MarkerSyntax(None, "", "", "", 'no "$imagepolicy" key in the JSON object')
+    ns, policy, suffix = parse_setter_name(name)
+    if "/" in name and ":" not in name:
+        return MarkerSyntax(
+            None,
+            "",
+            name,
+            "",
+            f"uses '/' ({name!r}) - write namespace:name, e.g. flux-system:{name.split('/')[-1]}",
+        )
+    if not ns and ":" not in name:
+        return MarkerSyntax(None, "", name, "", f"no namespace in {name!r} - write <namespace>:{name}")
+    if suffix and suffix not in SUFFIXES:
+        if suffix.lower() in SUFFIXES:
+            return MarkerSyntax(
+                None, ns, policy, suffix, f"suffix ':{suffix}' must be lower case: ':{suffix.lower()}'"
+            )
+        return MarkerSyntax(
+            None, ns, policy, suffix, f"unknown suffix ':{suffix}' - use :tag, :name or :digest"
+        )
+    if name != name.strip() or " " in name:
+        return MarkerSyntax(
+            None, ns, policy, suffix, f"spaces inside {name!r} are part of the name Flux looks up"
+        )
+    return MarkerSyntax(name, ns, policy, suffix, None)
+
+
+def _json_problem(body: str, detail: str) -> str:
+    stripped = body.strip()
+    if stripped.startswith("{'") or re.search(r"'\$?imagepolicy'", stripped):
+        return "single quotes are not JSON - use double quotes"
+    if stripped.startswith("{") and "}" in stripped and not stripped.endswith("}"):
+        return "text after the JSON object - Flux ignores the whole comment; move it to another line"
+    if "is not a string" in detail:
+        return f"every JSON value must be a string ({detail})"
+    if not stripped.startswith("{"):
+        return "the comment must be a JSON object starting with '{'"
+    return f"not valid JSON ({detail})"
+
+
+__all__ = ["SHORTHAND_KEY", "MarkerSyntax", "parse_marker_text", "parse_setter_name"]
