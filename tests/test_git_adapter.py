@@ -398,3 +398,15 @@ def test_credentials_in_urls_are_never_printed(tmp_path: Path) -> None:
         clone_to_temp("https://learner:ghp_SECRET123@127.0.0.1:9/x/y.git", "main", tmp_path / "c")
     assert "ghp_SECRET123" not in str(err.value)
     assert "https://***@127.0.0.1:9/x/y.git" in str(err.value)
+
+
+def test_config_changed_during_a_session_is_neutralised_too(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {".gitattributes": "*.txt filter=evil\n", "a.txt": "a\n"})
+    ws = open_workspace(work)
+    assert not ws.is_dirty()
+    marker, script = _trap(tmp_path, "late-clean")
+    _executable(tmp_path / "clean.sh", script)
+    git(work, "config", "filter.evil.clean", str(tmp_path / "clean.sh"))
+    (work / "a.txt").write_text("b\n")
+    ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
+    assert not marker.exists()

@@ -394,15 +394,34 @@ class Workspace:
         self._env["GIT_DIR"] = str(git_dir)
         self._env["GIT_WORK_TREE"] = str(root)
         self._overrides: list[tuple[str, str]] | None = None
+        self._config_stamp: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
     # -- running git --------------------------------------------------------------------------
+    def _stamp(self) -> tuple[int, ...]:
+        stamp: list[int] = []
+        for name in ("config", "config.worktree"):
+            try:
+                st = (self.git_dir / name).stat()
+                stamp += [st.st_mtime_ns, st.st_size, st.st_ino]
+            except OSError:
+                stamp += [0, 0, 0]
+        return tuple(stamp)
+
     def _config_overrides(self) -> list[tuple[str, str]]:
-        if self._overrides is None:
+        """Re-read when .git/config changes (a long TUI session); fail closed when unreadable."""
+        stamp = self._stamp()
+        if self._overrides is None or stamp != self._config_stamp:
             res = _run(["config", "--list", "--show-scope", "-z"], cwd=self.root, env=self._env)
-            self._overrides = _neutralise(_parse_config_list(res.out)) if res.code == 0 else []
+            if res.code != 0:
+                raise GitError(
+                    f"cannot read the git config of {self.root}: {condense(res.err)}",
+                    hint="fix .git/config (git config --local --list shows the problem)",
+                )
+            self._overrides = _neutralise(_parse_config_list(res.out))
+            self._config_stamp = stamp
         return self._overrides
 
     def _git(
