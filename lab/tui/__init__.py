@@ -1,9 +1,37 @@
-"""The Textual app. Imported lazily: `lab --help` must not pay for Textual."""
+"""The Textual app. Imported lazily: `lab --help` must not pay for Textual.
+
+`launch` decides between the app and plain text: plain when asked (`--plain`, `NO_TUI`), when
+stdout is not a terminal, or when the terminal is too small to be useful.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from pathlib import Path
+
+MIN_COLUMNS = 60
+MIN_LINES = 16
+
+
+def _wants_plain(plain: bool) -> bool:
+    if plain or not sys.stdout.isatty() or not sys.stdin.isatty():
+        return True
+    size = shutil.get_terminal_size((80, 24))
+    return size.columns < MIN_COLUMNS or size.lines < MIN_LINES or os.environ.get("TERM") == "dumb"
+
 
 def launch(*, plain: bool = False, workspace: str | None = None) -> int:
-    """Open the lab. Replaced by the real app; until then, say what to do instead."""
-    print("The Textual app is not built yet. Try: lab init DIR, lab generate, lab check.")
+    from lab.services.session import open_session
+
+    session = open_session(Path(workspace) if workspace else None)
+    if _wants_plain(plain):
+        from lab.services.session import plain_overview
+
+        print(plain_overview(session), end="")
+        return 0
+    from lab.tui.app import LabApp
+
+    LabApp(session).run()
     return 0

@@ -1,0 +1,75 @@
+"""Home: the course tasks with their PROGRESS.md status, and where the lab is working."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+if TYPE_CHECKING:
+    from lab.services.session import ProgressRow
+    from lab.tui.app import LabApp
+
+
+class HomeScreen(Screen[None]):
+    HELP = "The course at a glance. Keys 1-6 switch areas; ctrl+p opens the command palette."
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
+
+    @property
+    def lab(self) -> LabApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        session = self.lab.session
+        yield Header()
+        with VerticalScroll():
+            yield Label(f"Task {session.task.id}: {session.task.title}", classes="title", markup=False)
+            yield Label(f"workspace  {session.workspace}", classes="muted", markup=False)
+            mode = (
+                "embedded sandbox (no cluster needed)"
+                if session.sandbox
+                else f"cluster ({session.kubeconfig})"
+            )
+            yield Label(f"mode       {mode}", classes="muted", markup=False)
+            yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+            yield Static(
+                "2 Lesson · 6 Quiz · `lab generate`, `lab mark`, `lab simulate`, `lab check` in a shell",
+                id="next-steps",
+                classes="muted",
+                markup=False,
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tasks", DataTable)
+        table.add_columns("Task", "Status", "Notes")
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self._load_progress()
+
+    @work(thread=True, exclusive=True, group="progress", exit_on_error=False)
+    def _load_progress(self) -> None:
+        from lab.errors import LabError
+        from lab.services.session import progress_rows
+
+        try:
+            rows = progress_rows(self.lab.session)
+        except LabError as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error")
+            return
+        self.app.call_from_thread(self._show_rows, rows)
+
+    def _show_rows(self, rows: list[ProgressRow]) -> None:
+        table = self.query_one("#tasks", DataTable)
+        table.clear()
+        current = self.lab.session.task.progress_row
+        for row in rows:
+            style = "bold" if row.task.startswith(current) else ""
+            table.add_row(Text(row.task, style=style), Text(row.status), Text(row.note), key=row.task)
