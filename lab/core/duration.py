@@ -76,14 +76,26 @@ def parse_duration(text: str) -> int:
         if whole > _MAX + 1:
             raise DurationError(f"time: invalid duration {_quote(orig)}")
         s = s[i:]
-        frac_digits = ""
+        frac = 0
+        scale = 1.0
         post = False
         if s and s[0] == ".":
             s = s[1:]
             j = 0
+            overflow = False
+            # Go's leadingFraction: digits beyond int64 precision are consumed but ignored.
             while j < len(s) and s[j].isascii() and s[j].isdigit():
+                if not overflow:
+                    if frac > _MAX // 10:
+                        overflow = True
+                    else:
+                        nxt = frac * 10 + int(s[j])
+                        if nxt > 1 << 63:
+                            overflow = True
+                        else:
+                            frac = nxt
+                            scale *= 10
                 j += 1
-            frac_digits = s[:j]
             post = j > 0
             s = s[j:]
         if not pre and not post:
@@ -100,10 +112,8 @@ def parse_duration(text: str) -> int:
         if whole > (1 << 63) // unit:
             raise DurationError(f"time: invalid duration {_quote(orig)}")
         value = whole * unit
-        if frac_digits:
-            # Go truncates the fraction through a float64 multiply; the 19-digit cap keeps the same range.
-            digits = frac_digits[:19]
-            value += int(int(digits) * (unit / 10 ** len(digits)))
+        if frac > 0:
+            value += int(float(frac) * (float(unit) / scale))
             if value > 1 << 63:
                 raise DurationError(f"time: invalid duration {_quote(orig)}")
         total += value

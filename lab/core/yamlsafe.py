@@ -24,6 +24,8 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_DOCUMENTS = 500
 MAX_DEPTH = 100
+#: Values produced by repeating anchors; real manifests stay far below, bombs far above.
+MAX_ALIAS_NODES = 10_000
 
 
 @dataclass(frozen=True)
@@ -192,22 +194,38 @@ def _tag(node: Any) -> str:
 class _Builder:
     """Turns composed nodes into plain data with positions, counting every node it expands."""
 
-    def __init__(self, file: str, max_nodes: int, max_depth: int) -> None:
+    def __init__(self, file: str, max_nodes: int, max_depth: int, max_alias_nodes: int) -> None:
         self.file = file
         self.max_nodes = max_nodes
         self.max_depth = max_depth
+        self.max_alias_nodes = max_alias_nodes
         self.count = 0
+        self.alias_count = 0
+        self.alias_level = 0
         self.active: set[int] = set()
+        self.seen: set[int] = set()
+
+    def _bomb(self, pos: Pos) -> LabError:
+        return LabError(
+            f"YAML aliases expand to more than {self.max_alias_nodes} values (an alias bomb?)",
+            file=self.file,
+            line=pos.line,
+            hint="remove the repeated aliases (*name); manifests never need this many values",
+        )
 
     def build(self, node: Any, doc: Doc, path: Path_, depth: int) -> Any:
         self.count += 1
+        if self.alias_level:
+            self.alias_count += 1
         pos = _mark_pos(node)
+        if self.alias_count > self.max_alias_nodes:
+            raise self._bomb(pos)
         if self.count > self.max_nodes:
             raise LabError(
-                f"YAML expands to more than {self.max_nodes} values (an alias bomb?)",
+                f"YAML has more than {self.max_nodes} values",
                 file=self.file,
                 line=pos.line,
-                hint="remove the repeated aliases (*name); manifests never need this many values",
+                hint="the lab reads manifests, not data dumps; split or shrink the file",
             )
         if depth > self.max_depth:
             raise LabError(
@@ -233,7 +251,13 @@ class _Builder:
                 line=pos.line,
                 hint="an alias (*name) cannot appear inside the anchor (&name) it refers to",
             )
+        repeated = id(node) in self.seen
+        self.alias_count += repeated
+        if self.alias_count > self.max_alias_nodes:
+            raise self._bomb(pos)
+        self.seen.add(id(node))
         self.active.add(id(node))
+        self.alias_level += repeated
         try:
             if kind == "SequenceNode":
                 return [self.build(item, doc, (*path, i), depth + 1) for i, item in enumerate(node.value)]
@@ -241,6 +265,7 @@ class _Builder:
                 return self._mapping(node, doc, path, depth)
         finally:
             self.active.discard(id(node))
+            self.alias_level -= repeated
         raise LabError(f"unsupported YAML node {kind}", file=self.file, line=pos.line)
 
     def _mapping(self, node: Any, doc: Doc, path: Path_, depth: int) -> dict[str, Any]:
@@ -308,6 +333,43 @@ def _iter_composed(text: str, file: str) -> Iterator[Any]:
         raise LabError("YAML nested too deeply to read", file=file, hint="flatten the document") from None
 
 
+_FLOW_CHARS = re.compile(r"[\[\]{}'\"#\n]")
+
+
+def _flow_depth_line(text: str, limit: int) -> int | None:
+    """The line where flow collections (`[`/`{`) nest deeper than `limit`, else None.
+
+    The YAML scanner looks ahead across every open flow collection before it yields a token, which is
+    quadratic in their depth, so hostile nesting must be refused before parsing. Quotes and comments
+    are skipped roughly; a miscount only matters beyond `limit` levels.
+    """
+    depth = 0
+    line = 1
+    quote = ""
+    for m in _FLOW_CHARS.finditer(text):
+        ch = m.group()
+        if ch == "\n":
+            line += 1
+            if quote == "#":
+                quote = ""
+            continue
+        if quote:
+            if ch == quote and quote != "#":
+                quote = ""
+            continue
+        if ch == "#" and (m.start() == 0 or text[m.start() - 1] in " \t\n"):
+            quote = "#"
+        elif ch in "'\"" and (m.start() == 0 or text[m.start() - 1] in " \t\n[{,:-"):
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
 def load_all(
     text: str,
     file: str,
@@ -316,6 +378,7 @@ def load_all(
     max_nodes: int = MAX_NODES,
     max_documents: int = MAX_DOCUMENTS,
     max_depth: int = MAX_DEPTH,
+    max_alias_nodes: int = MAX_ALIAS_NODES,
 ) -> list[Doc]:
     """All non-empty documents of `text` (`file` is only used in messages). Raises LabError."""
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -327,7 +390,15 @@ def load_all(
         )
     if text.startswith("\ufeff"):
         text = text[1:]
-    builder = _Builder(file, max_nodes, max_depth)
+    deep = _flow_depth_line(text, max_depth)
+    if deep is not None:
+        raise LabError(
+            f"YAML nested deeper than {max_depth} levels",
+            file=file,
+            line=deep,
+            hint="flatten the document",
+        )
+    builder = _Builder(file, max_nodes, max_depth, max_alias_nodes)
     docs: list[Doc] = []
     for index, node in enumerate(_iter_composed(text, file)):
         if index >= max_documents:

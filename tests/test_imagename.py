@@ -1,0 +1,72 @@
+"""Flux's spec.image rules: canonical names (ggcr) and ImageURLInvalid messages (reference 2.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.imagename import ImageNameError, canonical_name, image_warnings, parse_image
+
+
+@pytest.mark.parametrize(
+    ("image", "canonical"),
+    [
+        ("nginx", "index.docker.io/library/nginx"),
+        ("library/nginx", "index.docker.io/library/nginx"),
+        ("docker.io/library/nginx", "index.docker.io/library/nginx"),
+        ("docker.io/nginx", "index.docker.io/library/nginx"),
+        ("index.docker.io/nginx", "index.docker.io/library/nginx"),
+        ("registry-1.docker.io/nginx", "registry-1.docker.io/nginx"),
+        ("bitnami/nginx", "index.docker.io/bitnami/nginx"),
+        ("localhost:5000/app", "localhost:5000/app"),
+        ("localhost/app", "localhost/app"),
+        ("127.0.0.1:5000/team/app", "127.0.0.1:5000/team/app"),
+        ("ghcr.io/org/app", "ghcr.io/org/app"),
+    ],
+)
+def test_canonical_names(image: str, canonical: str) -> None:
+    assert canonical_name(image) == canonical
+    assert parse_image(image).original == image
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (
+            "https://ghcr.io/org/app",
+            "image 'https://ghcr.io/org/app' should not include URL scheme; remove 'https://'",
+        ),
+        ("nginx:1.25", "image 'nginx:1.25' should not include a tag; remove ':1.25'"),
+        ("library/nginx:latest", "image 'library/nginx:latest' should not include a tag; remove ':latest'"),
+        ("localhost:5000/app:v1", "image 'localhost:5000/app:v1' should not include a tag; remove ':v1'"),
+        (
+            "nginx@sha256:" + "a" * 64,
+            f"image 'nginx@sha256:{'a' * 64}' should not include a tag; remove ':{'a' * 64}'",
+        ),
+        ("Nginx", "could not parse reference: Nginx"),
+        ("ghcr.io/Org/App", "could not parse reference: ghcr.io/Org/App"),
+        ("", "could not parse reference: "),
+        ("n", "could not parse reference: n"),
+        ("nginx:", "could not parse reference: nginx:"),
+        ("ngi nx", "could not parse reference: ngi nx"),
+    ],
+)
+def test_rejected_images_carry_fluxs_message(image: str, message: str) -> None:
+    with pytest.raises(ImageNameError) as info:
+        parse_image(image)
+    assert str(info.value) == message
+    assert info.value.reason == "ImageURLInvalid"
+    assert info.value.hint
+
+
+def test_upper_case_hint_suggests_lower_case() -> None:
+    with pytest.raises(ImageNameError) as info:
+        parse_image("Library/Nginx")
+    assert "library/nginx" in info.value.hint
+
+
+def test_warnings_for_accepted_but_surprising_names() -> None:
+    assert image_warnings("library/nginx") == []
+    (warning,) = image_warnings("registry-1.docker.io/nginx")
+    assert "library/nginx" in warning
+    assert image_warnings("my--app") == []  # OCI allows repeated dashes
+    assert image_warnings("a__b_") != []
