@@ -251,6 +251,10 @@ def test_fetch_remote_sha_read_tree_and_log(tmp_path: Path) -> None:
     assert ws.log("origin/main", author="Flux") == []
     assert "nginx:1.25.3" in ws.diff("HEAD", "origin/main")
     assert ws.changed_files("HEAD", "origin/main") == ["apps/base/d.yaml"]
+    assert ws.commit_files(other_sha) == ["apps/base/d.yaml"]
+    assert "+image: nginx:1.25.3" in ws.commit_patch(other_sha)
+    root_sha = commits[-1].sha
+    assert "+image: nginx:1.25.0" in ws.commit_patch(root_sha, ["apps"])
 
 
 def test_read_tree_reports_symlinks_without_following(tmp_path: Path) -> None:

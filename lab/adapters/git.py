@@ -665,6 +665,20 @@ class Workspace:
         raw = self._out(*args, _check_ref(a), _check_ref(b), what="git diff", hint="")
         return [p for p in raw.split("\0") if p]
 
+    def commit_patch(self, sha: str, paths: Sequence[str] | None = None) -> str:
+        """The patch one commit introduced (a root commit too), e.g. to see what Flux changed."""
+        args = ["diff-tree", "-p", "-r", "--root", "--no-commit-id", "--no-ext-diff", "--no-textconv"]
+        args += ["--no-renames", "--no-color", _check_ref(sha)]
+        if paths:
+            args += ["--", *(_check_rel_path(p, self.root) for p in paths)]
+        return self._out(*args, what=f"reading commit {sha}", hint="check the commit exists (git fetch?)")
+
+    def commit_files(self, sha: str) -> list[str]:
+        """Paths one commit changed."""
+        args = ["diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "-z", "--no-renames"]
+        raw = self._out(*args, _check_ref(sha), what=f"reading commit {sha}", hint="check the commit exists")
+        return [p for p in raw.split("\0") if p]
+
     # -- changing things ----------------------------------------------------------------------
     def _require_branch(self, action: str) -> str:
         branch = self.branch()
