@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lab.core.semver.version import InvalidVersion, Version, new_version
 
@@ -71,6 +71,7 @@ class Constraint:
     dirty: bool
     minor_dirty: bool
     patch_dirty: bool
+    test: Callable[[Version, Constraint], bool] = field(compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.op + self.orig
@@ -194,7 +195,7 @@ def parse_constraint(text: str) -> Constraint:
         con = new_version(ver)
     except InvalidVersion as err:
         raise ConstraintError("constraint parser error") from err
-    return Constraint(op, orig, con, dirty, minor_dirty, patch_dirty)
+    return Constraint(op, orig, con, dirty, minor_dirty, patch_dirty, _OPS_FUNCS[op])
 
 
 def rewrite_range(text: str) -> str:
@@ -214,10 +215,14 @@ class Constraints:
     group_has_pre: tuple[bool, ...]
 
     def check(self, v: Version) -> bool:
+        pre = v.pre
         for group, include_pre in zip(self.groups, self.group_has_pre, strict=True):
-            if v.pre and not include_pre:
+            if pre and not include_pre:
                 continue
-            if all(_OPS_FUNCS[c.op](v, c) for c in group):
+            for c in group:
+                if not c.test(v, c):
+                    break
+            else:
                 return True
         return False
 

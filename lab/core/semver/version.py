@@ -8,75 +8,99 @@ must not start with 0. Flux additionally ignores tags that do not split into thr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 UINT64_MAX = 2**64 - 1
 
 # Masterminds `looseSemVerRegex`, anchored as Go's `^...$` (no trailing-newline leeway: fullmatch).
+# The dots of minor and patch are left out of the groups; the language is unchanged.
 _LOOSE = re.compile(
-    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
-    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
-    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+    r"v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?"
+    r"(?:-([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
+    r"(?:\+([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
 )
 
+# A numeric prerelease identifier with a leading zero (validatePrerelease).
+_LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]+(?:\.|$)")
+
 PreKey = tuple[tuple[int, int | str], ...]
+Key = tuple[int, int, int, int, PreKey]
 
 
 class InvalidVersion(ValueError):
     """Not a version; `str()` is Masterminds' error text."""
 
 
-def _prerelease_key(pre: str) -> PreKey:
-    # comparePrePart: a part that ParseUint accepts is numeric and sorts below any alphanumeric part.
-    key: list[tuple[int, int | str]] = []
-    for part in pre.split("."):
-        if part.isdigit() and part.isascii() and int(part) <= UINT64_MAX:
-            key.append((0, int(part)))
-        else:
-            key.append((1, part))
-    return tuple(key)
-
-
-@dataclass(frozen=True, slots=True)
 class Version:
-    """A parsed version; `original` is the text it came from (Masterminds `Original()`)."""
+    """A parsed version; `original` is the text it came from (Masterminds `Original()`).
 
-    major: int
-    minor: int
-    patch: int
-    pre: str = ""
-    metadata: str = ""
-    original: str = ""
-    key: tuple[int, int, int, int, PreKey] = field(default=(0, 0, 0, 1, ()), compare=False, repr=False)
+    Treat as immutable. A plain slotted class because the semver policy builds one per tag and a
+    frozen dataclass costs four times as much to construct. `key` orders by semver precedence.
+    """
+
+    __slots__ = ("_key", "major", "metadata", "minor", "original", "patch", "pre")
+
+    def __init__(
+        self, major: int, minor: int, patch: int, pre: str = "", metadata: str = "", original: str = ""
+    ) -> None:
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.pre = pre
+        self.metadata = metadata
+        self.original = original or _render(major, minor, patch, pre, metadata)
+        # The prerelease part of the key is built on first use: most prerelease tags are rejected
+        # by the range before any comparison.
+        self._key: Key | None = None if pre else (major, minor, patch, 1, ())
+
+    @property
+    def key(self) -> Key:
+        """Sort key in semver precedence (build metadata ignored)."""
+        key = self._key
+        if key is None:
+            key = self._key = (self.major, self.minor, self.patch, 0, _prerelease_key(self.pre))
+        return key
 
     def __str__(self) -> str:
-        text = f"{self.major}.{self.minor}.{self.patch}"
-        if self.pre:
-            text += f"-{self.pre}"
-        if self.metadata:
-            text += f"+{self.metadata}"
-        return text
+        return _render(self.major, self.minor, self.patch, self.pre, self.metadata)
+
+    def __repr__(self) -> str:
+        return f"Version({self.original!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return (self.key, self.metadata, self.original) == (other.key, other.metadata, other.original)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.metadata, self.original))
 
     def compare(self, other: Version) -> int:
         """Semver precedence: -1, 0 or 1; build metadata is ignored."""
         return (self.key > other.key) - (self.key < other.key)
 
 
-def make_version(major: int, minor: int, patch: int, pre: str, metadata: str, original: str) -> Version:
-    key = (major, minor, patch, 0, _prerelease_key(pre)) if pre else (major, minor, patch, 1, ())
-    return Version(major, minor, patch, pre, metadata, original, key)
+def _render(major: int, minor: int, patch: int, pre: str, metadata: str) -> str:
+    text = f"{major}.{minor}.{patch}"
+    if pre:
+        text += f"-{pre}"
+    if metadata:
+        text += f"+{metadata}"
+    return text
 
 
-def _validate_prerelease(pre: str) -> None:
+def _prerelease_key(pre: str) -> PreKey:
+    # comparePrePart: a part that ParseUint accepts is numeric and sorts below any alphanumeric part;
+    # a number too big for uint64 is compared as text. Leading zeros were rejected when parsing.
+    key: list[tuple[int, int | str]] = []
     for part in pre.split("."):
-        if len(part) > 1 and part[0] == "0" and part.isdigit():
-            raise InvalidVersion("version segment starts with 0")
+        if part.isdigit() and (len(part) < 20 or int(part) <= UINT64_MAX):
+            key.append((0, int(part)))
+        else:
+            key.append((1, part))
+    return tuple(key)
 
 
-def _segment(text: str | None) -> int:
-    if not text:
-        return 0
-    digits = text.lstrip(".")
+def _segment(digits: str) -> int:
     value = int(digits)
     if value > UINT64_MAX:
         raise InvalidVersion(
@@ -85,18 +109,23 @@ def _segment(text: str | None) -> int:
     return value
 
 
+def _from_match(m: re.Match[str], text: str) -> Version:
+    major, minor, patch, pre, metadata = m.groups("")
+    if pre and _LEADING_ZERO.search(pre):
+        raise InvalidVersion("version segment starts with 0")
+    if len(major) < 20 and len(minor) < 20 and len(patch) < 20:  # cannot overflow uint64
+        return Version(int(major), int(minor or 0), int(patch or 0), pre, metadata, text)
+    return Version(
+        _segment(major), _segment(minor) if minor else 0, _segment(patch) if patch else 0, pre, metadata, text
+    )
+
+
 def new_version(text: str) -> Version:
     """Masterminds `NewVersion` with coercion (v3.5 default)."""
     m = _LOOSE.fullmatch(text)
     if m is None:
         raise InvalidVersion("invalid semantic version")
-    major = _segment(m.group(1))
-    minor = _segment(m.group(2))
-    patch = _segment(m.group(3))
-    pre = m.group(5) or ""
-    if pre:
-        _validate_prerelease(pre)
-    return make_version(major, minor, patch, pre, m.group(8) or "", text)
+    return _from_match(m, text)
 
 
 def parse_version(tag: str) -> Version:
@@ -108,7 +137,12 @@ def parse_version(tag: str) -> Version:
 
 def try_parse_version(tag: str) -> Version | None:
     """`parse_version`, or None for a tag the semver policy ignores."""
+    if tag.count(".") < 2:
+        return None
+    m = _LOOSE.fullmatch(tag)
+    if m is None:
+        return None
     try:
-        return parse_version(tag)
+        return _from_match(m, tag)
     except InvalidVersion:
         return None

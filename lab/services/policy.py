@@ -1,0 +1,129 @@
+"""`lab policy` and the TUI's policy playground: evaluate an ImagePolicy against a list of tags."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from lab.core.policy import PolicyOutcome, PolicySpec, resolve
+from lab.core.policy.resolve import DROP_FILTER, DROP_NOT_SEMVER, DROP_OUT_OF_RANGE, DROP_PRERELEASE
+from lab.core.scan import DEFAULT_EXCLUSION, scan_revision, store_tags
+from lab.errors import LabError
+
+__all__ = [
+    "DEFAULT_EXCLUSION",
+    "PolicyRun",
+    "evaluate",
+    "failure_error",
+    "outcome_json",
+    "read_tags",
+]
+
+MAX_TAGS_FILE_BYTES = 64 * 1024 * 1024
+_FILE_HINT = "pass a text file with one tag per line, or - to read standard input"
+
+
+@dataclass(frozen=True)
+class PolicyRun:
+    """The scan (stored tags, revision) and the policy outcome over it."""
+
+    stored: list[str]
+    revision: str
+    outcome: PolicyOutcome
+
+
+def parse_tags(text: str) -> list[str]:
+    """One tag per line; surrounding whitespace and blank lines are ignored."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def read_tags(source: str, stdin: TextIO | None = None) -> list[str]:
+    """Tags from a file, or from standard input when `source` is `-`."""
+    if source == "-":
+        return parse_tags((stdin or sys.stdin).read())
+    path = Path(source).expanduser()
+    try:
+        if path.stat().st_size > MAX_TAGS_FILE_BYTES:
+            raise LabError(f"{source}: tags file is larger than 64 MiB", hint="pass one tag per line")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LabError(
+            f"tags file {source} not found", hint="pass an existing file, or - for stdin"
+        ) from None
+    except IsADirectoryError:
+        raise LabError(
+            f"tags file {source} is a directory", hint="pass a file with one tag per line"
+        ) from None
+    except OSError as err:
+        raise LabError(f"cannot read tags file {source}: {err.strerror}") from None
+    try:
+        return parse_tags(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LabError(f"tags file {source} is not UTF-8 text", hint="one tag per line, plain text") from None
+
+
+def evaluate(
+    spec: PolicySpec, tags: Sequence[str], exclusion_list: Sequence[str] = DEFAULT_EXCLUSION
+) -> PolicyRun:
+    """Store the tags as a scan would (exclusions, order), then resolve the policy."""
+    stored = store_tags(tags, exclusion_list)
+    return PolicyRun(stored, scan_revision(stored), resolve(spec, stored))
+
+
+def outcome_json(outcome: PolicyOutcome) -> dict[str, Any]:
+    return {
+        "tag": outcome.tag,
+        "considered": outcome.considered,
+        "dropped": dict(outcome.dropped),
+        "reason": outcome.reason,
+        "message": outcome.message,
+    }
+
+
+def _field(spec: PolicySpec, message: str) -> str:
+    filtered = spec.filter_pattern is not None or bool(spec.filter_extract)
+    if message.startswith("failed to filter tags") or (
+        filtered and message == "version list argument cannot be empty"
+    ):
+        return "spec.filterTags.pattern"
+    return f"spec.policy.{spec.kind}.{'range' if spec.kind == 'semver' else 'order'}"
+
+
+def _hint(spec: PolicySpec, outcome: PolicyOutcome, total: int) -> str:
+    message, dropped = outcome.message, outcome.dropped
+    if outcome.reason == "InvalidPolicy":
+        if message.startswith("failed to filter tags"):
+            return "filterTags.pattern is a Go (RE2) regular expression: no look-around, (?P<name>...) groups"
+        if spec.kind == "semver":
+            return "write a Masterminds range such as 1.25.x, ~1.25 or >=1.25.0 <1.26.0"
+        return "order is asc or desc"
+    if message.startswith("failed to parse invalid numeric value"):
+        return "every candidate must be a number: add a filter pattern such as ^[0-9]+$ (and an extract)"
+    if message == "version list argument cannot be empty":
+        if total == 0:
+            return "there are no tags to choose from"
+        return f"the filter pattern matched none of the {total} tags"
+    parts = [
+        f"{dropped[key]} {label}"
+        for key, label in (
+            (DROP_FILTER, "filtered out"),
+            (DROP_NOT_SEMVER, "not X.Y.Z versions"),
+            (DROP_PRERELEASE, "prereleases (add -0 to the range to admit them)"),
+            (DROP_OUT_OF_RANGE, "outside the range"),
+        )
+        if dropped.get(key)
+    ]
+    return f"of {total} tags: " + ", ".join(parts) if parts else "no tag satisfies the policy"
+
+
+def failure_error(spec: PolicySpec, run: PolicyRun) -> LabError:
+    """A one-line LabError for an outcome that selected nothing."""
+    outcome = run.outcome
+    return LabError(
+        f"{outcome.reason}: {outcome.message}",
+        field=_field(spec, outcome.message),
+        hint=_hint(spec, outcome, len(run.stored)),
+    )

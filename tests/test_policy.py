@@ -1,0 +1,231 @@
+"""Policies, filterTags, Go regexp syntax and Ready messages (flux.md 3.2-3.6, 3.8)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from lab.core.policy import PolicySpec, ready_message, resolve, validate_policy
+from lab.core.policy.numerical import parse_go_float
+from lab.core.policy.regex import RegexSyntaxError, compile_go
+from lab.core.scan import store_tags
+
+DATA = Path(__file__).resolve().parent.parent / "lab" / "sandbox" / "data"
+
+
+def semver(rng: str, pattern: str | None = None, extract: str | None = None) -> PolicySpec:
+    return PolicySpec("semver", rng, pattern, extract)
+
+
+# -- real data ------------------------------------------------------------------------------------
+
+
+def nginx_tags() -> list[str]:
+    return (DATA / "nginx-tags-2024-01-15.txt").read_text().split()
+
+
+def test_nginx_snapshot_resolves_1_25_3() -> None:
+    outcome = resolve(semver("1.25.x"), store_tags(nginx_tags()))
+    assert outcome.tag == "1.25.3"
+    assert outcome.considered == 560
+    assert outcome.dropped["prerelease"] > 0  # 1.25.3-alpine and friends
+
+
+def test_nginx_events_replay() -> None:
+    events = json.loads((DATA / "nginx-tags-events.json").read_text())
+    tags = nginx_tags()
+    picks: list[tuple[str, str]] = []
+    last = "1.25.3"
+    for event in events:
+        tags += event["tags"]
+        tag = resolve(semver("1.25.x"), store_tags(tags)).tag
+        assert tag is not None
+        if tag != last:
+            picks.append((event["date"][:10], tag))
+            last = tag
+    assert picks == [("2024-02-14", "1.25.4"), ("2024-04-17", "1.25.5")]
+    stored = store_tags(tags)
+    assert resolve(semver("1.29.x"), stored).tag == "1.29.8"
+    assert resolve(semver("1.31.x"), stored).tag == "1.31.4"
+
+
+# -- outcome details ------------------------------------------------------------------------------
+
+
+def test_dropped_counts_say_why() -> None:
+    stored = store_tags(["1.25.0", "1.25.1-alpine", "1.26.0", "1.25", "latest"])
+    outcome = resolve(semver("1.25.x"), stored)
+    assert outcome.tag == "1.25.0"
+    assert dict(outcome.dropped) == {"not semver": 2, "prerelease": 1, "out of range": 1}
+
+
+def test_filter_counts_and_collapse_to_byte_smaller_tag() -> None:
+    stored = store_tags(["build-1-a", "build-1-b", "build-2-a", "other"])
+    spec = PolicySpec("numerical", "asc", r"^build-(\d+)-", "$1")
+    outcome = resolve(spec, stored)
+    assert outcome.tag == "build-2-a"
+    assert outcome.considered == 2
+    assert dict(outcome.dropped) == {"filter": 1, "same extracted value": 1}
+    # Two tags extracting "1": the one seen last in stored (descending) order wins the slot.
+    only_one = resolve(PolicySpec("numerical", "asc", r"^build-(1)-", "$1"), stored)
+    assert only_one.tag == "build-1-a"
+
+
+def test_extract_without_pattern_matches_everything() -> None:
+    spec = PolicySpec("alphabetical", "asc", None, "x$0")
+    assert resolve(spec, ["a", "b"]).tag == "b"
+
+
+def test_failure_is_not_stalled_and_invalid_is() -> None:
+    assert resolve(semver("1.24.x"), ["1.25.0"]).stalled is False
+    bad = resolve(semver("latest"), ["1.25.0"])
+    assert (bad.reason, bad.stalled) == ("InvalidPolicy", True)
+
+
+def test_invalid_range_wins_over_invalid_pattern() -> None:
+    spec = semver("latest", "[=")
+    assert validate_policy(spec) == 'invalid policy: improper constraint: "latest"'
+    assert validate_policy(semver("1.x", "[=")) == (
+        "failed to filter tags: invalid regular expression pattern '[=': "
+        "error parsing regexp: missing closing ]: `[=`"
+    )
+    assert validate_policy(semver("1.x", "^v(\\d+)")) is None
+
+
+def test_semver_tie_keeps_first_in_stored_order() -> None:
+    stored = store_tags(["1.2.3", "v1.2.3"])
+    assert resolve(semver(">=1.0.0"), stored).tag == "v1.2.3"
+
+
+def test_alphabetical_orders_and_case() -> None:
+    tags = ["a", "B", "9", "10"]
+    assert resolve(PolicySpec("alphabetical", "asc"), tags).tag == "a"
+    assert resolve(PolicySpec("alphabetical", "desc"), tags).tag == "10"
+    assert resolve(PolicySpec("alphabetical", "Desc"), tags).tag == "10"
+
+
+# -- numerical: Go strconv.ParseFloat ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", 1.0), ("01", 1.0), ("1e3", 1000.0), ("+7", 7.0), ("1_000", 1000.0), ("-5", -5.0), (".5", 0.5),
+     ("5.", 5.0), ("0x1p4", 16.0), ("0x_1.8p1", 3.0), ("Inf", math.inf), ("-infinity", -math.inf),
+     ("1e-400", 0.0), ("1e1_0", 1e10)],
+)  # fmt: skip
+def test_parse_go_float_accepts(text: str, value: float) -> None:
+    assert parse_go_float(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "0x10", "v1", "1.2.3", "+nan", "infin", "1__0", "_1", "1_", "1e", "0x", "1e400", "0x1p2000", " 1",
+     "1.0.0-rc.1", "١"],
+)  # fmt: skip
+def test_parse_go_float_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_go_float(text)
+
+
+def test_nan_parses() -> None:
+    assert math.isnan(parse_go_float("NaN"))
+
+
+def test_numerical_reports_first_bad_tag_in_stored_order() -> None:
+    outcome = resolve(PolicySpec("numerical", "asc"), store_tags(["1", "b", "latest"]))
+    assert (outcome.reason, outcome.message) == ("Failure", "failed to parse invalid numeric value 'latest'")
+
+
+# -- Go regexp syntax and Expand -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error"),
+    [
+        ("[=", "missing closing ]: `[=`"),
+        ("^test-(.*", "missing closing ): `^test-(.*`"),
+        ("a)", "unexpected ): `a)`"),
+        ("a**", "invalid nested repetition operator: `**`"),
+        ("a*?+", "invalid nested repetition operator: `*?+`"),
+        ("*a", "missing argument to repetition operator: `*`"),
+        ("a|+", "missing argument to repetition operator: `+`"),
+        ("a{1001}", "invalid repeat count: `{1001}`"),
+        ("a{3,2}", "invalid repeat count: `{3,2}`"),
+        ("(a{100}){11}", "invalid repeat count: `{11}`"),
+        ("\\q", "invalid escape sequence: `\\q`"),
+        ("\\1", "invalid escape sequence: `\\1`"),
+        ("\\C", "invalid escape sequence: `\\C`"),
+        ("a\\", "trailing backslash at end of expression: ``"),
+        ("(?=x)", "invalid or unsupported Perl syntax: `(?=`"),
+        ("(?<=x)", "invalid named capture: `(?<=x)`"),
+        ("(?P<a-b>x)", "invalid named capture: `(?P<a-b>`"),
+        ("[z-a]", "invalid character class range: `z-a`"),
+        ("[[:word2:]]", "invalid character class range: `[:word2:]`"),
+        ("\\p{Nope}", "invalid character class range: `\\p{Nope}`"),
+    ],
+)
+def test_go_regexp_errors(pattern: str, error: str) -> None:
+    with pytest.raises(RegexSyntaxError) as err:
+        compile_go(pattern)
+    assert str(err.value) == f"error parsing regexp: {error}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matched"),
+    [
+        ("^v\\d+$", "v12", "v12"),
+        ("^v\\d+$", "v12\n", None),  # `$` is end of text in Go
+        ("(?m)^b$", "a\nb", "b"),
+        ("x{,3}", "x{,3}", "x{,3}"),  # not a repeat in Go
+        ("a(?i)b|c", "C", "C"),  # the flag reaches across `|`
+        ("\\s+", "\v", None),  # Go's \s has no \v
+        ("[[:^digit:]]+", "12ab", "ab"),
+        ("\\Qa.b\\E", "axb a.b", "a.b"),
+        ("(?U)a+", "aaa", "a"),
+        ("\\x{41}\\101", "AA", "AA"),
+        ("(?P<n>a)(?<n>b)", "ab", "ab"),  # duplicate names compile in Go
+        ("\\pL+", "héllo1", "héllo"),
+    ],
+)
+def test_go_regexp_semantics(pattern: str, text: str, matched: str | None) -> None:
+    m = compile_go(pattern).search(text)
+    assert (m.group(0) if m else None) == matched
+
+
+@pytest.mark.parametrize(
+    ("template", "result"),
+    [
+        ("$1.$2.$3", "1.2.3"),
+        ("$1_$2.$3.0", "2.3.0"),  # `$1_` names a group that does not exist
+        ("${1}_$2", "1_2"),
+        ("$$1", "$1"),
+        ("${1", "${1"),
+        ("$", "$"),
+        ("$0", "x-1-2-3"),
+        ("$9|$major|${major}x|$majorx", "|1|1x|"),
+    ],
+)
+def test_expand(template: str, result: str) -> None:
+    rx = compile_go("^x-(?P<major>\\d+)-(\\d+)-(\\d+)$")
+    m = rx.search("x-1-2-3")
+    assert m is not None
+    assert rx.expand(template, m) == result
+
+
+# -- Ready message -----------------------------------------------------------------------------------
+
+
+def test_ready_messages() -> None:
+    assert ready_message("library/nginx", "1.25.3") == "Latest image tag for library/nginx resolved to 1.25.3"
+    assert ready_message("foo/bar", "1.0.0", "sha256:12") == (
+        "Latest image tag for foo/bar resolved to 1.0.0 with digest sha256:12"
+    )
+    assert ready_message("foo/bar", "1.1.0", previous="foo/bar:1.0.0") == (
+        "Latest image tag for foo/bar resolved to 1.1.0 (previously foo/bar:1.0.0)"
+    )
+    assert ready_message("foo/bar", "1.1.0", previous="foo/bar:1.1.0") == (
+        "Latest image tag for foo/bar resolved to 1.1.0"
+    )
