@@ -418,3 +418,47 @@ def test_missing_object_kind(practice: Path) -> None:
 
 
 FILES_KEYS = list(FILES)
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> object:
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    with EmbeddedRegistry() as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io={reg.address}")
+        yield reg
+
+
+def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, registry: object) -> None:
+    write(practice, FILES)
+    rep = check(practice, "policy.resolves", offline=False)
+    assert rep.get("registry.tags").status is Status.PASS, rep.get("registry.tags").message
+    r = rep.get("policy.resolves")
+    assert r.status is Status.PASS and "selects 1.25.3" in r.message
+
+
+def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object) -> None:
+    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "library/ngnix")})
+    r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert r.status is Status.FAIL and "not found" in r.message and r.line == 7
+
+
+def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:9")
+    write(practice, FILES)
+    rep = check(practice, "policy.resolves", offline=False)
+    assert rep.get("registry.tags").status is Status.ERROR
+    assert rep.get("registry.tags").message.startswith("could not check")
+    assert rep.get("policy.resolves").blocked_by == "registry.tags"
+    assert rep.exit_code() == 3
+
+
+def test_tags_file_stands_in_for_the_registry_offline(practice: Path, tmp_path: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_POLICY.replace("1.25.x", "2.0.x")})
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.0\n1.25.3\n1.25.3.sig\n# a comment\nlatest\n")
+    rep = run_checks(practice, offline=True, only=["policy.resolves"], tags_file=tags)
+    assert rep.get("registry.tags").status is Status.PASS and "3 tags" in rep.get("registry.tags").message
+    r = rep.get("policy.resolves")
+    assert r.status is Status.FAIL and "selects nothing from 3 tags" in r.message
+    assert r.file == FILES_KEYS[1] and r.line is not None
