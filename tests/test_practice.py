@@ -108,3 +108,13 @@ def test_lab_init_json_and_origin_option(tmp_path: Path, lab_cmd: list[str], lab
 def test_lab_init_without_dir_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     proc = subprocess.run([*lab_cmd, "init"], capture_output=True, text=True, env=lab_env)
     assert proc.returncode == 2
+
+
+def test_init_where_a_directory_cannot_be_made_is_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    with pytest.raises(LabError) as err:
+        init_practice_repo(blocker / "lab", origin=tmp_path / "o.git")
+    assert "cannot create" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "o.git").exists()
+    assert blocker.read_text() == "not a directory\n"

@@ -96,6 +96,12 @@ def init_practice_repo(dest: Path, *, origin: Path | None = None) -> Practice:
         bare = init_bare(origin, BRANCH)
         ws.add_remote("origin", str(bare))
         ws.push(BRANCH, set_upstream=True)
+    except OSError as err:
+        _rollback(dest, origin, created)
+        raise LabError(
+            f"cannot create the practice repository at {dest}: {err.strerror or err}",
+            hint="choose a directory you can write to",
+        ) from err
     except BaseException:
         _rollback(dest, origin, created)
         raise
