@@ -244,3 +244,11 @@ def test_secrets_stay_out_of_reprs() -> None:
     assert "me" in text
     for secret in ("hunter2", "id-tok", "reg-tok"):
         assert secret not in text
+
+
+def test_go_value_formats_like_fmt_v() -> None:
+    from lab.adapters.registry.client import go_value
+
+    detail = [{"Type": "repository", "Name": "library/x", "Action": "pull", "Class": ""}]
+    assert go_value(detail) == "[map[Action:pull Class: Name:library/x Type:repository]]"
+    assert go_value({"n": 3, "f": 1.5, "b": True, "z": None}) == "map[b:true f:1.5 n:3 z:<nil>]"

@@ -531,8 +531,10 @@ def test_docker_hub_scan_and_its_misleading_401(tmp_path: Path) -> None:
     assert typo.value.message == "image not found or access denied: index.docker.io/library/ngnix"
     assert "credentials keyed https://index.docker.io/v1/" in (typo.value.hint or "")
     failed = client.scan("ngnix", check=False)
-    assert failed.message.startswith(
+    # Word for word what Flux reports (ggcr's error text, Go's %v of the detail).
+    assert failed.message == (
         "scan failed: GET https://index.docker.io/v2/library/ngnix/tags/list?n=1000: UNAUTHORIZED: "
+        "authentication required; [map[Action:pull Class: Name:library/ngnix Type:repository]]"
     )
     with pytest.raises(RegistryAPIError, match=r"^image not found: did you mean library/nginx\?"):
         client.list_tags("registry-1.docker.io/nginx")

@@ -104,10 +104,11 @@ def test_missing_repository_and_tag(open_registry: tuple[RealRegistry, dict[str,
         failed = client.scan(f"{reg.address}/library/ngnix", check=False)
     assert not failed.ready
     assert failed.reason == "ReadOperationFailed"
-    assert failed.message.startswith(
-        f"scan failed: GET http://{reg.address}/v2/library/ngnix/tags/list?n=1000: "
+    url = f"http://{reg.address}/v2/library/ngnix/tags/list?n=1000"
+    assert failed.message == (
+        f"scan failed: GET {url}: NAME_UNKNOWN: repository name not known to registry; "
+        "map[name:library/ngnix]"
     )
-    assert "NAME_UNKNOWN" in failed.message
 
 
 def test_basic_auth_from_docker_config_succeeds(

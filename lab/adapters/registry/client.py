@@ -167,28 +167,62 @@ def next_link(header_values: Iterable[str], current_url: str) -> str | None:
     return None
 
 
-def _error_entries(body: bytes) -> tuple[str, str]:
-    """(code, message) of the first `errors` entry; ("", "") for non-JSON bodies."""
+def _error_list(body: bytes) -> list[dict[str, Any]]:
     try:
         doc = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return "", ""
-    if not isinstance(doc, dict):
-        return "", ""
-    errors = doc.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        code = first.get("code")
-        message = first.get("message")
-        return (str(code) if code else "UNKNOWN"), (str(message) if message else "")
-    return "", ""
+        return []
+    errors = doc.get("errors") if isinstance(doc, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [e for e in errors if isinstance(e, dict)]
 
 
-def _flux_detail(method: str, url: str, status: int, reason: str, code: str, message: str) -> str:
-    # ggcr's transport.Error text: "GET <url>: CODE: message", or the status when the body is not JSON.
-    if code:
-        return f"{method} {url}: {code}: {message}" if message else f"{method} {url}: {code}"
-    return f"{method} {url}: unexpected status code {status} {reason}".rstrip()
+def _error_entries(body: bytes) -> tuple[str, str]:
+    """(code, message) of the first `errors` entry; ("", "") for non-JSON bodies."""
+    errors = _error_list(body)
+    if not errors:
+        return "", ""
+    code, message = errors[0].get("code"), errors[0].get("message")
+    return (str(code) if code else "UNKNOWN"), (str(message) if message else "")
+
+
+def go_value(value: Any) -> str:
+    """Go's `%v` of a decoded JSON value (maps print sorted: `map[Name:x Type:repository]`)."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_value(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float | int):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e21:
+            return str(int(number))
+        return repr(number)
+    return str(value)
+
+
+def _flux_detail(method: str, url: str, status: int, reason: str, body: bytes) -> str:
+    """ggcr's `transport.Error` text, which Flux puts after `scan failed: `."""
+    prefix = f"{method} {url}: "
+    diagnostics = []
+    for entry in _error_list(body):
+        text = f"{entry.get('code') or 'UNKNOWN'}: {entry.get('message') or ''}"
+        if entry.get("detail") not in (None, "", [], {}):
+            text += f"; {go_value(entry['detail'])}"
+        diagnostics.append(text)
+    if len(diagnostics) == 1:
+        return prefix + diagnostics[0]
+    if diagnostics:
+        return prefix + "multiple errors returned: " + "; ".join(diagnostics)
+    status_text = f"unexpected status code {status} {reason}".rstrip()
+    if method == "HEAD":
+        return prefix + status_text + " (HEAD responses have no body, use GET for details)"
+    raw = body.decode("utf-8", "replace").strip()
+    return prefix + (f"{status_text}: {raw[:200]}" if raw else status_text)
 
 
 @dataclass
@@ -616,7 +650,7 @@ class RegistryClient:
     ) -> RegistryAPIError:
         status = response.status_code
         code, message = _error_entries(body)
-        detail = _flux_detail(method, url, status, response.reason_phrase, code, message)
+        detail = _flux_detail(method, url, status, response.reason_phrase, body)
         hub = name.is_docker_hub
         registry = "Docker Hub" if hub else name.wire_host
         if status == 401:
@@ -813,13 +847,13 @@ class RegistryClient:
             response, body = self._get(call, name, url, accept=MANIFEST_ACCEPT)
             if response.status_code == 200:
                 return "sha256:" + hashlib.sha256(body).hexdigest()
-        code, message = _error_entries(body)
+        code, _ = _error_entries(body)
         if code == "NAME_UNKNOWN":
             raise self._error(call, name, "GET", url, response, body, used_credentials=True)
         raise RegistryAPIError(
             f"tag not found: {name.canonical}:{tag}",
             hint=f"list the tags with `lab tags {name.original}`",
-            flux_detail=_flux_detail("GET", url, 404, "Not Found", code, message),
+            flux_detail=_flux_detail("GET", url, 404, "Not Found", body),
             status=404,
             code=code or "MANIFEST_UNKNOWN",
         )
