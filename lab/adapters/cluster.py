@@ -1,0 +1,423 @@
+"""The Kubernetes API through the real `kubernetes` client: Flux objects, controllers, served versions.
+
+Every failure becomes a one-line `ClusterError` naming what was attempted (verb, resource, namespace) and a
+hint: no kubeconfig, unreachable server, 401, RBAC 403, CRD not served. The client is imported lazily so
+`lab --help` and the offline checks never pay for it. Checks treat a ClusterError as status `error`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.core.fluxget import Condition, rfc3339nano
+from lab.core.fluxget import ready_condition as _ready_condition
+from lab.errors import ClusterError
+
+IMAGE_GROUP = "image.toolkit.fluxcd.io"
+IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
+FIELD_MANAGER = "flux-client-side-apply"
+INSTALL_HINT = (
+    "install the image controllers: flux install "
+    "--components-extra=image-reflector-controller,image-automation-controller "
+    "(sandbox: lab sandbox install-image-controllers)"
+)
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    group: str
+    version: str | None  # None: the image group's served version is discovered
+    plural: str
+    namespaced: bool = True
+
+    def resource(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+KINDS: dict[str, KindInfo] = {
+    "ImageRepository": KindInfo(IMAGE_GROUP, None, "imagerepositories"),
+    "ImagePolicy": KindInfo(IMAGE_GROUP, None, "imagepolicies"),
+    "ImageUpdateAutomation": KindInfo(IMAGE_GROUP, None, "imageupdateautomations"),
+    "GitRepository": KindInfo("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+    "Kustomization": KindInfo("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+    "Deployment": KindInfo("apps", "v1", "deployments"),
+    "CustomResourceDefinition": KindInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", False),
+}
+
+
+@dataclass(frozen=True)
+class ControllerStatus:
+    """One Flux controller Deployment as `flux check` reports it."""
+
+    name: str
+    ready: bool
+    images: tuple[str, ...]
+    message: str = ""
+
+
+def ready_condition(obj: dict[str, Any]) -> Condition | None:
+    return _ready_condition(obj)
+
+
+def _kind_info(kind: str) -> KindInfo:
+    info = KINDS.get(kind)
+    if info is None:
+        raise ClusterError(f"unsupported kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
+    return info
+
+
+def _default_kubeconfig() -> str | None:
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env
+    home = Path(os.path.expanduser("~")) / ".kube" / "config"
+    return str(home) if home.exists() else None
+
+
+class ClusterClient:
+    """A connection to one cluster (one kubeconfig context)."""
+
+    def __init__(
+        self, api_client: Any, *, server: str, context: str | None = None, timeout: float = 5.0
+    ) -> None:
+        self.api_client = api_client
+        self.server = server
+        self.context = context
+        self.timeout = timeout
+        self._image_versions: list[str] | None = None
+
+    # --- construction ------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: str | None = None, context: str | None = None, timeout: float = 5.0
+    ) -> ClusterClient:
+        """From `path` (else $KUBECONFIG, else ~/.kube/config, else in-cluster service account config)."""
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
+        configuration = client.Configuration()
+        # One retry: an unreachable cluster must fail within the timeout, not after urllib3's backoff.
+        configuration.retries = 1
+        source = path or _default_kubeconfig()
+        try:
+            if source is None:
+                if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+                    raise ClusterError(
+                        "no kubeconfig: KUBECONFIG is not set and ~/.kube/config does not exist",
+                        hint="start the sandbox with `lab sandbox up` and run `eval $(lab sandbox env)`, "
+                        "or point KUBECONFIG at your cluster",
+                    )
+                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+                api_client = client.ApiClient(configuration)
+                return cls(api_client, server=configuration.host, context="in-cluster", timeout=timeout)
+            for single in source.split(os.pathsep):
+                if single and not Path(single).expanduser().exists() and os.pathsep not in source:
+                    raise ClusterError(
+                        f"kubeconfig {single} does not exist",
+                        hint="check KUBECONFIG / --kubeconfig (sandbox: `eval $(lab sandbox env)`)",
+                    )
+            api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=source, context=context, persist_config=False, client_configuration=configuration
+            )
+        except ConfigException as err:
+            what = f"context {context!r} in kubeconfig {source}" if context else f"kubeconfig {source}"
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ClusterError(
+                f"cannot use {what}: {first}",
+                hint="list contexts with `kubectl config get-contexts` and pass one with --context",
+            ) from err
+        except (OSError, ValueError) as err:
+            raise ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file") from err
+        return cls(api_client, server=api_client.configuration.host, context=context, timeout=timeout)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def __enter__(self) -> ClusterClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- error mapping -----------------------------------------------------------------------------------
+
+    def _error(
+        self, err: Exception, verb: str, info: KindInfo | None, namespace: str | None, name: str | None = None
+    ) -> ClusterError:
+        from kubernetes.client.exceptions import ApiException
+
+        resource = info.resource() if info else "the API"
+        target = f"{resource} {name!r}" if name else resource
+        where = f" in namespace {namespace}" if namespace else ""
+        if not isinstance(err, ApiException) or not err.status:
+            reason = _network_reason(err)
+            return ClusterError(
+                f"cannot reach the Kubernetes API at {self.server}: {reason}",
+                hint="is the cluster running? start the sandbox with `lab sandbox up`, "
+                "or check KUBECONFIG and --context",
+            )
+        message = _status_message(err)
+        if err.status == 401:
+            return ClusterError(
+                f"the Kubernetes API at {self.server} rejected the credentials (401 Unauthorized) "
+                f"when trying to {verb} {target}{where}",
+                hint="refresh the credentials (expired token?) or pick another context with --context",
+            )
+        if err.status == 403:
+            return ClusterError(
+                f"forbidden: cannot {verb} {target}{where}: {message}",
+                hint=f"ask for RBAC permission to {verb} {resource}{where} "
+                "(e.g. a RoleBinding to the flux-view ClusterRole)",
+            )
+        if err.status == 404 and info is not None:
+            return ClusterError(
+                f"{resource} is not served by the cluster at {self.server}: the CRD is not installed",
+                hint=INSTALL_HINT
+                if info.group == IMAGE_GROUP
+                else "install Flux: flux install (or bootstrap)",
+            )
+        return ClusterError(f"cannot {verb} {target}{where}: {err.status} {err.reason}: {message}")
+
+    def _call(
+        self,
+        verb: str,
+        info: KindInfo | None,
+        namespace: str | None,
+        name: str | None,
+        fn: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
+        except ClusterError:
+            raise
+        except Exception as err:
+            raise self._error(err, verb, info, namespace, name) from err
+
+    # --- discovery ---------------------------------------------------------------------------------------
+
+    def server_version(self) -> str:
+        from kubernetes import client
+
+        info = self._call("get", None, None, None, client.VersionApi(self.api_client).get_code)
+        return str(info.git_version)
+
+    def served_image_api_versions(self) -> list[str]:
+        """image.toolkit.fluxcd.io versions served, preferred first; [] when the image CRDs are absent."""
+        if self._image_versions is None:
+            from kubernetes import client
+
+            groups = self._call("get", None, None, None, client.ApisApi(self.api_client).get_api_versions)
+            versions: list[str] = []
+            for group in groups.groups or []:
+                if group.name == IMAGE_GROUP:
+                    preferred = group.preferred_version.version if group.preferred_version else None
+                    versions = [v.version for v in group.versions or []]
+                    if preferred in versions:
+                        versions.remove(preferred)
+                        versions.insert(0, preferred)
+            self._image_versions = versions
+        return list(self._image_versions)
+
+    def served_image_api(self) -> str | None:
+        """The version the lab should write: v1 when served, else v1beta2, else None (not installed)."""
+        served = self.served_image_api_versions()
+        for version in ("v1", "v1beta2"):
+            if version in served:
+                return version
+        return None
+
+    def _version(self, kind: str, info: KindInfo) -> str:
+        if info.version is not None:
+            return info.version
+        version = self.served_image_api()
+        if version is None:
+            raise ClusterError(
+                f"{kind} ({info.resource()}) is not served by the cluster at {self.server}: "
+                "the image controllers are not installed",
+                hint=INSTALL_HINT,
+            )
+        return version
+
+    # --- objects -----------------------------------------------------------------------------------------
+
+    def _custom(self) -> Any:
+        from kubernetes import client
+
+        return client.CustomObjectsApi(self.api_client)
+
+    def get(self, kind: str, name: str, namespace: str = "flux-system") -> dict[str, Any] | None:
+        """The object as a dict, or None when it does not exist. ClusterError when the kind is not served."""
+        from kubernetes.client.exceptions import ApiException
+
+        info = _kind_info(kind)
+        version = self._version(kind, info)
+        api = self._custom()
+        try:
+            if info.namespaced:
+                obj = api.get_namespaced_custom_object(
+                    info.group, version, namespace, info.plural, name, _request_timeout=self.timeout
+                )
+            else:
+                obj = api.get_cluster_custom_object(
+                    info.group, version, info.plural, name, _request_timeout=self.timeout
+                )
+        except ApiException as err:
+            if err.status == 404 and _is_object_not_found(err, name):
+                return None
+            raise self._error(err, "get", info, namespace if info.namespaced else None, name) from err
+        except Exception as err:
+            raise self._error(err, "get", info, namespace if info.namespaced else None, name) from err
+        return dict(obj)
+
+    def list(
+        self, kind: str, namespace: str | None = "flux-system", label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Objects of `kind` in `namespace` (None: all namespaces), optionally filtered by labels."""
+        info = _kind_info(kind)
+        version = self._version(kind, info)
+        api = self._custom()
+        kwargs: dict[str, Any] = {}
+        if label_selector:
+            kwargs["label_selector"] = label_selector
+        if info.namespaced and namespace is not None:
+            result = self._call(
+                "list",
+                info,
+                namespace,
+                None,
+                api.list_namespaced_custom_object,
+                info.group,
+                version,
+                namespace,
+                info.plural,
+                **kwargs,
+            )
+        else:
+            result = self._call(
+                "list",
+                info,
+                None,
+                None,
+                api.list_cluster_custom_object,
+                info.group,
+                version,
+                info.plural,
+                **kwargs,
+            )
+        items = result.get("items") or []
+        for item in items:
+            # List items from built-in types omit apiVersion/kind; callers format and compare whole objects.
+            item.setdefault("apiVersion", f"{info.group}/{version}")
+            item.setdefault("kind", kind)
+        return [dict(i) for i in items]
+
+    def controllers(self, namespace: str = "flux-system") -> builtins.list[ControllerStatus]:
+        """Deployments labelled app.kubernetes.io/part-of=flux, as `flux check` lists them."""
+        out = []
+        for dep in self.list("Deployment", namespace, label_selector="app.kubernetes.io/part-of=flux"):
+            spec = dep.get("spec") or {}
+            status = dep.get("status") or {}
+            meta = dep.get("metadata") or {}
+            containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+            images = tuple(str(c.get("image", "")) for c in containers)
+            wanted = int(spec.get("replicas", 1))
+            ready = int(status.get("readyReplicas") or 0)
+            updated = int(status.get("updatedReplicas") or 0)
+            current_gen = int(status.get("observedGeneration") or 0) >= int(meta.get("generation") or 0)
+            available = any(
+                c.get("type") == "Available" and c.get("status") == "True"
+                for c in status.get("conditions") or []
+            )
+            ok = current_gen and ready >= wanted and updated >= wanted and (available or wanted == 0)
+            message = "deployment ready" if ok else f"deployment not ready ({ready}/{wanted} ready)"
+            out.append(ControllerStatus(str(meta.get("name", "")), ok, images, message))
+        return sorted(out, key=lambda c: c.name)
+
+    def flux_crds(self) -> builtins.list[str]:
+        """`<plural>.<group>/<last stored version>` for CRDs labelled part-of=flux (flux check's list)."""
+        crds = self.list("CustomResourceDefinition", None, label_selector="app.kubernetes.io/part-of=flux")
+        out = []
+        for crd in crds:
+            stored = (crd.get("status") or {}).get("storedVersions") or []
+            name = (crd.get("metadata") or {}).get("name", "")
+            out.append(f"{name}/{stored[-1]}" if stored else str(name))
+        return sorted(out)
+
+    @staticmethod
+    def ready_condition(obj: dict[str, Any]) -> Condition | None:
+        return _ready_condition(obj)
+
+    def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
+        """Annotate like `flux reconcile`: reconcile.fluxcd.io/requestedAt=<RFC3339Nano now>; returns it."""
+        info = _kind_info(kind)
+        version = self._version(kind, info)
+        stamp = rfc3339nano(time.time_ns())
+        body = {"metadata": {"annotations": {RECONCILE_ANNOTATION: stamp}}}
+        api = self._custom()
+        try:
+            api.patch_namespaced_custom_object(
+                info.group,
+                version,
+                namespace,
+                info.plural,
+                name,
+                body,
+                field_manager=FIELD_MANAGER,
+                _content_type="application/merge-patch+json",
+                _request_timeout=self.timeout,
+            )
+        except Exception as err:
+            from kubernetes.client.exceptions import ApiException
+
+            if isinstance(err, ApiException) and err.status == 404 and _is_object_not_found(err, name):
+                raise ClusterError(
+                    f"{kind} {namespace}/{name} not found",
+                    hint=f"list them with `kubectl get {info.plural} -n {namespace}`",
+                ) from err
+            raise self._error(err, "patch", info, namespace, name) from err
+        return stamp
+
+
+def _status_body(err: Any) -> dict[str, Any]:
+    try:
+        body = json.loads(err.body or "")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _status_message(err: Any) -> str:
+    body = _status_body(err)
+    message = body.get("message") or err.reason or ""
+    return str(message).strip().splitlines()[0] if message else ""
+
+
+def _is_object_not_found(err: Any, name: str) -> bool:
+    """A 404 about the object (Status with details.name), not about the resource path (CRD not served)."""
+    body = _status_body(err)
+    details = body.get("details") or {}
+    return body.get("reason") == "NotFound" and details.get("name") == name
+
+
+def _network_reason(err: Exception) -> str:
+    text = str(err)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+    ):
+        if needle in text:
+            return reason
+    return text.strip().splitlines()[0][:200] if text.strip() else type(err).__name__
