@@ -373,8 +373,9 @@ class EmbeddedRegistry:
                 start = bisect.bisect_right(all_tags, query["last"][0])
             end = len(all_tags) if n is None else min(len(all_tags), start + n)
             page = all_tags[start:end]
+            more = end < len(all_tags)
         link = ""
-        if n is not None and n > 0 and end < len(all_tags) and page:
+        if n is not None and n > 0 and more and page:
             link = f'</v2/{repo}/tags/list?last={quote(page[-1], safe="")}&n={n}>; rel="next"'
         return 200, {"name": repo, "tags": page}, link
 

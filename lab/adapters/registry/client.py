@@ -452,7 +452,7 @@ class RegistryClient:
         if response.status_code == 401:
             state.challenge = pick_challenge(response.headers.get_list("www-authenticate"))
         elif response.status_code >= 400:
-            raise self._error(call, name, "GET", url, response, body, used_credentials=False)
+            raise self._error(call, name, "GET", url, response, body)
         state.pinged = True
         return state
 
@@ -532,7 +532,7 @@ class RegistryClient:
                 status=response.status_code,
             )
         if response.status_code != 200:
-            raise self._error(call, name, "GET", realm, response, body, used_credentials=used)
+            raise self._error(call, name, "GET", realm, response, body)
         try:
             doc = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -645,8 +645,6 @@ class RegistryClient:
         url: str,
         response: httpx.Response,
         body: bytes,
-        *,
-        used_credentials: bool,
     ) -> RegistryAPIError:
         status = response.status_code
         code, message = _error_entries(body)
@@ -767,7 +765,7 @@ class RegistryClient:
             pages += 1
             response, body = self._get(call, name, url)
             if response.status_code != 200:
-                raise self._error(call, name, "GET", url, response, body, used_credentials=True)
+                raise self._error(call, name, "GET", url, response, body)
             page = self._parse_tags(name, url, body)
             last_page = len(page)
             tags.extend(page)
@@ -837,7 +835,7 @@ class RegistryClient:
                 return "sha256:" + hashlib.sha256(body).hexdigest()
         if response.status_code == 404:
             return self._tag_missing(call, name, tag, url, response, body)
-        raise self._error(call, name, response.request.method, url, response, body, used_credentials=True)
+        raise self._error(call, name, response.request.method, url, response, body)
 
     def _tag_missing(
         self, call: _Call, name: ImageName, tag: str, url: str, response: httpx.Response, body: bytes
@@ -849,7 +847,7 @@ class RegistryClient:
                 return "sha256:" + hashlib.sha256(body).hexdigest()
         code, _ = _error_entries(body)
         if code == "NAME_UNKNOWN":
-            raise self._error(call, name, "GET", url, response, body, used_credentials=True)
+            raise self._error(call, name, "GET", url, response, body)
         raise RegistryAPIError(
             f"tag not found: {name.canonical}:{tag}",
             hint=f"list the tags with `lab tags {name.original}`",
