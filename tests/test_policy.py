@@ -188,6 +188,10 @@ def test_go_regexp_errors(pattern: str, error: str) -> None:
         ("\\x{41}\\101", "AA", "AA"),
         ("(?P<n>a)(?<n>b)", "ab", "ab"),  # duplicate names compile in Go
         ("\\pL+", "héllo1", "héllo"),
+        ("(?i)[^a-z]+", "ABC1", "1"),  # folding happens before negation
+        ("(?i)\\P{Lu}", "aA", None),
+        ("\\bx\\b", "éxé", "x"),  # Go's word boundary is ASCII-only
+        ("(?i)é", "É", "É"),
     ],
 )
 def test_go_regexp_semantics(pattern: str, text: str, matched: str | None) -> None:

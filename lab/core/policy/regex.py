@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 MAX_RUNE = 0x10FFFF
 MAX_REPEAT = 1000
@@ -125,12 +125,12 @@ def _char(code: int) -> str:
     return f"\\U{code:08x}"
 
 
-def _class_source(ranges: Ranges) -> str:
+def _class_source(ranges: Ranges, negated: bool = False) -> str:
     ranges = _normalize(ranges)
     if not ranges:
-        return "(?!)"
+        return r"[\s\S]" if negated else "(?!)"
     parts = [_char(lo) if lo == hi else f"{_char(lo)}-{_char(hi)}" for lo, hi in ranges]
-    return "[" + "".join(parts) + "]"
+    return ("[^" if negated else "[") + "".join(parts) + "]"
 
 
 @dataclass
@@ -213,8 +213,8 @@ class _Parser:
                     repeat_start = i
                     i = self._apply_repeat(frame, i, end, last_repeat_start)
             elif c == "[":
-                ranges, i = self._class(i)
-                frame.items.append(self._class_item(ranges))
+                ranges, negated, i = self._class(i)
+                frame.items.append(self._class_item(ranges, negated))
             elif c == ".":
                 frame.items.append(_Item("(?s:.)" if self.flags.dotnl else "."))
                 i += 1
@@ -371,15 +371,18 @@ class _Parser:
             return _Item(f"(?i:{text})")
         return _Item(text)
 
-    def _class_item(self, ranges: Ranges) -> _Item:
-        source = _class_source(ranges)
+    def _class_item(self, ranges: Ranges, negated: bool = False) -> _Item:
+        # Go folds case before negating; Python's `(?i:[^...])` does the same, whereas a
+        # precomputed complement under `(?i:...)` would let the other case back in.
+        source = _class_source(ranges, negated)
         return _Item(f"(?i:{source})" if self.flags.fold else source)
 
     def _escape_atom(self, frame: _Frame, i: int) -> int:
         p = self.pattern
         if i + 1 < len(p):
             c = p[i + 1]
-            simple = {"A": r"\A", "z": r"\Z", "b": r"\b", "B": r"\B"}
+            # Go's word boundary is ASCII-only, hence Python's scoped ASCII flag.
+            simple = {"A": r"\A", "z": r"\Z", "b": r"(?a:\b)", "B": r"(?a:\B)"}
             if c in simple:
                 frame.items.append(_Item(simple[c]))
                 return i + 2
@@ -393,21 +396,21 @@ class _Parser:
                 return len(p) if end < 0 else end + 2
         got = self._unicode_class(i) or self._perl_class(i)
         if got is not None:
-            ranges, j = got
-            frame.items.append(self._class_item(ranges))
+            ranges, negated, j = got
+            frame.items.append(self._class_item(ranges, negated))
             return j
         code, j = self._escape(i)
         frame.items.append(self._literal(code))
         return j
 
-    def _perl_class(self, i: int) -> tuple[Ranges, int] | None:
+    def _perl_class(self, i: int) -> tuple[Ranges, bool, int] | None:
+        """`\\d \\s \\w` and negations: (ranges, negated, index after)."""
         p = self.pattern
         if i + 1 >= len(p) or p[i] != "\\" or p[i + 1].lower() not in _PERL:
             return None
-        ranges = _PERL[p[i + 1].lower()]
-        return (_negate(ranges) if p[i + 1].isupper() else list(ranges)), i + 2
+        return list(_PERL[p[i + 1].lower()]), p[i + 1].isupper(), i + 2
 
-    def _unicode_class(self, i: int) -> tuple[Ranges, int] | None:
+    def _unicode_class(self, i: int) -> tuple[Ranges, bool, int] | None:
         p = self.pattern
         if i + 1 >= len(p) or p[i] != "\\" or p[i + 1] not in "pP":
             return None
@@ -425,8 +428,7 @@ class _Parser:
             negated, name = not negated, name[1:]
         if name != "Any" and name not in _CATEGORIES:
             raise self.error("invalid character class range", seq)
-        ranges = list(_category_ranges(name))
-        return (_negate(ranges) if negated else ranges), j
+        return list(_category_ranges(name)), negated, j
 
     def _escape(self, i: int) -> tuple[int, int]:
         """Go `parseEscape` at a backslash: (code point, index after)."""
@@ -487,8 +489,8 @@ class _Parser:
             raise self.error("invalid escape sequence", p[i:j])
         return int(first + second, 16), j
 
-    def _class(self, i: int) -> tuple[Ranges, int]:
-        """Go `parseClass` at `[`: (ranges, index after `]`)."""
+    def _class(self, i: int) -> tuple[Ranges, bool, int]:
+        """Go `parseClass` at `[`: (ranges, negated, index after `]`)."""
         p = self.pattern
         whole = p[i:]
         j = i + 1
@@ -507,8 +509,8 @@ class _Parser:
                     continue
             got = self._unicode_class(j) or self._perl_class(j)
             if got is not None:
-                extra, j = got
-                ranges += extra
+                extra, negated_group, j = got
+                ranges += _negate(extra) if negated_group else extra
                 continue
             start = j
             lo, j = self._class_char(j, whole)
@@ -518,9 +520,7 @@ class _Parser:
                 if hi < lo:
                     raise self.error("invalid character class range", p[start:j])
             ranges.append((lo, hi))
-        if negated:
-            ranges = _negate(ranges)
-        return ranges, j + 1
+        return ranges, negated, j + 1
 
     def _class_char(self, j: int, whole: str) -> tuple[int, int]:
         p = self.pattern
@@ -549,11 +549,11 @@ def _translate(pattern: str) -> tuple[str, tuple[str, ...]]:
     return source, tuple(parser.names)
 
 
-@cache
+@lru_cache(maxsize=512)
 def compile_go(pattern: str) -> GoRegexp:
     """Compile like Go's `regexp.Compile`; raises RegexSyntaxError with Go's message."""
     source, names = _translate(pattern)
-    return GoRegexp(pattern, re.compile(source, re.ASCII), names)
+    return GoRegexp(pattern, re.compile(source), names)
 
 
 def expand(template: str, match: re.Match[str], names: tuple[str, ...]) -> str:
