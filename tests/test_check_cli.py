@@ -64,17 +64,16 @@ def test_starter_json_reasons(lab_cmd: list[str], lab_env: dict[str, str], pract
     assert checks["marker.valid"]["blocked_by"] == "marker.present"
 
 
-def test_unimplemented_live_check_is_error_exit_3(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path
+def test_unreachable_cluster_is_error_exit_3(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
 ) -> None:
-    from lab.checks import implementations
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
 
-    if "cluster.controllers" in implementations():
-        pytest.skip("cluster.controllers is implemented in this build")
-    proc = lab(lab_cmd, lab_env, "-w", str(practice), "--only", "cluster.controllers", "-f", "json")
+    env = {**lab_env, "KUBECONFIG": str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9"))}
+    proc = lab(lab_cmd, env, "-w", str(practice), "--only", "cluster.controllers", "-f", "json")
     assert proc.returncode == 3
     (only,) = json.loads(proc.stdout)["checks"]
-    assert only["status"] == "error" and only["message"] == "no implementation for check cluster.controllers"
+    assert only["status"] == "error" and only["message"].startswith("could not check: cannot reach")
 
 
 def test_only_and_output_file(

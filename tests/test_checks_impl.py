@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -462,3 +463,96 @@ def test_tags_file_stands_in_for_the_registry_offline(practice: Path, tmp_path: 
     r = rep.get("policy.resolves")
     assert r.status is Status.FAIL and "selects nothing from 3 tags" in r.message
     assert r.file == FILES_KEYS[1] and r.line is not None
+
+
+@pytest.fixture
+def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+
+    with KubeAPIServer() as server:
+        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", server.url)))
+        yield server
+
+
+def _put(server: Any, kind: str, name: str, status: dict[str, Any]) -> None:
+    rt = server.store.by_kind(kind, "image.toolkit.fluxcd.io/v1")
+    body = {
+        "apiVersion": "image.toolkit.fluxcd.io/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "flux-system"},
+        "spec": {"image": "library/nginx", "interval": "5m"} if kind == "ImageRepository" else {},
+        "status": status,
+    }
+    server.store.create(rt, "flux-system", body, keep_status=True)
+
+
+def _ready(status: str, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    cond = {"type": "Ready", "status": status, "reason": reason, "message": message}
+    return {"observedGeneration": 1, "conditions": [cond], **extra}
+
+
+def _cluster(practice: Path, check_id: str) -> Any:
+    from lab.checks import implementations
+    from lab.checks.context import CheckContext
+
+    ctx = CheckContext(workspace=practice)
+    try:
+        return implementations()[check_id](ctx)
+    finally:
+        ctx.close()
+
+
+def test_cluster_controllers_on_the_loopback_api(practice: Path, kube: Any) -> None:
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.PASS, out.message
+    assert "image-reflector-controller and image-automation-controller ready" in out.message
+    kube.set_image_controllers(False)
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.FAIL and "not installed (F1)" in out.message
+
+
+def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) -> None:
+    write(practice, FILES)
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.PENDING and "does not exist in the cluster yet" in out.message
+    _put(
+        kube,
+        "ImageRepository",
+        "nginx",
+        _ready("True", "Succeeded", "successful scan: found 3 tags", lastScanResult={"tagCount": 3}),
+    )
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.PASS and "successful scan: found 3 tags" in out.message
+    _put(kube, "ImagePolicy", "nginx", _ready("False", "Failure", "unable to determine latest version"))
+    out = _cluster(practice, "cluster.image-policy")
+    assert out.status is Status.FAIL and "Failure: unable to determine latest version" in out.message
+    assert out.file == FILES_KEYS[1]
+    _put(kube, "ImageUpdateAutomation", "flux-system", {"observedGeneration": 0})
+    out = _cluster(practice, "cluster.image-update")
+    assert out.status is Status.PENDING and "not reconciled yet" in out.message
+
+
+def test_unreachable_cluster_is_error(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9")))
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.ERROR and out.message.startswith("could not check")
+
+
+def test_watch_retries_pending_cluster_checks_until_the_deadline(practice: Path, kube: Any) -> None:
+    write(practice, FILES)
+    rounds: list[int] = []
+    rep = run_checks(
+        practice,
+        only=["cluster.image-repository"],
+        watch=True,
+        watch_timeout_s=1.5,
+        on_round=lambda results: rounds.append(len(results)),
+    )
+    r = rep.get("cluster.image-repository")
+    assert r.status is Status.PENDING and r.attempts >= 2 and len(rounds) == r.attempts
+    assert rep.exit_code() == 3

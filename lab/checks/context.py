@@ -45,6 +45,7 @@ class CheckContext:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
@@ -58,6 +59,20 @@ class CheckContext:
                 self._cache[key] = compute()
             value: T = self._cache[key]
             return value
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Release something (a cluster connection) when the run ends."""
+        with self._lock:
+            self._closers.append(fn)
+
+    def close(self) -> None:
+        with self._lock:
+            closers, self._closers = self._closers, []
+        for fn in reversed(closers):
+            try:
+                fn()
+            except Exception:  # closing must never turn a finished report into a crash
+                pass
 
     def path(self, rel: str) -> Path:
         """`rel` inside the workspace; a symlink that leads outside is refused."""

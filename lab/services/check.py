@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lab import __version__
 from lab.core.checks import runner
-from lab.core.checks.model import CheckResult, Report
+from lab.core.checks.model import CheckDef, CheckResult, Report
 from lab.errors import LabError, UsageError
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
@@ -64,8 +64,33 @@ def run_checks(
     reraise = bool(os.environ.get("LAB_DEBUG"))
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     start = time.monotonic()
+    try:
+        results = _run(defs, impls, ctx, excluded, watch, watch_timeout_s, on_round, max_workers, reraise)
+    finally:
+        ctx.close()
+    return Report(
+        task=spec.task,
+        checks=results,
+        started_at=started_at,
+        duration_s=time.monotonic() - start,
+        tool_name="fluxlab",
+        tool_version=__version__,
+    )
+
+
+def _run(
+    defs: tuple[CheckDef, ...],
+    impls: Mapping[str, runner.CheckFn],
+    ctx: object,
+    excluded: frozenset[str],
+    watch: bool,
+    watch_timeout_s: float,
+    on_round: Callable[[tuple[CheckResult, ...]], None] | None,
+    max_workers: int,
+    reraise: bool,
+) -> tuple[CheckResult, ...]:
     if watch:
-        results = runner.watch(
+        return runner.watch(
             defs,
             impls,
             ctx,
@@ -75,15 +100,4 @@ def run_checks(
             on_round=on_round,
             reraise=reraise,
         )
-    else:
-        results = runner.run(
-            defs, impls, ctx, excluded_kinds=excluded, max_workers=max_workers, reraise=reraise
-        )
-    return Report(
-        task=spec.task,
-        checks=results,
-        started_at=started_at,
-        duration_s=time.monotonic() - start,
-        tool_name="fluxlab",
-        tool_version=__version__,
-    )
+    return runner.run(defs, impls, ctx, excluded_kinds=excluded, max_workers=max_workers, reraise=reraise)
