@@ -31,11 +31,13 @@ def run(
 
 
 def test_mark_then_mark_again(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
     first = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("marked apps/base/nginx/deployment.yaml:18 (container nginx): ")
     assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in first.stdout
     assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
+    assert "warning" not in first.stdout
     diff = subprocess.run(["git", "diff", "--numstat"], cwd=repo, capture_output=True, text=True, check=True)
     assert diff.stdout.split() == ["1", "1", str(DEPLOYMENT)]
     stat = (repo / DEPLOYMENT).stat()
@@ -131,3 +133,20 @@ def test_broken_yaml_is_one_line(repo: Path, lab_cmd: list[str], lab_env: dict[s
     result = run(lab_cmd, lab_env, repo, "mark", "apps/bad.yaml", "--policy", "flux-system:nginx")
     assert result.returncode == 1 and result.stderr.startswith("lab: apps/bad.yaml:4: invalid YAML")
     assert result.stderr.count("\n") == 1
+
+
+def test_markers_flux_would_ignore_are_warned_about(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    alone = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert alone.returncode == 0 and "warning: no ImagePolicy in this repository yet" in alone.stdout
+    assert run(lab_cmd, lab_env, repo, "generate", "--update-path", "./apps/dev").returncode == 0
+    typo = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:ngnix")
+    assert typo.returncode == 0
+    assert (
+        "warning: no ImagePolicy flux-system:ngnix in this repository (found: flux-system:nginx)"
+        in typo.stdout
+    )
+    assert "outside update.path (./apps/dev)" in typo.stdout
+    other_ns = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "default:nginx")
+    assert "the ImageUpdateAutomation is in flux-system, not default" in other_ns.stdout

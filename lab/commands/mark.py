@@ -55,4 +55,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"replaced the comment that was there: {result.replaced_comment}")
     else:
         print(f"already marked {where} (container {result.container}); nothing changed")
+    for warning in done.warnings:
+        print(f"warning: {warning}")
     return 0

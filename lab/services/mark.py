@@ -1,15 +1,25 @@
-"""`lab mark`: add the image policy marker to a manifest in the learner's repository."""
+"""`lab mark`: add the image policy marker to a manifest in the learner's repository.
+
+Besides editing the line, it checks the marker against the repository's image automation objects,
+because a marker Flux cannot resolve fails silently (F10: wrong namespace or policy name; F12: file
+outside `update.path`): no error, no commit, nothing to look at.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
-from lab.core.marker import MarkResult, mark
+from lab.core.manifests.models import AutomationSet
+from lab.core.manifests.parse import find_automation
+from lab.core.marker import MarkResult, check_policy_ref, mark
 from lab.errors import LabError
 from lab.services.generate import atomic_write
 
 MAX_BYTES = 2 * 1024 * 1024
+MAX_SCANNED_FILES = 2000
+SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -17,6 +27,7 @@ class MarkFileResult:
     path: Path
     display: str
     result: MarkResult
+    warnings: list[str] = field(default_factory=list)
 
 
 def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
@@ -41,6 +52,58 @@ def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
     return resolved, display
 
 
+def read_manifests(workspace: Path) -> dict[str, str]:
+    """Every readable .yaml/.yml file of the workspace (not following symlinks), by relative path."""
+    root = workspace.resolve()
+    files: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            path = Path(dirpath) / name
+            if path.is_symlink() or len(files) >= MAX_SCANNED_FILES:
+                continue
+            try:
+                if path.stat().st_size > MAX_BYTES:
+                    continue
+                files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    return files
+
+
+def _under(file: str, update_path: str) -> bool:
+    base = PurePosixPath(update_path.strip() or ".")
+    parts = [p for p in base.parts if p not in (".", "/")]
+    return PurePosixPath(file).parts[: len(parts)] == tuple(parts)
+
+
+def marker_warnings(aset: AutomationSet, file: str, policy_ref: str) -> list[str]:
+    """Why Flux would ignore this marker, judged from the repository's manifests (empty if fine)."""
+    ns, name = check_policy_ref(policy_ref)
+    out: list[str] = []
+    if not aset.policies:
+        out.append("no ImagePolicy in this repository yet; create one with `lab generate`")
+    elif aset.policy(ns, name) is None:
+        known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
+        out.append(
+            f"no ImagePolicy {ns}:{name} in this repository (found: {known}); Flux ignores the marker (F10)"
+        )
+    if aset.automations:
+        same_ns = [a for a in aset.automations if a.namespace == ns]
+        if not same_ns:
+            namespaces = ", ".join(sorted({a.namespace for a in aset.automations}))
+            out.append(
+                f"the ImageUpdateAutomation is in {namespaces}, not {ns}; it only applies policies "
+                "of its own namespace, so this marker does nothing (F10)"
+            )
+        elif not any(_under(file, a.update_path or ".") for a in same_ns):
+            paths = ", ".join(sorted({a.update_path or "." for a in same_ns}))
+            out.append(f"{file} is outside update.path ({paths}); Flux never looks at it (F12)")
+    return out
+
+
 def mark_file(
     workspace: Path, file: Path, policy_ref: str, *, container: str | None = None
 ) -> MarkFileResult:
@@ -58,4 +121,7 @@ def mark_file(
     result = mark(text, policy_ref, container=container, file=display)
     if result.changed:
         atomic_write(path, result.text)
-    return MarkFileResult(path, display, result)
+    warnings = marker_warnings(
+        find_automation(read_manifests(workspace)), Path(display).as_posix(), policy_ref
+    )
+    return MarkFileResult(path, display, result, warnings)
