@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -206,3 +207,47 @@ def test_classroom_workflow_has_the_generated_shape() -> None:
     assert reporter["if"] == "always()"  # lab exits 1 on a failing check; the reporter must still run
     assert reporter["with"]["runners"] == "lab"
     assert reporter["env"]["LAB_RESULTS"] == "${{ steps.lab.outputs.result }}"
+
+
+def test_acceptance_solved_repo_passes_every_offline_check(
+    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The issue's acceptance path: init, solve, simulate, progress, quiz, then check --offline."""
+    root = Path(__file__).resolve().parent.parent
+    tags = root / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+    ws = tmp_path / "gitops-lab"
+
+    def step(*args: str) -> None:
+        proc = subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=lab_env, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+
+    step("init", str(ws))
+    starter = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    assert starter.returncode == 1
+    step("solve", str(ws))
+    step("simulate", "-w", str(ws), "--tags-file", str(tags))
+    step(
+        "progress",
+        "-w",
+        str(ws),
+        "--done",
+        "09",
+        "--note",
+        "Image automation working, commits appearing in Git",
+    )
+    answers = ",".join(
+        str(q["answer"] + 1) for q in tomllib.loads((root / "tasks/09b/quiz.toml").read_text())["question"]
+    )
+    step("quiz", "-w", str(ws), "--answers", answers)
+    proc = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    data = json.loads(proc.stdout)
+    failing = [(c["id"], c["message"]) for c in data["checks"] if c["status"] not in ("pass", "skipped")]
+    assert proc.returncode == 0 and not failing, failing
+    assert data["score"] == data["max_score"] == 79
+    skipped = {c["id"] for c in data["checks"] if c["status"] == "skipped"}
+    assert skipped == {
+        "cluster.controllers",
+        "cluster.image-repository",
+        "cluster.image-policy",
+        "cluster.image-update",
+    }
