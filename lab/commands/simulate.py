@@ -1,0 +1,59 @@
+"""`lab simulate`: one reconcile of Flux's image controllers against what is pushed to origin."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="run Flux's image controllers once: scan, pick a tag, commit and push like Flux",
+        description=(
+            "Read the automation objects pushed to origin, take tags from the registry each "
+            "ImageRepository names (or --tags-file), resolve the policies, rewrite marked fields in a "
+            "fresh clone, commit as the automation's author and push. No change, no commit."
+        ),
+    )
+    add_workspace_arg(parser)
+    parser.add_argument("--tags-file", metavar="F", help="tags to use instead of the registry (- = stdin)")
+    parser.add_argument("--registry-config", metavar="FILE", help="Docker config file with credentials")
+    parser.add_argument("--branch", help="branch on origin to read (default: the current branch)")
+    parser.add_argument("--dry-run", action="store_true", help="show the diff and message, commit nothing")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.services import simulate as svc
+
+    workspace = resolve_workspace(args.workspace)
+    if args.tags_file:
+        source = svc.tags_from_file(Path(args.tags_file))
+    else:
+        config = Path(args.registry_config) if args.registry_config else None
+        source = svc.tags_from_registry(config)
+    results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
+    if args.json:
+        print_json([r.to_json() for r in results])
+        return 0
+    for result in results:
+        print(f"ImageUpdateAutomation {result.automation}")
+        for pol in result.policies:
+            mark = "✔" if pol.ready else "✗"
+            print(f"  {mark} ImagePolicy {pol.namespace}/{pol.name}: {pol.message}")
+        if not result.changes:
+            print("  repository up-to-date: no marked field changed, nothing committed")
+            continue
+        print()
+        print(result.diff, end="")
+        print()
+        if result.commit_sha:
+            print(f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'")
+        else:
+            print("dry run: nothing committed")
+        print(result.message or "", end="" if (result.message or "").endswith("\n") else "\n")
+    return 0
