@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import FLUX_CASES
 
 from lab.core.refs import ImageRef
 from lab.errors import LabError
 from lab.services.setters import apply_to_tree
-
-from conftest import FLUX_CASES
 
 SETTERS_DIR = FLUX_CASES / "setters"
 CASES = json.loads((SETTERS_DIR / "cases.json").read_text())
@@ -62,7 +61,7 @@ def test_dry_run_writes_nothing_but_reports_the_same(tmp_path: Path) -> None:
     result = apply_to_tree(work, None, POLICIES, NAMESPACE, dry_run=True)
     assert _files(work) == before
     assert [c.new for c in result.changes] == ["library/nginx:1.25.3"]
-    (rel, old, new), = result.files
+    ((rel, old, new),) = result.files
     assert rel == "apps/base/nginx/deployment.yaml" and old != new
 
 
@@ -161,9 +160,15 @@ def test_cli_json_dry_run(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str,
 
 
 @pytest.mark.parametrize("bad", ["nginx=library/nginx:1", "flux-system/nginx=x:1", "flux-system:nginx"])
-def test_cli_bad_set_is_a_usage_error(bad: str, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_cli_bad_set_is_a_usage_error(
+    bad: str, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
     proc = subprocess.run(
-        [*lab_cmd, "setters", str(tmp_path), "--set", bad], capture_output=True, text=True, env=lab_env, check=False
+        [*lab_cmd, "setters", str(tmp_path), "--set", bad],
+        capture_output=True,
+        text=True,
+        env=lab_env,
+        check=False,
     )
     assert proc.returncode == 2
     assert "NS:NAME=IMAGE" in proc.stderr

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="apply image policy results to $imagepolicy markers, byte for byte as Flux does",
         description=(
             "Apply the Setters strategy of Flux's image-automation-controller under PATH: every "
-            "'# {\"$imagepolicy\": \"NS:NAME[:tag|:name|:digest]\"}' marker of the automation's "
+            '\'# {"$imagepolicy": "NS:NAME[:tag|:name|:digest]"}\' marker of the automation\'s '
             "namespace gets the policy's image, and changed files are re-serialised exactly as Flux "
             "writes them. Prints a unified diff (or the change records with --json)."
         ),
@@ -48,7 +48,9 @@ def parse_set(value: str) -> tuple[str, str, str, str]:
     image = m.group("image")
     image, _, digest = image.partition("@")
     if digest and not re.match(r"^[a-z0-9]+:[0-9a-fA-F]{32,}$", digest):
-        raise UsageError(f"--set {value!r}: digest {digest!r} is not ALGORITHM:HEX", hint="e.g. @sha256:<64 hex>")
+        raise UsageError(
+            f"--set {value!r}: digest {digest!r} is not ALGORITHM:HEX", hint="e.g. @sha256:<64 hex>"
+        )
     slash = image.rfind("/")
     colon = image.rfind(":")
     if colon > slash:
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         setters[key] = ImageRef(name=name, tag=tag, digest=digest)
     path = Path(args.path)
     if not path.exists() and not path.is_symlink():
-        raise UsageError(f"{args.path}: no such file or directory", hint="pass the directory update.path names")
+        raise UsageError(
+            f"{args.path}: no such file or directory", hint="pass the directory update.path names"
+        )
     if path.is_dir():
         root, update = path, None
     else:

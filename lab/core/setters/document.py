@@ -129,8 +129,26 @@ def _events(text: str) -> list[Any]:
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
 
 
+MAX_FLOW_DEPTH = 256
+
+
+def _check_flow_depth(text: str) -> None:
+    """Refuse absurd `[[[[...` nesting up front: the parser slows down quadratically on it."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return
+    depth = 0
+    for c in text:
+        if c in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                raise YamlSyntaxError(f"flow collections nested deeper than {MAX_FLOW_DEPTH} levels")
+        elif c in "]}" and depth:
+            depth -= 1
+
+
 def parse_document(text: str) -> ParsedDoc | None:
     """Decode the first document of `text` (kyaml decodes one per piece); None when it is empty."""
+    _check_flow_depth(text)
     events = _events(text)
     builder = _Builder(text)
     return builder.build(events)
@@ -215,10 +233,8 @@ class _Builder:
                 # ruamel marks its fold points with BEL, which cannot occur in a block scalar.
                 value = value.replace("\a", "")
             if not tag:
-                if style & ~TAGGED:
-                    tag = "!!str"
-                else:
-                    tag = "!!merge" if value == "<<" else resolve_v3(value)
+                # yaml.v3 decode: quoted/block scalars are strings, a plain `<<` is a merge key.
+                tag = "!!str" if style & ~TAGGED else "!!merge" if value == "<<" else resolve_v3(value)
             node = Node(
                 SCALAR, tag=tag, value=value, style=style, anchor=anchor, line=sm.line, column=sm.column
             )

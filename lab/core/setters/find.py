@@ -58,13 +58,25 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
                 "marker on its own line above a mapping key is ignored: put it at the end of the image: line"
             )
         if node is None or node.kind != SCALAR:
-            return "marker above a list item that is not a plain value is ignored: put it at the end of the value's line"
+            return (
+                "marker above a list item that is not a plain value is ignored: "
+                "put it at the end of the value's line"
+            )
         if node.line_comment:
-            return "the value's own line comment is read instead of this one: move the marker to the end of the line"
+            return (
+                "the value's own line comment is read instead of this one: "
+                "move the marker to the end of the line"
+            )
         if node.head_comment.strip() != comment.strip():
-            return "only a single comment line directly above a list item is read: remove the other comment lines"
+            return (
+                "only a single comment line directly above a list item is read: "
+                "remove the other comment lines"
+            )
         return None
-    return "comment is not attached to a value (it ends a block or stands apart): put it at the end of the value's line"
+    return (
+        "comment is not attached to a value (it ends a block or stands apart): "
+        "put it at the end of the value's line"
+    )
 
 
 def find_markers(

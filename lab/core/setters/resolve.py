@@ -48,7 +48,27 @@ _COMMON = {
     "-.Inf": "!!float",
     "-.INF": "!!float",
 }
-_YAML11_WORDS = {w: "!!bool" for w in ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"]}
+_YAML11_WORDS = {
+    w: "!!bool"
+    for w in [
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "on",
+        "On",
+        "ON",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "off",
+        "Off",
+        "OFF",
+    ]
+}
 _V2_MAP = {**_COMMON, **_YAML11_WORDS}
 
 _YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
