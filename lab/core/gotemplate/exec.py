@@ -28,6 +28,10 @@ class GoFuncError(Exception):
     """A template function returned a non-nil error (or panicked); Go reports `error calling NAME: <text>`."""
 
 
+# Flux would render any size; the lab refuses runaway output (e.g. `{{range 100000000}}`) to stay responsive.
+MAX_OUTPUT = 1 << 20
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
@@ -70,6 +74,7 @@ class State:
         self.node: p.Node | None = None
         self.vars: list[list[Any]] = []
         self.out: list[str] = []
+        self.size = 0
 
     # --- errors ---
     def at(self, node: p.Node) -> None:
@@ -145,7 +150,7 @@ class State:
         elif isinstance(node, p.TemplateNode):
             self.errorf(f"template {go_quote(node.name)} not defined")
         elif isinstance(node, p.TextNode):
-            self.out.append(node.text)
+            self.write(node.text)
         else:
             self.errorf(f"unknown node: {node}")
 
@@ -481,8 +486,14 @@ class State:
     def print_value(self, node: p.Node, v: Any) -> None:
         self.at(node)
         if v is None or v is MISSING:
-            self.out.append("<no value>")
+            self.write("<no value>")
             return
         if isinstance(v, GoMethod):
             self.errorf(f"can't print {node} of type func")
-        self.out.append(sprint_value(v))
+        self.write(sprint_value(v))
+
+    def write(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > MAX_OUTPUT:
+            self.errorf(f"output exceeds {MAX_OUTPUT} bytes; fluxlab stops runaway templates here")
+        self.out.append(text)

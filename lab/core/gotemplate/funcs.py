@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lab.core.gotemplate.exec import GoFuncError
+from lab.core.gotemplate.exec import MAX_OUTPUT, GoFuncError
 from lab.core.gotemplate.values import (
     GoMap,
     GoMethod,
@@ -346,9 +346,10 @@ def _len(item: Any) -> int:
 
 
 def _eval_args(args: Sequence[Any]) -> str:
+    """evalArgs of html/js/urlquery: a lone string as is, else fmt.Sprint of printable values."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return fmt_sprint(args)
+    return fmt_sprint(["<no value>" if a is None else a for a in args])
 
 
 def _js_escape(s: str) -> str:
@@ -589,6 +590,14 @@ def _trunc(c: int, s: str) -> str:
     if c >= 0 and len(b) > c:
         return b[:c].decode("utf-8", "surrogateescape")
     return s
+
+
+def _repeat(n: int, s: str) -> str:
+    if n < 0:
+        raise GoFuncError("strings: negative Repeat count")
+    if n * len(s) > MAX_OUTPUT:
+        raise GoFuncError(f"fluxlab refuses to build a string over {MAX_OUTPUT} bytes")
+    return s * n
 
 
 def _quote(*v: Any) -> str:
@@ -953,9 +962,7 @@ SPRIG: dict[str, GoMethod] = {
     "title": _m("title", _title, [_S]),
     "untitle": _m("untitle", lambda s: s[:1].lower() + s[1:], [_S]),
     "substr": _m("substr", _substr, [_I, _I, _S]),
-    "repeat": _m(
-        "repeat", lambda n, s: s * max(n, 0) if n >= 0 else _fail("strings: negative Repeat count"), [_I, _S]
-    ),
+    "repeat": _m("repeat", _repeat, [_I, _S]),
     "trimall": _m("trimall", lambda a, b: b.strip(a), [_S, _S]),
     "trimAll": _m("trimAll", lambda a, b: b.strip(a), [_S, _S]),
     "trimSuffix": _m("trimSuffix", lambda a, b: b[: -len(a)] if a and b.endswith(a) else b, [_S, _S]),

@@ -6,6 +6,7 @@ with that error item is equivalent, because the parser consumes items strictly i
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
@@ -103,12 +104,18 @@ def is_alnum(r: str) -> bool:
     return r == "_" or r.isalpha() or unicodedata.category(r) == "Nd"
 
 
-def _has_left_trim(s: str) -> bool:
-    return len(s) >= 2 and s[0] == "-" and is_space(s[1])
+def _has_left_trim(s: str, at: int) -> bool:
+    return len(s) >= at + 2 and s[at] == "-" and is_space(s[at + 1])
 
 
-def _has_right_trim(s: str) -> bool:
-    return len(s) >= 2 and is_space(s[0]) and s[1] == "-"
+def _has_right_trim(s: str, at: int) -> bool:
+    return len(s) >= at + 2 and is_space(s[at]) and s[at + 1] == "-"
+
+
+def _skip_spaces(s: str, at: int) -> int:
+    while at < len(s) and s[at] in SPACE_CHARS:
+        at += 1
+    return at
 
 
 def _unicode_name(r: str) -> str:
@@ -132,9 +139,10 @@ class Lexer:
         self.start = 0
         self.paren_depth = 0
         self.items: list[Item] = []
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
 
     def line_at(self, pos: int) -> int:
-        return 1 + self.input.count("\n", 0, pos)
+        return 1 + bisect.bisect_left(self._newlines, pos)
 
     def emit(self, typ: T) -> None:
         self.items.append(Item(typ, self.start, self.input[self.start : self.pos], self.line_at(self.start)))
@@ -185,7 +193,7 @@ class Lexer:
                 return
             self.pos = x
             trim = 0
-            if _has_left_trim(self.input[x + len(LEFT_DELIM) :]):
+            if _has_left_trim(self.input, x + len(LEFT_DELIM)):
                 seg = self.input[self.start : self.pos]
                 trim = len(seg) - len(seg.rstrip(SPACE_CHARS))
             self.pos -= trim
@@ -196,16 +204,15 @@ class Lexer:
             self._lex_left_delim()
 
     def _at_right_delim(self) -> tuple[bool, bool]:
-        rest = self.input[self.pos :]
-        if _has_right_trim(rest) and rest[2:].startswith(RIGHT_DELIM):
+        if _has_right_trim(self.input, self.pos) and self.input.startswith(RIGHT_DELIM, self.pos + 2):
             return True, True
-        if rest.startswith(RIGHT_DELIM):
+        if self.input.startswith(RIGHT_DELIM, self.pos):
             return True, False
         return False, False
 
     def _lex_left_delim(self) -> None:
         self.pos += len(LEFT_DELIM)
-        trim = _has_left_trim(self.input[self.pos :])
+        trim = _has_left_trim(self.input, self.pos)
         after = 2 if trim else 0
         if self.input.startswith(LEFT_COMMENT, self.pos + after):
             self.pos += after
@@ -231,8 +238,7 @@ class Lexer:
             self.pos += 2
         self.pos += len(RIGHT_DELIM)
         if trim:
-            rest = self.input[self.pos :]
-            self.pos += len(rest) - len(rest.lstrip(SPACE_CHARS))
+            self.pos = _skip_spaces(self.input, self.pos)
         self.start = self.pos
 
     def _lex_right_delim(self) -> None:
@@ -243,8 +249,7 @@ class Lexer:
         self.pos += len(RIGHT_DELIM)
         self.emit(T.RIGHT_DELIM)
         if trim:
-            rest = self.input[self.pos :]
-            self.pos += len(rest) - len(rest.lstrip(SPACE_CHARS))
+            self.pos = _skip_spaces(self.input, self.pos)
             self.start = self.pos
 
     def _lex_inside_action(self) -> None:
@@ -306,8 +311,7 @@ class Lexer:
         while is_space(self.peek()):
             self.next()
             n += 1
-        rest = self.input[self.pos - 1 :]
-        if _has_right_trim(rest) and rest[2:].startswith(RIGHT_DELIM):
+        if _has_right_trim(self.input, self.pos - 1) and self.input.startswith(RIGHT_DELIM, self.pos + 1):
             self.pos -= 1
             if n == 1:
                 return True

@@ -293,12 +293,8 @@ def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
         return "-0" if math.copysign(1, f) < 0 else "0"
     digits, exp = _shortest_digits(f)
     sign = "-" if f < 0 else ""
-    # Go: %e is used if the exponent is < -4 or >= eprec, where eprec is 6 for the shortest form
-    # unless the digits need more (and are all before the point).
-    eprec = 6
-    if len(digits) > eprec and len(digits) <= exp + 1:
-        eprec = len(digits)
-    if exp < -4 or exp >= eprec:
+    # strconv: with the shortest representation, %e is used when the exponent is < -4 or >= 6.
+    if exp < -4 or exp >= 6:
         mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         s = f"{sign}{mant}e{exp:+03d}"
     elif exp >= 0:
