@@ -413,6 +413,7 @@ def test_corpus_problem_names_file_line_and_field(
     assert text.startswith(f"{p.file}:{line}: ")
     assert "\n" not in text
     assert p.hint, "every problem says how to fix it"
+    assert len([q for q in problems if (q.file, q.field) == (p.file, p.field)]) == 1, "one problem per field"
 
 
 def test_v1beta2_is_fine_where_served_but_deprecated() -> None:

@@ -136,3 +136,32 @@ def test_load_one() -> None:
 def test_bom_and_crlf() -> None:
     (doc,) = load_all("\ufeffa: 1\r\nb: x\r\n", "w.yaml")
     assert doc.data == {"a": 1, "b": "x"} and doc.line_of("b") == 2
+
+
+def test_deep_block_sequences_are_refused_before_parsing() -> None:
+    with pytest.raises(LabError) as info:
+        load_all("a: 1\nb:\n" + "- " * 20000 + "x\n", "dash.yaml")
+    assert info.value.line == 3 and "nested deeper" in str(info.value)
+    assert load_all("- - - x\n", "ok.yaml")[0].data == [[["x"]]]
+
+
+@pytest.fixture
+def pure_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml the loader falls back to ruamel's pure-Python composer; same results."""
+    import lab.core.yamlsafe as yamlsafe
+
+    monkeypatch.setattr(yamlsafe, "_compose_libyaml", lambda text: None)
+
+
+@pytest.mark.usefixtures("pure_python")
+def test_pure_python_fallback_gives_the_same_documents_and_errors() -> None:
+    text = "a: &x {b: [1, yes, '2']}\nc: *x\n---\nd: 1.25\n"
+    docs = load_all(text, "f.yaml")
+    assert [d.data for d in docs] == [{"a": {"b": [1, True, "2"]}, "c": {"b": [1, True, "2"]}}, {"d": 1.25}]
+    assert docs[0].value_pos[("a", "b", 2)] == Pos(1, 19, 1, 22) and docs[1].line == 4
+    with pytest.raises(LabError) as info:
+        load_all("a: 1\nb: c: d\n", "bad.yaml")
+    assert info.value.line == 2 and "mapping values are not allowed" in str(info.value)
+    with pytest.raises(LabError) as bomb:
+        load_all(billion_laughs(), "bomb.yaml")
+    assert "alias bomb" in str(bomb.value)

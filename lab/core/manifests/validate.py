@@ -711,5 +711,7 @@ def validate(aset: AutomationSet, served_versions: Sequence[str] = ("v1",)) -> l
         _check_meta(c, iua, "ImageUpdateAutomation")
         _check_automation(c, iua, aset)
     _check_cross(c, aset)
-    found = sorted(c.problems, key=lambda p: (p.file, p.line or 0))
+    # A field already reported as the wrong type would only repeat itself as an invalid value.
+    typed = {(p.file, p.field) for p in aset.problems if p.code == "field.type"}
+    found = sorted((p for p in c.problems if (p.file, p.field) not in typed), key=lambda p: (p.file, p.line or 0))
     return [*aset.problems, *found]
