@@ -519,3 +519,13 @@ spec:
     )
     assert [k.path for k in aset.kustomizations] == ["./apps/dev"]
     assert aset.git_repositories[0].branch == "main"
+
+
+def test_prefilter_skips_crd_definitions_but_keeps_objects_and_typos() -> None:
+    from lab.core.manifests.parse import might_hold_automation
+
+    crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  names:\n    kind: ImagePolicy\n"
+    assert not might_hold_automation(crd)
+    assert all(might_hold_automation(text) for text in BASE.values())
+    assert might_hold_automation("---\nkind: imagepolicy\n")
+    assert might_hold_automation('{"apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImagePolicy"}')

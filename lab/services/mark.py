@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from lab.core.manifests.models import AutomationSet
-from lab.core.manifests.parse import find_automation
+from lab.core.manifests.parse import find_automation, might_hold_automation
 from lab.core.marker import MarkResult, check_policy_ref, mark
 from lab.errors import LabError
 from lab.services.generate import atomic_write
@@ -121,7 +121,6 @@ def mark_file(
     result = mark(text, policy_ref, container=container, file=display)
     if result.changed:
         atomic_write(path, result.text)
-    warnings = marker_warnings(
-        find_automation(read_manifests(workspace)), Path(display).as_posix(), policy_ref
-    )
+    manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
+    warnings = marker_warnings(find_automation(manifests), Path(display).as_posix(), policy_ref)
     return MarkFileResult(path, display, result, warnings)

@@ -8,6 +8,7 @@ never hides what is wrong elsewhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,10 +29,26 @@ from lab.core.policy.spec import PolicyKind, PolicySpec
 from lab.core.yamlsafe import Doc, load_all
 from lab.errors import LabError
 
-__all__ = ["Doc", "find_automation", "load_documents"]
+__all__ = ["Doc", "find_automation", "load_documents", "might_hold_automation"]
 
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 POLICY_PRECEDENCE: tuple[PolicyKind, ...] = ("semver", "alphabetical", "numerical")
+
+
+_RELEVANT_KIND = re.compile(
+    r"""^kind:[ \t]*["']?(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\b"""
+    r"""|"kind"\s*:\s*"(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\"""",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def might_hold_automation(text: str) -> bool:
+    """Cheap pre-filter before parsing a whole repository: a top-level `kind:` of interest.
+
+    CRD definitions (gotk-components.yaml, hundreds of KB) only name these kinds indented under
+    `names:`, so they are skipped; a misspelt kind (`imagepolicy`) still passes, to be reported.
+    """
+    return _RELEVANT_KIND.search(text) is not None
 
 
 def load_documents(text: str, file: str) -> list[Doc]:
