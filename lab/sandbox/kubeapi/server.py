@@ -207,6 +207,11 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ApiError(404, "NotFound", "the server could not find the requested resource")
                 self._send_json(200, group_doc)
                 return
+            if seg == ["openapi", "v2"]:
+                # An empty protobuf Document: kubectl's client-side validation then knows no schema and
+                # lets the request through, so unknown kinds fail with kubectl's own "no matches for kind".
+                self._send(200, b"", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+                return
             if seg[:2] == ["openapi", "v3"]:
                 doc = api.openapi_v3(seg[2:])
                 if doc is None:

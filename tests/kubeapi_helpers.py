@@ -1,0 +1,49 @@
+"""Shared helpers for the loopback API server tests (not a test module)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+IMAGE_REPOSITORY: dict[str, Any] = {
+    "apiVersion": "image.toolkit.fluxcd.io/v1",
+    "kind": "ImageRepository",
+    "metadata": {"name": "nginx", "namespace": "flux-system"},
+    "spec": {"image": "library/nginx", "interval": "5m0s"},
+}
+IMAGE_POLICY: dict[str, Any] = {
+    "apiVersion": "image.toolkit.fluxcd.io/v1",
+    "kind": "ImagePolicy",
+    "metadata": {"name": "nginx", "namespace": "flux-system", "labels": {"app": "web"}},
+    "spec": {"imageRepositoryRef": {"name": "nginx"}, "policy": {"semver": {"range": ">=1.25.0"}}},
+}
+POLICY_READY_STATUS: dict[str, Any] = {
+    "observedGeneration": 1,
+    "latestRef": {"name": "library/nginx", "tag": "1.25.3"},
+    "conditions": [
+        {
+            "type": "Ready",
+            "status": "True",
+            "reason": "Succeeded",
+            "message": "Latest image tag for library/nginx resolved to 1.25.3",
+            "lastTransitionTime": "2026-11-27T03:00:00Z",
+            "observedGeneration": 1,
+        }
+    ],
+}
+
+
+def manifest(obj: dict[str, Any], **meta: Any) -> dict[str, Any]:
+    out = copy.deepcopy(obj)
+    out["metadata"].update(meta)
+    return out
+
+
+def api_client(kubeconfig: Path) -> Any:
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    return config.new_client_from_config(
+        config_file=str(kubeconfig), persist_config=False, client_configuration=configuration
+    )

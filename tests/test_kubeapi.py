@@ -1,0 +1,419 @@
+"""The loopback API server driven by the real `kubernetes` Python client (no mocks)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubeapi_helpers import IMAGE_POLICY, IMAGE_REPOSITORY, POLICY_READY_STATUS, api_client, manifest
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
+
+from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
+
+G, V, NS = "image.toolkit.fluxcd.io", "v1", "flux-system"
+
+
+@pytest.fixture
+def server() -> Iterator[KubeAPIServer]:
+    with KubeAPIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def api(server: KubeAPIServer, tmp_path: Path) -> Iterator[Any]:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+    c = api_client(kc)
+    yield c
+    c.close()
+
+
+def _custom(api: Any) -> Any:
+    return client.CustomObjectsApi(api)
+
+
+def _status(err: pytest.ExceptionInfo[ApiException]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(err.value.body)
+    return body
+
+
+def test_discovery_lists_image_group_with_names_verbs_and_status_subresource(api: Any) -> None:
+    groups = {g.name: g for g in client.ApisApi(api).get_api_versions().groups}
+    assert [v.version for v in groups[G].versions] == ["v1"]
+    assert groups[G].preferred_version.version == "v1"
+    assert "apps" in groups and "apiextensions.k8s.io" in groups
+    resources = client.CustomObjectsApi(api).get_api_resources(G, V).resources
+    by_name = {r.name: r for r in resources}
+    policies = by_name["imagepolicies"]
+    assert policies.kind == "ImagePolicy" and policies.namespaced is True
+    assert set(policies.short_names) == {"imgpol", "imagepol"}
+    assert "fluxcd-images" in policies.categories
+    assert {"get", "list", "watch", "create", "update", "patch", "delete"} <= set(policies.verbs)
+    assert set(by_name["imageupdateautomations"].short_names) == {"iua", "imgupd", "imgauto"}
+    assert by_name["imagerepositories/status"].verbs == ["get", "patch", "update"]
+    core = {r.name for r in client.CoreV1Api(api).get_api_resources().resources}
+    assert {"namespaces", "configmaps", "secrets", "events"} <= core
+
+
+@pytest.mark.parametrize(
+    ("versions", "controllers", "expected"),
+    [(("v1",), True, ["v1"]), (("v1", "v1beta2"), True, ["v1", "v1beta2"]), (("v1",), False, None)],
+)
+def test_served_versions_follow_configuration(
+    tmp_path: Path, versions: tuple[str, ...], controllers: bool, expected: list[str] | None
+) -> None:
+    with KubeAPIServer(image_api_versions=versions, image_controllers=controllers) as srv:
+        c = api_client(write_kubeconfig(tmp_path / "kc", srv.url))
+        try:
+            groups = {
+                g.name: [v.version for v in g.versions] for g in client.ApisApi(c).get_api_versions().groups
+            }
+            assert groups.get(G) == expected
+            crds = client.ApiextensionsV1Api(c).list_custom_resource_definition().items
+            names = {crd.metadata.name for crd in crds}
+            assert ("imagepolicies.image.toolkit.fluxcd.io" in names) is controllers
+            assert "gitrepositories.source.toolkit.fluxcd.io" in names
+        finally:
+            c.close()
+
+
+def test_create_get_list_replace_delete_with_generation_and_conflicts(api: Any) -> None:
+    custom = _custom(api)
+    created = custom.create_namespaced_custom_object(G, V, NS, "imagepolicies", manifest(IMAGE_POLICY))
+    meta = created["metadata"]
+    assert meta["generation"] == 1 and meta["uid"] and meta["resourceVersion"]
+    with pytest.raises(ApiException) as dup:
+        custom.create_namespaced_custom_object(G, V, NS, "imagepolicies", manifest(IMAGE_POLICY))
+    assert dup.value.status == 409 and _status(dup)["reason"] == "AlreadyExists"
+
+    other = manifest(IMAGE_POLICY, name="other", labels={"app": "db"})
+    custom.create_namespaced_custom_object(G, V, NS, "imagepolicies", other)
+    listed = custom.list_namespaced_custom_object(G, V, NS, "imagepolicies", label_selector="app=web")
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["nginx"]
+    listed = custom.list_namespaced_custom_object(G, V, NS, "imagepolicies", label_selector="app in (db,x)")
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["other"]
+
+    current = custom.get_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx")
+    current["metadata"]["labels"]["team"] = "a"  # metadata only: generation stays
+    relabelled = custom.replace_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx", current)
+    assert relabelled["metadata"]["generation"] == 1
+    relabelled["spec"]["policy"]["semver"]["range"] = "1.25.x"
+    changed = custom.replace_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx", relabelled)
+    assert changed["metadata"]["generation"] == 2
+    assert int(changed["metadata"]["resourceVersion"]) > int(relabelled["metadata"]["resourceVersion"])
+
+    with pytest.raises(ApiException) as stale:
+        custom.replace_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx", relabelled)
+    assert stale.value.status == 409 and "the object has been modified" in _status(stale)["message"]
+
+    custom.delete_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx")
+    with pytest.raises(ApiException) as gone:
+        custom.get_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx")
+    assert gone.value.status == 404
+    assert _status(gone)["message"] == 'imagepolicies.image.toolkit.fluxcd.io "nginx" not found'
+
+
+def test_status_subresource_is_separate_from_spec(api: Any) -> None:
+    custom = _custom(api)
+    body = manifest(IMAGE_POLICY)
+    body["status"] = {"latestRef": {"name": "evil", "tag": "0"}}
+    created = custom.create_namespaced_custom_object(G, V, NS, "imagepolicies", body)
+    assert "status" not in created  # ignored on create, as for any CRD with a status subresource
+
+    patched = custom.patch_namespaced_custom_object_status(
+        G,
+        V,
+        NS,
+        "imagepolicies",
+        "nginx",
+        {"status": POLICY_READY_STATUS},
+        _content_type="application/merge-patch+json",
+    )
+    assert patched["status"]["latestRef"] == {"name": "library/nginx", "tag": "1.25.3"}
+    assert patched["metadata"]["generation"] == 1
+
+    patched["spec"]["policy"]["semver"]["range"] = "1.x"
+    patched["status"] = {"latestRef": {"name": "ignored", "tag": "x"}}
+    updated = custom.replace_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx", patched)
+    assert updated["metadata"]["generation"] == 2
+    assert updated["status"]["latestRef"]["tag"] == "1.25.3"  # main resource writes keep status
+
+
+def test_patch_formats(api: Any, server: KubeAPIServer) -> None:
+    custom = _custom(api)
+    custom.create_namespaced_custom_object(G, V, NS, "imagerepositories", manifest(IMAGE_REPOSITORY))
+    merged = custom.patch_namespaced_custom_object(
+        G,
+        V,
+        NS,
+        "imagerepositories",
+        "nginx",
+        {"spec": {"interval": "10m", "suspend": True}},
+        _content_type="application/merge-patch+json",
+    )
+    assert merged["spec"] == {"image": "library/nginx", "interval": "10m", "suspend": True}
+    removed = custom.patch_namespaced_custom_object(
+        G,
+        V,
+        NS,
+        "imagerepositories",
+        "nginx",
+        {"spec": {"suspend": None}},
+        _content_type="application/merge-patch+json",
+    )
+    assert "suspend" not in removed["spec"]
+    jp = custom.patch_namespaced_custom_object(
+        G,
+        V,
+        NS,
+        "imagerepositories",
+        "nginx",
+        [{"op": "replace", "path": "/spec/image", "value": "nginx"}],
+        _content_type="application/json-patch+json",
+    )
+    assert jp["spec"]["image"] == "nginx"
+
+    apps = client.AppsV1Api(api)
+    dep = client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="web", namespace="default"),
+        spec=client.V1DeploymentSpec(
+            selector=client.V1LabelSelector(match_labels={"app": "web"}),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels={"app": "web"}),
+                spec=client.V1PodSpec(
+                    containers=[
+                        client.V1Container(
+                            name="web",
+                            image="nginx:1.25.0",
+                            ports=[client.V1ContainerPort(container_port=80)],
+                        )
+                    ]
+                ),
+            ),
+        ),
+    )
+    apps.create_namespaced_deployment("default", dep)
+    # Strategic merge: the container list merges by name, so the port survives an image-only patch.
+    smp = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.25.3"}]}}}}
+    out = apps.patch_namespaced_deployment(
+        "web", "default", smp, _content_type="application/strategic-merge-patch+json"
+    )
+    container = out.spec.template.spec.containers[0]
+    assert container.image == "nginx:1.25.3" and container.ports[0].container_port == 80
+    assert out.metadata.generation == 2 and out.status.ready_replicas == 1
+    assert out.status.observed_generation == 2
+
+
+def test_namespaces_scope_objects(api: Any) -> None:
+    custom = _custom(api)
+    with pytest.raises(ApiException) as missing:
+        custom.create_namespaced_custom_object(
+            G, V, "apps", "imagepolicies", manifest(IMAGE_POLICY, namespace="apps")
+        )
+    assert missing.value.status == 404 and 'namespaces "apps" not found' in _status(missing)["message"]
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="apps")))
+    custom.create_namespaced_custom_object(
+        G, V, "apps", "imagepolicies", manifest(IMAGE_POLICY, namespace="apps")
+    )
+    everywhere = custom.list_cluster_custom_object(G, V, "imagepolicies")["items"]
+    assert [(i["metadata"]["namespace"]) for i in everywhere] == ["apps"]
+    core.delete_namespace("apps")
+    assert custom.list_cluster_custom_object(G, V, "imagepolicies")["items"] == []
+    assert "apps" not in [n.metadata.name for n in core.list_namespace().items]
+
+
+def test_invalid_name_is_rejected_like_the_api_server(api: Any) -> None:
+    with pytest.raises(ApiException) as bad:
+        _custom(api).create_namespaced_custom_object(
+            G, V, NS, "imagepolicies", manifest(IMAGE_POLICY, name="Nginx")
+        )
+    assert bad.value.status == 422
+    assert 'ImagePolicy "Nginx" is invalid: metadata.name' in _status(bad)["message"]
+
+
+def _collect(stream: Iterator[dict[str, Any]], out: list[tuple[str, str, str]], stop_after: int) -> None:
+    for event in stream:
+        obj = event["object"]
+        out.append(
+            (
+                event["type"],
+                obj["metadata"]["name"],
+                obj.get("status", {}).get("latestRef", {}).get("tag", ""),
+            )
+        )
+        if len(out) >= stop_after:
+            return
+
+
+def test_watch_streams_added_and_modified_events(api: Any, server: KubeAPIServer) -> None:
+    custom = _custom(api)
+    rv = custom.list_namespaced_custom_object(G, V, NS, "imagepolicies")["metadata"]["resourceVersion"]
+    w = watch.Watch()
+    events: list[tuple[str, str, str]] = []
+    stream = w.stream(
+        custom.list_namespaced_custom_object,
+        G,
+        V,
+        NS,
+        "imagepolicies",
+        resource_version=rv,
+        timeout_seconds=10,
+    )
+    reader = threading.Thread(target=_collect, args=(stream, events, 2))
+    reader.start()
+    time.sleep(0.2)
+    server.put(manifest(IMAGE_POLICY))
+    server.update_status("ImagePolicy", "nginx", NS, POLICY_READY_STATUS)
+    reader.join(timeout=10)
+    w.stop()
+    assert events == [("ADDED", "nginx", ""), ("MODIFIED", "nginx", "1.25.3")]
+
+
+def test_watch_without_resource_version_starts_with_current_objects(api: Any, server: KubeAPIServer) -> None:
+    server.put(manifest(IMAGE_POLICY))
+    events: list[tuple[str, str, str]] = []
+    w = watch.Watch()
+    _collect(
+        w.stream(_custom(api).list_namespaced_custom_object, G, V, NS, "imagepolicies", timeout_seconds=5),
+        events,
+        1,
+    )
+    w.stop()
+    assert events == [("ADDED", "nginx", "")]
+
+
+def test_state_file_survives_restart_and_old_watches_must_relist(tmp_path: Path) -> None:
+    state = tmp_path / "state" / "kubeapi.json"
+    with KubeAPIServer(state) as srv:
+        first = srv.put(manifest(IMAGE_POLICY))
+        srv.update_status("ImagePolicy", "nginx", NS, POLICY_READY_STATUS)
+        old_rv = srv.resource_version
+    assert json.loads(state.read_text())["resourceVersion"] == old_rv
+    assert [p.name for p in state.parent.iterdir()] == ["kubeapi.json"]  # no temp files left behind
+    with KubeAPIServer(state) as srv:
+        again = srv.get("ImagePolicy", "nginx")
+        assert again is not None
+        assert again["metadata"]["uid"] == first["metadata"]["uid"]
+        assert again["status"]["latestRef"]["tag"] == "1.25.3"
+        c = api_client(write_kubeconfig(tmp_path / "kc", srv.url))
+        try:
+            stream = watch.Watch().stream(
+                _custom(c).list_namespaced_custom_object,
+                G,
+                V,
+                NS,
+                "imagepolicies",
+                resource_version=str(old_rv - 3),
+                timeout_seconds=5,
+            )
+            with pytest.raises(ApiException) as expired:
+                next(iter(stream))
+            assert expired.value.status == 410
+        finally:
+            c.close()
+        srv.put(manifest(IMAGE_REPOSITORY))
+        assert srv.resource_version > old_rv
+
+
+def test_corrupt_state_file_is_set_aside(tmp_path: Path) -> None:
+    state = tmp_path / "kubeapi.json"
+    state.write_text("{not json")
+    with KubeAPIServer(state) as srv:
+        assert srv.get("ImagePolicy", "nginx") is None
+        assert srv.get("Namespace", "flux-system", "") is not None
+    assert (tmp_path / "kubeapi.json.corrupt").read_text() == "{not json"
+    assert json.loads(state.read_text())["format"] == 1
+
+
+def test_typed_clients_read_builtin_objects(api: Any) -> None:
+    deps = client.AppsV1Api(api).list_namespaced_deployment(
+        NS, label_selector="app.kubernetes.io/part-of=flux"
+    )
+    names = {d.metadata.name: d for d in deps.items}
+    irc = names["image-reflector-controller"]
+    assert irc.status.ready_replicas == 1
+    assert irc.spec.template.spec.containers[0].image.startswith(
+        "ghcr.io/fluxcd/image-reflector-controller:v"
+    )
+    ns = client.CoreV1Api(api).read_namespace(NS)
+    assert ns.status.phase == "Active" and ns.metadata.labels["app.kubernetes.io/part-of"] == "flux"
+    assert client.VersionApi(api).get_code().git_version.startswith("v1.")
+
+
+def test_token_is_required_when_configured(tmp_path: Path) -> None:
+    with KubeAPIServer(token="s3cret") as srv:
+        bad = api_client(write_kubeconfig(tmp_path / "bad", srv.url, token="wrong"))
+        good = api_client(write_kubeconfig(tmp_path / "good", srv.url, token="s3cret"))
+        try:
+            with pytest.raises(ApiException) as err:
+                client.CoreV1Api(bad).list_namespace()
+            assert err.value.status == 401
+            assert len(client.CoreV1Api(good).list_namespace().items) >= 5
+        finally:
+            bad.close()
+            good.close()
+    assert "s3cret" in (tmp_path / "good").read_text()
+    assert oct((tmp_path / "good").stat().st_mode & 0o777) == "0o600"
+
+
+def test_table_output_uses_flux_printer_columns(server: KubeAPIServer) -> None:
+    import httpx
+
+    server.put(manifest(IMAGE_POLICY))
+    server.update_status("ImagePolicy", "nginx", NS, POLICY_READY_STATUS)
+    r = httpx.get(
+        f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies",
+        headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"},
+    )
+    table = r.json()
+    assert table["kind"] == "Table"
+    assert [c["name"] for c in table["columnDefinitions"]] == [
+        "Name",
+        "Image",
+        "Tag",
+        "Ready",
+        "Status",
+        "Age",
+    ]
+    cells = table["rows"][0]["cells"]
+    assert cells[:5] == [
+        "nginx",
+        "library/nginx",
+        "1.25.3",
+        "True",
+        "Latest image tag for library/nginx resolved to 1.25.3",
+    ]
+    assert cells[5].endswith("s")
+
+
+def test_stop_releases_port_and_threads_even_with_open_connections(tmp_path: Path) -> None:
+    before = threading.active_count()
+    srv = KubeAPIServer()
+    url = srv.start()
+    port = int(url.rsplit(":", 1)[1])
+    c = api_client(write_kubeconfig(tmp_path / "kc", url))
+    client.CoreV1Api(c).list_namespace()  # leaves a keep-alive connection open
+    w = watch.Watch()
+    stream = w.stream(_custom(c).list_namespaced_custom_object, G, V, NS, "imagepolicies", timeout_seconds=60)
+    reader = threading.Thread(target=lambda: list(stream))
+    reader.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    srv.stop()
+    assert time.monotonic() - started < 3
+    reader.join(timeout=5)
+    assert not reader.is_alive()
+    c.close()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+    deadline = time.monotonic() + 2
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= before
