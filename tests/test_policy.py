@@ -192,6 +192,7 @@ def test_go_regexp_errors(pattern: str, error: str) -> None:
         ("(?i)\\P{Lu}", "aA", None),
         ("\\bx\\b", "éxé", "x"),  # Go's word boundary is ASCII-only
         ("(?i)é", "É", "É"),
+        ("\\B", "", ""),  # Python's own \B never matches an empty string; Go's does
     ],
 )
 def test_go_regexp_semantics(pattern: str, text: str, matched: str | None) -> None:
