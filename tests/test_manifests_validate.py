@@ -529,3 +529,33 @@ def test_prefilter_skips_crd_definitions_but_keeps_objects_and_typos() -> None:
     assert all(might_hold_automation(text) for text in BASE.values())
     assert might_hold_automation("---\nkind: imagepolicy\n")
     assert might_hold_automation('{"apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImagePolicy"}')
+
+
+def test_more_required_fields_and_enums() -> None:
+    no_name = GOOD_REPO.replace("  name: nginx\n", "").replace(
+        "  image: library/nginx\n", "  image: nginx\n  provider: docker\n"
+    )
+    problems = problems_for(repo=no_name)
+    codes = {(p.code, p.field, p.line) for p in problems}
+    assert ("metadata.name", "metadata.name", 3) in codes
+    assert ("enum", "spec.provider", 7) in codes
+    no_update = GOOD_UPDATE[: GOOD_UPDATE.index("  update:\n")]
+    (warning,) = [p for p in problems_for(update=no_update) if p.code == "update.missing"]
+    assert warning.severity == "warning" and "whole repository" in warning.message
+    beta = {
+        k: v.replace("image.toolkit.fluxcd.io/v1\n", "image.toolkit.fluxcd.io/v1beta2\n")
+        for k, v in BASE.items()
+    }
+    beta[UPDATE] = beta[UPDATE][: beta[UPDATE].index("  update:\n")]
+    (error,) = [p for p in validate(find_automation(beta), ("v1beta2",)) if p.code == "update.missing"]
+    assert error.severity == "error" and "required before v1" in error.message
+    no_git = GOOD_UPDATE[: GOOD_UPDATE.index("  git:\n")] + "  update:\n    path: ./apps\n"
+    (git,) = [p for p in problems_for(update=no_git) if p.code == "git.missing"]
+    assert "necessitates field .spec.git" in git.message and git.line == 6
+
+
+def test_source_ref_without_any_git_repository_in_files_is_only_a_warning() -> None:
+    files = {k: v for k, v in BASE.items() if "gotk-sync" not in k}
+    (p,) = validate(find_automation(files))
+    assert (p.code, p.severity, p.field) == ("source.ref", "warning", "spec.sourceRef.name")
+    assert "gotk-sync.yaml" in p.hint

@@ -50,6 +50,11 @@ class Doc:
     key_pos: dict[Path_, Pos] = field(default_factory=dict, repr=False)
     styles: dict[Path_, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def start_line(self) -> int:
+        """The first line of the document's content (1-based)."""
+        return self.line
+
     def line_of(self, path: str | Path_) -> int:
         """Line of the deepest existing prefix of `path` ("spec.policy.semver.range" or a tuple).
 

@@ -159,6 +159,11 @@ class Kustomization(FluxObject):
     source_namespace: str | None = None
 
 
+#: The names the rest of the lab may use for the objects image automation refers to.
+GitRepositoryRef = GitRepository
+KustomizationRef = Kustomization
+
+
 @dataclass
 class AutomationSet:
     """Everything image-automation related found in a set of files, plus what could not be read."""
