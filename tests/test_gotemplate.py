@@ -382,3 +382,51 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         assert "template: test" in str(err)
     else:
         assert out == "1"
+
+
+def test_define_template_and_block() -> None:
+    src = (
+        '{{define "line"}}- {{.OldValue}} -> {{.NewValue}}\n{{end}}'
+        '{{range .L}}{{template "line" .}}{{end}}{{block "tail" .N}}[{{.}}]{{end}}'
+    )
+    assert run(src, {"L": [{"OldValue": "a", "NewValue": "b"}], "N": 3}) == "- a -> b\n[3]"
+
+
+def test_errors_inside_a_defined_template_name_it() -> None:
+    with pytest.raises(TemplateError) as err:
+        run('{{define "x"}}{{.Foo}}{{end}}{{template "x" 1}}')
+    assert str(err.value) == (
+        'template: test:1:16: executing "x" at <.Foo>: can\'t evaluate field Foo in type int'
+    )
+
+
+@pytest.mark.parametrize(
+    ("src", "want"),
+    [
+        (
+            '{{define "x"}}a{{end}}{{define "x"}}b{{end}}',
+            'template: test:1: template: multiple definition of template "x"',
+        ),
+        ('{{ $a := 1 }}{{define "x"}}{{$a}}{{end}}', 'template: test:1: undefined variable "$a"'),
+        ('{{define "x"}}a', "template: test:1: unexpected EOF"),
+        ("{{define x}}{{end}}", 'template: test:1: unexpected "x" in define clause'),
+        (
+            '{{template "nope"}}',
+            'template: test:1:11: executing "test" at <{{template "nope"}}>: template "nope" not defined',
+        ),
+    ],
+)
+def test_define_errors(src: str, want: str) -> None:
+    with pytest.raises(TemplateError) as err:
+        run(src)
+    assert str(err.value) == want
+
+
+def test_missing_map_value_passed_to_a_string_parameter() -> None:
+    values = GoMap("map[string]string", {}, elem_type="string")
+    with pytest.raises(TemplateError) as err:
+        run("{{ upper .V.env }}", {"V": values})
+    assert (
+        str(err.value) == 'template: test:1:11: executing "test" at <.V.env>: invalid value; expected string'
+    )
+    assert run("{{ eq .V.env `prod` }} {{ .V.env | default `dev` | upper }}", {"V": values}) == "false DEV"

@@ -530,6 +530,9 @@ def _walk_fields(node: tparse.Node, root_dot: bool, found: list[tuple[tparse.Nod
     elif isinstance(node, tparse.CommandNode):
         for a in node.args:
             _walk_fields(a, root_dot, found)
+    elif isinstance(node, tparse.TemplateNode):
+        if node.pipe is not None:
+            _walk_fields(node.pipe, root_dot, found)
     elif isinstance(node, tparse.BranchNode):
         if node.pipe is not None:
             _walk_fields(node.pipe, root_dot, found)

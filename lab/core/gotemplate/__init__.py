@@ -27,13 +27,14 @@ class TemplateError(Exception):
 class Template:
     """A parsed template; `execute` may be called many times."""
 
-    def __init__(self, name: str, text: str, root: ListNode) -> None:
+    def __init__(self, name: str, text: str, trees: dict[str, ListNode]) -> None:
         self.name = name
         self.text = text
-        self.root = root
+        self.trees = trees
+        self.root = trees[name]
 
     def execute(self, data: Any) -> str:
-        state = State(self.name, self.text, funcs.find_function)
+        state = State(self.name, self.text, funcs.find_function, self.trees)
         try:
             return state.execute(self.root, data)
         except ExecError as exc:
@@ -44,12 +45,12 @@ class Template:
 
 def parse(text: str, name: str = "commit message") -> Template:
     try:
-        root = parse_tree(name, text, funcs.has_function)
+        trees = parse_tree(name, text, funcs.has_function)
     except ParseError as exc:
         raise TemplateError(str(exc), phase="parse") from None
     except RecursionError:
         raise TemplateError(f"template: {name}: max expression depth exceeded", phase="parse") from None
-    return Template(name, text, root)
+    return Template(name, text, trees)
 
 
 __all__ = ["Template", "TemplateError", "parse"]

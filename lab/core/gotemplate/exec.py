@@ -30,6 +30,8 @@ class GoFuncError(Exception):
 
 # Flux would render any size; the lab refuses runaway output (e.g. `{{range 100000000}}`) to stay responsive.
 MAX_OUTPUT = 1 << 20
+# Go allows 100000 nested {{template}} calls; Python's stack allows far fewer, so stop earlier and say so.
+MAX_EXEC_DEPTH = 100
 
 
 class _Missing:
@@ -67,8 +69,13 @@ class State:
         name: str,
         text: str,
         find_function: Callable[[str], tuple[GoMethod, bool] | None],
+        templates: dict[str, p.ListNode] | None = None,
     ) -> None:
+        # `name` is the template being executed (changes inside {{template}}); positions keep the parse name.
         self.name = name
+        self.parse_name = name
+        self.templates = templates or {}
+        self.depth = 0
         self.text = text
         self.find_function = find_function
         self.node: p.Node | None = None
@@ -86,7 +93,7 @@ class State:
         col_text = before if nl < 0 else before[nl + 1 :]
         byte_num = len(col_text.encode("utf-8", "surrogatepass"))
         line = 1 + before.count("\n")
-        return f"{self.name}:{line}:{byte_num}", str(node)
+        return f"{self.parse_name}:{line}:{byte_num}", str(node)
 
     def errorf(self, msg: str) -> None:
         if self.node is None:
@@ -148,11 +155,30 @@ class State:
             for n in node.nodes:
                 self.walk(dot, n)
         elif isinstance(node, p.TemplateNode):
-            self.errorf(f"template {go_quote(node.name)} not defined")
+            self.walk_template(dot, node)
         elif isinstance(node, p.TextNode):
             self.write(node.text)
         else:
             self.errorf(f"unknown node: {node}")
+
+    def walk_template(self, dot: Any, t: p.TemplateNode) -> None:
+        self.at(t)
+        tmpl = self.templates.get(t.name)
+        if tmpl is None:
+            self.errorf(f"template {go_quote(t.name)} not defined")
+            return
+        if self.depth >= MAX_EXEC_DEPTH:
+            self.errorf(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
+        dot = self.eval_pipeline(dot, t.pipe)
+        saved = (self.vars, self.name)
+        # No dynamic scoping: the called template sees only $ (its dot).
+        self.vars, self.name = [["$", dot]], t.name
+        self.depth += 1
+        try:
+            self.walk(dot, tmpl)
+        finally:
+            self.depth -= 1
+            self.vars, self.name = saved
 
     def walk_if_or_with(self, is_with: bool, dot: Any, node: p.BranchNode) -> None:
         mark = self.mark()

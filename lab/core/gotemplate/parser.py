@@ -406,6 +406,7 @@ class Parser:
         self.action_line = 0
         self.range_depth = 0
         self.stack_depth = 0
+        self.trees: dict[str, ListNode] = {}
 
     # token stream (Go's three-token look-ahead, expressed as an index into the eager item list)
     def next(self) -> Item:
@@ -460,14 +461,68 @@ class Parser:
             if self.peek().typ == T.LEFT_DELIM:
                 self.next()
                 if self.next_non_space().typ == T.DEFINE:
-                    self.errorf("{{define}} is not supported in a commit message template")
+                    self.in_sub_tree(self.parse_definition)
+                    continue
                 # Go's backup2(delim): push back the delimiter and the keyword token.
                 self.i = self._delim_index()
             n = self.text_or_action()
             if isinstance(n, EndNode | ElseNode):
                 self.errorf(f"unexpected {n}")
             root.nodes.append(n)
+        self.add(self.name, root)
         return root
+
+    def in_sub_tree(self, fn: Callable[[], None]) -> None:
+        """A {{define}}/{{block}} body is its own parse.Tree: fresh variables, not inside any range."""
+        saved = (self.vars, self.range_depth, self.action_line)
+        self.vars, self.range_depth = ["$"], 0
+        try:
+            fn()
+        finally:
+            self.vars, self.range_depth, self.action_line = saved
+
+    def add(self, name: str, root: ListNode) -> None:
+        existing = self.trees.get(name)
+        if existing is None or is_empty_tree(existing):
+            self.trees[name] = root
+        elif not is_empty_tree(root):
+            self.errorf(f"template: multiple definition of template {_q(name)}")
+
+    def parse_definition(self) -> None:
+        context = "define clause"
+        tok = self.next_non_space()
+        if tok.typ not in (T.STRING, T.RAW_STRING):
+            self.unexpected(tok, context)
+        name = self.unquote(tok.val)
+        self.expect(T.RIGHT_DELIM, context)
+        root, end = self.item_list()
+        if not isinstance(end, EndNode):
+            self.errorf(f"unexpected {end} in {context}")
+        self.add(name, root)
+
+    def unquote(self, text: str) -> str:
+        try:
+            return _go_unquote(text)
+        except ValueError as exc:
+            self.errorf(str(exc))
+            raise
+
+    def block_control(self) -> Node:
+        context = "block clause"
+        tok = self.next_non_space()
+        if tok.typ not in (T.STRING, T.RAW_STRING):
+            self.unexpected(tok, context)
+        name = self.unquote(tok.val)
+        pipe = self.pipeline(context, T.RIGHT_DELIM)
+
+        def body() -> None:
+            root, end = self.item_list()
+            if not isinstance(end, EndNode):
+                self.errorf(f"unexpected {end} in {context}")
+            self.add(name, root)
+
+        self.in_sub_tree(body)
+        return TemplateNode(tok.pos, line=tok.line, name=name, pipe=pipe)
 
     def _delim_index(self) -> int:
         j = self.i - 1
@@ -501,7 +556,7 @@ class Parser:
     def action(self) -> Node:
         tok = self.next_non_space()
         if tok.typ == T.BLOCK:
-            self.errorf("{{block}} is not supported in a commit message template")
+            return self.block_control()
         if tok.typ == T.BREAK:
             return self.break_control(tok, "{{break}}", BreakNode)
         if tok.typ == T.CONTINUE:
@@ -542,11 +597,7 @@ class Parser:
         tok = self.next_non_space()
         if tok.typ not in (T.STRING, T.RAW_STRING):
             self.unexpected(tok, "template clause")
-        try:
-            name = _go_unquote(tok.val)
-        except ValueError as exc:
-            self.errorf(str(exc))
-            raise
+        name = self.unquote(tok.val)
         pipe = None
         if self.next_non_space().typ != T.RIGHT_DELIM:
             self.backup()
@@ -728,8 +779,20 @@ class Parser:
         return v
 
 
-def parse_tree(name: str, text: str, has_function: Callable[[str], bool]) -> ListNode:
-    return Parser(name, text, has_function).parse()
+def is_empty_tree(n: Node) -> bool:
+    """parse.IsEmptyTree: only whitespace text and comments."""
+    if isinstance(n, ListNode):
+        return all(is_empty_tree(x) for x in n.nodes)
+    if isinstance(n, TextNode):
+        return n.text.strip(" \t\r\n\v\f\x85\xa0") == ""
+    return isinstance(n, CommentNode)
+
+
+def parse_tree(name: str, text: str, has_function: Callable[[str], bool]) -> dict[str, ListNode]:
+    """All trees of the text: the template itself under `name`, plus any {{define}}/{{block}}."""
+    parser = Parser(name, text, has_function)
+    parser.parse()
+    return parser.trees
 
 
 __all__ = ["ParseError", "parse_tree"]
