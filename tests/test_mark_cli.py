@@ -150,3 +150,18 @@ def test_markers_flux_would_ignore_are_warned_about(
     assert "outside update.path (./apps/dev)" in typo.stdout
     other_ns = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "default:nginx")
     assert "the ImageUpdateAutomation is in flux-system, not default" in other_ns.stdout
+
+
+def test_service_prefers_the_workspace_file_over_a_same_named_file_elsewhere(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.services.mark import mark_file
+
+    other = tmp_path / "other"
+    (other / DEPLOYMENT).parent.mkdir(parents=True)
+    (other / DEPLOYMENT).write_text((repo / DEPLOYMENT).read_text())
+    monkeypatch.chdir(other)
+    done = mark_file(repo, DEPLOYMENT, "flux-system:nginx")
+    assert done.display == DEPLOYMENT.as_posix() and done.result.changed
+    assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
+    assert "$imagepolicy" not in (other / DEPLOYMENT).read_text()

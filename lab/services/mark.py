@@ -30,23 +30,36 @@ class MarkFileResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
 def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
+    """The file to edit: absolute, relative to the current directory, or relative to the workspace.
+
+    A relative path is looked up from the current directory first (what a shell user means) and
+    then from the workspace root (what a caller passing `apps/...` means); a candidate outside the
+    workspace never wins over one inside it.
+    """
     root = workspace.resolve()
-    candidate = file if file.is_absolute() else Path.cwd() / file
-    if not candidate.exists() and not file.is_absolute():
-        # relative to the workspace as well, so `lab mark apps/base/nginx/deployment.yaml -w REPO` works
-        candidate = root / file
+    candidates = [file] if file.is_absolute() else [Path.cwd() / file, root / file]
+    existing = [c for c in candidates if c.exists() or c.is_symlink()]
+    inside = [c for c in existing if _inside(c.parent.resolve(), root)]
+    candidate = (inside or existing or candidates)[0]
     if candidate.is_symlink():
         raise LabError("refusing to edit a symlink", file=str(file), hint="mark the file it points to")
     resolved = candidate.resolve()
-    try:
-        display = str(resolved.relative_to(root))
-    except ValueError:
+    if not _inside(resolved, root):
         raise LabError(
             "is outside the workspace",
             file=str(file),
             hint=f"mark files inside {root}, or pass --workspace",
-        ) from None
+        )
+    display = resolved.relative_to(root).as_posix()
     if not resolved.is_file():
         raise LabError("no such file", file=display, hint="give the path of your Deployment manifest")
     return resolved, display
