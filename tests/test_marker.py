@@ -129,3 +129,15 @@ def test_policy_ref_must_be_namespace_colon_name(ref: str, words: str) -> None:
     with pytest.raises(LabError):
         mark(STARTER, ref)
     assert check_policy_ref(" flux-system:nginx ") == ("flux-system", "nginx")
+
+
+def test_container_image_line_is_the_value_line() -> None:
+    from lab.core.marker import find_container_images
+    from lab.core.yamlsafe import load_all
+
+    text = "spec:\n  containers:\n    - name: a\n      image:\n        nginx:1.25.0\n"
+    (found,) = find_container_images(load_all(text, "x.yaml"))
+    assert (found.name, found.image, found.line) == ("a", "nginx:1.25.0", 5)
+    marked = mark(text, "flux-system:nginx")
+    assert marked.line == 5
+    assert marked.text.endswith('        nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n')

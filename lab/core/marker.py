@@ -46,7 +46,9 @@ class ContainerImage:
 
     @property
     def line(self) -> int:
-        return self.doc.line_of(self.path)
+        """The line of the image value, where Flux reads the marker (normally the `image:` line)."""
+        pos = self.doc.value_pos.get(self.path)
+        return pos.line if pos is not None else self.doc.line_of(self.path)
 
 
 def marker_for(policy_ref: str) -> str:
