@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 MAX_RUNE = 0x10FFFF
 MAX_REPEAT = 1000
@@ -110,19 +112,27 @@ def _negate(ranges: Ranges) -> Ranges:
 
 
 @cache
+def _category_runs() -> tuple[tuple[int, int, str], ...]:
+    """(first, last, general category) runs over all code points, computed once (~0.5 s)."""
+    runs: list[tuple[int, int, str]] = []
+    for cat, group in groupby(
+        enumerate(map(unicodedata.category, map(chr, range(MAX_RUNE + 1)))), itemgetter(1)
+    ):
+        codes = [code for code, _ in group]
+        runs.append((codes[0], codes[-1], cat))
+    return tuple(runs)
+
+
+@cache
 def _category_ranges(name: str) -> tuple[tuple[int, int], ...]:
     if name == "Any":
         return ((0, MAX_RUNE),)
-    out: Ranges = []
-    for code in range(MAX_RUNE + 1):
-        cat = unicodedata.category(chr(code))
-        # Go's `C` is Cc|Cf|Co|Cs: unassigned code points (Cn) are not in it.
-        if (cat == name or (len(name) == 1 and cat[0] == name)) and not (name == "C" and cat == "Cn"):
-            if out and out[-1][1] == code - 1:
-                out[-1] = (out[-1][0], code)
-            else:
-                out.append((code, code))
-    return tuple(out)
+    # Go's `C` is Cc|Cf|Co|Cs: unassigned code points (Cn) are not in it.
+    return tuple(
+        (lo, hi)
+        for lo, hi, cat in _category_runs()
+        if (cat == name or (len(name) == 1 and cat[0] == name)) and cat != "Cn"
+    )
 
 
 def _char(code: int) -> str:
