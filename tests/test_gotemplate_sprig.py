@@ -70,6 +70,13 @@ SPRIG = [
     # A piped value becomes the *last* argument (the replacement here), as in Go.
     ('{{ "nginx:1.25.0" | regexReplaceAll ":.*" "" }}', ""),
     ("{{ hello }}", "Hello!"),
+    (
+        '{{ toJson (list 1.0 0.5 1e21 1e20 0.0000001 "<a&b>" (dict "z" 1 "a" (list))) }}',
+        '[1,0.5,1e+21,100000000000000000000,1e-7,"\\u003ca\\u0026b\\u003e",{"a":[],"z":1}]',
+    ),
+    ('{{ toPrettyJson (dict "a" (list 1 2) "b" (dict)) }}', '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {}\n}'),
+    ('{{ toRawJson "<x>" }}', '"<x>"'),
+    ('{{ trimAll "" " x " }}|{{ trim "\\x1c x " }}', " x |\x1c x"),
 ]
 
 

@@ -36,11 +36,22 @@ class Template:
     def execute(self, data: Any) -> str:
         state = State(self.name, self.text, funcs.find_function, self.trees)
         try:
-            return state.execute(self.root, data)
+            return state.execute(self.root, _from_python(data))
         except ExecError as exc:
             raise TemplateError(str(exc), phase="exec") from None
         except RecursionError:
-            raise TemplateError(f"template: {self.name}: template too deeply nested", phase="exec") from None
+            raise TemplateError(
+                f"template: {self.name}: nesting too deep for fluxlab's template engine", phase="exec"
+            ) from None
+
+
+def _from_python(v: Any) -> Any:
+    """Plain Python containers as Go's []interface{} / map[string]interface{} (tuples become lists)."""
+    if isinstance(v, tuple | list):
+        return [_from_python(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _from_python(x) for k, x in v.items()}
+    return v
 
 
 def parse(text: str, name: str = "commit message") -> Template:
@@ -49,7 +60,9 @@ def parse(text: str, name: str = "commit message") -> Template:
     except ParseError as exc:
         raise TemplateError(str(exc), phase="parse") from None
     except RecursionError:
-        raise TemplateError(f"template: {name}: max expression depth exceeded", phase="parse") from None
+        raise TemplateError(
+            f"template: {name}: nesting too deep for fluxlab's template parser", phase="parse"
+        ) from None
     return Template(name, text, trees)
 
 

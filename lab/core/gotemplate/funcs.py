@@ -936,6 +936,14 @@ def _merge_overwrite(dst: Any, *srcs: Any) -> Any:
     return dst
 
 
+# unicode.IsSpace, which Go's TrimSpace and goutils' DeleteWhiteSpace use (Python's strip() differs).
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _trim_cutset(cutset: str, s: str) -> str:
+    return s.strip(cutset) if cutset else s
+
+
 _S = "string"
 _I = "int"
 _A = "any"
@@ -956,18 +964,18 @@ SPRIG: dict[str, GoMethod] = {
     "abbrev": _m("abbrev", _abbrev, [_I, _S]),
     "abbrevboth": _m("abbrevboth", _unavailable("abbrevboth"), [_I, _I, _S]),
     "trunc": _m("trunc", _trunc, [_I, _S]),
-    "trim": _m("trim", lambda s: s.strip(), [_S]),
+    "trim": _m("trim", lambda s: s.strip(GO_SPACE), [_S]),
     "upper": _m("upper", lambda s: s.upper(), [_S]),
     "lower": _m("lower", lambda s: s.lower(), [_S]),
     "title": _m("title", _title, [_S]),
     "untitle": _m("untitle", lambda s: s[:1].lower() + s[1:], [_S]),
     "substr": _m("substr", _substr, [_I, _I, _S]),
     "repeat": _m("repeat", _repeat, [_I, _S]),
-    "trimall": _m("trimall", lambda a, b: b.strip(a), [_S, _S]),
-    "trimAll": _m("trimAll", lambda a, b: b.strip(a), [_S, _S]),
+    "trimall": _m("trimall", _trim_cutset, [_S, _S]),
+    "trimAll": _m("trimAll", _trim_cutset, [_S, _S]),
     "trimSuffix": _m("trimSuffix", lambda a, b: b[: -len(a)] if a and b.endswith(a) else b, [_S, _S]),
     "trimPrefix": _m("trimPrefix", lambda a, b: b[len(a) :] if b.startswith(a) else b, [_S, _S]),
-    "nospace": _m("nospace", lambda s: "".join(s.split()), [_S]),
+    "nospace": _m("nospace", lambda s: "".join(c for c in s if c not in GO_SPACE), [_S]),
     "initials": _m("initials", _initials, [_S]),
     "swapcase": _m("swapcase", _swapcase, [_S]),
     "shuffle": _m("shuffle", lambda s: "".join(random.sample(s, len(s))), [_S]),

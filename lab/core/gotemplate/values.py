@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -272,10 +273,7 @@ def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
         return "+Inf" if f > 0 else "-Inf"
     if verb in "fF":
         if prec < 0:
-            s = repr(f)
-            if "e" in s or "E" in s:
-                return f"{f:f}".rstrip("0").rstrip(".") if f != int(f) else f"{f:.0f}"
-            return s[:-2] if s.endswith(".0") else s
+            return _shortest_fixed(f)
         return f"{f:.{prec}f}"
     if verb in "eE":
         if prec < 0:
@@ -305,6 +303,30 @@ def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
     else:
         s = sign + "0." + "0" * (-exp - 1) + digits
     return s.upper() if verb == "G" else s
+
+
+def _shortest_fixed(f: float) -> str:
+    """strconv.FormatFloat(f, 'f', -1, 64): shortest round-trip digits, never an exponent."""
+    if f == 0:
+        return "-0" if math.copysign(1, f) < 0 else "0"
+    digits, exp = _shortest_digits(f)
+    sign = "-" if f < 0 else ""
+    if exp < 0:
+        return sign + "0." + "0" * (-exp - 1) + digits
+    if len(digits) <= exp + 1:
+        return sign + digits + "0" * (exp + 1 - len(digits))
+    return sign + digits[: exp + 1] + "." + digits[exp + 1 :]
+
+
+def _json_float(f: float) -> str:
+    """encoding/json's float text: fixed notation, exponent only below 1e-6 or from 1e21 (`1e-7`, `1e+21`)."""
+    if math.isnan(f) or math.isinf(f):
+        raise ValueError(f"json: unsupported value: {format_float(f)}")
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        s = format_float(f, "e")
+        return re.sub(r"e([+-])0(\d)$", r"e\1\2", s)
+    return _shortest_fixed(f)
 
 
 def _shortest_digits(f: float) -> tuple[str, int]:
@@ -475,20 +497,41 @@ def to_json_value(v: Any) -> Any:
 
 
 def go_json_dumps(v: Any, *, indent: bool = False, escape_html: bool = True) -> str:
-    """encoding/json.Marshal: sorted map keys, no spaces, HTML-safe escapes."""
-    obj = to_json_value(v)
-    text = json.dumps(
-        obj,
-        ensure_ascii=False,
-        sort_keys=False,
-        indent=2 if indent else None,
-        separators=(",", ": ") if indent else (",", ":"),
-        default=str,
-    )
+    """encoding/json.Marshal (MarshalIndent with two spaces): sorted map keys, Go's number and string forms."""
+    text = _json_encode(to_json_value(v), "\n" if indent else "", "  " if indent else "")
     if escape_html:
+        # Only strings can hold these characters, so a textual replace escapes exactly what Go escapes.
         text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return text
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _json_encode(v: Any, nl: str, ind: str, depth: int = 0) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return _json_float(v)
+    if isinstance(v, str):
+        return json.dumps(v.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), ensure_ascii=False)
+    inner = nl + ind * (depth + 1) if nl else ""
+    close = nl + ind * depth if nl else ""
+    colon = ": " if nl else ":"
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        return "[" + ",".join(inner + _json_encode(x, nl, ind, depth + 1) for x in v) + close + "]"
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        parts = [
+            inner + _json_encode(k, nl, ind) + colon + _json_encode(x, nl, ind, depth + 1)
+            for k, x in v.items()
+        ]
+        return "{" + ",".join(parts) + close + "}"
+    raise ValueError(f"json: unsupported type: {type_name(v)}")
 
 
 def iter_range(v: Any) -> Iterator[tuple[Any, Any]]:
