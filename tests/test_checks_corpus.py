@@ -335,3 +335,24 @@ def test_one_mistake_one_failing_check(solved: Path, tmp_path: Path, case: Case)
     roots = {None, case.check, *case.also}
     blocked_elsewhere = [c.id for c in rep.checks if c.blocked_by not in roots]
     assert blocked_elsewhere == []
+
+
+def test_update_progress_marks_the_row_once_everything_else_passes(solved: Path, tmp_path: Path) -> None:
+    ws = _copy(solved, tmp_path)
+    progress = ws / "PROGRESS.md"
+    _regex("PROGRESS.md", r"^\| 09-fluxcd-image-automation \|.*$", "| 09-fluxcd-image-automation | ⬜ | |")(
+        ws
+    )
+    before = progress.read_text()
+    (ws / ".fluxlab/quiz.json").rename(ws / "quiz.bak")
+    rep = run_checks(ws, offline=True, tags_file=TAGS, update_progress=True)
+    assert progress.read_text() == before  # quiz.passed fails: nothing written
+    assert rep.get("progress.updated").status is Status.FAIL and "progress_updated" not in rep.extra
+    (ws / "quiz.bak").rename(ws / ".fluxlab/quiz.json")
+    rep = run_checks(ws, offline=True, tags_file=TAGS, update_progress=True)
+    assert rep.extra["progress_updated"] == str(progress)
+    assert rep.get("progress.updated").status is Status.PASS
+    assert "| 09-fluxcd-image-automation | ✅ | Image automation working, commits appearing in Git |" in (
+        progress.read_text()
+    )
+    assert rep.exit_code() == 0

@@ -44,6 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--watch-timeout", type=float, default=300.0, metavar="S", help="give up watching after S seconds"
     )
     p.add_argument(
+        "--update-progress",
+        action="store_true",
+        help="mark task 09 done in PROGRESS.md once every other check passes (not committed)",
+    )
+    p.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE (github: the step summary)"
     )
     p.add_argument(
@@ -99,7 +104,14 @@ def run(args: argparse.Namespace) -> int:
         watch=args.watch,
         watch_timeout_s=args.watch_timeout,
         on_round=_progress if args.watch else None,
+        update_progress=args.update_progress,
     )
+    if report.extra.get("progress_updated"):
+        print(
+            f"lab: marked task 09 done in {report.extra['progress_updated']} (not committed: "
+            "git add PROGRESS.md && git commit && git push)",
+            file=sys.stderr,
+        )
     fmt = args.format
     if fmt == "github":
         points = os.environ.get("LAB_POINTS_NOTICE", "1") != "0"

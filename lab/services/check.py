@@ -10,10 +10,11 @@ from pathlib import Path
 
 from lab import __version__
 from lab.core.checks import runner
-from lab.core.checks.model import CheckDef, CheckResult, Report
+from lab.core.checks.model import CheckDef, CheckResult, Report, Status
 from lab.errors import LabError, UsageError
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
+PROGRESS_CHECK = "progress.updated"
 
 
 def excluded_kinds(*, offline: bool, tags_file: Path | None) -> frozenset[str]:
@@ -34,8 +35,13 @@ def run_checks(
     watch_timeout_s: float = DEFAULT_WATCH_TIMEOUT_S,
     on_round: Callable[[tuple[CheckResult, ...]], None] | None = None,
     max_workers: int = 4,
+    update_progress: bool = False,
 ) -> Report:
     """Run the task's checks on `workspace` and return the report (never raises for a failing check).
+
+    `update_progress`: once every other check passes (offline-excluded ones aside), mark the task's
+    PROGRESS.md row done with the task's note, then re-check `progress.updated`; `Report.extra`
+    gets `progress_updated` = the file written.
 
     Raises LabError for an unusable workspace or tags file, UsageError for an unknown check id.
     """
@@ -66,6 +72,18 @@ def run_checks(
     start = time.monotonic()
     try:
         results = _run(defs, impls, ctx, excluded, watch, watch_timeout_s, on_round, max_workers, reraise)
+        extra: dict[str, str] = {}
+        if update_progress and _ready_for_progress(results):
+            from lab.core.progress import DEFAULT_NOTE
+            from lab.services.progress import mark_progress
+
+            row = str(spec.settings.get("progress_row", "09"))
+            note = str(spec.settings.get("progress_note", "")) or DEFAULT_NOTE
+            done = mark_progress(workspace, row, note=note)
+            if done.written:
+                extra["progress_updated"] = str(done.path)
+            keep = {r.id: r for r in results if r.id != PROGRESS_CHECK}
+            results = runner.run(defs, impls, ctx, excluded_kinds=excluded, keep=keep, reraise=reraise)
     finally:
         ctx.close()
     return Report(
@@ -75,7 +93,16 @@ def run_checks(
         duration_s=time.monotonic() - start,
         tool_name="fluxlab",
         tool_version=__version__,
+        extra=extra,
     )
+
+
+def _ready_for_progress(results: tuple[CheckResult, ...]) -> bool:
+    """Every check but the progress row passed (or was left out by a mode) and the row is not done."""
+    progress = [r for r in results if r.id == PROGRESS_CHECK]
+    if not progress or progress[0].status is Status.PASS:
+        return False
+    return all(r.status is Status.PASS or r.excluded for r in results if r.id != PROGRESS_CHECK)
 
 
 def _run(
