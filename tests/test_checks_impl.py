@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -556,3 +557,12 @@ def test_watch_retries_pending_cluster_checks_until_the_deadline(practice: Path,
     r = rep.get("cluster.image-repository")
     assert r.status is Status.PENDING and r.attempts >= 2 and len(rounds) == r.attempts
     assert rep.exit_code() == 3
+
+
+def test_pitfalls_name_existing_check_ids() -> None:
+    from lab.checks.loader import load_task_checks
+
+    ids = {d.id for d in load_task_checks("09b").defs}
+    pitfalls = tomllib.loads((ROOT / "tasks/09b/pitfalls.toml").read_text())
+    named = [p["check"] for p in next(v for v in pitfalls.values() if isinstance(v, list))]
+    assert named and set(named) <= ids
