@@ -294,3 +294,49 @@ def test_literal_block_hints_and_long_values_fold_like_go_yaml() -> None:
     assert len(first) > 80 and second.startswith("  ") and first.endswith("word")
     assert dump({"s": "it's >"}, explicit_start=False) == "s: it's >\n"
     assert dump({"s": "'q'"}, explicit_start=False) == "s: '''q'''\n"
+
+
+TRICKY = [
+    "plain",
+    "",
+    " leading space",
+    "trailing space ",
+    "it's 'quoted'",
+    'say "hi"',
+    "back\\slash",
+    "tab\tinside",
+    "ünïcödé ✓",
+    "# not a comment",
+    "key: value",
+    "- item",
+    "@at",
+    "%percent",
+    "{{.NewValue}}",
+    "line one\nline two",
+    "ends with two\n\n",
+    "\nleading newline",
+    "space before break \nnext",
+    "Automated image update\n        \n{{range .Changed.Changes}}\n",
+    "x" * 90,
+    " ".join(["word"] * 40),
+    " ".join(["it's"] * 40),
+    '"' + " ".join(["q"] * 60) + '"',
+    "  two  spaces  " * 10,
+    "null",
+    "~",
+    "0x1F",
+    "1e3",
+    "12:30:45",
+    "2024-01-15T10:30:00Z",
+    "\x07bell",
+]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_every_string_round_trips_through_the_emitter(value: str) -> None:
+    from lab.core.yamlsafe import load_all
+
+    for seed_style in (False, True):
+        text = dump({"spec": {"value": value, "list": [value, {"k": value}]}}, seed_style=seed_style)
+        (doc,) = load_all(text, "round.yaml")
+        assert doc.data == {"spec": {"value": value, "list": [value, {"k": value}]}}, text
