@@ -166,6 +166,7 @@ class _Item:
     source: str
     repeatable: bool = True
     weight: int = 1  # largest product of counted repeats on a path inside (Go's repeatIsValid)
+    atom: bool = False  # one char, class or group: Python can quantify it as it stands
 
 
 @dataclass
@@ -219,7 +220,9 @@ class _Parser:
                     raise self.error("unexpected )", p)
                 stack.pop()
                 self.flags = frame.saved
-                stack[-1].items.append(_Item(f"{frame.opener}{frame.source()})", True, frame.weight()))
+                stack[-1].items.append(
+                    _Item(f"{frame.opener}{frame.source()})", True, frame.weight(), atom=True)
+                )
                 i += 1
             elif c in "*+?{":
                 end = self._repeat_end(i)
@@ -233,7 +236,7 @@ class _Parser:
                 ranges, negated, i = self._class(i)
                 frame.items.append(self._class_item(ranges, negated))
             elif c == ".":
-                frame.items.append(_Item("(?s:.)" if self.flags.dotnl else "."))
+                frame.items.append(_Item("(?s:.)" if self.flags.dotnl else ".", atom=True))
                 i += 1
             elif c == "^":
                 frame.items.append(_Item(r"(?:\A|(?<=\n))" if self.flags.multiline else r"\A"))
@@ -377,7 +380,8 @@ class _Parser:
                 raise self.error("invalid repeat count", p[i:after])
         if lazy != self.flags.ungreedy:
             op += "?"
-        frame.items.append(_Item(f"(?:{sub.source}){op}", True, weight))
+        body = sub.source if sub.atom else f"(?:{sub.source})"
+        frame.items.append(_Item(f"{body}{op}", True, weight))
         return after
 
     # -- escapes and classes -------------------------------------------------------------------
@@ -385,14 +389,14 @@ class _Parser:
     def _literal(self, code: int) -> _Item:
         text = re.escape(chr(code)) if code < 0x80 else _char(code)
         if self.flags.fold and chr(code).lower() != chr(code).upper():
-            return _Item(f"(?i:{text})")
-        return _Item(text)
+            return _Item(f"(?i:{text})", atom=True)
+        return _Item(text, atom=True)
 
     def _class_item(self, ranges: Ranges, negated: bool = False) -> _Item:
         # Go folds case before negating; Python's `(?i:[^...])` does the same, whereas a
         # precomputed complement under `(?i:...)` would let the other case back in.
         source = _class_source(ranges, negated)
-        return _Item(f"(?i:{source})" if self.flags.fold else source)
+        return _Item(f"(?i:{source})" if self.flags.fold else source, atom=True)
 
     def _escape_atom(self, frame: _Frame, i: int) -> int:
         p = self.pattern
