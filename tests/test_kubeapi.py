@@ -417,3 +417,46 @@ def test_stop_releases_port_and_threads_even_with_open_connections(tmp_path: Pat
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() <= before
+
+
+def test_validation_mirrors_flux_crds(api: Any, server: KubeAPIServer) -> None:
+    custom = _custom(api)
+    repo = manifest(IMAGE_REPOSITORY)
+    repo["spec"] = {"image": "library/nginx", "interval": "5m", "provider": "docker", "timeout": "1h"}
+    with pytest.raises(ApiException) as bad:
+        custom.create_namespaced_custom_object(G, V, NS, "imagerepositories", repo)
+    message = _status(bad)["message"]
+    assert bad.value.status == 422
+    assert (
+        'spec.provider: Unsupported value: "docker": supported values: "generic", "aws", "azure", "gcp"'
+        in message
+    )
+    assert 'spec.timeout: Invalid value: "1h"' in message
+
+    policy = manifest(IMAGE_POLICY)
+    policy["spec"]["interval"] = "5m"
+    with pytest.raises(ApiException) as cel:
+        custom.create_namespaced_custom_object(G, V, NS, "imagepolicies", policy)
+    assert (
+        "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"
+        in _status(cel)["message"]
+    )
+
+    git = {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "flux-system", "namespace": NS},
+        "spec": {"url": "git@github.com:org/repo.git", "interval": "1m"},
+    }
+    with pytest.raises(ApiException) as scp:
+        custom.create_namespaced_custom_object("source.toolkit.fluxcd.io", "v1", NS, "gitrepositories", git)
+    assert "spec.url in body should match '^(http|https|ssh)://.*$'" in _status(scp)["message"]
+
+    # Without fieldValidation the server warns about unknown fields and keeps going, like the real one.
+    import httpx
+
+    extra = manifest(IMAGE_POLICY)
+    extra["spec"]["semver"] = {"range": "1.x"}
+    r = httpx.post(f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies", json=extra)
+    assert r.status_code == 201
+    assert r.headers["Warning"] == '299 - "unknown field \\"spec.semver\\""'

@@ -142,3 +142,20 @@ def test_missing_image_controllers_reject_v1(tmp_path: Path) -> None:
         assert (
             'no matches for kind "ImageRepository" in version "image.toolkit.fluxcd.io/v1"' in result.stderr
         )
+
+
+def test_schema_errors_and_unknown_fields_as_the_api_server_reports_them(
+    world: tuple[KubeAPIServer, Path], tmp_path: Path
+) -> None:
+    _, kc = world
+    bad_interval = kubectl(kc, "apply", "-f", str(write_manifest(tmp_path, interval="1d")))
+    assert bad_interval.returncode != 0
+    assert (
+        'The ImageRepository "nginx" is invalid: spec.interval: Invalid value: "1d": '
+        "spec.interval in body should match '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$'"
+    ) in bad_interval.stderr
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(MANIFEST.format(v="v1", interval="5m").replace("imageRepositoryRef:", "imageRepository:"))
+    strict = kubectl(kc, "apply", "-f", str(typo))
+    assert strict.returncode != 0
+    assert 'strict decoding error: unknown field "spec.imageRepository"' in strict.stderr

@@ -63,6 +63,11 @@ def _rule_matches(rule: str, verb: str, rt: ResourceType, subresource: str | Non
     return rule_resource == "*" or rule_resource in names
 
 
+def _warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
+    # RFC 7234 warn-code 299, the form kubectl prints as "Warning: <text>".
+    return [("Warning", "299 - " + json.dumps(w)) for w in dict.fromkeys(warnings)]
+
+
 class _HTTPServer(ThreadingHTTPServer):
     # Handler threads are joined on close (no leaked threads); open keep-alive sockets are shut down first.
     daemon_threads = False
@@ -120,20 +125,20 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ----------------------------------------------------------------------------------------
 
     def _send(
-        self, code: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+        self, code: int, payload: bytes, content_type: str, headers: list[tuple[str, str]] | None = None
     ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, private")
-        for key, value in (headers or {}).items():
+        for key, value in headers or []:
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
         self.server.api.request_log.append(f"{self.command} {self.path} {code}")
 
-    def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def _send_json(self, code: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
         self._send(code, json.dumps(body).encode(), "application/json", headers)
 
     def _read_body(self) -> Any:
@@ -274,22 +279,29 @@ class _Handler(BaseHTTPRequestHandler):
                 405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
             )
         api.authorize(verb, rt, sub, namespace, name)
-        headers: dict[str, str] = {}
-        warning = rt.deprecated_versions.get(version)
-        if warning:
-            headers["Warning"] = f'299 - "{warning}"'
+        warnings: list[str] = []
+        deprecation = rt.deprecated_versions.get(version)
+        if deprecation:
+            warnings.append(deprecation)
+        # The API server's default is Warn; kubectl sends Strict.
+        validation = query.get("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {validation!r}")
+        checks: dict[str, Any] = {"field_validation": validation, "warnings": warnings}
         dry_run = "dryRun" in query and query["dryRun"] != ""
         store = api.store
         want_table = "as=Table" in (self.headers.get("Accept") or "")
         if verb == "watch":
-            self._watch(rt, version, namespace, query, headers)
+            self._watch(rt, version, namespace, query, _warning_headers(warnings))
         elif verb == "list":
             items, rv = store.list(
                 rt, namespace, version, query.get("labelSelector"), query.get("fieldSelector")
             )
             if want_table:
                 self._send_json(
-                    200, tables.table(rt, items, rv, query.get("includeObject", "Metadata")), headers
+                    200,
+                    tables.table(rt, items, rv, query.get("includeObject", "Metadata")),
+                    _warning_headers(warnings),
                 )
             else:
                 kind_list = {
@@ -298,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "metadata": {"resourceVersion": rv},
                     "items": items,
                 }
-                self._send_json(200, kind_list, headers)
+                self._send_json(200, kind_list, _warning_headers(warnings))
         elif verb == "get":
             assert name is not None
             obj = store.get(rt, ns, name, version)
@@ -306,17 +318,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(
                     200,
                     tables.table(rt, [obj], str(store.rv), query.get("includeObject", "Metadata")),
-                    headers,
+                    _warning_headers(warnings),
                 )
             else:
-                self._send_json(200, obj, headers)
+                self._send_json(200, obj, _warning_headers(warnings))
         elif verb == "create":
-            self._send_json(201, store.create(rt, ns, body, version, dry_run=dry_run), headers)
+            created = store.create(rt, ns, body, version, dry_run=dry_run, **checks)
+            self._send_json(201, created, _warning_headers(warnings))
         elif verb == "update":
             assert name is not None
-            self._send_json(
-                200, store.replace(rt, ns, name, body, version, subresource=sub, dry_run=dry_run), headers
-            )
+            replaced = store.replace(rt, ns, name, body, version, subresource=sub, dry_run=dry_run, **checks)
+            self._send_json(200, replaced, _warning_headers(warnings))
         elif verb == "patch":
             assert name is not None
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -328,13 +340,15 @@ class _Handler(BaseHTTPRequestHandler):
                     "the body of the request was in an unknown format - accepted media types include: "
                     + ", ".join(_PATCH_TYPES),
                 )
-            patched, created = store.patch(
-                rt, ns, name, patch_type, body, version, subresource=sub, dry_run=dry_run
+            patched, was_created = store.patch(
+                rt, ns, name, patch_type, body, version, subresource=sub, dry_run=dry_run, **checks
             )
-            self._send_json(201 if created else 200, patched, headers)
+            self._send_json(201 if was_created else 200, patched, _warning_headers(warnings))
         elif verb == "delete":
             assert name is not None
-            self._send_json(200, store.delete(rt, ns, name, version, dry_run=dry_run), headers)
+            self._send_json(
+                200, store.delete(rt, ns, name, version, dry_run=dry_run), _warning_headers(warnings)
+            )
         else:
             items, rv = store.list(
                 rt, namespace, version, query.get("labelSelector"), query.get("fieldSelector")
@@ -351,7 +365,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "metadata": {},
                     "items": items,
                 },
-                headers,
+                _warning_headers(warnings),
             )
 
     # --- watch -------------------------------------------------------------------------------------------
@@ -368,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         version: str,
         namespace: str | None,
         query: dict[str, str],
-        headers: dict[str, str],
+        headers: list[tuple[str, str]],
     ) -> None:
         api = self.server.api
         store = api.store
@@ -396,7 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
-        for key, value in headers.items():
+        for key, value in headers:
             self.send_header(key, value)
         self.end_headers()
         api.request_log.append(f"{self.command} {self.path} 200")

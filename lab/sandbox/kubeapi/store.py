@@ -337,6 +337,8 @@ class Store:
         *,
         dry_run: bool = False,
         keep_status: bool = False,
+        field_validation: str = "Strict",
+        warnings: builtins.list[str] | None = None,
     ) -> JSON:
         version = version or rt.storage_version
         obj = copy.deepcopy(self._check_body(rt, version, body))
@@ -378,6 +380,9 @@ class Store:
             if rt.status_subresource and not keep_status:
                 obj.pop("status", None)
             self._defaults(rt, obj)
+            found = self._validate(rt, version, obj, field_validation)
+            if warnings is not None:
+                warnings.extend(found)
             if self._simulated_workload(rt) and not (keep_status and "status" in obj):
                 obj["status"] = deployment_ready_status(obj)
             obj["apiVersion"] = rt.api_version(version)
@@ -396,6 +401,8 @@ class Store:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        field_validation: str = "Strict",
+        warnings: builtins.list[str] | None = None,
     ) -> JSON:
         version = version or rt.storage_version
         body = self._check_body(rt, version, body)
@@ -445,6 +452,9 @@ class Store:
                     else:
                         new.pop("status", None)
                 self._defaults(rt, new)
+                found = self._validate(rt, version, new, field_validation)
+                if warnings is not None:
+                    warnings.extend(found)
                 if rt.generation and _spec_part(new) != _spec_part(current):
                     new_meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
                     if self._simulated_workload(rt):
@@ -468,6 +478,8 @@ class Store:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        field_validation: str = "Strict",
+        warnings: builtins.list[str] | None = None,
     ) -> tuple[JSON, bool]:
         """Apply a patch; returns (object, created). Server-side apply creates missing objects."""
         with self.lock:
@@ -477,7 +489,16 @@ class Store:
                 if patch_type == "apply" and subresource is None:
                     if isinstance(body, dict):
                         body.setdefault("metadata", {}).setdefault("name", name)
-                    return self.create(rt, namespace, body, version, dry_run=dry_run), True
+                    created = self.create(
+                        rt,
+                        namespace,
+                        body,
+                        version,
+                        dry_run=dry_run,
+                        field_validation=field_validation,
+                        warnings=warnings,
+                    )
+                    return created, True
                 raise not_found(rt, name)
             base = self.present(current, rt, version)
             try:
@@ -498,9 +519,18 @@ class Store:
             meta = patched.setdefault("metadata", {})
             if meta.get("resourceVersion") == base["metadata"].get("resourceVersion"):
                 meta.pop("resourceVersion", None)
-            return self.replace(
-                rt, namespace, name, patched, version, subresource=subresource, dry_run=dry_run
-            ), False
+            replaced = self.replace(
+                rt,
+                namespace,
+                name,
+                patched,
+                version,
+                subresource=subresource,
+                dry_run=dry_run,
+                field_validation=field_validation,
+                warnings=warnings,
+            )
+            return replaced, False
 
     def delete(
         self,
@@ -585,6 +615,13 @@ class Store:
                     ],
                     "storedVersions": versions,
                 }
+
+    def _validate(
+        self, rt: ResourceType, version: str, obj: JSON, field_validation: str
+    ) -> builtins.list[str]:
+        from lab.sandbox.kubeapi.validation import validate  # validation raises this module's ApiError
+
+        return validate(rt, version, obj, field_validation)
 
     def _simulated_workload(self, rt: ResourceType) -> bool:
         # No kubelet here: a Deployment is available as soon as a new generation is written.

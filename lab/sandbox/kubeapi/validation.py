@@ -1,0 +1,288 @@
+"""OpenAPI-style validation of the Flux kinds, worded as the API server words it.
+
+The served CRDs keep a permissive schema; these checks stand in for Flux's real ones where a learner can trip
+over them: required fields, duration and URL patterns, enums, list limits, the ImagePolicy CEL rules, and
+unknown fields (rejected under `fieldValidation=Strict`, which kubectl sends, or warned about otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.sandbox.kubeapi.resources import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, ResourceType
+from lab.sandbox.kubeapi.store import ApiError
+
+DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+DURATION_NO_HOURS = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"
+GIT_URL = r"^(http|https|ssh)://.*$"
+
+
+@dataclass(frozen=True)
+class F:
+    """A schema node: `type` is string/boolean/integer/object/array/map/any."""
+
+    type: str = "string"
+    props: Mapping[str, F] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    items: F | None = None
+    pattern: str | None = None
+    enum: tuple[str, ...] = ()
+    max_items: int | None = None
+    max_length: int | None = None
+    # Objects whose fields are not all known here are not checked for unknown fields.
+    open: bool = False
+
+
+STR = F()
+BOOL = F("boolean")
+MAP = F("map")
+ANY = F("any")
+NAME_REF = F("object", {"name": STR}, required=("name",))
+NS_NAME_REF = F("object", {"name": STR, "namespace": STR}, required=("name",))
+
+_IMAGE_REPOSITORY = F(
+    "object",
+    {
+        "image": STR,
+        "interval": F(pattern=DURATION),
+        "timeout": F(pattern=DURATION_NO_HOURS),
+        "secretRef": NAME_REF,
+        "serviceAccountName": F(max_length=253),
+        "certSecretRef": NAME_REF,
+        "proxySecretRef": NAME_REF,
+        "suspend": BOOL,
+        "accessFrom": F(
+            "object",
+            {"namespaceSelectors": F("array", items=F("object", {"matchLabels": MAP}))},
+            required=("namespaceSelectors",),
+        ),
+        "exclusionList": F("array", items=STR, max_items=25),
+        "provider": F(enum=("generic", "aws", "azure", "gcp")),
+        "insecure": BOOL,
+    },
+    required=("image", "interval"),
+)
+_ORDER = F("object", {"order": F(enum=("asc", "desc"))})
+_IMAGE_POLICY = F(
+    "object",
+    {
+        "imageRepositoryRef": NS_NAME_REF,
+        "policy": F(
+            "object",
+            {
+                "semver": F("object", {"range": STR}, required=("range",)),
+                "alphabetical": _ORDER,
+                "numerical": _ORDER,
+            },
+        ),
+        "filterTags": F("object", {"pattern": STR, "extract": STR}),
+        "digestReflectionPolicy": F(enum=("Never", "IfNotPresent", "Always")),
+        "interval": F(pattern=DURATION),
+        "suspend": BOOL,
+    },
+    required=("imageRepositoryRef", "policy"),
+)
+_IUA = F(
+    "object",
+    {
+        "sourceRef": F(
+            "object",
+            {"kind": F(enum=("GitRepository",)), "name": STR, "namespace": STR, "apiVersion": STR},
+            required=("kind", "name"),
+        ),
+        "interval": F(pattern=DURATION),
+        "git": F(
+            "object",
+            {
+                "checkout": F(
+                    "object",
+                    {
+                        "ref": F(
+                            "object",
+                            {"branch": STR, "tag": STR, "semver": STR, "name": STR, "commit": STR},
+                        )
+                    },
+                    required=("ref",),
+                ),
+                "commit": F(
+                    "object",
+                    {
+                        "author": F("object", {"name": STR, "email": STR}, required=("email",)),
+                        "signingKey": F(
+                            "object", {"secretRef": NAME_REF, "type": F(enum=("gpg", "ssh"))}, required=()
+                        ),
+                        "messageTemplate": STR,
+                        "messageTemplateValues": MAP,
+                    },
+                    required=("author",),
+                ),
+                "push": F("object", {"branch": STR, "refspec": STR, "options": MAP}),
+            },
+            required=("commit",),
+        ),
+        "update": F("object", {"strategy": F(enum=("Setters",)), "path": STR}),
+        "policySelector": F("object", {"matchLabels": MAP, "matchExpressions": F("array", items=ANY)}),
+        "suspend": BOOL,
+    },
+    required=("sourceRef", "interval"),
+)
+_GIT_REPOSITORY = F(
+    "object",
+    {
+        "url": F(pattern=GIT_URL),
+        "interval": F(pattern=DURATION),
+        "timeout": F(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"),
+    },
+    required=("url", "interval"),
+    open=True,
+)
+_KUSTOMIZATION = F(
+    "object",
+    {
+        "interval": F(pattern=DURATION),
+        "prune": BOOL,
+        "sourceRef": F("object", {}, required=("kind", "name"), open=True),
+    },
+    required=("interval", "prune", "sourceRef"),
+    open=True,
+)
+
+SCHEMAS: dict[tuple[str, str], F] = {
+    (IMAGE_GROUP, "imagerepositories"): _IMAGE_REPOSITORY,
+    (IMAGE_GROUP, "imagepolicies"): _IMAGE_POLICY,
+    (IMAGE_GROUP, "imageupdateautomations"): _IUA,
+    (SOURCE_GROUP, "gitrepositories"): _GIT_REPOSITORY,
+    (KUSTOMIZE_GROUP, "kustomizations"): _KUSTOMIZATION,
+}
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else json.dumps(_type_name(value))
+
+
+def _walk(node: F, value: Any, path: str, errors: list[str], unknown: list[str], strict_fields: bool) -> None:
+    if node.type == "any":
+        return
+    expected = {"map": "object"}.get(node.type, node.type)
+    if _type_name(value) != expected:
+        errors.append(
+            f"{path}: Invalid value: {_shown(value)}: {path} in body must be of type {expected}: "
+            f"{json.dumps(_type_name(value))}"
+        )
+        return
+    if node.type == "string":
+        if node.enum and value not in node.enum:
+            supported = ", ".join(json.dumps(e) for e in node.enum)
+            errors.append(f"{path}: Unsupported value: {json.dumps(value)}: supported values: {supported}")
+        if node.pattern and not re.search(node.pattern, value):
+            errors.append(
+                f"{path}: Invalid value: {json.dumps(value)}: {path} in body should match '{node.pattern}'"
+            )
+        if node.max_length is not None and len(value) > node.max_length:
+            errors.append(f"{path}: Too long: may not be more than {node.max_length} bytes")
+    elif node.type == "array":
+        if node.max_items is not None and len(value) > node.max_items:
+            errors.append(f"{path}: Too many: {len(value)}: must have at most {node.max_items} items")
+        if node.items is not None:
+            for i, item in enumerate(value):
+                _walk(node.items, item, f"{path}[{i}]", errors, unknown, strict_fields)
+    elif node.type == "object":
+        for name in node.required:
+            if name not in value:
+                errors.append(f"{path}.{name}: Required value")
+        for name, child in value.items():
+            sub = node.props.get(name)
+            if sub is None:
+                if strict_fields and not node.open:
+                    unknown.append(f"{path}.{name}")
+                continue
+            if child is None:
+                continue
+            _walk(sub, child, f"{path}.{name}", errors, unknown, strict_fields)
+
+
+def _cel(rt: ResourceType, spec: Mapping[str, Any]) -> list[str]:
+    if (rt.group, rt.plural) != (IMAGE_GROUP, "imagepolicies"):
+        return []
+    always = spec.get("digestReflectionPolicy") == "Always"
+    if "interval" in spec and not always:
+        return [
+            "spec: Invalid value: \"object\": spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"
+        ]
+    if always and "interval" not in spec:
+        return [
+            "spec: Invalid value: \"object\": spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'"
+        ]
+    return []
+
+
+_REASONS = (
+    ("Required value", "FieldValueRequired"),
+    ("Unsupported value", "FieldValueNotSupported"),
+    ("Too many", "FieldValueTooMany"),
+    ("Too long", "FieldValueTooLong"),
+)
+
+
+def _cause(error: str) -> dict[str, str]:
+    # kubectl prints `The <Kind> "<name>" is invalid: <field>: <message>` from these causes.
+    path, _, message = error.partition(": ")
+    reason = next((r for prefix, r in _REASONS if message.startswith(prefix)), "FieldValueInvalid")
+    return {"reason": reason, "message": message, "field": path}
+
+
+def validate(rt: ResourceType, version: str, obj: Mapping[str, Any], field_validation: str) -> list[str]:
+    """Raise ApiError 422 (schema) or 400 (unknown field, Strict); return warnings for `Warn`."""
+    schema = SCHEMAS.get((rt.group, rt.plural))
+    if schema is None:
+        return []
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    spec = obj.get("spec")
+    errors: list[str] = []
+    unknown: list[str] = []
+    # Only the storage version's fields are fully known here; older versions are checked for errors only.
+    strict_fields = version == rt.storage_version and rt.group == IMAGE_GROUP
+    if spec is None:
+        errors.append("spec: Required value")
+    else:
+        _walk(schema, spec, "spec", errors, unknown, strict_fields)
+        if isinstance(spec, dict) and not errors:
+            errors += _cel(rt, spec)
+    words = [f'unknown field "{u}"' for u in unknown]
+    if words and field_validation == "Strict":
+        # Strict decoding happens before schema validation, so it is the error the client sees first.
+        raise ApiError(
+            400,
+            "BadRequest",
+            f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: strict decoding error: '
+            + ", ".join(words),
+        )
+    if errors:
+        listing = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+        raise ApiError(
+            422,
+            "Invalid",
+            f'{rt.kind}.{rt.group} "{name}" is invalid: {listing}',
+            {"name": name, "group": rt.group, "kind": rt.kind, "causes": [_cause(e) for e in errors]},
+        )
+    return [] if field_validation == "Ignore" else words
