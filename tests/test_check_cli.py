@@ -251,3 +251,18 @@ def test_acceptance_solved_repo_passes_every_offline_check(
         "cluster.image-policy",
         "cluster.image-update",
     }
+
+
+def test_workspace_from_global_option_or_cwd(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path
+) -> None:
+    glob = subprocess.run(
+        [*lab_cmd, "--workspace", str(practice), "check", "--offline", "--only", "quiz.passed", "-f", "json"],
+        capture_output=True,
+        text=True,
+        env=lab_env,
+        cwd=practice.parent,
+    )
+    assert glob.returncode == 1 and json.loads(glob.stdout)["checks"][0]["id"] == "quiz.passed"
+    nested = lab(lab_cmd, lab_env, "--offline", "--only", "quiz.passed", "-f", "json", cwd=practice / "apps")
+    assert nested.returncode == 1 and json.loads(nested.stdout)["task"] == "09b"

@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     add_workspace_arg(p)
+    # Keep `lab --workspace W check` working: a subparser default would overwrite the global option.
+    for action in p._actions:
+        if action.dest == "workspace":
+            action.default = argparse.SUPPRESS
     p.add_argument("--task", default="09b", help=argparse.SUPPRESS)
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
@@ -91,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from lab.core.report.github import classroom_output, render_annotations, render_summary
     from lab.services.check import run_checks
 
-    workspace = resolve_workspace(args.workspace)
+    workspace = resolve_workspace(getattr(args, "workspace", None))
     tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
     if args.watch_timeout <= 0:
         raise UsageError("--watch-timeout must be positive", hint="e.g. --watch-timeout 120")
