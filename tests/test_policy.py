@@ -234,3 +234,9 @@ def test_ready_messages() -> None:
     assert ready_message("foo/bar", "1.1.0", previous="foo/bar:1.1.0") == (
         "Latest image tag for foo/bar resolved to 1.1.0"
     )
+
+
+def test_order_is_upper_cased_rune_by_rune() -> None:
+    assert validate_policy(PolicySpec("alphabetical", "ßasc")) == (
+        "invalid policy: invalid order argument provided: 'ßASC', must be one of: ASC, DESC"
+    )

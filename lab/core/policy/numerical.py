@@ -15,7 +15,8 @@ class PolicyFailure(Exception):
 
 def normalize_order(order: str) -> str:
     """The controller upper-cases `order`; empty means ASC. Raises ValueError with Flux's text."""
-    upper = order.upper()
+    # Go's strings.ToUpper maps rune by rune (simple case mapping): `ß` stays `ß`, not `SS`.
+    upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in order)
     if upper == "":
         return ASC
     if upper not in (ASC, DESC):
