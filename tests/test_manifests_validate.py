@@ -199,6 +199,15 @@ CORPUS = [
         "existing: nginx",
     ),
     ("policy", "range: 1.25.x", "range: 1.25", "field.type", 11, "spec.policy.semver.range", "quoted"),
+    (
+        "policy",
+        "    semver:\n      range: 1.25.x\n",
+        "    semver: 1.25.x\n",
+        "field.type",
+        10,
+        "spec.policy.semver",
+        "semver: {range: 1.25.x}",
+    ),
     ("policy", "range: 1.25.x", "range: ''", "policy.range", 11, "spec.policy.semver.range", "empty"),
     (
         "policy",

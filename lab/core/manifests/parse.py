@@ -65,12 +65,29 @@ class _Reader:
         self.problems = problems
 
     def _type_problem(self, path: str, expected: str, value: Any) -> None:
-        shown = "true/false" if isinstance(value, bool) else type(value).__name__
-        hint = f'write {path.rsplit(".", 1)[-1]}: "{_plain(value)}" (quoted)' if expected == "string" else ""
-        if isinstance(value, float | int) and not isinstance(value, bool) and expected == "string":
-            hint += "; unquoted it is read as a number"
-        elif isinstance(value, bool) and expected == "string":
-            hint += "; unquoted yes/no/on/off/true/false are booleans"
+        names = {
+            bool: "true/false",
+            dict: "mapping",
+            list: "list",
+            str: "string",
+            int: "number",
+            float: "number",
+        }
+        shown = names.get(type(value), type(value).__name__)
+        key = path.rsplit(".", 1)[-1]
+        hint = f"make {path} a {expected}"
+        if expected == "string" and not isinstance(value, dict | list):
+            hint = f'write {key}: "{_plain(value)}" (quoted)'
+            if isinstance(value, bool):
+                hint += "; unquoted yes/no/on/off/true/false are booleans"
+            else:
+                hint += "; unquoted it is read as a number"
+        elif expected == "mapping" and not isinstance(value, dict | list):
+            inner = {"semver": "range", "numerical": "order", "alphabetical": "order"}.get(key)
+            if inner:
+                hint = f"write {key}: {{{inner}: {_plain(value)}}} - the {inner} goes one level down"
+            else:
+                hint = f"put the fields of {key} on their own lines, indented under it"
         self.problems.append(
             Problem(
                 code="field.type",
@@ -78,7 +95,7 @@ class _Reader:
                 line=self.doc.line_of(path),
                 field=path,
                 message=f"{self.kind} {path} must be a {expected}, found {shown}",
-                hint=hint or f"make {path} a {expected}",
+                hint=hint,
             )
         )
 

@@ -713,5 +713,9 @@ def validate(aset: AutomationSet, served_versions: Sequence[str] = ("v1",)) -> l
     _check_cross(c, aset)
     # A field already reported as the wrong type would only repeat itself as an invalid value.
     typed = {(p.file, p.field) for p in aset.problems if p.code == "field.type"}
-    found = sorted((p for p in c.problems if (p.file, p.field) not in typed), key=lambda p: (p.file, p.line or 0))
+
+    def repeats(p: Problem) -> bool:
+        return any(p.file == file and (p.field == f or p.field.startswith(f + ".")) for file, f in typed)
+
+    found = sorted((p for p in c.problems if not repeats(p)), key=lambda p: (p.file, p.line or 0))
     return [*aset.problems, *found]
