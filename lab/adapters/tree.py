@@ -107,17 +107,20 @@ def walk_screened(workspace: Path, start: Path) -> Iterator[ScreenedFile]:
 
 def _walk_dir(workspace: Path, directory: Path, base: Path) -> Iterator[ScreenedFile]:
     try:
-        names = sorted(os.listdir(directory), key=lambda n: n.encode("utf-8", "surrogateescape"))
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name.encode("utf-8", "surrogateescape"))
     except OSError as err:
         raise LabError(f"failed to apply policies: walking path for files: {err}") from err
-    for name in names:
-        path = directory / name
+    for entry in entries:
+        path = directory / entry.name
         try:
-            st = path.lstat()
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk_dir(workspace, path, base)
+                continue
+            if not _wanted_name(entry.name):
+                continue
+            st = entry.stat(follow_symlinks=False)
         except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(workspace, path, base)
             continue
         found = _screen(workspace, path, base, st)
         if found is not None:

@@ -260,11 +260,8 @@ def rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fil
     known = setter_values(setters, namespace)
     if not known:
         return FileRewrite(None)
-    try:
-        reformatted = encode_documents(docs)
-    except (EmitterError, RecursionError) as err:
-        return FileRewrite(None, skipped=f"cannot be re-serialised: {err}")
     changes: list[Change] = []
+    undo: list[tuple[Node, str, int, str]] = []
     budget = [MAX_NODES]
     for d in docs:
         scalars: list[Node] = []
@@ -277,14 +274,19 @@ def rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fil
             if name is None:
                 continue
             old, new = node.value, known[name]
+            undo.append((node, node.value, node.style, node.tag))
             _set_value(node, new)
             if old != new:
                 oid = object_id(d.parsed.node.content[0])
                 changes.append(Change(file, oid, name, old, new, d.line_offset + node.line + 1))
     if not changes:
-        return FileRewrite(None, reformatted=reformatted)
+        return FileRewrite(None)
     try:
         out = encode_documents(docs)
+        # The same documents without the value changes: what Flux's re-serialisation alone does.
+        for node, value, style, tag in reversed(undo):
+            node.value, node.style, node.tag = value, style, tag
+        reformatted = encode_documents(docs)
     except (EmitterError, RecursionError) as err:
         return FileRewrite(None, skipped=f"cannot be re-serialised: {err}")
     return FileRewrite(out, changes, reformatted)

@@ -114,14 +114,39 @@ def derive_seq_indent(original: str) -> str:
 
 
 def _events(text: str) -> list[Any]:
+    """Parse events with positions. libyaml (via PyYAML) when present: yaml.v3's scanner and parser
+    are a port of it, so it accepts and rejects the same texts, and it is ~20x faster."""
+    try:
+        import yaml as pyyaml
+
+        loader = getattr(pyyaml, "CSafeLoader", None)
+    except ImportError:  # pragma: no cover - PyYAML comes with the kubernetes client
+        loader = None
+    if loader is not None:
+        try:
+            return list(pyyaml.parse(text, Loader=loader))
+        except pyyaml.YAMLError as err:
+            raise YamlSyntaxError(_first_line(err)) from err
+        except (ValueError, TypeError, RecursionError) as err:
+            raise YamlSyntaxError(str(err) or "invalid YAML") from err
+    return _ruamel_events(text)  # pragma: no cover - exercised only without libyaml
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return " ".join(text.split("\n")[:2]) if text else "invalid YAML"
+
+
+def _ruamel_events(text: str) -> list[Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    yaml = YAML(typ="rt", pure=True)
+    # The plain (non round-trip) scanner: comments are placed by this module.
+    yaml = YAML(typ="safe", pure=True)
     try:
         return list(yaml.parse(StringIO(text)))
     except YAMLError as err:
-        raise YamlSyntaxError(str(err).splitlines()[0] if str(err) else "invalid YAML") from err
+        raise YamlSyntaxError(_first_line(err)) from err
     except (ValueError, TypeError, RecursionError) as err:
         raise YamlSyntaxError(str(err) or "invalid YAML") from err
 
@@ -229,9 +254,6 @@ class _Builder:
             if explicit:
                 style |= TAGGED
             value = ev.value
-            if style & FOLDED:
-                # ruamel marks its fold points with BEL, which cannot occur in a block scalar.
-                value = value.replace("\a", "")
             if not tag:
                 # yaml.v3 decode: quoted/block scalars are strings, a plain `<<` is a merge key.
                 tag = "!!str" if style & ~TAGGED else "!!merge" if value == "<<" else resolve_v3(value)
