@@ -430,3 +430,69 @@ def test_missing_map_value_passed_to_a_string_parameter() -> None:
         str(err.value) == 'template: test:1:11: executing "test" at <.V.env>: invalid value; expected string'
     )
     assert run("{{ eq .V.env `prod` }} {{ .V.env | default `dev` | upper }}", {"V": values}) == "false DEV"
+
+
+def test_random_templates_fail_only_with_template_errors() -> None:
+    """Hostile or garbled templates must end in a Go-worded TemplateError, never a Python crash."""
+    import random
+
+    from lab.core.commit_message import build_template_data
+    from lab.core.refs import Change, ImageRef, ObjectId
+
+    changes = [
+        Change("a.yaml", ObjectId("apps/v1", "Deployment", "d", "ns"), "flux-system:app", "o", "n"),
+        Change("b.yaml", ObjectId(), "flux-system:app:tag", "1", "2"),
+    ]
+    datas = [
+        build_template_data(
+            changes,
+            api_version=v,
+            automation_namespace="flux-system",
+            automation_name="a",
+            values={"x": "y"},
+            images=[ImageRef("app", "2")],
+        )
+        for v in ("image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2")
+    ]
+    funcs = ["printf `%v %d %q %5.2f`", "index", "len", "eq", "lt", "and", "not", "print", "upper", "default"]
+    funcs += ["list", "dict", "first", "join `,`", "toJson", "trunc", "repeat", "add", "div", "slice", "keys"]
+    funcs += ["hasKey", "regexFind", "uniq", "sortAlpha", "fromJson", "concat", "round", "substr", "fail"]
+    args = [".", "$", ".Changed", ".Changed.Changes", ".Changed.FileChanges", ".Changed.Objects", ".Values"]
+    args += [".AutomationObject", ".Values.x", ".Values.nope", ".Updated", ".Updated.Images", "1", "-3", "0"]
+    args += [
+        "2.5",
+        '"a/b"',
+        '""',
+        "true",
+        "nil",
+        "'z'",
+        "$v",
+        "(list 1 2)",
+        '(dict "k" 1)',
+        ".OldValue",
+        ".Kind",
+    ]
+    frags = ["{{", "}}", "{{- ", " -}}", "(", ")", "|", ":=", "=", ",", "range", "else", "end", "with", "if"]
+    frags += ["define", "template", "break", "/*", "*/", "`", '"', "'", "\\", "é", "→", "#", "0x", "1e"]
+    rng = random.Random(20261127)
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(400):
+        call = rng.choice(funcs) + " " + " ".join(rng.choice(args) for _ in range(rng.randrange(0, 4)))
+        shape = rng.randrange(4)
+        if shape == 0:
+            src = "{{ range $k, $v := " + rng.choice(args) + " }}{{ " + call + " }}{{ else }}E{{ end }}"
+        elif shape == 1:
+            src = "{{ with " + rng.choice(args) + " }}{{ " + call + " | " + rng.choice(funcs) + " }}{{ end }}"
+        elif shape == 2:
+            src = "{{ $v := 1 }}{{ if " + call + " }}T{{ else if " + rng.choice(args) + " }}U{{ end }}"
+        else:
+            src = "".join(rng.choice(frags + args + funcs) + rng.choice(["", " "]) for _ in range(12))
+        try:
+            tmpl = parse(src)
+            for data in datas:
+                tmpl.execute(data)
+            outcomes["ok"] += 1
+        except TemplateError as err:
+            assert str(err).startswith("template: commit message"), src
+            outcomes["error"] += 1
+    assert outcomes["ok"] > 0 and outcomes["error"] > 0

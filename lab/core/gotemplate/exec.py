@@ -429,7 +429,7 @@ class State:
             self.errorf(f"error calling {name}: {exc}")
         except ExecError:
             raise
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
+        except Exception as exc:  # Go's safeCall turns any panic of a template function into an error.
             self.at(node)
             self.errorf(f"error calling {name}: {exc}")
         return result
