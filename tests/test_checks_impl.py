@@ -477,14 +477,14 @@ def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
 
 
 def _put(server: Any, kind: str, name: str, status: dict[str, Any]) -> None:
+    """Create the object as the learner wrote it (FILES), with a status as the controller would set it."""
+    from ruamel.yaml import YAML
+
+    text = next(t for t in FILES.values() if f"kind: {kind}\n" in t)
+    body = YAML(typ="safe", pure=True).load(text)
+    body["metadata"]["name"] = name
+    body["status"] = status
     rt = server.store.by_kind(kind, "image.toolkit.fluxcd.io/v1")
-    body = {
-        "apiVersion": "image.toolkit.fluxcd.io/v1",
-        "kind": kind,
-        "metadata": {"name": name, "namespace": "flux-system"},
-        "spec": {"image": "library/nginx", "interval": "5m"} if kind == "ImageRepository" else {},
-        "status": status,
-    }
     server.store.create(rt, "flux-system", body, keep_status=True)
 
 
