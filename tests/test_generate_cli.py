@@ -66,6 +66,11 @@ def test_switching_to_v1beta2_needs_force_and_then_equals_the_seed(
     )
     forced = run(lab_cmd, lab_env, repo, "generate", "--api", "v1beta2", "--force")
     assert forced.returncode == 0 and forced.stdout.count("overwritten") == 3
+    assert "saved the previous versions in .git/lab-backups/" in forced.stdout
+    (backup,) = (repo / ".git" / "lab-backups").iterdir()
+    v1 = render_manifests(GenerateOptions())
+    for name in NAMES:
+        assert (backup / OUT / name).read_text() == v1[name]
     seed = render_manifests(GenerateOptions(api_version="v1beta2"))
     for name in NAMES:
         assert (repo / OUT / name).read_text() == seed[name]

@@ -117,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             shown = str(outcome.path)
         print(f"{outcome.status:<11} {shown}")
+    if result.backups:
+        where = result.backups[0].parent
+        try:
+            where = where.relative_to(root)
+        except ValueError:
+            pass
+        print(f"saved the previous versions in {where}")
     version = result.api_version.rpartition("/")[2]
     print(
         f"apiVersion {result.api_version}"

@@ -8,8 +8,10 @@ directory must stay inside the workspace, and every file is written atomically.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +36,8 @@ class GenerateResult:
     api_version: str
     texts: dict[str, str]
     files: list[FileOutcome] = field(default_factory=list)
+    #: Where `force` saved the previous content of overwritten files (nothing a learner wrote is lost).
+    backups: list[Path] = field(default_factory=list)
 
 
 def default_api_version() -> str:
@@ -88,6 +92,15 @@ def atomic_write(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def backup_dir(workspace: Path, now: datetime | None = None) -> Path:
+    """A fresh directory for copies of files about to be replaced: inside `.git` when there is one,
+    so backups never show up in `git status` or in what Flux applies."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
+    git_dir = workspace.resolve() / ".git"
+    base = git_dir / "lab-backups" if git_dir.is_dir() else workspace.resolve() / ".lab-backups"
+    return base / stamp
 
 
 def _display(path: Path, workspace: Path) -> str:
@@ -150,9 +163,18 @@ def generate(
             + ", ".join(differing),
             hint="compare with `lab generate --stdout`, then rerun with --force to replace them",
         )
+    backups: list[Path] = []
+    if differing:
+        saved = backup_dir(workspace)
+        for path, _, status in plans:
+            if status == "overwritten":
+                copy = saved / _display(path, workspace).lstrip("/")
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, copy)
+                backups.append(copy)
     outcomes: list[FileOutcome] = []
     for path, text, status in plans:
         if status != "unchanged":
             atomic_write(path, text)
         outcomes.append(FileOutcome(path, status))
-    return GenerateResult(target_dir, api_version, texts, outcomes)
+    return GenerateResult(target_dir, api_version, texts, outcomes, backups)
