@@ -141,3 +141,17 @@ def test_container_image_line_is_the_value_line() -> None:
     marked = mark(text, "flux-system:nginx")
     assert marked.line == 5
     assert marked.text.endswith('        nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n')
+
+
+def test_an_equivalent_marker_is_left_byte_for_byte() -> None:
+    from lab.core.marker import flux_reads_marker
+
+    spaced = STARTER.replace(
+        "image: nginx:1.25.0", 'image: nginx:1.25.0   #  {"$imagepolicy":"flux-system:nginx", "x": "y"}'
+    )
+    result = mark(spaced, "flux-system:nginx")
+    assert not result.changed and result.text == spaced
+    assert flux_reads_marker('## {"$imagepolicy": "a:b"}') == "a:b"
+    assert flux_reads_marker('# {"$imagepolicy": "a:b", "n": 1}') is None
+    assert flux_reads_marker("# {'$imagepolicy': 'a:b'}") is None
+    assert flux_reads_marker('# {"$imagepolicy": "a:b"} trailing') is None

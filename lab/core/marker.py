@@ -8,6 +8,7 @@ line endings included, stays as it was; marking twice changes nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -217,6 +218,9 @@ def mark(
             hint="write the container in block style (one key per line), then run lab mark again",
         )
     marker = marker_for(ref)
+    if stripped and flux_reads_marker(stripped) == ref:
+        # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
+        return MarkResult(text, pos.line, False, chosen.name, chosen.image, None)
     if stripped:
         replaced = stripped
     new_body = f"{head} {marker}"
@@ -224,6 +228,22 @@ def mark(
         return MarkResult(text, pos.line, False, chosen.name, chosen.image, None)
     lines[index] = new_body + eol
     return MarkResult("".join(lines), pos.line, True, chosen.name, chosen.image, replaced)
+
+
+def flux_reads_marker(comment: str) -> str | None:
+    """The `$imagepolicy` value Flux takes from a comment, or None if it would ignore the comment.
+
+    Flux strips the leading `#`s and needs a JSON object of string values only (reference 4.3).
+    """
+    body = comment.lstrip("#").strip()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    value = data.get("$imagepolicy")
+    return value if isinstance(value, str) else None
 
 
 def markers_in_line(line: str) -> list[str]:
