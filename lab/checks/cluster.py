@@ -9,7 +9,7 @@ from typing import Any
 
 from lab.checks import check
 from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
-from lab.checks.manifests import _automation_set
+from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import FluxObject, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.errors import ClusterError
@@ -75,7 +75,7 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
 
 
 def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | None:
-    aset = _automation_set(ctx)
+    aset = automation_set(ctx)
     return next(
         (o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES), None
     )

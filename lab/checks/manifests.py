@@ -33,7 +33,7 @@ DEFAULT_UPDATE_PATH = "apps"
 MARKER_WORD = "imagepolicy"
 
 
-def _automation_set(ctx: CheckContext) -> AutomationSet:
+def automation_set(ctx: CheckContext) -> AutomationSet:
     from lab.core.manifests.parse import find_automation
 
     def compute() -> AutomationSet:
@@ -54,7 +54,7 @@ def _problems(ctx: CheckContext) -> list[Problem]:
 
     def compute() -> list[Problem]:
         served = ctx.settings.get("served_versions")
-        aset = _automation_set(ctx)
+        aset = automation_set(ctx)
         if isinstance(served, list | tuple) and served:
             return validate(aset, tuple(str(v) for v in served))
         return validate(aset)
@@ -75,7 +75,7 @@ def _owner(problem: Problem, objects: Sequence[FluxObject]) -> FluxObject | None
 def _outcome_for(
     ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: str
 ) -> Outcome:
-    aset = _automation_set(ctx)
+    aset = automation_set(ctx)
     objects = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES]
     if not objects:
         elsewhere = sorted({o.file for o in aset.all_objects() if isinstance(o, kind)})
@@ -144,7 +144,7 @@ def image_update_valid(ctx: CheckContext) -> Outcome:
 
 
 def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
-    return next((a for a in _automation_set(ctx).automations if a.file in IMAGE_AUTOMATION_FILES), None)
+    return next((a for a in automation_set(ctx).automations if a.file in IMAGE_AUTOMATION_FILES), None)
 
 
 def _norm(path: str) -> str:
@@ -256,7 +256,7 @@ def _image_lines(ctx: CheckContext, rel: str) -> set[int]:
 def marker_valid(ctx: CheckContext) -> Outcome:
     from lab.core.setters.markers import parse_marker_text
 
-    aset = _automation_set(ctx)
+    aset = automation_set(ctx)
     policies = [p for p in aset.policies if p.file in IMAGE_AUTOMATION_FILES]
     known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
     iua = _automation(ctx)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from lab.checks import check
 from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
-from lab.checks.manifests import _automation_set
+from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import ImagePolicy, ImageRepository
 from lab.errors import LabError
@@ -26,7 +26,7 @@ class Tags:
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
-    repos = [r for r in _automation_set(ctx).repositories if r.file in IMAGE_AUTOMATION_FILES]
+    repos = [r for r in automation_set(ctx).repositories if r.file in IMAGE_AUTOMATION_FILES]
     return repos[0] if repos else None
 
 
@@ -131,7 +131,7 @@ def registry_tags(ctx: CheckContext) -> Outcome:
 
 
 def _policy(ctx: CheckContext, repo: ImageRepository) -> ImagePolicy | None:
-    policies = [p for p in _automation_set(ctx).policies if p.file in IMAGE_AUTOMATION_FILES]
+    policies = [p for p in automation_set(ctx).policies if p.file in IMAGE_AUTOMATION_FILES]
     matching = [p for p in policies if p.repository_key == (repo.namespace, repo.name)]
     found = matching or policies
     return found[0] if found else None
