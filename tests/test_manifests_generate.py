@@ -340,3 +340,20 @@ def test_every_string_round_trips_through_the_emitter(value: str) -> None:
         text = dump({"spec": {"value": value, "list": [value, {"k": value}]}}, seed_style=seed_style)
         (doc,) = load_all(text, "round.yaml")
         assert doc.data == {"spec": {"value": value, "list": [value, {"k": value}]}}, text
+
+
+def test_keys_sort_like_go_yaml_v2() -> None:
+    from lab.core.manifests.emit import sort_keys_like_go_yaml
+
+    keys = ["b", "a10", "a9", "A", "_x", "a", "messageTemplateValues", "messageTemplate", "a09"]
+    assert sort_keys_like_go_yaml(keys) == [
+        "_x",
+        "A",
+        "a",
+        "a9",
+        "a09",
+        "a10",
+        "b",
+        "messageTemplate",
+        "messageTemplateValues",
+    ]

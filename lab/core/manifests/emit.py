@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import cmp_to_key
 from typing import Any
 
 from lab.core.yamlsafe import resolve_plain
@@ -302,10 +303,48 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, Mapping | list | tuple) and len(value) == 0)
 
 
+def _key_less(a: str, b: str) -> bool:
+    """go-yaml v2 `keyList.Less`: letters after other characters, digit runs compared as numbers."""
+    for i in range(min(len(a), len(b))):
+        if a[i] == b[i]:
+            continue
+        al, bl = a[i].isalpha(), b[i].isalpha()
+        if al and bl:
+            return a[i] < b[i]
+        if al or bl:
+            return bl
+        an = bn = 0
+        if a[i] == "0" or b[i] == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdigit():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdigit():
+            an = an * 10 + int(a[ai])
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdigit():
+            bn = bn * 10 + int(b[bi])
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return a[i] < b[i]
+    return len(a) < len(b)
+
+
+def sort_keys_like_go_yaml(keys: list[str]) -> list[str]:
+    return sorted(keys, key=cmp_to_key(lambda a, b: -1 if _key_less(a, b) else (1 if _key_less(b, a) else 0)))
+
+
 def _write_mapping(
     out: _Out, data: Mapping[str, Any], indent: int, *, sort_keys: bool, seed: bool, first_inline: bool
 ) -> None:
-    keys = sorted(data) if sort_keys else list(data)
+    keys = sort_keys_like_go_yaml(list(data)) if sort_keys else list(data)
     first = True
     for key in keys:
         value = data[key]
