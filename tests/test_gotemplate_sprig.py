@@ -119,10 +119,27 @@ def test_non_hermetic_sprig_functions_are_not_defined() -> None:
 
 
 def test_unemulated_sprig_function_parses_but_explains_at_execution() -> None:
-    tmpl = parse('{{ semver "1.2.3" }}')
+    tmpl = parse('{{ toDate "2006-01-02" "2024-10-01" }}')
     with pytest.raises(TemplateError) as err:
         tmpl.execute(None)
-    assert "error calling semver: fluxlab does not emulate sprig's semver" in str(err.value)
+    assert "error calling toDate: fluxlab does not emulate sprig's toDate" in str(err.value)
+
+
+def test_semver_functions_use_masterminds_rules() -> None:
+    src = (
+        '{{ semver "v1.25" }} {{ (semver "1.25.3-rc.1+b").Minor }} {{ (semver "1.25.3-rc.1").Prerelease }}|'
+        '{{ semverCompare "^1.25" "1.25.3" }} {{ semverCompare ">2" "1.0.0" }} '
+        '{{ (semver "1.2.3").LessThan (semver "1.3.0") }} {{ eq (semver "2.0.0").Major 2 }}'
+    )
+    assert run(src) == "1.25.0 25 rc.1|true false true true"
+    with pytest.raises(TemplateError) as err:
+        run('{{ semver "abc" }}')
+    assert str(err.value).endswith("error calling semver: invalid semantic version")
+
+
+def test_dig() -> None:
+    data = {"a": {"b": "c"}}
+    assert run('{{ dig "a" "b" "none" . }}|{{ dig "a" "x" "none" . }}', data) == "c|none"
 
 
 def test_sprig_slice_overrides_go_builtin_slice() -> None:

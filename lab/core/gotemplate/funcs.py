@@ -828,6 +828,79 @@ def _unavailable(name: str) -> Callable[..., Any]:
     return fn
 
 
+class SemverVersion(GoStruct):
+    """Masterminds' *semver.Version as sprig's `semver` returns it (prints as the normalised version)."""
+
+    go_type = "*semver.Version"
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+    def go_fields(self) -> list[tuple[str, Any]]:
+        return []
+
+    def go_string(self) -> str:
+        return str(self.v)
+
+    def go_methods(self) -> dict[str, GoMethod]:
+        v = self.v
+
+        def cmp(other: Any) -> int:
+            if not isinstance(other, SemverVersion):
+                raise GoFuncError(f"wrong type for value; expected *semver.Version; got {type_name(other)}")
+            return int(v.compare(other.v))
+
+        return {
+            "Major": GoMethod("Major", lambda: v.major),
+            "Minor": GoMethod("Minor", lambda: v.minor),
+            "Patch": GoMethod("Patch", lambda: v.patch),
+            "Prerelease": GoMethod("Prerelease", lambda: v.pre),
+            "Metadata": GoMethod("Metadata", lambda: v.metadata),
+            "Original": GoMethod("Original", lambda: v.original),
+            "String": GoMethod("String", lambda: str(v)),
+            "Compare": GoMethod("Compare", cmp, ("any",)),
+            "LessThan": GoMethod("LessThan", lambda o: cmp(o) < 0, ("any",)),
+            "GreaterThan": GoMethod("GreaterThan", lambda o: cmp(o) > 0, ("any",)),
+            "Equal": GoMethod("Equal", lambda o: cmp(o) == 0, ("any",)),
+        }
+
+
+def _semver(text: str) -> SemverVersion:
+    from lab.core.semver import InvalidVersion, new_version
+
+    try:
+        return SemverVersion(new_version(text))
+    except InvalidVersion as exc:
+        raise GoFuncError(str(exc)) from None
+
+
+def _semver_compare(constraint: str, version: str) -> bool:
+    from lab.core.semver import ConstraintError, InvalidVersion, new_constraint, new_version
+
+    try:
+        c = new_constraint(constraint)
+        return bool(c.check(new_version(version)))
+    except (ConstraintError, InvalidVersion) as exc:
+        raise GoFuncError(str(exc)) from None
+
+
+def _dig(*ps: Any) -> Any:
+    if len(ps) < 3:
+        raise GoFuncError("dig needs at least three arguments")
+    current, default = ps[-1], ps[-2]
+    for k in ps[:-2]:
+        if not isinstance(current, dict):
+            raise GoFuncError(
+                f"interface conversion: interface {{}} is {type_name(current)}, not map[string]interface {{}}"
+            )
+        if not isinstance(k, str):
+            raise GoFuncError(f"interface conversion: interface {{}} is {type_name(k)}, not string")
+        if k not in current:
+            return default
+        current = current[k]
+    return current
+
+
 def _adler32(s: str) -> str:
     return str(zlib.adler32(s.encode("utf-8", "surrogateescape")))
 
@@ -1126,11 +1199,11 @@ SPRIG: dict[str, GoMethod] = {
     "slice": _m("slice", _sprig_slice, [_A], _A),
     "mustSlice": _m("mustSlice", _sprig_slice, [_A], _A),
     "concat": _m("concat", _concat, [], _A),
-    "dig": _m("dig", _unavailable("dig"), [], _A),
+    "dig": _m("dig", _dig, [], _A),
     "chunk": _m("chunk", _unavailable("chunk"), [_I, _A]),
     "mustChunk": _m("mustChunk", _unavailable("mustChunk"), [_I, _A]),
-    "semver": _m("semver", _unavailable("semver"), [_S]),
-    "semverCompare": _m("semverCompare", _unavailable("semverCompare"), [_S, _S]),
+    "semver": _m("semver", _semver, [_S]),
+    "semverCompare": _m("semverCompare", _semver_compare, [_S, _S]),
     "fail": _m("fail", _fail, [_S]),
     "regexMatch": _m("regexMatch", lambda r, s: _regex(r).search(s) is not None, [_S, _S]),
     "mustRegexMatch": _m("mustRegexMatch", lambda r, s: _regex(r).search(s) is not None, [_S, _S]),
