@@ -337,8 +337,14 @@ def _key_less(a: str, b: str) -> bool:
     return len(a) < len(b)
 
 
+def _key_cmp(a: str, b: str) -> int:
+    if _key_less(a, b):
+        return -1
+    return 1 if _key_less(b, a) else 0
+
+
 def sort_keys_like_go_yaml(keys: list[str]) -> list[str]:
-    return sorted(keys, key=cmp_to_key(lambda a, b: -1 if _key_less(a, b) else (1 if _key_less(b, a) else 0)))
+    return sorted(keys, key=cmp_to_key(_key_cmp))
 
 
 def _write_mapping(
