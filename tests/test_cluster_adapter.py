@@ -169,3 +169,44 @@ def test_missing_kubeconfig_and_unknown_context(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("KUBECONFIG", str(kc))
     with ClusterClient.from_kubeconfig() as c:
         assert c.server == "http://127.0.0.1:1"
+
+
+def test_core_kinds_secrets_configmaps_namespaces(server: KubeAPIServer, cluster: ClusterClient) -> None:
+    server.put(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "regcred", "namespace": "flux-system"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": "e30="},
+        }
+    )
+    secret = cluster.get("Secret", "regcred")
+    assert secret is not None and secret["type"] == "kubernetes.io/dockerconfigjson"
+    assert cluster.get("Secret", "missing") is None
+    assert cluster.get("Namespace", "flux-system", "") is not None
+    assert "flux-system" in [n["metadata"]["name"] for n in cluster.list("Namespace", None)]
+    assert [s["metadata"]["name"] for s in cluster.list("Secret", None)] == ["regcred"]
+    assert cluster.list("ConfigMap") == []
+
+
+def test_wait_reconciled_sees_the_controller_answer(server: KubeAPIServer, cluster: ClusterClient) -> None:
+    import threading
+
+    server.put(manifest(IMAGE_POLICY))
+    stamp = cluster.request_reconcile("ImagePolicy", "nginx")
+
+    def controller() -> None:
+        time.sleep(0.2)
+        server.update_status(
+            "ImagePolicy", "nginx", "flux-system", {**POLICY_READY_STATUS, "lastHandledReconcileAt": stamp}
+        )
+
+    t = threading.Thread(target=controller)
+    t.start()
+    obj = cluster.wait_reconciled("ImagePolicy", "nginx", "flux-system", stamp, timeout=5, poll=0.05)
+    t.join()
+    assert obj["status"]["latestRef"]["tag"] == "1.25.3"
+    with pytest.raises(ClusterError) as late:
+        cluster.wait_reconciled("ImagePolicy", "nginx", "flux-system", "never", timeout=0.2, poll=0.05)
+    assert "was not reconciled within 0.2s" in str(late.value)

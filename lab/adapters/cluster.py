@@ -36,6 +36,9 @@ class KindInfo:
     version: str | None  # None: the image group's served version is discovered
     plural: str
     namespaced: bool = True
+    core_name: str = (
+        ""  # CoreV1Api method stem for the core group ("config_map" -> read_namespaced_config_map)
+    )
 
     def resource(self) -> str:
         return f"{self.plural}.{self.group}" if self.group else self.plural
@@ -49,6 +52,10 @@ KINDS: dict[str, KindInfo] = {
     "Kustomization": KindInfo("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
     "Deployment": KindInfo("apps", "v1", "deployments"),
     "CustomResourceDefinition": KindInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", False),
+    "Namespace": KindInfo("", "v1", "namespaces", False, "namespace"),
+    "ConfigMap": KindInfo("", "v1", "configmaps", True, "config_map"),
+    "Secret": KindInfo("", "v1", "secrets", True, "secret"),
+    "Event": KindInfo("", "v1", "events", True, "event"),
 }
 
 
@@ -255,6 +262,60 @@ class ClusterClient:
 
         return client.CustomObjectsApi(self.api_client)
 
+    def _core_get(self, info: KindInfo, namespace: str, name: str) -> Any:
+        from kubernetes import client
+
+        core = client.CoreV1Api(self.api_client)
+        if info.namespaced:
+            fn = getattr(core, f"read_namespaced_{info.core_name}")
+            resp = fn(name, namespace, _preload_content=False, _request_timeout=self.timeout)
+        else:
+            fn = getattr(core, f"read_{info.core_name}")
+            resp = fn(name, _preload_content=False, _request_timeout=self.timeout)
+        return json.loads(resp.data)
+
+    def _core_list(self, info: KindInfo, namespace: str | None, **kwargs: Any) -> Any:
+        from kubernetes import client
+
+        core = client.CoreV1Api(self.api_client)
+        if not info.namespaced:
+            fn = getattr(core, f"list_{info.core_name}")
+            resp = fn(_preload_content=False, **kwargs)
+        elif namespace is None:
+            fn = getattr(core, f"list_{info.core_name}_for_all_namespaces")
+            resp = fn(_preload_content=False, **kwargs)
+        else:
+            fn = getattr(core, f"list_namespaced_{info.core_name}")
+            resp = fn(namespace, _preload_content=False, **kwargs)
+        return json.loads(resp.data)
+
+    def wait_reconciled(
+        self,
+        kind: str,
+        name: str,
+        namespace: str,
+        requested_at: str,
+        timeout: float = 60.0,
+        poll: float = 0.5,
+    ) -> dict[str, Any]:
+        """Poll until the object's `status.lastHandledReconcileAt` equals `requested_at` (like `flux reconcile`).
+
+        Returns the object; ClusterError when it vanished or the controller did not answer within `timeout`.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            obj = self.get(kind, name, namespace)
+            if obj is None:
+                raise ClusterError(f"{kind} {namespace}/{name} not found while waiting for reconciliation")
+            if (obj.get("status") or {}).get("lastHandledReconcileAt") == requested_at:
+                return obj
+            if time.monotonic() >= deadline:
+                raise ClusterError(
+                    f"{kind} {namespace}/{name} was not reconciled within {timeout:g}s",
+                    hint="is the controller running? check `lab flux check` / `kubectl get deploy -n flux-system`",
+                )
+            time.sleep(poll)
+
     def get(self, kind: str, name: str, namespace: str = "flux-system") -> dict[str, Any] | None:
         """The object as a dict, or None when it does not exist. ClusterError when the kind is not served."""
         from kubernetes.client.exceptions import ApiException
@@ -263,7 +324,9 @@ class ClusterClient:
         version = self._version(kind, info)
         api = self._custom()
         try:
-            if info.namespaced:
+            if info.group == "":
+                obj = self._core_get(info, namespace, name)
+            elif info.namespaced:
                 obj = api.get_namespaced_custom_object(
                     info.group, version, namespace, info.plural, name, _request_timeout=self.timeout
                 )
@@ -289,7 +352,9 @@ class ClusterClient:
         kwargs: dict[str, Any] = {}
         if label_selector:
             kwargs["label_selector"] = label_selector
-        if info.namespaced and namespace is not None:
+        if info.group == "":
+            result = self._call("list", info, namespace, None, self._core_list, info, namespace, **kwargs)
+        elif info.namespaced and namespace is not None:
             result = self._call(
                 "list",
                 info,

@@ -138,8 +138,13 @@ class Store:
         self._types: dict[tuple[str, str], ResourceType] | None = None
         self._batch = 0
         self._dirty = False
-        if path is not None and path.exists():
-            self._load(path)
+        if path is not None:
+            # A process killed between writing a temp file and renaming it leaves that file behind.
+            for stale in path.parent.glob(f".{path.name}.*") if path.parent.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+            if path.exists():
+                self._load(path)
 
     # --- persistence -------------------------------------------------------------------------------------
 
