@@ -566,3 +566,19 @@ def test_pitfalls_name_existing_check_ids() -> None:
     pitfalls = tomllib.loads((ROOT / "tasks/09b/pitfalls.toml").read_text())
     named = [p["check"] for p in next(v for v in pitfalls.values() if isinstance(v, list))]
     assert named and set(named) <= ids
+
+
+def test_manifests_validate_against_the_versions_the_cluster_serves(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+
+    seed_style = {k: v.replace("fluxcd.io/v1\n", "fluxcd.io/v1beta2\n") for k, v in FILES.items()}
+    write(practice, seed_style)
+    offline = check(practice, "image-policy.valid").get("image-policy.valid")
+    assert offline.status is Status.FAIL and "v1beta2" in offline.message  # current Flux serves v1 only
+    with KubeAPIServer(image_api_versions=("v1", "v1beta2")) as server:  # Flux 2.7/2.8
+        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", server.url)))
+        online = check(practice, "image-policy.valid", offline=False).get("image-policy.valid")
+    assert online.status is Status.PASS and "warning" in online.message and "deprecated" in online.message

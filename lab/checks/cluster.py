@@ -25,7 +25,9 @@ RECONCILE_HINT = {
 }
 
 
-def _client(ctx: CheckContext) -> Any:
+def client_for(ctx: CheckContext) -> Any:
+    """The run's cluster connection (closed when the run ends). Raises ClusterError."""
+
     def compute() -> Any:
         from lab.adapters.cluster import ClusterClient
 
@@ -45,7 +47,7 @@ def _errored(err: ClusterError) -> Outcome:
 @check("cluster.controllers")
 def cluster_controllers(ctx: CheckContext) -> Outcome:
     try:
-        client = _client(ctx)
+        client = client_for(ctx)
         served = client.served_image_api_versions()
         controllers = {c.name: c for c in client.controllers()} if served else {}
     except ClusterError as err:
@@ -92,7 +94,7 @@ def _judge(
         return Outcome.failed(f"no {kind_name} in clusters/dev/image-automation/ to look for"), {}
     ns, name = mine.namespace or "flux-system", mine.name
     try:
-        obj = _client(ctx).get(kind_name, name, ns)
+        obj = client_for(ctx).get(kind_name, name, ns)
     except ClusterError as err:
         return _errored(err), {}
     ref = f"{kind_name} {ns}/{name}"

@@ -49,15 +49,34 @@ def automation_set(ctx: CheckContext) -> AutomationSet:
     return ctx.cached("manifests:aset", compute)
 
 
+def served_versions(ctx: CheckContext) -> tuple[str, ...] | None:
+    """image.toolkit.fluxcd.io versions to validate against: configured, else what the cluster serves
+    (online only), else None for the validator's default (current Flux: v1 only)."""
+    configured = ctx.settings.get("served_versions")
+    if isinstance(configured, list | tuple) and configured:
+        return tuple(str(v) for v in configured)
+    if ctx.offline:
+        return None
+
+    def discover() -> tuple[str, ...] | None:
+        from lab.checks.cluster import client_for
+
+        try:
+            served = client_for(ctx).served_image_api_versions()
+        except Exception:  # no cluster is not a manifest problem: fall back to the default
+            return None
+        return tuple(served) or None
+
+    return ctx.cached("cluster:served", discover)
+
+
 def _problems(ctx: CheckContext) -> list[Problem]:
     from lab.core.manifests.validate import validate
 
     def compute() -> list[Problem]:
-        served = ctx.settings.get("served_versions")
+        served = served_versions(ctx)
         aset = automation_set(ctx)
-        if isinstance(served, list | tuple) and served:
-            return validate(aset, tuple(str(v) for v in served))
-        return validate(aset)
+        return validate(aset, served) if served else validate(aset)
 
     return ctx.cached("manifests:problems", compute)
 
