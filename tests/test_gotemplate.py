@@ -496,3 +496,21 @@ def test_random_templates_fail_only_with_template_errors() -> None:
             assert str(err).startswith("template: commit message"), src
             outcomes["error"] += 1
     assert outcomes["ok"] > 0 and outcomes["error"] > 0
+
+
+@pytest.mark.parametrize(
+    ("src", "fragment"),
+    [
+        ("{{ range 100000000 }}{{ end }}", "steps; fluxlab stops runaway templates"),
+        ("{{ range 100000000 }}xxxxxxxxxxxxxxxx{{ end }}", "output exceeds"),
+        ('{{ repeat 100000000 "ab" }}', "error calling repeat: fluxlab refuses"),
+        (
+            '{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}',
+            "exceeded maximum template depth",
+        ),
+    ],
+)
+def test_runaway_templates_stop_with_an_error(src: str, fragment: str) -> None:
+    with pytest.raises(TemplateError) as err:
+        run(src)
+    assert fragment in str(err.value)

@@ -32,6 +32,8 @@ class GoFuncError(Exception):
 MAX_OUTPUT = 1 << 20
 # Go allows 100000 nested {{template}} calls; Python's stack allows far fewer, so stop earlier and say so.
 MAX_EXEC_DEPTH = 100
+# Node visits before the lab gives up on a template (`{{range 100000000}}{{end}}` writes nothing but never ends).
+MAX_STEPS = 200_000
 
 
 class _Missing:
@@ -76,6 +78,7 @@ class State:
         self.parse_name = name
         self.templates = templates or {}
         self.depth = 0
+        self.steps = 0
         self.text = text
         self.find_function = find_function
         self.node: p.Node | None = None
@@ -136,6 +139,9 @@ class State:
 
     def walk(self, dot: Any, node: p.Node) -> None:
         self.at(node)
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.errorf(f"more than {MAX_STEPS} steps; fluxlab stops runaway templates here")
         if isinstance(node, p.ActionNode):
             assert node.pipe is not None
             val = self.eval_pipeline(dot, node.pipe)
