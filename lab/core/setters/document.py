@@ -48,6 +48,7 @@ class _Entry:
     value: Node | None
     parent: _Entry | None
     is_key: bool
+    in_flow: bool = False
 
 
 @dataclass
@@ -192,6 +193,8 @@ class _Builder:
         self.content_end: dict[int, tuple[int, Node | None, str]] = {}
         self.entries: list[_Entry] = []
         self.empty_values: set[int] = set()
+        self.key_values: dict[int, Node] = {}
+        self.tok_index: list[int] = []
         # comment line -> (node, role) where role is line/head/foot/doc-head/doc-foot
         self.attached: dict[int, tuple[Node | None, str]] = {}
 
@@ -289,7 +292,7 @@ class _Builder:
                     dash_idx = self._find_dash(cs.index, sm.column)
                     entry_line = self._line_of(dash_idx)
                     entry_col = sm.column
-                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False)
+                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False, flow)
                 child = self._node(child_ev, it, entry, node)
                 entry.owner = child
                 entry.value = child
@@ -307,7 +310,7 @@ class _Builder:
                         self._note_end(kev.end_mark.index, node, "flow-end")
                     break
                 ks = kev.start_mark
-                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True)
+                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow)
                 key = self._node(kev, it, entry, node)
                 entry.owner = key
                 self.toks.append(_Tok(ks.index, ks.line, ks.column, key, entry))
@@ -315,6 +318,7 @@ class _Builder:
                 vev = next(it)
                 value = self._node(vev, it, entry, node)
                 entry.value = value
+                self.key_values[id(key)] = value
                 if value.kind in (SCALAR, ALIAS) and id(value) not in self.empty_values:
                     vs = vev.start_mark
                     if vs.line != ks.line:
@@ -379,16 +383,20 @@ class _Builder:
         if not comments:
             return
         self.toks.sort(key=lambda t: t.index)
-        tok_idx = [t.index for t in self.toks]
+        tok_idx = self.tok_index = [t.index for t in self.toks]
         entries = sorted(self.entries, key=lambda e: e.index)
         entry_idx = [e.index for e in entries]
         content_lines = sorted(self.content_end)
         own: list[tuple[int, int, str]] = []
+        deferred: list[tuple[int, str]] = []
         for line, col, txt, has_content in comments:
             if has_content:
-                self._attach_line_comment(line, txt)
+                if not self._attach_line_comment(line, txt, defer=True):
+                    deferred.append((line, txt))
             else:
                 own.append((line, col, txt))
+        for line, txt in deferred:
+            self._attach_line_comment(line, txt, defer=False)
         # Group own-line comments into gaps between content lines.
         gaps: list[list[tuple[int, int, str]]] = []
         for c in own:
@@ -404,7 +412,8 @@ class _Builder:
         k = bisect.bisect_right(content_lines, a)
         return k < len(content_lines) and content_lines[k] < b
 
-    def _attach_line_comment(self, line: int, txt: str) -> None:
+    def _attach_line_comment(self, line: int, txt: str, *, defer: bool) -> bool:
+        """Attach a comment that follows content on its line; False when deferred to a second pass."""
         end = self.content_end.get(line)
         if end is None:
             # Only a sequence dash (or an empty key) precedes the comment: it heads what follows.
@@ -416,20 +425,37 @@ class _Builder:
                 else:
                     tok.node.head_comment = _join(txt, tok.node.head_comment)
                     self.attached[line] = (tok.node, "head")
-            return
+            return True
         _, node, what = end
         if node is None:
-            return
+            return True
+        owner = self.key_values.get(id(node))
+        if (
+            owner is not None
+            and owner.kind in (MAP, SEQ)
+            and not owner.style & FLOW
+            and (owner.anchor or owner.style & TAGGED)
+        ):
+            # `key: &anchor # c`: yaml.v3 hands the comment to the first value inside that has
+            # none of its own, so those are attached first.
+            if defer:
+                return False
+            target = _first_plain_value(owner)
+            if target is not None:
+                target.line_comment = target.line_comment or txt
+                self.attached[line] = (target, "line")
+            return True
         if what in ("scalar", "alias", "flow-end", "block-header"):
             # A key whose value is not on this line: the comment belongs to the key.
             if not node.line_comment:
                 node.line_comment = txt
                 self.attached[line] = (node, "line")
-            return
+        return True
 
     def _first_tok_after_line(self, line: int) -> _Tok | None:
         idx = self.line_starts[line]
-        for t in self.toks:
+        start = bisect.bisect_left(self.tok_index, idx)
+        for t in self.toks[start:]:
             if t.index >= idx:
                 if t.line == line and t.entry is not None and t.entry.is_key:
                     return t
@@ -461,7 +487,9 @@ class _Builder:
         chain: list[_Entry] = []
         e = entries[ke] if ke >= 0 else None
         while e is not None:
-            chain.append(e)
+            # Comments never attach inside a flow collection: its block entry takes them.
+            if not e.in_flow:
+                chain.append(e)
             e = e.parent
         runs: list[list[tuple[int, int, str]]] = []
         for c in gap:
@@ -541,8 +569,9 @@ class _Builder:
             blank_after = run_end[0] and (len(runs) > 1 or (nxt is not None and next_line > first[-1][0] + 1))
             dedent_after = not run_end[0] and parts[1][0][1] < first[0][1]
             above_next = run_end[0] and len(runs) == 1
-            if blank_after or dedent_after or (above_next and closes and first[0][1] > next_col):
-                foot_to(inner, first)
+            if blank_after or dedent_after or (above_next and closes and first[0][1] != next_col):
+                # At the end of the document the foot lands on the block at the comment's column.
+                foot_to(level(first[0][1]) if nxt is None and not blank_after else inner, first)
                 i = 1
                 while i < len(parts) and not run_end[i - 1] and closes and parts[i][0][1] > next_col:
                     foot_to(level(parts[i][0][1]), parts[i])
@@ -557,8 +586,9 @@ class _Builder:
                 mark(p, None, "doc-foot")
             return
         last = rest[-1]
-        if closes and last[0][1] > next_col and next_line == last[-1][0] + 1 and len(rest) > 0:
-            foot_to(level(last[0][1]), last)
+        if closes and last[0][1] != next_col and next_line == last[-1][0] + 1:
+            # Text directly above a dedented token at another column ends the block it follows.
+            foot_to(inner if i == 0 and len(rest) == 1 and first_empty else level(last[0][1]), last)
             rest = rest[:-1]
         if rest:
             merged = _merge_runs(rest, run_end[i : i + len(rest)])
@@ -580,6 +610,25 @@ def _merge_runs(
             out.append(list(part))
         glue = not is_end
     return out
+
+
+def _first_plain_value(node: Node) -> Node | None:
+    """The first scalar value (mapping value or item) inside a block collection, depth first."""
+    stack = [node]
+    while stack:
+        n = stack.pop(0)
+        if n.kind == MAP:
+            for i in range(1, len(n.content), 2):
+                v = n.content[i]
+                if v.kind == SCALAR and not v.line_comment:
+                    return v
+            stack.extend(n.content[1::2])
+        elif n.kind == SEQ:
+            for v in n.content:
+                if v.kind == SCALAR and not v.line_comment:
+                    return v
+            stack.extend(n.content)
+    return None
 
 
 def _foot_holder(node: Node) -> Node:
