@@ -483,9 +483,9 @@ def render_commit_message(
                 REASON_REMOVED,
                 message,
                 hint=(
-                    f"{field} is gone in {V1}; the object stays Stalled until the template changes - "
-                    "use {{range .Changed.Changes}}- {{.OldValue}} -> {{.NewValue}}\n{{end}}"
-                ).replace("\n", "\\n"),
+                    f"{field} is gone in {V1} and the object stays Stalled until the template changes; "
+                    "list updates with {{range .Changed.Changes}}{{.OldValue}} -> {{.NewValue}} {{end}}"
+                ),
                 automation=automation,
             ) from None
         raise CommitTemplateError(
