@@ -159,3 +159,30 @@ def test_schema_errors_and_unknown_fields_as_the_api_server_reports_them(
     strict = kubectl(kc, "apply", "-f", str(typo))
     assert strict.returncode != 0
     assert 'strict decoding error: unknown field "spec.imageRepository"' in strict.stderr
+
+
+def test_kubectl_watch_shows_status_changes(world: tuple[KubeAPIServer, Path], tmp_path: Path) -> None:
+    srv, kc = world
+    assert kubectl(kc, "apply", "-f", str(write_manifest(tmp_path))).returncode == 0
+    assert KUBECTL is not None
+    proc = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(kc), "get", "imagepolicies", "-n", "flux-system", "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    import threading
+
+    watchdog = threading.Timer(20, proc.kill)  # a regression must fail the test, not hang it
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().split()[:3] == ["NAME", "IMAGE", "TAG"]
+        assert proc.stdout.readline().split()[0] == "nginx"  # first row: not reconciled yet
+        srv.update_status("ImagePolicy", "nginx", "flux-system", POLICY_READY_STATUS)
+        line = proc.stdout.readline()
+        assert line.split()[:4] == ["nginx", "library/nginx", "1.25.3", "True"]
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.wait(timeout=10)

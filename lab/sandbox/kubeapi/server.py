@@ -292,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         store = api.store
         want_table = "as=Table" in (self.headers.get("Accept") or "")
         if verb == "watch":
-            self._watch(rt, version, namespace, query, _warning_headers(warnings))
+            self._watch(rt, version, namespace, query, _warning_headers(warnings), want_table)
         elif verb == "list":
             items, rv = store.list(
                 rt, namespace, version, query.get("labelSelector"), query.get("fieldSelector")
@@ -376,6 +376,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _event(self, kind: str, obj: JSON) -> None:
         self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
+    def _watch_object(self, rt: ResourceType, obj: JSON, as_table: bool, query: dict[str, str]) -> JSON:
+        # `kubectl get -w` asks for Tables: every event then carries a one-row Table.
+        if not as_table:
+            return obj
+        rv = str(obj["metadata"].get("resourceVersion", ""))
+        return tables.table(rt, [obj], rv, query.get("includeObject", "Metadata"))
+
     def _watch(
         self,
         rt: ResourceType,
@@ -383,6 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
         namespace: str | None,
         query: dict[str, str],
         headers: list[tuple[str, str]],
+        as_table: bool = False,
     ) -> None:
         api = self.server.api
         store = api.store
@@ -415,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         api.request_log.append(f"{self.command} {self.path} 200")
         for obj in initial:
-            self._event("ADDED", obj)
+            self._event("ADDED", self._watch_object(rt, obj, as_table, query))
         while True:
             try:
                 with store.lock:
@@ -425,7 +433,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event("ERROR", err.status())
                 break
             for event in events:
-                self._event(event.type, store.present(event.object, rt, version))
+                shown = store.present(event.object, rt, version)
+                self._event(event.type, self._watch_object(rt, shown, as_table, query))
             remaining = deadline - time.monotonic()
             if remaining <= 0 or store.closed or api.stopping.is_set():
                 break
