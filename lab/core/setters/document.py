@@ -445,11 +445,10 @@ class _Builder:
                 target.line_comment = target.line_comment or txt
                 self.attached[line] = (target, "line")
             return True
-        if what in ("scalar", "alias", "flow-end", "block-header"):
-            # A key whose value is not on this line: the comment belongs to the key.
-            if not node.line_comment:
-                node.line_comment = txt
-                self.attached[line] = (node, "line")
+        # The last token on the line takes it (a key whose value is not on this line included).
+        if what in ("scalar", "alias", "flow-end", "block-header") and not node.line_comment:
+            node.line_comment = txt
+            self.attached[line] = (node, "line")
         return True
 
     def _first_tok_after_line(self, line: int) -> _Tok | None:
@@ -567,7 +566,7 @@ class _Builder:
         if first_empty and not prev_bare_key and parts:
             first = parts[0]
             blank_after = run_end[0] and (len(runs) > 1 or (nxt is not None and next_line > first[-1][0] + 1))
-            dedent_after = not run_end[0] and parts[1][0][1] < first[0][1]
+            dedent_after = not run_end[0] and parts[1][0][1] < inner_col
             above_next = run_end[0] and len(runs) == 1
             if blank_after or dedent_after or (above_next and closes and first[0][1] != next_col):
                 # At the end of the document the foot lands on the block at the comment's column.
