@@ -210,3 +210,13 @@ def test_wait_reconciled_sees_the_controller_answer(server: KubeAPIServer, clust
     with pytest.raises(ClusterError) as late:
         cluster.wait_reconciled("ImagePolicy", "nginx", "flux-system", "never", timeout=0.2, poll=0.05)
     assert "was not reconciled within 0.2s" in str(late.value)
+
+
+def test_in_cluster_config_without_service_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "1")
+    if Path("/var/run/secrets/kubernetes.io/serviceaccount/token").exists():
+        pytest.skip("running inside a pod with a service account")
+    with pytest.raises(ClusterError) as err:
+        ClusterClient.from_kubeconfig()
+    assert "in-cluster service account config" in str(err.value) and "KUBECONFIG" in str(err.value)

@@ -122,7 +122,13 @@ class ClusterClient:
                         hint="start the sandbox with `lab sandbox up` and run `eval $(lab sandbox env)`, "
                         "or point KUBECONFIG at your cluster",
                     )
-                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+                try:
+                    config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+                except ConfigException as err:
+                    raise ClusterError(
+                        f"cannot use the in-cluster service account config: {str(err).strip() or type(err).__name__}",
+                        hint="run inside a pod with a mounted service account token, or set KUBECONFIG",
+                    ) from err
                 api_client = client.ApiClient(configuration)
                 return cls(api_client, server=configuration.host, context="in-cluster", timeout=timeout)
             for single in source.split(os.pathsep):
