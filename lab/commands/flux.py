@@ -1,0 +1,237 @@
+"""`lab flux check|get|reconcile`: the flux CLI's image commands, through the kubernetes client.
+
+They talk to whatever KUBECONFIG points at (a real cluster or the sandbox) and print flux's formats
+(flux.md 5.2-5.4): tables on stdout, `✗` lines on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from lab.errors import LabError, UsageError
+
+KIND_CHOICES = ("repository", "policy", "update")
+
+
+def _cluster_args(parser: argparse.ArgumentParser, *, all_namespaces: bool = False) -> None:
+    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG)")
+    parser.add_argument("--context", help="kubeconfig context")
+    parser.add_argument("-n", "--namespace", default="flux-system", help="namespace (default flux-system)")
+    if all_namespaces:
+        parser.add_argument("-A", "--all-namespaces", action="store_true", help="list across namespaces")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "flux",
+        help="flux check / get image(s) / reconcile image, on a real cluster or the sandbox",
+        description="The flux CLI's commands the course uses, with flux's output, over the kubernetes client.",
+    )
+    parser.set_defaults(func=lambda args: _usage(parser))
+    cmds = parser.add_subparsers(dest="flux_command", metavar="COMMAND")
+
+    check = cmds.add_parser("check", help="controllers, CRDs and versions, as `flux check` prints them")
+    _cluster_args(check)
+    check.set_defaults(func=run_check)
+
+    get = cmds.add_parser("get", help="flux get images all | flux get image repository|policy|update")
+    gets = get.add_subparsers(dest="get_what", metavar="images|image")
+    get.set_defaults(func=lambda args: _usage(get))
+    images = gets.add_parser("images", help="`images all`: the three image tables")
+    images.add_argument("all", choices=("all",), help="all")
+    _cluster_args(images, all_namespaces=True)
+    images.set_defaults(func=run_get_all)
+    image = gets.add_parser("image", help="one kind: repository, policy or update")
+    image.add_argument("kind", choices=KIND_CHOICES)
+    image.add_argument("name", nargs="?")
+    _cluster_args(image, all_namespaces=True)
+    image.set_defaults(func=run_get)
+
+    reconcile = cmds.add_parser("reconcile", help="flux reconcile image repository|policy|update NAME")
+    recs = reconcile.add_subparsers(dest="reconcile_what", metavar="image")
+    reconcile.set_defaults(func=lambda args: _usage(reconcile))
+    rimage = recs.add_parser("image", help="annotate and wait for the controller")
+    rimage.add_argument("kind", choices=KIND_CHOICES)
+    rimage.add_argument("name")
+    rimage.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    _cluster_args(rimage)
+    rimage.set_defaults(func=run_reconcile)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from lab.adapters.cluster import ClusterClient
+
+    return ClusterClient.from_kubeconfig(args.kubeconfig, args.context)
+
+
+def _kind(name: str) -> str:
+    from lab.core.fluxget import image_kind
+
+    return image_kind(name)
+
+
+# --- get -----------------------------------------------------------------------------------------------
+
+
+def run_get(args: argparse.Namespace) -> int:
+    from lab.core.fluxget import format_get_table
+
+    kind = _kind(args.kind)
+    namespace = None if args.all_namespaces else args.namespace
+    with _client(args) as client:
+        if args.name and not args.all_namespaces:
+            obj = client.get(kind, args.name, args.namespace)
+            objects = [obj] if obj else []
+        else:
+            objects = client.list(kind, namespace)
+    text = format_get_table(kind, objects, args.all_namespaces, namespace=args.namespace, name=args.name)
+    if not objects or text.startswith("✗"):
+        sys.stderr.write(text)
+        return 1 if args.name else 0
+    sys.stdout.write(text)
+    return 0
+
+
+def run_get_all(args: argparse.Namespace) -> int:
+    from lab.core.fluxget import format_get_all
+
+    namespace = None if args.all_namespaces else args.namespace
+    by_kind: dict[str, list[dict[str, Any]] | None] = {}
+    with _client(args) as client:
+        if client.served_image_api() is None:
+            return 0  # flux skips kinds with no CRD: nothing at all is printed
+        for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation"):
+            by_kind[kind] = client.list(kind, namespace)
+    sys.stdout.write(format_get_all(by_kind, args.all_namespaces))
+    return 0
+
+
+# --- check ---------------------------------------------------------------------------------------------
+
+MIN_KUBERNETES = (1, 33, 0)
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    import re
+
+    m = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from lab.errors import ClusterError
+
+    ok = True
+    out = sys.stdout
+    with _client(args) as client:
+        out.write("► checking prerequisites\n")
+        version = client.server_version()
+        plain = version.lstrip("v").split("+")[0].split("-")[0]
+        wanted = ">=" + ".".join(map(str, MIN_KUBERNETES)) + "-0"
+        if _version_tuple(version) >= MIN_KUBERNETES:
+            out.write(f"✔ Kubernetes {plain} {wanted}\n")
+        else:
+            ok = False
+            out.write(f"✗ Kubernetes version {plain} does not match {wanted}\n")
+        out.write("► checking version in cluster\n")
+        deployments = client.list(
+            "Deployment", args.namespace, label_selector="app.kubernetes.io/part-of=flux"
+        )
+        dist = ""
+        for dep in deployments:
+            labels = (dep.get("metadata") or {}).get("labels") or {}
+            dist = dist or str(labels.get("app.kubernetes.io/version") or "")
+        if dist:
+            out.write(f"✔ distribution: flux-{dist}\n")
+        else:
+            out.write("✗ no Flux distribution found\n")
+            ok = False
+        try:
+            bootstrapped = client.get("GitRepository", "flux-system", args.namespace) is not None
+        except ClusterError:
+            bootstrapped = False
+        out.write(f"✔ bootstrapped: {'true' if bootstrapped else 'false'}\n")
+        out.write("► checking controllers\n")
+        for ctl in client.controllers(args.namespace):
+            if ctl.ready:
+                out.write(f"✔ {ctl.name}: deployment ready\n")
+            else:
+                ok = False
+                out.write(f"✗ {ctl.name}: deployment not ready\n")
+            for image in ctl.images:
+                out.write(f"► {image}\n")
+        out.write("► checking crds\n")
+        for crd in client.flux_crds():
+            out.write(f"✔ {crd}\n")
+    out.write("✔ all checks passed\n" if ok else "✗ check failed\n")
+    return 0 if ok else 1
+
+
+# --- reconcile -----------------------------------------------------------------------------------------
+
+
+def _success_line(kind: str, obj: dict[str, Any], message: str) -> str:
+    status = obj.get("status") or {}
+    if kind == "ImageRepository":
+        count = (status.get("lastScanResult") or {}).get("tagCount", 0)
+        return f"✔ scan fetched {count} tags"
+    if kind == "ImagePolicy":
+        ref = status.get("latestRef") or {}
+        if ref.get("tag"):
+            digest = f"@{ref['digest']}" if ref.get("digest") else ""
+            return f"✔ selected ref {ref.get('name')}:{ref.get('tag')}{digest}"
+        return f"✔ selected ref {status.get('latestImage', '')}"
+    return f"✔ {message}"
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    from lab.core.fluxget import ready_condition
+
+    kind = _kind(args.kind)
+    ns = args.namespace
+    err = sys.stderr
+    with _client(args) as client:
+        obj = client.get(kind, args.name, ns)
+        if obj is None:
+            raise LabError(
+                f"{kind} object '{args.name}' not found in \"{ns}\" namespace",
+                hint=f"list them with `lab flux get image {args.kind} -A`",
+            )
+        if (obj.get("spec") or {}).get("suspend") is True:
+            err.write("✗ resource is suspended\n")
+            return 1
+        err.write(f"► annotating {kind} {args.name} in {ns} namespace\n")
+        stamp = client.request_reconcile(kind, args.name, ns)
+        err.write(f"✔ {kind} annotated\n")
+        err.write(f"◎ waiting for {kind} reconciliation\n")
+        deadline = time.monotonic() + args.timeout
+        while True:
+            obj = client.get(kind, args.name, ns) or {}
+            status = obj.get("status") or {}
+            handled = status.get("lastHandledReconcileAt") == stamp
+            cond = ready_condition(obj)
+            current = status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation")
+            if handled and cond is not None and current:
+                if cond.is_true:
+                    err.write(_success_line(kind, obj, cond.message) + "\n")
+                    return 0
+                err.write(f"✗ {kind} reconciliation failed: '{cond.message}'\n")
+                return 1
+            if time.monotonic() > deadline:
+                raise LabError(
+                    f"timed out waiting for {kind} {ns}/{args.name} to handle the reconcile request",
+                    hint="are the image controllers running? `lab flux check` lists them",
+                )
+            time.sleep(0.1)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UsageError("choose a flux command", hint="lab flux check | get | reconcile")

@@ -1,0 +1,208 @@
+"""`lab sandbox ...`: the embedded world (API server, registry, Flux controllers) with no cluster needed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lab.errors import UsageError
+
+
+def _add_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        metavar="D",
+        help="sandbox directory (default: $XDG_DATA_HOME/fluxlab/sandbox)",
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "sandbox",
+        help="run the embedded sandbox: Kubernetes API, registry and Flux's controllers on this machine",
+        description=(
+            "A cluster with Flux, simulated on 127.0.0.1: a loopback Kubernetes API (kubectl works), an "
+            "embedded registry serving a snapshot of Docker Hub's nginx tags, and controllers that apply "
+            "clusters/dev from origin, scan, pick tags and push Flux's commits."
+        ),
+    )
+    parser.set_defaults(func=lambda args: _help(parser))
+    cmds = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND")
+
+    up = cmds.add_parser("up", help="start the sandbox (foreground until Ctrl-C, or --detach)")
+    _add_dir(up)
+    up.add_argument("--detach", action="store_true", help="run in the background; print the workspace path")
+    up.add_argument(
+        "--speed",
+        type=float,
+        default=100.0,
+        metavar="N",
+        help="sandbox seconds per real second (default 100: a 5m interval takes 3s)",
+    )
+    up.add_argument(
+        "--no-image-controllers",
+        action="store_true",
+        help="start Flux without the image controllers (the seed's first pitfall)",
+    )
+    up.set_defaults(func=run_up)
+
+    down = cmds.add_parser("down", help="stop the sandbox (no process or port is left behind)")
+    _add_dir(down)
+    down.set_defaults(func=run_down)
+
+    status = cmds.add_parser("status", help="is it running, where, and what the registry has published")
+    _add_dir(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=run_status)
+
+    env = cmds.add_parser("env", help='print the exports for `eval "$(lab sandbox env)"`')
+    _add_dir(env)
+    env.set_defaults(func=run_env)
+
+    push = cmds.add_parser(
+        "push-tag",
+        help="publish a new image tag, as CI would (no TAG: the next dated release of the snapshot)",
+    )
+    _add_dir(push)
+    push.add_argument("tag", nargs="?", metavar="TAG", help="e.g. 1.25.4 (any valid tag may be pushed)")
+    push.add_argument("--image", default="library/nginx", help="repository in the registry (library/nginx)")
+    push.set_defaults(func=run_push_tag)
+
+    reset = cmds.add_parser("reset", help="stop and start afresh: new practice repo, empty cluster")
+    _add_dir(reset)
+    reset.add_argument("--force", action="store_true", help="discard uncommitted or unpushed work")
+    reset.set_defaults(func=run_reset)
+
+    install = cmds.add_parser(
+        "install-image-controllers",
+        help="add image-reflector and image-automation controllers (flux install --components-extra)",
+    )
+    _add_dir(install)
+    install.set_defaults(func=run_install)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    if args.speed <= 0:
+        raise UsageError(f"--speed {args.speed:g} must be positive", hint="e.g. --speed 100")
+    image_controllers = not args.no_image_controllers
+    if args.detach:
+        info = svc.start_detached(args.dir, speed=args.speed, image_controllers=image_controllers)
+        print(info.workspace)
+        print(
+            f'sandbox running (pid {info.pid}); `eval "$(lab sandbox env{_dir_flag(args)})"` to use it',
+            file=sys.stderr,
+        )
+        return 0
+
+    def ready(info: svc.SandboxInfo) -> None:
+        five_minutes = 300 / args.speed
+        print(f"sandbox ready: workspace {info.workspace}")
+        print(f"  Kubernetes API  {info.api}  (KUBECONFIG={info.kubeconfig})")
+        print(f"  registry        {info.registry}  (Docker Hub names resolve here)")
+        print("  tags come from a snapshot of Docker Hub's library/nginx as of 2024-01-15;")
+        print("  `lab sandbox push-tag` publishes the next release, as CI would")
+        print(f"  speed           {args.speed:g}x: a 5m interval takes {five_minutes:.3g}s")
+        if not image_controllers:
+            print("  image controllers NOT installed (`lab sandbox install-image-controllers` adds them)")
+        print(f'In another shell: eval "$(lab sandbox env{_dir_flag(args)})". Ctrl-C stops the sandbox.')
+        sys.stdout.flush()
+
+    svc.run_foreground(args.dir, speed=args.speed, image_controllers=image_controllers, on_ready=ready)
+    print("sandbox stopped")
+    return 0
+
+
+def _dir_flag(args: argparse.Namespace) -> str:
+    import shlex
+
+    return f" --dir {shlex.quote(args.dir)}" if getattr(args, "dir", None) else ""
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    if svc.down(args.dir):
+        print("sandbox stopped")
+    else:
+        print(f"the sandbox in {svc.paths(args.dir).root} is not running")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from lab.commands._common import print_json
+    from lab.services import sandbox as svc
+
+    data = svc.status(args.dir)
+    if args.json:
+        print_json(data)
+        return 0 if data["running"] else 3
+    if not data["running"]:
+        print(f"sandbox: stopped ({data['dir']})")
+        print(f"  workspace  {data['workspace']}")
+        print(f"  start it with `lab sandbox up{_dir_flag(args)} --detach`")
+        return 3
+    print(f"sandbox: running (pid {data['pid']}, speed {data['speed']:g}x)")
+    print(f"  workspace          {data['workspace']}")
+    print(f"  Kubernetes API     {data['api']}  (KUBECONFIG={data['kubeconfig']})")
+    print(f"  registry           {data['registry']}  (tags as of {data.get('as_of', '?')})")
+    nxt = data.get("next_event")
+    if nxt:
+        print(f"  next release       {nxt['date']}: {', '.join(nxt['tags'])} ... (`lab sandbox push-tag`)")
+    installed = "installed" if data.get("image_controllers") else "NOT installed"
+    print(f"  image controllers  {installed}")
+    for err in data.get("errors") or []:
+        print(f"  controller error   {err}")
+    return 0
+
+
+def run_env(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    for line in svc.env_lines(args.dir):
+        print(line)
+    return 0
+
+
+def run_push_tag(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    result = svc.push_tag(args.dir, args.tag, args.image)
+    added = result.get("added") or []
+    if not added:
+        print(f"{result['image']}:{args.tag} was already published; nothing new")
+        return 0
+    shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
+    when = f" (released {result['event']})" if result.get("event") else ""
+    print(f"published {result['image']}: {shown}{when}")
+    print(
+        "the ImageRepository sees it at its next scan; `lab flux reconcile image repository nginx` scans now"
+    )
+    return 0
+
+
+def run_reset(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    workspace = svc.reset(args.dir, force=args.force)
+    print(f"sandbox reset: fresh practice repository at {workspace}")
+    print(f"start it with `lab sandbox up{_dir_flag(args)} --detach`")
+    return 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from lab.services import sandbox as svc
+
+    svc.install_image_controllers(args.dir)
+    print("✔ image-reflector-controller and image-automation-controller installed")
+    print("the flux-system Kustomization applies clusters/dev again at its next interval")
+    return 0
+
+
+run = run_status

@@ -1,0 +1,197 @@
+"""image-automation-controller: `lab simulate`'s reconcile, on a schedule, with Flux's status.
+
+The run itself is `lab.services.simulate.simulate` against the controllers' clone of origin: it reads
+the automation objects pushed to origin, resolves the policies from the tags the reflector stored,
+rewrites marked fields in a fresh clone, commits as the automation's author and pushes to origin. This
+module decides when to run (interval, spec changes, a policy's latestRef changing, a reconcile request,
+Flux's short-circuit when nothing changed) and writes what happened into the ImageUpdateAutomation status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lab.errors import GitError, LabError
+from lab.sandbox.controllers.common import (
+    JSON,
+    Clock,
+    Schedule,
+    generation,
+    generation_changed,
+    key,
+    now_rfc3339,
+    ready_conditions,
+    reconcile_requested,
+    requested_at,
+    spec,
+    status,
+)
+
+if TYPE_CHECKING:
+    from lab.adapters.git import Workspace
+    from lab.sandbox.kubeapi import KubeAPIServer
+    from lab.services.simulate import TagSource
+
+IUA_KIND = "ImageUpdateAutomation"
+POLICY_KIND = "ImagePolicy"
+UP_TO_DATE = "repository up-to-date"
+_STALLED = frozenset({"InvalidSourceConfiguration", "RemovedTemplateField", "InvalidPolicySelector"})
+
+
+def classify_failure(err: LabError) -> tuple[str, str]:
+    """(reason, message) Flux would report for a failed run."""
+    message = err.message
+    if message.startswith("failed configuring source manager"):
+        return "SourceManagerFailed", message
+    if "walking path" in message or message.startswith("failed to apply policies"):
+        return "UpdateFailed", message
+    if message.startswith("push of "):
+        detail = message.split(": ", 1)[1] if ": " in message else message
+        return "GitOperationFailed", f"failed to update source: failed to push to remote: {detail}"
+    if message.startswith("cannot clone "):
+        detail = message.split(": ", 1)[1] if ": " in message else message
+        return "GitOperationFailed", f"failed to checkout source: {detail}"
+    if "template" in message:
+        return "GitOperationFailed", message
+    if isinstance(err, GitError):
+        return "GitOperationFailed", f"failed to update source: {message}"
+    return "UpdateFailed", message
+
+
+class AutomationController:
+    def __init__(
+        self,
+        api: KubeAPIServer,
+        workspace: Callable[[], Workspace],
+        tag_source: Callable[[], TagSource],
+        clock: Clock,
+    ) -> None:
+        self.api = api
+        self.workspace = workspace
+        self.tag_source = tag_source
+        self.clock = clock
+        self.schedule = Schedule()
+        self.runs = 0
+
+    def _observed_policies(self, ns: str) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        for pol in self.api.list(POLICY_KIND, ns):
+            ref = status(pol).get("latestRef")
+            if isinstance(ref, Mapping) and ref.get("tag"):
+                out[key(pol)[1]] = {"name": ref.get("name"), "tag": ref.get("tag")}
+        return out
+
+    def tick(self) -> None:
+        from lab.sandbox.kubeapi import ApiError
+
+        try:
+            automations = self.api.list(IUA_KIND)
+        except ApiError:
+            return
+        now = self.clock.now()
+        live = set()
+        for iua in automations:
+            live.add((IUA_KIND, *key(iua)))
+            self._reconcile(iua, now)
+        self.schedule.forget_except(live)
+
+    def _branch(self, iua: JSON) -> str:
+        git = spec(iua).get("git") or {}
+        checkout = (git.get("checkout") or {}).get("ref") or {} if isinstance(git, Mapping) else {}
+        if isinstance(checkout, Mapping) and checkout.get("branch"):
+            return str(checkout["branch"])
+        src = spec(iua).get("sourceRef") or {}
+        src = src if isinstance(src, Mapping) else {}
+        repo = self.api.get(
+            "GitRepository", str(src.get("name") or ""), str(src.get("namespace") or key(iua)[0])
+        )
+        ref = (repo.get("spec") or {}).get("ref") or {} if repo else {}
+        return str(ref.get("branch") or "master") if isinstance(ref, Mapping) else "master"
+
+    def _reconcile(self, iua: JSON, now: float) -> None:
+        ns, name = key(iua)
+        ident = (IUA_KIND, ns, name)
+        if spec(iua).get("suspend") is True:
+            return
+        policies = self._observed_policies(ns)
+        branch = self._branch(iua)
+        inputs = (generation(iua), requested_at(iua), sorted((k, str(v)) for k, v in policies.items()))
+        if not self.schedule.is_due(ident, inputs, now):
+            return
+        period = self.clock.seconds(spec(iua).get("interval"), "1m")
+        first = (status(iua).get("conditions") or [{}])[0]
+        if first.get("reason") in _STALLED and not generation_changed(iua) and not reconcile_requested(iua):
+            self.schedule.done(ident, inputs, now, period)
+            return
+        new = dict(status(iua))
+        new["lastAutomationRunTime"] = now_rfc3339()
+        new["observedPolicies"] = policies
+        try:
+            ws = self.workspace()
+            ws.fetch()
+            head = ws.remote_sha(branch)
+        except LabError as err:
+            reason, message = classify_failure(err)
+            self._write(iua, new, False, reason, message)
+            self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
+            return
+        revision = f"{branch}@sha1:{head}" if head else ""
+        unchanged = (
+            policies == (status(iua).get("observedPolicies") or {})
+            and revision
+            and revision == status(iua).get("observedSourceRevision")
+            and not generation_changed(iua)
+            and not reconcile_requested(iua)
+            and first.get("status") == "True"
+        )
+        if unchanged:
+            # Flux's short-circuit: same policies, same head, nothing to clone.
+            self._write(iua, new, True, "Succeeded", UP_TO_DATE)
+            self.schedule.done(ident, inputs, now, period)
+            return
+        try:
+            result = self._run(ws.root, branch, ns, name)
+        except LabError as err:
+            reason, message = classify_failure(err)
+            self._write(iua, new, False, reason, message, stalled=reason in _STALLED)
+            self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
+            return
+        self.runs += 1
+        if result is not None and result.pushed and result.commit_sha:
+            new["lastPushCommit"] = result.commit_sha
+            new["lastPushTime"] = now_rfc3339()
+            new["observedSourceRevision"] = f"{result.branch}@sha1:{result.commit_sha}"
+            updated = self._write(iua, new, True, "Succeeded", UP_TO_DATE)
+            text = (
+                f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'\n{result.message or ''}"
+            )
+            self.api.record_event(updated, "Normal", "Succeeded", text, "image-automation-controller")
+        else:
+            if revision:
+                new["observedSourceRevision"] = revision
+            self._write(iua, new, True, "Succeeded", UP_TO_DATE)
+        self.schedule.done(ident, inputs, now, period)
+
+    def _run(self, root: Path, branch: str, ns: str, name: str) -> Any:
+        from lab.services.simulate import simulate
+
+        try:
+            results = simulate(root, tag_source=self.tag_source(), branch=branch)
+        except LabError as err:
+            if "has no ImageUpdateAutomation" in err.message:
+                return None  # applied by hand, not from Git: nothing of it to run here
+            raise
+        return next((r for r in results if r.automation == f"{ns}/{name}"), None)
+
+    def _write(
+        self, iua: JSON, new: JSON, ok: bool, reason: str, message: str, *, stalled: bool = False
+    ) -> JSON:
+        new["conditions"] = ready_conditions(iua, ok, reason, message, stalled=stalled)
+        new["observedGeneration"] = generation(iua)
+        wanted = requested_at(iua)
+        if wanted:
+            new["lastHandledReconcileAt"] = wanted
+        ns, name = key(iua)
+        return self.api.update_status(IUA_KIND, name, ns, new)

@@ -1,0 +1,159 @@
+"""What the simulated controllers share: the scaled clock, Flux conditions, per-object schedules."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.core.duration import parse_duration
+from lab.errors import LabError
+
+JSON = dict[str, Any]
+RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
+FLUX_NS = "flux-system"
+# A scaled interval never drops below this: a 1s interval at --speed 1000 must not spin the loop.
+MIN_PERIOD = 0.2
+
+
+def now_rfc3339() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass
+class Clock:
+    """Flux durations in sandbox time: `speed` sandbox seconds pass per real second."""
+
+    speed: float = 100.0
+    monotonic: Callable[[], float] = time.monotonic
+
+    def seconds(self, duration: str | None, default: str = "5m") -> float:
+        """Real seconds to wait for a Flux duration such as `5m0s` (a bad one counts as `default`)."""
+        text = duration or default
+        try:
+            ns = parse_duration(text)
+        except (LabError, ValueError):
+            ns = parse_duration(default)
+        return max(MIN_PERIOD, ns / 1e9 / max(self.speed, 0.001))
+
+    def now(self) -> float:
+        return self.monotonic()
+
+
+def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, Mapping) else {}
+
+
+def spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    s = obj.get("spec")
+    return s if isinstance(s, Mapping) else {}
+
+
+def status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    s = obj.get("status")
+    return s if isinstance(s, Mapping) else {}
+
+
+def key(obj: Mapping[str, Any]) -> tuple[str, str]:
+    m = meta(obj)
+    return str(m.get("namespace") or ""), str(m.get("name") or "")
+
+
+def requested_at(obj: Mapping[str, Any]) -> str | None:
+    annotations = meta(obj).get("annotations")
+    if isinstance(annotations, Mapping):
+        value = annotations.get(RECONCILE_ANNOTATION)
+        return str(value) if value else None
+    return None
+
+
+def reconcile_requested(obj: Mapping[str, Any]) -> bool:
+    wanted = requested_at(obj)
+    return wanted is not None and wanted != status(obj).get("lastHandledReconcileAt")
+
+
+def generation(obj: Mapping[str, Any]) -> int:
+    value = meta(obj).get("generation")
+    return int(value) if isinstance(value, int) else 1
+
+
+def generation_changed(obj: Mapping[str, Any]) -> bool:
+    return status(obj).get("observedGeneration") != generation(obj)
+
+
+def _previous(old: Sequence[Any], type_: str) -> Mapping[str, Any] | None:
+    for cond in old:
+        if isinstance(cond, Mapping) and cond.get("type") == type_:
+            return cond
+    return None
+
+
+def make_condition(
+    type_: str, state: bool, reason: str, message: str, gen: int, old: Sequence[Any] = ()
+) -> JSON:
+    """A metav1.Condition; lastTransitionTime moves only when the status flips (as apimachinery does)."""
+    value = "True" if state else "False"
+    prev = _previous(old, type_)
+    stamp = now_rfc3339()
+    if prev is not None and prev.get("status") == value and prev.get("lastTransitionTime"):
+        stamp = str(prev["lastTransitionTime"])
+    return {
+        "type": type_,
+        "status": value,
+        "observedGeneration": gen,
+        "lastTransitionTime": stamp,
+        "reason": reason,
+        "message": message,
+    }
+
+
+def ready_conditions(
+    obj: Mapping[str, Any], ok: bool, reason: str, message: str, *, stalled: bool = False
+) -> list[JSON]:
+    """Ready first (checks read conditions[0]), then Stalled or Reconciling as Flux's kstatus adds them."""
+    gen = generation(obj)
+    old = status(obj).get("conditions") or []
+    old = old if isinstance(old, list) else []
+    out = [make_condition("Ready", ok, reason, message, gen, old)]
+    if not ok and stalled:
+        out.append(make_condition("Stalled", True, reason, message, gen, old))
+    elif not ok:
+        out.append(
+            make_condition(
+                "Reconciling", True, "ProgressingWithRetry", "reconciliation in progress", gen, old
+            )
+        )
+    return out
+
+
+def ready_message(obj: Mapping[str, Any]) -> str | None:
+    conds = status(obj).get("conditions")
+    prev = _previous(conds if isinstance(conds, list) else [], "Ready")
+    return str(prev.get("message")) if prev else None
+
+
+@dataclass
+class Schedule:
+    """When each object is next due, and the inputs it last saw (a change makes it due at once)."""
+
+    due: dict[tuple[str, ...], float] = field(default_factory=dict)
+    seen: dict[tuple[str, ...], object] = field(default_factory=dict)
+
+    def is_due(self, ident: tuple[str, ...], inputs: object, now: float) -> bool:
+        if self.seen.get(ident, _MISSING) != inputs:
+            return True
+        return now >= self.due.get(ident, 0.0)
+
+    def done(self, ident: tuple[str, ...], inputs: object, now: float, period: float) -> None:
+        self.seen[ident] = inputs
+        self.due[ident] = now + period
+
+    def forget_except(self, live: Collection[tuple[str, ...]]) -> None:
+        for ident in [i for i in self.seen if i not in live]:
+            self.seen.pop(ident, None)
+            self.due.pop(ident, None)
+
+
+_MISSING = object()

@@ -1,0 +1,242 @@
+"""image-reflector-controller: scan ImageRepositories through the registry client, resolve ImagePolicies.
+
+Scans go through `RegistryClient` with the sandbox's mirror (Docker Hub names -> the embedded registry),
+so the canonical names, revisions and failure messages are the ones `lab tags` and the checks see. The
+stored tags live in memory, like Flux's database on an emptyDir: after a restart every repository is
+rescanned (`no tags in database`). Policies are evaluated by `lab.services.simulate.resolve_policies`,
+the same code `lab simulate` runs, over the objects read back from the API server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lab.core.scan import DEFAULT_EXCLUSION
+from lab.sandbox.controllers.common import (
+    JSON,
+    Clock,
+    Schedule,
+    generation,
+    generation_changed,
+    key,
+    now_rfc3339,
+    ready_conditions,
+    ready_message,
+    reconcile_requested,
+    requested_at,
+    spec,
+    status,
+)
+
+if TYPE_CHECKING:
+    from lab.adapters.registry import RegistryClient
+    from lab.sandbox.kubeapi import KubeAPIServer
+
+REPO_KIND = "ImageRepository"
+POLICY_KIND = "ImagePolicy"
+_STALLED = frozenset({"ImageURLInvalid", "InvalidPolicy", "FeatureGateDisabled"})
+# --requeue-dependency: a policy waiting for tags is retried after 30 s (sandbox time).
+REQUEUE_DEPENDENCY = "30s"
+
+
+@dataclass(frozen=True)
+class Stored:
+    image: str
+    exclusion: tuple[str, ...]
+    tags: tuple[str, ...]
+    revision: str
+
+
+def _exclusion(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = spec(obj).get("exclusionList")
+    if isinstance(raw, list):
+        return tuple(str(x) for x in raw)
+    return DEFAULT_EXCLUSION
+
+
+class ReflectorController:
+    def __init__(
+        self, api: KubeAPIServer, client_factory: Callable[[], RegistryClient], clock: Clock
+    ) -> None:
+        self.api = api
+        self.client_factory = client_factory
+        self.clock = clock
+        self.schedule = Schedule()
+        self.db: dict[tuple[str, str], Stored] = {}
+        self.last_image: dict[tuple[str, str], str] = {}
+
+    def tick(self) -> None:
+        from lab.sandbox.kubeapi import ApiError
+
+        now = self.clock.now()
+        try:
+            repos = self.api.list(REPO_KIND)
+            policies = self.api.list(POLICY_KIND)
+        except ApiError:
+            return  # the image CRDs are not installed: no controller either
+        for repo in repos:
+            self._reconcile_repository(repo, now)
+        live = {(REPO_KIND, *key(r)) for r in repos} | {(POLICY_KIND, *key(p)) for p in policies}
+        for gone in [k for k in self.db if (REPO_KIND, *k) not in live]:
+            self.db.pop(gone, None)
+        if policies:
+            repos = self.api.list(REPO_KIND)
+            for pol in policies:
+                self._reconcile_policy(pol, repos, now)
+        self.schedule.forget_except(live)
+
+    # --- ImageRepository ------------------------------------------------------------------------------
+
+    def _scan_reason(self, obj: JSON, now: float) -> str | None:
+        st = status(obj)
+        ident = (REPO_KIND, *key(obj))
+        stored = self.db.get(key(obj))
+        if not st.get("lastScanResult") and key(obj) not in self.last_image:
+            return "first scan"
+        if reconcile_requested(obj):
+            return "reconcile requested"
+        if str(spec(obj).get("image") or "") != self.last_image.get(key(obj)):
+            return "new image name"
+        if list(_exclusion(obj)) != list(st.get("observedExclusionList") or []):
+            return "updated exclusion list"
+        if now < self.schedule.due.get(ident, 0.0):
+            return None
+        if stored is None or not stored.tags:
+            return "no tags in database"
+        return "triggered by interval"
+
+    def _reconcile_repository(self, obj: JSON, now: float) -> None:
+        ns, name = key(obj)
+        ident = (REPO_KIND, ns, name)
+        if spec(obj).get("suspend") is True:
+            return
+        first = (status(obj).get("conditions") or [{}])[0]
+        if first.get("reason") in _STALLED and not generation_changed(obj) and not reconcile_requested(obj):
+            return  # Stalled objects wait for a spec change
+        if self._scan_reason(obj, now) is None:
+            return
+        period = self._period(obj)
+        image = str(spec(obj).get("image") or "")
+        exclusion = _exclusion(obj)
+        with self.client_factory() as client:
+            result = client.scan(image, exclusion, check=False)
+        self.last_image[(ns, name)] = image
+        new = dict(status(obj))
+        if result.canonical_name:
+            new["canonicalImageName"] = result.canonical_name
+        new["observedExclusionList"] = list(exclusion)
+        if result.ready:
+            self.db[(ns, name)] = Stored(image, exclusion, result.tags, result.revision)
+            new["lastScanResult"] = {
+                "revision": result.revision,
+                "tagCount": result.tag_count,
+                "scanTime": now_rfc3339(),
+                "latestTags": list(result.latest_tags),
+            }
+            new["conditions"] = ready_conditions(obj, True, "Succeeded", result.message)
+        else:
+            self.db.pop((ns, name), None)
+            stalled_now = result.reason in _STALLED
+            new["conditions"] = ready_conditions(
+                obj, False, result.reason, result.message, stalled=stalled_now
+            )
+            # controller-runtime retries failures with backoff; the interval bounds it here.
+            period = min(period, self.clock.seconds("30s"))
+        self._finish(REPO_KIND, obj, new, "image-reflector-controller")
+        self.schedule.due[ident] = now + period
+
+    def _period(self, obj: JSON) -> float:
+        return self.clock.seconds(spec(obj).get("interval"), "5m")
+
+    def _finish(self, kind: str, obj: JSON, new: JSON, component: str) -> None:
+        new["observedGeneration"] = generation(obj)
+        wanted = requested_at(obj)
+        if wanted:
+            new["lastHandledReconcileAt"] = wanted
+        if new == status(obj):
+            return
+        ns, name = key(obj)
+        before = ready_message(obj)
+        updated = self.api.update_status(kind, name, ns, new)
+        after = ready_message(updated)
+        if after is not None and after != before:
+            ok = (updated.get("status") or {}).get("conditions", [{}])[0].get("status") == "True"
+            reason = (updated.get("status") or {}).get("conditions", [{}])[0].get("reason", "")
+            self.api.record_event(updated, "Normal" if ok else "Warning", reason, after, component)
+
+    # --- ImagePolicy ----------------------------------------------------------------------------------
+
+    def _tag_source(self) -> Callable[[str, Sequence[str]], list[str]]:
+        by_image = {(s.image, s.exclusion): list(s.tags) for s in self.db.values()}
+
+        def source(image: str, exclusion: Sequence[str]) -> list[str]:
+            return by_image.get((image, tuple(exclusion)), [])
+
+        return source
+
+    def _reconcile_policy(self, obj: JSON, repos: list[JSON], now: float) -> None:
+        from lab.core.manifests.parse import find_automation
+        from lab.core.policy import ready_message as policy_message
+        from lab.services.simulate import resolve_policies
+
+        ns, name = key(obj)
+        ident = (POLICY_KIND, ns, name)
+        ref = spec(obj).get("imageRepositoryRef") or {}
+        ref = ref if isinstance(ref, Mapping) else {}
+        repo_key = (str(ref.get("namespace") or ns), str(ref.get("name") or ""))
+        repo = next((r for r in repos if key(r) == repo_key), None)
+        stored = self.db.get(repo_key)
+        inputs = (generation(obj), requested_at(obj), stored.revision if stored else None, repo is None)
+        if spec(obj).get("suspend") is True or not self.schedule.is_due(ident, inputs, now):
+            return
+        files = {f"api/{REPO_KIND}/{'/'.join(key(r))}.yaml": json.dumps(_clean(r)) for r in repos}
+        files[f"api/{POLICY_KIND}/{ns}/{name}.yaml"] = json.dumps(_clean(obj))
+        aset = find_automation(files)
+        aset.policies[:] = [p for p in aset.policies if (p.namespace, p.name) == (ns, name)]
+        new = dict(status(obj))
+        repo_ready = (status(repo).get("conditions") or [{}])[0] if repo is not None else {}
+        if not aset.policies:
+            # The parser refused the object (a spec the API server would not have accepted either).
+            ok, reason, message = False, "InvalidPolicy", "invalid policy: spec.policy is not valid"
+        elif repo is not None and repo_ready.get("reason") == "ImageURLInvalid":
+            ok, reason, message = False, "ImageURLInvalid", str(repo_ready.get("message", ""))
+        else:
+            resolutions, _ = resolve_policies(aset, ns, self._tag_source())
+            res = resolutions[0]
+            ok, reason, message = res.ready, res.reason, res.message
+            if res.ready and res.tag:
+                old = new.get("latestRef") if isinstance(new.get("latestRef"), Mapping) else None
+                latest = {"name": res.image, "tag": res.tag}
+                previous = None
+                if old and (old.get("name"), old.get("tag")) != (res.image, res.tag):
+                    previous = f"{old.get('name')}:{old.get('tag')}"
+                    new["observedPreviousRef"] = dict(old)
+                    message = policy_message(res.image, res.tag, previous=previous)
+                elif old:
+                    # The "(previously ...)" note stays until the next change, as the last message did.
+                    kept = ready_message(obj) or ""
+                    if kept.startswith(f"{message} (previously "):
+                        message = kept
+                new["latestRef"] = latest
+                if "v1beta2" in self.api.image_api_versions:
+                    new["latestImage"] = f"{res.image}:{res.tag}"
+        new["conditions"] = ready_conditions(obj, ok, reason, message, stalled=reason in _STALLED)
+        self._finish(POLICY_KIND, obj, new, "image-reflector-controller")
+        period = self.clock.seconds(REQUEUE_DEPENDENCY if reason == "DependencyNotReady" else None, "10m")
+        if ok or reason in _STALLED:
+            period = self.clock.seconds(spec(obj).get("interval"), "10m")
+        self.schedule.done(ident, inputs, now, period)
+
+
+def _clean(obj: JSON) -> JSON:
+    """The object as its manifest would read (the parser reports unknown top-level fields)."""
+    m = obj.get("metadata") or {}
+    return {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {"name": m.get("name"), "namespace": m.get("namespace")},
+        "spec": obj.get("spec") or {},
+    }

@@ -1,0 +1,331 @@
+"""The sandbox use cases for the CLI and the TUI: start (foreground or detached), stop, inspect, drive.
+
+`ensure_running()` is what the TUI calls: it returns the running default sandbox or starts one in the
+background and waits until its API server, registry and controllers are ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.errors import LabError
+from lab.sandbox.runtime import (
+    DEFAULT_SPEED,
+    SandboxPaths,
+    Supervisor,
+    ensure_practice,
+    lock_holder_alive,
+    pid_alive,
+    read_json,
+)
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    workspace: Path
+    kubeconfig: Path
+    registry: str
+    pid: int
+    api: str = ""
+    root: Path = Path()
+    speed: float = DEFAULT_SPEED
+    image_controllers: bool = True
+
+    @property
+    def mirror(self) -> str:
+        return f"docker.io={self.registry}"
+
+    def env(self) -> dict[str, str]:
+        """What `eval "$(lab sandbox env)"` exports."""
+        return {
+            "KUBECONFIG": str(self.kubeconfig),
+            "LAB_REGISTRY_MIRROR": self.mirror,
+            "LAB_SANDBOX_WORKSPACE": str(self.workspace),
+        }
+
+
+def paths(directory: str | Path | None = None) -> SandboxPaths:
+    return SandboxPaths.at(directory)
+
+
+def _info(p: SandboxPaths, data: dict[str, Any]) -> SandboxInfo:
+    return SandboxInfo(
+        workspace=Path(str(data.get("workspace") or p.workspace)),
+        kubeconfig=Path(str(data.get("kubeconfig") or p.kubeconfig)),
+        registry=str(data.get("registry") or ""),
+        pid=int(data.get("pid") or 0),
+        api=str(data.get("api") or ""),
+        root=p.root,
+        speed=float(data.get("speed") or DEFAULT_SPEED),
+        image_controllers=bool(data.get("image_controllers", True)),
+    )
+
+
+def running_info(directory: str | Path | None = None) -> SandboxInfo | None:
+    """The running sandbox of `directory`, or None (a crashed one's leftovers count as not running)."""
+    p = paths(directory)
+    data = read_json(p.runtime)
+    if not data or not lock_holder_alive(p) or not pid_alive(int(data.get("pid") or 0)):
+        return None
+    return _info(p, data)
+
+
+def _require_running(directory: str | Path | None) -> tuple[SandboxInfo, dict[str, Any]]:
+    p = paths(directory)
+    info = running_info(directory)
+    if info is None:
+        flag = f" --dir {shlex.quote(str(p.root))}" if directory else ""
+        raise LabError(
+            f"the sandbox in {p.root} is not running",
+            hint=f"start it with `lab sandbox up{flag} --detach`",
+        )
+    return info, read_json(p.runtime)
+
+
+def control(directory: str | Path | None, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call the running supervisor's control API."""
+    _, data = _require_running(directory)
+    url = f"{data['control']}{path}"
+    payload = json.dumps(body or {}).encode() if method == "POST" else None
+    request = urllib.request.Request(url, data=payload, method=method)
+    request.add_header("Authorization", f"Bearer {data['token']}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        try:
+            detail = json.loads(err.read() or b"{}")
+        except ValueError:
+            detail = {}
+        raise LabError(
+            str(detail.get("error") or f"sandbox control {path}: HTTP {err.code}"),
+            hint=str(detail.get("hint") or "") or None,
+        ) from None
+    except (urllib.error.URLError, OSError) as err:
+        raise LabError(
+            f"cannot reach the sandbox supervisor at {data['control']}: {err}",
+            hint="`lab sandbox status`; restart it with `lab sandbox down` and `lab sandbox up --detach`",
+        ) from None
+
+
+# --- start / stop --------------------------------------------------------------------------------------
+
+
+def run_foreground(
+    directory: str | Path | None,
+    *,
+    speed: float = DEFAULT_SPEED,
+    image_controllers: bool = True,
+    on_ready: Callable[[SandboxInfo], None] | None = None,
+) -> None:
+    """Run the supervisor in this process until Ctrl-C, SIGTERM or `lab sandbox down`."""
+    p = paths(directory)
+    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers)
+    data = supervisor.start()
+    if on_ready is not None:
+        try:
+            on_ready(_info(p, data))
+        except BaseException:
+            supervisor.stop()
+            raise
+    supervisor.serve_forever()
+
+
+def start_detached(
+    directory: str | Path | None,
+    *,
+    speed: float = DEFAULT_SPEED,
+    image_controllers: bool = True,
+    timeout: float = START_TIMEOUT,
+) -> SandboxInfo:
+    """Start the supervisor as a background process and return once it is ready."""
+    p = paths(directory)
+    running = running_info(directory)
+    if running is not None:
+        return running
+    p.root.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "lab", "sandbox", "up", "--dir", str(p.root), "--speed", str(speed)]
+    if not image_controllers:
+        args.append("--no-image-controllers")
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(p.log, "ab") as log, open(os.devnull, "rb") as devnull:
+        child = subprocess.Popen(
+            args,
+            stdin=devnull,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
+            cwd=str(p.root),
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = child.poll()
+        data = read_json(p.runtime)
+        if data.get("pid") == child.pid and code is None:
+            return _info(p, data)
+        if code is not None:
+            raise LabError(
+                f"the sandbox supervisor exited with status {code} before it was ready: {_log_tail(p)}",
+                hint=f"see {p.log}",
+            )
+        time.sleep(0.05)
+    child.terminate()
+    raise LabError(f"the sandbox did not become ready within {timeout:.0f}s", hint=f"see {p.log}")
+
+
+def _log_tail(p: SandboxPaths) -> str:
+    try:
+        lines = [ln for ln in p.log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return "(no log)"
+    return lines[-1][:300] if lines else "(empty log)"
+
+
+def ensure_running(
+    dir: str | Path | None = None,
+    *,
+    speed: float = DEFAULT_SPEED,
+    image_controllers: bool = True,
+) -> SandboxInfo:
+    """The running sandbox of `dir` (default: the per-user one), started in the background if needed."""
+    return running_info(dir) or start_detached(dir, speed=speed, image_controllers=image_controllers)
+
+
+def down(directory: str | Path | None = None, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop the sandbox; False when it was not running. Waits until its process and ports are gone."""
+    import signal
+
+    p = paths(directory)
+    info = running_info(directory)
+    if info is None:
+        return False
+    try:
+        control(directory, "POST", "/stop")
+    except LabError:
+        os.kill(info.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not lock_holder_alive(p) and not pid_alive(info.pid):
+            return True
+        if not lock_holder_alive(p) and _is_zombie(info.pid):
+            return True
+        time.sleep(0.05)
+    os.kill(info.pid, signal.SIGKILL)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+# --- inspect and drive ---------------------------------------------------------------------------------
+
+
+def status(directory: str | Path | None = None) -> dict[str, Any]:
+    p = paths(directory)
+    info = running_info(directory)
+    out: dict[str, Any] = {
+        "running": info is not None,
+        "dir": str(p.root),
+        "workspace": str(p.workspace),
+        "kubeconfig": str(p.kubeconfig),
+    }
+    if info is not None:
+        out.update(
+            {
+                "pid": info.pid,
+                "api": info.api,
+                "registry": info.registry,
+                "speed": info.speed,
+            }
+        )
+        try:
+            out.update(control(directory, "GET", "/status"))
+        except LabError as err:
+            out["error"] = err.message
+    return out
+
+
+def env_lines(directory: str | Path | None = None) -> list[str]:
+    info, _ = _require_running(directory)
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in info.env().items()]
+    lines.append(f"# workspace: cd {shlex.quote(str(info.workspace))}")
+    return lines
+
+
+def push_tag(directory: str | Path | None, tag: str | None, image: str = "library/nginx") -> dict[str, Any]:
+    result = control(directory, "POST", "/push-tag", {"tag": tag, "image": image})
+    return dict(result)
+
+
+def install_image_controllers(directory: str | Path | None = None) -> dict[str, Any]:
+    return dict(control(directory, "POST", "/install-image-controllers"))
+
+
+_STATE_ENTRIES = (
+    "kubeapi.json",
+    "kubeapi.json.corrupt",
+    "kubeconfig",
+    "registry.json",
+    "runtime.json",
+    "supervisor.log",
+    "cache",
+)
+
+
+def reset(directory: str | Path | None = None, *, force: bool = False) -> Path:
+    """Stop the sandbox and start its world afresh; refuses to drop unsaved work unless `force`."""
+    import shutil
+
+    p = paths(directory)
+    if (p.workspace / ".git").exists() and not force:
+        _refuse_unsaved(p.workspace)
+    down(directory)
+    for name in (p.workspace.name, p.origin.name, *_STATE_ENTRIES):
+        target = p.root / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+    ensure_practice(p)
+    return p.workspace
+
+
+def _refuse_unsaved(workspace: Path) -> None:
+    from lab.adapters.git import open_workspace
+
+    try:
+        ws = open_workspace(workspace)
+        dirty = ws.dirty_files()
+        branch = ws.branch() or "main"
+        unpushed = ws.unpushed_commits(branch) if ws.remote_sha(branch) else []
+    except LabError:
+        return
+    if dirty or unpushed:
+        what = f"{len(dirty)} uncommitted file(s)" if dirty else f"{len(unpushed)} unpushed commit(s)"
+        raise LabError(
+            f"{workspace} has {what}; reset would delete them",
+            hint="commit and push (or copy) your work first, or pass --force to discard it",
+        )
