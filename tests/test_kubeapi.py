@@ -460,3 +460,38 @@ def test_validation_mirrors_flux_crds(api: Any, server: KubeAPIServer) -> None:
     r = httpx.post(f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies", json=extra)
     assert r.status_code == 201
     assert r.headers["Warning"] == '299 - "unknown field \\"spec.semver\\""'
+
+
+def test_in_process_helpers_for_simulated_controllers(tmp_path: Path) -> None:
+    from lab.sandbox.kubeapi import ApiError
+
+    with KubeAPIServer() as srv:
+        old = manifest(IMAGE_REPOSITORY)
+        old["apiVersion"] = "image.toolkit.fluxcd.io/v1beta2"
+        with pytest.raises(ApiError) as f2:
+            srv.put(old)
+        assert (
+            f2.value.message
+            == 'no matches for kind "ImageRepository" in version "image.toolkit.fluxcd.io/v1beta2"'
+        )
+        created = srv.put(manifest(IMAGE_REPOSITORY))
+        same = srv.put(manifest(IMAGE_REPOSITORY))
+        assert same["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]  # no-op write
+        since = srv.resource_version
+        srv.update_status(
+            "ImageRepository", "nginx", NS, {"canonicalImageName": "index.docker.io/library/nginx"}
+        )
+        assert srv.wait_for_change(since, 1) > since
+        assert (
+            srv.list("ImageRepository", NS)[0]["status"]["canonicalImageName"]
+            == "index.docker.io/library/nginx"
+        )
+        event = srv.record_event(created, "Normal", "Succeeded", "successful scan: found 3 tags")
+        assert event["involvedObject"]["uid"] == created["metadata"]["uid"]
+        srv.set_image_controllers(False)
+        assert srv.get("Deployment", "image-reflector-controller") is None
+        with pytest.raises(ApiError):
+            srv.get("ImageRepository", "nginx")
+        srv.set_image_controllers(True, ("v1", "v1beta2"))
+        assert srv.list("ImageRepository") == []  # removing the CRDs removed their objects, as on a cluster
+        assert srv.put(old)["apiVersion"] == "image.toolkit.fluxcd.io/v1beta2"
