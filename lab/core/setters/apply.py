@@ -111,6 +111,17 @@ def _ref_form(body: str, known: Mapping[str, str]) -> str | None:
     return None
 
 
+_READER_ANNOTATIONS = frozenset(
+    {
+        "internal.config.kubernetes.io/index",
+        "internal.config.kubernetes.io/path",
+        "internal.config.kubernetes.io/seqindent",
+        "config.kubernetes.io/index",
+        "config.kubernetes.io/path",
+    }
+)
+
+
 @dataclass
 class _Doc:
     parsed: ParsedDoc
@@ -197,7 +208,17 @@ def read_documents(content: bytes) -> list[_Doc]:
             root = parsed.node.content[0]
             if root.kind != MAP:
                 raise YamlSyntaxError("a document is not a mapping: kyaml cannot annotate it")
-            _clear_if_empty(_field(root, "metadata"), "annotations")
+            meta = _field(root, "metadata")
+            annotations = _field(meta, "annotations") if meta is not None else None
+            if annotations is not None and annotations.kind == MAP:
+                # kyaml's reader sets these and its writer clears them: a user's copy is lost too.
+                annotations.content = [
+                    n
+                    for i in range(0, len(annotations.content) - 1, 2)
+                    if annotations.content[i].value not in _READER_ANNOTATIONS
+                    for n in annotations.content[i : i + 2]
+                ]
+            _clear_if_empty(meta, "annotations")
             _clear_if_empty(root, "metadata")
             docs.append(_Doc(parsed, derive_seq_indent(piece), offset))
         offset += lines_in_piece + 1
