@@ -359,3 +359,29 @@ def test_find_markers_explains_every_form() -> None:
     assert any("namespace 'apps'" in w for w in why)
     assert any("block scalar" in w for w in why)
     assert by_value['# {"$imagepolicy": "flux-system/nginx"}'].line > 40
+
+
+def test_kyaml_reader_annotations_and_empty_metadata_are_dropped() -> None:
+    source = (
+        b"metadata:\n  name: x\n  annotations:\n    config.kubernetes.io/index: '3'\n    keep: '1'\n"
+        b'image: nginx:1 # {"$imagepolicy": "flux-system:nginx"}\n'
+        b"---\nkind: Pod\nmetadata:\n  annotations:\n    internal.config.kubernetes.io/path: a\n"
+    )
+    result = rewrite(source, SETTERS, "flux-system", "a.yaml")
+    assert result.content == (
+        b"metadata:\n  name: x\n  annotations:\n    keep: '1'\n"
+        b'image: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}\n'
+        b"---\nkind: Pod\n"
+    )
+
+
+def test_long_openapi_ref_form_is_a_marker_too() -> None:
+    source = (
+        b'image: nginx:1 # {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:nginx"} "$imagepolicy"\n'
+    )
+    assert rewrite(source, SETTERS, "flux-system", "r.yaml").content is None  # trailing text: not JSON
+    source = (
+        b'image: nginx:1 # {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:nginx"}\n# "$imagepolicy"\n'
+    )
+    result = rewrite(source, SETTERS, "flux-system", "r.yaml")
+    assert [c.new for c in result.changes] == ["library/nginx:1.25.3"]
