@@ -13,6 +13,8 @@ def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
         "--workspace",
         "-w",
         metavar="W",
+        # SUPPRESS: a subcommand without the flag must not overwrite `lab --workspace W cmd`.
+        default=argparse.SUPPRESS,
         help="the learner's repository (default: the git root of the current directory)",
     )
 

@@ -43,9 +43,25 @@ class GenerateResult:
 def default_api_version() -> str:
     """The apiVersion to generate when the learner does not choose one.
 
-    One function on purpose: the integration will ask the cluster which versions it serves.
+    What the connected cluster serves (v1 when it serves v1, v1beta2 on Flux 2.2-2.6), else v1,
+    current Flux. No kubeconfig, an unreachable cluster or no image CRDs all mean "v1": the lab never
+    blocks generation on a cluster, it only follows one when there is one.
     """
-    return API_V1
+    from lab.errors import ClusterError
+
+    if not os.environ.get("KUBECONFIG") and not (Path.home() / ".kube" / "config").is_file():
+        return API_V1
+    try:
+        from lab.adapters.cluster import ClusterClient
+
+        client = ClusterClient.from_kubeconfig(timeout=2.0)
+        try:
+            served = client.served_image_api()
+        finally:
+            client.close()
+    except ClusterError:
+        return API_V1
+    return f"image.toolkit.fluxcd.io/{served}" if served else API_V1
 
 
 def _inside(path: Path, root: Path) -> bool:
