@@ -75,6 +75,9 @@ def test_controllers_and_crds_like_flux_check(server: KubeAPIServer, cluster: Cl
     assert irc.ready and irc.message == "deployment ready"
     assert irc.images[0].startswith("ghcr.io/fluxcd/image-reflector-controller:v1.2")
     assert "imagepolicies.image.toolkit.fluxcd.io/v1" in cluster.flux_crds()
+    install = cluster.flux_install()
+    assert install is not None and install.distribution == "flux-v2.9.4" and install.bootstrapped
+    assert cluster.server_version() == "v1.33.1"
 
     server.update_status(
         "Deployment", "image-reflector-controller", "flux-system", {"replicas": 1, "readyReplicas": 0}

@@ -69,6 +69,19 @@ class ControllerStatus:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class FluxInstall:
+    """What `flux check` reports under "checking version in cluster" (from the GitRepository CRD's labels)."""
+
+    version: str
+    bootstrapped: bool
+    managed_by: str = ""
+
+    @property
+    def distribution(self) -> str:
+        return f"flux-{self.version}" if self.version else ""
+
+
 def ready_condition(obj: dict[str, Any]) -> Condition | None:
     return _ready_condition(obj)
 
@@ -423,6 +436,18 @@ class ClusterClient:
             name = (crd.get("metadata") or {}).get("name", "")
             out.append(f"{name}/{stored[-1]}" if stored else str(name))
         return sorted(out)
+
+    def flux_install(self) -> FluxInstall | None:
+        """Flux's version and bootstrap state as flux2 reads them; None when Flux is not installed."""
+        crd = self.get("CustomResourceDefinition", "gitrepositories.source.toolkit.fluxcd.io", "")
+        if crd is None:
+            return None
+        labels = (crd.get("metadata") or {}).get("labels") or {}
+        return FluxInstall(
+            version=str(labels.get("app.kubernetes.io/version", "")),
+            bootstrapped="kustomize.toolkit.fluxcd.io/namespace" in labels,
+            managed_by=str(labels.get("app.kubernetes.io/managed-by", "")),
+        )
 
     @staticmethod
     def ready_condition(obj: dict[str, Any]) -> Condition | None:

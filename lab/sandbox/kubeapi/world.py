@@ -41,10 +41,13 @@ def default_flux_version(image_api_versions: Sequence[str]) -> str:
 
 
 def flux_labels(flux_version: str, component: str | None = None) -> dict[str, str]:
+    # The kustomize.toolkit.fluxcd.io labels are what `flux check` reads as "bootstrapped: true".
     labels = {
         "app.kubernetes.io/instance": FLUX_NAMESPACE,
         "app.kubernetes.io/part-of": "flux",
         "app.kubernetes.io/version": flux_version,
+        "kustomize.toolkit.fluxcd.io/name": FLUX_NAMESPACE,
+        "kustomize.toolkit.fluxcd.io/namespace": FLUX_NAMESPACE,
     }
     if component:
         labels["app.kubernetes.io/component"] = component
