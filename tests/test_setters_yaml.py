@@ -385,3 +385,11 @@ def test_long_openapi_ref_form_is_a_marker_too() -> None:
     )
     result = rewrite(source, SETTERS, "flux-system", "r.yaml")
     assert [c.new for c in result.changes] == ["library/nginx:1.25.3"]
+
+
+def test_value_lines_point_at_the_changed_values_only() -> None:
+    source = b'a:\n    b: x\nimage: nginx:1 # {"$imagepolicy": "flux-system:nginx"}\nc:   [1, 2]\n'
+    result = rewrite(source, SETTERS, "flux-system", "v.yaml")
+    assert result.content is not None
+    assert result.value_lines() == [3]
+    assert result.content.split(b"\n")[2].startswith(b"image: library/nginx:1.25.3")

@@ -60,6 +60,14 @@ class FileRewrite:
     def changed(self) -> bool:
         return self.content is not None
 
+    def value_lines(self) -> list[int]:
+        """1-based lines of `content` that differ because a value changed (not by reformatting)."""
+        if self.content is None or self.reformatted is None:
+            return []
+        new = self.content.split(b"\n")
+        base = self.reformatted.split(b"\n")
+        return [i + 1 for i, line in enumerate(new) if i >= len(base) or base[i] != line]
+
 
 def setter_values(setters: Mapping[str, ImageRef], namespace: str) -> dict[str, str]:
     """The four setters Flux defines per policy of the automation's namespace."""
