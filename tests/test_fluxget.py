@@ -68,6 +68,14 @@ def test_repository_and_update_tables() -> None:
     )
 
 
+def test_times_print_in_the_given_zone_like_go() -> None:
+    import datetime as dt
+
+    cet = dt.timezone(dt.timedelta(hours=1))
+    row = format_get_table("repository", [REPO], tz=cet).splitlines()[1]
+    assert row.split("\t")[1] == "2026-11-27T04:00:00+01:00"
+
+
 def test_all_namespaces_prepends_namespace_column() -> None:
     out = format_get_table("policy", [POLICY, obj("api", "apps")], all_namespaces=True)
     lines = out.splitlines()

@@ -102,8 +102,11 @@ def rfc3339nano(epoch_ns: int) -> str:
     return f"{base}.{fraction}Z" if fraction else f"{base}Z"
 
 
-def rfc3339(value: object) -> str:
-    """A metav1.Time as `Format(time.RFC3339)` prints it in UTC (whole seconds); '' when absent."""
+def rfc3339(value: object, tz: dt.tzinfo = dt.UTC) -> str:
+    """A metav1.Time as Go's `Format(time.RFC3339)` prints it in `tz` (whole seconds); '' when absent.
+
+    flux prints times in the CLI's local zone (metav1.Time decodes to time.Local); pass that zone as `tz`.
+    """
     if not isinstance(value, str) or not value:
         return ""
     try:
@@ -112,7 +115,14 @@ def rfc3339(value: object) -> str:
         return value
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    local = when.astimezone(tz)
+    offset = local.utcoffset() or dt.timedelta(0)
+    if offset == dt.timedelta(0):
+        return local.strftime("%Y-%m-%dT%H:%M:%SZ")
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{hours:02d}:{mins:02d}"
 
 
 def _title_bool(value: object) -> str:
@@ -148,6 +158,7 @@ def summarise(
     all_namespaces: bool = False,
     include_kind: bool = False,
     legacy: bool = False,
+    tz: dt.tzinfo = dt.UTC,
 ) -> list[str]:
     meta = obj.get("metadata") or {}
     name = str(meta.get("name", ""))
@@ -157,7 +168,7 @@ def summarise(
     ready, message = status_and_message(obj)
     if kind == "ImageRepository":
         cells += [
-            rfc3339(_get(obj, "status", "lastScanResult", "scanTime")),
+            rfc3339(_get(obj, "status", "lastScanResult", "scanTime"), tz),
             _title_bool(_get(obj, "spec", "suspend")),
             ready,
             message,
@@ -171,7 +182,7 @@ def summarise(
             cells += [str(ref.get("name") or ""), str(ref.get("tag") or ""), ready, message]
     elif kind == "ImageUpdateAutomation":
         cells += [
-            rfc3339(_get(obj, "status", "lastAutomationRunTime")),
+            rfc3339(_get(obj, "status", "lastAutomationRunTime"), tz),
             _title_bool(_get(obj, "spec", "suspend")),
             ready,
             message,
@@ -243,6 +254,7 @@ def format_get_table(
     include_kind: bool = False,
     no_header: bool = False,
     legacy: bool = False,
+    tz: dt.tzinfo = dt.UTC,
 ) -> str:
     """`flux get image repository|policy|update [NAME]` output.
 
@@ -260,7 +272,7 @@ def format_get_table(
         if all_namespaces:
             header = ["Namespace", *header]
     rows = [
-        summarise(kind, o, all_namespaces=all_namespaces, include_kind=include_kind, legacy=legacy)
+        summarise(kind, o, all_namespaces=all_namespaces, include_kind=include_kind, legacy=legacy, tz=tz)
         for o in objects
     ]
     return render_table(header, rows)
@@ -271,6 +283,7 @@ def format_get_all(
     all_namespaces: bool = False,
     *,
     legacy: bool = False,
+    tz: dt.tzinfo = dt.UTC,
 ) -> str:
     """`flux get images all`: each non-empty kind's table with kind/name names, then a blank line.
 
@@ -281,5 +294,7 @@ def format_get_all(
         objects = by_kind.get(kind)
         if not objects:
             continue
-        out.append(format_get_table(kind, objects, all_namespaces, include_kind=True, legacy=legacy) + "\n")
+        out.append(
+            format_get_table(kind, objects, all_namespaces, include_kind=True, legacy=legacy, tz=tz) + "\n"
+        )
     return "".join(out)
