@@ -8,10 +8,16 @@ on first use, so a fresh laptop needs no cluster and no network.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.services.tasks import Task, load_task
+
+if TYPE_CHECKING:
+    from lab.adapters.git import CommitInfo
+    from lab.core.manifests.generate import GenerateOptions
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,211 @@ def progress_rows(session: Session) -> list[ProgressRow]:
     except FileNotFoundError as err:
         raise LabError(f"{path}: no PROGRESS.md", hint="restore it from git, or run `lab init`") from err
     return [ProgressRow(r.task, r.status, r.note) for r in parse_progress(text, file=str(path)).rows]
+
+
+# --- what the TUI needs beyond the CLI's services: thin compositions of them, no logic of their own ---
+
+SNAPSHOT_DATE = "2024-01-15"
+SNAPSHOT_NOTE = f"tags come from a {SNAPSHOT_DATE} snapshot (no registry reachable)"
+
+
+def snapshot_tags_file() -> Path:
+    """The bundled nginx tag list, what `lab init` suggests for `lab simulate --tags-file`."""
+    import lab.sandbox
+
+    return Path(lab.sandbox.__file__).parent / "data" / f"nginx-tags-{SNAPSHOT_DATE}.txt"
+
+
+class SessionTags:
+    """A tag source: the given tags file, else the registry; in the sandbox the bundled snapshot
+    stands in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
+
+    def __init__(self, sandbox: bool, tags_file: Path | None = None) -> None:
+        self.sandbox = sandbox
+        self.tags_file = tags_file
+        self.used_snapshot = False
+
+    def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
+        from lab.errors import RegistryError
+        from lab.services.simulate import tags_from_file, tags_from_registry
+
+        if self.tags_file is not None:
+            return tags_from_file(self.tags_file)(image, exclusion)
+        try:
+            return tags_from_registry()(image, exclusion)
+        except RegistryError:
+            if not self.sandbox:
+                raise
+            self.used_snapshot = True
+            return tags_from_file(snapshot_tags_file())(image, exclusion)
+
+
+@dataclass(frozen=True)
+class CheckMode:
+    """How `lab check` is run for this session: the sandbox has no cluster, and the registry may be
+    replaced by a tags file (the bundled snapshot in the sandbox)."""
+
+    offline: bool
+    tags_file: Path | None
+
+    def describe(self) -> str:
+        if self.tags_file is None:
+            return "registry and cluster checks included" if not self.offline else "offline"
+        if self.tags_file == snapshot_tags_file():
+            return f"sandbox: no cluster checks; {SNAPSHOT_NOTE.split(' (')[0]}"
+        return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
+
+
+def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
+    if session.sandbox:
+        return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file())
+    return CheckMode(offline=False, tags_file=tags_file)
+
+
+def generate_diff(workspace: Path, opts: GenerateOptions, out_dir: Path | None = None) -> str:
+    """What `lab generate --force` would change in files that already exist (empty: nothing to lose)."""
+    from lab.services.generate import generate
+    from lab.services.progress import unified_diff
+
+    result = generate(workspace, opts, out_dir, stdout=True)
+    parts: list[str] = []
+    for name, text in result.texts.items():
+        path = result.out_dir / name
+        if path.is_file() and not path.is_symlink():
+            try:
+                current = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                current = ""
+            if current != text:
+                parts.append(unified_diff(current, text, name=_rel(path, workspace)))
+    return "".join(parts)
+
+
+def _rel(path: Path, workspace: Path) -> str:
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def origin_log(workspace: Path, branch: str | None = None, n: int = 15) -> list[CommitInfo]:
+    """`git fetch` then `git log --oneline origin/<branch>`: where Flux's commit shows up."""
+    from lab.adapters.git import open_workspace
+
+    ws = open_workspace(workspace)
+    ws.fetch()
+    branch = branch or ws.branch() or "main"
+    if ws.remote_sha(branch) is None:
+        return []
+    return ws.log(f"origin/{branch}", n=n)
+
+
+TASK_PATHS = (
+    "clusters/dev/image-automation/image-repository.yaml",
+    "clusters/dev/image-automation/image-policy.yaml",
+    "clusters/dev/image-automation/image-update.yaml",
+    "apps/base/nginx/deployment.yaml",
+    "PROGRESS.md",
+)
+
+
+@dataclass(frozen=True)
+class PushResult:
+    commands: list[str]
+    committed: list[str]
+    branch: str
+
+
+def push_work(workspace: Path, message: str = "Add image automation", *, commit: bool = True) -> PushResult:
+    """Commit the task's files if they changed (only those) and push the branch, as the learner would
+    with `git add`, `git commit` and `git push`; returns the commands that did it."""
+    from lab.adapters.git import FALLBACK_IDENTITY, configured_identity
+    from lab.services.workspace import open_learner_workspace
+
+    ws = open_learner_workspace(workspace)
+    branch = ws.branch()
+    if branch is None:
+        from lab.errors import GitError
+
+        raise GitError(f"cannot push: HEAD is detached in {ws.root}", hint="git switch main, then retry")
+    commands: list[str] = []
+    dirty = set(ws.dirty_files(list(TASK_PATHS))) if commit else set()
+    changed = [p for p in TASK_PATHS if p in dirty]
+    if changed:
+        name, email = configured_identity() or FALLBACK_IDENTITY
+        ws.commit(changed, message, author_name=name, author_email=email)
+        commands.append("git add " + " ".join(changed))
+        commands.append(f'git commit -m "{message}"')
+    ws.push(branch, set_upstream=True)
+    commands.append(f"git push -u origin {branch}")
+    return PushResult(commands, changed, branch)
+
+
+def flux_get_images(kubeconfig: str | None) -> str:
+    """`flux get images all -A` from the configured cluster (ClusterError when it cannot be reached)."""
+    from lab.adapters.cluster import ClusterClient
+    from lab.core.fluxget import format_get_all
+
+    client = ClusterClient.from_kubeconfig(kubeconfig)
+    try:
+        by_kind = {
+            kind: client.list(kind, None)
+            for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+        }
+    finally:
+        client.close()
+    return format_get_all(by_kind, all_namespaces=True) or "no image automation objects in the cluster\n"
+
+
+def reconcile_images(kubeconfig: str | None) -> list[str]:
+    """`flux reconcile` for every image object: ask the controllers to act now."""
+    from lab.adapters.cluster import ClusterClient
+
+    client = ClusterClient.from_kubeconfig(kubeconfig)
+    done: list[str] = []
+    try:
+        for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation"):
+            for obj in client.list(kind, None):
+                meta = obj.get("metadata") or {}
+                ns, name = str(meta.get("namespace", "flux-system")), str(meta.get("name", ""))
+                client.request_reconcile(kind, name, ns)
+                done.append(f"{kind}/{ns}/{name}")
+    finally:
+        client.close()
+    return done
+
+
+_STAMP_SKIP = {".git", ".fluxlab-cache", "node_modules", ".venv", "__pycache__"}
+_STAMP_MAX_FILES = 2000
+
+
+def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
+    """mtime and size of the files the checks read (manifests, PROGRESS.md, the quiz record, the
+    origin refs); a change means the checks are worth re-running. Cheap: stat only, bounded."""
+    root = workspace
+    out: list[tuple[str, int, int]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _STAMP_SKIP)
+        for name in sorted(filenames):
+            if not name.endswith((".yaml", ".yml", ".md", ".json")):
+                continue
+            _stat_into(out, Path(dirpath) / name)
+            if len(out) >= _STAMP_MAX_FILES:
+                return tuple(out)
+    git = root / ".git"
+    for extra in ("HEAD", "packed-refs"):
+        _stat_into(out, git / extra)
+    refs = git / "refs" / "remotes"
+    if refs.is_dir():
+        for dirpath, _dirs, filenames in os.walk(refs):
+            for name in filenames:
+                _stat_into(out, Path(dirpath) / name)
+    return tuple(out)
+
+
+def _stat_into(out: list[tuple[str, int, int]], path: Path) -> None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    out.append((str(path), st.st_mtime_ns, st.st_size))

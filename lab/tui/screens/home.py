@@ -30,7 +30,7 @@ class HomeScreen(Screen[None]):
         yield Header()
         with VerticalScroll():
             yield Label(f"Task {session.task.id}: {session.task.title}", classes="title", markup=False)
-            yield Label(f"workspace  {session.workspace}", classes="muted", markup=False)
+            yield Label(f"workspace  {self.lab.workspace_label}", classes="muted", markup=False)
             mode = (
                 "embedded sandbox (no cluster needed)"
                 if session.sandbox
@@ -39,12 +39,13 @@ class HomeScreen(Screen[None]):
             yield Label(f"mode       {mode}", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
-                "2 Lesson · 6 Quiz · `lab generate`, `lab mark`, `lab simulate`, `lab check` in a shell",
+                "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
+                "7 Done · ? help · ctrl+p commands",
                 id="next-steps",
                 classes="muted",
                 markup=False,
             )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)

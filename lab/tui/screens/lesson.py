@@ -43,7 +43,7 @@ class LessonScreen(Screen[None]):
                 yield Button("Reveal hint 1", id="reveal", variant="primary")
             with TabPane("Pitfalls", id="pitfalls-pane"):
                 yield DataTable(id="pitfalls", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#pitfalls", DataTable)

@@ -36,7 +36,7 @@ class QuizScreen(Screen[None]):
             with Horizontal(id="quiz-actions"):
                 yield Button("Check", id="check", variant="primary")
                 yield Button("Next", id="next", disabled=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_question()

@@ -1,0 +1,49 @@
+"""A dialog that shows a diff and asks before anything is overwritten or written."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from lab.tui.diff import diff_content
+
+
+class ConfirmDiff(ModalScreen[bool]):
+    """Dismisses with True only when the learner confirms."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "confirm", "Confirm"),
+    ]
+
+    def __init__(self, title: str, diff: str, confirm_label: str = "Overwrite") -> None:
+        super().__init__()
+        self.title_text = title
+        self.diff = diff
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            with VerticalScroll(id="dialog-diff"):
+                yield Static(diff_content(self.diff))
+            with Horizontal(id="dialog-actions"):
+                yield Button(f"{self.confirm_label} (y)", id="confirm", variant="warning", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

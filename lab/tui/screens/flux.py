@@ -1,0 +1,265 @@
+"""Flux: push the learner's work, simulate one reconcile (dry run first, then commit and push like
+Flux), the `git log --oneline` of origin, and `flux get images all` when a cluster is configured."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from lab.adapters.git import CommitInfo
+    from lab.services.simulate import SimulationResult
+    from lab.tui.app import LabApp
+
+LOG_REFRESH_S = 10.0
+
+
+class FluxScreen(Screen[None]):
+    HELP = (
+        "`p` commits the task files and pushes them (the commands are shown). `d` simulates one "
+        "Flux reconcile without committing: the diff and the commit message. `c` does it for real: "
+        "commit and push as Flux. The Origin tab is `git log --oneline origin/main`; the Cluster "
+        "tab is `flux get images all` (`g` refreshes, `R` reconciles)."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "push", "Push"),
+        Binding("d", "dry_run", "Dry run"),
+        Binding("c", "commit", "Commit like Flux"),
+        Binding("l", "refresh_log", "Log", show=False),
+        Binding("g", "refresh_cluster", "Cluster", show=False),
+        Binding("R", "reconcile", "Reconcile", show=False),
+    ]
+
+    class Simulated(Message):
+        def __init__(self, results: list[SimulationResult], dry_run: bool, snapshot: bool) -> None:
+            super().__init__()
+            self.results = results
+            self.dry_run = dry_run
+            self.snapshot = snapshot
+
+    class Logged(Message):
+        def __init__(self, commits: list[CommitInfo]) -> None:
+            super().__init__()
+            self.commits = commits
+
+    class Pushed(Message):
+        def __init__(self, commands: list[str]) -> None:
+            super().__init__()
+            self.commands = commands
+
+    class ClusterShown(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Failed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    @property
+    def lab(self) -> LabApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label(self._source_note(), id="tag-source", classes="muted", markup=False)
+        with TabbedContent(initial="sim-pane"):
+            with TabPane("Simulate", id="sim-pane"), VerticalScroll(id="sim-scroll"):
+                yield Static(
+                    "d: dry run (diff and commit message, nothing committed) · "
+                    "c: commit and push like Flux · p: push your work first",
+                    id="sim-status",
+                    markup=False,
+                )
+                yield Static("", id="sim-policies", markup=False)
+                yield Static("", id="sim-diff")
+                yield Static("", id="sim-message", classes="commit-message", markup=False)
+            with TabPane("Origin", id="log-pane"), VerticalScroll(id="log-scroll"):
+                yield Static("", id="push-commands", classes="muted", markup=False)
+                yield Static("fetching origin…", id="origin-log", markup=False)
+            with TabPane("Cluster", id="cluster-pane"), VerticalScroll(id="cluster-scroll"):
+                yield Static("", id="cluster", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        session = self.lab.session
+        cluster = self.query_one("#cluster", Static)
+        if session.kubeconfig is None:
+            cluster.update(
+                "No cluster configured (sandbox mode): `flux get images all` needs KUBECONFIG.\n"
+                "The Simulate tab runs the same scan, policy and update logic locally."
+            )
+        else:
+            cluster.update("asking the cluster…")
+            self.action_refresh_cluster()
+        self.action_refresh_log()
+        self.set_interval(LOG_REFRESH_S, self._tick)
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.action_refresh_log()
+
+    def _source_note(self) -> str:
+        if self.lab.tags_file is not None:
+            return f"tags from {self.lab.tags_file.name}"
+        if self.lab.session.sandbox:
+            return "tags from the registry; if it cannot be reached, from a 2024-01-15 snapshot"
+        return "tags from the registry each ImageRepository names"
+
+    # --- simulate ---------------------------------------------------------------------------------
+
+    def action_dry_run(self) -> None:
+        self._status("simulating (dry run)…")
+        self._simulate(True)
+
+    def action_commit(self) -> None:
+        self._status("reconciling: scan, policy, update, commit, push…")
+        self._simulate(False)
+
+    @work(thread=True, exclusive=True, group="simulate", exit_on_error=False)
+    def _simulate(self, dry_run: bool) -> None:
+        from lab.errors import LabError
+        from lab.services.session import SessionTags
+        from lab.services.simulate import simulate
+
+        session = self.lab.session
+        tags = SessionTags(session.sandbox, self.lab.tags_file)
+        try:
+            results = simulate(session.workspace, tag_source=tags, dry_run=dry_run)
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+            return
+        except Exception as err:  # never a traceback on screen
+            self.post_message(self.Failed(f"simulate failed: {type(err).__name__}: {err}"))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Simulated(results, dry_run, tags.used_snapshot))
+
+    def on_flux_screen_simulated(self, message: Simulated) -> None:
+        from lab.tui.diff import diff_content
+
+        if message.snapshot:
+            from lab.services.session import SNAPSHOT_NOTE
+
+            self.query_one("#tag-source", Label).update(SNAPSHOT_NOTE)
+        policies: list[str] = []
+        diffs: list[str] = []
+        messages: list[str] = []
+        status: list[str] = []
+        for result in message.results:
+            for pol in result.policies:
+                mark = "✔" if pol.ready else "✗"
+                policies.append(f"{mark} ImagePolicy {pol.namespace}/{pol.name}: {pol.message}")
+            if not result.changes:
+                status.append(f"{result.automation}: repository up-to-date, nothing to commit")
+                continue
+            diffs.append(result.diff)
+            messages.append(result.message or "")
+            if result.commit_sha:
+                status.append(
+                    f"{result.automation}: pushed commit '{result.commit_sha[:7]}' "
+                    f"to branch '{result.branch}'"
+                )
+            else:
+                status.append(f"{result.automation}: dry run, nothing committed · c: commit and push")
+        self._status("\n".join(status) or "no ImageUpdateAutomation ran")
+        self.query_one("#sim-policies", Static).update("\n".join(policies))
+        self.query_one("#sim-diff", Static).update(diff_content("".join(diffs)) if diffs else "")
+        commit = "\n".join(messages).rstrip("\n")
+        self.query_one("#sim-message", Static).update(f"Commit message:\n{commit}" if commit else "")
+        if not message.dry_run:
+            self.action_refresh_log()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#sim-status", Static).update(text)
+
+    # --- git --------------------------------------------------------------------------------------
+
+    def action_push(self) -> None:
+        self.notify("pushing…")
+        self._push()
+
+    @work(thread=True, exclusive=True, group="git", exit_on_error=False)
+    def _push(self) -> None:
+        from lab.errors import LabError
+        from lab.services.session import push_work
+
+        try:
+            result = push_work(self.lab.session.workspace)
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+            return
+        self.post_message(self.Pushed(result.commands))
+
+    def on_flux_screen_pushed(self, message: Pushed) -> None:
+        text = "$ " + "\n$ ".join(message.commands)
+        self.query_one("#push-commands", Static).update(text)
+        self.query_one(TabbedContent).active = "log-pane"
+        self.notify(text, title="Pushed")
+        self.action_refresh_log()
+
+    def action_refresh_log(self) -> None:
+        self._log()
+
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    def _log(self) -> None:
+        from lab.errors import LabError
+        from lab.services.session import origin_log
+
+        try:
+            commits = origin_log(self.lab.session.workspace)
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Logged(commits))
+
+    def on_flux_screen_logged(self, message: Logged) -> None:
+        lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in message.commits]
+        text = "$ git log --oneline origin/main\n" + ("\n".join(lines) or "(origin has no commits)")
+        self.query_one("#origin-log", Static).update(text)
+
+    # --- cluster ----------------------------------------------------------------------------------
+
+    def action_refresh_cluster(self) -> None:
+        if self.lab.session.kubeconfig is None:
+            self.notify("No cluster configured: set KUBECONFIG and restart lab.", severity="warning")
+            return
+        self._cluster(False)
+
+    def action_reconcile(self) -> None:
+        if self.lab.session.kubeconfig is None:
+            self.notify("No cluster configured: nothing to reconcile.", severity="warning")
+            return
+        self._cluster(True)
+
+    @work(thread=True, exclusive=True, group="cluster", exit_on_error=False)
+    def _cluster(self, reconcile: bool) -> None:
+        from lab.errors import LabError
+        from lab.services.session import flux_get_images, reconcile_images
+
+        kubeconfig = self.lab.session.kubeconfig
+        try:
+            if reconcile:
+                asked = reconcile_images(kubeconfig)
+                self.app.notify(f"reconcile requested for {len(asked)} objects")
+            text = flux_get_images(kubeconfig)
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+            return
+        self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
+
+    def on_flux_screen_cluster_shown(self, message: ClusterShown) -> None:
+        self.query_one("#cluster", Static).update(message.text)
+
+    def on_flux_screen_failed(self, message: Failed) -> None:
+        self.notify(message.message, severity="error", timeout=8)
