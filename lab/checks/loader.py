@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import lab
 from lab.core.checks.model import CHECK_KINDS, CheckDef, CheckKind
 from lab.core.checks.runner import DefinitionError, validate_defs
 from lab.errors import LabError
+from lab.resources import data_dir
 
 
 def checks_dir() -> Path:
     """`checks/` next to the lab package (the repository root in a source or editable install)."""
-    return Path(lab.__file__).resolve().parent.parent / "checks"
+    return data_dir("checks")
 
 
 @dataclass(frozen=True)

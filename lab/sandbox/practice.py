@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.resources import data_dir
 
 BRANCH = "main"
 INITIAL_MESSAGE = "Course state after task 09a: Flux bootstrapped, nginx deployed from apps/"
@@ -36,9 +37,8 @@ class Practice:
 
 def starter_dir() -> Path:
     """tasks/09b/starter/ of the source tree this `lab` package belongs to."""
-    import lab
 
-    path = Path(lab.__file__).resolve().parent.parent / "tasks" / "09b" / "starter"
+    path = data_dir("tasks") / "09b" / "starter"
     if not (path / "PROGRESS.md").is_file():
         raise LabError(
             f"starter files not found at {path}",

@@ -8,16 +8,16 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import lab
 from lab.core.quiz import Quiz, QuizResult, quiz_from_data
 from lab.errors import LabError
+from lab.resources import data_dir
 
 QUIZ_RECORD = Path(".fluxlab") / "quiz.json"
 
 
 def tasks_root() -> Path:
     """Where task folders live: the repository's tasks/ next to the lab package."""
-    return Path(lab.__file__).resolve().parent.parent / "tasks"
+    return data_dir("tasks")
 
 
 @dataclass(frozen=True)

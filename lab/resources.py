@@ -1,0 +1,23 @@
+"""Where the lab's data folders live: `tasks/` and `checks/`.
+
+In a checkout (and an editable install) they sit next to the `lab` package, where course authors
+edit them; a built wheel carries them inside the package as `lab/_data/<name>` (see pyproject.toml).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lab
+from lab.errors import LabError
+
+
+def data_dir(name: str) -> Path:
+    package = Path(lab.__file__).resolve().parent
+    for candidate in (package.parent / name, package / "_data" / name):
+        if candidate.is_dir():
+            return candidate
+    raise LabError(
+        f"the lab's {name}/ folder is missing next to {package}",
+        hint="reinstall fluxlab (pip install -e . from the repository)",
+    )
