@@ -194,6 +194,7 @@ class _Builder:
         self.entries: list[_Entry] = []
         self.empty_values: set[int] = set()
         self.key_values: dict[int, Node] = {}
+        self.key_parent: dict[int, Node] = {}
         self.tok_index: list[int] = []
         # comment line -> (node, role) where role is line/head/foot/doc-head/doc-foot
         self.attached: dict[int, tuple[Node | None, str]] = {}
@@ -319,6 +320,7 @@ class _Builder:
                 value = self._node(vev, it, entry, node)
                 entry.value = value
                 self.key_values[id(key)] = value
+                self.key_parent[id(key)] = node
                 if value.kind in (SCALAR, ALIAS) and id(value) not in self.empty_values:
                     vs = vev.start_mark
                     if vs.line != ks.line:
@@ -441,6 +443,14 @@ class _Builder:
             if defer:
                 return False
             target = _first_plain_value(owner)
+            if target is None:
+                # Nothing inside is free: the next key of the enclosing mapping takes it.
+                parent = self.key_parent.get(id(node))
+                if parent is not None:
+                    keys = parent.content[0::2]
+                    at = next((i for i, k in enumerate(keys) if k is node), -1)
+                    if 0 <= at < len(keys) - 1 and not keys[at + 1].line_comment:
+                        target = keys[at + 1]
             if target is not None:
                 target.line_comment = target.line_comment or txt
                 self.attached[line] = (target, "line")
@@ -527,8 +537,13 @@ class _Builder:
             mark(part, holder, "foot")
 
         def level(col: int) -> _Entry | None:
-            for ent in chain:
+            # The block at that column; a sequence whose dashes sit at its key's column belongs
+            # to the key's mapping.
+            for k, ent in enumerate(chain):
                 if ent.col <= col:
+                    while k + 1 < len(chain) and chain[k + 1].col == ent.col:
+                        k += 1
+                        ent = chain[k]
                     return ent
             return chain[-1] if chain else None
 
@@ -612,15 +627,17 @@ def _merge_runs(
 
 
 def _first_plain_value(node: Node) -> Node | None:
-    """The first scalar value (mapping value or item) inside a block collection, depth first."""
+    """Where a comment after `key: &anchor` lands: the first free key (mapping) or item, depth first."""
     stack = [node]
     while stack:
         n = stack.pop(0)
         if n.kind == MAP:
+            # yaml.v3 gives it to the key (the emitter prints a key's line comment after a scalar
+            # value), so Flux does not read it as the value's marker.
             for i in range(1, len(n.content), 2):
                 v = n.content[i]
-                if v.kind == SCALAR and not v.line_comment:
-                    return v
+                if v.kind == SCALAR and not v.line_comment and not n.content[i - 1].line_comment:
+                    return n.content[i - 1]
             stack.extend(n.content[1::2])
         elif n.kind == SEQ:
             for v in n.content:
