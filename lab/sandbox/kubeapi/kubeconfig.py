@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -24,9 +25,7 @@ def write_kubeconfig(
     """Write (atomically, mode 0600: it may hold a token) a single-context kubeconfig and return its path."""
     target = Path(path)
     user = f"{context}-user"
-    auth = f"    token: {_q(token)}\n" if token else "    {}\n"
-    if not token:
-        auth = ""
+    user_block = f"  user:\n    token: {_q(token)}\n" if token else "  user: {}\n"
     text = (
         "apiVersion: v1\n"
         "kind: Config\n"
@@ -43,7 +42,7 @@ def write_kubeconfig(
         f"current-context: {_q(context)}\n"
         "preferences: {}\n"
         "users:\n"
-        f"- name: {_q(user)}\n" + (f"  user:\n{auth}" if auth else "  user: {}\n")
+        f"- name: {_q(user)}\n" + user_block
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -53,9 +52,7 @@ def write_kubeconfig(
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     return target
