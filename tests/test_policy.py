@@ -240,3 +240,34 @@ def test_order_is_upper_cased_rune_by_rune() -> None:
     assert validate_policy(PolicySpec("alphabetical", "ßasc")) == (
         "invalid policy: invalid order argument provided: 'ßASC', must be one of: ASC, DESC"
     )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("^(a+)+$", "a" * 3000 + "!", None),  # exponential for a backtracking engine
+        ("(a|aa)*b", "a" * 3000, None),
+        (".*.*.*.*.*x", "y" * 3000, None),  # O(n^5) when backtracking
+        ("^(a+)+$", "aaaa", (0, 4)),
+        ("((x?)y?)*z", "xyz", (0, 3)),
+    ],
+)
+def test_patterns_that_backtrack_badly_run_in_linear_time(
+    pattern: str, text: str, expected: tuple[int, int] | None
+) -> None:
+    rx = compile_go(pattern)
+    assert rx.program is not None  # routed to the Pike VM
+    m = rx.search(text)
+    assert (m.span() if m else None) == expected
+
+
+def test_empty_loop_iteration_keeps_last_capture_like_go() -> None:
+    # Go: (x*)* over "xx" ends with group 1 = "xx"; Python's re would report the final empty pass.
+    rx = compile_go("(x*)*")
+    m = rx.search("xx")
+    assert m is not None and m.span(1) == (0, 2)
+
+
+def test_plain_tag_filters_stay_on_re() -> None:
+    for pattern in (r"^v(\d+)\.(\d+)\.(\d+)$", r"^main-[a-f0-9]+-(?P<ts>[0-9]+)", "^.*\\.sig$"):
+        assert compile_go(pattern).program is None

