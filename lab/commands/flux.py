@@ -127,8 +127,6 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from lab.errors import ClusterError
-
     ok = True
     out = sys.stdout
     with _client(args) as client:
@@ -142,23 +140,13 @@ def run_check(args: argparse.Namespace) -> int:
             ok = False
             out.write(f"✗ Kubernetes version {plain} does not match {wanted}\n")
         out.write("► checking version in cluster\n")
-        deployments = client.list(
-            "Deployment", args.namespace, label_selector="app.kubernetes.io/part-of=flux"
-        )
-        dist = ""
-        for dep in deployments:
-            labels = (dep.get("metadata") or {}).get("labels") or {}
-            dist = dist or str(labels.get("app.kubernetes.io/version") or "")
-        if dist:
-            out.write(f"✔ distribution: flux-{dist}\n")
+        install = client.flux_install()
+        if install is not None and install.version:
+            out.write(f"✔ distribution: {install.distribution}\n")
+            out.write(f"✔ bootstrapped: {'true' if install.bootstrapped else 'false'}\n")
         else:
-            out.write("✗ no Flux distribution found\n")
             ok = False
-        try:
-            bootstrapped = client.get("GitRepository", "flux-system", args.namespace) is not None
-        except ClusterError:
-            bootstrapped = False
-        out.write(f"✔ bootstrapped: {'true' if bootstrapped else 'false'}\n")
+            out.write("✗ no Flux installation found in the cluster\n")
         out.write("► checking controllers\n")
         for ctl in client.controllers(args.namespace):
             if ctl.ready:

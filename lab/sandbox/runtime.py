@@ -269,6 +269,7 @@ class Supervisor:
                 cache_dir=self.paths.cache,
                 registry_client=lambda: RegistryClient(registry_mirror=mirror, retries=1, deadline=20),
                 clock=Clock(speed=self.speed),
+                message_hosts={f"http://{registry_addr}": "https://index.docker.io"},
             )
             self.controllers.start()
             control_port = self._start_control()

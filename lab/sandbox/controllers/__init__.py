@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,11 +38,12 @@ class Controllers:
         cache_dir: Path,
         registry_client: Callable[[], RegistryClient],
         clock: Clock | None = None,
+        message_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         self.clock = clock or Clock()
         self.source = SourceControllers(api, origin, cache_dir, self.clock)
-        self.reflector = ReflectorController(api, registry_client, self.clock)
+        self.reflector = ReflectorController(api, registry_client, self.clock, message_hosts)
         self.automation = AutomationController(
             api, self.source.workspace, self.reflector._tag_source, self.clock
         )

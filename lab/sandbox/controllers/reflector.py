@@ -59,9 +59,15 @@ def _exclusion(obj: Mapping[str, Any]) -> tuple[str, ...]:
 
 class ReflectorController:
     def __init__(
-        self, api: KubeAPIServer, client_factory: Callable[[], RegistryClient], clock: Clock
+        self,
+        api: KubeAPIServer,
+        client_factory: Callable[[], RegistryClient],
+        clock: Clock,
+        message_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
+        # Mirror URL -> the registry it stands for, so failures read as they would against Docker Hub.
+        self.message_hosts = dict(message_hosts or {})
         self.client_factory = client_factory
         self.clock = clock
         self.schedule = Schedule()
@@ -140,9 +146,10 @@ class ReflectorController:
         else:
             self.db.pop((ns, name), None)
             stalled_now = result.reason in _STALLED
-            new["conditions"] = ready_conditions(
-                obj, False, result.reason, result.message, stalled=stalled_now
-            )
+            message = result.message
+            for mirror, real in self.message_hosts.items():
+                message = message.replace(mirror, real)
+            new["conditions"] = ready_conditions(obj, False, result.reason, message, stalled=stalled_now)
             # controller-runtime retries failures with backoff; the interval bounds it here.
             period = min(period, self.clock.seconds("30s"))
         self._finish(REPO_KIND, obj, new, "image-reflector-controller")
