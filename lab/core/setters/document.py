@@ -585,7 +585,8 @@ class _Builder:
             above_next = run_end[0] and len(runs) == 1
             if blank_after or dedent_after or (above_next and closes and first[0][1] != next_col):
                 # At the end of the document the foot lands on the block at the comment's column.
-                foot_to(level(first[0][1]) if nxt is None and not blank_after else inner, first)
+                at_eof = nxt is None and not blank_after and not dedent_after
+                foot_to(level(first[0][1]) if at_eof else inner, first)
                 i = 1
                 while i < len(parts) and not run_end[i - 1] and closes and parts[i][0][1] > next_col:
                     foot_to(level(parts[i][0][1]), parts[i])
