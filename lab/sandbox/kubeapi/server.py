@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 import json
 import re
 import secrets
@@ -804,7 +803,7 @@ class KubeAPIServer:
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {
-                "name": f"{meta['name']}.{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}",
+                "name": f"{meta['name']}.{secrets.token_hex(8)}",  # client-go's event names: name.<hex>
                 "namespace": namespace,
             },
             "involvedObject": {
