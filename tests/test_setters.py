@@ -173,3 +173,17 @@ def test_cli_bad_set_is_a_usage_error(
     assert proc.returncode == 2
     assert "NS:NAME=IMAGE" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_pure_python_parser_fallback_gives_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without libyaml the ruamel.yaml parser is used; the output must not change."""
+    from lab.core.setters import document
+
+    monkeypatch.setattr(document, "_events", document._ruamel_events)
+    for case_id in ("06-comments-and-layout", "12-anchors-and-flow", "04-quoting-and-types"):
+        work = tmp_path / case_id
+        shutil.copytree(SETTERS_DIR / case_id / "input", work)
+        apply_to_tree(work, None, POLICIES, NAMESPACE)
+        assert _files(work) == _files(SETTERS_DIR / case_id / "expected")
