@@ -87,3 +87,9 @@ def test_head_marker_on_sequence_item_applies_and_multiline_head_does_not() -> N
     assert by_line[2].applies and by_line[2].value == "ghcr.io/org/app:1.0.0"
     assert not by_line[5].applies and "single comment line" in (by_line[5].why_ignored or "")
     assert not by_line[7].applies and "key whose value is not on that line" in (by_line[7].why_ignored or "")
+
+
+def test_policy_manifests_are_not_marker_candidates() -> None:
+    text = "kind: ImagePolicy\nspec:\n  imagePolicy: x # a comment\n  # not about imagepolicy at all\n"
+    (only,) = find_markers(text)
+    assert only.line == 4 and not only.applies

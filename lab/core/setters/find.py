@@ -112,7 +112,9 @@ def find_markers(
         parse_problem = f"the file is not valid YAML, Flux skips it ({err})"
     out: list[Marker] = []
     for idx, raw_line in enumerate(lines):
-        if not _LOOKS_LIKE.search(raw_line):
+        hit = _LOOKS_LIKE.search(raw_line)
+        # Only comment-like text: `kind: ImagePolicy` or an `imagePolicy:` key are not markers.
+        if hit is None or "#" not in raw_line[: hit.start()]:
             continue
         col, comment = _comment_at(raw_line)
         syntax = parse_marker_text(comment) if comment else None
