@@ -15,7 +15,7 @@ from sandbox_helpers import client_for, edit_and_push, flux_commits, git, ready,
 
 from lab.errors import LabError
 from lab.sandbox.controllers.source import BuildError, build
-from lab.sandbox.runtime import SandboxPaths, Supervisor, lock_holder_alive
+from lab.sandbox.runtime import SandboxPaths, Supervisor, ensure_practice, lock_holder_alive
 from lab.services import sandbox as svc
 from lab.services.solve import solve
 
@@ -175,8 +175,7 @@ def test_restart_resumes_and_keeps_pushed_tags(tmp_path: Path) -> None:
 
 def test_reset_refuses_unsaved_work(tmp_path: Path) -> None:
     paths = SandboxPaths.at(tmp_path)
-    with running_sandbox(tmp_path):
-        pass
+    ensure_practice(paths)
     (paths.workspace / "notes.txt").write_text("mine\n")
     with pytest.raises(LabError, match="uncommitted"):
         svc.reset(tmp_path)
