@@ -1,6 +1,7 @@
-"""Loopback API server: cost of the durable state file, and watch latency.
+"""Loopback API server: request latency through the kubernetes client, state file cost, change latency.
 
-Baseline in the same run: the same create/update load on an in-memory server (no state file).
+Baselines in the same run: the same requests with Nagle's algorithm left on (the http.server default), and
+the same create/update load on an in-memory server (no state file).
 """
 
 from __future__ import annotations
@@ -50,7 +51,31 @@ def _watch_latency(server: KubeAPIServer) -> float:
     return stamps[0] - started
 
 
+def _list_latency(nodelay: bool, rounds: int = 40) -> float:
+    import lab.sandbox.kubeapi.server as server_module
+    from lab.adapters.cluster import ClusterClient
+    from lab.sandbox.kubeapi import write_kubeconfig
+
+    saved = server_module._Handler.disable_nagle_algorithm
+    server_module._Handler.disable_nagle_algorithm = nodelay
+    try:
+        with tempfile.TemporaryDirectory() as d, KubeAPIServer() as srv:
+            kc = write_kubeconfig(Path(d) / "kc", srv.url)
+            with ClusterClient.from_kubeconfig(str(kc)) as c:
+                c.list("Deployment")
+                started = time.perf_counter()
+                for _ in range(rounds):
+                    c.list("Deployment")
+                return (time.perf_counter() - started) / rounds
+    finally:
+        server_module._Handler.disable_nagle_algorithm = saved
+
+
 def main() -> None:
+    nagle = _list_latency(False)
+    nodelay = _list_latency(True)
+    print(f"list via kubernetes client: {nodelay * 1000:.1f} ms (Nagle on: {nagle * 1000:.1f} ms)")
+    print(f"TCP_NODELAY speed-up: {nagle / nodelay:.0f}x")
     with KubeAPIServer() as memory:
         baseline = _load(memory)
         latency = _watch_latency(memory)

@@ -99,6 +99,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle on, delayed ACKs stall each response ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "fluxlab-kubeapi"
     timeout = 120
     server: _HTTPServer
