@@ -271,3 +271,11 @@ def test_empty_loop_iteration_keeps_last_capture_like_go() -> None:
 def test_plain_tag_filters_stay_on_re() -> None:
     for pattern in (r"^v(\d+)\.(\d+)\.(\d+)$", r"^main-[a-f0-9]+-(?P<ts>[0-9]+)", "^.*\\.sig$"):
         assert compile_go(pattern).program is None
+
+
+def test_hostile_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(RegexSyntaxError, match="expression nests too deeply"):
+        compile_go("(" * 2000 + "a" + ")" * 2000)
+    big = compile_go("(a+){1,1000}")  # counted copies of a varying part: VM, built without recursion
+    m = big.search("aaa")
+    assert m is not None and m.span() == (0, 3)

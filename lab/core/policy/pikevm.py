@@ -141,29 +141,55 @@ class _Compiler:
             return
         for _ in range(lo):
             self.compile(sub)
+        # Each optional copy may be skipped, and skipping one skips all that follow it.
+        splits = []
+        for _ in range(hi - lo):
+            splits.append(self.emit(_SPLIT))
+            self.compile(sub)
+        end = len(self.code)
+        for split in splits:
+            self.code[split][1], self.code[split][2] = self._split(greedy, split + 1, end)
 
-        def nested(remaining: int) -> Callable[[], None] | None:
-            if remaining <= 0:
-                return None
-            return lambda: self._quest(sub, greedy, nested(remaining - 1))
 
-        if hi > lo:
-            self._quest(sub, greedy, nested(hi - lo - 1))
-
-
-def _nullable(node: Node) -> bool:
+def _children(node: Node) -> list[Node]:
     kind = node[0]
-    if kind in ("lit", "cls", "any"):
-        return False
-    if kind == "cat":
-        return all(_nullable(sub) for sub in node[1])
-    if kind == "alt":
-        return any(_nullable(sub) for sub in node[1])
+    if kind in ("cat", "alt"):
+        return list(node[1])
     if kind == "cap":
-        return _nullable(node[2])
+        return [node[2]]
     if kind == "rep":
-        return bool(node[2] == 0 or _nullable(node[1]))
-    return True  # assertions
+        return [node[1]]
+    return []
+
+
+def _nullable(root: Node) -> bool:
+    """Whether the node can match the empty string (post-order, no recursion)."""
+    done: dict[int, bool] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        kids = _children(node)
+        if not expanded and kids:
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in kids)
+            continue
+        kind = node[0]
+        if kind in ("lit", "cls", "any"):
+            value = False
+        elif kind == "cat":
+            value = all(done[id(k)] for k in kids)
+        elif kind == "alt":
+            value = any(done[id(k)] for k in kids)
+        elif kind == "cap":
+            value = done[id(kids[0])]
+        elif kind == "rep":
+            value = node[2] == 0 or done[id(kids[0])]
+        else:  # assertions
+            value = True
+        done[id(node)] = value
+    return done[id(root)]
 
 
 def compile_program(root: Node, groups: int) -> Program:
@@ -251,16 +277,14 @@ def _variable(node: Node) -> bool:
     return bool(node[0] == "rep" and (node[3] == -1 or node[3] > node[2]))
 
 
-def _walk(node: Node) -> list[Node]:
-    out = [node]
-    kind = node[0]
-    if kind in ("cat", "alt"):
-        for sub in node[1]:
-            out += _walk(sub)
-    elif kind == "cap":
-        out += _walk(node[2])
-    elif kind == "rep":
-        out += _walk(node[1])
+def _walk(root: Node) -> list[Node]:
+    """The node and everything below it (iterative: hostile patterns nest deeply)."""
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(_children(node))
     return out
 
 

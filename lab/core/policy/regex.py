@@ -614,8 +614,13 @@ def compile_go(pattern: str, engine: Literal["auto", "re", "vm"] = "auto") -> Go
     source = parser.parse()
     names = tuple(parser.names)
     use_vm = engine == "vm" or (engine == "auto" and needs_linear_time(parser.root))
-    program = compile_program(parser.root, len(names)) if use_vm else None
-    return GoRegexp(pattern, re.compile(source), names, program)
+    try:
+        program = compile_program(parser.root, len(names)) if use_vm else None
+        compiled = re.compile(source)
+    except (RecursionError, re.error) as err:
+        # Only hostile nesting gets here; Go refuses nesting beyond depth 1000 the same way.
+        raise RegexSyntaxError("expression nests too deeply", pattern) from err
+    return GoRegexp(pattern, compiled, names, program)
 
 
 def expand(template: str, match: Match, names: tuple[str, ...]) -> str:
