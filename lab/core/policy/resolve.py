@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -52,11 +53,17 @@ class _Policer:
     constraints: Constraints | None = None
 
 
+@lru_cache(maxsize=256)
+def _constraints(text: str) -> Constraints:
+    # Parsed ranges are immutable; replays and the TUI evaluate the same range over and over.
+    return new_constraint(text)
+
+
 def _policer(spec: PolicySpec) -> _Policer:
     """IRC `PolicerFromSpec`; raises ValueError carrying the text after `invalid policy: `."""
     if spec.kind == "semver":
         try:
-            return _Policer("semver", constraints=new_constraint(spec.value))
+            return _Policer("semver", constraints=_constraints(spec.value))
         except ConstraintError as err:
             raise ValueError(str(err)) from None
     if spec.kind in ("alphabetical", "numerical"):
