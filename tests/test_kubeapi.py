@@ -495,3 +495,25 @@ def test_in_process_helpers_for_simulated_controllers(tmp_path: Path) -> None:
         srv.set_image_controllers(True, ("v1", "v1beta2"))
         assert srv.list("ImageRepository") == []  # removing the CRDs removed their objects, as on a cluster
         assert srv.put(old)["apiVersion"] == "image.toolkit.fluxcd.io/v1beta2"
+
+
+def test_apply_patch_yaml_creates_and_refuses_alias_bombs(server: KubeAPIServer) -> None:
+    import httpx
+
+    url = f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagerepositories/nginx?fieldManager=lab"
+    yaml_body = (
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        "metadata: {name: nginx, namespace: flux-system}\nspec: {image: library/nginx, interval: 5m}\n"
+    )
+    headers = {"Content-Type": "application/apply-patch+yaml"}
+    created = httpx.patch(url, content=yaml_body, headers=headers)
+    assert created.status_code == 201 and created.json()["spec"]["interval"] == "5m"
+    bomb = 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nspec: {image: *c}\n'
+    refused = httpx.patch(url, content=bomb, headers=headers)
+    assert refused.status_code == 400 and "aliases are not supported" in refused.json()["message"]
+    huge = httpx.post(
+        f"{server.url}/api/v1/namespaces/{NS}/configmaps",
+        content=b"{" + b" " * (3 * 1024 * 1024 + 1) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413

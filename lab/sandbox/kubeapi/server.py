@@ -29,6 +29,7 @@ from lab.sandbox.kubeapi.store import ApiError, Store, bad_request, now_rfc3339
 from lab.sandbox.kubeapi.world import ensure_world
 
 KUBERNETES_VERSION = "v1.33.1"
+MAX_BODY = 3 * 1024 * 1024  # the real API server's request size limit
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -60,6 +61,34 @@ def _rule_matches(rule: str, verb: str, rt: ResourceType, subresource: str | Non
         f"{rt.plural}.{rt.group}" if not subresource else f"{rt.plural}.{rt.group}/{subresource}",
     }
     return rule_resource == "*" or rule_resource in names
+
+
+def _load_yaml(raw: bytes) -> Any:
+    """Apply-patch bodies may be YAML. Aliases are refused: a small alias bomb would expand without bound."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        root = yaml.compose(raw.decode("utf-8"))
+    except Exception as err:
+        raise bad_request(f"error decoding YAML: {err}") from err
+    seen: set[int] = set()
+    stack: list[Node] = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise bad_request("error decoding YAML: aliases are not supported")
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack += [key, value]
+        elif isinstance(node, SequenceNode):
+            stack += list(node.value)
+    try:
+        return yaml.load(raw.decode("utf-8"))
+    except Exception as err:
+        raise bad_request(f"error decoding YAML: {err}") from err
 
 
 def _warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
@@ -146,6 +175,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length <= 0:
             return None
+        if length > MAX_BODY:
+            # Drain what was sent (within reason) so the client reads the 413 instead of a reset.
+            remaining = min(length, 8 * MAX_BODY)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            self.close_connection = True
+            raise ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}")
         raw = self.rfile.read(length)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         if "protobuf" in ctype or "cbor" in ctype:
@@ -158,12 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw)
         except ValueError:
             if ctype.endswith("yaml"):
-                from ruamel.yaml import YAML
-
-                try:
-                    return YAML(typ="safe", pure=True).load(raw.decode("utf-8"))
-                except Exception as err:
-                    raise bad_request(f"error decoding YAML: {err}") from err
+                return _load_yaml(raw)
             raise bad_request("the request body is not valid JSON") from None
 
     def _dispatch(self, method: str) -> None:
