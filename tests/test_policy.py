@@ -279,3 +279,42 @@ def test_hostile_nesting_is_an_error_not_a_crash() -> None:
     big = compile_go("(a+){1,1000}")  # counted copies of a varying part: VM, built without recursion
     m = big.search("aaa")
     assert m is not None and m.span() == (0, 3)
+
+
+def test_explain_gives_every_stored_tag_a_verdict() -> None:
+    from lab.core.policy import explain
+
+    stored = store_tags(["1.25.0", "1.25.3", "1.25.3-alpine", "1.26.0", "latest", "1.25"])
+    outcome, verdicts = explain(semver("1.25.x"), stored)
+    assert outcome.tag == "1.25.3"
+    assert [(v.tag, v.verdict) for v in verdicts] == [
+        ("latest", "not semver"),
+        ("1.26.0", "out of range"),
+        ("1.25.3-alpine", "prerelease"),
+        ("1.25.3", "selected"),
+        ("1.25.0", "candidate"),
+        ("1.25", "not semver"),
+    ]
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    assert {k: counts[k] for k in outcome.dropped} == dict(outcome.dropped)
+
+
+def test_explain_with_filter_and_numbers() -> None:
+    from lab.core.policy import explain
+
+    stored = store_tags(["build-1-a", "build-1-b", "build-2-a", "other"])
+    outcome, verdicts = explain(PolicySpec("numerical", "asc", r"^build-(\d+)-", "$1"), stored)
+    assert outcome.tag == "build-2-a"
+    assert [(v.tag, v.verdict, v.value) for v in verdicts] == [
+        ("other", "filter", "other"),
+        ("build-2-a", "selected", "2"),
+        ("build-1-b", "same extracted value", "1"),
+        ("build-1-a", "candidate", "1"),
+    ]
+    failed, why = explain(PolicySpec("numerical", "asc"), store_tags(["1", "latest"]))
+    assert failed.tag is None
+    assert [v.verdict for v in why] == ["not a number", "candidate"]
+    invalid, none = explain(semver("latest"), ["1.0.0"])
+    assert (invalid.reason, none) == ("InvalidPolicy", [])

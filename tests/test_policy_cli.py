@@ -116,3 +116,18 @@ def test_policy_kind_is_required(lab_cmd: list[str], lab_env: dict[str, str], ta
     assert result.returncode == 2
     both = lab(lab_cmd, lab_env, "--semver", "1.x", "--numerical", "asc", "--tags-file", str(tags_file))
     assert both.returncode == 2
+
+
+def test_explain_lists_verdicts(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
+    result = lab(lab_cmd, lab_env, "--semver", "1.25.x", "--explain", "--tags-file", str(tags_file))
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["selected", "1.25.3"] in rows
+    assert ["prerelease", "1.25.4-alpine"] in rows
+    assert len(rows) == 5  # 1.25.9.sig was excluded before the policy ran
+    data = json.loads(
+        lab(
+            lab_cmd, lab_env, "--semver", "1.24.x", "--explain", "--json", "--tags-file", str(tags_file)
+        ).stdout
+    )
+    assert {t["verdict"] for t in data["tags"]} == {"not semver", "prerelease", "out of range"}

@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tags-file", required=True, metavar="F", help="one tag per line; - reads standard input"
     )
     parser.add_argument("--json", action="store_true", help="print tag, considered, dropped, reason, message")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="list every stored tag with why it was selected, lost or dropped (with --json: a tags list)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,11 +55,15 @@ def run(args: argparse.Namespace) -> int:
         spec = PolicySpec("alphabetical", args.alphabetical, args.filter_pattern, args.filter_extract)
     tags = svc.read_tags(args.tags_file)
     exclusions = list(args.exclude) if args.exclude else list(svc.DEFAULT_EXCLUSION)
-    result = svc.evaluate(spec, tags, exclusions)
+    result = svc.evaluate(spec, tags, exclusions, with_verdicts=args.explain)
     if args.json:
-        print_json(svc.outcome_json(result.outcome))
+        print_json(svc.outcome_json(result.outcome, result.verdicts if args.explain else None))
         return 0 if result.outcome.tag is not None else 1
+    if args.explain:
+        sys.stdout.write("".join(line + "\n" for line in svc.explain_lines(result)))
+        sys.stdout.flush()
     if result.outcome.tag is None:
         raise svc.failure_error(spec, result)
-    sys.stdout.write(result.outcome.tag + "\n")
+    if not args.explain:
+        sys.stdout.write(result.outcome.tag + "\n")
     return 0

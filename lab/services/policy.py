@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from lab.core.policy import PolicyOutcome, PolicySpec, resolve
+from lab.core.policy import PolicyOutcome, PolicySpec, TagVerdict, explain, resolve
 from lab.core.policy.resolve import DROP_FILTER, DROP_NOT_SEMVER, DROP_OUT_OF_RANGE, DROP_PRERELEASE
 from lab.core.scan import DEFAULT_EXCLUSION, scan_revision, store_tags
 from lab.errors import LabError
@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_EXCLUSION",
     "PolicyRun",
     "evaluate",
+    "explain_lines",
     "failure_error",
     "outcome_json",
     "read_tags",
@@ -28,11 +29,12 @@ _FILE_HINT = "pass a text file with one tag per line, or - to read standard inpu
 
 @dataclass(frozen=True)
 class PolicyRun:
-    """The scan (stored tags, revision) and the policy outcome over it."""
+    """The scan (stored tags, revision) and the policy outcome over it; `verdicts` when explained."""
 
     stored: list[str]
     revision: str
     outcome: PolicyOutcome
+    verdicts: tuple[TagVerdict, ...] = ()
 
 
 def parse_tags(text: str) -> list[str]:
@@ -66,21 +68,40 @@ def read_tags(source: str, stdin: TextIO | None = None) -> list[str]:
 
 
 def evaluate(
-    spec: PolicySpec, tags: Sequence[str], exclusion_list: Sequence[str] = DEFAULT_EXCLUSION
+    spec: PolicySpec,
+    tags: Sequence[str],
+    exclusion_list: Sequence[str] = DEFAULT_EXCLUSION,
+    *,
+    with_verdicts: bool = False,
 ) -> PolicyRun:
     """Store the tags as a scan would (exclusions, order), then resolve the policy."""
     stored = store_tags(tags, exclusion_list)
+    if with_verdicts:
+        outcome, verdicts = explain(spec, stored)
+        return PolicyRun(stored, scan_revision(stored), outcome, tuple(verdicts))
     return PolicyRun(stored, scan_revision(stored), resolve(spec, stored))
 
 
-def outcome_json(outcome: PolicyOutcome) -> dict[str, Any]:
-    return {
+def explain_lines(run: PolicyRun) -> list[str]:
+    """One line per stored tag, in stored order: verdict, tag, and the compared value if different."""
+    width = max((len(v.verdict) for v in run.verdicts), default=0)
+    return [
+        f"{v.verdict:<{width}}  {v.tag}" + (f"  -> {v.value}" if v.value != v.tag else "")
+        for v in run.verdicts
+    ]
+
+
+def outcome_json(outcome: PolicyOutcome, verdicts: Sequence[TagVerdict] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "tag": outcome.tag,
         "considered": outcome.considered,
         "dropped": dict(outcome.dropped),
         "reason": outcome.reason,
         "message": outcome.message,
     }
+    if verdicts is not None:
+        data["tags"] = [{"tag": v.tag, "verdict": v.verdict, "value": v.value} for v in verdicts]
+    return data
 
 
 def _field(spec: PolicySpec, message: str) -> str:

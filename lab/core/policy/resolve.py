@@ -10,10 +10,10 @@ from typing import Literal
 
 from lab.core.policy.alphabetical import latest_alphabetical
 from lab.core.policy.filter import InvalidFilter, apply_filter, compile_filter
-from lab.core.policy.numerical import PolicyFailure, latest_numerical, normalize_order
+from lab.core.policy.numerical import PolicyFailure, latest_numerical, normalize_order, parse_go_float
 from lab.core.policy.semver import SemverTally, latest_semver
 from lab.core.policy.spec import PolicySpec
-from lab.core.semver import ConstraintError, Constraints, new_constraint
+from lab.core.semver import ConstraintError, Constraints, new_constraint, try_parse_version
 
 Reason = Literal["Succeeded", "Failure", "InvalidPolicy"]
 
@@ -131,6 +131,73 @@ def resolve(spec: PolicySpec, stored_tags: Sequence[str]) -> PolicyOutcome:
     dropped[DROP_OUT_OF_RANGE] = tally.out_of_range
     kept = MappingProxyType({k: v for k, v in dropped.items() if v})
     return PolicyOutcome(outcome_tag, reason, message, False, len(candidates), kept)
+
+
+@dataclass(frozen=True)
+class TagVerdict:
+    """Why one stored tag did or did not become the result (for explanations, not for Flux status).
+
+    `verdict` is "selected", "candidate" (took part and lost), or a cause of PolicyOutcome.dropped,
+    or "not a number" (which fails a numerical policy). `value` is what the policy compared: the
+    filterTags extract, else the tag.
+    """
+
+    tag: str
+    verdict: str
+    value: str
+
+
+def explain(spec: PolicySpec, stored_tags: Sequence[str]) -> tuple[PolicyOutcome, list[TagVerdict]]:
+    """`resolve`, plus a verdict for every stored tag in stored order."""
+    outcome = resolve(spec, stored_tags)
+    if outcome.reason == "InvalidPolicy":
+        return outcome, []
+    values: dict[str, str] = {}
+    verdicts: dict[str, str] = {}
+    if _has_filter(spec):
+        regexp = compile_filter(spec.filter_pattern or "")
+        owner: dict[str, str] = {}
+        for tag in stored_tags:
+            m = regexp.search(tag)
+            if m is None:
+                verdicts[tag] = DROP_FILTER
+                continue
+            value = regexp.expand(spec.filter_extract, m) if spec.filter_extract else tag
+            values[tag] = value
+            if value in owner:  # the later tag takes the slot, as in Flux's map
+                verdicts[owner[value]] = DROP_DUPLICATE
+            owner[value] = tag
+    constraints = _constraints(spec.value) if spec.kind == "semver" else None
+    allows_pre = constraints is not None and any(constraints.group_has_pre)
+    out: list[TagVerdict] = []
+    for tag in stored_tags:
+        value = values.get(tag, tag)
+        verdict = verdicts.get(tag)
+        if verdict is None:
+            if tag == outcome.tag:
+                verdict = "selected"
+            elif constraints is not None:
+                v = try_parse_version(value)
+                if v is None:
+                    verdict = DROP_NOT_SEMVER
+                elif not constraints.check(v):
+                    verdict = DROP_PRERELEASE if v.pre and not allows_pre else DROP_OUT_OF_RANGE
+                else:
+                    verdict = "candidate"
+            elif spec.kind == "numerical" and not _is_number(value):
+                verdict = "not a number"
+            else:
+                verdict = "candidate"
+        out.append(TagVerdict(tag, verdict, value))
+    return outcome, out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        parse_go_float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def ready_message(image_name: str, tag: str, digest: str = "", previous: str | None = None) -> str:
