@@ -47,6 +47,23 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         assert client.get("ImagePolicy", "nginx")["status"]["latestRef"]["tag"] == "1.25.3"
 
         edit_and_push(ws, POLICY, "range: 2.x", "range: 1.25.x")
+        # origin refuses Flux's push (as a protected branch would)
+        git(sup.paths.origin, "config", "receive.maxInputSize", "10")
+        sup.push_tag("1.25.4")
+        assert wait_for(
+            lambda: (
+                ready(client, "ImageUpdateAutomation", "flux-system")
+                == (
+                    "False",
+                    "GitOperationFailed",
+                    "failed to update source: failed to push to remote: "
+                    "command error on refs/heads/main: unpacker error",
+                )
+            ),
+            "the push to be refused",
+        )
+        git(sup.paths.origin, "config", "--unset", "receive.maxInputSize")
+        wait_for(lambda: len(flux_commits(sup.paths.origin)) == 2, "the retried push")
         edit_and_push(ws, REPO, "image: library/nginx", "image: library/ngnix")
         state = wait_for(
             lambda: (r := ready(client, "ImageRepository", "nginx")) and r[1] == "ReadOperationFailed" and r,

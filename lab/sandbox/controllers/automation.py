@@ -9,6 +9,7 @@ Flux's short-circuit when nothing changed) and writes what happened into the Ima
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,8 +49,10 @@ def classify_failure(err: LabError) -> tuple[str, str]:
     if "walking path" in message or message.startswith("failed to apply policies"):
         return "UpdateFailed", message
     if message.startswith("push of "):
-        detail = message.split(": ", 1)[1] if ": " in message else message
-        return "GitOperationFailed", f"failed to update source: failed to push to remote: {detail}"
+        return (
+            "GitOperationFailed",
+            f"failed to update source: failed to push to remote: {_push_detail(message)}",
+        )
     if message.startswith("cannot clone "):
         detail = message.split(": ", 1)[1] if ": " in message else message
         return "GitOperationFailed", f"failed to checkout source: {detail}"
@@ -58,6 +61,18 @@ def classify_failure(err: LabError) -> tuple[str, str]:
     if isinstance(err, GitError):
         return "GitOperationFailed", f"failed to update source: {message}"
     return "UpdateFailed", message
+
+
+def _push_detail(message: str) -> str:
+    """git's rejection in go-git's words (flux.md F9): `command error on refs/heads/main: <reason>`."""
+    branch = message[len("push of ") :].split(" ", 1)[0]
+    detail = message.split(": ", 1)[1] if ": " in message else message
+    if "fetch first" in detail or "non-fast-forward" in detail:
+        return f"non-fast-forward update: refs/heads/{branch}"
+    found = re.search(r"\[(?:remote )?rejected\] \(([^)]*)\)", detail)
+    if found:
+        return f"command error on refs/heads/{branch}: {found.group(1)}"
+    return detail
 
 
 class AutomationController:

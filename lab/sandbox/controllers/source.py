@@ -159,6 +159,19 @@ class SourceControllers:
         self.schedule = Schedule()
         self._ws: Workspace | None = None
         self._trees: dict[str, TreeFiles] = {}
+        self._stamps: dict[tuple[str, ...], tuple[tuple[str, int, int, int], ...]] = {}
+
+    def _origin_stamp(self) -> tuple[tuple[str, int, int, int], ...]:
+        """The origin's refs as file stats: a push changes them (cheaper than a fetch per interval)."""
+        out = []
+        heads = self.origin / "refs" / "heads"
+        for path in [self.origin / "packed-refs", *sorted(heads.rglob("*"))]:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out.append((str(path), st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(out)
 
     # --- the clone of origin (the artifact store) -----------------------------------------------------
 
@@ -204,10 +217,16 @@ class SourceControllers:
         branch = str(ref.get("branch") or "master") if isinstance(ref, Mapping) else "master"
         url = str(spec(obj).get("url") or "")
         new = dict(status(obj))
+        stamp = self._origin_stamp()
+        if stamp == self._stamps.get(ident) and status(obj).get("observedGeneration") == generation(obj):
+            wanted = requested_at(obj)
+            if not wanted or wanted == status(obj).get("lastHandledReconcileAt"):
+                return  # origin's refs did not move: the artifact is current, skip the fetch
         try:
             ws = self.workspace()
             ws.fetch()
             sha = ws.remote_sha(branch)
+            self._stamps[ident] = stamp
         except LabError as err:
             sha = None
             message = f"failed to checkout and determine revision: unable to clone '{url}': {err.message}"
