@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
+from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.refs import Change, ImageRef
 from lab.errors import LabError
 
@@ -122,98 +122,73 @@ def _automation_files(tree: Mapping[str, bytes]) -> dict[str, str]:
 def resolve_policies(
     aset: AutomationSet, namespace: str, tag_source: TagSource
 ) -> tuple[list[PolicyResolution], dict[str, ImageRef]]:
-    """Evaluate every ImagePolicy of `namespace` as image-reflector-controller would."""
-    from lab.core.policy import ready_message, resolve
+    """Evaluate every ImagePolicy of `namespace` as image-reflector-controller would.
 
-    resolutions: list[PolicyResolution] = []
-    setters: dict[str, ImageRef] = {}
-    from lab.core.scan import DEFAULT_EXCLUSION
-
+    Returns each policy's outcome and the setters for the ready ones, keyed "namespace:name".
+    Each ImageRepository is scanned once, however many policies use it.
+    """
     repos = {(r.namespace, r.name): r for r in aset.repositories}
     scanned: dict[tuple[str, str], list[str]] = {}
+    resolutions: list[PolicyResolution] = []
+    setters: dict[str, ImageRef] = {}
     for pol in aset.policies:
         if pol.namespace != namespace:
             continue
-        repo_ns = pol.repository_namespace or pol.namespace
-        repo = repos.get((repo_ns, pol.repository_ref))
-        if repo is None:
-            resolutions.append(
-                PolicyResolution(
-                    pol.namespace,
-                    pol.name,
-                    "",
-                    None,
-                    False,
-                    "DependencyNotReady",
-                    "failed to get the referred ImageRepository: referenced ImageRepository does not "
-                    f'exist: ImageRepository.image.toolkit.fluxcd.io "{pol.repository_ref}" not found',
-                    0,
-                )
-            )
-            continue
-        key = (repo.namespace, repo.name)
-        if key not in scanned:
-            exclusion = DEFAULT_EXCLUSION if repo.exclusion_list is None else repo.exclusion_list
-            scanned[key] = tag_source(repo.image, tuple(exclusion))
-        stored = scanned[key]
-        if not stored:
-            resolutions.append(
-                PolicyResolution(
-                    pol.namespace,
-                    pol.name,
-                    repo.image,
-                    None,
-                    False,
-                    "DependencyNotReady",
-                    "retrying in 30s error: no tags in database",
-                    0,
-                )
-            )
-            continue
-        if pol.policy is None:
-            resolutions.append(
-                PolicyResolution(
-                    pol.namespace,
-                    pol.name,
-                    repo.image,
-                    None,
-                    False,
-                    "InvalidPolicy",
-                    "invalid policy: spec.policy names no semver, numerical or alphabetical policy",
-                    len(stored),
-                )
-            )
-            continue
-        outcome = resolve(pol.policy, stored)
-        if outcome.tag is None:
-            resolutions.append(
-                PolicyResolution(
-                    pol.namespace,
-                    pol.name,
-                    repo.image,
-                    None,
-                    False,
-                    outcome.reason,
-                    outcome.message,
-                    len(stored),
-                )
-            )
-            continue
-        ref = ImageRef(name=repo.image, tag=outcome.tag)
-        setters[f"{pol.namespace}:{pol.name}"] = ref
-        resolutions.append(
-            PolicyResolution(
-                pol.namespace,
-                pol.name,
-                repo.image,
-                outcome.tag,
-                True,
-                "Succeeded",
-                ready_message(repo.image, outcome.tag),
-                len(stored),
-            )
-        )
+        resolution = _resolve_one(pol, repos, scanned, tag_source)
+        resolutions.append(resolution)
+        if resolution.tag is not None:
+            setters[f"{pol.namespace}:{pol.name}"] = ImageRef(name=resolution.image, tag=resolution.tag)
     return resolutions, setters
+
+
+def _resolve_one(
+    pol: ImagePolicy,
+    repos: Mapping[tuple[str, str], ImageRepository],
+    scanned: dict[tuple[str, str], list[str]],
+    tag_source: TagSource,
+) -> PolicyResolution:
+    from lab.core.policy import ready_message, resolve
+    from lab.core.scan import DEFAULT_EXCLUSION
+
+    def not_ready(image: str, reason: str, message: str, count: int) -> PolicyResolution:
+        return PolicyResolution(pol.namespace, pol.name, image, None, False, reason, message, count)
+
+    repo = repos.get((pol.repository_namespace or pol.namespace, pol.repository_ref))
+    if repo is None:
+        return not_ready(
+            "",
+            "DependencyNotReady",
+            "failed to get the referred ImageRepository: referenced ImageRepository does not "
+            f'exist: ImageRepository.image.toolkit.fluxcd.io "{pol.repository_ref}" not found',
+            0,
+        )
+    key = (repo.namespace, repo.name)
+    if key not in scanned:
+        exclusion = DEFAULT_EXCLUSION if repo.exclusion_list is None else repo.exclusion_list
+        scanned[key] = tag_source(repo.image, tuple(exclusion))
+    stored = scanned[key]
+    if not stored:
+        return not_ready(repo.image, "DependencyNotReady", "retrying in 30s error: no tags in database", 0)
+    if pol.policy is None:
+        return not_ready(
+            repo.image,
+            "InvalidPolicy",
+            "invalid policy: spec.policy names no semver, numerical or alphabetical policy",
+            len(stored),
+        )
+    outcome = resolve(pol.policy, stored)
+    if outcome.tag is None:
+        return not_ready(repo.image, outcome.reason, outcome.message, len(stored))
+    return PolicyResolution(
+        pol.namespace,
+        pol.name,
+        repo.image,
+        outcome.tag,
+        True,
+        "Succeeded",
+        ready_message(repo.image, outcome.tag),
+        len(stored),
+    )
 
 
 def unified_diff(files: Sequence[tuple[str, bytes, bytes]]) -> str:
