@@ -517,3 +517,17 @@ def test_apply_patch_yaml_creates_and_refuses_alias_bombs(server: KubeAPIServer)
         headers={"Content-Type": "application/json"},
     )
     assert huge.status_code == 413
+
+
+def test_services_get_defaults_that_survive_reapply(api: Any, server: KubeAPIServer) -> None:
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    created = client.CoreV1Api(api).create_namespaced_service("default", svc)
+    assert created.spec.type == "ClusterIP" and created.spec.cluster_ip.startswith("10.96.")
+    assert created.spec.ports[0].protocol == "TCP"
+    again = server.put(svc)  # the manifest has no clusterIP: the same one is defaulted, nothing changes
+    assert again["metadata"]["resourceVersion"] == created.metadata.resource_version

@@ -599,6 +599,19 @@ class Store:
             obj["status"] = {"phase": "Active"}
             labels = obj["metadata"].setdefault("labels", {})
             labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        elif rt.group == "" and rt.plural == "services":
+            spec = obj.setdefault("spec", {})
+            if isinstance(spec, dict):
+                spec.setdefault("type", "ClusterIP")
+                if spec.get("clusterIP") in (None, ""):
+                    # A stable address per name, inside the usual service CIDR.
+                    digest = uuid.uuid5(uuid.NAMESPACE_DNS, obj["metadata"]["name"]).bytes
+                    spec["clusterIP"] = f"10.96.{digest[0]}.{max(digest[1], 1)}"
+                for port in spec.get("ports") or []:
+                    if isinstance(port, dict):
+                        port.setdefault("protocol", "TCP")
+                        port.setdefault("targetPort", port.get("port"))
+            obj.setdefault("status", {"loadBalancer": {}})
         elif rt.group == CRD_GROUP and rt.plural == "customresourcedefinitions":
             spec = obj.get("spec") or {}
             names = spec.get("names") or {}

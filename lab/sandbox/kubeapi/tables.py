@@ -88,6 +88,10 @@ def _cell(col: Column, obj: JSON, now: dt.datetime) -> Any:
     if col.type == "datacount":
         first = values[0] if values else None
         return len(first) if isinstance(first, dict) else 0
+    if col.type == "ports":
+        ports = values[0] if values and isinstance(values[0], list) else []
+        shown = [f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in ports if isinstance(p, dict)]
+        return ",".join(shown) or "<none>"
     if col.type == "objectref":
         ref = values[0] if values and isinstance(values[0], dict) else {}
         return f"{str(ref.get('kind', '')).lower()}/{ref.get('name', '')}"
@@ -127,7 +131,9 @@ def table(
     definitions = [
         {
             "name": c.name,
-            "type": "string" if c.type in ("date", "deployready", "objectref", "timestamp") else c.type,
+            "type": "string"
+            if c.type in ("date", "deployready", "objectref", "timestamp", "ports")
+            else c.type,
             "format": "name" if i == 0 else "",
             "description": c.description or c.name,
             "priority": c.priority,
