@@ -180,3 +180,53 @@ def test_simulate_through_a_docker_hub_mirror_sees_pushed_tags(
         assert "- library/nginx:1.25.3 -> library/nginx:1.25.4" in second.stdout
     subjects = [line.split("|")[2] for line in origin_log(solved)[:3]]
     assert subjects == ["Automated image update", "Automated image update", "Add image automation"]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (
+            "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: [\n",
+            "image-policy.yaml",
+        ),
+        (
+            'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(
+                f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            "image-policy.yaml",
+        ),
+    ],
+    ids=["malformed", "alias-bomb"],
+)
+def test_simulate_refuses_broken_yaml_on_origin(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, words: str
+) -> None:
+    (solved / "clusters/dev/image-automation/image-policy.yaml").write_text(content)
+    git(solved, "commit", "-qam", "break it")
+    git(solved, "push", "-q")
+    before = origin_log(solved)
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert origin_log(solved) == before
+
+
+def test_simulate_outside_git_is_one_line(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(tmp_path), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode in (1, 2) and "lab init" in proc.stderr
+
+
+def test_simulate_when_update_path_is_missing(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    update.write_text(update.read_text().replace("path: ./apps", "path: ./applications"))
+    git(solved, "commit", "-qam", "wrong path")
+    git(solved, "push", "-q")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "failed to apply policies: walking path for files: lstat" in proc.stderr

@@ -229,6 +229,16 @@ def simulate(
         )
     tree = ws.read_tree_at(f"origin/{branch}")
     aset = find_automation(_automation_files(tree))
+    broken = [p for p in aset.problems if p.code == "yaml.invalid"]
+    if broken:
+        # kustomize-controller builds the whole path or nothing: one bad file stops every apply.
+        first = broken[0]
+        raise LabError(
+            f"on origin/{branch}: {first.message}; the flux-system Kustomization cannot apply anything",
+            file=first.file,
+            line=first.line,
+            hint=first.hint or "fix the YAML, commit and push",
+        )
     automations = list(aset.automations)
     if not automations:
         local = "clusters/dev/image-automation/image-update.yaml"
