@@ -9,6 +9,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from tui_helpers import lab_app, notifications, practice_session, wait_until
 
 from lab.core.manifests.models import API_V1BETA2
+from lab.tui.screens.checks import ChecksScreen
 from lab.tui.screens.confirm import ConfirmDiff
 
 OUT = "clusters/dev/image-automation"
@@ -181,9 +182,8 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await pilot.press("r")
         await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
         report = app.last_report
-        assert report is not None and report.status == "pass", [
-            (c.id, c.message) for c in report.checks if c.broken
-        ]
+        assert report is not None
+        assert report.status == "pass", [(c.id, c.message) for c in report.checks if c.broken]
         assert report.score == report.max_score
         assert "nothing failing" in str(checks.query_one("#checks-summary").render())
     assert not [m for sev, m in notifications(seen) if sev == "error"]
@@ -231,6 +231,7 @@ async def test_watch_reruns_checks_when_a_file_is_saved(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
         screen = app.screen
+        assert isinstance(screen, ChecksScreen)
         await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
         first = app.last_report
         await pilot.press("w")
@@ -243,7 +244,8 @@ async def test_watch_reruns_checks_when_a_file_is_saved(tmp_path: Path) -> None:
         assert screen.watching
         await pilot.press("w")
         await pilot.pause()
-        assert not app.workers._workers or all(w.group != "watch" or w.is_cancelled for w in app.workers)
+        await wait_until(pilot, lambda: all(w.is_finished for w in app.workers if w.group == "watch"))
+        assert not screen.watching
 
 
 async def test_palette_and_help(tmp_path: Path) -> None:

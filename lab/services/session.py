@@ -121,7 +121,7 @@ def progress_rows(session: Session) -> list[ProgressRow]:
 # --- what the TUI needs beyond the CLI's services: thin compositions of them, no logic of their own ---
 
 SNAPSHOT_DATE = "2024-01-15"
-SNAPSHOT_NOTE = f"tags come from a {SNAPSHOT_DATE} snapshot (no registry reachable)"
+SNAPSHOT_NOTE = f"tags come from a {SNAPSHOT_DATE} snapshot"
 
 
 def snapshot_tags_file() -> Path:
@@ -167,7 +167,7 @@ class CheckMode:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
         if self.tags_file == snapshot_tags_file():
-            return f"sandbox: no cluster checks; {SNAPSHOT_NOTE.split(' (')[0]}"
+            return f"sandbox: no cluster checks; {SNAPSHOT_NOTE}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 

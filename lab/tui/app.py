@@ -83,7 +83,8 @@ class LabApp(App[None]):
     """
 
     TITLE = "fluxlab"
-    CSS_PATH = "lab.tcss"
+    # Absolute, so subclasses defined elsewhere (tests, bench) find it too.
+    CSS_PATH = Path(__file__).with_name("lab.tcss")
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "home": _home,
         "lesson": _lesson,

@@ -77,6 +77,7 @@ class ChecksScreen(Screen[None]):
         self.report: Report | None = None
         self.watching = False
         self.running = False
+        self.mode_text = ""
 
     @property
     def lab(self) -> LabApp:
@@ -104,7 +105,8 @@ class ChecksScreen(Screen[None]):
 
         mode = check_mode(self.lab.session, self.lab.tags_file)
         self.running = True
-        self._summary(f"running… ({mode.describe()})")
+        self.mode_text = mode.describe()
+        self._summary(f"running… · {self.mode_text}")
         self._run(mode.offline, mode.tags_file)
 
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
@@ -173,7 +175,7 @@ class ChecksScreen(Screen[None]):
         counts = report.counts()
         state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
         watch = " · watching" if self.watching else ""
-        self._summary(f"score {report.score}/{report.max_score} · {state}{watch}")
+        self._summary(f"score {report.score}/{report.max_score} · {state}{watch} · {self.mode_text}")
         if broken is not None:
             table.update_cell(broken.id, "check", Text(f"▶ {broken.title}", style="bold"))
             table.move_cursor(row=table.get_row_index(broken.id))

@@ -109,10 +109,14 @@ class FluxScreen(Screen[None]):
             self.action_refresh_log()
 
     def _source_note(self) -> str:
+        from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
+
+        if self.lab.tags_file == snapshot_tags_file():
+            return f"tags come from a {SNAPSHOT_DATE} snapshot"
         if self.lab.tags_file is not None:
             return f"tags from {self.lab.tags_file.name}"
         if self.lab.session.sandbox:
-            return "tags from the registry; if it cannot be reached, from a 2024-01-15 snapshot"
+            return f"tags from the registry; if it cannot be reached, from a {SNAPSHOT_DATE} snapshot"
         return "tags from the registry each ImageRepository names"
 
     # --- simulate ---------------------------------------------------------------------------------
@@ -150,7 +154,7 @@ class FluxScreen(Screen[None]):
         if message.snapshot:
             from lab.services.session import SNAPSHOT_NOTE
 
-            self.query_one("#tag-source", Label).update(SNAPSHOT_NOTE)
+            self.query_one("#tag-source", Label).update(f"{SNAPSHOT_NOTE} (no registry reachable)")
         policies: list[str] = []
         diffs: list[str] = []
         messages: list[str] = []

@@ -51,6 +51,8 @@ class GenerateScreen(Screen[None]):
         "ctrl+s writes the files (a diff is shown first when they exist). The Marker tab adds "
         "the image policy marker to the nginx Deployment. Esc leaves a field so 1-7 switch areas."
     )
+    # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
+    AUTO_FOCUS = "#preview-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("escape", "leave_field", "Leave field", show=False),

@@ -1,0 +1,83 @@
+"""Every screen at 80x24 (the floor) and 120x40, on a practice repository with fixed commit dates so
+the origin log's hashes, like everything else on screen, are the same on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from tui_helpers import lab_app, practice_session, wait_until
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def _home(pilot: Pilot[None]) -> None:
+    await wait_until(pilot, lambda: pilot.app.screen.query_one("#tasks").row_count == 10)  # type: ignore[attr-defined]
+    await _settle(pilot)
+
+
+async def _lesson(pilot: Pilot[None]) -> None:
+    await pilot.press("2")
+    await _settle(pilot)
+
+
+async def _generate(pilot: Pilot[None]) -> None:
+    await pilot.press("3")
+    await _settle(pilot)
+
+
+async def _checks(pilot: Pilot[None]) -> None:
+    await pilot.press("4")
+    await wait_until(pilot, lambda: getattr(pilot.app, "last_report", None) is not None, timeout=30)
+    await _settle(pilot)
+
+
+async def _flux(pilot: Pilot[None]) -> None:
+    await pilot.press("5")
+    await wait_until(pilot, lambda: "Course state" in str(pilot.app.screen.query_one("#origin-log").render()))
+    await _settle(pilot)
+
+
+async def _quiz(pilot: Pilot[None]) -> None:
+    await pilot.press("6")
+    await _settle(pilot)
+
+
+async def _done(pilot: Pilot[None]) -> None:
+    await pilot.press("7")
+    await _settle(pilot)
+
+
+SCREENS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
+    "home": _home,
+    "lesson": _lesson,
+    "generate": _generate,
+    "checks": _checks,
+    "flux": _flux,
+    "quiz": _quiz,
+    "done": _done,
+}
+
+
+@pytest.fixture
+def fixed_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2024-01-15T12:00:00+00:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2024-01-15T12:00:00+00:00")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(
+    screen: str, size: tuple[int, int], snap_compare: Any, tmp_path: Path, fixed_dates: None
+) -> None:
+    app = lab_app(practice_session(tmp_path))
+    assert snap_compare(app, run_before=SCREENS[screen], terminal_size=size)

@@ -1,0 +1,53 @@
+"""The installed `lab` executable in a real terminal (tmux): starts on a fresh HOME, creates the
+default sandbox, shows the task, switches areas with keys and quits cleanly with ctrl+q."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import lab_executable
+from tui_helpers import TmuxSession
+
+if shutil.which("tmux") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("tmux is required in CI for the TUI smoke test")
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+def test_lab_starts_navigates_and_quits(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    data = home / ".local" / "share"
+    env = {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(data),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "TERM": "xterm-256color",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+    command = " ".join(lab_executable())
+    session = TmuxSession(f"cd {tmp_path} && {command}", 80, 24, env={**env, "KUBECONFIG": ""})
+    try:
+        session.wait_for("Task 09b: Image Automation", timeout=30)
+        assert "sandbox" in session.screen()
+        assert (data / "fluxlab" / "sandbox" / "gitops-lab" / ".git").is_dir()
+        session.send("2")
+        session.wait_for("Pitfalls", timeout=20)
+        session.send("3")
+        session.wait_for("API version", timeout=20)
+        session.send("4")
+        session.wait_for("score 0/79", timeout=30)
+        session.send("C-q")
+        deadline = time.monotonic() + 10
+        while not session.dead():
+            assert time.monotonic() < deadline, session.screen()
+            time.sleep(0.05)
+        status = session._tmux("display-message", "-p", "-t", "app", "#{pane_dead_status}").strip()
+        assert status == "0", session.screen()
+        assert "Traceback" not in session.screen()
+    finally:
+        session.close()
