@@ -1,0 +1,73 @@
+"""`lab grade`: instructor mode. Grade many students' repositories in parallel, one row per student.
+Exit 0 when every repository was graded (whatever the scores), 1 when some could not be, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lab.errors import UsageError
+
+FORMATS = ("table", "csv", "json", "junit")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "grade",
+        help="grade a class of students' repositories (instructor mode)",
+        description=(
+            "Grade each student's repository read-only: a local checkout (its checked-out branch, "
+            "as committed), a bare repository, a file:// or https:// URL, or a directory holding many "
+            "repositories one level down. No hook or repo-local git config of a student ever runs. "
+            "Exit 0 when every repository was graded whatever the scores, 1 when some could not be."
+        ),
+        epilog="The roster is CSV: student,repo[,branch] per line; relative paths are from its directory.",
+    )
+    p.add_argument("repos", nargs="*", metavar="REPO_OR_DIR", help="repositories, URLs or class directories")
+    p.add_argument("--roster", metavar="FILE", help="CSV naming students: student,repo[,branch]")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="repositories graded at once (default: cores)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default table)")
+    p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
+    p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the grades to FILE instead of stdout")
+    p.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="give up on one repository after S seconds"
+    )
+    p.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.core.report.grade_table import render_grades
+    from lab.services.grade import gather, grade_class
+
+    if not args.repos and not args.roster:
+        raise UsageError("nothing to grade", hint="pass repositories or a class directory, or --roster FILE")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1", hint="e.g. --jobs 4")
+    roster = Path(args.roster).expanduser() if args.roster else None
+    tags_file = Path(args.tags_file).expanduser().resolve() if args.tags_file else None
+    targets = gather(args.repos, roster)
+    if not targets:
+        raise UsageError("the roster names no students", hint="add student,repo rows")
+    report = grade_class(
+        targets,
+        task=args.task,
+        offline=args.offline,
+        tags_file=tags_file,
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+    )
+    text = render_grades(report, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        ungraded = [r for r in report.rows if not r.graded]
+        print(
+            f"lab: graded {len(report.rows) - len(ungraded)} of {len(report.rows)} repositories "
+            f"into {args.output}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
+    return report.exit_code()
