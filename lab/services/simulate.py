@@ -173,7 +173,7 @@ def _resolve_one(
         return not_ready(
             repo.image,
             "InvalidPolicy",
-            "invalid policy: spec.policy names no semver, numerical or alphabetical policy",
+            "invalid policy: given ImagePolicyChoice object is invalid",
             len(stored),
         )
     outcome = resolve(pol.policy, stored)
