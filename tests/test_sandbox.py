@@ -123,6 +123,20 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
             ),
             "the missing GitRepository",
         )
+        edit_and_push(ws, UPDATE, "    name: flux\n  update:", "    name: flux-system\n  update:")
+        edit_and_push(ws, UPDATE, "        branch: main\n    commit:", "        branch: nope\n    commit:")
+        assert wait_for(
+            lambda: (
+                ready(client, "ImageUpdateAutomation", "flux-system")
+                == (
+                    "False",
+                    "GitOperationFailed",
+                    "failed to checkout source: unable to clone 'ssh://git@github.com/learner/gitops-lab': "
+                    'couldn\'t find remote ref "refs/heads/nope"',
+                )
+            ),
+            "the missing checkout branch",
+        )
         # removing a manifest from Git prunes it from the cluster
         git(ws, "pull", "-q", "--rebase")
         git(ws, "rm", "-q", POLICY)

@@ -112,18 +112,37 @@ class AutomationController:
             self._reconcile(iua, now)
         self.schedule.forget_except(live)
 
-    def _branch(self, iua: JSON) -> str:
-        git = spec(iua).get("git") or {}
-        checkout = (git.get("checkout") or {}).get("ref") or {} if isinstance(git, Mapping) else {}
-        if isinstance(checkout, Mapping) and checkout.get("branch"):
-            return str(checkout["branch"])
+    def _source(self, iua: JSON) -> tuple[JSON | None, str, str | None]:
+        """(GitRepository, checkout branch, Flux's error when the source is unusable)."""
         src = spec(iua).get("sourceRef") or {}
         src = src if isinstance(src, Mapping) else {}
-        repo = self.api.get(
-            "GitRepository", str(src.get("name") or ""), str(src.get("namespace") or key(iua)[0])
-        )
-        ref = (repo.get("spec") or {}).get("ref") or {} if repo else {}
-        return str(ref.get("branch") or "master") if isinstance(ref, Mapping) else "master"
+        kind = str(src.get("kind") or "GitRepository")
+        if kind != "GitRepository":
+            return None, "", f"source kind '{kind}' not supported: invalid source configuration"
+        git = spec(iua).get("git")
+        if not isinstance(git, Mapping):
+            return (
+                None,
+                "",
+                ("source kind 'GitRepository' necessitates field .spec.git: invalid source configuration"),
+            )
+        name = str(src.get("name") or "")
+        repo = self.api.get("GitRepository", name, str(src.get("namespace") or key(iua)[0]))
+        if repo is None:
+            return (
+                None,
+                "",
+                (
+                    "failed configuring source manager: referenced git repository does not exist: "
+                    f'GitRepository.source.toolkit.fluxcd.io "{name}" not found'
+                ),
+            )
+        checkout = (git.get("checkout") or {}).get("ref") or {}
+        if isinstance(checkout, Mapping) and checkout.get("branch"):
+            return repo, str(checkout["branch"]), None
+        ref = (repo.get("spec") or {}).get("ref") or {}
+        branch = str(ref.get("branch") or "") if isinstance(ref, Mapping) else ""
+        return repo, branch or "master", None
 
     def _reconcile(self, iua: JSON, now: float) -> None:
         ns, name = key(iua)
@@ -131,7 +150,7 @@ class AutomationController:
         if spec(iua).get("suspend") is True:
             return
         policies = self._observed_policies(ns)
-        branch = self._branch(iua)
+        repo, branch, source_error = self._source(iua)
         inputs = (generation(iua), requested_at(iua), sorted((k, str(v)) for k, v in policies.items()))
         if not self.schedule.is_due(ident, inputs, now):
             return
@@ -143,6 +162,12 @@ class AutomationController:
         new = dict(status(iua))
         new["lastAutomationRunTime"] = now_rfc3339()
         new["observedPolicies"] = policies
+        if source_error is not None:
+            stalled = "invalid source configuration" in source_error
+            reason = "InvalidSourceConfiguration" if stalled else "SourceManagerFailed"
+            self._write(iua, new, False, reason, source_error, stalled=stalled)
+            self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
+            return
         try:
             ws = self.workspace()
             ws.fetch()
@@ -152,10 +177,15 @@ class AutomationController:
             self._write(iua, new, False, reason, message)
             self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
             return
-        revision = f"{branch}@sha1:{head}" if head else ""
+        if head is None:
+            url = str((repo or {}).get("spec", {}).get("url") or "")
+            message = f"failed to checkout source: unable to clone '{url}': couldn't find remote ref \"refs/heads/{branch}\""
+            self._write(iua, new, False, "GitOperationFailed", message)
+            self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
+            return
+        revision = f"{branch}@sha1:{head}"
         unchanged = (
             policies == (status(iua).get("observedPolicies") or {})
-            and revision
             and revision == status(iua).get("observedSourceRevision")
             and not generation_changed(iua)
             and not reconcile_requested(iua)
