@@ -16,6 +16,7 @@ import pytest
 from sandbox_helpers import flux_commits, git, ready, wait_for
 
 from lab.adapters.cluster import ClusterClient
+from lab.services import sandbox as svc
 
 SPEED = "3000"
 
@@ -164,6 +165,10 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
         )
         runtime = json.loads((d / "runtime.json").read_text())
         assert runtime["image_controllers"] is False
+        # the TUI attaches to a running sandbox instead of starting a second one
+        info = svc.ensure_running(d)
+        assert (info.pid, info.workspace, info.kubeconfig) == (proc.pid, d / "gitops-lab", d / "kubeconfig")
+        assert info.env()["LAB_REGISTRY_MIRROR"] == f"docker.io={runtime['registry']}"
         env = {**lab_env, "KUBECONFIG": str(d / "kubeconfig")}
         check = _run([*lab_cmd, "flux", "check"], env)
         assert check.returncode == 0 and "image-reflector-controller" not in check.stdout

@@ -96,7 +96,9 @@ def run_up(args: argparse.Namespace) -> int:
         info = svc.start_detached(args.dir, speed=args.speed, image_controllers=image_controllers)
         print(info.workspace)
         print(
-            f'sandbox running (pid {info.pid}); `eval "$(lab sandbox env{_dir_flag(args)})"` to use it',
+            f"sandbox running (pid {info.pid}); its registry serves a snapshot of Docker Hub's "
+            f"library/nginx tags as of 2024-01-15 (`lab sandbox push-tag` publishes newer ones).\n"
+            f'Use it with: eval "$(lab sandbox env{_dir_flag(args)})"',
             file=sys.stderr,
         )
         return 0

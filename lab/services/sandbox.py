@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,12 @@ class SandboxInfo:
             "LAB_REGISTRY_MIRROR": self.mirror,
             "LAB_SANDBOX_WORKSPACE": str(self.workspace),
         }
+
+
+def apply_env(info: SandboxInfo, environ: MutableMapping[str, str] | None = None) -> None:
+    """Point this process's kubernetes and registry clients at the sandbox (what `env` exports)."""
+    target = os.environ if environ is None else environ
+    target.update(info.env())
 
 
 def paths(directory: str | Path | None = None) -> SandboxPaths:
@@ -272,6 +278,7 @@ def env_lines(directory: str | Path | None = None) -> list[str]:
     info, _ = _require_running(directory)
     lines = [f"export {k}={shlex.quote(v)}" for k, v in info.env().items()]
     lines.append(f"# workspace: cd {shlex.quote(str(info.workspace))}")
+    lines.append("# the registry serves a snapshot of Docker Hub's library/nginx tags (lab sandbox status)")
     return lines
 
 
