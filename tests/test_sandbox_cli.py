@@ -120,6 +120,15 @@ def test_learner_loop_push_tag_crash_and_down(
         "the policy to move on",
     )
 
+    # source/kustomize controllers apply the new revision: the Deployment runs the new tag
+    assert wait_for(
+        lambda: (
+            (dep := client.get("Deployment", "nginx", "default"))
+            and dep["spec"]["template"]["spec"]["containers"][0]["image"] == "library/nginx:1.25.4"
+        ),
+        "the Deployment to be updated",
+    )
+
     check = _run(
         [*lab_cmd, "check", "--only", "cluster.image-update", "--only", "git.flux-commit"], learner, workspace
     )
@@ -181,3 +190,16 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
     for address in (runtime["api"], runtime["registry"], runtime["control"]):
         assert _port_closed(address), address
     assert not (d / "runtime.json").exists()
+
+
+def test_commands_on_a_stopped_sandbox(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    d = str(tmp_path / "none")
+    env = _run([*lab_cmd, "sandbox", "env", "--dir", d], lab_env)
+    assert env.returncode == 1 and env.stdout == ""
+    assert "is not running" in env.stderr and f"lab sandbox up --dir {d} --detach" in env.stderr
+    down = _run([*lab_cmd, "sandbox", "down", "--dir", d], lab_env)
+    assert down.returncode == 0 and "not running" in down.stdout
+    status = _run([*lab_cmd, "sandbox", "status", "--dir", d, "--json"], lab_env)
+    assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
+    push = _run([*lab_cmd, "sandbox", "push-tag", "1.25.4", "--dir", d], lab_env)
+    assert push.returncode == 1 and "Traceback" not in push.stderr
