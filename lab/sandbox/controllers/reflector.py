@@ -86,8 +86,11 @@ class ReflectorController:
         for repo in repos:
             self._reconcile_repository(repo, now)
         live = {(REPO_KIND, *key(r)) for r in repos} | {(POLICY_KIND, *key(p)) for p in policies}
-        for gone in [k for k in self.db if (REPO_KIND, *k) not in live]:
+        for gone in [k for k in {*self.db, *self.last_image} if (REPO_KIND, *k) not in live]:
+            # a deleted repository takes its tags with it; re-created, it starts with a first scan
             self.db.pop(gone, None)
+            self.last_image.pop(gone, None)
+            self.schedule.due.pop((REPO_KIND, *gone), None)
         if policies:
             repos = self.api.list(REPO_KIND)
             for pol in policies:
