@@ -28,9 +28,9 @@ class Clock:
     speed: float = 100.0
     monotonic: Callable[[], float] = time.monotonic
 
-    def seconds(self, duration: str | None, default: str = "5m") -> float:
+    def seconds(self, duration: object, default: str = "5m") -> float:
         """Real seconds to wait for a Flux duration such as `5m0s` (a bad one counts as `default`)."""
-        text = duration or default
+        text = duration if isinstance(duration, str) and duration else default
         try:
             ns = parse_duration(text)
         except (LabError, ValueError):
