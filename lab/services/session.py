@@ -324,3 +324,21 @@ def _stat_into(out: list[tuple[str, int, int]], path: Path) -> None:
     except OSError:
         return
     out.append((str(path), st.st_mtime_ns, st.st_size))
+
+
+def served_image_api(kubeconfig: str | None) -> str | None:
+    """The image.toolkit.fluxcd.io apiVersion the cluster serves and the lab should write (full form),
+    or None without a cluster or without the image CRDs."""
+    if kubeconfig is None:
+        return None
+    from lab.adapters.cluster import ClusterClient
+    from lab.core.manifests.models import IMAGE_GROUP
+
+    client = ClusterClient.from_kubeconfig(kubeconfig)
+    try:
+        version = client.served_image_api()
+    finally:
+        client.close()
+    if version is None:
+        return None
+    return version if "/" in version else f"{IMAGE_GROUP}/{version}"

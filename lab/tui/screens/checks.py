@@ -30,6 +30,8 @@ ICONS = {
     "skipped": "- skip",
 }
 WATCH_POLL_S = 1.0
+#: With a cluster, pending/erroring live checks are retried this often while watching.
+CLUSTER_RETRY_S = 10.0
 
 
 def ready_for_done(report: Report) -> bool:
@@ -251,15 +253,32 @@ class ChecksScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
+        import time
+
+        from lab.core.checks.runner import unsettled
         from lab.services.session import workspace_stamp
 
         worker = get_current_worker()
         workspace = self.lab.session.workspace
+        with_cluster = self.lab.session.kubeconfig is not None
         stamp = workspace_stamp(workspace)
+        last_retry = time.monotonic()
         while not worker.cancelled_event.wait(WATCH_POLL_S):
             fresh = workspace_stamp(workspace)
             if fresh != stamp:
                 stamp = fresh
+                self.post_message(self.FilesChanged())
+                continue
+            # The cluster changes without any file changing: retry what is still settling there.
+            report = self.report
+            if (
+                with_cluster
+                and report is not None
+                and not self.running
+                and unsettled(report.checks)
+                and time.monotonic() - last_retry >= CLUSTER_RETRY_S
+            ):
+                last_retry = time.monotonic()
                 self.post_message(self.FilesChanged())
 
     def on_checks_screen_files_changed(self) -> None:

@@ -202,6 +202,9 @@ class FluxScreen(Screen[None]):
         except LabError as err:
             self.post_message(self.Failed(str(err)))
             return
+        except Exception as err:  # never a traceback on screen
+            self.post_message(self.Failed(f"push failed: {type(err).__name__}: {err}"))
+            return
         self.post_message(self.Pushed(result.commands))
 
     def on_flux_screen_pushed(self, message: Pushed) -> None:
@@ -223,6 +226,9 @@ class FluxScreen(Screen[None]):
             commits = origin_log(self.lab.session.workspace)
         except LabError as err:
             self.post_message(self.Failed(str(err)))
+            return
+        except Exception as err:  # never a traceback on screen
+            self.post_message(self.Failed(f"git log failed: {type(err).__name__}: {err}"))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Logged(commits))
@@ -259,6 +265,9 @@ class FluxScreen(Screen[None]):
             text = flux_get_images(kubeconfig)
         except LabError as err:
             self.post_message(self.Failed(str(err)))
+            return
+        except Exception as err:  # never a traceback on screen
+            self.post_message(self.Failed(f"cluster: {type(err).__name__}: {err}"))
             return
         self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
 

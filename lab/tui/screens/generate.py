@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -113,6 +113,33 @@ class GenerateScreen(Screen[None]):
     def on_mount(self) -> None:
         self._refresh_preview()
         self._show_deployment()
+        if self.lab.session.kubeconfig is not None:
+            self._ask_served_api()
+
+    @work(thread=True, exclusive=True, group="served-api", exit_on_error=False)
+    def _ask_served_api(self) -> None:
+        """Preselect what the cluster serves (v1beta2 on Flux 2.3-2.6): it rejects anything else."""
+        from lab.services.session import served_image_api
+
+        try:
+            served = served_image_api(self.lab.session.kubeconfig)
+        except Exception as err:  # a LabError's one line, and never a traceback on screen
+            self.app.notify(f"cannot ask the cluster for the image API: {err}", severity="warning")
+            return
+        if served is not None:
+            self.app.call_from_thread(self._preselect, served)
+
+    def _preselect(self, served: str) -> None:
+        from lab.core.manifests.models import API_V1, API_V1BETA2
+
+        select = self.query_one("#api", Select)
+        select.set_options(
+            [
+                (f"{version.rpartition('/')[2]}{' (served)' if version == served else ''}", version)
+                for version in (API_V1, API_V1BETA2)
+            ]
+        )
+        select.value = served
 
     # --- the form ---------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class HomeScreen(Screen[None]):
                 else f"cluster ({session.kubeconfig})"
             )
             yield Label(f"mode       {mode}", classes="muted", markup=False)
+            yield Label(f"tags       {self._tags()}", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
@@ -46,6 +47,18 @@ class HomeScreen(Screen[None]):
                 markup=False,
             )
         yield Footer(compact=True)
+
+    def _tags(self) -> str:
+        from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
+
+        tags_file = self.lab.tags_file
+        if tags_file is not None:
+            if tags_file == snapshot_tags_file():
+                return f"a {SNAPSHOT_DATE} snapshot of nginx's tags"
+            return f"from {tags_file.name}"
+        if self.lab.session.sandbox:
+            return f"the registry; a {SNAPSHOT_DATE} snapshot when it cannot be reached"
+        return "the registry each ImageRepository names"
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)
