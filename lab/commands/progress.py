@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
-from lab.errors import UsageError
+from lab.errors import LabError, UsageError
 
 SEED_NOTE = "Image automation working, commits appearing in Git"
 
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         note=args.note if args.note is not None else default_note,
         dry_run=args.dry_run,
     )
-    # The checks work adds its "checks still fail" warning here (an explicit --done still writes).
+    if status_is_done(status):
+        _warn_if_checks_fail(workspace, args.done)
     if args.json:
         print_json(
             {
@@ -72,6 +74,33 @@ def run(args: argparse.Namespace) -> int:
     verb = "would update" if args.dry_run else "updated"
     print(f"{verb} {result.path}:{result.edit.line} (not committed: git add PROGRESS.md && git commit)")
     return 0
+
+
+def _warn_if_checks_fail(workspace: Path, task_row: str) -> None:
+    """One stderr line when the offline checks of the task this row tracks still fail.
+
+    An explicit --done is the learner's call, so this never changes what was written or the exit code.
+    """
+    from lab.checks.loader import load_task_checks
+    from lab.core.checks.model import Status
+    from lab.services.check import PROGRESS_CHECK, run_checks
+
+    try:
+        spec = load_task_checks("09b")
+        if task_row.lstrip("0") != str(spec.settings.get("progress_row", "09")).lstrip("0"):
+            return
+        report = run_checks(workspace, task=spec.task, offline=True)
+    except LabError:
+        return  # a workspace the checks cannot read is `lab check`'s to explain
+    failing = [
+        c.id for c in report.checks if c.status in (Status.FAIL, Status.ERROR) and c.id != PROGRESS_CHECK
+    ]
+    if failing:
+        print(
+            f"lab: warning: task {task_row} marked done but offline checks still fail: "
+            f"{', '.join(failing)} (see `lab check --offline`)",
+            file=sys.stderr,
+        )
 
 
 def _show(workspace: Path, *, as_json: bool) -> int:

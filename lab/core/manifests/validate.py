@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, _hint_for, check_template
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
 from lab.core.manifests.models import (
@@ -89,15 +90,17 @@ def git_branch_error(branch: str) -> str | None:
 
 
 def template_problems(template: str, version: str) -> list[tuple[str, str]]:
-    """(message, hint) for a commit message template that stalls or fails on API `version`.
+    """(message, hint) for a commit message template that stalls or fails on API `version` ("v1").
 
-    A string test for now: `.Updated` and `.Changed.ImageResult` were removed in v1 (F20), and
-    `.Changes` at the top level is a common typo for `.Changed.Changes` (F21).
+    Decided by the lab's Go text/template engine with Flux's data model (`check_template`): parse errors,
+    unknown or removed fields (`.Updated`, `.Changed.ImageResult` in v1: F20; `.Changes` at the top level,
+    a common typo for `.Changed.Changes`: F21), unknown functions, and failures of a trial render.
     """
-    out: list[tuple[str, str]] = []
+    api_version = f"{IMAGE_GROUP}/{version}"
     see = "https://fluxcd.io/flux/components/image/imageupdateautomations/#message-template"
-    if version == "v1":
-        if re.search(r"\.Updated\b", template):
+    out: list[tuple[str, str]] = []
+    for flux_message in check_template(template, api_version):
+        if flux_message == REMOVED_UPDATED:
             out.append(
                 (
                     "template uses removed '.Updated' field; a v1 ImageUpdateAutomation stalls "
@@ -105,22 +108,25 @@ def template_problems(template: str, version: str) -> list[tuple[str, str]]:
                     f"use '.Changed' instead, e.g. {{{{range .Changed.Changes}}}}...{{{{end}}}}; see {see}",
                 )
             )
-        if ".Changed.ImageResult" in template:
+        elif flux_message == REMOVED_IMAGE_RESULT:
             out.append(
                 (
                     "template uses removed '.Changed.ImageResult' field; a v1 ImageUpdateAutomation stalls",
                     f"use '.Changed.FileChanges' or '.Changed.Objects' instead; see {see}",
                 )
             )
-    if re.search(r"(?<![\w.])\.Changes\b", template):
-        out.append(
-            (
-                "template uses '.Changes' at the top level: the commit fails with "
-                '"can\'t evaluate field Changes in type source.TemplateData"',
-                "write .Changed.Changes",
-            )
-        )
+        else:
+            go_error = flux_message.removeprefix("failed to update source: ")
+            hint = _hint_for(go_error, api_version)
+            if "can't evaluate field Changes in type source.TemplateData" in go_error:
+                hint = "write .Changed.Changes"
+            out.append((f"Flux cannot use this template: {go_error}".replace("\n", "\\n"), hint))
     return out
+
+
+def _stalls_on_v1(template: str) -> bool:
+    """The template works on v1beta2 but a v1 object would stall on `.Updated` (RemovedTemplateField)."""
+    return REMOVED_UPDATED in check_template(template, V1)
 
 
 class _Collector:
@@ -589,7 +595,7 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
     if iua.message_template:
         for message, hint in template_problems(iua.message_template, iua.version):
             c.add(iua, "template", "spec.git.commit.messageTemplate", message, hint)
-        if iua.version != "v1" and re.search(r"\.Updated\b", iua.message_template):
+        if iua.version != "v1" and _stalls_on_v1(iua.message_template):
             c.add(
                 iua,
                 "template.deprecated",
