@@ -181,6 +181,12 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
         env = {**lab_env, "KUBECONFIG": str(d / "kubeconfig")}
         check = _run([*lab_cmd, "flux", "check"], env)
         assert check.returncode == 0 and "image-reflector-controller" not in check.stdout
+        # flux skips kinds without a CRD; asking for one names the fix
+        every = _run([*lab_cmd, "flux", "get", "images", "all"], env)
+        assert (every.returncode, every.stdout, every.stderr) == (0, "", "")
+        one = _run([*lab_cmd, "flux", "get", "image", "policy"], env)
+        assert one.returncode == 1 and "image controllers are not installed" in one.stderr
+        assert "lab sandbox install-image-controllers" in one.stderr
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0 and "sandbox stopped" in out
