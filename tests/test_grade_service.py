@@ -217,3 +217,43 @@ def test_real_grade_of_a_repo_with_no_checks_passing(tmp_path: Path) -> None:
     assert row.graded and row.status == "fail" and row.branch == "main"
     assert row.first_problem()[0] == "repo.files"
     assert 0 < row.duration_s <= time.monotonic() - start + 0.01
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> Path:
+    from gitutil import practice
+
+    from lab.services.solve import solve
+
+    repo = practice(tmp_path)
+    solve(repo)
+    return repo
+
+
+def test_online_grade_leaves_the_instructors_cluster_out(
+    solved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    # A cluster that answers nothing: were it asked, the cluster checks would be errors.
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9")))
+    with EmbeddedRegistry() as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io={reg.address}")
+        row = grade_one(Target("s", str(solved)))
+        assert row.report is not None
+        by = {c.id: c for c in row.report.checks}
+        assert [c.id for c in row.report.checks][:3] == [
+            "repo.files",
+            "image-repository.valid",
+            "image-policy.valid",
+        ]
+        assert by["policy.resolves"].status is Status.PASS, by["policy.resolves"].message
+        cluster = [c for c in row.report.checks if c.kind == "cluster"]
+        assert len(cluster) == 4
+        assert all(c.status is Status.SKIPPED and c.excluded for c in cluster)
+        assert cluster[0].message == grade.CLUSTER_LEFT_OUT
+        assert row.max_score == sum(c.max_points for c in row.report.checks if c.kind != "cluster")
+        with_cluster = grade_one(Target("s", str(solved)), cluster=True)
+    assert with_cluster.report is not None
+    assert with_cluster.report.get("cluster.controllers").status is Status.ERROR

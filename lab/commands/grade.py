@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default table)")
     p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
     p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
+    p.add_argument(
+        "--with-cluster",
+        action="store_true",
+        help="also run the cluster checks against your kubeconfig's cluster (one student's environment)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write the grades to FILE instead of stdout")
     p.add_argument(
         "--timeout", type=float, default=300.0, metavar="S", help="give up on one repository after S seconds"
@@ -57,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         offline=args.offline,
         tags_file=tags_file,
         jobs=args.jobs,
+        cluster=args.with_cluster,
         timeout_s=args.timeout,
     )
     text = render_grades(report, args.format)

@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lab.adapters.git import clone_to_temp, open_workspace, redact_url
-from lab.core.checks.model import one_line
+from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
 from lab.errors import LabError, UsageError
 
@@ -30,6 +30,7 @@ from lab.errors import LabError, UsageError
 # commits on top, shallow enough that a long history is not copied 100 times.
 CLONE_DEPTH = 50
 DEFAULT_TIMEOUT_S = 300.0
+CLUSTER_LEFT_OUT = "left out: lab grade does not check a student's cluster (--with-cluster does)"
 # Each repository's checks already run a few threads; the class-level pool supplies the parallelism.
 CHECK_WORKERS = 2
 
@@ -160,26 +161,58 @@ def grade_one(
     task: str = "09b",
     offline: bool = False,
     tags_file: Path | None = None,
+    cluster: bool = False,
     workdir: Path | None = None,
 ) -> GradeRow:
-    """Grade one repository; never raises for a bad repository (it becomes a row with a reason)."""
-    from lab.services.check import run_checks
+    """Grade one repository; never raises for a bad repository (it becomes a row with a reason).
 
+    `cluster=False` leaves the cluster checks out (reported `skipped`): the cluster the instructor's
+    kubeconfig reaches is not each student's, so its state must not be credited to every student.
+    """
     start = time.monotonic()
     shown = redact_url(target.source)
     branch = target.branch
     try:
         with tempfile.TemporaryDirectory(prefix="lab-grade-", dir=workdir) as tmp:
             root, branch = _clone(target, Path(tmp) / "repo")
-            report = run_checks(
-                root, task=task, offline=offline, tags_file=tags_file, max_workers=CHECK_WORKERS
-            )
+            report = _run(root, task=task, offline=offline, tags_file=tags_file, cluster=cluster)
     except LabError as err:
         return GradeRow(target.student, shown, branch, None, _reason(str(err)), time.monotonic() - start)
     except Exception as err:  # a checker bug on one student's repository must not stop the class
         reason = f"internal error: {type(err).__name__}: {err}"
         return GradeRow(target.student, shown, branch, None, _reason(reason), time.monotonic() - start)
     return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start)
+
+
+def _run(root: Path, *, task: str, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
+    from lab.checks.loader import load_task_checks
+    from lab.services.check import run_checks
+
+    if cluster or offline:
+        return run_checks(root, task=task, offline=offline, tags_file=tags_file, max_workers=CHECK_WORKERS)
+    defs = load_task_checks(task).defs
+    only = [d.id for d in defs if d.kind != "cluster"]
+    report = run_checks(
+        root, task=task, offline=False, tags_file=tags_file, only=only, max_workers=CHECK_WORKERS
+    )
+    ran = {c.id: c for c in report.checks}
+    checks = tuple(ran.get(d.id) or _left_out(d) for d in defs)
+    return replace(report, checks=checks)
+
+
+def _left_out(d: CheckDef) -> CheckResult:
+    return CheckResult(
+        id=d.id,
+        title=d.title,
+        status=Status.SKIPPED,
+        points=0,
+        max_points=d.points,
+        message=CLUSTER_LEFT_OUT,
+        hint="pass --with-cluster to check the cluster your kubeconfig reaches",
+        depends_on=d.depends_on,
+        kind=d.kind,
+        hidden=d.hidden,
+    )
 
 
 def _reason(text: str) -> str:
@@ -197,6 +230,7 @@ def grade_class(
     offline: bool = False,
     tags_file: Path | None = None,
     jobs: int | None = None,
+    cluster: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     on_row: Callable[[GradeRow], None] | None = None,
     workdir: Path | None = None,
@@ -220,7 +254,9 @@ def grade_class(
     def work(i: int, target: Target) -> GradeRow:
         with lock:
             began[i] = time.monotonic()
-        return grade_one(target, task=task, offline=offline, tags_file=tags_file, workdir=workdir)
+        return grade_one(
+            target, task=task, offline=offline, tags_file=tags_file, cluster=cluster, workdir=workdir
+        )
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-grade")
     try:
