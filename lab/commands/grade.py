@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from lab.errors import UsageError
@@ -43,6 +44,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+def _progress(total: int) -> Callable[[object], None]:
+    done = 0
+
+    def on_row(_row: object) -> None:
+        nonlocal done
+        done += 1
+        print(f"\rlab: graded {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return on_row
+
+
 def run(args: argparse.Namespace) -> int:
     from lab.core.report.grade_table import render_grades
     from lab.services.grade import gather, grade_class
@@ -64,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         cluster=args.with_cluster,
         timeout_s=args.timeout,
+        on_row=_progress(len(targets)) if sys.stderr.isatty() else None,
     )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     text = render_grades(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

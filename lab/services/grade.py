@@ -273,15 +273,11 @@ def grade_class(
             for f in late:
                 pending.discard(f)
                 target = futures[f][1]
-                reason = f"timed out after {timeout_s:.0f}s"
-                finished.append(
-                    (
-                        f,
-                        GradeRow(
-                            target.student, redact_url(target.source), target.branch, None, reason, timeout_s
-                        ),
-                    )
+                shown = redact_url(target.source)
+                late_row = GradeRow(
+                    target.student, shown, target.branch, None, f"timed out after {timeout_s:g}s", timeout_s
                 )
+                finished.append((f, late_row))
             for _, row in finished:
                 rows.append(row)
                 if on_row is not None:
