@@ -31,6 +31,24 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         client = client_for(tmp_path)
         wait_for(lambda: flux_commits(sup.paths.origin), "the first Flux commit")
 
+        # an invalid object fails the Kustomization and keeps the whole stage out of the cluster
+        git(ws, "pull", "-q", "--rebase")
+        for path, old, new in ((REPO, "interval: 5m0s", "interval: 1d"), (POLICY, "1.25.x", "1.24.x")):
+            (ws / path).write_text((ws / path).read_text().replace(old, new))
+        git(ws, "commit", "-qam", "bad interval")
+        git(ws, "push", "-q")
+        state = wait_for(
+            lambda: (r := ready(client, "Kustomization", "flux-system")) and r[0] == "False" and r,
+            "the Kustomization to refuse the revision",
+        )
+        assert state[2].startswith(
+            'ImageRepository/flux-system/nginx dry-run failed (Invalid): ImageRepository.image.toolkit.fluxcd.io "nginx" '
+            'is invalid: spec.interval: Invalid value: "1d"'
+        ), state
+        assert client.get("ImagePolicy", "nginx")["spec"]["policy"]["semver"]["range"] == "1.25.x"
+        git(ws, "revert", "--no-edit", "HEAD")
+        git(ws, "push", "-q")
+
         edit_and_push(ws, POLICY, "range: 1.25.x", "range: 2.x")
         assert wait_for(
             lambda: (

@@ -336,21 +336,23 @@ class SourceControllers:
                 m["namespace"] = target_ns
             elif rt.namespaced and not m.get("namespace"):
                 m["namespace"] = "default"
-        # Namespaces and CRDs first, as kustomize-controller stages them.
+        # kustomize-controller applies in stages (Namespaces and CRDs, then the rest); a stage is
+        # dry-run as a whole first, so one invalid object means none of its stage is applied.
         modelled = [o for o in objects if not any(o is u for u in unmodelled)]
-        ordered = sorted(
-            modelled, key=lambda o: 0 if o["kind"] in ("Namespace", "CustomResourceDefinition") else 1
-        )
-        for obj in ordered:
-            m = obj["metadata"]
-            ident = f"{obj['kind']}/{m.get('namespace', '')}/{m['name']}".replace("//", "/")
-            try:
-                self._apply_one(obj)
-            except ApiError as err:
-                return f"{ident} dry-run failed ({err.reason}): {err.message}"
+        first = [o for o in modelled if o["kind"] in ("Namespace", "CustomResourceDefinition")]
+        rest = [o for o in modelled if o["kind"] not in ("Namespace", "CustomResourceDefinition")]
+        for stage in (first, rest):
+            for dry_run in (True, False):
+                for obj in stage:
+                    m = obj["metadata"]
+                    ident = f"{obj['kind']}/{m.get('namespace', '')}/{m['name']}".replace("//", "/")
+                    try:
+                        self._apply_one(obj, dry_run=dry_run)
+                    except ApiError as err:
+                        return f"{ident} dry-run failed ({err.reason}): {err.message}"
         return None
 
-    def _apply_one(self, desired: JSON) -> None:
+    def _apply_one(self, desired: JSON, *, dry_run: bool = False) -> None:
         m = desired["metadata"]
         ns = str(m.get("namespace") or "")
         current = self.api.get(str(desired["kind"]), str(m["name"]), ns, str(desired["apiVersion"]))
@@ -372,7 +374,25 @@ class SourceControllers:
             )
             if same_meta and same_rest:
                 return
-        self.api.put(body)
+        if dry_run:
+            self._dry_run(body, current is not None)
+        else:
+            self.api.put(body)
+
+    def _dry_run(self, body: JSON, exists: bool) -> None:
+        """What `put` would do, validated but not stored (KubeAPIServer.put has no dry-run)."""
+        store = self.api.store
+        api_version = str(body["apiVersion"])
+        rt = store.by_kind(str(body["kind"]), api_version)
+        if rt is None:
+            return
+        version = api_version.rpartition("/")[2]
+        m = body["metadata"]
+        ns = str(m.get("namespace") or "default") if rt.namespaced else ""
+        if exists:
+            store.replace(rt, ns, str(m["name"]), body, version, dry_run=True)
+        else:
+            store.create(rt, ns, body, version, dry_run=True)
 
     def _prune(self, inventory: Any, keep: set[str]) -> None:
         entries = inventory.get("entries") if isinstance(inventory, Mapping) else None
