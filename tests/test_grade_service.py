@@ -257,3 +257,23 @@ def test_online_grade_leaves_the_instructors_cluster_out(
         with_cluster = grade_one(Target("s", str(solved)), cluster=True)
     assert with_cluster.report is not None
     assert with_cluster.report.get("cluster.controllers").status is Status.ERROR
+
+
+def test_alias_bomb_in_a_student_repo_is_graded_not_fatal(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    repo = make_repo(
+        tmp_path / "bomb",
+        {
+            "clusters/dev/image-automation/image-repository.yaml": bomb,
+            "clusters/dev/image-automation/image-policy.yaml": "kind: ImagePolicy\n",
+            "clusters/dev/image-automation/image-update.yaml": "kind: ImageUpdateAutomation\n",
+        },
+    )
+    row = grade_one(Target("bomb", str(repo)), offline=True)
+    assert row.graded, row.reason
+    assert row.report is not None
+    files = row.report.get("repo.files")
+    assert files.status is Status.FAIL and files.file == "clusters/dev/image-automation/image-repository.yaml"
