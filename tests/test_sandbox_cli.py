@@ -9,6 +9,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,6 +167,8 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
         stderr=subprocess.PIPE,
         text=True,
     )
+    watchdog = threading.Timer(60, proc.kill)  # a hung start must fail the test, not hang it
+    watchdog.start()
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -191,6 +194,7 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0 and "sandbox stopped" in out
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
     for address in (runtime["api"], runtime["registry"], runtime["control"]):
