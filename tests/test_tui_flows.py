@@ -261,3 +261,29 @@ async def test_palette_and_help(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert not app.screen.query(HelpPanel)
+
+
+async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_path: Path) -> None:
+    from lab.services.solve import solve
+
+    session = practice_session(tmp_path)
+    solve(session.workspace)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        flux = app.screen
+        status = flux.query_one("#sim-status", Static)
+        log = flux.query_one("#origin-log", Static)
+        await wait_until(pilot, lambda: "Add image automation" in _text(log))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=20)
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        assert "Automated image update" not in _text(log)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "Automated image update" in _text(log), timeout=20)
+        assert "pushed commit" in _text(status)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "up-to-date" in _text(status), timeout=20)

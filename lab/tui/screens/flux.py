@@ -25,9 +25,10 @@ LOG_REFRESH_S = 10.0
 class FluxScreen(Screen[None]):
     HELP = (
         "`p` commits the task files and pushes them (the commands are shown). `d` simulates one "
-        "Flux reconcile without committing: the diff and the commit message. `c` does it for real: "
-        "commit and push as Flux. The Origin tab is `git log --oneline origin/main`; the Cluster "
-        "tab is `flux get images all` (`g` refreshes, `R` reconciles)."
+        "Flux reconcile without committing: the diff and the commit message. `c` then does it "
+        "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
+        "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
+        "(`g` refreshes, `R` reconciles)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
@@ -64,6 +65,11 @@ class FluxScreen(Screen[None]):
         def __init__(self, message: str) -> None:
             super().__init__()
             self.message = message
+
+    def __init__(self) -> None:
+        super().__init__()
+        # `c` commits only after the learner has seen the dry run's diff and message.
+        self.reviewed = False
 
     @property
     def lab(self) -> LabApp:
@@ -126,6 +132,11 @@ class FluxScreen(Screen[None]):
         self._simulate(True)
 
     def action_commit(self) -> None:
+        if not self.reviewed:
+            self.notify("First the dry run: review the diff and message, then press c again.")
+            self.action_dry_run()
+            return
+        self.reviewed = False
         self._status("reconciling: scan, policy, update, commit, push…")
         self._simulate(False)
 
@@ -176,10 +187,18 @@ class FluxScreen(Screen[None]):
             else:
                 status.append(f"{result.automation}: dry run, nothing committed · c: commit and push")
         self._status("\n".join(status) or "no ImageUpdateAutomation ran")
+        self.reviewed = message.dry_run and any(r.changes for r in message.results)
         self.query_one("#sim-policies", Static).update("\n".join(policies))
         self.query_one("#sim-diff", Static).update(diff_content("".join(diffs)) if diffs else "")
         commit = "\n".join(messages).rstrip("\n")
         self.query_one("#sim-message", Static).update(f"Commit message:\n{commit}" if commit else "")
+        tabs = self.query_one(TabbedContent)
+        if message.dry_run or not any(r.commit_sha for r in message.results):
+            tabs.active = "sim-pane"
+        else:
+            # Where the learner sees it land: Flux's commit on top of origin's log.
+            tabs.active = "log-pane"
+            self.notify("\n".join(status), title="Flux committed")
         if not message.dry_run:
             self.action_refresh_log()
 
@@ -208,6 +227,7 @@ class FluxScreen(Screen[None]):
         self.post_message(self.Pushed(result.commands))
 
     def on_flux_screen_pushed(self, message: Pushed) -> None:
+        self.reviewed = False  # origin moved: the last dry run may no longer be what Flux would do
         text = "$ " + "\n$ ".join(message.commands)
         self.query_one("#push-commands", Static).update(text)
         self.query_one(TabbedContent).active = "log-pane"
