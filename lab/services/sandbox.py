@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -186,6 +187,8 @@ def start_detached(
         code = child.poll()
         data = read_json(p.runtime)
         if data.get("pid") == child.pid and code is None:
+            # A long-lived caller (the TUI) reaps the supervisor when it exits: no zombie after `down`.
+            threading.Thread(target=child.wait, name="sandbox-reaper", daemon=True).start()
             return _info(p, data)
         if code is not None:
             raise LabError(
