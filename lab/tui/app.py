@@ -95,6 +95,8 @@ class LabApp(App[None]):
         "done": _done,
     }
     DEFAULT_MODE = "home"
+    # Below 80 columns the screens get `-narrow` (lab.tcss gives the form less room there).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-normal")]  # noqa: RUF012 - declared so on App
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(key, f"switch_mode('{mode}')", label, id=f"mode-{mode}", group=_AREAS_GROUP)
