@@ -118,3 +118,22 @@ def test_init_where_a_directory_cannot_be_made_is_one_line_error(tmp_path: Path)
     assert "cannot create" in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "o.git").exists()
     assert blocker.read_text() == "not a directory\n"
+
+
+def test_learner_can_commit_on_a_machine_without_git_identity(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    env = {k: v for k, v in lab_env.items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
+    env["HOME"] = str(tmp_path / "home")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
+    env["EMAIL"] = ""
+    ws = tmp_path / "ws"
+    subprocess.run([*lab_cmd, "init", str(ws)], env=env, check=True, capture_output=True)
+    (ws / "notes.txt").write_text("hello\n")
+    subprocess.run(["git", "add", "notes.txt"], cwd=ws, env=env, check=True)
+    proc = subprocess.run(["git", "commit", "-qm", "mine"], cwd=ws, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    author = subprocess.run(
+        ["git", "log", "-1", "--format=%an"], cwd=ws, env=env, capture_output=True, text=True
+    )
+    assert author.stdout.strip() == "Learner"

@@ -808,6 +808,25 @@ class Workspace:
         res = self._git("config", "--get", key)
         return res.out.decode("utf-8", "replace").strip() if res.code == 0 else None
 
+    def set_identity(self, name: str, email: str) -> None:
+        """Repository-local user.name/user.email, so plain `git commit` works on a fresh machine."""
+        self._out(
+            "config",
+            "--local",
+            "user.name",
+            name,
+            what="git config user.name",
+            hint="check .git/config is writable",
+        )
+        self._out(
+            "config",
+            "--local",
+            "user.email",
+            email,
+            what="git config user.email",
+            hint="check .git/config is writable",
+        )
+
 
 def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     """The git working tree containing `path`; GitError when there is none.

@@ -61,6 +61,15 @@ def _refuse_non_empty(path: Path, what: str) -> None:
         )
 
 
+LEARNER_IDENTITY = ("Learner", "learner@gitops-lab.local")
+
+
+def _has_global_identity() -> bool:
+    from lab.adapters.git import configured_identity
+
+    return configured_identity() is not None
+
+
 def _identity() -> tuple[str, str]:
     from lab.adapters.git import FALLBACK_IDENTITY, configured_identity
 
@@ -92,6 +101,9 @@ def init_practice_repo(dest: Path, *, origin: Path | None = None) -> Practice:
         )
         ws = init_repo(dest, BRANCH)
         name, email = _identity()
+        if not _has_global_identity():
+            # A fresh laptop has no git identity and the learner's first `git commit` would fail.
+            ws.set_identity(*LEARNER_IDENTITY)
         head = ws.commit(["."], INITIAL_MESSAGE + "\n", author_name=name, author_email=email)
         bare = init_bare(origin, BRANCH)
         ws.add_remote("origin", str(bare))
