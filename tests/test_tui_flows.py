@@ -255,8 +255,13 @@ async def test_palette_and_help(tmp_path: Path) -> None:
 
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        commands = [c.title for c in app.get_system_commands(app.screen)]
+        commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}
         assert "Go to Checks (4)" in commands and "Simulate Flux (dry run)" in commands
+        commands["Run checks"]()
+        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        assert isinstance(app.screen, ChecksScreen)
+        commands["Go to Home (1)"]()
+        await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.query(HelpPanel)
