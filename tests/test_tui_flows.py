@@ -179,6 +179,9 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await wait_until(
             pilot, lambda: "| 09-fluxcd-image-automation | ✅ |" in (ws / "PROGRESS.md").read_text()
         )
+        await pilot.press("1")
+        tasks = app.screen.query_one("#tasks", DataTable)
+        await wait_until(pilot, lambda: str(tasks.get_row("09-fluxcd-image-automation")[1]) == "✅")
         app.last_report = None
         await pilot.press("4")
         await pilot.press("r")

@@ -65,6 +65,11 @@ class HomeScreen(Screen[None]):
         table.add_columns("Task", "Status", "Notes")
         self.action_refresh()
 
+    def on_screen_resume(self) -> None:
+        # PROGRESS.md may have changed on the Done screen (or in an editor) since the last look.
+        if self.is_mounted and self.query_one("#tasks", DataTable).columns:
+            self.action_refresh()
+
     def action_refresh(self) -> None:
         self._load_progress()
 
