@@ -19,7 +19,7 @@ from typing import Any
 
 from lab.core.checks.model import Report, Status, one_line
 from lab.core.report.json import check_to_dict
-from lab.core.report.junit import _seconds, _testcase, clean
+from lab.core.report.junit import _attr_message, _seconds, _testcase, clean
 
 GRADE_FORMATS = ("table", "csv", "json", "junit")
 
@@ -207,13 +207,24 @@ def _classname(task: str, student: str) -> str:
     return f"fluxlab.task{task_part}_{student_part}"
 
 
+def _unique(name: str, used: set[str]) -> str:
+    # Different students can sanitise to one classname ("a.b" and "a_b", two "alice" folders).
+    candidate, n = name, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{name}_{n}"
+    used.add(candidate)
+    return candidate
+
+
 def render_junit(report: ClassReport) -> str:
     """One testsuite per student, one testcase per check; an ungraded repository is one `error` case."""
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     time_total = 0.0
     root = ET.Element("testsuites", {"name": f"fluxlab {report.task} grades"})
+    used: set[str] = set()
     for row in report.rows:
-        classname = _classname(report.task, row.student)
+        classname = _unique(_classname(report.task, row.student), used)
         suite = ET.SubElement(root, "testsuite", {"name": clean(row.student)})
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", {"name": "repo", "value": clean(row.repo)})
@@ -223,8 +234,8 @@ def render_junit(report: ClassReport) -> str:
             case = ET.SubElement(
                 suite, "testcase", {"classname": classname, "name": "grade", "time": _seconds(0.0)}
             )
-            reason = clean(row.reason)
-            ET.SubElement(case, "error", {"type": "error", "message": reason}).text = reason
+            message = _attr_message(row.reason)
+            ET.SubElement(case, "error", {"type": "error", "message": message}).text = clean(row.reason)
             suite_time = row.duration_s
         else:
             rep = row.report

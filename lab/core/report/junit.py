@@ -9,15 +9,23 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from lab.core.checks.model import CheckResult, Report, Status
+from lab.core.checks.model import CheckResult, Report, Status, clean_text
 
-# XML 1.0 forbids most C0 controls even as character references; learner text may contain them.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# XML 1.0 forbids most C0 controls even as character references, and lone surrogates (from
+# undecodable file names) cannot be encoded at all; learner text may contain them.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# OSC (window titles, hyperlinks) carries text up to BEL or ST that would otherwise survive as "0;title".
+_OSC = re.compile("\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?")
 
 
 def clean(text: str) -> str:
-    return _ILLEGAL.sub("", _ANSI.sub("", text))
+    # clean_text knows every ANSI sequence form (CSI with private parameters, ESC + one byte).
+    return _ILLEGAL.sub("", clean_text(_OSC.sub("", text)))
+
+
+def _attr_message(text: str) -> str:
+    # Jenkins and the GitHub actions show @message as a one-line summary; the body keeps the full text.
+    return " ".join(line.strip() for line in clean(text).splitlines() if line.strip())
 
 
 def _seconds(value: float) -> str:
@@ -42,14 +50,14 @@ def _testcase(parent: ET.Element, c: CheckResult, classname: str) -> None:
             attrs["line"] = str(c.line)
     attrs["time"] = _seconds(c.duration_s)
     case = ET.SubElement(parent, "testcase", attrs)
-    message = clean(c.message)
+    message = _attr_message(c.message)
     if c.status is Status.FAIL:
         ET.SubElement(case, "failure", {"type": "fail", "message": message}).text = _body(c)
     elif c.status in (Status.ERROR, Status.PENDING):
         ET.SubElement(case, "error", {"type": c.status.value, "message": message}).text = _body(c)
     elif c.status is Status.SKIPPED:
         reason = f"blocked by {c.blocked_by}" if c.blocked_by else message
-        ET.SubElement(case, "skipped", {"message": clean(reason)}).text = clean(c.message)
+        ET.SubElement(case, "skipped", {"message": _attr_message(reason)}).text = clean(c.message)
     out = f"{c.title}: {c.message}" if c.message else c.title
     ET.SubElement(case, "system-out").text = clean(out)
 
