@@ -71,8 +71,8 @@ def _fetch_problem(origin: Origin) -> Outcome | None:
     return None
 
 
-@check("git.pushed")
-def git_pushed(ctx: CheckContext) -> Outcome:
+def _pushed_origin(ctx: CheckContext) -> tuple[Origin, str] | Outcome:
+    """Origin and the sha of its branch, or the outcome that explains why it is not usable."""
     try:
         origin = _origin(ctx)
     except GitError as err:
@@ -80,9 +80,20 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     problem = _fetch_problem(origin)
     if problem is not None:
         return problem
-    ws, branch = origin.ws, origin.branch
     if origin.sha is None:
-        return Outcome.failed(f"origin has no branch {branch}", hint=f"git push -u origin {branch}")
+        return Outcome.failed(
+            f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
+        )
+    return origin, origin.sha
+
+
+@check("git.pushed")
+def git_pushed(ctx: CheckContext) -> Outcome:
+    found = _pushed_origin(ctx)
+    if isinstance(found, Outcome):
+        return found
+    origin, sha = found
+    ws, branch = origin.ws, origin.branch
     dirty = ws.dirty_files([IMAGE_AUTOMATION_DIR])
     if dirty:
         return Outcome.failed(
@@ -93,7 +104,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     remote_tree = ws.read_tree_at(origin.ref, IMAGE_AUTOMATION_DIR)
     head_tree = ws.read_tree_at("HEAD", IMAGE_AUTOMATION_DIR) if ws.rev_parse("HEAD") else {}
     stale = [f for f in IMAGE_AUTOMATION_FILES if remote_tree.get(f) != head_tree.get(f)]
-    evidence = [Evidence("git", f"origin/{branch}", origin.sha)]
+    evidence = [Evidence("git", f"origin/{branch}", sha)]
     if origin.fetch_error is not None:
         evidence.append(
             Evidence("git", "fetch", f"fetch failed, using the last fetched state: {origin.fetch_error}")
@@ -118,7 +129,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         )
     when = "" if origin.fetched else " (as of the last fetch)"
     return Outcome.passed(
-        f"origin/{branch} ({origin.sha[:7]}) has the image automation files{when}", evidence=evidence
+        f"origin/{branch} ({sha[:7]}) has the image automation files{when}", evidence=evidence
     )
 
 
@@ -134,17 +145,10 @@ def _automation_author(ctx: CheckContext) -> tuple[str, str]:
 
 @check("git.flux-commit")
 def git_flux_commit(ctx: CheckContext) -> Outcome:
-    try:
-        origin = _origin(ctx)
-    except GitError as err:
-        return _unusable(err)
-    problem = _fetch_problem(origin)
-    if problem is not None:
-        return problem
-    if origin.sha is None:
-        return Outcome.failed(
-            f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
-        )
+    found = _pushed_origin(ctx)
+    if isinstance(found, Outcome):
+        return found
+    origin, _sha = found
     name, email = _automation_author(ctx)
     who = email or name
     if not who:
