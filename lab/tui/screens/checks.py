@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -35,8 +36,13 @@ CLUSTER_RETRY_S = 10.0
 
 
 def ready_for_done(report: Report) -> bool:
-    """Everything but the PROGRESS.md row itself passes (or is left out by the mode)."""
-    return all(c.status == "pass" or c.excluded for c in report.checks if c.kind != "progress")
+    """Everything but the PROGRESS.md row itself passes (or is left out by the mode): the rule of
+    `lab check --update-progress`, whether or not the row is already marked."""
+    from lab.services.check import PROGRESS_CHECK, _ready_for_progress
+
+    if any(c.id == PROGRESS_CHECK and c.status == "pass" for c in report.checks):
+        return all(c.status == "pass" or c.excluded for c in report.checks)
+    return _ready_for_progress(report.checks)
 
 
 class ChecksScreen(Screen[None]):
@@ -112,9 +118,7 @@ class ChecksScreen(Screen[None]):
         self._run(mode.offline, mode.tags_file)
 
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
-    def _run(self, offline: bool, tags_file: object) -> None:
-        from pathlib import Path
-
+    def _run(self, offline: bool, tags_file: Path | None) -> None:
         from lab.checks.loader import load_task_checks
         from lab.errors import LabError
         from lab.services.check import run_checks
@@ -128,7 +132,7 @@ class ChecksScreen(Screen[None]):
                 session.workspace,
                 task=session.task.id,
                 offline=offline,
-                tags_file=tags_file if isinstance(tags_file, Path) else None,
+                tags_file=tags_file,
             ).for_learner()
         except LabError as err:
             self.post_message(self.Failed(str(err)))
@@ -182,9 +186,9 @@ class ChecksScreen(Screen[None]):
             table.update_cell(broken.id, "check", Text(f"▶ {broken.title}", style="bold"))
             table.move_cursor(row=table.get_row_index(broken.id))
             self._show_detail(broken)
-        if ready_for_done(report) and not any(
-            c.kind == "progress" and c.status == "pass" for c in report.checks
-        ):
+        from lab.services.check import _ready_for_progress
+
+        if _ready_for_progress(report.checks):
             self.notify("Every check passes. Press 7 to update PROGRESS.md.", title="Done")
         elif report.status == "pass":
             self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
