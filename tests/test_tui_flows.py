@@ -297,3 +297,26 @@ async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_pat
         assert "pushed commit" in _text(status)
         await pilot.press("c")
         await wait_until(pilot, lambda: "up-to-date" in _text(status), timeout=20)
+
+
+async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        preview = screen.query_one("#preview", Static)
+        screen.query_one("#policy_kind", Select).value = "numerical"
+        await pilot.pause()
+        assert screen.query_one("#policy_value", Input).value == "asc"
+        assert "Order" in str(screen.query_one("#policy_value-label").render())
+        screen.query_one("#filter_pattern", Input).value = "^main-[a-f0-9]+-(?P<ts>[0-9]+)$"
+        screen.query_one("#filter_extract", Input).value = "$ts"
+        await pilot.pause()
+        text = _text(preview)
+        assert "numerical:" in text and "order: asc" in text and "extract: $ts" in text
+        screen.query_one("#filter_pattern", Input).value = "^(unclosed"
+        await pilot.pause()
+        assert _text(screen.query_one("#form-error", Static)).startswith("✗ --filter-pattern")
+        assert screen.query_one("#filter_pattern", Input).has_class("-bad")
+        assert "extract: $ts" in _text(preview), "the last valid preview stays"

@@ -32,17 +32,27 @@ if TYPE_CHECKING:
 
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"
 
-#: (input id, GenerateOptions field, label, the flag errors name)
-FIELDS: tuple[tuple[str, str, str, str], ...] = (
-    ("name", "name", "Name (all three objects)", "--name"),
-    ("namespace", "namespace", "Namespace", "--namespace"),
-    ("image", "image", "Image (no tag)", "--image"),
-    ("interval", "interval", "Scan interval", "--interval"),
-    ("semver", "", "Semver range", "--semver"),
-    ("update_path", "update_path", "update.path", "--update-path"),
-    ("branch", "branch", "Branch (checkout and push)", "--branch"),
-    ("author_email", "author_email", "Commit author e-mail", "--author-email"),
+#: (input id, GenerateOptions field, label, the flags errors name); "" = not a plain field
+FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("name", "name", "Name (all three objects)", ("--name",)),
+    ("namespace", "namespace", "Namespace", ("--namespace",)),
+    ("image", "image", "Image (no tag)", ("--image",)),
+    ("interval", "interval", "Scan interval", ("--interval",)),
+    ("policy_value", "", "Semver range", ("--semver", "--numerical", "--alphabetical")),
+    ("filter_pattern", "filter_pattern", "Tag filter pattern (optional)", ("--filter-pattern",)),
+    ("filter_extract", "filter_extract", "Tag filter extract (optional)", ("--filter-extract",)),
+    ("update_path", "update_path", "update.path", ("--update-path",)),
+    ("branch", "branch", "Checkout branch", ("--branch",)),
+    ("push_branch", "push_branch", "Push branch", ("--push-branch",)),
+    ("author_email", "author_email", "Commit author e-mail", ("--author-email",)),
 )
+OPTIONAL = {"filter_pattern", "filter_extract"}
+POLICY_LABELS = {
+    "semver": "Semver range",
+    "numerical": "Order (asc/desc)",
+    "alphabetical": "Order (asc/desc)",
+}
+POLICY_DEFAULTS = {"semver": "1.25.x", "numerical": "asc", "alphabetical": "asc"}
 
 
 class GenerateScreen(Screen[None]):
@@ -75,8 +85,8 @@ class GenerateScreen(Screen[None]):
         defaults = GenerateOptions()
         served = default_api_version()
         values = {
-            "semver": defaults.policy.value,
-            **{field: str(getattr(defaults, field)) for _, field, _, _ in FIELDS if field},
+            "policy_value": defaults.policy.value,
+            **{field: str(getattr(defaults, field) or "") for _, field, _, _ in FIELDS if field},
         }
         yield Header()
         with TabbedContent(initial="manifests-pane"):
@@ -93,8 +103,17 @@ class GenerateScreen(Screen[None]):
                         id="api",
                         compact=True,
                     )
-                    for input_id, _field, label, _flag in FIELDS:
-                        yield Label(label, classes="field-label", markup=False)
+                    for input_id, _field, label, _flags in FIELDS:
+                        if input_id == "policy_value":
+                            yield Label("Policy", classes="field-label")
+                            yield Select(
+                                [(kind, kind) for kind in POLICY_LABELS],
+                                value="semver",
+                                allow_blank=False,
+                                id="policy_kind",
+                                compact=True,
+                            )
+                        yield Label(label, classes="field-label", id=f"{input_id}-label", markup=False)
                         field_input = Input(values[input_id], id=input_id, compact=True)
                         field_input.cursor_blink = False
                         yield field_input
@@ -148,13 +167,24 @@ class GenerateScreen(Screen[None]):
         from lab.core.policy.spec import PolicySpec
 
         api = self.query_one("#api", Select).value
+        kind = str(self.query_one("#policy_kind", Select).value)
         values = {i: self.query_one(f"#{i}", Input).value for i, _, _, _ in FIELDS}
-        kwargs = {field: values[i] for i, field, _, _ in FIELDS if field}
+        kwargs: dict[str, str | None] = {
+            field: (values[i] or None) if i in OPTIONAL else values[i] for i, field, _, _ in FIELDS if field
+        }
         return GenerateOptions(
             api_version=str(api),
-            policy=PolicySpec("semver", values["semver"]),
-            **kwargs,
+            policy=PolicySpec(kind, values["policy_value"]),  # type: ignore[arg-type]
+            **kwargs,  # type: ignore[arg-type]
         )
+
+    @on(Select.Changed, "#policy_kind")
+    def _policy_kind_changed(self, event: Select.Changed) -> None:
+        kind = str(event.value)
+        self.query_one("#policy_value-label", Label).update(POLICY_LABELS.get(kind, "Value"))
+        value = self.query_one("#policy_value", Input)
+        if value.value in POLICY_DEFAULTS.values():
+            value.value = POLICY_DEFAULTS.get(kind, "")
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -176,7 +206,7 @@ class GenerateScreen(Screen[None]):
             self.options = None
             error.update(f"✗ {err}")
             error.add_class("error-text")
-            bad = next((i for i, _, _, flag in FIELDS if flag == err.field), None)
+            bad = next((i for i, _, _, flags in FIELDS if err.field in flags), None)
             if bad is not None:
                 self.query_one(f"#{bad}", Input).add_class("-bad")
             return
