@@ -81,3 +81,24 @@ def test_screen(
 ) -> None:
     app = lab_app(practice_session(tmp_path))
     assert snap_compare(app, run_before=SCREENS[screen], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_overwrite_dialog(
+    size: tuple[int, int], snap_compare: Any, tmp_path: Path, fixed_dates: None
+) -> None:
+    from lab.tui.screens.confirm import ConfirmDiff
+
+    session = practice_session(tmp_path)
+    policy = session.workspace / "clusters/dev/image-automation/image-policy.yaml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("# my own policy\n")
+
+    async def open_dialog(pilot: Pilot[None]) -> None:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDiff))
+        await _settle(pilot)
+
+    assert snap_compare(lab_app(session), run_before=open_dialog, terminal_size=size)
