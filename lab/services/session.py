@@ -172,7 +172,7 @@ class CheckMode:
 
 
 def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
-    if session.sandbox:
+    if session.sandbox and session.kubeconfig is None:
         return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file())
     return CheckMode(offline=False, tags_file=tags_file)
 
@@ -342,3 +342,34 @@ def served_image_api(kubeconfig: str | None) -> str | None:
     if version is None:
         return None
     return version if "/" in version else f"{IMAGE_GROUP}/{version}"
+
+
+def is_default_sandbox(session: Session) -> bool:
+    return session.sandbox and session.workspace.resolve() == default_sandbox_workspace().resolve()
+
+
+def attach_sandbox(session: Session, *, start: bool = False) -> Session:
+    """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`):
+    its kubeconfig, and this process's registry client mirrored to the embedded registry, as
+    `eval "$(lab sandbox env)"` would. With `start`, start the sandbox in the background first.
+    Unchanged when this is not the default sandbox, a cluster is already configured, or none runs."""
+    if not is_default_sandbox(session) or session.kubeconfig is not None:
+        return session
+    from dataclasses import replace
+
+    from lab.services import sandbox
+
+    info = sandbox.ensure_running(None) if start else sandbox.running_info(None)
+    if info is None:
+        return session
+    sandbox.apply_env(info)
+    return replace(session, kubeconfig=str(info.kubeconfig))
+
+
+def push_sandbox_tag(tag: str | None = None) -> list[str]:
+    """`lab sandbox push-tag [TAG]`: publish a tag in the sandbox registry as CI would (no tag: the
+    next dated nginx release after the snapshot); returns the tags added."""
+    from lab.services import sandbox
+
+    result = sandbox.push_tag(None, tag)
+    return [str(t) for t in result.get("added") or []]

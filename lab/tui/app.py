@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -119,6 +120,34 @@ class LabApp(App[None]):
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.last_report: Report | None = None
         self.sub_title = f"Task {session.task.id} · {session.mode} · {self.workspace_label}"
+
+    def on_mount(self) -> None:
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(self.session) and self.session.kubeconfig is None:
+            self._attach_sandbox()
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    def _attach_sandbox(self) -> None:
+        """After the first paint: when `lab sandbox up` runs, use its cluster and registry."""
+        from lab.services.session import attach_sandbox
+
+        try:
+            attached = attach_sandbox(self.session)
+        except Exception as err:  # a LabError's one line, never a traceback
+            self.notify(f"sandbox: {err}", severity="warning")
+            return
+        if attached is not self.session:
+            self.call_from_thread(self.use_session, attached)
+
+    def use_session(self, session: Session) -> None:
+        """Switch to `session` (the sandbox cluster came up); screens read `self.app.session`."""
+        self.session = session
+        self.sub_title = f"Task {session.task.id} · {session.mode} · {self.workspace_label}"
+        refresh = getattr(self.screen, "refresh_header", None)
+        if callable(refresh):
+            refresh()
+        self.notify("Using the running sandbox: its cluster, registry and Flux controllers.")
 
     def action_toggle_help(self) -> None:
         from textual.widgets import HelpPanel

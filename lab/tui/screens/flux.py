@@ -28,12 +28,13 @@ class FluxScreen(Screen[None]):
         "Flux reconcile without committing: the diff and the commit message. `c` then does it "
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
-        "(`g` refreshes, `R` reconciles)."
+        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
         Binding("d", "dry_run", "Dry run"),
-        Binding("c", "commit", "Commit like Flux"),
+        Binding("c", "commit", "Flux commit"),
+        Binding("t", "push_tag", "New tag"),
         Binding("l", "refresh_log", "Log", show=False),
         Binding("g", "refresh_cluster", "Cluster", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
@@ -55,6 +56,11 @@ class FluxScreen(Screen[None]):
         def __init__(self, commands: list[str]) -> None:
             super().__init__()
             self.commands = commands
+
+    class TagPushed(Message):
+        def __init__(self, added: list[str]) -> None:
+            super().__init__()
+            self.added = added
 
     class ClusterShown(Message):
         def __init__(self, text: str) -> None:
@@ -100,15 +106,27 @@ class FluxScreen(Screen[None]):
         session = self.lab.session
         cluster = self.query_one("#cluster", Static)
         if session.kubeconfig is None:
-            cluster.update(
-                "No cluster configured (sandbox mode): `flux get images all` needs KUBECONFIG.\n"
-                "The Simulate tab runs the same scan, policy and update logic locally."
-            )
+            cluster.update(self._no_cluster())
         else:
-            cluster.update("asking the cluster…")
-            self.action_refresh_cluster()
+            cluster.update("asking the cluster…")  # on_screen_resume asks, now and on every return
         self.action_refresh_log()
         self.set_interval(LOG_REFRESH_S, self._tick)
+
+    def _no_cluster(self) -> str:
+        text = (
+            "No cluster configured: `flux get images all` needs KUBECONFIG.\n"
+            "The Simulate tab runs the same scan, policy and update logic locally."
+        )
+        if self.lab.session.sandbox:
+            text += (
+                "\nIn the sandbox, `t` starts the sandbox cluster and registry (`lab sandbox up`) "
+                "and publishes the next nginx release, as CI would; its Flux then commits on origin."
+            )
+        return text
+
+    def on_screen_resume(self) -> None:
+        if self.lab.session.kubeconfig is not None:
+            self.action_refresh_cluster()
 
     def _tick(self) -> None:
         if self.is_current:
@@ -121,6 +139,8 @@ class FluxScreen(Screen[None]):
             return f"tags come from a {SNAPSHOT_DATE} snapshot"
         if self.lab.tags_file is not None:
             return f"tags from {self.lab.tags_file.name}"
+        if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
+            return f"tags from the sandbox registry (nginx as of {SNAPSHOT_DATE}, then what you push)"
         if self.lab.session.sandbox:
             return f"tags from the registry; if it cannot be reached, from a {SNAPSHOT_DATE} snapshot"
         return "tags from the registry each ImageRepository names"
@@ -257,6 +277,53 @@ class FluxScreen(Screen[None]):
         lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in message.commits]
         text = "$ git log --oneline origin/main\n" + ("\n".join(lines) or "(origin has no commits)")
         self.query_one("#origin-log", Static).update(text)
+
+    # --- the sandbox registry -------------------------------------------------------------------
+
+    def action_push_tag(self) -> None:
+        if not self.lab.session.sandbox:
+            self.notify("Push tag publishes to the sandbox registry; your CI pushes real tags.")
+            return
+        self.notify("publishing the next nginx release in the sandbox registry…")
+        self._push_tag()
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    def _push_tag(self) -> None:
+        from lab.errors import LabError
+        from lab.services.session import attach_sandbox, push_sandbox_tag
+
+        session = self.lab.session
+        try:
+            if session.kubeconfig is None:
+                attached = attach_sandbox(session, start=True)
+                if attached is session:
+                    self.post_message(self.Failed("the sandbox only runs for the default practice repo"))
+                    return
+                self.app.call_from_thread(self.lab.use_session, attached)
+            added = push_sandbox_tag()
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+            return
+        except Exception as err:  # never a traceback on screen
+            self.post_message(self.Failed(f"push-tag failed: {type(err).__name__}: {err}"))
+            return
+        self.post_message(self.TagPushed(added))
+
+    def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
+        self.query_one("#tag-source", Label).update(self._source_note())
+        if not message.added:
+            self.notify("No newer nginx release to publish.", severity="warning")
+            return
+        first, rest = message.added[0], len(message.added) - 1
+        variants = f" (+{rest} variants)" if rest else ""
+        self.notify(
+            f"$ lab sandbox push-tag\npublished nginx:{first}{variants}; the sandbox's Flux scans it "
+            "and commits the update on origin (Origin tab)",
+            title="New tag",
+            timeout=10,
+        )
+        self.action_refresh_cluster()
+        self.action_refresh_log()
 
     # --- cluster ----------------------------------------------------------------------------------
 

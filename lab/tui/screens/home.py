@@ -31,13 +31,8 @@ class HomeScreen(Screen[None]):
         with VerticalScroll():
             yield Label(f"Task {session.task.id}: {session.task.title}", classes="title", markup=False)
             yield Label(f"workspace  {self.lab.workspace_label}", classes="muted", markup=False)
-            mode = (
-                "embedded sandbox (no cluster needed)"
-                if session.sandbox
-                else f"cluster ({session.kubeconfig})"
-            )
-            yield Label(f"mode       {mode}", classes="muted", markup=False)
-            yield Label(f"tags       {self._tags()}", classes="muted", markup=False)
+            yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
+            yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
@@ -48,7 +43,24 @@ class HomeScreen(Screen[None]):
             )
         yield Footer(compact=True)
 
+    def _mode(self) -> str:
+        session = self.lab.session
+        if session.sandbox and session.kubeconfig is None:
+            mode = "practice repository (no cluster needed; `lab sandbox up` adds one)"
+        elif session.sandbox:
+            mode = "sandbox cluster and registry (`lab sandbox up`)"
+        else:
+            mode = f"cluster ({session.kubeconfig})"
+        return f"mode       {mode}"
+
+    def refresh_header(self) -> None:
+        self.query_one("#home-mode", Label).update(self._mode())
+        self.query_one("#home-tags", Label).update(self._tags())
+
     def _tags(self) -> str:
+        return f"tags       {self._tag_source()}"
+
+    def _tag_source(self) -> str:
         from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
 
         tags_file = self.lab.tags_file
@@ -56,6 +68,8 @@ class HomeScreen(Screen[None]):
             if tags_file == snapshot_tags_file():
                 return f"a {SNAPSHOT_DATE} snapshot of nginx's tags"
             return f"from {tags_file.name}"
+        if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
+            return f"the sandbox registry: nginx as of {SNAPSHOT_DATE}, newer tags as you push them"
         if self.lab.session.sandbox:
             return f"the registry; a {SNAPSHOT_DATE} snapshot when it cannot be reached"
         return "the registry each ImageRepository names"
@@ -68,6 +82,7 @@ class HomeScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # PROGRESS.md may have changed on the Done screen (or in an editor) since the last look.
         if self.is_mounted and self.query_one("#tasks", DataTable).columns:
+            self.refresh_header()
             self.action_refresh()
 
     def action_refresh(self) -> None:
