@@ -131,6 +131,8 @@ class FluxScreen(Screen[None]):
     def _tick(self) -> None:
         if self.is_current:
             self.action_refresh_log()
+            if self.lab.session.kubeconfig is not None:
+                self._cluster(False)  # the controllers move on their own: keep the view live
 
     def _source_note(self) -> str:
         from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
