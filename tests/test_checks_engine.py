@@ -276,3 +276,26 @@ def test_hidden_checks_hide_hint_and_evidence_from_learners() -> None:
     assert learner.status is Status.FAIL and learner.title == "H"
     assert learner.hint == "" and learner.evidence == ()
     assert rep.checks[0].hint == "the answer"
+
+
+def test_on_result_reports_each_check_as_it_is_decided() -> None:
+    release = threading.Event()
+
+    def slow(_: object) -> Outcome:
+        release.wait(5)
+        return Outcome.passed("slow")
+
+    seen: list[tuple[str, Status]] = []
+
+    def on_result(result: CheckResult) -> None:
+        seen.append((result.id, result.status))
+        if result.id == "fast":
+            release.set()  # the slow check only finishes after the fast one was reported
+
+    defs = [d("slow"), d("fast"), d("blocked", deps=("broken",)), d("broken")]
+    results = runner.run(
+        defs, {"slow": slow, "fast": ok, "broken": bad, "blocked": ok}, None, on_result=on_result
+    )
+    assert [r.id for r in results] == ["slow", "fast", "blocked", "broken"]  # declared order
+    assert seen.index(("fast", Status.PASS)) < seen.index(("slow", Status.PASS))
+    assert ("blocked", Status.SKIPPED) in seen and len(seen) == 4

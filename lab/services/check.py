@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lab import __version__
 from lab.core.checks import runner
-from lab.core.checks.model import CheckDef, CheckResult, Report, Status
+from lab.core.checks.model import CheckResult, Report, Status
 from lab.errors import LabError, UsageError
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
@@ -36,6 +36,7 @@ def run_checks(
     on_round: Callable[[tuple[CheckResult, ...]], None] | None = None,
     max_workers: int = 4,
     update_progress: bool = False,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> Report:
     """Run the task's checks on `workspace` and return the report (never raises for a failing check).
 
@@ -71,9 +72,29 @@ def run_checks(
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     start = time.monotonic()
     try:
-        results = _run(defs, impls, ctx, excluded, watch, watch_timeout_s, on_round, max_workers, reraise)
+        if watch:
+            results = runner.watch(
+                defs,
+                impls,
+                ctx,
+                timeout_s=watch_timeout_s,
+                excluded_kinds=excluded,
+                max_workers=max_workers,
+                on_round=on_round,
+                reraise=reraise,
+            )
+        else:
+            results = runner.run(
+                defs,
+                impls,
+                ctx,
+                excluded_kinds=excluded,
+                max_workers=max_workers,
+                reraise=reraise,
+                on_result=on_result,
+            )
         extra: dict[str, str] = {}
-        if update_progress and _ready_for_progress(results):
+        if update_progress and ready_for_progress(results):
             from lab.core.progress import DEFAULT_NOTE
             from lab.services.progress import mark_progress
 
@@ -97,34 +118,9 @@ def run_checks(
     )
 
 
-def _ready_for_progress(results: tuple[CheckResult, ...]) -> bool:
+def ready_for_progress(results: tuple[CheckResult, ...]) -> bool:
     """Every check but the progress row passed (or was left out by a mode) and the row is not done."""
     progress = [r for r in results if r.id == PROGRESS_CHECK]
     if not progress or progress[0].status is Status.PASS:
         return False
     return all(r.status is Status.PASS or r.excluded for r in results if r.id != PROGRESS_CHECK)
-
-
-def _run(
-    defs: tuple[CheckDef, ...],
-    impls: Mapping[str, runner.CheckFn],
-    ctx: object,
-    excluded: frozenset[str],
-    watch: bool,
-    watch_timeout_s: float,
-    on_round: Callable[[tuple[CheckResult, ...]], None] | None,
-    max_workers: int,
-    reraise: bool,
-) -> tuple[CheckResult, ...]:
-    if watch:
-        return runner.watch(
-            defs,
-            impls,
-            ctx,
-            timeout_s=watch_timeout_s,
-            excluded_kinds=excluded,
-            max_workers=max_workers,
-            on_round=on_round,
-            reraise=reraise,
-        )
-    return runner.run(defs, impls, ctx, excluded_kinds=excluded, max_workers=max_workers, reraise=reraise)

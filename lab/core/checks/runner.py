@@ -206,11 +206,20 @@ def run(
     max_workers: int = 4,
     clock: Clock = time.perf_counter,
     reraise: bool = False,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> tuple[CheckResult, ...]:
     """Run `defs` (already selected) and return one result per definition, in declared order.
 
     `keep` holds results from an earlier round that stay as they are (used by `watch`).
+    `on_result` is called (from the calling thread) as each new result is decided, so a live view
+    can show checks as they finish rather than when the whole run ends.
     """
+
+    def settle(d: CheckDef, result: CheckResult) -> None:
+        done[d.id] = result
+        if on_result is not None:
+            on_result(result)
+
     validate_defs(defs)
     done: dict[str, CheckResult] = {k: v for k, v in (keep or {}).items()}
     waiting = [d for d in defs if d.id not in done]
@@ -226,7 +235,7 @@ def run(
                     waiting.remove(d)
                     decided = _decide_without_running(d, done, excluded_kinds, impls)
                     if decided is not None:
-                        done[d.id] = decided
+                        settle(d, decided)
                         progressed = True
                     else:
                         running[pool.submit(_call, d, impls[d.id], ctx, clock, reraise)] = d
@@ -235,7 +244,7 @@ def run(
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in finished:
                 d = running.pop(fut)
-                done[d.id] = fut.result()
+                settle(d, fut.result())
     return tuple(done[d.id] for d in defs)
 
 

@@ -38,11 +38,11 @@ CLUSTER_RETRY_S = 10.0
 def ready_for_done(report: Report) -> bool:
     """Everything but the PROGRESS.md row itself passes (or is left out by the mode): the rule of
     `lab check --update-progress`, whether or not the row is already marked."""
-    from lab.services.check import PROGRESS_CHECK, _ready_for_progress
+    from lab.services.check import PROGRESS_CHECK, ready_for_progress
 
     if any(c.id == PROGRESS_CHECK and c.status == "pass" for c in report.checks):
         return all(c.status == "pass" or c.excluded for c in report.checks)
-    return _ready_for_progress(report.checks)
+    return ready_for_progress(report.checks)
 
 
 class ChecksScreen(Screen[None]):
@@ -127,12 +127,21 @@ class ChecksScreen(Screen[None]):
         session = self.lab.session
         try:
             spec = load_task_checks(session.task.id)
-            self.post_message(self.Planned(tuple(d for d in spec.defs if not d.hidden)))
+            shown = tuple(d for d in spec.defs if not d.hidden)
+            self.post_message(self.Planned(shown))
+            visible = {d.id for d in shown}
+
+            def live(result: CheckResult) -> None:
+                # Each check appears as it finishes; the final report below repaints them all.
+                if result.id in visible and not worker.is_cancelled:
+                    self.post_message(self.CheckDone(result))
+
             report = run_checks(
                 session.workspace,
                 task=session.task.id,
                 offline=offline,
                 tags_file=tags_file,
+                on_result=live,
             ).for_learner()
         except LabError as err:
             self.post_message(self.Failed(str(err)))
@@ -186,9 +195,9 @@ class ChecksScreen(Screen[None]):
             table.update_cell(broken.id, "check", Text(f"▶ {broken.title}", style="bold"))
             table.move_cursor(row=table.get_row_index(broken.id))
             self._show_detail(broken)
-        from lab.services.check import _ready_for_progress
+        from lab.services.check import ready_for_progress
 
-        if _ready_for_progress(report.checks):
+        if ready_for_progress(report.checks):
             self.notify("Every check passes. Press 7 to update PROGRESS.md.", title="Done")
         elif report.status == "pass":
             self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
