@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -44,8 +45,14 @@ def test_lab_starts_navigates_and_quits(tmp_path: Path) -> None:
         session.wait_for("Pitfalls", timeout=20)
         session.send("3")
         session.wait_for("API version", timeout=20)
+        # lab starts the default sandbox in the background: the checks then run online (max 100).
+        deadline = time.monotonic() + 30
+        while not (data / "fluxlab" / "sandbox" / "runtime.json").exists():
+            assert time.monotonic() < deadline, "lab did not start the sandbox"
+            time.sleep(0.1)
         session.send("4")
-        session.wait_for("score 0/79", timeout=30)
+        session.wait_for("/100 · ", timeout=30)
+        assert "Image controllers installed and ready" in session.screen()
         session.send("C-q")
         deadline = time.monotonic() + 15
         while not status_file.exists() or not status_file.read_text().strip():
@@ -55,3 +62,6 @@ def test_lab_starts_navigates_and_quits(tmp_path: Path) -> None:
         assert "Traceback" not in session.screen()
     finally:
         session.close()
+        subprocess.run(
+            [*lab_executable(), "sandbox", "down"], env={**os.environ, **env}, capture_output=True, timeout=60
+        )

@@ -33,5 +33,5 @@ def launch(*, plain: bool = False, workspace: str | None = None) -> int:
         return 0
     from lab.tui.app import LabApp
 
-    LabApp(session).run()
+    LabApp(session, start_sandbox=True).run()
     return 0

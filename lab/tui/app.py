@@ -113,9 +113,13 @@ class LabApp(App[None]):
         *,
         tags_file: Path | None = None,
         workspace_label: str | None = None,
+        start_sandbox: bool = False,
     ) -> None:
         super().__init__()
         self.session = session
+        # `lab` itself starts the default sandbox when no cluster is configured (issue 6); tests that
+        # drive the app in-process leave it off so they spawn no background world.
+        self.start_sandbox = start_sandbox
         self.tags_file = tags_file
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.last_report: Report | None = None
@@ -129,11 +133,11 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
     def _attach_sandbox(self) -> None:
-        """After the first paint: when `lab sandbox up` runs, use its cluster and registry."""
+        """After the first paint: use the sandbox's cluster and registry, starting it if asked."""
         from lab.services.session import attach_sandbox
 
         try:
-            attached = attach_sandbox(self.session)
+            attached = attach_sandbox(self.session, start=self.start_sandbox)
         except Exception as err:  # a LabError's one line, never a traceback
             self.notify(f"sandbox: {err}", severity="warning")
             return
@@ -147,7 +151,10 @@ class LabApp(App[None]):
         refresh = getattr(self.screen, "refresh_header", None)
         if callable(refresh):
             refresh()
-        self.notify("Using the running sandbox: its cluster, registry and Flux controllers.")
+        self.notify(
+            "Using the sandbox: its cluster, registry and Flux controllers run in the background "
+            "(`lab sandbox down` stops them)."
+        )
 
     def action_toggle_help(self) -> None:
         from textual.widgets import HelpPanel
