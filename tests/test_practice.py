@@ -137,3 +137,20 @@ def test_learner_can_commit_on_a_machine_without_git_identity(
         ["git", "log", "-1", "--format=%an"], cwd=ws, env=env, capture_output=True, text=True
     )
     assert author.stdout.strip() == "Learner"
+
+
+def test_solve_commits_as_the_repository_identity(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    env = {k: v for k, v in lab_env.items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
+    env["HOME"] = str(tmp_path / "home")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
+    ws = tmp_path / "ws"
+    subprocess.run([*lab_cmd, "init", str(ws)], env=env, check=True, capture_output=True)
+    subprocess.run(["git", "config", "user.name", "Ada"], cwd=ws, check=True)
+    subprocess.run(["git", "config", "user.email", "ada@example.com"], cwd=ws, check=True)
+    subprocess.run([*lab_cmd, "solve", str(ws)], env=env, check=True, capture_output=True)
+    author = subprocess.run(
+        ["git", "log", "-1", "--format=%an <%ae>"], cwd=ws, capture_output=True, text=True
+    )
+    assert author.stdout.strip() == "Ada <ada@example.com>"

@@ -808,6 +808,12 @@ class Workspace:
         res = self._git("config", "--get", key)
         return res.out.decode("utf-8", "replace").strip() if res.code == 0 else None
 
+    def learner_identity(self) -> tuple[str, str]:
+        """Who a plain `git commit` here would record: GIT_AUTHOR_*, then repo/global config, then ours."""
+        name = os.environ.get("GIT_AUTHOR_NAME") or self.config_get("user.name")
+        email = os.environ.get("GIT_AUTHOR_EMAIL") or self.config_get("user.email")
+        return (name, email) if name and email else FALLBACK_IDENTITY
+
     def set_identity(self, name: str, email: str) -> None:
         """Repository-local user.name/user.email, so plain `git commit` works on a fresh machine."""
         self._out(

@@ -234,7 +234,6 @@ class PushResult:
 def push_work(workspace: Path, message: str = "Add image automation", *, commit: bool = True) -> PushResult:
     """Commit the task's files if they changed (only those) and push the branch, as the learner would
     with `git add`, `git commit` and `git push`; returns the commands that did it."""
-    from lab.adapters.git import FALLBACK_IDENTITY, configured_identity
     from lab.services.workspace import open_learner_workspace
 
     ws = open_learner_workspace(workspace)
@@ -247,7 +246,7 @@ def push_work(workspace: Path, message: str = "Add image automation", *, commit:
     dirty = set(ws.dirty_files(list(TASK_PATHS))) if commit else set()
     changed = [p for p in TASK_PATHS if p in dirty]
     if changed:
-        name, email = configured_identity() or FALLBACK_IDENTITY
+        name, email = ws.learner_identity()
         ws.commit(changed, message, author_name=name, author_email=email)
         commands.append("git add " + " ".join(changed))
         commands.append(f'git commit -m "{message}"')

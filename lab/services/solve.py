@@ -26,7 +26,6 @@ class SolveResult:
 
 
 def solve(workspace: Path, *, api_version: str | None = None, push: bool = True) -> SolveResult:
-    from lab.adapters.git import FALLBACK_IDENTITY, configured_identity
     from lab.services.generate import default_api_version, generate
     from lab.services.mark import mark_file
     from lab.services.workspace import open_learner_workspace, require_committable
@@ -38,7 +37,7 @@ def solve(workspace: Path, *, api_version: str | None = None, push: bool = True)
     opts = GenerateOptions(api_version=api_version or default_api_version())
     generate(ws.root, opts, ws.root / OUT_DIR, force=True)
     mark_file(ws.root, Path(DEPLOYMENT), f"{opts.namespace}:{opts.name}")
-    name, email = configured_identity() or FALLBACK_IDENTITY
+    name, email = ws.learner_identity()
     changed = [p for p in paths if p in set(ws.dirty_files())]
     sha = ws.commit(changed, COMMIT_MESSAGE, author_name=name, author_email=email) if changed else None
     if push:
