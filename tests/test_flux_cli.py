@@ -77,6 +77,11 @@ def test_get_reconcile_and_check(
         ]
         code, _, err = _flux_here(capsys, kc, "reconcile", "image", "repository", "nginx", "--timeout", "20")
         assert err.splitlines()[-1] == "✔ scan fetched 560 tags", err
+        # `lab reconcile` is the same request without the flux prefix
+        code = main(["reconcile", "update", "flux-system", "--kubeconfig", str(kc), "--timeout", "20"])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        assert err.splitlines()[-1] == "✔ repository up-to-date", err
 
         code, text, _ = _flux_here(capsys, kc, "check")
         assert code == 0, text

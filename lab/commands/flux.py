@@ -53,12 +53,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reconcile = cmds.add_parser("reconcile", help="flux reconcile image repository|policy|update NAME")
     recs = reconcile.add_subparsers(dest="reconcile_what", metavar="image")
     reconcile.set_defaults(func=lambda args: _usage(reconcile))
-    rimage = recs.add_parser("image", help="annotate and wait for the controller")
-    rimage.add_argument("kind", choices=KIND_CHOICES)
-    rimage.add_argument("name")
-    rimage.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
-    _cluster_args(rimage)
-    rimage.set_defaults(func=run_reconcile)
+    add_reconcile_args(recs.add_parser("image", help="annotate and wait for the controller"))
+
+
+def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
+    """KIND NAME and cluster flags of `flux reconcile image` (also `lab reconcile`)."""
+    parser.add_argument("kind", choices=KIND_CHOICES)
+    parser.add_argument("name")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    _cluster_args(parser)
+    parser.set_defaults(func=run_reconcile)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
