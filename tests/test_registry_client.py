@@ -252,3 +252,19 @@ def test_go_value_formats_like_fmt_v() -> None:
     detail = [{"Type": "repository", "Name": "library/x", "Action": "pull", "Class": ""}]
     assert go_value(detail) == "[map[Action:pull Class: Name:library/x Type:repository]]"
     assert go_value({"n": 3, "f": 1.5, "b": True, "z": None}) == "map[b:true f:1.5 n:3 z:<nil>]"
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [("nginx", "lab sandbox up --detach"), ("127.0.0.1:9/library/nginx", "check the host and port")],
+)
+def test_unreachable_registry_hint_points_offline_learners_to_the_sandbox(image: str, words: str) -> None:
+    import httpx
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    client = RegistryClient(transport=httpx.MockTransport(refuse), retries=0, sleep=lambda _s: None)
+    with pytest.raises(RegistryError) as caught:
+        client.list_tags(image)
+    assert words in (caught.value.hint or "")

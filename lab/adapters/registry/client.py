@@ -393,7 +393,12 @@ class RegistryClient:
             except httpx.ConnectError as err:
                 raise RegistryAPIError(
                     f"cannot connect to {name.wire_host}: {_transport_reason(err)}",
-                    hint="check the host and port of spec.image and that the registry is running",
+                    hint=(
+                        "no network to Docker Hub? the sandbox serves library/nginx offline: "
+                        'lab sandbox up --detach && eval "$(lab sandbox env)"'
+                        if name.wire_host == DOCKER_HUB
+                        else "check the host and port of spec.image and that the registry is running"
+                    ),
                     flux_detail=f"{method} {url}: {_transport_reason(err)}",
                 ) from None
             except httpx.TransportError as err:
