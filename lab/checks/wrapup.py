@@ -64,7 +64,11 @@ def _row_line(text: str, row: str) -> int | None:
 def quiz_passed(ctx: CheckContext) -> Outcome:
     rel = str(ctx.settings.get("quiz_file", ".fluxlab/quiz.json"))
     if not ctx.exists(rel):
-        return Outcome.failed(f"no quiz result in {rel}", file=rel, hint="run `lab quiz`")
+        return Outcome.failed(
+            f"no quiz result in {rel}",
+            file=rel,
+            hint=f"run `lab quiz` (commit {rel} too when CI grades your fork)",
+        )
     try:
         data = json.loads(ctx.read_text(rel))
     except (LabError, ValueError) as err:
