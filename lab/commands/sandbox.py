@@ -44,6 +44,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="start Flux without the image controllers (the seed's first pitfall)",
     )
+    up.add_argument(
+        "--flux",
+        choices=("2.8", "2.9"),
+        default=None,
+        help=(
+            "the Flux world: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 also serves the course "
+            "text's v1beta2 (deprecated). Default: what this sandbox ran last, else 2.9"
+        ),
+    )
     up.set_defaults(func=run_up)
 
     down = cmds.add_parser("down", help="stop the sandbox (no process or port is left behind)")
@@ -93,10 +102,12 @@ def run_up(args: argparse.Namespace) -> int:
         raise UsageError(f"--speed {args.speed:g} must be positive", hint="e.g. --speed 100")
     image_controllers = not args.no_image_controllers
     if args.detach:
-        info = svc.start_detached(args.dir, speed=args.speed, image_controllers=image_controllers)
+        info = svc.start_detached(
+            args.dir, speed=args.speed, image_controllers=image_controllers, flux=args.flux
+        )
         print(info.workspace)
         print(
-            f"sandbox running (pid {info.pid}); its registry serves a snapshot of Docker Hub's "
+            f"sandbox running (pid {info.pid}, {_flux_line(info.flux)}); its registry serves a snapshot of Docker Hub's "
             f"library/nginx tags as of 2024-01-15 (`lab sandbox push-tag` publishes newer ones).\n"
             f'Use it with: eval "$(lab sandbox env{_dir_flag(args)})"',
             file=sys.stderr,
@@ -111,14 +122,23 @@ def run_up(args: argparse.Namespace) -> int:
         print("  tags come from a snapshot of Docker Hub's library/nginx as of 2024-01-15;")
         print("  `lab sandbox push-tag` publishes the next release, as CI would")
         print(f"  speed           {args.speed:g}x: a 5m interval takes {five_minutes:.3g}s")
+        print(f"  Flux            {_flux_line(info.flux)}")
         if not image_controllers:
             print("  image controllers NOT installed (`lab sandbox install-image-controllers` adds them)")
         print(f'In another shell: eval "$(lab sandbox env{_dir_flag(args)})". Ctrl-C stops the sandbox.')
         sys.stdout.flush()
 
-    svc.run_foreground(args.dir, speed=args.speed, image_controllers=image_controllers, on_ready=ready)
+    svc.run_foreground(
+        args.dir, speed=args.speed, image_controllers=image_controllers, on_ready=ready, flux=args.flux
+    )
     print("sandbox stopped")
     return 0
+
+
+def _flux_line(flux: str) -> str:
+    if flux == "2.8":
+        return "Flux 2.8: image.toolkit.fluxcd.io v1 and v1beta2 (deprecated)"
+    return f"Flux {flux}: image.toolkit.fluxcd.io v1 only"
 
 
 def _dir_flag(args: argparse.Namespace) -> str:
@@ -148,9 +168,11 @@ def run_status(args: argparse.Namespace) -> int:
     if not data["running"]:
         print(f"sandbox: stopped ({data['dir']})")
         print(f"  workspace  {data['workspace']}")
+        print(f"  flux       {data['flux']} (`lab sandbox up --flux 2.8|2.9` changes it)")
         print(f"  start it with `lab sandbox up{_dir_flag(args)} --detach`")
         return 3
     print(f"sandbox: running (pid {data['pid']}, speed {data['speed']:g}x)")
+    print(f"  flux               {_flux_line(str(data.get('flux') or '2.9'))}")
     print(f"  workspace          {data['workspace']}")
     print(f"  Kubernetes API     {data['api']}  (KUBECONFIG={data['kubeconfig']})")
     print(f"  registry           {data['registry']}  (tags as of {data.get('as_of', '?')})")

@@ -42,6 +42,18 @@ from lab.sandbox.registry import NGINX, EmbeddedRegistry
 WORKSPACE = "gitops-lab"
 ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
+# The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
+# course text's v1beta2 (deprecated), so its manifests can be applied as written (flux.md 1.1).
+FLUX_VERSIONS: dict[str, tuple[str, ...]] = {"2.8": ("v1", "v1beta2"), "2.9": ("v1",)}
+DEFAULT_FLUX = "2.9"
+
+
+def check_flux(flux: str) -> str:
+    if flux not in FLUX_VERSIONS:
+        raise LabError(
+            f"Flux {flux!r} is not a sandbox world", hint=f"choose one of {', '.join(FLUX_VERSIONS)}"
+        )
+    return flux
 
 
 def default_root() -> Path:
@@ -209,10 +221,17 @@ class Supervisor:
     """API server + registry + controllers + control API for one sandbox directory."""
 
     def __init__(
-        self, paths: SandboxPaths, *, speed: float = DEFAULT_SPEED, image_controllers: bool = True
+        self,
+        paths: SandboxPaths,
+        *,
+        speed: float = DEFAULT_SPEED,
+        image_controllers: bool = True,
+        flux: str | None = None,
     ) -> None:
         self.paths = paths
         self.speed = speed
+        # None: what this sandbox ran last (config.json), so a restart keeps its world.
+        self.flux = check_flux(flux) if flux is not None else None
         self.image_controllers = image_controllers
         self.stopped = threading.Event()
         self.token = secrets.token_urlsafe(24)
@@ -243,6 +262,7 @@ class Supervisor:
         from lab.adapters.registry import RegistryClient
         from lab.sandbox.controllers import Clock, Controllers
         from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
+        from lab.sandbox.kubeapi.world import default_flux_version
 
         self._acquire()
         try:
@@ -250,12 +270,21 @@ class Supervisor:
             clear_stale_git_locks(self.paths.origin)
             shutil.rmtree(self.paths.cache, ignore_errors=True)
             config = read_json(self.paths.config)
+            if self.flux is None:
+                saved = str(config.get("flux") or DEFAULT_FLUX)
+                self.flux = saved if saved in FLUX_VERSIONS else DEFAULT_FLUX
+            image_api_versions = FLUX_VERSIONS[self.flux]
             state = read_json(self.paths.registry_state)
             self.registry = SandboxRegistry(as_of=state.get("as_of") or "2024-01-15T00:00:00Z")
             for repo, tags in (state.get("pushed") or {}).items():
                 self.registry.push_tags(str(repo), [str(t) for t in tags])
             registry_addr = self._start_registry(int(config.get("registry_port") or 0))
-            self.api = KubeAPIServer(self.paths.kube_state, image_controllers=self.image_controllers)
+            self.api = KubeAPIServer(
+                self.paths.kube_state,
+                image_controllers=self.image_controllers,
+                image_api_versions=image_api_versions,
+                flux_version=default_flux_version(image_api_versions),
+            )
             api_url = self._start_api(int(config.get("api_port") or 0))
             write_kubeconfig(self.paths.kubeconfig, api_url)
             for obj in bootstrap_objects():
@@ -279,6 +308,7 @@ class Supervisor:
                     **config,
                     "api_port": int(api_url.rsplit(":", 1)[1]),
                     "registry_port": int(registry_addr.rsplit(":", 1)[1]),
+                    "flux": self.flux,
                 },
             )
             info = {
@@ -289,6 +319,9 @@ class Supervisor:
                 "token": self.token,
                 "speed": self.speed,
                 "image_controllers": self.image_controllers,
+                "flux": self.flux,
+                "flux_version": self.api.flux_version,
+                "image_api_versions": list(image_api_versions),
                 "workspace": str(self.paths.workspace),
                 "kubeconfig": str(self.paths.kubeconfig),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -422,6 +455,9 @@ class Supervisor:
             if nxt
             else None,
             "image_controllers": bool(self.api and self.api.image_controllers),
+            "flux": self.flux,
+            "flux_version": self.api.flux_version if self.api else None,
+            "image_api_versions": list(self.api.image_api_versions) if self.api else [],
             "passes": self.controllers.passes if self.controllers else 0,
             "errors": list(self.controllers.errors) if self.controllers else [],
             "automation_runs": self.controllers.automation.runs if self.controllers else 0,

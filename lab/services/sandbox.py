@@ -22,9 +22,11 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.sandbox.runtime import (
+    DEFAULT_FLUX,
     DEFAULT_SPEED,
     SandboxPaths,
     Supervisor,
+    check_flux,
     ensure_practice,
     lock_holder_alive,
     pid_alive,
@@ -45,6 +47,7 @@ class SandboxInfo:
     root: Path = Path()
     speed: float = DEFAULT_SPEED
     image_controllers: bool = True
+    flux: str = DEFAULT_FLUX
 
     @property
     def mirror(self) -> str:
@@ -79,6 +82,7 @@ def _info(p: SandboxPaths, data: dict[str, Any]) -> SandboxInfo:
         root=p.root,
         speed=float(data.get("speed") or DEFAULT_SPEED),
         image_controllers=bool(data.get("image_controllers", True)),
+        flux=str(data.get("flux") or DEFAULT_FLUX),
     )
 
 
@@ -139,10 +143,13 @@ def run_foreground(
     speed: float = DEFAULT_SPEED,
     image_controllers: bool = True,
     on_ready: Callable[[SandboxInfo], None] | None = None,
+    flux: str | None = None,
 ) -> None:
-    """Run the supervisor in this process until Ctrl-C, SIGTERM or `lab sandbox down`."""
+    """Run the supervisor in this process until Ctrl-C, SIGTERM or `lab sandbox down`.
+
+    `flux` "2.8" or "2.9" picks the world (None: what this sandbox ran last, else 2.9)."""
     p = paths(directory)
-    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers)
+    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers, flux=flux)
     data = supervisor.start()
     if on_ready is not None:
         try:
@@ -159,16 +166,25 @@ def start_detached(
     speed: float = DEFAULT_SPEED,
     image_controllers: bool = True,
     timeout: float = START_TIMEOUT,
+    flux: str | None = None,
 ) -> SandboxInfo:
-    """Start the supervisor as a background process and return once it is ready."""
+    """Start the supervisor as a background process and return once it is ready.
+
+    `flux` as for run_foreground; a sandbox already running another Flux is refused, not restarted
+    (restarting would drop whatever the learner is watching)."""
     p = paths(directory)
+    if flux is not None:
+        check_flux(flux)
     running = running_info(directory)
     if running is not None:
+        _same_flux(running, flux)
         return running
     p.root.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "lab", "sandbox", "up", "--dir", str(p.root), "--speed", str(speed)]
     if not image_controllers:
         args.append("--no-image-controllers")
+    if flux is not None:
+        args += ["--flux", flux]
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     with open(p.log, "ab") as log, open(os.devnull, "rb") as devnull:
@@ -213,9 +229,24 @@ def ensure_running(
     *,
     speed: float = DEFAULT_SPEED,
     image_controllers: bool = True,
+    flux: str | None = None,
 ) -> SandboxInfo:
-    """The running sandbox of `dir` (default: the per-user one), started in the background if needed."""
-    return running_info(dir) or start_detached(dir, speed=speed, image_controllers=image_controllers)
+    """The running sandbox of `dir` (default: the per-user one), started in the background if needed.
+
+    `flux` "2.8"/"2.9" asks for that world; None accepts the running one (or what it ran last)."""
+    running = running_info(dir)
+    if running is not None:
+        _same_flux(running, flux)
+        return running
+    return start_detached(dir, speed=speed, image_controllers=image_controllers, flux=flux)
+
+
+def _same_flux(info: SandboxInfo, flux: str | None) -> None:
+    if flux is not None and info.flux != flux:
+        raise LabError(
+            f"the sandbox in {info.root} is running Flux {info.flux}, not {flux}",
+            hint=f"`lab sandbox down` first, then `lab sandbox up --flux {flux}`",
+        )
 
 
 def down(directory: str | Path | None = None, timeout: float = STOP_TIMEOUT) -> bool:
@@ -260,6 +291,8 @@ def status(directory: str | Path | None = None) -> dict[str, Any]:
         "dir": str(p.root),
         "workspace": str(p.workspace),
         "kubeconfig": str(p.kubeconfig),
+        # what the next `up` without --flux starts (what it ran last)
+        "flux": str(read_json(p.config).get("flux") or DEFAULT_FLUX),
     }
     if info is not None:
         out.update(
@@ -268,6 +301,7 @@ def status(directory: str | Path | None = None) -> dict[str, Any]:
                 "api": info.api,
                 "registry": info.registry,
                 "speed": info.speed,
+                "flux": info.flux,
             }
         )
         try:

@@ -296,7 +296,8 @@ class SourceControllers:
             new["conditions"] = ready_conditions(obj, False, "BuildFailed", text)
             self._write(KS_KIND, obj, new)
             return
-        failure = self._apply(objects, str(spec(obj).get("targetNamespace") or ""))
+        warnings: list[str] = []
+        failure = self._apply(objects, str(spec(obj).get("targetNamespace") or ""), warnings)
         if failure:
             new["conditions"] = ready_conditions(obj, False, "ReconciliationFailed", failure)
             self._write(KS_KIND, obj, new)
@@ -305,14 +306,22 @@ class SourceControllers:
         if spec(obj).get("prune") is True:
             self._prune(status(obj).get("inventory"), {e["id"] for e in entries})
         new["inventory"] = {"entries": sorted(entries, key=lambda e: e["id"])}
+        if warnings and revision != status(obj).get("lastAppliedRevision"):
+            # The API server's deprecation warnings (v1beta2 on Flux 2.7/2.8), once per applied revision:
+            # what `kubectl apply` prints as "Warning: ...", kept where `kubectl describe` shows it.
+            self.api.record_event(
+                obj, "Warning", "DeprecatedAPIVersion", "\n".join(warnings), "kustomize-controller"
+            )
         new["lastAppliedRevision"] = revision
         new["conditions"] = ready_conditions(
             obj, True, "ReconciliationSucceeded", f"Applied revision: {revision}"
         )
         self._write(KS_KIND, obj, new)
 
-    def _apply(self, objects: list[JSON], target_ns: str) -> str | None:
-        """Apply all objects, or none when a kind is unknown (Flux dry-runs a stage before applying it)."""
+    def _apply(self, objects: list[JSON], target_ns: str, warnings: list[str] | None = None) -> str | None:
+        """Apply all objects, or none when a kind is unknown (Flux dry-runs a stage before applying it).
+
+        The API server's deprecation warnings for the applied versions are appended to `warnings`."""
         from lab.sandbox.kubeapi import ApiError
 
         unmodelled: list[JSON] = []
@@ -350,6 +359,13 @@ class SourceControllers:
                         self._apply_one(obj, dry_run=dry_run)
                     except ApiError as err:
                         return f"{ident} dry-run failed ({err.reason}): {err.message}"
+        if warnings is not None:
+            for obj in modelled:
+                api_version = str(obj.get("apiVersion", ""))
+                rt = self.api.store.by_kind(str(obj["kind"]), api_version)
+                text = rt.deprecated_versions.get(api_version.rpartition("/")[2]) if rt else None
+                if text and text not in warnings:
+                    warnings.append(text)
         return None
 
     def _apply_one(self, desired: JSON, *, dry_run: bool = False) -> None:
