@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import client_for, flux_commits, git, ready, running_sandbox, wait_for
 
+from lab.errors import LabError
 from lab.sandbox.runtime import SandboxPaths, Supervisor
+from lab.services import sandbox as svc
 
 SPEED = "3000"
 AUTOMATION = "clusters/dev/image-automation"
@@ -205,6 +207,12 @@ def test_flux_28_runs_the_seed_as_written(
     assert "Flux 2.8: image.toolkit.fluxcd.io v1 and v1beta2 (deprecated)" in shown.stdout, shown.stdout
     assert client_for(d).served_image_api_versions() == ["v1", "v1beta2"]
     assert len(flux_commits(origin)) == 1
+    # asking for the other world while this one runs is refused, not a silent restart
+    with pytest.raises(LabError, match=re.escape("running Flux 2.8, not 2.9")):
+        svc.ensure_running(d, flux="2.9")
+    other = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--flux", "2.9"], lab_env)
+    assert other.returncode == 1 and "lab sandbox down" in other.stderr, other.stderr
+    assert svc.ensure_running(d, flux="2.8").flux == "2.8"
 
 
 def test_flux_29_rejects_the_seed_f2(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
@@ -244,8 +252,6 @@ def test_flux_29_rejects_the_seed_f2(tmp_path: Path, lab_cmd: list[str], lab_env
 
 
 def test_flux_choice_is_validated_and_persisted(tmp_path: Path) -> None:
-    from lab.errors import LabError
-
     with pytest.raises(LabError, match="not a sandbox world"):
         Supervisor(SandboxPaths.at(tmp_path), flux="2.7")
     sup = Supervisor(SandboxPaths.at(tmp_path), speed=float(SPEED), flux="2.8")

@@ -8,6 +8,7 @@ Layout of a sandbox directory (default `$XDG_DATA_HOME/fluxlab/sandbox`, or `--d
     kubeconfig              points kubectl and the kubernetes client at the API server
     registry.json           what the embedded registry has published beyond the snapshot
     config.json             ports and options kept across restarts (so an exported KUBECONFIG stays valid)
+                            and the Flux world (`--flux 2.8|2.9`), so a restart keeps it
     runtime.json            written once everything is ready: pid, URLs, control port and token
     supervisor.lock         held (flock) by the running supervisor: the OS drops it if the process dies
     supervisor.log          the detached supervisor's output
