@@ -66,14 +66,6 @@ def secure_join(root: Path, unsafe: str | None) -> Path:
     return root.joinpath(*current)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
 def _wanted_name(name: str) -> bool:
     # Go's filepath.Ext is the suffix from the last dot, also for names starting with a dot.
     dot = name.rfind(".")
@@ -136,7 +128,7 @@ def _screen(workspace: Path, path: Path, base: Path, st: os.stat_result) -> Scre
             target = path.resolve(strict=True)
         except (OSError, RuntimeError):
             return None  # dangling or looping link: Flux skips it too
-        if not _inside(target, workspace) or not target.is_file():
+        if not target.is_relative_to(workspace) or not target.is_file():
             return None
     elif not stat.S_ISREG(st.st_mode):
         return None

@@ -29,7 +29,6 @@ import os
 import secrets
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from lab.adapters.files import write_atomic
 from lab.errors import LabError
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
 
@@ -115,19 +115,7 @@ class SandboxPaths:
 
 
 def write_json_atomic(path: Path, data: Any, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"), mode=mode)
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from lab.adapters.files import write_atomic
 from lab.core.manifests.generate import GenerateOptions, render_manifests
 from lab.core.manifests.models import API_V1
 from lab.errors import LabError
@@ -64,20 +64,12 @@ def default_api_version() -> str:
     return f"image.toolkit.fluxcd.io/{served}" if served else API_V1
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
 def resolve_out_dir(workspace: Path, out_dir: Path | None) -> Path:
     """The directory to write to. The default must resolve inside the workspace (no symlink escape)."""
     root = workspace.resolve()
     if out_dir is None:
         target = (root / DEFAULT_OUT).resolve()
-        if not _inside(target, root):
+        if not target.is_relative_to(root):
             raise LabError(
                 f"{DEFAULT_OUT} points outside the workspace (a symlink to {target})",
                 file=str(DEFAULT_OUT),
@@ -85,29 +77,6 @@ def resolve_out_dir(workspace: Path, out_dir: Path | None) -> Path:
             )
         return target
     return (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename, keeping an existing file's mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def backup_dir(workspace: Path, now: datetime | None = None) -> Path:
@@ -121,7 +90,7 @@ def backup_dir(workspace: Path, now: datetime | None = None) -> Path:
 
 def _display(path: Path, workspace: Path) -> str:
     root = workspace.resolve()
-    return str(path.relative_to(root)) if _inside(path, root) else str(path)
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def generate(
@@ -191,6 +160,6 @@ def generate(
     outcomes: list[FileOutcome] = []
     for path, text, status in plans:
         if status != "unchanged":
-            atomic_write(path, text)
+            write_atomic(path, text.encode("utf-8"))
         outcomes.append(FileOutcome(path, status))
     return GenerateResult(target_dir, api_version, texts, outcomes, backups)

@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from lab.adapters.files import write_atomic
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation, might_hold_automation
 from lab.core.marker import MarkResult, check_policy_ref, mark
 from lab.errors import LabError
-from lab.services.generate import atomic_write
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SCANNED_FILES = 2000
@@ -30,14 +30,6 @@ class MarkFileResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
 def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
     """The file to edit: absolute, relative to the current directory, or relative to the workspace.
 
@@ -48,12 +40,12 @@ def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
     root = workspace.resolve()
     candidates = [file] if file.is_absolute() else [Path.cwd() / file, root / file]
     existing = [c for c in candidates if c.exists() or c.is_symlink()]
-    inside = [c for c in existing if _inside(c.parent.resolve(), root)]
+    inside = [c for c in existing if c.parent.resolve().is_relative_to(root)]
     candidate = (inside or existing or candidates)[0]
     if candidate.is_symlink():
         raise LabError("refusing to edit a symlink", file=str(file), hint="mark the file it points to")
     resolved = candidate.resolve()
-    if not _inside(resolved, root):
+    if not resolved.is_relative_to(root):
         raise LabError(
             "is outside the workspace",
             file=str(file),
@@ -133,7 +125,7 @@ def mark_file(
         ) from None
     result = mark(text, policy_ref, container=container, file=display)
     if result.changed:
-        atomic_write(path, result.text)
+        write_atomic(path, result.text.encode("utf-8"))
     manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
     warnings = marker_warnings(find_automation(manifests), Path(display).as_posix(), policy_ref)
     return MarkFileResult(path, display, result, warnings)

@@ -7,11 +7,10 @@ is a symlink or lies outside the workspace. Nothing is committed: the learner co
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.adapters.files import write_atomic as replace_bytes
 from lab.core.progress import (
     DEFAULT_NOTE,
     DONE,
@@ -102,18 +101,7 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
             file=str(path),
             hint="run the command again; nothing was written",
         )
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_bytes(path, data)
 
 
 def mark_progress(

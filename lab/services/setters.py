@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.adapters.files import write_atomic
 from lab.adapters.tree import secure_join, walk_screened
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import rewrite
@@ -60,25 +59,8 @@ def apply_to_tree(
         pending.append((screened.path, fr.content))
     if not dry_run:
         for path, data in pending:
-            _write_atomic(path, data)
+            write_atomic(path, data)
     return result
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace the file's bytes in one step, keeping its mode."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 __all__ = ["TreeResult", "apply_to_tree"]

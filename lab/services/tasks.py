@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,11 +103,10 @@ def load_task(task_id: str = "09b") -> Task:
 
 def record_quiz(workspace: Path, result: QuizResult) -> Path:
     """Write the quiz result where `lab check` (quiz.passed) and headless graders read it."""
+    from lab.adapters.files import write_atomic
+
     path = workspace / QUIZ_RECORD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(result.to_json(), indent=2) + "\n").encode("utf-8"))
     return path
 
 

@@ -13,10 +13,8 @@ import contextlib
 import copy
 import datetime as dt
 import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 import uuid
 from collections import deque
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.adapters.files import write_atomic
 from lab.sandbox.kubeapi.patch import (
     PatchError,
     json_patch,
@@ -178,18 +177,9 @@ class Store:
             return
         entries = [{"group": k[0], "plural": k[1], "object": o} for k, o in sorted(self.objects.items())]
         text = json.dumps({"format": STATE_FORMAT, "resourceVersion": self.rv, "objects": entries})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # No fsync: the rename is atomic against a killed process, which is the failure the
-                # sandbox must survive; fsync per write cost ~4 ms here and guards only against power loss.
-                fh.write(text)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        # No fsync: the rename is atomic against a killed process, which is the failure the sandbox
+        # must survive; fsync per write cost ~4 ms here and guards only against power loss.
+        write_atomic(self.path, text.encode("utf-8"), mode=0o600, fsync=False)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
