@@ -85,3 +85,12 @@ def test_lesson_hint_and_pitfalls(lab_cmd: list[str], lab_env: dict[str, str]) -
     assert bad.returncode == 2 and "hints 1 to 5" in bad.stderr
     lesson = subprocess.run([*lab_cmd, "lesson"], capture_output=True, text=True, env=lab_env)
     assert "v1beta2" in lesson.stdout
+
+
+def test_checks_read_the_task_facts_from_task_toml() -> None:
+    from lab.checks.loader import load_task_checks
+
+    task, settings = load_task("09b"), load_task_checks("09b").settings
+    assert settings["progress_row"] == task.progress_row == "09"
+    assert settings["progress_note"] == task.progress_note
+    assert settings["quiz_record"] == task.quiz_record == ".fluxlab/quiz.json"

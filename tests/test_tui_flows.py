@@ -160,7 +160,7 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         )
         assert "pushed commit" in _text(flux.query_one("#sim-status", Static))
         quiz = session.task.quiz
-        record_quiz(ws, grade(session.task.id, quiz, [q.answer for q in quiz.questions]))
+        record_quiz(ws, session.task, grade(session.task.id, quiz, [q.answer for q in quiz.questions]))
         await pilot.press("4")
         await pilot.pause()
         checks = app.screen

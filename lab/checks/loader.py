@@ -44,6 +44,21 @@ def _def(raw: dict[str, Any], where: str) -> CheckDef:
     )
 
 
+TASK_FACTS = ("progress_row", "progress_note", "quiz_record")
+
+
+def _task_facts(task: str) -> dict[str, Any]:
+    """What the checks need from the task's own data (tasks/<task>/task.toml), when there is one."""
+    path = data_dir("tasks") / task / "task.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as err:
+        raise LabError(f"invalid TOML: {err}", file=str(path)) from None
+    return {k: data[k] for k in TASK_FACTS if k in data}
+
+
 def load_task_checks(task: str, *, root: Path | None = None) -> TaskChecks:
     folder = root or checks_dir()
     path = folder / f"{task}.toml"
@@ -63,7 +78,7 @@ def load_task_checks(task: str, *, root: Path | None = None) -> TaskChecks:
         validate_defs(defs)
     except DefinitionError as err:
         raise LabError(str(err), file=str(path)) from None
-    settings = {k: v for k, v in data.items() if k != "check"}
+    settings = {**_task_facts(str(data.get("task", task))), **{k: v for k, v in data.items() if k != "check"}}
     return TaskChecks(
         task=str(data.get("task", task)), title=str(data.get("title", "")), defs=defs, settings=settings
     )

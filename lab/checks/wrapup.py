@@ -62,7 +62,7 @@ def _row_line(text: str, row: str) -> int | None:
 
 @check("quiz.passed")
 def quiz_passed(ctx: CheckContext) -> Outcome:
-    rel = str(ctx.settings.get("quiz_file", ".fluxlab/quiz.json"))
+    rel = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
     if not ctx.exists(rel):
         return Outcome.failed(
             f"no quiz result in {rel}",

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             right = answer == question.answer
             print(("  ✔ right. " if right else "  ✗ not quite. ") + question.explain)
     result = grade(task.id, task.quiz, answers)
-    path = record_quiz(workspace, result)
+    path = record_quiz(workspace, task, result)
     verdict = "passed" if result.passed else f"not passed (need {task.quiz.pass_mark})"
     print(f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {path.relative_to(workspace)}")
     if task.quiz.open_prompts and scripted is None:

@@ -11,8 +11,6 @@ from lab.core.quiz import Quiz, QuizResult, quiz_from_data
 from lab.errors import LabError
 from lab.resources import data_dir
 
-QUIZ_RECORD = Path(".fluxlab") / "quiz.json"
-
 
 def tasks_root() -> Path:
     """Where task folders live: the repository's tasks/ next to the lab package."""
@@ -41,6 +39,7 @@ class Task:
     progress_row: str
     progress_task: str
     progress_note: str
+    quiz_record: str
     next_task: str
     next_title: str
     lesson: str
@@ -90,6 +89,7 @@ def load_task(task_id: str = "09b") -> Task:
         progress_row=str(meta["progress_row"]),
         progress_task=str(meta["progress_task"]),
         progress_note=str(meta["progress_note"]),
+        quiz_record=str(meta.get("quiz_record", ".fluxlab/quiz.json")),
         next_task=str(meta.get("next_task", "")),
         next_title=str(meta.get("next_title", "")),
         lesson=lesson,
@@ -101,21 +101,10 @@ def load_task(task_id: str = "09b") -> Task:
     )
 
 
-def record_quiz(workspace: Path, result: QuizResult) -> Path:
+def record_quiz(workspace: Path, task: Task, result: QuizResult) -> Path:
     """Write the quiz result where `lab check` (quiz.passed) and headless graders read it."""
     from lab.adapters.files import write_atomic
 
-    path = workspace / QUIZ_RECORD
+    path = workspace / task.quiz_record
     write_atomic(path, (json.dumps(result.to_json(), indent=2) + "\n").encode("utf-8"))
     return path
-
-
-def read_quiz_record(workspace: Path) -> dict[str, object] | None:
-    path = workspace / QUIZ_RECORD
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as err:
-        raise LabError(f"{path}: unreadable quiz record: {err}", hint="run `lab quiz` again") from err
-    return data if isinstance(data, dict) else None

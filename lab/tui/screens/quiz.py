@@ -88,7 +88,7 @@ class QuizScreen(Screen[None]):
         session = self.lab.session
         result = grade(session.task.id, session.task.quiz, self.answers)
         try:
-            record_quiz(session.workspace, result)
+            record_quiz(session.workspace, session.task, result)
         except OSError as err:
             self.notify(f"could not record the quiz: {err}", severity="error")
         verdict = "passed" if result.passed else f"not passed (need {session.task.quiz.pass_mark})"
