@@ -121,3 +121,15 @@ def test_workspace_option_and_status_todo_keeps_note(
     proc = _lab(lab_cmd, lab_env, tmp_path, "--workspace", str(repo), "--done", "01", "--status", "todo")
     assert proc.returncode == 0, proc.stderr
     assert "+| 01-local-cluster | ⬜ | kind cluster running |" in proc.stdout
+
+
+def test_done_for_another_row_does_not_borrow_task_09s_note(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    repo = practice(tmp_path)
+    proc = _lab(lab_cmd, lab_env, repo, "--done", "10")
+    assert proc.returncode == 0, proc.stderr
+    text = (repo / "PROGRESS.md").read_text()
+    assert "| 10-cleanup | ✅ | |" in text
+    assert text.count(DEFAULT_NOTE) == 0
+    assert "warning" not in proc.stderr  # no checks for a task the lab does not teach

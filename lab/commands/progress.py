@@ -38,12 +38,15 @@ def run(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(args.workspace)
     if args.done is None:
         return _show(workspace, as_json=args.json)
-    from lab.core.progress import DEFAULT_NOTE, DONE, status_is_done
+    from lab.core.progress import DONE, status_is_done
     from lab.services.progress import mark_progress, normalise_status
+    from lab.services.tasks import task_for_row
 
     status = normalise_status(args.status or DONE)
-    # The seed's note only makes sense for a done task; otherwise an omitted note stays as it is.
-    default_note = DEFAULT_NOTE if status_is_done(status) else None
+    # A task's own note (the seed's, for 09) only makes sense when that task is done; any other row
+    # and any other status keep an omitted note as it is.
+    task = task_for_row(args.done)
+    default_note = task.progress_note if task is not None and status_is_done(status) else None
     result = mark_progress(
         workspace,
         args.done,
@@ -51,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         note=args.note if args.note is not None else default_note,
         dry_run=args.dry_run,
     )
-    if status_is_done(status):
-        _warn_if_checks_fail(workspace, args.done)
+    if task is not None and status_is_done(status):
+        _warn_if_checks_fail(workspace, task.id, args.done)
     if args.json:
         print_json(
             {
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_if_checks_fail(workspace: Path, task_row: str) -> None:
+def _warn_if_checks_fail(workspace: Path, task_id: str, task_row: str) -> None:
     """One stderr line when the offline checks of the task this row tracks still fail.
 
     An explicit --done is the learner's call, so this never changes what was written or the exit code.
@@ -86,9 +89,7 @@ def _warn_if_checks_fail(workspace: Path, task_row: str) -> None:
     from lab.services.check import PROGRESS_CHECK, run_checks
 
     try:
-        spec = load_task_checks("09b")
-        if task_row.lstrip("0") != str(spec.settings.get("progress_row", "09")).lstrip("0"):
-            return
+        spec = load_task_checks(task_id)
         report = run_checks(workspace, task=spec.task, offline=True)
     except LabError:
         return  # a workspace the checks cannot read is `lab check`'s to explain

@@ -108,3 +108,14 @@ def record_quiz(workspace: Path, task: Task, result: QuizResult) -> Path:
     path = workspace / task.quiz_record
     write_atomic(path, (json.dumps(result.to_json(), indent=2) + "\n").encode("utf-8"))
     return path
+
+
+def task_for_row(row: str) -> Task | None:
+    """The course task whose PROGRESS.md row `row` names (`09`, `9` or `09-fluxcd-...`), if the lab has it."""
+    from lab.core.progress import task_matches
+
+    for task_id in list_tasks():
+        task = load_task(task_id)
+        if task_matches(task.progress_task, row):
+            return task
+    return None
