@@ -74,12 +74,10 @@ class SimulationResult:
 
 
 def tags_from_file(path: Path) -> TagSource:
-    """A tag source reading one tag per line (blank lines ignored), whatever the image."""
-    try:
-        raw = path.read_text(encoding="utf-8") if str(path) != "-" else _stdin()
-    except OSError as err:
-        raise LabError(f"cannot read tags file {path}: {err.strerror}", hint="pass an existing file") from err
-    tags = [line.strip() for line in raw.splitlines() if line.strip()]
+    """A tag source reading one tag per line (as `lab policy --tags-file`), whatever the image."""
+    from lab.services.policy import read_tags
+
+    tags = read_tags(str(path))
 
     def source(image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.core.scan import store_tags
@@ -87,12 +85,6 @@ def tags_from_file(path: Path) -> TagSource:
         return store_tags(tags, exclusion)
 
     return source
-
-
-def _stdin() -> str:
-    import sys
-
-    return sys.stdin.read()
 
 
 def tags_from_registry(docker_config: Path | None = None) -> TagSource:
