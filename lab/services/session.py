@@ -8,7 +8,7 @@ on first use, so a fresh laptop needs no cluster and no network.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,10 +26,17 @@ class Session:
     task: Task
     sandbox: bool
     kubeconfig: str | None
+    sandbox_env: tuple[tuple[str, str], ...] = ()
+    """What `lab sandbox env` exports, once attached to the running sandbox (see `use_sandbox_env`)."""
 
     @property
     def mode(self) -> str:
         return "sandbox" if self.sandbox else "cluster"
+
+    @property
+    def task_paths(self) -> tuple[str, ...]:
+        """The files the learner writes for this task (what `p` commits and the app shows)."""
+        return (*TASK_PATHS, self.task.quiz_record)
 
 
 def data_home() -> Path:
@@ -177,12 +184,19 @@ def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     return CheckMode(offline=False, tags_file=tags_file)
 
 
-def generate_diff(workspace: Path, opts: GenerateOptions, out_dir: Path | None = None) -> str:
-    """What `lab generate --force` would change in files that already exist (empty: nothing to lose)."""
+def generate_diff(
+    workspace: Path,
+    opts: GenerateOptions,
+    out_dir: Path | None = None,
+    *,
+    texts: Mapping[str, str] | None = None,
+) -> str:
+    """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
+    `texts`: the manifests already rendered from `opts` (not rendered again)."""
     from lab.services.generate import generate
     from lab.services.progress import unified_diff
 
-    result = generate(workspace, opts, out_dir, stdout=True)
+    result = generate(workspace, opts, out_dir, stdout=True, texts=texts)
     parts: list[str] = []
     for name, text in result.texts.items():
         path = result.out_dir / name
@@ -348,10 +362,10 @@ def is_default_sandbox(session: Session) -> bool:
 
 
 def attach_sandbox(session: Session, *, start: bool = False) -> Session:
-    """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`):
-    its kubeconfig, and this process's registry client mirrored to the embedded registry, as
-    `eval "$(lab sandbox env)"` would. With `start`, start the sandbox in the background first.
-    Unchanged when this is not the default sandbox, a cluster is already configured, or none runs."""
+    """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`): its
+    kubeconfig and `sandbox_env`. With `start`, start the sandbox in the background first. Unchanged
+    when this is not the default sandbox, a cluster is already configured, or none runs. Changes no
+    process-wide setting (safe in a worker thread): `use_sandbox_env` does that."""
     if not is_default_sandbox(session) or session.kubeconfig is not None:
         return session
     from dataclasses import replace
@@ -361,8 +375,23 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     info = sandbox.ensure_running(None) if start else sandbox.running_info(None)
     if info is None:
         return session
-    sandbox.apply_env(info)
-    return replace(session, kubeconfig=str(info.kubeconfig))
+    return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
+
+
+def use_sandbox_env(session: Session) -> None:
+    """Point this process's registry and kubernetes clients at the session's sandbox, as
+    `eval "$(lab sandbox env)"` would. Process-wide: call it from the main thread only."""
+    os.environ.update(dict(session.sandbox_env))
+
+
+def sandbox_note(session: Session, *, running: bool) -> str | None:
+    """What quitting the app says: the sandbox does not stop with it."""
+    if not running:
+        return None
+    return (
+        "The sandbox keeps running in the background (cluster, registry, Flux controllers): "
+        "`lab sandbox down` stops it, `lab` uses it again."
+    )
 
 
 def push_sandbox_tag(tag: str | None = None) -> list[str]:
@@ -372,3 +401,150 @@ def push_sandbox_tag(tag: str | None = None) -> list[str]:
 
     result = sandbox.push_tag(None, tag)
     return [str(t) for t in result.get("added") or []]
+
+
+# --- one workspace state for every screen of the app ---------------------------------------------
+
+#: origins the watcher cannot stat (a URL) are fetched this often while the app runs
+REMOTE_FETCH_S = 60.0
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The learner's branch against origin's, as of the last fetch."""
+
+    branch: str | None
+    head: str | None
+    remote_head: str | None
+    ahead: tuple[CommitInfo, ...]
+    """Commits the learner has that origin lacks (newest first)."""
+    behind: tuple[CommitInfo, ...]
+    """Commits origin has that the learner lacks (newest first): Flux's, typically."""
+    dirty: tuple[str, ...]
+    """Files with uncommitted changes (tracked or not)."""
+    fetch_error: str | None = None
+
+    @property
+    def in_sync(self) -> bool:
+        return self.head is not None and self.head == self.remote_head
+
+    def behind_by(self) -> str:
+        """ "1 commit by Flux" / "2 commits (1 by Flux, 1 by Ann)"."""
+        from collections import Counter
+
+        counts = Counter(c.author_name or c.author_email for c in self.behind)
+        n = len(self.behind)
+        what = f"{n} commit{'' if n == 1 else 's'}"
+        if len(counts) == 1:
+            return f"{what} by {next(iter(counts))}"
+        return what + " (" + ", ".join(f"{k} by {who}" for who, k in counts.most_common()) + ")"
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """What every screen shows: the task's files, git (local and origin), the sandbox. Read in a
+    worker, never on the UI thread; `stamp` is the watch stamp it was read at (see `watch_stamp`)."""
+
+    stamp: tuple[tuple[str, int, int], ...]
+    files: dict[str, str | None]
+    """The task's files as they are on disk (None: missing or unreadable)."""
+    git: GitState | None
+    git_error: str | None
+    origin_log: tuple[CommitInfo, ...]
+    sandbox_running: bool
+
+
+def origin_dir(workspace: Path) -> Path | None:
+    """origin's directory when it is a local (bare) repository, as `lab init` and the sandbox make it:
+    then watching its refs tells when Flux pushed, with no fetch and no network."""
+    from lab.adapters.git import open_workspace
+    from lab.errors import LabError
+
+    try:
+        url = open_workspace(workspace).remote_url()
+    except LabError:
+        return None
+    path = Path(url.removeprefix("file://"))
+    return path if path.is_absolute() and path.is_dir() else None
+
+
+def watch_stamp(workspace: Path, origin: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """The workspace's files and refs plus origin's refs: a change means the state is worth reading
+    again. stat only, bounded: cheap enough to take every second on a shared 2-core machine."""
+    out = list(workspace_stamp(workspace))
+    git = workspace / ".git"
+    for extra in ("index", "ORIG_HEAD"):
+        _stat_into(out, git / extra)
+    heads = git / "refs" / "heads"
+    if heads.is_dir():
+        for dirpath, _dirs, filenames in os.walk(heads):
+            for name in filenames:
+                _stat_into(out, Path(dirpath) / name)
+    if origin is not None:
+        _stat_into(out, origin / "packed-refs")
+        refs = origin / "refs" / "heads"
+        if refs.is_dir():
+            for dirpath, _dirs, filenames in os.walk(refs):
+                for name in filenames:
+                    _stat_into(out, Path(dirpath) / name)
+    return tuple(out)
+
+
+def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> WorkspaceState:
+    """Read the workspace state (blocking: run it in a worker). Fetches origin first unless told not to;
+    the stamp is taken after the fetch, so the fetch itself does not look like a change."""
+    from lab.adapters.git import open_workspace
+    from lab.errors import LabError
+
+    workspace = session.workspace
+    git: GitState | None = None
+    git_error: str | None = None
+    log: tuple[CommitInfo, ...] = ()
+    try:
+        ws = open_workspace(workspace)
+        fetch_error = None
+        if fetch and "origin" in ws.remotes():
+            try:
+                ws.fetch()
+            except LabError as err:
+                fetch_error = err.message
+        branch = ws.branch()
+        head = ws.rev_parse("HEAD")
+        remote_head = ws.remote_sha(branch) if branch else None
+        ahead: list[CommitInfo] = []
+        behind: list[CommitInfo] = []
+        if branch and head:
+            tracking = f"refs/remotes/origin/{branch}"
+            if remote_head:
+                ahead = ws.log(f"refs/heads/{branch}", n=200, not_ref=tracking)
+                behind = ws.log(tracking, n=200, not_ref=f"refs/heads/{branch}")
+                log = tuple(ws.log(tracking, n=log_size))
+            else:
+                ahead = ws.log(f"refs/heads/{branch}", n=200)
+        git = GitState(
+            branch, head, remote_head, tuple(ahead), tuple(behind), tuple(ws.dirty_files()), fetch_error
+        )
+    except LabError as err:
+        git_error = str(err)
+    files: dict[str, str | None] = {}
+    for rel in session.task_paths:
+        try:
+            files[rel] = (workspace / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            files[rel] = None
+    return WorkspaceState(
+        stamp=watch_stamp(workspace, origin_dir(workspace)),
+        files=files,
+        git=git,
+        git_error=git_error,
+        origin_log=log,
+        sandbox_running=sandbox_running(session),
+    )
+
+
+def sandbox_running(session: Session) -> bool:
+    if not is_default_sandbox(session):
+        return False
+    from lab.services import sandbox
+
+    return sandbox.running_info(None) is not None
