@@ -321,3 +321,63 @@ def test_editing_the_policy_later_is_an_update_not_another_add(tmp_path: Path) -
     again = commit_work(ws)
     assert again is not None
     assert again.subject == "Update image automation (image-policy.yaml)"
+
+
+# -- "committed without pulling" in a shell -----------------------------------------------------------
+
+
+def _git_pushed(lab_cmd: list[str], lab_env: dict[str, str], ws: Path) -> dict[str, object]:
+    import json
+
+    proc = _run_lab(lab_cmd, lab_env, ws, "check", "--offline", "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+    return checks["git.pushed"]
+
+
+def test_check_catches_committed_without_pulling_and_prints_the_fix(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from gitutil import practice
+
+    ws = practice(tmp_path)
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.2\n1.25.3\n")
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    sim = _run_lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(tags))
+    assert sim.returncode == 0, sim.stderr
+    # The learner marks the task done and commits, without pulling Flux's commit first.
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    push = subprocess.run(["git", "push"], cwd=ws, capture_output=True, text=True)
+    assert push.returncode != 0  # rejected: fetch first
+
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert "have diverged" in str(check["message"])
+    assert "origin has 1 commit by Flux you don't have" in str(check["message"])
+    assert '"Mark task 09 done"' in str(check["message"])
+    assert str(check["hint"]).startswith("git pull --rebase && git push")
+
+    git(ws, "pull", "-q", "--rebase")
+    git(ws, "push", "-q")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "pass", check
+
+
+def test_check_fails_committed_but_unpushed_work(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from gitutil import practice
+
+    ws = practice(tmp_path)
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    noted = _git_pushed(lab_cmd, lab_env, ws)
+    assert noted["status"] == "pass"
+    assert "not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
+    assert check["hint"] == "git push"

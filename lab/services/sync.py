@@ -14,13 +14,12 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lab.adapters.git import CommitInfo, Workspace, open_workspace
+from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.errors import GitError, LabError
 
 Strategy = Literal["rebase", "merge"]
@@ -28,17 +27,6 @@ Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
 MAX_ATTEMPTS = 3
 STASH_MESSAGE = "lab sync: your uncommitted changes"
 LESSON = "git pull --rebase && git push"
-
-
-def _by_author(commits: Sequence[CommitInfo]) -> str:
-    counts = Counter(c.author_name or c.author_email for c in commits)
-    if len(counts) == 1:
-        return f" by {next(iter(counts))}"
-    return " (" + ", ".join(f"{n} by {who}" for who, n in counts.most_common()) + ")"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -71,14 +59,14 @@ class OriginStatus:
         """ "origin has 1 commit by Flux you don't have", or None when origin has nothing new."""
         if not self.behind:
             return None
-        return f"origin has {_plural(len(self.behind), 'commit')}{_by_author(self.behind)} you don't have"
+        return f"origin has {count_commits(len(self.behind))}{by_author(self.behind)} you don't have"
 
     def ahead_line(self) -> str | None:
         if not self.ahead:
             return None
         if self.remote_head is None:
-            return f"origin has no branch {self.branch}: {_plural(len(self.ahead), 'commit')} to push"
-        return f"you have {_plural(len(self.ahead), 'commit')} origin doesn't have"
+            return f"origin has no branch {self.branch}: {count_commits(len(self.ahead))} to push"
+        return f"you have {count_commits(len(self.ahead))} origin doesn't have"
 
     def summary(self) -> str:
         """One or two sentences: where origin stands and what to do about it."""
@@ -98,7 +86,8 @@ class OriginStatus:
             else:
                 text += " - git push"
         if self.dirty:
-            text += f" ({_plural(len(self.dirty), 'file')} with uncommitted changes)"
+            n = len(self.dirty)
+            text += f" ({n} file{'' if n == 1 else 's'} with uncommitted changes)"
         if self.fetch_error:
             text += f" [as of the last fetch: {self.fetch_error}]"
         return text
@@ -338,7 +327,7 @@ def sync(
             )
             if behind:
                 steps.append(
-                    f"origin has {_plural(len(behind), 'commit')}{_by_author(behind)} you didn't have: "
+                    f"origin has {count_commits(len(behind))}{by_author(behind)} you didn't have: "
                     + "; ".join(f"{c.short} {c.subject}" for c in behind[:3])
                 )
                 if not ahead:
@@ -373,7 +362,7 @@ def sync(
                     steps.append(f"nothing to push: {branch} is already on origin")
                 break
             if not push:
-                steps.append(f"{_plural(len(new_ahead), 'commit')} ready to push (not pushed)")
+                steps.append(f"{count_commits(len(new_ahead))} ready to push (not pushed)")
                 break
             commands.append(f"git push origin {branch}")
             try:
@@ -385,7 +374,7 @@ def sync(
                     continue
                 raise
             steps.append(
-                f"pushed {_plural(len(new_ahead), 'commit')} to origin/{branch}: "
+                f"pushed {count_commits(len(new_ahead))} to origin/{branch}: "
                 + "; ".join(f"{c.short} {c.subject}" for c in new_ahead[:3])
             )
             pushed = new_ahead
