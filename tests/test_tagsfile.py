@@ -28,7 +28,7 @@ def test_every_reader_agrees(tmp_path: Path) -> None:
     path.write_text(TEXT)
     assert read_tags(path) == ["1.25.3", "1.25.2", "1.24.0"]
     assert tags_from_file(path)("library/nginx", ()) == ["1.25.3", "1.25.2", "1.24.0"]
-    repo = ImageRepository(name="nginx", namespace="flux-system", image="library/nginx")
+    repo = ImageRepository("image.toolkit.fluxcd.io/v1", "nginx", "flux-system", image="library/nginx")
     got = _from_file(CheckContext(workspace=tmp_path, tags_file=path), repo)
     assert got.outcome is None and got.stored == ("1.25.3", "1.25.2", "1.24.0")
 
@@ -40,6 +40,6 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
         read_tags(bad)
     with pytest.raises(LabError, match="not found"):
         read_tags(tmp_path / "missing.txt")
-    repo = ImageRepository(name="nginx", namespace="flux-system", image="library/nginx")
+    repo = ImageRepository("image.toolkit.fluxcd.io/v1", "nginx", "flux-system", image="library/nginx")
     got = _from_file(CheckContext(workspace=tmp_path, tags_file=bad), repo)
     assert got.outcome is not None and "not UTF-8" in got.outcome.message
