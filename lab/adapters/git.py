@@ -331,7 +331,8 @@ def _local_path(url: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _find_root(start: Path) -> Path | None:
+def find_git_root(start: Path) -> Path | None:
+    """The nearest directory from `start` upwards that holds `.git` (a directory or a gitdir file)."""
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
@@ -1012,7 +1013,7 @@ def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     start = start.resolve()
     if start.is_file():
         start = start.parent
-    root = _find_root(start)
+    root = find_git_root(start)
     if root is None:
         if (start / "HEAD").is_file() and (start / "objects").is_dir():
             raise GitError(f"{start} is a bare repository", hint="clone it and pass the clone")
