@@ -317,7 +317,8 @@ def _local_path(url: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _find_root(start: Path) -> Path | None:
+def find_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` holding `.git` (lexically: links are not resolved)."""
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
@@ -845,7 +846,7 @@ def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     start = start.resolve()
     if start.is_file():
         start = start.parent
-    root = _find_root(start)
+    root = find_root(start)
     if root is None:
         if (start / "HEAD").is_file() and (start / "objects").is_dir():
             raise GitError(f"{start} is a bare repository", hint="clone it and pass the clone")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from lab.adapters.files import read_regular
 from lab.core.policy import PolicyOutcome, PolicySpec, TagVerdict, explain, resolve
 from lab.core.policy.resolve import DROP_FILTER, DROP_NOT_SEMVER, DROP_OUT_OF_RANGE, DROP_PRERELEASE
 from lab.core.scan import DEFAULT_EXCLUSION, scan_revision, store_tags
@@ -45,12 +46,13 @@ def parse_tags(text: str) -> list[str]:
 def read_tags(source: str, stdin: TextIO | None = None) -> list[str]:
     """Tags from a file, or from standard input when `source` is `-`."""
     if source == "-":
-        return parse_tags((stdin or sys.stdin).read())
+        text = (stdin or sys.stdin).read(MAX_TAGS_FILE_BYTES + 1)
+        if len(text) > MAX_TAGS_FILE_BYTES:
+            raise LabError("tags on standard input exceed 64 MiB", hint="pass one tag per line")
+        return parse_tags(text)
     path = Path(source).expanduser()
     try:
-        if path.stat().st_size > MAX_TAGS_FILE_BYTES:
-            raise LabError(f"{source}: tags file is larger than 64 MiB", hint="pass one tag per line")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_TAGS_FILE_BYTES)
     except FileNotFoundError:
         raise LabError(
             f"tags file {source} not found", hint="pass an existing file, or - for stdin"
@@ -60,7 +62,10 @@ def read_tags(source: str, stdin: TextIO | None = None) -> list[str]:
             f"tags file {source} is a directory", hint="pass a file with one tag per line"
         ) from None
     except OSError as err:
-        raise LabError(f"cannot read tags file {source}: {err.strerror}") from None
+        raise LabError(
+            f"cannot read tags file {source}: {err.strerror}",
+            hint="pass a regular file with one tag per line",
+        ) from None
     try:
         return parse_tags(data.decode("utf-8"))
     except UnicodeDecodeError:
