@@ -64,7 +64,8 @@ def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> byt
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, _not_regular(mode), str(path))
+            code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL  # EISDIR: IsADirectoryError
+            raise OSError(code, _not_regular(mode), str(path))
         chunks: list[bytes] = []
         size = 0
         while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):

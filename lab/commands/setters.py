@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from lab.adapters.git import find_root
+    from lab.adapters.git import find_git_root
+    from lab.adapters.setters import apply_to_tree
     from lab.core.refs import ImageRef
-    from lab.services.setters import apply_to_tree
 
     if not args.sets:
         raise UsageError("no --set given: nothing to apply", hint="add --set NS:NAME=IMAGE:TAG")
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         )
     # The workspace is the repository the path lies in, taken lexically; the rest is joined inside it
     # as Flux's securejoin does, so a symlinked `apps` cannot lead the rewrite out of the repository.
-    root = find_root(path if path.is_dir() and not path.is_symlink() else path.parent)
+    root = find_git_root(path if path.is_dir() and not path.is_symlink() else path.parent)
     if root is None:
         root = path if path.is_dir() and not path.is_symlink() else path.parent
     if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
