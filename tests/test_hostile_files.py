@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,25 @@ def run(
     lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
+
+
+def remove_chain(top: Path) -> None:
+    """Remove a `d/d/d/...` chain bottom-up without recursion (shutil.rmtree and pytest's temp-dir
+    cleanup recurse and overflow on it)."""
+    here = os.getcwd()
+    os.chdir(top)
+    depth = 0
+    try:
+        while os.path.isdir("d") and not os.path.islink("d"):
+            os.chdir("d")
+            depth += 1
+        for _ in range(depth):
+            for name in os.listdir("."):
+                os.unlink(name)
+            os.chdir("..")
+            os.rmdir("d")
+    finally:
+        os.chdir(here)
 
 
 def deep_dir(base: Path, depth: int = 1100) -> Path:
@@ -91,8 +111,17 @@ def test_tags_file_must_be_a_regular_file(
     assert result.stderr.count("\n") == 1
 
 
-def test_a_tree_1100_directories_deep(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+@pytest.fixture
+def deep_leaf(repo: Path) -> Iterator[Path]:
     leaf = deep_dir(repo / "apps")
+    yield leaf
+    remove_chain(repo / "apps")
+
+
+def test_a_tree_1100_directories_deep(
+    repo: Path, deep_leaf: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    leaf = deep_leaf
     rel = os.path.relpath(leaf / "x.yaml", repo)
     setters = run(lab_cmd, lab_env, repo, "setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4")
     assert setters.returncode == 0, setters.stderr[-500:]
