@@ -35,7 +35,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -153,6 +155,20 @@ class CommitInfo:
         return f"{self.committer_name} <{self.committer_email}>"
 
 
+def by_author(commits: Sequence[CommitInfo]) -> str:
+    """ " by Flux" when one author made them all, else " (2 by Flux, 1 by Ana)"."""
+    from collections import Counter
+
+    counts = Counter(c.author_name or c.author_email for c in commits)
+    if len(counts) == 1:
+        return f" by {next(iter(counts))}"
+    return " (" + ", ".join(f"{n} by {who}" for who, n in counts.most_common()) + ")"
+
+
+def count_commits(n: int) -> str:
+    return f"{n} commit{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class FileStatus:
     """One `git status --porcelain` entry: `code` is the two-letter XY code (`??` untracked)."""
@@ -225,8 +241,13 @@ def _run(
     config: Sequence[tuple[str, str]] = (),
     stdin: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    own_group: bool = False,
 ) -> _Result:
+    """Run git. `own_group`: in a process group of its own, killed whole on timeout or by
+    `abort_running()`: a clone's transport helpers (git-remote-https, upload-pack) die with it."""
     argv = [_git_binary(), "--no-pager", *_config_args((*_ALWAYS, *config)), *args]
+    if own_group:
+        return _run_group(argv, args, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
     try:
         proc = subprocess.run(
             argv,
@@ -239,13 +260,80 @@ def _run(
             check=False,
         )
     except subprocess.TimeoutExpired as err:
-        raise GitError(
-            f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
-            hint="check the remote is reachable; the repository may be very large",
-        ) from err
+        raise _timed_out(args, cwd, timeout) from err
     except OSError as err:
         raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
     return _Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
+    return GitError(
+        f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
+        hint="check the remote is reachable; the repository may be very large",
+    )
+
+
+# Process groups of the git commands started with own_group=True that are still running.
+_GROUPS: set[int] = set()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def abort_running() -> int:
+    """Kill every git command started with own_group=True that is still running (a stuck clone
+    must not keep `lab grade` alive past its timeout); returns how many were killed."""
+    with _GROUPS_LOCK:
+        groups = list(_GROUPS)
+    for pgid in groups:
+        _kill_group(pgid)
+    return len(groups)
+
+
+def _run_group(
+    argv: Sequence[str],
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdin: bytes | None,
+    timeout: float,
+) -> _Result:
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as err:
+        raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
+    with _GROUPS_LOCK:
+        _GROUPS.add(proc.pid)
+    try:
+        out, errb = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise _timed_out(args, cwd, timeout) from exc
+    except BaseException:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise
+    finally:
+        with _GROUPS_LOCK:
+            _GROUPS.discard(proc.pid)
+        # Helpers left in the group (a transport that ignored EOF) must not outlive the command.
+        _kill_group(proc.pid)
+    return _Result(proc.returncode, out, errb.decode("utf-8", "replace"))
 
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
@@ -317,7 +405,8 @@ def _local_path(url: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _find_root(start: Path) -> Path | None:
+def find_git_root(start: Path) -> Path | None:
+    """The nearest directory from `start` upwards that holds `.git` (a directory or a gitdir file)."""
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
@@ -512,6 +601,11 @@ class Workspace:
             return str(_local_path(url, self.root))
         return url
 
+    def remove_remote(self, name: str) -> None:
+        """Forget remote `name` (a private clone graded as "never pushed" has no origin)."""
+        _check_remote_name(name)
+        self._out("remote", "remove", name, what=f"git remote remove {name}", hint="")
+
     def remotes(self) -> list[str]:
         return [r for r in self._out("remote", what="git remote", hint="").split() if r]
 
@@ -639,6 +733,15 @@ class Workspace:
                 CommitInfo(sha, short, an, ae, cn, ce, date, subject, body, tuple(parents.split()))
             )
         return commits
+
+    def file_history(self, ref: str, path: str, n: int = 50) -> list[str]:
+        """Shas of the last `n` commits reachable from `ref` that changed `path`, newest first."""
+        rel = _check_rel_path(path, self.root)
+        args = ["log", f"--max-count={max(0, int(n))}", "--format=%H", "--no-mailmap", _check_ref(ref)]
+        res = self._git(*args, "--", rel)
+        if res.code != 0:
+            return []
+        return res.out.decode("utf-8", "replace").split()
 
     def unpushed_commits(self, branch: str, remote: str = "origin") -> list[CommitInfo]:
         """Commits on the local branch that <remote>/<branch> lacks (as of the last fetch)."""
@@ -798,6 +901,159 @@ class Workspace:
             hint = f"check `git remote get-url {remote}` and your access to it"
         raise GitError(f"push of {branch} to {remote} rejected: {detail}", hint=hint)
 
+    # -- integrating origin (fetch + rebase/merge + push: `git pull --rebase`) -------------------
+    def ahead_behind(self, local: str, upstream: str) -> tuple[list[CommitInfo], list[CommitInfo]]:
+        """(commits on `local` that `upstream` lacks, commits on `upstream` that `local` lacks), newest first."""
+        return self.log(local, n=1000, not_ref=upstream), self.log(upstream, n=1000, not_ref=local)
+
+    def in_progress(self) -> str | None:
+        """ "rebase", "merge", "cherry-pick" or "revert" when one is stopped half-way, else None."""
+        for marker, name in (
+            ("rebase-merge", "rebase"),
+            ("rebase-apply", "rebase"),
+            ("MERGE_HEAD", "merge"),
+            ("CHERRY_PICK_HEAD", "cherry-pick"),
+            ("REVERT_HEAD", "revert"),
+        ):
+            if (self.git_dir / marker).exists():
+                return name
+        return None
+
+    def conflicted_files(self) -> list[str]:
+        """Paths left unmerged by a stopped rebase or merge."""
+        raw = self._out(
+            "diff", "--name-only", "--diff-filter=U", "-z", "--no-ext-diff", what="git diff", hint=""
+        )
+        return sorted(p for p in raw.split("\0") if p)
+
+    def read_worktree_file(self, path: str, limit: int = 256 * 1024) -> bytes | None:
+        """A regular file of the working tree (never through a symlink), None when absent or not regular."""
+        rel = _check_rel_path(path, self.root)
+        target = self.root / rel
+        try:
+            for parent in (target, *target.parents):
+                if parent == self.root:
+                    break
+                if parent.is_symlink():
+                    return None
+            if not target.is_file():
+                return None
+            with target.open("rb") as fh:
+                return fh.read(limit)
+        except OSError:
+            return None
+
+    def _identity_env(self, identity: tuple[str, str] | None) -> dict[str, str]:
+        """Committer (and, for new commits, author) so rebase/merge work with no git identity configured."""
+        name, email = identity or self.learner_identity()
+        return {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+    def fast_forward(self, ref: str) -> None:
+        """`git merge --ff-only REF`; refuses (GitError, nothing changed) when it is not a fast-forward."""
+        self._require_branch("fast-forward")
+        res = self._git("merge", "--ff-only", "--no-autostash", "--no-verify", "--quiet", _check_ref(ref))
+        if res.code != 0:
+            raise GitError(
+                f"git merge --ff-only {ref} in {self.root} failed: {condense(res.err)}",
+                hint="commit or stash your changes to the files origin changed, then retry",
+            )
+
+    def rebase(self, upstream: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git rebase UPSTREAM` (replay local commits on top); None when done, else git's reason it stopped.
+
+        The caller aborts or resolves a stopped rebase (`conflicted_files`, `rebase_abort`). Any other
+        failure (a dirty tree, untracked files in the way) raises GitError with nothing changed.
+        """
+        self._require_branch("rebase")
+        res = self._git(
+            "rebase",
+            "--no-autostash",
+            "--no-autosquash",
+            "--no-verify",
+            "--no-gpg-sign",
+            "--quiet",
+            _check_ref(upstream),
+            env=self._identity_env(identity),
+        )
+        if res.code == 0:
+            return None
+        if self.in_progress() == "rebase":
+            return condense(res.err)
+        raise GitError(
+            f"git rebase {upstream} in {self.root} failed: {condense(res.err)}",
+            hint="commit or stash your changes first (git status shows them), then retry",
+        )
+
+    def rebase_abort(self) -> None:
+        res = self._git("rebase", "--abort")
+        if res.code != 0 and self.in_progress() == "rebase":
+            raise GitError(
+                f"git rebase --abort in {self.root} failed: {condense(res.err)}",
+                hint="run `git rebase --abort` yourself and check `git status`",
+            )
+
+    def merge(self, ref: str, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then merge_abort)."""
+        self._require_branch("merge")
+        name, email = identity or self.learner_identity()
+        env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+        res = self._git(
+            "merge",
+            "--no-edit",
+            "--no-autostash",
+            "--no-verify",
+            "--no-gpg-sign",
+            "--no-ff",
+            "--quiet",
+            "-m",
+            message,
+            _check_ref(ref),
+            env=env,
+        )
+        if res.code == 0:
+            return None
+        if self.in_progress() == "merge":
+            return condense(res.err)
+        raise GitError(
+            f"git merge {ref} in {self.root} failed: {condense(res.err)}",
+            hint="commit or stash your changes first (git status shows them), then retry",
+        )
+
+    def merge_abort(self) -> None:
+        res = self._git("merge", "--abort")
+        if res.code != 0 and self.in_progress() == "merge":
+            raise GitError(
+                f"git merge --abort in {self.root} failed: {condense(res.err)}",
+                hint="run `git merge --abort` yourself and check `git status`",
+            )
+
+    def stash_push(self, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git stash push` of tracked changes; the stash commit's sha, None when there was nothing."""
+        self._require_branch("stash")
+        name, email = identity or self.learner_identity()
+        env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+        before = self.rev_parse("refs/stash")
+        res = self._git("stash", "push", "--quiet", "-m", message, env=env)
+        if res.code != 0:
+            raise GitError(
+                f"git stash in {self.root} failed: {condense(res.err)}",
+                hint="commit your changes instead; nothing was changed",
+            )
+        after = self.rev_parse("refs/stash")
+        return after if after and after != before else None
+
+    def stash_pop(self) -> None:
+        """`git stash pop --index` (plain pop when the index cannot be restored); on a conflict the
+        stash is kept and GitError says where it is."""
+        res = self._git("stash", "pop", "--quiet", "--index")
+        if res.code != 0 and not self.is_dirty():
+            res = self._git("stash", "pop", "--quiet")
+        if res.code != 0:
+            raise GitError(
+                f"git stash pop in {self.root} failed: {condense(res.err)}",
+                hint="your changes are safe in `git stash list` (stash@{0}); resolve, then `git stash drop`",
+            )
+
     def add_remote(self, name: str, url: str) -> None:
         _check_remote_name(name)
         if url.startswith("-"):
@@ -845,7 +1101,7 @@ def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     start = start.resolve()
     if start.is_file():
         start = start.parent
-    root = _find_root(start)
+    root = find_git_root(start)
     if root is None:
         if (start / "HEAD").is_file() and (start / "objects").is_dir():
             raise GitError(f"{start} is a bare repository", hint="clone it and pass the clone")
@@ -886,7 +1142,14 @@ def init_bare(path: Path, branch: str = "main") -> Path:
     return path.resolve()
 
 
-def clone_to_temp(url_or_path: str, branch: str | None, dest: Path, *, depth: int | None = 1) -> Workspace:
+def clone_to_temp(
+    url_or_path: str,
+    branch: str | None,
+    dest: Path,
+    *,
+    depth: int | None = 1,
+    timeout: float = NETWORK_TIMEOUT,
+) -> Workspace:
     """Clone `branch` of `url_or_path` into `dest` (must not exist or be empty), shallow by default.
 
     The caller chose the source, so a local path is allowed (as file:// so that --depth applies).
@@ -921,7 +1184,8 @@ def clone_to_temp(url_or_path: str, branch: str | None, dest: Path, *, depth: in
         cwd=dest.parent,
         env=_base_env(),
         config=config,
-        timeout=NETWORK_TIMEOUT,
+        timeout=timeout,
+        own_group=True,
     )
     if res.code != 0:
         err = condense(res.err)
