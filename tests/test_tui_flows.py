@@ -140,7 +140,7 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await wait_until(
             pilot, lambda: "Add image automation" in _text(flux.query_one("#origin-log", Static))
         )
-        assert "$ git push -u origin main" in _text(flux.query_one("#push-commands", Static))
+        assert "$ git push origin main" in _text(flux.query_one("#push-commands", Static))
         await pilot.press("d")
         await wait_until(
             pilot,

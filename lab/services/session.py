@@ -19,6 +19,7 @@ from lab.services.tasks import Task, load_task
 if TYPE_CHECKING:
     from lab.adapters.git import CommitInfo
     from lab.core.manifests.generate import GenerateOptions
+    from lab.services.sync import OriginStatus
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,6 @@ class Session:
     @property
     def mode(self) -> str:
         return "sandbox" if self.sandbox else "cluster"
-
-    @property
-    def task_paths(self) -> tuple[str, ...]:
-        """The files the learner writes for this task (what `p` commits and the app shows)."""
-        return (*TASK_PATHS, self.task.quiz_record)
 
 
 def default_sandbox_workspace() -> Path:
@@ -220,46 +216,6 @@ def origin_log(workspace: Path, branch: str | None = None, n: int = 15) -> list[
     return ws.log(f"origin/{branch}", n=n)
 
 
-TASK_PATHS = (
-    "clusters/dev/image-automation/image-repository.yaml",
-    "clusters/dev/image-automation/image-policy.yaml",
-    "clusters/dev/image-automation/image-update.yaml",
-    "apps/base/nginx/deployment.yaml",
-    "PROGRESS.md",
-)
-
-
-@dataclass(frozen=True)
-class PushResult:
-    commands: list[str]
-    committed: list[str]
-    branch: str
-
-
-def push_work(workspace: Path, message: str = "Add image automation", *, commit: bool = True) -> PushResult:
-    """Commit the task's files if they changed (only those) and push the branch, as the learner would
-    with `git add`, `git commit` and `git push`; returns the commands that did it."""
-    from lab.services.workspace import open_learner_workspace
-
-    ws = open_learner_workspace(workspace)
-    branch = ws.branch()
-    if branch is None:
-        from lab.errors import GitError
-
-        raise GitError(f"cannot push: HEAD is detached in {ws.root}", hint="git switch main, then retry")
-    commands: list[str] = []
-    dirty = set(ws.dirty_files(list(TASK_PATHS))) if commit else set()
-    changed = [p for p in TASK_PATHS if p in dirty]
-    if changed:
-        name, email = ws.learner_identity()
-        ws.commit(changed, message, author_name=name, author_email=email)
-        commands.append("git add " + " ".join(changed))
-        commands.append(f'git commit -m "{message}"')
-    ws.push(branch, set_upstream=True)
-    commands.append(f"git push -u origin {branch}")
-    return PushResult(commands, changed, branch)
-
-
 def flux_get_images(kubeconfig: str | None) -> str:
     """`flux get images all -A` from the configured cluster (ClusterError when it cannot be reached)."""
     from lab.adapters.cluster import ClusterClient
@@ -401,37 +357,6 @@ REMOTE_FETCH_S = 60.0
 
 
 @dataclass(frozen=True)
-class GitState:
-    """The learner's branch against origin's, as of the last fetch."""
-
-    branch: str | None
-    head: str | None
-    remote_head: str | None
-    ahead: tuple[CommitInfo, ...]
-    """Commits the learner has that origin lacks (newest first)."""
-    behind: tuple[CommitInfo, ...]
-    """Commits origin has that the learner lacks (newest first): Flux's, typically."""
-    dirty: tuple[str, ...]
-    """Files with uncommitted changes (tracked or not)."""
-    fetch_error: str | None = None
-
-    @property
-    def in_sync(self) -> bool:
-        return self.head is not None and self.head == self.remote_head
-
-    def behind_by(self) -> str:
-        """ "1 commit by Flux" / "2 commits (1 by Flux, 1 by Ann)"."""
-        from collections import Counter
-
-        counts = Counter(c.author_name or c.author_email for c in self.behind)
-        n = len(self.behind)
-        what = f"{n} commit{'' if n == 1 else 's'}"
-        if len(counts) == 1:
-            return f"{what} by {next(iter(counts))}"
-        return what + " (" + ", ".join(f"{k} by {who}" for who, k in counts.most_common()) + ")"
-
-
-@dataclass(frozen=True)
 class WorkspaceState:
     """What every screen shows: the task's files, git (local and origin), the sandbox. Read in a
     worker, never on the UI thread; `stamp` is the watch stamp it was read at (see `watch_stamp`)."""
@@ -439,7 +364,7 @@ class WorkspaceState:
     stamp: tuple[tuple[str, int, int], ...]
     files: dict[str, str | None]
     """The task's files as they are on disk (None: missing or unreadable)."""
-    git: GitState | None
+    git: OriginStatus | None
     git_error: str | None
     origin_log: tuple[CommitInfo, ...]
     sandbox_running: bool
@@ -486,39 +411,21 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
     the stamp is taken after the fetch, so the fetch itself does not look like a change."""
     from lab.adapters.git import open_workspace
     from lab.errors import LabError
+    from lab.services.sync import origin_status, task_paths
 
     workspace = session.workspace
-    git: GitState | None = None
+    git: OriginStatus | None = None
     git_error: str | None = None
     log: tuple[CommitInfo, ...] = ()
     try:
         ws = open_workspace(workspace)
-        fetch_error = None
-        if fetch and "origin" in ws.remotes():
-            try:
-                ws.fetch()
-            except LabError as err:
-                fetch_error = err.message
-        branch = ws.branch()
-        head = ws.rev_parse("HEAD")
-        remote_head = ws.remote_sha(branch) if branch else None
-        ahead: list[CommitInfo] = []
-        behind: list[CommitInfo] = []
-        if branch and head:
-            tracking = f"refs/remotes/origin/{branch}"
-            if remote_head:
-                ahead = ws.log(f"refs/heads/{branch}", n=200, not_ref=tracking)
-                behind = ws.log(tracking, n=200, not_ref=f"refs/heads/{branch}")
-                log = tuple(ws.log(tracking, n=log_size))
-            else:
-                ahead = ws.log(f"refs/heads/{branch}", n=200)
-        git = GitState(
-            branch, head, remote_head, tuple(ahead), tuple(behind), tuple(ws.dirty_files()), fetch_error
-        )
+        git = origin_status(ws, fetch=fetch)
+        if git.branch and git.remote_head:
+            log = tuple(ws.log(f"refs/remotes/origin/{git.branch}", n=log_size))
     except LabError as err:
         git_error = str(err)
     files: dict[str, str | None] = {}
-    for rel in session.task_paths:
+    for rel in task_paths(session.task.id):
         try:
             files[rel] = (workspace / rel).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):

@@ -27,7 +27,8 @@ from lab.services.session import Session
 
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
-    from lab.services.session import PushResult, WorkspaceState
+    from lab.services.session import WorkspaceState
+    from lab.services.sync import PushWorkResult
 
 #: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
 WATCH_S = 1.0
@@ -349,16 +350,28 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
     def _push(self) -> None:
-        from lab.services.session import push_work
+        from lab.services.sync import push_work
 
-        result = push_work(self.session.workspace)
+        # stash=True: edits outside the task's files are stashed for the rebase and restored after,
+        # and the report says so; nothing uncommitted is ever dropped.
+        result = push_work(self.session.workspace, self.session.task.id, stash=True)
         self.call_from_thread(self._pushed, result)
 
-    def _pushed(self, result: PushResult) -> None:
-        text = "$ " + "\n$ ".join(result.commands)
-        self.sync = SyncState(running=False, ok=True, text=text, summary=f"pushed {result.branch}")
-        self.notify(text, title="Pushed")
-        self.refresh_state()
+    def _pushed(self, result: PushWorkResult) -> None:
+        sync = result.sync
+        text = result.report()
+        if result.ok:
+            summary = {
+                "up-to-date": "nothing to push: origin has it all",
+                "pushed": f"pushed to origin/{sync.branch}",
+                "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}",
+            }.get(sync.outcome, sync.outcome)
+            self.notify(text, title="Pushed" if sync.outcome != "up-to-date" else "Up to date", timeout=8)
+        else:
+            summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
+            self.notify(text, title="Not pushed", severity="warning", timeout=15)
+        self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
+        self.refresh_state(fetch=False)
 
     # --- the sandbox ------------------------------------------------------------------------------
 

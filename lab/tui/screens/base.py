@@ -10,10 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Static, TabbedContent, Tabs
+from textual.widgets import ContentSwitcher, DataTable, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker
 
 if TYPE_CHECKING:
+    from lab.services.sync import OriginStatus
     from lab.tui.app import LabApp
 
 
@@ -26,26 +27,7 @@ def state_line(app: LabApp) -> str:
     elif state.git_error is not None:
         parts.append("git: cannot read the repository")
     elif state.git is not None:
-        git = state.git
-        branch = git.branch or "HEAD (detached)"
-        if git.head is None:
-            parts.append(f"{branch}: no commits")
-        elif git.remote_head is None:
-            parts.append(f"{branch}: not on origin yet")
-        elif git.ahead and git.behind:
-            parts.append(f"{branch}: diverged, {len(git.ahead)} to push, origin +{git.behind_by()}")
-        elif git.behind:
-            parts.append(f"origin has {git.behind_by()} you don't have")
-        elif git.ahead:
-            n = len(git.ahead)
-            parts.append(f"{branch}: {n} commit{'' if n == 1 else 's'} not pushed")
-        else:
-            parts.append(f"{branch} = origin/{branch}")
-        if git.dirty:
-            n = len(git.dirty)
-            parts.append(f"{n} file{'' if n == 1 else 's'} uncommitted")
-        if git.fetch_error:
-            parts.append("origin unreachable")
+        parts.extend(git_parts(state.git))
     checks = app.checks
     if checks.running:
         parts.append("checks running…")
@@ -59,6 +41,35 @@ def state_line(app: LabApp) -> str:
     if app.refreshing and state is not None:
         parts.append("refreshing…")
     return " · ".join(parts)
+
+
+def git_parts(git: OriginStatus) -> list[str]:
+    from lab.adapters.git import by_author, count_commits
+
+    parts: list[str] = []
+    branch = git.branch or "HEAD (detached)"
+    if not git.has_origin:
+        parts.append(f"{branch}: no remote origin")
+    elif git.head is None:
+        parts.append(f"{branch}: no commits")
+    elif git.remote_head is None:
+        parts.append(f"{branch}: not on origin yet")
+    elif git.ahead and git.behind:
+        parts.append(
+            f"{branch}: diverged, {len(git.ahead)} to push, origin +{len(git.behind)}{by_author(git.behind)}"
+        )
+    elif git.behind:
+        parts.append(f"origin has {count_commits(len(git.behind))}{by_author(git.behind)} you don't have")
+    elif git.ahead:
+        parts.append(f"{branch}: {count_commits(len(git.ahead))} not pushed")
+    else:
+        parts.append(f"{branch} = origin/{branch}")
+    uncommitted = len(git.dirty) + len(git.untracked)
+    if uncommitted:
+        parts.append(f"{uncommitted} file{'' if uncommitted == 1 else 's'} uncommitted")
+    if git.fetch_error:
+        parts.append("origin unreachable")
+    return parts
 
 
 class StateBar(Static):
@@ -109,11 +120,22 @@ class LabScreen(Screen[None]):
         tabbed = self.query(TabbedContent)
         if not tabbed:
             return
-        tabs = tabbed.first().query_one(Tabs)
-        if step > 0:
-            tabs.action_next_tab()
+        content = tabbed.first()
+        panes = [pane.id for pane in content.query_children(ContentSwitcher).first().query_children(TabPane)]
+        panes = [p for p in panes if p]
+        if not panes:
+            return
+        index = panes.index(content.active) if content.active in panes else 0
+        target = panes[(index + step) % len(panes)]
+        content.active = target
+        # Focus follows: TabbedContent shows the pane of the focused widget, so focus left in the old
+        # pane would switch straight back.
+        pane = content.get_pane(target)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
         else:
-            tabs.action_previous_tab()
+            content.query_one(Tabs).focus()
 
     def action_page(self, step: int) -> None:
         """PageUp/PageDown scroll the focused pane, or the visible one when focus is on tabs or a button."""

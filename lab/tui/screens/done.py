@@ -108,7 +108,7 @@ class DoneScreen(LabScreen):
                 elif git.ahead:
                     lines.append("It is committed but not on origin yet: p pushes it.")
                 elif git.behind:
-                    lines.append(f"origin has {git.behind_by()} you don't have: p brings them in.")
+                    lines.append(f"{git.behind_line()}: p brings them in.")
                 elif git.in_sync and self.ready():
                     lines.append(f"Everything is on origin. Next: Task {task.next_task} - {task.next_title}.")
         elif self.ready():

@@ -16,8 +16,8 @@ from textual.worker import get_current_worker
 from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
-    from lab.services.session import GitState
     from lab.services.simulate import SimulationResult
+    from lab.services.sync import OriginStatus
 
 #: The cluster changes without any file changing: its view is asked again this often.
 CLUSTER_REFRESH_S = 10.0
@@ -313,28 +313,11 @@ class FluxScreen(LabScreen):
         self.query_one("#cluster", Static).update(message.text)
 
 
-def origin_summary(git: GitState) -> str:
-    """Where the learner's branch stands against origin, and what `p` will do about it."""
-    branch = git.branch or "HEAD"
-    if git.head is None:
-        return "nothing committed yet"
-    if git.remote_head is None:
-        return f"origin has no {branch} yet: p pushes it"
-    parts: list[str] = []
-    if git.behind:
-        parts.append(f"origin has {git.behind_by()} you don't have")
-    if git.ahead:
-        n = len(git.ahead)
-        parts.append(f"you have {n} commit{'' if n == 1 else 's'} origin doesn't have")
-    if not parts:
-        text = f"{branch} is in sync with origin/{branch}"
-    elif git.behind and git.ahead:
-        text = "; ".join(parts) + " - p brings them in (git pull --rebase) and pushes"
-    elif git.behind:
-        text = parts[0] + " - p brings them in (git pull --rebase)"
-    else:
-        text = parts[0] + " - p pushes"
-    if git.dirty:
-        n = len(git.dirty)
-        text += f"\n{n} file{'' if n == 1 else 's'} with uncommitted changes: p commits the task's files"
+def origin_summary(git: OriginStatus) -> str:
+    """Where the learner's branch stands against origin (what a shell would need), and what `p` does."""
+    text = git.summary()
+    if git.behind or git.ahead or git.remote_head is None:
+        text += "\np does it for you and shows the commands: commit your task files, fetch, rebase, push"
+    elif git.dirty or git.untracked:
+        text += "\np commits the task's files and pushes them"
     return text
