@@ -388,10 +388,8 @@ def watch_stamp(workspace: Path, origin: Path | None) -> tuple[tuple[str, int, i
     """The workspace's files and refs plus origin's refs: a change means the state is worth reading
     again. stat only, bounded: cheap enough to take every second on a shared 2-core machine."""
     out = list(workspace_stamp(workspace))
-    git = workspace / ".git"
-    for extra in ("index", "ORIG_HEAD"):
-        _stat_into(out, git / extra)
-    heads = git / "refs" / "heads"
+    # Not .git/index: `git status` itself rewrites it, and the state read would then look like a change.
+    heads = workspace / ".git" / "refs" / "heads"
     if heads.is_dir():
         for dirpath, _dirs, filenames in os.walk(heads):
             for name in filenames:
