@@ -121,8 +121,8 @@ class LabScreen(Screen[None]):
         if not tabbed:
             return
         content = tabbed.first()
-        panes = [pane.id for pane in content.query_children(ContentSwitcher).first().query_children(TabPane)]
-        panes = [p for p in panes if p]
+        switcher = content.query_children(ContentSwitcher).first()
+        panes = [pane.id for pane in switcher.query_children(TabPane) if pane.id]
         if not panes:
             return
         index = panes.index(content.active) if content.active in panes else 0
