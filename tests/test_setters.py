@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import FLUX_CASES
 
+from lab.adapters.setters import apply_to_tree
 from lab.core.refs import ImageRef
 from lab.errors import LabError
-from lab.services.setters import apply_to_tree
 
 SETTERS_DIR = FLUX_CASES / "setters"
 CASES = json.loads((SETTERS_DIR / "cases.json").read_text())

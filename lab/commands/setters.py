@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     import difflib
     from pathlib import Path
 
+    from lab.adapters.setters import apply_to_tree
     from lab.core.refs import ImageRef
-    from lab.services.setters import apply_to_tree
 
     if not args.sets:
         raise UsageError("no --set given: nothing to apply", hint="add --set NS:NAME=IMAGE:TAG")

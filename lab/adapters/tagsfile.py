@@ -1,0 +1,39 @@
+"""Read a tags file (or standard input): the one reader behind `lab policy`, `lab simulate`,
+`lab check --tags-file` and a task's bundled registry snapshot. The format is `lab.core.scan.parse_tag_list`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from lab.core.scan import MAX_TAG_LIST_BYTES, parse_tag_list
+from lab.errors import LabError
+
+__all__ = ["read_tags"]
+
+
+def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
+    """Tags from a file, or from standard input when `source` is `-`; LabError when unreadable."""
+    if str(source) == "-":
+        return parse_tag_list((stdin or sys.stdin).read())
+    path = Path(source).expanduser()
+    limit = f"{MAX_TAG_LIST_BYTES // (1024 * 1024)} MiB"
+    try:
+        if path.stat().st_size > MAX_TAG_LIST_BYTES:
+            raise LabError(f"{source}: tags file is larger than {limit}", hint="pass one tag per line")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LabError(
+            f"tags file {source} not found", hint="pass an existing file, or - for stdin"
+        ) from None
+    except IsADirectoryError:
+        raise LabError(
+            f"tags file {source} is a directory", hint="pass a file with one tag per line"
+        ) from None
+    except OSError as err:
+        raise LabError(f"cannot read tags file {source}: {err.strerror}") from None
+    try:
+        return parse_tag_list(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LabError(f"tags file {source} is not UTF-8 text", hint="one tag per line, plain text") from None
