@@ -16,9 +16,8 @@ import pytest
 from gitutil import git
 
 from lab.core.checks.model import Report, Status
-from lab.core.quiz import grade
 from lab.services.check import run_checks
-from lab.services.tasks import load_task, record_quiz, tasks_root
+from lab.services.tasks import load_task, tasks_root
 
 EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
 LEARNER = ("Learner", "learner@gitops-lab.local")
@@ -51,10 +50,10 @@ def _practice(tmp_path: Path, task: str) -> Path:
 
 
 def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None:
-    """Apply the solution, break it, commit and push; run Flux once; take the quiz; mark progress."""
+    """Apply the solution (its PROGRESS.md row and quiz record included), break it, commit and push;
+    run Flux once against origin."""
     from lab.adapters.automation import run_automations
     from lab.checks.exercises import tag_source
-    from lab.services.progress import mark_progress
 
     shutil.copytree(tasks_root() / task / "solution", ws, dirs_exist_ok=True)
     for edit in breakages:
@@ -63,9 +62,6 @@ def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None
     if simulate:
         run_automations(ws, tag_source=tag_source(task))
         git(ws, "pull", "-q", "--ff-only", "origin", "main")
-    spec = load_task(task)
-    record_quiz(ws, spec, grade(task, spec.quiz, [q.answer for q in spec.quiz.questions]))
-    mark_progress(ws, spec.progress_row, note=spec.progress_note)
 
 
 def _check(ws: Path, task: str) -> Report:

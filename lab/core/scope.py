@@ -14,8 +14,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from lab.core.diagnose import norm_path, selector_matches, under
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageUpdateAutomation, Kustomization
 from lab.core.reconcile import TagSource, resolve_policies
 from lab.core.refs import Change, ImageRef
@@ -28,52 +28,18 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 MAX_DEPTH = 20
 
 
-def norm_path(path: str | None) -> str:
-    """A repository-relative directory as Flux reads a path: './x/' -> 'x'; '', '.', './' -> ''."""
-    cleaned = posixpath.normpath("/" + (path or "").strip()).lstrip("/")
-    return "" if cleaned == "." else cleaned
-
-
-def under(file: str, directory: str) -> bool:
-    return directory == "" or file == directory or file.startswith(directory + "/")
-
-
 def _labels(obj: ImagePolicy) -> dict[str, str]:
     raw = obj.doc.get("metadata.labels") if obj.doc is not None else None
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _selector(iua: ImageUpdateAutomation) -> dict[str, Any] | None:
-    raw = iua.doc.get("spec.policySelector") if iua.doc is not None else None
-    return raw if isinstance(raw, dict) else None
-
-
 def selects(iua: ImageUpdateAutomation, policy: ImagePolicy) -> bool:
-    """Whether the automation applies `policy`: same namespace, and its policySelector matches (a
-    Kubernetes label selector: matchLabels, and matchExpressions with In/NotIn/Exists/DoesNotExist)."""
+    """Whether the automation applies `policy`: same namespace, and its policySelector (a Kubernetes
+    label selector) matches the policy's labels."""
     if policy.namespace != iua.namespace:
         return False
-    selector = _selector(iua)
-    if not selector:
-        return True
-    labels = _labels(policy)
-    match_labels = selector.get("matchLabels") or {}
-    if isinstance(match_labels, dict) and any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        if not isinstance(expr, dict):
-            return False
-        key, op = str(expr.get("key", "")), str(expr.get("operator", ""))
-        values = [str(v) for v in expr.get("values") or []]
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
+    selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
+    return not isinstance(selector, dict) or selector_matches(selector, _labels(policy))
 
 
 @dataclass
