@@ -13,9 +13,20 @@ from lab.core.refs import ImageRef
 from lab.core.scope import app_environments, run_automations, selects, shared_policies
 from lab.core.yamlsafe import load_all
 
-SHOP = """1.4.0 1.4.1 1.4.2 1.5.0-rc.1 1.5.0-rc.2 2.0.0 latest
-main-a1b2c3d-1717000000 main-e4f5a6b-1717003600 feat-login-9c8d7e6-1717007200
-sha256-3fe1.sig sha256-3fe1.att""".split()
+SHOP = [
+    "1.4.0",
+    "1.4.1",
+    "1.4.2",
+    "1.5.0-rc.1",
+    "1.5.0-rc.2",
+    "2.0.0",
+    "latest",
+    "main-a1b2c3d-1717000000",
+    "main-e4f5a6b-1717003600",
+    "feat-login-9c8d7e6-1717007200",
+    "sha256-3fe1.sig",
+    "sha256-3fe1.att",
+]
 ANCHORED = PolicySpec("numerical", "asc", "^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts")
 
 
