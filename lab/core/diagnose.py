@@ -230,9 +230,22 @@ def marker_sites(files: Mapping[str, str]) -> list[MarkerSite]:
         text = files[file]
         lines = text.replace("\r\n", "\n").split("\n")
         for m in find_markers(text, file):
+            if not _attempted(m.raw):
+                continue  # prose such as "# One ImagePolicy per rule" is a comment, not a marker
             line = lines[m.line - 1] if 0 < m.line <= len(lines) else ""
             sites.append(MarkerSite(m, _site_key(line), m.value, reader_skips(file) is None))
     return sites
+
+
+def _attempted(comment: str) -> bool:
+    """Does the comment try to be a marker (a JSON-ish object or the `$imagepolicy` key)?"""
+    body = comment.lstrip("#").strip()
+    lowered = body.lower()
+    return (
+        body.startswith("{")
+        or "$imagepolicy" in lowered
+        or re.search(r"[\"']imagepolicy[\"']", lowered) is not None
+    )
 
 
 def _automations_for(aset: AutomationSet, namespace: str) -> list[ImageUpdateAutomation]:
