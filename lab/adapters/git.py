@@ -734,6 +734,15 @@ class Workspace:
             )
         return commits
 
+    def file_history(self, ref: str, path: str, n: int = 50) -> list[str]:
+        """Shas of the last `n` commits reachable from `ref` that changed `path`, newest first."""
+        rel = _check_rel_path(path, self.root)
+        args = ["log", f"--max-count={max(0, int(n))}", "--format=%H", "--no-mailmap", _check_ref(ref)]
+        res = self._git(*args, "--", rel)
+        if res.code != 0:
+            return []
+        return res.out.decode("utf-8", "replace").split()
+
     def unpushed_commits(self, branch: str, remote: str = "origin") -> list[CommitInfo]:
         """Commits on the local branch that <remote>/<branch> lacks (as of the last fetch)."""
         check_branch_name(branch)
