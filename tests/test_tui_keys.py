@@ -85,7 +85,8 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("6")
         await _answer_quiz_by_keys(pilot, app)
         await wait_until(pilot, lambda: (ws / ".fluxlab/quiz.json").exists())
-        assert "6/6: passed" in _text(app.screen.query_one("#prompt", Static))
+        total = len(app.session.task.quiz.questions)
+        assert f"{total}/{total}: passed" in _text(app.screen.query_one("#prompt", Static))
 
         await pilot.press("7")
         done = app.screen
@@ -111,7 +112,7 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
 
     subjects = _git(ws, "log", "--format=%an: %s", "origin/main").splitlines()
     assert subjects[:3] == [
-        "Learner: Mark task 09 done in PROGRESS.md; record the quiz result (6/6, passed)",
+        f"Learner: Mark task 09 done in PROGRESS.md; record the quiz result ({total}/{total}, passed)",
         f"Flux: {subjects[1].split(': ', 1)[1]}",
         "Learner: Add image automation",
     ]

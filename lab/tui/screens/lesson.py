@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -48,11 +48,38 @@ class LessonScreen(LabScreen):
     def _reveal_pressed(self) -> None:
         self.action_next_hint()
 
+    def on_mount(self) -> None:
+        self._load_revealed()
+
+    @work(
+        thread=True, exclusive=True, group="hints", exit_on_error=False, description="reading revealed hints"
+    )
+    def _load_revealed(self) -> None:
+        """Hints revealed in an earlier session stay revealed (lab.services.quiz keeps them)."""
+        from lab.services.quiz import revealed_hints
+
+        count = revealed_hints(self.lab.session.workspace, self.lab.session.task.id)
+        self.app.call_from_thread(self._reveal_up_to, count)
+
+    def _reveal_up_to(self, count: int) -> None:
+        while self.revealed < min(count, len(self.lab.session.task.hints)):
+            self._show_next(switch=False)
+
+    @work(thread=True, group="hints", exit_on_error=False, description="remembering the hint")
+    def _remember(self, count: int) -> None:
+        from lab.services.quiz import reveal_hint
+
+        reveal_hint(self.lab.session.workspace, self.lab.session.task.id, count)
+
     def action_next_hint(self) -> None:
-        hints = self.lab.session.task.hints
-        if self.revealed >= len(hints):
+        if self.revealed >= len(self.lab.session.task.hints):
             self.notify("That was the last hint.", severity="information")
             return
+        self._show_next(switch=True)
+        self._remember(self.revealed)
+
+    def _show_next(self, *, switch: bool) -> None:
+        hints = self.lab.session.task.hints
         hint = hints[self.revealed]
         self.revealed += 1
         scroll = self.query_one("#hints-scroll", VerticalScroll)
@@ -62,7 +89,9 @@ class LessonScreen(LabScreen):
             button.label = f"Reveal hint {self.revealed + 1}"
         else:
             button.display = False
-        self.query_one(TabbedContent).active = "hints-pane"
+        if switch:
+            self.query_one(TabbedContent).active = "hints-pane"
+            self.query_one("#hints-scroll").focus()
 
 
 def pitfalls_content(pitfalls: tuple[Pitfall, ...]) -> Content:

@@ -52,6 +52,38 @@ class QuizScreen(LabScreen):
 
     def on_mount(self) -> None:
         self._show_question()
+        self._resume()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="quiz-progress",
+        exit_on_error=False,
+        description="reading the quiz",
+    )
+    def _resume(self) -> None:
+        """An unfinished quiz goes on where the learner left it (lab.services.quiz keeps the answers)."""
+        from lab.services.quiz import quiz_progress
+
+        answers = quiz_progress(self.lab.session.workspace, self.lab.session.task.id)
+        given = [a for a in answers if a is not None]
+        if given and len(given) == len(answers):
+            self.app.call_from_thread(self._resume_at, given)
+
+    def _resume_at(self, answers: list[int]) -> None:
+        questions = self.lab.session.task.quiz.questions
+        if self.answers or self.index or len(answers) >= len(questions):
+            return  # the learner has already started answering here
+        self.answers = list(answers)
+        self.index = len(answers)
+        self._show_question()
+        self.notify(f"Quiz resumed at question {self.index + 1}: your earlier answers are kept.")
+
+    @work(thread=True, group="quiz-progress", exit_on_error=False, description="saving the quiz")
+    def _save_progress(self, answers: list[int]) -> None:
+        from lab.services.quiz import save_quiz_progress
+
+        save_quiz_progress(self.lab.session.workspace, self.lab.session.task.id, answers)
 
     def _show_question(self) -> None:
         questions = self.lab.session.task.quiz.questions
@@ -90,6 +122,8 @@ class QuizScreen(LabScreen):
         question = self.lab.session.task.quiz.questions[self.index]
         self.answered = True
         self.answers.append(picked)
+        if len(self.answers) < len(self.lab.session.task.quiz.questions):
+            self._save_progress(list(self.answers))
         feedback = self.query_one("#feedback", Static)
         right = picked == question.answer
         feedback.update(("✔ Right. " if right else "✗ Not quite. ") + question.explain)
@@ -138,6 +172,11 @@ class QuizScreen(LabScreen):
 
     @work(thread=True, exclusive=True, group="quiz", exit_on_error=False, description="recording the quiz")
     def _record(self, result: QuizResult) -> None:
-        from lab.services.tasks import record_quiz
+        from lab.services.quiz import record_attempt
 
-        record_quiz(self.lab.session.workspace, self.lab.session.task, result)
+        record = record_attempt(self.lab.session.workspace, self.lab.session.task, result)
+        self.app.call_from_thread(self._recorded, record.summary())
+
+    def _recorded(self, summary: str) -> None:
+        self.query_one("#counter", Label).update(f"Quiz finished · recorded: {summary}")
+        self.lab.refresh_state(fetch=False)
