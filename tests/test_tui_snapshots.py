@@ -20,6 +20,9 @@ async def _settle(pilot: Pilot[None]) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
+    # A DataTable filled from a worker's result lays out its header on a later refresh.
+    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 async def _home(pilot: Pilot[None]) -> None:

@@ -23,6 +23,7 @@ class HomeScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self._missing_told = False
+        self._rows: list[tuple[str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         session = self.lab.session
@@ -50,7 +51,11 @@ class HomeScreen(LabScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)
-        table.add_columns("Task", "Status", "Notes")
+        # Fixed widths: the table is filled from a worker's result, and widths measured from the
+        # rows would change the header after the first paint.
+        table.add_column("Task", width=26)
+        table.add_column("Status", width=6)
+        table.add_column("Notes", width=38)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
 
@@ -105,11 +110,16 @@ class HomeScreen(LabScreen):
             rows = parse_progress(text, file=str(path)).rows
         except LabError as err:
             table.clear()
+            self._rows = []
             if not self._missing_told:
                 self._missing_told = True
                 self.notify(str(err), severity="error")
             return
         self._missing_told = False
+        shown = [(r.task, r.status, r.note) for r in rows]
+        if shown == self._rows:
+            return  # the same rows: keep the table (and its cursor) as it is
+        self._rows = shown
         table.clear()
         current = self.lab.session.task.progress_row
         for row in rows:
