@@ -10,7 +10,9 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lab import __version__
@@ -53,9 +55,12 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
     try:
+        # Inside the try: most of start-up is importing the commands, and Ctrl-C there is common.
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command is None:
             return _run_app(args)
         result: int = args.func(args)
@@ -64,9 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lab: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
-        return 130
+        return 130  # the shell shows ^C; nothing else to say
     except BrokenPipeError:
+        # `lab ... | head`: the reader left. Point stdout at /dev/null so the exit flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # the last line of defence: never a traceback for a learner
         if os.environ.get("LAB_DEBUG"):
