@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 
 from lab import __version__
+from lab.core.text import escape_controls
 from lab.errors import LabError
 
 EPILOG = """\
@@ -54,6 +55,19 @@ def _run_app(args: argparse.Namespace) -> int:
     return launch(plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace)
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    from lab.commands._common import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        result: int = args.func(args)
+        return result
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = saved
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
@@ -63,10 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return _run_app(args)
-        result: int = args.func(args)
-        return result
+        return _run_command(args)
     except LabError as err:
-        print(f"lab: {err}", file=sys.stderr)
+        print(f"lab: {escape_controls(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         return 130  # the shell shows ^C; nothing else to say
@@ -78,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("LAB_DEBUG"):
             raise
         print(
-            f"lab: internal error: {type(err).__name__}: {err} - hint: rerun with LAB_DEBUG=1 and report it",
+            f"lab: internal error: {type(err).__name__}: {escape_controls(str(err))}"
+            " - hint: rerun with LAB_DEBUG=1 and report it",
             file=sys.stderr,
         )
         return 70
