@@ -455,7 +455,9 @@ def test_missing_push_and_no_branch_anywhere_is_f14() -> None:
         "    checkout:\n      ref:\n        branch: main\n", ""
     )
     problems = problems_for(sync=sync, update=update)
-    assert any(p.code == "push.branch" and "GitRepository .spec.ref" in p.message for p in errors(problems)), problems
+    assert any(
+        p.code == "push.branch" and "GitRepository .spec.ref" in p.message for p in errors(problems)
+    ), problems
 
 
 def test_duplicates_and_missing_namespace() -> None:
