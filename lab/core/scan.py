@@ -47,7 +47,7 @@ def store_tags(tags: Iterable[str], exclusion_list: Sequence[str] = DEFAULT_EXCL
                 field="spec.exclusionList",
                 hint="exclusionList entries are Go (RE2) regular expressions",
             ) from err
-    kept = [tag for tag in tags if not any(rx.search(tag) for rx in compiled)]
+    kept = [tag for tag in tags if not any(rx.matches(tag) for rx in compiled)]
     # Code point order of str equals the byte order of its UTF-8 encoding, which Go compares.
     kept.sort(reverse=True)
     return kept
