@@ -29,8 +29,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
+    from lab.services.classroom import practice_files
 
-    practice = init_practice_repo(Path(args.dir), origin=Path(args.origin) if args.origin else None)
+    practice = init_practice_repo(
+        Path(args.dir),
+        origin=Path(args.origin) if args.origin else None,
+        extra_files=practice_files(getattr(args, "task", None) or "09b"),
+    )
     if args.json:
         print_json(
             {
