@@ -329,6 +329,7 @@ def install_image_controllers(directory: str | Path | None = None) -> dict[str, 
 
 
 _STATE_ENTRIES = (
+    "apiserver-credentials.json",
     "kubeapi.json",
     "kubeapi.json.corrupt",
     "kubeconfig",

@@ -57,6 +57,8 @@ class ResourceType:
     columns: tuple[Column, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
     deprecated_versions: Mapping[str, str] = field(default_factory=dict)
+    # Defined by a CustomResourceDefinition: no strategic-merge patch (no patch strategies to merge by).
+    custom: bool = False
 
     @property
     def resource(self) -> str:
@@ -469,4 +471,5 @@ def type_from_crd(crd: JSON) -> ResourceType | None:
         status_subresource=status,
         columns=tuple(columns),
         deprecated_versions=deprecated,
+        custom=True,
     )
