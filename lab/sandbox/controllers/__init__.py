@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "Controllers"]
 log = logging.getLogger("fluxlab.sandbox")
 TICK = 0.25
+REFLECTOR = "image-reflector-controller"
 
 
 class Controllers:
@@ -52,15 +53,31 @@ class Controllers:
         self._thread: threading.Thread | None = None
         self.passes = 0
         self.errors: list[str] = []
+        self._was_running: dict[str, bool] = {}
 
     def image_controllers(self) -> bool:
         return bool(self.api.image_controllers) and self.api.image_group_served
 
+    def running(self, component: str) -> bool:
+        """A controller runs while its Deployment has replicas: `kubectl scale --replicas=0` stops it."""
+        up = self.api.component_running(component)
+        if up and not self._was_running.get(component, True) and component == REFLECTOR:
+            # A new pod: the tag database lived on the old pod's emptyDir, so every repository rescans.
+            self.reflector.forget_tags()
+        self._was_running[component] = up
+        return up
+
     def run_once(self) -> None:
-        """One pass over every controller; a failing controller is logged, the others still run."""
-        steps: list[tuple[str, Callable[[], None]]] = [("source", self.source.tick)]
+        """One pass over every running controller; a failing controller is logged, the others still run."""
+        git, kustomize = self.running("source-controller"), self.running("kustomize-controller")
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if git or kustomize:
+            steps.append(("source", lambda: self.source.tick(git=git, kustomize=kustomize)))
         if self.image_controllers():
-            steps += [("image-reflector", self.reflector.tick), ("image-automation", self.automation.tick)]
+            if self.running(REFLECTOR):
+                steps.append(("image-reflector", self.reflector.tick))
+            if self.running("image-automation-controller"):
+                steps.append(("image-automation", self.automation.tick))
         for label, step in steps:
             if self._stop.is_set():
                 return

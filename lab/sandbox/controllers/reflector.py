@@ -78,6 +78,12 @@ class ReflectorController:
         self.db: dict[tuple[str, str], Stored] = {}
         self.last_image: dict[tuple[str, str], str] = {}
 
+    def forget_tags(self) -> None:
+        """A restarted controller starts with an empty tag database (Flux keeps it on an emptyDir)."""
+        self.db.clear()
+        self.last_image.clear()
+        self.schedule.due.clear()
+
     def tick(self) -> None:
         from lab.sandbox.kubeapi import ApiError
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.core.manifests.schema import crd_schema
+
 JSON = dict[str, Any]
 
 ALL_VERBS: tuple[str, ...] = (
@@ -59,6 +61,8 @@ class ResourceType:
     deprecated_versions: Mapping[str, str] = field(default_factory=dict)
     # Defined by a CustomResourceDefinition: no strategic-merge patch (no patch strategies to merge by).
     custom: bool = False
+    # Serves the autoscaling/v1 Scale subresource (`kubectl scale`).
+    scale_subresource: bool = False
 
     @property
     def resource(self) -> str:
@@ -160,6 +164,26 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ),
     ),
     ResourceType(
+        "",
+        ("v1",),
+        "pods",
+        "pod",
+        "Pod",
+        True,
+        ("po",),
+        ("all",),
+        status_subresource=True,
+        generation=False,
+        columns=(
+            Column("Ready", "", "podready"),
+            Column("Status", ".status.phase"),
+            Column("Restarts", "", "restarts"),
+            _AGE,
+            Column("IP", ".status.podIP", priority=1),
+            Column("Node", ".spec.nodeName", priority=1),
+        ),
+    ),
+    ResourceType(
         "apps",
         ("v1",),
         "deployments",
@@ -169,6 +193,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ("deploy",),
         ("all",),
         status_subresource=True,
+        scale_subresource=True,
         columns=(
             Column("Ready", "", "deployready"),
             Column("Up-to-date", ".status.updatedReplicas", "integer"),
@@ -367,7 +392,7 @@ def _column_json(col: Column) -> JSON:
 
 
 def crd_object(spec: CRDSpec, versions: Iterable[str], labels: Mapping[str, str]) -> JSON:
-    """A CustomResourceDefinition like Flux's, with a permissive schema (the lab validates elsewhere).
+    """A CustomResourceDefinition like Flux's, its schema from lab.core.manifests.schema.
 
     `versions` are the served ones, newest (storage) first.
     """
@@ -378,7 +403,7 @@ def crd_object(spec: CRDSpec, versions: Iterable[str], labels: Mapping[str, str]
         entry: JSON = {
             "additionalPrinterColumns": [_column_json(c) for c in spec.columns],
             "name": v,
-            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            "schema": {"openAPIV3Schema": crd_schema(spec.group, spec.plural)},
             "served": True,
             "storage": v == storage,
             "subresources": {"status": {}},

@@ -10,6 +10,7 @@ so error paths can be exercised.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import secrets
@@ -24,10 +25,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer
-from lab.sandbox.kubeapi import tables
+from lab.sandbox.kubeapi import protobuf, tables, workloads
+from lab.sandbox.kubeapi.logs import ControllerLogs, starting_line
+from lab.sandbox.kubeapi.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from lab.sandbox.kubeapi.resources import IMAGE_GROUP, JSON, ResourceType
 from lab.sandbox.kubeapi.store import ApiError, Store, bad_request, now_rfc3339
-from lab.sandbox.kubeapi.world import ensure_world
+from lab.sandbox.kubeapi.world import CORE_COMPONENTS, FLUX_NAMESPACE, IMAGE_COMPONENTS, ensure_world
 from lab.sandbox.tls import ServerCertificate, self_signed
 
 KUBERNETES_VERSION = "v1.33.1"
@@ -46,7 +49,7 @@ _BODY_TYPES = (
     "application/vnd.kubernetes.protobuf",
     "application/cbor",
 )
-_GROUP_ORDER = ("", "apps", "apiextensions.k8s.io")
+_GROUP_ORDER = ("", "apps", "authentication.k8s.io", "authorization.k8s.io", "apiextensions.k8s.io")
 
 
 def _version_rank(version: str) -> tuple[int, int, int]:
@@ -101,6 +104,7 @@ class Request:
     params: dict[str, str]
     query: dict[str, str]
     body: Any
+    user_agent: str = ""
 
 
 RouteHandler = Callable[["_Handler", Request], None]
@@ -210,9 +214,11 @@ class _Handler(LoopbackHandler):
                 f"the body of the request was in an unknown format - accepted media types include: "
                 f"{', '.join(_BODY_TYPES)}",
             )
+        if ctype == protobuf.MEDIA_TYPE:
+            return protobuf.ProtoBody(raw)  # only the review endpoints read it (see _review_body)
         if "protobuf" in ctype or "cbor" in ctype:
             raise ApiError(
-                415, "UnsupportedMediaType", f"the fluxlab API server speaks JSON only, not {ctype}"
+                415, "UnsupportedMediaType", f"the fluxlab API server reads JSON and YAML, not {ctype}"
             )
         try:
             return json.loads(raw)
@@ -257,12 +263,12 @@ class _Handler(LoopbackHandler):
                 continue
             params = _match(pattern, seg)
             if params is not None:
-                handler(self, Request(method, params, query, body))
+                handler(self, Request(method, params, query, body, self.headers.get("User-Agent") or ""))
                 return
         for pattern in _RESOURCE_PATTERNS:
             params = _match(pattern, seg)
             if params is not None:
-                self._resource(Request(method, params, query, body))
+                self._resource(Request(method, params, query, body, self.headers.get("User-Agent") or ""))
                 return
         raise _not_found()
 
@@ -302,6 +308,12 @@ class _Handler(LoopbackHandler):
     # --- resources ---------------------------------------------------------------------------------------
 
     def _resource(self, req: Request) -> None:
+        if isinstance(req.body, protobuf.ProtoBody):
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                f"the fluxlab API server reads objects as JSON and YAML, not {protobuf.MEDIA_TYPE}",
+            )
         api = self.server.api
         p = req.params
         group, version, namespace = p.get("group", ""), p["version"], p.get("namespace")
@@ -311,7 +323,9 @@ class _Handler(LoopbackHandler):
         rt = api.store.resolve(group, version, p["plural"])
         if rt is None or (namespace is not None and not rt.namespaced):
             raise _not_found()
-        if sub is not None and not (sub == "status" and rt.status_subresource):
+        if sub is not None and not (
+            (sub == "status" and rt.status_subresource) or (sub == "scale" and rt.scale_subresource)
+        ):
             raise _not_found()
         verb = _VERBS.get((req.method, name is not None))
         if verb is None:
@@ -330,6 +344,9 @@ class _Handler(LoopbackHandler):
         if validation not in ("Ignore", "Warn", "Strict"):
             raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {validation!r}")
         call = _Call(rt, version, namespace, name, sub, validation, warnings, req)
+        if sub == "scale":
+            self._scale(call, verb)
+            return
         _VERB_HANDLERS[verb](self, call)
 
     def _want_table(self) -> bool:
@@ -386,15 +403,9 @@ class _Handler(LoopbackHandler):
 
     def _patch(self, call: _Call) -> None:
         patch_type = _PATCH_TYPES.get(self.content_type())
-        accepted = [t for t, kind in _PATCH_TYPES.items() if kind != "strategic" or not call.rt.custom]
         if patch_type is None or (patch_type == "strategic" and call.rt.custom):
             # Custom resources have no patch strategy to merge by; the API server refuses it in these words.
-            raise ApiError(
-                415,
-                "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types include: "
-                + ", ".join(dict.fromkeys(accepted)),
-            )
+            raise _unsupported_patch(custom=call.rt.custom)
         patched, was_created = self.server.api.store.patch(
             call.rt,
             call.ns,
@@ -407,6 +418,174 @@ class _Handler(LoopbackHandler):
             **call.checks,
         )
         self._reply(201 if was_created else 200, patched, call)
+
+    def _scale(self, call: _Call, verb: str) -> None:
+        """The autoscaling/v1 Scale subresource: what `kubectl scale` reads and patches."""
+        store = self.server.api.store
+        if verb not in ("get", "update", "patch"):
+            raise ApiError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+            )
+        current = _scale_of(store.get(call.rt, call.ns, str(call.name)))
+        if verb == "get":
+            self._reply(200, current, call)
+            return
+        body = call.req.body
+        if verb == "patch":
+            kind = _PATCH_TYPES.get(self.content_type())
+            patchers = {"json": json_patch, "merge": merge_patch, "strategic": strategic_merge_patch}
+            if kind not in patchers:
+                raise _unsupported_patch(custom=False)
+            try:
+                body = patchers[kind](current, body)
+            except PatchError as err:
+                raise ApiError(422, "Invalid", str(err)) from err
+        wanted = ((body or {}).get("spec") or {}).get("replicas") if isinstance(body, dict) else None
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 0:
+            raise ApiError(
+                422,
+                "Invalid",
+                f'Scale.autoscaling "{call.name}" is invalid: spec.replicas: Invalid value: {json.dumps(wanted)}: '
+                "must be greater than or equal to 0",
+            )
+        store.patch(
+            call.rt, call.ns, str(call.name), "merge", {"spec": {"replicas": wanted}}, dry_run=call.dry_run
+        )
+        self._reply(200, _scale_of(store.get(call.rt, call.ns, str(call.name))), call)
+
+    def _pod_log(self, req: Request) -> None:
+        """GET .../pods/NAME/log: the simulated controller's lines since the pod started."""
+        api = self.server.api
+        rt = api.store.types()[("", "pods")]
+        namespace, name = req.params["namespace"], req.params["name"]
+        api.authorize("get", rt, "log", namespace, name)
+        pod = api.store.get(rt, namespace, name)
+        containers = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
+        wanted = req.query.get("container")
+        if wanted and wanted not in containers:
+            raise bad_request(f"container {wanted} is not valid for pod {name}")
+        started = tables.parse_time(str(pod["metadata"].get("creationTimestamp", ""))) or dt.datetime.now(
+            dt.UTC
+        )
+        component = workloads.deployment_of(pod) or ""
+        tail = _int(req.query.get("tailLines"))
+        stamps = req.query.get("timestamps") in ("1", "true")
+
+        def render(lines: list[tuple[dt.datetime, str]]) -> bytes:
+            shown = [
+                f"{when.strftime('%Y-%m-%dT%H:%M:%S.%f')}000Z {line}" if stamps else line
+                for when, line in lines
+            ]
+            return "".join(f"{line}\n" for line in shown).encode()
+
+        lines = (
+            [starting_line(started), *api.logs.since(component, started)]
+            if component in FLUX_COMPONENTS
+            else []
+        )
+        if tail is not None:
+            lines = lines[-tail:] if tail > 0 else []
+        if req.query.get("follow") not in ("1", "true"):
+            self._send(200, render(lines), "text/plain")
+            return
+        self._follow(rt, namespace, name, component, started, len(lines), render(lines), render)
+
+    def _follow(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        component: str,
+        started: dt.datetime,
+        sent: int,
+        first: bytes,
+        render: Callable[[list[tuple[dt.datetime, str]]], bytes],
+    ) -> None:
+        api = self.server.api
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if first:
+            self._chunk(first)
+        seen = len(api.logs.since(component, started))
+        while not api.stopping.is_set():
+            with api.logs.cond:
+                api.logs.cond.wait(timeout=0.5)
+            lines = api.logs.since(component, started)
+            if len(lines) > seen:
+                self._chunk(render(lines[seen:]))
+                seen = len(lines)
+            try:
+                api.store.get(rt, namespace, name)
+            except ApiError:
+                break  # the pod is gone: its log stream ends, as kubectl sees it
+        self._chunk(b"")
+
+    def _access_review(self, req: Request) -> None:
+        """SelfSubjectAccessReview (`kubectl auth can-i`): allowed unless the sandbox was told to deny."""
+        api = self.server.api
+        body = _review_body(req.body)
+        spec = _mapping(body.get("spec"))
+        attrs = spec.get("resourceAttributes")
+        attrs = attrs if isinstance(attrs, dict) else None
+        allowed, reason = True, 'RBAC: allowed by ClusterRoleBinding "fluxlab" of ClusterRole "cluster-admin"'
+
+        if attrs is not None:
+            rt = _type_by_resource(api.store, str(attrs.get("group") or ""), str(attrs.get("resource") or ""))
+            if rt is not None:
+                try:
+                    api.authorize(
+                        str(attrs.get("verb") or ""),
+                        rt,
+                        attrs.get("subresource") or None,
+                        attrs.get("namespace") or None,
+                        attrs.get("name") or None,
+                    )
+                except ApiError:
+                    allowed, reason = False, ""  # RBAC gives no reason for a denial
+        status: JSON = {"allowed": allowed, "reason": reason}
+        if not allowed:
+            status["denied"] = True
+        self._send_json(
+            201,
+            {
+                **_review_head(body, "authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+                "spec": spec,
+                "status": status,
+            },
+        )
+
+    def _rules_review(self, req: Request) -> None:
+        """SelfSubjectRulesReview (`kubectl auth can-i --list`)."""
+        body = _review_body(req.body)
+        status = {
+            "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+            "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+            "incomplete": bool(self.server.api.denied),
+        }
+        self._send_json(
+            201,
+            {
+                **_review_head(body, "authorization.k8s.io/v1", "SelfSubjectRulesReview"),
+                "spec": body.get("spec") or {},
+                "status": status,
+            },
+        )
+
+    def _whoami(self, req: Request) -> None:
+        """SelfSubjectReview (`kubectl auth whoami`): the user the kubeconfig's token stands for."""
+        api = self.server.api
+        body = _review_body(req.body)
+        version = req.params.get("version", "v1")
+        user = {"username": api.user, "groups": list(USER_GROUPS)}
+        self._send_json(
+            201,
+            {
+                **_review_head(body, f"authentication.k8s.io/{version}", "SelfSubjectReview"),
+                "status": {"userInfo": user},
+            },
+        )
 
     def _delete(self, call: _Call) -> None:
         store = self.server.api.store
@@ -543,7 +722,94 @@ class _Call:
 
     @property
     def checks(self) -> dict[str, Any]:
-        return {"field_validation": self.validation, "warnings": self.warnings}
+        return {"field_validation": self.validation, "warnings": self.warnings, "manager": self.manager}
+
+    @property
+    def manager(self) -> str:
+        # The API server's default field manager: the client's User-Agent up to the first "/".
+        return self.req.query.get("fieldManager") or self.req.user_agent.split("/", 1)[0] or "unknown"
+
+
+USER_GROUPS = ("system:masters", "system:authenticated")
+# The review APIs kubectl's `auth can-i` and `auth whoami` call (served, never stored).
+_REVIEW_RESOURCES: dict[str, dict[str, str]] = {
+    "authentication.k8s.io": {"selfsubjectreviews": "SelfSubjectReview"},
+    "authorization.k8s.io": {
+        "selfsubjectaccessreviews": "SelfSubjectAccessReview",
+        "selfsubjectrulesreviews": "SelfSubjectRulesReview",
+    },
+}
+FLUX_COMPONENTS = frozenset(CORE_COMPONENTS) | frozenset(IMAGE_COMPONENTS)
+
+
+def _unsupported_patch(*, custom: bool) -> ApiError:
+    accepted = ["application/json-patch+json", "application/merge-patch+json"]
+    if not custom:
+        accepted.append("application/strategic-merge-patch+json")
+    accepted.append("application/apply-patch+yaml")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        + ", ".join(accepted),
+    )
+
+
+def _scale_of(obj: JSON) -> JSON:
+    meta = obj["metadata"]
+    spec = obj.get("spec") or {}
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": workloads.replicas(obj)},
+        "status": {
+            "replicas": int((obj.get("status") or {}).get("replicas") or 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items())),
+        },
+    }
+
+
+def _schema_name(group: str, version: str, kind: str) -> str:
+    """The API server's name for a CRD schema: the group reversed, `image.toolkit.fluxcd.io` -> io.fluxcd.toolkit.image."""
+    return ".".join([*reversed(group.split(".")), version, kind])
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        raise bad_request(f"invalid integer {value!r}") from None
+
+
+def _type_by_resource(store: Store, group: str, resource: str) -> ResourceType | None:
+    for rt in store.types().values():
+        if rt.group == group and resource in (rt.plural, rt.singular, *rt.short_names):
+            return rt
+    return None
+
+
+def _review_body(body: Any) -> JSON:
+    if isinstance(body, protobuf.ProtoBody):
+        try:
+            return protobuf.decode_review(body)
+        except protobuf.ProtobufError as err:
+            raise bad_request(f"the request body is not a valid protobuf message: {err}") from None
+    return _mapping(body)
+
+
+def _mapping(value: Any) -> JSON:
+    return value if isinstance(value, dict) else {}
+
+
+def _review_head(body: JSON, api_version: str, kind: str) -> JSON:
+    meta = _mapping(body.get("metadata"))
+    return {"kind": kind, "apiVersion": api_version, "metadata": {**meta, "creationTimestamp": now_rfc3339()}}
 
 
 def _found(doc: JSON | None) -> JSON:
@@ -575,6 +841,14 @@ ROUTES: list[tuple[str, tuple[str, ...], RouteHandler]] = [
     ("GET", ("openapi", "v3"), _Handler._openapi_v3),
     ("GET", ("openapi", "v3", "api", "{version}"), _Handler._openapi_v3),
     ("GET", ("openapi", "v3", "apis", "{group}", "{version}"), _Handler._openapi_v3),
+    ("GET", ("api", "v1", "namespaces", "{namespace}", "pods", "{name}", "log"), _Handler._pod_log),
+    ("POST", ("apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"), _Handler._access_review),
+    ("POST", ("apis", "authorization.k8s.io", "v1", "selfsubjectrulesreviews"), _Handler._rules_review),
+    (
+        "POST",
+        ("apis", "authentication.k8s.io", "{version:v1|v1beta1}", "selfsubjectreviews"),
+        _Handler._whoami,
+    ),
 ]
 _VERB_HANDLERS: dict[str, Callable[[_Handler, _Call], None]] = {
     "list": _Handler._list,
@@ -625,6 +899,7 @@ class KubeAPIServer:
         self.kubernetes_version = kubernetes_version
         self.flux_version = flux_version
         self.request_log: deque[str] = deque(maxlen=500)
+        self.logs = ControllerLogs()
         self.stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -751,7 +1026,7 @@ class KubeAPIServer:
         }
 
     def _groups(self) -> dict[str, list[str]]:
-        versions: dict[str, set[str]] = {}
+        versions: dict[str, set[str]] = {g: {"v1"} for g in _REVIEW_RESOURCES}
         for rt in self.store.types().values():
             if rt.group:
                 versions.setdefault(rt.group, set()).update(rt.versions)
@@ -773,7 +1048,17 @@ class KubeAPIServer:
         return {"kind": "APIGroup", "apiVersion": "v1", **self._group_json(name, versions)}
 
     def resource_list(self, group: str, version: str) -> JSON | None:
-        resources: list[JSON] = []
+        resources: list[JSON] = [
+            {
+                "name": plural,
+                "singularName": plural[:-1],
+                "namespaced": False,
+                "kind": kind,
+                "verbs": ["create"],
+            }
+            for plural, kind in _REVIEW_RESOURCES.get(group, {}).items()
+            if version == "v1"
+        ]
         for rt in sorted(self.store.types().values(), key=lambda t: t.plural):
             if rt.group != group or version not in rt.versions:
                 continue
@@ -789,6 +1074,28 @@ class KubeAPIServer:
             if rt.categories:
                 entry["categories"] = list(rt.categories)
             resources.append(entry)
+            if rt.plural == "pods" and rt.group == "":
+                resources.append(
+                    {
+                        "name": "pods/log",
+                        "singularName": "",
+                        "namespaced": True,
+                        "kind": "Pod",
+                        "verbs": ["get"],
+                    }
+                )
+            if rt.scale_subresource:
+                resources.append(
+                    {
+                        "name": f"{rt.plural}/scale",
+                        "singularName": "",
+                        "namespaced": rt.namespaced,
+                        "group": "autoscaling",
+                        "version": "v1",
+                        "kind": "Scale",
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
             if rt.status_subresource:
                 resources.append(
                     {
@@ -816,11 +1123,11 @@ class KubeAPIServer:
         return {"paths": paths}
 
     def openapi_v3(self, group: str, version: str) -> JSON | None:
-        """Just enough OpenAPI v3 for kubectl's field-validation probe.
+        """OpenAPI v3 for one group version: PATCH operations and, for custom resources, their schemas.
 
         kubectl apply/create ask whether the PATCH operation of the object's kind declares the
-        `fieldValidation` query parameter; when it does, they leave validation to the server instead of
-        downloading full schemas. Schemas are not served, so kubectl falls back to its built-in patch logic.
+        `fieldValidation` query parameter; when it does, they leave validation to the server. The schemas
+        are the stored CRDs' `openAPIV3Schema`, as a real API server publishes them (`kubectl explain`).
         """
         if (group, version) not in self._served_group_versions():
             return None
@@ -830,26 +1137,55 @@ class KubeAPIServer:
         ]
         prefix = f"/apis/{group}/{version}" if group else "/api/v1"
         doc_paths: JSON = {}
+        schemas: JSON = {}
         for rt in self.store.types().values():
             if rt.group != group or version not in rt.versions:
                 continue
             ns = "/namespaces/{namespace}" if rt.namespaced else ""
             gvk = {"group": group, "version": version, "kind": rt.kind}
-            doc_paths[f"{prefix}{ns}/{rt.plural}/{{name}}"] = {
-                "patch": {
-                    "operationId": f"patch{rt.kind}",
-                    "parameters": params,
-                    "responses": {"200": {"description": "OK"}},
-                    "x-kubernetes-action": "patch",
-                    "x-kubernetes-group-version-kind": gvk,
-                }
+            patch: JSON = {
+                "operationId": f"patch{rt.kind}",
+                "parameters": params,
+                "responses": {"200": {"description": "OK"}},
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": gvk,
             }
+            schema = self._crd_schema(rt, version) if rt.custom else None
+            if schema is not None:
+                ref = {"$ref": f"#/components/schemas/{_schema_name(group, version, rt.kind)}"}
+                # What a custom resource accepts (no strategic merge), so kubectl never picks that patch.
+                accepted = (
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/apply-patch+yaml",
+                )
+                patch["requestBody"] = {"content": {t: {"schema": {"type": "object"}} for t in accepted}}
+                patch["responses"] = {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": ref}}}
+                }
+                schemas[_schema_name(group, version, rt.kind)] = {
+                    **schema,
+                    "x-kubernetes-group-version-kind": [gvk],
+                }
+            doc_paths[f"{prefix}{ns}/{rt.plural}/{{name}}"] = {"patch": patch}
         return {
             "openapi": "3.0.0",
             "info": {"title": "Kubernetes", "version": self.kubernetes_version},
             "paths": doc_paths,
-            "components": {"schemas": {}},
+            "components": {"schemas": schemas},
         }
+
+    def _crd_schema(self, rt: ResourceType, version: str) -> JSON | None:
+        crd_type = self.store.types()[("apiextensions.k8s.io", "customresourcedefinitions")]
+        try:
+            crd = self.store.get(crd_type, "", f"{rt.plural}.{rt.group}")
+        except ApiError:
+            return None
+        for entry in (crd.get("spec") or {}).get("versions") or []:
+            if isinstance(entry, dict) and entry.get("name") == version:
+                schema = (entry.get("schema") or {}).get("openAPIV3Schema")
+                return copy.deepcopy(schema) if isinstance(schema, dict) else None
+        return None
 
     @property
     def image_group_served(self) -> bool:
@@ -972,4 +1308,11 @@ class KubeAPIServer:
         }
         created = self.store.create(rt, namespace, event)
         self.store.trim_events()
+        # Flux's event recorder logs every event it records, so the controller's log tells the same story.
+        self.logs.write(component, "info" if event_type == "Normal" else "error", message, obj)
         return created
+
+    def component_running(self, component: str) -> bool:
+        """Whether a Flux controller has replicas (`kubectl scale ... --replicas=0` stops it)."""
+        deployment = self.get("Deployment", component, FLUX_NAMESPACE, "apps/v1")
+        return deployment is not None and workloads.replicas(deployment) > 0
