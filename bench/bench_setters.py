@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lab.adapters.setters import apply_to_tree
 from lab.core.refs import ImageRef
-from lab.services.setters import apply_to_tree
 
 N_FILES = 10_000
 N_MARKED = 300

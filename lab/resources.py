@@ -1,4 +1,4 @@
-"""Where the lab's data folders live: `tasks/` and `checks/`.
+"""Where the lab's files live: its data folders (`tasks/`) and the per-user data directory.
 
 In a checkout (and an editable install) they sit next to the `lab` package, where course authors
 edit them; a built wheel carries them inside the package as `lab/_data/<name>` (see pyproject.toml).
@@ -6,6 +6,7 @@ edit them; a built wheel carries them inside the package as `lab/_data/<name>` (
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import lab
@@ -21,3 +22,9 @@ def data_dir(name: str) -> Path:
         f"the lab's {name}/ folder is missing next to {package}",
         hint="reinstall fluxlab (pip install -e . from the repository)",
     )
+
+
+def data_home() -> Path:
+    """The per-user data directory (`$XDG_DATA_HOME/fluxlab`): the default sandbox lives there."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fluxlab"

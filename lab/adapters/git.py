@@ -153,6 +153,20 @@ class CommitInfo:
         return f"{self.committer_name} <{self.committer_email}>"
 
 
+def by_author(commits: Sequence[CommitInfo]) -> str:
+    """ " by Flux" when one author made them all, else " (2 by Flux, 1 by Ana)"."""
+    from collections import Counter
+
+    counts = Counter(c.author_name or c.author_email for c in commits)
+    if len(counts) == 1:
+        return f" by {next(iter(counts))}"
+    return " (" + ", ".join(f"{n} by {who}" for who, n in counts.most_common()) + ")"
+
+
+def count_commits(n: int) -> str:
+    return f"{n} commit{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class FileStatus:
     """One `git status --porcelain` entry: `code` is the two-letter XY code (`??` untracked)."""
@@ -317,7 +331,8 @@ def _local_path(url: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _find_root(start: Path) -> Path | None:
+def find_git_root(start: Path) -> Path | None:
+    """The nearest directory from `start` upwards that holds `.git` (a directory or a gitdir file)."""
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
@@ -798,6 +813,159 @@ class Workspace:
             hint = f"check `git remote get-url {remote}` and your access to it"
         raise GitError(f"push of {branch} to {remote} rejected: {detail}", hint=hint)
 
+    # -- integrating origin (fetch + rebase/merge + push: `git pull --rebase`) -------------------
+    def ahead_behind(self, local: str, upstream: str) -> tuple[list[CommitInfo], list[CommitInfo]]:
+        """(commits on `local` that `upstream` lacks, commits on `upstream` that `local` lacks), newest first."""
+        return self.log(local, n=1000, not_ref=upstream), self.log(upstream, n=1000, not_ref=local)
+
+    def in_progress(self) -> str | None:
+        """ "rebase", "merge", "cherry-pick" or "revert" when one is stopped half-way, else None."""
+        for marker, name in (
+            ("rebase-merge", "rebase"),
+            ("rebase-apply", "rebase"),
+            ("MERGE_HEAD", "merge"),
+            ("CHERRY_PICK_HEAD", "cherry-pick"),
+            ("REVERT_HEAD", "revert"),
+        ):
+            if (self.git_dir / marker).exists():
+                return name
+        return None
+
+    def conflicted_files(self) -> list[str]:
+        """Paths left unmerged by a stopped rebase or merge."""
+        raw = self._out(
+            "diff", "--name-only", "--diff-filter=U", "-z", "--no-ext-diff", what="git diff", hint=""
+        )
+        return sorted(p for p in raw.split("\0") if p)
+
+    def read_worktree_file(self, path: str, limit: int = 256 * 1024) -> bytes | None:
+        """A regular file of the working tree (never through a symlink), None when absent or not regular."""
+        rel = _check_rel_path(path, self.root)
+        target = self.root / rel
+        try:
+            for parent in (target, *target.parents):
+                if parent == self.root:
+                    break
+                if parent.is_symlink():
+                    return None
+            if not target.is_file():
+                return None
+            with target.open("rb") as fh:
+                return fh.read(limit)
+        except OSError:
+            return None
+
+    def _identity_env(self, identity: tuple[str, str] | None) -> dict[str, str]:
+        """Committer (and, for new commits, author) so rebase/merge work with no git identity configured."""
+        name, email = identity or self.learner_identity()
+        return {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+    def fast_forward(self, ref: str) -> None:
+        """`git merge --ff-only REF`; refuses (GitError, nothing changed) when it is not a fast-forward."""
+        self._require_branch("fast-forward")
+        res = self._git("merge", "--ff-only", "--no-autostash", "--no-verify", "--quiet", _check_ref(ref))
+        if res.code != 0:
+            raise GitError(
+                f"git merge --ff-only {ref} in {self.root} failed: {condense(res.err)}",
+                hint="commit or stash your changes to the files origin changed, then retry",
+            )
+
+    def rebase(self, upstream: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git rebase UPSTREAM` (replay local commits on top); None when done, else git's reason it stopped.
+
+        The caller aborts or resolves a stopped rebase (`conflicted_files`, `rebase_abort`). Any other
+        failure (a dirty tree, untracked files in the way) raises GitError with nothing changed.
+        """
+        self._require_branch("rebase")
+        res = self._git(
+            "rebase",
+            "--no-autostash",
+            "--no-autosquash",
+            "--no-verify",
+            "--no-gpg-sign",
+            "--quiet",
+            _check_ref(upstream),
+            env=self._identity_env(identity),
+        )
+        if res.code == 0:
+            return None
+        if self.in_progress() == "rebase":
+            return condense(res.err)
+        raise GitError(
+            f"git rebase {upstream} in {self.root} failed: {condense(res.err)}",
+            hint="commit or stash your changes first (git status shows them), then retry",
+        )
+
+    def rebase_abort(self) -> None:
+        res = self._git("rebase", "--abort")
+        if res.code != 0 and self.in_progress() == "rebase":
+            raise GitError(
+                f"git rebase --abort in {self.root} failed: {condense(res.err)}",
+                hint="run `git rebase --abort` yourself and check `git status`",
+            )
+
+    def merge(self, ref: str, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then merge_abort)."""
+        self._require_branch("merge")
+        name, email = identity or self.learner_identity()
+        env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+        res = self._git(
+            "merge",
+            "--no-edit",
+            "--no-autostash",
+            "--no-verify",
+            "--no-gpg-sign",
+            "--no-ff",
+            "--quiet",
+            "-m",
+            message,
+            _check_ref(ref),
+            env=env,
+        )
+        if res.code == 0:
+            return None
+        if self.in_progress() == "merge":
+            return condense(res.err)
+        raise GitError(
+            f"git merge {ref} in {self.root} failed: {condense(res.err)}",
+            hint="commit or stash your changes first (git status shows them), then retry",
+        )
+
+    def merge_abort(self) -> None:
+        res = self._git("merge", "--abort")
+        if res.code != 0 and self.in_progress() == "merge":
+            raise GitError(
+                f"git merge --abort in {self.root} failed: {condense(res.err)}",
+                hint="run `git merge --abort` yourself and check `git status`",
+            )
+
+    def stash_push(self, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
+        """`git stash push` of tracked changes; the stash commit's sha, None when there was nothing."""
+        self._require_branch("stash")
+        name, email = identity or self.learner_identity()
+        env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+        before = self.rev_parse("refs/stash")
+        res = self._git("stash", "push", "--quiet", "-m", message, env=env)
+        if res.code != 0:
+            raise GitError(
+                f"git stash in {self.root} failed: {condense(res.err)}",
+                hint="commit your changes instead; nothing was changed",
+            )
+        after = self.rev_parse("refs/stash")
+        return after if after and after != before else None
+
+    def stash_pop(self) -> None:
+        """`git stash pop --index` (plain pop when the index cannot be restored); on a conflict the
+        stash is kept and GitError says where it is."""
+        res = self._git("stash", "pop", "--quiet", "--index")
+        if res.code != 0 and not self.is_dirty():
+            res = self._git("stash", "pop", "--quiet")
+        if res.code != 0:
+            raise GitError(
+                f"git stash pop in {self.root} failed: {condense(res.err)}",
+                hint="your changes are safe in `git stash list` (stash@{0}); resolve, then `git stash drop`",
+            )
+
     def add_remote(self, name: str, url: str) -> None:
         _check_remote_name(name)
         if url.startswith("-"):
@@ -845,7 +1013,7 @@ def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     start = start.resolve()
     if start.is_file():
         start = start.parent
-    root = _find_root(start)
+    root = find_git_root(start)
     if root is None:
         if (start / "HEAD").is_file() and (start / "objects").is_dir():
             raise GitError(f"{start} is a bare repository", hint="clone it and pass the clone")

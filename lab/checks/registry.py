@@ -13,7 +13,6 @@ from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import ImagePolicy, ImageRepository
 from lab.errors import LabError
 
-MAX_TAGS_FILE_BYTES = 8 * 1024 * 1024
 NOT_FOUND_CODES = frozenset({"NAME_UNKNOWN", "ImageURLInvalid"})
 
 
@@ -31,16 +30,15 @@ def _repository(ctx: CheckContext) -> ImageRepository | None:
 
 
 def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
+    from lab.adapters.tagsfile import read_tags
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
 
     path = ctx.tags_file
     assert path is not None
-    if path.stat().st_size > MAX_TAGS_FILE_BYTES:
-        return Tags(
-            repo, outcome=Outcome.errored(f"tags file {path} is larger than {MAX_TAGS_FILE_BYTES} bytes")
-        )
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    tags = [t.strip() for t in lines if t.strip() and not t.lstrip().startswith("#")]
+    try:
+        tags = read_tags(path)
+    except LabError as err:
+        return Tags(repo, outcome=Outcome.errored(err.message, hint=err.hint))
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
     try:
         stored = store_tags(tags, exclusions)
@@ -50,11 +48,12 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
 
 
 def _from_registry(repo: ImageRepository) -> Tags:
+    from lab.adapters.registry import RegistryClient
     from lab.core.scan import DEFAULT_EXCLUSION
-    from lab.services.tags import scan_image
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
-    result = scan_image(repo.image, exclusion_list=exclusions, check=False)
+    with RegistryClient() as client:
+        result = client.scan(repo.image, exclusions, check=False)
     if result.ready:
         return Tags(repo, result.tags, result.canonical_name or repo.image)
     err = result.error

@@ -14,6 +14,21 @@ from lab.errors import LabError
 
 DEFAULT_EXCLUSION: tuple[str, ...] = ("^.*\\.sig$",)
 LATEST_TAGS_COUNT = 10
+MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
+"""The largest tags file the lab reads (Docker Hub's busiest repositories list well under 1 MiB)."""
+
+
+def parse_tag_list(text: str) -> list[str]:
+    """A tags file: one tag per line; blank lines and `#` comment lines are skipped.
+
+    A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]*`), so a comment is never a tag.
+    """
+    tags = []
+    for line in text.splitlines():
+        tag = line.strip()
+        if tag and not tag.startswith("#"):
+            tags.append(tag)
+    return tags
 
 
 class ScanError(LabError):

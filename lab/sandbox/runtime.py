@@ -66,7 +66,7 @@ def check_flux(flux: str) -> str:
 
 def default_root() -> Path:
     """The same place `lab` (lab.services.session) keeps its default sandbox workspace."""
-    from lab.services.session import data_home
+    from lab.resources import data_home
 
     return data_home() / "sandbox"
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from lab.adapters.tagsfile import read_tags
 from lab.core.policy import PolicyOutcome, PolicySpec, TagVerdict, explain, resolve
 from lab.core.policy.resolve import DROP_FILTER, DROP_NOT_SEMVER, DROP_OUT_OF_RANGE, DROP_PRERELEASE
 from lab.core.scan import DEFAULT_EXCLUSION, scan_revision, store_tags
@@ -23,9 +22,6 @@ __all__ = [
     "read_tags",
 ]
 
-MAX_TAGS_FILE_BYTES = 64 * 1024 * 1024
-_FILE_HINT = "pass a text file with one tag per line, or - to read standard input"
-
 
 @dataclass(frozen=True)
 class PolicyRun:
@@ -35,36 +31,6 @@ class PolicyRun:
     revision: str
     outcome: PolicyOutcome
     verdicts: tuple[TagVerdict, ...] = ()
-
-
-def parse_tags(text: str) -> list[str]:
-    """One tag per line; surrounding whitespace and blank lines are ignored."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def read_tags(source: str, stdin: TextIO | None = None) -> list[str]:
-    """Tags from a file, or from standard input when `source` is `-`."""
-    if source == "-":
-        return parse_tags((stdin or sys.stdin).read())
-    path = Path(source).expanduser()
-    try:
-        if path.stat().st_size > MAX_TAGS_FILE_BYTES:
-            raise LabError(f"{source}: tags file is larger than 64 MiB", hint="pass one tag per line")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LabError(
-            f"tags file {source} not found", hint="pass an existing file, or - for stdin"
-        ) from None
-    except IsADirectoryError:
-        raise LabError(
-            f"tags file {source} is a directory", hint="pass a file with one tag per line"
-        ) from None
-    except OSError as err:
-        raise LabError(f"cannot read tags file {source}: {err.strerror}") from None
-    try:
-        return parse_tags(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise LabError(f"tags file {source} is not UTF-8 text", hint="one tag per line, plain text") from None
 
 
 def evaluate(

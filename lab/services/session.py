@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.resources import data_home
 from lab.services.tasks import Task, load_task
 
 if TYPE_CHECKING:
@@ -32,24 +33,12 @@ class Session:
         return "sandbox" if self.sandbox else "cluster"
 
 
-def data_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "fluxlab"
-
-
 def default_sandbox_workspace() -> Path:
     return data_home() / "sandbox" / "gitops-lab"
 
 
 def _looks_like_gitops_repo(path: Path) -> bool:
     return (path / ".git").exists() and (path / "clusters").is_dir()
-
-
-def _git_root(start: Path) -> Path | None:
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
 
 
 def _kubeconfig() -> str | None:
@@ -66,7 +55,9 @@ def open_session(workspace: Path | None = None, task_id: str = "09b") -> Session
     kubeconfig = _kubeconfig()
     if workspace is not None:
         return Session(workspace.resolve(), task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
-    root = _git_root(Path.cwd().resolve())
+    from lab.adapters.git import find_git_root
+
+    root = find_git_root(Path.cwd().resolve())
     if root is not None and _looks_like_gitops_repo(root):
         return Session(root, task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
     sandbox_ws = default_sandbox_workspace()

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.adapters.git import CommitInfo, Workspace, open_workspace
-from lab.errors import GitError
+from lab.adapters.git import CommitInfo, Workspace, find_git_root, open_workspace
+from lab.errors import GitError, UsageError
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,25 @@ class WorkspaceStatus:
         return ", ".join(parts)
 
 
+def resolve_workspace(value: str | None) -> Path:
+    """The workspace named on the command line, else the git root above the current directory."""
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise UsageError(f"workspace {value} is not a directory", hint="pass an existing repository")
+        return path.resolve()
+    here = Path.cwd().resolve()
+    root = find_git_root(here)
+    if root is None:
+        raise UsageError(
+            f"{here} is not inside a git repository",
+            hint="run from your gitops repository, pass --workspace, or create one with `lab init DIR`",
+        )
+    return root
+
+
 def open_learner_workspace(path: Path | str | None = None) -> Workspace:
     """The workspace at `path` (default: the git root above the current directory)."""
-    from lab.commands._common import resolve_workspace
-
     return open_workspace(resolve_workspace(str(path) if path is not None else None))
 
 

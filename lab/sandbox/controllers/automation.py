@@ -1,6 +1,6 @@
 """image-automation-controller: `lab simulate`'s reconcile, on a schedule, with Flux's status.
 
-The run itself is `lab.services.simulate.simulate` against the controllers' clone of origin: it reads
+The run itself is `lab.adapters.automation.run_automations` (as `lab simulate`) against the controllers' clone of origin: it reads
 the automation objects pushed to origin, resolves the policies from the tags the reflector stored,
 rewrites marked fields in a fresh clone, commits as the automation's author and pushes to origin. This
 module decides when to run (interval, spec changes, a policy's latestRef changing, a reconcile request,
@@ -32,8 +32,8 @@ from lab.sandbox.controllers.common import (
 
 if TYPE_CHECKING:
     from lab.adapters.git import Workspace
+    from lab.core.reconcile import TagSource
     from lab.sandbox.kubeapi import KubeAPIServer
-    from lab.services.simulate import TagSource
 
 IUA_KIND = "ImageUpdateAutomation"
 POLICY_KIND = "ImagePolicy"
@@ -220,10 +220,10 @@ class AutomationController:
         self.schedule.done(ident, inputs, now, period)
 
     def _run(self, root: Path, branch: str, ns: str, name: str) -> Any:
-        from lab.services.simulate import simulate
+        from lab.adapters.automation import run_automations
 
         try:
-            results = simulate(root, tag_source=self.tag_source(), branch=branch)
+            results = run_automations(root, tag_source=self.tag_source(), branch=branch)
         except LabError as err:
             if "has no ImageUpdateAutomation" in err.message:
                 return None  # applied by hand, not from Git: nothing of it to run here

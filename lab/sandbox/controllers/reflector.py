@@ -3,7 +3,7 @@
 Scans go through `RegistryClient` with the sandbox's mirror (Docker Hub names -> the embedded registry),
 so the canonical names, revisions and failure messages are the ones `lab tags` and the checks see. The
 stored tags live in memory, like Flux's database on an emptyDir: after a restart every repository is
-rescanned (`no tags in database`). Policies are evaluated by `lab.services.simulate.resolve_policies`,
+rescanned (`no tags in database`). Policies are evaluated by `lab.core.reconcile.resolve_policies`,
 the same code `lab simulate` runs, over the objects read back from the API server.
 """
 
@@ -222,7 +222,7 @@ class ReflectorController:
     def _reconcile_policy(self, obj: JSON, repos: list[JSON], now: float) -> None:
         from lab.core.manifests.parse import find_automation
         from lab.core.policy import ready_message as policy_message
-        from lab.services.simulate import resolve_policies
+        from lab.core.reconcile import resolve_policies
 
         ns, name = key(obj)
         ident = (POLICY_KIND, ns, name)

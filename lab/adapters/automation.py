@@ -1,0 +1,125 @@
+"""One run of every ImageUpdateAutomation pushed to origin, as image-automation-controller does it.
+
+The I/O half of `lab.core.reconcile`: read the automation objects from what is on origin (not from the
+working tree: the lesson is "commit and push"), resolve the policies through the given `TagSource`,
+rewrite the marked fields in a fresh clone of origin, commit as the automation's author
+(author = committer) and push; no change means no commit. `lab simulate` and the sandbox's
+image-automation-controller both run it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from lab.adapters.git import Workspace, clone_to_temp, open_workspace
+from lab.adapters.setters import apply_to_tree
+from lab.core.commit_message import render_commit_message
+from lab.core.diff import unified_diff
+from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
+from lab.core.manifests.parse import find_automation
+from lab.core.reconcile import SimulationResult, TagSource, author, branches, resolve_policies, yaml_texts
+from lab.errors import LabError
+
+__all__ = ["run_automations"]
+
+
+def run_automations(
+    workspace: Path,
+    *,
+    tag_source: TagSource,
+    dry_run: bool = False,
+    branch: str | None = None,
+) -> list[SimulationResult]:
+    """Run every ImageUpdateAutomation pushed to origin once; return what each did."""
+    ws = open_workspace(workspace)
+    ws.fetch()
+    branch = branch or ws.branch() or "main"
+    if ws.remote_sha(branch) is None:
+        raise LabError(
+            f"origin has no branch {branch}",
+            hint=f"push your work first: git push -u origin {branch}",
+        )
+    tree = ws.read_tree_at(f"origin/{branch}")
+    aset = find_automation(yaml_texts(tree))
+    broken = [p for p in aset.problems if p.code == "yaml.invalid"]
+    if broken:
+        # kustomize-controller builds the whole path or nothing: one bad file stops every apply.
+        first = broken[0]
+        raise LabError(
+            f"on origin/{branch}: {first.message}; the flux-system Kustomization cannot apply anything",
+            file=first.file,
+            line=first.line,
+            hint=first.hint or "fix the YAML, commit and push",
+        )
+    automations = list(aset.automations)
+    if not automations:
+        raise LabError(
+            f"origin/{branch} has no ImageUpdateAutomation{_pending(ws)}",
+            hint="create it with `lab generate`, then git add, git commit and git push",
+        )
+    return [_run_one(ws, aset, iua, tag_source, dry_run) for iua in automations]
+
+
+def _pending(ws: Workspace) -> str:
+    """Why origin lacks the automation when the learner has one: not committed, or not pushed."""
+    try:
+        if find_automation(yaml_texts(ws.read_tree_at("HEAD"))).automations:
+            return " (it is committed but not pushed)"
+        for rel in ws.dirty_files():
+            path = ws.root / rel
+            local = rel.endswith((".yaml", ".yml")) and path.is_file() and not path.is_symlink()
+            if local and b"ImageUpdateAutomation" in path.read_bytes()[: 1 << 20]:
+                return " (it exists locally but is not committed and pushed)"
+    except (LabError, OSError):
+        pass  # only a better message is lost
+    return ""
+
+
+def _run_one(
+    ws: Workspace, aset: AutomationSet, iua: ImageUpdateAutomation, tag_source: TagSource, dry_run: bool
+) -> SimulationResult:
+    ns = iua.namespace
+    name = iua.name
+    resolutions, setters = resolve_policies(aset, ns, tag_source)
+    checkout_branch, push_branch = branches(aset, iua)
+    origin = ws.remote_url("origin")
+    with tempfile.TemporaryDirectory(prefix="fluxlab-iac-") as tmp:
+        # Flux (GitAllBranchReferences, on by default) commits on top of an existing push branch and
+        # force-pushes it (GitForcePushBranch); a new push branch starts from the checkout branch.
+        separate = push_branch != checkout_branch
+        existing = separate and ws.remote_sha(push_branch) is not None
+        clone = clone_to_temp(origin, push_branch if existing else checkout_branch, Path(tmp) / "repo")
+        result = apply_to_tree(clone.root, iua.update_path, setters, ns, dry_run=dry_run)
+        changes = list(result.changes)
+        if not changes:
+            return SimulationResult(f"{ns}/{name}", push_branch, resolutions, [], None, None, False, "", [])
+        message = render_commit_message(
+            iua.message_template,
+            changes,
+            api_version=iua.api_version,
+            automation_namespace=ns,
+            automation_name=name,
+            values=iua.message_template_values,
+        )
+        # Setters report paths relative to update.path (as Flux does); git wants them from the root.
+        diff_files = [
+            (_repo_path(clone.root, result.update_root, rel), old, new) for rel, old, new in result.files
+        ]
+        diff = unified_diff(diff_files)
+        paths = [path for path, _, _ in diff_files]
+        if dry_run:
+            return SimulationResult(
+                f"{ns}/{name}", push_branch, resolutions, changes, message, None, False, diff, paths
+            )
+        author_name, author_email = author(iua)
+        sha = clone.commit(paths, message, author_name=author_name, author_email=author_email)
+        clone.push(push_branch, force=separate)
+    return SimulationResult(
+        f"{ns}/{name}", push_branch, resolutions, changes, message, sha, True, diff, paths
+    )
+
+
+def _repo_path(root: Path, update_root: Path, rel: str) -> str:
+    target = update_root if update_root.is_file() else update_root / rel
+    return target.relative_to(root).as_posix()

@@ -1,0 +1,44 @@
+"""Read a tags file (or standard input): the one reader behind `lab policy`, `lab simulate`,
+`lab check --tags-file` and a task's bundled registry snapshot. The format is `lab.core.scan.parse_tag_list`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from lab.adapters.files import read_regular
+from lab.core.scan import MAX_TAG_LIST_BYTES, parse_tag_list
+from lab.errors import LabError
+
+__all__ = ["read_tags"]
+
+
+def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
+    """Tags from a file, or from standard input when `source` is `-`; LabError when unreadable."""
+    limit = f"{MAX_TAG_LIST_BYTES // (1024 * 1024)} MiB"
+    if str(source) == "-":
+        text = (stdin or sys.stdin).read(MAX_TAG_LIST_BYTES + 1)
+        if len(text) > MAX_TAG_LIST_BYTES:
+            raise LabError(f"tags on standard input exceed {limit}", hint="pass one tag per line")
+        return parse_tag_list(text)
+    path = Path(source).expanduser()
+    try:
+        data = read_regular(path, MAX_TAG_LIST_BYTES)
+    except FileNotFoundError:
+        raise LabError(
+            f"tags file {source} not found", hint="pass an existing file, or - for stdin"
+        ) from None
+    except IsADirectoryError:
+        raise LabError(
+            f"tags file {source} is a directory", hint="pass a file with one tag per line"
+        ) from None
+    except OSError as err:
+        raise LabError(
+            f"cannot read tags file {source}: {err.strerror}",
+            hint="pass a regular file with one tag per line",
+        ) from None
+    try:
+        return parse_tag_list(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LabError(f"tags file {source} is not UTF-8 text", hint="one tag per line, plain text") from None

@@ -1,0 +1,108 @@
+"""`lab sync`: bring in Flux's commits and push yours (`git pull --rebase && git push`, explained)."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "sync",
+        help="fetch origin, replay your commits on Flux's (rebase), push; prints the git commands",
+        description=(
+            "Once Flux has pushed, a plain `git push` is rejected (non-fast-forward). `lab sync` fetches "
+            "origin, rebases your commits onto it (or merges with --merge), and pushes, printing each "
+            "git command. A conflict aborts the rebase and leaves everything as it was. Uncommitted "
+            "changes are never touched: lab refuses, or with --stash stashes and restores them."
+        ),
+    )
+    add_workspace_arg(parser)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--status", action="store_true", help="only fetch and show how origin and you differ")
+    mode.add_argument("--merge", action="store_true", help="merge origin's commits instead of rebasing")
+    parser.add_argument(
+        "--stash", action="store_true", help="stash uncommitted changes for the sync and restore them after"
+    )
+    parser.add_argument(
+        "--commit",
+        action="store_true",
+        help="first commit the task's changed files (manifests, marker, PROGRESS.md, quiz record) "
+        "with a message that says what they are",
+    )
+    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
+    parser.add_argument("--json", action="store_true", help="machine-readable result")
+    parser.set_defaults(func=run)
+
+
+def _commit_json(commits: list[object]) -> list[dict[str, str]]:
+    from lab.adapters.git import CommitInfo
+
+    return [
+        {"sha": c.sha, "author": c.author, "subject": c.subject} for c in commits if isinstance(c, CommitInfo)
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.services.sync import commit_work, origin_status, sync
+
+    workspace = resolve_workspace(getattr(args, "workspace", None))
+    if args.status:
+        status = origin_status(workspace)
+        if args.json:
+            print_json(
+                {
+                    "branch": status.branch,
+                    "head": status.head,
+                    "origin": status.remote_head,
+                    "ahead": _commit_json(list(status.ahead)),
+                    "behind": _commit_json(list(status.behind)),
+                    "dirty": status.dirty,
+                    "summary": status.summary(),
+                }
+            )
+        else:
+            print(status.summary())
+            for line in status.commit_lines():
+                print(f"  {line}")
+        return 0 if not status.behind and not status.ahead else 1
+    commit_commands: list[str] = []
+    if args.commit:
+        made = commit_work(workspace, args.task)
+        if made is not None:
+            commit_commands = made.commands
+            if not args.json:
+                print("\n".join(f"$ {c}" for c in made.commands))
+    result = sync(
+        workspace, strategy="merge" if args.merge else "rebase", stash=args.stash, push=not args.no_push
+    )
+    if args.json:
+        print_json(
+            {
+                "outcome": result.outcome,
+                "branch": result.branch,
+                "strategy": result.strategy,
+                "commands": [*commit_commands, *result.commands],
+                "steps": result.steps,
+                "integrated": _commit_json(list(result.integrated)),
+                "pushed": _commit_json(list(result.pushed)),
+                "conflict": None
+                if result.conflict is None
+                else {
+                    "files": result.conflict.files,
+                    "explain": result.conflict.explain(),
+                },
+                "stashed": result.stashed,
+                "stash_kept": result.stash_kept,
+                "message": result.message,
+            }
+        )
+    elif result.outcome == "refused" and not result.commands:
+        import sys
+
+        print(f"lab: cannot sync: {result.message}", file=sys.stderr)
+    else:
+        print(result.report())
+    return 0 if result.ok else 1

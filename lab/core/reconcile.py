@@ -1,0 +1,206 @@
+"""Flux's reconcile rules for the three image controllers, without any I/O.
+
+What image-reflector-controller decides for an ImagePolicy from the tags its ImageRepository stored
+(`resolve_policies`, with Flux's condition reasons and messages), and how image-automation-controller
+derives the checkout and push branches and the commit author. `lab simulate` (through
+`lab.adapters.automation`) and the sandbox's controllers both run these rules, so they live here once.
+Tags reach the rules through a port, `TagSource`: a tags file, the bundled snapshot, a registry scan
+or the sandbox's database are all one callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from lab.core.manifests.models import (
+    IMAGE_GROUP,
+    AutomationSet,
+    ImagePolicy,
+    ImageRepository,
+    ImageUpdateAutomation,
+)
+from lab.core.refs import Change, ImageRef
+from lab.errors import LabError
+
+__all__ = [
+    "IMAGE_GROUP",
+    "PolicyResolution",
+    "SimulationResult",
+    "TagSource",
+    "author",
+    "branches",
+    "resolve_policies",
+    "yaml_texts",
+]
+
+TagSource = Callable[[str, Sequence[str]], list[str]]
+"""(image, exclusion list) -> the tags the ImageRepository stores, as the reflector would scan them."""
+
+
+@dataclass(frozen=True)
+class PolicyResolution:
+    """What the simulated image-reflector-controller decided for one ImagePolicy."""
+
+    namespace: str
+    name: str
+    image: str
+    tag: str | None
+    ready: bool
+    reason: str
+    message: str
+    tag_count: int
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    automation: str
+    branch: str
+    policies: list[PolicyResolution]
+    changes: list[Change]
+    message: str | None
+    commit_sha: str | None
+    pushed: bool
+    diff: str
+    files: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "automation": self.automation,
+            "branch": self.branch,
+            "policies": [p.__dict__ for p in self.policies],
+            "changes": [
+                {
+                    "file": c.file,
+                    "object": c.object.__dict__,
+                    "setter": c.setter,
+                    "old": c.old,
+                    "new": c.new,
+                }
+                for c in self.changes
+            ],
+            "message": self.message,
+            "commit": self.commit_sha,
+            "pushed": self.pushed,
+            "files": self.files,
+        }
+
+
+def yaml_texts(tree: Mapping[str, bytes]) -> dict[str, str]:
+    """The YAML files of a tree as text (what kustomize-controller would read; others are ignored)."""
+    files: dict[str, str] = {}
+    for path, data in tree.items():
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        try:
+            files[path] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return files
+
+
+def resolve_policies(
+    aset: AutomationSet, namespace: str, tag_source: TagSource
+) -> tuple[list[PolicyResolution], dict[str, ImageRef]]:
+    """Evaluate every ImagePolicy of `namespace` as image-reflector-controller would.
+
+    Returns each policy's outcome and the setters for the ready ones, keyed "namespace:name".
+    Each ImageRepository is scanned once, however many policies use it.
+    """
+    repos = {(r.namespace, r.name): r for r in aset.repositories}
+    scanned: dict[tuple[str, str], list[str]] = {}
+    resolutions: list[PolicyResolution] = []
+    setters: dict[str, ImageRef] = {}
+    for pol in aset.policies:
+        if pol.namespace != namespace:
+            continue
+        resolution = _resolve_one(pol, repos, scanned, tag_source)
+        resolutions.append(resolution)
+        if resolution.tag is not None:
+            setters[f"{pol.namespace}:{pol.name}"] = ImageRef(name=resolution.image, tag=resolution.tag)
+    return resolutions, setters
+
+
+def _resolve_one(
+    pol: ImagePolicy,
+    repos: Mapping[tuple[str, str], ImageRepository],
+    scanned: dict[tuple[str, str], list[str]],
+    tag_source: TagSource,
+) -> PolicyResolution:
+    from lab.core.policy import ready_message, resolve
+    from lab.core.scan import DEFAULT_EXCLUSION
+
+    def not_ready(image: str, reason: str, message: str, count: int) -> PolicyResolution:
+        return PolicyResolution(pol.namespace, pol.name, image, None, False, reason, message, count)
+
+    repo = repos.get((pol.repository_namespace or pol.namespace, pol.repository_ref))
+    if repo is None:
+        return not_ready(
+            "",
+            "DependencyNotReady",
+            "failed to get the referred ImageRepository: referenced ImageRepository does not "
+            f'exist: ImageRepository.{IMAGE_GROUP} "{pol.repository_ref}" not found',
+            0,
+        )
+    key = (repo.namespace, repo.name)
+    if key not in scanned:
+        exclusion = DEFAULT_EXCLUSION if repo.exclusion_list is None else repo.exclusion_list
+        scanned[key] = tag_source(repo.image, tuple(exclusion))
+    stored = scanned[key]
+    if not stored:
+        return not_ready(repo.image, "DependencyNotReady", "retrying in 30s error: no tags in database", 0)
+    if pol.policy is None:
+        return not_ready(
+            repo.image,
+            "InvalidPolicy",
+            "invalid policy: given ImagePolicyChoice object is invalid",
+            len(stored),
+        )
+    outcome = resolve(pol.policy, stored)
+    if outcome.tag is None:
+        return not_ready(repo.image, outcome.reason, outcome.message, len(stored))
+    return PolicyResolution(
+        pol.namespace,
+        pol.name,
+        repo.image,
+        outcome.tag,
+        True,
+        "Succeeded",
+        ready_message(repo.image, outcome.tag),
+        len(stored),
+    )
+
+
+def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
+    """Checkout and push branch as image-automation-controller derives them (flux.md 4.2)."""
+    src_ns = iua.source_namespace or iua.namespace
+    src_name = iua.source_name
+    repos = {(g.namespace, g.name): g for g in aset.git_repositories}
+    git_repo = repos.get((src_ns, src_name))
+    if git_repo is None:
+        raise LabError(
+            "failed configuring source manager: referenced git repository does not exist: "
+            f'GitRepository.source.toolkit.fluxcd.io "{src_name}" not found',
+            hint="spec.sourceRef.name must name the GitRepository bootstrap created (flux-system)",
+        )
+    checkout = iua.checkout_branch or git_repo.branch
+    push = iua.push_branch or checkout
+    if not push:
+        raise LabError(
+            "failed configuring source manager: push spec not provided, and cannot be inferred from "
+            ".spec.git.checkout.ref or GitRepository .spec.ref",
+            hint="set spec.git.push.branch (e.g. main)",
+        )
+    return checkout or "master", push
+
+
+def author(iua: ImageUpdateAutomation) -> tuple[str, str]:
+    """Flux requires the email; git (unlike go-git) refuses an empty name, so fall back to the email."""
+    if not iua.author_email:
+        raise LabError(
+            f"ImageUpdateAutomation {iua.namespace}/{iua.name} has no spec.git.commit.author.email",
+            hint="set spec.git.commit.author.email (e.g. flux@gitops-lab.local)",
+            file=iua.file or None,
+            line=iua.line or None,
+        )
+    return iua.author_name or iua.author_email, iua.author_email

@@ -1,0 +1,649 @@
+"""Living with Flux's commits: where origin stands, and `git pull --rebase && git push` done for the learner.
+
+Once image-automation-controller has pushed, origin has a commit the learner does not have, and a plain
+`git push` is rejected (non-fast-forward). `sync` does what a careful engineer types: fetch, replay the
+learner's commits on top of origin (rebase; merge when asked), push, and retry when Flux pushed again
+in between. It records the git commands as the learner would type them, so the app and `lab sync`
+can teach them.
+
+Nothing is ever lost: uncommitted changes to tracked files make it refuse, unless the caller asked to
+stash them (then they are stashed and restored, and the result says so). A conflict aborts the rebase
+or merge, so HEAD, the index and the working tree are exactly as before, and the result names the file,
+the commits on both sides and the lines they disagree on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.errors import GitError, LabError
+
+Strategy = Literal["rebase", "merge"]
+Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
+MAX_ATTEMPTS = 3
+STASH_MESSAGE = "lab sync: your uncommitted changes"
+LESSON = "git pull --rebase && git push"
+
+
+@dataclass(frozen=True)
+class OriginStatus:
+    """The local branch against origin's, as of a fresh fetch (or the last one when it failed)."""
+
+    root: Path
+    branch: str | None
+    head: str | None
+    remote_head: str | None
+    ahead: list[CommitInfo] = field(default_factory=list)
+    """Commits the learner has that origin lacks (newest first)."""
+    behind: list[CommitInfo] = field(default_factory=list)
+    """Commits origin has that the learner lacks (newest first), Flux's typically."""
+    dirty: list[str] = field(default_factory=list)
+    """Tracked files with uncommitted changes (these block a rebase)."""
+    untracked: list[str] = field(default_factory=list)
+    fetch_error: str | None = None
+    has_origin: bool = True
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.ahead) and bool(self.behind)
+
+    @property
+    def in_sync(self) -> bool:
+        return self.head is not None and self.head == self.remote_head
+
+    def behind_line(self) -> str | None:
+        """ "origin has 1 commit by Flux you don't have", or None when origin has nothing new."""
+        if not self.behind:
+            return None
+        return f"origin has {count_commits(len(self.behind))}{by_author(self.behind)} you don't have"
+
+    def ahead_line(self) -> str | None:
+        if not self.ahead:
+            return None
+        if self.remote_head is None:
+            return f"origin has no branch {self.branch}: {count_commits(len(self.ahead))} to push"
+        return f"you have {count_commits(len(self.ahead))} origin doesn't have"
+
+    def summary(self) -> str:
+        """One or two sentences: where origin stands and what to do about it."""
+        if not self.has_origin:
+            return "no remote origin: git remote add origin URL"
+        if self.branch is None:
+            return "HEAD is detached: git switch main"
+        parts = [p for p in (self.behind_line(), self.ahead_line()) if p]
+        if not parts:
+            text = f"{self.branch} is in sync with origin/{self.branch}"
+        else:
+            text = "; ".join(parts)
+            if self.diverged:
+                text += f" - integrate them: {LESSON}"
+            elif self.behind:
+                text += " - git pull --rebase"
+            else:
+                text += " - git push"
+        if self.dirty:
+            n = len(self.dirty)
+            text += f" ({n} file{'' if n == 1 else 's'} with uncommitted changes)"
+        if self.fetch_error:
+            text += f" [as of the last fetch: {self.fetch_error}]"
+        return text
+
+    def commit_lines(self) -> list[str]:
+        """Origin's new commits as `sha author: subject` lines (what `git log HEAD..origin/main` shows)."""
+        return [f"{c.short} {c.author_name}: {c.subject}" for c in self.behind]
+
+
+def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
+    entries = ws.status()
+    dirty = sorted({e.path for e in entries if e.code != "??"})
+    untracked = sorted({e.path for e in entries if e.code == "??"})
+    return dirty, untracked
+
+
+def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus:
+    """Fetch origin (unless `fetch=False`) and compare it with the checked-out branch."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    branch = ws.branch()
+    head = ws.rev_parse("HEAD")
+    dirty, untracked = _tracked_dirty(ws)
+    if "origin" not in ws.remotes():
+        return OriginStatus(ws.root, branch, head, None, dirty=dirty, untracked=untracked, has_origin=False)
+    fetch_error = None
+    if fetch:
+        try:
+            ws.fetch("origin")
+        except GitError as err:
+            fetch_error = err.message
+    if branch is None:
+        return OriginStatus(
+            ws.root, None, head, None, dirty=dirty, untracked=untracked, fetch_error=fetch_error
+        )
+    remote_head = ws.remote_sha(branch)
+    ahead: list[CommitInfo] = []
+    behind: list[CommitInfo] = []
+    if head is not None and remote_head is not None:
+        ahead, behind = ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
+    elif head is not None:
+        ahead = ws.log(f"refs/heads/{branch}", n=1000)
+    return OriginStatus(ws.root, branch, head, remote_head, ahead, behind, dirty, untracked, fetch_error)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why a rebase/merge stopped: the file, the commits on both sides, the lines they disagree on."""
+
+    files: list[str]
+    ours: CommitInfo | None
+    """The learner's commit being replayed (rebase) or their branch tip (merge)."""
+    theirs: list[CommitInfo]
+    """Origin's commits that changed the same files."""
+    origin_lines: str
+    your_lines: str
+    detail: str
+    """git's own words."""
+
+    def explain(self) -> str:
+        what = ", ".join(self.files) or "the working tree"
+        lines = [f"conflict in {what}:"]
+        if self.theirs:
+            by = "; ".join(f"{c.short} by {c.author_name} ({c.subject})" for c in self.theirs[:3])
+            lines.append(f"  origin changed it in {by}")
+        if self.ours is not None:
+            lines.append(f"  your commit {self.ours.short} ({self.ours.subject}) changed the same lines")
+        if self.origin_lines or self.your_lines:
+            lines.append("  origin has:")
+            lines += [f"    {ln}" for ln in self.origin_lines.splitlines()[:6]]
+            lines.append("  yours has:")
+            lines += [f"    {ln}" for ln in self.your_lines.splitlines()[:6]]
+        if not self.files:
+            lines.append(f"  git says: {self.detail}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What `sync` did. `commands` are the git commands as a learner would type them, in order."""
+
+    outcome: Outcome
+    branch: str
+    strategy: Strategy
+    commands: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    """What happened, one line each, in the order it happened (for the app's log)."""
+    integrated: list[CommitInfo] = field(default_factory=list)
+    """Origin's commits brought in (Flux's)."""
+    pushed: list[CommitInfo] = field(default_factory=list)
+    """The learner's commits now on origin (rebased shas)."""
+    conflict: Conflict | None = None
+    stashed: bool = False
+    """Uncommitted changes were stashed for the rebase and restored afterwards."""
+    stash_kept: bool = False
+    """Restoring the stash failed: the changes are safe in `git stash list`."""
+    message: str = ""
+    head: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("up-to-date", "pushed", "integrated") and not self.stash_kept
+
+    def report(self) -> str:
+        """The commands, then what happened; for `lab sync` and the app's log pane."""
+        out = [f"$ {c}" for c in self.commands]
+        out += self.steps
+        if self.conflict is not None:
+            out.append(self.conflict.explain())
+        if self.message:
+            out.append(self.message)
+        return "\n".join(out)
+
+
+def _conflict_sides(ws: Workspace, path: str) -> tuple[str, str]:
+    """The first conflict region of `path` in the working tree: (origin's lines, yours)."""
+    raw = ws.read_worktree_file(path)
+    if raw is None:
+        return "", ""
+    text = raw.decode("utf-8", "replace")
+    upstream: list[str] = []
+    mine: list[str] = []
+    side: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("<<<<<<<"):
+            side = upstream
+        elif line.startswith("|||||||") and side is not None:
+            side = []  # diff3 base section: not shown
+        elif line.startswith("=======") and side is not None:
+            side = mine
+        elif line.startswith(">>>>>>>") and side is not None:
+            break
+        elif side is not None:
+            side.append(_printable(line))
+    return "\n".join(upstream), "\n".join(mine)
+
+
+def _printable(line: str) -> str:
+    return "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in line)
+
+
+def _conflict(ws: Workspace, strategy: Strategy, before: str, upstream: str, detail: str) -> Conflict:
+    files = ws.conflicted_files()
+    ours: CommitInfo | None = None
+    stopped = ws.rev_parse("REBASE_HEAD") if strategy == "rebase" else before
+    if stopped:
+        found = ws.log(stopped, n=1)
+        ours = found[0] if found else None
+    theirs: list[CommitInfo] = []
+    for commit in ws.log(upstream, n=200, not_ref=before):
+        if set(ws.commit_files(commit.sha)) & set(files):
+            theirs.append(commit)
+    origin_lines, your_lines = _conflict_sides(ws, files[0]) if files else ("", "")
+    # During a rebase "ours" is the upstream being built on; during a merge it is the learner's side.
+    if strategy == "merge":
+        origin_lines, your_lines = your_lines, origin_lines
+    return Conflict(files, ours, theirs, origin_lines, your_lines, detail)
+
+
+def _restore_stash(ws: Workspace, result_steps: list[str], commands: list[str]) -> bool:
+    """Pop the stash; True when the changes are back, False when they stay in the stash."""
+    commands.append("git stash pop")
+    try:
+        ws.stash_pop()
+    except GitError as err:
+        result_steps.append(f"could not restore your uncommitted changes: {err.message}")
+        result_steps.append("they are safe in the stash: `git stash list`, then `git stash pop` when ready")
+        return False
+    result_steps.append("restored your uncommitted changes (git stash pop)")
+    return True
+
+
+def sync(
+    path: Path | Workspace,
+    *,
+    strategy: Strategy = "rebase",
+    stash: bool = False,
+    push: bool = True,
+) -> SyncResult:
+    """Fetch, integrate origin's new commits (rebase, or merge), push; retry if origin moved meanwhile.
+
+    Refuses (outcome "refused", nothing changed) on a detached HEAD, a rebase/merge in progress, or
+    uncommitted changes to tracked files unless `stash=True`. A conflict aborts the rebase/merge:
+    HEAD, index and working tree are as before (outcome "conflict", `conflict` explains).
+    """
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    branch = ws.branch()
+    if branch is None:
+        return SyncResult("refused", "HEAD", strategy, message="HEAD is detached - hint: git switch main")
+    if "origin" not in ws.remotes():
+        return SyncResult(
+            "refused", branch, strategy, message="no remote origin - hint: git remote add origin URL"
+        )
+    busy = ws.in_progress()
+    if busy is not None:
+        return SyncResult(
+            "refused",
+            branch,
+            strategy,
+            message=f"a {busy} is in progress - hint: finish it (git status) or `git {busy} --abort`",
+        )
+    commands: list[str] = []
+    steps: list[str] = []
+    dirty, _untracked = _tracked_dirty(ws)
+    stashed = False
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        if not stash:
+            return SyncResult(
+                "refused",
+                branch,
+                strategy,
+                message=(
+                    f"uncommitted changes in {shown}; nothing was changed - hint: commit them "
+                    "(git commit -am ...), or let lab stash and restore them (lab sync --stash)"
+                ),
+            )
+        commands.append(f'git stash push -m "{STASH_MESSAGE}"')
+        stashed = ws.stash_push(STASH_MESSAGE) is not None
+        steps.append(f"stashed your uncommitted changes in {shown} (they come back after the push)")
+
+    identity = ws.learner_identity()
+    integrated: list[CommitInfo] = []
+    outcome: Outcome = "up-to-date"
+    message = ""
+    conflict: Conflict | None = None
+    upstream = f"origin/{branch}"
+    try:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            commands.append("git fetch origin")
+            ws.fetch("origin")
+            remote = ws.remote_sha(branch)
+            head = ws.head_sha()
+            ahead, behind = (
+                ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/{upstream}")
+                if remote
+                else (ws.log(f"refs/heads/{branch}", n=1000), [])
+            )
+            if behind:
+                steps.append(
+                    f"origin has {count_commits(len(behind))}{by_author(behind)} you didn't have: "
+                    + "; ".join(f"{c.short} {c.subject}" for c in behind[:3])
+                )
+                if not ahead:
+                    commands.append(f"git merge --ff-only {upstream}")
+                    ws.fast_forward(f"refs/remotes/{upstream}")
+                    steps.append(f"fast-forwarded {branch} to {upstream} (you had nothing new to replay)")
+                else:
+                    stopped = _integrate(ws, strategy, branch, upstream, identity, commands, steps)
+                    if stopped is not None:
+                        conflict = _conflict(ws, strategy, head, f"refs/remotes/{upstream}", stopped)
+                        _abort(ws, strategy, commands)
+                        if ws.head_sha() != head:
+                            raise GitError(
+                                f"after git {strategy} --abort HEAD is not {head[:7]}",
+                                hint="check `git reflog`; your commits are there",
+                            )
+                        steps.append(
+                            f"stopped: {strategy} aborted, your branch and files are exactly as before"
+                        )
+                        outcome = "conflict"
+                        message = _conflict_advice(conflict, strategy, upstream)
+                        break
+                integrated += [c for c in behind if c.sha not in {i.sha for i in integrated}]
+                outcome = "integrated"
+            new_ahead = (
+                ws.log(f"refs/heads/{branch}", n=1000, not_ref=f"refs/remotes/{upstream}")
+                if remote
+                else ahead
+            )
+            if not new_ahead:
+                if not behind:
+                    steps.append(f"nothing to push: {branch} is already on origin")
+                break
+            if not push:
+                steps.append(f"{count_commits(len(new_ahead))} ready to push (not pushed)")
+                break
+            commands.append(f"git push origin {branch}")
+            try:
+                ws.push(branch, set_upstream=remote is None)
+            except GitError as err:
+                rejected = "fetch first" in err.message or "non-fast-forward" in err.message
+                if rejected and attempt < MAX_ATTEMPTS:
+                    steps.append("origin moved while we were pushing (Flux pushed again?): integrating again")
+                    continue
+                raise
+            steps.append(
+                f"pushed {count_commits(len(new_ahead))} to origin/{branch}: "
+                + "; ".join(f"{c.short} {c.subject}" for c in new_ahead[:3])
+            )
+            pushed = new_ahead
+            outcome = "integrated" if integrated else "pushed"
+            return _finish(
+                ws,
+                SyncResult(
+                    outcome,
+                    branch,
+                    strategy,
+                    commands,
+                    steps,
+                    integrated,
+                    pushed,
+                    None,
+                    stashed,
+                    False,
+                    _lesson(integrated, strategy),
+                    ws.head_sha(),
+                ),
+            )
+    except GitError as err:
+        if stashed:
+            restored = _restore_stash(ws, steps, commands)
+            return SyncResult(
+                "refused",
+                branch,
+                strategy,
+                commands,
+                steps,
+                integrated,
+                [],
+                conflict,
+                True,
+                not restored,
+                str(err),
+                ws.rev_parse("HEAD"),
+            )
+        raise
+    result = SyncResult(
+        outcome,
+        branch,
+        strategy,
+        commands,
+        steps,
+        integrated,
+        [],
+        conflict,
+        stashed,
+        False,
+        message or _lesson(integrated, strategy),
+        ws.rev_parse("HEAD"),
+    )
+    return _finish(ws, result)
+
+
+def _finish(ws: Workspace, result: SyncResult) -> SyncResult:
+    if not result.stashed:
+        return result
+    steps = list(result.steps)
+    commands = list(result.commands)
+    restored = _restore_stash(ws, steps, commands)
+    from dataclasses import replace
+
+    return replace(result, steps=steps, commands=commands, stash_kept=not restored)
+
+
+def _integrate(
+    ws: Workspace,
+    strategy: Strategy,
+    branch: str,
+    upstream: str,
+    identity: tuple[str, str],
+    commands: list[str],
+    steps: list[str],
+) -> str | None:
+    """Rebase (or merge) onto origin's branch; git's reason when it stopped on a conflict."""
+    ref = f"refs/remotes/{upstream}"
+    if strategy == "merge":
+        commands.append(f"git merge {upstream}")
+        stopped = ws.merge(ref, f"Merge {upstream} into {branch}", identity=identity)
+        if stopped is None:
+            steps.append(f"merged {upstream} into {branch} (a merge commit joins both histories)")
+        return stopped
+    commands.append(f"git rebase {upstream}")
+    stopped = ws.rebase(ref, identity=identity)
+    if stopped is None:
+        steps.append(f"replayed your commits on top of {upstream} (rebase: history stays a straight line)")
+    return stopped
+
+
+def _abort(ws: Workspace, strategy: Strategy, commands: list[str]) -> None:
+    commands.append(f"git {strategy} --abort")
+    if strategy == "merge":
+        ws.merge_abort()
+    else:
+        ws.rebase_abort()
+
+
+def _lesson(integrated: Sequence[CommitInfo], strategy: Strategy) -> str:
+    if not integrated:
+        return ""
+    if strategy == "merge":
+        return "in a shell: git pull --no-rebase && git push (fetch, merge, push)"
+    return f"in a shell: {LESSON} (fetch, replay your commits on origin's, push)"
+
+
+def _conflict_advice(conflict: Conflict, strategy: Strategy, upstream: str) -> str:
+    files = " ".join(conflict.files) or "."
+    return (
+        f"nothing was changed. To resolve it yourself: git {strategy} {upstream}, edit {files} "
+        f"(keep the lines you want, drop the <<<<<<< ======= >>>>>>> markers), git add {files}, "
+        f"{'git rebase --continue' if strategy == 'rebase' else 'git commit'}, then git push"
+    )
+
+
+# -- committing the learner's work with a message that says what it is ---------------------------------
+
+
+@dataclass(frozen=True)
+class WorkCommit:
+    """One commit of the task's files: what was committed, the message, the commands a learner types."""
+
+    sha: str
+    paths: list[str]
+    message: str
+    commands: list[str]
+
+    @property
+    def subject(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass(frozen=True)
+class PushWorkResult:
+    """`p` in the app, `lab sync --commit` in a shell: commit the task's files, then `sync`."""
+
+    commit: WorkCommit | None
+    sync: SyncResult
+
+    @property
+    def commands(self) -> list[str]:
+        return [*(self.commit.commands if self.commit else []), *self.sync.commands]
+
+    @property
+    def ok(self) -> bool:
+        return self.sync.ok
+
+    def report(self) -> str:
+        head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
+        return "\n".join([*head, self.sync.report()])
+
+
+def task_paths(task_id: str = "09b") -> list[str]:
+    """The files the learner's work on the task consists of: manifests, marker, PROGRESS.md, quiz record."""
+    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.services.tasks import load_task
+
+    task = load_task(task_id)
+    return [*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record]
+
+
+def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
+    if ws.rev_parse(ref) is None:
+        return None
+    raw = ws.show_file(ref, path)
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def _worktree_text(ws: Workspace, path: str) -> str | None:
+    raw = ws.read_worktree_file(path)
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def work_message(ws: Workspace, paths: Sequence[str], task_id: str = "09b") -> str:
+    """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
+    "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
+    import json
+
+    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.core.progress import row_status, status_is_done
+    from lab.services.tasks import load_task
+
+    task = load_task(task_id)
+    new = {p for p in paths if _text_at(ws, "HEAD", p) is None}
+    pieces: list[str] = []
+    automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES]
+    marker_added = False
+    if DEPLOYMENT_FILE in paths:
+        old = _text_at(ws, "HEAD", DEPLOYMENT_FILE) or ""
+        now = _worktree_text(ws, DEPLOYMENT_FILE) or ""
+        marker_added = "$imagepolicy" in now and "$imagepolicy" not in old
+    if automation and all(p in new for p in automation):
+        pieces.append("Add image automation")
+    elif automation:
+        pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
+    if DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
+        pieces.append(
+            "mark the nginx image for Flux (image policy marker)"
+            if marker_added
+            else "update the nginx Deployment"
+        )
+    if "PROGRESS.md" in paths:
+        text = _worktree_text(ws, "PROGRESS.md")
+        done = False
+        if text is not None:
+            try:
+                found = row_status(text, task.progress_row)
+            except LabError:  # a broken table is still a change to commit; the check explains it
+                found = None
+            done = found is not None and status_is_done(found[0])
+        pieces.append(f"mark task {task.progress_row} done in PROGRESS.md" if done else "update PROGRESS.md")
+    if task.quiz_record in paths:
+        shown = ""
+        try:
+            data = json.loads(_worktree_text(ws, task.quiz_record) or "")
+            if isinstance(data, dict) and "score" in data:
+                verdict = "passed" if data.get("passed") is True else "not passed"
+                shown = f" ({data.get('score')}/{data.get('total')}, {verdict})"
+        except ValueError:
+            pass
+        pieces.append(f"record the quiz result{shown}")
+    others = [
+        p
+        for p in paths
+        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record}
+    ]
+    if others:
+        pieces.append("update " + ", ".join(others))
+    if not pieces:
+        return "Update " + ", ".join(paths)
+    subject = "; ".join(pieces)
+    subject = subject[0].upper() + subject[1:]
+    body = "\n".join(f"- {p}{' (new)' if p in new else ''}" for p in paths)
+    return f"{subject}\n\n{body}\n"
+
+
+def commit_work(
+    path: Path | Workspace, task_id: str = "09b", *, message: str | None = None
+) -> WorkCommit | None:
+    """Commit the task's files that changed (only those: other files are left alone), with a message
+    that says what they are; None when nothing changed."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    wanted = task_paths(task_id)
+    dirty = set(ws.dirty_files(wanted))
+    changed = [p for p in wanted if p in dirty]
+    if not changed:
+        return None
+    text = message or work_message(ws, changed, task_id)
+    name, email = ws.learner_identity()
+    sha = ws.commit(changed, text, author_name=name, author_email=email)
+    subject = text.splitlines()[0]
+    return WorkCommit(sha, changed, text, ["git add " + " ".join(changed), f'git commit -m "{subject}"'])
+
+
+def push_work(
+    path: Path | Workspace,
+    task_id: str = "09b",
+    *,
+    strategy: Strategy = "rebase",
+    stash: bool = False,
+    message: str | None = None,
+) -> PushWorkResult:
+    """Commit the task's changed files truthfully, then fetch, integrate Flux's commits and push.
+
+    Other uncommitted edits are never swept into the commit; they make the sync refuse unless
+    `stash=True` (then they are stashed and restored, and the result says so)."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    if ws.branch() is None:
+        return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash))
+    made = commit_work(ws, task_id, message=message)
+    return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash))
