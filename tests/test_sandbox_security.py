@@ -112,3 +112,26 @@ def test_kubeconfig_token_and_certificate_survive_a_restart(tmp_path: Path) -> N
         new_token = json.loads(creds.read_text())["token"]
         assert new_token != old_token and len(new_token) >= 32
         assert client_for(tmp_path).served_image_api() == "v1"
+
+
+def test_push_tag_takes_image_colon_tag_for_served_hosts_only(tmp_path: Path) -> None:
+    from lab.errors import LabError
+    from lab.services.sandbox import split_image_tag
+
+    assert split_image_tag("1.25.4") == (None, "1.25.4")
+    assert split_image_tag("nginx:1.25.4") == ("nginx", "1.25.4")
+    assert split_image_tag("ghcr.io/org/app:2.0.0") == ("ghcr.io/org/app", "2.0.0")
+    assert split_image_tag("localhost:5000/app") == (None, "localhost:5000/app")
+    assert split_image_tag("localhost:5000/app:1.0") == ("localhost:5000/app", "1.0")
+    with running_sandbox(tmp_path) as sup:
+        assert sup.push_tag("1.99.0", "nginx")["added"] == ["1.99.0"]
+        assert sup.registry is not None and "1.99.0" in sup.registry.tags("library/nginx")
+        assert sup.push_tag("1.99.1", "docker.io/library/nginx")["image"] == "library/nginx"
+        try:
+            sup.push_tag("2.0.0", "quay.io/org/app")
+        except LabError as err:
+            assert "serves docker.io, not quay.io" in err.message
+        else:
+            raise AssertionError("a host the sandbox does not serve was accepted")
+        info = read_json(sup.paths.runtime)
+        assert info["mirror"] == {"index.docker.io": info["registry"]}

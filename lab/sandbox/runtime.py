@@ -48,6 +48,7 @@ from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_threa
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
 
 WORKSPACE = "gitops-lab"
+DOCKER_HUB = "index.docker.io"
 ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
 # The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
@@ -224,6 +225,7 @@ class Supervisor:
         self._control: LoopbackServer | None = None
         self._control_thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
+        self.mirror: dict[str, str] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -276,7 +278,9 @@ class Supervisor:
                 meta = obj.get("metadata") or {}
                 if self.api.get(obj["kind"], meta["name"], meta.get("namespace") or "flux-system") is None:
                     self.api.put(obj)
-            mirror = {"docker.io": registry_addr}
+            # Every registry host the task's images live on is served here (several hosts, one registry).
+            self.mirror = {host: registry_addr for host in self._image_hosts()}
+            mirror = self.mirror
             self.controllers = Controllers(
                 self.api,
                 origin=self.paths.origin,
@@ -303,6 +307,7 @@ class Supervisor:
                 "registry": registry_addr,
                 "control": f"http://127.0.0.1:{control_port}",
                 "token": self.token,
+                "mirror": self.mirror,
                 "speed": self.speed,
                 "image_controllers": self.image_controllers,
                 "flux": self.flux,
@@ -317,6 +322,10 @@ class Supervisor:
         except BaseException:
             self.stop()
             raise
+
+    def _image_hosts(self) -> list[str]:
+        """Docker Hub (what bare names mean), and the registry host of every image the task declares."""
+        return [DOCKER_HUB]
 
     def _credentials(self) -> tuple[str, ServerCertificate]:
         """The API server's token and certificate: this sandbox's, or new ones on first start."""
@@ -396,16 +405,38 @@ class Supervisor:
 
     # --- operations (called by the control API) -------------------------------------------------------
 
+    def served_repository(self, image: str | None) -> str:
+        """The registry path `image` is served at (None: the task's first image); refuses other hosts."""
+        from lab.core.imagename import ImageNameError, parse_image
+
+        if not image:
+            return self.primary_image
+        try:
+            parsed = parse_image(image)
+        except ImageNameError as err:
+            raise LabError(err.message, hint=err.hint) from None
+        if parsed.registry not in self.mirror:
+            served = ", ".join(sorted(h.replace("index.docker.io", "docker.io") for h in self.mirror))
+            raise LabError(
+                f"the sandbox registry serves {served}, not {parsed.registry}",
+                hint=f"push to an image the task declares, e.g. lab sandbox push-tag {self.primary_image}:TAG",
+            )
+        return parsed.repository
+
+    @property
+    def primary_image(self) -> str:
+        return NGINX
+
     def push_tag(self, tag: str | None, image: str | None = None) -> dict[str, Any]:
         assert self.registry is not None
-        image = image or NGINX
+        image = self.served_repository(image)
         with self._state_lock:
             state = read_json(self.paths.registry_state)
             pushed: dict[str, list[str]] = {
                 str(k): [str(t) for t in v] for k, v in (state.get("pushed") or {}).items()
             }
             event_date = None
-            if image == NGINX:
+            if image == self.primary_image:
                 event_date = self._event_date(tag)
             if event_date is not None:
                 added = self.registry.advance_to(event_date)

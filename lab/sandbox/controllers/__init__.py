@@ -68,16 +68,28 @@ class Controllers:
         return up
 
     def run_once(self) -> None:
-        """One pass over every running controller; a failing controller is logged, the others still run."""
-        git, kustomize = self.running("source-controller"), self.running("kustomize-controller")
-        steps: list[tuple[str, Callable[[], None]]] = []
-        if git or kustomize:
-            steps.append(("source", lambda: self.source.tick(git=git, kustomize=kustomize)))
-        if self.image_controllers():
-            if self.running(REFLECTOR):
-                steps.append(("image-reflector", self.reflector.tick))
-            if self.running("image-automation-controller"):
-                steps.append(("image-automation", self.automation.tick))
+        """One pass over every running controller; a failing controller is logged, the others still run.
+
+        Whether a controller runs is decided right before its step, so a scale to zero that lands while
+        an earlier step runs already holds for the later ones."""
+
+        def source() -> None:
+            git, kustomize = self.running("source-controller"), self.running("kustomize-controller")
+            if git or kustomize:
+                self.source.tick(git=git, kustomize=kustomize)
+
+        def when_running(component: str, step: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                if self.image_controllers() and self.running(component):
+                    step()
+
+            return run
+
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("source", source),
+            ("image-reflector", when_running(REFLECTOR, self.reflector.tick)),
+            ("image-automation", when_running("image-automation-controller", self.automation.tick)),
+        ]
         for label, step in steps:
             if self._stop.is_set():
                 return

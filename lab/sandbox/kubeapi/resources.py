@@ -289,46 +289,22 @@ IMAGE_CRDS: tuple[CRDSpec, ...] = (
 
 _READY_COLUMNS = (_AGE, Column("Ready", _READY), Column("Status", _STATUS))
 
+
+def _source(kind: str, short: str) -> tuple[CRDSpec, tuple[str, ...]]:
+    """A source-controller kind: `GitRepository` -> gitrepositories, shown with its URL."""
+    singular = kind.lower()
+    plural = singular[:-1] + "ies" if singular.endswith("y") else singular + "s"
+    columns = (Column("URL", ".spec.url"), *_READY_COLUMNS)
+    categories = ("fluxcd", "fluxcd-sources", "all")
+    return CRDSpec(
+        SOURCE_GROUP, plural, singular, kind, (short,), categories, columns, "source-controller"
+    ), ("v1",)
+
+
 CORE_CRDS: tuple[tuple[CRDSpec, tuple[str, ...]], ...] = (
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "gitrepositories",
-            "gitrepository",
-            "GitRepository",
-            ("gitrepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "ocirepositories",
-            "ocirepository",
-            "OCIRepository",
-            ("ocirepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "helmrepositories",
-            "helmrepository",
-            "HelmRepository",
-            ("helmrepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
+    _source("GitRepository", "gitrepo"),
+    _source("OCIRepository", "ocirepo"),
+    _source("HelmRepository", "helmrepo"),
     (
         CRDSpec(
             KUSTOMIZE_GROUP,
