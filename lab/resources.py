@@ -28,3 +28,12 @@ def data_home() -> Path:
     """The per-user data directory (`$XDG_DATA_HOME/fluxlab`): the default sandbox lives there."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "fluxlab"
+
+
+SNAPSHOT_DATE = "2024-01-15"
+
+
+def nginx_snapshot_files() -> tuple[Path, Path]:
+    """The lab's Docker Hub `library/nginx` data: (tags as of SNAPSHOT_DATE, dated releases after it)."""
+    folder = Path(lab.__file__).resolve().parent / "sandbox" / "data"
+    return folder / f"nginx-tags-{SNAPSHOT_DATE}.txt", folder / "nginx-tags-events.json"

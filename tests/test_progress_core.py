@@ -151,3 +151,12 @@ def test_table_on_first_line_after_bom() -> None:
     text = "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ⬜ | |\n"
     edit = set_status(text, "09", DONE, "n")
     assert edit.text == "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ✅ | n |\n"
+
+
+def test_task_row_wins_over_exercise_rows() -> None:
+    """`lab progress --done 09` in an exercise repository edits row 09, never an exercise's row."""
+    text = "| Task | Status |\n|-|-|\n| 09-fluxcd-image-automation | ⬜ |\n| 09b-multi | ⬜ |\n| 09b-guard | ⬜ |\n"
+    edit = set_status(text, "09", DONE, None)
+    assert edit.new_row == "| 09-fluxcd-image-automation | ✅ |"
+    multi = set_status(text, "09b-multi", DONE, None)
+    assert multi.new_row == "| 09b-multi | ✅ |" and "| 09-fluxcd-image-automation | ⬜ |" in multi.text

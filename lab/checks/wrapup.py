@@ -18,7 +18,8 @@ def progress_updated(ctx: CheckContext) -> Outcome:
     from lab.core.progress import row_status, status_is_done
 
     row = str(ctx.settings.get("progress_row", "09"))
-    note_hint = f'lab progress --done {row} --note "Image automation working, commits appearing in Git"'
+    note = str(ctx.settings.get("progress_note", "Image automation working, commits appearing in Git"))
+    note_hint = f'lab progress --done {row} --note "{note}"'
     if not ctx.exists(PROGRESS_FILE):
         return Outcome.failed(f"{PROGRESS_FILE} is missing", file=PROGRESS_FILE, hint=note_hint)
     try:

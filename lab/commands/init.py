@@ -27,18 +27,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _tags_file() -> str:
-    """The bundled nginx tag list (what the embedded registry serves), else a placeholder."""
-    import lab.sandbox
-
-    path = Path(lab.sandbox.__file__).parent / "data" / "nginx-tags-2024-01-15.txt"
-    return str(path) if path.is_file() else "TAGS"
-
-
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
+    from lab.services.classroom import practice_files
 
-    practice = init_practice_repo(Path(args.dir), origin=Path(args.origin) if args.origin else None)
+    practice = init_practice_repo(
+        Path(args.dir),
+        origin=Path(args.origin) if args.origin else None,
+        extra_files=practice_files(getattr(args, "task", None) or "09b"),
+    )
     if args.json:
         print_json(
             {
@@ -59,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     print("  lab generate                       # write the three image automation manifests")
     print("  lab mark apps/base/nginx/deployment.yaml --policy flux-system:nginx")
     print("  git add . && git commit -m 'Add image automation' && git push")
-    print(f"  lab simulate --tags-file {_tags_file()}")
-    print("                                     # one reconcile of the image controllers")
+    print("  lab simulate                       # one reconcile of the image controllers (it says where")
+    print("                                     # the tags came from: no network, the lab's snapshot)")
     print("  lab check                          # grade your repository")
     return 0

@@ -31,15 +31,17 @@ def run(args: argparse.Namespace) -> int:
     from lab.services import simulate as svc
 
     workspace = resolve_workspace(args.workspace)
-    if args.tags_file:
-        source = svc.tags_from_file(Path(args.tags_file))
-    else:
-        config = Path(args.registry_config) if args.registry_config else None
-        source = svc.tags_from_registry(config)
+    source = svc.ProvenancedTags(
+        tags_file=Path(args.tags_file) if args.tags_file else None,
+        docker_config=Path(args.registry_config) if args.registry_config else None,
+    )
     results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
     if args.json:
-        print_json([r.to_json() for r in results])
+        print_json([{**r.to_json(), "tags_from": dict(source.origins)} for r in results])
         return 0
+    # Where the tags came from is always said: a registry, the sandbox's, a file or the lab's snapshot.
+    for image, where in source.origins.items():
+        print(f"tags for {image}: {where}")
     for result in results:
         print(f"ImageUpdateAutomation {result.automation}")
         for pol in result.policies:

@@ -155,13 +155,15 @@ def parse_progress(text: str, *, file: str = "PROGRESS.md") -> ProgressTable:
     return ProgressTable(header + 1, columns, [_row(lines, j, columns) for j in rows])
 
 
-def task_matches(task_cell: str, wanted: str) -> bool:
-    """`09` matches `09-fluxcd-image-automation` (and `9`), not `090`; names match by prefix."""
+def task_matches(task_cell: str, wanted: str, *, strict: bool = False) -> bool:
+    """`09` matches `09-fluxcd-image-automation` (and `9`), not `090`; names match by prefix.
+
+    A letter right after the number continues the id (`09b-multi`): `strict` refuses such rows."""
     cell = re.sub(r"^[\s*_`\[]+", "", task_cell)
     cell = re.sub(r"^task\s+", "", cell, flags=re.IGNORECASE)
     wanted = wanted.strip()
     if wanted.isdigit():
-        match = re.match(r"\d+", cell)
+        match = re.match(r"\d+(?![0-9A-Za-z])" if strict else r"\d+", cell)
         return match is not None and int(match.group()) == int(wanted)
     return bool(wanted) and cell.lower().startswith(wanted.lower())
 
@@ -172,7 +174,10 @@ def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, i
     if found is None:
         raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
     header, columns, rows = found
-    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
+    # `09` next to the exercises `09b-multi`, `09b-guard`: the row that is task 09 itself wins.
+    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task, strict=True)]
+    if not matches:
+        matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
     if not matches:
         raise LabError(
             f"no row for task {task} in the progress table", file=file, line=header + 1, hint=ROW_HINT
