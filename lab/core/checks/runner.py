@@ -148,10 +148,14 @@ def _decide_without_running(
         )
     excluded = [r for r in prereqs if r.excluded]
     if excluded:
+        first = excluded[0]
+        if not first.message.startswith(OFFLINE_REASON):
+            # Left out for another reason (e.g. a cluster that syncs another repository): say that one.
+            return _result(d, Status.SKIPPED, f"left out with {first.id}: {first.message}", hint=first.hint)
         return _result(
             d,
             Status.SKIPPED,
-            f"{OFFLINE_REASON}: needs {excluded[0].id}, which offline mode does not run",
+            f"{OFFLINE_REASON}: needs {first.id}, which offline mode does not run",
             hint="run `lab check` without --offline",
         )
     if d.id not in impls:
