@@ -312,3 +312,47 @@ def test_guard_pattern_without_end_anchor_lets_a_debug_build_through(tmp_path: P
     )
     message = _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
     assert "main-e4f5a6b-1717003600-debug" in message or "got through" in message
+
+
+PROD_POLICY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: shop-prod
+  namespace: flux-system
+  labels:
+    env: prod
+spec:
+  imageRepositoryRef:
+    name: shop
+  policy:
+    semver:
+      range: '>=1.4.0 <2.0.0'
+"""
+
+
+def test_policy_selector_keeps_a_production_marker_in_the_path_untouched(tmp_path: Path) -> None:
+    """update.path ./apps covers production's marker; only policySelector keeps Flux out (as in Flux:
+    the automation lists every policy of its namespace, narrowed by the selector)."""
+
+    def add_prod_policy(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        add_prod_policy,
+        _replace(IUA, "path: ./apps/staging", "path: ./apps"),
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    prod = git(ws, "show", f"origin/main:{PROD}")
+    assert "newTag: 1.4.1 #" in prod  # shop-prod resolves 1.4.2, but the selector leaves it out
+    assert "main-e4f5a6b-1717003600" in git(ws, "show", f"origin/main:{STAGING}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "staging.isolated" not in failing and "staging.no-flap" not in failing
+    # Without the selector the same repository updates production.
+    _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")(ws)
+    _commit_push(ws, "Drop the policySelector")
+    assert "production must not be auto-updated" in _failing(_check(ws, "09b-staging"))["staging.isolated"]

@@ -18,7 +18,15 @@ from lab.core.commit_message import render_commit_message
 from lab.core.diff import unified_diff
 from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
 from lab.core.manifests.parse import find_automation
-from lab.core.reconcile import SimulationResult, TagSource, author, branches, resolve_policies, yaml_texts
+from lab.core.reconcile import (
+    SimulationResult,
+    TagSource,
+    author,
+    branches,
+    resolve_policies,
+    setters_for,
+    yaml_texts,
+)
 from lab.errors import LabError
 
 __all__ = ["run_automations"]
@@ -81,7 +89,8 @@ def _run_one(
 ) -> SimulationResult:
     ns = iua.namespace
     name = iua.name
-    resolutions, setters = resolve_policies(aset, ns, tag_source)
+    resolutions, all_setters = resolve_policies(aset, ns, tag_source)
+    setters = setters_for(aset, iua, all_setters)
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")
     with tempfile.TemporaryDirectory(prefix="fluxlab-iac-") as tmp:

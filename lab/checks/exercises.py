@@ -400,7 +400,8 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
 def staging_no_flap(ctx: CheckContext) -> Outcome:
     """No policy is used by files of two environments, and no two automations apply one policy to the
     same files: the set-ups that make commits flap."""
-    from lab.core.scope import app_environments, marker_places, norm_path, selects, shared_policies, under
+    from lab.core.reconcile import applies as selects
+    from lab.core.scope import app_environments, marker_places, norm_path, shared_policies, under
 
     tree = _origin_tree(ctx)
     if isinstance(tree, Outcome):

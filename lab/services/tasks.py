@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,12 +101,11 @@ def load_task(task_id: str = "09b") -> Task:
 
 
 def record_quiz(workspace: Path, task: Task, result: QuizResult) -> Path:
-    """Write the quiz result where `lab check` (quiz.passed) and headless graders read it."""
-    from lab.adapters.files import write_atomic
+    """Write the quiz result where `lab check` (quiz.passed) and headless graders read it; the best
+    attempt is kept and every attempt listed (`lab.services.quiz.record_attempt`)."""
+    from lab.services.quiz import record_attempt
 
-    path = workspace / task.quiz_record
-    write_atomic(path, (json.dumps(result.to_json(), indent=2) + "\n").encode("utf-8"))
-    return path
+    return record_attempt(workspace, task, result).path
 
 
 def task_for_row(row: str) -> Task | None:
