@@ -1,7 +1,7 @@
 """Run check callables as a DAG: concurrently where independent, never raising.
 
 The runner performs no I/O itself: implementations are handed in as a mapping `id -> fn(ctx) -> Outcome`
-and the context is opaque to it. Rules (grading.md section 6):
+and the context is opaque to it. Rules (docs/formats.md):
 - a prerequisite that is not `pass` makes its dependents `skipped` with `blocked_by` = the root cause;
 - an exception becomes `error` with the exception class in the evidence;
 - kinds excluded by a mode (`--offline`) are `skipped` without `blocked_by` and leave `max_score`;
