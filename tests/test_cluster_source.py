@@ -20,13 +20,12 @@ CLUSTER = ("cluster.controllers", "cluster.image-repository", "cluster.image-pol
 
 @pytest.fixture
 def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
     from lab.sandbox.kubeapi.server import KubeAPIServer
 
     # A fetch from a forge URL must fail at once, not reach the network.
     monkeypatch.setenv("GIT_SSH_COMMAND", "false")
     with KubeAPIServer() as server:
-        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", server.url)))
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kubeconfig")))
         yield server
 
 
