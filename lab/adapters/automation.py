@@ -66,7 +66,20 @@ def run_automations(
             f"origin/{branch} has no ImageUpdateAutomation{_pending(ws)}",
             hint="create it with `lab generate`, then git add, git commit and git push",
         )
-    return [_run_one(ws, aset, iua, tag_source, dry_run) for iua in automations]
+    # Each automation reconciles on its own, as in the controller: one failing does not stop (or hide)
+    # another's push. Only when every one fails is the first failure the answer.
+    results: list[SimulationResult] = []
+    failures: list[LabError] = []
+    for iua in automations:
+        try:
+            results.append(_run_one(ws, aset, iua, tag_source, dry_run))
+        except LabError as err:
+            failures.append(err)
+            name = f"{iua.namespace}/{iua.name}"
+            results.append(SimulationResult(name, "", [], [], None, None, False, "", error=str(err)))
+    if failures and len(failures) == len(automations):
+        raise failures[0]
+    return results
 
 
 def _pending(ws: Workspace) -> str:

@@ -64,6 +64,7 @@ class SimulationResult:
     pushed: bool
     diff: str
     files: list[str] = field(default_factory=list)
+    error: str = ""  # this automation failed (the others still ran, as each reconciles on its own)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,6 +85,7 @@ class SimulationResult:
             "commit": self.commit_sha,
             "pushed": self.pushed,
             "files": self.files,
+            "error": self.error,
         }
 
 
