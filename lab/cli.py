@@ -10,10 +10,13 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lab import __version__
+from lab.core.text import escape_controls
 from lab.errors import LabError
 
 EPILOG = """\
@@ -29,7 +32,22 @@ def _command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _named_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, if it names one plainly (skipping `-w/--workspace VALUE`)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-w", "--workspace"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv` naming a subcommand, only that subcommand's module is imported and
+    registered (each costs start-up time; `lab check` should not pay for twenty-odd others)."""
     parser = argparse.ArgumentParser(
         prog="lab",
         description="fluxlab: learn and check Flux image automation (Task 09b).",
@@ -40,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plain", action="store_true", help="text mode instead of the Textual app")
     parser.add_argument("--workspace", "-w", metavar="W", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _command_modules():
+    names = _command_modules()
+    only = _named_command(argv, names) if argv is not None else None
+    for name in [only] if only else names:
         module = importlib.import_module(f"lab.commands.{name}")
         module.register(sub)
     return parser
@@ -52,27 +72,46 @@ def _run_app(args: argparse.Namespace) -> int:
     return launch(plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _run_command(args: argparse.Namespace) -> int:
+    from lab.commands._common import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
-        if args.command is None:
-            return _run_app(args)
         result: int = args.func(args)
         return result
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
+    try:
+        # Inside the try: most of start-up is importing the commands, and Ctrl-C there is common.
+        if argv is None:
+            argv = sys.argv[1:]
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return _run_app(args)
+        return _run_command(args)
     except LabError as err:
-        print(f"lab: {err}", file=sys.stderr)
+        print(f"lab: {escape_controls(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
-        return 130
+        return 130  # the shell shows ^C; nothing else to say
     except BrokenPipeError:
+        # `lab ... | head`: the reader left. Point stdout at /dev/null so the exit flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # the last line of defence: never a traceback for a learner
         if os.environ.get("LAB_DEBUG"):
             raise
         print(
-            f"lab: internal error: {type(err).__name__}: {err} - hint: rerun with LAB_DEBUG=1 and report it",
+            f"lab: internal error: {type(err).__name__}: {escape_controls(str(err))}"
+            " - hint: rerun with LAB_DEBUG=1 and report it",
             file=sys.stderr,
         )
         return 70

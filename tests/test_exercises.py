@@ -356,3 +356,60 @@ def test_policy_selector_keeps_a_production_marker_in_the_path_untouched(tmp_pat
     _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")(ws)
     _commit_push(ws, "Drop the policySelector")
     assert "production must not be auto-updated" in _failing(_check(ws, "09b-staging"))["staging.isolated"]
+
+
+PROD_AUTOMATION = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: production
+  namespace: flux-system
+spec:
+  interval: 10m
+  policySelector:
+    matchLabels:
+      env: prod
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+    push:
+      branch: image-updates-prod
+  update:
+    path: ./apps/production
+"""
+
+
+def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
+    """The stretch goal: production gets its own automation pushing to a side branch; main (what
+    production deploys) is untouched until a person merges."""
+
+    def gate(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY.replace("'>=1.4.0 <2.0.0'", "'>=1.4.0 <2.0.0'"))
+        with (w / IUA).open("a", encoding="utf-8") as fh:
+            fh.write(PROD_AUTOMATION)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        gate,
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    git(ws, "fetch", "-q", "origin")
+    assert "newTag: 1.4.2 #" in git(ws, "show", f"origin/image-updates-prod:{PROD}")
+    assert "newTag: 1.4.1 #" in git(ws, "show", f"origin/main:{PROD}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert not {"staging.isolated", "staging.no-flap"} & set(failing)
+    # The promotion is still the learner's: merging the side branch by hand counts.
+    git(ws, "merge", "-q", "--no-ff", "-m", "Promote 1.4.2 to production", "origin/image-updates-prod")
+    git(ws, "push", "-q", "origin", "main")
+    assert "staging.promoted" not in _failing(_check(ws, "09b-staging"))
