@@ -1,4 +1,4 @@
-"""Policies, filterTags, Go regexp syntax and Ready messages (flux.md 3.2-3.6, 3.8)."""
+"""Policies, filterTags, Go regexp syntax and Ready messages."""
 
 from __future__ import annotations
 
