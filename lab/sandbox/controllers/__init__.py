@@ -44,7 +44,7 @@ class Controllers:
         self.api = api
         self.clock = clock or Clock()
         self.source = SourceControllers(api, origin, cache_dir, self.clock)
-        self.reflector = ReflectorController(api, registry_client, self.clock, registry_hosts)
+        self.reflector = ReflectorController(api, registry_client, self.clock, registry_hosts=registry_hosts)
         self.automation = AutomationController(
             api, self.source.workspace, self.reflector._tag_source, self.clock
         )

@@ -63,15 +63,12 @@ class ReflectorController:
         api: KubeAPIServer,
         client_factory: Callable[[], RegistryClient],
         clock: Clock,
-        message_hosts: Mapping[str, str] | None = None,
         registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         # Registry host -> the sandbox registry serving it. Objects are written by anyone who can reach
         # the API: an image on any other host is never contacted (None: no restriction, for tests).
         self.registry_hosts = dict(registry_hosts) if registry_hosts is not None else None
-        # Mirror URL -> the registry it stands for, so failures read as they would against Docker Hub.
-        self.message_hosts = dict(message_hosts or {})
         self.client_factory = client_factory
         self.clock = clock
         self.schedule = Schedule()
