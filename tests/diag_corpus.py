@@ -12,10 +12,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "tasks" / "09b" / "starter"
+
+
 def _tags_file() -> Path:
     from lab.resources import nginx_snapshot_files
 
     return nginx_snapshot_files()[0]
+
 
 IA = "clusters/dev/image-automation"
 REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
