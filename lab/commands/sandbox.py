@@ -73,11 +73,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="publish a new image tag, as CI would (no TAG: the next dated release of the snapshot)",
     )
     _add_dir(push)
-    push.add_argument("tag", nargs="?", metavar="TAG", help="e.g. 1.25.4 (any valid tag may be pushed)")
-    push.add_argument("--image", default="library/nginx", help="repository in the registry (library/nginx)")
+    push.add_argument(
+        "tag",
+        nargs="?",
+        metavar="[IMAGE:]TAG",
+        help="e.g. 1.25.4 (the task's first image) or ghcr.io/org/app:2.0.0 (any image the task declares)",
+    )
+    push.add_argument("--image", default=None, help="the image to push to (default: the task's first)")
     push.set_defaults(func=run_push_tag)
 
-    reset = cmds.add_parser("reset", help="stop and start afresh: new practice repo, empty cluster")
+    reset = cmds.add_parser(
+        "reset", help="stop the sandbox and wipe it: new practice repo, empty cluster at the next `up`"
+    )
     _add_dir(reset)
     reset.add_argument("--force", action="store_true", help="discard uncommitted or unpushed work")
     reset.set_defaults(func=run_reset)
@@ -200,7 +207,8 @@ def run_push_tag(args: argparse.Namespace) -> int:
     result = svc.push_tag(args.dir, args.tag, args.image)
     added = result.get("added") or []
     if not added:
-        print(f"{result['image']}:{args.tag} was already published; nothing new")
+        tag = svc.split_image_tag(args.tag)[1]
+        print(f"{result['image']}:{tag} was already published; nothing new")
         return 0
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
@@ -216,6 +224,7 @@ def run_reset(args: argparse.Namespace) -> int:
 
     workspace = svc.reset(args.dir, force=args.force)
     print(f"sandbox reset: fresh practice repository at {workspace}")
+    print("the sandbox is stopped; start it with: lab sandbox up --detach")
     print(f"start it with `lab sandbox up{_dir_flag(args)} --detach`")
     return 0
 

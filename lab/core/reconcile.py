@@ -64,6 +64,7 @@ class SimulationResult:
     pushed: bool
     diff: str
     files: list[str] = field(default_factory=list)
+    error: str = ""  # this automation failed (the others still ran, as each reconciles on its own)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,6 +85,7 @@ class SimulationResult:
             "commit": self.commit_sha,
             "pushed": self.pushed,
             "files": self.files,
+            "error": self.error,
         }
 
 
@@ -173,7 +175,7 @@ def _resolve_one(
 
 
 def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
-    """Checkout and push branch as image-automation-controller derives them (flux.md 4.2)."""
+    """Checkout and push branch as image-automation-controller derives them."""
     src_ns = iua.source_namespace or iua.namespace
     src_name = iua.source_name
     repos = {(g.namespace, g.name): g for g in aset.git_repositories}

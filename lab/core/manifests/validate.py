@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, _hint_for, check_template
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
+from lab.core.manifests import schema
 from lab.core.manifests.models import (
     IMAGE_GROUP,
     AutomationSet,
@@ -36,7 +37,11 @@ __all__ = [
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_GIT_URL = re.compile(r"^(http|https|ssh)://.*$")
+# Enums, limits and patterns come from the one Flux schema the sandbox API server enforces too.
+_GIT_URL = re.compile(schema.GIT_REPOSITORY.at("url").pattern or "")
+_PROVIDERS = schema.IMAGE_REPOSITORY.at("provider").enum
+_MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
+_DIGEST_POLICIES = schema.IMAGE_POLICY.at("digestReflectionPolicy").enum
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 SIG_EXCLUSION = r"^.*\.sig$"
 
@@ -213,7 +218,7 @@ def _check_api(c: _Collector, obj: FluxObject, kind: str, served: Sequence[str])
     if version == "v1beta2":
         message = (
             f"{kind} uses {IMAGE_GROUP}/v1beta2, which this Flux does not serve (Flux 2.9 serves only v1): "
-            f'apply fails with no matches for kind "{kind}" in version "{IMAGE_GROUP}/v1beta2" (F2)'
+            f'apply fails with no matches for kind "{kind}" in version "{IMAGE_GROUP}/v1beta2"'
         )
         hint = f"write apiVersion: {IMAGE_GROUP}/v1; the course text predates Flux 2.7"
     elif version == "v1beta1":
@@ -261,28 +266,28 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
                 repo,
                 code,
                 "spec.image",
-                f"{err.message} (ImageRepository stalls: {err.reason}, F3)",
+                f"{err.message} (ImageRepository stalls: {err.reason})",
                 err.hint,
             )
         for warning in image_warnings(repo.image):
             c.add(repo, "image.suspicious", "spec.image", warning, "check the image name", "warning")
     _check_interval(c, repo, kind, "spec.interval", repo.interval, required=True)
     _check_interval(c, repo, kind, "spec.timeout", repo.timeout, required=False)
-    if repo.provider is not None and repo.provider not in ("generic", "aws", "azure", "gcp"):
+    if repo.provider is not None and repo.provider not in _PROVIDERS:
         c.add(
             repo,
             "enum",
             "spec.provider",
-            f"spec.provider '{repo.provider}' is not one of generic, aws, azure, gcp",
+            f"spec.provider '{repo.provider}' is not one of {', '.join(_PROVIDERS)}",
             "generic",
         )
     if repo.exclusion_list is not None:
-        if len(repo.exclusion_list) > 25:
+        if len(repo.exclusion_list) > _MAX_EXCLUSIONS:
             c.add(
                 repo,
                 "exclusion.too-many",
                 "spec.exclusionList",
-                "spec.exclusionList has more than 25 entries",
+                f"spec.exclusionList has more than {_MAX_EXCLUSIONS} entries",
                 "merge them",
             )
         if SIG_EXCLUSION not in repo.exclusion_list:
@@ -290,7 +295,7 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
                 repo,
                 "exclusion.sig",
                 "spec.exclusionList",
-                "spec.exclusionList replaces the default, so cosign '.sig' tags are no longer excluded (F19)",
+                "spec.exclusionList replaces the default, so cosign '.sig' tags are no longer excluded",
                 r"add '^.*\.sig$' to the list",
                 "warning",
             )
@@ -316,7 +321,7 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                     "policy.repository-namespace",
                     "spec.imageRepositoryRef",
                     f"ImagePolicy {pol.name} refers to ImageRepository {name} in {ns}, but it is in "
-                    f"{elsewhere[0].namespace} ({elsewhere[0].file}:{elsewhere[0].line}) (F6/F7)",
+                    f"{elsewhere[0].namespace} ({elsewhere[0].file}:{elsewhere[0].line})",
                     "put both in the same namespace (flux-system)",
                 )
             else:
@@ -325,7 +330,7 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                     "policy.repository-ref",
                     "spec.imageRepositoryRef.name",
                     f"imageRepositoryRef '{name}' matches no ImageRepository in {ns} "
-                    f"(existing: {_names(same_ns or aset.repositories)}) (F6)",
+                    f"(existing: {_names(same_ns or aset.repositories)})",
                     "set imageRepositoryRef.name to the ImageRepository's metadata.name"
                     + (f", e.g. {same_ns[0].name}" if same_ns else ""),
                 )
@@ -335,18 +340,18 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                 "policy.cross-namespace",
                 "spec.imageRepositoryRef.namespace",
                 f"ImagePolicy in {pol.namespace} uses an ImageRepository in {pol.repository_namespace}: "
-                "denied unless the repository's spec.accessFrom admits this namespace (F7)",
+                "denied unless the repository's spec.accessFrom admits this namespace",
                 "keep both in one namespace, or add accessFrom.namespaceSelectors to the repository",
                 "warning",
             )
     _check_policy_block(c, pol)
     drp = pol.digest_reflection_policy
-    if drp is not None and drp not in ("Never", "IfNotPresent", "Always"):
+    if drp is not None and drp not in _DIGEST_POLICIES:
         c.add(
             pol,
             "enum",
             "spec.digestReflectionPolicy",
-            f"digestReflectionPolicy '{drp}' is not Never, IfNotPresent or Always",
+            f"digestReflectionPolicy '{drp}' is not {', '.join(_DIGEST_POLICIES[:-1])} or {_DIGEST_POLICIES[-1]}",
             "Never",
         )
     if pol.interval is not None and drp != "Always":
@@ -510,7 +515,7 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
                 "source.ref",
                 "spec.sourceRef.name",
                 f"sourceRef GitRepository '{name}' in {ns} is not defined in these files "
-                f"(existing: {_names(known)}) (F13)",
+                f"(existing: {_names(known)})",
                 "use the GitRepository bootstrap created: name: flux-system"
                 if known
                 else "bootstrap's GitRepository flux-system is in clusters/<env>/flux-system/gotk-sync.yaml",
@@ -588,7 +593,7 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
             "push.branch",
             "spec.git",
             "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
-            "GitRepository .spec.ref (F14)",
+            "GitRepository .spec.ref",
             "add git.push.branch: main",
         )
     _check_update(c, iua)
@@ -681,7 +686,7 @@ def _check_cross(c: _Collector, aset: AutomationSet) -> None:
                     "metadata.namespace",
                     f"ImagePolicy {pol.name} is in {pol.namespace}, but ImageUpdateAutomations only use "
                     f"policies of their own namespace ({', '.join(sorted(iua_namespaces))}); "
-                    "markers naming it do nothing (F10)",
+                    "markers naming it do nothing",
                     f"namespace: {sorted(iua_namespaces)[0]}",
                 )
     for git in aset.git_repositories:
@@ -696,7 +701,7 @@ def _check_cross(c: _Collector, aset: AutomationSet) -> None:
                 git,
                 "git.url",
                 "spec.url",
-                f"GitRepository url '{git.url}' does not match ^(http|https|ssh)://.*$ (F24)",
+                f"GitRepository url '{git.url}' does not match ^(http|https|ssh)://.*$",
                 hint,
             )
 

@@ -64,7 +64,7 @@ def classify_failure(err: LabError) -> tuple[str, str]:
 
 
 def _push_detail(message: str) -> str:
-    """git's rejection in go-git's words (flux.md F9): `command error on refs/heads/main: <reason>`."""
+    """git's rejection in go-git's words: `command error on refs/heads/main: <reason>`."""
     branch = message[len("push of ") :].split(" ", 1)[0]
     detail = message.split(": ", 1)[1] if ": " in message else message
     if "fetch first" in detail or "non-fast-forward" in detail:
@@ -228,7 +228,10 @@ class AutomationController:
             if "has no ImageUpdateAutomation" in err.message:
                 return None  # applied by hand, not from Git: nothing of it to run here
             raise
-        return next((r for r in results if r.automation == f"{ns}/{name}"), None)
+        mine = next((r for r in results if r.automation == f"{ns}/{name}"), None)
+        if mine is not None and mine.error:
+            raise LabError(mine.error)
+        return mine
 
     def _write(
         self, iua: JSON, new: JSON, ok: bool, reason: str, message: str, *, stalled: bool = False

@@ -28,7 +28,8 @@ class FluxScreen(Screen[None]):
         "Flux reconcile without committing: the diff and the commit message. `c` then does it "
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
-        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release."
+        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release. `y` asks "
+        "why Flux did nothing: it walks Flux's chain and names the link that broke."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
@@ -38,6 +39,7 @@ class FluxScreen(Screen[None]):
         Binding("l", "refresh_log", "Log", show=False),
         Binding("g", "refresh_cluster", "Cluster", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
+        Binding("y", "why", "Why?", show=False),
     ]
 
     class Simulated(Message):
@@ -101,6 +103,21 @@ class FluxScreen(Screen[None]):
             with TabPane("Cluster", id="cluster-pane"), VerticalScroll(id="cluster-scroll"):
                 yield Static("", id="cluster", markup=False)
         yield Footer(compact=True)
+
+    def action_why(self) -> None:
+        """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
+        from lab.tui.why import WhyScreen
+
+        session = self.lab.session
+        self.app.push_screen(
+            WhyScreen(
+                session.workspace,
+                kubeconfig=session.kubeconfig,
+                # the sandbox without its cluster reasons from the bundled tags, never the network
+                offline=session.sandbox and session.kubeconfig is None and self.lab.tags_file is None,
+                tags_file=self.lab.tags_file,
+            )
+        )
 
     def on_mount(self) -> None:
         session = self.lab.session
@@ -196,6 +213,9 @@ class FluxScreen(Screen[None]):
             for pol in result.policies:
                 mark = "✔" if pol.ready else "✗"
                 policies.append(f"{mark} ImagePolicy {pol.namespace}/{pol.name}: {pol.message}")
+            if result.error:
+                status.append(f"{result.automation}: failed: {result.error}")
+                continue
             if not result.changes:
                 status.append(f"{result.automation}: repository up-to-date, nothing to commit")
                 continue
