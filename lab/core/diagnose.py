@@ -634,6 +634,11 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
             elif outcome.tag is None and outcome.reason == "Failure":
                 nearest = _nearest(rng, releases)
                 extra = f"; not strict semver, never considered: {', '.join(loose[:4])}" if loose else ""
+                words = [
+                    t for t in stored if not t[:1].isdigit() and not t.startswith("v") and _lenient(t) is None
+                ]
+                if words:
+                    extra += f"; {', '.join(words[:3])} {'is' if len(words) == 1 else 'are'} not a version"
                 out.append(
                     Finding(
                         "policy.no-match",
