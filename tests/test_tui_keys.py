@@ -91,7 +91,9 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("7")
         done = app.screen
         state = done.query_one("#done-state", Static)
-        await wait_until(pilot, lambda: "Every check passes" in _text(state), timeout=40)
+        await wait_until(
+            pilot, lambda: "Every check passes but the PROGRESS.md row" in _text(state), timeout=40
+        )
         assert "+| 09-fluxcd-image-automation | ✅ |" in _text(done.query_one("#progress-diff", Static))
         assert done.query_one("#write-progress", Button).disabled is False
         await pilot.press("u")

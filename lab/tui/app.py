@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
 WATCH_S = 1.0
+#: While watching with a cluster, checks still settling there are retried this often.
+CLUSTER_RETRY_S = 10.0
 
 
 def _lesson() -> Screen[None]:
@@ -267,15 +269,31 @@ class LabApp(App[None]):
     def _watch_loop(self, stop: threading.Event) -> None:
         import time
 
+        from lab.core.checks.runner import unsettled
         from lab.services.session import REMOTE_FETCH_S, origin_dir, watch_stamp
 
         workspace = self.session.workspace
         origin = origin_dir(workspace)
-        last_fetch = time.monotonic()
+        last_fetch = last_retry = time.monotonic()
         while not stop.wait(WATCH_S):
             state = self.state
             if state is None or self.refreshing:
                 continue
+            checks = self.checks
+            if (
+                self.watching_checks
+                and self.session.kubeconfig is not None
+                and checks.report is not None
+                and not checks.running
+                and unsettled(checks.report.checks)
+                and time.monotonic() - last_retry >= CLUSTER_RETRY_S
+            ):
+                # The cluster moves without any file changing: retry what is still settling there.
+                last_retry = time.monotonic()
+                try:
+                    self.call_from_thread(self.run_checks)
+                except RuntimeError:
+                    return
             changed = False
             if origin is None and time.monotonic() - last_fetch >= REMOTE_FETCH_S:
                 # A remote origin cannot be watched: look every minute.
@@ -366,10 +384,11 @@ class LabApp(App[None]):
                 "pushed": f"pushed to origin/{sync.branch}",
                 "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}",
             }.get(sync.outcome, sync.outcome)
-            self.notify(text, title="Pushed" if sync.outcome != "up-to-date" else "Up to date", timeout=8)
+            title = "Pushed" if sync.outcome != "up-to-date" else "Up to date"
+            self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
-            self.notify(text, title="Not pushed", severity="warning", timeout=15)
+            self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
         self.refresh_state(fetch=False)
 
