@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Static, TabbedContent
 from tui_helpers import lab_app, notifications, practice_session, wait_until
 
 from lab.tui.app import LabApp
@@ -262,3 +262,35 @@ async def test_a_conflict_stops_cleanly_and_loses_nothing(tmp_path: Path) -> Non
     assert "| ✅ |" in (ws / "PROGRESS.md").read_text()
     # The learner's commit of PROGRESS.md is kept, on top of what they had.
     assert _git(ws, "rev-parse", "HEAD~1").strip() == before.strip()
+
+
+async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
+    """Enter on a task in Home: its own practice repository, its lesson, checks and quiz."""
+    from lab.services.session import task_workspace
+    from lab.services.tasks import load_task
+
+    other = load_task("09b-multi")
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        tasks.focus()  # as tab would: Home's first table is the course's progress
+        await pilot.pause()
+        for _ in range(tasks.get_row_index(other.id)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.task.id == other.id, timeout=30)
+        ws = task_workspace(other)
+        assert app.session.workspace == ws and (ws / ".git").is_dir()
+        title = app.screen.query_one("#home-title")
+        await wait_until(pilot, lambda: other.title in str(title.render()))
+        await pilot.press("2")
+        await pilot.pause()
+        lesson = app.screen.query_one("#lesson", Markdown)
+        assert lesson.source == other.lesson
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=40)
+        assert app.last_report is not None and app.last_report.task == other.id
+        await pilot.press("6")
+        await pilot.pause()
+        assert other.quiz.questions[0].prompt in _text(app.screen.query_one("#prompt", Static))

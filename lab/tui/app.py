@@ -176,6 +176,7 @@ class LabApp(App[None]):
         # drive the app in-process leave it off so they spawn no background world.
         self.start_sandbox = start_sandbox
         self.tags_file = tags_file
+        self._fixed_label = workspace_label
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.watching_checks = False
         self.sub_title = self._sub_title()
@@ -416,6 +417,7 @@ class LabApp(App[None]):
         self.session = session
 
     def watch_session(self, session: Session) -> None:
+        self.workspace_label = self._fixed_label or _home_relative(session.workspace)
         self.sub_title = self._sub_title()
         if session.sandbox and session.kubeconfig is not None:
             self.notify(
@@ -423,6 +425,41 @@ class LabApp(App[None]):
                 "(`lab sandbox down` stops them)."
             )
         self.refresh_state()
+
+    # --- opening another task ---------------------------------------------------------------------
+
+    def open_task(self, task_id: str) -> None:
+        """Home's Enter on a task: its own practice repository (made on first use), its screens."""
+        if task_id == self.session.task.id:
+            self.notify(f"Task {task_id} is open.")
+            return
+        self.notify(f"opening task {task_id}…")
+        self._open_task(task_id)
+
+    @work(thread=True, exclusive=True, group="task", exit_on_error=False, description="opening the task")
+    def _open_task(self, task_id: str) -> None:
+        from lab.services.session import open_task
+
+        session = open_task(self.session, task_id)
+        self.call_from_thread(self._switch_task, session)
+
+    async def _switch_task(self, session: Session) -> None:
+        """Every area but Home is built again for the new task (its lesson, form, checks, quiz)."""
+        self._watch_stop.set()
+        if self.current_mode != "home":
+            await self.switch_mode("home")
+        for mode in list(self.MODES):
+            if mode != "home":
+                await self.remove_mode(mode)
+                self.add_mode(mode, self.MODES[mode])
+        self.checks = ChecksState()
+        self.sync = SyncState()
+        self.watching_checks = False
+        self.state = None
+        self.tags_file = None  # the new task's own bundled tags (or its registry) from now on
+        self.use_session(session)
+        self._watch()
+        self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
 
     # --- keys, palette, quitting ------------------------------------------------------------------
 
