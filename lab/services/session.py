@@ -473,7 +473,18 @@ def open_task(session: Session, task_id: str) -> Session:
     else:
         workspace = task_workspace(task)
     if not (workspace / ".git").exists():
-        from lab.sandbox.practice import init_practice_repo
-
-        init_practice_repo(workspace, task=task.id)
+        _init_task_repo(workspace, task)
     return Session(workspace, task, sandbox=True, kubeconfig=None)
+
+
+def _init_task_repo(workspace: Path, task: Task) -> None:
+    from lab.sandbox.practice import init_practice_repo, starter_dir
+
+    if task.starter.resolve() != starter_dir().resolve():
+        from lab.errors import LabError
+
+        raise LabError(
+            f"task {task.id} has no practice repository yet",
+            hint=f"lab init DIR --task {task.id}, then run `lab` in DIR",
+        )
+    init_practice_repo(workspace)

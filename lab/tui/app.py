@@ -441,7 +441,10 @@ class LabApp(App[None]):
         from lab.services.session import open_task
 
         session = open_task(self.session, task_id)
-        self.call_from_thread(self._switch_task, session)
+        self.call_from_thread(self._task_opened, session)
+
+    def _task_opened(self, session: Session) -> None:
+        self.run_worker(self._switch_task(session), group="task-switch", exit_on_error=False)
 
     async def _switch_task(self, session: Session) -> None:
         """Every area but Home is built again for the new task (its lesson, form, checks, quiz)."""

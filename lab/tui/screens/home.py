@@ -37,7 +37,9 @@ class HomeScreen(LabScreen):
                 classes="title",
                 markup=False,
             )
-            yield Label(f"workspace  {self.lab.workspace_label}", id="workspace", classes="muted", markup=False)
+            yield Label(
+                f"workspace  {self.lab.workspace_label}", id="workspace", classes="muted", markup=False
+            )
             yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
             yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
@@ -66,7 +68,9 @@ class HomeScreen(LabScreen):
         self.watch(self.lab, "state", self._show_rows)
         self._load_catalogue()
 
-    @work(thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks")
+    @work(
+        thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
+    )
     def _load_catalogue(self) -> None:
         from lab.services.session import task_catalogue
 
