@@ -264,6 +264,7 @@ def test_batch_matching_agrees_with_one_search_per_text() -> None:
     patterns = [
         r"^.*\.sig$", r"^v?\d+\.\d+", r"\d$", r"^$", "", r"a|^b", r"\b1\b", r"(?m)^1", r"[^a]$", "x*",
         r"\.sig\z", r"\A1", r"(?s).", r"\s", r"[\s\S]$", r"\p{L}$", r"[^\n]+$", r"(?m)$", r"\B", r"\b",
+        "é", r"^é$", r"\bé",
     ]  # fmt: skip
     texts = [
         "",
@@ -280,6 +281,8 @@ def test_batch_matching_agrees_with_one_search_per_text() -> None:
         "é\ud800",
         "a\nb",
         " ",
+        "é",
+        "aé",
     ]
     for _ in range(150):
         sample = [rng.choice(texts) for _ in range(rng.randrange(0, 12))]

@@ -147,13 +147,13 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
         return _errored(err)
     if not served:
         return Outcome.failed(
-            "image.toolkit.fluxcd.io is not served: the image controllers are not installed (F1)",
+            "image.toolkit.fluxcd.io is not served: the image controllers are not installed",
             hint=f"bootstrap or install with --components-extra: {INSTALL_HINT}",
         )
     missing = [name for name in IMAGE_CONTROLLERS if name not in controllers]
     if missing:
         return Outcome.failed(
-            f"no {' or '.join(missing)} Deployment in flux-system (F1)",
+            f"no {' or '.join(missing)} Deployment in flux-system",
             hint=INSTALL_HINT,
         )
     evidence = [Evidence("deployment", f"flux-system/{n}", controllers[n].message) for n in IMAGE_CONTROLLERS]
@@ -253,7 +253,7 @@ def cluster_image_repository(ctx: CheckContext) -> Outcome:
     if count == 0:
         return Outcome.failed(
             f"ImageRepository {name} scanned but found no tags",
-            hint="use the full repository path (library/nginx) and check spec.exclusionList",
+            hint="check spec.image (nginx or library/nginx on Docker Hub) and spec.exclusionList",
         )
     return Outcome.passed(f"ImageRepository {name} Ready: {message}".rstrip(": "))
 

@@ -23,7 +23,7 @@ BUNDLED_IMAGE = "docker.io/library/nginx"
 def _bundled_tags(image: str) -> list[str] | None:
     from lab.adapters.tagsfile import read_tags
     from lab.core.imagename import ImageNameError, parse_image
-    from lab.services.session import snapshot_tags_file
+    from lab.resources import nginx_snapshot_files
 
     try:
         name = parse_image(image)
@@ -31,7 +31,7 @@ def _bundled_tags(image: str) -> list[str] | None:
         return None
     if f"{name.registry}/{name.repository}" not in (BUNDLED_IMAGE, "index.docker.io/library/nginx"):
         return None
-    return read_tags(snapshot_tags_file())
+    return read_tags(nginx_snapshot_files()[0])
 
 
 def _tags(
@@ -68,7 +68,9 @@ def _tags(
         bundled = _bundled_tags(image)
         if bundled is not None:
             out[image] = bundled
-            sources.add("bundled tags: library/nginx as of 2024-01-15")
+            from lab.resources import SNAPSHOT_DATE
+
+            sources.add(f"bundled tags: library/nginx as of {SNAPSHOT_DATE}")
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 

@@ -95,16 +95,30 @@ class GoRegexp:
         joined = "\n".join(texts)
         if self.lines is not None and texts and joined.count("\n") == len(texts) - 1:
             try:
-                hit = [False] * len(texts)
-                line = last = 0
-                for found in self.lines.finditer(joined):
-                    pos = found.start()
-                    line += joined.count("\n", last, pos)
-                    last = pos
-                    hit[line] = True
-                return hit
+                data = joined.encode("utf-8")
             except UnicodeEncodeError:
-                pass
+                data = b""
+            if data:
+                # The binding's RE2 object on the bytes directly: byte offsets are all that is
+                # needed to count lines, so the wrapper's character-offset bookkeeping is skipped.
+                match = self.lines._regexp.Match
+                hit = [False] * len(texts)
+                line = last = pos = 0
+                end = len(data)
+                while pos <= end:
+                    start, stop = match(_UNANCHORED, data, pos, end)[0]
+                    if start < 0:
+                        break
+                    line += data.count(b"\n", last, start)
+                    last = start
+                    hit[line] = True
+                    # Nothing more to learn on this line: go on at the next one.
+                    nxt = data.find(b"\n", max(stop, start))
+                    if nxt < 0:
+                        break
+                    line += data.count(b"\n", last, nxt + 1)
+                    last = pos = nxt + 1
+                return hit
         return [self.matches(text) for text in texts]
 
     def search(self, text: str) -> Match | None:
