@@ -433,3 +433,15 @@ def test_push_work_refuses_before_committing_when_other_files_are_dirty(tmp_path
     assert stashed.ok, stashed.report()
     assert stashed.commit is not None and stashed.commit.subject == "Mark task 09 done in PROGRESS.md"
     assert (ws / "README.md").read_text() == "my own edit\n"
+
+
+def test_first_push_of_a_branch_sets_its_upstream(tmp_path: Path) -> None:
+    from gitutil import make_bare, make_repo
+
+    origin = make_bare(tmp_path / "o.git")
+    work = make_repo(tmp_path / "w")
+    git(work, "remote", "add", "origin", str(origin))
+    result = sync(work)
+    assert result.outcome == "pushed", result.report()
+    assert result.commands == ["git fetch origin", "git push -u origin main"]
+    assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"

@@ -364,7 +364,7 @@ def sync(
             if not push:
                 steps.append(f"{count_commits(len(new_ahead))} ready to push (not pushed)")
                 break
-            commands.append(f"git push origin {branch}")
+            commands.append(f"git push {'-u ' if remote is None else ''}origin {branch}")
             try:
                 ws.push(branch, set_upstream=remote is None)
             except GitError as err:
