@@ -468,10 +468,7 @@ def open_task(session: Session, task_id: str) -> Session:
     task = load_task(task_id)
     if task.id == session.task.id:
         return session
-    if task.id == load_task().id:
-        workspace = default_sandbox_workspace()
-    else:
-        workspace = task_workspace(task)
+    workspace = default_sandbox_workspace() if task.id == load_task().id else task_workspace(task)
     if not (workspace / ".git").exists():
         _init_task_repo(workspace, task)
     return Session(workspace, task, sandbox=True, kubeconfig=None)
