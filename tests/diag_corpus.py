@@ -343,7 +343,11 @@ CASES: tuple[Case, ...] = (
         edit(POLICY, "range: 1.25.x", "range: 1.26.x"),
         "policy.no-match",
         "policy.resolves",
-        ("range '1.26.x' matches none of the 4 tags", "not strict semver, never considered: 1.26"),
+        (
+            "range '1.26.x' matches none of the 4 tags",
+            "not strict semver, never considered: 1.26",
+            "latest is not a version",
+        ),
         tags=("1.25.3", "1.26", "1.26-alpine", "latest"),
     ),
     Case(

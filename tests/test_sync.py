@@ -384,3 +384,64 @@ def test_check_fails_committed_but_unpushed_work(
     assert check["status"] == "fail"
     assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
     assert check["hint"] == "git push"
+
+
+def test_flux_pushing_between_fetch_and_push_is_integrated_on_retry(
+    repo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.git import Workspace
+
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux 1\n"}, "Flux one")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    real_push = Workspace.push
+    raced: list[bool] = []
+
+    def push_after_flux(self: Workspace, branch: str, remote: str = "origin", **kw: bool) -> None:
+        if not raced:  # the sandbox's Flux commits again right after our fetch
+            raced.append(True)
+            flux_commits(origin, tmp_path, {"other.txt": "flux 2\n"}, "Flux two")
+        real_push(self, branch, remote, **kw)
+
+    monkeypatch.setattr(Workspace, "push", push_after_flux)
+    result = sync(work)
+    assert result.ok, result.report()
+    assert result.commands.count("git push origin main") == 2
+    assert any("origin moved while we were pushing" in s for s in result.steps)
+    assert origin_log(origin, fmt="%s")[:3] == ["Mark done", "Flux two", "Flux one"]
+
+
+def test_push_work_refuses_before_committing_when_other_files_are_dirty(tmp_path: Path) -> None:
+    from gitutil import practice
+
+    from lab.services.progress import mark_progress
+    from lab.services.sync import push_work
+
+    ws = practice(tmp_path)
+    mark_progress(ws, "09")
+    (ws / "README.md").write_text("my own edit\n")
+    head = git(ws, "rev-parse", "HEAD")
+    result = push_work(ws)
+    assert result.commit is None and result.sync.outcome == "refused"
+    assert "uncommitted changes in README.md, which are not the task's files" in result.sync.message
+    assert git(ws, "rev-parse", "HEAD") == head
+    assert sorted(ln.split()[-1] for ln in git(ws, "status", "--porcelain").splitlines()) == [
+        "PROGRESS.md",
+        "README.md",
+    ]
+    stashed = push_work(ws, stash=True)
+    assert stashed.ok, stashed.report()
+    assert stashed.commit is not None and stashed.commit.subject == "Mark task 09 done in PROGRESS.md"
+    assert (ws / "README.md").read_text() == "my own edit\n"
+
+
+def test_first_push_of_a_branch_sets_its_upstream(tmp_path: Path) -> None:
+    from gitutil import make_bare, make_repo
+
+    origin = make_bare(tmp_path / "o.git")
+    work = make_repo(tmp_path / "w")
+    git(work, "remote", "add", "origin", str(origin))
+    result = sync(work)
+    assert result.outcome == "pushed", result.report()
+    assert result.commands == ["git fetch origin", "git push -u origin main"]
+    assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"

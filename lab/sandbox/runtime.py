@@ -287,7 +287,6 @@ class Supervisor:
                 cache_dir=self.paths.cache,
                 registry_client=lambda: RegistryClient(registry_mirror=mirror, retries=1, deadline=20),
                 clock=Clock(speed=self.speed),
-                message_hosts={f"http://{registry_addr}": "https://index.docker.io"},
                 registry_hosts=mirror,
             )
             self.controllers.start()
