@@ -91,7 +91,9 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("7")
         done = app.screen
         state = done.query_one("#done-state", Static)
-        await wait_until(pilot, lambda: "Every check passes" in _text(state), timeout=40)
+        await wait_until(
+            pilot, lambda: "Every check passes but the PROGRESS.md row" in _text(state), timeout=40
+        )
         assert "+| 09-fluxcd-image-automation | ✅ |" in _text(done.query_one("#progress-diff", Static))
         assert done.query_one("#write-progress", Button).disabled is False
         await pilot.press("u")
@@ -260,3 +262,28 @@ async def test_a_conflict_stops_cleanly_and_loses_nothing(tmp_path: Path) -> Non
     assert "| ✅ |" in (ws / "PROGRESS.md").read_text()
     # The learner's commit of PROGRESS.md is kept, on top of what they had.
     assert _git(ws, "rev-parse", "HEAD~1").strip() == before.strip()
+
+
+async def test_home_lists_the_tasks_and_enter_opens_one(tmp_path: Path) -> None:
+    """Enter on a task in Home opens it; a task without a practice repository yet says how to make one."""
+    from lab.services.tasks import load_task
+
+    other = load_task("09b-multi")
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        assert str(tasks.get_row("09b")[0]) == "▶ 09b"
+        tasks.focus()  # as tab would: Home's first table is the course's progress
+        await pilot.pause()
+        for _ in range(tasks.get_row_index(other.id)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(sev == "error" for sev, _ in notifications(seen)), timeout=30)
+    errors = [m for sev, m in notifications(seen) if sev == "error"]
+    assert errors == [
+        f"task {other.id} has no practice repository yet - hint: lab init DIR --task {other.id}, "
+        "then run `lab` in DIR"
+    ]
+    assert app.session.task.id == "09b"
