@@ -326,3 +326,16 @@ async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_
         await wait_until(pilot, lambda: (session.workspace / OUT / "image-update.yaml").exists())
         await app.workers.wait_for_complete()
         assert len(renders) == before, "writing reuses the preview's rendering"
+
+
+async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None and not app.refreshing)
+        assert "refreshing" not in _state_bar(app)
+        app.refreshing = True  # what refresh_state sets while its worker reads git and the files
+        await pilot.pause()
+        assert _state_bar(app).endswith("· refreshing…")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: not app.refreshing)
+        assert "refreshing" not in _state_bar(app)
