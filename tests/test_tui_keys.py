@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
 from tui_helpers import lab_app, notifications, practice_session, wait_until
 
@@ -287,3 +288,41 @@ async def test_home_lists_the_tasks_and_enter_opens_one(tmp_path: Path) -> None:
         "then run `lab` in DIR"
     ]
     assert app.session.task.id == "09b"
+
+
+async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import lab.core.manifests.generate as core_generate
+    import lab.services.generate as service_generate
+
+    renders: list[str] = []
+    real = core_generate.render_manifests
+
+    def counting(opts: object) -> dict[str, str]:
+        renders.append(threading.current_thread().name)
+        return real(opts)  # type: ignore[arg-type]
+
+    asked: list[bool] = []
+    real_default = service_generate.default_api_version
+
+    def asking() -> str:
+        asked.append(threading.current_thread() is threading.main_thread())
+        return real_default()
+
+    monkeypatch.setattr(core_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "default_api_version", asking)
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(asked))
+        assert asked == [False], "the served API is asked in a worker"
+        before = len(renders)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (session.workspace / OUT / "image-update.yaml").exists())
+        await app.workers.wait_for_complete()
+        assert len(renders) == before, "writing reuses the preview's rendering"

@@ -210,14 +210,7 @@ class LabApp(App[None]):
         state back to rest. Screens forward their workers' state changes here."""
         if state is not WorkerState.ERROR:
             return
-        from lab.errors import LabError
-
-        error = worker.error
-        what = worker.description or worker.name or "work"
-        if isinstance(error, LabError):
-            text = str(error)
-        else:
-            text = f"{what} failed: {type(error).__name__}: {error}"
+        text = worker_error_text(worker)
         if worker.group == "checks":
             self.checks = replace(self.checks, running=False, error=text)
         elif worker.group == "state":
@@ -502,6 +495,17 @@ class LabApp(App[None]):
 
         note = sandbox_note(self.session, running=bool(self.state and self.state.sandbox_running))
         self.exit(message=note)
+
+
+def worker_error_text(worker: Worker[object]) -> str:
+    """A failed worker in one line: a LabError's own words, else what failed and why (no traceback)."""
+    from lab.errors import LabError
+
+    error = worker.error
+    if isinstance(error, LabError):
+        return str(error)
+    what = worker.description or worker.name or "work"
+    return f"{what} failed: {type(error).__name__}: {error}"
 
 
 def _home_relative(path: Path) -> str:
