@@ -1,7 +1,7 @@
 """Where the lab's files live: its data folders (`tasks/`) and the per-user data directory.
 
 In a checkout (and an editable install) they sit next to the `lab` package, where course authors
-edit them; a built wheel carries them inside the package as `lab/_data/<name>` (see pyproject.toml).
+edit them; a built wheel carries them inside the package as `lab/_data/<name>` (see setup.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from lab.errors import LabError
 
 def data_dir(name: str) -> Path:
     package = Path(lab.__file__).resolve().parent
-    for candidate in (package.parent / name, package / "_data" / name):
+    # A wheel's own copy first: in site-packages, the folder next to the package is not ours.
+    for candidate in (package / "_data" / name, package.parent / name):
         if candidate.is_dir():
             return candidate
     raise LabError(

@@ -70,7 +70,7 @@ def test_push_work_commits_only_the_task_files_and_shows_the_commands(tmp_path: 
     result = svc.push_work(ws)
     assert result.branch == "main"
     assert result.commands == [
-        f"git add {OUT}/image-repository.yaml {OUT}/image-policy.yaml {OUT}/image-update.yaml",
+        f"git add {OUT}/image-policy.yaml {OUT}/image-repository.yaml {OUT}/image-update.yaml",
         'git commit -m "Add image automation"',
         "git push -u origin main",
     ]

@@ -36,7 +36,8 @@ class WorkspaceFileError(LabError):
 @dataclass
 class CheckContext:
     workspace: Path
-    task: str = "09b"
+    task: str = ""
+    """The task id (default: the course's current task)."""
     offline: bool = False
     tags_file: Path | None = None
     untrusted: bool = False
@@ -49,6 +50,10 @@ class CheckContext:
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
+        if not self.task:
+            from lab.adapters.tasks import default_task_id
+
+            self.task = default_task_id()
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Compute once per run, also when several checks ask at the same time (they run in threads)."""

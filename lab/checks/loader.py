@@ -1,21 +1,13 @@
-"""Read `checks/<task>.toml`: the check definitions as data."""
+"""Read `tasks/<task>/checks.toml`: the check definitions as data."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 from lab.core.checks.model import CHECK_KINDS, CheckDef, CheckKind
 from lab.core.checks.runner import DefinitionError, validate_defs
 from lab.errors import LabError
-from lab.resources import data_dir
-
-
-def checks_dir() -> Path:
-    """`checks/` next to the lab package (the repository root in a source or editable install)."""
-    return data_dir("checks")
 
 
 @dataclass(frozen=True)
@@ -47,38 +39,28 @@ def _def(raw: dict[str, Any], where: str) -> CheckDef:
 TASK_FACTS = ("progress_row", "progress_note", "quiz_record")
 
 
-def _task_facts(task: str) -> dict[str, Any]:
-    """What the checks need from the task's own data (tasks/<task>/task.toml), when there is one."""
-    path = data_dir("tasks") / task / "task.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as err:
-        raise LabError(f"invalid TOML: {err}", file=str(path)) from None
-    return {k: data[k] for k in TASK_FACTS if k in data}
+def load_task_checks(task: str | None = None) -> TaskChecks:
+    """`tasks/<task>/checks.toml` (default: the course's current task), with the task's own facts
+    (PROGRESS.md row and note, quiz record) from its task.toml as settings."""
+    from lab.adapters.tasks import default_task_id, read_task_file, task_folder
+    from lab.core.tasks import CHECKS_FILE, TASK_FILE, load_toml, parse_task_meta
 
-
-def load_task_checks(task: str, *, root: Path | None = None) -> TaskChecks:
-    folder = root or checks_dir()
-    path = folder / f"{task}.toml"
+    task_id = task or default_task_id()
+    folder = task_folder(task_id)
+    meta = parse_task_meta(read_task_file(folder / TASK_FILE), str(folder / TASK_FILE))
+    path = folder / CHECKS_FILE
     if not path.is_file():
-        known = sorted(p.stem for p in folder.glob("*.toml"))
         raise LabError(
-            f"no check definitions for task {task}",
+            f"no check definitions for task {task_id}",
             file=str(path),
-            hint=f"known tasks: {', '.join(known) or 'none'}",
+            hint="every task folder needs a checks.toml (see CONTRIBUTING.md)",
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise LabError(f"invalid TOML: {err}", file=str(path)) from None
+    data = load_toml(read_task_file(path), str(path))
     defs = tuple(_def(raw, str(path)) for raw in data.get("check", []))
     try:
         validate_defs(defs)
     except DefinitionError as err:
         raise LabError(str(err), file=str(path)) from None
-    settings = {**_task_facts(str(data.get("task", task))), **{k: v for k, v in data.items() if k != "check"}}
-    return TaskChecks(
-        task=str(data.get("task", task)), title=str(data.get("title", "")), defs=defs, settings=settings
-    )
+    facts = {k: getattr(meta, k) for k in TASK_FACTS}
+    settings = {**facts, **{k: v for k, v in data.items() if k != "check"}}
+    return TaskChecks(task=meta.id, title=str(data.get("title", meta.title)), defs=defs, settings=settings)

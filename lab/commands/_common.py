@@ -6,7 +6,16 @@ import argparse
 
 from lab.services.workspace import resolve_workspace
 
-__all__ = ["add_workspace_arg", "print_json", "resolve_workspace"]
+__all__ = ["add_task_arg", "add_workspace_arg", "print_json", "resolve_workspace"]
+
+
+def add_task_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task",
+        metavar="ID",
+        default=None,
+        help="the course task (default: the course's current task; `lab tasks` lists them)",
+    )
 
 
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:

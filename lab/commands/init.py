@@ -1,22 +1,23 @@
-"""`lab init DIR`: create a practice repository in the state the course is in after task 09a."""
+"""`lab init DIR [--task ID]`: create a practice repository from a task's starter, with a local origin."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from lab.commands._common import print_json
+from lab.commands._common import add_task_arg, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "init",
-        help="create a practice repository (after task 09a) with a local origin",
+        help="create a practice repository (a task's starter) with a local origin",
         description=(
-            "Copy the course's starter repository into DIR, commit it on main and push it to a local "
+            "Copy the task's starter repository into DIR, commit it on main and push it to a local "
             "bare repository that becomes the `origin` remote."
         ),
     )
+    add_task_arg(parser)
     parser.add_argument("dir", metavar="DIR", help="new (or empty) directory for the practice repository")
     parser.add_argument(
         "--origin",
@@ -27,18 +28,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _tags_file() -> str:
-    """The bundled nginx tag list (what the embedded registry serves), else a placeholder."""
-    import lab.sandbox
-
-    path = Path(lab.sandbox.__file__).parent / "data" / "nginx-tags-2024-01-15.txt"
-    return str(path) if path.is_file() else "TAGS"
-
-
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
+    from lab.services.tasks import load_task
 
-    practice = init_practice_repo(Path(args.dir), origin=Path(args.origin) if args.origin else None)
+    task = load_task(args.task)
+    origin = Path(args.origin) if args.origin else None
+    practice = init_practice_repo(Path(args.dir), origin=origin, task=task.id)
     if args.json:
         print_json(
             {
@@ -54,12 +50,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"Origin (bare, remote 'origin'): {practice.origin}")
     print(f"Branch {practice.branch} at {practice.head[:7]}, pushed, committed as {practice.author}")
     print()
-    print("Next steps:")
+    print(f"Next steps (task {task.id}: {task.title}):")
     print(f"  cd {practice.path}")
-    print("  lab generate                       # write the three image automation manifests")
-    print("  lab mark apps/base/nginx/deployment.yaml --policy flux-system:nginx")
-    print("  git add . && git commit -m 'Add image automation' && git push")
-    print(f"  lab simulate --tags-file {_tags_file()}")
-    print("                                     # one reconcile of the image controllers")
-    print("  lab check                          # grade your repository")
+    steps = task.meta.next_steps or ("lab lesson", "lab check")
+    with_task = "" if args.task is None else f" --task {task.id}"
+    for step in steps:
+        command, _, comment = step.partition("#")
+        if command.strip().split()[:2] in (["lab", "lesson"], ["lab", "check"], ["lab", "quiz"]):
+            command = command.rstrip() + with_task + " "
+        print(f"  {command.ljust(35)}" + (f"# {comment.strip()}" if comment else "").rstrip())
     return 0

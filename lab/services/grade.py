@@ -158,7 +158,7 @@ def _clone(target: Target, dest: Path) -> tuple[Path, str | None]:
 def grade_one(
     target: Target,
     *,
-    task: str = "09b",
+    task: str | None = None,
     offline: bool = False,
     tags_file: Path | None = None,
     cluster: bool = False,
@@ -184,7 +184,7 @@ def grade_one(
     return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start)
 
 
-def _run(root: Path, *, task: str, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
+def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
     from lab.checks.loader import load_task_checks
     from lab.services.check import run_checks
 
@@ -226,7 +226,7 @@ def default_jobs() -> int:
 def grade_class(
     targets: Sequence[Target],
     *,
-    task: str = "09b",
+    task: str | None = None,
     offline: bool = False,
     tags_file: Path | None = None,
     jobs: int | None = None,
@@ -235,13 +235,17 @@ def grade_class(
     on_row: Callable[[GradeRow], None] | None = None,
     workdir: Path | None = None,
 ) -> ClassReport:
-    """Grade every target with `jobs` threads; rows sorted by student.
+    """Grade every target with `jobs` threads (`task`: default the course's current); rows sorted by student.
 
     A repository still running after `timeout_s` becomes an `error` row ("timed out"); its thread is
     left to finish in the background (git and network calls carry their own timeouts), the others go on.
     """
     if tags_file is not None and not tags_file.is_file():
         raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
+    if task is None:
+        from lab.adapters.tasks import default_task_id
+
+        task = default_task_id()
     if timeout_s <= 0:
         raise UsageError("--timeout must be positive", hint="e.g. --timeout 120")
     workers = max(1, jobs or default_jobs())

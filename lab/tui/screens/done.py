@@ -79,16 +79,10 @@ class DoneScreen(Screen[None]):
 
     def _mark(self, *, dry_run: bool) -> ProgressResult | None:
         from lab.errors import LabError
-        from lab.services.progress import mark_progress
+        from lab.services.progress import mark_task_done
 
         try:
-            return mark_progress(
-                self.lab.session.workspace,
-                "09",
-                status="done",
-                note=self.lab.session.task.progress_note,
-                dry_run=dry_run,
-            )
+            return mark_task_done(self.lab.session.workspace, self.lab.session.task.meta, dry_run=dry_run)
         except LabError as err:
             self.notify(str(err), severity="error")
             return None
