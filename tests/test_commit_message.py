@@ -244,3 +244,18 @@ def test_check_template() -> None:
         "failed to update source: failed to run template from spec: template: commit message:1:46: "
         'executing "commit message" at <.Nope>: can\'t evaluate field Nope in type update.Change'
     ]
+
+
+def test_digest_only_reference_has_no_colon() -> None:
+    digest = "sha256:" + "b" * 64
+    images = {"flux-system:nginx": ImageRef("ghcr.io/org/app", "", digest)}
+    t = "{{range .Updated.Images}}{{println .}}{{.Name}}|{{.Identifier}}{{end}}"
+    assert render(t, SEED_CHANGE, V1BETA2, images=images) == (
+        f"ghcr.io/org/app@{digest}\nghcr.io/org/app@{digest}|{digest}"
+    )
+    # ggcr v0.19.1: `localhost/app` is Docker Hub's repository `localhost/app`.
+    local = {"flux-system:nginx": ImageRef("localhost/app", "v1")}
+    t = "{{range .Changed.ImageResult.Images}}{{.Registry}}|{{.Repository}}{{end}}"
+    assert render(t, SEED_CHANGE, V1BETA2, images=local) == "index.docker.io|localhost/app"
+    assert ImageRef("ghcr.io/org/app", "", digest).full() == f"ghcr.io/org/app@{digest}"
+    assert ImageRef("ghcr.io/org/app", "v1", digest).full() == f"ghcr.io/org/app:v1@{digest}"

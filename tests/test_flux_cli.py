@@ -64,8 +64,28 @@ def test_get_reconcile_and_check(
         assert out.splitlines()[0].split()[:2] == ["NAMESPACE", "NAME"]
 
         code, out, err = _flux_here(capsys, kc, "get", "image", "repository", "nope")
-        assert (code, out) == (1, "")
+        assert (code, out) == (0, ""), "flux logs the miss and returns nil"
         assert err == "✗ ImageRepository object 'nope' not found in \"flux-system\" namespace\n"
+
+        # flux's command shape: `get image all` = `get images all`, `get images policy`, the get flags
+        code, out_all, _ = _flux_here(capsys, kc, "get", "image", "all")
+        assert code == 0 and out_all == "\n".join(lines) + "\n"
+        code, out, _ = _flux_here(capsys, kc, "get", "images", "policy", "--no-header")
+        assert out.splitlines() == [
+            "nginx\tlibrary/nginx\t1.25.3\tTrue\tLatest image tag for library/nginx resolved to 1.25.3\t"
+        ]
+        code, out, _ = _flux_here(capsys, kc, "get", "image", "policy", "--status-selector", "ready=false")
+        assert [line.split() for line in out.splitlines()] == [["NAME", "IMAGE", "TAG", "READY", "MESSAGE"]]
+        code, out, _ = _flux_here(capsys, kc, "get", "image", "policy", "--status-selector", "Ready=TRUE")
+        assert len(out.splitlines()) == 2
+        code, _, err = _flux_here(capsys, kc, "get", "image", "policy", "--status-selector", "ready")
+        assert code == 2 and "expected status selector in type=status format, but found: ready" in err
+        code, out, err = _flux_here(capsys, kc, "get", "image", "policy", "--watch", "--timeout", "2")
+        assert out.splitlines()[0].split() == ["NAME", "IMAGE", "TAG", "READY", "MESSAGE"]
+        assert out.splitlines()[1].startswith("nginx\tlibrary/nginx\t1.25.3\t")
+        assert code == 1 and err.endswith("✗ timed out waiting for the condition\n")
+        code, _, err = _flux_here(capsys, kc, "get", "images", "all", "--watch")
+        assert code == 2 and "expected a single resource type, but found all" in err
 
         code, _, err = _flux_here(capsys, kc, "reconcile", "image", "policy", "nginx", "--timeout", "20")
         assert code == 0, err
@@ -90,6 +110,12 @@ def test_get_reconcile_and_check(
         assert "✔ image-reflector-controller: deployment ready" in out
         assert "✔ imagepolicies.image.toolkit.fluxcd.io/v1" in out
         assert out[-1] == "✔ all checks passed"
+
+        code, text, _ = _flux_here(capsys, kc, "check", "--pre")
+        assert (code, text.splitlines()) == (
+            0,
+            ["► checking prerequisites", "✔ Kubernetes 1.33.1 >=1.33.0-0", "✔ prerequisites checks passed"],
+        )
 
 
 def test_without_a_cluster(lab_cmd: list[str], lab_env: dict[str, str]) -> None:

@@ -146,3 +146,24 @@ def test_kind_aliases() -> None:
     assert image_kind("iua") == "ImageUpdateAutomation"
     with pytest.raises(ValueError, match="unknown image kind"):
         image_kind("helmrelease")
+
+
+def test_status_selector_filters_rows_like_flux() -> None:
+    from lab.core.fluxget import parse_status_selector, status_matches
+
+    failing = obj("broken", conditions=ready("unable to determine latest version", "False", "Failure"))
+    assert parse_status_selector("ready=false") == ("ready", "false")
+    with pytest.raises(ValueError, match="expected status selector in type=status format, but found: ready"):
+        parse_status_selector("ready")
+    assert status_matches(failing, ("READY", "False")) and not status_matches(POLICY, ("ready", "false"))
+    assert not status_matches(obj("new"), ("ready", "false")), "no condition matches nothing"
+    out = format_get_table("policy", [POLICY, failing], status_selector=("ready", "false"))
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["NAME  ", "broken"]
+    # every row filtered out: flux still prints the header (the list was not empty)
+    only_header = format_get_table("policy", [POLICY], status_selector=("ready", "false"))
+    assert only_header.splitlines()[0].split() == ["NAME", "IMAGE", "TAG", "READY", "MESSAGE"]
+    assert len(only_header.splitlines()) == 1
+    no_header = format_get_all(
+        {"ImagePolicy": [POLICY, failing]}, no_header=True, status_selector=("ready", "true")
+    )
+    assert no_header.splitlines()[0].startswith("imagepolicy/nginx\t")

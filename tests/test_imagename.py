@@ -18,7 +18,13 @@ from lab.core.imagename import ImageNameError, canonical_name, image_warnings, p
         ("registry-1.docker.io/nginx", "registry-1.docker.io/nginx"),
         ("bitnami/nginx", "index.docker.io/bitnami/nginx"),
         ("localhost:5000/app", "localhost:5000/app"),
-        ("localhost/app", "localhost/app"),
+        # ggcr v0.19.1 (pinned by image-reflector-controller) splits a registry off only at `.` or `:`.
+        ("localhost/app", "index.docker.io/localhost/app"),
+        ("localhost:5000/app", "localhost:5000/app"),
+        ("gcr.io/google.com/project-id/hello-world", "gcr.io/google.com/project-id/hello-world"),
+        ("example.com/a/b", "example.com/a/b"),
+        ("[::1]:5000/app", "[::1]:5000/app"),
+        ("reg.io:/app", "reg.io:/app"),
         ("127.0.0.1:5000/team/app", "127.0.0.1:5000/team/app"),
         ("ghcr.io/org/app", "ghcr.io/org/app"),
     ],
@@ -48,6 +54,15 @@ def test_canonical_names(image: str, canonical: str) -> None:
         ("n", "could not parse reference: n"),
         ("nginx:", "could not parse reference: nginx:"),
         ("ngi nx", "could not parse reference: ngi nx"),
+        # ggcr repository_test.go badRepositoryNames, and registries Go's url.Parse refuses.
+        ("white space", "could not parse reference: white space"),
+        ("b@char/image", "could not parse reference: b@char/image"),
+        ("a b.io/foo", "could not parse reference: a b.io/foo"),
+        ("reg.io:abc/app", "could not parse reference: reg.io:abc/app"),
+        ("re%41.io/app", "could not parse reference: re%41.io/app"),
+        ("re|g.io/app", "could not parse reference: re|g.io/app"),
+        ("[::1/app", "could not parse reference: [::1/app"),
+        ("re\tg.io/app", "could not parse reference: re\tg.io/app"),
     ],
 )
 def test_rejected_images_carry_fluxs_message(image: str, message: str) -> None:

@@ -165,3 +165,23 @@ def test_service_prefers_the_workspace_file_over_a_same_named_file_elsewhere(
     assert done.display == DEPLOYMENT.as_posix() and done.result.changed
     assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
     assert "$imagepolicy" not in (other / DEPLOYMENT).read_text()
+
+
+@pytest.mark.parametrize("brk", ["\u0085", "\u2028", "\u2029"])
+def test_yaml_line_breaks_beyond_newline(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], brk: str
+) -> None:
+    # The YAML reader counts NEL/LS/PS as line breaks (as go-yaml does); the marker must land on the
+    # image line all the same, and the report must quote that line, not crash on a short line list.
+    path = repo / DEPLOYMENT
+    text = path.read_text().replace(
+        "  namespace: default\n", f'  namespace: default\n  annotations: {{a: "x{brk}y"}}\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    result = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert result.returncode == 0, result.stderr
+    assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in result.stdout
+    marked = path.read_text(encoding="utf-8")
+    assert marked == text.replace(
+        "image: nginx:1.25.0\n", 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+    )

@@ -131,3 +131,24 @@ def test_explain_lists_verdicts(lab_cmd: list[str], lab_env: dict[str, str], tag
         ).stdout
     )
     assert {t["verdict"] for t in data["tags"]} == {"not semver", "prerelease", "out of range"}
+
+
+@pytest.mark.parametrize(
+    "policy", [["--semver", ">=1.0.0"], ["--numerical", "asc"], ["--alphabetical", "desc"]]
+)
+def test_tags_over_python_int_string_limit(
+    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path, policy: list[str]
+) -> None:
+    # Python refuses int() of more than 4,300 digits; Go's ParseUint just says "out of range".
+    huge = "1" * 5000
+    tags = tmp_path / "tags.txt"
+    tags.write_text(f"{huge}.0.0\n1.0.0-{huge}\n0.{huge}.1\n{huge}\n1.2.3\n")
+    result = lab(lab_cmd, lab_env, *policy, "--explain", "--tags-file", str(tags))
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.returncode in (0, 1), result.stderr
+    if policy[0] == "--semver":
+        assert result.returncode == 0
+        assert "selected    1.2.3" in result.stdout
+    if policy[0] == "--numerical":  # Go: "1.2.3" is no float, so the policy fails
+        assert result.returncode == 1
+        assert "failed to parse invalid numeric value" in result.stderr

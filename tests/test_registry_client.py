@@ -34,7 +34,8 @@ from lab.errors import RegistryError
         ("bitnami/nginx", "index.docker.io", "bitnami/nginx", "https"),
         ("library/nginx", "index.docker.io", "library/nginx", "https"),
         ("localhost:5000/app", "localhost:5000", "app", "http"),
-        ("localhost/app", "localhost", "app", "http"),
+        # ggcr v0.19.1 (pinned by image-reflector-controller): no registry without "." or ":".
+        ("localhost/app", "index.docker.io", "localhost/app", "https"),
         ("127.0.0.1:5000/team/app", "127.0.0.1:5000", "team/app", "http"),
         ("ghcr.io/org/app", "ghcr.io", "org/app", "https"),
         ("registry.local/app", "registry.local", "app", "http"),

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from typing import Any
 
+import pytest
 from test_report_common import sample_report
 
 from lab.core.checks import CheckDef, CheckResult, Outcome, Report, Status, runner
 from lab.core.report.github import (
     classroom_output,
-    classroom_result,
+    classroom_runners,
     command,
     render_annotations,
     render_summary,
+    runner_names,
 )
 
 COMMANDS = ("::error ", "::warning ", "::notice ", "::group::", "::endgroup::", "::stop-commands::")
@@ -102,9 +106,9 @@ def test_step_summary_table_and_hints() -> None:
     rows = [line for line in md.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == 8
     assert any(r.startswith("| ❌ | `marker.valid` | 0/7 |") for r in rows)
-    assert any(r.startswith("| ⏭️ | `git.pushed` |") and "blocked by marker.valid" in r for r in rows)
+    assert any(r.startswith("| ⏭️ | `git.pushed` |") and "blocked by marker\\.valid" in r for r in rows)
     sync = next(r for r in rows if "`sync.included`" in r)
-    assert "\\|" in sync and "&lt;b&gt;" in sync and "\n" not in sync
+    assert "\\|" in sync and "\\<b\\>" in sync and "\n" not in sync
     assert "<details><summary>marker.valid: how to fix</summary>" in md
 
 
@@ -118,19 +122,128 @@ def test_step_summary_is_capped() -> None:
     assert md.endswith("(summary truncated)\n")
 
 
-def test_classroom_result_matches_reporter_contract() -> None:
-    line = classroom_output(sample_report(offline=True))
-    assert line.startswith("result=") and line.endswith("\n")
-    raw = base64.b64decode(line[len("result=") :].strip(), validate=True).decode()
-    data = json.loads(raw)
-    assert raw == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    assert data["version"] == 1 and data["status"] == "fail" and data["max_score"] == 36
-    names = [t["name"] for t in data["tests"]]
-    assert "registry.tags" not in names and "cluster.controllers" not in names  # mode-excluded
-    assert all(isinstance(t["score"], int) for t in data["tests"])
-    assert sum(t["score"] for t in data["tests"]) == 13
-    blocked = next(t for t in data["tests"] if t["name"] == "git.pushed")
-    assert blocked["status"] == "fail" and blocked["score"] == 0
-    online = classroom_result(sample_report())
-    pend = next(t for t in online["tests"] if t["name"] == "cluster.controllers")  # type: ignore[attr-defined]
+def _decode_outputs(text: str) -> dict[str, dict[str, Any]]:
+    runners: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        raw = base64.b64decode(value, validate=True).decode()
+        data = json.loads(raw)
+        assert raw == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        runners[name] = data
+    return runners
+
+
+def reporter_numbers(runners: dict[str, dict[str, Any]]) -> tuple[float, int, int]:
+    """What classroom-resources/autograding-grading-reporter computes from the runners' results:
+    the console's "Total points" (passed tests / tests x max_score, summed over runners) and the
+    `Points X/Y` notice Classroom reads (sum of every test's score / sum of max_score)."""
+    console = 0.0
+    points = maximum = 0
+    for result in runners.values():
+        tests = result["tests"]
+        passed = sum(t["status"] == "pass" for t in tests)
+        console += passed / len(tests) * result["max_score"]
+        if result["max_score"]:
+            maximum += result["max_score"]
+            points += sum(t["score"] for t in tests)
+    return console, points, maximum
+
+
+def test_classroom_runners_one_per_check() -> None:
+    text = classroom_output(sample_report(offline=True))
+    runners = _decode_outputs(text)
+    assert "registry-tags" not in runners and "cluster-controllers" not in runners  # mode-excluded
+    assert list(runners) == [
+        "repo-files",
+        "image-policy-valid",
+        "marker-valid",
+        "sync-included",
+        "git-pushed",
+        "quiz-passed",
+    ]
+    for data in runners.values():
+        assert data["version"] == 1 and len(data["tests"]) == 1
+        assert all(isinstance(t["score"], int) for t in data["tests"])
+    assert runners["repo-files"]["max_score"] == 6 and runners["repo-files"]["status"] == "pass"
+    blocked = runners["git-pushed"]
+    assert blocked["status"] == "fail" and blocked["tests"][0]["score"] == 0
+    assert reporter_numbers(runners) == (13.0, 13, 36)
+    online = dict(classroom_runners(sample_report()))
+    pend = online["cluster-controllers"]["tests"][0]  # type: ignore[index]
     assert pend["status"] == "error" and pend["message"].startswith("pending: ")
+
+
+def test_partial_credit_is_one_number_for_the_learner() -> None:
+    defs = (CheckDef("a.part", "A", 7), CheckDef("b.part", "B", 6), CheckDef("c.full", "C", 5))
+    impls: dict[str, runner.CheckFn] = {
+        "a.part": lambda _: Outcome.failed("2 of 3 criteria", points=3),
+        "b.part": lambda _: Outcome.failed("half", points=4),
+        "c.full": lambda _: Outcome.passed(),
+    }
+    report = Report(task="09b", checks=runner.run(defs, impls, None))
+    assert (report.score, report.max_score) == (12, 18)
+    runners = _decode_outputs(classroom_output(report))
+    assert reporter_numbers(runners) == (12.0, 12, 18)
+    assert len(runners["a-part"]["tests"]) == 7 and len(runners["b-part"]["tests"]) == 3
+
+
+def test_runner_names_are_valid_and_distinct() -> None:
+    names = runner_names(["repo.files", "repo-files", "9lives", "Weird Id!"])
+    assert names == ["repo-files", "repo-files-2", "check-9lives", "weird-id"]
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", n) for n in names)
+
+
+# --- the step summary read by a CommonMark/GFM renderer (markdown-it-py, pinned in the test extras) ------
+
+HOSTILE_TEXTS = (
+    "use `kubectl get` then **bold** and _under_ ~~gone~~",
+    "&lt;b&gt; is not <b>bold</b> &amp; <script>alert(1)</script>",
+    "a | b || c \\| d",
+    "[click](https://evil.example) ![img](x.png) <https://auto.example> https://bare.example",
+    "# heading\n- item\n> quote\n\n```\nfence\n```",
+    "trailing backslash \\",
+)
+
+
+def _summary_cells(md: str) -> dict[str, list[Any]]:
+    """Table rows by check id: the inline tokens of each cell, as the renderer parsed them."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    tokens = parser.parse(md)
+    rows: dict[str, list[Any]] = {}
+    cells: list[Any] = []
+    for token in tokens:
+        if token.type == "tr_open":
+            cells = []
+        elif token.type == "inline" and cells is not None:
+            cells.append(token)
+        if token.type == "tr_close" and len(cells) == 4:
+            ids = [c.content for c in cells[1].children or [] if c.type == "code_inline"]
+            if ids:
+                rows[ids[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_step_summary_shows_learner_text_literally(text: str) -> None:
+    file = "apps/`x`/**y**|<z>.yaml"
+    check = CheckResult("c.one", "T", Status.FAIL, 0, 2, message=text, hint=text, file=file, line=3)
+    md = render_summary(Report(task="09b", checks=(check,)))
+    rows = _summary_cells(md)
+    assert list(rows) == ["c.one"], md
+    result = rows["c.one"][3]
+    kinds = {child.type for child in result.children or []}
+    assert kinds <= {"text"}, (kinds, md)  # no code span, emphasis, link, image, html, strikethrough
+    shown = "".join(child.content for child in result.children or [])
+    assert shown == " ".join(text.split()) + f" ({file} line 3)"
+    # The hint below the table: one paragraph of plain text inside <details>.
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(md)
+    details = next(i for i, t in enumerate(tokens) if t.type == "html_block" and "<details>" in t.content)
+    hint = next(t for t in tokens[details:] if t.type == "inline")
+    assert {c.type for c in hint.children or []} <= {"text"}
+    assert "".join(c.content for c in hint.children or []) == " ".join(text.split())
+    assert not [t for t in tokens if t.type in ("fence", "code_block", "blockquote_open", "bullet_list_open")]
+    assert [t.markup for t in tokens if t.type == "heading_open"] == ["##", "###"]  # ours only

@@ -1,18 +1,24 @@
-"""TAP version 14: plan, ok/not ok, SKIP directives, YAML diagnostics, escaping."""
+"""TAP version 13: plan, ok/not ok, SKIP directives, YAML diagnostics, escaping."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
 from test_report_common import sample_report
 
+from lab.core.checks import CheckDef, Outcome, Report, runner
 from lab.core.report.tap import render_tap
 
 
 def test_version_plan_and_one_line_per_check() -> None:
     lines = render_tap(sample_report()).splitlines()
-    assert lines[0] == "TAP version 14"
+    assert lines[0] == "TAP version 13"
     assert lines[1] == "1..8"
     tests = [line for line in lines if re.match(r"(not )?ok \d+ - ", line)]
     assert [int(re.search(r"ok (\d+)", t).group(1)) for t in tests] == list(range(1, 9))  # type: ignore[union-attr]
@@ -58,3 +64,56 @@ def test_hash_in_description_is_escaped() -> None:
     from lab.core.report.tap import _escape
 
     assert _escape("a # b \\ c") == "a \\# b \\\\ c"
+
+
+# --- Perl's `prove` (Test::Harness), the harness Debian's perl ships, reads the output -------------------
+
+
+def _prove(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    prove = shutil.which("prove")
+    if prove is None:
+        if os.environ.get("CI"):
+            pytest.fail("prove (Debian's perl) is missing: CI must run the TAP harness test", pytrace=False)
+        pytest.skip("prove (perl's Test::Harness) is not installed")
+    tap = tmp_path / "lab.tap"
+    tap.write_text(text, encoding="utf-8")
+    # `--exec cat` makes prove read the file as a test's output instead of running it.
+    return subprocess.run(
+        [prove, "--exec", "cat", "--verbose", str(tap)], capture_output=True, text=True, timeout=60
+    )
+
+
+def _report(**outcomes: Outcome) -> Report:
+    defs = tuple(CheckDef(name, name.title(), 2) for name in outcomes)
+    impls = {name: (lambda _ctx, o=o: o) for name, o in outcomes.items()}
+    return Report(task="09b", checks=runner.run(defs, impls, None))
+
+
+def test_prove_passes_an_all_pass_run(tmp_path: Path) -> None:
+    report = _report(**{"a.one": Outcome.passed("ok # fine"), "b.two": Outcome.passed("ok")})
+    proc = _prove(tmp_path, render_tap(report))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Result: PASS" in proc.stdout
+    assert "Parse errors" not in proc.stdout
+
+
+def test_prove_passes_skips_and_fails_failures(tmp_path: Path) -> None:
+    passing = sample_report(offline=True)
+    only_ok = Report(
+        task="09b", checks=tuple(c for c in passing.checks if c.status.value in ("pass", "skipped"))
+    )
+    # Renumbered by the renderer: passes and SKIPs only, so the harness must say PASS.
+    proc = _prove(tmp_path, render_tap(only_ok))
+    assert proc.returncode == 0 and "Result: PASS" in proc.stdout, proc.stdout
+    proc = _prove(tmp_path, render_tap(sample_report()))
+    assert proc.returncode != 0 and "Result: FAIL" in proc.stdout
+    assert "Parse errors" not in proc.stdout, proc.stdout
+    # Every `not ok` of the report is a failed test to the harness, nothing else.
+    failed = re.search(r"Failed tests?:\s+([\d, -]+)", proc.stdout)
+    assert failed is not None, proc.stdout
+    expected = [n for n, c in enumerate(sample_report().checks, 1) if c.broken]
+    listed: list[int] = []
+    for part in failed.group(1).replace(" ", "").split(","):
+        lo, _, hi = part.partition("-")
+        listed += list(range(int(lo), int(hi or lo) + 1))
+    assert listed == expected

@@ -187,3 +187,32 @@ def test_pure_python_parser_fallback_gives_the_same_bytes(
         shutil.copytree(SETTERS_DIR / case_id / "input", work)
         apply_to_tree(work, None, POLICIES, NAMESPACE)
         assert _files(work) == _files(SETTERS_DIR / case_id / "expected")
+
+
+def _big_mapping(keys: int) -> bytes:
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: big", "data:"]
+    lines += [f"  key{i:06d}: value{i}" for i in range(keys)]
+    lines.append('  image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_setters_time_is_linear_in_the_keys_of_one_mapping() -> None:
+    import time
+
+    from lab.core.setters.apply import rewrite
+
+    setters = {"flux-system:nginx": ImageRef("nginx", "1.25.3")}
+
+    def best(keys: int) -> float:
+        content = _big_mapping(keys)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = rewrite(content, setters, "flux-system")
+            times.append(time.perf_counter() - start)
+            assert result.content is not None and len(result.changes) == 1
+        return min(times)
+
+    small, large = best(2_000), best(16_000)
+    # 8x the keys: linear costs ~8x, the old scan per key cost ~64x. 24x leaves room for a loaded machine.
+    assert large < 24 * small, (small, large)

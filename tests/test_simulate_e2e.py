@@ -230,3 +230,12 @@ def test_simulate_when_update_path_is_missing(
     proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
     assert proc.returncode == 1
     assert "failed to apply policies: walking path for files: lstat" in proc.stderr
+
+
+def test_simulate_with_a_tag_over_4300_digits(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    tags = solved.parent / "huge-tags.txt"
+    tags.write_text(TAGS.read_text() + "1" * 5000 + ".0.0\n1.25.1-" + "9" * 5000 + "\n")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run")
+    assert "1.25.3" in proc.stdout

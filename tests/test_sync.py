@@ -232,3 +232,152 @@ def test_cli_sync_prints_the_git_commands(
     assert lines[:3] == ["$ git fetch origin", "$ git rebase origin/main", "$ git push origin main"]
     assert "git pull --rebase && git push" in done.stdout
     assert origin_log(origin, fmt="%s")[:2] == ["Mark done", "Update nginx"]
+
+
+# -- truthful commit messages; the quiz record travels with the work ---------------------------------
+
+
+def _run_lab(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True)
+
+
+def _right_answers() -> str:
+    from lab.services.tasks import load_task
+
+    return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
+
+
+def test_commit_messages_say_what_is_committed_and_the_quiz_record_is_pushed(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from gitutil import practice
+
+    ws = practice(tmp_path)
+    origin = Path(git(ws, "remote", "get-url", "origin"))
+    assert _run_lab(lab_cmd, lab_env, ws, "generate").returncode == 0
+    assert _run_lab(lab_cmd, lab_env, ws, "mark", DEPLOY, "--policy", "flux-system:nginx").returncode == 0
+    (ws / "scratch.txt").write_text("not part of the task\n")
+
+    first = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert first.returncode == 0, first.stderr
+    assert '$ git commit -m "Add image automation"' in first.stdout
+    assert origin_log(origin, fmt="%s")[0] == "Add image automation"
+    assert DEPLOY in git(origin, "show", "--name-only", "--format=", "main")
+
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    second = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert second.returncode == 0, second.stderr
+    assert origin_log(origin, fmt="%s")[0] == "Mark task 09 done in PROGRESS.md"
+
+    quiz = _run_lab(lab_cmd, lab_env, ws, "quiz", "--answers", _right_answers())
+    assert quiz.returncode == 0, quiz.stdout + quiz.stderr
+    third = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert third.returncode == 0, third.stderr
+    subject = origin_log(origin, fmt="%s")[0]
+    assert subject == "Record the quiz result (6/6, passed)"
+    assert ".fluxlab/quiz.json" in git(origin, "ls-tree", "-r", "--name-only", "main")
+    # Only the task's files were committed; the learner's scratch file is untouched and untracked.
+    assert git(ws, "status", "--porcelain") == "?? scratch.txt"
+    subjects = origin_log(origin, fmt="%s")
+    assert subjects.count("Add image automation") == 1
+
+
+def test_one_commit_of_several_kinds_names_each(tmp_path: Path) -> None:
+    from gitutil import practice
+
+    from lab.services.progress import mark_progress
+    from lab.services.sync import commit_work
+
+    ws = practice(tmp_path)
+    mark_progress(ws, "09")
+    record = ws / ".fluxlab" / "quiz.json"
+    record.parent.mkdir()
+    record.write_text('{"task": "09b", "score": 3, "total": 6, "passed": false}\n')
+    made = commit_work(ws)
+    assert made is not None
+    assert made.subject == "Mark task 09 done in PROGRESS.md; record the quiz result (3/6, not passed)"
+    assert made.paths == ["PROGRESS.md", ".fluxlab/quiz.json"]
+    assert "- .fluxlab/quiz.json (new)" in made.message
+    assert commit_work(ws) is None
+
+
+def test_editing_the_policy_later_is_an_update_not_another_add(tmp_path: Path) -> None:
+    from gitutil import practice
+
+    from lab.services.sync import commit_work, push_work
+
+    ws = practice(tmp_path)
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+
+    generate(ws, GenerateOptions())
+    first = push_work(ws)
+    assert first.ok and first.commit is not None
+    assert first.commit.subject == "Add image automation"
+    policy = ws / "clusters/dev/image-automation/image-policy.yaml"
+    policy.write_text(policy.read_text().replace("1.25.x", "1.26.x"))
+    again = commit_work(ws)
+    assert again is not None
+    assert again.subject == "Update image automation (image-policy.yaml)"
+
+
+# -- "committed without pulling" in a shell -----------------------------------------------------------
+
+
+def _git_pushed(lab_cmd: list[str], lab_env: dict[str, str], ws: Path) -> dict[str, object]:
+    import json
+
+    proc = _run_lab(lab_cmd, lab_env, ws, "check", "--offline", "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+    return checks["git.pushed"]
+
+
+def test_check_catches_committed_without_pulling_and_prints_the_fix(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from gitutil import practice
+
+    ws = practice(tmp_path)
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.2\n1.25.3\n")
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    sim = _run_lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(tags))
+    assert sim.returncode == 0, sim.stderr
+    # The learner marks the task done and commits, without pulling Flux's commit first.
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    push = subprocess.run(["git", "push"], cwd=ws, capture_output=True, text=True)
+    assert push.returncode != 0  # rejected: fetch first
+
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert "have diverged" in str(check["message"])
+    assert "origin has 1 commit by Flux you don't have" in str(check["message"])
+    assert '"Mark task 09 done"' in str(check["message"])
+    assert str(check["hint"]).startswith("git pull --rebase && git push")
+
+    git(ws, "pull", "-q", "--rebase")
+    git(ws, "push", "-q")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "pass", check
+
+
+def test_check_fails_committed_but_unpushed_work(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from gitutil import practice
+
+    ws = practice(tmp_path)
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    noted = _git_pushed(lab_cmd, lab_env, ws)
+    assert noted["status"] == "pass"
+    assert "not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
+    assert check["hint"] == "git push"

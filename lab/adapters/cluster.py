@@ -11,6 +11,7 @@ import builtins
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -404,6 +405,43 @@ class ClusterClient:
             item.setdefault("apiVersion", f"{info.group}/{version}")
             item.setdefault("kind", kind)
         return [dict(i) for i in items]
+
+    def watch(
+        self,
+        kind: str,
+        namespace: str | None = "flux-system",
+        *,
+        name: str | None = None,
+        timeout: float = 300.0,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event type, object) of a watch on a custom kind: ADDED for what exists, then each change, until
+        `timeout` seconds have passed (the server closes the stream). `name` narrows it like flux's
+        `metadata.name` field selector."""
+        import kubernetes.watch
+
+        kwatch: Any = kubernetes.watch  # untyped library
+        info = _kind_info(kind)
+        version = self._version(kind, info)
+        api = self._custom()
+        kwargs: dict[str, Any] = {"timeout_seconds": max(1, int(timeout))}
+        if name:
+            kwargs["field_selector"] = f"metadata.name={name}"
+        if info.namespaced and namespace is not None:
+            fn: Any = api.list_namespaced_custom_object
+            args: tuple[Any, ...] = (info.group, version, namespace, info.plural)
+        else:
+            fn = api.list_cluster_custom_object
+            args = (info.group, version, info.plural)
+        stream = kwatch.Watch()
+        try:
+            for event in stream.stream(fn, *args, **kwargs):
+                obj = event.get("object")
+                if isinstance(obj, dict):
+                    yield str(event.get("type", "")), obj
+        except Exception as err:
+            raise self._error(err, "watch", info, namespace, name) from err
+        finally:
+            stream.stop()
 
     def controllers(self, namespace: str = "flux-system") -> builtins.list[ControllerStatus]:
         """Deployments labelled app.kubernetes.io/part-of=flux, as `flux check` lists them."""

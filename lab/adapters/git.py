@@ -153,6 +153,20 @@ class CommitInfo:
         return f"{self.committer_name} <{self.committer_email}>"
 
 
+def by_author(commits: Sequence[CommitInfo]) -> str:
+    """ " by Flux" when one author made them all, else " (2 by Flux, 1 by Ana)"."""
+    from collections import Counter
+
+    counts = Counter(c.author_name or c.author_email for c in commits)
+    if len(counts) == 1:
+        return f" by {next(iter(counts))}"
+    return " (" + ", ".join(f"{n} by {who}" for who, n in counts.most_common()) + ")"
+
+
+def count_commits(n: int) -> str:
+    return f"{n} commit{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class FileStatus:
     """One `git status --porcelain` entry: `code` is the two-letter XY code (`??` untracked)."""

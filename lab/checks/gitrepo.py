@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.adapters.git import Workspace, open_workspace
+from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.checks import check
 from lab.checks.context import (
     DEPLOYMENT_FILE,
@@ -18,6 +18,8 @@ from lab.errors import GitError, LabError
 
 MARKER_KEY = '"$imagepolicy"'
 PUSH_HINT = 'git add clusters apps && git commit -m "Add image automation" && git push'
+PULL_FIX = "git pull --rebase && git push"
+PROGRESS_FILE = "PROGRESS.md"
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,17 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         evidence.append(
             Evidence("git", "fetch", f"fetch failed, using the last fetched state: {origin.fetch_error}")
         )
+    ahead, behind = _ahead_behind(ws, branch, origin.ref)
     if stale:
         missing = [f for f in stale if f not in remote_tree]
         what = "missing on" if missing else "different on"
+        committed = not missing or all(f in head_tree for f in missing)
+        if committed and ahead and behind:
+            return _diverged(branch, ahead, behind, evidence)
         return Outcome.failed(
             f"{', '.join(stale)} {what} origin/{branch}: commit and push",
             file=stale[0],
-            hint="git push" if not missing or all(f in head_tree for f in missing) else PUSH_HINT,
+            hint="git push" if committed else PUSH_HINT,
             evidence=evidence,
         )
     local_deploy = ctx.read_text(DEPLOYMENT_FILE) if ctx.exists(DEPLOYMENT_FILE) else ""
@@ -127,10 +133,75 @@ def git_pushed(ctx: CheckContext) -> Outcome:
             hint=PUSH_HINT,
             evidence=evidence,
         )
+    problem = _unpushed_work(ctx, ws, branch, ahead, behind, evidence)
+    if problem is not None:
+        return problem
     when = "" if origin.fetched else " (as of the last fetch)"
+    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
+    dirty = ws.dirty_files([PROGRESS_FILE, quiz])
+    pull = ""
+    if dirty:
+        then = PULL_FIX if behind else "git push"
+        pull = (
+            f"; not committed yet (graders read origin): {', '.join(dirty)} - "
+            f'git add {" ".join(dirty)} && git commit -m "..." && {then}'
+        )
+    elif behind:
+        pull = f"; origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
     return Outcome.passed(
-        f"origin/{branch} ({sha[:7]}) has the image automation files{when}", evidence=evidence
+        f"origin/{branch} ({sha[:7]}) has the image automation files{when}{pull}", evidence=evidence
     )
+
+
+def _ahead_behind(ws: Workspace, branch: str, remote_ref: str) -> tuple[list[CommitInfo], list[CommitInfo]]:
+    local = f"refs/heads/{branch}"
+    if ws.rev_parse(local) is None:
+        return [], []
+    return ws.ahead_behind(local, remote_ref)
+
+
+def _subjects(commits: list[CommitInfo]) -> str:
+    shown = ", ".join(f'{c.short} "{c.subject}"' for c in commits[:3])
+    return shown + (f" and {len(commits) - 3} more" if len(commits) > 3 else "")
+
+
+def _diverged(
+    branch: str, ahead: list[CommitInfo], behind: list[CommitInfo], evidence: list[Evidence]
+) -> Outcome:
+    """Committed without pulling: a plain push is rejected, and the grader sees none of it."""
+    return Outcome.failed(
+        f"your {branch} and origin/{branch} have diverged: origin has {count_commits(len(behind))}"
+        f"{by_author(behind)} you don't have, and your {count_commits(len(ahead))} "
+        f"({_subjects(ahead)}) {'is' if len(ahead) == 1 else 'are'} not on origin - a plain git push is "
+        "rejected",
+        hint=f"{PULL_FIX} (or `lab sync`): replays your commits on top of origin's, then pushes",
+        evidence=[*evidence, *(Evidence("git", c.sha, f"{c.author_name}: {c.subject}") for c in behind[:3])],
+    )
+
+
+def _unpushed_work(
+    ctx: CheckContext,
+    ws: Workspace,
+    branch: str,
+    ahead: list[CommitInfo],
+    behind: list[CommitInfo],
+    evidence: list[Evidence],
+) -> Outcome | None:
+    """The learner's work (PROGRESS.md, the quiz record, the marker...) committed but not pushed:
+    graders and CI read origin, so it does not count yet. Uncommitted edits are only noted (`lab check
+    --update-progress` writes PROGRESS.md itself; the learner commits it afterwards)."""
+    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
+    task_files = {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, PROGRESS_FILE, quiz}
+    mine = [c for c in ahead if task_files & set(ws.commit_files(c.sha))]
+    if mine:
+        if behind:
+            return _diverged(branch, ahead, behind, evidence)
+        return Outcome.failed(
+            f"{count_commits(len(mine))} not pushed to origin/{branch}: {_subjects(mine)}",
+            hint="git push",
+            evidence=evidence,
+        )
+    return None
 
 
 def _automation_author(ctx: CheckContext) -> tuple[str, str]:

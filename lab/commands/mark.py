@@ -41,6 +41,7 @@ def _workspace_for(file: str, explicit: str | None) -> object:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from lab.core.marker import split_lines
     from lab.services.mark import mark_file
 
     workspace = _workspace_for(args.file, args.workspace)
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     done = mark_file(workspace, Path(args.file).expanduser(), args.policy, container=args.container)
     result = done.result
     where = f"{done.display}:{result.line}"
-    line = result.text.splitlines()[result.line - 1].strip()
+    line = split_lines(result.text)[result.line - 1].strip()
     if result.changed:
         print(f"marked {where} (container {result.container}): {line}")
         if result.replaced_comment:

@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--stash", action="store_true", help="stash uncommitted changes for the sync and restore them after"
     )
+    parser.add_argument(
+        "--commit",
+        action="store_true",
+        help="first commit the task's changed files (manifests, marker, PROGRESS.md, quiz record) "
+        "with a message that says what they are",
+    )
+    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
     parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
     parser.add_argument("--json", action="store_true", help="machine-readable result")
     parser.set_defaults(func=run)
@@ -39,7 +46,7 @@ def _commit_json(commits: list[object]) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.services.sync import origin_status, sync
+    from lab.services.sync import commit_work, origin_status, sync
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
     if args.status:
@@ -61,6 +68,13 @@ def run(args: argparse.Namespace) -> int:
             for line in status.commit_lines():
                 print(f"  {line}")
         return 0 if not status.behind and not status.ahead else 1
+    commit_commands: list[str] = []
+    if args.commit:
+        made = commit_work(workspace, args.task)
+        if made is not None:
+            commit_commands = made.commands
+            if not args.json:
+                print("\n".join(f"$ {c}" for c in made.commands))
     result = sync(
         workspace, strategy="merge" if args.merge else "rebase", stash=args.stash, push=not args.no_push
     )
@@ -70,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 "outcome": result.outcome,
                 "branch": result.branch,
                 "strategy": result.strategy,
-                "commands": result.commands,
+                "commands": [*commit_commands, *result.commands],
                 "steps": result.steps,
                 "integrated": _commit_json(list(result.integrated)),
                 "pushed": _commit_json(list(result.pushed)),

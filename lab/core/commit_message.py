@@ -16,6 +16,7 @@ from lab.core import gotemplate
 from lab.core.gotemplate import parser as tparse
 from lab.core.gotemplate.exec import State
 from lab.core.gotemplate.values import GoMap, GoMethod, GoSlice, GoStruct
+from lab.core.imagename import registry_and_repository
 from lab.core.refs import Change, ImageRef, ObjectId
 from lab.errors import LabError
 
@@ -149,20 +150,6 @@ class GoChange(GoStruct):
         return [("OldValue", self.old), ("NewValue", self.new), ("Setter", self.setter)]
 
 
-def _split_image(name: str) -> tuple[str, str]:
-    """go-containerregistry's registry/repository split with Docker Hub defaults."""
-    parts = name.split("/", 1)
-    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        registry, repo = parts
-    else:
-        registry, repo = "", name
-    if registry in ("", "docker.io"):
-        registry = "index.docker.io"
-    if registry == "index.docker.io" and "/" not in repo:
-        repo = "library/" + repo
-    return registry, repo
-
-
 class GoImageRef(GoStruct):
     """update.ImageRef (v1beta1/v1beta2 model): prints as the policy's image (`library/nginx:1.25.3`)"""
 
@@ -181,13 +168,13 @@ class GoImageRef(GoStruct):
         return self.ref.full()
 
     def _name(self) -> str:
-        registry, repo = _split_image(self.ref.name)
+        registry, repo = registry_and_repository(self.ref.name)
         if self.ref.digest:
             return f"{registry}/{repo}@{self.ref.digest}"
         return f"{registry}/{repo}:{self.ref.tag}"
 
     def go_methods(self) -> dict[str, GoMethod]:
-        registry, repo = _split_image(self.ref.name)
+        registry, repo = registry_and_repository(self.ref.name)
         return {
             "String": GoMethod("String", self.go_string),
             "Identifier": GoMethod("Identifier", lambda: self.ref.digest or self.ref.tag),

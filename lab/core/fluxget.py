@@ -86,6 +86,21 @@ def ready_condition(obj: Mapping[str, Any]) -> Condition | None:
     return find_condition(obj, "Ready")
 
 
+def parse_status_selector(text: str) -> tuple[str, str]:
+    """`--status-selector ready=false` -> ("ready", "false"); ValueError with flux's message otherwise."""
+    condition_type, sep, condition_status = text.partition("=")
+    if not sep:
+        raise ValueError(f"expected status selector in type=status format, but found: {text}")
+    return condition_type, condition_status
+
+
+def status_matches(obj: Mapping[str, Any], selector: tuple[str, str]) -> bool:
+    """flux's `statusMatches`: the last condition whose type equals (case-insensitively) has that status."""
+    condition_type, condition_status = selector
+    found = [c for c in conditions(obj) if c.type.lower() == condition_type.lower()]
+    return bool(found) and found[-1].status.lower() == condition_status.lower()
+
+
 def status_and_message(obj: Mapping[str, Any]) -> tuple[str, str]:
     """READY and MESSAGE cells: the Ready condition, or `False` / `waiting to be reconciled`."""
     ready = ready_condition(obj)
@@ -255,11 +270,13 @@ def format_get_table(
     no_header: bool = False,
     legacy: bool = False,
     tz: dt.tzinfo = dt.UTC,
+    status_selector: tuple[str, str] | None = None,
 ) -> str:
     """`flux get image repository|policy|update [NAME]` output.
 
     With no objects this returns Flux's `✗ ...` line (Flux prints it to stderr; so should the caller), or
-    '' for `images all` (`include_kind=True`), which prints nothing for an empty kind.
+    '' for `images all` (`include_kind=True`), which prints nothing for an empty kind. A status selector
+    filters rows after that test, so a list with no matching row prints the header alone, as flux does.
     """
     kind = image_kind(kind)
     if name is not None:
@@ -274,6 +291,7 @@ def format_get_table(
     rows = [
         summarise(kind, o, all_namespaces=all_namespaces, include_kind=include_kind, legacy=legacy, tz=tz)
         for o in objects
+        if status_selector is None or status_matches(o, status_selector)
     ]
     return render_table(header, rows)
 
@@ -284,6 +302,8 @@ def format_get_all(
     *,
     legacy: bool = False,
     tz: dt.tzinfo = dt.UTC,
+    no_header: bool = False,
+    status_selector: tuple[str, str] | None = None,
 ) -> str:
     """`flux get images all`: each non-empty kind's table with kind/name names, then a blank line.
 
@@ -295,6 +315,16 @@ def format_get_all(
         if not objects:
             continue
         out.append(
-            format_get_table(kind, objects, all_namespaces, include_kind=True, legacy=legacy, tz=tz) + "\n"
+            format_get_table(
+                kind,
+                objects,
+                all_namespaces,
+                include_kind=True,
+                legacy=legacy,
+                tz=tz,
+                no_header=no_header,
+                status_selector=status_selector,
+            )
+            + "\n"
         )
     return "".join(out)

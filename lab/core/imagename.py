@@ -2,7 +2,11 @@
 
 Mirrors image-reflector-controller `internal/registry/helper.go` (scheme and tag checks, Stalled with
 reason `ImageURLInvalid`) on top of go-containerregistry `pkg/name` (parsing and the canonical name that
-ends up in `status.canonicalImageName`). The registry helper uses the same functions to know where to
+ends up in `status.canonicalImageName`). The ggcr rules followed are those of v0.19.1, the version
+image-reflector-controller's go.mod pins: the first path segment is a registry only when it contains
+`.` or `:` (so `localhost/foo` is Docker Hub's `localhost/foo`; later docker/distribution-style
+parsers special-case `localhost`, this version does not), and a registry must survive Go's
+`url.Parse("//" + name)` unchanged. The registry helper uses the same functions to know where to
 send requests, so the lab never scans a different repository than Flux would.
 """
 
@@ -10,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 DEFAULT_REGISTRY = "index.docker.io"
 #: The only alias ggcr rewrites; `registry-1.docker.io` is left alone (and gets no `library/`).
@@ -52,36 +55,65 @@ class ImageName:
         return self.registry == DEFAULT_REGISTRY
 
 
-def _split_registry(name: str) -> tuple[str, str]:
+def split_registry(name: str) -> tuple[str, str]:
+    """ggcr v0.19.1 `NewRepository`: ("", name) unless the first segment holds `.` or `:`."""
     parts = name.split("/", 1)
-    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0]):
         return parts[0], parts[1]
     return "", name
 
 
+#: ASCII bytes Go's `url.shouldEscape(c, encodeHost)` lets through unescaped (RFC 3986 host chars).
+_HOST_ASCII = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$&'()*+,;=:[]<>\"-_.~"
+)
+
+
+def _valid_port(colon_port: str) -> bool:
+    # Go `validOptionalPort`: empty, or ':' followed by digits only (none is fine).
+    return colon_port == "" or (colon_port[0] == ":" and all("0" <= c <= "9" for c in colon_port[1:]))
+
+
 def _valid_registry(registry: str) -> bool:
-    # ggcr: the registry must be an RFC 3986 authority, i.e. survive url.Parse("//" + name) unchanged.
-    if registry == "":
-        return True
-    try:
-        parsed = urlsplit("//" + registry)
-        return parsed.netloc == registry and not parsed.path and "@" not in registry
-    except ValueError:
+    """ggcr `checkRegistry`: Go's `url.Parse("//" + name)` succeeds and its Host is `name` itself.
+
+    Python's urlsplit is laxer (it keeps spaces, never checks the port), so Go's host rules are
+    spelled out: no control bytes, nothing that starts a userinfo, path, query or fragment, no
+    percent-escape (Go would decode it, so Host differs), a numeric port, only host characters.
+    """
+    if any(c < " " or c == "\x7f" or c in "@/?#%" for c in registry):
         return False
+    host = registry
+    if host.startswith("["):
+        end = host.rfind("]")
+        if end < 0 or not _valid_port(host[end + 1 :]):
+            return False
+    else:
+        colon = host.rfind(":")
+        if colon >= 0 and not _valid_port(host[colon:]):
+            return False
+    return all(c in _HOST_ASCII or not c.isascii() for c in host)
+
+
+def registry_and_repository(name: str) -> tuple[str, str]:
+    """ggcr's `RegistryStr()`/`RepositoryStr()` of a name, Docker Hub defaults applied, unvalidated."""
+    registry, repo = split_registry(name)
+    if registry in ("", COMPATIBLE_DEFAULT_REGISTRY):
+        registry = DEFAULT_REGISTRY
+    if registry == DEFAULT_REGISTRY and "/" not in repo:
+        repo = "library/" + repo
+    return registry, repo
 
 
 def _new_repository(name: str) -> ImageName | None:
     if not name:
         return None
-    registry, repo = _split_registry(name)
+    registry, repo = split_registry(name)
     if len(repo) < 2 or len(repo) > 255 or any(c not in _REPOSITORY_CHARS for c in repo):
         return None
     if not _valid_registry(registry):
         return None
-    if registry in ("", COMPATIBLE_DEFAULT_REGISTRY):
-        registry = DEFAULT_REGISTRY
-    if registry == DEFAULT_REGISTRY and "/" not in repo:
-        repo = "library/" + repo
+    registry, repo = registry_and_repository(name)
     return ImageName(original=name, registry=registry, repository=repo)
 
 
@@ -127,7 +159,7 @@ def parse_image(image: str) -> ImageName:
         elif not image:
             hint = "set spec.image, e.g. library/nginx"
         raise ImageNameError(f"could not parse reference: {image}", hint=hint)
-    registry, _ = _split_registry(image)
+    registry, _ = split_registry(image)
     rest = image[len(registry) :] if registry else image
     pieces = rest.split(":")
     if len(pieces) > 1:

@@ -20,7 +20,10 @@ MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_EOL = re.compile(r"\r\n|\n|\r")
+# The line breaks of the YAML reader (libyaml, and go-yaml in Flux): besides \n, \r\n and \r, the
+# YAML 1.1 breaks NEL (U+0085), LS (U+2028) and PS (U+2029) end a line too, so positions it reports
+# count them. Python's str.splitlines() is no substitute: it also splits at \v, \f and \x1c-\x1e.
+_EOL = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _MARKER_IN_COMMENT = re.compile(r'"\$imagepolicy"\s*:\s*"([^"]*)"')
 
 
@@ -148,8 +151,8 @@ def _choose(images: list[ContainerImage], container: str | None, file: str) -> C
     return images[0]
 
 
-def _split_lines(text: str) -> list[str]:
-    """Lines with their own line endings (YAML's breaks: \\n, \\r\\n, \\r)."""
+def split_lines(text: str) -> list[str]:
+    """Lines with their own line endings, split where the YAML reader counts a new line."""
     out: list[str] = []
     start = 0
     for m in _EOL.finditer(text):
@@ -161,10 +164,8 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _body_and_eol(line: str) -> tuple[str, str]:
-    for eol in ("\r\n", "\n", "\r"):
-        if line.endswith(eol):
-            return line[: -len(eol)], eol
-    return line, ""
+    m = _EOL.search(line)
+    return (line[: m.start()], line[m.start() :]) if m else (line, "")
 
 
 def mark(
@@ -192,7 +193,7 @@ def mark(
             line=pos.line,
             hint="write the image on one line: image: nginx:1.25.0",
         )
-    lines = _split_lines(text)
+    lines = split_lines(text)
     index = pos.line - 1
     body, eol = _body_and_eol(lines[index])
     # A BOM at the start of the file is dropped before parsing, so columns on line 1 are one short.

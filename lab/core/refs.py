@@ -18,8 +18,12 @@ class ImageRef:
     digest: str = ""
 
     def full(self) -> str:
-        """What a full `ns:name` marker writes: `name:tag`, plus `@digest` when reflected."""
-        ref = f"{self.name}:{self.tag}"
+        """What a full `ns:name` marker writes: `name:tag`, plus `@digest` when reflected.
+
+        A digest-only reference (no tag) is `name@digest`, as go-containerregistry's `Digest.String()`
+        prints it; never `name:@digest`.
+        """
+        ref = f"{self.name}:{self.tag}" if self.tag else self.name
         return f"{ref}@{self.digest}" if self.digest else ref
 
 

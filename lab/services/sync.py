@@ -14,31 +14,19 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lab.adapters.git import CommitInfo, Workspace, open_workspace
-from lab.errors import GitError
+from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.errors import GitError, LabError
 
 Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
 MAX_ATTEMPTS = 3
 STASH_MESSAGE = "lab sync: your uncommitted changes"
 LESSON = "git pull --rebase && git push"
-
-
-def _by_author(commits: Sequence[CommitInfo]) -> str:
-    counts = Counter(c.author_name or c.author_email for c in commits)
-    if len(counts) == 1:
-        return f" by {next(iter(counts))}"
-    return " (" + ", ".join(f"{n} by {who}" for who, n in counts.most_common()) + ")"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -71,14 +59,14 @@ class OriginStatus:
         """ "origin has 1 commit by Flux you don't have", or None when origin has nothing new."""
         if not self.behind:
             return None
-        return f"origin has {_plural(len(self.behind), 'commit')}{_by_author(self.behind)} you don't have"
+        return f"origin has {count_commits(len(self.behind))}{by_author(self.behind)} you don't have"
 
     def ahead_line(self) -> str | None:
         if not self.ahead:
             return None
         if self.remote_head is None:
-            return f"origin has no branch {self.branch}: {_plural(len(self.ahead), 'commit')} to push"
-        return f"you have {_plural(len(self.ahead), 'commit')} origin doesn't have"
+            return f"origin has no branch {self.branch}: {count_commits(len(self.ahead))} to push"
+        return f"you have {count_commits(len(self.ahead))} origin doesn't have"
 
     def summary(self) -> str:
         """One or two sentences: where origin stands and what to do about it."""
@@ -98,7 +86,8 @@ class OriginStatus:
             else:
                 text += " - git push"
         if self.dirty:
-            text += f" ({_plural(len(self.dirty), 'file')} with uncommitted changes)"
+            n = len(self.dirty)
+            text += f" ({n} file{'' if n == 1 else 's'} with uncommitted changes)"
         if self.fetch_error:
             text += f" [as of the last fetch: {self.fetch_error}]"
         return text
@@ -338,7 +327,7 @@ def sync(
             )
             if behind:
                 steps.append(
-                    f"origin has {_plural(len(behind), 'commit')}{_by_author(behind)} you didn't have: "
+                    f"origin has {count_commits(len(behind))}{by_author(behind)} you didn't have: "
                     + "; ".join(f"{c.short} {c.subject}" for c in behind[:3])
                 )
                 if not ahead:
@@ -373,7 +362,7 @@ def sync(
                     steps.append(f"nothing to push: {branch} is already on origin")
                 break
             if not push:
-                steps.append(f"{_plural(len(new_ahead), 'commit')} ready to push (not pushed)")
+                steps.append(f"{count_commits(len(new_ahead))} ready to push (not pushed)")
                 break
             commands.append(f"git push origin {branch}")
             try:
@@ -385,7 +374,7 @@ def sync(
                     continue
                 raise
             steps.append(
-                f"pushed {_plural(len(new_ahead), 'commit')} to origin/{branch}: "
+                f"pushed {count_commits(len(new_ahead))} to origin/{branch}: "
                 + "; ".join(f"{c.short} {c.subject}" for c in new_ahead[:3])
             )
             pushed = new_ahead
@@ -500,3 +489,161 @@ def _conflict_advice(conflict: Conflict, strategy: Strategy, upstream: str) -> s
         f"(keep the lines you want, drop the <<<<<<< ======= >>>>>>> markers), git add {files}, "
         f"{'git rebase --continue' if strategy == 'rebase' else 'git commit'}, then git push"
     )
+
+
+# -- committing the learner's work with a message that says what it is ---------------------------------
+
+
+@dataclass(frozen=True)
+class WorkCommit:
+    """One commit of the task's files: what was committed, the message, the commands a learner types."""
+
+    sha: str
+    paths: list[str]
+    message: str
+    commands: list[str]
+
+    @property
+    def subject(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass(frozen=True)
+class PushWorkResult:
+    """`p` in the app, `lab sync --commit` in a shell: commit the task's files, then `sync`."""
+
+    commit: WorkCommit | None
+    sync: SyncResult
+
+    @property
+    def commands(self) -> list[str]:
+        return [*(self.commit.commands if self.commit else []), *self.sync.commands]
+
+    @property
+    def ok(self) -> bool:
+        return self.sync.ok
+
+    def report(self) -> str:
+        head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
+        return "\n".join([*head, self.sync.report()])
+
+
+def task_paths(task_id: str = "09b") -> list[str]:
+    """The files the learner's work on the task consists of: manifests, marker, PROGRESS.md, quiz record."""
+    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.services.tasks import load_task
+
+    task = load_task(task_id)
+    return [*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record]
+
+
+def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
+    if ws.rev_parse(ref) is None:
+        return None
+    raw = ws.show_file(ref, path)
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def _worktree_text(ws: Workspace, path: str) -> str | None:
+    raw = ws.read_worktree_file(path)
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def work_message(ws: Workspace, paths: Sequence[str], task_id: str = "09b") -> str:
+    """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
+    "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
+    import json
+
+    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.core.progress import row_status, status_is_done
+    from lab.services.tasks import load_task
+
+    task = load_task(task_id)
+    new = {p for p in paths if _text_at(ws, "HEAD", p) is None}
+    pieces: list[str] = []
+    automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES]
+    marker_added = False
+    if DEPLOYMENT_FILE in paths:
+        old = _text_at(ws, "HEAD", DEPLOYMENT_FILE) or ""
+        now = _worktree_text(ws, DEPLOYMENT_FILE) or ""
+        marker_added = "$imagepolicy" in now and "$imagepolicy" not in old
+    if automation and all(p in new for p in automation):
+        pieces.append("Add image automation")
+    elif automation:
+        pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
+    if DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
+        pieces.append(
+            "mark the nginx image for Flux (image policy marker)"
+            if marker_added
+            else "update the nginx Deployment"
+        )
+    if "PROGRESS.md" in paths:
+        text = _worktree_text(ws, "PROGRESS.md")
+        done = False
+        if text is not None:
+            try:
+                found = row_status(text, task.progress_row)
+            except LabError:  # a broken table is still a change to commit; the check explains it
+                found = None
+            done = found is not None and status_is_done(found[0])
+        pieces.append(f"mark task {task.progress_row} done in PROGRESS.md" if done else "update PROGRESS.md")
+    if task.quiz_record in paths:
+        shown = ""
+        try:
+            data = json.loads(_worktree_text(ws, task.quiz_record) or "")
+            if isinstance(data, dict) and "score" in data:
+                verdict = "passed" if data.get("passed") is True else "not passed"
+                shown = f" ({data.get('score')}/{data.get('total')}, {verdict})"
+        except ValueError:
+            pass
+        pieces.append(f"record the quiz result{shown}")
+    others = [
+        p
+        for p in paths
+        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record}
+    ]
+    if others:
+        pieces.append("update " + ", ".join(others))
+    if not pieces:
+        return "Update " + ", ".join(paths)
+    subject = "; ".join(pieces)
+    subject = subject[0].upper() + subject[1:]
+    body = "\n".join(f"- {p}{' (new)' if p in new else ''}" for p in paths)
+    return f"{subject}\n\n{body}\n"
+
+
+def commit_work(
+    path: Path | Workspace, task_id: str = "09b", *, message: str | None = None
+) -> WorkCommit | None:
+    """Commit the task's files that changed (only those: other files are left alone), with a message
+    that says what they are; None when nothing changed."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    wanted = task_paths(task_id)
+    dirty = set(ws.dirty_files(wanted))
+    changed = [p for p in wanted if p in dirty]
+    if not changed:
+        return None
+    text = message or work_message(ws, changed, task_id)
+    name, email = ws.learner_identity()
+    sha = ws.commit(changed, text, author_name=name, author_email=email)
+    subject = text.splitlines()[0]
+    return WorkCommit(sha, changed, text, ["git add " + " ".join(changed), f'git commit -m "{subject}"'])
+
+
+def push_work(
+    path: Path | Workspace,
+    task_id: str = "09b",
+    *,
+    strategy: Strategy = "rebase",
+    stash: bool = False,
+    message: str | None = None,
+) -> PushWorkResult:
+    """Commit the task's changed files truthfully, then fetch, integrate Flux's commits and push.
+
+    Other uncommitted edits are never swept into the commit; they make the sync refuse unless
+    `stash=True` (then they are stashed and restored, and the result says so)."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    if ws.branch() is None:
+        return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash))
+    made = commit_work(ws, task_id, message=message)
+    return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash))

@@ -1,7 +1,7 @@
 """Image names as image-reflector-controller (go-containerregistry `pkg/name`) puts them on the wire.
 
 `nginx` is Docker Hub's `index.docker.io/library/nginx`; `docker.io/x` becomes `index.docker.io/x`; the
-first path segment is a registry only when it contains `.` or `:` or is `localhost`. Docker's own CLI
+first path segment is a registry only when it contains `.` or `:` (ggcr v0.19.1: `localhost/x` is Docker Hub). Docker's own CLI
 prefers `docker.io` and talks to `registry-1.docker.io`; Flux keeps `index.docker.io`, and so do we.
 
 Validation and the canonical name come from `lab.core.imagename` (the ImageURLInvalid checks `lab check`

@@ -1,8 +1,9 @@
 """GitHub Actions: workflow commands within the per-step limits, a step summary, Classroom points.
 
-Limits (grading.md section 2): 10 error, 10 warning and 10 notice annotations per step; extra ones are
-dropped silently. So at most 9 errors + 9 warnings, root causes first, then one notice pointing at the
-summary. Learner-controlled text is escaped inside commands and fenced with `::stop-commands::` elsewhere.
+Limits (GitHub's workflow-commands documentation): 10 error, 10 warning and 10 notice annotations per
+step; extra ones are dropped silently. So at most 9 errors + 9 warnings, root causes first, then one
+notice pointing at the summary. Learner-controlled text is escaped inside commands, fenced with
+`::stop-commands::` elsewhere, and Markdown-escaped in the step summary. docs/formats.md has the shapes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import base64
 import hashlib
 import html
 import json
+import math
+import re
+import string
+from collections.abc import Sequence
 
 from lab.core.checks.model import CheckResult, Report, Status
 from lab.core.report.text import render_text
@@ -94,8 +99,25 @@ def render_annotations(report: Report, *, points: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
+_MD_PUNCTUATION = frozenset(string.punctuation)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def md_text(text: str) -> str:
+    """Learner text as literal GitHub-flavoured Markdown inline text, safe inside a table cell.
+
+    CommonMark lets a backslash escape every ASCII punctuation character, so escaping all of them
+    leaves nothing to interpret: no code span (backticks), emphasis (`**`), link, autolink or raw HTML
+    (`<`), entity (`&lt;` stays those four characters), strikethrough (`~`) or cell break (`|`). Line
+    breaks become spaces: a table row is one line.
+    """
+    flat = " ".join(text.split())
+    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in flat)
+
+
+def _md_id(check_id: str) -> str:
+    # Check ids are dotted words from the task's data: shown as code when that cannot break the span.
+    return f"`{check_id}`" if _PLAIN_ID.fullmatch(check_id) else md_text(check_id)
 
 
 def render_summary(report: Report) -> str:
@@ -113,14 +135,19 @@ def render_summary(report: Report) -> str:
     rows: list[str] = []
     hints: list[str] = []
     for c in report.checks:
-        where = f" (`{_cell(c.file)}`" + (f" line {c.line})" if c.line else ")") if c.file else ""
+        where = ""
+        if c.file:
+            where = f" ({md_text(c.file)}" + (f" line {c.line})" if c.line else ")")
         text = c.message or c.title
         rows.append(
-            f"| {SUMMARY_ICONS[c.status]} | `{c.id}` | {c.points}/{c.max_points} | {_cell(text)}{where} |"
+            f"| {SUMMARY_ICONS[c.status]} | {_md_id(c.id)} | {c.points}/{c.max_points} | {md_text(text)}{where} |"
         )
         if c.hint and c.status in (Status.FAIL, Status.ERROR, Status.PENDING):
+            # Inside <summary> the text is raw HTML (escaped as HTML); after the blank line it is
+            # Markdown again.
+            summary = html.escape(" ".join(c.id.split()))
             hints.append(
-                f"<details><summary>{_cell(c.id)}: how to fix</summary>\n\n{_cell(c.hint)}\n\n</details>"
+                f"<details><summary>{summary}: how to fix</summary>\n\n{md_text(c.hint)}\n\n</details>"
             )
     body = head + rows
     if hints:
@@ -131,41 +158,89 @@ def render_summary(report: Report) -> str:
     return text
 
 
-def classroom_result(report: Report) -> dict[str, object]:
-    """The autograding-grading-reporter runner result (grading.md 1.2/1.5): one test per check.
+def runner_name(check_id: str) -> str:
+    """The Classroom runner (and `$GITHUB_OUTPUT` name) of a check: `repo.files` -> `repo-files`.
 
-    Mode-excluded checks are left out; blocked ones count as `fail` with 0; pending is an `error`.
+    The reporter reads `<RUNNER uppercased>_RESULTS`; output names allow letters, digits, `-` and `_`.
     """
+    name = re.sub(r"[^a-z0-9_-]+", "-", check_id.lower()).strip("-")
+    return name if name[:1].isalpha() else f"check-{name}"
+
+
+def runner_names(check_ids: Sequence[str]) -> list[str]:
+    """One distinct runner name per check id, in order (a clash gets a numeric suffix)."""
+    seen: set[str] = set()
+    names: list[str] = []
+    for check_id in check_ids:
+        base = name = runner_name(check_id)
+        n = 1
+        while name in seen:
+            n += 1
+            name = f"{base}-{n}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _classroom_status(c: CheckResult) -> tuple[str, str]:
+    if c.status is Status.PASS:
+        return "pass", c.message
+    if c.status is Status.PENDING:
+        return "error", f"pending: {c.message}"
+    if c.status is Status.ERROR:
+        return "error", c.message
+    return "fail", c.message  # fail, and skipped because blocked: 0 points
+
+
+def _test(c: CheckResult, name: str, status: str, score: int, message: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "status": status,
+        "score": score,
+        "message": message,
+        "test_code": f"lab check --only {c.id}",
+        "filename": c.file or "",
+        "line_no": c.line or 0,
+        "duration": round(c.duration_s * 1000),
+    }
+
+
+def check_runner_result(c: CheckResult) -> dict[str, object]:
+    """One check as one autograding-grading-reporter runner whose max_score is the check's points.
+
+    The reporter shows a runner's points as (passed tests / tests) x max_score and sends Classroom the
+    sum of the tests' scores; one runner per check makes both the same number. Partial credit p of m
+    points is split into m/g tests of g = gcd(p, m) points, p/g of them passed, so both still agree.
+    """
+    status, message = _classroom_status(c)
+    m, p = c.max_points, c.points
+    if status != "pass" and 0 < p < m:
+        g = math.gcd(p, m)
+        tests = [_test(c, f"{c.id} ({i + 1}/{m // g})", "pass", g, message) for i in range(p // g)]
+        tests += [_test(c, f"{c.id} ({i + 1}/{m // g})", status, 0, message) for i in range(p // g, m // g)]
+    else:
+        tests = [_test(c, c.id, status, p if status == "pass" else 0, message)]
+    return {"version": 1, "status": status, "max_score": m, "tests": tests}
+
+
+def classroom_runners(report: Report) -> list[tuple[str, dict[str, object]]]:
+    """(runner name, result) for every check that counts; mode-excluded checks are left out."""
     report = report.for_learner()
-    tests: list[dict[str, object]] = []
-    for c in report.checks:
-        if c.excluded:
-            continue
-        if c.status is Status.PASS:
-            status, message = "pass", c.message
-        elif c.status is Status.PENDING:
-            status, message = "error", f"pending: {c.message}"
-        elif c.status is Status.ERROR:
-            status, message = "error", c.message
-        else:
-            status, message = "fail", c.message
-        tests.append(
-            {
-                "name": c.id,
-                "status": status,
-                "score": c.points,
-                "message": message,
-                "test_code": f"lab check --only {c.id}",
-                "filename": c.file or "",
-                "line_no": c.line or 0,
-                "duration": round(c.duration_s * 1000),
-            }
-        )
-    overall = {Status.FAIL: "fail", Status.ERROR: "error"}.get(report.status, "pass")
-    return {"version": 1, "status": overall, "max_score": report.max_score, "tests": tests}
+    counted = [c for c in report.checks if not c.excluded]
+    names = runner_names([c.id for c in report.checks])
+    by_id = dict(zip([c.id for c in report.checks], names, strict=True))
+    return [(by_id[c.id], check_runner_result(c)) for c in counted]
+
+
+def _encode(result: dict[str, object]) -> str:
+    compact = json.dumps(result, separators=(",", ":"), ensure_ascii=False)
+    return base64.b64encode(compact.encode()).decode("ascii")
 
 
 def classroom_output(report: Report) -> str:
-    """`result=<base64 JSON>` for `$GITHUB_OUTPUT` (pass it to the reporter as `<ID>_RESULTS`)."""
-    compact = json.dumps(classroom_result(report), separators=(",", ":"), ensure_ascii=False)
-    return "result=" + base64.b64encode(compact.encode()).decode("ascii") + "\n"
+    """`<runner>=<base64 JSON>` lines for `$GITHUB_OUTPUT`, one runner per check.
+
+    Give the reporter `runners: <the names>` and `<NAME uppercased>_RESULTS: ${{ steps.<id>.outputs.<name> }}`
+    for each (`lab classroom workflow` writes that workflow).
+    """
+    return "".join(f"{name}={_encode(result)}\n" for name, result in classroom_runners(report))

@@ -1,5 +1,7 @@
-"""TAP version 14 (grading.md section 4): pass -> ok, skipped -> ok # SKIP, everything else -> not ok.
+"""TAP version 13: pass -> ok, skipped -> ok # SKIP, everything else -> not ok (docs/formats.md).
 
+Version 13, not 14: Perl's Test::Harness (`prove`, 3.44 in Debian) fails a whole run that announces a
+version it does not know, and everything used here (plan, directives, YAML diagnostics) is in 13.
 error and pending are `not ok` with `severity` rather than TODO: a TODO failure would read as success.
 """
 
@@ -35,7 +37,7 @@ def _diagnostics(c: CheckResult) -> list[str]:
 
 def render_tap(report: Report) -> str:
     report = report.for_learner()
-    lines = ["TAP version 14", f"1..{len(report.checks)}"]
+    lines = ["TAP version 13", f"1..{len(report.checks)}"]
     for n, c in enumerate(report.checks, start=1):
         desc = _escape(f"{c.id} - {c.title}")
         if c.status is Status.PASS:

@@ -93,7 +93,8 @@ def _prerelease_key(pre: str) -> PreKey:
     # a number too big for uint64 is compared as text. Leading zeros were rejected when parsing.
     key: list[tuple[int, int | str]] = []
     for part in pre.split("."):
-        if part.isdigit() and (len(part) < 20 or int(part) <= UINT64_MAX):
+        # len <= 20 first: int() of a part over 4,300 digits raises (Python's conversion limit).
+        if part.isdigit() and (len(part) < 20 or (len(part) == 20 and int(part) <= UINT64_MAX)):
             key.append((0, int(part)))
         else:
             key.append((1, part))
@@ -101,7 +102,10 @@ def _prerelease_key(pre: str) -> PreKey:
 
 
 def _segment(digits: str) -> int:
-    value = int(digits)
+    # Leading zeros are coerced away; more than 20 significant digits cannot fit, and int() of over
+    # 4,300 digits would raise Python's conversion-limit error instead of Go's range error.
+    significant = digits.lstrip("0")
+    value = int(significant or "0") if len(significant) <= 20 else UINT64_MAX + 1
     if value > UINT64_MAX:
         raise InvalidVersion(
             f'error parsing version segment: strconv.ParseUint: parsing "{digits}": value out of range'

@@ -252,13 +252,13 @@ def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
         if n.kind == DOC:
             stack.extend(reversed(n.content))
         elif n.kind == MAP:
+            # kyaml visits `Field(name)` for every key, i.e. the first value of that name, once per
+            # occurrence of the name. One dict keeps it linear in the keys (a scan per key was quadratic).
+            first: dict[str, Node] = {}
             names = [n.content[i].value for i in range(0, len(n.content) - 1, 2)]
-            firsts: list[Node] = []
-            for name in names:
-                v = _field(n, name)
-                if v is not None:
-                    firsts.append(v)
-            stack.extend(reversed(firsts))
+            for i, name in enumerate(names):
+                first.setdefault(name, n.content[2 * i + 1])
+            stack.extend(reversed([first[name] for name in names]))
         elif n.kind == SEQ:
             stack.extend(reversed(n.content))
         elif n.kind == SCALAR:

@@ -1,0 +1,968 @@
+"""Why Flux will silently do nothing (or the wrong thing): diagnosis rules as pure functions.
+
+Flux's commonest failure is silent: the ImageUpdateAutomation stays `Ready=True`, `repository up-to-date`,
+and nothing is committed. Each rule here reads what the learner wrote (and, when known, the registry's
+tags) and returns `Finding`s: where (file:line), what Flux will do, and the fix. `breaking` findings make
+the check that owns the field fail; `advisory` ones (the configuration works but is risky) are reported
+without failing anything. The checks layer and `lab why` both call `diagnose()`.
+
+Sources: the lab's Flux reference, sections A6-A18 and lint rules L02-L13; exact controller strings are
+quoted where Flux has one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
+from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
+from lab.core.setters.find import Marker, find_markers
+
+Severity = Literal["advisory", "breaking"]
+
+# The check (checks/<task>.toml id) that owns each finding's field.
+CHECK_REPOSITORY = "image-repository.valid"
+CHECK_POLICY = "image-policy.valid"
+CHECK_UPDATE = "image-update.valid"
+CHECK_MARKER = "marker.valid"
+CHECK_RESOLVES = "policy.resolves"
+
+SIG_EXCLUSION = r"^.*\.sig$"
+COSIGN_SUFFIXES = (".sig", ".att", ".sbom")
+UP_TO_DATE = "repository up-to-date"
+NO_CHANGE = "no change since last reconciliation"
+UNABLE = "unable to determine latest version from provided list"
+NO_PUSH = (
+    "failed configuring source manager: push spec not provided, and cannot be inferred from "
+    ".spec.git.checkout.ref or GitRepository .spec.ref"
+)
+
+_KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
+_TAG_LIKE = re.compile(r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$")
+_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
+TAG_KEYS = ("tag", "newTag", "imageTag", "version")
+NAME_KEYS = ("repository", "newName", "imageName", "registry")
+DIGEST_KEYS = ("digest", "newDigest", "imageDigest")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: `id` is stable (tests and reports use it), `flux` is what Flux will do."""
+
+    id: str
+    severity: Severity
+    file: str
+    line: int | None
+    message: str
+    fix: str
+    flux: str = ""
+    check: str = CHECK_MARKER
+    link: str = "markers"
+    """The link of `lab why`'s chain this is about: scan, policy, automation, markers, path, push."""
+
+    @property
+    def breaking(self) -> bool:
+        return self.severity == "breaking"
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message} - fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class MarkerSite:
+    """A marker-looking comment, with the automation it is meant for (when one is in scope)."""
+
+    marker: Marker
+    key: str
+    value: str | None
+    readable: bool
+    """False when Flux's file reader never looks at the file (extension, unparsable, templated)."""
+
+
+@dataclass
+class Inputs:
+    """What the rules read. `files` holds every text file that mentions `imagepolicy` (any extension),
+    `dirs` the repository's directories (to tell a missing update.path), `tags` the registry's tags per
+    ImageRepository `spec.image` (None: unknown, the tag rules are skipped)."""
+
+    aset: AutomationSet
+    files: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, Sequence[str]] | None = None
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def norm_path(path: str | None) -> str:
+    """A repository-relative path as Flux joins `update.path`: './apps/' -> 'apps', '' or '.' -> ''."""
+    cleaned = posixpath.normpath("/" + (path or "").strip()).lstrip("/")
+    return "" if cleaned == "." else cleaned
+
+
+def under(file: str, root: str) -> bool:
+    return not root or file == root or file.startswith(root + "/")
+
+
+def reader_skips(file: str) -> str | None:
+    """Why image-automation-controller's file reader never opens `file`, or None (IAC filereader.go:96)."""
+    name = posixpath.basename(file)
+    if file.endswith((".yaml", ".yml")) or name == "Kustomization":
+        return None
+    return f"Flux only reads files ending .yaml or .yml (or named Kustomization); {name} is skipped"
+
+
+def _written(obj: Any, path: str) -> Any:
+    doc = getattr(obj, "doc", None)
+    return doc.get(path) if doc is not None else None
+
+
+def _labels(pol: ImagePolicy) -> dict[str, str]:
+    raw = _written(pol, "metadata.labels")
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """metav1.LabelSelector semantics: matchLabels AND every matchExpressions requirement."""
+    match_labels = selector.get("matchLabels") or {}
+    if isinstance(match_labels, Mapping):
+        for k, v in match_labels.items():
+            if labels.get(str(k)) != str(v):
+                return False
+    for expr in selector.get("matchExpressions") or []:
+        if not isinstance(expr, Mapping):
+            continue
+        key = str(expr.get("key", ""))
+        op = str(expr.get("operator", ""))
+        values = [str(v) for v in expr.get("values") or []]
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _selector_text(selector: Mapping[str, Any]) -> str:
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        if isinstance(expr, Mapping):
+            vals = ",".join(str(v) for v in expr.get("values") or [])
+            parts.append(
+                f"{expr.get('key')} {expr.get('operator')} ({vals})"
+                if vals
+                else f"{expr.get('key')} {expr.get('operator')}"
+            )
+    return ", ".join(parts) or "{}"
+
+
+def _split_ref(value: str) -> tuple[str, str]:
+    """`name[:tag][@digest]` -> (name, tag)."""
+    name = value.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1 :]
+    return name, ""
+
+
+def _looks_like_tag(value: str) -> bool:
+    return "/" not in value and ":" not in value and bool(_TAG_LIKE.match(value))
+
+
+def _looks_like_reference(value: str) -> bool:
+    return "/" in value or (":" in value and not value.startswith("sha256:"))
+
+
+def _site_key(line: str) -> str:
+    m = _KEY.match(line)
+    return m.group("key") if m else ""
+
+
+def stored_tags(repo: ImageRepository, raw: Sequence[str]) -> list[str]:
+    """What Flux stores after the exclusion list (the CRD default when none is written)."""
+    from lab.core.scan import DEFAULT_EXCLUSION, ScanError, store_tags
+
+    exclusion = DEFAULT_EXCLUSION if repo.exclusion_list is None else repo.exclusion_list
+    try:
+        return store_tags(raw, exclusion)
+    except ScanError:
+        return store_tags(raw, DEFAULT_EXCLUSION)
+
+
+def resolved_tags(inputs: Inputs) -> dict[str, str]:
+    """'ns:name' -> the tag each policy resolves to with the known tags (only the ones that resolve)."""
+    from lab.core.policy import resolve
+
+    out: dict[str, str] = {}
+    if inputs.tags is None:
+        return out
+    for pol in inputs.aset.policies:
+        repo = inputs.aset.repository(*pol.repository_key)
+        if repo is None or pol.policy is None or repo.image not in inputs.tags:
+            continue
+        outcome = resolve(pol.policy, stored_tags(repo, inputs.tags[repo.image]))
+        if outcome.tag is not None:
+            out[f"{pol.namespace}:{pol.name}"] = outcome.tag
+    return out
+
+
+# --- markers -------------------------------------------------------------------------------------------
+
+
+def marker_sites(files: Mapping[str, str]) -> list[MarkerSite]:
+    """Every marker-like comment of every file, parsed as Flux's reader would (or would not) see it."""
+    sites: list[MarkerSite] = []
+    for file in sorted(files):
+        text = files[file]
+        lines = text.replace("\r\n", "\n").split("\n")
+        for m in find_markers(text, file):
+            line = lines[m.line - 1] if 0 < m.line <= len(lines) else ""
+            sites.append(MarkerSite(m, _site_key(line), m.value, reader_skips(file) is None))
+    return sites
+
+
+def _automations_for(aset: AutomationSet, namespace: str) -> list[ImageUpdateAutomation]:
+    return [a for a in aset.automations if a.namespace == namespace]
+
+
+def _marker_findings(
+    inputs: Inputs, sites: Sequence[MarkerSite], resolved: Mapping[str, str]
+) -> list[Finding]:
+    aset = inputs.aset
+    out: list[Finding] = []
+    namespaces = sorted({a.namespace for a in aset.automations})
+    for site in sites:
+        m = site.marker
+        skipped = reader_skips(m.file)
+        if skipped is not None:
+            out.append(
+                Finding(
+                    "marker.file-skipped",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message=f"marker in a file Flux never reads: {skipped}",
+                    fix="move the marked value into a .yaml file (for Helm, into HelmRelease.spec.values)",
+                    flux=f"the automation stays Ready '{UP_TO_DATE}' and commits nothing",
+                    link="path",
+                )
+            )
+            continue
+        text = inputs.files.get(m.file, "")
+        if "{{" in text:
+            out.append(
+                Finding(
+                    "marker.templated",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message="marker in a templated file ({{ ... }}): Flux's YAML reader skips it when it does not "
+                    "parse, and mangles the template when it does",
+                    fix="mark the value where Flux reads plain YAML: HelmRelease.spec.values or a kustomize "
+                    "images: entry, not a Helm template",
+                    flux=f"no commit ('{UP_TO_DATE}'), or a commit that rewrites '{{{{ .Values.x }}}}' into a map",
+                    link="path",
+                )
+            )
+            continue
+        why = m.why_ignored or ""
+        if why.startswith("the file is not valid YAML"):
+            out.append(
+                Finding(
+                    "marker.file-skipped",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message=f"marker in a file Flux cannot parse: {why}",
+                    fix="fix the YAML syntax of the file",
+                    flux=f"the file is skipped without an error; Ready stays '{UP_TO_DATE}'",
+                    link="path",
+                )
+            )
+            continue
+        if why.startswith("not a YAML comment here"):
+            out.append(
+                Finding(
+                    "marker.block-scalar",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message="marker inside a block scalar (| or >) or a quoted string: it is text, not a YAML "
+                    "comment, so Flux never sees it",
+                    fix="mark a plain YAML field instead (e.g. move the value out of the multi-line string)",
+                    flux=f"nothing is updated; Ready stays '{UP_TO_DATE}'",
+                )
+            )
+            continue
+        if why:
+            out.append(
+                Finding(
+                    "marker.ignored",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message=f"Flux ignores this marker: {why}",
+                    fix='write # {"$imagepolicy": "<namespace>:<policy>"} at the end of the value\'s line',
+                    flux=f"nothing is updated; Ready stays '{UP_TO_DATE}'",
+                )
+            )
+            continue
+        key = f"{m.namespace}:{m.policy}"
+        pol = aset.policy(m.namespace, m.policy)
+        if namespaces and m.namespace not in namespaces:
+            names = ", ".join(f"{a.namespace}/{a.name}" for a in aset.automations)
+            out.append(
+                Finding(
+                    "marker.namespace",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message=f"marker references {key} but ImageUpdateAutomation {names} only sees policies in "
+                    f"{', '.join(namespaces)}",
+                    fix=f"put the ImagePolicy in {namespaces[0]} and write {namespaces[0]}:{m.policy}",
+                    flux=f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit",
+                )
+            )
+            continue
+        if pol is None and aset.policies:
+            known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
+            out.append(
+                Finding(
+                    "marker.unknown-policy",
+                    "breaking",
+                    m.file,
+                    m.line,
+                    message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})",
+                    fix="name an existing ImagePolicy as namespace:name",
+                    flux=f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit",
+                )
+            )
+            continue
+        autos = _automations_for(aset, m.namespace)
+        if pol is not None and autos:
+            labels = _labels(pol)
+            selecting = [a for a in autos if _selects(a, labels)]
+            if not selecting:
+                a = autos[0]
+                selector = _written(a, "spec.policySelector")
+                out.append(
+                    Finding(
+                        "marker.selector",
+                        "breaking",
+                        file=a.file,
+                        line=a.line_of("spec.policySelector"),
+                        message=f"spec.policySelector ({_selector_text(selector)}) of ImageUpdateAutomation "
+                        f"{a.ref} does not select ImagePolicy {pol.ref} (labels: "
+                        f"{', '.join(f'{k}={v}' for k, v in labels.items()) or 'none'}), so the marker at "
+                        f"{m.file}:{m.line} is never applied",
+                        fix=f"add the selector's labels to ImagePolicy {pol.name} ({pol.file}:{pol.line}), or "
+                        "widen the selector",
+                        flux=f"the policy is no setter; Ready stays '{UP_TO_DATE}', no commit",
+                        check=CHECK_UPDATE,
+                    )
+                )
+                continue
+            paths = [norm_path(a.update_path) for a in selecting]
+            if not any(under(m.file, p) for p in paths):
+                a = selecting[0]
+                out.append(
+                    Finding(
+                        "marker.outside-path",
+                        "breaking",
+                        m.file,
+                        m.line,
+                        message=f"{m.file} is outside update.path ./{paths[0]} of ImageUpdateAutomation "
+                        f"{a.ref}, so Flux never reads it",
+                        fix=f"move the marked file under ./{paths[0]}, or set spec.update.path "
+                        f"({a.file}:{a.line_of('spec.update.path')}) to a directory containing it",
+                        flux=f"Ready stays '{UP_TO_DATE}', no commit",
+                        link="path",
+                    )
+                )
+                continue
+        out.extend(_shape_findings(aset, site, pol, resolved))
+    return out
+
+
+def _selects(a: ImageUpdateAutomation, labels: Mapping[str, str]) -> bool:
+    selector = _written(a, "spec.policySelector")
+    if not isinstance(selector, Mapping):
+        return True
+    return selector_matches(selector, labels)
+
+
+def _shape_findings(
+    aset: AutomationSet, site: MarkerSite, pol: ImagePolicy | None, resolved: Mapping[str, str]
+) -> list[Finding]:
+    """A setter replaces the whole scalar: the suffix must fit the field (IAC setters.go, A13)."""
+    m = site.marker
+    value = site.value or ""
+    key = site.key
+    repo = aset.repository(*pol.repository_key) if pol is not None else None
+    name = repo.image if repo is not None else _split_ref(value)[0] or "<image>"
+    tag = resolved.get(f"{m.namespace}:{m.policy}") or _split_ref(value)[1] or "<tag>"
+    shown_key = key or "value"
+    never = "the kubelet then fails with ErrImagePull / ImagePullBackOff; Flux reports nothing"
+    if m.suffix == "tag" and (key == "image" or _looks_like_reference(value)):
+        return [
+            Finding(
+                "marker.tag-on-image",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"':tag' marker on a full image reference: after the update the line reads "
+                f"'{shown_key}: {tag}'",
+                fix=f'use the plain marker {{"$imagepolicy": "{m.namespace}:{m.policy}"}} on a full image '
+                "reference; ':tag' belongs on a tag-only field",
+                flux=f"commits '{shown_key}: {tag}', a reference to an image literally named {tag}; {never}",
+            )
+        ]
+    if m.suffix == "name" and (key in TAG_KEYS or _looks_like_tag(value)):
+        return [
+            Finding(
+                "marker.name-on-tag",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"':name' marker on a tag-only field: after the update the line reads "
+                f"'{shown_key}: {name}'",
+                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:tag"}} on a tag field; ":name" '
+                "belongs on repository/newName",
+                flux=f"commits the repository name {name} where the tag belongs; {never}",
+            )
+        ]
+    if m.suffix == "name" and _split_ref(value)[1]:
+        return [
+            Finding(
+                "marker.name-on-image",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"':name' marker on an image reference with a tag: after the update the line reads "
+                f"'{shown_key}: {name}' and the tag is gone",
+                fix=f'use the plain marker {{"$imagepolicy": "{m.namespace}:{m.policy}"}}',
+                flux=f"commits '{shown_key}: {name}' (no tag: the kubelet pulls :latest)",
+            )
+        ]
+    if m.suffix == "" and (key in TAG_KEYS or key in DIGEST_KEYS or _looks_like_tag(value)):
+        return [
+            Finding(
+                "marker.full-on-tag",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"full marker on a tag-only field: after the update the line reads "
+                f"'{shown_key}: {name}:{tag}'",
+                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:tag"}} on a tag field',
+                flux=f"commits '{name}:{tag}' as the tag; a chart then renders '{name}:{name}:{tag}'",
+            )
+        ]
+    if m.suffix == "" and key in NAME_KEYS:
+        return [
+            Finding(
+                "marker.full-on-name",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"full marker on a repository field: after the update the line reads "
+                f"'{shown_key}: {name}:{tag}'",
+                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:name"}} on a repository field',
+                flux=f"commits '{name}:{tag}' as the repository; {never}",
+            )
+        ]
+    if m.suffix == "digest" and pol is not None and (pol.digest_reflection_policy or "Never") == "Never":
+        return [
+            Finding(
+                "marker.digest-not-reflected",
+                "breaking",
+                m.file,
+                m.line,
+                message=f"':digest' marker but ImagePolicy {pol.ref} does not reflect digests "
+                "(digestReflectionPolicy Never): the digest would be blanked",
+                fix=f"set spec.digestReflectionPolicy: IfNotPresent on ImagePolicy {pol.name} "
+                f"({pol.file}:{pol.line})",
+                flux=f"commits '{shown_key}: \"\"' (the :digest setter writes the empty latestRef.digest)",
+                check=CHECK_MARKER,
+            )
+        ]
+    if m.suffix == "" and key == "name" and _written_under_images(value):
+        return [
+            Finding(
+                "marker.kustomize-name",
+                "advisory",
+                m.file,
+                m.line,
+                message="marker on a kustomize images[].name: that key is the match key; when Flux rewrites it "
+                "the override stops matching the base's image",
+                fix="mark newName (':name') and newTag (':tag') instead",
+                flux=f"commits '{shown_key}: {name}:{tag}'",
+            )
+        ]
+    return []
+
+
+def _written_under_images(value: str) -> bool:
+    return bool(value) and ":" not in value
+
+
+# --- policies and repositories -------------------------------------------------------------------------
+
+
+def _lenient(tag: str) -> tuple[int, int, int] | None:
+    m = _LENIENT.match(tag)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+
+
+def _nearest(range_text: str, versions: Sequence[Any], limit: int = 4) -> list[str]:
+    """The strict versions closest to the range's first bound."""
+    from lab.core.semver import new_constraint
+
+    try:
+        anchor = new_constraint(range_text).groups[0][0].con
+    except Exception:  # the range was checked by validate(); an odd one just shows the newest tags
+        return [v.original for v in sorted(versions, key=lambda v: v.key, reverse=True)[:limit]]
+    target = (anchor.major, anchor.minor, anchor.patch)
+
+    def distance(v: Any) -> tuple[int, int, int, Any]:
+        return (
+            abs(v.major - target[0]),
+            abs(v.minor - target[1]),
+            abs(v.patch - target[2]),
+            tuple(-x for x in (v.major, v.minor, v.patch)),
+        )
+
+    closest = sorted(versions, key=distance)[:limit]
+    return [v.original for v in sorted(closest, key=lambda v: v.key, reverse=True)]
+
+
+def _policy_findings(inputs: Inputs) -> list[Finding]:
+    from lab.core.policy import explain
+    from lab.core.semver import new_constraint, try_parse_version
+    from lab.core.semver.version import Version
+
+    out: list[Finding] = []
+    aset = inputs.aset
+    for pol in aset.policies:
+        spec = pol.policy
+        if spec is None:
+            continue
+        out.extend(_filter_findings(inputs, pol))
+        repo = aset.repository(*pol.repository_key)
+        if repo is None or inputs.tags is None or repo.image not in inputs.tags:
+            if spec.kind == "alphabetical" and spec.filter_pattern is None and repo is not None:
+                out.extend(_cosign_static(pol, repo))
+            continue
+        stored = stored_tags(repo, inputs.tags[repo.image])
+        try:
+            outcome, verdicts = explain(spec, stored)
+        except Exception:  # an invalid regex or range is validate()'s finding
+            continue
+        line = pol.line_of("spec.policy")
+        if spec.kind == "semver":
+            try:
+                constraints = new_constraint(spec.value)
+            except Exception:
+                continue
+            rng = spec.value
+            values = [(v.tag, v.value) for v in verdicts]
+            strict = [try_parse_version(val) for _, val in values]
+            releases = [v for v in strict if v is not None and not v.pre]
+            pre_fit = [
+                v
+                for v in strict
+                if v is not None and v.pre and constraints.check(Version(v.major, v.minor, v.patch))
+            ]
+            loose = [
+                tag
+                for tag, val in values
+                if try_parse_version(val) is None
+                and (lv := _lenient(val)) is not None
+                and constraints.check(Version(*lv))
+            ]
+            range_line = pol.line_of("spec.policy.semver.range")
+            if outcome.tag is None and pre_fit and outcome.reason == "Failure":
+                shown = ", ".join(v.original for v in pre_fit[:4])
+                first = min(pre_fit, key=lambda v: v.key)
+                out.append(
+                    Finding(
+                        "policy.prerelease-only",
+                        "breaking",
+                        pol.file,
+                        range_line,
+                        f"range '{rng}' is satisfied only by pre-releases ({shown}); Flux ignores pre-releases "
+                        f"unless the range names one: add -0, e.g. '>={first.major}.{first.minor}.{first.patch}-0'",
+                        f"add -0 to the range, e.g. '>={first.major}.{first.minor}.{first.patch}-0', "
+                        "or pick a released version",
+                        flux=f"ImagePolicy Ready=False, reason Failure: '{UNABLE}'",
+                        check=CHECK_RESOLVES,
+                        link="policy",
+                    )
+                )
+            elif outcome.tag is None and outcome.reason == "Failure":
+                nearest = _nearest(rng, releases)
+                extra = f"; not strict semver, never considered: {', '.join(loose[:4])}" if loose else ""
+                out.append(
+                    Finding(
+                        "policy.no-match",
+                        "breaking",
+                        pol.file,
+                        range_line,
+                        f"range '{rng}' matches none of the {len(stored)} tags of {repo.image}; nearest: "
+                        f"{', '.join(nearest) or 'none'}{extra}",
+                        "change spec.policy.semver.range to one that covers an existing three-part tag"
+                        + (f", e.g. {nearest[0]}" if nearest else ""),
+                        flux=f"ImagePolicy Ready=False, reason Failure: '{UNABLE}'",
+                        check=CHECK_RESOLVES,
+                        link="policy",
+                    )
+                )
+            elif loose:
+                out.append(
+                    Finding(
+                        "policy.non-strict",
+                        "advisory",
+                        pol.file,
+                        range_line,
+                        f"tags {', '.join(loose[:4])} look like they fit '{rng}' but are not strict semver "
+                        "(MAJOR.MINOR.PATCH): Flux never selects them",
+                        "publish three-part tags, or use filterTags with extract to build them",
+                        flux=f"selects {outcome.tag}" if outcome.tag else f"'{UNABLE}'",
+                        check=CHECK_RESOLVES,
+                        link="policy",
+                    )
+                )
+        elif outcome.tag is not None and outcome.tag.endswith(COSIGN_SUFFIXES):
+            out.append(
+                Finding(
+                    "cosign.selected",
+                    "breaking",
+                    pol.file,
+                    line,
+                    f"the {spec.kind} policy selects {outcome.tag}, a cosign signature/attestation tag, not an "
+                    "image",
+                    "constrain filterTags.pattern to your image tags (anchored ^...$) and keep "
+                    r"'^.*\.sig$' plus '^.*\.(att|sbom)$' in spec.exclusionList",
+                    flux=f"writes {repo.image}:{outcome.tag} into the manifest",
+                    check=CHECK_RESOLVES,
+                    link="policy",
+                )
+            )
+        else:
+            candidates = [v.tag for v in verdicts if v.verdict in ("candidate", "selected")]
+            leaking = [t for t in candidates if t.endswith(COSIGN_SUFFIXES)]
+            if leaking:
+                out.append(
+                    Finding(
+                        "cosign.reachable",
+                        "advisory",
+                        pol.file,
+                        line,
+                        f"cosign tags {', '.join(leaking[:3])} are candidates of this {spec.kind} policy; a newer "
+                        "one can win",
+                        r"anchor filterTags.pattern and exclude '^.*\.(sig|att|sbom)$'",
+                        flux=f"selects {outcome.tag} today",
+                        check=CHECK_RESOLVES,
+                        link="policy",
+                    )
+                )
+    return out
+
+
+def _cosign_static(pol: ImagePolicy, repo: ImageRepository) -> list[Finding]:
+    exclusion = repo.exclusion_list or (SIG_EXCLUSION,)
+    probes = ("sha256-0000.att", "sha256-0000.sbom")
+    from lab.core.policy.regex import RegexSyntaxError, compile_go
+
+    leaking = []
+    for probe in probes:
+        try:
+            if not any(compile_go(p).search(probe) for p in exclusion):
+                leaking.append(probe.rsplit(".", 1)[1])
+        except RegexSyntaxError:
+            return []
+    if not leaking:
+        return []
+    return [
+        Finding(
+            "cosign.reachable",
+            "advisory",
+            pol.file,
+            pol.line_of("spec.policy"),
+            f"alphabetical policy with no filterTags: cosign .{' and .'.join(leaking)} tags "
+            "(sha256-<digest>.att) are not excluded by default and sort above version tags",
+            r"add filterTags.pattern anchored on your tags, or exclude '^.*\.(att|sbom)$' in the ImageRepository",
+            flux="may select a sha256-... .att tag once the image is signed with attestations",
+            check=CHECK_POLICY,
+            link="policy",
+        )
+    ]
+
+
+def _filter_findings(inputs: Inputs, pol: ImagePolicy) -> list[Finding]:
+    """An unanchored filterTags.pattern is a substring match (IRC filter.go FindStringSubmatchIndex)."""
+    from lab.core.policy.filter import InvalidFilter, compile_filter
+
+    spec = pol.policy
+    if spec is None or not spec.filter_pattern:
+        return []
+    pattern = spec.filter_pattern
+    starts, ends = pattern.startswith("^"), pattern.endswith("$") and not pattern.endswith("\\$")
+    if starts and ends:
+        return []
+    try:
+        loose = compile_filter(pattern)
+        strict = compile_filter(f"^(?:{pattern.removeprefix('^').removesuffix('$')})$")
+    except InvalidFilter:
+        return []
+    repo = inputs.aset.repository(*pol.repository_key)
+    tags = list(inputs.tags.get(repo.image, ())) if inputs.tags is not None and repo is not None else []
+    example = next((t for t in tags if loose.search(t) and not strict.search(t)), None)
+    source = "in the registry" if example else ""
+    if example is None:
+        base = next((t for t in tags if strict.search(t)), None)
+        seeds = [base] if base else []
+        seeds += _pattern_samples(pattern)
+        for seed in seeds:
+            for candidate in (
+                *(() if starts else (f"feature-x-{seed}",)),
+                *(() if ends else (f"{seed}-debug",)),
+            ):
+                if loose.search(candidate) and not strict.search(candidate):
+                    example = candidate
+                    break
+            if example:
+                break
+    missing = " and ".join(x for x, ok in (("^", starts), ("$", ends)) if not ok)
+    shown = f"; it also accepts {example}" + (f" ({source})" if source else "") if example else ""
+    return [
+        Finding(
+            "filter.unanchored",
+            "advisory",
+            pol.file,
+            pol.line_of("spec.filterTags.pattern"),
+            f"filterTags.pattern '{pattern}' is not anchored with {missing}: Flux matches it anywhere in the "
+            f"tag{shown}",
+            f"anchor it: '^{pattern.removeprefix('^').removesuffix('$')}$'",
+            flux="a feature-branch or debug tag that contains a matching part can be selected and deployed",
+            check=CHECK_POLICY,
+            link="policy",
+        )
+    ]
+
+
+def _pattern_samples(pattern: str) -> list[str]:
+    """A few strings built from a pattern's literal skeleton, to show what it accepts."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    sample = re.sub(r"\(\?P<[^>]+>", "(", body)
+    for old, new in (
+        (r"[0-9]+", "1717000000"),
+        (r"\d+", "1717000000"),
+        (r"[a-f0-9]+", "9c8d7e6"),
+        (r"[a-fA-F0-9]+", "9c8d7e6"),
+        (r"[0-9a-f]+", "9c8d7e6"),
+        (r".*", "1"),
+        (r".+", "1"),
+        (r"\.", "."),
+        (r"\-", "-"),
+        ("(", ""),
+        (")", ""),
+    ):
+        sample = sample.replace(old, new)
+    return [sample] if re.fullmatch(r"[A-Za-z0-9._-]+", sample) else []
+
+
+def _repository_findings(aset: AutomationSet) -> list[Finding]:
+    out: list[Finding] = []
+    for repo in aset.repositories:
+        if repo.exclusion_list is not None and SIG_EXCLUSION not in repo.exclusion_list:
+            out.append(
+                Finding(
+                    "exclusion.sig",
+                    "advisory",
+                    repo.file,
+                    repo.line_of("spec.exclusionList"),
+                    "custom exclusionList replaces the default, so cosign '.sig' tags are no longer excluded",
+                    r'add "^.*\\.sig$" to spec.exclusionList (and "^.*\\.(att|sbom)$")',
+                    flux="stores sha256-<digest>.sig tags; alphabetical or numerical policies may pick or fail on them",
+                    check=CHECK_REPOSITORY,
+                    link="scan",
+                )
+            )
+    return out
+
+
+# --- automations ---------------------------------------------------------------------------------------
+
+
+def _automation_findings(aset: AutomationSet) -> list[Finding]:
+    from lab.core.commit_message import V1, check_template
+
+    out: list[Finding] = []
+    for a in aset.automations:
+        if a.message_template:
+            for message in check_template(a.message_template, V1):
+                if message in (REMOVED_UPDATED, REMOVED_IMAGE_RESULT):
+                    removed = ".Updated" if message == REMOVED_UPDATED else ".Changed.ImageResult"
+                    now = a.version == "v1"
+                    out.append(
+                        Finding(
+                            "template.removed-field",
+                            "breaking" if now else "advisory",
+                            a.file,
+                            a.line_of("spec.git.commit.messageTemplate"),
+                            f"messageTemplate uses {removed}, removed in image.toolkit.fluxcd.io/v1"
+                            + ("" if now else f" (this object is {a.version}; it stalls once migrated)"),
+                            "use .Changed.Changes, e.g. {{range .Changed.Changes}}{{print .OldValue}} -> "
+                            "{{println .NewValue}}{{end}}",
+                            flux=f"Stalled=True, reason RemovedTemplateField: '{message}' (at the first update)",
+                            check=CHECK_UPDATE,
+                            link="automation",
+                        )
+                    )
+        git_repo = aset.git_repository(*a.source_key) if a.source_name else None
+        if a.source_name and git_repo is None and a.source_kind == "GitRepository":
+            known = (
+                ", ".join(f"{g.namespace}/{g.name}" for g in aset.git_repositories)
+                or "none in the repository"
+            )
+            out.append(
+                Finding(
+                    "source.missing",
+                    "breaking",
+                    a.file,
+                    a.line_of("spec.sourceRef.name"),
+                    f"sourceRef names GitRepository {a.source_key[0]}/{a.source_key[1]}, which does not exist "
+                    f"(GitRepositories: {known})",
+                    "name the GitRepository bootstrap created: sourceRef.name: flux-system",
+                    flux="Ready=False, reason SourceManagerFailed: 'failed configuring source manager: referenced "
+                    f'git repository does not exist: GitRepository.source.toolkit.fluxcd.io "{a.source_name}" '
+                    "not found'",
+                    check=CHECK_UPDATE,
+                    link="automation",
+                )
+            )
+        if git_repo is not None and not a.push_branch and a.effective_push_branch(git_repo) is None:
+            pinned = next(
+                (
+                    f"{k} {v}"
+                    for k, v in (
+                        ("tag", git_repo.tag),
+                        ("semver", git_repo.semver),
+                        ("commit", git_repo.commit),
+                    )
+                    if v
+                ),
+                "no branch",
+            )
+            out.append(
+                Finding(
+                    "push.branch-unknown",
+                    "breaking",
+                    a.file,
+                    a.line_of("spec.git"),
+                    f"no push branch: spec.git.push is not set, the checkout has no branch, and GitRepository "
+                    f"{git_repo.ref} is pinned to {pinned}",
+                    "add spec.git.push.branch: main (and git.checkout.ref.branch)",
+                    flux=f"Ready=False, reason SourceManagerFailed: '{NO_PUSH}'",
+                    check=CHECK_UPDATE,
+                    link="push",
+                )
+            )
+    return out
+
+
+def _overlap_findings(aset: AutomationSet, sites: Sequence[MarkerSite]) -> list[Finding]:
+    """Two automations whose update paths overlap, writing one policy name: the commits flap (A15, L13)."""
+    out: list[Finding] = []
+    autos = aset.automations
+    for i, a in enumerate(autos):
+        for b in autos[i + 1 :]:
+            if a.namespace != b.namespace:
+                continue
+            pa, pb = norm_path(a.update_path), norm_path(b.update_path)
+            if not (under(pa, pb) or under(pb, pa)):
+                continue
+            inner = pa if len(pa) >= len(pb) else pb
+            for site in sites:
+                m = site.marker
+                if m.why_ignored or m.namespace != a.namespace or not under(m.file, inner):
+                    continue
+                defs = [p for p in aset.policies if (p.namespace, p.name) == (m.namespace, m.policy)]
+                flap = len({(p.file, p.line) for p in defs}) > 1
+                env = (
+                    f"ImagePolicy {m.namespace}:{m.policy} is defined {len(defs)} times "
+                    f"({', '.join(f'{p.file}:{p.line}' for p in defs)})"
+                    if flap
+                    else f"both resolve {m.namespace}:{m.policy}"
+                )
+                out.append(
+                    Finding(
+                        "paths.overlap",
+                        "breaking" if flap else "advisory",
+                        m.file,
+                        m.line,
+                        f"ImageUpdateAutomations {a.ref} ({a.file}, path ./{pa}) and {b.ref} ({b.file}, path ./{pb}) "
+                        f"both write this marker; {env}",
+                        "give each environment its own policy name (e.g. "
+                        f"{m.policy}-staging) and its own update.path",
+                        flux="commits flap: each automation rewrites the other's value on every run"
+                        if flap
+                        else "two automations race to push the same change",
+                        check=CHECK_UPDATE,
+                        link="path",
+                    )
+                )
+                break
+    return out
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+
+
+def diagnose(inputs: Inputs) -> list[Finding]:
+    """Every finding, breaking first, then by file and line."""
+    sites = marker_sites(inputs.files)
+    resolved = resolved_tags(inputs)
+    found = [
+        *_repository_findings(inputs.aset),
+        *_policy_findings(inputs),
+        *_automation_findings(inputs.aset),
+        *_marker_findings(inputs, sites, resolved),
+        *_overlap_findings(inputs.aset, sites),
+    ]
+    unique: dict[tuple[str, str, int | None, str], Finding] = {}
+    for f in found:
+        unique.setdefault((f.id, f.file, f.line, f.message), f)
+    return sorted(unique.values(), key=lambda f: (not f.breaking, f.file, f.line or 0, f.id))
+
+
+def for_check(findings: Sequence[Finding], check_id: str) -> list[Finding]:
+    return [f for f in findings if f.check == check_id]
+
+
+__all__ = [
+    "Finding",
+    "Inputs",
+    "MarkerSite",
+    "diagnose",
+    "for_check",
+    "marker_sites",
+    "norm_path",
+    "reader_skips",
+    "resolved_tags",
+    "selector_matches",
+    "stored_tags",
+    "under",
+]
