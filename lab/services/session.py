@@ -217,13 +217,6 @@ def origin_log(workspace: Path, branch: str | None = None, n: int = 15) -> list[
     return ws.log(f"origin/{branch}", n=n)
 
 
-def task_paths(task: Task) -> tuple[str, ...]:
-    """The files the learner changes for the task: the solution's paths, and PROGRESS.md."""
-    from lab.adapters.tasks import solution_files
-
-    return (*solution_files(task), "PROGRESS.md")
-
-
 @dataclass(frozen=True)
 class PushResult:
     commands: list[str]
@@ -247,7 +240,9 @@ def push_work(
     commands: list[str] = []
     task = task or load_task()
     message = message or task.meta.commit_message
-    paths = task_paths(task)
+    from lab.services.sync import task_paths
+
+    paths = task_paths(task.id)
     dirty = set(ws.dirty_files(list(paths))) if commit else set()
     changed = [p for p in paths if p in dirty]
     if changed:
