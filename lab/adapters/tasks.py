@@ -131,23 +131,31 @@ def load_task(task_id: str | None = None) -> Task:
     )
 
 
-def solution_files(task: Task) -> list[str]:
-    """The solution's files, relative to the task's solution folder (forward slashes, sorted).
+def solution_files(task: Task, variant: str | None = None) -> dict[str, Path]:
+    """The solution's files: repository path (forward slashes, sorted) -> the file to copy there;
+    with `variant` (an image API version the task has a variant folder for), that folder's files win.
 
     Symlinks are refused: a task folder from LAB_TASKS_PATH must not make `lab solve` copy what lies
     outside it.
     """
-    root = task.solution
+    files = _files_under(task, task.solution)
+    folder = dict(task.meta.solution_variants).get(variant or "")
+    if folder is not None:
+        files.update(_files_under(task, task.folder / folder))
+    return dict(sorted(files.items()))
+
+
+def _files_under(task: Task, root: Path) -> dict[str, Path]:
     if not root.is_dir():
         raise LabError(
-            f"task {task.id} has no {task.meta.solution}/ folder",
+            f"task {task.id} has no {root.name}/ folder",
             file=str(root),
             hint="put the solved files there, at the same paths as in starter/",
         )
-    files: list[str] = []
+    files: dict[str, Path] = {}
     for path in sorted(root.rglob("*")):
         if path.is_symlink():
             raise LabError("a symlink in a task's solution is not copied", file=str(path), hint="use a file")
         if path.is_file() and "__pycache__" not in path.parts:
-            files.append(path.relative_to(root).as_posix())
+            files[path.relative_to(root).as_posix()] = path
     return files

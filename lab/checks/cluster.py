@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from lab.checks import check
-from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
+from lab.checks.context import (
+    CheckContext,
+    automation_files,
+)
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import FluxObject, ImagePolicy, ImageRepository, ImageUpdateAutomation
@@ -79,7 +82,7 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
 def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | None:
     aset = automation_set(ctx)
     return next(
-        (o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES), None
+        (o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)), None
     )
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.checks import check
-from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
+from lab.checks.context import (
+    CheckContext,
+    automation_files,
+)
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import ImagePolicy, ImageRepository
@@ -25,7 +28,7 @@ class Tags:
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
-    repos = [r for r in automation_set(ctx).repositories if r.file in IMAGE_AUTOMATION_FILES]
+    repos = [r for r in automation_set(ctx).repositories if r.file in automation_files(ctx)]
     return repos[0] if repos else None
 
 
@@ -130,7 +133,7 @@ def registry_tags(ctx: CheckContext) -> Outcome:
 
 
 def _policy(ctx: CheckContext, repo: ImageRepository) -> ImagePolicy | None:
-    policies = [p for p in automation_set(ctx).policies if p.file in IMAGE_AUTOMATION_FILES]
+    policies = [p for p in automation_set(ctx).policies if p.file in automation_files(ctx)]
     matching = [p for p in policies if p.repository_key == (repo.namespace, repo.name)]
     found = matching or policies
     return found[0] if found else None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from lab.checks import check
-from lab.checks.context import CheckContext
+from lab.checks.context import (
+    CheckContext,
+)
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import LabError
 

@@ -166,16 +166,15 @@ def task_matches(task_cell: str, wanted: str) -> bool:
 
 
 def _closeness(task_cell: str, wanted: str) -> int:
-    """2: the cell is the task's name; 1: it names the task and goes on after a separator (`09-flux..`
-    for `09`); 0: a longer name that starts the same (`09b-multi` for `09`), a weaker match."""
+    """2: the cell is the task's name; 1: it is the task's number followed by a name (`09-flux..` for
+    `09`); 0: a longer name that only starts the same (`09b-multi` for `09` or `09b`), a weaker match."""
     cell, wanted = _task_name(task_cell).lower(), wanted.strip().lower()
     if cell == wanted:
         return 2
-    if wanted.isdigit():
-        match = re.match(r"\d+", cell)
-        rest = cell[match.end() :] if match else ""
-    else:
-        rest = cell[len(wanted) :]
+    if not wanted.isdigit():
+        return 0  # `09b` names `09b-multi` only by prefix: another task's row
+    match = re.match(r"\d+", cell)
+    rest = cell[match.end() :] if match else ""
     return 1 if not rest[:1].isalnum() else 0
 
 

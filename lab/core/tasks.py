@@ -78,6 +78,9 @@ class TaskMeta:
     solution: str = SOLUTION_DIR
     commit_message: str = ""
     """The message `lab solve` commits the solution with (`[solution] commit_message`)."""
+    solution_variants: tuple[tuple[str, str], ...] = ()
+    """(image API version, folder): files that replace the solution's when that version is written
+    (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
     areas: tuple[str, ...] = DEFAULT_AREAS
     next_steps: tuple[str, ...] = ()
     """What `lab init` prints after creating the practice repository (`command  # comment`)."""
@@ -189,6 +192,13 @@ def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _variants(solution: Mapping[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    raw = solution.get("variants", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise LabError("[solution] variants must map API versions to folders", file=where)
+    return tuple((str(k), _relative(v, "solution.variants", where)) for k, v in raw.items())
+
+
 def _relative(value: str, key: str, where: str) -> str:
     """A path inside the task folder: relative, no `..` (the folder may come from LAB_TASKS_PATH)."""
     pure = PurePosixPath(value)
@@ -257,6 +267,7 @@ def parse_task_meta(text: str, where: str) -> TaskMeta:
         starter_message=_str(data, "starter_message", where, f"Starter of task {task_id}"),
         solution=_relative(_str(solution, "dir", where, SOLUTION_DIR), "solution.dir", where),
         commit_message=_str(solution, "commit_message", where, f"Solve task {task_id}"),
+        solution_variants=_variants(solution, where),
         areas=tuple(areas),
         next_steps=_strings(data, "next_steps", where),
         images=tuple(images),

@@ -46,7 +46,6 @@ def run_checks(
 
     Raises LabError for an unusable workspace or tags file, UsageError for an unknown check id.
     """
-    from lab.checks import implementations
     from lab.checks.context import CheckContext
     from lab.checks.loader import load_task_checks
 
@@ -65,8 +64,9 @@ def run_checks(
         offline=offline,
         tags_file=tags_file.resolve() if tags_file else None,
         settings=dict(spec.settings),
+        params=dict(spec.params),
     )
-    impls = implementations()
+    impls = spec.implementations()
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
     reraise = bool(os.environ.get("LAB_DEBUG"))
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

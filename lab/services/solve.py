@@ -43,14 +43,15 @@ def solve(
 
     the_task = load_task(task)
     ws = open_learner_workspace(workspace)
-    paths = solution_files(the_task)
-    branch = require_committable(ws, paths, action="apply the solution")
     api = api_version or default_api_version()
-    for rel in paths:
+    files = solution_files(the_task, api.rpartition("/")[2])
+    paths = list(files)
+    branch = require_committable(ws, paths, action="apply the solution")
+    for rel, source in files.items():
         target = secure_join(ws.root, rel)
         if target.is_symlink() or target.is_dir():
             raise LabError("is a symlink or a directory; the solution is not written there", file=rel)
-        data = with_image_api((the_task.solution / rel).read_bytes(), api)
+        data = with_image_api(source.read_bytes(), api)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_bytes() != data:
             write_atomic(target, data)

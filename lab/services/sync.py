@@ -555,11 +555,15 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
     import json
 
-    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.checks.loader import load_task_checks
     from lab.core.progress import row_status, status_is_done
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
+    # What the files are comes from the task's checks.toml [params] (the files its checks read).
+    params = load_task_checks(task.id).params
+    IMAGE_AUTOMATION_FILES = tuple(params.get("automation_files", ()))
+    DEPLOYMENT_FILE = str(params.get("deployment", ""))
     new = {p for p in paths if _text_at(ws, "HEAD", p) is None}
     pieces: list[str] = []
     automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES]
