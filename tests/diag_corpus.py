@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "tasks" / "09b" / "starter"
-TAGS_FILE = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS_FILE = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 IA = "clusters/dev/image-automation"
 REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"

@@ -2,7 +2,7 @@
 
 The class: alice (solved, simulated, pulled, progress and quiz committed), bob (the starter), carol (not a
 git repository), dave (solved but not simulated, a dirty tree and a hostile post-checkout hook and
-core.fsmonitor that would write marker files), frank (broken YAML committed), and by roster: eve (a bare
+core.fsmonitor that would write marker files), frank (broken YAML committed, not pushed), and by roster: eve (a bare
 origin given as a file:// URL) and ghost (an https URL with a token that cannot be cloned).
 """
 
@@ -228,9 +228,11 @@ def test_json_rows_scores_and_statuses(graded_json: dict[str, Any]) -> None:
     assert eve["repo"].startswith("file://") and eve["branch"] == "main"
     assert eve["score"] == dave["score"]
 
+    # frank broke his policy in a commit he never pushed: graded is what origin holds, with a note.
     frank = rows["frank"]
-    assert frank["graded"] and frank["first_failing_check"] == "repo.files"
-    assert "image-policy.yaml" in frank["message"]
+    assert frank["graded"] and frank["score"] == dave["score"]
+    assert frank["note"].startswith("not pushed: 1 commit on local main (")
+    assert dave["note"] == alice["note"] == ""
 
 
 def test_hostile_hooks_and_config_never_run(klass: Class, graded_json: dict[str, Any]) -> None:

@@ -172,3 +172,12 @@ def test_a_row_is_added_to_a_table_without_a_final_newline() -> None:
     text = "| Task | Status | Notes |\r\n|---|---|---|\r\n| 01-intro | ✅ | |"
     edit = set_status(text, "extra", DONE, "n", add_missing=True)
     assert edit.text == text + "\r\n| extra | ✅ | n |"
+
+
+def test_task_row_wins_over_exercise_rows() -> None:
+    """`lab progress --done 09` in an exercise repository edits row 09, never an exercise's row."""
+    text = "| Task | Status |\n|-|-|\n| 09-fluxcd-image-automation | ⬜ |\n| 09b-multi | ⬜ |\n| 09b-guard | ⬜ |\n"
+    edit = set_status(text, "09", DONE, None)
+    assert edit.new_row == "| 09-fluxcd-image-automation | ✅ |"
+    multi = set_status(text, "09b-multi", DONE, None)
+    assert multi.new_row == "| 09b-multi | ✅ |" and "| 09-fluxcd-image-automation | ⬜ |" in multi.text

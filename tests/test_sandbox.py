@@ -47,6 +47,7 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         ), state
         assert client.get("ImagePolicy", "nginx")["spec"]["policy"]["semver"]["range"] == "1.25.x"
         git(ws, "revert", "--no-edit", "HEAD")
+        git(ws, "pull", "-q", "--rebase")  # the controllers may have pushed meanwhile, as on a cluster
         git(ws, "push", "-q")
 
         edit_and_push(ws, POLICY, "range: 1.25.x", "range: 2.x")

@@ -375,7 +375,7 @@ def test_check_fails_committed_but_unpushed_work(
     assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
     noted = _git_pushed(lab_cmd, lab_env, ws)
     assert noted["status"] == "pass"
-    assert "not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
+    assert "; note: not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
     git(ws, "commit", "-qam", "Mark task 09 done")
     check = _git_pushed(lab_cmd, lab_env, ws)
     assert check["status"] == "fail"

@@ -1,9 +1,12 @@
-"""Writing files so that a killed process leaves the old content or the new one, never half of each."""
+"""Writing files so that a killed process leaves the old content or the new one, never half of each;
+reading untrusted files so that a FIFO, a device or an endless file cannot hang or exhaust the lab."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,3 +33,46 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, fsync: boo
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _not_regular(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes.
+
+    Learners' trees and command-line arguments can name FIFOs (a read blocks for ever) and devices
+    such as /dev/zero (a read never ends, whatever size stat reports), so the file is opened without
+    blocking, checked with fstat on the open descriptor (no swap between check and read), and read
+    with the limit enforced on the bytes actually read. Failures are OSErrors whose `strerror`
+    says what the file is ("a FIFO", "larger than N bytes"), so callers' OSError handling applies.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL  # EISDIR: IsADirectoryError
+            raise OSError(code, _not_regular(mode), str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

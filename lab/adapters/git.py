@@ -35,7 +35,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -239,8 +241,13 @@ def _run(
     config: Sequence[tuple[str, str]] = (),
     stdin: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    own_group: bool = False,
 ) -> _Result:
+    """Run git. `own_group`: in a process group of its own, killed whole on timeout or by
+    `abort_running()`: a clone's transport helpers (git-remote-https, upload-pack) die with it."""
     argv = [_git_binary(), "--no-pager", *_config_args((*_ALWAYS, *config)), *args]
+    if own_group:
+        return _run_group(argv, args, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
     try:
         proc = subprocess.run(
             argv,
@@ -253,13 +260,80 @@ def _run(
             check=False,
         )
     except subprocess.TimeoutExpired as err:
-        raise GitError(
-            f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
-            hint="check the remote is reachable; the repository may be very large",
-        ) from err
+        raise _timed_out(args, cwd, timeout) from err
     except OSError as err:
         raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
     return _Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
+    return GitError(
+        f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
+        hint="check the remote is reachable; the repository may be very large",
+    )
+
+
+# Process groups of the git commands started with own_group=True that are still running.
+_GROUPS: set[int] = set()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def abort_running() -> int:
+    """Kill every git command started with own_group=True that is still running (a stuck clone
+    must not keep `lab grade` alive past its timeout); returns how many were killed."""
+    with _GROUPS_LOCK:
+        groups = list(_GROUPS)
+    for pgid in groups:
+        _kill_group(pgid)
+    return len(groups)
+
+
+def _run_group(
+    argv: Sequence[str],
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdin: bytes | None,
+    timeout: float,
+) -> _Result:
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as err:
+        raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
+    with _GROUPS_LOCK:
+        _GROUPS.add(proc.pid)
+    try:
+        out, errb = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise _timed_out(args, cwd, timeout) from exc
+    except BaseException:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise
+    finally:
+        with _GROUPS_LOCK:
+            _GROUPS.discard(proc.pid)
+        # Helpers left in the group (a transport that ignored EOF) must not outlive the command.
+        _kill_group(proc.pid)
+    return _Result(proc.returncode, out, errb.decode("utf-8", "replace"))
 
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
@@ -527,6 +601,11 @@ class Workspace:
             return str(_local_path(url, self.root))
         return url
 
+    def remove_remote(self, name: str) -> None:
+        """Forget remote `name` (a private clone graded as "never pushed" has no origin)."""
+        _check_remote_name(name)
+        self._out("remote", "remove", name, what=f"git remote remove {name}", hint="")
+
     def remotes(self) -> list[str]:
         return [r for r in self._out("remote", what="git remote", hint="").split() if r]
 
@@ -654,6 +733,15 @@ class Workspace:
                 CommitInfo(sha, short, an, ae, cn, ce, date, subject, body, tuple(parents.split()))
             )
         return commits
+
+    def file_history(self, ref: str, path: str, n: int = 50) -> list[str]:
+        """Shas of the last `n` commits reachable from `ref` that changed `path`, newest first."""
+        rel = _check_rel_path(path, self.root)
+        args = ["log", f"--max-count={max(0, int(n))}", "--format=%H", "--no-mailmap", _check_ref(ref)]
+        res = self._git(*args, "--", rel)
+        if res.code != 0:
+            return []
+        return res.out.decode("utf-8", "replace").split()
 
     def unpushed_commits(self, branch: str, remote: str = "origin") -> list[CommitInfo]:
         """Commits on the local branch that <remote>/<branch> lacks (as of the last fetch)."""
@@ -1054,7 +1142,14 @@ def init_bare(path: Path, branch: str = "main") -> Path:
     return path.resolve()
 
 
-def clone_to_temp(url_or_path: str, branch: str | None, dest: Path, *, depth: int | None = 1) -> Workspace:
+def clone_to_temp(
+    url_or_path: str,
+    branch: str | None,
+    dest: Path,
+    *,
+    depth: int | None = 1,
+    timeout: float = NETWORK_TIMEOUT,
+) -> Workspace:
     """Clone `branch` of `url_or_path` into `dest` (must not exist or be empty), shallow by default.
 
     The caller chose the source, so a local path is allowed (as file:// so that --depth applies).
@@ -1089,7 +1184,8 @@ def clone_to_temp(url_or_path: str, branch: str | None, dest: Path, *, depth: in
         cwd=dest.parent,
         env=_base_env(),
         config=config,
-        timeout=NETWORK_TIMEOUT,
+        timeout=timeout,
+        own_group=True,
     )
     if res.code != 0:
         err = condense(res.err)

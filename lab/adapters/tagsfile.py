@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from lab.adapters.files import read_regular
 from lab.core.scan import MAX_TAG_LIST_BYTES, parse_tag_list
 from lab.errors import LabError
 
@@ -15,14 +16,15 @@ __all__ = ["read_tags"]
 
 def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
     """Tags from a file, or from standard input when `source` is `-`; LabError when unreadable."""
-    if str(source) == "-":
-        return parse_tag_list((stdin or sys.stdin).read())
-    path = Path(source).expanduser()
     limit = f"{MAX_TAG_LIST_BYTES // (1024 * 1024)} MiB"
+    if str(source) == "-":
+        text = (stdin or sys.stdin).read(MAX_TAG_LIST_BYTES + 1)
+        if len(text) > MAX_TAG_LIST_BYTES:
+            raise LabError(f"tags on standard input exceed {limit}", hint="pass one tag per line")
+        return parse_tag_list(text)
+    path = Path(source).expanduser()
     try:
-        if path.stat().st_size > MAX_TAG_LIST_BYTES:
-            raise LabError(f"{source}: tags file is larger than {limit}", hint="pass one tag per line")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_TAG_LIST_BYTES)
     except FileNotFoundError:
         raise LabError(
             f"tags file {source} not found", hint="pass an existing file, or - for stdin"
@@ -32,7 +34,10 @@ def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
             f"tags file {source} is a directory", hint="pass a file with one tag per line"
         ) from None
     except OSError as err:
-        raise LabError(f"cannot read tags file {source}: {err.strerror}") from None
+        raise LabError(
+            f"cannot read tags file {source}: {err.strerror}",
+            hint="pass a regular file with one tag per line",
+        ) from None
     try:
         return parse_tag_list(data.decode("utf-8"))
     except UnicodeDecodeError:

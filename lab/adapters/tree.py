@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.adapters.files import read_regular
 from lab.errors import LabError
 
 TOKEN = b'"$imagepolicy"'
+# Flux reads any size; the lab caps one manifest so a hostile tree cannot exhaust memory.
+MAX_MANIFEST_BYTES = 16 << 20
 _MAX_LINK_HOPS = 255
 
 
@@ -97,26 +100,58 @@ def walk_screened(workspace: Path, start: Path) -> Iterator[ScreenedFile]:
             yield found
 
 
-def _walk_dir(workspace: Path, directory: Path, base: Path) -> Iterator[ScreenedFile]:
+def _sorted_entries(directory: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(directory) as it:
+        return sorted(it, key=lambda e: e.name.encode("utf-8", "surrogateescape"))
+
+
+def walk_entries(
+    top: Path, *, skip_dirs: frozenset[str] = frozenset(), strict: bool = False
+) -> Iterator[os.DirEntry[str]]:
+    """Every entry under `top` in Go `filepath.Walk` order (lexical, pre-order), never following
+    symlinked directories. Iterative, so a tree thousands of directories deep is walked like a flat
+    one (os.walk recurses and overflows Python's stack near 1,000 levels). Unreadable directories
+    are skipped, or raise OSError with `strict`."""
+    stack: list[Iterator[os.DirEntry[str]]] = []
     try:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: e.name.encode("utf-8", "surrogateescape"))
-    except OSError as err:
-        raise LabError(f"failed to apply policies: walking path for files: {err}") from err
-    for entry in entries:
-        path = directory / entry.name
+        stack.append(iter(_sorted_entries(top)))
+    except OSError:
+        if strict:
+            raise
+        return
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        yield entry
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk_dir(workspace, path, base)
-                continue
-            if not _wanted_name(entry.name):
-                continue
-            st = entry.stat(follow_symlinks=False)
+            is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
-        found = _screen(workspace, path, base, st)
-        if found is not None:
-            yield found
+        if is_dir and entry.name not in skip_dirs:
+            try:
+                stack.append(iter(_sorted_entries(Path(entry.path))))
+            except OSError:
+                if strict:
+                    raise
+
+
+def _walk_dir(workspace: Path, directory: Path, base: Path) -> Iterator[ScreenedFile]:
+    try:
+        entries = walk_entries(directory, strict=True)
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False) or not _wanted_name(entry.name):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found = _screen(workspace, Path(entry.path), base, st)
+            if found is not None:
+                yield found
+    except OSError as err:
+        raise LabError(f"failed to apply policies: walking path for files: {err}") from err
 
 
 def _screen(workspace: Path, path: Path, base: Path, st: os.stat_result) -> ScreenedFile | None:
@@ -133,7 +168,7 @@ def _screen(workspace: Path, path: Path, base: Path, st: os.stat_result) -> Scre
     elif not stat.S_ISREG(st.st_mode):
         return None
     try:
-        content = target.read_bytes()
+        content = read_regular(target, MAX_MANIFEST_BYTES)
     except OSError as err:
         if stat.S_ISLNK(st.st_mode):
             return None
@@ -144,4 +179,4 @@ def _screen(workspace: Path, path: Path, base: Path, st: os.stat_result) -> Scre
     return ScreenedFile(rel, target, content)
 
 
-__all__ = ["TOKEN", "ScreenedFile", "secure_join", "walk_screened"]
+__all__ = ["TOKEN", "ScreenedFile", "secure_join", "walk_entries", "walk_screened"]

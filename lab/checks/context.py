@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lab.adapters.files import read_regular
 from lab.core import yamlsafe
 from lab.errors import LabError
 
@@ -130,13 +131,16 @@ class CheckContext:
         path = self.path(rel)
         if not path.is_file():
             raise WorkspaceFileError("file not found", file=rel)
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise WorkspaceFileError(
-                f"file is {size} bytes; the lab reads files up to {MAX_FILE_BYTES} bytes", file=rel
-            )
         try:
-            return path.read_text(encoding="utf-8")
+            data = read_regular(path, MAX_FILE_BYTES)
+        except OSError as err:
+            raise WorkspaceFileError(
+                f"cannot read: {err.strerror}",
+                file=rel,
+                hint=f"the lab reads regular files up to {MAX_FILE_BYTES} bytes",
+            ) from None
+        try:
+            return data.decode("utf-8")
         except UnicodeDecodeError:
             raise WorkspaceFileError("file is not UTF-8 text", file=rel) from None
 

@@ -143,11 +143,11 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     if dirty:
         then = PULL_FIX if behind else "git push"
         pull = (
-            f"; not committed yet (graders read origin): {', '.join(dirty)} - "
+            f"; note: not committed yet (graders read origin): {', '.join(dirty)} - "
             f'git add {" ".join(dirty)} && git commit -m "..." && {then}'
         )
     elif behind:
-        pull = f"; origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
+        pull = f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
     return Outcome.passed(
         f"origin/{branch} ({sha[:7]}) has the image automation files{when}{pull}", evidence=evidence
     )

@@ -10,6 +10,7 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lab.adapters.tree import walk_entries
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
@@ -208,12 +209,9 @@ def _yaml_files(ctx: CheckContext, root: str) -> list[str]:
     except LabError:
         return []
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            if name.endswith((".yaml", ".yml")) and not os.path.islink(full):
-                found.append(os.path.relpath(full, ctx.workspace).replace(os.sep, "/"))
+    for entry in walk_entries(base, skip_dirs=frozenset({".git"})):
+        if entry.name.endswith((".yaml", ".yml")) and not entry.is_symlink() and not entry.is_dir():
+            found.append(os.path.relpath(entry.path, ctx.workspace).replace(os.sep, "/"))
             if len(found) >= MAX_SCANNED_FILES:
                 return found
     return found

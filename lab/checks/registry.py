@@ -4,15 +4,18 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
     automation_files,
+    deployment_file,
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
+from lab.core.deployed import is_older
 from lab.core.manifests.models import ImagePolicy, ImageRepository
 from lab.errors import LabError
 
@@ -160,8 +163,115 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             file=policy.file,
             line=policy.line_of("spec.policy"),
         )
-    return Outcome.passed(
-        f"ImagePolicy {policy.name} selects {outcome.tag} from {outcome.considered} candidate tags",
-        evidence=evidence,
-        file=policy.file,
+    deployed = _deployed(ctx, policy)
+    if deployed is not None and is_older(outcome.tag, deployed[0]) and deployed[0] in tags.stored:
+        tag, where = deployed
+        return Outcome.failed(
+            f"ImagePolicy {policy.name} picks {outcome.tag}, older than {tag} already deployed ({where}): "
+            f"Flux would commit a downgrade {tag} -> {outcome.tag}",
+            hint="a policy must not go backwards: use the task's semver range "
+            f"{_expected_range(ctx)}, which keeps {tag} or picks a newer patch",
+            evidence=[*evidence, Evidence("file", where, f"deployed {tag}")],
+            file=policy.file,
+            line=policy.line_of("spec.policy"),
+        )
+    text = f"ImagePolicy {policy.name} selects {outcome.tag} from {outcome.considered} candidate tags"
+    future = _future_note(ctx, tags, policy, outcome.tag)
+    if future:
+        text += f"; {future}"
+    return Outcome.passed(text, evidence=evidence, file=policy.file)
+
+
+def _expected_range(ctx: CheckContext) -> str:
+    return str(ctx.settings.get("policy_range", "1.25.x"))
+
+
+def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
+    """The newest tag the marked image line has had: in the working tree, or in any commit of HEAD's or
+    origin's history of the file (a downgrade Flux already committed does not hide what was there)."""
+    from lab.core.deployed import marked_tags, newest_version
+    from lab.errors import GitError
+
+    ref = f"{policy.namespace}:{policy.name}"
+    seen: list[tuple[str, str]] = []
+    if ctx.exists(deployment_file(ctx)):
+        try:
+            seen += [
+                (t, f"{deployment_file(ctx)} in your working tree")
+                for t in marked_tags(ctx.read_text(deployment_file(ctx)), ref)
+            ]
+        except LabError:
+            pass
+    try:
+        from lab.adapters.git import open_workspace
+
+        ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
+        for head in ("HEAD", f"refs/remotes/origin/{ctx.settings.get('branch', 'main')}"):
+            if ws.rev_parse(head) is None:
+                continue
+            for sha in ws.file_history(head, deployment_file(ctx), n=30):
+                raw = ws.show_file(sha, deployment_file(ctx))
+                if raw is None:
+                    continue
+                for tag in marked_tags(raw.decode("utf-8", "replace"), ref):
+                    seen.append((tag, f"{deployment_file(ctx)} at {sha[:7]}"))
+    except (GitError, LabError):
+        pass
+    newest = newest_version([t for t, _ in seen])
+    if newest is None:
+        return None
+    return next((t, where) for t, where in seen if t == newest.original)
+
+
+def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str) -> str:
+    """For a semver range other than the task's: what it would pick as newer nginx releases arrive
+    (the lab's dated Docker Hub history), where the task's range would stay on its line."""
+    import json
+
+    from lab.adapters.tasks import load_task
+    from lab.core.deployed import picks_over_time
+    from lab.core.policy.resolve import resolve
+    from lab.core.policy.spec import PolicySpec
+    from lab.core.scan import DEFAULT_EXCLUSION, store_tags
+
+    spec = policy.policy
+    repo = tags.repository
+    expected = _expected_range(ctx)
+    if spec is None or repo is None or spec.kind != "semver" or spec.value.strip() == expected:
+        return ""
+    the_task = load_task(ctx.task)
+    image = the_task.image(repo.image)
+    if image is None or image.events is None:
+        return ""  # the task bundles no dated history of this image
+    try:
+        raw = json.loads(the_task.image_file(image.events).read_text(encoding="utf-8"))
+        events = [(str(e["date"])[:10], [str(t) for t in e["tags"]]) for e in raw]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
+
+    def chooser(chosen: PolicySpec) -> Callable[[list[str]], str | None]:
+        def select(all_tags: list[str]) -> str | None:
+            try:
+                return resolve(chosen, store_tags(all_tags, exclusions)).tag
+            except LabError:
+                return None
+
+        return select
+
+    mine = picks_over_time(chooser(spec), list(tags.stored), events)
+    task = picks_over_time(chooser(PolicySpec("semver", expected)), list(tags.stored), events)
+    if [p.tag for p in mine] == [p.tag for p in task]:
+        return ""
+    shown = ", ".join(f"{p.tag} ({p.date})" for p in mine[:4])
+    if len(mine) > 4:
+        shown += f" ... {mine[-1].tag} ({mine[-1].date})"
+    task_last = task[-1].tag if task else picked
+    if not mine:
+        return (
+            f"note: as nginx releases arrive it would stay on {picked}, where {expected} moves to {task_last}"
+        )
+    return (
+        f"note: as nginx releases arrive, {spec.value} would pick {shown}, where the task's {expected} "
+        f"stops at {task_last}"
     )

@@ -19,10 +19,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "grade",
         help="grade a class of students' repositories (instructor mode)",
         description=(
-            "Grade each student's repository read-only: a local checkout (its checked-out branch, "
-            "as committed), a bare repository, a file:// or https:// URL, or a directory holding many "
-            "repositories one level down. No hook or repo-local git config of a student ever runs. "
-            "Exit 0 when every repository was graded whatever the scores, 1 when some could not be."
+            "Grade each student's repository read-only: a local checkout (graded from what its origin "
+            "holds, with a 'not pushed' note when the checkout is ahead), a bare repository, a file:// or "
+            "https:// URL, or a directory holding many repositories one level down (a `lab init` "
+            "NAME-origin.git next to NAME is NAME's origin, not another student). Only objects and refs "
+            "inside the submitted repository are graded: a .git symlink or gitdir file, alternates or an "
+            "origin leading to another repository make an error row naming it. No hook or repo-local git "
+            "config of a student ever runs. Exit 0 when every repository was graded whatever the scores, "
+            "1 when some could not be."
         ),
         epilog="The roster is CSV: student,repo[,branch] per line; relative paths are from its directory.",
     )
@@ -39,7 +43,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write the grades to FILE instead of stdout")
     p.add_argument(
-        "--timeout", type=float, default=300.0, metavar="S", help="give up on one repository after S seconds"
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="give up on one repository after S seconds (its clone is killed)",
     )
     add_task_arg(p)
     p.set_defaults(func=run)

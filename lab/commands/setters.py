@@ -64,8 +64,10 @@ def parse_set(value: str) -> tuple[str, str, str, str]:
 
 def run(args: argparse.Namespace) -> int:
     import difflib
+    import os
     from pathlib import Path
 
+    from lab.adapters.git import find_git_root
     from lab.adapters.setters import apply_to_tree
     from lab.core.refs import ImageRef
 
@@ -75,15 +77,22 @@ def run(args: argparse.Namespace) -> int:
     for value in args.sets:
         key, name, tag, digest = parse_set(value)
         setters[key] = ImageRef(name=name, tag=tag, digest=digest)
-    path = Path(args.path)
+    path = Path(os.path.abspath(args.path))
     if not path.exists() and not path.is_symlink():
         raise UsageError(
             f"{args.path}: no such file or directory", hint="pass the directory update.path names"
         )
-    if path.is_dir():
-        root, update = path, None
-    else:
-        root, update = path.parent, path.name
+    # The workspace is the repository the path lies in, taken lexically; the rest is joined inside it
+    # as Flux's securejoin does, so a symlinked `apps` cannot lead the rewrite out of the repository.
+    root = find_git_root(path if path.is_dir() and not path.is_symlink() else path.parent)
+    if root is None:
+        root = path if path.is_dir() and not path.is_symlink() else path.parent
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        raise UsageError(
+            f"{args.path} is a symlink to {path.resolve()}, outside the repository {root}; not followed",
+            hint="Flux resolves links inside the repository only; point update.path at a real directory",
+        )
+    update = path.relative_to(root).as_posix() if path != root else None
     result = apply_to_tree(root, update, setters, args.namespace, dry_run=args.dry_run)
     if args.json:
         print_json(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
@@ -32,22 +31,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.services import simulate as svc
+    from lab.services.tasks import load_task
 
     workspace = resolve_workspace(args.workspace)
-    fallback: svc.RegistryOrBundled | None = None
-    if args.tags_file:
-        source = svc.tags_from_file(Path(args.tags_file))
-    else:
-        from lab.services.tasks import load_task
-
-        config = Path(args.registry_config) if args.registry_config else None
-        source = fallback = svc.RegistryOrBundled(load_task(args.task), config)
+    source = svc.ProvenancedTags(
+        tags_file=Path(args.tags_file) if args.tags_file else None,
+        docker_config=Path(args.registry_config) if args.registry_config else None,
+        task=load_task(args.task),
+    )
     results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
-    for line in fallback.describe() if fallback is not None else []:
-        print(f"lab: tags: {line}", file=sys.stderr)
     if args.json:
-        print_json([r.to_json() for r in results])
+        print_json([{**r.to_json(), "tags_from": dict(source.origins)} for r in results])
         return 0
+    # Where the tags came from is always said: a registry, the sandbox's, a file or the lab's snapshot.
+    for image, where in source.origins.items():
+        print(f"tags for {image}: {where}")
     for result in results:
         print(f"ImageUpdateAutomation {result.automation}")
         for pol in result.policies:

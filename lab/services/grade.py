@@ -1,27 +1,37 @@
 """Use case: grade a class of students' repositories (instructor mode, `lab grade`).
 
-Every repository is untrusted. None is ever written to or has its hooks or repo-local config run:
-a checkout is opened read-only (`open_workspace(untrusted=True)`) and the checks run on a temporary
-clone of its checked-out branch (what the student committed: a dirty tree cannot change the grade);
-a bare repository or URL is cloned shallow, without hooks. The clone is made by the hardened git adapter
-and lives in a temporary directory removed afterwards. One bad repository becomes an `error` row with a
-one-line reason; it never stops the others.
+Every repository is untrusted. None is ever written to or has its hooks or repo-local config run; the
+checks run on a private shallow clone made by the hardened git adapter, in a temporary directory
+removed afterwards (and, when a run was killed, by the next run).
+
+What is graded is what the student pushed: a checkout is graded from its `origin` (the bare repository
+`lab init` made, or the URL), and a checkout ahead of its origin gets the note "not pushed". A checkout
+without an origin is graded as committed, with `git.pushed` failing. A bare repository or URL is
+cloned as it is.
+
+A submission is graded only from objects and refs inside it: a `.git` that is a symlink or a `gitdir:`
+file pointing elsewhere, `objects/info/alternates`, a `commondir` or symlinks leading out of the git
+directory, or an origin that is a classmate's repository make an `error` row naming the target, never a
+grade of someone else's work. One bad repository becomes an `error` row with a one-line reason; it never
+stops the others.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from lab.adapters.git import clone_to_temp, open_workspace, redact_url
+from lab.adapters.git import NETWORK_TIMEOUT as CLONE_TIMEOUT_S
+from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_workspace, redact_url
+from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
 from lab.errors import LabError, UsageError
@@ -31,6 +41,12 @@ from lab.errors import LabError, UsageError
 CLONE_DEPTH = 50
 DEFAULT_TIMEOUT_S = 300.0
 CLUSTER_LEFT_OUT = "left out: lab grade does not check a student's cluster (--with-cluster does)"
+SCRATCH_PREFIX = "lab-grade"
+ORIGIN_SUFFIX = "-origin.git"  # `lab init DIR` puts DIR's bare origin next to it
+# Entries of a git directory looked at for symlinks leading out of it; a bigger one is refused.
+MAX_GIT_DIR_ENTRIES = 200_000
+# After the timeout, how long finished-but-late workers get to remove their clones.
+GRACE_S = 3.0
 # Each repository's checks already run a few threads; the class-level pool supplies the parallelism.
 CHECK_WORKERS = 2
 
@@ -81,10 +97,24 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if path.is_dir() and not is_repository(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             if any(is_repository(c) for c in children):
-                targets += [Target(student_name(str(c)), str(c)) for c in children]
+                targets += [Target(_class_member(c), str(c)) for c in children if not _is_init_origin(c)]
                 continue
         targets.append(Target(student_name(str(path)), str(path)))
     return targets
+
+
+def _is_init_origin(path: Path) -> bool:
+    """`NAME-origin.git` next to the checkout NAME: that student's origin, not another student."""
+    if not path.name.endswith(ORIGIN_SUFFIX):
+        return False
+    checkout = path.with_name(path.name[: -len(ORIGIN_SUFFIX)])
+    return bool(checkout.name) and _is_checkout(checkout)
+
+
+def _class_member(path: Path) -> str:
+    # An origin whose checkout is not there is still that student's work.
+    name = student_name(str(path))
+    return name[: -len("-origin")] if path.name.endswith(ORIGIN_SUFFIX) and name != "-origin" else name
 
 
 def read_roster(path: Path) -> list[Target]:
@@ -133,26 +163,199 @@ def _key(source: str) -> str:
     return str(Path(source).expanduser().resolve())
 
 
-def _clone(target: Target, dest: Path) -> tuple[Path, str | None]:
-    """A private clone of what is to be graded, and the branch graded (None: the remote's default)."""
-    if _is_url(target.source):
-        clone = clone_to_temp(target.source, target.branch, dest, depth=CLONE_DEPTH)
-        return clone.root, target.branch or clone.branch()
-    path = Path(target.source).expanduser()
+@dataclass(frozen=True)
+class _Graded:
+    """The private clone to run the checks on, the branch graded and what the row should add."""
+
+    root: Path
+    branch: str | None
+    note: str = ""
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return path.absolute()
+
+
+def _read_head(path: Path, limit: int = 4096) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _owner(path: Path, owners: Mapping[Path, str], me: str) -> str:
+    """`, which is alice's submission` when `path` lies in a classmate's submission."""
+    for root, student in owners.items():
+        if student != me and _inside(path, root):
+            return f", which is {student}'s submission"
+    return ""
+
+
+def _not_graded(what: str) -> LabError:
+    return LabError(
+        f"not graded: {what}",
+        hint="grading reads only objects and refs inside the submitted repository; ask for a plain clone",
+    )
+
+
+def _git_dir_of_checkout(path: Path, owners: Mapping[Path, str], me: str) -> Path:
+    """The checkout's own git directory; refuses a `.git` symlink or a gitdir file leading out of it."""
+    dot = path / ".git"
+    if dot.is_symlink():
+        target = _resolved(dot)
+        raise _not_graded(f".git is a symlink to {target}{_owner(target, owners, me)}")
+    if dot.is_dir():
+        return dot
+    text = _read_head(dot).strip()
+    if not text.startswith("gitdir:"):
+        raise LabError(f"{dot} is neither a directory nor a gitdir link", hint="ask for a plain clone")
+    raw = text[len("gitdir:") :].strip().splitlines()[0] if text[len("gitdir:") :].strip() else ""
+    target = _resolved(path / raw)
+    if not _inside(target, _resolved(path)):
+        raise _not_graded(f".git is a gitdir link to {target}{_owner(target, owners, me)}")
+    return target
+
+
+def _check_git_dir(git_dir: Path, owners: Mapping[Path, str], me: str) -> None:
+    """Refuse a git directory that reads objects or refs from elsewhere (the target named)."""
+    info = git_dir / "objects" / "info"
+    for name in ("alternates", "http-alternates"):
+        f = info / name
+        if not os.path.lexists(f):
+            continue
+        lines = [ln.strip() for ln in _read_head(f).splitlines() if ln.strip() and not ln.startswith("#")]
+        if lines:
+            shown = lines[0]
+            if name == "alternates" and not shown.startswith(("http://", "https://")):
+                full = _resolved(info / shown)  # relative entries are relative to objects/
+                shown = f"{full}{_owner(full, owners, me)}"
+            raise _not_graded(f"objects/info/{name} borrows objects from {shown}")
+    common = git_dir / "commondir"
+    if os.path.lexists(common):
+        raw = _read_head(common).strip()
+        common_dir = _resolved(git_dir / raw) if raw else git_dir
+        if not _inside(common_dir, _resolved(git_dir)):
+            raise _not_graded(f"commondir points at {common_dir}{_owner(common_dir, owners, me)}")
+    root = _resolved(git_dir)
+    # Iterative: a git directory can be deep (refs/heads/a/b/...); no recursion limit to hit.
+    stack = [git_dir]
+    seen = 0
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > MAX_GIT_DIR_ENTRIES:
+                raise _not_graded(f"{git_dir} holds more than {MAX_GIT_DIR_ENTRIES} entries")
+            if entry.is_symlink():
+                link = _resolved(Path(entry.path))
+                if not _inside(link, root):
+                    rel = Path(entry.path).relative_to(git_dir)
+                    raise _not_graded(f".git/{rel} is a symlink to {link}{_owner(link, owners, me)}")
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+
+
+def _local_origin(url: str) -> Path | None:
+    """The path of a local origin (`Workspace.remote_url` makes local paths absolute), None for a URL."""
+    if url.startswith("file://"):
+        return Path(unquote(urlparse(url).path))
+    return Path(url) if Path(url).is_absolute() else None
+
+
+def _clone_timeout(deadline: float | None) -> float:
+    if deadline is None:
+        return CLONE_TIMEOUT_S
+    return max(1.0, min(CLONE_TIMEOUT_S, deadline - time.monotonic()))
+
+
+def _clone_local(
+    path: Path, branch: str | None, dest: Path, owners: Mapping[Path, str], me: str, deadline: float | None
+) -> Workspace:
+    """Clone a local repository (bare or checkout) after refusing every indirection in it."""
+    git_dir = path if _is_bare(path) else _git_dir_of_checkout(path, owners, me)
+    _check_git_dir(git_dir, owners, me)
+    return clone_to_temp(str(path), branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
+
+
+def _prepare(target: Target, dest: Path, *, owners: Mapping[Path, str], deadline: float | None) -> _Graded:
+    """A private clone of what the student pushed, and the branch graded (None: the remote's default)."""
+    me = target.student
+    if _is_url(target.source) and _local_origin(target.source) is None:
+        clone = clone_to_temp(
+            target.source, target.branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)
+        )
+        return _Graded(clone.root, target.branch or clone.branch())
+    given = _local_origin(target.source) or Path(target.source).expanduser()
+    if given.is_symlink():
+        real = _resolved(given)
+        raise _not_graded(f"{given} is a symlink to {real}{_owner(real, owners, me)}")
+    path = given
     if not path.exists():
         raise LabError(f"{path} does not exist", hint="check the path in the roster or arguments")
     if not path.is_dir():
         raise LabError(f"{path} is not a directory", hint="pass a repository directory or URL")
     if _is_bare(path):
-        clone = clone_to_temp(str(path), target.branch, dest, depth=CLONE_DEPTH)
-        return clone.root, target.branch or clone.branch()
+        clone = _clone_local(path, target.branch, dest, owners, me, deadline)
+        return _Graded(clone.root, target.branch or clone.branch())
     if not _is_checkout(path):
         raise LabError(f"{path} is not a git repository", hint="pass the student's clone or its URL")
-    # Read-only: only to learn which branch the student has checked out.
+    git_dir = _git_dir_of_checkout(path, owners, me)
+    _check_git_dir(git_dir, owners, me)
+    # Read-only: which branch is checked out, where origin is, what the checkout holds.
     ws = open_workspace(path, untrusted=True)
     branch = target.branch or ws.branch()
-    clone = clone_to_temp(str(ws.root), branch, dest, depth=CLONE_DEPTH)
-    return clone.root, branch
+    head = ws.rev_parse("HEAD")
+    if "origin" not in ws.remotes():
+        clone = _clone_local(path, branch, dest, owners, me, deadline)
+        clone.remove_remote("origin")  # the clone's origin would be the checkout itself
+        return _Graded(clone.root, branch, note=f"not pushed: {path.name} has no remote origin")
+    url = ws.remote_url("origin")
+    local = _local_origin(url)
+    if local is not None:
+        local = _resolved(local)
+        if not local.exists():
+            raise LabError(
+                f"origin {local} does not exist: cannot see what was pushed",
+                hint="pass the student's origin (bare repository or URL) instead of the checkout",
+            )
+        owner = _owner(local, owners, me)
+        if owner or local in (_resolved(path), _resolved(git_dir)):
+            # A classmate's repository, or the checkout itself (its unpushed commits would count).
+            raise _not_graded(f"origin is {local}{owner or ', the checkout itself'}")
+        clone = _clone_local(local, branch, dest, owners, me, deadline)
+        shown = str(local)
+    else:
+        if not urlparse(url).scheme and ":" not in url.split("/", 1)[0]:
+            raise LabError(f"origin {redact_url(url)} is not a URL git can reach", hint="check the remote")
+        clone = clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
+        shown = redact_url(url)
+    branch = branch or clone.branch()
+    return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, head, branch, shown))
+
+
+def _unpushed_note(ws: Workspace, clone: Workspace, head: str | None, branch: str | None, origin: str) -> str:
+    """'not pushed: ...' when the checkout's HEAD is not in what origin holds, else ''."""
+    if head is None or clone.rev_parse(f"{head}^{{commit}}") is not None:
+        return ""
+    tip = clone.rev_parse("HEAD")
+    ahead = ""
+    if tip is not None and ws.rev_parse(f"{tip}^{{commit}}") is not None:
+        count = len(ws.log("HEAD", n=1000, not_ref=tip))
+        ahead = f" {count} commit{'s' if count != 1 else ''}"
+    where = branch or "HEAD"
+    return f"not pushed:{ahead or ' commits'} on local {where} ({head[:7]}) not on origin {origin}; graded origin"
 
 
 def grade_one(
@@ -163,25 +366,31 @@ def grade_one(
     tags_file: Path | None = None,
     cluster: bool = False,
     workdir: Path | None = None,
+    owners: Mapping[Path, str] | None = None,
+    deadline: float | None = None,
 ) -> GradeRow:
     """Grade one repository; never raises for a bad repository (it becomes a row with a reason).
 
     `cluster=False` leaves the cluster checks out (reported `skipped`): the cluster the instructor's
     kubeconfig reaches is not each student's, so its state must not be credited to every student.
+    `owners`: every submission's directory -> student, to name a classmate whose repository a
+    submission points at. `deadline` (time.monotonic()): clones are killed when it passes.
     """
     start = time.monotonic()
     shown = redact_url(target.source)
     branch = target.branch
     try:
-        with tempfile.TemporaryDirectory(prefix="lab-grade-", dir=workdir) as tmp:
-            root, branch = _clone(target, Path(tmp) / "repo")
-            report = _run(root, task=task, offline=offline, tags_file=tags_file, cluster=cluster)
+        with scratch_dir(SCRATCH_PREFIX, base=workdir) as tmp:
+            graded = _prepare(target, tmp / "repo", owners=owners or {}, deadline=deadline)
+            branch = graded.branch
+            report = _run(graded.root, task=task, offline=offline, tags_file=tags_file, cluster=cluster)
     except LabError as err:
         return GradeRow(target.student, shown, branch, None, _reason(str(err)), time.monotonic() - start)
     except Exception as err:  # a checker bug on one student's repository must not stop the class
         reason = f"internal error: {type(err).__name__}: {err}"
         return GradeRow(target.student, shown, branch, None, _reason(reason), time.monotonic() - start)
-    return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start)
+    note = one_line(graded.note, limit=300)
+    return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start, note=note)
 
 
 def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
@@ -223,6 +432,21 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def owners_of(targets: Sequence[Target]) -> dict[Path, str]:
+    """Each local submission's directory (and its `lab init` origin next to it) -> the student."""
+    owners: dict[Path, str] = {}
+    for t in targets:
+        local = _local_origin(t.source) if _is_url(t.source) else Path(t.source).expanduser()
+        if local is None or not local.exists():
+            continue
+        path = _resolved(local)
+        owners[path] = t.student
+        sibling = path.with_name(path.name + ORIGIN_SUFFIX)
+        if sibling.is_dir():
+            owners.setdefault(sibling, t.student)
+    return owners
+
+
 def grade_class(
     targets: Sequence[Target],
     *,
@@ -237,8 +461,9 @@ def grade_class(
 ) -> ClassReport:
     """Grade every target with `jobs` threads (`task`: default the course's current); rows sorted by student.
 
-    A repository still running after `timeout_s` becomes an `error` row ("timed out"); its thread is
-    left to finish in the background (git and network calls carry their own timeouts), the others go on.
+    A repository still running after `timeout_s` becomes an `error` row ("timed out"): its clone is
+    killed at that deadline, and the workers are daemon threads, so a stuck repository never keeps the
+    process alive past the timeout. Clones left by a killed earlier run are removed first.
     """
     if tags_file is not None and not tags_file.is_file():
         raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
@@ -248,46 +473,80 @@ def grade_class(
         task = default_task_id()
     if timeout_s <= 0:
         raise UsageError("--timeout must be positive", hint="e.g. --timeout 120")
-    workers = max(1, jobs or default_jobs())
+    sweep_stale(SCRATCH_PREFIX, base=workdir)
+    workers = max(1, min(jobs or default_jobs(), len(targets) or 1))
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     start = time.monotonic()
+    owners = owners_of(targets)
     rows: list[GradeRow] = []
     lock = threading.Lock()
     began: dict[int, float] = {}
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[int, GradeRow]] = queue.SimpleQueue()
+    for i in range(len(targets)):
+        todo.put(i)
 
-    def work(i: int, target: Target) -> GradeRow:
-        with lock:
-            began[i] = time.monotonic()
-        return grade_one(
-            target, task=task, offline=offline, tags_file=tags_file, cluster=cluster, workdir=workdir
-        )
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-grade")
-    try:
-        futures: dict[Future[GradeRow], tuple[int, Target]] = {
-            pool.submit(work, i, t): (i, t) for i, t in enumerate(targets)
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
-            finished = [(f, f.result()) for f in done]
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
             now = time.monotonic()
             with lock:
-                late = [f for f in pending if now - began.get(futures[f][0], now) > timeout_s]
-            for f in late:
-                pending.discard(f)
-                target = futures[f][1]
-                shown = redact_url(target.source)
-                late_row = GradeRow(
-                    target.student, shown, target.branch, None, f"timed out after {timeout_s:g}s", timeout_s
+                began[i] = now
+            try:
+                row = grade_one(
+                    targets[i],
+                    task=task,
+                    offline=offline,
+                    tags_file=tags_file,
+                    cluster=cluster,
+                    workdir=workdir,
+                    owners=owners,
+                    # A little after the class-level timeout, which reports "timed out" and kills
+                    # what still runs; this deadline only bounds a clone when nobody is watching.
+                    deadline=now + timeout_s + 1.0,
                 )
-                finished.append((f, late_row))
-            for _, row in finished:
-                rows.append(row)
-                if on_row is not None:
-                    on_row(row)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+            except BaseException as err:  # grade_one does not raise; a worker must report anyway
+                row = GradeRow(targets[i].student, redact_url(targets[i].source), reason=_reason(str(err)))
+            done.put((i, row))
+
+    threads = [threading.Thread(target=work, name=f"lab-grade-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    pending = set(range(len(targets)))
+    late: set[int] = set()
+    while pending:
+        try:
+            i, row = done.get(timeout=0.2)
+        except queue.Empty:
+            i, row = -1, None
+        finished: list[tuple[int, GradeRow]] = []
+        if row is not None and i in pending:
+            finished.append((i, row))
+        now = time.monotonic()
+        with lock:
+            overdue = [j for j in pending if j in began and now - began[j] > timeout_s]
+        for j in overdue:
+            if any(k == j for k, _ in finished):
+                continue
+            late.add(j)
+            t = targets[j]
+            reason = f"timed out after {timeout_s:g}s"
+            finished.append((j, GradeRow(t.student, redact_url(t.source), t.branch, None, reason, timeout_s)))
+        for j, r in finished:
+            pending.discard(j)
+            rows.append(r)
+            if on_row is not None:
+                on_row(r)
+    if late:
+        # Whatever the late ones still run (a clone stuck in a transport) dies now; their workers then
+        # remove their clones within the grace period, or the next run does.
+        abort_running()
+        until = time.monotonic() + GRACE_S
+        for thread in threads:
+            thread.join(max(0.0, until - time.monotonic()))
     return ClassReport(
         task=task,
         rows=sort_rows(rows),

@@ -7,11 +7,11 @@ outside `update.path`): no error, no commit, nothing to look at.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from lab.adapters.files import write_atomic
+from lab.adapters.files import read_regular, write_atomic
+from lab.adapters.tree import walk_entries
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation, might_hold_automation
 from lab.core.marker import MarkResult, check_policy_ref, mark
@@ -19,7 +19,7 @@ from lab.errors import LabError
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SCANNED_FILES = 2000
-SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,17 @@ def read_manifests(workspace: Path) -> dict[str, str]:
     """Every readable .yaml/.yml file of the workspace (not following symlinks), by relative path."""
     root = workspace.resolve()
     files: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith((".yaml", ".yml")):
-                continue
-            path = Path(dirpath) / name
-            if path.is_symlink() or len(files) >= MAX_SCANNED_FILES:
-                continue
-            try:
-                if path.stat().st_size > MAX_BYTES:
-                    continue
-                files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
+    for entry in walk_entries(root, skip_dirs=SKIP_DIRS):
+        if not entry.name.endswith((".yaml", ".yml")) or entry.is_dir(follow_symlinks=False):
+            continue
+        if len(files) >= MAX_SCANNED_FILES:
+            break
+        path = Path(entry.path)
+        try:
+            data = read_regular(path, MAX_BYTES, follow_symlinks=False)
+            files[path.relative_to(root).as_posix()] = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # links, FIFOs, devices, huge or binary files: not a manifest to consider
     return files
 
 
@@ -114,9 +111,12 @@ def mark_file(
 ) -> MarkFileResult:
     """Mark the container's image line in `file`; writes only when something changes."""
     path, display = _resolve(workspace, file)
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise LabError(f"file is {len(data)} bytes; too large for a manifest", file=display)
+    try:
+        data = read_regular(path, MAX_BYTES)
+    except OSError as err:
+        raise LabError(
+            f"cannot read: {err.strerror}", file=display, hint="mark a regular YAML file"
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -17,9 +17,10 @@ from lab.core.tasks import Task
 __all__ = [
     "BundledTags",
     "PolicyResolution",
-    "RegistryOrBundled",
+    "ProvenancedTags",
     "SimulationResult",
     "TagSource",
+    "bundled_snapshot",
     "resolve_policies",
     "simulate",
     "tags_from_file",
@@ -88,29 +89,77 @@ class BundledTags:
         return list(self.used.values())
 
 
-class RegistryOrBundled:
-    """The registry each ImageRepository names; when it cannot be reached (no network, no HTTP
-    answer at all), the task's bundled tags, saying so in `describe()`: `lab simulate` works offline."""
+def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] | None:
+    """The tag list the task (default: the course's current) bundles for `image`, and what it is
+    ("a snapshot of ... as of <date>"), or None. `nginx`, `library/nginx` and `docker.io/library/nginx`
+    are one repository (Flux normalises them)."""
+    from lab.adapters.tasks import load_task
 
-    def __init__(self, task: Task, docker_config: Path | None = None) -> None:
-        self.registry = tags_from_registry(docker_config)
-        self.bundled = BundledTags(task)
-        self.unreachable: dict[str, str] = {}
+    the_task = task or load_task()
+    found = the_task.image(image)
+    if found is None:
+        return None
+    path = the_task.image_file(found.tags)
+    when = f" as of {found.snapshot}" if found.snapshot else ""
+    return (
+        (path, f"the lab's snapshot of {found.name}{when} (task {the_task.id})") if path.is_file() else None
+    )
+
+
+def _unreachable(err: Exception) -> bool:
+    """A registry that could not be reached at all (no network, DNS, refused, timeout), as opposed to
+    one that answered no (401, 404, a bad name): only the first may fall back to the snapshot."""
+    return getattr(err, "status", 0) == 0 and not getattr(err, "code", "")
+
+
+class ProvenancedTags:
+    """A tag source that scans the registry each ImageRepository names and says where every image's
+    tags came from (`origins`): the registry host (the sandbox's, through LAB_REGISTRY_MIRROR), or,
+    when that registry cannot be reached and the lab bundles a snapshot for the image, the snapshot.
+    With `tags_file`, the file for every image. Never silent: the front ends print `origins`."""
+
+    def __init__(
+        self,
+        *,
+        tags_file: Path | None = None,
+        docker_config: Path | None = None,
+        fallback: bool = True,
+        task: Task | None = None,
+    ) -> None:
+        self.task = task
+        self.tags_file = tags_file
+        self.docker_config = docker_config
+        self.fallback = fallback
+        self.origins: dict[str, str] = {}
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
+        from lab.adapters.registry import RegistryClient
         from lab.errors import RegistryError
 
-        try:
-            return self.registry(image, exclusion)
-        except RegistryError as err:
-            answered = int(getattr(err, "status", 0) or 0) != 0
-            if answered or self.bundled.task.image(image) is None:
-                raise
-            self.unreachable[image] = err.message
-            return self.bundled(image, exclusion)
-
-    def describe(self) -> list[str]:
-        return [
-            f"registry unreachable ({why}); {self.bundled.used[image]}"
-            for image, why in self.unreachable.items()
-        ]
+        if self.tags_file is not None:
+            tags = tags_from_file(self.tags_file)(image, exclusion)
+            self.origins[image] = f"tags file {self.tags_file} ({len(tags)} tags after exclusions)"
+            return tags
+        with RegistryClient(docker_config=self.docker_config) as client:
+            name = client.parse(image)
+            if name.mirrored:
+                where = f"registry {name.wire_host} (LAB_REGISTRY_MIRROR sends {name.host} there)"
+            elif name.is_docker_hub:
+                where = f"Docker Hub ({name.wire_host})"
+            else:
+                where = f"registry {name.wire_host}"
+            try:
+                tags = list(client.scan(image, exclusion).tags)
+            except RegistryError as err:
+                found = bundled_snapshot(image, self.task) if self.fallback and _unreachable(err) else None
+                if found is None:
+                    raise
+                snapshot, what = found
+                tags = tags_from_file(snapshot)(image, exclusion)
+                self.origins[image] = (
+                    f"{what} ({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
+                    'for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"'
+                )
+                return tags
+        self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"
+        return tags

@@ -167,11 +167,22 @@ def next_link(header_values: Iterable[str], current_url: str) -> str | None:
     return None
 
 
-def _error_list(body: bytes) -> list[dict[str, Any]]:
+_NOT_JSON = object()
+# RFC 6750 b64token and JWTs fit in printable ASCII without spaces; anything else is not sent on.
+_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+
+
+def _json(body: bytes) -> Any:
+    """The decoded body, or `_NOT_JSON`: invalid UTF-8 or JSON, nesting deep enough to exhaust the
+    parser's stack, or integers past Python's 4,300-digit conversion limit are all "not JSON"."""
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return []
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _NOT_JSON
+
+
+def _error_list(body: bytes) -> list[dict[str, Any]]:
+    doc = _json(body)
     errors = doc.get("errors") if isinstance(doc, dict) else None
     if not isinstance(errors, list):
         return []
@@ -231,6 +242,7 @@ class _Call:
 
     deadline: float
     requests: int = 0
+    attempts: int = 0  # of the last request: 1 unless it was retried
     notes: list[str] = field(default_factory=list)
 
 
@@ -301,7 +313,8 @@ class RegistryClient:
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            follow_redirects=True,  # httpx drops Authorization when a redirect changes host
+            follow_redirects=True,  # httpx drops Authorization when a redirect changes origin
+            max_redirects=10,
             headers={"User-Agent": _USER_AGENT},
             trust_env=False,
         )
@@ -358,13 +371,18 @@ class RegistryClient:
         url: str,
         headers: Mapping[str, str],
         data: Mapping[str, str] | None = None,
+        *,
+        who: str = "",
     ) -> tuple[httpx.Response, bytes]:
+        """One request with retries. `who` names the server in messages (default: the registry)."""
+        who = who or name.wire_host
         attempt = 0
         while True:
+            call.attempts = attempt + 1
             remaining = call.deadline - time.monotonic()
             if remaining <= 0:
                 raise RegistryAPIError(
-                    f"timed out after {self._deadline:g} s talking to {name.wire_host}",
+                    f"timed out after {self._deadline:g} s talking to {who}",
                     hint="check that the registry is reachable; raise the timeout for slow links",
                     flux_detail=f"{method} {url}: context deadline exceeded",
                 )
@@ -377,26 +395,40 @@ class RegistryClient:
                 timeout=httpx.Timeout(per_request, connect=min(per_request, 5.0)),
             )
             call.requests += 1
+            encoding = "?"
             try:
                 response = self._http.send(request, stream=True)
+                encoding = response.headers.get("content-encoding", "?")
                 try:
-                    body = self._read_body(response, name, url)
+                    body = self._read_body(call, response, who, url)
                 finally:
                     response.close()
             except httpx.TimeoutException:
                 # Not retried (ggcr neither): a slow registry would otherwise cost retries x timeout.
                 raise RegistryAPIError(
-                    f"timed out after {per_request:g} s waiting for {name.wire_host}",
+                    f"timed out after {per_request:g} s waiting for {who}",
                     hint="the registry is slow or unreachable; try again, or raise the timeout",
                     flux_detail=f"{method} {url}: net/http: timeout awaiting response headers",
                 ) from None
+            except httpx.TooManyRedirects:
+                raise RegistryAPIError(
+                    f"{who} redirected {method} {url} more than 10 times (a redirect loop); gave up",
+                    hint="the registry or a proxy in front of it is misconfigured",
+                    flux_detail=f"{method} {url}: stopped after 10 redirects",
+                ) from None
+            except httpx.DecodingError:
+                raise RegistryAPIError(
+                    f"the response of {who} could not be decoded (Content-Encoding: {encoding}); refused",
+                    hint="the registry or a proxy sent a corrupt compressed body; try again later",
+                    flux_detail=f"{method} {url}: invalid {encoding} body",
+                ) from None
             except httpx.ConnectError as err:
                 raise RegistryAPIError(
-                    f"cannot connect to {name.wire_host}: {_transport_reason(err)}",
+                    f"cannot connect to {who}: {_transport_reason(err)}",
                     hint=(
                         "no network to Docker Hub? the sandbox serves library/nginx offline: "
                         'lab sandbox up --detach && eval "$(lab sandbox env)"'
-                        if name.wire_host == DOCKER_HUB
+                        if who == DOCKER_HUB
                         else "check the host and port of spec.image and that the registry is running"
                     ),
                     flux_detail=f"{method} {url}: {_transport_reason(err)}",
@@ -404,11 +436,12 @@ class RegistryClient:
             except httpx.TransportError as err:
                 # A connection reset or cut mid-response: temporary, retried like ggcr does.
                 error = RegistryAPIError(
-                    f"{name.wire_host} broke the connection: {_transport_reason(err)}",
+                    f"{who} broke the connection: {_transport_reason(err)}",
                     hint="the registry or a proxy dropped the connection; try again",
                     flux_detail=f"{method} {url}: {_transport_reason(err)}",
                 )
             else:
+                self._note_redirect(call, request, response, who)
                 status = response.status_code
                 if status in RETRY_STATUSES and attempt < self._retries:
                     self._wait(call, self._backoff * (3**attempt))
@@ -426,18 +459,39 @@ class RegistryClient:
             self._wait(call, self._backoff * (3**attempt))
             attempt += 1
 
-    def _read_body(self, response: httpx.Response, name: ImageName, url: str) -> bytes:
+    def _read_body(self, call: _Call, response: httpx.Response, who: str, url: str) -> bytes:
+        # The read timeout bounds each read, not the whole: a server trickling a byte at a time
+        # is stopped by the call's deadline, checked after every chunk.
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self._max_body:
                 raise RegistryAPIError(
-                    f"{name.wire_host} sent more than {self._max_body >> 20} MiB in one response; refused",
+                    f"{who} sent more than {self._max_body >> 20} MiB in one response; refused",
                     flux_detail=f"GET {url}: response too large",
+                )
+            if time.monotonic() > call.deadline:
+                raise RegistryAPIError(
+                    f"timed out after {self._deadline:g} s reading the response of {who} "
+                    f"({size} bytes arrived)",
+                    hint="the registry is sending very slowly; try again, or raise the timeout",
+                    flux_detail=f"GET {url}: context deadline exceeded",
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+    @staticmethod
+    def _note_redirect(call: _Call, request: httpx.Request, response: httpx.Response, who: str) -> None:
+        if not response.history:
+            return
+        start, end = request.url, response.url
+        if (start.scheme, start.host, start.port) == (end.scheme, end.host, end.port):
+            return
+        where = end.host if end.port is None else f"{end.host}:{end.port}"
+        note = f"{who} redirected to {where}; followed without sending credentials there"
+        if note not in call.notes:
+            call.notes.append(note)
 
     # ---- auth --------------------------------------------------------------------------------
 
@@ -475,6 +529,12 @@ class RegistryClient:
                 raise self._credentials_missing(name, lookup)
             return {"Authorization": creds.basic_header()}
         if creds is not None and creds.registry_token:
+            if not _TOKEN_RE.match(creds.registry_token):
+                raise RegistryAPIError(
+                    f"the registrytoken for {name.wire_host} in {creds.source or 'the registry config'} "
+                    "is malformed (not printable ASCII); refused",
+                    hint="copy the token again, without spaces or line breaks",
+                )
             return {"Authorization": f"Bearer {creds.registry_token}"}
         token = self._bearer_token(call, name, challenge, scope, creds, refresh=refresh)
         return {"Authorization": f"Bearer {token}"}
@@ -503,6 +563,7 @@ class RegistryClient:
                 f"{name.wire_host} sent an unusable token realm {realm!r}",
                 hint="the registry's auth configuration is broken",
             )
+        server = f"token server {parts.netloc}" if parts.netloc != name.wire_host else name.wire_host
         params: list[tuple[str, str]] = []
         if service:
             params.append(("service", service))
@@ -519,14 +580,14 @@ class RegistryClient:
                 "client_id": "fluxlab",
                 "scope": " ".join(scopes),
             }
-            response, body = self._send(call, name, "POST", realm, {}, data=form)
+            response, body = self._send(call, name, "POST", realm, {}, data=form, who=server)
             if response.status_code == 404:
                 response = None
         if response is None:
             if creds is not None and (creds.username or creds.password):
                 headers["Authorization"] = creds.basic_header()
             url = str(httpx.URL(realm, params=params))
-            response, body = self._send(call, name, "GET", url, headers)
+            response, body = self._send(call, name, "GET", url, headers, who=server)
         if response.status_code in (401, 403):
             if used:
                 raise self._credentials_rejected(name, creds)
@@ -537,11 +598,12 @@ class RegistryClient:
                 status=response.status_code,
             )
         if response.status_code != 200:
-            raise self._error(call, name, "GET", realm, response, body)
-        try:
-            doc = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            doc = None
+            err = self._error(call, name, "GET", realm, response, body)
+            err.message = err.message.replace(name.wire_host, server, 1)
+            if not err.message.startswith(server):
+                err.message = f"{server}: {err.message}"
+            raise err
+        doc = _json(body)
         token = ""
         expires_in: Any = 60
         if isinstance(doc, dict):
@@ -549,9 +611,17 @@ class RegistryClient:
             expires_in = doc.get("expires_in") or 60
         if not token:
             raise RegistryAPIError(
-                f"token server of {name.wire_host} answered without a token",
+                f"{server} of {name.wire_host} answered without a token",
                 hint="the registry's auth configuration is broken",
                 flux_detail=f"GET {realm}: no token in response",
+            )
+        if not _TOKEN_RE.match(token):
+            # Never echo it: it is a secret, and it may carry header or terminal control bytes.
+            raise RegistryAPIError(
+                f"{server} of {name.wire_host} sent a malformed token ({len(token)} characters, "
+                "not printable ASCII); refused",
+                hint="the registry's auth configuration is broken",
+                flux_detail=f"GET {realm}: malformed token",
             )
         try:
             lifetime = float(expires_in)
@@ -719,10 +789,9 @@ class RegistryClient:
                 retry_after=wait,
             )
         if status >= 500 or status in RETRY_STATUSES:
-            attempts = self._retries + 1
+            tried = f" (gave up after {call.attempts} attempts)" if call.attempts > 1 else ""
             return RegistryAPIError(
-                f"{name.wire_host} answered {status} {response.reason_phrase} "
-                f"(gave up after {attempts} attempts)",
+                f"{name.wire_host} answered {status} {response.reason_phrase}{tried}",
                 hint="the registry is having trouble; try again later",
                 flux_detail=detail,
                 status=status,
@@ -798,14 +867,13 @@ class RegistryClient:
         return TagList(name.canonical, tuple(tags), call.requests, pages, tuple(call.notes))
 
     def _parse_tags(self, name: ImageName, url: str, body: bytes) -> list[str]:
-        try:
-            doc = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        doc = _json(body)
+        if doc is _NOT_JSON:
             raise RegistryAPIError(
                 f"malformed tag list from {name.wire_host}: the response is not JSON",
                 hint="is this a container registry? check the host of spec.image",
                 flux_detail=f"GET {url}: invalid character in response body",
-            ) from None
+            )
         if not isinstance(doc, dict):
             raise RegistryAPIError(
                 f"malformed tag list from {name.wire_host}: expected a JSON object with tags",

@@ -107,7 +107,7 @@ def _load_json(data: bytes, where: str) -> dict[str, Any]:
         raise RegistryError(f"{where}: larger than {MAX_CONFIG_BYTES // 1024} KiB, not a Docker config")
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # also too-deep nesting and over-long integers
         line = getattr(err, "lineno", None)
         where_line = f" (line {line})" if line else ""
         raise RegistryError(

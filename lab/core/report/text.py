@@ -43,6 +43,9 @@ def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
     if first:
         head += _paint("  <- start here", "1;31", color)
     lines = [head]
+    if c.status is Status.PASS and "; note: " in c.message:
+        # A pass that still has something to say (a range broader than the task's, unpushed files).
+        lines.append(f"      note: {c.message.split('; note: ', 1)[1]}")
     if c.status is not Status.PASS and c.message:
         where = ""
         if c.file and c.file not in c.message:

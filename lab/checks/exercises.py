@@ -1,0 +1,603 @@
+"""Checks of the three "Think about" exercises (09b-multi, 09b-staging, 09b-guard).
+
+The Flux logic lives in lab.core (`imagefields`: which marker variant fits which field; `scope`: what
+automations write where; `mutation`: policies against trap tags); these functions only read the
+learner's pushed repository and the task's data (its `[[images]]` tag lists, the `[exercise]` table of
+its checks file) and map the findings to outcomes. Everything runs offline: tags come from the task's
+bundled lists, pushes of new tags happen in memory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab.checks import check
+from lab.checks.context import CheckContext
+from lab.core.checks.model import Evidence, Outcome
+from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
+from lab.core.reconcile import TagSource
+from lab.core.refs import ImageRef
+from lab.errors import LabError
+
+PUSH_HINT = "git add -A && git commit -m 'Image automation' && git push"
+
+
+# -- task data ------------------------------------------------------------------------------------
+
+
+def _params(ctx: CheckContext) -> dict[str, Any]:
+    raw = ctx.settings.get("exercise")
+    return raw if isinstance(raw, dict) else {}
+
+
+def canon(image: str) -> str:
+    """The canonical image name (`nginx` -> `index.docker.io/library/nginx`); a bad name stays as written."""
+    from lab.core.imagename import canonical_name
+
+    try:
+        return canonical_name(image)
+    except LabError:
+        return image
+
+
+def task_tags(task: str) -> dict[str, list[str]]:
+    """The tags the task's registry serves, by canonical image name (tasks/<id>/task.toml [[images]])."""
+    from lab.adapters.tagsfile import read_tags
+    from lab.adapters.tasks import load_task
+
+    the_task = load_task(task)
+    return {canon(i.name): read_tags(the_task.image_file(i.tags)) for i in the_task.meta.images}
+
+
+def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
+    """A TagSource over the task's bundled tags plus `extra` tags pushed in memory (by image name)."""
+    from lab.core.scan import store_tags
+
+    bundled = task_tags(task)
+    pushed = {canon(k): list(v) for k, v in (extra or {}).items()}
+
+    def source(image: str, exclusion: Sequence[str]) -> list[str]:
+        name = canon(image)
+        return store_tags([*bundled.get(name, []), *pushed.get(name, [])], exclusion)
+
+    return source
+
+
+# -- the pushed repository ------------------------------------------------------------------------
+
+
+def _origin_tree(ctx: CheckContext) -> dict[str, bytes] | Outcome:
+    """origin's branch as Flux clones it; an Outcome when there is nothing pushed to read."""
+    from lab.checks.gitrepo import _pushed_origin
+
+    found = _pushed_origin(ctx)
+    if isinstance(found, Outcome):
+        return found
+    origin, _sha = found
+
+    def read() -> dict[str, bytes]:
+        return dict(origin.ws.read_tree_at(origin.ref))
+
+    return ctx.cached("exercises:origin-tree", read)
+
+
+def _texts(tree: Mapping[str, bytes]) -> dict[str, str]:
+    from lab.core.reconcile import yaml_texts
+
+    texts = yaml_texts(tree)
+    for path, data in tree.items():
+        if posixpath.basename(path) == "Kustomization":
+            texts[path] = data.decode("utf-8", "replace")
+    return texts
+
+
+def _aset(tree: Mapping[str, bytes]) -> AutomationSet:
+    from lab.core.manifests.parse import find_automation
+
+    return find_automation(_texts(tree))
+
+
+def _main_automation(aset: AutomationSet) -> ImageUpdateAutomation | Outcome:
+    if not aset.automations:
+        return Outcome.failed(
+            "origin has no ImageUpdateAutomation",
+            file="clusters/dev/image-automation/image-update.yaml",
+            hint=PUSH_HINT,
+        )
+    return aset.automations[0]
+
+
+def _marked_fields(tree: Mapping[str, bytes], iua: ImageUpdateAutomation) -> tuple[list[Any], list[Any]]:
+    """(image fields, markers Flux reads) in the YAML files under the automation's update path."""
+    from lab.core.imagefields import FieldMarker, find_image_fields
+    from lab.core.scope import norm_path, under
+    from lab.core.setters import find_markers
+    from lab.core.yamlsafe import load_all
+
+    root = norm_path(iua.update_path)
+    fields: list[Any] = []
+    markers: list[Any] = []
+    for path, text in sorted(_texts(tree).items()):
+        if not under(path, root):
+            continue
+        try:
+            docs = load_all(text, path)
+        except LabError:
+            continue
+        fields.extend(find_image_fields(path, docs))
+        for m in find_markers(text, path):
+            if m.setter is not None and m.why_ignored is None:
+                markers.append(FieldMarker(path, m.line, m.namespace, m.policy, m.suffix))
+    return fields, markers
+
+
+def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagSource) -> dict[str, ImageRef]:
+    from lab.core.reconcile import resolve_policies
+
+    _, setters = resolve_policies(aset, iua.namespace, source)
+    return setters
+
+
+# -- 09b-multi ------------------------------------------------------------------------------------
+
+
+@check("multi.markers")
+def multi_markers(ctx: CheckContext) -> Outcome:
+    from lab.core.imagefields import judge
+
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    aset = _aset(tree)
+    iua = _main_automation(aset)
+    if isinstance(iua, Outcome):
+        return iua
+    fields, markers = _marked_fields(tree, iua)
+    values = _policy_values(aset, iua, tag_source(ctx.task))
+    verdicts = judge(fields, markers, values)
+    bad = [v for v in verdicts if not v.ok]
+    evidence = [Evidence("file", f"{v.file}:{v.line}", v.message) for v in verdicts]
+    if bad:
+        first = bad[0]
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        return Outcome.failed(
+            first.message + more,
+            file=first.file,
+            line=first.line,
+            hint=first.hint or None,
+            evidence=evidence,
+        )
+    good = [v for v in verdicts if v.marker is not None]
+    if not good:
+        return Outcome.failed("no image field carries a marker", hint="see `lab lesson --task 09b-multi`")
+    return Outcome.passed(
+        f"{len(good)} image field(s) marked, each with the variant of its shape", evidence=evidence
+    )
+
+
+def _bumped_run(
+    ctx: CheckContext, tree: Mapping[str, bytes]
+) -> tuple[dict[str, bytes], list[Any], AutomationSet]:
+    """Every automation once over origin, after the task's `next_tags` were pushed (in memory)."""
+    from lab.core.scope import run_automations
+
+    params = _params(ctx)
+    extra = {str(k): [str(v)] for k, v in dict(params.get("next_tags", {})).items()}
+    aset = _aset(tree)
+    new, runs = run_automations(tree, aset, tag_source(ctx.task, extra))
+    return new, runs, aset
+
+
+@check("multi.moves")
+def multi_moves(ctx: CheckContext) -> Outcome:
+    """After CI pushes the next release of every image, one reconcile moves every marked field (to
+    exactly what its policy selects) and changes nothing else."""
+    from lab.core.imagefields import SUFFIX_FOR, judge
+
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    new, runs, aset = _bumped_run(ctx, tree)
+    iua = _main_automation(aset)
+    if isinstance(iua, Outcome):
+        return iua
+    errors = [r.error for r in runs if r.error]
+    if errors:
+        return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
+    fields, markers = _marked_fields(tree, iua)
+    good = {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+    changed = {(path, c.line): c for run in runs for path, c in run.changes}
+    evidence = [Evidence("change", f"{p}:{n}", f"{c.old} -> {c.new}") for (p, n), c in changed.items()]
+    stray = [(key, c) for key, c in changed.items() if key not in good]
+    if stray:
+        (path, line), c = stray[0]
+        return Outcome.failed(
+            f"{path}:{line}: Flux would also change {c.old} -> {c.new}, which is not a correctly marked "
+            "image field",
+            file=path,
+            line=line,
+            hint="see multi.markers: the marker on that line does not fit the field",
+            evidence=evidence,
+        )
+    setters = {k: v for run in runs for k, v in run.setters.items()}
+    new_fields = {(f.file, f.line): f for f in _marked_fields(new, iua)[0]}
+    for (path, line), verdict in good.items():
+        marker = verdict.marker
+        assert marker is not None
+        ref = setters.get(marker.policy_ref)
+        if ref is None:
+            return Outcome.failed(
+                f"{path}:{line}: policy {marker.policy_ref} selects no tag, so Flux never updates this field",
+                file=path,
+                line=line,
+                hint=f"lab simulate --dry-run shows why {marker.policy_ref} is not ready",
+                evidence=evidence,
+            )
+        after = new_fields.get((path, line))
+        wanted = {"": ref.full(), "name": ref.name, "tag": ref.tag, "digest": ref.digest}[marker.suffix]
+        if after is None or after.value != wanted:
+            return Outcome.failed(
+                f"{path}:{line}: after the new tags the field reads {after.value if after else '?'}, "
+                f"not {wanted}",
+                file=path,
+                line=line,
+                hint=f"the policy {marker.policy_ref} should select the newest release",
+                evidence=evidence,
+            )
+        moves = verdict.field is not None and SUFFIX_FOR.get(verdict.field.shape) in ("", "tag", "digest")
+        if moves and (path, line) not in changed:
+            return Outcome.failed(
+                f"{path}:{line}: the next release was pushed but this field did not move",
+                file=path,
+                line=line,
+                hint=f"the policy {marker.policy_ref} should select the newest release",
+                evidence=evidence,
+            )
+    return Outcome.passed(
+        f"one reconcile moves {len(changed)} marked field(s) and nothing else", evidence=evidence
+    )
+
+
+@check("multi.message")
+def multi_message(ctx: CheckContext) -> Outcome:
+    """The automation's commit message names every change of a reconcile that moves every field."""
+    from lab.core.commit_message import CommitTemplateError, render_commit_message
+
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    _new, runs, aset = _bumped_run(ctx, tree)
+    iua = _main_automation(aset)
+    if isinstance(iua, Outcome):
+        return iua
+    run = next((r for r in runs if r.automation is iua), None)
+    changes = [c for _, c in run.changes] if run else []
+    line = iua.line_of("spec.git.commit.messageTemplate")
+    if not changes:
+        return Outcome.failed(
+            "no change to render a commit message for (see multi.moves)", file=iua.file, line=line
+        )
+    try:
+        message = render_commit_message(
+            iua.message_template,
+            changes,
+            api_version=iua.api_version,
+            automation_namespace=iua.namespace,
+            automation_name=iua.name,
+            values=iua.message_template_values,
+        )
+    except CommitTemplateError as err:
+        return Outcome.failed(str(err), file=iua.file, line=line, hint="use .Changed.Changes")
+    evidence = [Evidence("message", "rendered", message)]
+    missing = [c for c in changes if c.new not in message]
+    if missing:
+        return Outcome.failed(
+            f"the commit message does not list {len(missing)} of {len(changes)} changes "
+            f"(e.g. {missing[0].old} -> {missing[0].new})",
+            file=iua.file,
+            line=line,
+            hint="range over .Changed.Changes: {{range .Changed.Changes}}- {{.OldValue}} -> {{.NewValue}}\n{{end}}",
+            evidence=evidence,
+        )
+    return Outcome.passed(f"the commit message lists all {len(changes)} changes", evidence=evidence)
+
+
+# -- 09b-staging ----------------------------------------------------------------------------------
+
+
+def _push_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
+    from lab.core.reconcile import branches
+
+    try:
+        return branches(aset, iua)[1]
+    except LabError:
+        return None
+
+
+@check("staging.isolated")
+def staging_isolated(ctx: CheckContext) -> Outcome:
+    """CI pushes new tags, twice; every automation runs after each push. Nothing under production may
+    change on the branch production deploys from, and staging must move."""
+    from lab.core.scope import environment_dirs, file_in, norm_path, run_automations, under
+
+    params = _params(ctx)
+    production = norm_path(str(params.get("production", "apps/production")))
+    staging = norm_path(str(params.get("staging", "apps/staging")))
+    deploy_branch = str(ctx.settings.get("branch", "main"))
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    texts = _texts(tree)
+    prod_dirs = environment_dirs(texts, production)
+    staging_dirs = environment_dirs(texts, staging)
+    rounds = [dict(r) for r in params.get("rounds", [])]
+    current = dict(tree)
+    pushed: dict[str, list[str]] = {}
+    staging_moved = False
+    evidence: list[Evidence] = []
+    for number, round_tags in enumerate(rounds, start=1):
+        for image, tags in round_tags.items():
+            pushed.setdefault(str(image), []).extend(str(t) for t in tags)
+        aset = _aset(current)
+        if not aset.automations:
+            return Outcome.failed("origin has no ImageUpdateAutomation", hint=PUSH_HINT)
+        current, runs = run_automations(current, aset, tag_source(ctx.task, pushed))
+        for run in runs:
+            if run.error:
+                return Outcome.failed(
+                    run.error, file=run.automation.file, line=run.automation.line_of("spec.update.path")
+                )
+            branch = _push_branch(aset, run.automation)
+            for path, change in run.changes:
+                evidence.append(
+                    Evidence(
+                        "change",
+                        f"round {number}: {path}:{change.line}",
+                        f"{change.old} -> {change.new} on {branch}",
+                    )
+                )
+                if branch != deploy_branch:
+                    continue  # a separate push branch is a pull request, not a deploy
+                if file_in(prod_dirs, path) or under(path, production):
+                    return Outcome.failed(
+                        f"{path}:{change.line} changed on {deploy_branch} after CI pushed new tags "
+                        f"({change.old} -> {change.new}); production must not be auto-updated",
+                        file=path,
+                        line=change.line,
+                        hint="take markers out of files production builds (apps/base too) and scope the "
+                        "automation: update.path ./apps/staging",
+                        evidence=evidence,
+                    )
+                if file_in(staging_dirs, path):
+                    staging_moved = True
+    if not staging_moved:
+        return Outcome.failed(
+            "CI pushed new tags twice and nothing in staging moved: the automation sees no marker it "
+            "can apply (a marker outside update.path, or a policy the policySelector leaves out, is "
+            "silently ignored)",
+            file=staging,
+            hint="put the marker in a file under the automation's update.path, e.g. apps/staging/kustomization.yaml",
+            evidence=evidence,
+        )
+    return Outcome.passed(
+        f"{len(rounds)} rounds of new tags: staging moved, nothing under {production} changed",
+        evidence=evidence,
+    )
+
+
+@check("staging.no-flap")
+def staging_no_flap(ctx: CheckContext) -> Outcome:
+    """No policy is used by files of two environments, and no two automations apply one policy to the
+    same files: the set-ups that make commits flap."""
+    from lab.core.scope import app_environments, marker_places, norm_path, selects, shared_policies, under
+
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    texts = _texts(tree)
+    aset = _aset(tree)
+    envs = app_environments(aset.kustomizations, texts)
+    shared = shared_policies(texts, envs)
+    if shared:
+        first = shared[0]
+        file, _, line = first.places[0].rpartition(":")
+        return Outcome.failed(
+            f"{' and '.join(first.environments)} both build {first.places[0]}, which is marked for "
+            f"{first.policy}: one policy name for two environments; with an automation per environment "
+            "the commits flap",
+            file=file,
+            line=int(line),
+            hint="one policy per environment (shop-staging), markers only in that environment's overlay",
+        )
+    places = marker_places(texts)
+    autos = aset.automations
+    for i, a in enumerate(autos):
+        for b in autos[i + 1 :]:
+            ra, rb = norm_path(a.update_path), norm_path(b.update_path)
+            if not (under(ra, rb) or under(rb, ra)):
+                continue
+            inner = ra if under(ra, rb) else rb
+            for policy in aset.policies:
+                if not (selects(a, policy) and selects(b, policy)):
+                    continue
+                hits = [
+                    f"{f}:{n}"
+                    for f, n in places.get(f"{policy.namespace}:{policy.name}", [])
+                    if under(f, inner)
+                ]
+                if hits:
+                    return Outcome.failed(
+                        f"automations {a.name} (path ./{ra}) and {b.name} (path ./{rb}) both apply "
+                        f"{policy.namespace}:{policy.name} to {hits[0]}: their commits would flap",
+                        file=a.file,
+                        line=a.line_of("spec.update.path"),
+                        hint="give each automation its own directory, or a policySelector that splits the policies",
+                    )
+    return Outcome.passed(f"{len(envs)} environment(s), {len(places)} policy name(s), none shared", file=None)
+
+
+@check("staging.promoted")
+def staging_promoted(ctx: CheckContext) -> Outcome:
+    """Production moved by a commit of the learner's, never by the automation's author."""
+    from lab.checks.gitrepo import _pushed_origin
+
+    params = _params(ctx)
+    production = str(params.get("production", "apps/production")).strip("./")
+    found = _pushed_origin(ctx)
+    if isinstance(found, Outcome):
+        return found
+    origin, _sha = found
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    flux_emails = {a.author_email for a in _aset(tree).automations if a.author_email}
+    commits = origin.ws.log(origin.ref, n=500)
+    mine = []
+    for commit in commits:
+        if not commit.parents:
+            continue  # the starter (lab init) is not a promotion
+        files = [f for f in origin.ws.commit_files(commit.sha) if f.startswith(production + "/")]
+        if not files:
+            continue
+        if commit.author_email in flux_emails:
+            return Outcome.failed(
+                f"commit {commit.short} by {commit.author_name} <{commit.author_email}> (the automation) "
+                f"changed {files[0]}: production must move only by your commit",
+                file=files[0],
+                hint="take the automation out of production (see staging.isolated) and revert that commit",
+            )
+        mine.append((commit, files))
+    if not mine:
+        return Outcome.failed(
+            f"no commit of yours changes {production}/ yet: promotion is a commit",
+            file=f"{production}/kustomization.yaml",
+            hint="set images[].newTag: 1.4.2 in apps/production/kustomization.yaml, commit and push",
+        )
+    commit, files = mine[0]
+    return Outcome.passed(
+        f"promoted by {commit.author_name} in {commit.short}: {commit.subject}",
+        evidence=[Evidence("git", commit.sha, ", ".join(files))],
+    )
+
+
+# -- 09b-guard ------------------------------------------------------------------------------------
+
+
+def _repository_for(aset: AutomationSet, policy: ImagePolicy) -> ImageRepository | None:
+    ns, name = policy.repository_key
+    return aset.repository(ns, name)
+
+
+@check("guard.exclusion")
+def guard_exclusion(ctx: CheckContext) -> Outcome:
+    """A custom exclusionList replaces the default `^.*\\.sig$`: it must still drop cosign signatures."""
+    from lab.core.mutation import excludes
+
+    params = _params(ctx)
+    samples = [str(t) for t in params.get("cosign_tags", ["sha256-3fe1.sig"])]
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    aset = _aset(tree)
+    if not aset.repositories:
+        return Outcome.failed("origin has no ImageRepository", hint=PUSH_HINT)
+    evidence = []
+    for repo in aset.repositories:
+        line = repo.line_of("spec.exclusionList")
+        listed = "default" if repo.exclusion_list is None else ", ".join(repo.exclusion_list)
+        evidence.append(Evidence("file", f"{repo.file}:{line}", f"exclusionList: {listed}"))
+        kept = [t for t in samples if not excludes(repo.exclusion_list, t)]
+        if kept:
+            return Outcome.failed(
+                f"ImageRepository {repo.ref}: the custom exclusionList replaces the default ^.*\\.sig$, "
+                f"so {kept[0]} reaches the policies",
+                file=repo.file,
+                line=line,
+                hint="add '^.*\\.sig$' (and '^.*\\.att$', '^.*\\.sbom$') to spec.exclusionList",
+                evidence=evidence,
+            )
+    return Outcome.passed("every ImageRepository drops cosign artefacts", evidence=evidence)
+
+
+def _guard(ctx: CheckContext, which: str) -> Outcome:
+    from lab.core.mutation import Probe, mutation_test
+
+    params = dict(_params(ctx).get(which, {}))
+    policy_name = str(params.get("policy", ""))
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
+    aset = _aset(tree)
+    policy = next((p for p in aset.policies if p.name == policy_name), None)
+    if policy is None:
+        return Outcome.failed(
+            f"origin has no ImagePolicy {policy_name}",
+            file="clusters/dev/image-automation/image-policy.yaml",
+            hint=f"keep the policy named {policy_name}",
+        )
+    line = policy.line_of("spec.policy")
+    if policy.policy is None:
+        return Outcome.failed(
+            f"ImagePolicy {policy.ref} has no valid spec.policy", file=policy.file, line=line
+        )
+    repo = _repository_for(aset, policy)
+    if repo is None:
+        return Outcome.failed(
+            f"ImagePolicy {policy.ref} refers to no ImageRepository on origin", file=policy.file, line=line
+        )
+    base = task_tags(ctx.task).get(canon(repo.image), [])
+    probes = [Probe(str(t), "hold") for t in params.get("traps", [])]
+    probes += [Probe(str(t), "move") for t in params.get("good", [])]
+    expected = params.get("expect")
+    report = mutation_test(
+        policy.policy,
+        repo.exclusion_list,
+        base,
+        probes,
+        expected_baseline=str(expected) if expected else None,
+    )
+    evidence = [
+        Evidence(
+            "probe",
+            r.probe.tag,
+            f"{r.probe.expect}: {r.chosen or 'nothing'}" + (f" - {r.message}" if r.message else ""),
+        )
+        for r in report.results
+    ]
+    if report.baseline_problem:
+        return Outcome.failed(
+            f"ImagePolicy {policy.ref}: {report.baseline_problem}",
+            file=policy.file,
+            line=line,
+            hint=str(params.get("hint", "")) or None,
+            evidence=evidence,
+        )
+    escaped = report.escaped
+    if escaped:
+        first = escaped[0]
+        more = f" (+{len(escaped) - 1} more)" if len(escaped) > 1 else ""
+        return Outcome.failed(
+            f"ImagePolicy {policy.ref}: {first.message}{more}",
+            file=policy.file,
+            line=line,
+            hint=str(params.get("hint", "")) or None,
+            evidence=evidence,
+        )
+    holds = sum(1 for r in report.results if r.probe.expect == "hold")
+    return Outcome.passed(
+        f"ImagePolicy {policy.ref} stays on {report.baseline} through {holds} trap tag(s) and takes "
+        f"{len(report.results) - holds} good one(s)",
+        evidence=evidence,
+    )
+
+
+@check("guard.prod-holds")
+def guard_prod_holds(ctx: CheckContext) -> Outcome:
+    return _guard(ctx, "prod")
+
+
+@check("guard.staging-holds")
+def guard_staging_holds(ctx: CheckContext) -> Outcome:
+    return _guard(ctx, "staging")

@@ -1,0 +1,312 @@
+"""Which fields of a manifest hold an image (or part of one), and which marker variant fits each.
+
+Flux's four setters each replace the whole scalar they sit on (`ns:name` writes `name:tag[@digest]`,
+`:name` the repository, `:tag` the tag, `:digest` the digest), and the controller never checks the
+fit: a `:tag` marker on `image: ghcr.io/acme/shop:1.4.0` writes `image: 1.4.2`. This module finds
+the image fields by their shape - container `image:` lines, Helm-values style `repository`/`tag`/
+`digest` siblings, kustomize `images[]` overrides - and judges each field's marker. Pure: text in,
+verdicts out.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lab.core.refs import ImageRef
+from lab.core.yamlsafe import Doc, Path_
+
+Shape = Literal["full", "name", "tag", "digest", "matchkey"]
+
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZE_KEYS: dict[str, Shape] = {
+    "newName": "name",
+    "newTag": "tag",
+    "newDigest": "digest",
+    "name": "matchkey",
+}
+VALUES_KEYS: dict[str, Shape] = {"repository": "name", "tag": "tag", "digest": "digest"}
+SUFFIX_FOR: dict[Shape, str] = {"full": "", "name": "name", "tag": "tag", "digest": "digest"}
+SHAPE_WORDS: dict[Shape, str] = {
+    "full": "a full image reference",
+    "name": "an image name",
+    "tag": "a tag",
+    "digest": "a digest",
+    "matchkey": "the kustomize match key",
+}
+
+
+@dataclass(frozen=True)
+class ImageField:
+    """One field that holds an image or part of one. `image` is the repository it refers to when known
+    (the reference without tag for full fields, the override's `name` for kustomize entries)."""
+
+    file: str
+    line: int
+    key: str
+    value: str
+    shape: Shape
+    label: str
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class FieldMarker:
+    """A marker as Flux reads it on a line: `setter` is `ns:name[:suffix]`."""
+
+    file: str
+    line: int
+    namespace: str
+    policy: str
+    suffix: str
+
+    @property
+    def setter(self) -> str:
+        base = f"{self.namespace}:{self.policy}"
+        return f"{base}:{self.suffix}" if self.suffix else base
+
+    @property
+    def policy_ref(self) -> str:
+        return f"{self.namespace}:{self.policy}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one field (or one stray marker) fares. `ok` False carries the learner's message."""
+
+    field: ImageField | None
+    marker: FieldMarker | None
+    ok: bool
+    message: str
+    hint: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.field.file if self.field else self.marker.file if self.marker else ""
+
+    @property
+    def line(self) -> int:
+        return self.field.line if self.field else self.marker.line if self.marker else 0
+
+
+def repository_of(reference: str) -> str:
+    """`ghcr.io/acme/shop` of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
+    ref = reference.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    return ref[:colon] if colon > slash else ref
+
+
+def _is_kustomization(file: str, doc: Doc) -> bool:
+    if posixpath.basename(file) in KUSTOMIZATION_NAMES:
+        return True
+    data = doc.data
+    return isinstance(data, dict) and str(data.get("apiVersion", "")).startswith("kustomize.config.k8s.io/")
+
+
+def _line(doc: Doc, path: Path_) -> int:
+    pos = doc.value_pos.get(path)
+    return pos.line if pos is not None else doc.line_of(path)
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def find_image_fields(file: str, docs: Sequence[Doc]) -> list[ImageField]:
+    """Every image-holding field of one file's documents, in document order."""
+    found: list[ImageField] = []
+
+    def add(doc: Doc, path: Path_, key: str, value: Any, shape: Shape, label: str, image: str = "") -> None:
+        text = _scalar(value)
+        if text is not None:
+            found.append(ImageField(file, _line(doc, path), key, text, shape, label, image))
+
+    def walk(doc: Doc, node: Any, path: Path_, in_values: bool) -> None:
+        if isinstance(node, dict):
+            keys = set(node)
+            if {"repository", "tag"} <= keys or ("repository" in keys and "digest" in keys):
+                where = ".".join(str(p) for p in path) or "(top level)"
+                image = _scalar(node.get("repository")) or ""
+                for key, shape in VALUES_KEYS.items():
+                    if key in node:
+                        add(doc, (*path, key), key, node[key], shape, f"{where}.{key}", image)
+            for key, value in node.items():
+                if key in CONTAINER_LISTS and isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if isinstance(item, dict) and "image" in item:
+                            name = str(item.get("name") or "(unnamed)")
+                            text = _scalar(item["image"]) or ""
+                            add(
+                                doc,
+                                (*path, key, i, "image"),
+                                "image",
+                                item["image"],
+                                "full",
+                                f"{key[:-1] if key.endswith('s') else key} {name}",
+                                repository_of(text),
+                            )
+                    continue
+                if key == "image" and in_values and isinstance(value, str):
+                    add(
+                        doc,
+                        (*path, key),
+                        key,
+                        value,
+                        "full",
+                        ".".join((*map(str, path), key)),
+                        repository_of(value),
+                    )
+                    continue
+                walk(doc, value, (*path, key), in_values or key == "values")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(doc, item, (*path, i), in_values)
+
+    for doc in docs:
+        data = doc.data
+        if not isinstance(data, dict):
+            continue
+        if _is_kustomization(file, doc):
+            images = data.get("images")
+            if isinstance(images, list):
+                for i, entry in enumerate(images):
+                    if not isinstance(entry, dict):
+                        continue
+                    target = _scalar(entry.get("name")) or ""
+                    for key, shape in KUSTOMIZE_KEYS.items():
+                        if key in entry:
+                            add(
+                                doc,
+                                ("images", i, key),
+                                key,
+                                entry[key],
+                                shape,
+                                f"images[{target}].{key}",
+                                target,
+                            )
+            continue
+        # A file without apiVersion/kind is a plain values file: an `image:` string there is a field too.
+        plain_values = "apiVersion" not in data and "kind" not in data
+        walk(doc, data, (), plain_values)
+    return found
+
+
+def _after(fld: ImageField, marker: FieldMarker, values: Mapping[str, ImageRef]) -> str:
+    """What the field would read after Flux's next commit, with an example when the policy is unknown."""
+    ref = values.get(marker.policy_ref) or ImageRef(fld.image or "ghcr.io/acme/app", "1.4.2")
+    if marker.suffix == "tag":
+        return ref.tag
+    if marker.suffix == "name":
+        return ref.name
+    if marker.suffix == "digest":
+        return ref.digest or '""'
+    return ref.full()
+
+
+def judge(
+    fields: Sequence[ImageField],
+    markers: Sequence[FieldMarker],
+    values: Mapping[str, ImageRef] | None = None,
+) -> list[Verdict]:
+    """A verdict for every field and every marker that sits on no image field.
+
+    A full `image:` field with no marker is covered when a kustomize `images[]` entry for the same
+    repository carries a marker (kustomize replaces the field when it builds). `values` maps
+    "ns:name" to the policy's latest image, to quote the exact line Flux would write.
+    """
+    values = values or {}
+    by_line = {(m.file, m.line): m for m in markers}
+    overrides = {
+        f.image
+        for f in fields
+        if f.shape in ("name", "tag", "digest") and f.key.startswith("new") and (f.file, f.line) in by_line
+    }
+    verdicts: list[Verdict] = []
+    used: set[tuple[str, int]] = set()
+    for fld in fields:
+        marker = by_line.get((fld.file, fld.line))
+        where = f"{fld.file}:{fld.line}"
+        if marker is not None:
+            used.add((fld.file, fld.line))
+        if fld.shape == "matchkey":
+            if marker is None:
+                continue
+            verdicts.append(
+                Verdict(
+                    fld,
+                    marker,
+                    False,
+                    f"{where}: marker on {fld.label}, the match key kustomize uses to find the image; once "
+                    "Flux rewrites it to another spelling the override silently stops applying",
+                    f"move the marker to newName (:name) or newTag (:tag) of that entry in {fld.file}",
+                )
+            )
+            continue
+        if marker is None:
+            if fld.shape == "full" and fld.image in overrides:
+                verdicts.append(
+                    Verdict(fld, None, True, f"{where}: {fld.label} is set by a marked kustomize override")
+                )
+                continue
+            if fld.shape == "digest" and not fld.value:
+                continue
+            wanted = SUFFIX_FOR[fld.shape]
+            example = f'# {{"$imagepolicy": "flux-system:POLICY{":" + wanted if wanted else ""}"}}'
+            verdicts.append(
+                Verdict(
+                    fld,
+                    None,
+                    False,
+                    f"{where}: {fld.label} ({fld.key}: {fld.value}) has no marker, so Flux never updates it",
+                    f"end that line with {example}",
+                )
+            )
+            continue
+        wanted = SUFFIX_FOR[fld.shape]
+        if marker.suffix == wanted:
+            verdicts.append(Verdict(fld, marker, True, f"{where}: {fld.label} marked {marker.setter}"))
+            continue
+        after = _after(fld, marker, values)
+        variant = f":{marker.suffix}" if marker.suffix else "plain (full reference)"
+        right = f"{marker.policy_ref}:{wanted}" if wanted else marker.policy_ref
+        verdicts.append(
+            Verdict(
+                fld,
+                marker,
+                False,
+                f"{where}: {variant} marker on {SHAPE_WORDS[fld.shape]} ({fld.label}); after the update "
+                f"the line would read `{fld.key}: {after}`",
+                f'use # {{"$imagepolicy": "{right}"}} on this line',
+            )
+        )
+    for marker in markers:
+        if (marker.file, marker.line) in used:
+            continue
+        verdicts.append(
+            Verdict(
+                None,
+                marker,
+                False,
+                f"{marker.file}:{marker.line}: marker {marker.setter} is not on an image field; Flux would "
+                "overwrite that value with an image reference",
+                "put markers only on image:, repository:/tag:/digest: or kustomize newName/newTag/newDigest",
+            )
+        )
+    return verdicts
+
+
+__all__ = [
+    "FieldMarker",
+    "ImageField",
+    "Shape",
+    "Verdict",
+    "find_image_fields",
+    "judge",
+    "repository_of",
+]

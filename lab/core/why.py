@@ -1,0 +1,646 @@
+"""`lab why`: walk Flux's chain and say at which link nothing happened, and why. Pure.
+
+The chain is controllers -> scan -> policy -> automation -> markers -> path -> push -> origin. Each link
+is judged from the facts a service gathered (the repository, the registry's or a bundled tag list, the
+live objects of a cluster or the sandbox when there is one, git's view of origin) and the findings of
+`lab.core.diagnose`. The verdict is the first broken link: the one a learner must fix first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
+from lab.core.manifests.models import AutomationSet, Problem
+
+LinkName = Literal["controllers", "scan", "policy", "automation", "markers", "path", "push", "origin"]
+LINKS: tuple[LinkName, ...] = (
+    "controllers",
+    "scan",
+    "policy",
+    "automation",
+    "markers",
+    "path",
+    "push",
+    "origin",
+)
+State = Literal["ok", "broken", "unknown", "skipped"]
+IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
+
+
+@dataclass(frozen=True)
+class Link:
+    name: LinkName
+    state: State
+    summary: str
+    evidence: tuple[str, ...] = ()
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "link": self.name,
+            "state": self.state,
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Controller:
+    name: str
+    ready: bool
+
+
+@dataclass(frozen=True)
+class Live:
+    """A cluster's (or the sandbox's) answer; `error` when it could not be asked."""
+
+    where: str
+    controllers: tuple[Controller, ...] = ()
+    served: str | None = None
+    objects: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """git's view: the branch Flux pushes to on origin, what of the learner's work is not there, Flux's
+    commits on it (newest first: (short sha, subject))."""
+
+    branch: str
+    reachable: bool = True
+    error: str | None = None
+    not_pushed: tuple[str, ...] = ()
+    flux_commits: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    aset: AutomationSet
+    files: Mapping[str, str]
+    """Every file mentioning `imagepolicy` (the markers' files)."""
+    problems: Sequence[Problem]
+    """`lab.core.manifests.validate` problems of `aset`."""
+    findings: Sequence[Finding]
+    tags: Mapping[str, Sequence[str]] | None
+    tags_source: str
+    scan_errors: Mapping[str, str] = field(default_factory=dict)
+    missing_dirs: frozenset[str] = frozenset()
+    """update.path values (normalised) that are not directories of the repository."""
+    live: Live | None = None
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    links: tuple[Link, ...]
+    mode: str
+
+    @property
+    def broken(self) -> Link | None:
+        return next((link for link in self.links if link.state == "broken"), None)
+
+    def verdict(self) -> str:
+        first = self.broken
+        if first is not None:
+            return f"nothing happened at '{first.name}': {first.summary}"
+        origin = next(link for link in self.links if link.name == "origin")
+        if origin.state == "ok":
+            return f"every link holds: {origin.summary}"
+        return "no broken link found; " + origin.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.broken
+        return {
+            "mode": self.mode,
+            "broken": first.name if first else None,
+            "verdict": self.verdict(),
+            "links": [link.to_dict() for link in self.links],
+        }
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _problem_text(p: Problem) -> str:
+    return f"{p.location()}: {p.message}"
+
+
+def _errors_of(facts: Facts, kind: str) -> list[Problem]:
+    files_of_kind = {(o.file, o.line) for o in facts.aset.all_objects() if type(o).__name__ == kind}
+    # A finding of diagnose() at the same place says it with Flux's words: do not say it twice.
+    said = {(f.file, f.line) for f in facts.findings if f.breaking}
+    out: list[Problem] = []
+    for p in facts.problems:
+        if p.severity != "error" or (p.file, p.line) in said or _other_environment(p):
+            continue
+        owner = _owner(facts.aset, p)
+        if owner is not None and (owner.file, owner.line) in files_of_kind:
+            out.append(p)
+    return out
+
+
+def _other_environment(p: Problem) -> bool:
+    """A 'defined twice' whose other definition is another cluster's directory (clusters/<env>/...):
+    two clusters, two objects."""
+    m = re.search(r"\(also ([^:)]+):\d+\)", p.message)
+    if p.code != "duplicate" or m is None:
+        return False
+    return p.file.split("/")[:2] != m.group(1).split("/")[:2]
+
+
+def _owner(aset: AutomationSet, p: Problem) -> Any:
+    same = sorted((o for o in aset.all_objects() if o.file == p.file), key=lambda o: o.line)
+    before = [o for o in same if o.line <= (p.line or 0)]
+    return before[-1] if before else (same[0] if same else None)
+
+
+def _findings(facts: Facts, link: str) -> list[Finding]:
+    return [f for f in facts.findings if f.link == link]
+
+
+def _broken_by_findings(name: LinkName, found: Sequence[Finding]) -> Link | None:
+    breaking = [f for f in found if f.breaking]
+    if not breaking:
+        return None
+    first = breaking[0]
+    evidence = [f"{f.location()}: {f.message}" for f in breaking] + [f"Flux: {first.flux}"]
+    return Link(name, "broken", first.message, tuple(evidence), first.fix)
+
+
+def _advice(found: Sequence[Finding]) -> tuple[str, ...]:
+    return tuple(f"advisory {f.location()}: {f.message}" for f in found if not f.breaking)
+
+
+def _condition(obj: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+    status = obj.get("status")
+    conds = status.get("conditions") if isinstance(status, Mapping) else None
+    for c in conds if isinstance(conds, list) else []:
+        if isinstance(c, Mapping) and c.get("type") == type_:
+            return c
+    return None
+
+
+def _live_object(facts: Facts, kind: str, namespace: str, name: str) -> Mapping[str, Any] | None:
+    if facts.live is None or facts.live.error:
+        return None
+    for obj in facts.live.objects.get(kind, ()):
+        meta = obj.get("metadata") or {}
+        if meta.get("name") == name and meta.get("namespace") == namespace:
+            return obj
+    return None
+
+
+def _live_state(
+    facts: Facts, kind: str, namespace: str, name: str
+) -> tuple[str, str, str] | Literal["missing"] | None:
+    """(status, reason, message) of the live object's Ready condition; "missing" when the cluster does not
+    have it; None when there is no cluster to ask."""
+    if facts.live is None or facts.live.error:
+        return None
+    obj = _live_object(facts, kind, namespace, name)
+    if obj is None:
+        return "missing"
+    stalled = _condition(obj, "Stalled")
+    if stalled is not None and stalled.get("status") == "True":
+        return "Stalled", str(stalled.get("reason", "")), str(stalled.get("message", ""))
+    ready = _condition(obj, "Ready")
+    if ready is None:
+        return "Unknown", "", "waiting to be reconciled"
+    return str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", ""))
+
+
+def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link | None:
+    pushed = facts.origin is not None and not facts.origin.not_pushed
+    why = (
+        "the flux-system Kustomization has not applied it yet"
+        if pushed
+        else "it is not pushed, and Flux applies what is on origin"
+    )
+    return Link(
+        "scan" if kind == "ImageRepository" else "policy" if kind == "ImagePolicy" else "automation",
+        "broken",
+        f"{kind} {ref} is not in the cluster: {why}",
+        (f"kubectl get {kind.lower()} -n {ref.split('/')[0]}: not found",),
+        "commit and push, then `lab reconcile` or wait for the flux-system Kustomization"
+        if not pushed
+        else "wait for the flux-system Kustomization, or check `kubectl get kustomization -n flux-system`",
+    )
+
+
+# --- the links -----------------------------------------------------------------------------------------
+
+
+def _controllers(facts: Facts) -> Link:
+    live = facts.live
+    if live is None:
+        return Link("controllers", "skipped", "no cluster or sandbox to ask: reasoning from the repository")
+    if live.error:
+        return Link("controllers", "unknown", f"cannot ask {live.where}: {live.error}")
+    names = {c.name: c for c in live.controllers}
+    missing = [n for n in IMAGE_CONTROLLERS if n not in names]
+    if missing:
+        return Link(
+            "controllers",
+            "broken",
+            f"{' and '.join(missing)} not installed in {live.where}: nothing scans or writes "
+            "(flux check lists no image controllers, without an error)",
+            tuple(f"deployment {c.name}: {'ready' if c.ready else 'not ready'}" for c in live.controllers),
+            "install them: flux bootstrap ... --components-extra=image-reflector-controller,"
+            "image-automation-controller (sandbox: lab sandbox install-image-controllers)",
+        )
+    down = [n for n in IMAGE_CONTROLLERS if not names[n].ready]
+    if down:
+        return Link(
+            "controllers",
+            "broken",
+            f"{' and '.join(down)} not ready (scaled to 0 or crashing): the objects keep their last status",
+            tuple(f"deployment {n}: not ready" for n in down),
+            "kubectl -n flux-system scale deploy/" + down[0] + " --replicas=1, then check its logs",
+        )
+    if live.served is None:
+        return Link(
+            "controllers",
+            "broken",
+            "the image.toolkit.fluxcd.io CRDs are not served",
+            (),
+            "install the image automation CRDs (flux install --components-extra=...)",
+        )
+    return Link(
+        "controllers",
+        "ok",
+        f"image controllers ready in {live.where}; image.toolkit.fluxcd.io/{live.served} served",
+        tuple(f"deployment {c.name}: ready" for c in live.controllers if c.name in IMAGE_CONTROLLERS),
+    )
+
+
+def _scan(facts: Facts) -> Link:
+    repos = facts.aset.repositories
+    if not repos:
+        return Link(
+            "scan",
+            "broken",
+            "no ImageRepository in the repository: nothing scans a registry",
+            (),
+            "write kind: ImageRepository with spec.image (e.g. library/nginx) and spec.interval",
+        )
+    found = _broken_by_findings("scan", _findings(facts, "scan"))
+    if found is not None:
+        return found
+    errors = _errors_of(facts, "ImageRepository")
+    if errors:
+        first = errors[0]
+        return Link("scan", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    evidence: list[str] = []
+    for repo in repos:
+        state = _live_state(facts, "ImageRepository", repo.namespace, repo.name)
+        if state == "missing":
+            link = _not_in_cluster(facts, "ImageRepository", repo.ref)
+            if link is not None:
+                return link
+        elif state is not None:
+            status, reason, message = state
+            if status != "True":
+                return Link(
+                    "scan",
+                    "broken",
+                    f"ImageRepository {repo.ref}: Ready={status} {reason}: {message}",
+                    (f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",),
+                    "fix spec.image or the registry credentials; see the message",
+                )
+            evidence.append(f"ImageRepository {repo.ref} (live): {message}")
+            continue
+        if repo.image in facts.scan_errors:
+            return Link(
+                "scan",
+                "broken",
+                f"scanning {repo.image} fails: {facts.scan_errors[repo.image]}",
+                (f"{repo.file}:{repo.line_of('spec.image')}: spec.image: {repo.image}",),
+                "check the image name (library/nginx on Docker Hub) and credentials",
+            )
+        if facts.tags is None or repo.image not in facts.tags:
+            evidence.append(f"ImageRepository {repo.ref}: {repo.image} (tags not read)")
+            continue
+        count = len(facts.tags[repo.image])
+        if count == 0:
+            return Link(
+                "scan",
+                "broken",
+                f"{repo.image} has no tags ({facts.tags_source}): the policy reports "
+                "'retrying in 30s error: no tags in database'",
+                (),
+                "check the repository name",
+            )
+        evidence.append(f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})")
+    advice = _advice(_findings(facts, "scan"))
+    judged: State = "ok" if evidence and not all("tags not read" in e for e in evidence) else "unknown"
+    summary = evidence[0] if evidence else "not checked"
+    return Link("scan", judged, summary, (*evidence, *advice))
+
+
+def _policy(facts: Facts) -> Link:
+    aset = facts.aset
+    if not aset.policies:
+        return Link(
+            "policy",
+            "broken",
+            "no ImagePolicy in the repository: no tag is ever selected",
+            (),
+            "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
+        )
+    found = _broken_by_findings("policy", _findings(facts, "policy"))
+    if found is not None:
+        return found
+    errors = _errors_of(facts, "ImagePolicy")
+    if errors:
+        first = errors[0]
+        return Link("policy", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    resolved = resolved_tags_for(facts)
+    evidence: list[str] = []
+    for pol in aset.policies:
+        state = _live_state(facts, "ImagePolicy", pol.namespace, pol.name)
+        if state == "missing":
+            link = _not_in_cluster(facts, "ImagePolicy", pol.ref)
+            if link is not None:
+                return link
+        elif state is not None:
+            status, reason, message = state
+            if status != "True":
+                return Link(
+                    "policy",
+                    "broken",
+                    f"ImagePolicy {pol.ref}: Ready={status} {reason}: {message}",
+                    (f"{pol.file}:{pol.line_of('spec.policy')}",),
+                    "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
+                )
+            evidence.append(f"ImagePolicy {pol.ref} (live): {message}")
+            continue
+        key = f"{pol.namespace}:{pol.name}"
+        if key in resolved:
+            evidence.append(f"ImagePolicy {pol.ref} selects {resolved[key]} ({facts.tags_source})")
+        else:
+            evidence.append(f"ImagePolicy {pol.ref}: not evaluated (no tags)")
+    advice = _advice(_findings(facts, "policy"))
+    judged: State = "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown"
+    return Link("policy", judged, evidence[0] if evidence else "not checked", (*evidence, *advice))
+
+
+def resolved_tags_for(facts: Facts) -> dict[str, str]:
+    from lab.core.diagnose import Inputs
+
+    return resolved_tags(Inputs(facts.aset, facts.files, facts.tags))
+
+
+def _automation(facts: Facts) -> Link:
+    aset = facts.aset
+    if not aset.automations:
+        return Link(
+            "automation",
+            "broken",
+            "no ImageUpdateAutomation in the repository: nothing writes to Git",
+            (),
+            "write kind: ImageUpdateAutomation with sourceRef, git.commit.author, git.push.branch, update.path",
+        )
+    found = _broken_by_findings("automation", _findings(facts, "automation"))
+    if found is not None:
+        return found
+    errors = _errors_of(facts, "ImageUpdateAutomation")
+    if errors:
+        first = errors[0]
+        return Link(
+            "automation", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint
+        )
+    evidence: list[str] = []
+    for a in aset.automations:
+        if a.suspend:
+            return Link(
+                "automation",
+                "broken",
+                f"ImageUpdateAutomation {a.ref} is suspended (spec.suspend: true)",
+                (f"{a.file}:{a.line_of('spec.suspend')}",),
+                "remove spec.suspend or `flux resume image update " + a.name + "`",
+            )
+        state = _live_state(facts, "ImageUpdateAutomation", a.namespace, a.name)
+        if state == "missing":
+            link = _not_in_cluster(facts, "ImageUpdateAutomation", a.ref)
+            if link is not None:
+                return link
+        elif state is not None:
+            status, reason, message = state
+            if status != "True":
+                return Link(
+                    "automation",
+                    "broken",
+                    f"ImageUpdateAutomation {a.ref}: {'Stalled' if status == 'Stalled' else 'Ready=' + status} "
+                    f"{reason}: {message}",
+                    (f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",),
+                    "see the message",
+                )
+            evidence.append(f"ImageUpdateAutomation {a.ref} (live): Ready, '{message}'")
+            continue
+        evidence.append(f"ImageUpdateAutomation {a.ref} ({a.file})")
+    advice = _advice(_findings(facts, "automation"))
+    return Link("automation", "ok", evidence[0], (*evidence, *advice))
+
+
+def _markers(facts: Facts) -> Link:
+    sites = marker_sites(facts.files)
+    if not sites:
+        return Link(
+            "markers",
+            "broken",
+            "no $imagepolicy marker in any file: Flux has nothing to update (Ready stays "
+            "'repository up-to-date')",
+            (),
+            'end the image line with # {"$imagepolicy": "flux-system:nginx"}',
+        )
+    found = _broken_by_findings("markers", _findings(facts, "markers"))
+    good = [s for s in sites if s.marker.applies and s.readable]
+    if found is not None and not good:
+        return found
+    evidence = [f"{s.marker.file}:{s.marker.line}: {s.marker.setter} on '{s.value}'" for s in good]
+    if found is not None:
+        # Some markers work: the others are still worth fixing, but something will be committed.
+        return Link(
+            "markers",
+            "broken",
+            found.summary,
+            (*found.evidence, *evidence),
+            found.fix,
+        )
+    return Link(
+        "markers",
+        "ok",
+        f"{len(good)} marker(s): " + ", ".join(f"{s.marker.file}:{s.marker.line}" for s in good[:3]),
+        (*evidence, *_advice(_findings(facts, "markers"))),
+    )
+
+
+def _path(facts: Facts) -> Link:
+    for a in facts.aset.automations:
+        path = norm_path(a.update_path)
+        if path in facts.missing_dirs:
+            return Link(
+                "path",
+                "broken",
+                f"update.path {a.update_path} of {a.ref} does not exist: Flux fails with 'failed to apply "
+                f"policies: walking path for files: lstat <clone>/{path}: no such file or directory'",
+                (f"{a.file}:{a.line_of('spec.update.path')}",),
+                "a directory relative to the repository root, e.g. ./apps",
+            )
+    found = _broken_by_findings("path", _findings(facts, "path"))
+    if found is not None:
+        return found
+    sites = [s for s in marker_sites(facts.files) if s.marker.applies and s.readable]
+    paths = {a.ref: norm_path(a.update_path) for a in facts.aset.automations}
+    covered = [
+        f"{s.marker.file} under ./{p} ({ref})"
+        for s in sites
+        for ref, p in paths.items()
+        if under(s.marker.file, p)
+    ]
+    if not covered:
+        return Link("path", "unknown", "no applicable marker to place under an update.path")
+    return Link("path", "ok", covered[0], (*covered, *_advice(_findings(facts, "path"))))
+
+
+def _push(facts: Facts) -> Link:
+    found = _broken_by_findings("push", _findings(facts, "push"))
+    if found is not None:
+        return found
+    aset = facts.aset
+    evidence: list[str] = []
+    for a in aset.automations:
+        git_repo = aset.git_repository(*a.source_key)
+        branch = a.effective_push_branch(git_repo)
+        synced = git_repo.branch if git_repo is not None else None
+        evidence.append(f"{a.ref} pushes to branch {branch or '?'}")
+        if branch and synced and branch != synced:
+            evidence.append(
+                f"the cluster syncs {synced}: commits on {branch} deploy nothing until they are merged"
+            )
+    pending = _pending_updates(facts)
+    if pending is not None and not pending:
+        return Link(
+            "push",
+            "ok",
+            "nothing to commit: every marked value is already the selected image",
+            tuple(evidence),
+        )
+    if pending:
+        evidence.extend(pending)
+    if not evidence:
+        return Link("push", "unknown", "no ImageUpdateAutomation, so nothing pushes")
+    return Link("push", "ok", evidence[0], tuple(evidence))
+
+
+def _pending_updates(facts: Facts) -> list[str] | None:
+    """'file:line: old -> new' for each applicable marker whose value would change (None: unknown)."""
+    resolved = resolved_tags_for(facts)
+    if not resolved:
+        return None
+    out: list[str] = []
+    for s in marker_sites(facts.files):
+        m = s.marker
+        if not (m.applies and s.readable) or s.value is None:
+            continue
+        key = f"{m.namespace}:{m.policy}"
+        pol = facts.aset.policy(m.namespace, m.policy)
+        repo = facts.aset.repository(*pol.repository_key) if pol is not None else None
+        if key not in resolved or repo is None:
+            continue
+        new = {"": f"{repo.image}:{resolved[key]}", "tag": resolved[key], "name": repo.image}.get(m.suffix)
+        if new is not None and new != s.value:
+            out.append(f"{m.file}:{m.line}: {s.value} -> {new}")
+    return out
+
+
+def _origin(facts: Facts) -> Link:
+    origin = facts.origin
+    if origin is None:
+        return Link("origin", "unknown", "no git repository to look at")
+    if not origin.reachable:
+        return Link("origin", "unknown", f"cannot read origin: {origin.error}")
+    if origin.not_pushed:
+        return Link(
+            "origin",
+            "broken",
+            f"origin/{origin.branch} does not have your latest {', '.join(origin.not_pushed[:3])}: Flux reads "
+            "what is pushed, not your working tree",
+            tuple(
+                f"{f}: differs from origin/{origin.branch} (uncommitted or not pushed)"
+                for f in origin.not_pushed
+            ),
+            "git add, git commit and git push",
+        )
+    if origin.flux_commits:
+        sha, subject = origin.flux_commits[0]
+        return Link(
+            "origin",
+            "ok",
+            f"Flux's commit {sha} '{subject}' is on origin/{origin.branch}",
+            tuple(f"{s} {subj}" for s, subj in origin.flux_commits[:5]),
+        )
+    pending = _pending_updates(facts)
+    if pending == []:
+        return Link(
+            "origin",
+            "ok",
+            f"no Flux commit on origin/{origin.branch}, and none is needed: "
+            "the marked values are already the selected images",
+        )
+    live = facts.live is not None and not facts.live.error
+    if live:
+        return Link(
+            "origin",
+            "broken",
+            f"no Flux commit on origin/{origin.branch} yet, though an update is due",
+            tuple(pending or ()),
+            "wait for the automation's interval, or `lab reconcile update flux-system`",
+        )
+    return Link(
+        "origin",
+        "unknown",
+        f"no Flux commit on origin/{origin.branch} yet (offline: nothing runs the controllers)",
+        tuple(pending or ()),
+        "run one reconcile offline with `lab simulate`, or start the sandbox with `lab sandbox up`",
+    )
+
+
+def walk(facts: Facts, mode: str) -> Report:
+    """Judge every link; earlier broken links do not stop later ones from being judged."""
+    links = (
+        _controllers(facts),
+        _scan(facts),
+        _policy(facts),
+        _automation(facts),
+        _markers(facts),
+        _path(facts),
+        _push(facts),
+        _origin(facts),
+    )
+    return Report(links, mode)
+
+
+def render(report: Report) -> str:
+    """The text `lab why` prints."""
+    marks = {"ok": "✔", "broken": "✗", "unknown": "?", "skipped": "-"}
+    lines = [f"lab why ({report.mode})"]
+    for link in report.links:
+        lines.append(f"{marks[link.state]} {link.name:<11} {link.summary}")
+        if link.state in ("broken", "unknown"):
+            lines.extend(f"    {e}" for e in link.evidence[:6])
+            if link.fix:
+                lines.append(f"    fix: {link.fix}")
+        else:
+            lines.extend(f"    {e}" for e in link.evidence if e.startswith("advisory"))
+    lines.append("")
+    lines.append(report.verdict())
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["LINKS", "Controller", "Facts", "Link", "Live", "Origin", "Report", "render", "walk"]

@@ -1,0 +1,234 @@
+"""`lab why`: gather the facts `lab.core.why` judges - the repository, tags, a live cluster, origin.
+
+Live status comes from the cluster KUBECONFIG (or --kubeconfig) names, or from the running sandbox when
+the workspace is the sandbox's practice repository. Without one the chain is reasoned offline from the
+repository and the registry's tags; `offline=True` (or an unreachable registry, for images the lab bundles)
+uses the bundled tag list instead of the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.core.diagnose import Inputs, diagnose, norm_path
+from lab.core.manifests.models import AutomationSet
+from lab.core.why import Controller, Facts, Live, Origin, Report, walk
+from lab.errors import LabError
+
+MAX_FILES = 3000
+MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RepoScan:
+    yaml: dict[str, str]
+    marked: dict[str, str]
+    dirs: frozenset[str]
+    files: frozenset[str]
+
+
+def read_repo(workspace: Path) -> RepoScan:
+    """Text files of the working tree: YAML for the objects, any file mentioning `imagepolicy` for
+    markers. Symlinks are not followed, `.git` is skipped, sizes and counts are capped."""
+    yaml: dict[str, str] = {}
+    marked: dict[str, str] = {}
+    dirs: set[str] = {""}
+    files: set[str] = set()
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(workspace, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
+        if rel_dir != ".":
+            dirs.add(rel_dir)
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if os.path.islink(full):
+                continue
+            files.add(rel)
+            seen += 1
+            if seen > MAX_FILES:
+                break
+            try:
+                if os.path.getsize(full) > MAX_FILE_BYTES:
+                    continue
+                with open(full, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if b"\0" in data:
+                continue
+            text = data.decode("utf-8", errors="replace")
+            if name.endswith((".yaml", ".yml")):
+                yaml[rel] = text
+            if "imagepolicy" in text.lower():
+                marked[rel] = text
+    return RepoScan(yaml, marked, frozenset(dirs), frozenset(files))
+
+
+def _bundled_tags(image: str) -> list[str] | None:
+    from lab.adapters.tagsfile import read_tags
+    from lab.services.simulate import bundled_snapshot
+
+    found = bundled_snapshot(image)
+    return read_tags(found[0]) if found is not None else None
+
+
+def _tags(
+    aset: AutomationSet, *, offline: bool, tags_file: Path | None
+) -> tuple[dict[str, list[str]] | None, str, dict[str, str]]:
+    """(image -> raw tags, where they came from, image -> scan error)."""
+    from lab.adapters.tagsfile import read_tags
+
+    images = sorted({r.image for r in aset.repositories if r.image})
+    if not images:
+        return None, "no ImageRepository", {}
+    if tags_file is not None:
+        tags = read_tags(tags_file)
+        return {image: tags for image in images}, f"tags file {tags_file.name}", {}
+    out: dict[str, list[str]] = {}
+    errors: dict[str, str] = {}
+    sources: set[str] = set()
+    for image in images:
+        if not offline:
+            try:
+                from lab.adapters.registry import RegistryClient
+
+                out[image] = list(RegistryClient().list_tags(image).tags)
+                sources.add("the registry")
+                continue
+            except LabError as err:
+                bundled = _bundled_tags(image)
+                if bundled is None:
+                    errors[image] = err.message
+                    continue
+                out[image] = bundled
+                sources.add("bundled tags, the registry being unreachable")
+                continue
+        bundled = _bundled_tags(image)
+        if bundled is not None:
+            out[image] = bundled
+            sources.add("bundled tags: library/nginx as of 2024-01-15")
+    return (out or None), ", ".join(sorted(sources)) or "no tags", errors
+
+
+def _live(kubeconfig: str | None, context: str | None, where: str) -> Live:
+    from lab.adapters.cluster import ClusterClient
+
+    try:
+        with ClusterClient.from_kubeconfig(kubeconfig, context) as client:
+            controllers = tuple(Controller(c.name, c.ready) for c in client.controllers())
+            served = client.served_image_api()
+            objects: dict[str, list[dict[str, object]]] = {}
+            if served is not None:
+                for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation"):
+                    objects[kind] = client.list(kind, None)
+            return Live(where, controllers, served, objects)
+    except LabError as err:
+        return Live(where, error=err.message)
+
+
+def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline: bool) -> Origin:
+    from lab.adapters.git import open_workspace
+
+    try:
+        ws = open_workspace(workspace)
+    except LabError as err:
+        return Origin("main", reachable=False, error=err.message)
+    local = ws.branch() or "main"
+    iua = aset.automations[0] if aset.automations else None
+    git_repo = aset.git_repository(*iua.source_key) if iua is not None else None
+    push_branch = (iua.effective_push_branch(git_repo) if iua is not None else None) or local
+    if "origin" not in ws.remotes():
+        return Origin(push_branch, reachable=False, error="the repository has no remote origin")
+    url = ws.remote_url("origin")
+    if not offline or url.startswith(("/", "file://", "./", "../")):
+        try:
+            ws.fetch("origin")
+        except LabError as err:
+            if ws.remote_sha(local) is None:
+                return Origin(push_branch, reachable=False, error=err.message)
+    if ws.remote_sha(local) is None:
+        return Origin(local, not_pushed=tuple(paths) or ("your branch",))
+    wanted = set(paths)
+    not_pushed = set(ws.dirty_files(list(paths))) if paths else set()
+    for commit in ws.unpushed_commits(local):
+        not_pushed.update(f for f in ws.commit_files(commit.sha) if f in wanted)
+    flux: list[tuple[str, str]] = []
+    author = (iua.author_name or iua.author_email) if iua is not None else None
+    if author and ws.remote_sha(push_branch) is not None:
+        for c in ws.log(f"refs/remotes/origin/{push_branch}", n=50, author=author):
+            flux.append((c.short, c.subject))
+    return Origin(push_branch, not_pushed=tuple(sorted(not_pushed)), flux_commits=tuple(flux))
+
+
+def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
+    """Which cluster to ask: --kubeconfig, else $KUBECONFIG, else the sandbox when this is its repo."""
+    if kubeconfig:
+        return kubeconfig, f"the cluster of {kubeconfig}"
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env, "the cluster of $KUBECONFIG"
+    from lab.services import sandbox
+
+    info = sandbox.running_info(None)
+    if info is not None and info.workspace.resolve() == workspace.resolve():
+        sandbox.apply_env(info)  # the registry mirror too: the sandbox serves the tags
+        return str(info.kubeconfig), "the sandbox"
+    return None, ""
+
+
+def explain(
+    workspace: Path,
+    *,
+    offline: bool = False,
+    tags_file: Path | None = None,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+) -> Report:
+    """Walk the chain for `workspace` (blocking: the TUI runs it in a worker)."""
+    from lab.core.manifests.parse import find_automation
+    from lab.core.manifests.validate import validate
+
+    repo = read_repo(workspace)
+    aset = find_automation(repo.yaml)
+    live: Live | None = None
+    mode_parts: list[str] = []
+    if not offline:
+        config, where = _kubeconfig(workspace, kubeconfig)
+        if config is not None:
+            live = _live(config, context, where)
+            mode_parts.append(f"live: {where}")
+    tags, source, errors = _tags(aset, offline=offline, tags_file=tags_file)
+    if live is None:
+        mode_parts.append("offline: the repository and " + source)
+    else:
+        mode_parts.append("tags: " + source)
+    findings = diagnose(Inputs(aset, repo.marked, tags))
+    missing = frozenset(
+        p
+        for p in (norm_path(a.update_path) for a in aset.automations)
+        if p and p not in repo.dirs and p not in repo.files
+    )
+    paths = sorted({o.file for o in aset.all_objects() if o.file} | set(repo.marked))
+    origin = _origin(workspace, aset, paths, offline)
+    facts = Facts(
+        aset=aset,
+        files=repo.marked,
+        problems=validate(aset),
+        findings=findings,
+        tags=tags,
+        tags_source=source,
+        scan_errors=errors,
+        missing_dirs=missing,
+        live=live,
+        origin=origin,
+    )
+    return walk(facts, "; ".join(mode_parts))
+
+
+def report_json(report: Report) -> Mapping[str, object]:
+    return report.to_dict()

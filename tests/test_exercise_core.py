@@ -1,0 +1,233 @@
+"""The Flux logic behind the exercises, pure: marker variant per field shape, mutation testing of
+policies (the oracle table of the exercises' shared registry), and where automations may write."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.imagefields import FieldMarker, find_image_fields, judge, repository_of
+from lab.core.manifests.parse import find_automation
+from lab.core.mutation import Probe, excludes, mutation_test
+from lab.core.policy.spec import PolicySpec
+from lab.core.refs import ImageRef
+from lab.core.scope import app_environments, run_automations, selects, shared_policies
+from lab.core.yamlsafe import load_all
+
+SHOP = [
+    "1.4.0",
+    "1.4.1",
+    "1.4.2",
+    "1.5.0-rc.1",
+    "1.5.0-rc.2",
+    "2.0.0",
+    "latest",
+    "main-a1b2c3d-1717000000",
+    "main-e4f5a6b-1717003600",
+    "feat-login-9c8d7e6-1717007200",
+    "sha256-3fe1.sig",
+    "sha256-3fe1.att",
+]
+ANCHORED = PolicySpec("numerical", "asc", "^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts")
+
+
+@pytest.mark.parametrize(
+    ("spec", "chosen"),
+    [
+        (PolicySpec("semver", ">=1.4.0 <2.0.0"), "1.4.2"),
+        (PolicySpec("semver", "1.4.x"), "1.4.2"),
+        (PolicySpec("semver", ">=1.4.0-0 <2.0.0"), "1.5.0-rc.2"),
+        (PolicySpec("alphabetical", "asc"), "sha256-3fe1.att"),
+        (ANCHORED, "main-e4f5a6b-1717003600"),
+        (PolicySpec("numerical", "asc", "[a-f0-9]+-(?P<ts>[0-9]+)", "$ts"), "feat-login-9c8d7e6-1717007200"),
+    ],
+)
+def test_oracle_table(spec: PolicySpec, chosen: str) -> None:
+    assert mutation_test(spec, None, SHOP, ()).baseline == chosen
+
+
+def test_mutation_names_the_trap_that_got_through() -> None:
+    probes = [Probe("1.6.0-rc.1", "hold"), Probe("2.1.0", "hold"), Probe("1.4.3", "move")]
+    good = mutation_test(PolicySpec("semver", ">=1.4.0 <2.0.0"), None, SHOP, probes)
+    assert good.baseline == "1.4.2" and good.escaped == ()
+    open_range = mutation_test(PolicySpec("semver", ">=1.4.0"), None, SHOP, probes, expected_baseline="2.0.0")
+    assert [r.message for r in open_range.escaped] == [
+        "trap 2.1.0 got through: the policy moved from 2.0.0 to 2.1.0",
+        "good tag 1.4.3 was pushed but the policy stays on 2.0.0",
+    ]
+    pinned = mutation_test(PolicySpec("semver", "1.4.2"), None, SHOP, probes)
+    assert [r.probe.tag for r in pinned.escaped] == ["1.4.3"]
+
+
+def test_mutation_reports_a_policy_that_selects_nothing() -> None:
+    greedy = PolicySpec("numerical", "asc", "[a-f0-9]+-(?P<ts>.*)", "$ts")
+    report = mutation_test(greedy, ["^1\\.3\\..*$"], SHOP, [Probe("main-0a1b2c3-1717099999", "move")])
+    assert report.baseline is None and "failed to parse invalid numeric value" in report.baseline_problem
+
+
+def test_custom_exclusion_list_replaces_the_default() -> None:
+    assert excludes(None, "sha256-3fe1.sig") and not excludes(None, "sha256-3fe1.att")
+    assert not excludes(["^1\\.3\\..*$"], "sha256-3fe1.sig")
+    assert excludes(["^.*\\.sig$", "^1\\.3\\..*$"], "sha256-3fe1.sig")
+    starter = mutation_test(PolicySpec("alphabetical", "asc"), ["^1\\.3\\..*$"], SHOP, ())
+    assert starter.baseline == "sha256-3fe1.sig"
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  template:
+    spec:
+      initContainers:
+        - name: migrate
+          image: ghcr.io/acme/shop-migrate
+      containers:
+        - name: shop
+          image: ghcr.io/acme/shop:1.4.0 # {"$imagepolicy": "flux-system:shop:tag"}
+        - name: proxy
+          image: nginx:1.25.0
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: worker
+spec:
+  values:
+    image:
+      repository: ghcr.io/acme/shop-worker
+      tag: "1.4.0"
+      digest: sha256:0000
+"""
+KUSTOMIZATION = """images:
+  - name: ghcr.io/acme/shop-migrate
+    newTag: 1.4.0
+"""
+
+
+def _fields() -> list[object]:
+    return [
+        *find_image_fields("d.yaml", load_all(DEPLOYMENT, "d.yaml")),
+        *find_image_fields("kustomization.yaml", load_all(KUSTOMIZATION, "kustomization.yaml")),
+    ]
+
+
+def test_image_fields_by_shape() -> None:
+    shapes = {
+        (f.file, f.line): (f.shape, f.label)
+        for f in find_image_fields("d.yaml", load_all(DEPLOYMENT, "d.yaml"))
+    }
+    assert shapes == {
+        ("d.yaml", 10): ("full", "initContainer migrate"),
+        ("d.yaml", 13): ("full", "container shop"),
+        ("d.yaml", 15): ("full", "container proxy"),
+        ("d.yaml", 24): ("name", "spec.values.image.repository"),
+        ("d.yaml", 25): ("tag", "spec.values.image.tag"),
+        ("d.yaml", 26): ("digest", "spec.values.image.digest"),
+    }
+    assert repository_of("localhost:5000/a/b:1.0@sha256:x") == "localhost:5000/a/b"
+
+
+def test_judge_names_each_wrong_variant() -> None:
+    fields = _fields()
+    markers = [
+        FieldMarker("d.yaml", 13, "flux-system", "shop", "tag"),
+        FieldMarker("d.yaml", 15, "flux-system", "nginx", ""),
+        FieldMarker("d.yaml", 24, "flux-system", "worker", "name"),
+        FieldMarker("d.yaml", 25, "flux-system", "worker", ""),
+        FieldMarker("d.yaml", 26, "flux-system", "worker", "digest"),
+        FieldMarker("kustomization.yaml", 3, "flux-system", "migrate", "tag"),
+    ]
+    values = {"flux-system:shop": ImageRef("ghcr.io/acme/shop", "1.4.2")}
+    verdicts = {(v.file, v.line): v for v in judge(fields, markers, values)}  # type: ignore[arg-type]
+    assert "the line would read `image: 1.4.2`" in verdicts[("d.yaml", 13)].message
+    assert (
+        not verdicts[("d.yaml", 25)].ok
+        and "`tag: ghcr.io/acme/shop-worker:1.4.2`" in verdicts[("d.yaml", 25)].message
+    )
+    assert verdicts[("d.yaml", 15)].ok and verdicts[("d.yaml", 24)].ok and verdicts[("d.yaml", 26)].ok
+    # The base line of an image a marked kustomize override sets needs no marker of its own.
+    assert verdicts[("d.yaml", 10)].ok and "kustomize override" in verdicts[("d.yaml", 10)].message
+
+
+def test_judge_flags_missing_and_stray_markers() -> None:
+    stray = FieldMarker("d.yaml", 3, "flux-system", "shop", "")
+    verdicts = judge(_fields(), [stray])  # type: ignore[arg-type]
+    bad = [v.message for v in verdicts if not v.ok]
+    assert any("container proxy (image: nginx:1.25.0) has no marker" in m for m in bad)
+    assert any("initContainer migrate" in m for m in bad)  # the override is not marked here
+    assert any("is not on an image field" in m for m in bad)
+
+
+TREE = {
+    "clusters/dev/apps-staging.yaml": """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps-staging, namespace: flux-system}
+spec: {path: ./apps/staging, sourceRef: {kind: GitRepository, name: flux-system}}
+""",
+    "clusters/dev/apps-production.yaml": """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps-production, namespace: flux-system}
+spec: {path: ./apps/production, sourceRef: {kind: GitRepository, name: flux-system}}
+""",
+    "clusters/dev/auto.yaml": """apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: shop, namespace: flux-system}
+spec: {image: ghcr.io/acme/shop, interval: 5m}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: shop-staging, namespace: flux-system, labels: {env: staging}}
+spec: {imageRepositoryRef: {name: shop}, policy: {semver: {range: 1.4.x}}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: shop-prod, namespace: flux-system, labels: {env: prod}}
+spec: {imageRepositoryRef: {name: shop}, policy: {semver: {range: 1.4.x}}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: staging, namespace: flux-system}
+spec:
+  policySelector: {matchLabels: {env: staging}}
+  sourceRef: {kind: GitRepository, name: flux-system}
+  git: {commit: {author: {email: f@x}}, push: {branch: main}}
+  update: {path: ./apps}
+""",
+    "apps/base/shop/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+    "apps/base/shop/deployment.yaml": "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: ghcr.io/acme/shop:1.4.0\n",
+    "apps/staging/kustomization.yaml": 'resources:\n  - ../base/shop\nimages:\n  - name: ghcr.io/acme/shop\n    newTag: 1.4.0 # {"$imagepolicy": "flux-system:shop-staging:tag"}\n',
+    "apps/production/kustomization.yaml": 'resources:\n  - ../base/shop\nimages:\n  - name: ghcr.io/acme/shop\n    newTag: 1.4.0 # {"$imagepolicy": "flux-system:shop-prod:tag"}\n',
+}
+
+
+def _tags(image: str, exclusion: object) -> list[str]:
+    return ["1.4.2", "1.4.0"]
+
+
+def test_policy_selector_keeps_the_production_marker_out() -> None:
+    aset = find_automation(TREE)
+    iua = aset.automations[0]
+    assert [p.name for p in aset.policies if selects(iua, p)] == ["shop-staging"]
+    new, runs = run_automations({k: v.encode() for k, v in TREE.items()}, aset, _tags)
+    assert [(path, c.new) for path, c in runs[0].changes] == [("apps/staging/kustomization.yaml", "1.4.2")]
+    assert new["apps/production/kustomization.yaml"] == TREE["apps/production/kustomization.yaml"].encode()
+
+
+def test_environments_follow_kustomize_resources_and_shared_names_are_found() -> None:
+    aset = find_automation(TREE)
+    envs = app_environments(aset.kustomizations, TREE)
+    assert envs == {
+        "apps-staging": {"apps/staging", "apps/base/shop"},
+        "apps-production": {"apps/production", "apps/base/shop"},
+    }
+    assert shared_policies(TREE, envs) == []
+    base_marked = dict(TREE)
+    base_marked["apps/base/shop/deployment.yaml"] += '          # {"$imagepolicy": "flux-system:shop-prod"}\n'
+    base_marked["apps/base/shop/deployment.yaml"] = base_marked["apps/base/shop/deployment.yaml"].replace(
+        "image: ghcr.io/acme/shop:1.4.0\n          # ", "image: ghcr.io/acme/shop:1.4.0 # "
+    )
+    shared = shared_policies(base_marked, envs)
+    assert [(s.policy, s.environments) for s in shared] == [
+        ("flux-system:shop-prod", ("apps-production", "apps-staging"))
+    ]

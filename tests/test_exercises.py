@@ -1,0 +1,314 @@
+"""The three "Think about" exercises: each starter fails, each solution passes, and the ways learners
+break a solution are named by the check that should name them.
+
+Repositories are real: the starter is committed and pushed to a bare origin, the solution (or a broken
+variant) is committed on top, Flux's reconcile runs against origin with the task's bundled tags, and the
+checks run offline as `lab check --task ID --offline` does.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gitutil import git
+
+from lab.core.checks.model import Report, Status
+from lab.services.check import run_checks
+from lab.services.tasks import load_task, tasks_root
+
+EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
+LEARNER = ("Learner", "learner@gitops-lab.local")
+
+Edit = Callable[[Path], None]
+
+
+def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
+    }
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "--allow-empty", "-m", message, env=env)
+    git(ws, "push", "-q", "origin", "main")
+
+
+def _practice(tmp_path: Path, task: str) -> Path:
+    """The task's starter as `lab init --task` makes it: one commit, pushed to a bare origin."""
+    ws = tmp_path / "repo"
+    shutil.copytree(tasks_root() / task / "starter", ws)
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "remote", "add", "origin", str(bare))
+    _commit_push(ws, "Starter")
+    return ws
+
+
+def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None:
+    """Apply the solution (its PROGRESS.md row and quiz record included), break it, commit and push;
+    run Flux once against origin."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    shutil.copytree(tasks_root() / task / "solution", ws, dirs_exist_ok=True)
+    for edit in breakages:
+        edit(ws)
+    _commit_push(ws, "Solution")
+    if simulate:
+        run_automations(ws, tag_source=tag_source(task))
+        git(ws, "pull", "-q", "--ff-only", "origin", "main")
+
+
+def _check(ws: Path, task: str) -> Report:
+    return run_checks(ws, task=task, offline=True)
+
+
+def _replace(rel: str, old: str, new: str) -> Edit:
+    def edit(ws: Path) -> None:
+        path = ws / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    return edit
+
+
+def _failing(report: Report) -> dict[str, str]:
+    return {c.id: c.message for c in report.checks if c.status in (Status.FAIL, Status.ERROR)}
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_task_folder_is_complete(task: str) -> None:
+    spec = load_task(task)
+    folder = tasks_root() / task
+    assert spec.id == task and spec.hints and spec.pitfalls and len(spec.quiz.questions) >= 5
+    for name in ("lesson.md", "starter/PROGRESS.md", "solution"):
+        assert (folder / name).exists(), name
+    # Every pitfall names a check the task defines.
+    from lab.checks.loader import load_task_checks
+
+    ids = {d.id for d in load_task_checks(task).defs}
+    assert {p.check for p in spec.pitfalls} <= ids
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_starter_fails_and_solution_gets_full_marks(tmp_path: Path, task: str) -> None:
+    ws = _practice(tmp_path, task)
+    start = _check(ws, task)
+    assert start.score < start.max_score and _failing(start)
+    _solve(ws, task)
+    done = _check(ws, task)
+    assert _failing(done) == {}
+    assert done.score == done.max_score == 100
+    # The exercise's own row, and no other: row 09 stays as the course says.
+    progress = (ws / "PROGRESS.md").read_text(encoding="utf-8")
+    assert (
+        "| 09-fluxcd-image-automation | ✅ | Image automation working, commits appearing in Git |" in progress
+    )
+    others = [t for t in EXERCISES if t != task]
+    assert all(f"| {t} | ⬜ | |" in progress for t in others)
+
+
+# -- 09b-multi: the ways learners mark several images ---------------------------------------------
+
+DEPLOY = "apps/base/shop/deployment.yaml"
+WORKER = "apps/base/shop/worker.yaml"
+OVERLAY = "apps/dev/kustomization.yaml"
+SHOP_MARKER = '# {"$imagepolicy": "flux-system:shop"}'
+
+
+def test_multi_tag_marker_on_full_reference_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, SHOP_MARKER, '# {"$imagepolicy": "flux-system:shop:tag"}'))
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "multi.markers" in failing
+    assert "after the update the line would read `image: 1.4.2`" in failing["multi.markers"]
+
+
+def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, ' # {"$imagepolicy": "flux-system:nginx"}', ""))
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "container proxy (image: nginx:1.25.0) has no marker" in failing["multi.markers"]
+
+
+def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    assert "`tag: ghcr.io/acme/shop-worker:1.4.2`" in message
+
+
+def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            OVERLAY,
+            "  - name: ghcr.io/acme/shop-migrate\n",
+            '  - name: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate:name"}\n',
+        ),
+    )
+    assert "match key" in _failing(_check(ws, "09b-multi"))["multi.markers"]
+
+
+def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    shutil.copy(
+        tasks_root() / "09b-multi/starter/clusters/dev/image-automation/image-update.yaml",
+        tmp_path / "iua.yaml",
+    )
+
+    def fixed_message(w: Path) -> None:
+        shutil.copy(tmp_path / "iua.yaml", w / "clusters/dev/image-automation/image-update.yaml")
+
+    _solve(ws, "09b-multi", fixed_message)
+    failing = _failing(_check(ws, "09b-multi"))
+    assert set(failing) == {"multi.message"}
+    assert "does not list 4 of 4 changes" in failing["multi.message"]
+
+
+def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace("clusters/dev/image-automation/image-policy.yaml", "range: 1.25.x", "range: 1.25.3"),
+    )
+    assert "did not move" in _failing(_check(ws, "09b-multi"))["multi.moves"]
+
+
+# -- 09b-staging ------------------------------------------------------------------------------------
+
+IUA = "clusters/dev/image-automation/image-update.yaml"
+STAGING = "apps/staging/kustomization.yaml"
+PROD = "apps/production/kustomization.yaml"
+
+
+def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""),
+        _replace(
+            "apps/base/shop/deployment.yaml",
+            "image: ghcr.io/acme/shop:1.4.1",
+            'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+        ),
+        simulate=False,
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "nothing in staging moved" in failing["staging.isolated"]
+
+
+def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(IUA, "path: ./apps/staging", "path: ./"),
+        _replace(
+            "apps/base/shop/deployment.yaml",
+            "image: ghcr.io/acme/shop:1.4.1",
+            'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+        ),
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "production must not be auto-updated" in failing["staging.isolated"]
+    assert "apps/base/shop/deployment.yaml" in failing["staging.isolated"]
+    assert "one policy name for two environments" in failing["staging.no-flap"]
+
+
+def test_staging_one_policy_in_both_overlays_is_diagnosed(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.2 # {"$imagepolicy": "flux-system:shop-staging:tag"}'),
+        simulate=False,
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "apps-production and apps-staging" in failing["staging.no-flap"]
+
+
+def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.1"))
+    _replace(PROD, "newTag: 1.4.1", "newTag: 1.4.2")(ws)
+    _commit_push(ws, "Automated image update", author=("Flux", "flux@gitops-lab.local"))
+    assert "(the automation)" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
+
+
+def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    shutil.copy(tasks_root() / "09b-staging/starter" / PROD, tmp_path / "prod.yaml")
+    _solve(ws, "09b-staging", lambda w: shutil.copy(tmp_path / "prod.yaml", w / PROD))
+    assert "promotion is a commit" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
+
+
+# -- 09b-guard --------------------------------------------------------------------------------------
+
+REPO = "clusters/dev/image-automation/image-repository.yaml"
+POLICY = "clusters/dev/image-automation/image-policy.yaml"
+
+
+def test_guard_exclusion_without_sig_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(REPO, "    - '^.*\\.sig$'\n", ""))
+    failing = _failing(_check(ws, "09b-guard"))
+    assert set(failing) == {"guard.exclusion"}
+    assert "replaces the default" in failing["guard.exclusion"]
+
+
+def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0-0 <2.0.0'"))
+    message = _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+    assert "selects 1.5.0-rc.2 from today's tags, not 1.4.1" in message
+
+
+def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0 <2.0.0 || >=2.1.0'"),
+    )
+    message = _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+    assert "trap 2.1.0 got through: the policy moved from 1.4.1 to 2.1.0" in message
+
+
+def test_guard_missing_incident_exclusion_takes_the_broken_release(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(REPO, "    - '^1\\.4\\.2$'\n", ""))
+    assert "selects 1.4.2" in _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+
+
+def test_guard_unanchored_filter_takes_the_feature_branch(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'", "pattern: '[a-f0-9]+-(?P<ts>[0-9]+)'"),
+    )
+    assert "selects feat-login-9c8d7e6-1717007200" in _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
+
+
+def test_guard_pattern_without_end_anchor_lets_a_debug_build_through(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(
+            POLICY, "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'", "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)'"
+        ),
+    )
+    message = _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
+    assert "main-e4f5a6b-1717003600-debug" in message or "got through" in message
