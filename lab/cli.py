@@ -32,7 +32,7 @@ def _command_modules() -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lab",
-        description="fluxlab: learn and check Flux image automation (Task 09b).",
+        description="fluxlab: learn and check Flux image automation, task by task (`lab tasks`).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

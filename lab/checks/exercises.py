@@ -171,7 +171,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
         )
     good = [v for v in verdicts if v.marker is not None]
     if not good:
-        return Outcome.failed("no image field carries a marker", hint="see `lab lesson --task 09b-multi`")
+        return Outcome.failed("no image field carries a marker", hint=f"see `lab lesson --task {ctx.task}`")
     return Outcome.passed(
         f"{len(good)} image field(s) marked, each with the variant of its shape", evidence=evidence
     )

@@ -17,7 +17,7 @@ FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
-        help="grade your repository for Task 09b",
+        help="grade your repository for the current task (--task ID for another)",
         description=(
             "Run the task's checks and report pass/fail/error/pending/skipped for each. "
             "Exit 0 when nothing failed, 1 when a check failed, 3 when something could not be "

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="ROW",
         nargs="?",
         const="",
-        help="the row to update, e.g. 09 (no value: the row of --task, added when the table lacks it)",
+        help="the row to update, by number or name (no value: the row of --task, added when missing)",
     )
     parser.add_argument(
         "--note", metavar="TEXT", help="the Notes cell (default with --done: the task's note)"
@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.done is None and (args.note is not None or args.status is not None or args.dry_run):
         raise UsageError(
-            "--note, --status and --dry-run need --done TASK", hint="e.g. lab progress --done 09"
+            "--note, --status and --dry-run need --done TASK",
+            hint="e.g. lab progress --done (the current task's row)",
         )
     workspace = resolve_workspace(args.workspace)
     if args.done is None:

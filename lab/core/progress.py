@@ -205,7 +205,7 @@ def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, i
         raise LabError(
             f"{len(matches)} rows match task {task} (lines {', '.join(str(j + 1) for j in matches)})",
             file=file,
-            hint="name the task more precisely, e.g. 09-fluxcd-image-automation",
+            hint="name the task more precisely: the row's full name",
         )
     return lines, columns, matches[0]
 

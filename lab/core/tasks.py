@@ -82,6 +82,8 @@ class TaskMeta:
     """(image API version, folder): files that replace the solution's when that version is written
     (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
     areas: tuple[str, ...] = DEFAULT_AREAS
+    generate: dict[str, str] = field(default_factory=dict)
+    """`[generate]`: the generator's defaults for this task (option name -> value), e.g. image, semver."""
     next_steps: tuple[str, ...] = ()
     """What `lab init` prints after creating the practice repository (`command  # comment`)."""
     images: tuple[TaskImage, ...] = ()
@@ -192,6 +194,13 @@ def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _generate(data: Mapping[str, Any], where: str) -> dict[str, str]:
+    raw = data.get("generate", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise LabError("[generate] must map generator options to strings", file=where, field="generate")
+    return {str(k): str(v) for k, v in raw.items()}
+
+
 def _variants(solution: Mapping[str, Any], where: str) -> tuple[tuple[str, str], ...]:
     raw = solution.get("variants", {})
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
@@ -270,6 +279,7 @@ def parse_task_meta(text: str, where: str) -> TaskMeta:
         solution_variants=_variants(solution, where),
         areas=tuple(areas),
         next_steps=_strings(data, "next_steps", where),
+        generate=_generate(data, where),
         images=tuple(images),
         **files,
     )

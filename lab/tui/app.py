@@ -63,7 +63,7 @@ def _done() -> Screen[None]:
 #: mode name, key, footer label, palette help. The order is the order of the task.
 AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("home", "1", "Home", "The course tasks and where the lab works"),
-    ("lesson", "2", "Lesson", "Task 09b's text, hints and pitfalls"),
+    ("lesson", "2", "Lesson", "The task's text, hints and pitfalls"),
     ("generate", "3", "Generate", "The three manifests and the marker"),
     ("checks", "4", "Checks", "Grade the repository, live"),
     ("flux", "5", "Flux", "Simulate Flux, push, the origin log"),

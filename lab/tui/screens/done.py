@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 class DoneScreen(Screen[None]):
     HELP = (
-        "Shows the change to PROGRESS.md that marks this task done (`lab progress --done 09`). "
+        "Shows the change to PROGRESS.md that marks this task done (`lab progress --done`). "
         "`u` writes it after you have seen the diff; then commit it and go on to the next task."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
