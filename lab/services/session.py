@@ -41,18 +41,12 @@ def _looks_like_gitops_repo(path: Path) -> bool:
     return (path / ".git").exists() and (path / "clusters").is_dir()
 
 
-def _kubeconfig() -> str | None:
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env
-    default = Path.home() / ".kube" / "config"
-    return str(default) if default.is_file() else None
-
-
 def open_session(workspace: Path | None = None, task_id: str | None = None) -> Session:
     """Pick the workspace: given > the gitops repo around the cwd > the default sandbox."""
     task = load_task(task_id)
-    kubeconfig = _kubeconfig()
+    from lab.adapters.cluster import default_kubeconfig
+
+    kubeconfig = default_kubeconfig()
     if workspace is not None:
         return Session(workspace.resolve(), task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
     from lab.adapters.git import find_git_root
