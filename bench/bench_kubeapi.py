@@ -54,13 +54,12 @@ def _watch_latency(server: KubeAPIServer) -> float:
 def _list_latency(nodelay: bool, rounds: int = 40) -> float:
     import lab.sandbox.kubeapi.server as server_module
     from lab.adapters.cluster import ClusterClient
-    from lab.sandbox.kubeapi import write_kubeconfig
 
     saved = server_module._Handler.disable_nagle_algorithm
     server_module._Handler.disable_nagle_algorithm = nodelay
     try:
         with tempfile.TemporaryDirectory() as d, KubeAPIServer() as srv:
-            kc = write_kubeconfig(Path(d) / "kc", srv.url)
+            kc = srv.write_kubeconfig(Path(d) / "kc")
             with ClusterClient.from_kubeconfig(str(kc)) as c:
                 c.list("Deployment")
                 started = time.perf_counter()

@@ -10,10 +10,13 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lab import __version__
+from lab.core.text import escape_controls
 from lab.errors import LabError
 
 EPILOG = """\
@@ -52,27 +55,44 @@ def _run_app(args: argparse.Namespace) -> int:
     return launch(plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _run_command(args: argparse.Namespace) -> int:
+    from lab.commands._common import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
-        if args.command is None:
-            return _run_app(args)
         result: int = args.func(args)
         return result
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
+    try:
+        # Inside the try: most of start-up is importing the commands, and Ctrl-C there is common.
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return _run_app(args)
+        return _run_command(args)
     except LabError as err:
-        print(f"lab: {err}", file=sys.stderr)
+        print(f"lab: {escape_controls(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
-        return 130
+        return 130  # the shell shows ^C; nothing else to say
     except BrokenPipeError:
+        # `lab ... | head`: the reader left. Point stdout at /dev/null so the exit flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # the last line of defence: never a traceback for a learner
         if os.environ.get("LAB_DEBUG"):
             raise
         print(
-            f"lab: internal error: {type(err).__name__}: {err} - hint: rerun with LAB_DEBUG=1 and report it",
+            f"lab: internal error: {type(err).__name__}: {escape_controls(str(err))}"
+            " - hint: rerun with LAB_DEBUG=1 and report it",
             file=sys.stderr,
         )
         return 70

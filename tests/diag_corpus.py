@@ -291,7 +291,7 @@ CASES: tuple[Case, ...] = (
         "marked-file-outside-update-path",
         edit(UPDATE, "path: ./apps", "path: ./apps/dev"),
         "marker.outside-path",
-        "marker.valid",
+        "marker.present",
         ("outside update.path ./apps/dev", DEPLOY),
     ),
     Case(
@@ -303,7 +303,7 @@ CASES: tuple[Case, ...] = (
             )
         ),
         "marker.file-skipped",
-        "marker.valid",
+        "marker.present",
         ("never reads", "values.yaml.tpl is skipped"),
     ),
     Case(
@@ -312,7 +312,7 @@ CASES: tuple[Case, ...] = (
             add("apps/base/nginx/broken.yaml", f"image: nginx:1.25.0 {MARKER}\n  bad: [unclosed\n")
         ),
         "marker.file-skipped",
-        "marker.valid",
+        "marker.present",
         ("cannot parse",),
     ),
     Case(

@@ -47,3 +47,30 @@ def api_client(kubeconfig: Path) -> Any:
     return config.new_client_from_config(
         config_file=str(kubeconfig), persist_config=False, client_configuration=configuration
     )
+
+
+def kubeconfig_ca(kubeconfig: Path, target: Path) -> Path:
+    """The kubeconfig's certificate-authority-data as a PEM file (for raw HTTPS clients in tests)."""
+    import base64
+    import json
+    import re
+
+    found = re.search(r"certificate-authority-data: (\".*\")", kubeconfig.read_text(encoding="utf-8"))
+    assert found, f"no certificate-authority-data in {kubeconfig}"
+    target.write_bytes(base64.b64decode(json.loads(found.group(1))))
+    return target
+
+
+def bearer(kubeconfig: Path) -> dict[str, str]:
+    """The Authorization header the kubeconfig's token gives (for raw HTTP requests in tests)."""
+    import json
+    import re
+
+    found = re.search(r"token: (\".*\")", kubeconfig.read_text(encoding="utf-8"))
+    assert found, f"no token in {kubeconfig}"
+    return {"Authorization": f"Bearer {json.loads(found.group(1))}"}
+
+
+def auth(server: Any) -> dict[str, str]:
+    """The Authorization header for an in-process KubeAPIServer."""
+    return {"Authorization": f"Bearer {server.token}"}

@@ -80,6 +80,31 @@ def test_wrong_return_type_is_error_not_crash() -> None:
     assert r.status is Status.ERROR and "not an Outcome" in r.message
 
 
+def test_lab_errors_are_answers_not_crashes() -> None:
+    from lab.errors import LabError, RegistryError
+
+    def bad_yaml(_: object) -> Outcome:
+        raise LabError(
+            "invalid YAML: mapping values are not allowed here", file="x.yaml", line=2, hint="quote it"
+        )
+
+    def offline(_: object) -> Outcome:
+        raise RegistryError("cannot connect to index.docker.io", hint="try the sandbox")
+
+    a, b = runner.run([d("a"), d("b")], {"a": bad_yaml, "b": offline}, None)
+    assert (a.status, a.message, a.hint) == (
+        Status.FAIL,
+        "x.yaml:2: invalid YAML: mapping values are not allowed here",
+        "quote it",
+    )
+    assert (b.status, b.message, b.hint) == (
+        Status.ERROR,
+        "cannot connect to index.docker.io",
+        "try the sandbox",
+    )
+    assert runner.BUG_HINT not in (a.hint, b.hint)
+
+
 def test_unregistered_id_is_reported_not_faked() -> None:
     (r,) = runner.run([d("marker.valid")], {}, None)
     assert r.status is Status.ERROR

@@ -473,11 +473,10 @@ def test_tags_file_stands_in_for_the_registry_offline(practice: Path, tmp_path: 
 
 @pytest.fixture
 def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
-    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
     from lab.sandbox.kubeapi.server import KubeAPIServer
 
     with KubeAPIServer() as server:
-        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", server.url)))
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kubeconfig")))
         yield server
 
 
@@ -577,7 +576,6 @@ def test_pitfalls_name_existing_check_ids() -> None:
 def test_manifests_validate_against_the_versions_the_cluster_serves(
     practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
     from lab.sandbox.kubeapi.server import KubeAPIServer
 
     seed_style = {k: v.replace("fluxcd.io/v1\n", "fluxcd.io/v1beta2\n") for k, v in FILES.items()}
@@ -585,6 +583,6 @@ def test_manifests_validate_against_the_versions_the_cluster_serves(
     offline = check(practice, "image-policy.valid").get("image-policy.valid")
     assert offline.status is Status.FAIL and "v1beta2" in offline.message  # current Flux serves v1 only
     with KubeAPIServer(image_api_versions=("v1", "v1beta2")) as server:  # Flux 2.7/2.8
-        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", server.url)))
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kc")))
         online = check(practice, "image-policy.valid", offline=False).get("image-policy.valid")
     assert online.status is Status.PASS and "warning" in online.message and "deprecated" in online.message

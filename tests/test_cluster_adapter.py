@@ -24,7 +24,7 @@ def server() -> Iterator[KubeAPIServer]:
 
 @pytest.fixture
 def cluster(server: KubeAPIServer, tmp_path: Path) -> Iterator[ClusterClient]:
-    kc = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+    kc = server.write_kubeconfig(tmp_path / "kubeconfig")
     with ClusterClient.from_kubeconfig(str(kc)) as c:
         yield c
 
@@ -42,7 +42,7 @@ def test_served_image_api(
     tmp_path: Path, versions: tuple[str, ...], controllers: bool, served: list[str], preferred: str | None
 ) -> None:
     with KubeAPIServer(image_api_versions=versions, image_controllers=controllers) as srv:
-        kc = write_kubeconfig(tmp_path / "kc", srv.url)
+        kc = srv.write_kubeconfig(tmp_path / "kc")
         with ClusterClient.from_kubeconfig(str(kc)) as c:
             assert c.served_image_api_versions() == served
             assert c.served_image_api() == preferred
@@ -88,14 +88,14 @@ def test_controllers_and_crds_like_flux_check(server: KubeAPIServer, cluster: Cl
 
 def test_controllers_without_image_components(tmp_path: Path) -> None:
     with KubeAPIServer(image_controllers=False) as srv:
-        with ClusterClient.from_kubeconfig(str(write_kubeconfig(tmp_path / "kc", srv.url))) as c:
+        with ClusterClient.from_kubeconfig(str(srv.write_kubeconfig(tmp_path / "kc"))) as c:
             names = {ctl.name for ctl in c.controllers()}
             assert "source-controller" in names and "image-reflector-controller" not in names
             with pytest.raises(ClusterError) as err:
                 c.list("ImagePolicy")
             assert "not installed" in str(err.value) and "--components-extra" in str(err.value)
         srv.set_image_controllers(True)
-        with ClusterClient.from_kubeconfig(str(write_kubeconfig(tmp_path / "kc", srv.url))) as c:
+        with ClusterClient.from_kubeconfig(str(srv.write_kubeconfig(tmp_path / "kc"))) as c:
             assert c.served_image_api() == "v1"
             assert c.list("ImagePolicy") == []
 
@@ -124,7 +124,7 @@ def test_rbac_denial_names_verb_and_resource(server: KubeAPIServer, cluster: Clu
     assert text.startswith(
         "forbidden: cannot list imagepolicies.image.toolkit.fluxcd.io in namespace flux-system"
     )
-    assert 'User "system:anonymous" cannot list resource "imagepolicies"' in text
+    assert 'User "fluxlab" cannot list resource "imagepolicies"' in text
     assert "\n" not in text
     server.deny("patch imagerepositories")
     server.put(
@@ -137,7 +137,8 @@ def test_rbac_denial_names_verb_and_resource(server: KubeAPIServer, cluster: Clu
 
 def test_wrong_token_is_a_401_error_without_the_token(tmp_path: Path) -> None:
     with KubeAPIServer(token="s3cret-token") as srv:
-        kc = write_kubeconfig(tmp_path / "kc", srv.url, token="wr0ng-token")
+        assert srv.certificate is not None
+        kc = write_kubeconfig(tmp_path / "kc", srv.url, token="wr0ng-token", ca_pem=srv.certificate.cert_pem)
         with ClusterClient.from_kubeconfig(str(kc)) as c, pytest.raises(ClusterError) as err:
             c.list("Deployment")
     assert "401 Unauthorized" in str(err.value) and "list deployments.apps" in str(err.value)

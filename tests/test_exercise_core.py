@@ -9,8 +9,9 @@ from lab.core.imagefields import FieldMarker, find_image_fields, judge, reposito
 from lab.core.manifests.parse import find_automation
 from lab.core.mutation import Probe, excludes, mutation_test
 from lab.core.policy.spec import PolicySpec
+from lab.core.reconcile import applies
 from lab.core.refs import ImageRef
-from lab.core.scope import app_environments, run_automations, selects, shared_policies
+from lab.core.scope import app_environments, run_automations, shared_policies
 from lab.core.yamlsafe import load_all
 
 SHOP = [
@@ -208,7 +209,7 @@ def _tags(image: str, exclusion: object) -> list[str]:
 def test_policy_selector_keeps_the_production_marker_out() -> None:
     aset = find_automation(TREE)
     iua = aset.automations[0]
-    assert [p.name for p in aset.policies if selects(iua, p)] == ["shop-staging"]
+    assert [p.name for p in aset.policies if applies(iua, p)] == ["shop-staging"]
     new, runs = run_automations({k: v.encode() for k, v in TREE.items()}, aset, _tags)
     assert [(path, c.new) for path, c in runs[0].changes] == [("apps/staging/kustomization.yaml", "1.4.2")]
     assert new["apps/production/kustomization.yaml"] == TREE["apps/production/kustomization.yaml"].encode()

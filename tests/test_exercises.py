@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from gitutil import git
 
+from lab.adapters.tasks import task_folder
 from lab.core.checks.model import Report, Status
 from lab.services.check import run_checks
-from lab.services.tasks import load_task, tasks_root
+from lab.services.tasks import load_task
 
 EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
 LEARNER = ("Learner", "learner@gitops-lab.local")
@@ -40,7 +41,7 @@ def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> N
 def _practice(tmp_path: Path, task: str) -> Path:
     """The task's starter as `lab init --task` makes it: one commit, pushed to a bare origin."""
     ws = tmp_path / "repo"
-    shutil.copytree(tasks_root() / task / "starter", ws)
+    shutil.copytree(task_folder(task) / "starter", ws)
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     git(ws, "init", "-q", "-b", "main")
@@ -55,7 +56,7 @@ def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None
     from lab.adapters.automation import run_automations
     from lab.checks.exercises import tag_source
 
-    shutil.copytree(tasks_root() / task / "solution", ws, dirs_exist_ok=True)
+    shutil.copytree(task_folder(task) / "solution", ws, dirs_exist_ok=True)
     for edit in breakages:
         edit(ws)
     _commit_push(ws, "Solution")
@@ -85,7 +86,7 @@ def _failing(report: Report) -> dict[str, str]:
 @pytest.mark.parametrize("task", EXERCISES)
 def test_task_folder_is_complete(task: str) -> None:
     spec = load_task(task)
-    folder = tasks_root() / task
+    folder = task_folder(task)
     assert spec.id == task and spec.hints and spec.pitfalls and len(spec.quiz.questions) >= 5
     for name in ("lesson.md", "starter/PROGRESS.md", "solution"):
         assert (folder / name).exists(), name
@@ -161,7 +162,7 @@ def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
 def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     shutil.copy(
-        tasks_root() / "09b-multi/starter/clusters/dev/image-automation/image-update.yaml",
+        task_folder("09b-multi") / "starter/clusters/dev/image-automation/image-update.yaml",
         tmp_path / "iua.yaml",
     )
 
@@ -248,7 +249,7 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
 
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
-    shutil.copy(tasks_root() / "09b-staging/starter" / PROD, tmp_path / "prod.yaml")
+    shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
     _solve(ws, "09b-staging", lambda w: shutil.copy(tmp_path / "prod.yaml", w / PROD))
     assert "promotion is a commit" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
 
@@ -312,3 +313,104 @@ def test_guard_pattern_without_end_anchor_lets_a_debug_build_through(tmp_path: P
     )
     message = _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
     assert "main-e4f5a6b-1717003600-debug" in message or "got through" in message
+
+
+PROD_POLICY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: shop-prod
+  namespace: flux-system
+  labels:
+    env: prod
+spec:
+  imageRepositoryRef:
+    name: shop
+  policy:
+    semver:
+      range: '>=1.4.0 <2.0.0'
+"""
+
+
+def test_policy_selector_keeps_a_production_marker_in_the_path_untouched(tmp_path: Path) -> None:
+    """update.path ./apps covers production's marker; only policySelector keeps Flux out (as in Flux:
+    the automation lists every policy of its namespace, narrowed by the selector)."""
+
+    def add_prod_policy(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        add_prod_policy,
+        _replace(IUA, "path: ./apps/staging", "path: ./apps"),
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    prod = git(ws, "show", f"origin/main:{PROD}")
+    assert "newTag: 1.4.1 #" in prod  # shop-prod resolves 1.4.2, but the selector leaves it out
+    assert "main-e4f5a6b-1717003600" in git(ws, "show", f"origin/main:{STAGING}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "staging.isolated" not in failing and "staging.no-flap" not in failing
+    # Without the selector the same repository updates production.
+    _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")(ws)
+    _commit_push(ws, "Drop the policySelector")
+    assert "production must not be auto-updated" in _failing(_check(ws, "09b-staging"))["staging.isolated"]
+
+
+PROD_AUTOMATION = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: production
+  namespace: flux-system
+spec:
+  interval: 10m
+  policySelector:
+    matchLabels:
+      env: prod
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+    push:
+      branch: image-updates-prod
+  update:
+    path: ./apps/production
+"""
+
+
+def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
+    """The stretch goal: production gets its own automation pushing to a side branch; main (what
+    production deploys) is untouched until a person merges."""
+
+    def gate(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY.replace("'>=1.4.0 <2.0.0'", "'>=1.4.0 <2.0.0'"))
+        with (w / IUA).open("a", encoding="utf-8") as fh:
+            fh.write(PROD_AUTOMATION)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        gate,
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    git(ws, "fetch", "-q", "origin")
+    assert "newTag: 1.4.2 #" in git(ws, "show", f"origin/image-updates-prod:{PROD}")
+    assert "newTag: 1.4.1 #" in git(ws, "show", f"origin/main:{PROD}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert not {"staging.isolated", "staging.no-flap"} & set(failing)
+    # The promotion is still the learner's: merging the side branch by hand counts.
+    git(ws, "merge", "-q", "--no-ff", "-m", "Promote 1.4.2 to production", "origin/image-updates-prod")
+    git(ws, "push", "-q", "origin", "main")
+    assert "staging.promoted" not in _failing(_check(ws, "09b-staging"))

@@ -29,8 +29,8 @@ def test_served_version_is_preferred(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: tuple[str, ...], expected: str
 ) -> None:
     with KubeAPIServer(image_api_versions=served) as server:
-        url = server.start()
+        server.start()
         kubeconfig = tmp_path / "config"
-        write_kubeconfig(kubeconfig, url)
+        server.write_kubeconfig(kubeconfig)
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         assert default_api_version() == expected

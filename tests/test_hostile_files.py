@@ -152,3 +152,30 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
     whole = run(lab_cmd, lab_env, repo, "setters", ".", "--set", "flux-system:nginx=nginx:1.25.9")
     assert whole.returncode == 0
     assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v1\nkind: [unclosed\n  - : :\n",
+        "a: &x\n  b: *y\n",
+        "a: 'unterminated\n",
+        "\ttab: 1\n",
+        "a: b: c\n",
+    ],
+)
+def test_invalid_yaml_fails_the_check_that_reads_it_with_file_and_line(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], text: str
+) -> None:
+    import json
+
+    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
+    assert run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx").returncode == 0
+    (repo / "clusters/dev/flux-system/gotk-sync.yaml").write_text(text)
+    result = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert "crashed" not in result.stdout
+    sync = checks["sync.included"]
+    assert sync["status"] == "fail"
+    assert sync["message"].startswith("clusters/dev/flux-system/gotk-sync.yaml:")

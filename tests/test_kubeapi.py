@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubeapi_helpers import IMAGE_POLICY, IMAGE_REPOSITORY, POLICY_READY_STATUS, api_client, manifest
+from kubeapi_helpers import (
+    IMAGE_POLICY,
+    IMAGE_REPOSITORY,
+    POLICY_READY_STATUS,
+    api_client,
+    auth,
+    manifest,
+)
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
@@ -28,7 +35,7 @@ def server() -> Iterator[KubeAPIServer]:
 
 @pytest.fixture
 def api(server: KubeAPIServer, tmp_path: Path) -> Iterator[Any]:
-    kc = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+    kc = server.write_kubeconfig(tmp_path / "kubeconfig")
     c = api_client(kc)
     yield c
     c.close()
@@ -69,7 +76,7 @@ def test_served_versions_follow_configuration(
     tmp_path: Path, versions: tuple[str, ...], controllers: bool, expected: list[str] | None
 ) -> None:
     with KubeAPIServer(image_api_versions=versions, image_controllers=controllers) as srv:
-        c = api_client(write_kubeconfig(tmp_path / "kc", srv.url))
+        c = api_client(srv.write_kubeconfig(tmp_path / "kc"))
         try:
             groups = {
                 g.name: [v.version for v in g.versions] for g in client.ApisApi(c).get_api_versions().groups
@@ -302,7 +309,7 @@ def test_state_file_survives_restart_and_old_watches_must_relist(tmp_path: Path)
         assert again is not None
         assert again["metadata"]["uid"] == first["metadata"]["uid"]
         assert again["status"]["latestRef"]["tag"] == "1.25.3"
-        c = api_client(write_kubeconfig(tmp_path / "kc", srv.url))
+        c = api_client(srv.write_kubeconfig(tmp_path / "kc"))
         try:
             stream = watch.Watch().stream(
                 _custom(c).list_namespaced_custom_object,
@@ -347,20 +354,71 @@ def test_typed_clients_read_builtin_objects(api: Any) -> None:
     assert client.VersionApi(api).get_code().git_version.startswith("v1.")
 
 
-def test_token_is_required_when_configured(tmp_path: Path) -> None:
+def test_only_the_kubeconfig_token_is_served(tmp_path: Path) -> None:
+    """Issue 16: the API requires the bearer token of the sandbox kubeconfig, as a real API server does."""
     with KubeAPIServer(token="s3cret") as srv:
-        bad = api_client(write_kubeconfig(tmp_path / "bad", srv.url, token="wrong"))
-        good = api_client(write_kubeconfig(tmp_path / "good", srv.url, token="s3cret"))
+        assert srv.certificate is not None and srv.url.startswith("https://127.0.0.1:")
+        ca = srv.certificate.cert_pem
+        bad = api_client(write_kubeconfig(tmp_path / "bad", srv.url, token="wrong", ca_pem=ca))
+        anonymous = api_client(write_kubeconfig(tmp_path / "anon", srv.url, ca_pem=ca))
+        good = api_client(srv.write_kubeconfig(tmp_path / "good"))
         try:
-            with pytest.raises(ApiException) as err:
-                client.CoreV1Api(bad).list_namespace()
-            assert err.value.status == 401
+            for refused in (bad, anonymous):
+                with pytest.raises(ApiException) as err:
+                    client.CoreV1Api(refused).list_namespace()
+                assert err.value.status == 401
             assert len(client.CoreV1Api(good).list_namespace().items) >= 5
         finally:
-            bad.close()
-            good.close()
+            for c in (bad, anonymous, good):
+                c.close()
     assert "s3cret" in (tmp_path / "good").read_text()
     assert oct((tmp_path / "good").stat().st_mode & 0o777) == "0o600"
+    with KubeAPIServer() as generated:
+        assert generated.token and generated.token != "s3cret"  # no server runs without one
+
+
+def test_web_pages_cannot_reach_the_api(server: KubeAPIServer) -> None:
+    """Issue 16: what a browser can send to 127.0.0.1 is refused and creates nothing."""
+    import httpx
+
+    port = server.url.rsplit(":", 1)[1]
+    url = f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagerepositories"
+    body = json.dumps(manifest(IMAGE_REPOSITORY))
+    tls = server.client_tls()
+    # A cross-site form POST: text/plain, a foreign Origin, no credentials (no CORS preflight needed).
+    form = httpx.post(
+        url,
+        content=body,
+        headers={"Content-Type": "text/plain", "Origin": "https://evil.example"},
+        verify=tls,
+    )
+    assert form.status_code == 403
+    no_token = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, verify=tls)
+    assert no_token.status_code == 401 and no_token.json()["reason"] == "Unauthorized"
+    # Even with the token: a foreign Origin, a rebound Host name, a body kubectl never sends.
+    for headers, code in (
+        ({"Origin": "http://evil.example"}, 403),
+        ({"Host": f"evil.example:{port}"}, 403),
+        ({"Host": "127.0.0.1.nip.io"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+    ):
+        r = httpx.post(
+            url,
+            content=body,
+            headers={"Content-Type": "application/json", **auth(server), **headers},
+            verify=tls,
+        )
+        assert r.status_code == code, (headers, r.text)
+    assert server.get("ImageRepository", "nginx") is None
+    same_origin = {"Origin": f"https://127.0.0.1:{port}", "Host": f"localhost:{port}"}
+    ok = httpx.post(
+        url,
+        content=body,
+        headers={"Content-Type": "application/json", **auth(server), **same_origin},
+        verify=tls,
+    )
+    assert ok.status_code == 201
+    assert httpx.get(f"{server.url}/healthz", verify=tls).text == "ok"  # health stays open, as on a cluster
 
 
 def test_table_output_uses_flux_printer_columns(server: KubeAPIServer) -> None:
@@ -370,7 +428,8 @@ def test_table_output_uses_flux_printer_columns(server: KubeAPIServer) -> None:
     server.update_status("ImagePolicy", "nginx", NS, POLICY_READY_STATUS)
     r = httpx.get(
         f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies",
-        headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"},
+        headers={**auth(server), "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"},
+        verify=server.client_tls(),
     )
     table = r.json()
     assert table["kind"] == "Table"
@@ -398,7 +457,7 @@ def test_stop_releases_port_and_threads_even_with_open_connections(tmp_path: Pat
     srv = KubeAPIServer()
     url = srv.start()
     port = int(url.rsplit(":", 1)[1])
-    c = api_client(write_kubeconfig(tmp_path / "kc", url))
+    c = api_client(srv.write_kubeconfig(tmp_path / "kc"))
     client.CoreV1Api(c).list_namespace()  # leaves a keep-alive connection open
     w = watch.Watch()
     stream = w.stream(_custom(c).list_namespaced_custom_object, G, V, NS, "imagepolicies", timeout_seconds=60)
@@ -457,7 +516,12 @@ def test_validation_mirrors_flux_crds(api: Any, server: KubeAPIServer) -> None:
 
     extra = manifest(IMAGE_POLICY)
     extra["spec"]["semver"] = {"range": "1.x"}
-    r = httpx.post(f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies", json=extra)
+    r = httpx.post(
+        f"{server.url}/apis/{G}/{V}/namespaces/{NS}/imagepolicies",
+        json=extra,
+        headers=auth(server),
+        verify=server.client_tls(),
+    )
     assert r.status_code == 201
     assert r.headers["Warning"] == '299 - "unknown field \\"spec.semver\\""'
 
@@ -505,16 +569,20 @@ def test_apply_patch_yaml_creates_and_refuses_alias_bombs(server: KubeAPIServer)
         "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
         "metadata: {name: nginx, namespace: flux-system}\nspec: {image: library/nginx, interval: 5m}\n"
     )
-    headers = {"Content-Type": "application/apply-patch+yaml"}
-    created = httpx.patch(url, content=yaml_body, headers=headers)
+    headers = {**auth(server), "Content-Type": "application/apply-patch+yaml"}
+    created = httpx.patch(url, content=yaml_body, headers=headers, verify=server.client_tls())
     assert created.status_code == 201 and created.json()["spec"]["interval"] == "5m"
-    bomb = 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nspec: {image: *c}\n'
-    refused = httpx.patch(url, content=bomb, headers=headers)
-    assert refused.status_code == 400 and "aliases are not supported" in refused.json()["message"]
+    # The lab's bounded YAML loader reads the body: an alias bomb is refused, not expanded.
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = "\n".join(levels) + "\nspec: {image: *a8}\n"
+    refused = httpx.patch(url, content=bomb, headers=headers, verify=server.client_tls())
+    assert refused.status_code == 400 and "alias bomb" in refused.json()["message"]
     huge = httpx.post(
         f"{server.url}/api/v1/namespaces/{NS}/configmaps",
         content=b"{" + b" " * (3 * 1024 * 1024 + 1) + b"}",
-        headers={"Content-Type": "application/json"},
+        headers={**auth(server), "Content-Type": "application/json"},
+        verify=server.client_tls(),
     )
     assert huge.status_code == 413
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kubeapi_helpers import POLICY_READY_STATUS
 
-from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
+from lab.sandbox.kubeapi import KubeAPIServer
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(
@@ -58,7 +58,7 @@ def write_manifest(tmp_path: Path, version: str = "v1", interval: str = "5m0s") 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[KubeAPIServer, Path]]:
     with KubeAPIServer() as srv:
-        yield srv, write_kubeconfig(tmp_path / "kubeconfig", srv.url)
+        yield srv, srv.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 def test_apply_get_describe_annotate(world: tuple[KubeAPIServer, Path], tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ def test_v1beta2_manifests_on_flux_2_9_are_rejected(
 
 def test_v1beta2_on_flux_2_8_is_served_with_deprecation_warning(tmp_path: Path) -> None:
     with KubeAPIServer(image_api_versions=("v1", "v1beta2")) as srv:
-        kc = write_kubeconfig(tmp_path / "kc", srv.url)
+        kc = srv.write_kubeconfig(tmp_path / "kc")
         result = kubectl(kc, "apply", "-f", str(write_manifest(tmp_path, "v1beta2")))
         assert result.returncode == 0, result.stderr
         assert "Warning: v1beta2 ImageRepository is deprecated, upgrade to v1" in result.stderr
@@ -136,7 +136,7 @@ def test_v1beta2_on_flux_2_8_is_served_with_deprecation_warning(tmp_path: Path) 
 
 def test_missing_image_controllers_reject_v1(tmp_path: Path) -> None:
     with KubeAPIServer(image_controllers=False) as srv:
-        kc = write_kubeconfig(tmp_path / "kc", srv.url)
+        kc = srv.write_kubeconfig(tmp_path / "kc")
         result = kubectl(kc, "apply", "-f", str(write_manifest(tmp_path)))
         assert result.returncode != 0
         assert (

@@ -6,12 +6,13 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from kubeapi_helpers import IMAGE_POLICY, manifest
+from kubeapi_helpers import IMAGE_POLICY, bearer, kubeconfig_ca, manifest
 
 from lab.adapters.cluster import ClusterClient
 
@@ -26,7 +27,7 @@ def _start(tmp_path: Path, state: Path) -> tuple[subprocess.Popen[str], str, Pat
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+    assert url.startswith("https://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
     return proc, url, kc
 
 
@@ -50,11 +51,13 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
 
 def test_state_survives_kill_9_during_writes(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    proc, url, _ = _start(tmp_path, state)
+    proc, url, kc = _start(tmp_path, state)
     import httpx
 
+    headers = bearer(kc)
+    ca = str(kubeconfig_ca(kc, tmp_path / "ca.pem"))
     base = f"{url}/apis/image.toolkit.fluxcd.io/v1/namespaces/flux-system/imagepolicies"
-    with httpx.Client() as http:
+    with httpx.Client(headers=headers, verify=ssl.create_default_context(cafile=ca)) as http:
         for i in range(30):
             r = http.post(base, json=manifest(IMAGE_POLICY, name=f"p{i}"))
             assert r.status_code == 201
@@ -63,10 +66,11 @@ def test_state_survives_kill_9_during_writes(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                "import httpx,sys\n"
+                "import httpx,ssl,sys\n"
+                f"tls = ssl.create_default_context(cafile={ca!r})\n"
                 "for i in range(100000):\n"
                 f"    httpx.patch('{base}/p0', json={{'metadata': {{'labels': {{'n': str(i)}}}}}},"
-                " headers={'Content-Type': 'application/merge-patch+json'})\n",
+                f" headers={{'Content-Type': 'application/merge-patch+json', **{headers!r}}}, verify=tls)\n",
             ],
             stderr=subprocess.DEVNULL,
         )

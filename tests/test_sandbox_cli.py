@@ -36,7 +36,7 @@ def _exports(text: str) -> dict[str, str]:
 
 
 def _port_closed(hostport: str) -> bool:
-    host, port = hostport.replace("http://", "").rsplit(":", 1)
+    host, port = hostport.replace("http://", "").replace("https://", "").rsplit(":", 1)
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, int(port))) != 0

@@ -239,3 +239,24 @@ def test_simulate_with_a_tag_over_4300_digits(
     tags.write_text(TAGS.read_text() + "1" * 5000 + ".0.0\n1.25.1-" + "9" * 5000 + "\n")
     proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run")
     assert "1.25.3" in proc.stdout
+
+
+def test_one_failing_automation_does_not_hide_anothers_push(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    text = update.read_text()
+    second = text.replace("name: flux-system\n", "name: broken\n", 1).replace(
+        "path: ./apps", "path: ./nowhere"
+    )
+    assert second != text
+    update.write_text(text + "---\n" + second)
+    git(solved, "commit", "-qam", "a second automation with a missing path")
+    git(solved, "push", "-q")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "pushed commit '" in proc.stdout
+    assert "ImageUpdateAutomation flux-system/broken\n  ✗ failed: " in proc.stdout
+    assert "lstat" in proc.stdout
+    assert proc.stderr.startswith("lab: 1 of 2 ImageUpdateAutomations failed; pushed anyway: flux-system/")
+    assert origin_log(solved)[0].startswith("Flux <flux@gitops-lab.local>|")

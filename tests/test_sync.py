@@ -276,7 +276,10 @@ def test_commit_messages_say_what_is_committed_and_the_quiz_record_is_pushed(
     third = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
     assert third.returncode == 0, third.stderr
     subject = origin_log(origin, fmt="%s")[0]
-    assert subject == "Record the quiz result (6/6, passed)"
+    from lab.services.tasks import load_task
+
+    n = len(load_task("09b").quiz.questions)
+    assert subject == f"Record the quiz result ({n}/{n}, passed)"
     assert ".fluxlab/quiz.json" in git(origin, "ls-tree", "-r", "--name-only", "main")
     # Only the task's files were committed; the learner's scratch file is untouched and untracked.
     assert git(ws, "status", "--porcelain") == "?? scratch.txt"

@@ -25,7 +25,7 @@ async def test_flux_screen_shows_flux_get_images_and_reconciles(tmp_path: Path) 
         server.put(IMAGE_REPOSITORY)
         server.put(IMAGE_POLICY)
         server.update_status("ImagePolicy", "nginx", "flux-system", POLICY_READY_STATUS)
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
         session = Session(sandbox.workspace, sandbox.task, sandbox=False, kubeconfig=str(kubeconfig))
         app = lab_app(session)
         async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
@@ -51,7 +51,7 @@ async def test_generator_preselects_the_version_the_cluster_serves(tmp_path: Pat
 
     sandbox = practice_session(tmp_path)
     with KubeAPIServer(image_api_versions=("v1beta2",)) as server:
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
         session = Session(sandbox.workspace, sandbox.task, sandbox=False, kubeconfig=str(kubeconfig))
         app = lab_app(session)
         async with app.run_test(size=(80, 24)) as pilot:

@@ -18,7 +18,15 @@ from lab.core.commit_message import render_commit_message
 from lab.core.diff import unified_diff
 from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
 from lab.core.manifests.parse import find_automation
-from lab.core.reconcile import SimulationResult, TagSource, author, branches, resolve_policies, yaml_texts
+from lab.core.reconcile import (
+    SimulationResult,
+    TagSource,
+    author,
+    branches,
+    resolve_policies,
+    setters_for,
+    yaml_texts,
+)
 from lab.errors import LabError
 
 __all__ = ["run_automations"]
@@ -58,7 +66,20 @@ def run_automations(
             f"origin/{branch} has no ImageUpdateAutomation{_pending(ws)}",
             hint="create it with `lab generate`, then git add, git commit and git push",
         )
-    return [_run_one(ws, aset, iua, tag_source, dry_run) for iua in automations]
+    # Each automation reconciles on its own, as in the controller: one failing does not stop (or hide)
+    # another's push. Only when every one fails is the first failure the answer.
+    results: list[SimulationResult] = []
+    failures: list[LabError] = []
+    for iua in automations:
+        try:
+            results.append(_run_one(ws, aset, iua, tag_source, dry_run))
+        except LabError as err:
+            failures.append(err)
+            name = f"{iua.namespace}/{iua.name}"
+            results.append(SimulationResult(name, "", [], [], None, None, False, "", error=str(err)))
+    if failures and len(failures) == len(automations):
+        raise failures[0]
+    return results
 
 
 def _pending(ws: Workspace) -> str:
@@ -81,7 +102,8 @@ def _run_one(
 ) -> SimulationResult:
     ns = iua.namespace
     name = iua.name
-    resolutions, setters = resolve_policies(aset, ns, tag_source)
+    resolutions, all_setters = resolve_policies(aset, ns, tag_source)
+    setters = setters_for(aset, iua, all_setters)
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")
     with tempfile.TemporaryDirectory(prefix="fluxlab-iac-") as tmp:

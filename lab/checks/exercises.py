@@ -391,7 +391,8 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
 def staging_no_flap(ctx: CheckContext) -> Outcome:
     """No policy is used by files of two environments, and no two automations apply one policy to the
     same files: the set-ups that make commits flap."""
-    from lab.core.scope import app_environments, marker_places, norm_path, selects, shared_policies, under
+    from lab.core.reconcile import applies as selects
+    from lab.core.scope import app_environments, marker_places, norm_path, shared_policies, under
 
     tree = _origin_tree(ctx)
     if isinstance(tree, Outcome):
@@ -448,27 +449,29 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
     found = _pushed_origin(ctx)
     if isinstance(found, Outcome):
         return found
-    origin, _sha = found
+    origin, head = found
     tree = _origin_tree(ctx)
     if isinstance(tree, Outcome):
         return tree
     flux_emails = {a.author_email for a in _aset(tree).automations if a.author_email}
-    commits = origin.ws.log(origin.ref, n=500)
+    commits = {c.sha: c for c in origin.ws.log(origin.ref, n=500)}
+    # Walk main's first-parent chain: what happened on the branch production deploys from. A Flux commit
+    # on a side branch that a person merged (a pull request) is promoted by that merge, not by Flux.
     mine = []
-    for commit in commits:
-        if not commit.parents:
-            continue  # the starter (lab init) is not a promotion
-        files = [f for f in origin.ws.commit_files(commit.sha) if f.startswith(production + "/")]
-        if not files:
-            continue
-        if commit.author_email in flux_emails:
+    current = commits.get(head)
+    while current is not None and current.parents:
+        parent = current.parents[0]
+        files = [f for f in origin.ws.changed_files(parent, current.sha) if f.startswith(production + "/")]
+        if files and current.author_email in flux_emails:
             return Outcome.failed(
-                f"commit {commit.short} by {commit.author_name} <{commit.author_email}> (the automation) "
-                f"changed {files[0]}: production must move only by your commit",
+                f"commit {current.short} by {current.author_name} <{current.author_email}> (the automation) "
+                f"changed {files[0]} on {origin.branch}: production must move only by your commit",
                 file=files[0],
                 hint="take the automation out of production (see staging.isolated) and revert that commit",
             )
-        mine.append((commit, files))
+        if files:
+            mine.append((current, files))
+        current = commits.get(parent)
     if not mine:
         return Outcome.failed(
             f"no commit of yours changes {production}/ yet: promotion is a commit",

@@ -126,20 +126,32 @@ def _outcome_for(
 
 @check("image-repository.valid")
 def image_repository_valid(ctx: CheckContext) -> Outcome:
-    return _outcome_for(
+    from lab.checks.diagnosis import merge
+
+    outcome = _outcome_for(
         ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], "spec.image: library/nginx"
     )
+    return merge(ctx, "image-repository.valid", outcome)
 
 
 @check("image-policy.valid")
 def image_policy_valid(ctx: CheckContext) -> Outcome:
-    return _outcome_for(
+    from lab.checks.diagnosis import merge
+
+    outcome = _outcome_for(
         ctx, ImagePolicy, "ImagePolicy", automation_files(ctx)[1], "spec.policy.semver.range: 1.25.x"
     )
+    return merge(ctx, "image-policy.valid", outcome)
 
 
 @check("image-update.valid")
 def image_update_valid(ctx: CheckContext) -> Outcome:
+    from lab.checks.diagnosis import merge
+
+    return merge(ctx, "image-update.valid", _image_update_valid(ctx))
+
+
+def _image_update_valid(ctx: CheckContext) -> Outcome:
     outcome = _outcome_for(
         ctx,
         ImageUpdateAutomation,
@@ -243,6 +255,12 @@ def _markers(ctx: CheckContext) -> list[MarkerLine]:
 
 @check("marker.present")
 def marker_present(ctx: CheckContext) -> Outcome:
+    from lab.checks.diagnosis import merge
+
+    return merge(ctx, "marker.present", _marker_present(ctx))
+
+
+def _marker_present(ctx: CheckContext) -> Outcome:
     root = _scan_root(ctx)
     markers = _markers(ctx)
     if not markers:
@@ -271,6 +289,12 @@ def _image_lines(ctx: CheckContext, rel: str) -> set[int]:
 
 @check("marker.valid")
 def marker_valid(ctx: CheckContext) -> Outcome:
+    from lab.checks.diagnosis import merge
+
+    return merge(ctx, "marker.valid", _marker_valid(ctx))
+
+
+def _marker_valid(ctx: CheckContext) -> Outcome:
     from lab.core.setters.markers import parse_marker_text
 
     aset = automation_set(ctx)

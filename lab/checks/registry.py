@@ -156,6 +156,19 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     dropped = ", ".join(f"{n} {why}" for why, n in outcome.dropped.items())
     evidence = [Evidence("policy", f"{policy.ref} {policy.policy.kind} {policy.policy.value}", dropped)]
     if outcome.tag is None:
+        from lab.checks.diagnosis import findings
+
+        # diagnose() says which range, the nearest tags and what to write (-0, three-part tags).
+        why = [f for f in findings(ctx, tags.stored) if f.check == "policy.resolves" and f.breaking]
+        if why:
+            return Outcome.failed(
+                f"ImagePolicy {policy.name} selects nothing from {len(tags.stored)} tags: {why[0].message}; "
+                f"Flux: {why[0].flux}",
+                hint=why[0].fix,
+                evidence=evidence,
+                file=why[0].file,
+                line=why[0].line,
+            )
         return Outcome.failed(
             f"ImagePolicy {policy.name} selects nothing from {len(tags.stored)} tags: {outcome.message}",
             hint="adjust spec.policy (e.g. semver range 1.25.x matches three-part tags 1.25.0 .. 1.25.n)",
@@ -179,7 +192,10 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     future = _future_note(ctx, tags, policy, outcome.tag)
     if future:
         text += f"; {future}"
-    return Outcome.passed(text, evidence=evidence, file=policy.file)
+    from lab.checks.diagnosis import merge
+
+    passed = Outcome.passed(text, evidence=evidence, file=policy.file)
+    return merge(ctx, "policy.resolves", passed, tags.stored)
 
 
 def _expected_range(ctx: CheckContext) -> str:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
+from typing import TextIO
 
 from lab.services.workspace import resolve_workspace
 
-__all__ = ["add_task_arg", "add_workspace_arg", "print_json", "resolve_workspace"]
+__all__ = [
+    "SafeStream",
+    "add_task_arg",
+    "add_workspace_arg",
+    "print_json",
+    "resolve_workspace",
+    "write_trusted",
+]
 
 
 def add_task_arg(parser: argparse.ArgumentParser) -> None:
@@ -33,3 +43,48 @@ def print_json(data: object) -> None:
     import json
 
     print(json.dumps(data, indent=2, sort_keys=False))
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that shows control and bidi characters as escapes (lab.core.text) before they
+    reach the terminal. `lab` puts one over stdout and stderr for every subcommand, so no path from
+    a repository, a registry or a roster to the screen is left out. Text the lab itself colours is
+    written with `write_trusted`."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        from lab.core.text import escape_controls
+
+        self.inner.write(escape_controls(text))
+        return len(text)
+
+    def write_trusted(self, text: str) -> None:
+        self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.inner.encoding
+
+
+def write_trusted(text: str) -> None:
+    """Write the lab's own formatting (colour codes) to stdout past the SafeStream, if there is one.
+    Everything learner-controlled inside `text` must already be escaped."""
+    stream = sys.stdout
+    if isinstance(stream, SafeStream):
+        stream.write_trusted(text)
+    else:
+        stream.write(text)

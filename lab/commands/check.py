@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace, write_trusted
 from lab.errors import UsageError
 
 FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
@@ -145,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     text = render(report, fmt, color=color)
     if args.output:
         _write(args.output, text)
+    elif color:
+        write_trusted(text)  # the report's learner text is escaped by the check model already
     else:
         sys.stdout.write(text)
     return report.exit_code()

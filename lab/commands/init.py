@@ -30,11 +30,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
+    from lab.services.classroom import practice_files
     from lab.services.tasks import load_task
 
     task = load_task(args.task)
-    origin = Path(args.origin) if args.origin else None
-    practice = init_practice_repo(Path(args.dir), origin=origin, task=task.id)
+    practice = init_practice_repo(
+        Path(args.dir),
+        origin=Path(args.origin) if args.origin else None,
+        task=task.id,
+        extra_files=practice_files(task.id),
+    )
     if args.json:
         print_json(
             {

@@ -45,7 +45,8 @@ def _ask(prompt: str, n_choices: int) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.core.quiz import grade
-    from lab.services.tasks import load_task, record_quiz
+    from lab.services.quiz import record_attempt
+    from lab.services.tasks import load_task
 
     workspace = resolve_workspace(args.workspace)
     task = load_task(args.task)
@@ -65,11 +66,17 @@ def run(args: argparse.Namespace) -> int:
             right = answer == question.answer
             print(("  ✔ right. " if right else "  ✗ not quite. ") + question.explain)
     result = grade(task.id, task.quiz, answers)
-    path = record_quiz(workspace, task, result)
+    record = record_attempt(workspace, task, result)
     verdict = "passed" if result.passed else f"not passed (need {task.quiz.pass_mark})"
-    print(f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {path.relative_to(workspace)}")
+    where = record.path.relative_to(workspace)
+    if record.kept_earlier_best:
+        print(f"\nquiz: {record.summary()}; in {where}")
+    else:
+        print(
+            f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {where} ({record.attempts} attempts)"
+        )
     if task.quiz.open_prompts and scripted is None:
         print("\nThink about (no grade, discuss them with your group):")
         for prompt in task.quiz.open_prompts:
             print(f"  - {prompt}")
-    return 0 if result.passed else 1
+    return 0 if record.passed else 1

@@ -73,8 +73,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="publish a new image tag, as CI would (no TAG: the next dated release of the snapshot)",
     )
     _add_dir(push)
-    push.add_argument("tag", nargs="?", metavar="TAG", help="e.g. 1.25.4 (any valid tag may be pushed)")
-    push.add_argument("--image", default="library/nginx", help="repository in the registry (library/nginx)")
+    push.add_argument(
+        "tag",
+        nargs="?",
+        metavar="[IMAGE:]TAG",
+        help="e.g. 1.25.4 (the task's first image) or ghcr.io/org/app:2.0.0 (any image the task declares)",
+    )
+    push.add_argument("--image", default=None, help="the image to push to (default: the task's first)")
     push.set_defaults(func=run_push_tag)
 
     reset = cmds.add_parser("reset", help="stop and start afresh: new practice repo, empty cluster")
@@ -200,7 +205,8 @@ def run_push_tag(args: argparse.Namespace) -> int:
     result = svc.push_tag(args.dir, args.tag, args.image)
     added = result.get("added") or []
     if not added:
-        print(f"{result['image']}:{args.tag} was already published; nothing new")
+        tag = svc.split_image_tag(args.tag)[1]
+        print(f"{result['image']}:{tag} was already published; nothing new")
         return 0
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""

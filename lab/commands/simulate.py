@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
@@ -40,14 +41,18 @@ def run(args: argparse.Namespace) -> int:
         task=load_task(args.task),
     )
     results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
+    failed = [r for r in results if r.error]
     if args.json:
         print_json([{**r.to_json(), "tags_from": dict(source.origins)} for r in results])
-        return 0
+        return 1 if failed else 0
     # Where the tags came from is always said: a registry, the sandbox's, a file or the lab's snapshot.
     for image, where in source.origins.items():
         print(f"tags for {image}: {where}")
     for result in results:
         print(f"ImageUpdateAutomation {result.automation}")
+        if result.error:
+            print(f"  ✗ failed: {result.error}")
+            continue
         for pol in result.policies:
             mark = "✔" if pol.ready else "✗"
             print(f"  {mark} ImagePolicy {pol.namespace}/{pol.name}: {pol.message}")
@@ -62,4 +67,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("dry run: nothing committed")
         print(result.message or "", end="" if (result.message or "").endswith("\n") else "\n")
+    if failed:
+        pushed = [
+            f"{r.automation} -> {r.branch} ({r.commit_sha[:7]})" for r in results if r.pushed and r.commit_sha
+        ]
+        done = f"; pushed anyway: {', '.join(pushed)}" if pushed else ""
+        print(f"lab: {len(failed)} of {len(results)} ImageUpdateAutomations failed{done}", file=sys.stderr)
+        return 1
     return 0

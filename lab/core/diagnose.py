@@ -29,6 +29,7 @@ CHECK_REPOSITORY = "image-repository.valid"
 CHECK_POLICY = "image-policy.valid"
 CHECK_UPDATE = "image-update.valid"
 CHECK_MARKER = "marker.valid"
+CHECK_PRESENT = "marker.present"
 CHECK_RESOLVES = "policy.resolves"
 
 SIG_EXCLUSION = r"^.*\.sig$"
@@ -95,6 +96,9 @@ class Inputs:
     aset: AutomationSet
     files: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, Sequence[str]] | None = None
+    paths: frozenset[str] | None = None
+    """Every directory and file of the repository (None: unknown). An update.path that is not among
+    them is its own failure (Flux: 'walking path for files'), not a reason to call markers outside."""
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -226,9 +230,22 @@ def marker_sites(files: Mapping[str, str]) -> list[MarkerSite]:
         text = files[file]
         lines = text.replace("\r\n", "\n").split("\n")
         for m in find_markers(text, file):
+            if not _attempted(m.raw):
+                continue  # prose such as "# One ImagePolicy per rule" is a comment, not a marker
             line = lines[m.line - 1] if 0 < m.line <= len(lines) else ""
             sites.append(MarkerSite(m, _site_key(line), m.value, reader_skips(file) is None))
     return sites
+
+
+def _attempted(comment: str) -> bool:
+    """Does the comment try to be a marker (a JSON-ish object or the `$imagepolicy` key)?"""
+    body = comment.lstrip("#").strip()
+    lowered = body.lower()
+    return (
+        body.startswith("{")
+        or "$imagepolicy" in lowered
+        or re.search(r"[\"']imagepolicy[\"']", lowered) is not None
+    )
 
 
 def _automations_for(aset: AutomationSet, namespace: str) -> list[ImageUpdateAutomation]:
@@ -254,6 +271,7 @@ def _marker_findings(
                     message=f"marker in a file Flux never reads: {skipped}",
                     fix="move the marked value into a .yaml file (for Helm, into HelmRelease.spec.values)",
                     flux=f"the automation stays Ready '{UP_TO_DATE}' and commits nothing",
+                    check=CHECK_PRESENT,
                     link="path",
                 )
             )
@@ -286,6 +304,7 @@ def _marker_findings(
                     message=f"marker in a file Flux cannot parse: {why}",
                     fix="fix the YAML syntax of the file",
                     flux=f"the file is skipped without an error; Ready stays '{UP_TO_DATE}'",
+                    check=CHECK_PRESENT,
                     link="path",
                 )
             )
@@ -373,7 +392,8 @@ def _marker_findings(
                 )
                 continue
             paths = [norm_path(a.update_path) for a in selecting]
-            if not any(under(m.file, p) for p in paths):
+            exists = inputs.paths is None or all(p in inputs.paths or not p for p in paths)
+            if exists and not any(under(m.file, p) for p in paths):
                 a = selecting[0]
                 out.append(
                     Finding(
@@ -386,6 +406,7 @@ def _marker_findings(
                         fix=f"move the marked file under ./{paths[0]}, or set spec.update.path "
                         f"({a.file}:{a.line_of('spec.update.path')}) to a directory containing it",
                         flux=f"Ready stays '{UP_TO_DATE}', no commit",
+                        check=CHECK_PRESENT,
                         link="path",
                     )
                 )

@@ -63,3 +63,44 @@ def grade(task: str, quiz: Quiz, answers: Sequence[int | None]) -> QuizResult:
     wrong = tuple(i for i, q in enumerate(quiz.questions) if given[i] != q.answer)
     score = len(quiz.questions) - len(wrong)
     return QuizResult(task, score, len(quiz.questions), score >= quiz.pass_mark, given, wrong)
+
+
+MAX_ATTEMPTS_KEPT = 50
+
+
+def merge_record(existing: Mapping[str, object] | None, result: QuizResult, at: str) -> dict[str, object]:
+    """The quiz record after one more attempt: the best attempt stays on top (a later, worse attempt
+    never erases a pass), every attempt is listed with its time and score (the last 50).
+
+    Top-level `task/score/total/passed/answers` are the best attempt's, so readers of the older
+    one-attempt format (quiz.passed, graders) keep working; `best_at` says when it was made."""
+    attempts: list[object] = []
+    best: Mapping[str, object] | None = None
+    if existing is not None and existing.get("task") == result.task:
+        raw = existing.get("attempts")
+        if isinstance(raw, list):
+            attempts = [a for a in raw if isinstance(a, dict)]
+        elif "score" in existing:  # a record from before attempts were kept: it was one attempt
+            attempts = [
+                {
+                    "at": existing.get("best_at", ""),
+                    "score": existing.get("score"),
+                    "passed": existing.get("passed"),
+                }
+            ]
+        best = existing
+    attempts.append({"at": at, "score": result.score, "passed": result.passed})
+    attempts = attempts[-MAX_ATTEMPTS_KEPT:]
+    new_best = best is None or _rank(result.passed, result.score) > _rank(
+        best.get("passed"), best.get("score")
+    )
+    if new_best or best is None:
+        top: dict[str, object] = {**result.to_json(), "best_at": at}
+    else:
+        top = {k: best.get(k) for k in ("task", "score", "total", "passed", "answers", "best_at")}
+    top["attempts"] = attempts
+    return top
+
+
+def _rank(passed: object, score: object) -> tuple[int, int]:
+    return (1 if passed is True else 0, score if isinstance(score, int) else -1)

@@ -28,6 +28,7 @@ __all__ = [
     "PolicyResolution",
     "SimulationResult",
     "TagSource",
+    "applies",
     "author",
     "branches",
     "resolve_policies",
@@ -63,6 +64,7 @@ class SimulationResult:
     pushed: bool
     diff: str
     files: list[str] = field(default_factory=list)
+    error: str = ""  # this automation failed (the others still ran, as each reconciles on its own)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -83,6 +85,7 @@ class SimulationResult:
             "commit": self.commit_sha,
             "pushed": self.pushed,
             "files": self.files,
+            "error": self.error,
         }
 
 
@@ -204,3 +207,26 @@ def author(iua: ImageUpdateAutomation) -> tuple[str, str]:
             line=iua.line or None,
         )
     return iua.author_name or iua.author_email, iua.author_email
+
+
+def applies(iua: ImageUpdateAutomation, policy: ImagePolicy) -> bool:
+    """Whether the automation applies `policy`'s setters: it lists ImagePolicies in its own namespace
+    only (IAC controller), narrowed by `spec.policySelector`, a Kubernetes label selector."""
+    from lab.core.diagnose import selector_matches
+
+    if policy.namespace != iua.namespace:
+        return False
+    selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
+    if not isinstance(selector, dict):
+        return True
+    raw = policy.doc.get("metadata.labels") if policy.doc is not None else None
+    labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return selector_matches(selector, labels)
+
+
+def setters_for(
+    aset: AutomationSet, iua: ImageUpdateAutomation, setters: Mapping[str, ImageRef]
+) -> dict[str, ImageRef]:
+    """The resolved setters ("ns:name" -> ImageRef) this automation applies."""
+    chosen = {f"{p.namespace}:{p.name}" for p in aset.policies if applies(iua, p)}
+    return {k: v for k, v in setters.items() if k in chosen}

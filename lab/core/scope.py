@@ -15,9 +15,9 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lab.core.diagnose import norm_path, selector_matches, under
-from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageUpdateAutomation, Kustomization
-from lab.core.reconcile import TagSource, resolve_policies
+from lab.core.diagnose import norm_path, under
+from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation, Kustomization
+from lab.core.reconcile import TagSource, resolve_policies, setters_for
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import find_markers, rewrite
 from lab.core.yamlsafe import load_all
@@ -26,20 +26,6 @@ from lab.errors import LabError
 TOKEN = b'"$imagepolicy"'
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_DEPTH = 20
-
-
-def _labels(obj: ImagePolicy) -> dict[str, str]:
-    raw = obj.doc.get("metadata.labels") if obj.doc is not None else None
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
-def selects(iua: ImageUpdateAutomation, policy: ImagePolicy) -> bool:
-    """Whether the automation applies `policy`: same namespace, and its policySelector (a Kubernetes
-    label selector) matches the policy's labels."""
-    if policy.namespace != iua.namespace:
-        return False
-    selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
-    return not isinstance(selector, dict) or selector_matches(selector, _labels(policy))
 
 
 @dataclass
@@ -66,8 +52,7 @@ def run_automations(
     runs: list[AutomationRun] = []
     for iua in aset.automations:
         _, all_setters = resolve_policies(aset, iua.namespace, tag_source)
-        chosen = {f"{p.namespace}:{p.name}" for p in aset.policies if selects(iua, p)}
-        setters = {k: v for k, v in all_setters.items() if k in chosen}
+        setters = setters_for(aset, iua, all_setters)
         run = AutomationRun(iua, setters)
         runs.append(run)
         root = norm_path(iua.update_path)
@@ -190,7 +175,6 @@ __all__ = [
     "marker_places",
     "norm_path",
     "run_automations",
-    "selects",
     "shared_policies",
     "under",
 ]

@@ -16,6 +16,7 @@ GitRepository URL. Pointing the practice repo at a real forge later is `git remo
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +76,17 @@ def _identity() -> tuple[str, str]:
     return configured_identity() or FALLBACK_IDENTITY
 
 
-def init_practice_repo(dest: Path, *, origin: Path | None = None, task: str | None = None) -> Practice:
+def init_practice_repo(
+    dest: Path,
+    *,
+    origin: Path | None = None,
+    task: str | None = None,
+    extra_files: Mapping[str, str] | None = None,
+) -> Practice:
     """Create the practice repo at `dest` and its bare origin; refuse a non-empty `dest`/`origin`.
+
+    `extra_files` (relative path -> text) are written over the starter and committed with it (the
+    Classroom workflow `lab init` adds).
 
     On failure everything this call created is removed again (and nothing else is touched).
     """
@@ -101,6 +111,10 @@ def init_practice_repo(dest: Path, *, origin: Path | None = None, task: str | No
         shutil.copytree(
             starter, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
+        for rel, text in (extra_files or {}).items():
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
         ws = init_repo(dest, BRANCH)
         name, email = _identity()
         if not _has_global_identity():

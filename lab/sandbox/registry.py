@@ -35,9 +35,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
+
+from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
 NGINX = "library/nginx"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -152,7 +153,7 @@ class EmbeddedRegistry:
         self._tokens: dict[str, tuple[frozenset[str], float]] = {}
         self._events = self._load_events()
         self._applied = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
         self.request_count = 0
         self.requests: list[tuple[str, str]] = []
@@ -244,17 +245,14 @@ class EmbeddedRegistry:
     def url(self) -> str:
         return f"http://{self.address}"
 
-    def start(self) -> str:
-        """Listen on 127.0.0.1 at a free port; returns "127.0.0.1:PORT"."""
+    def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 at `port` (0: a free one); returns "127.0.0.1:PORT"."""
         if self._server is not None:
             return self.address
         handler = type("Handler", (_Handler,), {"registry": self})
-        server = _Server(("127.0.0.1", 0), handler)
+        server = LoopbackServer(("127.0.0.1", port), handler)
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="embedded-registry", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(server, "embedded-registry")
         return self.address
 
     def stop(self) -> None:
@@ -434,14 +432,6 @@ class EmbeddedRegistry:
         return 200, blob
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up mid-response (timeouts, size caps) is normal here, not worth a traceback.
-        return
-
-
 def _errors(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     entry: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
@@ -449,27 +439,17 @@ def _errors(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"errors": [entry]}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     registry: EmbeddedRegistry
-    protocol_version = "HTTP/1.1"
     server_version = "fluxlab-registry/1"
-    wbufsize = 1 << 16  # headers and body in one write: no Nagle/delayed-ACK stall per request
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
+    extra_headers = (("Docker-Distribution-Api-Version", "registry/2.0"),)
 
     def _send(
         self, status: int, body: bytes, headers: dict[str, str] | None = None, *, head: bool = False
     ) -> None:
-        self.send_response(status)
-        self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
         merged = {"Content-Type": "application/json", **(headers or {})}
-        for key, value in merged.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        ctype = merged.pop("Content-Type")
+        self.send_body(status, body, ctype, merged.items())  # HEAD: the length, not the bytes
 
     def _json(
         self, status: int, doc: Any, headers: dict[str, str] | None = None, *, head: bool = False
@@ -491,6 +471,11 @@ class _Handler(BaseHTTPRequestHandler):
         reg = self.registry
         parts = urlsplit(self.path)
         reg._record(self.command, parts.path)
+        refused = self.foreign_origin()
+        if refused is not None:
+            self.close_connection = True
+            self._json(403, _errors("DENIED", f"{refused}: the sandbox registry serves local clients only"))
+            return
         query = parse_qs(parts.query)
         host = self.headers.get("Host") or reg.address
         authorization = self.headers.get("Authorization", "")

@@ -7,6 +7,8 @@ Layout of a sandbox directory (default `$XDG_DATA_HOME/fluxlab/sandbox`, or `--d
     kubeapi.json            the API server's objects (atomic writes)
     kubeconfig              points kubectl and the kubernetes client at the API server
     registry.json           what the embedded registry has published beyond the snapshot
+    apiserver-credentials.json  the API server's bearer token and TLS key (0600), kept across restarts
+                            so an exported KUBECONFIG and a running client stay valid
     config.json             ports and options kept across restarts (so an exported KUBECONFIG stays valid)
                             and the Flux world (`--flux 2.8|2.9`), so a restart keeps it
     runtime.json            written once everything is ready: pid, URLs, control port and token
@@ -29,18 +31,24 @@ import os
 import secrets
 import shutil
 import signal
+import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import write_atomic
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.sandbox.tls import ServerCertificate
+from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
 
 WORKSPACE = "gitops-lab"
+DOCKER_HUB = "index.docker.io"
 ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
 # The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
@@ -96,6 +104,10 @@ class SandboxPaths:
     @property
     def config(self) -> Path:
         return self.root / "config.json"
+
+    @property
+    def credentials(self) -> Path:
+        return self.root / "apiserver-credentials.json"
 
     @property
     def runtime(self) -> Path:
@@ -178,24 +190,6 @@ def clear_stale_git_locks(repo: Path, older_than: float = 10.0) -> list[Path]:
     return removed
 
 
-class SandboxRegistry(EmbeddedRegistry):
-    """The embedded registry on a chosen port (its `start` always takes a free one)."""
-
-    def start_on(self, port: int) -> str:
-        from lab.sandbox import registry as reg
-
-        if port <= 0:
-            return self.start()
-        handler = type("Handler", (reg._Handler,), {"registry": self})
-        server = reg._Server(("127.0.0.1", port), handler)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="embedded-registry", daemon=True
-        )
-        self._thread.start()
-        return self.address
-
-
 def bootstrap_objects() -> list[dict[str, Any]]:
     """The flux-system GitRepository and Kustomization `flux bootstrap` leaves in a cluster."""
     from lab.core.yamlsafe import load_all
@@ -226,11 +220,12 @@ class Supervisor:
         self.token = secrets.token_urlsafe(24)
         self._lock_fh: Any = None
         self.api: Any = None
-        self.registry: SandboxRegistry | None = None
+        self.registry: EmbeddedRegistry | None = None
         self.controllers: Any = None
-        self._control: ThreadingHTTPServer | None = None
+        self._control: LoopbackServer | None = None
         self._control_thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
+        self.mirror: dict[str, str] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -250,7 +245,7 @@ class Supervisor:
     def start(self) -> dict[str, Any]:
         from lab.adapters.registry import RegistryClient
         from lab.sandbox.controllers import Clock, Controllers
-        from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
+        from lab.sandbox.kubeapi import KubeAPIServer
         from lab.sandbox.kubeapi.world import default_flux_version
 
         self._acquire()
@@ -264,23 +259,28 @@ class Supervisor:
                 self.flux = saved if saved in FLUX_VERSIONS else DEFAULT_FLUX
             image_api_versions = FLUX_VERSIONS[self.flux]
             state = read_json(self.paths.registry_state)
-            self.registry = SandboxRegistry(as_of=state.get("as_of") or None)
+            self.registry = EmbeddedRegistry(as_of=state.get("as_of") or None)
             for repo, tags in (state.get("pushed") or {}).items():
                 self.registry.push_tags(str(repo), [str(t) for t in tags])
             registry_addr = self._start_registry(int(config.get("registry_port") or 0))
+            token, certificate = self._credentials()
             self.api = KubeAPIServer(
                 self.paths.kube_state,
+                token=token,
+                certificate=certificate,
                 image_controllers=self.image_controllers,
                 image_api_versions=image_api_versions,
                 flux_version=default_flux_version(image_api_versions),
             )
             api_url = self._start_api(int(config.get("api_port") or 0))
-            write_kubeconfig(self.paths.kubeconfig, api_url)
+            self.api.write_kubeconfig(self.paths.kubeconfig)
             for obj in bootstrap_objects():
                 meta = obj.get("metadata") or {}
                 if self.api.get(obj["kind"], meta["name"], meta.get("namespace") or "flux-system") is None:
                     self.api.put(obj)
-            mirror = {"docker.io": registry_addr}
+            # Every registry host the task's images live on is served here (several hosts, one registry).
+            self.mirror = {host: registry_addr for host in self._image_hosts()}
+            mirror = self.mirror
             self.controllers = Controllers(
                 self.api,
                 origin=self.paths.origin,
@@ -288,6 +288,7 @@ class Supervisor:
                 registry_client=lambda: RegistryClient(registry_mirror=mirror, retries=1, deadline=20),
                 clock=Clock(speed=self.speed),
                 message_hosts={f"http://{registry_addr}": "https://index.docker.io"},
+                registry_hosts=mirror,
             )
             self.controllers.start()
             control_port = self._start_control()
@@ -306,6 +307,7 @@ class Supervisor:
                 "registry": registry_addr,
                 "control": f"http://127.0.0.1:{control_port}",
                 "token": self.token,
+                "mirror": self.mirror,
                 "speed": self.speed,
                 "image_controllers": self.image_controllers,
                 "flux": self.flux,
@@ -321,10 +323,34 @@ class Supervisor:
             self.stop()
             raise
 
+    def _image_hosts(self) -> list[str]:
+        """Docker Hub (what bare names mean), and the registry host of every image the task declares."""
+        return [DOCKER_HUB]
+
+    def _credentials(self) -> tuple[str, ServerCertificate]:
+        """The API server's token and certificate: this sandbox's, or new ones on first start."""
+        from lab.sandbox.tls import ServerCertificate, self_signed
+
+        saved = read_json(self.paths.credentials)
+        try:
+            token = str(saved["token"])
+            cert = ServerCertificate(str(saved["cert"]).encode("ascii"), str(saved["key"]).encode("ascii"))
+            cert.server_context()  # a damaged file is replaced, not trusted
+            if len(token) >= 32:
+                return token, cert
+        except (KeyError, ValueError, OSError, ssl.SSLError):
+            pass
+        token, cert = secrets.token_urlsafe(32), self_signed()
+        write_json_atomic(
+            self.paths.credentials,
+            {"token": token, "cert": cert.cert_pem.decode("ascii"), "key": cert.key_pem.decode("ascii")},
+        )
+        return token, cert
+
     def _start_registry(self, port: int) -> str:
         assert self.registry is not None
         try:
-            return self.registry.start_on(port)
+            return self.registry.start(port)
         except OSError:
             return self.registry.start()
 
@@ -379,15 +405,38 @@ class Supervisor:
 
     # --- operations (called by the control API) -------------------------------------------------------
 
-    def push_tag(self, tag: str | None, image: str = NGINX) -> dict[str, Any]:
+    def served_repository(self, image: str | None) -> str:
+        """The registry path `image` is served at (None: the task's first image); refuses other hosts."""
+        from lab.core.imagename import ImageNameError, parse_image
+
+        if not image:
+            return self.primary_image
+        try:
+            parsed = parse_image(image)
+        except ImageNameError as err:
+            raise LabError(err.message, hint=err.hint) from None
+        if parsed.registry not in self.mirror:
+            served = ", ".join(sorted(h.replace("index.docker.io", "docker.io") for h in self.mirror))
+            raise LabError(
+                f"the sandbox registry serves {served}, not {parsed.registry}",
+                hint=f"push to an image the task declares, e.g. lab sandbox push-tag {self.primary_image}:TAG",
+            )
+        return parsed.repository
+
+    @property
+    def primary_image(self) -> str:
+        return NGINX
+
+    def push_tag(self, tag: str | None, image: str | None = None) -> dict[str, Any]:
         assert self.registry is not None
+        image = self.served_repository(image)
         with self._state_lock:
             state = read_json(self.paths.registry_state)
             pushed: dict[str, list[str]] = {
                 str(k): [str(t) for t in v] for k, v in (state.get("pushed") or {}).items()
             }
             event_date = None
-            if image == NGINX:
+            if image == self.primary_image:
                 event_date = self._event_date(tag)
             if event_date is not None:
                 added = self.registry.advance_to(event_date)
@@ -455,60 +504,69 @@ class Supervisor:
     # --- control API ----------------------------------------------------------------------------------
 
     def _start_control(self) -> int:
-        supervisor = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _reply(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _handle(self, method: str) -> None:
-                auth = self.headers.get("Authorization") or ""
-                if not secrets.compare_digest(auth.encode(), f"Bearer {supervisor.token}".encode()):
-                    self._reply(401, {"error": "unauthorized"})
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}") if length else {}
-                except ValueError:
-                    body = {}
-                try:
-                    if method == "GET" and self.path == "/status":
-                        self._reply(200, supervisor.status())
-                    elif method == "POST" and self.path == "/push-tag":
-                        tag = body.get("tag")
-                        result = supervisor.push_tag(
-                            str(tag) if tag else None, str(body.get("image") or NGINX)
-                        )
-                        self._reply(200, result)
-                    elif method == "POST" and self.path == "/install-image-controllers":
-                        self._reply(200, supervisor.install_image_controllers())
-                    elif method == "POST" and self.path == "/stop":
-                        self._reply(200, {"stopping": True})
-                        supervisor.stopped.set()
-                    else:
-                        self._reply(404, {"error": f"no such operation {method} {self.path}"})
-                except LabError as err:
-                    self._reply(400, {"error": err.message, "hint": err.hint or ""})
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        handler = type("Handler", (_ControlHandler,), {"supervisor": self})
+        server = LoopbackServer(("127.0.0.1", 0), handler)
         self._control = server
-        self._control_thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-control", daemon=True
-        )
-        self._control_thread.start()
-        return int(server.server_address[1])
+        self._control_thread = serve_in_thread(server, "sandbox-control")
+        return server.port
+
+
+class _ControlHandler(LoopbackHandler):
+    """The supervisor's control API: bearer token from runtime.json, local callers only."""
+
+    supervisor: Supervisor
+
+    def _handle(self, method: str) -> None:
+        sup = self.supervisor
+        refused = self.foreign_origin()
+        if refused is not None:
+            self.close_connection = True
+            self.send_json(403, {"error": refused})
+            return
+        if not self.bearer_ok(sup.token):
+            self.send_json(401, {"error": "unauthorized"})
+            return
+        length = self.content_length()
+        if length > MAX_CONTROL_BODY:
+            self.drain(length, 4 * MAX_CONTROL_BODY)
+            self.send_json(413, {"error": "request too large"})
+            return
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        route = _CONTROL_ROUTES.get((method, self.path))
+        if route is None:
+            self.send_json(404, {"error": f"no such operation {method} {self.path}"})
+            return
+        try:
+            self.send_json(200, route(sup, body))
+        except LabError as err:
+            self.send_json(400, {"error": err.message, "hint": err.hint or ""})
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+
+def _push_tag(sup: Supervisor, body: dict[str, Any]) -> dict[str, Any]:
+    tag = body.get("tag")
+    image = body.get("image")
+    return sup.push_tag(str(tag) if tag else None, str(image) if image else None)
+
+
+def _stop(sup: Supervisor, body: dict[str, Any]) -> dict[str, Any]:
+    sup.stopped.set()
+    return {"stopping": True}
+
+
+MAX_CONTROL_BODY = 64 * 1024
+_CONTROL_ROUTES: dict[tuple[str, str], Callable[[Supervisor, dict[str, Any]], dict[str, Any]]] = {
+    ("GET", "/status"): lambda sup, body: sup.status(),
+    ("POST", "/push-tag"): _push_tag,
+    ("POST", "/install-image-controllers"): lambda sup, body: sup.install_image_controllers(),
+    ("POST", "/stop"): _stop,
+}

@@ -49,9 +49,12 @@ class SandboxInfo:
     image_controllers: bool = True
     flux: str = DEFAULT_FLUX
 
+    mirror_hosts: tuple[str, ...] = ("docker.io",)
+
     @property
     def mirror(self) -> str:
-        return f"docker.io={self.registry}"
+        """LAB_REGISTRY_MIRROR: every registry host the sandbox serves, all pointing at its registry."""
+        return ",".join(f"{host}={self.registry}" for host in self.mirror_hosts)
 
     def env(self) -> dict[str, str]:
         """What `eval "$(lab sandbox env)"` exports."""
@@ -83,7 +86,14 @@ def _info(p: SandboxPaths, data: dict[str, Any]) -> SandboxInfo:
         speed=float(data.get("speed") or DEFAULT_SPEED),
         image_controllers=bool(data.get("image_controllers", True)),
         flux=str(data.get("flux") or DEFAULT_FLUX),
+        mirror_hosts=_mirror_hosts(data.get("mirror")),
     )
+
+
+def _mirror_hosts(mirror: Any) -> tuple[str, ...]:
+    if not isinstance(mirror, dict) or not mirror:
+        return ("docker.io",)
+    return tuple(sorted(str(h).replace("index.docker.io", "docker.io") for h in mirror))
 
 
 def running_info(directory: str | Path | None = None) -> SandboxInfo | None:
@@ -319,8 +329,23 @@ def env_lines(directory: str | Path | None = None) -> list[str]:
     return lines
 
 
-def push_tag(directory: str | Path | None, tag: str | None, image: str = "library/nginx") -> dict[str, Any]:
-    result = control(directory, "POST", "/push-tag", {"tag": tag, "image": image})
+def split_image_tag(text: str | None) -> tuple[str | None, str | None]:
+    """`[IMAGE:]TAG` -> (image or None, tag): `1.25.4`, `nginx:1.25.4`, `ghcr.io/org/app:2.0.0`,
+    `localhost:5000/app:1.0` (a colon in the host is not a tag)."""
+    if not text:
+        return None, None
+    image, colon, tag = text.rpartition(":")
+    if not colon or "/" in tag:
+        return None, text
+    return image or None, tag
+
+
+def push_tag(directory: str | Path | None, tag: str | None, image: str | None = None) -> dict[str, Any]:
+    """Publish `tag` (or `IMAGE:TAG`) to the sandbox registry; no image: the task's first."""
+    named, tag = split_image_tag(tag)
+    if named and image and named != image:
+        raise LabError(f"two images given: {named} and --image {image}", hint="give the image once")
+    result = control(directory, "POST", "/push-tag", {"tag": tag, "image": named or image})
     return dict(result)
 
 
@@ -329,6 +354,7 @@ def install_image_controllers(directory: str | Path | None = None) -> dict[str, 
 
 
 _STATE_ENTRIES = (
+    "apiserver-credentials.json",
     "kubeapi.json",
     "kubeapi.json.corrupt",
     "kubeconfig",

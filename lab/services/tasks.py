@@ -6,7 +6,6 @@ Tasks are data (`tasks/<id>/`, see CONTRIBUTING.md); `lab.adapters.tasks` reads 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lab.adapters.tasks import catalogue, default_task_id, load_task
@@ -32,12 +31,11 @@ def list_tasks() -> list[str]:
 
 
 def record_quiz(workspace: Path, task: Task, result: QuizResult) -> Path:
-    """Write the quiz result where `lab check` (quiz.passed) and headless graders read it."""
-    from lab.adapters.files import write_atomic
+    """Write the quiz result where `lab check` (quiz.passed) and headless graders read it; the best
+    attempt is kept and every attempt listed (`lab.services.quiz.record_attempt`)."""
+    from lab.services.quiz import record_attempt
 
-    path = workspace / task.quiz_record
-    write_atomic(path, (json.dumps(result.to_json(), indent=2) + "\n").encode("utf-8"))
-    return path
+    return record_attempt(workspace, task, result).path
 
 
 def task_for_row(row: str) -> Task | None:

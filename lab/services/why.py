@@ -10,63 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.core.diagnose import Inputs, diagnose, norm_path
 from lab.core.manifests.models import AutomationSet
 from lab.core.why import Controller, Facts, Live, Origin, Report, walk
 from lab.errors import LabError
-
-MAX_FILES = 3000
-MAX_FILE_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class RepoScan:
-    yaml: dict[str, str]
-    marked: dict[str, str]
-    dirs: frozenset[str]
-    files: frozenset[str]
-
-
-def read_repo(workspace: Path) -> RepoScan:
-    """Text files of the working tree: YAML for the objects, any file mentioning `imagepolicy` for
-    markers. Symlinks are not followed, `.git` is skipped, sizes and counts are capped."""
-    yaml: dict[str, str] = {}
-    marked: dict[str, str] = {}
-    dirs: set[str] = {""}
-    files: set[str] = set()
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(workspace, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
-        if rel_dir != ".":
-            dirs.add(rel_dir)
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if os.path.islink(full):
-                continue
-            files.add(rel)
-            seen += 1
-            if seen > MAX_FILES:
-                break
-            try:
-                if os.path.getsize(full) > MAX_FILE_BYTES:
-                    continue
-                with open(full, "rb") as handle:
-                    data = handle.read()
-            except OSError:
-                continue
-            if b"\0" in data:
-                continue
-            text = data.decode("utf-8", errors="replace")
-            if name.endswith((".yaml", ".yml")):
-                yaml[rel] = text
-            if "imagepolicy" in text.lower():
-                marked[rel] = text
-    return RepoScan(yaml, marked, frozenset(dirs), frozenset(files))
 
 
 def _bundled_tags(image: str) -> list[str] | None:
@@ -190,10 +139,11 @@ def explain(
     context: str | None = None,
 ) -> Report:
     """Walk the chain for `workspace` (blocking: the TUI runs it in a worker)."""
+    from lab.adapters.repotext import read_repo_text
     from lab.core.manifests.parse import find_automation
     from lab.core.manifests.validate import validate
 
-    repo = read_repo(workspace)
+    repo = read_repo_text(workspace)
     aset = find_automation(repo.yaml)
     live: Live | None = None
     mode_parts: list[str] = []
@@ -207,7 +157,7 @@ def explain(
         mode_parts.append("offline: the repository and " + source)
     else:
         mode_parts.append("tags: " + source)
-    findings = diagnose(Inputs(aset, repo.marked, tags))
+    findings = diagnose(Inputs(aset, repo.marked, tags, repo.dirs | repo.files))
     missing = frozenset(
         p
         for p in (norm_path(a.update_path) for a in aset.automations)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
+from lab.core.text import escape_controls
+
 CheckKind = Literal["repo", "registry", "cluster", "git", "progress", "quiz"]
 CHECK_KINDS: tuple[CheckKind, ...] = ("repo", "registry", "cluster", "git", "progress", "quiz")
 
@@ -196,12 +198,13 @@ class Report:
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """Learner-controlled text without terminal escapes or control characters (newlines and tabs kept)."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
+    """Learner-controlled text without terminal escapes or control characters (newlines and tabs kept);
+    bidi overrides and line separators that remain are shown as escapes."""
+    return escape_controls(_CONTROL.sub("", _ANSI.sub("", text)))
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -3,7 +3,9 @@
 The runner performs no I/O itself: implementations are handed in as a mapping `id -> fn(ctx) -> Outcome`
 and the context is opaque to it. Rules (grading.md section 6):
 - a prerequisite that is not `pass` makes its dependents `skipped` with `blocked_by` = the root cause;
-- an exception becomes `error` with the exception class in the evidence;
+- a LabError (phrased for the learner) fails the check with its file:line and hint, or is `error`
+  when it is about the environment (registry, cluster, git); any other exception is `error` with
+  the exception class in the evidence (a bug in the lab);
 - kinds excluded by a mode (`--offline`) are `skipped` without `blocked_by` and leave `max_score`;
 - an id without an implementation is `error` "no implementation for check X" (nothing is faked).
 """
@@ -27,6 +29,7 @@ from lab.core.checks.model import (
     clean_text,
     one_line,
 )
+from lab.errors import ClusterError, GitError, LabError, RegistryError
 
 C = TypeVar("C")
 CheckFn = Callable[[Any], Outcome]
@@ -165,6 +168,23 @@ def _call(d: CheckDef, fn: CheckFn, ctx: Any, clock: Clock, reraise: bool) -> Ch
         outcome = fn(ctx)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check returned {type(outcome).__name__}, not an Outcome")
+    except LabError as exc:
+        # A LabError is phrased for the learner (a file that does not parse, a registry that cannot be
+        # reached): it is the check's answer, not a bug. Input problems fail the check with file:line;
+        # environment problems (registry, cluster, git) mean it could not be checked.
+        if reraise:
+            raise
+        status = Status.ERROR if isinstance(exc, RegistryError | ClusterError | GitError) else Status.FAIL
+        where = exc.location()
+        return _result(
+            d,
+            status,
+            f"{where}: {exc.message}" if where else exc.message,
+            hint=exc.hint or d.hint,
+            evidence=(Evidence("file", where, one_line(exc.message, 1000)),) if where else (),
+            duration_s=clock() - start,
+            attempts=1,
+        )
     except Exception as exc:
         if reraise:
             raise

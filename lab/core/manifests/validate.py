@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, _hint_for, check_template
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
+from lab.core.manifests import schema
 from lab.core.manifests.models import (
     IMAGE_GROUP,
     AutomationSet,
@@ -36,7 +37,11 @@ __all__ = [
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_GIT_URL = re.compile(r"^(http|https|ssh)://.*$")
+# Enums, limits and patterns come from the one Flux schema the sandbox API server enforces too.
+_GIT_URL = re.compile(schema.GIT_REPOSITORY.at("url").pattern or "")
+_PROVIDERS = schema.IMAGE_REPOSITORY.at("provider").enum
+_MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
+_DIGEST_POLICIES = schema.IMAGE_POLICY.at("digestReflectionPolicy").enum
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 SIG_EXCLUSION = r"^.*\.sig$"
 
@@ -268,21 +273,21 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
             c.add(repo, "image.suspicious", "spec.image", warning, "check the image name", "warning")
     _check_interval(c, repo, kind, "spec.interval", repo.interval, required=True)
     _check_interval(c, repo, kind, "spec.timeout", repo.timeout, required=False)
-    if repo.provider is not None and repo.provider not in ("generic", "aws", "azure", "gcp"):
+    if repo.provider is not None and repo.provider not in _PROVIDERS:
         c.add(
             repo,
             "enum",
             "spec.provider",
-            f"spec.provider '{repo.provider}' is not one of generic, aws, azure, gcp",
+            f"spec.provider '{repo.provider}' is not one of {', '.join(_PROVIDERS)}",
             "generic",
         )
     if repo.exclusion_list is not None:
-        if len(repo.exclusion_list) > 25:
+        if len(repo.exclusion_list) > _MAX_EXCLUSIONS:
             c.add(
                 repo,
                 "exclusion.too-many",
                 "spec.exclusionList",
-                "spec.exclusionList has more than 25 entries",
+                f"spec.exclusionList has more than {_MAX_EXCLUSIONS} entries",
                 "merge them",
             )
         if SIG_EXCLUSION not in repo.exclusion_list:
@@ -341,12 +346,12 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
             )
     _check_policy_block(c, pol)
     drp = pol.digest_reflection_policy
-    if drp is not None and drp not in ("Never", "IfNotPresent", "Always"):
+    if drp is not None and drp not in _DIGEST_POLICIES:
         c.add(
             pol,
             "enum",
             "spec.digestReflectionPolicy",
-            f"digestReflectionPolicy '{drp}' is not Never, IfNotPresent or Always",
+            f"digestReflectionPolicy '{drp}' is not {', '.join(_DIGEST_POLICIES[:-1])} or {_DIGEST_POLICIES[-1]}",
             "Never",
         )
     if pol.interval is not None and drp != "Always":

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "Controllers"]
 log = logging.getLogger("fluxlab.sandbox")
 TICK = 0.25
+REFLECTOR = "image-reflector-controller"
 
 
 class Controllers:
@@ -39,11 +40,12 @@ class Controllers:
         registry_client: Callable[[], RegistryClient],
         clock: Clock | None = None,
         message_hosts: Mapping[str, str] | None = None,
+        registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         self.clock = clock or Clock()
         self.source = SourceControllers(api, origin, cache_dir, self.clock)
-        self.reflector = ReflectorController(api, registry_client, self.clock, message_hosts)
+        self.reflector = ReflectorController(api, registry_client, self.clock, message_hosts, registry_hosts)
         self.automation = AutomationController(
             api, self.source.workspace, self.reflector._tag_source, self.clock
         )
@@ -51,15 +53,43 @@ class Controllers:
         self._thread: threading.Thread | None = None
         self.passes = 0
         self.errors: list[str] = []
+        self._was_running: dict[str, bool] = {}
 
     def image_controllers(self) -> bool:
         return bool(self.api.image_controllers) and self.api.image_group_served
 
+    def running(self, component: str) -> bool:
+        """A controller runs while its Deployment has replicas: `kubectl scale --replicas=0` stops it."""
+        up = self.api.component_running(component)
+        if up and not self._was_running.get(component, True) and component == REFLECTOR:
+            # A new pod: the tag database lived on the old pod's emptyDir, so every repository rescans.
+            self.reflector.forget_tags()
+        self._was_running[component] = up
+        return up
+
     def run_once(self) -> None:
-        """One pass over every controller; a failing controller is logged, the others still run."""
-        steps: list[tuple[str, Callable[[], None]]] = [("source", self.source.tick)]
-        if self.image_controllers():
-            steps += [("image-reflector", self.reflector.tick), ("image-automation", self.automation.tick)]
+        """One pass over every running controller; a failing controller is logged, the others still run.
+
+        Whether a controller runs is decided right before its step, so a scale to zero that lands while
+        an earlier step runs already holds for the later ones."""
+
+        def source() -> None:
+            git, kustomize = self.running("source-controller"), self.running("kustomize-controller")
+            if git or kustomize:
+                self.source.tick(git=git, kustomize=kustomize)
+
+        def when_running(component: str, step: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                if self.image_controllers() and self.running(component):
+                    step()
+
+            return run
+
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("source", source),
+            ("image-reflector", when_running(REFLECTOR, self.reflector.tick)),
+            ("image-automation", when_running("image-automation-controller", self.automation.tick)),
+        ]
         for label, step in steps:
             if self._stop.is_set():
                 return

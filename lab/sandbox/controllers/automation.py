@@ -228,7 +228,10 @@ class AutomationController:
             if "has no ImageUpdateAutomation" in err.message:
                 return None  # applied by hand, not from Git: nothing of it to run here
             raise
-        return next((r for r in results if r.automation == f"{ns}/{name}"), None)
+        mine = next((r for r in results if r.automation == f"{ns}/{name}"), None)
+        if mine is not None and mine.error:
+            raise LabError(mine.error)
+        return mine
 
     def _write(
         self, iua: JSON, new: JSON, ok: bool, reason: str, message: str, *, stalled: bool = False

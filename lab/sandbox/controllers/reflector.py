@@ -32,7 +32,7 @@ from lab.sandbox.controllers.common import (
 )
 
 if TYPE_CHECKING:
-    from lab.adapters.registry import RegistryClient
+    from lab.adapters.registry import RegistryClient, ScanResult
     from lab.sandbox.kubeapi import KubeAPIServer
 
 REPO_KIND = "ImageRepository"
@@ -64,8 +64,12 @@ class ReflectorController:
         client_factory: Callable[[], RegistryClient],
         clock: Clock,
         message_hosts: Mapping[str, str] | None = None,
+        registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
+        # Registry host -> the sandbox registry serving it. Objects are written by anyone who can reach
+        # the API: an image on any other host is never contacted (None: no restriction, for tests).
+        self.registry_hosts = dict(registry_hosts) if registry_hosts is not None else None
         # Mirror URL -> the registry it stands for, so failures read as they would against Docker Hub.
         self.message_hosts = dict(message_hosts or {})
         self.client_factory = client_factory
@@ -73,6 +77,12 @@ class ReflectorController:
         self.schedule = Schedule()
         self.db: dict[tuple[str, str], Stored] = {}
         self.last_image: dict[tuple[str, str], str] = {}
+
+    def forget_tags(self) -> None:
+        """A restarted controller starts with an empty tag database (Flux keeps it on an emptyDir)."""
+        self.db.clear()
+        self.last_image.clear()
+        self.schedule.due.clear()
 
     def tick(self) -> None:
         from lab.sandbox.kubeapi import ApiError
@@ -130,8 +140,10 @@ class ReflectorController:
         period = self._period(obj)
         image = str(spec(obj).get("image") or "")
         exclusion = _exclusion(obj)
-        with self.client_factory() as client:
-            result = client.scan(image, exclusion, check=False)
+        result = self._unreachable(image)
+        if result is None:
+            with self.client_factory() as client:
+                result = client.scan(image, exclusion, check=False)
         self.last_image[(ns, name)] = image
         new = dict(status(obj))
         if result.canonical_name:
@@ -157,6 +169,26 @@ class ReflectorController:
             period = min(period, self.clock.seconds("30s"))
         self._finish(REPO_KIND, obj, new, "image-reflector-controller")
         self.schedule.due[ident] = now + period
+
+    def _unreachable(self, image: str) -> ScanResult | None:
+        """A failed scan for an image outside the sandbox's registries, without connecting anywhere."""
+        from lab.adapters.registry import ScanResult
+        from lab.adapters.registry.names import ImageNameError, parse_image
+
+        if self.registry_hosts is None:
+            return None
+        try:
+            name = parse_image(image, mirrors=self.registry_hosts)
+        except ImageNameError:
+            return None  # the client reports ImageURLInvalid without a request
+        if name.wire_host in self.registry_hosts.values():
+            return None
+        served = ", ".join(sorted(h.replace("index.docker.io", "docker.io") for h in self.registry_hosts))
+        message = (
+            f"scan failed: {name.host} is outside the sandbox: its registry serves {served} "
+            "(the images the task declares), and the sandbox connects nowhere else"
+        )
+        return ScanResult(name.canonical, (), 0, (), "", message, ready=False, reason="ReadOperationFailed")
 
     def _period(self, obj: JSON) -> float:
         return self.clock.seconds(spec(obj).get("interval"), "5m")

@@ -198,13 +198,15 @@ class SourceControllers:
 
     # --- reconcile loop -------------------------------------------------------------------------------
 
-    def tick(self) -> None:
+    def tick(self, *, git: bool = True, kustomize: bool = True) -> None:
+        """Reconcile what is due; `git`/`kustomize` False: that controller is scaled to zero."""
         now = self.clock.now()
-        repos = self.api.list(GIT_KIND)
-        for repo in repos:
-            self._reconcile_git(repo, now)
-        for ks in self.api.list(KS_KIND):
-            self._reconcile_kustomization(ks, now)
+        if git:
+            for repo in self.api.list(GIT_KIND):
+                self._reconcile_git(repo, now)
+        if kustomize:
+            for ks in self.api.list(KS_KIND):
+                self._reconcile_kustomization(ks, now)
 
     def _reconcile_git(self, obj: JSON, now: float) -> None:
         ns, name = key(obj)

@@ -1,7 +1,7 @@
 """Loopback Kubernetes API server for the sandbox and the tests (real kubectl and clients talk to it).
 
     with KubeAPIServer(state_path, image_api_versions=("v1",), image_controllers=True) as api:
-        write_kubeconfig(path, api.url)          # context "fluxlab-sandbox", namespace flux-system
+        api.write_kubeconfig(path)               # URL and bearer token; context "fluxlab-sandbox"
         api.put(manifest)                        # create/update like kubectl apply (validated, status kept)
         api.update_status(kind, name, ns, status)
         api.get(kind, name, ns) / api.list(kind, ns, label_selector) / api.delete(kind, name, ns)

@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
+from lab.sandbox.kubeapi import KubeAPIServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     url = server.start()
     try:
         if args.kubeconfig:
-            write_kubeconfig(args.kubeconfig, url)
+            server.write_kubeconfig(args.kubeconfig)
         print(url, flush=True)
         done.wait()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def write_kubeconfig(
     *,
     token: str | None = None,
     namespace: str = "flux-system",
+    ca_pem: bytes | None = None,
 ) -> Path:
     """Write (atomically, mode 0600: it may hold a token) a single-context kubeconfig and return its path."""
     target = Path(path)
@@ -31,7 +33,8 @@ def write_kubeconfig(
         "clusters:\n"
         f"- name: {_q(context)}\n"
         "  cluster:\n"
-        f"    server: {_q(server_url)}\n"
+        + (f"    certificate-authority-data: {_q(base64.b64encode(ca_pem).decode())}\n" if ca_pem else "")
+        + f"    server: {_q(server_url)}\n"
         "contexts:\n"
         f"- name: {_q(context)}\n"
         "  context:\n"

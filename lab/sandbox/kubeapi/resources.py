@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.core.manifests.schema import crd_schema
+
 JSON = dict[str, Any]
 
 ALL_VERBS: tuple[str, ...] = (
@@ -57,6 +59,10 @@ class ResourceType:
     columns: tuple[Column, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
     deprecated_versions: Mapping[str, str] = field(default_factory=dict)
+    # Defined by a CustomResourceDefinition: no strategic-merge patch (no patch strategies to merge by).
+    custom: bool = False
+    # Serves the autoscaling/v1 Scale subresource (`kubectl scale`).
+    scale_subresource: bool = False
 
     @property
     def resource(self) -> str:
@@ -158,6 +164,26 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ),
     ),
     ResourceType(
+        "",
+        ("v1",),
+        "pods",
+        "pod",
+        "Pod",
+        True,
+        ("po",),
+        ("all",),
+        status_subresource=True,
+        generation=False,
+        columns=(
+            Column("Ready", "", "podready"),
+            Column("Status", ".status.phase"),
+            Column("Restarts", "", "restarts"),
+            _AGE,
+            Column("IP", ".status.podIP", priority=1),
+            Column("Node", ".spec.nodeName", priority=1),
+        ),
+    ),
+    ResourceType(
         "apps",
         ("v1",),
         "deployments",
@@ -167,6 +193,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ("deploy",),
         ("all",),
         status_subresource=True,
+        scale_subresource=True,
         columns=(
             Column("Ready", "", "deployready"),
             Column("Up-to-date", ".status.updatedReplicas", "integer"),
@@ -262,46 +289,22 @@ IMAGE_CRDS: tuple[CRDSpec, ...] = (
 
 _READY_COLUMNS = (_AGE, Column("Ready", _READY), Column("Status", _STATUS))
 
+
+def _source(kind: str, short: str) -> tuple[CRDSpec, tuple[str, ...]]:
+    """A source-controller kind: `GitRepository` -> gitrepositories, shown with its URL."""
+    singular = kind.lower()
+    plural = singular[:-1] + "ies" if singular.endswith("y") else singular + "s"
+    columns = (Column("URL", ".spec.url"), *_READY_COLUMNS)
+    categories = ("fluxcd", "fluxcd-sources", "all")
+    return CRDSpec(
+        SOURCE_GROUP, plural, singular, kind, (short,), categories, columns, "source-controller"
+    ), ("v1",)
+
+
 CORE_CRDS: tuple[tuple[CRDSpec, tuple[str, ...]], ...] = (
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "gitrepositories",
-            "gitrepository",
-            "GitRepository",
-            ("gitrepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "ocirepositories",
-            "ocirepository",
-            "OCIRepository",
-            ("ocirepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
-    (
-        CRDSpec(
-            SOURCE_GROUP,
-            "helmrepositories",
-            "helmrepository",
-            "HelmRepository",
-            ("helmrepo",),
-            ("fluxcd", "fluxcd-sources", "all"),
-            (Column("URL", ".spec.url"), *_READY_COLUMNS),
-            "source-controller",
-        ),
-        ("v1",),
-    ),
+    _source("GitRepository", "gitrepo"),
+    _source("OCIRepository", "ocirepo"),
+    _source("HelmRepository", "helmrepo"),
     (
         CRDSpec(
             KUSTOMIZE_GROUP,
@@ -365,7 +368,7 @@ def _column_json(col: Column) -> JSON:
 
 
 def crd_object(spec: CRDSpec, versions: Iterable[str], labels: Mapping[str, str]) -> JSON:
-    """A CustomResourceDefinition like Flux's, with a permissive schema (the lab validates elsewhere).
+    """A CustomResourceDefinition like Flux's, its schema from lab.core.manifests.schema.
 
     `versions` are the served ones, newest (storage) first.
     """
@@ -376,7 +379,7 @@ def crd_object(spec: CRDSpec, versions: Iterable[str], labels: Mapping[str, str]
         entry: JSON = {
             "additionalPrinterColumns": [_column_json(c) for c in spec.columns],
             "name": v,
-            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            "schema": {"openAPIV3Schema": crd_schema(spec.group, spec.plural)},
             "served": True,
             "storage": v == storage,
             "subresources": {"status": {}},
@@ -469,4 +472,5 @@ def type_from_crd(crd: JSON) -> ResourceType | None:
         status_subresource=status,
         columns=tuple(columns),
         deprecated_versions=deprecated,
+        custom=True,
     )

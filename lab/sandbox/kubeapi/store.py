@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.adapters.files import write_atomic
+from lab.sandbox.kubeapi import workloads
 from lab.sandbox.kubeapi.patch import (
     PatchError,
     json_patch,
@@ -334,6 +335,8 @@ class Store:
         keep_status: bool = False,
         field_validation: str = "Strict",
         warnings: builtins.list[str] | None = None,
+        manager: str | None = None,
+        operation: str = "Update",
     ) -> JSON:
         version = version or rt.storage_version
         obj = copy.deepcopy(self._check_body(rt, version, body))
@@ -382,8 +385,12 @@ class Store:
                 obj["status"] = deployment_ready_status(obj)
             obj["apiVersion"] = rt.api_version(version)
             obj["kind"] = rt.kind
+            if manager:
+                meta["managedFields"] = managed_fields([], obj, manager, operation, rt.api_version(version))
             if not dry_run:
                 self._commit(rt, key, obj, "ADDED")
+                if self._simulated_workload(rt):
+                    self.sync_workload(namespace, name)
             return self.present(obj, rt, version)
 
     def replace(
@@ -398,6 +405,9 @@ class Store:
         dry_run: bool = False,
         field_validation: str = "Strict",
         warnings: builtins.list[str] | None = None,
+        manager: str | None = None,
+        operation: str = "Update",
+        applied: Any = None,
     ) -> JSON:
         version = version or rt.storage_version
         body = self._check_body(rt, version, body)
@@ -441,6 +451,8 @@ class Store:
                 else:
                     new_meta.pop("namespace", None)
                 new_meta.pop("managedFields", None)
+                if "managedFields" in current["metadata"]:
+                    new_meta["managedFields"] = copy.deepcopy(current["metadata"]["managedFields"])
                 if rt.status_subresource:
                     if "status" in current:
                         new["status"] = copy.deepcopy(current["status"])
@@ -458,8 +470,20 @@ class Store:
             new["kind"] = rt.kind
             if new == current:
                 return self.present(current, rt, version)
+            if manager:
+                new["metadata"]["managedFields"] = managed_fields(
+                    current["metadata"].get("managedFields") or [],
+                    new,
+                    manager,
+                    operation,
+                    rt.api_version(version),
+                    subresource,
+                    applied,
+                )
             if not dry_run:
                 self._commit(rt, key, new, "MODIFIED")
+                if self._simulated_workload(rt) and subresource is None:
+                    self.sync_workload(namespace, name)
             return self.present(new, rt, version)
 
     def patch(
@@ -475,6 +499,7 @@ class Store:
         dry_run: bool = False,
         field_validation: str = "Strict",
         warnings: builtins.list[str] | None = None,
+        manager: str | None = None,
     ) -> tuple[JSON, bool]:
         """Apply a patch; returns (object, created). Server-side apply creates missing objects."""
         with self.lock:
@@ -492,6 +517,8 @@ class Store:
                         dry_run=dry_run,
                         field_validation=field_validation,
                         warnings=warnings,
+                        manager=manager,
+                        operation="Apply",
                     )
                     return created, True
                 raise not_found(rt, name)
@@ -524,6 +551,9 @@ class Store:
                 dry_run=dry_run,
                 field_validation=field_validation,
                 warnings=warnings,
+                manager=manager,
+                operation="Apply" if patch_type == "apply" else "Update",
+                applied=body if patch_type == "apply" else None,
             )
             return replaced, False
 
@@ -556,6 +586,8 @@ class Store:
                         for other in [k for k in self.objects if k[0:2] == (crd_type.group, crd_type.plural)]:
                             self._commit(crd_type, other, None, "DELETED")
                 self._commit(rt, key, None, "DELETED")
+                if self._simulated_workload(rt):
+                    self.sync_workload(namespace, name)
             return shown
 
     # --- helpers -----------------------------------------------------------------------------------------
@@ -635,6 +667,31 @@ class Store:
         # No kubelet here: a Deployment is available as soon as a new generation is written.
         return self.simulate_workloads and rt.group == "apps" and rt.plural == "deployments"
 
+    def sync_workload(self, namespace: str, name: str) -> None:
+        """Create and delete the pods of Deployment `namespace/name` as its controllers would."""
+        if not self.simulate_workloads:
+            return
+        with self.lock, self.batch():
+            rt = self.types()[workloads.PODS]
+
+            def delete(key: Key) -> None:
+                if key in self.objects:
+                    self._commit(rt, key, None, "DELETED")
+
+            def create(pod: JSON) -> None:
+                meta = pod["metadata"]
+                meta["uid"] = str(uuid.uuid4())
+                meta["creationTimestamp"] = now_rfc3339()
+                self._commit(rt, self._key(rt, meta["namespace"], meta["name"]), pod, "ADDED")
+
+            workloads.sync(self.objects, namespace, name, delete, create)
+
+    def sync_workloads(self) -> None:
+        """Pods for every Deployment (a state file from before pods were simulated has none)."""
+        with self.lock:
+            for key in [k for k in self.objects if k[0:2] == workloads.DEPLOYMENTS]:
+                self.sync_workload(key[2], key[3])
+
     def wait_for_change(self, since: int, timeout: float) -> int:
         with self.cond:
             self.cond.wait_for(lambda: self.rv > since or self.closed, timeout=timeout)
@@ -703,3 +760,60 @@ def deployment_ready_status(obj: JSON) -> JSON:
             },
         ],
     }
+
+
+def _fieldset(value: Any) -> JSON:
+    # FieldsV1 in short: maps by key; lists and scalars are owned whole (the lab keeps no list keys).
+    if isinstance(value, dict):
+        return {f"f:{k}": _fieldset(v) for k, v in sorted(value.items())}
+    return {}
+
+
+def _owned(obj: Any, subresource: str | None) -> JSON:
+    if not isinstance(obj, dict):
+        return {}
+    if subresource == "status":
+        return {"f:status": _fieldset(obj.get("status"))} if obj.get("status") is not None else {}
+    out: JSON = {}
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    kept = {k: meta[k] for k in ("labels", "annotations", "finalizers") if k in meta}
+    if kept:
+        out["f:metadata"] = _fieldset(kept)
+    for key, value in sorted(obj.items()):
+        if key not in ("apiVersion", "kind", "metadata", "status"):
+            out[f"f:{key}"] = _fieldset(value)
+    return out
+
+
+def managed_fields(
+    current: builtins.list[JSON],
+    obj: JSON,
+    manager: str,
+    operation: str,
+    api_version: str,
+    subresource: str | None = None,
+    applied: Any = None,
+) -> builtins.list[JSON]:
+    """metadata.managedFields after a write: one entry per manager, operation and subresource.
+
+    An Apply entry owns exactly the fields of the applied configuration, as server-side apply records
+    them; an Update entry owns what the written object holds.
+    """
+    entry: JSON = {
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": now_rfc3339(),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": _owned(applied if applied is not None else obj, subresource),
+    }
+    if subresource:
+        entry["subresource"] = subresource
+    same = (manager, operation, subresource)
+    kept = [
+        e
+        for e in current
+        if isinstance(e, dict) and (e.get("manager"), e.get("operation"), e.get("subresource")) != same
+    ]
+    return [*kept, entry]

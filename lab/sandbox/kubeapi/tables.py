@@ -84,6 +84,14 @@ def _cell(col: Column, obj: JSON, now: dt.datetime) -> Any:
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}
         return f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    if col.type in ("podready", "restarts"):
+        statuses = [
+            c for c in (obj.get("status") or {}).get("containerStatuses") or [] if isinstance(c, dict)
+        ]
+        if col.type == "restarts":
+            return sum(int(c.get("restartCount") or 0) for c in statuses)
+        containers = ((obj.get("spec") or {}).get("containers")) or []
+        return f"{sum(1 for c in statuses if c.get('ready'))}/{len(containers)}"
     values = jsonpath(obj, col.path)
     if col.type == "datacount":
         first = values[0] if values else None
@@ -132,7 +140,7 @@ def table(
         {
             "name": c.name,
             "type": "string"
-            if c.type in ("date", "deployready", "objectref", "timestamp", "ports")
+            if c.type in ("date", "deployready", "podready", "objectref", "timestamp", "ports")
             else c.type,
             "format": "name" if i == 0 else "",
             "description": c.description or c.name,
@@ -141,7 +149,7 @@ def table(
         for i, c in enumerate(columns)
     ]
     for d in definitions:
-        if d["type"] == "datacount":
+        if d["type"] in ("datacount", "restarts"):
             d["type"] = "integer"
     rows = []
     for obj in objects:

@@ -1,8 +1,8 @@
 """OpenAPI-style validation of the Flux kinds, worded as the API server words it.
 
-The served CRDs keep a permissive schema; these checks stand in for Flux's real ones where a learner can trip
-over them: required fields, duration and URL patterns, enums, list limits, the ImagePolicy CEL rules, and
-unknown fields (rejected under `fieldValidation=Strict`, which kubectl sends, or warned about otherwise).
+The schemas are `lab.core.manifests.schema`'s (the ones `lab check` reads and the CRDs publish); this walks
+them the way the API server does, where a learner can trip over them: required fields, duration and URL
+patterns, enums, list limits, the ImagePolicy CEL rules, and unknown fields (rejected under `fieldValidation=Strict`, which kubectl sends, or warned about otherwise).
 """
 
 from __future__ import annotations
@@ -10,154 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from lab.sandbox.kubeapi.resources import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, ResourceType
+from lab.core.manifests.schema import SPEC_SCHEMAS, F
+from lab.sandbox.kubeapi.resources import IMAGE_GROUP, ResourceType
 from lab.sandbox.kubeapi.store import ApiError
 
-DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
-DURATION_NO_HOURS = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"
-GIT_URL = r"^(http|https|ssh)://.*$"
-
-
-@dataclass(frozen=True)
-class F:
-    """A schema node: `type` is string/boolean/integer/object/array/map/any."""
-
-    type: str = "string"
-    props: Mapping[str, F] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
-    items: F | None = None
-    pattern: str | None = None
-    enum: tuple[str, ...] = ()
-    max_items: int | None = None
-    max_length: int | None = None
-    # Objects whose fields are not all known here are not checked for unknown fields.
-    open: bool = False
-
-
-STR = F()
-BOOL = F("boolean")
-MAP = F("map")
-ANY = F("any")
-NAME_REF = F("object", {"name": STR}, required=("name",))
-NS_NAME_REF = F("object", {"name": STR, "namespace": STR}, required=("name",))
-
-_IMAGE_REPOSITORY = F(
-    "object",
-    {
-        "image": STR,
-        "interval": F(pattern=DURATION),
-        "timeout": F(pattern=DURATION_NO_HOURS),
-        "secretRef": NAME_REF,
-        "serviceAccountName": F(max_length=253),
-        "certSecretRef": NAME_REF,
-        "proxySecretRef": NAME_REF,
-        "suspend": BOOL,
-        "accessFrom": F(
-            "object",
-            {"namespaceSelectors": F("array", items=F("object", {"matchLabels": MAP}))},
-            required=("namespaceSelectors",),
-        ),
-        "exclusionList": F("array", items=STR, max_items=25),
-        "provider": F(enum=("generic", "aws", "azure", "gcp")),
-        "insecure": BOOL,
-    },
-    required=("image", "interval"),
-)
-_ORDER = F("object", {"order": F(enum=("asc", "desc"))})
-_IMAGE_POLICY = F(
-    "object",
-    {
-        "imageRepositoryRef": NS_NAME_REF,
-        "policy": F(
-            "object",
-            {
-                "semver": F("object", {"range": STR}, required=("range",)),
-                "alphabetical": _ORDER,
-                "numerical": _ORDER,
-            },
-        ),
-        "filterTags": F("object", {"pattern": STR, "extract": STR}),
-        "digestReflectionPolicy": F(enum=("Never", "IfNotPresent", "Always")),
-        "interval": F(pattern=DURATION),
-        "suspend": BOOL,
-    },
-    required=("imageRepositoryRef", "policy"),
-)
-_IUA = F(
-    "object",
-    {
-        "sourceRef": F(
-            "object",
-            {"kind": F(enum=("GitRepository",)), "name": STR, "namespace": STR, "apiVersion": STR},
-            required=("kind", "name"),
-        ),
-        "interval": F(pattern=DURATION),
-        "git": F(
-            "object",
-            {
-                "checkout": F(
-                    "object",
-                    {
-                        "ref": F(
-                            "object",
-                            {"branch": STR, "tag": STR, "semver": STR, "name": STR, "commit": STR},
-                        )
-                    },
-                    required=("ref",),
-                ),
-                "commit": F(
-                    "object",
-                    {
-                        "author": F("object", {"name": STR, "email": STR}, required=("email",)),
-                        "signingKey": F(
-                            "object", {"secretRef": NAME_REF, "type": F(enum=("gpg", "ssh"))}, required=()
-                        ),
-                        "messageTemplate": STR,
-                        "messageTemplateValues": MAP,
-                    },
-                    required=("author",),
-                ),
-                "push": F("object", {"branch": STR, "refspec": STR, "options": MAP}),
-            },
-            required=("commit",),
-        ),
-        "update": F("object", {"strategy": F(enum=("Setters",)), "path": STR}),
-        "policySelector": F("object", {"matchLabels": MAP, "matchExpressions": F("array", items=ANY)}),
-        "suspend": BOOL,
-    },
-    required=("sourceRef", "interval"),
-)
-_GIT_REPOSITORY = F(
-    "object",
-    {
-        "url": F(pattern=GIT_URL),
-        "interval": F(pattern=DURATION),
-        "timeout": F(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"),
-    },
-    required=("url", "interval"),
-    open=True,
-)
-_KUSTOMIZATION = F(
-    "object",
-    {
-        "interval": F(pattern=DURATION),
-        "prune": BOOL,
-        "sourceRef": F("object", {}, required=("kind", "name"), open=True),
-    },
-    required=("interval", "prune", "sourceRef"),
-    open=True,
-)
-
-SCHEMAS: dict[tuple[str, str], F] = {
-    (IMAGE_GROUP, "imagerepositories"): _IMAGE_REPOSITORY,
-    (IMAGE_GROUP, "imagepolicies"): _IMAGE_POLICY,
-    (IMAGE_GROUP, "imageupdateautomations"): _IUA,
-    (SOURCE_GROUP, "gitrepositories"): _GIT_REPOSITORY,
-    (KUSTOMIZE_GROUP, "kustomizations"): _KUSTOMIZATION,
-}
+# The Flux schemas live in core, shared with the learner-facing validator (lab.core.manifests.validate).
+SCHEMAS = SPEC_SCHEMAS
 
 
 def _type_name(value: Any) -> str:

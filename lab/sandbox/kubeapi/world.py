@@ -153,4 +153,5 @@ def ensure_world(
                 )
             for component in IMAGE_COMPONENTS:
                 _remove(store, "Deployment", "apps/v1", FLUX_NAMESPACE, component)
+        store.sync_workloads()
     return version

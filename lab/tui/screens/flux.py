@@ -199,6 +199,9 @@ class FluxScreen(Screen[None]):
             for pol in result.policies:
                 mark = "✔" if pol.ready else "✗"
                 policies.append(f"{mark} ImagePolicy {pol.namespace}/{pol.name}: {pol.message}")
+            if result.error:
+                status.append(f"{result.automation}: failed: {result.error}")
+                continue
             if not result.changes:
                 status.append(f"{result.automation}: repository up-to-date, nothing to commit")
                 continue

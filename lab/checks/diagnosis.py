@@ -1,0 +1,74 @@
+"""Issue 14's diagnoses in the checks: each `lab.core.diagnose` finding belongs to the check that owns its
+field (`Finding.check`). A breaking finding fails that check with file:line, what Flux will do and the fix;
+an advisory one (the configuration works but is risky) is reported on a passing check without failing it.
+
+Repo checks see the static findings; `policy.resolves`, which has the registry's tags, also gets the
+findings that need tags (ranges that match nothing, pre-releases, cosign tags).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lab.checks.context import CheckContext
+from lab.core.checks.model import Evidence, Outcome, Status
+from lab.core.diagnose import Finding, Inputs, diagnose
+from lab.core.manifests.parse import find_automation
+
+
+def _inputs(ctx: CheckContext) -> Inputs:
+    def compute() -> Inputs:
+        from lab.adapters.repotext import read_repo_text
+
+        text = read_repo_text(ctx.workspace)
+        return Inputs(find_automation(text.yaml), text.marked, paths=text.dirs | text.files)
+
+    return ctx.cached("diagnosis:inputs", compute)
+
+
+def findings(ctx: CheckContext, tags: Sequence[str] | None = None) -> list[Finding]:
+    """Every finding for the workspace; with `tags` (the stored tags of the task's image) also the
+    findings that need the registry."""
+    base = _inputs(ctx)
+    if tags is None:
+        return ctx.cached("diagnosis:static", lambda: diagnose(base))
+    by_image = {r.image: list(tags) for r in base.aset.repositories}
+    return ctx.cached("diagnosis:tags", lambda: diagnose(Inputs(base.aset, base.files, by_image, base.paths)))
+
+
+def _evidence(f: Finding) -> Evidence:
+    return Evidence("diagnosis", f"{f.location()} {f.id}", f"{f.severity}: {f.message} (Flux: {f.flux})")
+
+
+def merge(ctx: CheckContext, check_id: str, outcome: Outcome, tags: Sequence[str] | None = None) -> Outcome:
+    """`outcome` of `check_id` with its findings: a pass turns into a fail on a breaking finding;
+    advisories are added to a pass's message. A check that already fails keeps its own first cause."""
+    mine = [f for f in findings(ctx, tags) if f.check == check_id]
+    if not mine:
+        return outcome
+    evidence = (*outcome.evidence, *(_evidence(f) for f in mine))
+    if outcome.status != Status.PASS:
+        # The check's own first cause stays the message; the diagnosis adds Flux's side as evidence.
+        return Outcome.make(
+            outcome.status,
+            outcome.message,
+            hint=outcome.hint,
+            evidence=evidence,
+            file=outcome.file,
+            line=outcome.line,
+            points=outcome.points,
+        )
+    breaking = [f for f in mine if f.breaking]
+    if breaking:
+        first = breaking[0]
+        more = f" (+{len(breaking) - 1} more)" if len(breaking) > 1 else ""
+        return Outcome.failed(
+            f"{first.message}{more}; Flux: {first.flux}",
+            hint=first.fix,
+            evidence=evidence,
+            file=first.file,
+            line=first.line,
+        )
+    notes = "; ".join(f"advisory: {f.location()}: {f.message}" for f in mine)
+    message = f"{outcome.message}; {notes}" if outcome.message else notes
+    return Outcome.make(Status.PASS, message, evidence=evidence, file=outcome.file, line=outcome.line)

@@ -1,0 +1,169 @@
+"""The GitHub Classroom workflow a practice repository carries (`.github/workflows/classroom.yml`).
+
+One template for every task: the task id and its checks come in as data. Its shape is the one
+Classroom generates (workflow `Autograding Tests`, one job `run-autograding-tests`, `on:` push and
+repository_dispatch), because Classroom only picks scores up from that shape. It installs exactly the
+lab the instructor pinned (`FLUXLAB_LAB_SPEC`: written into the file by `lab classroom init
+--lab-spec`, or an organisation/repository variable of that name), never an unpinned package name, and
+fails with an `::error::` naming the variable when there is none. `lab check --format github` then
+writes one Classroom runner per check (docs/formats.md), and the reporter step lists them all, so the
+reporter's per-runner totals and its `Points X/Y` are the same number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lab.core.report.github import runner_names
+
+WORKFLOW_PATH = ".github/workflows/classroom.yml"
+SPEC_VARIABLE = "FLUXLAB_LAB_SPEC"
+CHECKOUT = "actions/checkout@v6"
+SETUP_PYTHON = "actions/setup-python@v6"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+PYTHON_VERSION = "3.11"
+# Graded without a registry or a cluster: CI has neither, and Docker Hub rate limits make scores flaky.
+OFFLINE_EXCLUDED = frozenset({"cluster", "registry"})
+
+_SAFE_SPEC = re.compile(r"^[A-Za-z0-9 @+:/._=#~!,<>\[\]-]+$")
+_GIT_REF = re.compile(r"^(?:[A-Za-z0-9_.-]+ *@ *)?git\+[a-z+]+://\S+@[A-Za-z0-9._/-]+(?:#\S*)?$")
+_EXACT_VERSION = re.compile(r"^[A-Za-z0-9_.-]+ *== *[0-9][0-9A-Za-z.+!-]*$")
+_ARCHIVE_URL = re.compile(
+    r"^(?:[A-Za-z0-9_.-]+ *@ *)?https://\S+\.(?:whl|tar\.gz|zip)(?:#sha256=[0-9a-f]{64})?$"
+)
+
+
+class SpecError(ValueError):
+    """A lab spec that would not install one exact lab."""
+
+
+def check_lab_spec(spec: str) -> str:
+    """The spec, stripped, when it names one exact lab; SpecError saying why not otherwise.
+
+    Accepted: a git URL pinned to a commit or tag (`fluxlab @ git+https://host/org/fluxlab@<sha>`),
+    an exact version (`fluxlab==0.1.0`, for an index the instructor controls), or an https URL of a
+    wheel or sdist. A bare name or a range would install whatever someone publishes under that name.
+    """
+    text = spec.strip()
+    if not text:
+        raise SpecError("the lab spec is empty")
+    if not _SAFE_SPEC.match(text) or "${{" in text:
+        raise SpecError(f"the lab spec {text!r} contains characters a pip requirement does not need")
+    if _GIT_REF.match(text) or _EXACT_VERSION.match(text) or _ARCHIVE_URL.match(text):
+        return text
+    raise SpecError(
+        f"the lab spec {text!r} does not pin one lab: use a git URL with @commit "
+        "(fluxlab @ git+https://github.com/ORG/fluxlab@<sha>), fluxlab==X.Y.Z or a wheel URL"
+    )
+
+
+@dataclass(frozen=True)
+class Runner:
+    name: str
+    check_id: str
+    points: int
+
+
+def counted_runners(checks: Sequence[tuple[str, str, int]]) -> list[Runner]:
+    """Runners for (id, kind, points) checks, named as `lab check` names them, minus offline kinds."""
+    names = runner_names([cid for cid, _, _ in checks])
+    return [
+        Runner(name, cid, points)
+        for name, (cid, kind, points) in zip(names, checks, strict=True)
+        if kind not in OFFLINE_EXCLUDED
+    ]
+
+
+def _yaml_str(text: str) -> str:
+    """A YAML single-quoted scalar (the only escape is '' for ')."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def render_workflow(task: str, runners: Sequence[Runner], *, lab_spec: str = "", version: str = "") -> str:
+    """The workflow text. `lab_spec` "" leaves the pin to the FLUXLAB_LAB_SPEC variable."""
+    if lab_spec:
+        lab_spec = check_lab_spec(lab_spec)
+    # Inside ${{ }} a string literal is single-quoted with '' for '; the spec has no quotes.
+    spec_expr = (
+        f"${{{{ vars.{SPEC_VARIABLE} || '{lab_spec}' }}}}" if lab_spec else f"${{{{ vars.{SPEC_VARIABLE} }}}}"
+    )
+    missing = (
+        f"::error title=fluxlab is not pinned::{SPEC_VARIABLE} is not set, so no lab can be installed to "
+        f"grade this repository. Instructor: run lab classroom init --lab-spec SPEC (or set the "
+        f"organisation or repository variable {SPEC_VARIABLE} to a pinned git URL such as "
+        "fluxlab @ git+https://github.com/ORG/fluxlab@COMMIT)."
+    )
+    unpinned = (
+        f"::error title=fluxlab is not pinned::{SPEC_VARIABLE}=$spec pins no version or commit; "
+        "a bare package name would install whatever is published under it."
+    )
+    env_lines = "\n".join(
+        f'          {r.name.upper()}_RESULTS: "${{{{ steps.lab.outputs.{r.name} }}}}"' for r in runners
+    )
+    runner_list = ",".join(r.name for r in runners)
+    points = ", ".join(f"{r.check_id} {r.points}" for r in runners)
+    made_by = f" by fluxlab {version}" if version else ""
+    return f"""# GitHub Classroom autograding for task {task}, written{made_by} (`lab init`, `lab classroom init`).
+# Classroom only reads scores from this shape: workflow "Autograding Tests", one job
+# "run-autograding-tests". The lab is installed exactly as pinned in {SPEC_VARIABLE}, never by a bare
+# package name. `lab check --format github` writes the annotations, the step summary and one Classroom
+# runner per check; the reporter adds them up, so every number the learner sees is the same.
+# Graded offline: CI has no cluster, and registry rate limits would make scores flaky.
+# Points per check: {points}.
+name: Autograding Tests
+on:
+  push:
+  repository_dispatch:
+  workflow_dispatch:
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - name: Checkout
+        uses: {CHECKOUT}
+        with:
+          fetch-depth: 0  # git.pushed and git.flux-commit read origin's history
+      - name: Set up Python
+        uses: {SETUP_PYTHON}
+        with:
+          python-version: {_yaml_str(PYTHON_VERSION)}
+      - name: Install the lab the instructor pinned
+        env:
+          {SPEC_VARIABLE}: "{spec_expr}"
+        run: |
+          spec="${SPEC_VARIABLE}"
+          if [ -z "$spec" ]; then
+            echo {_yaml_str_shell(missing)}
+            exit 1
+          fi
+          case "$spec" in
+            *==*|*@*) ;;
+            *) echo {_yaml_str_shell(unpinned)}; exit 1 ;;
+          esac
+          python -m pip install --quiet --disable-pip-version-check "$spec"
+      - name: Check task {task}
+        id: lab
+        env:
+          LAB_POINTS_NOTICE: '0'  # the reporter prints the points line
+          NO_COLOR: '1'
+        run: lab check --task {task} --format github --offline --workspace .
+      - name: Autograding Reporter
+        if: always()
+        uses: {REPORTER}
+        env:
+{env_lines}
+        with:
+          runners: {runner_list}
+"""
+
+
+def _yaml_str_shell(text: str) -> str:
+    # A double-quoted shell word inside a YAML block scalar: "$spec" expands, nothing else does.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`") + '"'

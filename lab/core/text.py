@@ -1,0 +1,39 @@
+"""Text from repositories, registries and rosters made safe to show on a terminal.
+
+A file name, a tag, a commit subject or a registry's reason phrase can carry terminal escape
+sequences (recolour, move the cursor, set the title, write OSC 8 links) or bidirectional overrides
+that make `evil.yaml` read as `lmay.live`. Human-facing output shows such characters as visible
+escapes (`\\x1b`, `\\u202e`) instead of passing them to the terminal. Newlines and tabs are kept; a
+carriage return is kept only as part of CRLF (alone it rewrites the line).
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls but \t and \n, DEL, lone CR, bidi embeddings/overrides/isolates and marks,
+# line and paragraph separators, BOM/zero-width no-break space, and surrogates (undecodable bytes).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+    "\ud800-\udfff]|\r(?!\n)"
+)
+
+
+def _visible(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every character that could steer a terminal shown as an escape."""
+    return _UNSAFE.sub(_visible, text)
+
+
+def is_safe(text: str) -> bool:
+    return _UNSAFE.search(text) is None
+
+
+__all__ = ["escape_controls", "is_safe"]

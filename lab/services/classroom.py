@@ -1,0 +1,81 @@
+"""Use case: the GitHub Classroom workflow a practice repository carries, and the template repository an
+instructor sets a class up with (`lab classroom init DIR --lab-spec SPEC`)."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+from lab import __version__
+from lab.core.report.workflow import (
+    WORKFLOW_PATH,
+    SpecError,
+    check_lab_spec,
+    counted_runners,
+    render_workflow,
+)
+from lab.errors import UsageError
+from lab.sandbox.practice import Practice, init_practice_repo
+
+
+def lab_spec_hint() -> str:
+    return "e.g. --lab-spec 'fluxlab @ git+https://github.com/ORG/fluxlab@COMMIT' (a commit or tag)"
+
+
+def validated_spec(spec: str) -> str:
+    """The spec when it pins one lab; UsageError naming what is wrong otherwise."""
+    try:
+        return check_lab_spec(spec)
+    except SpecError as err:
+        raise UsageError(str(err), hint=lab_spec_hint()) from None
+
+
+def running_lab_spec() -> str:
+    """How to install exactly this lab when pip recorded a git commit for it (PEP 610), else ""."""
+    try:
+        raw = metadata.distribution("fluxlab").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return ""
+    if not raw:
+        return ""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return ""
+    vcs = data.get("vcs_info") if isinstance(data, dict) else None
+    url = data.get("url") if isinstance(data, dict) else None
+    if not isinstance(vcs, dict) or vcs.get("vcs") != "git" or not isinstance(url, str):
+        return ""  # an editable or local install names no commit anyone else can install
+    commit = vcs.get("commit_id")
+    if not isinstance(commit, str) or not url.startswith("https://"):
+        return ""
+    try:
+        return check_lab_spec(f"fluxlab @ git+{url}@{commit}")
+    except SpecError:
+        return ""
+
+
+def workflow_for(task: str | None = None, lab_spec: str = "") -> str:
+    """The task's Classroom workflow; `lab_spec` "" leaves the pin to the FLUXLAB_LAB_SPEC variable."""
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks(task)
+    runners = counted_runners([(d.id, d.kind, d.points) for d in spec.defs])
+    pinned = validated_spec(lab_spec) if lab_spec else ""
+    return render_workflow(spec.task, runners, lab_spec=pinned, version=__version__)
+
+
+def practice_files(task: str | None = None, lab_spec: str = "") -> dict[str, str]:
+    """Files `lab init` adds to the starter: the Classroom workflow (pinned to this lab when known)."""
+    return {WORKFLOW_PATH: workflow_for(task, lab_spec or running_lab_spec())}
+
+
+def classroom_init(
+    dest: Path, *, lab_spec: str, task: str | None = None, origin: Path | None = None
+) -> Practice:
+    """The class's template repository: `lab init` with the workflow pinned to `lab_spec`."""
+    pinned = validated_spec(lab_spec)
+    return init_practice_repo(
+        dest, origin=origin, task=task, extra_files={WORKFLOW_PATH: workflow_for(task, pinned)}
+    )
