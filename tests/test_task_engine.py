@@ -175,7 +175,7 @@ def test_a_copy_of_the_course_task_works_with_no_code_change(
     assert solved.returncode == 0, solved.stderr
     simulated = _lab(lab_cmd, env, "simulate", "--task", "09z", cwd=repo)
     assert simulated.returncode == 0, simulated.stderr
-    assert "snapshot of library/nginx as of 2024-01-15 (task 09z)" in simulated.stdout
+    assert "the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15" in simulated.stdout
     assert "pushed commit" in simulated.stdout
     quiz = parse_quiz((folder / "quiz.toml").read_text(encoding="utf-8"), "quiz.toml")
     answers = ",".join(str(q.answer + 1) for q in quiz.questions)

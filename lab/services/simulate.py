@@ -99,11 +99,15 @@ def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] |
     found = the_task.image(image)
     if found is None:
         return None
+    from lab.core.imagename import ImageNameError, parse_image
+
     path = the_task.image_file(found.tags)
     when = f" as of {found.snapshot}" if found.snapshot else ""
-    return (
-        (path, f"the lab's snapshot of {found.name}{when} (task {the_task.id})") if path.is_file() else None
-    )
+    try:
+        hub = "Docker Hub's " if parse_image(found.name).is_docker_hub else ""
+    except ImageNameError:
+        hub = ""
+    return (path, f"the lab's snapshot of {hub}{found.name}{when}") if path.is_file() else None
 
 
 def _unreachable(err: Exception) -> bool:
