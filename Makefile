@@ -9,11 +9,19 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-setup: $(BIN)/python
+# Install only when pyproject.toml changed since the last install (the package is editable, so code
+# changes need none): a second `make lab` starts as fast as .venv/bin/lab. The stamps live in .venv.
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	touch $@
 
-setup-test: $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-lab
+
+setup: $(VENV)/.installed-lab
+
+setup-test: $(VENV)/.installed-test
 
 lab: setup
 	$(BIN)/lab

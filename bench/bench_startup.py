@@ -1,7 +1,7 @@
 """Startup to first paint: `lab` (LabApp on a practice repository) against a bare Textual app.
 
 Both run in a fresh interpreter, headless, and exit from `on_ready` (after the first frame is
-composed, textual.md 4.5); each is timed from outside as the wall clock of the whole process, best of
+composed); each is timed from outside as the wall clock of the whole process, best of
 N, interleaved so machine noise hits both alike. Textual's own import (~0.25 s) is in both; the ratio
 shows what the lab adds on top. Target: <= 1.5x.
 """

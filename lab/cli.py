@@ -32,7 +32,22 @@ def _command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _named_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, if it names one plainly (skipping `-w/--workspace VALUE`)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-w", "--workspace"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv` naming a subcommand, only that subcommand's module is imported and
+    registered (each costs start-up time; `lab check` should not pay for twenty-odd others)."""
     parser = argparse.ArgumentParser(
         prog="lab",
         description="fluxlab: learn and check Flux image automation, task by task (`lab tasks`).",
@@ -43,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plain", action="store_true", help="text mode instead of the Textual app")
     parser.add_argument("--workspace", "-w", metavar="W", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _command_modules():
+    names = _command_modules()
+    only = _named_command(argv, names) if argv is not None else None
+    for name in [only] if only else names:
         module = importlib.import_module(f"lab.commands.{name}")
         module.register(sub)
     return parser
@@ -73,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
     try:
         # Inside the try: most of start-up is importing the commands, and Ctrl-C there is common.
-        parser = build_parser()
+        if argv is None:
+            argv = sys.argv[1:]
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         if args.command is None:
             return _run_app(args)

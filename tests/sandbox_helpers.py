@@ -16,7 +16,8 @@ T = TypeVar("T")
 SPEED = 3000.0
 
 
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
+# Generous: on 2 shared cores a reconcile (clone, rewrite, push) can take seconds; a pass returns at once.
+def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:

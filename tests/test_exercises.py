@@ -120,6 +120,7 @@ def test_starter_fails_and_solution_gets_full_marks(tmp_path: Path, task: str) -
 DEPLOY = "apps/base/shop/deployment.yaml"
 WORKER = "apps/base/shop/worker.yaml"
 OVERLAY = "apps/dev/kustomization.yaml"
+REPO_M = "clusters/dev/image-automation/image-repository.yaml"
 SHOP_MARKER = '# {"$imagepolicy": "flux-system:shop"}'
 
 
@@ -414,3 +415,11 @@ def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
     git(ws, "merge", "-q", "--no-ff", "-m", "Promote 1.4.2 to production", "origin/image-updates-prod")
     git(ws, "push", "-q", "origin", "main")
     assert "staging.promoted" not in _failing(_check(ws, "09b-staging"))
+
+
+def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
+    """spec.image docker.io/library/nginx rewrites the proxy line's spelling: the same image, accepted."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(REPO_M, "  image: nginx\n", "  image: docker.io/library/nginx\n"))
+    assert "image: docker.io/library/nginx:1.25.3 #" in git(ws, "show", f"origin/main:{DEPLOY}")
+    assert _failing(_check(ws, "09b-multi")) == {}

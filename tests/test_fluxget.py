@@ -1,4 +1,4 @@
-"""`flux get image ...` tables byte for byte (flux.md 5.2; flux2's tablewriter settings)."""
+"""`flux get image ...` tables byte for byte (flux2's tablewriter settings)."""
 
 from __future__ import annotations
 

@@ -178,7 +178,7 @@ CORPUS = [
         "api.not-served",
         1,
         "apiVersion",
-        "F2",
+        "no matches for kind",
     ),
     (
         "repo",
@@ -187,7 +187,7 @@ CORPUS = [
         "exclusion.sig",
         9,
         "spec.exclusionList",
-        "F19",
+        "no longer excluded",
     ),
     (
         "policy",
@@ -297,7 +297,7 @@ CORPUS = [
         "source.ref",
         10,
         "spec.sourceRef.name",
-        "F13",
+        "is not defined in these files",
     ),
     (
         "update",
@@ -396,7 +396,7 @@ CORPUS = [
         "git.url",
         10,
         "spec.url",
-        "F24",
+        "does not match",
     ),
 ]
 
@@ -446,7 +446,7 @@ def test_policy_in_other_namespace_than_automation_is_reported() -> None:
     problems = problems_for(repo=repo, policy=policy)
     (p,) = [p for p in problems if p.code == "policy.namespace"]
     assert (p.file, p.line, p.field) == (POLICY, 5, "metadata.namespace")
-    assert "F10" in p.message
+    assert "markers naming it do nothing" in p.message
 
 
 def test_missing_push_and_no_branch_anywhere_is_f14() -> None:
@@ -455,7 +455,9 @@ def test_missing_push_and_no_branch_anywhere_is_f14() -> None:
         "    checkout:\n      ref:\n        branch: main\n", ""
     )
     problems = problems_for(sync=sync, update=update)
-    assert any(p.code == "push.branch" and "F14" in p.message for p in errors(problems)), problems
+    assert any(
+        p.code == "push.branch" and "GitRepository .spec.ref" in p.message for p in errors(problems)
+    ), problems
 
 
 def test_duplicates_and_missing_namespace() -> None:

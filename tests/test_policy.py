@@ -1,9 +1,10 @@
-"""Policies, filterTags, Go regexp syntax and Ready messages (flux.md 3.2-3.6, 3.8)."""
+"""Policies, filterTags, Go regexp syntax and Ready messages."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -245,9 +246,9 @@ def test_order_is_upper_cased_rune_by_rune() -> None:
 @pytest.mark.parametrize(
     ("pattern", "text", "expected"),
     [
-        ("^(a+)+$", "a" * 3000 + "!", None),  # exponential for a backtracking engine
-        ("(a|aa)*b", "a" * 3000, None),
-        (".*.*.*.*.*x", "y" * 3000, None),  # O(n^5) when backtracking
+        ("^(a+)+$", "a" * 30000 + "!", None),  # exponential for a backtracking engine
+        ("(a|aa)*b", "a" * 30000, None),
+        (".*.*.*.*.*x", "y" * 30000, None),  # O(n^5) when backtracking
         ("^(a+)+$", "aaaa", (0, 4)),
         ("((x?)y?)*z", "xyz", (0, 3)),
     ],
@@ -256,9 +257,10 @@ def test_patterns_that_backtrack_badly_run_in_linear_time(
     pattern: str, text: str, expected: tuple[int, int] | None
 ) -> None:
     rx = compile_go(pattern)
-    assert rx.program is not None  # routed to the Pike VM
+    start = time.perf_counter()
     m = rx.search(text)
     assert (m.span() if m else None) == expected
+    assert time.perf_counter() - start < 2.0
 
 
 def test_empty_loop_iteration_keeps_last_capture_like_go() -> None:
@@ -268,15 +270,17 @@ def test_empty_loop_iteration_keeps_last_capture_like_go() -> None:
     assert m is not None and m.span(1) == (0, 2)
 
 
-def test_plain_tag_filters_stay_on_re() -> None:
-    for pattern in (r"^v(\d+)\.(\d+)\.(\d+)$", r"^main-[a-f0-9]+-(?P<ts>[0-9]+)", "^.*\\.sig$"):
-        assert compile_go(pattern).program is None
-
-
-def test_hostile_nesting_is_an_error_not_a_crash() -> None:
+def test_nesting_limits_are_gos() -> None:
+    # Go's parse tree may be 1000 levels high: 999 groups around a literal compile, 1000 do not.
+    assert compile_go("(" * 999 + "a" + ")" * 999).search("a") is not None
+    with pytest.raises(RegexSyntaxError) as err:
+        compile_go("(" * 1000 + "a" + ")" * 1000)
+    assert str(err.value).startswith("error parsing regexp: expression nests too deeply: `((((")
     with pytest.raises(RegexSyntaxError, match="expression nests too deeply"):
-        compile_go("(" * 2000 + "a" + ")" * 2000)
-    big = compile_go("(a+){1,1000}")  # counted copies of a varying part: VM, built without recursion
+        compile_go("(" * 20000 + "a" + ")" * 20000)
+    # Non-capturing groups make no node in Go's tree: any depth compiles.
+    assert compile_go("(?:" * 5000 + "a" + ")" * 5000).search("a") is not None
+    big = compile_go("(a+){1,1000}")
     m = big.search("aaa")
     assert m is not None and m.span() == (0, 3)
 

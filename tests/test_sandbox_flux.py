@@ -150,7 +150,7 @@ def test_flux_28_runs_the_seed_as_written(
     origin = d / "gitops-lab-origin.git"
     first = wait_for(lambda: flux_commits(origin), "Flux's commit")[0]
     message = git(origin, "log", "-1", "--format=%B", first)
-    # the seed's template under the v1beta2 data model: blank lines and all (flux.md 4.4)
+    # the seed's template under the v1beta2 data model: blank lines and all
     assert message == "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3", repr(message)
     patch = git(origin, "show", first)
     assert re.search(r"^\+\s+image: library/nginx:1\.25\.3 ", patch, re.M), patch

@@ -1,4 +1,4 @@
-"""What an ImageRepository scan stores (flux.md 2.3)."""
+"""What an ImageRepository scan stores."""
 
 from __future__ import annotations
 

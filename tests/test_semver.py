@@ -1,4 +1,4 @@
-"""Version parsing, precedence and Masterminds v3.5 ranges (flux.md 3.3)."""
+"""Version parsing, precedence and Masterminds v3.5 ranges."""
 
 from __future__ import annotations
 

@@ -384,3 +384,28 @@ def test_check_fails_committed_but_unpushed_work(
     assert check["status"] == "fail"
     assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
     assert check["hint"] == "git push"
+
+
+def test_flux_pushing_between_fetch_and_push_is_integrated_on_retry(
+    repo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.git import Workspace
+
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux 1\n"}, "Flux one")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    real_push = Workspace.push
+    raced: list[bool] = []
+
+    def push_after_flux(self: Workspace, branch: str, remote: str = "origin", **kw: bool) -> None:
+        if not raced:  # the sandbox's Flux commits again right after our fetch
+            raced.append(True)
+            flux_commits(origin, tmp_path, {"other.txt": "flux 2\n"}, "Flux two")
+        real_push(self, branch, remote, **kw)
+
+    monkeypatch.setattr(Workspace, "push", push_after_flux)
+    result = sync(work)
+    assert result.ok, result.report()
+    assert result.commands.count("git push origin main") == 2
+    assert any("origin moved while we were pushing" in s for s in result.steps)
+    assert origin_log(origin, fmt="%s")[:3] == ["Mark done", "Flux two", "Flux one"]

@@ -140,7 +140,7 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await wait_until(
             pilot, lambda: "Add image automation" in _text(flux.query_one("#origin-log", Static))
         )
-        assert "$ git push -u origin main" in _text(flux.query_one("#push-commands", Static))
+        assert "$ git push origin main" in _text(flux.query_one("#push-commands", Static))
         await pilot.press("d")
         await wait_until(
             pilot,
@@ -182,10 +182,10 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await pilot.press("1")
         tasks = app.screen.query_one("#tasks", DataTable)
         await wait_until(pilot, lambda: str(tasks.get_row("09-fluxcd-image-automation")[1]) == "✅")
-        app.last_report = None
+        before = app.last_report
         await pilot.press("4")
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        await wait_until(pilot, lambda: app.last_report is not before and not app.checks.running, timeout=30)
         report = app.last_report
         assert report is not None
         assert report.status == "pass", [(c.id, c.message) for c in report.checks if c.broken]
@@ -253,24 +253,40 @@ async def test_watch_reruns_checks_when_a_file_is_saved(tmp_path: Path) -> None:
         assert not screen.watching
 
 
-async def test_palette_and_help(tmp_path: Path) -> None:
-    from textual.widgets import HelpPanel
+async def test_palette_and_keys(tmp_path: Path) -> None:
+    from lab.tui.screens.keys import KeysScreen
 
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}
-        assert "Go to Checks (4)" in commands and "Simulate Flux (dry run)" in commands
-        commands["Run checks"]()
+        # Every action of every area is in the palette, not only "Go to".
+        for title in (
+            "Go to Checks (4)",
+            "Flux: Dry run (d)",
+            "Flux: Push (p)",
+            "Generate: Insert marker (m)",
+            "Quiz: Next question (n)",
+            "Done: Update PROGRESS.md (u)",
+            "Lesson: Next hint (n)",
+        ):
+            assert title in commands, sorted(commands)
+        commands["Checks: Run (r)"]()
         await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
         assert isinstance(app.screen, ChecksScreen)
         commands["Go to Home (1)"]()
         await pilot.pause()
-        await pilot.press("question_mark")
+        await pilot.press("5")
         await pilot.pause()
-        assert app.screen.query(HelpPanel)
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert not app.screen.query(HelpPanel)
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        keys = app.screen
+        assert isinstance(keys, KeysScreen)
+        listed = dict(keys.rows)
+        # The screen's own keys, the hidden ones, the sub-tab and scrolling keys and the app's.
+        for key in ("p", "d", "c", "t", "l", "g", "R", "]", "[", "pgdn", "pgup", "1", "^q"):
+            assert key in listed, sorted(listed)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: not isinstance(app.screen, KeysScreen))
 
 
 async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_path: Path) -> None:

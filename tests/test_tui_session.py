@@ -11,7 +11,7 @@ import pytest
 from tui_helpers import TAGS_FILE, practice_session
 
 from lab.core.manifests.generate import GenerateOptions
-from lab.errors import GitError, RegistryError
+from lab.errors import RegistryError
 from lab.services import session as svc
 
 OUT = "clusters/dev/image-automation"
@@ -59,44 +59,6 @@ def test_generate_diff_shows_only_files_that_would_change(tmp_path: Path) -> Non
     assert diff.startswith(f"--- a/{OUT}/image-policy.yaml\n+++ b/{OUT}/image-policy.yaml\n")
     assert "-      range: 1.26.x\n+      range: 1.25.x\n" in diff
     assert "image-repository.yaml" not in diff
-
-
-def test_push_work_commits_only_the_task_files_and_shows_the_commands(tmp_path: Path) -> None:
-    ws = practice_session(tmp_path).workspace
-    from lab.services.generate import generate
-
-    generate(ws, GenerateOptions())
-    (ws / "notes.txt").write_text("mine, not to be committed\n")
-    result = svc.push_work(ws)
-    assert result.branch == "main"
-    assert result.commands == [
-        f"git add {OUT}/image-policy.yaml {OUT}/image-repository.yaml {OUT}/image-update.yaml",
-        'git commit -m "Add image automation"',
-        "git push -u origin main",
-    ]
-    log = svc.origin_log(ws)
-    assert [c.subject for c in log][:1] == ["Add image automation"]
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=ws, capture_output=True, text=True)
-    assert status.stdout.strip() == "?? notes.txt"
-    again = svc.push_work(ws)
-    assert again.commands == ["git push -u origin main"]
-
-
-def test_push_work_reports_a_rejected_push_in_one_line(tmp_path: Path) -> None:
-    ws = practice_session(tmp_path).workspace
-    other = tmp_path / "other"
-    origin = subprocess.run(
-        ["git", "remote", "get-url", "origin"], cwd=ws, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    subprocess.run(["git", "clone", "-q", origin, str(other)], check=True)
-    (other / "x.txt").write_text("x\n")
-    subprocess.run(["git", "add", "x.txt"], cwd=other, check=True)
-    subprocess.run(["git", "commit", "-qm", "x"], cwd=other, check=True)
-    subprocess.run(["git", "push", "-q"], cwd=other, check=True)
-    (ws / "PROGRESS.md").write_text((ws / "PROGRESS.md").read_text() + "\n")
-    with pytest.raises(GitError) as err:
-        svc.push_work(ws)
-    assert "rejected" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_workspace_stamp_changes_on_save_and_push_not_on_fetch(tmp_path: Path) -> None:

@@ -15,9 +15,14 @@ SIZES = [(80, 24), (120, 40)]
 
 
 async def _settle(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.state is not None and not app.refreshing)  # type: ignore[attr-defined]
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
+    # A DataTable filled from a worker's result lays out its header on a later refresh.
+    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 async def _home(pilot: Pilot[None]) -> None:
@@ -37,7 +42,8 @@ async def _generate(pilot: Pilot[None]) -> None:
 
 async def _checks(pilot: Pilot[None]) -> None:
     await pilot.press("4")
-    await wait_until(pilot, lambda: getattr(pilot.app, "last_report", None) is not None, timeout=30)
+    app = pilot.app
+    await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=30)  # type: ignore[attr-defined]
     await _settle(pilot)
 
 
@@ -54,6 +60,8 @@ async def _quiz(pilot: Pilot[None]) -> None:
 
 async def _done(pilot: Pilot[None]) -> None:
     await pilot.press("7")
+    app = pilot.app
+    await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=30)  # type: ignore[attr-defined]
     await _settle(pilot)
 
 

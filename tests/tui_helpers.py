@@ -52,7 +52,7 @@ async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout:
 
 
 class TmuxSession:
-    """The real executable in a real pty: a private tmux server per session (textual.md 4.4)."""
+    """The real executable in a real pty: a private tmux server per session."""
 
     def __init__(
         self, command: str, width: int = 80, height: int = 24, env: dict[str, str] | None = None

@@ -9,10 +9,10 @@ image-automation-controller both run it.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from lab.adapters.git import Workspace, clone_to_temp, open_workspace
+from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.adapters.setters import apply_to_tree
 from lab.core.commit_message import render_commit_message
 from lab.core.diff import unified_diff
@@ -28,6 +28,8 @@ from lab.core.reconcile import (
     yaml_texts,
 )
 from lab.errors import LabError
+
+SCRATCH_PREFIX = "lab-simulate"
 
 __all__ = ["run_automations"]
 
@@ -106,7 +108,9 @@ def _run_one(
     setters = setters_for(aset, iua, all_setters)
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")
-    with tempfile.TemporaryDirectory(prefix="fluxlab-iac-") as tmp:
+    # A run killed mid-clone (SIGKILL) leaves its directory behind: the next run removes it.
+    sweep_stale(SCRATCH_PREFIX)
+    with scratch_dir(SCRATCH_PREFIX) as tmp:
         # Flux (GitAllBranchReferences, on by default) commits on top of an existing push branch and
         # force-pushes it (GitForcePushBranch); a new push branch starts from the checkout branch.
         separate = push_branch != checkout_branch

@@ -606,6 +606,12 @@ class Workspace:
         _check_remote_name(name)
         self._out("remote", "remove", name, what=f"git remote remove {name}", hint="")
 
+    def set_ref(self, ref: str, sha: str) -> None:
+        """Point `ref` (a full refs/... name) at commit `sha` (git update-ref)."""
+        if not ref.startswith("refs/") or _BAD_REF.search(ref[len("refs/") :]):
+            raise GitError(f"invalid ref {ref!r}", hint="name a full ref such as refs/remotes/origin/main")
+        self._out("update-ref", ref, _check_ref(sha), what=f"git update-ref {ref}", hint="")
+
     def remotes(self) -> list[str]:
         return [r for r in self._out("remote", what="git remote", hint="").split() if r]
 

@@ -1,11 +1,21 @@
 """Cluster checks: the image controllers run (`cluster.controllers`) and the learner's three objects are
 Ready in the cluster (`cluster.image-repository`, `cluster.image-policy`, `cluster.image-update`), read
 through `lab.adapters.cluster`. An unreachable or forbidding API is `error`; objects Flux has not
-reconciled yet are `pending` (so `--watch` waits for them); a Ready=False verdict is `fail`."""
+reconciled yet are `pending` (so `--watch` waits for them); a Ready=False verdict is `fail`.
+
+A cluster only counts for the workspace it syncs: its flux-system GitRepository must name the
+workspace's origin (URL and branch; ssh, scp-like and https forms of one forge path are the same
+repository). A local origin cannot be a GitRepository URL (Flux accepts http, https and ssh only), so
+for it the cluster's fetched revision must be on origin's branch (the sandbox serves the local origin
+in place of the URL in gotk-sync.yaml). When they differ the cluster checks are `skipped`, naming both,
+and count nothing: another repository's cluster must never credit this one.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlparse
 
 from lab.checks import check
 from lab.checks.context import (
@@ -13,9 +23,9 @@ from lab.checks.context import (
     automation_files,
 )
 from lab.checks.manifests import automation_set
-from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.model import Evidence, Outcome, Status
 from lab.core.manifests.models import FluxObject, ImagePolicy, ImageRepository, ImageUpdateAutomation
-from lab.errors import ClusterError
+from lab.errors import ClusterError, LabError
 
 IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
 INSTALL_HINT = "flux install --components-extra=image-reflector-controller,image-automation-controller"
@@ -43,12 +53,95 @@ def client_for(ctx: CheckContext) -> Any:
     return ctx.cached("cluster:client", compute)
 
 
+SYNC_NAME = "flux-system"
+
+
+def _repo_key(url: str) -> str | None:
+    """host/path of a forge URL (scheme, user, `.git` and case dropped); None for a local path."""
+    text = url.strip()
+    scp = re.match(r"^(?:[\w.+-]+@)?([\w.-]+):(?!//)(.+)$", text)
+    if scp and "/" not in scp.group(1):
+        host, path = scp.group(1), scp.group(2)
+    else:
+        parsed = urlparse(text)
+        if parsed.scheme not in ("http", "https", "ssh", "git") or not parsed.hostname:
+            return None
+        host, path = parsed.hostname, parsed.path
+    path = path.strip("/").removesuffix(".git").strip("/")
+    return f"{host.lower()}/{path.lower()}"
+
+
+def _synced_revision(obj: dict[str, Any]) -> tuple[str, str] | None:
+    """(branch, sha) of the artifact the GitRepository fetched, from `main@sha1:<sha>`."""
+    revision = str(((obj.get("status") or {}).get("artifact") or {}).get("revision") or "")
+    match = re.match(r"^(?:refs/heads/)?(?P<branch>[^@]+)@sha1:(?P<sha>[0-9a-f]{40})$", revision)
+    return (match.group("branch"), match.group("sha")) if match else None
+
+
+def source_mismatch(ctx: CheckContext) -> Outcome | None:
+    """`skipped` (naming both) when the cluster syncs another repository than the workspace's origin;
+    None when it syncs this one, or when that cannot be told (no origin, an unreachable cluster: the
+    checks report those; no flux-system GitRepository: nothing names a repository)."""
+
+    def compute() -> Outcome | None:
+        from lab.checks.gitrepo import _origin
+
+        try:
+            origin = _origin(ctx)
+            origin_url = origin.ws.remote_url("origin")
+        except LabError:
+            return None  # git.pushed explains a workspace without an origin
+        branch = origin.branch
+        try:
+            obj = client_for(ctx).get("GitRepository", SYNC_NAME, "flux-system")
+        except ClusterError:
+            return None  # cluster.controllers reports the unreachable cluster
+        mine = f"your origin is {origin_url} (branch {branch})"
+        hint = (
+            "point KUBECONFIG at the cluster that syncs your repository, or bootstrap Flux with your "
+            "origin's URL and branch"
+        )
+        if obj is None:
+            # Not bootstrapped: nothing says which repository the cluster follows; the object checks
+            # still look for this workspace's own objects by name.
+            return None
+        spec = obj.get("spec") or {}
+        url = str(spec.get("url") or "")
+        ref = spec.get("ref") or {}
+        their_branch = str(ref.get("branch") or "") if isinstance(ref, dict) else ""
+        theirs = f"another repository's cluster: GitRepository {SYNC_NAME} syncs {url} (branch {their_branch or '-'})"
+        evidence = [Evidence("object", f"GitRepository flux-system/{SYNC_NAME}", f"{url} {their_branch}")]
+        mine_key, their_key = _repo_key(origin_url), _repo_key(url)
+        if mine_key is not None:
+            if mine_key == their_key and their_branch == branch:
+                return None
+            return Outcome.make(Status.SKIPPED, f"{theirs}; {mine}", hint=hint, evidence=evidence)
+        synced = _synced_revision(obj)
+        if synced is None:
+            return None  # not fetched yet: the objects are not there either, so nothing is credited
+        sync_branch, sha = synced
+        on_origin = {c.sha for c in origin.ws.log(origin.ref, n=500)} if origin.sha else set()
+        if sync_branch == branch and sha in on_origin:
+            return None
+        return Outcome.make(
+            Status.SKIPPED,
+            f"{theirs} at {sync_branch}@{sha[:7]}, which is not on your origin {origin_url} (branch {branch})",
+            hint=hint,
+            evidence=evidence,
+        )
+
+    return ctx.cached("cluster:source", compute)
+
+
 def _errored(err: ClusterError) -> Outcome:
     return Outcome.errored(f"could not check: {err.message}", hint=err.hint or "check KUBECONFIG")
 
 
 @check("cluster.controllers")
 def cluster_controllers(ctx: CheckContext) -> Outcome:
+    skipped = source_mismatch(ctx)
+    if skipped is not None:
+        return skipped
     try:
         client = client_for(ctx)
         served = client.served_image_api_versions()
@@ -57,13 +150,13 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
         return _errored(err)
     if not served:
         return Outcome.failed(
-            "image.toolkit.fluxcd.io is not served: the image controllers are not installed (F1)",
+            "image.toolkit.fluxcd.io is not served: the image controllers are not installed",
             hint=f"bootstrap or install with --components-extra: {INSTALL_HINT}",
         )
     missing = [name for name in IMAGE_CONTROLLERS if name not in controllers]
     if missing:
         return Outcome.failed(
-            f"no {' or '.join(missing)} Deployment in flux-system (F1)",
+            f"no {' or '.join(missing)} Deployment in flux-system",
             hint=INSTALL_HINT,
         )
     evidence = [Evidence("deployment", f"flux-system/{n}", controllers[n].message) for n in IMAGE_CONTROLLERS]
@@ -92,6 +185,9 @@ def _judge(
     """The common verdict on one object; (None, obj) when it is Ready and the caller adds detail."""
     from lab.core.fluxget import ready_condition
 
+    skipped = source_mismatch(ctx)
+    if skipped is not None:
+        return skipped, {}
     mine = _learner_object(ctx, kind)
     if mine is None:
         return Outcome.failed(f"no {kind_name} in clusters/dev/image-automation/ to look for"), {}
@@ -160,7 +256,7 @@ def cluster_image_repository(ctx: CheckContext) -> Outcome:
     if count == 0:
         return Outcome.failed(
             f"ImageRepository {name} scanned but found no tags",
-            hint="use the full repository path (library/nginx) and check spec.exclusionList",
+            hint="check spec.image (nginx or library/nginx on Docker Hub) and spec.exclusionList",
         )
     return Outcome.passed(f"ImageRepository {name} Ready: {message}".rstrip(": "))
 

@@ -167,7 +167,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
         if rel and not _is_dir(ctx, rel):
             return Outcome.failed(
                 f"update.path {iua.update_path} does not exist in the repository: Flux fails with "
-                "'walking path for files: lstat ... no such file or directory' (F12)",
+                "'walking path for files: lstat ... no such file or directory'",
                 file=iua.file,
                 line=iua.line_of("spec.update.path"),
                 hint="a path relative to the repository root, e.g. ./apps",
@@ -316,7 +316,7 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
         if m.text.lstrip().startswith("#"):
             return Outcome.failed(
                 f"marker in {m.file}:{m.line} is on its own line; Flux only reads it at the end of the "
-                "line holding the value (F11)",
+                "line holding the value",
                 file=m.file,
                 line=m.line,
                 hint="move the comment to the end of the image: line below it",
@@ -334,7 +334,7 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
         if iua is not None and syntax.namespace != iua.namespace:
             return Outcome.failed(
                 f"marker in {m.file}:{m.line} names namespace {syntax.namespace}, but the "
-                f"ImageUpdateAutomation in {iua.namespace} only applies its own namespace's policies (F10)",
+                f"ImageUpdateAutomation in {iua.namespace} only applies its own namespace's policies",
                 file=m.file,
                 line=m.line,
                 hint=f"put the ImagePolicy and the marker in {iua.namespace}",

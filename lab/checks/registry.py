@@ -74,7 +74,8 @@ def _from_registry(repo: ImageRepository) -> Tags:
             repo,
             outcome=Outcome.failed(
                 message,
-                hint=hint or "use the full path, e.g. library/nginx",
+                hint=hint
+                or "check spec.image for a typo (nginx and library/nginx are the same Docker Hub image)",
                 evidence=evidence,
                 file=file,
                 line=line,
@@ -126,7 +127,7 @@ def registry_tags(ctx: CheckContext) -> Outcome:
             f"no tags found for {repo.image} ({tags.source}): the policy has nothing to choose from",
             file=repo.file,
             line=repo.line_of("spec.image"),
-            hint="use the full repository path (library/nginx on Docker Hub) and check spec.exclusionList",
+            hint="check spec.image (nginx or library/nginx on Docker Hub) and spec.exclusionList",
         )
     shown = ", ".join(tags.stored[:5])
     return Outcome.passed(

@@ -200,6 +200,57 @@ def sync_included(ctx: CheckContext) -> Outcome:
             _toward(ctx, root, target)
         except _Excluded as exc:
             return Outcome.failed(exc.message, file=exc.file, line=exc.line, hint=exc.hint, evidence=evidence)
+    failing = _cluster_sync_failure(ctx)
+    if failing is not None:
+        return failing
     return Outcome.passed(
         f"the flux-system Kustomization (path {shown}) applies all three files", evidence=evidence
+    )
+
+
+def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
+    """What the files say is not all: when a cluster is configured (not --offline), the flux-system
+    Kustomization may still fail to apply what was pushed (a v1beta2 object on Flux 2.9, a dry-run
+    error) and then nothing of it reaches the cluster. That verdict is the cluster's, shown here."""
+    import os
+    from pathlib import Path
+
+    from lab.checks.cluster import PROGRESS_REASONS, client_for
+    from lab.errors import ClusterError
+
+    if ctx.offline:
+        return None
+    configured = (
+        ctx.settings.get("kubeconfig")
+        or os.environ.get("KUBECONFIG")
+        or (Path.home() / ".kube" / "config").is_file()
+    )
+    if not configured:
+        return None  # no cluster: the repository's word is all there is (cluster.* say why)
+    try:
+        obj = client_for(ctx).get("Kustomization", "flux-system")
+    except (ClusterError, LabError):
+        return None  # unreachable: cluster.controllers reports it
+    if not obj:
+        return None
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), None)
+    if ready is None or ready.get("status") != "False" or ready.get("reason") in PROGRESS_REASONS:
+        return None
+    message = str(ready.get("message") or ready.get("reason") or "not ready")
+    revision = str((obj.get("status") or {}).get("lastAttemptedRevision") or "")
+    hint = "fix what the message names, commit and push; Flux retries at its next interval"
+    if "no matches for kind" in message and "v1beta2" in message:
+        hint = (
+            "this Flux serves only image.toolkit.fluxcd.io/v1: write apiVersion: image.toolkit.fluxcd.io/v1 "
+            "in the three files (lab generate --api v1 --force), commit and push"
+        )
+    return Outcome.failed(
+        "the flux-system Kustomization fails on the cluster, so none of the pushed files is applied: "
+        f"{message}",
+        hint=hint,
+        evidence=[
+            Evidence("cluster", "Kustomization/flux-system/flux-system", f"{ready.get('reason')}: {message}")
+        ]
+        + ([Evidence("cluster", "lastAttemptedRevision", revision)] if revision else []),
     )

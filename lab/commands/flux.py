@@ -1,7 +1,7 @@
 """`lab flux check|get|reconcile`: the flux CLI's image commands, through the kubernetes client.
 
-They talk to whatever KUBECONFIG points at (a real cluster or the sandbox) and print flux's formats
-(flux.md 5.2-5.4): tables on stdout, `✗` lines on stderr.
+They talk to whatever KUBECONFIG points at (a real cluster or the sandbox) and print flux's formats:
+tables on stdout, `✗` lines on stderr.
 """
 
 from __future__ import annotations

@@ -146,11 +146,25 @@ def run(args: argparse.Namespace) -> int:
         f"apiVersion {result.api_version}"
         + (" (deprecated; Flux 2.9 serves only v1)" if version != "v1" else "")
     )
+    shown_interval = _written_interval(result.texts.get("image-repository.yaml", ""))
+    if shown_interval and shown_interval != opts.interval:
+        # v1 is written as `flux create ... --export` writes it: Go durations (5m -> 5m0s).
+        print(
+            f"interval {opts.interval} is written {shown_interval}, as `flux create --export` writes it; "
+            "Flux reads both the same"
+        )
     print(
         "next: mark your Deployment: lab mark apps/base/nginx/deployment.yaml "
         f"--policy {opts.namespace}:{opts.name}"
     )
     return 0
+
+
+def _written_interval(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.strip().startswith("interval:"):
+            return line.split(":", 1)[1].strip().strip("'\"")
+    return None
 
 
 _DEFAULTS = {

@@ -28,8 +28,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"Hint {args.hint} - {hint.title}\n\n{hint.body}")
         return 0
     if args.pitfalls:
+        import shutil
+        import textwrap
+
+        width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns))
         for pit in task.pitfalls:
-            print(f"- {pit.issue}: {pit.cause}. Fix: {pit.resolution} (check {pit.check})")
+            text = f"{pit.issue}: {pit.cause}. Fix: {pit.resolution} (check {pit.check})"
+            print(
+                textwrap.fill(
+                    text, width=width, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
+                )
+            )
         return 0
     print(task.lesson, end="")
     return 0

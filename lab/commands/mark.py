@@ -35,7 +35,8 @@ def _workspace_for(file: str, explicit: str | None) -> object:
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
-    return resolve_workspace(None)
+    # Marking a file needs no repository: outside one, the file's own folder is the workspace.
+    return start
 
 
 def run(args: argparse.Namespace) -> int:

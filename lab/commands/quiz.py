@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nquiz: {record.summary()}; in {where}")
     else:
         print(
-            f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {where} ({record.attempts} attempts)"
+            f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {where} ({record.attempts_text})"
         )
     if task.quiz.open_prompts and scripted is None:
         print("\nThink about (no grade, discuss them with your group):")

@@ -82,7 +82,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     push.add_argument("--image", default=None, help="the image to push to (default: the task's first)")
     push.set_defaults(func=run_push_tag)
 
-    reset = cmds.add_parser("reset", help="stop and start afresh: new practice repo, empty cluster")
+    reset = cmds.add_parser(
+        "reset", help="stop the sandbox and wipe it: new practice repo, empty cluster at the next `up`"
+    )
     _add_dir(reset)
     reset.add_argument("--force", action="store_true", help="discard uncommitted or unpushed work")
     reset.set_defaults(func=run_reset)
@@ -222,6 +224,7 @@ def run_reset(args: argparse.Namespace) -> int:
 
     workspace = svc.reset(args.dir, force=args.force)
     print(f"sandbox reset: fresh practice repository at {workspace}")
+    print("the sandbox is stopped; start it with: lab sandbox up --detach")
     print(f"start it with `lab sandbox up{_dir_flag(args)} --detach`")
     return 0
 

@@ -6,8 +6,8 @@ tags) and returns `Finding`s: where (file:line), what Flux will do, and the fix.
 the check that owns the field fail; `advisory` ones (the configuration works but is risky) are reported
 without failing anything. The checks layer and `lab why` both call `diagnose()`.
 
-Sources: the lab's Flux reference, sections A6-A18 and lint rules L02-L13; exact controller strings are
-quoted where Flux has one.
+Sources: image-reflector-controller and image-automation-controller (v1.2) and the flux CLI; the exact
+controller strings are quoted where Flux has one.
 """
 
 from __future__ import annotations
@@ -425,7 +425,7 @@ def _selects(a: ImageUpdateAutomation, labels: Mapping[str, str]) -> bool:
 def _shape_findings(
     aset: AutomationSet, site: MarkerSite, pol: ImagePolicy | None, resolved: Mapping[str, str]
 ) -> list[Finding]:
-    """A setter replaces the whole scalar: the suffix must fit the field (IAC setters.go, A13)."""
+    """A setter replaces the whole scalar: the suffix must fit the field (image-automation-controller setters.go)."""
     m = site.marker
     value = site.value or ""
     key = site.key
@@ -634,6 +634,11 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
             elif outcome.tag is None and outcome.reason == "Failure":
                 nearest = _nearest(rng, releases)
                 extra = f"; not strict semver, never considered: {', '.join(loose[:4])}" if loose else ""
+                words = [
+                    t for t in stored if not t[:1].isdigit() and not t.startswith("v") and _lenient(t) is None
+                ]
+                if words:
+                    extra += f"; {', '.join(words[:3])} {'is' if len(words) == 1 else 'are'} not a version"
                 out.append(
                     Finding(
                         "policy.no-match",
@@ -905,7 +910,7 @@ def _automation_findings(aset: AutomationSet) -> list[Finding]:
 
 
 def _overlap_findings(aset: AutomationSet, sites: Sequence[MarkerSite]) -> list[Finding]:
-    """Two automations whose update paths overlap, writing one policy name: the commits flap (A15, L13)."""
+    """Two automations whose update paths overlap, writing one policy name: the commits flap (fluxcd/image-automation-controller#204)."""
     out: list[Finding] = []
     autos = aset.automations
     for i, a in enumerate(autos):

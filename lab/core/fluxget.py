@@ -1,4 +1,4 @@
-"""`flux get image ...` output and the status helpers behind it (flux.md 5.2, 5.4). Pure.
+"""`flux get image ...` output and the status helpers behind it. Pure.
 
 Tables reproduce flux2's `printers.TablePrinter` (olekukonko/tablewriter v0.0.5 with no borders, left
 alignment, `NoWhiteSpace` and a tab as padding): every row cell is padded to its column width and followed

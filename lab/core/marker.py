@@ -1,7 +1,7 @@
 """Put an image policy marker on a container's `image:` line, touching nothing else.
 
 Flux reads the marker from the comment at the end of the line that holds the image value (a marker on
-its own line above `image:` is silently ignored, F11), so `mark` edits exactly that line: it appends
+its own line above `image:` is silently ignored), so `mark` edits exactly that line: it appends
 `# {"$imagepolicy": "ns:name"}`, or replaces whatever comment was there. Every other byte of the file,
 line endings included, stays as it was; marking twice changes nothing.
 """
@@ -67,7 +67,7 @@ def check_policy_ref(policy_ref: str) -> tuple[str, str]:
         raise LabError(
             f"policy reference '{policy_ref}' uses '/'; use namespace:name",
             field="--policy",
-            hint=f"write {ns}:{name} - Flux ignores markers with a '/' separator (F10)",
+            hint=f"write {ns}:{name} - Flux ignores markers with a '/' separator",
         )
     parts = ref.split(":")
     if len(parts) == 1:

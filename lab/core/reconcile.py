@@ -175,7 +175,7 @@ def _resolve_one(
 
 
 def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
-    """Checkout and push branch as image-automation-controller derives them (flux.md 4.2)."""
+    """Checkout and push branch as image-automation-controller derives them."""
     src_ns = iua.source_namespace or iua.namespace
     src_name = iua.source_name
     repos = {(g.namespace, g.name): g for g in aset.git_repositories}

@@ -6,6 +6,7 @@ database's revision (Adler-32 of the JSON-encoded tag list).
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 
@@ -47,13 +48,23 @@ def store_tags(tags: Iterable[str], exclusion_list: Sequence[str] = DEFAULT_EXCL
                 field="spec.exclusionList",
                 hint="exclusionList entries are Go (RE2) regular expressions",
             ) from err
-    kept = [tag for tag in tags if not any(rx.search(tag) for rx in compiled)]
+    tags = list(tags)
+    excluded = [False] * len(tags)
+    for rx in compiled:
+        excluded = [a or b for a, b in zip(excluded, rx.match_each(tags), strict=True)]
+    kept = [tag for tag, out in zip(tags, excluded, strict=True) if not out]
     # Code point order of str equals the byte order of its UTF-8 encoding, which Go compares.
     kept.sort(reverse=True)
     return kept
 
 
+# Text Go's encoder writes as it is: no quote, backslash, control character, <, >, &, U+2028/9.
+_GO_JSON_PLAIN = re.compile('[^"\\\\\x00-\x1f<>&\u2028\u2029]*')
+
+
 def _go_json_string(value: str) -> str:
+    if _GO_JSON_PLAIN.fullmatch(value):
+        return f'"{value}"'
     out = ['"']
     for ch in value:
         code = ord(ch)

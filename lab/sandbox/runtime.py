@@ -52,7 +52,7 @@ DOCKER_HUB = "index.docker.io"
 ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
 # The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
-# course text's v1beta2 (deprecated), so its manifests can be applied as written (flux.md 1.1).
+# course text's v1beta2 (deprecated), so its manifests can be applied as written.
 FLUX_VERSIONS: dict[str, tuple[str, ...]] = {"2.8": ("v1", "v1beta2"), "2.9": ("v1",)}
 DEFAULT_FLUX = "2.9"
 
@@ -287,7 +287,6 @@ class Supervisor:
                 cache_dir=self.paths.cache,
                 registry_client=lambda: RegistryClient(registry_mirror=mirror, retries=1, deadline=20),
                 clock=Clock(speed=self.speed),
-                message_hosts={f"http://{registry_addr}": "https://index.docker.io"},
                 registry_hosts=mirror,
             )
             self.controllers.start()

@@ -8,6 +8,7 @@ directory must stay inside the workspace, and every file is written atomically.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,10 +101,12 @@ def generate(
     *,
     force: bool = False,
     stdout: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> GenerateResult:
     """Render the manifests and (unless `stdout`) write them. Raises LabError before writing anything
-    if an option is invalid or an existing file would be overwritten without `force`."""
-    texts = render_manifests(opts)
+    if an option is invalid or an existing file would be overwritten without `force`. `texts` are
+    `render_manifests(opts)` already rendered (the app renders once per change, not once per step)."""
+    texts = dict(texts) if texts is not None else render_manifests(opts)
     api_version = (
         opts.api_version if "/" in opts.api_version else f"image.toolkit.fluxcd.io/{opts.api_version}"
     )

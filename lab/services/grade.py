@@ -34,7 +34,7 @@ from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_works
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
-from lab.errors import LabError, UsageError
+from lab.errors import GitError, LabError, UsageError
 
 # Deep enough that git.flux-commit can diff Flux's commit against its parent after a few learner
 # commits on top, shallow enough that a long history is not copied 100 times.
@@ -339,10 +339,47 @@ def _prepare(target: Target, dest: Path, *, owners: Mapping[Path, str], deadline
     else:
         if not urlparse(url).scheme and ":" not in url.split("/", 1)[0]:
             raise LabError(f"origin {redact_url(url)} is not a URL git can reach", hint="check the remote")
-        clone = clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
         shown = redact_url(url)
+        try:
+            clone = clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
+        except GitError as err:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+            return _last_fetched(ws, path, url, branch, dest, owners, me, deadline, err)
     branch = branch or clone.branch()
     return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, head, branch, shown))
+
+
+def _last_fetched(
+    ws: Workspace,
+    path: Path,
+    url: str,
+    branch: str | None,
+    dest: Path,
+    owners: Mapping[Path, str],
+    me: str,
+    deadline: float | None,
+    err: GitError,
+) -> _Graded:
+    """Origin cannot be reached (offline, gone): grade the checkout's commits against origin as the
+    checkout last fetched it, so `git.pushed` still tells pushed from not pushed."""
+    from lab.adapters.scratch import remove_tree
+
+    remove_tree(dest)
+    clone = _clone_local(path, branch, dest, owners, me, deadline)
+    branch = branch or clone.branch() or "main"
+    tracking = ws.remote_sha(branch)
+    clone.remove_remote("origin")  # the checkout itself must not stand in for origin
+    clone.add_remote("origin", url)
+    if tracking is not None and clone.rev_parse(tracking) is not None:
+        clone.set_ref(f"refs/remotes/origin/{branch}", tracking)
+    why = one_line(err.message, limit=120)
+    return _Graded(
+        clone.root,
+        branch,
+        note=f"origin {redact_url(url)} not reachable ({why}): graded the checkout's commits against "
+        f"origin/{branch} as last fetched",
+    )
 
 
 def _unpushed_note(ws: Workspace, clone: Workspace, head: str | None, branch: str | None, origin: str) -> str:

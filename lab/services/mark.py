@@ -89,20 +89,18 @@ def marker_warnings(aset: AutomationSet, file: str, policy_ref: str) -> list[str
         out.append("no ImagePolicy in this repository yet; create one with `lab generate`")
     elif aset.policy(ns, name) is None:
         known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
-        out.append(
-            f"no ImagePolicy {ns}:{name} in this repository (found: {known}); Flux ignores the marker (F10)"
-        )
+        out.append(f"no ImagePolicy {ns}:{name} in this repository (found: {known}); Flux ignores the marker")
     if aset.automations:
         same_ns = [a for a in aset.automations if a.namespace == ns]
         if not same_ns:
             namespaces = ", ".join(sorted({a.namespace for a in aset.automations}))
             out.append(
                 f"the ImageUpdateAutomation is in {namespaces}, not {ns}; it only applies policies "
-                "of its own namespace, so this marker does nothing (F10)"
+                "of its own namespace, so this marker does nothing"
             )
         elif not any(_under(file, a.update_path or ".") for a in same_ns):
             paths = ", ".join(sorted({a.update_path or "." for a in same_ns}))
-            out.append(f"{file} is outside update.path ({paths}); Flux never looks at it (F12)")
+            out.append(f"{file} is outside update.path ({paths}); Flux never looks at it")
     return out
 
 

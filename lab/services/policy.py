@@ -28,9 +28,13 @@ class PolicyRun:
     """The scan (stored tags, revision) and the policy outcome over it; `verdicts` when explained."""
 
     stored: list[str]
-    revision: str
     outcome: PolicyOutcome
     verdicts: tuple[TagVerdict, ...] = ()
+
+    @property
+    def revision(self) -> str:
+        # Computed on demand: JSON-encoding 100k tags costs more than resolving the policy.
+        return scan_revision(self.stored)
 
 
 def evaluate(
@@ -44,8 +48,8 @@ def evaluate(
     stored = store_tags(tags, exclusion_list)
     if with_verdicts:
         outcome, verdicts = explain(spec, stored)
-        return PolicyRun(stored, scan_revision(stored), outcome, tuple(verdicts))
-    return PolicyRun(stored, scan_revision(stored), resolve(spec, stored))
+        return PolicyRun(stored, outcome, tuple(verdicts))
+    return PolicyRun(stored, resolve(spec, stored))
 
 
 def explain_lines(run: PolicyRun) -> list[str]:

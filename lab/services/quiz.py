@@ -48,6 +48,10 @@ class QuizRecord:
         return len(raw) if isinstance(raw, list) else 1
 
     @property
+    def attempts_text(self) -> str:
+        return f"{self.attempts} attempt{'' if self.attempts == 1 else 's'}"
+
+    @property
     def kept_earlier_best(self) -> bool:
         """This attempt was not better than an earlier one, which stays the record."""
         return self.data.get("best_at") != self.at
@@ -58,9 +62,9 @@ class QuizRecord:
             verdict = "passed" if self.passed else "not passed"
             return (
                 f"this attempt: {mine}; your best, {self.best_score}/{self.data.get('total')} ({verdict}), "
-                f"stays recorded ({self.attempts} attempts)"
+                f"stays recorded ({self.attempts_text})"
             )
-        return f"{mine} {'passed' if self.this_attempt.passed else 'not passed'} ({self.attempts} attempts)"
+        return f"{mine} {'passed' if self.this_attempt.passed else 'not passed'} ({self.attempts_text})"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

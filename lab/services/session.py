@@ -8,7 +8,7 @@ on first use, so a fresh laptop needs no cluster and no network.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from lab.services.tasks import Task, load_task
 if TYPE_CHECKING:
     from lab.adapters.git import CommitInfo
     from lab.core.manifests.generate import GenerateOptions
+    from lab.services.sync import OriginStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Session:
     task: Task
     sandbox: bool
     kubeconfig: str | None
+    sandbox_env: tuple[tuple[str, str], ...] = ()
+    """What `lab sandbox env` exports, once attached to the running sandbox (see `use_sandbox_env`)."""
 
     @property
     def mode(self) -> str:
@@ -173,12 +176,19 @@ def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     return CheckMode(offline=False, tags_file=tags_file)
 
 
-def generate_diff(workspace: Path, opts: GenerateOptions, out_dir: Path | None = None) -> str:
-    """What `lab generate --force` would change in files that already exist (empty: nothing to lose)."""
+def generate_diff(
+    workspace: Path,
+    opts: GenerateOptions,
+    out_dir: Path | None = None,
+    *,
+    texts: Mapping[str, str] | None = None,
+) -> str:
+    """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
+    `texts`: the manifests already rendered from `opts` (not rendered again)."""
     from lab.core.diff import file_diff
     from lab.services.generate import generate
 
-    result = generate(workspace, opts, out_dir, stdout=True)
+    result = generate(workspace, opts, out_dir, stdout=True, texts=texts)
     parts: list[str] = []
     for name, text in result.texts.items():
         path = result.out_dir / name
@@ -209,44 +219,6 @@ def origin_log(workspace: Path, branch: str | None = None, n: int = 15) -> list[
     if ws.remote_sha(branch) is None:
         return []
     return ws.log(f"origin/{branch}", n=n)
-
-
-@dataclass(frozen=True)
-class PushResult:
-    commands: list[str]
-    committed: list[str]
-    branch: str
-
-
-def push_work(
-    workspace: Path, message: str | None = None, *, commit: bool = True, task: Task | None = None
-) -> PushResult:
-    """Commit the task's files if they changed (only those) and push the branch, as the learner would
-    with `git add`, `git commit` and `git push`; returns the commands that did it."""
-    from lab.services.workspace import open_learner_workspace
-
-    ws = open_learner_workspace(workspace)
-    branch = ws.branch()
-    if branch is None:
-        from lab.errors import GitError
-
-        raise GitError(f"cannot push: HEAD is detached in {ws.root}", hint="git switch main, then retry")
-    commands: list[str] = []
-    task = task or load_task()
-    message = message or task.meta.commit_message
-    from lab.services.sync import task_paths
-
-    paths = task_paths(task.id)
-    dirty = set(ws.dirty_files(list(paths))) if commit else set()
-    changed = [p for p in paths if p in dirty]
-    if changed:
-        name, email = ws.learner_identity()
-        ws.commit(changed, message, author_name=name, author_email=email)
-        commands.append("git add " + " ".join(changed))
-        commands.append(f'git commit -m "{message}"')
-    ws.push(branch, set_upstream=True)
-    commands.append(f"git push -u origin {branch}")
-    return PushResult(commands, changed, branch)
 
 
 def flux_get_images(kubeconfig: str | None) -> str:
@@ -342,10 +314,10 @@ def is_default_sandbox(session: Session) -> bool:
 
 
 def attach_sandbox(session: Session, *, start: bool = False) -> Session:
-    """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`):
-    its kubeconfig, and this process's registry client mirrored to the embedded registry, as
-    `eval "$(lab sandbox env)"` would. With `start`, start the sandbox in the background first.
-    Unchanged when this is not the default sandbox, a cluster is already configured, or none runs."""
+    """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`): its
+    kubeconfig and `sandbox_env`. With `start`, start the sandbox in the background first. Unchanged
+    when this is not the default sandbox, a cluster is already configured, or none runs. Changes no
+    process-wide setting (safe in a worker thread): `use_sandbox_env` does that."""
     if not is_default_sandbox(session) or session.kubeconfig is not None:
         return session
     from dataclasses import replace
@@ -355,8 +327,23 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     info = sandbox.ensure_running(None) if start else sandbox.running_info(None)
     if info is None:
         return session
-    sandbox.apply_env(info)
-    return replace(session, kubeconfig=str(info.kubeconfig))
+    return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
+
+
+def use_sandbox_env(session: Session) -> None:
+    """Point this process's registry and kubernetes clients at the session's sandbox, as
+    `eval "$(lab sandbox env)"` would. Process-wide: call it from the main thread only."""
+    os.environ.update(dict(session.sandbox_env))
+
+
+def sandbox_note(session: Session, *, running: bool) -> str | None:
+    """What quitting the app says: the sandbox does not stop with it."""
+    if not running:
+        return None
+    return (
+        "The sandbox keeps running in the background (cluster, registry, Flux controllers): "
+        "`lab sandbox down` stops it, `lab` uses it again."
+    )
 
 
 def push_sandbox_tag(tag: str | None = None) -> list[str]:
@@ -366,3 +353,99 @@ def push_sandbox_tag(tag: str | None = None) -> list[str]:
 
     result = sandbox.push_tag(None, tag)
     return [str(t) for t in result.get("added") or []]
+
+
+# --- one workspace state for every screen of the app ---------------------------------------------
+
+#: origins the watcher cannot stat (a URL) are fetched this often while the app runs
+REMOTE_FETCH_S = 60.0
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """What every screen shows: the task's files, git (local and origin), the sandbox. Read in a
+    worker, never on the UI thread; `stamp` is the watch stamp it was read at (see `watch_stamp`)."""
+
+    stamp: tuple[tuple[str, int, int], ...]
+    files: dict[str, str | None]
+    """The task's files as they are on disk (None: missing or unreadable)."""
+    git: OriginStatus | None
+    git_error: str | None
+    origin_log: tuple[CommitInfo, ...]
+    sandbox_running: bool
+
+
+def origin_dir(workspace: Path) -> Path | None:
+    """origin's directory when it is a local (bare) repository, as `lab init` and the sandbox make it:
+    then watching its refs tells when Flux pushed, with no fetch and no network."""
+    from lab.adapters.git import open_workspace
+    from lab.errors import LabError
+
+    try:
+        url = open_workspace(workspace).remote_url()
+    except LabError:
+        return None
+    path = Path(url.removeprefix("file://"))
+    return path if path.is_absolute() and path.is_dir() else None
+
+
+def watch_stamp(workspace: Path, origin: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """The workspace's files and refs plus origin's refs: a change means the state is worth reading
+    again. stat only, bounded: cheap enough to take every second on a shared 2-core machine."""
+    out = list(workspace_stamp(workspace))
+    # Not .git/index: `git status` itself rewrites it, and the state read would then look like a change.
+    heads = workspace / ".git" / "refs" / "heads"
+    if heads.is_dir():
+        for dirpath, _dirs, filenames in os.walk(heads):
+            for name in filenames:
+                _stat_into(out, Path(dirpath) / name)
+    if origin is not None:
+        _stat_into(out, origin / "packed-refs")
+        refs = origin / "refs" / "heads"
+        if refs.is_dir():
+            for dirpath, _dirs, filenames in os.walk(refs):
+                for name in filenames:
+                    _stat_into(out, Path(dirpath) / name)
+    return tuple(out)
+
+
+def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> WorkspaceState:
+    """Read the workspace state (blocking: run it in a worker). Fetches origin first unless told not to;
+    the stamp is taken after the fetch, so the fetch itself does not look like a change."""
+    from lab.adapters.git import open_workspace
+    from lab.errors import LabError
+    from lab.services.sync import origin_status, task_paths
+
+    workspace = session.workspace
+    git: OriginStatus | None = None
+    git_error: str | None = None
+    log: tuple[CommitInfo, ...] = ()
+    try:
+        ws = open_workspace(workspace)
+        git = origin_status(ws, fetch=fetch)
+        if git.branch and git.remote_head:
+            log = tuple(ws.log(f"refs/remotes/origin/{git.branch}", n=log_size))
+    except LabError as err:
+        git_error = str(err)
+    files: dict[str, str | None] = {}
+    for rel in task_paths(session.task.id):
+        try:
+            files[rel] = (workspace / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            files[rel] = None
+    return WorkspaceState(
+        stamp=watch_stamp(workspace, origin_dir(workspace)),
+        files=files,
+        git=git,
+        git_error=git_error,
+        origin_log=log,
+        sandbox_running=sandbox_running(session),
+    )
+
+
+def sandbox_running(session: Session) -> bool:
+    if not is_default_sandbox(session):
+        return False
+    from lab.services import sandbox
+
+    return sandbox.running_info(None) is not None

@@ -59,8 +59,12 @@ def _tags(
                 continue
         bundled = _bundled_tags(image)
         if bundled is not None:
+            from lab.adapters.tasks import load_task
+
             out[image] = bundled
-            sources.add("bundled tags: library/nginx as of 2024-01-15")
+            found = load_task().image(image)
+            when = f" as of {found.snapshot}" if found is not None and found.snapshot else ""
+            sources.add(f"bundled tags: {found.name if found else image}{when}")
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 

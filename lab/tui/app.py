@@ -1,21 +1,37 @@
-"""LabApp: modes for each area of the task; every blocking call runs in a worker over lab.services."""
+"""LabApp: modes for each area of the task over one workspace state; every blocking call runs in a worker.
+
+The app owns what the screens share, as reactive attributes: the `session` (workspace, task, cluster),
+the workspace `state` (the task's files, git of local and origin, the sandbox), the `checks` (last run
+and whether it is stale) and the last `sync` (push) outcome. A watcher worker takes a cheap stat stamp
+of the workspace and origin's refs every second; a change starts one refresh worker. Screens watch
+these attributes and render from them, so every screen tells the same truth at the same time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from lab.services.session import Session
 
 if TYPE_CHECKING:
-    from lab.core.checks.model import Report
+    from lab.core.checks.model import CheckDef, CheckResult, Report
+    from lab.services.session import WorkspaceState
+    from lab.services.sync import PushWorkResult
+
+#: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
+WATCH_S = 1.0
 
 
 def _lesson() -> Screen[None]:
@@ -64,20 +80,51 @@ def _done() -> Screen[None]:
 AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("home", "1", "Home", "The course tasks and where the lab works"),
     ("lesson", "2", "Lesson", "The task's text, hints and pitfalls"),
-    ("generate", "3", "Generate", "The three manifests and the marker"),
+    ("generate", "3", "Generate", "The manifests and the marker"),
     ("checks", "4", "Checks", "Grade the repository, live"),
-    ("flux", "5", "Flux", "Simulate Flux, push, the origin log"),
-    ("quiz", "6", "Quiz", "The three CRDs in six questions"),
-    ("done", "7", "Done", "Update PROGRESS.md, then Task 10"),
+    ("flux", "5", "Flux", "Push, simulate Flux, the origin log"),
+    ("quiz", "6", "Quiz", "The task's quiz"),
+    ("done", "7", "Done", "Update PROGRESS.md, then the next task"),
 )
+
+
+def screen_class(mode: str) -> type[Screen[None]]:
+    """The screen class of an area, for the palette and the keys list (imports it)."""
+    factory = cast("Callable[[], Screen[None]]", LabApp.MODES[mode])
+    return type(factory())
 
 
 # Seven area keys do not fit an 80-column footer one by one; grouped they read "1234567 Areas".
 _AREAS_GROUP = Binding.Group("Areas", compact=True)
 
 
+@dataclass(frozen=True)
+class ChecksState:
+    """The last check run: the checks planned, results so far, the report when finished, and the
+    workspace stamp it ran against (stale when the workspace changed since)."""
+
+    defs: tuple[CheckDef, ...] = ()
+    results: Mapping[str, CheckResult] = field(default_factory=dict)
+    report: Report | None = None
+    running: bool = False
+    stamp: tuple[tuple[str, int, int], ...] | None = None
+    error: str | None = None
+    mode_text: str = ""
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """The last `p` (commit, sync with origin, push): the commands it ran and how it ended."""
+
+    running: bool = False
+    ok: bool = True
+    text: str = ""
+    """The git commands (`$ ...`) and what happened, for the Origin tab."""
+    summary: str = ""
+
+
 class LabApp(App[None]):
-    """The lab. `session` says which workspace and task; screens read it from `self.app.session`.
+    """The lab. `session` says which workspace and task; screens read `self.app.session` and watch it.
 
     `tags_file` stands in for the registry (like `--tags-file`); `workspace_label` replaces the
     workspace path on screen (tests use it so snapshots do not show temporary paths).
@@ -103,9 +150,15 @@ class LabApp(App[None]):
             Binding(key, f"switch_mode('{mode}')", label, id=f"mode-{mode}", group=_AREAS_GROUP)
             for mode, key, label, _ in AREAS
         ),
-        Binding("question_mark", "toggle_help", "Help", key_display="?", id="help"),
+        Binding("question_mark", "keys", "Keys", key_display="?", id="help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    session: reactive[Session] = reactive(cast("Session", None), init=False, always_update=True)
+    state: reactive[WorkspaceState | None] = reactive(None, init=False, always_update=True)
+    refreshing: reactive[bool] = reactive(False, init=False)
+    checks: reactive[ChecksState] = reactive(ChecksState, init=False, always_update=True)
+    sync: reactive[SyncState] = reactive(SyncState, init=False, always_update=True)
 
     def __init__(
         self,
@@ -116,83 +169,280 @@ class LabApp(App[None]):
         start_sandbox: bool = False,
     ) -> None:
         super().__init__()
-        self.session = session
+        self.set_reactive(LabApp.session, session)
         # `lab` itself starts the default sandbox when no cluster is configured (issue 6); tests that
         # drive the app in-process leave it off so they spawn no background world.
         self.start_sandbox = start_sandbox
         self.tags_file = tags_file
         self.workspace_label = workspace_label or _home_relative(session.workspace)
-        self.last_report: Report | None = None
-        self.sub_title = f"Task {session.task.id} · {session.mode} · {self.workspace_label}"
+        self.watching_checks = False
+        self.sub_title = self._sub_title()
+        self._watch_stop = threading.Event()
+
+    def _sub_title(self) -> str:
+        session = self.session
+        return f"Task {session.task.id} · {session.mode} · {self.workspace_label}"
+
+    @property
+    def last_report(self) -> Report | None:
+        """The last finished check report (None before the first run)."""
+        return self.checks.report
 
     def on_mount(self) -> None:
         from lab.services.session import is_default_sandbox
 
+        self.refresh_state()
+        self._watch()
         if is_default_sandbox(self.session) and self.session.kubeconfig is None:
             self._attach_sandbox()
 
-    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    # --- the one error handler of every worker ----------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_failed(event.worker, event.state)
+
+    def worker_failed(self, worker: Worker[object], state: WorkerState) -> None:
+        """Workers raise; this tells the learner in one line (never a traceback) and puts the shared
+        state back to rest. Screens forward their workers' state changes here."""
+        if state is not WorkerState.ERROR:
+            return
+        from lab.errors import LabError
+
+        error = worker.error
+        what = worker.description or worker.name or "work"
+        if isinstance(error, LabError):
+            text = str(error)
+        else:
+            text = f"{what} failed: {type(error).__name__}: {error}"
+        if worker.group == "checks":
+            self.checks = replace(self.checks, running=False, error=text)
+        elif worker.group == "state":
+            self.refreshing = False
+        elif worker.group == "git":
+            self.sync = SyncState(running=False, ok=False, text=text, summary=text)
+        self.notify(text, severity="error", timeout=8)
+
+    # --- the workspace state --------------------------------------------------------------------
+
+    def refresh_state(self, *, fetch: bool = True) -> None:
+        """Read the workspace state again (in a worker); `refreshing` says so meanwhile."""
+        self.refreshing = True
+        self._read_state(fetch)
+
+    @work(
+        thread=True, exclusive=True, group="state", exit_on_error=False, description="reading the workspace"
+    )
+    def _read_state(self, fetch: bool) -> None:
+        from lab.services.session import read_state
+
+        state = read_state(self.session, fetch=fetch)
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._set_state, state)
+
+    def _set_state(self, state: WorkspaceState) -> None:
+        self.refreshing = False
+        self.state = state
+        checks = self.checks
+        if (
+            checks.report is not None
+            and not checks.running
+            and checks.stamp != state.stamp
+            and (self.watching_checks or self.current_mode in ("checks", "done"))
+        ):
+            self.run_checks()
+
+    def _watch(self) -> None:
+        """Start the watcher: a plain daemon thread, not a worker, so `workers.wait_for_complete()`
+        (tests, snapshots) still means "the work the learner asked for is done"."""
+        self._watch_stop = threading.Event()
+        thread = threading.Thread(
+            target=self._watch_loop, args=(self._watch_stop,), name="lab-watch", daemon=True
+        )
+        thread.start()
+
+    def on_unmount(self) -> None:
+        self._watch_stop.set()
+
+    def _watch_loop(self, stop: threading.Event) -> None:
+        import time
+
+        from lab.services.session import REMOTE_FETCH_S, origin_dir, watch_stamp
+
+        workspace = self.session.workspace
+        origin = origin_dir(workspace)
+        last_fetch = time.monotonic()
+        while not stop.wait(WATCH_S):
+            state = self.state
+            if state is None or self.refreshing:
+                continue
+            changed = False
+            if origin is None and time.monotonic() - last_fetch >= REMOTE_FETCH_S:
+                # A remote origin cannot be watched: look every minute.
+                last_fetch = time.monotonic()
+                changed = True
+            elif watch_stamp(workspace, origin) != state.stamp:
+                changed = True
+            if changed and not stop.is_set():
+                try:
+                    self.call_from_thread(self.refresh_state)
+                except RuntimeError:  # the app stopped meanwhile
+                    return
+
+    def stale_checks(self) -> bool:
+        """The last report was taken before the workspace changed."""
+        state = self.state
+        return self.checks.report is not None and state is not None and self.checks.stamp != state.stamp
+
+    # --- checks -----------------------------------------------------------------------------------
+
+    def run_checks(self) -> None:
+        from lab.services.session import check_mode
+
+        mode = check_mode(self.session, self.tags_file)
+        self.checks = replace(self.checks, running=True, error=None, mode_text=mode.describe())
+        self._run_checks(mode.offline, mode.tags_file)
+
+    @work(thread=True, exclusive=True, group="checks", exit_on_error=False, description="checks")
+    def _run_checks(self, offline: bool, tags_file: Path | None) -> None:
+        from lab.checks.loader import load_task_checks
+        from lab.services.check import run_checks
+        from lab.services.session import origin_dir, watch_stamp
+
+        worker = get_current_worker()
+        session = self.session
+        stamp = watch_stamp(session.workspace, origin_dir(session.workspace))
+        spec = load_task_checks(session.task.id)
+        shown = tuple(d for d in spec.defs if not d.hidden)
+        visible = {d.id for d in shown}
+        self.call_from_thread(self._checks_planned, shown)
+
+        def live(result: CheckResult) -> None:
+            # Each check appears as it finishes; the final report repaints them all.
+            if result.id in visible and not worker.is_cancelled:
+                self.call_from_thread(self._check_done, result)
+
+        report = run_checks(
+            session.workspace, task=session.task.id, offline=offline, tags_file=tags_file, on_result=live
+        ).for_learner()
+        if not worker.is_cancelled:
+            self.call_from_thread(self._checks_finished, report, stamp)
+
+    def _checks_planned(self, defs: tuple[CheckDef, ...]) -> None:
+        self.checks = replace(self.checks, defs=defs)
+
+    def _check_done(self, result: CheckResult) -> None:
+        self.checks = replace(self.checks, results={**self.checks.results, result.id: result})
+
+    def _checks_finished(self, report: Report, stamp: tuple[tuple[str, int, int], ...]) -> None:
+        results = {r.id: r for r in report.checks}
+        self.checks = replace(self.checks, results=results, report=report, running=False, stamp=stamp)
+
+    # --- git: commit, sync with origin, push --------------------------------------------------------
+
+    def push_work(self) -> None:
+        """`p`: commit the task's files, bring in origin's new commits (Flux's), push."""
+        if self.sync.running:
+            self.notify("already pushing…")
+            return
+        self.sync = SyncState(running=True, text="pushing…", summary="pushing…")
+        self._push()
+
+    @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
+    def _push(self) -> None:
+        from lab.services.sync import push_work
+
+        # stash=True: edits outside the task's files are stashed for the rebase and restored after,
+        # and the report says so; nothing uncommitted is ever dropped.
+        result = push_work(self.session.workspace, self.session.task.id, stash=True)
+        self.call_from_thread(self._pushed, result)
+
+    def _pushed(self, result: PushWorkResult) -> None:
+        sync = result.sync
+        text = result.report()
+        if result.ok:
+            summary = {
+                "up-to-date": "nothing to push: origin has it all",
+                "pushed": f"pushed to origin/{sync.branch}",
+                "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}",
+            }.get(sync.outcome, sync.outcome)
+            self.notify(text, title="Pushed" if sync.outcome != "up-to-date" else "Up to date", timeout=8)
+        else:
+            summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
+            self.notify(text, title="Not pushed", severity="warning", timeout=15)
+        self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
+        self.refresh_state(fetch=False)
+
+    # --- the sandbox ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False, description="sandbox")
     def _attach_sandbox(self) -> None:
         """After the first paint: use the sandbox's cluster and registry, starting it if asked."""
         from lab.services.session import attach_sandbox
 
         try:
             attached = attach_sandbox(self.session, start=self.start_sandbox)
-        except Exception as err:  # a LabError's one line, never a traceback
+        except Exception as err:  # a sandbox that will not start leaves the practice repo usable
             self.notify(f"sandbox: {err}", severity="warning")
             return
         if attached is not self.session:
             self.call_from_thread(self.use_session, attached)
 
     def use_session(self, session: Session) -> None:
-        """Switch to `session` (the sandbox cluster came up); screens read `self.app.session`."""
+        """Switch to `session` (the sandbox cluster came up); screens watch `session`."""
+        from lab.services.session import use_sandbox_env
+
+        # Process-wide settings (the registry mirror) change here, on the UI thread, never in a worker.
+        use_sandbox_env(session)
         self.session = session
-        self.sub_title = f"Task {session.task.id} · {session.mode} · {self.workspace_label}"
-        refresh = getattr(self.screen, "refresh_header", None)
-        if callable(refresh):
-            refresh()
-        self.notify(
-            "Using the sandbox: its cluster, registry and Flux controllers run in the background "
-            "(`lab sandbox down` stops them)."
-        )
 
-    def action_toggle_help(self) -> None:
-        from textual.widgets import HelpPanel
+    def watch_session(self, session: Session) -> None:
+        self.sub_title = self._sub_title()
+        if session.sandbox and session.kubeconfig is not None:
+            self.notify(
+                "Using the sandbox: its cluster, registry and Flux controllers run in the background "
+                "(`lab sandbox down` stops them)."
+            )
+        self.refresh_state()
 
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+    # --- keys, palette, quitting ------------------------------------------------------------------
+
+    def action_keys(self) -> None:
+        from lab.tui.screens.keys import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(KeysScreen.for_screen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from lab.tui.screens.base import palette_actions
+
         yield from super().get_system_commands(screen)
         for mode, key, label, help_text in AREAS:
             yield SystemCommand(f"Go to {label} ({key})", help_text, partial(self.switch_mode, mode))
-        yield SystemCommand("Run checks", "Grade the repository now", self._palette_run_checks)
-        yield SystemCommand(
-            "Simulate Flux (dry run)", "Scan, pick a tag, show the diff", self._palette_simulate
-        )
-        yield SystemCommand("Push my work", "git add, commit and push the task files", self._palette_push)
+        for mode, _key, label, _help in AREAS:
+            for binding in palette_actions(screen_class(mode)):
+                yield SystemCommand(
+                    f"{label}: {binding.description} ({binding.key_display or binding.key})",
+                    binding.tooltip or f"press {binding.key_display or binding.key} on the {label} screen",
+                    partial(self.run_in_mode, mode, binding.action),
+                )
 
-    def _palette_run_checks(self) -> None:
-        self._in_mode("checks", "action_run_checks")
+    def run_in_mode(self, mode: str, action: str) -> None:
+        """Switch to `mode`, then run the screen's `action` there (palette entries)."""
 
-    def _palette_simulate(self) -> None:
-        self._in_mode("flux", "action_dry_run")
-
-    def _palette_push(self) -> None:
-        self._in_mode("flux", "action_push")
-
-    def _in_mode(self, mode: str, action: str) -> None:
-        def after() -> None:
-            getattr(self.screen, action)()
+        async def after() -> None:
+            await self.screen.run_action(action)
 
         self.switch_mode(mode)
         self.call_after_refresh(after)
 
-    def set_report(self, report: Report) -> None:
-        """Checks publish their last report here; the Done screen reads it."""
-        self.last_report = report
+    async def action_quit(self) -> None:
+        from lab.services.session import sandbox_note
+
+        note = sandbox_note(self.session, running=bool(self.state and self.state.sandbox_running))
+        self.exit(message=note)
 
 
 def _home_relative(path: Path) -> str:

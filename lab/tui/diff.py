@@ -1,4 +1,4 @@
-"""Coloured unified diffs and YAML for Static widgets; colours are theme variables (textual.md 3.5)."""
+"""Coloured unified diffs and YAML for Static widgets; colours are theme variables."""
 
 from __future__ import annotations
 

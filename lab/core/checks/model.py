@@ -1,4 +1,4 @@
-"""The one result model every output format renders (grading.md section 6).
+"""The one result model every output format renders (docs/formats.md).
 
 A check definition is data (`CheckDef`, loaded from `checks/<task>.toml`); an implementation returns an
 `Outcome`; the runner turns both into a `CheckResult` with points, timing and dependency information.

@@ -1,7 +1,7 @@
 """Run check callables as a DAG: concurrently where independent, never raising.
 
 The runner performs no I/O itself: implementations are handed in as a mapping `id -> fn(ctx) -> Outcome`
-and the context is opaque to it. Rules (grading.md section 6):
+and the context is opaque to it. Rules (docs/formats.md):
 - a prerequisite that is not `pass` makes its dependents `skipped` with `blocked_by` = the root cause;
 - a LabError (phrased for the learner) fails the check with its file:line and hint, or is `error`
   when it is about the environment (registry, cluster, git); any other exception is `error` with
@@ -151,10 +151,14 @@ def _decide_without_running(
         )
     excluded = [r for r in prereqs if r.excluded]
     if excluded:
+        first = excluded[0]
+        if not first.message.startswith(OFFLINE_REASON):
+            # Left out for another reason (e.g. a cluster that syncs another repository): say that one.
+            return _result(d, Status.SKIPPED, f"left out with {first.id}: {first.message}", hint=first.hint)
         return _result(
             d,
             Status.SKIPPED,
-            f"{OFFLINE_REASON}: needs {excluded[0].id}, which offline mode does not run",
+            f"{OFFLINE_REASON}: needs {first.id}, which offline mode does not run",
             hint="run `lab check` without --offline",
         )
     if d.id not in impls:

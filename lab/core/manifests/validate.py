@@ -218,7 +218,7 @@ def _check_api(c: _Collector, obj: FluxObject, kind: str, served: Sequence[str])
     if version == "v1beta2":
         message = (
             f"{kind} uses {IMAGE_GROUP}/v1beta2, which this Flux does not serve (Flux 2.9 serves only v1): "
-            f'apply fails with no matches for kind "{kind}" in version "{IMAGE_GROUP}/v1beta2" (F2)'
+            f'apply fails with no matches for kind "{kind}" in version "{IMAGE_GROUP}/v1beta2"'
         )
         hint = f"write apiVersion: {IMAGE_GROUP}/v1; the course text predates Flux 2.7"
     elif version == "v1beta1":
@@ -266,7 +266,7 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
                 repo,
                 code,
                 "spec.image",
-                f"{err.message} (ImageRepository stalls: {err.reason}, F3)",
+                f"{err.message} (ImageRepository stalls: {err.reason})",
                 err.hint,
             )
         for warning in image_warnings(repo.image):
@@ -295,7 +295,7 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
                 repo,
                 "exclusion.sig",
                 "spec.exclusionList",
-                "spec.exclusionList replaces the default, so cosign '.sig' tags are no longer excluded (F19)",
+                "spec.exclusionList replaces the default, so cosign '.sig' tags are no longer excluded",
                 r"add '^.*\.sig$' to the list",
                 "warning",
             )
@@ -321,7 +321,7 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                     "policy.repository-namespace",
                     "spec.imageRepositoryRef",
                     f"ImagePolicy {pol.name} refers to ImageRepository {name} in {ns}, but it is in "
-                    f"{elsewhere[0].namespace} ({elsewhere[0].file}:{elsewhere[0].line}) (F6/F7)",
+                    f"{elsewhere[0].namespace} ({elsewhere[0].file}:{elsewhere[0].line})",
                     "put both in the same namespace (flux-system)",
                 )
             else:
@@ -330,7 +330,7 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                     "policy.repository-ref",
                     "spec.imageRepositoryRef.name",
                     f"imageRepositoryRef '{name}' matches no ImageRepository in {ns} "
-                    f"(existing: {_names(same_ns or aset.repositories)}) (F6)",
+                    f"(existing: {_names(same_ns or aset.repositories)})",
                     "set imageRepositoryRef.name to the ImageRepository's metadata.name"
                     + (f", e.g. {same_ns[0].name}" if same_ns else ""),
                 )
@@ -340,7 +340,7 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
                 "policy.cross-namespace",
                 "spec.imageRepositoryRef.namespace",
                 f"ImagePolicy in {pol.namespace} uses an ImageRepository in {pol.repository_namespace}: "
-                "denied unless the repository's spec.accessFrom admits this namespace (F7)",
+                "denied unless the repository's spec.accessFrom admits this namespace",
                 "keep both in one namespace, or add accessFrom.namespaceSelectors to the repository",
                 "warning",
             )
@@ -515,7 +515,7 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
                 "source.ref",
                 "spec.sourceRef.name",
                 f"sourceRef GitRepository '{name}' in {ns} is not defined in these files "
-                f"(existing: {_names(known)}) (F13)",
+                f"(existing: {_names(known)})",
                 "use the GitRepository bootstrap created: name: flux-system"
                 if known
                 else "bootstrap's GitRepository flux-system is in clusters/<env>/flux-system/gotk-sync.yaml",
@@ -593,7 +593,7 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
             "push.branch",
             "spec.git",
             "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
-            "GitRepository .spec.ref (F14)",
+            "GitRepository .spec.ref",
             "add git.push.branch: main",
         )
     _check_update(c, iua)
@@ -686,7 +686,7 @@ def _check_cross(c: _Collector, aset: AutomationSet) -> None:
                     "metadata.namespace",
                     f"ImagePolicy {pol.name} is in {pol.namespace}, but ImageUpdateAutomations only use "
                     f"policies of their own namespace ({', '.join(sorted(iua_namespaces))}); "
-                    "markers naming it do nothing (F10)",
+                    "markers naming it do nothing",
                     f"namespace: {sorted(iua_namespaces)[0]}",
                 )
     for git in aset.git_repositories:
@@ -701,7 +701,7 @@ def _check_cross(c: _Collector, aset: AutomationSet) -> None:
                 git,
                 "git.url",
                 "spec.url",
-                f"GitRepository url '{git.url}' does not match ^(http|https|ssh)://.*$ (F24)",
+                f"GitRepository url '{git.url}' does not match ^(http|https|ssh)://.*$",
                 hint,
             )
 

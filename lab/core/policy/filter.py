@@ -35,11 +35,17 @@ def apply_filter(regexp: GoRegexp, extract: str, tags: Sequence[str]) -> FilterR
     original: dict[str, str] = {}
     unmatched = collapsed = 0
     for tag in tags:
-        match = regexp.search(tag)
-        if match is None:
-            unmatched += 1
-            continue
-        value = regexp.expand(extract, match) if extract else tag
+        if not extract:
+            if not regexp.matches(tag):
+                unmatched += 1
+                continue
+            value = tag
+        else:
+            match = regexp.search(tag)
+            if match is None:
+                unmatched += 1
+                continue
+            value = regexp.expand(extract, match)
         if value in original:
             collapsed += 1
         original[value] = tag

@@ -1,32 +1,31 @@
-"""Go `regexp` (RE2 syntax, Perl flags) evaluated with Python's `re`.
+"""Go `regexp` for `filterTags.pattern` and `exclusionList`: Go's parser, RE2's matcher.
 
-Flux compiles `filterTags.pattern` and `exclusionList` entries with Go's `regexp.Compile`. This module
-parses a pattern the way Go's `regexp/syntax` does, rejects what Go rejects with Go's error text, and
-emits an equivalent Python pattern made only of explicit pieces (ASCII classes, `\\A`/`\\Z` anchors,
-per-atom flags), so Python's own syntax and defaults never leak in: `$` does not match before a final
-newline, `\\s` has no `\\v`, `{,3}` is a literal, `(?i)` may appear mid-pattern, group names may repeat.
+Flux compiles these patterns with Go's `regexp.Compile`. This module parses a pattern the way Go's
+`regexp/syntax` (Go 1.22, image-reflector-controller's go.mod) does and rejects what Go rejects with
+Go's error text: syntax, `\\C`, the repeat-count product, and the limits Go added against hostile
+patterns (tree height 1000 "expression nests too deeply", 3.3M compiled instructions or 32M class
+runes "expression too large"). The parsed pattern is then written out as an explicit RE2 pattern
+(unnamed groups, `\\x{..}` literals, flags per atom) and matched by `google-re2`, the C++ engine Go's
+package was ported from: linear time, Go's leftmost-first submatches, Unicode scripts and case folding.
 
-Both engines report the match a backtracking search finds first (Go documents this for its
-leftmost-first mode), so match positions and submatches agree. Patterns where backtracking could
-explode (`^(a+)+$`) or where Python's `re` reports empty loop iterations differently (`(x*)*`) run on
-a linear-time Pike VM with Go's thread priorities instead (`lab.core.policy.pikevm`). A differential
-run against Go's regexp over 40,000 random patterns found no difference in either engine. Known gaps:
-Unicode scripts (`\\p{Greek}`) are refused; case folding follows Python's rules; Python's Unicode
-tables may be a version older than Go's.
+What RE2 does not give stays here: Go's error texts and limits, duplicate group names (Go allows them,
+RE2 does not, so names live in `group_names`), Go's `$1`/`${name}` expansion. RE2 is given an 8 MiB
+program budget: everything Go rejects for size fails well inside it, in milliseconds. A pattern Go
+would still accept but RE2 cannot fit (a few hundred thousand instructions and more, far beyond any
+tag filter) is reported as "expression too large" too, rather than spending seconds and hundreds of MB.
+Known gaps: Go's and RE2's Unicode tables may be a version apart.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from itertools import groupby
-from operator import itemgetter
-from typing import Any, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
 
-from lab.core.policy.pikevm import Program, VMMatch, compile_program, needs_linear_time
-from lab.core.policy.pikevm import search as vm_search
+if TYPE_CHECKING:
+    import re2
 
 MAX_RUNE = 0x10FFFF
 MAX_REPEAT = 1000
@@ -43,31 +42,131 @@ class RegexSyntaxError(ValueError):
         self.expr = expr
 
 
-Match = re.Match[str] | VMMatch
+class Match(Protocol):
+    """What a search returns (RE2's match object): spans and groups by index; -1/None if unmatched."""
+
+    def start(self, group: int = 0) -> int: ...
+
+    def span(self, group: int = 0) -> tuple[int, int]: ...
+
+    def group(self, group: int = 0) -> str | None: ...
+
+
+class _TextMatch:
+    """A match on text that had lone surrogates: spans from RE2, groups cut from the original text."""
+
+    def __init__(self, text: str, found: Match) -> None:
+        self._text = text
+        self._found = found
+
+    def start(self, group: int = 0) -> int:
+        return self._found.start(group)
+
+    def span(self, group: int = 0) -> tuple[int, int]:
+        return self._found.span(group)
+
+    def group(self, group: int = 0) -> str | None:
+        lo, hi = self._found.span(group)
+        return None if lo < 0 else self._text[lo:hi]
 
 
 @dataclass(frozen=True)
 class GoRegexp:
     """A compiled Go pattern: `group_names[i]` is the name of capture group i ("" if unnamed).
 
-    `program` is set when the pattern could make Python's backtracking explode; matching then runs
-    on the linear-time Pike VM (same results as Go, slower per character).
+    `source` is the RE2 pattern it runs as; `compiled` the RE2 object (captures for `search`),
+    `tester` the same pattern without captures, for yes/no questions (about twice as fast).
     """
 
     pattern: str
-    compiled: re.Pattern[str]
+    source: str
     group_names: tuple[str, ...]
-    program: Program | None = None
+    compiled: re2._Regexp
+    tester: re2._Regexp
+    lines: re2._Regexp | None = None  # per-line variant when nothing in the pattern can match "\n"
+
+    def match_each(self, texts: Sequence[str]) -> list[bool]:
+        """`matches` for many texts at once (an exclusionList over a whole scan).
+
+        When no part of the pattern can match a newline, the texts are joined by newlines and RE2
+        scans them in one pass with `^`/`$`/`\\A`/`\\z` made line anchors: a line holds a match
+        exactly when its text does. Otherwise (or when a text has a newline) one search per text.
+        """
+        joined = "\n".join(texts)
+        if self.lines is not None and texts and joined.count("\n") == len(texts) - 1:
+            try:
+                data = joined.encode("utf-8")
+            except UnicodeEncodeError:
+                data = b""
+            if data:
+                # The binding's RE2 object on the bytes directly: byte offsets are all that is
+                # needed to count lines, so the wrapper's character-offset bookkeeping is skipped.
+                match = self.lines._regexp.Match
+                hit = [False] * len(texts)
+                line = last = pos = 0
+                end = len(data)
+                while pos <= end:
+                    start, stop = match(_UNANCHORED, data, pos, end)[0]
+                    if start < 0:
+                        break
+                    line += data.count(b"\n", last, start)
+                    last = start
+                    hit[line] = True
+                    # Nothing more to learn on this line: go on at the next one.
+                    nxt = data.find(b"\n", max(stop, start))
+                    if nxt < 0:
+                        break
+                    line += data.count(b"\n", last, nxt + 1)
+                    last = pos = nxt + 1
+                return hit
+        return [self.matches(text) for text in texts]
 
     def search(self, text: str) -> Match | None:
-        if self.program is not None:
-            slots = vm_search(self.program, text)
-            return None if slots is None else VMMatch(text, slots)
-        return self.compiled.search(text)
+        # A lone surrogate (from a JSON `\\ud800` escape) cannot be UTF-8. Go sees invalid bytes as
+        # U+FFFD, one character each, so spans on the repaired text hold for the original.
+        clean = text if text.isascii() or _encodable(text) else _repair(text)
+        # The capture-free DFA finds the match (or its absence) fast; submatches are then computed
+        # over that span only, anchored at both ends: the same leftmost-first path, far less work.
+        whole = self.tester.search(clean)
+        if whole is None:
+            return None
+        start, end = whole.span()
+        found: Match | None = self.compiled.fullmatch(clean, start, end)
+        if found is None:  # pragma: no cover - the span came from the same pattern
+            found = self.compiled.search(clean)
+        if found is None or clean is text:
+            return found
+        return _TextMatch(text, found)
+
+    def matches(self, text: str) -> bool:
+        """Whether the pattern matches anywhere in `text` (Go `MatchString`)."""
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            data = _repair(text).encode("utf-8")
+        # The binding's own RE2 object, skipping the wrapper's offset bookkeeping (a third of the
+        # cost of an exclusionList over 100k tags); a match's span start is never -1.
+        found: tuple[int, int] = self.tester._regexp.Match(_UNANCHORED, data, 0, len(data))[0]
+        return found[0] >= 0
 
     def expand(self, template: str, match: Match) -> str:
         """Go `Regexp.ExpandString` for one match."""
         return expand(template, match, self.group_names)
+
+
+_UNANCHORED: Any = None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _repair(text: str) -> str:
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 _ASCII_WORD: Ranges = [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]
@@ -92,16 +191,46 @@ _POSIX: dict[str, Ranges] = {
     "word": _ASCII_WORD,
     "xdigit": [(0x30, 0x39), (0x41, 0x46), (0x61, 0x66)],
 }
-# Go's word boundaries are ASCII-only. Python's `\B` also never matches in an empty string, so
-# both are spelled out with look-arounds.
-_W = "[0-9A-Za-z_]"
-_WORD_BOUNDARY = rf"(?:(?<={_W})(?!{_W})|(?<!{_W})(?={_W}))"
-_NOT_WORD_BOUNDARY = rf"(?:(?<={_W})(?={_W})|(?<!{_W})(?!{_W}))"
 _CATEGORIES = {
     "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn",
     "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps",
     "S", "Sc", "Sk", "Sm", "So", "Z", "Zl", "Zp", "Zs",
 }  # fmt: skip
+# Go 1.22's `unicode.Scripts` (Unicode 15.0), the names `\\p{...}` accepts besides categories and Any.
+_SCRIPTS = frozenset(
+    """Adlam Ahom Anatolian_Hieroglyphs Arabic Armenian Avestan Balinese Bamum Bassa_Vah Batak Bengali
+    Bhaiksuki Bopomofo Brahmi Braille Buginese Buhid Canadian_Aboriginal Carian Caucasian_Albanian
+    Chakma Cham Cherokee Chorasmian Common Coptic Cuneiform Cypriot Cypro_Minoan Cyrillic Deseret
+    Devanagari Dives_Akuru Dogra Duployan Egyptian_Hieroglyphs Elbasan Elymaic Ethiopic Georgian
+    Glagolitic Gothic Grantha Greek Gujarati Gunjala_Gondi Gurmukhi Han Hangul Hanifi_Rohingya Hanunoo
+    Hatran Hebrew Hiragana Imperial_Aramaic Inherited Inscriptional_Pahlavi Inscriptional_Parthian
+    Javanese Kaithi Kannada Katakana Kawi Kayah_Li Kharoshthi Khitan_Small_Script Khmer Khojki Khudawadi
+    Lao Latin Lepcha Limbu Linear_A Linear_B Lisu Lycian Lydian Mahajani Makasar Malayalam Mandaic
+    Manichaean Marchen Masaram_Gondi Medefaidrin Meetei_Mayek Mende_Kikakui Meroitic_Cursive
+    Meroitic_Hieroglyphs Miao Modi Mongolian Mro Multani Myanmar Nabataean Nag_Mundari Nandinagari
+    New_Tai_Lue Newa Nko Nushu Nyiakeng_Puachue_Hmong Ogham Ol_Chiki Old_Hungarian Old_Italic
+    Old_North_Arabian Old_Permic Old_Persian Old_Sogdian Old_South_Arabian Old_Turkic Old_Uyghur Oriya
+    Osage Osmanya Pahawh_Hmong Palmyrene Pau_Cin_Hau Phags_Pa Phoenician Psalter_Pahlavi Rejang Runic
+    Samaritan Saurashtra Sharada Shavian Siddham SignWriting Sinhala Sogdian Sora_Sompeng Soyombo
+    Sundanese Syloti_Nagri Syriac Tagalog Tagbanwa Tai_Le Tai_Tham Tai_Viet Takri Tamil Tangsa Tangut
+    Telugu Thaana Thai Tibetan Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Warang_Citi Yezidi Yi
+    Zanabazar_Square""".split()  # noqa: SIM905
+)
+# Ranges per category (maximal runs, Python's Unicode 14 tables; Go's 15.0 differ by a few), for
+# Go's rune budget: each `\\pL` costs Go 2 runes per range, so ~26,000 of them are "too large".
+# Scripts are counted as one range: Go's limit needs far more of them than RE2's budget allows.
+_CATEGORY_RANGES = {
+    "C": 26, "Cc": 2, "Cf": 21, "Co": 3, "Cs": 1, "L": 648, "Ll": 657, "Lm": 69, "Lo": 501, "Lt": 10,
+    "Lu": 646, "M": 299, "Mc": 177, "Me": 5, "Mn": 336, "N": 134, "Nd": 62, "Nl": 12, "No": 71,
+    "P": 189, "Pc": 6, "Pd": 19, "Pe": 76, "Pf": 10, "Pi": 11, "Po": 185, "Ps": 79, "S": 234, "Sc": 21,
+    "Sk": 31, "Sm": 64, "So": 186, "Z": 8, "Zl": 1, "Zp": 1, "Zs": 7, "Any": 1,
+}  # fmt: skip
+# Go's limits (regexp/syntax parse.go): tree height, compiled size in instructions, runes in classes.
+MAX_HEIGHT = 1000
+MAX_SIZE = (128 << 20) // 40
+MAX_RUNES = (128 << 20) // 4
+# RE2's program budget: Go-sized hostile patterns fail inside it in milliseconds and a few MB.
+RE2_MAX_MEM = 8 << 20
 
 
 def _normalize(ranges: Ranges) -> Ranges:
@@ -127,43 +256,20 @@ def _negate(ranges: Ranges) -> Ranges:
     return out
 
 
-@cache
-def _category_runs() -> tuple[tuple[int, int, str], ...]:
-    """(first, last, general category) runs over all code points, computed once (~0.5 s)."""
-    runs: list[tuple[int, int, str]] = []
-    for cat, group in groupby(
-        enumerate(map(unicodedata.category, map(chr, range(MAX_RUNE + 1)))), itemgetter(1)
-    ):
-        codes = [code for code, _ in group]
-        runs.append((codes[0], codes[-1], cat))
-    return tuple(runs)
-
-
-@cache
-def _category_ranges(name: str) -> tuple[tuple[int, int], ...]:
-    if name == "Any":
-        return ((0, MAX_RUNE),)
-    # Go's `C` is Cc|Cf|Co|Cs: unassigned code points (Cn) are not in it.
-    return tuple(
-        (lo, hi)
-        for lo, hi, cat in _category_runs()
-        if (cat == name or (len(name) == 1 and cat[0] == name)) and cat != "Cn"
-    )
-
-
 def _char(code: int) -> str:
     ch = chr(code)
     if ch.isascii() and ch.isalnum():
         return ch
-    return f"\\U{code:08x}"
+    return f"\\x{{{code:x}}}"
 
 
-def _class_source(ranges: Ranges, negated: bool = False) -> str:
+def _class_source(ranges: Ranges, negated: bool = False, names: tuple[str, ...] = ()) -> str:
     ranges = _normalize(ranges)
-    if not ranges:
-        return r"[\s\S]" if negated else "(?!)"
+    if not ranges and not names:
+        # RE2 has no empty class literal; the full range (negated or not) says the same.
+        return "[\\x{0}-\\x{10ffff}]" if negated else "[^\\x{0}-\\x{10ffff}]"
     parts = [_char(lo) if lo == hi else f"{_char(lo)}-{_char(hi)}" for lo, hi in ranges]
-    return ("[^" if negated else "[") + "".join(parts) + "]"
+    return ("[^" if negated else "[") + "".join(parts) + "".join(names) + "]"
 
 
 @dataclass
@@ -177,24 +283,22 @@ class _Flags:
         return _Flags(self.fold, self.multiline, self.dotnl, self.ungreedy)
 
 
-# The parsed pattern, for the linear-time matcher: ("lit", code, fold), ("cls", ranges, negated, fold),
-# ("any", dotnl), ("assert", kind), ("cap", index, node), ("alt", [node]), ("cat", [node]),
-# ("rep", node, min, max, greedy) with max -1 for unbounded.
+# The parsed pattern: ("lit", code, fold), ("cls", ranges, negated, fold, names, cost), ("any", dotnl),
+# ("assert", kind), ("cap", index, node), ("alt", [node]), ("cat", [node]),
+# ("rep", node, min, max, greedy) with max -1 for unbounded. `names` are `\\p{..}`/`\\P{..}` class
+# pieces passed to RE2 as written; `cost` estimates RE2's work to compile the class.
 Node = tuple[Any, ...]
 
 
 @dataclass
 class _Item:
-    source: str
     repeatable: bool = True
     weight: int = 1  # largest product of counted repeats on a path inside (Go's repeatIsValid)
-    atom: bool = False  # one char, class or group: Python can quantify it as it stands
     node: Node = ("cat", [])
 
 
 @dataclass
 class _Frame:
-    opener: str  # the Python text that opens this group
     start: int  # index of the group's "(" in the pattern, -1 for the top level
     saved: _Flags
     capture: int = -1
@@ -206,9 +310,6 @@ class _Frame:
 
     def weight(self) -> int:
         return max((it.weight for alt in self.alternatives for it in alt), default=1)
-
-    def source(self) -> str:
-        return "|".join("".join(it.source for it in alt) for alt in self.alternatives)
 
     def node(self) -> Node:
         alts = [("cat", [it.node for it in alt]) for alt in self.alternatives]
@@ -222,13 +323,16 @@ class _Parser:
         self.flags = _Flags()
         self.names: list[str] = [""]
         self.root: Node = ("cat", [])
+        self.runes = 0  # Go's p.numRunes: runes of every literal and class pushed
+        self.nodes = 0  # atoms and groups made, for the lab's own bound (MAX_NODES)
+        self.open_captures = 0
 
     def error(self, code: str, expr: str) -> RegexSyntaxError:
         return RegexSyntaxError(code, expr)
 
-    def parse(self) -> str:
+    def parse(self) -> Node:
         p = self.pattern
-        stack = [_Frame("", -1, self.flags.copy())]
+        stack = [_Frame(-1, self.flags.copy())]
         i = 0
         last_repeat_start = -1
         while i < len(p):
@@ -236,11 +340,14 @@ class _Parser:
             repeat_start = -1
             frame = stack[-1]
             if c == "(":
+                self._count_node()  # a group is a frame and a node: it counts twice
+                self._count_node()
                 if p.startswith("(?", i):
                     i = self._perl_group(stack, i)
                 else:
                     self.names.append("")
-                    stack.append(_Frame("(", i, self.flags.copy(), len(self.names) - 1))
+                    self._open_capture()
+                    stack.append(_Frame(i, self.flags.copy(), len(self.names) - 1))
                     i += 1
             elif c == "|":
                 frame.alternatives.append([])
@@ -249,10 +356,10 @@ class _Parser:
                 if len(stack) == 1:
                     raise self.error("unexpected )", p)
                 stack.pop()
+                if frame.capture >= 0:
+                    self.open_captures -= 1
                 self.flags = frame.saved
-                stack[-1].items.append(
-                    _Item(f"{frame.opener}{frame.source()})", True, frame.weight(), True, frame.node())
-                )
+                stack[-1].items.append(_Item(True, frame.weight(), frame.node()))
                 i += 1
             elif c in "*+?{":
                 end = self._repeat_end(i)
@@ -263,21 +370,21 @@ class _Parser:
                     repeat_start = i
                     i = self._apply_repeat(frame, i, end, last_repeat_start)
             elif c == "[":
-                ranges, negated, i = self._class(i)
-                frame.items.append(self._class_item(ranges, negated))
+                ranges, negated, names, i = self._class(i)
+                frame.items.append(self._class_item(ranges, negated, names))
             elif c == ".":
                 dotnl = self.flags.dotnl
-                frame.items.append(_Item("(?s:.)" if dotnl else ".", atom=True, node=("any", dotnl)))
+                frame.items.append(_Item(node=("any", dotnl)))
                 i += 1
             elif c == "^":
                 multi = self.flags.multiline
                 node = ("assert", "bol" if multi else "bot")
-                frame.items.append(_Item(r"(?:\A|(?<=\n))" if multi else r"\A", node=node))
+                frame.items.append(_Item(node=node))
                 i += 1
             elif c == "$":
                 multi = self.flags.multiline
                 node = ("assert", "eol" if multi else "eot")
-                frame.items.append(_Item(r"(?=\n|\Z)" if multi else r"\Z", node=node))
+                frame.items.append(_Item(node=node))
                 i += 1
             elif c == "\\":
                 i = self._escape_atom(frame, i)
@@ -288,7 +395,7 @@ class _Parser:
         if len(stack) > 1:
             raise self.error("missing closing )", p)
         self.root = stack[0].node()
-        return stack[0].source()
+        return self.root
 
     # -- groups --------------------------------------------------------------------------------
 
@@ -304,7 +411,8 @@ class _Parser:
             if not name or not all(ch == "_" or (ch.isascii() and ch.isalnum()) for ch in name):
                 raise self.error("invalid named capture", t[: end + 1])
             self.names.append(name)
-            stack.append(_Frame("(", i, self.flags.copy(), len(self.names) - 1))
+            self._open_capture()
+            stack.append(_Frame(i, self.flags.copy(), len(self.names) - 1))
             return i + end + 1
         flags = self.flags.copy()
         j = i + 2
@@ -333,7 +441,7 @@ class _Parser:
                 if negate and not saw_flag:
                     break
                 if c == ":":
-                    stack.append(_Frame("(?:", i, self.flags.copy()))
+                    stack.append(_Frame(i, self.flags.copy()))
                 self.flags = flags
                 return j
             else:
@@ -415,37 +523,53 @@ class _Parser:
             if (lo >= 2 or hi >= 2) and weight > MAX_REPEAT:
                 raise self.error("invalid repeat count", p[i:after])
         greedy = lazy == self.flags.ungreedy
-        if not greedy:
-            op += "?"
-        body = sub.source if sub.atom else f"(?:{sub.source})"
         if not counted:
             lo, hi = {"*": (0, -1), "+": (1, -1), "?": (0, 1)}[op[0]]
-        frame.items.append(_Item(f"{body}{op}", True, weight, node=("rep", sub.node, lo, hi, greedy)))
+        frame.items.append(_Item(True, weight, ("rep", sub.node, lo, hi, greedy)))
         return after
 
     # -- escapes and classes -------------------------------------------------------------------
 
-    def _literal(self, code: int) -> _Item:
-        text = re.escape(chr(code)) if code < 0x80 else _char(code)
-        if self.flags.fold and chr(code).lower() != chr(code).upper():
-            return _Item(f"(?i:{text})", atom=True, node=("lit", code, True))
-        return _Item(text, atom=True, node=("lit", code, False))
+    def _open_capture(self) -> None:
+        # Every capture is a level of Go's tree: more open at once than Go's height allows is
+        # refused now, before a hostile pattern makes the lab build a tree Go never would.
+        self.open_captures += 1
+        if self.open_captures >= MAX_HEIGHT:
+            raise self.error("expression nests too deeply", self.pattern)
 
-    def _class_item(self, ranges: Ranges, negated: bool = False) -> _Item:
-        # Go folds case before negating; Python's `(?i:[^...])` does the same, whereas a
-        # precomputed complement under `(?i:...)` would let the other case back in.
-        source = _class_source(ranges, negated)
-        node = ("cls", tuple(_normalize(ranges)), negated, self.flags.fold)
-        return _Item(f"(?i:{source})" if self.flags.fold else source, atom=True, node=node)
+    def _count_runes(self, count: int) -> None:
+        # Go panics with ErrLarge as soon as the pushed runes pass its budget (Expr: the whole pattern).
+        self.runes += count
+        if self.runes > MAX_RUNES:
+            raise self.error("expression too large", self.pattern)
+        self._count_node()
+
+    def _count_node(self) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.error(LAB_TOO_LARGE, self.pattern)
+
+    def _literal(self, code: int) -> _Item:
+        self._count_runes(1)
+        return _Item(node=("lit", code, self.flags.fold))
+
+    def _class_item(self, ranges: Ranges, negated: bool = False, names: tuple[str, ...] = ()) -> _Item:
+        # Go folds case before negating; RE2's `(?i:[^...])` does the same, whereas a precomputed
+        # complement under `(?i:...)` would let the other case back in.
+        ranges = _normalize(ranges)
+        self._count_runes(2 * (len(ranges) + sum(_named_ranges(name) for name in names)))
+        # RE2 needs ~2 µs per range to compile, ~4x that when it folds case (measured).
+        named = sum(_named_cost(name) for name in names)
+        cost = (len(ranges) + named + (4 if negated else 0)) * (4 if self.flags.fold else 1)
+        return _Item(node=("cls", tuple(ranges), negated, self.flags.fold, names, cost))
 
     def _escape_atom(self, frame: _Frame, i: int) -> int:
         p = self.pattern
         if i + 1 < len(p):
             c = p[i + 1]
-            simple = {"A": r"\A", "z": r"\Z", "b": _WORD_BOUNDARY, "B": _NOT_WORD_BOUNDARY}
-            if c in simple:
-                kind = {"A": "bot", "z": "eot", "b": "wb", "B": "nwb"}[c]
-                frame.items.append(_Item(simple[c], node=("assert", kind)))
+            kinds = {"A": "bot", "z": "eot", "b": "wb", "B": "nwb"}
+            if c in kinds:
+                frame.items.append(_Item(node=("assert", kinds[c])))
                 return i + 2
             if c == "C":
                 raise self.error("invalid escape sequence", p[i : i + 2])
@@ -455,7 +579,12 @@ class _Parser:
                 for ch in lit:
                     frame.items.append(self._literal(ord(ch)))
                 return len(p) if end < 0 else end + 2
-        got = self._unicode_class(i) or self._perl_class(i)
+        named = self._unicode_class(i)
+        if named is not None:
+            piece, j = named
+            frame.items.append(self._class_item([], False, (piece,)))
+            return j
+        got = self._perl_class(i)
         if got is not None:
             ranges, negated, j = got
             frame.items.append(self._class_item(ranges, negated))
@@ -471,7 +600,8 @@ class _Parser:
             return None
         return list(_PERL[p[i + 1].lower()]), p[i + 1].isupper(), i + 2
 
-    def _unicode_class(self, i: int) -> tuple[Ranges, bool, int] | None:
+    def _unicode_class(self, i: int) -> tuple[str, int] | None:
+        """`\\pN`, `\\p{Name}`, `\\P{^Name}`: (the class as RE2 spells it, index after)."""
         p = self.pattern
         if i + 1 >= len(p) or p[i] != "\\" or p[i + 1] not in "pP":
             return None
@@ -487,9 +617,9 @@ class _Parser:
             seq, name, j = p[i : i + 3], p[i + 2], i + 3
         if name.startswith("^"):
             negated, name = not negated, name[1:]
-        if name != "Any" and name not in _CATEGORIES:
+        if name != "Any" and name not in _CATEGORIES and name not in _SCRIPTS:
             raise self.error("invalid character class range", seq)
-        return list(_category_ranges(name)), negated, j
+        return f"\\{'P' if negated else 'p'}{{{name}}}", j
 
     def _escape(self, i: int) -> tuple[int, int]:
         """Go `parseEscape` at a backslash: (code point, index after)."""
@@ -550,8 +680,8 @@ class _Parser:
             raise self.error("invalid escape sequence", p[i:j])
         return int(first + second, 16), j
 
-    def _class(self, i: int) -> tuple[Ranges, bool, int]:
-        """Go `parseClass` at `[`: (ranges, negated, index after `]`)."""
+    def _class(self, i: int) -> tuple[Ranges, bool, tuple[str, ...], int]:
+        """Go `parseClass` at `[`: (ranges, negated, `\\p` pieces, index after `]`)."""
         p = self.pattern
         whole = p[i:]
         j = i + 1
@@ -559,16 +689,23 @@ class _Parser:
         if negated:
             j += 1
         ranges: Ranges = []
+        names: list[str] = []
         first = True
         while j >= len(p) or p[j] != "]" or first:
             first = False
+            self._count_node()
             if p.startswith("[:", j):
-                named = self._posix_class(j)
-                if named is not None:
-                    extra, j = named
+                posix = self._posix_class(j)
+                if posix is not None:
+                    extra, j = posix
                     ranges += extra
                     continue
-            got = self._unicode_class(j) or self._perl_class(j)
+            named = self._unicode_class(j)
+            if named is not None:
+                piece, j = named
+                names.append(piece)
+                continue
+            got = self._perl_class(j)
             if got is not None:
                 extra, negated_group, j = got
                 ranges += _negate(extra) if negated_group else extra
@@ -581,7 +718,7 @@ class _Parser:
                 if hi < lo:
                     raise self.error("invalid character class range", p[start:j])
             ranges.append((lo, hi))
-        return ranges, negated, j + 1
+        return ranges, negated, tuple(names), j + 1
 
     def _class_char(self, j: int, whole: str) -> tuple[int, int]:
         p = self.pattern
@@ -604,23 +741,178 @@ class _Parser:
         return (_negate(ranges) if negated else list(ranges)), end + 2
 
 
-@lru_cache(maxsize=512)
-def compile_go(pattern: str, engine: Literal["auto", "re", "vm"] = "auto") -> GoRegexp:
-    """Compile like Go's `regexp.Compile`; raises RegexSyntaxError with Go's message.
+def _named_ranges(piece: str) -> int:
+    """Ranges Go's table has for a `\\p{Name}` piece (scripts: see _CATEGORY_RANGES)."""
+    return _CATEGORY_RANGES.get(piece[3:-1], 1)
 
-    `engine` "auto" uses Python's `re` unless the pattern needs the linear-time VM.
+
+def _named_cost(piece: str) -> int:
+    """RE2's compile work for a `\\p{Name}` piece: its ranges; scripts have up to ~170 (Common)."""
+    return _CATEGORY_RANGES.get(piece[3:-1], 128)
+
+
+_ASSERTS = {"bot": "\\A", "eot": "\\z", "bol": "(?m:^)", "eol": "(?m:$)", "wb": "\\b", "nwb": "\\B"}
+
+
+def _line_safe(root: Node) -> bool:
+    """Whether no part of the tree can match a newline (so matches never span joined lines)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = node[0]
+        if kind == "lit" and node[1] == 0x0A:
+            return False
+        if kind == "any" and node[1]:
+            return False
+        if kind == "cls":
+            _, ranges, negated, _fold, names, _cost = node
+            holds_newline = any(lo <= 0x0A <= hi for lo, hi in ranges)
+            if names or holds_newline != negated:  # the class matches "\n"
+                return False
+        if kind in ("cap", "rep"):
+            stack.append(node[2] if kind == "cap" else node[1])
+        elif kind in ("cat", "alt"):
+            stack.extend(node[1])
+    return True
+
+
+def _emit(root: Node, asserts: dict[str, str] | None = None) -> str:
+    """The RE2 pattern for a parsed tree; iterative, since the tree may be 1000 levels deep."""
+    asserts = asserts or _ASSERTS
+    out: list[str] = []
+    stack: list[Node | str] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        kind = item[0]
+        if kind == "lit":
+            char = _char(item[1])
+            out.append(f"(?i:{char})" if item[2] else char)
+        elif kind == "cls":
+            _, ranges, negated, fold, names, _cost = item
+            source = _class_source(list(ranges), negated, names)
+            out.append(f"(?i:{source})" if fold else source)
+        elif kind == "any":
+            out.append("(?s:.)" if item[1] else "[^\\n]")
+        elif kind == "assert":
+            out.append(asserts[item[1]])
+        elif kind == "cap":
+            stack += [")", item[2], "("]
+        elif kind == "cat":
+            stack.extend(reversed(item[1]))
+        elif kind == "alt":
+            parts: list[Node | str] = ["(?:"]
+            for k, alt in enumerate(item[1]):
+                parts += ["|", alt] if k else [alt]
+            parts.append(")")
+            stack.extend(reversed(parts))
+        else:  # rep
+            _, body, lo, hi, greedy = item
+            op = {(0, -1): "*", (1, -1): "+", (0, 1): "?"}.get((lo, hi)) if lo != hi else None
+            if op is None:
+                op = f"{{{lo}}}" if lo == hi else f"{{{lo},}}" if hi < 0 else f"{{{lo},{hi}}}"
+            stack += [")" + op + ("" if greedy else "?"), body, "(?:"]
+    return "".join(out)
+
+
+def _measure(root: Node) -> tuple[int, int, int]:
+    """(Go's tree height, Go's compiled size, an estimate of RE2's compile work) of a parsed tree.
+
+    Height and size follow Go's `calcHeight`/`calcSize` on the tree Go would build (runs of literals
+    are one node, one-element concatenations are their element). Computed bottom-up without recursion.
     """
+    done: dict[int, tuple[int, int, int]] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    leaf = {"lit": (1, 1, 1), "any": (1, 1, 1), "assert": (1, 1, 1)}
+    while stack:
+        node, ready = stack.pop()
+        kind = node[0]
+        if kind in leaf:
+            done[id(node)] = leaf[kind]
+            continue
+        subs: list[Node] = []
+        if kind in ("cap", "rep"):
+            subs = [node[2] if kind == "cap" else node[1]]
+        elif kind in ("cat", "alt"):
+            subs = node[1]
+        if subs and not ready:
+            stack.append((node, True))
+            stack.extend((sub, False) for sub in subs)
+            continue
+        got = [done[id(sub)] for sub in subs]
+        height = 1 + max((h for h, _, _ in got), default=0)
+        size = sum(z for _, z, _ in got)
+        work = sum(w for _, _, w in got)
+        if kind == "cls":
+            height, size, work = 1, 1, node[5]
+        elif kind == "cap":
+            size, work = size + 2, work + 2
+        elif kind == "cat":
+            # A lone element or a run of literals is no node of its own in Go's tree.
+            if len(subs) == 1 or (subs and all(sub[0] == "lit" and sub[2] == subs[0][2] for sub in subs)):
+                height -= 1
+            work = max(work, 1)
+        elif kind == "alt":
+            size += len(subs) - 1
+        elif kind == "rep":
+            _, _, lo, hi, _ = node
+            if hi == -1:
+                size = 2 + size if lo == 0 else 1 + lo * size
+                work = work * max(lo, 1) + 2
+            else:
+                size = hi * size + (hi - lo)
+                work = work * hi + 1
+        done[id(node)] = (max(height, 1), max(size, 1), max(work, 1))
+    return done[id(root)]
+
+
+#: Literals and classes the lab parses in one pattern (Go has no such bound; Flux patterns are short).
+MAX_NODES = 30_000
+#: Capture groups the lab allows in one pattern (Go has no bound; Flux patterns use a few). RE2 copies
+#: every slot per step of a capturing search, so the cost grows with groups x match length.
+MAX_CAPTURES = 1000
+LAB_TOO_LARGE = "expression too large for the lab's matcher (Go would compile it)"
+
+#: RE2 compile work the lab allows (~1 µs a unit): about 150 `\\pL` or 250k literal steps. Go's own
+#: limits are far higher, but RE2 needs ~2 ms and ~1 MB per `\\pL` it compiles.
+MAX_WORK = 250_000
+
+
+@lru_cache(maxsize=512)
+def compile_go(pattern: str) -> GoRegexp:
+    """Compile like Go's `regexp.Compile`; raises RegexSyntaxError with Go's message."""
+    import re2
+
+    global _UNANCHORED
+    _UNANCHORED = re2._Anchor.UNANCHORED
     parser = _Parser(pattern)
-    source = parser.parse()
-    names = tuple(parser.names)
-    use_vm = engine == "vm" or (engine == "auto" and needs_linear_time(parser.root))
+    root = parser.parse()
+    height, size, work = _measure(root)
+    if height > MAX_HEIGHT:
+        raise RegexSyntaxError("expression nests too deeply", pattern)
+    if size > MAX_SIZE:
+        raise RegexSyntaxError("expression too large", pattern)
+    if work > MAX_WORK or len(parser.names) > MAX_CAPTURES + 1:
+        raise RegexSyntaxError(LAB_TOO_LARGE, pattern)
+    source = _emit(root)
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = RE2_MAX_MEM
     try:
-        program = compile_program(parser.root, len(names)) if use_vm else None
-        compiled = re.compile(source)
-    except (RecursionError, re.error) as err:
-        # Only hostile nesting gets here; Go refuses nesting beyond depth 1000 the same way.
-        raise RegexSyntaxError("expression nests too deeply", pattern) from err
-    return GoRegexp(pattern, compiled, names, program)
+        compiled = re2.compile(source, options)
+        options.never_capture = True
+        tester = re2.compile(source, options)
+    except re2.error as err:
+        if "too large" in str(err):
+            raise RegexSyntaxError(LAB_TOO_LARGE, pattern) from None
+        raise RegexSyntaxError(f"the lab's matcher refused it ({err})", pattern) from None
+    lines = None
+    if _line_safe(root):
+        line_asserts = {**_ASSERTS, "bot": "(?m:^)", "eot": "(?m:$)"}
+        lines = re2.compile(_emit(root, line_asserts), options)
+    return GoRegexp(pattern, source, tuple(parser.names), compiled, tester, lines)
 
 
 def expand(template: str, match: Match, names: tuple[str, ...]) -> str:

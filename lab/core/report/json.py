@@ -1,4 +1,4 @@
-"""The stable, versioned JSON results (grading.md section 4). Other formats are renderings of it."""
+"""The stable, versioned JSON results (docs/formats.md, docs/results.schema.json). Other formats are renderings of it."""
 
 from __future__ import annotations
 

@@ -586,7 +586,10 @@ class _Builder:
             if blank_after or dedent_after or (above_next and closes and first[0][1] != next_col):
                 # At the end of the document the foot lands on the block at the comment's column.
                 at_eof = nxt is None and not blank_after and not dedent_after
-                foot_to(level(first[0][1]) if at_eof else inner, first)
+                # Before a blank line the foot belongs to the block at the comment's own column
+                # (yaml.v3: `ka:\n  kb: vb\n# FA1\n\nkc: vc` is ka's foot, written back in place).
+                outdented = blank_after and first[0][1] < inner_col
+                foot_to(level(first[0][1]) if at_eof or outdented else inner, first)
                 i = 1
                 while i < len(parts) and not run_end[i - 1] and closes and parts[i][0][1] > next_col:
                     foot_to(level(parts[i][0][1]), parts[i])

@@ -9,6 +9,7 @@ Only the paths Flux uses are kept: UTF-8, no canonical mode, no directives, no w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -108,6 +109,10 @@ class EmitterError(Exception):
 
 
 _BREAKS = "\r\n\x85\u2028\u2029"
+
+
+# Text with no YAML indicator, blank, break or non-printable character, not starting like `---`/`...`.
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*")
 
 
 def _is_break(c: str) -> bool:
@@ -718,6 +723,13 @@ class Emitter:
 
     def _analyze_scalar(self, value: str) -> None:
         self.scalar_value = value
+        if _PLAIN_SAFE.fullmatch(value):
+            # Most keys and values (names, versions, paths): no indicator, blank, break or special
+            # character anywhere, so every style is allowed; the loop below would find the same.
+            self.multiline = False
+            self.flow_plain_allowed = self.block_plain_allowed = True
+            self.single_quoted_allowed = self.block_allowed = True
+            return
         if not value:
             self.multiline = False
             self.flow_plain_allowed = False
@@ -833,6 +845,14 @@ class Emitter:
     def _write_plain(self, value: str, allow_breaks: bool) -> None:
         if value and not self.whitespace:
             self.put(" ")
+        if _PLAIN_SAFE.fullmatch(value):
+            # No space or break: the loop below would write it character by character, unchanged.
+            self.write_all(value)
+            self.whitespace = False
+            self.indention = False
+            if self.root_context:
+                self.open_ended = True
+            return
         spaces = breaks = False
         n = len(value)
         for i, c in enumerate(value):

@@ -39,13 +39,12 @@ class Controllers:
         cache_dir: Path,
         registry_client: Callable[[], RegistryClient],
         clock: Clock | None = None,
-        message_hosts: Mapping[str, str] | None = None,
         registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         self.clock = clock or Clock()
         self.source = SourceControllers(api, origin, cache_dir, self.clock)
-        self.reflector = ReflectorController(api, registry_client, self.clock, message_hosts, registry_hosts)
+        self.reflector = ReflectorController(api, registry_client, self.clock, registry_hosts=registry_hosts)
         self.automation = AutomationController(
             api, self.source.workspace, self.reflector._tag_source, self.clock
         )

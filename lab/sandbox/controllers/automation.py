@@ -64,7 +64,7 @@ def classify_failure(err: LabError) -> tuple[str, str]:
 
 
 def _push_detail(message: str) -> str:
-    """git's rejection in go-git's words (flux.md F9): `command error on refs/heads/main: <reason>`."""
+    """git's rejection in go-git's words: `command error on refs/heads/main: <reason>`."""
     branch = message[len("push of ") :].split(" ", 1)[0]
     detail = message.split(": ", 1)[1] if ": " in message else message
     if "fetch first" in detail or "non-fast-forward" in detail:

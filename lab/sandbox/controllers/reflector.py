@@ -63,15 +63,12 @@ class ReflectorController:
         api: KubeAPIServer,
         client_factory: Callable[[], RegistryClient],
         clock: Clock,
-        message_hosts: Mapping[str, str] | None = None,
         registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         # Registry host -> the sandbox registry serving it. Objects are written by anyone who can reach
         # the API: an image on any other host is never contacted (None: no restriction, for tests).
         self.registry_hosts = dict(registry_hosts) if registry_hosts is not None else None
-        # Mirror URL -> the registry it stands for, so failures read as they would against Docker Hub.
-        self.message_hosts = dict(message_hosts or {})
         self.client_factory = client_factory
         self.clock = clock
         self.schedule = Schedule()
@@ -161,14 +158,24 @@ class ReflectorController:
         else:
             self.db.pop((ns, name), None)
             stalled_now = result.reason in _STALLED
-            message = result.message
-            for mirror, real in self.message_hosts.items():
-                message = message.replace(mirror, real)
+            message = self._as_flux_sees_it(image, result.message)
             new["conditions"] = ready_conditions(obj, False, result.reason, message, stalled=stalled_now)
             # controller-runtime retries failures with backoff; the interval bounds it here.
             period = min(period, self.clock.seconds("30s"))
         self._finish(REPO_KIND, obj, new, "image-reflector-controller")
         self.schedule.due[ident] = now + period
+
+    def _as_flux_sees_it(self, image: str, message: str) -> str:
+        """A failure as it reads against the image's own registry, not the sandbox's address for it."""
+        from lab.adapters.registry.names import ImageNameError, parse_image
+
+        try:
+            name = parse_image(image, mirrors=self.registry_hosts or {})
+        except ImageNameError:
+            return message
+        return (
+            message.replace(f"http://{name.wire_host}", f"https://{name.host}") if name.mirrored else message
+        )
 
     def _unreachable(self, image: str) -> ScanResult | None:
         """A failed scan for an image outside the sandbox's registries, without connecting anywhere."""

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", type=Path, help="write a kubeconfig for the server here")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--image-api-versions", default="v1", help="served image.toolkit.fluxcd.io versions")
-    parser.add_argument("--no-image-controllers", action="store_true", help="leave the image CRDs out (F1)")
+    parser.add_argument("--no-image-controllers", action="store_true", help="leave the image CRDs out")
     args = parser.parse_args(argv)
     versions = tuple(v.strip() for v in args.image_api_versions.split(",") if v.strip())
     server = KubeAPIServer(

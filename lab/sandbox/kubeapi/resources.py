@@ -219,7 +219,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
 
 @dataclass(frozen=True)
 class CRDSpec:
-    """The parts of a Flux CRD the lab needs (flux.md 5.5)."""
+    """The parts of a Flux CRD the lab needs."""
 
     group: str
     plural: str

@@ -1,4 +1,4 @@
-"""Server-side `Table` output, so `kubectl get` shows Flux's printer columns (flux.md 5.5)."""
+"""Server-side `Table` output, so `kubectl get` shows Flux's printer columns."""
 
 from __future__ import annotations
 

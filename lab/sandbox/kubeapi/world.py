@@ -1,4 +1,4 @@
-"""What a cluster with Flux installed contains before the learner applies anything (flux.md 5.5)."""
+"""What a cluster with Flux installed contains before the learner applies anything."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ CORE_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller
 IMAGE_COMPONENTS = ("image-reflector-controller", "image-automation-controller")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
-# Controller tags per Flux distribution. The image controllers follow flux.md 1.1; the others are
-# illustrative (flux.md 5.3 says so too) and only shown by `flux check`-like output.
+# Controller tags per Flux distribution. The image controllers' tags are the released ones; the
+# others are illustrative and only shown by `flux check`-like output.
 _TAGS: dict[str, dict[str, str]] = {
     "v2.8": {
         "source-controller": "v1.7.4",
@@ -36,7 +36,7 @@ _TAGS: dict[str, dict[str, str]] = {
 
 
 def default_flux_version(image_api_versions: Sequence[str]) -> str:
-    """Flux 2.8 still serves image v1beta2; 2.9 serves v1 only (flux.md 1.1)."""
+    """Flux 2.8 still serves image v1beta2; 2.9 serves v1 only."""
     return "v2.8.2" if "v1beta2" in image_api_versions else "v2.9.4"
 
 

@@ -6,22 +6,20 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
-from textual.worker import get_current_worker
+
+from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
-    from lab.core.checks.model import CheckDef, CheckResult, Report
-    from lab.tui.app import LabApp
+    from lab.core.checks.model import CheckResult, Report
+    from lab.tui.app import ChecksState
 
 ICONS = {
     "pass": "✔ ok",
@@ -30,9 +28,6 @@ ICONS = {
     "pending": "… wait",
     "skipped": "- skip",
 }
-WATCH_POLL_S = 1.0
-#: With a cluster, pending/erroring live checks are retried this often while watching.
-CLUSTER_RETRY_S = 10.0
 
 
 def ready_for_done(report: Report) -> bool:
@@ -45,10 +40,11 @@ def ready_for_done(report: Report) -> bool:
     return ready_for_progress(report.checks)
 
 
-class ChecksScreen(Screen[None]):
+class ChecksScreen(LabScreen):
     HELP = (
-        "`r` runs every check (as `lab check`). Select a row for its message, hint and evidence; "
-        "`e` opens the file at the line in $EDITOR. `w` watches: checks re-run when a file is saved."
+        "`r` runs every check (as `lab check`). Up/Down select a row: its message, hint and evidence "
+        "show below; `e` opens the file at the line in $EDITOR. `w` watches: checks re-run when a "
+        "file is saved or origin moves."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run"),
@@ -56,43 +52,21 @@ class ChecksScreen(Screen[None]):
         Binding("e", "edit", "Edit file"),
     ]
 
-    class Planned(Message):
-        def __init__(self, defs: tuple[CheckDef, ...]) -> None:
-            super().__init__()
-            self.defs = defs
-
-    class CheckDone(Message):
-        def __init__(self, result: CheckResult) -> None:
-            super().__init__()
-            self.result = result
-
-    class Finished(Message):
-        def __init__(self, report: Report) -> None:
-            super().__init__()
-            self.report = report
-
-    class Failed(Message):
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
-
-    class FilesChanged(Message):
-        pass
-
     def __init__(self) -> None:
         super().__init__()
-        self.results: dict[str, CheckResult] = {}
-        self.report: Report | None = None
-        self.watching = False
-        self.running = False
-        self.mode_text = ""
+        self._shown_report: Report | None = None
 
     @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
+    def report(self) -> Report | None:
+        return self.lab.checks.report
+
+    @property
+    def watching(self) -> bool:
+        return self.lab.watching_checks
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StateBar()
         yield Label("", id="checks-summary", classes="muted", markup=False)
         yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="check-detail-scroll"):
@@ -104,97 +78,64 @@ class ChecksScreen(Screen[None]):
         table.add_column("Status", key="status", width=8)
         table.add_column("Points", key="points", width=6)
         table.add_column("Check", key="check")
-        self.action_run_checks()
+        self.watch(self.lab, "checks", self._render_checks, init=False)
+        self.watch(self.lab, "state", self._render_summary, init=False)
+        if self.lab.checks.report is None and not self.lab.checks.running:
+            self.lab.run_checks()
+        self._render_checks(self.lab.checks)
 
-    # --- running ----------------------------------------------------------------------------------
+    def on_screen_resume(self) -> None:
+        if self.lab.stale_checks() and not self.lab.checks.running:
+            self.lab.run_checks()
 
     def action_run_checks(self) -> None:
-        from lab.services.session import check_mode
+        self.lab.run_checks()
 
-        mode = check_mode(self.lab.session, self.lab.tags_file)
-        self.running = True
-        self.mode_text = mode.describe()
-        self._summary(f"running… · {self.mode_text}")
-        self._run(mode.offline, mode.tags_file)
+    # --- rendering the one check state -------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
-    def _run(self, offline: bool, tags_file: Path | None) -> None:
-        from lab.checks.loader import load_task_checks
-        from lab.errors import LabError
-        from lab.services.check import run_checks
-
-        worker = get_current_worker()
-        session = self.lab.session
-        try:
-            spec = load_task_checks(session.task.id)
-            shown = tuple(d for d in spec.defs if not d.hidden)
-            self.post_message(self.Planned(shown))
-            visible = {d.id for d in shown}
-
-            def live(result: CheckResult) -> None:
-                # Each check appears as it finishes; the final report below repaints them all.
-                if result.id in visible and not worker.is_cancelled:
-                    self.post_message(self.CheckDone(result))
-
-            report = run_checks(
-                session.workspace,
-                task=session.task.id,
-                offline=offline,
-                tags_file=tags_file,
-                on_result=live,
-            ).for_learner()
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
-            return
-        except Exception as err:  # a crash in a check is reported, never shown as a traceback
-            self.post_message(self.Failed(f"checks stopped: {type(err).__name__}: {err}"))
-            return
-        for result in report.checks:
-            if worker.is_cancelled:
-                return
-            self.post_message(self.CheckDone(result))
-        self.post_message(self.Finished(report))
-
-    def on_checks_screen_planned(self, message: Planned) -> None:
+    def _render_checks(self, checks: ChecksState) -> None:
         table = self.query_one("#checks", DataTable)
         if table.row_count == 0:
-            for d in message.defs:
+            for d in checks.defs:
                 table.add_row(Text("…"), Text(f"-/{d.points}"), Text(d.title), key=d.id)
+        broken = checks.report.first_broken() if checks.report is not None else None
+        for d in checks.defs:
+            result = checks.results.get(d.id)
+            if d.id not in table.rows:
+                table.add_row(Text("…"), Text(f"-/{d.points}"), Text(d.title), key=d.id)
+            if result is None:
+                table.update_cell(d.id, "status", Text("…" if checks.running else "-"))
+                continue
+            title = f"▶ {result.title}" if broken is not None and broken.id == d.id else result.title
+            table.update_cell(d.id, "status", Text(ICONS.get(result.status.value, result.status.value)))
+            table.update_cell(d.id, "points", Text(f"{result.points}/{result.max_points}"))
+            table.update_cell(d.id, "check", Text(title, style="bold" if title != result.title else ""))
+        self._render_summary()
+        if checks.report is not None and checks.report is not self._shown_report:
+            self._shown_report = checks.report
+            if broken is not None and broken.id in table.rows:
+                table.move_cursor(row=table.get_row_index(broken.id))
+            self._announce(checks.report)
+        self._render_detail()
+
+    def _render_summary(self) -> None:
+        checks = self.lab.checks
+        report = checks.report
+        watch = " · watching" if self.lab.watching_checks else ""
+        if checks.running:
+            text = f"running… · {checks.mode_text}"
+        elif checks.error is not None:
+            text = "checks could not run"
+        elif report is None:
+            text = "no check run yet · r runs them"
         else:
-            for d in message.defs:
-                if d.id in table.rows:
-                    table.update_cell(d.id, "status", Text("…"))
+            counts = report.counts()
+            state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
+            stale = " · before your last change (r)" if self.lab.stale_checks() else ""
+            text = f"score {report.score}/{report.max_score} · {state}{stale}{watch} · {checks.mode_text}"
+        self.query_one("#checks-summary", Label).update(text)
 
-    def on_checks_screen_check_done(self, message: CheckDone) -> None:
-        result = message.result
-        self.results[result.id] = result
-        table = self.query_one("#checks", DataTable)
-        cells = (
-            Text(ICONS.get(result.status.value, result.status.value)),
-            Text(f"{result.points}/{result.max_points}"),
-            Text(result.title),
-        )
-        if result.id not in table.rows:
-            table.add_row(*cells, key=result.id)
-            return
-        for column, cell in zip(("status", "points", "check"), cells, strict=True):
-            table.update_cell(result.id, column, cell)
-
-    def on_checks_screen_finished(self, message: Finished) -> None:
-        report = message.report
-        self.report = report
-        self.running = False
-        self.lab.set_report(report)
-        table = self.query_one("#checks", DataTable)
-        broken = report.first_broken()
-        counts = report.counts()
-        state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
-        watch = " · watching" if self.watching else ""
-        self._summary(f"score {report.score}/{report.max_score} · {state}{watch} · {self.mode_text}")
-        if broken is not None:
-            table.update_cell(broken.id, "check", Text(f"▶ {broken.title}", style="bold"))
-            table.move_cursor(row=table.get_row_index(broken.id))
-            self._show_detail(broken)
+    def _announce(self, report: Report) -> None:
         from lab.services.check import ready_for_progress
 
         if ready_for_progress(report.checks):
@@ -202,24 +143,28 @@ class ChecksScreen(Screen[None]):
         elif report.status == "pass":
             self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
 
-    def on_checks_screen_failed(self, message: Failed) -> None:
-        self.running = False
-        self._summary("checks could not run")
-        self.notify(message.message, severity="error")
-
-    def _summary(self, text: str) -> None:
-        self.query_one("#checks-summary", Label).update(text)
-
     # --- details ----------------------------------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#checks")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        if key is not None and key in self.results:
-            self._show_detail(self.results[key])
+    def _highlighted(self) -> None:
+        self._render_detail()
 
-    def _show_detail(self, result: CheckResult) -> None:
-        lines = [f"{result.title} [{result.id}]", f"{result.status.value}: {result.message or '-'}"]
+    def _selected(self) -> CheckResult | None:
+        table = self.query_one("#checks", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.lab.checks.results.get(key or "")
+
+    def _render_detail(self) -> None:
+        """The selected row's result from the same check state as its row: they cannot disagree."""
+        result = self._selected()
+        detail = self.query_one("#check-detail", Static)
+        if result is None:
+            detail.update("Select a check to see why." if not self.lab.checks.running else "running…")
+            return
+        icon = ICONS.get(result.status.value, result.status.value)
+        lines = [f"{result.title} [{result.id}]", f"{icon}: {result.message or '-'}"]
         if result.blocked_by:
             lines.append(f"blocked by {result.blocked_by}")
         if result.file:
@@ -228,14 +173,10 @@ class ChecksScreen(Screen[None]):
             lines.append(f"hint: {result.hint}")
         for ev in result.evidence:
             lines.append(f"{ev.kind} {ev.ref}: {ev.text}".rstrip(": "))
-        self.query_one("#check-detail", Static).update("\n".join(lines))
+        detail.update("\n".join(lines))
 
     def action_edit(self) -> None:
-        table = self.query_one("#checks", DataTable)
-        if table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        result = self.results.get(key or "")
+        result = self._selected()
         if result is None or not result.file:
             self.notify("This check names no file.", severity="warning")
             return
@@ -251,49 +192,15 @@ class ChecksScreen(Screen[None]):
         except Exception as err:  # no terminal to lend (headless, web) or no such editor
             self.notify(f"cannot open {result.file} in {editor}: {err}", severity="error")
             return
-        self.action_run_checks()
+        self.lab.refresh_state(fetch=False)
+        self.lab.run_checks()
 
     # --- watch ------------------------------------------------------------------------------------
 
     def action_toggle_watch(self) -> None:
-        self.watching = not self.watching
-        if self.watching:
-            self._watch()
-            self.notify("Watching: checks re-run when a file is saved.")
+        self.lab.watching_checks = not self.lab.watching_checks
+        if self.lab.watching_checks:
+            self.notify("Watching: checks re-run when a file is saved or origin moves.")
         else:
-            self.workers.cancel_group(self, "watch")
             self.notify("Stopped watching.")
-
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def _watch(self) -> None:
-        import time
-
-        from lab.core.checks.runner import unsettled
-        from lab.services.session import workspace_stamp
-
-        worker = get_current_worker()
-        workspace = self.lab.session.workspace
-        with_cluster = self.lab.session.kubeconfig is not None
-        stamp = workspace_stamp(workspace)
-        last_retry = time.monotonic()
-        while not worker.cancelled_event.wait(WATCH_POLL_S):
-            fresh = workspace_stamp(workspace)
-            if fresh != stamp:
-                stamp = fresh
-                self.post_message(self.FilesChanged())
-                continue
-            # The cluster changes without any file changing: retry what is still settling there.
-            report = self.report
-            if (
-                with_cluster
-                and report is not None
-                and not self.running
-                and unsettled(report.checks)
-                and time.monotonic() - last_retry >= CLUSTER_RETRY_S
-            ):
-                last_retry = time.monotonic()
-                self.post_message(self.FilesChanged())
-
-    def on_checks_screen_files_changed(self) -> None:
-        if self.watching:
-            self.action_run_checks()
+        self._render_summary()

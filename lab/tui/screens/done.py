@@ -1,123 +1,169 @@
-"""Done: when the checks pass, mark the task in PROGRESS.md (the diff first), then point to the next task."""
+"""Done: when the checks pass, mark the task in PROGRESS.md (the diff first), push it, then the next task.
+
+What it says comes from the app's one state: the last check run (re-run here when the workspace
+changed since), PROGRESS.md as it is on disk, and git (is it committed, is it on origin)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Static
+
+from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
     from lab.services.progress import ProgressResult
-    from lab.tui.app import LabApp
 
 
-class DoneScreen(Screen[None]):
+class DoneScreen(LabScreen):
     HELP = (
         "Shows the change to PROGRESS.md that marks this task done (`lab progress --done`). "
-        "`u` writes it after you have seen the diff; then commit it and go on to the next task."
+        "`u` writes it once every check passes; `p` commits and pushes it (bringing in Flux's "
+        "commits first); then go on to the next task."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "write", "Update PROGRESS.md"),
-        Binding("v", "preview", "Show diff", show=False),
+        Binding("p", "push", "Push"),
+        Binding("r", "run_checks", "Re-run checks"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.previewed = False
-        self.written = False
-
-    @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
+        self.preview: ProgressResult | None = None
+        self._previewed_text: str | None = None
 
     def compose(self) -> ComposeResult:
         task = self.lab.session.task
         yield Header()
+        yield StateBar()
         with VerticalScroll(id="done"):
-            yield Label(f"Task {task.id}: {task.title}", classes="title", markup=False)
+            yield Label(f"Task {task.id}: {task.title}", id="done-title", classes="title", markup=False)
             yield Static("", id="done-state", markup=False)
             yield Static("", id="progress-diff")
             yield Button("Update PROGRESS.md (u)", id="write-progress", variant="primary", compact=True)
-            yield Static(
-                f"Next: Task {task.next_task} - {task.next_title}. "
-                "Commit PROGRESS.md (p on the Flux screen pushes it with your other changes).",
-                id="next-task",
-                classes="muted",
-                markup=False,
-            )
+            yield Static("", id="next-task", classes="muted", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.action_preview()
+        for attribute in ("state", "checks", "sync"):
+            self.watch(self.lab, attribute, self._render_state, init=False)
+        self._render_state()
 
     def on_screen_resume(self) -> None:
-        self._state()
+        self._ensure_fresh_checks()
+        self._render_state()
 
-    def _state(self) -> bool:
-        """Say whether the checks allow marking the task done; True when they do."""
+    def _ensure_fresh_checks(self) -> None:
+        """The verdict needs checks of the workspace as it is now."""
+        checks = self.lab.checks
+        if checks.running or self.lab.state is None:
+            return
+        if checks.report is None or self.lab.stale_checks():
+            self.lab.run_checks()
+
+    def ready(self) -> bool:
         from lab.tui.screens.checks import ready_for_done
 
-        report = self.lab.last_report
-        state = self.query_one("#done-state", Static)
-        ready = report is not None and ready_for_done(report)
-        if report is None:
-            state.update("Run the checks first (4): PROGRESS.md is updated once they pass.")
-        elif ready:
-            state.update(f"Every check passes ({report.score}/{report.max_score}). Well done.")
+        report = self.lab.checks.report
+        return (
+            report is not None
+            and not self.lab.checks.running
+            and not self.lab.stale_checks()
+            and ready_for_done(report)
+        )
+
+    def _render_state(self) -> None:
+        app = self.lab
+        state, checks, task = app.state, app.checks, app.session.task
+        report = checks.report
+        lines: list[str] = []
+        if state is not None:
+            text = state.files.get("PROGRESS.md")
+            if text != self._previewed_text:
+                self._previewed_text = text
+                self._preview()
+        marked = self.preview is not None and not self.preview.diff
+        if checks.running:
+            lines.append("Running the checks…")
+        elif report is None:
+            lines.append("The checks have not run yet (4 runs them; they start here too).")
+        elif app.stale_checks():
+            lines.append("The workspace changed since the last check run: re-checking…")
+        elif self.ready():
+            lines.append(f"Every check passes ({report.score}/{report.max_score}).")
         else:
             broken = report.first_broken()
             where = f"; start with {broken.title}" if broken else ""
-            state.update(f"Not every check passes yet ({report.score}/{report.max_score}){where}.")
-        if not self.written:
-            self.query_one("#write-progress", Button).disabled = not ready
-        return ready
+            lines.append(f"Not every check passes yet ({report.score}/{report.max_score}){where}.")
+        git = state.git if state is not None else None
+        if marked:
+            lines.append("PROGRESS.md marks this task done.")
+            if git is not None:
+                if "PROGRESS.md" in git.dirty:
+                    lines.append("It is not committed yet: p commits and pushes it.")
+                elif git.ahead:
+                    lines.append("It is committed but not on origin yet: p pushes it.")
+                elif git.behind:
+                    lines.append(f"{git.behind_line()}: p brings them in.")
+                elif git.in_sync and self.ready():
+                    lines.append(f"Everything is on origin. Next: Task {task.next_task} - {task.next_title}.")
+        elif self.ready():
+            lines.append("u writes the change below to PROGRESS.md.")
+        if app.sync.running:
+            lines.append("pushing…")
+        self.query_one("#done-state", Static).update("\n".join(lines))
+        self.query_one("#write-progress", Button).disabled = marked or not self.ready()
+        self.query_one("#next-task", Static).update(
+            f"Next: Task {task.next_task} - {task.next_title}." if task.next_task else ""
+        )
 
-    def _mark(self, *, dry_run: bool) -> ProgressResult | None:
-        from lab.errors import LabError
+    @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
+    def _preview(self) -> None:
+        result = self._mark(dry_run=True)
+        self.app.call_from_thread(self._show_preview, result)
+
+    def _mark(self, *, dry_run: bool) -> ProgressResult:
         from lab.services.progress import mark_task_done
 
-        try:
-            return mark_task_done(self.lab.session.workspace, self.lab.session.task.meta, dry_run=dry_run)
-        except LabError as err:
-            self.notify(str(err), severity="error")
-            return None
+        # The task's own row (added when the table lacks a row for a task outside the course's list).
+        return mark_task_done(self.lab.session.workspace, self.lab.session.task.meta, dry_run=dry_run)
 
-    def action_preview(self) -> None:
+    def _show_preview(self, result: ProgressResult) -> None:
         from lab.tui.diff import diff_content
 
-        self._state()
-        result = self._mark(dry_run=True)
-        if result is None:
-            return
-        self.previewed = True
+        self.preview = result
         shown = self.query_one("#progress-diff", Static)
-        if not result.diff:
-            shown.update("PROGRESS.md already marks this task done.")
-            self.written = True
-            self.query_one("#write-progress", Button).disabled = True
-            return
-        shown.update(diff_content(result.diff))
+        shown.update(diff_content(result.diff) if result.diff else "")
+        self._render_state()
 
     @on(Button.Pressed, "#write-progress")
     def action_write(self) -> None:
-        if not self._state():
-            self.notify("Not yet: every check must pass first (4 runs them).", severity="warning")
+        if self.preview is not None and not self.preview.diff:
+            self.notify("PROGRESS.md already marks this task done.")
             return
-        if not self.previewed:
-            self.action_preview()
+        if not self.ready():
+            self.notify(
+                "Not yet: every check must pass first (the state above says which).", severity="warning"
+            )
+            self._ensure_fresh_checks()
             return
-        result = self._mark(dry_run=False)
-        if result is None:
-            return
-        self.written = True
-        self.query_one("#write-progress", Button).disabled = True
-        self.query_one("#progress-diff", Static).update(
-            "PROGRESS.md updated." if result.written else "PROGRESS.md already marks this task done."
-        )
-        task = self.lab.session.task
-        self.notify(f"PROGRESS.md updated. Next: Task {task.next_task} - {task.next_title}.", title="Done")
+        self._write()
+
+    @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
+    def _write(self) -> None:
+        self._mark(dry_run=False)
+        self.app.call_from_thread(self._written)
+
+    def _written(self) -> None:
+        self.notify("PROGRESS.md updated. p commits and pushes it.", title="Done")
+        self.lab.refresh_state(fetch=False)
+
+    def action_push(self) -> None:
+        self.lab.push_work()
+
+    def action_run_checks(self) -> None:
+        self.lab.run_checks()

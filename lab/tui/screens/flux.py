@@ -10,34 +10,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from lab.tui.screens.base import LabScreen, StateBar
+
 if TYPE_CHECKING:
-    from lab.adapters.git import CommitInfo
     from lab.services.simulate import SimulationResult
-    from lab.tui.app import LabApp
+    from lab.services.sync import OriginStatus
 
-LOG_REFRESH_S = 10.0
+#: The cluster changes without any file changing: its view is asked again this often.
+CLUSTER_REFRESH_S = 10.0
 
 
-class FluxScreen(Screen[None]):
+class FluxScreen(LabScreen):
     HELP = (
-        "`p` commits the task files and pushes them (the commands are shown). `d` simulates one "
+        "`p` commits the task files, brings in origin's new commits (Flux's) and pushes; the git "
+        "commands are shown in the Origin tab. `d` simulates one "
         "Flux reconcile without committing: the diff and the commit message. `c` then does it "
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
-        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release."
+        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release. `y` asks "
+        "why Flux did nothing: it walks Flux's chain and names the link that broke."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
         Binding("d", "dry_run", "Dry run"),
         Binding("c", "commit", "Flux commit"),
         Binding("t", "push_tag", "New tag"),
-        Binding("l", "refresh_log", "Log", show=False),
-        Binding("g", "refresh_cluster", "Cluster", show=False),
+        Binding("l", "refresh_log", "Fetch origin", show=False),
+        Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
+        Binding("y", "why", "Why?", show=False),
     ]
 
     class Simulated(Message):
@@ -46,16 +50,6 @@ class FluxScreen(Screen[None]):
             self.results = results
             self.dry_run = dry_run
             self.snapshot = snapshot
-
-    class Logged(Message):
-        def __init__(self, commits: list[CommitInfo]) -> None:
-            super().__init__()
-            self.commits = commits
-
-    class Pushed(Message):
-        def __init__(self, commands: list[str]) -> None:
-            super().__init__()
-            self.commands = commands
 
     class TagPushed(Message):
         def __init__(self, added: list[str]) -> None:
@@ -67,22 +61,14 @@ class FluxScreen(Screen[None]):
             super().__init__()
             self.text = text
 
-    class Failed(Message):
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
-
     def __init__(self) -> None:
         super().__init__()
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
 
-    @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StateBar()
         yield Label(self._source_note(), id="tag-source", classes="muted", markup=False)
         with TabbedContent(initial="sim-pane"):
             with TabPane("Simulate", id="sim-pane"), VerticalScroll(id="sim-scroll"):
@@ -96,11 +82,27 @@ class FluxScreen(Screen[None]):
                 yield Static("", id="sim-diff")
                 yield Static("", id="sim-message", classes="commit-message", markup=False)
             with TabPane("Origin", id="log-pane"), VerticalScroll(id="log-scroll"):
+                yield Static("", id="origin-status", markup=False)
                 yield Static("", id="push-commands", classes="muted", markup=False)
                 yield Static("fetching origin…", id="origin-log", markup=False)
             with TabPane("Cluster", id="cluster-pane"), VerticalScroll(id="cluster-scroll"):
                 yield Static("", id="cluster", markup=False)
         yield Footer(compact=True)
+
+    def action_why(self) -> None:
+        """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
+        from lab.tui.why import WhyScreen
+
+        session = self.lab.session
+        self.app.push_screen(
+            WhyScreen(
+                session.workspace,
+                kubeconfig=session.kubeconfig,
+                # the sandbox without its cluster reasons from the bundled tags, never the network
+                offline=session.sandbox and session.kubeconfig is None and self.lab.tags_file is None,
+                tags_file=self.lab.tags_file,
+            )
+        )
 
     def on_mount(self) -> None:
         session = self.lab.session
@@ -109,8 +111,10 @@ class FluxScreen(Screen[None]):
             cluster.update(self._no_cluster())
         else:
             cluster.update("asking the cluster…")  # on_screen_resume asks, now and on every return
-        self.action_refresh_log()
-        self.set_interval(LOG_REFRESH_S, self._tick)
+        self.watch(self.lab, "state", self._render_origin)
+        self.watch(self.lab, "sync", self._render_sync)
+        self.watch(self.lab, "session", self._session_changed, init=False)
+        self.set_interval(CLUSTER_REFRESH_S, self._tick)
 
     def _no_cluster(self) -> str:
         text = (
@@ -129,10 +133,13 @@ class FluxScreen(Screen[None]):
             self.action_refresh_cluster()
 
     def _tick(self) -> None:
-        if self.is_current:
-            self.action_refresh_log()
-            if self.lab.session.kubeconfig is not None:
-                self._cluster(False)  # the controllers move on their own: keep the view live
+        if self.is_current and self.lab.session.kubeconfig is not None:
+            self._cluster(False)  # the controllers move on their own: keep the view live
+
+    def _session_changed(self) -> None:
+        self.query_one("#tag-source", Label).update(self._source_note())
+        if self.lab.session.kubeconfig is not None:
+            self.action_refresh_cluster()
 
     def _source_note(self) -> str:
         from lab.services.session import snapshot_date, snapshot_tags_file
@@ -164,9 +171,8 @@ class FluxScreen(Screen[None]):
         self._status("reconciling: scan, policy, update, commit, push…")
         self._simulate(False)
 
-    @work(thread=True, exclusive=True, group="simulate", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="simulate", exit_on_error=False, description="simulate")
     def _simulate(self, dry_run: bool) -> None:
-        from lab.errors import LabError
         from lab.services.session import SessionTags
         from lab.services.simulate import simulate
 
@@ -174,12 +180,9 @@ class FluxScreen(Screen[None]):
         tags = SessionTags(session.sandbox, self.lab.tags_file, session.task)
         try:
             results = simulate(session.workspace, tag_source=tags, dry_run=dry_run)
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
-            return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Failed(f"simulate failed: {type(err).__name__}: {err}"))
-            return
+        except Exception:
+            self.app.call_from_thread(self._status, "simulation stopped (the error is shown)")
+            raise
         if not get_current_worker().is_cancelled:
             self.post_message(self.Simulated(results, dry_run, tags.used_snapshot))
 
@@ -228,7 +231,7 @@ class FluxScreen(Screen[None]):
             tabs.active = "log-pane"
             self.notify("\n".join(status), title="Flux committed")
         if not message.dry_run:
-            self.action_refresh_log()
+            self.lab.refresh_state()
 
     def _status(self, text: str) -> None:
         self.query_one("#sim-status", Static).update(text)
@@ -236,55 +239,31 @@ class FluxScreen(Screen[None]):
     # --- git --------------------------------------------------------------------------------------
 
     def action_push(self) -> None:
-        self.notify("pushing…")
-        self._push()
-
-    @work(thread=True, exclusive=True, group="git", exit_on_error=False)
-    def _push(self) -> None:
-        from lab.errors import LabError
-        from lab.services.session import push_work
-
-        try:
-            result = push_work(self.lab.session.workspace, task=self.lab.session.task)
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
-            return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Failed(f"push failed: {type(err).__name__}: {err}"))
-            return
-        self.post_message(self.Pushed(result.commands))
-
-    def on_flux_screen_pushed(self, message: Pushed) -> None:
-        self.reviewed = False  # origin moved: the last dry run may no longer be what Flux would do
-        text = "$ " + "\n$ ".join(message.commands)
-        self.query_one("#push-commands", Static).update(text)
+        self.reviewed = False  # origin moves: the last dry run may no longer be what Flux would do
         self.query_one(TabbedContent).active = "log-pane"
-        self.notify(text, title="Pushed")
-        self.action_refresh_log()
+        self.lab.push_work()
 
     def action_refresh_log(self) -> None:
-        self._log()
+        self.lab.refresh_state()
 
-    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
-    def _log(self) -> None:
-        from lab.errors import LabError
-        from lab.services.session import origin_log
-
-        try:
-            commits = origin_log(self.lab.session.workspace)
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
+    def _render_origin(self) -> None:
+        """origin as the workspace state read it: where the learner stands, then `git log`."""
+        state = self.lab.state
+        if state is None:
             return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Failed(f"git log failed: {type(err).__name__}: {err}"))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Logged(commits))
-
-    def on_flux_screen_logged(self, message: Logged) -> None:
-        lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in message.commits]
-        text = "$ git log --oneline origin/main\n" + ("\n".join(lines) or "(origin has no commits)")
+        status = self.query_one("#origin-status", Static)
+        git = state.git
+        if state.git_error is not None:
+            status.update(state.git_error)
+        elif git is not None:
+            status.update(origin_summary(git))
+        branch = git.branch if git is not None and git.branch else "main"
+        lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in state.origin_log]
+        text = f"$ git log --oneline origin/{branch}\n" + ("\n".join(lines) or "(origin has no commits)")
         self.query_one("#origin-log", Static).update(text)
+
+    def _render_sync(self) -> None:
+        self.query_one("#push-commands", Static).update(self.lab.sync.text)
 
     # --- the sandbox registry -------------------------------------------------------------------
 
@@ -295,26 +274,21 @@ class FluxScreen(Screen[None]):
         self.notify("publishing the next nginx release in the sandbox registry…")
         self._push_tag()
 
-    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False, description="push-tag")
     def _push_tag(self) -> None:
         from lab.errors import LabError
         from lab.services.session import attach_sandbox, push_sandbox_tag
 
         session = self.lab.session
-        try:
-            if session.kubeconfig is None:
-                attached = attach_sandbox(session, start=True)
-                if attached is session:
-                    self.post_message(self.Failed("the sandbox only runs for the default practice repo"))
-                    return
-                self.app.call_from_thread(self.lab.use_session, attached)
-            added = push_sandbox_tag()
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
-            return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Failed(f"push-tag failed: {type(err).__name__}: {err}"))
-            return
+        if session.kubeconfig is None:
+            attached = attach_sandbox(session, start=True)
+            if attached is session:
+                raise LabError(
+                    "the sandbox only runs for the default practice repository",
+                    hint="run `lab` with no workspace to use it",
+                )
+            self.app.call_from_thread(self.lab.use_session, attached)
+        added = push_sandbox_tag()
         self.post_message(self.TagPushed(added))
 
     def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
@@ -331,7 +305,7 @@ class FluxScreen(Screen[None]):
             timeout=10,
         )
         self.action_refresh_cluster()
-        self.action_refresh_log()
+        self.lab.refresh_state()
 
     # --- cluster ----------------------------------------------------------------------------------
 
@@ -347,27 +321,26 @@ class FluxScreen(Screen[None]):
             return
         self._cluster(True)
 
-    @work(thread=True, exclusive=True, group="cluster", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="cluster", exit_on_error=False, description="cluster")
     def _cluster(self, reconcile: bool) -> None:
-        from lab.errors import LabError
         from lab.services.session import flux_get_images, reconcile_images
 
         kubeconfig = self.lab.session.kubeconfig
-        try:
-            if reconcile:
-                asked = reconcile_images(kubeconfig)
-                self.app.notify(f"reconcile requested for {len(asked)} objects")
-            text = flux_get_images(kubeconfig)
-        except LabError as err:
-            self.post_message(self.Failed(str(err)))
-            return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Failed(f"cluster: {type(err).__name__}: {err}"))
-            return
+        if reconcile:
+            asked = reconcile_images(kubeconfig)
+            self.app.notify(f"reconcile requested for {len(asked)} objects")
+        text = flux_get_images(kubeconfig)
         self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
 
     def on_flux_screen_cluster_shown(self, message: ClusterShown) -> None:
         self.query_one("#cluster", Static).update(message.text)
 
-    def on_flux_screen_failed(self, message: Failed) -> None:
-        self.notify(message.message, severity="error", timeout=8)
+
+def origin_summary(git: OriginStatus) -> str:
+    """Where the learner's branch stands against origin (what a shell would need), and what `p` does."""
+    text = git.summary()
+    if git.behind or git.ahead or git.remote_head is None:
+        text += "\np does it for you and shows the commands: commit your task files, fetch, rebase, push"
+    elif git.dirty or git.untracked:
+        text += "\np commits the task's files and pushes them"
+    return text

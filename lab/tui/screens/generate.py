@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     Footer,
@@ -26,9 +25,12 @@ from textual.widgets import (
     TabPane,
 )
 
+from lab.tui.screens.base import LabScreen, StateBar
+
 if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
-    from lab.tui.app import LabApp
+    from lab.services.generate import GenerateResult
+    from lab.services.mark import MarkFileResult
 
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"
 
@@ -55,11 +57,12 @@ POLICY_LABELS = {
 POLICY_DEFAULTS = {"semver": "1.25.x", "numerical": "asc", "alphabetical": "asc"}
 
 
-class GenerateScreen(Screen[None]):
+class GenerateScreen(LabScreen):
     HELP = (
         "Fill in the form; the preview on the right is exactly what `lab generate` writes. "
         "ctrl+s writes the files (a diff is shown first when they exist). The Marker tab adds "
-        "the image policy marker to the nginx Deployment. Esc leaves a field so 1-7 switch areas."
+        "the image policy marker to the nginx Deployment (] and [ switch tabs). Esc leaves a field "
+        "so 1-7 and the other keys work again."
     )
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
@@ -72,23 +75,23 @@ class GenerateScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.options: GenerateOptions | None = None
-
-    @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
+        #: the manifests rendered from `options`: once per form change, reused to diff and write
+        self.texts: dict[str, str] = {}
+        self._marked_line: int | None = None
 
     def compose(self) -> ComposeResult:
         from lab.core.manifests.generate import GenerateOptions
         from lab.core.manifests.models import API_V1, API_V1BETA2
-        from lab.services.generate import default_api_version
 
         defaults = GenerateOptions()
-        served = default_api_version()
+        # What the cluster serves is asked in a worker after the first paint (`_ask_served_api`).
+        served = API_V1
         values = {
             "policy_value": defaults.policy.value,
             **{field: str(getattr(defaults, field) or "") for _, field, _, _ in FIELDS if field},
         }
         yield Header()
+        yield StateBar()
         with TabbedContent(initial="manifests-pane"):
             with TabPane("Manifests", id="manifests-pane"), Horizontal(id="gen-body"):
                 with VerticalScroll(id="gen-form"):
@@ -131,20 +134,22 @@ class GenerateScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._refresh_preview()
-        self._show_deployment()
-        if self.lab.session.kubeconfig is not None:
-            self._ask_served_api()
+        self.watch(self.lab, "state", self._show_deployment)
+        self.watch(self.lab, "session", self._session_changed)
 
-    @work(thread=True, exclusive=True, group="served-api", exit_on_error=False)
+    def _session_changed(self) -> None:
+        self._ask_served_api()
+
+    @work(
+        thread=True, exclusive=True, group="served-api", exit_on_error=False, description="asking the cluster"
+    )
     def _ask_served_api(self) -> None:
         """Preselect what the cluster serves (v1beta2 on Flux 2.3-2.6): it rejects anything else."""
+        from lab.services.generate import default_api_version
         from lab.services.session import served_image_api
 
-        try:
-            served = served_image_api(self.lab.session.kubeconfig)
-        except Exception as err:  # a LabError's one line, and never a traceback on screen
-            self.app.notify(f"cannot ask the cluster for the image API: {err}", severity="warning")
-            return
+        kubeconfig = self.lab.session.kubeconfig
+        served = served_image_api(kubeconfig) if kubeconfig is not None else default_api_version()
         if served is not None:
             self.app.call_from_thread(self._preselect, served)
 
@@ -152,6 +157,8 @@ class GenerateScreen(Screen[None]):
         from lab.core.manifests.models import API_V1, API_V1BETA2
 
         select = self.query_one("#api", Select)
+        if select.value == served and "(served)" in str(select.selection or ""):
+            return
         select.set_options(
             [
                 (f"{version.rpartition('/')[2]}{' (served)' if version == served else ''}", version)
@@ -211,6 +218,7 @@ class GenerateScreen(Screen[None]):
                 self.query_one(f"#{bad}", Input).add_class("-bad")
             return
         self.options = opts
+        self.texts = dict(texts)
         error.update("")
         error.remove_class("error-text")
         combined = "".join(f"# {name}\n{text}" for name, text in texts.items())
@@ -224,45 +232,55 @@ class GenerateScreen(Screen[None]):
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:
-        from lab.errors import LabError
-        from lab.services.session import generate_diff
-        from lab.tui.screens.confirm import ConfirmDiff
-
         if self.options is None:
             self.notify("Fix the highlighted field first.", severity="warning")
             return
-        opts = self.options
-        workspace = self.lab.session.workspace
-        try:
-            diff = generate_diff(workspace, opts)
-        except LabError as err:
-            self.notify(str(err), severity="error")
-            return
+        # Whatever held the focus (often a field), the dialog hands it back to the preview: keys
+        # typed after it (5, p...) must not land in the Image field.
+        self.query_one("#preview-scroll").focus()
+        self._plan_write(self.options, dict(self.texts))
+
+    @work(
+        thread=True, exclusive=True, group="write", exit_on_error=False, description="writing the manifests"
+    )
+    def _plan_write(self, opts: GenerateOptions, texts: dict[str, str]) -> None:
+        from lab.services.session import generate_diff
+
+        diff = generate_diff(self.lab.session.workspace, opts, texts=texts)
         if not diff:
-            self._write(opts, force=False)
+            self._write_files(opts, texts, force=False)
             return
+        self.app.call_from_thread(self._confirm, opts, texts, diff)
+
+    def _confirm(self, opts: GenerateOptions, texts: dict[str, str], diff: str) -> None:
+        from lab.tui.screens.confirm import ConfirmDiff
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._write(opts, force=True)
+                self._write(opts, texts)
             else:
                 self.notify("Nothing written; your files are as they were.")
 
         self.app.push_screen(ConfirmDiff("These files exist and differ. Overwrite them?", diff), answered)
 
-    def _write(self, opts: GenerateOptions, *, force: bool) -> None:
-        from lab.errors import LabError
+    @work(
+        thread=True, exclusive=True, group="write", exit_on_error=False, description="writing the manifests"
+    )
+    def _write(self, opts: GenerateOptions, texts: dict[str, str]) -> None:
+        self._write_files(opts, texts, force=True)
+
+    def _write_files(self, opts: GenerateOptions, texts: dict[str, str], *, force: bool) -> None:
         from lab.services.generate import generate
 
-        try:
-            result = generate(self.lab.session.workspace, opts, force=force)
-        except (LabError, OSError) as err:
-            self.notify(str(err), severity="error")
-            return
+        result = generate(self.lab.session.workspace, opts, force=force, texts=texts)
+        self.app.call_from_thread(self._written, result)
+
+    def _written(self, result: GenerateResult) -> None:
         root = self.lab.session.workspace.resolve()
         lines = [f"{f.status:11} {_rel(f.path, root)}" for f in result.files]
         self.query_one("#write-result", Static).update("\n".join(lines))
-        self.notify(f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab")
+        self.notify(f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])")
+        self.lab.refresh_state(fetch=False)
 
     # --- the marker -------------------------------------------------------------------------------
 
@@ -274,37 +292,43 @@ class GenerateScreen(Screen[None]):
             opts = GenerateOptions()
         return f"{opts.namespace}:{opts.name}"
 
-    def _show_deployment(self, line: int | None = None) -> None:
+    def _show_deployment(self) -> None:
+        """The Deployment as the workspace state last read it (refreshed on every save)."""
         from lab.tui.diff import yaml_content
 
-        path = self.lab.session.workspace / DEPLOYMENT
+        state = self.lab.state
         info = self.query_one("#marker-info", Label)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            info.update(f"{DEPLOYMENT}: cannot read ({err.__class__.__name__})")
+        if state is None:
+            info.update(f"{DEPLOYMENT}: reading…")
             return
-        where = f", marker on line {line}" if line else ""
+        text = state.files.get(DEPLOYMENT)
+        if text is None:
+            info.update(f"{DEPLOYMENT}: missing or unreadable")
+            self.query_one("#deployment", Static).update("")
+            return
+        line = next((n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln), None)
+        where = f", marker on line {line}" if line else ", no marker yet"
         info.update(f"{DEPLOYMENT}{where} · policy {self._policy_ref()}")
         self.query_one("#deployment", Static).update(yaml_content(text))
 
     @on(Button.Pressed, "#mark")
     def action_mark(self) -> None:
-        from lab.errors import LabError
+        self.query_one(TabbedContent).active = "marker-pane"
+        self._mark(self._policy_ref())
+
+    @work(thread=True, exclusive=True, group="mark", exit_on_error=False, description="inserting the marker")
+    def _mark(self, policy: str) -> None:
         from lab.services.mark import mark_file
 
-        workspace = self.lab.session.workspace
-        try:
-            outcome = mark_file(workspace, Path(DEPLOYMENT), self._policy_ref())
-        except (LabError, OSError) as err:
-            self.notify(str(err), severity="error")
-            return
-        self.query_one(TabbedContent).active = "marker-pane"
+        outcome = mark_file(self.lab.session.workspace, Path(DEPLOYMENT), policy)
+        self.app.call_from_thread(self._marked, outcome)
+
+    def _marked(self, outcome: MarkFileResult) -> None:
         verb = "added" if outcome.result.changed else "already there"
         self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}")
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
-        self._show_deployment(outcome.result.line)
+        self.lab.refresh_state(fetch=False)
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -2,46 +2,62 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-if TYPE_CHECKING:
-    from lab.services.session import ProgressRow
-    from lab.tui.app import LabApp
+from lab.tui.screens.base import LabScreen, StateBar
 
 
-class HomeScreen(Screen[None]):
-    HELP = "The course at a glance. Keys 1-6 switch areas; ctrl+p opens the command palette."
+class HomeScreen(LabScreen):
+    HELP = (
+        "The course at a glance. Keys 1-7 switch areas; ? lists every key of a screen; "
+        "ctrl+p opens the command palette."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
 
-    @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self) -> None:
+        super().__init__()
+        self._missing_told = False
+        self._rows: list[tuple[str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         session = self.lab.session
         yield Header()
+        yield StateBar()
         with VerticalScroll():
-            yield Label(f"Task {session.task.id}: {session.task.title}", classes="title", markup=False)
+            yield Label(
+                f"Task {session.task.id}: {session.task.title}",
+                id="home-title",
+                classes="title",
+                markup=False,
+            )
             yield Label(f"workspace  {self.lab.workspace_label}", classes="muted", markup=False)
             yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
             yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
-                "7 Done · ? help · ctrl+p commands",
+                "7 Done · ? keys · ctrl+p commands",
                 id="next-steps",
                 classes="muted",
                 markup=False,
             )
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tasks", DataTable)
+        # Fixed widths: the table is filled from a worker's result, and widths measured from the
+        # rows would change the header after the first paint.
+        table.add_column("Task", width=26)
+        table.add_column("Status", width=6)
+        table.add_column("Notes", width=38)
+        self.watch(self.lab, "session", self._session_changed, init=False)
+        self.watch(self.lab, "state", self._show_rows)
 
     def _mode(self) -> str:
         session = self.lab.session
@@ -53,7 +69,7 @@ class HomeScreen(Screen[None]):
             mode = f"cluster ({session.kubeconfig})"
         return f"mode       {mode}"
 
-    def refresh_header(self) -> None:
+    def _session_changed(self) -> None:
         self.query_one("#home-mode", Label).update(self._mode())
         self.query_one("#home-tags", Label).update(self._tags())
 
@@ -76,34 +92,36 @@ class HomeScreen(Screen[None]):
             return f"the registry; a {SNAPSHOT_DATE} snapshot when it cannot be reached"
         return "the registry each ImageRepository names"
 
-    def on_mount(self) -> None:
-        table = self.query_one("#tasks", DataTable)
-        table.add_columns("Task", "Status", "Notes")
-        self.action_refresh()
-
-    def on_screen_resume(self) -> None:
-        # PROGRESS.md may have changed on the Done screen (or in an editor) since the last look.
-        if self.is_mounted and self.query_one("#tasks", DataTable).columns:
-            self.refresh_header()
-            self.action_refresh()
-
     def action_refresh(self) -> None:
-        self._load_progress()
+        self.lab.refresh_state()
 
-    @work(thread=True, exclusive=True, group="progress", exit_on_error=False)
-    def _load_progress(self) -> None:
+    def _show_rows(self) -> None:
+        """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
+        from lab.core.progress import parse_progress
         from lab.errors import LabError
-        from lab.services.session import progress_rows
 
-        try:
-            rows = progress_rows(self.lab.session)
-        except LabError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error")
+        state = self.lab.state
+        if state is None:
             return
-        self.app.call_from_thread(self._show_rows, rows)
-
-    def _show_rows(self, rows: list[ProgressRow]) -> None:
+        path = self.lab.session.workspace / "PROGRESS.md"
+        text = state.files.get("PROGRESS.md")
         table = self.query_one("#tasks", DataTable)
+        try:
+            if text is None:
+                raise LabError(f"{path}: no PROGRESS.md", hint="restore it from git, or run `lab init`")
+            rows = parse_progress(text, file=str(path)).rows
+        except LabError as err:
+            table.clear()
+            self._rows = []
+            if not self._missing_told:
+                self._missing_told = True
+                self.notify(str(err), severity="error")
+            return
+        self._missing_told = False
+        shown = [(r.task, r.status, r.note) for r in rows]
+        if shown == self._rows:
+            return  # the same rows: keep the table (and its cursor) as it is
+        self._rows = shown
         table.clear()
         current = self.lab.session.task.progress_row
         for row in rows:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Markdown, TabbedContent, TabPane
+from textual.content import Content
+from textual.widgets import Button, Footer, Header, Markdown, Static, TabbedContent, TabPane
+
+from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
-    from lab.tui.app import LabApp
+    from lab.services.tasks import Pitfall
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(LabScreen):
     HELP = (
         "Read the task. `n` reveals the next hint; the Pitfalls tab lists what goes wrong "
-        "and the check that finds it."
+        "and the check that finds it. ] and [ switch tabs; PageUp/PageDown scroll."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_hint", "Next hint"),
@@ -29,37 +30,56 @@ class LessonScreen(Screen[None]):
         super().__init__()
         self.revealed = 0
 
-    @property
-    def lab(self) -> LabApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         task = self.lab.session.task
         yield Header()
+        yield StateBar()
         with TabbedContent(initial="lesson-pane"):
             with TabPane("Lesson", id="lesson-pane"), VerticalScroll(id="lesson-scroll"):
                 yield Markdown(task.lesson, open_links=False, id="lesson")
             with TabPane("Hints", id="hints-pane"), VerticalScroll(id="hints-scroll"):
                 yield Button("Reveal hint 1", id="reveal", variant="primary")
-            with TabPane("Pitfalls", id="pitfalls-pane"):
-                yield DataTable(id="pitfalls", cursor_type="row", zebra_stripes=True)
+            with TabPane("Pitfalls", id="pitfalls-pane"), VerticalScroll(id="pitfalls-scroll"):
+                # One block per pitfall: a four-column table cannot be read at 80 columns.
+                yield Static(pitfalls_content(task.pitfalls), id="pitfalls")
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        table = self.query_one("#pitfalls", DataTable)
-        table.add_columns("Issue", "Cause", "Resolution", "Check")
-        for pit in self.lab.session.task.pitfalls:
-            table.add_row(Text(pit.issue), Text(pit.cause), Text(pit.resolution), Text(pit.check))
 
     @on(Button.Pressed, "#reveal")
     def _reveal_pressed(self) -> None:
         self.action_next_hint()
 
+    def on_mount(self) -> None:
+        self._load_revealed()
+
+    @work(
+        thread=True, exclusive=True, group="hints", exit_on_error=False, description="reading revealed hints"
+    )
+    def _load_revealed(self) -> None:
+        """Hints revealed in an earlier session stay revealed (lab.services.quiz keeps them)."""
+        from lab.services.quiz import revealed_hints
+
+        count = revealed_hints(self.lab.session.workspace, self.lab.session.task.id)
+        self.app.call_from_thread(self._reveal_up_to, count)
+
+    def _reveal_up_to(self, count: int) -> None:
+        while self.revealed < min(count, len(self.lab.session.task.hints)):
+            self._show_next(switch=False)
+
+    @work(thread=True, group="hints", exit_on_error=False, description="remembering the hint")
+    def _remember(self, count: int) -> None:
+        from lab.services.quiz import reveal_hint
+
+        reveal_hint(self.lab.session.workspace, self.lab.session.task.id, count)
+
     def action_next_hint(self) -> None:
-        hints = self.lab.session.task.hints
-        if self.revealed >= len(hints):
+        if self.revealed >= len(self.lab.session.task.hints):
             self.notify("That was the last hint.", severity="information")
             return
+        self._show_next(switch=True)
+        self._remember(self.revealed)
+
+    def _show_next(self, *, switch: bool) -> None:
+        hints = self.lab.session.task.hints
         hint = hints[self.revealed]
         self.revealed += 1
         scroll = self.query_one("#hints-scroll", VerticalScroll)
@@ -69,4 +89,24 @@ class LessonScreen(Screen[None]):
             button.label = f"Reveal hint {self.revealed + 1}"
         else:
             button.display = False
-        self.query_one(TabbedContent).active = "hints-pane"
+        if switch:
+            self.query_one(TabbedContent).active = "hints-pane"
+            self.query_one("#hints-scroll").focus()
+
+
+def pitfalls_content(pitfalls: tuple[Pitfall, ...]) -> Content:
+    blocks: list[Content] = []
+    for pit in pitfalls:
+        blocks.append(
+            Content.assemble(
+                (pit.issue, "bold"),
+                "\n  why:   ",
+                pit.cause,
+                "\n  fix:   ",
+                pit.resolution,
+                "\n  check: ",
+                (pit.check, "italic"),
+                "\n",
+            )
+        )
+    return Content("\n").join(blocks)

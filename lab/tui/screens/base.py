@@ -1,0 +1,159 @@
+"""What every area screen shares: the app's state line, keys for sub-tabs and scrolling, and the
+one worker error handler (a screen's workers report to the app's `worker_failed`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, DataTable, Static, TabbedContent, TabPane, Tabs
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from lab.services.sync import OriginStatus
+    from lab.tui.app import LabApp
+
+
+def state_line(app: LabApp) -> str:
+    """One line, the same on every screen: git (local and origin), uncommitted files, checks."""
+    parts: list[str] = []
+    state = app.state
+    if state is None:
+        parts.append("reading the workspace…")
+    elif state.git_error is not None:
+        parts.append("git: cannot read the repository")
+    elif state.git is not None:
+        parts.extend(git_parts(state.git))
+    checks = app.checks
+    if checks.running:
+        parts.append("checks running…")
+    elif checks.error is not None:
+        parts.append("checks could not run")
+    elif checks.report is not None:
+        score = f"checks {checks.report.score}/{checks.report.max_score}"
+        parts.append(score + (" (before your last change)" if app.stale_checks() else ""))
+    else:
+        parts.append("checks not run yet")
+    if app.refreshing and state is not None:
+        parts.append("refreshing…")
+    return " · ".join(parts)
+
+
+def git_parts(git: OriginStatus) -> list[str]:
+    from lab.adapters.git import by_author, count_commits
+
+    parts: list[str] = []
+    branch = git.branch or "HEAD (detached)"
+    if not git.has_origin:
+        parts.append(f"{branch}: no remote origin")
+    elif git.head is None:
+        parts.append(f"{branch}: no commits")
+    elif git.remote_head is None:
+        parts.append(f"{branch}: not on origin yet")
+    elif git.ahead and git.behind:
+        parts.append(
+            f"{branch}: diverged, {len(git.ahead)} to push, origin +{len(git.behind)}{by_author(git.behind)}"
+        )
+    elif git.behind:
+        parts.append(f"origin has {count_commits(len(git.behind))}{by_author(git.behind)} you don't have")
+    elif git.ahead:
+        parts.append(f"{branch}: {count_commits(len(git.ahead))} not pushed")
+    else:
+        parts.append(f"{branch} = origin/{branch}")
+    uncommitted = len(git.dirty) + len(git.untracked)
+    if uncommitted:
+        parts.append(f"{uncommitted} file{'' if uncommitted == 1 else 's'} uncommitted")
+    if git.fetch_error:
+        parts.append("origin unreachable")
+    return parts
+
+
+class StateBar(Static):
+    """The workspace state as one line under the header, repainted whenever it changes."""
+
+    def __init__(self) -> None:
+        super().__init__("", id="state-bar", markup=False)
+
+    def on_mount(self) -> None:
+        app: LabApp = self.app  # type: ignore[assignment]
+        for attribute in ("state", "checks", "refreshing"):
+            self.watch(app, attribute, self._paint, init=False)
+        self._paint()
+
+    def _paint(self, _value: object = None) -> None:
+        self.update(state_line(self.app))  # type: ignore[arg-type]
+
+
+def palette_actions(screen_class: type[Screen[None]]) -> list[Binding]:
+    """The actions a screen offers by key, for the command palette (navigation keys left out)."""
+    own = screen_class.__dict__.get("BINDINGS", [])
+    return [b for b in own if isinstance(b, Binding) and b.description and b.action not in _NAVIGATION]
+
+
+_NAVIGATION = {"leave_field", "tab(1)", "tab(-1)", "page(1)", "page(-1)"}
+
+
+class LabScreen(Screen[None]):
+    """Base of the area screens."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", key_display="[", show=False),
+        Binding("pagedown", "page(1)", "Scroll down a page", show=False),
+        Binding("pageup", "page(-1)", "Scroll up a page", show=False),
+    ]
+
+    @property
+    def lab(self) -> LabApp:
+        return self.app  # type: ignore[return-value]
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        self.lab.worker_failed(event.worker, event.state)
+
+    def action_tab(self, step: int) -> None:
+        """`]` / `[`: the next or previous sub-tab (Marker, Pitfalls, Origin...)."""
+        tabbed = self.query(TabbedContent)
+        if not tabbed:
+            return
+        content = tabbed.first()
+        switcher = content.query_children(ContentSwitcher).first()
+        panes = [pane.id for pane in switcher.query_children(TabPane) if pane.id]
+        if not panes:
+            return
+        index = panes.index(content.active) if content.active in panes else 0
+        target = panes[(index + step) % len(panes)]
+        content.active = target
+        # Focus follows: TabbedContent shows the pane of the focused widget, so focus left in the old
+        # pane would switch straight back.
+        pane = content.get_pane(target)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+        else:
+            content.query_one(Tabs).focus()
+
+    def action_page(self, step: int) -> None:
+        """PageUp/PageDown scroll the focused pane, or the visible one when focus is on tabs or a button."""
+        target = self._scroll_target()
+        if target is None:
+            return
+        if step > 0:
+            target.scroll_page_down()
+        else:
+            target.scroll_page_up()
+
+    def _scroll_target(self) -> Widget | None:
+        node = self.focused
+        while isinstance(node, Widget) and node is not self:
+            if isinstance(node, ScrollableContainer | DataTable) and node.allow_vertical_scroll:
+                return node
+            node = node.parent  # type: ignore[assignment]
+        for widget in self.query(ScrollableContainer):
+            if widget.region.area > 0 and widget.allow_vertical_scroll:
+                return widget
+        return None
