@@ -158,3 +158,36 @@ def test_scaling_the_automation_controller_stops_and_resumes_it(tmp_path: Path) 
             if "pushed commit" in line
         ]
         assert len(pushed) == 1 and pushed[0].startswith("pushed commit '"), pushed
+
+
+def test_logs_follow_streams_until_the_pod_goes(world: tuple[KubeAPIServer, Path]) -> None:
+    import queue
+    import threading
+
+    srv, kc = world
+    assert KUBECTL is not None
+    proc = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(kc), "logs", "-f", "-n", NS, "deploy/image-reflector-controller"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOME": str(kc.parent)},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        assert json.loads(lines.get(timeout=30))["msg"] == "starting manager"
+        repo = srv.put(manifest(IMAGE_REPOSITORY))
+        srv.record_event(
+            repo, "Warning", "ReadOperationFailed", "scan failed: boom", "image-reflector-controller"
+        )
+        followed = json.loads(lines.get(timeout=30))
+        assert (followed["level"], followed["msg"]) == ("error", "scan failed: boom")
+        srv.set_image_controllers(False)  # the Deployment and its pod go: the stream ends
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

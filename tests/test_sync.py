@@ -409,3 +409,39 @@ def test_flux_pushing_between_fetch_and_push_is_integrated_on_retry(
     assert result.commands.count("git push origin main") == 2
     assert any("origin moved while we were pushing" in s for s in result.steps)
     assert origin_log(origin, fmt="%s")[:3] == ["Mark done", "Flux two", "Flux one"]
+
+
+def test_push_work_refuses_before_committing_when_other_files_are_dirty(tmp_path: Path) -> None:
+    from gitutil import practice
+
+    from lab.services.progress import mark_progress
+    from lab.services.sync import push_work
+
+    ws = practice(tmp_path)
+    mark_progress(ws, "09")
+    (ws / "README.md").write_text("my own edit\n")
+    head = git(ws, "rev-parse", "HEAD")
+    result = push_work(ws)
+    assert result.commit is None and result.sync.outcome == "refused"
+    assert "uncommitted changes in README.md, which are not the task's files" in result.sync.message
+    assert git(ws, "rev-parse", "HEAD") == head
+    assert sorted(ln.split()[-1] for ln in git(ws, "status", "--porcelain").splitlines()) == [
+        "PROGRESS.md",
+        "README.md",
+    ]
+    stashed = push_work(ws, stash=True)
+    assert stashed.ok, stashed.report()
+    assert stashed.commit is not None and stashed.commit.subject == "Mark task 09 done in PROGRESS.md"
+    assert (ws / "README.md").read_text() == "my own edit\n"
+
+
+def test_first_push_of_a_branch_sets_its_upstream(tmp_path: Path) -> None:
+    from gitutil import make_bare, make_repo
+
+    origin = make_bare(tmp_path / "o.git")
+    work = make_repo(tmp_path / "w")
+    git(work, "remote", "add", "origin", str(origin))
+    result = sync(work)
+    assert result.outcome == "pushed", result.report()
+    assert result.commands == ["git fetch origin", "git push -u origin main"]
+    assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"

@@ -449,3 +449,44 @@ def sandbox_running(session: Session) -> bool:
     from lab.services import sandbox
 
     return sandbox.running_info(None) is not None
+
+
+# --- the course's tasks, opened from the app's Home ----------------------------------------------
+
+
+def task_catalogue() -> list[Task]:
+    """Every task the lab has (the course's and those on LAB_TASKS_PATH), in course order."""
+    from lab.services.tasks import list_tasks
+
+    return [load_task(task_id) for task_id in list_tasks()]
+
+
+def task_workspace(task: Task) -> Path:
+    """Where the app keeps a task's own practice repository (made from its starter on first use)."""
+    return data_home() / "tasks" / task.id / "gitops-lab"
+
+
+def open_task(session: Session, task_id: str) -> Session:
+    """The session for `task_id`: the default sandbox's repository for the course's task, else the
+    task's own practice repository (created from its starter, with a local origin, on first use).
+    Unchanged when that task is already open."""
+    task = load_task(task_id)
+    if task.id == session.task.id:
+        return session
+    workspace = default_sandbox_workspace() if task.id == load_task().id else task_workspace(task)
+    if not (workspace / ".git").exists():
+        _init_task_repo(workspace, task)
+    return Session(workspace, task, sandbox=True, kubeconfig=None)
+
+
+def _init_task_repo(workspace: Path, task: Task) -> None:
+    from lab.sandbox.practice import init_practice_repo, starter_dir
+
+    if task.starter.resolve() != starter_dir().resolve():
+        from lab.errors import LabError
+
+        raise LabError(
+            f"task {task.id} has no practice repository yet",
+            hint=f"lab init DIR --task {task.id}, then run `lab` in DIR",
+        )
+    init_practice_repo(workspace)

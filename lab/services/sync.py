@@ -364,7 +364,7 @@ def sync(
             if not push:
                 steps.append(f"{count_commits(len(new_ahead))} ready to push (not pushed)")
                 break
-            commands.append(f"git push origin {branch}")
+            commands.append(f"git push {'-u ' if remote is None else ''}origin {branch}")
             try:
                 ws.push(branch, set_upstream=remote is None)
             except GitError as err:
@@ -650,5 +650,19 @@ def push_work(
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     if ws.branch() is None:
         return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash))
+    if not stash:
+        # Refuse before committing anything, so that a refusal changes nothing at all.
+        wanted = set(task_paths(task_id))
+        others = [p for p in _tracked_dirty(ws)[0] if p not in wanted]
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            message = (
+                f"uncommitted changes in {shown}, which are not the task's files, so lab does not commit "
+                "them; nothing was changed - hint: commit them yourself (git commit), or let lab stash "
+                "and restore them (lab sync --commit --stash)"
+            )
+            return PushWorkResult(
+                None, SyncResult("refused", ws.branch() or "HEAD", strategy, message=message)
+            )
     made = commit_work(ws, task_id, message=message)
     return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash))

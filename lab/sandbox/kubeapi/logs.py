@@ -26,7 +26,7 @@ def _ts(when: dt.datetime) -> str:
 
 class ControllerLogs:
     def __init__(self) -> None:
-        self._lines: dict[str, deque[tuple[dt.datetime, str]]] = {}
+        self._lines: dict[str, deque[tuple[int, dt.datetime, str]]] = {}
         self.cond = threading.Condition()
         self.serial = 0
 
@@ -60,16 +60,20 @@ class ControllerLogs:
         entry.update(fields)
         line = json.dumps(entry, separators=(",", ":"))
         with self.cond:
-            self._lines.setdefault(component, deque(maxlen=MAX_LINES)).append((now, line))
             self.serial += 1
+            self._lines.setdefault(component, deque(maxlen=MAX_LINES)).append((self.serial, now, line))
             self.cond.notify_all()
         return line
 
-    def since(self, component: str, started: dt.datetime) -> list[tuple[dt.datetime, str]]:
-        """The lines `component` wrote from `started` on (a pod's own log), with their times."""
+    def since(
+        self, component: str, started: dt.datetime, after: int = 0
+    ) -> tuple[list[tuple[dt.datetime, str]], int]:
+        """The lines `component` wrote from `started` on (a pod's own log) and after serial `after`,
+        with their times, and the serial to ask from next (for `kubectl logs -f`)."""
         with self.cond:
-            lines = list(self._lines.get(component, ()))
-        return [(when, line) for when, line in lines if when >= started]
+            entries = list(self._lines.get(component, ()))
+            serial = self.serial
+        return [(when, line) for n, when, line in entries if when >= started and n > after], serial
 
 
 def starting_line(started: dt.datetime) -> tuple[dt.datetime, str]:

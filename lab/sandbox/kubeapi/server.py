@@ -478,17 +478,14 @@ class _Handler(LoopbackHandler):
             ]
             return "".join(f"{line}\n" for line in shown).encode()
 
-        lines = (
-            [starting_line(started), *api.logs.since(component, started)]
-            if component in FLUX_COMPONENTS
-            else []
-        )
+        history, serial = api.logs.since(component, started)
+        lines = [starting_line(started), *history] if component in FLUX_COMPONENTS else []
         if tail is not None:
             lines = lines[-tail:] if tail > 0 else []
         if req.query.get("follow") not in ("1", "true"):
             self._send(200, render(lines), "text/plain")
             return
-        self._follow(rt, namespace, name, component, started, len(lines), render(lines), render)
+        self._follow(rt, namespace, name, component, started, serial, render(lines), render)
 
     def _follow(
         self,
@@ -497,7 +494,7 @@ class _Handler(LoopbackHandler):
         name: str,
         component: str,
         started: dt.datetime,
-        sent: int,
+        serial: int,
         first: bytes,
         render: Callable[[list[tuple[dt.datetime, str]]], bytes],
     ) -> None:
@@ -508,14 +505,12 @@ class _Handler(LoopbackHandler):
         self.end_headers()
         if first:
             self._chunk(first)
-        seen = len(api.logs.since(component, started))
         while not api.stopping.is_set():
             with api.logs.cond:
                 api.logs.cond.wait(timeout=0.5)
-            lines = api.logs.since(component, started)
-            if len(lines) > seen:
-                self._chunk(render(lines[seen:]))
-                seen = len(lines)
+            lines, serial = api.logs.since(component, started, serial)
+            if lines:
+                self._chunk(render(lines))
             try:
                 api.store.get(rt, namespace, name)
             except ApiError:

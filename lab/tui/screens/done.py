@@ -93,8 +93,13 @@ class DoneScreen(LabScreen):
             lines.append("The checks have not run yet (4 runs them; they start here too).")
         elif app.stale_checks():
             lines.append("The workspace changed since the last check run: re-checking…")
-        elif self.ready():
+        elif self.ready() and report.score == report.max_score:
             lines.append(f"Every check passes ({report.score}/{report.max_score}).")
+        elif self.ready():
+            lines.append(
+                f"Every check passes but the PROGRESS.md row ({report.score}/{report.max_score}): "
+                "marking it done gives the rest."
+            )
         else:
             broken = report.first_broken()
             where = f"; start with {broken.title}" if broken else ""
@@ -110,7 +115,7 @@ class DoneScreen(LabScreen):
                 elif git.behind:
                     lines.append(f"{git.behind_line()}: p brings them in.")
                 elif git.in_sync and self.ready():
-                    lines.append(f"Everything is on origin. Next: Task {task.next_task} - {task.next_title}.")
+                    lines.append("Everything is on origin.")
         elif self.ready():
             lines.append("u writes the change below to PROGRESS.md.")
         if app.sync.running:
