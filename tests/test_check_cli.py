@@ -196,7 +196,7 @@ def test_acceptance_solved_repo_passes_every_offline_check(
 ) -> None:
     """The issue's acceptance path: init, solve, simulate, progress, quiz, then check --offline."""
     root = Path(__file__).resolve().parent.parent
-    tags = root / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+    tags = root / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
     ws = tmp_path / "gitops-lab"
 
     def step(*args: str) -> None:

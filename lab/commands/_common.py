@@ -8,7 +8,23 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["SafeStream", "add_workspace_arg", "print_json", "resolve_workspace", "write_trusted"]
+__all__ = [
+    "SafeStream",
+    "add_task_arg",
+    "add_workspace_arg",
+    "print_json",
+    "resolve_workspace",
+    "write_trusted",
+]
+
+
+def add_task_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task",
+        metavar="ID",
+        default=None,
+        help="the course task (default: the course's current task; `lab tasks` lists them)",
+    )
 
 
 def resolve_workspace(value: str | None) -> Path:

@@ -132,16 +132,10 @@ class DoneScreen(LabScreen):
         self.app.call_from_thread(self._show_preview, result)
 
     def _mark(self, *, dry_run: bool) -> ProgressResult:
-        from lab.services.progress import mark_progress
+        from lab.services.progress import mark_task_done
 
-        task = self.lab.session.task
-        return mark_progress(
-            self.lab.session.workspace,
-            task.progress_row,
-            status="done",
-            note=task.progress_note,
-            dry_run=dry_run,
-        )
+        # The task's own row (added when the table lacks a row for a task outside the course's list).
+        return mark_task_done(self.lab.session.workspace, self.lab.session.task.meta, dry_run=dry_run)
 
     def _show_preview(self, result: ProgressResult) -> None:
         from lab.tui.diff import diff_content

@@ -113,11 +113,13 @@ class HomeScreen(LabScreen):
         return f"tags       {self._tag_source()}"
 
     def _tag_source(self) -> str:
-        from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
+        from lab.services.session import snapshot_date, snapshot_tags_file
 
+        task = self.lab.session.task
+        SNAPSHOT_DATE = snapshot_date(task)
         tags_file = self.lab.tags_file
         if tags_file is not None:
-            if tags_file == snapshot_tags_file():
+            if tags_file == snapshot_tags_file(task):
                 return f"a {SNAPSHOT_DATE} snapshot of nginx's tags"
             return f"from {tags_file.name}"
         if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
