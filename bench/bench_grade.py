@@ -24,7 +24,7 @@ from lab.services.solve import solve
 N_REPOS = 100
 JOBS = 2
 ROOT = Path(__file__).resolve().parent.parent
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 CLASS_ARGS = ("--jobs", str(JOBS), "--format", "json")
 
 

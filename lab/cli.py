@@ -50,7 +50,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     registered (each costs start-up time; `lab check` should not pay for twenty-odd others)."""
     parser = argparse.ArgumentParser(
         prog="lab",
-        description="fluxlab: learn and check Flux image automation (Task 09b).",
+        description="fluxlab: learn and check Flux image automation, task by task (`lab tasks`).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # the last line of defence: never a traceback for a learner
+        if isinstance(err.__cause__, KeyboardInterrupt):
+            # Ctrl-C while a class body is set up (a dataclass field's __set_name__) arrives wrapped.
+            return 130
         if os.environ.get("LAB_DEBUG"):
             raise
         print(

@@ -15,9 +15,7 @@ STARTER = ROOT / "tasks" / "09b" / "starter"
 
 
 def _tags_file() -> Path:
-    from lab.resources import nginx_snapshot_files
-
-    return nginx_snapshot_files()[0]
+    return ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 IA = "clusters/dev/image-automation"

@@ -129,7 +129,7 @@ def test_github_format_writes_summary_and_reporter_output(
     )
     assert summary.read_text().startswith("## fluxlab: task 09b - 0/67 points")
     runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    assert "repo-files" in runners and "cluster-controllers" not in runners  # offline: left out
+    assert "repoFiles" in runners and "clusterControllers" not in runners  # offline: left out
     data = [json.loads(base64.b64decode(v)) for v in runners.values()]
     assert sum(d["max_score"] for d in data) == 67 and {d["status"] for d in data} == {"fail"}
 
@@ -149,7 +149,7 @@ def test_classroom_format_exits_zero(
     )
     assert proc.returncode == 0
     assert "Score 0/67" in proc.stdout
-    assert output.read_text().startswith("repo-files=")
+    assert output.read_text().startswith("repoFiles=")
 
 
 @pytest.mark.parametrize(
@@ -196,7 +196,7 @@ def test_acceptance_solved_repo_passes_every_offline_check(
 ) -> None:
     """The issue's acceptance path: init, solve, simulate, progress, quiz, then check --offline."""
     root = Path(__file__).resolve().parent.parent
-    tags = root / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+    tags = root / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
     ws = tmp_path / "gitops-lab"
 
     def step(*args: str) -> None:

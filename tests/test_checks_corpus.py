@@ -20,7 +20,7 @@ from lab.core.checks import Status
 from lab.services.check import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 IA = "clusters/dev/image-automation"
 REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"

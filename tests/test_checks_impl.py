@@ -117,12 +117,12 @@ def check(ws: Path, *ids: str, offline: bool = True) -> Report:
 
 def direct(ws: Path, check_id: str) -> Outcome:
     """One implementation on its own, bypassing prerequisites that may have no implementation yet."""
-    from lab.checks import implementations
     from lab.checks.context import CheckContext
     from lab.checks.loader import load_task_checks
 
-    ctx = CheckContext(workspace=ws, offline=True, settings=load_task_checks("09b").settings)
-    return implementations()[check_id](ctx)
+    spec = load_task_checks("09b")
+    ctx = CheckContext(workspace=ws, offline=True, settings=spec.settings, params=spec.params)
+    return spec.implementations()[check_id](ctx)
 
 
 @pytest.fixture
@@ -498,12 +498,13 @@ def _ready(status: str, reason: str, message: str, **extra: Any) -> dict[str, An
 
 
 def _cluster(practice: Path, check_id: str) -> Any:
-    from lab.checks import implementations
     from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
 
-    ctx = CheckContext(workspace=practice)
+    spec = load_task_checks("09b")
+    ctx = CheckContext(workspace=practice, params=spec.params)
     try:
-        return implementations()[check_id](ctx)
+        return spec.implementations()[check_id](ctx)
     finally:
         ctx.close()
 

@@ -106,3 +106,39 @@ def test_selector_that_selects_the_labelled_policy_is_fine() -> None:
         "  namespace: flux-system\n", "  namespace: flux-system\n  labels:\n    env: dev\n"
     )
     assert not [f for f in _diagnose(files, None) if f.id == "marker.selector"]
+
+
+@pytest.mark.parametrize(
+    ("markers", "finding", "words"),
+    [
+        (
+            ("", "", ""),
+            "marker.full-on-tag",
+            "full marker on a tag-only field: after the update the line reads 'tag: library/nginx:",
+        ),
+        (
+            ("", None, None),
+            "marker.full-on-name",
+            "full marker on a repository field: after the update the line reads 'repository: library/nginx:",
+        ),
+    ],
+)
+def test_full_marker_on_split_fields(markers: tuple[str | None, ...], finding: str, words: str) -> None:
+    from diag_corpus import helm_release
+
+    def m(suffix: str | None) -> str:
+        return "" if suffix is None else f'# {{"$imagepolicy": "flux-system:nginx{suffix}"}}'
+
+    files = solved_files()
+    files[DEPLOY] = files[DEPLOY].replace(f" {MARKER}", "")
+    name, tag, digest = markers
+    files["apps/base/nginx/helmrelease.yaml"] = helm_release(name=m(name), tag=m(tag), digest=m(digest))
+    hits = [f for f in _diagnose(files, None) if f.id == finding]
+    assert hits and words in hits[0].message, [str(f) for f in _diagnose(files, None)]
+
+
+def test_name_marker_on_a_tagged_image_drops_the_tag() -> None:
+    files = solved_files()
+    files[DEPLOY] = files[DEPLOY].replace(MARKER, MARKER.replace('nginx"', 'nginx:name"'))
+    (hit,) = [f for f in _diagnose(files, None) if f.id == "marker.name-on-image"]
+    assert "after the update the line reads 'image: library/nginx' and the tag is gone" in hit.message

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from gitutil import git
 
+from lab.adapters.tasks import task_folder
 from lab.core.checks.model import Report, Status
 from lab.services.check import run_checks
-from lab.services.tasks import load_task, tasks_root
+from lab.services.tasks import load_task
 
 EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
 LEARNER = ("Learner", "learner@gitops-lab.local")
@@ -40,7 +41,7 @@ def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> N
 def _practice(tmp_path: Path, task: str) -> Path:
     """The task's starter as `lab init --task` makes it: one commit, pushed to a bare origin."""
     ws = tmp_path / "repo"
-    shutil.copytree(tasks_root() / task / "starter", ws)
+    shutil.copytree(task_folder(task) / "starter", ws)
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     git(ws, "init", "-q", "-b", "main")
@@ -55,7 +56,7 @@ def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None
     from lab.adapters.automation import run_automations
     from lab.checks.exercises import tag_source
 
-    shutil.copytree(tasks_root() / task / "solution", ws, dirs_exist_ok=True)
+    shutil.copytree(task_folder(task) / "solution", ws, dirs_exist_ok=True)
     for edit in breakages:
         edit(ws)
     _commit_push(ws, "Solution")
@@ -85,7 +86,7 @@ def _failing(report: Report) -> dict[str, str]:
 @pytest.mark.parametrize("task", EXERCISES)
 def test_task_folder_is_complete(task: str) -> None:
     spec = load_task(task)
-    folder = tasks_root() / task
+    folder = task_folder(task)
     assert spec.id == task and spec.hints and spec.pitfalls and len(spec.quiz.questions) >= 5
     for name in ("lesson.md", "starter/PROGRESS.md", "solution"):
         assert (folder / name).exists(), name
@@ -162,7 +163,7 @@ def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
 def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     shutil.copy(
-        tasks_root() / "09b-multi/starter/clusters/dev/image-automation/image-update.yaml",
+        task_folder("09b-multi") / "starter/clusters/dev/image-automation/image-update.yaml",
         tmp_path / "iua.yaml",
     )
 
@@ -249,7 +250,7 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
 
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
-    shutil.copy(tasks_root() / "09b-staging/starter" / PROD, tmp_path / "prod.yaml")
+    shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
     _solve(ws, "09b-staging", lambda w: shutil.copy(tmp_path / "prod.yaml", w / PROD))
     assert "promotion is a commit" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
 

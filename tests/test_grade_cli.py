@@ -25,8 +25,8 @@ from conftest import ROOT, lab_executable
 
 pytestmark = pytest.mark.slow
 
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
-CHECKS = tomllib.loads((ROOT / "checks" / "09b.toml").read_text())["check"]
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
+CHECKS = tomllib.loads((ROOT / "tasks" / "09b" / "checks.toml").read_text())["check"]
 POINTS = {c["id"]: c["points"] for c in CHECKS}
 OFFLINE_MAX = sum(p for cid, p in POINTS.items() if not cid.startswith("cluster."))
 SECRET = "s3cr3t-t0ken"

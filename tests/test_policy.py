@@ -14,7 +14,7 @@ from lab.core.policy.numerical import parse_go_float
 from lab.core.policy.regex import RegexSyntaxError, compile_go
 from lab.core.scan import store_tags
 
-DATA = Path(__file__).resolve().parent.parent / "lab" / "sandbox" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tasks" / "09b" / "registry"
 
 
 def semver(rng: str, pattern: str | None = None, extract: str | None = None) -> PolicySpec:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parent.parent / "lab" / "sandbox" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tasks" / "09b" / "registry"
 
 
 def lab(

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from gitutil import git
 
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"
 

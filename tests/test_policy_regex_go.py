@@ -193,7 +193,7 @@ HOSTILE = [
 ]
 
 _PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from lab.core.policy.regex import RegexSyntaxError, compile_go
 worst = 0.0
 for pattern in json.load(sys.stdin):
@@ -205,7 +205,9 @@ for pattern in json.load(sys.stdin):
     except RegexSyntaxError:
         pass
     worst = max(worst, time.perf_counter() - start)
-print(json.dumps({"worst": worst, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM is this process image's own peak; ru_maxrss would carry over the forking parent's peak.
+peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"worst": worst, "rss_mb": peak_kb / 1024}))
 """
 
 

@@ -10,7 +10,10 @@ import pytest
 from gitutil import git, origin_log
 
 from lab.errors import LabError
-from lab.sandbox.practice import INITIAL_MESSAGE, init_practice_repo, starter_dir
+from lab.sandbox.practice import init_practice_repo, starter_dir
+from lab.services.tasks import load_task
+
+INITIAL_MESSAGE = load_task("09b").meta.starter_message
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from lab.core.progress import (
-    DEFAULT_NOTE,
     DONE,
     TODO,
     parse_progress,
@@ -21,6 +20,7 @@ from lab.errors import LabError
 STARTER = (Path(__file__).resolve().parent.parent / "tasks/09b/starter/PROGRESS.md").read_text(
     encoding="utf-8"
 )
+DEFAULT_NOTE = "Image automation working, commits appearing in Git"
 ROW_09_DONE = f"| 09-fluxcd-image-automation | ✅ | {DEFAULT_NOTE} |"
 
 
@@ -127,7 +127,7 @@ def test_errors_name_the_file_and_hint() -> None:
     with pytest.raises(LabError) as err:
         set_status(without, "09", DONE, None, file="P.md")
     assert "P.md:3: no row for task 09" in str(err.value)
-    assert "09-fluxcd-image-automation" in str(err.value)
+    assert "add the row `| 09 | ⬜ | |`" in str(err.value)
     assert row_status(without, "09") is None
     assert row_status("no table", "09") is None
 
@@ -151,6 +151,27 @@ def test_table_on_first_line_after_bom() -> None:
     text = "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ⬜ | |\n"
     edit = set_status(text, "09", DONE, "n")
     assert edit.text == "\ufeff| Task | Status | Notes |\n|---|---|---|\n| 09 | ✅ | n |\n"
+
+
+def test_an_exercise_row_is_added_without_touching_the_others() -> None:
+    edit = set_status(STARTER, "09b-multi", DONE, "three images", add_missing=True)
+    assert edit.changed and edit.new_row == "| 09b-multi | ✅ | three images |"
+    assert edit.text.replace(edit.new_row + "\n", "") == STARTER
+    again = set_status(edit.text, "09b-multi", DONE, "three images", add_missing=True)
+    assert not again.changed
+    # The course's row 09 and the exercise's row 09b-multi are told apart both ways.
+    done_09 = set_status(edit.text, "09", DONE, "note")
+    assert row_status(done_09.text, "09b-multi") == (DONE, "three images")
+    assert row_status(done_09.text, "09") == (DONE, "note")
+    with_09b = set_status(edit.text, "09b", TODO, None, add_missing=True)
+    assert row_status(with_09b.text, "09b") == (TODO, "")
+    assert row_status(with_09b.text, "09b-multi") == (DONE, "three images")
+
+
+def test_a_row_is_added_to_a_table_without_a_final_newline() -> None:
+    text = "| Task | Status | Notes |\r\n|---|---|---|\r\n| 01-intro | ✅ | |"
+    edit = set_status(text, "extra", DONE, "n", add_missing=True)
+    assert edit.text == text + "\r\n| extra | ✅ | n |"
 
 
 def test_task_row_wins_over_exercise_rows() -> None:

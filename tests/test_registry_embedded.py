@@ -16,7 +16,7 @@ import pytest
 from lab.adapters.registry import RegistryAPIError, RegistryClient
 from lab.sandbox.registry import NGINX, EmbeddedRegistry, RegistryAuth, manifest_digest
 
-DATA = Path(__file__).resolve().parent.parent / "lab" / "sandbox" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tasks" / "09b" / "registry"
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from lab.core.report.grade_table import render_junit as render_grades_junit
 from lab.core.report.junit import render_junit
 
 XSD = FIXTURES / "junit" / "junit-consumers.xsd"
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 XMLSCHEMA_PIN = "xmlschema==4.3.2"
 DEAD = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
 

@@ -19,7 +19,7 @@ from lab.core.report.grade_table import render_json as render_grades_json
 from lab.core.report.json import render_json
 
 DOCS = ROOT / "docs"
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def _validator(name: str) -> Any:

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from gitutil import git
 
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 SEED_MESSAGE = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n\n"
 
 

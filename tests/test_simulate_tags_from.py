@@ -14,7 +14,7 @@ from gitutil import git
 
 from lab.sandbox.registry import EmbeddedRegistry
 
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def _lab(cmd: list[str], env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

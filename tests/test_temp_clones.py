@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, lab_executable
 
-TAGS = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def _env(tmp: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
 from tui_helpers import lab_app, notifications, practice_session, wait_until
 
@@ -91,7 +92,9 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("7")
         done = app.screen
         state = done.query_one("#done-state", Static)
-        await wait_until(pilot, lambda: "Every check passes" in _text(state), timeout=40)
+        await wait_until(
+            pilot, lambda: "Every check passes but the PROGRESS.md row" in _text(state), timeout=40
+        )
         assert "+| 09-fluxcd-image-automation | ✅ |" in _text(done.query_one("#progress-diff", Static))
         assert done.query_one("#write-progress", Button).disabled is False
         await pilot.press("u")
@@ -260,3 +263,79 @@ async def test_a_conflict_stops_cleanly_and_loses_nothing(tmp_path: Path) -> Non
     assert "| ✅ |" in (ws / "PROGRESS.md").read_text()
     # The learner's commit of PROGRESS.md is kept, on top of what they had.
     assert _git(ws, "rev-parse", "HEAD~1").strip() == before.strip()
+
+
+async def test_home_lists_the_tasks_and_enter_opens_one(tmp_path: Path) -> None:
+    """Enter on a task in Home opens it; a task without a practice repository yet says how to make one."""
+    from lab.services.tasks import load_task
+
+    other = load_task("09b-multi")
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        assert str(tasks.get_row("09b")[0]) == "▶ 09b"
+        tasks.focus()  # as tab would: Home's first table is the course's progress
+        await pilot.pause()
+        for _ in range(tasks.get_row_index(other.id)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(sev == "error" for sev, _ in notifications(seen)), timeout=30)
+    errors = [m for sev, m in notifications(seen) if sev == "error"]
+    assert errors == [
+        f"task {other.id} has no practice repository yet - hint: lab init DIR --task {other.id}, "
+        "then run `lab` in DIR"
+    ]
+    assert app.session.task.id == "09b"
+
+
+async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import lab.core.manifests.generate as core_generate
+    import lab.services.generate as service_generate
+
+    renders: list[str] = []
+    real = core_generate.render_manifests
+
+    def counting(opts: object) -> dict[str, str]:
+        renders.append(threading.current_thread().name)
+        return real(opts)  # type: ignore[arg-type]
+
+    asked: list[bool] = []
+    real_default = service_generate.default_api_version
+
+    def asking() -> str:
+        asked.append(threading.current_thread() is threading.main_thread())
+        return real_default()
+
+    monkeypatch.setattr(core_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "default_api_version", asking)
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(asked))
+        assert asked == [False], "the served API is asked in a worker"
+        before = len(renders)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (session.workspace / OUT / "image-update.yaml").exists())
+        await app.workers.wait_for_complete()
+        assert len(renders) == before, "writing reuses the preview's rendering"
+
+
+async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None and not app.refreshing)
+        assert "refreshing" not in _state_bar(app)
+        app.refreshing = True  # what refresh_state sets while its worker reads git and the files
+        await pilot.pause()
+        assert _state_bar(app).endswith("· refreshing…")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: not app.refreshing)
+        assert "refreshing" not in _state_bar(app)

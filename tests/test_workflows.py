@@ -38,7 +38,7 @@ CURRENT = {
 }
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}")
 ALLOWED_CONTEXT = re.compile(
-    r"^\s*(?:vars\.FLUXLAB_LAB_SPEC(?:\s*\|\|\s*'[^']*')?|steps\.lab\.outputs\.[a-z0-9-]+|github\.actor)\s*$"
+    r"^\s*(?:vars\.FLUXLAB_LAB_SPEC(?:\s*\|\|\s*'[^']*')?|steps\.lab\.outputs\.[A-Za-z0-9]+|github\.actor)\s*$"
 )
 
 
@@ -97,6 +97,8 @@ def learner_checks(wf: dict[str, Any]) -> None:
     assert lab["run"].startswith("lab check --task 09b --format github --offline")
     reporter = steps[-1]
     assert reporter["uses"] == REPORTER and reporter["if"] == "always()"
+    # The reporter's own pattern for its input (its error path rejects anything else).
+    assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", reporter["with"]["runners"])
     runners = reporter["with"]["runners"].split(",")
     assert len(runners) == len(set(runners))
     assert reporter["env"] == {f"{r.upper()}_RESULTS": f"${{{{ steps.lab.outputs.{r} }}}}" for r in runners}

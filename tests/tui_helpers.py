@@ -14,7 +14,7 @@ from lab.services.tasks import load_task
 from lab.tui.app import LabApp
 
 ROOT = Path(__file__).resolve().parent.parent
-TAGS_FILE = ROOT / "lab" / "sandbox" / "data" / "nginx-tags-2024-01-15.txt"
+TAGS_FILE = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def practice_session(tmp_path: Path) -> Session:

@@ -18,9 +18,9 @@ from typing import Any
 
 from lab.core.fluxget import Condition, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
+from lab.core.manifests.models import IMAGE_GROUP
 from lab.errors import ClusterError
 
-IMAGE_GROUP = "image.toolkit.fluxcd.io"
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 FIELD_MANAGER = "flux-client-side-apply"
@@ -94,12 +94,14 @@ def _kind_info(kind: str) -> KindInfo:
     return info
 
 
-def _default_kubeconfig() -> str | None:
+def default_kubeconfig() -> str | None:
+    """The kubeconfig the lab uses when none is named: $KUBECONFIG, else ~/.kube/config if it is a
+    file, else None (no cluster: the sandbox). The one reading of it, for every layer above."""
     env = os.environ.get("KUBECONFIG")
     if env:
         return env
     home = Path(os.path.expanduser("~")) / ".kube" / "config"
-    return str(home) if home.exists() else None
+    return str(home) if home.is_file() else None
 
 
 class ClusterClient:
@@ -127,7 +129,7 @@ class ClusterClient:
         configuration = client.Configuration()
         # One retry: an unreachable cluster must fail within the timeout, not after urllib3's backoff.
         configuration.retries = 1
-        source = path or _default_kubeconfig()
+        source = path or default_kubeconfig()
         try:
             if source is None:
                 if not os.environ.get("KUBERNETES_SERVICE_HOST"):

@@ -1,53 +1,85 @@
-"""Check implementations for the tasks' check definitions (`checks/<task>.toml`).
+"""The library of checks, and the checks a task brings itself.
 
-Implementations register by stable id with `@check("id")`; every module of this package is imported by
-`implementations()`, so adding a check is adding a module. Ids defined in the TOML without an
-implementation are reported by the runner as `error` "no implementation for check X" - nothing is faked.
+A task's `checks.toml` says which check function runs each of its checks (`run = "manifests.policy_valid"`)
+and with which parameters (`[params]` for the task, `[check.params]` for one check). Library functions
+live in this package's modules and register by name with `@check("name")`; a task whose check needs code
+of its own ships `tasks/<id>/checks.py`, whose `@check("name")` functions are that task's only (a name
+there wins over the library's for that task). Check ids belong to their task: two tasks may both have
+a `repo.files` check, each running what its own checks.toml says.
+
+A `run` that names no function is reported by the runner as `error` "no implementation" - nothing is faked.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from lab.core.checks.model import Outcome
 
 Impl = Callable[..., Outcome]
 
 _REGISTRY: dict[str, Impl] = {}
-_LOCK = threading.Lock()
+_TASK_REGISTRIES: dict[Path, dict[str, Impl]] = {}
+_LOCK = threading.RLock()
 _LOADED = False
+_target: dict[str, Impl] | None = None
+"""Where `@check` registers while a task's checks.py is being imported (else the library)."""
 
 
-def check(check_id: str) -> Callable[[Impl], Impl]:
-    """Register `fn(ctx: CheckContext) -> Outcome` as the implementation of `check_id`."""
+def check(name: str) -> Callable[[Impl], Impl]:
+    """Register `fn(ctx: CheckContext) -> Outcome` as the check function `name`."""
 
     def register(fn: Impl) -> Impl:
-        previous = _REGISTRY.get(check_id)
+        registry = _target if _target is not None else _REGISTRY
+        previous = registry.get(name)
         if previous is not None and previous is not fn:
-            # Never crash the whole run over one id: report it as that check's error.
+            # Never crash the whole run over one name: report it as that check's error.
             where = f"{previous.__module__} and {fn.__module__}"
 
             def conflict(_: object) -> Outcome:
-                raise RuntimeError(f"check {check_id} is implemented twice ({where})")
+                raise RuntimeError(f"check function {name} is defined twice ({where})")
 
-            _REGISTRY[check_id] = conflict
+            registry[name] = conflict
             return fn
-        _REGISTRY[check_id] = fn
+        registry[name] = fn
         return fn
 
     return register
 
 
 def implementations() -> dict[str, Impl]:
-    """Every registered implementation, importing this package's modules on first use."""
+    """The library: every registered function, importing this package's modules on first use."""
     global _LOADED
     with _LOCK:
         if not _LOADED:
             for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-                if not mod.startswith("_"):
+                if not mod.startswith("_") and mod not in ("context", "loader"):
                     importlib.import_module(f"{__name__}.{mod}")
             _LOADED = True
     return dict(_REGISTRY)
+
+
+def task_implementations(module: Path) -> dict[str, Impl]:
+    """The check functions of a task's own `checks.py` (imported once per path)."""
+    global _target
+    path = module.resolve()
+    with _LOCK:
+        if path not in _TASK_REGISTRIES:
+            name = "lab_task_checks_" + re.sub(r"\W", "_", path.parent.name) + f"_{len(_TASK_REGISTRIES)}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {path}")
+            found: dict[str, Impl] = {}
+            _target = found
+            try:
+                spec.loader.exec_module(importlib.util.module_from_spec(spec))
+            finally:
+                _target = None
+            _TASK_REGISTRIES[path] = found
+        return dict(_TASK_REGISTRIES[path])

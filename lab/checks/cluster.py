@@ -18,7 +18,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lab.checks import check
-from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
+from lab.checks.context import (
+    CheckContext,
+    automation_files,
+)
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
 from lab.core.manifests.models import FluxObject, ImagePolicy, ImageRepository, ImageUpdateAutomation
@@ -172,7 +175,7 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
 def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | None:
     aset = automation_set(ctx)
     return next(
-        (o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES), None
+        (o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)), None
     )
 
 

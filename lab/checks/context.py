@@ -7,8 +7,8 @@ size-capped, YAML goes through `lab.core.yamlsafe` (alias bombs, depth, duplicat
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,15 +20,6 @@ T = TypeVar("T")
 
 MAX_FILE_BYTES = yamlsafe.MAX_BYTES
 
-IMAGE_AUTOMATION_DIR = "clusters/dev/image-automation"
-IMAGE_AUTOMATION_FILES = (
-    f"{IMAGE_AUTOMATION_DIR}/image-repository.yaml",
-    f"{IMAGE_AUTOMATION_DIR}/image-policy.yaml",
-    f"{IMAGE_AUTOMATION_DIR}/image-update.yaml",
-)
-DEPLOYMENT_FILE = "apps/base/nginx/deployment.yaml"
-GOTK_SYNC_FILE = "clusters/dev/flux-system/gotk-sync.yaml"
-
 
 class WorkspaceFileError(LabError):
     """A workspace file that cannot be read safely (outside the workspace, too large, not text)."""
@@ -37,12 +28,15 @@ class WorkspaceFileError(LabError):
 @dataclass
 class CheckContext:
     workspace: Path
-    task: str = "09b"
+    task: str = ""
+    """The task id (default: the course's current task)."""
     offline: bool = False
     tags_file: Path | None = None
     untrusted: bool = False
     """Instructor grading of a student's repository: refuse file:// transports to its remotes."""
     settings: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    """The task's `[params]` (checks.toml), with the running check's `[check.params]` over them."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
@@ -50,6 +44,47 @@ class CheckContext:
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
+        if not self.task:
+            from lab.adapters.tasks import default_task_id
+
+            self.task = default_task_id()
+
+    def with_params(self, params: Mapping[str, Any]) -> CheckContext:
+        """This run's context for one check with its own params: the same workspace and cache."""
+        if not params:
+            return self
+        view = replace(self, params={**self.params, **params})
+        view._cache, view._lock, view._key_locks, view._closers = (
+            self._cache,
+            self._lock,
+            self._key_locks,
+            self._closers,
+        )
+        return view
+
+    def param(self, name: str) -> Any:
+        """A parameter the running check needs; a check misconfigured by its task errors, naming it."""
+        if name not in self.params:
+            raise LabError(
+                f"task {self.task}: this check needs the parameter {name!r}",
+                file="checks.toml",
+                hint=f"set {name} in [params] or in the check's [check.params]",
+            )
+        return self.params[name]
+
+    def str_param(self, name: str) -> str:
+        value = self.param(name)
+        if not isinstance(value, str):
+            raise LabError(f"task {self.task}: parameter {name!r} must be a string", file="checks.toml")
+        return value
+
+    def files_param(self, name: str) -> tuple[str, ...]:
+        value = self.param(name)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise LabError(
+                f"task {self.task}: parameter {name!r} must be a list of paths", file="checks.toml"
+            )
+        return tuple(value)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Compute once per run, also when several checks ask at the same time (they run in threads)."""
@@ -112,3 +147,25 @@ class CheckContext:
     def yaml_docs(self, rel: str) -> list[yamlsafe.Doc]:
         """Parsed documents of a workspace YAML file, cached per run. Raises LabError."""
         return self.cached(f"yaml:{rel}", lambda: yamlsafe.load_all(self.read_text(rel), rel))
+
+
+# The parameters the library's checks of image automation read (a task's checks.toml [params]).
+
+
+def automation_files(ctx: CheckContext) -> tuple[str, ...]:
+    """The ImageRepository, ImagePolicy and ImageUpdateAutomation files, in that order."""
+    return ctx.files_param("automation_files")
+
+
+def automation_dir(ctx: CheckContext) -> str:
+    return ctx.str_param("automation_dir")
+
+
+def deployment_file(ctx: CheckContext) -> str:
+    """The workload whose image line carries the marker."""
+    return ctx.str_param("deployment")
+
+
+def sync_file(ctx: CheckContext) -> str:
+    """Where the flux-system Kustomization (what applies the files) is defined."""
+    return ctx.str_param("sync_file")

@@ -10,7 +10,6 @@ bundled lists, pushes of new tags happen in memory.
 from __future__ import annotations
 
 import posixpath
-import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,18 +45,10 @@ def canon(image: str) -> str:
 def task_tags(task: str) -> dict[str, list[str]]:
     """The tags the task's registry serves, by canonical image name (tasks/<id>/task.toml [[images]])."""
     from lab.adapters.tagsfile import read_tags
-    from lab.resources import data_dir
+    from lab.adapters.tasks import load_task
 
-    folder = data_dir("tasks") / task
-    try:
-        meta = tomllib.loads((folder / "task.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise LabError(f"task {task} has no readable task.toml: {err}") from None
-    out: dict[str, list[str]] = {}
-    for image in meta.get("images", []):
-        if isinstance(image, dict) and "name" in image and "tags" in image:
-            out[canon(str(image["name"]))] = read_tags(folder / str(image["tags"]))
-    return out
+    the_task = load_task(task)
+    return {canon(i.name): read_tags(the_task.image_file(i.tags)) for i in the_task.meta.images}
 
 
 def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
@@ -180,7 +171,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
         )
     good = [v for v in verdicts if v.marker is not None]
     if not good:
-        return Outcome.failed("no image field carries a marker", hint="see `lab lesson --task 09b-multi`")
+        return Outcome.failed("no image field carries a marker", hint=f"see `lab lesson --task {ctx.task}`")
     return Outcome.passed(
         f"{len(good)} image field(s) marked, each with the variant of its shape", evidence=evidence
     )

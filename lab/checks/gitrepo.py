@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.checks import check
 from lab.checks.context import (
-    DEPLOYMENT_FILE,
-    IMAGE_AUTOMATION_DIR,
-    IMAGE_AUTOMATION_FILES,
     CheckContext,
+    automation_dir,
+    automation_files,
+    deployment_file,
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import GitError, LabError
@@ -96,16 +96,16 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return found
     origin, sha = found
     ws, branch = origin.ws, origin.branch
-    dirty = ws.dirty_files([IMAGE_AUTOMATION_DIR])
+    dirty = ws.dirty_files([automation_dir(ctx)])
     if dirty:
         return Outcome.failed(
             f"not committed: {', '.join(dirty)}",
             file=dirty[0],
             hint=PUSH_HINT,
         )
-    remote_tree = ws.read_tree_at(origin.ref, IMAGE_AUTOMATION_DIR)
-    head_tree = ws.read_tree_at("HEAD", IMAGE_AUTOMATION_DIR) if ws.rev_parse("HEAD") else {}
-    stale = [f for f in IMAGE_AUTOMATION_FILES if remote_tree.get(f) != head_tree.get(f)]
+    remote_tree = ws.read_tree_at(origin.ref, automation_dir(ctx))
+    head_tree = ws.read_tree_at("HEAD", automation_dir(ctx)) if ws.rev_parse("HEAD") else {}
+    stale = [f for f in automation_files(ctx) if remote_tree.get(f) != head_tree.get(f)]
     evidence = [Evidence("git", f"origin/{branch}", sha)]
     if origin.fetch_error is not None:
         evidence.append(
@@ -124,12 +124,12 @@ def git_pushed(ctx: CheckContext) -> Outcome:
             hint="git push" if committed else PUSH_HINT,
             evidence=evidence,
         )
-    local_deploy = ctx.read_text(DEPLOYMENT_FILE) if ctx.exists(DEPLOYMENT_FILE) else ""
-    remote_deploy = ws.show_file(origin.ref, DEPLOYMENT_FILE) or b""
+    local_deploy = ctx.read_text(deployment_file(ctx)) if ctx.exists(deployment_file(ctx)) else ""
+    remote_deploy = ws.show_file(origin.ref, deployment_file(ctx)) or b""
     if MARKER_KEY in local_deploy and MARKER_KEY.encode() not in remote_deploy:
         return Outcome.failed(
-            f"the image policy marker in {DEPLOYMENT_FILE} is not on origin/{branch}",
-            file=DEPLOYMENT_FILE,
+            f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}",
+            file=deployment_file(ctx),
             hint=PUSH_HINT,
             evidence=evidence,
         )
@@ -191,7 +191,7 @@ def _unpushed_work(
     graders and CI read origin, so it does not count yet. Uncommitted edits are only noted (`lab check
     --update-progress` writes PROGRESS.md itself; the learner commits it afterwards)."""
     quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
-    task_files = {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, PROGRESS_FILE, quiz}
+    task_files = {*automation_files(ctx), deployment_file(ctx), PROGRESS_FILE, quiz}
     mine = [c for c in ahead if task_files & set(ws.commit_files(c.sha))]
     if mine:
         if behind:
@@ -205,7 +205,7 @@ def _unpushed_work(
 
 
 def _automation_author(ctx: CheckContext) -> tuple[str, str]:
-    rel = IMAGE_AUTOMATION_FILES[2]
+    rel = automation_files(ctx)[2]
     for doc in ctx.yaml_docs(rel):
         if isinstance(doc.data, dict) and doc.get("kind") == "ImageUpdateAutomation":
             name = doc.get("spec.git.commit.author.name")
@@ -224,8 +224,8 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
     who = email or name
     if not who:
         return Outcome.failed(
-            f"{IMAGE_AUTOMATION_FILES[2]} sets no spec.git.commit.author",
-            file=IMAGE_AUTOMATION_FILES[2],
+            f"{automation_files(ctx)[2]} sets no spec.git.commit.author",
+            file=automation_files(ctx)[2],
             hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
         )
     commits = origin.ws.log(origin.ref, n=200, author=who)

@@ -1,21 +1,29 @@
-"""Read `checks/<task>.toml`: the check definitions as data."""
+"""Read `tasks/<task>/checks.toml`: the check definitions as data, and which function runs each.
+
+title = "..."
+[params]                      # the task's parameters, seen by every check of the task
+automation_files = ["clusters/dev/image-automation/image-repository.yaml", ...]
+
+[[check]]
+id = "repo.files"             # the check's id in this task's reports (unique within the task)
+run = "repo.files"            # the check function: the task's checks.py first, then the library
+title = "..."                 # title, points, kind, depends_on, hint, hidden: the report's data
+[check.params]                # optional: parameters of this check only, over [params]
+"""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from lab.core.checks.model import CHECK_KINDS, CheckDef, CheckKind
 from lab.core.checks.runner import DefinitionError, validate_defs
 from lab.errors import LabError
-from lab.resources import data_dir
 
-
-def checks_dir() -> Path:
-    """`checks/` next to the lab package (the repository root in a source or editable install)."""
-    return data_dir("checks")
+if TYPE_CHECKING:
+    from lab.checks.context import CheckContext
+    from lab.core.checks.model import Outcome
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,33 @@ class TaskChecks:
     title: str
     defs: tuple[CheckDef, ...]
     settings: dict[str, Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    runs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    """check id -> (check function name, the check's own params)."""
+    module: Any = None
+    """The task's checks.py (a Path), when it has one."""
+
+    def implementations(self) -> dict[str, Callable[[CheckContext], Outcome]]:
+        """check id -> the function its `run` names, called with the check's params; ids whose `run`
+        names nothing are left out (the runner reports them as errors)."""
+        from lab.checks import implementations, task_implementations
+
+        library = implementations()
+        own = task_implementations(self.module) if self.module is not None else {}
+        bound: dict[str, Callable[[CheckContext], Outcome]] = {}
+        for check_id, (name, params) in self.runs.items():
+            fn = own.get(name) or library.get(name)
+            if fn is not None:
+                bound[check_id] = _bind(fn, params)
+        return bound
+
+
+def _bind(fn: Callable[..., Outcome], params: Mapping[str, Any]) -> Callable[[CheckContext], Outcome]:
+    def run(ctx: CheckContext) -> Outcome:
+        return fn(ctx.with_params(params))
+
+    run.__name__ = getattr(fn, "__name__", "check")
+    return run
 
 
 def _def(raw: dict[str, Any], where: str) -> CheckDef:
@@ -47,38 +82,48 @@ def _def(raw: dict[str, Any], where: str) -> CheckDef:
 TASK_FACTS = ("progress_row", "progress_note", "quiz_record")
 
 
-def _task_facts(task: str) -> dict[str, Any]:
-    """What the checks need from the task's own data (tasks/<task>/task.toml), when there is one."""
-    path = data_dir("tasks") / task / "task.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as err:
-        raise LabError(f"invalid TOML: {err}", file=str(path)) from None
-    return {k: data[k] for k in TASK_FACTS if k in data}
+def load_task_checks(task: str | None = None) -> TaskChecks:
+    """`tasks/<task>/checks.toml` (default: the course's current task), with the task's own facts
+    (PROGRESS.md row and note, quiz record) from its task.toml as settings."""
+    from lab.adapters.tasks import default_task_id, read_task_file, task_folder
+    from lab.core.tasks import CHECKS_FILE, CHECKS_MODULE, TASK_FILE, load_toml, parse_task_meta
 
-
-def load_task_checks(task: str, *, root: Path | None = None) -> TaskChecks:
-    folder = root or checks_dir()
-    path = folder / f"{task}.toml"
+    task_id = task or default_task_id()
+    folder = task_folder(task_id)
+    meta = parse_task_meta(read_task_file(folder / TASK_FILE), str(folder / TASK_FILE))
+    path = folder / CHECKS_FILE
     if not path.is_file():
-        known = sorted(p.stem for p in folder.glob("*.toml"))
         raise LabError(
-            f"no check definitions for task {task}",
+            f"no check definitions for task {task_id}",
             file=str(path),
-            hint=f"known tasks: {', '.join(known) or 'none'}",
+            hint="every task folder needs a checks.toml (see CONTRIBUTING.md)",
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise LabError(f"invalid TOML: {err}", file=str(path)) from None
+    data = load_toml(read_task_file(path), str(path))
     defs = tuple(_def(raw, str(path)) for raw in data.get("check", []))
     try:
         validate_defs(defs)
     except DefinitionError as err:
         raise LabError(str(err), file=str(path)) from None
-    settings = {**_task_facts(str(data.get("task", task))), **{k: v for k, v in data.items() if k != "check"}}
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise LabError("[params] must be a table", file=str(path), field="params")
+    runs: dict[str, tuple[str, dict[str, Any]]] = {}
+    for raw in data.get("check", []):
+        run, own = raw.get("run", raw.get("id")), raw.get("params", {})
+        if not isinstance(run, str) or not isinstance(own, dict):
+            raise LabError(
+                f"check {raw.get('id')}: run must name a check function and params be a table", file=str(path)
+            )
+        runs[str(raw["id"])] = (run, own)
+    facts = {k: getattr(meta, k) for k in TASK_FACTS}
+    settings = {**facts, **{k: v for k, v in data.items() if k not in ("check", "params")}}
+    module = folder / CHECKS_MODULE
     return TaskChecks(
-        task=str(data.get("task", task)), title=str(data.get("title", "")), defs=defs, settings=settings
+        task=meta.id,
+        title=str(data.get("title", meta.title)),
+        defs=defs,
+        settings=settings,
+        params=dict(params),
+        runs=runs,
+        module=module if module.is_file() else None,
     )

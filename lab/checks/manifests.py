@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from lab.adapters.tree import walk_entries
 from lab.checks import check
 from lab.checks.context import (
-    DEPLOYMENT_FILE,
-    GOTK_SYNC_FILE,
-    IMAGE_AUTOMATION_FILES,
     CheckContext,
+    automation_files,
+    deployment_file,
+    sync_file,
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.manifests.models import (
@@ -39,7 +39,7 @@ def automation_set(ctx: CheckContext) -> AutomationSet:
 
     def compute() -> AutomationSet:
         files: dict[str, str] = {}
-        for rel in (*IMAGE_AUTOMATION_FILES, GOTK_SYNC_FILE):
+        for rel in (*automation_files(ctx), sync_file(ctx)):
             if ctx.exists(rel):
                 try:
                     files[rel] = ctx.read_text(rel)
@@ -96,7 +96,7 @@ def _outcome_for(
     ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: str
 ) -> Outcome:
     aset = automation_set(ctx)
-    objects = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in IMAGE_AUTOMATION_FILES]
+    objects = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)]
     if not objects:
         elsewhere = sorted({o.file for o in aset.all_objects() if isinstance(o, kind)})
         return Outcome.failed(
@@ -108,7 +108,7 @@ def _outcome_for(
     mine = [
         p
         for p in _problems(ctx)
-        if p.file in IMAGE_AUTOMATION_FILES and isinstance(_owner(p, aset.all_objects()), kind)
+        if p.file in automation_files(ctx) and isinstance(_owner(p, aset.all_objects()), kind)
     ]
     errors = [p for p in mine if p.severity == "error"]
     evidence = [Evidence("problem", f"{p.location()} {p.code}", f"{p.severity}: {p.message}") for p in mine]
@@ -129,7 +129,7 @@ def image_repository_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
     outcome = _outcome_for(
-        ctx, ImageRepository, "ImageRepository", IMAGE_AUTOMATION_FILES[0], "spec.image: library/nginx"
+        ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], "spec.image: library/nginx"
     )
     return merge(ctx, "image-repository.valid", outcome)
 
@@ -139,7 +139,7 @@ def image_policy_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
     outcome = _outcome_for(
-        ctx, ImagePolicy, "ImagePolicy", IMAGE_AUTOMATION_FILES[1], "spec.policy.semver.range: 1.25.x"
+        ctx, ImagePolicy, "ImagePolicy", automation_files(ctx)[1], "spec.policy.semver.range: 1.25.x"
     )
     return merge(ctx, "image-policy.valid", outcome)
 
@@ -156,7 +156,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
         ctx,
         ImageUpdateAutomation,
         "ImageUpdateAutomation",
-        IMAGE_AUTOMATION_FILES[2],
+        automation_files(ctx)[2],
         "spec.update.path: ./apps",
     )
     if outcome.status.value != "pass":
@@ -176,7 +176,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
 
 
 def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
-    return next((a for a in automation_set(ctx).automations if a.file in IMAGE_AUTOMATION_FILES), None)
+    return next((a for a in automation_set(ctx).automations if a.file in automation_files(ctx)), None)
 
 
 def _norm(path: str) -> str:
@@ -266,8 +266,8 @@ def _marker_present(ctx: CheckContext) -> Outcome:
     if not markers:
         return Outcome.failed(
             f"no $imagepolicy marker in any YAML file under ./{root}: Flux has nothing to update",
-            file=DEPLOYMENT_FILE if ctx.exists(DEPLOYMENT_FILE) else None,
-            hint=f'end the image line of {DEPLOYMENT_FILE} with # {{"$imagepolicy": "flux-system:nginx"}}',
+            file=deployment_file(ctx) if ctx.exists(deployment_file(ctx)) else None,
+            hint=f'end the image line of {deployment_file(ctx)} with # {{"$imagepolicy": "flux-system:nginx"}}',
         )
     first = markers[0]
     return Outcome.passed(
@@ -298,7 +298,7 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
     from lab.core.setters.markers import parse_marker_text
 
     aset = automation_set(ctx)
-    policies = [p for p in aset.policies if p.file in IMAGE_AUTOMATION_FILES]
+    policies = [p for p in aset.policies if p.file in automation_files(ctx)]
     known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
     iua = _automation(ctx)
     good: list[MarkerLine] = []

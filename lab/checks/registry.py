@@ -8,7 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.checks import check
-from lab.checks.context import IMAGE_AUTOMATION_FILES, CheckContext
+from lab.checks.context import (
+    CheckContext,
+    automation_files,
+    deployment_file,
+)
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.deployed import is_older
@@ -27,7 +31,7 @@ class Tags:
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
-    repos = [r for r in automation_set(ctx).repositories if r.file in IMAGE_AUTOMATION_FILES]
+    repos = [r for r in automation_set(ctx).repositories if r.file in automation_files(ctx)]
     return repos[0] if repos else None
 
 
@@ -133,7 +137,7 @@ def registry_tags(ctx: CheckContext) -> Outcome:
 
 
 def _policy(ctx: CheckContext, repo: ImageRepository) -> ImagePolicy | None:
-    policies = [p for p in automation_set(ctx).policies if p.file in IMAGE_AUTOMATION_FILES]
+    policies = [p for p in automation_set(ctx).policies if p.file in automation_files(ctx)]
     matching = [p for p in policies if p.repository_key == (repo.namespace, repo.name)]
     found = matching or policies
     return found[0] if found else None
@@ -202,17 +206,16 @@ def _expected_range(ctx: CheckContext) -> str:
 def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
     """The newest tag the marked image line has had: in the working tree, or in any commit of HEAD's or
     origin's history of the file (a downgrade Flux already committed does not hide what was there)."""
-    from lab.checks.context import DEPLOYMENT_FILE
     from lab.core.deployed import marked_tags, newest_version
     from lab.errors import GitError
 
     ref = f"{policy.namespace}:{policy.name}"
     seen: list[tuple[str, str]] = []
-    if ctx.exists(DEPLOYMENT_FILE):
+    if ctx.exists(deployment_file(ctx)):
         try:
             seen += [
-                (t, f"{DEPLOYMENT_FILE} in your working tree")
-                for t in marked_tags(ctx.read_text(DEPLOYMENT_FILE), ref)
+                (t, f"{deployment_file(ctx)} in your working tree")
+                for t in marked_tags(ctx.read_text(deployment_file(ctx)), ref)
             ]
         except LabError:
             pass
@@ -223,12 +226,12 @@ def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
         for head in ("HEAD", f"refs/remotes/origin/{ctx.settings.get('branch', 'main')}"):
             if ws.rev_parse(head) is None:
                 continue
-            for sha in ws.file_history(head, DEPLOYMENT_FILE, n=30):
-                raw = ws.show_file(sha, DEPLOYMENT_FILE)
+            for sha in ws.file_history(head, deployment_file(ctx), n=30):
+                raw = ws.show_file(sha, deployment_file(ctx))
                 if raw is None:
                     continue
                 for tag in marked_tags(raw.decode("utf-8", "replace"), ref):
-                    seen.append((tag, f"{DEPLOYMENT_FILE} at {sha[:7]}"))
+                    seen.append((tag, f"{deployment_file(ctx)} at {sha[:7]}"))
     except (GitError, LabError):
         pass
     newest = newest_version([t for t, _ in seen])
@@ -242,25 +245,23 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
     (the lab's dated Docker Hub history), where the task's range would stay on its line."""
     import json
 
+    from lab.adapters.tasks import load_task
     from lab.core.deployed import picks_over_time
-    from lab.core.imagename import ImageNameError, canonical_name
     from lab.core.policy.resolve import resolve
     from lab.core.policy.spec import PolicySpec
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
-    from lab.resources import nginx_snapshot_files
 
     spec = policy.policy
     repo = tags.repository
     expected = _expected_range(ctx)
     if spec is None or repo is None or spec.kind != "semver" or spec.value.strip() == expected:
         return ""
+    the_task = load_task(ctx.task)
+    image = the_task.image(repo.image)
+    if image is None or image.events is None:
+        return ""  # the task bundles no dated history of this image
     try:
-        if canonical_name(repo.image) != "index.docker.io/library/nginx":
-            return ""
-    except ImageNameError:
-        return ""
-    try:
-        raw = json.loads(nginx_snapshot_files()[1].read_text(encoding="utf-8"))
+        raw = json.loads(the_task.image_file(image.events).read_text(encoding="utf-8"))
         events = [(str(e["date"])[:10], [str(t) for t in e["tags"]]) for e in raw]
     except (OSError, ValueError, KeyError, TypeError):
         return ""

@@ -1,11 +1,13 @@
-"""Wrap-up checks: PROGRESS.md row 09 marked done with a note, and the recorded quiz result."""
+"""Wrap-up checks: the task's PROGRESS.md row marked done with a note, and the recorded quiz result."""
 
 from __future__ import annotations
 
 import json
 
 from lab.checks import check
-from lab.checks.context import CheckContext
+from lab.checks.context import (
+    CheckContext,
+)
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import LabError
 
@@ -17,8 +19,8 @@ DONE = "✅"
 def progress_updated(ctx: CheckContext) -> Outcome:
     from lab.core.progress import row_status, status_is_done
 
-    row = str(ctx.settings.get("progress_row", "09"))
-    note = str(ctx.settings.get("progress_note", "Image automation working, commits appearing in Git"))
+    row = str(ctx.settings.get("progress_row") or ctx.task)
+    note = str(ctx.settings.get("progress_note") or "your note")
     note_hint = f'lab progress --done {row} --note "{note}"'
     if not ctx.exists(PROGRESS_FILE):
         return Outcome.failed(f"{PROGRESS_FILE} is missing", file=PROGRESS_FILE, hint=note_hint)

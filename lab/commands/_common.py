@@ -5,11 +5,34 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from lab.services.workspace import resolve_workspace
+__all__ = [
+    "SafeStream",
+    "add_task_arg",
+    "add_workspace_arg",
+    "print_json",
+    "resolve_workspace",
+    "write_trusted",
+]
 
-__all__ = ["SafeStream", "add_workspace_arg", "print_json", "resolve_workspace", "write_trusted"]
+
+def add_task_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task",
+        metavar="ID",
+        default=None,
+        help="the course task (default: the course's current task; `lab tasks` lists them)",
+    )
+
+
+def resolve_workspace(value: str | None) -> Path:
+    """`lab.services.workspace.resolve_workspace`, imported when a command needs it: the git adapter
+    behind it is a third of the start-up of commands that never touch a repository (`lab policy`)."""
+    from lab.services.workspace import resolve_workspace as resolve
+
+    return resolve(value)
 
 
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_workspace_arg, resolve_workspace, write_trusted
+from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace, write_trusted
 from lab.errors import UsageError
 
 FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
@@ -17,7 +17,7 @@ FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
-        help="grade your repository for Task 09b",
+        help="grade your repository for the current task (--task ID for another)",
         description=(
             "Run the task's checks and report pass/fail/error/pending/skipped for each. "
             "Exit 0 when nothing failed, 1 when a check failed, 3 when something could not be "
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for action in p._actions:
         if action.dest == "workspace":
             action.default = argparse.SUPPRESS
-    p.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(p)
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
     p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--update-progress",
         action="store_true",
-        help="mark task 09 done in PROGRESS.md once every other check passes (not committed)",
+        help="mark the task done in PROGRESS.md once every other check passes (not committed)",
     )
     p.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE (github: the step summary)"
@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if report.extra.get("progress_updated"):
         print(
-            f"lab: marked task 09 done in {report.extra['progress_updated']} (not committed: "
+            f"lab: marked task {_row(report.task)} done in "
+            f"{report.extra['progress_updated']} (not committed: "
             "git add PROGRESS.md && git commit && git push)",
             file=sys.stderr,
         )
@@ -149,3 +150,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return report.exit_code()
+
+
+def _row(task: str) -> str:
+    from lab.services.tasks import load_task
+
+    return load_task(task).progress_row

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from lab.commands._common import add_task_arg
+
 SPEC_HELP = (
     "the exact lab the learners' CI installs: a git URL pinned to a commit or tag "
     "('fluxlab @ git+https://github.com/ORG/fluxlab@COMMIT'), fluxlab==X.Y.Z or a wheel URL"
@@ -37,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init.add_argument(
         "--origin", metavar="PATH", help="where to create the bare origin (default DIR-origin.git)"
     )
-    init.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(init)
     init.set_defaults(func=run_init)
     wf = actions.add_parser(
         "workflow",
@@ -46,7 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     wf.add_argument("--lab-spec", default="", metavar="SPEC", help=SPEC_HELP)
     wf.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of stdout")
-    wf.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(wf)
     wf.set_defaults(func=run_workflow)
 
 

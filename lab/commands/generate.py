@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.commands._common import add_workspace_arg, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the three image automation manifests (defaults follow the course text)",
         description=(
             "Write image-repository.yaml, image-policy.yaml and image-update.yaml. Defaults follow "
-            "Task 09b; --api v1beta2 reproduces the course text exactly, the default v1 is what "
+            "the course text; --api v1beta2 reproduces the course text exactly, the default v1 is what "
             "current Flux serves (the shape of `flux create ... --export`)."
         ),
     )
@@ -58,11 +58,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--stdout", action="store_true", help="print the manifests instead of writing them")
     add_workspace_arg(parser)
+    add_task_arg(parser)
     parser.set_defaults(func=run)
+
+
+def _task_defaults(parser_args: argparse.Namespace) -> None:
+    """A task's `[generate]` table (task.toml) replaces the course text's defaults for the options
+    not given on the command line: the generator's form is the task's."""
+    from lab.services.tasks import load_task
+
+    for key, value in load_task(parser_args.task).meta.generate.items():
+        dest = key.replace("-", "_")
+        if not hasattr(parser_args, dest):
+            continue
+        current = getattr(parser_args, dest)
+        if current is None or current == _DEFAULTS.get(dest):
+            setattr(parser_args, dest, value)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
+
+    _task_defaults(args)
 
     from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions
     from lab.core.policy.spec import PolicySpec
@@ -148,3 +165,19 @@ def _written_interval(text: str) -> str | None:
         if line.strip().startswith("interval:"):
             return line.split(":", 1)[1].strip().strip("'\"")
     return None
+
+
+_DEFAULTS = {
+    "name": "nginx",
+    "namespace": "flux-system",
+    "image": "library/nginx",
+    "interval": "5m",
+    "git_source": "flux-system",
+    "branch": "main",
+    "push_branch": "main",
+    "update_path": "./apps",
+    "author_name": "Flux",
+    "author_email": "flux@gitops-lab.local",
+    "automation_name": "flux-system",
+    "automation_interval": "10m",
+}

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from lab.commands._common import add_task_arg
 from lab.errors import UsageError
 
 FORMATS = ("table", "csv", "json", "junit")
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="S",
         help="give up on one repository after S seconds (its clone is killed)",
     )
-    p.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(p)
     p.set_defaults(func=run)
 
 

@@ -1,22 +1,23 @@
-"""`lab init DIR`: create a practice repository in the state the course is in after task 09a."""
+"""`lab init DIR [--task ID]`: create a practice repository from a task's starter, with a local origin."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from lab.commands._common import print_json
+from lab.commands._common import add_task_arg, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "init",
-        help="create a practice repository (after task 09a) with a local origin",
+        help="create a practice repository (a task's starter) with a local origin",
         description=(
-            "Copy the course's starter repository into DIR, commit it on main and push it to a local "
+            "Copy the task's starter repository into DIR, commit it on main and push it to a local "
             "bare repository that becomes the `origin` remote."
         ),
     )
+    add_task_arg(parser)
     parser.add_argument("dir", metavar="DIR", help="new (or empty) directory for the practice repository")
     parser.add_argument(
         "--origin",
@@ -30,11 +31,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
     from lab.services.classroom import practice_files
+    from lab.services.tasks import load_task
 
+    task = load_task(args.task)
     practice = init_practice_repo(
         Path(args.dir),
         origin=Path(args.origin) if args.origin else None,
-        extra_files=practice_files(getattr(args, "task", None) or "09b"),
+        task=task.id,
+        extra_files=practice_files(task.id),
     )
     if args.json:
         print_json(
@@ -51,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"Origin (bare, remote 'origin'): {practice.origin}")
     print(f"Branch {practice.branch} at {practice.head[:7]}, pushed, committed as {practice.author}")
     print()
-    print("Next steps:")
+    print(f"Next steps (task {task.id}: {task.title}):")
     print(f"  cd {practice.path}")
-    print("  lab generate                       # write the three image automation manifests")
-    print("  lab mark apps/base/nginx/deployment.yaml --policy flux-system:nginx")
-    print("  git add . && git commit -m 'Add image automation' && git push")
-    print("  lab simulate                       # one reconcile of the image controllers (it says where")
-    print("                                     # the tags came from: no network, the lab's snapshot)")
-    print("  lab check                          # grade your repository")
+    steps = task.meta.next_steps or ("lab lesson", "lab check")
+    with_task = "" if args.task is None else f" --task {task.id}"
+    for step in steps:
+        command, _, comment = step.partition("#")
+        if command.strip().split()[:2] in (["lab", "lesson"], ["lab", "check"], ["lab", "quiz"]):
+            command = command.rstrip() + with_task + " "
+        print(f"  {command.ljust(35)}" + (f"# {comment.strip()}" if comment else "").rstrip())
     return 0

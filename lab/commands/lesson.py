@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from lab.commands._common import add_task_arg
 from lab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("lesson", help="print the lesson, a hint (--hint N) or the pitfalls")
-    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(parser)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--hint", type=int, metavar="N", help="show hint N (1-5)")
     group.add_argument("--pitfalls", action="store_true", help="show the common pitfalls")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
 from lab.errors import LabError, UsageError
 
-SEED_NOTE = "Image automation working, commits appearing in Git"
+if TYPE_CHECKING:
+    from lab.core.tasks import Task
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,8 +24,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     add_workspace_arg(parser)
-    parser.add_argument("--done", metavar="TASK", help="the task to update, e.g. 09")
-    parser.add_argument("--note", metavar="TEXT", help=f"the Notes cell (default with --done: {SEED_NOTE!r})")
+    add_task_arg(parser)
+    parser.add_argument(
+        "--done",
+        metavar="ROW",
+        nargs="?",
+        const="",
+        help="the row to update, by number or name (no value: the row of --task, added when missing)",
+    )
+    parser.add_argument(
+        "--note", metavar="TEXT", help="the Notes cell (default with --done: the task's note)"
+    )
     parser.add_argument("--status", metavar="S", help="the Status cell instead of ✅ (done/todo accepted)")
     parser.add_argument("--dry-run", action="store_true", help="print the diff, do not write")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -33,7 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.done is None and (args.note is not None or args.status is not None or args.dry_run):
         raise UsageError(
-            "--note, --status and --dry-run need --done TASK", hint="e.g. lab progress --done 09"
+            "--note, --status and --dry-run need --done TASK",
+            hint="e.g. lab progress --done (the current task's row)",
         )
     workspace = resolve_workspace(args.workspace)
     if args.done is None:
@@ -45,17 +57,27 @@ def run(args: argparse.Namespace) -> int:
     status = normalise_status(args.status or DONE)
     # A task's own note (the seed's, for 09) only makes sense when that task is done; any other row
     # and any other status keep an omitted note as it is.
-    task = task_for_row(args.done)
+    task: Task | None
+    if args.done == "":
+        from lab.services.tasks import load_task
+
+        task = load_task(args.task)
+        row = task.progress_row
+    else:
+        task = task_for_row(args.done)
+        row = args.done
     default_note = task.progress_note if task is not None and status_is_done(status) else None
     result = mark_progress(
         workspace,
-        args.done,
+        row,
         status=status,
-        note=args.note if args.note is not None else default_note,
+        note=args.note if args.note is not None else (default_note or None),
         dry_run=args.dry_run,
+        # A task without a course row of its own gets a row named by its id (no other row changes).
+        add_missing=task is not None and task.progress_row == task.id == row,
     )
     if task is not None and status_is_done(status):
-        _warn_if_checks_fail(workspace, task.id, args.done)
+        _warn_if_checks_fail(workspace, task.id, row)
     if args.json:
         print_json(
             {

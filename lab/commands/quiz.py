@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.commands._common import add_workspace_arg, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace
 from lab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("quiz", help="answer the short quiz on the three CRDs (recorded for lab check)")
     add_workspace_arg(parser)
-    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(parser)
     parser.add_argument(
         "--answers",
         metavar="N,N,...",

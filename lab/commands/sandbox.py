@@ -115,7 +115,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(info.workspace)
         print(
             f"sandbox running (pid {info.pid}, {_flux_line(info.flux)}); its registry serves a snapshot of Docker Hub's "
-            f"library/nginx tags as of 2024-01-15 (`lab sandbox push-tag` publishes newer ones).\n"
+            f"{_snapshot()} (`lab sandbox push-tag` publishes newer ones).\n"
             f'Use it with: eval "$(lab sandbox env{_dir_flag(args)})"',
             file=sys.stderr,
         )
@@ -126,7 +126,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"sandbox ready: workspace {info.workspace}")
         print(f"  Kubernetes API  {info.api}  (KUBECONFIG={info.kubeconfig})")
         print(f"  registry        {info.registry}  (Docker Hub names resolve here)")
-        print("  tags come from a snapshot of Docker Hub's library/nginx as of 2024-01-15;")
+        print(f"  tags come from a snapshot of Docker Hub's {_snapshot()};")
         print("  `lab sandbox push-tag` publishes the next release, as CI would")
         print(f"  speed           {args.speed:g}x: a 5m interval takes {five_minutes:.3g}s")
         print(f"  Flux            {_flux_line(info.flux)}")
@@ -239,3 +239,14 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 run = run_status
+
+
+def _snapshot() -> str:
+    """ "<image> tags as of <date>" for the course task's first bundled image."""
+    from lab.services.tasks import load_task
+
+    task = load_task()
+    image = next(iter(task.meta.images), None)
+    if image is None:
+        return "tags (the task bundles none)"
+    return f"{image.name} tags as of {image.snapshot or 'the bundled snapshot'}"

@@ -63,7 +63,6 @@ def parse_set(value: str) -> tuple[str, str, str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import difflib
     import os
     from pathlib import Path
 
@@ -119,15 +118,9 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    for rel, old, new in result.files:
-        diff = difflib.unified_diff(
-            old.decode("utf-8", "replace").splitlines(keepends=True),
-            new.decode("utf-8", "replace").splitlines(keepends=True),
-            fromfile=f"a/{rel}",
-            tofile=f"b/{rel}",
-        )
-        for line in diff:
-            print(line, end="" if line.endswith("\n") else "\n")
+    from lab.core.diff import unified_diff
+
+    print(unified_diff(result.files), end="")
     for rel, why in result.skipped:
         print(f"skipped {rel}: {why}")
     verb = "would change" if args.dry_run else "changed"

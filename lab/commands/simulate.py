@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,10 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Read the automation objects pushed to origin, take tags from the registry each "
             "ImageRepository names (or --tags-file), resolve the policies, rewrite marked fields in a "
-            "fresh clone, commit as the automation's author and push. No change, no commit."
+            "fresh clone, commit as the automation's author and push. No change, no commit. Without a "
+            "network the task's bundled tags stand in for the registry (and the output says so)."
         ),
     )
     add_workspace_arg(parser)
+    add_task_arg(parser)
     parser.add_argument("--tags-file", metavar="F", help="tags to use instead of the registry (- = stdin)")
     parser.add_argument("--registry-config", metavar="FILE", help="Docker config file with credentials")
     parser.add_argument("--branch", help="branch on origin to read (default: the current branch)")
@@ -30,11 +32,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.services import simulate as svc
+    from lab.services.tasks import load_task
 
     workspace = resolve_workspace(args.workspace)
     source = svc.ProvenancedTags(
         tags_file=Path(args.tags_file) if args.tags_file else None,
         docker_config=Path(args.registry_config) if args.registry_config else None,
+        task=load_task(args.task),
     )
     results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
     failed = [r for r in results if r.error]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="first commit the task's changed files (manifests, marker, PROGRESS.md, quiz record) "
         "with a message that says what they are",
     )
-    parser.add_argument("--task", default="09b", help=argparse.SUPPRESS)
+    add_task_arg(parser)
     parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
     parser.add_argument("--json", action="store_true", help="machine-readable result")
     parser.set_defaults(func=run)

@@ -8,7 +8,6 @@ line endings included, stays as it was; marking twice changes nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -234,19 +233,13 @@ def mark(
 def flux_reads_marker(comment: str) -> str | None:
     """The `$imagepolicy` value Flux takes from a comment, or None if it would ignore the comment.
 
-    Flux strips the leading `#`s and needs a JSON object of string values only (reference 4.3).
+    Flux strips the leading `#`s and decodes a JSON object of strings with Go's rules (reference 4.3):
+    the one reading of `lab.core.setters.markers`, so `lab mark` and the setters never disagree.
     """
-    body = comment.lstrip("#").strip()
+    from lab.core.setters.markers import SHORTHAND_KEY, GoJsonError, go_json_string_map
+
     try:
-        data = json.loads(body)
-    except ValueError:
+        fields = go_json_string_map(comment.lstrip("#"))
+    except GoJsonError:
         return None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        return None
-    value = data.get("$imagepolicy")
-    return value if isinstance(value, str) else None
-
-
-def markers_in_line(line: str) -> list[str]:
-    """The `$imagepolicy` values mentioned in a line (for reporting what a comment pointed at)."""
-    return _MARKER_IN_COMMENT.findall(line)
+    return fields.get(SHORTHAND_KEY) or None

@@ -15,9 +15,7 @@ from lab.errors import LabError
 
 DONE = "✅"
 TODO = "⬜"
-DEFAULT_NOTE = "Image automation working, commits appearing in Git"
-TASK_09 = "09"
-ROW_HINT = "add the row `| 09-fluxcd-image-automation | ⬜ | |` to the table"
+ROW_HINT = "add the row `| {task} | ⬜ | |` to the table"
 TABLE_HINT = "PROGRESS.md needs a Markdown table with a header row `| Task | Status | Notes |`"
 _DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
 _DONE_WORDS = frozenset({"done", "complete", "completed", "[x]", "x", "yes", "✔", "✔️", "☑", "☑️", "✅"})
@@ -155,17 +153,34 @@ def parse_progress(text: str, *, file: str = "PROGRESS.md") -> ProgressTable:
     return ProgressTable(header + 1, columns, [_row(lines, j, columns) for j in rows])
 
 
-def task_matches(task_cell: str, wanted: str, *, strict: bool = False) -> bool:
+def task_matches(task_cell: str, wanted: str) -> bool:
     """`09` matches `09-fluxcd-image-automation` (and `9`), not `090`; names match by prefix.
 
-    A letter right after the number continues the id (`09b-multi`): `strict` refuses such rows."""
-    cell = re.sub(r"^[\s*_`\[]+", "", task_cell)
-    cell = re.sub(r"^task\s+", "", cell, flags=re.IGNORECASE)
+    Several rows may match (`09` also matches `09b-multi`): `_find_row` takes the closest (`_closeness`)."""
+    cell = _task_name(task_cell)
     wanted = wanted.strip()
     if wanted.isdigit():
-        match = re.match(r"\d+(?![0-9A-Za-z])" if strict else r"\d+", cell)
+        match = re.match(r"\d+", cell)
         return match is not None and int(match.group()) == int(wanted)
     return bool(wanted) and cell.lower().startswith(wanted.lower())
+
+
+def _closeness(task_cell: str, wanted: str) -> int:
+    """2: the cell is the task's name; 1: it is the task's number followed by a name (`09-flux..` for
+    `09`); 0: a longer name that only starts the same (`09b-multi` for `09` or `09b`), a weaker match."""
+    cell, wanted = _task_name(task_cell).lower(), wanted.strip().lower()
+    if cell == wanted:
+        return 2
+    if not wanted.isdigit():
+        return 0  # `09b` names `09b-multi` only by prefix: another task's row
+    match = re.match(r"\d+", cell)
+    rest = cell[match.end() :] if match else ""
+    return 1 if not rest[:1].isalnum() else 0
+
+
+def _task_name(task_cell: str) -> str:
+    cell = re.sub(r"^[\s*_`\[]+", "", task_cell)
+    return re.sub(r"^task\s+", "", cell, flags=re.IGNORECASE)
 
 
 def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, int], int]:
@@ -174,24 +189,28 @@ def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, i
     if found is None:
         raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
     header, columns, rows = found
-    # `09` next to the exercises `09b-multi`, `09b-guard`: the row that is task 09 itself wins.
-    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task, strict=True)]
-    if not matches:
-        matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
+    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
+    if matches:
+        rank = {j: _closeness(_row(lines, j, columns).task, task) for j in matches}
+        best = max(rank.values())
+        matches = [j for j in matches if rank[j] == best]
     if not matches:
         raise LabError(
-            f"no row for task {task} in the progress table", file=file, line=header + 1, hint=ROW_HINT
+            f"no row for task {task} in the progress table",
+            file=file,
+            line=header + 1,
+            hint=ROW_HINT.format(task=task),
         )
     if len(matches) > 1:
         raise LabError(
             f"{len(matches)} rows match task {task} (lines {', '.join(str(j + 1) for j in matches)})",
             file=file,
-            hint="name the task more precisely, e.g. 09-fluxcd-image-automation",
+            hint="name the task more precisely: the row's full name",
         )
     return lines, columns, matches[0]
 
 
-def row_status(text: str, task: str = TASK_09) -> tuple[str, str] | None:
+def row_status(text: str, task: str) -> tuple[str, str] | None:
     """(status, note) of the task's row, None when there is no table or no such row."""
     try:
         lines, columns, index = _find_row(text, task, "PROGRESS.md")
@@ -231,8 +250,15 @@ def set_status(
     note: str | None = None,
     *,
     file: str = "PROGRESS.md",
+    add_missing: bool = False,
 ) -> ProgressEdit:
-    """Set the Status (and, when `note` is given, Notes) cell of the task's row; idempotent."""
+    """Set the Status (and, when `note` is given, Notes) cell of the task's row; idempotent.
+
+    `add_missing`: a table without the row gets one, appended after its last row (a task that is not
+    in the course's table, such as an exercise, records its progress without touching other rows).
+    """
+    if add_missing:
+        text = _with_row(text, task_prefix, file)
     lines, columns, index = _find_row(text, task_prefix, file)
     line = lines[index]
     body = line.body
@@ -262,3 +288,27 @@ def set_status(
         new_body = new_body[:start] + _fill(body[start:end], wanted[col]) + new_body[end:]
     new_text = text[: line.start] + new_body + text[line.start + len(line.body) :]
     return ProgressEdit(new_text, True, line.body, new_body, index + 1)
+
+
+def _with_row(text: str, task: str, file: str) -> str:
+    """`text` with an empty row for `task` appended to the table, unless it has one."""
+    lines = _split_lines(text)
+    found = _find_table(lines)
+    if found is None:
+        raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
+    header, columns, rows = found
+    cells_of = [_row(lines, j, columns).task for j in rows]
+    if any(task_matches(c, task) and _closeness(c, task) > 0 for c in cells_of):
+        return text  # its own row (a longer name that only starts the same is another task's)
+    cells = [""] * (max(columns.values()) + 1)
+    cells[columns["task"]] = _clean_cell(task, "task", file)
+    cells[columns["status"]] = TODO
+    head = lines[header]
+    outer = head.body.strip().startswith("|")
+    row = " | ".join(cells)
+    row = f"| {row} |" if outer else row
+    last = lines[rows[-1] if rows else header + 1]
+    eol = last.eol or (lines[header].eol or "\n")
+    end = last.start + len(last.body)
+    # The last row may lack a final newline: the new row goes on a line of its own either way.
+    return text[:end] + (last.eol or eol) + row + (eol if last.eol else "") + text[end + len(last.eol) :]

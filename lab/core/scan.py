@@ -24,12 +24,8 @@ def parse_tag_list(text: str) -> list[str]:
 
     A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]*`), so a comment is never a tag.
     """
-    tags = []
-    for line in text.splitlines():
-        tag = line.strip()
-        if tag and not tag.startswith("#"):
-            tags.append(tag)
-    return tags
+    stripped = (line.strip() for line in text.splitlines())
+    return [tag for tag in stripped if tag and tag[0] != "#"]
 
 
 class ScanError(LabError):

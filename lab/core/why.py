@@ -594,7 +594,7 @@ def _origin(facts: Facts) -> Link:
             "the marked values are already the selected images",
         )
     live = facts.live is not None and not facts.live.error
-    if live:
+    if live and pending:
         return Link(
             "origin",
             "broken",
@@ -602,6 +602,8 @@ def _origin(facts: Facts) -> Link:
             tuple(pending or ()),
             "wait for the automation's interval, or `lab reconcile update flux-system`",
         )
+    if live:
+        return Link("origin", "unknown", f"no Flux commit on origin/{origin.branch} yet")
     return Link(
         "origin",
         "unknown",

@@ -1,6 +1,6 @@
-"""The practice repository `lab init DIR` creates: the course state after task 09a, pushed to a local origin.
+"""The practice repository `lab init DIR [--task ID]` creates: a task's starter, pushed to a local origin.
 
-What it holds: tasks/09b/starter/ copied verbatim (flux-system sync manifests, clusters/dev/apps.yaml, the
+What it holds: tasks/<id>/starter/ copied verbatim (for the course's image automation task: flux-system sync manifests, clusters/dev/apps.yaml, the
 nginx Deployment with `image: nginx:1.25.0` unmarked, PROGRESS.md), committed on `main` and pushed to a
 bare repository that is the `origin` remote, upstream set.
 
@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.resources import data_dir
 
 BRANCH = "main"
-INITIAL_MESSAGE = "Course state after task 09a: Flux bootstrapped, nginx deployed from apps/"
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,11 @@ class Practice:
     author: str
 
 
-def starter_dir() -> Path:
-    """tasks/09b/starter/ of the source tree this `lab` package belongs to."""
+def starter_dir(task: str | None = None) -> Path:
+    """tasks/<task>/starter/ (default: the course's current task)."""
+    from lab.adapters.tasks import load_task
 
-    path = data_dir("tasks") / "09b" / "starter"
+    path = load_task(task).starter
     if not (path / "PROGRESS.md").is_file():
         raise LabError(
             f"starter files not found at {path}",
@@ -78,7 +77,11 @@ def _identity() -> tuple[str, str]:
 
 
 def init_practice_repo(
-    dest: Path, *, origin: Path | None = None, extra_files: Mapping[str, str] | None = None
+    dest: Path,
+    *,
+    origin: Path | None = None,
+    task: str | None = None,
+    extra_files: Mapping[str, str] | None = None,
 ) -> Practice:
     """Create the practice repo at `dest` and its bare origin; refuse a non-empty `dest`/`origin`.
 
@@ -98,7 +101,10 @@ def init_practice_repo(
         )
     _refuse_non_empty(dest, "practice repository")
     _refuse_non_empty(origin, "origin repository")
-    starter = starter_dir()
+    from lab.adapters.tasks import load_task
+
+    meta = load_task(task).meta
+    starter = starter_dir(meta.id)
     created = [p for p in (dest, origin) if not p.exists()]
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -114,7 +120,7 @@ def init_practice_repo(
         if not _has_global_identity():
             # A fresh laptop has no git identity and the learner's first `git commit` would fail.
             ws.set_identity(*LEARNER_IDENTITY)
-        head = ws.commit(["."], INITIAL_MESSAGE + "\n", author_name=name, author_email=email)
+        head = ws.commit(["."], meta.starter_message + "\n", author_name=name, author_email=email)
         bare = init_bare(origin, BRANCH)
         ws.add_remote("origin", str(bare))
         ws.push(BRANCH, set_upstream=True)

@@ -1,7 +1,8 @@
 """An embedded, read-only container registry for the sandbox (the read side of the v2 API).
 
-It serves `library/nginx` as Docker Hub had it on 2024-01-15 (`data/nginx-tags-2024-01-15.txt`, when
-`1.25.x` resolved to 1.25.3) and replays the later tags from `data/nginx-tags-events.json` up to a
+It serves the images a task declares (`[[images]]` in tasks/<id>/task.toml) with their bundled tags -
+for the course's task, `library/nginx` as Docker Hub had it on its snapshot date (when `1.25.x`
+resolved to 1.25.3) - and replays the later dated tags of the first image (its `events` file) up to a
 chosen date, so the sandbox can "publish" 1.25.4 and watch the automation react. Tags can also be
 pushed one by one. The lab's `RegistryClient` talks to it like to any registry (point Docker Hub names
 at it with `LAB_REGISTRY_MIRROR=docker.io=<address>`).
@@ -34,18 +35,17 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-BASE_FILE = "nginx-tags-2024-01-15.txt"
-EVENTS_FILE = "nginx-tags-events.json"
 NGINX = "library/nginx"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+
+if TYPE_CHECKING:
+    from lab.core.tasks import Task
 
 _NAME = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
 _TAG_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
@@ -135,13 +135,15 @@ class EmbeddedRegistry:
 
     def __init__(
         self,
-        data_dir: Path | None = None,
+        task: str | None = None,
         *,
-        as_of: str | datetime = "2024-01-15T00:00:00Z",
+        as_of: str | datetime | None = None,
         auth: RegistryAuth | None = None,
         page_cap: int | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+        from lab.adapters.tasks import load_task
+
+        self.task = load_task(task)
         self.auth = auth
         self.page_cap = page_cap
         self._lock = threading.Lock()
@@ -156,7 +158,7 @@ class EmbeddedRegistry:
         self.request_count = 0
         self.requests: list[tuple[str, str]] = []
         self._load_base()
-        self.as_of = parse_date(as_of)
+        self.as_of = parse_date(as_of or snapshot_start(self.task))
         self.advance_to(self.as_of)
 
     def __repr__(self) -> str:
@@ -166,15 +168,24 @@ class EmbeddedRegistry:
     # ---- data ------------------------------------------------------------------------------
 
     def _load_base(self) -> None:
-        path = self.data_dir / BASE_FILE
-        lines = path.read_text(encoding="ascii").splitlines()
-        self._repo(NGINX).add(line.strip() for line in lines if line.strip())
+        from lab.adapters.tagsfile import read_tags
+
+        for image in self.task.meta.images:
+            self._repo(image.name).add(read_tags(self.task.image_file(image.tags)))
 
     def _load_events(self) -> list[tuple[datetime, list[str]]]:
-        raw = json.loads((self.data_dir / EVENTS_FILE).read_text(encoding="utf-8"))
+        first = next(iter(self.task.meta.images), None)
+        if first is None or first.events is None:
+            return []
+        raw = json.loads(self.task.image_file(first.events).read_text(encoding="utf-8"))
         events = [(parse_date(e["date"]), [str(t) for t in e["tags"]]) for e in raw]
         events.sort(key=lambda e: e[0])
         return events
+
+    @property
+    def primary(self) -> str:
+        """The image whose dated history is replayed: the task's first."""
+        return next((i.name for i in self.task.meta.images), NGINX)
 
     def _repo(self, name: str) -> _Repo:
         repo = self._repos.get(name)
@@ -188,7 +199,7 @@ class EmbeddedRegistry:
         added: list[str] = []
         with self._lock:
             while self._applied < len(self._events) and self._events[self._applied][0] <= when:
-                added.extend(self._repo(NGINX).add(self._events[self._applied][1]))
+                added.extend(self._repo(self.primary).add(self._events[self._applied][1]))
                 self._applied += 1
             self.as_of = max(self.as_of, when)
         return added
@@ -514,6 +525,12 @@ class _Handler(LoopbackHandler):
             self._send(status, body, {"Content-Type": ctype, **digest}, head=head)
         else:
             self._send(404, b"404 page not found\n", {"Content-Type": "text/plain"}, head=head)
+
+
+def snapshot_start(task: Task) -> str:
+    """Midnight UTC of the day the task's bundled tags were taken: the registry's default "now"."""
+    date = task.snapshot_date
+    return f"{date}T00:00:00Z" if date else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 __all__ = ["NGINX", "EmbeddedRegistry", "RegistryAuth", "image_manifest", "manifest_digest", "parse_date"]

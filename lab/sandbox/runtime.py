@@ -259,7 +259,7 @@ class Supervisor:
                 self.flux = saved if saved in FLUX_VERSIONS else DEFAULT_FLUX
             image_api_versions = FLUX_VERSIONS[self.flux]
             state = read_json(self.paths.registry_state)
-            self.registry = EmbeddedRegistry(as_of=state.get("as_of") or "2024-01-15T00:00:00Z")
+            self.registry = EmbeddedRegistry(as_of=state.get("as_of") or None)
             for repo, tags in (state.get("pushed") or {}).items():
                 self.registry.push_tags(str(repo), [str(t) for t in tags])
             registry_addr = self._start_registry(int(config.get("registry_port") or 0))

@@ -27,7 +27,7 @@ def excluded_kinds(*, offline: bool, tags_file: Path | None) -> frozenset[str]:
 def run_checks(
     workspace: Path,
     *,
-    task: str = "09b",
+    task: str | None = None,
     offline: bool = False,
     only: Iterable[str] | None = None,
     tags_file: Path | None = None,
@@ -46,7 +46,6 @@ def run_checks(
 
     Raises LabError for an unusable workspace or tags file, UsageError for an unknown check id.
     """
-    from lab.checks import implementations
     from lab.checks.context import CheckContext
     from lab.checks.loader import load_task_checks
 
@@ -65,8 +64,9 @@ def run_checks(
         offline=offline,
         tags_file=tags_file.resolve() if tags_file else None,
         settings=dict(spec.settings),
+        params=dict(spec.params),
     )
-    impls = implementations()
+    impls = spec.implementations()
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
     reraise = bool(os.environ.get("LAB_DEBUG"))
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -95,12 +95,10 @@ def run_checks(
             )
         extra: dict[str, str] = {}
         if update_progress and ready_for_progress(results):
-            from lab.core.progress import DEFAULT_NOTE
-            from lab.services.progress import mark_progress
+            from lab.adapters.tasks import load_task
+            from lab.services.progress import mark_task_done
 
-            row = str(spec.settings.get("progress_row", "09"))
-            note = str(spec.settings.get("progress_note", "")) or DEFAULT_NOTE
-            done = mark_progress(workspace, row, note=note)
+            done = mark_task_done(workspace, load_task(spec.task).meta)
             if done.written:
                 extra["progress_updated"] = str(done.path)
             keep = {r.id: r for r in results if r.id != PROGRESS_CHECK}

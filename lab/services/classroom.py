@@ -56,7 +56,7 @@ def running_lab_spec() -> str:
         return ""
 
 
-def workflow_for(task: str = "09b", lab_spec: str = "") -> str:
+def workflow_for(task: str | None = None, lab_spec: str = "") -> str:
     """The task's Classroom workflow; `lab_spec` "" leaves the pin to the FLUXLAB_LAB_SPEC variable."""
     from lab.checks.loader import load_task_checks
 
@@ -66,12 +66,16 @@ def workflow_for(task: str = "09b", lab_spec: str = "") -> str:
     return render_workflow(spec.task, runners, lab_spec=pinned, version=__version__)
 
 
-def practice_files(task: str = "09b", lab_spec: str = "") -> dict[str, str]:
+def practice_files(task: str | None = None, lab_spec: str = "") -> dict[str, str]:
     """Files `lab init` adds to the starter: the Classroom workflow (pinned to this lab when known)."""
     return {WORKFLOW_PATH: workflow_for(task, lab_spec or running_lab_spec())}
 
 
-def classroom_init(dest: Path, *, lab_spec: str, task: str = "09b", origin: Path | None = None) -> Practice:
+def classroom_init(
+    dest: Path, *, lab_spec: str, task: str | None = None, origin: Path | None = None
+) -> Practice:
     """The class's template repository: `lab init` with the workflow pinned to `lab_spec`."""
     pinned = validated_spec(lab_spec)
-    return init_practice_repo(dest, origin=origin, extra_files={WORKFLOW_PATH: workflow_for(task, pinned)})
+    return init_practice_repo(
+        dest, origin=origin, task=task, extra_files={WORKFLOW_PATH: workflow_for(task, pinned)}
+    )

@@ -7,7 +7,6 @@ directory must stay inside the workspace, and every file is written atomically.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,9 +47,10 @@ def default_api_version() -> str:
     current Flux. No kubeconfig, an unreachable cluster or no image CRDs all mean "v1": the lab never
     blocks generation on a cluster, it only follows one when there is one.
     """
+    from lab.adapters.cluster import default_kubeconfig
     from lab.errors import ClusterError
 
-    if not os.environ.get("KUBECONFIG") and not (Path.home() / ".kube" / "config").is_file():
+    if default_kubeconfig() is None:
         return API_V1
     try:
         from lab.adapters.cluster import ClusterClient

@@ -398,7 +398,7 @@ def _unpushed_note(ws: Workspace, clone: Workspace, head: str | None, branch: st
 def grade_one(
     target: Target,
     *,
-    task: str = "09b",
+    task: str | None = None,
     offline: bool = False,
     tags_file: Path | None = None,
     cluster: bool = False,
@@ -430,7 +430,7 @@ def grade_one(
     return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start, note=note)
 
 
-def _run(root: Path, *, task: str, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
+def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
     from lab.checks.loader import load_task_checks
     from lab.services.check import run_checks
 
@@ -487,7 +487,7 @@ def owners_of(targets: Sequence[Target]) -> dict[Path, str]:
 def grade_class(
     targets: Sequence[Target],
     *,
-    task: str = "09b",
+    task: str | None = None,
     offline: bool = False,
     tags_file: Path | None = None,
     jobs: int | None = None,
@@ -496,7 +496,7 @@ def grade_class(
     on_row: Callable[[GradeRow], None] | None = None,
     workdir: Path | None = None,
 ) -> ClassReport:
-    """Grade every target with `jobs` threads; rows sorted by student.
+    """Grade every target with `jobs` threads (`task`: default the course's current); rows sorted by student.
 
     A repository still running after `timeout_s` becomes an `error` row ("timed out"): its clone is
     killed at that deadline, and the workers are daemon threads, so a stuck repository never keeps the
@@ -504,6 +504,10 @@ def grade_class(
     """
     if tags_file is not None and not tags_file.is_file():
         raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
+    if task is None:
+        from lab.adapters.tasks import default_task_id
+
+        task = default_task_id()
     if timeout_s <= 0:
         raise UsageError("--timeout must be positive", hint="e.g. --timeout 120")
     sweep_stale(SCRATCH_PREFIX, base=workdir)

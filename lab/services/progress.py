@@ -6,13 +6,12 @@ is a symlink or lies outside the workspace. Nothing is committed: the learner co
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.files import write_atomic as replace_bytes
+from lab.core.diff import file_diff
 from lab.core.progress import (
-    DEFAULT_NOTE,
     DONE,
     TODO,
     ProgressEdit,
@@ -20,6 +19,7 @@ from lab.core.progress import (
     parse_progress,
     set_status,
 )
+from lab.core.tasks import TaskMeta
 from lab.errors import LabError
 
 FILENAME = "PROGRESS.md"
@@ -82,17 +82,6 @@ def show_progress(workspace: Path) -> tuple[Path, ProgressTable]:
     return path, parse_progress(text, file=str(path))
 
 
-def unified_diff(old: str, new: str, name: str = FILENAME) -> str:
-    """A git-style diff; CR of CRLF files is dropped for display only."""
-    lines = difflib.unified_diff(
-        [ln.rstrip("\r\n") + "\n" for ln in old.splitlines(keepends=True)],
-        [ln.rstrip("\r\n") + "\n" for ln in new.splitlines(keepends=True)],
-        fromfile=f"a/{name}",
-        tofile=f"b/{name}",
-    )
-    return "".join(lines)
-
-
 def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
     """Replace `path` with `data` in one rename; refuse when it no longer holds `expected`."""
     if expected is not None and path.read_bytes() != expected:
@@ -106,18 +95,34 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
 
 def mark_progress(
     workspace: Path,
-    task: str = "09",
+    task: str,
     *,
     status: str = DONE,
-    note: str | None = DEFAULT_NOTE,
+    note: str | None = None,
     dry_run: bool = False,
+    add_missing: bool = False,
 ) -> ProgressResult:
-    """Set the task's row (status, and the note unless None); write only when something changed."""
+    """Set the task's row (status, and the note unless None); write only when something changed.
+
+    `add_missing`: append the row when the table has none (see `lab.core.progress.set_status`)."""
     path, text = read_progress(workspace)
-    edit = set_status(text, task, normalise_status(status), note, file=str(path))
-    diff = unified_diff(text, edit.text) if edit.changed else ""
+    edit = set_status(text, task, normalise_status(status), note, file=str(path), add_missing=add_missing)
+    diff = file_diff(FILENAME, text, edit.text) if edit.changed else ""
     written = False
     if edit.changed and not dry_run:
         write_atomic(path, edit.text.encode("utf-8"), expected=text.encode("utf-8"))
         written = True
     return ProgressResult(path, edit, diff, written)
+
+
+def mark_task_done(workspace: Path, task: TaskMeta, *, dry_run: bool = False) -> ProgressResult:
+    """Mark `task` done with its note in its own row: the course's row when task.toml names one,
+    else a row named by the task id, added when missing (no other row is touched)."""
+    own_row = task.progress_row == task.id
+    return mark_progress(
+        workspace,
+        task.progress_row,
+        note=task.progress_note or None,
+        dry_run=dry_run,
+        add_missing=own_row,
+    )

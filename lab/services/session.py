@@ -44,18 +44,12 @@ def _looks_like_gitops_repo(path: Path) -> bool:
     return (path / ".git").exists() and (path / "clusters").is_dir()
 
 
-def _kubeconfig() -> str | None:
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env
-    default = Path.home() / ".kube" / "config"
-    return str(default) if default.is_file() else None
-
-
-def open_session(workspace: Path | None = None, task_id: str = "09b") -> Session:
+def open_session(workspace: Path | None = None, task_id: str | None = None) -> Session:
     """Pick the workspace: given > the gitops repo around the cwd > the default sandbox."""
     task = load_task(task_id)
-    kubeconfig = _kubeconfig()
+    from lab.adapters.cluster import default_kubeconfig
+
+    kubeconfig = default_kubeconfig()
     if workspace is not None:
         return Session(workspace.resolve(), task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
     from lab.adapters.git import find_git_root
@@ -114,29 +108,37 @@ def progress_rows(session: Session) -> list[ProgressRow]:
 
 # --- what the TUI needs beyond the CLI's services: thin compositions of them, no logic of their own ---
 
-SNAPSHOT_DATE = "2024-01-15"
-SNAPSHOT_NOTE = f"tags come from a {SNAPSHOT_DATE} snapshot"
+
+def snapshot_tags_file(task: Task | None = None) -> Path | None:
+    """The task's bundled tag list (its first image's), what `lab init` suggests for `lab simulate
+    --tags-file`; None when the task bundles no tags."""
+    task = task or load_task()
+    image = next(iter(task.meta.images), None)
+    return task.image_file(image.tags) if image is not None else None
 
 
-def snapshot_tags_file() -> Path:
-    """The bundled nginx tag list, what `lab init` suggests for `lab simulate --tags-file`."""
-    import lab.sandbox
+def snapshot_date(task: Task | None = None) -> str:
+    """The date the task's bundled tags were taken ("a <date> snapshot")."""
+    return (task or load_task()).snapshot_date or "bundled"
 
-    return Path(lab.sandbox.__file__).parent / "data" / f"nginx-tags-{SNAPSHOT_DATE}.txt"
+
+def snapshot_note(task: Task | None = None) -> str:
+    return f"tags come from a {snapshot_date(task)} snapshot"
 
 
 class SessionTags:
-    """A tag source: the given tags file, else the registry; in the sandbox the bundled snapshot
-    stands in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
+    """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
+    stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
 
-    def __init__(self, sandbox: bool, tags_file: Path | None = None) -> None:
+    def __init__(self, sandbox: bool, tags_file: Path | None = None, task: Task | None = None) -> None:
         self.sandbox = sandbox
         self.tags_file = tags_file
+        self.task = task
         self.used_snapshot = False
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
-        from lab.services.simulate import tags_from_file, tags_from_registry
+        from lab.services.simulate import tags_from_file, tags_from_list, tags_from_registry
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
@@ -146,7 +148,10 @@ class SessionTags:
             if not self.sandbox:
                 raise
             self.used_snapshot = True
-            return tags_from_file(snapshot_tags_file())(image, exclusion)
+            snapshot = snapshot_tags_file(self.task)
+            if snapshot is None:
+                return tags_from_list([])(image, exclusion)
+            return tags_from_file(snapshot)(image, exclusion)
 
 
 @dataclass(frozen=True)
@@ -161,13 +166,13 @@ class CheckMode:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
         if self.tags_file == snapshot_tags_file():
-            return f"sandbox: no cluster checks; {SNAPSHOT_NOTE}"
+            return f"sandbox: no cluster checks; {snapshot_note()}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 
 def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     if session.sandbox and session.kubeconfig is None:
-        return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file())
+        return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file(session.task))
     return CheckMode(offline=False, tags_file=tags_file)
 
 
@@ -180,8 +185,8 @@ def generate_diff(
 ) -> str:
     """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
     `texts`: the manifests already rendered from `opts` (not rendered again)."""
+    from lab.core.diff import file_diff
     from lab.services.generate import generate
-    from lab.services.progress import unified_diff
 
     result = generate(workspace, opts, out_dir, stdout=True, texts=texts)
     parts: list[str] = []
@@ -193,7 +198,7 @@ def generate_diff(
             except (OSError, UnicodeDecodeError):
                 current = ""
             if current != text:
-                parts.append(unified_diff(current, text, name=_rel(path, workspace)))
+                parts.append(file_diff(_rel(path, workspace), current, text))
     return "".join(parts)
 
 
@@ -444,3 +449,44 @@ def sandbox_running(session: Session) -> bool:
     from lab.services import sandbox
 
     return sandbox.running_info(None) is not None
+
+
+# --- the course's tasks, opened from the app's Home ----------------------------------------------
+
+
+def task_catalogue() -> list[Task]:
+    """Every task the lab has (the course's and those on LAB_TASKS_PATH), in course order."""
+    from lab.services.tasks import list_tasks
+
+    return [load_task(task_id) for task_id in list_tasks()]
+
+
+def task_workspace(task: Task) -> Path:
+    """Where the app keeps a task's own practice repository (made from its starter on first use)."""
+    return data_home() / "tasks" / task.id / "gitops-lab"
+
+
+def open_task(session: Session, task_id: str) -> Session:
+    """The session for `task_id`: the default sandbox's repository for the course's task, else the
+    task's own practice repository (created from its starter, with a local origin, on first use).
+    Unchanged when that task is already open."""
+    task = load_task(task_id)
+    if task.id == session.task.id:
+        return session
+    workspace = default_sandbox_workspace() if task.id == load_task().id else task_workspace(task)
+    if not (workspace / ".git").exists():
+        _init_task_repo(workspace, task)
+    return Session(workspace, task, sandbox=True, kubeconfig=None)
+
+
+def _init_task_repo(workspace: Path, task: Task) -> None:
+    from lab.sandbox.practice import init_practice_repo, starter_dir
+
+    if task.starter.resolve() != starter_dir().resolve():
+        from lab.errors import LabError
+
+        raise LabError(
+            f"task {task.id} has no practice repository yet",
+            hint=f"lab init DIR --task {task.id}, then run `lab` in DIR",
+        )
+    init_practice_repo(workspace)

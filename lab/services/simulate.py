@@ -12,8 +12,10 @@ from pathlib import Path
 
 from lab.adapters.automation import run_automations
 from lab.core.reconcile import PolicyResolution, SimulationResult, TagSource, resolve_policies
+from lab.core.tasks import Task
 
 __all__ = [
+    "BundledTags",
     "PolicyResolution",
     "ProvenancedTags",
     "SimulationResult",
@@ -60,25 +62,52 @@ def tags_from_registry(docker_config: Path | None = None) -> TagSource:
     return source
 
 
-SNAPSHOT_DATE = "2024-01-15"
+class BundledTags:
+    """A tag source answering from a task's bundled registry data (`[[images]]` in task.toml): what
+    `lab simulate`, `lab check` and the app use offline. `describe()` says where the tags came from."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.used: dict[str, str] = {}
+
+    def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
+        from lab.adapters.tagsfile import read_tags
+        from lab.core.scan import store_tags
+
+        found = self.task.image(image)
+        if found is None:
+            self.used[image] = f"{image}: task {self.task.id} bundles no tags for it (no tags)"
+            return []
+        path = self.task.image_file(found.tags)
+        tags = read_tags(path)
+        when = f" (a {found.snapshot} snapshot)" if found.snapshot else ""
+        self.used[image] = f"{image}: {len(tags)} tags bundled with task {self.task.id}{when}: {path}"
+        return store_tags(tags, exclusion)
+
+    def describe(self) -> list[str]:
+        """One line per image asked for: which bundled file answered, or that none did."""
+        return list(self.used.values())
 
 
-def bundled_snapshot(image: str) -> Path | None:
-    """The tag list the lab ships for `image` (Docker Hub's library/nginx as of the snapshot date), or None.
+def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] | None:
+    """The tag list the task (default: the course's current) bundles for `image`, and what it is
+    ("a snapshot of ... as of <date>"), or None. `nginx`, `library/nginx` and `docker.io/library/nginx`
+    are one repository (Flux normalises them)."""
+    from lab.adapters.tasks import load_task
 
-    `nginx`, `library/nginx` and `docker.io/library/nginx` are one repository (Flux normalises them)."""
-    from lab.core.imagename import ImageNameError, canonical_name
+    the_task = task or load_task()
+    found = the_task.image(image)
+    if found is None:
+        return None
+    from lab.core.imagename import ImageNameError, parse_image
 
+    path = the_task.image_file(found.tags)
+    when = f" as of {found.snapshot}" if found.snapshot else ""
     try:
-        canonical = canonical_name(image)
+        hub = "Docker Hub's " if parse_image(found.name).is_docker_hub else ""
     except ImageNameError:
-        return None
-    if canonical != "index.docker.io/library/nginx":
-        return None
-    import lab.sandbox
-
-    path = Path(lab.sandbox.__file__).parent / "data" / f"nginx-tags-{SNAPSHOT_DATE}.txt"
-    return path if path.is_file() else None
+        hub = ""
+    return (path, f"the lab's snapshot of {hub}{found.name}{when}") if path.is_file() else None
 
 
 def _unreachable(err: Exception) -> bool:
@@ -99,7 +128,9 @@ class ProvenancedTags:
         tags_file: Path | None = None,
         docker_config: Path | None = None,
         fallback: bool = True,
+        task: Task | None = None,
     ) -> None:
+        self.task = task
         self.tags_file = tags_file
         self.docker_config = docker_config
         self.fallback = fallback
@@ -124,13 +155,13 @@ class ProvenancedTags:
             try:
                 tags = list(client.scan(image, exclusion).tags)
             except RegistryError as err:
-                snapshot = bundled_snapshot(image) if self.fallback and _unreachable(err) else None
-                if snapshot is None:
+                found = bundled_snapshot(image, self.task) if self.fallback and _unreachable(err) else None
+                if found is None:
                     raise
+                snapshot, what = found
                 tags = tags_from_file(snapshot)(image, exclusion)
                 self.origins[image] = (
-                    f"the lab's snapshot of Docker Hub's library/nginx as of {SNAPSHOT_DATE} "
-                    f"({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
+                    f"{what} ({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
                     'for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"'
                 )
                 return tags

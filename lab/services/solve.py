@@ -1,20 +1,20 @@
-"""The reference solution of Task 09b applied to a practice repository.
+"""A task's reference solution applied to a practice repository: the instructor's "solve" and the basis
+of `lab dev check` (the starter fails the checks, the solution passes them).
 
-The instructor's "solve" and the basis of self-tests: the starter fails the checks, the solution
-passes them. It does what the learner does (generate, mark, commit, push) through the same services,
-and refuses to touch files that hold uncommitted work.
+The solution is data: `tasks/<id>/solution/` holds files at the paths they have in the repository, and
+task.toml's `[solution] commit_message` the message. Like a learner, this writes the files, commits
+them and pushes; it refuses to touch files that hold uncommitted work.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.core.manifests.generate import GenerateOptions
+from lab.core.manifests.models import IMAGE_GROUP
 
-DEPLOYMENT = "apps/base/nginx/deployment.yaml"
-OUT_DIR = "clusters/dev/image-automation"
-COMMIT_MESSAGE = "Add image automation"
+_IMAGE_API = re.compile(rb"^(\s*apiVersion:\s*)" + re.escape(IMAGE_GROUP.encode()) + rb"/[A-Za-z0-9]+", re.M)
 
 
 @dataclass(frozen=True)
@@ -23,23 +23,43 @@ class SolveResult:
     files: list[str]
     commit: str | None
     pushed_branch: str
+    message: str = ""
 
 
-def solve(workspace: Path, *, api_version: str | None = None, push: bool = True) -> SolveResult:
-    from lab.services.generate import default_api_version, generate
-    from lab.services.mark import mark_file
+def with_image_api(data: bytes, api_version: str) -> bytes:
+    """The solution's image objects written for the API version the cluster serves (`group/version`)."""
+    return _IMAGE_API.sub(lambda m: m.group(1) + api_version.encode(), data)
+
+
+def solve(
+    workspace: Path, *, task: str | None = None, api_version: str | None = None, push: bool = True
+) -> SolveResult:
+    from lab.adapters.files import write_atomic
+    from lab.adapters.tasks import load_task, solution_files
+    from lab.adapters.tree import secure_join
+    from lab.errors import LabError
+    from lab.services.generate import default_api_version
     from lab.services.workspace import open_learner_workspace, require_committable
 
+    the_task = load_task(task)
     ws = open_learner_workspace(workspace)
-    names = ["image-repository.yaml", "image-policy.yaml", "image-update.yaml"]
-    paths = [f"{OUT_DIR}/{n}" for n in names] + [DEPLOYMENT]
+    api = api_version or default_api_version()
+    files = solution_files(the_task, api.rpartition("/")[2])
+    paths = list(files)
     branch = require_committable(ws, paths, action="apply the solution")
-    opts = GenerateOptions(api_version=api_version or default_api_version())
-    generate(ws.root, opts, ws.root / OUT_DIR, force=True)
-    mark_file(ws.root, Path(DEPLOYMENT), f"{opts.namespace}:{opts.name}")
+    for rel, source in files.items():
+        target = secure_join(ws.root, rel)
+        if target.is_symlink() or target.is_dir():
+            raise LabError("is a symlink or a directory; the solution is not written there", file=rel)
+        data = with_image_api(source.read_bytes(), api)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_bytes() != data:
+            write_atomic(target, data)
     name, email = ws.learner_identity()
-    changed = [p for p in paths if p in set(ws.dirty_files())]
-    sha = ws.commit(changed, COMMIT_MESSAGE, author_name=name, author_email=email) if changed else None
+    dirty = set(ws.dirty_files())
+    changed = [p for p in paths if p in dirty]
+    message = the_task.meta.commit_message
+    sha = ws.commit(changed, message, author_name=name, author_email=email) if changed else None
     if push:
         ws.push(branch, set_upstream=True)
-    return SolveResult(ws.root, changed, sha, branch)
+    return SolveResult(ws.root, changed, sha, branch, message)

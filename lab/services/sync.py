@@ -528,13 +528,14 @@ class PushWorkResult:
         return "\n".join([*head, self.sync.report()])
 
 
-def task_paths(task_id: str = "09b") -> list[str]:
-    """The files the learner's work on the task consists of: manifests, marker, PROGRESS.md, quiz record."""
-    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+def task_paths(task_id: str | None = None) -> list[str]:
+    """The files the learner's work on the task consists of: the solution's paths (manifests, marker),
+    PROGRESS.md and the quiz record."""
+    from lab.adapters.tasks import solution_files
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
-    return [*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record]
+    return [*solution_files(task), "PROGRESS.md", task.quiz_record]
 
 
 def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
@@ -549,16 +550,20 @@ def _worktree_text(ws: Workspace, path: str) -> str | None:
     return None if raw is None else raw.decode("utf-8", "replace")
 
 
-def work_message(ws: Workspace, paths: Sequence[str], task_id: str = "09b") -> str:
+def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None) -> str:
     """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
     "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
     import json
 
-    from lab.checks.context import DEPLOYMENT_FILE, IMAGE_AUTOMATION_FILES
+    from lab.checks.loader import load_task_checks
     from lab.core.progress import row_status, status_is_done
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
+    # What the files are comes from the task's checks.toml [params] (the files its checks read).
+    params = load_task_checks(task.id).params
+    IMAGE_AUTOMATION_FILES = tuple(params.get("automation_files", ()))
+    DEPLOYMENT_FILE = str(params.get("deployment", ""))
     new = {p for p in paths if _text_at(ws, "HEAD", p) is None}
     pieces: list[str] = []
     automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES]
@@ -613,7 +618,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str = "09b") -> s
 
 
 def commit_work(
-    path: Path | Workspace, task_id: str = "09b", *, message: str | None = None
+    path: Path | Workspace, task_id: str | None = None, *, message: str | None = None
 ) -> WorkCommit | None:
     """Commit the task's files that changed (only those: other files are left alone), with a message
     that says what they are; None when nothing changed."""
@@ -632,7 +637,7 @@ def commit_work(
 
 def push_work(
     path: Path | Workspace,
-    task_id: str = "09b",
+    task_id: str | None = None,
     *,
     strategy: Strategy = "rebase",
     stash: bool = False,

@@ -17,21 +17,13 @@ from lab.core.manifests.models import AutomationSet
 from lab.core.why import Controller, Facts, Live, Origin, Report, walk
 from lab.errors import LabError
 
-BUNDLED_IMAGE = "docker.io/library/nginx"
-
 
 def _bundled_tags(image: str) -> list[str] | None:
     from lab.adapters.tagsfile import read_tags
-    from lab.core.imagename import ImageNameError, parse_image
-    from lab.resources import nginx_snapshot_files
+    from lab.services.simulate import bundled_snapshot
 
-    try:
-        name = parse_image(image)
-    except ImageNameError:
-        return None
-    if f"{name.registry}/{name.repository}" not in (BUNDLED_IMAGE, "index.docker.io/library/nginx"):
-        return None
-    return read_tags(nginx_snapshot_files()[0])
+    found = bundled_snapshot(image)
+    return read_tags(found[0]) if found is not None else None
 
 
 def _tags(
@@ -67,10 +59,12 @@ def _tags(
                 continue
         bundled = _bundled_tags(image)
         if bundled is not None:
-            out[image] = bundled
-            from lab.resources import SNAPSHOT_DATE
+            from lab.adapters.tasks import load_task
 
-            sources.add(f"bundled tags: library/nginx as of {SNAPSHOT_DATE}")
+            out[image] = bundled
+            found = load_task().image(image)
+            when = f" as of {found.snapshot}" if found is not None and found.snapshot else ""
+            sources.add(f"bundled tags: {found.name if found else image}{when}")
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 

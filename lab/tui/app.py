@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
 WATCH_S = 1.0
+#: While watching with a cluster, checks still settling there are retried this often.
+CLUSTER_RETRY_S = 10.0
 
 
 def _lesson() -> Screen[None]:
@@ -174,6 +176,7 @@ class LabApp(App[None]):
         # drive the app in-process leave it off so they spawn no background world.
         self.start_sandbox = start_sandbox
         self.tags_file = tags_file
+        self._fixed_label = workspace_label
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.watching_checks = False
         self.sub_title = self._sub_title()
@@ -207,14 +210,7 @@ class LabApp(App[None]):
         state back to rest. Screens forward their workers' state changes here."""
         if state is not WorkerState.ERROR:
             return
-        from lab.errors import LabError
-
-        error = worker.error
-        what = worker.description or worker.name or "work"
-        if isinstance(error, LabError):
-            text = str(error)
-        else:
-            text = f"{what} failed: {type(error).__name__}: {error}"
+        text = worker_error_text(worker)
         if worker.group == "checks":
             self.checks = replace(self.checks, running=False, error=text)
         elif worker.group == "state":
@@ -267,15 +263,31 @@ class LabApp(App[None]):
     def _watch_loop(self, stop: threading.Event) -> None:
         import time
 
+        from lab.core.checks.runner import unsettled
         from lab.services.session import REMOTE_FETCH_S, origin_dir, watch_stamp
 
         workspace = self.session.workspace
         origin = origin_dir(workspace)
-        last_fetch = time.monotonic()
+        last_fetch = last_retry = time.monotonic()
         while not stop.wait(WATCH_S):
             state = self.state
             if state is None or self.refreshing:
                 continue
+            checks = self.checks
+            if (
+                self.watching_checks
+                and self.session.kubeconfig is not None
+                and checks.report is not None
+                and not checks.running
+                and unsettled(checks.report.checks)
+                and time.monotonic() - last_retry >= CLUSTER_RETRY_S
+            ):
+                # The cluster moves without any file changing: retry what is still settling there.
+                last_retry = time.monotonic()
+                try:
+                    self.call_from_thread(self.run_checks)
+                except RuntimeError:
+                    return
             changed = False
             if origin is None and time.monotonic() - last_fetch >= REMOTE_FETCH_S:
                 # A remote origin cannot be watched: look every minute.
@@ -366,10 +378,11 @@ class LabApp(App[None]):
                 "pushed": f"pushed to origin/{sync.branch}",
                 "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}",
             }.get(sync.outcome, sync.outcome)
-            self.notify(text, title="Pushed" if sync.outcome != "up-to-date" else "Up to date", timeout=8)
+            title = "Pushed" if sync.outcome != "up-to-date" else "Up to date"
+            self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
-            self.notify(text, title="Not pushed", severity="warning", timeout=15)
+            self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
         self.refresh_state(fetch=False)
 
@@ -397,6 +410,7 @@ class LabApp(App[None]):
         self.session = session
 
     def watch_session(self, session: Session) -> None:
+        self.workspace_label = self._fixed_label or _home_relative(session.workspace)
         self.sub_title = self._sub_title()
         if session.sandbox and session.kubeconfig is not None:
             self.notify(
@@ -404,6 +418,44 @@ class LabApp(App[None]):
                 "(`lab sandbox down` stops them)."
             )
         self.refresh_state()
+
+    # --- opening another task ---------------------------------------------------------------------
+
+    def open_task(self, task_id: str) -> None:
+        """Home's Enter on a task: its own practice repository (made on first use), its screens."""
+        if task_id == self.session.task.id:
+            self.notify(f"Task {task_id} is open.")
+            return
+        self.notify(f"opening task {task_id}…")
+        self._open_task(task_id)
+
+    @work(thread=True, exclusive=True, group="task", exit_on_error=False, description="opening the task")
+    def _open_task(self, task_id: str) -> None:
+        from lab.services.session import open_task
+
+        session = open_task(self.session, task_id)
+        self.call_from_thread(self._task_opened, session)
+
+    def _task_opened(self, session: Session) -> None:
+        self.run_worker(self._switch_task(session), group="task-switch", exit_on_error=False)
+
+    async def _switch_task(self, session: Session) -> None:
+        """Every area but Home is built again for the new task (its lesson, form, checks, quiz)."""
+        self._watch_stop.set()
+        if self.current_mode != "home":
+            await self.switch_mode("home")
+        for mode in list(self.MODES):
+            if mode != "home":
+                await self.remove_mode(mode)
+                self.add_mode(mode, self.MODES[mode])
+        self.checks = ChecksState()
+        self.sync = SyncState()
+        self.watching_checks = False
+        self.state = None
+        self.tags_file = None  # the new task's own bundled tags (or its registry) from now on
+        self.use_session(session)
+        self._watch()
+        self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
 
     # --- keys, palette, quitting ------------------------------------------------------------------
 
@@ -443,6 +495,17 @@ class LabApp(App[None]):
 
         note = sandbox_note(self.session, running=bool(self.state and self.state.sandbox_running))
         self.exit(message=note)
+
+
+def worker_error_text(worker: Worker[object]) -> str:
+    """A failed worker in one line: a LabError's own words, else what failed and why (no traceback)."""
+    from lab.errors import LabError
+
+    error = worker.error
+    if isinstance(error, LabError):
+        return str(error)
+    what = worker.description or worker.name or "work"
+    return f"{what} failed: {type(error).__name__}: {error}"
 
 
 def _home_relative(path: Path) -> str:

@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from lab.core.why import Report
 
@@ -48,21 +48,21 @@ class WhyPanel(VerticalScroll):
         self.query_one("#why-text", Static).update("walking the chain…")
         self._walk(workspace, kubeconfig, offline, tags_file)
 
-    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="why", exit_on_error=False, description="lab why")
     def _walk(self, workspace: Path, kubeconfig: str | None, offline: bool, tags_file: Path | None) -> None:
-        from lab.errors import LabError
         from lab.services.why import explain
 
-        try:
-            report = explain(workspace, offline=offline, tags_file=tags_file, kubeconfig=kubeconfig)
-        except LabError as err:
-            self.post_message(self.Walked(None, str(err)))
-            return
-        except Exception as err:  # never a traceback on screen
-            self.post_message(self.Walked(None, f"lab why failed: {type(err).__name__}: {err}"))
-            return
+        report = explain(workspace, offline=offline, tags_file=tags_file, kubeconfig=kubeconfig)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Walked(report))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The app's one worker error handler words it; the panel shows it where the answer goes."""
+        from lab.tui.app import worker_error_text
+
+        if event.state is WorkerState.ERROR:
+            self.post_message(self.Walked(None, worker_error_text(event.worker)))
 
     def on_why_panel_walked(self, message: Walked) -> None:
         from lab.core.why import render

@@ -27,6 +27,7 @@ def latest_semver(constraints: Constraints, versions: Sequence[str], tally: Semv
     allows_pre = any(constraints.group_has_pre)
     check = constraints.check
     best: Version | None = None
+    best_key = None
     for tag in versions:
         v = try_parse_version(tag)
         if v is None:
@@ -40,8 +41,9 @@ def latest_semver(constraints: Constraints, versions: Sequence[str], tally: Semv
                 else:
                     tally.out_of_range += 1
             continue
-        if best is None or v.key > best.key:
-            best = v
+        key = v.key
+        if best_key is None or key > best_key:
+            best, best_key = v, key
     if best is None:
         raise PolicyFailure(NO_MATCH)
     return best.original

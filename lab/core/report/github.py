@@ -159,12 +159,14 @@ def render_summary(report: Report) -> str:
 
 
 def runner_name(check_id: str) -> str:
-    """The Classroom runner (and `$GITHUB_OUTPUT` name) of a check: `repo.files` -> `repo-files`.
+    """The Classroom runner (and `$GITHUB_OUTPUT` name) of a check: `repo.files` -> `repoFiles`.
 
-    The reporter reads `<RUNNER uppercased>_RESULTS`; output names allow letters, digits, `-` and `_`.
+    The reporter reads `<RUNNER uppercased>_RESULTS`; letters and digits only, because its error path
+    calls any other runner list malformed and hides the real error.
     """
-    name = re.sub(r"[^a-z0-9_-]+", "-", check_id.lower()).strip("-")
-    return name if name[:1].isalpha() else f"check-{name}"
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", check_id) if p]
+    name = "".join([parts[0].lower(), *(p[:1].upper() + p[1:].lower() for p in parts[1:])]) if parts else ""
+    return name if name[:1].isalpha() else f"check{name}"
 
 
 def runner_names(check_ids: Sequence[str]) -> list[str]:
@@ -176,7 +178,7 @@ def runner_names(check_ids: Sequence[str]) -> list[str]:
         n = 1
         while name in seen:
             n += 1
-            name = f"{base}-{n}"
+            name = f"{base}{n}"
         seen.add(name)
         names.append(name)
     return names

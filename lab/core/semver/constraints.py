@@ -98,39 +98,39 @@ def _not_equal(v: Version, c: Constraint) -> bool:
                 # comparePrerelease is 0 only for equal strings: numeric parts have no leading zeros.
                 return v.pre != c.con.pre
             return False
-    return v.compare(c.con) != 0
+    return v.key != c.con.key
 
 
 def _greater_than(v: Version, c: Constraint) -> bool:
     if not c.dirty:
-        return v.compare(c.con) == 1
+        return v.key > c.con.key
     if v.major > c.con.major:
         return True
     if v.major < c.con.major or c.minor_dirty:
         return False
     if c.patch_dirty:
         return v.minor > c.con.minor
-    return v.compare(c.con) == 1
+    return v.key > c.con.key
 
 
 def _less_than(v: Version, c: Constraint) -> bool:
-    return v.compare(c.con) < 0
+    return v.key < c.con.key
 
 
 def _greater_equal(v: Version, c: Constraint) -> bool:
-    return v.compare(c.con) >= 0
+    return v.key >= c.con.key
 
 
 def _less_equal(v: Version, c: Constraint) -> bool:
     if not c.dirty:
-        return v.compare(c.con) <= 0
+        return v.key <= c.con.key
     if v.major > c.con.major:
         return False
     return not (v.major == c.con.major and v.minor > c.con.minor and not c.minor_dirty)
 
 
 def _tilde(v: Version, c: Constraint) -> bool:
-    if v.compare(c.con) < 0:
+    if v.key < c.con.key:
         return False
     con = c.con
     if con.major == 0 and con.minor == 0 and con.patch == 0 and not c.minor_dirty and not c.patch_dirty:
@@ -143,11 +143,11 @@ def _tilde(v: Version, c: Constraint) -> bool:
 def _tilde_or_equal(v: Version, c: Constraint) -> bool:
     if c.dirty:
         return _tilde(v, c)
-    return v.compare(c.con) == 0
+    return v.key == c.con.key
 
 
 def _caret(v: Version, c: Constraint) -> bool:
-    if v.compare(c.con) < 0:
+    if v.key < c.con.key:
         return False
     con = c.con
     if con.major > 0 or c.minor_dirty:

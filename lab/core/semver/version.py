@@ -117,7 +117,7 @@ def _from_match(m: re.Match[str], text: str) -> Version:
     major, minor, patch, pre, metadata = m.groups("")
     if pre and _LEADING_ZERO.search(pre):
         raise InvalidVersion("version segment starts with 0")
-    if len(major) < 20 and len(minor) < 20 and len(patch) < 20:  # cannot overflow uint64
+    if len(text) < 20 or (len(major) < 20 and len(minor) < 20 and len(patch) < 20):  # no uint64 overflow
         return Version(int(major), int(minor or 0), int(patch or 0), pre, metadata, text)
     return Version(
         _segment(major), _segment(minor) if minor else 0, _segment(patch) if patch else 0, pre, metadata, text

@@ -32,7 +32,7 @@ from lab.core.setters.emitter import (
     Encoder,
     Node,
 )
-from lab.core.setters.markers import SHORTHAND_KEY, _go_json_string_map, _GoJsonError
+from lab.core.setters.markers import SHORTHAND_KEY, GoJsonError, go_json_string_map
 from lab.core.setters.resolve import is_yaml11_non_string
 
 TOKEN = b'"$imagepolicy"'
@@ -90,8 +90,8 @@ def marker_setter(node: Node, known: Mapping[str, str]) -> str | None:
             continue
         body = comment.lstrip("#")
         try:
-            fields = _go_json_string_map(body)
-        except _GoJsonError:
+            fields = go_json_string_map(body)
+        except GoJsonError:
             return _ref_form(body, known)
         name = fields.get(SHORTHAND_KEY, "")
         if not name:

@@ -27,20 +27,20 @@ class MarkerSyntax:
     problem: str | None  # learner wording when Flux cannot use the comment at all
 
 
-class _GoJsonError(ValueError):
+class GoJsonError(ValueError):
     pass
 
 
-def _go_json_string_map(text: str) -> dict[str, str]:
+def go_json_string_map(text: str) -> dict[str, str]:
     """`json.Unmarshal(text, &map[string]string{})`: strict JSON, string (or null) values only."""
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise _GoJsonError(err.msg) from err
+        raise GoJsonError(err.msg) from err
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _GoJsonError("not an object")
+        raise GoJsonError("not an object")
     out: dict[str, str] = {}
     for k, v in value.items():
         if v is None:
@@ -48,12 +48,12 @@ def _go_json_string_map(text: str) -> dict[str, str]:
         elif isinstance(v, str):
             out[k] = v
         else:
-            raise _GoJsonError(f"value of {k!r} is not a string")
+            raise GoJsonError(f"value of {k!r} is not a string")
     return out
 
 
 def _reject_constant(name: str) -> object:
-    raise _GoJsonError(f"{name} is not JSON")
+    raise GoJsonError(f"{name} is not JSON")
 
 
 def parse_setter_name(name: str) -> tuple[str, str, str]:
@@ -70,8 +70,8 @@ def parse_marker_text(comment: str) -> MarkerSyntax:
     """Read one comment (with its `#`s) as Flux would, explaining what prevents it from working."""
     body = comment.lstrip("#")
     try:
-        fields = _go_json_string_map(body)
-    except _GoJsonError as err:
+        fields = go_json_string_map(body)
+    except GoJsonError as err:
         return MarkerSyntax(None, "", "", "", _json_problem(body, str(err)))
     name = fields.get(SHORTHAND_KEY, "")
     if not name:
@@ -121,4 +121,11 @@ def _json_problem(body: str, detail: str) -> str:
     return f"not valid JSON ({detail})"
 
 
-__all__ = ["SHORTHAND_KEY", "MarkerSyntax", "parse_marker_text", "parse_setter_name"]
+__all__ = [
+    "SHORTHAND_KEY",
+    "GoJsonError",
+    "MarkerSyntax",
+    "go_json_string_map",
+    "parse_marker_text",
+    "parse_setter_name",
+]

@@ -93,8 +93,13 @@ class DoneScreen(LabScreen):
             lines.append("The checks have not run yet (4 runs them; they start here too).")
         elif app.stale_checks():
             lines.append("The workspace changed since the last check run: re-checking…")
-        elif self.ready():
+        elif self.ready() and report.score == report.max_score:
             lines.append(f"Every check passes ({report.score}/{report.max_score}).")
+        elif self.ready():
+            lines.append(
+                f"Every check passes but the PROGRESS.md row ({report.score}/{report.max_score}): "
+                "marking it done gives the rest."
+            )
         else:
             broken = report.first_broken()
             where = f"; start with {broken.title}" if broken else ""
@@ -110,7 +115,7 @@ class DoneScreen(LabScreen):
                 elif git.behind:
                     lines.append(f"{git.behind_line()}: p brings them in.")
                 elif git.in_sync and self.ready():
-                    lines.append(f"Everything is on origin. Next: Task {task.next_task} - {task.next_title}.")
+                    lines.append("Everything is on origin.")
         elif self.ready():
             lines.append("u writes the change below to PROGRESS.md.")
         if app.sync.running:
@@ -127,16 +132,10 @@ class DoneScreen(LabScreen):
         self.app.call_from_thread(self._show_preview, result)
 
     def _mark(self, *, dry_run: bool) -> ProgressResult:
-        from lab.services.progress import mark_progress
+        from lab.services.progress import mark_task_done
 
-        task = self.lab.session.task
-        return mark_progress(
-            self.lab.session.workspace,
-            task.progress_row,
-            status="done",
-            note=task.progress_note,
-            dry_run=dry_run,
-        )
+        # The task's own row (added when the table lacks a row for a task outside the course's list).
+        return mark_task_done(self.lab.session.workspace, self.lab.session.task.meta, dry_run=dry_run)
 
     def _show_preview(self, result: ProgressResult) -> None:
         from lab.tui.diff import diff_content

@@ -142,9 +142,11 @@ class FluxScreen(LabScreen):
             self.action_refresh_cluster()
 
     def _source_note(self) -> str:
-        from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
+        from lab.services.session import snapshot_date, snapshot_tags_file
 
-        if self.lab.tags_file == snapshot_tags_file():
+        task = self.lab.session.task
+        SNAPSHOT_DATE = snapshot_date(task)
+        if self.lab.tags_file == snapshot_tags_file(task):
             return f"tags come from a {SNAPSHOT_DATE} snapshot"
         if self.lab.tags_file is not None:
             return f"tags from {self.lab.tags_file.name}"
@@ -175,7 +177,7 @@ class FluxScreen(LabScreen):
         from lab.services.simulate import simulate
 
         session = self.lab.session
-        tags = SessionTags(session.sandbox, self.lab.tags_file)
+        tags = SessionTags(session.sandbox, self.lab.tags_file, session.task)
         try:
             results = simulate(session.workspace, tag_source=tags, dry_run=dry_run)
         except Exception:
@@ -188,9 +190,10 @@ class FluxScreen(LabScreen):
         from lab.tui.diff import diff_content
 
         if message.snapshot:
-            from lab.services.session import SNAPSHOT_NOTE
+            from lab.services.session import snapshot_note
 
-            self.query_one("#tag-source", Label).update(f"{SNAPSHOT_NOTE} (no registry reachable)")
+            note = snapshot_note(self.lab.session.task)
+            self.query_one("#tag-source", Label).update(f"{note} (no registry reachable)")
         policies: list[str] = []
         diffs: list[str] = []
         messages: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -36,10 +37,14 @@ class HomeScreen(LabScreen):
                 classes="title",
                 markup=False,
             )
-            yield Label(f"workspace  {self.lab.workspace_label}", classes="muted", markup=False)
+            yield Label(
+                f"workspace  {self.lab.workspace_label}", id="workspace", classes="muted", markup=False
+            )
             yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
             yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+            yield Label("Tasks in this lab (Enter opens one)", classes="muted", markup=False)
+            yield DataTable(id="lab-tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
                 "7 Done · ? keys · ctrl+p commands",
@@ -56,8 +61,34 @@ class HomeScreen(LabScreen):
         table.add_column("Task", width=26)
         table.add_column("Status", width=6)
         table.add_column("Notes", width=38)
+        lab_tasks = self.query_one("#lab-tasks", DataTable)
+        lab_tasks.add_column("Id", width=12)
+        lab_tasks.add_column("Title", width=58)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
+        self._load_catalogue()
+
+    @work(
+        thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
+    )
+    def _load_catalogue(self) -> None:
+        from lab.services.session import task_catalogue
+
+        tasks = [(t.id, t.title) for t in task_catalogue()]
+        self.app.call_from_thread(self._show_catalogue, tasks)
+
+    def _show_catalogue(self, tasks: list[tuple[str, str]]) -> None:
+        table = self.query_one("#lab-tasks", DataTable)
+        table.clear()
+        current = self.lab.session.task.id
+        for task_id, title in tasks:
+            mark = "▶ " if task_id == current else "  "
+            table.add_row(Text(mark + task_id), Text(title), key=task_id)
+
+    @on(DataTable.RowSelected, "#lab-tasks")
+    def _task_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.lab.open_task(event.row_key.value)
 
     def _mode(self) -> str:
         session = self.lab.session
@@ -70,6 +101,11 @@ class HomeScreen(LabScreen):
         return f"mode       {mode}"
 
     def _session_changed(self) -> None:
+        task = self.lab.session.task
+        self.query_one("#home-title", Label).update(f"Task {task.id}: {task.title}")
+        self.query_one("#workspace", Label).update(f"workspace  {self.lab.workspace_label}")
+        self._rows = []
+        self._load_catalogue()
         self.query_one("#home-mode", Label).update(self._mode())
         self.query_one("#home-tags", Label).update(self._tags())
 
@@ -77,11 +113,13 @@ class HomeScreen(LabScreen):
         return f"tags       {self._tag_source()}"
 
     def _tag_source(self) -> str:
-        from lab.services.session import SNAPSHOT_DATE, snapshot_tags_file
+        from lab.services.session import snapshot_date, snapshot_tags_file
 
+        task = self.lab.session.task
+        SNAPSHOT_DATE = snapshot_date(task)
         tags_file = self.lab.tags_file
         if tags_file is not None:
-            if tags_file == snapshot_tags_file():
+            if tags_file == snapshot_tags_file(task):
                 return f"a {SNAPSHOT_DATE} snapshot of nginx's tags"
             return f"from {tags_file.name}"
         if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:

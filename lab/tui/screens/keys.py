@@ -28,9 +28,15 @@ class KeysScreen(ModalScreen[None]):
     @classmethod
     def for_screen(cls, screen: Screen[object]) -> KeysScreen:
         """The keys active on `screen` right now (focused widget first, then screen, then app)."""
+
+        # The screen's own actions first, then the app's, then the focused widget's navigation keys.
+        def rank(node: object) -> int:
+            return 0 if node is screen else 1 if node is screen.app else 2
+
         rows: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
+        ordered = sorted(screen.active_bindings.items(), key=lambda item: rank(item[1].node))
+        for key, active in ordered:
             binding = active.binding
             if not binding.description or key in seen:
                 continue

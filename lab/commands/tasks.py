@@ -1,0 +1,53 @@
+"""`lab tasks [--json]`: the course's catalogue - every task folder the lab finds, in course order."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.commands._common import print_json
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "tasks",
+        help="list the course's tasks (what --task accepts)",
+        description=(
+            "List every task folder: the lab's own tasks/ and the folders on LAB_TASKS_PATH "
+            "(dir1:dir2, searched first). The current task is what every command works on without --task."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.adapters.tasks import catalogue, default_task_id
+
+    current = default_task_id()
+    entries = catalogue()
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": e.meta.id,
+                    "title": e.meta.title,
+                    "summary": e.meta.summary,
+                    "order": e.meta.order,
+                    "prerequisites": list(e.meta.prerequisites),
+                    "progress_row": e.meta.progress_row,
+                    "images": [i.name for i in e.meta.images],
+                    "folder": str(e.folder),
+                    "current": e.meta.id == current,
+                }
+                for e in entries
+            ]
+        )
+        return 0
+    width = max((len(e.meta.id) for e in entries), default=2)
+    for e in entries:
+        mark = "*" if e.meta.id == current else " "
+        print(f"{mark} {e.meta.id.ljust(width)}  {e.meta.title}")
+        if e.meta.summary:
+            print(f"  {' ' * width}  {e.meta.summary}")
+    print(f"\n* current task ({current}); choose another with --task ID")
+    return 0

@@ -1,0 +1,335 @@
+"""A course task as data: the model of `tasks/<id>/` and the parsing of its files, without I/O.
+
+A task is one folder (see CONTRIBUTING.md): `task.toml` (identity, PROGRESS.md row, prerequisites,
+solution commit message, the images its registry serves), lesson, hints, pitfalls, quiz, `starter/`,
+`solution/` and `checks.toml`. `lab.adapters.tasks` reads the files; this module turns their text into
+these values, so every layer (checks, sandbox, services, TUI) shares one model and one reading.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lab.core.quiz import Quiz, quiz_from_data
+from lab.errors import LabError
+
+TASK_FILE = "task.toml"
+CHECKS_FILE = "checks.toml"
+CHECKS_MODULE = "checks.py"
+STARTER_DIR = "starter"
+SOLUTION_DIR = "solution"
+DEFAULT_AREAS = ("home", "lesson", "generate", "checks", "flux", "quiz", "done")
+
+
+@dataclass(frozen=True)
+class Hint:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    issue: str
+    cause: str
+    resolution: str
+    check: str
+
+
+@dataclass(frozen=True)
+class TaskImage:
+    """An image the task's registry serves (`[[images]]` in task.toml), with its bundled tags."""
+
+    name: str
+    """As written in the task's manifests, e.g. `library/nginx`."""
+    tags: str
+    """The tags file, relative to the task folder: one tag per line, `#` comments ignored."""
+    events: str | None = None
+    """Optional dated history (JSON list of {date, tags}) the sandbox replays after `snapshot`."""
+    snapshot: str | None = None
+    """The date the tags file was taken (YYYY-MM-DD), shown to learners as "a <date> snapshot"."""
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """What task.toml says, checked for types; file names are relative to the task folder."""
+
+    id: str
+    title: str
+    summary: str = ""
+    order: int = 0
+    prerequisites: tuple[str, ...] = ()
+    progress_row: str = ""
+    progress_task: str = ""
+    progress_note: str = ""
+    quiz_record: str = ".fluxlab/quiz.json"
+    next_task: str = ""
+    next_title: str = ""
+    lesson: str = "lesson.md"
+    hints: str = "hints.toml"
+    pitfalls: str = "pitfalls.toml"
+    quiz: str = "quiz.toml"
+    starter: str = STARTER_DIR
+    starter_message: str = ""
+    """The first commit of a practice repository (`lab init`)."""
+    solution: str = SOLUTION_DIR
+    commit_message: str = ""
+    """The message `lab solve` commits the solution with (`[solution] commit_message`)."""
+    solution_variants: tuple[tuple[str, str], ...] = ()
+    """(image API version, folder): files that replace the solution's when that version is written
+    (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
+    areas: tuple[str, ...] = DEFAULT_AREAS
+    generate: dict[str, str] = field(default_factory=dict)
+    """`[generate]`: the generator's defaults for this task (option name -> value), e.g. image, semver."""
+    next_steps: tuple[str, ...] = ()
+    """What `lab init` prints after creating the practice repository (`command  # comment`)."""
+    images: tuple[TaskImage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task with its texts read: what the CLI, the TUI and the checks work from."""
+
+    meta: TaskMeta
+    folder: Path
+    lesson: str
+    hints: tuple[Hint, ...]
+    pitfalls: tuple[Pitfall, ...]
+    quiz: Quiz
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def progress_row(self) -> str:
+        return self.meta.progress_row
+
+    @property
+    def progress_task(self) -> str:
+        return self.meta.progress_task
+
+    @property
+    def progress_note(self) -> str:
+        return self.meta.progress_note
+
+    @property
+    def quiz_record(self) -> str:
+        return self.meta.quiz_record
+
+    @property
+    def next_task(self) -> str:
+        return self.meta.next_task
+
+    @property
+    def next_title(self) -> str:
+        return self.meta.next_title
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / self.meta.starter
+
+    @property
+    def solution(self) -> Path:
+        return self.folder / self.meta.solution
+
+    @property
+    def checks_file(self) -> Path:
+        return self.folder / CHECKS_FILE
+
+    def image_file(self, rel: str) -> Path:
+        return self.folder / rel
+
+    def image(self, name: str) -> TaskImage | None:
+        """The declared image `name` names (`nginx`, `library/nginx`, `docker.io/library/nginx` alike)."""
+        return find_image(self.meta.images, name)
+
+    @property
+    def snapshot_date(self) -> str | None:
+        """The date of the first image's bundled tags, for "a <date> snapshot" in messages."""
+        return next((i.snapshot for i in self.meta.images if i.snapshot), None)
+
+
+def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:
+    from lab.core.imagename import canonical_name
+
+    def canon(value: str) -> str:
+        try:
+            return canonical_name(value)
+        except ValueError:
+            return value
+
+    wanted = canon(name)
+    return next((i for i in images if canon(i.name) == wanted), None)
+
+
+def load_toml(text: str, where: str) -> dict[str, Any]:
+    """TOML text as a dict; a syntax error is a one-line LabError naming the file."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise LabError(f"invalid TOML: {err}", file=where, hint="fix the TOML syntax") from None
+
+
+def _str(data: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise LabError(f"task.toml lacks {key}", file=where, hint=f'add {key} = "..."')
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise LabError(f"{key} must be a string", file=where, field=key)
+    return str(value)
+
+
+def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LabError(f"{key} must be a list of strings", file=where, field=key)
+    return tuple(value)
+
+
+def _generate(data: Mapping[str, Any], where: str) -> dict[str, str]:
+    raw = data.get("generate", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise LabError("[generate] must map generator options to strings", file=where, field="generate")
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _variants(solution: Mapping[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    raw = solution.get("variants", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise LabError("[solution] variants must map API versions to folders", file=where)
+    return tuple((str(k), _relative(v, "solution.variants", where)) for k, v in raw.items())
+
+
+def _relative(value: str, key: str, where: str) -> str:
+    """A path inside the task folder: relative, no `..` (the folder may come from LAB_TASKS_PATH)."""
+    pure = PurePosixPath(value)
+    if not value or pure.is_absolute() or ".." in pure.parts or "\\" in value:
+        raise LabError(f"{key} must be a path inside the task folder, not {value!r}", file=where, field=key)
+    return value
+
+
+def parse_task_meta(text: str, where: str) -> TaskMeta:
+    data = load_toml(text, where)
+    task_id = _str(data, "id", where)
+    if not task_id or task_id != task_id.strip() or "/" in task_id or task_id.startswith("."):
+        raise LabError(f"task id {task_id!r} is not a folder name", file=where, field="id")
+    prereq = data.get("prerequisites", [])
+    if not isinstance(prereq, list) or not all(isinstance(p, str) for p in prereq):
+        raise LabError("prerequisites must be a list of task ids", file=where, field="prerequisites")
+    areas = data.get("areas", list(DEFAULT_AREAS))
+    if not isinstance(areas, list) or not all(isinstance(a, str) for a in areas):
+        raise LabError("areas must be a list of names", file=where, field="areas")
+    order = data.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise LabError("order must be an integer", file=where, field="order")
+    solution = data.get("solution", {})
+    if not isinstance(solution, dict):
+        raise LabError("[solution] must be a table", file=where, field="solution")
+    images = []
+    raw_images = data.get("images", [])
+    if not isinstance(raw_images, list):
+        raise LabError("images must be an array of tables ([[images]])", file=where, field="images")
+    for raw in raw_images:
+        if not isinstance(raw, dict):
+            raise LabError("each [[images]] entry must be a table", file=where, field="images")
+        events = raw.get("events")
+        snapshot = raw.get("snapshot")
+        images.append(
+            TaskImage(
+                name=_str(raw, "name", where),
+                tags=_relative(_str(raw, "tags", where), "images.tags", where),
+                events=_relative(str(events), "images.events", where) if events is not None else None,
+                snapshot=str(snapshot) if snapshot is not None else None,
+            )
+        )
+    files = {
+        key: _relative(_str(data, key, where, default), key, where)
+        for key, default in (
+            ("lesson", "lesson.md"),
+            ("hints", "hints.toml"),
+            ("pitfalls", "pitfalls.toml"),
+            ("quiz", "quiz.toml"),
+            ("starter", STARTER_DIR),
+        )
+    }
+    return TaskMeta(
+        id=task_id,
+        title=_str(data, "title", where),
+        summary=_str(data, "summary", where, ""),
+        order=order,
+        prerequisites=tuple(prereq),
+        # A task without a course row of its own records its progress in a row named by its id.
+        progress_row=_str(data, "progress_row", where, task_id),
+        progress_task=_str(data, "progress_task", where, task_id),
+        progress_note=_str(data, "progress_note", where, ""),
+        quiz_record=_relative(_str(data, "quiz_record", where, ".fluxlab/quiz.json"), "quiz_record", where),
+        next_task=_str(data, "next_task", where, ""),
+        next_title=_str(data, "next_title", where, ""),
+        starter_message=_str(data, "starter_message", where, f"Starter of task {task_id}"),
+        solution=_relative(_str(solution, "dir", where, SOLUTION_DIR), "solution.dir", where),
+        commit_message=_str(solution, "commit_message", where, f"Solve task {task_id}"),
+        solution_variants=_variants(solution, where),
+        areas=tuple(areas),
+        next_steps=_strings(data, "next_steps", where),
+        generate=_generate(data, where),
+        images=tuple(images),
+        **files,
+    )
+
+
+def _tables(data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    raw = data.get(key, [])
+    return [t for t in raw if isinstance(t, dict)] if isinstance(raw, list) else []
+
+
+def parse_hints(text: str, where: str) -> tuple[Hint, ...]:
+    try:
+        return tuple(
+            Hint(str(h["title"]), str(h["body"]).strip()) for h in _tables(load_toml(text, where), "hint")
+        )
+    except KeyError as err:
+        raise LabError(f"a [[hint]] lacks {err.args[0]}", file=where) from None
+
+
+def parse_pitfalls(text: str, where: str) -> tuple[Pitfall, ...]:
+    try:
+        return tuple(
+            Pitfall(str(p["issue"]), str(p["cause"]), str(p["resolution"]), str(p["check"]))
+            for p in _tables(load_toml(text, where), "pitfall")
+        )
+    except KeyError as err:
+        raise LabError(f"a [[pitfall]] lacks {err.args[0]}", file=where) from None
+
+
+def parse_quiz(text: str, where: str) -> Quiz:
+    try:
+        return quiz_from_data(load_toml(text, where))
+    except (KeyError, ValueError, TypeError) as err:
+        raise LabError(f"{err}", file=where, hint="see quiz.toml of an existing task") from None
+
+
+@dataclass(frozen=True)
+class Course:
+    """`tasks/course.toml`: what the course starts with when no task is named."""
+
+    current_task: str
+    title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_course(text: str, where: str) -> Course:
+    data = load_toml(text, where)
+    course = data.get("course", {})
+    if not isinstance(course, dict) or not isinstance(course.get("current_task"), str):
+        raise LabError(
+            "course.toml lacks [course] current_task", file=where, hint='current_task = "<task id>"'
+        )
+    return Course(str(course["current_task"]), str(course.get("title", "")), dict(course))

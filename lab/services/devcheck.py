@@ -1,0 +1,228 @@
+"""`lab dev check`: prove a task folder is a working task, as rustlings' `dev check` does for exercises.
+
+For each task: its files parse (task.toml, lesson, hints, pitfalls, quiz, checks.toml) and render; the
+quiz's answers are valid and passing with them passes; every check names a function that exists and
+every pitfall a check that exists; the bundled tags read. Then, offline in a temporary directory, the
+starter fails the checks it should (all of them, unless checks.toml `[dev] starter_passes` lists some)
+and the solution - written, committed, pushed, reconciled by the simulated Flux with the task's bundled
+tags, PROGRESS.md marked and the quiz recorded - passes every check that runs offline.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.errors import LabError
+
+
+@dataclass(frozen=True)
+class Finding:
+    step: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class TaskReport:
+    task: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    def to_json(self) -> dict[str, object]:
+        return {"task": self.task, "ok": self.ok, "findings": [f.__dict__ for f in self.findings]}
+
+
+def dev_check(
+    task_ids: list[str] | None = None, *, on_task: Callable[[TaskReport], None] | None = None
+) -> list[TaskReport]:
+    """Check the named tasks (default: every task on the search path)."""
+    from lab.adapters.tasks import catalogue
+
+    ids = task_ids or [e.meta.id for e in catalogue()]
+    reports = []
+    for task_id in ids:
+        report = check_task(task_id)
+        reports.append(report)
+        if on_task is not None:
+            on_task(report)
+    return reports
+
+
+def check_task(task_id: str) -> TaskReport:
+    report = TaskReport(task_id)
+
+    def step(name: str, fn: Callable[[], str]) -> bool:
+        try:
+            detail = fn()
+        except (LabError, OSError, ValueError, KeyError, TypeError) as err:
+            report.findings.append(Finding(name, False, str(err)))
+            return False
+        report.findings.append(Finding(name, True, detail))
+        return True
+
+    from lab.adapters.tasks import load_task
+
+    if not step("task files parse", lambda: f"{load_task(task_id).title}"):
+        return report
+    task = load_task(task_id)
+    step("lesson and hints render", lambda: _render(task))
+    step("quiz answers are valid", lambda: _quiz(task))
+    if not step("checks.toml names existing functions", lambda: _checks(task)):
+        return report
+    step("pitfalls name existing checks", lambda: _pitfalls(task))
+    step("bundled tags read", lambda: _images(task))
+    with tempfile.TemporaryDirectory(prefix=f"fluxlab-dev-{task_id}-") as tmp:
+        root = Path(tmp)
+        if step("starter fails its checks", lambda: _starter(task, root / "starter" / "repo")):
+            step("solution passes every offline check", lambda: _solution(task, root / "solution" / "repo"))
+    return report
+
+
+def _render(task: object) -> str:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from lab.core.tasks import Task
+
+    assert isinstance(task, Task)
+    if not task.lesson.strip():
+        raise LabError("the lesson is empty", file=str(task.folder / task.meta.lesson))
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(Markdown(task.lesson))
+    for number, hint in enumerate(task.hints, start=1):
+        if not hint.title.strip() or not hint.body.strip():
+            raise LabError(f"hint {number} has no title or no body", file=str(task.folder / task.meta.hints))
+        console.print(Markdown(hint.body))
+    return f"lesson ({len(task.lesson.splitlines())} lines) and {len(task.hints)} hints"
+
+
+def _quiz(task: object) -> str:
+    from lab.core.quiz import grade
+    from lab.core.tasks import Task
+
+    assert isinstance(task, Task)
+    quiz = task.quiz
+    where = str(task.folder / task.meta.quiz)
+    if not quiz.questions:
+        raise LabError("the quiz has no questions", file=where)
+    if not 0 < quiz.pass_mark <= len(quiz.questions):
+        raise LabError(f"pass mark {quiz.pass_mark} of {len(quiz.questions)} questions", file=where)
+    if not grade(task.id, quiz, [q.answer for q in quiz.questions]).passed:
+        raise LabError("the right answers do not pass the quiz", file=where)
+    return f"{len(quiz.questions)} questions, pass mark {quiz.pass_mark}"
+
+
+def _checks(task: object) -> str:
+    from lab.checks.loader import load_task_checks
+    from lab.core.tasks import Task
+
+    assert isinstance(task, Task)
+    spec = load_task_checks(task.id)
+    bound = spec.implementations()
+    missing = [f"{cid} (run = {spec.runs[cid][0]!r})" for cid in spec.runs if cid not in bound]
+    if missing:
+        raise LabError(f"no check function for {', '.join(missing)}", file=str(task.checks_file))
+    return f"{len(spec.defs)} checks, {sum(d.points for d in spec.defs)} points"
+
+
+def _pitfalls(task: object) -> str:
+    from lab.checks.loader import load_task_checks
+    from lab.core.tasks import Task
+
+    assert isinstance(task, Task)
+    ids = {d.id for d in load_task_checks(task.id).defs}
+    unknown = [p.check for p in task.pitfalls if p.check and p.check not in ids]
+    if unknown:
+        raise LabError(
+            f"pitfalls name unknown checks: {', '.join(unknown)}", file=str(task.folder / task.meta.pitfalls)
+        )
+    return f"{len(task.pitfalls)} pitfalls"
+
+
+def _images(task: object) -> str:
+    from lab.adapters.tagsfile import read_tags
+    from lab.core.tasks import Task
+
+    assert isinstance(task, Task)
+    parts = []
+    for image in task.meta.images:
+        tags = read_tags(task.image_file(image.tags))
+        if not tags:
+            raise LabError(f"no tags for {image.name}", file=str(task.image_file(image.tags)))
+        if image.events is not None:
+            events = json.loads(task.image_file(image.events).read_text(encoding="utf-8"))
+            if not isinstance(events, list) or not all(
+                isinstance(e, dict) and "date" in e and "tags" in e for e in events
+            ):
+                raise LabError(
+                    "events must be a JSON list of {date, tags}", file=str(task.image_file(image.events))
+                )
+        parts.append(f"{image.name}: {len(tags)} tags")
+    return "; ".join(parts) or "no images declared"
+
+
+def _run(task: object, ws: Path) -> tuple[list[str], list[str]]:
+    """(passed, not passed) ids of the checks that ran offline (with the first image's bundled tags)."""
+    from lab.core.checks.model import Status
+    from lab.core.tasks import Task
+    from lab.services.check import run_checks
+
+    assert isinstance(task, Task)
+    first = next(iter(task.meta.images), None)
+    tags_file = task.image_file(first.tags) if first is not None else None
+    report = run_checks(ws, task=task.id, offline=True, tags_file=tags_file)
+    ran = [r for r in report.checks if not r.excluded]
+    passed = [r.id for r in ran if r.status is Status.PASS]
+    failed = [f"{r.id} ({r.status.value}: {r.message})" for r in ran if r.status is not Status.PASS]
+    return passed, failed
+
+
+def _starter(task: object, dest: Path) -> str:
+    from lab.checks.loader import load_task_checks
+    from lab.core.tasks import Task
+    from lab.sandbox.practice import init_practice_repo
+
+    assert isinstance(task, Task)
+    init_practice_repo(dest, task=task.id)
+    allowed = set(load_task_checks(task.id).settings.get("dev", {}).get("starter_passes", []))
+    passed, failed = _run(task, dest)
+    unexpected = [c for c in passed if c not in allowed]
+    if unexpected:
+        raise LabError(
+            f"the starter already passes {', '.join(unexpected)}",
+            file=str(task.checks_file),
+            hint="make the starter need the work, or list the check in [dev] starter_passes",
+        )
+    return f"{len(failed)} checks fail on the starter" + (
+        f", {len(passed)} pass as declared" if passed else ""
+    )
+
+
+def _solution(task: object, dest: Path) -> str:
+    from lab.core.quiz import grade
+    from lab.core.tasks import Task
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.progress import mark_task_done
+    from lab.services.simulate import BundledTags, simulate
+    from lab.services.solve import solve
+    from lab.services.tasks import record_quiz
+
+    assert isinstance(task, Task)
+    init_practice_repo(dest, task=task.id)
+    solve(dest, task=task.id, api_version="image.toolkit.fluxcd.io/v1")
+    if task.meta.images:
+        simulate(dest, tag_source=BundledTags(task))
+    mark_task_done(dest, task.meta)
+    record_quiz(dest, task, grade(task.id, task.quiz, [q.answer for q in task.quiz.questions]))
+    passed, failed = _run(task, dest)
+    if failed:
+        raise LabError(f"the solution fails {'; '.join(failed)}", file=str(task.solution))
+    return f"{len(passed)} checks pass offline"
