@@ -18,8 +18,8 @@ from lab.services.tasks import Task, load_task
 
 if TYPE_CHECKING:
     from lab.adapters.git import CommitInfo
-    from lab.core.tasks import TaskMeta
     from lab.core.manifests.generate import GenerateOptions
+    from lab.core.tasks import TaskMeta
     from lab.services.sync import OriginStatus
 
 
