@@ -354,3 +354,43 @@ async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) ->
         app.refresh_state(fetch=False)
         await wait_until(pilot, lambda: not app.refreshing)
         assert "refreshing" not in _state_bar(app)
+
+
+async def test_the_screens_follow_what_the_task_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task without a Flux area has no key 5 and no palette entry for it; its [generate] table is the
+    form's defaults."""
+    import shutil
+
+    from tui_helpers import ROOT
+
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    authors = tmp_path / "authors"
+    folder = authors / "t-declared"
+    shutil.copytree(ROOT / "tasks" / "09b", folder)
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8").replace('id = "09b"', 'id = "t-declared"', 1)
+    text = text.replace(
+        'areas = ["home", "lesson", "generate", "checks", "flux", "quiz", "done"]',
+        'areas = ["home", "lesson", "generate", "checks", "quiz", "done"]',
+    )
+    meta.write_text(text + '\n[generate]\nname = "web"\nsemver = "1.26.x"\n', encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    task = load_task("t-declared")
+    base = practice_session(tmp_path / "ws")
+    app = lab_app(Session(base.workspace, task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert app.current_mode == "home"
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Go to Flux (5)" not in titles and "Flux: Push (p)" not in titles
+        assert "Go to Checks (4)" in titles
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value == "web"
+        assert app.screen.query_one("#policy_value", Input).value == "1.26.x"
+        assert "range: 1.26.x" in _text(app.screen.query_one("#preview", Static))
