@@ -423,3 +423,11 @@ def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
     _solve(ws, "09b-multi", _replace(REPO_M, "  image: nginx\n", "  image: docker.io/library/nginx\n"))
     assert "image: docker.io/library/nginx:1.25.3 #" in git(ws, "show", f"origin/main:{DEPLOY}")
     assert _failing(_check(ws, "09b-multi")) == {}
+
+
+def test_wrap_up_hints_name_the_exercise(tmp_path: Path) -> None:
+    """In an exercise's repository `lab quiz` alone would quiz the course's task: the hint says --task."""
+    ws = _practice(tmp_path, "09b-guard")
+    report = _check(ws, "09b-guard")
+    assert report.get("quiz.passed").hint.startswith("run `lab quiz --task 09b-guard`")
+    assert report.get("progress.updated").hint.startswith("lab progress --done 09b-guard")

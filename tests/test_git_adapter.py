@@ -332,26 +332,28 @@ def test_condense_keeps_errors_drops_hints() -> None:
     assert condense(text) == "! [rejected] main -> main (fetch first); error: failed to push"
 
 
-def test_workspace_status_service(tmp_path: Path) -> None:
-    from lab.services.workspace import require_committable, workspace_status
+def test_origin_status_and_require_committable(tmp_path: Path) -> None:
+    from lab.services.sync import origin_status
+    from lab.services.workspace import require_committable
 
     work, origin = make_repo_with_origin(tmp_path)
-    status = workspace_status(work)
-    assert status.in_sync and status.summary() == "work on main, pushed"
+    status = origin_status(work, fetch=False)
+    assert status.in_sync and status.summary() == "main is in sync with origin/main"
     commit_files(work, {"a.txt": "a\n"}, "local only")
     (work / "b.txt").write_text("b\n")
-    status = workspace_status(work)
-    assert status.dirty_files == ["b.txt"]
-    assert [c.subject for c in status.unpushed] == ["local only"]
-    assert status.summary() == "work on main, 1 uncommitted, 1 unpushed"
+    status = origin_status(work, fetch=False)
+    assert status.untracked == ["b.txt"] and status.dirty == []
+    assert [c.subject for c in status.ahead] == ["local only"]
+    assert status.summary() == "you have 1 commit origin doesn't have - git push"
     ws = open_workspace(work)
     with pytest.raises(GitError) as err:
         require_committable(ws, ["b.txt"], action="mark")
     assert "b.txt" in str(err.value)
     assert require_committable(ws, ["a.txt"], action="mark") == "main"
     push_from_other_clone(origin, tmp_path, {"c.txt": "c\n"})
-    fetched = workspace_status(work, fetch=True)
+    fetched = origin_status(work)
     assert fetched.fetch_error is None and fetched.remote_head != status.remote_head
+    assert fetched.diverged and fetched.behind_line() == "origin has 1 commit by Learner you don't have"
 
 
 def test_neutralise_keeps_user_helpers_and_resets_repo_ones() -> None:

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, DataTable, Input, OptionList, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Static, TabbedContent
 from tui_helpers import lab_app, notifications, practice_session, wait_until
 
 from lab.tui.app import LabApp
@@ -265,8 +265,10 @@ async def test_a_conflict_stops_cleanly_and_loses_nothing(tmp_path: Path) -> Non
     assert _git(ws, "rev-parse", "HEAD~1").strip() == before.strip()
 
 
-async def test_home_lists_the_tasks_and_enter_opens_one(tmp_path: Path) -> None:
-    """Enter on a task in Home opens it; a task without a practice repository yet says how to make one."""
+async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
+    """Enter on a task in Home: its own practice repository (made from its starter), then its lesson,
+    checks and quiz in every area; the exercises are tasks like any other."""
+    from lab.services.session import task_workspace
     from lab.services.tasks import load_task
 
     other = load_task("09b-multi")
@@ -276,18 +278,31 @@ async def test_home_lists_the_tasks_and_enter_opens_one(tmp_path: Path) -> None:
         tasks = app.screen.query_one("#lab-tasks", DataTable)
         await wait_until(pilot, lambda: tasks.row_count >= 4)
         assert str(tasks.get_row("09b")[0]) == "▶ 09b"
-        tasks.focus()  # as tab would: Home's first table is the course's progress
-        await pilot.pause()
+        for _ in range(6):  # tab from the course's progress table to the lab's tasks
+            if tasks.has_focus:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert tasks.has_focus
         for _ in range(tasks.get_row_index(other.id)):
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any(sev == "error" for sev, _ in notifications(seen)), timeout=30)
-    errors = [m for sev, m in notifications(seen) if sev == "error"]
-    assert errors == [
-        f"task {other.id} has no practice repository yet - hint: lab init DIR --task {other.id}, "
-        "then run `lab` in DIR"
-    ]
-    assert app.session.task.id == "09b"
+        await wait_until(pilot, lambda: app.session.task.id == other.id, timeout=30)
+        ws = task_workspace(other)
+        assert app.session.workspace == ws and (ws / ".git").is_dir()
+        title = app.screen.query_one("#home-title")
+        await wait_until(pilot, lambda: other.title in str(title.render()))
+        await wait_until(pilot, lambda: str(tasks.get_row(other.id)[0]) == f"▶ {other.id}")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.current_mode == "lesson")
+        assert app.screen.query_one("#lesson", Markdown).source == other.lesson
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=40)
+        assert app.last_report is not None and app.last_report.task == other.id
+        await pilot.press("6")
+        await wait_until(pilot, lambda: app.current_mode == "quiz")
+        assert other.quiz.questions[0].prompt in _text(app.screen.query_one("#prompt", Static))
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 
 async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_thread(
@@ -339,3 +354,43 @@ async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) ->
         app.refresh_state(fetch=False)
         await wait_until(pilot, lambda: not app.refreshing)
         assert "refreshing" not in _state_bar(app)
+
+
+async def test_the_screens_follow_what_the_task_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task without a Flux area has no key 5 and no palette entry for it; its [generate] table is the
+    form's defaults."""
+    import shutil
+
+    from tui_helpers import ROOT
+
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    authors = tmp_path / "authors"
+    folder = authors / "t-declared"
+    shutil.copytree(ROOT / "tasks" / "09b", folder)
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8").replace('id = "09b"', 'id = "t-declared"', 1)
+    text = text.replace(
+        'areas = ["home", "lesson", "generate", "checks", "flux", "quiz", "done"]',
+        'areas = ["home", "lesson", "generate", "checks", "quiz", "done"]',
+    )
+    meta.write_text(text + '\n[generate]\nname = "web"\nsemver = "1.26.x"\n', encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    task = load_task("t-declared")
+    base = practice_session(tmp_path / "ws")
+    app = lab_app(Session(base.workspace, task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert app.current_mode == "home"
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Go to Flux (5)" not in titles and "Flux: Push (p)" not in titles
+        assert "Go to Checks (4)" in titles
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value == "web"
+        assert app.screen.query_one("#policy_value", Input).value == "1.26.x"
+        assert "range: 1.26.x" in _text(app.screen.query_one("#preview", Static))

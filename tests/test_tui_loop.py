@@ -59,9 +59,10 @@ async def _flux_commit(pilot: Pilot[None], origin: Path, count: int, tag: str) -
 
 
 async def _push(pilot: Pilot[None], app: LabApp) -> str:
+    before = app.sync
     await pilot.press("5", "p")
-    await wait_until(pilot, lambda: app.sync.running, timeout=5)
-    await wait_until(pilot, lambda: not app.sync.running, timeout=30)
+    # A fast push may be over before a poll sees it running: wait for a new, finished outcome.
+    await wait_until(pilot, lambda: app.sync is not before and not app.sync.running, timeout=30)
     assert app.sync.ok, app.sync.text
     return app.sync.text
 

@@ -27,6 +27,7 @@ async def _settle(pilot: Pilot[None]) -> None:
 
 async def _home(pilot: Pilot[None]) -> None:
     await wait_until(pilot, lambda: pilot.app.screen.query_one("#tasks").row_count == 10)  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: pilot.app.screen.query_one("#lab-tasks").row_count >= 4)  # type: ignore[attr-defined]
     await _settle(pilot)
 
 

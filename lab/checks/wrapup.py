@@ -63,24 +63,36 @@ def _row_line(text: str, row: str) -> int | None:
     return None
 
 
+def _for_task(ctx: CheckContext, command: str) -> str:
+    """`command` as the learner types it for this task: `--task ID` unless it is the course's task."""
+    from lab.adapters.tasks import default_task_id
+
+    try:
+        default = default_task_id()
+    except LabError:
+        default = ""
+    return command if ctx.task == default else f"{command} --task {ctx.task}"
+
+
 @check("quiz.passed")
 def quiz_passed(ctx: CheckContext) -> Outcome:
+    quiz = _for_task(ctx, "lab quiz")
     rel = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
     if not ctx.exists(rel):
         return Outcome.failed(
             f"no quiz result in {rel}",
             file=rel,
-            hint=f"run `lab quiz` (commit {rel} too when CI grades your fork)",
+            hint=f"run `{quiz}` (commit {rel} too when CI grades your fork)",
         )
     try:
         data = json.loads(ctx.read_text(rel))
     except (LabError, ValueError) as err:
-        return Outcome.failed(f"{rel} is not a quiz result ({err})", file=rel, hint="run `lab quiz` again")
+        return Outcome.failed(f"{rel} is not a quiz result ({err})", file=rel, hint=f"run `{quiz}` again")
     if not isinstance(data, dict):
-        return Outcome.failed(f"{rel} is not a quiz result", file=rel, hint="run `lab quiz` again")
+        return Outcome.failed(f"{rel} is not a quiz result", file=rel, hint=f"run `{quiz}` again")
     if str(data.get("task", "")) != ctx.task:
         return Outcome.failed(
-            f"{rel} records task {data.get('task')!s}, not {ctx.task}", file=rel, hint="run `lab quiz`"
+            f"{rel} records task {data.get('task')!s}, not {ctx.task}", file=rel, hint=f"run `{quiz}`"
         )
     score, total = data.get("score"), data.get("total")
     shown = f"{score}/{total}" if total is not None else f"{score}"
@@ -89,7 +101,7 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"quiz not passed yet (score {shown})",
             file=rel,
-            hint="run `lab quiz` again; `lab lesson` explains the three CRDs",
+            hint=f"run `{quiz}` again; `{_for_task(ctx, 'lab lesson')}` explains it",
             evidence=evidence,
         )
     return Outcome.passed(f"quiz passed (score {shown})", evidence=evidence)

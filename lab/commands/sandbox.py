@@ -53,6 +53,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "text's v1beta2 (deprecated). Default: what this sandbox ran last, else 2.9"
         ),
     )
+    up.add_argument(
+        "--task",
+        metavar="ID",
+        default=None,
+        help="the task whose starter and images the sandbox serves (default: what it served last, else "
+        "the course's current task; another task needs `lab sandbox reset --task ID`)",
+    )
     up.set_defaults(func=run_up)
 
     down = cmds.add_parser("down", help="stop the sandbox (no process or port is left behind)")
@@ -87,6 +94,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _add_dir(reset)
     reset.add_argument("--force", action="store_true", help="discard uncommitted or unpushed work")
+    reset.add_argument("--task", metavar="ID", default=None, help="start afresh with this task's starter")
     reset.set_defaults(func=run_reset)
 
     install = cmds.add_parser(
@@ -110,7 +118,7 @@ def run_up(args: argparse.Namespace) -> int:
     image_controllers = not args.no_image_controllers
     if args.detach:
         info = svc.start_detached(
-            args.dir, speed=args.speed, image_controllers=image_controllers, flux=args.flux
+            args.dir, speed=args.speed, image_controllers=image_controllers, flux=args.flux, task=args.task
         )
         print(info.workspace)
         print(
@@ -136,7 +144,12 @@ def run_up(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     svc.run_foreground(
-        args.dir, speed=args.speed, image_controllers=image_controllers, on_ready=ready, flux=args.flux
+        args.dir,
+        speed=args.speed,
+        image_controllers=image_controllers,
+        on_ready=ready,
+        flux=args.flux,
+        task=args.task,
     )
     print("sandbox stopped")
     return 0
@@ -222,7 +235,7 @@ def run_push_tag(args: argparse.Namespace) -> int:
 def run_reset(args: argparse.Namespace) -> int:
     from lab.services import sandbox as svc
 
-    workspace = svc.reset(args.dir, force=args.force)
+    workspace = svc.reset(args.dir, force=args.force, task=args.task)
     print(f"sandbox reset: fresh practice repository at {workspace}")
     print("the sandbox is stopped; start it with: lab sandbox up --detach")
     print(f"start it with `lab sandbox up{_dir_flag(args)} --detach`")

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
 NGINX = "library/nginx"
+DOCKER_HUB = "index.docker.io"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 
@@ -151,6 +152,8 @@ class EmbeddedRegistry:
         self._blobs: dict[str, bytes] = {}
         self._manifests: dict[str, tuple[str, str]] = {}  # digest -> (repo, tag)
         self._tokens: dict[str, tuple[frozenset[str], float]] = {}
+        # Registry hosts whose images live here (LAB_REGISTRY_MIRROR sends each of them to this registry).
+        self.hosts: set[str] = {DOCKER_HUB}
         self._events = self._load_events()
         self._applied = 0
         self._server: LoopbackServer | None = None
@@ -171,7 +174,13 @@ class EmbeddedRegistry:
         from lab.adapters.tagsfile import read_tags
 
         for image in self.task.meta.images:
-            self._repo(image.name).add(read_tags(self.task.image_file(image.tags)))
+            self.serve(image.name, read_tags(self.task.image_file(image.tags)))
+
+    def serve(self, image: str, tags: Iterable[str]) -> list[str]:
+        """Publish `tags` of `image` (any registry host: `ghcr.io/acme/shop` is served at `acme/shop`)."""
+        host, path = image_location(image)
+        self.hosts.add(host)
+        return self.push_tags(path, tags)
 
     def _load_events(self) -> list[tuple[datetime, list[str]]]:
         first = next(iter(self.task.meta.images), None)
@@ -184,8 +193,9 @@ class EmbeddedRegistry:
 
     @property
     def primary(self) -> str:
-        """The image whose dated history is replayed: the task's first."""
-        return next((i.name for i in self.task.meta.images), NGINX)
+        """The registry path of the image whose dated history is replayed: the task's first."""
+        first = next((i.name for i in self.task.meta.images), None)
+        return image_location(first)[1] if first else NGINX
 
     def _repo(self, name: str) -> _Repo:
         repo = self._repos.get(name)
@@ -525,6 +535,15 @@ class _Handler(LoopbackHandler):
             self._send(status, body, {"Content-Type": ctype, **digest}, head=head)
         else:
             self._send(404, b"404 page not found\n", {"Content-Type": "text/plain"}, head=head)
+
+
+def image_location(image: str) -> tuple[str, str]:
+    """(registry host, repository path) of an image name as Flux reads it: `nginx` is Docker Hub's
+    `library/nginx`, `ghcr.io/acme/shop` is ghcr.io's `acme/shop`."""
+    from lab.core.imagename import parse_image
+
+    parsed = parse_image(image)
+    return parsed.registry, parsed.repository
 
 
 def snapshot_start(task: Task) -> str:

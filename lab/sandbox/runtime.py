@@ -161,7 +161,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def ensure_practice(paths: SandboxPaths) -> None:
+def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
     """Create the practice repo and its origin on first use; refuse a half-present pair."""
     ws_ok = (paths.workspace / ".git").exists()
     origin_ok = (paths.origin / "HEAD").is_file()
@@ -175,7 +175,7 @@ def ensure_practice(paths: SandboxPaths) -> None:
         )
     from lab.sandbox.practice import init_practice_repo
 
-    init_practice_repo(paths.workspace, origin=paths.origin)
+    init_practice_repo(paths.workspace, origin=paths.origin, task=task)
 
 
 def clear_stale_git_locks(repo: Path, older_than: float = 10.0) -> list[Path]:
@@ -210,9 +210,13 @@ class Supervisor:
         speed: float = DEFAULT_SPEED,
         image_controllers: bool = True,
         flux: str | None = None,
+        task: str | None = None,
     ) -> None:
         self.paths = paths
         self.speed = speed
+        # The task whose starter and images this sandbox serves; None: what it served last, else the
+        # course's current task.
+        self.task = task
         # None: what this sandbox ran last (config.json), so a restart keeps its world.
         self.flux = check_flux(flux) if flux is not None else None
         self.image_controllers = image_controllers
@@ -250,16 +254,17 @@ class Supervisor:
 
         self._acquire()
         try:
-            ensure_practice(self.paths)
+            config = read_json(self.paths.config)
+            self.task = self._choose_task(str(config.get("task") or "") or None)
+            ensure_practice(self.paths, self.task)
             clear_stale_git_locks(self.paths.origin)
             shutil.rmtree(self.paths.cache, ignore_errors=True)
-            config = read_json(self.paths.config)
             if self.flux is None:
                 saved = str(config.get("flux") or DEFAULT_FLUX)
                 self.flux = saved if saved in FLUX_VERSIONS else DEFAULT_FLUX
             image_api_versions = FLUX_VERSIONS[self.flux]
             state = read_json(self.paths.registry_state)
-            self.registry = EmbeddedRegistry(as_of=state.get("as_of") or None)
+            self.registry = EmbeddedRegistry(self.task, as_of=state.get("as_of") or None)
             for repo, tags in (state.get("pushed") or {}).items():
                 self.registry.push_tags(str(repo), [str(t) for t in tags])
             registry_addr = self._start_registry(int(config.get("registry_port") or 0))
@@ -298,6 +303,7 @@ class Supervisor:
                     "api_port": int(api_url.rsplit(":", 1)[1]),
                     "registry_port": int(registry_addr.rsplit(":", 1)[1]),
                     "flux": self.flux,
+                    "task": self.task,
                 },
             )
             info = {
@@ -307,6 +313,7 @@ class Supervisor:
                 "control": f"http://127.0.0.1:{control_port}",
                 "token": self.token,
                 "mirror": self.mirror,
+                "task": self.task,
                 "speed": self.speed,
                 "image_controllers": self.image_controllers,
                 "flux": self.flux,
@@ -324,7 +331,24 @@ class Supervisor:
 
     def _image_hosts(self) -> list[str]:
         """Docker Hub (what bare names mean), and the registry host of every image the task declares."""
-        return [DOCKER_HUB]
+        return sorted(self.registry.hosts if self.registry is not None else {DOCKER_HUB})
+
+    def _choose_task(self, saved: str | None) -> str:
+        """The task to serve: the one asked for, else the one this sandbox served, else the course's.
+
+        A sandbox's practice repository is one task's starter: serving another task's images to it would
+        grade nothing it holds, so a different task needs `lab sandbox reset` first."""
+        from lab.adapters.tasks import default_task_id, load_task
+
+        wanted = self.task or saved or default_task_id()
+        load_task(wanted)  # an unknown id fails here, with the catalogue's message
+        if saved and wanted != saved and (self.paths.workspace / ".git").exists():
+            raise LabError(
+                f"the sandbox in {self.paths.root} practises task {saved}, not {wanted}",
+                hint=f"`lab sandbox reset --dir {self.paths.root}` (after saving your work), then "
+                f"`lab sandbox up --task {wanted}`",
+            )
+        return wanted
 
     def _credentials(self) -> tuple[str, ServerCertificate]:
         """The API server's token and certificate: this sandbox's, or new ones on first start."""
@@ -424,7 +448,8 @@ class Supervisor:
 
     @property
     def primary_image(self) -> str:
-        return NGINX
+        """The registry path of the task's first image: where a bare `push-tag TAG` goes."""
+        return self.registry.primary if self.registry is not None else NGINX
 
     def push_tag(self, tag: str | None, image: str | None = None) -> dict[str, Any]:
         assert self.registry is not None

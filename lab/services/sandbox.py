@@ -48,6 +48,7 @@ class SandboxInfo:
     speed: float = DEFAULT_SPEED
     image_controllers: bool = True
     flux: str = DEFAULT_FLUX
+    task: str = ""
 
     mirror_hosts: tuple[str, ...] = ("docker.io",)
 
@@ -86,6 +87,7 @@ def _info(p: SandboxPaths, data: dict[str, Any]) -> SandboxInfo:
         speed=float(data.get("speed") or DEFAULT_SPEED),
         image_controllers=bool(data.get("image_controllers", True)),
         flux=str(data.get("flux") or DEFAULT_FLUX),
+        task=str(data.get("task") or ""),
         mirror_hosts=_mirror_hosts(data.get("mirror")),
     )
 
@@ -154,12 +156,13 @@ def run_foreground(
     image_controllers: bool = True,
     on_ready: Callable[[SandboxInfo], None] | None = None,
     flux: str | None = None,
+    task: str | None = None,
 ) -> None:
     """Run the supervisor in this process until Ctrl-C, SIGTERM or `lab sandbox down`.
 
     `flux` "2.8" or "2.9" picks the world (None: what this sandbox ran last, else 2.9)."""
     p = paths(directory)
-    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers, flux=flux)
+    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers, flux=flux, task=task)
     data = supervisor.start()
     if on_ready is not None:
         try:
@@ -177,6 +180,7 @@ def start_detached(
     image_controllers: bool = True,
     timeout: float = START_TIMEOUT,
     flux: str | None = None,
+    task: str | None = None,
 ) -> SandboxInfo:
     """Start the supervisor as a background process and return once it is ready.
 
@@ -188,6 +192,7 @@ def start_detached(
     running = running_info(directory)
     if running is not None:
         _same_flux(running, flux)
+        _same_task(running, task)
         return running
     p.root.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "lab", "sandbox", "up", "--dir", str(p.root), "--speed", str(speed)]
@@ -195,6 +200,8 @@ def start_detached(
         args.append("--no-image-controllers")
     if flux is not None:
         args += ["--flux", flux]
+    if task is not None:
+        args += ["--task", task]
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     with open(p.log, "ab") as log, open(os.devnull, "rb") as devnull:
@@ -240,6 +247,7 @@ def ensure_running(
     speed: float = DEFAULT_SPEED,
     image_controllers: bool = True,
     flux: str | None = None,
+    task: str | None = None,
 ) -> SandboxInfo:
     """The running sandbox of `dir` (default: the per-user one), started in the background if needed.
 
@@ -247,8 +255,17 @@ def ensure_running(
     running = running_info(dir)
     if running is not None:
         _same_flux(running, flux)
+        _same_task(running, task)
         return running
-    return start_detached(dir, speed=speed, image_controllers=image_controllers, flux=flux)
+    return start_detached(dir, speed=speed, image_controllers=image_controllers, flux=flux, task=task)
+
+
+def _same_task(info: SandboxInfo, task: str | None) -> None:
+    if task is not None and info.task and info.task != task:
+        raise LabError(
+            f"the sandbox in {info.root} serves task {info.task}, not {task}",
+            hint=f"`lab sandbox reset` (after saving your work), then `lab sandbox up --task {task}`",
+        )
 
 
 def _same_flux(info: SandboxInfo, flux: str | None) -> None:
@@ -365,9 +382,13 @@ _STATE_ENTRIES = (
 )
 
 
-def reset(directory: str | Path | None = None, *, force: bool = False) -> Path:
-    """Stop the sandbox and start its world afresh; refuses to drop unsaved work unless `force`."""
+def reset(directory: str | Path | None = None, *, force: bool = False, task: str | None = None) -> Path:
+    """Stop the sandbox and start its world afresh (for `task`, default: the one it served, else the
+    course's); refuses to drop unsaved work unless `force`."""
     import shutil
+
+    from lab.adapters.tasks import default_task_id, load_task
+    from lab.sandbox.runtime import write_json_atomic
 
     p = paths(directory)
     if (p.workspace / ".git").exists() and not force:
@@ -379,7 +400,11 @@ def reset(directory: str | Path | None = None, *, force: bool = False) -> Path:
             shutil.rmtree(target)
         elif target.exists() or target.is_symlink():
             target.unlink()
-    ensure_practice(p)
+    config = read_json(p.config)
+    chosen = task or str(config.get("task") or "") or default_task_id()
+    load_task(chosen)
+    ensure_practice(p, chosen)
+    write_json_atomic(p.config, {**config, "task": chosen})
     return p.workspace
 
 

@@ -19,6 +19,7 @@ from lab.services.tasks import Task, load_task
 if TYPE_CHECKING:
     from lab.adapters.git import CommitInfo
     from lab.core.manifests.generate import GenerateOptions
+    from lab.core.tasks import TaskMeta
     from lab.services.sync import OriginStatus
 
 
@@ -454,11 +455,11 @@ def sandbox_running(session: Session) -> bool:
 # --- the course's tasks, opened from the app's Home ----------------------------------------------
 
 
-def task_catalogue() -> list[Task]:
+def task_catalogue() -> list[TaskMeta]:
     """Every task the lab has (the course's and those on LAB_TASKS_PATH), in course order."""
-    from lab.services.tasks import list_tasks
+    from lab.adapters.tasks import catalogue
 
-    return [load_task(task_id) for task_id in list_tasks()]
+    return [entry.meta for entry in catalogue()]
 
 
 def task_workspace(task: Task) -> Path:
@@ -467,26 +468,17 @@ def task_workspace(task: Task) -> Path:
 
 
 def open_task(session: Session, task_id: str) -> Session:
-    """The session for `task_id`: the default sandbox's repository for the course's task, else the
-    task's own practice repository (created from its starter, with a local origin, on first use).
-    Unchanged when that task is already open."""
+    """The session for `task_id`: the default sandbox's repository for the course's current task, else
+    the task's own practice repository (made from its starter, with a local origin, on first use, as
+    `lab init DIR --task ID` does). Unchanged when that task is already open."""
     task = load_task(task_id)
     if task.id == session.task.id:
         return session
-    workspace = default_sandbox_workspace() if task.id == load_task().id else task_workspace(task)
+    from lab.services.tasks import default_task_id
+
+    workspace = default_sandbox_workspace() if task.id == default_task_id() else task_workspace(task)
     if not (workspace / ".git").exists():
-        _init_task_repo(workspace, task)
+        from lab.sandbox.practice import init_practice_repo
+
+        init_practice_repo(workspace, task=task.id)
     return Session(workspace, task, sandbox=True, kubeconfig=None)
-
-
-def _init_task_repo(workspace: Path, task: Task) -> None:
-    from lab.sandbox.practice import init_practice_repo, starter_dir
-
-    if task.starter.resolve() != starter_dir().resolve():
-        from lab.errors import LabError
-
-        raise LabError(
-            f"task {task.id} has no practice repository yet",
-            hint=f"lab init DIR --task {task.id}, then run `lab` in DIR",
-        )
-    init_practice_repo(workspace)

@@ -457,6 +457,17 @@ class LabApp(App[None]):
         self._watch()
         self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
 
+    def areas(self) -> list[tuple[str, str, str, str]]:
+        """The areas the open task declares (task.toml `areas`), in the app's order."""
+        declared = set(self.session.task.meta.areas)
+        return [area for area in AREAS if area[0] in declared]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # An area the task does not declare has no key and no palette entry.
+        if action == "switch_mode" and parameters and parameters[0] not in self.session.task.meta.areas:
+            return None
+        return True
+
     # --- keys, palette, quitting ------------------------------------------------------------------
 
     def action_keys(self) -> None:
@@ -471,9 +482,9 @@ class LabApp(App[None]):
         from lab.tui.screens.base import palette_actions
 
         yield from super().get_system_commands(screen)
-        for mode, key, label, help_text in AREAS:
+        for mode, key, label, help_text in self.areas():
             yield SystemCommand(f"Go to {label} ({key})", help_text, partial(self.switch_mode, mode))
-        for mode, _key, label, _help in AREAS:
+        for mode, _key, label, _help in self.areas():
             for binding in palette_actions(screen_class(mode)):
                 yield SystemCommand(
                     f"{label}: {binding.description} ({binding.key_display or binding.key})",

@@ -90,6 +90,14 @@ class GenerateScreen(LabScreen):
             "policy_value": defaults.policy.value,
             **{field: str(getattr(defaults, field) or "") for _, field, _, _ in FIELDS if field},
         }
+        # The task's `[generate]` table (task.toml) is the form's defaults, as for `lab generate --task`.
+        policy_kind: str = defaults.policy.kind
+        for key, value in self.lab.session.task.meta.generate.items():
+            name = key.replace("-", "_")
+            if name in POLICY_LABELS:
+                policy_kind, values["policy_value"] = name, value
+            elif name in values:
+                values[name] = value
         yield Header()
         yield StateBar()
         with TabbedContent(initial="manifests-pane"):
@@ -111,11 +119,13 @@ class GenerateScreen(LabScreen):
                             yield Label("Policy", classes="field-label")
                             yield Select(
                                 [(kind, kind) for kind in POLICY_LABELS],
-                                value="semver",
+                                value=policy_kind,
                                 allow_blank=False,
                                 id="policy_kind",
                                 compact=True,
                             )
+                        if input_id == "policy_value":
+                            label = POLICY_LABELS.get(policy_kind, label)
                         yield Label(label, classes="field-label", id=f"{input_id}-label", markup=False)
                         field_input = Input(values[input_id], id=input_id, compact=True)
                         field_input.cursor_blink = False

@@ -1,0 +1,86 @@
+"""Issue 12: the sandbox serves every image a task declares, on every registry host, and push-tag reaches each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sandbox_helpers import SPEED, wait_for
+
+from lab.adapters.registry import RegistryClient
+from lab.adapters.tagsfile import read_tags
+from lab.adapters.tasks import load_task
+from lab.sandbox.runtime import SandboxPaths, Supervisor, read_json
+from lab.services import sandbox as svc
+
+TASK = "09b-multi"
+
+
+@contextmanager
+def task_sandbox(root: Path, task: str) -> Iterator[Supervisor]:
+    sup = Supervisor(SandboxPaths.at(root), speed=SPEED, task=task)
+    sup.start()
+    try:
+        yield sup
+    finally:
+        sup.stop()
+
+
+def test_every_declared_image_is_served_on_its_own_host(tmp_path: Path) -> None:
+    with task_sandbox(tmp_path, TASK) as sup:
+        info = read_json(sup.paths.runtime)
+        registry = info["registry"]
+        assert info["task"] == TASK
+        assert info["mirror"] == {"index.docker.io": registry, "ghcr.io": registry}
+        env = svc.running_info(tmp_path)
+        assert (
+            env is not None and env.env()["LAB_REGISTRY_MIRROR"] == f"docker.io={registry},ghcr.io={registry}"
+        )
+        task = load_task(TASK)
+        assert len(task.meta.images) >= 3
+        with RegistryClient(registry_mirror=info["mirror"], retries=0, deadline=20) as client:
+            for image in task.meta.images:
+                bundled = read_tags(task.image_file(image.tags))
+                assert bundled and sorted(client.list_tags(image.name).tags) == sorted(set(bundled)), (
+                    image.name
+                )
+        # push-tag reaches any declared image; a bare tag goes to the task's first image
+        assert sup.push_tag("9.9.9", "ghcr.io/acme/shop-worker")["added"] == ["9.9.9"]
+        first = sup.push_tag("9.9.8")
+        assert first["image"] == "acme/shop" and first["added"] == ["9.9.8"]
+        sup.api.put(
+            {
+                "apiVersion": "image.toolkit.fluxcd.io/v1",
+                "kind": "ImageRepository",
+                "metadata": {"name": "worker", "namespace": "flux-system"},
+                "spec": {"image": "ghcr.io/acme/shop-worker", "interval": "1m"},
+            }
+        )
+        scanned = wait_for(
+            lambda: (sup.api.get("ImageRepository", "worker") or {}).get("status", {}).get("lastScanResult"),
+            "the worker image's scan",
+            timeout=60,
+        )
+        assert "9.9.9" in scanned["latestTags"]
+        status = (sup.api.get("ImageRepository", "worker") or {})["status"]
+        assert status["canonicalImageName"] == "ghcr.io/acme/shop-worker"
+
+
+def test_a_sandbox_keeps_its_task_until_reset(tmp_path: Path) -> None:
+    from lab.errors import LabError
+
+    with task_sandbox(tmp_path, TASK):
+        pass
+    try:
+        with task_sandbox(tmp_path, "09b"):
+            raise AssertionError("a sandbox practising 09b-multi started for 09b")
+    except LabError as err:
+        assert "practises task 09b-multi, not 09b" in err.message and "reset" in (err.hint or "")
+    workspace = svc.reset(tmp_path, force=True, task="09b")
+    assert (workspace / "apps/base/nginx/deployment.yaml").is_file()
+    with task_sandbox(tmp_path, "09b") as sup:
+        assert sup.primary_image == "library/nginx"
+        assert read_json(sup.paths.runtime)["mirror"] == {
+            "index.docker.io": read_json(sup.paths.runtime)["registry"]
+        }
