@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+TASK_COMMANDS = frozenset({"lesson", "generate", "simulate", "check", "quiz", "progress"})
+"""Subcommands whose --task the printed next steps carry for a task other than the current one."""
+
+
 def run(args: argparse.Namespace) -> int:
     from lab.sandbox.practice import init_practice_repo
     from lab.services.classroom import practice_files
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     with_task = "" if args.task is None else f" --task {task.id}"
     for step in steps:
         command, _, comment = step.partition("#")
-        if command.strip().split()[:2] in (["lab", "lesson"], ["lab", "check"], ["lab", "quiz"]):
-            command = command.rstrip() + with_task + " "
-        print(f"  {command.ljust(35)}" + (f"# {comment.strip()}" if comment else "").rstrip())
+        words = command.split()
+        if words[:1] == ["lab"] and words[1:2] and words[1] in TASK_COMMANDS:
+            command = command.rstrip() + with_task
+        line = f"  {command.strip().ljust(34)} # {comment.strip()}" if comment else f"  {command.strip()}"
+        print(line)
     return 0
