@@ -51,7 +51,13 @@ class DoneScreen(LabScreen):
     def on_mount(self) -> None:
         for attribute in ("state", "checks", "sync"):
             self.watch(self.lab, attribute, self._render_state, init=False)
+        # Opened before the workspace state was first read: the checks start once it arrives.
+        self.watch(self.lab, "state", self._state_arrived, init=False)
         self._render_state()
+
+    def _state_arrived(self) -> None:
+        if self.is_current:
+            self._ensure_fresh_checks()
 
     def on_screen_resume(self) -> None:
         self._ensure_fresh_checks()
