@@ -445,7 +445,8 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
 
 
 def sandbox_running(session: Session) -> bool:
-    if not is_default_sandbox(session):
+    """Whether the per-user sandbox runs (whichever task is open: quitting must say it keeps running)."""
+    if not session.sandbox:
         return False
     from lab.services import sandbox
 
