@@ -91,3 +91,12 @@ def test_error_messages_are_escaped(tmp_path: Path, lab_cmd: list[str], lab_env:
     assert result.returncode == 1
     assert_no_raw(result.stderr)
     assert "\\x1b[2J" in result.stderr
+
+
+def test_the_app_shows_repository_text_escaped() -> None:
+    from lab.tui.diff import diff_content, yaml_content
+
+    hostile = "image: nginx # \x1b]0;pwned\x07 \u202eevil\n"
+    for content in (yaml_content(hostile), diff_content("+" + hostile)):
+        assert_no_raw(content.plain)
+        assert "\\x1b]0;pwned\\x07" in content.plain and "\\u202e" in content.plain

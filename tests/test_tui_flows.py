@@ -47,10 +47,10 @@ async def test_generate_previews_validates_and_writes(tmp_path: Path) -> None:
         await pilot.pause()
         assert "image.toolkit.fluxcd.io/v1beta2" in _text(preview)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: (ws / OUT / "image-update.yaml").exists())
+        # the worker writes the files, then reports: wait for the report, not only for the files
+        await wait_until(pilot, lambda: "created" in _text(screen.query_one("#write-result", Static)))
         written = (ws / OUT / "image-policy.yaml").read_text()
         assert "apiVersion: image.toolkit.fluxcd.io/v1beta2" in written
-        assert "created" in _text(screen.query_one("#write-result", Static))
 
 
 async def test_generate_shows_a_diff_and_keeps_learner_changes_unless_confirmed(tmp_path: Path) -> None:
@@ -86,14 +86,17 @@ async def test_marker_step_inserts_the_marker_and_warns_without_a_policy(tmp_pat
     app = lab_app(session)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("3")
-        await pilot.pause()
-        assert "image: nginx:1.25.0" in _text(app.screen.query_one("#deployment", Static))
+        # the Marker tab reads the file in a worker, and `m` marks it in another: wait for each
+        await wait_until(
+            pilot, lambda: "image: nginx:1.25.0" in _text(app.screen.query_one("#deployment", Static))
+        )
         await pilot.press("escape", "m")
-        await pilot.pause()
+        await wait_until(pilot, lambda: "line 18" in str(app.screen.query_one("#marker-info").render()))
         deployment = (ws / DEPLOYMENT).read_text()
         assert '{"$imagepolicy": "flux-system:nginx"}' in deployment
-        assert "line 18" in str(app.screen.query_one("#marker-info").render())
-        assert '"$imagepolicy"' in _text(app.screen.query_one("#deployment", Static))
+        await wait_until(
+            pilot, lambda: '"$imagepolicy"' in _text(app.screen.query_one("#deployment", Static))
+        )
     messages = notifications(seen)
     assert ("information", f"marker added on line 18 of {DEPLOYMENT}") in messages
     assert any(sev == "warning" and "no ImagePolicy" in msg for sev, msg in messages)

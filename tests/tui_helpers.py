@@ -43,7 +43,8 @@ def make_session(workspace: Path) -> Session:
     return Session(workspace=workspace, task=task, sandbox=True, kubeconfig=None)
 
 
-async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    # Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

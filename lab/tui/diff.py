@@ -6,6 +6,8 @@ from pygments.token import Token, _TokenType  # type: ignore[import-untyped]
 from textual.content import Content
 from textual.highlight import HighlightTheme, highlight
 
+from lab.core.text import escape_controls
+
 
 class DiffTheme(HighlightTheme):
     STYLES: dict[_TokenType, str] = {  # noqa: RUF012 - the base class declares it this way
@@ -20,8 +22,9 @@ class DiffTheme(HighlightTheme):
 def diff_content(text: str) -> Content:
     if not text:
         return Content("(no changes)")
-    return highlight(text, language="diff", theme=DiffTheme)
+    return highlight(escape_controls(text), language="diff", theme=DiffTheme)
 
 
 def yaml_content(text: str) -> Content:
-    return highlight(text, language="yaml")
+    # Repository text: Textual strips only a few control codes, so escapes are shown, not obeyed.
+    return highlight(escape_controls(text), language="yaml")

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
@@ -219,10 +220,12 @@ class FluxScreen(LabScreen):
                 status.append(f"{result.automation}: dry run, nothing committed · c: commit and push")
         self._status("\n".join(status) or "no ImageUpdateAutomation ran")
         self.reviewed = message.dry_run and any(r.changes for r in message.results)
-        self.query_one("#sim-policies", Static).update("\n".join(policies))
+        self.query_one("#sim-policies", Static).update(escape_controls("\n".join(policies)))
         self.query_one("#sim-diff", Static).update(diff_content("".join(diffs)) if diffs else "")
         commit = "\n".join(messages).rstrip("\n")
-        self.query_one("#sim-message", Static).update(f"Commit message:\n{commit}" if commit else "")
+        self.query_one("#sim-message", Static).update(
+            escape_controls(f"Commit message:\n{commit}") if commit else ""
+        )
         tabs = self.query_one(TabbedContent)
         if message.dry_run or not any(r.commit_sha for r in message.results):
             tabs.active = "sim-pane"
@@ -234,7 +237,7 @@ class FluxScreen(LabScreen):
             self.lab.refresh_state()
 
     def _status(self, text: str) -> None:
-        self.query_one("#sim-status", Static).update(text)
+        self.query_one("#sim-status", Static).update(escape_controls(text))
 
     # --- git --------------------------------------------------------------------------------------
 
@@ -254,16 +257,16 @@ class FluxScreen(LabScreen):
         status = self.query_one("#origin-status", Static)
         git = state.git
         if state.git_error is not None:
-            status.update(state.git_error)
+            status.update(escape_controls(state.git_error))
         elif git is not None:
-            status.update(origin_summary(git))
+            status.update(escape_controls(origin_summary(git)))
         branch = git.branch if git is not None and git.branch else "main"
         lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in state.origin_log]
         text = f"$ git log --oneline origin/{branch}\n" + ("\n".join(lines) or "(origin has no commits)")
-        self.query_one("#origin-log", Static).update(text)
+        self.query_one("#origin-log", Static).update(escape_controls(text))
 
     def _render_sync(self) -> None:
-        self.query_one("#push-commands", Static).update(self.lab.sync.text)
+        self.query_one("#push-commands", Static).update(escape_controls(self.lab.sync.text))
 
     # --- the sandbox registry -------------------------------------------------------------------
 
@@ -333,7 +336,7 @@ class FluxScreen(LabScreen):
         self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
 
     def on_flux_screen_cluster_shown(self, message: ClusterShown) -> None:
-        self.query_one("#cluster", Static).update(message.text)
+        self.query_one("#cluster", Static).update(escape_controls(message.text))
 
 
 def origin_summary(git: OriginStatus) -> str:
