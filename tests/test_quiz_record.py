@@ -57,6 +57,19 @@ def test_a_later_worse_attempt_never_erases_a_pass(
     assert quiz["status"] == "pass", quiz
 
 
+def test_input_ending_mid_quiz_records_nothing(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    ws = practice(tmp_path)
+    done = subprocess.run(
+        [*lab_cmd, "quiz"], cwd=ws, env=lab_env, input="2\n", capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "input ended at question 2 of" in done.stderr and "nothing recorded" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (ws / RECORD).exists()
+
+
 def test_a_better_attempt_replaces_the_best() -> None:
     task = load_task("09b")
     questions = task.quiz.questions

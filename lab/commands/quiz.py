@@ -59,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
             for index, choice in enumerate(question.choices, start=1):
                 print(f"   {index}) {choice}")
             answer = _ask(question.prompt, len(question.choices))
+            if answer is None:
+                # Input ended (ctrl+d, a script, stdin from /dev/null): recording the blanks as a
+                # graded 0/N attempt would count against the learner, so nothing is written.
+                raise UsageError(
+                    f"quiz: input ended at question {number} of {len(questions)}; nothing recorded",
+                    hint="answer at the prompt, or give every answer: lab quiz --answers 2,3,1,...",
+                )
         else:
             answer = scripted[number - 1]
         answers.append(answer)

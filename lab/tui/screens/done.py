@@ -49,16 +49,15 @@ class DoneScreen(LabScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.watch(self.lab, "state", self._state_changed, init=False)
-        for attribute in ("checks", "sync"):
+        for attribute in ("state", "checks", "sync"):
             self.watch(self.lab, attribute, self._render_state, init=False)
+        # Opened before the workspace state was first read: the checks start once it arrives.
+        self.watch(self.lab, "state", self._state_arrived, init=False)
         self._render_state()
 
-    def _state_changed(self) -> None:
-        # Opened before the first workspace state arrived: the checks it needs start now.
+    def _state_arrived(self) -> None:
         if self.is_current:
             self._ensure_fresh_checks()
-        self._render_state()
 
     def on_screen_resume(self) -> None:
         self._ensure_fresh_checks()
