@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lab.core.manifests.models import IMAGE_GROUP
 from lab.core.manifests.schema import SPEC_SCHEMAS, F
-from lab.sandbox.kubeapi.resources import IMAGE_GROUP, ResourceType
+from lab.sandbox.kubeapi.resources import ResourceType
 from lab.sandbox.kubeapi.store import ApiError
 
 # The Flux schemas live in core, shared with the learner-facing validator (lab.core.manifests.validate).
