@@ -131,6 +131,11 @@ def test_a_tree_1100_directories_deep(
     checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
     assert checked.returncode in (0, 1), checked.stderr[-500:]
     assert "crashed" not in checked.stdout
+    migrated = run(lab_cmd, lab_env, repo, "migrate", "-f", "apps", "--dry-run")
+    assert migrated.returncode in (0, 1) and "internal error" not in migrated.stderr, migrated.stderr[-500:]
+    from lab.services.session import workspace_stamp
+
+    assert any(path.endswith("x.yaml") for path, _, _ in workspace_stamp(repo))
     assert rel.split("/")[0] == "apps"
 
 

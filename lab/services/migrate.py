@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.adapters.tree import walk_entries
 from lab.core.migrate import DEFAULT_EXTENSIONS, FileMigration, matches_extensions, migrate_text
 from lab.errors import LabError
 
@@ -48,13 +49,13 @@ def _candidates(root: Path, shown_root: str, extensions: tuple[str, ...]) -> lis
             f"failed to stat path {shown_root}: no such file or directory", hint="pass an existing path"
         )
     found: list[tuple[Path, str]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for name in sorted(filenames):
-            if matches_extensions(name, extensions):
-                full = Path(dirpath) / name
-                rel = full.relative_to(root).as_posix()
-                found.append((full, rel if shown_root in ("", ".") else f"{shown_root.rstrip('/')}/{rel}"))
+    # Iterative filepath.Walk order: a learner's tree may be deeper than os.walk's recursion allows.
+    for entry in walk_entries(root, skip_dirs=frozenset({".git"})):
+        if entry.is_dir(follow_symlinks=False) or not matches_extensions(entry.name, extensions):
+            continue
+        full = Path(entry.path)
+        rel = full.relative_to(root).as_posix()
+        found.append((full, rel if shown_root in ("", ".") else f"{shown_root.rstrip('/')}/{rel}"))
     return found
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.adapters.tree import walk_entries
 from lab.resources import data_home
 from lab.services.tasks import Task, load_task
 
@@ -265,14 +266,12 @@ def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     origin refs); a change means the checks are worth re-running. Cheap: stat only, bounded."""
     root = workspace
     out: list[tuple[str, int, int]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _STAMP_SKIP)
-        for name in sorted(filenames):
-            if not name.endswith((".yaml", ".yml", ".md", ".json")):
-                continue
-            _stat_into(out, Path(dirpath) / name)
-            if len(out) >= _STAMP_MAX_FILES:
-                return tuple(out)
+    for entry in walk_entries(root, skip_dirs=frozenset(_STAMP_SKIP)):
+        if not entry.name.endswith((".yaml", ".yml", ".md", ".json")) or entry.is_dir(follow_symlinks=False):
+            continue
+        _stat_into(out, Path(entry.path))
+        if len(out) >= _STAMP_MAX_FILES:
+            return tuple(out)
     git = root / ".git"
     for extra in ("HEAD", "packed-refs"):
         _stat_into(out, git / extra)
