@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lab.core.gostrconv import quote as go_quote
+from lab.core.gostrconv import quote_rune as go_quote_rune
 from lab.core.gotemplate.exec import MAX_OUTPUT, GoFuncError
 from lab.core.gotemplate.values import (
     GoMap,
@@ -31,8 +33,6 @@ from lab.core.gotemplate.values import (
     fmt_sprintln,
     format_float,
     go_json_dumps,
-    go_quote,
-    go_quote_rune,
     items_of,
     kind,
     length,

@@ -80,7 +80,7 @@ class Item:
     line: int
 
     def __str__(self) -> str:
-        from lab.core.gotemplate.values import go_quote
+        from lab.core.gostrconv import quote as go_quote
 
         if self.typ == T.EOF:
             return "EOF"
@@ -431,7 +431,7 @@ class Lexer:
 
 
 def _q(s: str) -> str:
-    from lab.core.gotemplate.values import go_quote
+    from lab.core.gostrconv import quote as go_quote
 
     return go_quote(s)
 
