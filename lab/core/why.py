@@ -239,6 +239,22 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
     )
 
 
+def _repository_breaks(
+    facts: Facts, name: LinkName, kind: str, declared: Sequence[FluxObject], absent: str, write: str
+) -> Link | None:
+    """Where the repository alone breaks a link: no object of `kind`, a diagnosis, a validation error."""
+    if not declared:
+        return Link(name, "broken", absent, (), write)
+    found = _broken_by_findings(name, _findings(facts, name))
+    if found is not None:
+        return found
+    errors = _errors_of(facts, kind)
+    if errors:
+        first = errors[0]
+        return Link(name, "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    return None
+
+
 def _live_word(
     facts: Facts, kind: str, obj: FluxObject, detail: str, fix: str, ready: str = "{message}"
 ) -> Link | str | None:
@@ -306,21 +322,16 @@ def _controllers(facts: Facts) -> Link:
 
 def _scan(facts: Facts) -> Link:
     repos = facts.aset.repositories
-    if not repos:
-        return Link(
-            "scan",
-            "broken",
-            "no ImageRepository in the repository: nothing scans a registry",
-            (),
-            "write kind: ImageRepository with spec.image (e.g. library/nginx) and spec.interval",
-        )
-    found = _broken_by_findings("scan", _findings(facts, "scan"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImageRepository")
-    if errors:
-        first = errors[0]
-        return Link("scan", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    early = _repository_breaks(
+        facts,
+        "scan",
+        "ImageRepository",
+        repos,
+        "no ImageRepository in the repository: nothing scans a registry",
+        "write kind: ImageRepository with spec.image (e.g. library/nginx) and spec.interval",
+    )
+    if early is not None:
+        return early
     evidence: list[str] = []
     for repo in repos:
         word = _live_word(
@@ -365,21 +376,16 @@ def _scan(facts: Facts) -> Link:
 
 def _policy(facts: Facts) -> Link:
     aset = facts.aset
-    if not aset.policies:
-        return Link(
-            "policy",
-            "broken",
-            "no ImagePolicy in the repository: no tag is ever selected",
-            (),
-            "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
-        )
-    found = _broken_by_findings("policy", _findings(facts, "policy"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImagePolicy")
-    if errors:
-        first = errors[0]
-        return Link("policy", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    early = _repository_breaks(
+        facts,
+        "policy",
+        "ImagePolicy",
+        aset.policies,
+        "no ImagePolicy in the repository: no tag is ever selected",
+        "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
+    )
+    if early is not None:
+        return early
     resolved = resolved_tags_for(facts)
     evidence: list[str] = []
     for pol in aset.policies:
@@ -413,23 +419,16 @@ def resolved_tags_for(facts: Facts) -> dict[str, str]:
 
 def _automation(facts: Facts) -> Link:
     aset = facts.aset
-    if not aset.automations:
-        return Link(
-            "automation",
-            "broken",
-            "no ImageUpdateAutomation in the repository: nothing writes to Git",
-            (),
-            "write kind: ImageUpdateAutomation with sourceRef, git.commit.author, git.push.branch, update.path",
-        )
-    found = _broken_by_findings("automation", _findings(facts, "automation"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImageUpdateAutomation")
-    if errors:
-        first = errors[0]
-        return Link(
-            "automation", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint
-        )
+    early = _repository_breaks(
+        facts,
+        "automation",
+        "ImageUpdateAutomation",
+        aset.automations,
+        "no ImageUpdateAutomation in the repository: nothing writes to Git",
+        "write kind: ImageUpdateAutomation with sourceRef, git.commit.author, git.push.branch, update.path",
+    )
+    if early is not None:
+        return early
     evidence: list[str] = []
     for a in aset.automations:
         if a.suspend:
