@@ -9,13 +9,14 @@ live objects of a cluster or the sandbox when there is one, git's view of origin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
-from lab.core.manifests.models import AutomationSet, FluxObject, Problem
+from lab.core.manifests.models import AutomationSet, FluxObject, ImagePolicy, ImageRepository, Problem
 
+_Obj = TypeVar("_Obj", bound=FluxObject)
 LinkName = Literal["controllers", "scan", "policy", "automation", "markers", "path", "push", "origin"]
 LINKS: tuple[LinkName, ...] = (
     "controllers",
@@ -320,6 +321,28 @@ def _controllers(facts: Facts) -> Link:
     )
 
 
+def _each_object(
+    facts: Facts,
+    kind: str,
+    declared: Sequence[_Obj],
+    detail: Callable[[_Obj], str],
+    fix: str,
+    offline: Callable[[_Obj], Link | str],
+    ready: str = "{message}",
+) -> Link | list[str]:
+    """The evidence line of each declared object, from the live cluster when there is one and from the
+    repository (`offline`) when not; the first broken Link instead when one is."""
+    evidence: list[str] = []
+    for obj in declared:
+        word = _live_word(facts, kind, obj, detail(obj), fix, ready)
+        if word is None:
+            word = offline(obj)
+        if isinstance(word, Link):
+            return word
+        evidence.append(word)
+    return evidence
+
+
 def _scan(facts: Facts) -> Link:
     repos = facts.aset.repositories
     early = _repository_breaks(
@@ -332,20 +355,8 @@ def _scan(facts: Facts) -> Link:
     )
     if early is not None:
         return early
-    evidence: list[str] = []
-    for repo in repos:
-        word = _live_word(
-            facts,
-            "ImageRepository",
-            repo,
-            f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
-            "fix spec.image or the registry credentials; see the message",
-        )
-        if isinstance(word, Link):
-            return word
-        if word is not None:
-            evidence.append(word)
-            continue
+
+    def offline(repo: ImageRepository) -> Link | str:
         if repo.image in facts.scan_errors:
             return Link(
                 "scan",
@@ -355,8 +366,7 @@ def _scan(facts: Facts) -> Link:
                 "check the image name (library/nginx on Docker Hub) and credentials",
             )
         if facts.tags is None or repo.image not in facts.tags:
-            evidence.append(f"ImageRepository {repo.ref}: {repo.image} (tags not read)")
-            continue
+            return f"ImageRepository {repo.ref}: {repo.image} (tags not read)"
         count = len(facts.tags[repo.image])
         if count == 0:
             return Link(
@@ -367,7 +377,18 @@ def _scan(facts: Facts) -> Link:
                 (),
                 "check the repository name",
             )
-        evidence.append(f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})")
+        return f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})"
+
+    evidence = _each_object(
+        facts,
+        "ImageRepository",
+        repos,
+        lambda repo: f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
+        "fix spec.image or the registry credentials; see the message",
+        offline,
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "scan"))
     judged: State = "ok" if evidence and not all("tags not read" in e for e in evidence) else "unknown"
     summary = evidence[0] if evidence else "not checked"
@@ -387,25 +408,23 @@ def _policy(facts: Facts) -> Link:
     if early is not None:
         return early
     resolved = resolved_tags_for(facts)
-    evidence: list[str] = []
-    for pol in aset.policies:
-        word = _live_word(
-            facts,
-            "ImagePolicy",
-            pol,
-            f"{pol.file}:{pol.line_of('spec.policy')}",
-            "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
-        )
-        if isinstance(word, Link):
-            return word
-        if word is not None:
-            evidence.append(word)
-            continue
-        key = f"{pol.namespace}:{pol.name}"
-        if key in resolved:
-            evidence.append(f"ImagePolicy {pol.ref} selects {resolved[key]} ({facts.tags_source})")
-        else:
-            evidence.append(f"ImagePolicy {pol.ref}: not evaluated (no tags)")
+
+    def offline(pol: ImagePolicy) -> str:
+        selected = resolved.get(f"{pol.namespace}:{pol.name}")
+        if selected is not None:
+            return f"ImagePolicy {pol.ref} selects {selected} ({facts.tags_source})"
+        return f"ImagePolicy {pol.ref}: not evaluated (no tags)"
+
+    evidence = _each_object(
+        facts,
+        "ImagePolicy",
+        aset.policies,
+        lambda pol: f"{pol.file}:{pol.line_of('spec.policy')}",
+        "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
+        offline,
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "policy"))
     judged: State = "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown"
     return Link("policy", judged, evidence[0] if evidence else "not checked", (*evidence, *advice))
@@ -429,30 +448,26 @@ def _automation(facts: Facts) -> Link:
     )
     if early is not None:
         return early
-    evidence: list[str] = []
-    for a in aset.automations:
-        if a.suspend:
-            return Link(
-                "automation",
-                "broken",
-                f"ImageUpdateAutomation {a.ref} is suspended (spec.suspend: true)",
-                (f"{a.file}:{a.line_of('spec.suspend')}",),
-                "remove spec.suspend or `flux resume image update " + a.name + "`",
-            )
-        word = _live_word(
-            facts,
-            "ImageUpdateAutomation",
-            a,
-            f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",
-            "see the message",
-            ready="Ready, '{message}'",
+    suspended = next((a for a in aset.automations if a.suspend), None)
+    if suspended is not None:
+        return Link(
+            "automation",
+            "broken",
+            f"ImageUpdateAutomation {suspended.ref} is suspended (spec.suspend: true)",
+            (f"{suspended.file}:{suspended.line_of('spec.suspend')}",),
+            "remove spec.suspend or `flux resume image update " + suspended.name + "`",
         )
-        if isinstance(word, Link):
-            return word
-        if word is not None:
-            evidence.append(word)
-            continue
-        evidence.append(f"ImageUpdateAutomation {a.ref} ({a.file})")
+    evidence = _each_object(
+        facts,
+        "ImageUpdateAutomation",
+        aset.automations,
+        lambda a: f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",
+        "see the message",
+        lambda a: f"ImageUpdateAutomation {a.ref} ({a.file})",
+        ready="Ready, '{message}'",
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "automation"))
     return Link("automation", "ok", evidence[0], (*evidence, *advice))
 
