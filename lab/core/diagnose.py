@@ -43,9 +43,6 @@ NO_PUSH = (
     ".spec.git.checkout.ref or GitRepository .spec.ref"
 )
 
-_KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
-_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -164,6 +161,9 @@ def _selector_text(selector: Mapping[str, Any]) -> str:
                 else f"{expr.get('key')} {expr.get('operator')}"
             )
     return ", ".join(parts) or "{}"
+
+
+_KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
 
 
 def _site_key(line: str) -> str:
@@ -508,6 +508,9 @@ def _shape_findings(
 
 
 # --- policies and repositories -------------------------------------------------------------------------
+
+
+_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
 
 
 def _lenient(tag: str) -> tuple[int, int, int] | None:
