@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kubeapi_helpers import IMAGE_POLICY, POLICY_READY_STATUS, manifest
 
-from lab.adapters.cluster import ClusterClient
+from lab.adapters.cluster import ClusterClient, kubeconfig_source
 from lab.errors import ClusterError
 from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
 
@@ -173,6 +173,21 @@ def test_missing_kubeconfig_and_unknown_context(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("KUBECONFIG", str(kc))
     with ClusterClient.from_kubeconfig() as c:
         assert c.server == "http://127.0.0.1:1"
+
+
+def test_one_kubeconfig_choice_named_then_env_then_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    assert kubeconfig_source() is None
+    home = tmp_path / ".kube" / "config"
+    home.parent.mkdir()
+    home.write_text("apiVersion: v1\n")
+    assert kubeconfig_source() == (str(home), "~/.kube/config")
+    monkeypatch.setenv("KUBECONFIG", "/k/env")
+    assert kubeconfig_source() == ("/k/env", "$KUBECONFIG")
+    assert kubeconfig_source("/k/named") == ("/k/named", "/k/named")
 
 
 def test_core_kinds_secrets_configmaps_namespaces(server: KubeAPIServer, cluster: ClusterClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.core.imagefields import FieldMarker, find_image_fields, judge, repository_of
+from lab.core.imagefields import FieldMarker, Shape, find_image_fields, fits, judge, line_shape, repository_of
 from lab.core.manifests.parse import find_automation
 from lab.core.mutation import Probe, excludes, mutation_test
 from lab.core.policy.spec import PolicySpec
@@ -127,6 +127,36 @@ def test_image_fields_by_shape() -> None:
         ("d.yaml", 26): ("digest", "spec.values.image.digest"),
     }
     assert repository_of("localhost:5000/a/b:1.0@sha256:x") == "localhost:5000/a/b"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shape"),
+    [
+        ("image", "ghcr.io/acme/shop:1.4.0", "full"),
+        ("imageTag", "ghcr.io/acme/shop:1.4.0", "tag"),
+        ("newName", "shop", "name"),
+        ("newDigest", "", "digest"),
+        ("foo", "sha256:3fe1", "digest"),
+        ("foo", "v1.4.0", "tag"),
+        ("name", "ghcr.io/acme/shop", "matchkey"),
+        ("foo", "nginx:1.25", "full"),
+        ("foo", "localhost:5000/shop", "name"),
+        ("foo", "hello", None),
+    ],
+)
+def test_a_line_read_alone_gets_the_shape_its_key_or_value_shows(
+    key: str, value: str, shape: str | None
+) -> None:
+    assert line_shape(key, value) == shape
+
+
+def test_one_marker_variant_fits_each_shape() -> None:
+    """The rule `judge` and the diagnosis share: the suffix names the part the field holds."""
+    shapes: tuple[Shape, ...] = ("full", "name", "tag", "digest", "matchkey")
+    fitting = {
+        (suffix, shape) for suffix in ("", "name", "tag", "digest") for shape in shapes if fits(suffix, shape)
+    }
+    assert fitting == {("", "full"), ("name", "name"), ("tag", "tag"), ("digest", "digest")}
 
 
 def test_judge_names_each_wrong_variant() -> None:

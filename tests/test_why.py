@@ -201,3 +201,67 @@ def test_live_without_image_controllers(tmp_path: Path) -> None:
         assert "image-reflector-controller and image-automation-controller not installed" in broken.summary
         assert "--components-extra=image-reflector-controller" in broken.fix
         assert DEPLOY in " ".join(next(lnk for lnk in report.links if lnk.name == "markers").summary.split())
+
+
+def _ready(kind: str, ref: str, **condition: str) -> dict[str, object]:
+    namespace, name = ref.split("/")
+    return {
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "status": {"conditions": [condition]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "link", "condition", "summary"),
+    [
+        (
+            "ImageRepository",
+            "scan",
+            {"type": "Ready", "status": "False", "reason": "Auth"},
+            ": Ready=False Auth: m",
+        ),
+        ("ImagePolicy", "policy", {"type": "Stalled", "status": "True", "reason": "Bad"}, ": Stalled Bad: m"),
+        (
+            "ImageUpdateAutomation",
+            "automation",
+            {"type": "Stalled", "status": "True", "reason": "X"},
+            ": Stalled X: m",
+        ),
+    ],
+)
+def test_each_live_object_that_is_not_ready_breaks_its_link(
+    kind: str, link: str, condition: dict[str, str], summary: str
+) -> None:
+    """One reading of live status for the three kinds: Stalled is named as such, not as 'Ready=Stalled'."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Controller, Facts, Live, walk
+
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    refs = {
+        "ImageRepository": aset.repositories[0].ref,
+        "ImagePolicy": aset.policies[0].ref,
+        "ImageUpdateAutomation": aset.automations[0].ref,
+    }
+    objects = {
+        k: [
+            _ready(
+                k,
+                ref,
+                **({**condition, "message": "m"} if k == kind else {"type": "Ready", "status": "True"}),
+            )
+        ]
+        for k, ref in refs.items()
+    }
+    controllers = (
+        Controller("image-reflector-controller", True),
+        Controller("image-automation-controller", True),
+    )
+    live = Live("a cluster", controllers, "v1", objects)
+    marked = {p: t for p, t in files.items() if "imagepolicy" in t}
+    facts = Facts(aset, marked, (), diagnose(Inputs(aset, marked)), None, "no tags", live=live)
+    broken = walk(facts, "live").broken
+    assert broken is not None and broken.name == link
+    assert broken.summary == f"{kind} {refs[kind]}{summary}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
+from lab.core.imagefields import fits, line_shape, split_reference
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.setters.find import Marker, find_markers
 
@@ -43,11 +44,7 @@ NO_PUSH = (
 )
 
 _KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
-_TAG_LIKE = re.compile(r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$")
 _LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
-TAG_KEYS = ("tag", "newTag", "imageTag", "version")
-NAME_KEYS = ("repository", "newName", "imageName", "registry")
-DIGEST_KEYS = ("digest", "newDigest", "imageDigest")
 
 
 @dataclass(frozen=True)
@@ -167,24 +164,6 @@ def _selector_text(selector: Mapping[str, Any]) -> str:
                 else f"{expr.get('key')} {expr.get('operator')}"
             )
     return ", ".join(parts) or "{}"
-
-
-def _split_ref(value: str) -> tuple[str, str]:
-    """`name[:tag][@digest]` -> (name, tag)."""
-    name = value.split("@", 1)[0]
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        return name[:colon], name[colon + 1 :]
-    return name, ""
-
-
-def _looks_like_tag(value: str) -> bool:
-    return "/" not in value and ":" not in value and bool(_TAG_LIKE.match(value))
-
-
-def _looks_like_reference(value: str) -> bool:
-    return "/" in value or (":" in value and not value.startswith("sha256:"))
 
 
 def _site_key(line: str) -> str:
@@ -430,11 +409,13 @@ def _shape_findings(
     value = site.value or ""
     key = site.key
     repo = aset.repository(*pol.repository_key) if pol is not None else None
-    name = repo.image if repo is not None else _split_ref(value)[0] or "<image>"
-    tag = resolved.get(f"{m.namespace}:{m.policy}") or _split_ref(value)[1] or "<tag>"
+    name = repo.image if repo is not None else split_reference(value)[0] or "<image>"
+    tag = resolved.get(f"{m.namespace}:{m.policy}") or split_reference(value)[1] or "<tag>"
     shown_key = key or "value"
     never = "the kubelet then fails with ErrImagePull / ImagePullBackOff; Flux reports nothing"
-    if m.suffix == "tag" and (key == "image" or _looks_like_reference(value)):
+    shape = line_shape(key, value)
+    misfit = shape is not None and not fits(m.suffix, shape)
+    if misfit and m.suffix == "tag" and shape in ("full", "name"):
         return [
             Finding(
                 "marker.tag-on-image",
@@ -448,7 +429,7 @@ def _shape_findings(
                 flux=f"commits '{shown_key}: {tag}', a reference to an image literally named {tag}; {never}",
             )
         ]
-    if m.suffix == "name" and (key in TAG_KEYS or _looks_like_tag(value)):
+    if misfit and m.suffix == "name" and shape == "tag":
         return [
             Finding(
                 "marker.name-on-tag",
@@ -462,7 +443,7 @@ def _shape_findings(
                 flux=f"commits the repository name {name} where the tag belongs; {never}",
             )
         ]
-    if m.suffix == "name" and _split_ref(value)[1]:
+    if misfit and m.suffix == "name" and shape == "full" and split_reference(value)[1]:
         return [
             Finding(
                 "marker.name-on-image",
@@ -475,7 +456,7 @@ def _shape_findings(
                 flux=f"commits '{shown_key}: {name}' (no tag: the kubelet pulls :latest)",
             )
         ]
-    if m.suffix == "" and (key in TAG_KEYS or key in DIGEST_KEYS or _looks_like_tag(value)):
+    if misfit and m.suffix == "" and shape in ("tag", "digest"):
         return [
             Finding(
                 "marker.full-on-tag",
@@ -488,7 +469,7 @@ def _shape_findings(
                 flux=f"commits '{name}:{tag}' as the tag; a chart then renders '{name}:{name}:{tag}'",
             )
         ]
-    if m.suffix == "" and key in NAME_KEYS:
+    if misfit and m.suffix == "" and shape == "name":
         return [
             Finding(
                 "marker.full-on-name",
@@ -516,7 +497,7 @@ def _shape_findings(
                 check=CHECK_MARKER,
             )
         ]
-    if m.suffix == "" and key == "name" and _written_under_images(value):
+    if misfit and m.suffix == "" and shape == "matchkey":
         return [
             Finding(
                 "marker.kustomize-name",
@@ -530,10 +511,6 @@ def _shape_findings(
             )
         ]
     return []
-
-
-def _written_under_images(value: str) -> bool:
-    return bool(value) and ":" not in value
 
 
 # --- policies and repositories -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ verdicts out.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -30,6 +31,15 @@ KUSTOMIZE_KEYS: dict[str, Shape] = {
 }
 VALUES_KEYS: dict[str, Shape] = {"repository": "name", "tag": "tag", "digest": "digest"}
 SUFFIX_FOR: dict[Shape, str] = {"full": "", "name": "name", "tag": "tag", "digest": "digest"}
+# Keys that name one part of an image wherever they stand (Helm values conventions, kustomize overrides):
+# a marker read line by line (the diagnosis) has only its key and value to tell the field's shape.
+KEY_SHAPES: dict[str, Shape] = {
+    "image": "full",
+    **dict.fromkeys(("tag", "newTag", "imageTag", "version"), "tag"),
+    **dict.fromkeys(("repository", "newName", "imageName", "registry"), "name"),
+    **dict.fromkeys(("digest", "newDigest", "imageDigest"), "digest"),
+}
+_TAG_LIKE = re.compile(r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$")
 SHAPE_WORDS: dict[Shape, str] = {
     "full": "a full image reference",
     "name": "an image name",
@@ -92,12 +102,39 @@ class Verdict:
         return self.field.line if self.field else self.marker.line if self.marker else 0
 
 
-def repository_of(reference: str) -> str:
-    """`ghcr.io/acme/shop` of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
+def split_reference(reference: str) -> tuple[str, str]:
+    """(`ghcr.io/acme/shop`, `1.4.0`) of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
     ref = reference.split("@", 1)[0]
     slash = ref.rfind("/")
     colon = ref.rfind(":")
-    return ref[:colon] if colon > slash else ref
+    return (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
+
+
+def repository_of(reference: str) -> str:
+    """`ghcr.io/acme/shop` of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
+    return split_reference(reference)[0]
+
+
+def fits(suffix: str, shape: Shape) -> bool:
+    """The marker-variant rule: a setter replaces the whole scalar, so its suffix must name the part the
+    field holds (`ns:name` a full reference, `:name` a repository, `:tag` a tag, `:digest` a digest).
+    No variant fits a kustomize match key: rewriting it makes the override stop matching."""
+    return SUFFIX_FOR.get(shape) == suffix
+
+
+def line_shape(key: str, value: str) -> Shape | None:
+    """The shape of a marked scalar read without its document: by its key, else by its value."""
+    if key in KEY_SHAPES:
+        return KEY_SHAPES[key]
+    if value.startswith("sha256:"):
+        return "digest"
+    if "/" not in value and ":" not in value and _TAG_LIKE.match(value):
+        return "tag"
+    if key == "name" and value and ":" not in value:
+        return "matchkey"
+    if split_reference(value)[1]:
+        return "full"
+    return "name" if "/" in value else None
 
 
 def _is_kustomization(file: str, doc: Doc) -> bool:
@@ -269,7 +306,7 @@ def judge(
             )
             continue
         wanted = SUFFIX_FOR[fld.shape]
-        if marker.suffix == wanted:
+        if fits(marker.suffix, fld.shape):
             verdicts.append(Verdict(fld, marker, True, f"{where}: {fld.label} marked {marker.setter}"))
             continue
         after = _after(fld, marker, values)
@@ -307,6 +344,9 @@ __all__ = [
     "Shape",
     "Verdict",
     "find_image_fields",
+    "fits",
     "judge",
+    "line_shape",
     "repository_of",
+    "split_reference",
 ]

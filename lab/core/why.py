@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
-from lab.core.manifests.models import AutomationSet, Problem
+from lab.core.manifests.models import AutomationSet, FluxObject, Problem
 
 LinkName = Literal["controllers", "scan", "policy", "automation", "markers", "path", "push", "origin"]
 LINKS: tuple[LinkName, ...] = (
@@ -195,6 +195,13 @@ def _live_object(facts: Facts, kind: str, namespace: str, name: str) -> Mapping[
     return None
 
 
+_LINK_OF: dict[str, LinkName] = {
+    "ImageRepository": "scan",
+    "ImagePolicy": "policy",
+    "ImageUpdateAutomation": "automation",
+}
+
+
 def _live_state(
     facts: Facts, kind: str, namespace: str, name: str
 ) -> tuple[str, str, str] | Literal["missing"] | None:
@@ -214,7 +221,7 @@ def _live_state(
     return str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", ""))
 
 
-def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link | None:
+def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
     pushed = facts.origin is not None and not facts.origin.not_pushed
     why = (
         "the flux-system Kustomization has not applied it yet"
@@ -222,7 +229,7 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link | None:
         else "it is not pushed, and Flux applies what is on origin"
     )
     return Link(
-        "scan" if kind == "ImageRepository" else "policy" if kind == "ImagePolicy" else "automation",
+        _LINK_OF[kind],
         "broken",
         f"{kind} {ref} is not in the cluster: {why}",
         (f"kubectl get {kind.lower()} -n {ref.split('/')[0]}: not found",),
@@ -230,6 +237,25 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link | None:
         if not pushed
         else "wait for the flux-system Kustomization, or check `kubectl get kustomization -n flux-system`",
     )
+
+
+def _live_word(
+    facts: Facts, kind: str, obj: FluxObject, detail: str, fix: str, ready: str = "{message}"
+) -> Link | str | None:
+    """What the live cluster says of one object: a broken Link (not applied, Stalled or not Ready), the
+    evidence line when it is Ready, or None with no cluster to ask (the repository is reasoned offline)."""
+    state = _live_state(facts, kind, obj.namespace, obj.name)
+    if state is None:
+        return None
+    if state == "missing":
+        return _not_in_cluster(facts, kind, obj.ref)
+    status, reason, message = state
+    if status != "True":
+        shown = "Stalled" if status == "Stalled" else f"Ready={status}"
+        return Link(
+            _LINK_OF[kind], "broken", f"{kind} {obj.ref}: {shown} {reason}: {message}", (detail,), fix
+        )
+    return f"{kind} {obj.ref} (live): " + ready.format(message=message)
 
 
 # --- the links -----------------------------------------------------------------------------------------
@@ -297,22 +323,17 @@ def _scan(facts: Facts) -> Link:
         return Link("scan", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
     evidence: list[str] = []
     for repo in repos:
-        state = _live_state(facts, "ImageRepository", repo.namespace, repo.name)
-        if state == "missing":
-            link = _not_in_cluster(facts, "ImageRepository", repo.ref)
-            if link is not None:
-                return link
-        elif state is not None:
-            status, reason, message = state
-            if status != "True":
-                return Link(
-                    "scan",
-                    "broken",
-                    f"ImageRepository {repo.ref}: Ready={status} {reason}: {message}",
-                    (f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",),
-                    "fix spec.image or the registry credentials; see the message",
-                )
-            evidence.append(f"ImageRepository {repo.ref} (live): {message}")
+        word = _live_word(
+            facts,
+            "ImageRepository",
+            repo,
+            f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
+            "fix spec.image or the registry credentials; see the message",
+        )
+        if isinstance(word, Link):
+            return word
+        if word is not None:
+            evidence.append(word)
             continue
         if repo.image in facts.scan_errors:
             return Link(
@@ -362,22 +383,17 @@ def _policy(facts: Facts) -> Link:
     resolved = resolved_tags_for(facts)
     evidence: list[str] = []
     for pol in aset.policies:
-        state = _live_state(facts, "ImagePolicy", pol.namespace, pol.name)
-        if state == "missing":
-            link = _not_in_cluster(facts, "ImagePolicy", pol.ref)
-            if link is not None:
-                return link
-        elif state is not None:
-            status, reason, message = state
-            if status != "True":
-                return Link(
-                    "policy",
-                    "broken",
-                    f"ImagePolicy {pol.ref}: Ready={status} {reason}: {message}",
-                    (f"{pol.file}:{pol.line_of('spec.policy')}",),
-                    "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
-                )
-            evidence.append(f"ImagePolicy {pol.ref} (live): {message}")
+        word = _live_word(
+            facts,
+            "ImagePolicy",
+            pol,
+            f"{pol.file}:{pol.line_of('spec.policy')}",
+            "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
+        )
+        if isinstance(word, Link):
+            return word
+        if word is not None:
+            evidence.append(word)
             continue
         key = f"{pol.namespace}:{pol.name}"
         if key in resolved:
@@ -424,23 +440,18 @@ def _automation(facts: Facts) -> Link:
                 (f"{a.file}:{a.line_of('spec.suspend')}",),
                 "remove spec.suspend or `flux resume image update " + a.name + "`",
             )
-        state = _live_state(facts, "ImageUpdateAutomation", a.namespace, a.name)
-        if state == "missing":
-            link = _not_in_cluster(facts, "ImageUpdateAutomation", a.ref)
-            if link is not None:
-                return link
-        elif state is not None:
-            status, reason, message = state
-            if status != "True":
-                return Link(
-                    "automation",
-                    "broken",
-                    f"ImageUpdateAutomation {a.ref}: {'Stalled' if status == 'Stalled' else 'Ready=' + status} "
-                    f"{reason}: {message}",
-                    (f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",),
-                    "see the message",
-                )
-            evidence.append(f"ImageUpdateAutomation {a.ref} (live): Ready, '{message}'")
+        word = _live_word(
+            facts,
+            "ImageUpdateAutomation",
+            a,
+            f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",
+            "see the message",
+            ready="Ready, '{message}'",
+        )
+        if isinstance(word, Link):
+            return word
+        if word is not None:
+            evidence.append(word)
             continue
         evidence.append(f"ImageUpdateAutomation {a.ref} ({a.file})")
     advice = _advice(_findings(facts, "automation"))

@@ -1,14 +1,13 @@
 """`lab why`: gather the facts `lab.core.why` judges - the repository, tags, a live cluster, origin.
 
-Live status comes from the cluster KUBECONFIG (or --kubeconfig) names, or from the running sandbox when
-the workspace is the sandbox's practice repository. Without one the chain is reasoned offline from the
+Live status comes from the cluster --kubeconfig, $KUBECONFIG or ~/.kube/config names, or from the running
+sandbox when the workspace is the sandbox's practice repository. Without one the chain is reasoned offline from the
 repository and the registry's tags; `offline=True` (or an unreachable registry, for images the lab bundles)
 uses the bundled tag list instead of the network.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,12 +120,13 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
 
 
 def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
-    """Which cluster to ask: --kubeconfig, else $KUBECONFIG, else the sandbox when this is its repo."""
-    if kubeconfig:
-        return kubeconfig, f"the cluster of {kubeconfig}"
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env, "the cluster of $KUBECONFIG"
+    """Which cluster to ask: the lab's kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), else the
+    sandbox when this is its repo."""
+    from lab.adapters.cluster import kubeconfig_source
+
+    found = kubeconfig_source(kubeconfig)
+    if found is not None:
+        return found[0], f"the cluster of {found[1]}"
     from lab.services import sandbox
 
     info = sandbox.running_info(None)
