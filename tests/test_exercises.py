@@ -8,7 +8,9 @@ checks run offline as `lab check --task ID --offline` does.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,10 +40,16 @@ def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> N
     git(ws, "push", "-q", "origin", "main")
 
 
-def _practice(tmp_path: Path, task: str) -> Path:
-    """The task's starter as `lab init --task` makes it: one commit, pushed to a bare origin."""
+def _practice(tmp_path: Path, task: str, *, record: bool = True) -> Path:
+    """The task's starter as `lab init --task` makes it: one commit (recording the task, unless
+    `record` is False: a starter copied by hand), pushed to a bare origin."""
+    from lab.core.tasks import RECORDED_TASK_FILE, render_recorded_task
+
     ws = tmp_path / "repo"
     shutil.copytree(task_folder(task) / "starter", ws)
+    if record:
+        (ws / RECORDED_TASK_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (ws / RECORDED_TASK_FILE).write_text(render_recorded_task(task), encoding="utf-8")
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     git(ws, "init", "-q", "-b", "main")
@@ -426,8 +434,123 @@ def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
 
 
 def test_wrap_up_hints_name_the_exercise(tmp_path: Path) -> None:
-    """In an exercise's repository `lab quiz` alone would quiz the course's task: the hint says --task."""
-    ws = _practice(tmp_path, "09b-guard")
+    """In a repository that records no task `lab quiz` alone would quiz the course's task: the hint says
+    --task. In one `lab init --task` made, `lab quiz` is the exercise's quiz: the hint says just that."""
+    ws = _practice(tmp_path / "by-hand", "09b-guard", record=False)
     report = _check(ws, "09b-guard")
     assert report.get("quiz.passed").hint.startswith("run `lab quiz --task 09b-guard`")
     assert report.get("progress.updated").hint.startswith("lab progress --done 09b-guard")
+    recorded = _practice(tmp_path / "init", "09b-guard")
+    hint = _check(recorded, "09b-guard").get("quiz.passed").hint
+    assert hint.startswith("run `lab quiz` ") and "--task" not in hint
+
+
+# -- a repository made by `lab init --task ID` knows its task ---------------------------------------
+
+
+def _lab(lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def _unreachable_registries(task: str) -> str:
+    """LAB_REGISTRY_MIRROR sending every registry the task's images live on to a closed local port: the
+    offline path (the task's bundled tags) without waiting on DNS or the network."""
+    from lab.core.imagename import parse_image
+
+    hosts = {parse_image(image.name).registry for image in load_task(task).meta.images}
+    return ",".join(f"{host}=127.0.0.1:1" for host in sorted(hosts))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", EXERCISES)
+def test_init_records_the_task_and_every_command_defaults_to_it(
+    tmp_path: Path, task: str, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    """The issue's acceptance, with no --task after `lab init`: the starter fails, `lab solve`, `lab
+    simulate` (offline: the task's bundled tags), `lab check --offline` gives full marks."""
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": _unreachable_registries(task)}
+    made = _lab(lab_cmd, env, "init", "repo", "--task", task, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    repo = tmp_path / "repo"
+    assert "--task" not in made.stdout  # the printed next steps need none
+    assert json.loads(git(repo, "show", "HEAD:.fluxlab/task.json")) == {"task": task}
+
+    before = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    assert before.returncode == 1, before.stderr
+    report = json.loads(before.stdout)
+    assert report["task"] == task and report["score"] < 100
+    lesson = _lab(lab_cmd, env, "lesson", cwd=repo / "apps")  # from a subdirectory too
+    assert lesson.returncode == 0 and lesson.stdout == load_task(task).lesson
+
+    solved = _lab(lab_cmd, env, "solve", ".", cwd=repo)
+    assert solved.returncode == 0, solved.stderr
+    assert load_task(task).meta.commit_message in solved.stdout
+    simulated = _lab(lab_cmd, env, "simulate", cwd=repo)
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    assert "the lab's snapshot of" in simulated.stdout and "pushed commit" in simulated.stdout
+
+    after = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    assert after.returncode == 0, after.stdout + after.stderr
+    report = json.loads(after.stdout)
+    assert report["task"] == task and report["score"] == 100
+    assert {c["status"] for c in report["checks"]} == {"pass"}
+    # --task still wins over the record: the course's own task grades this repository as a failure.
+    other = _lab(lab_cmd, env, "check", "--offline", "--task", "09b", "--format", "json", cwd=repo)
+    assert json.loads(other.stdout)["task"] == "09b" and other.returncode == 1
+
+
+def test_task_for_workspace_explicit_then_recorded_then_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.tasks import default_task_id
+    from lab.services.tasks import task_for_workspace, workspace_task
+
+    recorded = _practice(tmp_path / "a", "09b-staging")
+    plain = _practice(tmp_path / "b", "09b-staging", record=False)
+    assert task_for_workspace(recorded) == "09b-staging"
+    assert task_for_workspace(recorded, "09b-guard") == "09b-guard"
+    assert task_for_workspace(plain) == default_task_id()
+    assert workspace_task(recorded).id == "09b-staging"
+    monkeypatch.chdir(recorded / "apps" / "staging")  # no workspace given: the repository around the cwd
+    assert task_for_workspace() == "09b-staging"
+    monkeypatch.chdir(tmp_path)
+    assert task_for_workspace() == default_task_id()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"task": "09q-nope"}\n',
+            "task.json: this repository is for task '09q-nope', which this lab does not have",
+        ),
+        ('{"task": \n', "task.json:2: invalid JSON"),
+        ('["09b"]\n', "task.json: does not name a task"),
+    ],
+)
+def test_a_bad_recorded_task_is_one_line(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, message: str
+) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    (ws / ".fluxlab" / "task.json").write_text(content, encoding="utf-8")
+    for args in (("check", "--offline"), ("lesson",), ("simulate", "--dry-run")):
+        done = _lab(lab_cmd, lab_env, *args, cwd=ws)
+        assert done.returncode == 1 and done.stdout == ""
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and message in lines[0] and " - hint: " in lines[0], (args, done.stderr)
+    # --task names the task outright: the record is not read.
+    assert _lab(lab_cmd, lab_env, "lesson", "--task", "09b-multi", cwd=ws).returncode == 0
+
+
+def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
+    """The repository is the learner's: lab never follows a link out of it to learn its task."""
+    from lab.errors import LabError
+    from lab.services.tasks import task_for_workspace
+
+    ws = _practice(tmp_path, "09b-multi")
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text('{"task": "09b-guard"}\n', encoding="utf-8")
+    (ws / ".fluxlab" / "task.json").unlink()
+    (ws / ".fluxlab" / "task.json").symlink_to(outside)
+    with pytest.raises(LabError, match="symbolic link"):
+        task_for_workspace(ws)

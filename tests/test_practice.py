@@ -27,7 +27,8 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_init_copies_starter_commits_and_pushes(tmp_path: Path) -> None:
     practice = init_practice_repo(tmp_path / "lab")
     root = practice.path
-    assert _files(root) == _files(starter_dir())
+    # The starter, plus the record of the task the repository is for (every command defaults to it).
+    assert _files(root) == {**_files(starter_dir()), ".fluxlab/task.json": b'{\n  "task": "09b"\n}\n'}
     assert practice.origin == (tmp_path / "lab-origin.git").resolve()
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "main"

@@ -108,7 +108,7 @@ def test_revealed_hints_and_unfinished_answers_survive_and_stay_out_of_git(tmp_p
 
 def test_broken_state_file_is_not_fatal(tmp_path: Path) -> None:
     ws = practice(tmp_path)
-    (ws / ".fluxlab").mkdir()
+    (ws / ".fluxlab").mkdir(exist_ok=True)
     (ws / ".fluxlab" / "session.json").write_text("{not json")
     assert svc.revealed_hints(ws, "09b") == 0
     assert svc.reveal_hint(ws, "09b", 1) == 1

@@ -296,7 +296,7 @@ def test_one_commit_of_several_kinds_names_each(tmp_path: Path) -> None:
     ws = practice(tmp_path)
     mark_progress(ws, "09")
     record = ws / ".fluxlab" / "quiz.json"
-    record.parent.mkdir()
+    record.parent.mkdir(exist_ok=True)
     record.write_text('{"task": "09b", "score": 3, "total": 6, "passed": false}\n')
     made = commit_work(ws)
     assert made is not None

@@ -2,7 +2,9 @@
 
 Task folders live in the lab's own `tasks/` and in the folders named by `LAB_TASKS_PATH`
 (`dir1:dir2`, for course authors; searched first, so an author's copy of a task wins over the bundled
-one). `tasks/course.toml` names the task the course is at, the default for every `--task`.
+one). `tasks/course.toml` names the task the course is at; a practice repository made by `lab init DIR
+--task ID` records ID (`.fluxlab/task.json`), and `task_for_workspace` is the one rule for the task a command
+works on: --task, else the repository's recorded task, else the course's.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.core.tasks import (
+    RECORDED_TASK_FILE,
     TASK_FILE,
     Course,
     Task,
@@ -20,6 +23,7 @@ from lab.core.tasks import (
     parse_hints,
     parse_pitfalls,
     parse_quiz,
+    parse_recorded_task,
     parse_task_meta,
 )
 from lab.errors import LabError
@@ -37,8 +41,10 @@ __all__ = [
     "default_task_id",
     "load_task",
     "read_task_file",
+    "recorded_task",
     "solution_files",
     "task_folder",
+    "task_for_workspace",
     "task_roots",
 ]
 
@@ -98,8 +104,66 @@ def course() -> Course:
 
 
 def default_task_id() -> str:
-    """The task the course is at (tasks/course.toml): what every command works on without --task."""
+    """The task the course is at (tasks/course.toml): what every command works on without --task, in a
+    repository that records no task of its own (`task_for_workspace`)."""
     return course().current_task
+
+
+MAX_RECORD_BYTES = 64 * 1024
+
+
+def recorded_task(workspace: Path) -> str | None:
+    """The task id the repository at `workspace` records (`.fluxlab/task.json`, written by `lab init`),
+    None when it records none. The repository is the learner's: a symlink is refused, not followed."""
+    path = Path(workspace) / RECORDED_TASK_FILE
+    where = str(path)
+    if path.parent.is_symlink() or path.is_symlink():
+        raise LabError(
+            "is a symbolic link; lab reads only a regular file", file=where, hint="replace it with the file"
+        )
+    try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            raise LabError("is larger than 64 KiB", file=where, hint='it holds {"task": "<task id>"}')
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        raise LabError(f"cannot read: {err.strerror}", file=where) from None
+    return parse_recorded_task(raw.decode("utf-8", "replace"), where)
+
+
+def task_for_workspace(workspace: Path | None = None, task: str | None = None) -> str:
+    """The task a command works on: `task` (--task) when given, else the one the repository at
+    `workspace` (default: the git repository around the current directory, if any) records, else the
+    course's current task. A recorded task this lab does not have is a one-line LabError."""
+    if task:
+        return task
+    if workspace is None:
+        from lab.adapters.git import find_git_root
+
+        try:
+            workspace = find_git_root(Path.cwd())
+        except OSError:  # the current directory was removed under us: no repository to ask
+            workspace = None
+    recorded = recorded_task(workspace) if workspace is not None else None
+    if recorded is None or workspace is None:
+        return default_task_id()
+    if not _known(recorded):
+        known = ", ".join(e.meta.id for e in catalogue()) or "none"
+        raise LabError(
+            f"this repository is for task {recorded!r}, which this lab does not have",
+            file=str(Path(workspace) / RECORDED_TASK_FILE),
+            hint=f"known tasks: {known}; pass --task ID, or update fluxlab",
+        )
+    return recorded
+
+
+def _known(task_id: str) -> bool:
+    try:
+        task_folder(task_id)
+    except LabError:
+        return False
+    return True
 
 
 def task_folder(task_id: str) -> Path:

@@ -45,9 +45,9 @@ class CheckContext:
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
         if not self.task:
-            from lab.adapters.tasks import default_task_id
+            from lab.adapters.tasks import task_for_workspace
 
-            self.task = default_task_id()
+            self.task = task_for_workspace(self.workspace)
 
     def with_params(self, params: Mapping[str, Any]) -> CheckContext:
         """This run's context for one check with its own params: the same workspace and cache."""

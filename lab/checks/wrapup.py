@@ -64,11 +64,12 @@ def _row_line(text: str, row: str) -> int | None:
 
 
 def _for_task(ctx: CheckContext, command: str) -> str:
-    """`command` as the learner types it for this task: `--task ID` unless it is the course's task."""
-    from lab.adapters.tasks import default_task_id
+    """`command` as the learner types it in this repository: `--task ID` unless the task is the one the
+    repository records (`lab init DIR --task ID`) or, recording none, the course's."""
+    from lab.adapters.tasks import task_for_workspace
 
     try:
-        default = default_task_id()
+        default = task_for_workspace(ctx.workspace)
     except LabError:
         default = ""
     return command if ctx.task == default else f"{command} --task {ctx.task}"

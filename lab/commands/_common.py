@@ -23,7 +23,10 @@ def add_task_arg(parser: argparse.ArgumentParser) -> None:
         "--task",
         metavar="ID",
         default=None,
-        help="the course task (default: the course's current task; `lab tasks` lists them)",
+        help=(
+            "the course task (default: the one the repository was made for by `lab init --task`, "
+            "else the course's current task; `lab tasks` lists them)"
+        ),
     )
 
 

@@ -73,8 +73,10 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_workflow(args: argparse.Namespace) -> int:
     from lab.services.classroom import workflow_for
+    from lab.services.tasks import task_for_workspace
 
-    text = workflow_for(args.task, args.lab_spec)
+    # "for an existing repository": the one around the current directory, for the task it records.
+    text = workflow_for(task_for_workspace(None, args.task), args.lab_spec)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace
 
@@ -62,12 +63,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _task_defaults(parser_args: argparse.Namespace) -> None:
+def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> None:
     """A task's `[generate]` table (task.toml) replaces the course text's defaults for the options
-    not given on the command line: the generator's form is the task's."""
-    from lab.services.tasks import load_task
+    not given on the command line: the generator's form is the task's (the one `workspace` practises)."""
+    from lab.services.tasks import workspace_task
 
-    for key, value in load_task(parser_args.task).meta.generate.items():
+    for key, value in workspace_task(workspace, parser_args.task).meta.generate.items():
         dest = key.replace("-", "_")
         if not hasattr(parser_args, dest):
             continue
@@ -77,9 +78,14 @@ def _task_defaults(parser_args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    _task_defaults(args)
+    if args.stdout and not args.workspace:
+        try:
+            workspace = resolve_workspace(None)
+        except Exception:  # printing needs no repository
+            workspace = Path.cwd()
+    else:
+        workspace = resolve_workspace(args.workspace)
+    _task_defaults(args, workspace)
 
     from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions
     from lab.core.policy.spec import PolicySpec
@@ -110,13 +116,6 @@ def run(args: argparse.Namespace) -> int:
         automation_interval=args.automation_interval,
         message_template=SEED_MESSAGE_TEMPLATE if args.message_template is None else args.message_template,
     )
-    if args.stdout and not args.workspace:
-        try:
-            workspace = resolve_workspace(None)
-        except Exception:  # printing needs no repository
-            workspace = Path.cwd()
-    else:
-        workspace = resolve_workspace(args.workspace)
     out = Path(args.out).expanduser() if args.out else None
     result = generate(workspace, opts, out, force=args.force, stdout=args.stdout)
     if args.stdout:

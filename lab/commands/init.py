@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="create a practice repository (a task's starter) with a local origin",
         description=(
             "Copy the task's starter repository into DIR, commit it on main and push it to a local "
-            "bare repository that becomes the `origin` remote."
+            "bare repository that becomes the `origin` remote. The repository records its task "
+            "(.fluxlab/task.json): inside it every command works on that task without --task."
         ),
     )
     add_task_arg(parser)
@@ -26,10 +27,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
-
-
-TASK_COMMANDS = frozenset({"lesson", "generate", "simulate", "check", "quiz", "progress"})
-"""Subcommands whose --task the printed next steps carry for a task other than the current one."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,13 +58,10 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"Next steps (task {task.id}: {task.title}):")
     print(f"  cd {practice.path}")
+    # No --task in them: the repository records its task, and every command inside it works on it.
     steps = task.meta.next_steps or ("lab lesson", "lab check")
-    with_task = "" if args.task is None else f" --task {task.id}"
     for step in steps:
         command, _, comment = step.partition("#")
-        words = command.split()
-        if words[:1] == ["lab"] and words[1:2] and words[1] in TASK_COMMANDS:
-            command = command.rstrip() + with_task
         line = f"  {command.strip().ljust(34)} # {comment.strip()}" if comment else f"  {command.strip()}"
         print(line)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.commands._common import add_task_arg
+from lab.commands._common import add_task_arg, resolve_workspace
 from lab.errors import UsageError
 
 
@@ -18,9 +18,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.services.tasks import load_task
+    from lab.services.tasks import workspace_task
 
-    task = load_task(args.task)
+    # No repository needed: inside one made by `lab init --task ID` the lesson is ID's.
+    named = getattr(args, "workspace", None)
+    task = workspace_task(resolve_workspace(named) if named else None, args.task)
     if args.hint is not None:
         if not 1 <= args.hint <= len(task.hints):
             raise UsageError(f"--hint {args.hint}: there are hints 1 to {len(task.hints)}")

@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
     # and any other status keep an omitted note as it is.
     task: Task | None
     if args.done == "":
-        from lab.services.tasks import load_task
+        from lab.services.tasks import workspace_task
 
-        task = load_task(args.task)
+        task = workspace_task(workspace, args.task)
         row = task.progress_row
     else:
         task = task_for_row(args.done)

@@ -46,10 +46,10 @@ def _ask(prompt: str, n_choices: int) -> int | None:
 def run(args: argparse.Namespace) -> int:
     from lab.core.quiz import grade
     from lab.services.quiz import record_attempt
-    from lab.services.tasks import load_task
+    from lab.services.tasks import workspace_task
 
     workspace = resolve_workspace(args.workspace)
-    task = load_task(args.task)
+    task = workspace_task(workspace, args.task)
     questions = task.quiz.questions
     scripted = _parse_answers(args.answers, len(questions)) if args.answers else None
     answers: list[int | None] = []

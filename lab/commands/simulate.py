@@ -32,13 +32,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.services import simulate as svc
-    from lab.services.tasks import load_task
+    from lab.services.tasks import workspace_task
 
     workspace = resolve_workspace(args.workspace)
     source = svc.ProvenancedTags(
         tags_file=Path(args.tags_file) if args.tags_file else None,
         docker_config=Path(args.registry_config) if args.registry_config else None,
-        task=load_task(args.task),
+        task=workspace_task(workspace, args.task),
     )
     results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
     failed = [r for r in results if r.error]

@@ -333,3 +333,34 @@ def parse_course(text: str, where: str) -> Course:
             "course.toml lacks [course] current_task", file=where, hint='current_task = "<task id>"'
         )
     return Course(str(course["current_task"]), str(course.get("title", "")), dict(course))
+
+
+# -- the task a practice repository was made for ------------------------------------------------------
+
+RECORDED_TASK_FILE = ".fluxlab/task.json"
+"""Written and committed by `lab init DIR --task ID`: inside that repository every command (and the app)
+works on ID without --task. Committed rather than personal, so a clone or a grader's checkout knows it too."""
+
+
+def render_recorded_task(task_id: str) -> str:
+    import json
+
+    return json.dumps({"task": task_id}, indent=2) + "\n"
+
+
+def parse_recorded_task(text: str, where: str) -> str:
+    """The task id in a repository's `.fluxlab/task.json`; a one-line LabError naming the file (and
+    line) when it is not `{"task": "<id>"}`."""
+    import json
+
+    hint = 'it holds {"task": "<task id>"} (`lab tasks` lists the ids); or pass --task ID'
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        line = getattr(err, "lineno", None)
+        msg = getattr(err, "msg", str(err))
+        raise LabError(f"invalid JSON: {msg}", file=where, line=line, hint=hint) from None
+    task = data.get("task") if isinstance(data, dict) else None
+    if not isinstance(task, str) or not task.strip():
+        raise LabError("does not name a task", file=where, field="task", hint=hint)
+    return task.strip()

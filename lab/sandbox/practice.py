@@ -1,8 +1,8 @@
 """The practice repository `lab init DIR [--task ID]` creates: a task's starter, pushed to a local origin.
 
 What it holds: tasks/<id>/starter/ copied verbatim (for the course's image automation task: flux-system sync manifests, clusters/dev/apps.yaml, the
-nginx Deployment with `image: nginx:1.25.0` unmarked, PROGRESS.md), committed on `main` and pushed to a
-bare repository that is the `origin` remote, upstream set.
+nginx Deployment with `image: nginx:1.25.0` unmarked, PROGRESS.md) and `.fluxlab/task.json` naming the task,
+committed on `main` and pushed to a bare repository that is the `origin` remote, upstream set.
 
 Where Flux would clone from: the GitRepository in clusters/dev/flux-system/gotk-sync.yaml keeps its
 `ssh://git@github.com/learner/gitops-lab` URL. Flux's API validates `spec.url` against
@@ -111,7 +111,11 @@ def init_practice_repo(
         shutil.copytree(
             starter, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
-        for rel, text in (extra_files or {}).items():
+        from lab.core.tasks import RECORDED_TASK_FILE, render_recorded_task
+
+        # The repository knows its task: inside it every command and the app work on it without --task.
+        files = {RECORDED_TASK_FILE: render_recorded_task(meta.id), **(extra_files or {})}
+        for rel, text in files.items():
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")

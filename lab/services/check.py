@@ -53,7 +53,9 @@ def run_checks(
         raise LabError(f"workspace {workspace} is not a directory", hint="pass your gitops repository")
     if tags_file is not None and not tags_file.is_file():
         raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
-    spec = load_task_checks(task)
+    from lab.adapters.tasks import task_for_workspace
+
+    spec = load_task_checks(task_for_workspace(workspace, task))
     try:
         defs = runner.select(spec.defs, list(only) if only else None)
     except runner.DefinitionError as err:

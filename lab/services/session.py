@@ -47,24 +47,28 @@ def _looks_like_gitops_repo(path: Path) -> bool:
 
 
 def open_session(workspace: Path | None = None, task_id: str | None = None) -> Session:
-    """Pick the workspace: given > the gitops repo around the cwd > the default sandbox."""
-    task = load_task(task_id)
+    """Pick the workspace: given > the gitops repo around the cwd > the default sandbox; then the task:
+    `task_id` > the one the workspace records (`lab init DIR --task ID`) > the course's current task."""
     from lab.adapters.cluster import default_kubeconfig
+    from lab.services.tasks import workspace_task
 
     kubeconfig = default_kubeconfig()
     if workspace is not None:
-        return Session(workspace.resolve(), task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
+        chosen = workspace.resolve()
+        return Session(
+            chosen, workspace_task(chosen, task_id), sandbox=kubeconfig is None, kubeconfig=kubeconfig
+        )
     from lab.adapters.git import find_git_root
 
     root = find_git_root(Path.cwd().resolve())
     if root is not None and _looks_like_gitops_repo(root):
-        return Session(root, task, sandbox=kubeconfig is None, kubeconfig=kubeconfig)
+        return Session(root, workspace_task(root, task_id), sandbox=kubeconfig is None, kubeconfig=kubeconfig)
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
 
         init_practice_repo(sandbox_ws)
-    return Session(sandbox_ws, task, sandbox=True, kubeconfig=None)
+    return Session(sandbox_ws, workspace_task(sandbox_ws, task_id), sandbox=True, kubeconfig=None)
 
 
 def plain_overview(session: Session) -> str:

@@ -35,14 +35,14 @@ def solve(
     workspace: Path, *, task: str | None = None, api_version: str | None = None, push: bool = True
 ) -> SolveResult:
     from lab.adapters.files import write_atomic
-    from lab.adapters.tasks import load_task, solution_files
+    from lab.adapters.tasks import load_task, solution_files, task_for_workspace
     from lab.adapters.tree import secure_join
     from lab.errors import LabError
     from lab.services.generate import default_api_version
     from lab.services.workspace import open_learner_workspace, require_committable
 
-    the_task = load_task(task)
     ws = open_learner_workspace(workspace)
+    the_task = load_task(task_for_workspace(ws.root, task))
     api = api_version or default_api_version()
     files = solution_files(the_task, api.rpartition("/")[2])
     paths = list(files)

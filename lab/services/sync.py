@@ -617,12 +617,19 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     return f"{subject}\n\n{body}\n"
 
 
+def _task_of(ws: Workspace, task_id: str | None) -> str:
+    from lab.adapters.tasks import task_for_workspace
+
+    return task_for_workspace(ws.root, task_id)
+
+
 def commit_work(
     path: Path | Workspace, task_id: str | None = None, *, message: str | None = None
 ) -> WorkCommit | None:
     """Commit the task's files that changed (only those: other files are left alone), with a message
     that says what they are; None when nothing changed."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    task_id = _task_of(ws, task_id)
     wanted = task_paths(task_id)
     dirty = set(ws.dirty_files(wanted))
     changed = [p for p in wanted if p in dirty]
@@ -650,6 +657,7 @@ def push_work(
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     if ws.branch() is None:
         return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash))
+    task_id = _task_of(ws, task_id)
     if not stash:
         # Refuse before committing anything, so that a refusal changes nothing at all.
         wanted = set(task_paths(task_id))

@@ -1,14 +1,15 @@
 """The course's tasks for the CLI and the TUI: the catalogue, one task, the quiz record.
 
 Tasks are data (`tasks/<id>/`, see CONTRIBUTING.md); `lab.adapters.tasks` reads them into the model of
-`lab.core.tasks`. Nothing here knows a task by name: the default is the course's current task.
+`lab.core.tasks`. Nothing here knows a task by name: the default is the task the learner's repository
+records (`lab init DIR --task ID`), else the course's current task (`task_for_workspace`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from lab.adapters.tasks import catalogue, default_task_id, load_task
+from lab.adapters.tasks import catalogue, default_task_id, load_task, recorded_task, task_for_workspace
 from lab.core.quiz import QuizResult
 from lab.core.tasks import Hint, Pitfall, Task, TaskMeta
 
@@ -21,13 +22,22 @@ __all__ = [
     "list_tasks",
     "load_task",
     "record_quiz",
+    "recorded_task",
     "task_for_row",
+    "task_for_workspace",
+    "workspace_task",
 ]
 
 
 def list_tasks() -> list[str]:
     """Every task id on the search path, in course order."""
     return [entry.meta.id for entry in catalogue()]
+
+
+def workspace_task(workspace: Path | None = None, task: str | None = None) -> Task:
+    """The task a command (or the app) works on in `workspace`, loaded: --task > the repository's
+    recorded task > the course's current task (`task_for_workspace`)."""
+    return load_task(task_for_workspace(workspace, task))
 
 
 def record_quiz(workspace: Path, task: Task, result: QuizResult) -> Path:

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.core.diagnose import Inputs, diagnose, norm_path
 from lab.core.manifests.models import AutomationSet
 from lab.core.why import Controller, Facts, Live, Origin, Report, walk
 from lab.errors import LabError
 
+if TYPE_CHECKING:
+    from lab.core.tasks import Task
 
-def _bundled_tags(image: str) -> list[str] | None:
+
+def _bundled_tags(image: str, task: Task) -> list[str] | None:
     from lab.adapters.tagsfile import read_tags
     from lab.services.simulate import bundled_snapshot
 
-    found = bundled_snapshot(image)
+    found = bundled_snapshot(image, task)
     return read_tags(found[0]) if found is not None else None
 
 
 def _tags(
-    aset: AutomationSet, *, offline: bool, tags_file: Path | None
+    aset: AutomationSet, *, offline: bool, tags_file: Path | None, task: Task
 ) -> tuple[dict[str, list[str]] | None, str, dict[str, str]]:
     """(image -> raw tags, where they came from, image -> scan error)."""
     from lab.adapters.tagsfile import read_tags
@@ -49,19 +53,17 @@ def _tags(
                 sources.add("the registry")
                 continue
             except LabError as err:
-                bundled = _bundled_tags(image)
+                bundled = _bundled_tags(image, task)
                 if bundled is None:
                     errors[image] = err.message
                     continue
                 out[image] = bundled
                 sources.add("bundled tags, the registry being unreachable")
                 continue
-        bundled = _bundled_tags(image)
+        bundled = _bundled_tags(image, task)
         if bundled is not None:
-            from lab.adapters.tasks import load_task
-
             out[image] = bundled
-            found = load_task().image(image)
+            found = task.image(image)
             when = f" as of {found.snapshot}" if found is not None and found.snapshot else ""
             sources.add(f"bundled tags: {found.name if found else image}{when}")
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
@@ -156,7 +158,10 @@ def explain(
         if config is not None:
             live = _live(config, context, where)
             mode_parts.append(f"live: {where}")
-    tags, source, errors = _tags(aset, offline=offline, tags_file=tags_file)
+    from lab.services.tasks import workspace_task
+
+    # The bundled tags are those of the task the repository practises (`lab init DIR --task ID`).
+    tags, source, errors = _tags(aset, offline=offline, tags_file=tags_file, task=workspace_task(workspace))
     if live is None:
         mode_parts.append("offline: the repository and " + source)
     else:
