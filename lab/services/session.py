@@ -92,26 +92,6 @@ def plain_overview(session: Session) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class ProgressRow:
-    task: str
-    status: str
-    note: str
-
-
-def progress_rows(session: Session) -> list[ProgressRow]:
-    """The course tracker's rows, from PROGRESS.md in the workspace."""
-    from lab.core.progress import parse_progress
-    from lab.errors import LabError
-
-    path = session.workspace / "PROGRESS.md"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise LabError(f"{path}: no PROGRESS.md", hint="restore it from git, or run `lab init`") from err
-    return [ProgressRow(r.task, r.status, r.note) for r in parse_progress(text, file=str(path)).rows]
-
-
 # --- what the TUI needs beyond the CLI's services: thin compositions of them, no logic of their own ---
 
 

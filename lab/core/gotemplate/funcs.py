@@ -37,6 +37,7 @@ from lab.core.gotemplate.values import (
     kind,
     length,
     map_items,
+    print_collection,
     sprint_value,
     to_string,
     truth,
@@ -102,20 +103,9 @@ def _fmt_one(arg: Any, verb: str, flags: str, width: int | None, prec: int | Non
             return _fmt_one(s, verb, flags, width, prec)
         parts = [_fmt_one(val, verb, flags, width, prec) for _, val in arg.go_fields()]
         return "{" + " ".join(parts) + "}"
-    if isinstance(arg, GoSlice | list):
-        return "[" + " ".join(_fmt_one(x, verb, flags, width, prec) for x in items_of(arg)) + "]"
-    if isinstance(arg, GoMap | dict):
-        m = map_items(arg)
-        from lab.core.gotemplate.values import sorted_map_keys
-
-        return (
-            "map["
-            + " ".join(
-                f"{_fmt_one(k, verb, flags, width, prec)}:{_fmt_one(m[k], verb, flags, width, prec)}"
-                for k in sorted_map_keys(m)
-            )
-            + "]"
-        )
+    listed = print_collection(arg, lambda x: _fmt_one(x, verb, flags, width, prec))
+    if listed is not None:
+        return listed
     if isinstance(arg, bool):
         if verb in "tv":
             return _pad("true" if arg else "false", width, minus, False)

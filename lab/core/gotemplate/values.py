@@ -349,6 +349,17 @@ def _shortest_digits(f: float) -> tuple[str, int]:
     return digits, exp
 
 
+def print_collection(v: Any, each: Callable[[Any], str]) -> str | None:
+    """fmt's `[a b]` for a slice and `map[k:v ...]` for a map (keys in fmt's order), each element printed
+    by `each`; None for any other value."""
+    if isinstance(v, GoSlice | list):
+        return "[" + " ".join(each(x) for x in items_of(v)) + "]"
+    if isinstance(v, GoMap | dict):
+        m = map_items(v)
+        return "map[" + " ".join(f"{each(k)}:{each(m[k])}" for k in sorted_map_keys(m)) + "]"
+    return None
+
+
 def sprint_value(v: Any, verb: str = "v", depth: int = 0) -> str:
     """fmt's %v (and %s/%d applied element-wise inside composites)."""
     if v is None:
@@ -359,18 +370,9 @@ def sprint_value(v: Any, verb: str = "v", depth: int = 0) -> str:
             return s
         parts = [sprint_value(val, verb, depth + 1) for _, val in v.go_fields()]
         return "{" + " ".join(parts) + "}"
-    if isinstance(v, GoSlice | list):
-        return "[" + " ".join(sprint_value(x, verb, depth + 1) for x in items_of(v)) + "]"
-    if isinstance(v, GoMap | dict):
-        m = map_items(v)
-        return (
-            "map["
-            + " ".join(
-                f"{sprint_value(k, verb, depth + 1)}:{sprint_value(m[k], verb, depth + 1)}"
-                for k in sorted_map_keys(m)
-            )
-            + "]"
-        )
+    listed = print_collection(v, lambda x: sprint_value(x, verb, depth + 1))
+    if listed is not None:
+        return listed
     if verb in "vs":
         if isinstance(v, bool):
             return "true" if v else "false"
