@@ -493,24 +493,20 @@ def _walk_fields(node: tparse.Node, root_dot: bool, found: list[tuple[tparse.Nod
     elif isinstance(node, tparse.VariableNode):
         if node.ident[0] == "$" and len(node.ident) > 1:
             found.append((node, node.ident[1:]))
-    elif isinstance(node, tparse.ChainNode):
-        if node.node is not None:
-            _walk_fields(node.node, root_dot, found)
-    elif isinstance(node, tparse.ListNode):
-        for n in node.nodes:
-            _walk_fields(n, root_dot, found)
-    elif isinstance(node, tparse.ActionNode):
-        if node.pipe is not None:
-            _walk_fields(node.pipe, root_dot, found)
-    elif isinstance(node, tparse.PipeNode):
-        for c in node.cmds:
-            _walk_fields(c, root_dot, found)
-    elif isinstance(node, tparse.CommandNode):
-        for a in node.args:
-            _walk_fields(a, root_dot, found)
-    elif isinstance(node, tparse.TemplateNode):
-        if node.pipe is not None:
-            _walk_fields(node.pipe, root_dot, found)
+    elif isinstance(node, tparse.ChainNode | tparse.ActionNode | tparse.TemplateNode):
+        inner = node.node if isinstance(node, tparse.ChainNode) else node.pipe
+        if inner is not None:
+            _walk_fields(inner, root_dot, found)
+    elif isinstance(node, tparse.ListNode | tparse.PipeNode | tparse.CommandNode):
+        inside = (
+            node.nodes
+            if isinstance(node, tparse.ListNode)
+            else node.cmds
+            if isinstance(node, tparse.PipeNode)
+            else node.args
+        )
+        for child in inside:
+            _walk_fields(child, root_dot, found)
     elif isinstance(node, tparse.BranchNode):
         if node.pipe is not None:
             _walk_fields(node.pipe, root_dot, found)

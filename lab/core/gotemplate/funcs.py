@@ -243,15 +243,9 @@ def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
 
 
 def _basic_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    return "invalid"
+    """text/template's basicKind: the reflect.Kind of a comparable scalar, "invalid" for anything else."""
+    found = kind(v)
+    return found if found in ("bool", "int", "float", "string") else "invalid"
 
 
 def _eq(arg1: Any, *arg2: Any) -> bool:
