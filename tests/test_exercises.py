@@ -554,3 +554,27 @@ def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
     (ws / ".fluxlab" / "task.json").symlink_to(outside)
     with pytest.raises(LabError, match="symbolic link"):
         task_for_workspace(ws)
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_generator_form_is_the_exercises(
+    tmp_path: Path, task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In an exercise's repository `lab generate` (and the app's form, which reads the same table) writes
+    the exercise's image, not the course text's nginx, and its policy picks a tag from the task's registry."""
+    from lab.cli import main
+    from lab.core.manifests.parse import find_automation
+    from lab.core.reconcile import resolve_policies
+
+    ws = _practice(tmp_path, task)
+    monkeypatch.chdir(ws)
+    assert main(["generate", "--stdout"]) == 0
+    out = capsys.readouterr().out
+    assert "library/nginx" not in out
+    texts = {f"f{i}.yaml": doc for i, doc in enumerate(out.split("\n---\n"))}
+    aset = find_automation(texts)
+    assert [r.image for r in aset.repositories] == [load_task(task).meta.generate["image"]]
+    from lab.checks.exercises import tag_source
+
+    resolutions, _ = resolve_policies(aset, "flux-system", tag_source(task))
+    assert [r.ready for r in resolutions] == [True], resolutions

@@ -152,11 +152,24 @@ def run(args: argparse.Namespace) -> int:
             f"interval {opts.interval} is written {shown_interval}, as `flux create --export` writes it; "
             "Flux reads both the same"
         )
-    print(
-        "next: mark your Deployment: lab mark apps/base/nginx/deployment.yaml "
-        f"--policy {opts.namespace}:{opts.name}"
-    )
+    print(_next_step(workspace, args.task, f"{opts.namespace}:{opts.name}"))
     return 0
+
+
+def _next_step(workspace: Path, task: str | None, policy: str) -> str:
+    """The marker to add next, in the file the task's checks call its deployment (`[params]`)."""
+    from lab.checks.loader import load_task_checks
+    from lab.services.tasks import task_for_workspace
+
+    deployment = load_task_checks(task_for_workspace(workspace, task)).params.get("deployment")
+    if isinstance(deployment, str) and deployment.endswith((".yaml", ".yml")):
+        target = workspace / deployment
+        if target.is_file() and "containers:" in target.read_text(encoding="utf-8", errors="replace"):
+            return f"next: mark your Deployment: lab mark {deployment} --policy {policy}"
+    return (
+        f'next: end each image field Flux should move with # {{"$imagepolicy": "{policy}[:tag|:name|:digest]"}} '
+        "(`lab lesson` says which variant fits which field)"
+    )
 
 
 def _written_interval(text: str) -> str | None:
