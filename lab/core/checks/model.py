@@ -208,7 +208,7 @@ def clean_text(text: str) -> str:
 
 
 def and_more(items: Sized) -> str:
-    """ " (+N more)" after the first of several problems a check names one of; "" for one."""
+    """What follows the first of several problems a check reports: ` (+N more)`, or nothing for one."""
     return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
