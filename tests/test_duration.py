@@ -76,6 +76,9 @@ def test_parse_duration_matches_go(text: str, ns: int) -> None:
         ("+.s", 'time: invalid duration "+.s"'),
         ("1d", 'time: unknown unit "d" in duration "1d"'),
         ("5 m", 'time: unknown unit " m" in duration "5 m"'),
+        # strconv.Quote, as Go prints it: a tab and a control byte are escaped, not pasted raw.
+        ("5\tm", 'time: unknown unit "\\tm" in duration "5\\tm"'),
+        ("\x01", 'time: invalid duration "\\x01"'),
         ("9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'),
         ("9223372036854775.808us", 'time: invalid duration "9223372036854775.808us"'),
         ("9223372036854ms775us808ns", 'time: invalid duration "9223372036854ms775us808ns"'),

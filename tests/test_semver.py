@@ -7,7 +7,6 @@ import pytest
 from lab.core.semver import (
     ConstraintError,
     InvalidVersion,
-    go_quote,
     new_constraint,
     new_version,
     parse_version,
@@ -153,6 +152,8 @@ def test_invalid_ranges(rng: str, message: str) -> None:
 
 
 def test_go_quote() -> None:
+    from lab.core.gostrconv import quote as go_quote
+
     assert go_quote('a"b\\c\n\x01é') == '"a\\"b\\\\c\\n\\x01é"'
 
 

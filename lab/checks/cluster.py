@@ -179,33 +179,28 @@ def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | N
     )
 
 
-def _judge(
-    ctx: CheckContext, kind_name: str, kind: type[FluxObject]
-) -> tuple[Outcome | None, dict[str, Any]]:
-    """The common verdict on one object; (None, obj) when it is Ready and the caller adds detail."""
+def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome | tuple[str, dict[str, Any]]:
+    """The common verdict on one object; its (name, status) when it is Ready and the caller adds detail."""
     from lab.core.fluxget import ready_condition
 
     skipped = source_mismatch(ctx)
     if skipped is not None:
-        return skipped, {}
+        return skipped
     mine = _learner_object(ctx, kind)
     if mine is None:
-        return Outcome.failed(f"no {kind_name} in clusters/dev/image-automation/ to look for"), {}
+        return Outcome.failed(f"no {kind_name} in clusters/dev/image-automation/ to look for")
     ns, name = mine.namespace or "flux-system", mine.name
     try:
         obj = client_for(ctx).get(kind_name, name, ns)
     except ClusterError as err:
-        return _errored(err), {}
+        return _errored(err)
     ref = f"{kind_name} {ns}/{name}"
     reconcile = RECONCILE_HINT[kind_name].format(name=name, ns=ns)
     if obj is None:
-        return (
-            Outcome.pending(
-                f"{ref} does not exist in the cluster yet",
-                hint="push your commit, then `flux reconcile kustomization flux-system --with-source` "
-                "(or wait for its interval)",
-            ),
-            {},
+        return Outcome.pending(
+            f"{ref} does not exist in the cluster yet",
+            hint="push your commit, then `flux reconcile kustomization flux-system --with-source` "
+            "(or wait for its interval)",
         )
     meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     cond = ready_condition(obj)
@@ -219,7 +214,7 @@ def _judge(
     if spec.get("suspend") is True:
         return Outcome.failed(
             f"{ref} is suspended", hint=f"flux resume {reconcile.split(' ', 2)[2]}", evidence=evidence
-        ), obj
+        )
     generation, observed = meta.get("generation"), status.get("observedGeneration")
     behind = isinstance(generation, int) and isinstance(observed, int) and observed < generation
     if cond is None or behind or cond.status == "Unknown":
@@ -228,31 +223,30 @@ def _judge(
             if behind
             else (cond.message if cond else "no Ready condition yet")
         )
-        return Outcome.pending(f"{ref} not reconciled yet: {why}", hint=reconcile, evidence=evidence), obj
+        return Outcome.pending(f"{ref} not reconciled yet: {why}", hint=reconcile, evidence=evidence)
     if cond.status != "True":
         if cond.reason in PROGRESS_REASONS:
             return Outcome.pending(
                 f"{ref} not ready yet: {cond.reason}: {cond.message}", hint=reconcile, evidence=evidence
-            ), obj
+            )
         return Outcome.failed(
             f"{ref} is not Ready: {cond.reason}: {cond.message}",
             file=mine.file,
             line=mine.line,
             hint=f"kubectl describe {kind_name.lower()} {name} -n {ns}; fix the cause, then {reconcile}",
             evidence=evidence,
-        ), obj
-    return None, obj
+        )
+    return str(meta.get("name", "")), status
 
 
 @check("cluster.image-repository")
 def cluster_image_repository(ctx: CheckContext) -> Outcome:
-    verdict, obj = _judge(ctx, "ImageRepository", ImageRepository)
-    if verdict is not None:
-        return verdict
-    scan = (obj.get("status") or {}).get("lastScanResult") or {}
-    count = scan.get("tagCount")
-    message = ((obj.get("status") or {}).get("conditions") or [{}])[0].get("message", "")
-    name = (obj.get("metadata") or {}).get("name", "")
+    ready = _judge(ctx, "ImageRepository", ImageRepository)
+    if isinstance(ready, Outcome):
+        return ready
+    name, status = ready
+    count = (status.get("lastScanResult") or {}).get("tagCount")
+    message = (status.get("conditions") or [{}])[0].get("message", "")
     if count == 0:
         return Outcome.failed(
             f"ImageRepository {name} scanned but found no tags",
@@ -263,13 +257,12 @@ def cluster_image_repository(ctx: CheckContext) -> Outcome:
 
 @check("cluster.image-policy")
 def cluster_image_policy(ctx: CheckContext) -> Outcome:
-    verdict, obj = _judge(ctx, "ImagePolicy", ImagePolicy)
-    if verdict is not None:
-        return verdict
-    status = obj.get("status") or {}
+    ready = _judge(ctx, "ImagePolicy", ImagePolicy)
+    if isinstance(ready, Outcome):
+        return ready
+    name, status = ready
     latest = status.get("latestRef") or {}
     image = f"{latest.get('name')}:{latest.get('tag')}" if latest.get("tag") else status.get("latestImage")
-    name = (obj.get("metadata") or {}).get("name", "")
     if not image:
         return Outcome.pending(f"ImagePolicy {name} is Ready but reports no latest image yet")
     return Outcome.passed(f"ImagePolicy {name} selects {image}")
@@ -277,11 +270,10 @@ def cluster_image_policy(ctx: CheckContext) -> Outcome:
 
 @check("cluster.image-update")
 def cluster_image_update(ctx: CheckContext) -> Outcome:
-    verdict, obj = _judge(ctx, "ImageUpdateAutomation", ImageUpdateAutomation)
-    if verdict is not None:
-        return verdict
-    status = obj.get("status") or {}
-    name = (obj.get("metadata") or {}).get("name", "")
+    ready = _judge(ctx, "ImageUpdateAutomation", ImageUpdateAutomation)
+    if isinstance(ready, Outcome):
+        return ready
+    name, status = ready
     pushed = status.get("lastPushCommit")
     detail = f"last push {str(pushed)[:7]}" if pushed else "no push yet"
     return Outcome.passed(f"ImageUpdateAutomation {name} Ready ({detail})")

@@ -178,16 +178,23 @@ def multi_markers(ctx: CheckContext) -> Outcome:
 
 
 def _bumped_run(
-    ctx: CheckContext, tree: Mapping[str, bytes]
-) -> tuple[dict[str, bytes], list[Any], AutomationSet]:
-    """Every automation once over origin, after the task's `next_tags` were pushed (in memory)."""
+    ctx: CheckContext,
+) -> tuple[dict[str, bytes], dict[str, bytes], list[Any], ImageUpdateAutomation] | Outcome:
+    """Every automation once over origin, after the task's `next_tags` were pushed (in memory): origin's
+    tree, the tree after, the runs and the main automation; or the Outcome that says why not."""
+    tree = _origin_tree(ctx)
+    if isinstance(tree, Outcome):
+        return tree
     from lab.core.scope import run_automations
 
     params = _params(ctx)
     extra = {str(k): [str(v)] for k, v in dict(params.get("next_tags", {})).items()}
     aset = _aset(tree)
+    iua = _main_automation(aset)
+    if isinstance(iua, Outcome):
+        return iua
     new, runs = run_automations(tree, aset, tag_source(ctx.task, extra))
-    return new, runs, aset
+    return tree, new, runs, iua
 
 
 @check("multi.moves")
@@ -196,13 +203,10 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     exactly what its policy selects) and changes nothing else."""
     from lab.core.imagefields import SUFFIX_FOR, judge
 
-    tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
-    new, runs, aset = _bumped_run(ctx, tree)
-    iua = _main_automation(aset)
-    if isinstance(iua, Outcome):
-        return iua
+    bumped = _bumped_run(ctx)
+    if isinstance(bumped, Outcome):
+        return bumped
+    tree, new, runs, iua = bumped
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
@@ -265,13 +269,10 @@ def multi_message(ctx: CheckContext) -> Outcome:
     """The automation's commit message names every change of a reconcile that moves every field."""
     from lab.core.commit_message import CommitTemplateError, render_commit_message
 
-    tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
-    _new, runs, aset = _bumped_run(ctx, tree)
-    iua = _main_automation(aset)
-    if isinstance(iua, Outcome):
-        return iua
+    bumped = _bumped_run(ctx)
+    if isinstance(bumped, Outcome):
+        return bumped
+    _tree, _new, runs, iua = bumped
     run = next((r for r in runs if r.automation is iua), None)
     changes = [c for _, c in run.changes] if run else []
     line = iua.line_of("spec.git.commit.messageTemplate")

@@ -10,6 +10,8 @@ from typing import TextIO
 
 __all__ = [
     "SafeStream",
+    "add_exclude_arg",
+    "add_offline_args",
     "add_task_arg",
     "add_workspace_arg",
     "print_json",
@@ -27,6 +29,24 @@ def add_task_arg(parser: argparse.ArgumentParser) -> None:
             "the course task (default: the one the repository was made for by `lab init --task`, "
             "else the course's current task; `lab tasks` lists them)"
         ),
+    )
+
+
+def add_exclude_arg(parser: argparse.ArgumentParser) -> None:
+    """ImageRepository `spec.exclusionList`, for the commands that scan or filter tags."""
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="REGEX",
+        help="an exclusionList entry (repeatable; replaces the default ^.*\\.sig$, as in Flux)",
+    )
+
+
+def add_offline_args(parser: argparse.ArgumentParser) -> None:
+    """Where the checks' tags come from: the registry, or a file; --offline contacts nothing."""
+    parser.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
+    parser.add_argument(
+        "--tags-file", metavar="F", help="read the image's tags from F instead of the registry"
     )
 
 

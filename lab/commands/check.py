@@ -8,7 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_task_arg, add_workspace_arg, resolve_workspace, write_trusted
+from lab.commands._common import (
+    add_offline_args,
+    add_task_arg,
+    add_workspace_arg,
+    resolve_workspace,
+    write_trusted,
+)
 from lab.errors import UsageError
 
 FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
@@ -36,8 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             action.default = argparse.SUPPRESS
     add_task_arg(p)
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
-    p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
-    p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
+    add_offline_args(p)
     p.add_argument(
         "--only", action="append", metavar="ID", help="run only this check and its prerequisites (repeatable)"
     )

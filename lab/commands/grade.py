@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.commands._common import add_task_arg
+from lab.commands._common import add_offline_args, add_task_arg
 from lab.errors import UsageError
 
 FORMATS = ("table", "csv", "json", "junit")
@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--roster", metavar="FILE", help="CSV naming students: student,repo[,branch]")
     p.add_argument("--jobs", "-j", type=int, metavar="N", help="repositories graded at once (default: cores)")
     p.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default table)")
-    p.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
-    p.add_argument("--tags-file", metavar="F", help="read the image's tags from F instead of the registry")
+    add_offline_args(p)
     p.add_argument(
         "--with-cluster",
         action="store_true",

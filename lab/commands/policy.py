@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.commands._common import print_json
+from lab.commands._common import add_exclude_arg, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,12 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kind.add_argument("--alphabetical", metavar="asc|desc", help="spec.policy.alphabetical.order")
     parser.add_argument("--filter-pattern", metavar="P", help="spec.filterTags.pattern (Go RE2, unanchored)")
     parser.add_argument("--filter-extract", metavar="E", help="spec.filterTags.extract, e.g. $1 or ${ts}")
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        metavar="REGEX",
-        help="an exclusionList entry (repeatable; replaces the default ^.*\\.sig$, as in Flux)",
-    )
+    add_exclude_arg(parser)
     parser.add_argument(
         "--tags-file", required=True, metavar="F", help="one tag per line; - reads standard input"
     )

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.commands._common import print_json
+from lab.commands._common import add_exclude_arg, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,12 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the scan as JSON")
     parser.add_argument("--all", action="store_true", help="apply no exclusionList (show .sig tags too)")
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        metavar="REGEX",
-        help="an exclusionList entry (repeatable; replaces the default ^.*\\.sig$, as in Flux)",
-    )
+    add_exclude_arg(parser)
     parser.set_defaults(func=run)
 
 

@@ -84,32 +84,19 @@ class NamespacedName(GoStruct):
         return {"String": GoMethod("String", self.go_string)}
 
 
-class _TypeMeta(GoStruct):
-    go_type = "yaml.TypeMeta"
+class _StringFields(GoStruct):
+    """yaml.TypeMeta and yaml.NameMeta: string fields only, each `json:"...,omitempty"`."""
 
-    def __init__(self, api_version: str, kind: str) -> None:
-        self.api_version = api_version
-        self.kind = kind
-
-    def go_fields(self) -> list[tuple[str, Any]]:
-        return [("APIVersion", self.api_version), ("Kind", self.kind)]
-
-    def go_json(self) -> Any:
-        return {k: v for k, v in (("apiVersion", self.api_version), ("kind", self.kind)) if v}
-
-
-class _NameMeta(GoStruct):
-    go_type = "yaml.NameMeta"
-
-    def __init__(self, name: str, namespace: str) -> None:
-        self.name = name
-        self.namespace = namespace
+    def __init__(self, go_type: str, *fields: tuple[str, str, str]) -> None:
+        self.go_type = go_type
+        self.fields = fields
+        """(Go field name, JSON name, value) in declaration order."""
 
     def go_fields(self) -> list[tuple[str, Any]]:
-        return [("Name", self.name), ("Namespace", self.namespace)]
+        return [(go_name, value) for go_name, _json, value in self.fields]
 
     def go_json(self) -> Any:
-        return {k: v for k, v in (("name", self.name), ("namespace", self.namespace)) if v}
+        return {json_name: value for _go, json_name, value in self.fields if value}
 
 
 class _ResourceIdentifier(GoStruct):
@@ -117,8 +104,12 @@ class _ResourceIdentifier(GoStruct):
     embedded = frozenset({"TypeMeta", "NameMeta"})
 
     def __init__(self, obj: ObjectId) -> None:
-        self.type_meta = _TypeMeta(obj.api_version, obj.kind)
-        self.name_meta = _NameMeta(obj.name, obj.namespace)
+        self.type_meta = _StringFields(
+            "yaml.TypeMeta", ("APIVersion", "apiVersion", obj.api_version), ("Kind", "kind", obj.kind)
+        )
+        self.name_meta = _StringFields(
+            "yaml.NameMeta", ("Name", "name", obj.name), ("Namespace", "namespace", obj.namespace)
+        )
 
     def go_fields(self) -> list[tuple[str, Any]]:
         return [("TypeMeta", self.type_meta), ("NameMeta", self.name_meta)]
@@ -502,24 +493,20 @@ def _walk_fields(node: tparse.Node, root_dot: bool, found: list[tuple[tparse.Nod
     elif isinstance(node, tparse.VariableNode):
         if node.ident[0] == "$" and len(node.ident) > 1:
             found.append((node, node.ident[1:]))
-    elif isinstance(node, tparse.ChainNode):
-        if node.node is not None:
-            _walk_fields(node.node, root_dot, found)
-    elif isinstance(node, tparse.ListNode):
-        for n in node.nodes:
-            _walk_fields(n, root_dot, found)
-    elif isinstance(node, tparse.ActionNode):
-        if node.pipe is not None:
-            _walk_fields(node.pipe, root_dot, found)
-    elif isinstance(node, tparse.PipeNode):
-        for c in node.cmds:
-            _walk_fields(c, root_dot, found)
-    elif isinstance(node, tparse.CommandNode):
-        for a in node.args:
-            _walk_fields(a, root_dot, found)
-    elif isinstance(node, tparse.TemplateNode):
-        if node.pipe is not None:
-            _walk_fields(node.pipe, root_dot, found)
+    elif isinstance(node, tparse.ChainNode | tparse.ActionNode | tparse.TemplateNode):
+        inner = node.node if isinstance(node, tparse.ChainNode) else node.pipe
+        if inner is not None:
+            _walk_fields(inner, root_dot, found)
+    elif isinstance(node, tparse.ListNode | tparse.PipeNode | tparse.CommandNode):
+        inside = (
+            node.nodes
+            if isinstance(node, tparse.ListNode)
+            else node.cmds
+            if isinstance(node, tparse.PipeNode)
+            else node.args
+        )
+        for child in inside:
+            _walk_fields(child, root_dot, found)
     elif isinstance(node, tparse.BranchNode):
         if node.pipe is not None:
             _walk_fields(node.pipe, root_dot, found)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
-from lab.core.imagefields import fits, line_shape, split_reference
+from lab.core.imagefields import Shape, fits, line_shape, split_reference
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.setters.find import Marker, find_markers
 
@@ -42,9 +42,6 @@ NO_PUSH = (
     "failed configuring source manager: push spec not provided, and cannot be inferred from "
     ".spec.git.checkout.ref or GitRepository .spec.ref"
 )
-
-_KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
-_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
 
 
 @dataclass(frozen=True)
@@ -164,6 +161,9 @@ def _selector_text(selector: Mapping[str, Any]) -> str:
                 else f"{expr.get('key')} {expr.get('operator')}"
             )
     return ", ".join(parts) or "{}"
+
+
+_KEY = re.compile(r"^\s*(?:-\s+)*(?P<key>[A-Za-z0-9_.$-]+)\s*:")
 
 
 def _site_key(line: str) -> str:
@@ -401,85 +401,92 @@ def _selects(a: ImageUpdateAutomation, labels: Mapping[str, str]) -> bool:
     return selector_matches(selector, labels)
 
 
+_NEVER = "the kubelet then fails with ErrImagePull / ImagePullBackOff; Flux reports nothing"
+_Misfit = tuple[str, Severity, str, str, str]
+_TAG_ON_IMAGE: _Misfit = (
+    "marker.tag-on-image",
+    "breaking",
+    "':tag' marker on a full image reference: after the update the line reads '{key}: {tag}'",
+    'use the plain marker {{"$imagepolicy": "{ref}"}} on a full image reference; \':tag\' belongs on a '
+    "tag-only field",
+    "commits '{key}: {tag}', a reference to an image literally named {tag}; " + _NEVER,
+)
+_FULL_ON_TAG: _Misfit = (
+    "marker.full-on-tag",
+    "breaking",
+    "full marker on a tag-only field: after the update the line reads '{key}: {name}:{tag}'",
+    'use {{"$imagepolicy": "{ref}:tag"}} on a tag field',
+    "commits '{name}:{tag}' as the tag; a chart then renders '{name}:{name}:{tag}'",
+)
+# (marker variant, field shape) that do not fit -> id, severity, message, fix, what Flux commits.
+# {key} is the line's key, {name}/{tag} the image the policy writes, {ref} the policy's ns:name.
+_MISFITS: dict[tuple[str, Shape], _Misfit] = {
+    ("tag", "full"): _TAG_ON_IMAGE,
+    ("tag", "name"): _TAG_ON_IMAGE,
+    ("name", "tag"): (
+        "marker.name-on-tag",
+        "breaking",
+        "':name' marker on a tag-only field: after the update the line reads '{key}: {name}'",
+        'use {{"$imagepolicy": "{ref}:tag"}} on a tag field; ":name" belongs on repository/newName',
+        "commits the repository name {name} where the tag belongs; " + _NEVER,
+    ),
+    ("name", "full"): (
+        "marker.name-on-image",
+        "breaking",
+        "':name' marker on an image reference with a tag: after the update the line reads '{key}: {name}' "
+        "and the tag is gone",
+        'use the plain marker {{"$imagepolicy": "{ref}"}}',
+        "commits '{key}: {name}' (no tag: the kubelet pulls :latest)",
+    ),
+    ("", "tag"): _FULL_ON_TAG,
+    ("", "digest"): _FULL_ON_TAG,
+    ("", "name"): (
+        "marker.full-on-name",
+        "breaking",
+        "full marker on a repository field: after the update the line reads '{key}: {name}:{tag}'",
+        'use {{"$imagepolicy": "{ref}:name"}} on a repository field',
+        "commits '{name}:{tag}' as the repository; " + _NEVER,
+    ),
+    ("", "matchkey"): (
+        "marker.kustomize-name",
+        "advisory",
+        "marker on a kustomize images[].name: that key is the match key; when Flux rewrites it the override "
+        "stops matching the base's image",
+        "mark newName (':name') and newTag (':tag') instead",
+        "commits '{key}: {name}:{tag}'",
+    ),
+}
+
+
 def _shape_findings(
     aset: AutomationSet, site: MarkerSite, pol: ImagePolicy | None, resolved: Mapping[str, str]
 ) -> list[Finding]:
     """A setter replaces the whole scalar: the suffix must fit the field (image-automation-controller setters.go)."""
     m = site.marker
     value = site.value or ""
-    key = site.key
     repo = aset.repository(*pol.repository_key) if pol is not None else None
-    name = repo.image if repo is not None else split_reference(value)[0] or "<image>"
-    tag = resolved.get(f"{m.namespace}:{m.policy}") or split_reference(value)[1] or "<tag>"
-    shown_key = key or "value"
-    never = "the kubelet then fails with ErrImagePull / ImagePullBackOff; Flux reports nothing"
-    shape = line_shape(key, value)
-    misfit = shape is not None and not fits(m.suffix, shape)
-    if misfit and m.suffix == "tag" and shape in ("full", "name"):
+    written_name, written_tag = split_reference(value)
+    shape = line_shape(site.key, value)
+    misfit = _MISFITS.get((m.suffix, shape)) if shape is not None and not fits(m.suffix, shape) else None
+    if (m.suffix, shape) == ("name", "full") and not written_tag:
+        misfit = None  # ':name' on a reference without a tag writes what is there already
+    if misfit is not None:
+        id_, severity, message, fix, flux = misfit
+        words = {
+            "key": site.key or "value",
+            "name": repo.image if repo is not None else written_name or "<image>",
+            "tag": resolved.get(f"{m.namespace}:{m.policy}") or written_tag or "<tag>",
+            "ref": f"{m.namespace}:{m.policy}",
+        }
         return [
             Finding(
-                "marker.tag-on-image",
-                "breaking",
+                id_,
+                severity,
                 m.file,
                 m.line,
-                message=f"':tag' marker on a full image reference: after the update the line reads "
-                f"'{shown_key}: {tag}'",
-                fix=f'use the plain marker {{"$imagepolicy": "{m.namespace}:{m.policy}"}} on a full image '
-                "reference; ':tag' belongs on a tag-only field",
-                flux=f"commits '{shown_key}: {tag}', a reference to an image literally named {tag}; {never}",
-            )
-        ]
-    if misfit and m.suffix == "name" and shape == "tag":
-        return [
-            Finding(
-                "marker.name-on-tag",
-                "breaking",
-                m.file,
-                m.line,
-                message=f"':name' marker on a tag-only field: after the update the line reads "
-                f"'{shown_key}: {name}'",
-                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:tag"}} on a tag field; ":name" '
-                "belongs on repository/newName",
-                flux=f"commits the repository name {name} where the tag belongs; {never}",
-            )
-        ]
-    if misfit and m.suffix == "name" and shape == "full" and split_reference(value)[1]:
-        return [
-            Finding(
-                "marker.name-on-image",
-                "breaking",
-                m.file,
-                m.line,
-                message=f"':name' marker on an image reference with a tag: after the update the line reads "
-                f"'{shown_key}: {name}' and the tag is gone",
-                fix=f'use the plain marker {{"$imagepolicy": "{m.namespace}:{m.policy}"}}',
-                flux=f"commits '{shown_key}: {name}' (no tag: the kubelet pulls :latest)",
-            )
-        ]
-    if misfit and m.suffix == "" and shape in ("tag", "digest"):
-        return [
-            Finding(
-                "marker.full-on-tag",
-                "breaking",
-                m.file,
-                m.line,
-                message=f"full marker on a tag-only field: after the update the line reads "
-                f"'{shown_key}: {name}:{tag}'",
-                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:tag"}} on a tag field',
-                flux=f"commits '{name}:{tag}' as the tag; a chart then renders '{name}:{name}:{tag}'",
-            )
-        ]
-    if misfit and m.suffix == "" and shape == "name":
-        return [
-            Finding(
-                "marker.full-on-name",
-                "breaking",
-                m.file,
-                m.line,
-                message=f"full marker on a repository field: after the update the line reads "
-                f"'{shown_key}: {name}:{tag}'",
-                fix=f'use {{"$imagepolicy": "{m.namespace}:{m.policy}:name"}} on a repository field',
-                flux=f"commits '{name}:{tag}' as the repository; {never}",
+                message.format(**words),
+                fix.format(**words),
+                flux=flux.format(**words),
             )
         ]
     if m.suffix == "digest" and pol is not None and (pol.digest_reflection_policy or "Never") == "Never":
@@ -493,27 +500,17 @@ def _shape_findings(
                 "(digestReflectionPolicy Never): the digest would be blanked",
                 fix=f"set spec.digestReflectionPolicy: IfNotPresent on ImagePolicy {pol.name} "
                 f"({pol.file}:{pol.line})",
-                flux=f"commits '{shown_key}: \"\"' (the :digest setter writes the empty latestRef.digest)",
+                flux=f"commits '{site.key or 'value'}: \"\"' (the :digest setter writes the empty latestRef.digest)",
                 check=CHECK_MARKER,
-            )
-        ]
-    if misfit and m.suffix == "" and shape == "matchkey":
-        return [
-            Finding(
-                "marker.kustomize-name",
-                "advisory",
-                m.file,
-                m.line,
-                message="marker on a kustomize images[].name: that key is the match key; when Flux rewrites it "
-                "the override stops matching the base's image",
-                fix="mark newName (':name') and newTag (':tag') instead",
-                flux=f"commits '{shown_key}: {name}:{tag}'",
             )
         ]
     return []
 
 
 # --- policies and repositories -------------------------------------------------------------------------
+
+
+_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
 
 
 def _lenient(tag: str) -> tuple[int, int, int] | None:

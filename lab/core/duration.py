@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from lab.core.gostrconv import quote
+
 NANOSECOND = 1
 MICROSECOND = 1000 * NANOSECOND
 MILLISECOND = 1000 * MICROSECOND
@@ -44,11 +46,6 @@ class DurationError(ValueError):
     """A string Go's `time.ParseDuration` rejects; the message is Go's own."""
 
 
-def _quote(s: str) -> str:
-    # Go's strconv.Quote for the ASCII cases a learner types; good enough for a message.
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def parse_duration(text: str) -> int:
     """Nanoseconds for `text`, exactly as Go's `time.ParseDuration` accepts it.
 
@@ -63,18 +60,18 @@ def parse_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise DurationError(f"time: invalid duration {_quote(orig)}")
+        raise DurationError(f"time: invalid duration {quote(orig)}")
     total = 0
     while s:
         if not (s[0] == "." or (s[0].isascii() and s[0].isdigit())):
-            raise DurationError(f"time: invalid duration {_quote(orig)}")
+            raise DurationError(f"time: invalid duration {quote(orig)}")
         i = 0
         while i < len(s) and s[i].isascii() and s[i].isdigit():
             i += 1
         pre = i > 0
         whole = int(s[:i]) if pre else 0
         if whole > _MAX + 1:
-            raise DurationError(f"time: invalid duration {_quote(orig)}")
+            raise DurationError(f"time: invalid duration {quote(orig)}")
         s = s[i:]
         frac = 0
         scale = 1.0
@@ -99,30 +96,30 @@ def parse_duration(text: str) -> int:
             post = j > 0
             s = s[j:]
         if not pre and not post:
-            raise DurationError(f"time: invalid duration {_quote(orig)}")
+            raise DurationError(f"time: invalid duration {quote(orig)}")
         k = 0
         while k < len(s) and not (s[k] == "." or (s[k].isascii() and s[k].isdigit())):
             k += 1
         if k == 0:
-            raise DurationError(f"time: missing unit in duration {_quote(orig)}")
+            raise DurationError(f"time: missing unit in duration {quote(orig)}")
         unit_name, s = s[:k], s[k:]
         unit = _UNITS.get(unit_name)
         if unit is None:
-            raise DurationError(f"time: unknown unit {_quote(unit_name)} in duration {_quote(orig)}")
+            raise DurationError(f"time: unknown unit {quote(unit_name)} in duration {quote(orig)}")
         if whole > (1 << 63) // unit:
-            raise DurationError(f"time: invalid duration {_quote(orig)}")
+            raise DurationError(f"time: invalid duration {quote(orig)}")
         value = whole * unit
         if frac > 0:
             value += int(float(frac) * (float(unit) / scale))
             if value > 1 << 63:
-                raise DurationError(f"time: invalid duration {_quote(orig)}")
+                raise DurationError(f"time: invalid duration {quote(orig)}")
         total += value
         if total > 1 << 63:
-            raise DurationError(f"time: invalid duration {_quote(orig)}")
+            raise DurationError(f"time: invalid duration {quote(orig)}")
     if neg:
         return -total
     if total > _MAX:
-        raise DurationError(f"time: invalid duration {_quote(orig)}")
+        raise DurationError(f"time: invalid duration {quote(orig)}")
     return total
 
 

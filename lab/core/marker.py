@@ -19,11 +19,6 @@ MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-# The line breaks of the YAML reader (libyaml, and go-yaml in Flux): besides \n, \r\n and \r, the
-# YAML 1.1 breaks NEL (U+0085), LS (U+2028) and PS (U+2029) end a line too, so positions it reports
-# count them. Python's str.splitlines() is no substitute: it also splits at \v, \f and \x1c-\x1e.
-_EOL = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
-_MARKER_IN_COMMENT = re.compile(r'"\$imagepolicy"\s*:\s*"([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -148,6 +143,12 @@ def _choose(images: list[ContainerImage], container: str | None, file: str) -> C
             else "several objects use this container name; split the file or mark it by hand",
         )
     return images[0]
+
+
+# The line breaks of the YAML reader (libyaml, and go-yaml in Flux): besides \n, \r\n and \r, the
+# YAML 1.1 breaks NEL (U+0085), LS (U+2028) and PS (U+2029) end a line too, so positions it reports
+# count them. Python's str.splitlines() is no substitute: it also splits at \v, \f and \x1c-\x1e.
+_EOL = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:

@@ -23,7 +23,6 @@ DEFAULT_EXTENSIONS = (".yaml", ".yml")
 
 _API = re.compile(r"^(?P<indent>\s*)apiVersion:\s*['\"]?(?P<group>[^/\s'\"]+)/(?P<version>[^\s'\"#]+)")
 _KIND = re.compile(r"^(?P<indent>\s*)kind:\s*['\"]?(?P<kind>[A-Za-z0-9]+)")
-_DOC_SEPARATOR = re.compile(r"^---(\s|$)")
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,9 @@ class FileMigration:
     @property
     def changed(self) -> bool:
         return bool(self.upgrades)
+
+
+_DOC_SEPARATOR = re.compile(r"^---(\s|$)")
 
 
 def _documents(lines: list[str]) -> list[tuple[int, int]]:

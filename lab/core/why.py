@@ -9,13 +9,14 @@ live objects of a cluster or the sandbox when there is one, git's view of origin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
-from lab.core.manifests.models import AutomationSet, FluxObject, Problem
+from lab.core.manifests.models import AutomationSet, FluxObject, ImagePolicy, ImageRepository, Problem
 
+_Obj = TypeVar("_Obj", bound=FluxObject)
 LinkName = Literal["controllers", "scan", "policy", "automation", "markers", "path", "push", "origin"]
 LINKS: tuple[LinkName, ...] = (
     "controllers",
@@ -239,6 +240,22 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
     )
 
 
+def _repository_breaks(
+    facts: Facts, name: LinkName, kind: str, declared: Sequence[FluxObject], absent: str, write: str
+) -> Link | None:
+    """Where the repository alone breaks a link: no object of `kind`, a diagnosis, a validation error."""
+    if not declared:
+        return Link(name, "broken", absent, (), write)
+    found = _broken_by_findings(name, _findings(facts, name))
+    if found is not None:
+        return found
+    errors = _errors_of(facts, kind)
+    if errors:
+        first = errors[0]
+        return Link(name, "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    return None
+
+
 def _live_word(
     facts: Facts, kind: str, obj: FluxObject, detail: str, fix: str, ready: str = "{message}"
 ) -> Link | str | None:
@@ -304,37 +321,42 @@ def _controllers(facts: Facts) -> Link:
     )
 
 
-def _scan(facts: Facts) -> Link:
-    repos = facts.aset.repositories
-    if not repos:
-        return Link(
-            "scan",
-            "broken",
-            "no ImageRepository in the repository: nothing scans a registry",
-            (),
-            "write kind: ImageRepository with spec.image (e.g. library/nginx) and spec.interval",
-        )
-    found = _broken_by_findings("scan", _findings(facts, "scan"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImageRepository")
-    if errors:
-        first = errors[0]
-        return Link("scan", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+def _each_object(
+    facts: Facts,
+    kind: str,
+    declared: Sequence[_Obj],
+    detail: Callable[[_Obj], str],
+    fix: str,
+    offline: Callable[[_Obj], Link | str],
+    ready: str = "{message}",
+) -> Link | list[str]:
+    """The evidence line of each declared object, from the live cluster when there is one and from the
+    repository (`offline`) when not; the first broken Link instead when one is."""
     evidence: list[str] = []
-    for repo in repos:
-        word = _live_word(
-            facts,
-            "ImageRepository",
-            repo,
-            f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
-            "fix spec.image or the registry credentials; see the message",
-        )
+    for obj in declared:
+        word = _live_word(facts, kind, obj, detail(obj), fix, ready)
+        if word is None:
+            word = offline(obj)
         if isinstance(word, Link):
             return word
-        if word is not None:
-            evidence.append(word)
-            continue
+        evidence.append(word)
+    return evidence
+
+
+def _scan(facts: Facts) -> Link:
+    repos = facts.aset.repositories
+    early = _repository_breaks(
+        facts,
+        "scan",
+        "ImageRepository",
+        repos,
+        "no ImageRepository in the repository: nothing scans a registry",
+        "write kind: ImageRepository with spec.image (e.g. library/nginx) and spec.interval",
+    )
+    if early is not None:
+        return early
+
+    def offline(repo: ImageRepository) -> Link | str:
         if repo.image in facts.scan_errors:
             return Link(
                 "scan",
@@ -344,8 +366,7 @@ def _scan(facts: Facts) -> Link:
                 "check the image name (library/nginx on Docker Hub) and credentials",
             )
         if facts.tags is None or repo.image not in facts.tags:
-            evidence.append(f"ImageRepository {repo.ref}: {repo.image} (tags not read)")
-            continue
+            return f"ImageRepository {repo.ref}: {repo.image} (tags not read)"
         count = len(facts.tags[repo.image])
         if count == 0:
             return Link(
@@ -356,7 +377,18 @@ def _scan(facts: Facts) -> Link:
                 (),
                 "check the repository name",
             )
-        evidence.append(f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})")
+        return f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})"
+
+    evidence = _each_object(
+        facts,
+        "ImageRepository",
+        repos,
+        lambda repo: f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
+        "fix spec.image or the registry credentials; see the message",
+        offline,
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "scan"))
     judged: State = "ok" if evidence and not all("tags not read" in e for e in evidence) else "unknown"
     summary = evidence[0] if evidence else "not checked"
@@ -365,41 +397,34 @@ def _scan(facts: Facts) -> Link:
 
 def _policy(facts: Facts) -> Link:
     aset = facts.aset
-    if not aset.policies:
-        return Link(
-            "policy",
-            "broken",
-            "no ImagePolicy in the repository: no tag is ever selected",
-            (),
-            "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
-        )
-    found = _broken_by_findings("policy", _findings(facts, "policy"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImagePolicy")
-    if errors:
-        first = errors[0]
-        return Link("policy", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint)
+    early = _repository_breaks(
+        facts,
+        "policy",
+        "ImagePolicy",
+        aset.policies,
+        "no ImagePolicy in the repository: no tag is ever selected",
+        "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
+    )
+    if early is not None:
+        return early
     resolved = resolved_tags_for(facts)
-    evidence: list[str] = []
-    for pol in aset.policies:
-        word = _live_word(
-            facts,
-            "ImagePolicy",
-            pol,
-            f"{pol.file}:{pol.line_of('spec.policy')}",
-            "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
-        )
-        if isinstance(word, Link):
-            return word
-        if word is not None:
-            evidence.append(word)
-            continue
-        key = f"{pol.namespace}:{pol.name}"
-        if key in resolved:
-            evidence.append(f"ImagePolicy {pol.ref} selects {resolved[key]} ({facts.tags_source})")
-        else:
-            evidence.append(f"ImagePolicy {pol.ref}: not evaluated (no tags)")
+
+    def offline(pol: ImagePolicy) -> str:
+        selected = resolved.get(f"{pol.namespace}:{pol.name}")
+        if selected is not None:
+            return f"ImagePolicy {pol.ref} selects {selected} ({facts.tags_source})"
+        return f"ImagePolicy {pol.ref}: not evaluated (no tags)"
+
+    evidence = _each_object(
+        facts,
+        "ImagePolicy",
+        aset.policies,
+        lambda pol: f"{pol.file}:{pol.line_of('spec.policy')}",
+        "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
+        offline,
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "policy"))
     judged: State = "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown"
     return Link("policy", judged, evidence[0] if evidence else "not checked", (*evidence, *advice))
@@ -413,47 +438,36 @@ def resolved_tags_for(facts: Facts) -> dict[str, str]:
 
 def _automation(facts: Facts) -> Link:
     aset = facts.aset
-    if not aset.automations:
+    early = _repository_breaks(
+        facts,
+        "automation",
+        "ImageUpdateAutomation",
+        aset.automations,
+        "no ImageUpdateAutomation in the repository: nothing writes to Git",
+        "write kind: ImageUpdateAutomation with sourceRef, git.commit.author, git.push.branch, update.path",
+    )
+    if early is not None:
+        return early
+    suspended = next((a for a in aset.automations if a.suspend), None)
+    if suspended is not None:
         return Link(
             "automation",
             "broken",
-            "no ImageUpdateAutomation in the repository: nothing writes to Git",
-            (),
-            "write kind: ImageUpdateAutomation with sourceRef, git.commit.author, git.push.branch, update.path",
+            f"ImageUpdateAutomation {suspended.ref} is suspended (spec.suspend: true)",
+            (f"{suspended.file}:{suspended.line_of('spec.suspend')}",),
+            "remove spec.suspend or `flux resume image update " + suspended.name + "`",
         )
-    found = _broken_by_findings("automation", _findings(facts, "automation"))
-    if found is not None:
-        return found
-    errors = _errors_of(facts, "ImageUpdateAutomation")
-    if errors:
-        first = errors[0]
-        return Link(
-            "automation", "broken", first.message, tuple(_problem_text(p) for p in errors), first.hint
-        )
-    evidence: list[str] = []
-    for a in aset.automations:
-        if a.suspend:
-            return Link(
-                "automation",
-                "broken",
-                f"ImageUpdateAutomation {a.ref} is suspended (spec.suspend: true)",
-                (f"{a.file}:{a.line_of('spec.suspend')}",),
-                "remove spec.suspend or `flux resume image update " + a.name + "`",
-            )
-        word = _live_word(
-            facts,
-            "ImageUpdateAutomation",
-            a,
-            f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",
-            "see the message",
-            ready="Ready, '{message}'",
-        )
-        if isinstance(word, Link):
-            return word
-        if word is not None:
-            evidence.append(word)
-            continue
-        evidence.append(f"ImageUpdateAutomation {a.ref} ({a.file})")
+    evidence = _each_object(
+        facts,
+        "ImageUpdateAutomation",
+        aset.automations,
+        lambda a: f"kubectl describe imageupdateautomation {a.name} -n {a.namespace}",
+        "see the message",
+        lambda a: f"ImageUpdateAutomation {a.ref} ({a.file})",
+        ready="Ready, '{message}'",
+    )
+    if isinstance(evidence, Link):
+        return evidence
     advice = _advice(_findings(facts, "automation"))
     return Link("automation", "ok", evidence[0], (*evidence, *advice))
 

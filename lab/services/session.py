@@ -92,26 +92,6 @@ def plain_overview(session: Session) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class ProgressRow:
-    task: str
-    status: str
-    note: str
-
-
-def progress_rows(session: Session) -> list[ProgressRow]:
-    """The course tracker's rows, from PROGRESS.md in the workspace."""
-    from lab.core.progress import parse_progress
-    from lab.errors import LabError
-
-    path = session.workspace / "PROGRESS.md"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise LabError(f"{path}: no PROGRESS.md", hint="restore it from git, or run `lab init`") from err
-    return [ProgressRow(r.task, r.status, r.note) for r in parse_progress(text, file=str(path)).rows]
-
-
 # --- what the TUI needs beyond the CLI's services: thin compositions of them, no logic of their own ---
 
 
@@ -279,12 +259,16 @@ def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     git = root / ".git"
     for extra in ("HEAD", "packed-refs"):
         _stat_into(out, git / extra)
-    refs = git / "refs" / "remotes"
+    _stat_refs(out, git / "refs" / "remotes")
+    return tuple(out)
+
+
+def _stat_refs(out: list[tuple[str, int, int]], refs: Path) -> None:
+    """Every ref file below `refs` (a branch named feature/x is a directory and a file)."""
     if refs.is_dir():
         for dirpath, _dirs, filenames in os.walk(refs):
             for name in filenames:
                 _stat_into(out, Path(dirpath) / name)
-    return tuple(out)
 
 
 def _stat_into(out: list[tuple[str, int, int]], path: Path) -> None:
@@ -398,18 +382,10 @@ def watch_stamp(workspace: Path, origin: Path | None) -> tuple[tuple[str, int, i
     again. stat only, bounded: cheap enough to take every second on a shared 2-core machine."""
     out = list(workspace_stamp(workspace))
     # Not .git/index: `git status` itself rewrites it, and the state read would then look like a change.
-    heads = workspace / ".git" / "refs" / "heads"
-    if heads.is_dir():
-        for dirpath, _dirs, filenames in os.walk(heads):
-            for name in filenames:
-                _stat_into(out, Path(dirpath) / name)
+    _stat_refs(out, workspace / ".git" / "refs" / "heads")
     if origin is not None:
         _stat_into(out, origin / "packed-refs")
-        refs = origin / "refs" / "heads"
-        if refs.is_dir():
-            for dirpath, _dirs, filenames in os.walk(refs):
-                for name in filenames:
-                    _stat_into(out, Path(dirpath) / name)
+        _stat_refs(out, origin / "refs" / "heads")
     return tuple(out)
 
 

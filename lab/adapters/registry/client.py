@@ -666,12 +666,10 @@ class RegistryClient:
         if lookup.helper:
             return self._helper_error(name, lookup)
         where = lookup.source or "the Docker config file"
-        return RegistryAPIError(
+        return _unauthorized(
+            name,
             f"{name.wire_host} requires credentials and none were found for it in {where}",
-            hint=f"run `docker login {name.wire_host}` or pass --registry-config FILE",
-            flux_detail=f"GET {name.base_url}/v2/: UNAUTHORIZED: authentication required",
-            status=401,
-            code="UNAUTHORIZED",
+            f"run `docker login {name.wire_host}` or pass --registry-config FILE",
         )
 
     def _helper_error(self, name: ImageName, lookup: CredentialLookup) -> RegistryAPIError:
@@ -686,12 +684,10 @@ class RegistryClient:
 
     def _credentials_rejected(self, name: ImageName, creds: Credentials | None) -> RegistryAPIError:
         source = creds.source if creds is not None and creds.source else "the registry config"
-        return RegistryAPIError(
+        return _unauthorized(
+            name,
             f"credentials rejected for {name.wire_host}",
-            hint=f"check the user and password/token in {source}",
-            flux_detail=f"GET {name.base_url}/v2/: UNAUTHORIZED: authentication required",
-            status=401,
-            code="UNAUTHORIZED",
+            f"check the user and password/token in {source}",
         )
 
     def _not_found(self, name: ImageName, detail: str, status: int, code: str) -> RegistryAPIError:
@@ -988,6 +984,17 @@ def _transport_reason(err: httpx.TransportError) -> str:
     if isinstance(err, httpx.RemoteProtocolError):
         return f"the server broke the connection ({text})"
     return text
+
+
+def _unauthorized(name: ImageName, message: str, hint: str) -> RegistryAPIError:
+    """A 401 with what Flux's scan reports for it."""
+    return RegistryAPIError(
+        message,
+        hint=hint,
+        flux_detail=f"GET {name.base_url}/v2/: UNAUTHORIZED: authentication required",
+        status=401,
+        code="UNAUTHORIZED",
+    )
 
 
 __all__ = [

@@ -8,6 +8,8 @@ Errors carry Go's own wording (`template: commit message:1: unexpected EOF`), so
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lab.core.gotemplate import funcs
@@ -24,6 +26,19 @@ class TemplateError(Exception):
         self.phase = phase
 
 
+@contextmanager
+def _template_errors(name: str, phase: str, go_error: type[Exception], part: str) -> Iterator[None]:
+    """Go's error (or Python's recursion limit, which Go does not have) as a TemplateError of `phase`."""
+    try:
+        yield
+    except go_error as exc:
+        raise TemplateError(str(exc), phase=phase) from None
+    except RecursionError:
+        raise TemplateError(
+            f"template: {name}: nesting too deep for fluxlab's template {part}", phase=phase
+        ) from None
+
+
 class Template:
     """A parsed template; `execute` may be called many times."""
 
@@ -35,14 +50,8 @@ class Template:
 
     def execute(self, data: Any) -> str:
         state = State(self.name, self.text, funcs.find_function, self.trees)
-        try:
+        with _template_errors(self.name, "exec", ExecError, "engine"):
             return state.execute(self.root, _from_python(data))
-        except ExecError as exc:
-            raise TemplateError(str(exc), phase="exec") from None
-        except RecursionError:
-            raise TemplateError(
-                f"template: {self.name}: nesting too deep for fluxlab's template engine", phase="exec"
-            ) from None
 
 
 def _from_python(v: Any) -> Any:
@@ -55,14 +64,8 @@ def _from_python(v: Any) -> Any:
 
 
 def parse(text: str, name: str = "commit message") -> Template:
-    try:
+    with _template_errors(name, "parse", ParseError, "parser"):
         trees = parse_tree(name, text, funcs.has_function)
-    except ParseError as exc:
-        raise TemplateError(str(exc), phase="parse") from None
-    except RecursionError:
-        raise TemplateError(
-            f"template: {name}: nesting too deep for fluxlab's template parser", phase="parse"
-        ) from None
     return Template(name, text, trees)
 
 

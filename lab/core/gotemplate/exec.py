@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lab.core.gostrconv import quote as go_quote
 from lab.core.gotemplate import parser as p
 from lab.core.gotemplate.values import (
     GoMap,
@@ -12,7 +13,6 @@ from lab.core.gotemplate.values import (
     GoSlice,
     GoStruct,
     Int64,
-    go_quote,
     iter_range,
     sprint_value,
     truth,

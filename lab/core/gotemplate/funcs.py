@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lab.core.gostrconv import quote as go_quote
+from lab.core.gostrconv import quote_rune as go_quote_rune
 from lab.core.gotemplate.exec import MAX_OUTPUT, GoFuncError
 from lab.core.gotemplate.values import (
     GoMap,
@@ -31,12 +33,11 @@ from lab.core.gotemplate.values import (
     fmt_sprintln,
     format_float,
     go_json_dumps,
-    go_quote,
-    go_quote_rune,
     items_of,
     kind,
     length,
     map_items,
+    print_collection,
     sprint_value,
     to_string,
     truth,
@@ -102,20 +103,9 @@ def _fmt_one(arg: Any, verb: str, flags: str, width: int | None, prec: int | Non
             return _fmt_one(s, verb, flags, width, prec)
         parts = [_fmt_one(val, verb, flags, width, prec) for _, val in arg.go_fields()]
         return "{" + " ".join(parts) + "}"
-    if isinstance(arg, GoSlice | list):
-        return "[" + " ".join(_fmt_one(x, verb, flags, width, prec) for x in items_of(arg)) + "]"
-    if isinstance(arg, GoMap | dict):
-        m = map_items(arg)
-        from lab.core.gotemplate.values import sorted_map_keys
-
-        return (
-            "map["
-            + " ".join(
-                f"{_fmt_one(k, verb, flags, width, prec)}:{_fmt_one(m[k], verb, flags, width, prec)}"
-                for k in sorted_map_keys(m)
-            )
-            + "]"
-        )
+    listed = print_collection(arg, lambda x: _fmt_one(x, verb, flags, width, prec))
+    if listed is not None:
+        return listed
     if isinstance(arg, bool):
         if verb in "tv":
             return _pad("true" if arg else "false", width, minus, False)
@@ -253,15 +243,9 @@ def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
 
 
 def _basic_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    return "invalid"
+    """text/template's basicKind: the reflect.Kind of a comparable scalar, "invalid" for anything else."""
+    found = kind(v)
+    return found if found in ("bool", "int", "float", "string") else "invalid"
 
 
 def _eq(arg1: Any, *arg2: Any) -> bool:

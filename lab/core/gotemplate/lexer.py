@@ -80,7 +80,7 @@ class Item:
     line: int
 
     def __str__(self) -> str:
-        from lab.core.gotemplate.values import go_quote
+        from lab.core.gostrconv import quote as go_quote
 
         if self.typ == T.EOF:
             return "EOF"
@@ -277,13 +277,13 @@ class Lexer:
             elif r == "|":
                 self.emit(T.PIPE)
             elif r == '"':
-                self._lex_quote()
+                self._lex_quoted('"', "quoted string", T.STRING)
             elif r == "`":
                 self._lex_raw_quote()
             elif r == "$":
                 self._lex_variable()
             elif r == "'":
-                self._lex_char()
+                self._lex_quoted("'", "character constant", T.CHAR_CONSTANT)
             elif r == "." and self.pos < len(self.input) and not ("0" <= self.input[self.pos] <= "9"):
                 self._lex_field_or_variable(T.FIELD)
             elif r in "+-." or "0" <= r <= "9":
@@ -356,20 +356,6 @@ class Lexer:
             self.error(f"bad character {_unicode_name(self.peek())}")
         self.emit(typ)
 
-    def _lex_char(self) -> None:
-        while True:
-            r = self.next()
-            if r == "\\":
-                r2 = self.next()
-                if r2 not in ("", "\n"):
-                    continue
-                self.error("unterminated character constant")
-            if r in ("", "\n"):
-                self.error("unterminated character constant")
-            if r == "'":
-                break
-        self.emit(T.CHAR_CONSTANT)
-
     def _lex_number(self) -> None:
         if not self._scan_number():
             self.error(f"bad number syntax: {_q(self.input[self.start : self.pos])}")
@@ -406,19 +392,21 @@ class Lexer:
             return False
         return True
 
-    def _lex_quote(self) -> None:
+    def _lex_quoted(self, close: str, what: str, typ: T) -> None:
+        """Go's lexChar and lexQuote, one loop: up to the closing quote, a backslash escaping the next
+        character, never across a newline."""
         while True:
             r = self.next()
             if r == "\\":
                 r2 = self.next()
                 if r2 not in ("", "\n"):
                     continue
-                self.error("unterminated quoted string")
+                self.error(f"unterminated {what}")
             if r in ("", "\n"):
-                self.error("unterminated quoted string")
-            if r == '"':
+                self.error(f"unterminated {what}")
+            if r == close:
                 break
-        self.emit(T.STRING)
+        self.emit(typ)
 
     def _lex_raw_quote(self) -> None:
         while True:
@@ -431,7 +419,7 @@ class Lexer:
 
 
 def _q(s: str) -> str:
-    from lab.core.gotemplate.values import go_quote
+    from lab.core.gostrconv import quote as go_quote
 
     return go_quote(s)
 

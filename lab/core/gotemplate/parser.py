@@ -225,7 +225,7 @@ class TemplateNode(Node):
     pipe: PipeNode | None = None
 
     def __str__(self) -> str:
-        from lab.core.gotemplate.values import go_quote
+        from lab.core.gostrconv import quote as go_quote
 
         if self.pipe is None:
             return "{{template " + go_quote(self.name) + "}}"
@@ -386,7 +386,7 @@ def make_number(pos: int, text: str, typ: T) -> NumberNode:
 
 
 def _q(s: str) -> str:
-    from lab.core.gotemplate.values import go_quote
+    from lab.core.gostrconv import quote as go_quote
 
     return go_quote(s)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -350,57 +349,15 @@ def _shortest_digits(f: float) -> tuple[str, int]:
     return digits, exp
 
 
-def go_quote(s: str) -> str:
-    """strconv.Quote."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif 0xDC80 <= o <= 0xDCFF:  # surrogateescape'd invalid byte
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif _printable(ch):
-            out.append(ch)
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\v":
-            out.append("\\v")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def _printable(ch: str) -> bool:
-    if ch == " ":
-        return True
-    cat = unicodedata.category(ch)
-    return not (cat.startswith("C") or cat.startswith("Z"))
-
-
-def go_quote_rune(r: int) -> str:
-    if r == ord("'"):
-        return "'\\''"
-    if r == ord('"'):
-        return "'\"'"
-    q = go_quote(chr(r))[1:-1]
-    return "'" + q + "'"
+def print_collection(v: Any, each: Callable[[Any], str]) -> str | None:
+    """fmt's `[a b]` for a slice and `map[k:v ...]` for a map (keys in fmt's order), each element printed
+    by `each`; None for any other value."""
+    if isinstance(v, GoSlice | list):
+        return "[" + " ".join(each(x) for x in items_of(v)) + "]"
+    if isinstance(v, GoMap | dict):
+        m = map_items(v)
+        return "map[" + " ".join(f"{each(k)}:{each(m[k])}" for k in sorted_map_keys(m)) + "]"
+    return None
 
 
 def sprint_value(v: Any, verb: str = "v", depth: int = 0) -> str:
@@ -413,18 +370,9 @@ def sprint_value(v: Any, verb: str = "v", depth: int = 0) -> str:
             return s
         parts = [sprint_value(val, verb, depth + 1) for _, val in v.go_fields()]
         return "{" + " ".join(parts) + "}"
-    if isinstance(v, GoSlice | list):
-        return "[" + " ".join(sprint_value(x, verb, depth + 1) for x in items_of(v)) + "]"
-    if isinstance(v, GoMap | dict):
-        m = map_items(v)
-        return (
-            "map["
-            + " ".join(
-                f"{sprint_value(k, verb, depth + 1)}:{sprint_value(m[k], verb, depth + 1)}"
-                for k in sorted_map_keys(m)
-            )
-            + "]"
-        )
+    listed = print_collection(v, lambda x: sprint_value(x, verb, depth + 1))
+    if listed is not None:
+        return listed
     if verb in "vs":
         if isinstance(v, bool):
             return "true" if v else "false"

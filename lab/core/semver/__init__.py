@@ -4,7 +4,6 @@ from lab.core.semver.constraints import (
     Constraint,
     ConstraintError,
     Constraints,
-    go_quote,
     new_constraint,
     parse_constraint,
 )
@@ -22,7 +21,6 @@ __all__ = [
     "Constraints",
     "InvalidVersion",
     "Version",
-    "go_quote",
     "new_constraint",
     "new_version",
     "parse_constraint",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from lab.core.gostrconv import quote as go_quote
 from lab.core.semver.version import InvalidVersion, Version, new_version
 
 _S = r"[\t\n\f\r ]"
@@ -32,30 +33,6 @@ _VALID = re.compile(rf"{_S}*+{_ITEM}(?:(?:{_S}++|{_S}*+,{_S}*+){_ITEM})*{_S}*+")
 
 class ConstraintError(ValueError):
     """A range Masterminds rejects; `str()` is its error text."""
-
-
-def go_quote(text: str) -> str:
-    """Go's `%q` for a string (strconv.Quote)."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch in _GO_SHORT:
-            out.append(_GO_SHORT[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_SHORT = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
 def _is_x(text: str) -> bool:
