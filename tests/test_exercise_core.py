@@ -9,7 +9,7 @@ from lab.core.imagefields import FieldMarker, Shape, find_image_fields, fits, ju
 from lab.core.manifests.parse import find_automation
 from lab.core.mutation import Probe, excludes, mutation_test
 from lab.core.policy.spec import PolicySpec
-from lab.core.reconcile import applies
+from lab.core.reconcile import PolicyResolution, applies
 from lab.core.refs import ImageRef
 from lab.core.scope import app_environments, run_automations, shared_policies
 from lab.core.yamlsafe import load_all
@@ -262,3 +262,100 @@ def test_environments_follow_kustomize_resources_and_shared_names_are_found() ->
     assert [(s.policy, s.environments) for s in shared] == [
         ("flux-system:shop-prod", ("apps-production", "apps-staging"))
     ]
+
+
+# -- digest reflection (IRC updateImageRefs) -------------------------------------------------------
+
+_REFLECTING = """apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: worker, namespace: flux-system}
+spec: {image: ghcr.io/acme/shop-worker}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: worker, namespace: flux-system}
+spec:
+  imageRepositoryRef: {name: worker}
+  %s
+  policy: {semver: {range: 1.4.x}}
+"""
+
+
+def _resolve_worker(
+    reflect: str, previous: ImageRef | None = None, digests: dict[str, str] | None = None
+) -> tuple[PolicyResolution, list[str], ImageRef | None]:
+    from lab.core.reconcile import resolve_policies
+    from lab.errors import LabError
+
+    asked: list[str] = []
+
+    def digest_source(image: str, tag: str) -> str:
+        asked.append(f"{image}:{tag}")
+        if digests is None:
+            raise LabError('failed fetching descriptor for "ghcr.io/acme/shop-worker:1.4.2": 404')
+        return digests[tag]
+
+    aset = find_automation({"p.yaml": _REFLECTING % reflect})
+    resolutions, setters = resolve_policies(
+        aset,
+        "flux-system",
+        lambda image, exclusion: ["1.4.0", "1.4.2"],
+        digest_source,
+        {"flux-system:worker": previous} if previous else None,
+    )
+    return resolutions[0], asked, setters.get("flux-system:worker")
+
+
+def test_never_reflects_no_digest_and_asks_no_registry() -> None:
+    res, asked, ref = _resolve_worker("digestReflectionPolicy: Never", digests={"1.4.2": "sha256:b"})
+    assert asked == [] and ref == ImageRef("ghcr.io/acme/shop-worker", "1.4.2")
+    assert res.digest == "" and "with digest" not in res.message
+    _res, asked, ref = _resolve_worker("", digests={"1.4.2": "sha256:b"})
+    assert asked == [] and ref is not None and ref.digest == ""
+
+
+def test_if_not_present_asks_once_per_tag_and_keeps_what_it_has() -> None:
+    res, asked, ref = _resolve_worker("digestReflectionPolicy: IfNotPresent", digests={"1.4.2": "sha256:b"})
+    assert asked == ["ghcr.io/acme/shop-worker:1.4.2"] and ref is not None and ref.digest == "sha256:b"
+    assert ref.full() == "ghcr.io/acme/shop-worker:1.4.2@sha256:b"
+    assert (
+        res.message == "Latest image tag for ghcr.io/acme/shop-worker resolved to 1.4.2 with digest sha256:b"
+    )
+    # Same name and tag with a digest: kept, even if the registry now says otherwise (a re-pushed tag).
+    kept = ImageRef("ghcr.io/acme/shop-worker", "1.4.2", "sha256:old")
+    res, asked, ref = _resolve_worker("digestReflectionPolicy: IfNotPresent", kept, {"1.4.2": "sha256:new"})
+    assert asked == [] and ref is not None and ref.digest == "sha256:old"
+    # A new tag asks again.
+    moved = ImageRef("ghcr.io/acme/shop-worker", "1.4.0", "sha256:a")
+    res, asked, ref = _resolve_worker("digestReflectionPolicy: IfNotPresent", moved, {"1.4.2": "sha256:new"})
+    assert asked and ref is not None and ref.digest == "sha256:new"
+
+
+def test_always_asks_every_time() -> None:
+    kept = ImageRef("ghcr.io/acme/shop-worker", "1.4.2", "sha256:old")
+    _res, asked, ref = _resolve_worker(
+        "digestReflectionPolicy: Always\n  interval: 10m", kept, {"1.4.2": "sha256:new"}
+    )
+    assert asked and ref is not None and ref.digest == "sha256:new"
+
+
+def test_a_failed_digest_request_fails_the_policy() -> None:
+    res, _asked, ref = _resolve_worker("digestReflectionPolicy: IfNotPresent", digests=None)
+    assert ref is None
+    assert res.ready is False and res.reason == "Failure"
+    assert res.message.startswith(
+        "failed fetching digest of ghcr.io/acme/shop-worker:1.4.2: failed fetching descriptor for"
+    )
+
+
+def test_offline_digests_are_the_lab_registrys() -> None:
+    """Without a digest source the rules use the digest the sandbox's registry serves for the tag."""
+    from lab.core.oci import image_manifest, lab_digest
+    from lab.core.reconcile import resolve_policies
+
+    aset = find_automation({"p.yaml": _REFLECTING % "digestReflectionPolicy: IfNotPresent"})
+    _, setters = resolve_policies(aset, "flux-system", lambda image, exclusion: ["1.4.2"])
+    import hashlib
+
+    served = "sha256:" + hashlib.sha256(image_manifest("acme/shop-worker", "1.4.2")[1]).hexdigest()
+    assert setters["flux-system:worker"].digest == served == lab_digest("ghcr.io/acme/shop-worker", "1.4.2")

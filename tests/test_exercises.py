@@ -151,7 +151,8 @@ def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
     message = _failing(_check(ws, "09b-multi"))["multi.markers"]
-    assert "`tag: ghcr.io/acme/shop-worker:1.4.2`" in message
+    # The policy reflects digests (the worker's is pinned), so the full reference carries @digest.
+    assert "`tag: ghcr.io/acme/shop-worker:1.4.2@sha256:" in message
 
 
 def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
@@ -181,7 +182,72 @@ def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
     _solve(ws, "09b-multi", fixed_message)
     failing = _failing(_check(ws, "09b-multi"))
     assert set(failing) == {"multi.message"}
-    assert "does not list 4 of 4 changes" in failing["multi.message"]
+    assert "does not list 5 of 5 changes" in failing["multi.message"]
+
+
+DIGEST_MARKER = '# {"$imagepolicy": "flux-system:shop-worker:digest"}'
+POLICY_M = "clusters/dev/image-automation/image-policy.yaml"
+
+
+def test_multi_digest_field_moves_with_its_tag(tmp_path: Path) -> None:
+    """The pinned digest follows the tag: Flux's commit writes the digest the registry serves for 1.4.2
+    (the sandbox's registry, offline the same function), and the solution's digest is that of 1.4.0."""
+    from lab.core.oci import lab_digest
+
+    ws = _practice(tmp_path, "09b-multi")
+    assert f"digest: {lab_digest('ghcr.io/acme/shop-worker', '1.4.0')}\n" in (ws / WORKER).read_text()
+    _solve(ws, "09b-multi")
+    after = git(ws, "show", f"origin/main:{WORKER}")
+    assert f"digest: {lab_digest('ghcr.io/acme/shop-worker', '1.4.2')} {DIGEST_MARKER}" in after
+    assert 'tag: "1.4.2" # {"$imagepolicy": "flux-system:shop-worker:tag"}' in after
+
+
+def test_multi_unmarked_digest_is_named(tmp_path: Path) -> None:
+    """The tag moves, the pinned digest stays: the pod would keep running 1.4.0."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, " " + DIGEST_MARKER, ""))
+    result = _check(ws, "09b-multi").get("multi.markers")
+    assert "image.digest (digest: sha256:" in result.message and "has no marker" in result.message
+    assert "flux-system:POLICY:digest" in (result.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("variant", "reads"),
+    [
+        ("flux-system:shop-worker:tag", "`digest: 1.4.2`"),
+        ("flux-system:shop-worker", "`digest: ghcr.io/acme/shop-worker:1.4.2@sha256:"),
+        ("flux-system:shop-worker:name", "`digest: ghcr.io/acme/shop-worker`"),
+    ],
+)
+def test_multi_wrong_variant_on_digest_is_named(tmp_path: Path, variant: str, reads: str) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, DIGEST_MARKER, f'# {{"$imagepolicy": "{variant}"}}'))
+    result = _check(ws, "09b-multi").get("multi.markers")
+    assert result.status is Status.FAIL
+    assert f"after the update the line would read {reads}" in result.message
+    assert 'use # {"$imagepolicy": "flux-system:shop-worker:digest"}' in (result.hint or "")
+
+
+def test_multi_digest_marker_on_tag_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            WORKER, '"1.4.0" # {"$imagepolicy": "flux-system:shop-worker:tag"}', '"1.4.0" ' + DIGEST_MARKER
+        ),
+    )
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    assert ":digest marker on a tag" in message and "`tag: sha256:" in message
+
+
+def test_multi_digest_without_reflection_is_named(tmp_path: Path) -> None:
+    """No digestReflectionPolicy: latestRef.digest is empty, and the :digest setter blanks the pin."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(POLICY_M, "  digestReflectionPolicy: IfNotPresent\n", ""))
+    assert 'digest: "" ' + DIGEST_MARKER in git(ws, "show", f"origin/main:{WORKER}")
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "does not reflect digests" in failing["marker.valid"], failing
 
 
 def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
@@ -488,6 +554,15 @@ def test_init_records_the_task_and_every_command_defaults_to_it(
     simulated = _lab(lab_cmd, env, "simulate", cwd=repo)
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
     assert "the lab's snapshot of" in simulated.stdout and "pushed commit" in simulated.stdout
+    if task == "09b-multi":  # the worker's pinned digest: offline, the one the lab's registry serves
+        from lab.core.oci import lab_digest
+
+        digest = lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
+        assert f"resolved to 1.4.2 with digest {digest}" in simulated.stdout
+        assert "digests: the ones the lab's sandbox registry serves" in simulated.stdout
+        assert f"digest: {digest} #" in git(
+            tmp_path / "repo-origin.git", "show", "main:apps/base/shop/worker.yaml"
+        )
 
     after = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
     assert after.returncode == 0, after.stdout + after.stderr

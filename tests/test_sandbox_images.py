@@ -84,3 +84,76 @@ def test_a_sandbox_keeps_its_task_until_reset(tmp_path: Path) -> None:
         assert read_json(sup.paths.runtime)["mirror"] == {
             "index.docker.io": read_json(sup.paths.runtime)["registry"]
         }
+
+
+def test_a_digest_reflecting_policy_records_the_registrys_digest(tmp_path: Path) -> None:
+    """image-reflector-controller's updateImageRefs: IfNotPresent asks the registry (a manifest HEAD)
+    for the chosen tag's digest, records it in latestRef, says it in the Ready message and asks again
+    when the tag changes; a policy without reflection records none."""
+    from lab.core.oci import lab_digest
+
+    worker = "ghcr.io/acme/shop-worker"
+    with task_sandbox(tmp_path, TASK) as sup:
+        info = read_json(sup.paths.runtime)
+        sup.api.put(
+            {
+                "apiVersion": "image.toolkit.fluxcd.io/v1",
+                "kind": "ImageRepository",
+                "metadata": {"name": "worker", "namespace": "flux-system"},
+                "spec": {"image": worker, "interval": "1m"},
+            }
+        )
+        for name, reflect in (("pinned", {"digestReflectionPolicy": "IfNotPresent"}), ("plain", {})):
+            sup.api.put(
+                {
+                    "apiVersion": "image.toolkit.fluxcd.io/v1",
+                    "kind": "ImagePolicy",
+                    "metadata": {"name": name, "namespace": "flux-system"},
+                    "spec": {
+                        "imageRepositoryRef": {"name": "worker"},
+                        "policy": {"semver": {"range": "1.4.x"}},
+                    }
+                    | reflect,
+                }
+            )
+
+        def latest(name: str, tag: str) -> dict[str, str] | None:
+            ref = ((sup.api.get("ImagePolicy", name) or {}).get("status") or {}).get("latestRef") or {}
+            return ref if ref.get("tag") == tag else None
+
+        with RegistryClient(registry_mirror=info["mirror"], retries=0, deadline=20) as client:
+            served = client.digest(worker, "1.4.2")
+        assert served == lab_digest(worker, "1.4.2")
+        ref = wait_for(lambda: latest("pinned", "1.4.2"), "the pinned policy's digest", timeout=60)
+        assert ref == {"name": worker, "tag": "1.4.2", "digest": served}
+        assert wait_for(lambda: latest("plain", "1.4.2"), "the plain policy", timeout=60) == {
+            "name": worker,
+            "tag": "1.4.2",
+        }
+        ready = (sup.api.get("ImagePolicy", "pinned") or {})["status"]["conditions"][0]["message"]
+        assert ready == f"Latest image tag for {worker} resolved to 1.4.2 with digest {served}"
+
+        sup.push_tag("1.4.3", worker)
+        moved = wait_for(lambda: latest("pinned", "1.4.3"), "the digest of the new tag", timeout=90)
+        assert moved["digest"] == lab_digest(worker, "1.4.3") != served
+        status = (sup.api.get("ImagePolicy", "pinned") or {})["status"]
+        assert status["observedPreviousRef"] == {"name": worker, "tag": "1.4.2", "digest": served}
+        assert status["conditions"][0]["message"].endswith(f"(previously {worker}:1.4.2@{served})")
+
+
+def test_the_sandboxs_flux_moves_the_pinned_digest(tmp_path: Path) -> None:
+    """09b-multi solved in the sandbox: Flux's commit moves the worker's pinned digest to the one its
+    registry serves for the new tag, exactly as `lab simulate` does offline."""
+    from sandbox_helpers import flux_commits, git
+
+    from lab.core.oci import lab_digest
+    from lab.services.solve import solve
+
+    with task_sandbox(tmp_path, TASK) as sup:
+        solve(sup.paths.workspace)
+        origin = sup.paths.origin
+        first = wait_for(lambda: flux_commits(origin), "Flux's commit", timeout=90)[0]
+        worker = git(origin, "show", f"{first}:apps/base/shop/worker.yaml")
+        digest = lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
+        assert f'digest: {digest} # {{"$imagepolicy": "flux-system:shop-worker:digest"}}' in worker
+        assert f"-> {digest}" in git(origin, "log", "-1", "--format=%B", first)

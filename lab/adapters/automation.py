@@ -19,6 +19,7 @@ from lab.core.diff import unified_diff
 from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
 from lab.core.manifests.parse import find_automation
 from lab.core.reconcile import (
+    DigestSource,
     SimulationResult,
     TagSource,
     author,
@@ -40,8 +41,13 @@ def run_automations(
     tag_source: TagSource,
     dry_run: bool = False,
     branch: str | None = None,
+    digest_source: DigestSource | None = None,
 ) -> list[SimulationResult]:
-    """Run every ImageUpdateAutomation pushed to origin once; return what each did."""
+    """Run every ImageUpdateAutomation pushed to origin once; return what each did. `digest_source`
+    answers for digest-reflecting policies (default: the digests the lab's registry serves)."""
+    if digest_source is None:
+        # A tag source that asks registries (services.simulate.ProvenancedTags) asks them for digests too.
+        digest_source = getattr(tag_source, "digest", None)
     ws = open_workspace(workspace)
     ws.fetch()
     branch = branch or ws.branch() or "main"
@@ -74,7 +80,7 @@ def run_automations(
     failures: list[LabError] = []
     for iua in automations:
         try:
-            results.append(_run_one(ws, aset, iua, tag_source, dry_run))
+            results.append(_run_one(ws, aset, iua, tag_source, dry_run, digest_source))
         except LabError as err:
             failures.append(err)
             name = f"{iua.namespace}/{iua.name}"
@@ -100,11 +106,16 @@ def _pending(ws: Workspace) -> str:
 
 
 def _run_one(
-    ws: Workspace, aset: AutomationSet, iua: ImageUpdateAutomation, tag_source: TagSource, dry_run: bool
+    ws: Workspace,
+    aset: AutomationSet,
+    iua: ImageUpdateAutomation,
+    tag_source: TagSource,
+    dry_run: bool,
+    digest_source: DigestSource | None = None,
 ) -> SimulationResult:
     ns = iua.namespace
     name = iua.name
-    resolutions, all_setters = resolve_policies(aset, ns, tag_source)
+    resolutions, all_setters = resolve_policies(aset, ns, tag_source, digest_source)
     setters = setters_for(aset, iua, all_setters)
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")

@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         docker_config=Path(args.registry_config) if args.registry_config else None,
         task=workspace_task(workspace, args.task),
     )
-    results = svc.simulate(workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch)
+    results = svc.simulate(
+        workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch, digest_source=source.digest
+    )
     failed = [r for r in results if r.error]
     if args.json:
         print_json([{**r.to_json(), "tags_from": dict(source.origins)} for r in results])

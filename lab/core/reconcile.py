@@ -5,7 +5,9 @@ What image-reflector-controller decides for an ImagePolicy from the tags its Ima
 derives the checkout and push branches and the commit author. `lab simulate` (through
 `lab.adapters.automation`) and the sandbox's controllers both run these rules, so they live here once.
 Tags reach the rules through a port, `TagSource`: a tags file, the bundled snapshot, a registry scan
-or the sandbox's database are all one callable.
+or the sandbox's database are all one callable. Digests of policies that reflect them
+(`digestReflectionPolicy` IfNotPresent or Always) come through another, `DigestSource`: a registry's
+HEAD request, or offline the digest the lab's own registry serves (`lab.core.oci.lab_digest`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lab.errors import LabError
 
 __all__ = [
     "IMAGE_GROUP",
+    "DigestSource",
     "PolicyResolution",
     "SimulationResult",
     "TagSource",
@@ -37,6 +40,12 @@ __all__ = [
 
 TagSource = Callable[[str, Sequence[str]], list[str]]
 """(image, exclusion list) -> the tags the ImageRepository stores, as the reflector would scan them."""
+
+DigestSource = Callable[[str, str], str]
+"""(ImageRepository spec.image, tag) -> the manifest digest `sha256:...` (remote.Head in the reflector);
+raises LabError when the registry cannot say."""
+
+REFLECTS_DIGEST = ("IfNotPresent", "Always")
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class PolicyResolution:
     reason: str
     message: str
     tag_count: int
+    digest: str = ""
+    """`status.latestRef.digest`: set only when the policy reflects digests."""
 
 
 @dataclass(frozen=True)
@@ -103,12 +114,18 @@ def yaml_texts(tree: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def resolve_policies(
-    aset: AutomationSet, namespace: str, tag_source: TagSource
+    aset: AutomationSet,
+    namespace: str,
+    tag_source: TagSource,
+    digest_source: DigestSource | None = None,
+    previous: Mapping[str, ImageRef] | None = None,
 ) -> tuple[list[PolicyResolution], dict[str, ImageRef]]:
     """Evaluate every ImagePolicy of `namespace` as image-reflector-controller would.
 
     Returns each policy's outcome and the setters for the ready ones, keyed "namespace:name".
-    Each ImageRepository is scanned once, however many policies use it.
+    Each ImageRepository is scanned once, however many policies use it. `digest_source` (default: the
+    lab's registry, `lab.core.oci.lab_digest`) answers for policies that reflect digests; `previous`
+    ("namespace:name" -> its last `latestRef`) lets IfNotPresent keep a digest it already has.
     """
     repos = {(r.namespace, r.name): r for r in aset.repositories}
     scanned: dict[tuple[str, str], list[str]] = {}
@@ -118,10 +135,44 @@ def resolve_policies(
         if pol.namespace != namespace:
             continue
         resolution = _resolve_one(pol, repos, scanned, tag_source)
+        key = f"{pol.namespace}:{pol.name}"
+        if resolution.tag is not None and (pol.digest_reflection_policy or "Never") in REFLECTS_DIGEST:
+            resolution = _with_digest(pol, resolution, digest_source, (previous or {}).get(key))
         resolutions.append(resolution)
         if resolution.tag is not None:
-            setters[f"{pol.namespace}:{pol.name}"] = ImageRef(name=resolution.image, tag=resolution.tag)
+            setters[key] = ImageRef(name=resolution.image, tag=resolution.tag, digest=resolution.digest)
     return resolutions, setters
+
+
+def _with_digest(
+    pol: ImagePolicy, res: PolicyResolution, digest_source: DigestSource | None, previous: ImageRef | None
+) -> PolicyResolution:
+    """IRC `updateImageRefs`: IfNotPresent keeps the digest of an unchanged name and tag, Always (and
+    IfNotPresent after a change) asks the registry; a failed request fails the policy."""
+    from dataclasses import replace
+
+    from lab.core.policy import ready_message
+
+    assert res.tag is not None
+    same = previous is not None and (previous.name, previous.tag) == (res.image, res.tag)
+    if pol.digest_reflection_policy == "IfNotPresent" and same and previous is not None and previous.digest:
+        digest = previous.digest
+    else:
+        if digest_source is None:
+            from lab.core.oci import lab_digest
+
+            digest_source = lab_digest
+        try:
+            digest = digest_source(res.image, res.tag)
+        except LabError as err:
+            return replace(
+                res,
+                tag=None,
+                ready=False,
+                reason="Failure",
+                message=f"failed fetching digest of {res.image}:{res.tag}: {err.message}",
+            )
+    return replace(res, digest=digest, message=ready_message(res.image, res.tag, digest))
 
 
 def _resolve_one(

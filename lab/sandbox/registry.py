@@ -39,12 +39,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from lab.core.imagename import OCI_REPOSITORY_RE, OCI_TAG_RE
+from lab.core.oci import OCI_MANIFEST, image_manifest, manifest_digest
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
 NGINX = "library/nginx"
 DOCKER_HUB = "index.docker.io"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 
 if TYPE_CHECKING:
     from lab.core.tasks import Task
@@ -102,34 +101,6 @@ class _Repo:
             self.sorted_tags.extend(new)
             self.sorted_tags.sort()
         return new
-
-
-def image_manifest(repo: str, tag: str) -> tuple[bytes, bytes]:
-    """(config blob, manifest) for `repo:tag`; bytes depend only on the two names."""
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Labels": {"org.opencontainers.image.ref.name": tag, "lab.fluxlab.repository": repo}},
-        "rootfs": {"type": "layers", "diff_ids": []},
-    }
-    config_bytes = json.dumps(config, separators=(",", ":"), sort_keys=True).encode()
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {
-            "mediaType": OCI_CONFIG,
-            "size": len(config_bytes),
-            "digest": "sha256:" + hashlib.sha256(config_bytes).hexdigest(),
-        },
-        "layers": [],
-        "annotations": {"org.opencontainers.image.ref.name": tag},
-    }
-    return config_bytes, json.dumps(manifest, separators=(",", ":")).encode()
-
-
-def manifest_digest(repo: str, tag: str) -> str:
-    """The digest the embedded registry serves for `repo:tag`."""
-    return "sha256:" + hashlib.sha256(image_manifest(repo, tag)[1]).hexdigest()
 
 
 class EmbeddedRegistry:

@@ -135,6 +135,7 @@ class ProvenancedTags:
         self.docker_config = docker_config
         self.fallback = fallback
         self.origins: dict[str, str] = {}
+        self._scanned: set[str] = set()  # images whose tags a registry answered: it answers digests too
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.adapters.registry import RegistryClient
@@ -166,4 +167,21 @@ class ProvenancedTags:
                 )
                 return tags
         self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"
+        self._scanned.add(image)
         return tags
+
+    def digest(self, image: str, tag: str) -> str:
+        """A `DigestSource` for policies that reflect digests: the registry that listed the tags, asked as
+        the reflector asks (a manifest HEAD); for a tags file or the bundled snapshot, the digest the
+        lab's registry serves for `image:tag`, and the origins line says so."""
+        if image in self._scanned:
+            from lab.adapters.registry import RegistryClient
+
+            with RegistryClient(docker_config=self.docker_config) as client:
+                return client.digest(image, tag)
+        from lab.core.oci import lab_digest
+
+        note = "; digests: the ones the lab's sandbox registry serves (no registry was asked)"
+        if image in self.origins and not self.origins[image].endswith(note):
+            self.origins[image] += note
+        return lab_digest(image, tag)

@@ -96,6 +96,8 @@ class AutomationController:
             ref = status(pol).get("latestRef")
             if isinstance(ref, Mapping) and ref.get("tag"):
                 out[key(pol)[1]] = {"name": ref.get("name"), "tag": ref.get("tag")}
+                if ref.get("digest"):
+                    out[key(pol)[1]]["digest"] = ref.get("digest")
         return out
 
     def tick(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lab.core.refs import ImageRef
 from lab.core.scan import DEFAULT_EXCLUSION
 from lab.sandbox.controllers.common import (
     JSON,
@@ -226,6 +227,11 @@ class ReflectorController:
 
         return source
 
+    def _digest(self, image: str, tag: str) -> str:
+        """IRC's `fetchDigest`: a manifest HEAD to the registry the ImageRepository names."""
+        with self.client_factory() as client:
+            return client.digest(image, tag)
+
     def _reconcile_policy(self, obj: JSON, repos: list[JSON], now: float) -> None:
         from lab.core.manifests.parse import find_automation
         from lab.core.policy import ready_message as policy_message
@@ -253,17 +259,27 @@ class ReflectorController:
         elif repo is not None and repo_ready.get("reason") == "ImageURLInvalid":
             ok, reason, message = False, "ImageURLInvalid", str(repo_ready.get("message", ""))
         else:
-            resolutions, _ = resolve_policies(aset, ns, self._tag_source())
+            old = new.get("latestRef") if isinstance(new.get("latestRef"), Mapping) else None
+            known = _ref(old)
+            resolutions, _ = resolve_policies(
+                aset,
+                ns,
+                self._tag_source(),
+                self._digest,
+                {f"{ns}:{name}": known} if known is not None else None,
+            )
             res = resolutions[0]
             ok, reason, message = res.ready, res.reason, res.message
             if res.ready and res.tag:
-                old = new.get("latestRef") if isinstance(new.get("latestRef"), Mapping) else None
                 latest = {"name": res.image, "tag": res.tag}
+                if res.digest:
+                    latest["digest"] = res.digest
                 previous = None
-                if old and (old.get("name"), old.get("tag")) != (res.image, res.tag):
-                    previous = f"{old.get('name')}:{old.get('tag')}"
+                current = ImageRef(res.image, res.tag, res.digest)
+                if old and known is not None and known != current:
+                    previous = known.full()
                     new["observedPreviousRef"] = dict(old)
-                    message = policy_message(res.image, res.tag, previous=previous)
+                    message = policy_message(res.image, res.tag, res.digest, previous=previous)
                 elif old:
                     # The "(previously ...)" note stays until the next change, as the last message did.
                     kept = ready_message(obj) or ""
@@ -278,6 +294,13 @@ class ReflectorController:
         if ok or reason in _STALLED:
             period = self.clock.seconds(spec(obj).get("interval"), "10m")
         self.schedule.done(ident, inputs, now, period)
+
+
+def _ref(raw: Mapping[str, Any] | None) -> ImageRef | None:
+    """A `status.latestRef` as the reconcile rules take it."""
+    if not raw or not raw.get("tag"):
+        return None
+    return ImageRef(str(raw.get("name") or ""), str(raw.get("tag")), str(raw.get("digest") or ""))
 
 
 def _clean(obj: JSON) -> JSON:
