@@ -653,3 +653,82 @@ def test_generator_form_is_the_exercises(
 
     resolutions, _ = resolve_policies(aset, "flux-system", tag_source(task))
     assert [r.ready for r in resolutions] == [True], resolutions
+
+
+# -- the wrap-up steps learners skip, in every exercise ---------------------------------------------
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_no_reconcile_yet_is_named(tmp_path: Path, task: str) -> None:
+    """Pushed, but Flux has not run (no `lab simulate`, no sandbox): no Flux commit on origin."""
+    ws = _practice(tmp_path, task)
+    _solve(ws, task, simulate=False)
+    failing = _failing(_check(ws, task))
+    assert set(failing) == {"git.flux-commit"}, failing
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_committed_but_not_pushed_is_named(tmp_path: Path, task: str) -> None:
+    ws = _practice(tmp_path, task)
+    shutil.copytree(task_folder(task) / "solution", ws, dirs_exist_ok=True)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "Solution")
+    report = _check(ws, task)
+    assert set(_failing(report)) == {"git.pushed"}, _failing(report)
+    pushed = report.get("git.pushed")
+    assert "on origin/main: commit and push" in pushed.message and pushed.hint == "git push", pushed
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_the_course_row_marked_instead_of_the_exercises_is_named(tmp_path: Path, task: str) -> None:
+    """`lab progress --done 09` by habit: the exercise's own row stays open."""
+    row = f"| {task} | ✅ |"
+
+    def course_row_only(w: Path) -> None:
+        text = (w / "PROGRESS.md").read_text(encoding="utf-8")
+        assert row in text
+        (w / "PROGRESS.md").write_text(
+            "\n".join(f"| {task} | ⬜ | |" if line.startswith(row) else line for line in text.splitlines())
+            + "\n",
+            encoding="utf-8",
+        )
+
+    ws = _practice(tmp_path, task)
+    _solve(ws, task, course_row_only)
+    failing = _failing(_check(ws, task))
+    assert set(failing) == {"progress.updated"}, failing
+    assert task in failing["progress.updated"]
+
+
+def test_multi_marker_on_the_base_init_container_is_named(tmp_path: Path) -> None:
+    """The initContainer's base line has no tag (the dev overlay sets it): marking it instead of the
+    overlay's newTag leaves the override unmarked, and kustomize's newTag still wins."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            DEPLOY,
+            "image: ghcr.io/acme/shop-migrate\n",
+            'image: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate"}\n',
+        ),
+        _replace(OVERLAY, ' # {"$imagepolicy": "flux-system:shop-migrate:tag"}', ""),
+    )
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    assert "newTag" in message and "has no marker" in message, message
+
+
+def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
+    """`lab grade` without --task grades the class against the course's task: a student editing
+    `.fluxlab/task.json` does not choose what their repository is graded against."""
+    from lab.adapters.tasks import default_task_id
+    from lab.services.grade import expand, grade_class
+
+    ws = _practice(tmp_path / "alice", "09b-multi")
+    _solve(ws, "09b-multi")
+    report = grade_class(expand([str(ws)]), offline=True, jobs=1)
+    assert report.task == default_task_id() != "09b-multi"
+    row = report.rows[0]
+    assert row.report is not None and row.report.task == default_task_id()
+    pinned = grade_class(expand([str(ws)]), task="09b-multi", offline=True, jobs=1)
+    assert pinned.rows[0].report is not None and pinned.rows[0].report.score == 100

@@ -507,6 +507,8 @@ def grade_class(
     if task is None:
         from lab.adapters.tasks import default_task_id
 
+        # One task for the class, never a submission's `.fluxlab/task.json`: that record is the learner's
+        # to edit, and would let a repository choose what it is graded against.
         task = default_task_id()
     if timeout_s <= 0:
         raise UsageError("--timeout must be positive", hint="e.g. --timeout 120")
