@@ -359,3 +359,15 @@ def test_offline_digests_are_the_lab_registrys() -> None:
 
     served = "sha256:" + hashlib.sha256(image_manifest("acme/shop-worker", "1.4.2")[1]).hexdigest()
     assert setters["flux-system:worker"].digest == served == lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
+
+
+def test_what_each_marker_variant_writes() -> None:
+    """One table of what `ns:name[:suffix]` writes, read by judge(), the exercise checks and the commit message."""
+    ref = ImageRef("ghcr.io/acme/shop", "1.4.2", "sha256:3fe1")
+    assert [ref.written(s) for s in ("", "name", "tag", "digest", "latest")] == [
+        "ghcr.io/acme/shop:1.4.2@sha256:3fe1",
+        "ghcr.io/acme/shop",
+        "1.4.2",
+        "sha256:3fe1",
+        None,
+    ]

@@ -239,7 +239,7 @@ def multi_moves(ctx: CheckContext) -> Outcome:
                 evidence=evidence,
             )
         after = new_fields.get((path, line))
-        wanted = {"": ref.full(), "name": ref.name, "tag": ref.tag, "digest": ref.digest}[marker.suffix]
+        wanted = ref.written(marker.suffix)
         if after is None or after.value != wanted:
             return Outcome.failed(
                 f"{path}:{line}: after the new tags the field reads {after.value if after else '?'}, "

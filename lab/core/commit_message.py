@@ -17,7 +17,7 @@ from lab.core.gotemplate import parser as tparse
 from lab.core.gotemplate.exec import State
 from lab.core.gotemplate.values import GoMap, GoMethod, GoSlice, GoStruct
 from lab.core.imagename import registry_and_repository
-from lab.core.refs import Change, ImageRef, ObjectId
+from lab.core.refs import Change, ImageRef, ObjectId, split_reference
 from lab.errors import LabError
 
 DEFAULT_MESSAGE = "Update from image update automation"
@@ -326,18 +326,12 @@ def _image_for(change: Change, images: Sequence[ImageRef] | Mapping[str, ImageRe
         return images.get(f"{ns}:{policy}")
     suffix = change.setter.split(":")[2] if change.setter.count(":") >= 2 else ""
     for img in images:
-        wrote = {"": img.full(), "tag": img.tag, "name": img.name, "digest": img.digest}.get(suffix)
-        if wrote == change.new:
+        if img.written(suffix) == change.new:
             return img
     if not suffix:
-        ref = change.new
-        digest = ""
-        if "@" in ref:
-            ref, digest = ref.split("@", 1)
-        slash = ref.rfind("/")
-        colon = ref.rfind(":")
-        if colon > slash:
-            return ImageRef(ref[:colon], ref[colon + 1 :], digest)
+        name, tag = split_reference(change.new)
+        if tag:
+            return ImageRef(name, tag, change.new.partition("@")[2])
     return None
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lab.core.refs import ImageRef
+from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
 
 Shape = Literal["full", "name", "tag", "digest", "matchkey"]
@@ -100,14 +100,6 @@ class Verdict:
     @property
     def line(self) -> int:
         return self.field.line if self.field else self.marker.line if self.marker else 0
-
-
-def split_reference(reference: str) -> tuple[str, str]:
-    """(`ghcr.io/acme/shop`, `1.4.0`) of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
-    ref = reference.split("@", 1)[0]
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    return (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
 
 
 def repository_of(reference: str) -> str:
@@ -237,13 +229,10 @@ def find_image_fields(file: str, docs: Sequence[Doc]) -> list[ImageField]:
 def _after(fld: ImageField, marker: FieldMarker, values: Mapping[str, ImageRef]) -> str:
     """What the field would read after Flux's next commit, with an example when the policy is unknown."""
     ref = values.get(marker.policy_ref) or ImageRef(fld.image or "ghcr.io/acme/app", "1.4.2")
-    if marker.suffix == "tag":
-        return ref.tag
-    if marker.suffix == "name":
-        return ref.name
-    if marker.suffix == "digest":
-        return ref.digest or '""'
-    return ref.full()
+    written = ref.written(marker.suffix)
+    if written is None:
+        return ref.full()
+    return (written or '""') if marker.suffix == "digest" else written
 
 
 def judge(
@@ -348,5 +337,4 @@ __all__ = [
     "judge",
     "line_shape",
     "repository_of",
-    "split_reference",
 ]

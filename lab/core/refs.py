@@ -26,6 +26,11 @@ class ImageRef:
         ref = f"{self.name}:{self.tag}" if self.tag else self.name
         return f"{ref}@{self.digest}" if self.digest else ref
 
+    def written(self, suffix: str) -> str | None:
+        """What a marker of this variant writes: `ns:name` the full reference, `:name`, `:tag` and
+        `:digest` their part (None for a variant Flux does not know)."""
+        return {"": self.full(), "name": self.name, "tag": self.tag, "digest": self.digest}.get(suffix)
+
 
 @dataclass(frozen=True, order=True)
 class ObjectId:
@@ -47,3 +52,11 @@ class Change:
     old: str
     new: str
     line: int = 0
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """(`ghcr.io/acme/shop`, `1.4.0`) of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
+    ref = reference.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    return (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
