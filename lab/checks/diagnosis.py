@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab.checks.context import CheckContext
-from lab.core.checks.model import Evidence, Outcome, Status
+from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.diagnose import Finding, Inputs, diagnose
 from lab.core.manifests.parse import find_automation
 
@@ -60,8 +60,7 @@ def merge(ctx: CheckContext, check_id: str, outcome: Outcome, tags: Sequence[str
         )
     breaking = [f for f in mine if f.breaking]
     if breaking:
-        first = breaking[0]
-        more = f" (+{len(breaking) - 1} more)" if len(breaking) > 1 else ""
+        first, more = breaking[0], and_more(breaking)
         return Outcome.failed(
             f"{first.message}{more}; Flux: {first.flux}",
             hint=first.fix,

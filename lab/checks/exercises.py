@@ -15,7 +15,7 @@ from typing import Any
 
 from lab.checks import check
 from lab.checks.context import CheckContext
-from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.reconcile import TagSource
 from lab.core.refs import ImageRef
@@ -160,8 +160,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     bad = [v for v in verdicts if not v.ok]
     evidence = [Evidence("file", f"{v.file}:{v.line}", v.message) for v in verdicts]
     if bad:
-        first = bad[0]
-        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        first, more = bad[0], and_more(bad)
         return Outcome.failed(
             first.message + more,
             file=first.file,
@@ -580,8 +579,7 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         )
     escaped = report.escaped
     if escaped:
-        first = escaped[0]
-        more = f" (+{len(escaped) - 1} more)" if len(escaped) > 1 else ""
+        first, more = escaped[0], and_more(escaped)
         return Outcome.failed(
             f"ImagePolicy {policy.ref}: {first.message}{more}",
             file=policy.file,

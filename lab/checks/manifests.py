@@ -18,7 +18,7 @@ from lab.checks.context import (
     deployment_file,
     sync_file,
 )
-from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.manifests.models import (
     AutomationSet,
     FluxObject,
@@ -113,8 +113,7 @@ def _outcome_for(
     errors = [p for p in mine if p.severity == "error"]
     evidence = [Evidence("problem", f"{p.location()} {p.code}", f"{p.severity}: {p.message}") for p in mine]
     if errors:
-        first = errors[0]
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        first, more = errors[0], and_more(errors)
         return Outcome.failed(
             first.message + more, file=first.file, line=first.line, hint=first.hint or None, evidence=evidence
         )

@@ -9,7 +9,7 @@ object (`RemovedTemplateField`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from lab.core import gotemplate
@@ -197,6 +197,28 @@ def _obj_map(type_name: str, elem: str) -> GoMap:
     return GoMap(type_name, {}, key_type="update.ObjectIdentifier", elem_type=elem)
 
 
+def _in_order(files: GoMap, objects_of: Callable[[Any], GoMap]) -> list[Any]:
+    """Every item of a files -> objects -> items result: files in byte order, then objects in their
+    sort order, then document order (Go ranges over maps; the lab fixes one order)."""
+    out: list[Any] = []
+    for file in sorted(files.items, key=lambda f: f.encode()):
+        objs = objects_of(files.items[file])
+        for oid in sorted(objs.items, key=lambda o: o.sort_key()):
+            out.extend(objs.items[oid].items)
+    return out
+
+
+def _unique(items: list[Any], key: Callable[[Any], Hashable]) -> list[Any]:
+    """The first of each `key`, in order (Flux drops repeated changes and images)."""
+    seen: set[Hashable] = set()
+    out: list[Any] = []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            out.append(item)
+    return out
+
+
 class _ChangesResult(GoStruct):
     """update.Result (v1) / update.ResultV2 (v1beta2): FileChanges plus the Changes() and Objects() methods.
 
@@ -219,17 +241,8 @@ class _ChangesResult(GoStruct):
         # name order, then object order (APIVersion, Kind, Name, Namespace), then document order - the order
         # `range .Changed.FileChanges` shows - so the lab is deterministic. Duplicates of
         # (OldValue, NewValue, Setter) are dropped as in Flux.
-        seen: set[tuple[str, str, str]] = set()
-        out: list[GoChange] = []
-        for file in sorted(self.file_changes.items, key=lambda f: f.encode()):
-            objs: GoMap = self.file_changes.items[file]
-            for oid in sorted(objs.items, key=lambda o: o.sort_key()):
-                for ch in objs.items[oid].items:
-                    key = (ch.old, ch.new, ch.setter)
-                    if key not in seen:
-                        seen.add(key)
-                        out.append(ch)
-        return GoSlice(_CHANGES, list(out))
+        found = _in_order(self.file_changes, lambda objs: objs)
+        return GoSlice(_CHANGES, _unique(found, lambda ch: (ch.old, ch.new, ch.setter)))
 
     def objects(self) -> GoMap:
         result = _obj_map(_OBJ_CHANGES, _CHANGES)
@@ -270,16 +283,7 @@ class _ImageResult(GoStruct):
         return [("Files", self.files)]
 
     def images(self) -> GoSlice:
-        seen: set[GoImageRef] = set()
-        out: list[GoImageRef] = []
-        for file in sorted(self.files.items, key=lambda f: f.encode()):
-            fr: _FileResult = self.files.items[file]
-            for oid in sorted(fr.objects.items, key=lambda o: o.sort_key()):
-                for ref in fr.objects.items[oid].items:
-                    if ref not in seen:
-                        seen.add(ref)
-                        out.append(ref)
-        return GoSlice(_IMAGES, list(out))
+        return GoSlice(_IMAGES, _unique(_in_order(self.files, lambda fr: fr.objects), lambda ref: ref))
 
     def objects(self) -> GoMap:
         result = _obj_map(_OBJ_IMAGES, _IMAGES)

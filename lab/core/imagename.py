@@ -24,7 +24,11 @@ _REPOSITORY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-./")
 _TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 #: The OCI distribution spec's repository grammar; ggcr is laxer, registries are not.
-OCI_REPOSITORY_RE = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+OCI_REPOSITORY_RE = re.compile(
+    r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
+)
+#: The OCI distribution spec's tag grammar (what the registry client and the sandbox registry accept).
+OCI_TAG_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 
 
 class ImageNameError(ValueError):

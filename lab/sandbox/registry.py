@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
+from lab.core.imagename import OCI_REPOSITORY_RE, OCI_TAG_RE
 from lab.core.oci import OCI_MANIFEST, image_manifest, manifest_digest
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
@@ -47,9 +48,9 @@ DOCKER_HUB = "index.docker.io"
 if TYPE_CHECKING:
     from lab.core.tasks import Task
 
-_NAME = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
-_TAG_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
-_ROUTE = re.compile(rf"^/v2/(?P<name>{_NAME})/(?P<kind>tags/list|manifests|blobs)(?:/(?P<ref>[^/]+))?$")
+_ROUTE = re.compile(
+    rf"^/v2/(?P<name>{OCI_REPOSITORY_RE.pattern})/(?P<kind>tags/list|manifests|blobs)(?:/(?P<ref>[^/]+))?$"
+)
 _MAX_REQUEST_LOG = 10_000
 
 
@@ -199,11 +200,11 @@ class EmbeddedRegistry:
 
     def push_tags(self, repo: str, tags: Iterable[str]) -> list[str]:
         """Publish many tags at once (sorted once, so 100k tags stay cheap); returns the new ones."""
-        if not re.fullmatch(_NAME, repo):
+        if not OCI_REPOSITORY_RE.fullmatch(repo):
             raise ValueError(f"invalid repository name {repo!r}")
         tags = list(tags)
         for tag in tags:
-            if not _TAG_RE.match(tag):
+            if not OCI_TAG_RE.match(tag):
                 raise ValueError(f"invalid tag {tag!r}")
         with self._lock:
             return self._repo(repo).add(tags)

@@ -40,6 +40,24 @@ class GenerateResult:
     backups: list[Path] = field(default_factory=list)
 
 
+def served_image_api(kubeconfig: str | None, *, timeout: float = 5.0) -> str | None:
+    """The image.toolkit.fluxcd.io apiVersion the cluster serves and the lab should write (full form),
+    or None without a cluster or without the image CRDs. An unreachable cluster raises ClusterError."""
+    if kubeconfig is None:
+        return None
+    from lab.adapters.cluster import ClusterClient
+    from lab.core.manifests.models import IMAGE_GROUP
+
+    client = ClusterClient.from_kubeconfig(kubeconfig, timeout=timeout)
+    try:
+        version = client.served_image_api()
+    finally:
+        client.close()
+    if version is None:
+        return None
+    return version if "/" in version else f"{IMAGE_GROUP}/{version}"
+
+
 def default_api_version() -> str:
     """The apiVersion to generate when the learner does not choose one.
 
@@ -50,19 +68,10 @@ def default_api_version() -> str:
     from lab.adapters.cluster import default_kubeconfig
     from lab.errors import ClusterError
 
-    if default_kubeconfig() is None:
-        return API_V1
     try:
-        from lab.adapters.cluster import ClusterClient
-
-        client = ClusterClient.from_kubeconfig(timeout=2.0)
-        try:
-            served = client.served_image_api()
-        finally:
-            client.close()
+        return served_image_api(default_kubeconfig(), timeout=2.0) or API_V1
     except ClusterError:
         return API_V1
-    return f"image.toolkit.fluxcd.io/{served}" if served else API_V1
 
 
 def resolve_out_dir(workspace: Path, out_dir: Path | None) -> Path:

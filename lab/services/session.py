@@ -280,21 +280,10 @@ def _stat_into(out: list[tuple[str, int, int]], path: Path) -> None:
 
 
 def served_image_api(kubeconfig: str | None) -> str | None:
-    """The image.toolkit.fluxcd.io apiVersion the cluster serves and the lab should write (full form),
-    or None without a cluster or without the image CRDs."""
-    if kubeconfig is None:
-        return None
-    from lab.adapters.cluster import ClusterClient
-    from lab.core.manifests.models import IMAGE_GROUP
+    """The apiVersion the session's cluster serves (full form), None without one: generate's probe."""
+    from lab.services.generate import served_image_api as probe
 
-    client = ClusterClient.from_kubeconfig(kubeconfig)
-    try:
-        version = client.served_image_api()
-    finally:
-        client.close()
-    if version is None:
-        return None
-    return version if "/" in version else f"{IMAGE_GROUP}/{version}"
+    return probe(kubeconfig)
 
 
 def is_default_sandbox(session: Session) -> bool:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lab.core.imagename import ImageNameError
+from lab.core.imagename import OCI_TAG_RE, ImageNameError
 from lab.core.imagename import parse_image as core_parse_image
 
 DOCKER_HUB = "index.docker.io"
@@ -27,7 +27,7 @@ DOCKER_HUB_DAEMON_HOST = "registry-1.docker.io"
 _HOST_RE = re.compile(
     r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$"
 )
-TAG_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
+TAG_RE = OCI_TAG_RE
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ A check definition is data (`CheckDef`, loaded from `checks/<task>.toml`); an im
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
@@ -205,6 +205,11 @@ def clean_text(text: str) -> str:
     """Learner-controlled text without terminal escapes or control characters (newlines and tabs kept);
     bidi overrides and line separators that remain are shown as escapes."""
     return escape_controls(_CONTROL.sub("", _ANSI.sub("", text)))
+
+
+def and_more(items: Sized) -> str:
+    """What follows the first of several problems a check reports: ` (+N more)`, or nothing for one."""
+    return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
 def one_line(text: str, limit: int = 300) -> str:
