@@ -732,3 +732,15 @@ def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
     assert row.report is not None and row.report.task == default_task_id()
     pinned = grade_class(expand([str(ws)]), task="09b-multi", offline=True, jobs=1)
     assert pinned.rows[0].report is not None and pinned.rows[0].report.score == 100
+
+
+def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
+    """`lab why --offline` in a repository made for 09b-multi reasons from that task's registry data
+    (the course's task bundles only nginx: every shop image would have read as "no tags")."""
+    from lab.services.why import explain
+
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi")
+    report = explain(ws, offline=True)
+    assert report.broken is None, report.verdict()
+    assert "bundled tags: ghcr.io/acme/shop-worker" in report.mode
