@@ -15,6 +15,7 @@ __all__ = [
     "add_task_arg",
     "add_workspace_arg",
     "print_json",
+    "print_usage",
     "resolve_workspace",
     "write_trusted",
 ]
@@ -67,6 +68,12 @@ def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="the learner's repository (default: the git root of the current directory)",
     )
+
+
+def print_usage(parser: argparse.ArgumentParser) -> int:
+    """A command group run without its subcommand: its help, and argparse's usage-error status."""
+    parser.print_help()
+    return 2
 
 
 def print_json(data: object) -> None:

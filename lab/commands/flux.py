@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from lab.commands._common import print_usage
 from lab.errors import LabError, UsageError
 
 KIND_CHOICES = ("repository", "policy", "update")
@@ -30,16 +31,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="flux check / get image(s) / reconcile image, on a real cluster or the sandbox",
         description="The flux CLI's commands the course uses, with flux's output, over the kubernetes client.",
     )
-    parser.set_defaults(func=lambda args: _usage(parser))
+    parser.set_defaults(func=lambda args: print_usage(parser))
     cmds = parser.add_subparsers(dest="flux_command", metavar="COMMAND")
 
     get = cmds.add_parser("get", help="flux get image(s) all|repository|policy|update [NAME]")
     gets = get.add_subparsers(dest="get_what", metavar="image|images")
-    get.set_defaults(func=lambda args: _usage(get))
+    get.set_defaults(func=lambda args: print_usage(get))
     # flux's command is `get image`; `get images all` is how the course (and many guides) write it.
     image = gets.add_parser("image", aliases=["images"], help="all | repository | policy | update")
     kinds = image.add_subparsers(dest="kind", metavar="all|repository|policy|update")
-    image.set_defaults(func=lambda args: _usage(image))
+    image.set_defaults(func=lambda args: print_usage(image))
     every = kinds.add_parser("all", help="the three image tables")
     _get_args(every)
     every.set_defaults(func=run_get_all)
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     reconcile = cmds.add_parser("reconcile", help="flux reconcile image repository|policy|update NAME")
     recs = reconcile.add_subparsers(dest="reconcile_what", metavar="image")
-    reconcile.set_defaults(func=lambda args: _usage(reconcile))
+    reconcile.set_defaults(func=lambda args: print_usage(reconcile))
     add_reconcile_args(recs.add_parser("image", help="annotate and wait for the controller"))
 
 
@@ -88,11 +89,6 @@ def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
     _cluster_args(parser)
     parser.set_defaults(func=run_reconcile)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _client(args: argparse.Namespace) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lab.commands._common import print_usage
 from lab.errors import UsageError
 
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "clusters/dev from origin, scan, pick tags and push Flux's commits."
         ),
     )
-    parser.set_defaults(func=lambda args: _help(parser))
+    parser.set_defaults(func=lambda args: print_usage(parser))
     cmds = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND")
 
     up = cmds.add_parser("up", help="start the sandbox (foreground until Ctrl-C, or --detach)")
@@ -103,11 +104,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _add_dir(install)
     install.set_defaults(func=run_install)
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def run_up(args: argparse.Namespace) -> int:
