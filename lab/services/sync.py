@@ -578,9 +578,9 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
     if DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
         pieces.append(
-            "mark the nginx image for Flux (image policy marker)"
+            f"mark the image in {Path(DEPLOYMENT_FILE).name} for Flux (image policy marker)"
             if marker_added
-            else "update the nginx Deployment"
+            else f"update {DEPLOYMENT_FILE}"
         )
     if "PROGRESS.md" in paths:
         text = _worktree_text(ws, "PROGRESS.md")

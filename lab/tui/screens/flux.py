@@ -32,7 +32,8 @@ class FluxScreen(LabScreen):
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
         "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release. `y` asks "
-        "why Flux did nothing: it walks Flux's chain and names the link that broke."
+        "why Flux did nothing: it walks Flux's chain and names the link that broke. `e` opens a file "
+        "in the lab's editor."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
@@ -43,6 +44,7 @@ class FluxScreen(LabScreen):
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
+        Binding("e", "edit", "Edit file", show=False),
     ]
 
     class Simulated(Message):
@@ -89,6 +91,9 @@ class FluxScreen(LabScreen):
             with TabPane("Cluster", id="cluster-pane"), VerticalScroll(id="cluster-scroll"):
                 yield Static("", id="cluster", markup=False)
         yield Footer(compact=True)
+
+    def action_edit(self) -> None:
+        self.lab.edit_file()
 
     def action_why(self) -> None:
         """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
