@@ -164,12 +164,16 @@ def save_file(workspace: Path, opened: OpenedFile, text: str, *, force: bool = F
 
 
 def editable_files(workspace: Path, task_id: str) -> list[EditableFile]:
-    """The task's own files first (those it asks you to write, PROGRESS.md, the quiz record; also
-    when they do not exist yet), then every other regular file of the workspace outside .git."""
+    """The task's own files first (those it asks you to write and PROGRESS.md, also when they do not
+    exist yet), then every other regular file of the workspace outside .git."""
     from lab.services.sync import task_paths
 
+    from lab.services.tasks import load_task
+
     root = workspace.resolve()
-    declared = task_paths(task_id)
+    # The quiz record is the quiz's to write: listed with the rest when it exists, not as a task file.
+    record = load_task(task_id).quiz_record
+    declared = [rel for rel in dict.fromkeys(task_paths(task_id)) if rel != record]
     listed = [EditableFile(rel, True, (root / rel).is_file()) for rel in declared]
     seen = set(declared)
     for entry in walk_entries(root, skip_dirs=frozenset({".git"})):

@@ -41,10 +41,12 @@ class Session:
     @property
     def mode_detail(self) -> tuple[str, str]:
         """(mode, what it means): Home shows both, the title bar the first."""
-        if self.sandbox and self.kubeconfig is None:
+        if self.sandbox and self.kubeconfig is None and is_default_sandbox(self):
             return "practice repo", "no cluster needed; `lab sandbox up` adds one"
+        if self.sandbox and self.kubeconfig is None:
+            return "practice repo", "no cluster needed: 5 simulates Flux (d, then c)"
         if self.sandbox:
-            return "sandbox cluster", "its cluster and registry run in the background (`lab sandbox up`)"
+            return "sandbox cluster", "runs in the background; `lab sandbox down` stops it"
         return "cluster", str(self.kubeconfig)
 
 

@@ -95,6 +95,14 @@ class FluxScreen(LabScreen):
     def action_edit(self) -> None:
         self.lab.edit_file()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # New tags go to the sandbox registry, which serves the default practice repository only.
+        if action == "push_tag":
+            from lab.services.session import is_default_sandbox
+
+            return True if is_default_sandbox(self.lab.session) else None
+        return True
+
     def action_why(self) -> None:
         """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
         from lab.tui.why import WhyScreen
@@ -127,7 +135,9 @@ class FluxScreen(LabScreen):
             "No cluster configured: `flux get images all` needs KUBECONFIG.\n"
             "The Simulate tab runs the same scan, policy and update logic locally."
         )
-        if self.lab.session.sandbox:
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(self.lab.session):
             text += (
                 "\nIn the sandbox, `t` starts the sandbox cluster and registry (`lab sandbox up`) "
                 "and publishes the next nginx release, as CI would; its Flux then commits on origin."

@@ -350,7 +350,7 @@ class GenerateScreen(LabScreen):
         lines = [n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln]
         where = f", markers on lines {', '.join(map(str, lines))}" if len(lines) > 1 else ""
         where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
-        info.update(f"{shown}{where} · m: policy {self._policy_ref()} · e: edit")
+        info.update(f"{shown}{where} · m marks {self._policy_ref()} · e edits")
         self.query_one("#deployment", Static).update(yaml_content(text))
 
     @on(Button.Pressed, "#mark")
