@@ -167,7 +167,6 @@ def editable_files(workspace: Path, task_id: str) -> list[EditableFile]:
     """The task's own files first (those it asks you to write and PROGRESS.md, also when they do not
     exist yet), then every other regular file of the workspace outside .git."""
     from lab.services.sync import task_paths
-
     from lab.services.tasks import load_task
 
     root = workspace.resolve()
