@@ -44,7 +44,7 @@ class Session:
         if self.sandbox and self.kubeconfig is None and is_default_sandbox(self):
             return "practice repo", "no cluster needed; `lab sandbox up` adds one"
         if self.sandbox and self.kubeconfig is None:
-            return "practice repo", "no cluster needed: 5 simulates Flux (d, then c)"
+            return "practice repo", "no cluster needed; 5 simulates Flux: d, then c"
         if self.sandbox:
             return "sandbox cluster", "runs in the background; `lab sandbox down` stops it"
         return "cluster", str(self.kubeconfig)

@@ -474,17 +474,33 @@ class LabApp(App[None]):
 
     def edit_file(self, rel: str | None = None, line: int | None = None) -> None:
         """Open `rel` (at `line`) in the editor; without a path, the file picker first."""
-        from lab.tui.screens.editor import EditorScreen, FilePicker
+        from lab.tui.screens.editor import FilePicker
 
         if rel is not None:
-            self.push_screen(EditorScreen(rel, line))
+            self.open_for_edit(rel, line)
             return
 
         def chosen(picked: str | None) -> None:
             if picked is not None:
-                self.push_screen(EditorScreen(picked))
+                self.open_for_edit(picked, None)
 
         self.push_screen(FilePicker(), chosen)
+
+    @work(thread=True, exclusive=True, group="edit", exit_on_error=False, description="opening the file")
+    def open_for_edit(self, rel: str, line: int | None, replace: bool = False) -> None:
+        """Read the file first (refused files never open an editor), then show it."""
+        from lab.errors import LabError
+        from lab.services.edit import open_file
+        from lab.tui.screens.editor import EditorScreen
+
+        try:
+            opened = open_file(self.session.workspace, rel)
+        except LabError as err:
+            text = f"{err.message} - hint: {err.hint}" if err.hint else err.message
+            self.notify(text, title="Not opened", severity="error", timeout=10)
+            return
+        screen = EditorScreen(opened, line)
+        self.call_from_thread(self.switch_screen if replace else self.push_screen, screen)
 
     def _editing(self) -> EditorScreen | None:
         from lab.tui.screens.editor import EditorScreen

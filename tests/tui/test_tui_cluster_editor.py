@@ -87,7 +87,10 @@ def recording_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return record
 
 
-async def test_e_opens_the_checks_file_at_its_line_in_editor(tmp_path: Path, recording_editor: Path) -> None:
+async def test_shift_e_opens_the_checks_file_at_its_line_in_editor(
+    tmp_path: Path, recording_editor: Path
+) -> None:
+    """`E` lends the terminal to $EDITOR (`e` is the lab's own editor)."""
     session = practice_session(tmp_path)
     app = lab_app(session)
 
@@ -104,7 +107,7 @@ async def test_e_opens_the_checks_file_at_its_line_in_editor(tmp_path: Path, rec
         await pilot.pause()
         result = app.last_report.get("marker.present") if app.last_report else None
         assert result is not None and result.file
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_until(pilot, lambda: recording_editor.exists())
     args = recording_editor.read_text().splitlines()
     expected = [str(session.workspace / result.file)]

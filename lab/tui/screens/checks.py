@@ -50,7 +50,7 @@ class ChecksScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run"),
         Binding("w", "toggle_watch", "Watch"),
-        Binding("e", "edit", "Edit file"),
+        Binding("e", "edit", "Edit"),
         Binding("E", "external_edit", "Edit in $EDITOR", key_display="E", show=False),
     ]
 

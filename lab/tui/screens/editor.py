@@ -184,11 +184,11 @@ class EditorScreen(Screen[None]):
         Binding("ctrl+o", "open_other", "Open file", priority=True),
     ]
 
-    def __init__(self, rel: str, line: int | None = None) -> None:
+    def __init__(self, opened: OpenedFile, line: int | None = None) -> None:
         super().__init__()
-        self.rel = rel
+        self.rel = opened.rel
         self.line = line
-        self.opened: OpenedFile | None = None
+        self.opened = opened
         self.saving = False
         self._after_save: str | None = None
 
@@ -198,57 +198,27 @@ class EditorScreen(Screen[None]):
 
     @property
     def modified(self) -> bool:
-        opened = self.opened
-        return opened is not None and self.query_one("#editor", TextArea).text != opened.text
+        return self.query_one("#editor", TextArea).text != self.opened.text
 
     def compose(self) -> ComposeResult:
-        from lab.core.text import escape_controls
-
         yield Header()
-        yield Label(f"Edit {escape_controls(self.rel)}", id="editor-title", classes="title", markup=False)
+        yield Label(f"Edit {self.opened.display}", id="editor-title", classes="title", markup=False)
         area = YamlArea(
-            "",
+            self.opened.text,
             id="editor",
             language=_yaml_language(),
             tab_behavior="indent",
             show_line_numbers=True,
             soft_wrap=False,
-            read_only=True,  # until the file is read
         )
         area.indent_width = 2
         area.cursor_blink = False
         yield area
-        yield Static("reading…", id="editor-status", classes="muted", markup=False)
+        yield Static("", id="editor-status", classes="muted", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="editor", exit_on_error=False, description="opening the file")
-    def _load(self) -> None:
-        from lab.errors import LabError
-        from lab.services.edit import open_file
-
-        try:
-            opened = open_file(self.lab.session.workspace, self.rel)
-        except LabError as err:
-            self.app.call_from_thread(self._refused, err)
-            return
-        self.app.call_from_thread(self._loaded, opened)
-
-    def _refused(self, err: Exception) -> None:
-        from lab.errors import LabError
-
-        text = f"{err.message} - hint: {err.hint}" if isinstance(err, LabError) and err.hint else str(err)
-        self.notify(text, title="Not opened", severity="error", timeout=10)
-        self.dismiss(None)
-
-    def _loaded(self, opened: OpenedFile) -> None:
-        self.opened = opened
-        self.rel = opened.rel
         area = self.query_one("#editor", TextArea)
-        area.load_text(opened.text)
-        area.read_only = False
         if self.line:
             area.move_cursor((max(self.line - 1, 0), 0), center=True)
         area.focus()
@@ -260,8 +230,6 @@ class EditorScreen(Screen[None]):
 
     def _status(self, note: str = "") -> None:
         opened = self.opened
-        if opened is None:
-            return
         if self.saving:
             state = "saving…"
         elif self.modified:
@@ -277,12 +245,11 @@ class EditorScreen(Screen[None]):
     # --- saving -----------------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        if self.opened is None or self.saving:
+        if self.saving:
             return
         self._start_save(force=False)
 
     def _start_save(self, *, force: bool) -> None:
-        assert self.opened is not None
         self.saving = True
         self._status()
         self._save(self.opened, self.query_one("#editor", TextArea).text, force)
@@ -359,7 +326,6 @@ class EditorScreen(Screen[None]):
             else:
                 self.dismiss(None)
             return
-        assert self.opened is not None
 
         def answered(choice: str | None) -> None:
             if choice == "save":
@@ -377,7 +343,7 @@ class EditorScreen(Screen[None]):
     def action_open_other(self) -> None:
         def chosen(rel: str | None) -> None:
             if rel is not None:
-                self.app.switch_screen(EditorScreen(rel))
+                self.lab.open_for_edit(rel, None, replace=True)
 
         def answered(choice: str | None) -> None:
             if choice == "discard":
@@ -386,7 +352,7 @@ class EditorScreen(Screen[None]):
                 self.notify("Saving first; press ctrl+o again once it is saved.")
                 self.action_save()
 
-        if self.modified and self.opened is not None:
+        if self.modified:
             self.app.push_screen(UnsavedChanges(self.opened.display, "open another file"), answered)
         else:
             self.app.push_screen(FilePicker(), chosen)

@@ -44,7 +44,7 @@ class FluxScreen(LabScreen):
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
-        Binding("e", "edit", "Edit file", show=False),
+        Binding("e", "edit", "Edit", show=False),
     ]
 
     class Simulated(Message):

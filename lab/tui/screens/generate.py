@@ -69,7 +69,7 @@ class GenerateScreen(LabScreen):
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("escape", "leave_field", "Leave field", show=False),
         Binding("m", "mark", "Insert marker"),
-        Binding("e", "edit", "Edit file"),
+        Binding("e", "edit", "Edit"),
     ]
 
     def __init__(self) -> None:
