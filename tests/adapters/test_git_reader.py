@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from gitutil import git, make_repo, make_repo_with_origin, push_from_other_clone
 
 from lab.adapters.git import Workspace, open_workspace
+from tests.support.gitutil import git, make_repo, make_repo_with_origin, push_from_other_clone
 
 
 def _both(work: Path) -> tuple[Workspace, Workspace]:
