@@ -97,7 +97,6 @@ def _progress(results: tuple[object, ...]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.core.report import render
-    from lab.core.report.github import classroom_output, render_annotations, render_summary
     from lab.services.check import run_checks
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
@@ -123,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     fmt = args.format
+    if fmt in ("github", "classroom"):
+        # Only these formats need it (base64, hashlib, html, json: start-up time for the others).
+        from lab.core.report.github import classroom_output, render_annotations, render_summary
     if fmt == "github":
         points = os.environ.get("LAB_POINTS_NOTICE", "1") != "0"
         sys.stdout.write(render_annotations(report, points=points))
