@@ -232,6 +232,40 @@ def _automations_for(aset: AutomationSet, namespace: str) -> list[ImageUpdateAut
     return [a for a in aset.automations if a.namespace == namespace]
 
 
+def _unread_file(skipped: str | None, why: str) -> tuple[str, str, str] | None:
+    """Why Flux never reads the marker's file (`reader_skips`, or the marker's `why_ignored`):
+    (message, fix, what Flux does), or None when it reads the file."""
+    if skipped is not None:
+        return (
+            f"marker in a file Flux never reads: {skipped}",
+            "move the marked value into a .yaml file (for Helm, into HelmRelease.spec.values)",
+            f"the automation stays Ready '{UP_TO_DATE}' and commits nothing",
+        )
+    if why.startswith("the file is not valid YAML"):
+        return (
+            f"marker in a file Flux cannot parse: {why}",
+            "fix the YAML syntax of the file",
+            f"the file is skipped without an error; Ready stays '{UP_TO_DATE}'",
+        )
+    return None
+
+
+def _ignored_marker(why: str) -> tuple[str, str, str]:
+    """A marker Flux's reader sees but ignores (`why_ignored`): (finding id, message, fix)."""
+    if why.startswith("not a YAML comment here"):
+        return (
+            "marker.block-scalar",
+            "marker inside a block scalar (| or >) or a quoted string: it is text, not a YAML comment, so Flux "
+            "never sees it",
+            "mark a plain YAML field instead (e.g. move the value out of the multi-line string)",
+        )
+    return (
+        "marker.ignored",
+        f"Flux ignores this marker: {why}",
+        'write # {"$imagepolicy": "<namespace>:<policy>"} at the end of the value\'s line',
+    )
+
+
 def _marker_findings(
     inputs: Inputs, sites: Sequence[MarkerSite], resolved: Mapping[str, str]
 ) -> list[Finding]:
@@ -240,24 +274,10 @@ def _marker_findings(
     namespaces = sorted({a.namespace for a in aset.automations})
     for site in sites:
         m = site.marker
+        why = m.why_ignored or ""
         skipped = reader_skips(m.file)
-        if skipped is not None:
-            out.append(
-                Finding(
-                    "marker.file-skipped",
-                    "breaking",
-                    m.file,
-                    m.line,
-                    message=f"marker in a file Flux never reads: {skipped}",
-                    fix="move the marked value into a .yaml file (for Helm, into HelmRelease.spec.values)",
-                    flux=f"the automation stays Ready '{UP_TO_DATE}' and commits nothing",
-                    check=CHECK_PRESENT,
-                    link="path",
-                )
-            )
-            continue
         text = inputs.files.get(m.file, "")
-        if "{{" in text:
+        if skipped is None and "{{" in text:
             out.append(
                 Finding(
                     "marker.templated",
@@ -273,45 +293,33 @@ def _marker_findings(
                 )
             )
             continue
-        why = m.why_ignored or ""
-        if why.startswith("the file is not valid YAML"):
+        unread = _unread_file(skipped, why)
+        if unread is not None:
+            message, fix, flux = unread
             out.append(
                 Finding(
                     "marker.file-skipped",
                     "breaking",
                     m.file,
                     m.line,
-                    message=f"marker in a file Flux cannot parse: {why}",
-                    fix="fix the YAML syntax of the file",
-                    flux=f"the file is skipped without an error; Ready stays '{UP_TO_DATE}'",
+                    message=message,
+                    fix=fix,
+                    flux=flux,
                     check=CHECK_PRESENT,
                     link="path",
                 )
             )
             continue
-        if why.startswith("not a YAML comment here"):
-            out.append(
-                Finding(
-                    "marker.block-scalar",
-                    "breaking",
-                    m.file,
-                    m.line,
-                    message="marker inside a block scalar (| or >) or a quoted string: it is text, not a YAML "
-                    "comment, so Flux never sees it",
-                    fix="mark a plain YAML field instead (e.g. move the value out of the multi-line string)",
-                    flux=f"nothing is updated; Ready stays '{UP_TO_DATE}'",
-                )
-            )
-            continue
         if why:
+            id_, message, fix = _ignored_marker(why)
             out.append(
                 Finding(
-                    "marker.ignored",
+                    id_,
                     "breaking",
                     m.file,
                     m.line,
-                    message=f"Flux ignores this marker: {why}",
-                    fix='write # {"$imagepolicy": "<namespace>:<policy>"} at the end of the value\'s line',
+                    message,
+                    fix,
                     flux=f"nothing is updated; Ready stays '{UP_TO_DATE}'",
                 )
             )

@@ -166,6 +166,20 @@ def _fmt_one(arg: Any, verb: str, flags: str, width: int | None, prec: int | Non
 _FLAG_CHARS = "#0+- "
 
 
+def _num_or_star(fmt: str, i: int, args: Sequence[Any], argi: int) -> tuple[int | None, bool, int, int]:
+    """A width or precision at `i`: its digits (Go fmt's parsenum; None when there are none), or for `*` the
+    next argument (intFromArg; `bad` when it is not an int). Returns (value, bad, i, argi) after it."""
+    if i < len(fmt) and fmt[i] == "*":
+        arg = args[argi] if argi < len(args) else None
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            return int(arg), False, i + 1, argi + 1
+        return None, True, i + 1, argi + 1
+    start = i
+    while i < len(fmt) and fmt[i].isdigit():
+        i += 1
+    return (int(fmt[start:i]) if i > start else None), False, i, argi
+
+
 def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
     """fmt.Sprintf for the verbs a commit message needs, with Go's %!verb(...) error forms."""
     out: list[str] = []
@@ -185,40 +199,21 @@ def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
         while i < n and fmt[i] in _FLAG_CHARS:
             flags += fmt[i]
             i += 1
-        width: int | None = None
-        if i < n and fmt[i] == "*":
-            i += 1
-            if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                width = int(args[argi])
-                if width < 0:
-                    flags += "-"
-                    width = -width
-            else:
-                out.append("%!(BADWIDTH)")
-            argi += 1
-        else:
-            start = i
-            while i < n and fmt[i].isdigit():
-                i += 1
-            if i > start:
-                width = int(fmt[start:i])
+        width, bad, i, argi = _num_or_star(fmt, i, args, argi)
+        if bad:
+            out.append("%!(BADWIDTH)")
+        elif width is not None and width < 0:
+            flags += "-"
+            width = -width
         prec: int | None = None
         if i < n and fmt[i] == ".":
-            i += 1
-            if i < n and fmt[i] == "*":
-                i += 1
-                if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                    prec = int(args[argi])
-                    if prec < 0:
-                        prec = None
-                else:
-                    out.append("%!(BADPREC)")
-                argi += 1
-            else:
-                start = i
-                while i < n and fmt[i].isdigit():
-                    i += 1
-                prec = int(fmt[start:i]) if i > start else 0
+            prec, bad, i, argi = _num_or_star(fmt, i + 1, args, argi)
+            if bad:
+                out.append("%!(BADPREC)")
+            elif prec is None:
+                prec = 0
+            elif prec < 0:
+                prec = None
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -336,28 +331,23 @@ def _eval_args(args: Sequence[Any]) -> str:
     return fmt_sprint(["<no value>" if a is None else a for a in args])
 
 
+# text/template's JSEscape: these characters by table, other control characters as \uXXXX.
+_JS_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "<": "\\u003C",
+    ">": "\\u003E",
+    "&": "\\u0026",
+    "=": "\\u003D",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\r": "\\r",
+}
+
+
 def _js_escape(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "'":
-            out.append("\\'")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "<":
-            out.append("\\u003C")
-        elif ch == ">":
-            out.append("\\u003E")
-        elif ch == "&":
-            out.append("\\u0026")
-        elif ch == "=":
-            out.append("\\u003D")
-        elif ord(ch) < 0x20:
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(ch, f"\\u{ord(ch):04X}"))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return "".join(_JS_ESCAPES.get(ch) or (f"\\u{ord(ch):04X}" if ord(ch) < 0x20 else ch) for ch in s)
 
 
 def _html_escape(s: str) -> str:

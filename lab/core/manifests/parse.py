@@ -161,6 +161,15 @@ def _common(r: _Reader) -> dict[str, Any]:
     }
 
 
+def _source_ref(r: _Reader) -> dict[str, Any]:
+    """`spec.sourceRef` (Flux's CrossNamespaceSourceReference) of an automation or a Kustomization."""
+    return {
+        "source_kind": r.text("spec.sourceRef.kind") or "GitRepository",
+        "source_name": r.text("spec.sourceRef.name") or "",
+        "source_namespace": r.text("spec.sourceRef.namespace"),
+    }
+
+
 def _repository(r: _Reader) -> ImageRepository:
     return ImageRepository(
         **_common(r),
@@ -211,9 +220,7 @@ def _automation(r: _Reader) -> ImageUpdateAutomation:
     return ImageUpdateAutomation(
         **_common(r),
         interval=r.text("spec.interval") or "",
-        source_kind=r.text("spec.sourceRef.kind") or "GitRepository",
-        source_name=r.text("spec.sourceRef.name") or "",
-        source_namespace=r.text("spec.sourceRef.namespace"),
+        **_source_ref(r),
         checkout_branch=r.text("spec.git.checkout.ref.branch"),
         checkout_ref=ref,
         author_name=r.text("spec.git.commit.author.name"),
@@ -244,9 +251,7 @@ def _kustomization(r: _Reader) -> Kustomization:
     return Kustomization(
         **_common(r),
         path=r.text("spec.path") or "",
-        source_kind=r.text("spec.sourceRef.kind") or "GitRepository",
-        source_name=r.text("spec.sourceRef.name") or "",
-        source_namespace=r.text("spec.sourceRef.namespace"),
+        **_source_ref(r),
     )
 
 
@@ -258,6 +263,35 @@ def _near_kind(kind: str) -> str | None:
     return None
 
 
+def _rejection(kind: str, api_version: str) -> tuple[str, str, str, str] | None:
+    """Why an object that looks like a Flux image object is not one: (code, field, message, hint)."""
+    group, _, version = api_version.rpartition("/")
+    near = _near_kind(kind)
+    if near and near != kind:
+        return (
+            "kind.spelling",
+            "kind",
+            f"kind '{kind}' is not a Flux kind; kinds are case-sensitive",
+            f"write kind: {near}",
+        )
+    if kind in IMAGE_KINDS and group != IMAGE_GROUP:
+        return "api.group", "apiVersion", f"{kind} belongs to {IMAGE_GROUP}, not '{api_version}'", _WRITE_V1
+    if group == IMAGE_GROUP and version not in IMAGE_VERSIONS:
+        message = f"{api_version} is not an image automation API version (v1, v1beta2, v1beta1)"
+        return "api.unknown-version", "apiVersion", message, _WRITE_V1
+    if group == IMAGE_GROUP and kind not in IMAGE_KINDS:
+        return (
+            "kind.unknown",
+            "kind",
+            f"{IMAGE_GROUP} has no kind '{kind}'",
+            "the kinds are ImageRepository, ImagePolicy and ImageUpdateAutomation",
+        )
+    return None
+
+
+_WRITE_V1 = f"write apiVersion: {IMAGE_GROUP}/v1"
+
+
 def _add_doc(doc: Doc, aset: AutomationSet) -> None:
     data = doc.data
     if not isinstance(data, dict):
@@ -266,64 +300,23 @@ def _add_doc(doc: Doc, aset: AutomationSet) -> None:
     kind = data.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return
-    group, _, version = api_version.rpartition("/")
-    problems = aset.problems
-    near = _near_kind(kind)
-    if near and near != kind:
-        problems.append(
+    rejected = _rejection(kind, api_version)
+    if rejected is not None:
+        code, field, message, hint = rejected
+        aset.problems.append(
             Problem(
-                code="kind.spelling",
-                file=doc.file,
-                line=doc.line_of("kind"),
-                field="kind",
-                message=f"kind '{kind}' is not a Flux kind; kinds are case-sensitive",
-                hint=f"write kind: {near}",
+                code=code, file=doc.file, line=doc.line_of(field), field=field, message=message, hint=hint
             )
         )
         return
-    if kind in IMAGE_KINDS and group != IMAGE_GROUP:
-        problems.append(
-            Problem(
-                code="api.group",
-                file=doc.file,
-                line=doc.line_of("apiVersion"),
-                field="apiVersion",
-                message=f"{kind} belongs to {IMAGE_GROUP}, not '{api_version}'",
-                hint=f"write apiVersion: {IMAGE_GROUP}/v1",
-            )
-        )
-        return
-    r = _Reader(doc, kind, problems)
-    if group == IMAGE_GROUP:
-        if version not in IMAGE_VERSIONS:
-            problems.append(
-                Problem(
-                    code="api.unknown-version",
-                    file=doc.file,
-                    line=doc.line_of("apiVersion"),
-                    field="apiVersion",
-                    message=f"{api_version} is not an image automation API version (v1, v1beta2, v1beta1)",
-                    hint=f"write apiVersion: {IMAGE_GROUP}/v1",
-                )
-            )
-            return
-        if kind == "ImageRepository":
-            aset.repositories.append(_repository(r))
-        elif kind == "ImagePolicy":
-            aset.policies.append(_policy(r))
-        elif kind == "ImageUpdateAutomation":
-            aset.automations.append(_automation(r))
-        else:
-            problems.append(
-                Problem(
-                    code="kind.unknown",
-                    file=doc.file,
-                    line=doc.line_of("kind"),
-                    field="kind",
-                    message=f"{IMAGE_GROUP} has no kind '{kind}'",
-                    hint="the kinds are ImageRepository, ImagePolicy and ImageUpdateAutomation",
-                )
-            )
+    group = api_version.rpartition("/")[0]
+    r = _Reader(doc, kind, aset.problems)
+    if group == IMAGE_GROUP and kind == "ImageRepository":
+        aset.repositories.append(_repository(r))
+    elif group == IMAGE_GROUP and kind == "ImagePolicy":
+        aset.policies.append(_policy(r))
+    elif group == IMAGE_GROUP and kind == "ImageUpdateAutomation":
+        aset.automations.append(_automation(r))
     elif group == SOURCE_GROUP and kind == "GitRepository":
         aset.git_repositories.append(_git_repository(r))
     elif group == KUSTOMIZE_GROUP and kind == "Kustomization":

@@ -298,6 +298,36 @@ class Store:
         self._save()
         self.cond.notify_all()
 
+    def _commit_and_sync(
+        self,
+        rt: ResourceType,
+        key: Key,
+        obj: JSON | None,
+        kind: str,
+        namespace: str,
+        name: str,
+        *,
+        pods: bool = True,
+    ) -> None:
+        """`_commit`, then (when `pods`) bring a simulated Deployment's pods in line with it. Caller holds lock."""
+        self._commit(rt, key, obj, kind)
+        if pods and self._simulated_workload(rt):
+            self.sync_workload(namespace, name)
+
+    def _default_and_validate(
+        self,
+        rt: ResourceType,
+        version: str,
+        obj: JSON,
+        field_validation: str,
+        warnings: builtins.list[str] | None,
+    ) -> None:
+        """Fill the type's defaults into `obj` and validate it; warnings are added to `warnings` when given."""
+        self._defaults(rt, obj)
+        found = self._validate(rt, version, obj, field_validation)
+        if warnings is not None:
+            warnings.extend(found)
+
     def _key(self, rt: ResourceType, namespace: str, name: str) -> Key:
         return (rt.group, rt.plural, namespace if rt.namespaced else "", name)
 
@@ -377,10 +407,7 @@ class Store:
                 meta.pop("generation", None)
             if rt.status_subresource and not keep_status:
                 obj.pop("status", None)
-            self._defaults(rt, obj)
-            found = self._validate(rt, version, obj, field_validation)
-            if warnings is not None:
-                warnings.extend(found)
+            self._default_and_validate(rt, version, obj, field_validation, warnings)
             if self._simulated_workload(rt) and not (keep_status and "status" in obj):
                 obj["status"] = deployment_ready_status(obj)
             obj["apiVersion"] = rt.api_version(version)
@@ -388,9 +415,7 @@ class Store:
             if manager:
                 meta["managedFields"] = managed_fields([], obj, manager, operation, rt.api_version(version))
             if not dry_run:
-                self._commit(rt, key, obj, "ADDED")
-                if self._simulated_workload(rt):
-                    self.sync_workload(namespace, name)
+                self._commit_and_sync(rt, key, obj, "ADDED", namespace, name)
             return self.present(obj, rt, version)
 
     def replace(
@@ -458,10 +483,7 @@ class Store:
                         new["status"] = copy.deepcopy(current["status"])
                     else:
                         new.pop("status", None)
-                self._defaults(rt, new)
-                found = self._validate(rt, version, new, field_validation)
-                if warnings is not None:
-                    warnings.extend(found)
+                self._default_and_validate(rt, version, new, field_validation, warnings)
                 if rt.generation and _spec_part(new) != _spec_part(current):
                     new_meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
                     if self._simulated_workload(rt):
@@ -481,9 +503,7 @@ class Store:
                     applied,
                 )
             if not dry_run:
-                self._commit(rt, key, new, "MODIFIED")
-                if self._simulated_workload(rt) and subresource is None:
-                    self.sync_workload(namespace, name)
+                self._commit_and_sync(rt, key, new, "MODIFIED", namespace, name, pods=subresource is None)
             return self.present(new, rt, version)
 
     def patch(
@@ -585,9 +605,7 @@ class Store:
                     if crd_type is not None:
                         for other in [k for k in self.objects if k[0:2] == (crd_type.group, crd_type.plural)]:
                             self._commit(crd_type, other, None, "DELETED")
-                self._commit(rt, key, None, "DELETED")
-                if self._simulated_workload(rt):
-                    self.sync_workload(namespace, name)
+                self._commit_and_sync(rt, key, None, "DELETED", namespace, name)
             return shown
 
     # --- helpers -----------------------------------------------------------------------------------------
