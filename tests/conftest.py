@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
-FLUX_CASES = FIXTURES / "flux-cases"
+from tests.support.paths import lab_executable
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +22,6 @@ def _isolated_git_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Learner")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "learner@example.com")
     monkeypatch.delenv("KUBECONFIG", raising=False)
-
-
-def lab_executable() -> list[str]:
-    """The installed `lab` console script next to this interpreter."""
-    exe = Path(sys.executable).with_name("lab")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("lab")
-    return [found] if found else [sys.executable, "-m", "lab"]
 
 
 @pytest.fixture

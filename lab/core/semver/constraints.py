@@ -2,7 +2,7 @@
 
 The regular expressions are Masterminds' own; Python's backtracking engine picks the same matches as
 Go's leftmost-first engine for them. A differential run against the real Masterminds source under Go
-(12,000 random ranges, 25 tags each) found no difference; tests/test_semver_golden.py keeps a sample. `\\s` is spelled `[\\t\\n\\f\\r ]` because Go's `\\s` excludes `\\v`.
+(12,000 random ranges, 25 tags each) found no difference; tests/core/test_semver_golden.py keeps a sample. `\\s` is spelled `[\\t\\n\\f\\r ]` because Go's `\\s` excludes `\\v`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""fluxlab tests, grouped by layer: core, adapters, sandbox, services, cli, tui (support: shared helpers)."""

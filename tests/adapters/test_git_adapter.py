@@ -1,0 +1,418 @@
+"""The git adapter against real repositories, including hostile ones."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.git import clone_to_temp, condense, open_workspace
+from lab.errors import GitError
+from tests.support.gitutil import (
+    commit_files,
+    git,
+    make_bare,
+    make_repo,
+    make_repo_with_origin,
+    origin_log,
+    push_from_other_clone,
+)
+
+FLUX = ("Flux", "flux@gitops-lab.local")
+
+
+def _executable(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _trap(tmp_path: Path, name: str) -> tuple[Path, str]:
+    """A marker file path and a shell script that creates it when run."""
+    marker = tmp_path / f"PWNED-{name}"
+    return marker, f"#!/bin/sh\ntouch '{marker}'\nexit 0\n"
+
+
+def test_non_git_dir_is_git_error_with_lab_init_hint(tmp_path: Path) -> None:
+    with pytest.raises(GitError) as err:
+        open_workspace(tmp_path)
+    assert "not a git repository" in str(err.value)
+    assert "lab init" in str(err.value)
+
+
+def test_open_from_subdirectory_finds_root(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    ws = open_workspace(repo / "apps" / "base")
+    assert ws.root == repo.resolve()
+    assert ws.branch() == "main"
+
+
+def test_hooks_never_run(tmp_path: Path) -> None:
+    work, _origin = make_repo_with_origin(tmp_path)
+    marker, script = _trap(tmp_path, "hook")
+    for hook in (
+        "pre-commit",
+        "commit-msg",
+        "post-commit",
+        "pre-push",
+        "post-checkout",
+        "reference-transaction",
+    ):
+        _executable(work / ".git" / "hooks" / hook, script)
+    # A hooksPath in the repo's own config must not win either.
+    _executable(tmp_path / "evil-hooks" / "pre-commit", script)
+    git(work, "config", "core.hooksPath", str(tmp_path / "evil-hooks"))
+    ws = open_workspace(work)
+    (work / "new.txt").write_text("x\n")
+    ws.commit(["new.txt"], "add new", author_name="A", author_email="a@example.com")
+    ws.push("main")
+    assert not marker.exists()
+    # The sanity half: plain git does run that hook, so the test would notice a regression.
+    (work / "new2.txt").write_text("y\n")
+    git(work, "add", "new2.txt")
+    import subprocess
+
+    subprocess.run(["git", "commit", "-q", "-m", "plain"], cwd=work, check=True, capture_output=True)
+    assert marker.exists()
+
+
+def test_fsmonitor_and_other_repo_programs_do_not_execute(tmp_path: Path) -> None:
+    work, _origin = make_repo_with_origin(tmp_path, {"a.txt": "a\n", ".gitattributes": "*.txt filter=evil\n"})
+    markers = {}
+    for key in (
+        "core.fsmonitor",
+        "core.sshCommand",
+        "core.pager",
+        "filter.evil.clean",
+        "filter.evil.smudge",
+        "filter.evil.process",
+        "credential.helper",
+        "remote.origin.uploadpack",
+        "remote.origin.receivepack",
+        "core.alternateRefsCommand",
+        "diff.external",
+    ):
+        marker, script = _trap(tmp_path, key)
+        _executable(tmp_path / "bin" / key, script)
+        git(work, "config", key, str(tmp_path / "bin" / key))
+        markers[key] = marker
+    git(work, "config", "commit.gpgSign", "true")
+    git(work, "config", "gpg.program", str(tmp_path / "bin" / "core.pager"))
+    ws = open_workspace(work)
+    (work / "a.txt").write_text("changed\n")
+    assert ws.is_dirty()
+    assert ws.dirty_files() == ["a.txt"]
+    ws.diff("HEAD", None)
+    ws.commit(["a.txt"], "change", author_name="A", author_email="a@example.com")
+    ws.push("main")
+    ws.fetch()
+    ws.log("HEAD")
+    ws.read_tree_at("HEAD")
+    fired = sorted(k for k, m in markers.items() if m.exists())
+    assert fired == []
+
+
+def test_fsmonitor_sanity_plain_git_runs_it(tmp_path: Path) -> None:
+    """Proves the trap above is armed: plain `git status` runs core.fsmonitor."""
+    work = make_repo(tmp_path / "w")
+    marker, script = _trap(tmp_path, "fsm")
+    _executable(tmp_path / "fsm", script)
+    git(work, "config", "core.fsmonitor", str(tmp_path / "fsm"))
+    git(work, "status")
+    assert marker.exists()
+    filt, script = _trap(tmp_path, "filter")
+    _executable(tmp_path / "clean", script)
+    git(work, "config", "filter.evil.clean", str(tmp_path / "clean"))
+    (work / ".gitattributes").write_text("*.txt filter=evil\n")
+    (work / "f.txt").write_text("f\n")
+    git(work, "add", "f.txt")
+    assert filt.exists()
+
+
+def test_inherited_git_dir_does_not_redirect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = make_repo(tmp_path / "one", {"one.txt": "1\n"})
+    two = make_repo(tmp_path / "two", {"two.txt": "2\n"})
+    monkeypatch.setenv("GIT_DIR", str(two / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(two / ".git" / "index"))
+    ws = open_workspace(one)
+    assert set(ws.read_tree_at("HEAD")) == {"one.txt"}
+
+
+def test_dirty_tree_detection_includes_untracked_and_staged(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {"a.txt": "a\n", "b.txt": "b\n"})
+    ws = open_workspace(work)
+    assert not ws.is_dirty()
+    (work / "a.txt").write_text("A\n")
+    (work / "b.txt").write_text("B\n")
+    git(work, "add", "b.txt")
+    (work / "new dir").mkdir()
+    (work / "new dir" / "c.txt").write_text("c\n")
+    assert ws.dirty_files() == ["a.txt", "b.txt", "new dir/c.txt"]
+    assert ws.is_dirty(["a.txt"])
+    assert not ws.is_dirty(["missing.txt"])
+    with pytest.raises(GitError) as err:
+        ws.require_clean(action="solve")
+    assert "a.txt" in str(err.value) and "nothing was changed" in str(err.value)
+
+
+def test_commit_only_named_paths_and_keeps_other_changes(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {"a.txt": "a\n", "b.txt": "b\n"})
+    ws = open_workspace(work)
+    (work / "a.txt").write_text("A\n")
+    (work / "b.txt").write_text("B (uncommitted learner work)\n")
+    sha = ws.commit(
+        ["a.txt"], "Automated image update\n\n\n- x\n\n", author_name=FLUX[0], author_email=FLUX[1]
+    )
+    assert ws.head_sha() == sha
+    assert (work / "b.txt").read_text() == "B (uncommitted learner work)\n"
+    assert ws.dirty_files() == ["b.txt"]
+    info = ws.log("HEAD", n=1)[0]
+    assert (info.author_name, info.author_email) == FLUX
+    assert (info.committer_name, info.committer_email) == FLUX
+    # Flux commits its rendered template verbatim: blank lines and trailing newlines survive.
+    assert info.message == "Automated image update\n\n\n- x\n\n"
+    assert info.subject == "Automated image update"
+    assert len(info.parents) == 1
+
+
+def test_commit_refuses_detached_head_and_nothing_to_commit(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {"a.txt": "a\n"})
+    ws = open_workspace(work)
+    with pytest.raises(GitError) as err:
+        ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
+    assert "nothing to commit" in str(err.value)
+    git(work, "checkout", "-q", "--detach")
+    assert ws.branch() is None
+    (work / "a.txt").write_text("changed\n")
+    with pytest.raises(GitError) as err:
+        ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
+    assert "detached" in str(err.value) and "git switch" in str(err.value)
+    assert (work / "a.txt").read_text() == "changed\n"
+
+
+def test_commit_rejects_paths_outside_repo(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w")
+    ws = open_workspace(work)
+    for bad in ("../x", "/etc/passwd", ".git/config"):
+        with pytest.raises(GitError):
+            ws.commit([bad], "m", author_name="A", author_email="a@example.com")
+
+
+def test_push_rejected_is_one_line_and_local_state_intact(tmp_path: Path) -> None:
+    work, origin = make_repo_with_origin(tmp_path)
+    push_from_other_clone(origin, tmp_path, {"other.txt": "o\n"})
+    ws = open_workspace(work)
+    (work / "mine.txt").write_text("m\n")
+    sha = ws.commit(["mine.txt"], "mine", author_name="A", author_email="a@example.com")
+    with pytest.raises(GitError) as err:
+        ws.push("main")
+    text = str(err.value)
+    assert "\n" not in text
+    assert "rejected" in text and "fetch first" in text
+    assert "git pull --rebase" in text
+    assert ws.head_sha() == sha
+    assert (work / "mine.txt").read_text() == "m\n"
+    assert [c.subject for c in ws.unpushed_commits("main")] == ["mine"]
+
+
+def test_push_declined_by_remote_hook_names_the_reason(tmp_path: Path) -> None:
+    work, origin = make_repo_with_origin(tmp_path)
+    _executable(
+        origin / "hooks" / "pre-receive",
+        "#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n",
+    )
+    ws = open_workspace(work)
+    (work / "x.txt").write_text("x\n")
+    ws.commit(["x.txt"], "x", author_name="A", author_email="a@example.com")
+    with pytest.raises(GitError) as err:
+        ws.push("main")
+    text = str(err.value)
+    assert "\n" not in text
+    assert "pre-receive hook declined" in text and "Protected branch" in text
+
+
+def test_fetch_remote_sha_read_tree_and_log(tmp_path: Path) -> None:
+    work, origin = make_repo_with_origin(tmp_path, {"apps/base/d.yaml": "image: nginx:1.25.0\n"})
+    other_sha = push_from_other_clone(origin, tmp_path, {"apps/base/d.yaml": "image: nginx:1.25.3\n"})
+    ws = open_workspace(work)
+    assert ws.remote_sha("main") != other_sha
+    ws.fetch()
+    assert ws.remote_sha("main") == other_sha
+    assert ws.remote_sha("nope") is None
+    tree = ws.read_tree_at("origin/main", "apps")
+    assert tree == {"apps/base/d.yaml": b"image: nginx:1.25.3\n"}
+    # The working tree is not what was read.
+    assert (work / "apps/base/d.yaml").read_text() == "image: nginx:1.25.0\n"
+    assert ws.read_tree_at("origin/main", "ap") == {}
+    commits = ws.log("origin/main", author="Learner")
+    assert [c.subject for c in commits] == ["someone else", "initial"]
+    assert ws.log("origin/main", author="Flux") == []
+    assert "nginx:1.25.3" in ws.diff("HEAD", "origin/main")
+    assert ws.changed_files("HEAD", "origin/main") == ["apps/base/d.yaml"]
+    assert ws.commit_files(other_sha) == ["apps/base/d.yaml"]
+    assert "+image: nginx:1.25.3" in ws.commit_patch(other_sha)
+    root_sha = commits[-1].sha
+    assert "+image: nginx:1.25.0" in ws.commit_patch(root_sha, ["apps"])
+
+
+def test_read_tree_reports_symlinks_without_following(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside\n")
+    work = make_repo(tmp_path / "w", {"apps/a.yaml": "a: 1\n"})
+    os.symlink(secret, work / "apps" / "escape.yaml")
+    os.symlink("a.yaml", work / "apps" / "inner.yaml")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "links")
+    tree = open_workspace(work).read_tree_at("HEAD")
+    assert set(tree) == {"apps/a.yaml"}
+    assert tree.symlinks == {"apps/escape.yaml": str(secret), "apps/inner.yaml": "a.yaml"}
+    assert b"outside" not in b"".join(tree.values())
+
+
+def test_bad_refs_and_names_are_refused(tmp_path: Path) -> None:
+    ws = open_workspace(make_repo(tmp_path / "w"))
+    with pytest.raises(GitError):
+        ws.read_tree_at("--output=/tmp/x")
+    with pytest.raises(GitError):
+        ws.push("main; rm -rf /")
+    with pytest.raises(GitError):
+        ws.fetch("-uorigin")
+    with pytest.raises(GitError) as err:
+        ws.read_tree_at("no-such-branch")
+    assert "no-such-branch" in str(err.value)
+
+
+def test_clone_to_temp_is_shallow_commits_as_flux_and_pushes(tmp_path: Path) -> None:
+    work, origin = make_repo_with_origin(tmp_path)
+    commit_files(work, {"b.txt": "b\n"}, "second")
+    git(work, "push", "-q")
+    ws = open_workspace(work)
+    clone = clone_to_temp(ws.remote_url(), "main", tmp_path / "clone")
+    assert git(clone.root, "rev-parse", "--is-shallow-repository") == "true"
+    (clone.root / "b.txt").write_text("B\n")
+    sha = clone.commit(["b.txt"], "Automated image update", author_name=FLUX[0], author_email=FLUX[1])
+    clone.push("main")
+    assert git(origin, "rev-parse", "main") == sha
+    assert origin_log(origin)[0] == "Flux <flux@gitops-lab.local>|Automated image update"
+    clone.push("flux-updates")
+    assert git(origin, "rev-parse", "flux-updates") == sha
+    default = clone_to_temp(str(origin), None, tmp_path / "default-branch")
+    assert default.branch() == "main" and default.head_sha() == sha
+
+
+def test_clone_missing_branch_is_clear(tmp_path: Path) -> None:
+    _work, origin = make_repo_with_origin(tmp_path)
+    with pytest.raises(GitError) as err:
+        clone_to_temp(str(origin), "nope", tmp_path / "c")
+    assert "nope" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_relative_origin_url_is_made_absolute(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w")
+    make_bare(tmp_path / "o.git")
+    git(work, "remote", "add", "origin", "../o.git")
+    ws = open_workspace(work)
+    assert ws.remote_url() == str((tmp_path / "o.git").resolve())
+    ws.push("main", set_upstream=True)
+    assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"
+
+
+def test_untrusted_workspace_refuses_file_transport(tmp_path: Path) -> None:
+    work, _origin = make_repo_with_origin(tmp_path)
+    ws = open_workspace(work, untrusted=True)
+    with pytest.raises(GitError) as err:
+        ws.fetch()
+    assert "\n" not in str(err.value)
+
+
+def test_condense_keeps_errors_drops_hints() -> None:
+    text = "To /x\n ! [rejected] main -> main (fetch first)\nerror: failed to push\nhint: Updates were\n"
+    assert condense(text) == "! [rejected] main -> main (fetch first); error: failed to push"
+
+
+def test_origin_status_and_require_committable(tmp_path: Path) -> None:
+    from lab.services.sync import origin_status
+    from lab.services.workspace import require_committable
+
+    work, origin = make_repo_with_origin(tmp_path)
+    status = origin_status(work, fetch=False)
+    assert status.in_sync and status.summary() == "main is in sync with origin/main"
+    commit_files(work, {"a.txt": "a\n"}, "local only")
+    (work / "b.txt").write_text("b\n")
+    status = origin_status(work, fetch=False)
+    assert status.untracked == ["b.txt"] and status.dirty == []
+    assert [c.subject for c in status.ahead] == ["local only"]
+    assert status.summary() == "you have 1 commit origin doesn't have - git push"
+    ws = open_workspace(work)
+    with pytest.raises(GitError) as err:
+        require_committable(ws, ["b.txt"], action="mark")
+    assert "b.txt" in str(err.value)
+    assert require_committable(ws, ["a.txt"], action="mark") == "main"
+    push_from_other_clone(origin, tmp_path, {"c.txt": "c\n"})
+    fetched = origin_status(work)
+    assert fetched.fetch_error is None and fetched.remote_head != status.remote_head
+    assert fetched.diverged and fetched.behind_line() == "origin has 1 commit by Learner you don't have"
+
+
+def test_neutralise_keeps_user_helpers_and_resets_repo_ones() -> None:
+    from lab.adapters.git import _neutralise
+
+    entries = [
+        ("global", "credential.helper", "cache"),
+        ("local", "credential.helper", "!evil"),
+        ("local", "credential.https://x.example.helper", "!evil2"),
+        ("global", "core.sshcommand", "ssh -i ~/.ssh/lab"),
+        ("local", "core.sshcommand", "evil-ssh"),
+        ("local", "filter.lfs.smudge", "evil"),
+        ("global", "filter.lfs.smudge", "git-lfs smudge -- %f"),
+        ("local", "core.pager", "evil"),
+        ("local", "user.name", "harmless"),
+    ]
+    assert _neutralise(entries) == [
+        ("credential.helper", ""),
+        ("credential.helper", "cache"),
+        ("credential.https://x.example.helper", ""),
+        ("core.sshcommand", "ssh -i ~/.ssh/lab"),
+        ("filter.lfs.smudge", "git-lfs smudge -- %f"),
+        ("filter.lfs.required", "false"),
+        ("core.pager", "cat"),
+    ]
+
+
+def test_included_config_and_core_worktree_cannot_redirect_or_execute(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {".gitattributes": "*.yaml filter=evil\n", "a.yaml": "a: 1\n"})
+    marker, script = _trap(tmp_path, "included-clean")
+    _executable(tmp_path / "clean.sh", script)
+    extra = tmp_path / "extra.gitconfig"
+    extra.write_text(f'[filter "evil"]\n\tclean = {tmp_path / "clean.sh"}\n\trequired = true\n')
+    git(work, "config", "include.path", str(extra))
+    elsewhere = make_repo(tmp_path / "elsewhere", {"z.txt": "z\n"})
+    (elsewhere / "z.txt").write_text("dirty elsewhere\n")
+    git(work, "config", "core.worktree", str(elsewhere))
+    ws = open_workspace(work)
+    (work / "a.yaml").write_text("a: 2\n")
+    assert ws.dirty_files() == ["a.yaml"]
+    ws.commit(["a.yaml"], "m", author_name="A", author_email="a@example.com")
+    assert ws.read_tree_at("HEAD")["a.yaml"] == b"a: 2\n"
+    assert not marker.exists()
+
+
+def test_credentials_in_urls_are_never_printed(tmp_path: Path) -> None:
+    with pytest.raises(GitError) as err:
+        clone_to_temp("https://learner:ghp_SECRET123@127.0.0.1:9/x/y.git", "main", tmp_path / "c")
+    assert "ghp_SECRET123" not in str(err.value)
+    assert "https://***@127.0.0.1:9/x/y.git" in str(err.value)
+
+
+def test_config_changed_during_a_session_is_neutralised_too(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {".gitattributes": "*.txt filter=evil\n", "a.txt": "a\n"})
+    ws = open_workspace(work)
+    assert not ws.is_dirty()
+    marker, script = _trap(tmp_path, "late-clean")
+    _executable(tmp_path / "clean.sh", script)
+    git(work, "config", "filter.evil.clean", str(tmp_path / "clean.sh"))
+    (work / "a.txt").write_text("b\n")
+    ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
+    assert not marker.exists()

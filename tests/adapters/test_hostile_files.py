@@ -1,0 +1,186 @@
+"""Odd files in a learner's tree, through the real `lab`: FIFOs and devices are refused, not read
+(a read would block or never end), trees ~1,100 directories deep are walked without overflowing
+Python's stack, and a symlinked directory never leads a rewrite out of the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.files import read_regular
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+DEPLOYMENT = "apps/base/nginx/deployment.yaml"
+MARKED = 'image: nginx:1.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "gitops-lab"
+    shutil.copytree(STARTER, path)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    return path
+
+
+def run(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
+
+
+def remove_chain(top: Path) -> None:
+    """Remove a `d/d/d/...` chain bottom-up without recursion (shutil.rmtree and pytest's temp-dir
+    cleanup recurse and overflow on it)."""
+    here = os.getcwd()
+    os.chdir(top)
+    depth = 0
+    try:
+        while os.path.isdir("d") and not os.path.islink("d"):
+            os.chdir("d")
+            depth += 1
+        for _ in range(depth):
+            for name in os.listdir("."):
+                os.unlink(name)
+            os.chdir("..")
+            os.rmdir("d")
+    finally:
+        os.chdir(here)
+
+
+def deep_dir(base: Path, depth: int = 1100) -> Path:
+    """A chain of `depth` directories, made relative step by step (absolute paths get too long)."""
+    here = os.getcwd()
+    os.chdir(base)
+    try:
+        for _ in range(depth):
+            os.mkdir("d")
+            os.chdir("d")
+        Path("x.yaml").write_text(MARKED)
+        return Path(os.getcwd())
+    finally:
+        os.chdir(here)
+
+
+def test_read_regular_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "tags.yaml"
+    os.mkfifo(fifo)
+    for path, what in (
+        (fifo, "a FIFO"),
+        (Path("/dev/zero"), "a character device"),
+        (tmp_path, "a directory"),
+    ):
+        with pytest.raises(OSError) as info:
+            read_regular(path, 1024)
+        assert info.value.strerror == what
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 2048)
+    with pytest.raises(OSError, match="larger than 1024 bytes"):
+        read_regular(big, 1024)
+    assert read_regular(big, 2048) == b"x" * 2048
+
+
+def test_fifo_in_the_tree_does_not_block_mark_or_check(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    os.mkfifo(repo / "apps" / "pipe.yaml")
+    marked = run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx")
+    assert marked.returncode == 0, marked.stderr
+    assert "marked apps/base/nginx/deployment.yaml:18" in marked.stdout
+    checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    assert checked.returncode in (0, 1), checked.stderr
+    assert "crashed" not in checked.stdout
+
+
+@pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
+def test_tags_file_must_be_a_regular_file(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], source: str
+) -> None:
+    path = source
+    if source == "fifo":
+        os.mkfifo(tmp_path / "tags.txt")
+        path = str(tmp_path / "tags.txt")
+    result = run(lab_cmd, lab_env, tmp_path, "policy", "--semver", "1.25.x", "--tags-file", path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"lab: cannot read tags file {path}: a ")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.fixture
+def deep_leaf(repo: Path) -> Iterator[Path]:
+    leaf = deep_dir(repo / "apps")
+    yield leaf
+    remove_chain(repo / "apps")
+
+
+def test_a_tree_1100_directories_deep(
+    repo: Path, deep_leaf: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    leaf = deep_leaf
+    rel = os.path.relpath(leaf / "x.yaml", repo)
+    setters = run(lab_cmd, lab_env, repo, "setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4")
+    assert setters.returncode == 0, setters.stderr[-500:]
+    assert "1.25.4" in (leaf / "x.yaml").read_text()
+    marked = run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx")
+    assert marked.returncode == 0, marked.stderr[-500:]
+    checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    assert checked.returncode in (0, 1), checked.stderr[-500:]
+    assert "crashed" not in checked.stdout
+    migrated = run(lab_cmd, lab_env, repo, "migrate", "-f", "apps", "--dry-run")
+    assert migrated.returncode in (0, 1) and "internal error" not in migrated.stderr, migrated.stderr[-500:]
+    from lab.services.session import workspace_stamp
+
+    assert any(path.endswith("x.yaml") for path, _, _ in workspace_stamp(repo))
+    assert rel.split("/")[0] == "apps"
+
+
+def test_symlinked_update_path_cannot_lead_setters_outside(
+    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    outside = tmp_path / "outside"
+    (repo / "apps").rename(outside)
+    (repo / "apps").symlink_to(outside)
+    before = (outside / "base/nginx/deployment.yaml").read_bytes()
+    (outside / "base/nginx/deployment.yaml").write_bytes(
+        before.replace(b"image: nginx:1.25.0", b'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}')
+    )
+    marked = (outside / "base/nginx/deployment.yaml").read_bytes()
+    for path in ("apps", "apps/base", str(repo / "apps")):
+        result = run(lab_cmd, lab_env, repo, "setters", path, "--set", "flux-system:nginx=nginx:1.25.9")
+        assert result.returncode != 0, (path, result.stdout)
+        assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked, path
+    whole = run(lab_cmd, lab_env, repo, "setters", ".", "--set", "flux-system:nginx=nginx:1.25.9")
+    assert whole.returncode == 0
+    assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v1\nkind: [unclosed\n  - : :\n",
+        "a: &x\n  b: *y\n",
+        "a: 'unterminated\n",
+        "\ttab: 1\n",
+        "a: b: c\n",
+    ],
+)
+def test_invalid_yaml_fails_the_check_that_reads_it_with_file_and_line(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], text: str
+) -> None:
+    import json
+
+    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
+    assert run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx").returncode == 0
+    (repo / "clusters/dev/flux-system/gotk-sync.yaml").write_text(text)
+    result = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert "crashed" not in result.stdout
+    sync = checks["sync.included"]
+    assert sync["status"] == "fail"
+    assert sync["message"].startswith("clusters/dev/flux-system/gotk-sync.yaml:")

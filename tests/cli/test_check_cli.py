@@ -1,0 +1,252 @@
+"""`lab check` through the real executable on a practice repository."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.services.test_checks_impl import FILES, make_practice, write
+from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def lab(
+    lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*lab_cmd, "check", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def practice(tmp_path: Path) -> Path:
+    return make_practice(tmp_path)
+
+
+def test_starter_text_offline(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
+    proc = lab(lab_cmd, lab_env, "--offline", cwd=practice)
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "\x1b[" not in out
+    assert "Start with repo.files: missing in clusters/dev/image-automation/" in out
+    assert "Score 0/67" in out
+    assert "(blocked by repo.files)" in out and "(offline)" in out
+
+
+def test_starter_json_reasons(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
+    proc = lab(lab_cmd, lab_env, "--workspace", str(practice), "--offline", "--format", "json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert (data["task"], data["score"], data["max_score"]) == ("09b", 0, 67)
+    checks = {c["id"]: c for c in data["checks"]}
+    assert len(checks) == 17
+    assert checks["repo.files"]["status"] == "fail"
+    for cid in (
+        "image-repository.valid",
+        "image-policy.valid",
+        "image-update.valid",
+        "sync.included",
+        "git.pushed",
+    ):
+        assert checks[cid]["status"] == "skipped" and checks[cid]["blocked_by"] == "repo.files", cid
+    for cid in ("registry.tags", "policy.resolves", "cluster.controllers", "cluster.image-update"):
+        assert checks[cid]["status"] == "skipped" and checks[cid]["blocked_by"] is None
+        assert checks[cid]["message"].startswith("offline"), cid
+    assert checks["progress.updated"]["status"] == "fail"
+    assert checks["quiz.passed"]["status"] == "fail" and checks["quiz.passed"]["hint"].startswith(
+        "run `lab quiz`"
+    )
+    assert checks["marker.present"]["status"] == "fail"
+    assert checks["marker.valid"]["blocked_by"] == "marker.present"
+
+
+def test_unreachable_cluster_is_error_exit_3(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+
+    env = {**lab_env, "KUBECONFIG": str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9"))}
+    proc = lab(lab_cmd, env, "-w", str(practice), "--only", "cluster.controllers", "-f", "json")
+    assert proc.returncode == 3
+    (only,) = json.loads(proc.stdout)["checks"]
+    assert only["status"] == "error" and only["message"].startswith("could not check: cannot reach")
+
+
+def test_only_and_output_file(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
+) -> None:
+    write(practice, FILES)
+    out = tmp_path / "report.json"
+    proc = lab(
+        lab_cmd, lab_env, "-w", str(practice), "--only", "sync.included", "-f", "json", "--output", str(out)
+    )
+    assert proc.returncode == 0 and proc.stdout == ""
+    data = json.loads(out.read_text())
+    assert [c["id"] for c in data["checks"]] == ["repo.files", "sync.included"]
+    assert (data["score"], data["max_score"]) == (11, 11)
+
+
+def test_junit_and_tap(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
+    junit = lab(lab_cmd, lab_env, "-w", str(practice), "--offline", "-f", "junit")
+    assert junit.returncode == 1
+    root = ET.fromstring(junit.stdout.encode())
+    assert root.tag == "testsuites" and root.get("tests") == "17"
+    case = next(c for c in root.iter("testcase") if c.get("name") == "repo.files")
+    assert case.find("failure") is not None
+    tap = lab(lab_cmd, lab_env, "-w", str(practice), "--offline", "-f", "tap")
+    lines = tap.stdout.splitlines()
+    assert lines[:2] == ["TAP version 13", "1..17"]
+    assert (
+        "ok 2 - image-repository.valid - ImageRepository scans a registry image without a tag "
+        "# SKIP blocked by repo.files" in lines
+    )
+
+
+def test_github_format_writes_summary_and_reporter_output(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
+) -> None:
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    env = {
+        **lab_env,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_ACTIONS": "true",
+    }
+    proc = lab(lab_cmd, env, "-w", str(practice), "--offline", "--format", "github")
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "::notice title=Autograding complete::Points 0/67"
+    assert any(
+        line.startswith("::error file=clusters/dev/image-automation/image-repository.yaml,title=repo.files::")
+        for line in lines
+    )
+    assert summary.read_text().startswith("## fluxlab: task 09b - 0/67 points")
+    runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert "repoFiles" in runners and "clusterControllers" not in runners  # offline: left out
+    data = [json.loads(base64.b64decode(v)) for v in runners.values()]
+    assert sum(d["max_score"] for d in data) == 67 and {d["status"] for d in data} == {"fail"}
+
+
+def test_classroom_format_exits_zero(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "output"
+    proc = lab(
+        lab_cmd,
+        {**lab_env, "GITHUB_OUTPUT": str(output)},
+        "-w",
+        str(practice),
+        "--offline",
+        "-f",
+        "classroom",
+    )
+    assert proc.returncode == 0
+    assert "Score 0/67" in proc.stdout
+    assert output.read_text().startswith("repoFiles=")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--only", "no.such-check"], "unknown check id no.such-check"),
+        (["--tags-file", "/nonexistent/tags.txt"], "tags file"),
+        (["--format", "xml"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, args: list[str], words: str
+) -> None:
+    proc = lab(lab_cmd, lab_env, "-w", str(practice), *args)
+    assert proc.returncode == 2
+    assert words in proc.stderr
+
+
+def test_missing_workspace_is_usage_error(
+    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    proc = lab(lab_cmd, lab_env, "--workspace", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+def test_watch_offline_settles_at_once(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
+    proc = lab(
+        lab_cmd,
+        lab_env,
+        "-w",
+        str(practice),
+        "--offline",
+        "--watch",
+        "--watch-timeout",
+        "1",
+        "--only",
+        "quiz.passed",
+    )
+    assert proc.returncode == 1 and "waiting" not in proc.stderr
+
+
+def test_acceptance_solved_repo_passes_every_offline_check(
+    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The issue's acceptance path: init, solve, simulate, progress, quiz, then check --offline."""
+    root = ROOT
+    tags = root / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
+    ws = tmp_path / "gitops-lab"
+
+    def step(*args: str) -> None:
+        proc = subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=lab_env, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+
+    step("init", str(ws))
+    starter = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    assert starter.returncode == 1
+    step("solve", str(ws))
+    step("simulate", "-w", str(ws), "--tags-file", str(tags))
+    step(
+        "progress",
+        "-w",
+        str(ws),
+        "--done",
+        "09",
+        "--note",
+        "Image automation working, commits appearing in Git",
+    )
+    answers = ",".join(
+        str(q["answer"] + 1) for q in tomllib.loads((root / "tasks/09b/quiz.toml").read_text())["question"]
+    )
+    step("quiz", "-w", str(ws), "--answers", answers)
+    proc = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    data = json.loads(proc.stdout)
+    failing = [(c["id"], c["message"]) for c in data["checks"] if c["status"] not in ("pass", "skipped")]
+    assert proc.returncode == 0 and not failing, failing
+    assert data["score"] == data["max_score"] == 79
+    skipped = {c["id"] for c in data["checks"] if c["status"] == "skipped"}
+    assert skipped == {
+        "cluster.controllers",
+        "cluster.image-repository",
+        "cluster.image-policy",
+        "cluster.image-update",
+    }
+
+
+def test_workspace_from_global_option_or_cwd(
+    lab_cmd: list[str], lab_env: dict[str, str], practice: Path
+) -> None:
+    glob = subprocess.run(
+        [*lab_cmd, "--workspace", str(practice), "check", "--offline", "--only", "quiz.passed", "-f", "json"],
+        capture_output=True,
+        text=True,
+        env=lab_env,
+        cwd=practice.parent,
+    )
+    assert glob.returncode == 1 and json.loads(glob.stdout)["checks"][0]["id"] == "quiz.passed"
+    nested = lab(lab_cmd, lab_env, "--offline", "--only", "quiz.passed", "-f", "json", cwd=practice / "apps")
+    assert nested.returncode == 1 and json.loads(nested.stdout)["task"] == "09b"

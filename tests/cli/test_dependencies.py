@@ -1,0 +1,45 @@
+"""Every runtime dependency in pyproject.toml is imported by lab/ (an unused one must not be installed)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from importlib.metadata import packages_distributions
+
+from tests.support.paths import ROOT
+
+
+def _imported_top_level_modules() -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / "lab").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_runtime_dependency_is_imported_by_lab() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {_normalise(re.split(r"[=<>!~;\[ ]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}
+    imported = _imported_top_level_modules()
+    used: set[str] = set()
+    for module, dists in packages_distributions().items():
+        if module in imported:
+            used.update(_normalise(d) for d in dists)
+    unused = sorted(declared - used)
+    assert not unused, f"declared in pyproject.toml but never imported by lab/: {unused}"
+
+
+def test_readme_lists_every_runtime_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    section = (ROOT / "README.md").read_text().split("## Dependencies", 1)[1].split("\n## ", 1)[0]
+    for spec in project["dependencies"]:
+        name = re.split(r"[=<>!~;\[ ]", spec, maxsplit=1)[0]
+        assert f"`{name}`" in section, name

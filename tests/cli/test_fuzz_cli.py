@@ -1,0 +1,231 @@
+"""A seeded fuzz run of `lab` over mutated repositories, tags and arguments.
+
+Each case mutates a copy of the starter (garbled YAML, control and bidi characters, huge numbers,
+deep nesting, odd line breaks, FIFOs, symlinks out of the workspace, binary files), then runs one
+subcommand in-process through `lab.cli.main`. Whatever the input: an exit code the README
+documents (0, 1, 2, 3), no traceback, no internal error, no hang, nothing written outside the
+workspace, and no raw control character on stdout or stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lab.cli import main
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+SEED = 20261204
+CASES = 240
+RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")
+DEPLOYMENT = "apps/base/nginx/deployment.yaml"
+MARKER = ' # {"$imagepolicy": "flux-system:nginx"}'
+
+NASTY = [
+    "\x1b]0;pwned\x07",
+    "\x1b[2J",
+    "\u202e",
+    "\x00",
+    "\x85",
+    "\u2028",
+    "\r",
+    "\t",
+    "\ufeff",
+    "9" * 5000,
+    "&a [*a, *a]",
+    "[" * 300,
+    "{" * 300,
+    "!!python/object:os.system",
+    ": :",
+    "- - -",
+    "'",
+    '"',
+    "#",
+    "{{ .Values }}",
+    '{"$imagepolicy": "flux-system:nginx:tag"}',
+    '{"$imagepolicy": "\u202eevil"}',
+    "\udcff",
+]
+
+
+def mutate_text(rng: random.Random, text: str) -> str:
+    lines = text.splitlines(keepends=True) or [""]
+    for _ in range(rng.randint(1, 4)):
+        lines = lines or [""]
+        i = rng.randrange(len(lines))
+        op = rng.randrange(6)
+        nasty = rng.choice(NASTY)
+        if op == 0:
+            cut = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:cut] + nasty + lines[i][cut:]
+        elif op == 1:
+            lines[i] = lines[i].rstrip("\n") + MARKER + nasty + "\n"
+        elif op == 2:
+            del lines[i : i + rng.randint(1, 3)]
+            lines = lines or [""]
+        elif op == 3:
+            lines.insert(i, " " * rng.randrange(8) + nasty + ": " + nasty + "\n")
+        elif op == 4:
+            lines[i] = lines[i].replace("\n", rng.choice(["\r\n", "\r", "\x85", "\u2028", "\n"]))
+        else:
+            lines = lines[: rng.randrange(len(lines) + 1)]
+    return "".join(lines)
+
+
+def mutate_repo(rng: random.Random, ws: Path, outside: Path) -> None:
+    yamls = sorted(p for p in ws.rglob("*.yaml") if p.is_file() and not p.is_symlink())
+    for path in rng.sample(yamls, k=min(len(yamls), rng.randint(1, 3))):
+        data = mutate_text(rng, path.read_text(encoding="utf-8"))
+        path.write_bytes(data.encode("utf-8", "surrogateescape"))
+    extra = rng.randrange(8)
+    if extra == 0:
+        os.mkfifo(ws / "apps" / "pipe.yaml")
+    elif extra == 1:
+        (ws / "apps" / "out.yaml").symlink_to(outside / "victim.yaml")
+    elif extra == 2:
+        (ws / "apps" / "elsewhere").symlink_to(outside)
+    elif extra == 3:
+        (ws / "apps" / f"n{rng.choice(NASTY[:3])}.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
+    elif extra == 4:
+        (ws / "apps" / "bin.yaml").write_bytes(bytes(rng.randrange(256) for _ in range(512)))
+    elif extra == 5:
+        deep = ws / "apps" / "/".join(["d"] * 60)
+        deep.mkdir(parents=True)
+        (deep / "x.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
+
+
+def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
+    tags.write_text(
+        "\n".join(
+            rng.choice(["1.25.3", "1.25.0-rc.1", "v1.2", "latest", *NASTY[:9], "1." * 50]) for _ in range(20)
+        )
+    )
+    ranges = ["1.25.x", ">=1.0.0", "^1", "1.x || 2.x", "*", "1.2.3 - 2", "bogus", "", *NASTY[:4]]
+    pick = rng.randrange(7)
+    if pick == 0:
+        return [
+            "check",
+            "--offline",
+            "-w",
+            str(ws),
+            "--format",
+            rng.choice(["text", "json", "tap", "junit", "github"]),
+        ]
+    if pick == 1:
+        target = rng.choice([DEPLOYMENT, "apps/pipe.yaml", "apps/out.yaml", "apps/bin.yaml", "nope.yaml"])
+        return [
+            "mark",
+            str(ws / target),
+            "--policy",
+            rng.choice(["flux-system:nginx", "x", "a:b:c", NASTY[0]]),
+        ]
+    if pick == 2:
+        path = rng.choice(["apps", "apps/elsewhere", ".", "apps/base", "clusters"])
+        setter = rng.choice(["flux-system:nginx=nginx:1.25.4", "flux-system:nginx=" + NASTY[0], "x"])
+        return ["setters", str(ws / path), "--set", setter, *(["--dry-run"] if rng.random() < 0.5 else [])]
+    if pick == 3:
+        return ["policy", "--semver", rng.choice(ranges), "--tags-file", str(tags), "--explain"]
+    if pick == 4:
+        pattern = rng.choice(["^1\\.(\\d+)$", "(", "\\pL", "(?P<ts>\\d+)", "a{1001}", NASTY[0]])
+        return [
+            "policy",
+            "--numerical",
+            "asc",
+            "--filter-pattern",
+            pattern,
+            "--filter-extract",
+            "$1",
+            "--tags-file",
+            str(tags),
+        ]
+    if pick == 5:
+        return ["generate", "-w", str(ws), "--stdout", "--semver", rng.choice(ranges)]
+    return ["progress", "-w", str(ws)]
+
+
+def run_in_process(
+    argv: list[str], timeout: float = 20.0
+) -> tuple[int | None, str, str, BaseException | None]:
+    out, err = io.StringIO(), io.StringIO()
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                box["code"] = main(argv)
+            except SystemExit as exc:  # argparse usage errors
+                box["code"] = exc.code if isinstance(exc.code, int) else 2
+            except BaseException as exc:
+                box["exc"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return None, out.getvalue(), err.getvalue(), None
+    code = box.get("code")
+    exc = box.get("exc")
+    return (
+        (code if isinstance(code, int) else None),
+        out.getvalue(),
+        err.getvalue(),
+        exc if isinstance(exc, BaseException) else None,
+    )
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+@pytest.mark.slow
+def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("LAB_DEBUG", raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    rng = random.Random(SEED)
+    pristine = tmp_path / "pristine"
+    shutil.copytree(STARTER, pristine)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=pristine, check=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
+    guard = snapshot(outside)
+    problems: list[str] = []
+    record: Callable[[str], None] = problems.append
+    for case in range(CASES):
+        ws = tmp_path / f"ws{case}"
+        shutil.copytree(pristine, ws, symlinks=True)
+        mutate_repo(rng, ws, outside)
+        argv = command(rng, ws, tmp_path / "tags.txt")
+        code, out, err, exc = run_in_process(argv)
+        where = f"case {case}: lab {' '.join(repr(a) if not a.isprintable() else a for a in argv)[:300]}"
+        if exc is not None:
+            record(f"{where}: raised {type(exc).__name__}: {exc}")
+        elif code is None:
+            record(f"{where}: did not finish in 20 s")
+        elif code not in (0, 1, 2, 3):
+            record(f"{where}: exit {code}: {err[-300:]}")
+        if "Traceback" in out + err or "internal error" in err:
+            record(f"{where}: {err[-300:]!r}")
+        raw = [ch for ch in RAW if ch in out + err]
+        if raw:
+            record(f"{where}: raw {raw!r} in output")
+        if snapshot(outside) != guard:
+            record(f"{where}: wrote outside the workspace")
+            guard = snapshot(outside)
+        shutil.rmtree(ws)
+    assert not problems, "\n".join(problems[:20])

@@ -1,0 +1,200 @@
+"""`lab generate` end to end: the real executable in a temporary git repository made from the starter."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.core.manifests.generate import GenerateOptions, render_manifests
+from lab.core.policy.spec import PolicySpec
+from lab.core.yamlsafe import load_all
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+OUT = Path("clusters/dev/image-automation")
+NAMES = ("image-repository.yaml", "image-policy.yaml", "image-update.yaml")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "gitops-lab"
+    shutil.copytree(STARTER, path)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "starter"], cwd=path, check=True)
+    return path
+
+
+def run(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
+
+
+def test_generate_writes_v1_by_default_then_reports_unchanged(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    first = run(lab_cmd, lab_env, repo, "generate")
+    assert first.returncode == 0, first.stderr
+    expected = render_manifests(GenerateOptions())
+    for name in NAMES:
+        assert (repo / OUT / name).read_text() == expected[name]
+        assert f"created     {OUT / name}" in first.stdout
+    assert "lab mark apps/base/nginx/deployment.yaml --policy flux-system:nginx" in first.stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert status.stdout.strip() == "?? clusters/dev/image-automation/"
+    second = run(lab_cmd, lab_env, repo, "generate")
+    assert second.returncode == 0 and second.stdout.count("unchanged") == 3
+
+
+def test_switching_to_v1beta2_needs_force_and_then_equals_the_seed(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
+    refused = run(lab_cmd, lab_env, repo, "generate", "--api", "v1beta2")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("lab: would overwrite 3 file(s)") and "--force" in refused.stderr
+    assert (
+        (repo / OUT / "image-policy.yaml")
+        .read_text()
+        .startswith("---\napiVersion: image.toolkit.fluxcd.io/v1\n")
+    )
+    forced = run(lab_cmd, lab_env, repo, "generate", "--api", "v1beta2", "--force")
+    assert forced.returncode == 0 and forced.stdout.count("overwritten") == 3
+    assert "saved the previous versions in .git/lab-backups/" in forced.stdout
+    (backup,) = (repo / ".git" / "lab-backups").iterdir()
+    v1 = render_manifests(GenerateOptions())
+    for name in NAMES:
+        assert (backup / OUT / name).read_text() == v1[name]
+    seed = render_manifests(GenerateOptions(api_version="v1beta2"))
+    for name in NAMES:
+        assert (repo / OUT / name).read_text() == seed[name]
+
+
+def test_a_learners_edit_is_never_overwritten_without_force(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    target = repo / OUT / "image-policy.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text("# my own policy, not committed yet\n")
+    result = run(lab_cmd, lab_env, repo, "generate")
+    assert result.returncode == 1 and "clusters/dev/image-automation/image-policy.yaml" in result.stderr
+    assert target.read_text() == "# my own policy, not committed yet\n"
+    assert not (repo / OUT / "image-repository.yaml").exists(), "nothing is written when one file is refused"
+
+
+def test_options_and_stdout(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    result = run(
+        lab_cmd,
+        lab_env,
+        repo,
+        "generate",
+        "--stdout",
+        "--name",
+        "podinfo",
+        "--image",
+        "ghcr.io/stefanprodan/podinfo",
+        "--numerical",
+        "asc",
+        "--filter-pattern",
+        "^main-[a-f0-9]+-(?P<ts>[0-9]+)",
+        "--filter-extract",
+        "$ts",
+        "--interval",
+        "1m",
+        "--push-branch",
+        "flux-updates",
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (repo / OUT).exists()
+    docs = load_all(result.stdout, "stdout")
+    assert [d.data["kind"] for d in docs] == ["ImageRepository", "ImagePolicy", "ImageUpdateAutomation"]
+    assert docs[0].data["spec"] == {"image": "ghcr.io/stefanprodan/podinfo", "interval": "1m0s"}
+    assert docs[1].data["spec"]["policy"] == {"numerical": {"order": "asc"}}
+    assert docs[1].data["spec"]["filterTags"] == {
+        "pattern": "^main-[a-f0-9]+-(?P<ts>[0-9]+)",
+        "extract": "$ts",
+    }
+    assert docs[2].data["spec"]["git"]["push"] == {"branch": "flux-updates"}
+    expected = render_manifests(
+        GenerateOptions(
+            name="podinfo",
+            image="ghcr.io/stefanprodan/podinfo",
+            interval="1m",
+            policy=PolicySpec("numerical", "asc"),
+            filter_pattern="^main-[a-f0-9]+-(?P<ts>[0-9]+)",
+            filter_extract="$ts",
+            push_branch="flux-updates",
+        )
+    )
+    for name in NAMES:
+        assert expected[name] in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("--image", "nginx:1.25"),
+            "lab: --image: image 'nginx:1.25' should not include a tag; remove ':1.25'",
+        ),
+        (("--interval", "1d"), "lab: --interval: '1d' does not match the CRD pattern"),
+        (("--semver", ""), "lab: --semver: the range is empty"),
+        (("--semver", "1.x.y.z"), "lab: --semver 1.x.y.z: invalid semver range"),
+        (("--namespace", "Flux"), "lab: --namespace:"),
+        (("--author-email", "nobody"), "lab: --author-email:"),
+    ],
+)
+def test_bad_values_fail_with_one_line_naming_the_flag(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], args: tuple[str, ...], words: str
+) -> None:
+    result = run(lab_cmd, lab_env, repo, "generate", *args)
+    assert result.returncode == 1
+    assert result.stderr.startswith(words), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (repo / OUT).exists()
+
+
+def test_policy_flags_are_exclusive(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    result = run(lab_cmd, lab_env, repo, "generate", "--semver", "1.x", "--alphabetical", "asc")
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr
+
+
+def test_out_dir_and_workspace_from_elsewhere(
+    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(lab_cmd, lab_env, elsewhere, "generate", "--workspace", str(repo), "--out", "manifests")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (elsewhere / "manifests").iterdir()) == sorted(NAMES)
+    outside = run(lab_cmd, lab_env, elsewhere, "generate")
+    assert outside.returncode == 2 and "not inside a git repository" in outside.stderr
+
+
+def test_symlinked_output_dir_escaping_the_workspace_is_refused(
+    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (repo / OUT).symlink_to(victim, target_is_directory=True)
+    result = run(lab_cmd, lab_env, repo, "generate")
+    assert result.returncode == 1 and "points outside the workspace" in result.stderr
+    assert list(victim.iterdir()) == []
+
+
+def test_symlinked_target_file_is_refused(
+    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    (repo / OUT).mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("keep me\n")
+    (repo / OUT / "image-policy.yaml").symlink_to(secret)
+    result = run(lab_cmd, lab_env, repo, "generate", "--force")
+    assert result.returncode == 1 and "symlink" in result.stderr
+    assert secret.read_text() == "keep me\n"

@@ -1,0 +1,66 @@
+"""The layers hold and no task is written into the code: tasks are data (tasks/<id>/)."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.paths import ROOT
+
+
+def _task_ids() -> list[str]:
+    return sorted((p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file()), key=len)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string nodes that are docstrings (documentation may name an example task)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    # Attribute docstrings: a bare string right after an assignment.
+    for node in ast.walk(tree):
+        for field in ("body", "orelse"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for prev, stmt in itertools.pairwise(stmts):
+                is_doc = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                if is_doc and isinstance(prev, ast.Assign | ast.AnnAssign):
+                    found.add(id(stmt.value))
+    return found
+
+
+def test_no_task_id_in_the_code() -> None:
+    ids = _task_ids()
+    assert "09b" in ids  # the course's task is there, so the scan below means something
+    pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(i) for i in ids[::-1]) + r"|09)(?!\w)")
+    offenders = []
+    for path in sorted((ROOT / "lab").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                found = pattern.search(node.value)
+                if found:
+                    offenders.append(
+                        f"{path.relative_to(ROOT)}:{node.lineno}: {found.group()!r} in {node.value!r}"
+                    )
+    assert offenders == []
+
+
+def test_the_layers_contract_holds_function_level_imports_included() -> None:
+    """`lint-imports` with the contract in pyproject.toml (cli > commands|tui > services > checks|sandbox
+    > adapters > core); grimp reads imports inside functions too."""
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert exe is not None, "pip install -e '.[test]' installs import-linter"
+    proc = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 kept, 0 broken" in proc.stdout

@@ -1,0 +1,188 @@
+"""`lab mark` end to end: the real executable in a temporary git repository made from the starter."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+SEEDED = ROOT / "tests/fixtures/flux-cases/setters/01-seed-deployment/input/apps/base/nginx/deployment.yaml"
+DEPLOYMENT = Path("apps/base/nginx/deployment.yaml")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "gitops-lab"
+    shutil.copytree(STARTER, path)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "starter"], cwd=path, check=True)
+    return path
+
+
+def run(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
+
+
+def test_mark_then_mark_again(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
+    first = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("marked apps/base/nginx/deployment.yaml:18 (container nginx): ")
+    assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in first.stdout
+    assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
+    assert "warning" not in first.stdout
+    diff = subprocess.run(["git", "diff", "--numstat"], cwd=repo, capture_output=True, text=True, check=True)
+    assert diff.stdout.split() == ["1", "1", str(DEPLOYMENT)]
+    stat = (repo / DEPLOYMENT).stat()
+    second = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert second.returncode == 0
+    assert (
+        second.stdout
+        == "already marked apps/base/nginx/deployment.yaml:18 (container nginx); nothing changed\n"
+    )
+    assert (repo / DEPLOYMENT).stat().st_mtime_ns == stat.st_mtime_ns, "an unchanged file is not rewritten"
+
+
+def test_slash_reference_is_refused_and_file_untouched(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    before = (repo / DEPLOYMENT).read_bytes()
+    result = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system/nginx")
+    assert result.returncode == 1
+    assert "use namespace:name" in result.stderr and result.stderr.count("\n") == 1
+    assert (repo / DEPLOYMENT).read_bytes() == before
+
+
+def test_relative_path_from_a_subdirectory_and_replacing_a_wrong_marker(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    path = repo / DEPLOYMENT
+    path.write_text(
+        path.read_text().replace("nginx:1.25.0", 'nginx:1.25.0 # {"$imagepolicy": "default:nginx"}')
+    )
+    result = run(lab_cmd, lab_env, path.parent, "mark", "deployment.yaml", "--policy", "flux-system:nginx")
+    assert result.returncode == 0, result.stderr
+    assert 'replaced the comment that was there: # {"$imagepolicy": "default:nginx"}' in result.stdout
+    assert path.read_bytes() == SEEDED.read_bytes()
+
+
+def test_container_choice(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    path = repo / DEPLOYMENT
+    path.write_text(
+        path.read_text().replace(
+            "          ports:\n",
+            "          ports:\n            - containerPort: 81\n"
+            "        - name: proxy\n          image: envoyproxy/envoy:v1.30.0\n          ports:\n",
+            1,
+        )
+    )
+    ambiguous = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert ambiguous.returncode == 1
+    assert "nginx (line 18)" in ambiguous.stderr and "proxy (line 22)" in ambiguous.stderr
+    assert "--container" in ambiguous.stderr
+    chosen = run(
+        lab_cmd,
+        lab_env,
+        repo,
+        "mark",
+        str(DEPLOYMENT),
+        "--policy",
+        "flux-system:envoy",
+        "--container",
+        "proxy",
+    )
+    assert chosen.returncode == 0 and ":22 (container proxy)" in chosen.stdout
+    assert 'image: envoyproxy/envoy:v1.30.0 # {"$imagepolicy": "flux-system:envoy"}\n' in path.read_text()
+
+
+def test_files_outside_or_symlinked_or_missing(
+    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text((repo / DEPLOYMENT).read_text())
+    result = run(
+        lab_cmd,
+        lab_env,
+        repo,
+        "mark",
+        str(outside),
+        "--policy",
+        "flux-system:nginx",
+        "--workspace",
+        str(repo),
+    )
+    assert result.returncode == 1 and "outside the workspace" in result.stderr
+    link = repo / "apps" / "link.yaml"
+    link.symlink_to(outside)
+    linked = run(lab_cmd, lab_env, repo, "mark", "apps/link.yaml", "--policy", "flux-system:nginx")
+    assert linked.returncode == 1 and "symlink" in linked.stderr
+    assert outside.read_text() == (repo / DEPLOYMENT).read_text()
+    missing = run(lab_cmd, lab_env, repo, "mark", "apps/nope.yaml", "--policy", "flux-system:nginx")
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+def test_broken_yaml_is_one_line(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    (repo / "apps" / "bad.yaml").write_text("spec:\n  containers:\n    - name: a\n      image: x: y\n")
+    result = run(lab_cmd, lab_env, repo, "mark", "apps/bad.yaml", "--policy", "flux-system:nginx")
+    assert result.returncode == 1 and result.stderr.startswith("lab: apps/bad.yaml:4: invalid YAML")
+    assert result.stderr.count("\n") == 1
+
+
+def test_markers_flux_would_ignore_are_warned_about(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    alone = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert alone.returncode == 0 and "warning: no ImagePolicy in this repository yet" in alone.stdout
+    assert run(lab_cmd, lab_env, repo, "generate", "--update-path", "./apps/dev").returncode == 0
+    typo = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:ngnix")
+    assert typo.returncode == 0
+    assert (
+        "warning: no ImagePolicy flux-system:ngnix in this repository (found: flux-system:nginx)"
+        in typo.stdout
+    )
+    assert "outside update.path (./apps/dev)" in typo.stdout
+    other_ns = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "default:nginx")
+    assert "the ImageUpdateAutomation is in flux-system, not default" in other_ns.stdout
+
+
+def test_service_prefers_the_workspace_file_over_a_same_named_file_elsewhere(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.services.mark import mark_file
+
+    other = tmp_path / "other"
+    (other / DEPLOYMENT).parent.mkdir(parents=True)
+    (other / DEPLOYMENT).write_text((repo / DEPLOYMENT).read_text())
+    monkeypatch.chdir(other)
+    done = mark_file(repo, DEPLOYMENT, "flux-system:nginx")
+    assert done.display == DEPLOYMENT.as_posix() and done.result.changed
+    assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
+    assert "$imagepolicy" not in (other / DEPLOYMENT).read_text()
+
+
+@pytest.mark.parametrize("brk", ["\u0085", "\u2028", "\u2029"])
+def test_yaml_line_breaks_beyond_newline(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], brk: str
+) -> None:
+    # The YAML reader counts NEL/LS/PS as line breaks (as go-yaml does); the marker must land on the
+    # image line all the same, and the report must quote that line, not crash on a short line list.
+    path = repo / DEPLOYMENT
+    text = path.read_text().replace(
+        "  namespace: default\n", f'  namespace: default\n  annotations: {{a: "x{brk}y"}}\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    result = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    assert result.returncode == 0, result.stderr
+    assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in result.stdout
+    marked = path.read_text(encoding="utf-8")
+    assert marked == text.replace(
+        "image: nginx:1.25.0\n", 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+    )

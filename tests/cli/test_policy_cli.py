@@ -1,0 +1,156 @@
+"""`lab policy` through the real executable."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import ROOT
+
+DATA = ROOT / "tasks" / "09b" / "registry"
+
+
+def lab(
+    cmd: list[str], env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cmd, "policy", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def tags_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tags.txt"
+    path.write_text("1.25.0\n1.25.3\n\n  1.26.0  \nlatest\n1.25.9.sig\n1.25.4-alpine\n")
+    return path
+
+
+def test_semver_prints_selected_tag(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    result = lab(
+        lab_cmd, lab_env, "--semver", "1.25.x", "--tags-file", str(DATA / "nginx-tags-2024-01-15.txt")
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "1.25.3\n", "")
+
+
+def test_stdin_json_and_default_exclusion(
+    lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path
+) -> None:
+    result = lab(
+        lab_cmd, lab_env, "--semver", ">=1.25.0", "--json", "--tags-file", "-", stdin=tags_file.read_text()
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    # 1.25.9.sig is excluded by the default exclusionList, so 1.26.0 wins; blank line ignored.
+    assert data == {
+        "tag": "1.26.0",
+        "considered": 5,
+        "dropped": {"not semver": 1, "prerelease": 1},
+        "reason": "Succeeded",
+        "message": "",
+    }
+
+
+def test_exclude_replaces_default(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
+    result = lab(
+        lab_cmd, lab_env, "--alphabetical", "asc", "--exclude", "^latest$", "--tags-file", str(tags_file)
+    )
+    assert (result.returncode, result.stdout) == (0, "1.26.0\n")
+    with_default = lab(lab_cmd, lab_env, "--alphabetical", "desc", "--tags-file", str(tags_file))
+    assert with_default.stdout == "1.25.0\n"
+
+
+def test_filter_and_extract(lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("main-abc-100\nmain-def-99\nmain-fff-1000\nlatest\n")
+    result = lab(
+        lab_cmd, lab_env, "--numerical", "asc", "--filter-pattern", "^main-[a-f0-9]+-(?P<ts>[0-9]+)",
+        "--filter-extract", "$ts", "--tags-file", str(path),
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, "main-fff-1000\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--semver", "latest"], 'InvalidPolicy: invalid policy: improper constraint: "latest"'),
+        (["--semver", "1.24.x"], "Failure: unable to determine latest version from provided list"),
+        (["--numerical", "asc"], "Failure: failed to parse invalid numeric value 'latest'"),
+        (
+            ["--numerical", "sideways"],
+            "invalid order argument provided: 'SIDEWAYS', must be one of: ASC, DESC",
+        ),
+        (["--semver", "1.x", "--filter-pattern", "[="], "missing closing ]: `[=`"),
+        (["--semver", "1.x", "--filter-pattern", "^v"], "version list argument cannot be empty"),
+        (["--semver", "1.x", "--exclude", "("], "failed to compile regex (: error parsing regexp"),
+    ],
+)
+def test_failures_are_one_line_exit_1(
+    lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path, args: list[str], needle: str
+) -> None:
+    result = lab(lab_cmd, lab_env, *args, "--tags-file", str(tags_file))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert needle in result.stderr
+    assert result.stderr.startswith("lab: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_json_failure_exit_1(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
+    result = lab(lab_cmd, lab_env, "--semver", "1.24.x", "--json", "--tags-file", str(tags_file))
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert (data["tag"], data["reason"]) == (None, "Failure")
+    assert data["dropped"]["out of range"] == 3
+
+
+def test_missing_tags_file_names_it(lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    result = lab(lab_cmd, lab_env, "--semver", "1.x", "--tags-file", str(missing))
+    assert result.returncode == 1
+    assert str(missing) in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_policy_kind_is_required(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
+    result = lab(lab_cmd, lab_env, "--tags-file", str(tags_file))
+    assert result.returncode == 2
+    both = lab(lab_cmd, lab_env, "--semver", "1.x", "--numerical", "asc", "--tags-file", str(tags_file))
+    assert both.returncode == 2
+
+
+def test_explain_lists_verdicts(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
+    result = lab(lab_cmd, lab_env, "--semver", "1.25.x", "--explain", "--tags-file", str(tags_file))
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["selected", "1.25.3"] in rows
+    assert ["prerelease", "1.25.4-alpine"] in rows
+    assert len(rows) == 5  # 1.25.9.sig was excluded before the policy ran
+    data = json.loads(
+        lab(
+            lab_cmd, lab_env, "--semver", "1.24.x", "--explain", "--json", "--tags-file", str(tags_file)
+        ).stdout
+    )
+    assert {t["verdict"] for t in data["tags"]} == {"not semver", "prerelease", "out of range"}
+
+
+@pytest.mark.parametrize(
+    "policy", [["--semver", ">=1.0.0"], ["--numerical", "asc"], ["--alphabetical", "desc"]]
+)
+def test_tags_over_python_int_string_limit(
+    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path, policy: list[str]
+) -> None:
+    # Python refuses int() of more than 4,300 digits; Go's ParseUint just says "out of range".
+    huge = "1" * 5000
+    tags = tmp_path / "tags.txt"
+    tags.write_text(f"{huge}.0.0\n1.0.0-{huge}\n0.{huge}.1\n{huge}\n1.2.3\n")
+    result = lab(lab_cmd, lab_env, *policy, "--explain", "--tags-file", str(tags))
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.returncode in (0, 1), result.stderr
+    if policy[0] == "--semver":
+        assert result.returncode == 0
+        assert "selected    1.2.3" in result.stdout
+    if policy[0] == "--numerical":  # Go: "1.2.3" is no float, so the policy fails
+        assert result.returncode == 1
+        assert "failed to parse invalid numeric value" in result.stderr

@@ -1,0 +1,263 @@
+"""The seed's step 7 end to end with the real `lab` executable: init -> solve -> simulate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.gitutil import git
+from tests.support.paths import ROOT
+
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
+SEED_MESSAGE = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n\n"
+
+
+def run(cmd: list[str], env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=120)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture
+def solved(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Path:
+    ws = tmp_path / "ws"
+    run(lab_cmd, lab_env, "init", str(ws))
+    run(lab_cmd, lab_env, "solve", str(ws))
+    return ws
+
+
+def origin_log(ws: Path) -> list[str]:
+    origin = git(ws, "config", "--get", "remote.origin.url").strip()
+    return git(Path(origin), "log", "--format=%an <%ae>|%cn <%ce>|%s", "main").splitlines()
+
+
+def test_simulate_commits_like_flux(solved: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+    assert "Latest image tag for library/nginx resolved to 1.25.3" in proc.stdout
+    assert '+          image: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}' in proc.stdout
+    log = origin_log(solved)
+    assert log[0] == "Flux <flux@gitops-lab.local>|Flux <flux@gitops-lab.local>|Automated image update"
+    origin = Path(git(solved, "config", "--get", "remote.origin.url").strip())
+    raw = subprocess.run(
+        ["git", "cat-file", "commit", "main"], cwd=origin, capture_output=True, text=True, check=True
+    ).stdout
+    assert raw.split("\n\n", 1)[1] == SEED_MESSAGE  # verbatim, as go-git writes it
+    deployment = git(origin, "show", "main:apps/base/nginx/deployment.yaml")
+    assert 'image: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}' in deployment
+    # The learner's working copy is not touched: Flux works in its own clone.
+    assert "nginx:1.25.0" in (solved / "apps/base/nginx/deployment.yaml").read_text()
+    # A second reconcile finds nothing to do and makes no commit.
+    again = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+    assert "repository up-to-date" in again.stdout
+    assert len(origin_log(solved)) == len(log)
+
+
+def test_simulate_json_and_dry_run(solved: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    before = origin_log(solved)
+    proc = run(
+        lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), "--dry-run", "--json"
+    )
+    data = json.loads(proc.stdout)
+    assert data[0]["commit"] is None and data[0]["pushed"] is False
+    assert data[0]["message"] == SEED_MESSAGE
+    assert data[0]["changes"] == [
+        {
+            "file": "base/nginx/deployment.yaml",
+            "object": {
+                "api_version": "apps/v1",
+                "kind": "Deployment",
+                "name": "nginx",
+                "namespace": "default",
+            },
+            "setter": "flux-system:nginx",
+            "old": "nginx:1.25.0",
+            "new": "library/nginx:1.25.3",
+        }
+    ]
+    assert origin_log(solved) == before
+
+
+def test_simulate_reads_origin_not_the_working_tree(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    ws = tmp_path / "ws"
+    run(lab_cmd, lab_env, "init", str(ws))
+    run(lab_cmd, lab_env, "solve", str(ws), "--no-push")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(ws), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "origin/main has no ImageUpdateAutomation" in proc.stderr
+    assert "git push" in proc.stderr
+
+
+def test_simulate_with_a_range_matching_nothing_commits_nothing(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    policy = solved / "clusters/dev/image-automation/image-policy.yaml"
+    policy.write_text(policy.read_text().replace("1.25.x", "1.99.x"))
+    git(solved, "commit", "-qam", "narrow the range")
+    git(solved, "push", "-q")
+    before = origin_log(solved)
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+    assert (
+        "✗ ImagePolicy flux-system/nginx: unable to determine latest version from provided list"
+        in proc.stdout
+    )
+    assert origin_log(solved) == before
+
+
+def test_simulate_push_rejected_leaves_everything_intact(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    origin = Path(git(solved, "config", "--get", "remote.origin.url").strip())
+    hook = origin / "hooks" / "pre-receive"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text("#!/bin/sh\necho 'protected branch hook declined' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = origin_log(solved)
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "protected branch hook declined" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert origin_log(solved) == before
+
+
+def test_simulate_missing_tags_file_is_one_line(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    proc = run(
+        lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tmp_path / "nope"), ok=False
+    )
+    assert proc.returncode == 1 and "tags file" in proc.stderr and "not found" in proc.stderr
+
+
+def test_solve_refuses_to_overwrite_uncommitted_work(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    ws = tmp_path / "ws"
+    run(lab_cmd, lab_env, "init", str(ws))
+    deployment = ws / "apps/base/nginx/deployment.yaml"
+    deployment.write_text(deployment.read_text() + "# my note\n")
+    proc = run(lab_cmd, lab_env, "solve", str(ws), ok=False)
+    assert proc.returncode == 1
+    assert "apps/base/nginx/deployment.yaml" in proc.stderr
+    assert deployment.read_text().endswith("# my note\n")
+
+
+def test_simulate_scans_the_registry_the_repository_names(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    with EmbeddedRegistry() as registry:
+        host = registry.start()
+        repo_file = solved / "clusters/dev/image-automation/image-repository.yaml"
+        repo_file.write_text(
+            repo_file.read_text().replace("image: library/nginx", f"image: {host}/library/nginx")
+        )
+        git(solved, "commit", "-qam", "scan the loopback registry")
+        git(solved, "push", "-q")
+        proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved))
+        assert f"Latest image tag for {host}/library/nginx resolved to 1.25.3" in proc.stdout
+        assert f"- nginx:1.25.0 -> {host}/library/nginx:1.25.3" in proc.stdout
+
+
+def test_simulate_through_a_docker_hub_mirror_sees_pushed_tags(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    with EmbeddedRegistry() as registry:
+        host = registry.start()
+        env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={host}"}
+        first = run(lab_cmd, env, "simulate", "-w", str(solved))
+        assert "- nginx:1.25.0 -> library/nginx:1.25.3" in first.stdout
+        registry.push_tag("library/nginx", "1.25.4")
+        second = run(lab_cmd, env, "simulate", "-w", str(solved))
+        assert "- library/nginx:1.25.3 -> library/nginx:1.25.4" in second.stdout
+    subjects = [line.split("|")[2] for line in origin_log(solved)[:3]]
+    assert subjects == ["Automated image update", "Automated image update", "Add image automation"]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (
+            "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: [\n",
+            "image-policy.yaml",
+        ),
+        (
+            'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(
+                f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            "image-policy.yaml",
+        ),
+    ],
+    ids=["malformed", "alias-bomb"],
+)
+def test_simulate_refuses_broken_yaml_on_origin(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, words: str
+) -> None:
+    (solved / "clusters/dev/image-automation/image-policy.yaml").write_text(content)
+    git(solved, "commit", "-qam", "break it")
+    git(solved, "push", "-q")
+    before = origin_log(solved)
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert origin_log(solved) == before
+
+
+def test_simulate_outside_git_is_one_line(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(tmp_path), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode in (1, 2) and "lab init" in proc.stderr
+
+
+def test_simulate_when_update_path_is_missing(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    update.write_text(update.read_text().replace("path: ./apps", "path: ./applications"))
+    git(solved, "commit", "-qam", "wrong path")
+    git(solved, "push", "-q")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "failed to apply policies: walking path for files: lstat" in proc.stderr
+
+
+def test_simulate_with_a_tag_over_4300_digits(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    tags = solved.parent / "huge-tags.txt"
+    tags.write_text(TAGS.read_text() + "1" * 5000 + ".0.0\n1.25.1-" + "9" * 5000 + "\n")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run")
+    assert "1.25.3" in proc.stdout
+
+
+def test_one_failing_automation_does_not_hide_anothers_push(
+    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    text = update.read_text()
+    second = text.replace("name: flux-system\n", "name: broken\n", 1).replace(
+        "path: ./apps", "path: ./nowhere"
+    )
+    assert second != text
+    update.write_text(text + "---\n" + second)
+    git(solved, "commit", "-qam", "a second automation with a missing path")
+    git(solved, "push", "-q")
+    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    assert proc.returncode == 1
+    assert "pushed commit '" in proc.stdout
+    assert "ImageUpdateAutomation flux-system/broken\n  ✗ failed: " in proc.stdout
+    assert "lstat" in proc.stdout
+    assert proc.stderr.startswith("lab: 1 of 2 ImageUpdateAutomations failed; pushed anyway: flux-system/")
+    assert origin_log(solved)[0].startswith("Flux <flux@gitops-lab.local>|")

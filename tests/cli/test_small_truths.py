@@ -1,0 +1,97 @@
+"""Smaller truths a learner meets on the way (issue 10 §6), through the real `lab` executable."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+from pathlib import Path
+
+from tests.support.paths import ROOT
+
+STARTER_DEPLOYMENT = ROOT / "tasks" / "09b" / "starter" / "apps" / "base" / "nginx" / "deployment.yaml"
+
+
+def _lab(cmd: list[str], env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_lab_mark_needs_no_repository(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    target = folder / "deployment.yaml"
+    target.write_bytes(STARTER_DEPLOYMENT.read_bytes())
+    proc = _lab(lab_cmd, lab_env, tmp_path, "mark", "loose/deployment.yaml", "--policy", "flux-system:nginx")
+    assert proc.returncode == 0, proc.stderr
+    assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in target.read_text()
+    assert not (tmp_path / ".git").exists() and not (folder / ".git").exists()
+    again = _lab(lab_cmd, lab_env, tmp_path, "mark", str(target), "--policy", "flux-system:nginx")
+    assert again.returncode == 0 and "already marked" in again.stdout
+
+
+def test_pitfalls_teach_that_nginx_and_library_nginx_are_one_image_and_fit_80_columns(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    proc = _lab(lab_cmd, {**lab_env, "COLUMNS": "80", "LINES": "24"}, tmp_path, "lesson", "--pitfalls")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "nginx and library/nginx are the same Docker Hub image" in text
+    assert "full path" not in text
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, lines
+    assert len(lines) <= 22  # with the prompt, one 80x24 screen
+
+
+def test_no_reference_codes_in_learner_messages() -> None:
+    """Codes like "(F11)" name sections of the lab's reference text a learner never sees."""
+    code = re.compile(r"\(F\d+(?:/F\d+)?\)|, F\d+\)")
+    found: list[str] = []
+    for path in (ROOT / "lab").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and code.search(node.value)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]}")
+    for toml in (ROOT / "tasks").rglob("*.toml"):
+        for number, line in enumerate(toml.read_text(encoding="utf-8").splitlines(), start=1):
+            if code.search(line) and not line.lstrip().startswith("#"):
+                found.append(f"{toml.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
+    assert not found, found
+
+
+def test_sandbox_reset_help_says_what_it_does(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    proc = _lab(lab_cmd, lab_env, tmp_path, "sandbox", "--help")
+    line = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("reset"))
+    assert "start afresh" not in line and "stop" in line
+
+
+def test_generate_explains_the_5m0s_interval(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    ws = tmp_path / "ws"
+    assert _lab(lab_cmd, lab_env, tmp_path, "init", str(ws)).returncode == 0
+    v1 = _lab(lab_cmd, lab_env, ws, "generate")
+    assert (
+        "interval 5m is written 5m0s, as `flux create --export` writes it; Flux reads both the same"
+        in v1.stdout
+    )
+    assert "interval: 5m0s" in (ws / "clusters/dev/image-automation/image-repository.yaml").read_text()
+    seed = _lab(lab_cmd, lab_env, ws, "generate", "--api", "v1beta2", "--force")
+    assert "5m0s" not in seed.stdout
+    assert "interval: 5m\n" in (ws / "clusters/dev/image-automation/image-repository.yaml").read_text()

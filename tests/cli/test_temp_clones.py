@@ -1,0 +1,74 @@
+"""Temporary clones outlive nothing: `lab simulate` and `lab grade` clone into `lab-<what>-<pid>-*`
+directories, and a run removes those whose process is gone (a SIGKILL mid-clone leaves one behind)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import ROOT, lab_executable
+
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "LAB_DEBUG"}
+    (tmp / "tmp").mkdir(exist_ok=True)
+    env.update(HOME=str(tmp), TMPDIR=str(tmp / "tmp"), NO_COLOR="1")
+    return env
+
+
+def _lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*lab_executable(), *args], capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.slow
+def test_simulate_removes_clones_of_killed_runs_and_its_own(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    ws = tmp_path / "ws"
+    assert _lab(env, "init", str(ws)).returncode == 0
+    assert _lab(env, "solve", str(ws)).returncode == 0
+    stale = tmp_path / "tmp" / f"lab-simulate-{_dead_pid()}-abc"
+    (stale / "repo" / ".git").mkdir(parents=True)
+    proc = _lab(env, "simulate", "-w", str(ws), "--tags-file", str(TAGS))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sigkill_mid_clone_then_the_next_run_cleans_up(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    ws = tmp_path / "ws"
+    assert _lab(env, "init", str(ws)).returncode == 0
+    assert _lab(env, "solve", str(ws)).returncode == 0
+    scratch = tmp_path / "tmp"
+    # Kill `lab grade` as soon as its clone directory exists (mid-clone or mid-check).
+    proc = subprocess.Popen(
+        [*lab_executable(), "grade", str(ws), "--offline"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(scratch.glob("lab-grade-*")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = list(scratch.glob("lab-grade-*"))
+    assert left, "the run finished before it could be killed"
+    again = _lab(env, "grade", str(ws), "--offline")
+    assert again.returncode == 0, again.stderr
+    assert list(scratch.glob("lab-grade-*")) == []

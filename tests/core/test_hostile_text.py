@@ -1,0 +1,102 @@
+"""Control and bidi characters from a repository or a tags file never reach the terminal raw: every
+`lab` subcommand writes through a stream that shows them as escapes (`\\x1b`, `\\u202e`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.core.text import escape_controls, is_safe
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+EVIL = "\x1b]0;pwned\x07ev\x1b[2Jil\u202elmay.yaml"
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def assert_no_raw(*texts: str) -> None:
+    for text in texts:
+        for ch in RAW:
+            assert ch not in text, repr(text[:400])
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain\ttext\n", "plain\ttext\n"),
+        ("crlf\r\nok", "crlf\r\nok"),
+        ("over\rwrite", "over\\x0dwrite"),
+        ("\x1b[31mred", "\\x1b[31mred"),
+        ("a\u202eb\u2066c\u200fd", "a\\u202eb\\u2066c\\u200fd"),
+        ("csi\x9bz", "csi\\x9bz"),
+        ("byte \udcff", "byte \\xff"),
+        ("sep\u2028line", "sep\\u2028line"),
+    ],
+)
+def test_escape_controls(text: str, shown: str) -> None:
+    assert escape_controls(text) == shown
+    assert is_safe(shown)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "gitops-lab"
+    shutil.copytree(STARTER, path)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    marked = 'image: nginx:1.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+    (path / "apps" / EVIL).write_text(marked)
+    return path
+
+
+def run(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
+
+
+def test_file_names_are_escaped_in_setters_mark_and_check(
+    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    setters = run(lab_cmd, lab_env, repo, "setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4")
+    assert setters.returncode == 0, setters.stderr
+    assert_no_raw(setters.stdout, setters.stderr)
+    assert "\\x1b]0;pwned\\x07" in setters.stdout
+    marked = run(lab_cmd, lab_env, repo, "mark", f"apps/{EVIL}", "--policy", "flux-system:nginx")
+    assert_no_raw(marked.stdout, marked.stderr)
+    assert "\\u202e" in marked.stdout + marked.stderr
+    for fmt in ("text", "json", "tap", "github", "junit"):
+        checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", fmt, "--color", "always")
+        assert checked.returncode in (0, 1), checked.stderr
+        assert_no_raw(checked.stdout.replace("\x1b[", "<sgr>"), checked.stderr)
+
+
+def test_tags_with_escapes_are_shown_escaped(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.0\n1.25.1\x1b]0;x\x07\n1.25.2\u202e\n")
+    result = run(
+        lab_cmd, lab_env, tmp_path, "policy", "--semver", ">=1.0.0", "--tags-file", str(tags), "--explain"
+    )
+    assert_no_raw(result.stdout, result.stderr)
+    assert "\\x1b]0;x\\x07" in result.stdout + result.stderr
+
+
+def test_error_messages_are_escaped(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    missing = tmp_path / "no\x1b[2Jsuch\u202e.txt"
+    result = run(lab_cmd, lab_env, tmp_path, "policy", "--semver", "1.x", "--tags-file", str(missing))
+    assert result.returncode == 1
+    assert_no_raw(result.stderr)
+    assert "\\x1b[2J" in result.stderr
+
+
+def test_the_app_shows_repository_text_escaped() -> None:
+    from lab.tui.diff import diff_content, yaml_content
+
+    hostile = "image: nginx # \x1b]0;pwned\x07 \u202eevil\n"
+    for content in (yaml_content(hostile), diff_content("+" + hostile)):
+        assert_no_raw(content.plain)
+        assert "\\x1b]0;pwned\\x07" in content.plain and "\\u202e" in content.plain

@@ -1,0 +1,156 @@
+"""lab.core.marker: the marker lands at the end of the image line; every other byte is kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.core.marker import MARKER_TEMPLATE, check_policy_ref, mark
+from lab.errors import LabError
+from tests.support.paths import ROOT
+
+FLUX_CASES = ROOT / "tests" / "fixtures" / "flux-cases"
+STARTER = (ROOT / "tasks/09b/starter/apps/base/nginx/deployment.yaml").read_text()
+SEEDED = FLUX_CASES / "setters/01-seed-deployment/input/apps/base/nginx/deployment.yaml"
+
+
+def test_marking_the_starter_gives_exactly_the_seed_deployment() -> None:
+    result = mark(STARTER, "flux-system:nginx")
+    assert result.changed and result.line == 18 and result.container == "nginx"
+    assert result.text == SEEDED.read_text()
+
+
+def test_marking_is_idempotent_and_keeps_all_other_lines() -> None:
+    first = mark(STARTER, "flux-system:nginx")
+    again = mark(first.text, "flux-system:nginx")
+    assert not again.changed and again.text == first.text and again.line == 18
+    before, after = STARTER.splitlines(keepends=True), first.text.splitlines(keepends=True)
+    assert len(before) == len(after)
+    assert [b for i, b in enumerate(before) if i != 17] == [a for i, a in enumerate(after) if i != 17]
+
+
+def test_marker_comment_is_what_flux_parses() -> None:
+    line = mark(STARTER, "apps:web").text.splitlines()[17]
+    comment = line[line.index(" #") + 1 :]
+    assert comment == MARKER_TEMPLATE.format(ref="apps:web")
+    assert json.loads(comment.lstrip("#")) == {"$imagepolicy": "apps:web"}
+
+
+def test_a_wrong_marker_or_other_comment_is_replaced() -> None:
+    wrong = STARTER.replace(
+        "image: nginx:1.25.0", "image: nginx:1.25.0   # {'$imagepolicy': 'flux-system/nginx'}"
+    )
+    result = mark(wrong, "flux-system:nginx")
+    assert result.changed and result.replaced_comment == "# {'$imagepolicy': 'flux-system/nginx'}"
+    assert result.text == SEEDED.read_text()
+
+
+def test_crlf_line_endings_and_quoted_values_survive() -> None:
+    crlf = STARTER.replace("\n", "\r\n").replace("image: nginx:1.25.0", 'image: "nginx:1.25.0"')
+    result = mark(crlf, "flux-system:nginx")
+    assert result.text.count("\r\n") == crlf.count("\r\n") and "\n" not in result.text.replace("\r\n", "")
+    assert 'image: "nginx:1.25.0" # {"$imagepolicy": "flux-system:nginx"}\r\n' in result.text
+    no_final_newline = STARTER.rstrip("\n").replace("          ports:\n            - containerPort: 80", "")
+    assert mark(no_final_newline.rstrip(), "flux-system:nginx").text.endswith('"flux-system:nginx"}')
+
+
+TWO = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: migrate
+        image: ghcr.io/org/migrate:1.0.0
+      containers:
+      - image: ghcr.io/org/web:2.0.0
+        name: web
+      - {name: sidecar, image: envoy:1.0}
+"""
+
+
+def test_several_containers_need_container_and_errors_list_them() -> None:
+    with pytest.raises(LabError) as info:
+        mark(TWO, "flux-system:web", file="apps/web.yaml")
+    text = str(info.value)
+    assert "migrate (line 15)" in text and "web (line 17)" in text and "sidecar (line 19)" in text
+    assert "--container" in text and text.startswith("apps/web.yaml")
+    web = mark(TWO, "flux-system:web", container="web")
+    assert web.line == 17
+    assert '      - image: ghcr.io/org/web:2.0.0 # {"$imagepolicy": "flux-system:web"}\n' in web.text
+    assert mark(TWO, "flux-system:migrate", container="migrate").line == 15
+    with pytest.raises(LabError) as missing:
+        mark(TWO, "flux-system:web", container="nginx")
+    assert "no container named 'nginx'" in str(missing.value) and "web (line 17)" in str(missing.value)
+    with pytest.raises(LabError) as flow:
+        mark(TWO, "flux-system:envoy", container="sidecar")
+    assert "flow collection" in str(flow.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n", "no container with an image: line"),
+        ("spec:\n  containers:\n    - name: a\n      image: |\n        nginx:1\n", "spans several lines"),
+        ("spec:\n  containers:\n    - name: a\n      image:\n", "empty"),
+        ("spec: [\n", "invalid YAML"),
+    ],
+)
+def test_files_without_a_markable_image_line(text: str, words: str) -> None:
+    with pytest.raises(LabError) as info:
+        mark(text, "flux-system:nginx", file="x.yaml")
+    assert words in str(info.value) and str(info.value).startswith("x.yaml")
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("flux-system/nginx", "use namespace:name"),
+        ("nginx", "has no namespace"),
+        ("flux-system:nginx:tag", "more than namespace:name"),
+        ("Flux:nginx", "not a valid Kubernetes name"),
+        (":nginx", "namespace '' is not"),
+    ],
+)
+def test_policy_ref_must_be_namespace_colon_name(ref: str, words: str) -> None:
+    with pytest.raises(LabError) as info:
+        check_policy_ref(ref)
+    assert words in str(info.value)
+    with pytest.raises(LabError):
+        mark(STARTER, ref)
+    assert check_policy_ref(" flux-system:nginx ") == ("flux-system", "nginx")
+
+
+def test_container_image_line_is_the_value_line() -> None:
+    from lab.core.marker import find_container_images
+    from lab.core.yamlsafe import load_all
+
+    text = "spec:\n  containers:\n    - name: a\n      image:\n        nginx:1.25.0\n"
+    (found,) = find_container_images(load_all(text, "x.yaml"))
+    assert (found.name, found.image, found.line) == ("a", "nginx:1.25.0", 5)
+    marked = mark(text, "flux-system:nginx")
+    assert marked.line == 5
+    assert marked.text.endswith('        nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n')
+
+
+def test_an_equivalent_marker_is_left_byte_for_byte() -> None:
+    from lab.core.marker import flux_reads_marker
+
+    spaced = STARTER.replace(
+        "image: nginx:1.25.0", 'image: nginx:1.25.0   #  {"$imagepolicy":"flux-system:nginx", "x": "y"}'
+    )
+    result = mark(spaced, "flux-system:nginx")
+    assert not result.changed and result.text == spaced
+    assert flux_reads_marker('## {"$imagepolicy": "a:b"}') == "a:b"
+    assert flux_reads_marker('# {"$imagepolicy": "a:b", "n": 1}') is None
+    assert flux_reads_marker("# {'$imagepolicy': 'a:b'}") is None
+    assert flux_reads_marker('# {"$imagepolicy": "a:b"} trailing') is None

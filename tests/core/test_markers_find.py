@@ -1,0 +1,95 @@
+"""The `$imagepolicy` grammar and `find_markers` explanations, checked against Flux's fixture 05."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.setters import find_markers
+from lab.core.setters.markers import parse_marker_text
+from tests.support.paths import FLUX_CASES
+
+MARKERS_05 = (FLUX_CASES / "setters/05-ignored-markers/input/apps/markers.yaml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("comment", "setter"),
+    [
+        ('# {"$imagepolicy": "flux-system:nginx"}', "flux-system:nginx"),
+        ('#{"$imagepolicy":"flux-system:nginx:tag"}', "flux-system:nginx:tag"),
+        ('## {"$imagepolicy": "flux-system:nginx:name"}', "flux-system:nginx:name"),
+        ('# {"$imagepolicy": "flux-system:app", "why": "demo"}', "flux-system:app"),
+        ('# {"$imagepolicy": "flux-system:app:digest"}', "flux-system:app:digest"),
+    ],
+)
+def test_accepted_forms(comment: str, setter: str) -> None:
+    syntax = parse_marker_text(comment)
+    assert syntax.problem is None
+    assert syntax.setter == setter
+
+
+@pytest.mark.parametrize(
+    ("comment", "wording"),
+    [
+        ('# {"$imagepolicy": "flux-system/nginx"}', "uses '/'"),
+        ("# {'$imagepolicy': 'flux-system:nginx'}", "single quotes are not JSON"),
+        ('# {"$imagepolicy": "flux-system:nginx"} keep me', "text after the JSON object"),
+        ('# {"$imagepolicy": "flux-system:nginx", "n": 1}', "must be a string"),
+        ('# {"$imagepolicy": "flux-system:nginx:Tag"}', "suffix ':Tag' must be lower case"),
+        ('# {"imagepolicy": "flux-system:nginx"}', '"$imagepolicy"'),
+        ('# {"$imagepolicy": "nginx"}', "no namespace"),
+        ('# {"$imagepolicy": "flux-system:nginx:version"}', "unknown suffix"),
+    ],
+)
+def test_rejected_forms_say_why(comment: str, wording: str) -> None:
+    syntax = parse_marker_text(comment)
+    assert syntax.setter is None
+    assert syntax.problem is not None and wording in syntax.problem
+
+
+def test_fixture_05_applies_exactly_where_flux_changed_values() -> None:
+    markers = find_markers(
+        MARKERS_05, "apps/markers.yaml", namespace="flux-system", policies={"flux-system:nginx"}
+    )
+    applied = sorted(m.line for m in markers if m.applies)
+    # Flux changed exactly the ok-* keys (lines 7-9) of this file.
+    assert applied == [7, 8, 9]
+    by_line = {m.line: m for m in markers}
+    assert "namespace 'apps'" in (by_line[10].why_ignored or "")
+    assert "no ImagePolicy 'ngnix'" in (by_line[12].why_ignored or "")
+    assert "above a mapping key" in (by_line[19].why_ignored or "")
+    assert "block scalar" in (by_line[22].why_ignored or "")
+    assert all(m.file == "apps/markers.yaml" for m in markers)
+    assert by_line[7].value == "nginx:1.0.0" and by_line[7].column == 27
+
+
+def test_find_markers_without_context_judges_grammar_and_place_only() -> None:
+    markers = find_markers(MARKERS_05)
+    assert {m.line for m in markers if m.applies} == {7, 8, 9, 10, 12}
+
+
+def test_find_markers_on_unparsable_yaml_reports_it() -> None:
+    (marker,) = find_markers('image: [x # {"$imagepolicy": "flux-system:nginx"}\n')
+    assert not marker.applies and "not valid YAML" in (marker.why_ignored or "")
+
+
+def test_head_marker_on_sequence_item_applies_and_multiline_head_does_not() -> None:
+    text = (
+        "args:\n"
+        '  # {"$imagepolicy": "flux-system:app"}\n'
+        "  - ghcr.io/org/app:1.0.0\n"
+        "  # explain\n"
+        '  # {"$imagepolicy": "flux-system:app"}\n'
+        "  - ghcr.io/org/app:1.0.0\n"
+        'key: # {"$imagepolicy": "flux-system:app"}\n'
+        "  nested: 1\n"
+    )
+    by_line = {m.line: m for m in find_markers(text)}
+    assert by_line[2].applies and by_line[2].value == "ghcr.io/org/app:1.0.0"
+    assert not by_line[5].applies and "single comment line" in (by_line[5].why_ignored or "")
+    assert not by_line[7].applies and "key whose value is not on that line" in (by_line[7].why_ignored or "")
+
+
+def test_policy_manifests_are_not_marker_candidates() -> None:
+    text = "kind: ImagePolicy\nspec:\n  imagePolicy: x # a comment\n  # not about imagepolicy at all\n"
+    (only,) = find_markers(text)
+    assert only.line == 4 and not only.applies

@@ -1,0 +1,34 @@
+"""The text report for people: groups, icons, the first broken link, colour only when asked."""
+
+from __future__ import annotations
+
+from lab.core.report.text import render_text
+from tests.core.test_report_common import sample_report
+
+
+def test_groups_and_first_broken_link() -> None:
+    text = render_text(sample_report())
+    assert "\x1b[" not in text
+    for group in ("Repository", "Git", "Registry", "Cluster", "Wrap-up"):
+        assert f"\n{group}\n" in text
+    starts = [line for line in text.splitlines() if "<- start here" in line]
+    assert len(starts) == 1 and "marker.valid" in starts[0]
+    assert "Start with marker.valid: marker names flux-system/nginx" in text
+    assert "Score 13/48" in text
+
+
+def test_skipped_say_why_on_one_line() -> None:
+    line = next(x for x in render_text(sample_report()).splitlines() if "git.pushed" in x)
+    assert line.strip().startswith("-") and line.endswith("(blocked by marker.valid)")
+    offline = render_text(sample_report(offline=True))
+    assert any(x.endswith("(offline)") for x in offline.splitlines() if "registry.tags" in x)
+
+
+def test_hint_and_location() -> None:
+    text = render_text(sample_report())
+    assert "      apps/base/nginx/deployment.yaml:17: marker names flux-system/nginx" in text
+    assert '      hint: write # {"$imagepolicy": "flux-system:nginx"}' in text
+
+
+def test_colour_only_when_asked() -> None:
+    assert "\x1b[31m✘\x1b[0m" in render_text(sample_report(), color=True)

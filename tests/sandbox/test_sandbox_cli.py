@@ -1,0 +1,222 @@
+"""Acceptance of the sandbox through the real `lab` executable, as a learner drives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.cluster import ClusterClient
+from lab.services import sandbox as svc
+from tests.support.sandbox_helpers import flux_commits, git, ready, wait_for
+
+SPEED = "3000"
+
+
+def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=90, check=False)
+
+
+def _exports(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].partition("=")
+            out[name] = shlex.split(value)[0]
+    return out
+
+
+def _port_closed(hostport: str) -> bool:
+    host, port = hostport.replace("http://", "").replace("https://", "").rsplit(":", 1)
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, int(port))) != 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Iterator[Path]:
+    d = tmp_path / "sb"
+    yield d
+    # a failing test must not leave a supervisor behind
+    _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+
+
+def test_learner_loop_push_tag_crash_and_down(
+    sandbox_dir: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    d = sandbox_dir
+    up = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    assert up.returncode == 0, up.stderr
+    workspace = Path(up.stdout.strip())
+    assert workspace == d / "gitops-lab" and (workspace / ".git").is_dir()
+
+    env_out = _run([*lab_cmd, "sandbox", "env", "--dir", str(d)], lab_env)
+    exports = _exports(env_out.stdout)
+    assert exports["KUBECONFIG"] == str(d / "kubeconfig")
+    assert exports["LAB_REGISTRY_MIRROR"].startswith("docker.io=127.0.0.1:")
+    learner = {**lab_env, **exports}
+
+    solved = _run([*lab_cmd, "solve", str(workspace)], learner)
+    assert solved.returncode == 0, solved.stderr
+    client = ClusterClient.from_kubeconfig(exports["KUBECONFIG"])
+    origin = d / "gitops-lab-origin.git"
+    first = wait_for(lambda: flux_commits(origin), "Flux's commit")[0]
+    patch = git(origin, "show", "--format=%an <%ae>%n%s", first)
+    assert patch.startswith("Flux <flux@gitops-lab.local>\nAutomated image update")
+    assert re.search(r"^-\s+image: nginx:1\.25\.0 ", patch, re.M), patch
+    assert re.search(r"^\+\s+image: library/nginx:1\.25\.3 ", patch, re.M), patch
+    expected = {
+        "ImageRepository": "nginx",
+        "ImagePolicy": "nginx",
+        "ImageUpdateAutomation": "flux-system",
+    }
+    states = {k: wait_for(lambda k=k, n=n: ready(client, k, n), k) for k, n in expected.items()}  # type: ignore[misc]
+    assert states["ImageRepository"][2] == "successful scan: found 560 tags with checksum 3760061965"
+    assert states["ImagePolicy"] == (
+        "True",
+        "Succeeded",
+        "Latest image tag for library/nginx resolved to 1.25.3",
+    )
+    assert wait_for(
+        lambda: (
+            ready(client, "ImageUpdateAutomation", "flux-system")
+            == ("True", "Succeeded", "repository up-to-date")
+        ),
+        "the automation status",
+    )
+
+    pushed = _run([*lab_cmd, "sandbox", "push-tag", "1.25.4", "--dir", str(d)], learner)
+    assert pushed.returncode == 0 and "1.25.4" in pushed.stdout, pushed.stderr
+    commits = wait_for(lambda: (c := flux_commits(origin)) and len(c) == 2 and c, "the second Flux commit")
+    second = git(origin, "show", commits[0])
+    assert re.search(r"^-\s+image: library/nginx:1\.25\.3 ", second, re.M), second
+    assert re.search(r"^\+\s+image: library/nginx:1\.25\.4 ", second, re.M), second
+    assert wait_for(
+        lambda: (
+            ready(client, "ImagePolicy", "nginx")
+            == (
+                "True",
+                "Succeeded",
+                "Latest image tag for library/nginx resolved to 1.25.4 (previously library/nginx:1.25.3)",
+            )
+        ),
+        "the policy to move on",
+    )
+
+    # source/kustomize controllers apply the new revision: the Deployment runs the new tag
+    assert wait_for(
+        lambda: (
+            (dep := client.get("Deployment", "nginx", "default"))
+            and dep["spec"]["template"]["spec"]["containers"][0]["image"] == "library/nginx:1.25.4"
+        ),
+        "the Deployment to be updated",
+    )
+
+    # The learner wraps up; then every check passes online, cluster and registry ones included.
+    from lab.services.tasks import load_task
+
+    answers = ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
+    assert _run([*lab_cmd, "quiz", "--answers", answers], learner, workspace).returncode == 0
+    assert _run([*lab_cmd, "progress", "--done", "09"], learner, workspace).returncode == 0
+    check = _run([*lab_cmd, "check", "--format", "json"], learner, workspace)
+    assert check.returncode == 0, check.stdout + check.stderr
+    graded = json.loads(check.stdout)
+    assert (graded["score"], graded["max_score"]) == (100, 100)
+    assert {c["status"] for c in graded["checks"]} == {"pass"}
+
+    # killed mid-flight: no cleanup ran, yet status sees it stopped and `up` resumes
+    runtime = json.loads((d / "runtime.json").read_text())
+    os.kill(runtime["pid"], signal.SIGKILL)
+    wait_for(lambda: _gone(runtime["pid"]), "the supervisor to die")
+    status = _run([*lab_cmd, "sandbox", "status", "--dir", str(d)], lab_env)
+    assert status.returncode == 3 and "stopped" in status.stdout
+    again = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads((d / "runtime.json").read_text())
+    assert resumed["api"] == runtime["api"]
+    assert ready(client, "ImagePolicy", "nginx")[0] == "True"
+    git(workspace, "pull", "-q")
+    assert "library/nginx:1.25.4" in (workspace / "apps/base/nginx/deployment.yaml").read_text()
+
+    down = _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+    assert down.returncode == 0 and "stopped" in down.stdout
+    assert _gone(resumed["pid"])
+    for address in (resumed["api"], resumed["registry"], resumed["control"]):
+        assert _port_closed(address), address
+    assert not (d / "runtime.json").exists()
+    assert len(flux_commits(origin)) == 2
+
+
+def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    d = tmp_path / "fg"
+    proc = subprocess.Popen(
+        [*lab_cmd, "sandbox", "up", "--dir", str(d), "--speed", SPEED, "--no-image-controllers"],
+        env=lab_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, proc.kill)  # a hung start must fail the test, not hang it
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("sandbox ready: workspace "), first + (
+            proc.stderr.read() if proc.stderr else ""
+        )
+        runtime = json.loads((d / "runtime.json").read_text())
+        assert runtime["image_controllers"] is False
+        # the TUI attaches to a running sandbox instead of starting a second one
+        info = svc.ensure_running(d)
+        assert (info.pid, info.workspace, info.kubeconfig) == (proc.pid, d / "gitops-lab", d / "kubeconfig")
+        assert info.env()["LAB_REGISTRY_MIRROR"] == f"docker.io={runtime['registry']}"
+        env = {**lab_env, "KUBECONFIG": str(d / "kubeconfig")}
+        check = _run([*lab_cmd, "flux", "check"], env)
+        assert check.returncode == 0 and "image-reflector-controller" not in check.stdout
+        # flux skips kinds without a CRD; asking for one names the fix
+        every = _run([*lab_cmd, "flux", "get", "images", "all"], env)
+        assert (every.returncode, every.stdout, every.stderr) == (0, "", "")
+        one = _run([*lab_cmd, "flux", "get", "image", "policy"], env)
+        assert one.returncode == 1 and "image controllers are not installed" in one.stderr
+        assert "lab sandbox install-image-controllers" in one.stderr
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+        assert proc.returncode == 0 and "sandbox stopped" in out
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    for address in (runtime["api"], runtime["registry"], runtime["control"]):
+        assert _port_closed(address), address
+    assert not (d / "runtime.json").exists()
+
+
+def test_commands_on_a_stopped_sandbox(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+    d = str(tmp_path / "none")
+    env = _run([*lab_cmd, "sandbox", "env", "--dir", d], lab_env)
+    assert env.returncode == 1 and env.stdout == ""
+    assert "is not running" in env.stderr and f"lab sandbox up --dir {d} --detach" in env.stderr
+    down = _run([*lab_cmd, "sandbox", "down", "--dir", d], lab_env)
+    assert down.returncode == 0 and "not running" in down.stdout
+    status = _run([*lab_cmd, "sandbox", "status", "--dir", d, "--json"], lab_env)
+    assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
+    push = _run([*lab_cmd, "sandbox", "push-tag", "1.25.4", "--dir", d], lab_env)
+    assert push.returncode == 1 and "Traceback" not in push.stderr

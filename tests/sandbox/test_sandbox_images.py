@@ -1,0 +1,157 @@
+"""Issue 12: the sandbox serves every image a task declares, on every registry host, and push-tag reaches each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lab.adapters.registry import RegistryClient
+from lab.adapters.tagsfile import read_tags
+from lab.adapters.tasks import load_task
+from lab.sandbox.runtime import SandboxPaths, Supervisor, read_json
+from lab.services import sandbox as svc
+from tests.support.sandbox_helpers import SPEED, wait_for
+
+TASK = "09b-multi"
+
+
+@contextmanager
+def task_sandbox(root: Path, task: str) -> Iterator[Supervisor]:
+    sup = Supervisor(SandboxPaths.at(root), speed=SPEED, task=task)
+    sup.start()
+    try:
+        yield sup
+    finally:
+        sup.stop()
+
+
+def test_every_declared_image_is_served_on_its_own_host(tmp_path: Path) -> None:
+    with task_sandbox(tmp_path, TASK) as sup:
+        info = read_json(sup.paths.runtime)
+        registry = info["registry"]
+        assert info["task"] == TASK
+        assert info["mirror"] == {"index.docker.io": registry, "ghcr.io": registry}
+        env = svc.running_info(tmp_path)
+        assert (
+            env is not None and env.env()["LAB_REGISTRY_MIRROR"] == f"docker.io={registry},ghcr.io={registry}"
+        )
+        task = load_task(TASK)
+        assert len(task.meta.images) >= 3
+        with RegistryClient(registry_mirror=info["mirror"], retries=0, deadline=20) as client:
+            for image in task.meta.images:
+                bundled = read_tags(task.image_file(image.tags))
+                assert bundled and sorted(client.list_tags(image.name).tags) == sorted(set(bundled)), (
+                    image.name
+                )
+        # push-tag reaches any declared image; a bare tag goes to the task's first image
+        assert sup.push_tag("9.9.9", "ghcr.io/acme/shop-worker")["added"] == ["9.9.9"]
+        first = sup.push_tag("9.9.8")
+        assert first["image"] == "acme/shop" and first["added"] == ["9.9.8"]
+        sup.api.put(
+            {
+                "apiVersion": "image.toolkit.fluxcd.io/v1",
+                "kind": "ImageRepository",
+                "metadata": {"name": "worker", "namespace": "flux-system"},
+                "spec": {"image": "ghcr.io/acme/shop-worker", "interval": "1m"},
+            }
+        )
+        scanned = wait_for(
+            lambda: (sup.api.get("ImageRepository", "worker") or {}).get("status", {}).get("lastScanResult"),
+            "the worker image's scan",
+            timeout=60,
+        )
+        assert "9.9.9" in scanned["latestTags"]
+        status = (sup.api.get("ImageRepository", "worker") or {})["status"]
+        assert status["canonicalImageName"] == "ghcr.io/acme/shop-worker"
+
+
+def test_a_sandbox_keeps_its_task_until_reset(tmp_path: Path) -> None:
+    from lab.errors import LabError
+
+    with task_sandbox(tmp_path, TASK):
+        pass
+    try:
+        with task_sandbox(tmp_path, "09b"):
+            raise AssertionError("a sandbox practising 09b-multi started for 09b")
+    except LabError as err:
+        assert "practises task 09b-multi, not 09b" in err.message and "reset" in (err.hint or "")
+    workspace = svc.reset(tmp_path, force=True, task="09b")
+    assert (workspace / "apps/base/nginx/deployment.yaml").is_file()
+    with task_sandbox(tmp_path, "09b") as sup:
+        assert sup.primary_image == "library/nginx"
+        assert read_json(sup.paths.runtime)["mirror"] == {
+            "index.docker.io": read_json(sup.paths.runtime)["registry"]
+        }
+
+
+def test_a_digest_reflecting_policy_records_the_registrys_digest(tmp_path: Path) -> None:
+    """image-reflector-controller's updateImageRefs: IfNotPresent asks the registry (a manifest HEAD)
+    for the chosen tag's digest, records it in latestRef, says it in the Ready message and asks again
+    when the tag changes; a policy without reflection records none."""
+    from lab.core.oci import lab_digest
+
+    worker = "ghcr.io/acme/shop-worker"
+    with task_sandbox(tmp_path, TASK) as sup:
+        info = read_json(sup.paths.runtime)
+        sup.api.put(
+            {
+                "apiVersion": "image.toolkit.fluxcd.io/v1",
+                "kind": "ImageRepository",
+                "metadata": {"name": "worker", "namespace": "flux-system"},
+                "spec": {"image": worker, "interval": "1m"},
+            }
+        )
+        for name, reflect in (("pinned", {"digestReflectionPolicy": "IfNotPresent"}), ("plain", {})):
+            sup.api.put(
+                {
+                    "apiVersion": "image.toolkit.fluxcd.io/v1",
+                    "kind": "ImagePolicy",
+                    "metadata": {"name": name, "namespace": "flux-system"},
+                    "spec": {
+                        "imageRepositoryRef": {"name": "worker"},
+                        "policy": {"semver": {"range": "1.4.x"}},
+                    }
+                    | reflect,
+                }
+            )
+
+        def latest(name: str, tag: str) -> dict[str, str] | None:
+            ref = ((sup.api.get("ImagePolicy", name) or {}).get("status") or {}).get("latestRef") or {}
+            return ref if ref.get("tag") == tag else None
+
+        with RegistryClient(registry_mirror=info["mirror"], retries=0, deadline=20) as client:
+            served = client.digest(worker, "1.4.2")
+        assert served == lab_digest(worker, "1.4.2")
+        ref = wait_for(lambda: latest("pinned", "1.4.2"), "the pinned policy's digest", timeout=60)
+        assert ref == {"name": worker, "tag": "1.4.2", "digest": served}
+        assert wait_for(lambda: latest("plain", "1.4.2"), "the plain policy", timeout=60) == {
+            "name": worker,
+            "tag": "1.4.2",
+        }
+        ready = (sup.api.get("ImagePolicy", "pinned") or {})["status"]["conditions"][0]["message"]
+        assert ready == f"Latest image tag for {worker} resolved to 1.4.2 with digest {served}"
+
+        sup.push_tag("1.4.3", worker)
+        moved = wait_for(lambda: latest("pinned", "1.4.3"), "the digest of the new tag", timeout=90)
+        assert moved["digest"] == lab_digest(worker, "1.4.3") != served
+        status = (sup.api.get("ImagePolicy", "pinned") or {})["status"]
+        assert status["observedPreviousRef"] == {"name": worker, "tag": "1.4.2", "digest": served}
+        assert status["conditions"][0]["message"].endswith(f"(previously {worker}:1.4.2@{served})")
+
+
+def test_the_sandboxs_flux_moves_the_pinned_digest(tmp_path: Path) -> None:
+    """09b-multi solved in the sandbox: Flux's commit moves the worker's pinned digest to the one its
+    registry serves for the new tag, exactly as `lab simulate` does offline."""
+    from lab.core.oci import lab_digest
+    from lab.services.solve import solve
+    from tests.support.sandbox_helpers import flux_commits, git
+
+    with task_sandbox(tmp_path, TASK) as sup:
+        solve(sup.paths.workspace)
+        origin = sup.paths.origin
+        first = wait_for(lambda: flux_commits(origin), "Flux's commit", timeout=90)[0]
+        worker = git(origin, "show", f"{first}:apps/base/shop/worker.yaml")
+        digest = lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
+        assert f'digest: {digest} # {{"$imagepolicy": "flux-system:shop-worker:digest"}}' in worker
+        assert f"-> {digest}" in git(origin, "log", "-1", "--format=%B", first)

@@ -1,0 +1,588 @@
+"""The check implementations in lab/checks on real practice repositories (real files, real git)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.core.checks import Outcome, Report, Status
+from lab.services.check import run_checks
+from tests.support.paths import ROOT
+
+STARTER = ROOT / "tasks" / "09b" / "starter"
+
+IMAGE_REPOSITORY = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  image: library/nginx
+  interval: 5m
+"""
+IMAGE_POLICY = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: nginx
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: nginx
+  policy:
+    semver:
+      range: 1.25.x
+"""
+IMAGE_UPDATE = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+      messageTemplate: Automated image update
+    push:
+      branch: main
+  update:
+    path: ./apps
+    strategy: Setters
+"""
+FILES = {
+    "clusters/dev/image-automation/image-repository.yaml": IMAGE_REPOSITORY,
+    "clusters/dev/image-automation/image-policy.yaml": IMAGE_POLICY,
+    "clusters/dev/image-automation/image-update.yaml": IMAGE_UPDATE,
+}
+MARKED = 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}'
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_practice(tmp: Path) -> Path:
+    """The starter committed on main and pushed to a local bare origin, like `lab init`."""
+    ws = tmp / "gitops-lab"
+    shutil.copytree(STARTER, ws)
+    origin = tmp / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Task 09a state")
+    git(ws, "remote", "add", "origin", str(origin))
+    git(ws, "push", "-q", "-u", "origin", "main")
+    return ws
+
+
+def write(ws: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def mark(ws: Path) -> None:
+    deploy = ws / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("image: nginx:1.25.0", MARKED))
+
+
+def commit_push(ws: Path, message: str = "Add image automation") -> None:
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", message)
+    git(ws, "push", "-q", "origin", "main")
+
+
+def check(ws: Path, *ids: str, offline: bool = True) -> Report:
+    return run_checks(ws, offline=offline, only=list(ids))
+
+
+def direct(ws: Path, check_id: str) -> Outcome:
+    """One implementation on its own, bypassing prerequisites that may have no implementation yet."""
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b")
+    ctx = CheckContext(workspace=ws, offline=True, settings=spec.settings, params=spec.params)
+    return spec.implementations()[check_id](ctx)
+
+
+@pytest.fixture
+def practice(tmp_path: Path) -> Path:
+    return make_practice(tmp_path)
+
+
+def test_starter_fails_repo_files_and_blocks_dependents(practice: Path) -> None:
+    rep = check(practice, "sync.included", "git.pushed")
+    files = rep.get("repo.files")
+    assert files.status is Status.FAIL
+    assert "image-repository.yaml, image-policy.yaml, image-update.yaml" in files.message
+    assert rep.get("sync.included").blocked_by == "repo.files"
+    assert rep.get("git.pushed").blocked_by == "repo.files"
+
+
+def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Path) -> None:
+    write(practice, FILES)
+    rep = check(practice, "sync.included")
+    assert rep.get("repo.files").status is Status.PASS
+    assert rep.get("sync.included").status is Status.PASS, rep.get("sync.included").message
+
+
+def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
+    write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": "kind: X\n  bad: [\n"})
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL
+    assert r.file == "clusters/dev/image-automation/image-policy.yaml" and r.line is not None
+
+
+def test_alias_bomb_is_refused_not_expanded(practice: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, 9):
+        prev = chr(ord("a") + n - 1)
+        cur = chr(ord("a") + n)
+        bomb += f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    write(practice, {**FILES, "clusters/dev/image-automation/image-update.yaml": bomb})
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and "alias" in r.message
+
+
+def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(IMAGE_POLICY)
+    write(practice, FILES)
+    target = practice / "clusters/dev/image-automation/image-policy.yaml"
+    target.unlink()
+    target.symlink_to(outside)
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and "outside the workspace" in r.message
+
+
+def test_kustomization_that_omits_the_directory(practice: Path) -> None:
+    write(practice, FILES)
+    write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL
+    assert r.message.startswith("clusters/dev/kustomization.yaml does not list image-automation")
+    assert r.file == "clusters/dev/kustomization.yaml" and r.line == 1
+    assert r.hint == "add `- image-automation` to resources in clusters/dev/kustomization.yaml"
+
+
+def test_kustomization_listing_a_directory_without_its_own(practice: Path) -> None:
+    write(practice, FILES)
+    write(
+        practice,
+        {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - ./image-automation/\n"},
+    )
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL and "directory without kustomization.yaml" in r.message
+
+
+def test_nested_kustomization_missing_one_file(practice: Path) -> None:
+    write(practice, FILES)
+    write(
+        practice,
+        {
+            "clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - image-automation\n",
+            "clusters/dev/image-automation/kustomization.yaml": (
+                "resources:\n  - image-repository.yaml\n  - image-policy.yaml\n"
+            ),
+        },
+    )
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL
+    assert "clusters/dev/image-automation/kustomization.yaml does not list image-update.yaml" in r.message
+    write(
+        practice,
+        {
+            "clusters/dev/image-automation/kustomization.yaml": (
+                "resources:\n  - image-repository.yaml\n  - image-policy.yaml\n  - image-update.yaml\n"
+            )
+        },
+    )
+    assert check(practice, "sync.included").get("sync.included").status is Status.PASS
+
+
+def test_sync_path_elsewhere(practice: Path) -> None:
+    write(practice, FILES)
+    sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("path: ./clusters/dev", "path: ./clusters/prod"))
+    r = check(practice, "sync.included").get("sync.included")
+    assert (
+        r.status is Status.FAIL and "outside the flux-system Kustomization path ./clusters/prod" in r.message
+    )
+    assert r.file == "clusters/dev/flux-system/gotk-sync.yaml" and r.line is not None
+
+
+def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
+    write(practice, FILES)
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and r.message.startswith("not committed:")
+    git(practice, "add", "-A")
+    git(practice, "commit", "-qm", "Add image automation")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "missing on origin/main" in r.message and r.hint == "git push"
+    git(practice, "push", "-q", "origin", "main")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.PASS, r.message
+    mark(practice)
+    git(practice, "commit", "-qam", "mark")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "marker" in r.message
+
+
+def test_git_pushed_without_origin(tmp_path: Path) -> None:
+    ws = tmp_path / "solo"
+    shutil.copytree(STARTER, ws)
+    write(ws, FILES)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "all")
+    r = check(ws, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and "no remote origin" in r.message
+
+
+def _flux_commit(ws: Path, *, touch_marker: bool) -> None:
+    deploy = ws / "apps/base/nginx/deployment.yaml"
+    if touch_marker:
+        deploy.write_text(deploy.read_text().replace("nginx:1.25.0 #", "library/nginx:1.25.3 #"))
+    else:
+        (ws / "apps/base/nginx/notes.txt").write_text("not an image\n")
+    git(ws, "add", "-A")
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    subprocess.run(
+        ["git", "commit", "-qm", "Automated image update"], cwd=ws, check=True, env={**os.environ, **flux}
+    )
+    git(ws, "push", "-q", "origin", "main")
+
+
+def test_flux_commit_needs_a_marked_line_changed_by_the_automation_author(practice: Path) -> None:
+    write(practice, FILES)
+    mark(practice)
+    commit_push(practice)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.FAIL and "no commit by Flux <flux@gitops-lab.local>" in r.message
+    _flux_commit(practice, touch_marker=False)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.FAIL and "none changed a marked image line" in r.message
+    _flux_commit(practice, touch_marker=True)
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.PASS and "by Flux: Automated image update" in r.message
+    assert "library/nginx:1.25.3" in r.evidence[0].text
+
+
+def test_progress_row(practice: Path) -> None:
+    progress = practice / "PROGRESS.md"
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.FAIL and "row 09 is ⬜" in r.message and r.line == 13
+    progress.write_text(
+        progress.read_text().replace(
+            "| 09-fluxcd-image-automation | ⬜ | |", "| 09-fluxcd-image-automation | ✅ | |"
+        )
+    )
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.FAIL and "no note" in r.message
+    progress.write_text(progress.read_text().replace("| ✅ | |", "| ✅ | Image automation working |"))
+    r = check(practice, "progress.updated").get("progress.updated")
+    assert r.status is Status.PASS and "Image automation working" in r.message
+
+
+def test_quiz_record(practice: Path) -> None:
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert (
+        r.status is Status.FAIL
+        and r.hint.startswith("run `lab quiz`")
+        and "commit .fluxlab/quiz.json" in r.hint
+        and ".fluxlab/quiz.json" in r.message
+    )
+    record = practice / ".fluxlab" / "quiz.json"
+    record.parent.mkdir()
+    record.write_text("{not json")
+    assert check(practice, "quiz.passed").get("quiz.passed").status is Status.FAIL
+    record.write_text(json.dumps({"task": "09b", "score": 1, "total": 3, "passed": False, "answers": []}))
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert r.status is Status.FAIL and "score 1/3" in r.message
+    record.write_text(json.dumps({"task": "09b", "score": 3, "total": 3, "passed": True, "answers": []}))
+    r = check(practice, "quiz.passed").get("quiz.passed")
+    assert r.status is Status.PASS and "3/3" in r.message
+
+
+def test_definitions_sum_to_100_and_cover_every_stable_id() -> None:
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b")
+    assert sum(d.points for d in spec.defs) == 100
+    assert [d.id for d in spec.defs] == [
+        "repo.files",
+        "image-repository.valid",
+        "image-policy.valid",
+        "image-update.valid",
+        "marker.present",
+        "marker.valid",
+        "sync.included",
+        "git.pushed",
+        "registry.tags",
+        "policy.resolves",
+        "cluster.controllers",
+        "cluster.image-repository",
+        "cluster.image-policy",
+        "cluster.image-update",
+        "git.flux-commit",
+        "progress.updated",
+        "quiz.passed",
+    ]
+
+
+def _marked(practice: Path, comment: str, *, own_line: bool = False) -> None:
+    write(practice, FILES)
+    deploy = practice / "apps/base/nginx/deployment.yaml"
+    text = deploy.read_text()
+    if own_line:
+        text = text.replace(
+            "          image: nginx:1.25.0", f"          {comment}\n          image: nginx:1.25.0"
+        )
+    else:
+        text = text.replace("image: nginx:1.25.0", f"image: nginx:1.25.0 {comment}")
+    deploy.write_text(text)
+
+
+def test_marker_checks_pass_on_the_seed_marker(practice: Path) -> None:
+    _marked(practice, '# {"$imagepolicy": "flux-system:nginx"}')
+    rep = check(practice, "marker.valid")
+    assert [r.status for r in rep.checks] == [Status.PASS] * 4, [r.message for r in rep.checks]
+    assert rep.get("marker.valid").message == (
+        "apps/base/nginx/deployment.yaml:18 is marked for flux-system:nginx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("comment", "own_line", "words"),
+    [
+        ('# {"$imagepolicy": "flux-system/nginx"}', False, "write namespace:name"),
+        (
+            '# {"$imagepolicy": "flux-system:ngnix"}',
+            False,
+            "no such ImagePolicy exists (policies: flux-system:nginx)",
+        ),
+        ("# {'$imagepolicy': 'flux-system:nginx'}", False, "single quotes"),
+        ('# {"$imagepolicy": "flux-system:nginx"}', True, "on its own line"),
+        ('# {"$imagepolicy": "default:nginx"}', False, "no such ImagePolicy"),
+    ],
+)
+def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line: bool, words: str) -> None:
+    _marked(practice, comment, own_line=own_line)
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL and words in r.message, r.message
+    assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
+
+
+def test_no_marker_fails_marker_present(practice: Path) -> None:
+    write(practice, FILES)
+    rep = check(practice, "marker.valid")
+    assert rep.get("marker.present").status is Status.FAIL
+    assert "no $imagepolicy marker in any YAML file under ./apps" in rep.get("marker.present").message
+    assert rep.get("marker.valid").blocked_by == "marker.present"
+
+
+def test_manifest_problems_map_to_their_check(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "nginx:1.25")})
+    rep = check(practice, "image-repository.valid", "image-policy.valid", "image-update.valid")
+    r = rep.get("image-repository.valid")
+    assert r.status is Status.FAIL and "nginx:1.25" in r.message and r.file == FILES_KEYS[0] and r.line == 7
+    assert rep.get("image-policy.valid").status is Status.PASS
+    assert rep.get("image-update.valid").status is Status.PASS
+
+
+def test_update_path_that_does_not_exist(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[2]: IMAGE_UPDATE.replace("path: ./apps", "path: ./app")})
+    r = check(practice, "image-update.valid").get("image-update.valid")
+    assert r.status is Status.FAIL and "update.path ./app does not exist" in r.message
+
+
+def test_missing_object_kind(practice: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_REPOSITORY.replace("name: nginx", "name: other")})
+    r = check(practice, "image-policy.valid").get("image-policy.valid")
+    assert r.status is Status.FAIL and r.message.startswith(
+        "no ImagePolicy in clusters/dev/image-automation/"
+    )
+
+
+FILES_KEYS = list(FILES)
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> object:
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    with EmbeddedRegistry() as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io={reg.address}")
+        yield reg
+
+
+def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, registry: object) -> None:
+    write(practice, FILES)
+    rep = check(practice, "policy.resolves", offline=False)
+    assert rep.get("registry.tags").status is Status.PASS, rep.get("registry.tags").message
+    r = rep.get("policy.resolves")
+    assert r.status is Status.PASS and "selects 1.25.3" in r.message
+
+
+def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object) -> None:
+    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "library/ngnix")})
+    r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert r.status is Status.FAIL and "not found" in r.message and r.line == 7
+
+
+def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:9")
+    write(practice, FILES)
+    rep = check(practice, "policy.resolves", offline=False)
+    assert rep.get("registry.tags").status is Status.ERROR
+    assert rep.get("registry.tags").message.startswith("could not check")
+    assert rep.get("policy.resolves").blocked_by == "registry.tags"
+    assert rep.exit_code() == 3
+
+
+def test_tags_file_stands_in_for_the_registry_offline(practice: Path, tmp_path: Path) -> None:
+    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_POLICY.replace("1.25.x", "2.0.x")})
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.0\n1.25.3\n1.25.3.sig\n# a comment\nlatest\n")
+    rep = run_checks(practice, offline=True, only=["policy.resolves"], tags_file=tags)
+    assert rep.get("registry.tags").status is Status.PASS and "3 tags" in rep.get("registry.tags").message
+    r = rep.get("policy.resolves")
+    assert r.status is Status.FAIL and "selects nothing from 3 tags" in r.message
+    assert r.file == FILES_KEYS[1] and r.line is not None
+
+
+@pytest.fixture
+def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+
+    with KubeAPIServer() as server:
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+        yield server
+
+
+def _put(server: Any, kind: str, name: str, status: dict[str, Any]) -> None:
+    """Create the object as the learner wrote it (FILES), with a status as the controller would set it."""
+    from ruamel.yaml import YAML
+
+    text = next(t for t in FILES.values() if f"kind: {kind}\n" in t)
+    body = YAML(typ="safe", pure=True).load(text)
+    body["metadata"]["name"] = name
+    body["status"] = status
+    rt = server.store.by_kind(kind, "image.toolkit.fluxcd.io/v1")
+    server.store.create(rt, "flux-system", body, keep_status=True)
+
+
+def _ready(status: str, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    cond = {"type": "Ready", "status": status, "reason": reason, "message": message}
+    return {"observedGeneration": 1, "conditions": [cond], **extra}
+
+
+def _cluster(practice: Path, check_id: str) -> Any:
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b")
+    ctx = CheckContext(workspace=practice, params=spec.params)
+    try:
+        return spec.implementations()[check_id](ctx)
+    finally:
+        ctx.close()
+
+
+def test_cluster_controllers_on_the_loopback_api(practice: Path, kube: Any) -> None:
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.PASS, out.message
+    assert "image-reflector-controller and image-automation-controller ready" in out.message
+    kube.set_image_controllers(False)
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.FAIL and "not installed" in out.message
+
+
+def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) -> None:
+    write(practice, FILES)
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.PENDING and "does not exist in the cluster yet" in out.message
+    _put(
+        kube,
+        "ImageRepository",
+        "nginx",
+        _ready("True", "Succeeded", "successful scan: found 3 tags", lastScanResult={"tagCount": 3}),
+    )
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.PASS and "successful scan: found 3 tags" in out.message
+    _put(kube, "ImagePolicy", "nginx", _ready("False", "Failure", "unable to determine latest version"))
+    out = _cluster(practice, "cluster.image-policy")
+    assert out.status is Status.FAIL and "Failure: unable to determine latest version" in out.message
+    assert out.file == FILES_KEYS[1]
+    _put(kube, "ImageUpdateAutomation", "flux-system", {"observedGeneration": 0})
+    out = _cluster(practice, "cluster.image-update")
+    assert out.status is Status.PENDING and "not reconciled yet" in out.message
+
+
+def test_unreachable_cluster_is_error(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9")))
+    out = _cluster(practice, "cluster.controllers")
+    assert out.status is Status.ERROR and out.message.startswith("could not check")
+
+
+def test_watch_retries_pending_cluster_checks_until_the_deadline(practice: Path, kube: Any) -> None:
+    write(practice, FILES)
+    rounds: list[int] = []
+    rep = run_checks(
+        practice,
+        only=["cluster.image-repository"],
+        watch=True,
+        watch_timeout_s=1.5,
+        on_round=lambda results: rounds.append(len(results)),
+    )
+    r = rep.get("cluster.image-repository")
+    assert r.status is Status.PENDING and r.attempts >= 2 and len(rounds) == r.attempts
+    assert rep.exit_code() == 3
+
+
+def test_pitfalls_name_existing_check_ids() -> None:
+    from lab.checks.loader import load_task_checks
+
+    ids = {d.id for d in load_task_checks("09b").defs}
+    pitfalls = tomllib.loads((ROOT / "tasks/09b/pitfalls.toml").read_text())
+    named = [p["check"] for p in next(v for v in pitfalls.values() if isinstance(v, list))]
+    assert named and set(named) <= ids
+
+
+def test_manifests_validate_against_the_versions_the_cluster_serves(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+
+    seed_style = {k: v.replace("fluxcd.io/v1\n", "fluxcd.io/v1beta2\n") for k, v in FILES.items()}
+    write(practice, seed_style)
+    offline = check(practice, "image-policy.valid").get("image-policy.valid")
+    assert offline.status is Status.FAIL and "v1beta2" in offline.message  # current Flux serves v1 only
+    with KubeAPIServer(image_api_versions=("v1", "v1beta2")) as server:  # Flux 2.7/2.8
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kc")))
+        online = check(practice, "image-policy.valid", offline=False).get("image-policy.valid")
+    assert online.status is Status.PASS and "warning" in online.message and "deprecated" in online.message

@@ -1,0 +1,117 @@
+"""Cluster checks grade only the cluster that syncs this workspace: the flux-system GitRepository (URL and
+branch) is compared with the workspace's origin; another repository's cluster gives `skipped` rows that
+name both and count nothing. Against the loopback Kubernetes API with real git repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.checks.cluster import _repo_key
+from lab.core.checks.model import Status
+from lab.services.check import run_checks
+from lab.services.solve import solve
+from tests.support.gitutil import git, practice
+
+CLUSTER = ("cluster.controllers", "cluster.image-repository", "cluster.image-policy", "cluster.image-update")
+
+
+@pytest.fixture
+def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+
+    # A fetch from a forge URL must fail at once, not reach the network.
+    monkeypatch.setenv("GIT_SSH_COMMAND", "false")
+    with KubeAPIServer() as server:
+        monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+        yield server
+
+
+def _git_repository(server: Any, url: str, branch: str = "main", revision: str | None = None) -> None:
+    rt = server.store.by_kind("GitRepository", "source.toolkit.fluxcd.io/v1")
+    body: dict[str, Any] = {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+        "spec": {"interval": "1m", "url": url, "ref": {"branch": branch}},
+    }
+    if revision:
+        body["status"] = {"artifact": {"revision": revision}}
+    server.store.create(rt, "flux-system", body, keep_status=True)
+
+
+def _cluster_rows(repo: Path) -> dict[str, Any]:
+    report = run_checks(repo, only=list(CLUSTER), tags_file=None)
+    return {c.id: c for c in report.checks if c.id in CLUSTER} | {"_report": report}
+
+
+def test_forge_url_forms_are_one_repository() -> None:
+    same = {
+        _repo_key("ssh://git@github.com/Learner/gitops-lab"),
+        _repo_key("git@github.com:learner/gitops-lab.git"),
+        _repo_key("https://github.com/learner/gitops-lab.git/"),
+        _repo_key("https://token@github.com/learner/gitops-lab"),
+    }
+    assert same == {"github.com/learner/gitops-lab"}
+    assert _repo_key("https://github.com/alice/gitops-lab") != _repo_key("https://github.com/bob/gitops-lab")
+    assert _repo_key("/srv/git/gitops-lab-origin.git") is None
+    assert _repo_key("file:///srv/git/x.git") is None
+
+
+@pytest.mark.slow
+def test_another_repositorys_cluster_is_skipped_naming_both(tmp_path: Path, kube: Any) -> None:
+    repo = practice(tmp_path, "bob")
+    solve(repo)  # nothing blocks the cluster checks: they run, and are left out
+    git(repo, "remote", "set-url", "origin", "git@github.com:bob/gitops-lab.git")
+    _git_repository(kube, "ssh://git@github.com/alice/gitops-lab")
+    rows = _cluster_rows(repo)
+    for check_id in CLUSTER:
+        row = rows[check_id]
+        assert row.status is Status.SKIPPED and row.excluded, (check_id, row.message)
+        assert row.points == 0
+    head = rows["cluster.controllers"].message
+    assert "ssh://git@github.com/alice/gitops-lab (branch main)" in head
+    assert "git@github.com:bob/gitops-lab.git (branch main)" in head
+    report = rows["_report"]
+    assert all(c.id not in CLUSTER for c in report.checks if not c.excluded)  # count nothing
+
+
+@pytest.mark.slow
+def test_same_repository_other_branch_is_skipped(tmp_path: Path, kube: Any) -> None:
+    repo = practice(tmp_path, "bob")
+    git(repo, "remote", "set-url", "origin", "https://github.com/bob/gitops-lab.git")
+    _git_repository(kube, "ssh://git@github.com/bob/gitops-lab", branch="staging")
+    row = _cluster_rows(repo)["cluster.controllers"]
+    assert row.status is Status.SKIPPED and "(branch staging)" in row.message
+
+
+@pytest.mark.slow
+def test_the_cluster_syncing_this_origin_is_checked(tmp_path: Path, kube: Any) -> None:
+    repo = practice(tmp_path, "bob")
+    git(repo, "remote", "set-url", "origin", "git@github.com:bob/gitops-lab.git")
+    _git_repository(kube, "ssh://git@github.com/bob/gitops-lab")
+    row = _cluster_rows(repo)["cluster.controllers"]
+    assert row.status is Status.PASS, row.message
+
+
+@pytest.mark.slow
+def test_local_origin_is_matched_by_the_fetched_revision(tmp_path: Path, kube: Any) -> None:
+    # The sandbox serves a local bare origin in place of gotk-sync.yaml's URL: the revision decides.
+    repo = practice(tmp_path, "bob")
+    sha = git(repo, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", revision=f"main@sha1:{sha}")
+    assert _cluster_rows(repo)["cluster.controllers"].status is Status.PASS
+
+
+@pytest.mark.slow
+def test_local_origin_without_the_clusters_revision_is_skipped(tmp_path: Path, kube: Any) -> None:
+    repo = practice(tmp_path, "bob")
+    other = practice(tmp_path, "alice")
+    git(other, "commit", "-q", "--allow-empty", "-m", "alice's own history")
+    sha = git(other, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", revision=f"main@sha1:{sha}")
+    row = _cluster_rows(repo)["cluster.controllers"]
+    assert row.status is Status.SKIPPED, row.message
+    assert f"at main@{sha[:7]}, which is not on your origin {tmp_path / 'bob-origin.git'}" in row.message

@@ -1,0 +1,37 @@
+"""`lab dev check` over every task of the course, in CI: each task folder parses and renders, its
+starter fails the checks it should and its solution passes every offline check (rustlings' `dev check`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.services.devcheck import check_task
+from tests.support.paths import ROOT
+
+TASKS = sorted(p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_id", TASKS)
+def test_every_task_passes_dev_check(task_id: str) -> None:
+    report = check_task(task_id)
+    failed = [f"{f.step}: {f.detail}" for f in report.findings if not f.ok]
+    assert failed == []
+    steps = {f.step for f in report.findings}
+    assert {"starter fails its checks", "solution passes every offline check"} <= steps
+
+
+def test_a_broken_solution_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proof can fail: a solution without the marker fails dev check, naming the check."""
+    from tests.services.test_task_engine import copy_task
+
+    folder = copy_task(tmp_path, "t-broken")
+    deployment = folder / "solution" / "apps" / "base" / "nginx" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace(' # {"$imagepolicy": "flux-system:nginx"}', ""))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-broken")
+    assert not report.ok
+    bad = next(f for f in report.findings if not f.ok)
+    assert bad.step == "solution passes every offline check" and "marker.present" in bad.detail

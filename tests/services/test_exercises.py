@@ -1,0 +1,746 @@
+"""The three "Think about" exercises: each starter fails, each solution passes, and the ways learners
+break a solution are named by the check that should name them.
+
+Repositories are real: the starter is committed and pushed to a bare origin, the solution (or a broken
+variant) is committed on top, Flux's reconcile runs against origin with the task's bundled tags, and the
+checks run offline as `lab check --task ID --offline` does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.tasks import task_folder
+from lab.core.checks.model import Report, Status
+from lab.services.check import run_checks
+from lab.services.tasks import load_task
+from tests.support.gitutil import git
+
+EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
+LEARNER = ("Learner", "learner@gitops-lab.local")
+
+Edit = Callable[[Path], None]
+
+
+def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
+    }
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "--allow-empty", "-m", message, env=env)
+    git(ws, "push", "-q", "origin", "main")
+
+
+def _practice(tmp_path: Path, task: str, *, record: bool = True) -> Path:
+    """The task's starter as `lab init --task` makes it: one commit (recording the task, unless
+    `record` is False: a starter copied by hand), pushed to a bare origin."""
+    from lab.core.tasks import RECORDED_TASK_FILE, render_recorded_task
+
+    ws = tmp_path / "repo"
+    shutil.copytree(task_folder(task) / "starter", ws)
+    if record:
+        (ws / RECORDED_TASK_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (ws / RECORDED_TASK_FILE).write_text(render_recorded_task(task), encoding="utf-8")
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "remote", "add", "origin", str(bare))
+    _commit_push(ws, "Starter")
+    return ws
+
+
+def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None:
+    """Apply the solution (its PROGRESS.md row and quiz record included), break it, commit and push;
+    run Flux once against origin."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    shutil.copytree(task_folder(task) / "solution", ws, dirs_exist_ok=True)
+    for edit in breakages:
+        edit(ws)
+    _commit_push(ws, "Solution")
+    if simulate:
+        run_automations(ws, tag_source=tag_source(task))
+        git(ws, "pull", "-q", "--ff-only", "origin", "main")
+
+
+def _check(ws: Path, task: str) -> Report:
+    return run_checks(ws, task=task, offline=True)
+
+
+def _replace(rel: str, old: str, new: str) -> Edit:
+    def edit(ws: Path) -> None:
+        path = ws / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    return edit
+
+
+def _failing(report: Report) -> dict[str, str]:
+    return {c.id: c.message for c in report.checks if c.status in (Status.FAIL, Status.ERROR)}
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_task_folder_is_complete(task: str) -> None:
+    spec = load_task(task)
+    folder = task_folder(task)
+    assert spec.id == task and spec.hints and spec.pitfalls and len(spec.quiz.questions) >= 5
+    for name in ("lesson.md", "starter/PROGRESS.md", "solution"):
+        assert (folder / name).exists(), name
+    # Every pitfall names a check the task defines.
+    from lab.checks.loader import load_task_checks
+
+    ids = {d.id for d in load_task_checks(task).defs}
+    assert {p.check for p in spec.pitfalls} <= ids
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_starter_fails_and_solution_gets_full_marks(tmp_path: Path, task: str) -> None:
+    ws = _practice(tmp_path, task)
+    start = _check(ws, task)
+    assert start.score < start.max_score and _failing(start)
+    _solve(ws, task)
+    done = _check(ws, task)
+    assert _failing(done) == {}
+    assert done.score == done.max_score == 100
+    # The exercise's own row, and no other: row 09 stays as the course says.
+    progress = (ws / "PROGRESS.md").read_text(encoding="utf-8")
+    assert (
+        "| 09-fluxcd-image-automation | ✅ | Image automation working, commits appearing in Git |" in progress
+    )
+    others = [t for t in EXERCISES if t != task]
+    assert all(f"| {t} | ⬜ | |" in progress for t in others)
+
+
+# -- 09b-multi: the ways learners mark several images ---------------------------------------------
+
+DEPLOY = "apps/base/shop/deployment.yaml"
+WORKER = "apps/base/shop/worker.yaml"
+OVERLAY = "apps/dev/kustomization.yaml"
+REPO_M = "clusters/dev/image-automation/image-repository.yaml"
+SHOP_MARKER = '# {"$imagepolicy": "flux-system:shop"}'
+
+
+def test_multi_tag_marker_on_full_reference_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, SHOP_MARKER, '# {"$imagepolicy": "flux-system:shop:tag"}'))
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "multi.markers" in failing
+    assert "after the update the line would read `image: 1.4.2`" in failing["multi.markers"]
+
+
+def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, ' # {"$imagepolicy": "flux-system:nginx"}', ""))
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "container proxy (image: nginx:1.25.0) has no marker" in failing["multi.markers"]
+
+
+def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    # The policy reflects digests (the worker's is pinned), so the full reference carries @digest.
+    assert "`tag: ghcr.io/acme/shop-worker:1.4.2@sha256:" in message
+
+
+def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            OVERLAY,
+            "  - name: ghcr.io/acme/shop-migrate\n",
+            '  - name: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate:name"}\n',
+        ),
+    )
+    assert "match key" in _failing(_check(ws, "09b-multi"))["multi.markers"]
+
+
+def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    shutil.copy(
+        task_folder("09b-multi") / "starter/clusters/dev/image-automation/image-update.yaml",
+        tmp_path / "iua.yaml",
+    )
+
+    def fixed_message(w: Path) -> None:
+        shutil.copy(tmp_path / "iua.yaml", w / "clusters/dev/image-automation/image-update.yaml")
+
+    _solve(ws, "09b-multi", fixed_message)
+    failing = _failing(_check(ws, "09b-multi"))
+    assert set(failing) == {"multi.message"}
+    assert "does not list 5 of 5 changes" in failing["multi.message"]
+
+
+DIGEST_MARKER = '# {"$imagepolicy": "flux-system:shop-worker:digest"}'
+POLICY_M = "clusters/dev/image-automation/image-policy.yaml"
+
+
+def test_multi_digest_field_moves_with_its_tag(tmp_path: Path) -> None:
+    """The pinned digest follows the tag: Flux's commit writes the digest the registry serves for 1.4.2
+    (the sandbox's registry, offline the same function), and the solution's digest is that of 1.4.0."""
+    from lab.core.oci import lab_digest
+
+    ws = _practice(tmp_path, "09b-multi")
+    assert f"digest: {lab_digest('ghcr.io/acme/shop-worker', '1.4.0')}\n" in (ws / WORKER).read_text()
+    _solve(ws, "09b-multi")
+    after = git(ws, "show", f"origin/main:{WORKER}")
+    assert f"digest: {lab_digest('ghcr.io/acme/shop-worker', '1.4.2')} {DIGEST_MARKER}" in after
+    assert 'tag: "1.4.2" # {"$imagepolicy": "flux-system:shop-worker:tag"}' in after
+
+
+def test_multi_unmarked_digest_is_named(tmp_path: Path) -> None:
+    """The tag moves, the pinned digest stays: the pod would keep running 1.4.0."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, " " + DIGEST_MARKER, ""))
+    result = _check(ws, "09b-multi").get("multi.markers")
+    assert "image.digest (digest: sha256:" in result.message and "has no marker" in result.message
+    assert "flux-system:POLICY:digest" in (result.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("variant", "reads"),
+    [
+        ("flux-system:shop-worker:tag", "`digest: 1.4.2`"),
+        ("flux-system:shop-worker", "`digest: ghcr.io/acme/shop-worker:1.4.2@sha256:"),
+        ("flux-system:shop-worker:name", "`digest: ghcr.io/acme/shop-worker`"),
+    ],
+)
+def test_multi_wrong_variant_on_digest_is_named(tmp_path: Path, variant: str, reads: str) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(WORKER, DIGEST_MARKER, f'# {{"$imagepolicy": "{variant}"}}'))
+    result = _check(ws, "09b-multi").get("multi.markers")
+    assert result.status is Status.FAIL
+    assert f"after the update the line would read {reads}" in result.message
+    assert 'use # {"$imagepolicy": "flux-system:shop-worker:digest"}' in (result.hint or "")
+
+
+def test_multi_digest_marker_on_tag_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            WORKER, '"1.4.0" # {"$imagepolicy": "flux-system:shop-worker:tag"}', '"1.4.0" ' + DIGEST_MARKER
+        ),
+    )
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    assert ":digest marker on a tag" in message and "`tag: sha256:" in message
+
+
+def test_multi_digest_without_reflection_is_named(tmp_path: Path) -> None:
+    """No digestReflectionPolicy: latestRef.digest is empty, and the :digest setter blanks the pin."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(POLICY_M, "  digestReflectionPolicy: IfNotPresent\n", ""))
+    assert 'digest: "" ' + DIGEST_MARKER in git(ws, "show", f"origin/main:{WORKER}")
+    failing = _failing(_check(ws, "09b-multi"))
+    assert "does not reflect digests" in failing["marker.valid"], failing
+
+
+def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace("clusters/dev/image-automation/image-policy.yaml", "range: 1.25.x", "range: 1.25.3"),
+    )
+    assert "did not move" in _failing(_check(ws, "09b-multi"))["multi.moves"]
+
+
+# -- 09b-staging ------------------------------------------------------------------------------------
+
+IUA = "clusters/dev/image-automation/image-update.yaml"
+STAGING = "apps/staging/kustomization.yaml"
+PROD = "apps/production/kustomization.yaml"
+
+
+def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""),
+        _replace(
+            "apps/base/shop/deployment.yaml",
+            "image: ghcr.io/acme/shop:1.4.1",
+            'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+        ),
+        simulate=False,
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "nothing in staging moved" in failing["staging.isolated"]
+
+
+def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(IUA, "path: ./apps/staging", "path: ./"),
+        _replace(
+            "apps/base/shop/deployment.yaml",
+            "image: ghcr.io/acme/shop:1.4.1",
+            'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+        ),
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "production must not be auto-updated" in failing["staging.isolated"]
+    assert "apps/base/shop/deployment.yaml" in failing["staging.isolated"]
+    assert "one policy name for two environments" in failing["staging.no-flap"]
+
+
+def test_staging_one_policy_in_both_overlays_is_diagnosed(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.2 # {"$imagepolicy": "flux-system:shop-staging:tag"}'),
+        simulate=False,
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "apps-production and apps-staging" in failing["staging.no-flap"]
+
+
+def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.1"))
+    _replace(PROD, "newTag: 1.4.1", "newTag: 1.4.2")(ws)
+    _commit_push(ws, "Automated image update", author=("Flux", "flux@gitops-lab.local"))
+    assert "(the automation)" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
+
+
+def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-staging")
+    shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
+    _solve(ws, "09b-staging", lambda w: shutil.copy(tmp_path / "prod.yaml", w / PROD))
+    assert "promotion is a commit" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
+
+
+# -- 09b-guard --------------------------------------------------------------------------------------
+
+REPO = "clusters/dev/image-automation/image-repository.yaml"
+POLICY = "clusters/dev/image-automation/image-policy.yaml"
+
+
+def test_guard_exclusion_without_sig_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(REPO, "    - '^.*\\.sig$'\n", ""))
+    failing = _failing(_check(ws, "09b-guard"))
+    assert set(failing) == {"guard.exclusion"}
+    assert "replaces the default" in failing["guard.exclusion"]
+
+
+def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0-0 <2.0.0'"))
+    message = _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+    assert "selects 1.5.0-rc.2 from today's tags, not 1.4.1" in message
+
+
+def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0 <2.0.0 || >=2.1.0'"),
+    )
+    message = _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+    assert "trap 2.1.0 got through: the policy moved from 1.4.1 to 2.1.0" in message
+
+
+def test_guard_missing_incident_exclusion_takes_the_broken_release(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(REPO, "    - '^1\\.4\\.2$'\n", ""))
+    assert "selects 1.4.2" in _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
+
+
+def test_guard_unanchored_filter_takes_the_feature_branch(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'", "pattern: '[a-f0-9]+-(?P<ts>[0-9]+)'"),
+    )
+    assert "selects feat-login-9c8d7e6-1717007200" in _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
+
+
+def test_guard_pattern_without_end_anchor_lets_a_debug_build_through(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(
+            POLICY, "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'", "pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)'"
+        ),
+    )
+    message = _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
+    assert "main-e4f5a6b-1717003600-debug" in message or "got through" in message
+
+
+PROD_POLICY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: shop-prod
+  namespace: flux-system
+  labels:
+    env: prod
+spec:
+  imageRepositoryRef:
+    name: shop
+  policy:
+    semver:
+      range: '>=1.4.0 <2.0.0'
+"""
+
+
+def test_policy_selector_keeps_a_production_marker_in_the_path_untouched(tmp_path: Path) -> None:
+    """update.path ./apps covers production's marker; only policySelector keeps Flux out (as in Flux:
+    the automation lists every policy of its namespace, narrowed by the selector)."""
+
+    def add_prod_policy(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        add_prod_policy,
+        _replace(IUA, "path: ./apps/staging", "path: ./apps"),
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    prod = git(ws, "show", f"origin/main:{PROD}")
+    assert "newTag: 1.4.1 #" in prod  # shop-prod resolves 1.4.2, but the selector leaves it out
+    assert "main-e4f5a6b-1717003600" in git(ws, "show", f"origin/main:{STAGING}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "staging.isolated" not in failing and "staging.no-flap" not in failing
+    # Without the selector the same repository updates production.
+    _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")(ws)
+    _commit_push(ws, "Drop the policySelector")
+    assert "production must not be auto-updated" in _failing(_check(ws, "09b-staging"))["staging.isolated"]
+
+
+PROD_AUTOMATION = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: production
+  namespace: flux-system
+spec:
+  interval: 10m
+  policySelector:
+    matchLabels:
+      env: prod
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: flux@gitops-lab.local
+        name: Flux
+    push:
+      branch: image-updates-prod
+  update:
+    path: ./apps/production
+"""
+
+
+def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
+    """The stretch goal: production gets its own automation pushing to a side branch; main (what
+    production deploys) is untouched until a person merges."""
+
+    def gate(w: Path) -> None:
+        with (w / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY.replace("'>=1.4.0 <2.0.0'", "'>=1.4.0 <2.0.0'"))
+        with (w / IUA).open("a", encoding="utf-8") as fh:
+            fh.write(PROD_AUTOMATION)
+
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(
+        ws,
+        "09b-staging",
+        gate,
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}'),
+    )
+    git(ws, "fetch", "-q", "origin")
+    assert "newTag: 1.4.2 #" in git(ws, "show", f"origin/image-updates-prod:{PROD}")
+    assert "newTag: 1.4.1 #" in git(ws, "show", f"origin/main:{PROD}")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert not {"staging.isolated", "staging.no-flap"} & set(failing)
+    # The promotion is still the learner's: merging the side branch by hand counts.
+    git(ws, "merge", "-q", "--no-ff", "-m", "Promote 1.4.2 to production", "origin/image-updates-prod")
+    git(ws, "push", "-q", "origin", "main")
+    assert "staging.promoted" not in _failing(_check(ws, "09b-staging"))
+
+
+def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
+    """spec.image docker.io/library/nginx rewrites the proxy line's spelling: the same image, accepted."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(REPO_M, "  image: nginx\n", "  image: docker.io/library/nginx\n"))
+    assert "image: docker.io/library/nginx:1.25.3 #" in git(ws, "show", f"origin/main:{DEPLOY}")
+    assert _failing(_check(ws, "09b-multi")) == {}
+
+
+def test_wrap_up_hints_name_the_exercise(tmp_path: Path) -> None:
+    """In a repository that records no task `lab quiz` alone would quiz the course's task: the hint says
+    --task. In one `lab init --task` made, `lab quiz` is the exercise's quiz: the hint says just that."""
+    ws = _practice(tmp_path / "by-hand", "09b-guard", record=False)
+    report = _check(ws, "09b-guard")
+    assert report.get("quiz.passed").hint.startswith("run `lab quiz --task 09b-guard`")
+    assert report.get("progress.updated").hint.startswith("lab progress --done 09b-guard")
+    recorded = _practice(tmp_path / "init", "09b-guard")
+    hint = _check(recorded, "09b-guard").get("quiz.passed").hint
+    assert hint.startswith("run `lab quiz` ") and "--task" not in hint
+
+
+# -- a repository made by `lab init --task ID` knows its task ---------------------------------------
+
+
+def _lab(lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def _unreachable_registries(task: str) -> str:
+    """LAB_REGISTRY_MIRROR sending every registry the task's images live on to a closed local port: the
+    offline path (the task's bundled tags) without waiting on DNS or the network."""
+    from lab.core.imagename import parse_image
+
+    hosts = {parse_image(image.name).registry for image in load_task(task).meta.images}
+    return ",".join(f"{host}=127.0.0.1:1" for host in sorted(hosts))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", EXERCISES)
+def test_init_records_the_task_and_every_command_defaults_to_it(
+    tmp_path: Path, task: str, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    """The issue's acceptance, with no --task after `lab init`: the starter fails, `lab solve`, `lab
+    simulate` (offline: the task's bundled tags), `lab check --offline` gives full marks."""
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": _unreachable_registries(task)}
+    made = _lab(lab_cmd, env, "init", "repo", "--task", task, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    repo = tmp_path / "repo"
+    assert "--task" not in made.stdout  # the printed next steps need none
+    assert json.loads(git(repo, "show", "HEAD:.fluxlab/task.json")) == {"task": task}
+
+    before = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    assert before.returncode == 1, before.stderr
+    report = json.loads(before.stdout)
+    assert report["task"] == task and report["score"] < 100
+    lesson = _lab(lab_cmd, env, "lesson", cwd=repo / "apps")  # from a subdirectory too
+    assert lesson.returncode == 0 and lesson.stdout == load_task(task).lesson
+
+    solved = _lab(lab_cmd, env, "solve", ".", cwd=repo)
+    assert solved.returncode == 0, solved.stderr
+    assert load_task(task).meta.commit_message in solved.stdout
+    simulated = _lab(lab_cmd, env, "simulate", cwd=repo)
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    assert "the lab's snapshot of" in simulated.stdout and "pushed commit" in simulated.stdout
+    if task == "09b-multi":  # the worker's pinned digest: offline, the one the lab's registry serves
+        from lab.core.oci import lab_digest
+
+        digest = lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
+        assert f"resolved to 1.4.2 with digest {digest}" in simulated.stdout
+        assert "digests: the ones the lab's sandbox registry serves" in simulated.stdout
+        assert f"digest: {digest} #" in git(
+            tmp_path / "repo-origin.git", "show", "main:apps/base/shop/worker.yaml"
+        )
+
+    after = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    assert after.returncode == 0, after.stdout + after.stderr
+    report = json.loads(after.stdout)
+    assert report["task"] == task and report["score"] == 100
+    assert {c["status"] for c in report["checks"]} == {"pass"}
+    # --task still wins over the record: the course's own task grades this repository as a failure.
+    other = _lab(lab_cmd, env, "check", "--offline", "--task", "09b", "--format", "json", cwd=repo)
+    assert json.loads(other.stdout)["task"] == "09b" and other.returncode == 1
+
+
+def test_task_for_workspace_explicit_then_recorded_then_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.tasks import default_task_id
+    from lab.services.tasks import task_for_workspace, workspace_task
+
+    recorded = _practice(tmp_path / "a", "09b-staging")
+    plain = _practice(tmp_path / "b", "09b-staging", record=False)
+    assert task_for_workspace(recorded) == "09b-staging"
+    assert task_for_workspace(recorded, "09b-guard") == "09b-guard"
+    assert task_for_workspace(plain) == default_task_id()
+    assert workspace_task(recorded).id == "09b-staging"
+    monkeypatch.chdir(recorded / "apps" / "staging")  # no workspace given: the repository around the cwd
+    assert task_for_workspace() == "09b-staging"
+    monkeypatch.chdir(tmp_path)
+    assert task_for_workspace() == default_task_id()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"task": "09q-nope"}\n',
+            "task.json: this repository is for task '09q-nope', which this lab does not have",
+        ),
+        ('{"task": \n', "task.json:2: invalid JSON"),
+        ('["09b"]\n', "task.json: does not name a task"),
+    ],
+)
+def test_a_bad_recorded_task_is_one_line(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, message: str
+) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    (ws / ".fluxlab" / "task.json").write_text(content, encoding="utf-8")
+    for args in (("check", "--offline"), ("lesson",), ("simulate", "--dry-run")):
+        done = _lab(lab_cmd, lab_env, *args, cwd=ws)
+        assert done.returncode == 1 and done.stdout == ""
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and message in lines[0] and " - hint: " in lines[0], (args, done.stderr)
+    # --task names the task outright: the record is not read.
+    assert _lab(lab_cmd, lab_env, "lesson", "--task", "09b-multi", cwd=ws).returncode == 0
+
+
+def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
+    """The repository is the learner's: lab never follows a link out of it to learn its task."""
+    from lab.errors import LabError
+    from lab.services.tasks import task_for_workspace
+
+    ws = _practice(tmp_path, "09b-multi")
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text('{"task": "09b-guard"}\n', encoding="utf-8")
+    (ws / ".fluxlab" / "task.json").unlink()
+    (ws / ".fluxlab" / "task.json").symlink_to(outside)
+    with pytest.raises(LabError, match="symbolic link"):
+        task_for_workspace(ws)
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_generator_form_is_the_exercises(
+    tmp_path: Path, task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In an exercise's repository `lab generate` (and the app's form, which reads the same table) writes
+    the exercise's image, not the course text's nginx, and its policy picks a tag from the task's registry."""
+    from lab.cli import main
+    from lab.core.manifests.parse import find_automation
+    from lab.core.reconcile import resolve_policies
+
+    ws = _practice(tmp_path, task)
+    monkeypatch.chdir(ws)
+    assert main(["generate", "--stdout"]) == 0
+    out = capsys.readouterr().out
+    assert "library/nginx" not in out
+    texts = {f"f{i}.yaml": doc for i, doc in enumerate(out.split("\n---\n"))}
+    aset = find_automation(texts)
+    assert [r.image for r in aset.repositories] == [load_task(task).meta.generate["image"]]
+    from lab.checks.exercises import tag_source
+
+    resolutions, _ = resolve_policies(aset, "flux-system", tag_source(task))
+    assert [r.ready for r in resolutions] == [True], resolutions
+
+
+# -- the wrap-up steps learners skip, in every exercise ---------------------------------------------
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_no_reconcile_yet_is_named(tmp_path: Path, task: str) -> None:
+    """Pushed, but Flux has not run (no `lab simulate`, no sandbox): no Flux commit on origin."""
+    ws = _practice(tmp_path, task)
+    _solve(ws, task, simulate=False)
+    failing = _failing(_check(ws, task))
+    assert set(failing) == {"git.flux-commit"}, failing
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_committed_but_not_pushed_is_named(tmp_path: Path, task: str) -> None:
+    ws = _practice(tmp_path, task)
+    shutil.copytree(task_folder(task) / "solution", ws, dirs_exist_ok=True)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "Solution")
+    report = _check(ws, task)
+    assert set(_failing(report)) == {"git.pushed"}, _failing(report)
+    pushed = report.get("git.pushed")
+    assert "on origin/main: commit and push" in pushed.message and pushed.hint == "git push", pushed
+
+
+@pytest.mark.parametrize("task", EXERCISES)
+def test_the_course_row_marked_instead_of_the_exercises_is_named(tmp_path: Path, task: str) -> None:
+    """`lab progress --done 09` by habit: the exercise's own row stays open."""
+    row = f"| {task} | ✅ |"
+
+    def course_row_only(w: Path) -> None:
+        text = (w / "PROGRESS.md").read_text(encoding="utf-8")
+        assert row in text
+        (w / "PROGRESS.md").write_text(
+            "\n".join(f"| {task} | ⬜ | |" if line.startswith(row) else line for line in text.splitlines())
+            + "\n",
+            encoding="utf-8",
+        )
+
+    ws = _practice(tmp_path, task)
+    _solve(ws, task, course_row_only)
+    failing = _failing(_check(ws, task))
+    assert set(failing) == {"progress.updated"}, failing
+    assert task in failing["progress.updated"]
+
+
+def test_multi_marker_on_the_base_init_container_is_named(tmp_path: Path) -> None:
+    """The initContainer's base line has no tag (the dev overlay sets it): marking it instead of the
+    overlay's newTag leaves the override unmarked, and kustomize's newTag still wins."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            DEPLOY,
+            "image: ghcr.io/acme/shop-migrate\n",
+            'image: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate"}\n',
+        ),
+        _replace(OVERLAY, ' # {"$imagepolicy": "flux-system:shop-migrate:tag"}', ""),
+    )
+    message = _failing(_check(ws, "09b-multi"))["multi.markers"]
+    assert "newTag" in message and "has no marker" in message, message
+
+
+def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
+    """`lab grade` without --task grades the class against the course's task: a student editing
+    `.fluxlab/task.json` does not choose what their repository is graded against."""
+    from lab.adapters.tasks import default_task_id
+    from lab.services.grade import expand, grade_class
+
+    ws = _practice(tmp_path / "alice", "09b-multi")
+    _solve(ws, "09b-multi")
+    report = grade_class(expand([str(ws)]), offline=True, jobs=1)
+    assert report.task == default_task_id() != "09b-multi"
+    row = report.rows[0]
+    assert row.report is not None and row.report.task == default_task_id()
+    pinned = grade_class(expand([str(ws)]), task="09b-multi", offline=True, jobs=1)
+    assert pinned.rows[0].report is not None and pinned.rows[0].report.score == 100
+
+
+def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
+    """`lab why --offline` in a repository made for 09b-multi reasons from that task's registry data
+    (the course's task bundles only nginx: every shop image would have read as "no tags")."""
+    from lab.services.why import explain
+
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi")
+    report = explain(ws, offline=True)
+    assert report.broken is None, report.verdict()
+    assert "bundled tags: ghcr.io/acme/shop-worker" in report.mode

@@ -1,0 +1,278 @@
+"""The grade service and class renderers in process: roster and argument expansion, error rows,
+timeouts, and the renderers' escaping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from lab.core.checks.model import CheckResult, Report, Status
+from lab.core.report.grade_table import (
+    ClassReport,
+    GradeRow,
+    render_csv,
+    render_json,
+    render_junit,
+    render_table,
+    sort_rows,
+)
+from lab.errors import UsageError
+from lab.services import grade
+from lab.services.grade import Target, expand, gather, grade_class, grade_one, read_roster, student_name
+from tests.support.gitutil import make_bare, make_repo
+
+
+def _report(*statuses: Status) -> Report:
+    checks = tuple(
+        CheckResult(
+            id=f"c.{i}",
+            title=f"check {i}",
+            status=s,
+            points=2 if s is Status.PASS else 0,
+            max_points=2,
+            message=f"message {i}\nsecond line",
+        )
+        for i, s in enumerate(statuses)
+    )
+    return Report(task="09b", checks=checks, started_at="2026-11-27T00:00:00Z")
+
+
+def test_student_names() -> None:
+    assert student_name("/class/alice") == "alice"
+    assert student_name("/srv/git/bob.git/") == "bob"
+    assert student_name("https://tok:secret@github.com/org/carol-gitops.git") == "carol-gitops"
+    assert student_name("git@github.com:org/dave.git") == "dave"
+
+
+def test_roster_header_comments_branch_and_relative_paths(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text(
+        "student,repo,branch\n# a comment\n\nAlice Smith, alice ,dev\nbob,https://h/org/bob.git\n"
+    )
+    assert read_roster(roster) == [
+        Target("Alice Smith", str(tmp_path / "alice"), "dev"),
+        Target("bob", "https://h/org/bob.git", None),
+    ]
+
+
+def test_roster_bad_row_names_the_line(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text("alice,a\njust-a-name\n")
+    with pytest.raises(UsageError, match=r"r\.csv:2: expected student,repo\[,branch\]"):
+        read_roster(roster)
+
+
+def test_class_directory_expands_one_level_and_roster_names_win(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    make_repo(klass / "alice")
+    make_bare(klass / "bob.git")
+    (klass / "notes").mkdir()
+    (klass / ".cache").mkdir()
+    targets = expand([str(klass)])
+    assert [(t.student, Path(t.source).name) for t in targets] == [
+        ("alice", "alice"),
+        ("bob", "bob.git"),
+        ("notes", "notes"),
+    ]
+    # A directory holding no repository at all is one (ungradable) student, not a class.
+    assert [t.student for t in expand([str(klass / "notes")])] == ["notes"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Alice A,class/alice\n")
+    named = gather([str(klass)], roster)
+    assert [t.student for t in named] == ["Alice A", "bob", "notes"]
+
+
+def test_missing_and_non_git_paths_are_error_rows(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    for name, words in (
+        ("plain", "is not a git repository"),
+        ("nope", "does not exist"),
+        ("file.txt", "is not a directory"),
+    ):
+        row = grade_one(Target(name, str(tmp_path / name)), offline=True)
+        assert not row.graded and row.status == "error" and words in row.reason, row
+        assert "\n" not in row.reason
+
+
+def test_empty_origin_is_graded_as_nothing_pushed(tmp_path: Path) -> None:
+    bare = make_bare(tmp_path / "empty.git")
+    row = grade_one(Target("empty", str(bare)), offline=True)
+    assert row.graded and row.score == 0 and row.first_problem()[0] == "repo.files"
+
+
+def test_a_checker_bug_becomes_an_error_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr("lab.services.check.run_checks", boom)
+    repo = make_repo(tmp_path / "r")
+    row = grade_one(Target("r", str(repo)), offline=True)
+    assert row.reason == "internal error: RuntimeError: kaboom"
+
+
+def test_timeout_gives_an_error_row_and_the_rest_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def fake(target: Target, **_kw: object) -> GradeRow:
+        if target.student == "slow":
+            release.wait(10)
+        return GradeRow(target.student, target.source, None, _report(Status.PASS))
+
+    monkeypatch.setattr(grade, "grade_one", fake)
+    try:
+        report = grade_class(
+            [Target("slow", "s"), Target("fast", "f"), Target("also", "a")], jobs=2, timeout_s=0.5
+        )
+    finally:
+        release.set()
+    rows = {r.student: r for r in report.rows}
+    assert rows["slow"].status == "error" and rows["slow"].reason == "timed out after 0.5s"
+    assert rows["fast"].status == rows["also"].status == "pass"
+    assert [r.student for r in report.rows] == ["also", "fast", "slow"]
+    assert report.exit_code() == 1
+
+
+def test_rows_sorted_and_statuses() -> None:
+    rows = sort_rows(
+        [
+            GradeRow("bob", "b", report=_report(Status.PASS, Status.ERROR)),
+            GradeRow("Alice", "a", report=_report(Status.PASS, Status.FAIL)),
+            GradeRow("carol", "c", reason="not a git repository"),
+            GradeRow("dan", "d", report=_report(Status.PASS, Status.SKIPPED)),
+        ]
+    )
+    assert [(r.student, r.status) for r in rows] == [
+        ("Alice", "fail"),
+        ("bob", "incomplete"),
+        ("carol", "error"),
+        ("dan", "pass"),
+    ]
+    assert rows[0].first_problem() == ("c.1", "message 1 second line")
+    assert ClassReport("09b", rows).exit_code() == 1
+    assert ClassReport("09b", (rows[0], rows[1], rows[3])).exit_code() == 0
+
+
+def test_csv_neutralises_formulas_and_keeps_one_line() -> None:
+    evil = GradeRow("=HYPERLINK(1)", "-repo", report=_report(Status.FAIL))
+    text = render_csv(ClassReport("09b", (evil,)))
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["student"] == "'=HYPERLINK(1)" and row["repo"] == "'-repo"
+    assert row["message"] == "message 0 second line"
+
+
+def test_table_aligns_and_summarises() -> None:
+    rows = (
+        GradeRow("a-very-long-student-name", "r1", report=_report(Status.PASS)),
+        GradeRow("b", "r2", reason="cannot clone x"),
+    )
+    text = render_table(ClassReport("09b", rows, offline=True, duration_s=1.25))
+    lines = text.splitlines()
+    assert lines[1].index("r1") == lines[2].index("r2") == lines[0].index("REPO")
+    assert lines[2].rstrip().endswith("cannot clone x")
+    assert lines[-1] == "2 repositories (offline): 1 pass, 1 error in 1.2s"
+
+
+def test_json_and_junit_shapes() -> None:
+    rows = (
+        GradeRow("a.b c", "r1", "main", report=_report(Status.PASS, Status.FAIL, Status.SKIPPED)),
+        GradeRow("z", "r2", reason="bad \x01 repo"),
+    )
+    report = ClassReport("09b", rows)
+    data = json.loads(render_json(report))
+    assert data["task"] == "09b"
+    first = data["repos"][0]
+    assert {k: first[k] for k in ("student", "repo", "score", "max_score", "status")} == {
+        "student": "a.b c",
+        "repo": "r1",
+        "score": 2,
+        "max_score": 4,  # the skipped check was left out by a mode
+        "status": "fail",
+    }
+    assert [c["id"] for c in first["checks"]] == ["c.0", "c.1", "c.2"]
+    root = ET.fromstring(render_junit(report).encode())
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "4",
+        "1",
+        "1",
+        None,  # junit-10.xsd allows `skipped` on a testsuite only
+    )
+    a, z = root.findall("testsuite")
+    assert {c.get("classname") for c in a.iter("testcase")} == {"fluxlab.task09b_a_b_c"}
+    err = z.find("testcase/error")
+    assert err is not None and err.get("message") == "bad  repo"
+
+
+def test_real_grade_of_a_repo_with_no_checks_passing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "s")
+    start = time.monotonic()
+    row = grade_one(Target("s", str(repo)), offline=True)
+    assert row.graded and row.status == "fail" and row.branch == "main"
+    assert row.first_problem()[0] == "repo.files"
+    assert 0 < row.duration_s <= time.monotonic() - start + 0.01
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> Path:
+    from lab.services.solve import solve
+    from tests.support.gitutil import practice
+
+    repo = practice(tmp_path)
+    solve(repo)
+    return repo
+
+
+def test_online_grade_leaves_the_instructors_cluster_out(
+    solved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    # A cluster that answers nothing: were it asked, the cluster checks would be errors.
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9")))
+    with EmbeddedRegistry() as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io={reg.address}")
+        row = grade_one(Target("s", str(solved)))
+        assert row.report is not None
+        by = {c.id: c for c in row.report.checks}
+        assert [c.id for c in row.report.checks][:3] == [
+            "repo.files",
+            "image-repository.valid",
+            "image-policy.valid",
+        ]
+        assert by["policy.resolves"].status is Status.PASS, by["policy.resolves"].message
+        cluster = [c for c in row.report.checks if c.kind == "cluster"]
+        assert len(cluster) == 4
+        assert all(c.status is Status.SKIPPED and c.excluded for c in cluster)
+        assert cluster[0].message == grade.CLUSTER_LEFT_OUT
+        assert row.max_score == sum(c.max_points for c in row.report.checks if c.kind != "cluster")
+        with_cluster = grade_one(Target("s", str(solved)), cluster=True)
+    assert with_cluster.report is not None
+    assert with_cluster.report.get("cluster.controllers").status is Status.ERROR
+
+
+def test_alias_bomb_in_a_student_repo_is_graded_not_fatal(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    repo = make_repo(
+        tmp_path / "bomb",
+        {
+            "clusters/dev/image-automation/image-repository.yaml": bomb,
+            "clusters/dev/image-automation/image-policy.yaml": "kind: ImagePolicy\n",
+            "clusters/dev/image-automation/image-update.yaml": "kind: ImageUpdateAutomation\n",
+        },
+    )
+    row = grade_one(Target("bomb", str(repo)), offline=True)
+    assert row.graded, row.reason
+    assert row.report is not None
+    files = row.report.get("repo.files")
+    assert files.status is Status.FAIL and files.file == "clusters/dev/image-automation/image-repository.yaml"

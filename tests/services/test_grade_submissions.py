@@ -1,0 +1,262 @@
+"""What `lab grade` grades: what the student pushed, inside the submitted repository only.
+
+A class directory made with `lab init` (checkouts with their NAME-origin.git next to them) holding:
+alice (solved and pushed), bob (solved and committed, never pushed), three submissions that would be
+graded as alice's work (a `gitdir:` file, a `.git` symlink, `objects/info/alternates`), one whose
+origin is alice's, and a ~1000-directory-deep tree. Plus: stale temp clones of killed runs are removed,
+and a clone that hangs is killed at --timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.scratch import remove_tree
+from lab.core.checks.model import CheckResult, Report, Status
+from lab.core.report.grade_table import GradeRow
+from lab.services.grade import expand, grade_class
+from lab.services.solve import solve
+from tests.support.gitutil import commit_files, git, practice
+from tests.support.paths import lab_executable
+
+DEEP = 1000
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("submissions")
+    class_dir = root / "class"
+    class_dir.mkdir()
+    alice = practice(class_dir, "alice")
+    solve(alice)
+    bob = practice(class_dir, "bob")
+    solve(bob)
+    # bob's solution is committed, but origin only ever got the starter.
+    git(bob, "push", "-q", "--force", "origin", "HEAD~1:main")
+
+    gitfile = class_dir / "mallory-gitfile"
+    gitfile.mkdir()
+    (gitfile / ".git").write_text("gitdir: ../alice/.git\n")
+    symlinked = class_dir / "mallory-symlink"
+    symlinked.mkdir()
+    (symlinked / ".git").symlink_to("../alice/.git")
+    # A repository of its own whose objects all come from alice's: alternates and a ref to her commit.
+    borrowed = class_dir / "mallory-alternates"
+    git(class_dir, "init", "-q", "--template=", "-b", "main", str(borrowed))
+    alt = borrowed / ".git" / "objects" / "info"
+    alt.mkdir(parents=True, exist_ok=True)
+    (alt / "alternates").write_text(str(alice / ".git" / "objects") + "\n")
+    git(borrowed, "update-ref", "refs/heads/main", git(alice, "rev-parse", "HEAD"))
+    # An honest-looking checkout whose origin is alice's bare repository.
+    pointed = practice(class_dir, "mallory-origin")
+    git(pointed, "remote", "set-url", "origin", str(class_dir / "alice-origin.git"))
+
+    deep = practice(class_dir, "deep")
+    rel = "/".join(["d"] * DEEP)
+    # pathlib's mkdir(parents=True) recurses once per level: deeper than Python allows.
+    subprocess.run(["mkdir", "-p", rel], cwd=deep, check=True)
+    subprocess.run(["sh", "-c", f"printf 'kind: ConfigMap\\n' > {rel}/f.yaml"], cwd=deep, check=True)
+    git(deep, "add", "-A")
+    git(deep, "commit", "-qm", "deep tree")
+    git(deep, "push", "-q")
+    yield class_dir
+    # pytest's own clean-up of old temp directories recurses per level and would fail on this one.
+    remove_tree(deep)
+
+
+def _rows(klass: Path, workdir: Path) -> dict[str, GradeRow]:
+    report = grade_class(expand([str(klass)]), offline=True, jobs=2, workdir=workdir, timeout_s=240)
+    return {r.student: r for r in report.rows}
+
+
+@pytest.fixture(scope="module")
+def graded(klass: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, GradeRow], Path]:
+    workdir = tmp_path_factory.mktemp("scratch")
+    return _rows(klass, workdir), workdir
+
+
+@pytest.mark.slow
+def test_one_row_per_student_no_origin_siblings(graded: tuple[dict[str, GradeRow], Path]) -> None:
+    rows, _ = graded
+    assert sorted(rows) == [
+        "alice",
+        "bob",
+        "deep",
+        "mallory-alternates",
+        "mallory-gitfile",
+        "mallory-origin",
+        "mallory-symlink",
+    ]
+
+
+@pytest.mark.slow
+def test_impersonations_are_error_rows_naming_the_target(
+    klass: Path, graded: tuple[dict[str, GradeRow], Path]
+) -> None:
+    rows, _ = graded
+    alice = klass / "alice"
+    expected = {
+        "mallory-gitfile": f".git is a gitdir link to {alice / '.git'}, which is alice's submission",
+        "mallory-symlink": f".git is a symlink to {alice / '.git'}, which is alice's submission",
+        "mallory-alternates": f"objects/info/alternates borrows objects from {alice / '.git' / 'objects'}, "
+        "which is alice's submission",
+        "mallory-origin": f"origin is {klass / 'alice-origin.git'}, which is alice's submission",
+    }
+    for student, words in expected.items():
+        row = rows[student]
+        assert not row.graded and row.status == "error", row
+        assert row.reason.startswith(f"not graded: {words}"), row.reason
+    assert rows["alice"].status == "pass" or rows["alice"].score > 0
+    passing = [r.student for r in rows.values() if r.status == "pass"]
+    assert set(passing) <= {"alice"}, passing  # no false pass
+
+
+@pytest.mark.slow
+def test_unpushed_work_is_not_credited(graded: tuple[dict[str, GradeRow], Path]) -> None:
+    rows, _ = graded
+    alice, bob = rows["alice"], rows["bob"]
+    assert alice.note == "" and alice.report is not None
+    assert bob.graded and bob.report is not None
+    assert bob.report.get("repo.files").status is Status.FAIL  # origin has only the starter
+    assert bob.report.get("git.pushed").status is not Status.PASS
+    assert bob.score < alice.score
+    assert bob.note.startswith("not pushed: 1 commit on local main (")
+    assert "bob-origin.git; graded origin" in bob.note
+
+
+@pytest.mark.slow
+def test_deep_tree_is_graded_or_named_and_no_clone_is_left(
+    graded: tuple[dict[str, GradeRow], Path],
+) -> None:
+    rows, workdir = graded
+    deep = rows["deep"]
+    assert deep.graded or deep.reason, deep
+    assert deep.status != "pass"
+    assert list(workdir.iterdir()) == []  # every temp clone removed, the deep one included
+
+
+def test_first_problem_prefers_a_failing_check() -> None:
+    checks = (
+        CheckResult("registry.tags", "Tags", Status.ERROR, 0, 6, "registry timed out"),
+        CheckResult("cluster.x", "X", Status.PENDING, 0, 6, "not yet"),
+        CheckResult("marker.valid", "Marker", Status.FAIL, 0, 7, "marker names nginx"),
+    )
+    row = GradeRow("s", "r", report=Report(task="09b", checks=checks))
+    assert row.first_problem() == ("marker.valid", "marker names nginx")
+    only_error = GradeRow("s", "r", report=Report(task="09b", checks=checks[:2]))
+    assert only_error.first_problem() == ("registry.tags", "registry timed out")
+
+
+def test_stale_clones_of_killed_runs_are_removed(tmp_path: Path) -> None:
+    workdir = tmp_path / "scratch"
+    workdir.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        stale = workdir / f"lab-grade-{dead.pid}-abc123"
+        busy = workdir / f"lab-grade-{alive.pid}-def456"
+        other = workdir / f"lab-simulate-{dead.pid}-xyz"
+        for d in (stale, busy, other):
+            (d / "repo" / "a" / "b").mkdir(parents=True)
+        repo = practice(tmp_path)
+        report = grade_class(expand([str(repo)]), offline=True, workdir=workdir)
+        assert report.rows[0].graded
+        assert sorted(p.name for p in workdir.iterdir()) == sorted([busy.name, other.name])
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """An HTTP "git server" on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/stuck.git"
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@pytest.mark.slow
+def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LAB_DEBUG"}
+    env.update(HOME=str(tmp_path), TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    start = time.monotonic()
+    proc = subprocess.run(
+        [*lab_executable(), "grade", silent_server, "--timeout", "3", "--offline", "-f", "csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=100,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 1, proc.stderr
+    assert "timed out after 3s" in proc.stdout or "did not finish within 4s" in proc.stdout, proc.stdout
+    assert elapsed < 3 + 12, elapsed  # the report at the timeout and the exit right after it
+    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("lab-grade-")] == []
+    orphans = subprocess.run(["pgrep", "-f", silent_server], capture_output=True, text=True)
+    assert orphans.stdout.strip() == "", "a git process of the stuck clone survived"
+
+
+def test_gitdir_file_inside_the_submission_is_fine(tmp_path: Path) -> None:
+    # A checkout whose .git is a gitdir file into its own directory is the student's own repository.
+    repo = practice(tmp_path, "own")
+    (repo / ".git").rename(repo / ".realgit")
+    (repo / ".git").write_text("gitdir: .realgit\n")
+    commit_files(repo, {"notes.txt": "x\n"}, "notes")
+    git(repo, "push", "-q")
+    report = grade_class(expand([str(repo)]), offline=True, workdir=tmp_path / "scratch")
+    assert report.rows[0].graded, report.rows[0].reason
+
+
+def test_unreachable_origin_grades_commits_against_origin_as_last_fetched(tmp_path: Path) -> None:
+    # A class cloned from a forge, graded where the forge cannot be reached: the checkout's own
+    # refs/remotes/origin/main says what was pushed.
+    pushed = practice(tmp_path, "pushed")
+    solve(pushed)
+    ahead = practice(tmp_path, "ahead")
+    solve(ahead, push=False)
+    for repo in (pushed, ahead):
+        git(repo, "remote", "set-url", "origin", "http://127.0.0.1:9/class/repo.git")
+    report = grade_class(expand([str(pushed), str(ahead)]), offline=True, workdir=tmp_path / "scratch")
+    rows = {r.student: r for r in report.rows}
+    for name in ("pushed", "ahead"):
+        row = rows[name]
+        assert row.graded, row.reason
+        assert row.note.startswith("origin http://127.0.0.1:9/class/repo.git not reachable (")
+        assert row.note.endswith("graded the checkout's commits against origin/main as last fetched")
+    assert rows["pushed"].report is not None and rows["ahead"].report is not None
+    assert rows["pushed"].report.get("git.pushed").status is Status.PASS
+    unpushed = rows["ahead"].report.get("git.pushed")
+    assert unpushed.status is Status.FAIL, unpushed.message
+    assert list((tmp_path / "scratch").iterdir()) == []

@@ -1,0 +1,444 @@
+"""`lab sync` / lab.services.sync: fetch, rebase (or merge), push, with real git and bare origins.
+
+Flux's commits are made by a second clone committing as Flux (as image-automation-controller does),
+then the learner's clone has to integrate them before its push is accepted.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.services.sync import origin_status, sync
+from tests.support.gitutil import commit_files, git, make_repo_with_origin, origin_log
+
+FLUX = ("Flux", "flux@gitops-lab.local")
+DEPLOY = "apps/base/nginx/deployment.yaml"
+BASE = {
+    DEPLOY: "spec:\n  containers:\n    - name: nginx\n      image: nginx:1.25.0 # marker\n",
+    "PROGRESS.md": "| 09 | ⬜ | |\n",
+}
+
+
+def flux_commits(origin: Path, tmp_path: Path, files: dict[str, str], message: str) -> str:
+    """Flux pushes to origin from its own clone (like image-automation-controller)."""
+    other = tmp_path / "flux-clone"
+    if not other.exists():
+        git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(other))
+    else:
+        git(other, "pull", "-q", "--rebase", "origin", "main")
+    sha = commit_files(other, files, message, author=FLUX)
+    git(other, "push", "-q", "origin", "main")
+    return sha
+
+
+def snapshot(work: Path) -> tuple[str, str, dict[str, bytes]]:
+    files = {
+        str(p.relative_to(work)): p.read_bytes()
+        for p in sorted(work.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(work).parts
+    }
+    return git(work, "rev-parse", "HEAD"), git(work, "status", "--porcelain"), files
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, Path]:
+    return make_repo_with_origin(tmp_path, BASE)
+
+
+def test_status_names_flux_commits_the_learner_lacks(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    status = origin_status(work)
+    assert status.behind_line() == "origin has 1 commit by Flux you don't have"
+    assert [c.subject for c in status.behind] == ["Update nginx"]
+    assert status.ahead == []
+    assert "git pull --rebase" in status.summary()
+    assert status.commit_lines()[0].endswith("Flux: Update nginx")
+
+
+def test_diverged_history_is_rebased_and_pushed_as_a_straight_line(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark task 09 done in PROGRESS.md")
+    # The lesson: a plain push is rejected now.
+    rejected = subprocess.run(["git", "push", "origin", "main"], cwd=work, capture_output=True, text=True)
+    assert rejected.returncode != 0
+
+    result = sync(work)
+
+    assert result.outcome == "integrated", result.report()
+    assert result.commands == ["git fetch origin", "git rebase origin/main", "git push origin main"]
+    assert [c.subject for c in result.integrated] == ["Update nginx"]
+    assert [c.subject for c in result.pushed] == ["Mark task 09 done in PROGRESS.md"]
+    assert "git pull --rebase && git push" in result.message
+    assert origin_log(origin)[:3] == [
+        "Learner <learner@example.com>|Mark task 09 done in PROGRESS.md",
+        "Flux <flux@gitops-lab.local>|Update nginx",
+        "Learner <learner@example.com>|initial",
+    ]
+    assert git(origin, "rev-list", "--merges", "main") == ""
+    assert git(work, "rev-parse", "HEAD") == git(origin, "rev-parse", "main")
+    assert "1.25.3" in (work / DEPLOY).read_text()
+
+
+def test_merge_strategy_joins_histories_with_a_merge_commit(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark task 09 done")
+    result = sync(work, strategy="merge")
+    assert result.ok, result.report()
+    assert "git merge origin/main" in result.commands
+    assert origin_log(origin, fmt="%s")[0] == "Merge origin/main into main"
+    assert git(origin, "rev-list", "--merges", "main") != ""
+
+
+def test_behind_only_fast_forwards_without_pushing(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    result = sync(work)
+    assert result.outcome == "integrated"
+    assert result.commands == ["git fetch origin", "git merge --ff-only origin/main"]
+    assert result.pushed == []
+    assert git(work, "rev-parse", "HEAD") == git(origin, "rev-parse", "main")
+
+
+def test_in_sync_is_up_to_date(repo: tuple[Path, Path]) -> None:
+    work, _origin = repo
+    result = sync(work)
+    assert result.outcome == "up-to-date"
+    assert result.ok
+    assert origin_status(work).summary() == "main is in sync with origin/main"
+
+
+def test_conflict_aborts_the_rebase_and_leaves_everything_as_before(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    commit_files(work, {DEPLOY: BASE[DEPLOY].replace("nginx:1.25.0", "nginx:1.24.0")}, "Pin nginx 1.24")
+    (work / "notes.txt").write_text("untracked, must survive\n")
+    before = snapshot(work)
+    origin_before = git(origin, "rev-parse", "main")
+
+    result = sync(work)
+
+    assert result.outcome == "conflict"
+    assert not result.ok
+    assert snapshot(work) == before
+    assert git(origin, "rev-parse", "main") == origin_before
+    assert not (work / ".git" / "rebase-merge").exists()
+    conflict = result.conflict
+    assert conflict is not None
+    assert conflict.files == [DEPLOY]
+    assert [c.subject for c in conflict.theirs] == ["Update nginx"]
+    assert conflict.ours is not None and conflict.ours.subject == "Pin nginx 1.24"
+    assert "nginx:1.25.3" in conflict.origin_lines
+    assert "nginx:1.24.0" in conflict.your_lines
+    text = result.report()
+    assert f"conflict in {DEPLOY}" in text
+    assert "by Flux (Update nginx)" in text
+    assert "git rebase --abort" in result.commands
+    assert "exactly as before" in text
+
+
+def test_uncommitted_changes_are_refused_and_untouched(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux\n"}, "Flux adds a file")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    (work / DEPLOY).write_text(BASE[DEPLOY] + "# my edit\n")
+    before = snapshot(work)
+    result = sync(work)
+    assert result.outcome == "refused"
+    assert f"uncommitted changes in {DEPLOY}" in result.message
+    assert "--stash" in result.message
+    assert result.commands == []
+    assert snapshot(work) == before
+
+
+def test_stash_mode_stashes_syncs_and_restores_out_loud(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux\n"}, "Flux adds a file")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    edited = BASE[DEPLOY] + "# my edit\n"
+    (work / DEPLOY).write_text(edited)
+    result = sync(work, stash=True)
+    assert result.ok, result.report()
+    assert result.stashed and not result.stash_kept
+    assert result.commands[0].startswith("git stash push")
+    assert result.commands[-1] == "git stash pop"
+    assert any("stashed your uncommitted changes" in s for s in result.steps)
+    assert any("restored your uncommitted changes" in s for s in result.steps)
+    assert (work / DEPLOY).read_text() == edited
+    assert origin_log(origin, fmt="%s")[:2] == ["Mark done", "Flux adds a file"]
+    assert git(work, "stash", "list") == ""
+
+
+def test_stash_restored_after_a_conflict_too(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"PROGRESS.md": "| 09 | 🔄 | flux |\n"}, "Flux edits progress")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | mine |\n"}, "Mark done")
+    (work / DEPLOY).write_text(BASE[DEPLOY] + "# wip\n")
+    before = snapshot(work)
+    result = sync(work, stash=True)
+    assert result.outcome == "conflict"
+    assert result.conflict is not None and result.conflict.files == ["PROGRESS.md"]
+    assert snapshot(work) == before
+    assert git(work, "stash", "list") == ""
+
+
+def test_no_identity_configured_still_rebases(
+    repo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux\n"}, "Flux adds a file")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(var)
+    result = sync(work)
+    assert result.ok, result.report()
+
+
+def test_cli_sync_prints_the_git_commands(
+    repo: tuple[Path, Path], tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    work, origin = repo
+    flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+
+    status = subprocess.run(
+        [*lab_cmd, "sync", "--status"], cwd=work, env=lab_env, capture_output=True, text=True
+    )
+    assert status.returncode == 1
+    assert "origin has 1 commit by Flux you don't have" in status.stdout
+    assert "Flux: Update nginx" in status.stdout
+
+    (work / DEPLOY).write_text("edited\n")
+    refused = subprocess.run([*lab_cmd, "sync"], cwd=work, env=lab_env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "lab: cannot sync: uncommitted changes in apps/base/nginx/deployment.yaml"
+    )
+    assert "Traceback" not in refused.stderr
+    git(work, "checkout", "--", DEPLOY)
+
+    done = subprocess.run([*lab_cmd, "sync"], cwd=work, env=lab_env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:3] == ["$ git fetch origin", "$ git rebase origin/main", "$ git push origin main"]
+    assert "git pull --rebase && git push" in done.stdout
+    assert origin_log(origin, fmt="%s")[:2] == ["Mark done", "Update nginx"]
+
+
+# -- truthful commit messages; the quiz record travels with the work ---------------------------------
+
+
+def _run_lab(
+    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True)
+
+
+def _right_answers() -> str:
+    from lab.services.tasks import load_task
+
+    return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
+
+
+def test_commit_messages_say_what_is_committed_and_the_quiz_record_is_pushed(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    origin = Path(git(ws, "remote", "get-url", "origin"))
+    assert _run_lab(lab_cmd, lab_env, ws, "generate").returncode == 0
+    assert _run_lab(lab_cmd, lab_env, ws, "mark", DEPLOY, "--policy", "flux-system:nginx").returncode == 0
+    (ws / "scratch.txt").write_text("not part of the task\n")
+
+    first = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert first.returncode == 0, first.stderr
+    assert '$ git commit -m "Add image automation"' in first.stdout
+    assert origin_log(origin, fmt="%s")[0] == "Add image automation"
+    assert DEPLOY in git(origin, "show", "--name-only", "--format=", "main")
+
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    second = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert second.returncode == 0, second.stderr
+    assert origin_log(origin, fmt="%s")[0] == "Mark task 09 done in PROGRESS.md"
+
+    quiz = _run_lab(lab_cmd, lab_env, ws, "quiz", "--answers", _right_answers())
+    assert quiz.returncode == 0, quiz.stdout + quiz.stderr
+    third = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert third.returncode == 0, third.stderr
+    subject = origin_log(origin, fmt="%s")[0]
+    from lab.services.tasks import load_task
+
+    n = len(load_task("09b").quiz.questions)
+    assert subject == f"Record the quiz result ({n}/{n}, passed)"
+    assert ".fluxlab/quiz.json" in git(origin, "ls-tree", "-r", "--name-only", "main")
+    # Only the task's files were committed; the learner's scratch file is untouched and untracked.
+    assert git(ws, "status", "--porcelain") == "?? scratch.txt"
+    subjects = origin_log(origin, fmt="%s")
+    assert subjects.count("Add image automation") == 1
+
+
+def test_one_commit_of_several_kinds_names_each(tmp_path: Path) -> None:
+    from lab.services.progress import mark_progress
+    from lab.services.sync import commit_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    mark_progress(ws, "09")
+    record = ws / ".fluxlab" / "quiz.json"
+    record.parent.mkdir(exist_ok=True)
+    record.write_text('{"task": "09b", "score": 3, "total": 6, "passed": false}\n')
+    made = commit_work(ws)
+    assert made is not None
+    assert made.subject == "Mark task 09 done in PROGRESS.md; record the quiz result (3/6, not passed)"
+    assert made.paths == ["PROGRESS.md", ".fluxlab/quiz.json"]
+    assert "- .fluxlab/quiz.json (new)" in made.message
+    assert commit_work(ws) is None
+
+
+def test_editing_the_policy_later_is_an_update_not_another_add(tmp_path: Path) -> None:
+    from lab.services.sync import commit_work, push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+
+    generate(ws, GenerateOptions())
+    first = push_work(ws)
+    assert first.ok and first.commit is not None
+    assert first.commit.subject == "Add image automation"
+    policy = ws / "clusters/dev/image-automation/image-policy.yaml"
+    policy.write_text(policy.read_text().replace("1.25.x", "1.26.x"))
+    again = commit_work(ws)
+    assert again is not None
+    assert again.subject == "Update image automation (image-policy.yaml)"
+
+
+# -- "committed without pulling" in a shell -----------------------------------------------------------
+
+
+def _git_pushed(lab_cmd: list[str], lab_env: dict[str, str], ws: Path) -> dict[str, object]:
+    import json
+
+    proc = _run_lab(lab_cmd, lab_env, ws, "check", "--offline", "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+    return checks["git.pushed"]
+
+
+def test_check_catches_committed_without_pulling_and_prints_the_fix(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.2\n1.25.3\n")
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    sim = _run_lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(tags))
+    assert sim.returncode == 0, sim.stderr
+    # The learner marks the task done and commits, without pulling Flux's commit first.
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    push = subprocess.run(["git", "push"], cwd=ws, capture_output=True, text=True)
+    assert push.returncode != 0  # rejected: fetch first
+
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert "have diverged" in str(check["message"])
+    assert "origin has 1 commit by Flux you don't have" in str(check["message"])
+    assert '"Mark task 09 done"' in str(check["message"])
+    assert str(check["hint"]).startswith("git pull --rebase && git push")
+
+    git(ws, "pull", "-q", "--rebase")
+    git(ws, "push", "-q")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "pass", check
+
+
+def test_check_fails_committed_but_unpushed_work(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
+    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    noted = _git_pushed(lab_cmd, lab_env, ws)
+    assert noted["status"] == "pass"
+    assert "; note: not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
+    git(ws, "commit", "-qam", "Mark task 09 done")
+    check = _git_pushed(lab_cmd, lab_env, ws)
+    assert check["status"] == "fail"
+    assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
+    assert check["hint"] == "git push"
+
+
+def test_flux_pushing_between_fetch_and_push_is_integrated_on_retry(
+    repo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.git import Workspace
+
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"other.txt": "flux 1\n"}, "Flux one")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    real_push = Workspace.push
+    raced: list[bool] = []
+
+    def push_after_flux(self: Workspace, branch: str, remote: str = "origin", **kw: bool) -> None:
+        if not raced:  # the sandbox's Flux commits again right after our fetch
+            raced.append(True)
+            flux_commits(origin, tmp_path, {"other.txt": "flux 2\n"}, "Flux two")
+        real_push(self, branch, remote, **kw)
+
+    monkeypatch.setattr(Workspace, "push", push_after_flux)
+    result = sync(work)
+    assert result.ok, result.report()
+    assert result.commands.count("git push origin main") == 2
+    assert any("origin moved while we were pushing" in s for s in result.steps)
+    assert origin_log(origin, fmt="%s")[:3] == ["Mark done", "Flux two", "Flux one"]
+
+
+def test_push_work_refuses_before_committing_when_other_files_are_dirty(tmp_path: Path) -> None:
+    from lab.services.progress import mark_progress
+    from lab.services.sync import push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    mark_progress(ws, "09")
+    (ws / "README.md").write_text("my own edit\n")
+    head = git(ws, "rev-parse", "HEAD")
+    result = push_work(ws)
+    assert result.commit is None and result.sync.outcome == "refused"
+    assert "uncommitted changes in README.md, which are not the task's files" in result.sync.message
+    assert git(ws, "rev-parse", "HEAD") == head
+    assert sorted(ln.split()[-1] for ln in git(ws, "status", "--porcelain").splitlines()) == [
+        "PROGRESS.md",
+        "README.md",
+    ]
+    stashed = push_work(ws, stash=True)
+    assert stashed.ok, stashed.report()
+    assert stashed.commit is not None and stashed.commit.subject == "Mark task 09 done in PROGRESS.md"
+    assert (ws / "README.md").read_text() == "my own edit\n"
+
+
+def test_first_push_of_a_branch_sets_its_upstream(tmp_path: Path) -> None:
+    from tests.support.gitutil import make_bare, make_repo
+
+    origin = make_bare(tmp_path / "o.git")
+    work = make_repo(tmp_path / "w")
+    git(work, "remote", "add", "origin", str(origin))
+    result = sync(work)
+    assert result.outcome == "pushed", result.report()
+    assert result.commands == ["git fetch origin", "git push -u origin main"]
+    assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"

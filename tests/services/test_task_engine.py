@@ -1,0 +1,222 @@
+"""A task is a folder: the catalogue, LAB_TASKS_PATH, the check library with per-task parameters and
+per-task check functions, and the issue's acceptance - a copy of the course's task under another id
+works end to end with no code change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.adapters.tasks import catalogue, load_task, solution_files
+from lab.checks.loader import load_task_checks
+from lab.core.tasks import parse_quiz
+from lab.errors import LabError
+from lab.services.check import run_checks
+from tests.support.paths import ROOT
+
+COURSE_TASK = ROOT / "tasks" / "09b"
+
+
+def copy_task(dest_root: Path, new_id: str, *, row: str | None = None) -> Path:
+    """tasks/09b copied to dest_root/new_id with only its id (and, if given, its progress row) changed."""
+    folder = dest_root / new_id
+    shutil.copytree(COURSE_TASK, folder)
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8").replace('id = "09b"', f'id = "{new_id}"', 1)
+    if row is not None:
+        text = text.replace('progress_row = "09"', f'progress_row = "{row}"', 1)
+        text = text.replace('progress_task = "09-fluxcd-image-automation"', f'progress_task = "{row}"', 1)
+    meta.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _lab(
+    lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_lab_tasks_path_adds_folders_and_wins_for_a_repeated_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authors = tmp_path / "authors"
+    copy_task(authors, "09z")
+    monkeypatch.setenv("LAB_TASKS_PATH", f"{tmp_path / 'missing'}:{authors}")
+    ids = [e.meta.id for e in catalogue()]
+    assert "09z" in ids and "09b" in ids
+    assert load_task("09z").folder == authors / "09z"
+    with pytest.raises(LabError, match=r"no task 'nope'.*known tasks: .*09z"):
+        load_task("nope")
+
+
+def test_a_task_folder_whose_id_disagrees_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_task(tmp_path, "other")
+    (folder / "task.toml").write_text((folder / "task.toml").read_text().replace('id = "other"', 'id = "x"'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    with pytest.raises(LabError, match="does not match its folder"):
+        catalogue()
+
+
+def test_solution_paths_stay_inside_and_variants_replace_files() -> None:
+    task = load_task("09b")
+    plain = solution_files(task)
+    beta = solution_files(task, "v1beta2")
+    assert set(plain) == set(beta) and "apps/base/nginx/deployment.yaml" in plain
+    assert beta["clusters/dev/image-automation/image-policy.yaml"].parent.parts[-4] == "solution-v1beta2"
+    assert plain["apps/base/nginx/deployment.yaml"] == beta["apps/base/nginx/deployment.yaml"]
+
+
+CHECKS_TOML = """
+title = "two checks"
+[params]
+file = "README.md"
+
+[[check]]
+id = "repo.files"
+run = "own.exists"
+title = "the file exists"
+points = 1
+
+[[check]]
+id = "other"
+run = "own.exists"
+title = "another file exists"
+points = 1
+[check.params]
+file = "nope.txt"
+"""
+
+CHECKS_PY = """
+from lab.checks import check
+from lab.core.checks.model import Outcome
+
+
+@check("own.exists")
+def exists(ctx):
+    rel = ctx.str_param("file")
+    return Outcome.passed(f"{rel} {MARK}") if ctx.exists(rel) else Outcome.failed(f"no {rel} {MARK}")
+"""
+
+
+def test_check_functions_and_ids_belong_to_their_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.gitutil import practice
+
+    for name in ("t-one", "t-two"):
+        folder = copy_task(tmp_path / "authors", name)
+        (folder / "checks.toml").write_text(CHECKS_TOML)
+        (folder / "checks.py").write_text(CHECKS_PY.replace("MARK", repr(name)))
+        (folder / "pitfalls.toml").write_text("")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    ws = practice(tmp_path)
+    one = {r.id: r for r in run_checks(ws, task="t-one", offline=True).checks}
+    two = {r.id: r for r in run_checks(ws, task="t-two", offline=True).checks}
+    # The same id runs each task's own function: no global id space.
+    assert one["repo.files"].message == "README.md t-one" and two["repo.files"].message == "README.md t-two"
+    # [check.params] win over [params] for that check only.
+    assert one["other"].status.value == "fail" and one["other"].message == "no nope.txt t-one"
+    # The course's task still runs the library's repo.files, with its own params.
+    course = run_checks(ws, task="09b", offline=True, only=["repo.files"]).checks[0]
+    assert course.status.value == "fail" and "image-repository.yaml" in course.message
+    assert load_task_checks("t-one").runs["other"] == ("own.exists", {"file": "nope.txt"})
+
+
+def test_a_check_naming_no_function_is_an_error_not_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.gitutil import practice
+
+    folder = copy_task(tmp_path / "authors", "t-bad")
+    (folder / "checks.toml").write_text(CHECKS_TOML.replace('run = "own.exists"', 'run = "no.such"', 1))
+    (folder / "pitfalls.toml").write_text("")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    result = {r.id: r for r in run_checks(practice(tmp_path), task="t-bad", offline=True).checks}
+    assert (
+        result["repo.files"].status.value == "error" and "no implementation" in result["repo.files"].message
+    )
+    from lab.services.devcheck import check_task
+
+    report = check_task("t-bad")
+    assert not report.ok
+    assert any("no check function for repo.files (run = 'no.such')" in f.detail for f in report.findings)
+
+
+@pytest.mark.slow
+def test_a_copy_of_the_course_task_works_with_no_code_change(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    """The issue's acceptance: listed, dev-checked, initialised, solved, simulated (offline: the
+    registry refuses, the copy's bundled tags answer) and checked - all from data."""
+    authors = tmp_path / "authors"
+    folder = copy_task(authors, "09z", row="09z")
+    env = {**lab_env, "LAB_TASKS_PATH": str(authors), "LAB_REGISTRY_MIRROR": "docker.io=127.0.0.1:1"}
+
+    listed = _lab(lab_cmd, env, "tasks", "--json")
+    assert listed.returncode == 0, listed.stderr
+    entry = next(e for e in json.loads(listed.stdout) if e["id"] == "09z")
+    assert entry["folder"] == str(folder) and not entry["current"]
+
+    dev = _lab(lab_cmd, env, "dev", "check", "--task", "09z")
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+    assert "✔ 09z" in dev.stdout and "solution passes every offline check" in dev.stdout
+
+    repo = tmp_path / "repo"
+    init = _lab(lab_cmd, env, "init", str(repo), "--task", "09z")
+    assert init.returncode == 0, init.stderr
+    assert "task 09z" in init.stdout
+    before = _lab(lab_cmd, env, "check", "--task", "09z", "--offline", "--format", "json", cwd=repo)
+    assert before.returncode == 1
+    solved = _lab(lab_cmd, env, "solve", str(repo), "--task", "09z")
+    assert solved.returncode == 0, solved.stderr
+    simulated = _lab(lab_cmd, env, "simulate", "--task", "09z", cwd=repo)
+    assert simulated.returncode == 0, simulated.stderr
+    assert "the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15" in simulated.stdout
+    assert "pushed commit" in simulated.stdout
+    quiz = parse_quiz((folder / "quiz.toml").read_text(encoding="utf-8"), "quiz.toml")
+    answers = ",".join(str(q.answer + 1) for q in quiz.questions)
+    assert _lab(lab_cmd, env, "quiz", "--task", "09z", "--answers", answers, cwd=repo).returncode == 0
+    progress = _lab(lab_cmd, env, "progress", "--task", "09z", "--done", cwd=repo)
+    assert progress.returncode == 0, progress.stderr
+    assert "| 09z | ✅ |" in (repo / "PROGRESS.md").read_text()
+    assert "| 09-fluxcd-image-automation | ⬜ | |" in (repo / "PROGRESS.md").read_text()
+    tags = folder / "registry" / "nginx-tags-2024-01-15.txt"
+    after = _lab(
+        lab_cmd,
+        env,
+        "check",
+        "--task",
+        "09z",
+        "--offline",
+        "--tags-file",
+        str(tags),
+        "--format",
+        "json",
+        cwd=repo,
+    )
+    report = json.loads(after.stdout)
+    assert after.returncode == 0, after.stdout
+    assert report["task"] == "09z"
+    assert {c["status"] for c in report["checks"] if c["status"] != "skipped"} == {"pass"}
+
+
+def test_generate_takes_the_tasks_form_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lab.cli import main
+
+    folder = copy_task(tmp_path / "authors", "t-gen")
+    with (folder / "task.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[generate]\nimage = "ghcr.io/acme/app"\nsemver = "2.x"\nname = "app"\n')
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--task", "t-gen", "--stdout", "--name", "mine"]) == 0
+    out = capsys.readouterr().out
+    assert "image: ghcr.io/acme/app" in out and "range: 2.x" in out
+    assert "name: mine" in out and "name: app" not in out  # what the learner typed wins
+    assert main(["generate", "--stdout"]) == 0
+    assert "image: library/nginx" in capsys.readouterr().out  # the course's task: the course text

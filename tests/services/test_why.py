@@ -1,0 +1,267 @@
+"""`lab why` on the broken-repo corpus: offline (repository + a tags list) and live against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.core.why import Report
+from lab.services import why
+from tests.support.diag_corpus import CASES, DEPLOY, Case, Files, solved_files
+from tests.support.sandbox_helpers import git, running_sandbox, wait_for
+
+# Where `lab why` must stop for each breaking case (the link its finding belongs to, unless the
+# manifest validator already names the mistake at an earlier link).
+BREAKING = [c for c in CASES if c.severity == "breaking"]
+LINK_OVERRIDE: dict[str, str] = {}
+SANDBOX_CASES = (
+    "tag-marker-on-full-image",
+    "name-marker-on-tag-field",
+    "digest-marker-without-reflection",
+    "policy-selector-misses-policy",
+    "marker-namespace-not-automation",
+    "marker-in-block-scalar",
+    "marker-in-templated-file",
+    "marked-file-outside-update-path",
+    "marker-in-file-reader-skips",
+    "range-matches-nothing",
+    "template-uses-updated",
+    "source-ref-names-no-gitrepository",
+)
+
+
+def _expected_link(case: Case) -> str:
+    from lab.core.diagnose import Finding  # noqa: F401  (the link names are Finding.link values)
+
+    if case.name in LINK_OVERRIDE:
+        return LINK_OVERRIDE[case.name]
+    return {
+        "marker.file-skipped": "path",
+        "marker.templated": "path",
+        "marker.outside-path": "path",
+        "paths.overlap": "path",
+        "policy.no-match": "policy",
+        "policy.prerelease-only": "policy",
+        "cosign.selected": "policy",
+        "template.removed-field": "automation",
+        "source.missing": "automation",
+        "push.branch-unknown": "push",
+    }.get(case.finding, "markers")
+
+
+def _write(ws: Path, files: Files, previous: Files | None = None) -> None:
+    for rel in set(previous or {}) - set(files):
+        (ws / rel).unlink(missing_ok=True)
+    for rel, text in files.items():
+        target = ws / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _commit_and_push(ws: Path, message: str) -> None:
+    git(ws, "add", "-A")
+    if git(ws, "status", "--porcelain"):
+        git(ws, "commit", "-qm", message)
+    git(ws, "push", "-q", "origin", "HEAD:main")
+
+
+def _case_files(case: Case) -> Files:
+    files = solved_files()
+    case.mutate(files)
+    return files
+
+
+def _tags_file(tmp: Path, case: Case) -> Path | None:
+    tags = case.registry_tags()
+    if tags is None:
+        return None
+    path = tmp / "tags.txt"
+    path.write_text("\n".join(tags) + "\n", encoding="utf-8")
+    return path
+
+
+def _assert_stops_at(report: Report, case: Case) -> None:
+    broken = report.broken
+    assert broken is not None, report.verdict()
+    assert broken.name == _expected_link(case), (case.name, [(lnk.name, lnk.summary) for lnk in report.links])
+    text = " ".join([broken.summary, *broken.evidence])
+    assert case.words[0] in text, text
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lab.sandbox.practice import init_practice_repo
+
+    base = tmp_path_factory.mktemp("why")
+    init_practice_repo(base / "ws", origin=base / "origin.git")
+    return base
+
+
+@pytest.mark.parametrize("case", BREAKING, ids=[c.name for c in BREAKING])
+def test_offline_names_the_broken_link(case: Case, practice: Path, tmp_path: Path) -> None:
+    import shutil
+
+    ws, origin = tmp_path / "ws", tmp_path / "origin.git"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    shutil.copytree(practice / "origin.git", origin, symlinks=True)
+    git(ws, "remote", "set-url", "origin", str(origin))
+    _write(ws, _case_files(case))
+    _commit_and_push(ws, case.name)
+    report = why.explain(ws, offline=True, tags_file=_tags_file(tmp_path, case))
+    _assert_stops_at(report, case)
+    assert report.mode.startswith("offline")
+
+
+def test_offline_solved_and_unpushed(
+    practice: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+) -> None:
+    import shutil
+
+    ws, origin = tmp_path / "ws", tmp_path / "origin.git"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    shutil.copytree(practice / "origin.git", origin, symlinks=True)
+    git(ws, "remote", "set-url", "origin", str(origin))
+    _write(ws, solved_files())
+    # Not committed: Flux reads origin, so the chain breaks at origin.
+    report = why.explain(ws, offline=True)
+    assert report.broken is not None and report.broken.name == "origin"
+    assert "Flux reads what is pushed" in report.broken.summary
+    assert "clusters/dev/image-automation/image-policy.yaml" in " ".join(report.broken.evidence)
+    _commit_and_push(ws, "solved")
+    env = {**lab_env, "HOME": str(tmp_path)}
+    env.pop("KUBECONFIG", None)
+    proc = subprocess.run(
+        [*lab_cmd, "why", "--offline", "--json"], cwd=ws, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["broken"] is None
+    links = {link["link"]: link for link in data["links"]}
+    assert links["policy"]["summary"] == (
+        "ImagePolicy flux-system/nginx selects 1.25.3 (bundled tags: library/nginx as of 2024-01-15)"
+    )
+    assert "nginx:1.25.0 -> library/nginx:1.25.3" in " ".join(links["origin"]["evidence"])
+    text = subprocess.run([*lab_cmd, "why", "--offline"], cwd=ws, env=env, capture_output=True, text=True)
+    assert text.returncode == 0
+    assert "✔ markers     1 marker(s): apps/base/nginx/deployment.yaml:18" in text.stdout
+
+
+@pytest.mark.slow
+def test_live_in_the_sandbox(tmp_path: Path) -> None:
+    """The same corpus pushed to the sandbox's origin, judged with the live objects of its API server."""
+    cases = {c.name: c for c in CASES}
+    with running_sandbox(tmp_path) as sup:
+        ws, kc = sup.paths.workspace, str(sup.paths.kubeconfig)
+        previous: Files | None = None
+        for name in SANDBOX_CASES:
+            case = cases[name]
+            files = _case_files(case)
+
+            def push(files: Files = files, previous: Files | None = previous, name: str = name) -> bool:
+                git(ws, "fetch", "-q", "origin")
+                git(ws, "reset", "-q", "--hard", "origin/main")  # take Flux's commits; the case rewrites all
+                _write(ws, files, previous)
+                try:
+                    _commit_and_push(ws, name)
+                except AssertionError:
+                    return False  # Flux pushed in between: start again from its commit
+                return True
+
+            wait_for(push, f"pushing {name}", timeout=60)
+            previous = files
+
+            def judged(case: Case = case) -> Report | None:
+                report = why.explain(ws, kubeconfig=kc)
+                broken = report.broken
+                return report if broken is not None and broken.name == _expected_link(case) else None
+
+            report = wait_for(judged, f"lab why to stop at {_expected_link(case)} for {name}", timeout=60)
+            assert report.mode.startswith("live: the cluster of"), report.mode
+            _assert_stops_at(report, case)
+            controllers = report.links[0]
+            assert controllers.state == "ok" and "image controllers ready" in controllers.summary
+            scan = report.links[1]
+            assert scan.state == "ok" and "(live): successful scan: found" in scan.summary, scan
+
+
+@pytest.mark.slow
+def test_live_without_image_controllers(tmp_path: Path) -> None:
+    """The course's first pitfall: Flux installed without the image controllers. Only a live answer
+    can name it; the repository itself is right."""
+    with running_sandbox(tmp_path, image_controllers=False) as sup:
+        ws = sup.paths.workspace
+        _write(ws, solved_files())
+        _commit_and_push(ws, "solved")
+        report = why.explain(ws, kubeconfig=str(sup.paths.kubeconfig))
+        broken = report.broken
+        assert broken is not None and broken.name == "controllers", report.verdict()
+        assert "image-reflector-controller and image-automation-controller not installed" in broken.summary
+        assert "--components-extra=image-reflector-controller" in broken.fix
+        assert DEPLOY in " ".join(next(lnk for lnk in report.links if lnk.name == "markers").summary.split())
+
+
+def _ready(kind: str, ref: str, **condition: str) -> dict[str, object]:
+    namespace, name = ref.split("/")
+    return {
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "status": {"conditions": [condition]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "link", "condition", "summary"),
+    [
+        (
+            "ImageRepository",
+            "scan",
+            {"type": "Ready", "status": "False", "reason": "Auth"},
+            ": Ready=False Auth: m",
+        ),
+        ("ImagePolicy", "policy", {"type": "Stalled", "status": "True", "reason": "Bad"}, ": Stalled Bad: m"),
+        (
+            "ImageUpdateAutomation",
+            "automation",
+            {"type": "Stalled", "status": "True", "reason": "X"},
+            ": Stalled X: m",
+        ),
+    ],
+)
+def test_each_live_object_that_is_not_ready_breaks_its_link(
+    kind: str, link: str, condition: dict[str, str], summary: str
+) -> None:
+    """One reading of live status for the three kinds: Stalled is named as such, not as 'Ready=Stalled'."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Controller, Facts, Live, walk
+
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    refs = {
+        "ImageRepository": aset.repositories[0].ref,
+        "ImagePolicy": aset.policies[0].ref,
+        "ImageUpdateAutomation": aset.automations[0].ref,
+    }
+    objects = {
+        k: [
+            _ready(
+                k,
+                ref,
+                **({**condition, "message": "m"} if k == kind else {"type": "Ready", "status": "True"}),
+            )
+        ]
+        for k, ref in refs.items()
+    }
+    controllers = (
+        Controller("image-reflector-controller", True),
+        Controller("image-automation-controller", True),
+    )
+    live = Live("a cluster", controllers, "v1", objects)
+    marked = {p: t for p, t in files.items() if "imagepolicy" in t}
+    facts = Facts(aset, marked, (), diagnose(Inputs(aset, marked)), None, "no tags", live=live)
+    broken = walk(facts, "live").broken
+    assert broken is not None and broken.name == link
+    assert broken.summary == f"{kind} {refs[kind]}{summary}"

@@ -1,0 +1,112 @@
+"""Git helpers for tests: real repositories in tmp, driven by plain `git` (not by the code under test).
+
+from tests.support.gitutil import make_repo, make_bare, make_repo_with_origin, commit_files, git, practice
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+Files = Mapping[str, str | bytes]
+
+
+def git(cwd: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> str:
+    """Run plain git in `cwd` and return stdout (stripped). Hooks are off so setup stays predictable."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "protocol.file.allow=always", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def write_files(root: Path, files: Files) -> None:
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_bytes(content.encode("utf-8"))
+
+
+def make_repo(
+    path: Path, files: Files | None = None, *, branch: str = "main", message: str = "initial"
+) -> Path:
+    """A non-bare repo at `path` with `files` committed on `branch` (README.md when none given)."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "--template=", "-b", branch)
+    write_files(path, files or {"README.md": "practice\n"})
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", message)
+    return path
+
+
+def make_bare(path: Path, *, branch: str = "main") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "--bare", "--template=", "-b", branch)
+    return path
+
+
+def make_repo_with_origin(
+    tmp_path: Path, files: Files | None = None, *, name: str = "work", branch: str = "main"
+) -> tuple[Path, Path]:
+    """(work, origin): `work` committed and pushed to the bare `origin`, upstream set."""
+    origin = make_bare(tmp_path / f"{name}-origin.git", branch=branch)
+    work = make_repo(tmp_path / name, files, branch=branch)
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "push", "-q", "-u", "origin", branch)
+    return work, origin
+
+
+def commit_files(
+    repo: Path,
+    files: Files,
+    message: str = "change",
+    *,
+    author: tuple[str, str] | None = None,
+) -> str:
+    """Write `files`, commit them (optionally as `author`), return the new sha."""
+    write_files(repo, files)
+    git(repo, "add", "--", *files)
+    env: dict[str, str] = {}
+    if author:
+        env = {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_COMMITTER_NAME": author[0],
+            "GIT_COMMITTER_EMAIL": author[1],
+        }
+    git(repo, "commit", "-q", "-m", message, env=env)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def push_from_other_clone(origin: Path, tmp_path: Path, files: Files, *, branch: str = "main") -> str:
+    """Someone else pushes to `origin` (makes the next push from the first clone non-fast-forward)."""
+    other = tmp_path / "other-clone"
+    git(tmp_path, "clone", "-q", "-b", branch, str(origin), str(other))
+    sha = commit_files(other, files, "someone else")
+    git(other, "push", "-q", "origin", branch)
+    return sha
+
+
+def origin_log(origin: Path, ref: str = "main", fmt: str = "%an <%ae>|%s") -> list[str]:
+    out = git(origin, "log", f"--format={fmt}", ref)
+    return out.splitlines() if out else []
+
+
+def practice(tmp_path: Path, name: str = "gitops-lab") -> Path:
+    """A fresh `lab init` practice repo (through the library, not the CLI); returns its path."""
+    from lab.sandbox.practice import init_practice_repo
+
+    return init_practice_repo(tmp_path / name).path

@@ -1,0 +1,110 @@
+"""Helpers for driving the real Textual app in tests."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from lab.services.session import Session
+from lab.services.tasks import load_task
+from lab.tui.app import LabApp
+from tests.support.paths import ROOT
+
+TAGS_FILE = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
+
+
+def practice_session(tmp_path: Path) -> Session:
+    """A real practice repository (git, bare origin) as `lab init` makes it."""
+    from lab.sandbox.practice import init_practice_repo
+
+    practice = init_practice_repo(tmp_path / "gitops-lab")
+    return Session(workspace=practice.path, task=load_task("09b"), sandbox=True, kubeconfig=None)
+
+
+def lab_app(session: Session, *, tags_file: Path | None = TAGS_FILE) -> LabApp:
+    """The app as the tests drive it: tags from the bundled snapshot, a fixed workspace label."""
+    return LabApp(session, tags_file=tags_file, workspace_label="gitops-lab")
+
+
+def notifications(seen: list[object]) -> list[tuple[str, str]]:
+    from textual.notifications import Notify
+
+    return [(m.notification.severity, m.notification.message) for m in seen if isinstance(m, Notify)]
+
+
+def make_session(workspace: Path) -> Session:
+    task = load_task("09b")
+    if not (workspace / "PROGRESS.md").exists():
+        shutil.copytree(task.starter, workspace, dirs_exist_ok=True)
+    return Session(workspace=workspace, task=task, sandbox=True, kubeconfig=None)
+
+
+async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    # Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.02)
+
+
+class TmuxSession:
+    """The real executable in a real pty: a private tmux server per session."""
+
+    def __init__(
+        self, command: str, width: int = 80, height: int = 24, env: dict[str, str] | None = None
+    ) -> None:
+        import os
+        import uuid
+
+        self.socket = f"lab-test-{uuid.uuid4().hex[:8]}"
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("TMUX", None)
+        self._tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            command,
+            env=full_env,
+        )
+        self._tmux("set-option", "-t", "app", "remain-on-exit", "on")
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        import subprocess
+
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=env, check=True
+        ).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "app")
+
+    def send(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "app", *keys)
+
+    def dead(self) -> bool:
+        return self._tmux("display-message", "-p", "-t", "app", "#{pane_dead}").strip() == "1"
+
+    def wait_for(self, text: str, timeout: float = 15.0, interval: float = 0.05) -> float:
+        start = time.monotonic()
+        while text not in (shown := self.screen()):
+            if time.monotonic() - start > timeout:
+                raise AssertionError(f"{text!r} not seen in {timeout}s:\n{shown}")
+            time.sleep(interval)
+        return time.monotonic() - start
+
+    def close(self) -> None:
+        import subprocess
+
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)

@@ -1,0 +1,341 @@
+"""Pilot tests of each flow of the app on real practice repositories (real files, real git)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Button, DataTable, Input, Select, Static
+
+from lab.core.manifests.models import API_V1BETA2
+from lab.tui.screens.checks import ChecksScreen
+from lab.tui.screens.confirm import ConfirmDiff
+from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+OUT = "clusters/dev/image-automation"
+DEPLOYMENT = "apps/base/nginx/deployment.yaml"
+
+
+def _text(widget: Static) -> str:
+    return str(widget.content)
+
+
+async def test_generate_previews_validates_and_writes(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        preview = screen.query_one("#preview", Static)
+        assert "kind: ImageUpdateAutomation" in _text(preview)
+        screen.query_one("#name", Input).value = "web"
+        await pilot.pause()
+        assert "name: web" in _text(preview)
+        screen.query_one("#interval", Input).value = "soon"
+        await pilot.pause()
+        error = _text(screen.query_one("#form-error", Static))
+        assert error.startswith("✗ --interval")
+        assert screen.query_one("#interval", Input).has_class("-bad")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not (ws / OUT).exists(), "an invalid form must write nothing"
+        screen.query_one("#interval", Input).value = "5m"
+        screen.query_one("#name", Input).value = "nginx"
+        screen.query_one("#api", Select).value = API_V1BETA2
+        await pilot.pause()
+        assert "image.toolkit.fluxcd.io/v1beta2" in _text(preview)
+        await pilot.press("ctrl+s")
+        # the worker writes the files, then reports: wait for the report, not only for the files
+        await wait_until(pilot, lambda: "created" in _text(screen.query_one("#write-result", Static)))
+        written = (ws / OUT / "image-policy.yaml").read_text()
+        assert "apiVersion: image.toolkit.fluxcd.io/v1beta2" in written
+
+
+async def test_generate_shows_a_diff_and_keeps_learner_changes_unless_confirmed(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    target = ws / OUT / "image-policy.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text("# my own policy\n")
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDiff)
+        assert "-# my own policy" in dialog.diff and f"a/{OUT}/image-policy.yaml" in dialog.diff
+        await pilot.press("escape")
+        await pilot.pause()
+        assert target.read_text() == "# my own policy\n"
+        assert not (ws / OUT / "image-repository.yaml").exists()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "kind: ImagePolicy" in target.read_text())
+        assert (ws / OUT / "image-repository.yaml").exists()
+
+
+async def test_marker_step_inserts_the_marker_and_warns_without_a_policy(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("3")
+        # the Marker tab reads the file in a worker, and `m` marks it in another: wait for each
+        await wait_until(
+            pilot, lambda: "image: nginx:1.25.0" in _text(app.screen.query_one("#deployment", Static))
+        )
+        await pilot.press("escape", "m")
+        await wait_until(pilot, lambda: "line 18" in str(app.screen.query_one("#marker-info").render()))
+        deployment = (ws / DEPLOYMENT).read_text()
+        assert '{"$imagepolicy": "flux-system:nginx"}' in deployment
+        await wait_until(
+            pilot, lambda: '"$imagepolicy"' in _text(app.screen.query_one("#deployment", Static))
+        )
+    messages = notifications(seen)
+    assert ("information", f"marker added on line 18 of {DEPLOYMENT}") in messages
+    assert any(sev == "warning" and "no ImagePolicy" in msg for sev, msg in messages)
+
+
+async def test_starter_checks_fail_with_the_first_broken_link_selected(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "report", None) is not None, timeout=30)
+        table = screen.query_one("#checks", DataTable)
+        assert table.row_count == 17
+        assert str(table.get_cell("repo.files", "status")) == "✗ FAIL"
+        assert str(table.get_cell("repo.files", "check")).startswith("▶ ")
+        assert table.cursor_row == table.get_row_index("repo.files")
+        detail = _text(screen.query_one("#check-detail", Static))
+        assert "[repo.files]" in detail and "hint:" in detail
+        assert str(table.get_cell("cluster.controllers", "status")) == "- skip"
+        summary = str(screen.query_one("#checks-summary").render())
+        assert summary.startswith("score 0/79")
+
+
+async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) -> None:
+    """The acceptance path: generate, mark, push, Flux commit, quiz, PROGRESS.md - all in the app."""
+    from lab.core.quiz import grade
+    from lab.services.tasks import record_quiz
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (ws / OUT / "image-update.yaml").exists())
+        await pilot.press("escape", "m")
+        await pilot.pause()
+        await pilot.press("5")
+        await pilot.pause()
+        flux = app.screen
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: "Add image automation" in _text(flux.query_one("#origin-log", Static))
+        )
+        assert "$ git push origin main" in _text(flux.query_one("#push-commands", Static))
+        await pilot.press("d")
+        await wait_until(
+            pilot,
+            lambda: "dry run, nothing committed" in _text(flux.query_one("#sim-status", Static)),
+            timeout=20,
+        )
+        diff = _text(flux.query_one("#sim-diff", Static))
+        assert "-          image: nginx:1.25.0 # {" in diff
+        assert "+          image: library/nginx:1.25.3 # {" in diff
+        assert "- nginx:1.25.0 -> library/nginx:1.25.3" in _text(flux.query_one("#sim-message", Static))
+        assert "Automated image update" not in _text(flux.query_one("#origin-log", Static))
+        await pilot.press("c")
+        await wait_until(
+            pilot,
+            lambda: "Automated image update" in _text(flux.query_one("#origin-log", Static)),
+            timeout=20,
+        )
+        assert "pushed commit" in _text(flux.query_one("#sim-status", Static))
+        quiz = session.task.quiz
+        record_quiz(ws, session.task, grade(session.task.id, quiz, [q.answer for q in quiz.questions]))
+        await pilot.press("4")
+        await pilot.pause()
+        checks = app.screen
+        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        assert app.last_report is not None
+        failing = {c.id for c in app.last_report.checks if c.status == "fail"}
+        assert failing == {"progress.updated"}
+        await pilot.pause()
+        assert ("information", "Every check passes. Press 7 to update PROGRESS.md.") in notifications(seen)
+        await pilot.press("7")
+        await pilot.pause()
+        done = app.screen
+        assert "+| 09-fluxcd-image-automation | ✅ |" in _text(done.query_one("#progress-diff", Static))
+        assert done.query_one("#write-progress", Button).disabled is False
+        await pilot.press("u")
+        await wait_until(
+            pilot, lambda: "| 09-fluxcd-image-automation | ✅ |" in (ws / "PROGRESS.md").read_text()
+        )
+        await pilot.press("1")
+        tasks = app.screen.query_one("#tasks", DataTable)
+        await wait_until(pilot, lambda: str(tasks.get_row("09-fluxcd-image-automation")[1]) == "✅")
+        before = app.last_report
+        await pilot.press("4")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.last_report is not before and not app.checks.running, timeout=30)
+        report = app.last_report
+        assert report is not None
+        assert report.status == "pass", [(c.id, c.message) for c in report.checks if c.broken]
+        assert report.score == report.max_score
+        assert "nothing failing" in str(checks.query_one("#checks-summary").render())
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_simulate_before_pushing_is_a_one_line_error(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("5", "d")
+        await wait_until(pilot, lambda: any(sev == "error" for sev, _ in notifications(seen)), timeout=20)
+    errors = [m for sev, m in notifications(seen) if sev == "error"]
+    assert errors == [
+        "origin/main has no ImageUpdateAutomation - hint: create it with `lab generate`, then git add, "
+        "git commit and git push"
+    ]
+    assert "Traceback" not in errors[0] and "\n" not in errors[0]
+
+
+async def test_flux_screen_says_when_no_cluster_is_configured(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path), tags_file=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert "No cluster configured" in _text(app.screen.query_one("#cluster", Static))
+        assert "2024-01-15 snapshot" in str(app.screen.query_one("#tag-source").render())
+
+
+async def test_done_waits_for_the_checks(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")
+        await pilot.pause()
+        assert app.screen.query_one("#write-progress", Button).disabled is True
+        await pilot.press("u")
+        await pilot.pause()
+    assert "| 09-fluxcd-image-automation | ⬜ |" in (session.workspace / "PROGRESS.md").read_text()
+
+
+async def test_watch_reruns_checks_when_a_file_is_saved(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, ChecksScreen)
+        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        first = app.last_report
+        await pilot.press("w")
+        await pilot.pause(0.3)
+        (session.workspace / ".fluxlab").mkdir(exist_ok=True)
+        quiz = session.task.quiz
+        record = {"task": "09b", "score": len(quiz.questions), "total": len(quiz.questions), "passed": True}
+        (session.workspace / ".fluxlab" / "quiz.json").write_text(json.dumps(record))
+        await wait_until(pilot, lambda: app.last_report is not first, timeout=30)
+        assert screen.watching
+        await pilot.press("w")
+        await pilot.pause()
+        await wait_until(pilot, lambda: all(w.is_finished for w in app.workers if w.group == "watch"))
+        assert not screen.watching
+
+
+async def test_palette_and_keys(tmp_path: Path) -> None:
+    from lab.tui.screens.keys import KeysScreen
+
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}
+        # Every action of every area is in the palette, not only "Go to".
+        for title in (
+            "Go to Checks (4)",
+            "Flux: Dry run (d)",
+            "Flux: Push (p)",
+            "Generate: Insert marker (m)",
+            "Quiz: Next question (n)",
+            "Done: Update PROGRESS.md (u)",
+            "Lesson: Next hint (n)",
+        ):
+            assert title in commands, sorted(commands)
+        commands["Checks: Run (r)"]()
+        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        assert isinstance(app.screen, ChecksScreen)
+        commands["Go to Home (1)"]()
+        await pilot.pause()
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        keys = app.screen
+        assert isinstance(keys, KeysScreen)
+        listed = dict(keys.rows)
+        # The screen's own keys, the hidden ones, the sub-tab and scrolling keys and the app's.
+        for key in ("p", "d", "c", "t", "l", "g", "R", "]", "[", "pgdn", "pgup", "1", "^q"):
+            assert key in listed, sorted(listed)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: not isinstance(app.screen, KeysScreen))
+
+
+async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_path: Path) -> None:
+    from lab.services.solve import solve
+
+    session = practice_session(tmp_path)
+    solve(session.workspace)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        flux = app.screen
+        status = flux.query_one("#sim-status", Static)
+        log = flux.query_one("#origin-log", Static)
+        await wait_until(pilot, lambda: "Add image automation" in _text(log))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=20)
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        assert "Automated image update" not in _text(log)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "Automated image update" in _text(log), timeout=20)
+        assert "pushed commit" in _text(status)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "up-to-date" in _text(status), timeout=20)
+
+
+async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        preview = screen.query_one("#preview", Static)
+        screen.query_one("#policy_kind", Select).value = "numerical"
+        await pilot.pause()
+        assert screen.query_one("#policy_value", Input).value == "asc"
+        assert "Order" in str(screen.query_one("#policy_value-label").render())
+        screen.query_one("#filter_pattern", Input).value = "^main-[a-f0-9]+-(?P<ts>[0-9]+)$"
+        screen.query_one("#filter_extract", Input).value = "$ts"
+        await pilot.pause()
+        text = _text(preview)
+        assert "numerical:" in text and "order: asc" in text and "extract: $ts" in text
+        screen.query_one("#filter_pattern", Input).value = "^(unclosed"
+        await pilot.pause()
+        assert _text(screen.query_one("#form-error", Static)).startswith("✗ --filter-pattern")
+        assert screen.query_one("#filter_pattern", Input).has_class("-bad")
+        assert "extract: $ts" in _text(preview), "the last valid preview stays"

@@ -1,0 +1,395 @@
+"""The whole task by keyboard alone, and the one workspace state every screen renders from.
+
+Every step below is a key press (pilot.press); the tests only read the screen and the files."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Static, TabbedContent
+
+from lab.tui.app import LabApp
+from lab.tui.screens.confirm import ConfirmDiff
+from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+OUT = "clusters/dev/image-automation"
+DEPLOYMENT = "apps/base/nginx/deployment.yaml"
+
+
+def _text(widget: Static) -> str:
+    return str(widget.content)
+
+
+def _git(ws: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ws, capture_output=True, text=True, check=True).stdout
+
+
+def _state_bar(app: LabApp) -> str:
+    return _text(app.screen.query_one("#state-bar", Static))
+
+
+async def _answer_quiz_by_keys(pilot, app: LabApp) -> None:  # type: ignore[no-untyped-def]
+    questions = app.session.task.quiz.questions
+    for number, question in enumerate(questions, 1):
+        counter = app.screen.query_one("#counter")
+        await wait_until(pilot, lambda n=number, c=counter: f"Question {n} of" in str(c.render()))  # type: ignore[misc]
+        choices = app.screen.query_one("#choices", OptionList)
+        assert choices.highlighted == 0 and choices.has_focus
+        for _ in range(question.answer):
+            await pilot.press("down")
+        assert choices.highlighted == question.answer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "✔ Right." in _text(app.screen.query_one("#feedback", Static))
+        await pilot.press("n")
+        await pilot.pause()
+
+
+async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
+    """Generate, mark, push, Flux's commit, quiz, PROGRESS.md, push again (after Flux's commit):
+    keys only, and every screen tells the same truth on the way."""
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        await pilot.press("3", "ctrl+s")
+        await wait_until(pilot, lambda: (ws / OUT / "image-update.yaml").exists())
+        await pilot.press("right_square_bracket")  # the Marker tab, by key
+        await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "marker-pane"
+        await pilot.press("m")
+        await wait_until(pilot, lambda: '"$imagepolicy"' in (ws / DEPLOYMENT).read_text())
+        info = app.screen.query_one("#marker-info")
+        await wait_until(pilot, lambda: "marker on line 18" in str(info.render()))
+        await wait_until(pilot, lambda: "4 files uncommitted" in _state_bar(app))
+
+        await pilot.press("5", "p")
+        flux = app.screen
+        log = flux.query_one("#origin-log", Static)
+        await wait_until(pilot, lambda: "Add image automation  (Learner)" in _text(log), timeout=20)
+        assert "$ git push" in _text(flux.query_one("#push-commands", Static))
+        await wait_until(pilot, lambda: "main = origin/main" in _state_bar(app))
+        await pilot.press("d")
+        status = flux.query_one("#sim-status", Static)
+        await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=20)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "Automated image update" in _text(log), timeout=20)
+        # origin is ahead now: the Flux screen says so, the state line on every screen too.
+        origin_status = flux.query_one("#origin-status", Static)
+        await wait_until(pilot, lambda: "origin has 1 commit by Flux you don't have" in _text(origin_status))
+        assert "origin has 1 commit by Flux you don't have" in _state_bar(app)
+
+        await pilot.press("6")
+        await _answer_quiz_by_keys(pilot, app)
+        await wait_until(pilot, lambda: (ws / ".fluxlab/quiz.json").exists())
+        total = len(app.session.task.quiz.questions)
+        assert f"{total}/{total}: passed" in _text(app.screen.query_one("#prompt", Static))
+
+        await pilot.press("7")
+        done = app.screen
+        state = done.query_one("#done-state", Static)
+        await wait_until(
+            pilot, lambda: "Every check passes but the PROGRESS.md row" in _text(state), timeout=40
+        )
+        assert "+| 09-fluxcd-image-automation | ✅ |" in _text(done.query_one("#progress-diff", Static))
+        assert done.query_one("#write-progress", Button).disabled is False
+        await pilot.press("u")
+        await wait_until(
+            pilot, lambda: "| 09-fluxcd-image-automation | ✅ |" in (ws / "PROGRESS.md").read_text()
+        )
+        await wait_until(
+            pilot, lambda: "not committed yet: p commits and pushes it" in _text(state), timeout=20
+        )
+        await pilot.press("p")  # origin has Flux's commit: p rebases onto it, then pushes
+        await wait_until(pilot, lambda: "Everything is on origin" in _text(state), timeout=40)
+        assert "Every check passes" in _text(state)
+        assert "main = origin/main" in _state_bar(app)
+        await pilot.press("5", "left_square_bracket")  # back to the Origin tab (Simulate <- Origin)
+        await pilot.pause()
+        pushed = _text(app.screen.query_one("#push-commands", Static))
+        assert "$ git rebase origin/main" in pushed and "$ git push origin main" in pushed
+
+    subjects = _git(ws, "log", "--format=%an: %s", "origin/main").splitlines()
+    assert subjects[:3] == [
+        f"Learner: Mark task 09 done in PROGRESS.md; record the quiz result ({total}/{total}, passed)",
+        f"Flux: {subjects[1].split(': ', 1)[1]}",
+        "Learner: Add image automation",
+    ]
+    assert subjects[1].startswith("Flux: Automated image update")
+    assert _git(ws, "status", "--porcelain") == ""
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_dialog_hands_focus_back_to_a_safe_widget(tmp_path: Path) -> None:
+    """`5p` after the overwrite dialog switches to Flux and pushes; it types nothing into a field."""
+    session = practice_session(tmp_path)
+    policy = session.workspace / OUT / "image-policy.yaml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("# my own policy\n")
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        image = app.screen.query_one("#image", Input)
+        image.focus()  # the learner was typing in the Image field
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDiff))
+        await pilot.press("5", "p")
+        await wait_until(pilot, lambda: app.current_mode == "flux")
+        assert image.value == "library/nginx"
+        assert policy.read_text() == "# my own policy\n"
+
+
+async def test_subtabs_and_page_keys(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        tabs = app.screen.query_one(TabbedContent)
+        scroll = app.screen.query_one("#lesson-scroll")
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: scroll.scroll_y > 0)
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: scroll.scroll_y == 0)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "pitfalls-pane"
+        pitfalls = _text(app.screen.query_one("#pitfalls", Static))
+        assert "Controllers missing" in pitfalls and "check: cluster.controllers" in pitfalls
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "hints-pane"
+
+
+async def test_quiz_first_down_moves_and_enter_chooses(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        choices = app.screen.query_one("#choices", OptionList)
+        assert choices.highlighted == 0
+        await pilot.press("down")
+        assert choices.highlighted == 1
+        await pilot.press("n")  # no answer yet: n does not skip the question
+        await pilot.pause()
+        assert "Question 1 of" in str(app.screen.query_one("#counter").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _text(app.screen.query_one("#feedback", Static)) != ""
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Question 2 of" in str(app.screen.query_one("#counter").render())
+
+
+async def test_check_detail_agrees_with_its_row_after_a_fix(tmp_path: Path) -> None:
+    from lab.services.solve import solve
+
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=30)
+        table = app.screen.query_one("#checks", DataTable)
+        detail = app.screen.query_one("#check-detail", Static)
+        assert str(table.get_cell("repo.files", "status")) == "✗ FAIL"
+        assert "✗ FAIL:" in _text(detail) and "[repo.files]" in _text(detail)
+        first = app.last_report
+        solve(session.workspace)  # the files appear outside the app (an editor, a shell)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.last_report is not first and not app.checks.running, timeout=30)
+        assert table.cursor_row == table.get_row_index(app.last_report.first_broken().id)  # type: ignore[union-attr]
+        for _ in range(table.cursor_row - table.get_row_index("repo.files")):
+            await pilot.press("up")  # to repo.files, fixed now
+        await pilot.pause()
+        assert table.cursor_row == table.get_row_index("repo.files")
+        assert str(table.get_cell("repo.files", "status")) == "✔ ok"
+        assert "[repo.files]" in _text(detail) and "✔ ok:" in _text(detail)
+
+
+async def test_marker_tab_and_origin_follow_the_files_without_a_key(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        deployment = app.screen.query_one("#deployment", Static)
+        await wait_until(pilot, lambda: "image: nginx:1.25.0" in _text(deployment))
+        path = ws / DEPLOYMENT
+        path.write_text(path.read_text().replace("nginx:1.25.0", "nginx:1.25.1"))
+        await wait_until(pilot, lambda: "image: nginx:1.25.1" in _text(deployment), timeout=10)
+        # Someone else pushes to origin: the Flux screen shows it within seconds, no key pressed.
+        other = tmp_path / "other"
+        subprocess.run(
+            ["git", "clone", "-q", _git(ws, "remote", "get-url", "origin").strip(), str(other)], check=True
+        )
+        (other / "README.md").write_text("changed elsewhere\n")
+        _git(other, "commit", "-qam", "Change the README elsewhere")
+        _git(other, "push", "-q")
+        await pilot.press("5")
+        log = app.screen.query_one("#origin-log", Static)
+        await wait_until(pilot, lambda: "Change the README elsewhere" in _text(log), timeout=10)
+        assert "origin has 1 commit by Learner you don't have" in _state_bar(app)
+
+
+async def test_a_conflict_stops_cleanly_and_loses_nothing(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    seen: list[object] = []
+    app = lab_app(session)
+    other = tmp_path / "other"
+    subprocess.run(
+        ["git", "clone", "-q", _git(ws, "remote", "get-url", "origin").strip(), str(other)], check=True
+    )
+    (other / "PROGRESS.md").write_text((other / "PROGRESS.md").read_text().replace("| ⬜ |", "| 🔶 |", 1))
+    _git(other, "commit", "-qam", "Someone else edits PROGRESS.md")
+    _git(other, "push", "-q")
+    (ws / "PROGRESS.md").write_text((ws / "PROGRESS.md").read_text().replace("| ⬜ |", "| ✅ |", 1))
+    (ws / "README.md").write_text("my uncommitted notes\n")  # tracked, not a task file
+    before = _git(ws, "rev-parse", "HEAD")
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("5", "p")
+        await wait_until(pilot, lambda: not app.sync.running and app.sync.text != "", timeout=30)
+        assert not app.sync.ok
+        text = _text(app.screen.query_one("#push-commands", Static))
+        assert "conflict in PROGRESS.md" in text and "rebase --abort" in text
+    assert any(sev == "warning" and "conflict in PROGRESS.md" in m for sev, m in notifications(seen))
+    assert (ws / "README.md").read_text() == "my uncommitted notes\n"
+    assert "| ✅ |" in (ws / "PROGRESS.md").read_text()
+    # The learner's commit of PROGRESS.md is kept, on top of what they had.
+    assert _git(ws, "rev-parse", "HEAD~1").strip() == before.strip()
+
+
+async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
+    """Enter on a task in Home: its own practice repository (made from its starter), then its lesson,
+    checks and quiz in every area; the exercises are tasks like any other."""
+    from lab.services.session import task_workspace
+    from lab.services.tasks import load_task
+
+    other = load_task("09b-multi")
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        assert str(tasks.get_row("09b")[0]) == "▶ 09b"
+        for _ in range(6):  # tab from the course's progress table to the lab's tasks
+            if tasks.has_focus:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert tasks.has_focus
+        for _ in range(tasks.get_row_index(other.id)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.task.id == other.id, timeout=30)
+        ws = task_workspace(other)
+        assert app.session.workspace == ws and (ws / ".git").is_dir()
+        title = app.screen.query_one("#home-title")
+        await wait_until(pilot, lambda: other.title in str(title.render()))
+        await wait_until(pilot, lambda: str(tasks.get_row(other.id)[0]) == f"▶ {other.id}")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.current_mode == "lesson")
+        assert app.screen.query_one("#lesson", Markdown).source == other.lesson
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=40)
+        assert app.last_report is not None and app.last_report.task == other.id
+        await pilot.press("6")
+        await wait_until(pilot, lambda: app.current_mode == "quiz")
+        assert other.quiz.questions[0].prompt in _text(app.screen.query_one("#prompt", Static))
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import lab.core.manifests.generate as core_generate
+    import lab.services.generate as service_generate
+
+    renders: list[str] = []
+    real = core_generate.render_manifests
+
+    def counting(opts: object) -> dict[str, str]:
+        renders.append(threading.current_thread().name)
+        return real(opts)  # type: ignore[arg-type]
+
+    asked: list[bool] = []
+    real_default = service_generate.default_api_version
+
+    def asking() -> str:
+        asked.append(threading.current_thread() is threading.main_thread())
+        return real_default()
+
+    monkeypatch.setattr(core_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "render_manifests", counting)
+    monkeypatch.setattr(service_generate, "default_api_version", asking)
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(asked))
+        assert asked == [False], "the served API is asked in a worker"
+        before = len(renders)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (session.workspace / OUT / "image-update.yaml").exists())
+        await app.workers.wait_for_complete()
+        assert len(renders) == before, "writing reuses the preview's rendering"
+
+
+async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) -> None:
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None and not app.refreshing)
+        assert "refreshing" not in _state_bar(app)
+        app.refreshing = True  # what refresh_state sets while its worker reads git and the files
+        await pilot.pause()
+        assert _state_bar(app).endswith("· refreshing…")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: not app.refreshing)
+        assert "refreshing" not in _state_bar(app)
+
+
+async def test_the_screens_follow_what_the_task_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task without a Flux area has no key 5 and no palette entry for it; its [generate] table is the
+    form's defaults."""
+    import shutil
+
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+    from tests.support.tui_helpers import ROOT
+
+    authors = tmp_path / "authors"
+    folder = authors / "t-declared"
+    shutil.copytree(ROOT / "tasks" / "09b", folder)
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8").replace('id = "09b"', 'id = "t-declared"', 1)
+    text = text.replace(
+        'areas = ["home", "lesson", "generate", "checks", "flux", "quiz", "done"]',
+        'areas = ["home", "lesson", "generate", "checks", "quiz", "done"]',
+    )
+    meta.write_text(text + '\n[generate]\nname = "web"\nsemver = "1.26.x"\n', encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    task = load_task("t-declared")
+    base = practice_session(tmp_path / "ws")
+    app = lab_app(Session(base.workspace, task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert app.current_mode == "home"
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Go to Flux (5)" not in titles and "Flux: Push (p)" not in titles
+        assert "Go to Checks (4)" in titles
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value == "web"
+        assert app.screen.query_one("#policy_value", Input).value == "1.26.x"
+        assert "range: 1.26.x" in _text(app.screen.query_one("#preview", Static))

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Button, Markdown, TabbedContent
+
+from lab.tui.app import LabApp
+from tests.support.tui_helpers import make_session, wait_until
+
+
+async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path) -> None:
+    app = LabApp(make_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = app.screen
+        assert screen.query_one("#lesson", Markdown)
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.query_one(TabbedContent).active == "hints-pane"
+        hints = [m for m in screen.query("#hints-scroll Markdown")]
+        assert len(hints) == 1
+        for _ in range(4):
+            await pilot.press("n")
+        await pilot.pause()
+        assert len(screen.query("#hints-scroll Markdown")) == 5
+        assert screen.query_one("#reveal", Button).display is False
+
+
+async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
+    session = make_session(tmp_path)
+    app = LabApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        for number, question in enumerate(session.task.quiz.questions, 1):
+            counter = app.screen.query_one("#counter")
+            await wait_until(pilot, lambda n=number, c=counter: f"Question {n} of" in str(c.render()))  # type: ignore[misc]
+            for _ in range(question.answer):
+                await pilot.press("down")
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("n")
+        await wait_until(pilot, lambda: (tmp_path / ".fluxlab/quiz.json").exists())
+    record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
+    assert record["passed"] is True
+    assert record["score"] == len(session.task.quiz.questions)
+
+
+async def test_quiz_requires_an_answer_and_resumes_after_quitting(tmp_path: Path) -> None:
+    session = make_session(tmp_path)
+    app = LabApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Question 1 of" in str(app.screen.query_one("#counter").render())
+        assert app.screen.query_one("#next", Button).disabled is True
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_until(pilot, lambda: (tmp_path / ".fluxlab/session.json").exists())
+    again = LabApp(session)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        counter = again.screen.query_one("#counter")
+        await wait_until(pilot, lambda: "Question 2 of" in str(counter.render()))
+
+
+async def test_revealed_hints_survive_quitting(tmp_path: Path) -> None:
+    session = make_session(tmp_path)
+    app = LabApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n", "n")
+        await wait_until(pilot, lambda: (tmp_path / ".fluxlab/session.json").exists())
+        await app.workers.wait_for_complete()
+    again = LabApp(session)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = again.screen
+        await wait_until(pilot, lambda: len(screen.query("#hints-scroll Markdown")) == 2)
+        assert screen.query_one(TabbedContent).active == "lesson-pane"

@@ -1,0 +1,81 @@
+"""The app on the default sandbox with `lab sandbox up`'s cluster, registry and Flux controllers:
+attach when it runs, start it and publish a tag with `t`, and see the sandbox's Flux commit arrive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from lab.services import sandbox
+from lab.services.session import open_session, origin_log
+from lab.tui.app import LabApp
+from tests.support.tui_helpers import notifications, wait_until
+
+
+@pytest.fixture
+def default_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)
+    for var in ("KUBECONFIG", "LAB_REGISTRY_MIRROR", "LAB_SANDBOX_WORKSPACE"):
+        monkeypatch.setenv(var, "")  # attaching exports them; monkeypatch puts them back
+    try:
+        yield
+    finally:
+        sandbox.down(None)
+
+
+async def test_push_tag_starts_the_sandbox_and_its_flux_commits(default_sandbox: None) -> None:
+    from lab.services.solve import solve
+
+    session = open_session(None)
+    assert session.sandbox and session.kubeconfig is None
+    solve(session.workspace)
+    seen: list[object] = []
+    app = LabApp(session, workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert "lab sandbox up" in str(app.screen.query_one("#cluster", Static).content)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.session.kubeconfig is not None, timeout=30)
+        await wait_until(
+            pilot, lambda: any("published nginx:1.25.4" in m for _, m in notifications(seen)), timeout=30
+        )
+        cluster = app.screen.query_one("#cluster", Static)
+        for _ in range(120):  # the sandbox's kustomize-controller applies origin on its own clock
+            if "imagepolicy/nginx" in str(cluster.content):
+                break
+            await pilot.press("g")
+            await pilot.pause(0.5)
+        assert "imagepolicy/nginx" in str(cluster.content), str(cluster.content)
+        log = app.screen.query_one("#origin-log", Static)
+
+        def flux_took_the_new_tag() -> bool:
+            # Whether the sandbox's first scan ran before or after the push, Flux ends on 1.25.4.
+            return any(
+                c.author_name == "Flux" and "-> library/nginx:1.25.4" in c.message
+                for c in origin_log(session.workspace)
+            )
+
+        for _ in range(240):  # the sandbox's controllers reconcile on their own clock
+            if flux_took_the_new_tag():
+                break
+            await pilot.pause(0.25)
+        assert flux_took_the_new_tag(), str(log.content)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "Automated image update  (Flux)" in str(log.content), timeout=20)
+        assert "sandbox" in str(app.sub_title)
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_a_running_sandbox_is_attached_after_the_first_paint(default_sandbox: None) -> None:
+    info = sandbox.ensure_running(None)
+    session = open_session(None)
+    assert session.workspace == info.workspace and session.kubeconfig is None
+    app = LabApp(session, workspace_label="gitops-lab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session.kubeconfig == str(info.kubeconfig), timeout=20)
+        await pilot.pause()
+        assert "sandbox cluster and registry" in str(app.screen.query_one("#home-mode").render())

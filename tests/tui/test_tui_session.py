@@ -1,0 +1,82 @@
+"""The session helpers the TUI calls (lab.services.session): tag fallback, check mode, diffs before
+overwriting, the origin log, pushing the learner's work, the watch stamp, and import hygiene."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.core.manifests.generate import GenerateOptions
+from lab.errors import RegistryError
+from lab.services import session as svc
+from tests.support.tui_helpers import TAGS_FILE, practice_session
+
+OUT = "clusters/dev/image-automation"
+
+
+def test_sandbox_falls_back_to_the_snapshot_when_no_registry_answers() -> None:
+    # Port 1 on loopback refuses at once: the "no registry reachable" case without the network.
+    image = "127.0.0.1:1/library/nginx"
+    tags = svc.SessionTags(sandbox=True)
+    got = tags(image, [])
+    assert tags.used_snapshot
+    assert "1.25.3" in got and len(got) == len(set(got))
+    with pytest.raises(RegistryError, match=r"127\.0\.0\.1:1"):
+        svc.SessionTags(sandbox=False)(image, [])
+
+
+def test_an_explicit_tags_file_wins(tmp_path: Path) -> None:
+    tags_file = tmp_path / "tags.txt"
+    tags_file.write_text("1.0.0\n\n2.0.0\n")
+    tags = svc.SessionTags(sandbox=True, tags_file=tags_file)
+    assert sorted(tags("127.0.0.1:1/x", [])) == ["1.0.0", "2.0.0"]
+    assert not tags.used_snapshot
+
+
+def test_check_mode(tmp_path: Path) -> None:
+    sandbox = practice_session(tmp_path)
+    mode = svc.check_mode(sandbox)
+    assert mode.offline and mode.tags_file == svc.snapshot_tags_file() == TAGS_FILE
+    assert "2024-01-15 snapshot" in mode.describe()
+    real = svc.Session(sandbox.workspace, sandbox.task, sandbox=False, kubeconfig="/k")
+    assert svc.check_mode(real) == svc.CheckMode(offline=False, tags_file=None)
+
+
+def test_generate_diff_shows_only_files_that_would_change(tmp_path: Path) -> None:
+    ws = practice_session(tmp_path).workspace
+    opts = GenerateOptions()
+    assert svc.generate_diff(ws, opts) == ""
+    from lab.services.generate import generate
+
+    generate(ws, opts)
+    assert svc.generate_diff(ws, opts) == ""
+    policy = ws / OUT / "image-policy.yaml"
+    policy.write_text(policy.read_text().replace("1.25.x", "1.26.x"))
+    diff = svc.generate_diff(ws, opts)
+    assert diff.startswith(f"--- a/{OUT}/image-policy.yaml\n+++ b/{OUT}/image-policy.yaml\n")
+    assert "-      range: 1.26.x\n+      range: 1.25.x\n" in diff
+    assert "image-repository.yaml" not in diff
+
+
+def test_workspace_stamp_changes_on_save_and_push_not_on_fetch(tmp_path: Path) -> None:
+    ws = practice_session(tmp_path).workspace
+    first = svc.workspace_stamp(ws)
+    assert first == svc.workspace_stamp(ws)
+    svc.origin_log(ws)  # git fetch: must not look like a change, or watch would loop
+    assert svc.workspace_stamp(ws) == first
+    deployment = ws / "apps/base/nginx/deployment.yaml"
+    deployment.write_text(deployment.read_text() + "# saved\n")
+    assert svc.workspace_stamp(ws) != first
+
+
+def test_services_and_launcher_do_not_import_textual() -> None:
+    code = (
+        "import sys, lab.services.session, lab.tui; "
+        "bad = [m for m in ('textual', 'kubernetes', 'git') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,68 @@
+"""The installed `lab` executable in a real terminal (tmux): starts on a fresh HOME, creates the
+default sandbox, shows the task, switches areas with keys and quits cleanly with ctrl+q."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import lab_executable
+from tests.support.tui_helpers import TmuxSession
+
+if shutil.which("tmux") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("tmux is required in CI for the TUI smoke test")
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+def test_lab_starts_navigates_and_quits(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    data = home / ".local" / "share"
+    env = {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(data),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "TERM": "xterm-256color",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+    command = " ".join(shlex.quote(part) for part in lab_executable())
+    # The shell records lab's exit status in a file: tmux can take seconds to notice a dead pane
+    # on a loaded machine, the file is there as soon as lab has exited.
+    status_file = tmp_path / "exit-status"
+    script = f"cd {shlex.quote(str(tmp_path))} && {command}; echo $? > {shlex.quote(str(status_file))}"
+    session = TmuxSession(f"sh -c {shlex.quote(script)}", 80, 24, env={**env, "KUBECONFIG": ""})
+    try:
+        session.wait_for("Task 09b: Image Automation", timeout=30)
+        assert "sandbox" in session.screen()
+        assert (data / "fluxlab" / "sandbox" / "gitops-lab" / ".git").is_dir()
+        session.send("2")
+        session.wait_for("Pitfalls", timeout=20)
+        session.send("3")
+        session.wait_for("API version", timeout=20)
+        # lab starts the default sandbox in the background: the checks then run online (max 100).
+        deadline = time.monotonic() + 30
+        while not (data / "fluxlab" / "sandbox" / "runtime.json").exists():
+            assert time.monotonic() < deadline, "lab did not start the sandbox"
+            time.sleep(0.1)
+        session.send("4")
+        session.wait_for("/100 · ", timeout=30)
+        assert "Image controllers installed and ready" in session.screen()
+        session.send("C-q")
+        deadline = time.monotonic() + 15
+        while not status_file.exists() or not status_file.read_text().strip():
+            assert time.monotonic() < deadline, f"lab did not exit after ctrl+q:\n{session.screen()}"
+            time.sleep(0.05)
+        assert status_file.read_text().strip() == "0", session.screen()
+        assert "Traceback" not in session.screen()
+    finally:
+        session.close()
+        subprocess.run(
+            [*lab_executable(), "sandbox", "down"], env={**os.environ, **env}, capture_output=True, timeout=60
+        )
