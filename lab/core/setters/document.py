@@ -153,6 +153,7 @@ def _ruamel_events(text: str) -> list[Any]:
 
 
 _NEWLINE = re.compile("\n")
+_HASH = re.compile("#")
 
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
 
@@ -350,7 +351,11 @@ class _Builder:
         out: list[tuple[int, int, str, bool]] = []
         text = self.text
         n = len(text)
-        for ln, ls in enumerate(self.line_starts):
+        line_starts = self.line_starts
+        # Only a line with a `#` can hold a comment: the character walk below visits those alone.
+        hash_lines = sorted({bisect.bisect_right(line_starts, m.start()) - 1 for m in _HASH.finditer(text)})
+        for ln in hash_lines:
+            ls = line_starts[ln]
             le = text.find("\n", ls)
             if le == -1:
                 le = n
