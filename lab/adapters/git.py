@@ -41,6 +41,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from lab.errors import GitError
 
@@ -1300,7 +1301,7 @@ class Workspace:
     def rebase(self, upstream: str, *, identity: tuple[str, str] | None = None) -> str | None:
         """`git rebase UPSTREAM` (replay local commits on top); None when done, else git's reason it stopped.
 
-        The caller aborts or resolves a stopped rebase (`conflicted_files`, `rebase_abort`). Any other
+        The caller aborts or resolves a stopped rebase (`conflicted_files`, `abort`). Any other
         failure (a dirty tree, untracked files in the way) raises GitError with nothing changed.
         """
         self._require_branch("rebase")
@@ -1314,25 +1315,10 @@ class Workspace:
             _check_ref(upstream),
             env=self._identity_env(identity),
         )
-        if res.code == 0:
-            return None
-        if self.in_progress() == "rebase":
-            return condense(res.err)
-        raise GitError(
-            f"git rebase {upstream} in {self.root} failed: {condense(res.err)}",
-            hint="commit or stash your changes first (git status shows them), then retry",
-        )
-
-    def rebase_abort(self) -> None:
-        res = self._git("rebase", "--abort")
-        if res.code != 0 and self.in_progress() == "rebase":
-            raise GitError(
-                f"git rebase --abort in {self.root} failed: {condense(res.err)}",
-                hint="run `git rebase --abort` yourself and check `git status`",
-            )
+        return self._stopped("rebase", upstream, res)
 
     def merge(self, ref: str, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
-        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then merge_abort)."""
+        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then abort)."""
         self._require_branch("merge")
         name, email = identity or self.learner_identity()
         env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
@@ -1349,21 +1335,27 @@ class Workspace:
             _check_ref(ref),
             env=env,
         )
+        return self._stopped("merge", ref, res)
+
+    def _stopped(self, op: Literal["rebase", "merge"], target: str, res: _Result) -> str | None:
+        """After `git rebase|merge TARGET`: None when done, git's reason when it stopped half-way (the caller
+        aborts or resolves it); any other failure (nothing changed) raises GitError."""
         if res.code == 0:
             return None
-        if self.in_progress() == "merge":
+        if self.in_progress() == op:
             return condense(res.err)
         raise GitError(
-            f"git merge {ref} in {self.root} failed: {condense(res.err)}",
+            f"git {op} {target} in {self.root} failed: {condense(res.err)}",
             hint="commit or stash your changes first (git status shows them), then retry",
         )
 
-    def merge_abort(self) -> None:
-        res = self._git("merge", "--abort")
-        if res.code != 0 and self.in_progress() == "merge":
+    def abort(self, op: Literal["rebase", "merge"]) -> None:
+        """`git rebase --abort` or `git merge --abort` of the stopped rebase or merge (nothing when none is)."""
+        res = self._git(op, "--abort")
+        if res.code != 0 and self.in_progress() == op:
             raise GitError(
-                f"git merge --abort in {self.root} failed: {condense(res.err)}",
-                hint="run `git merge --abort` yourself and check `git status`",
+                f"git {op} --abort in {self.root} failed: {condense(res.err)}",
+                hint=f"run `git {op} --abort` yourself and check `git status`",
             )
 
     def stash_push(self, message: str, *, identity: tuple[str, str] | None = None) -> str | None:

@@ -15,9 +15,8 @@ from lab.commands._common import (
     resolve_workspace,
     write_trusted,
 )
+from lab.core.report import FORMATS
 from lab.errors import UsageError
-
-FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
