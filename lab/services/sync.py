@@ -468,10 +468,7 @@ def _integrate(
 
 def _abort(ws: Workspace, strategy: Strategy, commands: list[str]) -> None:
     commands.append(f"git {strategy} --abort")
-    if strategy == "merge":
-        ws.merge_abort()
-    else:
-        ws.rebase_abort()
+    ws.abort(strategy)
 
 
 def _lesson(integrated: Sequence[CommitInfo], strategy: Strategy) -> str:
