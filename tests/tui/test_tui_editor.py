@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
@@ -128,26 +128,3 @@ async def test_a_file_changed_on_disk_is_overwritten_only_after_the_diff(tmp_pat
         await pilot.press("y")
         await wait_until(pilot, lambda: readme.read_text(encoding="utf-8").startswith("mine"))
         await wait_until(pilot, lambda: not editor.modified and not editor.saving)
-
-
-async def test_checks_e_opens_the_file_of_the_check_at_its_line(tmp_path: Path) -> None:
-    session = practice_session(tmp_path)
-    app = lab_app(session)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("4")
-        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
-        table = app.screen.query_one("#checks", DataTable)
-        table.move_cursor(row=table.get_row_index("marker.present"))
-        await pilot.pause()
-        result = app.last_report.get("marker.present") if app.last_report else None
-        assert result is not None and result.file
-        await pilot.press("e")
-        editor = await _opened(pilot, app)
-        assert editor.rel == result.file
-        assert editor.query_one(TextArea).cursor_location == ((result.line or 1) - 1, 0)
-        await pilot.press("escape")
-        await wait_until(
-            pilot, lambda: app.current_mode == "checks" and not isinstance(app.screen, EditorScreen)
-        )
-        titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Edit a file (e)", "Checks: Edit (e)", "Generate: Edit (e)"} <= titles
