@@ -22,7 +22,7 @@ def _inputs(ctx: CheckContext) -> Inputs:
         from lab.adapters.repotext import read_repo_text
 
         text = read_repo_text(ctx.workspace)
-        return Inputs(find_automation(text.yaml), text.marked, paths=text.dirs | text.files)
+        return Inputs(find_automation(text.yaml, ctx.load_yaml), text.marked, paths=text.dirs | text.files)
 
     return ctx.cached("diagnosis:inputs", compute)
 

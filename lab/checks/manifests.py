@@ -49,7 +49,7 @@ def automation_set(ctx: CheckContext) -> AutomationSet:
                     files[rel] = ctx.read_text(rel)
                 except LabError:
                     continue  # repo.files reports unreadable files
-        return find_automation(files)
+        return find_automation(files, ctx.load_yaml)
 
     return ctx.cached("manifests:aset", compute)
 

@@ -75,3 +75,25 @@ def test_offline_check_fetches_when_origin_moved(solved: Path, tmp_path: Path) -
     assert isinstance(started, list)
     assert started.count("fetch") == 1
     assert len(started) <= MAX_GIT_PROCESSES + 1, started
+
+
+def test_offline_check_parses_each_yaml_file_once(solved: Path) -> None:
+    probe = PROBE.replace(
+        "from lab.cli import main",
+        "import collections, lab.core.yamlsafe as y\n"
+        "parsed = collections.Counter()\n"
+        "real_load = y.load_all\n"
+        "def counting_load(text, file, **kw):\n"
+        "    parsed[file] += 1\n"
+        "    return real_load(text, file, **kw)\n"
+        "y.load_all = counting_load\n"
+        "import lab.core.manifests.parse as p\n"
+        "p.load_all = counting_load\n"
+        "from lab.cli import main",
+    ).replace('"git": started', '"parsed": parsed')
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(solved)], capture_output=True, text=True, check=True, timeout=120
+    )
+    parsed = json.loads(out.stdout.splitlines()[-1])["parsed"]
+    assert "clusters/dev/image-automation/image-policy.yaml" in parsed
+    assert {f: n for f, n in parsed.items() if n > 1} == {}
