@@ -399,27 +399,100 @@ def test_value_lines_point_at_the_changed_values_only() -> None:
 def _yaml_v3_roundtrip_cases() -> list[object]:
     import json
 
+    from lab.core.setters.document import parse_document
+    from lab.core.setters.emitter import SCALAR
+
     data = json.loads((FIXTURES / "yaml-v3-nodes/roundtrip.json").read_text())
     out: list[object] = []
     for text in data["cases"]:
-        flow_comments = "[\n" in text or "{\n" in text or "] #" in text
-        # Comments inside flow collections are not yet attached and emitted as yaml.v3 does.
-        marks = [pytest.mark.xfail(strict=True, reason="flow-collection comments")] if flow_comments else []
+        # A document that is one scalar: yaml.v3 gives the comments around it to the scalar, this
+        # reader to the document (the text then comes back with blank lines). kyaml refuses such
+        # documents ("not a mapping"), so Flux never writes one; the cases stay as the known gap.
+        parsed = parse_document(text)
+        scalar_root = parsed is not None and parsed.node.content[0].kind == SCALAR
+        marks = (
+            [pytest.mark.xfail(strict=True, reason="comments of a scalar document root")]
+            if scalar_root
+            else []
+        )
         out.append(pytest.param(text, marks=marks))
     return out
 
 
-@pytest.mark.parametrize("text", _yaml_v3_roundtrip_cases())
-def test_yaml_v3_node_roundtrips(text: str) -> None:
+def _encode_like_node_test(text: str, *, compact: bool = False) -> str:
+    """Decode and encode again as go-yaml's node tests do: indent 2, wide sequences by default."""
     from lab.core.setters.document import parse_document
     from lab.core.setters.emitter import Encoder
 
     parsed = parse_document(text)
     assert parsed is not None
     enc = Encoder(indent=2)
-    enc.compact_seq_indent(True)
+    enc.compact_seq_indent(compact)
     enc.encode(parsed.node)
-    assert enc.close() == text
+    return enc.close()
+
+
+@pytest.mark.parametrize("text", _yaml_v3_roundtrip_cases())
+def test_yaml_v3_node_roundtrips(text: str) -> None:
+    assert _encode_like_node_test(text) == text
+
+
+def _flow_comment_cases() -> list[object]:
+    import json
+
+    data = json.loads((FIXTURES / "yaml-v3-nodes/flow-comments.json").read_text())
+    return [pytest.param(c, id=c["yaml"]) for c in data["cases"]]
+
+
+def _comments_by_path(node: object, path: str = "doc") -> dict[str, dict[str, str]]:
+    from lab.core.setters.emitter import Node
+
+    assert isinstance(node, Node)
+    out: dict[str, dict[str, str]] = {}
+    found = {
+        role: text
+        for role, text in (
+            ("head", node.head_comment),
+            ("line", node.line_comment),
+            ("foot", node.foot_comment),
+        )
+        if text
+    }
+    if found:
+        out[path] = found
+    for i, child in enumerate(node.content):
+        out.update(_comments_by_path(child, str(i) if path == "doc" else f"{path}.{i}"))
+    return out
+
+
+@pytest.mark.parametrize("case", _flow_comment_cases())
+def test_comments_in_flow_collections_land_where_yaml_v3_puts_them(case: dict) -> None:
+    from lab.core.setters.document import parse_document
+
+    parsed = parse_document(case["yaml"])
+    assert parsed is not None
+    assert _comments_by_path(parsed.node) == case["comments"]
+    if case["roundtrip"]:
+        assert _encode_like_node_test(case["yaml"]) == case["yaml"]
+
+
+def test_a_comment_heading_a_flow_item_keeps_the_items_on_one_line() -> None:
+    # The issue's example. The comment heads `--foo` (as `# HA1` heads `la` in go-yaml's node tests);
+    # yaml.v3's emitter breaks a flow sequence's line only for a comment, so `--bar` follows on the
+    # same line and `]` closes it (emitterc.go, flow sequence item/end). Flux writes the same.
+    text = "args: [\n  # first arg\n  --foo,\n  --bar\n]\n"
+    assert _encode_like_node_test(text) == "args: [\n  # first arg\n  --foo, --bar]\n"
+    # A comment under an item before a blank line or the bracket is the item's foot: the line
+    # breaks after it, but the first item still follows `[` directly (nothing heads it).
+    text = "args: [\n  --foo,\n  # after foo\n\n  --bar,\n  # after bar\n]\n"
+    assert _encode_like_node_test(text) == "args: [--foo,\n  # after foo\n\n  --bar,\n  # after bar\n]\n"
+
+
+def test_marker_inside_a_flow_sequence_is_still_read() -> None:
+    src = b'images: [\n  # {"$imagepolicy": "flux-system:nginx"}\n  nginx:1.25.0,\n  # keep\n]\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    # The head comment of a flow item is its marker; a plain scalar with `:` in a flow is re-quoted.
+    assert result.content == src.replace(b"nginx:1.25.0", b"'library/nginx:1.25.3'")
 
 
 def test_foot_comment_before_a_blank_line_stays_in_setters_output() -> None:

@@ -51,6 +51,18 @@ class _Entry:
     in_flow: bool = False
 
 
+@dataclass(eq=False, slots=True)
+class _Flow:
+    """A `[...]` or `{...}` collection: where it opens and closes and its items (keys of a mapping)."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    node: Node
+    items: list[_Entry] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class _Tok:
     index: int
@@ -197,6 +209,8 @@ class _Builder:
         self.key_values: dict[int, Node] = {}
         self.key_parent: dict[int, Node] = {}
         self.tok_index: list[int] = []
+        self.flows: list[_Flow] = []
+        self.flow_starts: list[int] = []
         # comment line -> (node, role) where role is line/head/foot/doc-head/doc-foot
         self.attached: dict[int, tuple[Node | None, str]] = {}
 
@@ -282,10 +296,13 @@ class _Builder:
             flow = bool(ev.flow_style)
             node = Node(SEQ, tag=tag or "!!seq", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
+            seq_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             for child_ev in it:
                 if type(child_ev).__name__ == "SequenceEndEvent":
-                    if flow:
+                    if seq_flow is not None:
                         self._note_end(child_ev.end_mark.index, node, "flow-end")
+                        seq_flow.end = child_ev.end_mark.index
+                        self.flows.append(seq_flow)
                     break
                 cs = child_ev.start_mark
                 dash_idx = cs.index
@@ -300,16 +317,21 @@ class _Builder:
                 entry.value = child
                 self.entries.append(entry)
                 self.toks.append(_Tok(dash_idx, entry_line, entry_col, child, entry))
+                if seq_flow is not None:
+                    seq_flow.items.append(entry)
                 node.content.append(child)
         elif name == "MappingStartEvent":
             flow = bool(ev.flow_style)
             node = Node(MAP, tag=tag or "!!map", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
+            map_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             while True:
                 kev = next(it)
                 if type(kev).__name__ == "MappingEndEvent":
-                    if flow:
+                    if map_flow is not None:
                         self._note_end(kev.end_mark.index, node, "flow-end")
+                        map_flow.end = kev.end_mark.index
+                        self.flows.append(map_flow)
                     break
                 ks = kev.start_mark
                 entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow)
@@ -317,6 +339,8 @@ class _Builder:
                 entry.owner = key
                 self.toks.append(_Tok(ks.index, ks.line, ks.column, key, entry))
                 self.entries.append(entry)
+                if map_flow is not None:
+                    map_flow.items.append(entry)
                 vev = next(it)
                 value = self._node(vev, it, entry, node)
                 entry.value = value
@@ -389,11 +413,19 @@ class _Builder:
         comments = self._scan_comments()
         if not comments:
             return
+        root = doc.content[0]
+        for flow in self.flows:
+            if flow.node is root:
+                # A comment above a `[`/`{` document heads the collection (yaml.v3), not its first item.
+                self.toks.append(_Tok(flow.start, flow.line, flow.column, root, None))
+        self.flows.sort(key=lambda f: f.start)
+        self.flow_starts = [f.start for f in self.flows]
         self.toks.sort(key=lambda t: t.index)
         tok_idx = self.tok_index = [t.index for t in self.toks]
         entries = sorted(self.entries, key=lambda e: e.index)
         entry_idx = [e.index for e in entries]
-        content_lines = sorted(self.content_end)
+        # A line holding only `[`/`{` still separates the comments above it from those inside.
+        content_lines = sorted(set(self.content_end).union(self._line_of(f.start) for f in self.flows))
         own: list[tuple[int, int, str]] = []
         deferred: list[tuple[int, str]] = []
         for line, col, txt, has_content in comments:
@@ -477,6 +509,59 @@ class _Builder:
                     return t
         return None
 
+    def _flow_around(self, index: int) -> _Flow | None:
+        """The innermost `[...]`/`{...}` that `index` lies in, if any."""
+        k = bisect.bisect_right(self.flow_starts, index)
+        for flow in reversed(self.flows[:k]):
+            if flow.start < index < flow.end:
+                return flow
+        return None
+
+    def _attach_flow_gap(self, flow: _Flow, runs: list[list[tuple[int, int, str]]], prev_line: int) -> None:
+        """Comment lines inside a flow collection, placed as yaml.v3's scanner does there.
+
+        The run right under an item (or key: value) is the item's foot when a blank line or the
+        closing bracket follows it; what is left heads the next item, or, when the bracket comes
+        next, joins that foot (blank lines kept). Keys carry a mapping pair's head and foot.
+        """
+        first_line = runs[0][0][0]
+        last_line = runs[-1][-1][0]
+        gap_start = self.line_starts[first_line]
+        prev = nxt = None
+        for item in flow.items:
+            if item.index < gap_start:
+                prev = item
+            elif nxt is None:
+                nxt = item
+        next_line = nxt.line if nxt is not None else self._line_of(flow.end - 1)
+        rest = runs
+        if (
+            prev is not None
+            and first_line == prev_line + 1
+            and (len(runs) > 1 or nxt is None or next_line > last_line + 1)
+        ):
+            self._flow_foot(prev.owner, runs[:1])
+            rest = runs[1:]
+        if not rest:
+            return
+        if nxt is not None:
+            nxt.owner.head_comment = _join(_join_parts(rest), nxt.owner.head_comment)
+            self._mark_runs(rest, nxt.owner, "head")
+        elif prev is not None:
+            self._flow_foot(prev.owner, rest)
+        else:
+            # `[ # only comments ]`: nothing to hang them on; yaml.v3 keeps them on the collection.
+            self._flow_foot(flow.node, rest)
+
+    def _flow_foot(self, owner: Node, runs: list[list[tuple[int, int, str]]]) -> None:
+        owner.foot_comment = _join_blank(owner.foot_comment, _join_parts(runs))
+        self._mark_runs(runs, owner, "foot")
+
+    def _mark_runs(self, runs: list[list[tuple[int, int, str]]], node: Node | None, role: str) -> None:
+        for run in runs:
+            for ln, _, _ in run:
+                self.attached[ln] = (node, role)
+
     def _attach_gap(
         self,
         doc: Node,
@@ -501,7 +586,8 @@ class _Builder:
         chain: list[_Entry] = []
         e = entries[ke] if ke >= 0 else None
         while e is not None:
-            # Comments never attach inside a flow collection: its block entry takes them.
+            # Entries inside a flow collection take no block comments (gaps inside one went to
+            # _attach_flow_gap instead).
             if not e.in_flow:
                 chain.append(e)
             e = e.parent
@@ -511,6 +597,22 @@ class _Builder:
                 runs[-1].append(c)
             else:
                 runs.append([c])
+        flow = self._flow_around(gap_start)
+        if flow is not None:
+            self._attach_flow_gap(flow, runs, prev_line)
+            return
+        if nxt is None and prev_line >= 0 and first_line == prev_line + 1:
+            end = self.content_end.get(prev_line)
+            root = doc.content[0]
+            if end is not None and end[1] is root and end[2] == "flow-end":
+                # Right under a `]`/`}` that ends the document: the first run is the collection's
+                # foot (yaml.v3 `# F1` in `[la, lb] # I\n# F1`); what follows a blank line is the document's.
+                root.foot_comment = _join(root.foot_comment, _join_parts(runs[:1]))
+                self._mark_runs(runs[:1], root, "foot")
+                if len(runs) > 1:
+                    doc.foot_comment = _join(doc.foot_comment, _join_parts(runs[1:]))
+                    self._mark_runs(runs[1:], None, "doc-foot")
+                return
         # A run whose lines change column splits there (yaml.v3 ends a foot at a dedent).
         parts: list[list[tuple[int, int, str]]] = []
         run_end: list[bool] = []
