@@ -1,20 +1,30 @@
-"""One Setters run (dry run) over a generated 10k-file repository, against `git grep` for the marker.
+"""Setters speed: a generated 10k-file repository, and one 2 MB manifest.
 
-`git grep -l '"$imagepolicy"'` is the floor for finding the marked files; the ratio shows what the
-Flux-compatible walk, screening, parsing and yaml.v3-style re-serialisation of the few hundred
-marked files add on top. Goal: one simulated automation run stays around a second.
+Repository: one Setters run (dry run) against `git grep` for the marker. `git grep -l '"$imagepolicy"'`
+is the floor for finding the marked files; the ratio shows what the Flux-compatible walk, screening,
+parsing and yaml.v3-style re-serialisation of the few hundred marked files add on top. Goal: one
+simulated automation run stays around a second.
+
+2 MB manifest (`lab setters`/`lab simulate` on one big file): CPU seconds of one rewrite of a
+multi-document manifest with markers, and of one flat mapping of ~100k keys, against libyaml's
+event parse of the same text (the floor: every rewrite parses the whole file).
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import yaml
 
 from lab.adapters.setters import apply_to_tree
 from lab.core.refs import ImageRef
+from lab.core.setters import rewrite
 
 N_FILES = 10_000
 N_MARKED = 300
@@ -76,6 +86,74 @@ def generate_repo(root: Path, seed: int = 7) -> None:
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
 
 
+MANIFEST_BYTES = 2_000_000
+
+
+def large_manifest(size: int = MANIFEST_BYTES) -> bytes:
+    """Documents like DEPLOYMENT (every tenth marked) up to `size` bytes."""
+    parts: list[str] = []
+    total = i = 0
+    while total < size:
+        marker = ' # {"$imagepolicy": "flux-system:nginx"}' if i % 10 == 0 else ""
+        doc = DEPLOYMENT.format(i=i, team=i % 40, replicas=i % 5 + 1, image="nginx:1.25.0", marker=marker)
+        doc = doc if i == 0 else "---\n" + doc
+        parts.append(doc)
+        total += len(doc)
+        i += 1
+    return "".join(parts).encode()
+
+
+def flat_mapping(keys: int) -> bytes:
+    """One ConfigMap whose `data` has `keys` keys, the last one marked (~24 bytes a key)."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: big", "data:"]
+    lines += [f"  key{i:06d}: value{i}" for i in range(keys)]
+    lines.append('  image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def cpu_best(fn: Callable[[], object], runs: int = 3) -> float:
+    """Best CPU seconds of this process over `runs` calls (a loaded machine distorts CPU least)."""
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def libyaml_floor(content: bytes) -> float:
+    """CPU seconds of libyaml's event parse of `content`, the part of a rewrite no change can remove."""
+    text = content.decode()
+
+    def parse() -> None:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            list(yaml.parse(text, Loader=yaml.CSafeLoader))
+        finally:
+            if was:
+                gc.enable()
+
+    return cpu_best(parse)
+
+
+def bench_large_manifests() -> None:
+    setters = {"flux-system:nginx": ImageRef("library/nginx", "1.25.3")}
+    for name, content in (
+        ("multi-document", large_manifest()),
+        ("flat mapping", flat_mapping(MANIFEST_BYTES // 24)),
+    ):
+        result = rewrite(content, setters, "flux-system")
+        assert result.content is not None
+        t_rewrite = cpu_best(lambda c=content: rewrite(c, setters, "flux-system"), runs=2)
+        t_floor = libyaml_floor(content)
+        print(
+            f"{name} {len(content) / 1e6:.1f} MB ({len(result.changes)} changes): rewrite {t_rewrite:.2f} s CPU,"
+            f" libyaml parse {t_floor:.2f} s, ratio {t_rewrite / t_floor:.1f}x"
+        )
+
+
 def _best(fn: object, runs: int = 3) -> float:
     best = float("inf")
     for _ in range(runs):
@@ -107,6 +185,7 @@ def main() -> None:
         print(f"git grep -l: {t_grep * 1000:.1f} ms")
         print(f"apply_to_tree (dry run): {t_apply * 1000:.1f} ms")
         print(f"ratio apply/grep: {t_apply / t_grep:.1f}x")
+    bench_large_manifests()
 
 
 if __name__ == "__main__":

@@ -33,12 +33,12 @@ def _command_modules() -> list[str]:
 
 
 def _named_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
-    """The subcommand `argv` names, if it names one plainly (skipping `-w/--workspace VALUE`)."""
+    """The subcommand `argv` names, if it names one plainly (skipping `-w/--workspace VALUE`, `--task ID`)."""
     skip = False
     for arg in argv:
         if skip:
             skip = False
-        elif arg in ("-w", "--workspace"):
+        elif arg in ("-w", "--workspace", "--task"):
             skip = True
         elif not arg.startswith("-"):
             return arg if arg in names else None
@@ -57,6 +57,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fluxlab {__version__}")
     parser.add_argument("--plain", action="store_true", help="text mode instead of the Textual app")
     parser.add_argument("--workspace", "-w", metavar="W", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--task",
+        dest="app_task",
+        metavar="ID",
+        help="the task the app opens (default: the one the repository records, else the course's current task)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     names = _command_modules()
     only = _named_command(argv, names) if argv is not None else None
@@ -69,7 +75,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def _run_app(args: argparse.Namespace) -> int:
     from lab.tui import launch
 
-    return launch(plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace)
+    return launch(
+        plain=bool(args.plain) or bool(os.environ.get("NO_TUI")), workspace=args.workspace, task=args.app_task
+    )
 
 
 def _run_command(args: argparse.Namespace) -> int:

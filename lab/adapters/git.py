@@ -38,9 +38,10 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from lab.errors import GitError
 
@@ -472,6 +473,152 @@ def _parse_config_list(raw: bytes) -> list[tuple[str, str, str]]:
     return entries
 
 
+_HEX = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
+    """Refs under `prefix` (e.g. "refs/heads/") of the files backend, read without running git: loose
+    files over packed-refs; a symbolic ref maps to None. None when this cannot be read exactly (reftable,
+    a linked worktree, a ref being written, anything unexpected): the caller then asks git."""
+    if (git_dir / "commondir").exists() or (git_dir / "reftable").exists():
+        return None
+    refs: dict[str, str | None] = {}
+    try:
+        packed = (git_dir / "packed-refs").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        packed = ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in packed.splitlines():
+        if not line or line.startswith(("#", "^")):
+            continue
+        sha, _, name = line.partition(" ")
+        if not _HEX.match(sha) or not name:
+            return None
+        if name.startswith(prefix):
+            refs[name] = sha
+    top = git_dir / prefix
+    for dirpath, _dirs, files in os.walk(top):
+        for file in files:
+            path = Path(dirpath) / file
+            name = path.relative_to(git_dir).as_posix()
+            if file.endswith(".lock") or _BAD_REF.search(name[len("refs/") :]):
+                return None
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if text.startswith("ref:"):
+                refs[name] = None
+            elif _HEX.match(text):
+                refs[name] = text
+            else:
+                return None
+    return refs
+
+
+def _local_git_dir(repo: Path) -> Path | None:
+    """The git directory a local URL names, as `git fetch` finds it (REPO/.git, else REPO itself when
+    bare); None when it is anything else (a gitdir file, REPO.git, not a repository)."""
+    for candidate in (repo / ".git", repo):
+        if candidate.is_dir() and (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
+            return candidate if (candidate / "refs").is_dir() else None
+        if candidate == repo / ".git" and candidate.exists():
+            return None
+    return None
+
+
+def _tree_entries(data: bytes, oid_len: int) -> list[tuple[int, str, str]] | None:
+    """(mode, name, sha) of a raw tree object, in tree order; None when a name is not UTF-8 (or the
+    object is malformed)."""
+    entries: list[tuple[int, str, str]] = []
+    pos = 0
+    try:
+        while pos < len(data):
+            space = data.index(b" ", pos)
+            nul = data.index(b"\0", space)
+            name = data[space + 1 : nul].decode("utf-8")
+            entries.append((int(data[pos:space], 8), name, data[nul + 1 : nul + 1 + oid_len].hex()))
+            pos = nul + 1 + oid_len
+    except ValueError:  # UnicodeDecodeError too: ls-tree, run instead, shows such a tree as git does
+        return None
+    return entries
+
+
+_Object = tuple[str, str, int, bytes]
+"""sha, type, size, content (empty for `info`)."""
+
+
+class _ObjectReader:
+    """One `git cat-file --batch-command` answering many object reads of a run (`rev_parse`,
+    `read_tree_at`, `show_file`): a check run reads a dozen objects, and starting git for each one
+    cost more than the rest of the run. Same argv and environment as every other command."""
+
+    def __init__(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
+        self._proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._buf = bytearray()
+        self.broken = False
+
+    def _fill(self, deadline: float) -> None:
+        import select
+        import time
+
+        assert self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise EOFError
+        self._buf += chunk
+
+    def request(self, command: str, name: str, timeout: float) -> _Object | None:
+        """(sha, type, size, content: empty for `info`), or None when git finds no such object.
+        Raises OSError, EOFError or TimeoutError when the process cannot answer (then `broken`)."""
+        import time
+
+        assert self._proc.stdin is not None
+        deadline = time.monotonic() + timeout
+        try:
+            self._proc.stdin.write(f"{command} {name}\n".encode())
+            self._proc.stdin.flush()
+            while b"\n" not in self._buf:
+                self._fill(deadline)
+            end = self._buf.index(b"\n")
+            header = self._buf[:end].decode("utf-8", "replace").split()
+            del self._buf[: end + 1]
+            if len(header) != 3 or not header[2].isdigit():
+                return None  # "<name> missing" / "<name> ambiguous"
+            sha, kind, size = header[0], header[1], int(header[2])
+            if command != "contents":
+                return sha, kind, size, b""
+            while len(self._buf) < size + 1:
+                self._fill(deadline)
+            data = bytes(self._buf[:size])
+            del self._buf[: size + 1]
+            return sha, kind, size, data
+        except (OSError, EOFError, TimeoutError):
+            self.broken = True
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
 class Workspace:
     """A git working tree, driven with the hardening described in the module docstring."""
 
@@ -482,11 +629,45 @@ class Workspace:
         self._env = _base_env()
         self._env["GIT_DIR"] = str(git_dir)
         self._env["GIT_WORK_TREE"] = str(root)
-        self._overrides: list[tuple[str, str]] | None = None
+        self._entries: list[tuple[str, str, str]] | None = None
+        self._overrides: list[tuple[str, str]] = []
         self._config_stamp: tuple[int, ...] = ()
+        self._reader: _ObjectReader | None = None
+        self._reader_wanted = False
+        self._reader_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
+
+    # -- one object reader for a run ------------------------------------------------------------
+    def keep_reader(self) -> None:
+        """Answer object reads (`rev_parse`, `read_tree_at`, `show_file`) from one long-lived
+        `git cat-file --batch-command` until `close()`; for a run that reads many objects (a check run)."""
+        self._reader_wanted = True
+
+    def close(self) -> None:
+        """Stop the object reader, if one runs (the workspace stays usable, one git per read again)."""
+        with self._reader_lock:
+            reader, self._reader, self._reader_wanted = self._reader, None, False
+        if reader is not None:
+            reader.close()
+
+    def _object(self, command: str, name: str) -> _Object | bool | None:
+        """The reader's answer for `name` (None: no such object), or False when there is no usable
+        reader (not wanted, git older than 2.36, a failure): the caller runs its own git command."""
+        if not self._reader_wanted or "\n" in name or " " in name:
+            return False
+        with self._reader_lock:
+            try:
+                if self._reader is None:
+                    self._reader = _ObjectReader(
+                        self._argv("cat-file", "--batch-command"), self.root, self._env
+                    )
+                if self._reader.broken:
+                    return False
+                return self._reader.request(command, name, DEFAULT_TIMEOUT)
+            except (OSError, EOFError, TimeoutError):
+                return False
 
     # -- running git --------------------------------------------------------------------------
     def _stamp(self) -> tuple[int, ...]:
@@ -499,19 +680,30 @@ class Workspace:
                 stamp += [0, 0, 0]
         return tuple(stamp)
 
-    def _config_overrides(self) -> list[tuple[str, str]]:
-        """Re-read when .git/config changes (a long TUI session); fail closed when unreadable."""
+    def _config_entries(self) -> list[tuple[str, str, str]]:
+        """(scope, key, value) of every config entry git sees here. Re-read when .git/config changes
+        (a long TUI session); fail closed when unreadable."""
         stamp = self._stamp()
-        if self._overrides is None or stamp != self._config_stamp:
+        entries = self._entries
+        if entries is None or stamp != self._config_stamp:
             res = _run(["config", "--list", "--show-scope", "-z"], cwd=self.root, env=self._env)
             if res.code != 0:
                 raise GitError(
                     f"cannot read the git config of {self.root}: {condense(res.err)}",
                     hint="fix .git/config (git config --local --list shows the problem)",
                 )
-            self._overrides = _neutralise(_parse_config_list(res.out))
-            self._config_stamp = stamp
+            entries = _parse_config_list(res.out)
+            self._overrides = _neutralise(entries)
+            self._entries, self._config_stamp = entries, stamp
+        return entries
+
+    def _config_overrides(self) -> list[tuple[str, str]]:
+        self._config_entries()
         return self._overrides
+
+    def _argv(self, *args: str, extra_config: Sequence[tuple[str, str]] = ()) -> list[str]:
+        config = [("protocol.file.allow", "never"), *self._config_overrides(), *extra_config]
+        return [_git_binary(), "--no-pager", *_config_args((*_ALWAYS, *config)), *args]
 
     def _git(
         self,
@@ -555,7 +747,12 @@ class Workspace:
 
     def rev_parse(self, ref: str) -> str | None:
         """The commit `ref` names, or None."""
-        res = self._git("rev-parse", "--verify", "-q", f"{_check_ref(ref)}^{{commit}}")
+        found = self._object("info", f"{_check_ref(ref)}^{{commit}}")
+        if isinstance(found, tuple):
+            return found[0]
+        if found is None:
+            return None
+        res = self._git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
         return res.out.decode().strip() if res.code == 0 else None
 
     def status(self, paths: Sequence[str] | None = None) -> list[FileStatus]:
@@ -590,9 +787,12 @@ class Workspace:
     def remote_url(self, name: str = "origin") -> str:
         """The remote's URL; a relative local path is made absolute against the workspace."""
         _check_remote_name(name)
-        res = self._git("config", "--get", f"remote.{name}.url")
-        url = res.out.decode("utf-8", "replace").strip()
-        if res.code != 0 or not url:
+        # What `git config --get remote.NAME.url` prints (the last value), from the config already read
+        # for the hardening: one git process less per question.
+        key = f"remote.{name}.url"
+        values = [value for _, k, value in self._config_entries() if k == key]
+        url = values[-1].strip() if values else ""
+        if not url:
             raise GitError(
                 f"{self.root} has no remote {name}",
                 hint=f"add it: git remote add {name} URL (lab init creates a local one)",
@@ -613,11 +813,24 @@ class Workspace:
         self._out("update-ref", ref, _check_ref(sha), what=f"git update-ref {ref}", hint="")
 
     def remotes(self) -> list[str]:
-        return [r for r in self._out("remote", what="git remote", hint="").split() if r]
+        """What `git remote` lists: every NAME of a remote.NAME.* config key, sorted. Read from the
+        config already loaded; git is asked only when legacy .git/remotes or .git/branches files,
+        which also define remotes, exist."""
+        if any((self.git_dir / legacy).exists() for legacy in ("remotes", "branches")):
+            return [r for r in self._out("remote", what="git remote", hint="").split() if r]
+        names = set()
+        for _, key, _ in self._config_entries():
+            if key.startswith("remote."):
+                name, dot, _var = key[len("remote.") :].rpartition(".")
+                if dot and name:
+                    names.add(name)
+        return sorted(names)
 
     def fetch(self, remote: str = "origin") -> None:
         """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored)."""
         _check_remote_name(remote)
+        if self._fetch_changes_nothing(remote):
+            return
         res = self._git(
             "fetch",
             "--quiet",
@@ -638,6 +851,34 @@ class Workspace:
                 hint=f"check `git remote get-url {remote}` and your access to it",
             )
 
+    def _fetch_changes_nothing(self, remote: str) -> bool:
+        """True when `remote` is a local repository (the practice origin) whose branches are exactly
+        our refs/remotes/<remote>/* already: the fetch would update and prune nothing, so neither
+        git fetch nor the upload-pack it starts need to run. Decided from both repositories' ref files
+        (no program runs, nothing of theirs is executed); anything unusual answers False and git
+        fetches as always. Never for untrusted workspaces, whose file:// fetches must fail as before."""
+        if self.untrusted:
+            return False
+        try:
+            url = self.remote_url(remote)
+        except GitError:
+            return False
+        if not _is_local_url(url):
+            return False
+        theirs_dir = _local_git_dir(_local_path(url, self.root))
+        if theirs_dir is None:
+            return False
+        theirs = _read_ref_files(theirs_dir, "refs/heads/")
+        ours = _read_ref_files(self.git_dir, f"refs/remotes/{remote}/")
+        if theirs is None or ours is None or None in theirs.values():
+            return False
+        # --prune leaves symbolic refs (origin/HEAD) alone, and fetch does not write them either.
+        tracking = {name: sha for name, sha in ours.items() if sha is not None}
+        expected = {
+            f"refs/remotes/{remote}/{name[len('refs/heads/') :]}": sha for name, sha in theirs.items()
+        }
+        return tracking == expected
+
     def remote_sha(self, branch: str, remote: str = "origin") -> str | None:
         """The commit of <remote>/<branch> as of the last fetch (no network), None when absent."""
         check_branch_name(branch)
@@ -651,19 +892,34 @@ class Workspace:
         oversized blobs and unsafe paths in `.skipped`.
         """
         _check_ref(ref)
-        args = ["ls-tree", "-r", "-z", "-l", "--full-tree", f"{ref}^{{tree}}"]
         prefix = _check_rel_path(under, self.root).strip("/") if under else "."
+        fast = self._read_tree_fast(ref, prefix, max_bytes)
+        if fast is not None:
+            return fast
+        args = ["ls-tree", "-r", "-z", "-l", "--full-tree", f"{ref}^{{tree}}"]
         if prefix != ".":
             args += ["--", prefix]
         raw = self._out(*args, what=f"reading {ref}", hint=f"check that {ref} exists (git fetch first?)")
-        files = TreeFiles()
-        wanted: list[tuple[str, str]] = []
-        links: list[tuple[str, str]] = []
+        listing: list[tuple[str, str, str, str, str]] = []
         for entry in raw.split("\0"):
             if not entry:
                 continue
             meta, _, path = entry.partition("\t")
             mode, kind, sha, size = meta.split()
+            listing.append((mode, kind, sha, size, path))
+        return self._tree_files(listing, max_bytes, self._cat_blobs)
+
+    def _tree_files(
+        self,
+        listing: Sequence[tuple[str, str, str, str, str]],
+        max_bytes: int,
+        cat: Callable[[Sequence[str]], dict[str, bytes]],
+    ) -> TreeFiles:
+        """TreeFiles from `git ls-tree -r -l` entries (mode, type, sha, size, path), blobs read by `cat`."""
+        files = TreeFiles()
+        wanted: list[tuple[str, str]] = []
+        links: list[tuple[str, str]] = []
+        for mode, kind, sha, size, path in listing:
             parts = PurePosixPath(path).parts
             if path.startswith("/") or ".." in parts or ".git" in parts:
                 files.skipped[path] = "unsafe path"
@@ -677,12 +933,90 @@ class Workspace:
                 files.skipped[path] = f"larger than {max_bytes} bytes"
             else:
                 wanted.append((path, sha))
-        blobs = self._cat_blobs([sha for _, sha in wanted] + [sha for _, sha in links])
+        blobs = cat([sha for _, sha in wanted] + [sha for _, sha in links])
         for path, sha in wanted:
             files[path] = blobs[sha]
         for path, sha in links:
             files.symlinks[path] = blobs[sha].decode("utf-8", "replace")
         return files
+
+    def _read_tree_fast(self, ref: str, prefix: str, max_bytes: int) -> TreeFiles | None:
+        """`read_tree_at` through the object reader: the same entries `ls-tree -r -l --full-tree` lists,
+        walked from the raw tree objects. None when the reader cannot answer exactly (no reader, the
+        ref does not resolve, a name that is not UTF-8): then ls-tree runs and says why."""
+        root = self._object("contents", f"{ref}^{{tree}}")
+        if not isinstance(root, tuple):
+            return None
+        oid_len = len(root[0]) // 2
+
+        def entries(obj: _Object | bool | None) -> list[tuple[int, str, str]] | None:
+            if not isinstance(obj, tuple) or obj[1] != "tree":
+                return None
+            return _tree_entries(obj[3], oid_len)
+
+        listing: list[tuple[str, str, str, str, str]] = []
+
+        def walk(start: list[tuple[int, str, str]]) -> bool:
+            """ls-tree's lines for (mode, path, sha) entries, depth first in tree order as git prints
+            them (modes canonicalised as git prints them); iterative, so any depth is fine."""
+            stack = [iter(start)]
+            while stack:
+                item = next(stack[-1], None)
+                if item is None:
+                    stack.pop()
+                    continue
+                mode, path, sha = item
+                fmt = mode & 0o170000
+                if fmt == 0o040000:
+                    sub = entries(self._object("contents", sha))
+                    if sub is None:
+                        return False
+                    stack.append(iter([(m, f"{path}/{n}", s) for m, n, s in sub]))
+                elif fmt in (0o100000, 0o120000):
+                    info = self._object("info", sha)
+                    if not isinstance(info, tuple):
+                        return False
+                    canon = fmt if fmt == 0o120000 else fmt | (0o755 if mode & 0o100 else 0o644)
+                    listing.append((f"{canon:06o}", "blob", sha, str(info[2]), path))
+                else:
+                    listing.append(("160000", "commit", sha, "-", path))
+            return True
+
+        level = entries(root)
+        if level is None:
+            return None
+        if prefix == ".":
+            if not walk([(m, n, s) for m, n, s in level]):
+                return None
+        else:
+            parts = prefix.split("/")
+            for depth, part in enumerate(parts):
+                match = next(((m, s) for m, n, s in level if n == part), None)
+                if match is None:
+                    break  # the pathspec matches nothing
+                mode, sha = match
+                if depth == len(parts) - 1:
+                    if not walk([(mode, prefix, sha)]):
+                        return None
+                elif mode & 0o170000 == 0o040000:
+                    sub = entries(self._object("contents", sha))
+                    if sub is None:
+                        return None
+                    level = sub
+                else:
+                    break  # a file where the pathspec needs a directory
+        return self._tree_files(listing, max_bytes, self._cat_blobs_fast)
+
+    def _cat_blobs_fast(self, shas: Sequence[str]) -> dict[str, bytes]:
+        blobs: dict[str, bytes] = {}
+        for sha in dict.fromkeys(shas):
+            found = self._object("contents", sha)
+            if found is None:
+                raise GitError(f"object {sha} missing in {self.root}", hint="run git fsck")
+            if not isinstance(found, tuple):
+                return self._cat_blobs(shas)
+            blobs[sha] = found[3]
+        return blobs
 
     def _cat_blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         unique = list(dict.fromkeys(shas))
@@ -967,7 +1301,7 @@ class Workspace:
     def rebase(self, upstream: str, *, identity: tuple[str, str] | None = None) -> str | None:
         """`git rebase UPSTREAM` (replay local commits on top); None when done, else git's reason it stopped.
 
-        The caller aborts or resolves a stopped rebase (`conflicted_files`, `rebase_abort`). Any other
+        The caller aborts or resolves a stopped rebase (`conflicted_files`, `abort`). Any other
         failure (a dirty tree, untracked files in the way) raises GitError with nothing changed.
         """
         self._require_branch("rebase")
@@ -981,25 +1315,10 @@ class Workspace:
             _check_ref(upstream),
             env=self._identity_env(identity),
         )
-        if res.code == 0:
-            return None
-        if self.in_progress() == "rebase":
-            return condense(res.err)
-        raise GitError(
-            f"git rebase {upstream} in {self.root} failed: {condense(res.err)}",
-            hint="commit or stash your changes first (git status shows them), then retry",
-        )
-
-    def rebase_abort(self) -> None:
-        res = self._git("rebase", "--abort")
-        if res.code != 0 and self.in_progress() == "rebase":
-            raise GitError(
-                f"git rebase --abort in {self.root} failed: {condense(res.err)}",
-                hint="run `git rebase --abort` yourself and check `git status`",
-            )
+        return self._stopped("rebase", upstream, res)
 
     def merge(self, ref: str, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
-        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then merge_abort)."""
+        """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then abort)."""
         self._require_branch("merge")
         name, email = identity or self.learner_identity()
         env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
@@ -1016,21 +1335,27 @@ class Workspace:
             _check_ref(ref),
             env=env,
         )
+        return self._stopped("merge", ref, res)
+
+    def _stopped(self, op: Literal["rebase", "merge"], target: str, res: _Result) -> str | None:
+        """After `git rebase|merge TARGET`: None when done, git's reason when it stopped half-way (the caller
+        aborts or resolves it); any other failure (nothing changed) raises GitError."""
         if res.code == 0:
             return None
-        if self.in_progress() == "merge":
+        if self.in_progress() == op:
             return condense(res.err)
         raise GitError(
-            f"git merge {ref} in {self.root} failed: {condense(res.err)}",
+            f"git {op} {target} in {self.root} failed: {condense(res.err)}",
             hint="commit or stash your changes first (git status shows them), then retry",
         )
 
-    def merge_abort(self) -> None:
-        res = self._git("merge", "--abort")
-        if res.code != 0 and self.in_progress() == "merge":
+    def abort(self, op: Literal["rebase", "merge"]) -> None:
+        """`git rebase --abort` or `git merge --abort` of the stopped rebase or merge (nothing when none is)."""
+        res = self._git(op, "--abort")
+        if res.code != 0 and self.in_progress() == op:
             raise GitError(
-                f"git merge --abort in {self.root} failed: {condense(res.err)}",
-                hint="run `git merge --abort` yourself and check `git status`",
+                f"git {op} --abort in {self.root} failed: {condense(res.err)}",
+                hint=f"run `git {op} --abort` yourself and check `git status`",
             )
 
     def stash_push(self, message: str, *, identity: tuple[str, str] | None = None) -> str | None:

@@ -20,7 +20,6 @@ class TreeResult:
     update_root: Path
     changes: list[Change] = field(default_factory=list)
     files: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (rel path, old, new)
-    reformatted: dict[str, bytes] = field(default_factory=dict)  # rel path -> Flux's output, no value changed
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel path, why) unparsable files
 
     @property
@@ -54,8 +53,6 @@ def apply_to_tree(
             continue
         result.changes.extend(fr.changes)
         result.files.append((screened.rel, screened.content, fr.content))
-        if fr.reformatted is not None:
-            result.reformatted[screened.rel] = fr.reformatted
         pending.append((screened.path, fr.content))
     if not dry_run:
         for path, data in pending:

@@ -17,7 +17,7 @@ import importlib.util
 import pkgutil
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lab.core.checks.model import Outcome
@@ -53,15 +53,48 @@ def check(name: str) -> Callable[[Impl], Impl]:
     return register
 
 
-def implementations() -> dict[str, Impl]:
-    """The library: every registered function, importing this package's modules on first use."""
+_DECORATOR = re.compile(r'^@check\("([^"\\]+)"\)', re.MULTILINE)
+
+
+def _library_modules() -> list[str]:
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if not m.name.startswith("_") and m.name not in ("context", "loader")
+    )
+
+
+def _module_index(modules: list[str]) -> dict[str, str] | None:
+    """Check function name -> the module that registers it, read from the modules' source (a few
+    small files) rather than by importing them all; None when a source cannot be read."""
+    index: dict[str, str] = {}
+    for mod in modules:
+        try:
+            text = (Path(__path__[0]) / f"{mod}.py").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for name in _DECORATOR.findall(text):
+            index.setdefault(name, mod)
+    return index
+
+
+def implementations(names: Iterable[str] | None = None) -> dict[str, Impl]:
+    """The library: every registered function, importing this package's modules on first use.
+
+    With `names`, only the modules that register those functions are imported: each module costs
+    start-up time, and `lab check --offline` has no use for the cluster or registry checks' clients.
+    A name no module's source registers imports them all, as before."""
     global _LOADED
     with _LOCK:
         if not _LOADED:
-            for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-                if not mod.startswith("_") and mod not in ("context", "loader"):
-                    importlib.import_module(f"{__name__}.{mod}")
-            _LOADED = True
+            modules = _library_modules()
+            wanted = modules
+            index = _module_index(modules) if names is not None else None
+            if names is not None and index is not None and all(n in index for n in names):
+                wanted = sorted({index[n] for n in names})
+            for mod in wanted:
+                importlib.import_module(f"{__name__}.{mod}")
+            _LOADED = wanted == modules
     return dict(_REGISTRY)
 
 

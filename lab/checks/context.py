@@ -146,7 +146,12 @@ class CheckContext:
 
     def yaml_docs(self, rel: str) -> list[yamlsafe.Doc]:
         """Parsed documents of a workspace YAML file, cached per run. Raises LabError."""
-        return self.cached(f"yaml:{rel}", lambda: yamlsafe.load_all(self.read_text(rel), rel))
+        return self.cached(f"yaml:{rel}", lambda: self.load_yaml(self.read_text(rel), rel))
+
+    def load_yaml(self, text: str, rel: str) -> list[yamlsafe.Doc]:
+        """`yamlsafe.load_all(text, rel)` once per run for the same file and text: the checks, the
+        manifest model and the diagnosis all read the automation files. Raises LabError."""
+        return self.cached(f"yaml-text:{rel}\0{text}", lambda: yamlsafe.load_all(text, rel))
 
 
 # The parameters the library's checks of image automation read (a task's checks.toml [params]).

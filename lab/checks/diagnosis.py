@@ -9,6 +9,7 @@ findings that need tags (ranges that match nothing, pre-releases, cosign tags).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from lab.checks.context import CheckContext
 from lab.core.checks.model import Evidence, Outcome, Status, and_more
@@ -21,7 +22,7 @@ def _inputs(ctx: CheckContext) -> Inputs:
         from lab.adapters.repotext import read_repo_text
 
         text = read_repo_text(ctx.workspace)
-        return Inputs(find_automation(text.yaml), text.marked, paths=text.dirs | text.files)
+        return Inputs(find_automation(text.yaml, ctx.load_yaml), text.marked, paths=text.dirs | text.files)
 
     return ctx.cached("diagnosis:inputs", compute)
 
@@ -49,15 +50,7 @@ def merge(ctx: CheckContext, check_id: str, outcome: Outcome, tags: Sequence[str
     evidence = (*outcome.evidence, *(_evidence(f) for f in mine))
     if outcome.status != Status.PASS:
         # The check's own first cause stays the message; the diagnosis adds Flux's side as evidence.
-        return Outcome.make(
-            outcome.status,
-            outcome.message,
-            hint=outcome.hint,
-            evidence=evidence,
-            file=outcome.file,
-            line=outcome.line,
-            points=outcome.points,
-        )
+        return replace(outcome, evidence=evidence)
     breaking = [f for f in mine if f.breaking]
     if breaking:
         first, more = breaking[0], and_more(breaking)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
 from lab.checks.context import CheckContext
@@ -20,6 +20,9 @@ from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepositor
 from lab.core.reconcile import TagSource
 from lab.core.refs import ImageRef
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.imagefields import Verdict
 
 PUSH_HINT = "git add -A && git commit -m 'Image automation' && git push"
 
@@ -196,11 +199,36 @@ def _bumped_run(
     return tree, new, runs, iua
 
 
+def _not_moved(
+    verdict: Verdict, setters: Mapping[str, ImageRef], after: Any, *, moved: bool
+) -> tuple[str, str] | None:
+    """Why a well-marked field does not move to what its policy selects (what, hint); None when it does.
+    `after` is the field after the new tags (None when gone), `moved` whether the reconcile changed it."""
+    from lab.core.imagefields import SUFFIX_FOR
+
+    marker = verdict.marker
+    assert marker is not None
+    ref = setters.get(marker.policy_ref)
+    if ref is None:
+        return (
+            f"policy {marker.policy_ref} selects no tag, so Flux never updates this field",
+            f"lab simulate --dry-run shows why {marker.policy_ref} is not ready",
+        )
+    newest = f"the policy {marker.policy_ref} should select the newest release"
+    wanted = ref.written(marker.suffix)
+    if after is None or after.value != wanted:
+        return f"after the new tags the field reads {after.value if after else '?'}, not {wanted}", newest
+    moves = verdict.field is not None and SUFFIX_FOR.get(verdict.field.shape) in ("", "tag", "digest")
+    if moves and not moved:
+        return "the next release was pushed but this field did not move", newest
+    return None
+
+
 @check("multi.moves")
 def multi_moves(ctx: CheckContext) -> Outcome:
     """After CI pushes the next release of every image, one reconcile moves every marked field (to
     exactly what its policy selects) and changes nothing else."""
-    from lab.core.imagefields import SUFFIX_FOR, judge
+    from lab.core.imagefields import judge
 
     bumped = _bumped_run(ctx)
     if isinstance(bumped, Outcome):
@@ -227,36 +255,11 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     setters = {k: v for run in runs for k, v in run.setters.items()}
     new_fields = {(f.file, f.line): f for f in _marked_fields(new, iua)[0]}
     for (path, line), verdict in good.items():
-        marker = verdict.marker
-        assert marker is not None
-        ref = setters.get(marker.policy_ref)
-        if ref is None:
+        problem = _not_moved(verdict, setters, new_fields.get((path, line)), moved=(path, line) in changed)
+        if problem is not None:
+            what, hint = problem
             return Outcome.failed(
-                f"{path}:{line}: policy {marker.policy_ref} selects no tag, so Flux never updates this field",
-                file=path,
-                line=line,
-                hint=f"lab simulate --dry-run shows why {marker.policy_ref} is not ready",
-                evidence=evidence,
-            )
-        after = new_fields.get((path, line))
-        wanted = ref.written(marker.suffix)
-        if after is None or after.value != wanted:
-            return Outcome.failed(
-                f"{path}:{line}: after the new tags the field reads {after.value if after else '?'}, "
-                f"not {wanted}",
-                file=path,
-                line=line,
-                hint=f"the policy {marker.policy_ref} should select the newest release",
-                evidence=evidence,
-            )
-        moves = verdict.field is not None and SUFFIX_FOR.get(verdict.field.shape) in ("", "tag", "digest")
-        if moves and (path, line) not in changed:
-            return Outcome.failed(
-                f"{path}:{line}: the next release was pushed but this field did not move",
-                file=path,
-                line=line,
-                hint=f"the policy {marker.policy_ref} should select the newest release",
-                evidence=evidence,
+                f"{path}:{line}: {what}", file=path, line=line, hint=hint, evidence=evidence
             )
     return Outcome.passed(
         f"one reconcile moves {len(changed)} marked field(s) and nothing else", evidence=evidence
@@ -569,19 +572,11 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         )
         for r in report.results
     ]
-    if report.baseline_problem:
-        return Outcome.failed(
-            f"ImagePolicy {policy.ref}: {report.baseline_problem}",
-            file=policy.file,
-            line=line,
-            hint=str(params.get("hint", "")) or None,
-            evidence=evidence,
-        )
     escaped = report.escaped
-    if escaped:
-        first, more = escaped[0], and_more(escaped)
+    problem = report.baseline_problem or (f"{escaped[0].message}{and_more(escaped)}" if escaped else "")
+    if problem:
         return Outcome.failed(
-            f"ImagePolicy {policy.ref}: {first.message}{more}",
+            f"ImagePolicy {policy.ref}: {problem}",
             file=policy.file,
             line=line,
             hint=str(params.get("hint", "")) or None,

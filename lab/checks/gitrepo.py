@@ -41,6 +41,9 @@ def _origin(ctx: CheckContext) -> Origin:
 
     def compute() -> Origin:
         ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
+        # The git checks read a dozen objects: one cat-file process answers them all, until the run ends.
+        ws.keep_reader()
+        ctx.on_close(ws.close)
         branch = str(ctx.settings.get("branch", "main"))
         if "origin" not in ws.remotes():
             raise GitError(

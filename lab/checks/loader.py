@@ -13,7 +13,7 @@ title = "..."                 # title, points, kind, depends_on, hint, hidden: t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,15 +38,21 @@ class TaskChecks:
     module: Any = None
     """The task's checks.py (a Path), when it has one."""
 
-    def implementations(self) -> dict[str, Callable[[CheckContext], Outcome]]:
+    def implementations(
+        self, ids: Collection[str] | None = None
+    ) -> dict[str, Callable[[CheckContext], Outcome]]:
         """check id -> the function its `run` names, called with the check's params; ids whose `run`
-        names nothing are left out (the runner reports them as errors)."""
+        names nothing are left out (the runner reports them as errors). With `ids`, only those checks
+        (the ones a run may call: only their library modules are imported)."""
         from lab.checks import implementations, task_implementations
 
-        library = implementations()
         own = task_implementations(self.module) if self.module is not None else {}
+        runs = {k: v for k, v in self.runs.items() if ids is None or k in ids}
+        library = implementations(
+            None if ids is None else [name for name, _ in runs.values() if name not in own]
+        )
         bound: dict[str, Callable[[CheckContext], Outcome]] = {}
-        for check_id, (name, params) in self.runs.items():
+        for check_id, (name, params) in runs.items():
             fn = own.get(name) or library.get(name)
             if fn is not None:
                 bound[check_id] = _bind(fn, params)

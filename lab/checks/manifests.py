@@ -9,6 +9,7 @@ import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lab.adapters.tree import walk_entries
 from lab.checks import check
@@ -29,6 +30,9 @@ from lab.core.manifests.models import (
 )
 from lab.errors import LabError
 
+if TYPE_CHECKING:
+    from lab.core.setters.markers import MarkerSyntax
+
 MAX_SCANNED_FILES = 500
 DEFAULT_UPDATE_PATH = "apps"
 MARKER_WORD = "imagepolicy"
@@ -45,7 +49,7 @@ def automation_set(ctx: CheckContext) -> AutomationSet:
                     files[rel] = ctx.read_text(rel)
                 except LabError:
                     continue  # repo.files reports unreadable files
-        return find_automation(files)
+        return find_automation(files, ctx.load_yaml)
 
     return ctx.cached("manifests:aset", compute)
 
@@ -293,60 +297,61 @@ def marker_valid(ctx: CheckContext) -> Outcome:
     return merge(ctx, "marker.valid", _marker_valid(ctx))
 
 
+def _marker_problem(
+    ctx: CheckContext,
+    m: MarkerLine,
+    syntax: MarkerSyntax,
+    policies: list[ImagePolicy],
+    iua: ImageUpdateAutomation | None,
+) -> tuple[str, str] | None:
+    """What is wrong with marker `m` for Flux (continuing "marker in FILE:LINE"), and the hint; None when fine."""
+    known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
+    if syntax.problem is not None:
+        return (
+            f": {syntax.problem}",
+            'write # {"$imagepolicy": "flux-system:nginx"} at the end of the image line',
+        )
+    if m.text.lstrip().startswith("#"):
+        return (
+            " is on its own line; Flux only reads it at the end of the line holding the value",
+            "move the comment to the end of the image: line below it",
+        )
+    if not any(p.namespace == syntax.namespace and p.name == syntax.policy for p in policies):
+        return (
+            f" names {syntax.namespace}:{syntax.policy}, but no such ImagePolicy exists (policies: {known})",
+            f"name an existing policy as namespace:name, e.g. {known.split(', ')[0]}",
+        )
+    if iua is not None and syntax.namespace != iua.namespace:
+        return (
+            f" names namespace {syntax.namespace}, but the ImageUpdateAutomation in {iua.namespace} only applies "
+            "its own namespace's policies",
+            f"put the ImagePolicy and the marker in {iua.namespace}",
+        )
+    if syntax.suffix == "" and m.line not in _image_lines(ctx, m.file):
+        return (
+            " writes a full image reference, but that line is not a container image: line",
+            "put full markers on image: lines; use :tag / :name markers for split fields",
+        )
+    return None
+
+
 def _marker_valid(ctx: CheckContext) -> Outcome:
     from lab.core.setters.markers import parse_marker_text
 
     aset = automation_set(ctx)
     policies = [p for p in aset.policies if p.file in automation_files(ctx)]
-    known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
     iua = _automation(ctx)
     good: list[MarkerLine] = []
     for m in _markers(ctx):
-        syntax = parse_marker_text(m.comment)
-        ev = [Evidence("file", f"{m.file}:{m.line}", m.text.strip())]
-        if syntax.problem is not None:
+        problem = _marker_problem(ctx, m, parse_marker_text(m.comment), policies, iua)
+        if problem is not None:
+            what, hint = problem
             return Outcome.failed(
-                f"marker in {m.file}:{m.line}: {syntax.problem}",
+                f"marker in {m.file}:{m.line}{what}",
                 file=m.file,
                 line=m.line,
-                hint='write # {"$imagepolicy": "flux-system:nginx"} at the end of the image line',
-                evidence=ev,
-            )
-        if m.text.lstrip().startswith("#"):
-            return Outcome.failed(
-                f"marker in {m.file}:{m.line} is on its own line; Flux only reads it at the end of the "
-                "line holding the value",
-                file=m.file,
-                line=m.line,
-                hint="move the comment to the end of the image: line below it",
-                evidence=ev,
-            )
-        if not any(p.namespace == syntax.namespace and p.name == syntax.policy for p in policies):
-            return Outcome.failed(
-                f"marker in {m.file}:{m.line} names {syntax.namespace}:{syntax.policy}, but no such "
-                f"ImagePolicy exists (policies: {known})",
-                file=m.file,
-                line=m.line,
-                hint=f"name an existing policy as namespace:name, e.g. {known.split(', ')[0]}",
-                evidence=ev,
-            )
-        if iua is not None and syntax.namespace != iua.namespace:
-            return Outcome.failed(
-                f"marker in {m.file}:{m.line} names namespace {syntax.namespace}, but the "
-                f"ImageUpdateAutomation in {iua.namespace} only applies its own namespace's policies",
-                file=m.file,
-                line=m.line,
-                hint=f"put the ImagePolicy and the marker in {iua.namespace}",
-                evidence=ev,
-            )
-        if syntax.suffix == "" and m.line not in _image_lines(ctx, m.file):
-            return Outcome.failed(
-                f"marker in {m.file}:{m.line} writes a full image reference, but that line is not a "
-                "container image: line",
-                file=m.file,
-                line=m.line,
-                hint="put full markers on image: lines; use :tag / :name markers for split fields",
-                evidence=ev,
+                hint=hint,
+                evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip())],
             )
         good.append(m)
     if not good:

@@ -212,12 +212,12 @@ def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
     """What the files say is not all: when a cluster is configured (not --offline), the flux-system
     Kustomization may still fail to apply what was pushed (a v1beta2 object on Flux 2.9, a dry-run
     error) and then nothing of it reaches the cluster. That verdict is the cluster's, shown here."""
+    if ctx.offline:
+        return None
     from lab.adapters.cluster import default_kubeconfig
     from lab.checks.cluster import PROGRESS_REASONS, client_for
     from lab.errors import ClusterError
 
-    if ctx.offline:
-        return None
     configured = ctx.settings.get("kubeconfig") or default_kubeconfig()
     if not configured:
         return None  # no cluster: the repository's word is all there is (cluster.* say why)

@@ -36,17 +36,11 @@ def progress_updated(ctx: CheckContext) -> Outcome:
     status, note = found
     line = _row_line(text, row)
     evidence = [Evidence("file", f"{PROGRESS_FILE}:{line}" if line else PROGRESS_FILE, f"{status} | {note}")]
-    if not status_is_done(status):
+    done = status_is_done(status)
+    if not done or not note.strip():
+        what = f"{DONE} but has no note" if done else f"{status.strip() or 'empty'}, not {DONE}"
         return Outcome.failed(
-            f"{PROGRESS_FILE} row {row} is {status.strip() or 'empty'}, not {DONE}",
-            file=PROGRESS_FILE,
-            line=line,
-            hint=note_hint,
-            evidence=evidence,
-        )
-    if not note.strip():
-        return Outcome.failed(
-            f"{PROGRESS_FILE} row {row} is {DONE} but has no note",
+            f"{PROGRESS_FILE} row {row} is {what}",
             file=PROGRESS_FILE,
             line=line,
             hint=note_hint,

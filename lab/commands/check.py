@@ -15,9 +15,8 @@ from lab.commands._common import (
     resolve_workspace,
     write_trusted,
 )
+from lab.core.report import FORMATS
 from lab.errors import UsageError
-
-FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +96,6 @@ def _progress(results: tuple[object, ...]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.core.report import render
-    from lab.core.report.github import classroom_output, render_annotations, render_summary
     from lab.services.check import run_checks
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
@@ -123,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     fmt = args.format
+    if fmt in ("github", "classroom"):
+        # Only these formats need it (base64, hashlib, html, json: start-up time for the others).
+        from lab.core.report.github import classroom_output, render_annotations, render_summary
     if fmt == "github":
         points = os.environ.get("LAB_POINTS_NOTICE", "1") != "0"
         sys.stdout.write(render_annotations(report, points=points))

@@ -158,11 +158,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _next_step(workspace: Path, task: str | None, policy: str) -> str:
     """The marker to add next, in the file the task's checks call its deployment (`[params]`)."""
-    from lab.checks.loader import load_task_checks
-    from lab.services.tasks import task_for_workspace
+    from lab.services.tasks import task_deployment, task_for_workspace
 
-    deployment = load_task_checks(task_for_workspace(workspace, task)).params.get("deployment")
-    if isinstance(deployment, str) and deployment.endswith((".yaml", ".yml")):
+    deployment = task_deployment(task_for_workspace(workspace, task))
+    if deployment is not None and deployment.endswith((".yaml", ".yml")):
         target = workspace / deployment
         if target.is_file() and "containers:" in target.read_text(encoding="utf-8", errors="replace"):
             return f"next: mark your Deployment: lab mark {deployment} --policy {policy}"

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lab.commands._common import add_offline_args, add_task_arg
+from lab.core.report import GRADE_FORMATS
 from lab.errors import UsageError
-
-FORMATS = ("table", "csv", "json", "junit")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("repos", nargs="*", metavar="REPO_OR_DIR", help="repositories, URLs or class directories")
     p.add_argument("--roster", metavar="FILE", help="CSV naming students: student,repo[,branch]")
     p.add_argument("--jobs", "-j", type=int, metavar="N", help="repositories graded at once (default: cores)")
-    p.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default table)")
+    p.add_argument(
+        "--format", "-f", choices=GRADE_FORMATS, default="table", help="output format (default table)"
+    )
     add_offline_args(p)
     p.add_argument(
         "--with-cluster",

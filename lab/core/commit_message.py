@@ -449,6 +449,12 @@ def render_commit_message(
             hint=_hint_for(str(exc), api_version),
             automation=automation,
         ) from None
+    return _execute(tmpl, data, api_version, automation)
+
+
+def _execute(tmpl: gotemplate.Template, data: TemplateData, api_version: str, automation: str) -> str:
+    """Run a parsed message template on `data` as image-automation-controller does, or raise
+    CommitTemplateError with its condition."""
     try:
         return tmpl.execute(data)
     except gotemplate.TemplateError as exc:
@@ -554,14 +560,7 @@ def check_template(template: str | None, api_version: str) -> list[str]:
         if msg not in problems:
             problems.append(msg)
     try:
-        render_commit_message(
-            template,
-            [_SAMPLE_CHANGE],
-            api_version=api_version,
-            automation_namespace="flux-system",
-            automation_name="flux-system",
-            images={"flux-system:app": ImageRef("registry.example.com/app", "1.0.1")},
-        )
+        _execute(tmpl, data, api_version, "flux-system/flux-system")  # the trial render over the sample
     except CommitTemplateError as exc:
         if exc.flux_message not in problems:
             problems.append(exc.flux_message)

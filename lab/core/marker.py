@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lab.core.dnsnames import DNS_SUBDOMAIN
 from lab.core.yamlsafe import Doc, Path_, Pos, load_all
 from lab.errors import LabError
 
 MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def check_policy_ref(policy_ref: str) -> tuple[str, str]:
         )
     ns, name = parts
     for label, value in (("namespace", ns), ("name", name)):
-        if not value or not _NAME.fullmatch(value):
+        if not value or not DNS_SUBDOMAIN.fullmatch(value):
             raise LabError(
                 f"policy reference '{policy_ref}': {label} '{value}' is not a valid Kubernetes name",
                 field="--policy",

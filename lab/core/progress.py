@@ -9,6 +9,7 @@ pipes, extra spaces, escaped pipes inside cells, CRLF.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lab.errors import LabError
@@ -189,11 +190,7 @@ def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, i
     if found is None:
         raise LabError("no progress table with Task and Status columns", file=file, hint=TABLE_HINT)
     header, columns, rows = found
-    matches = [j for j in rows if task_matches(_row(lines, j, columns).task, task)]
-    if matches:
-        rank = {j: _closeness(_row(lines, j, columns).task, task) for j in matches}
-        best = max(rank.values())
-        matches = [j for j in matches if rank[j] == best]
+    matches = [rows[k] for k in best_matches([_row(lines, j, columns).task for j in rows], task)]
     if not matches:
         raise LabError(
             f"no row for task {task} in the progress table",
@@ -208,6 +205,17 @@ def _find_row(text: str, task: str, file: str) -> tuple[list[_Line], dict[str, i
             hint="name the task more precisely: the row's full name",
         )
     return lines, columns, matches[0]
+
+
+def best_matches(cells: Sequence[str], task: str) -> list[int]:
+    """The indexes of the task cells that name `task` most closely (`09` names `09-fluxcd-...` rather
+    than `09b-multi`): the row(s) every edit and the app's Home take as the task's."""
+    matches = [k for k, cell in enumerate(cells) if task_matches(cell, task)]
+    if not matches:
+        return []
+    rank = {k: _closeness(cells[k], task) for k in matches}
+    best = max(rank.values())
+    return [k for k in matches if rank[k] == best]
 
 
 def row_status(text: str, task: str) -> tuple[str, str] | None:

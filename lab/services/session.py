@@ -35,7 +35,19 @@ class Session:
 
     @property
     def mode(self) -> str:
-        return "sandbox" if self.sandbox else "cluster"
+        """Where the lab works, in the words the app's title bar and Home both use."""
+        return self.mode_detail[0]
+
+    @property
+    def mode_detail(self) -> tuple[str, str]:
+        """(mode, what it means): Home shows both, the title bar the first."""
+        if self.sandbox and self.kubeconfig is None and is_default_sandbox(self):
+            return "practice repo", "no cluster needed; `lab sandbox up` adds one"
+        if self.sandbox and self.kubeconfig is None:
+            return "practice repo", "no cluster needed; 5 simulates Flux: d, then c"
+        if self.sandbox:
+            return "sandbox cluster", "runs in the background; `lab sandbox down` stops it"
+        return "cluster", str(self.kubeconfig)
 
 
 def default_sandbox_workspace() -> Path:
@@ -68,7 +80,9 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
         from lab.sandbox.practice import init_practice_repo
 
         init_practice_repo(sandbox_ws)
-    return Session(sandbox_ws, workspace_task(sandbox_ws, task_id), sandbox=True, kubeconfig=None)
+    session = Session(sandbox_ws, workspace_task(sandbox_ws), sandbox=True, kubeconfig=None)
+    # Another task than the sandbox repository's: that task's own practice repository (as Home opens it).
+    return open_task(session, task_id) if task_id else session
 
 
 def plain_overview(session: Session) -> str:
@@ -301,7 +315,12 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
 
     from lab.services import sandbox
 
-    info = sandbox.ensure_running(None) if start else sandbox.running_info(None)
+    # The sandbox serves one task's images: started for this session's task, and a running sandbox of
+    # another task is refused (a LabError saying how to switch), never attached to the wrong world.
+    task = session.task.id
+    info = sandbox.ensure_running(None, task=task) if start else sandbox.running_info(None)
+    if info is not None and not start and info.task and info.task != task:
+        return session
     if info is None:
         return session
     return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
@@ -443,9 +462,13 @@ def open_task(session: Session, task_id: str) -> Session:
     task = load_task(task_id)
     if task.id == session.task.id:
         return session
-    from lab.services.tasks import default_task_id
+    from lab.services.tasks import default_task_id, task_for_workspace
 
-    workspace = default_sandbox_workspace() if task.id == default_task_id() else task_workspace(task)
+    # The default sandbox's repository is the course's current task's unless it records another
+    # (`lab sandbox reset --task ID`): a task opens in the repository that records it.
+    sandbox_ws = default_sandbox_workspace()
+    sandbox_task = task_for_workspace(sandbox_ws) if (sandbox_ws / ".git").exists() else default_task_id()
+    workspace = sandbox_ws if task.id == sandbox_task else task_workspace(task)
     if not (workspace / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
 

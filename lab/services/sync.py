@@ -468,10 +468,7 @@ def _integrate(
 
 def _abort(ws: Workspace, strategy: Strategy, commands: list[str]) -> None:
     commands.append(f"git {strategy} --abort")
-    if strategy == "merge":
-        ws.merge_abort()
-    else:
-        ws.rebase_abort()
+    ws.abort(strategy)
 
 
 def _lesson(integrated: Sequence[CommitInfo], strategy: Strategy) -> str:
@@ -578,9 +575,9 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
     if DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
         pieces.append(
-            "mark the nginx image for Flux (image policy marker)"
+            f"mark the image in {Path(DEPLOYMENT_FILE).name} for Flux (image policy marker)"
             if marker_added
-            else "update the nginx Deployment"
+            else f"update {DEPLOYMENT_FILE}"
         )
     if "PROGRESS.md" in paths:
         text = _worktree_text(ws, "PROGRESS.md")

@@ -23,6 +23,7 @@ __all__ = [
     "load_task",
     "record_quiz",
     "recorded_task",
+    "task_deployment",
     "task_for_row",
     "task_for_workspace",
     "workspace_task",
@@ -56,3 +57,12 @@ def task_for_row(row: str) -> Task | None:
     exact = [e for e in entries if row in (e.meta.id, e.meta.progress_row, e.meta.progress_task)]
     found = exact or [e for e in entries if task_matches(e.meta.progress_task, row)]
     return load_task(found[0].meta.id) if found else None
+
+
+def task_deployment(task: Task | str) -> str | None:
+    """The file the task's checks call its deployment (checks.toml `[params] deployment`): where the
+    marker goes (`lab generate`'s next step, the app's Marker tab); None when the task names none."""
+    from lab.checks.loader import load_task_checks
+
+    value = load_task_checks(task if isinstance(task, str) else task.id).params.get("deployment")
+    return value if isinstance(value, str) and value else None

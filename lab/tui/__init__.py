@@ -22,10 +22,11 @@ def _wants_plain(plain: bool) -> bool:
     return size.columns < MIN_COLUMNS or size.lines < MIN_LINES or os.environ.get("TERM") == "dumb"
 
 
-def launch(*, plain: bool = False, workspace: str | None = None) -> int:
+def launch(*, plain: bool = False, workspace: str | None = None, task: str | None = None) -> int:
+    """`task`: --task, over the task the repository records, over the course's current task."""
     from lab.services.session import open_session
 
-    session = open_session(Path(workspace) if workspace else None)
+    session = open_session(Path(workspace) if workspace else None, task)
     if _wants_plain(plain):
         from lab.services.session import plain_overview
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
     from lab.services.session import WorkspaceState
     from lab.services.sync import PushWorkResult
+    from lab.tui.screens.editor import EditorScreen
 
 #: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
 WATCH_S = 1.0
@@ -466,7 +467,45 @@ class LabApp(App[None]):
         # An area the task does not declare has no key and no palette entry.
         if action == "switch_mode" and parameters and parameters[0] not in self.session.task.meta.areas:
             return None
-        return True
+        # The editor is open: close it first (it asks about unsaved changes).
+        return not (action == "switch_mode" and self._editing() is not None)
+
+    # --- the in-app editor --------------------------------------------------------------------------
+
+    def edit_file(self, rel: str | None = None, line: int | None = None) -> None:
+        """Open `rel` (at `line`) in the editor; without a path, the file picker first."""
+        from lab.tui.screens.editor import FilePicker
+
+        if rel is not None:
+            self.open_for_edit(rel, line)
+            return
+
+        def chosen(picked: str | None) -> None:
+            if picked is not None:
+                self.open_for_edit(picked, None)
+
+        self.push_screen(FilePicker(), chosen)
+
+    @work(thread=True, exclusive=True, group="edit", exit_on_error=False, description="opening the file")
+    def open_for_edit(self, rel: str, line: int | None, replace: bool = False) -> None:
+        """Read the file first (refused files never open an editor), then show it."""
+        from lab.errors import LabError
+        from lab.services.edit import open_file
+        from lab.tui.screens.editor import EditorScreen
+
+        try:
+            opened = open_file(self.session.workspace, rel)
+        except LabError as err:
+            text = f"{err.message} - hint: {err.hint}" if err.hint else err.message
+            self.notify(text, title="Not opened", severity="error", timeout=10)
+            return
+        screen = EditorScreen(opened, line)
+        self.call_from_thread(self.switch_screen if replace else self.push_screen, screen)
+
+    def _editing(self) -> EditorScreen | None:
+        from lab.tui.screens.editor import EditorScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, EditorScreen)), None)
 
     # --- keys, palette, quitting ------------------------------------------------------------------
 
@@ -484,6 +523,11 @@ class LabApp(App[None]):
         yield from super().get_system_commands(screen)
         for mode, key, label, help_text in self.areas():
             yield SystemCommand(f"Go to {label} ({key})", help_text, partial(self.switch_mode, mode))
+        yield SystemCommand(
+            "Edit a file (e)",
+            "Open a file of the workspace in the lab's editor; ctrl+s saves",
+            self.edit_file,
+        )
         for mode, _key, label, _help in self.areas():
             for binding in palette_actions(screen_class(mode)):
                 yield SystemCommand(
@@ -502,6 +546,15 @@ class LabApp(App[None]):
         self.call_after_refresh(after)
 
     async def action_quit(self) -> None:
+        editor = self._editing()
+        if editor is not None and editor.modified:
+            if self.screen is not editor:
+                return  # a dialog over the editor is asking already
+            editor.ask_then("quit")  # unsaved edits are never dropped without asking
+            return
+        self.exit_lab()
+
+    def exit_lab(self) -> None:
         from lab.services.session import sandbox_note
 
         note = sandbox_note(self.session, running=bool(self.state and self.state.sandbox_running))

@@ -9,6 +9,7 @@ from lab.core.semver import (
     InvalidVersion,
     new_constraint,
     new_version,
+    parse_unless_prerelease,
     parse_version,
     try_parse_version,
 )
@@ -166,3 +167,33 @@ def test_hostile_whitespace_does_not_hang() -> None:
 
 def test_constraints_string_round_trip() -> None:
     assert str(new_constraint(">=1.0 <2 || ~3")) == ">=1.0 <2 || ~3"
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "1.2.3",
+        "v1.2.3+build.7",
+        "1.2.3-rc.1",
+        "1.2.3-alpine.0",
+        "1.2.3-rc.01",  # leading zero: not a version
+        "1.2.3-01",
+        "1.2",
+        "1.2.x",
+        "1.2.3-",
+        "00001.2.3-rc.1",
+        "1.2.3-" + "a" * 30,
+        "18446744073709551616.0.0-rc.1",  # uint64 overflow behind a prerelease: not a version
+        "18446744073709551615.0.0-rc.1",
+        "1.2.3-18446744073709551616",
+    ],
+)
+def test_parse_unless_prerelease_agrees_with_try_parse_version(tag: str) -> None:
+    full = try_parse_version(tag)
+    quick = parse_unless_prerelease(tag)
+    if full is None:
+        assert quick is None
+    elif full.pre and len(tag) < 20:
+        assert quick is True
+    else:
+        assert quick == full

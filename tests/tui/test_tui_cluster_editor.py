@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TextArea
 
 from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
 from lab.services.session import Session
+from lab.tui.screens.editor import EditorScreen
 from tests.support.kubeapi_helpers import IMAGE_POLICY, IMAGE_REPOSITORY, POLICY_READY_STATUS
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
 
@@ -89,7 +90,8 @@ def recording_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return record
 
 
-async def test_e_opens_the_checks_file_at_its_line_in_editor(tmp_path: Path, recording_editor: Path) -> None:
+async def test_e_and_shift_e_open_the_checks_file_at_its_line(tmp_path: Path, recording_editor: Path) -> None:
+    """`e` opens the lab's own editor there, `E` lends the terminal to $EDITOR."""
     session = practice_session(tmp_path)
     app = lab_app(session)
 
@@ -106,7 +108,19 @@ async def test_e_opens_the_checks_file_at_its_line_in_editor(tmp_path: Path, rec
         await pilot.pause()
         result = app.last_report.get("marker.present") if app.last_report else None
         assert result is not None and result.file
+        # `e`: the lab's own editor, at the check's file and line; the palette offers it too.
         await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+        editor = app.screen
+        assert isinstance(editor, EditorScreen) and editor.rel == result.file
+        assert editor.query_one(TextArea).cursor_location == ((result.line or 1) - 1, 0)
+        await pilot.press("escape")
+        await wait_until(
+            pilot, lambda: app.current_mode == "checks" and not isinstance(app.screen, EditorScreen)
+        )
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Edit a file (e)", "Checks: Edit (e)", "Generate: Edit (e)"} <= titles
+        await pilot.press("E")
         await wait_until(pilot, lambda: recording_editor.exists())
     args = recording_editor.read_text().splitlines()
     expected = [str(session.workspace / result.file)]

@@ -175,7 +175,8 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         failing = {c.id for c in app.last_report.checks if c.status == "fail"}
         assert failing == {"progress.updated"}
         await pilot.pause()
-        assert ("information", "Every check passes. Press 7 to update PROGRESS.md.") in notifications(seen)
+        done = "Every check passes. 7 (Done), then u marks the task done in PROGRESS.md."
+        assert ("information", done) in notifications(seen)
         await pilot.press("7")
         await pilot.pause()
         done = app.screen

@@ -18,7 +18,9 @@ async def test_home_lists_course_tasks_with_status(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: table.row_count == 10)
         row = table.get_row("09-fluxcd-image-automation")
         assert str(row[1]) == "⬜"
-        assert "sandbox" in str(app.sub_title)
+        # The title bar and Home name the mode in the same words.
+        assert " · practice repo · " in str(app.sub_title)
+        assert "mode       practice repo (" in str(app.screen.query_one("#home-mode").render())
 
 
 async def test_home_reports_missing_progress_file(tmp_path: Path) -> None:

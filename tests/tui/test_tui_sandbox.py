@@ -80,4 +80,5 @@ async def test_a_running_sandbox_is_attached_after_the_first_paint(default_sandb
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.session.kubeconfig == str(info.kubeconfig), timeout=20)
         await pilot.pause()
-        assert "sandbox cluster and registry" in str(app.screen.query_one("#home-mode").render())
+        assert "sandbox cluster (runs in the background" in str(app.screen.query_one("#home-mode").render())
+        assert " · sandbox cluster · " in str(app.sub_title)  # the title bar says what Home says

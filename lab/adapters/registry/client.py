@@ -720,6 +720,20 @@ class RegistryClient:
         status = response.status_code
         code, message = _error_entries(body)
         detail = _flux_detail(method, url, status, response.reason_phrase, body)
+
+        def failed(
+            message: str, hint: str | None, code_if_none: str = "", retry_after: float | None = None
+        ) -> RegistryAPIError:
+            """This response's error: Flux's detail, the status and the registry's code (else `code_if_none`)."""
+            return RegistryAPIError(
+                message,
+                hint=hint,
+                flux_detail=detail,
+                status=status,
+                code=code or code_if_none,
+                retry_after=retry_after,
+            )
+
         hub = name.is_docker_hub
         registry = "Docker Hub" if hub else name.wire_host
         if status == 401:
@@ -742,29 +756,21 @@ class RegistryClient:
                     if lookup.near_miss:
                         hint += f" (the key {lookup.near_miss!r} in {lookup.source} is not used for it)"
                 whose = " (with credentials)" if creds is not None else ""
-                return RegistryAPIError(
-                    f"image not found or access denied{whose}: {name.canonical}",
-                    hint=hint,
-                    flux_detail=detail,
-                    status=status,
-                    code=code or "UNAUTHORIZED",
+                return failed(
+                    f"image not found or access denied{whose}: {name.canonical}", hint, "UNAUTHORIZED"
                 )
             if creds is not None:
                 return self._credentials_rejected(name, creds)
-            return RegistryAPIError(
+            return failed(
                 f"{name.wire_host} requires credentials for {name.repository}",
-                hint=f"run `docker login {name.wire_host}` or pass --registry-config FILE",
-                flux_detail=detail,
-                status=status,
-                code=code or "UNAUTHORIZED",
+                f"run `docker login {name.wire_host}` or pass --registry-config FILE",
+                "UNAUTHORIZED",
             )
         if status == 403:
-            return RegistryAPIError(
+            return failed(
                 f"access denied to {name.canonical} by {registry}",
-                hint="the credentials are valid but lack pull permission on this repository",
-                flux_detail=detail,
-                status=status,
-                code=code or "DENIED",
+                "the credentials are valid but lack pull permission on this repository",
+                "DENIED",
             )
         if status == 404:
             return self._not_found(name, detail, status, code or "NAME_UNKNOWN")
@@ -776,29 +782,17 @@ class RegistryClient:
                     wait = window
             when = f"retry after {wait:.0f} s" if wait is not None else "retry later"
             hint = "authenticate (docker login) or scan less often" if hub else "scan less often"
-            return RegistryAPIError(
-                f"rate-limited by {registry}, {when}",
-                hint=hint,
-                flux_detail=detail,
-                status=status,
-                code=code or "TOOMANYREQUESTS",
-                retry_after=wait,
-            )
+            return failed(f"rate-limited by {registry}, {when}", hint, "TOOMANYREQUESTS", retry_after=wait)
         if status >= 500 or status in RETRY_STATUSES:
             tried = f" (gave up after {call.attempts} attempts)" if call.attempts > 1 else ""
-            return RegistryAPIError(
+            return failed(
                 f"{name.wire_host} answered {status} {response.reason_phrase}{tried}",
-                hint="the registry is having trouble; try again later",
-                flux_detail=detail,
-                status=status,
-                code=code,
+                "the registry is having trouble; try again later",
             )
-        return RegistryAPIError(
+        return failed(
             f"{name.wire_host} answered {status} {response.reason_phrase}"
             + (f": {code}: {message}" if code else ""),
-            flux_detail=detail,
-            status=status,
-            code=code,
+            None,
         )
 
     # ---- public calls -----------------------------------------------------------------------

@@ -152,51 +152,38 @@ class GoStruct:
 # --- type names ---------------------------------------------------------------------------------------------
 
 
+# Go's type names and reflect kinds of the values a template sees, most specific type first (a Python bool is an
+# int); GoSlice, GoMap and GoStruct name their own types.
+_GO_TYPES: tuple[tuple[type, str, str], ...] = (
+    (type(None), "<nil>", "invalid"),
+    (bool, "bool", "bool"),
+    (Int64, "int64", "int"),
+    (int, "int", "int"),
+    (float, "float64", "float"),
+    (str, "string", "string"),
+    (list, "[]interface {}", "slice"),
+    (dict, "map[string]interface {}", "map"),
+    (GoMethod, "func", "func"),
+)
+
+
 def type_name(v: Any) -> str:
-    if v is None:
-        return "<nil>"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, Int64):
-        return "int64"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
     if isinstance(v, GoSlice | GoMap):
         return v.type_name
     if isinstance(v, GoStruct):
         return v.go_type
-    if isinstance(v, list):
-        return "[]interface {}"
-    if isinstance(v, dict):
-        return "map[string]interface {}"
-    if isinstance(v, GoMethod):
-        return "func"
-    return type(v).__name__
+    return next((name for t, name, _ in _GO_TYPES if isinstance(v, t)), type(v).__name__)
 
 
 def kind(v: Any) -> str:
     """reflect.Kind, reduced to what the engine distinguishes."""
-    if v is None:
-        return "invalid"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, GoSlice | list):
+    if isinstance(v, GoSlice):
         return "slice"
-    if isinstance(v, GoMap | dict):
+    if isinstance(v, GoMap):
         return "map"
     if isinstance(v, GoStruct):
         return "struct"
-    return "func"
+    return next((k for t, _, k in _GO_TYPES if isinstance(v, t)), "func")
 
 
 def items_of(v: Any) -> list[Any]:

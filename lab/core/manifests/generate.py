@@ -14,16 +14,12 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lab.core.dnsnames import dns_label_error, dns_subdomain_error
 from lab.core.duration import check_interval, normalize
 from lab.core.imagename import ImageNameError, parse_image
 from lab.core.manifests.emit import dump
 from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
-from lab.core.manifests.validate import (
-    dns_label_error,
-    dns_subdomain_error,
-    git_branch_error,
-    template_problems,
-)
+from lab.core.manifests.validate import git_branch_error, template_problems
 from lab.core.policy.spec import PolicySpec
 from lab.errors import LabError
 

@@ -9,7 +9,7 @@ never hides what is wrong elsewhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lab.core.manifests.models import (
@@ -323,13 +323,16 @@ def _add_doc(doc: Doc, aset: AutomationSet) -> None:
         aset.kustomizations.append(_kustomization(r))
 
 
-def find_automation(files: Mapping[str, str]) -> AutomationSet:
+def find_automation(
+    files: Mapping[str, str], load: Callable[[str, str], list[Doc]] = load_documents
+) -> AutomationSet:
     """Collect ImageRepository / ImagePolicy / ImageUpdateAutomation / GitRepository / Kustomization
-    objects from `files` ({relative path: text}); problems reading them are recorded, not raised."""
+    objects from `files` ({relative path: text}); problems reading them are recorded, not raised.
+    `load(text, file)` parses one file (a check run passes its per-run cache: each file parsed once)."""
     aset = AutomationSet(files=tuple(sorted(files)))
     for file in aset.files:
         try:
-            docs = load_documents(files[file], file)
+            docs = load(files[file], file)
         except LabError as err:
             aset.problems.append(
                 Problem(

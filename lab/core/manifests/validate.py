@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, _hint_for, check_template
+from lab.core.dnsnames import dns_label_error, dns_subdomain_error
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
 from lab.core.manifests import schema
@@ -35,8 +36,6 @@ __all__ = [
     "validate",
 ]
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # Enums, limits and patterns come from the one Flux schema the sandbox API server enforces too.
 _GIT_URL = re.compile(schema.GIT_REPOSITORY.at("url").pattern or "")
 _PROVIDERS = schema.IMAGE_REPOSITORY.at("provider").enum
@@ -44,34 +43,6 @@ _MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
 _DIGEST_POLICIES = schema.IMAGE_POLICY.at("digestReflectionPolicy").enum
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 SIG_EXCLUSION = r"^.*\.sig$"
-
-
-def dns_subdomain_error(name: str) -> str | None:
-    """Kubernetes' RFC 1123 subdomain rule for metadata.name, or None if `name` is valid."""
-    if not name:
-        return "the name is empty"
-    if len(name) > 253:
-        return f"'{name[:20]}...' is longer than 253 characters"
-    if not _DNS_SUBDOMAIN.fullmatch(name):
-        return (
-            f"'{name}' is not a valid name: lower case alphanumeric characters, '-' or '.', "
-            "starting and ending with an alphanumeric character"
-        )
-    return None
-
-
-def dns_label_error(name: str) -> str | None:
-    """Kubernetes' RFC 1123 label rule (namespaces), or None if `name` is valid."""
-    if not name:
-        return "the namespace is empty"
-    if len(name) > 63:
-        return f"'{name[:20]}...' is longer than 63 characters"
-    if not _DNS_LABEL.fullmatch(name):
-        return (
-            f"'{name}' is not a valid namespace: lower case alphanumeric characters or '-', "
-            "starting and ending with an alphanumeric character"
-        )
-    return None
 
 
 def git_branch_error(branch: str) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
+if TYPE_CHECKING:
+    from lab.core.policy.regex import GoRegexp
 
 
 class InvalidFilter(ValueError):
@@ -13,6 +15,9 @@ class InvalidFilter(ValueError):
 
 
 def compile_filter(pattern: str) -> GoRegexp:
+    # The regex engine loads only for a policy that has filterTags (most have none).
+    from lab.core.policy.regex import RegexSyntaxError, compile_go
+
     try:
         return compile_go(pattern)
     except RegexSyntaxError as err:

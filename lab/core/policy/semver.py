@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lab.core.policy.numerical import PolicyFailure
-from lab.core.semver import Constraints, Version, try_parse_version
+from lab.core.semver import Constraints, Version, parse_unless_prerelease, try_parse_version
 
 NO_MATCH = "unable to determine latest version from provided list"
 
@@ -25,25 +25,33 @@ def latest_semver(constraints: Constraints, versions: Sequence[str], tally: Semv
     if not versions:
         raise PolicyFailure("version list argument cannot be empty")
     allows_pre = any(constraints.group_has_pre)
+    # The hot loop of `lab policy` over a whole scan: names bound once, counts kept in locals.
+    parse = try_parse_version if allows_pre else parse_unless_prerelease
     check = constraints.check
+    not_semver = prerelease = out_of_range = 0
     best: Version | None = None
     best_key = None
     for tag in versions:
-        v = try_parse_version(tag)
+        v = parse(tag)
         if v is None:
-            if tally is not None:
-                tally.not_semver += 1
+            not_semver += 1
+            continue
+        if v is True:
+            prerelease += 1  # no group admits a prerelease: check() would reject it
             continue
         if not check(v):
-            if tally is not None:
-                if v.pre and not allows_pre:
-                    tally.prerelease += 1
-                else:
-                    tally.out_of_range += 1
+            if v.pre and not allows_pre:
+                prerelease += 1
+            else:
+                out_of_range += 1
             continue
         key = v.key
         if best_key is None or key > best_key:
             best, best_key = v, key
+    if tally is not None:
+        tally.not_semver += not_semver
+        tally.prerelease += prerelease
+        tally.out_of_range += out_of_range
     if best is None:
         raise PolicyFailure(NO_MATCH)
     return best.original

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from lab.core.checks.model import Report
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports the format names before any report exists
+    from lab.core.checks.model import Report
 
 FORMATS = ("text", "json", "junit", "github", "tap", "classroom")
+GRADE_FORMATS = ("table", "csv", "json", "junit")
+"""`lab grade`'s formats (`lab.core.report.grade_table.render_grades`)."""
 
 
 def render(report: Report, fmt: str, *, color: bool = False) -> str:

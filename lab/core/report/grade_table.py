@@ -13,15 +13,13 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lab.core.checks.model import Report, Status, one_line
 from lab.core.report.json import check_to_dict
 from lab.core.report.junit import _attr_message, _seconds, _testcase, clean
-
-GRADE_FORMATS = ("table", "csv", "json", "junit")
 
 # A graded repository whose checks did not fail but some could not be checked or are pending: distinct
 # from "error", which `lab grade` keeps for a repository it could not grade at all.
@@ -279,13 +277,16 @@ def render_junit(report: ClassReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+_RENDERERS: dict[str, Callable[[ClassReport], str]] = {
+    "table": render_table,
+    "csv": render_csv,
+    "json": render_json,
+    "junit": render_junit,
+}
+
+
 def render_grades(report: ClassReport, fmt: str) -> str:
-    if fmt == "table":
-        return render_table(report)
-    if fmt == "csv":
-        return render_csv(report)
-    if fmt == "json":
-        return render_json(report)
-    if fmt == "junit":
-        return render_junit(report)
-    raise ValueError(f"unknown grade format {fmt}")
+    renderer = _RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown grade format {fmt}")
+    return renderer(report)

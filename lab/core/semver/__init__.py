@@ -11,6 +11,7 @@ from lab.core.semver.version import (
     InvalidVersion,
     Version,
     new_version,
+    parse_unless_prerelease,
     parse_version,
     try_parse_version,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "new_constraint",
     "new_version",
     "parse_constraint",
+    "parse_unless_prerelease",
     "parse_version",
     "try_parse_version",
 ]

@@ -37,7 +37,7 @@ class YamlSyntaxError(Exception):
     """The text is not YAML that Flux's reader accepts."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Entry:
     """A mapping key/value pair or a sequence item: the unit comments attach to."""
 
@@ -51,7 +51,7 @@ class _Entry:
     in_flow: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     index: int
     line: int
@@ -152,6 +152,9 @@ def _ruamel_events(text: str) -> list[Any]:
         raise YamlSyntaxError(str(err) or "invalid YAML") from err
 
 
+_NEWLINE = re.compile("\n")
+_HASH = re.compile("#")
+
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
 
 
@@ -184,9 +187,7 @@ class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.line_starts = [0]
-        for i, c in enumerate(text):
-            if c == "\n":
-                self.line_starts.append(i + 1)
+        self.line_starts.extend(m.end() for m in _NEWLINE.finditer(text))
         self.anchors: dict[str, Node] = {}
         self.toks: list[_Tok] = []
         self.spans: list[tuple[int, int]] = []
@@ -233,7 +234,7 @@ class _Builder:
         return ParsedDoc(doc, self.anchors, self.attached, keys)
 
     def _tag(self, ev: Any) -> tuple[str, bool]:
-        raw = getattr(ev, "tag", None)
+        raw = ev.tag
         if raw is None:
             return "", False
         tag = str(raw)
@@ -251,7 +252,7 @@ class _Builder:
             node = Node(ALIAS, value=ev.anchor, alias=target, line=sm.line, column=sm.column)
             self._note_end(ev.end_mark.index, node, "alias")
             return node
-        tag, explicit = self._tag(ev)
+        tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         if name == "ScalarEvent":
             style = _STYLE_BITS.get(ev.style or "", 0)
@@ -350,7 +351,11 @@ class _Builder:
         out: list[tuple[int, int, str, bool]] = []
         text = self.text
         n = len(text)
-        for ln, ls in enumerate(self.line_starts):
+        line_starts = self.line_starts
+        # Only a line with a `#` can hold a comment: the character walk below visits those alone.
+        hash_lines = sorted({bisect.bisect_right(line_starts, m.start()) - 1 for m in _HASH.finditer(text)})
+        for ln in hash_lines:
+            ls = line_starts[ln]
             le = text.find("\n", ls)
             if le == -1:
                 le = n

@@ -10,8 +10,8 @@ Only the paths Flux uses are kept: UTF-8, no canonical mode, no directives, no w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from enum import IntEnum
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
 
@@ -26,7 +26,7 @@ FLOW = 32
 DOC, SEQ, MAP, SCALAR, ALIAS = "document", "sequence", "mapping", "scalar", "alias"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """A yaml.v3 `Node`: the tree Flux decodes, edits and encodes again."""
 
@@ -44,7 +44,9 @@ class Node:
     column: int = 0
 
 
-class Ev(IntEnum):
+class Ev:
+    """Event types (plain ints: an IntEnum lookup per event cost a tenth of the emitter's time)."""
+
     STREAM_START = 1
     STREAM_END = 2
     DOC_START = 3
@@ -57,7 +59,9 @@ class Ev(IntEnum):
     MAP_END = 10
 
 
-class Sty(IntEnum):
+class Sty:
+    """Scalar styles."""
+
     ANY = 0
     PLAIN = 1
     SINGLE = 2
@@ -66,9 +70,9 @@ class Sty(IntEnum):
     FOLDED = 5
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
-    typ: Ev
+    typ: int
     anchor: str = ""
     tag: str = ""
     value: str = ""
@@ -81,7 +85,9 @@ class Event:
     tail_comment: str = ""
 
 
-class S(IntEnum):
+class S:
+    """Emitter states."""
+
     STREAM_START = 0
     FIRST_DOC_START = 1
     DOC_START = 2
@@ -155,7 +161,7 @@ class Emitter:
         self.best_width = (1 << 31) - 1
         self.compact_sequence_indent = False
         self.state = S.STREAM_START
-        self.states: list[S] = []
+        self.states: list[int] = []
         self.events: list[Event] = []
         self.head = 0
         self.indents: list[int] = []
@@ -187,6 +193,8 @@ class Emitter:
         self.foot_comment = ""
         self.tail_comment = ""
         self.key_line_comment = ""
+        self.plain_safe = False  # the last analysed scalar matched _PLAIN_SAFE
+        self._handlers = self._build_handlers()
 
     # -- output primitives -------------------------------------------------------------------
     def put(self, c: str) -> None:
@@ -221,37 +229,26 @@ class Emitter:
             self.indention = True
 
     # -- event loop ----------------------------------------------------------------------------
-    def emit(self, event: Event) -> None:
-        self.events.append(event)
-        while not self._need_more_events():
-            ev = self.events[self.head]
-            self._analyze_event(ev)
-            self._state_machine(ev)
-            self.head += 1
+    def emit_all(self, events: list[Event]) -> None:
+        """Process events that form whole nodes (the Encoder passes one document at a time).
 
-    def _need_more_events(self) -> bool:
-        if self.head == len(self.events):
-            return True
-        typ = self.events[self.head].typ
-        if typ == Ev.DOC_START:
-            accumulate = 1
-        elif typ == Ev.SEQ_START:
-            accumulate = 2
-        elif typ == Ev.MAP_START:
-            accumulate = 3
-        else:
-            return False
-        if len(self.events) - self.head > accumulate:
-            return False
-        level = 0
-        for ev in self.events[self.head :]:
-            if ev.typ in (Ev.STREAM_START, Ev.DOC_START, Ev.SEQ_START, Ev.MAP_START):
-                level += 1
-            elif ev.typ in (Ev.STREAM_END, Ev.DOC_END, Ev.SEQ_END, Ev.MAP_END):
-                level -= 1
-            if level == 0:
-                return False
-        return True
+        yaml.v3 buffers up to three events of look-ahead before it handles a collection start
+        (`yaml_emitter_need_more_events`); every look-ahead reads at most the next event, so with a
+        document's events all present the states take the same decisions without that check.
+        """
+        self.events = events
+        self.head = 0
+        handlers = self._handlers
+        analyze = self._analyze_event
+        for i, ev in enumerate(events):
+            self.head = i
+            analyze(ev)
+            handlers[self.state](ev)
+        self.events = []
+        self.head = 0
+
+    def emit(self, event: Event) -> None:
+        self.emit_all([event])
 
     def _increase_indent(self, flow: bool, indentless: bool, compact_seq: bool = False) -> None:
         self.indents.append(self.indent)
@@ -271,53 +268,47 @@ class Emitter:
     def _pop_state(self) -> None:
         self.state = self.states.pop()
 
-    def _state_machine(self, ev: Event) -> None:
-        st = self.state
-        if st == S.STREAM_START:
-            if ev.typ != Ev.STREAM_START:
-                raise EmitterError("expected STREAM-START")
-            self.indent = -1
-            self.state = S.FIRST_DOC_START
-        elif st in (S.FIRST_DOC_START, S.DOC_START):
-            self._emit_document_start(ev, st == S.FIRST_DOC_START)
-        elif st == S.DOC_CONTENT:
-            self.states.append(S.DOC_END)
-            self._process_head_comment()
-            self._emit_node(ev, root=True)
-            self._process_line_comment()
-            self._process_foot_comment()
-        elif st == S.DOC_END:
-            self._emit_document_end(ev)
-        elif st == S.FLOW_SEQ_FIRST:
-            self._emit_flow_sequence_item(ev, True, False)
-        elif st == S.FLOW_SEQ_TRAIL:
-            self._emit_flow_sequence_item(ev, False, True)
-        elif st == S.FLOW_SEQ_ITEM:
-            self._emit_flow_sequence_item(ev, False, False)
-        elif st == S.FLOW_MAP_FIRST:
-            self._emit_flow_mapping_key(ev, True, False)
-        elif st == S.FLOW_MAP_TRAIL:
-            self._emit_flow_mapping_key(ev, False, True)
-        elif st == S.FLOW_MAP_KEY:
-            self._emit_flow_mapping_key(ev, False, False)
-        elif st == S.FLOW_MAP_SIMPLE_VALUE:
-            self._emit_flow_mapping_value(ev, True)
-        elif st == S.FLOW_MAP_VALUE:
-            self._emit_flow_mapping_value(ev, False)
-        elif st == S.BLOCK_SEQ_FIRST:
-            self._emit_block_sequence_item(ev, True)
-        elif st == S.BLOCK_SEQ_ITEM:
-            self._emit_block_sequence_item(ev, False)
-        elif st == S.BLOCK_MAP_FIRST:
-            self._emit_block_mapping_key(ev, True)
-        elif st == S.BLOCK_MAP_KEY:
-            self._emit_block_mapping_key(ev, False)
-        elif st == S.BLOCK_MAP_SIMPLE_VALUE:
-            self._emit_block_mapping_value(ev, True)
-        elif st == S.BLOCK_MAP_VALUE:
-            self._emit_block_mapping_value(ev, False)
-        else:
-            raise EmitterError("expected nothing after STREAM-END")
+    def _build_handlers(self) -> list[Callable[[Event], None]]:
+        """One handler per state, indexed by the state number (a dispatch per event, no if-chain)."""
+        h: dict[int, Callable[[Event], None]] = {
+            S.STREAM_START: self._emit_stream_start,
+            S.FIRST_DOC_START: lambda ev: self._emit_document_start(ev, True),
+            S.DOC_START: lambda ev: self._emit_document_start(ev, False),
+            S.DOC_CONTENT: self._emit_document_content,
+            S.DOC_END: self._emit_document_end,
+            S.FLOW_SEQ_FIRST: lambda ev: self._emit_flow_sequence_item(ev, True, False),
+            S.FLOW_SEQ_TRAIL: lambda ev: self._emit_flow_sequence_item(ev, False, True),
+            S.FLOW_SEQ_ITEM: lambda ev: self._emit_flow_sequence_item(ev, False, False),
+            S.FLOW_MAP_FIRST: lambda ev: self._emit_flow_mapping_key(ev, True, False),
+            S.FLOW_MAP_TRAIL: lambda ev: self._emit_flow_mapping_key(ev, False, True),
+            S.FLOW_MAP_KEY: lambda ev: self._emit_flow_mapping_key(ev, False, False),
+            S.FLOW_MAP_SIMPLE_VALUE: lambda ev: self._emit_flow_mapping_value(ev, True),
+            S.FLOW_MAP_VALUE: lambda ev: self._emit_flow_mapping_value(ev, False),
+            S.BLOCK_SEQ_FIRST: lambda ev: self._emit_block_sequence_item(ev, True),
+            S.BLOCK_SEQ_ITEM: lambda ev: self._emit_block_sequence_item(ev, False),
+            S.BLOCK_MAP_FIRST: lambda ev: self._emit_block_mapping_key(ev, True),
+            S.BLOCK_MAP_KEY: lambda ev: self._emit_block_mapping_key(ev, False),
+            S.BLOCK_MAP_SIMPLE_VALUE: lambda ev: self._emit_block_mapping_value(ev, True),
+            S.BLOCK_MAP_VALUE: lambda ev: self._emit_block_mapping_value(ev, False),
+            S.END: self._emit_after_end,
+        }
+        return [h[i] for i in range(len(h))]
+
+    def _emit_stream_start(self, ev: Event) -> None:
+        if ev.typ != Ev.STREAM_START:
+            raise EmitterError("expected STREAM-START")
+        self.indent = -1
+        self.state = S.FIRST_DOC_START
+
+    def _emit_document_content(self, ev: Event) -> None:
+        self.states.append(S.DOC_END)
+        self._process_head_comment()
+        self._emit_node(ev, root=True)
+        self._process_line_comment()
+        self._process_foot_comment()
+
+    def _emit_after_end(self, ev: Event) -> None:
+        raise EmitterError("expected nothing after STREAM-END")
 
     def _emit_document_start(self, ev: Event, first: bool) -> None:
         if ev.typ == Ev.DOC_START:
@@ -439,18 +430,22 @@ class Emitter:
             self._pop_indent()
             self._pop_state()
             return
-        self._process_head_comment()
+        if self.head_comment or self.tail_comment:
+            self._process_head_comment()
         self._write_indent()
         self._write_indicator("-", True, False, True)
         self.states.append(S.BLOCK_SEQ_ITEM)
         self._emit_node(ev, sequence=True)
-        self._process_line_comment()
-        self._process_foot_comment()
+        if self.line_comment:
+            self._process_line_comment()
+        if self.foot_comment:
+            self._process_foot_comment()
 
     def _emit_block_mapping_key(self, ev: Event, first: bool) -> None:
         if first:
             self._increase_indent(False, False)
-        self._process_head_comment()
+        if self.head_comment or self.tail_comment:
+            self._process_head_comment()
         if ev.typ == Ev.MAP_END:
             self._pop_indent()
             self._pop_state()
@@ -484,8 +479,10 @@ class Emitter:
                 self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
         self.states.append(S.BLOCK_MAP_KEY)
         self._emit_node(ev, mapping=True)
-        self._process_line_comment()
-        self._process_foot_comment()
+        if self.line_comment:
+            self._process_line_comment()
+        if self.foot_comment:
+            self._process_foot_comment()
 
     def _emit_node(
         self,
@@ -504,6 +501,27 @@ class Emitter:
             self._process_anchor()
             self._pop_state()
         elif ev.typ == Ev.SCALAR:
+            if (
+                self.plain_safe
+                and ev.implicit
+                and ev.style <= Sty.PLAIN
+                and self.anchor_data is None
+                and not self.tag_handle
+                and not self.tag_suffix
+            ):
+                # Most scalars: no anchor, no tag, plain and safe everywhere. The general path below
+                # selects the plain style, writes the text after one space and leaves the indent as
+                # it was; this does the same without the calls (a 2 MB manifest has ~300k of them).
+                if not self.whitespace:
+                    self.out.append(" ")
+                    self.column += 1
+                self.out.append(ev.value)
+                self.column += len(ev.value)
+                self.whitespace = self.indention = False
+                if root:
+                    self.open_ended = True
+                self.state = self.states.pop()
+                return
             self._select_scalar_style(ev)
             self._process_anchor()
             self._process_tag()
@@ -528,7 +546,7 @@ class Emitter:
         else:
             raise EmitterError(f"expected SCALAR, SEQUENCE-START, MAPPING-START, or ALIAS, got {ev.typ}")
 
-    def _check_empty(self, start: Ev, end: Ev) -> bool:
+    def _check_empty(self, start: int, end: int) -> bool:
         if len(self.events) - self.head < 2:
             return False
         return self.events[self.head].typ == start and self.events[self.head + 1].typ == end
@@ -560,7 +578,7 @@ class Emitter:
         no_tag = not self.tag_handle and not self.tag_suffix
         if no_tag and not ev.implicit and not ev.quoted_implicit:
             raise EmitterError("neither tag nor implicit flags are specified")
-        style = Sty(ev.style)
+        style = ev.style
         if style == Sty.ANY:
             style = Sty.PLAIN
         if self.simple_key_context and self.multiline:
@@ -723,7 +741,9 @@ class Emitter:
 
     def _analyze_scalar(self, value: str) -> None:
         self.scalar_value = value
+        self.plain_safe = False
         if _PLAIN_SAFE.fullmatch(value):
+            self.plain_safe = True
             # Most keys and values (names, versions, paths): no indicator, blank, break or special
             # character anywhere, so every style is allowed; the loop below would find the same.
             self.multiline = False
@@ -816,8 +836,9 @@ class Emitter:
             self.put_break()
         if self.foot_indent == indent:
             self.put_break()
-        while self.column < indent:
-            self.put(" ")
+        if self.column < indent:
+            self.out.append(" " * (indent - self.column))
+            self.column = indent
         self.whitespace = True
         self.space_above = False
         self.foot_indent = -1
@@ -1040,12 +1061,16 @@ class Encoder:
     def __init__(self, indent: int = 2) -> None:
         self.emitter = Emitter(indent)
         self.emitter.emit(Event(Ev.STREAM_START))
+        self.events: list[Event] = []
 
     def compact_seq_indent(self, compact: bool) -> None:
         self.emitter.compact_sequence_indent = compact
 
     def encode(self, doc: Node) -> None:
+        self.events = []
         self._node(doc, "")
+        self.emitter.emit_all(self.events)
+        self.events = []
 
     def close(self) -> str:
         self.emitter.open_ended = False
@@ -1053,32 +1078,67 @@ class Encoder:
         return self.emitter.getvalue()
 
     def _node(self, node: Node, tail: str) -> None:
-        e = self.emitter
-        tag = node.tag
-        stag = short_tag(tag)
-        force_quoting = False
-        if tag and not node.style & TAGGED:
-            if node.kind == SCALAR:
-                if stag == "!!str" and node.style & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
+        kind = node.kind
+        events = self.events
+        if kind == SCALAR:
+            # Positional Event arguments: this runs once per scalar of the file.
+            tag = node.tag
+            style_bits = node.style
+            value = node.value
+            force_quoting = False
+            if tag and not style_bits & TAGGED:
+                stag = short_tag(tag)
+                if stag == "!!str" and style_bits & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
                     tag = ""
                 else:
-                    rtag = resolve_v3(node.value)
+                    rtag = resolve_v3(value)
                     if rtag == stag:
                         tag = ""
                     elif stag == "!!str":
                         tag = ""
                         force_quoting = True
-            else:
-                rtag = {MAP: "!!map", SEQ: "!!seq"}.get(node.kind, "")
-                if rtag == stag:
-                    tag = ""
-        if node.kind == DOC:
-            e.emit(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
+            style = Sty.PLAIN
+            if style_bits & DOUBLE_QUOTED:
+                style = Sty.DOUBLE
+            elif style_bits & SINGLE_QUOTED:
+                style = Sty.SINGLE
+            elif style_bits & LITERAL:
+                style = Sty.LITERAL
+            elif style_bits & FOLDED:
+                style = Sty.FOLDED
+            elif "\n" in value:
+                style = Sty.LITERAL
+            elif force_quoting:
+                style = Sty.DOUBLE
+            ltag = long_tag(tag) if tag else ""
+            events.append(
+                Event(
+                    Ev.SCALAR,
+                    node.anchor,
+                    ltag,
+                    value,
+                    not ltag,
+                    not ltag,
+                    style,
+                    node.head_comment,
+                    node.line_comment,
+                    node.foot_comment,
+                    tail,
+                )
+            )
+            return
+        tag = node.tag
+        if tag and not node.style & TAGGED:
+            rtag = {MAP: "!!map", SEQ: "!!seq"}.get(kind, "")
+            if rtag == short_tag(tag):
+                tag = ""
+        if kind == DOC:
+            events.append(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
             for child in node.content:
                 self._node(child, "")
-            e.emit(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
-        elif node.kind == SEQ:
-            e.emit(
+            events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
+        elif kind == SEQ:
+            events.append(
                 Event(
                     Ev.SEQ_START,
                     anchor=node.anchor,
@@ -1090,9 +1150,9 @@ class Encoder:
             )
             for child in node.content:
                 self._node(child, "")
-            e.emit(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
-        elif node.kind == MAP:
-            e.emit(
+            events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
+        elif kind == MAP:
+            events.append(
                 Event(
                     Ev.MAP_START,
                     anchor=node.anchor,
@@ -1109,11 +1169,12 @@ class Encoder:
                 k = items[i]
                 foot = k.foot_comment
                 if foot:
-                    k = Node(**{**k.__dict__, "foot_comment": ""})
+                    # yaml.v3 moves a key's foot comment to the tail of the next entry.
+                    k = replace(k, foot_comment="")
                 self._node(k, inner_tail)
                 inner_tail = foot
                 self._node(items[i + 1], "")
-            e.emit(
+            events.append(
                 Event(
                     Ev.MAP_END,
                     tail_comment=inner_tail,
@@ -1121,8 +1182,8 @@ class Encoder:
                     foot_comment=node.foot_comment,
                 )
             )
-        elif node.kind == ALIAS:
-            e.emit(
+        elif kind == ALIAS:
+            events.append(
                 Event(
                     Ev.ALIAS,
                     anchor=node.value,
@@ -1131,36 +1192,5 @@ class Encoder:
                     foot_comment=node.foot_comment,
                 )
             )
-        elif node.kind == SCALAR:
-            value = node.value
-            style = Sty.PLAIN
-            if node.style & DOUBLE_QUOTED:
-                style = Sty.DOUBLE
-            elif node.style & SINGLE_QUOTED:
-                style = Sty.SINGLE
-            elif node.style & LITERAL:
-                style = Sty.LITERAL
-            elif node.style & FOLDED:
-                style = Sty.FOLDED
-            elif "\n" in value:
-                style = Sty.LITERAL
-            elif force_quoting:
-                style = Sty.DOUBLE
-            ltag = long_tag(tag)
-            e.emit(
-                Event(
-                    Ev.SCALAR,
-                    anchor=node.anchor,
-                    tag=ltag,
-                    value=value,
-                    implicit=ltag == "",
-                    quoted_implicit=ltag == "",
-                    style=style,
-                    head_comment=node.head_comment,
-                    line_comment=node.line_comment,
-                    foot_comment=node.foot_comment,
-                    tail_comment=tail,
-                )
-            )
         else:
-            raise EmitterError(f"cannot encode node with unknown kind {node.kind}")
+            raise EmitterError(f"cannot encode node with unknown kind {kind}")

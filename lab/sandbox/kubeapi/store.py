@@ -13,7 +13,6 @@ import contextlib
 import copy
 import datetime as dt
 import json
-import re
 import secrets
 import threading
 import uuid
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.adapters.files import write_atomic
+from lab.core.dnsnames import DNS_LABEL, DNS_SUBDOMAIN
 from lab.sandbox.kubeapi import workloads
 from lab.sandbox.kubeapi.patch import (
     PatchError,
@@ -39,8 +39,6 @@ Key = tuple[str, str, str, str]  # group, plural, namespace ("" when cluster-sco
 
 STATE_FORMAT = 1
 MAX_EVENTS = 500
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class ApiError(Exception):
@@ -611,8 +609,8 @@ class Store:
     # --- helpers -----------------------------------------------------------------------------------------
 
     def _validate_name(self, rt: ResourceType, name: str) -> None:
-        pattern = _LABEL_NAME_RE if rt.plural == "namespaces" else _NAME_RE
-        if len(name) > 253 or not pattern.match(name):
+        rule = DNS_LABEL if rt.plural == "namespaces" else DNS_SUBDOMAIN
+        if len(name) > 253 or not rule.fullmatch(name):
             kind = "RFC 1123 label" if rt.plural == "namespaces" else "RFC 1123 subdomain"
             raise invalid(
                 rt,

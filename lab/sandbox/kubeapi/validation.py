@@ -21,20 +21,19 @@ from lab.sandbox.kubeapi.store import ApiError
 SCHEMAS = SPEC_SCHEMAS
 
 
+# JSON Schema's type names of decoded JSON values, bool first (a Python bool is an int).
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+
+
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return next((name for t, name in _JSON_TYPES if isinstance(value, t)), "null")
 
 
 def _shown(value: Any) -> str:

@@ -1,5 +1,6 @@
 """Checks: every check of `lab check` with status and points, the first broken link highlighted,
-details of the selected one, `e` to open its file in $EDITOR, and a watch mode."""
+details of the selected one, `e` to open its file in the lab's editor (`E`: in $EDITOR), and a watch
+mode."""
 
 from __future__ import annotations
 
@@ -43,13 +44,14 @@ def ready_for_done(report: Report) -> bool:
 class ChecksScreen(LabScreen):
     HELP = (
         "`r` runs every check (as `lab check`). Up/Down select a row: its message, hint and evidence "
-        "show below; `e` opens the file at the line in $EDITOR. `w` watches: checks re-run when a "
-        "file is saved or origin moves."
+        "show below; `e` opens the file at the line in the lab's editor (`E` in your $EDITOR). `w` "
+        "watches: checks re-run when a file is saved or origin moves."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run"),
         Binding("w", "toggle_watch", "Watch"),
-        Binding("e", "edit", "Edit file"),
+        Binding("e", "edit", "Edit"),
+        Binding("E", "external_edit", "Edit in $EDITOR", key_display="E", show=False),
     ]
 
     def __init__(self) -> None:
@@ -139,7 +141,10 @@ class ChecksScreen(LabScreen):
         from lab.services.check import ready_for_progress
 
         if ready_for_progress(report.checks):
-            self.notify("Every check passes. Press 7 to update PROGRESS.md.", title="Done")
+            done = (
+                "7 (Done), then u" if "done" in self.lab.session.task.meta.areas else "`lab progress --done`"
+            )
+            self.notify(f"Every check passes. {done} marks the task done in PROGRESS.md.", title="Done")
         elif report.status == "pass":
             self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
 
@@ -168,7 +173,9 @@ class ChecksScreen(LabScreen):
         if result.blocked_by:
             lines.append(f"blocked by {result.blocked_by}")
         if result.file:
-            lines.append(f"at {result.file}" + (f":{result.line}" if result.line else "") + "  (e: edit)")
+            lines.append(
+                f"at {result.file}" + (f":{result.line}" if result.line else "") + "  (e: edit, E: $EDITOR)"
+            )
         if result.hint:
             lines.append(f"hint: {result.hint}")
         for ev in result.evidence:
@@ -176,6 +183,15 @@ class ChecksScreen(LabScreen):
         detail.update("\n".join(lines))
 
     def action_edit(self) -> None:
+        """`e`: the selected check's file at its line in the lab's editor (the picker when it names none)."""
+        result = self._selected()
+        if result is None or not result.file:
+            self.lab.edit_file()
+            return
+        self.lab.edit_file(result.file, result.line)
+
+    def action_external_edit(self) -> None:
+        """`E`: the same in $VISUAL / $EDITOR, lent the terminal."""
         result = self._selected()
         if result is None or not result.file:
             self.notify("This check names no file.", severity="warning")

@@ -32,7 +32,8 @@ class FluxScreen(LabScreen):
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
         "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release. `y` asks "
-        "why Flux did nothing: it walks Flux's chain and names the link that broke."
+        "why Flux did nothing: it walks Flux's chain and names the link that broke. `e` opens a file "
+        "in the lab's editor."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
@@ -43,6 +44,7 @@ class FluxScreen(LabScreen):
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
+        Binding("e", "edit", "Edit", show=False),
     ]
 
     class Simulated(Message):
@@ -90,6 +92,17 @@ class FluxScreen(LabScreen):
                 yield Static("", id="cluster", markup=False)
         yield Footer(compact=True)
 
+    def action_edit(self) -> None:
+        self.lab.edit_file()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # New tags go to the sandbox registry, which serves the default practice repository only.
+        if action == "push_tag":
+            from lab.services.session import is_default_sandbox
+
+            return True if is_default_sandbox(self.lab.session) else None
+        return True
+
     def action_why(self) -> None:
         """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
         from lab.tui.why import WhyScreen
@@ -122,7 +135,9 @@ class FluxScreen(LabScreen):
             "No cluster configured: `flux get images all` needs KUBECONFIG.\n"
             "The Simulate tab runs the same scan, policy and update logic locally."
         )
-        if self.lab.session.sandbox:
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(self.lab.session):
             text += (
                 "\nIn the sandbox, `t` starts the sandbox cluster and registry (`lab sandbox up`) "
                 "and publishes the next nginx release, as CI would; its Flux then commits on origin."

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from lab.services.generate import GenerateResult
     from lab.services.mark import MarkFileResult
 
-DEPLOYMENT = "apps/base/nginx/deployment.yaml"
-
 #: (input id, GenerateOptions field, label, the flags errors name); "" = not a plain field
 FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("name", "name", "Name (all three objects)", ("--name",)),
@@ -61,8 +59,9 @@ class GenerateScreen(LabScreen):
     HELP = (
         "Fill in the form; the preview on the right is exactly what `lab generate` writes. "
         "ctrl+s writes the files (a diff is shown first when they exist). The Marker tab adds "
-        "the image policy marker to the nginx Deployment (] and [ switch tabs). Esc leaves a field "
-        "so 1-7 and the other keys work again."
+        "the image policy marker to the task's Deployment (] and [ switch tabs). `e` opens a file in "
+        "the lab's editor (on the Marker tab: the Deployment), for what the form does not write. Esc "
+        "leaves a field so 1-7 and the other keys work again."
     )
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
@@ -70,6 +69,7 @@ class GenerateScreen(LabScreen):
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("escape", "leave_field", "Leave field", show=False),
         Binding("m", "mark", "Insert marker"),
+        Binding("e", "edit", "Edit"),
     ]
 
     def __init__(self) -> None:
@@ -78,6 +78,8 @@ class GenerateScreen(LabScreen):
         #: the manifests rendered from `options`: once per form change, reused to diff and write
         self.texts: dict[str, str] = {}
         self._marked_line: int | None = None
+        #: the file the task's checks call its deployment (checks.toml [params]); read in a worker
+        self.deployment: str | None = None
 
     def compose(self) -> ComposeResult:
         from lab.core.manifests.generate import GenerateOptions
@@ -146,6 +148,11 @@ class GenerateScreen(LabScreen):
         self._refresh_preview()
         self.watch(self.lab, "state", self._show_deployment)
         self.watch(self.lab, "session", self._session_changed)
+
+    def action_edit(self) -> None:
+        """`e`: the lab's editor; on the Marker tab the Deployment, else the file picker."""
+        on_marker = self.query_one(TabbedContent).active == "marker-pane"
+        self.lab.edit_file(self.deployment if on_marker and self.deployment else None)
 
     def _session_changed(self) -> None:
         self._ask_served_api()
@@ -303,22 +310,47 @@ class GenerateScreen(LabScreen):
         return f"{opts.namespace}:{opts.name}"
 
     def _show_deployment(self) -> None:
-        """The Deployment as the workspace state last read it (refreshed on every save)."""
+        """The Deployment as it is on disk, read again whenever the workspace state changes."""
+        if self.lab.state is None:
+            self.query_one("#marker-info", Label).update("reading…")
+            return
+        self._read_deployment()
+
+    @work(thread=True, exclusive=True, group="deployment", exit_on_error=False, description="the Deployment")
+    def _read_deployment(self) -> None:
+        from lab.errors import LabError
+        from lab.services.edit import open_file
+        from lab.services.tasks import task_deployment
+
+        deployment = task_deployment(self.lab.session.task)
+        text: str | None = None
+        if deployment is not None:
+            try:
+                opened = open_file(self.lab.session.workspace, deployment)
+                text = opened.text if opened.digest is not None else None
+            except LabError:
+                text = None
+        self.app.call_from_thread(self._paint_deployment, deployment, text)
+
+    def _paint_deployment(self, deployment: str | None, text: str | None) -> None:
+        from lab.core.text import escape_controls
         from lab.tui.diff import yaml_content
 
-        state = self.lab.state
+        self.deployment = deployment
         info = self.query_one("#marker-info", Label)
-        if state is None:
-            info.update(f"{DEPLOYMENT}: reading…")
-            return
-        text = state.files.get(DEPLOYMENT)
-        if text is None:
-            info.update(f"{DEPLOYMENT}: missing or unreadable")
+        if deployment is None:
+            info.update("This task names no Deployment to mark: e opens any file in the editor.")
             self.query_one("#deployment", Static).update("")
             return
-        line = next((n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln), None)
-        where = f", marker on line {line}" if line else ", no marker yet"
-        info.update(f"{DEPLOYMENT}{where} · policy {self._policy_ref()}")
+        shown = escape_controls(deployment)
+        if text is None:
+            info.update(f"{shown}: missing or unreadable")
+            self.query_one("#deployment", Static).update("")
+            return
+        lines = [n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln]
+        where = f", markers on lines {', '.join(map(str, lines))}" if len(lines) > 1 else ""
+        where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
+        info.update(f"{shown}{where} · m marks {self._policy_ref()} · e edits")
         self.query_one("#deployment", Static).update(yaml_content(text))
 
     @on(Button.Pressed, "#mark")
@@ -328,9 +360,14 @@ class GenerateScreen(LabScreen):
 
     @work(thread=True, exclusive=True, group="mark", exit_on_error=False, description="inserting the marker")
     def _mark(self, policy: str) -> None:
+        from lab.errors import LabError
         from lab.services.mark import mark_file
+        from lab.services.tasks import task_deployment
 
-        outcome = mark_file(self.lab.session.workspace, Path(DEPLOYMENT), policy)
+        deployment = task_deployment(self.lab.session.task)
+        if deployment is None:
+            raise LabError("this task names no Deployment to mark", hint="e opens a file in the editor")
+        outcome = mark_file(self.lab.session.workspace, Path(deployment), policy)
         self.app.call_from_thread(self._marked, outcome)
 
     def _marked(self, outcome: MarkFileResult) -> None:

@@ -20,6 +20,8 @@ class HomeScreen(LabScreen):
         "ctrl+p opens the command palette."
     )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
+    # The lab's tasks: Enter opens the highlighted one, straight away.
+    AUTO_FOCUS = "#lab-tasks"
 
     def __init__(self) -> None:
         super().__init__()
@@ -84,6 +86,8 @@ class HomeScreen(LabScreen):
         for task_id, title in tasks:
             mark = "▶ " if task_id == current else "  "
             table.add_row(Text(mark + task_id), Text(title), key=task_id)
+        if current in table.rows:
+            table.move_cursor(row=table.get_row_index(current))
 
     @on(DataTable.RowSelected, "#lab-tasks")
     def _task_chosen(self, event: DataTable.RowSelected) -> None:
@@ -91,14 +95,8 @@ class HomeScreen(LabScreen):
             self.lab.open_task(event.row_key.value)
 
     def _mode(self) -> str:
-        session = self.lab.session
-        if session.sandbox and session.kubeconfig is None:
-            mode = "practice repository (no cluster needed; `lab sandbox up` adds one)"
-        elif session.sandbox:
-            mode = "sandbox cluster and registry (`lab sandbox up`)"
-        else:
-            mode = f"cluster ({session.kubeconfig})"
-        return f"mode       {mode}"
+        mode, detail = self.lab.session.mode_detail
+        return f"mode       {mode} ({detail})"
 
     def _session_changed(self) -> None:
         task = self.lab.session.task
@@ -133,7 +131,7 @@ class HomeScreen(LabScreen):
 
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
-        from lab.core.progress import parse_progress
+        from lab.core.progress import best_matches, parse_progress
         from lab.errors import LabError
 
         state = self.lab.state
@@ -159,7 +157,8 @@ class HomeScreen(LabScreen):
             return  # the same rows: keep the table (and its cursor) as it is
         self._rows = shown
         table.clear()
-        current = self.lab.session.task.progress_row
-        for row in rows:
-            style = "bold" if row.task.startswith(current) else ""
+        # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).
+        mine = set(best_matches([r.task for r in rows], self.lab.session.task.progress_row))
+        for index, row in enumerate(rows):
+            style = "bold" if index in mine else ""
             table.add_row(Text(row.task, style=style), Text(row.status), Text(row.note), key=row.task)

@@ -1,0 +1,99 @@
+"""What `lab check --offline` costs at start-up, counted rather than timed (a loaded machine makes
+timings flaky; modules loaded and git processes started are exact): on a solved practice repository it
+loads none of Textual, httpx, kubernetes or the cluster/registry clients, starts a handful of git
+processes and no fetch when origin has nothing new. `make bench` times the same command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.gitutil import git, practice
+
+# Counts each git process lab starts (subprocess.Popen: one per command, one for the object reader).
+PROBE = """
+import json, subprocess, sys
+started = []
+real_init = subprocess.Popen.__init__
+def counting(self, args, *a, **kw):
+    if isinstance(args, (list, tuple)) and args and str(args[0]).endswith("git"):
+        plain = [x for i, x in enumerate(args[1:], 1) if x != "-c" and args[i - 1] != "-c"]
+        started.append(plain[1] if len(plain) > 1 else "?")
+    real_init(self, args, *a, **kw)
+subprocess.Popen.__init__ = counting
+from lab.cli import main
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["check", "--offline", "-w", sys.argv[1]])
+print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules)}))
+"""
+
+NEVER_OFFLINE = ("textual", "httpx", "kubernetes", "lab.tui", "lab.adapters.cluster", "lab.adapters.registry")
+MAX_GIT_PROCESSES = 8
+
+
+def _probe(repo: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(repo)], capture_output=True, text=True, check=True, timeout=120
+    )
+    result: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> Path:
+    from lab.services.solve import solve
+
+    repo = practice(tmp_path)
+    solve(repo)
+    return repo
+
+
+def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> None:
+    got = _probe(solved)
+    assert got["code"] == 1  # the solved repository still lacks Flux's commit, the quiz and PROGRESS.md
+    modules = got["modules"]
+    assert isinstance(modules, list)
+    loaded = [m for m in modules if m.split(".")[0] in NEVER_OFFLINE or m.startswith(NEVER_OFFLINE)]
+    assert loaded == []
+    started = got["git"]
+    assert isinstance(started, list)
+    assert "fetch" not in started, started  # origin is a local repository with nothing new
+    assert len(started) <= MAX_GIT_PROCESSES, started
+
+
+def test_offline_check_fetches_when_origin_moved(solved: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(git(solved, "remote", "get-url", "origin")), str(other))
+    git(other, "commit", "-q", "--allow-empty", "-m", "someone else")
+    git(other, "push", "-q", "origin", "main")
+    started = _probe(solved)["git"]
+    assert isinstance(started, list)
+    assert started.count("fetch") == 1
+    assert len(started) <= MAX_GIT_PROCESSES + 1, started
+
+
+def test_offline_check_parses_each_yaml_file_once(solved: Path) -> None:
+    probe = PROBE.replace(
+        "from lab.cli import main",
+        "import collections, lab.core.yamlsafe as y\n"
+        "parsed = collections.Counter()\n"
+        "real_load = y.load_all\n"
+        "def counting_load(text, file, **kw):\n"
+        "    parsed[file] += 1\n"
+        "    return real_load(text, file, **kw)\n"
+        "y.load_all = counting_load\n"
+        "import lab.core.manifests.parse as p\n"
+        "p.load_all = counting_load\n"
+        "from lab.cli import main",
+    ).replace('"git": started', '"parsed": parsed')
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(solved)], capture_output=True, text=True, check=True, timeout=120
+    )
+    parsed = json.loads(out.stdout.splitlines()[-1])["parsed"]
+    assert "clusters/dev/image-automation/image-policy.yaml" in parsed
+    assert {f: n for f, n in parsed.items() if n > 1} == {}

@@ -1,0 +1,130 @@
+"""The lab's editor by keyboard: what it refuses, and that it never drops work without asking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Static, TextArea
+
+from lab.tui.app import LabApp
+from lab.tui.screens.confirm import ConfirmDiff
+from lab.tui.screens.editor import EditorScreen, FilePicker, UnsavedChanges
+from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+
+async def _open(pilot: Pilot[None], app: LabApp, typed: str) -> None:
+    await pilot.press("3", "e")
+    await wait_until(pilot, lambda: isinstance(app.screen, FilePicker) and bool(app.screen.files))
+    await pilot.press(*typed, "enter")
+
+
+async def _opened(pilot: Pilot[None], app: LabApp) -> EditorScreen:
+    await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.opened is not None)
+    assert isinstance(app.screen, EditorScreen)
+    return app.screen
+
+
+async def test_a_symlink_out_of_the_workspace_is_refused(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token\n", encoding="utf-8")
+    (session.workspace / "notes.yaml").symlink_to(secret)
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await _open(pilot, app, "notes.yaml")
+        await wait_until(
+            pilot, lambda: any("leads out of the repository" in m for _, m in notifications(seen))
+        )
+        await wait_until(pilot, lambda: not isinstance(app.screen, EditorScreen))
+        assert app.current_mode == "generate"
+        # The picker never listed it either: symlinks are not offered.
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePicker) and bool(app.screen.files))
+        assert "notes.yaml" not in [f.rel for f in app.screen.files]  # type: ignore[attr-defined]
+    assert secret.read_text(encoding="utf-8") == "token\n"
+    assert (
+        "error",
+        "notes.yaml is a symlink that leads out of the repository - hint: the editor only opens "
+        "files inside the workspace",
+    ) in notifications(seen)
+
+
+async def test_closing_with_unsaved_changes_asks_and_discard_keeps_the_file(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    readme = session.workspace / "README.md"
+    before = readme.read_text(encoding="utf-8")
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app, "README.md")
+        editor = await _opened(pilot, app)
+        await pilot.press("3", "x")  # area keys are text in the editor: no switch to another area
+        assert app.screen is editor and editor.modified
+        assert editor.query_one(TextArea).text.startswith("3x")
+        assert "modified" in str(editor.query_one("#editor-status", Static).content)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        await pilot.press("escape")  # keep editing
+        await wait_until(pilot, lambda: app.screen is editor)
+        assert editor.modified
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        await pilot.press("d")
+        await wait_until(
+            pilot, lambda: app.current_mode == "generate" and not isinstance(app.screen, EditorScreen)
+        )
+        assert readme.read_text(encoding="utf-8") == before
+
+        # Save from the question: written, then closed.
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePicker) and bool(app.screen.files))
+        await pilot.press(*"README.md", "enter")
+        editor = await _opened(pilot, app)
+        await pilot.press("end", "!", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, EditorScreen | UnsavedChanges))
+        lines = before.splitlines()
+        assert readme.read_text(encoding="utf-8").splitlines() == [lines[0] + "!", *lines[1:]]
+
+
+async def test_quitting_with_unsaved_changes_asks_first(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app, "README.md")
+        editor = await _opened(pilot, app)
+        await pilot.press("x", "ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        assert app.is_running
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is editor)
+        assert editor.modified and app.is_running
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert (session.workspace / "README.md").read_text(encoding="utf-8").startswith("x")
+
+
+async def test_a_file_changed_on_disk_is_overwritten_only_after_the_diff(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    readme = session.workspace / "README.md"
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app, "README.md")
+        editor = await _opened(pilot, app)
+        readme.write_text("changed by someone else\n", encoding="utf-8")
+        await pilot.press("m", "i", "n", "e", "ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        assert "changed on disk since you opened it" in app.screen.title_text  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is editor)
+        assert readme.read_text(encoding="utf-8") == "changed by someone else\n"
+        assert editor.modified
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: readme.read_text(encoding="utf-8").startswith("mine"))
+        await wait_until(pilot, lambda: not editor.modified and not editor.saving)
