@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-test lab test lint typecheck unit bench clean
+.PHONY: setup setup-test lab test lint typecheck unit unit-fast bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: setup-test
 
 unit: setup-test
 	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+# The tests that start no process (no git, no `lab` subprocess, no sandbox, no Textual app): seconds, not minutes.
+unit-fast: setup-test
+	$(BIN)/pytest -q -n 2 -m "not slow"
 
 test: lint typecheck unit
 

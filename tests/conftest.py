@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
+from tests.support import processguard
 from tests.support.paths import lab_executable
+
+processguard.install()
+
+
+def _guarded_phase(item: pytest.Item, phase: str) -> Iterator[None]:
+    """A test not marked slow must not start a process (`make unit-fast` promises no process starts)."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    processguard.GUARD.begin()
+    try:
+        yield
+    finally:
+        started = processguard.GUARD.end()
+    if started:
+        pytest.fail(
+            f"{item.nodeid} started {', '.join(sorted(set(started)))} during {phase} but is not marked slow: "
+            "add @pytest.mark.slow (or pytestmark = pytest.mark.slow for the module)",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded_phase(item, "setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded_phase(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    return (yield from _guarded_phase(item, "teardown"))
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,7 @@ def test_non_git_dir_is_git_error_with_lab_init_hint(tmp_path: Path) -> None:
     assert "lab init" in str(err.value)
 
 
+@pytest.mark.slow
 def test_open_from_subdirectory_finds_root(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
     ws = open_workspace(repo / "apps" / "base")
@@ -49,6 +50,7 @@ def test_open_from_subdirectory_finds_root(tmp_path: Path) -> None:
     assert ws.branch() == "main"
 
 
+@pytest.mark.slow
 def test_hooks_never_run(tmp_path: Path) -> None:
     work, _origin = make_repo_with_origin(tmp_path)
     marker, script = _trap(tmp_path, "hook")
@@ -78,6 +80,7 @@ def test_hooks_never_run(tmp_path: Path) -> None:
     assert marker.exists()
 
 
+@pytest.mark.slow
 def test_fsmonitor_and_other_repo_programs_do_not_execute(tmp_path: Path) -> None:
     work, _origin = make_repo_with_origin(tmp_path, {"a.txt": "a\n", ".gitattributes": "*.txt filter=evil\n"})
     markers = {}
@@ -114,6 +117,7 @@ def test_fsmonitor_and_other_repo_programs_do_not_execute(tmp_path: Path) -> Non
     assert fired == []
 
 
+@pytest.mark.slow
 def test_fsmonitor_sanity_plain_git_runs_it(tmp_path: Path) -> None:
     """Proves the trap above is armed: plain `git status` runs core.fsmonitor."""
     work = make_repo(tmp_path / "w")
@@ -131,6 +135,7 @@ def test_fsmonitor_sanity_plain_git_runs_it(tmp_path: Path) -> None:
     assert filt.exists()
 
 
+@pytest.mark.slow
 def test_inherited_git_dir_does_not_redirect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     one = make_repo(tmp_path / "one", {"one.txt": "1\n"})
     two = make_repo(tmp_path / "two", {"two.txt": "2\n"})
@@ -140,6 +145,7 @@ def test_inherited_git_dir_does_not_redirect(tmp_path: Path, monkeypatch: pytest
     assert set(ws.read_tree_at("HEAD")) == {"one.txt"}
 
 
+@pytest.mark.slow
 def test_dirty_tree_detection_includes_untracked_and_staged(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {"a.txt": "a\n", "b.txt": "b\n"})
     ws = open_workspace(work)
@@ -157,6 +163,7 @@ def test_dirty_tree_detection_includes_untracked_and_staged(tmp_path: Path) -> N
     assert "a.txt" in str(err.value) and "nothing was changed" in str(err.value)
 
 
+@pytest.mark.slow
 def test_commit_only_named_paths_and_keeps_other_changes(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {"a.txt": "a\n", "b.txt": "b\n"})
     ws = open_workspace(work)
@@ -177,6 +184,7 @@ def test_commit_only_named_paths_and_keeps_other_changes(tmp_path: Path) -> None
     assert len(info.parents) == 1
 
 
+@pytest.mark.slow
 def test_commit_refuses_detached_head_and_nothing_to_commit(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {"a.txt": "a\n"})
     ws = open_workspace(work)
@@ -192,6 +200,7 @@ def test_commit_refuses_detached_head_and_nothing_to_commit(tmp_path: Path) -> N
     assert (work / "a.txt").read_text() == "changed\n"
 
 
+@pytest.mark.slow
 def test_commit_rejects_paths_outside_repo(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w")
     ws = open_workspace(work)
@@ -200,6 +209,7 @@ def test_commit_rejects_paths_outside_repo(tmp_path: Path) -> None:
             ws.commit([bad], "m", author_name="A", author_email="a@example.com")
 
 
+@pytest.mark.slow
 def test_push_rejected_is_one_line_and_local_state_intact(tmp_path: Path) -> None:
     work, origin = make_repo_with_origin(tmp_path)
     push_from_other_clone(origin, tmp_path, {"other.txt": "o\n"})
@@ -217,6 +227,7 @@ def test_push_rejected_is_one_line_and_local_state_intact(tmp_path: Path) -> Non
     assert [c.subject for c in ws.unpushed_commits("main")] == ["mine"]
 
 
+@pytest.mark.slow
 def test_push_declined_by_remote_hook_names_the_reason(tmp_path: Path) -> None:
     work, origin = make_repo_with_origin(tmp_path)
     _executable(
@@ -233,6 +244,7 @@ def test_push_declined_by_remote_hook_names_the_reason(tmp_path: Path) -> None:
     assert "pre-receive hook declined" in text and "Protected branch" in text
 
 
+@pytest.mark.slow
 def test_fetch_remote_sha_read_tree_and_log(tmp_path: Path) -> None:
     work, origin = make_repo_with_origin(tmp_path, {"apps/base/d.yaml": "image: nginx:1.25.0\n"})
     other_sha = push_from_other_clone(origin, tmp_path, {"apps/base/d.yaml": "image: nginx:1.25.3\n"})
@@ -257,6 +269,7 @@ def test_fetch_remote_sha_read_tree_and_log(tmp_path: Path) -> None:
     assert "+image: nginx:1.25.0" in ws.commit_patch(root_sha, ["apps"])
 
 
+@pytest.mark.slow
 def test_read_tree_reports_symlinks_without_following(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("outside\n")
@@ -271,6 +284,7 @@ def test_read_tree_reports_symlinks_without_following(tmp_path: Path) -> None:
     assert b"outside" not in b"".join(tree.values())
 
 
+@pytest.mark.slow
 def test_bad_refs_and_names_are_refused(tmp_path: Path) -> None:
     ws = open_workspace(make_repo(tmp_path / "w"))
     with pytest.raises(GitError):
@@ -284,6 +298,7 @@ def test_bad_refs_and_names_are_refused(tmp_path: Path) -> None:
     assert "no-such-branch" in str(err.value)
 
 
+@pytest.mark.slow
 def test_clone_to_temp_is_shallow_commits_as_flux_and_pushes(tmp_path: Path) -> None:
     work, origin = make_repo_with_origin(tmp_path)
     commit_files(work, {"b.txt": "b\n"}, "second")
@@ -302,6 +317,7 @@ def test_clone_to_temp_is_shallow_commits_as_flux_and_pushes(tmp_path: Path) -> 
     assert default.branch() == "main" and default.head_sha() == sha
 
 
+@pytest.mark.slow
 def test_clone_missing_branch_is_clear(tmp_path: Path) -> None:
     _work, origin = make_repo_with_origin(tmp_path)
     with pytest.raises(GitError) as err:
@@ -309,6 +325,7 @@ def test_clone_missing_branch_is_clear(tmp_path: Path) -> None:
     assert "nope" in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 def test_relative_origin_url_is_made_absolute(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w")
     make_bare(tmp_path / "o.git")
@@ -319,6 +336,7 @@ def test_relative_origin_url_is_made_absolute(tmp_path: Path) -> None:
     assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"
 
 
+@pytest.mark.slow
 def test_untrusted_workspace_refuses_file_transport(tmp_path: Path) -> None:
     work, _origin = make_repo_with_origin(tmp_path)
     ws = open_workspace(work, untrusted=True)
@@ -332,6 +350,7 @@ def test_condense_keeps_errors_drops_hints() -> None:
     assert condense(text) == "! [rejected] main -> main (fetch first); error: failed to push"
 
 
+@pytest.mark.slow
 def test_origin_status_and_require_committable(tmp_path: Path) -> None:
     from lab.services.sync import origin_status
     from lab.services.workspace import require_committable
@@ -381,6 +400,7 @@ def test_neutralise_keeps_user_helpers_and_resets_repo_ones() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_included_config_and_core_worktree_cannot_redirect_or_execute(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {".gitattributes": "*.yaml filter=evil\n", "a.yaml": "a: 1\n"})
     marker, script = _trap(tmp_path, "included-clean")
@@ -399,6 +419,7 @@ def test_included_config_and_core_worktree_cannot_redirect_or_execute(tmp_path: 
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_credentials_in_urls_are_never_printed(tmp_path: Path) -> None:
     with pytest.raises(GitError) as err:
         clone_to_temp("https://learner:ghp_SECRET123@127.0.0.1:9/x/y.git", "main", tmp_path / "c")
@@ -406,6 +427,7 @@ def test_credentials_in_urls_are_never_printed(tmp_path: Path) -> None:
     assert "https://***@127.0.0.1:9/x/y.git" in str(err.value)
 
 
+@pytest.mark.slow
 def test_config_changed_during_a_session_is_neutralised_too(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {".gitattributes": "*.txt filter=evil\n", "a.txt": "a\n"})
     ws = open_workspace(work)

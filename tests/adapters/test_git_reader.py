@@ -12,6 +12,8 @@ import pytest
 from lab.adapters.git import Workspace, open_workspace
 from tests.support.gitutil import git, make_repo, make_repo_with_origin, push_from_other_clone
 
+pytestmark = pytest.mark.slow
+
 
 def _both(work: Path) -> tuple[Workspace, Workspace]:
     """(plain, with the object reader) on the same repository."""

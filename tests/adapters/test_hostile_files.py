@@ -85,6 +85,7 @@ def test_read_regular_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None
     assert read_regular(big, 2048) == b"x" * 2048
 
 
+@pytest.mark.slow
 def test_fifo_in_the_tree_does_not_block_mark_or_check(
     repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -97,6 +98,7 @@ def test_fifo_in_the_tree_does_not_block_mark_or_check(
     assert "crashed" not in checked.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
 def test_tags_file_must_be_a_regular_file(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], source: str
@@ -118,6 +120,7 @@ def deep_leaf(repo: Path) -> Iterator[Path]:
     remove_chain(repo / "apps")
 
 
+@pytest.mark.slow
 def test_a_tree_1100_directories_deep(
     repo: Path, deep_leaf: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -139,6 +142,7 @@ def test_a_tree_1100_directories_deep(
     assert rel.split("/")[0] == "apps"
 
 
+@pytest.mark.slow
 def test_symlinked_update_path_cannot_lead_setters_outside(
     repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -159,6 +163,7 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
     assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [

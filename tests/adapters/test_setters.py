@@ -117,6 +117,7 @@ def test_symlink_escaping_the_workspace_is_not_followed(tmp_path: Path) -> None:
     assert inside.read_text() == 'image: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}\n'
 
 
+@pytest.mark.slow
 def test_cli_prints_a_diff_and_writes(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     work = tmp_path / "repo"
     shutil.copytree(SETTERS_DIR / "01-seed-deployment" / "input", work)
@@ -134,6 +135,7 @@ def test_cli_prints_a_diff_and_writes(tmp_path: Path, lab_cmd: list[str], lab_en
     assert (work / "apps/base/nginx/deployment.yaml").read_bytes() == expected.read_bytes()
 
 
+@pytest.mark.slow
 def test_cli_json_dry_run(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     work = tmp_path / "repo"
     shutil.copytree(SETTERS_DIR / "11-digest-pinning" / "input", work)
@@ -160,6 +162,7 @@ def test_cli_json_dry_run(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str,
     assert "1.0.0@sha256:1111" in (work / "apps/pinned.yaml").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["nginx=library/nginx:1", "flux-system/nginx=x:1", "flux-system:nginx"])
 def test_cli_bad_set_is_a_usage_error(
     bad: str, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.test_checks_impl import FILES, make_practice, write
+from tests.support.gitutil import make_practice
+from tests.support.gitutil import write_files as write
 from tests.support.paths import ROOT
+from tests.support.taskfiles import solution_manifests
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +86,7 @@ def test_unreachable_cluster_is_error_exit_3(
 def test_only_and_output_file(
     lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
 ) -> None:
-    write(practice, FILES)
+    write(practice, solution_manifests())
     out = tmp_path / "report.json"
     proc = lab(
         lab_cmd, lab_env, "-w", str(practice), "--only", "sync.included", "-f", "json", "--output", str(out)

@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.gitutil import git, practice
 
+pytestmark = pytest.mark.slow
+
 # Counts each git process lab starts (subprocess.Popen: one per command, one for the object reader).
 PROBE = """
 import json, subprocess, sys

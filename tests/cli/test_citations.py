@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.slow
 
 CITED = re.compile(r"(?<![\w/.-])([A-Za-z0-9][\w-]*\.md),?\s+(?:sections?\s+)?F?\d")
 SCANNED = ("lab", "tests", "bench", "checks", "tasks", ".github", ".ci", "docs", "Makefile", "pyproject.toml")

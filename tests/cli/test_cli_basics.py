@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from lab.cli import build_parser, main
 
 
@@ -10,6 +12,7 @@ def test_help_lists_start_here(capsys: object) -> None:
     assert "Start here" in parser.format_help()
 
 
+@pytest.mark.slow
 def test_unknown_command_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     proc = subprocess.run([*lab_cmd, "no-such-command"], capture_output=True, text=True, env=lab_env)
     assert proc.returncode == 2

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("delay", [0.3, 0.6, 1.2])
 def test_ctrl_c_during_start_up_exits_130_quietly(

@@ -12,6 +12,8 @@ from lab.cli import main
 from lab.services.solve import solve
 from tests.support.sandbox_helpers import client_for, flux_commits, ready, running_sandbox, wait_for
 
+pytestmark = pytest.mark.slow
+
 
 def _flux(lab_cmd: list[str], env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -24,6 +24,8 @@ import pytest
 from lab.cli import main
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 STARTER = ROOT / "tasks" / "09b" / "starter"
 SEED = 20261204
 CASES = 240
@@ -191,7 +193,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.slow
 def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("LAB_DEBUG", raising=False)

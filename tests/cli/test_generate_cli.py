@@ -13,6 +13,8 @@ from lab.core.policy.spec import PolicySpec
 from lab.core.yamlsafe import load_all
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 STARTER = ROOT / "tasks" / "09b" / "starter"
 OUT = Path("clusters/dev/image-automation")
 NAMES = ("image-repository.yaml", "image-policy.yaml", "image-update.yaml")

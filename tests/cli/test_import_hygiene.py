@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 HEAVY = ("textual", "kubernetes", "git", "httpx")
@@ -21,11 +23,13 @@ def _loaded_after(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
+@pytest.mark.slow
 def test_cli_parser_loads_no_heavy_module() -> None:
     loaded = _loaded_after("from lab.cli import build_parser; build_parser()")
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
+@pytest.mark.slow
 def test_core_imports_no_io_framework() -> None:
     modules = sorted(p for p in (ROOT / "lab" / "core").rglob("*.py"))
     names = ", ".join(

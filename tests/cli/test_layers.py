@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 
@@ -56,6 +58,7 @@ def test_no_task_id_in_the_code() -> None:
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_the_layers_contract_holds_function_level_imports_included() -> None:
     """`lint-imports` with the contract in pyproject.toml (cli > commands|tui > services > checks|sandbox
     > adapters > core); grimp reads imports inside functions too."""

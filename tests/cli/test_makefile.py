@@ -15,7 +15,10 @@ import pytest
 
 from tests.support.paths import ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
+]
 
 
 def _script(path: Path, body: str) -> None:

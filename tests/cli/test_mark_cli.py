@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 STARTER = ROOT / "tasks" / "09b" / "starter"
 SEEDED = ROOT / "tests/fixtures/flux-cases/setters/01-seed-deployment/input/apps/base/nginx/deployment.yaml"
 DEPLOYMENT = Path("apps/base/nginx/deployment.yaml")

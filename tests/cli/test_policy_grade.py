@@ -13,6 +13,8 @@ import pytest
 from tests.support.gitutil import git
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"

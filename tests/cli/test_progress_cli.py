@@ -27,6 +27,7 @@ def test_seed_note_is_the_default() -> None:
     assert DEFAULT_NOTE == "Image automation working, commits appearing in Git"
 
 
+@pytest.mark.slow
 def test_show_lists_rows(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     proc = _lab(lab_cmd, lab_env, repo / "apps")
@@ -36,6 +37,7 @@ def test_show_lists_rows(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, 
     assert data["rows"][8] == {"task": "09-fluxcd-image-automation", "status": "⬜", "note": "", "line": 13}
 
 
+@pytest.mark.slow
 def test_done_edits_one_line_prints_diff_does_not_commit(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -54,6 +56,7 @@ def test_done_edits_one_line_prints_diff_does_not_commit(
     assert (repo / "PROGRESS.md").read_bytes() == after
 
 
+@pytest.mark.slow
 def test_crlf_file_byte_preserving_and_mode_kept(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -70,6 +73,7 @@ def test_crlf_file_byte_preserving_and_mode_kept(
     assert [p.name for p in repo.iterdir() if p.name.startswith(".PROGRESS")] == []
 
 
+@pytest.mark.slow
 def test_dry_run_writes_nothing(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     before = (repo / "PROGRESS.md").read_bytes()
@@ -78,6 +82,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, lab_cmd: list[str], lab_env: dic
     assert (repo / "PROGRESS.md").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_usage_and_missing_file_errors(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     repo = make_repo(tmp_path / "r")
     usage = _lab(lab_cmd, lab_env, repo, "--note", "x")
@@ -91,6 +96,7 @@ def test_usage_and_missing_file_errors(tmp_path: Path, lab_cmd: list[str], lab_e
     assert "Traceback" not in notable.stderr
 
 
+@pytest.mark.slow
 def test_symlinked_progress_is_refused(tmp_path: Path) -> None:
     repo = practice(tmp_path)
     outside = tmp_path / "outside.md"
@@ -105,6 +111,7 @@ def test_symlinked_progress_is_refused(tmp_path: Path) -> None:
     assert OLD_09 in outside.read_text()
 
 
+@pytest.mark.slow
 def test_service_mark_and_show(tmp_path: Path) -> None:
     repo = practice(tmp_path)
     result = mark_progress(repo, "9", note="custom")
@@ -114,6 +121,7 @@ def test_service_mark_and_show(tmp_path: Path) -> None:
     assert not mark_progress(repo, "09", note="custom").written
 
 
+@pytest.mark.slow
 def test_workspace_option_and_status_todo_keeps_note(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -123,6 +131,7 @@ def test_workspace_option_and_status_todo_keeps_note(
     assert "+| 01-local-cluster | ⬜ | kind cluster running |" in proc.stdout
 
 
+@pytest.mark.slow
 def test_done_for_another_row_does_not_borrow_task_09s_note(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:

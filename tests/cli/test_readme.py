@@ -106,6 +106,7 @@ def test_readme_has_the_blocks_this_test_runs() -> None:
     assert any("lab simulate" in b.body for b in run)
 
 
+@pytest.mark.slow
 def test_readme_shell_blocks_run_as_written_offline(tmp_path: Path) -> None:
     blocks = [b for b in shell_blocks(README.read_text(encoding="utf-8")) if b.skip is None]
     home = tmp_path / "home"

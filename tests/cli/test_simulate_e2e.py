@@ -11,6 +11,8 @@ import pytest
 from tests.support.gitutil import git
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 SEED_MESSAGE = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n\n"
 

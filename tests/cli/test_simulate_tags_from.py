@@ -14,6 +14,8 @@ from lab.sandbox.registry import EmbeddedRegistry
 from tests.support.gitutil import git
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow
+
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 

@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 STARTER_DEPLOYMENT = ROOT / "tasks" / "09b" / "starter" / "apps" / "base" / "nginx" / "deployment.yaml"
@@ -18,6 +20,7 @@ def _lab(cmd: list[str], env: dict[str, str], cwd: Path, *args: str) -> subproce
     )
 
 
+@pytest.mark.slow
 def test_lab_mark_needs_no_repository(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     folder = tmp_path / "loose"
     folder.mkdir()
@@ -31,6 +34,7 @@ def test_lab_mark_needs_no_repository(tmp_path: Path, lab_cmd: list[str], lab_en
     assert again.returncode == 0 and "already marked" in again.stdout
 
 
+@pytest.mark.slow
 def test_pitfalls_teach_that_nginx_and_library_nginx_are_one_image_and_fit_80_columns(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -73,6 +77,7 @@ def test_no_reference_codes_in_learner_messages() -> None:
     assert not found, found
 
 
+@pytest.mark.slow
 def test_sandbox_reset_help_says_what_it_does(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -81,6 +86,7 @@ def test_sandbox_reset_help_says_what_it_does(
     assert "start afresh" not in line and "stop" in line
 
 
+@pytest.mark.slow
 def test_generate_explains_the_5m0s_interval(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.paths import ROOT, lab_executable
 
+pytestmark = pytest.mark.slow
+
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
@@ -35,7 +37,6 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-@pytest.mark.slow
 def test_simulate_removes_clones_of_killed_runs_and_its_own(tmp_path: Path) -> None:
     env = _env(tmp_path)
     ws = tmp_path / "ws"
@@ -48,7 +49,6 @@ def test_simulate_removes_clones_of_killed_runs_and_its_own(tmp_path: Path) -> N
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
 
 
-@pytest.mark.slow
 def test_sigkill_mid_clone_then_the_next_run_cleans_up(tmp_path: Path) -> None:
     env = _env(tmp_path)
     ws = tmp_path / "ws"

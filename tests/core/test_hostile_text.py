@@ -57,6 +57,7 @@ def run(
     return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_file_names_are_escaped_in_setters_mark_and_check(
     repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -73,6 +74,7 @@ def test_file_names_are_escaped_in_setters_mark_and_check(
         assert_no_raw(checked.stdout.replace("\x1b[", "<sgr>"), checked.stderr)
 
 
+@pytest.mark.slow
 def test_tags_with_escapes_are_shown_escaped(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -85,6 +87,7 @@ def test_tags_with_escapes_are_shown_escaped(
     assert "\\x1b]0;x\\x07" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_error_messages_are_escaped(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     missing = tmp_path / "no\x1b[2Jsuch\u202e.txt"
     result = run(lab_cmd, lab_env, tmp_path, "policy", "--semver", "1.x", "--tags-file", str(missing))

@@ -10,65 +10,15 @@ from lab.core.manifests.parse import find_automation
 from lab.core.manifests.validate import validate
 from lab.core.policy.spec import PolicySpec
 from lab.errors import LabError
+from tests.support.taskfiles import IA, solution_text
 
-# Copied byte for byte from the course text (Task 09b, steps 2, 3 and 5), including the indented blank
-# line inside the block scalar.
+# The course text's manifests (Task 09b, steps 2, 3 and 5) byte for byte, including the indented blank
+# line inside the block scalar: tasks/09b/solution-v1beta2 holds them.
 SEED = {
-    "image-repository.yaml": (
-        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
-        "kind: ImageRepository\n"
-        "metadata:\n"
-        "  name: nginx\n"
-        "  namespace: flux-system\n"
-        "spec:\n"
-        "  image: library/nginx\n"
-        "  interval: 5m\n"
-    ),
-    "image-policy.yaml": (
-        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
-        "kind: ImagePolicy\n"
-        "metadata:\n"
-        "  name: nginx\n"
-        "  namespace: flux-system\n"
-        "spec:\n"
-        "  imageRepositoryRef:\n"
-        "    name: nginx\n"
-        "  policy:\n"
-        "    semver:\n"
-        "      range: 1.25.x\n"
-    ),
-    "image-update.yaml": (
-        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
-        "kind: ImageUpdateAutomation\n"
-        "metadata:\n"
-        "  name: flux-system\n"
-        "  namespace: flux-system\n"
-        "spec:\n"
-        "  interval: 10m\n"
-        "  sourceRef:\n"
-        "    kind: GitRepository\n"
-        "    name: flux-system\n"
-        "  git:\n"
-        "    checkout:\n"
-        "      ref:\n"
-        "        branch: main\n"
-        "    commit:\n"
-        "      author:\n"
-        "        email: flux@gitops-lab.local\n"
-        "        name: Flux\n"
-        "      messageTemplate: |\n"
-        "        Automated image update\n"
-        "        \n"
-        "        {{range .Changed.Changes}}\n"
-        "        - {{.OldValue}} -> {{.NewValue}}\n"
-        "        {{end}}\n"
-        "    push:\n"
-        "      branch: main\n"
-        "  update:\n"
-        "    path: ./apps\n"
-        "    strategy: Setters\n"
-    ),
+    name: solution_text(f"{IA}/{name}", variant="solution-v1beta2")
+    for name in ("image-repository.yaml", "image-policy.yaml", "image-update.yaml")
 }
+assert "        \n" in SEED["image-update.yaml"], "the course text's blank template line holds 8 spaces"
 
 # `flux create image repository nginx --image=library/nginx --interval=5m --export` and
 # `flux create image policy nginx --image-ref=nginx --select-semver='>=1.25.0' --export` (reference 5.1).

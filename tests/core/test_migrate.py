@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from lab.core.migrate import detect_upgrades, migrate_text
 
 SEED_UPDATE = """\
@@ -57,6 +59,7 @@ def test_nested_api_versions_are_not_documents() -> None:
     assert detect_upgrades(text) == []
 
 
+@pytest.mark.slow
 def test_lab_migrate_rewrites_in_place_and_reports(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -96,6 +99,7 @@ def test_lab_migrate_rewrites_in_place_and_reports(
     assert "✔ no custom resources found that require migration" in again.stderr
 
 
+@pytest.mark.slow
 def test_lab_migrate_missing_path_is_one_line(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:

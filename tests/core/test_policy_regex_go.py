@@ -211,6 +211,7 @@ print(json.dumps({"worst": worst, "rss_mb": peak_kb / 1024}))
 """
 
 
+@pytest.mark.slow
 def test_hostile_patterns_are_bounded_in_time_and_memory() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE], input=json.dumps(HOSTILE), capture_output=True, text=True, timeout=120

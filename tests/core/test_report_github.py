@@ -18,7 +18,7 @@ from lab.core.report.github import (
     render_summary,
     runner_names,
 )
-from tests.core.test_report_common import sample_report
+from tests.support.reports import sample_report
 
 COMMANDS = ("::error ", "::warning ", "::notice ", "::group::", "::endgroup::", "::stop-commands::")
 

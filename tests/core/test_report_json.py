@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from lab.core.report.json import render_json, to_dict
-from tests.core.test_report_common import sample_report
+from tests.support.reports import sample_report
 
 
 def test_top_level_shape_and_key_order() -> None:

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from lab.core.report.junit import render_junit
-from tests.core.test_report_common import sample_report
+from tests.support.reports import sample_report
 
 
 def parsed() -> ET.Element:

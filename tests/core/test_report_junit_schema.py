@@ -27,8 +27,8 @@ from lab.core.checks.model import Evidence
 from lab.core.report.grade_table import ClassReport, GradeRow
 from lab.core.report.grade_table import render_junit as render_grades_junit
 from lab.core.report.junit import render_junit
-from tests.core.test_report_common import sample_report
 from tests.support.paths import FIXTURES, ROOT, lab_executable
+from tests.support.reports import sample_report
 
 XSD = FIXTURES / "junit" / "junit-consumers.xsd"
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"

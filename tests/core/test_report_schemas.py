@@ -15,8 +15,8 @@ import pytest
 from lab.core.report.grade_table import ClassReport, GradeRow
 from lab.core.report.grade_table import render_json as render_grades_json
 from lab.core.report.json import render_json
-from tests.core.test_report_common import sample_report
 from tests.support.paths import ROOT, lab_executable
+from tests.support.reports import sample_report
 
 DOCS = ROOT / "docs"
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"

@@ -13,7 +13,7 @@ import pytest
 
 from lab.core.checks import CheckDef, Outcome, Report, runner
 from lab.core.report.tap import render_tap
-from tests.core.test_report_common import sample_report
+from tests.support.reports import sample_report
 
 
 def test_version_plan_and_one_line_per_check() -> None:
@@ -89,6 +89,7 @@ def _report(**outcomes: Outcome) -> Report:
     return Report(task="09b", checks=runner.run(defs, impls, None))
 
 
+@pytest.mark.slow
 def test_prove_passes_an_all_pass_run(tmp_path: Path) -> None:
     report = _report(**{"a.one": Outcome.passed("ok # fine"), "b.two": Outcome.passed("ok")})
     proc = _prove(tmp_path, render_tap(report))
@@ -97,6 +98,7 @@ def test_prove_passes_an_all_pass_run(tmp_path: Path) -> None:
     assert "Parse errors" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_prove_passes_skips_and_fails_failures(tmp_path: Path) -> None:
     passing = sample_report(offline=True)
     only_ok = Report(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.core.report.text import render_text
-from tests.core.test_report_common import sample_report
+from tests.support.reports import sample_report
 
 
 def test_groups_and_first_broken_link() -> None:

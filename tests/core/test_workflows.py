@@ -191,6 +191,7 @@ def _install_script(text: str) -> str:
     return str(steps[2]["run"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("spec", "code", "words"),
     [
@@ -220,6 +221,7 @@ def test_install_step_runs_as_a_shell_script(tmp_path: Path, spec: str, code: in
     assert words in proc.stdout, proc.stdout
 
 
+@pytest.mark.slow
 def test_every_run_script_is_valid_bash() -> None:
     from lab.services.classroom import workflow_for
 

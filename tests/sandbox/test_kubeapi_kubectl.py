@@ -14,9 +14,13 @@ from lab.sandbox.kubeapi import KubeAPIServer
 from tests.support.kubeapi_helpers import POLICY_READY_STATUS
 
 KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(
-    KUBECTL is None and not os.environ.get("CI"), reason="kubectl is not installed (required when CI is set)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        KUBECTL is None and not os.environ.get("CI"),
+        reason="kubectl is not installed (required when CI is set)",
+    ),
+]
 
 MANIFEST = """\
 apiVersion: image.toolkit.fluxcd.io/{v}

@@ -12,8 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from lab.adapters.cluster import ClusterClient
 from tests.support.kubeapi_helpers import IMAGE_POLICY, bearer, kubeconfig_ca, manifest
+
+pytestmark = pytest.mark.slow
 
 
 def _start(tmp_path: Path, state: Path) -> tuple[subprocess.Popen[str], str, Path]:

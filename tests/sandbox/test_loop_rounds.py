@@ -18,6 +18,8 @@ import pytest
 
 from tests.support.sandbox_helpers import git, wait_for
 
+pytestmark = pytest.mark.slow
+
 SPEED = "3000"
 FLUX = "Flux"
 

@@ -24,6 +24,7 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_init_copies_starter_commits_and_pushes(tmp_path: Path) -> None:
     practice = init_practice_repo(tmp_path / "lab")
     root = practice.path
@@ -44,6 +45,7 @@ def test_init_copies_starter_commits_and_pushes(tmp_path: Path) -> None:
     assert "url: ssh://git@github.com/learner/gitops-lab" in sync
 
 
+@pytest.mark.slow
 def test_init_without_identity_uses_fluxlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
         monkeypatch.delenv(var)
@@ -73,11 +75,13 @@ def test_init_refuses_non_empty_origin(tmp_path: Path) -> None:
     assert not (tmp_path / "lab").exists()
 
 
+@pytest.mark.slow
 def test_init_into_empty_existing_dir(tmp_path: Path) -> None:
     (tmp_path / "lab").mkdir()
     assert init_practice_repo(tmp_path / "lab").path == (tmp_path / "lab").resolve()
 
 
+@pytest.mark.slow
 def test_lab_init_subprocess(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     proc = subprocess.run(
         [*lab_cmd, "init", "gitops-lab"], cwd=tmp_path, capture_output=True, text=True, env=lab_env
@@ -96,6 +100,7 @@ def test_lab_init_subprocess(tmp_path: Path, lab_cmd: list[str], lab_env: dict[s
     assert "not empty" in again.stderr and "Traceback" not in again.stderr
 
 
+@pytest.mark.slow
 def test_lab_init_json_and_origin_option(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     proc = subprocess.run(
         [*lab_cmd, "init", str(tmp_path / "p"), "--origin", str(tmp_path / "remote.git"), "--json"],
@@ -109,6 +114,7 @@ def test_lab_init_json_and_origin_option(tmp_path: Path, lab_cmd: list[str], lab
     assert data["branch"] == "main" and len(data["head"]) == 40
 
 
+@pytest.mark.slow
 def test_lab_init_without_dir_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     proc = subprocess.run([*lab_cmd, "init"], capture_output=True, text=True, env=lab_env)
     assert proc.returncode == 2
@@ -124,6 +130,7 @@ def test_init_where_a_directory_cannot_be_made_is_one_line_error(tmp_path: Path)
     assert blocker.read_text() == "not a directory\n"
 
 
+@pytest.mark.slow
 def test_learner_can_commit_on_a_machine_without_git_identity(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -143,6 +150,7 @@ def test_learner_can_commit_on_a_machine_without_git_identity(
     assert author.stdout.strip() == "Learner"
 
 
+@pytest.mark.slow
 def test_solve_commits_as_the_repository_identity(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:

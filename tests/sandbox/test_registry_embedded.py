@@ -248,6 +248,7 @@ def test_basic_auth_mode() -> None:
         RegistryClient().list_tags(f"{reg.address}/library/nginx")
 
 
+@pytest.mark.slow
 def test_lab_tags_through_the_mirror(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     with EmbeddedRegistry() as reg:
         env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={reg.address}"}

@@ -32,6 +32,7 @@ REPO = "clusters/dev/image-automation/image-repository.yaml"
 UPDATE = "clusters/dev/image-automation/image-update.yaml"
 
 
+@pytest.mark.slow
 def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as sup:
         ws = sup.paths.workspace
@@ -173,6 +174,7 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         assert sup.status()["errors"] == []
 
 
+@pytest.mark.slow
 def test_without_image_controllers_then_install(tmp_path: Path) -> None:
     with running_sandbox(tmp_path, image_controllers=False) as sup:
         solve(sup.paths.workspace)
@@ -204,6 +206,7 @@ def test_without_image_controllers_then_install(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_restart_resumes_and_keeps_pushed_tags(tmp_path: Path) -> None:
     paths = SandboxPaths.at(tmp_path)
     with running_sandbox(tmp_path) as sup:
@@ -231,6 +234,7 @@ def test_restart_resumes_and_keeps_pushed_tags(tmp_path: Path) -> None:
         assert sup.push_tag("1.25.4")["added"] == []
 
 
+@pytest.mark.slow
 def test_reset_refuses_unsaved_work(tmp_path: Path) -> None:
     paths = SandboxPaths.at(tmp_path)
     ensure_practice(paths)

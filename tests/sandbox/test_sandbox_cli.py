@@ -19,6 +19,8 @@ from lab.adapters.cluster import ClusterClient
 from lab.services import sandbox as svc
 from tests.support.sandbox_helpers import flux_commits, git, ready, wait_for
 
+pytestmark = pytest.mark.slow
+
 SPEED = "3000"
 
 

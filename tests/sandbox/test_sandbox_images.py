@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from lab.adapters.registry import RegistryClient
 from lab.adapters.tagsfile import read_tags
 from lab.adapters.tasks import load_task
 from lab.sandbox.runtime import SandboxPaths, Supervisor, read_json
 from lab.services import sandbox as svc
 from tests.support.sandbox_helpers import SPEED, wait_for
+
+pytestmark = pytest.mark.slow
 
 TASK = "09b-multi"
 

@@ -17,9 +17,13 @@ from tests.support.kubeapi_helpers import IMAGE_POLICY, IMAGE_REPOSITORY, manife
 from tests.support.sandbox_helpers import flux_commits, git, running_sandbox, wait_for
 
 KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(
-    KUBECTL is None and not os.environ.get("CI"), reason="kubectl is not installed (required when CI is set)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        KUBECTL is None and not os.environ.get("CI"),
+        reason="kubectl is not installed (required when CI is set)",
+    ),
+]
 NS = "flux-system"
 
 

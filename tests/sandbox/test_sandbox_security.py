@@ -8,9 +8,12 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from lab.sandbox.runtime import read_json
 from tests.support.sandbox_helpers import client_for, running_sandbox, wait_for
+
+pytestmark = pytest.mark.slow
 
 
 class _Listener:

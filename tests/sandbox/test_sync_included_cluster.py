@@ -8,7 +8,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.sandbox_helpers import client_for, git, ready, running_sandbox, wait_for
+
+pytestmark = pytest.mark.slow
 
 AUTOMATION = "clusters/dev/image-automation"
 

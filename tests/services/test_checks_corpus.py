@@ -17,13 +17,10 @@ import pytest
 
 from lab.core.checks import Status
 from lab.services.check import run_checks
-from tests.support.paths import ROOT, lab_executable
+from tests.support.paths import lab_executable
+from tests.support.taskfiles import DEPLOY, MARKER, POLICY, REPO, UPDATE, task_dir
 
-TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
-IA = "clusters/dev/image-automation"
-REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
-DEPLOY = "apps/base/nginx/deployment.yaml"
-MARKER = '# {"$imagepolicy": "flux-system:nginx"}'
+TAGS = task_dir() / "registry" / "nginx-tags-2024-01-15.txt"
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +65,7 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--note",
         "Image automation working, commits appearing in Git",
     )
-    quiz = tomllib.loads((ROOT / "tasks/09b/quiz.toml").read_text())["question"]
+    quiz = tomllib.loads((task_dir() / "quiz.toml").read_text())["question"]
     lab("quiz", "-w", str(ws), "--answers", ",".join(str(q["answer"] + 1) for q in quiz))
     subprocess.run(["git", "add", "-A"], cwd=ws, env=env, check=True)
     subprocess.run(["git", "commit", "-qm", "progress and quiz"], cwd=ws, env=env, check=True)

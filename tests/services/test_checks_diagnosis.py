@@ -13,6 +13,8 @@ from lab.services.check import run_checks
 from tests.support.diag_corpus import CASES, Case, Files, solved_files
 from tests.support.sandbox_helpers import git
 
+pytestmark = pytest.mark.slow
+
 REPO_CHECKS = (
     "repo.files",
     "image-repository.valid",

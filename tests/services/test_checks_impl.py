@@ -14,90 +14,15 @@ import pytest
 
 from lab.core.checks import Outcome, Report, Status
 from lab.services.check import run_checks
+from tests.support.gitutil import git, make_practice
+from tests.support.gitutil import write_files as write
 from tests.support.paths import ROOT
+from tests.support.taskfiles import MARKER, edited, solution_manifests, task_dir
 
-STARTER = ROOT / "tasks" / "09b" / "starter"
-
-IMAGE_REPOSITORY = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  image: library/nginx
-  interval: 5m
-"""
-IMAGE_POLICY = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  imageRepositoryRef:
-    name: nginx
-  policy:
-    semver:
-      range: 1.25.x
-"""
-IMAGE_UPDATE = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageUpdateAutomation
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  git:
-    checkout:
-      ref:
-        branch: main
-    commit:
-      author:
-        email: flux@gitops-lab.local
-        name: Flux
-      messageTemplate: Automated image update
-    push:
-      branch: main
-  update:
-    path: ./apps
-    strategy: Setters
-"""
-FILES = {
-    "clusters/dev/image-automation/image-repository.yaml": IMAGE_REPOSITORY,
-    "clusters/dev/image-automation/image-policy.yaml": IMAGE_POLICY,
-    "clusters/dev/image-automation/image-update.yaml": IMAGE_UPDATE,
-}
-MARKED = 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}'
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
-def make_practice(tmp: Path) -> Path:
-    """The starter committed on main and pushed to a local bare origin, like `lab init`."""
-    ws = tmp / "gitops-lab"
-    shutil.copytree(STARTER, ws)
-    origin = tmp / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "Task 09a state")
-    git(ws, "remote", "add", "origin", str(origin))
-    git(ws, "push", "-q", "-u", "origin", "main")
-    return ws
-
-
-def write(ws: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+STARTER = task_dir() / "starter"
+FILES = solution_manifests()  # repository, policy, update
+IMAGE_REPOSITORY, IMAGE_POLICY, IMAGE_UPDATE = FILES.values()
+MARKED = f"image: nginx:1.25.0 {MARKER}"
 
 
 def mark(ws: Path) -> None:
@@ -130,6 +55,7 @@ def practice(tmp_path: Path) -> Path:
     return make_practice(tmp_path)
 
 
+@pytest.mark.slow
 def test_starter_fails_repo_files_and_blocks_dependents(practice: Path) -> None:
     rep = check(practice, "sync.included", "git.pushed")
     files = rep.get("repo.files")
@@ -139,6 +65,7 @@ def test_starter_fails_repo_files_and_blocks_dependents(practice: Path) -> None:
     assert rep.get("git.pushed").blocked_by == "repo.files"
 
 
+@pytest.mark.slow
 def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Path) -> None:
     write(practice, FILES)
     rep = check(practice, "sync.included")
@@ -146,6 +73,7 @@ def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Pa
     assert rep.get("sync.included").status is Status.PASS, rep.get("sync.included").message
 
 
+@pytest.mark.slow
 def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
     write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": "kind: X\n  bad: [\n"})
     r = check(practice, "repo.files").get("repo.files")
@@ -153,6 +81,7 @@ def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
     assert r.file == "clusters/dev/image-automation/image-policy.yaml" and r.line is not None
 
 
+@pytest.mark.slow
 def test_alias_bomb_is_refused_not_expanded(practice: Path) -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     for n in range(1, 9):
@@ -164,6 +93,7 @@ def test_alias_bomb_is_refused_not_expanded(practice: Path) -> None:
     assert r.status is Status.FAIL and "alias" in r.message
 
 
+@pytest.mark.slow
 def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text(IMAGE_POLICY)
@@ -175,6 +105,7 @@ def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: 
     assert r.status is Status.FAIL and "outside the workspace" in r.message
 
 
+@pytest.mark.slow
 def test_kustomization_that_omits_the_directory(practice: Path) -> None:
     write(practice, FILES)
     write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})
@@ -185,6 +116,7 @@ def test_kustomization_that_omits_the_directory(practice: Path) -> None:
     assert r.hint == "add `- image-automation` to resources in clusters/dev/kustomization.yaml"
 
 
+@pytest.mark.slow
 def test_kustomization_listing_a_directory_without_its_own(practice: Path) -> None:
     write(practice, FILES)
     write(
@@ -195,6 +127,7 @@ def test_kustomization_listing_a_directory_without_its_own(practice: Path) -> No
     assert r.status is Status.FAIL and "directory without kustomization.yaml" in r.message
 
 
+@pytest.mark.slow
 def test_nested_kustomization_missing_one_file(practice: Path) -> None:
     write(practice, FILES)
     write(
@@ -220,6 +153,7 @@ def test_nested_kustomization_missing_one_file(practice: Path) -> None:
     assert check(practice, "sync.included").get("sync.included").status is Status.PASS
 
 
+@pytest.mark.slow
 def test_sync_path_elsewhere(practice: Path) -> None:
     write(practice, FILES)
     sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
@@ -231,6 +165,7 @@ def test_sync_path_elsewhere(practice: Path) -> None:
     assert r.file == "clusters/dev/flux-system/gotk-sync.yaml" and r.line is not None
 
 
+@pytest.mark.slow
 def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
     write(practice, FILES)
     r = check(practice, "git.pushed").get("git.pushed")
@@ -248,6 +183,7 @@ def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
     assert r.status is Status.FAIL and "marker" in r.message
 
 
+@pytest.mark.slow
 def test_git_pushed_without_origin(tmp_path: Path) -> None:
     ws = tmp_path / "solo"
     shutil.copytree(STARTER, ws)
@@ -273,6 +209,7 @@ def _flux_commit(ws: Path, *, touch_marker: bool) -> None:
     git(ws, "push", "-q", "origin", "main")
 
 
+@pytest.mark.slow
 def test_flux_commit_needs_a_marked_line_changed_by_the_automation_author(practice: Path) -> None:
     write(practice, FILES)
     mark(practice)
@@ -288,6 +225,7 @@ def test_flux_commit_needs_a_marked_line_changed_by_the_automation_author(practi
     assert "library/nginx:1.25.3" in r.evidence[0].text
 
 
+@pytest.mark.slow
 def test_progress_row(practice: Path) -> None:
     progress = practice / "PROGRESS.md"
     r = check(practice, "progress.updated").get("progress.updated")
@@ -304,6 +242,7 @@ def test_progress_row(practice: Path) -> None:
     assert r.status is Status.PASS and "Image automation working" in r.message
 
 
+@pytest.mark.slow
 def test_quiz_record(practice: Path) -> None:
     r = check(practice, "quiz.passed").get("quiz.passed")
     assert (
@@ -363,6 +302,7 @@ def _marked(practice: Path, comment: str, *, own_line: bool = False) -> None:
     deploy.write_text(text)
 
 
+@pytest.mark.slow
 def test_marker_checks_pass_on_the_seed_marker(practice: Path) -> None:
     _marked(practice, '# {"$imagepolicy": "flux-system:nginx"}')
     rep = check(practice, "marker.valid")
@@ -372,6 +312,7 @@ def test_marker_checks_pass_on_the_seed_marker(practice: Path) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("comment", "own_line", "words"),
     [
@@ -393,6 +334,7 @@ def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line:
     assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
 
 
+@pytest.mark.slow
 def test_no_marker_fails_marker_present(practice: Path) -> None:
     write(practice, FILES)
     rep = check(practice, "marker.valid")
@@ -401,23 +343,28 @@ def test_no_marker_fails_marker_present(practice: Path) -> None:
     assert rep.get("marker.valid").blocked_by == "marker.present"
 
 
+@pytest.mark.slow
 def test_manifest_problems_map_to_their_check(practice: Path) -> None:
-    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "nginx:1.25")})
+    write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "nginx:1.25")})
     rep = check(practice, "image-repository.valid", "image-policy.valid", "image-update.valid")
     r = rep.get("image-repository.valid")
-    assert r.status is Status.FAIL and "nginx:1.25" in r.message and r.file == FILES_KEYS[0] and r.line == 7
+    assert (
+        r.status is Status.FAIL and "nginx:1.25" in r.message and r.file == FILES_KEYS[0] and r.line == 8
+    )  # `---` on line 1
     assert rep.get("image-policy.valid").status is Status.PASS
     assert rep.get("image-update.valid").status is Status.PASS
 
 
+@pytest.mark.slow
 def test_update_path_that_does_not_exist(practice: Path) -> None:
-    write(practice, {**FILES, FILES_KEYS[2]: IMAGE_UPDATE.replace("path: ./apps", "path: ./app")})
+    write(practice, {**FILES, FILES_KEYS[2]: edited(IMAGE_UPDATE, "path: ./apps", "path: ./app")})
     r = check(practice, "image-update.valid").get("image-update.valid")
     assert r.status is Status.FAIL and "update.path ./app does not exist" in r.message
 
 
+@pytest.mark.slow
 def test_missing_object_kind(practice: Path) -> None:
-    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_REPOSITORY.replace("name: nginx", "name: other")})
+    write(practice, {**FILES, FILES_KEYS[1]: edited(IMAGE_REPOSITORY, "name: nginx", "name: other")})
     r = check(practice, "image-policy.valid").get("image-policy.valid")
     assert r.status is Status.FAIL and r.message.startswith(
         "no ImagePolicy in clusters/dev/image-automation/"
@@ -436,6 +383,7 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> object:
         yield reg
 
 
+@pytest.mark.slow
 def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, registry: object) -> None:
     write(practice, FILES)
     rep = check(practice, "policy.resolves", offline=False)
@@ -444,12 +392,14 @@ def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, re
     assert r.status is Status.PASS and "selects 1.25.3" in r.message
 
 
+@pytest.mark.slow
 def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object) -> None:
-    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "library/ngnix")})
+    write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/ngnix")})
     r = check(practice, "registry.tags", offline=False).get("registry.tags")
-    assert r.status is Status.FAIL and "not found" in r.message and r.line == 7
+    assert r.status is Status.FAIL and "not found" in r.message and r.line == 8  # `---` on line 1
 
 
+@pytest.mark.slow
 def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:9")
     write(practice, FILES)
@@ -460,8 +410,9 @@ def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pyt
     assert rep.exit_code() == 3
 
 
+@pytest.mark.slow
 def test_tags_file_stands_in_for_the_registry_offline(practice: Path, tmp_path: Path) -> None:
-    write(practice, {**FILES, FILES_KEYS[1]: IMAGE_POLICY.replace("1.25.x", "2.0.x")})
+    write(practice, {**FILES, FILES_KEYS[1]: edited(IMAGE_POLICY, "1.25.x", "2.0.x")})
     tags = tmp_path / "tags.txt"
     tags.write_text("1.25.0\n1.25.3\n1.25.3.sig\n# a comment\nlatest\n")
     rep = run_checks(practice, offline=True, only=["policy.resolves"], tags_file=tags)
@@ -509,6 +460,7 @@ def _cluster(practice: Path, check_id: str) -> Any:
         ctx.close()
 
 
+@pytest.mark.slow
 def test_cluster_controllers_on_the_loopback_api(practice: Path, kube: Any) -> None:
     out = _cluster(practice, "cluster.controllers")
     assert out.status is Status.PASS, out.message
@@ -518,6 +470,7 @@ def test_cluster_controllers_on_the_loopback_api(practice: Path, kube: Any) -> N
     assert out.status is Status.FAIL and "not installed" in out.message
 
 
+@pytest.mark.slow
 def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) -> None:
     write(practice, FILES)
     out = _cluster(practice, "cluster.image-repository")
@@ -539,6 +492,7 @@ def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) ->
     assert out.status is Status.PENDING and "not reconciled yet" in out.message
 
 
+@pytest.mark.slow
 def test_unreachable_cluster_is_error(
     practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -549,6 +503,7 @@ def test_unreachable_cluster_is_error(
     assert out.status is Status.ERROR and out.message.startswith("could not check")
 
 
+@pytest.mark.slow
 def test_watch_retries_pending_cluster_checks_until_the_deadline(practice: Path, kube: Any) -> None:
     write(practice, FILES)
     rounds: list[int] = []
@@ -573,6 +528,7 @@ def test_pitfalls_name_existing_check_ids() -> None:
     assert named and set(named) <= ids
 
 
+@pytest.mark.slow
 def test_manifests_validate_against_the_versions_the_cluster_serves(
     practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

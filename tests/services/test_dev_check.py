@@ -9,11 +9,13 @@ import pytest
 
 from lab.services.devcheck import check_task
 from tests.support.paths import ROOT
+from tests.support.taskfiles import copy_task, edited
+
+pytestmark = pytest.mark.slow
 
 TASKS = sorted(p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("task_id", TASKS)
 def test_every_task_passes_dev_check(task_id: str) -> None:
     report = check_task(task_id)
@@ -25,11 +27,9 @@ def test_every_task_passes_dev_check(task_id: str) -> None:
 
 def test_a_broken_solution_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The proof can fail: a solution without the marker fails dev check, naming the check."""
-    from tests.services.test_task_engine import copy_task
-
     folder = copy_task(tmp_path, "t-broken")
     deployment = folder / "solution" / "apps" / "base" / "nginx" / "deployment.yaml"
-    deployment.write_text(deployment.read_text().replace(' # {"$imagepolicy": "flux-system:nginx"}', ""))
+    deployment.write_text(edited(deployment.read_text(), ' # {"$imagepolicy": "flux-system:nginx"}', ""))
     monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
     report = check_task("t-broken")
     assert not report.ok

@@ -128,6 +128,7 @@ def test_names_with_control_characters_are_shown_escaped(tmp_path: Path) -> None
     assert "\x1b" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_editable_files_lists_the_task_files_once_then_the_rest(tmp_path: Path) -> None:
     session = practice_session(tmp_path)
     files = editable_files(session.workspace, session.task.id)

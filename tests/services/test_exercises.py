@@ -105,6 +105,7 @@ def test_task_folder_is_complete(task: str) -> None:
     assert {p.check for p in spec.pitfalls} <= ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_starter_fails_and_solution_gets_full_marks(tmp_path: Path, task: str) -> None:
     ws = _practice(tmp_path, task)
@@ -132,6 +133,7 @@ REPO_M = "clusters/dev/image-automation/image-repository.yaml"
 SHOP_MARKER = '# {"$imagepolicy": "flux-system:shop"}'
 
 
+@pytest.mark.slow
 def test_multi_tag_marker_on_full_reference_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(DEPLOY, SHOP_MARKER, '# {"$imagepolicy": "flux-system:shop:tag"}'))
@@ -140,6 +142,7 @@ def test_multi_tag_marker_on_full_reference_is_named(tmp_path: Path) -> None:
     assert "after the update the line would read `image: 1.4.2`" in failing["multi.markers"]
 
 
+@pytest.mark.slow
 def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(DEPLOY, ' # {"$imagepolicy": "flux-system:nginx"}', ""))
@@ -147,6 +150,7 @@ def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
     assert "container proxy (image: nginx:1.25.0) has no marker" in failing["multi.markers"]
 
 
+@pytest.mark.slow
 def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
@@ -155,6 +159,7 @@ def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     assert "`tag: ghcr.io/acme/shop-worker:1.4.2@sha256:" in message
 
 
+@pytest.mark.slow
 def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(
@@ -169,6 +174,7 @@ def test_multi_marker_on_kustomize_match_key_is_named(tmp_path: Path) -> None:
     assert "match key" in _failing(_check(ws, "09b-multi"))["multi.markers"]
 
 
+@pytest.mark.slow
 def test_multi_fixed_commit_message_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     shutil.copy(
@@ -189,6 +195,7 @@ DIGEST_MARKER = '# {"$imagepolicy": "flux-system:shop-worker:digest"}'
 POLICY_M = "clusters/dev/image-automation/image-policy.yaml"
 
 
+@pytest.mark.slow
 def test_multi_digest_field_moves_with_its_tag(tmp_path: Path) -> None:
     """The pinned digest follows the tag: Flux's commit writes the digest the registry serves for 1.4.2
     (the sandbox's registry, offline the same function), and the solution's digest is that of 1.4.0."""
@@ -202,6 +209,7 @@ def test_multi_digest_field_moves_with_its_tag(tmp_path: Path) -> None:
     assert 'tag: "1.4.2" # {"$imagepolicy": "flux-system:shop-worker:tag"}' in after
 
 
+@pytest.mark.slow
 def test_multi_unmarked_digest_is_named(tmp_path: Path) -> None:
     """The tag moves, the pinned digest stays: the pod would keep running 1.4.0."""
     ws = _practice(tmp_path, "09b-multi")
@@ -211,6 +219,7 @@ def test_multi_unmarked_digest_is_named(tmp_path: Path) -> None:
     assert "flux-system:POLICY:digest" in (result.hint or "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("variant", "reads"),
     [
@@ -228,6 +237,7 @@ def test_multi_wrong_variant_on_digest_is_named(tmp_path: Path, variant: str, re
     assert 'use # {"$imagepolicy": "flux-system:shop-worker:digest"}' in (result.hint or "")
 
 
+@pytest.mark.slow
 def test_multi_digest_marker_on_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(
@@ -241,6 +251,7 @@ def test_multi_digest_marker_on_tag_is_named(tmp_path: Path) -> None:
     assert ":digest marker on a tag" in message and "`tag: sha256:" in message
 
 
+@pytest.mark.slow
 def test_multi_digest_without_reflection_is_named(tmp_path: Path) -> None:
     """No digestReflectionPolicy: latestRef.digest is empty, and the :digest setter blanks the pin."""
     ws = _practice(tmp_path, "09b-multi")
@@ -250,6 +261,7 @@ def test_multi_digest_without_reflection_is_named(tmp_path: Path) -> None:
     assert "does not reflect digests" in failing["marker.valid"], failing
 
 
+@pytest.mark.slow
 def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(
@@ -267,6 +279,7 @@ STAGING = "apps/staging/kustomization.yaml"
 PROD = "apps/production/kustomization.yaml"
 
 
+@pytest.mark.slow
 def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
@@ -284,6 +297,7 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
     assert "nothing in staging moved" in failing["staging.isolated"]
 
 
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
@@ -302,6 +316,7 @@ def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -
     assert "one policy name for two environments" in failing["staging.no-flap"]
 
 
+@pytest.mark.slow
 def test_staging_one_policy_in_both_overlays_is_diagnosed(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
@@ -314,6 +329,7 @@ def test_staging_one_policy_in_both_overlays_is_diagnosed(tmp_path: Path) -> Non
     assert "apps-production and apps-staging" in failing["staging.no-flap"]
 
 
+@pytest.mark.slow
 def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.1"))
@@ -322,6 +338,7 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
     assert "(the automation)" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
 
 
+@pytest.mark.slow
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
@@ -335,6 +352,7 @@ REPO = "clusters/dev/image-automation/image-repository.yaml"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 
 
+@pytest.mark.slow
 def test_guard_exclusion_without_sig_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(REPO, "    - '^.*\\.sig$'\n", ""))
@@ -343,6 +361,7 @@ def test_guard_exclusion_without_sig_is_named(tmp_path: Path) -> None:
     assert "replaces the default" in failing["guard.exclusion"]
 
 
+@pytest.mark.slow
 def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0-0 <2.0.0'"))
@@ -350,6 +369,7 @@ def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
     assert "selects 1.5.0-rc.2 from today's tags, not 1.4.1" in message
 
 
+@pytest.mark.slow
 def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(
@@ -361,12 +381,14 @@ def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> N
     assert "trap 2.1.0 got through: the policy moved from 1.4.1 to 2.1.0" in message
 
 
+@pytest.mark.slow
 def test_guard_missing_incident_exclusion_takes_the_broken_release(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(REPO, "    - '^1\\.4\\.2$'\n", ""))
     assert "selects 1.4.2" in _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
 
 
+@pytest.mark.slow
 def test_guard_unanchored_filter_takes_the_feature_branch(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(
@@ -377,6 +399,7 @@ def test_guard_unanchored_filter_takes_the_feature_branch(tmp_path: Path) -> Non
     assert "selects feat-login-9c8d7e6-1717007200" in _failing(_check(ws, "09b-guard"))["guard.staging-holds"]
 
 
+@pytest.mark.slow
 def test_guard_pattern_without_end_anchor_lets_a_debug_build_through(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(
@@ -407,6 +430,7 @@ spec:
 """
 
 
+@pytest.mark.slow
 def test_policy_selector_keeps_a_production_marker_in_the_path_untouched(tmp_path: Path) -> None:
     """update.path ./apps covers production's marker; only policySelector keeps Flux out (as in Flux:
     the automation lists every policy of its namespace, narrowed by the selector)."""
@@ -463,6 +487,7 @@ spec:
 """
 
 
+@pytest.mark.slow
 def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
     """The stretch goal: production gets its own automation pushing to a side branch; main (what
     production deploys) is untouched until a person merges."""
@@ -491,6 +516,7 @@ def test_staging_pr_gate_for_production_is_accepted(tmp_path: Path) -> None:
     assert "staging.promoted" not in _failing(_check(ws, "09b-staging"))
 
 
+@pytest.mark.slow
 def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
     """spec.image docker.io/library/nginx rewrites the proxy line's spelling: the same image, accepted."""
     ws = _practice(tmp_path, "09b-multi")
@@ -499,6 +525,7 @@ def test_multi_long_spec_image_is_accepted_with_a_note(tmp_path: Path) -> None:
     assert _failing(_check(ws, "09b-multi")) == {}
 
 
+@pytest.mark.slow
 def test_wrap_up_hints_name_the_exercise(tmp_path: Path) -> None:
     """In a repository that records no task `lab quiz` alone would quiz the course's task: the hint says
     --task. In one `lab init --task` made, `lab quiz` is the exercise's quiz: the hint says just that."""
@@ -574,6 +601,7 @@ def test_init_records_the_task_and_every_command_defaults_to_it(
     assert json.loads(other.stdout)["task"] == "09b" and other.returncode == 1
 
 
+@pytest.mark.slow
 def test_task_for_workspace_explicit_then_recorded_then_course(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -592,6 +620,7 @@ def test_task_for_workspace_explicit_then_recorded_then_course(
     assert task_for_workspace() == default_task_id()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -617,6 +646,7 @@ def test_a_bad_recorded_task_is_one_line(
     assert _lab(lab_cmd, lab_env, "lesson", "--task", "09b-multi", cwd=ws).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
     """The repository is the learner's: lab never follows a link out of it to learn its task."""
     from lab.errors import LabError
@@ -631,6 +661,7 @@ def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
         task_for_workspace(ws)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_generator_form_is_the_exercises(
     tmp_path: Path, task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -658,6 +689,7 @@ def test_generator_form_is_the_exercises(
 # -- the wrap-up steps learners skip, in every exercise ---------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_no_reconcile_yet_is_named(tmp_path: Path, task: str) -> None:
     """Pushed, but Flux has not run (no `lab simulate`, no sandbox): no Flux commit on origin."""
@@ -667,6 +699,7 @@ def test_no_reconcile_yet_is_named(tmp_path: Path, task: str) -> None:
     assert set(failing) == {"git.flux-commit"}, failing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_committed_but_not_pushed_is_named(tmp_path: Path, task: str) -> None:
     ws = _practice(tmp_path, task)
@@ -679,6 +712,7 @@ def test_committed_but_not_pushed_is_named(tmp_path: Path, task: str) -> None:
     assert "on origin/main: commit and push" in pushed.message and pushed.hint == "git push", pushed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_the_course_row_marked_instead_of_the_exercises_is_named(tmp_path: Path, task: str) -> None:
     """`lab progress --done 09` by habit: the exercise's own row stays open."""
@@ -700,6 +734,7 @@ def test_the_course_row_marked_instead_of_the_exercises_is_named(tmp_path: Path,
     assert task in failing["progress.updated"]
 
 
+@pytest.mark.slow
 def test_multi_marker_on_the_base_init_container_is_named(tmp_path: Path) -> None:
     """The initContainer's base line has no tag (the dev overlay sets it): marking it instead of the
     overlay's newTag leaves the override unmarked, and kustomize's newTag still wins."""
@@ -718,6 +753,7 @@ def test_multi_marker_on_the_base_init_container_is_named(tmp_path: Path) -> Non
     assert "newTag" in message and "has no marker" in message, message
 
 
+@pytest.mark.slow
 def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
     """`lab grade` without --task grades the class against the course's task: a student editing
     `.fluxlab/task.json` does not choose what their repository is graded against."""
@@ -734,6 +770,7 @@ def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
     assert pinned.rows[0].report is not None and pinned.rows[0].report.score == 100
 
 
+@pytest.mark.slow
 def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
     """`lab why --offline` in a repository made for 09b-multi reasons from that task's registry data
     (the course's task bundles only nginx: every shop image would have read as "no tags")."""

@@ -69,6 +69,7 @@ def test_roster_bad_row_names_the_line(tmp_path: Path) -> None:
         read_roster(roster)
 
 
+@pytest.mark.slow
 def test_class_directory_expands_one_level_and_roster_names_win(tmp_path: Path) -> None:
     klass = tmp_path / "class"
     make_repo(klass / "alice")
@@ -89,6 +90,7 @@ def test_class_directory_expands_one_level_and_roster_names_win(tmp_path: Path) 
     assert [t.student for t in named] == ["Alice A", "bob", "notes"]
 
 
+@pytest.mark.slow
 def test_missing_and_non_git_paths_are_error_rows(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     (tmp_path / "file.txt").write_text("x")
@@ -102,12 +104,14 @@ def test_missing_and_non_git_paths_are_error_rows(tmp_path: Path) -> None:
         assert "\n" not in row.reason
 
 
+@pytest.mark.slow
 def test_empty_origin_is_graded_as_nothing_pushed(tmp_path: Path) -> None:
     bare = make_bare(tmp_path / "empty.git")
     row = grade_one(Target("empty", str(bare)), offline=True)
     assert row.graded and row.score == 0 and row.first_problem()[0] == "repo.files"
 
 
+@pytest.mark.slow
 def test_a_checker_bug_becomes_an_error_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("kaboom")
@@ -210,6 +214,7 @@ def test_json_and_junit_shapes() -> None:
     assert err is not None and err.get("message") == "bad  repo"
 
 
+@pytest.mark.slow
 def test_real_grade_of_a_repo_with_no_checks_passing(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "s")
     start = time.monotonic()
@@ -229,6 +234,7 @@ def solved(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_online_grade_leaves_the_instructors_cluster_out(
     solved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,6 +264,7 @@ def test_online_grade_leaves_the_instructors_cluster_out(
     assert with_cluster.report.get("cluster.controllers").status is Status.ERROR
 
 
+@pytest.mark.slow
 def test_alias_bomb_in_a_student_repo_is_graded_not_fatal(tmp_path: Path) -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"

@@ -155,6 +155,7 @@ def test_first_problem_prefers_a_failing_check() -> None:
     assert only_error.first_problem() == ("registry.tags", "registry timed out")
 
 
+@pytest.mark.slow
 def test_stale_clones_of_killed_runs_are_removed(tmp_path: Path) -> None:
     workdir = tmp_path / "scratch"
     workdir.mkdir()
@@ -228,6 +229,7 @@ def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_p
     assert orphans.stdout.strip() == "", "a git process of the stuck clone survived"
 
 
+@pytest.mark.slow
 def test_gitdir_file_inside_the_submission_is_fine(tmp_path: Path) -> None:
     # A checkout whose .git is a gitdir file into its own directory is the student's own repository.
     repo = practice(tmp_path, "own")
@@ -239,6 +241,7 @@ def test_gitdir_file_inside_the_submission_is_fine(tmp_path: Path) -> None:
     assert report.rows[0].graded, report.rows[0].reason
 
 
+@pytest.mark.slow
 def test_unreachable_origin_grades_commits_against_origin_as_last_fetched(tmp_path: Path) -> None:
     # A class cloned from a forge, graded where the forge cannot be reached: the checkout's own
     # refs/remotes/origin/main says what was pushed.

@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from lab.core.quiz import grade, merge_record
 from lab.services import quiz as svc
 from lab.services.tasks import load_task
@@ -30,6 +32,7 @@ def _quiz(
     )
 
 
+@pytest.mark.slow
 def test_a_later_worse_attempt_never_erases_a_pass(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -56,6 +59,7 @@ def test_a_later_worse_attempt_never_erases_a_pass(
     assert quiz["status"] == "pass", quiz
 
 
+@pytest.mark.slow
 def test_input_ending_mid_quiz_records_nothing(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -83,6 +87,7 @@ def test_a_better_attempt_replaces_the_best() -> None:
     assert merged["score"] == 6 and len(merged["attempts"]) == 2  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_revealed_hints_and_unfinished_answers_survive_and_stay_out_of_git(tmp_path: Path) -> None:
     ws = practice(tmp_path)
     assert svc.revealed_hints(ws, "09b") == 0
@@ -105,6 +110,7 @@ def test_revealed_hints_and_unfinished_answers_survive_and_stay_out_of_git(tmp_p
     )  # the record is for committing
 
 
+@pytest.mark.slow
 def test_broken_state_file_is_not_fatal(tmp_path: Path) -> None:
     ws = practice(tmp_path)
     (ws / ".fluxlab").mkdir(exist_ok=True)

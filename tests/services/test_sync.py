@@ -14,6 +14,8 @@ import pytest
 from lab.services.sync import origin_status, sync
 from tests.support.gitutil import commit_files, git, make_repo_with_origin, origin_log
 
+pytestmark = pytest.mark.slow
+
 FLUX = ("Flux", "flux@gitops-lab.local")
 DEPLOY = "apps/base/nginx/deployment.yaml"
 BASE = {

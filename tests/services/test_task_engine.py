@@ -5,7 +5,6 @@ works end to end with no code change."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,22 +15,7 @@ from lab.checks.loader import load_task_checks
 from lab.core.tasks import parse_quiz
 from lab.errors import LabError
 from lab.services.check import run_checks
-from tests.support.paths import ROOT
-
-COURSE_TASK = ROOT / "tasks" / "09b"
-
-
-def copy_task(dest_root: Path, new_id: str, *, row: str | None = None) -> Path:
-    """tasks/09b copied to dest_root/new_id with only its id (and, if given, its progress row) changed."""
-    folder = dest_root / new_id
-    shutil.copytree(COURSE_TASK, folder)
-    meta = folder / "task.toml"
-    text = meta.read_text(encoding="utf-8").replace('id = "09b"', f'id = "{new_id}"', 1)
-    if row is not None:
-        text = text.replace('progress_row = "09"', f'progress_row = "{row}"', 1)
-        text = text.replace('progress_task = "09-fluxcd-image-automation"', f'progress_task = "{row}"', 1)
-    meta.write_text(text, encoding="utf-8")
-    return folder
+from tests.support.taskfiles import copy_task
 
 
 def _lab(
@@ -102,6 +86,7 @@ def exists(ctx):
 """
 
 
+@pytest.mark.slow
 def test_check_functions_and_ids_belong_to_their_task(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +111,7 @@ def test_check_functions_and_ids_belong_to_their_task(
     assert load_task_checks("t-one").runs["other"] == ("own.exists", {"file": "nope.txt"})
 
 
+@pytest.mark.slow
 def test_a_check_naming_no_function_is_an_error_not_a_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

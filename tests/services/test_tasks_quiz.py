@@ -37,6 +37,7 @@ def _right_answers() -> str:
     return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
 
 
+@pytest.mark.slow
 def test_quiz_cli_records_result(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     (tmp_path / ".git").mkdir()
     proc = subprocess.run(
@@ -50,6 +51,7 @@ def test_quiz_cli_records_result(tmp_path: Path, lab_cmd: list[str], lab_env: di
     assert record["passed"] is True and record["task"] == "09b"
 
 
+@pytest.mark.slow
 def test_quiz_cli_interactive_wrong_answers_fail(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -66,6 +68,7 @@ def test_quiz_cli_interactive_wrong_answers_fail(
     assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is False
 
 
+@pytest.mark.slow
 def test_quiz_cli_bad_answers_is_usage_error(
     tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:
@@ -78,6 +81,7 @@ def test_quiz_cli_bad_answers_is_usage_error(
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_lesson_hint_and_pitfalls(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     hint = subprocess.run([*lab_cmd, "lesson", "--hint", "4"], capture_output=True, text=True, env=lab_env)
     assert hint.returncode == 0 and "$imagepolicy" in hint.stdout

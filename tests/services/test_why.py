@@ -100,6 +100,7 @@ def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", BREAKING, ids=[c.name for c in BREAKING])
 def test_offline_names_the_broken_link(case: Case, practice: Path, tmp_path: Path) -> None:
     import shutil
@@ -115,6 +116,7 @@ def test_offline_names_the_broken_link(case: Case, practice: Path, tmp_path: Pat
     assert report.mode.startswith("offline")
 
 
+@pytest.mark.slow
 def test_offline_solved_and_unpushed(
     practice: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
 ) -> None:

@@ -1,6 +1,6 @@
 """The broken-repo corpus of issue 14's silent failures, shared by the diagnose, checks and `lab why` tests.
 
-`solved_files()` is task 09b solved (starter + the three manifests + the marker); each `Case` mutates it
+`solved_files()` is task 09b solved (its starter with its solution/ laid over it); each `Case` mutates it
 with one mistake and names the finding id, the check that owns it and words its message must contain.
 """
 
@@ -10,85 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import ROOT
-
-STARTER = ROOT / "tasks" / "09b" / "starter"
+from tests.support import taskfiles
+from tests.support.taskfiles import DEPLOY, MARKER, POLICY, REPO, UPDATE, Files, task_dir
 
 
 def _tags_file() -> Path:
-    return ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
-
-
-IA = "clusters/dev/image-automation"
-REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
-DEPLOY = "apps/base/nginx/deployment.yaml"
-MARKER = '# {"$imagepolicy": "flux-system:nginx"}'
-
-REPOSITORY_YAML = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  image: library/nginx
-  interval: 5m0s
-"""
-POLICY_YAML = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  imageRepositoryRef:
-    name: nginx
-  policy:
-    semver:
-      range: 1.25.x
-"""
-UPDATE_YAML = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageUpdateAutomation
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  git:
-    checkout:
-      ref:
-        branch: main
-    commit:
-      author:
-        email: flux@gitops-lab.local
-        name: Flux
-      messageTemplate: |
-        Automated image update
-
-        {{range .Changed.Changes}}
-        - {{.OldValue}} -> {{.NewValue}}
-        {{end}}
-    push:
-      branch: main
-  interval: 10m0s
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  update:
-    path: ./apps
-    strategy: Setters
-"""
-
-Files = dict[str, str]
+    return task_dir() / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def solved_files() -> Files:
-    files: Files = {}
-    for path in sorted(STARTER.rglob("*")):
-        if path.is_file():
-            files[path.relative_to(STARTER).as_posix()] = path.read_text(encoding="utf-8")
-    files[REPO], files[POLICY], files[UPDATE] = REPOSITORY_YAML, POLICY_YAML, UPDATE_YAML
-    files[DEPLOY] = files[DEPLOY].replace("image: nginx:1.25.0", f"image: nginx:1.25.0 {MARKER}")
+    """Task 09b solved, read from the task folder: the starter with tasks/09b/solution/ laid over it."""
+    files = taskfiles.solved_files()
+    assert MARKER in files[DEPLOY] and {REPO, POLICY, UPDATE} <= files.keys()
     return files
 
 

@@ -1,11 +1,13 @@
 """Git helpers for tests: real repositories in tmp, driven by plain `git` (not by the code under test).
 
 from tests.support.gitutil import make_repo, make_bare, make_repo_with_origin, commit_files, git, practice
+(make_practice: the task's starter pushed to a bare origin with plain git, no lab code involved)
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,6 +105,21 @@ def push_from_other_clone(origin: Path, tmp_path: Path, files: Files, *, branch:
 def origin_log(origin: Path, ref: str = "main", fmt: str = "%an <%ae>|%s") -> list[str]:
     out = git(origin, "log", f"--format={fmt}", ref)
     return out.splitlines() if out else []
+
+
+def make_practice(tmp: Path, task: str = "09b") -> Path:
+    """The task's starter committed on main and pushed to a local bare origin, like `lab init` (plain git)."""
+    from tests.support.taskfiles import task_dir
+
+    ws = tmp / "gitops-lab"
+    shutil.copytree(task_dir(task) / "starter", ws)
+    origin = make_bare(tmp / "origin.git")
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Task 09a state")
+    git(ws, "remote", "add", "origin", str(origin))
+    git(ws, "push", "-q", "-u", "origin", "main")
+    return ws
 
 
 def practice(tmp_path: Path, name: str = "gitops-lab") -> Path:

@@ -18,6 +18,8 @@ from lab.tui.screens.editor import EditorScreen
 from tests.support.kubeapi_helpers import IMAGE_POLICY, IMAGE_REPOSITORY, POLICY_READY_STATUS
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
 
+pytestmark = pytest.mark.slow
+
 
 async def test_flux_screen_shows_flux_get_images_and_reconciles(tmp_path: Path) -> None:
     sandbox = practice_session(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
@@ -11,6 +12,8 @@ from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from lab.tui.screens.editor import EditorScreen, FilePicker, UnsavedChanges
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 async def _open(pilot: Pilot[None], app: LabApp, typed: str) -> None:

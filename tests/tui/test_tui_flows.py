@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from lab.core.manifests.models import API_V1BETA2
 from lab.tui.screens.checks import ChecksScreen
 from lab.tui.screens.confirm import ConfirmDiff
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+pytestmark = pytest.mark.slow
 
 OUT = "clusters/dev/image-automation"
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"

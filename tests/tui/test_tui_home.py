@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from lab.tui.app import LabApp
 from tests.support.tui_helpers import make_session, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 async def test_home_lists_course_tasks_with_status(tmp_path: Path) -> None:

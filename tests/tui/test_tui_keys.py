@@ -14,6 +14,8 @@ from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
 
+pytestmark = pytest.mark.slow
+
 OUT = "clusters/dev/image-automation"
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Markdown, TabbedContent
 
 from lab.tui.app import LabApp
 from tests.support.tui_helpers import make_session, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from lab.services.session import open_session, origin_log
 from lab.tui.app import LabApp
 from tests.support.tui_helpers import notifications, wait_until
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def default_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:

@@ -36,6 +36,7 @@ def test_an_explicit_tags_file_wins(tmp_path: Path) -> None:
     assert not tags.used_snapshot
 
 
+@pytest.mark.slow
 def test_check_mode(tmp_path: Path) -> None:
     sandbox = practice_session(tmp_path)
     mode = svc.check_mode(sandbox)
@@ -45,6 +46,7 @@ def test_check_mode(tmp_path: Path) -> None:
     assert svc.check_mode(real) == svc.CheckMode(offline=False, tags_file=None)
 
 
+@pytest.mark.slow
 def test_generate_diff_shows_only_files_that_would_change(tmp_path: Path) -> None:
     ws = practice_session(tmp_path).workspace
     opts = GenerateOptions()
@@ -61,6 +63,7 @@ def test_generate_diff_shows_only_files_that_would_change(tmp_path: Path) -> Non
     assert "image-repository.yaml" not in diff
 
 
+@pytest.mark.slow
 def test_workspace_stamp_changes_on_save_and_push_not_on_fetch(tmp_path: Path) -> None:
     ws = practice_session(tmp_path).workspace
     first = svc.workspace_stamp(ws)
@@ -72,6 +75,7 @@ def test_workspace_stamp_changes_on_save_and_push_not_on_fetch(tmp_path: Path) -
     assert svc.workspace_stamp(ws) != first
 
 
+@pytest.mark.slow
 def test_services_and_launcher_do_not_import_textual() -> None:
     code = (
         "import sys, lab.services.session, lab.tui; "

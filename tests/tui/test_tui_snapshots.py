@@ -12,6 +12,8 @@ from textual.pilot import Pilot
 
 from tests.support.tui_helpers import lab_app, practice_session, wait_until
 
+pytestmark = pytest.mark.slow
+
 SIZES = [(80, 24), (120, 40)]
 
 

@@ -15,6 +15,8 @@ import pytest
 from tests.support.paths import lab_executable
 from tests.support.tui_helpers import TmuxSession
 
+pytestmark = pytest.mark.slow
+
 if shutil.which("tmux") is None:
     if os.environ.get("CI"):
         raise RuntimeError("tmux is required in CI for the TUI smoke test")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from lab.tui.screens.flux import FluxScreen
 from lab.tui.why import WhyScreen
 from tests.support.tui_helpers import lab_app, practice_session, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def _text(widget: Static) -> str:

@@ -1,0 +1,83 @@
+"""A task's files as the tests use them, read from the task folder (tasks/<id>/starter, solution, ...).
+
+Tests never keep their own copy of a solution: they read it here and break it with `edited`, which
+fails when the text to replace is not there (a breakage test must not pass because it changed nothing).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.support.paths import ROOT
+
+TASKS = ROOT / "tasks"
+COURSE_TASK = "09b"
+IA = "clusters/dev/image-automation"
+REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
+DEPLOY = "apps/base/nginx/deployment.yaml"
+MARKER = '# {"$imagepolicy": "flux-system:nginx"}'
+
+Files = dict[str, str]
+
+
+def task_dir(task: str = COURSE_TASK) -> Path:
+    return TASKS / task
+
+
+def tree(folder: Path) -> Files:
+    """Every file under `folder`, by POSIX path relative to it."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def starter_files(task: str = COURSE_TASK) -> Files:
+    return tree(task_dir(task) / "starter")
+
+
+def solution_files(task: str = COURSE_TASK, variant: str = "solution") -> Files:
+    """Only the files the solution adds or changes (`variant`: solution, solution-v1beta2)."""
+    return tree(task_dir(task) / variant)
+
+
+def solution_manifests(task: str = COURSE_TASK) -> Files:
+    """The solution's ImageRepository, ImagePolicy and ImageUpdateAutomation files, in that order."""
+    return {rel: solution_text(rel, task) for rel in (REPO, POLICY, UPDATE)}
+
+
+def solved_files(task: str = COURSE_TASK) -> Files:
+    """The whole solved tree: the starter with the solution laid over it."""
+    return {**starter_files(task), **solution_files(task)}
+
+
+def solution_text(rel: str, task: str = COURSE_TASK, variant: str = "solution") -> str:
+    return (task_dir(task) / variant / rel).read_text(encoding="utf-8")
+
+
+def edited(text: str, old: str, new: str, *, count: int = 1) -> str:
+    """`text` with `old` replaced by `new` (`count` times, -1: all); fails when `old` is missing."""
+    assert old in text, f"{old!r} is not in the text to edit:\n{text}"
+    return text.replace(old, new, count)
+
+
+def write_files(root: Path, files: Files) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def copy_task(dest_root: Path, new_id: str, *, row: str | None = None, task: str = COURSE_TASK) -> Path:
+    """tasks/<task> copied to dest_root/new_id with only its id (and, if given, its progress row) changed."""
+    folder = dest_root / new_id
+    shutil.copytree(task_dir(task), folder)
+    meta = folder / "task.toml"
+    text = edited(meta.read_text(encoding="utf-8"), f'id = "{task}"', f'id = "{new_id}"')
+    if row is not None:
+        text = edited(text, 'progress_row = "09"', f'progress_row = "{row}"')
+        text = edited(text, 'progress_task = "09-fluxcd-image-automation"', f'progress_task = "{row}"')
+    meta.write_text(text, encoding="utf-8")
+    return folder
