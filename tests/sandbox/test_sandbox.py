@@ -22,6 +22,7 @@ from tests.support.sandbox_helpers import (
     edit_and_push,
     flux_commits,
     git,
+    push,
     ready,
     running_sandbox,
     wait_for,
@@ -56,8 +57,7 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         ), state
         assert client.get("ImagePolicy", "nginx")["spec"]["policy"]["semver"]["range"] == "1.25.x"
         git(ws, "revert", "--no-edit", "HEAD")
-        git(ws, "pull", "-q", "--rebase")  # the controllers may have pushed meanwhile, as on a cluster
-        git(ws, "push", "-q")
+        push(ws)  # the controllers may have pushed meanwhile, as on a cluster
 
         edit_and_push(ws, POLICY, "range: 1.25.x", "range: 2.x")
         assert wait_for(

@@ -72,6 +72,19 @@ def edit_and_push(ws: Path, path: str, old: str, new: str) -> None:
     assert old in text, f"{old!r} not in {path}"
     target.write_text(text.replace(old, new), encoding="utf-8")
     git(ws, "commit", "-qam", f"edit {path}")
+    push(ws)
+
+
+def push(ws: Path, attempts: int = 5) -> None:
+    """Push as a learner does when the controllers push in between: pull --rebase, push again."""
+    for _ in range(attempts - 1):
+        try:
+            git(ws, "push", "-q")
+            return
+        except AssertionError as err:
+            if "rejected" not in str(err):
+                raise
+            git(ws, "pull", "-q", "--rebase")
     git(ws, "push", "-q")
 
 
