@@ -16,6 +16,7 @@ from functools import cmp_to_key
 from typing import Any
 
 from lab.core.yamlsafe import resolve_plain
+from lab.core.yamlscalar import analyze_scalar, is_break, is_printable
 
 BEST_WIDTH = 80
 BEST_INDENT = 2
@@ -27,22 +28,6 @@ _TIMESTAMP = re.compile(
 )
 
 
-def _is_printable(ch: str) -> bool:
-    c = ord(ch)
-    return (
-        c == 0x0A
-        or 0x20 <= c <= 0x7E
-        or c == 0x85
-        or 0xA0 <= c <= 0xD7FF
-        or (0xE000 <= c <= 0xFFFD and c != 0xFEFF)
-        or 0x10000 <= c <= 0x10FFFF
-    )
-
-
-def _is_break(ch: str) -> bool:
-    return ch in "\r\n\x85\u2028\u2029"
-
-
 def can_use_plain(text: str) -> bool:
     """go-yaml v2 `stringv`: plain only if the text reads back as a string (and is no base-60 float)."""
     if not isinstance(resolve_plain(text), str) or text == "":
@@ -52,87 +37,10 @@ def can_use_plain(text: str) -> bool:
     return not (_BASE60_FLOAT.match(text) and ":" in text)
 
 
-class _Analysis:
-    def __init__(self, value: str) -> None:
-        self.multiline = False
-        if not value:
-            self.flow_plain = False
-            self.block_plain = True
-            self.single_quoted = True
-            self.block = False
-            return
-        block_ind = flow_ind = False
-        if value.startswith(("---", "...")):
-            block_ind = flow_ind = True
-        preceded_by_ws = True
-        prev_space = prev_break = False
-        leading_space = leading_break = trailing_space = trailing_break = False
-        break_space = space_break = special = line_breaks = False
-        n = len(value)
-        for i, ch in enumerate(value):
-            followed_by_ws = i + 1 >= n or value[i + 1] in " \t\r\n\x85\u2028\u2029"
-            if i == 0:
-                if ch in "#,[]{}&*!|>'\"%@`":
-                    flow_ind = block_ind = True
-                elif ch in "?:":
-                    flow_ind = True
-                    if followed_by_ws:
-                        block_ind = True
-                elif ch == "-" and followed_by_ws:
-                    flow_ind = block_ind = True
-            else:
-                if ch in ",?[]{}":
-                    flow_ind = True
-                elif ch == ":":
-                    flow_ind = True
-                    if followed_by_ws:
-                        block_ind = True
-                elif ch == "#" and preceded_by_ws:
-                    flow_ind = block_ind = True
-            if not _is_printable(ch):
-                special = True
-            if ch == " ":
-                if i == 0:
-                    leading_space = True
-                if i == n - 1:
-                    trailing_space = True
-                if prev_break:
-                    break_space = True
-                prev_space, prev_break = True, False
-            elif _is_break(ch):
-                line_breaks = True
-                if i == 0:
-                    leading_break = True
-                if i == n - 1:
-                    trailing_break = True
-                if prev_space:
-                    space_break = True
-                prev_space, prev_break = False, True
-            else:
-                prev_space = prev_break = False
-            preceded_by_ws = ch in " \t\r\n\x85\u2028\u2029"
-        self.multiline = line_breaks
-        self.flow_plain = self.block_plain = self.single_quoted = self.block = True
-        if leading_space or leading_break or trailing_space or trailing_break:
-            self.flow_plain = self.block_plain = False
-        if trailing_space:
-            self.block = False
-        if break_space:
-            self.flow_plain = self.block_plain = self.single_quoted = False
-        if space_break or special:
-            self.flow_plain = self.block_plain = self.single_quoted = self.block = False
-        if line_breaks:
-            self.flow_plain = self.block_plain = False
-        if flow_ind:
-            self.flow_plain = False
-        if block_ind:
-            self.block_plain = False
-
-
 def scalar_style(value: str, *, simple_key: bool = False) -> str:
     """'plain', 'single', 'double' or 'literal' for a string value in block context."""
     requested = "literal" if "\n" in value else ("plain" if can_use_plain(value) else "double")
-    a = _Analysis(value)
+    a = analyze_scalar(value, tabs_are_special=True)
     style = requested
     if simple_key and a.multiline:
         style = "double"
@@ -226,7 +134,7 @@ def _write_double(out: _Out, value: str, indent: int) -> None:
     spaces = False
     n = len(value)
     for i, ch in enumerate(value):
-        if not _is_printable(ch) or ch == "\ufeff" or _is_break(ch) or ch in '"\\':
+        if not is_printable(ch) or ch == "\ufeff" or is_break(ch) or ch in '"\\':
             if ch in _ESCAPES:
                 out.put("\\" + _ESCAPES[ch])
             else:
@@ -254,11 +162,11 @@ def _write_double(out: _Out, value: str, indent: int) -> None:
 
 def _write_literal(out: _Out, value: str, indent: int, *, indent_blank_lines: bool) -> None:
     hints = ""
-    if value[0] == " " or _is_break(value[0]):
+    if value[0] == " " or is_break(value[0]):
         hints += str(BEST_INDENT)
-    if not _is_break(value[-1]):
+    if not is_break(value[-1]):
         hints += "-"
-    elif len(value) == 1 or _is_break(value[-2]):
+    elif len(value) == 1 or is_break(value[-2]):
         hints += "+"
     out.put(" |" + hints)
     lines = value.split("\n")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
+from lab.core.yamlscalar import BREAKS, analyze_scalar, is_break, is_printable
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -114,15 +115,8 @@ class EmitterError(Exception):
     """The tree cannot be written (yaml.v3 would fail the same way)."""
 
 
-_BREAKS = "\r\n\x85\u2028\u2029"
-
-
 # Text with no YAML indicator, blank, break or non-printable character, not starting like `---`/`...`.
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*")
-
-
-def _is_break(c: str) -> bool:
-    return c in _BREAKS
 
 
 def _is_blank(c: str) -> bool:
@@ -130,23 +124,11 @@ def _is_blank(c: str) -> bool:
 
 
 def _is_blankz(c: str) -> bool:
-    return c in " \t\0" or c in _BREAKS or c == ""
+    return c in " \t\0" or c in BREAKS or c == ""
 
 
 def _is_alpha(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c in "_-")
-
-
-def _is_printable(c: str) -> bool:
-    o = ord(c)
-    return (
-        o == 0x0A
-        or 0x20 <= o <= 0x7E
-        or o == 0x85
-        or 0xA0 <= o <= 0xD7FF
-        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
-        or 0x10000 <= o <= 0x10FFFF
-    )
 
 
 _DEFAULT_TAG_DIRECTIVES = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
@@ -676,7 +658,7 @@ class Emitter:
         breaks = False
         pound = False
         for c in comment:
-            if _is_break(c):
+            if is_break(c):
                 self.write_break(c)
                 breaks = True
                 pound = False
@@ -745,89 +727,15 @@ class Emitter:
         if _PLAIN_SAFE.fullmatch(value):
             self.plain_safe = True
             # Most keys and values (names, versions, paths): no indicator, blank, break or special
-            # character anywhere, so every style is allowed; the loop below would find the same.
+            # character anywhere, so every style is allowed; analyze_scalar would find the same.
             self.multiline = False
             self.flow_plain_allowed = self.block_plain_allowed = True
             self.single_quoted_allowed = self.block_allowed = True
             return
-        if not value:
-            self.multiline = False
-            self.flow_plain_allowed = False
-            self.block_plain_allowed = True
-            self.single_quoted_allowed = True
-            self.block_allowed = False
-            return
-        block_ind = flow_ind = line_breaks = special = tabs = False
-        leading_space = leading_break = trailing_space = trailing_break = False
-        break_space = space_break = False
-        previous_space = previous_break = False
-        if value.startswith("---") or value.startswith("..."):
-            block_ind = flow_ind = True
-        preceded_by_ws = True
-        n = len(value)
-        for i, c in enumerate(value):
-            followed_by_ws = i + 1 >= n or _is_blank(value[i + 1]) or _is_break(value[i + 1])
-            if i == 0:
-                if c in "#,[]{}&*!|>'\"%@`":
-                    flow_ind = block_ind = True
-                elif c in "?:":
-                    flow_ind = True
-                    if followed_by_ws:
-                        block_ind = True
-                elif c == "-" and followed_by_ws:
-                    flow_ind = block_ind = True
-            else:
-                if c in ",?[]{}":
-                    flow_ind = True
-                elif c == ":":
-                    flow_ind = True
-                    if followed_by_ws:
-                        block_ind = True
-                elif c == "#" and preceded_by_ws:
-                    flow_ind = block_ind = True
-            if c == "\t":
-                tabs = True
-            elif not _is_printable(c):
-                special = True
-            if c == " ":
-                if i == 0:
-                    leading_space = True
-                if i + 1 == n:
-                    trailing_space = True
-                if previous_break:
-                    break_space = True
-                previous_space, previous_break = True, False
-            elif _is_break(c):
-                line_breaks = True
-                if i == 0:
-                    leading_break = True
-                if i + 1 == n:
-                    trailing_break = True
-                if previous_space:
-                    space_break = True
-                previous_space, previous_break = False, True
-            else:
-                previous_space = previous_break = False
-            preceded_by_ws = _is_blankz(c)
-        self.multiline = line_breaks
-        self.flow_plain_allowed = self.block_plain_allowed = True
-        self.single_quoted_allowed = self.block_allowed = True
-        if leading_space or leading_break or trailing_space or trailing_break:
-            self.flow_plain_allowed = self.block_plain_allowed = False
-        if trailing_space:
-            self.block_allowed = False
-        if break_space:
-            self.flow_plain_allowed = self.block_plain_allowed = self.single_quoted_allowed = False
-        if space_break or tabs or special:
-            self.flow_plain_allowed = self.block_plain_allowed = self.single_quoted_allowed = False
-        if space_break or special:
-            self.block_allowed = False
-        if line_breaks:
-            self.flow_plain_allowed = self.block_plain_allowed = False
-        if flow_ind:
-            self.flow_plain_allowed = False
-        if block_ind:
-            self.block_plain_allowed = False
+        a = analyze_scalar(value, tabs_are_special=False)
+        self.multiline = a.multiline
+        self.flow_plain_allowed, self.block_plain_allowed = a.flow_plain, a.block_plain
+        self.single_quoted_allowed, self.block_allowed = a.single_quoted, a.block
 
     # -- writers -------------------------------------------------------------------------------
     def _write_indent(self) -> None:
@@ -884,7 +792,7 @@ class Emitter:
                 else:
                     self.write(c)
                 spaces = True
-            elif _is_break(c):
+            elif is_break(c):
                 if not breaks and c == "\n":
                     self.put_break()
                 self.write_break(c)
@@ -919,7 +827,7 @@ class Emitter:
                 else:
                     self.write(c)
                 spaces = True
-            elif _is_break(c):
+            elif is_break(c):
                 if not breaks and c == "\n":
                     self.put_break()
                 self.write_break(c)
@@ -959,7 +867,7 @@ class Emitter:
         self._write_indicator('"', True, False, False)
         n = len(value)
         for i, c in enumerate(value):
-            if not _is_printable(c) or c == "\ufeff" or _is_break(c) or c in '"\\':
+            if not is_printable(c) or c == "\ufeff" or is_break(c) or c in '"\\':
                 v = ord(c)
                 self.put("\\")
                 esc = self._ESCAPES.get(v)
@@ -988,7 +896,7 @@ class Emitter:
         self.indention = False
 
     def _write_block_hints(self, value: str) -> None:
-        if value and (value[0] == " " or _is_break(value[0])):
+        if value and (value[0] == " " or is_break(value[0])):
             self._write_indicator(str(self.best_indent), False, False, False)
         self.open_ended = False
         chomp = ""
@@ -996,9 +904,9 @@ class Emitter:
             chomp = "-"
         else:
             last = value[-1]
-            if not _is_break(last):
+            if not is_break(last):
                 chomp = "-"
-            elif len(value) == 1 or _is_break(value[-2]):
+            elif len(value) == 1 or is_break(value[-2]):
                 chomp = "+"
                 self.open_ended = True
         if chomp:
@@ -1011,7 +919,7 @@ class Emitter:
         self.whitespace = True
         breaks = True
         for c in value:
-            if _is_break(c):
+            if is_break(c):
                 self.write_break(c)
                 breaks = True
             else:
@@ -1030,10 +938,10 @@ class Emitter:
         leading_spaces = True
         n = len(value)
         for i, c in enumerate(value):
-            if _is_break(c):
+            if is_break(c):
                 if not breaks and not leading_spaces and c == "\n":
                     k = 0
-                    while k < n and _is_break(value[k]):
+                    while k < n and is_break(value[k]):
                         k += 1
                     if not (k >= n or _is_blankz(value[k])):
                         self.put_break()

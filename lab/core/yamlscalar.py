@@ -1,0 +1,118 @@
+"""Which styles a YAML scalar may be written in: libyaml's `yaml_emitter_analyze_scalar`, as go-yaml
+ports it.
+
+Two writers use it: `lab.core.manifests.emit` (go-yaml v2, which sigs.k8s.io/yaml forks, for
+`flux create --export`) and `lab.core.setters.emitter` (yaml.v3, which Flux's setters write with).
+The two Go versions differ in one rule only: v2 counts a tab as a special character (it forbids every
+style but double quotes), v3 counts tabs apart (plain and single-quoted are forbidden, block scalars
+stay allowed). `tabs_are_special` picks the version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BREAKS = "\r\n\x85\u2028\u2029"
+_BLANKZ = " \t\0" + BREAKS
+
+
+def is_break(c: str) -> bool:
+    return c in BREAKS
+
+
+def is_printable(c: str) -> bool:
+    o = ord(c)
+    return (
+        o == 0x0A
+        or 0x20 <= o <= 0x7E
+        or o == 0x85
+        or 0xA0 <= o <= 0xD7FF
+        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
+        or 0x10000 <= o <= 0x10FFFF
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarAnalysis:
+    """The styles `value` allows, as the emitter's `scalar_data` flags."""
+
+    multiline: bool
+    flow_plain: bool
+    block_plain: bool
+    single_quoted: bool
+    block: bool
+
+
+def analyze_scalar(value: str, *, tabs_are_special: bool) -> ScalarAnalysis:
+    if not value:
+        return ScalarAnalysis(
+            multiline=False, flow_plain=False, block_plain=True, single_quoted=True, block=False
+        )
+    block_ind = flow_ind = line_breaks = special = tabs = False
+    leading_space = leading_break = trailing_space = trailing_break = False
+    break_space = space_break = False
+    previous_space = previous_break = False
+    if value.startswith(("---", "...")):
+        block_ind = flow_ind = True
+    preceded_by_ws = True
+    n = len(value)
+    for i, c in enumerate(value):
+        followed_by_ws = i + 1 >= n or value[i + 1] in " \t" or value[i + 1] in BREAKS
+        if i == 0:
+            if c in "#,[]{}&*!|>'\"%@`":
+                flow_ind = block_ind = True
+            elif c in "?:":
+                flow_ind = True
+                if followed_by_ws:
+                    block_ind = True
+            elif c == "-" and followed_by_ws:
+                flow_ind = block_ind = True
+        else:
+            if c in ",?[]{}":
+                flow_ind = True
+            elif c == ":":
+                flow_ind = True
+                if followed_by_ws:
+                    block_ind = True
+            elif c == "#" and preceded_by_ws:
+                flow_ind = block_ind = True
+        if c == "\t" and not tabs_are_special:
+            tabs = True
+        elif not is_printable(c):
+            special = True
+        if c == " ":
+            if i == 0:
+                leading_space = True
+            if i + 1 == n:
+                trailing_space = True
+            if previous_break:
+                break_space = True
+            previous_space, previous_break = True, False
+        elif c in BREAKS:
+            line_breaks = True
+            if i == 0:
+                leading_break = True
+            if i + 1 == n:
+                trailing_break = True
+            if previous_space:
+                space_break = True
+            previous_space, previous_break = False, True
+        else:
+            previous_space = previous_break = False
+        preceded_by_ws = c in _BLANKZ
+    flow_plain = block_plain = single_quoted = block = True
+    if leading_space or leading_break or trailing_space or trailing_break:
+        flow_plain = block_plain = False
+    if trailing_space:
+        block = False
+    if break_space or space_break or tabs or special:
+        flow_plain = block_plain = single_quoted = False
+    if space_break or special:
+        block = False
+    if line_breaks:
+        flow_plain = block_plain = False
+    if flow_ind:
+        flow_plain = False
+    if block_ind:
+        block_plain = False
+    return ScalarAnalysis(line_breaks, flow_plain, block_plain, single_quoted, block)
