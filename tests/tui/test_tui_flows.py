@@ -165,12 +165,20 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
             timeout=20,
         )
         assert "pushed commit" in _text(flux.query_one("#sim-status", Static))
+        await pilot.press("7")
+        state = app.screen.query_one("#done-state", Static)
+        await wait_until(pilot, lambda: "Not every check passes yet" in _text(state), timeout=30)
+        # The PROGRESS.md row is what `u` writes once the rest passes: Done names what blocks it.
+        assert "(69/79); start with Quiz: the three CRDs and their roles." in _text(state), _text(state)
+        await wait_until(pilot, lambda: not app.checks.running, timeout=30)
+        before = app.last_report
         quiz = session.task.quiz
         record_quiz(ws, session.task, grade(session.task.id, quiz, [q.answer for q in quiz.questions]))
         await pilot.press("4")
         await pilot.pause()
         checks = app.screen
-        await wait_until(pilot, lambda: app.last_report is not None, timeout=30)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.last_report is not before and not app.checks.running, timeout=30)
         assert app.last_report is not None
         failing = {c.id for c in app.last_report.checks if c.status == "fail"}
         assert failing == {"progress.updated"}

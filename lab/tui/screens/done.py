@@ -107,7 +107,10 @@ class DoneScreen(LabScreen):
                 "marking it done gives the rest."
             )
         else:
-            broken = report.first_broken()
+            # The PROGRESS.md row is what `u` writes once the rest passes: name what blocks `u`.
+            from lab.services.check import PROGRESS_CHECK
+
+            broken = next((c for c in report.checks if c.broken and c.id != PROGRESS_CHECK), None)
             where = f"; start with {broken.title}" if broken else ""
             lines.append(f"Not every check passes yet ({report.score}/{report.max_score}){where}.")
         git = state.git if state is not None else None
