@@ -240,9 +240,16 @@ class LabApp(App[None]):
     def _set_state(self, state: WorkspaceState) -> None:
         self.refreshing = False
         self.state = state
-        checks = self.checks
+        self._recheck_if_stale()
+
+    def _recheck_if_stale(self) -> None:
+        """Where checks are on show, a report older than the workspace is re-run. Called when a new
+        state arrives and when a run ends: a state that arrived during a run (a push, a save) would
+        otherwise leave the last report stale for good."""
+        state, checks = self.state, self.checks
         if (
-            checks.report is not None
+            state is not None
+            and checks.report is not None
             and not checks.running
             and checks.stamp != state.stamp
             and (self.watching_checks or self.current_mode in ("checks", "done"))
@@ -350,6 +357,7 @@ class LabApp(App[None]):
     def _checks_finished(self, report: Report, stamp: tuple[tuple[str, int, int], ...]) -> None:
         results = {r.id: r for r in report.checks}
         self.checks = replace(self.checks, results=results, report=report, running=False, stamp=stamp)
+        self._recheck_if_stale()
 
     # --- git: commit, sync with origin, push --------------------------------------------------------
 

@@ -395,3 +395,47 @@ async def test_the_screens_follow_what_the_task_declares(
         assert app.screen.query_one("#name", Input).value == "web"
         assert app.screen.query_one("#policy_value", Input).value == "1.26.x"
         assert "range: 1.26.x" in _text(app.screen.query_one("#preview", Static))
+
+
+async def test_a_change_during_a_check_run_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workspace changes while the checks run (a push, a save): when the run ends its report is
+    already stale, and Done re-runs the checks instead of saying "re-checking…" for good."""
+    import threading
+
+    import lab.services.check as check_service
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    real_run = check_service.run_checks
+    gate = threading.Event()
+    gate.set()
+    runs: list[int] = []
+
+    def gated_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        gate.wait(30)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(check_service, "run_checks", gated_run)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        await pilot.press("7")
+        state = app.screen.query_one("#done-state", Static)
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=40)
+        first = len(runs)
+        gate.clear()
+        app.run_checks()  # a run that is held until the workspace has changed under it
+        await wait_until(pilot, lambda: len(runs) > first)
+        old_stamp = app.state.stamp if app.state else None
+        progress = ws / "PROGRESS.md"
+        progress.write_text(progress.read_text() + "\nchanged while the checks ran\n")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: app.state is not None and app.state.stamp != old_stamp)
+        assert app.checks.running
+        gate.set()
+        await wait_until(pilot, lambda: len(runs) > first + 1, timeout=20)
+        await wait_until(pilot, lambda: not app.checks.running and not app.stale_checks(), timeout=40)
+        assert "re-checking" not in _text(state)
