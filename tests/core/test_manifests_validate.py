@@ -7,21 +7,12 @@ import pytest
 from lab.core.manifests.parse import find_automation, load_documents
 from lab.core.manifests.validate import Problem, validate
 from lab.core.policy.spec import PolicySpec
-from tests.support.taskfiles import POLICY, REPO, UPDATE, edited, solution_manifests, starter_files
+from tests.support.taskfiles import POLICY, REPO, UPDATE, edited, line_no, solution_manifests, starter_files
 
 SYNC_FILE = "clusters/dev/flux-system/gotk-sync.yaml"
 SYNC = starter_files()[SYNC_FILE]
 GOOD_REPO, GOOD_POLICY, GOOD_UPDATE = solution_manifests().values()
 BASE = {SYNC_FILE: SYNC, **solution_manifests()}
-
-
-def line_no(text: str, line: str, *, after: int = 0) -> int:
-    """The 1-based number of the one line of `text` (past line `after`) that reads `line`, indentation aside."""
-    found = [n for n, got in enumerate(text.splitlines(), 1) if n > after and got.strip() == line]
-    assert len(found) == 1, (
-        f"{line!r} should be on exactly one line (past line {after}), found {found}:\n{text}"
-    )
-    return found[0]
 
 
 def without_block(text: str, key: str) -> str:

@@ -25,7 +25,7 @@ from lab.core.report.grade_table import GradeRow
 from lab.services.grade import expand, grade_class
 from lab.services.solve import solve
 from tests.support.gitutil import commit_files, git, practice
-from tests.support.paths import lab_executable
+from tests.support.labrun import run_lab
 
 DEEP = 1000
 
@@ -213,13 +213,7 @@ def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_p
     env.update(HOME=str(tmp_path), TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     start = time.monotonic()
-    proc = subprocess.run(
-        [*lab_executable(), "grade", silent_server, "--timeout", "3", "--offline", "-f", "csv"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=100,
-    )
+    proc = run_lab("grade", silent_server, "--timeout", "3", "--offline", "-f", "csv", env=env)
     elapsed = time.monotonic() - start
     assert proc.returncode == 1, proc.stderr
     assert "timed out after 3s" in proc.stdout or "did not finish within 4s" in proc.stdout, proc.stdout
