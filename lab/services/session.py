@@ -126,6 +126,39 @@ def snapshot_note(task: Task | None = None) -> str:
     return f"tags come from a {snapshot_date(task)} snapshot"
 
 
+@dataclass(frozen=True)
+class TagSource:
+    """Where the session's tags come from, in the Flux screen's words (`note`) and Home's (`row`)."""
+
+    note: str
+    row: str
+
+
+def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
+    """Where the tags come from: `tags_file` (the task's bundled snapshot, or another file), else the
+    registry; the sandbox's, or any registry with the snapshot standing in when it cannot be reached
+    (as `SessionTags` does). Decided here once so that the screens cannot disagree."""
+    task = session.task
+    date = snapshot_date(task)
+    if tags_file is not None:
+        if tags_file == snapshot_tags_file(task):
+            return TagSource(snapshot_note(task), f"a {date} snapshot of nginx's tags")
+        return TagSource(f"tags from {tags_file.name}", f"from {tags_file.name}")
+    if session.sandbox and session.kubeconfig is not None:
+        return TagSource(
+            f"tags from the sandbox registry (nginx as of {date}, then what you push)",
+            f"the sandbox registry: nginx as of {date}, newer tags as you push them",
+        )
+    if session.sandbox:
+        return TagSource(
+            f"tags from the registry; if it cannot be reached, from a {date} snapshot",
+            f"the registry; a {date} snapshot when it cannot be reached",
+        )
+    return TagSource(
+        "tags from the registry each ImageRepository names", "the registry each ImageRepository names"
+    )
+
+
 class SessionTags:
     """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
     stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
