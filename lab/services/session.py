@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -194,19 +194,21 @@ class CheckMode:
 
     offline: bool
     tags_file: Path | None
+    task: Task | None = field(default=None, compare=False)
+    """The session's task, whose snapshot `describe` recognises (None: the course's current task)."""
 
     def describe(self) -> str:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
-        if self.tags_file == snapshot_tags_file():
-            return f"sandbox: no cluster checks; {snapshot_note()}"
+        if self.tags_file == snapshot_tags_file(self.task):
+            return f"sandbox: no cluster checks; {snapshot_note(self.task)}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 
 def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     if session.sandbox and session.kubeconfig is None:
-        return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file(session.task))
-    return CheckMode(offline=False, tags_file=tags_file)
+        return CheckMode(True, tags_file or snapshot_tags_file(session.task), session.task)
+    return CheckMode(False, tags_file, session.task)
 
 
 def generate_diff(

@@ -54,6 +54,18 @@ def test_where_the_tags_come_from_is_one_decision(tmp_path: Path) -> None:
     assert svc.tag_source(real).note == "tags from the registry each ImageRepository names"
 
 
+def test_check_mode_describes_the_sessions_task(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from lab.services.tasks import load_task
+
+    task = load_task()
+    dated = replace(task.meta.images[0], snapshot="2030-01-01")
+    other = replace(task, meta=replace(task.meta, images=(dated,)))
+    mode = svc.check_mode(svc.Session(tmp_path, other, sandbox=True, kubeconfig=None))
+    assert mode.describe() == "sandbox: no cluster checks; tags come from a 2030-01-01 snapshot"
+
+
 @pytest.mark.slow
 def test_check_mode(tmp_path: Path) -> None:
     sandbox = practice_session(tmp_path)
