@@ -158,19 +158,9 @@ class FluxScreen(LabScreen):
             self.action_refresh_cluster()
 
     def _source_note(self) -> str:
-        from lab.services.session import snapshot_date, snapshot_tags_file
+        from lab.services.session import tag_source
 
-        task = self.lab.session.task
-        SNAPSHOT_DATE = snapshot_date(task)
-        if self.lab.tags_file == snapshot_tags_file(task):
-            return f"tags come from a {SNAPSHOT_DATE} snapshot"
-        if self.lab.tags_file is not None:
-            return f"tags from {self.lab.tags_file.name}"
-        if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
-            return f"tags from the sandbox registry (nginx as of {SNAPSHOT_DATE}, then what you push)"
-        if self.lab.session.sandbox:
-            return f"tags from the registry; if it cannot be reached, from a {SNAPSHOT_DATE} snapshot"
-        return "tags from the registry each ImageRepository names"
+        return tag_source(self.lab.session, self.lab.tags_file).note
 
     # --- simulate ---------------------------------------------------------------------------------
 
