@@ -313,6 +313,7 @@ def sync(
     outcome: Outcome = "up-to-date"
     message = ""
     conflict: Conflict | None = None
+    pushed: list[CommitInfo] = []
     upstream = f"origin/{branch}"
     try:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -379,23 +380,7 @@ def sync(
             )
             pushed = new_ahead
             outcome = "integrated" if integrated else "pushed"
-            return _finish(
-                ws,
-                SyncResult(
-                    outcome,
-                    branch,
-                    strategy,
-                    commands,
-                    steps,
-                    integrated,
-                    pushed,
-                    None,
-                    stashed,
-                    False,
-                    _lesson(integrated, strategy),
-                    ws.head_sha(),
-                ),
-            )
+            break
     except GitError as err:
         if stashed:
             restored = _restore_stash(ws, steps, commands)
@@ -406,12 +391,11 @@ def sync(
                 commands,
                 steps,
                 integrated,
-                [],
-                conflict,
-                True,
-                not restored,
-                str(err),
-                ws.rev_parse("HEAD"),
+                conflict=conflict,
+                stashed=True,
+                stash_kept=not restored,
+                message=str(err),
+                head=ws.rev_parse("HEAD"),
             )
         raise
     result = SyncResult(
@@ -421,12 +405,11 @@ def sync(
         commands,
         steps,
         integrated,
-        [],
+        pushed,
         conflict,
         stashed,
-        False,
-        message or _lesson(integrated, strategy),
-        ws.rev_parse("HEAD"),
+        message=message or _lesson(integrated, strategy),
+        head=ws.rev_parse("HEAD"),
     )
     return _finish(ws, result)
 
