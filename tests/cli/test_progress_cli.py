@@ -15,7 +15,7 @@ from tests.support.gitutil import git, make_repo, practice
 from tests.support.labrun import run_lab
 
 OLD_09 = "| 09-fluxcd-image-automation | ⬜ | |"
-DEFAULT_NOTE = load_task("09b").progress_note
+DEFAULT_NOTE = load_task("09b").meta.progress_note
 NEW_09 = f"| 09-fluxcd-image-automation | ✅ | {DEFAULT_NOTE} |"
 
 
