@@ -21,7 +21,7 @@ from lab.services.tasks import load_task
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from lab.tui.screens.editor import EditorScreen, FilePicker
-from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+from tests.support.tui_helpers import lab_app, notifications, practice_session, type_keys, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ class Keys:
         return self.app.screen.query_one("#editor", TextArea)
 
     async def type(self, text: str) -> None:
-        await self.pilot.press(*text)
+        await type_keys(self.pilot, text)
 
     async def open_file(self, name: str, *, key: str = "ctrl+o") -> None:
         """`key` (e on an area, ctrl+o in the editor) opens the picker; typing filters; Enter opens."""
