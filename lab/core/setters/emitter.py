@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -137,6 +137,9 @@ def _is_alpha(c: str) -> bool:
 
 
 _COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
+# The events of most mappings, shared: the emitter never changes an Event.
+_BLOCK_MAP_START = Event(Ev.MAP_START, implicit=True, style=1)
+_MAP_END = Event(Ev.MAP_END)
 
 
 def _plain_event(value: str) -> Event:
@@ -189,6 +192,7 @@ class Emitter:
         self.tail_comment = ""
         self.key_line_comment = ""
         self.plain_safe = False  # the last analysed scalar matched _PLAIN_SAFE
+        self._analyses: dict[str, ScalarAnalysis] = {}  # analyze_scalar is pure; texts repeat
         self._handlers = self._build_handlers()
 
     # -- output primitives -------------------------------------------------------------------
@@ -785,7 +789,9 @@ class Emitter:
             self.flow_plain_allowed = self.block_plain_allowed = True
             self.single_quoted_allowed = self.block_allowed = True
             return
-        a = analyze_scalar(value, tabs_are_special=False)
+        a = self._analyses.get(value)
+        if a is None:
+            a = self._analyses[value] = analyze_scalar(value, tabs_are_special=False)
         self.multiline = a.multiline
         self.flow_plain_allowed, self.block_plain_allowed = a.flow_plain, a.block_plain
         self.single_quoted_allowed, self.block_allowed = a.single_quoted, a.block
@@ -1141,17 +1147,20 @@ class Encoder:
                     self._node(child, "")
             events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
         elif kind == MAP:
-            events.append(
-                Event(
-                    Ev.MAP_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                    tail_comment=tail,
+            if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
+                events.append(_BLOCK_MAP_START)
+            else:
+                events.append(
+                    Event(
+                        Ev.MAP_START,
+                        anchor=node.anchor,
+                        tag=long_tag(tag),
+                        implicit=tag == "",
+                        style=2 if node.style & FLOW else 1,
+                        head_comment=node.head_comment,
+                        tail_comment=tail,
+                    )
                 )
-            )
             inner_tail = ""
             items = node.content
             for i in range(0, len(items) - 1, 2):
@@ -1170,14 +1179,17 @@ class Encoder:
                     events.append(self._scalar(v, ""))
                 else:
                     self._node(v, "")
-            events.append(
-                Event(
-                    Ev.MAP_END,
-                    tail_comment=inner_tail,
-                    line_comment=node.line_comment,
-                    foot_comment=node.foot_comment,
+            if not (inner_tail or node.line_comment or node.foot_comment):
+                events.append(_MAP_END)
+            else:
+                events.append(
+                    Event(
+                        Ev.MAP_END,
+                        tail_comment=inner_tail,
+                        line_comment=node.line_comment,
+                        foot_comment=node.foot_comment,
+                    )
                 )
-            )
         elif kind == ALIAS:
             events.append(
                 Event(
