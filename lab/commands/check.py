@@ -35,10 +35,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     add_workspace_arg(p)
-    # Keep `lab --workspace W check` working: a subparser default would overwrite the global option.
-    for action in p._actions:
-        if action.dest == "workspace":
-            action.default = argparse.SUPPRESS
     add_task_arg(p)
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
     add_offline_args(p)

@@ -40,7 +40,7 @@ class FluxScreen(LabScreen):
         Binding("d", "dry_run", "Dry run"),
         Binding("c", "commit", "Flux commit"),
         Binding("t", "push_tag", "New tag"),
-        Binding("l", "refresh_log", "Fetch origin", show=False),
+        Binding("l", "refresh", "Fetch origin", show=False),
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
@@ -250,9 +250,6 @@ class FluxScreen(LabScreen):
         self.reviewed = False  # origin moves: the last dry run may no longer be what Flux would do
         self.query_one(TabbedContent).active = "log-pane"
         self.lab.push_work()
-
-    def action_refresh_log(self) -> None:
-        self.lab.refresh_state()
 
     def _render_origin(self) -> None:
         """origin as the workspace state read it: where the learner stands, then `git log`."""

@@ -112,9 +112,6 @@ class HomeScreen(LabScreen):
 
         return f"tags       {tag_source(self.lab.session, self.lab.tags_file).row}"
 
-    def action_refresh(self) -> None:
-        self.lab.refresh_state()
-
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
         from lab.core.progress import best_matches, parse_progress
