@@ -157,4 +157,4 @@ def run(args: argparse.Namespace) -> int:
 def _row(task: str) -> str:
     from lab.services.tasks import load_task
 
-    return load_task(task).progress_row
+    return load_task(task).meta.progress_row

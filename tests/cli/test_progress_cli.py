@@ -15,7 +15,7 @@ from lab.services.tasks import load_task
 from tests.support.gitutil import git, make_repo, practice
 
 OLD_09 = "| 09-fluxcd-image-automation | ⬜ | |"
-DEFAULT_NOTE = load_task("09b").progress_note
+DEFAULT_NOTE = load_task("09b").meta.progress_note
 NEW_09 = f"| 09-fluxcd-image-automation | ✅ | {DEFAULT_NOTE} |"
 
 

@@ -16,7 +16,7 @@ def test_task_09b_loads_with_five_hints_and_pitfall_checks() -> None:
     assert len(task.hints) == 5
     assert task.hints[0].title.startswith("Check the controllers")
     assert {p.check for p in task.pitfalls} >= {"cluster.controllers", "registry.tags", "marker.valid"}
-    assert task.progress_task == "09-fluxcd-image-automation"
+    assert task.meta.progress_task == "09-fluxcd-image-automation"
     assert (task.starter / "apps/base/nginx/deployment.yaml").is_file()
 
 
@@ -95,6 +95,6 @@ def test_checks_read_the_task_facts_from_task_toml() -> None:
     from lab.checks.loader import load_task_checks
 
     task, settings = load_task("09b"), load_task_checks("09b").settings
-    assert settings["progress_row"] == task.progress_row == "09"
-    assert settings["progress_note"] == task.progress_note
-    assert settings["quiz_record"] == task.quiz_record == ".fluxlab/quiz.json"
+    assert settings["progress_row"] == task.meta.progress_row == "09"
+    assert settings["progress_note"] == task.meta.progress_note
+    assert settings["quiz_record"] == task.meta.quiz_record == ".fluxlab/quiz.json"

@@ -141,7 +141,7 @@ class HomeScreen(LabScreen):
         self._rows = shown
         table.clear()
         # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).
-        mine = set(best_matches([r.task for r in rows], self.lab.session.task.progress_row))
+        mine = set(best_matches([r.task for r in rows], self.lab.session.task.meta.progress_row))
         for index, row in enumerate(rows):
             style = "bold" if index in mine else ""
             table.add_row(Text(row.task, style=style), Text(row.status), Text(row.note), key=row.task)
