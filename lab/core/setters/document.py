@@ -303,28 +303,6 @@ class _Builder:
     def _scalar(self, ev: Any) -> Node:
         """A scalar node; the most frequent event, so the collection loops call this directly."""
         sm = ev.start_mark
-        if ev.style == "" and ev.tag is None and ev.anchor is None:
-            # libyaml's plain scalar without tag or anchor (most of them): the general path below
-            # with its answers known.
-            value = ev.value
-            if value == "<<":
-                tag = "!!merge"
-            else:
-                tag = self.resolved.get(value, "")
-                if not tag:
-                    tag = self.resolved[value] = resolve_v3(value)
-            node = Node(SCALAR, tag, value, 0, "", None, [], "", "", "", sm.line, sm.column)
-            em = ev.end_mark
-            if value == "":
-                self.empty_values.add(id(node))
-            elif em.column > 0 and self.marks_match_lines:
-                end = em.index
-                cur = self.content_end.get(em.line)
-                if cur is None or end >= cur[0]:
-                    self.content_end[em.line] = (end, node, "scalar")
-            else:
-                self._note_end(em.index, node, "scalar")
-            return node
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         style = _STYLE_BITS.get(ev.style, 0)

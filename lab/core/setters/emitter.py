@@ -137,9 +137,24 @@ def _is_alpha(c: str) -> bool:
 
 
 _COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
-# The events of most mappings, shared: the emitter never changes an Event.
-_BLOCK_MAP_START = Event(Ev.MAP_START, implicit=True, style=1)
+# The events of most collections, shared: the emitter never changes an Event.
+_BLOCK_STARTS = {typ: Event(typ, implicit=True, style=1) for typ in (Ev.SEQ_START, Ev.MAP_START)}
 _MAP_END = Event(Ev.MAP_END)
+
+
+def _start_event(typ: int, node: Node, tag: str, tail: str) -> Event:
+    """SEQUENCE-START or MAPPING-START of `node` whose tag is written as `tag` ("" when implicit)."""
+    if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
+        return _BLOCK_STARTS[typ]
+    return Event(
+        typ,
+        anchor=node.anchor,
+        tag=long_tag(tag),
+        implicit=tag == "",
+        style=2 if node.style & FLOW else 1,
+        head_comment=node.head_comment,
+        tail_comment=tail,
+    )
 
 
 def _plain_event(value: str) -> Event:
@@ -1130,37 +1145,12 @@ class Encoder:
                 self._node(child, "")
             events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
         elif kind == SEQ:
-            events.append(
-                Event(
-                    Ev.SEQ_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                )
-            )
+            events.append(_start_event(Ev.SEQ_START, node, tag, ""))
             for child in node.content:
-                if child.kind == SCALAR:
-                    events.append(self._scalar(child, ""))
-                else:
-                    self._node(child, "")
+                self._node(child, "")
             events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
         elif kind == MAP:
-            if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
-                events.append(_BLOCK_MAP_START)
-            else:
-                events.append(
-                    Event(
-                        Ev.MAP_START,
-                        anchor=node.anchor,
-                        tag=long_tag(tag),
-                        implicit=tag == "",
-                        style=2 if node.style & FLOW else 1,
-                        head_comment=node.head_comment,
-                        tail_comment=tail,
-                    )
-                )
+            events.append(_start_event(Ev.MAP_START, node, tag, tail))
             inner_tail = ""
             items = node.content
             for i in range(0, len(items) - 1, 2):
@@ -1169,16 +1159,9 @@ class Encoder:
                 if foot:
                     # yaml.v3 moves a key's foot comment to the tail of the next entry.
                     k = replace(k, foot_comment="")
-                if k.kind == SCALAR:
-                    events.append(self._scalar(k, inner_tail))
-                else:
-                    self._node(k, inner_tail)
+                self._node(k, inner_tail)
                 inner_tail = foot
-                v = items[i + 1]
-                if v.kind == SCALAR:
-                    events.append(self._scalar(v, ""))
-                else:
-                    self._node(v, "")
+                self._node(items[i + 1], "")
             if not (inner_tail or node.line_comment or node.foot_comment):
                 events.append(_MAP_END)
             else:
