@@ -43,13 +43,60 @@ def make_session(workspace: Path) -> Session:
     return Session(workspace=workspace, task=task, sandbox=True, kubeconfig=None)
 
 
-async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    # Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
+async def wait_until(
+    pilot: Pilot[None],
+    predicate: Callable[[], bool],
+    timeout: float = 20.0,
+    *,
+    describe: Callable[[], object] | None = None,
+) -> None:
+    """Pump the app until `predicate()` holds; on timeout say what was awaited and what there was instead.
+
+    The failure names the predicate's source, the screen on top and `describe()` (e.g. a widget's text), so a
+    CI log alone shows why. A predicate that raises (a widget not mounted yet) counts as not met; its last
+    error is in the failure. Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
+    """
     deadline = time.monotonic() + timeout
-    while not predicate():
+    error: Exception | None = None
+    while True:
+        try:
+            if predicate():
+                return
+            error = None
+        except Exception as err:  # not met yet: reported on timeout
+            error = err
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(_not_met(pilot, predicate, timeout, describe, error)) from error
         await pilot.pause(0.02)
+
+
+def _not_met(
+    pilot: Pilot[None],
+    predicate: Callable[[], bool],
+    timeout: float,
+    describe: Callable[[], object] | None,
+    error: Exception | None,
+) -> str:
+    lines = [f"not met within {timeout}s: {_source(predicate)}", f"screen: {type(pilot.app.screen).__name__}"]
+    if error is not None:
+        lines.append(f"the predicate raised {error!r}")
+    if describe is not None:
+        try:
+            lines.append(f"instead: {describe()}")
+        except Exception as err:  # the description must not hide the timeout
+            lines.append(f"describe() raised {err!r}")
+    return "\n".join(lines)
+
+
+def _source(predicate: Callable[[], bool]) -> str:
+    """The predicate's source text (for a lambda, the lines of the call it is written in)."""
+    import inspect
+    import textwrap
+
+    try:
+        return textwrap.dedent(inspect.getsource(predicate)).strip()
+    except (OSError, TypeError):
+        return repr(predicate)
 
 
 class TmuxSession:
