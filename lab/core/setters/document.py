@@ -49,6 +49,16 @@ class _Entry:
     parent: _Entry | None
     is_key: bool
     in_flow: bool = False
+    container: Node | None = None  # the mapping or sequence the entry is in
+
+    # An entry is also the token that starts it (see _Tok): one object instead of two per entry.
+    @property
+    def node(self) -> Node:
+        return self.owner
+
+    @property
+    def entry(self) -> _Entry:
+        return self
 
 
 @dataclass(eq=False, slots=True)
@@ -237,13 +247,12 @@ class _Builder:
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
         self.resolved = resolved
         self.anchors: dict[str, Node] = {}
-        self.toks: list[_Tok] = []
+        self.toks: list[_Tok | _Entry] = []
         self.spans: list[tuple[int, int]] = []
         self.content_end: dict[int, tuple[int, Node | None, str]] = {}
         self.entries: list[_Entry] = []
         self.empty_values: set[int] = set()
-        self.key_values: dict[int, Node] = {}
-        self.key_parent: dict[int, Node] = {}
+        self.key_entries: dict[int, _Entry] = {}  # id(key node) -> its entry
         self.tok_index: list[int] = []
         self.flows: list[_Flow] = []
         self.flow_starts: list[int] = []
@@ -370,7 +379,7 @@ class _Builder:
                     dash_idx = self._find_dash(cs.index, sm.column)
                     entry_line = self._line_of(dash_idx)
                     entry_col = sm.column
-                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False, flow)
+                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False, flow, node)
                 if child_kind == _SCALAR_EV:
                     child = self._scalar(child_ev)
                 else:
@@ -378,7 +387,7 @@ class _Builder:
                 entry.owner = child
                 entry.value = child
                 entries.append(entry)
-                toks.append(_Tok(dash_idx, entry_line, entry_col, child, entry))
+                toks.append(entry)
                 if seq_flow is not None:
                     seq_flow.items.append(entry)
                 node.content.append(child)
@@ -388,7 +397,7 @@ class _Builder:
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
             map_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             content = node.content
-            key_values, key_parent, empty_values = self.key_values, self.key_parent, self.empty_values
+            key_entries, empty_values = self.key_entries, self.empty_values
             while True:
                 kev = next(it)
                 key_kind = _kind(kev)
@@ -399,10 +408,10 @@ class _Builder:
                         self.flows.append(map_flow)
                     break
                 ks = kev.start_mark
-                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow)
+                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow, node)
                 key = self._scalar(kev) if key_kind == _SCALAR_EV else self._node(kev, it, entry)
                 entry.owner = key
-                toks.append(_Tok(ks.index, ks.line, ks.column, key, entry))
+                toks.append(entry)
                 entries.append(entry)
                 if map_flow is not None:
                     map_flow.items.append(entry)
@@ -410,8 +419,7 @@ class _Builder:
                 value_kind = _kind(vev)
                 value = self._scalar(vev) if value_kind == _SCALAR_EV else self._node(vev, it, entry)
                 entry.value = value
-                key_values[id(key)] = value
-                key_parent[id(key)] = node
+                key_entries[id(key)] = entry
                 if value_kind in (_SCALAR_EV, _ALIAS_EV) and id(value) not in empty_values:
                     vs = vev.start_mark
                     if vs.line != ks.line:
@@ -535,7 +543,8 @@ class _Builder:
         _, node, what = end
         if node is None:
             return True
-        owner = self.key_values.get(id(node))
+        key_entry = self.key_entries.get(id(node))
+        owner = key_entry.value if key_entry is not None else None
         if (
             owner is not None
             and owner.kind in (MAP, SEQ)
@@ -549,7 +558,7 @@ class _Builder:
             target = _first_plain_value(owner)
             if target is None:
                 # Nothing inside is free: the next key of the enclosing mapping takes it.
-                parent = self.key_parent.get(id(node))
+                parent = key_entry.container if key_entry is not None else None
                 if parent is not None:
                     keys = parent.content[0::2]
                     at = next((i for i, k in enumerate(keys) if k is node), -1)
@@ -565,7 +574,7 @@ class _Builder:
             self.attached[line] = (node, "line")
         return True
 
-    def _first_tok_after_line(self, line: int) -> _Tok | None:
+    def _first_tok_after_line(self, line: int) -> _Tok | _Entry | None:
         idx = self.line_starts[line]
         start = bisect.bisect_left(self.tok_index, idx)
         for t in self.toks[start:]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -137,6 +137,24 @@ def _is_alpha(c: str) -> bool:
 
 
 _COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
+# The events of most collections, shared: the emitter never changes an Event.
+_BLOCK_STARTS = {typ: Event(typ, implicit=True, style=1) for typ in (Ev.SEQ_START, Ev.MAP_START)}
+_MAP_END = Event(Ev.MAP_END)
+
+
+def _start_event(typ: int, node: Node, tag: str, tail: str) -> Event:
+    """SEQUENCE-START or MAPPING-START of `node` whose tag is written as `tag` ("" when implicit)."""
+    if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
+        return _BLOCK_STARTS[typ]
+    return Event(
+        typ,
+        anchor=node.anchor,
+        tag=long_tag(tag),
+        implicit=tag == "",
+        style=2 if node.style & FLOW else 1,
+        head_comment=node.head_comment,
+        tail_comment=tail,
+    )
 
 
 def _plain_event(value: str) -> Event:
@@ -189,6 +207,7 @@ class Emitter:
         self.tail_comment = ""
         self.key_line_comment = ""
         self.plain_safe = False  # the last analysed scalar matched _PLAIN_SAFE
+        self._analyses: dict[str, ScalarAnalysis] = {}  # analyze_scalar is pure; texts repeat
         self._handlers = self._build_handlers()
 
     # -- output primitives -------------------------------------------------------------------
@@ -785,7 +804,9 @@ class Emitter:
             self.flow_plain_allowed = self.block_plain_allowed = True
             self.single_quoted_allowed = self.block_allowed = True
             return
-        a = analyze_scalar(value, tabs_are_special=False)
+        a = self._analyses.get(value)
+        if a is None:
+            a = self._analyses[value] = analyze_scalar(value, tabs_are_special=False)
         self.multiline = a.multiline
         self.flow_plain_allowed, self.block_plain_allowed = a.flow_plain, a.block_plain
         self.single_quoted_allowed, self.block_allowed = a.single_quoted, a.block
@@ -1124,34 +1145,12 @@ class Encoder:
                 self._node(child, "")
             events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
         elif kind == SEQ:
-            events.append(
-                Event(
-                    Ev.SEQ_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                )
-            )
+            events.append(_start_event(Ev.SEQ_START, node, tag, ""))
             for child in node.content:
-                if child.kind == SCALAR:
-                    events.append(self._scalar(child, ""))
-                else:
-                    self._node(child, "")
+                self._node(child, "")
             events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
         elif kind == MAP:
-            events.append(
-                Event(
-                    Ev.MAP_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                    tail_comment=tail,
-                )
-            )
+            events.append(_start_event(Ev.MAP_START, node, tag, tail))
             inner_tail = ""
             items = node.content
             for i in range(0, len(items) - 1, 2):
@@ -1160,24 +1159,20 @@ class Encoder:
                 if foot:
                     # yaml.v3 moves a key's foot comment to the tail of the next entry.
                     k = replace(k, foot_comment="")
-                if k.kind == SCALAR:
-                    events.append(self._scalar(k, inner_tail))
-                else:
-                    self._node(k, inner_tail)
+                self._node(k, inner_tail)
                 inner_tail = foot
-                v = items[i + 1]
-                if v.kind == SCALAR:
-                    events.append(self._scalar(v, ""))
-                else:
-                    self._node(v, "")
-            events.append(
-                Event(
-                    Ev.MAP_END,
-                    tail_comment=inner_tail,
-                    line_comment=node.line_comment,
-                    foot_comment=node.foot_comment,
+                self._node(items[i + 1], "")
+            if not (inner_tail or node.line_comment or node.foot_comment):
+                events.append(_MAP_END)
+            else:
+                events.append(
+                    Event(
+                        Ev.MAP_END,
+                        tail_comment=inner_tail,
+                        line_comment=node.line_comment,
+                        foot_comment=node.foot_comment,
+                    )
                 )
-            )
         elif kind == ALIAS:
             events.append(
                 Event(
