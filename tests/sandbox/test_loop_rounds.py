@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.labrun import run_lab
-from tests.support.sandbox_helpers import git, wait_for
+from tests.support.sandbox_helpers import git, push, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,7 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(sandbox_dir: Path, lab_en
     assert graded["git.pushed"]["status"] == "fail", graded["git.pushed"]
     assert graded["git.pushed"]["hint"].startswith("git pull --rebase && git push")
     git(ws, "pull", "-q", "--rebase")
-    git(ws, "push", "-q")
+    push(ws)  # as the hint says; again after another pull if the controllers pushed in between
     tag = run_lab("sandbox", "push-tag", "--dir", str(d), "1.25.6", env=learner)
     assert tag.returncode == 0, tag.stderr
     _wait_flux(origin, 4, "1.25.6")

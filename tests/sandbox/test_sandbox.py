@@ -46,7 +46,7 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         for path, old, new in ((REPO, "interval: 5m0s", "interval: 1d"), (POLICY, "1.25.x", "1.24.x")):
             (ws / path).write_text((ws / path).read_text().replace(old, new))
         git(ws, "commit", "-qam", "bad interval")
-        git(ws, "push", "-q")
+        push(ws)  # the controllers may push in between: pull --rebase, push again
         state = wait_for(
             lambda: (r := ready(client, "Kustomization", "flux-system")) and r[0] == "False" and r,
             "the Kustomization to refuse the revision",
@@ -169,7 +169,7 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         git(ws, "pull", "-q", "--rebase")
         git(ws, "rm", "-q", POLICY)
         git(ws, "commit", "-qm", "drop the policy")
-        git(ws, "push", "-q")
+        push(ws)  # the controllers may push in between: pull --rebase, push again
         wait_for(lambda: client.get("ImagePolicy", "nginx") is None, "the policy to be pruned")
         assert sup.status()["errors"] == []
 
