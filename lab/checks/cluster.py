@@ -14,6 +14,7 @@ and count nothing: another repository's cluster must never credit this one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -239,12 +240,25 @@ def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome
     return str(meta.get("name", "")), status
 
 
+def _once_ready(
+    kind_name: str, kind: type[FluxObject]
+) -> Callable[[Callable[[str, dict[str, Any]], Outcome]], Callable[[CheckContext], Outcome]]:
+    """A check of one of the learner's objects in the cluster: `_judge`'s verdict until the object is
+    Ready, then the decorated function's, from the Ready object's name and status."""
+
+    def wrap(when_ready: Callable[[str, dict[str, Any]], Outcome]) -> Callable[[CheckContext], Outcome]:
+        def run(ctx: CheckContext) -> Outcome:
+            ready = _judge(ctx, kind_name, kind)
+            return ready if isinstance(ready, Outcome) else when_ready(*ready)
+
+        return run
+
+    return wrap
+
+
 @check("cluster.image-repository")
-def cluster_image_repository(ctx: CheckContext) -> Outcome:
-    ready = _judge(ctx, "ImageRepository", ImageRepository)
-    if isinstance(ready, Outcome):
-        return ready
-    name, status = ready
+@_once_ready("ImageRepository", ImageRepository)
+def cluster_image_repository(name: str, status: dict[str, Any]) -> Outcome:
     count = (status.get("lastScanResult") or {}).get("tagCount")
     message = (status.get("conditions") or [{}])[0].get("message", "")
     if count == 0:
@@ -256,11 +270,8 @@ def cluster_image_repository(ctx: CheckContext) -> Outcome:
 
 
 @check("cluster.image-policy")
-def cluster_image_policy(ctx: CheckContext) -> Outcome:
-    ready = _judge(ctx, "ImagePolicy", ImagePolicy)
-    if isinstance(ready, Outcome):
-        return ready
-    name, status = ready
+@_once_ready("ImagePolicy", ImagePolicy)
+def cluster_image_policy(name: str, status: dict[str, Any]) -> Outcome:
     latest = status.get("latestRef") or {}
     image = f"{latest.get('name')}:{latest.get('tag')}" if latest.get("tag") else status.get("latestImage")
     if not image:
@@ -269,11 +280,8 @@ def cluster_image_policy(ctx: CheckContext) -> Outcome:
 
 
 @check("cluster.image-update")
-def cluster_image_update(ctx: CheckContext) -> Outcome:
-    ready = _judge(ctx, "ImageUpdateAutomation", ImageUpdateAutomation)
-    if isinstance(ready, Outcome):
-        return ready
-    name, status = ready
+@_once_ready("ImageUpdateAutomation", ImageUpdateAutomation)
+def cluster_image_update(name: str, status: dict[str, Any]) -> Outcome:
     pushed = status.get("lastPushCommit")
     detail = f"last push {str(pushed)[:7]}" if pushed else "no push yet"
     return Outcome.passed(f"ImageUpdateAutomation {name} Ready ({detail})")

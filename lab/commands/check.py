@@ -35,10 +35,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     add_workspace_arg(p)
-    # Keep `lab --workspace W check` working: a subparser default would overwrite the global option.
-    for action in p._actions:
-        if action.dest == "workspace":
-            action.default = argparse.SUPPRESS
     add_task_arg(p)
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
     add_offline_args(p)
@@ -161,4 +157,4 @@ def run(args: argparse.Namespace) -> int:
 def _row(task: str) -> str:
     from lab.services.tasks import load_task
 
-    return load_task(task).progress_row
+    return load_task(task).meta.progress_row

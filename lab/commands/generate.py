@@ -66,14 +66,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> None:
     """A task's `[generate]` table (task.toml) replaces the course text's defaults for the options
     not given on the command line: the generator's form is the task's (the one `workspace` practises)."""
+    from lab.core.manifests.generate import GenerateOptions
     from lab.services.tasks import workspace_task
 
+    defaults = GenerateOptions()
     for key, value in workspace_task(workspace, parser_args.task).meta.generate.items():
         dest = key.replace("-", "_")
         if not hasattr(parser_args, dest):
             continue
         current = getattr(parser_args, dest)
-        if current is None or current == _DEFAULTS.get(dest):
+        if current is None or current == getattr(defaults, dest, None):
             setattr(parser_args, dest, value)
 
 
@@ -87,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         workspace = resolve_workspace(args.workspace)
     _task_defaults(args, workspace)
 
+    from dataclasses import fields
+
     from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions
     from lab.core.policy.spec import PolicySpec
     from lab.services.generate import default_api_version, generate
@@ -97,24 +101,13 @@ def run(args: argparse.Namespace) -> int:
         policy = PolicySpec("alphabetical", args.alphabetical)
     else:
         policy = PolicySpec("semver", "1.25.x" if args.semver is None else args.semver)
+    # Every other field is the option of the same name (as task.toml's [generate] keys are).
+    named = {f.name: getattr(args, f.name) for f in fields(GenerateOptions) if f.name not in _NOT_AN_OPTION}
     opts = GenerateOptions(
         api_version=args.api or default_api_version(),
-        name=args.name,
-        namespace=args.namespace,
-        image=args.image,
-        interval=args.interval,
         policy=policy,
-        filter_pattern=args.filter_pattern,
-        filter_extract=args.filter_extract,
-        git_source=args.git_source,
-        branch=args.branch,
-        push_branch=args.push_branch,
-        update_path=args.update_path,
-        author_name=args.author_name,
-        author_email=args.author_email,
-        automation_name=args.automation_name,
-        automation_interval=args.automation_interval,
         message_template=SEED_MESSAGE_TEMPLATE if args.message_template is None else args.message_template,
+        **named,
     )
     out = Path(args.out).expanduser() if args.out else None
     result = generate(workspace, opts, out, force=args.force, stdout=args.stdout)
@@ -178,17 +171,5 @@ def _written_interval(text: str) -> str | None:
     return None
 
 
-_DEFAULTS = {
-    "name": "nginx",
-    "namespace": "flux-system",
-    "image": "library/nginx",
-    "interval": "5m",
-    "git_source": "flux-system",
-    "branch": "main",
-    "push_branch": "main",
-    "update_path": "./apps",
-    "author_name": "Flux",
-    "author_email": "flux@gitops-lab.local",
-    "automation_name": "flux-system",
-    "automation_interval": "10m",
-}
+#: GenerateOptions' fields that no option of the same name gives as it is.
+_NOT_AN_OPTION = ("api_version", "policy", "message_template")

@@ -62,11 +62,11 @@ def run(args: argparse.Namespace) -> int:
         from lab.services.tasks import workspace_task
 
         task = workspace_task(workspace, args.task)
-        row = task.progress_row
+        row = task.meta.progress_row
     else:
         task = task_for_row(args.done)
         row = args.done
-    default_note = task.progress_note if task is not None and status_is_done(status) else None
+    default_note = task.meta.progress_note if task is not None and status_is_done(status) else None
     result = mark_progress(
         workspace,
         row,
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         note=args.note if args.note is not None else (default_note or None),
         dry_run=args.dry_run,
         # A task without a course row of its own gets a row named by its id (no other row changes).
-        add_missing=task is not None and task.progress_row == task.id == row,
+        add_missing=task is not None and task.meta.progress_row == task.id == row,
     )
     if task is not None and status_is_done(status):
         _warn_if_checks_fail(workspace, task.id, row)

@@ -111,30 +111,6 @@ class Task:
         return self.meta.title
 
     @property
-    def progress_row(self) -> str:
-        return self.meta.progress_row
-
-    @property
-    def progress_task(self) -> str:
-        return self.meta.progress_task
-
-    @property
-    def progress_note(self) -> str:
-        return self.meta.progress_note
-
-    @property
-    def quiz_record(self) -> str:
-        return self.meta.quiz_record
-
-    @property
-    def next_task(self) -> str:
-        return self.meta.next_task
-
-    @property
-    def next_title(self) -> str:
-        return self.meta.next_title
-
-    @property
     def starter(self) -> Path:
         return self.folder / self.meta.starter
 

@@ -72,6 +72,16 @@ def default_root() -> Path:
     return data_home() / "sandbox"
 
 
+class _Under:
+    """A path in the sandbox directory (the layout in this module's docstring)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, paths: SandboxPaths, owner: type[SandboxPaths]) -> Path:
+        return paths.root / self.name
+
+
 @dataclass(frozen=True)
 class SandboxPaths:
     root: Path
@@ -81,49 +91,17 @@ class SandboxPaths:
         root = Path(directory).expanduser() if directory else default_root()
         return cls(root.absolute())
 
-    @property
-    def workspace(self) -> Path:
-        return self.root / WORKSPACE
-
-    @property
-    def origin(self) -> Path:
-        return self.root / ORIGIN
-
-    @property
-    def kube_state(self) -> Path:
-        return self.root / "kubeapi.json"
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.root / "kubeconfig"
-
-    @property
-    def registry_state(self) -> Path:
-        return self.root / "registry.json"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def credentials(self) -> Path:
-        return self.root / "apiserver-credentials.json"
-
-    @property
-    def runtime(self) -> Path:
-        return self.root / "runtime.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "supervisor.lock"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "supervisor.log"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "cache"
+    workspace = _Under(WORKSPACE)
+    origin = _Under(ORIGIN)
+    kube_state = _Under("kubeapi.json")
+    kubeconfig = _Under("kubeconfig")
+    registry_state = _Under("registry.json")
+    config = _Under("config.json")
+    credentials = _Under("apiserver-credentials.json")
+    runtime = _Under("runtime.json")
+    lock = _Under("supervisor.lock")
+    log = _Under("supervisor.log")
+    cache = _Under("cache")
 
 
 def write_json_atomic(path: Path, data: Any, mode: int = 0o600) -> None:

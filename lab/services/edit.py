@@ -171,7 +171,7 @@ def editable_files(workspace: Path, task_id: str) -> list[EditableFile]:
 
     root = workspace.resolve()
     # The quiz record is the quiz's to write: listed with the rest when it exists, not as a task file.
-    record = load_task(task_id).quiz_record
+    record = load_task(task_id).meta.quiz_record
     declared = [rel for rel in dict.fromkeys(task_paths(task_id)) if rel != record]
     listed = [EditableFile(rel, True, (root / rel).is_file()) for rel in declared]
     seen = set(declared)

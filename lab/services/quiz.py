@@ -81,7 +81,7 @@ def _now() -> str:
 
 def record_attempt(workspace: Path, task: Task, result: QuizResult, *, at: str | None = None) -> QuizRecord:
     """Add an attempt to the task's quiz record, keeping the best one on top; clears unfinished answers."""
-    path = Path(workspace) / task.quiz_record
+    path = Path(workspace) / task.meta.quiz_record
     if path.is_symlink():
         from lab.errors import LabError
 
@@ -95,7 +95,7 @@ def record_attempt(workspace: Path, task: Task, result: QuizResult, *, at: str |
 
 
 def load_record(workspace: Path, task: Task) -> dict[str, Any] | None:
-    return _read_json(Path(workspace) / task.quiz_record)
+    return _read_json(Path(workspace) / task.meta.quiz_record)
 
 
 # -- personal state: hints revealed, unfinished quiz answers -----------------------------------------

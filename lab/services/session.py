@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,6 +126,39 @@ def snapshot_note(task: Task | None = None) -> str:
     return f"tags come from a {snapshot_date(task)} snapshot"
 
 
+@dataclass(frozen=True)
+class TagSource:
+    """Where the session's tags come from, in the Flux screen's words (`note`) and Home's (`row`)."""
+
+    note: str
+    row: str
+
+
+def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
+    """Where the tags come from: `tags_file` (the task's bundled snapshot, or another file), else the
+    registry; the sandbox's, or any registry with the snapshot standing in when it cannot be reached
+    (as `SessionTags` does). Decided here once so that the screens cannot disagree."""
+    task = session.task
+    date = snapshot_date(task)
+    if tags_file is not None:
+        if tags_file == snapshot_tags_file(task):
+            return TagSource(snapshot_note(task), f"a {date} snapshot of nginx's tags")
+        return TagSource(f"tags from {tags_file.name}", f"from {tags_file.name}")
+    if session.sandbox and session.kubeconfig is not None:
+        return TagSource(
+            f"tags from the sandbox registry (nginx as of {date}, then what you push)",
+            f"the sandbox registry: nginx as of {date}, newer tags as you push them",
+        )
+    if session.sandbox:
+        return TagSource(
+            f"tags from the registry; if it cannot be reached, from a {date} snapshot",
+            f"the registry; a {date} snapshot when it cannot be reached",
+        )
+    return TagSource(
+        "tags from the registry each ImageRepository names", "the registry each ImageRepository names"
+    )
+
+
 class SessionTags:
     """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
     stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
@@ -161,19 +194,21 @@ class CheckMode:
 
     offline: bool
     tags_file: Path | None
+    task: Task | None = field(default=None, compare=False)
+    """The session's task, whose snapshot `describe` recognises (None: the course's current task)."""
 
     def describe(self) -> str:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
-        if self.tags_file == snapshot_tags_file():
-            return f"sandbox: no cluster checks; {snapshot_note()}"
+        if self.tags_file == snapshot_tags_file(self.task):
+            return f"sandbox: no cluster checks; {snapshot_note(self.task)}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 
 def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     if session.sandbox and session.kubeconfig is None:
-        return CheckMode(offline=True, tags_file=tags_file or snapshot_tags_file(session.task))
-    return CheckMode(offline=False, tags_file=tags_file)
+        return CheckMode(True, tags_file or snapshot_tags_file(session.task), session.task)
+    return CheckMode(False, tags_file, session.task)
 
 
 def generate_diff(

@@ -313,6 +313,7 @@ def sync(
     outcome: Outcome = "up-to-date"
     message = ""
     conflict: Conflict | None = None
+    pushed: list[CommitInfo] = []
     upstream = f"origin/{branch}"
     try:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -379,23 +380,7 @@ def sync(
             )
             pushed = new_ahead
             outcome = "integrated" if integrated else "pushed"
-            return _finish(
-                ws,
-                SyncResult(
-                    outcome,
-                    branch,
-                    strategy,
-                    commands,
-                    steps,
-                    integrated,
-                    pushed,
-                    None,
-                    stashed,
-                    False,
-                    _lesson(integrated, strategy),
-                    ws.head_sha(),
-                ),
-            )
+            break
     except GitError as err:
         if stashed:
             restored = _restore_stash(ws, steps, commands)
@@ -406,12 +391,11 @@ def sync(
                 commands,
                 steps,
                 integrated,
-                [],
-                conflict,
-                True,
-                not restored,
-                str(err),
-                ws.rev_parse("HEAD"),
+                conflict=conflict,
+                stashed=True,
+                stash_kept=not restored,
+                message=str(err),
+                head=ws.rev_parse("HEAD"),
             )
         raise
     result = SyncResult(
@@ -421,12 +405,11 @@ def sync(
         commands,
         steps,
         integrated,
-        [],
+        pushed,
         conflict,
         stashed,
-        False,
-        message or _lesson(integrated, strategy),
-        ws.rev_parse("HEAD"),
+        message=message or _lesson(integrated, strategy),
+        head=ws.rev_parse("HEAD"),
     )
     return _finish(ws, result)
 
@@ -532,7 +515,7 @@ def task_paths(task_id: str | None = None) -> list[str]:
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
-    return [*solution_files(task), "PROGRESS.md", task.quiz_record]
+    return [*solution_files(task), "PROGRESS.md", task.meta.quiz_record]
 
 
 def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
@@ -584,15 +567,17 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         done = False
         if text is not None:
             try:
-                found = row_status(text, task.progress_row)
+                found = row_status(text, task.meta.progress_row)
             except LabError:  # a broken table is still a change to commit; the check explains it
                 found = None
             done = found is not None and status_is_done(found[0])
-        pieces.append(f"mark task {task.progress_row} done in PROGRESS.md" if done else "update PROGRESS.md")
-    if task.quiz_record in paths:
+        pieces.append(
+            f"mark task {task.meta.progress_row} done in PROGRESS.md" if done else "update PROGRESS.md"
+        )
+    if task.meta.quiz_record in paths:
         shown = ""
         try:
-            data = json.loads(_worktree_text(ws, task.quiz_record) or "")
+            data = json.loads(_worktree_text(ws, task.meta.quiz_record) or "")
             if isinstance(data, dict) and "score" in data:
                 verdict = "passed" if data.get("passed") is True else "not passed"
                 shown = f" ({data.get('score')}/{data.get('total')}, {verdict})"
@@ -602,7 +587,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     others = [
         p
         for p in paths
-        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.quiz_record}
+        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.meta.quiz_record}
     ]
     if others:
         pieces.append("update " + ", ".join(others))

@@ -9,6 +9,7 @@ these attributes and render from them, so every screen tells the same truth at t
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -37,46 +38,17 @@ WATCH_S = 1.0
 CLUSTER_RETRY_S = 10.0
 
 
-def _lesson() -> Screen[None]:
-    from lab.tui.screens.lesson import LessonScreen
-
-    return LessonScreen()
-
-
-def _quiz() -> Screen[None]:
-    from lab.tui.screens.quiz import QuizScreen
-
-    return QuizScreen()
-
-
-def _home() -> Screen[None]:
-    from lab.tui.screens.home import HomeScreen
-
-    return HomeScreen()
-
-
-def _generate() -> Screen[None]:
-    from lab.tui.screens.generate import GenerateScreen
-
-    return GenerateScreen()
-
-
-def _checks() -> Screen[None]:
-    from lab.tui.screens.checks import ChecksScreen
-
-    return ChecksScreen()
-
-
-def _flux() -> Screen[None]:
-    from lab.tui.screens.flux import FluxScreen
-
-    return FluxScreen()
-
-
-def _done() -> Screen[None]:
-    from lab.tui.screens.done import DoneScreen
-
-    return DoneScreen()
+#: mode -> its screen's class in lab.tui.screens.<mode>, imported when the area is first shown (start-up
+#: imports no screen the learner has not opened).
+_SCREENS = {
+    "home": "HomeScreen",
+    "lesson": "LessonScreen",
+    "generate": "GenerateScreen",
+    "checks": "ChecksScreen",
+    "flux": "FluxScreen",
+    "quiz": "QuizScreen",
+    "done": "DoneScreen",
+}
 
 
 #: mode name, key, footer label, palette help. The order is the order of the task.
@@ -92,9 +64,13 @@ AREAS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def screen_class(mode: str) -> type[Screen[None]]:
-    """The screen class of an area, for the palette and the keys list (imports it)."""
-    factory = cast("Callable[[], Screen[None]]", LabApp.MODES[mode])
-    return type(factory())
+    """The screen class of an area, for the palette, the keys list and the app's modes (imports it)."""
+    cls: type[Screen[None]] = getattr(importlib.import_module(f"lab.tui.screens.{mode}"), _SCREENS[mode])
+    return cls
+
+
+def _new_screen(mode: str) -> Callable[[], Screen[None]]:
+    return lambda: screen_class(mode)()
 
 
 # Seven area keys do not fit an 80-column footer one by one; grouped they read "1234567 Areas".
@@ -137,13 +113,7 @@ class LabApp(App[None]):
     # Absolute, so subclasses defined elsewhere (tests, bench) find it too.
     CSS_PATH = Path(__file__).with_name("lab.tcss")
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
-        "home": _home,
-        "lesson": _lesson,
-        "generate": _generate,
-        "checks": _checks,
-        "flux": _flux,
-        "quiz": _quiz,
-        "done": _done,
+        mode: _new_screen(mode) for mode in _SCREENS
     }
     DEFAULT_MODE = "home"
     # Below 80 columns the screens get `-narrow` (lab.tcss gives the form less room there).

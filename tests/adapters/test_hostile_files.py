@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lab.adapters.files import read_regular
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 STARTER = ROOT / "tasks" / "09b" / "starter"
@@ -26,12 +27,6 @@ def repo(tmp_path: Path) -> Path:
     shutil.copytree(STARTER, path)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     return path
-
-
-def run(
-    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
 
 
 def remove_chain(top: Path) -> None:
@@ -86,28 +81,24 @@ def test_read_regular_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_fifo_in_the_tree_does_not_block_mark_or_check(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_fifo_in_the_tree_does_not_block_mark_or_check(repo: Path, lab_env: dict[str, str]) -> None:
     os.mkfifo(repo / "apps" / "pipe.yaml")
-    marked = run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx")
+    marked = run_lab("mark", DEPLOYMENT, "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert marked.returncode == 0, marked.stderr
     assert "marked apps/base/nginx/deployment.yaml:18" in marked.stdout
-    checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    checked = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
     assert checked.returncode in (0, 1), checked.stderr
     assert "crashed" not in checked.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
-def test_tags_file_must_be_a_regular_file(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], source: str
-) -> None:
+def test_tags_file_must_be_a_regular_file(tmp_path: Path, lab_env: dict[str, str], source: str) -> None:
     path = source
     if source == "fifo":
         os.mkfifo(tmp_path / "tags.txt")
         path = str(tmp_path / "tags.txt")
-    result = run(lab_cmd, lab_env, tmp_path, "policy", "--semver", "1.25.x", "--tags-file", path)
+    result = run_lab("policy", "--semver", "1.25.x", "--tags-file", path, env=lab_env, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith(f"lab: cannot read tags file {path}: a ")
     assert result.stderr.count("\n") == 1
@@ -121,20 +112,18 @@ def deep_leaf(repo: Path) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_a_tree_1100_directories_deep(
-    repo: Path, deep_leaf: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_a_tree_1100_directories_deep(repo: Path, deep_leaf: Path, lab_env: dict[str, str]) -> None:
     leaf = deep_leaf
     rel = os.path.relpath(leaf / "x.yaml", repo)
-    setters = run(lab_cmd, lab_env, repo, "setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4")
+    setters = run_lab("setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4", env=lab_env, cwd=repo)
     assert setters.returncode == 0, setters.stderr[-500:]
     assert "1.25.4" in (leaf / "x.yaml").read_text()
-    marked = run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx")
+    marked = run_lab("mark", DEPLOYMENT, "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert marked.returncode == 0, marked.stderr[-500:]
-    checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    checked = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
     assert checked.returncode in (0, 1), checked.stderr[-500:]
     assert "crashed" not in checked.stdout
-    migrated = run(lab_cmd, lab_env, repo, "migrate", "-f", "apps", "--dry-run")
+    migrated = run_lab("migrate", "-f", "apps", "--dry-run", env=lab_env, cwd=repo)
     assert migrated.returncode in (0, 1) and "internal error" not in migrated.stderr, migrated.stderr[-500:]
     from lab.services.session import workspace_stamp
 
@@ -144,7 +133,7 @@ def test_a_tree_1100_directories_deep(
 
 @pytest.mark.slow
 def test_symlinked_update_path_cannot_lead_setters_outside(
-    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    repo: Path, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     outside = tmp_path / "outside"
     (repo / "apps").rename(outside)
@@ -155,10 +144,10 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
     )
     marked = (outside / "base/nginx/deployment.yaml").read_bytes()
     for path in ("apps", "apps/base", str(repo / "apps")):
-        result = run(lab_cmd, lab_env, repo, "setters", path, "--set", "flux-system:nginx=nginx:1.25.9")
+        result = run_lab("setters", path, "--set", "flux-system:nginx=nginx:1.25.9", env=lab_env, cwd=repo)
         assert result.returncode != 0, (path, result.stdout)
         assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked, path
-    whole = run(lab_cmd, lab_env, repo, "setters", ".", "--set", "flux-system:nginx=nginx:1.25.9")
+    whole = run_lab("setters", ".", "--set", "flux-system:nginx=nginx:1.25.9", env=lab_env, cwd=repo)
     assert whole.returncode == 0
     assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked
 
@@ -175,14 +164,14 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
     ],
 )
 def test_invalid_yaml_fails_the_check_that_reads_it_with_file_and_line(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], text: str
+    repo: Path, lab_env: dict[str, str], text: str
 ) -> None:
     import json
 
-    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
-    assert run(lab_cmd, lab_env, repo, "mark", DEPLOYMENT, "--policy", "flux-system:nginx").returncode == 0
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    assert run_lab("mark", DEPLOYMENT, "--policy", "flux-system:nginx", env=lab_env, cwd=repo).returncode == 0
     (repo / "clusters/dev/flux-system/gotk-sync.yaml").write_text(text)
-    result = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", "json")
+    result = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
     assert result.returncode == 1, result.stderr
     checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert "crashed" not in result.stdout

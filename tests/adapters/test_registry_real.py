@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lab.adapters.registry import RegistryAPIError, RegistryClient
+from tests.support.labrun import run_lab
 from tests.support.registry_fixtures import RealRegistry, push_tags, start_docker_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("docker-registry")]
@@ -37,17 +37,11 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealReg
         reg.stop()
 
 
-def run_lab(lab_cmd: list[str], lab_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*lab_cmd, *args], env=lab_env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
-    )
-
-
 def test_lab_tags_lists_exactly_the_pushed_tags(
-    open_registry: tuple[RealRegistry, dict[str, str]], lab_cmd: list[str], lab_env: dict[str, str]
+    open_registry: tuple[RealRegistry, dict[str, str]], lab_env: dict[str, str]
 ) -> None:
     reg, _ = open_registry
-    result = run_lab(lab_cmd, lab_env, "tags", "--all", f"localhost:{reg.port}/library/nginx")
+    result = run_lab("tags", "--all", f"localhost:{reg.port}/library/nginx", env=lab_env)
     assert result.returncode == 0, result.stderr
     # Stored order is descending byte order, whatever order 2.8 listed them in.
     assert result.stdout.splitlines() == sorted(PUSHED, reverse=True)
@@ -59,10 +53,10 @@ def test_lab_tags_lists_exactly_the_pushed_tags(
 
 
 def test_lab_tags_applies_the_default_exclusion_list(
-    open_registry: tuple[RealRegistry, dict[str, str]], lab_cmd: list[str], lab_env: dict[str, str]
+    open_registry: tuple[RealRegistry, dict[str, str]], lab_env: dict[str, str]
 ) -> None:
     reg, _ = open_registry
-    result = run_lab(lab_cmd, lab_env, "tags", "--json", f"{reg.address}/library/nginx")
+    result = run_lab("tags", "--json", f"{reg.address}/library/nginx", env=lab_env)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     expected = sorted((t for t in PUSHED if not t.endswith(".sig")), reverse=True)
@@ -112,30 +106,30 @@ def test_missing_repository_and_tag(open_registry: tuple[RealRegistry, dict[str,
 
 
 def test_basic_auth_from_docker_config_succeeds(
-    basic_registry: RealRegistry, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    basic_registry: RealRegistry, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     config = basic_registry.docker_config(tmp_path / "config.json", host=f"localhost:{basic_registry.port}")
     image = f"localhost:{basic_registry.port}/team/app"
-    result = run_lab(lab_cmd, lab_env, "tags", image, "--registry-config", str(config))
+    result = run_lab("tags", image, "--registry-config", str(config), env=lab_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["2.0.0-rc.1", "1.1.0", "1.0.0"]
     assert basic_registry.password not in result.stdout + result.stderr
 
 
 def test_basic_auth_config_found_through_docker_config_env(
-    basic_registry: RealRegistry, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    basic_registry: RealRegistry, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     basic_registry.docker_config(tmp_path / "config.json")
     env = {**lab_env, "DOCKER_CONFIG": str(tmp_path)}
-    result = run_lab(lab_cmd, env, "tags", f"{basic_registry.address}/team/app")
+    result = run_lab("tags", f"{basic_registry.address}/team/app", env=env)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 3
 
 
 def test_without_credentials_fails_with_one_line(
-    basic_registry: RealRegistry, lab_cmd: list[str], lab_env: dict[str, str]
+    basic_registry: RealRegistry, lab_env: dict[str, str]
 ) -> None:
-    result = run_lab(lab_cmd, lab_env, "tags", f"{basic_registry.address}/team/app")
+    result = run_lab("tags", f"{basic_registry.address}/team/app", env=lab_env)
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -147,12 +141,12 @@ def test_without_credentials_fails_with_one_line(
 
 
 def test_wrong_password_is_rejected_without_leaking_it(
-    basic_registry: RealRegistry, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    basic_registry: RealRegistry, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     wrong = "not-the-password-4711"
     config = basic_registry.docker_config(tmp_path / "config.json", password=wrong)
     result = run_lab(
-        lab_cmd, lab_env, "tags", f"{basic_registry.address}/team/app", "--registry-config", str(config)
+        "tags", f"{basic_registry.address}/team/app", "--registry-config", str(config), env=lab_env
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from bench.bench_setters import cpu_best, flat_mapping, large_manifest, libyaml_
 from lab.adapters.setters import apply_to_tree
 from lab.core.refs import ImageRef
 from lab.errors import LabError
+from tests.support.labrun import run_lab
 from tests.support.paths import FLUX_CASES
 
 SETTERS_DIR = FLUX_CASES / "setters"
@@ -118,16 +118,10 @@ def test_symlink_escaping_the_workspace_is_not_followed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_prints_a_diff_and_writes(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_cli_prints_a_diff_and_writes(tmp_path: Path, lab_env: dict[str, str]) -> None:
     work = tmp_path / "repo"
     shutil.copytree(SETTERS_DIR / "01-seed-deployment" / "input", work)
-    proc = subprocess.run(
-        [*lab_cmd, "setters", str(work), "--set", "flux-system:nginx=library/nginx:1.25.3"],
-        capture_output=True,
-        text=True,
-        env=lab_env,
-        check=False,
-    )
+    proc = run_lab("setters", str(work), "--set", "flux-system:nginx=library/nginx:1.25.3", env=lab_env)
     assert proc.returncode == 0, proc.stderr
     assert "-          image: nginx:1.25.0" in proc.stdout
     assert "+          image: library/nginx:1.25.3" in proc.stdout
@@ -136,24 +130,18 @@ def test_cli_prints_a_diff_and_writes(tmp_path: Path, lab_cmd: list[str], lab_en
 
 
 @pytest.mark.slow
-def test_cli_json_dry_run(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_cli_json_dry_run(tmp_path: Path, lab_env: dict[str, str]) -> None:
     work = tmp_path / "repo"
     shutil.copytree(SETTERS_DIR / "11-digest-pinning" / "input", work)
     digest = "sha256:" + "2" * 64
-    proc = subprocess.run(
-        [
-            *lab_cmd,
-            "setters",
-            str(work),
-            "--set",
-            f"flux-system:app-digest=ghcr.io/org/app:1.2.0@{digest}",
-            "--dry-run",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    proc = run_lab(
+        "setters",
+        str(work),
+        "--set",
+        f"flux-system:app-digest=ghcr.io/org/app:1.2.0@{digest}",
+        "--dry-run",
+        "--json",
         env=lab_env,
-        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -164,16 +152,8 @@ def test_cli_json_dry_run(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("bad", ["nginx=library/nginx:1", "flux-system/nginx=x:1", "flux-system:nginx"])
-def test_cli_bad_set_is_a_usage_error(
-    bad: str, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    proc = subprocess.run(
-        [*lab_cmd, "setters", str(tmp_path), "--set", bad],
-        capture_output=True,
-        text=True,
-        env=lab_env,
-        check=False,
-    )
+def test_cli_bad_set_is_a_usage_error(bad: str, tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("setters", str(tmp_path), "--set", bad, env=lab_env)
     assert proc.returncode == 2
     assert "NS:NAME=IMAGE" in proc.stderr
     assert "Traceback" not in proc.stderr

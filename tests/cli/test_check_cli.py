@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,20 +12,11 @@ import pytest
 
 from tests.support.gitutil import make_practice
 from tests.support.gitutil import write_files as write
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 from tests.support.taskfiles import solution_manifests
 
 pytestmark = pytest.mark.slow
-
-
-def lab(
-    lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [*lab_cmd, "check", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 @pytest.fixture
@@ -34,8 +24,8 @@ def practice(tmp_path: Path) -> Path:
     return make_practice(tmp_path)
 
 
-def test_starter_text_offline(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
-    proc = lab(lab_cmd, lab_env, "--offline", cwd=practice)
+def test_starter_text_offline(lab_env: dict[str, str], practice: Path) -> None:
+    proc = run_lab("check", "--offline", env=lab_env, cwd=practice)
     assert proc.returncode == 1
     out = proc.stdout
     assert "\x1b[" not in out
@@ -44,8 +34,8 @@ def test_starter_text_offline(lab_cmd: list[str], lab_env: dict[str, str], pract
     assert "(blocked by repo.files)" in out and "(offline)" in out
 
 
-def test_starter_json_reasons(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
-    proc = lab(lab_cmd, lab_env, "--workspace", str(practice), "--offline", "--format", "json")
+def test_starter_json_reasons(lab_env: dict[str, str], practice: Path) -> None:
+    proc = run_lab("check", "--workspace", str(practice), "--offline", "--format", "json", env=lab_env)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert (data["task"], data["score"], data["max_score"]) == ("09b", 0, 67)
@@ -71,25 +61,30 @@ def test_starter_json_reasons(lab_cmd: list[str], lab_env: dict[str, str], pract
     assert checks["marker.valid"]["blocked_by"] == "marker.present"
 
 
-def test_unreachable_cluster_is_error_exit_3(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
-) -> None:
+def test_unreachable_cluster_is_error_exit_3(lab_env: dict[str, str], practice: Path, tmp_path: Path) -> None:
     from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
 
     env = {**lab_env, "KUBECONFIG": str(write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:9"))}
-    proc = lab(lab_cmd, env, "-w", str(practice), "--only", "cluster.controllers", "-f", "json")
+    proc = run_lab("check", "-w", str(practice), "--only", "cluster.controllers", "-f", "json", env=env)
     assert proc.returncode == 3
     (only,) = json.loads(proc.stdout)["checks"]
     assert only["status"] == "error" and only["message"].startswith("could not check: cannot reach")
 
 
-def test_only_and_output_file(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
-) -> None:
+def test_only_and_output_file(lab_env: dict[str, str], practice: Path, tmp_path: Path) -> None:
     write(practice, solution_manifests())
     out = tmp_path / "report.json"
-    proc = lab(
-        lab_cmd, lab_env, "-w", str(practice), "--only", "sync.included", "-f", "json", "--output", str(out)
+    proc = run_lab(
+        "check",
+        "-w",
+        str(practice),
+        "--only",
+        "sync.included",
+        "-f",
+        "json",
+        "--output",
+        str(out),
+        env=lab_env,
     )
     assert proc.returncode == 0 and proc.stdout == ""
     data = json.loads(out.read_text())
@@ -97,14 +92,14 @@ def test_only_and_output_file(
     assert (data["score"], data["max_score"]) == (11, 11)
 
 
-def test_junit_and_tap(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
-    junit = lab(lab_cmd, lab_env, "-w", str(practice), "--offline", "-f", "junit")
+def test_junit_and_tap(lab_env: dict[str, str], practice: Path) -> None:
+    junit = run_lab("check", "-w", str(practice), "--offline", "-f", "junit", env=lab_env)
     assert junit.returncode == 1
     root = ET.fromstring(junit.stdout.encode())
     assert root.tag == "testsuites" and root.get("tests") == "17"
     case = next(c for c in root.iter("testcase") if c.get("name") == "repo.files")
     assert case.find("failure") is not None
-    tap = lab(lab_cmd, lab_env, "-w", str(practice), "--offline", "-f", "tap")
+    tap = run_lab("check", "-w", str(practice), "--offline", "-f", "tap", env=lab_env)
     lines = tap.stdout.splitlines()
     assert lines[:2] == ["TAP version 13", "1..17"]
     assert (
@@ -114,7 +109,7 @@ def test_junit_and_tap(lab_cmd: list[str], lab_env: dict[str, str], practice: Pa
 
 
 def test_github_format_writes_summary_and_reporter_output(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
+    lab_env: dict[str, str], practice: Path, tmp_path: Path
 ) -> None:
     summary, output = tmp_path / "summary.md", tmp_path / "output"
     env = {
@@ -123,7 +118,7 @@ def test_github_format_writes_summary_and_reporter_output(
         "GITHUB_OUTPUT": str(output),
         "GITHUB_ACTIONS": "true",
     }
-    proc = lab(lab_cmd, env, "-w", str(practice), "--offline", "--format", "github")
+    proc = run_lab("check", "-w", str(practice), "--offline", "--format", "github", env=env)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert lines[0] == "::notice title=Autograding complete::Points 0/67"
@@ -138,18 +133,16 @@ def test_github_format_writes_summary_and_reporter_output(
     assert sum(d["max_score"] for d in data) == 67 and {d["status"] for d in data} == {"fail"}
 
 
-def test_classroom_format_exits_zero(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, tmp_path: Path
-) -> None:
+def test_classroom_format_exits_zero(lab_env: dict[str, str], practice: Path, tmp_path: Path) -> None:
     output = tmp_path / "output"
-    proc = lab(
-        lab_cmd,
-        {**lab_env, "GITHUB_OUTPUT": str(output)},
+    proc = run_lab(
+        "check",
         "-w",
         str(practice),
         "--offline",
         "-f",
         "classroom",
+        env={**lab_env, "GITHUB_OUTPUT": str(output)},
     )
     assert proc.returncode == 0
     assert "Score 0/67" in proc.stdout
@@ -164,25 +157,20 @@ def test_classroom_format_exits_zero(
         (["--format", "xml"], "invalid choice"),
     ],
 )
-def test_usage_errors_exit_2(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path, args: list[str], words: str
-) -> None:
-    proc = lab(lab_cmd, lab_env, "-w", str(practice), *args)
+def test_usage_errors_exit_2(lab_env: dict[str, str], practice: Path, args: list[str], words: str) -> None:
+    proc = run_lab("check", "-w", str(practice), *args, env=lab_env)
     assert proc.returncode == 2
     assert words in proc.stderr
 
 
-def test_missing_workspace_is_usage_error(
-    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
-) -> None:
-    proc = lab(lab_cmd, lab_env, "--workspace", str(tmp_path / "nope"))
+def test_missing_workspace_is_usage_error(lab_env: dict[str, str], tmp_path: Path) -> None:
+    proc = run_lab("check", "--workspace", str(tmp_path / "nope"), env=lab_env)
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
 
 
-def test_watch_offline_settles_at_once(lab_cmd: list[str], lab_env: dict[str, str], practice: Path) -> None:
-    proc = lab(
-        lab_cmd,
-        lab_env,
+def test_watch_offline_settles_at_once(lab_env: dict[str, str], practice: Path) -> None:
+    proc = run_lab(
+        "check",
         "-w",
         str(practice),
         "--offline",
@@ -191,24 +179,25 @@ def test_watch_offline_settles_at_once(lab_cmd: list[str], lab_env: dict[str, st
         "1",
         "--only",
         "quiz.passed",
+        env=lab_env,
     )
     assert proc.returncode == 1 and "waiting" not in proc.stderr
 
 
-def test_acceptance_solved_repo_passes_every_offline_check(
-    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_acceptance_solved_repo_passes_every_offline_check(lab_env: dict[str, str], tmp_path: Path) -> None:
     """The issue's acceptance path: init, solve, simulate, progress, quiz, then check --offline."""
     root = ROOT
     tags = root / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
     ws = tmp_path / "gitops-lab"
 
     def step(*args: str) -> None:
-        proc = subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=lab_env, cwd=tmp_path)
+        proc = run_lab(*args, env=lab_env, cwd=tmp_path)
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
 
     step("init", str(ws))
-    starter = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    starter = run_lab(
+        "check", "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json", env=lab_env
+    )
     assert starter.returncode == 1
     step("solve", str(ws))
     step("simulate", "-w", str(ws), "--tags-file", str(tags))
@@ -225,7 +214,7 @@ def test_acceptance_solved_repo_passes_every_offline_check(
         str(q["answer"] + 1) for q in tomllib.loads((root / "tasks/09b/quiz.toml").read_text())["question"]
     )
     step("quiz", "-w", str(ws), "--answers", answers)
-    proc = lab(lab_cmd, lab_env, "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json")
+    proc = run_lab("check", "-w", str(ws), "--offline", "--tags-file", str(tags), "-f", "json", env=lab_env)
     data = json.loads(proc.stdout)
     failing = [(c["id"], c["message"]) for c in data["checks"] if c["status"] not in ("pass", "skipped")]
     assert proc.returncode == 0 and not failing, failing
@@ -239,16 +228,21 @@ def test_acceptance_solved_repo_passes_every_offline_check(
     }
 
 
-def test_workspace_from_global_option_or_cwd(
-    lab_cmd: list[str], lab_env: dict[str, str], practice: Path
-) -> None:
-    glob = subprocess.run(
-        [*lab_cmd, "--workspace", str(practice), "check", "--offline", "--only", "quiz.passed", "-f", "json"],
-        capture_output=True,
-        text=True,
+def test_workspace_from_global_option_or_cwd(lab_env: dict[str, str], practice: Path) -> None:
+    glob = run_lab(
+        "--workspace",
+        str(practice),
+        "check",
+        "--offline",
+        "--only",
+        "quiz.passed",
+        "-f",
+        "json",
         env=lab_env,
         cwd=practice.parent,
     )
     assert glob.returncode == 1 and json.loads(glob.stdout)["checks"][0]["id"] == "quiz.passed"
-    nested = lab(lab_cmd, lab_env, "--offline", "--only", "quiz.passed", "-f", "json", cwd=practice / "apps")
+    nested = run_lab(
+        "check", "--offline", "--only", "quiz.passed", "-f", "json", env=lab_env, cwd=practice / "apps"
+    )
     assert nested.returncode == 1 and json.loads(nested.stdout)["task"] == "09b"

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from lab.cli import build_parser, main
+from tests.support.labrun import run_lab
 
 
 def test_help_lists_start_here(capsys: object) -> None:
@@ -13,8 +12,8 @@ def test_help_lists_start_here(capsys: object) -> None:
 
 
 @pytest.mark.slow
-def test_unknown_command_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = subprocess.run([*lab_cmd, "no-such-command"], capture_output=True, text=True, env=lab_env)
+def test_unknown_command_is_usage_error(lab_env: dict[str, str]) -> None:
+    proc = run_lab("no-such-command", env=lab_env)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
 

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lab.cli import main
 from lab.services.solve import solve
+from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import client_for, flux_commits, ready, running_sandbox, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _flux(lab_cmd: list[str], env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*lab_cmd, "flux", *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 def _flux_here(capsys: pytest.CaptureFixture[str], kubeconfig: Path, *args: str) -> tuple[int, str, str]:
@@ -29,7 +23,7 @@ def _flux_here(capsys: pytest.CaptureFixture[str], kubeconfig: Path, *args: str)
 
 
 def test_get_reconcile_and_check(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, lab_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with running_sandbox(tmp_path) as sup:
         solve(sup.paths.workspace)
@@ -42,7 +36,7 @@ def test_get_reconcile_and_check(
         env = {**lab_env, "KUBECONFIG": str(sup.paths.kubeconfig)}
         kc = sup.paths.kubeconfig
 
-        policy = _flux(lab_cmd, env, "get", "image", "policy", "nginx")
+        policy = run_lab("flux", "get", "image", "policy", "nginx", env=env)
         assert policy.returncode == 0, policy.stderr
         assert policy.stdout.splitlines() == [
             "NAME \tIMAGE        \tTAG   \tREADY\tMESSAGE                                               ",
@@ -123,7 +117,7 @@ def test_get_reconcile_and_check(
         )
 
 
-def test_without_a_cluster(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    gone = _flux(lab_cmd, lab_env, "check")
+def test_without_a_cluster(lab_env: dict[str, str]) -> None:
+    gone = run_lab("flux", "check", env=lab_env)
     assert gone.returncode == 1 and gone.stderr.startswith("lab: no kubeconfig")
     assert "lab sandbox up" in gone.stderr

@@ -11,6 +11,7 @@ import pytest
 from lab.core.manifests.generate import GenerateOptions, render_manifests
 from lab.core.policy.spec import PolicySpec
 from lab.core.yamlsafe import load_all
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -30,16 +31,8 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-def run(
-    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
-
-
-def test_generate_writes_v1_by_default_then_reports_unchanged(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    first = run(lab_cmd, lab_env, repo, "generate")
+def test_generate_writes_v1_by_default_then_reports_unchanged(repo: Path, lab_env: dict[str, str]) -> None:
+    first = run_lab("generate", env=lab_env, cwd=repo)
     assert first.returncode == 0, first.stderr
     expected = render_manifests(GenerateOptions())
     for name in NAMES:
@@ -50,15 +43,15 @@ def test_generate_writes_v1_by_default_then_reports_unchanged(
         ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
     )
     assert status.stdout.strip() == "?? clusters/dev/image-automation/"
-    second = run(lab_cmd, lab_env, repo, "generate")
+    second = run_lab("generate", env=lab_env, cwd=repo)
     assert second.returncode == 0 and second.stdout.count("unchanged") == 3
 
 
 def test_switching_to_v1beta2_needs_force_and_then_equals_the_seed(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    repo: Path, lab_env: dict[str, str]
 ) -> None:
-    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
-    refused = run(lab_cmd, lab_env, repo, "generate", "--api", "v1beta2")
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    refused = run_lab("generate", "--api", "v1beta2", env=lab_env, cwd=repo)
     assert refused.returncode == 1
     assert refused.stderr.startswith("lab: would overwrite 3 file(s)") and "--force" in refused.stderr
     assert (
@@ -66,7 +59,7 @@ def test_switching_to_v1beta2_needs_force_and_then_equals_the_seed(
         .read_text()
         .startswith("---\napiVersion: image.toolkit.fluxcd.io/v1\n")
     )
-    forced = run(lab_cmd, lab_env, repo, "generate", "--api", "v1beta2", "--force")
+    forced = run_lab("generate", "--api", "v1beta2", "--force", env=lab_env, cwd=repo)
     assert forced.returncode == 0 and forced.stdout.count("overwritten") == 3
     assert "saved the previous versions in .git/lab-backups/" in forced.stdout
     (backup,) = (repo / ".git" / "lab-backups").iterdir()
@@ -78,23 +71,18 @@ def test_switching_to_v1beta2_needs_force_and_then_equals_the_seed(
         assert (repo / OUT / name).read_text() == seed[name]
 
 
-def test_a_learners_edit_is_never_overwritten_without_force(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_a_learners_edit_is_never_overwritten_without_force(repo: Path, lab_env: dict[str, str]) -> None:
     target = repo / OUT / "image-policy.yaml"
     target.parent.mkdir(parents=True)
     target.write_text("# my own policy, not committed yet\n")
-    result = run(lab_cmd, lab_env, repo, "generate")
+    result = run_lab("generate", env=lab_env, cwd=repo)
     assert result.returncode == 1 and "clusters/dev/image-automation/image-policy.yaml" in result.stderr
     assert target.read_text() == "# my own policy, not committed yet\n"
     assert not (repo / OUT / "image-repository.yaml").exists(), "nothing is written when one file is refused"
 
 
-def test_options_and_stdout(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    result = run(
-        lab_cmd,
-        lab_env,
-        repo,
+def test_options_and_stdout(repo: Path, lab_env: dict[str, str]) -> None:
+    result = run_lab(
         "generate",
         "--stdout",
         "--name",
@@ -111,6 +99,8 @@ def test_options_and_stdout(repo: Path, lab_cmd: list[str], lab_env: dict[str, s
         "1m",
         "--push-branch",
         "flux-updates",
+        env=lab_env,
+        cwd=repo,
     )
     assert result.returncode == 0, result.stderr
     assert not (repo / OUT).exists()
@@ -153,50 +143,46 @@ def test_options_and_stdout(repo: Path, lab_cmd: list[str], lab_env: dict[str, s
     ],
 )
 def test_bad_values_fail_with_one_line_naming_the_flag(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], args: tuple[str, ...], words: str
+    repo: Path, lab_env: dict[str, str], args: tuple[str, ...], words: str
 ) -> None:
-    result = run(lab_cmd, lab_env, repo, "generate", *args)
+    result = run_lab("generate", *args, env=lab_env, cwd=repo)
     assert result.returncode == 1
     assert result.stderr.startswith(words), result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (repo / OUT).exists()
 
 
-def test_policy_flags_are_exclusive(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    result = run(lab_cmd, lab_env, repo, "generate", "--semver", "1.x", "--alphabetical", "asc")
+def test_policy_flags_are_exclusive(repo: Path, lab_env: dict[str, str]) -> None:
+    result = run_lab("generate", "--semver", "1.x", "--alphabetical", "asc", env=lab_env, cwd=repo)
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
 
 
-def test_out_dir_and_workspace_from_elsewhere(
-    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_out_dir_and_workspace_from_elsewhere(repo: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = run(lab_cmd, lab_env, elsewhere, "generate", "--workspace", str(repo), "--out", "manifests")
+    result = run_lab("generate", "--workspace", str(repo), "--out", "manifests", env=lab_env, cwd=elsewhere)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (elsewhere / "manifests").iterdir()) == sorted(NAMES)
-    outside = run(lab_cmd, lab_env, elsewhere, "generate")
+    outside = run_lab("generate", env=lab_env, cwd=elsewhere)
     assert outside.returncode == 2 and "not inside a git repository" in outside.stderr
 
 
 def test_symlinked_output_dir_escaping_the_workspace_is_refused(
-    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    repo: Path, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     victim = tmp_path / "victim"
     victim.mkdir()
     (repo / OUT).symlink_to(victim, target_is_directory=True)
-    result = run(lab_cmd, lab_env, repo, "generate")
+    result = run_lab("generate", env=lab_env, cwd=repo)
     assert result.returncode == 1 and "points outside the workspace" in result.stderr
     assert list(victim.iterdir()) == []
 
 
-def test_symlinked_target_file_is_refused(
-    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_symlinked_target_file_is_refused(repo: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
     (repo / OUT).mkdir(parents=True)
     secret = tmp_path / "secret.txt"
     secret.write_text("keep me\n")
     (repo / OUT / "image-policy.yaml").symlink_to(secret)
-    result = run(lab_cmd, lab_env, repo, "generate", "--force")
+    result = run_lab("generate", "--force", env=lab_env, cwd=repo)
     assert result.returncode == 1 and "symlink" in result.stderr
     assert secret.read_text() == "keep me\n"

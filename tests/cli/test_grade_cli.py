@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.paths import ROOT, lab_executable
+from tests.support.labrun import run_lab
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -74,16 +75,8 @@ def _git(cwd: Path, env: dict[str, str], *args: str) -> str:
     return proc.stdout
 
 
-def _lab(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [*lab_executable(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
 def _step(env: dict[str, str], *args: str) -> None:
-    proc = _lab(env, *args)
+    proc = run_lab(*args, env=env)
     assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
 
 
@@ -168,8 +161,7 @@ def _snapshot(path: Path) -> dict[str, tuple[int, int]]:
 
 
 def _grade(k: Class, *args: str) -> subprocess.CompletedProcess[str]:
-    return _lab(
-        k.env,
+    return run_lab(
         "grade",
         "class",
         "--roster",
@@ -180,6 +172,7 @@ def _grade(k: Class, *args: str) -> subprocess.CompletedProcess[str]:
         "--jobs",
         "2",
         *args,
+        env=k.env,
         cwd=k.root,
     )
 
@@ -237,7 +230,7 @@ def test_json_rows_scores_and_statuses(graded_json: dict[str, Any]) -> None:
 
 
 def test_hostile_hooks_and_config_never_run(klass: Class, graded_json: dict[str, Any]) -> None:
-    proc = _lab(klass.env, "grade", str(klass.dave), "--offline", "--format", "csv", cwd=klass.root)
+    proc = run_lab("grade", str(klass.dave), "--offline", "--format", "csv", env=klass.env, cwd=klass.root)
     assert proc.returncode == 0, proc.stderr
     assert list(klass.markers.iterdir()) == []
     # The uncommitted deletion is still there: nothing restored or touched the learner's tree.
@@ -319,14 +312,14 @@ def test_junit_one_suite_per_student(klass: Class, graded_json: dict[str, Any], 
 
 
 def test_every_repo_graded_exits_zero_whatever_the_scores(klass: Class) -> None:
-    proc = _lab(
-        klass.env,
+    proc = run_lab(
         "grade",
         str(klass.class_dir / "bob"),
         str(klass.class_dir / "alice"),
         "--offline",
         "-f",
         "json",
+        env=klass.env,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -346,6 +339,6 @@ def test_every_repo_graded_exits_zero_whatever_the_scores(klass: Class) -> None:
     ],
 )
 def test_usage_errors_exit_2(klass: Class, args: list[str], words: str) -> None:
-    proc = _lab(klass.env, "grade", *args, cwd=klass.root)
+    proc = run_lab("grade", *args, env=klass.env, cwd=klass.root)
     assert proc.returncode == 2
     assert words in proc.stderr

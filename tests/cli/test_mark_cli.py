@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -27,15 +28,9 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-def run(
-    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
-
-
-def test_mark_then_mark_again(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    assert run(lab_cmd, lab_env, repo, "generate").returncode == 0
-    first = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+def test_mark_then_mark_again(repo: Path, lab_env: dict[str, str]) -> None:
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    first = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("marked apps/base/nginx/deployment.yaml:18 (container nginx): ")
     assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in first.stdout
@@ -44,7 +39,7 @@ def test_mark_then_mark_again(repo: Path, lab_cmd: list[str], lab_env: dict[str,
     diff = subprocess.run(["git", "diff", "--numstat"], cwd=repo, capture_output=True, text=True, check=True)
     assert diff.stdout.split() == ["1", "1", str(DEPLOYMENT)]
     stat = (repo / DEPLOYMENT).stat()
-    second = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    second = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert second.returncode == 0
     assert (
         second.stdout
@@ -53,30 +48,28 @@ def test_mark_then_mark_again(repo: Path, lab_cmd: list[str], lab_env: dict[str,
     assert (repo / DEPLOYMENT).stat().st_mtime_ns == stat.st_mtime_ns, "an unchanged file is not rewritten"
 
 
-def test_slash_reference_is_refused_and_file_untouched(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_slash_reference_is_refused_and_file_untouched(repo: Path, lab_env: dict[str, str]) -> None:
     before = (repo / DEPLOYMENT).read_bytes()
-    result = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system/nginx")
+    result = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system/nginx", env=lab_env, cwd=repo)
     assert result.returncode == 1
     assert "use namespace:name" in result.stderr and result.stderr.count("\n") == 1
     assert (repo / DEPLOYMENT).read_bytes() == before
 
 
 def test_relative_path_from_a_subdirectory_and_replacing_a_wrong_marker(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    repo: Path, lab_env: dict[str, str]
 ) -> None:
     path = repo / DEPLOYMENT
     path.write_text(
         path.read_text().replace("nginx:1.25.0", 'nginx:1.25.0 # {"$imagepolicy": "default:nginx"}')
     )
-    result = run(lab_cmd, lab_env, path.parent, "mark", "deployment.yaml", "--policy", "flux-system:nginx")
+    result = run_lab("mark", "deployment.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=path.parent)
     assert result.returncode == 0, result.stderr
     assert 'replaced the comment that was there: # {"$imagepolicy": "default:nginx"}' in result.stdout
     assert path.read_bytes() == SEEDED.read_bytes()
 
 
-def test_container_choice(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_container_choice(repo: Path, lab_env: dict[str, str]) -> None:
     path = repo / DEPLOYMENT
     path.write_text(
         path.read_text().replace(
@@ -86,72 +79,59 @@ def test_container_choice(repo: Path, lab_cmd: list[str], lab_env: dict[str, str
             1,
         )
     )
-    ambiguous = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    ambiguous = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert ambiguous.returncode == 1
     assert "nginx (line 18)" in ambiguous.stderr and "proxy (line 22)" in ambiguous.stderr
     assert "--container" in ambiguous.stderr
-    chosen = run(
-        lab_cmd,
-        lab_env,
-        repo,
+    chosen = run_lab(
         "mark",
         str(DEPLOYMENT),
         "--policy",
         "flux-system:envoy",
         "--container",
         "proxy",
+        env=lab_env,
+        cwd=repo,
     )
     assert chosen.returncode == 0 and ":22 (container proxy)" in chosen.stdout
     assert 'image: envoyproxy/envoy:v1.30.0 # {"$imagepolicy": "flux-system:envoy"}\n' in path.read_text()
 
 
-def test_files_outside_or_symlinked_or_missing(
-    repo: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_files_outside_or_symlinked_or_missing(repo: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text((repo / DEPLOYMENT).read_text())
-    result = run(
-        lab_cmd,
-        lab_env,
-        repo,
-        "mark",
-        str(outside),
-        "--policy",
-        "flux-system:nginx",
-        "--workspace",
-        str(repo),
+    result = run_lab(
+        "mark", str(outside), "--policy", "flux-system:nginx", "--workspace", str(repo), env=lab_env, cwd=repo
     )
     assert result.returncode == 1 and "outside the workspace" in result.stderr
     link = repo / "apps" / "link.yaml"
     link.symlink_to(outside)
-    linked = run(lab_cmd, lab_env, repo, "mark", "apps/link.yaml", "--policy", "flux-system:nginx")
+    linked = run_lab("mark", "apps/link.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert linked.returncode == 1 and "symlink" in linked.stderr
     assert outside.read_text() == (repo / DEPLOYMENT).read_text()
-    missing = run(lab_cmd, lab_env, repo, "mark", "apps/nope.yaml", "--policy", "flux-system:nginx")
+    missing = run_lab("mark", "apps/nope.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert missing.returncode == 1 and "no such file" in missing.stderr
 
 
-def test_broken_yaml_is_one_line(repo: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_broken_yaml_is_one_line(repo: Path, lab_env: dict[str, str]) -> None:
     (repo / "apps" / "bad.yaml").write_text("spec:\n  containers:\n    - name: a\n      image: x: y\n")
-    result = run(lab_cmd, lab_env, repo, "mark", "apps/bad.yaml", "--policy", "flux-system:nginx")
+    result = run_lab("mark", "apps/bad.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert result.returncode == 1 and result.stderr.startswith("lab: apps/bad.yaml:4: invalid YAML")
     assert result.stderr.count("\n") == 1
 
 
-def test_markers_flux_would_ignore_are_warned_about(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    alone = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+def test_markers_flux_would_ignore_are_warned_about(repo: Path, lab_env: dict[str, str]) -> None:
+    alone = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert alone.returncode == 0 and "warning: no ImagePolicy in this repository yet" in alone.stdout
-    assert run(lab_cmd, lab_env, repo, "generate", "--update-path", "./apps/dev").returncode == 0
-    typo = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:ngnix")
+    assert run_lab("generate", "--update-path", "./apps/dev", env=lab_env, cwd=repo).returncode == 0
+    typo = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:ngnix", env=lab_env, cwd=repo)
     assert typo.returncode == 0
     assert (
         "warning: no ImagePolicy flux-system:ngnix in this repository (found: flux-system:nginx)"
         in typo.stdout
     )
     assert "outside update.path (./apps/dev)" in typo.stdout
-    other_ns = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "default:nginx")
+    other_ns = run_lab("mark", str(DEPLOYMENT), "--policy", "default:nginx", env=lab_env, cwd=repo)
     assert "the ImageUpdateAutomation is in flux-system, not default" in other_ns.stdout
 
 
@@ -171,9 +151,7 @@ def test_service_prefers_the_workspace_file_over_a_same_named_file_elsewhere(
 
 
 @pytest.mark.parametrize("brk", ["\u0085", "\u2028", "\u2029"])
-def test_yaml_line_breaks_beyond_newline(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str], brk: str
-) -> None:
+def test_yaml_line_breaks_beyond_newline(repo: Path, lab_env: dict[str, str], brk: str) -> None:
     # The YAML reader counts NEL/LS/PS as line breaks (as go-yaml does); the marker must land on the
     # image line all the same, and the report must quote that line, not crash on a short line list.
     path = repo / DEPLOYMENT
@@ -181,7 +159,7 @@ def test_yaml_line_breaks_beyond_newline(
         "  namespace: default\n", f'  namespace: default\n  annotations: {{a: "x{brk}y"}}\n'
     )
     path.write_text(text, encoding="utf-8")
-    result = run(lab_cmd, lab_env, repo, "mark", str(DEPLOYMENT), "--policy", "flux-system:nginx")
+    result = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert result.returncode == 0, result.stderr
     assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in result.stdout
     marked = path.read_text(encoding="utf-8")

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
 DATA = ROOT / "tasks" / "09b" / "registry"
-
-
-def lab(
-    cmd: list[str], env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*cmd, "policy", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
-    )
 
 
 @pytest.fixture
@@ -30,18 +22,23 @@ def tags_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_semver_prints_selected_tag(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    result = lab(
-        lab_cmd, lab_env, "--semver", "1.25.x", "--tags-file", str(DATA / "nginx-tags-2024-01-15.txt")
+def test_semver_prints_selected_tag(lab_env: dict[str, str]) -> None:
+    result = run_lab(
+        "policy", "--semver", "1.25.x", "--tags-file", str(DATA / "nginx-tags-2024-01-15.txt"), env=lab_env
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "1.25.3\n", "")
 
 
-def test_stdin_json_and_default_exclusion(
-    lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path
-) -> None:
-    result = lab(
-        lab_cmd, lab_env, "--semver", ">=1.25.0", "--json", "--tags-file", "-", stdin=tags_file.read_text()
+def test_stdin_json_and_default_exclusion(lab_env: dict[str, str], tags_file: Path) -> None:
+    result = run_lab(
+        "policy",
+        "--semver",
+        ">=1.25.0",
+        "--json",
+        "--tags-file",
+        "-",
+        env=lab_env,
+        stdin=tags_file.read_text(),
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -55,22 +52,19 @@ def test_stdin_json_and_default_exclusion(
     }
 
 
-def test_exclude_replaces_default(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
-    result = lab(
-        lab_cmd, lab_env, "--alphabetical", "asc", "--exclude", "^latest$", "--tags-file", str(tags_file)
+def test_exclude_replaces_default(lab_env: dict[str, str], tags_file: Path) -> None:
+    result = run_lab(
+        "policy", "--alphabetical", "asc", "--exclude", "^latest$", "--tags-file", str(tags_file), env=lab_env
     )
     assert (result.returncode, result.stdout) == (0, "1.26.0\n")
-    with_default = lab(lab_cmd, lab_env, "--alphabetical", "desc", "--tags-file", str(tags_file))
+    with_default = run_lab("policy", "--alphabetical", "desc", "--tags-file", str(tags_file), env=lab_env)
     assert with_default.stdout == "1.25.0\n"
 
 
-def test_filter_and_extract(lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path) -> None:
+def test_filter_and_extract(lab_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
     path.write_text("main-abc-100\nmain-def-99\nmain-fff-1000\nlatest\n")
-    result = lab(
-        lab_cmd, lab_env, "--numerical", "asc", "--filter-pattern", "^main-[a-f0-9]+-(?P<ts>[0-9]+)",
-        "--filter-extract", "$ts", "--tags-file", str(path),
-    )  # fmt: skip
+    result = run_lab('policy', "--numerical", "asc", "--filter-pattern", "^main-[a-f0-9]+-(?P<ts>[0-9]+)", "--filter-extract", "$ts", "--tags-file", str(path), env=lab_env)  # fmt: skip
     assert (result.returncode, result.stdout) == (0, "main-fff-1000\n")
 
 
@@ -90,9 +84,9 @@ def test_filter_and_extract(lab_cmd: list[str], lab_env: dict[str, str], tmp_pat
     ],
 )
 def test_failures_are_one_line_exit_1(
-    lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path, args: list[str], needle: str
+    lab_env: dict[str, str], tags_file: Path, args: list[str], needle: str
 ) -> None:
-    result = lab(lab_cmd, lab_env, *args, "--tags-file", str(tags_file))
+    result = run_lab("policy", *args, "--tags-file", str(tags_file), env=lab_env)
     assert result.returncode == 1
     assert result.stdout == ""
     assert needle in result.stderr
@@ -100,38 +94,40 @@ def test_failures_are_one_line_exit_1(
     assert "Traceback" not in result.stderr
 
 
-def test_json_failure_exit_1(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
-    result = lab(lab_cmd, lab_env, "--semver", "1.24.x", "--json", "--tags-file", str(tags_file))
+def test_json_failure_exit_1(lab_env: dict[str, str], tags_file: Path) -> None:
+    result = run_lab("policy", "--semver", "1.24.x", "--json", "--tags-file", str(tags_file), env=lab_env)
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert (data["tag"], data["reason"]) == (None, "Failure")
     assert data["dropped"]["out of range"] == 3
 
 
-def test_missing_tags_file_names_it(lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path) -> None:
+def test_missing_tags_file_names_it(lab_env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "nope.txt"
-    result = lab(lab_cmd, lab_env, "--semver", "1.x", "--tags-file", str(missing))
+    result = run_lab("policy", "--semver", "1.x", "--tags-file", str(missing), env=lab_env)
     assert result.returncode == 1
     assert str(missing) in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_policy_kind_is_required(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
-    result = lab(lab_cmd, lab_env, "--tags-file", str(tags_file))
+def test_policy_kind_is_required(lab_env: dict[str, str], tags_file: Path) -> None:
+    result = run_lab("policy", "--tags-file", str(tags_file), env=lab_env)
     assert result.returncode == 2
-    both = lab(lab_cmd, lab_env, "--semver", "1.x", "--numerical", "asc", "--tags-file", str(tags_file))
+    both = run_lab(
+        "policy", "--semver", "1.x", "--numerical", "asc", "--tags-file", str(tags_file), env=lab_env
+    )
     assert both.returncode == 2
 
 
-def test_explain_lists_verdicts(lab_cmd: list[str], lab_env: dict[str, str], tags_file: Path) -> None:
-    result = lab(lab_cmd, lab_env, "--semver", "1.25.x", "--explain", "--tags-file", str(tags_file))
+def test_explain_lists_verdicts(lab_env: dict[str, str], tags_file: Path) -> None:
+    result = run_lab("policy", "--semver", "1.25.x", "--explain", "--tags-file", str(tags_file), env=lab_env)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     assert ["selected", "1.25.3"] in rows
     assert ["prerelease", "1.25.4-alpine"] in rows
     assert len(rows) == 5  # 1.25.9.sig was excluded before the policy ran
     data = json.loads(
-        lab(
-            lab_cmd, lab_env, "--semver", "1.24.x", "--explain", "--json", "--tags-file", str(tags_file)
+        run_lab(
+            "policy", "--semver", "1.24.x", "--explain", "--json", "--tags-file", str(tags_file), env=lab_env
         ).stdout
     )
     assert {t["verdict"] for t in data["tags"]} == {"not semver", "prerelease", "out of range"}
@@ -141,13 +137,13 @@ def test_explain_lists_verdicts(lab_cmd: list[str], lab_env: dict[str, str], tag
     "policy", [["--semver", ">=1.0.0"], ["--numerical", "asc"], ["--alphabetical", "desc"]]
 )
 def test_tags_over_python_int_string_limit(
-    lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path, policy: list[str]
+    lab_env: dict[str, str], tmp_path: Path, policy: list[str]
 ) -> None:
     # Python refuses int() of more than 4,300 digits; Go's ParseUint just says "out of range".
     huge = "1" * 5000
     tags = tmp_path / "tags.txt"
     tags.write_text(f"{huge}.0.0\n1.0.0-{huge}\n0.{huge}.1\n{huge}\n1.2.3\n")
-    result = lab(lab_cmd, lab_env, *policy, "--explain", "--tags-file", str(tags))
+    result = run_lab("policy", *policy, "--explain", "--tags-file", str(tags), env=lab_env)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert result.returncode in (0, 1), result.stderr
     if policy[0] == "--semver":

@@ -5,12 +5,12 @@ than the task's passes with a note of what it would pick as newer nginx releases
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.support.gitutil import git
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -20,14 +20,8 @@ POLICY = "clusters/dev/image-automation/image-policy.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"
 
 
-def _lab(cmd: list[str], env: dict[str, str], ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*cmd, *args], cwd=ws, capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-
-
-def _policy_check(cmd: list[str], env: dict[str, str], ws: Path, tags: Path = TAGS) -> dict[str, str]:
-    proc = _lab(cmd, env, ws, "check", "--offline", "--tags-file", str(tags), "--format", "json")
+def _policy_check(env: dict[str, str], ws: Path, tags: Path = TAGS) -> dict[str, str]:
+    proc = run_lab("check", "--offline", "--tags-file", str(tags), "--format", "json", env=env, cwd=ws)
     assert proc.returncode in (0, 1), proc.stderr
     return next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "policy.resolves")
 
@@ -42,24 +36,24 @@ def _set_range(ws: Path, value: str) -> None:
 
 
 @pytest.fixture
-def solved(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Path:
+def solved(tmp_path: Path, lab_env: dict[str, str]) -> Path:
     ws = tmp_path / "ws"
-    assert _lab(lab_cmd, lab_env, tmp_path, "init", str(ws)).returncode == 0
-    assert _lab(lab_cmd, lab_env, tmp_path, "solve", str(ws)).returncode == 0
+    assert run_lab("init", str(ws), env=lab_env, cwd=tmp_path).returncode == 0
+    assert run_lab("solve", str(ws), env=lab_env, cwd=tmp_path).returncode == 0
     return ws
 
 
 def test_a_downgrade_fails_naming_both_tags_before_and_after_flux_commits_it(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str]
 ) -> None:
     ws = solved
-    assert _lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(TAGS)).returncode == 0
+    assert run_lab("simulate", "--tags-file", str(TAGS), env=lab_env, cwd=ws).returncode == 0
     git(ws, "pull", "-q")
     assert "library/nginx:1.25.3" in (ws / DEPLOY).read_text()
-    assert _policy_check(lab_cmd, lab_env, ws)["status"] == "pass"
+    assert _policy_check(lab_env, ws)["status"] == "pass"
 
     _set_range(ws, "1.24.x")
-    check = _policy_check(lab_cmd, lab_env, ws)
+    check = _policy_check(lab_env, ws)
     assert check["status"] == "fail", check
     assert "picks 1.24.0, older than 1.25.3 already deployed" in check["message"]
     assert "downgrade 1.25.3 -> 1.24.0" in check["message"]
@@ -68,47 +62,45 @@ def test_a_downgrade_fails_naming_both_tags_before_and_after_flux_commits_it(
     # Flux commits the downgrade; pulling it must not make the check pass.
     git(ws, "commit", "-qam", "Use 1.24.x")
     git(ws, "push", "-q")
-    sim = _lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(TAGS))
+    sim = run_lab("simulate", "--tags-file", str(TAGS), env=lab_env, cwd=ws)
     assert "library/nginx:1.25.3 -> library/nginx:1.24.0" in sim.stdout
     git(ws, "pull", "-q")
     assert "library/nginx:1.24.0" in (ws / DEPLOY).read_text()
-    check = _policy_check(lab_cmd, lab_env, ws)
+    check = _policy_check(lab_env, ws)
     assert check["status"] == "fail", check
     assert "older than 1.25.3 already deployed (apps/base/nginx/deployment.yaml at " in check["message"]
 
 
-def test_a_downgrade_from_the_starting_tag_fails_too(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_a_downgrade_from_the_starting_tag_fails_too(solved: Path, lab_env: dict[str, str]) -> None:
     _set_range(solved, "1.24.x")
-    check = _policy_check(lab_cmd, lab_env, solved)
+    check = _policy_check(lab_env, solved)
     assert check["status"] == "fail"
     assert "picks 1.24.0, older than 1.25.0 already deployed" in check["message"]
 
 
 def test_a_broader_range_passes_and_says_what_it_would_pick_later(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str]
 ) -> None:
     _set_range(solved, ">=1.0.0")
-    check = _policy_check(lab_cmd, lab_env, solved)
+    check = _policy_check(lab_env, solved)
     assert check["status"] == "pass", check
     assert "selects 1.25.3" in check["message"]
     assert "; note: as nginx releases arrive, >=1.0.0 would pick 1.25.4 (2024-02-14)" in check["message"]
     assert "1.26.0 (2024-04-23)" in check["message"]
     assert "where the task's 1.25.x stops at 1.25.5" in check["message"]
-    text = _lab(lab_cmd, lab_env, solved, "check", "--offline", "--tags-file", str(TAGS))
+    text = run_lab("check", "--offline", "--tags-file", str(TAGS), env=lab_env, cwd=solved)
     assert "      note: as nginx releases arrive, >=1.0.0 would pick 1.25.4" in text.stdout
 
     _set_range(solved, "1.25.x")
-    check = _policy_check(lab_cmd, lab_env, solved)
+    check = _policy_check(lab_env, solved)
     assert check["status"] == "pass" and "note:" not in check["message"]
 
 
 def test_a_tag_list_older_than_what_is_deployed_is_no_downgrade(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+    solved: Path, lab_env: dict[str, str], tmp_path: Path
 ) -> None:
     # The sandbox pushed 1.25.4 and Flux deployed it, but the checks read the 2024-01-15 snapshot.
     deploy = solved / DEPLOY
     deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.4"))
-    check = _policy_check(lab_cmd, lab_env, solved)
+    check = _policy_check(lab_env, solved)
     assert check["status"] == "pass", check

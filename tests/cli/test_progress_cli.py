@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,11 @@ from lab.errors import LabError
 from lab.services.progress import mark_progress, show_progress
 from lab.services.tasks import load_task
 from tests.support.gitutil import git, make_repo, practice
+from tests.support.labrun import run_lab
 
 OLD_09 = "| 09-fluxcd-image-automation | ⬜ | |"
-DEFAULT_NOTE = load_task("09b").progress_note
+DEFAULT_NOTE = load_task("09b").meta.progress_note
 NEW_09 = f"| 09-fluxcd-image-automation | ✅ | {DEFAULT_NOTE} |"
-
-
-def _lab(lab_cmd: list[str], env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, "progress", *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def test_seed_note_is_the_default() -> None:
@@ -28,44 +24,42 @@ def test_seed_note_is_the_default() -> None:
 
 
 @pytest.mark.slow
-def test_show_lists_rows(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_show_lists_rows(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
-    proc = _lab(lab_cmd, lab_env, repo / "apps")
+    proc = run_lab("progress", env=lab_env, cwd=repo / "apps")
     assert proc.returncode == 0, proc.stderr
     assert "09-fluxcd-image-automation" in proc.stdout and "kind cluster running" in proc.stdout
-    data = json.loads(_lab(lab_cmd, lab_env, repo, "--json").stdout)
+    data = json.loads(run_lab("progress", "--json", env=lab_env, cwd=repo).stdout)
     assert data["rows"][8] == {"task": "09-fluxcd-image-automation", "status": "⬜", "note": "", "line": 13}
 
 
 @pytest.mark.slow
-def test_done_edits_one_line_prints_diff_does_not_commit(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_done_edits_one_line_prints_diff_does_not_commit(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     before = (repo / "PROGRESS.md").read_bytes()
     head = git(repo, "rev-parse", "HEAD")
-    proc = _lab(lab_cmd, lab_env, repo, "--done", "09")
+    proc = run_lab("progress", "--done", "09", env=lab_env, cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert f"-{OLD_09}\n+{NEW_09}\n" in proc.stdout
     after = (repo / "PROGRESS.md").read_bytes()
     assert after == before.replace(OLD_09.encode(), NEW_09.encode())
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == "M PROGRESS.md"
-    again = _lab(lab_cmd, lab_env, repo, "--done", "09")
+    again = run_lab("progress", "--done", "09", env=lab_env, cwd=repo)
     assert again.returncode == 0 and "already up to date" in again.stdout
     assert (repo / "PROGRESS.md").read_bytes() == after
 
 
 @pytest.mark.slow
-def test_crlf_file_byte_preserving_and_mode_kept(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_crlf_file_byte_preserving_and_mode_kept(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     path = repo / "PROGRESS.md"
     crlf = path.read_bytes().replace(b"\n", b"\r\n")
     path.write_bytes(crlf)
     path.chmod(0o600)
-    proc = _lab(lab_cmd, lab_env, repo, "--done", "09", "--note", "done | tested", "--status", "done")
+    proc = run_lab(
+        "progress", "--done", "09", "--note", "done | tested", "--status", "done", env=lab_env, cwd=repo
+    )
     assert proc.returncode == 0, proc.stderr
     expected = crlf.replace(OLD_09.encode(), "| 09-fluxcd-image-automation | ✅ | done \\| tested |".encode())
     assert path.read_bytes() == expected
@@ -74,24 +68,24 @@ def test_crlf_file_byte_preserving_and_mode_kept(
 
 
 @pytest.mark.slow
-def test_dry_run_writes_nothing(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_dry_run_writes_nothing(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     before = (repo / "PROGRESS.md").read_bytes()
-    proc = _lab(lab_cmd, lab_env, repo, "--done", "09", "--dry-run")
+    proc = run_lab("progress", "--done", "09", "--dry-run", env=lab_env, cwd=repo)
     assert proc.returncode == 0 and "would update" in proc.stdout and f"+{NEW_09}" in proc.stdout
     assert (repo / "PROGRESS.md").read_bytes() == before
 
 
 @pytest.mark.slow
-def test_usage_and_missing_file_errors(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_usage_and_missing_file_errors(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = make_repo(tmp_path / "r")
-    usage = _lab(lab_cmd, lab_env, repo, "--note", "x")
+    usage = run_lab("progress", "--note", "x", env=lab_env, cwd=repo)
     assert usage.returncode == 2 and "--done" in usage.stderr
-    missing = _lab(lab_cmd, lab_env, repo, "--done", "09")
+    missing = run_lab("progress", "--done", "09", env=lab_env, cwd=repo)
     assert missing.returncode == 1
     assert missing.stderr.count("\n") == 1 and "PROGRESS.md: not found" in missing.stderr
     (repo / "PROGRESS.md").write_text("# Progress\n\nnothing yet\n")
-    notable = _lab(lab_cmd, lab_env, repo, "--done", "09")
+    notable = run_lab("progress", "--done", "09", env=lab_env, cwd=repo)
     assert notable.returncode == 1 and "no progress table" in notable.stderr and "hint:" in notable.stderr
     assert "Traceback" not in notable.stderr
 
@@ -122,21 +116,19 @@ def test_service_mark_and_show(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_workspace_option_and_status_todo_keeps_note(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_workspace_option_and_status_todo_keeps_note(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
-    proc = _lab(lab_cmd, lab_env, tmp_path, "--workspace", str(repo), "--done", "01", "--status", "todo")
+    proc = run_lab(
+        "progress", "--workspace", str(repo), "--done", "01", "--status", "todo", env=lab_env, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "+| 01-local-cluster | ⬜ | kind cluster running |" in proc.stdout
 
 
 @pytest.mark.slow
-def test_done_for_another_row_does_not_borrow_task_09s_note(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_done_for_another_row_does_not_borrow_task_09s_note(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
-    proc = _lab(lab_cmd, lab_env, repo, "--done", "10")
+    proc = run_lab("progress", "--done", "10", env=lab_env, cwd=repo)
     assert proc.returncode == 0, proc.stderr
     text = (repo / "PROGRESS.md").read_text()
     assert "| 10-cleanup | ✅ | |" in text

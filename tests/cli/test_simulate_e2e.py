@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.gitutil import git
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -17,19 +18,11 @@ TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 SEED_MESSAGE = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n\n"
 
 
-def run(cmd: list[str], env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=120)
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
-
-
 @pytest.fixture
-def solved(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Path:
+def solved(tmp_path: Path, lab_env: dict[str, str]) -> Path:
     ws = tmp_path / "ws"
-    run(lab_cmd, lab_env, "init", str(ws))
-    run(lab_cmd, lab_env, "solve", str(ws))
+    run_lab("init", str(ws), env=lab_env, ok=True)
+    run_lab("solve", str(ws), env=lab_env, ok=True)
     return ws
 
 
@@ -38,8 +31,8 @@ def origin_log(ws: Path) -> list[str]:
     return git(Path(origin), "log", "--format=%an <%ae>|%cn <%ce>|%s", "main").splitlines()
 
 
-def test_simulate_commits_like_flux(solved: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+def test_simulate_commits_like_flux(solved: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
     assert "Latest image tag for library/nginx resolved to 1.25.3" in proc.stdout
     assert '+          image: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}' in proc.stdout
     log = origin_log(solved)
@@ -54,15 +47,15 @@ def test_simulate_commits_like_flux(solved: Path, lab_cmd: list[str], lab_env: d
     # The learner's working copy is not touched: Flux works in its own clone.
     assert "nginx:1.25.0" in (solved / "apps/base/nginx/deployment.yaml").read_text()
     # A second reconcile finds nothing to do and makes no commit.
-    again = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+    again = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
     assert "repository up-to-date" in again.stdout
     assert len(origin_log(solved)) == len(log)
 
 
-def test_simulate_json_and_dry_run(solved: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_simulate_json_and_dry_run(solved: Path, lab_env: dict[str, str]) -> None:
     before = origin_log(solved)
-    proc = run(
-        lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), "--dry-run", "--json"
+    proc = run_lab(
+        "simulate", "-w", str(solved), "--tags-file", str(TAGS), "--dry-run", "--json", env=lab_env, ok=True
     )
     data = json.loads(proc.stdout)
     assert data[0]["commit"] is None and data[0]["pushed"] is False
@@ -84,27 +77,25 @@ def test_simulate_json_and_dry_run(solved: Path, lab_cmd: list[str], lab_env: di
     assert origin_log(solved) == before
 
 
-def test_simulate_reads_origin_not_the_working_tree(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_reads_origin_not_the_working_tree(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = tmp_path / "ws"
-    run(lab_cmd, lab_env, "init", str(ws))
-    run(lab_cmd, lab_env, "solve", str(ws), "--no-push")
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(ws), "--tags-file", str(TAGS), ok=False)
+    run_lab("init", str(ws), env=lab_env, ok=True)
+    run_lab("solve", str(ws), "--no-push", env=lab_env, ok=True)
+    proc = run_lab("simulate", "-w", str(ws), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert "origin/main has no ImageUpdateAutomation" in proc.stderr
     assert "git push" in proc.stderr
 
 
 def test_simulate_with_a_range_matching_nothing_commits_nothing(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str]
 ) -> None:
     policy = solved / "clusters/dev/image-automation/image-policy.yaml"
     policy.write_text(policy.read_text().replace("1.25.x", "1.99.x"))
     git(solved, "commit", "-qam", "narrow the range")
     git(solved, "push", "-q")
     before = origin_log(solved)
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS))
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
     assert (
         "✗ ImagePolicy flux-system/nginx: unable to determine latest version from provided list"
         in proc.stdout
@@ -112,16 +103,14 @@ def test_simulate_with_a_range_matching_nothing_commits_nothing(
     assert origin_log(solved) == before
 
 
-def test_simulate_push_rejected_leaves_everything_intact(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_push_rejected_leaves_everything_intact(solved: Path, lab_env: dict[str, str]) -> None:
     origin = Path(git(solved, "config", "--get", "remote.origin.url").strip())
     hook = origin / "hooks" / "pre-receive"
     hook.parent.mkdir(exist_ok=True)
     hook.write_text("#!/bin/sh\necho 'protected branch hook declined' >&2\nexit 1\n")
     hook.chmod(0o755)
     before = origin_log(solved)
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert "protected branch hook declined" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -129,30 +118,26 @@ def test_simulate_push_rejected_leaves_everything_intact(
 
 
 def test_simulate_missing_tags_file_is_one_line(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], tmp_path: Path
+    solved: Path, lab_env: dict[str, str], tmp_path: Path
 ) -> None:
-    proc = run(
-        lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tmp_path / "nope"), ok=False
+    proc = run_lab(
+        "simulate", "-w", str(solved), "--tags-file", str(tmp_path / "nope"), env=lab_env, ok=False
     )
     assert proc.returncode == 1 and "tags file" in proc.stderr and "not found" in proc.stderr
 
 
-def test_solve_refuses_to_overwrite_uncommitted_work(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_solve_refuses_to_overwrite_uncommitted_work(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = tmp_path / "ws"
-    run(lab_cmd, lab_env, "init", str(ws))
+    run_lab("init", str(ws), env=lab_env, ok=True)
     deployment = ws / "apps/base/nginx/deployment.yaml"
     deployment.write_text(deployment.read_text() + "# my note\n")
-    proc = run(lab_cmd, lab_env, "solve", str(ws), ok=False)
+    proc = run_lab("solve", str(ws), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert "apps/base/nginx/deployment.yaml" in proc.stderr
     assert deployment.read_text().endswith("# my note\n")
 
 
-def test_simulate_scans_the_registry_the_repository_names(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_scans_the_registry_the_repository_names(solved: Path, lab_env: dict[str, str]) -> None:
     from lab.sandbox.registry import EmbeddedRegistry
 
     with EmbeddedRegistry() as registry:
@@ -163,23 +148,21 @@ def test_simulate_scans_the_registry_the_repository_names(
         )
         git(solved, "commit", "-qam", "scan the loopback registry")
         git(solved, "push", "-q")
-        proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved))
+        proc = run_lab("simulate", "-w", str(solved), env=lab_env, ok=True)
         assert f"Latest image tag for {host}/library/nginx resolved to 1.25.3" in proc.stdout
         assert f"- nginx:1.25.0 -> {host}/library/nginx:1.25.3" in proc.stdout
 
 
-def test_simulate_through_a_docker_hub_mirror_sees_pushed_tags(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_through_a_docker_hub_mirror_sees_pushed_tags(solved: Path, lab_env: dict[str, str]) -> None:
     from lab.sandbox.registry import EmbeddedRegistry
 
     with EmbeddedRegistry() as registry:
         host = registry.start()
         env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={host}"}
-        first = run(lab_cmd, env, "simulate", "-w", str(solved))
+        first = run_lab("simulate", "-w", str(solved), env=env, ok=True)
         assert "- nginx:1.25.0 -> library/nginx:1.25.3" in first.stdout
         registry.push_tag("library/nginx", "1.25.4")
-        second = run(lab_cmd, env, "simulate", "-w", str(solved))
+        second = run_lab("simulate", "-w", str(solved), env=env, ok=True)
         assert "- library/nginx:1.25.3 -> library/nginx:1.25.4" in second.stdout
     subjects = [line.split("|")[2] for line in origin_log(solved)[:3]]
     assert subjects == ["Automated image update", "Automated image update", "Add image automation"]
@@ -204,49 +187,41 @@ def test_simulate_through_a_docker_hub_mirror_sees_pushed_tags(
     ids=["malformed", "alias-bomb"],
 )
 def test_simulate_refuses_broken_yaml_on_origin(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, words: str
+    solved: Path, lab_env: dict[str, str], content: str, words: str
 ) -> None:
     (solved / "clusters/dev/image-automation/image-policy.yaml").write_text(content)
     git(solved, "commit", "-qam", "break it")
     git(solved, "push", "-q")
     before = origin_log(solved)
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert origin_log(solved) == before
 
 
-def test_simulate_outside_git_is_one_line(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(tmp_path), "--tags-file", str(TAGS), ok=False)
+def test_simulate_outside_git_is_one_line(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("simulate", "-w", str(tmp_path), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode in (1, 2) and "lab init" in proc.stderr
 
 
-def test_simulate_when_update_path_is_missing(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_when_update_path_is_missing(solved: Path, lab_env: dict[str, str]) -> None:
     update = solved / "clusters/dev/image-automation/image-update.yaml"
     update.write_text(update.read_text().replace("path: ./apps", "path: ./applications"))
     git(solved, "commit", "-qam", "wrong path")
     git(solved, "push", "-q")
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert "failed to apply policies: walking path for files: lstat" in proc.stderr
 
 
-def test_simulate_with_a_tag_over_4300_digits(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_simulate_with_a_tag_over_4300_digits(solved: Path, lab_env: dict[str, str]) -> None:
     tags = solved.parent / "huge-tags.txt"
     tags.write_text(TAGS.read_text() + "1" * 5000 + ".0.0\n1.25.1-" + "9" * 5000 + "\n")
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run", env=lab_env, ok=True)
     assert "1.25.3" in proc.stdout
 
 
-def test_one_failing_automation_does_not_hide_anothers_push(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_one_failing_automation_does_not_hide_anothers_push(solved: Path, lab_env: dict[str, str]) -> None:
     update = solved / "clusters/dev/image-automation/image-update.yaml"
     text = update.read_text()
     second = text.replace("name: flux-system\n", "name: broken\n", 1).replace(
@@ -256,7 +231,7 @@ def test_one_failing_automation_does_not_hide_anothers_push(
     update.write_text(text + "---\n" + second)
     git(solved, "commit", "-qam", "a second automation with a missing path")
     git(solved, "push", "-q")
-    proc = run(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), ok=False)
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
     assert "pushed commit '" in proc.stdout
     assert "ImageUpdateAutomation flux-system/broken\n  ✗ failed: " in proc.stdout

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lab.sandbox.registry import EmbeddedRegistry
 from tests.support.gitutil import git
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
-
-
-def _lab(cmd: list[str], env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 def _dead_port() -> int:
@@ -30,25 +26,25 @@ def _dead_port() -> int:
 
 
 @pytest.fixture
-def solved(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Path:
+def solved(tmp_path: Path, lab_env: dict[str, str]) -> Path:
     ws = tmp_path / "ws"
-    assert _lab(lab_cmd, lab_env, "init", str(ws)).returncode == 0
-    assert _lab(lab_cmd, lab_env, "solve", str(ws)).returncode == 0
+    assert run_lab("init", str(ws), env=lab_env).returncode == 0
+    assert run_lab("solve", str(ws), env=lab_env).returncode == 0
     return ws
 
 
-def test_tags_file_is_named(solved: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = _lab(lab_cmd, lab_env, "simulate", "-w", str(solved), "--tags-file", str(TAGS), "--dry-run")
+def test_tags_file_is_named(solved: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), "--dry-run", env=lab_env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"tags for library/nginx: tags file {TAGS} (")
 
 
 def test_unreachable_registry_falls_back_to_the_snapshot_and_says_so(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str]
 ) -> None:
     port = _dead_port()
     env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{port}"}
-    proc = _lab(lab_cmd, env, "simulate", "-w", str(solved), "--json")
+    proc = run_lab("simulate", "-w", str(solved), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)[0]
     where = result["tags_from"]["library/nginx"]
@@ -58,14 +54,12 @@ def test_unreachable_registry_falls_back_to_the_snapshot_and_says_so(
     assert result["pushed"] is True
 
 
-def test_the_sandbox_registry_is_named_when_mirrored(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_the_sandbox_registry_is_named_when_mirrored(solved: Path, lab_env: dict[str, str]) -> None:
     with EmbeddedRegistry() as reg:
         host = reg.url.removeprefix("http://")
         env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={host}"}
         reg.push_tag("library/nginx", "1.25.9")
-        proc = _lab(lab_cmd, env, "simulate", "-w", str(solved))
+        proc = run_lab("simulate", "-w", str(solved), env=env)
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert first.startswith(
@@ -76,7 +70,7 @@ def test_the_sandbox_registry_is_named_when_mirrored(
 
 
 def test_a_registry_that_answers_no_is_not_masked_by_the_snapshot(
-    solved: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str]
 ) -> None:
     policy = solved / "clusters/dev/image-automation/image-repository.yaml"
     policy.write_text(policy.read_text().replace("image: library/nginx", "image: library/no-such-image"))
@@ -84,6 +78,6 @@ def test_a_registry_that_answers_no_is_not_masked_by_the_snapshot(
     git(solved, "push", "-q")
     with EmbeddedRegistry() as reg:
         env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={reg.url.removeprefix('http://')}"}
-        proc = _lab(lab_cmd, env, "simulate", "-w", str(solved))
+        proc = run_lab("simulate", "-w", str(solved), env=env)
     assert "snapshot" not in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr

@@ -4,41 +4,37 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 STARTER_DEPLOYMENT = ROOT / "tasks" / "09b" / "starter" / "apps" / "base" / "nginx" / "deployment.yaml"
 
 
-def _lab(cmd: list[str], env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
 @pytest.mark.slow
-def test_lab_mark_needs_no_repository(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_lab_mark_needs_no_repository(tmp_path: Path, lab_env: dict[str, str]) -> None:
     folder = tmp_path / "loose"
     folder.mkdir()
     target = folder / "deployment.yaml"
     target.write_bytes(STARTER_DEPLOYMENT.read_bytes())
-    proc = _lab(lab_cmd, lab_env, tmp_path, "mark", "loose/deployment.yaml", "--policy", "flux-system:nginx")
+    proc = run_lab(
+        "mark", "loose/deployment.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}' in target.read_text()
     assert not (tmp_path / ".git").exists() and not (folder / ".git").exists()
-    again = _lab(lab_cmd, lab_env, tmp_path, "mark", str(target), "--policy", "flux-system:nginx")
+    again = run_lab("mark", str(target), "--policy", "flux-system:nginx", env=lab_env, cwd=tmp_path)
     assert again.returncode == 0 and "already marked" in again.stdout
 
 
 @pytest.mark.slow
 def test_pitfalls_teach_that_nginx_and_library_nginx_are_one_image_and_fit_80_columns(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
-    proc = _lab(lab_cmd, {**lab_env, "COLUMNS": "80", "LINES": "24"}, tmp_path, "lesson", "--pitfalls")
+    proc = run_lab("lesson", "--pitfalls", env={**lab_env, "COLUMNS": "80", "LINES": "24"}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     assert "nginx and library/nginx are the same Docker Hub image" in text
@@ -78,26 +74,22 @@ def test_no_reference_codes_in_learner_messages() -> None:
 
 
 @pytest.mark.slow
-def test_sandbox_reset_help_says_what_it_does(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    proc = _lab(lab_cmd, lab_env, tmp_path, "sandbox", "--help")
+def test_sandbox_reset_help_says_what_it_does(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("sandbox", "--help", env=lab_env, cwd=tmp_path)
     line = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("reset"))
     assert "start afresh" not in line and "stop" in line
 
 
 @pytest.mark.slow
-def test_generate_explains_the_5m0s_interval(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_generate_explains_the_5m0s_interval(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = tmp_path / "ws"
-    assert _lab(lab_cmd, lab_env, tmp_path, "init", str(ws)).returncode == 0
-    v1 = _lab(lab_cmd, lab_env, ws, "generate")
+    assert run_lab("init", str(ws), env=lab_env, cwd=tmp_path).returncode == 0
+    v1 = run_lab("generate", env=lab_env, cwd=ws)
     assert (
         "interval 5m is written 5m0s, as `flux create --export` writes it; Flux reads both the same"
         in v1.stdout
     )
     assert "interval: 5m0s" in (ws / "clusters/dev/image-automation/image-repository.yaml").read_text()
-    seed = _lab(lab_cmd, lab_env, ws, "generate", "--api", "v1beta2", "--force")
+    seed = run_lab("generate", "--api", "v1beta2", "--force", env=lab_env, cwd=ws)
     assert "5m0s" not in seed.stdout
     assert "interval: 5m\n" in (ws / "clusters/dev/image-automation/image-repository.yaml").read_text()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT, lab_executable
 
 pytestmark = pytest.mark.slow
@@ -25,12 +26,6 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*lab_executable(), *args], capture_output=True, text=True, env=env, timeout=300)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
 def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
@@ -40,11 +35,11 @@ def _dead_pid() -> int:
 def test_simulate_removes_clones_of_killed_runs_and_its_own(tmp_path: Path) -> None:
     env = _env(tmp_path)
     ws = tmp_path / "ws"
-    assert _lab(env, "init", str(ws)).returncode == 0
-    assert _lab(env, "solve", str(ws)).returncode == 0
+    assert run_lab("init", str(ws), env=env).returncode == 0
+    assert run_lab("solve", str(ws), env=env).returncode == 0
     stale = tmp_path / "tmp" / f"lab-simulate-{_dead_pid()}-abc"
     (stale / "repo" / ".git").mkdir(parents=True)
-    proc = _lab(env, "simulate", "-w", str(ws), "--tags-file", str(TAGS))
+    proc = run_lab("simulate", "-w", str(ws), "--tags-file", str(TAGS), env=env)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
 
@@ -52,8 +47,8 @@ def test_simulate_removes_clones_of_killed_runs_and_its_own(tmp_path: Path) -> N
 def test_sigkill_mid_clone_then_the_next_run_cleans_up(tmp_path: Path) -> None:
     env = _env(tmp_path)
     ws = tmp_path / "ws"
-    assert _lab(env, "init", str(ws)).returncode == 0
-    assert _lab(env, "solve", str(ws)).returncode == 0
+    assert run_lab("init", str(ws), env=env).returncode == 0
+    assert run_lab("solve", str(ws), env=env).returncode == 0
     scratch = tmp_path / "tmp"
     # Kill `lab grade` as soon as its clone directory exists (mid-clone or mid-check).
     proc = subprocess.Popen(
@@ -69,6 +64,6 @@ def test_sigkill_mid_clone_then_the_next_run_cleans_up(tmp_path: Path) -> None:
     proc.wait()
     left = list(scratch.glob("lab-grade-*"))
     assert left, "the run finished before it could be killed"
-    again = _lab(env, "grade", str(ws), "--offline")
+    again = run_lab("grade", str(ws), "--offline", env=env)
     assert again.returncode == 0, again.stderr
     assert list(scratch.glob("lab-grade-*")) == []

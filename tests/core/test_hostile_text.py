@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.core.text import escape_controls, is_safe
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 STARTER = ROOT / "tasks" / "09b" / "starter"
@@ -51,46 +52,36 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-def run(
-    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True, timeout=60)
-
-
 @pytest.mark.slow
-def test_file_names_are_escaped_in_setters_mark_and_check(
-    repo: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    setters = run(lab_cmd, lab_env, repo, "setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4")
+def test_file_names_are_escaped_in_setters_mark_and_check(repo: Path, lab_env: dict[str, str]) -> None:
+    setters = run_lab("setters", "apps", "--set", "flux-system:nginx=nginx:1.25.4", env=lab_env, cwd=repo)
     assert setters.returncode == 0, setters.stderr
     assert_no_raw(setters.stdout, setters.stderr)
     assert "\\x1b]0;pwned\\x07" in setters.stdout
-    marked = run(lab_cmd, lab_env, repo, "mark", f"apps/{EVIL}", "--policy", "flux-system:nginx")
+    marked = run_lab("mark", f"apps/{EVIL}", "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
     assert_no_raw(marked.stdout, marked.stderr)
     assert "\\u202e" in marked.stdout + marked.stderr
     for fmt in ("text", "json", "tap", "github", "junit"):
-        checked = run(lab_cmd, lab_env, repo, "check", "--offline", "--format", fmt, "--color", "always")
+        checked = run_lab("check", "--offline", "--format", fmt, "--color", "always", env=lab_env, cwd=repo)
         assert checked.returncode in (0, 1), checked.stderr
         assert_no_raw(checked.stdout.replace("\x1b[", "<sgr>"), checked.stderr)
 
 
 @pytest.mark.slow
-def test_tags_with_escapes_are_shown_escaped(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_tags_with_escapes_are_shown_escaped(tmp_path: Path, lab_env: dict[str, str]) -> None:
     tags = tmp_path / "tags.txt"
     tags.write_text("1.25.0\n1.25.1\x1b]0;x\x07\n1.25.2\u202e\n")
-    result = run(
-        lab_cmd, lab_env, tmp_path, "policy", "--semver", ">=1.0.0", "--tags-file", str(tags), "--explain"
+    result = run_lab(
+        "policy", "--semver", ">=1.0.0", "--tags-file", str(tags), "--explain", env=lab_env, cwd=tmp_path
     )
     assert_no_raw(result.stdout, result.stderr)
     assert "\\x1b]0;x\\x07" in result.stdout + result.stderr
 
 
 @pytest.mark.slow
-def test_error_messages_are_escaped(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_error_messages_are_escaped(tmp_path: Path, lab_env: dict[str, str]) -> None:
     missing = tmp_path / "no\x1b[2Jsuch\u202e.txt"
-    result = run(lab_cmd, lab_env, tmp_path, "policy", "--semver", "1.x", "--tags-file", str(missing))
+    result = run_lab("policy", "--semver", "1.x", "--tags-file", str(missing), env=lab_env, cwd=tmp_path)
     assert result.returncode == 1
     assert_no_raw(result.stderr)
     assert "\\x1b[2J" in result.stderr

@@ -7,97 +7,31 @@ import pytest
 from lab.core.manifests.parse import find_automation, load_documents
 from lab.core.manifests.validate import Problem, validate
 from lab.core.policy.spec import PolicySpec
+from tests.support.taskfiles import POLICY, REPO, UPDATE, edited, line_no, solution_manifests, starter_files
 
-SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  ref:
-    branch: main
-  url: ssh://git@github.com/learner/gitops-lab
-"""
+SYNC_FILE = "clusters/dev/flux-system/gotk-sync.yaml"
+SYNC = starter_files()[SYNC_FILE]
+GOOD_REPO, GOOD_POLICY, GOOD_UPDATE = solution_manifests().values()
+BASE = {SYNC_FILE: SYNC, **solution_manifests()}
 
-GOOD_REPO = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  image: library/nginx
-  interval: 5m
-"""
 
-GOOD_POLICY = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: nginx
-  namespace: flux-system
-spec:
-  imageRepositoryRef:
-    name: nginx
-  policy:
-    semver:
-      range: 1.25.x
-"""
-
-GOOD_UPDATE = """\
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageUpdateAutomation
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  git:
-    checkout:
-      ref:
-        branch: main
-    commit:
-      author:
-        email: flux@gitops-lab.local
-        name: Flux
-      messageTemplate: |
-        Automated image update
-        {{range .Changed.Changes}}- {{.OldValue}} -> {{.NewValue}}
-        {{end}}
-    push:
-      branch: main
-  update:
-    path: ./apps
-    strategy: Setters
-"""
-
-BASE = {
-    "clusters/dev/flux-system/gotk-sync.yaml": SYNC,
-    "clusters/dev/image-automation/image-repository.yaml": GOOD_REPO,
-    "clusters/dev/image-automation/image-policy.yaml": GOOD_POLICY,
-    "clusters/dev/image-automation/image-update.yaml": GOOD_UPDATE,
-}
-REPO = "clusters/dev/image-automation/image-repository.yaml"
-POLICY = "clusters/dev/image-automation/image-policy.yaml"
-UPDATE = "clusters/dev/image-automation/image-update.yaml"
+def without_block(text: str, key: str) -> str:
+    """`text` without the line `key:` and the blank or more indented lines under it (fails when `key` is missing)."""
+    lines = text.splitlines(keepends=True)
+    (start,) = [n for n, got in enumerate(lines) if got.strip() == f"{key}:"]
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and (
+        not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+    ):
+        end += 1
+    return "".join(lines[:start] + lines[end:])
 
 
 def problems_for(**changes: str) -> list[Problem]:
     files = dict(BASE)
     for key, text in changes.items():
-        files[
-            {
-                "repo": REPO,
-                "policy": POLICY,
-                "update": UPDATE,
-                "sync": "clusters/dev/flux-system/gotk-sync.yaml",
-            }[key]
-        ] = text
+        files[{"repo": REPO, "policy": POLICY, "update": UPDATE, "sync": SYNC_FILE}[key]] = text
     return validate(find_automation(files))
 
 
@@ -109,15 +43,24 @@ def test_the_good_set_has_no_problems() -> None:
     assert validate(find_automation(BASE)) == []
 
 
-# (which file, replace what, by what, code, line, field, words in the message)
+# (which file, replace what, by what, code, the line (of the edited file) the problem names, field, words in the
+# message); the line's number is counted in the edited file, so the corpus follows edits of the task's solution.
 CORPUS = [
-    ("repo", "image: library/nginx", "image: nginx:1.25", "image.tag", 7, "spec.image", "remove ':1.25'"),
+    (
+        "repo",
+        "image: library/nginx",
+        "image: nginx:1.25",
+        "image.tag",
+        "image: nginx:1.25",
+        "spec.image",
+        "remove ':1.25'",
+    ),
     (
         "repo",
         "image: library/nginx",
         "image: https://ghcr.io/org/app",
         "image.invalid",
-        7,
+        "image: https://ghcr.io/org/app",
         "spec.image",
         "URL scheme",
     ),
@@ -126,39 +69,63 @@ CORPUS = [
         "image: library/nginx",
         "image: Library/Nginx",
         "image.invalid",
-        7,
+        "image: Library/Nginx",
         "spec.image",
         "could not parse",
     ),
-    ("repo", "  image: library/nginx\n", "", "image.missing", 6, "spec.image", "no spec.image"),
-    ("repo", "interval: 5m", "interval: 1d", "interval.invalid", 8, "spec.interval", "days are not a unit"),
-    ("repo", "interval: 5m", "interval: 5", "field.type", 8, "spec.interval", "must be a string"),
+    ("repo", "  image: library/nginx\n", "", "image.missing", "spec:", "spec.image", "no spec.image"),
     (
         "repo",
-        "  interval: 5m\n",
-        "  interval: 5m\n  timeout: 1h\n",
+        "interval: 5m0s",
+        "interval: 1d",
         "interval.invalid",
-        9,
+        "interval: 1d",
+        "spec.interval",
+        "days are not a unit",
+    ),
+    (
+        "repo",
+        "interval: 5m0s",
+        "interval: 5",
+        "field.type",
+        "interval: 5",
+        "spec.interval",
+        "must be a string",
+    ),
+    (
+        "repo",
+        "  interval: 5m0s\n",
+        "  interval: 5m0s\n  timeout: 1h\n",
+        "interval.invalid",
+        "timeout: 1h",
         "spec.timeout",
         "no h",
     ),
-    ("repo", "  interval: 5m\n", "", "interval.missing", 6, "spec.interval", "is required"),
+    ("repo", "  interval: 5m0s\n", "", "interval.missing", "spec:", "spec.interval", "is required"),
     (
         "repo",
         "  name: nginx\n",
         "  name: Nginx_Repo\n",
         "metadata.name",
-        4,
+        "name: Nginx_Repo",
         "metadata.name",
         "not a valid name",
     ),
-    ("repo", "kind: ImageRepository", "kind: imagerepository", "kind.spelling", 2, "kind", "case-sensitive"),
+    (
+        "repo",
+        "kind: ImageRepository",
+        "kind: imagerepository",
+        "kind.spelling",
+        "kind: imagerepository",
+        "kind",
+        "case-sensitive",
+    ),
     (
         "repo",
         "image.toolkit.fluxcd.io/v1",
         "image.toolkit.fluxcd.io/v2",
         "api.unknown-version",
-        1,
+        "apiVersion: image.toolkit.fluxcd.io/v2",
         "apiVersion",
         "v2",
     ),
@@ -167,7 +134,7 @@ CORPUS = [
         "image.toolkit.fluxcd.io/v1",
         "source.toolkit.fluxcd.io/v1",
         "api.group",
-        1,
+        "apiVersion: source.toolkit.fluxcd.io/v1",
         "apiVersion",
         "belongs",
     ),
@@ -176,16 +143,16 @@ CORPUS = [
         "image.toolkit.fluxcd.io/v1",
         "image.toolkit.fluxcd.io/v1beta2",
         "api.not-served",
-        1,
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2",
         "apiVersion",
         "no matches for kind",
     ),
     (
         "repo",
-        "  interval: 5m\n",
-        "  interval: 5m\n  exclusionList:\n    - '^.*-rc$'\n",
+        "  interval: 5m0s\n",
+        "  interval: 5m0s\n  exclusionList:\n    - '^.*-rc$'\n",
         "exclusion.sig",
-        9,
+        "exclusionList:",
         "spec.exclusionList",
         "no longer excluded",
     ),
@@ -194,27 +161,43 @@ CORPUS = [
         "name: nginx\n  policy",
         "name: ngnix\n  policy",
         "policy.repository-ref",
-        8,
+        "name: ngnix",
         "spec.imageRepositoryRef.name",
         "existing: nginx",
     ),
-    ("policy", "range: 1.25.x", "range: 1.25", "field.type", 11, "spec.policy.semver.range", "quoted"),
+    (
+        "policy",
+        "range: 1.25.x",
+        "range: 1.25",
+        "field.type",
+        "range: 1.25",
+        "spec.policy.semver.range",
+        "quoted",
+    ),
     (
         "policy",
         "    semver:\n      range: 1.25.x\n",
         "    semver: 1.25.x\n",
         "field.type",
-        10,
+        "semver: 1.25.x",
         "spec.policy.semver",
         "semver: {range: 1.25.x}",
     ),
-    ("policy", "range: 1.25.x", "range: ''", "policy.range", 11, "spec.policy.semver.range", "empty"),
+    (
+        "policy",
+        "range: 1.25.x",
+        "range: ''",
+        "policy.range",
+        "range: ''",
+        "spec.policy.semver.range",
+        "empty",
+    ),
     (
         "policy",
         "range: 1.25.x",
         "range: 'one.two'",
         "policy.range",
-        11,
+        "range: 'one.two'",
         "spec.policy.semver.range",
         "improper constraint",
     ),
@@ -223,7 +206,7 @@ CORPUS = [
         "    semver:\n      range: 1.25.x\n",
         "    numerical:\n      order: ascending\n",
         "policy.order",
-        11,
+        "order: ascending",
         "spec.policy.numerical.order",
         "asc or desc",
     ),
@@ -232,7 +215,7 @@ CORPUS = [
         "      range: 1.25.x\n",
         "      range: 1.25.x\n    alphabetical:\n      order: asc\n",
         "policy.several",
-        12,
+        "alphabetical:",
         "spec.policy.alphabetical",
         "Flux uses only semver",
     ),
@@ -241,7 +224,7 @@ CORPUS = [
         "    semver:\n      range: 1.25.x\n",
         "    latest: {}\n",
         "policy.kind",
-        9,
+        "policy:",
         "spec.policy",
         "latest",
     ),
@@ -250,7 +233,7 @@ CORPUS = [
         "  policy:\n",
         "  filterTags:\n    pattern: '^(?P<ver>.*)-alpine$'\n    extract: '$version'\n  policy:\n",
         "filter.extract",
-        11,
+        "extract: '$version'",
         "spec.filterTags.extract",
         "no group named 'version'",
     ),
@@ -259,7 +242,7 @@ CORPUS = [
         "  policy:\n",
         "  filterTags:\n    pattern: '(oops'\n  policy:\n",
         "filter.pattern",
-        10,
+        "pattern: '(oops'",
         "spec.filterTags.pattern",
         "regexp",
     ),
@@ -268,7 +251,7 @@ CORPUS = [
         "  policy:\n",
         "  interval: 5m\n  policy:\n",
         "policy.interval",
-        9,
+        "interval: 5m",
         "spec.interval",
         "digestReflectionPolicy",
     ),
@@ -277,25 +260,25 @@ CORPUS = [
         "  namespace: flux-system\n",
         "  namespace: apps\n",
         "policy.repository-namespace",
-        7,
+        "imageRepositoryRef:",
         "spec.imageRepositoryRef",
         "in flux-system",
     ),
     (
         "update",
-        "interval: 10m",
+        "interval: 10m0s",
         "interval: 10 minutes",
         "interval.invalid",
-        7,
+        "interval: 10 minutes",
         "spec.interval",
         "CRD pattern",
     ),
     (
         "update",
-        "    name: flux-system\n  git",
-        "    name: flux\n  git",
+        "    kind: GitRepository\n    name: flux-system\n",
+        "    kind: GitRepository\n    name: flux\n",
         "source.ref",
-        10,
+        "name: flux",
         "spec.sourceRef.name",
         "is not defined in these files",
     ),
@@ -304,7 +287,7 @@ CORPUS = [
         "    kind: GitRepository",
         "    kind: OCIRepository",
         "source.kind",
-        9,
+        "kind: OCIRepository",
         "spec.sourceRef.kind",
         "not GitRepository",
     ),
@@ -313,7 +296,7 @@ CORPUS = [
         "        email: flux@gitops-lab.local\n",
         "",
         "author.email",
-        16,
+        "author:",
         "spec.git.commit.author.email",
         "required",
     ),
@@ -322,7 +305,7 @@ CORPUS = [
         "email: flux@gitops-lab.local",
         "email: flux",
         "author.email",
-        17,
+        "email: flux",
         "spec.git.commit.author.email",
         "not an e-mail",
     ),
@@ -331,7 +314,7 @@ CORPUS = [
         "branch: main\n    commit",
         "branch: 'ma in'\n    commit",
         "checkout.branch",
-        14,
+        "branch: 'ma in'",
         "spec.git.checkout.ref.branch",
         "not a valid git branch",
     ),
@@ -340,7 +323,7 @@ CORPUS = [
         "{{range .Changed.Changes}}",
         "{{range .Updated.Images}}",
         "template",
-        19,
+        "messageTemplate: |",
         "spec.git.commit.messageTemplate",
         "RemovedTemplateField",
     ),
@@ -349,7 +332,7 @@ CORPUS = [
         "{{range .Changed.Changes}}",
         "{{range .Changed.ImageResult.Files}}",
         "template",
-        19,
+        "messageTemplate: |",
         "spec.git.commit.messageTemplate",
         "ImageResult",
     ),
@@ -358,7 +341,7 @@ CORPUS = [
         "{{range .Changed.Changes}}",
         "{{range .Changes}}",
         "template",
-        19,
+        "messageTemplate: |",
         "spec.git.commit.messageTemplate",
         "can't evaluate field Changes",
     ),
@@ -367,7 +350,7 @@ CORPUS = [
         "    strategy: Setters\n",
         "    strategy: Regex\n",
         "update.strategy",
-        27,
+        "strategy: Regex",
         "spec.update.strategy",
         "not Setters",
     ),
@@ -376,7 +359,7 @@ CORPUS = [
         "    path: ./apps\n",
         "    path: ../../elsewhere\n",
         "update.path",
-        26,
+        "path: ../../elsewhere",
         "spec.update.path",
         "leave the repository",
     ),
@@ -385,7 +368,7 @@ CORPUS = [
         "  git:\n    checkout:\n      ref:\n        branch: main\n",
         "  git:\n",
         "checkout.branch",
-        11,
+        "git:",
         "spec.git.checkout",
         "GitRepository flux-system",
     ),
@@ -394,7 +377,7 @@ CORPUS = [
         "url: ssh://git@github.com/learner/gitops-lab",
         "url: git@github.com:learner/gitops-lab.git",
         "git.url",
-        10,
+        "url: git@github.com:learner/gitops-lab.git",
         "spec.url",
         "does not match",
     ),
@@ -402,16 +385,17 @@ CORPUS = [
 
 
 @pytest.mark.parametrize(
-    ("target", "old", "new", "code", "line", "field", "words"),
+    ("target", "old", "new", "code", "at", "field", "words"),
     CORPUS,
     ids=[c[3] + ":" + c[6] for c in CORPUS],
 )
 def test_corpus_problem_names_file_line_and_field(
-    target: str, old: str, new: str, code: str, line: int, field: str, words: str
+    target: str, old: str, new: str, code: str, at: str, field: str, words: str
 ) -> None:
     original = {"repo": GOOD_REPO, "policy": GOOD_POLICY, "update": GOOD_UPDATE, "sync": SYNC}[target]
-    assert old in original
-    problems = problems_for(**{target: original.replace(old, new, 1)})
+    broken = edited(original, old, new)
+    line = line_no(broken, at)
+    problems = problems_for(**{target: broken})
     matching = [p for p in problems if p.code == code]
     assert matching, problems
     p = matching[0]
@@ -441,19 +425,17 @@ def test_v1beta2_is_fine_where_served_but_deprecated() -> None:
 
 
 def test_policy_in_other_namespace_than_automation_is_reported() -> None:
-    repo = GOOD_REPO.replace("namespace: flux-system", "namespace: apps")
-    policy = GOOD_POLICY.replace("namespace: flux-system", "namespace: apps")
+    repo = edited(GOOD_REPO, "namespace: flux-system", "namespace: apps")
+    policy = edited(GOOD_POLICY, "namespace: flux-system", "namespace: apps")
     problems = problems_for(repo=repo, policy=policy)
     (p,) = [p for p in problems if p.code == "policy.namespace"]
-    assert (p.file, p.line, p.field) == (POLICY, 5, "metadata.namespace")
+    assert (p.file, p.line, p.field) == (POLICY, line_no(policy, "namespace: apps"), "metadata.namespace")
     assert "markers naming it do nothing" in p.message
 
 
 def test_missing_push_and_no_branch_anywhere_is_f14() -> None:
-    sync = SYNC.replace("    branch: main", "    tag: v1.0.0")
-    update = GOOD_UPDATE.replace("    push:\n      branch: main\n", "").replace(
-        "    checkout:\n      ref:\n        branch: main\n", ""
-    )
+    sync = edited(SYNC, "    branch: main", "    tag: v1.0.0")
+    update = without_block(without_block(GOOD_UPDATE, "push"), "checkout")
     problems = problems_for(sync=sync, update=update)
     assert any(
         p.code == "push.branch" and "GitRepository .spec.ref" in p.message for p in errors(problems)
@@ -463,14 +445,21 @@ def test_missing_push_and_no_branch_anywhere_is_f14() -> None:
 def test_duplicates_and_missing_namespace() -> None:
     files = dict(BASE)
     files["clusters/dev/copy.yaml"] = GOOD_REPO
-    files["clusters/dev/nons.yaml"] = GOOD_POLICY.replace("  namespace: flux-system\n", "").replace(
-        "name: nginx\n", "name: other\n", 1
+    files["clusters/dev/nons.yaml"] = edited(
+        edited(GOOD_POLICY, "  namespace: flux-system\n", ""), "name: nginx\n", "name: other\n"
     )
     problems = validate(find_automation(files))
     dup = [p for p in problems if p.code == "duplicate"]
     assert len(dup) == 1
-    assert (dup[0].file, dup[0].line, dup[0].field) == (REPO, 4, "metadata.name")
-    assert "also clusters/dev/copy.yaml:1" in dup[0].message
+    assert (dup[0].file, dup[0].line, dup[0].field) == (
+        REPO,
+        line_no(GOOD_REPO, "name: nginx"),
+        "metadata.name",
+    )
+    assert (
+        f"also clusters/dev/copy.yaml:{line_no(GOOD_REPO, 'apiVersion: image.toolkit.fluxcd.io/v1')}"
+        in dup[0].message
+    )
     ns = [p for p in problems if p.code == "metadata.namespace"]
     assert ns and ns[0].file == "clusters/dev/nons.yaml" and "default" in ns[0].message
 
@@ -488,22 +477,26 @@ def test_broken_yaml_becomes_a_problem_and_other_files_still_count() -> None:
 def test_all_image_api_versions_are_collected_with_lines() -> None:
     text = (
         "---\n"
-        + GOOD_REPO.replace("/v1\n", "/v1beta1\n")
+        + edited(GOOD_REPO, "/v1\n", "/v1beta1\n")
         + "---\n"
-        + GOOD_POLICY.replace("/v1\n", "/v1beta2\n")
+        + edited(GOOD_POLICY, "/v1\n", "/v1beta2\n")
     )
     aset = find_automation({"all.yaml": text})
     assert [r.api_version for r in aset.repositories] == ["image.toolkit.fluxcd.io/v1beta1"]
-    assert aset.repositories[0].line == 2 and aset.policies[0].line == 11
+    policy_at = line_no(text, "apiVersion: image.toolkit.fluxcd.io/v1beta2")
+    assert aset.repositories[0].line == line_no(text, "apiVersion: image.toolkit.fluxcd.io/v1beta1")
+    assert aset.policies[0].line == policy_at > aset.repositories[0].line
     assert aset.policies[0].policy == PolicySpec("semver", "1.25.x")
-    assert aset.policies[0].line_of("spec.policy.semver.range") == 21
+    assert aset.policies[0].line_of("spec.policy.semver.range") == line_no(
+        text, "range: 1.25.x", after=policy_at
+    )
 
 
 def test_load_documents_gives_field_lines() -> None:
     (doc,) = load_documents(GOOD_POLICY, "p.yaml")
-    assert doc.line_of("spec.policy.semver.range") == 11
-    assert doc.line_of("spec.policy.semver.nothing") == 10
-    assert doc.line_of("spec.missing") == 6
+    assert doc.line_of("spec.policy.semver.range") == line_no(GOOD_POLICY, "range: 1.25.x")
+    assert doc.line_of("spec.policy.semver.nothing") == line_no(GOOD_POLICY, "semver:")
+    assert doc.line_of("spec.missing") == line_no(GOOD_POLICY, "spec:")
     assert doc.get("spec.imageRepositoryRef.name") == "nginx"
 
 
@@ -528,7 +521,7 @@ spec:
             "k/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
         }
     )
-    assert [k.path for k in aset.kustomizations] == ["./apps/dev"]
+    assert sorted(k.path for k in aset.kustomizations) == ["./apps/dev", "./clusters/dev"]
     assert aset.git_repositories[0].branch == "main"
 
 
@@ -543,26 +536,28 @@ def test_prefilter_skips_crd_definitions_but_keeps_objects_and_typos() -> None:
 
 
 def test_more_required_fields_and_enums() -> None:
-    no_name = GOOD_REPO.replace("  name: nginx\n", "").replace(
-        "  image: library/nginx\n", "  image: nginx\n  provider: docker\n"
+    no_name = edited(
+        edited(GOOD_REPO, "  name: nginx\n", ""),
+        "  image: library/nginx\n",
+        "  image: nginx\n  provider: docker\n",
     )
     problems = problems_for(repo=no_name)
     codes = {(p.code, p.field, p.line) for p in problems}
-    assert ("metadata.name", "metadata.name", 3) in codes
-    assert ("enum", "spec.provider", 7) in codes
-    no_update = GOOD_UPDATE[: GOOD_UPDATE.index("  update:\n")]
+    assert ("metadata.name", "metadata.name", line_no(no_name, "metadata:")) in codes
+    assert ("enum", "spec.provider", line_no(no_name, "provider: docker")) in codes
+    no_update = without_block(GOOD_UPDATE, "update")
     (warning,) = [p for p in problems_for(update=no_update) if p.code == "update.missing"]
     assert warning.severity == "warning" and "whole repository" in warning.message
     beta = {
         k: v.replace("image.toolkit.fluxcd.io/v1\n", "image.toolkit.fluxcd.io/v1beta2\n")
         for k, v in BASE.items()
     }
-    beta[UPDATE] = beta[UPDATE][: beta[UPDATE].index("  update:\n")]
+    beta[UPDATE] = without_block(beta[UPDATE], "update")
     (error,) = [p for p in validate(find_automation(beta), ("v1beta2",)) if p.code == "update.missing"]
     assert error.severity == "error" and "required before v1" in error.message
-    no_git = GOOD_UPDATE[: GOOD_UPDATE.index("  git:\n")] + "  update:\n    path: ./apps\n"
+    no_git = without_block(GOOD_UPDATE, "git")
     (git,) = [p for p in problems_for(update=no_git) if p.code == "git.missing"]
-    assert "necessitates field .spec.git" in git.message and git.line == 6
+    assert "necessitates field .spec.git" in git.message and git.line == line_no(no_git, "spec:")
 
 
 def test_source_ref_without_any_git_repository_in_files_is_only_a_warning() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lab.core.migrate import detect_upgrades, migrate_text
+from tests.support.labrun import run_lab
 
 SEED_UPDATE = """\
 ---
@@ -60,18 +60,14 @@ def test_nested_api_versions_are_not_documents() -> None:
 
 
 @pytest.mark.slow
-def test_lab_migrate_rewrites_in_place_and_reports(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_lab_migrate_rewrites_in_place_and_reports(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = tmp_path / "repo"
     (ws / "clusters").mkdir(parents=True)
     (ws / "clusters" / "update.yaml").write_text(SEED_UPDATE, encoding="utf-8")
     (ws / "clusters" / "notes.txt").write_text(
         "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n"
     )
-    dry = subprocess.run(
-        [*lab_cmd, "migrate", "-f", ".", "--dry-run"], cwd=ws, env=lab_env, capture_output=True, text=True
-    )
+    dry = run_lab("migrate", "-f", ".", "--dry-run", env=lab_env, cwd=ws)
     assert dry.returncode == 0, dry.stderr
     assert "✚ clusters/update.yaml:2: ImageUpdateAutomation v1beta2 -> v1" in dry.stderr
     assert "✚ clusters/update.yaml:12: ImagePolicy v1beta1 -> v1" in dry.stderr
@@ -80,14 +76,7 @@ def test_lab_migrate_rewrites_in_place_and_reports(
     assert "✔ dry-run mode enabled, no changes will be made" in dry.stderr
     assert (ws / "clusters" / "update.yaml").read_text(encoding="utf-8") == SEED_UPDATE
 
-    run = subprocess.run(
-        [*lab_cmd, "migrate", "-f", "."],
-        cwd=ws,
-        env=lab_env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    run = run_lab("migrate", "-f", ".", env=lab_env, cwd=ws)
     assert run.returncode == 0, run.stderr
     assert "✔ file clusters/update.yaml migrated successfully" in run.stderr
     after = (ws / "clusters" / "update.yaml").read_text(encoding="utf-8")
@@ -95,17 +84,13 @@ def test_lab_migrate_rewrites_in_place_and_reports(
     assert len(after.splitlines()) == len(SEED_UPDATE.splitlines())
     assert (ws / "clusters" / "notes.txt").read_text().count("v1beta2") == 1, "only --extensions files"
 
-    again = subprocess.run([*lab_cmd, "migrate", "."], cwd=ws, env=lab_env, capture_output=True, text=True)
+    again = run_lab("migrate", ".", env=lab_env, cwd=ws)
     assert "✔ no custom resources found that require migration" in again.stderr
 
 
 @pytest.mark.slow
-def test_lab_migrate_missing_path_is_one_line(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    proc = subprocess.run(
-        [*lab_cmd, "migrate", "-f", "nope"], cwd=tmp_path, env=lab_env, capture_output=True, text=True
-    )
+def test_lab_migrate_missing_path_is_one_line(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("migrate", "-f", "nope", env=lab_env, cwd=tmp_path)
     assert proc.returncode != 0
     assert "failed to stat path nope" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lab.core.policy.regex import RegexSyntaxError, compile_go
+from tests.support.labrun import run_lab
 
 # (pattern, text, spans of the first match: group 0 then each group; None: no match)
 GO_FIND = [
@@ -225,15 +226,10 @@ def test_hostile_patterns_are_bounded_in_time_and_memory() -> None:
 
 
 @pytest.mark.slow
-def test_grading_a_class_whose_patterns_hit_gos_size_limits(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    def lab(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=lab_env, timeout=300)
-
+def test_grading_a_class_whose_patterns_hit_gos_size_limits(tmp_path: Path, lab_env: dict[str, str]) -> None:
     solved = tmp_path / "solved"
-    assert lab("init", str(solved)).returncode == 0
-    assert lab("solve", str(solved)).returncode == 0
+    assert run_lab("init", str(solved), env=lab_env).returncode == 0
+    assert run_lab("solve", str(solved), env=lab_env).returncode == 0
     policy = Path("clusters/dev/image-automation/image-policy.yaml")
     base = (solved / policy).read_text()
     line = base.count("\n") + 2  # the pattern line appended below
@@ -245,7 +241,7 @@ def test_grading_a_class_whose_patterns_hit_gos_size_limits(
         # Graded as committed: the copies share the solved repo's origin, which has no pattern.
         subprocess.run(["git", "remote", "remove", "origin"], cwd=repo, check=True, env=lab_env)
     start = time.monotonic()
-    proc = lab("grade", "--offline", "--format", "json", str(tmp_path / "class"))
+    proc = run_lab("grade", "--offline", "--format", "json", str(tmp_path / "class"), env=lab_env)
     elapsed = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["repos"]

@@ -27,7 +27,8 @@ from lab.core.checks.model import Evidence
 from lab.core.report.grade_table import ClassReport, GradeRow
 from lab.core.report.grade_table import render_junit as render_grades_junit
 from lab.core.report.junit import render_junit
-from tests.support.paths import FIXTURES, ROOT, lab_executable
+from tests.support.labrun import run_lab
+from tests.support.paths import FIXTURES, ROOT
 from tests.support.reports import sample_report
 
 XSD = FIXTURES / "junit" / "junit-consumers.xsd"
@@ -134,16 +135,7 @@ class Lab:
     registry_down: Path
 
     def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [*lab_executable(), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=cwd or self.root,
-            timeout=300,
-        )
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return proc
+        return run_lab(*args, env=self.env, cwd=cwd or self.root)
 
 
 def _kubeconfig(path: Path) -> Path:

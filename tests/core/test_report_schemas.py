@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ import pytest
 from lab.core.report.grade_table import ClassReport, GradeRow
 from lab.core.report.grade_table import render_json as render_grades_json
 from lab.core.report.json import render_json
-from tests.support.paths import ROOT, lab_executable
+from tests.support.labrun import run_lab
+from tests.support.paths import ROOT
 from tests.support.reports import sample_report
 
 DOCS = ROOT / "docs"
@@ -48,14 +48,6 @@ def errors(validator: Any, doc: Any) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
 
 
-def _lab(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [*lab_executable(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
 @pytest.fixture(scope="module")
 def repos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
     import os
@@ -75,7 +67,7 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
     )
     starter, solved = root / "class" / "starter", root / "class" / "solved"
     for args in (("init", str(starter)), ("init", str(solved)), ("solve", str(solved))):
-        proc = _lab(env, *args, cwd=root)
+        proc = run_lab(*args, env=env, cwd=root)
         assert proc.returncode == 0, (args, proc.stderr)
     return starter, solved, env
 
@@ -85,8 +77,8 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
 def test_lab_check_json_validates(results: Any, repos: tuple[Path, Path, dict[str, str]], which: str) -> None:
     starter, solved, env = repos
     repo = starter if which == "starter" else solved
-    proc = _lab(
-        env, "check", "-w", str(repo), "--format", "json", "--offline", "--tags-file", str(TAGS), cwd=repo
+    proc = run_lab(
+        "check", "-w", str(repo), "--format", "json", "--offline", "--tags-file", str(TAGS), env=env, cwd=repo
     )
     assert proc.returncode in (1, 3), proc.stderr
     doc = json.loads(proc.stdout)
@@ -98,7 +90,7 @@ def test_lab_check_json_validates(results: Any, repos: tuple[Path, Path, dict[st
 def test_lab_grade_json_validates(grades: Any, repos: tuple[Path, Path, dict[str, str]]) -> None:
     starter, _solved, env = repos
     (starter.parent / "not-a-repo").mkdir(exist_ok=True)
-    proc = _lab(env, "grade", str(starter.parent), "--offline", "--format", "json", cwd=starter.parent)
+    proc = run_lab("grade", str(starter.parent), "--offline", "--format", "json", env=env, cwd=starter.parent)
     assert proc.returncode == 1, proc.stderr  # not-a-repo could not be graded
     doc = json.loads(proc.stdout)
     assert errors(grades, doc) == []

@@ -27,7 +27,8 @@ from lab.core.report.workflow import (
     check_lab_spec,
 )
 from tests.support.gitutil import git
-from tests.support.paths import ROOT, lab_executable
+from tests.support.labrun import run_lab
+from tests.support.paths import ROOT
 
 PINNED = "fluxlab @ git+https://github.com/org/fluxlab@0123456789abcdef0123456789abcdef01234567"
 # Majors current today: node20 actions are forced onto node24; @v6 of both run there natively.
@@ -52,11 +53,7 @@ def load(text: str) -> Any:
 def _lab(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "LAB_DEBUG"}
     full.update(env or {})
-    proc = subprocess.run(
-        [*lab_executable(), *args], capture_output=True, text=True, cwd=cwd, env=full, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+    return run_lab(*args, env=full, cwd=cwd)
 
 
 def common_shape(wf: dict[str, Any]) -> None:

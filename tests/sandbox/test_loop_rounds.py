@@ -10,12 +10,12 @@ Flux... with messages that say what each commit is, and no uncommitted change ma
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import git, wait_for
 
 pytestmark = pytest.mark.slow
@@ -24,15 +24,11 @@ SPEED = "3000"
 FLUX = "Flux"
 
 
-def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.fixture
-def sandbox_dir(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Iterator[Path]:
+def sandbox_dir(tmp_path: Path, lab_env: dict[str, str]) -> Iterator[Path]:
     d = tmp_path / "sb"
     yield d
-    _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+    run_lab("sandbox", "down", "--dir", str(d), env=lab_env)
 
 
 def _history(origin: Path) -> list[tuple[str, str]]:
@@ -61,13 +57,11 @@ def _right_answers() -> str:
     return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
 
 
-def test_three_rounds_of_edit_push_flux_commit_new_tag(
-    sandbox_dir: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_three_rounds_of_edit_push_flux_commit_new_tag(sandbox_dir: Path, lab_env: dict[str, str]) -> None:
     d = sandbox_dir
-    up = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    up = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
     assert up.returncode == 0, up.stderr
-    env_out = _run([*lab_cmd, "sandbox", "env", "--dir", str(d)], lab_env)
+    env_out = run_lab("sandbox", "env", "--dir", str(d), env=lab_env)
     exports = dict(
         line.removeprefix("export ").split("=", 1)
         for line in env_out.stdout.splitlines()
@@ -76,31 +70,30 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(
     learner = {**lab_env, **{k: v.strip("'\"") for k, v in exports.items()}}
     ws = d / "gitops-lab"
     origin = d / "gitops-lab-origin.git"
-    lab = lab_cmd
 
     # Round 0: the work itself; Flux answers with 1.25.3.
-    solved = _run([*lab, "solve", str(ws)], learner)
+    solved = run_lab("solve", str(ws), env=learner)
     assert solved.returncode == 0, solved.stderr
     _wait_flux(origin, 1, "1.25.3")
 
     # Round 1: mark the task done on a main without Flux's commit; lab sync --commit rebases and pushes.
-    assert _run([*lab, "progress", "--done", "09"], learner, ws).returncode in (0, 1)
+    assert run_lab("progress", "--done", "09", env=learner, cwd=ws).returncode in (0, 1)
     (ws / "notes.txt").write_text("my notes, never committed\n")
-    pushed = _run([*lab, "sync", "--commit"], learner, ws)
+    pushed = run_lab("sync", "--commit", env=learner, cwd=ws)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     assert "$ git rebase origin/main" in pushed.stdout
     assert "origin has 1 commit by Flux you didn't have" in pushed.stdout
-    tag = _run([*lab, "sandbox", "push-tag", "--dir", str(d), "1.25.4"], learner)
+    tag = run_lab("sandbox", "push-tag", "--dir", str(d), "1.25.4", env=learner)
     assert tag.returncode == 0, tag.stderr
     _wait_flux(origin, 2, "1.25.4")
 
     # Round 2: the quiz record, committed with the work; a plain push would be rejected.
-    quiz = _run([*lab, "quiz", "--answers", _right_answers()], learner, ws)
+    quiz = run_lab("quiz", "--answers", _right_answers(), env=learner, cwd=ws)
     assert quiz.returncode == 0, quiz.stdout
-    pushed = _run([*lab, "sync", "--commit"], learner, ws)
+    pushed = run_lab("sync", "--commit", env=learner, cwd=ws)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     assert "$ git rebase origin/main" in pushed.stdout
-    tag = _run([*lab, "sandbox", "push-tag", "--dir", str(d), "1.25.5"], learner)
+    tag = run_lab("sandbox", "push-tag", "--dir", str(d), "1.25.5", env=learner)
     assert tag.returncode == 0, tag.stderr
     _wait_flux(origin, 3, "1.25.5")
 
@@ -109,13 +102,13 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(
     repo_file = ws / "clusters/dev/image-automation/image-repository.yaml"
     repo_file.write_text(repo_file.read_text().replace("interval: 5m", "interval: 10m"))
     git(ws, "commit", "-qam", "Scan nginx every 10 minutes")
-    check = _run([*lab, "check", "--offline", "--format", "json"], learner, ws)
+    check = run_lab("check", "--offline", "--format", "json", env=learner, cwd=ws)
     graded = {c["id"]: c for c in json.loads(check.stdout)["checks"]}
     assert graded["git.pushed"]["status"] == "fail", graded["git.pushed"]
     assert graded["git.pushed"]["hint"].startswith("git pull --rebase && git push")
     git(ws, "pull", "-q", "--rebase")
     git(ws, "push", "-q")
-    tag = _run([*lab, "sandbox", "push-tag", "--dir", str(d), "1.25.6"], learner)
+    tag = run_lab("sandbox", "push-tag", "--dir", str(d), "1.25.6", env=learner)
     assert tag.returncode == 0, tag.stderr
     _wait_flux(origin, 4, "1.25.6")
 

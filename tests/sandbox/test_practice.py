@@ -12,6 +12,7 @@ from lab.errors import LabError
 from lab.sandbox.practice import init_practice_repo, starter_dir
 from lab.services.tasks import load_task
 from tests.support.gitutil import git, origin_log
+from tests.support.labrun import run_lab
 
 INITIAL_MESSAGE = load_task("09b").meta.starter_message
 
@@ -82,31 +83,24 @@ def test_init_into_empty_existing_dir(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_lab_init_subprocess(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = subprocess.run(
-        [*lab_cmd, "init", "gitops-lab"], cwd=tmp_path, capture_output=True, text=True, env=lab_env
-    )
+def test_lab_init_subprocess(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("init", "gitops-lab", env=lab_env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert str((tmp_path / "gitops-lab").resolve()) in proc.stdout
     assert "gitops-lab-origin.git" in proc.stdout
     assert "lab generate" in proc.stdout and "git push" in proc.stdout
     assert git(tmp_path / "gitops-lab", "status", "--porcelain") == ""
 
-    again = subprocess.run(
-        [*lab_cmd, "init", "gitops-lab"], cwd=tmp_path, capture_output=True, text=True, env=lab_env
-    )
+    again = run_lab("init", "gitops-lab", env=lab_env, cwd=tmp_path)
     assert again.returncode == 1
     assert again.stderr.startswith("lab: ") and again.stderr.count("\n") == 1
     assert "not empty" in again.stderr and "Traceback" not in again.stderr
 
 
 @pytest.mark.slow
-def test_lab_init_json_and_origin_option(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = subprocess.run(
-        [*lab_cmd, "init", str(tmp_path / "p"), "--origin", str(tmp_path / "remote.git"), "--json"],
-        capture_output=True,
-        text=True,
-        env=lab_env,
+def test_lab_init_json_and_origin_option(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab(
+        "init", str(tmp_path / "p"), "--origin", str(tmp_path / "remote.git"), "--json", env=lab_env
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -115,8 +109,8 @@ def test_lab_init_json_and_origin_option(tmp_path: Path, lab_cmd: list[str], lab
 
 
 @pytest.mark.slow
-def test_lab_init_without_dir_is_usage_error(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    proc = subprocess.run([*lab_cmd, "init"], capture_output=True, text=True, env=lab_env)
+def test_lab_init_without_dir_is_usage_error(lab_env: dict[str, str]) -> None:
+    proc = run_lab("init", env=lab_env)
     assert proc.returncode == 2
 
 
@@ -132,14 +126,14 @@ def test_init_where_a_directory_cannot_be_made_is_one_line_error(tmp_path: Path)
 
 @pytest.mark.slow
 def test_learner_can_commit_on_a_machine_without_git_identity(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     env = {k: v for k, v in lab_env.items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
     env["HOME"] = str(tmp_path / "home")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
     env["EMAIL"] = ""
     ws = tmp_path / "ws"
-    subprocess.run([*lab_cmd, "init", str(ws)], env=env, check=True, capture_output=True)
+    run_lab("init", str(ws), env=env, ok=True)
     (ws / "notes.txt").write_text("hello\n")
     subprocess.run(["git", "add", "notes.txt"], cwd=ws, env=env, check=True)
     proc = subprocess.run(["git", "commit", "-qm", "mine"], cwd=ws, env=env, capture_output=True, text=True)
@@ -151,17 +145,15 @@ def test_learner_can_commit_on_a_machine_without_git_identity(
 
 
 @pytest.mark.slow
-def test_solve_commits_as_the_repository_identity(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_solve_commits_as_the_repository_identity(tmp_path: Path, lab_env: dict[str, str]) -> None:
     env = {k: v for k, v in lab_env.items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
     env["HOME"] = str(tmp_path / "home")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
     ws = tmp_path / "ws"
-    subprocess.run([*lab_cmd, "init", str(ws)], env=env, check=True, capture_output=True)
+    run_lab("init", str(ws), env=env, ok=True)
     subprocess.run(["git", "config", "user.name", "Ada"], cwd=ws, check=True)
     subprocess.run(["git", "config", "user.email", "ada@example.com"], cwd=ws, check=True)
-    subprocess.run([*lab_cmd, "solve", str(ws)], env=env, check=True, capture_output=True)
+    run_lab("solve", str(ws), env=env, ok=True)
     author = subprocess.run(
         ["git", "log", "-1", "--format=%an <%ae>"], cwd=ws, capture_output=True, text=True
     )

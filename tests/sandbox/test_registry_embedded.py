@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from lab.adapters.registry import RegistryAPIError, RegistryClient
 from lab.sandbox.registry import NGINX, EmbeddedRegistry, RegistryAuth, manifest_digest
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
 DATA = ROOT / "tasks" / "09b" / "registry"
@@ -249,10 +249,10 @@ def test_basic_auth_mode() -> None:
 
 
 @pytest.mark.slow
-def test_lab_tags_through_the_mirror(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_lab_tags_through_the_mirror(lab_env: dict[str, str]) -> None:
     with EmbeddedRegistry() as reg:
         env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={reg.address}"}
-        run = subprocess.run([*lab_cmd, "tags", "nginx"], env=env, capture_output=True, text=True, timeout=60)
+        run = run_lab("tags", "nginx", env=env)
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
         assert len(lines) == 560
@@ -260,17 +260,13 @@ def test_lab_tags_through_the_mirror(lab_cmd: list[str], lab_env: dict[str, str]
         assert run.stderr.startswith(
             "index.docker.io/library/nginx: successful scan: found 560 tags with checksum "
         )
-        bad = subprocess.run(
-            [*lab_cmd, "tags", "nginx:1.25"], env=env, capture_output=True, text=True, timeout=60
-        )
+        bad = run_lab("tags", "nginx:1.25", env=env)
         assert bad.returncode == 1
         assert bad.stderr.splitlines() == [
             "lab: image 'nginx:1.25' should not include a tag; remove ':1.25' - hint: spec.image names the "
             "repository only (nginx); the ImagePolicy chooses the tag"
         ]
-        typo = subprocess.run(
-            [*lab_cmd, "tags", "ngnix"], env=env, capture_output=True, text=True, timeout=60
-        )
+        typo = run_lab("tags", "ngnix", env=env)
         assert typo.returncode == 1
         assert typo.stderr.startswith("lab: image not found: index.docker.io/library/ngnix")
         assert len(typo.stderr.splitlines()) == 1

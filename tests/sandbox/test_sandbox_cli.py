@@ -17,15 +17,12 @@ import pytest
 
 from lab.adapters.cluster import ClusterClient
 from lab.services import sandbox as svc
+from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import flux_commits, git, ready, wait_for
 
 pytestmark = pytest.mark.slow
 
 SPEED = "3000"
-
-
-def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=90, check=False)
 
 
 def _exports(text: str) -> dict[str, str]:
@@ -54,29 +51,27 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.fixture
-def sandbox_dir(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Iterator[Path]:
+def sandbox_dir(tmp_path: Path, lab_env: dict[str, str]) -> Iterator[Path]:
     d = tmp_path / "sb"
     yield d
     # a failing test must not leave a supervisor behind
-    _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+    run_lab("sandbox", "down", "--dir", str(d), env=lab_env)
 
 
-def test_learner_loop_push_tag_crash_and_down(
-    sandbox_dir: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_learner_loop_push_tag_crash_and_down(sandbox_dir: Path, lab_env: dict[str, str]) -> None:
     d = sandbox_dir
-    up = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    up = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
     assert up.returncode == 0, up.stderr
     workspace = Path(up.stdout.strip())
     assert workspace == d / "gitops-lab" and (workspace / ".git").is_dir()
 
-    env_out = _run([*lab_cmd, "sandbox", "env", "--dir", str(d)], lab_env)
+    env_out = run_lab("sandbox", "env", "--dir", str(d), env=lab_env)
     exports = _exports(env_out.stdout)
     assert exports["KUBECONFIG"] == str(d / "kubeconfig")
     assert exports["LAB_REGISTRY_MIRROR"].startswith("docker.io=127.0.0.1:")
     learner = {**lab_env, **exports}
 
-    solved = _run([*lab_cmd, "solve", str(workspace)], learner)
+    solved = run_lab("solve", str(workspace), env=learner)
     assert solved.returncode == 0, solved.stderr
     client = ClusterClient.from_kubeconfig(exports["KUBECONFIG"])
     origin = d / "gitops-lab-origin.git"
@@ -105,7 +100,7 @@ def test_learner_loop_push_tag_crash_and_down(
         "the automation status",
     )
 
-    pushed = _run([*lab_cmd, "sandbox", "push-tag", "1.25.4", "--dir", str(d)], learner)
+    pushed = run_lab("sandbox", "push-tag", "1.25.4", "--dir", str(d), env=learner)
     assert pushed.returncode == 0 and "1.25.4" in pushed.stdout, pushed.stderr
     commits = wait_for(lambda: (c := flux_commits(origin)) and len(c) == 2 and c, "the second Flux commit")
     second = git(origin, "show", commits[0])
@@ -136,9 +131,9 @@ def test_learner_loop_push_tag_crash_and_down(
     from lab.services.tasks import load_task
 
     answers = ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
-    assert _run([*lab_cmd, "quiz", "--answers", answers], learner, workspace).returncode == 0
-    assert _run([*lab_cmd, "progress", "--done", "09"], learner, workspace).returncode == 0
-    check = _run([*lab_cmd, "check", "--format", "json"], learner, workspace)
+    assert run_lab("quiz", "--answers", answers, env=learner, cwd=workspace).returncode == 0
+    assert run_lab("progress", "--done", "09", env=learner, cwd=workspace).returncode == 0
+    check = run_lab("check", "--format", "json", env=learner, cwd=workspace)
     assert check.returncode == 0, check.stdout + check.stderr
     graded = json.loads(check.stdout)
     assert (graded["score"], graded["max_score"]) == (100, 100)
@@ -148,9 +143,9 @@ def test_learner_loop_push_tag_crash_and_down(
     runtime = json.loads((d / "runtime.json").read_text())
     os.kill(runtime["pid"], signal.SIGKILL)
     wait_for(lambda: _gone(runtime["pid"]), "the supervisor to die")
-    status = _run([*lab_cmd, "sandbox", "status", "--dir", str(d)], lab_env)
+    status = run_lab("sandbox", "status", "--dir", str(d), env=lab_env)
     assert status.returncode == 3 and "stopped" in status.stdout
-    again = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    again = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
     assert again.returncode == 0, again.stderr
     resumed = json.loads((d / "runtime.json").read_text())
     assert resumed["api"] == runtime["api"]
@@ -158,7 +153,7 @@ def test_learner_loop_push_tag_crash_and_down(
     git(workspace, "pull", "-q")
     assert "library/nginx:1.25.4" in (workspace / "apps/base/nginx/deployment.yaml").read_text()
 
-    down = _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+    down = run_lab("sandbox", "down", "--dir", str(d), env=lab_env)
     assert down.returncode == 0 and "stopped" in down.stdout
     assert _gone(resumed["pid"])
     for address in (resumed["api"], resumed["registry"], resumed["control"]):
@@ -191,12 +186,12 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
         assert (info.pid, info.workspace, info.kubeconfig) == (proc.pid, d / "gitops-lab", d / "kubeconfig")
         assert info.env()["LAB_REGISTRY_MIRROR"] == f"docker.io={runtime['registry']}"
         env = {**lab_env, "KUBECONFIG": str(d / "kubeconfig")}
-        check = _run([*lab_cmd, "flux", "check"], env)
+        check = run_lab("flux", "check", env=env)
         assert check.returncode == 0 and "image-reflector-controller" not in check.stdout
         # flux skips kinds without a CRD; asking for one names the fix
-        every = _run([*lab_cmd, "flux", "get", "images", "all"], env)
+        every = run_lab("flux", "get", "images", "all", env=env)
         assert (every.returncode, every.stdout, every.stderr) == (0, "", "")
-        one = _run([*lab_cmd, "flux", "get", "image", "policy"], env)
+        one = run_lab("flux", "get", "image", "policy", env=env)
         assert one.returncode == 1 and "image controllers are not installed" in one.stderr
         assert "lab sandbox install-image-controllers" in one.stderr
         proc.send_signal(signal.SIGINT)
@@ -211,14 +206,14 @@ def test_foreground_ctrl_c_stops_cleanly(tmp_path: Path, lab_cmd: list[str], lab
     assert not (d / "runtime.json").exists()
 
 
-def test_commands_on_a_stopped_sandbox(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_commands_on_a_stopped_sandbox(tmp_path: Path, lab_env: dict[str, str]) -> None:
     d = str(tmp_path / "none")
-    env = _run([*lab_cmd, "sandbox", "env", "--dir", d], lab_env)
+    env = run_lab("sandbox", "env", "--dir", d, env=lab_env)
     assert env.returncode == 1 and env.stdout == ""
     assert "is not running" in env.stderr and f"lab sandbox up --dir {d} --detach" in env.stderr
-    down = _run([*lab_cmd, "sandbox", "down", "--dir", d], lab_env)
+    down = run_lab("sandbox", "down", "--dir", d, env=lab_env)
     assert down.returncode == 0 and "not running" in down.stdout
-    status = _run([*lab_cmd, "sandbox", "status", "--dir", d, "--json"], lab_env)
+    status = run_lab("sandbox", "status", "--dir", d, "--json", env=lab_env)
     assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
-    push = _run([*lab_cmd, "sandbox", "push-tag", "1.25.4", "--dir", d], lab_env)
+    push = run_lab("sandbox", "push-tag", "1.25.4", "--dir", d, env=lab_env)
     assert push.returncode == 1 and "Traceback" not in push.stderr

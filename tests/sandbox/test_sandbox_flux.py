@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from lab.errors import LabError
 from lab.sandbox.runtime import SandboxPaths, Supervisor
 from lab.services import sandbox as svc
+from tests.support.labrun import run, run_lab
 from tests.support.sandbox_helpers import client_for, flux_commits, git, ready, running_sandbox, wait_for
 from tests.support.taskfiles import edited, solution_text
 
@@ -31,10 +31,6 @@ SEED = {
     for name in ("image-repository.yaml", "image-policy.yaml", "image-update.yaml")
 }
 SEED["image-update.yaml"] = edited(SEED["image-update.yaml"], "  interval: 10m\n", "  interval: 30m\n")
-
-
-def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=90, check=False)
 
 
 def _apply_seed(ws: Path) -> None:
@@ -55,22 +51,18 @@ def _apply_seed(ws: Path) -> None:
 
 
 @pytest.fixture
-def sandbox_dir(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> Iterator[Path]:
+def sandbox_dir(tmp_path: Path, lab_env: dict[str, str]) -> Iterator[Path]:
     d = tmp_path / "sb"
     yield d
-    _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env)
+    run_lab("sandbox", "down", "--dir", str(d), env=lab_env)
 
 
-def test_flux_28_runs_the_seed_as_written(
-    sandbox_dir: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_flux_28_runs_the_seed_as_written(sandbox_dir: Path, lab_env: dict[str, str]) -> None:
     d = sandbox_dir
-    up = _run(
-        [*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, "--flux", "2.8"], lab_env
-    )
+    up = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, "--flux", "2.8", env=lab_env)
     assert up.returncode == 0, up.stderr
     assert "Flux 2.8" in up.stderr
-    status = _run([*lab_cmd, "sandbox", "status", "--dir", str(d), "--json"], lab_env)
+    status = run_lab("sandbox", "status", "--dir", str(d), "--json", env=lab_env)
     data = json.loads(status.stdout)
     assert (data["flux"], data["flux_version"], data["image_api_versions"]) == (
         "2.8",
@@ -82,7 +74,7 @@ def test_flux_28_runs_the_seed_as_written(
     learner = {**lab_env, **exports}
 
     # `lab solve --api v1beta2` writes the seed's ImageRepository and ImagePolicy as the course text has them
-    solved = _run([*lab_cmd, "solve", "--api", "v1beta2", "--no-push", str(workspace)], learner)
+    solved = run_lab("solve", "--api", "v1beta2", "--no-push", str(workspace), env=learner)
     assert solved.returncode == 0, solved.stderr
     for name in ("image-repository.yaml", "image-policy.yaml"):
         assert (workspace / AUTOMATION / name).read_text(encoding="utf-8") == SEED[name], name
@@ -90,7 +82,7 @@ def test_flux_28_runs_the_seed_as_written(
     _apply_seed(workspace)
 
     # kubectl prints the server's deprecation warning; the object is accepted
-    applied = _run(
+    applied = run(
         ["kubectl", "apply", "--dry-run=server", "-f", str(workspace / AUTOMATION / "image-repository.yaml")],
         learner,
     )
@@ -108,7 +100,7 @@ def test_flux_28_runs_the_seed_as_written(
     client = client_for(d)
     assert (ready(client, "Kustomization", "flux-system") or ("",))[0] == "True"
     # a v1beta2 reader sees the Flux 2.8 status: latestRef and the deprecated latestImage
-    got = _run(
+    got = run(
         [
             "kubectl",
             "get",
@@ -125,7 +117,7 @@ def test_flux_28_runs_the_seed_as_written(
     assert policy["apiVersion"] == "image.toolkit.fluxcd.io/v1beta2"
     assert policy["status"]["latestRef"] == {"name": "library/nginx", "tag": "1.25.3"}
     assert policy["status"]["latestImage"] == "library/nginx:1.25.3"
-    events = json.loads(_run(["kubectl", "get", "events", "-n", "flux-system", "-o", "json"], learner).stdout)
+    events = json.loads(run(["kubectl", "get", "events", "-n", "flux-system", "-o", "json"], learner).stdout)
     warned = [
         e["message"]
         for e in events["items"]
@@ -141,7 +133,7 @@ def test_flux_28_runs_the_seed_as_written(
     )
 
     # the checks validate against what the cluster serves: v1beta2 passes, with the deprecation noted
-    check = _run([*lab_cmd, "check", "--format", "json"], learner, workspace)
+    check = run_lab("check", "--format", "json", env=learner, cwd=workspace)
     graded = {c["id"]: c for c in json.loads(check.stdout)["checks"]}
     for cid in ("image-repository.valid", "image-policy.valid", "image-update.valid"):
         assert graded[cid]["status"] == "pass", graded[cid]
@@ -150,22 +142,22 @@ def test_flux_28_runs_the_seed_as_written(
     assert set(failing) <= {"quiz.passed", "progress.updated"}, failing
 
     # a restart without --flux keeps the 2.8 world
-    assert _run([*lab_cmd, "sandbox", "down", "--dir", str(d)], lab_env).returncode == 0
-    again = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED], lab_env)
+    assert run_lab("sandbox", "down", "--dir", str(d), env=lab_env).returncode == 0
+    again = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
     assert again.returncode == 0 and "Flux 2.8" in again.stderr, again.stderr
-    shown = _run([*lab_cmd, "sandbox", "status", "--dir", str(d)], lab_env)
+    shown = run_lab("sandbox", "status", "--dir", str(d), env=lab_env)
     assert "Flux 2.8: image.toolkit.fluxcd.io v1 and v1beta2 (deprecated)" in shown.stdout, shown.stdout
     assert client_for(d).served_image_api_versions() == ["v1", "v1beta2"]
     assert len(flux_commits(origin)) == 1
     # asking for the other world while this one runs is refused, not a silent restart
     with pytest.raises(LabError, match=re.escape("running Flux 2.8, not 2.9")):
         svc.ensure_running(d, flux="2.9")
-    other = _run([*lab_cmd, "sandbox", "up", "--dir", str(d), "--detach", "--flux", "2.9"], lab_env)
+    other = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--flux", "2.9", env=lab_env)
     assert other.returncode == 1 and "lab sandbox down" in other.stderr, other.stderr
     assert svc.ensure_running(d, flux="2.8").flux == "2.8"
 
 
-def test_flux_29_rejects_the_seed_f2(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_flux_29_rejects_the_seed_f2(tmp_path: Path, lab_env: dict[str, str]) -> None:
     with running_sandbox(tmp_path) as sup:
         assert sup.flux == "2.9"
         _apply_seed(sup.paths.workspace)
@@ -189,7 +181,7 @@ def test_flux_29_rejects_the_seed_f2(tmp_path: Path, lab_cmd: list[str], lab_env
             "KUBECONFIG": str(sup.paths.kubeconfig),
             "LAB_REGISTRY_MIRROR": f"docker.io={sup.registry.address if sup.registry else ''}",
         }
-        check = _run([*lab_cmd, "check", "--format", "json"], env, sup.paths.workspace)
+        check = run_lab("check", "--format", "json", env=env, cwd=sup.paths.workspace)
         graded = {c["id"]: c for c in json.loads(check.stdout)["checks"]}
         repo = graded["image-repository.valid"]
         assert repo["status"] == "fail", repo

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import client_for, git, ready, running_sandbox, wait_for
 
 pytestmark = pytest.mark.slow
@@ -17,28 +17,19 @@ pytestmark = pytest.mark.slow
 AUTOMATION = "clusters/dev/image-automation"
 
 
-def _check(lab_cmd: list[str], env: dict[str, str], ws: Path, *extra: str) -> dict[str, dict[str, str]]:
-    proc = subprocess.run(
-        [*lab_cmd, "check", "--format", "json", *extra],
-        cwd=ws,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _check(env: dict[str, str], ws: Path, *extra: str) -> dict[str, dict[str, str]]:
+    proc = run_lab("check", "--format", "json", *extra, env=env, cwd=ws)
     assert proc.returncode in (0, 1, 3), proc.stderr
     return {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
 
 
 def test_a_v1beta2_push_failing_the_kustomization_fails_sync_included(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     with running_sandbox(tmp_path) as sup:
         ws = sup.paths.workspace
         env = {**lab_env, "KUBECONFIG": str(sup.paths.kubeconfig)}
-        made = subprocess.run(
-            [*lab_cmd, "generate", "--api", "v1beta2"], cwd=ws, env=env, capture_output=True, text=True
-        )
+        made = run_lab("generate", "--api", "v1beta2", env=env, cwd=ws)
         assert made.returncode == 0, made.stderr
         git(ws, "add", AUTOMATION)
         git(ws, "commit", "-qm", "image automation in v1beta2")
@@ -50,7 +41,7 @@ def test_a_v1beta2_push_failing_the_kustomization_fails_sync_included(
             return r if r and r[0] == "False" else None
 
         wait_for(failed, "the Kustomization to fail", timeout=60)
-        graded = _check(lab_cmd, env, ws)
+        graded = _check(env, ws)
         sync = graded["sync.included"]
         assert sync["status"] == "fail", sync
         assert sync["message"].startswith("the flux-system Kustomization fails on the cluster")
@@ -59,13 +50,11 @@ def test_a_v1beta2_push_failing_the_kustomization_fails_sync_included(
         )
         assert "image.toolkit.fluxcd.io/v1" in sync["hint"]
         # Offline, only the files speak: they are under the Kustomization's path.
-        offline = _check(lab_cmd, env, ws, "--offline")
+        offline = _check(env, ws, "--offline")
         assert offline["sync.included"]["status"] == "pass", offline["sync.included"]
 
         # The fix: v1, pushed; the Kustomization recovers and so does the check.
-        fixed = subprocess.run(
-            [*lab_cmd, "generate", "--api", "v1", "--force"], cwd=ws, env=env, capture_output=True, text=True
-        )
+        fixed = run_lab("generate", "--api", "v1", "--force", env=env, cwd=ws)
         assert fixed.returncode == 0, fixed.stderr
         git(ws, "commit", "-qam", "image automation in v1")
         git(ws, "push", "-q")
@@ -74,4 +63,4 @@ def test_a_v1beta2_push_failing_the_kustomization_fails_sync_included(
             "the Kustomization to recover",
             timeout=60,
         )
-        assert _check(lab_cmd, env, ws)["sync.included"]["status"] == "pass"
+        assert _check(env, ws)["sync.included"]["status"] == "pass"

@@ -17,7 +17,7 @@ import pytest
 
 from lab.core.checks import Status
 from lab.services.check import run_checks
-from tests.support.paths import lab_executable
+from tests.support.labrun import run_lab
 from tests.support.taskfiles import DEPLOY, MARKER, POLICY, REPO, UPDATE, task_dir
 
 TAGS = task_dir() / "registry" / "nginx-tags-2024-01-15.txt"
@@ -49,8 +49,7 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = base / "gitops-lab"
 
     def lab(*args: str) -> None:
-        proc = subprocess.run([*lab_executable(), *args], capture_output=True, text=True, env=env, cwd=base)
-        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+        run_lab(*args, env=env, cwd=base, ok=True)
 
     lab("init", str(ws), "--origin", str(base / "origin.git"))
     lab("solve", str(ws))

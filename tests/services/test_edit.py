@@ -137,7 +137,7 @@ def test_editable_files_lists_the_task_files_once_then_the_rest(tmp_path: Path) 
     declared = [f.rel for f in files if f.declared]
     assert declared[0] == "PROGRESS.md" or "PROGRESS.md" in declared
     assert "clusters/dev/image-automation/image-policy.yaml" in declared
-    assert session.task.quiz_record not in declared
+    assert session.task.meta.quiz_record not in declared
     assert rels[: len(declared)] == declared
     assert not any(r.startswith(".git/") for r in rels)
     assert "README.md" in rels

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from lab.core.checks.model import Report, Status
 from lab.services.check import run_checks
 from lab.services.tasks import load_task
 from tests.support.gitutil import git
+from tests.support.labrun import run_lab
 
 EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
 LEARNER = ("Learner", "learner@gitops-lab.local")
@@ -541,10 +541,6 @@ def test_wrap_up_hints_name_the_exercise(tmp_path: Path) -> None:
 # -- a repository made by `lab init --task ID` knows its task ---------------------------------------
 
 
-def _lab(lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
-
-
 def _unreachable_registries(task: str) -> str:
     """LAB_REGISTRY_MIRROR sending every registry the task's images live on to a closed local port: the
     offline path (the task's bundled tags) without waiting on DNS or the network."""
@@ -557,28 +553,28 @@ def _unreachable_registries(task: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_init_records_the_task_and_every_command_defaults_to_it(
-    tmp_path: Path, task: str, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, task: str, lab_env: dict[str, str]
 ) -> None:
     """The issue's acceptance, with no --task after `lab init`: the starter fails, `lab solve`, `lab
     simulate` (offline: the task's bundled tags), `lab check --offline` gives full marks."""
     env = {**lab_env, "LAB_REGISTRY_MIRROR": _unreachable_registries(task)}
-    made = _lab(lab_cmd, env, "init", "repo", "--task", task, cwd=tmp_path)
+    made = run_lab("init", "repo", "--task", task, env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     repo = tmp_path / "repo"
     assert "--task" not in made.stdout  # the printed next steps need none
     assert json.loads(git(repo, "show", "HEAD:.fluxlab/task.json")) == {"task": task}
 
-    before = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    before = run_lab("check", "--offline", "--format", "json", env=env, cwd=repo)
     assert before.returncode == 1, before.stderr
     report = json.loads(before.stdout)
     assert report["task"] == task and report["score"] < 100
-    lesson = _lab(lab_cmd, env, "lesson", cwd=repo / "apps")  # from a subdirectory too
+    lesson = run_lab("lesson", env=env, cwd=repo / "apps")  # from a subdirectory too
     assert lesson.returncode == 0 and lesson.stdout == load_task(task).lesson
 
-    solved = _lab(lab_cmd, env, "solve", ".", cwd=repo)
+    solved = run_lab("solve", ".", env=env, cwd=repo)
     assert solved.returncode == 0, solved.stderr
     assert load_task(task).meta.commit_message in solved.stdout
-    simulated = _lab(lab_cmd, env, "simulate", cwd=repo)
+    simulated = run_lab("simulate", env=env, cwd=repo)
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
     assert "the lab's snapshot of" in simulated.stdout and "pushed commit" in simulated.stdout
     if task == "09b-multi":  # the worker's pinned digest: offline, the one the lab's registry serves
@@ -591,13 +587,13 @@ def test_init_records_the_task_and_every_command_defaults_to_it(
             tmp_path / "repo-origin.git", "show", "main:apps/base/shop/worker.yaml"
         )
 
-    after = _lab(lab_cmd, env, "check", "--offline", "--format", "json", cwd=repo)
+    after = run_lab("check", "--offline", "--format", "json", env=env, cwd=repo)
     assert after.returncode == 0, after.stdout + after.stderr
     report = json.loads(after.stdout)
     assert report["task"] == task and report["score"] == 100
     assert {c["status"] for c in report["checks"]} == {"pass"}
     # --task still wins over the record: the course's own task grades this repository as a failure.
-    other = _lab(lab_cmd, env, "check", "--offline", "--task", "09b", "--format", "json", cwd=repo)
+    other = run_lab("check", "--offline", "--task", "09b", "--format", "json", env=env, cwd=repo)
     assert json.loads(other.stdout)["task"] == "09b" and other.returncode == 1
 
 
@@ -633,17 +629,17 @@ def test_task_for_workspace_explicit_then_recorded_then_course(
     ],
 )
 def test_a_bad_recorded_task_is_one_line(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], content: str, message: str
+    tmp_path: Path, lab_env: dict[str, str], content: str, message: str
 ) -> None:
     ws = _practice(tmp_path, "09b-multi")
     (ws / ".fluxlab" / "task.json").write_text(content, encoding="utf-8")
     for args in (("check", "--offline"), ("lesson",), ("simulate", "--dry-run")):
-        done = _lab(lab_cmd, lab_env, *args, cwd=ws)
+        done = run_lab(*args, env=lab_env, cwd=ws)
         assert done.returncode == 1 and done.stdout == ""
         lines = done.stderr.splitlines()
         assert len(lines) == 1 and message in lines[0] and " - hint: " in lines[0], (args, done.stderr)
     # --task names the task outright: the record is not read.
-    assert _lab(lab_cmd, lab_env, "lesson", "--task", "09b-multi", cwd=ws).returncode == 0
+    assert run_lab("lesson", "--task", "09b-multi", env=lab_env, cwd=ws).returncode == 0
 
 
 @pytest.mark.slow

@@ -12,32 +12,37 @@ from pathlib import Path
 
 import pytest
 
-from lab.core.manifests.validate import Problem, template_problems
+from lab.core.manifests.parse import find_automation
+from lab.core.manifests.validate import Problem, template_problems, validate
 from lab.services.solve import solve
-from tests.core.test_manifests_validate import GOOD_UPDATE, UPDATE, problems_for
 from tests.support.gitutil import practice
+from tests.support.labrun import run_lab
+from tests.support.taskfiles import UPDATE, edited, line_no, solution_manifests, starter_files
 
 FIELD = "spec.git.commit.messageTemplate"
-TEMPLATE_LINE = 19  # the messageTemplate key in GOOD_UPDATE
-GOOD_TEMPLATE = "{{range .Changed.Changes}}- {{.OldValue}} -> {{.NewValue}}\n        {{end}}"
+SYNC = "clusters/dev/flux-system/gotk-sync.yaml"
+GOOD_UPDATE = solution_manifests()[UPDATE]
+TEMPLATE_LINE = line_no(GOOD_UPDATE, "messageTemplate: |")
+# The solution's range over the changes, from `{{range` to its `{{end}}`: what the tests replace.
+GOOD_TEMPLATE = GOOD_UPDATE[
+    GOOD_UPDATE.index("{{range") : GOOD_UPDATE.index("{{end}}", GOOD_UPDATE.index("{{range")) + len("{{end}}")
+]
 
 
-def _progress(lab_cmd: list[str], env: dict[str, str], repo: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*lab_cmd, "progress", "-w", str(repo), "--done", "09"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def problems_for(update: str) -> list[Problem]:
+    """Every problem of the solution's automation with `update` as its ImageUpdateAutomation."""
+    files = {SYNC: starter_files()[SYNC], **solution_manifests(), UPDATE: update}
+    return validate(find_automation(files))
+
+
+def _progress(env: dict[str, str], repo: Path) -> subprocess.CompletedProcess[str]:
+    return run_lab("progress", "-w", str(repo), "--done", "09", env=env)
 
 
 @pytest.mark.slow
-def test_done_on_the_starter_warns_and_still_writes(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_done_on_the_starter_warns_and_still_writes(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
-    proc = _progress(lab_cmd, lab_env, repo)
+    proc = _progress(lab_env, repo)
     assert proc.returncode == 0, proc.stderr
     assert "| 09-fluxcd-image-automation | ✅ |" in (repo / "PROGRESS.md").read_text()
     warnings = [ln for ln in proc.stderr.splitlines() if "warning" in ln]
@@ -51,31 +56,24 @@ def test_done_on_the_starter_warns_and_still_writes(
 
 
 @pytest.mark.slow
-def test_done_after_solving_lists_only_what_still_fails(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_done_after_solving_lists_only_what_still_fails(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     solve(repo)
-    proc = _progress(lab_cmd, lab_env, repo)
+    proc = _progress(lab_env, repo)
     assert proc.returncode == 0, proc.stderr
     assert "offline checks still fail: git.flux-commit, quiz.passed (see" in proc.stderr
 
 
 @pytest.mark.slow
-def test_other_rows_and_undone_status_do_not_run_the_checks(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_other_rows_and_undone_status_do_not_run_the_checks(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = practice(tmp_path)
     for args in (["--done", "03"], ["--done", "09", "--status", "todo"]):
-        proc = subprocess.run(
-            [*lab_cmd, "progress", "-w", str(repo), *args], capture_output=True, text=True, env=lab_env
-        )
+        proc = run_lab("progress", "-w", str(repo), *args, env=lab_env)
         assert proc.returncode == 0 and "warning" not in proc.stderr, (args, proc.stderr)
 
 
 def _template_problem(template: str) -> list[Problem]:
-    text = GOOD_UPDATE.replace(GOOD_TEMPLATE, template, 1)
-    assert text != GOOD_UPDATE
+    text = edited(GOOD_UPDATE, GOOD_TEMPLATE, template)
     return [p for p in problems_for(update=text) if p.field == FIELD]
 
 
@@ -115,8 +113,8 @@ def test_engine_not_string_test() -> None:
 
 
 def test_v1beta2_updated_is_a_deprecation_warning_only() -> None:
-    beta = GOOD_UPDATE.replace("image.toolkit.fluxcd.io/v1\n", "image.toolkit.fluxcd.io/v1beta2\n")
-    text = beta.replace(GOOD_TEMPLATE, "{{range .Updated.Images}}{{.}}{{end}}", 1)
+    beta = edited(GOOD_UPDATE, "image.toolkit.fluxcd.io/v1\n", "image.toolkit.fluxcd.io/v1beta2\n")
+    text = edited(beta, GOOD_TEMPLATE, "{{range .Updated.Images}}{{.}}{{end}}")
     problems = [p for p in problems_for(update=text) if p.field == FIELD]
     assert [(p.code, p.severity) for p in problems] == [("template.deprecated", "warning")]
     assert template_problems("{{range .Updated.Images}}{{.}}{{end}}", "v1beta2") == []

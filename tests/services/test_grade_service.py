@@ -283,3 +283,15 @@ def test_alias_bomb_in_a_student_repo_is_graded_not_fatal(tmp_path: Path) -> Non
     assert row.report is not None
     files = row.report.get("repo.files")
     assert files.status is Status.FAIL and files.file == "clusters/dev/image-automation/image-repository.yaml"
+
+
+def test_first_problem_prefers_a_failing_check() -> None:
+    checks = (
+        CheckResult("registry.tags", "Tags", Status.ERROR, 0, 6, "registry timed out"),
+        CheckResult("cluster.x", "X", Status.PENDING, 0, 6, "not yet"),
+        CheckResult("marker.valid", "Marker", Status.FAIL, 0, 7, "marker names nginx"),
+    )
+    row = GradeRow("s", "r", report=Report(task="09b", checks=checks))
+    assert row.first_problem() == ("marker.valid", "marker names nginx")
+    only_error = GradeRow("s", "r", report=Report(task="09b", checks=checks[:2]))
+    assert only_error.first_problem() == ("registry.tags", "registry timed out")

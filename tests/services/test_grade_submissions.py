@@ -20,12 +20,16 @@ from pathlib import Path
 import pytest
 
 from lab.adapters.scratch import remove_tree
-from lab.core.checks.model import CheckResult, Report, Status
+from lab.core.checks.model import Status
 from lab.core.report.grade_table import GradeRow
 from lab.services.grade import expand, grade_class
 from lab.services.solve import solve
 from tests.support.gitutil import commit_files, git, practice
-from tests.support.paths import lab_executable
+from tests.support.labrun import run_lab
+
+# Every test here is slow, and must stay so: the module's `klass` fixture removes its 1000-level tree with
+# `rm` when the module's last test on an xdist worker ends, and the process guard charges that to the test.
+pytestmark = pytest.mark.slow
 
 DEEP = 1000
 
@@ -83,7 +87,6 @@ def graded(klass: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[
     return _rows(klass, workdir), workdir
 
 
-@pytest.mark.slow
 def test_one_row_per_student_no_origin_siblings(graded: tuple[dict[str, GradeRow], Path]) -> None:
     rows, _ = graded
     assert sorted(rows) == [
@@ -97,7 +100,6 @@ def test_one_row_per_student_no_origin_siblings(graded: tuple[dict[str, GradeRow
     ]
 
 
-@pytest.mark.slow
 def test_impersonations_are_error_rows_naming_the_target(
     klass: Path, graded: tuple[dict[str, GradeRow], Path]
 ) -> None:
@@ -119,7 +121,6 @@ def test_impersonations_are_error_rows_naming_the_target(
     assert set(passing) <= {"alice"}, passing  # no false pass
 
 
-@pytest.mark.slow
 def test_unpushed_work_is_not_credited(graded: tuple[dict[str, GradeRow], Path]) -> None:
     rows, _ = graded
     alice, bob = rows["alice"], rows["bob"]
@@ -132,7 +133,6 @@ def test_unpushed_work_is_not_credited(graded: tuple[dict[str, GradeRow], Path])
     assert "bob-origin.git; graded origin" in bob.note
 
 
-@pytest.mark.slow
 def test_deep_tree_is_graded_or_named_and_no_clone_is_left(
     graded: tuple[dict[str, GradeRow], Path],
 ) -> None:
@@ -143,19 +143,6 @@ def test_deep_tree_is_graded_or_named_and_no_clone_is_left(
     assert list(workdir.iterdir()) == []  # every temp clone removed, the deep one included
 
 
-def test_first_problem_prefers_a_failing_check() -> None:
-    checks = (
-        CheckResult("registry.tags", "Tags", Status.ERROR, 0, 6, "registry timed out"),
-        CheckResult("cluster.x", "X", Status.PENDING, 0, 6, "not yet"),
-        CheckResult("marker.valid", "Marker", Status.FAIL, 0, 7, "marker names nginx"),
-    )
-    row = GradeRow("s", "r", report=Report(task="09b", checks=checks))
-    assert row.first_problem() == ("marker.valid", "marker names nginx")
-    only_error = GradeRow("s", "r", report=Report(task="09b", checks=checks[:2]))
-    assert only_error.first_problem() == ("registry.tags", "registry timed out")
-
-
-@pytest.mark.slow
 def test_stale_clones_of_killed_runs_are_removed(tmp_path: Path) -> None:
     workdir = tmp_path / "scratch"
     workdir.mkdir()
@@ -207,19 +194,12 @@ def silent_server() -> Iterator[str]:
         server.close()
 
 
-@pytest.mark.slow
 def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "LAB_DEBUG"}
     env.update(HOME=str(tmp_path), TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     start = time.monotonic()
-    proc = subprocess.run(
-        [*lab_executable(), "grade", silent_server, "--timeout", "3", "--offline", "-f", "csv"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=100,
-    )
+    proc = run_lab("grade", silent_server, "--timeout", "3", "--offline", "-f", "csv", env=env)
     elapsed = time.monotonic() - start
     assert proc.returncode == 1, proc.stderr
     assert "timed out after 3s" in proc.stdout or "did not finish within 4s" in proc.stdout, proc.stdout
@@ -229,7 +209,6 @@ def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_p
     assert orphans.stdout.strip() == "", "a git process of the stuck clone survived"
 
 
-@pytest.mark.slow
 def test_gitdir_file_inside_the_submission_is_fine(tmp_path: Path) -> None:
     # A checkout whose .git is a gitdir file into its own directory is the student's own repository.
     repo = practice(tmp_path, "own")
@@ -241,7 +220,6 @@ def test_gitdir_file_inside_the_submission_is_fine(tmp_path: Path) -> None:
     assert report.rows[0].graded, report.rows[0].reason
 
 
-@pytest.mark.slow
 def test_unreachable_origin_grades_commits_against_origin_as_last_fetched(tmp_path: Path) -> None:
     # A class cloned from a forge, graded where the forge cannot be reached: the checkout's own
     # refs/remotes/origin/main says what was pushed.

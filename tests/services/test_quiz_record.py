@@ -13,6 +13,7 @@ from lab.core.quiz import grade, merge_record
 from lab.services import quiz as svc
 from lab.services.tasks import load_task
 from tests.support.gitutil import git, practice
+from tests.support.labrun import run_lab
 
 RECORD = ".fluxlab/quiz.json"
 
@@ -24,49 +25,33 @@ def _answers(right: int) -> str:
     return ",".join(str(p + 1) for p in picks)
 
 
-def _quiz(
-    lab_cmd: list[str], lab_env: dict[str, str], ws: Path, right: int
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*lab_cmd, "quiz", "--answers", _answers(right)], cwd=ws, env=lab_env, capture_output=True, text=True
-    )
+def _quiz(lab_env: dict[str, str], ws: Path, right: int) -> subprocess.CompletedProcess[str]:
+    return run_lab("quiz", "--answers", _answers(right), env=lab_env, cwd=ws)
 
 
 @pytest.mark.slow
-def test_a_later_worse_attempt_never_erases_a_pass(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_a_later_worse_attempt_never_erases_a_pass(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = practice(tmp_path)
-    first = _quiz(lab_cmd, lab_env, ws, 2)
+    first = _quiz(lab_env, ws, 2)
     assert first.returncode == 1
     n = len(load_task("09b").quiz.questions)
-    best = _quiz(lab_cmd, lab_env, ws, n)
+    best = _quiz(lab_env, ws, n)
     assert best.returncode == 0
-    worse = _quiz(lab_cmd, lab_env, ws, 3)
+    worse = _quiz(lab_env, ws, 3)
     assert f"this attempt: 3/{n}; your best, {n}/{n} (passed), stays recorded (3 attempts)" in worse.stdout
     assert worse.returncode == 0  # the record, which graders read, is passed
     data = json.loads((ws / RECORD).read_text())
     assert (data["score"], data["passed"]) == (n, True)
     assert [a["score"] for a in data["attempts"]] == [2, n, 3]
-    check = subprocess.run(
-        [*lab_cmd, "check", "--offline", "--only", "quiz.passed", "--format", "json"],
-        cwd=ws,
-        env=lab_env,
-        capture_output=True,
-        text=True,
-    )
+    check = run_lab("check", "--offline", "--only", "quiz.passed", "--format", "json", env=lab_env, cwd=ws)
     quiz = next(c for c in json.loads(check.stdout)["checks"] if c["id"] == "quiz.passed")
     assert quiz["status"] == "pass", quiz
 
 
 @pytest.mark.slow
-def test_input_ending_mid_quiz_records_nothing(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_input_ending_mid_quiz_records_nothing(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = practice(tmp_path)
-    done = subprocess.run(
-        [*lab_cmd, "quiz"], cwd=ws, env=lab_env, input="2\n", capture_output=True, text=True
-    )
+    done = run_lab("quiz", env=lab_env, cwd=ws, stdin="2\n")
     assert done.returncode == 2
     assert "input ended at question 2 of" in done.stderr and "nothing recorded" in done.stderr
     assert "Traceback" not in done.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from lab.services.sync import origin_status, sync
 from tests.support.gitutil import commit_files, git, make_repo_with_origin, origin_log
+from tests.support.labrun import run_lab
 
 pytestmark = pytest.mark.slow
 
@@ -206,21 +207,19 @@ def test_no_identity_configured_still_rebases(
 
 
 def test_cli_sync_prints_the_git_commands(
-    repo: tuple[Path, Path], tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    repo: tuple[Path, Path], tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     work, origin = repo
     flux_commits(origin, tmp_path, {DEPLOY: BASE[DEPLOY].replace("1.25.0", "1.25.3")}, "Update nginx")
     commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
 
-    status = subprocess.run(
-        [*lab_cmd, "sync", "--status"], cwd=work, env=lab_env, capture_output=True, text=True
-    )
+    status = run_lab("sync", "--status", env=lab_env, cwd=work)
     assert status.returncode == 1
     assert "origin has 1 commit by Flux you don't have" in status.stdout
     assert "Flux: Update nginx" in status.stdout
 
     (work / DEPLOY).write_text("edited\n")
-    refused = subprocess.run([*lab_cmd, "sync"], cwd=work, env=lab_env, capture_output=True, text=True)
+    refused = run_lab("sync", env=lab_env, cwd=work)
     assert refused.returncode == 1
     assert refused.stderr.startswith(
         "lab: cannot sync: uncommitted changes in apps/base/nginx/deployment.yaml"
@@ -228,7 +227,7 @@ def test_cli_sync_prints_the_git_commands(
     assert "Traceback" not in refused.stderr
     git(work, "checkout", "--", DEPLOY)
 
-    done = subprocess.run([*lab_cmd, "sync"], cwd=work, env=lab_env, capture_output=True, text=True)
+    done = run_lab("sync", env=lab_env, cwd=work)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[:3] == ["$ git fetch origin", "$ git rebase origin/main", "$ git push origin main"]
@@ -239,12 +238,6 @@ def test_cli_sync_prints_the_git_commands(
 # -- truthful commit messages; the quiz record travels with the work ---------------------------------
 
 
-def _run_lab(
-    lab_cmd: list[str], lab_env: dict[str, str], cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], cwd=cwd, env=lab_env, capture_output=True, text=True)
-
-
 def _right_answers() -> str:
     from lab.services.tasks import load_task
 
@@ -252,30 +245,30 @@ def _right_answers() -> str:
 
 
 def test_commit_messages_say_what_is_committed_and_the_quiz_record_is_pushed(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     from tests.support.gitutil import practice
 
     ws = practice(tmp_path)
     origin = Path(git(ws, "remote", "get-url", "origin"))
-    assert _run_lab(lab_cmd, lab_env, ws, "generate").returncode == 0
-    assert _run_lab(lab_cmd, lab_env, ws, "mark", DEPLOY, "--policy", "flux-system:nginx").returncode == 0
+    assert run_lab("generate", env=lab_env, cwd=ws).returncode == 0
+    assert run_lab("mark", DEPLOY, "--policy", "flux-system:nginx", env=lab_env, cwd=ws).returncode == 0
     (ws / "scratch.txt").write_text("not part of the task\n")
 
-    first = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    first = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert first.returncode == 0, first.stderr
     assert '$ git commit -m "Add image automation"' in first.stdout
     assert origin_log(origin, fmt="%s")[0] == "Add image automation"
     assert DEPLOY in git(origin, "show", "--name-only", "--format=", "main")
 
-    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
-    second = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    assert run_lab("progress", "--done", "09", env=lab_env, cwd=ws).returncode in (0, 1)
+    second = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert second.returncode == 0, second.stderr
     assert origin_log(origin, fmt="%s")[0] == "Mark task 09 done in PROGRESS.md"
 
-    quiz = _run_lab(lab_cmd, lab_env, ws, "quiz", "--answers", _right_answers())
+    quiz = run_lab("quiz", "--answers", _right_answers(), env=lab_env, cwd=ws)
     assert quiz.returncode == 0, quiz.stdout + quiz.stderr
-    third = _run_lab(lab_cmd, lab_env, ws, "sync", "--commit")
+    third = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert third.returncode == 0, third.stderr
     subject = origin_log(origin, fmt="%s")[0]
     from lab.services.tasks import load_task
@@ -329,33 +322,33 @@ def test_editing_the_policy_later_is_an_update_not_another_add(tmp_path: Path) -
 # -- "committed without pulling" in a shell -----------------------------------------------------------
 
 
-def _git_pushed(lab_cmd: list[str], lab_env: dict[str, str], ws: Path) -> dict[str, object]:
+def _git_pushed(lab_env: dict[str, str], ws: Path) -> dict[str, object]:
     import json
 
-    proc = _run_lab(lab_cmd, lab_env, ws, "check", "--offline", "--format", "json")
+    proc = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=ws)
     assert proc.returncode in (0, 1), proc.stderr
     checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
     return checks["git.pushed"]
 
 
 def test_check_catches_committed_without_pulling_and_prints_the_fix(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
+    tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     from tests.support.gitutil import practice
 
     ws = practice(tmp_path)
     tags = tmp_path / "tags.txt"
     tags.write_text("1.25.2\n1.25.3\n")
-    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
-    sim = _run_lab(lab_cmd, lab_env, ws, "simulate", "--tags-file", str(tags))
+    assert run_lab("solve", str(ws), env=lab_env, cwd=ws).returncode == 0
+    sim = run_lab("simulate", "--tags-file", str(tags), env=lab_env, cwd=ws)
     assert sim.returncode == 0, sim.stderr
     # The learner marks the task done and commits, without pulling Flux's commit first.
-    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
+    assert run_lab("progress", "--done", "09", env=lab_env, cwd=ws).returncode in (0, 1)
     git(ws, "commit", "-qam", "Mark task 09 done")
     push = subprocess.run(["git", "push"], cwd=ws, capture_output=True, text=True)
     assert push.returncode != 0  # rejected: fetch first
 
-    check = _git_pushed(lab_cmd, lab_env, ws)
+    check = _git_pushed(lab_env, ws)
     assert check["status"] == "fail"
     assert "have diverged" in str(check["message"])
     assert "origin has 1 commit by Flux you don't have" in str(check["message"])
@@ -364,23 +357,21 @@ def test_check_catches_committed_without_pulling_and_prints_the_fix(
 
     git(ws, "pull", "-q", "--rebase")
     git(ws, "push", "-q")
-    check = _git_pushed(lab_cmd, lab_env, ws)
+    check = _git_pushed(lab_env, ws)
     assert check["status"] == "pass", check
 
 
-def test_check_fails_committed_but_unpushed_work(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_check_fails_committed_but_unpushed_work(tmp_path: Path, lab_env: dict[str, str]) -> None:
     from tests.support.gitutil import practice
 
     ws = practice(tmp_path)
-    assert _run_lab(lab_cmd, lab_env, ws, "solve", str(ws)).returncode == 0
-    assert _run_lab(lab_cmd, lab_env, ws, "progress", "--done", "09").returncode in (0, 1)
-    noted = _git_pushed(lab_cmd, lab_env, ws)
+    assert run_lab("solve", str(ws), env=lab_env, cwd=ws).returncode == 0
+    assert run_lab("progress", "--done", "09", env=lab_env, cwd=ws).returncode in (0, 1)
+    noted = _git_pushed(lab_env, ws)
     assert noted["status"] == "pass"
     assert "; note: not committed yet (graders read origin): PROGRESS.md" in str(noted["message"])
     git(ws, "commit", "-qam", "Mark task 09 done")
-    check = _git_pushed(lab_cmd, lab_env, ws)
+    check = _git_pushed(lab_env, ws)
     assert check["status"] == "fail"
     assert str(check["message"]).startswith("1 commit not pushed to origin/main:")
     assert check["hint"] == "git push"

@@ -5,7 +5,6 @@ works end to end with no code change."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,8 @@ from lab.checks.loader import load_task_checks
 from lab.core.tasks import parse_quiz
 from lab.errors import LabError
 from lab.services.check import run_checks
+from tests.support.labrun import run_lab
 from tests.support.taskfiles import copy_task
-
-
-def _lab(
-    lab_cmd: list[str], env: dict[str, str], *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*lab_cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
 def test_lab_tasks_path_adds_folders_and_wins_for_a_repeated_id(
@@ -133,56 +127,44 @@ def test_a_check_naming_no_function_is_an_error_not_a_pass(
 
 
 @pytest.mark.slow
-def test_a_copy_of_the_course_task_works_with_no_code_change(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_a_copy_of_the_course_task_works_with_no_code_change(tmp_path: Path, lab_env: dict[str, str]) -> None:
     """The issue's acceptance: listed, dev-checked, initialised, solved, simulated (offline: the
     registry refuses, the copy's bundled tags answer) and checked - all from data."""
     authors = tmp_path / "authors"
     folder = copy_task(authors, "09z", row="09z")
     env = {**lab_env, "LAB_TASKS_PATH": str(authors), "LAB_REGISTRY_MIRROR": "docker.io=127.0.0.1:1"}
 
-    listed = _lab(lab_cmd, env, "tasks", "--json")
+    listed = run_lab("tasks", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     entry = next(e for e in json.loads(listed.stdout) if e["id"] == "09z")
     assert entry["folder"] == str(folder) and not entry["current"]
 
-    dev = _lab(lab_cmd, env, "dev", "check", "--task", "09z")
+    dev = run_lab("dev", "check", "--task", "09z", env=env)
     assert dev.returncode == 0, dev.stdout + dev.stderr
     assert "✔ 09z" in dev.stdout and "solution passes every offline check" in dev.stdout
 
     repo = tmp_path / "repo"
-    init = _lab(lab_cmd, env, "init", str(repo), "--task", "09z")
+    init = run_lab("init", str(repo), "--task", "09z", env=env)
     assert init.returncode == 0, init.stderr
     assert "task 09z" in init.stdout
-    before = _lab(lab_cmd, env, "check", "--task", "09z", "--offline", "--format", "json", cwd=repo)
+    before = run_lab("check", "--task", "09z", "--offline", "--format", "json", env=env, cwd=repo)
     assert before.returncode == 1
-    solved = _lab(lab_cmd, env, "solve", str(repo), "--task", "09z")
+    solved = run_lab("solve", str(repo), "--task", "09z", env=env)
     assert solved.returncode == 0, solved.stderr
-    simulated = _lab(lab_cmd, env, "simulate", "--task", "09z", cwd=repo)
+    simulated = run_lab("simulate", "--task", "09z", env=env, cwd=repo)
     assert simulated.returncode == 0, simulated.stderr
     assert "the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15" in simulated.stdout
     assert "pushed commit" in simulated.stdout
     quiz = parse_quiz((folder / "quiz.toml").read_text(encoding="utf-8"), "quiz.toml")
     answers = ",".join(str(q.answer + 1) for q in quiz.questions)
-    assert _lab(lab_cmd, env, "quiz", "--task", "09z", "--answers", answers, cwd=repo).returncode == 0
-    progress = _lab(lab_cmd, env, "progress", "--task", "09z", "--done", cwd=repo)
+    assert run_lab("quiz", "--task", "09z", "--answers", answers, env=env, cwd=repo).returncode == 0
+    progress = run_lab("progress", "--task", "09z", "--done", env=env, cwd=repo)
     assert progress.returncode == 0, progress.stderr
     assert "| 09z | ✅ |" in (repo / "PROGRESS.md").read_text()
     assert "| 09-fluxcd-image-automation | ⬜ | |" in (repo / "PROGRESS.md").read_text()
     tags = folder / "registry" / "nginx-tags-2024-01-15.txt"
-    after = _lab(
-        lab_cmd,
-        env,
-        "check",
-        "--task",
-        "09z",
-        "--offline",
-        "--tags-file",
-        str(tags),
-        "--format",
-        "json",
-        cwd=repo,
+    after = run_lab(
+        "check", "--task", "09z", "--offline", "--tags-file", str(tags), "--format", "json", env=env, cwd=repo
     )
     report = json.loads(after.stdout)
     assert after.returncode == 0, after.stdout

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lab.core.quiz import Question, Quiz, grade, quiz_from_data
 from lab.services.tasks import list_tasks, load_task
+from tests.support.labrun import run_lab
 
 
 def test_task_09b_loads_with_five_hints_and_pitfall_checks() -> None:
@@ -16,7 +16,7 @@ def test_task_09b_loads_with_five_hints_and_pitfall_checks() -> None:
     assert len(task.hints) == 5
     assert task.hints[0].title.startswith("Check the controllers")
     assert {p.check for p in task.pitfalls} >= {"cluster.controllers", "registry.tags", "marker.valid"}
-    assert task.progress_task == "09-fluxcd-image-automation"
+    assert task.meta.progress_task == "09-fluxcd-image-automation"
     assert (task.starter / "apps/base/nginx/deployment.yaml").is_file()
 
 
@@ -38,56 +38,36 @@ def _right_answers() -> str:
 
 
 @pytest.mark.slow
-def test_quiz_cli_records_result(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
+def test_quiz_cli_records_result(tmp_path: Path, lab_env: dict[str, str]) -> None:
     (tmp_path / ".git").mkdir()
-    proc = subprocess.run(
-        [*lab_cmd, "quiz", "--workspace", str(tmp_path), "--answers", _right_answers()],
-        capture_output=True,
-        text=True,
-        env=lab_env,
-    )
+    proc = run_lab("quiz", "--workspace", str(tmp_path), "--answers", _right_answers(), env=lab_env)
     assert proc.returncode == 0, proc.stderr
     record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
     assert record["passed"] is True and record["task"] == "09b"
 
 
 @pytest.mark.slow
-def test_quiz_cli_interactive_wrong_answers_fail(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[str, str]) -> None:
     n = len(load_task("09b").quiz.questions)
-    proc = subprocess.run(
-        [*lab_cmd, "quiz", "--workspace", str(tmp_path)],
-        input="9\n" + "4\n" * n,
-        capture_output=True,
-        text=True,
-        env=lab_env,
-    )
+    proc = run_lab("quiz", "--workspace", str(tmp_path), env=lab_env, stdin="9\n" + "4\n" * n)
     assert proc.returncode == 1
     assert "type a number" in proc.stdout
     assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is False
 
 
 @pytest.mark.slow
-def test_quiz_cli_bad_answers_is_usage_error(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    proc = subprocess.run(
-        [*lab_cmd, "quiz", "-w", str(tmp_path), "--answers", "1,x"],
-        capture_output=True,
-        text=True,
-        env=lab_env,
-    )
+def test_quiz_cli_bad_answers_is_usage_error(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    proc = run_lab("quiz", "-w", str(tmp_path), "--answers", "1,x", env=lab_env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
-def test_lesson_hint_and_pitfalls(lab_cmd: list[str], lab_env: dict[str, str]) -> None:
-    hint = subprocess.run([*lab_cmd, "lesson", "--hint", "4"], capture_output=True, text=True, env=lab_env)
+def test_lesson_hint_and_pitfalls(lab_env: dict[str, str]) -> None:
+    hint = run_lab("lesson", "--hint", "4", env=lab_env)
     assert hint.returncode == 0 and "$imagepolicy" in hint.stdout
-    bad = subprocess.run([*lab_cmd, "lesson", "--hint", "9"], capture_output=True, text=True, env=lab_env)
+    bad = run_lab("lesson", "--hint", "9", env=lab_env)
     assert bad.returncode == 2 and "hints 1 to 5" in bad.stderr
-    lesson = subprocess.run([*lab_cmd, "lesson"], capture_output=True, text=True, env=lab_env)
+    lesson = run_lab("lesson", env=lab_env)
     assert "v1beta2" in lesson.stdout
 
 
@@ -95,6 +75,6 @@ def test_checks_read_the_task_facts_from_task_toml() -> None:
     from lab.checks.loader import load_task_checks
 
     task, settings = load_task("09b"), load_task_checks("09b").settings
-    assert settings["progress_row"] == task.progress_row == "09"
-    assert settings["progress_note"] == task.progress_note
-    assert settings["quiz_record"] == task.quiz_record == ".fluxlab/quiz.json"
+    assert settings["progress_row"] == task.meta.progress_row == "09"
+    assert settings["progress_note"] == task.meta.progress_note
+    assert settings["quiz_record"] == task.meta.quiz_record == ".fluxlab/quiz.json"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from lab.core.why import Report
 from lab.services import why
 from tests.support.diag_corpus import CASES, DEPLOY, Case, Files, solved_files
+from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import git, running_sandbox, wait_for
 
 # Where `lab why` must stop for each breaking case (the link its finding belongs to, unless the
@@ -117,9 +117,7 @@ def test_offline_names_the_broken_link(case: Case, practice: Path, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_offline_solved_and_unpushed(
-    practice: Path, tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
+def test_offline_solved_and_unpushed(practice: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
     import shutil
 
     ws, origin = tmp_path / "ws", tmp_path / "origin.git"
@@ -135,9 +133,7 @@ def test_offline_solved_and_unpushed(
     _commit_and_push(ws, "solved")
     env = {**lab_env, "HOME": str(tmp_path)}
     env.pop("KUBECONFIG", None)
-    proc = subprocess.run(
-        [*lab_cmd, "why", "--offline", "--json"], cwd=ws, env=env, capture_output=True, text=True
-    )
+    proc = run_lab("why", "--offline", "--json", env=env, cwd=ws)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["broken"] is None
@@ -146,7 +142,7 @@ def test_offline_solved_and_unpushed(
         "ImagePolicy flux-system/nginx selects 1.25.3 (bundled tags: library/nginx as of 2024-01-15)"
     )
     assert "nginx:1.25.0 -> library/nginx:1.25.3" in " ".join(links["origin"]["evidence"])
-    text = subprocess.run([*lab_cmd, "why", "--offline"], cwd=ws, env=env, capture_output=True, text=True)
+    text = run_lab("why", "--offline", env=env, cwd=ws)
     assert text.returncode == 0
     assert "✔ markers     1 marker(s): apps/base/nginx/deployment.yaml:18" in text.stdout
 

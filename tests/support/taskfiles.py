@@ -63,6 +63,15 @@ def edited(text: str, old: str, new: str, *, count: int = 1) -> str:
     return text.replace(old, new, count)
 
 
+def line_no(text: str, line: str, *, after: int = 0) -> int:
+    """The 1-based number of the one line of `text` (past line `after`) that reads `line`, indentation aside."""
+    found = [n for n, got in enumerate(text.splitlines(), 1) if n > after and got.strip() == line]
+    assert len(found) == 1, (
+        f"{line!r} should be on exactly one line (past line {after}), found {found}:\n{text}"
+    )
+    return found[0]
+
+
 def write_files(root: Path, files: Files) -> None:
     for rel, text in files.items():
         path = root / rel

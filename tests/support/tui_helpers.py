@@ -43,13 +43,84 @@ def make_session(workspace: Path) -> Session:
     return Session(workspace=workspace, task=task, sandbox=True, kubeconfig=None)
 
 
-async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    # Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
+async def wait_until(
+    pilot: Pilot[None],
+    predicate: Callable[[], bool],
+    timeout: float = 20.0,
+    *,
+    describe: Callable[[], object] | None = None,
+) -> None:
+    """Pump the app until `predicate()` holds; on timeout say what was awaited and what there was instead.
+
+    The failure names the predicate's source, the screen on top and `describe()` (e.g. a widget's text), so a
+    CI log alone shows why. A predicate that raises (a widget not mounted yet) counts as not met; its last
+    error is in the failure. Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
+    """
     deadline = time.monotonic() + timeout
-    while not predicate():
+    error: Exception | None = None
+    while True:
+        try:
+            if predicate():
+                return
+            error = None
+        except Exception as err:  # not met yet: reported on timeout
+            error = err
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(_not_met(pilot, predicate, timeout, describe, error)) from error
         await pilot.pause(0.02)
+
+
+def _not_met(
+    pilot: Pilot[None],
+    predicate: Callable[[], bool],
+    timeout: float,
+    describe: Callable[[], object] | None,
+    error: Exception | None,
+) -> str:
+    lines = [f"not met within {timeout}s: {_source(predicate)}", f"screen: {type(pilot.app.screen).__name__}"]
+    if error is not None:
+        lines.append(f"the predicate raised {error!r}")
+    if describe is not None:
+        try:
+            lines.append(f"instead: {describe()}")
+        except Exception as err:  # the description must not hide the timeout
+            lines.append(f"describe() raised {err!r}")
+    return "\n".join(lines)
+
+
+def _source(predicate: Callable[[], bool]) -> str:
+    """The predicate's source text (for a lambda, the lines of the call it is written in)."""
+    import inspect
+    import textwrap
+
+    try:
+        return textwrap.dedent(inspect.getsource(predicate)).strip()
+    except (OSError, TypeError):
+        return repr(predicate)
+
+
+async def type_keys(pilot: Pilot[None], text: str) -> None:
+    """Type `text` one key press per character, as `pilot.press(*text)` does, but without waiting for
+    the app to go idle after every key: the same Key events reach the focused widget in the same order
+    (a fast typist), then one pause lets the app catch up. `press` costs two idle waits per key, minutes
+    for the exercises' typed YAML on a loaded machine."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for ch in text:
+        key = _character_to_key(ch) if len(ch) == 1 and not ch.isalnum() else ch
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        await app._post_message(event)
+    await pilot.pause()
 
 
 class TmuxSession:

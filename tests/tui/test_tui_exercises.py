@@ -21,7 +21,7 @@ from lab.services.tasks import load_task
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from lab.tui.screens.editor import EditorScreen, FilePicker
-from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+from tests.support.tui_helpers import lab_app, notifications, practice_session, type_keys, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ class Keys:
         return self.app.screen.query_one("#editor", TextArea)
 
     async def type(self, text: str) -> None:
-        await self.pilot.press(*text)
+        await type_keys(self.pilot, text)
 
     async def open_file(self, name: str, *, key: str = "ctrl+o") -> None:
         """`key` (e on an area, ctrl+o in the editor) opens the picker; typing filters; Enter opens."""
@@ -160,7 +160,7 @@ async def _done(pilot: Pilot[None], app: LabApp, workspace: Path) -> None:
     await pilot.press("7")
     state = app.screen.query_one("#done-state", Static)
     await wait_until(pilot, lambda: "Every check passes but the PROGRESS.md row" in _text(state), timeout=60)
-    assert f"+| {task.progress_row} | ✅ |" in _text(app.screen.query_one("#progress-diff", Static))
+    assert f"+| {task.meta.progress_row} | ✅ |" in _text(app.screen.query_one("#progress-diff", Static))
     assert app.screen.query_one("#write-progress", Button).disabled is False
     await pilot.press("u")
     await wait_until(pilot, lambda: "not committed yet: p commits and pushes it" in _text(state), timeout=30)
@@ -173,10 +173,12 @@ async def _done(pilot: Pilot[None], app: LabApp, workspace: Path) -> None:
     assert report is not None and report.task == task.id
     assert report.score == report.max_score == 100, [(c.id, c.status, c.message) for c in report.checks]
     progress = (workspace / "PROGRESS.md").read_text(encoding="utf-8")
-    assert f"| {task.progress_row} | ✅ |" in progress
+    assert f"| {task.meta.progress_row} | ✅ |" in progress
     starter = (task.starter / "PROGRESS.md").read_text(encoding="utf-8").splitlines()
     changed = [line for line in progress.splitlines() if line not in starter]
-    assert changed == [f"| {task.progress_row} | ✅ | {task.meta.progress_note} |"], "only the exercise's row"
+    assert changed == [f"| {task.meta.progress_row} | ✅ | {task.meta.progress_note} |"], (
+        "only the exercise's row"
+    )
 
 
 def _cli_report_is_full(workspace: Path, task_id: str) -> None:

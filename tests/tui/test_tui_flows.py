@@ -143,8 +143,14 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         await pilot.pause()
         flux = app.screen
         await pilot.press("p")
+        # The log follows origin (the app's watcher may read it first), the commands follow the push's end.
         await wait_until(
-            pilot, lambda: "Add image automation" in _text(flux.query_one("#origin-log", Static))
+            pilot,
+            lambda: (
+                "Add image automation" in _text(flux.query_one("#origin-log", Static))
+                and not app.sync.running
+            ),
+            describe=lambda: _text(flux.query_one("#origin-log", Static)),
         )
         assert "$ git push origin main" in _text(flux.query_one("#push-commands", Static))
         await pilot.press("d")
@@ -159,12 +165,17 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         assert "- nginx:1.25.0 -> library/nginx:1.25.3" in _text(flux.query_one("#sim-message", Static))
         assert "Automated image update" not in _text(flux.query_one("#origin-log", Static))
         await pilot.press("c")
+        # Origin's log can show Flux's commit (the app's watcher reads origin) before the reconcile's
+        # result reaches the status line: wait for both.
         await wait_until(
             pilot,
-            lambda: "Automated image update" in _text(flux.query_one("#origin-log", Static)),
+            lambda: (
+                "Automated image update" in _text(flux.query_one("#origin-log", Static))
+                and "pushed commit" in _text(flux.query_one("#sim-status", Static))
+            ),
             timeout=20,
+            describe=lambda: _text(flux.query_one("#sim-status", Static)),
         )
-        assert "pushed commit" in _text(flux.query_one("#sim-status", Static))
         await pilot.press("7")
         state = app.screen.query_one("#done-state", Static)
         await wait_until(pilot, lambda: "Not every check passes yet" in _text(state), timeout=30)
@@ -324,8 +335,14 @@ async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_pat
         await app.workers.wait_for_complete()
         assert "Automated image update" not in _text(log)
         await pilot.press("c")
-        await wait_until(pilot, lambda: "Automated image update" in _text(log), timeout=20)
-        assert "pushed commit" in _text(status)
+        # Origin's log can show Flux's commit (the app's watcher reads origin) before the reconcile's
+        # result reaches the status line: wait for both.
+        await wait_until(
+            pilot,
+            lambda: "Automated image update" in _text(log) and "pushed commit" in _text(status),
+            timeout=20,
+            describe=lambda: _text(status),
+        )
         await pilot.press("c")
         await wait_until(pilot, lambda: "up-to-date" in _text(status), timeout=20)
 

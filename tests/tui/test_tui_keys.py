@@ -72,7 +72,13 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("5", "p")
         flux = app.screen
         log = flux.query_one("#origin-log", Static)
-        await wait_until(pilot, lambda: "Add image automation  (Learner)" in _text(log), timeout=20)
+        # The log follows origin (the app's watcher may read it first), the commands follow the push's end.
+        await wait_until(
+            pilot,
+            lambda: "Add image automation  (Learner)" in _text(log) and not app.sync.running,
+            timeout=20,
+            describe=lambda: _text(log),
+        )
         assert "$ git push" in _text(flux.query_one("#push-commands", Static))
         await wait_until(pilot, lambda: "main = origin/main" in _state_bar(app))
         await pilot.press("d")

@@ -36,6 +36,36 @@ def test_an_explicit_tags_file_wins(tmp_path: Path) -> None:
     assert not tags.used_snapshot
 
 
+def test_where_the_tags_come_from_is_one_decision(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from lab.services.tasks import load_task
+
+    task = load_task()
+    sandbox = svc.Session(tmp_path, task, sandbox=True, kubeconfig=None)
+    assert svc.tag_source(sandbox, svc.snapshot_tags_file(task)) == svc.TagSource(
+        "tags come from a 2024-01-15 snapshot", "a 2024-01-15 snapshot of nginx's tags"
+    )
+    assert svc.tag_source(sandbox).row == "the registry; a 2024-01-15 snapshot when it cannot be reached"
+    assert svc.tag_source(sandbox, tmp_path / "mine.txt").note == "tags from mine.txt"
+    # A task that bundles no tags, no tags file: the registry (the Flux screen once said "a snapshot").
+    bare = replace(task, meta=replace(task.meta, images=()))
+    real = svc.Session(tmp_path, bare, sandbox=False, kubeconfig="/k")
+    assert svc.tag_source(real).note == "tags from the registry each ImageRepository names"
+
+
+def test_check_mode_describes_the_sessions_task(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from lab.services.tasks import load_task
+
+    task = load_task()
+    dated = replace(task.meta.images[0], snapshot="2030-01-01")
+    other = replace(task, meta=replace(task.meta, images=(dated,)))
+    mode = svc.check_mode(svc.Session(tmp_path, other, sandbox=True, kubeconfig=None))
+    assert mode.describe() == "sandbox: no cluster checks; tags come from a 2030-01-01 snapshot"
+
+
 @pytest.mark.slow
 def test_check_mode(tmp_path: Path) -> None:
     sandbox = practice_session(tmp_path)

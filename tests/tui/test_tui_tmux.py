@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.labrun import run_lab
 from tests.support.paths import lab_executable
 from tests.support.tui_helpers import TmuxSession
 
@@ -65,6 +65,4 @@ def test_lab_starts_navigates_and_quits(tmp_path: Path) -> None:
         assert "Traceback" not in session.screen()
     finally:
         session.close()
-        subprocess.run(
-            [*lab_executable(), "sandbox", "down"], env={**os.environ, **env}, capture_output=True, timeout=60
-        )
+        run_lab("sandbox", "down", env={**os.environ, **env})

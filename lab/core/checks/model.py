@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from lab.core.text import escape_controls
 
@@ -54,6 +54,16 @@ class CheckDef:
     hidden: bool = False
 
 
+class OutcomeDetails(TypedDict, total=False):
+    """What an Outcome may say besides its status and message (the keywords of make and failed)."""
+
+    hint: str | None
+    evidence: Iterable[Evidence]
+    file: str | None
+    line: int | None
+    points: int | None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What an implementation reports. `points` is partial credit for a `fail` with sub-criteria."""
@@ -67,18 +77,16 @@ class Outcome:
     points: int | None = None
 
     @classmethod
-    def make(
-        cls,
-        status: Status,
-        message: str,
-        *,
-        hint: str | None = None,
-        evidence: Iterable[Evidence] = (),
-        file: str | None = None,
-        line: int | None = None,
-        points: int | None = None,
-    ) -> Outcome:
-        return cls(status, message, hint, tuple(evidence), file, line, points)
+    def make(cls, status: Status, message: str, **details: Unpack[OutcomeDetails]) -> Outcome:
+        return cls(
+            status,
+            message,
+            details.get("hint"),
+            tuple(details.get("evidence", ())),
+            details.get("file"),
+            details.get("line"),
+            details.get("points"),
+        )
 
     @classmethod
     def passed(
@@ -87,19 +95,8 @@ class Outcome:
         return cls.make(Status.PASS, message, evidence=evidence, file=file)
 
     @classmethod
-    def failed(
-        cls,
-        message: str,
-        *,
-        hint: str | None = None,
-        evidence: Iterable[Evidence] = (),
-        file: str | None = None,
-        line: int | None = None,
-        points: int | None = None,
-    ) -> Outcome:
-        return cls.make(
-            Status.FAIL, message, hint=hint, evidence=evidence, file=file, line=line, points=points
-        )
+    def failed(cls, message: str, **details: Unpack[OutcomeDetails]) -> Outcome:
+        return cls.make(Status.FAIL, message, **details)
 
     @classmethod
     def errored(cls, message: str, *, hint: str | None = None, evidence: Iterable[Evidence] = ()) -> Outcome:

@@ -1094,18 +1094,13 @@ SPRIG: dict[str, GoMethod] = {
     "all": _m("all", lambda *v: all(not _empty(x) for x in v), [], _A),
     "any": _m("any", lambda *v: any(not _empty(x) for x in v), [], _A),
     "compact": _m("compact", _compact, [_A]),
-    "mustCompact": _m("mustCompact", _compact, [_A]),
     "fromJson": _m("fromJson", _from_json, [_S]),
     "toJson": _m("toJson", _to_json, [_A]),
     "toPrettyJson": _m("toPrettyJson", lambda v: go_json_dumps(v, indent=True), [_A]),
     "toRawJson": _m("toRawJson", lambda v: go_json_dumps(v, escape_html=False), [_A]),
-    "mustFromJson": _m("mustFromJson", _from_json, [_S]),
     "mustToJson": _m("mustToJson", _must_to_json, [_A]),
-    "mustToPrettyJson": _m("mustToPrettyJson", lambda v: go_json_dumps(v, indent=True), [_A]),
-    "mustToRawJson": _m("mustToRawJson", lambda v: go_json_dumps(v, escape_html=False), [_A]),
     "ternary": _m("ternary", lambda a, b, c: a if c else b, [_A, _A, "bool"]),
     "deepCopy": _m("deepCopy", lambda v: v, [_A]),
-    "mustDeepCopy": _m("mustDeepCopy", lambda v: v, [_A]),
     "typeOf": _m("typeOf", _type_of, [_A]),
     "typeIs": _m("typeIs", lambda t, v: _type_of(v) == t, [_S, _A]),
     "typeIsLike": _m("typeIsLike", lambda t, v: _type_of(v) in (t, "*" + t), [_S, _A]),
@@ -1145,33 +1140,19 @@ SPRIG: dict[str, GoMethod] = {
     "omit": _m("omit", lambda d, *ks: {k: v for k, v in (d or {}).items() if k not in ks}, [_MAP], _S),
     "merge": _m("merge", _merge, [_MAP], _MAP),
     "mergeOverwrite": _m("mergeOverwrite", _merge_overwrite, [_MAP], _MAP),
-    "mustMerge": _m("mustMerge", _merge, [_MAP], _MAP),
-    "mustMergeOverwrite": _m("mustMergeOverwrite", _merge_overwrite, [_MAP], _MAP),
     "values": _m("values", lambda d: list((d or {}).values()), [_MAP]),
     "append": _m("append", _push, [_A, _A]),
     "push": _m("push", _push, [_A, _A]),
-    "mustAppend": _m("mustAppend", _push, [_A, _A]),
-    "mustPush": _m("mustPush", _push, [_A, _A]),
     "prepend": _m("prepend", _prepend, [_A, _A]),
-    "mustPrepend": _m("mustPrepend", _prepend, [_A, _A]),
     "first": _m("first", _first, [_A]),
-    "mustFirst": _m("mustFirst", _first, [_A]),
     "rest": _m("rest", _rest, [_A]),
-    "mustRest": _m("mustRest", _rest, [_A]),
     "last": _m("last", _last, [_A]),
-    "mustLast": _m("mustLast", _last, [_A]),
     "initial": _m("initial", _initial, [_A]),
-    "mustInitial": _m("mustInitial", _initial, [_A]),
     "reverse": _m("reverse", _reverse, [_A]),
-    "mustReverse": _m("mustReverse", _reverse, [_A]),
     "uniq": _m("uniq", _uniq, [_A]),
-    "mustUniq": _m("mustUniq", _uniq, [_A]),
     "without": _m("without", _without, [_A], _A),
-    "mustWithout": _m("mustWithout", _without, [_A], _A),
     "has": _m("has", _has, [_A, _A]),
-    "mustHas": _m("mustHas", _has, [_A, _A]),
     "slice": _m("slice", _sprig_slice, [_A], _A),
-    "mustSlice": _m("mustSlice", _sprig_slice, [_A], _A),
     "concat": _m("concat", _concat, [], _A),
     "dig": _m("dig", _dig, [], _A),
     "chunk": _m("chunk", _unavailable("chunk"), [_I, _A]),
@@ -1180,23 +1161,13 @@ SPRIG: dict[str, GoMethod] = {
     "semverCompare": _m("semverCompare", _semver_compare, [_S, _S]),
     "fail": _m("fail", _fail, [_S]),
     "regexMatch": _m("regexMatch", lambda r, s: _regex(r).search(s) is not None, [_S, _S]),
-    "mustRegexMatch": _m("mustRegexMatch", lambda r, s: _regex(r).search(s) is not None, [_S, _S]),
     "regexFindAll": _m("regexFindAll", _regex_find_all, [_S, _S, _I]),
-    "mustRegexFindAll": _m("mustRegexFindAll", _regex_find_all, [_S, _S, _I]),
     "regexFind": _m("regexFind", lambda r, s: m.group(0) if (m := _regex(r).search(s)) else "", [_S, _S]),
-    "mustRegexFind": _m(
-        "mustRegexFind", lambda r, s: m.group(0) if (m := _regex(r).search(s)) else "", [_S, _S]
-    ),
     "regexReplaceAll": _m("regexReplaceAll", _regex_replace_all, [_S, _S, _S]),
-    "mustRegexReplaceAll": _m("mustRegexReplaceAll", _regex_replace_all, [_S, _S, _S]),
     "regexReplaceAllLiteral": _m(
         "regexReplaceAllLiteral", lambda r, s, repl: _regex(r).sub(lambda _m: repl, s), [_S, _S, _S]
     ),
-    "mustRegexReplaceAllLiteral": _m(
-        "mustRegexReplaceAllLiteral", lambda r, s, repl: _regex(r).sub(lambda _m: repl, s), [_S, _S, _S]
-    ),
     "regexSplit": _m("regexSplit", _regex_split, [_S, _S, _I]),
-    "mustRegexSplit": _m("mustRegexSplit", _regex_split, [_S, _S, _I]),
     "regexQuoteMeta": _m("regexQuoteMeta", lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s), [_S]),
     "urlParse": _m("urlParse", _unavailable("urlParse"), [_S]),
     "urlJoin": _m("urlJoin", _unavailable("urlJoin"), [_MAP]),
@@ -1218,6 +1189,39 @@ for _name in (
     "decryptAES",
 ):
     SPRIG[_name] = _m(_name, _unavailable(_name), [], _A)
+
+# sprig's mustX returns as an error what X would panic with; a template fails the same way with either, so
+# these share X's function (the other mustX differ from X, or are unavailable under their own name).
+for _name in (
+    "compact",
+    "fromJson",
+    "toPrettyJson",
+    "toRawJson",
+    "deepCopy",
+    "merge",
+    "mergeOverwrite",
+    "append",
+    "push",
+    "prepend",
+    "first",
+    "rest",
+    "last",
+    "initial",
+    "reverse",
+    "uniq",
+    "without",
+    "has",
+    "slice",
+    "regexMatch",
+    "regexFindAll",
+    "regexFind",
+    "regexReplaceAll",
+    "regexReplaceAllLiteral",
+    "regexSplit",
+):
+    _plain = SPRIG[_name]
+    _must_name = "must" + _name[0].upper() + _name[1:]
+    SPRIG[_must_name] = _m(_must_name, _plain.fn, _plain.params, _plain.variadic)
 
 # Non-hermetic sprig functions are absent from Flux's map, so templates using them fail to parse
 # (`function "now" not defined`), exactly as in the controller.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import fields
+from typing import Any, TypeVar, get_type_hints
 
 from lab.core.manifests.models import (
     IMAGE_GROUP,
@@ -18,6 +19,7 @@ from lab.core.manifests.models import (
     KUSTOMIZE_GROUP,
     SOURCE_GROUP,
     AutomationSet,
+    FluxObject,
     GitRepository,
     ImagePolicy,
     ImageRepository,
@@ -161,32 +163,6 @@ def _common(r: _Reader) -> dict[str, Any]:
     }
 
 
-def _source_ref(r: _Reader) -> dict[str, Any]:
-    """`spec.sourceRef` (Flux's CrossNamespaceSourceReference) of an automation or a Kustomization."""
-    return {
-        "source_kind": r.text("spec.sourceRef.kind") or "GitRepository",
-        "source_name": r.text("spec.sourceRef.name") or "",
-        "source_namespace": r.text("spec.sourceRef.namespace"),
-    }
-
-
-def _repository(r: _Reader) -> ImageRepository:
-    return ImageRepository(
-        **_common(r),
-        image=r.text("spec.image") or "",
-        interval=r.text("spec.interval") or "",
-        timeout=r.text("spec.timeout"),
-        secret_ref=r.text("spec.secretRef.name"),
-        cert_secret_ref=r.text("spec.certSecretRef.name"),
-        proxy_secret_ref=r.text("spec.proxySecretRef.name"),
-        service_account_name=r.text("spec.serviceAccountName"),
-        exclusion_list=r.texts("spec.exclusionList"),
-        provider=r.text("spec.provider"),
-        insecure=r.flag("spec.insecure"),
-        suspend=r.flag("spec.suspend"),
-    )
-
-
 def _policy_spec(r: _Reader) -> PolicySpec | None:
     block = r.mapping("spec.policy")
     pattern = r.text("spec.filterTags.pattern")
@@ -203,56 +179,101 @@ def _policy_spec(r: _Reader) -> PolicySpec | None:
     return None
 
 
-def _policy(r: _Reader) -> ImagePolicy:
-    return ImagePolicy(
-        **_common(r),
-        repository_ref=r.text("spec.imageRepositoryRef.name") or "",
-        repository_namespace=r.text("spec.imageRepositoryRef.namespace"),
-        policy=_policy_spec(r),
-        digest_reflection_policy=r.text("spec.digestReflectionPolicy"),
-        interval=r.text("spec.interval"),
-        suspend=r.flag("spec.suspend"),
-    )
+#: Where each field of a model stands in the manifest. The field's type picks the reader (`str`: text, the
+#: field's default when missing; `str | None`: text; `bool`: flag; a tuple: list of strings; a dict: string
+#: map), so every field is read and type-checked one way; a function reads a field of its own kind. Fields
+#: are read in this order, which is the order of their problems.
+_SOURCE_REF = {  # Flux's CrossNamespaceSourceReference, of an automation and of a Kustomization
+    "source_kind": "spec.sourceRef.kind",
+    "source_name": "spec.sourceRef.name",
+    "source_namespace": "spec.sourceRef.namespace",
+}
+_REPOSITORY_FIELDS = {
+    "image": "spec.image",
+    "interval": "spec.interval",
+    "timeout": "spec.timeout",
+    "secret_ref": "spec.secretRef.name",
+    "cert_secret_ref": "spec.certSecretRef.name",
+    "proxy_secret_ref": "spec.proxySecretRef.name",
+    "service_account_name": "spec.serviceAccountName",
+    "exclusion_list": "spec.exclusionList",
+    "provider": "spec.provider",
+    "insecure": "spec.insecure",
+    "suspend": "spec.suspend",
+}
+_POLICY_FIELDS: dict[str, str | Callable[[_Reader], Any]] = {
+    "repository_ref": "spec.imageRepositoryRef.name",
+    "repository_namespace": "spec.imageRepositoryRef.namespace",
+    "policy": _policy_spec,
+    "digest_reflection_policy": "spec.digestReflectionPolicy",
+    "interval": "spec.interval",
+    "suspend": "spec.suspend",
+}
+_AUTOMATION_FIELDS = {
+    "interval": "spec.interval",
+    **_SOURCE_REF,
+    "checkout_branch": "spec.git.checkout.ref.branch",
+    "author_name": "spec.git.commit.author.name",
+    "author_email": "spec.git.commit.author.email",
+    "message_template": "spec.git.commit.messageTemplate",
+    "message_template_values": "spec.git.commit.messageTemplateValues",
+    "push_branch": "spec.git.push.branch",
+    "push_refspec": "spec.git.push.refspec",
+    "update_path": "spec.update.path",
+    "update_strategy": "spec.update.strategy",
+    "suspend": "spec.suspend",
+}
+_GIT_REPOSITORY_FIELDS = {
+    "url": "spec.url",
+    "branch": "spec.ref.branch",
+    "tag": "spec.ref.tag",
+    "semver": "spec.ref.semver",
+    "commit": "spec.ref.commit",
+    "secret_ref": "spec.secretRef.name",
+}
+_KUSTOMIZATION_FIELDS = {"path": "spec.path", **_SOURCE_REF}
+
+_Model = TypeVar("_Model", bound=FluxObject)
 
 
-def _automation(r: _Reader) -> ImageUpdateAutomation:
-    ref = {k: v for k, v in r.text_map("spec.git.checkout.ref").items()}
-    return ImageUpdateAutomation(
-        **_common(r),
-        interval=r.text("spec.interval") or "",
-        **_source_ref(r),
-        checkout_branch=r.text("spec.git.checkout.ref.branch"),
-        checkout_ref=ref,
-        author_name=r.text("spec.git.commit.author.name"),
-        author_email=r.text("spec.git.commit.author.email"),
-        message_template=r.text("spec.git.commit.messageTemplate"),
-        message_template_values=r.text_map("spec.git.commit.messageTemplateValues"),
-        push_branch=r.text("spec.git.push.branch"),
-        push_refspec=r.text("spec.git.push.refspec"),
-        update_path=r.text("spec.update.path"),
-        update_strategy=r.text("spec.update.strategy"),
-        suspend=r.flag("spec.suspend"),
-    )
+def _field_value(r: _Reader, path: str, kind: Any, default: Any) -> Any:
+    """One field read by the reader its type calls for."""
+    if kind is bool:
+        return r.flag(path)
+    if kind == tuple[str, ...] | None:
+        return r.texts(path)
+    if kind == dict[str, str]:
+        return r.text_map(path)
+    if kind == str | None:
+        return r.text(path)
+    if kind is str:
+        return r.text(path) or default
+    raise TypeError(f"no reader for a field of type {kind}")
 
 
-def _git_repository(r: _Reader) -> GitRepository:
-    return GitRepository(
-        **_common(r),
-        url=r.text("spec.url") or "",
-        branch=r.text("spec.ref.branch"),
-        tag=r.text("spec.ref.tag"),
-        semver=r.text("spec.ref.semver"),
-        commit=r.text("spec.ref.commit"),
-        secret_ref=r.text("spec.secretRef.name"),
-    )
+def _field_types(model: type[FluxObject]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The type and the default of each field of `model` (annotations are strings until evaluated)."""
+    return get_type_hints(model), {f.name: f.default for f in fields(model)}
 
 
-def _kustomization(r: _Reader) -> Kustomization:
-    return Kustomization(
-        **_common(r),
-        path=r.text("spec.path") or "",
-        **_source_ref(r),
-    )
+#: Evaluated once: a repository holds hundreds of objects.
+_FIELD_TYPES: dict[type[FluxObject], tuple[dict[str, Any], dict[str, Any]]] = {
+    model: _field_types(model)
+    for model in (ImageRepository, ImagePolicy, ImageUpdateAutomation, GitRepository, Kustomization)
+}
+
+
+def _read(
+    model: type[_Model], r: _Reader, paths: Mapping[str, str | Callable[[_Reader], Any]], **read: Any
+) -> _Model:
+    """`model` from its common fields and the fields at `paths`; `read` holds fields read before."""
+    types, defaults = _FIELD_TYPES[model]
+    common = _common(r)
+    values = {
+        name: path(r) if callable(path) else _field_value(r, path, types[name], defaults[name])
+        for name, path in paths.items()
+    }
+    return model(**read, **common, **values)
 
 
 def _near_kind(kind: str) -> str | None:
@@ -312,15 +333,16 @@ def _add_doc(doc: Doc, aset: AutomationSet) -> None:
     group = api_version.rpartition("/")[0]
     r = _Reader(doc, kind, aset.problems)
     if group == IMAGE_GROUP and kind == "ImageRepository":
-        aset.repositories.append(_repository(r))
+        aset.repositories.append(_read(ImageRepository, r, _REPOSITORY_FIELDS))
     elif group == IMAGE_GROUP and kind == "ImagePolicy":
-        aset.policies.append(_policy(r))
+        aset.policies.append(_read(ImagePolicy, r, _POLICY_FIELDS))
     elif group == IMAGE_GROUP and kind == "ImageUpdateAutomation":
-        aset.automations.append(_automation(r))
+        ref = r.text_map("spec.git.checkout.ref")
+        aset.automations.append(_read(ImageUpdateAutomation, r, _AUTOMATION_FIELDS, checkout_ref=ref))
     elif group == SOURCE_GROUP and kind == "GitRepository":
-        aset.git_repositories.append(_git_repository(r))
+        aset.git_repositories.append(_read(GitRepository, r, _GIT_REPOSITORY_FIELDS))
     elif group == KUSTOMIZE_GROUP and kind == "Kustomization":
-        aset.kustomizations.append(_kustomization(r))
+        aset.kustomizations.append(_read(Kustomization, r, _KUSTOMIZATION_FIELDS))
 
 
 def find_automation(

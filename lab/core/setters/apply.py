@@ -221,11 +221,12 @@ def read_documents(content: bytes) -> list[_Doc]:
     pieces = split_documents(text)
     docs: list[_Doc] = []
     offset = 0
+    resolved: dict[str, str] = {}
     for i, piece in enumerate(pieces):
         lines_in_piece = piece.count("\n") + 1
         if i != len(pieces) - 1:
             piece += "\n"
-        parsed = parse_document(piece)
+        parsed = parse_document(piece, resolved)
         if parsed is not None:
             root = parsed.node.content[0]
             if root.kind != MAP:

@@ -49,6 +49,16 @@ class _Entry:
     parent: _Entry | None
     is_key: bool
     in_flow: bool = False
+    container: Node | None = None  # the mapping or sequence the entry is in
+
+    # An entry is also the token that starts it (see _Tok): one object instead of two per entry.
+    @property
+    def node(self) -> Node:
+        return self.owner
+
+    @property
+    def entry(self) -> _Entry:
+        return self
 
 
 @dataclass(eq=False, slots=True)
@@ -136,12 +146,17 @@ def _events(text: str) -> list[Any]:
     except ImportError:  # pragma: no cover - PyYAML comes with the kubernetes client
         loader = None
     if loader is not None:
+        parser = loader(text)
         try:
-            return list(pyyaml.parse(text, Loader=loader))
+            # get_event until it returns None: what pyyaml.parse does, minus a generator step and a
+            # check_event call per event.
+            return list(iter(parser.get_event, None))
         except pyyaml.YAMLError as err:
             raise YamlSyntaxError(_first_line(err)) from err
         except (ValueError, TypeError, RecursionError) as err:
             raise YamlSyntaxError(str(err) or "invalid YAML") from err
+        finally:
+            parser.dispose()
     return _ruamel_events(text)  # pragma: no cover - exercised only without libyaml
 
 
@@ -187,27 +202,57 @@ def _check_flow_depth(text: str) -> None:
             depth -= 1
 
 
-def parse_document(text: str) -> ParsedDoc | None:
-    """Decode the first document of `text` (kyaml decodes one per piece); None when it is empty."""
+def parse_document(text: str, resolved: dict[str, str] | None = None) -> ParsedDoc | None:
+    """Decode the first document of `text` (kyaml decodes one per piece); None when it is empty.
+
+    `resolved` memoises the implicit tag of plain scalars: pass one dict for all the pieces of a
+    file (manifests repeat the same keys and values thousands of times).
+    """
     _check_flow_depth(text)
     events = _events(text)
-    builder = _Builder(text)
+    builder = _Builder(text, {} if resolved is None else resolved)
     return builder.build(events)
 
 
+# Event kinds by class, filled on first sight: libyaml's and ruamel's event classes share names but
+# not identity, and comparing a class is cheaper than comparing its name once per event.
+_SCALAR_EV, _ALIAS_EV, _SEQ_START, _SEQ_END, _MAP_START, _MAP_END, _DOC_START, _OTHER_EV = range(8)
+_KIND_NAMES = {
+    "ScalarEvent": _SCALAR_EV,
+    "AliasEvent": _ALIAS_EV,
+    "SequenceStartEvent": _SEQ_START,
+    "SequenceEndEvent": _SEQ_END,
+    "MappingStartEvent": _MAP_START,
+    "MappingEndEvent": _MAP_END,
+    "DocumentStartEvent": _DOC_START,
+}
+_EVENT_KIND: dict[type, int] = {}
+
+
+def _kind(ev: Any) -> int:
+    cls = type(ev)
+    kind = _EVENT_KIND.get(cls)
+    if kind is None:
+        kind = _EVENT_KIND[cls] = _KIND_NAMES.get(cls.__name__, _OTHER_EV)
+    return kind
+
+
 class _Builder:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, resolved: dict[str, str]) -> None:
         self.text = text
         self.line_starts = [0]
         self.line_starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        # libyaml counts CR, NEL, LS and PS as line breaks too, and skips a BOM: only without them
+        # are its mark lines the lines of `line_starts`.
+        self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
+        self.resolved = resolved
         self.anchors: dict[str, Node] = {}
-        self.toks: list[_Tok] = []
+        self.toks: list[_Tok | _Entry] = []
         self.spans: list[tuple[int, int]] = []
         self.content_end: dict[int, tuple[int, Node | None, str]] = {}
         self.entries: list[_Entry] = []
         self.empty_values: set[int] = set()
-        self.key_values: dict[int, Node] = {}
-        self.key_parent: dict[int, Node] = {}
+        self.key_entries: dict[int, _Entry] = {}  # id(key node) -> its entry
         self.tok_index: list[int] = []
         self.flows: list[_Flow] = []
         self.flow_starts: list[int] = []
@@ -232,10 +277,9 @@ class _Builder:
         it = iter(events)
         doc: Node | None = None
         for ev in it:
-            name = type(ev).__name__
-            if name == "DocumentStartEvent":
+            if _kind(ev) == _DOC_START:
                 doc = Node(DOC)
-                root = self._node(next(it), it, None, None)
+                root = self._node(next(it), it, None)
                 doc.content = [root]
                 break
         if doc is None:
@@ -256,10 +300,56 @@ class _Builder:
             return "", False
         return short_tag(tag), True
 
-    def _node(self, ev: Any, it: Any, parent: _Entry | None, container: Node | None) -> Node:
-        name = type(ev).__name__
+    def _scalar(self, ev: Any) -> Node:
+        """A scalar node; the most frequent event, so the collection loops call this directly."""
         sm = ev.start_mark
-        if name == "AliasEvent":
+        tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
+        anchor = ev.anchor or ""
+        style = _STYLE_BITS.get(ev.style, 0)
+        if explicit:
+            style |= TAGGED
+        value = ev.value
+        if not tag:
+            # yaml.v3 decode: quoted/block scalars are strings, a plain `<<` is a merge key.
+            if style & ~TAGGED:
+                tag = "!!str"
+            elif value == "<<":
+                tag = "!!merge"
+            else:
+                tag = self.resolved.get(value, "")
+                if not tag:
+                    tag = self.resolved[value] = resolve_v3(value)
+        node = Node(SCALAR, tag, value, style, anchor, None, [], "", "", "", sm.line, sm.column)
+        em = ev.end_mark
+        end = em.index
+        if style & (LITERAL | FOLDED):
+            start = sm.index
+            nl = self.text.find("\n", start)
+            header_end = nl if nl != -1 and nl < end else end
+            self.spans.append((header_end, end))
+            self._note_end(header_end, node, "block-header")
+        elif style & (DOUBLE_QUOTED | SINGLE_QUOTED):
+            self.spans.append((sm.index, end))
+            self._note_end(end, node, "scalar")
+        elif value == "" and not anchor and not explicit:
+            self.empty_values.add(id(node))
+        elif em.column > 0 and self.marks_match_lines:
+            # _note_end without the line search: a plain scalar ends on its end mark's line.
+            cur = self.content_end.get(em.line)
+            if cur is None or end >= cur[0]:
+                self.content_end[em.line] = (end, node, "scalar")
+        else:
+            self._note_end(end, node, "scalar")
+        if anchor:
+            self.anchors[anchor] = node
+        return node
+
+    def _node(self, ev: Any, it: Any, parent: _Entry | None) -> Node:
+        kind = _kind(ev)
+        if kind == _SCALAR_EV:
+            return self._scalar(ev)
+        sm = ev.start_mark
+        if kind == _ALIAS_EV:
             target = self.anchors.get(ev.anchor)
             if target is None:
                 raise YamlSyntaxError(f"unknown anchor '{ev.anchor}' referenced")
@@ -268,37 +358,15 @@ class _Builder:
             return node
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
-        if name == "ScalarEvent":
-            style = _STYLE_BITS.get(ev.style or "", 0)
-            if explicit:
-                style |= TAGGED
-            value = ev.value
-            if not tag:
-                # yaml.v3 decode: quoted/block scalars are strings, a plain `<<` is a merge key.
-                tag = "!!str" if style & ~TAGGED else "!!merge" if value == "<<" else resolve_v3(value)
-            node = Node(
-                SCALAR, tag=tag, value=value, style=style, anchor=anchor, line=sm.line, column=sm.column
-            )
-            start, end = sm.index, ev.end_mark.index
-            if style & (LITERAL | FOLDED):
-                nl = self.text.find("\n", start)
-                header_end = nl if nl != -1 and nl < end else end
-                self.spans.append((header_end, end))
-                self._note_end(header_end, node, "block-header")
-            elif style & (DOUBLE_QUOTED | SINGLE_QUOTED):
-                self.spans.append((start, end))
-                self._note_end(end, node, "scalar")
-            elif value == "" and not anchor and not explicit:
-                self.empty_values.add(id(node))
-            else:
-                self._note_end(end, node, "scalar")
-        elif name == "SequenceStartEvent":
+        toks, entries = self.toks, self.entries
+        if kind == _SEQ_START:
             flow = bool(ev.flow_style)
             node = Node(SEQ, tag=tag or "!!seq", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
             seq_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             for child_ev in it:
-                if type(child_ev).__name__ == "SequenceEndEvent":
+                child_kind = _kind(child_ev)
+                if child_kind == _SEQ_END:
                     if seq_flow is not None:
                         self._note_end(child_ev.end_mark.index, node, "flow-end")
                         seq_flow.end = child_ev.end_mark.index
@@ -311,48 +379,55 @@ class _Builder:
                     dash_idx = self._find_dash(cs.index, sm.column)
                     entry_line = self._line_of(dash_idx)
                     entry_col = sm.column
-                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False, flow)
-                child = self._node(child_ev, it, entry, node)
+                entry = _Entry(entry_col, entry_line, dash_idx, node, None, parent, False, flow, node)
+                if child_kind == _SCALAR_EV:
+                    child = self._scalar(child_ev)
+                else:
+                    child = self._node(child_ev, it, entry)
                 entry.owner = child
                 entry.value = child
-                self.entries.append(entry)
-                self.toks.append(_Tok(dash_idx, entry_line, entry_col, child, entry))
+                entries.append(entry)
+                toks.append(entry)
                 if seq_flow is not None:
                     seq_flow.items.append(entry)
                 node.content.append(child)
-        elif name == "MappingStartEvent":
+        elif kind == _MAP_START:
             flow = bool(ev.flow_style)
             node = Node(MAP, tag=tag or "!!map", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
             map_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
+            content = node.content
+            key_entries, empty_values = self.key_entries, self.empty_values
             while True:
                 kev = next(it)
-                if type(kev).__name__ == "MappingEndEvent":
+                key_kind = _kind(kev)
+                if key_kind == _MAP_END:
                     if map_flow is not None:
                         self._note_end(kev.end_mark.index, node, "flow-end")
                         map_flow.end = kev.end_mark.index
                         self.flows.append(map_flow)
                     break
                 ks = kev.start_mark
-                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow)
-                key = self._node(kev, it, entry, node)
+                entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow, node)
+                key = self._scalar(kev) if key_kind == _SCALAR_EV else self._node(kev, it, entry)
                 entry.owner = key
-                self.toks.append(_Tok(ks.index, ks.line, ks.column, key, entry))
-                self.entries.append(entry)
+                toks.append(entry)
+                entries.append(entry)
                 if map_flow is not None:
                     map_flow.items.append(entry)
                 vev = next(it)
-                value = self._node(vev, it, entry, node)
+                value_kind = _kind(vev)
+                value = self._scalar(vev) if value_kind == _SCALAR_EV else self._node(vev, it, entry)
                 entry.value = value
-                self.key_values[id(key)] = value
-                self.key_parent[id(key)] = node
-                if value.kind in (SCALAR, ALIAS) and id(value) not in self.empty_values:
+                key_entries[id(key)] = entry
+                if value_kind in (_SCALAR_EV, _ALIAS_EV) and id(value) not in empty_values:
                     vs = vev.start_mark
                     if vs.line != ks.line:
-                        self.toks.append(_Tok(vs.index, vs.line, vs.column, value, None))
-                node.content.extend((key, value))
+                        toks.append(_Tok(vs.index, vs.line, vs.column, value, None))
+                content.append(key)
+                content.append(value)
         else:
-            raise YamlSyntaxError(f"unexpected {name}")
+            raise YamlSyntaxError(f"unexpected {type(ev).__name__}")
         if anchor:
             self.anchors[anchor] = node
         return node
@@ -468,7 +543,8 @@ class _Builder:
         _, node, what = end
         if node is None:
             return True
-        owner = self.key_values.get(id(node))
+        key_entry = self.key_entries.get(id(node))
+        owner = key_entry.value if key_entry is not None else None
         if (
             owner is not None
             and owner.kind in (MAP, SEQ)
@@ -482,7 +558,7 @@ class _Builder:
             target = _first_plain_value(owner)
             if target is None:
                 # Nothing inside is free: the next key of the enclosing mapping takes it.
-                parent = self.key_parent.get(id(node))
+                parent = key_entry.container if key_entry is not None else None
                 if parent is not None:
                     keys = parent.content[0::2]
                     at = next((i for i, k in enumerate(keys) if k is node), -1)
@@ -498,7 +574,7 @@ class _Builder:
             self.attached[line] = (node, "line")
         return True
 
-    def _first_tok_after_line(self, line: int) -> _Tok | None:
+    def _first_tok_after_line(self, line: int) -> _Tok | _Entry | None:
         idx = self.line_starts[line]
         start = bisect.bisect_left(self.tok_index, idx)
         for t in self.toks[start:]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -86,6 +86,11 @@ class Event:
     tail_comment: str = ""
 
 
+# What the Encoder hands the emitter: an Event, or for a scalar with no anchor, tag or comment whose
+# text is plain-safe (most keys and values of a manifest) just its text, which costs no Event.
+Item = Event | str
+
+
 class S:
     """Emitter states."""
 
@@ -131,6 +136,32 @@ def _is_alpha(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c in "_-")
 
 
+_COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
+# The events of most collections, shared: the emitter never changes an Event.
+_BLOCK_STARTS = {typ: Event(typ, implicit=True, style=1) for typ in (Ev.SEQ_START, Ev.MAP_START)}
+_MAP_END = Event(Ev.MAP_END)
+
+
+def _start_event(typ: int, node: Node, tag: str, tail: str) -> Event:
+    """SEQUENCE-START or MAPPING-START of `node` whose tag is written as `tag` ("" when implicit)."""
+    if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
+        return _BLOCK_STARTS[typ]
+    return Event(
+        typ,
+        anchor=node.anchor,
+        tag=long_tag(tag),
+        implicit=tag == "",
+        style=2 if node.style & FLOW else 1,
+        head_comment=node.head_comment,
+        tail_comment=tail,
+    )
+
+
+def _plain_event(value: str) -> Event:
+    """The Event a bare scalar text in the Encoder's output stands for."""
+    return Event(Ev.SCALAR, "", "", value, True, True, Sty.PLAIN)
+
+
 _DEFAULT_TAG_DIRECTIVES = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
 
 
@@ -144,7 +175,7 @@ class Emitter:
         self.compact_sequence_indent = False
         self.state = S.STREAM_START
         self.states: list[int] = []
-        self.events: list[Event] = []
+        self.events: list[Item] = []
         self.head = 0
         self.indents: list[int] = []
         self.indent = -1
@@ -176,6 +207,7 @@ class Emitter:
         self.tail_comment = ""
         self.key_line_comment = ""
         self.plain_safe = False  # the last analysed scalar matched _PLAIN_SAFE
+        self._analyses: dict[str, ScalarAnalysis] = {}  # analyze_scalar is pure; texts repeat
         self._handlers = self._build_handlers()
 
     # -- output primitives -------------------------------------------------------------------
@@ -211,7 +243,7 @@ class Emitter:
             self.indention = True
 
     # -- event loop ----------------------------------------------------------------------------
-    def emit_all(self, events: list[Event]) -> None:
+    def emit_all(self, events: list[Item]) -> None:
         """Process events that form whole nodes (the Encoder passes one document at a time).
 
         yaml.v3 buffers up to three events of look-ahead before it handles a collection start
@@ -222,10 +254,47 @@ class Emitter:
         self.head = 0
         handlers = self._handlers
         analyze = self._analyze_event
-        for i, ev in enumerate(events):
+        out = self.out
+        for i, item in enumerate(events):
+            state = self.state
+            if isinstance(item, str):
+                text = item
+                if S.BLOCK_MAP_FIRST <= state <= S.BLOCK_MAP_SIMPLE_VALUE and not (
+                    self.head_comment
+                    or self.line_comment
+                    or self.foot_comment
+                    or self.tail_comment
+                    or self.key_line_comment
+                ):
+                    # Most of a manifest is `key: value` in plain text with no comment. These two
+                    # branches write what the block mapping states and _emit_node write for such a
+                    # key or value and leave the emitter as they do (state stack, indent, flags),
+                    # without an Event, its analysis and the calls.
+                    if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                        out.append(": ")
+                        out.append(text)
+                        self.column += 2 + len(text)
+                        self.whitespace = self.indention = self.open_ended = False
+                        self.root_context = self.sequence_context = self.simple_key_context = False
+                        self.mapping_context = True
+                        self.state = S.BLOCK_MAP_KEY
+                        continue
+                    if state != S.BLOCK_MAP_VALUE and len(text) <= 128:  # _check_simple_key's limit
+                        if state == S.BLOCK_MAP_FIRST:
+                            self._increase_indent(False, False)
+                        self._write_indent()
+                        out.append(text)
+                        self.column += len(text)
+                        self.whitespace = self.indention = False
+                        self.root_context = self.sequence_context = False
+                        self.mapping_context = self.simple_key_context = True
+                        self.state = S.BLOCK_MAP_SIMPLE_VALUE
+                        continue
+                item = events[i] = _plain_event(text)
             self.head = i
+            ev = item
             analyze(ev)
-            handlers[self.state](ev)
+            handlers[state](ev)
         self.events = []
         self.head = 0
 
@@ -531,10 +600,13 @@ class Emitter:
     def _check_empty(self, start: int, end: int) -> bool:
         if len(self.events) - self.head < 2:
             return False
-        return self.events[self.head].typ == start and self.events[self.head + 1].typ == end
+        here, after = self.events[self.head], self.events[self.head + 1]
+        # `after` may still be a bare scalar text, never a collection end.
+        return isinstance(here, Event) and here.typ == start and isinstance(after, Event) and after.typ == end
 
     def _check_simple_key(self) -> bool:
         ev = self.events[self.head]
+        assert isinstance(ev, Event)  # emit_all turned the current item into one
         anchor_len = len(self.anchor_data[0]) if self.anchor_data else 0
         length = 0
         if ev.typ == Ev.ALIAS:
@@ -732,7 +804,9 @@ class Emitter:
             self.flow_plain_allowed = self.block_plain_allowed = True
             self.single_quoted_allowed = self.block_allowed = True
             return
-        a = analyze_scalar(value, tabs_are_special=False)
+        a = self._analyses.get(value)
+        if a is None:
+            a = self._analyses[value] = analyze_scalar(value, tabs_are_special=False)
         self.multiline = a.multiline
         self.flow_plain_allowed, self.block_plain_allowed = a.flow_plain, a.block_plain
         self.single_quoted_allowed, self.block_allowed = a.single_quoted, a.block
@@ -969,7 +1043,11 @@ class Encoder:
     def __init__(self, indent: int = 2) -> None:
         self.emitter = Emitter(indent)
         self.emitter.emit(Event(Ev.STREAM_START))
-        self.events: list[Event] = []
+        self.events: list[Item] = []
+        # Per-encoder memos of two pure functions of a scalar's text: manifests repeat the same
+        # keys and values thousands of times.
+        self._resolved: dict[str, str] = {}
+        self._plain_safe: dict[str, bool] = {}
 
     def compact_seq_indent(self, compact: bool) -> None:
         self.emitter.compact_sequence_indent = compact
@@ -985,92 +1063,94 @@ class Encoder:
         self.emitter.emit(Event(Ev.STREAM_END))
         return self.emitter.getvalue()
 
+    def _resolve(self, value: str) -> str:
+        rtag = self._resolved.get(value, "")
+        if not rtag:
+            rtag = self._resolved[value] = resolve_v3(value)
+        return rtag
+
+    def _scalar(self, node: Node, tail: str) -> Item:
+        """The event of a scalar node: its bare text when nothing but the text is written."""
+        value = node.value
+        if not (
+            node.style or node.anchor or node.head_comment or node.line_comment or node.foot_comment or tail
+        ):
+            safe = self._plain_safe.get(value)
+            if safe is None:
+                safe = self._plain_safe[value] = _PLAIN_SAFE.fullmatch(value) is not None
+            # Plain text with its implicit tag (or none): the general path below gives it no tag
+            # and the plain style.
+            if safe:
+                tag = node.tag
+                if not tag:
+                    return value
+                rtag = self._resolve(value)
+                if rtag == tag or rtag == short_tag(tag):
+                    return value
+        tag = node.tag
+        style_bits = node.style
+        force_quoting = False
+        if tag and not style_bits & TAGGED:
+            stag = short_tag(tag)
+            if stag == "!!str" and style_bits & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
+                tag = ""
+            else:
+                rtag = self._resolve(value)
+                if rtag == stag:
+                    tag = ""
+                elif stag == "!!str":
+                    tag = ""
+                    force_quoting = True
+        style = Sty.PLAIN
+        if style_bits & DOUBLE_QUOTED:
+            style = Sty.DOUBLE
+        elif style_bits & SINGLE_QUOTED:
+            style = Sty.SINGLE
+        elif style_bits & LITERAL:
+            style = Sty.LITERAL
+        elif style_bits & FOLDED:
+            style = Sty.FOLDED
+        elif "\n" in value:
+            style = Sty.LITERAL
+        elif force_quoting:
+            style = Sty.DOUBLE
+        ltag = long_tag(tag) if tag else ""
+        # Positional Event arguments: this runs for every scalar that is not plain text.
+        return Event(
+            Ev.SCALAR,
+            node.anchor,
+            ltag,
+            value,
+            not ltag,
+            not ltag,
+            style,
+            node.head_comment,
+            node.line_comment,
+            node.foot_comment,
+            tail,
+        )
+
     def _node(self, node: Node, tail: str) -> None:
         kind = node.kind
         events = self.events
         if kind == SCALAR:
-            # Positional Event arguments: this runs once per scalar of the file.
-            tag = node.tag
-            style_bits = node.style
-            value = node.value
-            force_quoting = False
-            if tag and not style_bits & TAGGED:
-                stag = short_tag(tag)
-                if stag == "!!str" and style_bits & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
-                    tag = ""
-                else:
-                    rtag = resolve_v3(value)
-                    if rtag == stag:
-                        tag = ""
-                    elif stag == "!!str":
-                        tag = ""
-                        force_quoting = True
-            style = Sty.PLAIN
-            if style_bits & DOUBLE_QUOTED:
-                style = Sty.DOUBLE
-            elif style_bits & SINGLE_QUOTED:
-                style = Sty.SINGLE
-            elif style_bits & LITERAL:
-                style = Sty.LITERAL
-            elif style_bits & FOLDED:
-                style = Sty.FOLDED
-            elif "\n" in value:
-                style = Sty.LITERAL
-            elif force_quoting:
-                style = Sty.DOUBLE
-            ltag = long_tag(tag) if tag else ""
-            events.append(
-                Event(
-                    Ev.SCALAR,
-                    node.anchor,
-                    ltag,
-                    value,
-                    not ltag,
-                    not ltag,
-                    style,
-                    node.head_comment,
-                    node.line_comment,
-                    node.foot_comment,
-                    tail,
-                )
-            )
+            events.append(self._scalar(node, tail))
             return
         tag = node.tag
-        if tag and not node.style & TAGGED:
-            rtag = {MAP: "!!map", SEQ: "!!seq"}.get(kind, "")
-            if rtag == short_tag(tag):
-                tag = ""
+        if tag and not node.style & TAGGED and _COLLECTION_TAGS.get(kind, "") in (tag, short_tag(tag)):
+            tag = ""
         if kind == DOC:
             events.append(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
             for child in node.content:
                 self._node(child, "")
             events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
         elif kind == SEQ:
-            events.append(
-                Event(
-                    Ev.SEQ_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                )
-            )
+            events.append(_start_event(Ev.SEQ_START, node, tag, ""))
             for child in node.content:
                 self._node(child, "")
             events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
         elif kind == MAP:
-            events.append(
-                Event(
-                    Ev.MAP_START,
-                    anchor=node.anchor,
-                    tag=long_tag(tag),
-                    implicit=tag == "",
-                    style=2 if node.style & FLOW else 1,
-                    head_comment=node.head_comment,
-                    tail_comment=tail,
-                )
-            )
+            events.append(_start_event(Ev.MAP_START, node, tag, tail))
             inner_tail = ""
             items = node.content
             for i in range(0, len(items) - 1, 2):
@@ -1082,14 +1162,17 @@ class Encoder:
                 self._node(k, inner_tail)
                 inner_tail = foot
                 self._node(items[i + 1], "")
-            events.append(
-                Event(
-                    Ev.MAP_END,
-                    tail_comment=inner_tail,
-                    line_comment=node.line_comment,
-                    foot_comment=node.foot_comment,
+            if not (inner_tail or node.line_comment or node.foot_comment):
+                events.append(_MAP_END)
+            else:
+                events.append(
+                    Event(
+                        Ev.MAP_END,
+                        tail_comment=inner_tail,
+                        line_comment=node.line_comment,
+                        foot_comment=node.foot_comment,
+                    )
                 )
-            )
         elif kind == ALIAS:
             events.append(
                 Event(

@@ -21,6 +21,7 @@ from lab.sandbox.controllers.common import (
     Schedule,
     generation,
     generation_changed,
+    handled,
     key,
     now_rfc3339,
     ready_conditions,
@@ -239,9 +240,5 @@ class AutomationController:
         self, iua: JSON, new: JSON, ok: bool, reason: str, message: str, *, stalled: bool = False
     ) -> JSON:
         new["conditions"] = ready_conditions(iua, ok, reason, message, stalled=stalled)
-        new["observedGeneration"] = generation(iua)
-        wanted = requested_at(iua)
-        if wanted:
-            new["lastHandledReconcileAt"] = wanted
         ns, name = key(iua)
-        return self.api.update_status(IUA_KIND, name, ns, new)
+        return self.api.update_status(IUA_KIND, name, ns, handled(iua, new))

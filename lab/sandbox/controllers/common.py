@@ -79,6 +79,16 @@ def generation(obj: Mapping[str, Any]) -> int:
     return int(value) if isinstance(value, int) else 1
 
 
+def handled(obj: Mapping[str, Any], new: JSON) -> JSON:
+    """`new`, the status a finished reconcile writes for `obj`: the generation it acted on and the
+    reconcile request it answered (what `flux reconcile` waits to see in lastHandledReconcileAt)."""
+    new["observedGeneration"] = generation(obj)
+    wanted = requested_at(obj)
+    if wanted:
+        new["lastHandledReconcileAt"] = wanted
+    return new
+
+
 def generation_changed(obj: Mapping[str, Any]) -> bool:
     return status(obj).get("observedGeneration") != generation(obj)
 

@@ -22,6 +22,7 @@ from lab.sandbox.controllers.common import (
     Schedule,
     generation,
     generation_changed,
+    handled,
     key,
     now_rfc3339,
     ready_conditions,
@@ -202,11 +203,7 @@ class ReflectorController:
         return self.clock.seconds(spec(obj).get("interval"), "5m")
 
     def _finish(self, kind: str, obj: JSON, new: JSON, component: str) -> None:
-        new["observedGeneration"] = generation(obj)
-        wanted = requested_at(obj)
-        if wanted:
-            new["lastHandledReconcileAt"] = wanted
-        if new == status(obj):
+        if handled(obj, new) == status(obj):
             return
         ns, name = key(obj)
         before = ready_message(obj)

@@ -23,6 +23,7 @@ from lab.sandbox.controllers.common import (
     Clock,
     Schedule,
     generation,
+    handled,
     key,
     meta,
     now_rfc3339,
@@ -256,11 +257,7 @@ class SourceControllers:
         self._write(GIT_KIND, obj, new)
 
     def _write(self, kind: str, obj: JSON, new: JSON) -> None:
-        new["observedGeneration"] = generation(obj)
-        wanted = requested_at(obj)
-        if wanted:
-            new["lastHandledReconcileAt"] = wanted
-        if new != status(obj):
+        if handled(obj, new) != status(obj):
             ns, name = key(obj)
             self.api.update_status(kind, name, ns, new)
 

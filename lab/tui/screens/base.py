@@ -115,6 +115,10 @@ class LabScreen(Screen[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         self.lab.worker_failed(event.worker, event.state)
 
+    def action_refresh(self) -> None:
+        """Read the workspace and origin again now (Home's `r`, Flux's `l`), not at the watcher's next tick."""
+        self.lab.refresh_state()
+
     def action_tab(self, step: int) -> None:
         """`]` / `[`: the next or previous sub-tab (Marker, Pitfalls, Origin...)."""
         tabbed = self.query(TabbedContent)

@@ -132,7 +132,7 @@ class DoneScreen(LabScreen):
         self.query_one("#done-state", Static).update("\n".join(lines))
         self.query_one("#write-progress", Button).disabled = marked or not self.ready()
         self.query_one("#next-task", Static).update(
-            f"Next: Task {task.next_task} - {task.next_title}." if task.next_task else ""
+            f"Next: Task {task.meta.next_task} - {task.meta.next_title}." if task.meta.next_task else ""
         )
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")

@@ -40,7 +40,7 @@ class FluxScreen(LabScreen):
         Binding("d", "dry_run", "Dry run"),
         Binding("c", "commit", "Flux commit"),
         Binding("t", "push_tag", "New tag"),
-        Binding("l", "refresh_log", "Fetch origin", show=False),
+        Binding("l", "refresh", "Fetch origin", show=False),
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
@@ -158,19 +158,9 @@ class FluxScreen(LabScreen):
             self.action_refresh_cluster()
 
     def _source_note(self) -> str:
-        from lab.services.session import snapshot_date, snapshot_tags_file
+        from lab.services.session import tag_source
 
-        task = self.lab.session.task
-        SNAPSHOT_DATE = snapshot_date(task)
-        if self.lab.tags_file == snapshot_tags_file(task):
-            return f"tags come from a {SNAPSHOT_DATE} snapshot"
-        if self.lab.tags_file is not None:
-            return f"tags from {self.lab.tags_file.name}"
-        if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
-            return f"tags from the sandbox registry (nginx as of {SNAPSHOT_DATE}, then what you push)"
-        if self.lab.session.sandbox:
-            return f"tags from the registry; if it cannot be reached, from a {SNAPSHOT_DATE} snapshot"
-        return "tags from the registry each ImageRepository names"
+        return tag_source(self.lab.session, self.lab.tags_file).note
 
     # --- simulate ---------------------------------------------------------------------------------
 
@@ -260,9 +250,6 @@ class FluxScreen(LabScreen):
         self.reviewed = False  # origin moves: the last dry run may no longer be what Flux would do
         self.query_one(TabbedContent).active = "log-pane"
         self.lab.push_work()
-
-    def action_refresh_log(self) -> None:
-        self.lab.refresh_state()
 
     def _render_origin(self) -> None:
         """origin as the workspace state read it: where the learner stands, then `git log`."""

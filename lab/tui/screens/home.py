@@ -108,26 +108,9 @@ class HomeScreen(LabScreen):
         self.query_one("#home-tags", Label).update(self._tags())
 
     def _tags(self) -> str:
-        return f"tags       {self._tag_source()}"
+        from lab.services.session import tag_source
 
-    def _tag_source(self) -> str:
-        from lab.services.session import snapshot_date, snapshot_tags_file
-
-        task = self.lab.session.task
-        SNAPSHOT_DATE = snapshot_date(task)
-        tags_file = self.lab.tags_file
-        if tags_file is not None:
-            if tags_file == snapshot_tags_file(task):
-                return f"a {SNAPSHOT_DATE} snapshot of nginx's tags"
-            return f"from {tags_file.name}"
-        if self.lab.session.sandbox and self.lab.session.kubeconfig is not None:
-            return f"the sandbox registry: nginx as of {SNAPSHOT_DATE}, newer tags as you push them"
-        if self.lab.session.sandbox:
-            return f"the registry; a {SNAPSHOT_DATE} snapshot when it cannot be reached"
-        return "the registry each ImageRepository names"
-
-    def action_refresh(self) -> None:
-        self.lab.refresh_state()
+        return f"tags       {tag_source(self.lab.session, self.lab.tags_file).row}"
 
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
@@ -158,7 +141,7 @@ class HomeScreen(LabScreen):
         self._rows = shown
         table.clear()
         # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).
-        mine = set(best_matches([r.task for r in rows], self.lab.session.task.progress_row))
+        mine = set(best_matches([r.task for r in rows], self.lab.session.task.meta.progress_row))
         for index, row in enumerate(rows):
             style = "bold" if index in mine else ""
             table.add_row(Text(row.task, style=style), Text(row.status), Text(row.note), key=row.task)
