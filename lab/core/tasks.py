@@ -12,10 +12,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lab.core.quiz import Quiz, quiz_from_data
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.quiz import Quiz
 
 TASK_FILE = "task.toml"
 CHECKS_FILE = "checks.toml"
@@ -286,6 +288,8 @@ def parse_pitfalls(text: str, where: str) -> tuple[Pitfall, ...]:
 
 
 def parse_quiz(text: str, where: str) -> Quiz:
+    from lab.core.quiz import quiz_from_data  # only the quiz needs it: not every `lab check`
+
     try:
         return quiz_from_data(load_toml(text, where))
     except (KeyError, ValueError, TypeError) as err:

@@ -34,7 +34,18 @@ with contextlib.redirect_stdout(io.StringIO()):
 print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules)}))
 """
 
-NEVER_OFFLINE = ("textual", "httpx", "kubernetes", "lab.tui", "lab.adapters.cluster", "lab.adapters.registry")
+NEVER_OFFLINE = (
+    "textual",
+    "httpx",
+    "kubernetes",
+    "lab.tui",
+    "lab.adapters.cluster",
+    "lab.adapters.registry",
+    # Imported on first use since they cost start-up and the offline check never uses them.
+    "hashlib",
+    "lab.core.quiz",
+    "lab.core.setters.apply",
+)
 MAX_GIT_PROCESSES = 8
 
 

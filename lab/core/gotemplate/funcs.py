@@ -7,8 +7,6 @@ emulation does not implement (crypto, semver, dates) fail at execution with an e
 from __future__ import annotations
 
 import base64
-import hashlib
-import html
 import json
 import math
 import posixpath
@@ -881,6 +879,8 @@ def _adler32(s: str) -> str:
 
 def _hash(algo: str) -> Callable[[str], str]:
     def fn(s: str) -> str:
+        import hashlib  # OpenSSL's bindings are a costly import that few templates need
+
         return hashlib.new(algo, s.encode("utf-8", "surrogateescape")).hexdigest()
 
     return fn
@@ -1261,4 +1261,4 @@ def has_function(name: str) -> bool:
     return name in SPRIG or name in BUILTINS
 
 
-_ = (html, format_float)
+_ = (format_float,)
