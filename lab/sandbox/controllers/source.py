@@ -21,7 +21,7 @@ from lab.sandbox.controllers.common import (
     FLUX_NS,
     JSON,
     Clock,
-    Schedule,
+    Controller,
     generation,
     handled,
     key,
@@ -149,15 +149,13 @@ def inventory_id(obj: Mapping[str, Any]) -> str:
     return f"{m.get('namespace') or ''}_{m.get('name')}_{group}_{obj.get('kind')}"
 
 
-class SourceControllers:
+class SourceControllers(Controller):
     """GitRepository and Kustomization reconcilers sharing one clone of origin."""
 
     def __init__(self, api: KubeAPIServer, origin: Path, cache_dir: Path, clock: Clock) -> None:
-        self.api = api
+        super().__init__(api, clock)
         self.origin = origin
         self.cache_dir = cache_dir
-        self.clock = clock
-        self.schedule = Schedule()
         self._ws: Workspace | None = None
         self._trees: dict[str, TreeFiles] = {}
         self._stamps: dict[tuple[str, ...], tuple[tuple[str, int, int, int], ...]] = {}
