@@ -394,6 +394,8 @@ class SourceControllers(Controller):
 
     def _dry_run(self, body: JSON, exists: bool) -> None:
         """What `put` would do, validated but not stored (KubeAPIServer.put has no dry-run)."""
+        from lab.sandbox.kubeapi.store import DRY_RUN
+
         store = self.api.store
         api_version = str(body["apiVersion"])
         rt = store.by_kind(str(body["kind"]), api_version)
@@ -403,9 +405,9 @@ class SourceControllers(Controller):
         m = body["metadata"]
         ns = str(m.get("namespace") or "default") if rt.namespaced else ""
         if exists:
-            store.replace(rt, ns, str(m["name"]), body, version, dry_run=True)
+            store.replace(rt, ns, str(m["name"]), body, version, options=DRY_RUN)
         else:
-            store.create(rt, ns, body, version, dry_run=True)
+            store.create(rt, ns, body, version, options=DRY_RUN)
 
     def _prune(self, inventory: Any, keep: set[str]) -> None:
         entries = inventory.get("entries") if isinstance(inventory, Mapping) else None
