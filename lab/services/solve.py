@@ -1,8 +1,8 @@
 """A task's reference solution applied to a practice repository: the instructor's "solve" and the basis
 of `lab dev check` (the starter fails the checks, the solution passes them).
 
-The solution is data: `tasks/<id>/solution/` holds files at the paths they have in the repository, and
-task.toml's `[solution] commit_message` the message. Like a learner, this writes the files, commits
+The solution is data: `tasks/<id>/solution/` holds files at the paths they have in the repository,
+task.toml's `[solution] remove` the paths it deletes and `[solution] commit_message` the message. Like a learner, this writes the files, commits
 them and pushes; it refuses to touch files that hold uncommitted work. When it pushes, it first brings
 in what origin has that the repository lacks (Flux's commits: in the sandbox an exercise's starter
 automation commits before the learner does), as `lab sync` would, so the solution is written over them
@@ -52,7 +52,8 @@ def solve(
     the_task = load_task(task_for_workspace(ws.root, task))
     api = api_version or default_api_version()
     files = solution_files(the_task, api.rpartition("/")[2])
-    paths = list(files)
+    removed = [rel for rel in the_task.meta.solution_remove if rel not in files]
+    paths = [*files, *removed]
     branch = require_committable(ws, paths, action="apply the solution")
     if push:
         _integrate_origin(ws, push=False)
@@ -64,6 +65,13 @@ def solve(
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_bytes() != data:
             write_atomic(target, data)
+    for rel in removed:
+        parent, _, name = rel.rpartition("/")
+        target = secure_join(ws.root, parent) / name  # a symlink itself goes, never what it points at
+        if target.is_dir() and not target.is_symlink():
+            raise LabError("is a directory; the solution removes files only", file=rel)
+        if target.is_symlink() or target.exists():
+            target.unlink()
     name, email = ws.learner_identity()
     dirty = set(ws.dirty_files())
     changed = [p for p in paths if p in dirty]

@@ -18,17 +18,18 @@ from lab.errors import GitError, LabError
 from lab.sandbox.controllers.common import (
     JSON,
     Clock,
-    Schedule,
+    Controller,
+    changed_or_requested,
+    first_condition,
     generation,
-    generation_changed,
     handled,
     key,
     now_rfc3339,
     ready_conditions,
-    reconcile_requested,
     requested_at,
     spec,
     status,
+    stays_stalled,
 )
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _push_detail(message: str) -> str:
     return detail
 
 
-class AutomationController:
+class AutomationController(Controller):
     def __init__(
         self,
         api: KubeAPIServer,
@@ -84,11 +85,9 @@ class AutomationController:
         tag_source: Callable[[], TagSource],
         clock: Clock,
     ) -> None:
-        self.api = api
+        super().__init__(api, clock)
         self.workspace = workspace
         self.tag_source = tag_source
-        self.clock = clock
-        self.schedule = Schedule()
         self.runs = 0
 
     def _observed_policies(self, ns: str) -> dict[str, JSON]:
@@ -158,8 +157,7 @@ class AutomationController:
         if not self.schedule.is_due(ident, inputs, now):
             return
         period = self.clock.seconds(spec(iua).get("interval"), "1m")
-        first = (status(iua).get("conditions") or [{}])[0]
-        if first.get("reason") in _STALLED and not generation_changed(iua) and not reconcile_requested(iua):
+        if stays_stalled(iua, _STALLED):
             self.schedule.done(ident, inputs, now, period)
             return
         new = dict(status(iua))
@@ -190,9 +188,8 @@ class AutomationController:
         unchanged = (
             policies == (status(iua).get("observedPolicies") or {})
             and revision == status(iua).get("observedSourceRevision")
-            and not generation_changed(iua)
-            and not reconcile_requested(iua)
-            and first.get("status") == "True"
+            and not changed_or_requested(iua)
+            and first_condition(iua).get("status") == "True"
         )
         if unchanged:
             # Flux's short-circuit: same policies, same head, nothing to clone.

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.duration import parse_duration
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.sandbox.kubeapi import KubeAPIServer
 
 JSON = dict[str, Any]
 RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
@@ -93,6 +96,23 @@ def generation_changed(obj: Mapping[str, Any]) -> bool:
     return status(obj).get("observedGeneration") != generation(obj)
 
 
+def changed_or_requested(obj: Mapping[str, Any]) -> bool:
+    """The spec changed since the last reconcile, or `flux reconcile` asked for one."""
+    return generation_changed(obj) or reconcile_requested(obj)
+
+
+def first_condition(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """conditions[0] of the status (what `ready_conditions` writes there: Ready), or an empty one."""
+    first = (status(obj).get("conditions") or [{}])[0]
+    return first if isinstance(first, Mapping) else {}
+
+
+def stays_stalled(obj: Mapping[str, Any], reasons: Collection[str]) -> bool:
+    """Flux leaves an object stalled for one of `reasons` alone until its spec changes or a reconcile
+    is requested."""
+    return first_condition(obj).get("reason") in reasons and not changed_or_requested(obj)
+
+
 def _previous(old: Sequence[Any], type_: str) -> Mapping[str, Any] | None:
     for cond in old:
         if isinstance(cond, Mapping) and cond.get("type") == type_:
@@ -167,3 +187,13 @@ class Schedule:
 
 
 _MISSING = object()
+
+
+class Controller:
+    """What every simulated controller has: the API server whose objects it reconciles, the scaled
+    clock and the schedule of those objects."""
+
+    def __init__(self, api: KubeAPIServer, clock: Clock) -> None:
+        self.api = api
+        self.clock = clock
+        self.schedule = Schedule()
