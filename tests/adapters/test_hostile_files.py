@@ -153,6 +153,27 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
 
 
 @pytest.mark.slow
+def test_mark_never_follows_a_symlinked_directory_out_of_the_workspace(
+    repo: Path, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    # The tree for `lab setters apps`, given to `lab mark`: the file's real folder is outside
+    # any repository, which must not make that folder the workspace.
+    outside = tmp_path / "outside"
+    (repo / "apps").rename(outside)
+    (repo / "apps").symlink_to(outside)
+    before = (outside / "base/nginx/deployment.yaml").read_bytes()
+    for cwd, target in (
+        (repo, DEPLOYMENT),
+        (tmp_path, str(repo / DEPLOYMENT)),
+        (repo / "clusters", f"../{DEPLOYMENT}"),
+    ):
+        result = run_lab("mark", target, "--policy", "flux-system:nginx", env=lab_env, cwd=cwd)
+        assert result.returncode == 1, (target, result.stdout)
+        assert result.stderr.startswith(f"lab: {target}: is outside the workspace"), result.stderr
+        assert (outside / "base/nginx/deployment.yaml").read_bytes() == before, target
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
