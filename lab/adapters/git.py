@@ -33,6 +33,7 @@ the runner here is a small subprocess wrapper with an explicit environment and a
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -385,6 +386,19 @@ def _check_rel_path(path: str, root: Path) -> str:
             hint="pass paths relative to the repository root",
         )
     return text
+
+
+def _in_pathspec(path: str, specs: Sequence[str]) -> bool:
+    """Whether git's literal pathspecs `specs` (GIT_LITERAL_PATHSPECS: no wildcards) name `path`: the
+    path itself or a directory above it ("dir/" names directories only)."""
+    for spec in specs:
+        directory_only = spec.endswith("/")
+        norm = posixpath.normpath(spec.replace(os.sep, "/"))
+        if norm == ".":
+            return True
+        if path.startswith(norm + "/") or (path == norm and not directory_only):
+            return True
+    return False
 
 
 def _is_local_url(url: str) -> bool:
@@ -780,6 +794,29 @@ class Workspace:
     def dirty_files(self, paths: Sequence[str] | None = None) -> list[str]:
         """Paths with uncommitted changes (staged, unstaged or untracked), sorted."""
         return sorted({s.path for s in self.status(paths)})
+
+    def dirty_file_groups(self, groups: Sequence[Sequence[str]]) -> list[list[str]]:
+        """`[self.dirty_files(g) for g in groups]` from one `git status` over all the groups' paths.
+
+        A rename whose two sides fall in different groups is reported as its separate runs would see it:
+        the new path in its group, the old one in the other. (Rename detection itself pairs files within
+        the one run's paths, so only a file renamed *between* groups can be paired differently.)"""
+        if not groups:
+            return []
+        union = list(dict.fromkeys(p for group in groups for p in group))
+        if not all(groups) or "." in (_check_rel_path(p, self.root) for p in union):
+            return [self.dirty_files(group or None) for group in groups]
+        statuses = self.status(union)
+        result: list[list[str]] = []
+        for group in groups:
+            found: set[str] = set()
+            for s in statuses:
+                if _in_pathspec(s.path, group):
+                    found.add(s.path)
+                elif s.orig_path is not None and _in_pathspec(s.orig_path, group):
+                    found.add(s.orig_path)
+            result.append(sorted(found))
+        return result
 
     def is_dirty(self, paths: Sequence[str] | None = None) -> bool:
         return bool(self.status(paths))
@@ -1444,6 +1481,11 @@ def open_workspace(path: Path, *, untrusted: bool = False) -> Workspace:
     if not (git_dir / "HEAD").exists():
         raise GitError(f"{root}/.git is not a valid git directory", hint="re-clone the repository")
     ws = Workspace(root, git_dir, untrusted=untrusted)
+    # The config every command needs anyway (the hardening reads it first) shows entries of scope "local"
+    # only when git accepted GIT_DIR as a repository (a git directory, a format and extensions it knows),
+    # which is what `rev-parse --git-dir` would check: ask git only when there is no such entry.
+    if any(scope == "local" for scope, _, _ in ws._config_entries()):
+        return ws
     res = ws._git("rev-parse", "--git-dir")
     if res.code != 0:
         raise GitError(f"{root} is not a usable git repository: {condense(res.err)}", hint="run git status")

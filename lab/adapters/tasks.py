@@ -202,7 +202,9 @@ def solution_files(task: Task, variant: str | None = None) -> dict[str, Path]:
     Symlinks are refused: a task folder from LAB_TASKS_PATH must not make `lab solve` copy what lies
     outside it.
     """
-    files = _files_under(task, task.solution)
+    # A solution that only removes files may have no folder (git keeps no empty one).
+    removes_only = bool(task.meta.solution_remove) and not task.solution.exists()
+    files = {} if removes_only else _files_under(task, task.solution)
     folder = dict(task.meta.solution_variants).get(variant or "")
     if folder is not None:
         files.update(_files_under(task, task.folder / folder))

@@ -99,7 +99,9 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return found
     origin, sha = found
     ws, branch = origin.ws, origin.branch
-    dirty = ws.dirty_files([automation_dir(ctx)])
+    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
+    # One `git status` for both questions: the task's files first, the learner's records at the end.
+    dirty, dirty_records = ws.dirty_file_groups([[automation_dir(ctx)], [PROGRESS_FILE, quiz]])
     if dirty:
         return Outcome.failed(
             f"not committed: {', '.join(dirty)}",
@@ -114,7 +116,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         evidence.append(
             Evidence("git", "fetch", f"fetch failed, using the last fetched state: {origin.fetch_error}")
         )
-    ahead, behind = _ahead_behind(ws, branch, origin.ref)
+    ahead, behind = _ahead_behind(ws, branch, origin.ref, sha)
     if stale:
         missing = [f for f in stale if f not in remote_tree]
         what = "missing on" if missing else "different on"
@@ -140,14 +142,12 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     if problem is not None:
         return problem
     when = "" if origin.fetched else " (as of the last fetch)"
-    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
-    dirty = ws.dirty_files([PROGRESS_FILE, quiz])
     pull = ""
-    if dirty:
+    if dirty_records:
         then = PULL_FIX if behind else "git push"
         pull = (
-            f"; note: not committed yet (graders read origin): {', '.join(dirty)} - "
-            f'git add {" ".join(dirty)} && git commit -m "..." && {then}'
+            f"; note: not committed yet (graders read origin): {', '.join(dirty_records)} - "
+            f'git add {" ".join(dirty_records)} && git commit -m "..." && {then}'
         )
     elif behind:
         pull = f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
@@ -156,10 +156,13 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     )
 
 
-def _ahead_behind(ws: Workspace, branch: str, remote_ref: str) -> tuple[list[CommitInfo], list[CommitInfo]]:
+def _ahead_behind(
+    ws: Workspace, branch: str, remote_ref: str, remote_sha: str
+) -> tuple[list[CommitInfo], list[CommitInfo]]:
     local = f"refs/heads/{branch}"
-    if ws.rev_parse(local) is None:
-        return [], []
+    local_sha = ws.rev_parse(local)
+    if local_sha is None or local_sha == remote_sha:
+        return [], []  # in step with origin (the usual case): no history to walk
     return ws.ahead_behind(local, remote_ref)
 
 

@@ -10,7 +10,7 @@ object (`RemovedTemplateField`).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from lab.core import gotemplate
 from lab.core.gotemplate import parser as tparse
@@ -41,6 +41,8 @@ _REMOVED_PATTERNS = (
 
 REASON_REMOVED = "RemovedTemplateField"
 REASON_GIT = "GitOperationFailed"
+PARSE_FAILED = "failed to update source: unable to create commit message template from spec: {}"
+RUN_FAILED = "failed to update source: failed to run template from spec: {}"
 FIELD = "spec.git.commit.messageTemplate"
 
 
@@ -335,6 +337,17 @@ def _image_for(change: Change, images: Sequence[ImageRef] | Mapping[str, ImageRe
     return None
 
 
+class TemplateInputs(TypedDict):
+    """What, besides the changes, Flux's template data is made of (keyword arguments of
+    `build_template_data` and `render_commit_message`)."""
+
+    api_version: str
+    automation_namespace: str
+    automation_name: str
+    values: NotRequired[Mapping[str, str] | None]
+    images: NotRequired[Sequence[ImageRef] | Mapping[str, ImageRef]]
+
+
 def build_template_data(
     changes: Sequence[Change],
     *,
@@ -416,14 +429,7 @@ def _removed(go_error: str) -> tuple[str, str] | None:
 
 
 def render_commit_message(
-    template: str | None,
-    changes: Sequence[Change],
-    *,
-    api_version: str,
-    automation_namespace: str,
-    automation_name: str,
-    values: Mapping[str, str] | None = None,
-    images: Sequence[ImageRef] | Mapping[str, ImageRef] = (),
+    template: str | None, changes: Sequence[Change], **inputs: Unpack[TemplateInputs]
 ) -> str:
     """Render the commit message exactly as image-automation-controller would, or raise CommitTemplateError.
 
@@ -431,25 +437,21 @@ def render_commit_message(
     or a plain list (matched to each change by the value its setter wrote).
     """
     text = template or DEFAULT_MESSAGE
-    automation = f"{automation_namespace}/{automation_name}"
-    data = build_template_data(
-        changes,
-        api_version=api_version,
-        automation_namespace=automation_namespace,
-        automation_name=automation_name,
-        values=values,
-        images=images,
-    )
+    api_version = inputs["api_version"]
+    automation = f"{inputs['automation_namespace']}/{inputs['automation_name']}"
+    data = build_template_data(changes, **inputs)
     try:
         tmpl = gotemplate.parse(text, TEMPLATE_NAME)
     except gotemplate.TemplateError as exc:
-        raise CommitTemplateError(
-            REASON_GIT,
-            f"failed to update source: unable to create commit message template from spec: {exc}",
-            hint=_hint_for(str(exc), api_version),
-            automation=automation,
-        ) from None
+        raise _git_failure(PARSE_FAILED, exc, api_version, automation) from None
     return _execute(tmpl, data, api_version, automation)
+
+
+def _git_failure(what: str, exc: Exception, api_version: str, automation: str) -> CommitTemplateError:
+    """The GitOperationFailed condition of a template that does not parse or run (`what`: its message)."""
+    return CommitTemplateError(
+        REASON_GIT, what.format(exc), hint=_hint_for(str(exc), api_version), automation=automation
+    )
 
 
 def _execute(tmpl: gotemplate.Template, data: TemplateData, api_version: str, automation: str) -> str:
@@ -470,12 +472,7 @@ def _execute(tmpl: gotemplate.Template, data: TemplateData, api_version: str, au
                 ),
                 automation=automation,
             ) from None
-        raise CommitTemplateError(
-            REASON_GIT,
-            f"failed to update source: failed to run template from spec: {exc}",
-            hint=_hint_for(str(exc), api_version),
-            automation=automation,
-        ) from None
+        raise _git_failure(RUN_FAILED, exc, api_version, automation) from None
 
 
 # --- static checks ------------------------------------------------------------------------------------------
@@ -534,7 +531,7 @@ def check_template(template: str | None, api_version: str) -> list[str]:
     try:
         tmpl = gotemplate.parse(template, TEMPLATE_NAME)
     except gotemplate.TemplateError as exc:
-        return [f"failed to update source: unable to create commit message template from spec: {exc}"]
+        return [PARSE_FAILED.format(exc)]
     data = build_template_data(
         [_SAMPLE_CHANGE],
         api_version=api_version,
@@ -556,7 +553,7 @@ def check_template(template: str | None, api_version: str) -> list[str]:
         else:
             continue
         removed = _removed(err)
-        msg = removed[0] if removed else f"failed to update source: failed to run template from spec: {err}"
+        msg = removed[0] if removed else RUN_FAILED.format(err)
         if msg not in problems:
             problems.append(msg)
     try:

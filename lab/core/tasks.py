@@ -83,6 +83,9 @@ class TaskMeta:
     solution_variants: tuple[tuple[str, str], ...] = ()
     """(image API version, folder): files that replace the solution's when that version is written
     (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
+    solution_remove: tuple[str, ...] = ()
+    """Repository paths the solution deletes (`[solution] remove = ["apps/old.yaml"]`): a task whose work
+    is removing a file (a cleanup) cannot say so with files copied over the starter."""
     areas: tuple[str, ...] = DEFAULT_AREAS
     generate: dict[str, str] = field(default_factory=dict)
     """`[generate]`: the generator's defaults for this task (option name -> value), e.g. image, semver."""
@@ -247,7 +250,8 @@ def parse_task_meta(text: str, where: str) -> TaskMeta:
         # A task without a course row of its own records its progress in a row named by its id.
         progress_row=_str(data, "progress_row", where, task_id),
         progress_task=_str(data, "progress_task", where, task_id),
-        progress_note=_str(data, "progress_note", where, ""),
+        # The check wants a note on the row: without one of its own, the task's title is the note.
+        progress_note=_str(data, "progress_note", where, "") or _str(data, "title", where),
         quiz_record=_relative(_str(data, "quiz_record", where, ".fluxlab/quiz.json"), "quiz_record", where),
         next_task=_str(data, "next_task", where, ""),
         next_title=_str(data, "next_title", where, ""),
@@ -255,6 +259,9 @@ def parse_task_meta(text: str, where: str) -> TaskMeta:
         solution=_relative(_str(solution, "dir", where, SOLUTION_DIR), "solution.dir", where),
         commit_message=_str(solution, "commit_message", where, f"Solve task {task_id}"),
         solution_variants=_variants(solution, where),
+        solution_remove=tuple(
+            _relative(rel, "solution.remove", where) for rel in _strings(solution, "remove", where)
+        ),
         areas=tuple(areas),
         next_steps=_strings(data, "next_steps", where),
         generate=_generate(data, where),

@@ -241,9 +241,11 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
 
 
 def _repository_breaks(
-    facts: Facts, name: LinkName, kind: str, declared: Sequence[FluxObject], absent: str, write: str
+    facts: Facts, kind: str, declared: Sequence[FluxObject], absent: str, write: str
 ) -> Link | None:
-    """Where the repository alone breaks a link: no object of `kind`, a diagnosis, a validation error."""
+    """Where the repository alone breaks the link of `kind`: no object of it, a diagnosis, a validation
+    error."""
+    name = _LINK_OF[kind]
     if not declared:
         return Link(name, "broken", absent, (), write)
     found = _broken_by_findings(name, _findings(facts, name))
@@ -321,17 +323,19 @@ def _controllers(facts: Facts) -> Link:
     )
 
 
-def _each_object(
+def _objects_link(
     facts: Facts,
     kind: str,
     declared: Sequence[_Obj],
     detail: Callable[[_Obj], str],
     fix: str,
     offline: Callable[[_Obj], Link | str],
+    judge: Callable[[Sequence[str]], State] = lambda evidence: "ok",
     ready: str = "{message}",
-) -> Link | list[str]:
-    """The evidence line of each declared object, from the live cluster when there is one and from the
-    repository (`offline`) when not; the first broken Link instead when one is."""
+) -> Link:
+    """The link of `kind` from the evidence line of each declared object (from the live cluster when
+    there is one and from the repository, `offline`, when not) and the advisory findings; the first
+    broken Link instead when one is. `judge` tells from the evidence whether the link holds."""
     evidence: list[str] = []
     for obj in declared:
         word = _live_word(facts, kind, obj, detail(obj), fix, ready)
@@ -340,14 +344,15 @@ def _each_object(
         if isinstance(word, Link):
             return word
         evidence.append(word)
-    return evidence
+    name = _LINK_OF[kind]
+    summary = evidence[0] if evidence else "not checked"
+    return Link(name, judge(evidence), summary, (*evidence, *_advice(_findings(facts, name))))
 
 
 def _scan(facts: Facts) -> Link:
     repos = facts.aset.repositories
     early = _repository_breaks(
         facts,
-        "scan",
         "ImageRepository",
         repos,
         "no ImageRepository in the repository: nothing scans a registry",
@@ -379,29 +384,23 @@ def _scan(facts: Facts) -> Link:
             )
         return f"ImageRepository {repo.ref}: {repo.image}, {count} tags ({facts.tags_source})"
 
-    evidence = _each_object(
+    return _objects_link(
         facts,
         "ImageRepository",
         repos,
         lambda repo: f"kubectl describe imagerepository {repo.name} -n {repo.namespace}",
         "fix spec.image or the registry credentials; see the message",
         offline,
+        lambda evidence: "ok" if evidence and not all("tags not read" in e for e in evidence) else "unknown",
     )
-    if isinstance(evidence, Link):
-        return evidence
-    advice = _advice(_findings(facts, "scan"))
-    judged: State = "ok" if evidence and not all("tags not read" in e for e in evidence) else "unknown"
-    summary = evidence[0] if evidence else "not checked"
-    return Link("scan", judged, summary, (*evidence, *advice))
 
 
 def _policy(facts: Facts) -> Link:
-    aset = facts.aset
+    policies = facts.aset.policies
     early = _repository_breaks(
         facts,
-        "policy",
         "ImagePolicy",
-        aset.policies,
+        policies,
         "no ImagePolicy in the repository: no tag is ever selected",
         "write kind: ImagePolicy with spec.imageRepositoryRef.name and spec.policy.semver.range",
     )
@@ -415,19 +414,15 @@ def _policy(facts: Facts) -> Link:
             return f"ImagePolicy {pol.ref} selects {selected} ({facts.tags_source})"
         return f"ImagePolicy {pol.ref}: not evaluated (no tags)"
 
-    evidence = _each_object(
+    return _objects_link(
         facts,
         "ImagePolicy",
-        aset.policies,
+        policies,
         lambda pol: f"{pol.file}:{pol.line_of('spec.policy')}",
         "see the message; `lab policy --semver RANGE --tags-file F` shows why each tag is dropped",
         offline,
+        lambda evidence: "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown",
     )
-    if isinstance(evidence, Link):
-        return evidence
-    advice = _advice(_findings(facts, "policy"))
-    judged: State = "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown"
-    return Link("policy", judged, evidence[0] if evidence else "not checked", (*evidence, *advice))
 
 
 def resolved_tags_for(facts: Facts) -> dict[str, str]:
@@ -440,7 +435,6 @@ def _automation(facts: Facts) -> Link:
     aset = facts.aset
     early = _repository_breaks(
         facts,
-        "automation",
         "ImageUpdateAutomation",
         aset.automations,
         "no ImageUpdateAutomation in the repository: nothing writes to Git",
@@ -457,7 +451,7 @@ def _automation(facts: Facts) -> Link:
             (f"{suspended.file}:{suspended.line_of('spec.suspend')}",),
             "remove spec.suspend or `flux resume image update " + suspended.name + "`",
         )
-    evidence = _each_object(
+    return _objects_link(
         facts,
         "ImageUpdateAutomation",
         aset.automations,
@@ -466,10 +460,6 @@ def _automation(facts: Facts) -> Link:
         lambda a: f"ImageUpdateAutomation {a.ref} ({a.file})",
         ready="Ready, '{message}'",
     )
-    if isinstance(evidence, Link):
-        return evidence
-    advice = _advice(_findings(facts, "automation"))
-    return Link("automation", "ok", evidence[0], (*evidence, *advice))
 
 
 def _markers(facts: Facts) -> Link:

@@ -164,6 +164,46 @@ def test_dirty_tree_detection_includes_untracked_and_staged(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_dirty_file_groups_answer_as_one_status_per_group_would(tmp_path: Path) -> None:
+    files = {
+        "dir/a.yaml": "kind: A\n" * 20,
+        "dir/b.yaml": "b\n",
+        "dirt/c.yaml": "c\n",
+        "PROGRESS.md": "| 09 | todo |\n" * 20,
+        "notes.md": "n\n",
+    }
+    work = make_repo(tmp_path / "w", files)
+    ws = open_workspace(work)
+    groups = [["dir"], ["PROGRESS.md", ".fluxlab/quiz.json"], ["dir/", "notes.md"]]
+    assert ws.dirty_file_groups(groups) == [[], [], []]
+    (work / "dir" / "b.yaml").write_text("B\n")
+    (work / "dirt" / "c.yaml").write_text("C\n")  # "dir" does not name "dirt/..."
+    (work / ".fluxlab").mkdir()
+    (work / ".fluxlab" / "quiz.json").write_text("{}\n")
+    git(work, "mv", "dir/a.yaml", "dir/renamed.yaml")  # a rename inside one group: the new name only
+    git(work, "mv", "PROGRESS.md", "dir/progress.md")  # a rename across groups: each side in its own
+    expected = [ws.dirty_files(g) for g in groups]
+    assert expected == [
+        ["dir/b.yaml", "dir/progress.md", "dir/renamed.yaml"],
+        [".fluxlab/quiz.json", "PROGRESS.md"],
+        ["dir/b.yaml", "dir/progress.md", "dir/renamed.yaml"],
+    ]
+    assert ws.dirty_file_groups(groups) == expected
+    assert ws.dirty_file_groups([["."], ["notes.md"]]) == [ws.dirty_files(), []]
+
+
+@pytest.mark.slow
+def test_open_workspace_refuses_a_repository_git_does_not_accept(tmp_path: Path) -> None:
+    work = make_repo(tmp_path / "w", {"a.txt": "a\n"})
+    git(work, "config", "core.repositoryformatversion", "1")
+    git(work, "config", "extensions.frobnicate", "true")
+    with pytest.raises(GitError) as err:
+        open_workspace(work)
+    assert "not a usable git repository" in str(err.value)
+    assert "unknown repository extension" in str(err.value)
+
+
+@pytest.mark.slow
 def test_commit_only_named_paths_and_keeps_other_changes(tmp_path: Path) -> None:
     work = make_repo(tmp_path / "w", {"a.txt": "a\n", "b.txt": "b\n"})
     ws = open_workspace(work)

@@ -67,3 +67,27 @@ def test_the_layers_contract_holds_function_level_imports_included() -> None:
     proc = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 kept, 0 broken" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_layers_contract_fails_on_an_upward_import_inside_a_function(tmp_path: Path) -> None:
+    """The contract can fail: a copy of lab/ where a core module imports a service inside a function
+    (the shape of the cycles issue 11 removed) breaks it, and the report names the import."""
+    import os
+
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert exe is not None, "pip install -e '.[test]' installs import-linter"
+    shutil.copytree(ROOT / "lab", tmp_path / "lab", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    probe = tmp_path / "lab" / "core" / "text.py"
+    probe.write_text(
+        probe.read_text(encoding="utf-8")
+        + "\n\ndef _upward() -> None:\n    from lab.services import sandbox  # noqa: F401\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [exe, "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode != 0, proc.stdout
+    assert "lab.core.text -> lab.services.sandbox" in proc.stdout, proc.stdout

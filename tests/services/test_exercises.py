@@ -124,6 +124,34 @@ def test_starter_fails_and_solution_gets_full_marks(tmp_path: Path, task: str) -
     assert all(f"| {t} | ⬜ | |" in progress for t in others)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["09b-staging", "09b-guard"])
+def test_solve_applies_over_the_commits_flux_pushed_on_the_starter(tmp_path: Path, task: str) -> None:
+    """In the sandbox these starters already carry an automation, so Flux commits before the learner
+    does: `lab solve` brings origin's commits in first (as `lab sync` would), writes the solution over
+    them, pushes, and the exercise still reaches full marks."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+    from lab.services.solve import solve
+
+    ws = _practice(tmp_path, task)
+    flux = run_automations(ws, tag_source=tag_source(task))
+    assert any(r.pushed for r in flux), "the starter's automation did not commit"
+    origin = tmp_path / "origin.git"
+    assert git(origin, "log", "-1", "--format=%an", "main") == "Flux"
+    result = solve(ws, task=task)
+    assert result.commit is not None
+    assert git(ws, "rev-parse", "HEAD") == git(origin, "rev-parse", "main")
+    assert "Flux" in git(origin, "log", "--format=%an", "main")
+    solution = task_folder(task) / "solution"
+    for rel in result.files:
+        assert (ws / rel).read_bytes() == (solution / rel).read_bytes(), rel
+    run_automations(ws, tag_source=tag_source(task))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    done = _check(ws, task)
+    assert _failing(done) == {} and done.score == 100
+
+
 # -- 09b-multi: the ways learners mark several images ---------------------------------------------
 
 DEPLOY = "apps/base/shop/deployment.yaml"

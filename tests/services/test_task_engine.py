@@ -188,3 +188,131 @@ def test_generate_takes_the_tasks_form_defaults(
     assert "name: mine" in out and "name: app" not in out  # what the learner typed wins
     assert main(["generate", "--stdout"]) == 0
     assert "image: library/nginx" in capsys.readouterr().out  # the course's task: the course text
+
+
+def _contributing_block(lang: str, containing: str) -> str:
+    """The ```lang block of CONTRIBUTING.md that contains `containing`, verbatim."""
+    import re
+
+    from tests.support.paths import ROOT
+
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(rf"```{lang}\n(.*?)```", text, re.S) if containing in b]
+    assert len(blocks) == 1, f"CONTRIBUTING.md has {len(blocks)} {lang} blocks with {containing!r}"
+    return blocks[0]
+
+
+TOY_CHECKS = """title = "Cleanup"
+[params]
+automation_files = ["clusters/dev/image-automation/image-repository.yaml"]
+
+[[check]]
+id = "repo.files"
+run = "repo.files"
+title = "The ImageRepository is still there"
+points = 20
+kind = "repo"
+hint = "keep it"
+
+[[check]]
+id = "cleanup.gone"
+run = "cleanup.gone"
+title = "The leftover file is gone"
+points = 60
+kind = "repo"
+hint = "git rm apps/base/nginx/old-policy.yaml"
+[check.params]
+file = "apps/base/nginx/old-policy.yaml"
+
+[[check]]
+id = "progress.updated"
+run = "progress.updated"
+title = "PROGRESS.md marks 10-cleanup done"
+points = 10
+kind = "progress"
+hint = "lab progress --done 10-cleanup"
+
+[[check]]
+id = "quiz.passed"
+run = "quiz.passed"
+title = "Quiz"
+points = 10
+kind = "quiz"
+hint = "lab quiz"
+
+[dev]
+starter_passes = ["repo.files"]
+"""
+
+
+@pytest.mark.slow
+def test_a_new_task_made_as_contributing_says(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """CONTRIBUTING.md followed literally for a task unlike 09b: its own checks.py (the doc's example,
+    verbatim), a solution that removes a starter file (`[solution] remove`), and no progress_* keys (the
+    row is the id, added when missing; the note is the title). `lab dev check` proves it, and a learner's
+    repository gets full marks through the commands."""
+    authors = tmp_path / "course"
+    folder = copy_task(authors, "10-cleanup")
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8")
+    for key in ("progress_row", "progress_task", "progress_note", "quiz_record"):
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} ="))
+    text = text.replace('variants = { v1beta2 = "solution-v1beta2" }', "")
+    text = text.replace(
+        'commit_message = "Add image automation"',
+        'commit_message = "Remove the leftover policy"\nremove = ["apps/base/nginx/old-policy.yaml"]',
+    )
+    meta.write_text(text + '\nquiz_record = ".fluxlab/quiz-10-cleanup.json"\n', encoding="utf-8")
+    import shutil
+
+    # The starter is 09b solved, plus the leftover; the solution only removes it.
+    shutil.copytree(folder / "solution", folder / "starter", dirs_exist_ok=True)
+    shutil.rmtree(folder / "solution")
+    shutil.rmtree(folder / "solution-v1beta2")  # a solution that only removes needs no folder
+    leftover = folder / "starter" / "apps" / "base" / "nginx" / "old-policy.yaml"
+    leftover.write_text("apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n", encoding="utf-8")
+    (folder / "checks.toml").write_text(TOY_CHECKS, encoding="utf-8")
+    (folder / "checks.py").write_text(_contributing_block("python", "@check("), encoding="utf-8")
+    (folder / "pitfalls.toml").write_text(
+        '[[pitfall]]\nissue = "It comes back"\ncause = "not committed"\nresolution = "git rm, push"\n'
+        'check = "cleanup.gone"\n',
+        encoding="utf-8",
+    )
+    env = {**lab_env, "LAB_TASKS_PATH": str(authors)}
+
+    dev = run_lab("dev", "check", "--task", "10-cleanup", env=env)
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+
+    repo = tmp_path / "repo"
+    assert run_lab("init", str(repo), "--task", "10-cleanup", env=env).returncode == 0
+    before = json.loads(run_lab("check", "--offline", "--format", "json", env=env, cwd=repo).stdout)
+    gone = next(c for c in before["checks"] if c["id"] == "cleanup.gone")
+    assert gone["status"] == "fail" and "old-policy.yaml still exists" in gone["message"]
+    solved = run_lab("solve", ".", env=env, cwd=repo)
+    assert solved.returncode == 0, solved.stderr
+    assert not (repo / "apps/base/nginx/old-policy.yaml").exists()
+    from tests.support.gitutil import git
+
+    assert "apps/base/nginx/old-policy.yaml" not in git(repo, "ls-tree", "-r", "--name-only", "origin/main")
+    quiz = parse_quiz((folder / "quiz.toml").read_text(encoding="utf-8"), "quiz.toml")
+    answers = ",".join(str(q.answer + 1) for q in quiz.questions)
+    assert run_lab("quiz", "--answers", answers, env=env, cwd=repo).returncode == 0
+    done = run_lab("progress", "--done", env=env, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    progress = (repo / "PROGRESS.md").read_text(encoding="utf-8")
+    assert "| 10-cleanup | ✅ | Image Automation (FluxCD Path, Bonus) |" in progress
+    assert "| 09-fluxcd-image-automation | ⬜ | |" in progress
+    after = run_lab("check", "--offline", "--format", "json", env=env, cwd=repo)
+    report = json.loads(after.stdout)
+    assert after.returncode == 0, after.stdout
+    assert report["task"] == "10-cleanup" and report["score"] == 100
+
+
+def test_solution_remove_paths_are_checked() -> None:
+    from lab.core.tasks import parse_task_meta
+
+    meta = parse_task_meta('id = "t"\ntitle = "T"\n[solution]\nremove = ["a/b.yaml"]\n', "task.toml")
+    assert meta.solution_remove == ("a/b.yaml",) and meta.progress_note == "T"
+    for bad in ('"../x"', '"/etc/x"', "1"):
+        with pytest.raises(LabError, match="remove"):
+            parse_task_meta(f'id = "t"\ntitle = "T"\n[solution]\nremove = [{bad}]\n', "task.toml")

@@ -19,16 +19,17 @@ from lab.sandbox.controllers.common import (
     JSON,
     Clock,
     Schedule,
+    changed_or_requested,
+    first_condition,
     generation,
-    generation_changed,
     handled,
     key,
     now_rfc3339,
     ready_conditions,
-    reconcile_requested,
     requested_at,
     spec,
     status,
+    stays_stalled,
 )
 
 if TYPE_CHECKING:
@@ -158,8 +159,7 @@ class AutomationController:
         if not self.schedule.is_due(ident, inputs, now):
             return
         period = self.clock.seconds(spec(iua).get("interval"), "1m")
-        first = (status(iua).get("conditions") or [{}])[0]
-        if first.get("reason") in _STALLED and not generation_changed(iua) and not reconcile_requested(iua):
+        if stays_stalled(iua, _STALLED):
             self.schedule.done(ident, inputs, now, period)
             return
         new = dict(status(iua))
@@ -190,9 +190,8 @@ class AutomationController:
         unchanged = (
             policies == (status(iua).get("observedPolicies") or {})
             and revision == status(iua).get("observedSourceRevision")
-            and not generation_changed(iua)
-            and not reconcile_requested(iua)
-            and first.get("status") == "True"
+            and not changed_or_requested(iua)
+            and first_condition(iua).get("status") == "True"
         )
         if unchanged:
             # Flux's short-circuit: same policies, same head, nothing to clone.

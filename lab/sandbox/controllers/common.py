@@ -93,6 +93,23 @@ def generation_changed(obj: Mapping[str, Any]) -> bool:
     return status(obj).get("observedGeneration") != generation(obj)
 
 
+def changed_or_requested(obj: Mapping[str, Any]) -> bool:
+    """The spec changed since the last reconcile, or `flux reconcile` asked for one."""
+    return generation_changed(obj) or reconcile_requested(obj)
+
+
+def first_condition(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """conditions[0] of the status (what `ready_conditions` writes there: Ready), or an empty one."""
+    first = (status(obj).get("conditions") or [{}])[0]
+    return first if isinstance(first, Mapping) else {}
+
+
+def stays_stalled(obj: Mapping[str, Any], reasons: Collection[str]) -> bool:
+    """Flux leaves an object stalled for one of `reasons` alone until its spec changes or a reconcile
+    is requested."""
+    return first_condition(obj).get("reason") in reasons and not changed_or_requested(obj)
+
+
 def _previous(old: Sequence[Any], type_: str) -> Mapping[str, Any] | None:
     for cond in old:
         if isinstance(cond, Mapping) and cond.get("type") == type_:

@@ -21,7 +21,6 @@ from lab.sandbox.controllers.common import (
     Clock,
     Schedule,
     generation,
-    generation_changed,
     handled,
     key,
     now_rfc3339,
@@ -31,6 +30,7 @@ from lab.sandbox.controllers.common import (
     requested_at,
     spec,
     status,
+    stays_stalled,
 )
 
 if TYPE_CHECKING:
@@ -131,9 +131,8 @@ class ReflectorController:
         ident = (REPO_KIND, ns, name)
         if spec(obj).get("suspend") is True:
             return
-        first = (status(obj).get("conditions") or [{}])[0]
-        if first.get("reason") in _STALLED and not generation_changed(obj) and not reconcile_requested(obj):
-            return  # Stalled objects wait for a spec change
+        if stays_stalled(obj, _STALLED):
+            return
         if self._scan_reason(obj, now) is None:
             return
         period = self._period(obj)
