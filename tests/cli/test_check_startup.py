@@ -49,6 +49,7 @@ NEVER_OFFLINE = (
     "concurrent.futures",
     "logging",
     "tempfile",
+    "random",  # the template functions that use it import it
 )
 # On a solved repository in step with origin: the config (hardening; it also shows git accepts the
 # repository), one object reader, one status for every path the git checks ask about, and the search
