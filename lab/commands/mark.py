@@ -26,12 +26,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _workspace_for(file: str, explicit: str | None) -> object:
+    import os
     from pathlib import Path
 
     if explicit:
         return resolve_workspace(explicit)
-    start = Path(file).expanduser()
-    start = (start if start.is_absolute() else Path.cwd() / start).parent.resolve()
+    # Walked up as written, never through a symlink: `apps` linked to a folder outside the repository
+    # must leave the repository the workspace (the file then lies outside it and is refused), not make
+    # the link's target a workspace of its own.
+    start = Path(os.path.abspath(Path.cwd() / Path(file).expanduser())).parent
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate

@@ -132,7 +132,7 @@ def test_a_tree_1100_directories_deep(repo: Path, deep_leaf: Path, lab_env: dict
 
 
 @pytest.mark.slow
-def test_symlinked_update_path_cannot_lead_setters_outside(
+def test_symlinked_directory_cannot_lead_setters_or_mark_outside(
     repo: Path, tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
     outside = tmp_path / "outside"
@@ -150,6 +150,18 @@ def test_symlinked_update_path_cannot_lead_setters_outside(
     whole = run_lab("setters", ".", "--set", "flux-system:nginx=nginx:1.25.9", env=lab_env, cwd=repo)
     assert whole.returncode == 0
     assert (outside / "base/nginx/deployment.yaml").read_bytes() == marked
+    # `lab mark` on a file under the link: the file's real folder lies outside any repository, which
+    # must not make that folder the workspace (it did, and the file outside was marked).
+    (outside / "base/nginx/deployment.yaml").write_bytes(before)
+    for cwd, target in (
+        (repo, DEPLOYMENT),
+        (tmp_path, str(repo / DEPLOYMENT)),
+        (repo / "clusters", f"../{DEPLOYMENT}"),
+    ):
+        result = run_lab("mark", target, "--policy", "flux-system:nginx", env=lab_env, cwd=cwd)
+        assert result.returncode == 1, (target, result.stdout)
+        assert result.stderr.startswith(f"lab: {target}: is outside the workspace"), result.stderr
+        assert (outside / "base/nginx/deployment.yaml").read_bytes() == before, target
 
 
 @pytest.mark.slow

@@ -140,6 +140,7 @@ _COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
 # The events of most collections, shared: the emitter never changes an Event.
 _BLOCK_STARTS = {typ: Event(typ, implicit=True, style=1) for typ in (Ev.SEQ_START, Ev.MAP_START)}
 _MAP_END = Event(Ev.MAP_END)
+_SEQ_END = Event(Ev.SEQ_END)
 
 
 def _start_event(typ: int, node: Node, tag: str, tail: str) -> Event:
@@ -249,54 +250,148 @@ class Emitter:
         yaml.v3 buffers up to three events of look-ahead before it handles a collection start
         (`yaml_emitter_need_more_events`); every look-ahead reads at most the next event, so with a
         document's events all present the states take the same decisions without that check.
+
+        Most of a manifest is block mappings and sequences of plain text with no comment. With no
+        comment pending, the branches below write what the block states and `_emit_node` write for
+        a plain key, value or item, a block collection's start and its end, and leave the emitter as
+        they do (state stack, indent, flags), without an Event, its analysis and the calls. The
+        analysis they skip only feeds the handling of the event it is made for.
         """
         self.events = events
         self.head = 0
         handlers = self._handlers
         analyze = self._analyze_event
         out = self.out
-        for i, item in enumerate(events):
+        states = self.states
+        last = len(events) - 1
+        map_start, seq_start = _BLOCK_STARTS[Ev.MAP_START], _BLOCK_STARTS[Ev.SEQ_START]
+        i = 0
+        while i <= last:
+            item = events[i]
+            i += 1
             state = self.state
-            if isinstance(item, str):
-                text = item
-                if S.BLOCK_MAP_FIRST <= state <= S.BLOCK_MAP_SIMPLE_VALUE and not (
-                    self.head_comment
-                    or self.line_comment
-                    or self.foot_comment
-                    or self.tail_comment
-                    or self.key_line_comment
-                ):
-                    # Most of a manifest is `key: value` in plain text with no comment. These two
-                    # branches write what the block mapping states and _emit_node write for such a
-                    # key or value and leave the emitter as they do (state stack, indent, flags),
-                    # without an Event, its analysis and the calls.
+            if S.BLOCK_SEQ_FIRST <= state <= S.BLOCK_MAP_SIMPLE_VALUE and not (
+                self.head_comment
+                or self.line_comment
+                or self.foot_comment
+                or self.tail_comment
+                or self.key_line_comment
+            ):
+                if item.__class__ is str:
                     if state == S.BLOCK_MAP_SIMPLE_VALUE:
                         out.append(": ")
-                        out.append(text)
-                        self.column += 2 + len(text)
+                        out.append(item)
+                        self.column += 2 + len(item)
                         self.whitespace = self.indention = self.open_ended = False
                         self.root_context = self.sequence_context = self.simple_key_context = False
                         self.mapping_context = True
                         self.state = S.BLOCK_MAP_KEY
                         continue
-                    if state != S.BLOCK_MAP_VALUE and len(text) <= 128:  # _check_simple_key's limit
+                    if state <= S.BLOCK_SEQ_ITEM:
+                        self._write_dash(state)
+                        out.append(" ")
+                        out.append(item)
+                        self.column += 1 + len(item)
+                        self.whitespace = self.indention = False
+                        self.root_context = self.mapping_context = self.simple_key_context = False
+                        self.sequence_context = True
+                        self.state = S.BLOCK_SEQ_ITEM
+                        continue
+                    if len(item) <= 128:  # _check_simple_key's limit
                         if state == S.BLOCK_MAP_FIRST:
                             self._increase_indent(False, False)
+                        if (
+                            i <= last
+                            and events[i].__class__ is str
+                            and not self.indention
+                            and self.foot_indent < 0
+                        ):
+                            i = self._write_pairs(i)
+                            continue
                         self._write_indent()
-                        out.append(text)
-                        self.column += len(text)
+                        out.append(item)
+                        self.column += len(item)
                         self.whitespace = self.indention = False
                         self.root_context = self.sequence_context = False
                         self.mapping_context = self.simple_key_context = True
                         self.state = S.BLOCK_MAP_SIMPLE_VALUE
                         continue
-                item = events[i] = _plain_event(text)
-            self.head = i
-            ev = item
+                elif (item is map_start or item is seq_start) and (
+                    state == S.BLOCK_MAP_SIMPLE_VALUE or state <= S.BLOCK_SEQ_ITEM
+                ):
+                    is_map = item is map_start
+                    after = events[i + 1] if i < last else None
+                    # An empty collection is written in flow style (`{}`, `[]`): the general path.
+                    if not (isinstance(after, Event) and after.typ == (Ev.MAP_END if is_map else Ev.SEQ_END)):
+                        if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                            out.append(":")
+                            self.column += 1
+                            self.whitespace = self.indention = self.open_ended = False
+                            states.append(S.BLOCK_MAP_KEY)
+                            self.mapping_context = True
+                            self.sequence_context = False
+                        else:
+                            self._write_dash(state)
+                            states.append(S.BLOCK_SEQ_ITEM)
+                            self.mapping_context = False
+                            self.sequence_context = True
+                        self.root_context = self.simple_key_context = False
+                        self.state = S.BLOCK_MAP_FIRST if is_map else S.BLOCK_SEQ_FIRST
+                        continue
+                elif (item is _MAP_END and state == S.BLOCK_MAP_KEY) or (
+                    item is _SEQ_END and state == S.BLOCK_SEQ_ITEM
+                ):
+                    self.indent = self.indents.pop()
+                    self.state = states.pop()
+                    continue
+            ev = events[i - 1] = _plain_event(item) if isinstance(item, str) else item
+            self.head = i - 1
             analyze(ev)
             handlers[state](ev)
         self.events = []
         self.head = 0
+
+    def _write_pairs(self, i: int) -> int:
+        """Write the `key: value` lines of plain text that start with the key at `i - 1`.
+
+        In a block mapping after content (no indentation pending, no foot comment just written)
+        `_write_indent` breaks the line and pads to the indent, and the key and value paths above
+        write `key: value`: one string per line here. Returns the index after the last value.
+        """
+        events = self.events
+        last = len(events) - 1
+        pad = "\n" + " " * self.indent
+        out = self.out
+        key, value = events[i - 1], events[i]
+        assert isinstance(key, str) and isinstance(value, str)
+        while True:
+            out.append(f"{pad}{key}: {value}")
+            i += 1
+            if i >= last:
+                break
+            next_key, next_value = events[i], events[i + 1]
+            if not (isinstance(next_key, str) and isinstance(next_value, str)) or len(next_key) > 128:
+                break
+            key, value = next_key, next_value
+            i += 1
+        self.column = self.indent + len(key) + 2 + len(value)
+        self.whitespace = self.open_ended = False
+        self.root_context = self.sequence_context = self.simple_key_context = False
+        self.mapping_context = True
+        self.state = S.BLOCK_MAP_KEY
+        return i
+
+    def _write_dash(self, state: int) -> None:
+        """What `_emit_block_sequence_item` writes before an item when no comment is pending."""
+        if state == S.BLOCK_SEQ_FIRST:
+            seq = (
+                self.mapping_context
+                and (self.column == 0 or not self.indention)
+                and self.compact_sequence_indent
+            )
+            self._increase_indent(False, False, seq)
+        self._write_indent()
+        self._write_indicator("-", True, False, True)
 
     def emit(self, event: Event) -> None:
         self.emit_all([event])
@@ -1047,7 +1142,7 @@ class Encoder:
         # Per-encoder memos of two pure functions of a scalar's text: manifests repeat the same
         # keys and values thousands of times.
         self._resolved: dict[str, str] = {}
-        self._plain_safe: dict[str, bool] = {}
+        self._plain_tags: dict[str, str] = {}
 
     def compact_seq_indent(self, compact: bool) -> None:
         self.emitter.compact_sequence_indent = compact
@@ -1075,17 +1170,16 @@ class Encoder:
         if not (
             node.style or node.anchor or node.head_comment or node.line_comment or node.foot_comment or tail
         ):
-            safe = self._plain_safe.get(value)
-            if safe is None:
-                safe = self._plain_safe[value] = _PLAIN_SAFE.fullmatch(value) is not None
             # Plain text with its implicit tag (or none): the general path below gives it no tag
-            # and the plain style.
-            if safe:
+            # and the plain style. `_plain_tags` holds a text's implicit tag, "" if not plain-safe.
+            rtag = self._plain_tags.get(value)
+            if rtag is None:
+                rtag = self._plain_tags[value] = (
+                    self._resolve(value) if _PLAIN_SAFE.fullmatch(value) is not None else ""
+                )
+            if rtag:
                 tag = node.tag
-                if not tag:
-                    return value
-                rtag = self._resolve(value)
-                if rtag == tag or rtag == short_tag(tag):
+                if not tag or tag == rtag or rtag == short_tag(tag):
                     return value
         tag = node.tag
         style_bits = node.style
@@ -1137,8 +1231,10 @@ class Encoder:
             events.append(self._scalar(node, tail))
             return
         tag = node.tag
-        if tag and not node.style & TAGGED and _COLLECTION_TAGS.get(kind, "") in (tag, short_tag(tag)):
-            tag = ""
+        if tag and not node.style & TAGGED:
+            implicit = _COLLECTION_TAGS.get(kind, "")
+            if tag == implicit or implicit == short_tag(tag):
+                tag = ""
         if kind == DOC:
             events.append(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
             for child in node.content:
@@ -1148,20 +1244,33 @@ class Encoder:
             events.append(_start_event(Ev.SEQ_START, node, tag, ""))
             for child in node.content:
                 self._node(child, "")
-            events.append(Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment))
+            if not (node.line_comment or node.foot_comment):
+                events.append(_SEQ_END)
+            else:
+                events.append(
+                    Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment)
+                )
         elif kind == MAP:
             events.append(_start_event(Ev.MAP_START, node, tag, tail))
             inner_tail = ""
             items = node.content
+            scalar = self._scalar
             for i in range(0, len(items) - 1, 2):
                 k = items[i]
                 foot = k.foot_comment
                 if foot:
                     # yaml.v3 moves a key's foot comment to the tail of the next entry.
                     k = replace(k, foot_comment="")
-                self._node(k, inner_tail)
+                if k.kind == SCALAR:
+                    events.append(scalar(k, inner_tail))
+                else:
+                    self._node(k, inner_tail)
                 inner_tail = foot
-                self._node(items[i + 1], "")
+                v = items[i + 1]
+                if v.kind == SCALAR:
+                    events.append(scalar(v, ""))
+                else:
+                    self._node(v, "")
             if not (inner_tail or node.line_comment or node.foot_comment):
                 events.append(_MAP_END)
             else:

@@ -18,7 +18,7 @@ from lab.errors import GitError, LabError
 from lab.sandbox.controllers.common import (
     JSON,
     Clock,
-    Schedule,
+    Controller,
     changed_or_requested,
     first_condition,
     generation,
@@ -77,7 +77,7 @@ def _push_detail(message: str) -> str:
     return detail
 
 
-class AutomationController:
+class AutomationController(Controller):
     def __init__(
         self,
         api: KubeAPIServer,
@@ -85,11 +85,9 @@ class AutomationController:
         tag_source: Callable[[], TagSource],
         clock: Clock,
     ) -> None:
-        self.api = api
+        super().__init__(api, clock)
         self.workspace = workspace
         self.tag_source = tag_source
-        self.clock = clock
-        self.schedule = Schedule()
         self.runs = 0
 
     def _observed_policies(self, ns: str) -> dict[str, JSON]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.duration import parse_duration
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.sandbox.kubeapi import KubeAPIServer
 
 JSON = dict[str, Any]
 RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
@@ -184,3 +187,13 @@ class Schedule:
 
 
 _MISSING = object()
+
+
+class Controller:
+    """What every simulated controller has: the API server whose objects it reconciles, the scaled
+    clock and the schedule of those objects."""
+
+    def __init__(self, api: KubeAPIServer, clock: Clock) -> None:
+        self.api = api
+        self.clock = clock
+        self.schedule = Schedule()

@@ -19,7 +19,7 @@ from lab.core.scan import DEFAULT_EXCLUSION
 from lab.sandbox.controllers.common import (
     JSON,
     Clock,
-    Schedule,
+    Controller,
     generation,
     handled,
     key,
@@ -59,7 +59,7 @@ def _exclusion(obj: Mapping[str, Any]) -> tuple[str, ...]:
     return DEFAULT_EXCLUSION
 
 
-class ReflectorController:
+class ReflectorController(Controller):
     def __init__(
         self,
         api: KubeAPIServer,
@@ -67,13 +67,11 @@ class ReflectorController:
         clock: Clock,
         registry_hosts: Mapping[str, str] | None = None,
     ) -> None:
-        self.api = api
+        super().__init__(api, clock)
         # Registry host -> the sandbox registry serving it. Objects are written by anyone who can reach
         # the API: an image on any other host is never contacted (None: no restriction, for tests).
         self.registry_hosts = dict(registry_hosts) if registry_hosts is not None else None
         self.client_factory = client_factory
-        self.clock = clock
-        self.schedule = Schedule()
         self.db: dict[tuple[str, str], Stored] = {}
         self.last_image: dict[tuple[str, str], str] = {}
 

@@ -21,7 +21,7 @@ from lab.sandbox.controllers.common import (
     FLUX_NS,
     JSON,
     Clock,
-    Schedule,
+    Controller,
     generation,
     handled,
     key,
@@ -149,15 +149,13 @@ def inventory_id(obj: Mapping[str, Any]) -> str:
     return f"{m.get('namespace') or ''}_{m.get('name')}_{group}_{obj.get('kind')}"
 
 
-class SourceControllers:
+class SourceControllers(Controller):
     """GitRepository and Kustomization reconcilers sharing one clone of origin."""
 
     def __init__(self, api: KubeAPIServer, origin: Path, cache_dir: Path, clock: Clock) -> None:
-        self.api = api
+        super().__init__(api, clock)
         self.origin = origin
         self.cache_dir = cache_dir
-        self.clock = clock
-        self.schedule = Schedule()
         self._ws: Workspace | None = None
         self._trees: dict[str, TreeFiles] = {}
         self._stamps: dict[tuple[str, ...], tuple[tuple[str, int, int, int], ...]] = {}
@@ -396,6 +394,8 @@ class SourceControllers:
 
     def _dry_run(self, body: JSON, exists: bool) -> None:
         """What `put` would do, validated but not stored (KubeAPIServer.put has no dry-run)."""
+        from lab.sandbox.kubeapi.store import DRY_RUN
+
         store = self.api.store
         api_version = str(body["apiVersion"])
         rt = store.by_kind(str(body["kind"]), api_version)
@@ -405,9 +405,9 @@ class SourceControllers:
         m = body["metadata"]
         ns = str(m.get("namespace") or "default") if rt.namespaced else ""
         if exists:
-            store.replace(rt, ns, str(m["name"]), body, version, dry_run=True)
+            store.replace(rt, ns, str(m["name"]), body, version, options=DRY_RUN)
         else:
-            store.create(rt, ns, body, version, dry_run=True)
+            store.create(rt, ns, body, version, options=DRY_RUN)
 
     def _prune(self, inventory: Any, keep: set[str]) -> None:
         entries = inventory.get("entries") if isinstance(inventory, Mapping) else None

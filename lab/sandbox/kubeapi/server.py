@@ -30,7 +30,7 @@ from lab.sandbox.kubeapi import protobuf, tables, workloads
 from lab.sandbox.kubeapi.logs import ControllerLogs, starting_line
 from lab.sandbox.kubeapi.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from lab.sandbox.kubeapi.resources import JSON, ResourceType
-from lab.sandbox.kubeapi.store import ApiError, Store, bad_request, now_rfc3339
+from lab.sandbox.kubeapi.store import ApiError, Store, WriteOptions, bad_request, now_rfc3339
 from lab.sandbox.kubeapi.world import CORE_COMPONENTS, FLUX_NAMESPACE, IMAGE_COMPONENTS, ensure_world
 from lab.sandbox.tls import ServerCertificate, self_signed
 
@@ -385,7 +385,7 @@ class _Handler(LoopbackHandler):
 
     def _create(self, call: _Call) -> None:
         created = self.server.api.store.create(
-            call.rt, call.ns, call.req.body, call.version, dry_run=call.dry_run, **call.checks
+            call.rt, call.ns, call.req.body, call.version, options=call.options
         )
         self._reply(201, created, call)
 
@@ -397,8 +397,7 @@ class _Handler(LoopbackHandler):
             call.req.body,
             call.version,
             subresource=call.sub,
-            dry_run=call.dry_run,
-            **call.checks,
+            options=call.options,
         )
         self._reply(200, replaced, call)
 
@@ -415,8 +414,7 @@ class _Handler(LoopbackHandler):
             call.req.body,
             call.version,
             subresource=call.sub,
-            dry_run=call.dry_run,
-            **call.checks,
+            options=call.options,
         )
         self._reply(201 if was_created else 200, patched, call)
 
@@ -450,7 +448,12 @@ class _Handler(LoopbackHandler):
                 "must be greater than or equal to 0",
             )
         store.patch(
-            call.rt, call.ns, str(call.name), "merge", {"spec": {"replicas": wanted}}, dry_run=call.dry_run
+            call.rt,
+            call.ns,
+            str(call.name),
+            "merge",
+            {"spec": {"replicas": wanted}},
+            options=WriteOptions(dry_run=call.dry_run),
         )
         self._reply(200, _scale_of(store.get(call.rt, call.ns, str(call.name))), call)
 
@@ -717,8 +720,8 @@ class _Call:
         return bool(self.req.query.get("dryRun"))
 
     @property
-    def checks(self) -> dict[str, Any]:
-        return {"field_validation": self.validation, "warnings": self.warnings, "manager": self.manager}
+    def options(self) -> WriteOptions:
+        return WriteOptions(self.dry_run, self.validation, self.warnings, self.manager)
 
     @property
     def manager(self) -> str:

@@ -41,6 +41,23 @@ STATE_FORMAT = 1
 MAX_EVENTS = 500
 
 
+@dataclass(frozen=True)
+class WriteOptions:
+    """What a create, update or patch request asks of the write (Kubernetes' CreateOptions,
+    UpdateOptions, PatchOptions): `dry_run` stores nothing; `field_validation` is Strict, Warn or
+    Ignore, and what it warns about is added to `warnings` when given; a `manager` (fieldManager) gets
+    its managedFields entry."""
+
+    dry_run: bool = False
+    field_validation: str = "Strict"
+    warnings: list[str] | None = None
+    manager: str | None = None
+
+
+PLAIN_WRITE = WriteOptions()
+DRY_RUN = WriteOptions(dry_run=True)
+
+
 class ApiError(Exception):
     """An error the API server answers with a `Status` object."""
 
@@ -317,14 +334,13 @@ class Store:
         rt: ResourceType,
         version: str,
         obj: JSON,
-        field_validation: str,
-        warnings: builtins.list[str] | None,
+        options: WriteOptions,
     ) -> None:
-        """Fill the type's defaults into `obj` and validate it; warnings are added to `warnings` when given."""
+        """Fill the type's defaults into `obj` and validate it as `options` ask."""
         self._defaults(rt, obj)
-        found = self._validate(rt, version, obj, field_validation)
-        if warnings is not None:
-            warnings.extend(found)
+        found = self._validate(rt, version, obj, options.field_validation)
+        if options.warnings is not None:
+            options.warnings.extend(found)
 
     def _key(self, rt: ResourceType, namespace: str, name: str) -> Key:
         return (rt.group, rt.plural, namespace if rt.namespaced else "", name)
@@ -359,11 +375,8 @@ class Store:
         body: Any,
         version: str | None = None,
         *,
-        dry_run: bool = False,
+        options: WriteOptions = PLAIN_WRITE,
         keep_status: bool = False,
-        field_validation: str = "Strict",
-        warnings: builtins.list[str] | None = None,
-        manager: str | None = None,
         operation: str = "Update",
     ) -> JSON:
         version = version or rt.storage_version
@@ -405,14 +418,16 @@ class Store:
                 meta.pop("generation", None)
             if rt.status_subresource and not keep_status:
                 obj.pop("status", None)
-            self._default_and_validate(rt, version, obj, field_validation, warnings)
+            self._default_and_validate(rt, version, obj, options)
             if self._simulated_workload(rt) and not (keep_status and "status" in obj):
                 obj["status"] = deployment_ready_status(obj)
             obj["apiVersion"] = rt.api_version(version)
             obj["kind"] = rt.kind
-            if manager:
-                meta["managedFields"] = managed_fields([], obj, manager, operation, rt.api_version(version))
-            if not dry_run:
+            if options.manager:
+                meta["managedFields"] = managed_fields(
+                    [], obj, options.manager, operation, rt.api_version(version)
+                )
+            if not options.dry_run:
                 self._commit_and_sync(rt, key, obj, "ADDED", namespace, name)
             return self.present(obj, rt, version)
 
@@ -425,10 +440,7 @@ class Store:
         version: str | None = None,
         *,
         subresource: str | None = None,
-        dry_run: bool = False,
-        field_validation: str = "Strict",
-        warnings: builtins.list[str] | None = None,
-        manager: str | None = None,
+        options: WriteOptions = PLAIN_WRITE,
         operation: str = "Update",
         applied: Any = None,
     ) -> JSON:
@@ -481,7 +493,7 @@ class Store:
                         new["status"] = copy.deepcopy(current["status"])
                     else:
                         new.pop("status", None)
-                self._default_and_validate(rt, version, new, field_validation, warnings)
+                self._default_and_validate(rt, version, new, options)
                 if rt.generation and _spec_part(new) != _spec_part(current):
                     new_meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
                     if self._simulated_workload(rt):
@@ -490,17 +502,17 @@ class Store:
             new["kind"] = rt.kind
             if new == current:
                 return self.present(current, rt, version)
-            if manager:
+            if options.manager:
                 new["metadata"]["managedFields"] = managed_fields(
                     current["metadata"].get("managedFields") or [],
                     new,
-                    manager,
+                    options.manager,
                     operation,
                     rt.api_version(version),
                     subresource,
                     applied,
                 )
-            if not dry_run:
+            if not options.dry_run:
                 self._commit_and_sync(rt, key, new, "MODIFIED", namespace, name, pods=subresource is None)
             return self.present(new, rt, version)
 
@@ -514,10 +526,7 @@ class Store:
         version: str | None = None,
         *,
         subresource: str | None = None,
-        dry_run: bool = False,
-        field_validation: str = "Strict",
-        warnings: builtins.list[str] | None = None,
-        manager: str | None = None,
+        options: WriteOptions = PLAIN_WRITE,
     ) -> tuple[JSON, bool]:
         """Apply a patch; returns (object, created). Server-side apply creates missing objects."""
         with self.lock:
@@ -527,17 +536,7 @@ class Store:
                 if patch_type == "apply" and subresource is None:
                     if isinstance(body, dict):
                         body.setdefault("metadata", {}).setdefault("name", name)
-                    created = self.create(
-                        rt,
-                        namespace,
-                        body,
-                        version,
-                        dry_run=dry_run,
-                        field_validation=field_validation,
-                        warnings=warnings,
-                        manager=manager,
-                        operation="Apply",
-                    )
+                    created = self.create(rt, namespace, body, version, options=options, operation="Apply")
                     return created, True
                 raise not_found(rt, name)
             base = self.present(current, rt, version)
@@ -566,10 +565,7 @@ class Store:
                 patched,
                 version,
                 subresource=subresource,
-                dry_run=dry_run,
-                field_validation=field_validation,
-                warnings=warnings,
-                manager=manager,
+                options=options,
                 operation="Apply" if patch_type == "apply" else "Update",
                 applied=body if patch_type == "apply" else None,
             )
