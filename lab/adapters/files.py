@@ -7,7 +7,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -17,6 +16,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, fsync: boo
     `mode` None keeps an existing file's mode (0o644 for a new file). `fsync=False` suits state that
     is rewritten often and only has to survive a killed process, not a power cut.
     """
+    import tempfile  # here: readers (`lab check`) need not load it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644

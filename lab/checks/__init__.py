@@ -12,15 +12,20 @@ A `run` that names no function is reported by the runner as `error` "no implemen
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import pkgutil
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lab.core.checks.model import Outcome
+
+if TYPE_CHECKING:
+    from lab.checks.context import CheckContext
 
 Impl = Callable[..., Outcome]
 
@@ -96,6 +101,22 @@ def implementations(names: Iterable[str] | None = None) -> dict[str, Impl]:
                 importlib.import_module(f"{__name__}.{mod}")
             _LOADED = wanted == modules
     return dict(_REGISTRY)
+
+
+_PREFETCH = {"git.pushed": ("gitrepo", "prefetch"), "git.flux-commit": ("gitrepo", "prefetch_flux")}
+"""Check functions whose first reads start before the checks run: name -> (module, function(ctx))."""
+
+
+def prefetch(ctx: CheckContext, names: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+    """Start in the background (`ctx.in_background`) what the library functions `names` (each with its
+    check's params) read first, so that git works while the rest of the checks' modules load."""
+    for name, params in names:
+        if name in _PREFETCH:
+            module, function = _PREFETCH[name]
+            fn: Callable[[CheckContext], None] = getattr(
+                importlib.import_module(f"{__name__}.{module}"), function
+            )
+            ctx.in_background(functools.partial(fn, ctx.with_params(params)))
 
 
 def task_implementations(module: Path) -> dict[str, Impl]:

@@ -41,6 +41,7 @@ class CheckContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _background: list[threading.Thread] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
@@ -54,11 +55,12 @@ class CheckContext:
         if not params:
             return self
         view = replace(self, params={**self.params, **params})
-        view._cache, view._lock, view._key_locks, view._closers = (
+        view._cache, view._lock, view._key_locks, view._closers, view._background = (
             self._cache,
             self._lock,
             self._key_locks,
             self._closers,
+            self._background,
         )
         return view
 
@@ -96,12 +98,32 @@ class CheckContext:
             value: T = self._cache[key]
             return value
 
+    def in_background(self, fn: Callable[[], None]) -> None:
+        """Start `fn` in a thread now: it warms `cached` values that checks ask for later (git's answers
+        while the other checks' modules load). An exception is dropped - the check that needs the value
+        computes it again and reports the problem. `close()` waits for it."""
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception:  # the check asking for the value meets the same error and reports it
+                pass
+
+        thread = threading.Thread(target=run, name="lab-prefetch", daemon=True)
+        with self._lock:
+            self._background.append(thread)
+        thread.start()
+
     def on_close(self, fn: Callable[[], None]) -> None:
         """Release something (a cluster connection) when the run ends."""
         with self._lock:
             self._closers.append(fn)
 
     def close(self) -> None:
+        with self._lock:
+            background, self._background[:] = list(self._background), []
+        for thread in background:
+            thread.join()
         with self._lock:
             closers, self._closers = self._closers, []
         for fn in reversed(closers):

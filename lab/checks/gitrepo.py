@@ -36,14 +36,62 @@ def _is_local(url: str) -> bool:
     return url.startswith(("/", "file://", "./", "../"))
 
 
-def _origin(ctx: CheckContext) -> Origin:
-    """The workspace and origin's branch, fetched once per run (a local bare origin even offline)."""
+def _workspace(ctx: CheckContext) -> Workspace:
+    """The workspace's repository, opened once per run."""
 
-    def compute() -> Origin:
+    def compute() -> Workspace:
         ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
         # The git checks read a dozen objects: one cat-file process answers them all, until the run ends.
         ws.keep_reader()
         ctx.on_close(ws.close)
+        return ws
+
+    return ctx.cached("git:workspace", compute)
+
+
+def _dirty(ctx: CheckContext, ws: Workspace) -> tuple[list[str], list[str]]:
+    """Uncommitted changes (one `git status`) to the task's files, and to the learner's records
+    (PROGRESS.md, the quiz record), once per run."""
+    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
+    groups = [[automation_dir(ctx)], [PROGRESS_FILE, quiz]]
+
+    def compute() -> tuple[list[str], list[str]]:
+        files, records = ws.dirty_file_groups(groups)
+        return files, records
+
+    return ctx.cached(f"git:dirty:{groups!r}", compute)
+
+
+def prefetch(ctx: CheckContext) -> None:
+    """What git.pushed reads first and that changes nothing (no fetch): the repository's config, the
+    object reader and the status. Started in the background before the other checks' modules load,
+    so that git runs on another core meanwhile (`CheckContext.in_background`)."""
+    ws = _workspace(ctx)
+    ws.rev_parse("HEAD")
+    _dirty(ctx, ws)
+
+
+def prefetch_flux(ctx: CheckContext) -> None:
+    """The search for Flux's commit (git.flux-commit), in the background like `prefetch`; offline only,
+    where reading origin goes to no network."""
+    if not ctx.offline:
+        return
+    origin = _origin(ctx)
+    name, email = _automation_author(ctx)
+    if origin.sha is not None and (email or name):
+        _flux_commits(ctx, origin, email or name)
+
+
+def _flux_commits(ctx: CheckContext, origin: Origin, who: str) -> list[CommitInfo]:
+    """The last 200 commits on origin's branch by `who` (name or email), once per run."""
+    return ctx.cached(f"git:log:{origin.ref}:{who}", lambda: origin.ws.log(origin.ref, n=200, author=who))
+
+
+def _origin(ctx: CheckContext) -> Origin:
+    """The workspace and origin's branch, fetched once per run (a local bare origin even offline)."""
+
+    def compute() -> Origin:
+        ws = _workspace(ctx)
         branch = str(ctx.settings.get("branch", "main"))
         if "origin" not in ws.remotes():
             raise GitError(
@@ -99,9 +147,8 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return found
     origin, sha = found
     ws, branch = origin.ws, origin.branch
-    quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
     # One `git status` for both questions: the task's files first, the learner's records at the end.
-    dirty, dirty_records = ws.dirty_file_groups([[automation_dir(ctx)], [PROGRESS_FILE, quiz]])
+    dirty, dirty_records = _dirty(ctx, ws)
     if dirty:
         return Outcome.failed(
             f"not committed: {', '.join(dirty)}",
@@ -234,7 +281,7 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             file=automation_files(ctx)[2],
             hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
         )
-    commits = origin.ws.log(origin.ref, n=200, author=who)
+    commits = _flux_commits(ctx, origin, who)
     shown = f"{name} <{email}>" if name and email else who
     if not commits:
         return Outcome.failed(

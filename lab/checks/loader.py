@@ -58,6 +58,16 @@ class TaskChecks:
                 bound[check_id] = _bind(fn, params)
         return bound
 
+    def prefetch(self, ctx: CheckContext, ids: Collection[str]) -> None:
+        """Start in the background what the checks `ids` read first (`lab.checks.prefetch`), before
+        `implementations(ids)` loads their modules. Only for library functions the task does not override."""
+        from lab.checks import prefetch, task_implementations
+
+        own = task_implementations(self.module) if self.module is not None else {}
+        prefetch(
+            ctx, [(name, params) for k, (name, params) in self.runs.items() if k in ids and name not in own]
+        )
+
 
 def _bind(fn: Callable[..., Outcome], params: Mapping[str, Any]) -> Callable[[CheckContext], Outcome]:
     def run(ctx: CheckContext) -> Outcome:

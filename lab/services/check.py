@@ -71,12 +71,15 @@ def run_checks(
         params=dict(spec.params),
     )
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
-    # Checks of an excluded kind are never called: their modules (cluster client...) need not load.
-    impls = spec.implementations([d.id for d in defs if d.kind not in excluded])
-    reraise = bool(os.environ.get("LAB_DEBUG"))
-    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    start = time.monotonic()
     try:
+        # Checks of an excluded kind are never called: their modules (cluster client...) need not load.
+        ids = [d.id for d in defs if d.kind not in excluded]
+        # git answers what the checks will ask it first on another core while their modules load.
+        spec.prefetch(ctx, ids)
+        impls = spec.implementations(ids)
+        reraise = bool(os.environ.get("LAB_DEBUG"))
+        started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        start = time.monotonic()
         if watch:
             results = runner.watch(
                 defs,

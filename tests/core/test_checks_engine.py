@@ -199,6 +199,51 @@ def test_order_is_declared_order_whatever_finishes_first() -> None:
     assert [r.id for r in results] == ["a", "b"]
 
 
+def test_at_most_max_workers_checks_run_at_once_and_all_of_them_run() -> None:
+    lock = threading.Lock()
+    now = peak = 0
+    ran: list[str] = []
+    three = threading.Barrier(3, timeout=10)  # breaks (-> error) unless three run at once
+
+    def counted(name: str) -> Callable[[object], Outcome]:
+        def fn(_: object) -> Outcome:
+            nonlocal now, peak
+            with lock:
+                now += 1
+                peak = max(peak, now)
+            three.wait()
+            threading.Event().wait(0.01)  # a fourth worker, if there were one, would start meanwhile
+            with lock:
+                now -= 1
+                ran.append(name)
+            return Outcome.passed()
+
+        return fn
+
+    names = [f"c{i}" for i in range(9)]
+    results = runner.run([d(n) for n in names], {n: counted(n) for n in names}, None, max_workers=3)
+    assert [r.status for r in results] == [Status.PASS] * 9
+    assert sorted(ran) == names
+    assert peak == 3
+    assert [t.name for t in threading.enumerate() if t.name.startswith("check_")] == []
+
+
+def test_reraise_hands_the_exception_to_the_caller_after_the_other_checks_end() -> None:
+    other_done = threading.Event()
+
+    def crash(_: object) -> Outcome:
+        raise KeyError("boom")
+
+    def slow(_: object) -> Outcome:
+        threading.Event().wait(0.1)
+        other_done.set()
+        return Outcome.passed()
+
+    with pytest.raises(KeyError):
+        runner.run([d("a"), d("b")], {"a": crash, "b": slow}, None, max_workers=2, reraise=True)
+    assert other_done.is_set()  # leaving the run waited for the check still running
+
+
 def _stable(rep: Report) -> dict[str, Any]:
     data = to_dict(rep)
     data.pop("duration_s")

@@ -542,3 +542,28 @@ def test_manifests_validate_against_the_versions_the_cluster_serves(
         monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig(tmp_path / "kc")))
         online = check(practice, "image-policy.valid", offline=False).get("image-policy.valid")
     assert online.status is Status.PASS and "warning" in online.message and "deprecated" in online.message
+
+
+def test_background_work_is_waited_for_and_its_errors_left_to_the_checks(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from lab.checks.context import CheckContext
+
+    ctx = CheckContext(workspace=tmp_path, task="09b")
+    started = threading.Event()
+    warmed: list[int] = []
+
+    def slow() -> None:
+        started.set()
+        time.sleep(0.2)
+        warmed.append(ctx.cached("answer", lambda: 42))
+
+    ctx.in_background(slow)
+    ctx.in_background(lambda: ctx.cached("broken", lambda: 1 // 0))
+    assert started.wait(5)
+    ctx.close()  # waits for both
+    assert warmed == [42]
+    assert ctx.cached("answer", lambda: 0) == 42  # the check gets the warmed value
+    with pytest.raises(ZeroDivisionError):  # and meets the failure itself, nothing was cached
+        ctx.cached("broken", lambda: 1 // 0)

@@ -12,9 +12,11 @@ and the context is opaque to it. Rules (docs/formats.md):
 
 from __future__ import annotations
 
+import functools
+import queue
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -247,8 +249,8 @@ def run(
     validate_defs(defs)
     done: dict[str, CheckResult] = {k: v for k, v in (keep or {}).items()}
     waiting = [d for d in defs if d.id not in done]
-    running: dict[Future[CheckResult], CheckDef] = {}
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="check") as pool:
+    running = 0
+    with _Pool(max(1, max_workers)) as pool:
         while waiting or running:
             progressed = True
             while progressed:
@@ -262,14 +264,65 @@ def run(
                         settle(d, decided)
                         progressed = True
                     else:
-                        running[pool.submit(_call, d, impls[d.id], ctx, clock, reraise)] = d
+                        pool.submit(d, functools.partial(_call, d, impls[d.id], ctx, clock, reraise))
+                        running += 1
             if not running:
                 break
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                d = running.pop(fut)
-                settle(d, fut.result())
+            d, result = pool.next_finished()
+            running -= 1
+            settle(d, result)
     return tuple(done[d.id] for d in defs)
+
+
+class _Pool:
+    """At most `size` threads running checks; `next_finished()` blocks until one is done. (What the
+    runner used of concurrent.futures, without the ~4 ms its import and logging's cost at start-up.)
+    Leaving the `with` block waits for every started check, as ThreadPoolExecutor's does."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._threads: list[threading.Thread] = []
+        self._jobs: queue.SimpleQueue[tuple[CheckDef, Callable[[], CheckResult]] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[CheckDef, CheckResult | BaseException]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def submit(self, d: CheckDef, fn: Callable[[], CheckResult]) -> None:
+        self._jobs.put((d, fn))
+        with self._lock:
+            start = self._idle <= 0 and len(self._threads) < self._size
+            if not start:
+                self._idle -= 1
+        if start:
+            thread = threading.Thread(target=self._work, name=f"check_{len(self._threads)}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            d, fn = job
+            try:
+                outcome: CheckResult | BaseException = fn()
+            except BaseException as exc:  # handed to the caller, as Future.result() would
+                outcome = exc
+            with self._lock:
+                self._idle += 1
+            self._done.put((d, outcome))
+
+    def next_finished(self) -> tuple[CheckDef, CheckResult]:
+        d, outcome = self._done.get()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return d, outcome
 
 
 def unsettled(results: Iterable[CheckResult]) -> set[str]:

@@ -20,6 +20,8 @@ class ParseError(Exception):
 
 @dataclass(eq=False)
 class Node:
+    """Any node of the tree; `pos` is its byte offset in the template (parse.Pos)."""
+
     pos: int
 
     def __str__(self) -> str:  # pragma: no cover - every node overrides
@@ -28,6 +30,8 @@ class Node:
 
 @dataclass(eq=False)
 class TextNode(Node):
+    """Plain text between actions (parse.TextNode)."""
+
     text: str = ""
 
     def __str__(self) -> str:
@@ -36,6 +40,8 @@ class TextNode(Node):
 
 @dataclass(eq=False)
 class CommentNode(Node):
+    """A `{{/* comment */}}` (parse.CommentNode)."""
+
     text: str = ""
 
     def __str__(self) -> str:
@@ -44,6 +50,8 @@ class CommentNode(Node):
 
 @dataclass(eq=False)
 class ListNode(Node):
+    """A sequence of nodes (parse.ListNode)."""
+
     nodes: list[Node] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -52,6 +60,8 @@ class ListNode(Node):
 
 @dataclass(eq=False)
 class VariableNode(Node):
+    """A `$x` or `$x.Field` reference (parse.VariableNode)."""
+
     ident: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -60,6 +70,8 @@ class VariableNode(Node):
 
 @dataclass(eq=False)
 class PipeNode(Node):
+    """A pipeline with optional variable declarations (parse.PipeNode)."""
+
     line: int = 0
     is_assign: bool = False
     decl: list[VariableNode] = field(default_factory=list)
@@ -74,6 +86,8 @@ class PipeNode(Node):
 
 @dataclass(eq=False)
 class CommandNode(Node):
+    """One command of a pipeline (parse.CommandNode)."""
+
     args: list[Node] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -85,6 +99,8 @@ class CommandNode(Node):
 
 @dataclass(eq=False)
 class ActionNode(Node):
+    """A `{{pipeline}}` action (parse.ActionNode)."""
+
     line: int = 0
     pipe: PipeNode | None = None
 
@@ -94,6 +110,8 @@ class ActionNode(Node):
 
 @dataclass(eq=False)
 class IdentifierNode(Node):
+    """A function name (parse.IdentifierNode)."""
+
     ident: str = ""
 
     def __str__(self) -> str:
@@ -102,18 +120,24 @@ class IdentifierNode(Node):
 
 @dataclass(eq=False)
 class DotNode(Node):
+    """The cursor, `.` (parse.DotNode)."""
+
     def __str__(self) -> str:
         return "."
 
 
 @dataclass(eq=False)
 class NilNode(Node):
+    """The untyped `nil` (parse.NilNode)."""
+
     def __str__(self) -> str:
         return "nil"
 
 
 @dataclass(eq=False)
 class FieldNode(Node):
+    """A `.Field.Chain` (parse.FieldNode)."""
+
     ident: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -122,6 +146,8 @@ class FieldNode(Node):
 
 @dataclass(eq=False)
 class ChainNode(Node):
+    """A term followed by fields, `(pipe).Field` (parse.ChainNode)."""
+
     node: Node | None = None
     fields: list[str] = field(default_factory=list)
 
@@ -132,6 +158,8 @@ class ChainNode(Node):
 
 @dataclass(eq=False)
 class BoolNode(Node):
+    """`true` or `false` (parse.BoolNode)."""
+
     true: bool = False
 
     def __str__(self) -> str:
@@ -140,6 +168,8 @@ class BoolNode(Node):
 
 @dataclass(eq=False)
 class NumberNode(Node):
+    """A numeric constant with every type it fits (parse.NumberNode)."""
+
     text: str = ""
     is_int: bool = False
     is_uint: bool = False
@@ -154,6 +184,8 @@ class NumberNode(Node):
 
 @dataclass(eq=False)
 class StringNode(Node):
+    """A string constant, quoted and unquoted (parse.StringNode)."""
+
     quoted: str = ""
     text: str = ""
 
@@ -163,12 +195,16 @@ class StringNode(Node):
 
 @dataclass(eq=False)
 class EndNode(Node):
+    """`{{end}}`, removed once its block is built (parse.endNode)."""
+
     def __str__(self) -> str:
         return "{{end}}"
 
 
 @dataclass(eq=False)
 class ElseNode(Node):
+    """`{{else}}`, removed once its block is built (parse.elseNode)."""
+
     line: int = 0
 
     def __str__(self) -> str:
@@ -177,6 +213,8 @@ class ElseNode(Node):
 
 @dataclass(eq=False)
 class BranchNode(Node):
+    """The common shape of if, range and with (parse.BranchNode)."""
+
     keyword: str = ""
     line: int = 0
     pipe: PipeNode | None = None
@@ -204,6 +242,8 @@ class WithNode(BranchNode):
 
 @dataclass(eq=False)
 class BreakNode(Node):
+    """`{{break}}` inside a range (parse.BreakNode)."""
+
     line: int = 0
 
     def __str__(self) -> str:
@@ -212,6 +252,8 @@ class BreakNode(Node):
 
 @dataclass(eq=False)
 class ContinueNode(Node):
+    """`{{continue}}` inside a range (parse.ContinueNode)."""
+
     line: int = 0
 
     def __str__(self) -> str:
@@ -220,6 +262,8 @@ class ContinueNode(Node):
 
 @dataclass(eq=False)
 class TemplateNode(Node):
+    """`{{template "name" pipeline}}` (parse.TemplateNode)."""
+
     line: int = 0
     name: str = ""
     pipe: PipeNode | None = None

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from io import StringIO
+from itertools import accumulate
 from typing import Any
 
 from lab.core.setters.emitter import (
@@ -88,7 +90,7 @@ class ParsedDoc:
     anchors: dict[str, Node] = field(default_factory=dict)
     # 0-based comment line -> (node it is attached to, role); what `find_markers` explains from
     attached: dict[int, tuple[Node | None, str]] = field(default_factory=dict)
-    keys: set[int] = field(default_factory=set)
+    keys: Container[int] = field(default_factory=set)  # id() of every mapping key
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -179,7 +181,6 @@ def _ruamel_events(text: str) -> list[Any]:
         raise YamlSyntaxError(str(err) or "invalid YAML") from err
 
 
-_NEWLINE = re.compile("\n")
 _HASH = re.compile("#")
 
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
@@ -240,8 +241,8 @@ def _kind(ev: Any) -> int:
 class _Builder:
     def __init__(self, text: str, resolved: dict[str, str]) -> None:
         self.text = text
-        self.line_starts = [0]
-        self.line_starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        # 0, then the index after each "\n": running sums of the lines' lengths plus one.
+        self.line_starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))[:-1]
         # libyaml counts CR, NEL, LS and PS as line breaks too, and skips a BOM: only without them
         # are its mark lines the lines of `line_starts`.
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
@@ -250,8 +251,6 @@ class _Builder:
         self.toks: list[_Tok | _Entry] = []
         self.spans: list[tuple[int, int]] = []
         self.content_end: dict[int, tuple[int, Node | None, str]] = {}
-        self.entries: list[_Entry] = []
-        self.empty_values: set[int] = set()
         self.key_entries: dict[int, _Entry] = {}  # id(key node) -> its entry
         self.tok_index: list[int] = []
         self.flows: list[_Flow] = []
@@ -288,8 +287,8 @@ class _Builder:
         if root.kind == SCALAR and root.tag == "!!null":
             return None
         self._attach_comments(doc)
-        keys = {id(e.owner) for e in self.entries if e.is_key}
-        return ParsedDoc(doc, self.anchors, self.attached, keys)
+        # Every mapping key's id is a key of key_entries.
+        return ParsedDoc(doc, self.anchors, self.attached, self.key_entries)
 
     def _tag(self, ev: Any) -> tuple[str, bool]:
         raw = ev.tag
@@ -332,7 +331,7 @@ class _Builder:
             self.spans.append((sm.index, end))
             self._note_end(end, node, "scalar")
         elif value == "" and not anchor and not explicit:
-            self.empty_values.add(id(node))
+            pass  # an empty value (`key:`) is no token: _node tells it by its empty text and style
         elif em.column > 0 and self.marks_match_lines:
             # _note_end without the line search: a plain scalar ends on its end mark's line.
             cur = self.content_end.get(em.line)
@@ -358,14 +357,17 @@ class _Builder:
             return node
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
-        toks, entries = self.toks, self.entries
+        toks = self.toks
+        kinds = _EVENT_KIND
         if kind == _SEQ_START:
             flow = bool(ev.flow_style)
             node = Node(SEQ, tag=tag or "!!seq", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
             seq_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             for child_ev in it:
-                child_kind = _kind(child_ev)
+                child_kind = kinds.get(child_ev.__class__)
+                if child_kind is None:
+                    child_kind = _kind(child_ev)
                 if child_kind == _SEQ_END:
                     if seq_flow is not None:
                         self._note_end(child_ev.end_mark.index, node, "flow-end")
@@ -386,7 +388,6 @@ class _Builder:
                     child = self._node(child_ev, it, entry)
                 entry.owner = child
                 entry.value = child
-                entries.append(entry)
                 toks.append(entry)
                 if seq_flow is not None:
                     seq_flow.items.append(entry)
@@ -397,10 +398,12 @@ class _Builder:
             node.anchor, node.line, node.column = anchor, sm.line, sm.column
             map_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
             content = node.content
-            key_entries, empty_values = self.key_entries, self.empty_values
+            key_entries = self.key_entries
             while True:
                 kev = next(it)
-                key_kind = _kind(kev)
+                key_kind = kinds.get(kev.__class__)
+                if key_kind is None:
+                    key_kind = _kind(kev)
                 if key_kind == _MAP_END:
                     if map_flow is not None:
                         self._note_end(kev.end_mark.index, node, "flow-end")
@@ -412,15 +415,18 @@ class _Builder:
                 key = self._scalar(kev) if key_kind == _SCALAR_EV else self._node(kev, it, entry)
                 entry.owner = key
                 toks.append(entry)
-                entries.append(entry)
                 if map_flow is not None:
                     map_flow.items.append(entry)
                 vev = next(it)
-                value_kind = _kind(vev)
+                value_kind = kinds.get(vev.__class__)
+                if value_kind is None:
+                    value_kind = _kind(vev)
                 value = self._scalar(vev) if value_kind == _SCALAR_EV else self._node(vev, it, entry)
                 entry.value = value
                 key_entries[id(key)] = entry
-                if value_kind in (_SCALAR_EV, _ALIAS_EV) and id(value) not in empty_values:
+                if value_kind == _ALIAS_EV or (
+                    value_kind == _SCALAR_EV and (value.value or value.anchor or value.style)
+                ):
                     vs = vev.start_mark
                     if vs.line != ks.line:
                         toks.append(_Tok(vs.index, vs.line, vs.column, value, None))
@@ -497,7 +503,9 @@ class _Builder:
         self.flow_starts = [f.start for f in self.flows]
         self.toks.sort(key=lambda t: t.index)
         tok_idx = self.tok_index = [t.index for t in self.toks]
-        entries = sorted(self.entries, key=lambda e: e.index)
+        # The entries by index: toks holds every entry, appended in the order they were found, and
+        # the sort is stable.
+        entries = [t for t in self.toks if t.__class__ is _Entry]
         entry_idx = [e.index for e in entries]
         # A line holding only `[`/`{` still separates the comments above it from those inside.
         content_lines = sorted(set(self.content_end).union(self._line_of(f.start) for f in self.flows))
