@@ -118,8 +118,8 @@ def run_up(args: argparse.Namespace) -> int:
         )
         print(info.workspace)
         print(
-            f"sandbox running (pid {info.pid}, {_flux_line(info.flux)}); its registry serves a snapshot of Docker Hub's "
-            f"{_snapshot()} (`lab sandbox push-tag` publishes newer ones).\n"
+            f"sandbox running (pid {info.pid}, {_flux_line(info.flux)}); its registry serves "
+            f"{svc.served_images(info.task or None)} (`lab sandbox push-tag` publishes newer ones).\n"
             f'Use it with: eval "$(lab sandbox env{_dir_flag(args)})"',
             file=sys.stderr,
         )
@@ -130,7 +130,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"sandbox ready: workspace {info.workspace}")
         print(f"  Kubernetes API  {info.api}  (KUBECONFIG={info.kubeconfig})")
         print(f"  registry        {info.registry}  (Docker Hub names resolve here)")
-        print(f"  tags come from a snapshot of Docker Hub's {_snapshot()};")
+        print(f"  it serves       {svc.served_images(info.task or None)};")
         print("  `lab sandbox push-tag` publishes the next release, as CI would")
         print(f"  speed           {args.speed:g}x: a 5m interval takes {five_minutes:.3g}s")
         print(f"  Flux            {_flux_line(info.flux)}")
@@ -222,9 +222,14 @@ def run_push_tag(args: argparse.Namespace) -> int:
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
     print(f"published {result['image']}: {shown}{when}")
-    print(
-        "the ImageRepository sees it at its next scan; `lab flux reconcile image repository nginx` scans now"
-    )
+    scanners = result.get("image_repositories") or []
+    if scanners:
+        print(
+            "the ImageRepository sees it at its next scan; "
+            f"`lab flux reconcile image repository {scanners[0]}` scans now"
+        )
+    else:
+        print(f"no ImageRepository scans {result.get('declared') or result['image']} yet")
     return 0
 
 
@@ -248,14 +253,3 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 run = run_status
-
-
-def _snapshot() -> str:
-    """ "<image> tags as of <date>" for the course task's first bundled image."""
-    from lab.services.tasks import load_task
-
-    task = load_task()
-    image = next(iter(task.meta.images), None)
-    if image is None:
-        return "tags (the task bundles none)"
-    return f"{image.name} tags as of {image.snapshot or 'the bundled snapshot'}"

@@ -422,7 +422,38 @@ class Supervisor:
                 f"the sandbox registry serves {served}, not {parsed.registry}",
                 hint=f"push to an image the task declares, e.g. lab sandbox push-tag {self.primary_image}:TAG",
             )
+        declared = self.registry.task.meta.images if self.registry is not None else ()
+        if declared and self.registry is not None and self.registry.task.image(image) is None:
+            # A typo would publish where no ImageRepository of the task looks, and nothing would happen.
+            raise LabError(
+                f"{image} is not an image of task {self.registry.task.id}",
+                hint=f"it declares {', '.join(i.name for i in declared)}; "
+                f"e.g. lab sandbox push-tag {declared[0].name}:TAG",
+            )
         return parsed.repository
+
+    def _scanners(self, image: str | None) -> tuple[str, list[str]]:
+        """The declared name of `image` (None: the task's first) and the ImageRepositories that scan it."""
+        from lab.core.imagename import ImageNameError, parse_image
+
+        task = self.registry.task if self.registry is not None else None
+        found = task.image(image) if task is not None and image else None
+        first = next(iter(task.meta.images), None) if task is not None else None
+        name = found.name if found else (image or (first.name if first else NGINX))
+        try:
+            target = parse_image(name)
+            repos = self.api.list("ImageRepository") if self.api is not None else []
+        except (ImageNameError, LabError, KeyError, ValueError):
+            return name, []
+        scanners = []
+        for obj in repos:
+            try:
+                scanned = parse_image(str((obj.get("spec") or {}).get("image") or ""))
+            except ImageNameError:
+                continue
+            if (scanned.registry, scanned.repository) == (target.registry, target.repository):
+                scanners.append(str((obj.get("metadata") or {}).get("name") or ""))
+        return name, sorted(s for s in scanners if s)
 
     @property
     def primary_image(self) -> str:
@@ -431,6 +462,7 @@ class Supervisor:
 
     def push_tag(self, tag: str | None, image: str | None = None) -> dict[str, Any]:
         assert self.registry is not None
+        named = image
         image = self.served_repository(image)
         with self._state_lock:
             state = read_json(self.paths.registry_state)
@@ -458,8 +490,11 @@ class Supervisor:
                 self.paths.registry_state,
                 {"as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), "pushed": pushed},
             )
+            declared, scanners = self._scanners(named)
             return {
                 "image": image,
+                "declared": declared,
+                "image_repositories": scanners,
                 "added": added,
                 "as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "event": event_date,

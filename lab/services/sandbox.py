@@ -18,9 +18,12 @@ import urllib.request
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.tasks import TaskImage
 from lab.sandbox.runtime import (
     DEFAULT_FLUX,
     DEFAULT_SPEED,
@@ -342,8 +345,31 @@ def env_lines(directory: str | Path | None = None) -> list[str]:
     info, _ = _require_running(directory)
     lines = [f"export {k}={shlex.quote(v)}" for k, v in info.env().items()]
     lines.append(f"# workspace: cd {shlex.quote(str(info.workspace))}")
-    lines.append("# the registry serves a snapshot of Docker Hub's library/nginx tags (lab sandbox status)")
+    lines.append(f"# the registry serves {served_images(info.task or None)} (lab sandbox status)")
     return lines
+
+
+def served_images(task_id: str | None = None) -> str:
+    """What the sandbox registry of `task_id` (default: the course's) serves, for people: "a snapshot of
+    Docker Hub's library/nginx tags as of 2024-01-15", or "snapshots of ghcr.io/acme/shop, ... tags"."""
+    from lab.core.imagename import ImageNameError, parse_image
+    from lab.services.tasks import load_task
+
+    def name(image: TaskImage) -> str:
+        try:
+            hub = parse_image(image.name).is_docker_hub
+        except ImageNameError:
+            hub = False
+        return f"Docker Hub's {image.name}" if hub else image.name
+
+    images = load_task(task_id).meta.images
+    if not images:
+        return "no tags (the task declares no images)"
+    if len(images) == 1:
+        when = f" as of {images[0].snapshot}" if images[0].snapshot else ""
+        return f"a snapshot of {name(images[0])} tags{when}"
+    names = [name(image) for image in images]
+    return f"snapshots of {', '.join(names[:-1])} and {names[-1]} tags"
 
 
 def split_image_tag(text: str | None) -> tuple[str | None, str | None]:

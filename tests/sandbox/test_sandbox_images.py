@@ -159,3 +159,46 @@ def test_the_sandboxs_flux_moves_the_pinned_digest(tmp_path: Path) -> None:
         digest = lab_digest("ghcr.io/acme/shop-worker", "1.4.2")
         assert f'digest: {digest} # {{"$imagepolicy": "flux-system:shop-worker:digest"}}' in worker
         assert f"-> {digest}" in git(origin, "log", "-1", "--format=%B", first)
+
+
+def test_the_sandbox_speaks_of_the_images_its_task_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lab sandbox env`, `up` and `push-tag` name what this sandbox serves, not the course task's nginx:
+    push-tag names the ImageRepository that scans the image it pushed to, and an image the task does not
+    declare (a typo) is refused with the ones it does, instead of being published where nothing looks."""
+    from lab.cli import main
+
+    with task_sandbox(tmp_path, TASK) as sup:
+        sup.api.put(
+            {
+                "apiVersion": "image.toolkit.fluxcd.io/v1",
+                "kind": "ImageRepository",
+                "metadata": {"name": "worker", "namespace": "flux-system"},
+                "spec": {"image": "ghcr.io/acme/shop-worker", "interval": "1m"},
+            }
+        )
+        comment = svc.env_lines(tmp_path)[-1]
+        assert "ghcr.io/acme/shop-worker" in comment and "Docker Hub's library/nginx" in comment, comment
+        assert svc.served_images(TASK) in comment
+
+        assert main(["sandbox", "push-tag", "--dir", str(tmp_path), "ghcr.io/acme/shop-worker:9.9.9"]) == 0
+        out = capsys.readouterr().out
+        assert "published acme/shop-worker: 9.9.9" in out
+        assert "`lab flux reconcile image repository worker` scans now" in out, out
+        assert main(["sandbox", "push-tag", "--dir", str(tmp_path), "ghcr.io/acme/shop-migrate:9.9.9"]) == 0
+        out = capsys.readouterr().out
+        assert "no ImageRepository scans ghcr.io/acme/shop-migrate yet" in out and "nginx" not in out, out
+
+        assert main(["sandbox", "push-tag", "--dir", str(tmp_path), "ghcr.io/acme/shpo-worker:9.9.9"]) == 1
+        err = capsys.readouterr().err
+        assert "ghcr.io/acme/shpo-worker is not an image of task 09b-multi" in err, err
+        assert "ghcr.io/acme/shop-worker" in err
+        assert sup.registry is not None and not sup.registry.tags("acme/shpo-worker")
+
+    with task_sandbox(tmp_path / "course", "09b"):
+        comment = svc.env_lines(tmp_path / "course")[-1]
+        assert comment == (
+            "# the registry serves a snapshot of Docker Hub's library/nginx tags as of 2024-01-15"
+            " (lab sandbox status)"
+        )
