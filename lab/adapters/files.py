@@ -49,6 +49,18 @@ def _not_regular(mode: int) -> str:
     return "not a regular file"
 
 
+def not_regular(path: Path) -> str | None:
+    """None when `path` (symlinks followed) is a regular file, else what it is: "not found", "a FIFO",
+    "a character device", "a directory" ... (for a message naming the file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "not found"
+    except OSError as err:
+        return err.strerror or "unreadable"
+    return None if stat.S_ISREG(mode) else _not_regular(mode)
+
+
 def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
     """The bytes of `path` if it is a regular file of at most `limit` bytes.
 

@@ -7,11 +7,22 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from lab.adapters.files import read_regular
+from lab.adapters.files import not_regular, read_regular
 from lab.core.scan import MAX_TAG_LIST_BYTES, parse_tag_list
-from lab.errors import LabError
+from lab.errors import LabError, UsageError
 
-__all__ = ["read_tags"]
+__all__ = ["read_tags", "require_tags_file"]
+
+
+def require_tags_file(path: Path) -> None:
+    """UsageError unless `path` is a regular file: for commands that read it later, once per check."""
+    why = not_regular(path)
+    if why == "not found":
+        raise UsageError(f"tags file {path} not found", hint="one tag per line, as `lab tags` writes")
+    if why is not None:
+        raise UsageError(
+            f"cannot read tags file {path}: {why}", hint="pass a regular file with one tag per line"
+        )
 
 
 def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:

@@ -79,7 +79,10 @@ def _append(path: str, text: str) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    Path(path).write_text(text, encoding="utf-8")
+    from lab.core.text import escape_controls
+
+    # Not through the terminal's escaping stream, and read on one all the same (`cat`, a browser).
+    Path(path).write_text(escape_controls(text), encoding="utf-8")
 
 
 def _progress(results: tuple[object, ...]) -> None:

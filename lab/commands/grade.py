@@ -91,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     text = render_grades(report, args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        from lab.core.text import escape_controls
+
+        # Not through the terminal's escaping stream, and read on one all the same (`cat`).
+        Path(args.output).write_text(escape_controls(text), encoding="utf-8")
         ungraded = [r for r in report.rows if not r.graded]
         print(
             f"lab: graded {len(report.rows) - len(ungraded)} of {len(report.rows)} repositories "

@@ -32,8 +32,19 @@ def escape_controls(text: str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group(0)):04x}"
+
+
+def escape_json(text: str) -> str:
+    """JSON text (as `json.dumps(..., ensure_ascii=False)` writes it) with every character that could
+    steer a terminal written as a `\\uXXXX` escape: the same JSON value, safe to show, and unchanged
+    by `escape_controls` (whose `\\x9b` would not be JSON)."""
+    return _UNSAFE.sub(_json_escape, text)
+
+
 def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
 
 
-__all__ = ["escape_controls", "is_safe"]
+__all__ = ["escape_controls", "escape_json", "is_safe"]

@@ -51,8 +51,10 @@ def run_checks(
 
     if not workspace.is_dir():
         raise LabError(f"workspace {workspace} is not a directory", hint="pass your gitops repository")
-    if tags_file is not None and not tags_file.is_file():
-        raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
+    if tags_file is not None:
+        from lab.adapters.tagsfile import require_tags_file
+
+        require_tags_file(tags_file)
     from lab.adapters.tasks import task_for_workspace
 
     spec = load_task_checks(task_for_workspace(workspace, task))

@@ -235,7 +235,7 @@ def _check_git_dir(git_dir: Path, owners: Mapping[Path, str], me: str) -> None:
         if lines:
             shown = lines[0]
             if name == "alternates" and not shown.startswith(("http://", "https://")):
-                full = _resolved(info / shown)  # relative entries are relative to objects/
+                full = _resolved(info.parent / shown)  # git reads a relative entry from objects/
                 shown = f"{full}{_owner(full, owners, me)}"
             raise _not_graded(f"objects/info/{name} borrows objects from {shown}")
     common = git_dir / "commondir"
@@ -502,8 +502,10 @@ def grade_class(
     killed at that deadline, and the workers are daemon threads, so a stuck repository never keeps the
     process alive past the timeout. Clones left by a killed earlier run are removed first.
     """
-    if tags_file is not None and not tags_file.is_file():
-        raise UsageError(f"tags file {tags_file} not found", hint="one tag per line, as `lab tags` writes")
+    if tags_file is not None:
+        from lab.adapters.tagsfile import require_tags_file
+
+        require_tags_file(tags_file)
     if task is None:
         from lab.adapters.tasks import default_task_id
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from lab.adapters.files import read_regular, write_atomic
+from lab.adapters.files import not_regular, read_regular, write_atomic
 from lab.adapters.tree import walk_entries
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation, might_hold_automation
@@ -52,8 +52,10 @@ def _resolve(workspace: Path, file: Path) -> tuple[Path, str]:
             hint=f"mark files inside {root}, or pass --workspace",
         )
     display = resolved.relative_to(root).as_posix()
-    if not resolved.is_file():
-        raise LabError("no such file", file=display, hint="give the path of your Deployment manifest")
+    why = not_regular(resolved)
+    if why is not None:
+        what = "no such file" if why == "not found" else f"is {why}, not a regular file"
+        raise LabError(what, file=display, hint="give the path of your Deployment manifest")
     return resolved, display
 
 

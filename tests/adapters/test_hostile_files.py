@@ -89,11 +89,17 @@ def test_fifo_in_the_tree_does_not_block_mark_or_check(repo: Path, lab_env: dict
     checked = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
     assert checked.returncode in (0, 1), checked.stderr
     assert "crashed" not in checked.stdout
+    # Marking the FIFO itself: refused at once, saying what it is (it said "no such file").
+    fifo = run_lab("mark", "apps/pipe.yaml", "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
+    assert fifo.returncode == 1
+    assert fifo.stderr.startswith("lab: apps/pipe.yaml: is a FIFO, not a regular file - hint: "), fifo.stderr
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
-def test_tags_file_must_be_a_regular_file(tmp_path: Path, lab_env: dict[str, str], source: str) -> None:
+def test_tags_file_must_be_a_regular_file(
+    tmp_path: Path, repo: Path, lab_env: dict[str, str], source: str
+) -> None:
     path = source
     if source == "fifo":
         os.mkfifo(tmp_path / "tags.txt")
@@ -102,6 +108,14 @@ def test_tags_file_must_be_a_regular_file(tmp_path: Path, lab_env: dict[str, str
     assert result.returncode == 1
     assert result.stderr.startswith(f"lab: cannot read tags file {path}: a ")
     assert result.stderr.count("\n") == 1
+    # check and grade refuse it before any work, saying what it is (they said "not found").
+    what = "a FIFO" if source == "fifo" else "a character device"
+    for command in (["check", "--offline"], ["grade", "--offline", str(repo)]):
+        refused = run_lab(*command, "--tags-file", path, env=lab_env, cwd=repo)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith(f"lab: cannot read tags file {path}: {what} - hint: "), (
+            refused.stderr
+        )
 
 
 @pytest.fixture

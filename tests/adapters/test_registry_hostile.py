@@ -124,6 +124,32 @@ def test_trickled_body_is_bounded_by_the_deadline(raw: Callable[[Handler], Raw])
     assert "timed out" in one_line(info.value)
 
 
+@pytest.mark.parametrize("endpoint", ["/v2/", "/v2/app/tags/list"])
+def test_trickled_response_head_is_bounded_by_the_deadline(
+    raw: Callable[[Handler], Raw], endpoint: str
+) -> None:
+    # The status line and headers a byte at a time: every read is quick, so a read timeout never
+    # fires, and the deadline was checked only once the head was complete (it never was).
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        if path.split("?")[0] != endpoint:
+            reply(conn, "200 OK")
+            return
+        head = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: x\r\n" * 1000
+        stop = time.monotonic() + 10
+        for byte in head:
+            if time.monotonic() > stop:
+                return
+            conn.sendall(bytes([byte]))
+            time.sleep(0.02)
+
+    srv = raw(handler)
+    started = time.monotonic()
+    with pytest.raises(RegistryAPIError) as info, client(deadline=2.0, retries=0) as c:
+        c.list_tags(f"{srv.address}/app")
+    assert time.monotonic() - started < 6
+    assert "timed out" in one_line(info.value)
+
+
 def test_redirect_loop_is_a_clear_error(raw: Callable[[Handler], Raw]) -> None:
     def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
         reply(conn, "302 Found", b"", {"Location": path})

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,6 +66,28 @@ def test_file_names_are_escaped_in_setters_mark_and_check(repo: Path, lab_env: d
         checked = run_lab("check", "--offline", "--format", fmt, "--color", "always", env=lab_env, cwd=repo)
         assert checked.returncode in (0, 1), checked.stderr
         assert_no_raw(checked.stdout.replace("\x1b[", "<sgr>"), checked.stderr)
+
+
+@pytest.mark.slow
+def test_reports_written_with_output_or_as_json_are_escaped_too(repo: Path, lab_env: dict[str, str]) -> None:
+    # `--output FILE` bypasses the terminal's escaping stream, and JSON must stay JSON: a C1 control
+    # shown as `\x9b` on stdout made `lab check --format json` unparsable.
+    name = "c1\x9bcsi\u202eevil.yaml"
+    (repo / "apps" / EVIL).rename(repo / "apps" / name)
+    out = repo.parent / "out"
+    for fmt in ("text", "json", "tap", "github", "junit"):
+        written = run_lab("check", "--offline", "--format", fmt, "--output", str(out), env=lab_env, cwd=repo)
+        assert written.returncode in (0, 1), written.stderr
+        assert_no_raw(out.read_text(encoding="utf-8"), written.stdout, written.stderr)
+    shown = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
+    files = [c["file"] for c in json.loads(shown.stdout)["checks"]]
+    assert f"apps/{name}" in files, files
+    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "hostile"]
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(commit, cwd=repo, check=True)
+    graded = run_lab("grade", "--offline", "--format", "json", "--output", str(out), str(repo), env=lab_env)
+    assert_no_raw(out.read_text(encoding="utf-8"), graded.stdout, graded.stderr)
+    assert any(c["file"] == f"apps/{name}" for c in json.loads(out.read_text())["repos"][0]["checks"])
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from lab.core.report.grade_table import (
     render_table,
     sort_rows,
 )
+from lab.core.text import is_safe
 from lab.errors import UsageError
 from lab.services import grade
 from lab.services.grade import Target, expand, gather, grade_class, grade_one, read_roster, student_name
@@ -170,6 +171,22 @@ def test_csv_neutralises_formulas_and_keeps_one_line() -> None:
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["student"] == "'=HYPERLINK(1)" and row["repo"] == "'-repo"
     assert row["message"] == "message 0 second line"
+
+
+def test_csv_shows_control_characters_of_every_cell_as_escapes() -> None:
+    # `lab grade -f csv -o FILE` writes what render_csv returns, not through the terminal's escaping
+    # stream: a roster's URL or branch reached the file (and `cat`) raw.
+    evil = GradeRow(
+        "st\x1b[2Jud\u202eent",
+        "https://127.0.0.1:9/\x1b]0;pwn\x07/r.git",
+        branch="ma\u2066in",
+        reason="cannot clone \x1b[31mit",
+    )
+    text = render_csv(ClassReport("09b", (evil,)))
+    assert is_safe(text), repr(text)
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["repo"] == "https://127.0.0.1:9/\\x1b]0;pwn\\x07/r.git"
+    assert row["branch"] == "ma\\u2066in"
 
 
 def test_table_aligns_and_summarises() -> None:

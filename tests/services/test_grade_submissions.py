@@ -121,6 +121,24 @@ def test_impersonations_are_error_rows_naming_the_target(
     assert set(passing) <= {"alice"}, passing  # no false pass
 
 
+def test_relative_alternates_name_the_directory_git_would_read(tmp_path: Path) -> None:
+    # git reads a relative alternates entry from the objects directory (not objects/info): the row
+    # must name that directory, and so the classmate it belongs to.
+    alice = practice(tmp_path, "alice")
+    borrowed = tmp_path / "mallory"
+    git(tmp_path, "init", "-q", "--template=", "-b", "main", str(borrowed))
+    (borrowed / ".git" / "objects" / "info").mkdir(parents=True, exist_ok=True)
+    (borrowed / ".git" / "objects" / "info" / "alternates").write_text("../../../alice/.git/objects\n")
+    git(borrowed, "update-ref", "refs/heads/main", git(alice, "rev-parse", "HEAD"))
+    assert git(borrowed, "cat-file", "-t", "HEAD") == "commit"  # git does read alice's objects
+    report = grade_class(expand([str(tmp_path)]), offline=True, workdir=tmp_path / "scratch")
+    row = next(r for r in report.rows if r.student == "mallory")
+    assert row.reason.startswith(
+        f"not graded: objects/info/alternates borrows objects from {alice / '.git' / 'objects'}, "
+        "which is alice's submission"
+    ), row.reason
+
+
 def test_unpushed_work_is_not_credited(graded: tuple[dict[str, GradeRow], Path]) -> None:
     rows, _ = graded
     alice, bob = rows["alice"], rows["bob"]

@@ -23,6 +23,7 @@ Secrets (passwords, tokens, `Authorization`) never appear in messages, `repr` or
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -38,6 +39,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from lab.adapters.registry.auth import Challenge, Credentials, TokenCache, pick_challenge
+from lab.adapters.registry.deadline import Deadlines, deadline_transport
 from lab.adapters.registry.dockerconfig import CredentialLookup, DockerConfig, Keychain
 from lab.adapters.registry.names import (
     DOCKER_HUB,
@@ -310,6 +312,10 @@ class RegistryClient:
         self._mirrors = dict(registry_mirror)
         self._hosts: dict[str, _HostAuth] = {}
         self._tokens = TokenCache()
+        # Our own transport bounds every read by the call's deadline; a given one (tests) is used as is.
+        self._deadlines = Deadlines() if transport is None else None
+        if self._deadlines is not None:
+            transport = deadline_transport(self._deadlines)
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
@@ -397,14 +403,21 @@ class RegistryClient:
             call.requests += 1
             encoding = "?"
             try:
-                response = self._http.send(request, stream=True)
-                encoding = response.headers.get("content-encoding", "?")
-                try:
-                    body = self._read_body(call, response, who, url)
-                finally:
-                    response.close()
+                with self._deadlines.until(call.deadline) if self._deadlines else contextlib.nullcontext():
+                    response = self._http.send(request, stream=True)
+                    encoding = response.headers.get("content-encoding", "?")
+                    try:
+                        body = self._read_body(call, response, who, url)
+                    finally:
+                        response.close()
             except httpx.TimeoutException:
                 # Not retried (ggcr neither): a slow registry would otherwise cost retries x timeout.
+                if time.monotonic() >= call.deadline - 0.05:  # cut at the deadline, not one slow read
+                    raise RegistryAPIError(
+                        f"timed out after {self._deadline:g} s talking to {who}",
+                        hint="the registry answers too slowly (a byte at a time?); try again later",
+                        flux_detail=f"{method} {url}: context deadline exceeded",
+                    ) from None
                 raise RegistryAPIError(
                     f"timed out after {per_request:g} s waiting for {who}",
                     hint="the registry is slow or unreachable; try again, or raise the timeout",

@@ -20,6 +20,7 @@ from typing import Any
 from lab.core.checks.model import Report, Status, one_line
 from lab.core.report.json import check_to_dict
 from lab.core.report.junit import _attr_message, _seconds, _testcase, clean
+from lab.core.text import escape_controls, escape_json
 
 # A graded repository whose checks did not fail but some could not be checked or are pending: distinct
 # from "error", which `lab grade` keeps for a repository it could not grade at all.
@@ -164,13 +165,13 @@ def render_csv(report: ClassReport) -> str:
         writer.writerow(
             [
                 _csv_safe(one_line(row.student)),
-                _csv_safe(row.repo),
-                _csv_safe(row.branch or ""),
+                _csv_safe(escape_controls(row.repo)),  # as given (it names the repository), but visible
+                _csv_safe(escape_controls(row.branch or "")),
                 str(row.score) if row.graded else "",
                 str(row.max_score) if row.graded else "",
                 row.status,
                 check_id,
-                _csv_safe(message),
+                _csv_safe(escape_controls(message)),
                 _csv_safe(one_line(row.note)),
             ]
         )
@@ -207,7 +208,7 @@ def render_json(report: ClassReport) -> str:
         "counts": report.counts(),
         "repos": [row_to_dict(r) for r in report.rows],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _classname(task: str, student: str) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from lab.core.checks.model import CheckResult, Report
+from lab.core.text import escape_json
 
 SCHEMA = "fluxlab.results/1"
 
@@ -46,4 +47,6 @@ def to_dict(report: Report, *, show_hidden: bool = False) -> dict[str, Any]:
 
 
 def render_json(report: Report, *, show_hidden: bool = False) -> str:
-    return json.dumps(to_dict(report, show_hidden=show_hidden), indent=2, ensure_ascii=False) + "\n"
+    return (
+        escape_json(json.dumps(to_dict(report, show_hidden=show_hidden), indent=2, ensure_ascii=False)) + "\n"
+    )

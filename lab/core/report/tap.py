@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from lab.core.checks.model import CheckResult, Report, Status
+from lab.core.text import escape_json
 
 
 def _escape(text: str) -> str:
@@ -18,7 +19,7 @@ def _escape(text: str) -> str:
 
 def _yaml_value(value: object) -> str:
     # JSON strings are valid YAML flow scalars and keep hostile text on one line.
-    return json.dumps(value, ensure_ascii=False)
+    return escape_json(json.dumps(value, ensure_ascii=False))
 
 
 def _diagnostics(c: CheckResult) -> list[str]:
