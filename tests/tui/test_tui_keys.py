@@ -344,7 +344,18 @@ async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_
         await pilot.press("3")
         await wait_until(pilot, lambda: bool(asked))
         assert asked == [False], "the served API is asked in a worker"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # Opening the screen is one change (every field posts Changed as it mounts: one rendering).
+        assert len(renders) == 1, renders
+        app.screen.query_one("#name", Input).focus()
+        await pilot.press("end", "x")
+        await pilot.pause()
+        assert len(renders) == 2, "one key, one rendering"
+        await pilot.press("backspace", "escape")
+        await pilot.pause()
         before = len(renders)
+        assert before == 3
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: (session.workspace / OUT / "image-update.yaml").exists())
         await app.workers.wait_for_complete()

@@ -80,6 +80,8 @@ class GenerateScreen(LabScreen):
         self._marked_line: int | None = None
         #: the file the task's checks call its deployment (checks.toml [params]); read in a worker
         self.deployment: str | None = None
+        #: the form the preview shows: the manifests are rendered once per change of it
+        self._rendered_form: GenerateOptions | None = None
 
     def compose(self) -> ComposeResult:
         from lab.core.manifests.generate import GenerateOptions
@@ -225,6 +227,9 @@ class GenerateScreen(LabScreen):
             self.query_one(f"#{input_id}", Input).remove_class("-bad")
         try:
             opts = self._read_form()
+            if opts == self._rendered_form:
+                return  # nothing changed since the last rendering (every field posts Changed as it mounts)
+            self._rendered_form = opts
             texts = render_manifests(opts)
         except LabError as err:
             self.options = None
