@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import (
+    BREAKS,
+    ScalarAnalysis,
+    analyze_scalar,
+    double_quoted_escape,
+    is_break,
+)
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -997,41 +1003,14 @@ class Emitter:
         self.whitespace = False
         self.indention = False
 
-    _ESCAPES = {  # noqa: RUF012 - constant table
-        0x00: "0",
-        0x07: "a",
-        0x08: "b",
-        0x09: "t",
-        0x0A: "n",
-        0x0B: "v",
-        0x0C: "f",
-        0x0D: "r",
-        0x1B: "e",
-        0x22: '"',
-        0x5C: "\\",
-        0x85: "N",
-        0xA0: "_",
-        0x2028: "L",
-        0x2029: "P",
-    }
-
     def _write_double(self, value: str, allow_breaks: bool) -> None:
         spaces = False
         self._write_indicator('"', True, False, False)
         n = len(value)
         for i, c in enumerate(value):
-            if not is_printable(c) or c == "\ufeff" or is_break(c) or c in '"\\':
-                v = ord(c)
-                self.put("\\")
-                esc = self._ESCAPES.get(v)
-                if esc is not None:
-                    self.put(esc)
-                elif v <= 0xFF:
-                    self.write_all(f"x{v:02X}")
-                elif v <= 0xFFFF:
-                    self.write_all(f"u{v:04X}")
-                else:
-                    self.write_all(f"U{v:08X}")
+            escaped = double_quoted_escape(c)
+            if escaped is not None:
+                self.write_all(escaped)
                 spaces = False
             elif c == " ":
                 if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
