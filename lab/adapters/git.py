@@ -888,6 +888,11 @@ class Workspace:
                 hint=f"check `git remote get-url {remote}` and your access to it",
             )
 
+    def fetch_changes_nothing(self, remote: str = "origin") -> bool:
+        """True when `fetch(remote)` would run no git at all (a local origin we already mirror)."""
+        _check_remote_name(remote)
+        return self._fetch_changes_nothing(remote)
+
     def _fetch_changes_nothing(self, remote: str) -> bool:
         """True when `remote` is a local repository (the practice origin) whose branches are exactly
         our refs/remotes/<remote>/* already: the fetch would update and prune nothing, so neither

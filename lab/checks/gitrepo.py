@@ -72,10 +72,13 @@ def prefetch(ctx: CheckContext) -> None:
 
 
 def prefetch_flux(ctx: CheckContext) -> None:
-    """The search for Flux's commit (git.flux-commit), in the background like `prefetch`; offline only,
-    where reading origin goes to no network."""
+    """The search for Flux's commit (git.flux-commit), in the background like `prefetch`; offline only
+    and when reading origin fetches nothing, so that it changes nothing the run would not."""
     if not ctx.offline:
         return
+    ws = _workspace(ctx)
+    if _is_local(ws.remote_url("origin")) and not ws.fetch_changes_nothing("origin"):
+        return  # origin moved: the fetch stays with git.pushed, which runs only once the files exist
     origin = _origin(ctx)
     name, email = _automation_author(ctx)
     if origin.sha is not None and (email or name):

@@ -119,3 +119,16 @@ def test_offline_check_parses_each_yaml_file_once(solved: Path) -> None:
     parsed = json.loads(out.stdout.splitlines()[-1])["parsed"]
     assert "clusters/dev/image-automation/image-policy.yaml" in parsed
     assert {f: n for f, n in parsed.items() if n > 1} == {}
+
+
+def test_offline_check_does_not_fetch_for_git_checks_that_are_skipped(solved: Path, tmp_path: Path) -> None:
+    # The git reads started in the background before the checks run change nothing: with the files
+    # missing (repo.files fails, the git checks are skipped) origin's new commit is not fetched.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(git(solved, "remote", "get-url", "origin")), str(other))
+    git(other, "commit", "-q", "--allow-empty", "-m", "someone else")
+    git(other, "push", "-q", "origin", "main")
+    (solved / "clusters/dev/image-automation/image-policy.yaml").unlink()
+    started = _probe(solved)["git"]
+    assert isinstance(started, list)
+    assert "fetch" not in started, started

@@ -78,3 +78,26 @@ def test_checks_read_the_task_facts_from_task_toml() -> None:
     assert settings["progress_row"] == task.meta.progress_row == "09"
     assert settings["progress_note"] == task.meta.progress_note
     assert settings["quiz_record"] == task.meta.quiz_record == ".fluxlab/quiz.json"
+
+
+def test_the_argo_cd_image_updater_page_and_its_question() -> None:
+    """Issue 12: the 09b lesson has the Argo CD Image Updater side-by-side page (strategies, write-back,
+    the tag set on which the two pick differently) and the quiz asks about it; the Flux half of that
+    answer is what the lab's own policy engine decides on the page's tags."""
+    from lab.core.policy import PolicySpec, resolve
+    from lab.core.scan import store_tags
+    from lab.services.tasks import load_task
+
+    task = load_task("09b")
+    page = task.lesson.split("## Argo CD Image Updater side by side", 1)
+    assert len(page) == 2, "the lesson has no Argo CD Image Updater page"
+    body = page[1].split("\n## ", 1)[0]
+    for needle in ("strategies", "write-back", "newest-build", "`git`", "1.3  1.4  1.5.0-rc.1"):
+        assert needle in body, needle
+    asked = [q for q in task.quiz.questions if "Argo CD Image Updater" in q.prompt]
+    assert len(asked) == 1
+    answer = asked[0].choices[asked[0].answer]
+    assert "Flux picks nothing" in answer and "Argo picks 1.4" in answer
+    one_x = PolicySpec("semver", "1.x", None, None)
+    assert resolve(one_x, store_tags(["1.3", "1.4", "1.5.0-rc.1"])).tag is None
+    assert resolve(one_x, store_tags(["1.3", "1.4", "1.5.0-rc.1", "1.4.2"])).tag == "1.4.2"

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import (
+    BREAKS,
+    ScalarAnalysis,
+    analyze_scalar,
+    double_quoted_escape,
+    is_break,
+)
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -114,6 +120,13 @@ class S:
     BLOCK_MAP_SIMPLE_VALUE = 17
     BLOCK_MAP_VALUE = 18
     END = 19
+
+
+# A collection start's end event and its first flow and block states.
+_COLLECTION_STATES = {
+    Ev.SEQ_START: (Ev.SEQ_END, S.FLOW_SEQ_FIRST, S.BLOCK_SEQ_FIRST),
+    Ev.MAP_START: (Ev.MAP_END, S.FLOW_MAP_FIRST, S.BLOCK_MAP_FIRST),
+}
 
 
 class EmitterError(Exception):
@@ -488,21 +501,24 @@ class Emitter:
             self._write_indent()
         self.state = S.DOC_START
 
-    def _emit_flow_sequence_item(self, ev: Event, first: bool, trail: bool) -> None:
-        if first:
-            self._write_indicator("[", True, True, False)
-            self._increase_indent(True, False)
-            self.flow_level += 1
-        if ev.typ == Ev.SEQ_END:
-            self.flow_level -= 1
-            self._pop_indent()
-            if self.column == 0:
-                self._write_indent()
-            self._write_indicator("]", False, False, False)
-            self._process_line_comment()
-            self._process_foot_comment()
-            self._pop_state()
-            return
+    def _open_flow(self, indicator: str) -> None:
+        self._write_indicator(indicator, True, True, False)
+        self._increase_indent(True, False)
+        self.flow_level += 1
+
+    def _close_flow(self, indicator: str, *, indent_at_line_start: bool) -> None:
+        self.flow_level -= 1
+        self._pop_indent()
+        if indent_at_line_start and self.column == 0:
+            self._write_indent()
+        self._write_indicator(indicator, False, False, False)
+        self._process_line_comment()
+        self._process_foot_comment()
+        self._pop_state()
+
+    def _start_flow_item(self, first: bool, trail: bool) -> None:
+        """The `,` before an item or key (not after the first, nor where a comment wrote one) and
+        what comes before the item itself."""
         if not first and not trail:
             self._write_indicator(",", False, False, False)
         self._process_head_comment()
@@ -510,43 +526,54 @@ class Emitter:
             self._write_indent()
         if self.column > self.best_width:
             self._write_indent()
+
+    def _push_flow_next(self, trail_state: int, next_state: int) -> None:
+        """After an item the next one needs no `,` when a comment is pending: it is written here."""
         pending = bool(self.line_comment or self.foot_comment or self.tail_comment)
-        self.states.append(S.FLOW_SEQ_TRAIL if pending else S.FLOW_SEQ_ITEM)
-        self._emit_node(ev, sequence=True)
+        self.states.append(trail_state if pending else next_state)
+
+    def _end_flow_item(self) -> None:
         if self.line_comment or self.foot_comment or self.tail_comment:
             self._write_indicator(",", False, False, False)
-        self._process_line_comment()
-        self._process_foot_comment()
+        self._process_line_and_foot_comment()
+
+    def _process_line_and_foot_comment(self) -> None:
+        if self.line_comment:
+            self._process_line_comment()
+        if self.foot_comment:
+            self._process_foot_comment()
+
+    def _emit_flow_sequence_item(self, ev: Event, first: bool, trail: bool) -> None:
+        if first:
+            self._open_flow("[")
+        if ev.typ == Ev.SEQ_END:
+            self._close_flow("]", indent_at_line_start=True)
+            return
+        self._start_flow_item(first, trail)
+        self._push_flow_next(S.FLOW_SEQ_TRAIL, S.FLOW_SEQ_ITEM)
+        self._emit_node(ev, sequence=True)
+        self._end_flow_item()
 
     def _emit_flow_mapping_key(self, ev: Event, first: bool, trail: bool) -> None:
         if first:
-            self._write_indicator("{", True, True, False)
-            self._increase_indent(True, False)
-            self.flow_level += 1
+            self._open_flow("{")
         if ev.typ == Ev.MAP_END:
             if (self.head_comment or self.foot_comment or self.tail_comment) and not first and not trail:
                 self._write_indicator(",", False, False, False)
             self._process_head_comment()
-            self.flow_level -= 1
-            self._pop_indent()
-            self._write_indicator("}", False, False, False)
-            self._process_line_comment()
-            self._process_foot_comment()
-            self._pop_state()
+            self._close_flow("}", indent_at_line_start=False)
             return
-        if not first and not trail:
-            self._write_indicator(",", False, False, False)
-        self._process_head_comment()
-        if self.column == 0:
-            self._write_indent()
-        if self.column > self.best_width:
-            self._write_indent()
+        self._start_flow_item(first, trail)
+        self._emit_key(ev, S.FLOW_MAP_SIMPLE_VALUE, S.FLOW_MAP_VALUE, indention=False)
+
+    def _emit_key(self, ev: Event, simple_state: int, complex_state: int, *, indention: bool) -> None:
+        """A mapping key: simple, or after a `?` indicator (long, multi-line or a collection)."""
         if self._check_simple_key():
-            self.states.append(S.FLOW_MAP_SIMPLE_VALUE)
+            self.states.append(simple_state)
             self._emit_node(ev, mapping=True, simple_key=True)
             return
-        self._write_indicator("?", True, False, False)
-        self.states.append(S.FLOW_MAP_VALUE)
+        self._write_indicator("?", True, False, indention)
+        self.states.append(complex_state)
         self._emit_node(ev, mapping=True)
 
     def _emit_flow_mapping_value(self, ev: Event, simple: bool) -> None:
@@ -556,13 +583,9 @@ class Emitter:
             if self.column > self.best_width:
                 self._write_indent()
             self._write_indicator(":", True, False, False)
-        pending = bool(self.line_comment or self.foot_comment or self.tail_comment)
-        self.states.append(S.FLOW_MAP_TRAIL if pending else S.FLOW_MAP_KEY)
+        self._push_flow_next(S.FLOW_MAP_TRAIL, S.FLOW_MAP_KEY)
         self._emit_node(ev, mapping=True)
-        if self.line_comment or self.foot_comment or self.tail_comment:
-            self._write_indicator(",", False, False, False)
-        self._process_line_comment()
-        self._process_foot_comment()
+        self._end_flow_item()
 
     def _emit_block_sequence_item(self, ev: Event, first: bool) -> None:
         if first:
@@ -582,10 +605,7 @@ class Emitter:
         self._write_indicator("-", True, False, True)
         self.states.append(S.BLOCK_SEQ_ITEM)
         self._emit_node(ev, sequence=True)
-        if self.line_comment:
-            self._process_line_comment()
-        if self.foot_comment:
-            self._process_foot_comment()
+        self._process_line_and_foot_comment()
 
     def _emit_block_mapping_key(self, ev: Event, first: bool) -> None:
         if first:
@@ -600,13 +620,7 @@ class Emitter:
         if self.line_comment:
             self.key_line_comment = self.line_comment
             self.line_comment = ""
-        if self._check_simple_key():
-            self.states.append(S.BLOCK_MAP_SIMPLE_VALUE)
-            self._emit_node(ev, mapping=True, simple_key=True)
-            return
-        self._write_indicator("?", True, False, True)
-        self.states.append(S.BLOCK_MAP_VALUE)
-        self._emit_node(ev, mapping=True)
+        self._emit_key(ev, S.BLOCK_MAP_SIMPLE_VALUE, S.BLOCK_MAP_VALUE, indention=True)
 
     def _emit_block_mapping_value(self, ev: Event, simple: bool) -> None:
         if simple:
@@ -625,10 +639,7 @@ class Emitter:
                 self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
         self.states.append(S.BLOCK_MAP_KEY)
         self._emit_node(ev, mapping=True)
-        if self.line_comment:
-            self._process_line_comment()
-        if self.foot_comment:
-            self._process_foot_comment()
+        self._process_line_and_foot_comment()
 
     def _emit_node(
         self,
@@ -675,20 +686,14 @@ class Emitter:
             self._process_scalar()
             self._pop_indent()
             self._pop_state()
-        elif ev.typ == Ev.SEQ_START:
+        elif ev.typ in _COLLECTION_STATES:
             self._process_anchor()
             self._process_tag()
-            if self.flow_level > 0 or ev.style == 2 or self._check_empty(Ev.SEQ_START, Ev.SEQ_END):
-                self.state = S.FLOW_SEQ_FIRST
+            end, flow_state, block_state = _COLLECTION_STATES[ev.typ]
+            if self.flow_level > 0 or ev.style == 2 or self._check_empty(ev.typ, end):
+                self.state = flow_state
             else:
-                self.state = S.BLOCK_SEQ_FIRST
-        elif ev.typ == Ev.MAP_START:
-            self._process_anchor()
-            self._process_tag()
-            if self.flow_level > 0 or ev.style == 2 or self._check_empty(Ev.MAP_START, Ev.MAP_END):
-                self.state = S.FLOW_MAP_FIRST
-            else:
-                self.state = S.BLOCK_MAP_FIRST
+                self.state = block_state
         else:
             raise EmitterError(f"expected SCALAR, SEQUENCE-START, MAPPING-START, or ALIAS, got {ev.typ}")
 
@@ -951,35 +956,16 @@ class Emitter:
             if self.root_context:
                 self.open_ended = True
             return
-        spaces = breaks = False
-        n = len(value)
-        for i, c in enumerate(value):
-            if c == " ":
-                nxt = value[i + 1] if i + 1 < n else ""
-                if allow_breaks and not spaces and self.column > self.best_width and nxt != " ":
-                    self._write_indent()
-                else:
-                    self.write(c)
-                spaces = True
-            elif is_break(c):
-                if not breaks and c == "\n":
-                    self.put_break()
-                self.write_break(c)
-                breaks = True
-            else:
-                if breaks:
-                    self._write_indent()
-                self.write(c)
-                self.indention = False
-                spaces = breaks = False
+        self._write_quotable(value, allow_breaks, single_quoted=False)
         if value:
             self.whitespace = False
         self.indention = False
         if self.root_context:
             self.open_ended = True
 
-    def _write_single(self, value: str, allow_breaks: bool) -> None:
-        self._write_indicator("'", True, False, False)
+    def _write_quotable(self, value: str, allow_breaks: bool, *, single_quoted: bool) -> None:
+        """The text of a plain or single-quoted scalar (yaml.v3 has one loop for each that differ
+        only in where a line may fold and in doubling `'`)."""
         spaces = breaks = False
         n = len(value)
         for i, c in enumerate(value):
@@ -989,7 +975,7 @@ class Emitter:
                     allow_breaks
                     and not spaces
                     and self.column > self.best_width
-                    and 0 < i < n - 1
+                    and (not single_quoted or 0 < i < n - 1)
                     and nxt != " "
                 ):
                     self._write_indent()
@@ -1004,50 +990,27 @@ class Emitter:
             else:
                 if breaks:
                     self._write_indent()
-                if c == "'":
+                if single_quoted and c == "'":
                     self.put("'")
                 self.write(c)
                 self.indention = False
                 spaces = breaks = False
+
+    def _write_single(self, value: str, allow_breaks: bool) -> None:
+        self._write_indicator("'", True, False, False)
+        self._write_quotable(value, allow_breaks, single_quoted=True)
         self._write_indicator("'", False, False, False)
         self.whitespace = False
         self.indention = False
-
-    _ESCAPES = {  # noqa: RUF012 - constant table
-        0x00: "0",
-        0x07: "a",
-        0x08: "b",
-        0x09: "t",
-        0x0A: "n",
-        0x0B: "v",
-        0x0C: "f",
-        0x0D: "r",
-        0x1B: "e",
-        0x22: '"',
-        0x5C: "\\",
-        0x85: "N",
-        0xA0: "_",
-        0x2028: "L",
-        0x2029: "P",
-    }
 
     def _write_double(self, value: str, allow_breaks: bool) -> None:
         spaces = False
         self._write_indicator('"', True, False, False)
         n = len(value)
         for i, c in enumerate(value):
-            if not is_printable(c) or c == "\ufeff" or is_break(c) or c in '"\\':
-                v = ord(c)
-                self.put("\\")
-                esc = self._ESCAPES.get(v)
-                if esc is not None:
-                    self.put(esc)
-                elif v <= 0xFF:
-                    self.write_all(f"x{v:02X}")
-                elif v <= 0xFFFF:
-                    self.write_all(f"u{v:04X}")
-                else:
-                    self.write_all(f"U{v:08X}")
+            escaped = double_quoted_escape(c)
+            if escaped is not None:
+                self.write_all(escaped)
                 spaces = False
             elif c == " ":
                 if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
