@@ -244,8 +244,8 @@ def _collection(
     kind: str, tag: str, flow: bool, explicit: bool, anchor: str, sm: Any
 ) -> tuple[Node, _Flow | None]:
     """A sequence or mapping node starting at mark `sm`, and its _Flow when written in flow style."""
-    node = Node(kind, tag=tag, style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
-    node.anchor, node.line, node.column = anchor, sm.line, sm.column
+    style = (FLOW if flow else 0) | (TAGGED if explicit else 0)
+    node = Node(kind, tag, "", style, anchor, None, [], "", "", "", sm.line, sm.column)
     return node, _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
 
 

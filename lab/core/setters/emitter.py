@@ -198,12 +198,10 @@ class Emitter:
         self.sequence_context = False
         self.mapping_context = False
         self.simple_key_context = False
-        self.line = 0
         self.column = 0
         self.whitespace = True
         self.indention = True
         self.open_ended = False
-        self.space_above = True
         self.foot_indent = -1
         self.anchor_data: tuple[str, bool] | None = None
         self.tag_handle = ""
@@ -231,10 +229,7 @@ class Emitter:
 
     def put_break(self) -> None:
         self.out.append("\n")
-        if self.column == 0:
-            self.space_above = True
         self.column = 0
-        self.line += 1
         self.indention = True
 
     def write(self, c: str) -> None:
@@ -250,10 +245,7 @@ class Emitter:
             self.put_break()
         else:
             self.write(c)
-            if self.column == 0:
-                self.space_above = True
             self.column = 0
-            self.line += 1
             self.indention = True
 
     # -- event loop ----------------------------------------------------------------------------
@@ -913,16 +905,22 @@ class Emitter:
 
     # -- writers -------------------------------------------------------------------------------
     def _write_indent(self) -> None:
-        indent = max(self.indent, 0)
-        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
-            self.put_break()
+        indent = self.indent if self.indent > 0 else 0
+        column = self.column
+        breaks = 0
+        if not self.indention or column > indent or (column == indent and not self.whitespace):
+            breaks = 1
         if self.foot_indent == indent:
-            self.put_break()
-        if self.column < indent:
-            self.out.append(" " * (indent - self.column))
-            self.column = indent
+            breaks += 1  # a blank line after a foot comment
+        if breaks:
+            self.out.append("\n" * breaks)
+            column = 0
+            self.indention = True
+        if column < indent:
+            self.out.append(" " * (indent - column))
+            column = indent
+        self.column = column
         self.whitespace = True
-        self.space_above = False
         self.foot_indent = -1
 
     def _write_indicator(self, ind: str, need_ws: bool, is_ws: bool, is_indention: bool) -> None:
