@@ -32,6 +32,40 @@ def is_printable(c: str) -> bool:
     )
 
 
+_ESCAPES = {
+    "\0": "0",
+    "\x07": "a",
+    "\b": "b",
+    "\t": "t",
+    "\n": "n",
+    "\x0b": "v",
+    "\x0c": "f",
+    "\r": "r",
+    "\x1b": "e",
+    '"': '"',
+    "\\": "\\",
+    "\x85": "N",
+    "\xa0": "_",
+    "\u2028": "L",
+    "\u2029": "P",
+}
+
+
+def double_quoted_escape(c: str) -> str | None:
+    """What both emitters write for `c` inside double quotes when it must be escaped (None: `c` itself)."""
+    if is_printable(c) and c != "\ufeff" and not is_break(c) and c not in '"\\':
+        return None
+    esc = _ESCAPES.get(c)
+    if esc is not None:
+        return "\\" + esc
+    code = ord(c)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
+
+
 @dataclass(frozen=True, slots=True)
 class ScalarAnalysis:
     """The styles `value` allows, as the emitter's `scalar_data` flags."""

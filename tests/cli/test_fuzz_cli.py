@@ -1,16 +1,21 @@
 """A seeded fuzz run of `lab` over mutated repositories, tags and arguments.
 
 Each case mutates a copy of the starter (garbled YAML, control and bidi characters, huge numbers,
-deep nesting, odd line breaks, FIFOs, symlinks out of the workspace, binary files), then runs one
-subcommand in-process through `lab.cli.main`. Whatever the input: an exit code the README
-documents (0, 1, 2, 3), no traceback, no internal error, no hang, nothing written outside the
-workspace, and no raw control character on stdout or stderr.
+deep nesting, odd line breaks, FIFOs, a link to /dev/zero, symlinks out of the workspace, binary
+files), then runs one subcommand in-process through `lab.cli.main` (check, also with --output; mark;
+setters; policy; generate; progress; grade). Every case has `apps/elsewhere` linked to a folder
+outside holding a marked file and an unmarked Deployment. Whatever the input: an exit code the
+README documents (0, 1, 2, 3), no traceback, no internal error (exit 70), no hang (20 s a case),
+nothing written outside the workspace, no character that could steer a terminal (`lab.core.text`:
+C0/C1 controls but tab and newline, lone CR, bidi, line separators) on stdout, stderr or in an
+--output file, and JSON reports that parse. 320 cases take ~15 s on an idle 2-core box.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import shutil
@@ -22,14 +27,14 @@ from pathlib import Path
 import pytest
 
 from lab.cli import main
+from lab.core.text import is_safe
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
 STARTER = ROOT / "tasks" / "09b" / "starter"
 SEED = 20261204
-CASES = 240
-RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")
+CASES = 320
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"
 MARKER = ' # {"$imagepolicy": "flux-system:nginx"}'
 
@@ -89,15 +94,17 @@ def mutate_repo(rng: random.Random, ws: Path, outside: Path) -> None:
     for path in rng.sample(yamls, k=min(len(yamls), rng.randint(1, 3))):
         data = mutate_text(rng, path.read_text(encoding="utf-8"))
         path.write_bytes(data.encode("utf-8", "surrogateescape"))
+    (ws / "apps" / "elsewhere").symlink_to(outside)  # every case: no command may write through it
     extra = rng.randrange(8)
     if extra == 0:
         os.mkfifo(ws / "apps" / "pipe.yaml")
     elif extra == 1:
         (ws / "apps" / "out.yaml").symlink_to(outside / "victim.yaml")
     elif extra == 2:
-        (ws / "apps" / "elsewhere").symlink_to(outside)
+        (ws / "apps" / "zero.yaml").symlink_to("/dev/zero")
     elif extra == 3:
-        (ws / "apps" / f"n{rng.choice(NASTY[:3])}.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
+        name = rng.choice([*NASTY[:3], "c1\x9bcsi"])
+        (ws / "apps" / f"n{name}.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
     elif extra == 4:
         (ws / "apps" / "bin.yaml").write_bytes(bytes(rng.randrange(256) for _ in range(512)))
     elif extra == 5:
@@ -113,8 +120,9 @@ def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
         )
     )
     ranges = ["1.25.x", ">=1.0.0", "^1", "1.x || 2.x", "*", "1.2.3 - 2", "bogus", "", *NASTY[:4]]
-    pick = rng.randrange(7)
+    pick = rng.randrange(8)
     if pick == 0:
+        report = ["--output", str(ws.parent / "report.out")] if rng.random() < 0.3 else []
         return [
             "check",
             "--offline",
@@ -122,14 +130,26 @@ def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
             str(ws),
             "--format",
             rng.choice(["text", "json", "tap", "junit", "github"]),
+            *report,
         ]
+    if pick == 7:
+        return ["grade", "--offline", "--format", rng.choice(["table", "csv", "json", "junit"]), str(ws)]
     if pick == 1:
-        target = rng.choice([DEPLOYMENT, "apps/pipe.yaml", "apps/out.yaml", "apps/bin.yaml", "nope.yaml"])
+        target = rng.choice(
+            [
+                DEPLOYMENT,
+                "apps/pipe.yaml",
+                "apps/out.yaml",
+                "apps/bin.yaml",
+                "nope.yaml",
+                "apps/elsewhere/deploy.yaml",
+            ]
+        )
         return [
             "mark",
             str(ws / target),
             "--policy",
-            rng.choice(["flux-system:nginx", "x", "a:b:c", NASTY[0]]),
+            rng.choice(["flux-system:nginx"] * 3 + ["x", "a:b:c", NASTY[0]]),
         ]
     if pick == 2:
         path = rng.choice(["apps", "apps/elsewhere", ".", "apps/base", "clusters"])
@@ -201,9 +221,13 @@ def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pristine = tmp_path / "pristine"
     shutil.copytree(STARTER, pristine)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=pristine, check=True)
+    ident = ["-c", "user.name=fuzz", "-c", "user.email=fuzz@example.com"]
+    subprocess.run(["git", "add", "-A"], cwd=pristine, check=True)
+    subprocess.run(["git", *ident, "commit", "-qm", "starter"], cwd=pristine, check=True)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "victim.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
+    shutil.copy(STARTER / DEPLOYMENT, outside / "deploy.yaml")  # unmarked: what `lab mark` would change
     guard = snapshot(outside)
     problems: list[str] = []
     record: Callable[[str], None] = problems.append
@@ -222,9 +246,18 @@ def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             record(f"{where}: exit {code}: {err[-300:]}")
         if "Traceback" in out + err or "internal error" in err:
             record(f"{where}: {err[-300:]!r}")
-        raw = [ch for ch in RAW if ch in out + err]
-        if raw:
+        written = ws.parent / "report.out"
+        report = written.read_text(encoding="utf-8", errors="replace") if written.exists() else ""
+        written.unlink(missing_ok=True)
+        shown = out + err + report
+        if not is_safe(shown):  # any C0/C1 control but tab and newline, lone CR, bidi, LS/PS, BOM
+            raw = sorted({ch for ch in shown if not is_safe(ch) and ch != "\r"})
             record(f"{where}: raw {raw!r} in output")
+        if argv[0] == "check" and argv[argv.index("--format") + 1] == "json" and code in (0, 1):
+            try:
+                json.loads(report if "--output" in argv else out)
+            except ValueError as exc:
+                record(f"{where}: the JSON report does not parse: {exc}")
         if snapshot(outside) != guard:
             record(f"{where}: wrote outside the workspace")
             guard = snapshot(outside)

@@ -16,7 +16,7 @@ from functools import cmp_to_key
 from typing import Any
 
 from lab.core.yamlsafe import resolve_plain
-from lab.core.yamlscalar import analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import analyze_scalar, double_quoted_escape, is_break
 
 BEST_WIDTH = 80
 BEST_INDENT = 2
@@ -54,25 +54,6 @@ def scalar_style(value: str, *, simple_key: bool = False) -> str:
     if style == "literal" and (not a.block or simple_key):
         style = "double"
     return style
-
-
-_ESCAPES = {
-    "\0": "0",
-    "\x07": "a",
-    "\b": "b",
-    "\t": "t",
-    "\n": "n",
-    "\x0b": "v",
-    "\x0c": "f",
-    "\r": "r",
-    "\x1b": "e",
-    '"': '"',
-    "\\": "\\",
-    "\x85": "N",
-    "\xa0": "_",
-    "\u2028": "L",
-    "\u2029": "P",
-}
 
 
 class _Out:
@@ -134,17 +115,9 @@ def _write_double(out: _Out, value: str, indent: int) -> None:
     spaces = False
     n = len(value)
     for i, ch in enumerate(value):
-        if not is_printable(ch) or ch == "\ufeff" or is_break(ch) or ch in '"\\':
-            if ch in _ESCAPES:
-                out.put("\\" + _ESCAPES[ch])
-            else:
-                code = ord(ch)
-                if code <= 0xFF:
-                    out.put(f"\\x{code:02X}")
-                elif code <= 0xFFFF:
-                    out.put(f"\\u{code:04X}")
-                else:
-                    out.put(f"\\U{code:08X}")
+        escaped = double_quoted_escape(ch)
+        if escaped is not None:
+            out.put(escaped)
             spaces = False
         elif ch == " ":
             if not spaces and out.column > BEST_WIDTH and i != 0 and i != n - 1:

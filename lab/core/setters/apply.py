@@ -257,7 +257,8 @@ def encode_documents(docs: list[_Doc]) -> bytes:
 
 
 def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
-    """kyaml `accept`: values of mappings (first field of each name), items, scalars; no aliases."""
+    """kyaml `accept`: values of mappings (first field of each name), items, scalars with a comment
+    (the only ones that can carry a setter); no aliases."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -269,15 +270,19 @@ def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
         elif n.kind == MAP:
             # kyaml visits `Field(name)` for every key, i.e. the first value of that name, once per
             # occurrence of the name. One dict keeps it linear in the keys (a scan per key was quadratic).
+            content = n.content
+            names = [k.value for k in content[0:-1:2]]
+            if len(set(names)) == len(names):
+                stack.extend(reversed(content[1::2]))  # no name twice: every value once, in order
+                continue
             first: dict[str, Node] = {}
-            names = [n.content[i].value for i in range(0, len(n.content) - 1, 2)]
             for i, name in enumerate(names):
-                first.setdefault(name, n.content[2 * i + 1])
+                first.setdefault(name, content[2 * i + 1])
             stack.extend(reversed([first[name] for name in names]))
         elif n.kind == SEQ:
             stack.extend(reversed(n.content))
-        elif n.kind == SCALAR:
-            visit.append(n)
+        elif n.kind == SCALAR and (n.line_comment or n.head_comment):
+            visit.append(n)  # only a comment can name a setter (marker_setter)
 
 
 def _set_value(node: Node, new: str) -> None:

@@ -227,15 +227,26 @@ _KIND_NAMES = {
     "MappingEndEvent": _MAP_END,
     "DocumentStartEvent": _DOC_START,
 }
-_EVENT_KIND: dict[type, int] = {}
 
 
-def _kind(ev: Any) -> int:
-    cls = type(ev)
-    kind = _EVENT_KIND.get(cls)
-    if kind is None:
-        kind = _EVENT_KIND[cls] = _KIND_NAMES.get(cls.__name__, _OTHER_EV)
-    return kind
+class _Kinds(dict[type, int]):
+    """Event class -> kind; a class not seen before is looked up by name once."""
+
+    def __missing__(self, cls: type) -> int:
+        kind = self[cls] = _KIND_NAMES.get(cls.__name__, _OTHER_EV)
+        return kind
+
+
+_EVENT_KIND = _Kinds()
+
+
+def _collection(
+    kind: str, tag: str, flow: bool, explicit: bool, anchor: str, sm: Any
+) -> tuple[Node, _Flow | None]:
+    """A sequence or mapping node starting at mark `sm`, and its _Flow when written in flow style."""
+    style = (FLOW if flow else 0) | (TAGGED if explicit else 0)
+    node = Node(kind, tag, "", style, anchor, None, [], "", "", "", sm.line, sm.column)
+    return node, _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
 
 
 class _Builder:
@@ -276,7 +287,7 @@ class _Builder:
         it = iter(events)
         doc: Node | None = None
         for ev in it:
-            if _kind(ev) == _DOC_START:
+            if _EVENT_KIND[ev.__class__] == _DOC_START:
                 doc = Node(DOC)
                 root = self._node(next(it), it, None)
                 doc.content = [root]
@@ -344,7 +355,8 @@ class _Builder:
         return node
 
     def _node(self, ev: Any, it: Any, parent: _Entry | None) -> Node:
-        kind = _kind(ev)
+        kinds = _EVENT_KIND
+        kind = kinds[ev.__class__]
         if kind == _SCALAR_EV:
             return self._scalar(ev)
         sm = ev.start_mark
@@ -358,21 +370,13 @@ class _Builder:
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         toks = self.toks
-        kinds = _EVENT_KIND
         if kind == _SEQ_START:
             flow = bool(ev.flow_style)
-            node = Node(SEQ, tag=tag or "!!seq", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
-            node.anchor, node.line, node.column = anchor, sm.line, sm.column
-            seq_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
+            node, seq_flow = _collection(SEQ, tag or "!!seq", flow, explicit, anchor, sm)
             for child_ev in it:
-                child_kind = kinds.get(child_ev.__class__)
-                if child_kind is None:
-                    child_kind = _kind(child_ev)
+                child_kind = kinds[child_ev.__class__]
                 if child_kind == _SEQ_END:
-                    if seq_flow is not None:
-                        self._note_end(child_ev.end_mark.index, node, "flow-end")
-                        seq_flow.end = child_ev.end_mark.index
-                        self.flows.append(seq_flow)
+                    self._end_flow(seq_flow, child_ev)
                     break
                 cs = child_ev.start_mark
                 dash_idx = cs.index
@@ -394,21 +398,14 @@ class _Builder:
                 node.content.append(child)
         elif kind == _MAP_START:
             flow = bool(ev.flow_style)
-            node = Node(MAP, tag=tag or "!!map", style=(FLOW if flow else 0) | (TAGGED if explicit else 0))
-            node.anchor, node.line, node.column = anchor, sm.line, sm.column
-            map_flow = _Flow(sm.index, -1, sm.line, sm.column, node) if flow else None
+            node, map_flow = _collection(MAP, tag or "!!map", flow, explicit, anchor, sm)
             content = node.content
             key_entries = self.key_entries
             while True:
                 kev = next(it)
-                key_kind = kinds.get(kev.__class__)
-                if key_kind is None:
-                    key_kind = _kind(kev)
+                key_kind = kinds[kev.__class__]
                 if key_kind == _MAP_END:
-                    if map_flow is not None:
-                        self._note_end(kev.end_mark.index, node, "flow-end")
-                        map_flow.end = kev.end_mark.index
-                        self.flows.append(map_flow)
+                    self._end_flow(map_flow, kev)
                     break
                 ks = kev.start_mark
                 entry = _Entry(ks.column, ks.line, ks.index, node, None, parent, True, flow, node)
@@ -418,9 +415,7 @@ class _Builder:
                 if map_flow is not None:
                     map_flow.items.append(entry)
                 vev = next(it)
-                value_kind = kinds.get(vev.__class__)
-                if value_kind is None:
-                    value_kind = _kind(vev)
+                value_kind = kinds[vev.__class__]
                 value = self._scalar(vev) if value_kind == _SCALAR_EV else self._node(vev, it, entry)
                 entry.value = value
                 key_entries[id(key)] = entry
@@ -437,6 +432,14 @@ class _Builder:
         if anchor:
             self.anchors[anchor] = node
         return node
+
+    def _end_flow(self, flow: _Flow | None, end_ev: Any) -> None:
+        """At a collection's end event: a flow collection ends at its bracket."""
+        if flow is not None:
+            end = end_ev.end_mark.index
+            self._note_end(end, flow.node, "flow-end")
+            flow.end = end
+            self.flows.append(flow)
 
     def _find_dash(self, item_index: int, col: int) -> int:
         """Index of the `- ` indicator that introduces a block sequence item."""
@@ -849,20 +852,18 @@ def _foot_holder(node: Node) -> Node:
     return node
 
 
-def _join(a: str, b: str) -> str:
+def _join(a: str, b: str, sep: str = "\n") -> str:
+    """Two comments as one, on consecutive lines (or as `sep` says); an empty one adds nothing."""
     if not a:
         return b
     if not b:
         return a
-    return a + "\n" + b
+    return a + sep + b
 
 
 def _join_blank(a: str, b: str) -> str:
-    if not a:
-        return b
-    if not b:
-        return a
-    return a + "\n\n" + b
+    """Two comments as one with a blank line between them."""
+    return _join(a, b, "\n\n")
 
 
 def _join_parts(parts: list[list[tuple[int, int, str]]]) -> str:

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
-from lab.core.yamlscalar import BREAKS, ScalarAnalysis, analyze_scalar, is_break, is_printable
+from lab.core.yamlscalar import (
+    BREAKS,
+    ScalarAnalysis,
+    analyze_scalar,
+    double_quoted_escape,
+    is_break,
+)
 
 # Node styles (yaml.v3 Style bit flags).
 TAGGED = 1
@@ -192,12 +198,10 @@ class Emitter:
         self.sequence_context = False
         self.mapping_context = False
         self.simple_key_context = False
-        self.line = 0
         self.column = 0
         self.whitespace = True
         self.indention = True
         self.open_ended = False
-        self.space_above = True
         self.foot_indent = -1
         self.anchor_data: tuple[str, bool] | None = None
         self.tag_handle = ""
@@ -225,10 +229,7 @@ class Emitter:
 
     def put_break(self) -> None:
         self.out.append("\n")
-        if self.column == 0:
-            self.space_above = True
         self.column = 0
-        self.line += 1
         self.indention = True
 
     def write(self, c: str) -> None:
@@ -244,10 +245,7 @@ class Emitter:
             self.put_break()
         else:
             self.write(c)
-            if self.column == 0:
-                self.space_above = True
             self.column = 0
-            self.line += 1
             self.indention = True
 
     # -- event loop ----------------------------------------------------------------------------
@@ -907,16 +905,22 @@ class Emitter:
 
     # -- writers -------------------------------------------------------------------------------
     def _write_indent(self) -> None:
-        indent = max(self.indent, 0)
-        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
-            self.put_break()
+        indent = self.indent if self.indent > 0 else 0
+        column = self.column
+        breaks = 0
+        if not self.indention or column > indent or (column == indent and not self.whitespace):
+            breaks = 1
         if self.foot_indent == indent:
-            self.put_break()
-        if self.column < indent:
-            self.out.append(" " * (indent - self.column))
-            self.column = indent
+            breaks += 1  # a blank line after a foot comment
+        if breaks:
+            self.out.append("\n" * breaks)
+            column = 0
+            self.indention = True
+        if column < indent:
+            self.out.append(" " * (indent - column))
+            column = indent
+        self.column = column
         self.whitespace = True
-        self.space_above = False
         self.foot_indent = -1
 
     def _write_indicator(self, ind: str, need_ws: bool, is_ws: bool, is_indention: bool) -> None:
@@ -997,41 +1001,14 @@ class Emitter:
         self.whitespace = False
         self.indention = False
 
-    _ESCAPES = {  # noqa: RUF012 - constant table
-        0x00: "0",
-        0x07: "a",
-        0x08: "b",
-        0x09: "t",
-        0x0A: "n",
-        0x0B: "v",
-        0x0C: "f",
-        0x0D: "r",
-        0x1B: "e",
-        0x22: '"',
-        0x5C: "\\",
-        0x85: "N",
-        0xA0: "_",
-        0x2028: "L",
-        0x2029: "P",
-    }
-
     def _write_double(self, value: str, allow_breaks: bool) -> None:
         spaces = False
         self._write_indicator('"', True, False, False)
         n = len(value)
         for i, c in enumerate(value):
-            if not is_printable(c) or c == "\ufeff" or is_break(c) or c in '"\\':
-                v = ord(c)
-                self.put("\\")
-                esc = self._ESCAPES.get(v)
-                if esc is not None:
-                    self.put(esc)
-                elif v <= 0xFF:
-                    self.write_all(f"x{v:02X}")
-                elif v <= 0xFFFF:
-                    self.write_all(f"u{v:04X}")
-                else:
-                    self.write_all(f"U{v:08X}")
+            escaped = double_quoted_escape(c)
+            if escaped is not None:
+                self.write_all(escaped)
                 spaces = False
             elif c == " ":
                 if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
