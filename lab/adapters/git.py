@@ -1570,7 +1570,8 @@ def clone_to_temp(
         hint = "check the URL and your access to it"
         if "not found in upstream" in err or "Remote branch" in err:
             hint = f"origin has no branch {branch}: push it first (git push -u origin {branch})"
-        raise GitError(f"cannot clone {redact_url(url_or_path)} (branch {branch}): {err}", hint=hint)
+        which = f" (branch {branch})" if branch else ""
+        raise GitError(f"cannot clone {redact_url(url_or_path)}{which}: {err}", hint=hint)
     root = dest.resolve()
     return Workspace(root, root / ".git")
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from lab.adapters.registry import RegistryAPIError, RegistryClient
+from lab.core.text import is_safe
+from tests.support.labrun import run_lab
 
 # A handler gets the request head (method, path, headers) and the socket to write to.
 Handler = Callable[[str, str, dict[str, str], socket.socket], None]
@@ -260,3 +262,26 @@ def test_malformed_token_is_refused_without_echoing_it(raw: Callable[[Handler], 
     assert "malformed token" in text
     for fragment in ("abc", "with spaces", "red", "\x1b"):
         assert fragment not in text
+
+
+@pytest.mark.slow
+def test_lab_tags_shows_hostile_tags_and_reason_phrases_escaped(
+    raw: Callable[[Handler], Raw], lab_env: dict[str, str]
+) -> None:
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        if path == "/v2/":
+            reply(conn, "200 OK")
+        elif path.startswith("/v2/teapot/"):
+            conn.sendall(b"HTTP/1.1 418 I\x1b]0;pwned\x07m a teapot\r\nContent-Length: 0\r\n\r\n")
+        else:
+            tags = ["1.0.0", "1.0.1\x1b]0;x\x07", "2.0\u202eevil", "v\x9b31m"]
+            reply(conn, "200 OK", json.dumps({"name": "app", "tags": tags}).encode())
+
+    srv = raw(handler)
+    listed = run_lab("tags", f"{srv.address}/app", env=lab_env)
+    refused = run_lab("tags", f"{srv.address}/teapot", env=lab_env)
+    assert listed.returncode == 0 and refused.returncode == 1, (listed.stderr, refused.stderr)
+    for text in (listed.stdout, listed.stderr, refused.stdout, refused.stderr):
+        assert is_safe(text), repr(text)
+    assert "1.0.1\\x1b]0;x\\x07" in listed.stdout and "2.0\\u202eevil" in listed.stdout
+    assert "418 I\\x1b]0;pwned\\x07m a teapot" in refused.stderr
