@@ -83,7 +83,7 @@ def analyze_scalar(value: str, *, tabs_are_special: bool) -> ScalarAnalysis:
             multiline=False, flow_plain=False, block_plain=True, single_quoted=True, block=False
         )
     block_ind = flow_ind = line_breaks = special = tabs = False
-    leading_space = leading_break = trailing_space = trailing_break = False
+    leading_space_or_break = trailing_space = trailing_break = False
     break_space = space_break = False
     previous_space = previous_break = False
     if value.startswith(("---", "...")):
@@ -114,28 +114,24 @@ def analyze_scalar(value: str, *, tabs_are_special: bool) -> ScalarAnalysis:
             tabs = True
         elif not is_printable(c):
             special = True
-        if c == " ":
+        space = c == " "
+        if space or c in BREAKS:
+            # A space or a line break: which one follows which, and whether one starts or ends the text.
             if i == 0:
-                leading_space = True
+                leading_space_or_break = True
             if i + 1 == n:
-                trailing_space = True
-            if previous_break:
+                trailing_space, trailing_break = space, not space
+            if space and previous_break:
                 break_space = True
-            previous_space, previous_break = True, False
-        elif c in BREAKS:
-            line_breaks = True
-            if i == 0:
-                leading_break = True
-            if i + 1 == n:
-                trailing_break = True
-            if previous_space:
-                space_break = True
-            previous_space, previous_break = False, True
+            elif not space:
+                line_breaks = True
+                space_break = space_break or previous_space
+            previous_space, previous_break = space, not space
         else:
             previous_space = previous_break = False
         preceded_by_ws = c in _BLANKZ
     flow_plain = block_plain = single_quoted = block = True
-    if leading_space or leading_break or trailing_space or trailing_break:
+    if leading_space_or_break or trailing_space or trailing_break:
         flow_plain = block_plain = False
     if trailing_space:
         block = False

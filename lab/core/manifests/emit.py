@@ -79,35 +79,31 @@ class _Out:
 
 def _write_plain(out: _Out, value: str, indent: int) -> None:
     out.put(" ")
-    spaces = False
-    n = len(value)
-    for i, ch in enumerate(value):
-        if ch == " ":
-            if not spaces and out.column > BEST_WIDTH and i + 1 < n and value[i + 1] != " ":
-                out.indent_to(indent)
-            else:
-                out.put(ch)
-            spaces = True
-        else:
-            out.put(ch)
-            spaces = False
+    _write_folding(out, value, indent, single_quoted=False)
 
 
 def _write_single(out: _Out, value: str, indent: int) -> None:
     out.put(" '")
+    _write_folding(out, value, indent, single_quoted=True)
+    out.put("'")
+
+
+def _write_folding(out: _Out, value: str, indent: int, *, single_quoted: bool) -> None:
+    """A plain or single-quoted scalar's text, folded at a space past the width (go-yaml's two
+    loops differ only in where a fold may go and in doubling `'`)."""
     spaces = False
     n = len(value)
     for i, ch in enumerate(value):
         if ch == " ":
-            if not spaces and out.column > BEST_WIDTH and 0 < i < n - 1 and value[i + 1] != " ":
+            may_fold = 0 < i < n - 1 if single_quoted else i + 1 < n
+            if not spaces and out.column > BEST_WIDTH and may_fold and value[i + 1] != " ":
                 out.indent_to(indent)
             else:
                 out.put(ch)
             spaces = True
         else:
-            out.put("''" if ch == "'" else ch)
+            out.put("''" if single_quoted and ch == "'" else ch)
             spaces = False
-    out.put("'")
 
 
 def _write_double(out: _Out, value: str, indent: int) -> None:
