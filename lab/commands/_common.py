@@ -125,3 +125,11 @@ def write_trusted(text: str) -> None:
         stream.write_trusted(text)
     else:
         stream.write(text)
+
+
+def write_report(path: str, text: str) -> None:
+    """Write a report to the file `--output` names. It does not pass the terminal's escaping stream and
+    is read on one all the same (`cat`, a browser), so control characters from repositories are escaped."""
+    from lab.core.text import escape_controls
+
+    Path(path).write_text(escape_controls(text), encoding="utf-8")

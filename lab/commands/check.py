@@ -13,6 +13,7 @@ from lab.commands._common import (
     add_task_arg,
     add_workspace_arg,
     resolve_workspace,
+    write_report,
     write_trusted,
 )
 from lab.core.report import FORMATS
@@ -78,13 +79,6 @@ def _append(path: str, text: str) -> None:
         fh.write(text)
 
 
-def _write(path: str, text: str) -> None:
-    from lab.core.text import escape_controls
-
-    # Not through the terminal's escaping stream, and read on one all the same (`cat`, a browser).
-    Path(path).write_text(escape_controls(text), encoding="utf-8")
-
-
 def _progress(results: tuple[object, ...]) -> None:
     from lab.core.checks.runner import unsettled
 
@@ -132,13 +126,13 @@ def run(args: argparse.Namespace) -> int:
         if os.environ.get("GITHUB_OUTPUT"):
             _append(os.environ["GITHUB_OUTPUT"], classroom_output(report))
         if args.output:
-            _write(args.output, summary)
+            write_report(args.output, summary)
         return report.exit_code()
     if fmt == "classroom":
         line = classroom_output(report)
         sys.stdout.write(render(report, "text"))
         if args.output:
-            _write(args.output, line)
+            write_report(args.output, line)
         elif os.environ.get("GITHUB_OUTPUT"):
             _append(os.environ["GITHUB_OUTPUT"], line)
         else:
@@ -149,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         color = True
     text = render(report, fmt, color=color)
     if args.output:
-        _write(args.output, text)
+        write_report(args.output, text)
     elif color:
         write_trusted(text)  # the report's learner text is escaped by the check model already
     else:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.commands._common import add_offline_args, add_task_arg
+from lab.commands._common import add_offline_args, add_task_arg, write_report
 from lab.core.report import GRADE_FORMATS
 from lab.errors import UsageError
 
@@ -91,10 +91,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     text = render_grades(report, args.format)
     if args.output:
-        from lab.core.text import escape_controls
-
-        # Not through the terminal's escaping stream, and read on one all the same (`cat`).
-        Path(args.output).write_text(escape_controls(text), encoding="utf-8")
+        write_report(args.output, text)
         ungraded = [r for r in report.rows if not r.graded]
         print(
             f"lab: graded {len(report.rows) - len(ungraded)} of {len(report.rows)} repositories "
