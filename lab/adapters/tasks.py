@@ -10,6 +10,7 @@ works on: --task, else the repository's recorded task, else the course's.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ __all__ = [
     "read_task_file",
     "recorded_task",
     "solution_files",
+    "solution_removals",
     "task_folder",
     "task_for_workspace",
     "task_roots",
@@ -209,6 +211,12 @@ def solution_files(task: Task, variant: str | None = None) -> dict[str, Path]:
     if folder is not None:
         files.update(_files_under(task, task.folder / folder))
     return dict(sorted(files.items()))
+
+
+def solution_removals(task: Task, files: Mapping[str, object]) -> list[str]:
+    """The paths the solution deletes (`[solution] remove`), except those it also writes (`files`, from
+    `solution_files`): a path both written and removed ends up written."""
+    return [rel for rel in task.meta.solution_remove if rel not in files]
 
 
 def _files_under(task: Task, root: Path) -> dict[str, Path]:

@@ -42,7 +42,7 @@ def solve(
     workspace: Path, *, task: str | None = None, api_version: str | None = None, push: bool = True
 ) -> SolveResult:
     from lab.adapters.files import write_atomic
-    from lab.adapters.tasks import load_task, solution_files, task_for_workspace
+    from lab.adapters.tasks import load_task, solution_files, solution_removals, task_for_workspace
     from lab.adapters.tree import secure_join
     from lab.errors import LabError
     from lab.services.generate import default_api_version
@@ -52,7 +52,7 @@ def solve(
     the_task = load_task(task_for_workspace(ws.root, task))
     api = api_version or default_api_version()
     files = solution_files(the_task, api.rpartition("/")[2])
-    removed = [rel for rel in the_task.meta.solution_remove if rel not in files]
+    removed = solution_removals(the_task, files)
     paths = [*files, *removed]
     branch = require_committable(ws, paths, action="apply the solution")
     if push:

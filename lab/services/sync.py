@@ -511,17 +511,12 @@ class PushWorkResult:
 def task_paths(task_id: str | None = None) -> list[str]:
     """The files the learner's work on the task consists of: the solution's paths (manifests, marker),
     those it removes, PROGRESS.md and the quiz record."""
-    from lab.adapters.tasks import solution_files
+    from lab.adapters.tasks import solution_files, solution_removals
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
-    files = list(solution_files(task))
-    return [
-        *files,
-        *(r for r in task.meta.solution_remove if r not in files),
-        "PROGRESS.md",
-        task.meta.quiz_record,
-    ]
+    files = solution_files(task)
+    return [*files, *solution_removals(task, files), "PROGRESS.md", task.meta.quiz_record]
 
 
 def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
