@@ -21,9 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
-
-if TYPE_CHECKING:
-    from lab.core.tasks import TaskImage
 from lab.sandbox.runtime import (
     DEFAULT_FLUX,
     DEFAULT_SPEED,
@@ -35,6 +32,9 @@ from lab.sandbox.runtime import (
     pid_alive,
     read_json,
 )
+
+if TYPE_CHECKING:
+    from lab.core.tasks import TaskImage
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
