@@ -152,6 +152,11 @@ def bench_large_manifests() -> None:
             f"{name} {len(content) / 1e6:.1f} MB ({len(result.changes)} changes): rewrite {t_rewrite:.2f} s CPU,"
             f" libyaml parse {t_floor:.2f} s, ratio {t_rewrite / t_floor:.1f}x"
         )
+    # Linear in the size: a quarter of the bytes, about a quarter of the time.
+    quarter, full = large_manifest(MANIFEST_BYTES // 4), large_manifest()
+    t_quarter = cpu_best(lambda: rewrite(quarter, setters, "flux-system"), runs=2)
+    t_full = cpu_best(lambda: rewrite(full, setters, "flux-system"), runs=2)
+    print(f"multi-document 0.5 MB: rewrite {t_quarter:.2f} s CPU; 2 MB / 0.5 MB: {t_full / t_quarter:.1f}x")
 
 
 def _best(fn: object, runs: int = 3) -> float:

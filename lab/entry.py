@@ -1,12 +1,14 @@
-"""The `lab` executable's first code. Until `lab.cli.main` is running, Ctrl-C leaves quietly with
-the shell's 130: most of start-up is importing, and a traceback there tells a learner nothing.
-`lab.cli.main` puts Python's own handler back, so that interrupted work (a rebase, a commit) still
-runs its clean-up.
+"""The `lab` executable's first code. From this module's first statement until the process ends,
+Ctrl-C leaves quietly with the shell's 130, except while `lab.cli.main` runs: that puts Python's own
+handler back, so that interrupted work (a rebase, a commit) still runs its clean-up, and turns the
+KeyboardInterrupt into 130 itself.
 
-This module imports only what the interpreter has already loaded (`os`, the C module `_signal`; not
-even `__future__`):
+Most of start-up is importing, and a traceback there tells a learner nothing; so does one from the
+interpreter's shutdown (threading's clean-up) after the command is done. This module imports only
+what the interpreter has already loaded (`os`, the C module `_signal`; not even `__future__`):
 everything imported before the handler is set is a window where Ctrl-C prints a traceback, and
-`signal` alone would import `enum` first.
+`signal` alone would import `enum` first. Importing this module sets the handler: only the
+executable (and `python -m lab`) imports it.
 """
 
 import _signal  # type: ignore[import-not-found]  # no stub: the C module behind `signal`
@@ -17,8 +19,16 @@ def _leave(signum: int, frame: object) -> None:
     os._exit(130)
 
 
-def main() -> int:
-    _signal.signal(_signal.SIGINT, _leave)
-    from lab.cli import main as cli_main
+_signal.signal(_signal.SIGINT, _leave)
 
-    return cli_main()
+
+def main() -> int:
+    try:
+        from lab.cli import main as cli_main
+
+        return cli_main()
+    except KeyboardInterrupt:  # between `lab.cli.main` restoring Python's handler and its own `try`
+        return 130
+    finally:
+        # What is left after the command (the executable's `sys.exit`, the interpreter's shutdown) is quiet too.
+        _signal.signal(_signal.SIGINT, _leave)
