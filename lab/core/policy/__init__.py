@@ -6,7 +6,7 @@ from lab.core.lazy import exports
 from lab.core.policy.spec import PolicyKind, PolicySpec
 
 if TYPE_CHECKING:
-    from lab.core.policy.resolve import (
+    from lab.core.policy.evaluate import (
         PolicyOutcome,
         TagVerdict,
         explain,
@@ -31,6 +31,6 @@ __all__ = [
 __getattr__ = exports(
     __name__,
     dict.fromkeys(
-        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"), "resolve"
+        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"), "evaluate"
     ),
 )
