@@ -15,6 +15,9 @@ from typing import Any
 
 def exports(package: str, homes: Mapping[str, str]) -> Callable[[str], Any]:
     """A module `__getattr__` for `package`: `name` -> `package.<homes[name]>.name`, imported once."""
+    clash = sorted(set(homes) & set(homes.values()))
+    if clash:  # importing module `pkg.x` binds `pkg.x` to the module, hiding an exported `x` for good
+        raise ValueError(f"{package}: {', '.join(clash)} named both a module and an exported name")
 
     def __getattr__(name: str) -> Any:
         if name not in homes:

@@ -28,6 +28,8 @@ __all__ = [
 
 # The evaluation is imported on first use: the manifest model needs only `PolicySpec` (importing
 # `lab.core.policy.spec` runs this file first), and `lab check --offline` never resolves a policy.
+# The module is not named `resolve`: importing it would bind the package's `resolve` to the module,
+# shadowing the function for every later `from lab.core.policy import resolve`.
 __getattr__ = exports(
     __name__,
     dict.fromkeys(
