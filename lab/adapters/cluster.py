@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.core.fluxget import Condition, rfc3339nano
+from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP
 from lab.errors import ClusterError
@@ -58,16 +58,6 @@ KINDS: dict[str, KindInfo] = {
     "Secret": KindInfo("", "v1", "secrets", True, "secret"),
     "Event": KindInfo("", "v1", "events", True, "event"),
 }
-
-
-@dataclass(frozen=True)
-class ControllerStatus:
-    """One Flux controller Deployment as `flux check` reports it."""
-
-    name: str
-    ready: bool
-    images: tuple[str, ...]
-    message: str = ""
 
 
 @dataclass(frozen=True)

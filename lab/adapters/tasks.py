@@ -150,31 +150,31 @@ def task_for_workspace(workspace: Path | None = None, task: str | None = None) -
     recorded = recorded_task(workspace) if workspace is not None else None
     if recorded is None or workspace is None:
         return default_task_id()
-    if not _known(recorded):
-        known = ", ".join(e.meta.id for e in catalogue()) or "none"
+    if _find_folder(recorded) is None:
         raise LabError(
             f"this repository is for task {recorded!r}, which this lab does not have",
             file=str(Path(workspace) / RECORDED_TASK_FILE),
-            hint=f"known tasks: {known}; pass --task ID, or update fluxlab",
+            hint=f"known tasks: {_known_ids()}; pass --task ID, or update fluxlab",
         )
     return recorded
 
 
-def _known(task_id: str) -> bool:
-    try:
-        task_folder(task_id)
-    except LabError:
-        return False
-    return True
+def _find_folder(task_id: str) -> Path | None:
+    """The first task root's folder of `task_id` (one with a task.toml); None when no root has it."""
+    if "/" in task_id or task_id in ("", ".", ".."):
+        return None
+    return next((root / task_id for root in task_roots() if (root / task_id / TASK_FILE).is_file()), None)
+
+
+def _known_ids() -> str:
+    return ", ".join(e.meta.id for e in catalogue()) or "none"
 
 
 def task_folder(task_id: str) -> Path:
-    for root in task_roots():
-        folder = root / task_id
-        if (folder / TASK_FILE).is_file() and "/" not in task_id and task_id not in ("", ".", ".."):
-            return folder
-    known = ", ".join(e.meta.id for e in catalogue()) or "none"
-    raise LabError(f"no task {task_id!r}", hint=f"known tasks: {known} (see `lab tasks`)")
+    folder = _find_folder(task_id)
+    if folder is None:
+        raise LabError(f"no task {task_id!r}", hint=f"known tasks: {_known_ids()} (see `lab tasks`)")
+    return folder
 
 
 def load_task(task_id: str | None = None) -> Task:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lab.checks import check
 from lab.checks.context import CheckContext
 from lab.core.checks.model import Evidence, Outcome, and_more
+from lab.core.checks.runner import Concluded
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.reconcile import TagSource
 from lab.core.refs import ImageRef
@@ -71,14 +72,11 @@ def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> T
 # -- the pushed repository ------------------------------------------------------------------------
 
 
-def _origin_tree(ctx: CheckContext) -> dict[str, bytes] | Outcome:
-    """origin's branch as Flux clones it; an Outcome when there is nothing pushed to read."""
+def _origin_tree(ctx: CheckContext) -> dict[str, bytes]:
+    """origin's branch as Flux clones it; Concluded when there is nothing pushed to read."""
     from lab.checks.gitrepo import _pushed_origin
 
-    found = _pushed_origin(ctx)
-    if isinstance(found, Outcome):
-        return found
-    origin, _sha = found
+    origin, _sha = _pushed_origin(ctx)
 
     def read() -> dict[str, bytes]:
         return dict(origin.ws.read_tree_at(origin.ref))
@@ -102,12 +100,14 @@ def _aset(tree: Mapping[str, bytes]) -> AutomationSet:
     return find_automation(_texts(tree))
 
 
-def _main_automation(aset: AutomationSet) -> ImageUpdateAutomation | Outcome:
+def _main_automation(aset: AutomationSet) -> ImageUpdateAutomation:
     if not aset.automations:
-        return Outcome.failed(
-            "origin has no ImageUpdateAutomation",
-            file="clusters/dev/image-automation/image-update.yaml",
-            hint=PUSH_HINT,
+        raise Concluded(
+            Outcome.failed(
+                "origin has no ImageUpdateAutomation",
+                file="clusters/dev/image-automation/image-update.yaml",
+                hint=PUSH_HINT,
+            )
         )
     return aset.automations[0]
 
@@ -151,12 +151,8 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     from lab.core.imagefields import judge
 
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     aset = _aset(tree)
     iua = _main_automation(aset)
-    if isinstance(iua, Outcome):
-        return iua
     fields, markers = _marked_fields(tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
     verdicts = judge(fields, markers, values)
@@ -181,20 +177,16 @@ def multi_markers(ctx: CheckContext) -> Outcome:
 
 def _bumped_run(
     ctx: CheckContext,
-) -> tuple[dict[str, bytes], dict[str, bytes], list[Any], ImageUpdateAutomation] | Outcome:
+) -> tuple[dict[str, bytes], dict[str, bytes], list[Any], ImageUpdateAutomation]:
     """Every automation once over origin, after the task's `next_tags` were pushed (in memory): origin's
-    tree, the tree after, the runs and the main automation; or the Outcome that says why not."""
+    tree, the tree after, the runs and the main automation; Concluded with the Outcome that says why not."""
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     from lab.core.scope import run_automations
 
     params = _params(ctx)
     extra = {str(k): [str(v)] for k, v in dict(params.get("next_tags", {})).items()}
     aset = _aset(tree)
     iua = _main_automation(aset)
-    if isinstance(iua, Outcome):
-        return iua
     new, runs = run_automations(tree, aset, tag_source(ctx.task, extra))
     return tree, new, runs, iua
 
@@ -230,10 +222,7 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     exactly what its policy selects) and changes nothing else."""
     from lab.core.imagefields import judge
 
-    bumped = _bumped_run(ctx)
-    if isinstance(bumped, Outcome):
-        return bumped
-    tree, new, runs, iua = bumped
+    tree, new, runs, iua = _bumped_run(ctx)
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
@@ -271,10 +260,7 @@ def multi_message(ctx: CheckContext) -> Outcome:
     """The automation's commit message names every change of a reconcile that moves every field."""
     from lab.core.commit_message import CommitTemplateError, render_commit_message
 
-    bumped = _bumped_run(ctx)
-    if isinstance(bumped, Outcome):
-        return bumped
-    _tree, _new, runs, iua = bumped
+    _tree, _new, runs, iua = _bumped_run(ctx)
     run = next((r for r in runs if r.automation is iua), None)
     changes = [c for _, c in run.changes] if run else []
     line = iua.line_of("spec.git.commit.messageTemplate")
@@ -330,8 +316,6 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
     staging = norm_path(str(params.get("staging", "apps/staging")))
     deploy_branch = str(ctx.settings.get("branch", "main"))
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     texts = _texts(tree)
     prod_dirs = environment_dirs(texts, production)
     staging_dirs = environment_dirs(texts, staging)
@@ -398,8 +382,6 @@ def staging_no_flap(ctx: CheckContext) -> Outcome:
     from lab.core.scope import app_environments, marker_places, norm_path, shared_policies, under
 
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     texts = _texts(tree)
     aset = _aset(tree)
     envs = app_environments(aset.kustomizations, texts)
@@ -449,13 +431,8 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
 
     params = _params(ctx)
     production = str(params.get("production", "apps/production")).strip("./")
-    found = _pushed_origin(ctx)
-    if isinstance(found, Outcome):
-        return found
-    origin, head = found
+    origin, head = _pushed_origin(ctx)
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     flux_emails = {a.author_email for a in _aset(tree).automations if a.author_email}
     commits = {c.sha: c for c in origin.ws.log(origin.ref, n=500)}
     # Walk main's first-parent chain: what happened on the branch production deploys from. A Flux commit
@@ -504,8 +481,6 @@ def guard_exclusion(ctx: CheckContext) -> Outcome:
     params = _params(ctx)
     samples = [str(t) for t in params.get("cosign_tags", ["sha256-3fe1.sig"])]
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     aset = _aset(tree)
     if not aset.repositories:
         return Outcome.failed("origin has no ImageRepository", hint=PUSH_HINT)
@@ -533,8 +508,6 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
     params = dict(_params(ctx).get(which, {}))
     policy_name = str(params.get("policy", ""))
     tree = _origin_tree(ctx)
-    if isinstance(tree, Outcome):
-        return tree
     aset = _aset(tree)
     policy = next((p for p in aset.policies if p.name == policy_name), None)
     if policy is None:

@@ -14,6 +14,7 @@ from lab.checks.context import (
     deployment_file,
 )
 from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.runner import Concluded
 from lab.errors import GitError, LabError
 
 MARKER_KEY = '"$imagepolicy"'
@@ -127,28 +128,27 @@ def _fetch_problem(origin: Origin) -> Outcome | None:
     return None
 
 
-def _pushed_origin(ctx: CheckContext) -> tuple[Origin, str] | Outcome:
-    """Origin and the sha of its branch, or the outcome that explains why it is not usable."""
+def _pushed_origin(ctx: CheckContext) -> tuple[Origin, str]:
+    """Origin and the sha of its branch; Concluded with the outcome that explains why it is not usable."""
     try:
         origin = _origin(ctx)
     except GitError as err:
-        return _unusable(err)
+        raise Concluded(_unusable(err)) from None
     problem = _fetch_problem(origin)
     if problem is not None:
-        return problem
+        raise Concluded(problem)
     if origin.sha is None:
-        return Outcome.failed(
-            f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
+        raise Concluded(
+            Outcome.failed(
+                f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
+            )
         )
     return origin, origin.sha
 
 
 @check("git.pushed")
 def git_pushed(ctx: CheckContext) -> Outcome:
-    found = _pushed_origin(ctx)
-    if isinstance(found, Outcome):
-        return found
-    origin, sha = found
+    origin, sha = _pushed_origin(ctx)
     ws, branch = origin.ws, origin.branch
     # One `git status` for both questions: the task's files first, the learner's records at the end.
     dirty, dirty_records = _dirty(ctx, ws)
@@ -272,10 +272,7 @@ def _automation_author(ctx: CheckContext) -> tuple[str, str]:
 
 @check("git.flux-commit")
 def git_flux_commit(ctx: CheckContext) -> Outcome:
-    found = _pushed_origin(ctx)
-    if isinstance(found, Outcome):
-        return found
-    origin, _sha = found
+    origin, _sha = _pushed_origin(ctx)
     name, email = _automation_author(ctx)
     who = email or name
     if not who:

@@ -1,6 +1,6 @@
 """Registry checks: the image has tags (`registry.tags`, the "no tags found" pitfall) and the policy picks
 one of them (`policy.resolves`). Tags come from the registry (`lab.adapters.registry`, scanned like an
-ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.policy.resolve` as Flux does."""
+ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.policy.evaluate` as Flux does."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def _policy(ctx: CheckContext, repo: ImageRepository) -> ImagePolicy | None:
 
 @check("policy.resolves")
 def policy_resolves(ctx: CheckContext) -> Outcome:
-    from lab.core.policy.resolve import resolve
+    from lab.core.policy.evaluate import resolve
 
     tags = _tags(ctx)
     if tags.outcome is not None or tags.repository is None:
@@ -247,7 +247,7 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
 
     from lab.adapters.tasks import load_task
     from lab.core.deployed import picks_over_time
-    from lab.core.policy.resolve import resolve
+    from lab.core.policy.evaluate import resolve
     from lab.core.policy.spec import PolicySpec
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
 

@@ -185,11 +185,11 @@ def stored_tags(repo: ImageRepository, raw: Sequence[str]) -> list[str]:
 
 def resolved_tags(inputs: Inputs) -> dict[str, str]:
     """'ns:name' -> the tag each policy resolves to with the known tags (only the ones that resolve)."""
-    from lab.core.policy import resolve
-
     out: dict[str, str] = {}
     if inputs.tags is None:
         return out
+    from lab.core.policy import resolve  # only with the registry's tags
+
     for pol in inputs.aset.policies:
         repo = inputs.aset.repository(*pol.repository_key)
         if repo is None or pol.policy is None or repo.image not in inputs.tags:
@@ -552,7 +552,6 @@ def _nearest(range_text: str, versions: Sequence[Any], limit: int = 4) -> list[s
 
 
 def _policy_findings(inputs: Inputs) -> list[Finding]:
-    from lab.core.policy import explain
     from lab.core.semver import new_constraint, try_parse_version
     from lab.core.semver.version import Version
 
@@ -568,6 +567,8 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
             if spec.kind == "alphabetical" and spec.filter_pattern is None and repo is not None:
                 out.extend(_cosign_static(pol, repo))
             continue
+        from lab.core.policy import explain  # only with the registry's tags
+
         stored = stored_tags(repo, inputs.tags[repo.image])
         try:
             outcome, verdicts = explain(spec, stored)
@@ -721,11 +722,11 @@ def _cosign_static(pol: ImagePolicy, repo: ImageRepository) -> list[Finding]:
 
 def _filter_findings(inputs: Inputs, pol: ImagePolicy) -> list[Finding]:
     """An unanchored filterTags.pattern is a substring match (IRC filter.go FindStringSubmatchIndex)."""
-    from lab.core.policy.filter import InvalidFilter, compile_filter
-
     spec = pol.policy
     if spec is None or not spec.filter_pattern:
         return []
+    from lab.core.policy.filter import InvalidFilter, compile_filter
+
     pattern = spec.filter_pattern
     starts, ends = pattern.startswith("^"), pattern.endswith("$") and not pattern.endswith("\\$")
     if starts and ends:

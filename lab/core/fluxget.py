@@ -109,6 +109,16 @@ def status_and_message(obj: Mapping[str, Any]) -> tuple[str, str]:
     return ready.status, ready.message
 
 
+@dataclass(frozen=True)
+class ControllerStatus:
+    """One Flux controller Deployment as `flux check` reports it (`images` may be unknown: empty)."""
+
+    name: str
+    ready: bool
+    images: tuple[str, ...] = ()
+    message: str = ""
+
+
 def rfc3339nano(epoch_ns: int) -> str:
     """Go's `time.Now().UTC().Format(time.RFC3339Nano)`: trailing zeros of the fraction dropped."""
     seconds, nanos = divmod(epoch_ns, 1_000_000_000)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
 from lab.core.manifests.models import AutomationSet, FluxObject, ImagePolicy, ImageRepository, Problem
+
+if TYPE_CHECKING:
+    from lab.core.fluxget import ControllerStatus
 
 _Obj = TypeVar("_Obj", bound=FluxObject)
 LinkName = Literal["controllers", "scan", "policy", "automation", "markers", "path", "push", "origin"]
@@ -51,17 +54,11 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Controller:
-    name: str
-    ready: bool
-
-
-@dataclass(frozen=True)
 class Live:
     """A cluster's (or the sandbox's) answer; `error` when it could not be asked."""
 
     where: str
-    controllers: tuple[Controller, ...] = ()
+    controllers: tuple[ControllerStatus, ...] = ()
     served: str | None = None
     objects: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
     error: str | None = None
@@ -660,4 +657,4 @@ def render(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["LINKS", "Controller", "Facts", "Link", "Live", "Origin", "Report", "render", "walk"]
+__all__ = ["LINKS", "Facts", "Link", "Live", "Origin", "Report", "render", "walk"]

@@ -148,8 +148,8 @@ class ProvenancedTags:
         with RegistryClient(docker_config=self.docker_config) as client:
             name = client.parse(image)
             if name.mirrored:
-                where = f"registry {name.wire_host} (LAB_REGISTRY_MIRROR sends {name.host} there)"
-            elif name.is_docker_hub:
+                where = f"registry {name.wire_host} (LAB_REGISTRY_MIRROR sends {name.registry} there)"
+            elif name.talks_to_docker_hub:
                 where = f"Docker Hub ({name.wire_host})"
             else:
                 where = f"registry {name.wire_host}"

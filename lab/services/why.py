@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lab.core.diagnose import Inputs, diagnose, norm_path
 from lab.core.manifests.models import AutomationSet
-from lab.core.why import Controller, Facts, Live, Origin, Report, walk
+from lab.core.why import Facts, Live, Origin, Report, walk
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _live(kubeconfig: str | None, context: str | None, where: str) -> Live:
 
     try:
         with ClusterClient.from_kubeconfig(kubeconfig, context) as client:
-            controllers = tuple(Controller(c.name, c.ready) for c in client.controllers())
+            controllers = tuple(client.controllers())
             served = client.served_image_api()
             objects: dict[str, list[dict[str, object]]] = {}
             if served is not None:

@@ -44,7 +44,7 @@ from lab.errors import RegistryError
 )
 def test_names_as_flux_puts_them_on_the_wire(image: str, host: str, repository: str, scheme: str) -> None:
     name = parse_image(image)
-    assert (name.host, name.repository, name.scheme) == (host, repository, scheme)
+    assert (name.registry, name.repository, name.scheme) == (host, repository, scheme)
     assert name.canonical == f"{host}/{repository}"
     assert name.wire_host == host
 

@@ -105,6 +105,23 @@ def test_lab_errors_are_answers_not_crashes() -> None:
     assert runner.BUG_HINT not in (a.hint, b.hint)
 
 
+def test_a_concluded_helper_answers_for_its_check() -> None:
+    def nothing_pushed() -> None:
+        raise runner.Concluded(Outcome.failed("origin has no branch main", hint="git push -u origin main"))
+
+    def check(_: object) -> Outcome:
+        nothing_pushed()
+        return Outcome.passed("unreachable")
+
+    (r,) = runner.run([d("a", 3)], {"a": check}, None)
+    assert (r.status, r.message, r.hint, r.points) == (
+        Status.FAIL,
+        "origin has no branch main",
+        "git push -u origin main",
+        0,
+    )
+
+
 def test_unregistered_id_is_reported_not_faked() -> None:
     (r,) = runner.run([d("marker.valid")], {}, None)
     assert r.status is Status.ERROR

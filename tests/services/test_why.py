@@ -233,8 +233,9 @@ def test_each_live_object_that_is_not_ready_breaks_its_link(
 ) -> None:
     """One reading of live status for the three kinds: Stalled is named as such, not as 'Ready=Stalled'."""
     from lab.core.diagnose import Inputs, diagnose
+    from lab.core.fluxget import ControllerStatus
     from lab.core.manifests.parse import find_automation
-    from lab.core.why import Controller, Facts, Live, walk
+    from lab.core.why import Facts, Live, walk
 
     files = solved_files()
     aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
@@ -254,8 +255,8 @@ def test_each_live_object_that_is_not_ready_breaks_its_link(
         for k, ref in refs.items()
     }
     controllers = (
-        Controller("image-reflector-controller", True),
-        Controller("image-automation-controller", True),
+        ControllerStatus("image-reflector-controller", True),
+        ControllerStatus("image-automation-controller", True),
     )
     live = Live("a cluster", controllers, "v1", objects)
     marked = {p: t for p, t in files.items() if "imagepolicy" in t}

@@ -347,7 +347,7 @@ class RegistryClient:
 
     def _lookup(self, name: ImageName) -> CredentialLookup:
         if self._keychain is not None:
-            found = self._keychain.lookup(name.host, name.repository)
+            found = self._keychain.lookup(name.registry, name.repository)
             if found.credentials is None and name.mirrored:
                 found = self._keychain.lookup(name.wire_host, name.repository)
             return found
@@ -708,7 +708,7 @@ class RegistryClient:
         if "/" not in repo:
             return RegistryAPIError(
                 f"image not found: did you mean library/{repo}? {name.wire_host} has no repository {repo}",
-                hint=f"official images live under library/, e.g. {name.host}/library/{repo}",
+                hint=f"official images live under library/, e.g. {name.registry}/library/{repo}",
                 flux_detail=detail,
                 status=status,
                 code=code,
@@ -747,7 +747,7 @@ class RegistryClient:
                 retry_after=retry_after,
             )
 
-        hub = name.is_docker_hub
+        hub = name.talks_to_docker_hub
         registry = "Docker Hub" if hub else name.wire_host
         if status == 401:
             lookup = self._lookup(name)

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lab.core import imagename as core
 from lab.core.imagename import OCI_TAG_RE, ImageNameError
-from lab.core.imagename import parse_image as core_parse_image
 
 DOCKER_HUB = "index.docker.io"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io"})
@@ -31,31 +31,25 @@ TAG_RE = OCI_TAG_RE
 
 
 @dataclass(frozen=True)
-class ImageName:
-    """One repository: `host` and `repository` as Flux names them, `wire_host` where requests go."""
+class ImageName(core.ImageName):
+    """Flux's name of one repository (`registry`, `repository`, `canonical`) and where its requests go:
+    `wire_host` (the registry, or its mirror) over `scheme`."""
 
-    original: str
-    host: str
-    repository: str
     wire_host: str
     scheme: str
-
-    @property
-    def canonical(self) -> str:
-        """Flux's `status.canonicalImageName`."""
-        return f"{self.host}/{self.repository}"
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.wire_host}"
 
     @property
-    def is_docker_hub(self) -> bool:
+    def talks_to_docker_hub(self) -> bool:
+        """Requests go to Docker Hub (either of its hosts); a mirror of it is not Docker Hub."""
         return self.wire_host in (DOCKER_HUB, DOCKER_HUB_DAEMON_HOST)
 
     @property
     def mirrored(self) -> bool:
-        return self.wire_host != self.host
+        return self.wire_host != self.registry
 
 
 def is_insecure_host(host: str) -> bool:
@@ -91,16 +85,15 @@ def parse_mirror_spec(spec: str) -> dict[str, str]:
 
 def parse_image(image: str, *, mirrors: Mapping[str, str] | None = None, insecure: bool = False) -> ImageName:
     """Normalise `image` (no tag) the way Flux does and decide where its requests go."""
-    parsed = core_parse_image(image.strip())
-    host, repository = parsed.registry, parsed.repository
-    wire_host = host
+    parsed = core.parse_image(image.strip())
+    wire_host = parsed.registry
     for source, target in (mirrors or {}).items():
         key = DOCKER_HUB if source in DOCKER_HUB_ALIASES else source
-        if key == host:
+        if key == parsed.registry:
             wire_host = target
             break
     scheme = "http" if insecure or is_insecure_host(wire_host) else "https"
-    return ImageName(image, host, repository, wire_host, scheme)
+    return ImageName(image, parsed.registry, parsed.repository, wire_host, scheme)
 
 
 __all__ = [

@@ -44,6 +44,16 @@ class DefinitionError(ValueError):
     """Check definitions that cannot be run: duplicate ids, unknown prerequisites, a cycle."""
 
 
+class Concluded(Exception):
+    """Raised by a helper that already knows the check's answer (nothing pushed, no automation to read),
+    so that the check need not pass it back up by hand: the runner reports `outcome` as if the check
+    had returned it."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
 def validate_defs(defs: Sequence[CheckDef]) -> None:
     ids: set[str] = set()
     for d in defs:
@@ -174,6 +184,8 @@ def _call(d: CheckDef, fn: CheckFn, ctx: Any, clock: Clock, reraise: bool) -> Ch
         outcome = fn(ctx)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check returned {type(outcome).__name__}, not an Outcome")
+    except Concluded as answer:
+        outcome = answer.outcome
     except LabError as exc:
         # A LabError is phrased for the learner (a file that does not parse, a registry that cannot be
         # reached): it is the check's answer, not a bug. Input problems fail the check with file:line;

@@ -18,7 +18,7 @@ class ParseError(Exception):
 # --- nodes --------------------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Node:
     """Any node of the tree; `pos` is its byte offset in the template (parse.Pos)."""
 
@@ -28,7 +28,7 @@ class Node:
         return ""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TextNode(Node):
     """Plain text between actions (parse.TextNode)."""
 
@@ -38,7 +38,7 @@ class TextNode(Node):
         return self.text
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CommentNode(Node):
     """A `{{/* comment */}}` (parse.CommentNode)."""
 
@@ -48,7 +48,7 @@ class CommentNode(Node):
         return "{{" + self.text + "}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ListNode(Node):
     """A sequence of nodes (parse.ListNode)."""
 
@@ -58,7 +58,7 @@ class ListNode(Node):
         return "".join(str(n) for n in self.nodes)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class VariableNode(Node):
     """A `$x` or `$x.Field` reference (parse.VariableNode)."""
 
@@ -68,7 +68,7 @@ class VariableNode(Node):
         return ".".join(self.ident)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class PipeNode(Node):
     """A pipeline with optional variable declarations (parse.PipeNode)."""
 
@@ -84,7 +84,7 @@ class PipeNode(Node):
         return s + " | ".join(str(c) for c in self.cmds)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CommandNode(Node):
     """One command of a pipeline (parse.CommandNode)."""
 
@@ -97,7 +97,7 @@ class CommandNode(Node):
         return " ".join(parts)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ActionNode(Node):
     """A `{{pipeline}}` action (parse.ActionNode)."""
 
@@ -108,7 +108,7 @@ class ActionNode(Node):
         return "{{" + str(self.pipe) + "}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class IdentifierNode(Node):
     """A function name (parse.IdentifierNode)."""
 
@@ -118,7 +118,7 @@ class IdentifierNode(Node):
         return self.ident
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class DotNode(Node):
     """The cursor, `.` (parse.DotNode)."""
 
@@ -126,7 +126,7 @@ class DotNode(Node):
         return "."
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class NilNode(Node):
     """The untyped `nil` (parse.NilNode)."""
 
@@ -134,7 +134,7 @@ class NilNode(Node):
         return "nil"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FieldNode(Node):
     """A `.Field.Chain` (parse.FieldNode)."""
 
@@ -144,7 +144,7 @@ class FieldNode(Node):
         return "".join("." + i for i in self.ident)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ChainNode(Node):
     """A term followed by fields, `(pipe).Field` (parse.ChainNode)."""
 
@@ -156,7 +156,7 @@ class ChainNode(Node):
         return s + "".join("." + f for f in self.fields)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BoolNode(Node):
     """`true` or `false` (parse.BoolNode)."""
 
@@ -166,7 +166,7 @@ class BoolNode(Node):
         return "true" if self.true else "false"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class NumberNode(Node):
     """A numeric constant with every type it fits (parse.NumberNode)."""
 
@@ -182,7 +182,7 @@ class NumberNode(Node):
         return self.text
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class StringNode(Node):
     """A string constant, quoted and unquoted (parse.StringNode)."""
 
@@ -193,7 +193,7 @@ class StringNode(Node):
         return self.quoted
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class EndNode(Node):
     """`{{end}}`, removed once its block is built (parse.endNode)."""
 
@@ -201,7 +201,7 @@ class EndNode(Node):
         return "{{end}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ElseNode(Node):
     """`{{else}}`, removed once its block is built (parse.elseNode)."""
 
@@ -211,7 +211,7 @@ class ElseNode(Node):
         return "{{else}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BranchNode(Node):
     """The common shape of if, range and with (parse.BranchNode)."""
 
@@ -240,7 +240,7 @@ class WithNode(BranchNode):
     pass
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BreakNode(Node):
     """`{{break}}` inside a range (parse.BreakNode)."""
 
@@ -250,7 +250,7 @@ class BreakNode(Node):
         return "{{break}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ContinueNode(Node):
     """`{{continue}}` inside a range (parse.ContinueNode)."""
 
@@ -260,7 +260,7 @@ class ContinueNode(Node):
         return "{{continue}}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TemplateNode(Node):
     """`{{template "name" pipeline}}` (parse.TemplateNode)."""
 

@@ -1,14 +1,19 @@
 """ImagePolicy evaluation: semver, numerical and alphabetical policies with filterTags."""
 
-from lab.core.policy.resolve import (
-    PolicyOutcome,
-    TagVerdict,
-    explain,
-    ready_message,
-    resolve,
-    validate_policy,
-)
+from typing import TYPE_CHECKING
+
+from lab.core.lazy import exports
 from lab.core.policy.spec import PolicyKind, PolicySpec
+
+if TYPE_CHECKING:
+    from lab.core.policy.evaluate import (
+        PolicyOutcome,
+        TagVerdict,
+        explain,
+        ready_message,
+        resolve,
+        validate_policy,
+    )
 
 __all__ = [
     "PolicyKind",
@@ -20,3 +25,14 @@ __all__ = [
     "resolve",
     "validate_policy",
 ]
+
+# The evaluation is imported on first use: the manifest model needs only `PolicySpec` (importing
+# `lab.core.policy.spec` runs this file first), and `lab check --offline` never resolves a policy.
+# The module is not named `resolve`: importing it would bind the package's `resolve` to the module,
+# shadowing the function for every later `from lab.core.policy import resolve`.
+__getattr__ = exports(
+    __name__,
+    dict.fromkeys(
+        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"), "evaluate"
+    ),
+)

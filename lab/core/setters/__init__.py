@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lab.core.lazy import exports
 
 if TYPE_CHECKING:
     from lab.core.setters.apply import FileRewrite, rewrite, setter_values
@@ -12,20 +14,13 @@ __all__ = ["FileRewrite", "Marker", "find_markers", "rewrite", "setter_values"]
 
 # Imported on first use (PEP 562): `lab check` reads markers (find) but never rewrites, and the
 # yaml.v3 emitter behind `rewrite` is a large import it would pay on every run.
-_HOME = {
-    "FileRewrite": "apply",
-    "rewrite": "apply",
-    "setter_values": "apply",
-    "Marker": "find",
-    "find_markers": "find",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(
+    __name__,
+    {
+        "FileRewrite": "apply",
+        "rewrite": "apply",
+        "setter_values": "apply",
+        "Marker": "find",
+        "find_markers": "find",
+    },
+)

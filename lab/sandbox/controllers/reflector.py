@@ -173,7 +173,9 @@ class ReflectorController(Controller):
         except ImageNameError:
             return message
         return (
-            message.replace(f"http://{name.wire_host}", f"https://{name.host}") if name.mirrored else message
+            message.replace(f"http://{name.wire_host}", f"https://{name.registry}")
+            if name.mirrored
+            else message
         )
 
     def _unreachable(self, image: str) -> ScanResult | None:
@@ -191,7 +193,7 @@ class ReflectorController(Controller):
             return None
         served = ", ".join(sorted(h.replace("index.docker.io", "docker.io") for h in self.registry_hosts))
         message = (
-            f"scan failed: {name.host} is outside the sandbox: its registry serves {served} "
+            f"scan failed: {name.registry} is outside the sandbox: its registry serves {served} "
             "(the images the task declares), and the sandbox connects nowhere else"
         )
         return ScanResult(name.canonical, (), 0, (), "", message, ready=False, reason="ReadOperationFailed")

@@ -57,26 +57,29 @@ def human_duration(seconds: float) -> str:
     if s < 120:
         return f"{s}s"
     minutes = s // 60
+    hours = s // 3600
+    days = hours // 24
+    years = days // 365
     if minutes < 10:
-        rest = s % 60
-        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
+        return _and_rest(minutes, "m", s % 60, "s")
     if minutes < 180:
         return f"{minutes}m"
-    hours = s // 3600
     if hours < 8:
-        m = minutes % 60
-        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
+        return _and_rest(hours, "h", minutes % 60, "m")
     if hours < 48:
         return f"{hours}h"
     if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
+        return _and_rest(days, "d", hours % 24, "h")
     if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
+        return f"{days}d"
     if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
-    return f"{hours // 24 // 365}y"
+        return _and_rest(years, "y", days % 365, "d")
+    return f"{years}y"
+
+
+def _and_rest(count: int, unit: str, rest: int, rest_unit: str) -> str:
+    """`3h`, or `3h20m` when the smaller unit is not zero."""
+    return f"{count}{unit}{rest}{rest_unit}" if rest else f"{count}{unit}"
 
 
 def _cell(col: Column, obj: JSON, now: dt.datetime) -> Any:
