@@ -313,6 +313,20 @@ class _Builder:
     def _scalar(self, ev: Any) -> Node:
         """A scalar node; the most frequent event, so the collection loops call this directly."""
         sm = ev.start_mark
+        if not ev.style and ev.tag is None and ev.anchor is None:
+            # Plain, untagged, no anchor (most keys and values): the general path below, shortened.
+            value = ev.value
+            tag = self.resolved.get(value)
+            if tag is None:
+                tag = self.resolved[value] = "!!merge" if value == "<<" else resolve_v3(value)
+            node = Node(SCALAR, tag, value, 0, "", None, [], "", "", "", sm.line, sm.column)
+            if value:  # an empty value (`key:`) is no token
+                self._note_plain_end(ev.end_mark, node)
+            return node
+        return self._any_scalar(ev)
+
+    def _any_scalar(self, ev: Any) -> Node:
+        sm = ev.start_mark
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         style = _STYLE_BITS.get(ev.style, 0)
@@ -343,16 +357,21 @@ class _Builder:
             self._note_end(end, node, "scalar")
         elif value == "" and not anchor and not explicit:
             pass  # an empty value (`key:`) is no token: _node tells it by its empty text and style
-        elif em.column > 0 and self.marks_match_lines:
-            # _note_end without the line search: a plain scalar ends on its end mark's line.
+        else:
+            self._note_plain_end(em, node)
+        if anchor:
+            self.anchors[anchor] = node
+        return node
+
+    def _note_plain_end(self, em: Any, node: Node) -> None:
+        """_note_end for a plain scalar, without the line search when its end mark's line is the line."""
+        end = em.index
+        if em.column > 0 and self.marks_match_lines:
             cur = self.content_end.get(em.line)
             if cur is None or end >= cur[0]:
                 self.content_end[em.line] = (end, node, "scalar")
         else:
             self._note_end(end, node, "scalar")
-        if anchor:
-            self.anchors[anchor] = node
-        return node
 
     def _node(self, ev: Any, it: Any, parent: _Entry | None) -> Node:
         kinds = _EVENT_KIND

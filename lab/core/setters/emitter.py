@@ -92,9 +92,21 @@ class Event:
     tail_comment: str = ""
 
 
+@dataclass(slots=True)
+class Verbatim:
+    """A value written on one line as `text` whatever the context: a flow collection of plain or
+    double-quoted texts (`["--port", "8080"]`, `{cpu: 100m}`) or a double-quoted text that needs no
+    escape. In a block mapping or sequence with no comment pending, the emitter writes `text` where
+    the general path writes the same characters event by event; anywhere else it handles `events`."""
+
+    text: str
+    events: list[Item]
+
+
 # What the Encoder hands the emitter: an Event, or for a scalar with no anchor, tag or comment whose
-# text is plain-safe (most keys and values of a manifest) just its text, which costs no Event.
-Item = Event | str
+# text is plain-safe (most keys and values of a manifest) just its text, which costs no Event, or a
+# Verbatim value.
+Item = Event | str | Verbatim
 
 
 class S:
@@ -135,6 +147,13 @@ class EmitterError(Exception):
 
 # Text with no YAML indicator, blank, break or non-printable character, not starting like `---`/`...`.
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*")
+
+
+# yaml.v3's "no folding" width (Flux's encoder sets none): no line is ever broken at a space.
+_NO_FOLDING = (1 << 31) - 1
+# A double-quoted text written with no escape: printable ASCII without `"` and `\`.
+_DOUBLE_AS_IS = re.compile(r"[ !#-\[\]-~]*")
+_HAS_BREAK = re.compile(f"[{BREAKS}]")
 
 
 def _is_blank(c: str) -> bool:
@@ -185,7 +204,7 @@ class Emitter:
     def __init__(self, indent: int = 2) -> None:
         self.out: list[str] = []
         self.best_indent = indent if 2 <= indent <= 9 else 2
-        self.best_width = (1 << 31) - 1
+        self.best_width = _NO_FOLDING
         self.compact_sequence_indent = False
         self.state = S.STREAM_START
         self.states: list[int] = []
@@ -321,6 +340,26 @@ class Emitter:
                         self.mapping_context = self.simple_key_context = True
                         self.state = S.BLOCK_MAP_SIMPLE_VALUE
                         continue
+                elif item.__class__ is Verbatim and (
+                    state == S.BLOCK_MAP_SIMPLE_VALUE or state <= S.BLOCK_SEQ_ITEM
+                ):
+                    # What the value paths above write for a text, with the flags the general path
+                    # leaves after the value's last event.
+                    text = item.text
+                    if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                        out.append(": ")
+                        self.column += 2 + len(text)
+                        self.state = S.BLOCK_MAP_KEY
+                    else:
+                        self._write_dash(state)
+                        out.append(" ")
+                        self.column += 1 + len(text)
+                        self.state = S.BLOCK_SEQ_ITEM
+                    out.append(text)
+                    self.whitespace = self.indention = self.open_ended = False
+                    self.root_context = self.mapping_context = self.simple_key_context = False
+                    self.sequence_context = True
+                    continue
                 elif (item is map_start or item is seq_start) and (
                     state == S.BLOCK_MAP_SIMPLE_VALUE or state <= S.BLOCK_SEQ_ITEM
                 ):
@@ -349,6 +388,10 @@ class Emitter:
                     self.indent = self.indents.pop()
                     self.state = states.pop()
                     continue
+            if isinstance(item, Verbatim):
+                self.emit_all(item.events)  # the general path, event by event
+                self.events = events
+                continue
             ev = events[i - 1] = _plain_event(item) if isinstance(item, str) else item
             self.head = i - 1
             analyze(ev)
@@ -964,6 +1007,16 @@ class Emitter:
     def _write_quotable(self, value: str, allow_breaks: bool, *, single_quoted: bool) -> None:
         """The text of a plain or single-quoted scalar (yaml.v3 has one loop for each that differ
         only in where a line may fold and in doubling `'`)."""
+        if self.best_width == _NO_FOLDING and not _HAS_BREAK.search(value):
+            # With no width limit a space never folds, and without a break every character is
+            # written as it is (a `'` doubled): what the loop writes, in one piece.
+            self.write_all(value.replace("'", "''") if single_quoted else value)
+            if value.strip(" "):
+                self.indention = False
+            return
+        self._write_quotable_chars(value, allow_breaks, single_quoted=single_quoted)
+
+    def _write_quotable_chars(self, value: str, allow_breaks: bool, *, single_quoted: bool) -> None:
         spaces = breaks = False
         n = len(value)
         for i, c in enumerate(value):
@@ -1002,6 +1055,17 @@ class Emitter:
         self.indention = False
 
     def _write_double(self, value: str, allow_breaks: bool) -> None:
+        if self.best_width == _NO_FOLDING and _DOUBLE_AS_IS.fullmatch(value):
+            # Printable ASCII but `"` and `\`: no escape, and with no width limit no space folds.
+            self._write_indicator('"', True, False, False)
+            self.write_all(value)
+            self._write_indicator('"', False, False, False)
+            self.whitespace = False
+            self.indention = False
+            return
+        self._write_double_chars(value, allow_breaks)
+
+    def _write_double_chars(self, value: str, allow_breaks: bool) -> None:
         spaces = False
         self._write_indicator('"', True, False, False)
         n = len(value)
@@ -1091,6 +1155,20 @@ class Emitter:
 
     def getvalue(self) -> str:
         return "".join(self.out)
+
+
+def _as_verbatim(item: Item) -> Item:
+    """A double-quoted scalar's Event as a Verbatim when nothing but its escape-free text and quotes
+    is written (no tag, anchor or comment); any other item as it is."""
+    if (
+        isinstance(item, Event)
+        and item.style == Sty.DOUBLE
+        and not (item.tag or item.anchor or item.head_comment or item.line_comment)
+        and not (item.foot_comment or item.tail_comment)
+        and _DOUBLE_AS_IS.fullmatch(item.value)
+    ):
+        return Verbatim(f'"{item.value}"', [item])
+    return item
 
 
 class Encoder:
@@ -1185,6 +1263,34 @@ class Encoder:
             tail,
         )
 
+    def _flow_verbatim(self, first: int, node: Node, tag: str, tail: str) -> None:
+        """Fold the events of a flow collection from `first` on into one Verbatim when it holds only
+        plain or escape-free double-quoted texts (keys plain and short enough to be simple keys)
+        and nothing but its brackets and items is written (no tag, anchor or comment)."""
+        events = self.events
+        items = events[first + 1 : -1]
+        if not items or tag or node.anchor or node.head_comment or tail:
+            return
+        texts: list[str] = []
+        is_map = node.kind == MAP
+        for i, item in enumerate(items):
+            if item.__class__ is str:
+                if is_map and not i % 2 and len(item) > 128:  # _check_simple_key's limit
+                    return
+                texts.append(item)
+            elif is_map and not i % 2:
+                return  # a key that is not plain text
+            else:
+                verbatim = _as_verbatim(item)
+                if verbatim.__class__ is not Verbatim:
+                    return
+                texts.append(verbatim.text)
+        if is_map:
+            text = "{" + ", ".join(f"{texts[i]}: {texts[i + 1]}" for i in range(0, len(texts), 2)) + "}"
+        else:
+            text = "[" + ", ".join(texts) + "]"
+        events[first:] = [Verbatim(text, events[first:])]
+
     def _node(self, node: Node, tail: str) -> None:
         kind = node.kind
         events = self.events
@@ -1202,17 +1308,27 @@ class Encoder:
                 self._node(child, "")
             events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
         elif kind == SEQ:
+            first = len(events)
             events.append(_start_event(Ev.SEQ_START, node, tag, ""))
+            block = not node.style & FLOW
             for child in node.content:
-                self._node(child, "")
+                if child.kind == SCALAR:
+                    item = self._scalar(child, "")
+                    events.append(_as_verbatim(item) if block and item.__class__ is Event else item)
+                else:
+                    self._node(child, "")
             if not (node.line_comment or node.foot_comment):
                 events.append(_SEQ_END)
+                if not block:
+                    self._flow_verbatim(first, node, tag, tail)
             else:
                 events.append(
                     Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment)
                 )
         elif kind == MAP:
+            first = len(events)
             events.append(_start_event(Ev.MAP_START, node, tag, tail))
+            block = not node.style & FLOW
             inner_tail = ""
             items = node.content
             scalar = self._scalar
@@ -1229,11 +1345,14 @@ class Encoder:
                 inner_tail = foot
                 v = items[i + 1]
                 if v.kind == SCALAR:
-                    events.append(scalar(v, ""))
+                    item = scalar(v, "")
+                    events.append(_as_verbatim(item) if block and item.__class__ is Event else item)
                 else:
                     self._node(v, "")
             if not (inner_tail or node.line_comment or node.foot_comment):
                 events.append(_MAP_END)
+                if not block:
+                    self._flow_verbatim(first, node, tag, tail)
             else:
                 events.append(
                     Event(

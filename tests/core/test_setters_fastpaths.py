@@ -1,0 +1,123 @@
+"""The setters' fast paths write what their general paths write, on every YAML text the suite has.
+
+Each fast path is a shortcut for the common case (a plain scalar, a double-quoted text with no
+escape, a flow collection of plain texts written on one line, ...). Here every fixture and a set of
+texts made to hit their edges are decoded and encoded twice, once with the fast paths swapped for
+the general code they shortcut, and the bytes must be the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lab.core.setters.apply import encode_documents, read_documents
+from lab.core.setters.document import YamlSyntaxError, _Builder
+from lab.core.setters.emitter import Emitter, EmitterError, Encoder
+from tests.core import test_setters_oracle, test_setters_yaml
+from tests.support.paths import FIXTURES, FLUX_CASES
+
+# Texts at the edges of the fast paths: flow collections (nested, empty, with tags, anchors,
+# comments, long keys, escapes), quoted texts of every kind, plain texts that are not plain-safe.
+EDGES = [
+    'a: [x, "y", z]\nb: {k: v, "q": w}\n',
+    'a: [[x, y], {k: [1, 2]}, "z"]\n',
+    "a:\n- [x, y]\n- {k: v}\n- \"dq\"\n- 'sq'\n-   [ spaced , items ]\n",
+    "a: []\nb: {}\nc: [x, []]\nd: {k: {}}\n",
+    "a: [x, !!str 1, &an y, *an]\n",
+    "a: !!seq [x]\nb: &m {k: v}\nc: *m\n",
+    'a: ["tab\\there", "quote\\"", "back\\\\slash", "ü", ""]\n',
+    "a: {" + "k" * 130 + ": v}\nb: {" + "k" * 128 + ": v}\n",
+    "a: [x, # c\n  y]\nb: [x, y] # after\nc: {k: v} # after\n",
+    "a: [\n  x,\n  y\n]\nb: {\n  k: v,\n  k2: v2\n}\n",
+    'a: "x"\nb: "a b"\nc: "1"\nd: "true"\ne: "null"\nf: ""\ng: "multi\\nline"\nh: "x" # c\n',
+    'a: {k: [x, {y: "z"}], j: "w"}\nb:\n  - - [p]\n    - "q"\n',
+    'k: ["--port", "8080", --x=1, a/b, "a:b", "a#b", "a # b"]\n',
+    "a: [1, 2.5, true, null, ~, 0x1F, 2024-01-01]\n",
+    "a: {? complex : v}\n",
+    'a: ["\\u00e9", "\\x41", "\\u2028"]\n',
+    "a: 'it''s'\nb: 'a  b'\nc: ' lead'\nd: 'x\n\n  y'\ne: plain with  spaces\nf: a:b\n",
+    "a: !!str 1\nb: !custom x\nc: &anc v\nd: *anc\n<<: {m: 1}\n",
+    'a: |\n  lit\n  text\nb: >\n  folded\n  text\nc: "x"\n',
+    "{a: b, c: [d, e]}\n",
+]
+
+
+def _corpus() -> dict[str, str]:
+    texts = {f"edge{i}": text for i, text in enumerate(EDGES)}
+    for name in ("roundtrip.json", "flow-comments.json"):
+        for i, case in enumerate(json.loads((FIXTURES / "yaml-v3-nodes" / name).read_text())["cases"]):
+            texts[f"{name}#{i}"] = case["yaml"] if isinstance(case, dict) else case
+    for key, (source, _) in {**test_setters_oracle.CASES, **test_setters_yaml.CASES}.items():
+        texts[f"cases:{key}"] = source
+    for path in sorted((FLUX_CASES / "setters").glob("*/input/**/*.y*ml")):
+        texts[str(path.relative_to(FLUX_CASES))] = path.read_text()
+    # Each text once more inside a block mapping and a block sequence.
+    for name, text in list(texts.items()):
+        indented = "\n".join("    " + line if line else line for line in text.split("\n"))
+        texts[name + " nested"] = "kind: K\nitems:\n  - name: n\n  - spec:\n" + indented
+    return texts
+
+
+CORPUS = _corpus()
+
+
+def _encode(text: str) -> str:
+    """The file as the setters write it, and each document encoded alone (wide and compact)."""
+    parts: list[str] = []
+    try:
+        parts.append(encode_documents(read_documents(text.encode())).decode())
+    except (YamlSyntaxError, EmitterError) as err:
+        parts.append(f"error: {err}")
+    try:
+        docs = read_documents(text.encode())
+    except YamlSyntaxError:
+        return "\n---\n".join(parts)
+    for compact in (False, True):
+        for doc in docs:
+            enc = Encoder(indent=2)
+            enc.compact_seq_indent(compact)
+            try:
+                enc.encode(doc.parsed.node)
+                parts.append(enc.close())
+            except EmitterError as err:
+                parts.append(f"error: {err}")
+    return "\n---\n".join(parts)
+
+
+def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_Builder, "_scalar", _Builder._any_scalar)
+    monkeypatch.setattr(Emitter, "_write_double", Emitter._write_double_chars)
+    monkeypatch.setattr(Emitter, "_write_quotable", Emitter._write_quotable_chars)
+    monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
+    monkeypatch.setattr("lab.core.setters.emitter._as_verbatim", lambda item: item)
+
+
+def test_the_corpus_reaches_the_fast_paths() -> None:
+    assert len(CORPUS) > 150
+    text = "\n".join(CORPUS.values())
+    for needle in ('["--port"', "{k: v", ': "x"', "'it''s'"):
+        assert needle in text
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_fast_paths_write_what_the_general_paths_write(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = CORPUS[name]
+    fast = _encode(text)
+    with monkeypatch.context() as m:
+        _general_paths(m)
+        general = _encode(text)
+    assert fast == general
+
+
+def test_a_wrong_fast_path_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The comparison must be able to fail: a fast path that let `"` and `\` through unescaped.
+    text = CORPUS["edge6"]
+    with monkeypatch.context() as m:
+        m.setattr("lab.core.setters.emitter._DOUBLE_AS_IS", re.compile(r"[ -~]*"))
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert fast != general
