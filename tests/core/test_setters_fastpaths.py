@@ -42,6 +42,8 @@ EDGES = [
     "a: !!str 1\nb: !custom x\nc: &anc v\nd: *anc\n<<: {m: 1}\n",
     'a: |\n  lit\n  text\nb: >\n  folded\n  text\nc: "x"\n',
     "{a: b, c: [d, e]}\n",
+    "a: &x {k: [1, &y two, *y]}\nb: *x\nc: !!map {}\nd: !!set {? a}\ne: [&z q, *z]\n",
+    "- a\n- - b\n  - {c: d}\n- e: f\n  g: [h]\n",
 ]
 
 
@@ -89,6 +91,7 @@ def _encode(text: str) -> str:
 
 def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Builder, "_scalar", _Builder._any_scalar)
+    monkeypatch.setattr(_Builder, "_untracked", lambda self, ev, it: self._node(ev, it, None))
     monkeypatch.setattr(Emitter, "_write_double", Emitter._write_double_chars)
     monkeypatch.setattr(Emitter, "_write_quotable", Emitter._write_quotable_chars)
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
@@ -121,3 +124,28 @@ def test_a_wrong_fast_path_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch
         _general_paths(m)
         general = _encode(text)
     assert fast != general
+
+
+def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_marker_form_is_read() -> None:
+    # rewrite walks only the documents whose text could hold a marker; the JSON escape of `$` and the
+    # long `$ref` form, in documents of their own, are markers all the same.
+    from lab.core.refs import ImageRef
+    from lab.core.setters import rewrite
+
+    source = (
+        'a: nginx:1.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+        "---\n"
+        "b: nginx:1.0 # label\n"
+        "---\n"
+        'c: nginx:1.0 # {"\\u0024imagepolicy": "flux-system:nginx"}\n'
+        "---\n"
+        'd: nginx:1.0 # {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:nginx"}\n'
+        "---\n"
+        'e: nginx:1.0 # {"$ref": "#\\/definitions\\/io.k8s.cli.setters.flux-system:nginx"}\n'
+    )
+    result = rewrite(
+        source.encode(), {"flux-system:nginx": ImageRef("library/nginx", "1.25.3")}, "flux-system"
+    )
+    assert result.content is not None
+    assert [c.line for c in result.changes] == [1, 5, 7, 9]
+    assert result.content.decode().count("library/nginx:1.25.3") == 4

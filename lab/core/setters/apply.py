@@ -149,6 +149,14 @@ class _Doc:
     parsed: ParsedDoc
     style: str
     line_offset: int
+    may_name_setters: bool = True  # False: no comment in it can name a setter (_may_name_setters)
+
+
+def _may_name_setters(text: str) -> bool:
+    """Whether a comment in `text` can name a setter. `marker_setter` decodes a comment as JSON and
+    looks for the key `$imagepolicy`, or a `$ref` to `#/definitions/io.k8s.cli.setters.<name>`:
+    without a backslash (a JSON escape could spell them otherwise) the text holds one or the other."""
+    return "$imagepolicy" in text or "io.k8s.cli.setters." in text or "\\" in text
 
 
 def _field(m: Node, key: str) -> Node | None:
@@ -243,7 +251,7 @@ def read_documents(content: bytes) -> list[_Doc]:
                 ]
             _clear_if_empty(meta, "annotations")
             _clear_if_empty(root, "metadata")
-            docs.append(_Doc(parsed, derive_seq_indent(piece), offset))
+            docs.append(_Doc(parsed, derive_seq_indent(piece), offset, _may_name_setters(piece)))
         offset += lines_in_piece + 1
     return docs
 
@@ -334,6 +342,8 @@ def _rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fi
     changes: list[Change] = []
     budget = [MAX_NODES]
     for d in docs:
+        if not d.may_name_setters:
+            continue  # nothing to set in it (and nothing to walk: the budget guards walks)
         scalars: list[Node] = []
         try:
             _walk(d.parsed.node, scalars, budget)

@@ -257,6 +257,8 @@ class _Builder:
         # libyaml counts CR, NEL, LS and PS as line breaks too, and skips a BOM: only without them
         # are its mark lines the lines of `line_starts`.
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
+        # Without a `#` there is no comment to place: none of the positions that placing needs.
+        self.track = "#" in text
         self.resolved = resolved
         self.anchors: dict[str, Node] = {}
         self.toks: list[_Tok | _Entry] = []
@@ -289,7 +291,7 @@ class _Builder:
         for ev in it:
             if _EVENT_KIND[ev.__class__] == _DOC_START:
                 doc = Node(DOC)
-                root = self._node(next(it), it, None)
+                root = self._node(next(it), it, None) if self.track else self._untracked(next(it), it)
                 doc.content = [root]
                 break
         if doc is None:
@@ -320,7 +322,7 @@ class _Builder:
             if tag is None:
                 tag = self.resolved[value] = "!!merge" if value == "<<" else resolve_v3(value)
             node = Node(SCALAR, tag, value, 0, "", None, [], "", "", "", sm.line, sm.column)
-            if value:  # an empty value (`key:`) is no token
+            if value and self.track:  # an empty value (`key:`) is no token
                 self._note_plain_end(ev.end_mark, node)
             return node
         return self._any_scalar(ev)
@@ -448,6 +450,36 @@ class _Builder:
                 content.append(value)
         else:
             raise YamlSyntaxError(f"unexpected {type(ev).__name__}")
+        if anchor:
+            self.anchors[anchor] = node
+        return node
+
+    def _untracked(self, ev: Any, it: Any) -> Node:
+        """_node for a text without comments: the same tree, without the entries and token
+        positions that only placing comments needs (a mapping's content is its keys and values
+        in event order, as there)."""
+        kinds = _EVENT_KIND
+        kind = kinds[ev.__class__]
+        if kind != _SEQ_START and kind != _MAP_START:
+            return self._node(ev, it, None)  # a scalar, an alias, or the error
+        tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
+        anchor = ev.anchor or ""
+        seq = kind == _SEQ_START
+        node, _ = _collection(
+            SEQ if seq else MAP,
+            tag or ("!!seq" if seq else "!!map"),
+            bool(ev.flow_style),
+            explicit,
+            anchor,
+            ev.start_mark,
+        )
+        content = node.content
+        end = _SEQ_END if seq else _MAP_END
+        for child in it:
+            child_kind = kinds[child.__class__]
+            if child_kind == end:
+                break
+            content.append(self._scalar(child) if child_kind == _SCALAR_EV else self._untracked(child, it))
         if anchor:
             self.anchors[anchor] = node
         return node
