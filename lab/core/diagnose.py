@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
-from lab.core.imagefields import Shape, fits, line_shape
+from lab.core.imageshape import Shape, fits, line_shape
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.refs import split_reference
 from lab.core.setters.find import Marker, find_markers
