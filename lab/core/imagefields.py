@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
 
 Shape = Literal["full", "name", "tag", "digest", "matchkey"]
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_KEYS: dict[str, Shape] = {
     "newName": "name",
     "newTag": "tag",
