@@ -21,7 +21,6 @@ from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP
 from lab.errors import ClusterError
 
-IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 FIELD_MANAGER = "flux-client-side-apply"
 INSTALL_HINT = (

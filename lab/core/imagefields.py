@@ -15,12 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lab.core.imageshape import SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
+from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
+from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
 
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_KEYS: dict[str, Shape] = {
     "newName": "name",
     "newTag": "tag",
@@ -287,6 +286,7 @@ def judge(
 
 
 __all__ = [
+    "CONTAINER_LISTS",
     "SUFFIX_FOR",
     "FieldMarker",
     "ImageField",

@@ -14,6 +14,8 @@ from typing import Literal
 from lab.core.refs import split_reference
 
 Shape = Literal["full", "name", "tag", "digest", "matchkey"]
+
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 SUFFIX_FOR: dict[Shape, str] = {"full": "", "name": "name", "tag": "tag", "digest": "digest"}
 # Keys that name one part of an image wherever they stand (Helm values conventions, kustomize overrides):
 # a marker read line by line (the diagnosis) has only its key and value to tell the field's shape.
