@@ -20,6 +20,8 @@ KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 #: The controllers that serve IMAGE_GROUP (`flux install --components-extra`).
 IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+#: The annotation `flux reconcile` sets to ask a controller for a reconcile now.
+RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 #: The entry of ImageRepository's default `spec.exclusionList`: cosign signature tags.
 SIG_EXCLUSION = r"^.*\.sig$"
 #: The file names kustomize reads a Kustomization from, in the order it looks for them.
