@@ -18,11 +18,9 @@ from typing import Any
 
 from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
-from lab.core.manifests.models import IMAGE_GROUP
+from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
 from lab.errors import ClusterError
 
-IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
-RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 FIELD_MANAGER = "flux-client-side-apply"
 INSTALL_HINT = (
     "install the image controllers: flux install "

@@ -13,22 +13,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lab.core.tasks import (
-    RECORDED_TASK_FILE,
-    TASK_FILE,
-    Course,
-    Task,
-    TaskMeta,
-    parse_course,
-    parse_hints,
-    parse_pitfalls,
-    parse_quiz,
-    parse_recorded_task,
-    parse_task_meta,
-)
+from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, parse_recorded_task, parse_task_meta
 from lab.errors import LabError
 from lab.resources import data_dir
+
+if TYPE_CHECKING:
+    from lab.core.tasktexts import Course, Task
 
 TASKS_PATH_ENV = "LAB_TASKS_PATH"
 COURSE_FILE = "course.toml"
@@ -101,6 +93,8 @@ def catalogue() -> list[CatalogueEntry]:
 
 
 def course() -> Course:
+    from lab.core.tasktexts import parse_course
+
     path = data_dir("tasks") / COURSE_FILE
     return parse_course(read_task_file(path), str(path))
 
@@ -179,6 +173,8 @@ def task_folder(task_id: str) -> Path:
 
 def load_task(task_id: str | None = None) -> Task:
     """The task `task_id` (default: the course's current task) with its texts read and parsed."""
+    from lab.core.tasktexts import Task, parse_hints, parse_pitfalls, parse_quiz
+
     folder = task_folder(task_id or default_task_id())
     path = folder / TASK_FILE
     meta = parse_task_meta(read_task_file(path), str(path))

@@ -25,10 +25,15 @@ from lab.checks.context import (
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
-from lab.core.manifests.models import FluxObject, ImagePolicy, ImageRepository, ImageUpdateAutomation
+from lab.core.manifests.models import (
+    IMAGE_CONTROLLERS,
+    FluxObject,
+    ImagePolicy,
+    ImageRepository,
+    ImageUpdateAutomation,
+)
 from lab.errors import ClusterError, LabError
 
-IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
 INSTALL_HINT = "flux install --components-extra=image-reflector-controller,image-automation-controller"
 # Ready=False reasons that only mean "still working on it".
 PROGRESS_REASONS = frozenset({"Progressing", "ProgressingWithRetry", "DependencyNotReady", "Reconciling"})

@@ -16,9 +16,8 @@ from lab.checks.context import (
     sync_file,
 )
 from lab.core.checks.model import Evidence, Outcome
+from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.errors import LabError
-
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @check("repo.files")

@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
-from lab.core.imagefields import Shape, fits, line_shape
-from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
+from lab.core.imageshape import Shape, fits, line_shape
+from lab.core.manifests.models import (
+    SIG_EXCLUSION,
+    AutomationSet,
+    ImagePolicy,
+    ImageRepository,
+    ImageUpdateAutomation,
+)
 from lab.core.refs import split_reference
 from lab.core.setters.find import Marker, find_markers
 
@@ -34,7 +40,6 @@ CHECK_MARKER = "marker.valid"
 CHECK_PRESENT = "marker.present"
 CHECK_RESOLVES = "policy.resolves"
 
-SIG_EXCLUSION = r"^.*\.sig$"
 COSIGN_SUFFIXES = (".sig", ".att", ".sbom")
 UP_TO_DATE = "repository up-to-date"
 NO_CHANGE = "no change since last reconciliation"

@@ -11,18 +11,15 @@ verdicts out.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
+from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
 
-Shape = Literal["full", "name", "tag", "digest", "matchkey"]
-
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_KEYS: dict[str, Shape] = {
     "newName": "name",
     "newTag": "tag",
@@ -30,23 +27,6 @@ KUSTOMIZE_KEYS: dict[str, Shape] = {
     "name": "matchkey",
 }
 VALUES_KEYS: dict[str, Shape] = {"repository": "name", "tag": "tag", "digest": "digest"}
-SUFFIX_FOR: dict[Shape, str] = {"full": "", "name": "name", "tag": "tag", "digest": "digest"}
-# Keys that name one part of an image wherever they stand (Helm values conventions, kustomize overrides):
-# a marker read line by line (the diagnosis) has only its key and value to tell the field's shape.
-KEY_SHAPES: dict[str, Shape] = {
-    "image": "full",
-    **dict.fromkeys(("tag", "newTag", "imageTag", "version"), "tag"),
-    **dict.fromkeys(("repository", "newName", "imageName", "registry"), "name"),
-    **dict.fromkeys(("digest", "newDigest", "imageDigest"), "digest"),
-}
-_TAG_LIKE = re.compile(r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$")
-SHAPE_WORDS: dict[Shape, str] = {
-    "full": "a full image reference",
-    "name": "an image name",
-    "tag": "a tag",
-    "digest": "a digest",
-    "matchkey": "the kustomize match key",
-}
 
 
 @dataclass(frozen=True)
@@ -105,28 +85,6 @@ class Verdict:
 def repository_of(reference: str) -> str:
     """`ghcr.io/acme/shop` of `ghcr.io/acme/shop:1.4.0@sha256:...` (a registry port is kept)."""
     return split_reference(reference)[0]
-
-
-def fits(suffix: str, shape: Shape) -> bool:
-    """The marker-variant rule: a setter replaces the whole scalar, so its suffix must name the part the
-    field holds (`ns:name` a full reference, `:name` a repository, `:tag` a tag, `:digest` a digest).
-    No variant fits a kustomize match key: rewriting it makes the override stop matching."""
-    return SUFFIX_FOR.get(shape) == suffix
-
-
-def line_shape(key: str, value: str) -> Shape | None:
-    """The shape of a marked scalar read without its document: by its key, else by its value."""
-    if key in KEY_SHAPES:
-        return KEY_SHAPES[key]
-    if value.startswith("sha256:"):
-        return "digest"
-    if "/" not in value and ":" not in value and _TAG_LIKE.match(value):
-        return "tag"
-    if key == "name" and value and ":" not in value:
-        return "matchkey"
-    if split_reference(value)[1]:
-        return "full"
-    return "name" if "/" in value else None
 
 
 def _is_kustomization(file: str, doc: Doc) -> bool:
@@ -328,6 +286,8 @@ def judge(
 
 
 __all__ = [
+    "CONTAINER_LISTS",
+    "SUFFIX_FOR",
     "FieldMarker",
     "ImageField",
     "Shape",

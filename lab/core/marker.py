@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
+from lab.core.imageshape import CONTAINER_LISTS
 from lab.core.yamlsafe import Doc, Path_, Pos, load_all
 from lab.errors import LabError
 
 MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, check_template
-from lab.core.manifests.models import IMAGE_GROUP
+from lab.core.manifests.models import IMAGE_GROUP, IMAGE_KINDS
 
-IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 OLD_VERSIONS = ("v1beta1", "v1beta2")
 LATEST = "v1"
 DEFAULT_EXTENSIONS = (".yaml", ".yml")

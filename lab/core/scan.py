@@ -10,10 +10,11 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 
+from lab.core.manifests.models import SIG_EXCLUSION
 from lab.core.policy.regex import RegexSyntaxError, compile_go
 from lab.errors import LabError
 
-DEFAULT_EXCLUSION: tuple[str, ...] = ("^.*\\.sig$",)
+DEFAULT_EXCLUSION: tuple[str, ...] = (SIG_EXCLUSION,)
 LATEST_TAGS_COUNT = 10
 MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
 """The largest tags file the lab reads (Docker Hub's busiest repositories list well under 1 MiB)."""

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lab.core.diagnose import norm_path, under
-from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation, Kustomization
+from lab.core.manifests.models import KUSTOMIZATION_NAMES, AutomationSet, ImageUpdateAutomation, Kustomization
 from lab.core.reconcile import TagSource, resolve_policies, setters_for
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import find_markers, rewrite
@@ -24,7 +24,6 @@ from lab.core.yamlsafe import load_all
 from lab.errors import LabError
 
 TOKEN = b'"$imagepolicy"'
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_DEPTH = 20
 
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
-from lab.core.manifests.models import AutomationSet, FluxObject, ImagePolicy, ImageRepository, Problem
+from lab.core.manifests.models import (
+    IMAGE_CONTROLLERS,
+    AutomationSet,
+    FluxObject,
+    ImagePolicy,
+    ImageRepository,
+    Problem,
+)
 
 if TYPE_CHECKING:
     from lab.core.fluxget import ControllerStatus
@@ -32,7 +39,6 @@ LINKS: tuple[LinkName, ...] = (
     "origin",
 )
 State = Literal["ok", "broken", "unknown", "skipped"]
-IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
-from lab.core.imagename import OCI_REPOSITORY_RE, OCI_TAG_RE
+from lab.core.imagename import DEFAULT_REGISTRY, OCI_REPOSITORY_RE, OCI_TAG_RE
 from lab.core.oci import OCI_MANIFEST, image_manifest, manifest_digest
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
 NGINX = "library/nginx"
-DOCKER_HUB = "index.docker.io"
 
 if TYPE_CHECKING:
     from lab.core.tasks import Task
@@ -125,7 +124,7 @@ class EmbeddedRegistry:
         self._manifests: dict[str, tuple[str, str]] = {}  # digest -> (repo, tag)
         self._tokens: dict[str, tuple[frozenset[str], float]] = {}
         # Registry hosts whose images live here (LAB_REGISTRY_MIRROR sends each of them to this registry).
-        self.hosts: set[str] = {DOCKER_HUB}
+        self.hosts: set[str] = {DEFAULT_REGISTRY}
         self._events = self._load_events()
         self._applied = 0
         self._server: LoopbackServer | None = None

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import write_atomic
+from lab.core.imagename import DEFAULT_REGISTRY
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_threa
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
 
 WORKSPACE = "gitops-lab"
-DOCKER_HUB = "index.docker.io"
 ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
 # The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
@@ -309,7 +309,7 @@ class Supervisor:
 
     def _image_hosts(self) -> list[str]:
         """Docker Hub (what bare names mean), and the registry host of every image the task declares."""
-        return sorted(self.registry.hosts if self.registry is not None else {DOCKER_HUB})
+        return sorted(self.registry.hosts if self.registry is not None else {DEFAULT_REGISTRY})
 
     def _choose_task(self, saved: str | None) -> str:
         """The task to serve: the one asked for, else the one this sandbox served, else the course's.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from lab.core import imagename as core
 from lab.core.imagename import OCI_TAG_RE, ImageNameError
 
-DOCKER_HUB = "index.docker.io"
+DOCKER_HUB = core.DEFAULT_REGISTRY
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io"})
 # Docker Hub's v2 endpoint as the Docker daemon uses it; Flux does not add `library/` for it.
 DOCKER_HUB_DAEMON_HOST = "registry-1.docker.io"

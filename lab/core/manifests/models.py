@@ -17,6 +17,15 @@ from lab.errors import LabError
 IMAGE_GROUP = "image.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+#: The controllers that serve IMAGE_GROUP (`flux install --components-extra`).
+IMAGE_CONTROLLERS = ("image-reflector-controller", "image-automation-controller")
+IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+#: The annotation `flux reconcile` sets to ask a controller for a reconcile now.
+RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
+#: The entry of ImageRepository's default `spec.exclusionList`: cosign signature tags.
+SIG_EXCLUSION = r"^.*\.sig$"
+#: The file names kustomize reads a Kustomization from, in the order it looks for them.
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 IMAGE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 API_V1 = f"{IMAGE_GROUP}/v1"
 API_V1BETA2 = f"{IMAGE_GROUP}/v1beta2"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, get_type_hints
 
 from lab.core.manifests.models import (
     IMAGE_GROUP,
+    IMAGE_KINDS,
     IMAGE_VERSIONS,
     KUSTOMIZE_GROUP,
     SOURCE_GROUP,
@@ -33,7 +34,6 @@ from lab.errors import LabError
 
 __all__ = ["Doc", "find_automation", "load_documents", "might_hold_automation"]
 
-IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 POLICY_PRECEDENCE: tuple[PolicyKind, ...] = ("semver", "alphabetical", "numerical")
 
 

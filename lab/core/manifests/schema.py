@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.core.duration import INTERVAL_PATTERN, TIMEOUT_PATTERN
 from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 
-DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
-DURATION_NO_HOURS = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"
 GIT_URL = r"^(http|https|ssh)://.*$"
 
 
@@ -82,11 +81,11 @@ IMAGE_REPOSITORY = F(
     {
         "image": STR.described("Image is the name of the image repository"),
         "interval": F(
-            pattern=DURATION,
+            pattern=INTERVAL_PATTERN,
             description="Interval is the length of time to wait between scans of the image repository.",
         ),
         "timeout": F(
-            pattern=DURATION_NO_HOURS,
+            pattern=TIMEOUT_PATTERN,
             description="Timeout for image scanning. Defaults to 'Interval' duration.",
         ),
         "secretRef": NAME_REF.described(
@@ -193,7 +192,7 @@ IMAGE_POLICY = F(
             description="DigestReflectionPolicy governs the setting of the `.status.latestRef.digest` field.",
         ),
         "interval": F(
-            pattern=DURATION,
+            pattern=INTERVAL_PATTERN,
             description="Interval is the length of time to wait between refreshing the digest of the latest "
             'tag when the reflection policy is set to "Always". Defaults to 10m.',
         ),
@@ -219,7 +218,7 @@ IMAGE_UPDATE_AUTOMATION = F(
             description="SourceRef refers to the resource giving access details to a git repository.",
         ),
         "interval": F(
-            pattern=DURATION,
+            pattern=INTERVAL_PATTERN,
             description="Interval gives an lower bound for how often the automation run should be attempted.",
         ),
         "git": F(
@@ -297,10 +296,11 @@ GIT_REPOSITORY = F(
             description="URL specifies the Git repository URL, it can be an HTTP/S or SSH address.",
         ),
         "interval": F(
-            pattern=DURATION, description="Interval at which the GitRepository URL is checked for updates."
+            pattern=INTERVAL_PATTERN,
+            description="Interval at which the GitRepository URL is checked for updates.",
         ),
         "timeout": F(
-            pattern=DURATION_NO_HOURS, description="Timeout for Git operations like cloning, defaults to 60s."
+            pattern=TIMEOUT_PATTERN, description="Timeout for Git operations like cloning, defaults to 60s."
         ),
     },
     required=("url", "interval"),
@@ -310,7 +310,9 @@ GIT_REPOSITORY = F(
 KUSTOMIZATION = F(
     "object",
     {
-        "interval": F(pattern=DURATION, description="The interval at which to reconcile the Kustomization."),
+        "interval": F(
+            pattern=INTERVAL_PATTERN, description="The interval at which to reconcile the Kustomization."
+        ),
         "prune": BOOL.described("Prune enables garbage collection."),
         "sourceRef": F(
             "object",

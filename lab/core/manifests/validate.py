@@ -18,6 +18,7 @@ from lab.core.imagename import ImageNameError, image_warnings, parse_image
 from lab.core.manifests import schema
 from lab.core.manifests.models import (
     IMAGE_GROUP,
+    SIG_EXCLUSION,
     AutomationSet,
     FluxObject,
     ImagePolicy,
@@ -42,7 +43,6 @@ _PROVIDERS = schema.IMAGE_REPOSITORY.at("provider").enum
 _MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
 _DIGEST_POLICIES = schema.IMAGE_POLICY.at("digestReflectionPolicy").enum
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-SIG_EXCLUSION = r"^.*\.sig$"
 
 
 def git_branch_error(branch: str) -> str | None:

@@ -33,6 +33,7 @@ __all__ = [
 __getattr__ = exports(
     __name__,
     dict.fromkeys(
-        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"), "evaluate"
+        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"),
+        "lab.core.policy.evaluate",
     ),
 )

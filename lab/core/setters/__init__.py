@@ -17,10 +17,10 @@ __all__ = ["FileRewrite", "Marker", "find_markers", "rewrite", "setter_values"]
 __getattr__ = exports(
     __name__,
     {
-        "FileRewrite": "apply",
-        "rewrite": "apply",
-        "setter_values": "apply",
-        "Marker": "find",
-        "find_markers": "find",
+        "FileRewrite": "lab.core.setters.apply",
+        "rewrite": "lab.core.setters.apply",
+        "setter_values": "lab.core.setters.apply",
+        "Marker": "lab.core.setters.find",
+        "find_markers": "lab.core.setters.find",
     },
 )

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lab.core.duration import parse_duration
+from lab.core.manifests.models import RECONCILE_ANNOTATION
 from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.sandbox.kubeapi import KubeAPIServer
 
 JSON = dict[str, Any]
-RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 FLUX_NS = "flux-system"
 # A scaled interval never drops below this: a 1s interval at --speed 1000 must not spin the loop.
 MIN_PERIOD = 0.2

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.errors import LabError
 from lab.sandbox.controllers.common import (
     FLUX_NS,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 GIT_KIND = "GitRepository"
 KS_KIND = "Kustomization"
-_KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
 
 
@@ -53,7 +53,7 @@ def _norm(path: str) -> str:
 
 
 def _kustomization_file(tree: Mapping[str, bytes], directory: str) -> str | None:
-    for name in _KUSTOMIZE_FILES:
+    for name in KUSTOMIZATION_NAMES:
         candidate = f"{directory}/{name}" if directory else name
         if candidate in tree:
             return candidate

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.core.manifests.models import IMAGE_GROUP
+from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from lab.core.manifests.schema import crd_schema
 
 JSON = dict[str, Any]
@@ -27,8 +27,6 @@ ALL_VERBS: tuple[str, ...] = (
 )
 STATUS_VERBS: tuple[str, ...] = ("get", "patch", "update")
 
-SOURCE_GROUP = "source.toolkit.fluxcd.io"
-KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 CRD_GROUP = "apiextensions.k8s.io"
 
 

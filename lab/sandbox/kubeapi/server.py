@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lab.core.manifests.models import IMAGE_GROUP
+from lab.core.manifests.models import IMAGE_CONTROLLERS, IMAGE_GROUP
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer
 from lab.sandbox.kubeapi import protobuf, tables, workloads
 from lab.sandbox.kubeapi.logs import ControllerLogs, starting_line
 from lab.sandbox.kubeapi.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from lab.sandbox.kubeapi.resources import JSON, ResourceType
 from lab.sandbox.kubeapi.store import ApiError, Store, WriteOptions, bad_request, now_rfc3339
-from lab.sandbox.kubeapi.world import CORE_COMPONENTS, FLUX_NAMESPACE, IMAGE_COMPONENTS, ensure_world
+from lab.sandbox.kubeapi.world import CORE_COMPONENTS, FLUX_NAMESPACE, ensure_world
 from lab.sandbox.tls import ServerCertificate, self_signed
 
 KUBERNETES_VERSION = "v1.33.1"
@@ -738,7 +738,7 @@ _REVIEW_RESOURCES: dict[str, dict[str, str]] = {
         "selfsubjectrulesreviews": "SelfSubjectRulesReview",
     },
 }
-FLUX_COMPONENTS = frozenset(CORE_COMPONENTS) | frozenset(IMAGE_COMPONENTS)
+FLUX_COMPONENTS = frozenset(CORE_COMPONENTS) | frozenset(IMAGE_CONTROLLERS)
 
 
 def _unsupported_patch(*, custom: bool) -> ApiError:

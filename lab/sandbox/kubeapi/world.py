@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from lab.core.manifests.models import IMAGE_CONTROLLERS
 from lab.sandbox.kubeapi.resources import CORE_CRDS, CRD_GROUP, IMAGE_CRDS, JSON, crd_object
 from lab.sandbox.kubeapi.store import ApiError, Store
 
 FLUX_NAMESPACE = "flux-system"
 CORE_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
-IMAGE_COMPONENTS = ("image-reflector-controller", "image-automation-controller")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 # Controller tags per Flux distribution. The image controllers' tags are the released ones; the
@@ -144,14 +144,14 @@ def ensure_world(
         if image_controllers and versions:
             for spec in IMAGE_CRDS:
                 _upsert(store, crd_object(spec, versions, flux_labels(version, spec.component)))
-            for component in IMAGE_COMPONENTS:
+            for component in IMAGE_CONTROLLERS:
                 _upsert(store, controller_deployment(component, version))
         else:
             for spec in IMAGE_CRDS:
                 _remove(
                     store, "CustomResourceDefinition", f"{CRD_GROUP}/v1", "", f"{spec.plural}.{spec.group}"
                 )
-            for component in IMAGE_COMPONENTS:
+            for component in IMAGE_CONTROLLERS:
                 _remove(store, "Deployment", "apps/v1", FLUX_NAMESPACE, component)
         store.sync_workloads()
     return version

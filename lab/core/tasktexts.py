@@ -1,0 +1,128 @@
+"""A task with its texts read (lesson, hints, pitfalls, quiz) and the course file, as data.
+
+The part of the task model that a check run does not need: `lab.core.tasks` holds task.toml's
+`TaskMeta` and re-exports these names, imported on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lab.core.tasks import CHECKS_FILE, TaskImage, TaskMeta, find_image, load_toml
+from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.quiz import Quiz
+
+
+@dataclass(frozen=True)
+class Hint:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    issue: str
+    cause: str
+    resolution: str
+    check: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task with its texts read: what the CLI, the TUI and the checks work from."""
+
+    meta: TaskMeta
+    folder: Path
+    lesson: str
+    hints: tuple[Hint, ...]
+    pitfalls: tuple[Pitfall, ...]
+    quiz: Quiz
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / self.meta.starter
+
+    @property
+    def solution(self) -> Path:
+        return self.folder / self.meta.solution
+
+    @property
+    def checks_file(self) -> Path:
+        return self.folder / CHECKS_FILE
+
+    def image_file(self, rel: str) -> Path:
+        return self.folder / rel
+
+    def image(self, name: str) -> TaskImage | None:
+        """The declared image `name` names (`nginx`, `library/nginx`, `docker.io/library/nginx` alike)."""
+        return find_image(self.meta.images, name)
+
+    @property
+    def snapshot_date(self) -> str | None:
+        """The date of the first image's bundled tags, for "a <date> snapshot" in messages."""
+        return next((i.snapshot for i in self.meta.images if i.snapshot), None)
+
+
+def _tables(data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    raw = data.get(key, [])
+    return [t for t in raw if isinstance(t, dict)] if isinstance(raw, list) else []
+
+
+def parse_hints(text: str, where: str) -> tuple[Hint, ...]:
+    try:
+        return tuple(
+            Hint(str(h["title"]), str(h["body"]).strip()) for h in _tables(load_toml(text, where), "hint")
+        )
+    except KeyError as err:
+        raise LabError(f"a [[hint]] lacks {err.args[0]}", file=where) from None
+
+
+def parse_pitfalls(text: str, where: str) -> tuple[Pitfall, ...]:
+    try:
+        return tuple(
+            Pitfall(str(p["issue"]), str(p["cause"]), str(p["resolution"]), str(p["check"]))
+            for p in _tables(load_toml(text, where), "pitfall")
+        )
+    except KeyError as err:
+        raise LabError(f"a [[pitfall]] lacks {err.args[0]}", file=where) from None
+
+
+def parse_quiz(text: str, where: str) -> Quiz:
+    from lab.core.quiz import quiz_from_data  # only the quiz needs it: not every `lab check`
+
+    try:
+        return quiz_from_data(load_toml(text, where))
+    except (KeyError, ValueError, TypeError) as err:
+        raise LabError(f"{err}", file=where, hint="see quiz.toml of an existing task") from None
+
+
+@dataclass(frozen=True)
+class Course:
+    """`tasks/course.toml`: what the course starts with when no task is named."""
+
+    current_task: str
+    title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_course(text: str, where: str) -> Course:
+    data = load_toml(text, where)
+    course = data.get("course", {})
+    if not isinstance(course, dict) or not isinstance(course.get("current_task"), str):
+        raise LabError(
+            "course.toml lacks [course] current_task", file=where, hint='current_task = "<task id>"'
+        )
+    return Course(str(course["current_task"]), str(course.get("title", "")), dict(course))
