@@ -12,13 +12,13 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
+from lab.core.record import dataclass
 from lab.errors import ClusterError
 
 FIELD_MANAGER = "flux-client-side-apply"

@@ -40,10 +40,10 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from lab.core.record import dataclass
 from lab.errors import GitError
 
 DEFAULT_TIMEOUT = 60.0

@@ -8,11 +8,11 @@ symlink, skips `.git`, reads regular files only (no FIFO or device blocks it) an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.files import read_regular
 from lab.adapters.tree import walk_entries
+from lab.core.record import dataclass
 
 MAX_FILES = 5000
 MAX_FILE_BYTES = 1024 * 1024

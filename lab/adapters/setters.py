@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lab.adapters.files import write_atomic
 from lab.adapters.tree import secure_join, walk_screened
+from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import rewrite
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.core.record import dataclass
 from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, parse_recorded_task, parse_task_meta
 from lab.errors import LabError
 from lab.resources import data_dir

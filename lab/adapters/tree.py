@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.files import read_regular
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 TOKEN = b'"$imagepolicy"'

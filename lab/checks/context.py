@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lab.adapters.files import read_regular
 from lab.core import yamlsafe
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 T = TypeVar("T")

@@ -3,8 +3,6 @@ marked image line (`git.flux-commit`). Git access goes through the hardened `lab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.checks import check
 from lab.checks.context import (
@@ -15,6 +13,7 @@ from lab.checks.context import (
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
+from lab.core.record import dataclass
 from lab.errors import GitError, LabError
 
 MARKER_KEY = '"$imagepolicy"'

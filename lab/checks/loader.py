@@ -14,11 +14,12 @@ title = "..."                 # title, points, kind, depends_on, hint, hidden: t
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, cast
 
 from lab.core.checks.model import CHECK_KINDS, CheckDef, CheckKind
 from lab.core.checks.runner import DefinitionError, validate_defs
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:

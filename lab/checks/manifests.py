@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.adapters.tree import walk_entries
@@ -28,6 +27,7 @@ from lab.core.manifests.models import (
     ImageUpdateAutomation,
     Problem,
 )
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:

@@ -5,7 +5,6 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from lab.checks import check
 from lab.checks.context import (
@@ -17,6 +16,7 @@ from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.deployed import is_older
 from lab.core.manifests.models import ImagePolicy, ImageRepository
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 NOT_FOUND_CODES = frozenset({"NAME_UNKNOWN", "ImageURLInvalid"})

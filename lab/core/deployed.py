@@ -8,9 +8,9 @@ new releases arrive (the lab's dated nginx history shows when).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from lab.core.marker import flux_reads_marker
+from lab.core.record import dataclass
 from lab.core.semver.version import Version, try_parse_version
 
 

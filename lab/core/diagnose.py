@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
@@ -27,6 +27,7 @@ from lab.core.manifests.models import (
     ImageRepository,
     ImageUpdateAutomation,
 )
+from lab.core.record import dataclass
 from lab.core.refs import split_reference
 from lab.core.setters.find import Marker, find_markers
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from lab.core.record import dataclass
 
 WAITING = "waiting to be reconciled"
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
+from lab.core.record import dataclass
 from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
 

@@ -13,7 +13,8 @@ send requests, so the lab never scans a different repository than Flux would.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from lab.core.record import dataclass
 
 DEFAULT_REGISTRY = "index.docker.io"
 #: The only alias ggcr rewrites; `registry-1.docker.io` is left alone (and gets no `library/`).

@@ -9,11 +9,11 @@ line endings included, stays as it was; marking twice changes nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
 from lab.core.imageshape import CONTAINER_LISTS
+from lab.core.record import dataclass
 from lab.core.yamlsafe import Doc, Path_, Pos, load_all
 from lab.errors import LabError
 

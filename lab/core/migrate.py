@@ -11,10 +11,10 @@ reported with the controller's own words, because the migrated object stalls on 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, check_template
 from lab.core.manifests.models import IMAGE_GROUP, IMAGE_KINDS
+from lab.core.record import dataclass
 
 OLD_VERSIONS = ("v1beta1", "v1beta2")
 LATEST = "v1"

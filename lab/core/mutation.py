@@ -10,11 +10,11 @@ trap: pre-release, debug build, feature branch, cosign artefact) must leave the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from lab.core.policy import resolve
 from lab.core.policy.spec import PolicySpec
+from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, ScanError, store_tags
 
 Expect = Literal["hold", "move"]

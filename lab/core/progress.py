@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 DONE = "✅"

@@ -13,7 +13,7 @@ HEAD request, or offline the digest the lab's own registry serves (`lab.core.oci
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lab.core.manifests.models import (
     IMAGE_GROUP,
@@ -22,6 +22,7 @@ from lab.core.manifests.models import (
     ImageRepository,
     ImageUpdateAutomation,
 )
+from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef
 from lab.errors import LabError
 

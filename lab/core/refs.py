@@ -6,7 +6,7 @@ These mirror Flux's own types: `ImageRef` is an ImagePolicy's `status.latestRef`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lab.core.record import dataclass
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lab.core.diagnose import norm_path, under
 from lab.core.manifests.models import KUSTOMIZATION_NAMES, AutomationSet, ImageUpdateAutomation, Kustomization
 from lab.core.reconcile import TagSource, resolve_policies, setters_for
+from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import find_markers, rewrite
 from lab.core.yamlsafe import load_all

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lab.core.lazy import exports
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:  # re-exported, imported on first use (`__getattr__` at the end)

@@ -7,10 +7,11 @@ The part of the task model that a check run does not need: `lab.core.tasks` hold
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.core.record import dataclass
 from lab.core.tasks import CHECKS_FILE, TaskImage, TaskMeta, find_image, load_toml
 from lab.errors import LabError
 

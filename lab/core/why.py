@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
@@ -22,6 +22,7 @@ from lab.core.manifests.models import (
     ImageRepository,
     Problem,
 )
+from lab.core.record import dataclass
 
 if TYPE_CHECKING:
     from lab.core.fluxget import ControllerStatus

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 Path_ = tuple[str | int, ...]

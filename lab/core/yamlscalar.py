@@ -10,7 +10,7 @@ stay allowed). `tabs_are_special` picks the version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lab.core.record import dataclass
 
 BREAKS = "\r\n\x85\u2028\u2029"
 _BLANKZ = " \t\0" + BREAKS

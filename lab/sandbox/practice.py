@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 BRANCH = "main"

@@ -33,13 +33,14 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from lab.core.imagename import DEFAULT_REGISTRY, OCI_REPOSITORY_RE, OCI_TAG_RE
 from lab.core.oci import OCI_MANIFEST, image_manifest, manifest_digest
+from lab.core.record import dataclass
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 
 NGINX = "library/nginx"

@@ -35,12 +35,12 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import write_atomic
 from lab.core.imagename import DEFAULT_REGISTRY
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:

@@ -12,8 +12,10 @@ import datetime as dt
 import os
 import ssl
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from lab.core.record import dataclass
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ import io
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 

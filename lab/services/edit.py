@@ -13,11 +13,11 @@ import errno
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.files import read_regular, write_atomic
 from lab.adapters.tree import walk_entries
+from lab.core.record import dataclass
 from lab.core.text import escape_controls
 from lab.errors import LabError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,7 @@ from typing import Literal
 from lab.adapters.files import write_atomic
 from lab.core.manifests.generate import GenerateOptions, render_manifests
 from lab.core.manifests.models import API_V1
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 DEFAULT_OUT = Path("clusters/dev/image-automation")

@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -33,6 +33,7 @@ from lab.adapters.git import NETWORK_TIMEOUT as CLONE_TIMEOUT_S
 from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_workspace, redact_url
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
+from lab.core.record import dataclass
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
 from lab.errors import GitError, LabError, UsageError
 

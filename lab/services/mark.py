@@ -7,7 +7,7 @@ outside `update.path`): no error, no commit, nothing to look at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path, PurePosixPath
 
 from lab.adapters.files import not_regular, read_regular, write_atomic
@@ -15,6 +15,7 @@ from lab.adapters.tree import walk_entries
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation, might_hold_automation
 from lab.core.marker import MarkResult, check_policy_ref, mark
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 MAX_BYTES = 2 * 1024 * 1024

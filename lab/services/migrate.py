@@ -7,11 +7,11 @@ symlink, `.git` skipped), reads them as UTF-8 and writes each changed file atomi
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.tree import walk_entries
 from lab.core.migrate import DEFAULT_EXTENSIONS, FileMigration, matches_extensions, migrate_text
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lab.adapters.tagsfile import read_tags
 from lab.core.policy import PolicyOutcome, PolicySpec, TagVerdict, explain, resolve
 from lab.core.policy.evaluate import DROP_FILTER, DROP_NOT_SEMVER, DROP_OUT_OF_RANGE, DROP_PRERELEASE
+from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, scan_revision, store_tags
 from lab.errors import LabError
 

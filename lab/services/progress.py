@@ -6,7 +6,6 @@ is a symlink or lies outside the workspace. Nothing is committed: the learner co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.adapters.files import write_atomic as replace_bytes
@@ -19,6 +18,7 @@ from lab.core.progress import (
     parse_progress,
     set_status,
 )
+from lab.core.record import dataclass
 from lab.core.tasks import TaskMeta
 from lab.errors import LabError
 

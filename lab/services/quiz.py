@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import write_atomic
 from lab.core.quiz import QuizResult, merge_record
+from lab.core.record import dataclass
 
 if TYPE_CHECKING:
     from lab.services.tasks import Task

@@ -16,10 +16,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.core.record import dataclass
 from lab.errors import LabError
 from lab.sandbox.runtime import (
     DEFAULT_FLUX,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.adapters.tree import walk_entries
+from lab.core.record import dataclass
 from lab.resources import data_home
 from lab.services.tasks import Task, load_task
 

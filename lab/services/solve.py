@@ -12,11 +12,11 @@ and the push is not rejected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.core.manifests.models import IMAGE_GROUP
+from lab.core.record import dataclass
 
 if TYPE_CHECKING:
     from lab.adapters.git import Workspace

@@ -15,11 +15,12 @@ the commits on both sides and the lines they disagree on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
 from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.core.record import dataclass
 from lab.errors import GitError, LabError
 
 Strategy = Literal["rebase", "merge"]

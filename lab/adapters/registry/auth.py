@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from lab.core.record import dataclass
 
 
 @dataclass(frozen=True)

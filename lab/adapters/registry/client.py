@@ -31,7 +31,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -50,6 +50,7 @@ from lab.adapters.registry.names import (
     parse_image,
     parse_mirror_spec,
 )
+from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, latest_tags, scan_revision, store_tags
 from lab.errors import LabError, RegistryError
 

@@ -18,13 +18,13 @@ import binascii
 import fnmatch
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from lab.adapters.registry.auth import Credentials
 from lab.adapters.registry.names import DOCKER_HUB
+from lab.core.record import dataclass
 from lab.errors import RegistryError
 
 MAX_CONFIG_BYTES = 1 << 20

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from lab.core import imagename as core
 from lab.core.imagename import OCI_TAG_RE, ImageNameError
+from lab.core.record import dataclass
 
 DOCKER_HUB = core.DEFAULT_REGISTRY
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io"})

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sized
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from enum import StrEnum
 from typing import Literal, TypedDict, Unpack
 
+from lab.core.record import dataclass
 from lab.core.text import escape_controls
 
 CheckKind = Literal["repo", "registry", "cluster", "git", "progress", "quiz"]

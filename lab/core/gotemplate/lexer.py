@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from dataclasses import dataclass
 from enum import IntEnum
+
+from lab.core.record import dataclass
 
 
 class T(IntEnum):

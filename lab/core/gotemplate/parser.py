@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lab.core.gotemplate.lexer import Item, T, lex
+from lab.core.record import dataclass
 
 MAX_STACK_DEPTH = 10000
 

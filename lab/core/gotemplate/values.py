@@ -12,8 +12,10 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from lab.core.record import dataclass
 
 
 class Int64(int):

@@ -11,7 +11,7 @@ Two output shapes:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from lab.core.dnsnames import dns_label_error, dns_subdomain_error
@@ -21,6 +21,7 @@ from lab.core.manifests.emit import dump
 from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
 from lab.core.manifests.validate import git_branch_error, template_problems
 from lab.core.policy.spec import PolicySpec
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 SEED_MESSAGE_TEMPLATE = (

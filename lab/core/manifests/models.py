@@ -7,10 +7,11 @@ every check can say where to look. Field names follow the Flux API (`spec.imageR
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from lab.core.policy.spec import PolicySpec
+from lab.core.record import dataclass
 from lab.core.yamlsafe import Doc
 from lab.errors import LabError
 

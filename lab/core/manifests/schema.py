@@ -9,11 +9,12 @@ Flux API reference. Only the fields a learner meets are spelled out; `open` obje
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lab.core.duration import INTERVAL_PATTERN, TIMEOUT_PATTERN
 from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
+from lab.core.record import dataclass
 
 GIT_URL = r"^(http|https|ssh)://.*$"
 

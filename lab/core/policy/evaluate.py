@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
@@ -13,6 +13,7 @@ from lab.core.policy.filter import InvalidFilter, apply_filter, compile_filter
 from lab.core.policy.numerical import PolicyFailure, latest_numerical, normalize_order, parse_go_float
 from lab.core.policy.semver import SemverTally, latest_semver
 from lab.core.policy.spec import PolicySpec
+from lab.core.record import dataclass
 from lab.core.semver import ConstraintError, Constraints, new_constraint, try_parse_version
 
 Reason = Literal["Succeeded", "Failure", "InvalidPolicy"]

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
+
+from lab.core.record import dataclass
 
 if TYPE_CHECKING:
     import re2

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from lab.core.policy.numerical import PolicyFailure
+from lab.core.record import dataclass
 from lab.core.semver import Constraints, Version, parse_unless_prerelease, try_parse_version
 
 NO_MATCH = "unable to determine latest version from provided list"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from lab.core.record import dataclass
 
 PolicyKind = Literal["semver", "numerical", "alphabetical"]
 

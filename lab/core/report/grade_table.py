@@ -14,10 +14,10 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lab.core.checks.model import Report, Status, one_line
+from lab.core.record import dataclass
 from lab.core.report.json import check_to_dict
 from lab.core.report.junit import _attr_message, _seconds, _testcase, clean
 from lab.core.text import escape_controls, escape_json

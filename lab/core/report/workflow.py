@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from lab.core.record import dataclass
 from lab.core.report.github import runner_names
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"

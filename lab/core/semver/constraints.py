@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lab.core.gostrconv import quote as go_quote
+from lab.core.record import dataclass
 from lab.core.semver.version import InvalidVersion, Version, new_version
 
 _S = r"[\t\n\f\r ]"

@@ -13,8 +13,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef, ObjectId
 from lab.core.setters.document import (
     ParsedDoc,

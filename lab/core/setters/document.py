@@ -13,11 +13,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import field
 from io import StringIO
 from itertools import accumulate
 from typing import Any
 
+from lab.core.record import dataclass
 from lab.core.setters.emitter import (
     ALIAS,
     DOC,

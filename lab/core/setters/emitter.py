@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
+from lab.core.record import dataclass
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
 from lab.core.yamlscalar import (
     BREAKS,

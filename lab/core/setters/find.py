@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 
+from lab.core.record import dataclass
 from lab.core.setters.document import YamlSyntaxError, parse_document, split_documents
 from lab.core.setters.emitter import ALIAS, MAP, SCALAR, SEQ, Node
 from lab.core.setters.markers import parse_marker_text

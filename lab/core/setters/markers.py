@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from lab.core.record import dataclass
 
 SHORTHAND_KEY = "$imagepolicy"
 SUFFIXES = ("tag", "name", "digest")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from lab.core.duration import parse_duration
 from lab.core.manifests.models import RECONCILE_ANNOTATION
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lab.core.record import dataclass
 from lab.core.refs import ImageRef
 from lab.core.scan import DEFAULT_EXCLUSION
 from lab.sandbox.controllers.common import (

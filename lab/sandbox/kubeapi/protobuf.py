@@ -8,8 +8,9 @@ message. The sandbox answers in JSON (the clients accept it); objects are otherw
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from lab.core.record import dataclass
 
 MAGIC = b"k8s\x00"
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"

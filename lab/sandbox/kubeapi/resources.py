@@ -7,11 +7,12 @@ Discovery is derived from the CustomResourceDefinition objects in the store, as 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from lab.core.manifests.schema import crd_schema
+from lab.core.record import dataclass
 
 JSON = dict[str, Any]
 

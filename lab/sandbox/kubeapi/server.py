@@ -19,12 +19,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lab.core.manifests.models import IMAGE_CONTROLLERS, IMAGE_GROUP
+from lab.core.record import dataclass
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer
 from lab.sandbox.kubeapi import protobuf, tables, workloads
 from lab.sandbox.kubeapi.logs import ControllerLogs, starting_line

@@ -18,12 +18,12 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab.adapters.files import write_atomic
 from lab.core.dnsnames import DNS_LABEL, DNS_SUBDOMAIN
+from lab.core.record import dataclass
 from lab.sandbox.kubeapi import workloads
 from lab.sandbox.kubeapi.patch import (
     PatchError,

@@ -1,0 +1,233 @@
+"""`dataclass`, as the standard library's, without compiling source text for every class at import.
+
+On Python 3.11 `dataclasses.dataclass` writes each generated method (`__init__`, `__repr__`, `__eq__`,
+`__hash__`, a frozen class's `__setattr__` and `__delattr__`) as source text and `exec`s it: about
+0.1 ms per method, four to six per class, and a command's start-up defines a hundred classes. Here
+the standard library still processes the class (fields, defaults, `__match_args__`, so `fields()`,
+`replace()` and `asdict()` work as before), but with its code generation off; the methods are then:
+
+- `__init__`: the same source the standard library writes (parameters in field order, defaults and
+  `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled when the
+  class is first instantiated - a class the run never instantiates costs nothing;
+- `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`: shared closures over the field names
+  with the standard library's semantics (same text, same tuple comparison and hash, same
+  `FrozenInstanceError` messages, `NotImplemented` for another class, the hash rules of `eq`/`frozen`/
+  an explicit `__hash__`).
+
+A method the class defines itself is kept, as the standard library keeps it. What differs: before a
+class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`, and a class without
+a docstring gets `Name()` as its `__doc__` rather than its signature. Options this module does
+not reproduce (`order`, `unsafe_hash`, `slots`, `kw_only`, `match_args=False`, `weakref_slot`,
+`init=False`, `InitVar` or `KW_ONLY` fields) leave the class to `dataclasses.dataclass` unchanged.
+Type checkers see `dataclasses.dataclass` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as dataclass
+else:
+
+    def dataclass(cls: Any = None, /, **options: Any) -> Any:
+        """`@dataclass`, `@dataclass(frozen=True, ...)`: see the module's docstring."""
+
+        def wrap(c: type) -> type:
+            return _process(c, **options)
+
+        return wrap if cls is None else wrap(cls)
+
+
+_HANDLED = frozenset({"init", "repr", "eq", "frozen"})
+_DEFAULTS = {"init": True, "repr": True, "eq": True, "frozen": False}
+_MISSING = dataclasses.MISSING
+
+
+def _plain(cls: type, options: dict[str, Any]) -> bool:
+    """Whether `cls` uses only what this module reproduces (and its dataclass bases are records)."""
+    if any(k not in _HANDLED for k in options) or options.get("init", True) is not True:
+        return False
+    own = cls.__dict__
+    if any("InitVar" in str(a) or "KW_ONLY" in str(a) for a in own.get("__annotations__", {}).values()):
+        return False
+    if any(isinstance(v, dataclasses.Field) and v.kw_only is True for v in own.values()):
+        return False
+    return all(
+        "__record_frozen__" in base.__dict__
+        for base in cls.__mro__[1:]
+        if "__dataclass_fields__" in base.__dict__
+    )
+
+
+def _process(cls: type, **options: Any) -> type:
+    if not _plain(cls, options):
+        return dataclasses.dataclass(cls, **options)  # type: ignore[no-any-return, call-overload]
+    opts = {**_DEFAULTS, **options}
+    own = cls.__dict__
+    class_hash = own.get("__hash__", _MISSING)
+    has_explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
+    if opts["frozen"] and ("__setattr__" in own or "__delattr__" in own):
+        name = "__setattr__" if "__setattr__" in own else "__delattr__"
+        raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
+    defines = {name: name in own for name in ("__init__", "__repr__", "__eq__")}
+    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    bases = [b for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
+    if bases:
+        any_frozen_base = any(b.__dict__["__record_frozen__"] for b in bases)
+        if any_frozen_base and not opts["frozen"]:
+            raise TypeError("cannot inherit non-frozen dataclass from a frozen one")
+        if not any_frozen_base and opts["frozen"]:
+            raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    cls.__record_frozen__ = opts["frozen"]  # type: ignore[attr-defined]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    seen_default = False
+    for f in fields:
+        if f.init:
+            if f.default is _MISSING and f.default_factory is _MISSING:
+                if seen_default:
+                    raise TypeError(f"non-default argument {f.name!r} follows default argument")
+            else:
+                seen_default = True
+    if not defines["__init__"]:
+        cls.__init__ = _lazy_init(cls, opts["frozen"])  # type: ignore[misc]
+    if opts["repr"] and not defines["__repr__"]:
+        cls.__repr__ = _repr_fn(tuple(f.name for f in fields if f.repr))  # type: ignore[assignment]
+    compared = tuple(f.name for f in fields if f.compare)
+    if opts["eq"] and not defines["__eq__"]:
+        cls.__eq__ = _eq_fn(compared)  # type: ignore[assignment]
+    if opts["frozen"]:
+        names = tuple(f.name for f in fields)
+        cls.__setattr__ = _frozen_setattr(cls, names)  # type: ignore[assignment]
+        cls.__delattr__ = _frozen_delattr(cls, names)  # type: ignore[assignment]
+    if opts["eq"] and not has_explicit_hash:
+        if opts["frozen"]:
+            hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+            cls.__hash__ = _hash_fn(hashed)  # type: ignore[assignment]
+        else:
+            cls.__hash__ = None  # type: ignore[assignment]
+    for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+        method = cls.__dict__.get(name)
+        if method is not None and getattr(method, "__module__", None) == __name__:
+            method.__qualname__ = f"{cls.__qualname__}.{name}"  # as the generated methods are named
+    return cls
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The tuple `(obj.a, obj.b, ...)` of `names`, as the generated methods build it."""
+    if not names:
+        return lambda obj: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return attrgetter(*names)
+
+
+def _eq_fn(names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
+    values = _getter(names)
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    return __eq__
+
+
+def _hash_fn(names: tuple[str, ...]) -> Callable[[Any], int]:
+    values = _getter(names)
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    return __hash__
+
+
+_REPR_RUNNING: set[tuple[int, int]] = set()
+
+
+def _repr_fn(names: tuple[str, ...]) -> Callable[[Any], str]:
+    def __repr__(self: Any) -> str:
+        key = (id(self), threading.get_ident())
+        if key in _REPR_RUNNING:
+            return "..."
+        _REPR_RUNNING.add(key)
+        try:
+            shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+            return f"{self.__class__.__qualname__}({shown})"
+        finally:
+            _REPR_RUNNING.discard(key)
+
+    return __repr__
+
+
+def _frozen_setattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str, Any], None]:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)  # type: ignore[arg-type]
+
+    return __setattr__
+
+
+def _frozen_delattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str], None]:
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return __delattr__
+
+
+_HAS_DEFAULT_FACTORY = object()
+
+
+def _lazy_init(cls: type, frozen: bool) -> Callable[..., None]:
+    """An `__init__` that compiles the real one on the first call and puts it on the class."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real = _compile_init(cls, frozen)
+        if cls.__dict__.get("__init__") is __init__:
+            cls.__init__ = real  # type: ignore[misc]
+        real(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
+    """The `__init__` `dataclasses.dataclass` writes for `cls` (without the annotations)."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    env: dict[str, Any] = {"__object_setattr": object.__setattr__, "__HDF": _HAS_DEFAULT_FACTORY}
+    params, body = ["self"], []
+    for f in fields:
+        default = f"__default_{f.name}"
+        if f.default_factory is not _MISSING:
+            env[f"__factory_{f.name}"] = f.default_factory
+            if f.init:
+                params.append(f"{f.name}=__HDF")
+                value = f"__factory_{f.name}() if {f.name} is __HDF else {f.name}"
+            else:
+                value = f"__factory_{f.name}()"
+        elif f.init:
+            if f.default is not _MISSING:
+                env[default] = f.default
+                params.append(f"{f.name}={default}")
+            else:
+                params.append(f.name)
+            value = f.name
+        else:
+            continue  # init=False without a factory: the class attribute is the value
+        body.append(f"__object_setattr(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    source = f"def __init__({', '.join(params)}):\n" + "".join(f" {line}\n" for line in body or ["pass"])
+    namespace: dict[str, Any] = {}
+    exec(source, env, namespace)
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init

@@ -1,0 +1,227 @@
+"""lab.core.record.dataclass behaves as dataclasses.dataclass: the same class body under both decorators."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pytest
+
+from lab.core import record
+
+Decorator = Callable[..., Any]
+
+
+def make(deco: Decorator) -> dict[str, Any]:
+    """A family of classes exercising what lab's dataclasses use, decorated with `deco`."""
+
+    @deco
+    class Plain:
+        a: int
+        b: str = "x"
+        c: list[int] = dataclasses.field(default_factory=list)
+        hidden: str = dataclasses.field(default="h", repr=False)
+        ignored: int = dataclasses.field(default=0, compare=False)
+        counter: ClassVar[int] = 0
+
+    @deco(frozen=True)
+    class Frozen:
+        """Documented."""
+
+        a: int
+        b: tuple[str, ...] = ()
+        later: list[str] = dataclasses.field(default_factory=list, init=False)
+        fixed: int = dataclasses.field(default=7, init=False)
+
+        @property
+        def total(self) -> int:
+            return self.a + len(self.b)
+
+    @deco(frozen=True)
+    class FrozenChild(Frozen):
+        extra: str = "e"
+
+    @deco(eq=False)
+    class NoEq:
+        a: int
+
+    @deco(eq=False, repr=False)
+    class Bare:
+        a: int
+
+    @deco
+    class Post:
+        a: int
+        doubled: int = dataclasses.field(default=0, init=False)
+
+        def __post_init__(self) -> None:
+            self.doubled = self.a * 2
+
+    @deco(frozen=True)
+    class OwnEq:
+        a: int
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    @deco(frozen=True)
+    class OwnHash:
+        a: int
+
+        def __hash__(self) -> int:
+            return 42
+
+    @deco
+    class OwnRepr:
+        a: int
+
+        def __repr__(self) -> str:
+            return "mine"
+
+    @deco(frozen=True)
+    class Empty:
+        pass
+
+    @deco
+    class Node:
+        children: list[Any] = dataclasses.field(default_factory=list)
+
+    return {
+        "Plain": Plain,
+        "Frozen": Frozen,
+        "FrozenChild": FrozenChild,
+        "NoEq": NoEq,
+        "Bare": Bare,
+        "Post": Post,
+        "OwnEq": OwnEq,
+        "OwnHash": OwnHash,
+        "OwnRepr": OwnRepr,
+        "Empty": Empty,
+        "Node": Node,
+    }
+
+
+STD, REC = make(dataclasses.dataclass), make(record.dataclass)
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
+    """What calling `fn` gives: its value, or its exception's type and message."""
+    try:
+        return "value", fn()
+    except Exception as err:  # the exception is the behaviour under test
+        return type(err).__name__, str(err)
+
+
+def scenarios(k: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    p = k["Plain"](1, "y", [2])
+    f = k["Frozen"](3, ("u",))
+    child = k["FrozenChild"](4, extra="z")
+    node = k["Node"]()
+    node.children.append(node)
+    return {
+        "repr plain": lambda: repr(p),
+        "repr defaults": lambda: repr(k["Plain"](a=5)),
+        "repr frozen": lambda: repr(f),
+        "repr child": lambda: repr(child),
+        "repr empty": lambda: repr(k["Empty"]()),
+        "repr recursive": lambda: repr(node),
+        "repr own": lambda: repr(k["OwnRepr"](1)),
+        "repr no eq": lambda: repr(k["NoEq"](1)).split("(")[1],
+        "bare repr is object's": lambda: repr(k["Bare"](1)).startswith("<"),
+        "eq same": lambda: p == k["Plain"](1, "y", [2]),
+        "eq ignores compare=False": lambda: p == k["Plain"](1, "y", [2], ignored=9),
+        "eq differs": lambda: p == k["Plain"](2, "y", [2]),
+        "eq other class": lambda: k["Frozen"](4, ()) == child,
+        "eq other type": lambda: p.__eq__(1),
+        "eq=False is identity": lambda: k["NoEq"](1) == k["NoEq"](1),
+        "own eq kept": lambda: k["OwnEq"](1) == k["OwnEq"](2),
+        "hash frozen": lambda: hash(f) == hash(k["Frozen"](3, ("u",))),
+        "hash value": lambda: hash(k["Frozen"](3, ("u",))),
+        "hash empty": lambda: hash(k["Empty"]()),
+        "hash own kept": lambda: hash(k["OwnHash"](1)),
+        "hash unhashable eq": lambda: hash(p),
+        "hash eq=False is identity": lambda: type(k["NoEq"].__hash__).__name__,
+        "frozen assign": lambda: setattr(f, "a", 9),
+        "frozen assign other": lambda: setattr(f, "zzz", 9),
+        "frozen delete": lambda: delattr(f, "a"),
+        "frozen child assign": lambda: setattr(child, "extra", "q"),
+        "init=False factory": lambda: f.later,
+        "init=False default": lambda: f.fixed,
+        "init=False refused": lambda: k["Frozen"](1, (), [1]),
+        "missing argument": lambda: k["Plain"](),
+        "too many arguments": lambda: k["Plain"](1, "b", [], "h", 0, 9),
+        "unknown keyword": lambda: k["Plain"](1, nope=2),
+        "twice": lambda: k["Plain"](1, a=2),
+        "post init": lambda: k["Post"](4).doubled,
+        "mutable default not shared": lambda: k["Plain"](1).c is k["Plain"](1).c,
+        "vars order": lambda: list(vars(k["Plain"](1))),
+        "fields": lambda: [f.name for f in dataclasses.fields(child)],
+        "replace": lambda: repr(dataclasses.replace(child, a=8)),
+        "asdict": lambda: dataclasses.asdict(p),
+        "astuple": lambda: dataclasses.astuple(f),
+        "is dataclass": lambda: dataclasses.is_dataclass(k["Frozen"]),
+        "match args": lambda: k["FrozenChild"].__match_args__,
+        "property": lambda: child.total,
+        "classvar": lambda: k["Plain"].counter,
+        "copy": lambda: repr(copy.deepcopy(child)),
+        "doc kept": lambda: k["Frozen"].__doc__,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(scenarios(STD)))
+def test_record_behaves_as_the_standard_dataclass(name: str) -> None:
+    assert outcome(scenarios(REC)[name]) == outcome(scenarios(STD)[name])
+
+
+@record.dataclass(frozen=True)
+class _Picklable:
+    a: int
+    b: str
+
+
+def test_a_record_pickles() -> None:
+    assert pickle.loads(pickle.dumps(_Picklable(1, "a"))) == _Picklable(1, "a")
+
+
+def test_options_it_does_not_reproduce_are_the_standard_librarys() -> None:
+    @record.dataclass(frozen=True, order=True)
+    class Ordered:
+        a: int
+
+    assert Ordered(1) < Ordered(2)
+    assert "__record_frozen__" not in Ordered.__dict__
+
+
+def test_frozen_and_non_frozen_do_not_mix() -> None:
+    @record.dataclass(frozen=True)
+    class Base:
+        a: int
+
+    with pytest.raises(TypeError, match="non-frozen dataclass from a frozen one"):
+
+        @record.dataclass
+        class Child(Base):
+            b: int = 0
+
+
+def test_a_non_default_field_after_a_default_one_is_refused_at_definition() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @record.dataclass
+        class Bad:
+            a: int = 0
+            b: int  # type: ignore[misc]
+
+
+def test_a_frozen_record_may_not_define_setattr() -> None:
+    with pytest.raises(TypeError, match="Cannot overwrite attribute __setattr__"):
+
+        @record.dataclass(frozen=True)
+        class Bad:
+            a: int
+
+            def __setattr__(self, name: str, value: object) -> None:
+                pass
