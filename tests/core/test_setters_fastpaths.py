@@ -44,6 +44,11 @@ EDGES = [
     "{a: b, c: [d, e]}\n",
     "a: &x {k: [1, &y two, *y]}\nb: *x\nc: !!map {}\nd: !!set {? a}\ne: [&z q, *z]\n",
     "- a\n- - b\n  - {c: d}\n- e: f\n  g: [h]\n",
+    # Comments only after content on their lines (no comment line of its own).
+    "a: x # c\nb: \"q\" # c\nc: 's' # c\nd: [x] # c\ne: {k: v} # c\nf: # c\n  g: h\n",
+    "- x # c\n- # c\n  y\n- &a z # c\n- *a # c\n- !!str 1 # c\n- | # c\n  lit\n",
+    "k: &m # c\n  a: b\nl: v   # c  \nm: multi\n  line # c\nn: \"\" # c\no: '' # c\n",
+    'a:\n  b: c # {"$imagepolicy": "flux-system:nginx"}\n  d: "e" # {"$imagepolicy": "flux-system:nginx"}\n',
 ]
 
 
@@ -92,6 +97,7 @@ def _encode(text: str) -> str:
 def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Builder, "_scalar", _Builder._any_scalar)
     monkeypatch.setattr(_Builder, "_untracked", lambda self, ev, it: self._node(ev, it, None))
+    monkeypatch.setattr(_Builder, "_attach_trailing", lambda self: False)  # built again, tracked
     monkeypatch.setattr(Emitter, "_write_double", Emitter._write_double_chars)
     monkeypatch.setattr(Emitter, "_write_quotable", Emitter._write_quotable_chars)
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)

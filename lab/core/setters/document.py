@@ -183,6 +183,7 @@ def _ruamel_events(text: str) -> list[Any]:
 
 
 _HASH = re.compile("#")
+_OWN_LINE = re.compile(r"^[ \t]*#", re.MULTILINE)  # a line that may hold a comment and nothing else
 
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
 
@@ -251,7 +252,7 @@ def _collection(
 
 
 class _Builder:
-    def __init__(self, text: str, resolved: dict[str, str]) -> None:
+    def __init__(self, text: str, resolved: dict[str, str], *, trailing_only: bool = True) -> None:
         self.text = text
         # 0, then the index after each "\n": running sums of the lines' lengths plus one.
         self.line_starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))[:-1]
@@ -260,6 +261,15 @@ class _Builder:
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
         # Without a `#` there is no comment to place: none of the positions that placing needs.
         self.track = "#" in text
+        # When every comment follows content on its line (the usual marker), the tree is built as
+        # without comments and each comment goes to the value it follows (_attach_trailing); a
+        # comment it cannot place that way has the document built again with every position.
+        self.trailing = trailing_only and self.track and self.marks_match_lines and not _OWN_LINE.search(text)
+        self.value_ends: dict[int, tuple[int, Node]] = {}  # comment line -> last plain value ending on it
+        self.comment_lines: set[int] = set()
+        if self.trailing:
+            self.track = False
+            self.comment_lines = {self._line_of(m.start()) for m in _HASH.finditer(text)}
         self.resolved = resolved
         self.anchors: dict[str, Node] = {}
         self.toks: list[_Tok | _Entry] = []
@@ -300,7 +310,11 @@ class _Builder:
         root = doc.content[0]
         if root.kind == SCALAR and root.tag == "!!null":
             return None
-        self._attach_comments(doc)
+        if self.trailing:
+            if not self._attach_trailing():
+                return _Builder(self.text, self.resolved, trailing_only=False).build(events)
+        else:
+            self._attach_comments(doc)
         # Every mapping key's id is a key of key_entries.
         return ParsedDoc(doc, self.anchors, self.attached, self.key_entries)
 
@@ -476,14 +490,48 @@ class _Builder:
         )
         content = node.content
         end = _SEQ_END if seq else _MAP_END
+        trailing = self.trailing
         for child in it:
             child_kind = kinds[child.__class__]
             if child_kind == end:
                 break
-            content.append(self._scalar(child) if child_kind == _SCALAR_EV else self._untracked(child, it))
+            if child_kind != _SCALAR_EV:
+                content.append(self._untracked(child, it))
+                continue
+            value = self._scalar(child)
+            if trailing and (seq or len(content) % 2) and (value.value or value.style):
+                self._note_value_end(child.end_mark, value)
+            content.append(value)
         if anchor:
             self.anchors[anchor] = node
         return node
+
+    def _note_value_end(self, em: Any, node: Node) -> None:
+        """Remember the last plain or quoted value (not a key) ending on a comment line."""
+        if node.style & ~(DOUBLE_QUOTED | SINGLE_QUOTED):
+            return  # tagged, or a block scalar (its header ends the line, not its text)
+        if em.column > 0 and em.line in self.comment_lines:
+            cur = self.value_ends.get(em.line)
+            if cur is None or em.index >= cur[0]:
+                self.value_ends[em.line] = (em.index, node)
+
+    def _attach_trailing(self) -> bool:
+        """_attach_comments when every comment follows content on its line: a comment whose line
+        ends with a plain or quoted value (nothing but blanks between them) is that value's line comment, as
+        _attach_line_comment makes it. False, placing nothing, when a comment is not like that."""
+        placed: list[tuple[int, Node, str]] = []
+        for line, col, txt, has_content in self._scan_comments():
+            noted = self.value_ends.get(line)
+            if not has_content or noted is None:
+                return False
+            end, node = noted
+            if self.text[end : self.line_starts[line] + col].strip(" \t"):
+                return False
+            placed.append((line, node, txt))
+        for line, node, txt in placed:
+            node.line_comment = txt
+            self.attached[line] = (node, "line")
+        return True
 
     def _end_flow(self, flow: _Flow | None, end_ev: Any) -> None:
         """At a collection's end event: a flow collection ends at its bracket."""

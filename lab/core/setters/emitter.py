@@ -290,29 +290,28 @@ class Emitter:
         states = self.states
         last = len(events) - 1
         map_start, seq_start = _BLOCK_STARTS[Ev.MAP_START], _BLOCK_STARTS[Ev.SEQ_START]
+        # The block states as locals (a class attribute is a lookup per use).
+        seq_first, seq_item = S.BLOCK_SEQ_FIRST, S.BLOCK_SEQ_ITEM
+        map_first, map_key, map_value = S.BLOCK_MAP_FIRST, S.BLOCK_MAP_KEY, S.BLOCK_MAP_SIMPLE_VALUE
+        # No comment pending: only the general path below sets one, so it is checked after it.
+        quiet = self._quiet()
         i = 0
         while i <= last:
             item = events[i]
             i += 1
             state = self.state
-            if S.BLOCK_SEQ_FIRST <= state <= S.BLOCK_MAP_SIMPLE_VALUE and not (
-                self.head_comment
-                or self.line_comment
-                or self.foot_comment
-                or self.tail_comment
-                or self.key_line_comment
-            ):
+            if quiet and seq_first <= state <= map_value:
                 if item.__class__ is str:
-                    if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                    if state == map_value:
                         out.append(": ")
                         out.append(item)
                         self.column += 2 + len(item)
                         self.whitespace = self.indention = self.open_ended = False
                         self.root_context = self.sequence_context = self.simple_key_context = False
                         self.mapping_context = True
-                        self.state = S.BLOCK_MAP_KEY
+                        self.state = map_key
                         continue
-                    if state <= S.BLOCK_SEQ_ITEM:
+                    if state <= seq_item:
                         self._write_dash(state)
                         out.append(" ")
                         out.append(item)
@@ -320,10 +319,10 @@ class Emitter:
                         self.whitespace = self.indention = False
                         self.root_context = self.mapping_context = self.simple_key_context = False
                         self.sequence_context = True
-                        self.state = S.BLOCK_SEQ_ITEM
+                        self.state = seq_item
                         continue
                     if len(item) <= 128:  # _check_simple_key's limit
-                        if state == S.BLOCK_MAP_FIRST:
+                        if state == map_first:
                             self._increase_indent(False, False)
                         if (
                             i <= last
@@ -339,66 +338,71 @@ class Emitter:
                         self.whitespace = self.indention = False
                         self.root_context = self.sequence_context = False
                         self.mapping_context = self.simple_key_context = True
-                        self.state = S.BLOCK_MAP_SIMPLE_VALUE
+                        self.state = map_value
                         continue
-                elif item.__class__ is Verbatim and (
-                    state == S.BLOCK_MAP_SIMPLE_VALUE or state <= S.BLOCK_SEQ_ITEM
-                ):
+                elif item.__class__ is Verbatim and (state == map_value or state <= seq_item):
                     # What the value paths above write for a text, with the flags the general path
                     # leaves after the value's last event.
                     text = item.text
-                    if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                    if state == map_value:
                         out.append(": ")
                         self.column += 2 + len(text)
-                        self.state = S.BLOCK_MAP_KEY
+                        self.state = map_key
                     else:
                         self._write_dash(state)
                         out.append(" ")
                         self.column += 1 + len(text)
-                        self.state = S.BLOCK_SEQ_ITEM
+                        self.state = seq_item
                     out.append(text)
                     self.whitespace = self.indention = self.open_ended = False
                     self.root_context = self.mapping_context = self.simple_key_context = False
                     self.sequence_context = True
                     continue
-                elif (item is map_start or item is seq_start) and (
-                    state == S.BLOCK_MAP_SIMPLE_VALUE or state <= S.BLOCK_SEQ_ITEM
-                ):
+                elif (item is map_start or item is seq_start) and (state == map_value or state <= seq_item):
                     is_map = item is map_start
                     after = events[i + 1] if i < last else None
                     # An empty collection is written in flow style (`{}`, `[]`): the general path.
                     if not (isinstance(after, Event) and after.typ == (Ev.MAP_END if is_map else Ev.SEQ_END)):
-                        if state == S.BLOCK_MAP_SIMPLE_VALUE:
+                        if state == map_value:
                             out.append(":")
                             self.column += 1
                             self.whitespace = self.indention = self.open_ended = False
-                            states.append(S.BLOCK_MAP_KEY)
+                            states.append(map_key)
                             self.mapping_context = True
                             self.sequence_context = False
                         else:
                             self._write_dash(state)
-                            states.append(S.BLOCK_SEQ_ITEM)
+                            states.append(seq_item)
                             self.mapping_context = False
                             self.sequence_context = True
                         self.root_context = self.simple_key_context = False
-                        self.state = S.BLOCK_MAP_FIRST if is_map else S.BLOCK_SEQ_FIRST
+                        self.state = map_first if is_map else seq_first
                         continue
-                elif (item is _MAP_END and state == S.BLOCK_MAP_KEY) or (
-                    item is _SEQ_END and state == S.BLOCK_SEQ_ITEM
-                ):
+                elif (item is _MAP_END and state == map_key) or (item is _SEQ_END and state == seq_item):
                     self.indent = self.indents.pop()
                     self.state = states.pop()
                     continue
             if isinstance(item, Verbatim):
                 self.emit_all(item.events)  # the general path, event by event
                 self.events = events
-                continue
-            ev = events[i - 1] = _plain_event(item) if isinstance(item, str) else item
-            self.head = i - 1
-            analyze(ev)
-            handlers[state](ev)
+            else:
+                ev = events[i - 1] = _plain_event(item) if isinstance(item, str) else item
+                self.head = i - 1
+                analyze(ev)
+                handlers[state](ev)
+            quiet = self._quiet()
         self.events = []
         self.head = 0
+
+    def _quiet(self) -> bool:
+        """No comment is pending."""
+        return not (
+            self.head_comment
+            or self.line_comment
+            or self.foot_comment
+            or self.tail_comment
+            or self.key_line_comment
+        )
 
     def _write_pairs(self, i: int) -> int:
         """Write the `key: value` lines of plain text that start with the key at `i - 1`.
