@@ -7,16 +7,16 @@ the standard library still processes the class (fields, defaults, `__match_args_
 `replace()` and `asdict()` work as before), but with its code generation off; the methods are then:
 
 - `__init__`: the same source the standard library writes (parameters in field order, defaults and
-  `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled when the
-  class is first instantiated - a class the run never instantiates costs nothing;
+  `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled once the
+  class has made a few instances - until then the same assignments are made from the fields, so a
+  class a run instantiates once or never costs no compilation;
 - `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`: shared closures over the field names
   with the standard library's semantics (same text, same tuple comparison and hash, same
   `FrozenInstanceError` messages, `NotImplemented` for another class, the hash rules of `eq`/`frozen`/
   an explicit `__hash__`).
 
 A method the class defines itself is kept, as the standard library keeps it. What differs: before a
-class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`, and a class without
-a docstring gets `Name()` as its `__doc__` rather than its signature. Options this module does
+class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`. Options this module does
 not reproduce (`order`, `unsafe_hash`, `slots`, `kw_only`, `match_args=False`, `weakref_slot`,
 `init=False`, `InitVar` or `KW_ONLY` fields) leave the class to `dataclasses.dataclass` unchanged.
 Type checkers see `dataclasses.dataclass` itself.
@@ -25,6 +25,7 @@ Type checkers see `dataclasses.dataclass` itself.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import threading
 from collections.abc import Callable
 from operator import attrgetter
@@ -75,6 +76,9 @@ def _process(cls: type, **options: Any) -> type:
         name = "__setattr__" if "__setattr__" in own else "__delattr__"
         raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
     defines = {name: name in own for name in ("__init__", "__repr__", "__eq__")}
+    undocumented = not cls.__doc__
+    if undocumented:  # else the standard library reads a signature: of object.__init__, through ast
+        cls.__doc__ = "-"
     cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     bases = [b for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
     if bases:
@@ -85,6 +89,8 @@ def _process(cls: type, **options: Any) -> type:
             raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
     cls.__record_frozen__ = opts["frozen"]  # type: ignore[attr-defined]
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if undocumented:
+        cls.__doc__ = _signature_doc(cls, fields)
     seen_default = False
     for f in fields:
         if f.init:
@@ -115,6 +121,22 @@ def _process(cls: type, **options: Any) -> type:
         if method is not None and getattr(method, "__module__", None) == __name__:
             method.__qualname__ = f"{cls.__qualname__}.{name}"  # as the generated methods are named
     return cls
+
+
+def _signature_doc(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> str:
+    """`Name(a: 'int', b: 'str' = 'x')`: the docstring the standard library gives an undocumented class
+    (its `__init__`'s signature), written from the fields."""
+    params = []
+    for f in fields:
+        if not f.init:
+            continue
+        text = f"{f.name}: {inspect.formatannotation(f.type)}"
+        if f.default_factory is not _MISSING:
+            text += " = <factory>"
+        elif f.default is not _MISSING:
+            text += f" = {f.default!r}"
+        params.append(text)
+    return f"{cls.__name__}({', '.join(params)})"
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -186,17 +208,74 @@ def _frozen_delattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str], N
 _HAS_DEFAULT_FACTORY = object()
 
 
+_COMPILE_AFTER = 16
+"""Instances a class makes through the generic `__init__` before its own is compiled."""
+
+
 def _lazy_init(cls: type, frozen: bool) -> Callable[..., None]:
-    """An `__init__` that compiles the real one on the first call and puts it on the class."""
+    """`cls.__init__`: its first instances are made by `_construct` from the fields (a class made once or
+    twice needs no compiled `__init__`); then, or on any call `_construct` does not take, the real one
+    is compiled, put on the class and called (so a wrong call raises Python's own TypeError)."""
+    calls = 0
+    plan: _Plan | None = None
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls, plan
+        calls += 1
+        if calls <= _COMPILE_AFTER:
+            if plan is None:
+                plan = _plan(cls)
+            if _construct(plan, self, args, kwargs, frozen):
+                return
         real = _compile_init(cls, frozen)
         if cls.__dict__.get("__init__") is __init__:
             cls.__init__ = real  # type: ignore[misc]
         real(self, *args, **kwargs)
 
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
+
+
+# (init parameter names, the same as a set, per field in order: (name, given as a parameter, default,
+# default_factory), whether there is a __post_init__)
+_Plan = tuple[tuple[str, ...], frozenset[str], tuple[tuple[str, bool, Any, Any], ...], bool]
+
+
+def _plan(cls: type) -> _Plan:
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = tuple(f.name for f in fields if f.init)
+    steps = tuple(
+        (f.name, f.init, f.default, f.default_factory)
+        for f in fields
+        if f.init or f.default_factory is not _MISSING
+    )
+    return names, frozenset(names), steps, hasattr(cls, "__post_init__")
+
+
+def _construct(plan: _Plan, self: Any, args: tuple[Any, ...], kwargs: dict[str, Any], frozen: bool) -> bool:
+    """What the compiled `__init__` does, for a call it accepts; False (nothing done) for any other."""
+    names, known, steps, post = plan
+    if len(args) > len(names):
+        return False
+    given = dict(zip(names, args, strict=False))
+    for key, value in kwargs.items():
+        if key in given or key not in known:
+            return False
+        given[key] = value
+    for name, is_param, default, factory in steps:
+        if is_param and name not in given and default is _MISSING and factory is _MISSING:
+            return False
+    assign = object.__setattr__ if frozen else setattr
+    for name, is_param, default, factory in steps:
+        if is_param and name in given:
+            value = given[name]
+        elif factory is not _MISSING:
+            value = factory()
+        else:
+            value = default
+        assign(self, name, value)
+    if post:
+        self.__post_init__()
+    return True
 
 
 def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:

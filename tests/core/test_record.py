@@ -104,7 +104,7 @@ def make(deco: Decorator) -> dict[str, Any]:
     }
 
 
-STD, REC = make(dataclasses.dataclass), make(record.dataclass)
+STD = make(dataclasses.dataclass)
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
@@ -168,12 +168,31 @@ def scenarios(k: dict[str, Any]) -> dict[str, Callable[[], Any]]:
         "classvar": lambda: k["Plain"].counter,
         "copy": lambda: repr(copy.deepcopy(child)),
         "doc kept": lambda: k["Frozen"].__doc__,
+        "doc of an undocumented class": lambda: (
+            k["Plain"].__doc__,
+            k["FrozenChild"].__doc__,
+            k["Empty"].__doc__,
+        ),
     }
 
 
+@pytest.mark.parametrize("compile_after", [16, 0], ids=["fields", "compiled"])
 @pytest.mark.parametrize("name", sorted(scenarios(STD)))
-def test_record_behaves_as_the_standard_dataclass(name: str) -> None:
-    assert outcome(scenarios(REC)[name]) == outcome(scenarios(STD)[name])
+def test_record_behaves_as_the_standard_dataclass(
+    name: str, compile_after: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways a record makes an instance: from its fields (its first ones), its compiled __init__.
+    monkeypatch.setattr(record, "_COMPILE_AFTER", compile_after)
+    assert outcome(scenarios(make(record.dataclass))[name]) == outcome(scenarios(STD)[name])
+
+
+def test_the_init_is_compiled_after_a_few_instances() -> None:
+    k = make(record.dataclass)
+    first = k["Frozen"].__init__
+    for i in range(record._COMPILE_AFTER + 1):
+        assert k["Frozen"](i).a == i
+    assert k["Frozen"].__init__ is not first
+    assert repr(k["Frozen"](5, ("x",))) == repr(STD["Frozen"](5, ("x",)))
 
 
 @record.dataclass(frozen=True)
