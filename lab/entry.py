@@ -24,11 +24,15 @@ _signal.signal(_signal.SIGINT, _leave)
 
 def main() -> int:
     try:
-        from lab.cli import main as cli_main
+        try:
+            from lab.cli import main as cli_main
 
-        return cli_main()
-    except KeyboardInterrupt:  # between `lab.cli.main` restoring Python's handler and its own `try`
+            return cli_main()
+        finally:
+            # What is left after the command (the executable's `sys.exit`, the interpreter's
+            # shutdown) is quiet too.
+            _signal.signal(_signal.SIGINT, _leave)
+    except KeyboardInterrupt:
+        # Between `lab.cli.main` restoring Python's handler and its own `try`, or in the `finally`
+        # above before the quiet handler is back (e.g. while `--help`'s SystemExit passes through).
         return 130
-    finally:
-        # What is left after the command (the executable's `sys.exit`, the interpreter's shutdown) is quiet too.
-        _signal.signal(_signal.SIGINT, _leave)
