@@ -104,9 +104,11 @@ def test_ctrl_c_anywhere_in_our_code_exits_130_quietly(
     failures = []
     for at in points:
         proc, sent = _inject([*lab_cmd, *args], at, tmp_path, lab_env)
-        # A signal sent in the very last calls may come after the last moment Python looks at
-        # pending signals; one not sent at all means this run made fewer calls than the counted one.
-        finished = (not sent or at >= calls - 8) and proc.returncode == plain.returncode
+        # A signal sent in the very last calls (interpreter shutdown: ~10-30 calls, varying a little from
+        # run to run) may come after the last moment Python looks at pending signals; one not sent at
+        # all means this run made fewer calls than the counted one. Either way it must stay quiet.
+        tail = max(8, calls // 1000)
+        finished = (not sent or at >= calls - tail) and proc.returncode == plain.returncode
         if proc.stderr or not (proc.returncode == 130 or finished):
             failures.append(
                 f"SIGINT at call {at}/{calls}: exit {proc.returncode}, stderr {proc.stderr[-300:]!r}"
