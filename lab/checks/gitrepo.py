@@ -15,9 +15,10 @@ from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
 from lab.core.progress import PROGRESS_FILE
 from lab.core.record import dataclass
+from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
 
-MARKER_KEY = '"$imagepolicy"'
+MARKER_KEY = TOKEN.decode()
 PUSH_HINT = 'git add clusters apps && git commit -m "Add image automation" && git push'
 
 
@@ -179,7 +180,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         )
     local_deploy = ctx.read_text(deployment_file(ctx)) if ctx.exists(deployment_file(ctx)) else ""
     remote_deploy = ws.show_file(origin.ref, deployment_file(ctx)) or b""
-    if MARKER_KEY in local_deploy and MARKER_KEY.encode() not in remote_deploy:
+    if MARKER_KEY in local_deploy and TOKEN not in remote_deploy:
         return Outcome.failed(
             f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}",
             file=deployment_file(ctx),
