@@ -91,7 +91,7 @@ def _render(task: object) -> str:
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
     assert isinstance(task, Task)
     if not task.lesson.strip():
@@ -107,7 +107,7 @@ def _render(task: object) -> str:
 
 def _quiz(task: object) -> str:
     from lab.core.quiz import grade
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
     assert isinstance(task, Task)
     quiz = task.quiz
@@ -123,7 +123,7 @@ def _quiz(task: object) -> str:
 
 def _checks(task: object) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
     assert isinstance(task, Task)
     spec = load_task_checks(task.id)
@@ -136,7 +136,7 @@ def _checks(task: object) -> str:
 
 def _pitfalls(task: object) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
     assert isinstance(task, Task)
     ids = {d.id for d in load_task_checks(task.id).defs}
@@ -150,7 +150,7 @@ def _pitfalls(task: object) -> str:
 
 def _images(task: object) -> str:
     from lab.adapters.tagsfile import read_tags
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
     assert isinstance(task, Task)
     parts = []
@@ -173,7 +173,7 @@ def _images(task: object) -> str:
 def _run(task: object, ws: Path) -> tuple[list[str], list[str]]:
     """(passed, not passed) ids of the checks that ran offline (with the first image's bundled tags)."""
     from lab.core.checks.model import Status
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
     from lab.services.check import run_checks
 
     assert isinstance(task, Task)
@@ -188,7 +188,7 @@ def _run(task: object, ws: Path) -> tuple[list[str], list[str]]:
 
 def _starter(task: object, dest: Path) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
     from lab.sandbox.practice import init_practice_repo
 
     assert isinstance(task, Task)
@@ -209,7 +209,7 @@ def _starter(task: object, dest: Path) -> str:
 
 def _solution(task: object, dest: Path) -> str:
     from lab.core.quiz import grade
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
     from lab.sandbox.practice import init_practice_repo
     from lab.services.progress import mark_task_done
     from lab.services.simulate import BundledTags, simulate

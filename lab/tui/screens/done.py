@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Footer, Header, Label, Static
 
+from lab.core.progress import PROGRESS_FILE
 from lab.tui.screens.base import LabScreen, StateBar
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class DoneScreen(LabScreen):
         report = checks.report
         lines: list[str] = []
         if state is not None:
-            text = state.files.get("PROGRESS.md")
+            text = state.files.get(PROGRESS_FILE)
             if text != self._previewed_text:
                 self._previewed_text = text
                 self._preview()
@@ -117,7 +118,7 @@ class DoneScreen(LabScreen):
         if marked:
             lines.append("PROGRESS.md marks this task done.")
             if git is not None:
-                if "PROGRESS.md" in git.dirty:
+                if PROGRESS_FILE in git.dirty:
                     lines.append("It is not committed yet: p commits and pushes it.")
                 elif git.ahead:
                     lines.append("It is committed but not on origin yet: p pushes it.")

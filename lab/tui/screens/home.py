@@ -114,14 +114,14 @@ class HomeScreen(LabScreen):
 
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
-        from lab.core.progress import best_matches, parse_progress
+        from lab.core.progress import PROGRESS_FILE, best_matches, parse_progress
         from lab.errors import LabError
 
         state = self.lab.state
         if state is None:
             return
-        path = self.lab.session.workspace / "PROGRESS.md"
-        text = state.files.get("PROGRESS.md")
+        path = self.lab.session.workspace / PROGRESS_FILE
+        text = state.files.get(PROGRESS_FILE)
         table = self.query_one("#tasks", DataTable)
         try:
             if text is None:
