@@ -814,12 +814,7 @@ class _Builder:
             if not e.in_flow:
                 chain.append(e)
             e = e.parent
-        runs: list[list[tuple[int, int, str]]] = []
-        for c in gap:
-            if runs and c[0] == runs[-1][-1][0] + 1:
-                runs[-1].append(c)
-            else:
-                runs.append([c])
+        runs = _runs(gap)
         flow = self._flow_around(gap_start)
         if flow is not None:
             self._attach_flow_gap(flow, runs, prev_line)
@@ -945,6 +940,17 @@ class _Builder:
                 mark(p, nxt.node, "head")
 
 
+def _runs(comments: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
+    """Comment lines (line, column, text) grouped in runs of consecutive lines."""
+    runs: list[list[tuple[int, int, str]]] = []
+    for c in comments:
+        if runs and c[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return runs
+
+
 def _header_comments(
     comments: list[tuple[int, int, str]], first: Node
 ) -> list[tuple[list[list[tuple[int, int, str]]], Node | None]]:
@@ -952,12 +958,7 @@ def _header_comments(
     lines (a blank line ends one), each with the node whose head it is (None: the document's).
     With a blank line before the first token they all head the document; else the first run
     heads the document when a blank line follows it, and the runs after it head the first token."""
-    runs: list[list[tuple[int, int, str]]] = []
-    for c in comments:
-        if runs and c[0] == runs[-1][-1][0] + 1:
-            runs[-1].append(c)
-        else:
-            runs.append([c])
+    runs = _runs(comments)
     if first.line != runs[-1][-1][0] + 1:
         return [(runs, None)]  # a blank line before the first token: all the document's
     if len(runs) == 1:
