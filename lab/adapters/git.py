@@ -50,6 +50,8 @@ DEFAULT_TIMEOUT = 60.0
 NETWORK_TIMEOUT = 120.0
 MAX_BLOB_BYTES = 8 * 1024 * 1024
 FALLBACK_IDENTITY = ("fluxlab", "fluxlab@localhost")
+PULL_AND_PUSH = "git pull --rebase && git push"
+"""What a learner types when origin has commits they lack (Flux's): the checks' hint, what `lab sync` does."""
 
 # Applied to every command. Command-line `-c` beats every config file.
 _ALWAYS: tuple[tuple[str, str], ...] = (

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from lab.adapters.files import read_regular
 from lab.core.record import dataclass
+from lab.core.setters.markers import TOKEN
 from lab.errors import LabError
 
-TOKEN = b'"$imagepolicy"'
 # Flux reads any size; the lab caps one manifest so a hostile tree cannot exhaust memory.
 MAX_MANIFEST_BYTES = 16 << 20
 _MAX_LINK_HOPS = 255
@@ -179,4 +179,4 @@ def _screen(workspace: Path, path: Path, base: Path, st: os.stat_result) -> Scre
     return ScreenedFile(rel, target, content)
 
 
-__all__ = ["TOKEN", "ScreenedFile", "secure_join", "walk_entries", "walk_screened"]
+__all__ = ["ScreenedFile", "secure_join", "walk_entries", "walk_screened"]

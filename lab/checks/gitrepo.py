@@ -3,7 +3,7 @@ marked image line (`git.flux-commit`). Git access goes through the hardened `lab
 
 from __future__ import annotations
 
-from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
@@ -13,13 +13,13 @@ from lab.checks.context import (
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
+from lab.core.progress import PROGRESS_FILE
 from lab.core.record import dataclass
+from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
 
-MARKER_KEY = '"$imagepolicy"'
+MARKER_KEY = TOKEN.decode()
 PUSH_HINT = 'git add clusters apps && git commit -m "Add image automation" && git push'
-PULL_FIX = "git pull --rebase && git push"
-PROGRESS_FILE = "PROGRESS.md"
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         )
     local_deploy = ctx.read_text(deployment_file(ctx)) if ctx.exists(deployment_file(ctx)) else ""
     remote_deploy = ws.show_file(origin.ref, deployment_file(ctx)) or b""
-    if MARKER_KEY in local_deploy and MARKER_KEY.encode() not in remote_deploy:
+    if MARKER_KEY in local_deploy and TOKEN not in remote_deploy:
         return Outcome.failed(
             f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}",
             file=deployment_file(ctx),
@@ -193,7 +193,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     when = "" if origin.fetched else " (as of the last fetch)"
     pull = ""
     if dirty_records:
-        then = PULL_FIX if behind else "git push"
+        then = PULL_AND_PUSH if behind else "git push"
         pull = (
             f"; note: not committed yet (graders read origin): {', '.join(dirty_records)} - "
             f'git add {" ".join(dirty_records)} && git commit -m "..." && {then}'
@@ -229,7 +229,7 @@ def _diverged(
         f"{by_author(behind)} you don't have, and your {count_commits(len(ahead))} "
         f"({_subjects(ahead)}) {'is' if len(ahead) == 1 else 'are'} not on origin - a plain git push is "
         "rejected",
-        hint=f"{PULL_FIX} (or `lab sync`): replays your commits on top of origin's, then pushes",
+        hint=f"{PULL_AND_PUSH} (or `lab sync`): replays your commits on top of origin's, then pushes",
         evidence=[*evidence, *(Evidence("git", c.sha, f"{c.author_name}: {c.subject}") for c in behind[:3])],
     )
 

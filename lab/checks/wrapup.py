@@ -11,13 +11,10 @@ from lab.checks.context import (
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import LabError
 
-PROGRESS_FILE = "PROGRESS.md"
-DONE = "✅"
-
 
 @check("progress.updated")
 def progress_updated(ctx: CheckContext) -> Outcome:
-    from lab.core.progress import row_status, status_is_done
+    from lab.core.progress import DONE, PROGRESS_FILE, row_status, status_is_done
 
     row = str(ctx.settings.get("progress_row") or ctx.task)
     note = str(ctx.settings.get("progress_note") or "your note")

@@ -11,7 +11,7 @@ from lab.commands._common import add_task_arg, add_workspace_arg, print_json, re
 from lab.errors import LabError, UsageError
 
 if TYPE_CHECKING:
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

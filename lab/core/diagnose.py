@@ -44,7 +44,6 @@ CHECK_RESOLVES = "policy.resolves"
 COSIGN_SUFFIXES = (".sig", ".att", ".sbom")
 UP_TO_DATE = "repository up-to-date"
 NO_CHANGE = "no change since last reconciliation"
-UNABLE = "unable to determine latest version from provided list"
 NO_PUSH = (
     "failed configuring source manager: push spec not provided, and cannot be inferred from "
     ".spec.git.checkout.ref or GitRepository .spec.ref"
@@ -330,7 +329,7 @@ def _marker_findings(
                 )
             )
             continue
-        key = f"{m.namespace}:{m.policy}"
+        key = m.policy_ref
         pol = aset.policy(m.namespace, m.policy)
         if namespaces and m.namespace not in namespaces:
             names = ", ".join(f"{a.namespace}/{a.name}" for a in aset.automations)
@@ -490,8 +489,8 @@ def _shape_findings(
         words = {
             "key": site.key or "value",
             "name": repo.image if repo is not None else written_name or "<image>",
-            "tag": resolved.get(f"{m.namespace}:{m.policy}") or written_tag or "<tag>",
-            "ref": f"{m.namespace}:{m.policy}",
+            "tag": resolved.get(m.policy_ref) or written_tag or "<tag>",
+            "ref": m.policy_ref,
         }
         return [
             Finding(
@@ -574,6 +573,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                 out.extend(_cosign_static(pol, repo))
             continue
         from lab.core.policy import explain  # only with the registry's tags
+        from lab.core.policy.semver import NO_MATCH
 
         stored = stored_tags(repo, inputs.tags[repo.image])
         try:
@@ -616,7 +616,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                         f"unless the range names one: add -0, e.g. '>={first.major}.{first.minor}.{first.patch}-0'",
                         f"add -0 to the range, e.g. '>={first.major}.{first.minor}.{first.patch}-0', "
                         "or pick a released version",
-                        flux=f"ImagePolicy Ready=False, reason Failure: '{UNABLE}'",
+                        flux=f"ImagePolicy Ready=False, reason Failure: '{NO_MATCH}'",
                         check=CHECK_RESOLVES,
                         link="policy",
                     )
@@ -639,7 +639,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                         f"{', '.join(nearest) or 'none'}{extra}",
                         "change spec.policy.semver.range to one that covers an existing three-part tag"
                         + (f", e.g. {nearest[0]}" if nearest else ""),
-                        flux=f"ImagePolicy Ready=False, reason Failure: '{UNABLE}'",
+                        flux=f"ImagePolicy Ready=False, reason Failure: '{NO_MATCH}'",
                         check=CHECK_RESOLVES,
                         link="policy",
                     )
@@ -654,7 +654,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                         f"tags {', '.join(loose[:4])} look like they fit '{rng}' but are not strict semver "
                         "(MAJOR.MINOR.PATCH): Flux never selects them",
                         "publish three-part tags, or use filterTags with extract to build them",
-                        flux=f"selects {outcome.tag}" if outcome.tag else f"'{UNABLE}'",
+                        flux=f"selects {outcome.tag}" if outcome.tag else f"'{NO_MATCH}'",
                         check=CHECK_RESOLVES,
                         link="policy",
                     )
@@ -918,10 +918,10 @@ def _overlap_findings(aset: AutomationSet, sites: Sequence[MarkerSite]) -> list[
                 defs = [p for p in aset.policies if (p.namespace, p.name) == (m.namespace, m.policy)]
                 flap = len({(p.file, p.line) for p in defs}) > 1
                 env = (
-                    f"ImagePolicy {m.namespace}:{m.policy} is defined {len(defs)} times "
+                    f"ImagePolicy {m.policy_ref} is defined {len(defs)} times "
                     f"({', '.join(f'{p.file}:{p.line}' for p in defs)})"
                     if flap
-                    else f"both resolve {m.namespace}:{m.policy}"
+                    else f"both resolve {m.policy_ref}"
                 )
                 out.append(
                     Finding(

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from lab.core.record import dataclass
 from lab.errors import LabError
 
+PROGRESS_FILE = "PROGRESS.md"
+"""The course tracker, at the root of every practice repository."""
 DONE = "✅"
 TODO = "⬜"
 ROW_HINT = "add the row `| {task} | ⬜ | |` to the table"

@@ -21,10 +21,10 @@ from lab.core.reconcile import TagSource, resolve_policies, setters_for
 from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import find_markers, rewrite
+from lab.core.setters.markers import TOKEN
 from lab.core.yamlsafe import load_all
 from lab.errors import LabError
 
-TOKEN = b'"$imagepolicy"'
 MAX_DEPTH = 20
 
 

@@ -3,7 +3,9 @@
 A task is one folder (see CONTRIBUTING.md): `task.toml` (identity, PROGRESS.md row, prerequisites,
 solution commit message, the images its registry serves), lesson, hints, pitfalls, quiz, `starter/`,
 `solution/` and `checks.toml`. `lab.adapters.tasks` reads the files; this module turns their text into
-these values, so every layer (checks, sandbox, services, TUI) shares one model and one reading.
+these values, so every layer (checks, sandbox, services, TUI) shares one model and one reading. The
+task with its texts (lesson, hints, pitfalls, quiz) and the course file are `lab.core.tasktexts`: a
+check run reads only task.toml and the task a repository records, so it never imports them.
 """
 
 from __future__ import annotations
@@ -12,21 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lab.core.lazy import exports
 from lab.core.record import dataclass
 from lab.errors import LabError
-
-if TYPE_CHECKING:  # re-exported, imported on first use (`__getattr__` at the end)
-    from lab.core.tasktexts import Course as Course
-    from lab.core.tasktexts import Hint as Hint
-    from lab.core.tasktexts import Pitfall as Pitfall
-    from lab.core.tasktexts import Task as Task
-    from lab.core.tasktexts import parse_course as parse_course
-    from lab.core.tasktexts import parse_hints as parse_hints
-    from lab.core.tasktexts import parse_pitfalls as parse_pitfalls
-    from lab.core.tasktexts import parse_quiz as parse_quiz
 
 TASK_FILE = "task.toml"
 CHECKS_FILE = "checks.toml"
@@ -250,15 +241,3 @@ def parse_recorded_task(text: str, where: str) -> str:
     if not isinstance(task, str) or not task.strip():
         raise LabError("does not name a task", file=where, field="task", hint=hint)
     return task.strip()
-
-
-# The task's texts (lesson, hints, pitfalls, quiz) and the course file: `lab.core.tasktexts`, imported
-# on first use. What a check run reads of a task is its task.toml (`parse_task_meta`) and the task a
-# repository records; their dataclasses would be start-up time for nothing.
-__getattr__ = exports(
-    __name__,
-    dict.fromkeys(
-        ("Course", "Hint", "Pitfall", "Task", "parse_course", "parse_hints", "parse_pitfalls", "parse_quiz"),
-        "lab.core.tasktexts",
-    ),
-)

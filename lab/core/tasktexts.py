@@ -1,7 +1,7 @@
 """A task with its texts read (lesson, hints, pitfalls, quiz) and the course file, as data.
 
-The part of the task model that a check run does not need: `lab.core.tasks` holds task.toml's
-`TaskMeta` and re-exports these names, imported on first use.
+The part of the task model that a check run does not need (it reads task.toml's `TaskMeta`, in
+`lab.core.tasks`): import these names from here, where they cost start-up only to those who use them.
 """
 
 from __future__ import annotations

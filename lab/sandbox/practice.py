@@ -19,6 +19,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from lab.core.progress import PROGRESS_FILE
 from lab.core.record import dataclass
 from lab.errors import LabError
 
@@ -39,7 +40,7 @@ def starter_dir(task: str | None = None) -> Path:
     from lab.adapters.tasks import load_task
 
     path = load_task(task).starter
-    if not (path / "PROGRESS.md").is_file():
+    if not (path / PROGRESS_FILE).is_file():
         raise LabError(
             f"starter files not found at {path}",
             hint="install fluxlab from its source tree (pip install -e .) so tasks/ is available",

@@ -46,7 +46,7 @@ from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_threa
 NGINX = "library/nginx"
 
 if TYPE_CHECKING:
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
 _ROUTE = re.compile(
     rf"^/v2/(?P<name>{OCI_REPOSITORY_RE.pattern})/(?P<kind>tags/list|manifests|blobs)(?:/(?P<ref>[^/]+))?$"

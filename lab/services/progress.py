@@ -12,6 +12,7 @@ from lab.adapters.files import write_atomic as replace_bytes
 from lab.core.diff import file_diff
 from lab.core.progress import (
     DONE,
+    PROGRESS_FILE,
     TODO,
     ProgressEdit,
     ProgressTable,
@@ -22,7 +23,6 @@ from lab.core.record import dataclass
 from lab.core.tasks import TaskMeta
 from lab.errors import LabError
 
-FILENAME = "PROGRESS.md"
 _STATUS_WORDS = {"done": DONE, "ok": DONE, "yes": DONE, "todo": TODO, "open": TODO, "no": TODO}
 
 
@@ -35,7 +35,7 @@ class ProgressResult:
 
 
 def progress_path(workspace: Path) -> Path:
-    return Path(workspace) / FILENAME
+    return Path(workspace) / PROGRESS_FILE
 
 
 def normalise_status(value: str) -> str:
@@ -107,7 +107,7 @@ def mark_progress(
     `add_missing`: append the row when the table has none (see `lab.core.progress.set_status`)."""
     path, text = read_progress(workspace)
     edit = set_status(text, task, normalise_status(status), note, file=str(path), add_missing=add_missing)
-    diff = file_diff(FILENAME, text, edit.text) if edit.changed else ""
+    diff = file_diff(PROGRESS_FILE, text, edit.text) if edit.changed else ""
     written = False
     if edit.changed and not dry_run:
         write_atomic(path, edit.text.encode("utf-8"), expected=text.encode("utf-8"))

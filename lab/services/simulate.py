@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lab.adapters.automation import run_automations
 from lab.core.reconcile import PolicyResolution, SimulationResult, TagSource, resolve_policies
-from lab.core.tasks import Task
+from lab.core.tasktexts import Task
 
 __all__ = [
     "BundledTags",

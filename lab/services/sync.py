@@ -19,7 +19,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
-from lab.adapters.git import CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.core.record import dataclass
 from lab.errors import GitError, LabError
 
@@ -27,7 +27,6 @@ Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
 MAX_ATTEMPTS = 3
 STASH_MESSAGE = "lab sync: your uncommitted changes"
-LESSON = "git pull --rebase && git push"
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ class OriginStatus:
         else:
             text = "; ".join(parts)
             if self.diverged:
-                text += f" - integrate them: {LESSON}"
+                text += f" - integrate them: {PULL_AND_PUSH}"
             elif self.behind:
                 text += " - git pull --rebase"
             else:
@@ -460,7 +459,7 @@ def _lesson(integrated: Sequence[CommitInfo], strategy: Strategy) -> str:
         return ""
     if strategy == "merge":
         return "in a shell: git pull --no-rebase && git push (fetch, merge, push)"
-    return f"in a shell: {LESSON} (fetch, replay your commits on origin's, push)"
+    return f"in a shell: {PULL_AND_PUSH} (fetch, replay your commits on origin's, push)"
 
 
 def _conflict_advice(conflict: Conflict, strategy: Strategy, upstream: str) -> str:
@@ -513,11 +512,12 @@ def task_paths(task_id: str | None = None) -> list[str]:
     """The files the learner's work on the task consists of: the solution's paths (manifests, marker),
     those it removes, PROGRESS.md and the quiz record."""
     from lab.adapters.tasks import solution_files, solution_removals
+    from lab.core.progress import PROGRESS_FILE
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
     files = solution_files(task)
-    return [*files, *solution_removals(task, files), "PROGRESS.md", task.meta.quiz_record]
+    return [*files, *solution_removals(task, files), PROGRESS_FILE, task.meta.quiz_record]
 
 
 def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
@@ -538,7 +538,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     import json
 
     from lab.checks.loader import load_task_checks
-    from lab.core.progress import row_status, status_is_done
+    from lab.core.progress import PROGRESS_FILE, row_status, status_is_done
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
@@ -564,8 +564,8 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
             if marker_added
             else f"update {DEPLOYMENT_FILE}"
         )
-    if "PROGRESS.md" in paths:
-        text = _worktree_text(ws, "PROGRESS.md")
+    if PROGRESS_FILE in paths:
+        text = _worktree_text(ws, PROGRESS_FILE)
         done = False
         if text is not None:
             try:
@@ -589,7 +589,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     others = [
         p
         for p in paths
-        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, "PROGRESS.md", task.meta.quiz_record}
+        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, PROGRESS_FILE, task.meta.quiz_record}
     ]
     if others:
         pieces.append("update " + ", ".join(others))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from lab.adapters.tasks import catalogue, default_task_id, load_task, recorded_task, task_for_workspace
 from lab.core.quiz import QuizResult
-from lab.core.tasks import Hint, Pitfall, Task, TaskMeta
+from lab.core.tasks import TaskMeta
+from lab.core.tasktexts import Hint, Pitfall, Task
 
 __all__ = [
     "Hint",

@@ -18,7 +18,7 @@ from lab.core.why import Facts, Live, Origin, Report, walk
 from lab.errors import LabError
 
 if TYPE_CHECKING:
-    from lab.core.tasks import Task
+    from lab.core.tasktexts import Task
 
 
 def _bundled_tags(image: str, task: Task) -> list[str] | None:

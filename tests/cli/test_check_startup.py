@@ -44,6 +44,7 @@ NEVER_OFFLINE = (
     # Imported on first use since they cost start-up and the offline check never uses them.
     "hashlib",
     "lab.core.quiz",
+    "lab.core.tasktexts",  # a check run reads task.toml (lab.core.tasks), not the lesson, hints or quiz
     "lab.core.setters.apply",
     # The runner's thread pool is its own (concurrent.futures loads logging); files are only read.
     "concurrent.futures",

@@ -33,20 +33,3 @@ def test_every_exported_name_resolves_after_all_modules_are_imported(name: str) 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(ImportError):
         from lab.core.policy import no_such_name  # type: ignore[attr-defined]  # noqa: F401
-
-
-def test_the_task_model_re_exports_the_task_texts() -> None:
-    import lab.core.tasks as tasks
-    import lab.core.tasktexts as texts
-
-    for name in (
-        "Course",
-        "Hint",
-        "Pitfall",
-        "Task",
-        "parse_course",
-        "parse_hints",
-        "parse_pitfalls",
-        "parse_quiz",
-    ):
-        assert getattr(tasks, name) is getattr(texts, name)

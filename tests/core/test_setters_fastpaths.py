@@ -13,8 +13,9 @@ import re
 
 import pytest
 
+from lab.core.setters import find_markers
 from lab.core.setters.apply import encode_documents, read_documents
-from lab.core.setters.document import YamlSyntaxError, _Builder
+from lab.core.setters.document import ParsedDoc, YamlSyntaxError, _Builder
 from lab.core.setters.emitter import Emitter, EmitterError, Encoder
 from tests.core import test_setters_oracle, test_setters_yaml
 from tests.support.paths import FIXTURES, FLUX_CASES
@@ -49,6 +50,35 @@ EDGES = [
     "- x # c\n- # c\n  y\n- &a z # c\n- *a # c\n- !!str 1 # c\n- | # c\n  lit\n",
     "k: &m # c\n  a: b\nl: v   # c  \nm: multi\n  line # c\nn: \"\" # c\no: '' # c\n",
     'a:\n  b: c # {"$imagepolicy": "flux-system:nginx"}\n  d: "e" # {"$imagepolicy": "flux-system:nginx"}\n',
+    # Comment lines above all content (a header), with or without trailing comments after it.
+    "# h\napiVersion: v1\nkind: K # c\n",
+    "# h1\n\n# h2\nkey: v # c\n",
+    "# h1\n# h2\n\nkey: v\n",
+    "# a\n\n# b\n\n# c\nk: v\n",
+    "\n  # indented\n    # more  \n   \nk: v\n",
+    '# {"$imagepolicy": "flux-system:nginx"}\nimage: nginx:1.0 # {"$imagepolicy": "flux-system:nginx"}\n',
+    '# {"$imagepolicy": "flux-system:nginx"}\n\nimage: nginx:1.0\n',
+    "---\n# after the dashes\nk: v\n",
+    "# h\n&a k: v\nl: *a\n",
+    "# h\n!!map\nk: v\n",
+    "# h\n&m\nk: v\n",
+    "# h\n- a\n- b # c\n",
+    "# h\n[a, b]\n",
+    "# h\n{k: v} # c\n",
+    "# h\n? complex\n: v\n",
+    "# h\n? [a, b]\n: v\n",
+    '# h\n"quoted": v # c\n',
+    "# h\nk: v\n# foot\n",
+    "# h\nk: v\n  # indented foot\nl: w\n",
+    "# h\nk: |\n  # in the text\n",
+    "# h\nk:\n  - a # c\n  - b\n",
+    "# h\na: b\n---\n# h2\n\nc: d # c\n--- # sep\n# h3\ne: f\n",
+    '# {"$imagepolicy": "flux-system:nginx"}\n\n# {"$imagepolicy": "flux-system:nginx"}\nk: v\n',
+    '# c\n\n# {"$imagepolicy": "flux-system:nginx"}\n\n# {"$imagepolicy": "flux-system:nginx"}\nk: v\n',
+    '# c\n# {"$imagepolicy": "flux-system:nginx"}\n\nk: v # {"$imagepolicy": "flux-system:nginx"}\n',
+    '# c\n\n# {"$imagepolicy": "flux-system:nginx"}\n\nk: v\n',
+    "# a\n\n# b\n\nk: v\n",
+    "# h\n{k: v}\n",
 ]
 
 
@@ -72,8 +102,9 @@ CORPUS = _corpus()
 
 
 def _encode(text: str) -> str:
-    """The file as the setters write it, and each document encoded alone (wide and compact)."""
-    parts: list[str] = []
+    """The file as the setters write it, each document encoded alone (wide and compact), and the
+    markers found in it (where each comment was attached)."""
+    parts: list[str] = [repr(find_markers(text))]
     try:
         parts.append(encode_documents(read_documents(text.encode())).decode())
     except (YamlSyntaxError, EmitterError) as err:
@@ -97,7 +128,7 @@ def _encode(text: str) -> str:
 def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Builder, "_scalar", _Builder._any_scalar)
     monkeypatch.setattr(_Builder, "_untracked", lambda self, ev, it: self._node(ev, it, None))
-    monkeypatch.setattr(_Builder, "_attach_trailing", lambda self: False)  # built again, tracked
+    monkeypatch.setattr(_Builder, "_attach_trailing", lambda self, doc: False)  # built again, tracked
     monkeypatch.setattr(Emitter, "_write_double", Emitter._write_double_chars)
     monkeypatch.setattr(Emitter, "_write_quotable", Emitter._write_quotable_chars)
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
@@ -130,6 +161,34 @@ def test_a_wrong_fast_path_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch
         _general_paths(m)
         general = _encode(text)
     assert fast != general
+
+
+def test_a_wrongly_placed_header_comment_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Header comments placed without positions: a run above the first key that went to the document
+    # instead, or a marker there not reported as sitting above a key, must show.
+    text = CORPUS["edge31"]
+    assert text.startswith('# {"$imagepolicy"') and "\n\n" not in text
+    with monkeypatch.context() as m:
+        m.setattr(
+            "lab.core.setters.document._header_comments",
+            lambda comments, first: [([[c] for c in comments], None)],
+        )
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert fast != general
+    assert "above a mapping key" in general
+    original = _Builder.build
+
+    def build_without_keys(self: _Builder, events: list[object]) -> ParsedDoc | None:
+        parsed = original(self, events)
+        if parsed is not None:
+            parsed.keys = set()
+        return parsed
+
+    with monkeypatch.context() as m:
+        m.setattr(_Builder, "build", build_without_keys)
+        assert "above a mapping key" not in _encode(text)
 
 
 def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_marker_form_is_read() -> None:

@@ -78,16 +78,16 @@ def test_flux_28_runs_the_seed_as_written(sandbox_dir: Path, lab_env: dict[str, 
     assert solved.returncode == 0, solved.stderr
     for name in ("image-repository.yaml", "image-policy.yaml"):
         assert (workspace / AUTOMATION / name).read_text(encoding="utf-8") == SEED[name], name
-    git(workspace, "reset", "-q", "--hard", "HEAD~1")
-    _apply_seed(workspace)
-
-    # kubectl prints the server's deprecation warning; the object is accepted
+    # kubectl prints the server's deprecation warning; the object is accepted. Run before anything is pushed, so
+    # the sandbox's Flux cannot create the object between kubectl's GET and its POST (a 409 AlreadyExists race).
     applied = run(
         ["kubectl", "apply", "--dry-run=server", "-f", str(workspace / AUTOMATION / "image-repository.yaml")],
         learner,
     )
     assert applied.returncode == 0, applied.stderr
     assert "Warning: v1beta2 ImageRepository is deprecated, upgrade to v1" in applied.stderr
+    git(workspace, "reset", "-q", "--hard", "HEAD~1")
+    _apply_seed(workspace)
 
     origin = d / "gitops-lab-origin.git"
     first = wait_for(lambda: flux_commits(origin), "Flux's commit")[0]

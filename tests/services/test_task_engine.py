@@ -11,7 +11,7 @@ import pytest
 
 from lab.adapters.tasks import catalogue, load_task, solution_files
 from lab.checks.loader import load_task_checks
-from lab.core.tasks import parse_quiz
+from lab.core.tasktexts import parse_quiz
 from lab.errors import LabError
 from lab.services.check import run_checks
 from tests.support.labrun import run_lab

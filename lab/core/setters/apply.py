@@ -35,10 +35,9 @@ from lab.core.setters.emitter import (
     Encoder,
     Node,
 )
-from lab.core.setters.markers import SHORTHAND_KEY, GoJsonError, go_json_string_map
+from lab.core.setters.markers import SHORTHAND_KEY, TOKEN, GoJsonError, go_json_string_map
 from lab.core.setters.resolve import is_yaml11_non_string
 
-TOKEN = b'"$imagepolicy"'
 # Nodes visited per file before giving up: a hostile file cannot make the walk unbounded (aliases
 # are never followed, so this only caps very large honest files).
 MAX_NODES = 2_000_000

@@ -91,7 +91,7 @@ class ParsedDoc:
     anchors: dict[str, Node] = field(default_factory=dict)
     # 0-based comment line -> (node it is attached to, role); what `find_markers` explains from
     attached: dict[int, tuple[Node | None, str]] = field(default_factory=dict)
-    keys: Container[int] = field(default_factory=set)  # id() of every mapping key
+    keys: Container[int] = field(default_factory=set)  # id() of every mapping key a comment is attached to
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -184,6 +184,8 @@ def _ruamel_events(text: str) -> list[Any]:
 
 _HASH = re.compile("#")
 _OWN_LINE = re.compile(r"^[ \t]*#", re.MULTILINE)  # a line that may hold a comment and nothing else
+# The blank and comment lines a document starts with (a file's header, Helm's `# Source:`).
+_HEADER = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")
 
 _STYLE_BITS = {'"': DOUBLE_QUOTED, "'": SINGLE_QUOTED, "|": LITERAL, ">": FOLDED}
 
@@ -261,10 +263,20 @@ class _Builder:
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
         # Without a `#` there is no comment to place: none of the positions that placing needs.
         self.track = "#" in text
-        # When every comment follows content on its line (the usual marker), the tree is built as
-        # without comments and each comment goes to the value it follows (_attach_trailing); a
-        # comment it cannot place that way has the document built again with every position.
-        self.trailing = trailing_only and self.track and self.marks_match_lines and not _OWN_LINE.search(text)
+        # When every comment follows content on its line (the usual marker) or stands above all
+        # content, the tree is built as without comments and each comment goes to the value it
+        # follows or above the first key (_attach_trailing); a comment it cannot place that way has
+        # the document built again with every position.
+        self.header_end = 0
+        if trailing_only and self.track and self.marks_match_lines:
+            header = _HEADER.match(text)
+            self.header_end = header.end() if header is not None else 0
+        self.trailing = (
+            trailing_only
+            and self.track
+            and self.marks_match_lines
+            and not _OWN_LINE.search(text, self.header_end)
+        )
         self.value_ends: dict[int, tuple[int, Node]] = {}  # comment line -> last plain value ending on it
         self.comment_lines: set[int] = set()
         if self.trailing:
@@ -276,6 +288,7 @@ class _Builder:
         self.spans: list[tuple[int, int]] = []
         self.content_end: dict[int, tuple[int, Node | None, str]] = {}
         self.key_entries: dict[int, _Entry] = {}  # id(key node) -> its entry
+        self.header_keys: set[int] = set()  # id() of the key a header comment heads (_attach_trailing)
         self.tok_index: list[int] = []
         self.flows: list[_Flow] = []
         self.flow_starts: list[int] = []
@@ -311,12 +324,14 @@ class _Builder:
         if root.kind == SCALAR and root.tag == "!!null":
             return None
         if self.trailing:
-            if not self._attach_trailing():
+            if not self._attach_trailing(doc):
                 return _Builder(self.text, self.resolved, trailing_only=False).build(events)
         else:
             self._attach_comments(doc)
-        # Every mapping key's id is a key of key_entries.
-        return ParsedDoc(doc, self.anchors, self.attached, self.key_entries)
+        # Every mapping key's id is a key of key_entries; a tree built without positions has no
+        # entries, and a comment there is attached to one key at most (_attach_trailing).
+        keys = self.header_keys if self.trailing else self.key_entries
+        return ParsedDoc(doc, self.anchors, self.attached, keys)
 
     def _tag(self, ev: Any) -> tuple[str, bool]:
         raw = ev.tag
@@ -515,22 +530,43 @@ class _Builder:
             if cur is None or em.index >= cur[0]:
                 self.value_ends[em.line] = (em.index, node)
 
-    def _attach_trailing(self) -> bool:
-        """_attach_comments when every comment follows content on its line: a comment whose line
-        ends with a plain or quoted value (nothing but blanks between them) is that value's line comment, as
-        _attach_line_comment makes it. False, placing nothing, when a comment is not like that."""
+    def _attach_trailing(self, doc: Node) -> bool:
+        """_attach_comments when every comment follows content on its line or stands in the
+        document's header: a comment whose line ends with a plain or quoted value (nothing but
+        blanks between them) is that value's line comment, as _attach_line_comment makes it; the
+        header's comments are placed as _attach_gap places comments above the first token. False,
+        placing nothing, when a comment is not like that."""
         placed: list[tuple[int, Node, str]] = []
+        header: list[tuple[int, int, str]] = []
         for line, col, txt, has_content in self._scan_comments():
+            if not has_content:
+                header.append((line, col, txt))  # no comment line of its own after the header
+                continue
             noted = self.value_ends.get(line)
-            if not has_content or noted is None:
+            if noted is None:
                 return False
             end, node = noted
             if self.text[end : self.line_starts[line] + col].strip(" \t"):
                 return False
             placed.append((line, node, txt))
+        heads: list[tuple[list[list[tuple[int, int, str]]], Node | None]] = []
+        if header:
+            root = doc.content[0]
+            if root.kind != MAP or root.style or root.anchor or root.content[0].kind != SCALAR:
+                return False
+            # The first key is the first token after the header (a block mapping has one).
+            heads = _header_comments(header, root.content[0])
         for line, node, txt in placed:
             node.line_comment = txt
             self.attached[line] = (node, "line")
+        for runs, target in heads:
+            text = _join_parts(runs)
+            if target is None:
+                doc.head_comment = _join_blank(doc.head_comment, text)
+            else:
+                target.head_comment = _join(text, target.head_comment)
+                self.header_keys.add(id(target))
+            self._mark_runs(runs, target, "head" if target is not None else "doc-head")
         return True
 
     def _end_flow(self, flow: _Flow | None, end_ev: Any) -> None:
@@ -778,12 +814,7 @@ class _Builder:
             if not e.in_flow:
                 chain.append(e)
             e = e.parent
-        runs: list[list[tuple[int, int, str]]] = []
-        for c in gap:
-            if runs and c[0] == runs[-1][-1][0] + 1:
-                runs[-1].append(c)
-            else:
-                runs.append([c])
+        runs = _runs(gap)
         flow = self._flow_around(gap_start)
         if flow is not None:
             self._attach_flow_gap(flow, runs, prev_line)
@@ -907,6 +938,32 @@ class _Builder:
             nxt.node.head_comment = _join("\n\n".join(text_of(p) for p in merged), nxt.node.head_comment)
             for p in rest:
                 mark(p, nxt.node, "head")
+
+
+def _runs(comments: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
+    """Comment lines (line, column, text) grouped in runs of consecutive lines."""
+    runs: list[list[tuple[int, int, str]]] = []
+    for c in comments:
+        if runs and c[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return runs
+
+
+def _header_comments(
+    comments: list[tuple[int, int, str]], first: Node
+) -> list[tuple[list[list[tuple[int, int, str]]], Node | None]]:
+    """Where _attach_gap puts comment lines above the first token `first`: the runs of consecutive
+    lines (a blank line ends one), each with the node whose head it is (None: the document's).
+    With a blank line before the first token they all head the document; else the first run
+    heads the document when a blank line follows it, and the runs after it head the first token."""
+    runs = _runs(comments)
+    if first.line != runs[-1][-1][0] + 1:
+        return [(runs, None)]  # a blank line before the first token: all the document's
+    if len(runs) == 1:
+        return [(runs, first)]
+    return [(runs[:1], None), (runs[1:], first)]
 
 
 def _merge_runs(

@@ -30,6 +30,11 @@ class Marker:
     why_ignored: str | None
     value: str | None = None
 
+    @property
+    def policy_ref(self) -> str:
+        """`namespace:policy`, the ImagePolicy the marker names (the key of the policies' results)."""
+        return f"{self.namespace}:{self.policy}"
+
 
 def _comment_at(line: str) -> tuple[int, str]:
     hit = _LOOKS_LIKE.search(line)

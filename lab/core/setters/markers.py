@@ -14,6 +14,8 @@ import re
 from lab.core.record import dataclass
 
 SHORTHAND_KEY = "$imagepolicy"
+TOKEN = f'"{SHORTHAND_KEY}"'.encode()
+"""The key as a marker's JSON spells it: a file without these bytes has no marker (Flux screens files by them)."""
 SUFFIXES = ("tag", "name", "digest")
 
 
@@ -124,6 +126,7 @@ def _json_problem(body: str, detail: str) -> str:
 
 __all__ = [
     "SHORTHAND_KEY",
+    "TOKEN",
     "GoJsonError",
     "MarkerSyntax",
     "go_json_string_map",
