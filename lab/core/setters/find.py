@@ -7,8 +7,8 @@ from collections.abc import Collection
 
 from lab.core.record import dataclass
 from lab.core.setters.document import YamlSyntaxError, parse_document, split_documents
-from lab.core.setters.emitter import ALIAS, MAP, SCALAR, SEQ, Node
 from lab.core.setters.markers import parse_marker_text
+from lab.core.setters.node import ALIAS, MAP, SCALAR, SEQ, Node
 
 _LOOKS_LIKE = re.compile(r"imagepolicy", re.IGNORECASE)
 
