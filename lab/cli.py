@@ -7,6 +7,7 @@ With no subcommand, `lab` opens the Textual app (or `--plain` text mode).
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import pkgutil
@@ -102,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             argv = sys.argv[1:]
         parser = build_parser(argv)
         args = parser.parse_args(argv)
+        if not gc.isenabled():
+            # The executable starts without the collector (lab.entry): start-up is over, and what it
+            # made stays; frozen, later collections need not walk it.
+            gc.freeze()
+            gc.enable()
         if args.command is None:
             return _run_app(args)
         return _run_command(args)

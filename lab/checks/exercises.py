@@ -114,7 +114,7 @@ def _main_automation(aset: AutomationSet) -> ImageUpdateAutomation:
 
 def _marked_fields(tree: Mapping[str, bytes], iua: ImageUpdateAutomation) -> tuple[list[Any], list[Any]]:
     """(image fields, markers Flux reads) in the YAML files under the automation's update path."""
-    from lab.core.imagefields import FieldMarker, find_image_fields
+    from lab.core.imagefields import find_image_fields
     from lab.core.scope import norm_path, under
     from lab.core.setters import find_markers
     from lab.core.yamlsafe import load_all
@@ -132,7 +132,7 @@ def _marked_fields(tree: Mapping[str, bytes], iua: ImageUpdateAutomation) -> tup
         fields.extend(find_image_fields(path, docs))
         for m in find_markers(text, path):
             if m.setter is not None and m.why_ignored is None:
-                markers.append(FieldMarker(path, m.line, m.namespace, m.policy, m.suffix))
+                markers.append(m)
     return fields, markers
 
 

@@ -11,7 +11,9 @@ from typing import TextIO
 __all__ = [
     "SafeStream",
     "add_exclude_arg",
+    "add_kubeconfig_args",
     "add_offline_args",
+    "add_registry_config_arg",
     "add_task_arg",
     "add_workspace_arg",
     "print_json",
@@ -49,6 +51,22 @@ def add_offline_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tags-file", metavar="F", help="read the image's tags from F instead of the registry"
     )
+
+
+def add_registry_config_arg(parser: argparse.ArgumentParser) -> None:
+    """Credentials for the commands that ask a registry: `args.registry_config`, a Path or None."""
+    parser.add_argument(
+        "--registry-config",
+        metavar="FILE",
+        type=lambda value: Path(value).expanduser(),
+        help="Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker/config.json)",
+    )
+
+
+def add_kubeconfig_args(parser: argparse.ArgumentParser) -> None:
+    """The cluster to ask, for the commands that read one: `args.kubeconfig`, `args.context`."""
+    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG)")
+    parser.add_argument("--context", help="kubeconfig context")
 
 
 def resolve_workspace(value: str | None) -> Path:

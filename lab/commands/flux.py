@@ -11,15 +11,14 @@ import sys
 import time
 from typing import Any
 
-from lab.commands._common import print_usage
+from lab.commands._common import add_kubeconfig_args, print_usage
 from lab.errors import LabError, UsageError
 
 KIND_CHOICES = ("repository", "policy", "update")
 
 
 def _cluster_args(parser: argparse.ArgumentParser, *, all_namespaces: bool = False) -> None:
-    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG)")
-    parser.add_argument("--context", help="kubeconfig context")
+    add_kubeconfig_args(parser)
     parser.add_argument("-n", "--namespace", default="flux-system", help="namespace (default flux-system)")
     if all_namespaces:
         parser.add_argument("-A", "--all-namespaces", action="store_true", help="list across namespaces")

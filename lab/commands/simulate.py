@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import (
+    add_registry_config_arg,
+    add_task_arg,
+    add_workspace_arg,
+    print_json,
+    resolve_workspace,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_workspace_arg(parser)
     add_task_arg(parser)
     parser.add_argument("--tags-file", metavar="F", help="tags to use instead of the registry (- = stdin)")
-    parser.add_argument("--registry-config", metavar="FILE", help="Docker config file with credentials")
+    add_registry_config_arg(parser)
     parser.add_argument("--branch", help="branch on origin to read (default: the current branch)")
     parser.add_argument("--dry-run", action="store_true", help="show the diff and message, commit nothing")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -37,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(args.workspace)
     source = svc.ProvenancedTags(
         tags_file=Path(args.tags_file) if args.tags_file else None,
-        docker_config=Path(args.registry_config) if args.registry_config else None,
+        docker_config=args.registry_config,
         task=workspace_task(workspace, args.task),
     )
     results = svc.simulate(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from lab.commands._common import add_exclude_arg, print_json
+from lab.commands._common import add_exclude_arg, add_registry_config_arg, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,11 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     parser.add_argument("image", metavar="IMAGE", help="repository without tag, as in spec.image")
-    parser.add_argument(
-        "--registry-config",
-        metavar="FILE",
-        help="Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker/config.json)",
-    )
+    add_registry_config_arg(parser)
     parser.add_argument("--json", action="store_true", help="print the scan as JSON")
     parser.add_argument("--all", action="store_true", help="apply no exclusionList (show .sig tags too)")
     add_exclude_arg(parser)
@@ -35,7 +30,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from lab.services import tags as svc
 
-    config = Path(args.registry_config).expanduser() if args.registry_config else None
     exclusions: list[str] | None
     if args.all:
         exclusions = None
@@ -43,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         exclusions = list(args.exclude)
     else:
         exclusions = list(svc.DEFAULT_EXCLUSION)
-    result = svc.scan_image(args.image, registry_config=config, exclusion_list=exclusions)
+    result = svc.scan_image(args.image, registry_config=args.registry_config, exclusion_list=exclusions)
     if args.json:
         print_json(svc.scan_json(args.image, result))
     else:

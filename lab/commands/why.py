@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import add_kubeconfig_args, add_workspace_arg, print_json, resolve_workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,8 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_workspace_arg(parser)
     parser.add_argument("--offline", action="store_true", help="no cluster, no network: bundled tags only")
     parser.add_argument("--tags-file", metavar="F", help="the registry's tags, one per line")
-    parser.add_argument("--kubeconfig", metavar="FILE", help="the cluster to ask (default: $KUBECONFIG)")
-    parser.add_argument("--context", help="kubeconfig context")
+    add_kubeconfig_args(parser)
     parser.add_argument("--json", action="store_true", help="print the links as JSON")
     parser.set_defaults(func=run)
 

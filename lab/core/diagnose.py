@@ -329,7 +329,7 @@ def _marker_findings(
                 )
             )
             continue
-        key = f"{m.namespace}:{m.policy}"
+        key = m.policy_ref
         pol = aset.policy(m.namespace, m.policy)
         if namespaces and m.namespace not in namespaces:
             names = ", ".join(f"{a.namespace}/{a.name}" for a in aset.automations)
@@ -489,8 +489,8 @@ def _shape_findings(
         words = {
             "key": site.key or "value",
             "name": repo.image if repo is not None else written_name or "<image>",
-            "tag": resolved.get(f"{m.namespace}:{m.policy}") or written_tag or "<tag>",
-            "ref": f"{m.namespace}:{m.policy}",
+            "tag": resolved.get(m.policy_ref) or written_tag or "<tag>",
+            "ref": m.policy_ref,
         }
         return [
             Finding(
@@ -918,10 +918,10 @@ def _overlap_findings(aset: AutomationSet, sites: Sequence[MarkerSite]) -> list[
                 defs = [p for p in aset.policies if (p.namespace, p.name) == (m.namespace, m.policy)]
                 flap = len({(p.file, p.line) for p in defs}) > 1
                 env = (
-                    f"ImagePolicy {m.namespace}:{m.policy} is defined {len(defs)} times "
+                    f"ImagePolicy {m.policy_ref} is defined {len(defs)} times "
                     f"({', '.join(f'{p.file}:{p.line}' for p in defs)})"
                     if flap
-                    else f"both resolve {m.namespace}:{m.policy}"
+                    else f"both resolve {m.policy_ref}"
                 )
                 out.append(
                     Finding(

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.record import dataclass
 from lab.core.refs import ImageRef, split_reference
 from lab.core.yamlsafe import Doc, Path_
+
+if TYPE_CHECKING:
+    from lab.core.setters.find import Marker
 
 KUSTOMIZE_KEYS: dict[str, Shape] = {
     "newName": "name",
@@ -44,31 +47,11 @@ class ImageField:
 
 
 @dataclass(frozen=True)
-class FieldMarker:
-    """A marker as Flux reads it on a line: `setter` is `ns:name[:suffix]`."""
-
-    file: str
-    line: int
-    namespace: str
-    policy: str
-    suffix: str
-
-    @property
-    def setter(self) -> str:
-        base = f"{self.namespace}:{self.policy}"
-        return f"{base}:{self.suffix}" if self.suffix else base
-
-    @property
-    def policy_ref(self) -> str:
-        return f"{self.namespace}:{self.policy}"
-
-
-@dataclass(frozen=True)
 class Verdict:
     """How one field (or one stray marker) fares. `ok` False carries the learner's message."""
 
     field: ImageField | None
-    marker: FieldMarker | None
+    marker: Marker | None
     ok: bool
     message: str
     hint: str = ""
@@ -184,7 +167,7 @@ def find_image_fields(file: str, docs: Sequence[Doc]) -> list[ImageField]:
     return found
 
 
-def _after(fld: ImageField, marker: FieldMarker, values: Mapping[str, ImageRef]) -> str:
+def _after(fld: ImageField, marker: Marker, values: Mapping[str, ImageRef]) -> str:
     """What the field would read after Flux's next commit, with an example when the policy is unknown."""
     ref = values.get(marker.policy_ref) or ImageRef(fld.image or "ghcr.io/acme/app", "1.4.2")
     written = ref.written(marker.suffix)
@@ -195,10 +178,11 @@ def _after(fld: ImageField, marker: FieldMarker, values: Mapping[str, ImageRef])
 
 def judge(
     fields: Sequence[ImageField],
-    markers: Sequence[FieldMarker],
+    markers: Sequence[Marker],
     values: Mapping[str, ImageRef] | None = None,
 ) -> list[Verdict]:
-    """A verdict for every field and every marker that sits on no image field.
+    """A verdict for every field and every marker that sits on no image field. `markers` are those Flux
+    reads (`find_markers` results with a setter and no reason to be ignored).
 
     A full `image:` field with no marker is covered when a kustomize `images[]` entry for the same
     repository carries a marker (kustomize replaces the field when it builds). `values` maps
@@ -288,7 +272,6 @@ def judge(
 __all__ = [
     "CONTAINER_LISTS",
     "SUFFIX_FOR",
-    "FieldMarker",
     "ImageField",
     "Shape",
     "Verdict",

@@ -567,7 +567,7 @@ def _pending_updates(facts: Facts) -> list[str] | None:
         m = s.marker
         if not (m.applies and s.readable) or s.value is None:
             continue
-        key = f"{m.namespace}:{m.policy}"
+        key = m.policy_ref
         pol = facts.aset.policy(m.namespace, m.policy)
         repo = facts.aset.repository(*pol.repository_key) if pol is not None else None
         if key not in resolved or repo is None:

@@ -16,9 +16,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.core.record import dataclass
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.tasktexts import Task
 
 
 @dataclass(frozen=True)
@@ -87,13 +91,10 @@ def check_task(task_id: str) -> TaskReport:
     return report
 
 
-def _render(task: object) -> str:
+def _render(task: Task) -> str:
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from lab.core.tasktexts import Task
-
-    assert isinstance(task, Task)
     if not task.lesson.strip():
         raise LabError("the lesson is empty", file=str(task.folder / task.meta.lesson))
     console = Console(file=io.StringIO(), width=80, color_system=None)
@@ -105,11 +106,9 @@ def _render(task: object) -> str:
     return f"lesson ({len(task.lesson.splitlines())} lines) and {len(task.hints)} hints"
 
 
-def _quiz(task: object) -> str:
+def _quiz(task: Task) -> str:
     from lab.core.quiz import grade
-    from lab.core.tasktexts import Task
 
-    assert isinstance(task, Task)
     quiz = task.quiz
     where = str(task.folder / task.meta.quiz)
     if not quiz.questions:
@@ -121,11 +120,9 @@ def _quiz(task: object) -> str:
     return f"{len(quiz.questions)} questions, pass mark {quiz.pass_mark}"
 
 
-def _checks(task: object) -> str:
+def _checks(task: Task) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasktexts import Task
 
-    assert isinstance(task, Task)
     spec = load_task_checks(task.id)
     bound = spec.implementations()
     missing = [f"{cid} (run = {spec.runs[cid][0]!r})" for cid in spec.runs if cid not in bound]
@@ -134,11 +131,9 @@ def _checks(task: object) -> str:
     return f"{len(spec.defs)} checks, {sum(d.points for d in spec.defs)} points"
 
 
-def _pitfalls(task: object) -> str:
+def _pitfalls(task: Task) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasktexts import Task
 
-    assert isinstance(task, Task)
     ids = {d.id for d in load_task_checks(task.id).defs}
     unknown = [p.check for p in task.pitfalls if p.check and p.check not in ids]
     if unknown:
@@ -148,11 +143,9 @@ def _pitfalls(task: object) -> str:
     return f"{len(task.pitfalls)} pitfalls"
 
 
-def _images(task: object) -> str:
+def _images(task: Task) -> str:
     from lab.adapters.tagsfile import read_tags
-    from lab.core.tasktexts import Task
 
-    assert isinstance(task, Task)
     parts = []
     for image in task.meta.images:
         tags = read_tags(task.image_file(image.tags))
@@ -170,13 +163,11 @@ def _images(task: object) -> str:
     return "; ".join(parts) or "no images declared"
 
 
-def _run(task: object, ws: Path) -> tuple[list[str], list[str]]:
+def _run(task: Task, ws: Path) -> tuple[list[str], list[str]]:
     """(passed, not passed) ids of the checks that ran offline (with the first image's bundled tags)."""
     from lab.core.checks.model import Status
-    from lab.core.tasktexts import Task
     from lab.services.check import run_checks
 
-    assert isinstance(task, Task)
     first = next(iter(task.meta.images), None)
     tags_file = task.image_file(first.tags) if first is not None else None
     report = run_checks(ws, task=task.id, offline=True, tags_file=tags_file)
@@ -186,12 +177,10 @@ def _run(task: object, ws: Path) -> tuple[list[str], list[str]]:
     return passed, failed
 
 
-def _starter(task: object, dest: Path) -> str:
+def _starter(task: Task, dest: Path) -> str:
     from lab.checks.loader import load_task_checks
-    from lab.core.tasktexts import Task
     from lab.sandbox.practice import init_practice_repo
 
-    assert isinstance(task, Task)
     init_practice_repo(dest, task=task.id)
     allowed = set(load_task_checks(task.id).settings.get("dev", {}).get("starter_passes", []))
     passed, failed = _run(task, dest)
@@ -207,16 +196,14 @@ def _starter(task: object, dest: Path) -> str:
     )
 
 
-def _solution(task: object, dest: Path) -> str:
+def _solution(task: Task, dest: Path) -> str:
     from lab.core.quiz import grade
-    from lab.core.tasktexts import Task
     from lab.sandbox.practice import init_practice_repo
     from lab.services.progress import mark_task_done
     from lab.services.simulate import BundledTags, simulate
     from lab.services.solve import solve
     from lab.services.tasks import record_quiz
 
-    assert isinstance(task, Task)
     init_practice_repo(dest, task=task.id)
     solve(dest, task=task.id, api_version="image.toolkit.fluxcd.io/v1")
     if task.meta.images:

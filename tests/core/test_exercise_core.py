@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from lab.core.imagefields import FieldMarker, Shape, find_image_fields, fits, judge, line_shape, repository_of
+from lab.core.imagefields import Shape, find_image_fields, fits, judge, line_shape, repository_of
 from lab.core.manifests.parse import find_automation
 from lab.core.mutation import Probe, excludes, mutation_test
 from lab.core.policy.spec import PolicySpec
 from lab.core.reconcile import PolicyResolution, applies
 from lab.core.refs import ImageRef
 from lab.core.scope import app_environments, run_automations, shared_policies
+from lab.core.setters.find import Marker
 from lab.core.yamlsafe import load_all
 
 SHOP = [
@@ -159,15 +160,22 @@ def test_one_marker_variant_fits_each_shape() -> None:
     assert fitting == {("", "full"), ("name", "name"), ("tag", "tag"), ("digest", "digest")}
 
 
+def _marker(file: str, line: int, namespace: str, policy: str, suffix: str) -> Marker:
+    """A marker Flux reads, as `find_markers` reports it."""
+    setter = f"{namespace}:{policy}:{suffix}" if suffix else f"{namespace}:{policy}"
+    raw = f'# {{"$imagepolicy": "{setter}"}}'
+    return Marker(file, line, 1, raw, namespace, policy, suffix, setter, True, None)
+
+
 def test_judge_names_each_wrong_variant() -> None:
     fields = _fields()
     markers = [
-        FieldMarker("d.yaml", 13, "flux-system", "shop", "tag"),
-        FieldMarker("d.yaml", 15, "flux-system", "nginx", ""),
-        FieldMarker("d.yaml", 24, "flux-system", "worker", "name"),
-        FieldMarker("d.yaml", 25, "flux-system", "worker", ""),
-        FieldMarker("d.yaml", 26, "flux-system", "worker", "digest"),
-        FieldMarker("kustomization.yaml", 3, "flux-system", "migrate", "tag"),
+        _marker("d.yaml", 13, "flux-system", "shop", "tag"),
+        _marker("d.yaml", 15, "flux-system", "nginx", ""),
+        _marker("d.yaml", 24, "flux-system", "worker", "name"),
+        _marker("d.yaml", 25, "flux-system", "worker", ""),
+        _marker("d.yaml", 26, "flux-system", "worker", "digest"),
+        _marker("kustomization.yaml", 3, "flux-system", "migrate", "tag"),
     ]
     values = {"flux-system:shop": ImageRef("ghcr.io/acme/shop", "1.4.2")}
     verdicts = {(v.file, v.line): v for v in judge(fields, markers, values)}  # type: ignore[arg-type]
@@ -182,7 +190,7 @@ def test_judge_names_each_wrong_variant() -> None:
 
 
 def test_judge_flags_missing_and_stray_markers() -> None:
-    stray = FieldMarker("d.yaml", 3, "flux-system", "shop", "")
+    stray = _marker("d.yaml", 3, "flux-system", "shop", "")
     verdicts = judge(_fields(), [stray])  # type: ignore[arg-type]
     bad = [v.message for v in verdicts if not v.ok]
     assert any("container proxy (image: nginx:1.25.0) has no marker" in m for m in bad)

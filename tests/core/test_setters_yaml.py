@@ -400,7 +400,7 @@ def _yaml_v3_roundtrip_cases() -> list[object]:
     import json
 
     from lab.core.setters.document import parse_document
-    from lab.core.setters.emitter import SCALAR
+    from lab.core.setters.node import SCALAR
 
     data = json.loads((FIXTURES / "yaml-v3-nodes/roundtrip.json").read_text())
     out: list[object] = []
@@ -445,7 +445,7 @@ def _flow_comment_cases() -> list[object]:
 
 
 def _comments_by_path(node: object, path: str = "doc") -> dict[str, dict[str, str]]:
-    from lab.core.setters.emitter import Node
+    from lab.core.setters.node import Node
 
     assert isinstance(node, Node)
     out: dict[str, dict[str, str]] = {}

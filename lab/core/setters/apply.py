@@ -24,18 +24,9 @@ from lab.core.setters.document import (
     parse_document,
     split_documents,
 )
-from lab.core.setters.emitter import (
-    DOC,
-    DOUBLE_QUOTED,
-    MAP,
-    SCALAR,
-    SEQ,
-    SINGLE_QUOTED,
-    EmitterError,
-    Encoder,
-    Node,
-)
+from lab.core.setters.emitter import EmitterError, Encoder
 from lab.core.setters.markers import SHORTHAND_KEY, TOKEN, GoJsonError, go_json_string_map
+from lab.core.setters.node import DOC, DOUBLE_QUOTED, MAP, SCALAR, SEQ, SINGLE_QUOTED, Node
 from lab.core.setters.resolve import is_yaml11_non_string
 
 # Nodes visited per file before giving up: a hostile file cannot make the walk unbounded (aliases

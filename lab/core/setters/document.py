@@ -19,7 +19,7 @@ from itertools import accumulate
 from typing import Any
 
 from lab.core.record import dataclass
-from lab.core.setters.emitter import (
+from lab.core.setters.node import (
     ALIAS,
     DOC,
     DOUBLE_QUOTED,

@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import field, replace
+from dataclasses import replace
 
 from lab.core.record import dataclass
+from lab.core.setters.node import (
+    ALIAS,
+    DOC,
+    DOUBLE_QUOTED,
+    FLOW,
+    FOLDED,
+    LITERAL,
+    MAP,
+    SCALAR,
+    SEQ,
+    SINGLE_QUOTED,
+    TAGGED,
+    Node,
+)
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
 from lab.core.yamlscalar import (
     BREAKS,
@@ -22,34 +36,6 @@ from lab.core.yamlscalar import (
     double_quoted_escape,
     is_break,
 )
-
-# Node styles (yaml.v3 Style bit flags).
-TAGGED = 1
-DOUBLE_QUOTED = 2
-SINGLE_QUOTED = 4
-LITERAL = 8
-FOLDED = 16
-FLOW = 32
-
-DOC, SEQ, MAP, SCALAR, ALIAS = "document", "sequence", "mapping", "scalar", "alias"
-
-
-@dataclass(eq=False, slots=True)
-class Node:
-    """A yaml.v3 `Node`: the tree Flux decodes, edits and encodes again."""
-
-    kind: str
-    tag: str = ""
-    value: str = ""
-    style: int = 0
-    anchor: str = ""
-    alias: Node | None = None
-    content: list[Node] = field(default_factory=list)
-    head_comment: str = ""
-    line_comment: str = ""
-    foot_comment: str = ""
-    line: int = 0
-    column: int = 0
 
 
 class Ev:

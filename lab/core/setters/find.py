@@ -7,8 +7,8 @@ from collections.abc import Collection
 
 from lab.core.record import dataclass
 from lab.core.setters.document import YamlSyntaxError, parse_document, split_documents
-from lab.core.setters.emitter import ALIAS, MAP, SCALAR, SEQ, Node
 from lab.core.setters.markers import parse_marker_text
+from lab.core.setters.node import ALIAS, MAP, SCALAR, SEQ, Node
 
 _LOOKS_LIKE = re.compile(r"imagepolicy", re.IGNORECASE)
 
@@ -29,6 +29,11 @@ class Marker:
     applies: bool
     why_ignored: str | None
     value: str | None = None
+
+    @property
+    def policy_ref(self) -> str:
+        """`namespace:policy`, the ImagePolicy the marker names (the key of the policies' results)."""
+        return f"{self.namespace}:{self.policy}"
 
 
 def _comment_at(line: str) -> tuple[int, str]:

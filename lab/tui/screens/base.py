@@ -10,10 +10,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from lab.services.sync import OriginStatus
     from lab.tui.app import LabApp
 
@@ -110,6 +112,17 @@ class LabScreen(Screen[None]):
     @property
     def lab(self) -> LabApp:
         return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        """Every area alike: the header, the state bar, the area's own widgets, the key footer."""
+        yield Header()
+        yield StateBar()
+        yield from self.compose_area()
+        yield Footer(compact=True)
+
+    def compose_area(self) -> ComposeResult:
+        """The widgets between the state bar and the footer."""
+        yield from ()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

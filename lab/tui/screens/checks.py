@@ -14,9 +14,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckResult, Report
@@ -66,14 +66,11 @@ class ChecksScreen(LabScreen):
     def watching(self) -> bool:
         return self.lab.watching_checks
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield StateBar()
+    def compose_area(self) -> ComposeResult:
         yield Label("", id="checks-summary", classes="muted", markup=False)
         yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="check-detail-scroll"):
             yield Static("Select a check to see why.", id="check-detail", markup=False)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#checks", DataTable)

@@ -11,10 +11,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Header, Label, Static
+from textual.widgets import Button, Label, Static
 
 from lab.core.progress import PROGRESS_FILE
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.services.progress import ProgressResult
@@ -37,17 +37,14 @@ class DoneScreen(LabScreen):
         self.preview: ProgressResult | None = None
         self._previewed_text: str | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_area(self) -> ComposeResult:
         task = self.lab.session.task
-        yield Header()
-        yield StateBar()
         with VerticalScroll(id="done"):
             yield Label(f"Task {task.id}: {task.title}", id="done-title", classes="title", markup=False)
             yield Static("", id="done-state", markup=False)
             yield Static("", id="progress-diff")
             yield Button("Update PROGRESS.md (u)", id="write-progress", variant="primary", compact=True)
             yield Static("", id="next-task", classes="muted", markup=False)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         for attribute in ("state", "checks", "sync"):

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from lab.core.text import escape_controls
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.services.simulate import SimulationResult
@@ -69,9 +69,7 @@ class FluxScreen(LabScreen):
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield StateBar()
+    def compose_area(self) -> ComposeResult:
         yield Label(self._source_note(), id="tag-source", classes="muted", markup=False)
         with TabbedContent(initial="sim-pane"):
             with TabPane("Simulate", id="sim-pane"), VerticalScroll(id="sim-scroll"):
@@ -90,7 +88,6 @@ class FluxScreen(LabScreen):
                 yield Static("fetching origin…", id="origin-log", markup=False)
             with TabPane("Cluster", id="cluster-pane"), VerticalScroll(id="cluster-scroll"):
                 yield Static("", id="cluster", markup=False)
-        yield Footer(compact=True)
 
     def action_edit(self) -> None:
         self.lab.edit_file()

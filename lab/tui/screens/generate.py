@@ -15,8 +15,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
-    Footer,
-    Header,
     Input,
     Label,
     Select,
@@ -25,7 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
@@ -83,7 +81,7 @@ class GenerateScreen(LabScreen):
         #: the form the preview shows: the manifests are rendered once per change of it
         self._rendered_form: GenerateOptions | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_area(self) -> ComposeResult:
         from lab.core.manifests.generate import GenerateOptions
         from lab.core.manifests.models import API_V1, API_V1BETA2
 
@@ -102,8 +100,6 @@ class GenerateScreen(LabScreen):
                 policy_kind, values["policy_value"] = name, value
             elif name in values:
                 values[name] = value
-        yield Header()
-        yield StateBar()
         with TabbedContent(initial="manifests-pane"):
             with TabPane("Manifests", id="manifests-pane"), Horizontal(id="gen-body"):
                 with VerticalScroll(id="gen-form"):
@@ -144,7 +140,6 @@ class GenerateScreen(LabScreen):
                 with VerticalScroll(id="deployment-scroll"):
                     yield Static("", id="deployment")
                 yield Button("Insert marker (m)", id="mark", variant="primary", compact=True)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._refresh_preview()

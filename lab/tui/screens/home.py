@@ -9,9 +9,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 
 class HomeScreen(LabScreen):
@@ -28,10 +28,8 @@ class HomeScreen(LabScreen):
         self._missing_told = False
         self._rows: list[tuple[str, str, str]] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_area(self) -> ComposeResult:
         session = self.lab.session
-        yield Header()
-        yield StateBar()
         with VerticalScroll():
             yield Label(
                 f"Task {session.task.id}: {session.task.title}",
@@ -54,7 +52,6 @@ class HomeScreen(LabScreen):
                 classes="muted",
                 markup=False,
             )
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)

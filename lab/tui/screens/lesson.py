@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Header, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Button, Markdown, Static, TabbedContent, TabPane
 
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.services.tasks import Pitfall
@@ -30,10 +30,8 @@ class LessonScreen(LabScreen):
         super().__init__()
         self.revealed = 0
 
-    def compose(self) -> ComposeResult:
+    def compose_area(self) -> ComposeResult:
         task = self.lab.session.task
-        yield Header()
-        yield StateBar()
         with TabbedContent(initial="lesson-pane"):
             with TabPane("Lesson", id="lesson-pane"), VerticalScroll(id="lesson-scroll"):
                 yield Markdown(task.lesson, open_links=False, id="lesson")
@@ -42,7 +40,6 @@ class LessonScreen(LabScreen):
             with TabPane("Pitfalls", id="pitfalls-pane"), VerticalScroll(id="pitfalls-scroll"):
                 # One block per pitfall: a four-column table cannot be read at 80 columns.
                 yield Static(pitfalls_content(task.pitfalls), id="pitfalls")
-        yield Footer(compact=True)
 
     @on(Button.Pressed, "#reveal")
     def _reveal_pressed(self) -> None:

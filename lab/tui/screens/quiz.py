@@ -11,9 +11,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets import Button, Label, OptionList, Static
 
-from lab.tui.screens.base import LabScreen, StateBar
+from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.core.quiz import QuizResult
@@ -36,9 +36,7 @@ class QuizScreen(LabScreen):
         self.answered = False
         self.finished = False
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield StateBar()
+    def compose_area(self) -> ComposeResult:
         with VerticalScroll(id="quiz"):
             yield Label("", id="counter", classes="muted", markup=False)
             # Static wraps long questions at 80 columns; a Label would cut them.
@@ -48,7 +46,6 @@ class QuizScreen(LabScreen):
             with Horizontal(id="quiz-actions"):
                 yield Button("Choose (enter)", id="check", variant="primary", compact=True)
                 yield Button("Next (n)", id="next", disabled=True, compact=True)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_question()
