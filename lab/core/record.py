@@ -10,22 +10,26 @@ the standard library still processes the class (fields, defaults, `__match_args_
   `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled once the
   class has made a few instances - until then the same assignments are made from the fields, so a
   class a run instantiates once or never costs no compilation;
-- `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`: shared closures over the field names
-  with the standard library's semantics (same text, same tuple comparison and hash, same
+- `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`, `order`'s `__lt__`/`__le__`/`__gt__`/
+  `__ge__`, a frozen `slots` class's `__getstate__`/`__setstate__`: shared closures over the field
+  names with the standard library's semantics (same text, same tuple comparison and hash, same
   `FrozenInstanceError` messages, `NotImplemented` for another class, the hash rules of `eq`/`frozen`/
   an explicit `__hash__`).
 
-A method the class defines itself is kept, as the standard library keeps it. What differs: before a
-class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`. Options this module does
-not reproduce (`order`, `unsafe_hash`, `slots`, `kw_only`, `match_args=False`, `weakref_slot`,
-`init=False`, `InitVar` or `KW_ONLY` fields) leave the class to `dataclasses.dataclass` unchanged.
-Type checkers see `dataclasses.dataclass` itself.
+A method the class defines itself is kept, as the standard library keeps it (`order` refuses one, as it
+does). `slots=True` is the standard library's own (it makes the slotted class). What differs: before a
+class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`; assigning an attribute
+that is not a field to a frozen slotted instance raises `FrozenInstanceError` (Python 3.11's own fails
+with a TypeError from `super()`). Options this module does not reproduce (`unsafe_hash`, `kw_only`,
+`match_args=False`, `weakref_slot`, `init=False`, `InitVar` or `KW_ONLY` fields) leave the class to
+`dataclasses.dataclass` unchanged. Type checkers see `dataclasses.dataclass` itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import operator
 import threading
 from collections.abc import Callable
 from operator import attrgetter
@@ -44,8 +48,9 @@ else:
         return wrap if cls is None else wrap(cls)
 
 
-_HANDLED = frozenset({"init", "repr", "eq", "frozen"})
-_DEFAULTS = {"init": True, "repr": True, "eq": True, "frozen": False}
+_HANDLED = frozenset({"init", "repr", "eq", "frozen", "order", "slots"})
+_DEFAULTS = {"init": True, "repr": True, "eq": True, "frozen": False, "order": False, "slots": False}
+_ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
 _MISSING = dataclasses.MISSING
 
 
@@ -75,11 +80,21 @@ def _process(cls: type, **options: Any) -> type:
     if opts["frozen"] and ("__setattr__" in own or "__delattr__" in own):
         name = "__setattr__" if "__setattr__" in own else "__delattr__"
         raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
+    if opts["order"]:
+        if not opts["eq"]:
+            raise ValueError("eq must be true if order is true")
+        for name in _ORDER:
+            if name in own:
+                raise TypeError(
+                    f"Cannot overwrite attribute {name} in class {cls.__name__}. "
+                    "Consider using functools.total_ordering"
+                )
     defines = {name: name in own for name in ("__init__", "__repr__", "__eq__")}
     undocumented = not cls.__doc__
     if undocumented:  # else the standard library reads a signature: of object.__init__, through ast
         cls.__doc__ = "-"
-    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    # With slots=True this is a new class, made by the standard library.
+    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=opts["slots"])
     bases = [b for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
     if bases:
         any_frozen_base = any(b.__dict__["__record_frozen__"] for b in bases)
@@ -106,17 +121,27 @@ def _process(cls: type, **options: Any) -> type:
     compared = tuple(f.name for f in fields if f.compare)
     if opts["eq"] and not defines["__eq__"]:
         cls.__eq__ = _eq_fn(compared)  # type: ignore[assignment]
+    if opts["order"]:
+        for name, op in _ORDER.items():
+            setattr(cls, name, _order_fn(name, compared, op))
     if opts["frozen"]:
         names = tuple(f.name for f in fields)
         cls.__setattr__ = _frozen_setattr(cls, names)  # type: ignore[assignment]
         cls.__delattr__ = _frozen_delattr(cls, names)  # type: ignore[assignment]
+        if opts["slots"]:  # unpickling sets the slots past the frozen __setattr__
+            getstate, setstate = _frozen_slots_state(names)
+            if "__getstate__" not in own:
+                cls.__getstate__ = getstate  # type: ignore[assignment]
+            if "__setstate__" not in own:
+                cls.__setstate__ = setstate  # type: ignore[attr-defined]
     if opts["eq"] and not has_explicit_hash:
         if opts["frozen"]:
             hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
             cls.__hash__ = _hash_fn(hashed)  # type: ignore[assignment]
         else:
             cls.__hash__ = None  # type: ignore[assignment]
-    for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+    generated = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", *_ORDER)
+    for name in (*generated, "__getstate__", "__setstate__"):
         method = cls.__dict__.get(name)
         if method is not None and getattr(method, "__module__", None) == __name__:
             method.__qualname__ = f"{cls.__qualname__}.{name}"  # as the generated methods are named
@@ -158,6 +183,18 @@ def _eq_fn(names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
         return NotImplemented
 
     return __eq__
+
+
+def _order_fn(name: str, names: tuple[str, ...], op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    values = _getter(names)
+
+    def compare(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return op(values(self), values(other))
+        return NotImplemented
+
+    compare.__name__ = name
+    return compare
 
 
 def _hash_fn(names: tuple[str, ...]) -> Callable[[Any], int]:
@@ -203,6 +240,22 @@ def _frozen_delattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str], N
         super(cls, self).__delattr__(name)  # type: ignore[arg-type]
 
     return __delattr__
+
+
+def _frozen_slots_state(
+    names: tuple[str, ...],
+) -> tuple[Callable[[Any], list[Any]], Callable[[Any, list[Any]], None]]:
+    """A frozen slotted class's `__getstate__` and `__setstate__`, as the standard library's."""
+    values = _getter(names)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return list(values(self))
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        for name, value in zip(names, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    return __getstate__, __setstate__
 
 
 _HAS_DEFAULT_FACTORY = object()
