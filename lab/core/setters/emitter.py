@@ -38,7 +38,7 @@ from lab.core.yamlscalar import (
     BREAKS,
     ScalarAnalysis,
     analyze_scalar,
-    double_quoted_escape,
+    double_quoted,
     is_break,
 )
 
@@ -1151,25 +1151,15 @@ class Emitter:
         self._write_double_chars(value, allow_breaks)
 
     def _write_double_chars(self, value: str, allow_breaks: bool) -> None:
-        spaces = False
         self._write_indicator('"', True, False, False)
-        n = len(value)
-        for i, c in enumerate(value):
-            escaped = double_quoted_escape(c)
-            if escaped is not None:
-                self.write_all(escaped)
-                spaces = False
-            elif c == " ":
-                if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
-                    self._write_indent()
-                    if i + 1 < n and value[i + 1] == " ":
-                        self.put("\\")
-                else:
-                    self.write(c)
-                spaces = True
-            else:
-                self.write(c)
-                spaces = False
+        # A fold is `_write_indent` in the text: a break and the indent (the flags it sets are
+        # set again by the closing quote).
+        text = double_quoted(
+            value, self.column, self.best_width, max(self.indent, 0), allow_breaks=allow_breaks
+        )
+        self.out.append(text)
+        nl = text.rfind("\n")
+        self.column = len(text) - nl - 1 if nl >= 0 else self.column + len(text)
         self._write_indicator('"', False, False, False)
         self.whitespace = False
         self.indention = False
