@@ -340,12 +340,13 @@ def _run_group(
     return _Result(proc.returncode, out, errb.decode("utf-8", "replace"))
 
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+# Only error messages need it: compiled on first use (re's cache), not by every command's start-up.
+_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@"
 
 
 def redact_url(text: str) -> str:
     """Credentials in URLs (https://user:token@host) replaced by ***."""
-    return _USERINFO.sub(r"\1***@", text)
+    return re.sub(_USERINFO, r"\1***@", text)
 
 
 def condense(text: str) -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from lab.adapters.tomlcache import cached_toml
 from lab.core.record import dataclass
-from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, parse_recorded_task, parse_task_meta
+from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, load_toml, parse_recorded_task, task_meta
 from lab.errors import LabError
 from lab.resources import data_dir
 
@@ -34,6 +35,8 @@ __all__ = [
     "default_task_id",
     "load_task",
     "read_task_file",
+    "read_task_meta",
+    "read_task_toml",
     "recorded_task",
     "solution_files",
     "solution_removals",
@@ -64,6 +67,25 @@ def read_task_file(path: Path) -> str:
         raise LabError(f"cannot read task file: {err.strerror}", file=str(path)) from None
 
 
+def read_task_toml(path: Path) -> dict[str, Any]:
+    """A task's TOML file as data (LabError naming the file, as `read_task_file` and `load_toml`),
+    parsed once for as long as the file stays unchanged (`lab.adapters.tomlcache`)."""
+
+    def parse() -> dict[str, Any]:
+        return load_toml(read_task_file(path), str(path))
+
+    try:
+        st = path.stat()
+    except OSError:
+        return parse()  # read_task_file says what is wrong
+    return cached_toml(path, st, parse)
+
+
+def read_task_meta(path: Path) -> TaskMeta:
+    """A task's task.toml, checked."""
+    return task_meta(read_task_toml(path), str(path))
+
+
 @dataclass(frozen=True)
 class CatalogueEntry:
     meta: TaskMeta
@@ -80,7 +102,7 @@ def catalogue() -> list[CatalogueEntry]:
             path = folder / TASK_FILE
             if not path.is_file():
                 continue
-            meta = parse_task_meta(read_task_file(path), str(path))
+            meta = read_task_meta(path)
             if meta.id != folder.name:
                 raise LabError(
                     f"task id {meta.id!r} does not match its folder {folder.name!r}",
@@ -176,8 +198,7 @@ def load_task(task_id: str | None = None) -> Task:
     from lab.core.tasktexts import Task, parse_hints, parse_pitfalls, parse_quiz
 
     folder = task_folder(task_id or default_task_id())
-    path = folder / TASK_FILE
-    meta = parse_task_meta(read_task_file(path), str(path))
+    meta = read_task_meta(folder / TASK_FILE)
 
     def text(rel: str) -> tuple[str, str]:
         where = folder / rel

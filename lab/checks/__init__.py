@@ -58,7 +58,10 @@ def check(name: str) -> Callable[[Impl], Impl]:
     return register
 
 
-_DECORATOR = re.compile(r'^@check\("([^"\\]+)"\)', re.MULTILINE)
+# A decorator at the start of a line, found from the newline before it: a pattern starting with a literal
+# lets the engine jump from one `\n@check("` to the next, where `^` with re.MULTILINE tried it at every
+# character (1.6% of `lab check --offline`'s instructions).
+_DECORATOR = re.compile(r'\n@check\("([^"\\]+)"\)')
 
 
 def _library_modules() -> list[str]:
@@ -78,7 +81,7 @@ def _module_index(modules: list[str]) -> dict[str, str] | None:
             text = (Path(__path__[0]) / f"{mod}.py").read_text(encoding="utf-8")
         except OSError:
             return None
-        for name in _DECORATOR.findall(text):
+        for name in _DECORATOR.findall("\n" + text):
             index.setdefault(name, mod)
     return index
 

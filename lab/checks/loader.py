@@ -102,12 +102,12 @@ TASK_FACTS = ("progress_row", "progress_note", "quiz_record")
 def load_task_checks(task: str | None = None) -> TaskChecks:
     """`tasks/<task>/checks.toml` (default: the course's current task), with the task's own facts
     (PROGRESS.md row and note, quiz record) from its task.toml as settings."""
-    from lab.adapters.tasks import default_task_id, read_task_file, task_folder
-    from lab.core.tasks import CHECKS_FILE, CHECKS_MODULE, TASK_FILE, load_toml, parse_task_meta
+    from lab.adapters.tasks import default_task_id, read_task_meta, read_task_toml, task_folder
+    from lab.core.tasks import CHECKS_FILE, CHECKS_MODULE, TASK_FILE
 
     task_id = task or default_task_id()
     folder = task_folder(task_id)
-    meta = parse_task_meta(read_task_file(folder / TASK_FILE), str(folder / TASK_FILE))
+    meta = read_task_meta(folder / TASK_FILE)
     path = folder / CHECKS_FILE
     if not path.is_file():
         raise LabError(
@@ -115,7 +115,7 @@ def load_task_checks(task: str | None = None) -> TaskChecks:
             file=str(path),
             hint="every task folder needs a checks.toml (see CONTRIBUTING.md)",
         )
-    data = load_toml(read_task_file(path), str(path))
+    data = read_task_toml(path)
     defs = tuple(_def(raw, str(path)) for raw in data.get("check", []))
     try:
         validate_defs(defs)

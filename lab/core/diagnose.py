@@ -524,11 +524,12 @@ def _shape_findings(
 # --- policies and repositories -------------------------------------------------------------------------
 
 
-_LENIENT = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
+# Compiled on first use (re's cache): only the findings that need the registry's tags use it.
+_LENIENT = r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$"
 
 
 def _lenient(tag: str) -> tuple[int, int, int] | None:
-    m = _LENIENT.match(tag)
+    m = re.match(_LENIENT, tag)
     if not m:
         return None
     return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)

@@ -38,9 +38,6 @@ INTERVAL_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
 #: ImageRepository `spec.timeout`: hours are not allowed by the CRD.
 TIMEOUT_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"
 
-_INTERVAL_RE = re.compile(INTERVAL_PATTERN)
-_TIMEOUT_RE = re.compile(TIMEOUT_PATTERN)
-
 
 class DurationError(ValueError):
     """A string Go's `time.ParseDuration` rejects; the message is Go's own."""
@@ -170,8 +167,8 @@ def normalize(text: str) -> str:
 
 def matches_crd_pattern(text: str, *, allow_hours: bool = True) -> bool:
     """Whether the API server's CRD pattern accepts `text` (interval pattern, or timeout without hours)."""
-    regex = _INTERVAL_RE if allow_hours else _TIMEOUT_RE
-    return regex.fullmatch(text) is not None
+    # Compiled on first use (re's cache): most commands check one of the two, or neither.
+    return re.fullmatch(INTERVAL_PATTERN if allow_hours else TIMEOUT_PATTERN, text) is not None
 
 
 def check_interval(text: str, *, allow_hours: bool = True) -> str | None:

@@ -23,7 +23,7 @@ REASON_INVALID = "ImageURLInvalid"
 
 _REPOSITORY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-./")
 _TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
-_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_DIGEST = r"sha256:[0-9a-f]{64}"  # compiled on first use (re's cache): few references have a digest
 #: The OCI distribution spec's repository grammar; ggcr is laxer, registries are not.
 OCI_REPOSITORY_RE = re.compile(
     r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
@@ -135,7 +135,7 @@ def _new_tag(name: str) -> ImageName | None:
 
 def _new_digest(name: str) -> ImageName | None:
     parts = name.split("@")
-    if len(parts) != 2 or not _DIGEST_RE.fullmatch(parts[1]):
+    if len(parts) != 2 or not re.fullmatch(_DIGEST, parts[1]):
         return None
     return _new_tag(parts[0])
 

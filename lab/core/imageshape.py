@@ -25,7 +25,8 @@ KEY_SHAPES: dict[str, Shape] = {
     **dict.fromkeys(("repository", "newName", "imageName", "registry"), "name"),
     **dict.fromkeys(("digest", "newDigest", "imageDigest"), "digest"),
 }
-_TAG_LIKE = re.compile(r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$")
+# Compiled on first use (re's cache): only a marker on a value without `/` or `:` needs it.
+_TAG_LIKE = r"^v?[0-9]+(\.[0-9A-Za-z_-]+)*([-+][0-9A-Za-z.+_-]*)?$"
 SHAPE_WORDS: dict[Shape, str] = {
     "full": "a full image reference",
     "name": "an image name",
@@ -48,7 +49,7 @@ def line_shape(key: str, value: str) -> Shape | None:
         return KEY_SHAPES[key]
     if value.startswith("sha256:"):
         return "digest"
-    if "/" not in value and ":" not in value and _TAG_LIKE.match(value):
+    if "/" not in value and ":" not in value and re.match(_TAG_LIKE, value):
         return "tag"
     if key == "name" and value and ":" not in value:
         return "matchkey"

@@ -147,14 +147,15 @@ def _choose(images: list[ContainerImage], container: str | None, file: str) -> C
 # The line breaks of the YAML reader (libyaml, and go-yaml in Flux): besides \n, \r\n and \r, the
 # YAML 1.1 breaks NEL (U+0085), LS (U+2028) and PS (U+2029) end a line too, so positions it reports
 # count them. Python's str.splitlines() is no substitute: it also splits at \v, \f and \x1c-\x1e.
-_EOL = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+# Compiled on first use (re's cache): only writing a marker (`lab mark`) splits lines.
+_EOL = "\r\n|[\n\r\x85\u2028\u2029]"
 
 
 def split_lines(text: str) -> list[str]:
     """Lines with their own line endings, split where the YAML reader counts a new line."""
     out: list[str] = []
     start = 0
-    for m in _EOL.finditer(text):
+    for m in re.finditer(_EOL, text):
         out.append(text[start : m.end()])
         start = m.end()
     if start < len(text):
@@ -163,7 +164,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def _body_and_eol(line: str) -> tuple[str, str]:
-    m = _EOL.search(line)
+    m = re.search(_EOL, line)
     return (line[: m.start()], line[m.start() :]) if m else (line, "")
 
 

@@ -10,19 +10,22 @@ the standard library still processes the class (fields, defaults, `__match_args_
   `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled once the
   class has made a few instances - until then the same assignments are made from the fields, so a
   class a run instantiates once or never costs no compilation;
-- `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`: shared closures over the field names
-  with the standard library's semantics (same text, same tuple comparison and hash, same
+- `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`, `order`'s `__lt__`/`__le__`/`__gt__`/
+  `__ge__`, a frozen `slots` class's `__getstate__`/`__setstate__`: shared closures over the field
+  names with the standard library's semantics (same text, same tuple comparison and hash, same
   `FrozenInstanceError` messages, `NotImplemented` for another class, the hash rules of `eq`/`frozen`/
   an explicit `__hash__`).
 
-A method the class defines itself is kept, as the standard library keeps it; `__dataclass_params__` tells
-the options given (a `dataclasses.dataclass` subclass checks frozen against it), abstract methods the
-generated ones implement are cleared. What differs: until a class's `__init__` is compiled,
+A method the class defines itself is kept, as the standard library keeps it (`order` refuses one, as it
+does); `__dataclass_params__` tells the options given (a `dataclasses.dataclass` subclass checks frozen
+against it); abstract methods the generated ones implement are cleared. `slots=True` is the standard
+library's own (it makes the slotted class). What differs: until a class's `__init__` is compiled,
 `inspect.signature` of the class shows `(*args, **kwargs)`, and the compiled one has no annotations
-(`typing.get_type_hints(cls.__init__)`); rich's pretty printer takes the `__repr__` for a class's own.
-Options this module does not reproduce (`order`, `unsafe_hash`, `slots`, `kw_only`, `match_args=False`,
-`weakref_slot`, `init=False`, `InitVar` or `KW_ONLY` fields) leave the class to `dataclasses.dataclass`
-unchanged; so do the subclasses of such a class.
+(`typing.get_type_hints(cls.__init__)`); rich's pretty printer takes the `__repr__` for a class's own;
+assigning an attribute that is not a field to a frozen slotted instance raises `FrozenInstanceError`
+(Python 3.11's own fails with a TypeError from `super()`). Options this module does not reproduce
+(`unsafe_hash`, `kw_only`, `match_args=False`, `weakref_slot`, `init=False`, `InitVar` or `KW_ONLY`
+fields) leave the class to `dataclasses.dataclass` unchanged; so do the subclasses of such a class.
 Type checkers see `dataclasses.dataclass` itself.
 """
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import inspect
+import operator
 import threading
 from collections.abc import Callable
 from operator import attrgetter
@@ -50,8 +54,9 @@ else:
         return wrap if cls is None else wrap(cls)
 
 
-_HANDLED = frozenset({"init", "repr", "eq", "frozen"})
-_DEFAULTS = {"init": True, "repr": True, "eq": True, "frozen": False}
+_HANDLED = frozenset({"init", "repr", "eq", "frozen", "order", "slots"})
+_DEFAULTS = {"init": True, "repr": True, "eq": True, "frozen": False, "order": False, "slots": False}
+_ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
 _MISSING = dataclasses.MISSING
 
 
@@ -81,6 +86,15 @@ def _process(cls: type, **options: Any) -> type:
     if opts["frozen"] and ("__setattr__" in own or "__delattr__" in own):
         name = "__setattr__" if "__setattr__" in own else "__delattr__"
         raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
+    if opts["order"]:
+        if not opts["eq"]:
+            raise ValueError("eq must be true if order is true")
+        for name in _ORDER:
+            if name in own:
+                raise TypeError(
+                    f"Cannot overwrite attribute {name} in class {cls.__name__}. "
+                    "Consider using functools.total_ordering"
+                )
     defines = {name: name in own for name in ("__init__", "__repr__", "__eq__", "__match_args__")}
     doc = cls.__doc__
     if not doc:  # else the standard library reads a signature: of object.__init__, through ast
@@ -90,16 +104,21 @@ def _process(cls: type, **options: Any) -> type:
     # Frozen only under frozen bases (the standard library refuses a non-frozen class under them,
     # with its own message), where its __setattr__ and __delattr__ are the class's.
     first_pass_frozen = any_frozen_base and opts["frozen"]
-    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=first_pass_frozen)
+    original = cls
+    # With slots=True this is a new class, made by the standard library.
+    cls = dataclasses.dataclass(
+        cls, init=False, repr=False, eq=False, frozen=first_pass_frozen, slots=opts["slots"]
+    )
     fields_by_name: dict[str, dataclasses.Field[Any]] = cls.__dataclass_fields__  # type: ignore[attr-defined]
     if any(f._field_type is _INITVAR or f.kw_only is True for f in fields_by_name.values()):  # type: ignore[attr-defined]
         # an InitVar or KW_ONLY only the standard library recognises (a string annotation naming it by
         # another name): the class becomes the standard library's
-        return _standard(cls, options, doc, defines["__match_args__"], first_pass_frozen)
+        return _standard(original, options, doc, defines["__match_args__"], first_pass_frozen)
     if bases and not any_frozen_base and opts["frozen"]:
         raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    params.init, params.repr, params.eq, params.frozen = True, opts["repr"], opts["eq"], opts["frozen"]
+    params.init, params.repr, params.eq = True, opts["repr"], opts["eq"]
+    params.order, params.frozen = opts["order"], opts["frozen"]
     cls.__record_frozen__ = opts["frozen"]  # type: ignore[attr-defined]
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     if not doc:
@@ -119,17 +138,26 @@ def _process(cls: type, **options: Any) -> type:
     compared = tuple(f.name for f in fields if f.compare)
     if opts["eq"] and not defines["__eq__"]:
         cls.__eq__ = _eq_fn(compared)  # type: ignore[assignment]
-    if opts["frozen"] and not first_pass_frozen:
+    if opts["order"]:
+        for name, op in _ORDER.items():
+            setattr(cls, name, _order_fn(name, compared, op))
+    if opts["frozen"]:  # (also over the first pass's own, which a slotted class's super() would fail in)
         names = tuple(f.name for f in fields)
         cls.__setattr__ = _frozen_setattr(cls, names)  # type: ignore[assignment]
         cls.__delattr__ = _frozen_delattr(cls, names)  # type: ignore[assignment]
+        if opts["slots"]:  # unpickling sets the slots past the frozen __setattr__
+            if "__getstate__" not in own:
+                cls.__getstate__ = _frozen_slots_getstate  # type: ignore[assignment]
+            if "__setstate__" not in own:
+                cls.__setstate__ = _frozen_slots_setstate  # type: ignore[attr-defined]
     if opts["eq"] and not has_explicit_hash:
         if opts["frozen"]:
             hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
             cls.__hash__ = _hash_fn(hashed)  # type: ignore[assignment]
         else:
             cls.__hash__ = None  # type: ignore[assignment]
-    for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+    generated = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", *_ORDER)
+    for name in (*generated, "__getstate__", "__setstate__"):
         method = cls.__dict__.get(name)
         if method is not None and getattr(method, "__module__", None) == __name__:
             method.__qualname__ = f"{cls.__qualname__}.{name}"  # as the generated methods are named
@@ -202,6 +230,18 @@ def _eq_fn(names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
     return __eq__
 
 
+def _order_fn(name: str, names: tuple[str, ...], op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    values = _getter(names)
+
+    def compare(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return op(values(self), values(other))
+        return NotImplemented
+
+    compare.__name__ = name
+    return compare
+
+
 def _hash_fn(names: tuple[str, ...]) -> Callable[[Any], int]:
     values = _getter(names)
 
@@ -245,6 +285,17 @@ def _frozen_delattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str], N
         super(cls, self).__delattr__(name)  # type: ignore[arg-type]
 
     return __delattr__
+
+
+def _frozen_slots_getstate(self: Any) -> list[Any]:
+    """A frozen slotted class's `__getstate__`, the standard library's: the values of the fields of the
+    instance's class (a subclass's too, which inherits it)."""
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _frozen_slots_setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state, strict=False):
+        object.__setattr__(self, f.name, value)
 
 
 _HAS_DEFAULT_FACTORY = object()

@@ -10,7 +10,6 @@ check run reads only task.toml and the task a repository records, so it never im
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import field
 from pathlib import PurePosixPath
@@ -95,6 +94,9 @@ def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:
 
 def load_toml(text: str, where: str) -> dict[str, Any]:
     """TOML text as a dict; a syntax error is a one-line LabError naming the file."""
+    # Imported here: `lab check` mostly finds its task files parsed already (lab.adapters.tomlcache).
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -140,7 +142,11 @@ def _relative(value: str, key: str, where: str) -> str:
 
 
 def parse_task_meta(text: str, where: str) -> TaskMeta:
-    data = load_toml(text, where)
+    return task_meta(load_toml(text, where), where)
+
+
+def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
+    """task.toml's data, checked (`where` names the file in errors)."""
     task_id = _str(data, "id", where)
     if not task_id or task_id != task_id.strip() or "/" in task_id or task_id.startswith("."):
         raise LabError(f"task id {task_id!r} is not a folder name", file=where, field="id")

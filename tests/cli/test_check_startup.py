@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,21 @@ def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> No
     assert isinstance(started, list)
     assert "fetch" not in started, started  # origin is a local repository with nothing new
     assert sorted(started) == sorted(OFFLINE_GIT), started
+
+
+def test_a_second_offline_check_finds_the_task_files_parsed(solved: Path) -> None:
+    # task.toml and checks.toml are parsed once and kept while unchanged (lab.adapters.tomlcache); a
+    # file changed in the last SETTLED_NS (a fresh checkout) is not stored yet, so wait that out.
+    from lab.adapters import tomlcache
+    from lab.adapters.tasks import task_folder
+
+    folder = task_folder("09b")
+    changed = max(max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in folder.glob("*.toml"))
+    time.sleep(max(0.0, (changed + tomlcache.SETTLED_NS - time.time_ns()) / 1e9))
+    assert "tomllib" in _probe(solved)["modules"]  # the first run parses (and stores)
+    modules = _probe(solved)["modules"]
+    assert isinstance(modules, list)
+    assert "tomllib" not in modules
 
 
 def test_offline_check_fetches_when_origin_moved(solved: Path, tmp_path: Path) -> None:

@@ -89,6 +89,28 @@ def make(deco: Decorator) -> dict[str, Any]:
     class Node:
         children: list[Any] = dataclasses.field(default_factory=list)
 
+    @deco(frozen=True, order=True)
+    class Ordered:
+        a: int
+        b: str = ""
+        ignored: int = dataclasses.field(default=0, compare=False)
+
+    @deco(eq=False, slots=True)
+    class Slotted:
+        a: int
+        b: str = "x"
+        c: list[int] = dataclasses.field(default_factory=list)
+
+    @deco(slots=True)
+    class SlottedEq:
+        a: int
+        b: str = "x"
+
+    @deco(frozen=True, slots=True)
+    class FrozenSlotted:
+        a: int
+        b: tuple[str, ...] = ()
+
     return {
         "Plain": Plain,
         "Frozen": Frozen,
@@ -101,6 +123,10 @@ def make(deco: Decorator) -> dict[str, Any]:
         "OwnRepr": OwnRepr,
         "Empty": Empty,
         "Node": Node,
+        "Ordered": Ordered,
+        "Slotted": Slotted,
+        "SlottedEq": SlottedEq,
+        "FrozenSlotted": FrozenSlotted,
     }
 
 
@@ -121,7 +147,32 @@ def scenarios(k: dict[str, Any]) -> dict[str, Callable[[], Any]]:
     child = k["FrozenChild"](4, extra="z")
     node = k["Node"]()
     node.children.append(node)
+    o1, o2 = k["Ordered"](1, "b"), k["Ordered"](1, "c", ignored=9)
+    slotted, frozen_slotted = k["Slotted"](1), k["FrozenSlotted"](2, ("v",))
     return {
+        "order lt": lambda: (o1 < o2, o2 < o1, o1 < o1),
+        "order le ge gt": lambda: (o1 <= o2, o1 >= o2, o1 > o2, o1 <= k["Ordered"](1, "b", 5)),
+        "order other class": lambda: o1 < child,
+        "order other type": lambda: o1.__lt__(1),
+        "order sorts": lambda: [repr(o) for o in sorted([o2, o1, k["Ordered"](0)])],
+        "order hash": lambda: hash(o1) == hash(k["Ordered"](1, "b", 7)),
+        "order method name": lambda: (k["Ordered"].__lt__.__name__, k["Ordered"].__ge__.__qualname__),
+        "slots": lambda: (k["Slotted"].__slots__, k["FrozenSlotted"].__slots__),
+        "slots no dict": lambda: hasattr(slotted, "__dict__"),
+        "slots repr": lambda: (repr(slotted), repr(frozen_slotted), repr(k["SlottedEq"](3))),
+        "slots eq=False is identity": lambda: slotted == k["Slotted"](1),
+        "slots eq": lambda: (k["SlottedEq"](1) == k["SlottedEq"](1), k["SlottedEq"](1) == k["SlottedEq"](2)),
+        "slots unknown attribute": lambda: setattr(slotted, "zzz", 1),
+        "slots assign": lambda: (setattr(slotted, "a", 5), slotted.a),
+        "slots factory": lambda: (slotted.c, k["Slotted"](1).c is k["Slotted"](1).c),
+        "slots defaults are not class attributes": lambda: "b" in k["Slotted"].__dict__,
+        "frozen slots assign": lambda: setattr(frozen_slotted, "a", 9),
+        "frozen slots delete": lambda: delattr(frozen_slotted, "b"),
+        "frozen slots hash": lambda: hash(frozen_slotted) == hash(k["FrozenSlotted"](2, ("v",))),
+        "frozen slots pickle": lambda: repr(pickle.loads(pickle.dumps(frozen_slotted))),
+        "frozen slots copy": lambda: repr(copy.deepcopy(frozen_slotted)),
+        "slots replace": lambda: repr(dataclasses.replace(frozen_slotted, a=3)),
+        "slots fields": lambda: [f.name for f in dataclasses.fields(slotted)],
         "repr plain": lambda: repr(p),
         "repr defaults": lambda: repr(k["Plain"](a=5)),
         "repr frozen": lambda: repr(f),
@@ -206,12 +257,30 @@ def test_a_record_pickles() -> None:
 
 
 def test_options_it_does_not_reproduce_are_the_standard_librarys() -> None:
-    @record.dataclass(frozen=True, order=True)
-    class Ordered:
+    @record.dataclass(frozen=True, unsafe_hash=True)
+    class Hashed:
         a: int
 
-    assert Ordered(1) < Ordered(2)
-    assert "__record_frozen__" not in Ordered.__dict__
+    assert hash(Hashed(1)) == hash(Hashed(1))
+    assert "__record_frozen__" not in Hashed.__dict__
+
+
+@pytest.mark.parametrize("deco", [dataclasses.dataclass, record.dataclass], ids=["std", "record"])
+def test_order_refuses_what_the_standard_library_refuses(deco: Decorator) -> None:
+    with pytest.raises(ValueError, match="eq must be true if order is true"):
+
+        @deco(order=True, eq=False)
+        class NoEq:
+            a: int
+
+    with pytest.raises(TypeError, match="Cannot overwrite attribute __lt__ in class Own"):
+
+        @deco(order=True)
+        class Own:
+            a: int
+
+            def __lt__(self, other: object) -> bool:
+                return True
 
 
 def test_frozen_and_non_frozen_do_not_mix() -> None:

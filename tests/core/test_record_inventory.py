@@ -28,9 +28,18 @@ def name(value):
         return "MISSING"
     return getattr(value, "__qualname__", None) or repr(value)
 
+def resolved(cls):
+    # the class its module names by its qualified name (slots=True leaves the class it replaced alive)
+    obj = sys.modules[cls.__module__]
+    for part in cls.__qualname__.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
 described = {}
 for obj in gc.get_objects():
     if isinstance(obj, type) and obj.__module__.startswith("lab") and "__dataclass_fields__" in obj.__dict__:
+        if "<locals>" not in obj.__qualname__ and resolved(obj) is not obj:
+            continue
         p = obj.__dataclass_params__
         described[f"{obj.__module__}.{obj.__qualname__}"] = {
             "fields": [

@@ -297,26 +297,56 @@ def scenarios(deco: Decorator) -> dict[str, Callable[[], Any]]:
         )
 
     def fallbacks() -> Any:
-        @deco(order=True)
-        class Ordered:
-            a: int
-
-        @deco(slots=True, frozen=True)
-        class Slotted:
-            a: int
-
         @deco(kw_only=True)
         class Named:
             a: int
             b: int = 0
 
+        @deco(unsafe_hash=True)
+        class Hashed:
+            a: int
+
+        return short(repr(Named(b=1, a=2))), outcome(lambda: Named(1)), hash(Hashed(1)) == hash((1,))
+
+    def ordered_and_slotted() -> Any:
+        @deco(order=True)
+        class Ordered:
+            a: int
+            b: int = field(default=0, compare=False)
+
+        @deco(slots=True, frozen=True)
+        class Slotted:
+            a: int
+            b: list[int] = field(default_factory=list, compare=False)
+
         return (
-            Ordered(1) < Ordered(2),
+            Ordered(1, 5) < Ordered(2),
+            sorted([Ordered(3), Ordered(1, 9)]) == [Ordered(1), Ordered(3)],
+            outcome(lambda: Ordered(1) < 2),  # type: ignore[operator]
             Slotted.__slots__,
             outcome(lambda: setattr(Slotted(1), "a", 2)),
-            short(repr(Named(b=1, a=2))),
-            outcome(lambda: Named(1)),
+            hash(Slotted(1, [2])) == hash((1,)),
+            hasattr(Slotted(1), "__dict__"),
         )
+
+    def slotted_pickles() -> Any:
+        values: list[Any] = []
+        for cls in SLOTTED[deco]:
+            obj = cls(1, 2) if cls is not SLOTTED[deco][0] else cls(1)
+            for clone in (pickle.loads(pickle.dumps(obj)), copy.copy(obj), copy.deepcopy(obj)):
+                values.append((repr(clone).partition("(")[2], clone == obj, clone.__getstate__()))
+        return values
+
+    def initvar_slotted() -> Any:
+        @deco(slots=True, frozen=True)
+        class Scaled:
+            a: int
+            scale: Init[int] = 1
+
+            def __post_init__(self, scale: int) -> None:
+                object.__setattr__(self, "a", self.a * scale)
+
+        return short(repr(Scaled(2, 3))), Scaled.__slots__, hasattr(Scaled(1), "__dict__"), hash(Scaled(2, 3))
 
     return {
         "order=True subclass of a frozen record": subclass({"frozen": True, "order": True}),
@@ -348,6 +378,9 @@ def scenarios(deco: Decorator) -> dict[str, Callable[[], Any]]:
         "a plain subclass": plain_subclass,
         "replace, fields, astuple, ClassVar": replace_and_fields,
         "options left to the standard library": fallbacks,
+        "order=True, slots=True": ordered_and_slotted,
+        "pickling a frozen slotted record and its subclasses": slotted_pickles,
+        "InitVar under another name, slots=True": initvar_slotted,
     }
 
 
@@ -374,6 +407,41 @@ class _RecordMutable:
     a: int
     b: list[int] = field(default_factory=list)
 
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _StdSlotted:
+    a: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _StdSlottedChild(_StdSlotted):
+    b: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _StdSlottedSlottedChild(_StdSlotted):
+    b: int = 0
+
+
+@record.dataclass(frozen=True, slots=True)
+class _RecordSlotted:
+    a: int
+
+
+@record.dataclass(frozen=True)
+class _RecordSlottedChild(_RecordSlotted):
+    b: int = 0
+
+
+@record.dataclass(frozen=True, slots=True)
+class _RecordSlottedSlottedChild(_RecordSlotted):
+    b: int = 0
+
+
+SLOTTED: dict[Decorator, tuple[type, type, type]] = {
+    dataclasses.dataclass: (_StdSlotted, _StdSlottedChild, _StdSlottedSlottedChild),
+    record.dataclass: (_RecordSlotted, _RecordSlottedChild, _RecordSlottedSlottedChild),
+}
 
 PICKLED: dict[Decorator, tuple[type, type]] = {
     dataclasses.dataclass: (_StdFrozen, _StdMutable),

@@ -79,6 +79,15 @@ EDGES = [
     '# c\n\n# {"$imagepolicy": "flux-system:nginx"}\n\nk: v\n',
     "# a\n\n# b\n\nk: v\n",
     "# h\n{k: v}\n",
+    # Values written as they are, with and without a line comment; keys with a head comment.
+    "a: nginx:1.0\nb: nginx:1.0 # c\nc: \"q\" # c\nd: a b # c\ne: -x # c\nf: 'q' # c\ng: a:b\nh: x #\n",
+    's:\n- nginx:1.0\n- nginx:1.0 # c\n- "q" # c\n- a b\n- x # ## c\n- - y # c\n- k: v:w # c\n',
+    "a: http://x/y?z # c\nb: 'x' # c\nc: \"tab\\t\" # c\nd: x #c\ne: !!str 1 # c\nf: &a x # c\ng: 1 # c\n",
+    "a: b\n# head\nc: d\ne:\n  # inner\n  f: g\n  # second\n  h: i\nl:\n- # item\n  m: n\n  # nk\n  o: p\n",
+    "# one\n# two\nk: v\n# three\n#\nl: w\n##\nm: x\n",
+    'a: b\n# head\n"c": d\n# head\n&x e: f\n# head\n? g\n: h\n# head\nnginx:1: x\n',
+    "a: x\ty # c\nb: x\ty\nc:\n- x\ty # c\n- x # c\n- - x # c\n  - y\n",
+    "l:\n- x\n- y # c\n  # foot\n\nm: y\nn:\n  - x:y\n  # foot\n\no: p\n",
 ]
 
 
@@ -131,6 +140,9 @@ def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Builder, "_attach_trailing", lambda self, doc: False)  # built again, tracked
     monkeypatch.setattr(Emitter, "_write_double", Emitter._write_double_chars)
     monkeypatch.setattr(Emitter, "_write_quotable", Emitter._write_quotable_chars)
+    monkeypatch.setattr(Emitter, "_write_comment", Emitter._write_comment_chars)
+    monkeypatch.setattr(Emitter, "_write_value", lambda self, ev, state: False)
+    monkeypatch.setattr(Emitter, "_write_headed_key", lambda self, ev, state: False)
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
     monkeypatch.setattr("lab.core.setters.emitter._as_verbatim", lambda item: item)
 
@@ -160,6 +172,30 @@ def test_a_wrong_fast_path_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch
         fast = _encode(text)
         _general_paths(m)
         general = _encode(text)
+    assert fast != general
+
+
+@pytest.mark.parametrize("fast_path", ["_write_value", "_write_headed_key", "_write_comment"])
+def test_a_fast_path_that_writes_one_character_more_shows_as_a_difference(
+    fast_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The comparison must be able to fail for each of the emitter's shortcuts for values and keys
+    # with a comment: one that wrote a stray character after what it writes.
+    text = "# head\nk: nginx:1.0 # c\nl:\n- x:y # c\n"
+    original = getattr(Emitter, fast_path)
+
+    def stray(self: Emitter, *args: object) -> object:
+        done = original(self, *args)
+        if done is not False:
+            self.out.append("~")
+        return done
+
+    with monkeypatch.context() as m:
+        m.setattr(Emitter, fast_path, stray)
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert "~" in fast
     assert fast != general
 
 

@@ -37,10 +37,10 @@ __all__ = ["Doc", "find_automation", "load_documents", "might_hold_automation"]
 POLICY_PRECEDENCE: tuple[PolicyKind, ...] = ("semver", "alphabetical", "numerical")
 
 
-_RELEVANT_KIND = re.compile(
-    r"""^kind:[ \t]*["']?(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\b"""
-    r"""|"kind"\s*:\s*"(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\"""",
-    re.MULTILINE | re.IGNORECASE,
+# Compiled on first use (re's cache): only `lab mark` pre-filters a repository's files with it.
+_RELEVANT_KIND = (
+    r"""(?im)^kind:[ \t]*["']?(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\b"""
+    r"""|"kind"\s*:\s*"(?:ImageRepository|ImagePolicy|ImageUpdateAutomation|GitRepository|Kustomization)\""""
 )
 
 
@@ -50,7 +50,7 @@ def might_hold_automation(text: str) -> bool:
     CRD definitions (gotk-components.yaml, hundreds of KB) only name these kinds indented under
     `names:`, so they are skipped; a misspelt kind (`imagepolicy`) still passes, to be reported.
     """
-    return _RELEVANT_KIND.search(text) is not None
+    return re.search(_RELEVANT_KIND, text) is not None
 
 
 def load_documents(text: str, file: str) -> list[Doc]:

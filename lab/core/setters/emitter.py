@@ -344,6 +344,13 @@ class Emitter:
                     self.root_context = self.mapping_context = self.simple_key_context = False
                     self.sequence_context = True
                     continue
+                elif item.__class__ is Event and item.typ == Ev.SCALAR:
+                    if state == map_value or state <= seq_item:
+                        if self._write_value(item, state):
+                            quiet = self._quiet()
+                            continue
+                    elif self._write_headed_key(item, state):
+                        continue
                 elif (item is map_start or item is seq_start) and (state == map_value or state <= seq_item):
                     is_map = item is map_start
                     after = events[i + 1] if i < last else None
@@ -389,6 +396,78 @@ class Emitter:
             or self.tail_comment
             or self.key_line_comment
         )
+
+    def _write_value(self, ev: Event, state: int) -> bool:
+        """A scalar value or sequence item with no comment but its line comment (a marker's line),
+        if any, written as text that needs no quoting or escape: what `_emit_block_mapping_value` or
+        `_emit_block_sequence_item` and `_emit_node` write for it, the comment after it, and the
+        flags they leave. False, writing nothing, for any other scalar."""
+        value = ev.value
+        if ev.head_comment or ev.foot_comment or ev.tail_comment:
+            return False
+        if ev.anchor or ev.tag or not value:
+            return False
+        if ev.style == Sty.PLAIN:
+            if not _PLAIN_SAFE.fullmatch(value):
+                a = self._analyses.get(value)
+                if a is None:
+                    a = self._analyses[value] = analyze_scalar(value, tabs_are_special=False)
+                if a.multiline or not a.block_plain or _HAS_BREAK.search(value):
+                    return False
+            text = value
+        elif ev.style == Sty.DOUBLE and _DOUBLE_AS_IS.fullmatch(value):
+            text = f'"{value}"'
+        else:
+            return False
+        if state == S.BLOCK_MAP_SIMPLE_VALUE:
+            self.out.append(": ")
+            self.mapping_context = True
+            self.sequence_context = False
+            self.state = S.BLOCK_MAP_KEY
+        else:
+            self._write_dash(state)
+            self.out.append(" ")
+            self.mapping_context = False
+            self.sequence_context = True
+            self.state = S.BLOCK_SEQ_ITEM
+        self.out.append(text)
+        self.column += 1 + len(text)
+        self.root_context = self.simple_key_context = False
+        self.whitespace = self.indention = self.open_ended = False
+        if ev.line_comment:
+            self.line_comment = ev.line_comment
+            self._process_line_comment()
+        return True
+
+    def _write_headed_key(self, ev: Event, state: int) -> bool:
+        """A plain-safe mapping key whose only comment is its head comment (a document's first key
+        under a file header): what `_emit_block_mapping_key` and `_emit_node` write and leave. False,
+        writing nothing, for any other scalar or state."""
+        value = ev.value
+        if state != S.BLOCK_MAP_FIRST and state != S.BLOCK_MAP_KEY:
+            return False
+        if not ev.head_comment or ev.line_comment or ev.foot_comment or ev.tail_comment:
+            return False
+        if (
+            ev.anchor
+            or ev.tag
+            or ev.style != Sty.PLAIN
+            or len(value) > 128
+            or not _PLAIN_SAFE.fullmatch(value)
+        ):
+            return False
+        if state == S.BLOCK_MAP_FIRST:
+            self._increase_indent(False, False)
+        self._write_indent()
+        self._write_comment(ev.head_comment)
+        self._write_indent()
+        self.out.append(value)
+        self.column += len(value)
+        self.whitespace = self.indention = False
+        self.root_context = self.sequence_context = False
+        self.mapping_context = self.simple_key_context = True
+        self.state = S.BLOCK_MAP_SIMPLE_VALUE
+        return True
 
     def _write_pairs(self, i: int) -> int:
         """Write the `key: value` lines of plain text that start with the key at `i - 1`.
@@ -853,6 +932,17 @@ class Emitter:
         self.foot_indent = max(self.indent, 0)
 
     def _write_comment(self, comment: str) -> None:
+        if not _HAS_BREAK.search(comment):
+            # One line: the loop below writes `# ` unless the text starts with `#`, the text, and a
+            # break, and leaves the flags as here.
+            if comment:
+                self.out.append(comment if comment[0] == "#" else "# " + comment)
+            self.put_break()
+            self.whitespace = True
+            return
+        self._write_comment_chars(comment)
+
+    def _write_comment_chars(self, comment: str) -> None:
         breaks = False
         pound = False
         for c in comment:
