@@ -20,16 +20,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pytest
 
 from lab.core import record
+from tests.core.test_record import outcome
 
 T = TypeVar("T")
 Decorator = Callable[..., Any]
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "value", fn()
-    except Exception as err:  # the exception is the behaviour under test
-        return type(err).__name__, str(err)
 
 
 def short(text: str) -> str:
@@ -384,68 +378,47 @@ def scenarios(deco: Decorator) -> dict[str, Callable[[], Any]]:
     }
 
 
-@dataclasses.dataclass(frozen=True)
-class _StdFrozen:
-    a: int
-    b: tuple[int, ...] = ()
+def _picklable(deco: Decorator, prefix: str) -> dict[str, type]:
+    """Classes pickle can find: each is made a global of this module under `prefix` + its name."""
+
+    @deco(frozen=True)
+    class Frozen:
+        a: int
+        b: tuple[int, ...] = ()
+
+    @deco
+    class Mutable:
+        a: int
+        b: list[int] = field(default_factory=list)
+
+    @deco(frozen=True, slots=True)
+    class Slotted:
+        a: int
+
+    @deco(frozen=True)
+    class SlottedChild(Slotted):
+        b: int = 0
+
+    @deco(frozen=True, slots=True)
+    class SlottedSlottedChild(Slotted):
+        b: int = 0
+
+    made: dict[str, type] = {}
+    for cls in (Frozen, Mutable, Slotted, SlottedChild, SlottedSlottedChild):
+        name = cls.__name__
+        cls.__name__ = cls.__qualname__ = prefix + name
+        globals()[prefix + name] = made[name] = cls
+    return made
 
 
-@dataclasses.dataclass
-class _StdMutable:
-    a: int
-    b: list[int] = field(default_factory=list)
-
-
-@record.dataclass(frozen=True)
-class _RecordFrozen:
-    a: int
-    b: tuple[int, ...] = ()
-
-
-@record.dataclass
-class _RecordMutable:
-    a: int
-    b: list[int] = field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _StdSlotted:
-    a: int
-
-
-@dataclasses.dataclass(frozen=True)
-class _StdSlottedChild(_StdSlotted):
-    b: int = 0
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _StdSlottedSlottedChild(_StdSlotted):
-    b: int = 0
-
-
-@record.dataclass(frozen=True, slots=True)
-class _RecordSlotted:
-    a: int
-
-
-@record.dataclass(frozen=True)
-class _RecordSlottedChild(_RecordSlotted):
-    b: int = 0
-
-
-@record.dataclass(frozen=True, slots=True)
-class _RecordSlottedSlottedChild(_RecordSlotted):
-    b: int = 0
-
-
-SLOTTED: dict[Decorator, tuple[type, type, type]] = {
-    dataclasses.dataclass: (_StdSlotted, _StdSlottedChild, _StdSlottedSlottedChild),
-    record.dataclass: (_RecordSlotted, _RecordSlottedChild, _RecordSlottedSlottedChild),
+_STD, _RECORD = _picklable(dataclasses.dataclass, "_Std"), _picklable(record.dataclass, "_Record")
+PICKLED: dict[Decorator, tuple[type, ...]] = {
+    deco: (made["Frozen"], made["Mutable"])
+    for deco, made in ((dataclasses.dataclass, _STD), (record.dataclass, _RECORD))
 }
-
-PICKLED: dict[Decorator, tuple[type, type]] = {
-    dataclasses.dataclass: (_StdFrozen, _StdMutable),
-    record.dataclass: (_RecordFrozen, _RecordMutable),
+SLOTTED: dict[Decorator, tuple[type, ...]] = {
+    deco: (made["Slotted"], made["SlottedChild"], made["SlottedSlottedChild"])
+    for deco, made in ((dataclasses.dataclass, _STD), (record.dataclass, _RECORD))
 }
 
 
