@@ -48,6 +48,7 @@ NEVER_OFFLINE = (
     "lab.core.tasktexts",  # a check run reads task.toml (lab.core.tasks), not the lesson, hints or quiz
     "lab.core.setters.apply",
     "lab.core.setters.emitter",  # markers are read into nodes (setters.node), never written
+    "lab.core.gotemplate.funcs",  # the solution's commit template names no function
     # The runner's thread pool is its own (concurrent.futures loads logging); files are only read.
     "concurrent.futures",
     "logging",

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lab.core.gotemplate import funcs
 from lab.core.gotemplate.exec import ExecError, State
 from lab.core.gotemplate.parser import ListNode, ParseError, parse_tree
+from lab.core.gotemplate.values import GoMethod
 
 
 class TemplateError(Exception):
@@ -49,9 +49,23 @@ class Template:
         self.root = trees[name]
 
     def execute(self, data: Any) -> str:
-        state = State(self.name, self.text, funcs.find_function, self.trees)
+        state = State(self.name, self.text, _find_function, self.trees)
         with _template_errors(self.name, "exec", ExecError, "engine"):
             return state.execute(self.root, _from_python(data))
+
+
+# The template functions (builtins and sprig's, most of the engine's code) are imported when a template
+# names one: the usual commit template, fields in a range, is parsed and run without them.
+def _has_function(name: str) -> bool:
+    from lab.core.gotemplate import funcs
+
+    return funcs.has_function(name)
+
+
+def _find_function(name: str) -> tuple[GoMethod, bool] | None:
+    from lab.core.gotemplate import funcs
+
+    return funcs.find_function(name)
 
 
 def _from_python(v: Any) -> Any:
@@ -65,7 +79,7 @@ def _from_python(v: Any) -> Any:
 
 def parse(text: str, name: str = "commit message") -> Template:
     with _template_errors(name, "parse", ParseError, "parser"):
-        trees = parse_tree(name, text, funcs.has_function)
+        trees = parse_tree(name, text, _has_function)
     return Template(name, text, trees)
 
 

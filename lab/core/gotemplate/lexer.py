@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from enum import IntEnum
 
 from lab.core.record import dataclass
 
 
-class T(IntEnum):
+class T:
+    """Item types, as Go's itemType: plain ints (an IntEnum's class costs start-up; nothing needs names)."""
+
     ERROR = 0
     BOOL = 1
     CHAR = 2
@@ -75,7 +76,7 @@ SPACE_CHARS = " \t\r\n"
 
 @dataclass(frozen=True)
 class Item:
-    typ: T
+    typ: int
     pos: int
     val: str
     line: int
@@ -145,7 +146,7 @@ class Lexer:
     def line_at(self, pos: int) -> int:
         return 1 + bisect.bisect_left(self._newlines, pos)
 
-    def emit(self, typ: T) -> None:
+    def emit(self, typ: int) -> None:
         self.items.append(Item(typ, self.start, self.input[self.start : self.pos], self.line_at(self.start)))
         self.start = self.pos
 
@@ -347,7 +348,7 @@ class Lexer:
             return
         self._lex_field_or_variable(T.VARIABLE)
 
-    def _lex_field_or_variable(self, typ: T) -> None:
+    def _lex_field_or_variable(self, typ: int) -> None:
         if self._at_terminator():
             self.emit(T.VARIABLE if typ == T.VARIABLE else T.DOT)
             return
@@ -393,7 +394,7 @@ class Lexer:
             return False
         return True
 
-    def _lex_quoted(self, close: str, what: str, typ: T) -> None:
+    def _lex_quoted(self, close: str, what: str, typ: int) -> None:
         """Go's lexChar and lexQuote, one loop: up to the closing quote, a backslash escaping the next
         character, never across a newline."""
         while True:

@@ -380,7 +380,7 @@ def _parse_int_literal(text: str) -> int | None:
     return -v if neg else v
 
 
-def make_number(pos: int, text: str, typ: T) -> NumberNode:
+def make_number(pos: int, text: str, typ: int) -> NumberNode:
     """parse.newNumber: integer parses first, then float; an integer-looking overflow is an error."""
     n = NumberNode(pos, text=text)
     if typ == T.CHAR_CONSTANT:
@@ -483,7 +483,7 @@ class Parser:
         line = self.items[min(self.furthest, len(self.items) - 1)].line
         raise ParseError(f"template: {self.name}:{line}: {msg}")
 
-    def expect(self, typ: T, context: str) -> Item:
+    def expect(self, typ: int, context: str) -> Item:
         tok = self.next_non_space()
         if tok.typ != typ:
             self.unexpected(tok, context)
@@ -674,7 +674,7 @@ class Parser:
         finally:
             del self.vars[mark:]
 
-    def pipeline(self, context: str, end: T) -> PipeNode:
+    def pipeline(self, context: str, end: int) -> PipeNode:
         tok = self.peek_non_space()
         pipe = PipeNode(tok.pos, line=tok.line)
         while True:  # decls
