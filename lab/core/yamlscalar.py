@@ -66,6 +66,38 @@ def double_quoted_escape(c: str) -> str | None:
     return f"\\U{code:08X}"
 
 
+def double_quoted(value: str, column: int, width: int, indent: int, *, allow_breaks: bool = True) -> str:
+    """What both emitters write between a double-quoted scalar's quotes when it starts at `column`:
+    each character or its escape, and, where the line is past `width` (and `allow_breaks`), the
+    first space of a run inside the text as a line break indented by `indent` (a `\\` then keeps a
+    space that follows it)."""
+    parts: list[str] = []
+    spaces = False
+    n = len(value)
+    for i, c in enumerate(value):
+        escaped = double_quoted_escape(c)
+        if escaped is not None:
+            parts.append(escaped)
+            column += len(escaped)
+            spaces = False
+        elif c == " ":
+            if allow_breaks and not spaces and column > width and 0 < i < n - 1:
+                parts.append("\n" + " " * indent)
+                column = indent
+                if value[i + 1] == " ":
+                    parts.append("\\")
+                    column += 1
+            else:
+                parts.append(c)
+                column += 1
+            spaces = True
+        else:
+            parts.append(c)
+            column += 1
+            spaces = False
+    return "".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class ScalarAnalysis:
     """The styles `value` allows, as the emitter's `scalar_data` flags."""

@@ -17,6 +17,7 @@ from lab.core.setters import find_markers
 from lab.core.setters.apply import encode_documents, read_documents
 from lab.core.setters.document import ParsedDoc, YamlSyntaxError, _Builder
 from lab.core.setters.emitter import Emitter, EmitterError, Encoder
+from lab.core.setters.node import Node
 from tests.core import test_setters_oracle, test_setters_yaml
 from tests.support.paths import FIXTURES, FLUX_CASES
 
@@ -88,6 +89,19 @@ EDGES = [
     'a: b\n# head\n"c": d\n# head\n&x e: f\n# head\n? g\n: h\n# head\nnginx:1: x\n',
     "a: x\ty # c\nb: x\ty\nc:\n- x\ty # c\n- x # c\n- - x # c\n  - y\n",
     "l:\n- x\n- y # c\n  # foot\n\nm: y\nn:\n  - x:y\n  # foot\n\no: p\n",
+    # Documents whose encoder items are recorded while they are read: what the reader changes
+    # (reader annotations, empty metadata) and what recording leaves to the encoder.
+    "metadata:\n  annotations:\n    config.kubernetes.io/index: '0'\n  name: x\nspec: y\n",
+    "metadata:\n  annotations:\n    config.kubernetes.io/index: '0'\nspec: y # c\n",
+    "kind: K\nmetadata: {}\nspec: [a]\n",
+    "kind: K\nmetadata:\nspec: y\n",
+    "metadata:\n  annotations: {}\n  name: n\n",
+    "metadata:\n  annotations:\n    config.kubernetes.io/index: '0'\n    a: b\n  name: x\n",
+    '"k": v\nl: "w"\n\'m\': x # c\n"n": "o" # c\n',
+    "a: &x [1, 2]\nb: *x\nc: !!map\n  d: e\nf: !t\n- g\nh: &y\n  i: j\nk: *y\n",
+    "<<: {a: b}\nc: |\n  lit\nd:\ne: ~\n? [f]\n: g\n? - h\n: i\n",
+    '# h\napiVersion: v1\nkind: K # c\nspec:\n  a: [x, "y"] # c\n  b: {k: v} # c\n  c: nginx:1 # c\n',
+    '# h\napiVersion: v1\nkind: K # c\nspec:\n  c: nginx:1 # c\n  d: "q" # c\n  e:\n  - x # c\n',
 ]
 
 
@@ -143,6 +157,7 @@ def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Emitter, "_write_comment", Emitter._write_comment_chars)
     monkeypatch.setattr(Emitter, "_write_value", lambda self, ev, state: False)
     monkeypatch.setattr(Emitter, "_write_headed_key", lambda self, ev, state: False)
+    monkeypatch.setattr(Encoder, "_recorded", lambda self, doc, recorded: self._node(doc, ""))
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
     monkeypatch.setattr("lab.core.setters.emitter._as_verbatim", lambda item: item)
 
@@ -197,6 +212,28 @@ def test_a_fast_path_that_writes_one_character_more_shows_as_a_difference(
         general = _encode(text)
     assert "~" in fast
     assert fast != general
+
+
+def test_recorded_items_that_lost_a_comment_show_as_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Documents no setter can change are encoded from the items recorded while reading them: a
+    # recording that wrote a commented value as its bare text must show.
+    text = next(t for t in EDGES if t.startswith("# h\napiVersion: v1\nkind: K # c\nspec:\n  c:"))
+    assert "imagepolicy" not in text
+    original = Encoder._recorded
+
+    def without_comments(self: Encoder, doc: Node, recorded: list[str | int | Node]) -> None:
+        bare = [
+            i.value if isinstance(i, Node) and i.kind == "scalar" and i.line_comment else i for i in recorded
+        ]
+        original(self, doc, bare)
+
+    with monkeypatch.context() as m:
+        m.setattr(Encoder, "_recorded", without_comments)
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert fast != general
+    assert read_documents(text.encode())[0].parsed.items is not None
 
 
 def test_a_wrongly_placed_header_comment_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from functools import cmp_to_key
 from typing import Any
 
 from lab.core.yamlsafe import resolve_plain
-from lab.core.yamlscalar import analyze_scalar, double_quoted_escape, is_break
+from lab.core.yamlscalar import analyze_scalar, double_quoted, is_break
 
 BEST_WIDTH = 80
 BEST_INDENT = 2
@@ -65,6 +65,12 @@ class _Out:
         self.parts.append(text)
         self.column += len(text)
 
+    def put_lines(self, text: str) -> None:
+        """`text`, which may break lines."""
+        self.parts.append(text)
+        nl = text.rfind("\n")
+        self.column = len(text) - nl - 1 if nl >= 0 else self.column + len(text)
+
     def newline(self) -> None:
         self.parts.append("\n")
         self.column = 0
@@ -108,24 +114,7 @@ def _write_folding(out: _Out, value: str, indent: int, *, single_quoted: bool) -
 
 def _write_double(out: _Out, value: str, indent: int) -> None:
     out.put(' "')
-    spaces = False
-    n = len(value)
-    for i, ch in enumerate(value):
-        escaped = double_quoted_escape(ch)
-        if escaped is not None:
-            out.put(escaped)
-            spaces = False
-        elif ch == " ":
-            if not spaces and out.column > BEST_WIDTH and i != 0 and i != n - 1:
-                out.indent_to(indent)
-                if i + 1 < n and value[i + 1] == " ":
-                    out.put("\\")
-            else:
-                out.put(ch)
-            spaces = True
-        else:
-            out.put(ch)
-            spaces = False
+    out.put_lines(double_quoted(value, out.column, BEST_WIDTH, indent))
     out.put('"')
 
 

@@ -163,14 +163,17 @@ def _empty_map(n: Node | None) -> bool:
     return n is None or n.tag == "!!null" or (n.kind == MAP and not n.content)
 
 
-def _clear_if_empty(m: Node | None, key: str) -> None:
+def _clear_if_empty(m: Node | None, key: str) -> bool:
+    """Remove the first `key` of mapping `m` when its value is null or an empty mapping; True when removed."""
     if m is None or m.kind != MAP:
-        return
+        return False
     for i in range(0, len(m.content) - 1, 2):
         if m.content[i].value == key:
             if _empty_map(m.content[i + 1]):
                 del m.content[i : i + 2]
-            return
+                return True
+            return False
+    return False
 
 
 def _value(n: Node | None) -> str:
@@ -221,11 +224,14 @@ def read_documents(content: bytes) -> list[_Doc]:
     docs: list[_Doc] = []
     offset = 0
     resolved: dict[str, str] = {}
+    plain_safe: dict[str, bool] = {}
     for i, piece in enumerate(pieces):
         lines_in_piece = piece.count("\n") + 1
         if i != len(pieces) - 1:
             piece += "\n"
-        parsed = parse_document(piece, resolved)
+        may_name_setters = _may_name_setters(piece)
+        # A document no setter can change is encoded as read: its encoder items are recorded.
+        parsed = parse_document(piece, resolved, record=None if may_name_setters else plain_safe)
         if parsed is not None:
             root = parsed.node.content[0]
             if root.kind != MAP:
@@ -240,9 +246,10 @@ def read_documents(content: bytes) -> list[_Doc]:
                     if annotations.content[i].value not in _READER_ANNOTATIONS
                     for n in annotations.content[i : i + 2]
                 ]
-            _clear_if_empty(meta, "annotations")
-            _clear_if_empty(root, "metadata")
-            docs.append(_Doc(parsed, derive_seq_indent(piece), offset, _may_name_setters(piece)))
+                parsed.items = None  # the tree may have changed since it was recorded
+            if _clear_if_empty(meta, "annotations") | _clear_if_empty(root, "metadata"):
+                parsed.items = None
+            docs.append(_Doc(parsed, derive_seq_indent(piece), offset, may_name_setters))
         offset += lines_in_piece + 1
     return docs
 
@@ -251,7 +258,8 @@ def encode_documents(docs: list[_Doc]) -> bytes:
     enc = Encoder(indent=2)
     for d in docs:
         enc.compact_seq_indent(d.style != "wide")
-        enc.encode(d.parsed.node)
+        # Only a document no setter could change is recorded: its tree is as it was read.
+        enc.encode(d.parsed.node, None if d.may_name_setters else d.parsed.items)
     return enc.close().encode("utf-8")
 
 

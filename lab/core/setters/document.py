@@ -21,12 +21,17 @@ from typing import Any
 from lab.core.record import dataclass
 from lab.core.setters.node import (
     ALIAS,
+    CLOSE_MAP,
+    CLOSE_SEQ,
     DOC,
     DOUBLE_QUOTED,
     FLOW,
     FOLDED,
     LITERAL,
     MAP,
+    OPEN_MAP,
+    OPEN_SEQ,
+    PLAIN_SAFE,
     SCALAR,
     SEQ,
     SINGLE_QUOTED,
@@ -92,6 +97,10 @@ class ParsedDoc:
     # 0-based comment line -> (node it is attached to, role); what `find_markers` explains from
     attached: dict[int, tuple[Node | None, str]] = field(default_factory=dict)
     keys: Container[int] = field(default_factory=set)  # id() of every mapping key a comment is attached to
+    # What the encoder makes of the tree, recorded while building it (Encoder.encode): None when not
+    # asked for (parse_document's `record`), when the build took every position, or when the tree
+    # is changed after the build (the encoder then walks the tree).
+    items: list[str | int | Node] | None = None
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -207,15 +216,19 @@ def _check_flow_depth(text: str) -> None:
             depth -= 1
 
 
-def parse_document(text: str, resolved: dict[str, str] | None = None) -> ParsedDoc | None:
+def parse_document(
+    text: str, resolved: dict[str, str] | None = None, *, record: dict[str, bool] | None = None
+) -> ParsedDoc | None:
     """Decode the first document of `text` (kyaml decodes one per piece); None when it is empty.
 
     `resolved` memoises the implicit tag of plain scalars: pass one dict for all the pieces of a
-    file (manifests repeat the same keys and values thousands of times).
+    file (manifests repeat the same keys and values thousands of times). `record`, when given:
+    also record the items the encoder would make of the tree (ParsedDoc.items), for a tree nothing
+    will change; the dict memoises which texts are plain-safe (one for all the pieces too).
     """
     _check_flow_depth(text)
     events = _events(text)
-    builder = _Builder(text, {} if resolved is None else resolved)
+    builder = _Builder(text, {} if resolved is None else resolved, record=record)
     return builder.build(events)
 
 
@@ -254,15 +267,30 @@ def _collection(
 
 
 class _Builder:
-    def __init__(self, text: str, resolved: dict[str, str], *, trailing_only: bool = True) -> None:
+    def __init__(
+        self,
+        text: str,
+        resolved: dict[str, str],
+        *,
+        trailing_only: bool = True,
+        record: dict[str, bool] | None = None,
+    ) -> None:
         self.text = text
-        # 0, then the index after each "\n": running sums of the lines' lengths plus one.
-        self.line_starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))[:-1]
+        # The encoder's items, recorded by _untracked (a build with every position records none).
+        self.items: list[str | int | Node] | None = None if record is None else []
+        self.plain_safe: dict[str, bool] = {} if record is None else record  # text -> PLAIN_SAFE matches
+        # Without a `#` there is no comment to place: none of the positions that placing needs.
+        self.track = "#" in text
+        # 0, then the index after each "\n": running sums of the lines' lengths plus one (only
+        # comments need lines).
+        self.line_starts = (
+            list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))[:-1]
+            if self.track
+            else []
+        )
         # libyaml counts CR, NEL, LS and PS as line breaks too, and skips a BOM: only without them
         # are its mark lines the lines of `line_starts`.
         self.marks_match_lines = not any(c in text for c in "\r\x85\u2028\u2029\ufeff")
-        # Without a `#` there is no comment to place: none of the positions that placing needs.
-        self.track = "#" in text
         # When every comment follows content on its line (the usual marker) or stands above all
         # content, the tree is built as without comments and each comment goes to the value it
         # follows or above the first key (_attach_trailing); a comment it cannot place that way has
@@ -326,12 +354,13 @@ class _Builder:
         if self.trailing:
             if not self._attach_trailing(doc):
                 return _Builder(self.text, self.resolved, trailing_only=False).build(events)
-        else:
+        elif self.track:
             self._attach_comments(doc)
         # Every mapping key's id is a key of key_entries; a tree built without positions has no
         # entries, and a comment there is attached to one key at most (_attach_trailing).
         keys = self.header_keys if self.trailing else self.key_entries
-        return ParsedDoc(doc, self.anchors, self.attached, keys)
+        items = self.items if self.items and self.items[0] == OPEN_MAP else None
+        return ParsedDoc(doc, self.anchors, self.attached, keys, items)
 
     def _tag(self, ev: Any) -> tuple[str, bool]:
         raw = ev.tag
@@ -490,8 +519,12 @@ class _Builder:
         in event order, as there)."""
         kinds = _EVENT_KIND
         kind = kinds[ev.__class__]
+        items = self.items
         if kind != _SEQ_START and kind != _MAP_START:
-            return self._node(ev, it, None)  # a scalar, an alias, or the error
+            scalar = self._node(ev, it, None)  # a scalar, an alias, or the error
+            if items is not None:
+                items.append(scalar)
+            return scalar
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         seq = kind == _SEQ_START
@@ -503,9 +536,20 @@ class _Builder:
             anchor,
             ev.start_mark,
         )
+        # A block collection with no tag or anchor is recorded item by item; any other is recorded
+        # as its node (its content is not).
+        record = items is not None and not (explicit or anchor or ev.flow_style)
+        if items is not None:
+            if record:
+                items.append(OPEN_SEQ if seq else OPEN_MAP)
+            else:
+                self.items = None
         content = node.content
         end = _SEQ_END if seq else _MAP_END
         trailing = self.trailing
+        resolved = self.resolved
+        comment_lines = self.comment_lines
+        plain_safe = self.plain_safe
         for child in it:
             child_kind = kinds[child.__class__]
             if child_kind == end:
@@ -513,12 +557,37 @@ class _Builder:
             if child_kind != _SCALAR_EV:
                 content.append(self._untracked(child, it))
                 continue
-            value = self._scalar(child)
+            text = ""
+            if child.style or child.tag is not None or child.anchor is not None:
+                value = self._any_scalar(child)
+            else:
+                # _scalar's plain case, inline (no position to note without tracking).
+                text = child.value
+                implicit = resolved.get(text)
+                if implicit is None:
+                    implicit = resolved[text] = "!!merge" if text == "<<" else resolve_v3(text)
+                sm = child.start_mark
+                value = Node(SCALAR, implicit, text, 0, "", None, [], "", "", "", sm.line, sm.column)
+            if record:
+                # A plain-safe text is its own item unless a comment may follow it on its line.
+                safe = plain_safe.get(text)
+                if safe is None:
+                    safe = plain_safe[text] = PLAIN_SAFE.fullmatch(text) is not None
+                if safe and not (comment_lines and child.end_mark.line in comment_lines):
+                    items.append(text)  # type: ignore[union-attr]
+                else:
+                    items.append(value)  # type: ignore[union-attr]
             if trailing and (seq or len(content) % 2) and (value.value or value.style):
                 self._note_value_end(child.end_mark, value)
             content.append(value)
         if anchor:
             self.anchors[anchor] = node
+        if items is not None:
+            if record:
+                items.append(CLOSE_SEQ if seq else CLOSE_MAP)
+            else:
+                self.items = items
+                items.append(node)
         return node
 
     def _note_value_end(self, em: Any, node: Node) -> None:
@@ -566,6 +635,8 @@ class _Builder:
             else:
                 target.head_comment = _join(text, target.head_comment)
                 self.header_keys.add(id(target))
+                if self.items:
+                    self.items[1] = target  # the root's first key: encoded with its comment
             self._mark_runs(runs, target, "head" if target is not None else "doc-head")
         return True
 

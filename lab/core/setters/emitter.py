@@ -16,12 +16,17 @@ from dataclasses import replace
 from lab.core.record import dataclass
 from lab.core.setters.node import (
     ALIAS,
+    CLOSE_MAP,
+    CLOSE_SEQ,
     DOC,
     DOUBLE_QUOTED,
     FLOW,
     FOLDED,
     LITERAL,
     MAP,
+    OPEN_MAP,
+    OPEN_SEQ,
+    PLAIN_SAFE,
     SCALAR,
     SEQ,
     SINGLE_QUOTED,
@@ -33,7 +38,7 @@ from lab.core.yamlscalar import (
     BREAKS,
     ScalarAnalysis,
     analyze_scalar,
-    double_quoted_escape,
+    double_quoted,
     is_break,
 )
 
@@ -132,8 +137,7 @@ class EmitterError(Exception):
     """The tree cannot be written (yaml.v3 would fail the same way)."""
 
 
-# Text with no YAML indicator, blank, break or non-printable character, not starting like `---`/`...`.
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*")
+_PLAIN_SAFE = PLAIN_SAFE
 
 
 # yaml.v3's "no folding" width (Flux's encoder sets none): no line is ever broken at a space.
@@ -1147,25 +1151,15 @@ class Emitter:
         self._write_double_chars(value, allow_breaks)
 
     def _write_double_chars(self, value: str, allow_breaks: bool) -> None:
-        spaces = False
         self._write_indicator('"', True, False, False)
-        n = len(value)
-        for i, c in enumerate(value):
-            escaped = double_quoted_escape(c)
-            if escaped is not None:
-                self.write_all(escaped)
-                spaces = False
-            elif c == " ":
-                if allow_breaks and not spaces and self.column > self.best_width and 0 < i < n - 1:
-                    self._write_indent()
-                    if i + 1 < n and value[i + 1] == " ":
-                        self.put("\\")
-                else:
-                    self.write(c)
-                spaces = True
-            else:
-                self.write(c)
-                spaces = False
+        # A fold is `_write_indent` in the text: a break and the indent (the flags it sets are
+        # set again by the closing quote).
+        text = double_quoted(
+            value, self.column, self.best_width, max(self.indent, 0), allow_breaks=allow_breaks
+        )
+        self.out.append(text)
+        nl = text.rfind("\n")
+        self.column = len(text) - nl - 1 if nl >= 0 else self.column + len(text)
         self._write_indicator('"', False, False, False)
         self.whitespace = False
         self.indention = False
@@ -1267,11 +1261,41 @@ class Encoder:
     def compact_seq_indent(self, compact: bool) -> None:
         self.emitter.compact_sequence_indent = compact
 
-    def encode(self, doc: Node) -> None:
+    def encode(self, doc: Node, recorded: list[str | int | Node] | None = None) -> None:
+        """Write the document `doc`; `recorded` is what the reader recorded of it while building it
+        (ParsedDoc.items), when the tree has not changed since: the same items without the walk."""
         self.events = []
-        self._node(doc, "")
+        if recorded is None:
+            self._node(doc, "")
+        else:
+            self._recorded(doc, recorded)
         self.emitter.emit_all(self.events)
         self.events = []
+
+    def _recorded(self, doc: Node, recorded: list[str | int | Node]) -> None:
+        """_node for a document from its recorded items: a text is its own item (what _scalar makes
+        of a plain-safe text with its implicit tag), a block collection's start and end are the
+        shared events, any other node is encoded as _node encodes it in a block collection."""
+        events = self.events
+        events.append(Event(Ev.DOC_START, implicit=True, head_comment=doc.head_comment))
+        marks = {
+            OPEN_MAP: _BLOCK_STARTS[Ev.MAP_START],
+            OPEN_SEQ: _BLOCK_STARTS[Ev.SEQ_START],
+            CLOSE_MAP: _MAP_END,
+            CLOSE_SEQ: _SEQ_END,
+        }
+        for item in recorded:
+            if item.__class__ is str:
+                events.append(item)  # type: ignore[arg-type]
+            elif item.__class__ is int:
+                events.append(marks[item])  # type: ignore[index]
+            elif item.kind == SCALAR:  # type: ignore[union-attr]
+                # A key too: the emitter writes a Verbatim key from its events.
+                scalar = self._scalar(item, "")  # type: ignore[arg-type]
+                events.append(_as_verbatim(scalar) if scalar.__class__ is Event else scalar)
+            else:
+                self._node(item, "")  # type: ignore[arg-type]
+        events.append(Event(Ev.DOC_END, implicit=True, foot_comment=doc.foot_comment))
 
     def close(self) -> str:
         self.emitter.open_ended = False

@@ -3,6 +3,7 @@ reads markers into it (`find`) and never writes YAML, so it need not import the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import field
 
 from lab.core.record import dataclass
@@ -34,3 +35,13 @@ class Node:
     foot_comment: str = ""
     line: int = 0
     column: int = 0
+
+
+# Text with no YAML indicator, blank, break or non-printable character, not starting like `---`/`...`:
+# the emitter writes it as it is in any context.
+PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*")
+
+# What the reader records of a document while it builds the tree (ParsedDoc.items), for the encoder:
+# a plain-safe text with its implicit tag (written as it is), a Node (encoded as usual), or one of
+# these for a block mapping's or sequence's start and end with no tag, anchor or comment.
+OPEN_MAP, OPEN_SEQ, CLOSE_MAP, CLOSE_SEQ = range(4)
