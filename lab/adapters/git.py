@@ -566,10 +566,19 @@ _Object = tuple[str, str, int, bytes]
 """sha, type, size, content (empty for `info`)."""
 
 
+def _is_object_id(name: str) -> bool:
+    """A full SHA-1 or SHA-256 object id (lowercase hex), not a ref or an expression."""
+    return len(name) in (40, 64) and not name.strip("0123456789abcdef")
+
+
 class _ObjectReader:
     """One `git cat-file --batch-command` answering many object reads of a run (`rev_parse`,
     `read_tree_at`, `show_file`): a check run reads a dozen objects, and starting git for each one
-    cost more than the rest of the run. Same argv and environment as every other command."""
+    cost more than the rest of the run. Same argv and environment as every other command.
+
+    What an object id names never changes, so those answers are kept while the reader runs: the checks
+    read the same trees and files at HEAD and at origin (the same commit, usually), and each question
+    is a round trip to git, one wait for another process (on a busy machine, for a free core)."""
 
     def __init__(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
         self._proc = subprocess.Popen(
@@ -581,6 +590,7 @@ class _ObjectReader:
             stderr=subprocess.DEVNULL,
         )
         self._buf = bytearray()
+        self._known: dict[tuple[str, str], _Object] = {}
         self.broken = False
 
     def _fill(self, deadline: float) -> None:
@@ -600,6 +610,17 @@ class _ObjectReader:
     def request(self, command: str, name: str, timeout: float) -> _Object | None:
         """(sha, type, size, content: empty for `info`), or None when git finds no such object.
         Raises OSError, EOFError or TimeoutError when the process cannot answer (then `broken`)."""
+        known = self._known.get((command, name))
+        if known is not None:
+            return known
+        found = self._ask(command, name, timeout)
+        if found is not None and _is_object_id(name):
+            self._known[command, name] = found
+            if command == "contents":
+                self._known["info", name] = (*found[:3], b"")
+        return found
+
+    def _ask(self, command: str, name: str, timeout: float) -> _Object | None:
         import time
 
         assert self._proc.stdin is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.adapters.git import Workspace, open_workspace
+from lab.adapters.git import Workspace, _ObjectReader, open_workspace
 from tests.support.gitutil import git, make_repo, make_repo_with_origin, push_from_other_clone
 
 pytestmark = pytest.mark.slow
@@ -90,6 +90,30 @@ def test_reader_rev_parse_and_missing_refs(tmp_path: Path) -> None:
     # Closed: the workspace still works, one git per read again.
     assert reader.rev_parse("HEAD") == plain.rev_parse("HEAD")
     assert reader._reader is None
+
+
+def test_reader_asks_git_once_per_object_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = _hostile_tree(tmp_path)
+    plain, reader = _both(work)
+    asked: list[tuple[str, str]] = []
+    real = _ObjectReader._ask
+
+    def counting(self: _ObjectReader, command: str, name: str, timeout: float) -> object:
+        asked.append((command, name))
+        return real(self, command, name, timeout)
+
+    monkeypatch.setattr(_ObjectReader, "_ask", counting)
+    try:
+        first = reader.read_tree_at("HEAD", "apps")
+        once = list(asked)
+        git(work, "commit", "-q", "--allow-empty", "-m", "same tree")
+        again = reader.read_tree_at("HEAD", "apps")  # a new commit, the same tree and files
+        assert list(again.items()) == list(first.items()) == list(plain.read_tree_at("HEAD", "apps").items())
+        # Names (refs, expressions) are asked again; object ids are answered from what git said.
+        assert asked[len(once) :] == [("contents", "HEAD^{tree}")]
+        assert [n for _, n in once if n != "HEAD^{tree}"]  # the first read did ask for objects by id
+    finally:
+        reader.close()
 
 
 def test_remotes_and_url_from_the_config(tmp_path: Path) -> None:
