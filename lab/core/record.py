@@ -17,22 +17,28 @@ the standard library still processes the class (fields, defaults, `__match_args_
   an explicit `__hash__`).
 
 A method the class defines itself is kept, as the standard library keeps it (`order` refuses one, as it
-does). `slots=True` is the standard library's own (it makes the slotted class). What differs: before a
-class's first instance, `inspect.signature` of the class shows `(*args, **kwargs)`; assigning an attribute
-that is not a field to a frozen slotted instance raises `FrozenInstanceError` (Python 3.11's own fails
-with a TypeError from `super()`). Options this module does not reproduce (`unsafe_hash`, `kw_only`,
-`match_args=False`, `weakref_slot`, `init=False`, `InitVar` or `KW_ONLY` fields) leave the class to
-`dataclasses.dataclass` unchanged. Type checkers see `dataclasses.dataclass` itself.
+does); `__dataclass_params__` tells the options given (a `dataclasses.dataclass` subclass checks frozen
+against it); abstract methods the generated ones implement are cleared. `slots=True` is the standard
+library's own (it makes the slotted class). What differs: until a class's `__init__` is compiled,
+`inspect.signature` of the class shows `(*args, **kwargs)`, and the compiled one has no annotations
+(`typing.get_type_hints(cls.__init__)`); rich's pretty printer takes the `__repr__` for a class's own;
+assigning an attribute that is not a field to a frozen slotted instance raises `FrozenInstanceError`
+(Python 3.11's own fails with a TypeError from `super()`). Options this module does not reproduce
+(`unsafe_hash`, `kw_only`, `match_args=False`, `weakref_slot`, `init=False`, `InitVar` or `KW_ONLY`
+fields) leave the class to `dataclasses.dataclass` unchanged; so do the subclasses of such a class.
+Type checkers see `dataclasses.dataclass` itself.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import inspect
 import operator
 import threading
 from collections.abc import Callable
 from operator import attrgetter
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -89,23 +95,34 @@ def _process(cls: type, **options: Any) -> type:
                     f"Cannot overwrite attribute {name} in class {cls.__name__}. "
                     "Consider using functools.total_ordering"
                 )
-    defines = {name: name in own for name in ("__init__", "__repr__", "__eq__")}
-    undocumented = not cls.__doc__
-    if undocumented:  # else the standard library reads a signature: of object.__init__, through ast
+    defines = {name: name in own for name in ("__init__", "__repr__", "__eq__", "__match_args__")}
+    doc = cls.__doc__
+    if not doc:  # else the standard library reads a signature: of object.__init__, through ast
         cls.__doc__ = "-"
-    # With slots=True this is a new class, made by the standard library.
-    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=opts["slots"])
     bases = [b for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
-    if bases:
-        any_frozen_base = any(b.__dict__["__record_frozen__"] for b in bases)
-        if any_frozen_base and not opts["frozen"]:
-            raise TypeError("cannot inherit non-frozen dataclass from a frozen one")
-        if not any_frozen_base and opts["frozen"]:
-            raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    any_frozen_base = any(b.__dict__["__dataclass_params__"].frozen for b in bases)
+    # Frozen only under frozen bases (the standard library refuses a non-frozen class under them,
+    # with its own message), where its __setattr__ and __delattr__ are the class's.
+    first_pass_frozen = any_frozen_base and opts["frozen"]
+    original = cls
+    # With slots=True this is a new class, made by the standard library.
+    cls = dataclasses.dataclass(
+        cls, init=False, repr=False, eq=False, frozen=first_pass_frozen, slots=opts["slots"]
+    )
+    fields_by_name: dict[str, dataclasses.Field[Any]] = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    if any(f._field_type is _INITVAR or f.kw_only is True for f in fields_by_name.values()):  # type: ignore[attr-defined]
+        # an InitVar or KW_ONLY only the standard library recognises (a string annotation naming it by
+        # another name): the class becomes the standard library's
+        return _standard(original, options, doc, defines["__match_args__"], first_pass_frozen)
+    if bases and not any_frozen_base and opts["frozen"]:
+        raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    params.init, params.repr, params.eq = True, opts["repr"], opts["eq"]
+    params.order, params.frozen = opts["order"], opts["frozen"]
     cls.__record_frozen__ = opts["frozen"]  # type: ignore[attr-defined]
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if undocumented:
-        cls.__doc__ = _signature_doc(cls, fields)
+    if not doc:
+        cls.__doc__ = _doc(cls, fields, defines["__init__"])
     seen_default = False
     for f in fields:
         if f.init:
@@ -124,16 +141,15 @@ def _process(cls: type, **options: Any) -> type:
     if opts["order"]:
         for name, op in _ORDER.items():
             setattr(cls, name, _order_fn(name, compared, op))
-    if opts["frozen"]:
+    if opts["frozen"]:  # (also over the first pass's own, which a slotted class's super() would fail in)
         names = tuple(f.name for f in fields)
         cls.__setattr__ = _frozen_setattr(cls, names)  # type: ignore[assignment]
         cls.__delattr__ = _frozen_delattr(cls, names)  # type: ignore[assignment]
         if opts["slots"]:  # unpickling sets the slots past the frozen __setattr__
-            getstate, setstate = _frozen_slots_state(names)
             if "__getstate__" not in own:
-                cls.__getstate__ = getstate  # type: ignore[assignment]
+                cls.__getstate__ = _frozen_slots_getstate  # type: ignore[assignment]
             if "__setstate__" not in own:
-                cls.__setstate__ = setstate  # type: ignore[attr-defined]
+                cls.__setstate__ = _frozen_slots_setstate  # type: ignore[attr-defined]
     if opts["eq"] and not has_explicit_hash:
         if opts["frozen"]:
             hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
@@ -145,12 +161,41 @@ def _process(cls: type, **options: Any) -> type:
         method = cls.__dict__.get(name)
         if method is not None and getattr(method, "__module__", None) == __name__:
             method.__qualname__ = f"{cls.__qualname__}.{name}"  # as the generated methods are named
+    # as the standard library does last: a generated method may implement an abstract one
+    abc.update_abstractmethods(cls)
     return cls
 
 
-def _signature_doc(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> str:
+_INITVAR = dataclasses._FIELD_INITVAR  # type: ignore[attr-defined]
+_CLASSVAR = dataclasses._FIELD_CLASSVAR  # type: ignore[attr-defined]
+
+
+def _standard(
+    cls: type, options: dict[str, Any], doc: str | None, had_match_args: bool, frozen: bool
+) -> type:
+    """`cls`, which a first pass with the code generation off has processed, processed again by
+    `dataclasses.dataclass` as if it had had only that: its own fields' `Field`s back as class
+    attributes (the first pass replaced them with their defaults), what the pass added removed."""
+    annotations = inspect.get_annotations(cls)
+    for name, f in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        if name in annotations and f._field_type is not _CLASSVAR:
+            setattr(cls, name, f)
+    added = ["__setattr__", "__delattr__"] if frozen else []
+    if not had_match_args:
+        added.append("__match_args__")
+    for name in added:
+        if name in cls.__dict__:
+            delattr(cls, name)
+    cls.__doc__ = doc
+    return dataclasses.dataclass(cls, **options)  # type: ignore[no-any-return, call-overload]
+
+
+def _doc(cls: type, fields: tuple[dataclasses.Field[Any], ...], own_init: bool) -> str:
     """`Name(a: 'int', b: 'str' = 'x')`: the docstring the standard library gives an undocumented class
-    (its `__init__`'s signature), written from the fields."""
+    (`inspect.signature` of the class: its `__init__`'s, written from the fields, unless the class has
+    its own `__init__`, a `__new__` or a metaclass `__call__`, which the signature is then of)."""
+    if own_init or isinstance(cls.__new__, FunctionType) or isinstance(type(cls).__call__, FunctionType):
+        return cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     params = []
     for f in fields:
         if not f.init:
@@ -242,20 +287,15 @@ def _frozen_delattr(cls: type, names: tuple[str, ...]) -> Callable[[Any, str], N
     return __delattr__
 
 
-def _frozen_slots_state(
-    names: tuple[str, ...],
-) -> tuple[Callable[[Any], list[Any]], Callable[[Any, list[Any]], None]]:
-    """A frozen slotted class's `__getstate__` and `__setstate__`, as the standard library's."""
-    values = _getter(names)
+def _frozen_slots_getstate(self: Any) -> list[Any]:
+    """A frozen slotted class's `__getstate__`, the standard library's: the values of the fields of the
+    instance's class (a subclass's too, which inherits it)."""
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
 
-    def __getstate__(self: Any) -> list[Any]:
-        return list(values(self))
 
-    def __setstate__(self: Any, state: list[Any]) -> None:
-        for name, value in zip(names, state, strict=False):
-            object.__setattr__(self, name, value)
-
-    return __getstate__, __setstate__
+def _frozen_slots_setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state, strict=False):
+        object.__setattr__(self, f.name, value)
 
 
 _HAS_DEFAULT_FACTORY = object()
@@ -272,7 +312,7 @@ def _lazy_init(cls: type, frozen: bool) -> Callable[..., None]:
     calls = 0
     plan: _Plan | None = None
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # a field may be called self
         nonlocal calls, plan
         calls += 1
         if calls <= _COMPILE_AFTER:
@@ -335,7 +375,8 @@ def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
     """The `__init__` `dataclasses.dataclass` writes for `cls` (without the annotations)."""
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     env: dict[str, Any] = {"__object_setattr": object.__setattr__, "__HDF": _HAS_DEFAULT_FACTORY}
-    params, body = ["self"], []
+    this = "__dataclass_self__" if any(f.name == "self" for f in fields) else "self"
+    params, body = [this], []
     for f in fields:
         default = f"__default_{f.name}"
         if f.default_factory is not _MISSING:
@@ -354,9 +395,11 @@ def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
             value = f.name
         else:
             continue  # init=False without a factory: the class attribute is the value
-        body.append(f"__object_setattr(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+        body.append(
+            f"__object_setattr({this}, {f.name!r}, {value})" if frozen else f"{this}.{f.name} = {value}"
+        )
     if hasattr(cls, "__post_init__"):
-        body.append("self.__post_init__()")
+        body.append(f"{this}.__post_init__()")
     source = f"def __init__({', '.join(params)}):\n" + "".join(f" {line}\n" for line in body or ["pass"])
     namespace: dict[str, Any] = {}
     exec(source, env, namespace)

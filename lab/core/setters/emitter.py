@@ -1124,13 +1124,16 @@ class Emitter:
                 self.write_break(c)
                 breaks = True
             else:
-                if breaks:
-                    self._write_indent()
-                if single_quoted and c == "'":
-                    self.put("'")
-                self.write(c)
-                self.indention = False
+                self._write_text_char("''" if single_quoted and c == "'" else c, breaks)
                 spaces = breaks = False
+
+    def _write_text_char(self, text: str, breaks: bool) -> None:
+        """A character of a scalar's text that is not a break (`text`: it, or `''` for a `'` in
+        single quotes), after the indent when it starts a line (`breaks`)."""
+        if breaks:
+            self._write_indent()
+        self.write_all(text)
+        self.indention = False
 
     def _write_single(self, value: str, allow_breaks: bool) -> None:
         self._write_indicator("'", True, False, False)
@@ -1181,28 +1184,26 @@ class Emitter:
         if chomp:
             self._write_indicator(chomp, False, False, False)
 
-    def _write_literal(self, value: str) -> None:
-        self._write_indicator("|", True, False, False)
+    def _start_block_scalar(self, indicator: str, value: str) -> None:
+        """`|` or `>`, its hints and the line comment: the text starts on the next line."""
+        self._write_indicator(indicator, True, False, False)
         self._write_block_hints(value)
         self._process_line_comment(linebreak=True)
         self.whitespace = True
+
+    def _write_literal(self, value: str) -> None:
+        self._start_block_scalar("|", value)
         breaks = True
         for c in value:
             if is_break(c):
                 self.write_break(c)
                 breaks = True
             else:
-                if breaks:
-                    self._write_indent()
-                self.write(c)
-                self.indention = False
+                self._write_text_char(c, breaks)
                 breaks = False
 
     def _write_folded(self, value: str) -> None:
-        self._write_indicator(">", True, False, False)
-        self._write_block_hints(value)
-        self._process_line_comment(linebreak=True)
-        self.whitespace = True
+        self._start_block_scalar(">", value)
         breaks = True
         leading_spaces = True
         n = len(value)
