@@ -23,7 +23,9 @@ _CV = (
     r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 )
 _CONSTRAINT = re.compile(rf"{_S}*({_OPS}){_S}*({_CV}){_S}*")
-_RANGE = re.compile(rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*")
+# Compiled on first use (re's cache), by the ranges that have a hyphen between whitespace (`rewrite_range`).
+_RANGE = rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*"
+_WHITESPACE = "\t\n\f\r "
 _FIND = re.compile(rf"({_OPS}){_S}*({_CV})")
 # Same language as Masterminds' validConstraintRegex
 #   ^(\s*(op)\s*(cv)\s*)((?:\s+|,\s*)(op)\s*(cv)\s*)*$
@@ -179,8 +181,14 @@ def parse_constraint(text: str) -> Constraint:
 
 def rewrite_range(text: str) -> str:
     """Masterminds `rewriteRange`: `A - B` becomes `>= A, <= B `."""
+    if not any(
+        text[i - 1] in _WHITESPACE and text[i + 1] in _WHITESPACE
+        for i in range(1, len(text) - 1)
+        if text[i] == "-"
+    ):
+        return text  # no hyphen range, and no need to compile the pattern (most ranges)
     out = text
-    for m in _RANGE.finditer(text):
+    for m in re.finditer(_RANGE, text):
         out = out.replace(m.group(0), f">= {m.group(1)}, <= {m.group(11)} ", 1)
     return out
 
