@@ -490,7 +490,9 @@ def _parse_config_list(raw: bytes) -> list[tuple[str, str, str]]:
     return entries
 
 
-_HEX = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+def _is_object_id(name: str) -> bool:
+    """A full SHA-1 or SHA-256 object id (lowercase hex), not a ref or an expression."""
+    return len(name) in (40, 64) and not name.strip("0123456789abcdef")
 
 
 def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
@@ -510,7 +512,7 @@ def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
         if not line or line.startswith(("#", "^")):
             continue
         sha, _, name = line.partition(" ")
-        if not _HEX.match(sha) or not name:
+        if not _is_object_id(sha) or not name:
             return None
         if name.startswith(prefix):
             refs[name] = sha
@@ -527,7 +529,7 @@ def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
                 return None
             if text.startswith("ref:"):
                 refs[name] = None
-            elif _HEX.match(text):
+            elif _is_object_id(text):
                 refs[name] = text
             else:
                 return None
@@ -564,11 +566,6 @@ def _tree_entries(data: bytes, oid_len: int) -> list[tuple[int, str, str]] | Non
 
 _Object = tuple[str, str, int, bytes]
 """sha, type, size, content (empty for `info`)."""
-
-
-def _is_object_id(name: str) -> bool:
-    """A full SHA-1 or SHA-256 object id (lowercase hex), not a ref or an expression."""
-    return len(name) in (40, 64) and not name.strip("0123456789abcdef")
 
 
 class _ObjectReader:
