@@ -196,13 +196,15 @@ class Report:
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Deleted: C0 controls but \t and \n, DEL and C1 controls, surrogates. A translation table rather than
+# a character class: compiling a class with the surrogate range cost 1% of `lab check --offline`.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000)])
 
 
 def clean_text(text: str) -> str:
     """Learner-controlled text without terminal escapes or control characters (newlines and tabs kept);
     bidi overrides and line separators that remain are shown as escapes."""
-    return escape_controls(_CONTROL.sub("", _ANSI.sub("", text)))
+    return escape_controls(_ANSI.sub("", text).translate(_CONTROL))
 
 
 def and_more(items: Sized) -> str:
