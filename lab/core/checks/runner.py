@@ -287,9 +287,10 @@ def run(
 
 
 class _Pool:
-    """At most `size` threads running checks; `next_finished()` blocks until one is done. (What the
-    runner used of concurrent.futures, without the ~4 ms its import and logging's cost at start-up.)
-    Leaving the `with` block waits for every started check, as ThreadPoolExecutor's does."""
+    """At most `size` threads running checks (for one, the caller's own); `next_finished()` blocks until
+    one is done. (What the runner used of concurrent.futures, without the ~4 ms its import and logging's
+    cost at start-up.) Leaving the `with` block waits for every started check, as ThreadPoolExecutor's
+    does."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -309,6 +310,11 @@ class _Pool:
             thread.join()
 
     def submit(self, d: CheckDef, fn: Callable[[], CheckResult]) -> None:
+        if self._size == 1:
+            # One worker: the calling thread is it. A thread would only take each check and hand it
+            # back, two waits for the scheduler per check (on a busy machine, each for a free core).
+            self._done.put((d, fn()))
+            return
         self._jobs.put((d, fn))
         with self._lock:
             start = self._idle <= 0 and len(self._threads) < self._size
