@@ -21,15 +21,11 @@ def is_break(c: str) -> bool:
 
 
 def is_printable(c: str) -> bool:
+    """go-yaml's `is_printable` (v2 and v3 alike), which is narrower than YAML 1.1's printable set: NEL
+    (U+0085) and everything past U+FFFF (emoji) are not printable, so a text holding one is written
+    double-quoted with an escape (`\\U0001F600`)."""
     o = ord(c)
-    return (
-        o == 0x0A
-        or 0x20 <= o <= 0x7E
-        or o == 0x85
-        or 0xA0 <= o <= 0xD7FF
-        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
-        or 0x10000 <= o <= 0x10FFFF
-    )
+    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
 
 
 _ESCAPES = {

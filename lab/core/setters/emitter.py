@@ -742,7 +742,10 @@ class Emitter:
                 if not self.line_comment:
                     self.line_comment = self.key_line_comment
                     self.key_line_comment = ""
-            elif ev.typ in (Ev.MAP_START, Ev.SEQ_START) and not (ev.typ == Ev.SEQ_START and ev.style == 2):
+            elif ev.typ in (Ev.MAP_START, Ev.SEQ_START) and ev.style != 2:
+                # Go tests `event.sequence_style() != yaml_FLOW_SEQUENCE_STYLE`, which reads a mapping's
+                # style too: a flow mapping (style 2 as well) keeps the key's comment pending, as a flow
+                # sequence does.
                 self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
                 self._process_line_comment()
                 self.line_comment, self.key_line_comment = self.key_line_comment, self.line_comment
