@@ -280,9 +280,10 @@ def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
 
 # Two threads of one process fetching into one repository (the app's state refresh, a check run, a
 # push) race for refs/remotes/*, and git fails the later fetch ("cannot lock ref ...: is at X but
-# expected Y"). One lock per repository serialises them; the second then usually has nothing to fetch.
-_FETCH_LOCKS: dict[str, threading.Lock] = {}
-_FETCH_LOCKS_GUARD = threading.Lock()
+# expected Y"); a push updates the same tracking refs. One lock per repository serialises them; a
+# second fetch then usually has nothing to fetch.
+_REMOTE_REFS_LOCKS: dict[str, threading.Lock] = {}
+_REMOTE_REFS_LOCKS_GUARD = threading.Lock()
 
 # Another process fetching into the same repository (`git fetch` in the learner's shell, a second
 # `lab`) takes the same ref locks: such a failure is retried after these pauses before it is an error.
@@ -290,10 +291,10 @@ _LOCK_CONTENTION = re.compile(r"cannot lock ref|Unable to create '[^']*\.lock': 
 _FETCH_RETRY_PAUSES = (0.2, 0.5, 1.0)
 
 
-def _fetch_lock(git_dir: Path) -> threading.Lock:
+def _remote_refs_lock(git_dir: Path) -> threading.Lock:
     key = os.path.realpath(git_dir)
-    with _FETCH_LOCKS_GUARD:
-        return _FETCH_LOCKS.setdefault(key, threading.Lock())
+    with _REMOTE_REFS_LOCKS_GUARD:
+        return _REMOTE_REFS_LOCKS.setdefault(key, threading.Lock())
 
 
 # Process groups of the git commands started with own_group=True that are still running.
@@ -906,7 +907,7 @@ class Workspace:
     def fetch(self, remote: str = "origin") -> None:
         """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored)."""
         _check_remote_name(remote)
-        with _fetch_lock(self.git_dir):
+        with _remote_refs_lock(self.git_dir):
             if self._fetch_changes_nothing(remote):
                 return
             res = self._fetch(remote)
@@ -1307,9 +1308,10 @@ class Workspace:
         args.append("--receive-pack=git-receive-pack")
         if set_upstream:
             args.append("--set-upstream")
-        res = self._git(
-            *args, remote, refspec, timeout=NETWORK_TIMEOUT, extra_config=self._transport_config(remote)
-        )
+        with _remote_refs_lock(self.git_dir):
+            res = self._git(
+                *args, remote, refspec, timeout=NETWORK_TIMEOUT, extra_config=self._transport_config(remote)
+            )
         if res.code == 0:
             return
         reasons = []
