@@ -39,6 +39,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -275,6 +276,25 @@ def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
         f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
         hint="check the remote is reachable; the repository may be very large",
     )
+
+
+# Two threads of one process fetching into one repository (the app's state refresh, a check run, a
+# push) race for refs/remotes/*, and git fails the later fetch ("cannot lock ref ...: is at X but
+# expected Y"); a push updates the same tracking refs. One lock per repository serialises them; a
+# second fetch then usually has nothing to fetch.
+_REMOTE_REFS_LOCKS: dict[str, threading.Lock] = {}
+_REMOTE_REFS_LOCKS_GUARD = threading.Lock()
+
+# Another process fetching into the same repository (`git fetch` in the learner's shell, a second
+# `lab`) takes the same ref locks: such a failure is retried after these pauses before it is an error.
+_LOCK_CONTENTION = re.compile(r"cannot lock ref|Unable to create '[^']*\.lock': File exists")
+_FETCH_RETRY_PAUSES = (0.2, 0.5, 1.0)
+
+
+def _remote_refs_lock(git_dir: Path) -> threading.Lock:
+    key = os.path.realpath(git_dir)
+    with _REMOTE_REFS_LOCKS_GUARD:
+        return _REMOTE_REFS_LOCKS.setdefault(key, threading.Lock())
 
 
 # Process groups of the git commands started with own_group=True that are still running.
@@ -887,9 +907,23 @@ class Workspace:
     def fetch(self, remote: str = "origin") -> None:
         """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored)."""
         _check_remote_name(remote)
-        if self._fetch_changes_nothing(remote):
-            return
-        res = self._git(
+        with _remote_refs_lock(self.git_dir):
+            if self._fetch_changes_nothing(remote):
+                return
+            res = self._fetch(remote)
+            for pause in _FETCH_RETRY_PAUSES:
+                if res.code == 0 or not _LOCK_CONTENTION.search(res.err):
+                    break
+                time.sleep(pause)
+                res = self._fetch(remote)
+        if res.code != 0:
+            raise GitError(
+                f"git fetch {remote} failed: {condense(res.err)}",
+                hint=f"check `git remote get-url {remote}` and your access to it",
+            )
+
+    def _fetch(self, remote: str) -> _Result:
+        return self._git(
             "fetch",
             "--quiet",
             "--prune",
@@ -903,11 +937,6 @@ class Workspace:
             timeout=NETWORK_TIMEOUT,
             extra_config=self._transport_config(remote),
         )
-        if res.code != 0:
-            raise GitError(
-                f"git fetch {remote} failed: {condense(res.err)}",
-                hint=f"check `git remote get-url {remote}` and your access to it",
-            )
 
     def fetch_changes_nothing(self, remote: str = "origin") -> bool:
         """True when `fetch(remote)` would run no git at all (a local origin we already mirror)."""
@@ -1279,9 +1308,10 @@ class Workspace:
         args.append("--receive-pack=git-receive-pack")
         if set_upstream:
             args.append("--set-upstream")
-        res = self._git(
-            *args, remote, refspec, timeout=NETWORK_TIMEOUT, extra_config=self._transport_config(remote)
-        )
+        with _remote_refs_lock(self.git_dir):
+            res = self._git(
+                *args, remote, refspec, timeout=NETWORK_TIMEOUT, extra_config=self._transport_config(remote)
+            )
         if res.code == 0:
             return
         reasons = []

@@ -310,6 +310,64 @@ def test_fetch_remote_sha_read_tree_and_log(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_fetches_from_several_threads_of_one_process_do_not_fail_each_other(tmp_path: Path) -> None:
+    # The app's state refresh, a check run and a push each fetch in their own thread; unserialised, git
+    # failed all but one ("cannot lock ref 'refs/remotes/origin/main': is at X but expected Y").
+    import threading
+
+    work, origin = make_repo_with_origin(tmp_path, {"a.txt": "0\n"})
+    other = tmp_path / "other-clone"
+    git(tmp_path, "clone", "-q", str(origin), str(other))
+    errors: list[str] = []
+
+    def fetch() -> None:
+        try:
+            open_workspace(work).fetch()
+        except GitError as err:
+            errors.append(err.message)
+
+    for round_ in range(8):
+        head = commit_files(other, {"a.txt": f"{round_ + 1}\n"}, f"round {round_}")
+        git(other, "push", "-q", "origin", "main")
+        threads = [threading.Thread(target=fetch) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert open_workspace(work).remote_sha("main") == head
+
+
+@pytest.mark.slow
+def test_fetch_waits_out_another_process_holding_the_ref_lock(tmp_path: Path) -> None:
+    import threading
+
+    work, origin = make_repo_with_origin(tmp_path, {"a.txt": "0\n"})
+    head = push_from_other_clone(origin, tmp_path, {"a.txt": "1\n"})
+    lock = work / ".git/refs/remotes/origin/main.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")  # what a `git fetch` in another terminal holds while it updates the ref
+    release = threading.Timer(0.4, lock.unlink)
+    release.start()
+    try:
+        open_workspace(work).fetch()
+    finally:
+        release.join()
+    assert open_workspace(work).remote_sha("main") == head
+
+
+@pytest.mark.slow
+def test_fetch_gives_up_on_a_ref_lock_that_stays(tmp_path: Path) -> None:
+    work, origin = make_repo_with_origin(tmp_path, {"a.txt": "0\n"})
+    push_from_other_clone(origin, tmp_path, {"a.txt": "1\n"})
+    lock = work / ".git/refs/remotes/origin/main.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    with pytest.raises(GitError, match=r"git fetch origin failed: .*main\.lock"):
+        open_workspace(work).fetch()
+
+
+@pytest.mark.slow
 def test_read_tree_reports_symlinks_without_following(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("outside\n")
