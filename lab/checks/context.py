@@ -134,7 +134,11 @@ class CheckContext:
                 pass
 
     def path(self, rel: str) -> Path:
-        """`rel` inside the workspace; a symlink that leads outside is refused."""
+        """`rel` inside the workspace; a symlink that leads outside is refused. Resolved once per run:
+        the checks ask for the same few files again and again, and resolving stats every component."""
+        return self.cached(f"path:{rel}", lambda: self._inside(rel))
+
+    def _inside(self, rel: str) -> Path:
         candidate = (self.workspace / rel).resolve()
         if candidate != self.workspace and self.workspace not in candidate.parents:
             raise WorkspaceFileError(
