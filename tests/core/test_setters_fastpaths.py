@@ -102,6 +102,11 @@ EDGES = [
     "<<: {a: b}\nc: |\n  lit\nd:\ne: ~\n? [f]\n: g\n? - h\n: i\n",
     '# h\napiVersion: v1\nkind: K # c\nspec:\n  a: [x, "y"] # c\n  b: {k: v} # c\n  c: nginx:1 # c\n',
     '# h\napiVersion: v1\nkind: K # c\nspec:\n  c: nginx:1 # c\n  d: "q" # c\n  e:\n  - x # c\n',
+    # Documents read as a sketch, or read again whole for the reader's edits to metadata.
+    "kind: K\nmetadata: null\nspec: y\n",
+    "kind: K\nmetadata: name\nspec: y\n",
+    "kind: K\nmetadata:\n  name: n\n  annotations: a\nspec: y\n",
+    "kind: K\nmetadata:\n- annotations\nspec: y\n",
 ]
 
 
@@ -287,3 +292,41 @@ def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_
     assert result.content is not None
     assert [c.line for c in result.changes] == [1, 5, 7, 9]
     assert result.content.decode().count("library/nginx:1.25.3") == 4
+
+
+def test_a_document_no_setter_can_change_is_read_as_a_sketch_and_its_tree_built_when_asked_for() -> None:
+    text = "kind: K\nmetadata:\n  name: n\nspec:\n  a: [x]\n  b: c # c\n  d:\n  - e\n"
+    doc = read_documents(text.encode())[0]
+    assert doc.read.sketch
+    sketch = doc.read.node.content[0]
+    assert sketch.content[0].__class__ is Node  # the first key: a header comment may head it
+    assert "kind" not in sketch.content and "K" in sketch.content  # texts in place of nodes
+    whole = doc.parsed
+    assert whole is doc.parsed and not whole.sketch and whole.items is doc.read.items
+    assert [n.value for n in whole.node.content[0].content[:2]] == ["kind", "K"]
+    enc = Encoder(indent=2)
+    enc.compact_seq_indent(doc.style != "wide")
+    enc.encode(whole.node)
+    assert enc.close() == encode_documents([doc]).decode()
+
+
+def test_a_sketch_handed_out_as_the_tree_or_kept_despite_reader_annotations_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The comparison must be able to fail: a sketch given where the tree is asked for, or a
+    # document whose reader annotations must go encoded from its sketch.
+    from lab.core.setters import apply
+
+    text = next(t for t in EDGES if t.startswith("metadata:\n  annotations:\n    config.kubernetes.io/index"))
+    assert "config.kubernetes.io/index" not in _encode(text)
+    with monkeypatch.context() as m:
+        m.setattr(apply, "_reader_annotations_may_change", lambda root: False)
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert fast != general
+    assert "config.kubernetes.io/index" in fast
+    with monkeypatch.context() as m:
+        m.setattr(apply._Doc, "parsed", property(lambda self: self.read))
+        with pytest.raises(AttributeError):
+            _encode("kind: K\nspec: y\n")

@@ -137,10 +137,29 @@ _READER_ANNOTATIONS = frozenset(
 
 @dataclass
 class _Doc:
-    parsed: ParsedDoc
+    """A document as read. `read` is what the reader made of it: for a document no setter can
+    change, with the encoder's items, and maybe a sketch of the tree (ParsedDoc.sketch); `parsed`
+    is the document with its whole tree, built from `text` when first asked for if `read` is a
+    sketch (encoding it needs only the sketch: most documents of a large manifest never need more)."""
+
+    read: ParsedDoc
     style: str
     line_offset: int
     may_name_setters: bool = True  # False: no comment in it can name a setter (_may_name_setters)
+    text: str = field(default="", repr=False)  # the piece `read` was read from
+    resolved: dict[str, str] = field(default_factory=dict, repr=False)  # read_documents' memo
+    _whole: ParsedDoc | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def parsed(self) -> ParsedDoc:
+        if not self.read.sketch:
+            return self.read
+        if self._whole is None:
+            whole = parse_document(self.text, self.resolved)
+            assert whole is not None  # the text parsed to the sketch before
+            whole.items = self.read.items  # the same items: the tree is what was sketched
+            self._whole = whole
+        return self._whole
 
 
 def _may_name_setters(text: str) -> bool:
@@ -236,6 +255,14 @@ def read_documents(content: bytes) -> list[_Doc]:
             root = parsed.node.content[0]
             if root.kind != MAP:
                 raise YamlSyntaxError("a document is not a mapping: kyaml cannot annotate it")
+            if parsed.sketch:
+                if not _reader_annotations_may_change(root):
+                    docs.append(_Doc(parsed, derive_seq_indent(piece), offset, False, piece, resolved))
+                    offset += lines_in_piece + 1
+                    continue
+                parsed = parse_document(piece, resolved)  # the whole tree, for the edits below
+                assert parsed is not None
+                root = parsed.node.content[0]
             meta = _field(root, "metadata")
             annotations = _field(meta, "annotations") if meta is not None else None
             if annotations is not None and annotations.kind == MAP:
@@ -254,12 +281,37 @@ def read_documents(content: bytes) -> list[_Doc]:
     return docs
 
 
+def _reader_annotations_may_change(root: Node) -> bool:
+    """Whether read_documents' edits for kyaml's reader annotations may change the mapping `root` of
+    a sketch (ParsedDoc.sketch): it has a `metadata` that is not a mapping with entries, or one with
+    `annotations`. A sketch's key may be its text instead of its node."""
+    meta = _sketch_field(root, "metadata")
+    if meta is None:
+        return False
+    if isinstance(meta, str) or meta.kind != MAP or not meta.content:
+        return True
+    return _sketch_field(meta, "annotations") is not None
+
+
+def _sketch_field(m: Node, key: str) -> Node | str | None:
+    """_field of a sketch's mapping: the value of the first `key` (a text may stand for a node)."""
+    content: list[Node | str] = m.content  # type: ignore[assignment]
+    for i in range(0, len(content) - 1, 2):
+        k = content[i]
+        if (k if isinstance(k, str) else k.value) == key:
+            return content[i + 1]
+    return None
+
+
 def encode_documents(docs: list[_Doc]) -> bytes:
     enc = Encoder(indent=2)
     for d in docs:
         enc.compact_seq_indent(d.style != "wide")
         # Only a document no setter could change is recorded: its tree is as it was read.
-        enc.encode(d.parsed.node, None if d.may_name_setters else d.parsed.items)
+        if d.may_name_setters or d.read.items is None:
+            enc.encode(d.parsed.node)
+        else:
+            enc.encode(d.read.node, d.read.items)  # a sketch's document node is the document's
     return enc.close().encode("utf-8")
 
 

@@ -101,6 +101,10 @@ class ParsedDoc:
     # asked for (parse_document's `record`), when the build took every position, or when the tree
     # is changed after the build (the encoder then walks the tree).
     items: list[str | int | Node] | None = None
+    # True when the tree is a sketch: a recorded build (`record`) leaves a plain-safe text that is
+    # its own item as that text in its collection's content, not as a Node (no tag or position).
+    # Enough to encode the document from `items` and to look up keys; not a tree to hand out.
+    sketch: bool = False
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -224,7 +228,8 @@ def parse_document(
     `resolved` memoises the implicit tag of plain scalars: pass one dict for all the pieces of a
     file (manifests repeat the same keys and values thousands of times). `record`, when given:
     also record the items the encoder would make of the tree (ParsedDoc.items), for a tree nothing
-    will change; the dict memoises which texts are plain-safe (one for all the pieces too).
+    will change; the dict memoises which texts are plain-safe (one for all the pieces too). Such a
+    tree may be a sketch (ParsedDoc.sketch): parse the text without `record` for the whole tree.
     """
     _check_flow_depth(text)
     events = _events(text)
@@ -279,6 +284,7 @@ class _Builder:
         # The encoder's items, recorded by _untracked (a build with every position records none).
         self.items: list[str | int | Node] | None = None if record is None else []
         self.plain_safe: dict[str, bool] = {} if record is None else record  # text -> PLAIN_SAFE matches
+        self.sketched = False  # a text stands for its node in a collection's content (ParsedDoc.sketch)
         # Without a `#` there is no comment to place: none of the positions that placing needs.
         self.track = "#" in text
         # 0, then the index after each "\n": running sums of the lines' lengths plus one (only
@@ -360,7 +366,10 @@ class _Builder:
         # entries, and a comment there is attached to one key at most (_attach_trailing).
         keys = self.header_keys if self.trailing else self.key_entries
         items = self.items if self.items and self.items[0] == OPEN_MAP else None
-        return ParsedDoc(doc, self.anchors, self.attached, keys, items)
+        if self.sketched and items is None:
+            # A sketch is only encoded from its items: without them, the whole tree.
+            return _Builder(self.text, self.resolved).build(events)
+        return ParsedDoc(doc, self.anchors, self.attached, keys, items, self.sketched)
 
     def _tag(self, ev: Any) -> tuple[str, bool]:
         raw = ev.tag
@@ -561,8 +570,20 @@ class _Builder:
             if child.style or child.tag is not None or child.anchor is not None:
                 value = self._any_scalar(child)
             else:
-                # _scalar's plain case, inline (no position to note without tracking).
                 text = child.value
+                if record and len(items) > 1:  # type: ignore[arg-type]
+                    # Not the root's first key (a header comment may head it): a plain-safe text
+                    # no comment may follow on its line is its own item, and stands for its node
+                    # in the sketch (no node, tag or position: nothing reads them from a sketch).
+                    safe = plain_safe.get(text)
+                    if safe is None:
+                        safe = plain_safe[text] = PLAIN_SAFE.fullmatch(text) is not None
+                    if safe and not (comment_lines and child.end_mark.line in comment_lines):
+                        items.append(text)  # type: ignore[union-attr]
+                        content.append(text)  # type: ignore[arg-type]
+                        self.sketched = True
+                        continue
+                # _scalar's plain case, inline (no position to note without tracking).
                 implicit = resolved.get(text)
                 if implicit is None:
                     implicit = resolved[text] = "!!merge" if text == "<<" else resolve_v3(text)
