@@ -22,10 +22,12 @@ _CV = (
     r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
     r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 )
-_CONSTRAINT = re.compile(rf"{_S}*({_OPS}){_S}*({_CV}){_S}*")
 # Compiled on first use (re's cache), by the ranges that have a hyphen between whitespace (`rewrite_range`).
 _RANGE = rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*"
 _WHITESPACE = "\t\n\f\r "
+# One comparison. Matched in full against a comparison stripped of whitespace, it is also Masterminds'
+# constraintRegex `^\s*(op)\s*(cv)\s*$` with the same groups (neither an operator nor a version holds
+# whitespace): one pattern compiled at start-up instead of two.
 _FIND = re.compile(rf"({_OPS}){_S}*({_CV})")
 # Same language as Masterminds' validConstraintRegex
 #   ^(\s*(op)\s*(cv)\s*)((?:\s+|,\s*)(op)\s*(cv)\s*)*$
@@ -159,7 +161,7 @@ _OPS_FUNCS: dict[str, Callable[[Version, Constraint], bool]] = {
 
 def parse_constraint(text: str) -> Constraint:
     """Masterminds `parseConstraint` for one comparison (already split out of a range)."""
-    m = _CONSTRAINT.fullmatch(text)
+    m = _FIND.fullmatch(text.strip(_WHITESPACE))
     if m is None:
         raise ConstraintError(f"improper constraint: {go_quote(text)}")
     op, orig = m.group(1), m.group(2)
