@@ -330,3 +330,16 @@ def test_a_sketch_handed_out_as_the_tree_or_kept_despite_reader_annotations_show
         m.setattr(apply._Doc, "parsed", property(lambda self: self.read))
         with pytest.raises(AttributeError):
             _encode("kind: K\nspec: y\n")
+
+
+def test_a_sketch_that_takes_a_text_for_its_own_item_wrongly_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The comparison must be able to fail for the recorded items of a sketch: one that took the
+    # empty value of `c:` for a plain-safe text wrote `c: ` with a blank.
+    text = "a: b\nc:\nd:\n- e\n"
+    with monkeypatch.context() as m:
+        m.setattr("lab.core.setters.document.PLAIN_SAFE", re.compile(r"[A-Za-z0-9_./=+-]*"))
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
+    assert "c: \n" in fast
+    assert fast != general

@@ -525,7 +525,8 @@ class _Builder:
     def _untracked(self, ev: Any, it: Any) -> Node:
         """_node for a text without comments: the same tree, without the entries and token
         positions that only placing comments needs (a mapping's content is its keys and values
-        in event order, as there)."""
+        in event order, as there). While recording, a block collection with no tag or anchor is
+        recorded item by item (_sketch); any other is recorded as its node (its content is not)."""
         kinds = _EVENT_KIND
         kind = kinds[ev.__class__]
         items = self.items
@@ -537,6 +538,8 @@ class _Builder:
         tag, explicit = ("", False) if ev.tag is None else self._tag(ev)
         anchor = ev.anchor or ""
         seq = kind == _SEQ_START
+        if items is not None and not (explicit or anchor or ev.flow_style):
+            return self._sketch(seq, ev.start_mark, it)
         node, _ = _collection(
             SEQ if seq else MAP,
             tag or ("!!seq" if seq else "!!map"),
@@ -545,20 +548,11 @@ class _Builder:
             anchor,
             ev.start_mark,
         )
-        # A block collection with no tag or anchor is recorded item by item; any other is recorded
-        # as its node (its content is not).
-        record = items is not None and not (explicit or anchor or ev.flow_style)
-        if items is not None:
-            if record:
-                items.append(OPEN_SEQ if seq else OPEN_MAP)
-            else:
-                self.items = None
+        self.items = None
         content = node.content
         end = _SEQ_END if seq else _MAP_END
         trailing = self.trailing
         resolved = self.resolved
-        comment_lines = self.comment_lines
-        plain_safe = self.plain_safe
         for child in it:
             child_kind = kinds[child.__class__]
             if child_kind == end:
@@ -566,49 +560,99 @@ class _Builder:
             if child_kind != _SCALAR_EV:
                 content.append(self._untracked(child, it))
                 continue
-            text = ""
             if child.style or child.tag is not None or child.anchor is not None:
                 value = self._any_scalar(child)
             else:
-                text = child.value
-                if record and len(items) > 1:  # type: ignore[arg-type]
-                    # Not the root's first key (a header comment may head it): a plain-safe text
-                    # no comment may follow on its line is its own item, and stands for its node
-                    # in the sketch (no node, tag or position: nothing reads them from a sketch).
-                    safe = plain_safe.get(text)
-                    if safe is None:
-                        safe = plain_safe[text] = PLAIN_SAFE.fullmatch(text) is not None
-                    if safe and not (comment_lines and child.end_mark.line in comment_lines):
-                        items.append(text)  # type: ignore[union-attr]
-                        content.append(text)  # type: ignore[arg-type]
-                        self.sketched = True
-                        continue
                 # _scalar's plain case, inline (no position to note without tracking).
+                text = child.value
                 implicit = resolved.get(text)
                 if implicit is None:
                     implicit = resolved[text] = "!!merge" if text == "<<" else resolve_v3(text)
                 sm = child.start_mark
                 value = Node(SCALAR, implicit, text, 0, "", None, [], "", "", "", sm.line, sm.column)
-            if record:
-                # A plain-safe text is its own item unless a comment may follow it on its line.
-                safe = plain_safe.get(text)
-                if safe is None:
-                    safe = plain_safe[text] = PLAIN_SAFE.fullmatch(text) is not None
-                if safe and not (comment_lines and child.end_mark.line in comment_lines):
-                    items.append(text)  # type: ignore[union-attr]
-                else:
-                    items.append(value)  # type: ignore[union-attr]
             if trailing and (seq or len(content) % 2) and (value.value or value.style):
                 self._note_value_end(child.end_mark, value)
             content.append(value)
         if anchor:
             self.anchors[anchor] = node
         if items is not None:
-            if record:
-                items.append(CLOSE_SEQ if seq else CLOSE_MAP)
+            self.items = items
+            items.append(node)
+        return node
+
+    def _sketch(self, seq: bool, sm: Any, it: Any) -> Node:
+        """_untracked of a block collection with no tag or anchor starting at mark `sm`, recorded
+        item by item while recording (self.items): a plain-safe text is its own item unless a
+        comment may follow it on its line, and then, but for the root's first key (a header comment
+        may head it), it stands for its node in the content (ParsedDoc.sketch: no node, tag or
+        position, which nothing reads from a sketch)."""
+        kinds = _EVENT_KIND
+        items: list[str | int | Node] = self.items  # type: ignore[assignment]
+        items.append(OPEN_SEQ if seq else OPEN_MAP)
+        node = Node(
+            SEQ if seq else MAP,
+            "!!seq" if seq else "!!map",
+            "",
+            0,
+            "",
+            None,
+            [],
+            "",
+            "",
+            "",
+            sm.line,
+            sm.column,
+        )
+        content: list[Node | str] = node.content  # type: ignore[assignment]
+        end = _SEQ_END if seq else _MAP_END
+        trailing = self.trailing
+        resolved = self.resolved
+        comment_lines = self.comment_lines
+        plain_safe = self.plain_safe
+        sketched = False
+        for child in it:
+            kind = kinds[child.__class__]
+            if kind == _SCALAR_EV:
+                if child.style or child.tag is not None or child.anchor is not None:
+                    value = self._any_scalar(child)
+                    items.append(value)
+                else:
+                    text = child.value
+                    own = plain_safe.get(text)
+                    if own is None:
+                        own = plain_safe[text] = PLAIN_SAFE.fullmatch(text) is not None
+                    if own and comment_lines and child.end_mark.line in comment_lines:
+                        own = False
+                    if own and len(items) > 1:
+                        items.append(text)
+                        content.append(text)
+                        sketched = True
+                        continue
+                    # _scalar's plain case, inline (no position to note without tracking).
+                    implicit = resolved.get(text)
+                    if implicit is None:
+                        implicit = resolved[text] = "!!merge" if text == "<<" else resolve_v3(text)
+                    start = child.start_mark
+                    value = Node(
+                        SCALAR, implicit, text, 0, "", None, [], "", "", "", start.line, start.column
+                    )
+                    items.append(text if own else value)
+                if trailing and (seq or len(content) % 2) and (value.value or value.style):
+                    self._note_value_end(child.end_mark, value)
+                content.append(value)
+            elif kind == end:
+                break
+            elif (
+                kind in (_MAP_START, _SEQ_START)
+                and not (child.anchor or child.flow_style)
+                and (child.tag is None or str(child.tag) == "!")
+            ):
+                content.append(self._sketch(kind == _SEQ_START, child.start_mark, it))
             else:
-                self.items = items
-                items.append(node)
+                content.append(self._untracked(child, it))
+        items.append(CLOSE_SEQ if seq else CLOSE_MAP)
+        if sketched:
+            self.sketched = True
         return node
 
     def _note_value_end(self, em: Any, node: Node) -> None:
