@@ -46,10 +46,34 @@ def _named_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
+def _columns() -> int:
+    """`shutil.get_terminal_size().columns`: $COLUMNS, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with the help text as wide as argparse makes it, but the width found without
+    shutil: argparse makes a formatter for every argument added (to check its metavar), and the
+    formatter's default width imports shutil (zlib, bz2, lzma and their C libraries) at every start.
+    Subcommands' parsers are of this class too (`add_subparsers` makes them of the parent's class)."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given `argv` naming a subcommand, only that subcommand's module is imported and
     registered (each costs start-up time; `lab check` should not pay for twenty-odd others)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lab",
         description="fluxlab: learn and check Flux image automation, task by task (`lab tasks`).",
         epilog=EPILOG,
