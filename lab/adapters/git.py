@@ -234,6 +234,10 @@ def _git_binary() -> str:
     """`shutil.which("git")`, without importing shutil (zlib, bz2, lzma and their C libraries: with
     argparse's own use of it, 1.5% of `lab check --offline`'s instructions and a sixth of its page faults)."""
     for directory in os.get_exec_path():
+        if not os.path.isabs(directory):
+            # An empty or relative PATH entry means the current directory, which may be a student's
+            # repository holding an executable named `git` (shutil.which would have run it).
+            continue
         found = os.path.join(directory, "git")
         if os.access(found, os.X_OK) and not os.path.isdir(found):
             return found

@@ -536,3 +536,21 @@ def test_config_changed_during_a_session_is_neutralised_too(tmp_path: Path) -> N
     (work / "a.txt").write_text("b\n")
     ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
     assert not marker.exists()
+
+
+def test_git_is_never_found_in_the_current_directory_through_an_empty_path_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from lab.adapters.git import _git_binary
+
+    real = shutil.which("git")
+    assert real is not None
+    _executable(tmp_path / "git", "#!/bin/sh\nexit 0\n")  # a student's repository with its own `git`
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", f":.:{os.path.dirname(real)}")
+    assert _git_binary() == real
+    monkeypatch.setenv("PATH", ":.")
+    with pytest.raises(GitError, match="git is not installed"):
+        _git_binary()
