@@ -61,6 +61,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fluxlab-bench-") as tmp:
         env = {**os.environ, "HOME": tmp, "XDG_DATA_HOME": str(Path(tmp) / "data")}
         env.pop("KUBECONFIG", None)
+        # As installed for a user (and as bench_goals runs): bytecode is cached, the warm-up run writes
+        # lab's own, so the lab does not compile its source on every start while Textual's is cached.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         workspace = init_practice_repo(Path(tmp) / "gitops-lab").path
         # Scripts, not `-c`: Textual locates CSS_PATH through the source file of the app class.
         bare_py, lab_py = Path(tmp) / "bare_app.py", Path(tmp) / "lab_app.py"
