@@ -10,6 +10,7 @@ these attributes and render from them, so every screen tells the same truth at t
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field, replace
@@ -482,6 +483,10 @@ class LabApp(App[None]):
         self.call_from_thread(self.switch_screen if replace else self.push_screen, screen)
 
     def _editing(self) -> EditorScreen | None:
+        # The footer asks (check_action) for every key before the first frame: an editor module not yet
+        # imported has no screen open, and importing it (TextArea and all) would delay that frame.
+        if "lab.tui.screens.editor" not in sys.modules:
+            return None
         from lab.tui.screens.editor import EditorScreen
 
         return next((s for s in reversed(self.screen_stack) if isinstance(s, EditorScreen)), None)

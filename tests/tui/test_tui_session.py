@@ -114,3 +114,25 @@ def test_services_and_launcher_do_not_import_textual() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_first_frame_imports_no_screen_but_home(tmp_path: Path) -> None:
+    # Every module imported before the first frame delays it: the other areas' screens (and the
+    # editor, whose TextArea is the heaviest) wait until the learner opens them.
+    workspace = practice_session(tmp_path).workspace
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from lab.services.session import open_session\n"
+        "from lab.tui.app import LabApp\n"
+        "class Painted(LabApp):\n"
+        "    def on_ready(self):\n"
+        "        self.exit(sorted(m for m in sys.modules if m.startswith('lab.tui.screens.')))\n"
+        "print(Painted(open_session(Path(sys.argv[1]))).run(headless=True, size=(80, 24)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(workspace)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['lab.tui.screens.base', 'lab.tui.screens.home']"
