@@ -119,7 +119,7 @@ def test_services_and_launcher_do_not_import_textual() -> None:
 @pytest.mark.slow
 def test_first_frame_imports_no_screen_but_home(tmp_path: Path) -> None:
     # Every module imported before the first frame delays it: the other areas' screens (and the
-    # editor, whose TextArea is the heaviest) wait until the learner opens them.
+    # editor, whose TextArea is the heaviest) and their widgets wait until the learner opens them.
     workspace = practice_session(tmp_path).workspace
     code = (
         "import sys\n"
@@ -128,7 +128,8 @@ def test_first_frame_imports_no_screen_but_home(tmp_path: Path) -> None:
         "from lab.tui.app import LabApp\n"
         "class Painted(LabApp):\n"
         "    def on_ready(self):\n"
-        "        self.exit(sorted(m for m in sys.modules if m.startswith('lab.tui.screens.')))\n"
+        "        self.exit(sorted(m for m in sys.modules if m.startswith('lab.tui.screens.')\n"
+        "                         or m == 'textual.widgets._tabbed_content'))\n"
         "print(Painted(open_session(Path(sys.argv[1]))).run(headless=True, size=(80, 24)))\n"
     )
     proc = subprocess.run(

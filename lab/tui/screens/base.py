@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 if TYPE_CHECKING:
@@ -134,6 +134,9 @@ class LabScreen(Screen[None]):
 
     def action_tab(self, step: int) -> None:
         """`]` / `[`: the next or previous sub-tab (Marker, Pitfalls, Origin...)."""
+        # Imported here: Home, the first screen shown, has no tabs (Textual's widgets load on import).
+        from textual.widgets import ContentSwitcher, TabbedContent, TabPane, Tabs
+
         tabbed = self.query(TabbedContent)
         if not tabbed:
             return

@@ -111,12 +111,12 @@ class HomeScreen(LabScreen):
 
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
+        state = self.lab.state
+        if state is None:
+            return  # the first frame: nothing read yet, so nothing to import for it
         from lab.core.progress import PROGRESS_FILE, best_matches, parse_progress
         from lab.errors import LabError
 
-        state = self.lab.state
-        if state is None:
-            return
         path = self.lab.session.workspace / PROGRESS_FILE
         text = state.files.get(PROGRESS_FILE)
         table = self.query_one("#tasks", DataTable)
