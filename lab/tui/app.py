@@ -241,6 +241,10 @@ class LabApp(App[None]):
         self._watch_stop.set()
 
     def _watch_loop(self, stop: threading.Event) -> None:
+        # Set up at the first tick, not as the thread starts: that is while the first frame is drawn,
+        # and the imports (the check runner) and the git call here would compete with it.
+        if stop.wait(WATCH_S):
+            return
         import time
 
         from lab.core.checks.runner import unsettled
@@ -249,7 +253,9 @@ class LabApp(App[None]):
         workspace = self.session.workspace
         origin = origin_dir(workspace)
         last_fetch = last_retry = time.monotonic()
-        while not stop.wait(WATCH_S):
+        waited = True  # the first tick's wait is the one above
+        while waited or not stop.wait(WATCH_S):
+            waited = False
             state = self.state
             if state is None or self.refreshing:
                 continue

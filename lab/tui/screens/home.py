@@ -56,13 +56,14 @@ class HomeScreen(LabScreen):
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)
         # Fixed widths: the table is filled from a worker's result, and widths measured from the
-        # rows would change the header after the first paint.
-        table.add_column("Task", width=26)
-        table.add_column("Status", width=6)
-        table.add_column("Notes", width=38)
+        # rows would change the header after the first paint. Text labels: a str is parsed as markup,
+        # which imports rich's emoji table before the first frame.
+        table.add_column(Text("Task"), width=26)
+        table.add_column(Text("Status"), width=6)
+        table.add_column(Text("Notes"), width=38)
         lab_tasks = self.query_one("#lab-tasks", DataTable)
-        lab_tasks.add_column("Id", width=14)
-        lab_tasks.add_column("Title", width=56)
+        lab_tasks.add_column(Text("Id"), width=14)
+        lab_tasks.add_column(Text("Title"), width=56)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
         self._load_catalogue()
