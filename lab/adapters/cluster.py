@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lab.adapters.kubeconfig import default_kubeconfig
 from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
@@ -80,25 +81,6 @@ def _kind_info(kind: str) -> KindInfo:
     if info is None:
         raise ClusterError(f"unsupported kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
     return info
-
-
-def kubeconfig_source(named: str | None = None) -> tuple[str, str] | None:
-    """(the kubeconfig the lab uses, how it was chosen): `named` (--kubeconfig), else $KUBECONFIG, else
-    ~/.kube/config if it is a file, else None (no cluster: the sandbox). The one reading of it, for
-    every layer above."""
-    if named:
-        return named, named
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env, "$KUBECONFIG"
-    home = Path(os.path.expanduser("~")) / ".kube" / "config"
-    return (str(home), "~/.kube/config") if home.is_file() else None
-
-
-def default_kubeconfig() -> str | None:
-    """The kubeconfig the lab uses when none is named (see `kubeconfig_source`)."""
-    found = kubeconfig_source()
-    return found[0] if found is not None else None
 
 
 class ClusterClient:

@@ -213,7 +213,7 @@ def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
     error) and then nothing of it reaches the cluster. That verdict is the cluster's, shown here."""
     if ctx.offline:
         return None
-    from lab.adapters.cluster import default_kubeconfig
+    from lab.adapters.kubeconfig import default_kubeconfig
     from lab.checks.cluster import PROGRESS_REASONS, client_for
     from lab.errors import ClusterError
 

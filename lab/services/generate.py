@@ -66,7 +66,7 @@ def default_api_version() -> str:
     current Flux. No kubeconfig, an unreachable cluster or no image CRDs all mean "v1": the lab never
     blocks generation on a cluster, it only follows one when there is one.
     """
-    from lab.adapters.cluster import default_kubeconfig
+    from lab.adapters.kubeconfig import default_kubeconfig
     from lab.errors import ClusterError
 
     try:

@@ -13,7 +13,6 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.adapters.tree import walk_entries
 from lab.core.record import dataclass
 from lab.resources import data_home
 from lab.services.tasks import Task, load_task
@@ -62,7 +61,7 @@ def _looks_like_gitops_repo(path: Path) -> bool:
 def open_session(workspace: Path | None = None, task_id: str | None = None) -> Session:
     """Pick the workspace: given > the gitops repo around the cwd > the default sandbox; then the task:
     `task_id` > the one the workspace records (`lab init DIR --task ID`) > the course's current task."""
-    from lab.adapters.cluster import default_kubeconfig
+    from lab.adapters.kubeconfig import default_kubeconfig
     from lab.services.tasks import workspace_task
 
     kubeconfig = default_kubeconfig()
@@ -298,6 +297,8 @@ _STAMP_MAX_FILES = 2000
 def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     """mtime and size of the files the checks read (manifests, PROGRESS.md, the quiz record, the
     origin refs); a change means the checks are worth re-running. Cheap: stat only, bounded."""
+    from lab.adapters.tree import walk_entries
+
     root = workspace
     out: list[tuple[str, int, int]] = []
     for entry in walk_entries(root, skip_dirs=frozenset(_STAMP_SKIP)):

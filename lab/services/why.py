@@ -122,7 +122,7 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
 def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
     """Which cluster to ask: the lab's kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), else the
     sandbox when this is its repo."""
-    from lab.adapters.cluster import kubeconfig_source
+    from lab.adapters.kubeconfig import kubeconfig_source
 
     found = kubeconfig_source(kubeconfig)
     if found is not None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.adapters.cluster import ClusterClient, kubeconfig_source
+from lab.adapters.cluster import ClusterClient
+from lab.adapters.kubeconfig import kubeconfig_source
 from lab.errors import ClusterError
 from lab.sandbox.kubeapi import KubeAPIServer, write_kubeconfig
 from tests.support.kubeapi_helpers import IMAGE_POLICY, POLICY_READY_STATUS, manifest
