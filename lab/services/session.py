@@ -18,7 +18,7 @@ from lab.resources import data_home
 from lab.services.tasks import Task, load_task
 
 if TYPE_CHECKING:
-    from lab.adapters.git import CommitInfo
+    from lab.adapters.git import CommitInfo, Workspace
     from lab.core.manifests.generate import GenerateOptions
     from lab.core.tasks import TaskMeta
     from lab.services.sync import OriginStatus
@@ -408,14 +408,15 @@ class WorkspaceState:
     sandbox_running: bool
 
 
-def origin_dir(workspace: Path) -> Path | None:
+def origin_dir(workspace: Path, ws: Workspace | None = None) -> Path | None:
     """origin's directory when it is a local (bare) repository, as `lab init` and the sandbox make it:
-    then watching its refs tells when Flux pushed, with no fetch and no network."""
+    then watching its refs tells when Flux pushed, with no fetch and no network. `ws`: the workspace
+    already opened (its git config is read once, not again)."""
     from lab.adapters.git import open_workspace
     from lab.errors import LabError
 
     try:
-        url = open_workspace(workspace).remote_url()
+        url = (ws or open_workspace(workspace)).remote_url()
     except LabError:
         return None
     path = Path(url.removeprefix("file://"))
@@ -442,6 +443,7 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
     from lab.services.sync import origin_status, task_paths
 
     workspace = session.workspace
+    ws: Workspace | None = None
     git: OriginStatus | None = None
     git_error: str | None = None
     log: tuple[CommitInfo, ...] = ()
@@ -459,7 +461,7 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
         except (OSError, UnicodeDecodeError):
             files[rel] = None
     return WorkspaceState(
-        stamp=watch_stamp(workspace, origin_dir(workspace)),
+        stamp=watch_stamp(workspace, origin_dir(workspace, ws)),
         files=files,
         git=git,
         git_error=git_error,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +139,25 @@ def test_first_frame_imports_no_screen_but_home(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['lab.tui.screens.base', 'lab.tui.screens.home']"
+
+
+@pytest.mark.slow
+def test_reading_the_state_reads_the_git_config_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A git process each: the state is read at start-up and after every change the watcher sees.
+    from lab.adapters import git
+
+    session = practice_session(tmp_path)
+    assert svc.origin_dir(session.workspace) is not None  # a local origin: its refs are in the stamp
+    real = git._run
+    config_reads: list[Path] = []
+
+    def counting(args: Sequence[str], **kwargs: Any) -> Any:
+        if list(args[:2]) == ["config", "--list"]:
+            config_reads.append(kwargs["cwd"])
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(git, "_run", counting)
+    state = svc.read_state(session, fetch=False)
+    assert state.git is not None and state.git.branch == "main"
+    assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+    assert len(config_reads) == 2  # read_state's one, and the line above's origin_dir
