@@ -618,7 +618,6 @@ class _ObjectReader:
 
     def _fill(self, deadline: float) -> None:
         import select
-        import time
 
         assert self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
@@ -644,8 +643,6 @@ class _ObjectReader:
         return found
 
     def _ask(self, command: str, name: str, timeout: float) -> _Object | None:
-        import time
-
         assert self._proc.stdin is not None
         deadline = time.monotonic() + timeout
         try:

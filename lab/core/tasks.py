@@ -141,10 +141,6 @@ def _relative(value: str, key: str, where: str) -> str:
     return value
 
 
-def parse_task_meta(text: str, where: str) -> TaskMeta:
-    return task_meta(load_toml(text, where), where)
-
-
 def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
     """task.toml's data, checked (`where` names the file in errors)."""
     task_id = _str(data, "id", where)

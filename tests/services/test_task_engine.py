@@ -309,10 +309,13 @@ def test_a_new_task_made_as_contributing_says(tmp_path: Path, lab_env: dict[str,
 
 
 def test_solution_remove_paths_are_checked() -> None:
-    from lab.core.tasks import parse_task_meta
+    from lab.core.tasks import TaskMeta, load_toml, task_meta
 
-    meta = parse_task_meta('id = "t"\ntitle = "T"\n[solution]\nremove = ["a/b.yaml"]\n', "task.toml")
+    def parse(text: str) -> TaskMeta:
+        return task_meta(load_toml(text, "task.toml"), "task.toml")
+
+    meta = parse('id = "t"\ntitle = "T"\n[solution]\nremove = ["a/b.yaml"]\n')
     assert meta.solution_remove == ("a/b.yaml",) and meta.progress_note == "T"
     for bad in ('"../x"', '"/etc/x"', "1"):
         with pytest.raises(LabError, match="remove"):
-            parse_task_meta(f'id = "t"\ntitle = "T"\n[solution]\nremove = [{bad}]\n', "task.toml")
+            parse(f'id = "t"\ntitle = "T"\n[solution]\nremove = [{bad}]\n')
