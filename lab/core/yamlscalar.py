@@ -51,6 +51,11 @@ def double_quoted_escape(c: str) -> str | None:
     """What both emitters write for `c` inside double quotes when it must be escaped (None: `c` itself)."""
     if is_printable(c) and c != "\ufeff" and not is_break(c) and c not in '"\\':
         return None
+    return _escape(c)
+
+
+def _escape(c: str) -> str:
+    """The escape go-yaml writes for `c` when it escapes it (a short one, else by its code)."""
     esc = _ESCAPES.get(c)
     if esc is not None:
         return "\\" + esc
@@ -67,6 +72,11 @@ def double_quoted(value: str, column: int, width: int, indent: int, *, allow_bre
     each character or its escape, and, where the line is past `width` (and `allow_breaks`), the
     first space of a run inside the text as a line break indented by `indent` (a `\\` then keeps a
     space that follows it)."""
+    if value.startswith("\ufeff"):
+        # go-yaml's is_bom(value, i) ignores `i` and tests the text's first three bytes (v2 and v3):
+        # when the text starts with a BOM every character is escaped, `a` as `\x61`, a space as `\x20`
+        # (and so no space is left to fold at).
+        return "".join(map(_escape, value))
     parts: list[str] = []
     spaces = False
     n = len(value)

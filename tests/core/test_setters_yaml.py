@@ -447,7 +447,8 @@ def _encode_oracle_cases() -> list[object]:
 @pytest.mark.parametrize(("text", "expected"), _encode_oracle_cases())
 def test_encodes_as_yaml_v3_wrote_it(text: str, expected: str) -> None:
     # Recorded from go.yaml.in/yaml/v3 v3.0.4: a key's line comment before a flow mapping stays pending
-    # (Go reads a mapping's style through sequence_style()), and emoji/NEL are not printable there.
+    # (Go reads a mapping's style through sequence_style()), and emoji/NEL are not printable there; a
+    # text starting with U+FEFF is escaped whole.
     assert _encode_like_node_test(text) == expected
 
 
