@@ -515,3 +515,13 @@ def test_foot_comment_before_a_blank_line_stays_in_setters_output() -> None:
     src = 'ka:\n  kb: vb\n# FA1\n\nkc: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n'
     result = rewrite(src.encode(), SETTERS, "flux-system")
     assert result.content == src.replace("nginx:1.25.0", "library/nginx:1.25.3").encode()
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85"])
+def test_a_marker_ended_by_a_unicode_line_break_is_read(brk: str) -> None:
+    # yaml.v3's scanner ends a comment at LS, PS or NEL as at a line feed, so the marker is the
+    # comment's whole text and Flux sets the value; the break is not written back (encode-oracle.json).
+    src = f'a: 1\nimage: nginx:1.25.0 # {{"$imagepolicy": "flux-system:nginx"}}{brk}\nb: 2\n'
+    result = rewrite(src.encode(), SETTERS, "flux-system", "f.yaml")
+    expected = 'a: 1\nimage: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
+    assert result.content == expected.encode()

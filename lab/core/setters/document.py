@@ -196,6 +196,7 @@ def _ruamel_events(text: str) -> list[Any]:
 
 
 _HASH = re.compile("#")
+_OTHER_BREAK = re.compile("[\r\x85\u2028\u2029]")  # the line breaks but `\n` (a lone CR too)
 _OWN_LINE = re.compile(r"^[ \t]*#", re.MULTILINE)  # a line that may hold a comment and nothing else
 # The blank and comment lines a document starts with (a file's header, Helm's `# Source:`).
 _HEADER = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")
@@ -758,7 +759,9 @@ class _Builder:
                     continue
                 c = text[pos]
                 if c == "#" and (pos == ls or text[pos - 1] in " \t"):
-                    out.append((ln, pos - ls, text[pos:le], content))
+                    m = _OTHER_BREAK.search(text, pos, le)
+                    # yaml.v3's scanner ends a comment at CR, NEL, LS or PS as at a line feed.
+                    out.append((ln, pos - ls, text[pos : m.start() if m else le], content))
                     break
                 if c not in " \t":
                     content = True
