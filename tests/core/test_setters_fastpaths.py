@@ -112,9 +112,10 @@ EDGES = [
 
 def _corpus() -> dict[str, str]:
     texts = {f"edge{i}": text for i, text in enumerate(EDGES)}
-    for name in ("roundtrip.json", "flow-comments.json"):
-        for i, case in enumerate(json.loads((FIXTURES / "yaml-v3-nodes" / name).read_text())["cases"]):
-            texts[f"{name}#{i}"] = case["yaml"] if isinstance(case, dict) else case
+    for name in ("roundtrip.json", "flow-comments.json", "encode-oracle.json", "dedented-feet.json"):
+        data = json.loads((FIXTURES / "yaml-v3-nodes" / name).read_text(encoding="utf-8"))
+        for i, case in enumerate(data["cases"]):
+            texts[f"{name}#{i}"] = case if isinstance(case, str) else case.get("yaml", case.get("text"))
     for key, (source, _) in {**test_setters_oracle.CASES, **test_setters_yaml.CASES}.items():
         texts[f"cases:{key}"] = source
     for path in sorted((FLUX_CASES / "setters").glob("*/input/**/*.y*ml")):

@@ -491,6 +491,33 @@ def test_comments_in_flow_collections_land_where_yaml_v3_puts_them(case: dict) -
         assert _encode_like_node_test(case["yaml"]) == case["yaml"]
 
 
+def _dedented_feet_cases() -> list[object]:
+    import json
+
+    data = json.loads((FIXTURES / "yaml-v3-nodes/dedented-feet.json").read_text(encoding="utf-8"))
+    return [pytest.param(c, id=ascii(c["text"])) for c in data["cases"]]
+
+
+@pytest.mark.parametrize("case", _dedented_feet_cases())
+def test_a_dedented_comment_before_a_blank_line_is_the_foot_yaml_v3_makes_it(case: dict) -> None:
+    from lab.core.setters.document import parse_document
+
+    parsed = parse_document(case["text"])
+    assert parsed is not None
+    assert _comments_by_path(parsed.node) == case["comments"]
+    assert _encode_like_node_test(case["text"]) == case["go"]
+
+
+def test_a_marker_in_a_dedented_foot_inside_a_list_is_not_read() -> None:
+    # Flux reads a marker in a scalar's line or head comment only; yaml.v3 makes this one (left of
+    # the list, a blank line under it) the next item's foot, so the item keeps its value. We read
+    # it as the item's head (the issue) or moved it under the list.
+    src = 'a:\n  - x\n  # e\n# {"$imagepolicy": "flux-system:nginx"}\n\n  - nginx:1.25.0\nb: 1\n'
+    assert rewrite(src.encode(), SETTERS, "flux-system", "f.yaml").content is None
+    (marker,) = find_markers(src, "f.yaml")
+    assert not marker.applies
+
+
 def test_a_comment_heading_a_flow_item_keeps_the_items_on_one_line() -> None:
     # The issue's example. The comment heads `--foo` (as `# HA1` heads `la` in go-yaml's node tests);
     # yaml.v3's emitter breaks a flow sequence's line only for a comment, so `--bar` follows on the

@@ -1011,6 +1011,27 @@ class _Builder:
                     return ent
             return chain[-1] if chain else None
 
+        def pending_foot(part: list[tuple[int, int, str]]) -> bool:
+            """A comment left of the innermost block before a blank line is a foot that yaml.v3
+            hands to the next token after it (its token mark is its own start): unless a block
+            at its column ends there, the next scalar or alias takes it (yaml.v3 decode then moves
+            a key's foot to the key before it and a value's to its key), and a flow collection
+            loses it. True when placed so (`level` places the other)."""
+            col = part[0][1]
+            at = level(col)
+            if nxt is None or (at is not None and at.col == col and next_col < col):
+                return False
+            found = _pending_foot_holder(nxt)
+            if found is None:
+                return False
+            holder = found[0]
+            if holder is None:
+                mark(part, None, "foot")  # lost with the flow collection's start event
+            else:
+                holder.foot_comment = _join(holder.foot_comment, text_of(part))
+                mark(part, holder, "foot")
+            return True
+
         next_col = nxt.col if nxt is not None else -1
         next_line = nxt.line if nxt is not None else -1
         first_empty = prev_line >= 0 and first_line == prev_line + 1
@@ -1053,11 +1074,21 @@ class _Builder:
                 # Before a blank line the foot belongs to the block at the comment's own column
                 # (yaml.v3: `ka:\n  kb: vb\n# FA1\n\nkc: vc` is ka's foot, written back in place).
                 outdented = blank_after and first[0][1] < inner_col
-                foot_to(level(first[0][1]) if at_eof or outdented else inner, first)
+                if not (outdented and pending_foot(first)):
+                    foot_to(level(first[0][1]) if at_eof or outdented else inner, first)
                 i = 1
                 while i < len(parts) and not run_end[i - 1] and closes and parts[i][0][1] > next_col:
                     foot_to(level(parts[i][0][1]), parts[i])
                     i += 1
+                if (
+                    i < len(parts)
+                    and not run_end[i - 1]
+                    and run_end[i]
+                    and parts[i][0][1] < inner_col
+                    and (len(runs) > 1 or next_line > parts[i][-1][0] + 1)
+                    and pending_foot(parts[i])
+                ):
+                    i += 1  # a dedented run's last lines before a blank line, split off at the dedent
         rest = parts[i:]
         if not rest:
             return
@@ -1118,6 +1149,41 @@ def _merge_runs(
             out.append(list(part))
         glue = not is_end
     return out
+
+
+def _pending_foot_holder(tok: _Tok | _Entry) -> tuple[Node | None] | None:
+    """Where yaml.v3 puts a foot comment pending at the entry `tok` starts: the first scalar or
+    alias event from there on in its collection (an empty value takes no comment), after decode's
+    moves in a block mapping (a key's foot to the key before it, a value's to its key); (None,)
+    when a flow collection's start event takes it first (its end event's comments replace it);
+    None when the collection ends first or `tok` starts no entry."""
+    entry = tok.entry
+    if entry is None or entry.container is None or entry.in_flow:
+        return None
+    container = entry.container
+    start = next((i for i, n in enumerate(container.content) if n is entry.owner), -1)
+    if start < 0:
+        return None
+    stack: list[tuple[Node, int]] = [(container, start)]
+    while stack:
+        parent, i = stack.pop()
+        if i >= len(parent.content):
+            continue
+        stack.append((parent, i + 1))
+        node = parent.content[i]
+        if node.kind == ALIAS or (
+            node.kind == SCALAR and (node.value or node.style or node.anchor or node.tag != "!!null")
+        ):
+            if parent.kind == MAP and not parent.style & FLOW:
+                if i % 2:
+                    return (parent.content[i - 1],)  # a value's foot goes to its key
+                return (parent.content[i - 2] if i >= 2 else node,)
+            return (node,)
+        if node.kind in (MAP, SEQ):
+            if node.style & FLOW:
+                return (None,)
+            stack.append((node, 0))
+    return None
 
 
 def _first_plain_value(node: Node) -> Node | None:
