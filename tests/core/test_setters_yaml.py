@@ -6,6 +6,8 @@ image-automation-controller (the harness that reproduces the controller fixtures
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lab.core.refs import ImageRef
@@ -516,6 +518,33 @@ def test_a_marker_in_a_dedented_foot_inside_a_list_is_not_read() -> None:
     assert rewrite(src.encode(), SETTERS, "flux-system", "f.yaml").content is None
     (marker,) = find_markers(src, "f.yaml")
     assert not marker.applies
+
+
+def _refused_cases() -> list[object]:
+    import json
+
+    data = json.loads((FIXTURES / "yaml-v3-nodes/refused.json").read_text(encoding="utf-8"))
+    return [pytest.param(c["text"], c["go"], id=ascii(c["text"])) for c in data["cases"]]
+
+
+@pytest.mark.parametrize(("text", "go_error"), _refused_cases())
+def test_what_yaml_v3_refuses_is_refused(text: str, go_error: str) -> None:
+    from lab.core.setters.document import YamlSyntaxError, parse_document
+
+    problem = re.sub(r"^yaml: (line \d+: )?", "", go_error)
+    with pytest.raises(YamlSyntaxError) as err:
+        parse_document(text)
+    assert str(err.value).startswith(problem)
+    assert "\n" not in str(err.value)
+
+
+def test_a_file_yaml_v3_refuses_is_skipped_with_its_line() -> None:
+    src = b'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\nurls: [http://x/y?z=1]\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert result.content is None
+    assert result.skipped == (
+        "not parsable as YAML: did not find expected ',' or ']' (yaml.v3), line 2, column 18"
+    )
 
 
 def test_a_comment_heading_a_flow_item_keeps_the_items_on_one_line() -> None:

@@ -234,6 +234,8 @@ def parse_document(
     """
     _check_flow_depth(text)
     events = _events(text)
+    if "?" in text:
+        _check_flow_question_marks(text, events)
     builder = _Builder(text, {} if resolved is None else resolved, record=record)
     return builder.build(events)
 
@@ -250,6 +252,60 @@ _KIND_NAMES = {
     "MappingEndEvent": _MAP_END,
     "DocumentStartEvent": _DOC_START,
 }
+
+
+def _check_flow_question_marks(text: str, events: list[Any]) -> None:
+    """Refuse the `?` in a flow collection that yaml.v3 refuses and libyaml (0.2.5) reads.
+
+    yaml.v3's scanner ends a plain scalar at a `?` in a flow collection (libyaml did before 0.2.5),
+    and a `?` there is the key indicator, which cannot follow a value: `[a?b]`, `[b ?]` and
+    `[http://x/?q]` are refused. And its parser skips the token after a `[? ` with no key, so a
+    `]` there is lost and the sequence is refused: `[?]`, `[a, ? ]`.
+    """
+    depth = 0  # flow collections open around the event
+    in_seq: list[bool] = []  # whether each open flow collection is a sequence
+    for ev in events:
+        kind = _EVENT_KIND[ev.__class__]
+        if kind in (_SEQ_START, _MAP_START):
+            if depth or ev.flow_style:
+                start = ev.start_mark.index
+                if depth and in_seq[-1] and kind == _MAP_START and text[start] == "?":
+                    at = _after_blanks_and_comments(text, start + 1)
+                    if at < len(text) and text[at] == "]":
+                        _refuse(text, at, "did not find expected ',' or ']'")
+                depth += 1
+                # A `key: value` pair in a flow sequence is a mapping, but a `,` or `]` ends it.
+                in_seq.append(kind == _SEQ_START or text[start] != "{")
+        elif kind in (_SEQ_END, _MAP_END):
+            if depth:
+                depth -= 1
+                in_seq.pop()
+        elif kind == _SCALAR_EV and depth and not ev.style and "?" in ev.value:
+            at = text.find("?", ev.start_mark.index, ev.end_mark.index)
+            if at != -1:
+                ends = "']'" if in_seq[-1] else "'}'"
+                _refuse(text, at, f"did not find expected ',' or {ends}")
+
+
+def _after_blanks_and_comments(text: str, i: int) -> int:
+    """The index of the first character from `i` on that is not a blank, a break or in a comment."""
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "#" and text[i - 1] in " \t\n":
+            nl = text.find("\n", i)
+            i = n if nl == -1 else nl
+        elif c in " \t\r\n":
+            i += 1
+        else:
+            break
+    return i
+
+
+def _refuse(text: str, at: int, problem: str) -> None:
+    line = text.count("\n", 0, at)
+    column = at - (text.rfind("\n", 0, at) + 1)
+    raise YamlSyntaxError(f"{problem} (yaml.v3), line {line + 1}, column {column + 1}")
 
 
 class _Kinds(dict[type, int]):
