@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from bench.bench_setters import DEPLOYMENT
 from lab.core.setters import find_markers
 from lab.core.setters.apply import encode_documents, read_documents
 from lab.core.setters.document import ParsedDoc, YamlSyntaxError, _Builder
@@ -20,6 +21,37 @@ from lab.core.setters.emitter import Emitter, EmitterError, Encoder
 from lab.core.setters.node import Node
 from tests.core import test_setters_oracle, test_setters_yaml
 from tests.support.paths import FIXTURES, FLUX_CASES
+
+# Texts in the line grammar of lab.core.setters.verbatim and at its edges: a document written as it is
+# (but for the gap before a line comment), and what yaml.v3 writes otherwise (spacing in a flow
+# collection, indentation, blank or comment lines, tabs, what the reader edits in metadata).
+VERBATIM_EDGES = [
+    DEPLOYMENT.format(i=1, team=2, replicas=3, image="nginx:1.25.0", marker=""),
+    '# h1\n#\n# h3\nk: \'a b\'\nl: "x y"   # c\nm: a:b c # c\nn: [x, "y z"] #c\no: {k: v, l: "w"}\n',
+    "metadata:\n  name: n\nspec:\n  - name: a\n    ports:\n      - 80\n    env:\n      k: v  # c\n  - b # c\n",
+    "metadata:\n  name: n\nspec:\n- name: a\n  ports:\n  - 80\n  env:\n    k: v  # c\n- b # c\n",
+    "a:\n  - x\n  - k: v\n    l:\n      - y\nb:\n  c:\n    - z\n",
+    "a:\n  - x\nb:\n- y\n",
+    "a:\n- x\nb:\n  - y\n",
+    'a: [ x, y ]\nb: {k: v}\nc: [x,y]\nd: []\ne: {}\nf: [""]\n',
+    "k:\n    deep: x\nl: y\n",
+    "k: v\n\nl: w\n",
+    "k: v   \nl: w\n",
+    "k: v\n# foot\nl: w\n",
+    "k: v # c  \nl: w #\n",
+    "k: a  b\nl: 'x'\nm: ''\nn: ' s'\no: yes\np: ~\nq: null\nr: 012\ns: -x\nt: x@y\nu: 1:2\n",
+    "metadata:\n  annotations:\n    internal.config.kubernetes.io/path: x\n  name: x\n",
+    "metadata:\n  name: x\n  labels:\n    annotations: y\nannotations: z\n",
+    "metadata:\n- name\n",
+    "a:\n  b:\nc: d\n",
+    "a: b\n- c\n",
+    "- a\n- b\n",
+    "a: b\n  c: d\n",
+    "a:\n  - - b\n",
+    "a:\n  -  b\n",
+    "a: x\n---\nb:\n  c: d   # e\n---\nf: |\n  g\n---\nh: i\n",
+    "k" * 120 + ": v\n" + "k" * 90 + ": w\n",
+]
 
 # Texts at the edges of the fast paths: flow collections (nested, empty, with tags, anchors,
 # comments, long keys, escapes), quoted texts of every kind, plain texts that are not plain-safe.
@@ -107,6 +139,8 @@ EDGES = [
     "kind: K\nmetadata: name\nspec: y\n",
     "kind: K\nmetadata:\n  name: n\n  annotations: a\nspec: y\n",
     "kind: K\nmetadata:\n- annotations\nspec: y\n",
+    # Documents kept as their text (lab.core.setters.verbatim) and texts just outside its grammar.
+    *VERBATIM_EDGES,
 ]
 
 
@@ -166,6 +200,12 @@ def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Encoder, "_recorded", lambda self, doc, recorded: self._node(doc, ""))
     monkeypatch.setattr(Encoder, "_flow_verbatim", lambda self, first, node, tag, tail: None)
     monkeypatch.setattr("lab.core.setters.emitter._as_verbatim", lambda item: item)
+    _without_verbatim(monkeypatch)
+
+
+def _without_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every document parsed and encoded: none kept as its text (lab.core.setters.verbatim)."""
+    monkeypatch.setattr("lab.core.setters.apply.verbatim_document", lambda text, wide: None)
 
 
 def test_the_corpus_reaches_the_fast_paths() -> None:
@@ -234,12 +274,13 @@ def test_recorded_items_that_lost_a_comment_show_as_a_difference(monkeypatch: py
         original(self, doc, bare)
 
     with monkeypatch.context() as m:
+        _without_verbatim(m)  # the document is in verbatim's grammar: the recorded path is tested
         m.setattr(Encoder, "_recorded", without_comments)
         fast = _encode(text)
+        assert read_documents(text.encode())[0].parsed.items is not None
         _general_paths(m)
         general = _encode(text)
     assert fast != general
-    assert read_documents(text.encode())[0].parsed.items is not None
 
 
 def test_a_wrongly_placed_header_comment_shows_as_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,8 +337,10 @@ def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_
 
 
 def test_a_document_no_setter_can_change_is_read_as_a_sketch_and_its_tree_built_when_asked_for() -> None:
-    text = "kind: K\nmetadata:\n  name: n\nspec:\n  a: [x]\n  b: c # c\n  d:\n  - e\n"
+    # In verbatim's grammar but for the blank line: parsed, as a sketch.
+    text = "kind: K\nmetadata:\n  name: n\n\nspec:\n  a: [x]\n  b: c # c\n  d:\n  - e\n"
     doc = read_documents(text.encode())[0]
+    assert doc.verbatim is None
     assert doc.read.sketch
     sketch = doc.read.node.content[0]
     assert sketch.content[0].__class__ is Node  # the first key: a header comment may head it
@@ -328,6 +371,7 @@ def test_a_sketch_handed_out_as_the_tree_or_kept_despite_reader_annotations_show
     assert fast != general
     assert "config.kubernetes.io/index" in fast
     with monkeypatch.context() as m:
+        _without_verbatim(m)
         m.setattr(apply._Doc, "parsed", property(lambda self: self.read))
         with pytest.raises(AttributeError):
             _encode("kind: K\nspec: y\n")
@@ -343,4 +387,68 @@ def test_a_sketch_that_takes_a_text_for_its_own_item_wrongly_shows(monkeypatch: 
         _general_paths(m)
         general = _encode(text)
     assert "c: \n" in fast
+    assert fast != general
+
+
+def test_documents_in_verbatims_grammar_are_kept_as_their_text_and_parsed_only_when_asked_for() -> None:
+    kept = [t for t in VERBATIM_EDGES if _all_verbatim(t)]
+    assert len(kept) >= 5 and VERBATIM_EDGES[0] in kept
+    doc = read_documents(VERBATIM_EDGES[0].encode())[0]
+    assert doc._read is None and doc.verbatim is not None
+    assert "app: app-1 # label" in doc.verbatim and "app: app-1   # label" in doc.text
+    assert object_id_of(doc) == ("apps/v1", "Deployment", "app-1")  # parsed when asked for
+    assert doc._read is not None and not doc.read.sketch
+    outside = [t for t in VERBATIM_EDGES if t not in kept]
+    assert len(outside) >= 10
+
+
+def _all_verbatim(text: str) -> bool:
+    try:
+        return all(d.verbatim is not None for d in read_documents(text.encode()))
+    except YamlSyntaxError:
+        return False
+
+
+def object_id_of(doc: object) -> tuple[str, str, str]:
+    from lab.core.setters.apply import object_id
+
+    oid = object_id(doc.parsed.node.content[0])  # type: ignore[attr-defined]
+    return oid.api_version, oid.kind, oid.name
+
+
+@pytest.mark.parametrize(
+    ("breakage", "text"),
+    [
+        # The gap before a line comment not made one space.
+        ("gap", VERBATIM_EDGES[0]),
+        # A flow collection spaced otherwise than yaml.v3 spaces it taken as it is.
+        ("flow", next(t for t in VERBATIM_EDGES if t.startswith("a: [ x"))),
+        # The reader's edits of metadata.annotations forgotten.
+        ("annotations", next(t for t in VERBATIM_EDGES if "internal.config" in t)),
+        # A mapping indented otherwise than yaml.v3 indents it taken as it is.
+        ("indent", next(t for t in VERBATIM_EDGES if t.startswith("k:\n    deep"))),
+    ],
+)
+def test_a_wrong_verbatim_document_shows_as_a_difference(
+    breakage: str, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.core.setters import verbatim
+
+    original = verbatim.verbatim_document
+
+    def broken(text: str, wide: bool) -> str | None:
+        if breakage == "gap":
+            out = original(text, wide)
+            return None if out is None else text[:-1]
+        if breakage == "flow":
+            return original(text.replace("[ x, y ]", "[x, y]").replace("[x,y]", "[x, y]"), wide) and text[:-1]
+        if breakage == "annotations":
+            return original(text.replace("annotations:", "notations:"), wide) and text[:-1]
+        return original(text.replace("\n    deep", "\n  deep"), wide) and text[:-1]
+
+    with monkeypatch.context() as m:
+        m.setattr("lab.core.setters.apply.verbatim_document", broken)
+        fast = _encode(text)
+        _general_paths(m)
+        general = _encode(text)
     assert fast != general

@@ -28,6 +28,7 @@ from lab.core.setters.emitter import EmitterError, Encoder
 from lab.core.setters.markers import SHORTHAND_KEY, TOKEN, GoJsonError, go_json_string_map
 from lab.core.setters.node import DOC, DOUBLE_QUOTED, MAP, SCALAR, SEQ, SINGLE_QUOTED, Node
 from lab.core.setters.resolve import is_yaml11_non_string
+from lab.core.setters.verbatim import verbatim_document
 
 # Nodes visited per file before giving up: a hostile file cannot make the walk unbounded (aliases
 # are never followed, so this only caps very large honest files).
@@ -140,15 +141,26 @@ class _Doc:
     """A document as read. `read` is what the reader made of it: for a document no setter can
     change, with the encoder's items, and maybe a sketch of the tree (ParsedDoc.sketch); `parsed`
     is the document with its whole tree, built from `text` when first asked for if `read` is a
-    sketch (encoding it needs only the sketch: most documents of a large manifest never need more)."""
+    sketch (encoding it needs only the sketch: most documents of a large manifest never need more).
+    `verbatim`, when set, is what the encoder writes for a document no setter can change, found
+    from its text (lab.core.setters.verbatim); it is then not parsed until `read` is asked for."""
 
-    read: ParsedDoc
+    _read: ParsedDoc | None
     style: str
     line_offset: int
     may_name_setters: bool = True  # False: no comment in it can name a setter (_may_name_setters)
     text: str = field(default="", repr=False)  # the piece `read` was read from
     resolved: dict[str, str] = field(default_factory=dict, repr=False)  # read_documents' memo
+    verbatim: str | None = field(default=None, repr=False)
     _whole: ParsedDoc | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def read(self) -> ParsedDoc:
+        if self._read is None:
+            read = parse_document(self.text, self.resolved)
+            assert read is not None  # verbatim_document accepts no empty document
+            self._read = read
+        return self._read
 
     @property
     def parsed(self) -> ParsedDoc:
@@ -249,6 +261,13 @@ def read_documents(content: bytes) -> list[_Doc]:
         if i != len(pieces) - 1:
             piece += "\n"
         may_name_setters = _may_name_setters(piece)
+        if not may_name_setters:
+            style = derive_seq_indent(piece)
+            verbatim = verbatim_document(piece, style == "wide")
+            if verbatim is not None:
+                docs.append(_Doc(None, style, offset, False, piece, resolved, verbatim))
+                offset += lines_in_piece + 1
+                continue
         # A document no setter can change is encoded as read: its encoder items are recorded.
         parsed = parse_document(piece, resolved, record=None if may_name_setters else plain_safe)
         if parsed is not None:
@@ -308,7 +327,9 @@ def encode_documents(docs: list[_Doc]) -> bytes:
     for d in docs:
         enc.compact_seq_indent(d.style != "wide")
         # Only a document no setter could change is recorded: its tree is as it was read.
-        if d.may_name_setters or d.read.items is None:
+        if d.verbatim is not None:
+            enc.encode_verbatim(d.verbatim)
+        elif d.may_name_setters or d.read.items is None:
             enc.encode(d.parsed.node)
         else:
             enc.encode(d.read.node, d.read.items)  # a sketch's document node is the document's

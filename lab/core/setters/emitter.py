@@ -1276,6 +1276,19 @@ class Encoder:
         self.emitter.emit_all(self.events)
         self.events = []
 
+    def encode_verbatim(self, text: str) -> None:
+        """Write a document whose content is `text` as yaml.v3 writes it (lab.core.setters.verbatim:
+        a block mapping, without the final line break): the document start and end are emitted as
+        for any document (the `---` between documents), the content is written as it is, and the
+        emitter left as after writing the root mapping's last value (a scalar on the last line)."""
+        em = self.emitter
+        em.emit(Event(Ev.DOC_START, implicit=True))
+        em.out.append(text)
+        em.column = len(text) - text.rfind("\n") - 1
+        em.whitespace = em.indention = em.open_ended = False
+        em.state = S.DOC_END
+        em.emit(Event(Ev.DOC_END, implicit=True))
+
     def _recorded(self, doc: Node, recorded: list[str | int | Node]) -> None:
         """_node for a document from its recorded items: a text is its own item (what _scalar makes
         of a plain-safe text with its implicit tag), a block collection's start and end are the
