@@ -10,7 +10,6 @@ import argparse
 import gc
 import importlib
 import os
-import pkgutil
 import signal
 import sys
 import threading
@@ -29,8 +28,9 @@ Set LAB_DEBUG=1 to see tracebacks of internal errors."""
 
 def _command_modules() -> list[str]:
     import lab.commands as pkg
+    from lab.adapters.packages import package_modules
 
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+    return sorted(name for name in package_modules(pkg.__path__) if not name.startswith("_"))
 
 
 def _named_command(argv: Sequence[str], names: Sequence[str]) -> str | None:

@@ -5,14 +5,16 @@ KeyboardInterrupt into 130 itself.
 
 Most of start-up is importing, and a traceback there tells a learner nothing; so does one from the
 interpreter's shutdown (threading's clean-up) after the command is done. This module imports only
-what the interpreter has already loaded (`os`, the C module `_signal`; not even `__future__`):
-everything imported before the handler is set is a window where Ctrl-C prints a traceback, and
-`signal` alone would import `enum` first. Importing this module sets the handler: only the
+what the interpreter has already loaded (`os`, `sys`, the C modules `_signal` and `_thread`; not
+even `__future__`): everything imported before the handler is set is a window where Ctrl-C prints a
+traceback, and `signal` alone would import `enum` first. Importing this module sets the handler: only the
 executable (and `python -m lab`) imports it.
 """
 
 import _signal  # type: ignore[import-not-found]  # no stub: the C module behind `signal`
+import _thread
 import os
+import sys
 
 
 def _leave(signum: int, frame: object) -> None:
@@ -20,6 +22,28 @@ def _leave(signum: int, frame: object) -> None:
 
 
 _signal.signal(_signal.SIGINT, _leave)
+
+
+class _InspectOnDemand(type(os)):  # type: ignore[misc]  # ModuleType, without importing `types`
+    """`inspect` until something asks it for a name, then the real module's names.
+
+    `dataclasses` imports `inspect` and uses it only for the docstring of a class that has none
+    (lab.core.record gives them theirs); importing it imports `ast`, `dis`, `tokenize` and
+    `linecache`: ~30M instructions, 7% of `lab check --offline`, for nothing. So the executable's
+    `sys.modules` holds this stand-in under the name until the first `inspect.name` (or `from inspect
+    import name`) anywhere, which takes it out, imports the real module and answers from it; so does
+    every later use of the stand-in by a module that imported it meanwhile."""
+
+    def __getattr__(self, name: str) -> object:
+        with _INSPECT_LOCK:
+            if sys.modules.get("inspect") is self:
+                del sys.modules["inspect"]
+        import inspect
+
+        return getattr(inspect, name)
+
+
+_INSPECT_LOCK = _thread.allocate_lock()
 
 
 def main() -> int:
@@ -30,6 +54,8 @@ def main() -> int:
     import gc
 
     gc.disable()
+    if "inspect" not in sys.modules:
+        sys.modules["inspect"] = _InspectOnDemand("inspect")
     try:
         try:
             from lab.cli import main as cli_main

@@ -15,13 +15,13 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import pkgutil
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.adapters.packages import package_modules
 from lab.core.checks.model import Outcome
 
 if TYPE_CHECKING:
@@ -66,9 +66,9 @@ _DECORATOR = re.compile(r'\n@check\("([^"\\]+)"\)')
 
 def _library_modules() -> list[str]:
     return sorted(
-        m.name
-        for m in pkgutil.iter_modules(__path__)
-        if not m.name.startswith("_") and m.name not in ("context", "loader")
+        name
+        for name in package_modules(__path__)
+        if not name.startswith("_") and name not in ("context", "loader")
     )
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import inspect
 import operator
 import threading
 from collections.abc import Callable
@@ -176,6 +175,8 @@ def _standard(
     """`cls`, which a first pass with the code generation off has processed, processed again by
     `dataclasses.dataclass` as if it had had only that: its own fields' `Field`s back as class
     attributes (the first pass replaced them with their defaults), what the pass added removed."""
+    import inspect  # only here and in `_doc`'s rare cases: importing it costs a command's start-up
+
     annotations = inspect.get_annotations(cls)
     for name, f in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
         if name in annotations and f._field_type is not _CLASSVAR:
@@ -195,18 +196,30 @@ def _doc(cls: type, fields: tuple[dataclasses.Field[Any], ...], own_init: bool) 
     (`inspect.signature` of the class: its `__init__`'s, written from the fields, unless the class has
     its own `__init__`, a `__new__` or a metaclass `__call__`, which the signature is then of)."""
     if own_init or isinstance(cls.__new__, FunctionType) or isinstance(type(cls).__call__, FunctionType):
+        import inspect
+
         return cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     params = []
     for f in fields:
         if not f.init:
             continue
-        text = f"{f.name}: {inspect.formatannotation(f.type)}"
+        text = f"{f.name}: {_annotation_text(f.type)}"
         if f.default_factory is not _MISSING:
             text += " = <factory>"
         elif f.default is not _MISSING:
             text += f" = {f.default!r}"
         params.append(text)
     return f"{cls.__name__}({', '.join(params)})"
+
+
+def _annotation_text(annotation: Any) -> str:
+    """`inspect.formatannotation(annotation)`: a string annotation (every one under `from __future__
+    import annotations`) is its repr, which needs no `inspect`."""
+    if isinstance(annotation, str):
+        return repr(annotation)
+    import inspect
+
+    return inspect.formatannotation(annotation)
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

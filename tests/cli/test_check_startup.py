@@ -155,3 +155,42 @@ def test_offline_check_does_not_fetch_for_git_checks_that_are_skipped(solved: Pa
     started = _probe(solved)["git"]
     assert isinstance(started, list)
     assert "fetch" not in started, started
+
+
+def test_the_executables_offline_check_imports_no_inspect(solved: Path) -> None:
+    # inspect imports ast, dis, tokenize and linecache (~30M instructions): dataclasses imports it for
+    # what lab.core.record never asks (lab.entry's stand-in), pkgutil's module listing for
+    # inspect.getmodulename (lab.adapters.packages). -X importtime lists every module imported for real.
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lab", "check", "--offline", "-w", str(solved)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "dataclasses" in imported and "lab.core.record" in imported  # the probe sees the imports
+    assert imported & {"inspect", "ast", "dis", "tokenize", "linecache", "pkgutil"} == set()
+
+
+def test_the_inspect_stand_in_answers_with_the_real_modules_names() -> None:
+    probe = (
+        "import sys, lab.entry as entry\n"
+        "stand_in = entry._InspectOnDemand('inspect')\n"
+        "sys.modules['inspect'] = stand_in\n"
+        "import inspect\n"
+        "assert inspect is stand_in\n"
+        "from inspect import signature\n"
+        "real = sys.modules['inspect']\n"
+        "assert real is not stand_in and signature is real.signature\n"
+        "assert inspect.getdoc is real.getdoc and str(inspect.signature(len)) == '(obj, /)'\n"
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class A:\n"
+        "    x: int\n"
+        "print(A.__doc__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout == "A(x: int)\n"
