@@ -10,7 +10,7 @@ object (`RemovedTemplateField`).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, NotRequired, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from lab.core import gotemplate
 from lab.core.gotemplate import parser as tparse
@@ -337,15 +337,18 @@ def _image_for(change: Change, images: Sequence[ImageRef] | Mapping[str, ImageRe
     return None
 
 
-class TemplateInputs(TypedDict):
-    """What, besides the changes, Flux's template data is made of (keyword arguments of
-    `build_template_data` and `render_commit_message`)."""
+if TYPE_CHECKING:  # only annotations name it: a TypedDict compiles each of its annotations at import
+    from typing import NotRequired, TypedDict
 
-    api_version: str
-    automation_namespace: str
-    automation_name: str
-    values: NotRequired[Mapping[str, str] | None]
-    images: NotRequired[Sequence[ImageRef] | Mapping[str, ImageRef]]
+    class TemplateInputs(TypedDict):
+        """What, besides the changes, Flux's template data is made of (keyword arguments of
+        `build_template_data` and `render_commit_message`)."""
+
+        api_version: str
+        automation_namespace: str
+        automation_name: str
+        values: NotRequired[Mapping[str, str] | None]
+        images: NotRequired[Sequence[ImageRef] | Mapping[str, ImageRef]]
 
 
 def build_template_data(

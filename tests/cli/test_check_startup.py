@@ -28,13 +28,25 @@ def counting(self, args, *a, **kw):
         started.append(plain[1] if len(plain) > 1 else "?")
     real_init(self, args, *a, **kw)
 subprocess.Popen.__init__ = counting
+import builtins
+compiled = []
+real_compile = builtins.compile
+def counting_compile(source, *a, **kw):
+    frame = sys._getframe(1)
+    if isinstance(source, str) and frame.f_code.co_filename.endswith("typing.py"):
+        while frame is not None and frame.f_code.co_filename.endswith("typing.py"):
+            frame = frame.f_back
+        compiled.append(frame.f_globals.get("__name__", "?") if frame is not None else "?")
+    return real_compile(source, *a, **kw)
+builtins.compile = counting_compile
 from lab.cli import main
 import contextlib, io
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["check", "--offline", "-w", sys.argv[1]])
+compiled_by = compiled
 reader = getattr(sys.modules.get("yaml.reader"), "Reader", None)
 compiled = getattr(getattr(reader, "NON_PRINTABLE", None), "_compiled", "compiled")
-print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules), "non_printable": repr(compiled)}))
+print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules), "non_printable": repr(compiled), "compiled": compiled_by}))
 """
 
 NEVER_OFFLINE = (
@@ -89,6 +101,11 @@ def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> No
     assert loaded == []
     # PyYAML's pure-Python reader's pattern (lab.core.pyyaml): libyaml reads, nothing compiles it.
     assert got["non_printable"] == "None"
+    # A TypedDict class compiles each of its annotations at import (typing's ForwardRef), ~1M
+    # instructions apiece; lab's are for type checkers only. (tomllib's NamedTuple: not lab's.)
+    compiled = got["compiled"]
+    assert isinstance(compiled, list)
+    assert [m for m in compiled if m.startswith("lab")] == [], compiled
     started = got["git"]
     assert isinstance(started, list)
     assert "fetch" not in started, started  # origin is a local repository with nothing new

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sized
 from dataclasses import field, replace
 from enum import StrEnum
-from typing import Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack
 
 from lab.core.record import dataclass
 from lab.core.text import escape_controls
@@ -55,14 +55,17 @@ class CheckDef:
     hidden: bool = False
 
 
-class OutcomeDetails(TypedDict, total=False):
-    """What an Outcome may say besides its status and message (the keywords of make and failed)."""
+if TYPE_CHECKING:  # only annotations name it: a TypedDict compiles each of its annotations at import
+    from typing import TypedDict
 
-    hint: str | None
-    evidence: Iterable[Evidence]
-    file: str | None
-    line: int | None
-    points: int | None
+    class OutcomeDetails(TypedDict, total=False):
+        """What an Outcome may say besides its status and message (the keywords of make and failed)."""
+
+        hint: str | None
+        evidence: Iterable[Evidence]
+        file: str | None
+        line: int | None
+        points: int | None
 
 
 @dataclass(frozen=True)
