@@ -592,3 +592,27 @@ def test_a_marker_right_after_a_closing_quote_is_read() -> None:
         result.content
         == b'a: 1\nimage: "library/nginx:1.25.3" # {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
     )
+
+
+def _known_gap_cases() -> list[object]:
+    import json
+
+    data = json.loads((FIXTURES / "yaml-v3-nodes/known-gaps.json").read_text(encoding="utf-8"))
+    return [
+        pytest.param(
+            c["text"], c["go"], id=ascii(c["text"]), marks=pytest.mark.xfail(strict=True, reason=c["why"])
+        )
+        for c in data["cases"]
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), _known_gap_cases())
+def test_known_differences_from_yaml_v3(text: str, expected: str) -> None:
+    # `expected` is what Go wrote, or its error when it refuses the text.
+    from lab.core.setters.document import YamlSyntaxError
+
+    try:
+        written = _encode_like_node_test(text)
+    except YamlSyntaxError as err:
+        written = f"refused: {err}"
+    assert written == expected
