@@ -616,3 +616,14 @@ def test_known_differences_from_yaml_v3(text: str, expected: str) -> None:
     except YamlSyntaxError as err:
         written = f"refused: {err}"
     assert written == expected
+
+
+def test_a_marker_after_a_dash_heads_the_item_under_it() -> None:
+    # yaml.v3 makes `# ...` after a lone `- ` the head of the item on the next line, so Flux sets
+    # that item. We gave it to the item after (`busybox` was set).
+    src = b'images:\n- # {"$imagepolicy": "flux-system:nginx"}\n  nginx:1.25.0\n- busybox:1.36\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert (
+        result.content
+        == b'images:\n# {"$imagepolicy": "flux-system:nginx"}\n- library/nginx:1.25.3\n- busybox:1.36\n'
+    )

@@ -939,8 +939,14 @@ class _Builder:
         start = bisect.bisect_left(self.tok_index, idx)
         for t in self.toks[start:]:
             if t.index >= idx:
-                if t.line == line and t.entry is not None and t.entry.is_key:
-                    return t
+                if t.line == line and t.entry is not None:
+                    if t.entry.is_key:
+                        return t
+                    owner = t.entry.owner
+                    if not t.entry.in_flow and owner.kind in (SCALAR, ALIAS) and owner.line > line:
+                        # `- # c` with a scalar under it: the comment heads that item (a block
+                        # collection's first token after this line takes it, as below).
+                        return t
                 if t.line > line:
                     return t
         return None
