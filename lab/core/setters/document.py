@@ -1078,6 +1078,8 @@ class _Builder:
             if nxt is None or (at is not None and at.col == col and next_col < col):
                 return False
             found = _pending_foot_holder(nxt)
+            if found is None and nxt.entry is None and chain and chain[0].value is nxt.node:
+                found = (chain[0].owner,)  # a value under its `key:` line: decode moves its foot to the key
             if found is None:
                 return False
             holder = found[0]
@@ -1096,8 +1098,12 @@ class _Builder:
             end = self.content_end.get(prev_line)
             if end is not None and end[1] is not None:
                 last_node = end[1]
+                # The line ends with `key:`: its value is on a later line, or empty (no token).
                 prev_bare_key = any(
-                    en.is_key and en.owner is last_node and en.value is not None and en.value.line > prev_line
+                    en.is_key
+                    and en.owner is last_node
+                    and en.value is not None
+                    and (en.value.line > prev_line or _is_empty(en.value))
                     for en in chain[:3]
                 )
         if prev_line < 0:
@@ -1119,7 +1125,18 @@ class _Builder:
         inner_col = inner.col if inner is not None else 0
         closes = nxt is None or next_col < inner_col
         i = 0
-        if first_empty and not prev_bare_key and parts:
+        # yaml.v3 makes the comment lines right under content a foot when they are under a value
+        # (not under `key:`, whose `:` is the last token), left of the innermost block, or when
+        # the block ends at the next token, at another column.
+        if (
+            first_empty
+            and parts
+            and (
+                not prev_bare_key
+                or parts[0][0][1] < inner_col
+                or (nxt is not None and next_col < inner_col and next_col != parts[0][0][1])
+            )
+        ):
             first = parts[0]
             blank_after = run_end[0] and (len(runs) > 1 or (nxt is not None and next_line > first[-1][0] + 1))
             dedent_after = not run_end[0] and parts[1][0][1] < inner_col
@@ -1240,6 +1257,13 @@ def _pending_foot_holder(tok: _Tok | _Entry) -> tuple[Node | None] | None:
                 return (None,)
             stack.append((node, 0))
     return None
+
+
+def _is_empty(node: Node) -> bool:
+    """An empty value (`key:` with nothing after it): no token, so no comment is placed after it."""
+    return (
+        node.kind == SCALAR and not node.value and not node.style and not node.anchor and node.tag == "!!null"
+    )
 
 
 def _first_plain_value(node: Node) -> Node | None:
