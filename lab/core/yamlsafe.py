@@ -328,6 +328,9 @@ def _yaml_error(err: Exception, file: str, text: str) -> LabError:
 
 def _compose_libyaml(text: str) -> Iterator[Any] | None:
     """Composed documents via PyYAML's libyaml binding (about 20x faster than pure Python), if present."""
+    from lab.core.pyyaml import prepare_import
+
+    prepare_import()
     try:
         import yaml
     except ImportError:  # pragma: no cover - PyYAML comes with the kubernetes client

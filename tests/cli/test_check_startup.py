@@ -32,7 +32,9 @@ from lab.cli import main
 import contextlib, io
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["check", "--offline", "-w", sys.argv[1]])
-print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules)}))
+reader = getattr(sys.modules.get("yaml.reader"), "Reader", None)
+compiled = getattr(getattr(reader, "NON_PRINTABLE", None), "_compiled", "compiled")
+print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules), "non_printable": repr(compiled)}))
 """
 
 NEVER_OFFLINE = (
@@ -85,6 +87,8 @@ def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> No
     assert isinstance(modules, list)
     loaded = [m for m in modules if m.split(".")[0] in NEVER_OFFLINE or m.startswith(NEVER_OFFLINE)]
     assert loaded == []
+    # PyYAML's pure-Python reader's pattern (lab.core.pyyaml): libyaml reads, nothing compiles it.
+    assert got["non_printable"] == "None"
     started = got["git"]
     assert isinstance(started, list)
     assert "fetch" not in started, started  # origin is a local repository with nothing new

@@ -581,3 +581,14 @@ def test_a_marker_ended_by_a_unicode_line_break_is_read(brk: str) -> None:
     result = rewrite(src.encode(), SETTERS, "flux-system", "f.yaml")
     expected = 'a: 1\nimage: library/nginx:1.25.3 # {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
     assert result.content == expected.encode()
+
+
+def test_a_marker_right_after_a_closing_quote_is_read() -> None:
+    # yaml.v3's scanner reads a comment between tokens with no blank before its `#`: Flux sets this
+    # value. We read the `#` as text after the scalar and left the value.
+    src = b'a: 1\nimage: "nginx:1.25.0"# {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert (
+        result.content
+        == b'a: 1\nimage: "library/nginx:1.25.3" # {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
+    )

@@ -197,6 +197,7 @@ def _ruamel_events(text: str) -> list[Any]:
 
 _HASH = re.compile("#")
 _OTHER_BREAK = re.compile("[\r\x85\u2028\u2029]")  # the line breaks but `\n` (a lone CR too)
+_GLUED_TO_FLOW = re.compile(r"[\[\]{},]#")  # a comment right after a flow indicator (_ends_token)
 _OWN_LINE = re.compile(r"^[ \t]*#", re.MULTILINE)  # a line that may hold a comment and nothing else
 # The blank and comment lines a document starts with (a file's header, Helm's `# Source:`).
 _HEADER = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")
@@ -367,6 +368,7 @@ class _Builder:
             and self.track
             and self.marks_match_lines
             and not _OWN_LINE.search(text, self.header_end)
+            and not _GLUED_TO_FLOW.search(text)  # telling such a comment needs the flows' positions
         )
         self.value_ends: dict[int, tuple[int, Node]] = {}  # comment line -> last plain value ending on it
         self.comment_lines: set[int] = set()
@@ -814,7 +816,7 @@ class _Builder:
                     content = True
                     continue
                 c = text[pos]
-                if c == "#" and (pos == ls or text[pos - 1] in " \t"):
+                if c == "#" and (pos == ls or text[pos - 1] in " \t" or self._ends_token(pos, le)):
                     m = _OTHER_BREAK.search(text, pos, le)
                     # yaml.v3's scanner ends a comment at CR, NEL, LS or PS as at a line feed.
                     out.append((ln, pos - ls, text[pos : m.start() if m else le], content))
@@ -823,6 +825,22 @@ class _Builder:
                     content = True
                 pos += 1
         return out
+
+    def _ends_token(self, pos: int, le: int) -> bool:
+        """Whether a token ends right before the `#` at `pos` (on a line ending at `le`), which then
+        starts a comment without a blank before it, as yaml.v3's scanner reads it between tokens:
+        after a closing quote, a flow indicator, or a block scalar's header."""
+        prev = self.text[pos - 1]
+        if prev in "\"'":
+            k = bisect.bisect_right(self.spans, (pos, -1)) - 1  # a quoted scalar ending at `pos`
+            return any(end == pos for _, end in self.spans[max(k - 1, 0) : k + 1])
+        if prev in "[]{},":
+            # In a flow collection, or right after one (a plain scalar there ends at these).
+            return any(f.start < pos <= f.end for f in self.flows)
+        if prev in "|>+-0123456789":
+            k = bisect.bisect_left(self.spans, (le, -1))
+            return k < len(self.spans) and self.spans[k][0] == le  # a block scalar's header line
+        return False
 
     def _attach_comments(self, doc: Node) -> None:
         comments = self._scan_comments()
