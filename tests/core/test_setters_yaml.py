@@ -627,3 +627,13 @@ def test_a_marker_after_a_dash_heads_the_item_under_it() -> None:
         result.content
         == b'images:\n# {"$imagepolicy": "flux-system:nginx"}\n- library/nginx:1.25.3\n- busybox:1.36\n'
     )
+
+
+def test_a_marker_split_from_the_comment_lines_above_it_by_a_dedent_is_read() -> None:
+    # yaml.v3 ends a comment run where a line starts left of the list: `# e` is the previous item's
+    # foot and the marker alone heads the next item, so Flux sets it. We read both lines as one head.
+    src = b'a:\n  - x\n\n  # e\n# {"$imagepolicy": "flux-system:nginx"}\n\n  - nginx:1.25.0\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert result.content == (
+        b'a:\n  - x\n  # e\n\n  # {"$imagepolicy": "flux-system:nginx"}\n  - library/nginx:1.25.3\n'
+    )

@@ -1186,6 +1186,18 @@ class _Builder:
                     and pending_foot(parts[i])
                 ):
                     i += 1  # a dedented run's last lines before a blank line, split off at the dedent
+        if (
+            i == 0
+            and not prev_bare_key
+            and len(parts) > 1
+            and not run_end[0]
+            and parts[1][0][1] < inner_col
+            and inner is not None
+        ):
+            # yaml.v3 ends a run where its next line starts left of the block (at another column):
+            # the lines before are the previous token's foot, blank line above them or not.
+            foot_to(inner, parts[0])
+            i = 1
         rest = parts[i:]
         if not rest:
             return
