@@ -1209,8 +1209,10 @@ class _Builder:
             return
         last = rest[-1]
         if closes and last[0][1] != next_col and next_line == last[-1][0] + 1:
-            # Text directly above a dedented token at another column ends the block it follows.
-            foot_to(inner if i == 0 and len(rest) == 1 and first_empty else level(last[0][1]), last)
+            # Text directly above a dedented token at another column ends the block it follows;
+            # when nothing split the comments before it, yaml.v3 gives it to the token before
+            # (its token mark), blank line above or not.
+            foot_to(inner if i == 0 and len(rest) == 1 else level(last[0][1]), last)
             rest = rest[:-1]
         if rest:
             merged = _merge_runs(rest, run_end[i : i + len(rest)])
