@@ -9,12 +9,15 @@ the general code they shortcut, and the bytes must be the same.
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import replace
 
 import pytest
 
 from bench.bench_setters import DEPLOYMENT
-from lab.core.setters import find_markers
+from lab.core.refs import Change, ImageRef
+from lab.core.setters import find_markers, rewrite
 from lab.core.setters.apply import encode_documents, read_documents
 from lab.core.setters.document import ParsedDoc, YamlSyntaxError, _Builder
 from lab.core.setters.emitter import Emitter, EmitterError, Encoder
@@ -206,6 +209,7 @@ def _general_paths(monkeypatch: pytest.MonkeyPatch) -> None:
 def _without_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every document parsed and encoded: none kept as its text (lab.core.setters.verbatim)."""
     monkeypatch.setattr("lab.core.setters.apply.verbatim_document", lambda text, wide: None)
+    monkeypatch.setattr("lab.core.setters.apply.marked_document", lambda text, wide, may: None)
 
 
 def test_the_corpus_reaches_the_fast_paths() -> None:
@@ -451,4 +455,145 @@ def test_a_wrong_verbatim_document_shows_as_a_difference(
         fast = _encode(text)
         _general_paths(m)
         general = _encode(text)
+    assert fast != general
+
+
+# Marked documents in verbatim's grammar, the setters setting values in their lines: generated
+# (seeded) manifests with markers of every form after every kind of value, in the metadata the
+# changes report, in sequences, next to other comments, with a key twice, and documents just outside
+# the grammar.
+_VALUES = ["nginx:1.0", "1.0", "null", "true", "x y", '"q"', '"1.0"', "'s'", "'1.0'", "012"]
+_VALUES += ["~", "[a, b]", "{k: v}", "a:b c"]
+_MARKERS = [
+    '# {"$imagepolicy": "flux-system:nginx"}',
+    '# {"$imagepolicy": "flux-system:nginx:tag"}',
+    '# {"$imagepolicy": "flux-system:nginx:name"}',
+    '#{"$imagepolicy":"flux-system:app"}',
+    '# {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:nginx"}',
+    '# {"$imagepolicy": "other:x"}',
+    '# {"$imagepolicy": "flux-system:nginx"',
+    "# $imagepolicy",
+]
+_SETTERS = {
+    "flux-system:nginx": ImageRef("library/nginx", "1.25.3"),
+    "flux-system:app": ImageRef("ghcr.io/x/app", "v2"),
+}
+
+
+def _marked_text(r: random.Random) -> str:
+    def value() -> str:
+        v = r.choice(_VALUES[:10] if r.random() < 0.95 else _VALUES)
+        if r.random() < 0.4:
+            v += " " * r.choice([1, 1, 3]) + (r.choice(_MARKERS) if r.random() < 0.7 else "# c")
+        return v
+
+    def block(ind: int, depth: int, wide: bool) -> list[str]:
+        lines: list[str] = []
+        for k in r.sample(["name", "image", "tag", "a", "b", "c"], r.randint(1, 4)):
+            roll = r.random()
+            if roll < 0.6 or depth > 2:
+                lines.append(f"{' ' * ind}{k}: {value()}")
+            elif roll < 0.8:
+                lines += [f"{' ' * ind}{k}:", *block(ind + 2, depth + 1, wide)]
+            else:
+                lines.append(f"{' ' * ind}{k}:")
+                d = ind + (2 if wide else 0)
+                for _ in range(r.randint(1, 3)):
+                    if r.random() < 0.5:
+                        lines.append(f"{' ' * d}- {value()}")
+                    else:
+                        inner = block(d + 2, depth + 1, wide)
+                        lines += [" " * d + "- " + inner[0].lstrip(" "), *inner[1:]]
+        return lines
+
+    docs = []
+    for _ in range(r.randint(1, 3)):
+        wide = r.random() < 0.5
+        lines = ["# header"] if r.random() < 0.3 else []
+        lines += ["apiVersion: v1", f"kind: {value()}", "metadata:", f"  name: {value()}"]
+        if r.random() < 0.5:
+            lines.append(f"  namespace: {value()}")
+        lines += ["spec:", *block(2, 0, wide)]
+        if r.random() < 0.1:
+            lines.append("spec: again")  # a key twice
+        if r.random() < 0.1:
+            i = r.randrange(1, len(lines))
+            lines[i] = r.choice(["", "  # c", lines[i] + "\t", lines[i].replace("  ", "   ", 1)])
+        docs.append("\n".join(lines) + "\n")
+    return "---\n".join(docs)
+
+
+MARKED_TEXTS = [_marked_text(random.Random(seed)) for seed in range(400)]
+
+
+def _rewritten(text: str) -> tuple[object, ...]:
+    result = rewrite(text.encode(), _SETTERS, "flux-system", "f.yaml")
+    return result.content, result.changes, result.skipped, result.reformatted
+
+
+def test_values_set_in_the_lines_of_a_marked_document_are_what_the_walk_sets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lab.core.setters import apply
+
+    calls: list[bool] = []
+    original = apply._set_in_lines
+
+    def counted(d: object, known: dict[str, str], file: str) -> object:
+        found = original(d, known, file)  # type: ignore[arg-type]
+        calls.append(found is not None)
+        return found
+
+    with monkeypatch.context() as m:
+        m.setattr(apply, "_set_in_lines", counted)
+        fast = [_rewritten(text) for text in MARKED_TEXTS]
+    assert sum(calls) > 300  # most documents are set in their lines
+    changed = [f for f in fast if f[1]]
+    assert len(changed) > 200 and any(c.object.name == "library/nginx:1.25.3" for f in changed for c in f[1])
+    with monkeypatch.context() as m:
+        _general_paths(m)
+        general = [_rewritten(text) for text in MARKED_TEXTS]
+    for text, f, g in zip(MARKED_TEXTS, fast, general, strict=True):
+        assert f == g, text
+    # A walk that runs out of its budget: set in the lines, the file is walked again as Flux walks it.
+    with monkeypatch.context() as m:
+        m.setattr(apply, "MAX_NODES", 60)
+        fast = [_rewritten(text) for text in MARKED_TEXTS]
+        _general_paths(m)
+        general = [_rewritten(text) for text in MARKED_TEXTS]
+    assert fast == general
+    assert 50 < sum(bool(g[2] and "too large" in g[2]) for g in general) < 350
+
+
+@pytest.mark.parametrize("breakage", ["line", "object", "style", "budget"])
+def test_a_wrong_value_set_in_the_lines_shows_as_a_difference(
+    breakage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.core.setters import apply
+
+    original = apply._set_in_lines
+
+    def broken(d: apply._Doc, known: dict[str, str], file: str) -> list[Change] | None:
+        found = original(d, known, file)
+        if found is None:
+            return None
+        if breakage == "line":  # a change reported one line off
+            return [replace(c, line=c.line + 1) for c in found]
+        if breakage == "object":  # the object read before the values were set
+            return [replace(c, object=found[0].object) for c in found]
+        if breakage == "budget":  # the nodes of the lines not counted against the walk's budget
+            assert d.marked is not None
+            d.marked.nodes = 0
+            return found
+        d.verbatim = (d.verbatim or "").replace('"', "")  # the value written without its quotes
+        return found
+
+    with monkeypatch.context() as m:
+        m.setattr(apply, "MAX_NODES", 60 if breakage == "budget" else apply.MAX_NODES)
+        m.setattr(apply, "_set_in_lines", broken)
+        fast = [_rewritten(text) for text in MARKED_TEXTS]
+    with monkeypatch.context() as m:
+        m.setattr(apply, "MAX_NODES", 60 if breakage == "budget" else apply.MAX_NODES)
+        _general_paths(m)
+        general = [_rewritten(text) for text in MARKED_TEXTS]
     assert fast != general

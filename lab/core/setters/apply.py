@@ -28,7 +28,7 @@ from lab.core.setters.emitter import EmitterError, Encoder
 from lab.core.setters.markers import SHORTHAND_KEY, TOKEN, GoJsonError, go_json_string_map
 from lab.core.setters.node import DOC, DOUBLE_QUOTED, MAP, SCALAR, SEQ, SINGLE_QUOTED, Node
 from lab.core.setters.resolve import is_yaml11_non_string
-from lab.core.setters.verbatim import verbatim_document
+from lab.core.setters.verbatim import Marked, marked_document, verbatim_document
 
 # Nodes visited per file before giving up: a hostile file cannot make the walk unbounded (aliases
 # are never followed, so this only caps very large honest files).
@@ -152,6 +152,9 @@ class _Doc:
     text: str = field(default="", repr=False)  # the piece `read` was read from
     resolved: dict[str, str] = field(default_factory=dict, repr=False)  # read_documents' memo
     verbatim: str | None = field(default=None, repr=False)
+    # For a document whose comments may name setters, in verbatim's grammar: its lines, where the
+    # setters set values (_set_in_lines); `verbatim` is then its lines as they are.
+    marked: Marked | None = field(default=None, repr=False)
     _whole: ParsedDoc | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -242,8 +245,9 @@ def object_id(root: Node) -> ObjectId:
     )
 
 
-def read_documents(content: bytes) -> list[_Doc]:
-    """Decode a file the way kyaml's ByteReader does. Raises YamlSyntaxError like Flux's reader."""
+def read_documents(content: bytes, *, marked: bool = True) -> list[_Doc]:
+    """Decode a file the way kyaml's ByteReader does. Raises YamlSyntaxError like Flux's reader.
+    `marked`: a document whose comments may name setters may be kept as its lines (_Doc.marked)."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -266,6 +270,13 @@ def read_documents(content: bytes) -> list[_Doc]:
             verbatim = verbatim_document(piece, style == "wide")
             if verbatim is not None:
                 docs.append(_Doc(None, style, offset, False, piece, resolved, verbatim))
+                offset += lines_in_piece + 1
+                continue
+        elif marked:
+            style = derive_seq_indent(piece)
+            lines = marked_document(piece, style == "wide", _may_name_setters)
+            if lines is not None:
+                docs.append(_Doc(None, style, offset, True, piece, resolved, "\n".join(lines.lines), lines))
                 offset += lines_in_piece + 1
                 continue
         # A document no setter can change is encoded as read: its encoder items are recorded.
@@ -365,6 +376,72 @@ def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
             visit.append(n)  # only a comment can name a setter (marker_setter)
 
 
+def _set_in_lines(d: _Doc, known: Mapping[str, str], file: str) -> list[Change] | None:
+    """The walk and the setters for a document kept as its lines (_Doc.marked), None when a marked
+    line is not what it should be (the document is then walked as any other).
+
+    Each marked line holds one scalar with its line comment: it is read alone (the text after its
+    indentation, so with the same style, tag and comment), set as in the tree, and written alone by
+    the encoder, whose one line replaces it. In the grammar no key is twice in a mapping, so the
+    walk visits every value and item, in the order of the lines."""
+    marked = d.marked
+    assert marked is not None
+    lines = marked.lines
+    # The object a change is reported for is read from the root entries it comes from, after the
+    # values set so far (as the walk reads it from the tree it changes).
+    ends = [*marked.roots[1:], len(lines)]
+    spans = [
+        (a, b)
+        for a, b in zip(marked.roots, ends, strict=True)
+        if lines[a].partition(":")[0] in ("apiVersion", "kind", "metadata")
+    ]
+    oid: ObjectId | None = None
+    changes: list[Change] = []
+    for i in marked.marks:
+        line = lines[i]
+        text = line.lstrip(" ")
+        try:
+            alone = parse_document(text + "\n")
+        except (YamlSyntaxError, RecursionError):
+            return None
+        if alone is None:
+            return None
+        node = alone.node.content[0]
+        if node.kind == SEQ and len(node.content) == 1:
+            node = node.content[0]
+        if node.kind == MAP and len(node.content) == 2:
+            node = node.content[1]
+        if node.kind != SCALAR:
+            return None
+        name = marker_setter(node, known)
+        if name is None:
+            continue
+        old, new = node.value, known[name]
+        _set_value(node, new)
+        enc = Encoder(indent=2)
+        try:
+            enc.encode(alone.node)
+            written = enc.close()
+        except (EmitterError, RecursionError):
+            return None
+        if written.find("\n") != len(written) - 1:
+            return None
+        lines[i] = line[: len(line) - len(text)] + written[:-1]
+        if any(a <= i < b for a, b in spans):
+            oid = None
+        if old != new:
+            if oid is None:
+                root = Node(MAP)
+                if spans:
+                    sub = parse_document("".join("\n".join(lines[a:b]) + "\n" for a, b in spans))
+                    assert sub is not None  # root entries of a document in the grammar
+                    root = sub.node.content[0]
+                oid = object_id(root)
+            changes.append(Change(file, oid, name, old, new, d.line_offset + i + 1))
+    d.verbatim = "\n".join(lines)
+    return changes
+
+
 def _set_value(node: Node, new: str) -> None:
     # kyaml `FormatNonStringStyle` replaces the whole style word, as here.
     node.value = new
@@ -403,9 +480,11 @@ def rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fil
         return _rewrite(content, setters, namespace, file)
 
 
-def _rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, file: str) -> FileRewrite:
+def _rewrite(
+    content: bytes, setters: Mapping[str, ImageRef], namespace: str, file: str, marked: bool = True
+) -> FileRewrite:
     try:
-        docs = read_documents(content)
+        docs = read_documents(content, marked=marked)
     except (YamlSyntaxError, RecursionError) as err:
         return FileRewrite(None, skipped=f"not parsable as YAML: {err}")
     known = setter_values(setters, namespace)
@@ -413,9 +492,17 @@ def _rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fi
         return FileRewrite(None)
     changes: list[Change] = []
     budget = [MAX_NODES]
+    in_lines = 0  # at least the nodes the walk would visit in the documents set in their lines
     for d in docs:
         if not d.may_name_setters:
             continue  # nothing to set in it (and nothing to walk: the budget guards walks)
+        if d.marked is not None:
+            found = _set_in_lines(d, known, file)
+            if found is not None:
+                changes += found
+                in_lines += d.marked.nodes
+                continue
+            d.verbatim = d.marked = None  # walked as below
         scalars: list[Node] = []
         try:
             _walk(d.parsed.node, scalars, budget)
@@ -430,6 +517,9 @@ def _rewrite(content: bytes, setters: Mapping[str, ImageRef], namespace: str, fi
             if old != new:
                 oid = object_id(d.parsed.node.content[0])
                 changes.append(Change(file, oid, name, old, new, d.line_offset + node.line + 1))
+    if in_lines > budget[0]:
+        # The walk might have run out of its budget: walk every document, as Flux would.
+        return _rewrite(content, setters, namespace, file, marked=False)
     if not changes:
         return FileRewrite(None)
     try:

@@ -17,6 +17,9 @@ test compares this path with that one on every text the setters tests have.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from lab.core.record import dataclass
 
 # A plain key the emitter writes as it is and as a simple key (its own check allows 128 characters):
 # the plain-safe text of lab.core.setters.node.PLAIN_SAFE, shorter.
@@ -44,6 +47,21 @@ _LINE = re.compile(
 _HEADER = re.compile(_COMMENT)
 
 
+@dataclass
+class Marked:
+    """A document in the grammar whose comments may name setters (marked_document).
+
+    `lines`: what the encoder writes for it as it is, line by line; `marks`: the lines whose line
+    comment may name a setter, each after a plain or quoted value or sequence item (its scalar's
+    line comment); `roots`: the lines of the root mapping's keys; `nodes`: at least as many nodes
+    as kyaml's walk visits in it (its budget, apply.MAX_NODES)."""
+
+    lines: list[str]
+    marks: list[int]
+    roots: list[int]
+    nodes: int
+
+
 def verbatim_document(text: str, wide: bool) -> str | None:
     """What yaml.v3 writes for the document `text` (a piece of the file, ending in a line break),
     without the final line break, when the text is in the grammar above; None when it is not.
@@ -51,6 +69,19 @@ def verbatim_document(text: str, wide: bool) -> str | None:
     `wide`: the document's sequences are indented under their key (kyaml's derived style), else
     compact. Indentation is checked, not normalised: a text indented otherwise is not accepted.
     """
+    scan = _scan(text, wide, None)
+    return None if scan is None else "\n".join(scan.lines)
+
+
+def marked_document(text: str, wide: bool, may_name_setters: Callable[[str], bool]) -> Marked | None:
+    """verbatim_document for a document whose comments may name setters, with what the setters
+    need to set values in its lines: the lines with such a comment (`may_name_setters` of the
+    comment). Stricter: no key twice in a mapping (kyaml's walk visits the first value of a name
+    once per key of that name), no such comment in the header or after a flow collection."""
+    return _scan(text, wide, may_name_setters)
+
+
+def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None) -> Marked | None:
     if not text.endswith("\n"):
         return None
     lines = text.split("\n")
@@ -60,14 +91,20 @@ def verbatim_document(text: str, wide: bool) -> str | None:
     while n < len(lines) and lines[n][:1] == "#":
         if _HEADER.fullmatch(lines[n]) is None:
             return None
+        if may_name_setters is not None and may_name_setters(lines[n]):
+            return None
         n += 1
     if n == len(lines):
         return None
     out = lines
+    marks: list[int] = []
+    roots: list[int] = []
     seq_step = 2 if wide else 0
     # Open block collections, innermost last: a mapping whose keys are at column c as 2c, a
     # sequence whose dashes are there as 2c + 1 (so a compact sequence sits above its key's mapping).
     stack = [0]
+    # With markers, the keys of each open mapping (None for a sequence), to refuse a key twice.
+    keys: list[set[str] | None] | None = None if may_name_setters is None else [set()]
     pending = -1  # the column of a key whose value is the block collection on the next line
     root_key = ""
     fullmatch = _LINE.fullmatch
@@ -82,17 +119,21 @@ def verbatim_document(text: str, wide: bool) -> str | None:
                 if col != pending + seq_step or (pending == 0 and root_key == "metadata"):
                     return None
                 stack.append(2 * col + 1)
+                if keys is not None:
+                    keys.append(None)
             else:
                 if col != pending + 2:
                     return None
                 stack.append(2 * col)
+                if keys is not None:
+                    keys.append(set())
             pending = -1
         else:
             want = 2 * col + (dash is not None)
             while stack[-1] > want:
                 stack.pop()
-                if not stack:
-                    return None
+                if keys is not None:
+                    keys.pop()
             if stack[-1] != want:
                 return None
         if dash is not None:
@@ -102,23 +143,39 @@ def verbatim_document(text: str, wide: bool) -> str | None:
             else:
                 col += 2
                 stack.append(2 * col)
+                if keys is not None:
+                    keys.append(set())
         elif key is None:
             return None  # a scalar where a key belongs
         if key is not None:
+            if keys is not None:
+                names = keys[-1]
+                assert names is not None  # a key opens or continues a mapping
+                if key in names:
+                    return None
+                names.add(key)
             if value is None:
                 if comment is not None:
                     return None  # `key: # c` then a collection: yaml.v3 moves the comment
                 pending = col
             if col == 0:
                 root_key = key
+                roots.append(i)
                 if key == "metadata" and value is not None:
                     return None  # read_documents may drop it (kyaml's reader annotations)
             elif col == 2 and key == "annotations" and root_key == "metadata":
                 return None  # read_documents edits metadata.annotations
-        if gap is not None and gap != " ":
-            if out is lines:
-                out = list(lines)
-            out[i] = lines[i][: m.start("gap")] + " " + comment
+        if comment is not None:
+            if may_name_setters is not None and may_name_setters(comment):
+                if (value or item)[0] in "[{":
+                    return None  # a flow collection's comment: left to the parser
+                marks.append(i)
+            if gap != " ":
+                if out is lines:
+                    out = list(lines)
+                out[i] = lines[i][: m.start("gap")] + " " + comment
     if pending >= 0:
         return None  # an empty value
-    return "\n".join(out)
+    # kyaml's walk visits the document, its root and per line at most an item, a value and the
+    # items of a flow collection (no more than its commas and one).
+    return Marked(out, marks, roots, 2 + 3 * len(lines) + text.count(","))
