@@ -3,8 +3,10 @@
 On Python 3.11 `dataclasses.dataclass` writes each generated method (`__init__`, `__repr__`, `__eq__`,
 `__hash__`, a frozen class's `__setattr__` and `__delattr__`) as source text and `exec`s it: about
 0.1 ms per method, four to six per class, and a command's start-up defines a hundred classes. Here
-the standard library still processes the class (fields, defaults, `__match_args__`, so `fields()`,
-`replace()` and `asdict()` work as before), but with its code generation off; the methods are then:
+the class gets the standard library's fields (`dataclasses.Field`s, defaults, `__match_args__`,
+`__dataclass_params__`, so `fields()`, `replace()` and `asdict()` work as before) with its code
+generation off: found by `_first_pass` as the standard library finds them when every annotation is
+text naming no ClassVar, InitVar or KW_ONLY, else by the standard library itself; the methods are then:
 
 - `__init__`: the same source the standard library writes (parameters in field order, defaults and
   `default_factory`, frozen fields set through `object.__setattr__`, `__post_init__`), compiled once the
@@ -34,10 +36,12 @@ from __future__ import annotations
 import abc
 import dataclasses
 import operator
+import sys
 import threading
+import typing
 from collections.abc import Callable
 from operator import attrgetter
-from types import FunctionType
+from types import FunctionType, MemberDescriptorType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -104,10 +108,11 @@ def _process(cls: type, **options: Any) -> type:
     # with its own message), where its __setattr__ and __delattr__ are the class's.
     first_pass_frozen = any_frozen_base and opts["frozen"]
     original = cls
-    # With slots=True this is a new class, made by the standard library.
-    cls = dataclasses.dataclass(
-        cls, init=False, repr=False, eq=False, frozen=first_pass_frozen, slots=opts["slots"]
-    )
+    if opts["slots"] or not _first_pass(cls, first_pass_frozen):
+        # With slots=True this is a new class, made by the standard library.
+        cls = dataclasses.dataclass(
+            cls, init=False, repr=False, eq=False, frozen=first_pass_frozen, slots=opts["slots"]
+        )
     fields_by_name: dict[str, dataclasses.Field[Any]] = cls.__dataclass_fields__  # type: ignore[attr-defined]
     if any(f._field_type is _INITVAR or f.kw_only is True for f in fields_by_name.values()):  # type: ignore[attr-defined]
         # an InitVar or KW_ONLY only the standard library recognises (a string annotation naming it by
@@ -167,6 +172,96 @@ def _process(cls: type, **options: Any) -> type:
 
 _INITVAR = dataclasses._FIELD_INITVAR  # type: ignore[attr-defined]
 _CLASSVAR = dataclasses._FIELD_CLASSVAR  # type: ignore[attr-defined]
+_FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
+_IDENTIFIER = dataclasses._MODULE_IDENTIFIER_RE  # type: ignore[attr-defined]
+
+
+def _special(value: object) -> bool:
+    """Whether an annotation naming `value` may make its field a ClassVar, an InitVar or the KW_ONLY
+    marker, as `dataclasses` tells them (`_is_classvar`, `_is_initvar`, `_is_kw_only`)."""
+    return (
+        value is typing.ClassVar
+        or (type(value) is typing._GenericAlias and value.__origin__ is typing.ClassVar)  # type: ignore[attr-defined]
+        or value is dataclasses.InitVar
+        or type(value) is dataclasses.InitVar
+        or value is dataclasses.KW_ONLY
+    )
+
+
+def _first_pass(cls: type, frozen: bool) -> bool:
+    """`dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=frozen)` (fields, their class
+    attributes, `__dataclass_params__`, `__match_args__`, the standard library's errors) without its
+    per-annotation work, ~60% of a class's processing: done for a class whose annotations are all text
+    (`from __future__ import annotations`) naming nothing the standard library could read as a
+    ClassVar, an InitVar or KW_ONLY (it reads the first name of the text in the class's module, as
+    here). False, with nothing done, for any other class: the standard library processes it. The
+    methods the standard library would write (a frozen class's `__setattr__`) are `_process`'s."""
+    own = cls.__dict__
+    annotations: dict[str, Any] = own.get("__annotations__", {})
+    module = sys.modules.get(cls.__module__)
+    if module is None:
+        return False
+    namespace = module.__dict__
+    for text in annotations.values():
+        if not isinstance(text, str):
+            return False
+        match = _IDENTIFIER.match(text)
+        if match is None:
+            continue
+        if match.group(1) and namespace.get(match.group(1)) not in (typing, dataclasses):
+            continue
+        if _special(namespace.get(match.group(2))):
+            return False
+    params = dataclasses._DataclassParams(False, False, False, False, False, frozen)  # type: ignore[attr-defined]
+    cls.__dataclass_params__ = params  # type: ignore[attr-defined]
+    fields: dict[str, dataclasses.Field[Any]] = {}
+    any_frozen_base = has_dataclass_bases = False
+    for base in cls.__mro__[-1:0:-1]:
+        base_fields = getattr(base, "__dataclass_fields__", None)
+        if base_fields is not None:
+            has_dataclass_bases = True
+            for f in base_fields.values():
+                fields[f.name] = f
+            if base.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+                any_frozen_base = True
+    own_fields = []
+    for name, text in annotations.items():
+        default = getattr(cls, name, _MISSING)
+        if isinstance(default, dataclasses.Field):
+            f = default
+        else:
+            if isinstance(default, MemberDescriptorType):  # a __slots__ entry: no default
+                default = _MISSING
+            f = dataclasses.field(default=default)
+        f.name, f.type = name, text
+        f._field_type = _FIELD  # type: ignore[attr-defined]
+        if f.kw_only is _MISSING:
+            f.kw_only = False
+        if f.default.__class__.__hash__ is None:
+            raise ValueError(
+                f"mutable default {type(f.default)} for field {f.name} is not allowed: use default_factory"
+            )
+        own_fields.append(f)
+    for f in own_fields:
+        fields[f.name] = f
+        if isinstance(getattr(cls, f.name, None), dataclasses.Field):
+            if f.default is _MISSING:
+                delattr(cls, f.name)
+            else:
+                setattr(cls, f.name, f.default)
+    for name, value in own.items():
+        if isinstance(value, dataclasses.Field) and name not in annotations:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    if has_dataclass_bases:
+        if any_frozen_base and not frozen:
+            raise TypeError("cannot inherit non-frozen dataclass from a frozen one")
+        if not any_frozen_base and frozen:
+            raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    if "__match_args__" not in own:
+        init_fields = (f for f in fields.values() if f._field_type in (_FIELD, _INITVAR))  # type: ignore[attr-defined]
+        cls.__match_args__ = tuple(f.name for f in init_fields if f.init and not f.kw_only)  # type: ignore[attr-defined, misc]
+    return True
 
 
 def _standard(
