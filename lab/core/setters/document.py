@@ -1054,16 +1054,16 @@ class _Builder:
                 self._attach_gap(doc, after, tok_idx, entries, entry_idx, content_lines)
             text = "\n".join(t for _, _, t in part)
             inner_entry = chain[0] if chain else None
+            target: Node | None = None
             if inner_entry is not None and inner_entry.col > 0 and part[0][1] != 0:
-                target: Node | None = _foot_holder(inner_entry.owner)
-                target.foot_comment = _join(target.foot_comment, text)
+                target = holder = _foot_holder(inner_entry.owner)
+                holder.foot_comment = _join(holder.foot_comment, text)
                 role = "foot"
             elif nxt is not None:
-                target = nxt.node
-                target.head_comment = _join(text, target.head_comment)
+                target = head = nxt.node
+                head.head_comment = _join(text, head.head_comment)
                 role = "head"
             else:
-                target = None
                 doc.foot_comment = _join(doc.foot_comment, text)
                 role = "doc-foot"
             for ln, _, _ in part:
