@@ -592,3 +592,48 @@ def test_a_marker_right_after_a_closing_quote_is_read() -> None:
         result.content
         == b'a: 1\nimage: "library/nginx:1.25.3" # {"$imagepolicy": "flux-system:nginx"}\nb: 2\n'
     )
+
+
+def _known_gap_cases() -> list[object]:
+    import json
+
+    data = json.loads((FIXTURES / "yaml-v3-nodes/known-gaps.json").read_text(encoding="utf-8"))
+    return [
+        pytest.param(
+            c["text"], c["go"], id=ascii(c["text"]), marks=pytest.mark.xfail(strict=True, reason=c["why"])
+        )
+        for c in data["cases"]
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), _known_gap_cases())
+def test_known_differences_from_yaml_v3(text: str, expected: str) -> None:
+    # `expected` is what Go wrote, or its error when it refuses the text.
+    from lab.core.setters.document import YamlSyntaxError
+
+    try:
+        written = _encode_like_node_test(text)
+    except YamlSyntaxError as err:
+        written = f"refused: {err}"
+    assert written == expected
+
+
+def test_a_marker_after_a_dash_heads_the_item_under_it() -> None:
+    # yaml.v3 makes `# ...` after a lone `- ` the head of the item on the next line, so Flux sets
+    # that item. We gave it to the item after (`busybox` was set).
+    src = b'images:\n- # {"$imagepolicy": "flux-system:nginx"}\n  nginx:1.25.0\n- busybox:1.36\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert (
+        result.content
+        == b'images:\n# {"$imagepolicy": "flux-system:nginx"}\n- library/nginx:1.25.3\n- busybox:1.36\n'
+    )
+
+
+def test_a_marker_split_from_the_comment_lines_above_it_by_a_dedent_is_read() -> None:
+    # yaml.v3 ends a comment run where a line starts left of the list: `# e` is the previous item's
+    # foot and the marker alone heads the next item, so Flux sets it. We read both lines as one head.
+    src = b'a:\n  - x\n\n  # e\n# {"$imagepolicy": "flux-system:nginx"}\n\n  - nginx:1.25.0\n'
+    result = rewrite(src, SETTERS, "flux-system", "f.yaml")
+    assert result.content == (
+        b'a:\n  - x\n  # e\n\n  # {"$imagepolicy": "flux-system:nginx"}\n  - library/nginx:1.25.3\n'
+    )

@@ -939,8 +939,14 @@ class _Builder:
         start = bisect.bisect_left(self.tok_index, idx)
         for t in self.toks[start:]:
             if t.index >= idx:
-                if t.line == line and t.entry is not None and t.entry.is_key:
-                    return t
+                if t.line == line and t.entry is not None:
+                    if t.entry.is_key:
+                        return t
+                    owner = t.entry.owner
+                    if not t.entry.in_flow and owner.kind in (SCALAR, ALIAS) and owner.line > line:
+                        # `- # c` with a scalar under it: the comment heads that item (a block
+                        # collection's first token after this line takes it, as below).
+                        return t
                 if t.line > line:
                     return t
         return None
@@ -1180,6 +1186,18 @@ class _Builder:
                     and pending_foot(parts[i])
                 ):
                     i += 1  # a dedented run's last lines before a blank line, split off at the dedent
+        if (
+            i == 0
+            and not prev_bare_key
+            and len(parts) > 1
+            and not run_end[0]
+            and parts[1][0][1] < inner_col
+            and inner is not None
+        ):
+            # yaml.v3 ends a run where its next line starts left of the block (at another column):
+            # the lines before are the previous token's foot, blank line above them or not.
+            foot_to(inner, parts[0])
+            i = 1
         rest = parts[i:]
         if not rest:
             return
@@ -1191,8 +1209,10 @@ class _Builder:
             return
         last = rest[-1]
         if closes and last[0][1] != next_col and next_line == last[-1][0] + 1:
-            # Text directly above a dedented token at another column ends the block it follows.
-            foot_to(inner if i == 0 and len(rest) == 1 and first_empty else level(last[0][1]), last)
+            # Text directly above a dedented token at another column ends the block it follows;
+            # when nothing split the comments before it, yaml.v3 gives it to the token before
+            # (its token mark), blank line above or not.
+            foot_to(inner if i == 0 and len(rest) == 1 else level(last[0][1]), last)
             rest = rest[:-1]
         if rest:
             merged = _merge_runs(rest, run_end[i : i + len(rest)])
