@@ -492,7 +492,7 @@ def _rewrite(
         return FileRewrite(None)
     changes: list[Change] = []
     budget = [MAX_NODES]
-    in_lines = 0  # at least the nodes the walk would visit in the documents set in their lines
+    in_lines = 0  # no fewer than the nodes the walk would visit in the documents set in their lines
     for d in docs:
         if not d.may_name_setters:
             continue  # nothing to set in it (and nothing to walk: the budget guards walks)

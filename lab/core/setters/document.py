@@ -387,6 +387,7 @@ class _Builder:
         self.flow_starts: list[int] = []
         # comment line -> (node, role) where role is line/head/foot/doc-head/doc-foot
         self.attached: dict[int, tuple[Node | None, str]] = {}
+        self.broken_lines: set[int] = set()  # lines whose comment NEL, LS or PS ends
 
     # -- positions -------------------------------------------------------------------------------
     def _line_of(self, index: int) -> int:
@@ -820,6 +821,8 @@ class _Builder:
                     m = _OTHER_BREAK.search(text, pos, le)
                     # yaml.v3's scanner ends a comment at CR, NEL, LS or PS as at a line feed.
                     out.append((ln, pos - ls, text[pos : m.start() if m else le], content))
+                    if m and m.group() != "\r":
+                        self.broken_lines.add(ln)  # ended by a multi-byte break (_attach_gap)
                     break
                 if c not in " \t":
                     content = True
@@ -1038,6 +1041,34 @@ class _Builder:
         if flow is not None:
             self._attach_flow_gap(flow, runs, prev_line)
             return
+        broken = self.broken_lines
+        cut = next((j for j, c in enumerate(gap) if c[0] in broken), -1) if broken else -1
+        if cut >= 0:
+            # yaml.v3's comment scan reads bytes: after LS, PS or NEL (two or three bytes) it meets the
+            # break's next byte as content in column 0 and stops. The lines up to there end as
+            # above such a token: the innermost block's foot when it ends there (it is right of
+            # column 0 and the run is not in column 0), else the next token's head (the document's
+            # foot at the end). The lines after are scanned anew, as under a blank line.
+            part, after = gap[: cut + 1], gap[cut + 1 :]
+            if after:
+                self._attach_gap(doc, after, tok_idx, entries, entry_idx, content_lines)
+            text = "\n".join(t for _, _, t in part)
+            inner_entry = chain[0] if chain else None
+            target: Node | None = None
+            if inner_entry is not None and inner_entry.col > 0 and part[0][1] != 0:
+                target = holder = _foot_holder(inner_entry.owner)
+                holder.foot_comment = _join(holder.foot_comment, text)
+                role = "foot"
+            elif nxt is not None:
+                target = head = nxt.node
+                head.head_comment = _join(text, head.head_comment)
+                role = "head"
+            else:
+                doc.foot_comment = _join(doc.foot_comment, text)
+                role = "doc-foot"
+            for ln, _, _ in part:
+                self.attached[ln] = (target, role)
+            return
         if nxt is None and prev_line >= 0 and first_line == prev_line + 1:
             end = self.content_end.get(prev_line)
             root = doc.content[0]
@@ -1116,7 +1147,8 @@ class _Builder:
 
         next_col = nxt.col if nxt is not None else -1
         next_line = nxt.line if nxt is not None else -1
-        first_empty = prev_line >= 0 and first_line == prev_line + 1
+        # A line comment ended by NEL, LS or PS leaves two breaks before the next line, as a blank line.
+        first_empty = prev_line >= 0 and first_line == prev_line + 1 and prev_line not in self.broken_lines
         prev_bare_key = False
         if prev_line >= 0:
             end = self.content_end.get(prev_line)

@@ -5,7 +5,8 @@ quoted values, indented as yaml.v3 indents (2 spaces; sequences compact or wide 
 first one). For such a document the encoder's output is its text, but for the gap before a line
 comment (yaml.v3 writes one space). Checking that with one compiled pattern per line costs a few
 percent of building the tree from libyaml's events and encoding it again, so the reader keeps the
-text of a document no setter can change when it is in this grammar.
+text of a document no setter can change when it is in this grammar, and of a document with markers
+its lines, where the setters set values line by line (apply._set_in_lines).
 
 The grammar is deliberately narrow: what it accepts must parse (as a mapping, with the same meaning)
 and be written back exactly so. Anything else (blank lines, comment lines but a header, tabs,
