@@ -10,6 +10,7 @@ point at `file:line`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -337,7 +338,23 @@ def _compose_libyaml(text: str) -> Iterator[Any] | None:
         return None
     if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover
         return None
-    return iter(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+    return iter(yaml.compose_all(text, Loader=_composer()))
+
+
+@functools.cache
+def _composer() -> Any:
+    """`yaml.CSafeLoader` as far as composing goes, with `BaseResolver`, which resolves no plain scalar
+    (`str` for all): `_Builder` types plain scalars itself, as Kubernetes does, whatever tag PyYAML's
+    resolver gives them, so its patterns need not compile (lab.core.pyyaml) nor run per scalar."""
+    from yaml._yaml import CParser
+    from yaml.resolver import BaseResolver
+
+    class Composer(CParser, BaseResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            BaseResolver.__init__(self)
+
+    return Composer
 
 
 def _iter_composed(text: str, file: str) -> Iterator[Any]:

@@ -44,9 +44,10 @@ import contextlib, io
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["check", "--offline", "-w", sys.argv[1]])
 compiled_by = compiled
-reader = getattr(sys.modules.get("yaml.reader"), "Reader", None)
-compiled = getattr(getattr(reader, "NON_PRINTABLE", None), "_compiled", "compiled")
-print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules), "non_printable": repr(compiled), "compiled": compiled_by}))
+import re
+deferred = [p for p in re._cache.values() if type(p).__name__ == "DeferredPattern"]
+compiled = {"waiting": len(deferred), "compiled": [p.pattern[:30] for p in deferred if p._compiled is not None]}
+print(json.dumps({"code": code, "git": started, "modules": sorted(sys.modules), "deferred": compiled, "compiled": compiled_by}))
 """
 
 NEVER_OFFLINE = (
@@ -99,8 +100,11 @@ def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> No
     assert isinstance(modules, list)
     loaded = [m for m in modules if m.split(".")[0] in NEVER_OFFLINE or m.startswith(NEVER_OFFLINE)]
     assert loaded == []
-    # PyYAML's pure-Python reader's pattern (lab.core.pyyaml): libyaml reads, nothing compiles it.
-    assert got["non_printable"] == "None"
+    # PyYAML's patterns for its pure-Python reader, its constructor and its resolver
+    # (lab.core.pyyaml): libyaml reads, lab.core.yamlsafe types scalars, nothing compiles them.
+    from lab.core.pyyaml import DEFERRED
+
+    assert got["deferred"] == {"waiting": len(DEFERRED), "compiled": []}
     # A TypedDict class compiles each of its annotations at import (typing's ForwardRef), ~1M
     # instructions apiece; lab's are for type checkers only. (tomllib's NamedTuple: not lab's.)
     compiled = got["compiled"]

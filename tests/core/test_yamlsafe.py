@@ -165,3 +165,42 @@ def test_pure_python_fallback_gives_the_same_documents_and_errors() -> None:
     with pytest.raises(LabError) as bomb:
         load_all(billion_laughs(), "bomb.yaml")
     assert "alias bomb" in str(bomb.value)
+
+
+_TYPED = """\
+plain: [yes, No, on, OFF, y, n, true, ~, null, '', 0x1F, 0o17, 017, -0b101, 1_000, 190:20:30, 1.5e+3, .NaN, -.inf]
+when: [2001-12-14, 2001-12-14t21:59:43.10-05:00, "2001-12-14"]
+tagged: [!!str 1, !!int "2", !custom x, ! 3, !!binary aGk=, !!bool "yes"]
+<<: {merged: 1}
+other: [=, "<<", '~']
+block: |
+  text
+folded: >-
+  more
+? plainkey
+: 1
+1: one
+"""
+
+
+def test_composing_without_pyyamls_resolver_gives_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lab.core.yamlsafe composes with BaseResolver (its plain scalars are all tagged str) and types
+    # plain scalars itself: the same documents as through CSafeLoader's resolver, to the position.
+    import yaml
+
+    import lab.core.yamlsafe as yamlsafe
+    from tests.support.taskfiles import solution_manifests
+
+    texts = {"typed.yaml": _TYPED, **{rel: text for rel, text in solution_manifests().items()}}
+    ours = {rel: load_all(text, rel) for rel, text in texts.items()}
+    monkeypatch.setattr(yamlsafe, "_composer", lambda: yaml.CSafeLoader)
+    theirs = {rel: load_all(text, rel) for rel, text in texts.items()}
+    assert ours == theirs
+    for rel, docs in ours.items():
+        for mine, other in zip(docs, theirs[rel], strict=True):
+            assert (mine.value_pos, mine.key_pos, mine.styles) == (
+                other.value_pos,
+                other.key_pos,
+                other.styles,
+            )
+    assert ours["typed.yaml"][0].data["plain"][:3] == [True, False, True]
