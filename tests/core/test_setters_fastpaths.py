@@ -39,6 +39,15 @@ VERBATIM_EDGES = [
     'a: [ x, y ]\nb: {k: v}\nc: [x,y]\nd: []\ne: {}\nf: [""]\n',
     "k:\n    deep: x\nl: y\n",
     "k: v\n\nl: w\n",
+    # Blank lines between content lines (yaml.v3 writes none), and next to a header, a line comment,
+    # the start or the end of the document, and before a marker.
+    "a:\n  - x\n\n  - k: v\n\n\n    l:\n\n      - y\nb: c # c\n\nd: e\n",
+    "a:\n- x\n\n- y\n",
+    "# h\n\na: b\n",
+    "\na: b\n",
+    "a: b\n\n",
+    "a: b\n\n---\n\nc: d\n\ne: f\n",
+    'a: b\n\nimage: nginx:1.0 # {"$imagepolicy": "ns:p"}\n',
     "k: v   \nl: w\n",
     "k: v\n# foot\nl: w\n",
     "k: v # c  \nl: w #\n",
@@ -341,8 +350,8 @@ def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_
 
 
 def test_a_document_no_setter_can_change_is_read_as_a_sketch_and_its_tree_built_when_asked_for() -> None:
-    # In verbatim's grammar but for the blank line: parsed, as a sketch.
-    text = "kind: K\nmetadata:\n  name: n\n\nspec:\n  a: [x]\n  b: c # c\n  d:\n  - e\n"
+    # In verbatim's grammar but for the non-ASCII value: parsed, as a sketch.
+    text = "kind: K\nmetadata:\n  name: n\nspec:\n  a: [x]\n  b: c\u00e9 # c\n  d:\n  - e\n"
     doc = read_documents(text.encode())[0]
     assert doc.verbatim is None
     assert doc.read.sketch
@@ -431,6 +440,8 @@ def object_id_of(doc: object) -> tuple[str, str, str]:
         ("annotations", next(t for t in VERBATIM_EDGES if "internal.config" in t)),
         # A mapping indented otherwise than yaml.v3 indents it taken as it is.
         ("indent", next(t for t in VERBATIM_EDGES if t.startswith("k:\n    deep"))),
+        # Blank lines between content lines kept.
+        ("blank", next(t for t in VERBATIM_EDGES if t.startswith("a:\n  - x\n\n"))),
     ],
 )
 def test_a_wrong_verbatim_document_shows_as_a_difference(
@@ -446,6 +457,9 @@ def test_a_wrong_verbatim_document_shows_as_a_difference(
             return None if out is None else text[:-1]
         if breakage == "flow":
             return original(text.replace("[ x, y ]", "[x, y]").replace("[x,y]", "[x, y]"), wide) and text[:-1]
+        if breakage == "blank":
+            out = original(text, wide)
+            return None if out is None else text[:-1]
         if breakage == "annotations":
             return original(text.replace("annotations:", "notations:"), wide) and text[:-1]
         return original(text.replace("\n    deep", "\n  deep"), wide) and text[:-1]

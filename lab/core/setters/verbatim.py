@@ -9,10 +9,11 @@ text of a document no setter can change when it is in this grammar, and of a doc
 its lines, where the setters set values line by line (apply._set_in_lines).
 
 The grammar is deliberately narrow: what it accepts must parse (as a mapping, with the same meaning)
-and be written back exactly so. Anything else (blank lines, comment lines but a header, tabs,
-non-ASCII, anchors, tags, block scalars, nested flow collections, long keys, an empty value, a
-`metadata` the reader may edit) leaves the document to the parser and the encoder. The fast paths
-test compares this path with that one on every text the setters tests have.
+and be written back exactly so, but for blank lines between content lines, which yaml.v3 drops.
+Anything else (other blank lines, comment lines but a header, tabs, non-ASCII, anchors, tags, block
+scalars, nested flow collections, long keys, an empty value, a `metadata` the reader may edit) leaves
+the document to the parser and the encoder. The fast paths test compares this path with that one on
+every text the setters tests have.
 """
 
 from __future__ import annotations
@@ -97,6 +98,13 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
         n += 1
     if n == len(lines):
         return None
+    # Blank lines between content lines: yaml.v3 keeps a blank line only as part of a comment's
+    # placement, and there is no comment line past the header, so it writes none of them. One next to
+    # the header, or at either end of the document, is left to the parser (comment placement, the
+    # document separator). Documents with markers keep their line numbers: no blank line there.
+    blanks = "" in lines
+    if blanks and (may_name_setters is not None or lines[n] == "" or lines[-1] == ""):
+        return None
     out = lines
     marks: list[int] = []
     roots: list[int] = []
@@ -110,6 +118,8 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
     root_key = ""
     fullmatch = _LINE.fullmatch
     for i in range(n, len(lines)):
+        if blanks and not lines[i]:
+            continue
         m = fullmatch(lines[i])
         if m is None:
             return None
@@ -177,6 +187,8 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
                 out[i] = lines[i][: m.start("gap")] + " " + comment
     if pending >= 0:
         return None  # an empty value
+    if blanks:
+        out = [line for line in out if line]
     # kyaml's walk visits the document, its root and per line at most an item, a value and the
     # items of a flow collection (no more than its commas and one).
     return Marked(out, marks, roots, 2 + 3 * len(lines) + text.count(","))
