@@ -6,8 +6,9 @@ parsing and yaml.v3-style re-serialisation of the few hundred marked files add o
 simulated automation run stays around a second.
 
 2 MB manifest (`lab setters`/`lab simulate` on one big file): CPU seconds of one rewrite of a
-multi-document manifest with markers, and of one flat mapping of ~100k keys, against libyaml's
-event parse of the same text (the floor: every rewrite parses the whole file).
+multi-document manifest with markers (as generated, with blank lines, with comment lines), and of
+one flat mapping of ~100k keys, against libyaml's event parse of the same text. Documents in
+lab.core.setters.verbatim's line grammar are not parsed; the others are.
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ def bench_large_manifests() -> None:
     for name, content in (
         ("multi-document", large_manifest()),
         ("flat mapping", flat_mapping(MANIFEST_BYTES // 24)),
+        # Blank lines and comment lines in the documents without markers stay on the line grammar's path.
+        ("multi-document, blank lines", large_manifest().replace(b"\nspec:", b"\n\nspec:")),
+        ("multi-document, comment lines", large_manifest().replace(b"\nspec:", b"\n# the spec\nspec:")),
     ):
         result = rewrite(content, setters, "flux-system")
         assert result.content is not None

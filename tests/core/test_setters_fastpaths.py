@@ -39,6 +39,26 @@ VERBATIM_EDGES = [
     'a: [ x, y ]\nb: {k: v}\nc: [x,y]\nd: []\ne: {}\nf: [""]\n',
     "k:\n    deep: x\nl: y\n",
     "k: v\n\nl: w\n",
+    # Blank lines between content lines (yaml.v3 writes none), and next to a header, a line comment,
+    # the start or the end of the document, and before a marker.
+    "a:\n  - x\n\n  - k: v\n\n\n    l:\n\n      - y\nb: c # c\n\nd: e\n",
+    "a:\n- x\n\n- y\n",
+    "# h\n\na: b\n",
+    "\na: b\n",
+    "a: b\n\n",
+    "a: b\n\n---\n\nc: d\n\ne: f\n",
+    'a: b\n\nimage: nginx:1.0 # {"$imagepolicy": "ns:p"}\n',
+    # Comment lines in the body: kept at the column of the line under them (a run, after `key:`, before
+    # an item), left to the parser at another column, next to a blank line, at the end or with markers.
+    "a:\n  # one\n  # two\n  b: c\n# three\nd:\n# four\n- e\n#\nf: g\n",
+    "a:\n  b: c\n# left of b, at d\nd: e\n",
+    "a: b\n  # right\nc: d\n",
+    "a:\n  b: c\n    # deeper\n  d: e\n",
+    "a:\n  b: c\n  # under\nd: e\n",
+    "a: b\n# c\n\nd: e\n",
+    "a: b\n\n# c\nd: e\n",
+    "a: b\n# c\n",
+    'a: b\n# c\nimage: nginx:1.0 # {"$imagepolicy": "ns:p"}\n',
     "k: v   \nl: w\n",
     "k: v\n# foot\nl: w\n",
     "k: v # c  \nl: w #\n",
@@ -341,8 +361,8 @@ def test_documents_whose_comments_cannot_name_a_setter_are_not_walked_but_every_
 
 
 def test_a_document_no_setter_can_change_is_read_as_a_sketch_and_its_tree_built_when_asked_for() -> None:
-    # In verbatim's grammar but for the blank line: parsed, as a sketch.
-    text = "kind: K\nmetadata:\n  name: n\n\nspec:\n  a: [x]\n  b: c # c\n  d:\n  - e\n"
+    # In verbatim's grammar but for the non-ASCII value: parsed, as a sketch.
+    text = "kind: K\nmetadata:\n  name: n\nspec:\n  a: [x]\n  b: c\u00e9 # c\n  d:\n  - e\n"
     doc = read_documents(text.encode())[0]
     assert doc.verbatim is None
     assert doc.read.sketch
@@ -406,6 +426,21 @@ def test_documents_in_verbatims_grammar_are_kept_as_their_text_and_parsed_only_w
     assert len(outside) >= 10
 
 
+def test_a_comment_line_taken_as_it_is_at_another_column_shows_as_a_difference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lab.core.setters import verbatim
+
+    # ("  # under" after a deeper block is written as it is too: refused, though, as a foot.)
+    texts = [t for t in VERBATIM_EDGES if "# right" in t or "# deeper" in t]
+    assert len(texts) == 2 and not any(_all_verbatim(t) for t in texts)
+    with monkeypatch.context() as m:
+        m.setattr(verbatim, "_loose", lambda lines, i, start: True)
+        assert all(_all_verbatim(t) for t in texts)
+        fast = [_encode(t) for t in texts]
+    assert all(f != _encode(t) for f, t in zip(fast, texts, strict=True))
+
+
 def _all_verbatim(text: str) -> bool:
     try:
         return all(d.verbatim is not None for d in read_documents(text.encode()))
@@ -431,6 +466,10 @@ def object_id_of(doc: object) -> tuple[str, str, str]:
         ("annotations", next(t for t in VERBATIM_EDGES if "internal.config" in t)),
         # A mapping indented otherwise than yaml.v3 indents it taken as it is.
         ("indent", next(t for t in VERBATIM_EDGES if t.startswith("k:\n    deep"))),
+        # Blank lines between content lines kept.
+        ("blank", next(t for t in VERBATIM_EDGES if t.startswith("a:\n  - x\n\n"))),
+        # Comment lines in the body dropped.
+        ("comment", next(t for t in VERBATIM_EDGES if "# one" in t)),
     ],
 )
 def test_a_wrong_verbatim_document_shows_as_a_difference(
@@ -446,6 +485,16 @@ def test_a_wrong_verbatim_document_shows_as_a_difference(
             return None if out is None else text[:-1]
         if breakage == "flow":
             return original(text.replace("[ x, y ]", "[x, y]").replace("[x,y]", "[x, y]"), wide) and text[:-1]
+        if breakage == "comment":
+            out = original(text, wide)
+            return (
+                None
+                if out is None
+                else "\n".join(x for x in out.split("\n") if not x.lstrip().startswith("#"))
+            )
+        if breakage == "blank":
+            out = original(text, wide)
+            return None if out is None else text[:-1]
         if breakage == "annotations":
             return original(text.replace("annotations:", "notations:"), wide) and text[:-1]
         return original(text.replace("\n    deep", "\n  deep"), wide) and text[:-1]

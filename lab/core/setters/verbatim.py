@@ -9,10 +9,12 @@ text of a document no setter can change when it is in this grammar, and of a doc
 its lines, where the setters set values line by line (apply._set_in_lines).
 
 The grammar is deliberately narrow: what it accepts must parse (as a mapping, with the same meaning)
-and be written back exactly so. Anything else (blank lines, comment lines but a header, tabs,
-non-ASCII, anchors, tags, block scalars, nested flow collections, long keys, an empty value, a
-`metadata` the reader may edit) leaves the document to the parser and the encoder. The fast paths
-test compares this path with that one on every text the setters tests have.
+and be written back exactly so, but for blank lines between content lines, which yaml.v3 drops. In a
+document no setter can change, comment lines at the column of the line under them are kept too (see
+_loose). Anything else (other blank or comment lines, tabs, non-ASCII, anchors, tags, block scalars,
+nested flow collections, long keys, an empty value, a `metadata` the reader may edit) leaves the
+document to the parser and the encoder. The fast paths test compares this path with that one on
+every text the setters tests have.
 """
 
 from __future__ import annotations
@@ -112,6 +114,9 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
     for i in range(n, len(lines)):
         m = fullmatch(lines[i])
         if m is None:
+            # Documents with markers keep their line numbers and comments stay out of them.
+            if may_name_setters is None and _loose(lines, i, n):
+                continue
             return None
         ind, dash, key, value, item, gap, comment = m.groups()
         col = len(ind)
@@ -177,6 +182,52 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
                 out[i] = lines[i][: m.start("gap")] + " " + comment
     if pending >= 0:
         return None  # an empty value
+    if "" in lines:
+        out = [line for line in out if line]
     # kyaml's walk visits the document, its root and per line at most an item, a value and the
     # items of a flow collection (no more than its commas and one).
     return Marked(out, marks, roots, 2 + 3 * len(lines) + text.count(","))
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip(" ")[:1] == "#"
+
+
+def _loose(lines: list[str], i: int, start: int) -> bool:
+    """Whether line `i` of the body (from `start`, after the header), which the line pattern does not
+    read, is one yaml.v3 writes as verbatim does: a blank line, dropped, or a comment line, kept.
+
+    yaml.v3 writes a blank line only where it places a comment, so a blank line is dropped when no
+    comment line is next to its run and content lines are on both sides. A run of comment lines at the
+    column of the content line right under it heads that line and is written as it is (checked with
+    go-yaml v3 on thousands of such texts); at another column, after a blank line, at the end, the
+    run may become a foot elsewhere, which is left to the parser. Each run is checked at its first line
+    (a later line of it is reached only when that passed), so the check stays linear."""
+    line, prev = lines[i], lines[i - 1]
+    if i == start:
+        return False  # next to the header or the document's start: the parser places it
+    if not line:
+        if not prev:
+            return True
+        if _is_comment(prev):
+            return False
+        below = i + 1
+        while below < len(lines) and not lines[below]:
+            below += 1
+        return below < len(lines) and not _is_comment(lines[below])
+    body = line.lstrip(" ")
+    if body[:1] != "#" or _HEADER.fullmatch(body) is None:
+        return False
+    if not prev:
+        return False
+    if _is_comment(prev):
+        return True
+    below = i + 1
+    while below < len(lines) and _is_comment(lines[below]):
+        below += 1
+    if below == len(lines) or not lines[below]:
+        return False
+    column = len(lines[below]) - len(lines[below].lstrip(" "))
+    return all(len(lines[j]) - len(lines[j].lstrip(" ")) == column for j in range(i, below)) and all(
+        _HEADER.fullmatch(lines[j].lstrip(" ")) for j in range(i, below)
+    )
