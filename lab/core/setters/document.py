@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from collections.abc import Container
 from dataclasses import field
 from io import StringIO
@@ -155,6 +156,10 @@ def derive_seq_indent(original: str) -> str:
 def _events(text: str) -> list[Any]:
     """Parse events with positions. libyaml (via PyYAML) when present: yaml.v3's scanner and parser
     are a port of it, so it accepts and rejects the same texts, and it is ~20x faster."""
+    if "yaml" not in sys.modules:
+        from lab.core.pyyaml import prepare_import
+
+        prepare_import()  # the first `import yaml` then compiles none of its pure-Python patterns
     try:
         import yaml as pyyaml
 
