@@ -224,12 +224,14 @@ def test_the_setters_read_yaml_without_compiling_pyyamls_patterns() -> None:
         "import json, re\n"
         "from lab.core.refs import ImageRef\n"
         "from lab.core.setters import rewrite\n"
-        "text = b'kind: K\\nimage: nginx:1.0 # {\"$imagepolicy\": \"ns:p\"}\\n'\n"
+        'text = b\'kind: K\\nimage: nginx:1.0 # {"$imagepolicy": "ns:p"}\\n\'\n'
         "assert rewrite(text, {'ns:p': ImageRef('nginx', '1.1')}, 'ns').changes\n"
         "waiting = [p for p in re._cache.values() if type(p).__name__ == 'DeferredPattern']\n"
         "print(json.dumps([len(waiting), [p.pattern[:30] for p in waiting if p._compiled is not None]]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
     from lab.core.pyyaml import DEFERRED
 
     assert json.loads(out.stdout) == [len(DEFERRED), []]
