@@ -74,6 +74,8 @@ VERBATIM_EDGES = [
     "a:\n  -  b\n",
     "a: x\n---\nb:\n  c: d   # e\n---\nf: |\n  g\n---\nh: i\n",
     "k" * 120 + ": v\n" + "k" * 90 + ": w\n",
+    # Nested deeper than verbatim's grammar takes (_MAX_DEPTH): the parser's.
+    "k:\n" + "".join("  " * i + "- k:\n" for i in range(150)) + "  " * 150 + "- v\n",
 ]
 
 # Texts at the edges of the fast paths: flow collections (nested, empty, with tags, anchors,
@@ -646,3 +648,24 @@ def test_a_wrong_value_set_in_the_lines_shows_as_a_difference(
         _general_paths(m)
         general = [_rewritten(text) for text in MARKED_TEXTS]
     assert fast != general
+
+
+def test_verbatim_leaves_a_deeply_nested_document_to_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    # libyaml refuses 1,100 levels of block collections (Flux's yaml.v3 10,000): verbatim's grammar
+    # must not write such a document as it is where the parser raises an error.
+    from lab.core.setters.verbatim import _MAX_DEPTH, verbatim_document
+
+    def nested(depth: int, marker: str = "") -> str:
+        return "".join(" " * (2 * i) + "k:\n" for i in range(depth)) + " " * (2 * depth) + f"k: v{marker}\n"
+
+    assert verbatim_document(nested(_MAX_DEPTH - 1), True) is not None
+    assert verbatim_document(nested(_MAX_DEPTH + 1), True) is None
+    with pytest.raises(YamlSyntaxError, match="nesting depth"):
+        read_documents(nested(1100).encode())
+    text = nested(1100, ' # {"$imagepolicy": "flux-system:nginx"}')
+    fast = _rewritten(text)  # compared by parts: a failing comparison of 1 MB texts is slow to show
+    with monkeypatch.context() as m:
+        _general_paths(m)
+        general = _rewritten(text)
+    assert fast[0] is None and general[0] is None
+    assert fast[1:] == general[1:] and "nesting depth" in str(fast[2])

@@ -12,9 +12,9 @@ The grammar is deliberately narrow: what it accepts must parse (as a mapping, wi
 and be written back exactly so, but for blank lines between content lines, which yaml.v3 drops. In a
 document no setter can change, comment lines at the column of the line under them are kept too (see
 _loose). Anything else (other blank or comment lines, tabs, non-ASCII, anchors, tags, block scalars,
-nested flow collections, long keys, an empty value, a `metadata` the reader may edit) leaves the
-document to the parser and the encoder. The fast paths test compares this path with that one on
-every text the setters tests have.
+nested flow collections, block collections nested deeper than _MAX_DEPTH, long keys, an empty value,
+a `metadata` the reader may edit) leaves the document to the parser and the encoder. The fast paths
+test compares this path with that one on every text the setters tests have.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ _LINE = re.compile(
     rf"(?:(?P<gap> +)(?P<comment>{_COMMENT}))?"
 )
 _HEADER = re.compile(_COMMENT)
+# Block collections open at once, at most: far below the parser's limit (libyaml refuses 1,100 levels,
+# yaml.v3 10,000), so a deeper document is left to the parser, which raises what Flux's reader would.
+_MAX_DEPTH = 256
 
 
 @dataclass
@@ -134,6 +137,8 @@ def _scan(text: str, wide: bool, may_name_setters: Callable[[str], bool] | None)
                 if keys is not None:
                     keys.append(set())
             pending = -1
+            if len(stack) > _MAX_DEPTH:
+                return None
         else:
             want = 2 * col + (dash is not None)
             while stack[-1] > want:
