@@ -211,10 +211,7 @@ def test_the_inspect_stand_in_answers_with_the_real_modules_names() -> None:
         "    x: int\n"
         "print(A.__doc__)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert out.stdout == "A(x: int)\n"
+    assert _python(probe) == "A(x: int)\n"
 
 
 def test_the_setters_read_yaml_without_compiling_pyyamls_patterns() -> None:
@@ -229,9 +226,12 @@ def test_the_setters_read_yaml_without_compiling_pyyamls_patterns() -> None:
         "waiting = [p for p in re._cache.values() if type(p).__name__ == 'DeferredPattern']\n"
         "print(json.dumps([len(waiting), [p.pattern[:30] for p in waiting if p._compiled is not None]]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
     from lab.core.pyyaml import DEFERRED
 
-    assert json.loads(out.stdout) == [len(DEFERRED), []]
+    assert json.loads(_python(probe)) == [len(DEFERRED), []]
+
+
+def _python(code: str) -> str:
+    """What `code` prints in a fresh interpreter (nothing imported or compiled before it)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    return out.stdout
