@@ -637,3 +637,14 @@ def test_a_marker_split_from_the_comment_lines_above_it_by_a_dedent_is_read() ->
     assert result.content == (
         b'a:\n  - x\n  # e\n\n  # {"$imagepolicy": "flux-system:nginx"}\n  - library/nginx:1.25.3\n'
     )
+
+
+def test_a_document_too_deep_for_pythons_stack_is_skipped_with_a_plain_reason() -> None:
+    # go-yaml reads 600 nested sequences; the lab's reader runs out of Python's stack first. The file
+    # is skipped, and the reason says what happened in the learner's words, not Python's.
+    deep = "k:\n" + "".join("  " * i + "- k:\n" for i in range(600)) + "  " * 600 + "- v\n"
+    src = deep + 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n'
+    result = rewrite(src.encode(), SETTERS, "flux-system", "deep.yaml")
+    assert result.content is None
+    assert result.skipped is not None and result.skipped.startswith("nested too deeply for the lab to read")
+    assert "recursion" not in result.skipped

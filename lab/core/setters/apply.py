@@ -485,8 +485,15 @@ def _rewrite(
 ) -> FileRewrite:
     try:
         docs = read_documents(content, marked=marked)
-    except (YamlSyntaxError, RecursionError) as err:
+    except YamlSyntaxError as err:
         return FileRewrite(None, skipped=f"not parsable as YAML: {err}")
+    except RecursionError:
+        # Python's stack, not YAML, is what ran out: say so, rather than Python's own words.
+        return FileRewrite(
+            None,
+            skipped="nested too deeply for the lab to read (hundreds of levels); "
+            "Flux may still rewrite it: flatten the nesting",
+        )
     known = setter_values(setters, namespace)
     if not known:
         return FileRewrite(None)
