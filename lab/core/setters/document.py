@@ -1319,9 +1319,7 @@ def _pending_foot_holder(tok: _Tok | _Entry) -> tuple[Node | None] | None:
             continue
         stack.append((parent, i + 1))
         node = parent.content[i]
-        if node.kind == ALIAS or (
-            node.kind == SCALAR and (node.value or node.style or node.anchor or node.tag != "!!null")
-        ):
+        if node.kind == ALIAS or (node.kind == SCALAR and not _is_empty(node)):
             if parent.kind == MAP and not parent.style & FLOW:
                 if i % 2:
                     return (parent.content[i - 1],)  # a value's foot goes to its key

@@ -208,9 +208,9 @@ def _loose(lines: list[str], i: int, start: int) -> bool:
     go-yaml v3 on thousands of such texts); at another column, after a blank line, at the end, the
     run may become a foot elsewhere, which is left to the parser. Each run is checked at its first line
     (a later line of it is reached only when that passed), so the check stays linear."""
-    line, prev = lines[i], lines[i - 1]
     if i == start:
         return False  # next to the header or the document's start: the parser places it
+    line, prev = lines[i], lines[i - 1]
     if not line:
         if not prev:
             return True
@@ -220,10 +220,7 @@ def _loose(lines: list[str], i: int, start: int) -> bool:
         while below < len(lines) and not lines[below]:
             below += 1
         return below < len(lines) and not _is_comment(lines[below])
-    body = line.lstrip(" ")
-    if body[:1] != "#" or _HEADER.fullmatch(body) is None:
-        return False
-    if not prev:
+    if not _is_comment(line) or not prev:
         return False
     if _is_comment(prev):
         return True
@@ -232,7 +229,9 @@ def _loose(lines: list[str], i: int, start: int) -> bool:
         below += 1
     if below == len(lines) or not lines[below]:
         return False
-    column = len(lines[below]) - len(lines[below].lstrip(" "))
-    return all(len(lines[j]) - len(lines[j].lstrip(" ")) == column for j in range(i, below)) and all(
-        _HEADER.fullmatch(lines[j].lstrip(" ")) for j in range(i, below)
-    )
+    column = _indent(lines[below])
+    return all(_indent(lines[j]) == column and _HEADER.fullmatch(lines[j][column:]) for j in range(i, below))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
