@@ -188,7 +188,7 @@ def _resolve_one(
     def not_ready(image: str, reason: str, message: str, count: int) -> PolicyResolution:
         return PolicyResolution(pol.namespace, pol.name, image, None, False, reason, message, count)
 
-    repo = repos.get((pol.repository_namespace or pol.namespace, pol.repository_ref))
+    repo = repos.get(pol.repository_key)
     if repo is None:
         return not_ready(
             "",
@@ -228,14 +228,12 @@ def _resolve_one(
 
 def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
     """Checkout and push branch as image-automation-controller derives them."""
-    src_ns = iua.source_namespace or iua.namespace
-    src_name = iua.source_name
     repos = {(g.namespace, g.name): g for g in aset.git_repositories}
-    git_repo = repos.get((src_ns, src_name))
+    git_repo = repos.get(iua.source_key)
     if git_repo is None:
         raise LabError(
             "failed configuring source manager: referenced git repository does not exist: "
-            f'GitRepository.source.toolkit.fluxcd.io "{src_name}" not found',
+            f'GitRepository.source.toolkit.fluxcd.io "{iua.source_name}" not found',
             hint="spec.sourceRef.name must name the GitRepository bootstrap created (flux-system)",
         )
     checkout = iua.checkout_branch or git_repo.branch

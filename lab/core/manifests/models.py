@@ -117,11 +117,22 @@ class ImagePolicy(FluxObject):
 
 
 @dataclass
-class ImageUpdateAutomation(FluxObject):
-    interval: str = ""
+class SourceRefObject(FluxObject):
+    """An object that names a Flux source in `spec.sourceRef` (Flux's CrossNamespaceSourceReference):
+    an ImageUpdateAutomation, a Kustomization. The source's namespace defaults to the object's."""
+
     source_kind: str = "GitRepository"
     source_name: str = ""
     source_namespace: str | None = None
+
+    @property
+    def source_key(self) -> tuple[str, str]:
+        return (self.source_namespace or self.namespace, self.source_name)
+
+
+@dataclass
+class ImageUpdateAutomation(SourceRefObject):
+    interval: str = ""
     checkout_branch: str | None = None
     checkout_ref: dict[str, str] = field(default_factory=dict)
     author_name: str | None = None
@@ -133,10 +144,6 @@ class ImageUpdateAutomation(FluxObject):
     update_path: str | None = None
     update_strategy: str | None = None
     suspend: bool = False
-
-    @property
-    def source_key(self) -> tuple[str, str]:
-        return (self.source_namespace or self.namespace, self.source_name)
 
     def effective_push_branch(self, git_repository: GitRepository | None = None) -> str | None:
         """push.branch, else the checkout branch, else the GitRepository's branch (IAC's order)."""
@@ -160,13 +167,10 @@ class GitRepository(FluxObject):
 
 
 @dataclass
-class Kustomization(FluxObject):
+class Kustomization(SourceRefObject):
     """A Flux Kustomization (kustomize.toolkit.fluxcd.io), not a kustomize `kustomization.yaml`."""
 
     path: str = ""
-    source_kind: str = "GitRepository"
-    source_name: str = ""
-    source_namespace: str | None = None
 
 
 #: The names the rest of the lab may use for the objects image automation refers to.
