@@ -161,3 +161,48 @@ def test_reading_the_state_reads_the_git_config_once(tmp_path: Path, monkeypatch
     assert state.git is not None and state.git.branch == "main"
     assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
     assert len(config_reads) == 2  # read_state's one, and the line above's origin_dir
+
+
+@pytest.mark.slow
+def test_a_state_read_beside_a_git_write_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git writes a file by creating it empty, then filling it: a read in between saw "" for PROGRESS.md,
+    # with a stamp taken after git finished, so the watcher never read the file again.
+    session = practice_session(tmp_path)
+    progress = session.workspace / "PROGRESS.md"
+    final = progress.read_text(encoding="utf-8") + "\n<!-- git finished writing -->\n"
+    real = Path.read_text
+    torn: list[Path] = []
+
+    def read_during_git(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self == progress and not torn:
+            torn.append(self)
+            progress.write_text("", encoding="utf-8")  # git's empty file, seen by this read
+            text = real(self, *args, **kwargs)
+            progress.write_text(final, encoding="utf-8")  # git finishes after the read
+            return text
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_during_git)
+    state = svc.read_state(session, fetch=False)
+    assert torn, "the read went through the torn file"
+    assert state.files["PROGRESS.md"] == final
+    assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+
+
+@pytest.mark.slow
+def test_a_state_read_while_git_holds_the_index_says_it_is_unsettled(tmp_path: Path) -> None:
+    import os
+    import time
+
+    session = practice_session(tmp_path)
+    lock = session.workspace / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    state = svc.read_state(session, fetch=False)
+    now = svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+    assert state.stamp != now, "the watcher must read it again once git is done"
+    # A lock a crashed git left behind long ago is not a command at work.
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    assert svc.read_state(session, fetch=False).stamp == now
