@@ -459,13 +459,13 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
         opened = err
     origin = origin_dir(workspace, ws) if ws is not None else None
     for attempt in range(_SETTLE_TRIES):
-        fetching = fetch and attempt == 0
-        before = None if fetching else watch_stamp(workspace, origin)
-        git, git_error, log = _read_git(ws, opened, fetch=fetching, log_size=log_size)
+        # A fetch that brings commits moves the stamp too: one more round, whose fetch brings none.
+        # That round is needed anyway when origin moved during the fetch (Flux pushing just then).
+        before = watch_stamp(workspace, origin)
+        git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size)
         stamp = watch_stamp(workspace, origin)
         files = _read_task_files(workspace, session.task.id)
-        settled = before in (None, stamp) and watch_stamp(workspace, origin) == stamp
-        if settled and not git_busy(workspace):
+        if before == stamp == watch_stamp(workspace, origin) and not git_busy(workspace):
             break
         time.sleep(_SETTLE_WAIT_S * (attempt + 1))
     else:

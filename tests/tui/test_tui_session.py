@@ -206,3 +206,37 @@ def test_a_state_read_while_git_holds_the_index_says_it_is_unsettled(tmp_path: P
     old = time.time() - 3600
     os.utime(lock, (old, old))
     assert svc.read_state(session, fetch=False).stamp == now
+
+
+@pytest.mark.slow
+def test_a_push_to_origin_just_after_the_fetch_is_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Flux pushing between the state's fetch and its stamp: the stamp saw origin's new ref, the state
+    # did not, and the watcher (whose stamp then matched) never fetched it.
+    from lab.services import sync
+
+    session = practice_session(tmp_path)
+    origin = svc.origin_dir(session.workspace)
+    assert origin is not None
+    other = tmp_path / "flux-clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(other)], check=True)
+    real = sync.origin_status
+    pushed: list[bool] = []
+
+    def flux_pushes_after(*args: Any, **kwargs: Any) -> Any:
+        status = real(*args, **kwargs)
+        if not pushed:
+            pushed.append(True)
+            ident = ["-c", "user.name=fluxcdbot", "-c", "user.email=flux@example.com"]
+            subprocess.run(
+                ["git", *ident, "commit", "-q", "--allow-empty", "-m", "flux"], cwd=other, check=True
+            )
+            subprocess.run(["git", "push", "-q", "origin", "HEAD"], cwd=other, check=True)
+        return status
+
+    monkeypatch.setattr(sync, "origin_status", flux_pushes_after)
+    state = svc.read_state(session, fetch=True)
+    assert pushed
+    assert state.git is not None and len(state.git.behind) == 1
+    assert state.stamp == svc.watch_stamp(session.workspace, origin)
