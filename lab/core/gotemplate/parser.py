@@ -535,19 +535,19 @@ class Parser:
 
     def parse_definition(self) -> None:
         context = "define clause"
-        tok = self.next_non_space()
-        if tok.typ not in (T.STRING, T.RAW_STRING):
-            self.unexpected(tok, context)
-        name = self.unquote(tok.val)
+        name = self.template_name(self.next_non_space(), context)
         self.expect(T.RIGHT_DELIM, context)
         root, end = self.item_list()
         if not isinstance(end, EndNode):
             self.errorf(f"unexpected {end} in {context}")
         self.add(name, root)
 
-    def unquote(self, text: str) -> str:
+    def template_name(self, tok: Item, context: str) -> str:
+        """The quoted name after define, block or template (parse.parseTemplateName)."""
+        if tok.typ not in (T.STRING, T.RAW_STRING):
+            self.unexpected(tok, context)
         try:
-            return _go_unquote(text)
+            return _go_unquote(tok.val)
         except ValueError as exc:
             self.errorf(str(exc))
             raise
@@ -555,9 +555,7 @@ class Parser:
     def block_control(self) -> Node:
         context = "block clause"
         tok = self.next_non_space()
-        if tok.typ not in (T.STRING, T.RAW_STRING):
-            self.unexpected(tok, context)
-        name = self.unquote(tok.val)
+        name = self.template_name(tok, context)
         pipe = self.pipeline(context, T.RIGHT_DELIM)
 
         def body() -> None:
@@ -640,9 +638,7 @@ class Parser:
 
     def template_control(self) -> Node:
         tok = self.next_non_space()
-        if tok.typ not in (T.STRING, T.RAW_STRING):
-            self.unexpected(tok, "template clause")
-        name = self.unquote(tok.val)
+        name = self.template_name(tok, "template clause")
         pipe = None
         if self.next_non_space().typ != T.RIGHT_DELIM:
             self.backup()

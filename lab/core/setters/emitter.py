@@ -14,25 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lab.core.record import dataclass
-from lab.core.setters.node import (
-    ALIAS,
-    CLOSE_MAP,
-    CLOSE_SEQ,
-    DOC,
-    DOUBLE_QUOTED,
-    FLOW,
-    FOLDED,
-    LITERAL,
-    MAP,
-    OPEN_MAP,
-    OPEN_SEQ,
-    PLAIN_SAFE,
-    SCALAR,
-    SEQ,
-    SINGLE_QUOTED,
-    TAGGED,
-    Node,
-)
+from lab.core.setters import node as nodes
+from lab.core.setters.node import Node
 from lab.core.setters.resolve import long_tag, resolve_v3, short_tag
 from lab.core.yamlscalar import (
     BREAKS,
@@ -137,9 +120,6 @@ class EmitterError(Exception):
     """The tree cannot be written (yaml.v3 would fail the same way)."""
 
 
-_PLAIN_SAFE = PLAIN_SAFE
-
-
 # yaml.v3's "no folding" width (Flux's encoder sets none): no line is ever broken at a space.
 _NO_FOLDING = (1 << 31) - 1
 # A double-quoted text written with no escape: printable ASCII without `"` and `\`.
@@ -159,7 +139,7 @@ def _is_alpha(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c in "_-")
 
 
-_COLLECTION_TAGS = {MAP: "!!map", SEQ: "!!seq"}
+_COLLECTION_TAGS = {nodes.MAP: "!!map", nodes.SEQ: "!!seq"}
 # The events of most collections, shared: the emitter never changes an Event.
 _BLOCK_STARTS = {typ: Event(typ, implicit=True, style=1) for typ in (Ev.SEQ_START, Ev.MAP_START)}
 _MAP_END = Event(Ev.MAP_END)
@@ -168,14 +148,14 @@ _SEQ_END = Event(Ev.SEQ_END)
 
 def _start_event(typ: int, node: Node, tag: str, tail: str) -> Event:
     """SEQUENCE-START or MAPPING-START of `node` whose tag is written as `tag` ("" when implicit)."""
-    if not (tag or node.anchor or node.style & FLOW or node.head_comment or tail):
+    if not (tag or node.anchor or node.style & nodes.FLOW or node.head_comment or tail):
         return _BLOCK_STARTS[typ]
     return Event(
         typ,
         anchor=node.anchor,
         tag=long_tag(tag),
         implicit=tag == "",
-        style=2 if node.style & FLOW else 1,
+        style=2 if node.style & nodes.FLOW else 1,
         head_comment=node.head_comment,
         tail_comment=tail,
     )
@@ -228,7 +208,7 @@ class Emitter:
         self.foot_comment = ""
         self.tail_comment = ""
         self.key_line_comment = ""
-        self.plain_safe = False  # the last analysed scalar matched _PLAIN_SAFE
+        self.plain_safe = False  # the last analysed scalar matched nodes.PLAIN_SAFE
         self._analyses: dict[str, ScalarAnalysis] = {}  # analyze_scalar is pure; texts repeat
         self._handlers = self._build_handlers()
 
@@ -412,7 +392,7 @@ class Emitter:
         if ev.anchor or ev.tag or not value:
             return False
         if ev.style == Sty.PLAIN:
-            if not _PLAIN_SAFE.fullmatch(value):
+            if not nodes.PLAIN_SAFE.fullmatch(value):
                 a = self._analyses.get(value)
                 if a is None:
                     a = self._analyses[value] = analyze_scalar(value, tabs_are_special=False)
@@ -457,7 +437,7 @@ class Emitter:
             or ev.tag
             or ev.style != Sty.PLAIN
             or len(value) > 128
-            or not _PLAIN_SAFE.fullmatch(value)
+            or not nodes.PLAIN_SAFE.fullmatch(value)
         ):
             return False
         if state == S.BLOCK_MAP_FIRST:
@@ -1019,7 +999,7 @@ class Emitter:
     def _analyze_scalar(self, value: str) -> None:
         self.scalar_value = value
         self.plain_safe = False
-        if _PLAIN_SAFE.fullmatch(value):
+        if nodes.PLAIN_SAFE.fullmatch(value):
             self.plain_safe = True
             # Most keys and values (names, versions, paths): no indicator, blank, break or special
             # character anywhere, so every style is allowed; analyze_scalar would find the same.
@@ -1077,7 +1057,7 @@ class Emitter:
     def _write_plain(self, value: str, allow_breaks: bool) -> None:
         if value and not self.whitespace:
             self.put(" ")
-        if _PLAIN_SAFE.fullmatch(value):
+        if nodes.PLAIN_SAFE.fullmatch(value):
             # No space or break: the loop below would write it character by character, unchanged.
             self.write_all(value)
             self.whitespace = False
@@ -1296,17 +1276,17 @@ class Encoder:
         events = self.events
         events.append(Event(Ev.DOC_START, implicit=True, head_comment=doc.head_comment))
         marks = {
-            OPEN_MAP: _BLOCK_STARTS[Ev.MAP_START],
-            OPEN_SEQ: _BLOCK_STARTS[Ev.SEQ_START],
-            CLOSE_MAP: _MAP_END,
-            CLOSE_SEQ: _SEQ_END,
+            nodes.OPEN_MAP: _BLOCK_STARTS[Ev.MAP_START],
+            nodes.OPEN_SEQ: _BLOCK_STARTS[Ev.SEQ_START],
+            nodes.CLOSE_MAP: _MAP_END,
+            nodes.CLOSE_SEQ: _SEQ_END,
         }
         for item in recorded:
             if item.__class__ is str:
                 events.append(item)  # type: ignore[arg-type]
             elif item.__class__ is int:
                 events.append(marks[item])  # type: ignore[index]
-            elif item.kind == SCALAR:  # type: ignore[union-attr]
+            elif item.kind == nodes.SCALAR:  # type: ignore[union-attr]
                 # A key too: the emitter writes a Verbatim key from its events.
                 scalar = self._scalar(item, "")  # type: ignore[arg-type]
                 events.append(_as_verbatim(scalar) if scalar.__class__ is Event else scalar)
@@ -1336,7 +1316,7 @@ class Encoder:
             rtag = self._plain_tags.get(value)
             if rtag is None:
                 rtag = self._plain_tags[value] = (
-                    self._resolve(value) if _PLAIN_SAFE.fullmatch(value) is not None else ""
+                    self._resolve(value) if nodes.PLAIN_SAFE.fullmatch(value) is not None else ""
                 )
             if rtag:
                 tag = node.tag
@@ -1345,9 +1325,11 @@ class Encoder:
         tag = node.tag
         style_bits = node.style
         force_quoting = False
-        if tag and not style_bits & TAGGED:
+        if tag and not style_bits & nodes.TAGGED:
             stag = short_tag(tag)
-            if stag == "!!str" and style_bits & (SINGLE_QUOTED | DOUBLE_QUOTED | LITERAL | FOLDED):
+            if stag == "!!str" and style_bits & (
+                nodes.SINGLE_QUOTED | nodes.DOUBLE_QUOTED | nodes.LITERAL | nodes.FOLDED
+            ):
                 tag = ""
             else:
                 rtag = self._resolve(value)
@@ -1357,13 +1339,13 @@ class Encoder:
                     tag = ""
                     force_quoting = True
         style = Sty.PLAIN
-        if style_bits & DOUBLE_QUOTED:
+        if style_bits & nodes.DOUBLE_QUOTED:
             style = Sty.DOUBLE
-        elif style_bits & SINGLE_QUOTED:
+        elif style_bits & nodes.SINGLE_QUOTED:
             style = Sty.SINGLE
-        elif style_bits & LITERAL:
+        elif style_bits & nodes.LITERAL:
             style = Sty.LITERAL
-        elif style_bits & FOLDED:
+        elif style_bits & nodes.FOLDED:
             style = Sty.FOLDED
         elif "\n" in value:
             style = Sty.LITERAL
@@ -1394,7 +1376,7 @@ class Encoder:
         if not items or tag or node.anchor or node.head_comment or tail:
             return
         texts: list[str] = []
-        is_map = node.kind == MAP
+        is_map = node.kind == nodes.MAP
         for i, item in enumerate(items):
             if item.__class__ is str:
                 if is_map and not i % 2 and len(item) > 128:  # _check_simple_key's limit
@@ -1416,25 +1398,25 @@ class Encoder:
     def _node(self, node: Node, tail: str) -> None:
         kind = node.kind
         events = self.events
-        if kind == SCALAR:
+        if kind == nodes.SCALAR:
             events.append(self._scalar(node, tail))
             return
         tag = node.tag
-        if tag and not node.style & TAGGED:
+        if tag and not node.style & nodes.TAGGED:
             implicit = _COLLECTION_TAGS.get(kind, "")
             if tag == implicit or implicit == short_tag(tag):
                 tag = ""
-        if kind == DOC:
+        if kind == nodes.DOC:
             events.append(Event(Ev.DOC_START, implicit=True, head_comment=node.head_comment))
             for child in node.content:
                 self._node(child, "")
             events.append(Event(Ev.DOC_END, implicit=True, foot_comment=node.foot_comment))
-        elif kind == SEQ:
+        elif kind == nodes.SEQ:
             first = len(events)
             events.append(_start_event(Ev.SEQ_START, node, tag, ""))
-            block = not node.style & FLOW
+            block = not node.style & nodes.FLOW
             for child in node.content:
-                if child.kind == SCALAR:
+                if child.kind == nodes.SCALAR:
                     item = self._scalar(child, "")
                     events.append(_as_verbatim(item) if block and item.__class__ is Event else item)
                 else:
@@ -1447,10 +1429,10 @@ class Encoder:
                 events.append(
                     Event(Ev.SEQ_END, line_comment=node.line_comment, foot_comment=node.foot_comment)
                 )
-        elif kind == MAP:
+        elif kind == nodes.MAP:
             first = len(events)
             events.append(_start_event(Ev.MAP_START, node, tag, tail))
-            block = not node.style & FLOW
+            block = not node.style & nodes.FLOW
             inner_tail = ""
             items = node.content
             scalar = self._scalar
@@ -1460,13 +1442,13 @@ class Encoder:
                 if foot:
                     # yaml.v3 moves a key's foot comment to the tail of the next entry.
                     k = replace(k, foot_comment="")
-                if k.kind == SCALAR:
+                if k.kind == nodes.SCALAR:
                     events.append(scalar(k, inner_tail))
                 else:
                     self._node(k, inner_tail)
                 inner_tail = foot
                 v = items[i + 1]
-                if v.kind == SCALAR:
+                if v.kind == nodes.SCALAR:
                     item = scalar(v, "")
                     events.append(_as_verbatim(item) if block and item.__class__ is Event else item)
                 else:
@@ -1484,7 +1466,7 @@ class Encoder:
                         foot_comment=node.foot_comment,
                     )
                 )
-        elif kind == ALIAS:
+        elif kind == nodes.ALIAS:
             events.append(
                 Event(
                     Ev.ALIAS,
