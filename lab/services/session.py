@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lab.adapters.git import CommitInfo, Workspace
     from lab.core.manifests.generate import GenerateOptions
     from lab.core.tasks import TaskMeta
+    from lab.errors import LabError
     from lab.services.sync import OriginStatus
 
 
@@ -437,37 +438,96 @@ def watch_stamp(workspace: Path, origin: Path | None) -> tuple[tuple[str, int, i
 
 def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> WorkspaceState:
     """Read the workspace state (blocking: run it in a worker). Fetches origin first unless told not to;
-    the stamp is taken after the fetch, so the fetch itself does not look like a change."""
+    the stamp is taken after the fetch, so the fetch itself does not look like a change.
+
+    git rewrites a file by creating it empty and then writing it, so a read beside a git command (a
+    pull, a rebase, the learner's own `git` in another terminal) can see a torn tree: an empty
+    PROGRESS.md, the old manifest with the new refs. Such a read is taken again, a few times; if
+    the tree is still moving, the state carries a stamp no tree has, so the watcher reads it again
+    on its next tick rather than keeping a torn state for good."""
+    import time
+
     from lab.adapters.git import open_workspace
     from lab.errors import LabError
-    from lab.services.sync import origin_status, task_paths
 
     workspace = session.workspace
     ws: Workspace | None = None
-    git: OriginStatus | None = None
-    git_error: str | None = None
-    log: tuple[CommitInfo, ...] = ()
     try:
         ws = open_workspace(workspace)
-        git = origin_status(ws, fetch=fetch)
-        if git.branch and git.remote_head:
-            log = tuple(ws.log(f"refs/remotes/origin/{git.branch}", n=log_size))
+        opened: LabError | None = None
     except LabError as err:
-        git_error = str(err)
-    files: dict[str, str | None] = {}
-    for rel in task_paths(session.task.id):
-        try:
-            files[rel] = (workspace / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            files[rel] = None
+        opened = err
+    origin = origin_dir(workspace, ws) if ws is not None else None
+    for attempt in range(_SETTLE_TRIES):
+        # A fetch that brings commits moves the stamp too: one more round, whose fetch brings none.
+        # That round is needed anyway when origin moved during the fetch (Flux pushing just then).
+        before = watch_stamp(workspace, origin)
+        git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size)
+        stamp = watch_stamp(workspace, origin)
+        files = _read_task_files(workspace, session.task.id)
+        if before == stamp == watch_stamp(workspace, origin) and not git_busy(workspace):
+            break
+        time.sleep(_SETTLE_WAIT_S * (attempt + 1))
+    else:
+        stamp = (*stamp, _UNSETTLED)
     return WorkspaceState(
-        stamp=watch_stamp(workspace, origin_dir(workspace, ws)),
+        stamp=stamp,
         files=files,
         git=git,
         git_error=git_error,
         origin_log=log,
         sandbox_running=sandbox_running(session),
     )
+
+
+_SETTLE_TRIES = 4
+_SETTLE_WAIT_S = 0.05
+_UNSETTLED = ("<git was still writing>", -1, -1)
+_LOCK_FRESH_S = 10.0
+"""An index.lock older than this is a crashed git's leftover, not a command at work."""
+
+
+def git_busy(workspace: Path) -> bool:
+    """A git command is writing the work tree now: it holds .git/index.lock (checkout, merge, rebase,
+    commit). A lock left by a crashed git is not a command at work, and git itself says how to clear it."""
+    import time
+
+    try:
+        st = (workspace / ".git" / "index.lock").lstat()
+    except OSError:
+        return False
+    return time.time() - st.st_mtime < _LOCK_FRESH_S
+
+
+def _read_git(
+    ws: Workspace | None, opened: LabError | None, *, fetch: bool, log_size: int
+) -> tuple[OriginStatus | None, str | None, tuple[CommitInfo, ...]]:
+    """git's side of the state; `opened`: why the workspace could not be opened as a repository."""
+    from lab.errors import LabError
+    from lab.services.sync import origin_status
+
+    if ws is None:
+        return None, str(opened), ()
+    try:
+        git = origin_status(ws, fetch=fetch)
+        log: tuple[CommitInfo, ...] = ()
+        if git.branch and git.remote_head:
+            log = tuple(ws.log(f"refs/remotes/origin/{git.branch}", n=log_size))
+    except LabError as err:
+        return None, str(err), ()
+    return git, None, log
+
+
+def _read_task_files(workspace: Path, task_id: str) -> dict[str, str | None]:
+    from lab.services.sync import task_paths
+
+    files: dict[str, str | None] = {}
+    for rel in task_paths(task_id):
+        try:
+            files[rel] = (workspace / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            files[rel] = None
+    return files
 
 
 def sandbox_running(session: Session) -> bool:

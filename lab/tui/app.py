@@ -154,6 +154,9 @@ class LabApp(App[None]):
         self.watching_checks = False
         self.sub_title = self._sub_title()
         self._watch_stop = threading.Event()
+        # Bumped as the app's own git command (`p`) starts and ends: a state read that overlapped it
+        # may have caught the tree half-written, and the push's end reads it again anyway.
+        self._tree_epoch = 0
 
     def _sub_title(self) -> str:
         session = self.session
@@ -190,6 +193,7 @@ class LabApp(App[None]):
             self.refreshing = False
         elif worker.group == "git":
             self.sync = SyncState(running=False, ok=False, text=text, summary=text)
+            self._tree_epoch += 1
         self.notify(text, severity="error", timeout=8)
 
     # --- the workspace state --------------------------------------------------------------------
@@ -197,20 +201,22 @@ class LabApp(App[None]):
     def refresh_state(self, *, fetch: bool = True) -> None:
         """Read the workspace state again (in a worker); `refreshing` says so meanwhile."""
         self.refreshing = True
-        self._read_state(fetch)
+        self._read_state(fetch, self._tree_epoch)
 
     @work(
         thread=True, exclusive=True, group="state", exit_on_error=False, description="reading the workspace"
     )
-    def _read_state(self, fetch: bool) -> None:
+    def _read_state(self, fetch: bool, epoch: int) -> None:
         from lab.services.session import read_state
 
         state = read_state(self.session, fetch=fetch)
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._set_state, state)
+            self.call_from_thread(self._set_state, state, epoch)
 
-    def _set_state(self, state: WorkspaceState) -> None:
+    def _set_state(self, state: WorkspaceState, epoch: int) -> None:
         self.refreshing = False
+        if self.sync.running or epoch != self._tree_epoch:
+            return  # read while `p` rewrote the tree: its end reads the state again
         self.state = state
         self._recheck_if_stale()
 
@@ -257,7 +263,7 @@ class LabApp(App[None]):
         while waited or not stop.wait(WATCH_S):
             waited = False
             state = self.state
-            if state is None or self.refreshing:
+            if state is None or self.refreshing or self.sync.running:
                 continue
             checks = self.checks
             if (
@@ -345,6 +351,7 @@ class LabApp(App[None]):
             self.notify("already pushing…")
             return
         self.sync = SyncState(running=True, text="pushing…", summary="pushing…")
+        self._tree_epoch += 1
         self._push()
 
     @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
@@ -371,6 +378,7 @@ class LabApp(App[None]):
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
             self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
+        self._tree_epoch += 1
         self.refresh_state(fetch=False)
 
     # --- the sandbox ------------------------------------------------------------------------------

@@ -368,3 +368,43 @@ async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
         assert _text(screen.query_one("#form-error", Static)).startswith("✗ --filter-pattern")
         assert screen.query_one("#filter_pattern", Input).has_class("-bad")
         assert "extract: $ts" in _text(preview), "the last valid preview stays"
+
+
+async def test_a_state_read_during_the_apps_own_push_is_not_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `p` rebases: git leaves PROGRESS.md empty for a moment. A state read then (the watcher saw the
+    # change) reached Home and Done, which said "no progress table" as an error.
+    import threading
+
+    from lab.services import sync
+
+    session = practice_session(tmp_path)
+    progress = session.workspace / "PROGRESS.md"
+    text = progress.read_text(encoding="utf-8")
+    halfway, finish = threading.Event(), threading.Event()
+    real = sync.push_work
+
+    def push_with_git_halfway(*args: object, **kwargs: object) -> sync.PushWorkResult:
+        progress.write_text("", encoding="utf-8")
+        halfway.set()
+        finish.wait(30)
+        progress.write_text(text, encoding="utf-8")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync, "push_work", push_with_git_halfway)
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.state is not None, timeout=30)
+        before = app.state
+        await pilot.press("7", "p")
+        await wait_until(pilot, halfway.is_set, timeout=30)
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: not app.refreshing, timeout=30)
+        await pilot.pause(1.5)  # the watcher's tick
+        assert app.state is before, "nothing read while `p` runs is shown"
+        finish.set()
+        await wait_until(pilot, lambda: not app.sync.running and app.state is not before, timeout=60)
+        assert app.state is not None and app.state.files["PROGRESS.md"] == text
+    assert not [m for sev, m in notifications(seen) if sev == "error"]

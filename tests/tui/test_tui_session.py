@@ -161,3 +161,82 @@ def test_reading_the_state_reads_the_git_config_once(tmp_path: Path, monkeypatch
     assert state.git is not None and state.git.branch == "main"
     assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
     assert len(config_reads) == 2  # read_state's one, and the line above's origin_dir
+
+
+@pytest.mark.slow
+def test_a_state_read_beside_a_git_write_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git writes a file by creating it empty, then filling it: a read in between saw "" for PROGRESS.md,
+    # with a stamp taken after git finished, so the watcher never read the file again.
+    session = practice_session(tmp_path)
+    progress = session.workspace / "PROGRESS.md"
+    final = progress.read_text(encoding="utf-8") + "\n<!-- git finished writing -->\n"
+    real = Path.read_text
+    torn: list[Path] = []
+
+    def read_during_git(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self == progress and not torn:
+            torn.append(self)
+            progress.write_text("", encoding="utf-8")  # git's empty file, seen by this read
+            text = real(self, *args, **kwargs)
+            progress.write_text(final, encoding="utf-8")  # git finishes after the read
+            return text
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_during_git)
+    state = svc.read_state(session, fetch=False)
+    assert torn, "the read went through the torn file"
+    assert state.files["PROGRESS.md"] == final
+    assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+
+
+@pytest.mark.slow
+def test_a_state_read_while_git_holds_the_index_says_it_is_unsettled(tmp_path: Path) -> None:
+    import os
+    import time
+
+    session = practice_session(tmp_path)
+    lock = session.workspace / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    state = svc.read_state(session, fetch=False)
+    now = svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+    assert state.stamp != now, "the watcher must read it again once git is done"
+    # A lock a crashed git left behind long ago is not a command at work.
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    assert svc.read_state(session, fetch=False).stamp == now
+
+
+@pytest.mark.slow
+def test_a_push_to_origin_just_after_the_fetch_is_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Flux pushing between the state's fetch and its stamp: the stamp saw origin's new ref, the state
+    # did not, and the watcher (whose stamp then matched) never fetched it.
+    from lab.services import sync
+
+    session = practice_session(tmp_path)
+    origin = svc.origin_dir(session.workspace)
+    assert origin is not None
+    other = tmp_path / "flux-clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(other)], check=True)
+    real = sync.origin_status
+    pushed: list[bool] = []
+
+    def flux_pushes_after(*args: Any, **kwargs: Any) -> Any:
+        status = real(*args, **kwargs)
+        if not pushed:
+            pushed.append(True)
+            ident = ["-c", "user.name=fluxcdbot", "-c", "user.email=flux@example.com"]
+            subprocess.run(
+                ["git", *ident, "commit", "-q", "--allow-empty", "-m", "flux"], cwd=other, check=True
+            )
+            subprocess.run(["git", "push", "-q", "origin", "HEAD"], cwd=other, check=True)
+        return status
+
+    monkeypatch.setattr(sync, "origin_status", flux_pushes_after)
+    state = svc.read_state(session, fetch=True)
+    assert pushed
+    assert state.git is not None and len(state.git.behind) == 1
+    assert state.stamp == svc.watch_stamp(session.workspace, origin)

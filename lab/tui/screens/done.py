@@ -85,7 +85,8 @@ class DoneScreen(LabScreen):
         state, checks, task = app.state, app.checks, app.session.task
         report = checks.report
         lines: list[str] = []
-        if state is not None:
+        if state is not None and not app.sync.running:
+            # Not while `p` runs: git rewrites PROGRESS.md then (empty for a moment).
             text = state.files.get(PROGRESS_FILE)
             if text != self._previewed_text:
                 self._previewed_text = text
