@@ -100,18 +100,24 @@ def _source(predicate: Callable[[], bool]) -> str:
 
 
 async def type_keys(pilot: Pilot[None], text: str) -> None:
-    """Type `text` one key press per character, as `pilot.press(*text)` does, but without waiting for
-    the app to go idle after every key: the same Key events reach the focused widget in the same order
-    (a fast typist), then one pause lets the app catch up. `press` costs two idle waits per key, minutes
-    for the exercises' typed YAML on a loaded machine."""
+    """Type `text` one key press per character, as `pilot.press(*text)` does (see `fast_keys`)."""
+    await fast_keys(pilot, *text)
+
+
+async def fast_keys(pilot: Pilot[None], *keys: str) -> None:
+    """Press `keys` (characters or key names: "down", "end", "backspace") as `pilot.press(*keys)` does, but
+    without waiting for the app to go idle after every key: the same Key events reach the focused widget in
+    the same order (a fast typist), then the app catches up. Keys bound to actions (arrows, backspace) run
+    after the plain characters of the same batch: send the two kinds in separate calls. `press` costs two idle waits per
+    key, minutes for the exercises' typed YAML and arrow keys on a loaded machine."""
     import unicodedata
 
     from textual import events
     from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
     app = pilot.app
-    for ch in text:
-        key = _character_to_key(ch) if len(ch) == 1 and not ch.isalnum() else ch
+    for name in keys:
+        key = _character_to_key(name) if len(name) == 1 and not name.isalnum() else name
         original = REPLACED_KEYS.get(key, key)
         try:
             char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
@@ -120,6 +126,10 @@ async def type_keys(pilot: Pilot[None], text: str) -> None:
         event = events.Key(key, char)
         event.set_sender(app)
         await app._post_message(event)
+    # The app forwards each key to the focused widget's queue: once the app's queue is through, every
+    # key is queued there, and a second wait sees the widget through them.
+    await pilot._wait_for_screen()
+    await pilot._wait_for_screen()
     await pilot.pause()
 
 

@@ -21,7 +21,14 @@ from lab.services.tasks import load_task
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from lab.tui.screens.editor import EditorScreen, FilePicker
-from tests.support.tui_helpers import lab_app, notifications, practice_session, type_keys, wait_until
+from tests.support.tui_helpers import (
+    fast_keys,
+    lab_app,
+    notifications,
+    practice_session,
+    type_keys,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -69,23 +76,23 @@ class Keys:
         target = next(i for i, row in enumerate(rows) if i >= after and contains in row)
         current = self.area.cursor_location[0]
         step = "down" if target > current else "up"
-        await self.pilot.press(*([step] * abs(target - current)), "end")
+        await fast_keys(self.pilot, *([step] * abs(target - current)), "end")
 
     async def goto_last_line(self) -> None:
         rows = self.area.text.split("\n")
         last = len(rows) - 1 if rows[-1] else len(rows) - 2
-        await self.pilot.press(*(["down"] * (last - self.area.cursor_location[0])), "end")
+        await fast_keys(self.pilot, *(["down"] * (last - self.area.cursor_location[0])), "end")
 
     async def erase(self, count: int) -> None:
-        await self.pilot.press(*(["backspace"] * count))
+        await fast_keys(self.pilot, *(["backspace"] * count))
 
     async def lines(self, *lines: str) -> None:
         """Enter and type each line; Enter keeps the indentation, so Backspace takes it away first."""
         for line in lines:
-            await self.pilot.press("enter")
+            await fast_keys(self.pilot, "enter")
             column = self.area.cursor_location[1]
-            await self.erase(column)
-            await self.type(line)
+            await self.erase(column)  # keys bound to actions (backspace) run after plain characters
+            await self.type(line)  # sent with them, so each kind goes in a batch of its own
 
     async def replace_end(self, old: str, new: str) -> None:
         """On the current line (cursor at its end): Backspace over `old`, type `new`."""
@@ -135,7 +142,12 @@ async def _flux_commits(pilot: Pilot[None], app: LabApp) -> None:
     """On Flux (5): `d` shows the dry run, `c` commits and pushes as Flux."""
     status = app.screen.query_one("#sim-status", Static)
     await pilot.press("d")
-    await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=30)
+    await wait_until(
+        pilot,
+        lambda: "dry run, nothing committed" in _text(status),
+        timeout=30,
+        describe=lambda: _text(status),
+    )
     await pilot.press("c")
     await wait_until(pilot, lambda: "pushed commit" in _text(status), timeout=30)
 
