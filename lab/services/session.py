@@ -458,14 +458,16 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
     except LabError as err:
         opened = err
     origin = origin_dir(workspace, ws) if ws is not None else None
+    stamp = watch_stamp(workspace, origin)
     for attempt in range(_SETTLE_TRIES):
-        # A fetch that brings commits moves the stamp too: one more round, whose fetch brings none.
-        # That round is needed anyway when origin moved during the fetch (Flux pushing just then).
-        before = watch_stamp(workspace, origin)
+        # Nothing moved between the stamps on both sides of the reads: the reads saw one tree, the
+        # second stamp's. A fetch that brings commits moves the stamp too: one more round, whose
+        # fetch brings none (needed anyway when origin moved during the fetch: Flux pushing then).
+        before = stamp
         git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size)
-        stamp = watch_stamp(workspace, origin)
         files = _read_task_files(workspace, session.task.id)
-        if before == stamp == watch_stamp(workspace, origin) and not git_busy(workspace):
+        stamp = watch_stamp(workspace, origin)
+        if stamp == before and not git_busy(workspace):
             break
         time.sleep(_SETTLE_WAIT_S * (attempt + 1))
     else:
