@@ -15,7 +15,9 @@ from lab.core.gostrconv import quote as go_quote
 from lab.core.record import dataclass
 from lab.core.semver.version import InvalidVersion, Version, new_version
 
-_S = r"[\t\n\f\r ]"
+# Go regexp `\s`, which Masterminds' patterns use: tab, newline, form feed, carriage return, space.
+_WHITESPACE = "\t\n\f\r "
+_S = f"[{_WHITESPACE}]"
 _OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
 _CV = (
     r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?"
@@ -24,7 +26,6 @@ _CV = (
 )
 # Compiled on first use (re's cache), by the ranges that have a hyphen between whitespace (`rewrite_range`).
 _RANGE = rf"{_S}*({_CV}){_S}+-{_S}+({_CV}){_S}*"
-_WHITESPACE = "\t\n\f\r "
 # One comparison. Matched in full against a comparison stripped of whitespace, it is also Masterminds'
 # constraintRegex `^\s*(op)\s*(cv)\s*$` with the same groups (neither an operator nor a version holds
 # whitespace): one pattern compiled at start-up instead of two.
