@@ -590,8 +590,8 @@ def test_values_set_in_the_lines_of_a_marked_document_are_what_the_walk_sets(
     calls: list[bool] = []
     original = apply._set_in_lines
 
-    def counted(d: object, known: dict[str, str], file: str) -> object:
-        found = original(d, known, file)  # type: ignore[arg-type]
+    def counted(d: object, known: dict[str, str], file: str, edits: dict[str, object]) -> object:
+        found = original(d, known, file, edits)  # type: ignore[arg-type]
         calls.append(found is not None)
         return found
 
@@ -616,6 +616,35 @@ def test_values_set_in_the_lines_of_a_marked_document_are_what_the_walk_sets(
     assert 50 < sum(bool(g[2] and "too large" in g[2]) for g in general) < 350
 
 
+def test_a_line_repeated_across_documents_is_read_and_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.core.setters import apply
+
+    doc = (
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: c\n"
+        '          image: nginx:1.25.0 # {{"$imagepolicy": "flux-system:nginx"}}\n'
+        '          env:\n            - name: X\n              value: "y{i}"\n'
+    )
+    text = "".join(doc.format(i=i) for i in range(300)) + doc.format(i=300).replace(
+        "nginx:1.25.0", "'nginx:1.25.0'"
+    )
+    calls: list[str] = []
+    original = apply._set_line
+
+    def counted(line: str, known: dict[str, str]) -> apply._LineEdit | None:
+        calls.append(line)
+        return original(line, known)
+
+    with monkeypatch.context() as m:
+        m.setattr(apply, "_set_line", counted)
+        fast = _rewritten(text)
+    assert len(calls) == 2  # the plain image line once, the quoted one once
+    assert len(fast[1]) == 301 and fast[1][300].object.name == "d300"
+    with monkeypatch.context() as m:
+        _general_paths(m)
+        assert _rewritten(text) == fast
+
+
 @pytest.mark.parametrize("breakage", ["line", "object", "style", "budget"])
 def test_a_wrong_value_set_in_the_lines_shows_as_a_difference(
     breakage: str, monkeypatch: pytest.MonkeyPatch
@@ -624,8 +653,10 @@ def test_a_wrong_value_set_in_the_lines_shows_as_a_difference(
 
     original = apply._set_in_lines
 
-    def broken(d: apply._Doc, known: dict[str, str], file: str) -> list[Change] | None:
-        found = original(d, known, file)
+    def broken(
+        d: apply._Doc, known: dict[str, str], file: str, edits: dict[str, apply._LineEdit | None]
+    ) -> list[Change] | None:
+        found = original(d, known, file, edits)
         if found is None:
             return None
         if breakage == "line":  # a change reported one line off

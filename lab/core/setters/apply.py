@@ -376,13 +376,54 @@ def _walk(node: Node, visit: list[Node], budget: list[int]) -> None:
             visit.append(n)  # only a comment can name a setter (marker_setter)
 
 
-def _set_in_lines(d: _Doc, known: Mapping[str, str], file: str) -> list[Change] | None:
+#: What one marked line becomes (_set_line): its new text, the setter, the old and the new value.
+_LineEdit = tuple[str, str, str, str]
+#: A marked line that names no known setter: left as it is.
+_UNNAMED: _LineEdit = ("", "", "", "")
+
+
+def _set_line(text: str, known: Mapping[str, str]) -> _LineEdit | None:
+    """One marked line (without its indentation) read alone, set as in the tree, written alone by the
+    encoder; None when that is not one scalar written back on one line."""
+    try:
+        alone = parse_document(text + "\n")
+    except (YamlSyntaxError, RecursionError):
+        return None
+    if alone is None:
+        return None
+    node = alone.node.content[0]
+    if node.kind == SEQ and len(node.content) == 1:
+        node = node.content[0]
+    if node.kind == MAP and len(node.content) == 2:
+        node = node.content[1]
+    if node.kind != SCALAR:
+        return None
+    name = marker_setter(node, known)
+    if name is None:
+        return _UNNAMED
+    old, new = node.value, known[name]
+    _set_value(node, new)
+    enc = Encoder(indent=2)
+    try:
+        enc.encode(alone.node)
+        written = enc.close()
+    except (EmitterError, RecursionError):
+        return None
+    if written.find("\n") != len(written) - 1:
+        return None
+    return written[:-1], name, old, new
+
+
+def _set_in_lines(
+    d: _Doc, known: Mapping[str, str], file: str, edits: dict[str, _LineEdit | None]
+) -> list[Change] | None:
     """The walk and the setters for a document kept as its lines (_Doc.marked), None when a marked
     line is not what it should be (the document is then walked as any other).
 
     Each marked line holds one scalar with its line comment: it is read alone (the text after its
     indentation, so with the same style, tag and comment), set as in the tree, and written alone by
-    the encoder, whose one line replaces it. In the grammar no key is twice in a mapping, so the
+    the encoder, whose one line replaces it (`edits` remembers each text's edit for the file: its
+    documents often repeat one image line). In the grammar no key is twice in a mapping, so the
     walk visits every value and item, in the order of the lines."""
     marked = d.marked
     assert marked is not None
@@ -400,33 +441,16 @@ def _set_in_lines(d: _Doc, known: Mapping[str, str], file: str) -> list[Change] 
     for i in marked.marks:
         line = lines[i]
         text = line.lstrip(" ")
-        try:
-            alone = parse_document(text + "\n")
-        except (YamlSyntaxError, RecursionError):
+        if text in edits:
+            edit = edits[text]
+        else:
+            edit = edits[text] = _set_line(text, known)
+        if edit is None:
             return None
-        if alone is None:
-            return None
-        node = alone.node.content[0]
-        if node.kind == SEQ and len(node.content) == 1:
-            node = node.content[0]
-        if node.kind == MAP and len(node.content) == 2:
-            node = node.content[1]
-        if node.kind != SCALAR:
-            return None
-        name = marker_setter(node, known)
-        if name is None:
+        written, name, old, new = edit
+        if not name:
             continue
-        old, new = node.value, known[name]
-        _set_value(node, new)
-        enc = Encoder(indent=2)
-        try:
-            enc.encode(alone.node)
-            written = enc.close()
-        except (EmitterError, RecursionError):
-            return None
-        if written.find("\n") != len(written) - 1:
-            return None
-        lines[i] = line[: len(line) - len(text)] + written[:-1]
+        lines[i] = line[: len(line) - len(text)] + written
         if any(a <= i < b for a, b in spans):
             oid = None
         if old != new:
@@ -500,11 +524,12 @@ def _rewrite(
     changes: list[Change] = []
     budget = [MAX_NODES]
     in_lines = 0  # no fewer than the nodes the walk would visit in the documents set in their lines
+    edits: dict[str, _LineEdit | None] = {}
     for d in docs:
         if not d.may_name_setters:
             continue  # nothing to set in it (and nothing to walk: the budget guards walks)
         if d.marked is not None:
-            found = _set_in_lines(d, known, file)
+            found = _set_in_lines(d, known, file, edits)
             if found is not None:
                 changes += found
                 in_lines += d.marked.nodes
