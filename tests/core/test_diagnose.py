@@ -142,3 +142,17 @@ def test_name_marker_on_a_tagged_image_drops_the_tag() -> None:
     files[DEPLOY] = files[DEPLOY].replace(MARKER, MARKER.replace('nginx"', 'nginx:name"'))
     (hit,) = [f for f in _diagnose(files, None) if f.id == "marker.name-on-image"]
     assert "after the update the line reads 'image: library/nginx' and the tag is gone" in hit.message
+
+
+@pytest.mark.parametrize(
+    "tags", [("9" * 5000,), ("1.25." + "7" * 5000,), ("1.25.0", "1." + "9" * 4301 + ".0")]
+)
+def test_tags_with_numbers_over_4300_digits_are_not_versions(tags: tuple[str, ...]) -> None:
+    # Issue 16: int() of over 4,300 digits raises Python's conversion-limit error; `lab check
+    # --tags-file` with such a tag showed "check crashed" for policy.resolves. Go's semver cannot read
+    # a number over uint64 either: such a tag is no version, strict or lenient.
+    files = solved_files()
+    findings = _diagnose(files, [*tags, "1.25.3"])
+    assert not any("not strict semver" in f.message and "9999" in f.message for f in findings)
+    overflow = "1.25." + "7" * 25  # over uint64: not offered as a lenient version of the range either
+    assert not any(overflow in f.message for f in _diagnose(files, ["1.26", overflow]))

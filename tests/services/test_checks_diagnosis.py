@@ -81,3 +81,16 @@ def test_case_lands_on_its_check(case: Case, practice: Path, tmp_path: Path) -> 
         assert result.status == Status.PASS, (result.status, result.message)
         assert "advisory:" in result.message
         assert all(w in result.message for w in case.words), result.message
+
+
+def test_a_tag_over_4300_digits_is_no_crash(practice: Path, tmp_path: Path) -> None:
+    # Issue 16: `lab check --tags-file` with such a tag showed policy.resolves as "check crashed".
+    ws = _repo(practice, tmp_path, solved_files())
+    tags = tmp_path / "tags.txt"
+    tags.write_text("1.25.3\n" + "9" * 5000 + "\n1.25." + "7" * 5000 + "\n", encoding="utf-8")
+    report = run_checks(
+        ws, offline=True, only=[*REPO_CHECKS, "registry.tags", "policy.resolves"], tags_file=tags
+    )
+    resolves = next(r for r in report.checks if r.id == "policy.resolves")
+    assert resolves.status == Status.PASS, (resolves.status, resolves.message)
+    assert "crashed" not in resolves.message
