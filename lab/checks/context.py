@@ -124,7 +124,8 @@ class CheckContext:
         with self._lock:
             background, self._background[:] = list(self._background), []
         for thread in background:
-            thread.join()
+            if thread.is_alive():  # not one whose start() Ctrl-C interrupted: join() would raise instead
+                thread.join()
         with self._lock:
             closers, self._closers = self._closers, []
         for fn in reversed(closers):

@@ -397,3 +397,19 @@ def test_clean_text_drops_escapes_and_controls_keeps_tabs_and_newlines() -> None
         "a\tb\ncred0;title é\u00a0\ud7ff\ue000😀"
     )
     assert clean_text("x\u202ey\u2028") == "x\\u202ey\\u2028"  # kept, shown as escapes
+
+
+def test_ctrl_c_while_a_worker_starts_stays_a_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 16: Ctrl-C landing in Thread.start left an unstarted thread in the pool's list; leaving the
+    # pool joined it, and RuntimeError ("cannot join thread before it is started") replaced the
+    # KeyboardInterrupt: `lab check` ended in an internal error (exit 70) instead of 130.
+    real_start = threading.Thread.start
+
+    def interrupted(self: threading.Thread) -> None:
+        if self.name.startswith("check_"):
+            raise KeyboardInterrupt
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run([d("a"), d("b")], {"a": ok, "b": ok}, None, max_workers=2)

@@ -567,3 +567,28 @@ def test_background_work_is_waited_for_and_its_errors_left_to_the_checks(tmp_pat
     assert ctx.cached("answer", lambda: 0) == 42  # the check gets the warmed value
     with pytest.raises(ZeroDivisionError):  # and meets the failure itself, nothing was cached
         ctx.cached("broken", lambda: 1 // 0)
+
+
+def test_ctrl_c_while_background_work_starts_stays_a_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 16: Ctrl-C landing in Thread.start left the unstarted thread for close() to join, and its
+    # RuntimeError replaced the KeyboardInterrupt (`lab check` exited 70, an internal error, not 130).
+    import threading
+
+    from lab.checks.context import CheckContext
+
+    ctx = CheckContext(workspace=tmp_path, task="09b")
+    real_start = threading.Thread.start
+
+    def interrupted(self: threading.Thread) -> None:
+        if self.name == "lab-prefetch":
+            raise KeyboardInterrupt
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            ctx.in_background(lambda: None)
+        finally:
+            ctx.close()

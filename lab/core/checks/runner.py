@@ -310,7 +310,11 @@ class _Pool:
         for _ in self._threads:
             self._jobs.put(None)
         for thread in self._threads:
-            thread.join()
+            # Ctrl-C can land in a worker's start(): that thread never ran (or has not yet said so), and
+            # join() would raise RuntimeError in place of the KeyboardInterrupt. It takes its None and
+            # ends, if it runs at all.
+            if thread.is_alive():
+                thread.join()
 
     def submit(self, d: CheckDef, fn: Callable[[], CheckResult]) -> None:
         if self._size == 1:
