@@ -24,6 +24,25 @@ def _leave(signum: int, frame: object) -> None:
 _signal.signal(_signal.SIGINT, _leave)
 
 
+def _unraisable(unraisable: object) -> None:
+    # While `lab.cli.main` runs, Ctrl-C raises KeyboardInterrupt wherever the main thread is, and
+    # where Python cannot pass an exception on (a weakref callback of importlib's module locks as a
+    # command imports, a finaliser) it would print "Exception ignored in: ..." with a traceback and
+    # go on: the Ctrl-C lost. Deliver it again from another thread, so that the main thread takes it
+    # once out of here, where it can be raised (or, outside `lab.cli.main`, where `_leave` exits 130);
+    # from this thread it would be raised in this hook, and ignored again.
+    if isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt):
+        try:
+            _thread.start_new_thread(_thread.interrupt_main, ())
+        except RuntimeError:  # no new thread at the interpreter's shutdown: leave as `_leave` does
+            os._exit(130)
+        return
+    sys.__unraisablehook__(unraisable)  # type: ignore[arg-type]
+
+
+sys.unraisablehook = _unraisable
+
+
 class _InspectOnDemand(type(os)):  # type: ignore[misc]  # ModuleType, without importing `types`
     """`inspect` until something asks it for a name, then the real module's names.
 

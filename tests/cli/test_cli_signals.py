@@ -131,6 +131,30 @@ def test_the_entry_point_loads_nothing_before_its_handler(lab_env: dict[str, str
     assert proc.stdout.strip() == "[]", proc.stdout
 
 
+def test_ctrl_c_python_cannot_raise_is_raised_again(lab_env: dict[str, str]) -> None:
+    # Issue 16: a Ctrl-C whose KeyboardInterrupt is raised where Python cannot pass an exception on
+    # (a weakref callback of importlib's module locks while a command imports, a finaliser) was
+    # printed as "Exception ignored in: ... KeyboardInterrupt" with a traceback, and the command went
+    # on and exited 1 (2 of 500 runs of `timeout -s INT 0.005-0.25 lab check --offline`).
+    probe = (
+        "import signal, sys, time\n"
+        "import lab.entry\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as lab.cli.main does\n"
+        "class Late:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    Late()\n"
+        "    for _ in range(100):\n"
+        "        time.sleep(0.01)\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
+        "sys.exit(1)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], env=lab_env, capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr) == (130, "")
+
+
 def test_closed_pipe_is_quiet(tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]) -> None:
     tags = tmp_path / "tags.txt"
     tags.write_text("\n".join(f"1.{i // 1000}.{i % 1000}" for i in range(20000)))  # ~400 KB of output
