@@ -302,7 +302,7 @@ class FluxScreen(LabScreen):
         variants = f" (+{rest} variants)" if rest else ""
         self.notify(
             f"$ lab sandbox push-tag\npublished nginx:{first}{variants}; the sandbox's Flux scans it "
-            "and commits the update on origin (Origin tab)",
+            "and commits on origin when a policy picks a newer tag (Origin tab); no commit? `y` says why",
             title="New tag",
             timeout=10,
         )
