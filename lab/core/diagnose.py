@@ -532,17 +532,13 @@ def _lenient(tag: str) -> tuple[int, int, int] | None:
     m = re.match(_LENIENT, tag)
     if not m:
         return None
-    from lab.core.semver.version import UINT64_MAX
+    from lab.core.semver.version import InvalidVersion, segment
 
-    # Go's semver reads each number as a uint64: a longer one is no version, lenient or not (and int()
-    # of over 4,300 digits would raise Python's conversion-limit error).
-    digits = [(m.group(i) or "0").lstrip("0") or "0" for i in (1, 2, 3)]
-    if any(len(d) > 20 for d in digits):
+    # Each number as Go's semver reads it (a uint64): a longer one is no version, lenient or not.
+    try:
+        return segment(m.group(1)), segment(m.group(2) or "0"), segment(m.group(3) or "0")
+    except InvalidVersion:
         return None
-    major, minor, patch = (int(d) for d in digits)
-    if max(major, minor, patch) > UINT64_MAX:
-        return None
-    return major, minor, patch
 
 
 def _nearest(range_text: str, versions: Sequence[Any], limit: int = 4) -> list[str]:

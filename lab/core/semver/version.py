@@ -102,7 +102,8 @@ def _prerelease_key(pre: str) -> PreKey:
     return tuple(key)
 
 
-def _segment(digits: str) -> int:
+def segment(digits: str) -> int:
+    """A version number as Masterminds reads it (strconv.ParseUint); InvalidVersion when out of range."""
     # Leading zeros are coerced away; more than 20 significant digits cannot fit, and int() of over
     # 4,300 digits would raise Python's conversion-limit error instead of Go's range error.
     significant = digits.lstrip("0")
@@ -121,7 +122,7 @@ def _from_match(m: re.Match[str], text: str) -> Version:
     if len(text) < 20 or (len(major) < 20 and len(minor) < 20 and len(patch) < 20):  # no uint64 overflow
         return Version(int(major), int(minor or 0), int(patch or 0), pre, metadata, text)
     return Version(
-        _segment(major), _segment(minor) if minor else 0, _segment(patch) if patch else 0, pre, metadata, text
+        segment(major), segment(minor) if minor else 0, segment(patch) if patch else 0, pre, metadata, text
     )
 
 
