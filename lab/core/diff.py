@@ -9,7 +9,9 @@ headers), but the lines are matched here, patience-style: common head and tail f
 that occur once on each side as anchors (their longest increasing run), then the same inside each gap.
 difflib's own matcher is quadratic on manifests whose documents repeat the same lines: a 2 MB file in
 which every document's image changes took minutes to diff. Gaps without such anchors go to difflib
-while they are small, and are shown as replaced beyond that, so any diff costs about n log n.
+while they are small, and are shown as replaced beyond that. The anchor search may scan the lines
+_PASSES times in all (a manifest needs two or three passes): a text built so that each gap yields one
+anchor stops there, its gaps shown as replaced, rather than costing n squared.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ __all__ = ["file_diff", "unified_diff"]
 #: Largest gap (lines before x lines after) without anchors that difflib matches; beyond it the gap
 #: is shown as replaced (difflib's worst case there is still well under a second).
 _DIFFLIB_GAP = 250_000
+#: Passes over both texts the anchor search may make (see above).
+_PASSES = 32
 _CONTEXT = 3
 
 Block = tuple[int, int, int]
@@ -78,6 +82,7 @@ def _matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
     blocks: list[Block] = []
     # A stack of regions still to match and of matches to record, in reverse order of position.
     todo: list[_Todo] = [(0, len(a), 0, len(b))]
+    budget = _PASSES * (len(a) + len(b))
     while todo:
         item = todo.pop()
         if len(item) == 3:
@@ -95,7 +100,8 @@ def _matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
             tail += 1
         ahi, bhi = ahi - tail, bhi - tail
         later: list[_Todo] = [(ahi, bhi, tail)] if tail else []
-        if alo < ahi and blo < bhi:
+        budget -= (ahi - alo) + (bhi - blo)
+        if alo < ahi and blo < bhi and budget >= 0:
             anchors = _anchors(a, b, alo, ahi, blo, bhi)
             if anchors:
                 regions: list[_Todo] = []

@@ -7,6 +7,8 @@ import difflib
 import random
 import time
 
+import pytest
+
 from lab.core.diff import _lines, _Matcher, file_diff
 
 
@@ -41,6 +43,21 @@ def test_opcodes_rebuild_the_new_text_from_random_edits() -> None:
             else:
                 rebuilt += new[j1:j2]
         assert rebuilt == new
+
+
+def test_a_diff_out_of_search_budget_is_still_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.core import diff
+
+    old = _lines(_documents(50, "1.25.0"))
+    new = _lines(_documents(50, "1.25.3"))
+    full = diff._matching_blocks(old, new)
+    monkeypatch.setattr(diff, "_PASSES", 0)
+    cut = diff._matching_blocks(old, new)
+    assert sum(n for _, _, n in cut) < sum(n for _, _, n in full)  # the search stopped early
+    rebuilt: list[str] = []
+    for tag, i1, i2, j1, j2 in _Matcher(old, new).get_opcodes():
+        rebuilt += old[i1:i2] if tag == "equal" else new[j1:j2]
+    assert rebuilt == new
 
 
 def test_a_manifest_edit_reads_as_difflib_writes_it() -> None:
