@@ -1,14 +1,16 @@
 """A seeded fuzz run of `lab` over mutated repositories, tags and arguments.
 
-Each case mutates a copy of the starter (garbled YAML, control and bidi characters, huge numbers,
-deep nesting, odd line breaks, FIFOs, a link to /dev/zero, symlinks out of the workspace, binary
-files), then runs one subcommand in-process through `lab.cli.main` (check, also with --output; mark;
-setters; policy; generate; progress; grade). Every case has `apps/elsewhere` linked to a folder
-outside holding a marked file and an unmarked Deployment. Whatever the input: an exit code the
-README documents (0, 1, 2, 3), no traceback, no internal error (exit 70), no hang (20 s a case),
-nothing written outside the workspace, no character that could steer a terminal (`lab.core.text`:
-C0/C1 controls but tab and newline, lone CR, bidi, line separators) on stdout, stderr or in an
---output file, and JSON reports that parse. 320 cases take ~15 s on an idle 2-core box.
+Each case mutates a copy of the starter or of the solved repository (so checks get as far as the
+tags): garbled YAML, control and bidi characters, huge numbers, deep nesting, odd line breaks,
+FIFOs, a link to /dev/zero, symlinks out of the workspace, binary files. Then it runs one subcommand
+in-process through `lab.cli.main` (check, also with --output and --tags-file; mark; setters; policy;
+generate; progress; grade). Every case has `apps/elsewhere` linked to a folder outside holding a
+marked file and an unmarked Deployment. Whatever the input: an exit code the README documents
+(0, 1, 2, 3); no traceback; no internal error (exit 70, or a check or grade row that caught an
+exception: "check crashed", "internal error"); no hang (20 s a case); nothing written outside the
+workspace; no character that could steer a terminal (`lab.core.text`: C0/C1 controls but tab and
+newline, lone CR, bidi, line separators) on stdout, stderr or in an --output file; and JSON reports
+that parse. 320 cases take ~25 s on an idle 2-core box.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tests.support.paths import ROOT
 pytestmark = pytest.mark.slow
 
 STARTER = ROOT / "tasks" / "09b" / "starter"
+SOLUTION = ROOT / "tasks" / "09b" / "solution"
 SEED = 20261204
 CASES = 320
 DEPLOYMENT = "apps/base/nginx/deployment.yaml"
@@ -116,13 +119,14 @@ def mutate_repo(rng: random.Random, ws: Path, outside: Path) -> None:
 def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
     tags.write_text(
         "\n".join(
-            rng.choice(["1.25.3", "1.25.0-rc.1", "v1.2", "latest", *NASTY[:9], "1." * 50]) for _ in range(20)
+            rng.choice(["1.25.3", "1.25.0-rc.1", "v1.2", "latest", *NASTY[:10], "1." * 50]) for _ in range(20)
         )
     )
     ranges = ["1.25.x", ">=1.0.0", "^1", "1.x || 2.x", "*", "1.2.3 - 2", "bogus", "", *NASTY[:4]]
     pick = rng.randrange(8)
     if pick == 0:
         report = ["--output", str(ws.parent / "report.out")] if rng.random() < 0.3 else []
+        tags_file = ["--tags-file", str(tags)] if rng.random() < 0.5 else []
         return [
             "check",
             "--offline",
@@ -131,6 +135,7 @@ def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
             "--format",
             rng.choice(["text", "json", "tap", "junit", "github"]),
             *report,
+            *tags_file,
         ]
     if pick == 7:
         return ["grade", "--offline", "--format", rng.choice(["table", "csv", "json", "junit"]), str(ws)]
@@ -213,17 +218,24 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+def _pristine(where: Path, *overlays: Path) -> Path:
+    """A committed copy of the starter with `overlays` (the solution: checks get as far as tags) on top."""
+    shutil.copytree(STARTER, where)
+    for overlay in overlays:
+        shutil.copytree(overlay, where, dirs_exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=where, check=True)
+    ident = ["-c", "user.name=fuzz", "-c", "user.email=fuzz@example.com"]
+    subprocess.run(["git", "add", "-A"], cwd=where, check=True)
+    subprocess.run(["git", *ident, "commit", "-qm", "starter"], cwd=where, check=True)
+    return where
+
+
 def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("LAB_DEBUG", raising=False)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     rng = random.Random(SEED)
-    pristine = tmp_path / "pristine"
-    shutil.copytree(STARTER, pristine)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=pristine, check=True)
-    ident = ["-c", "user.name=fuzz", "-c", "user.email=fuzz@example.com"]
-    subprocess.run(["git", "add", "-A"], cwd=pristine, check=True)
-    subprocess.run(["git", *ident, "commit", "-qm", "starter"], cwd=pristine, check=True)
+    pristines = [_pristine(tmp_path / "starter"), _pristine(tmp_path / "solved", SOLUTION)]
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "victim.yaml").write_text("image: nginx:1.0" + MARKER + "\n")
@@ -233,7 +245,7 @@ def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     record: Callable[[str], None] = problems.append
     for case in range(CASES):
         ws = tmp_path / f"ws{case}"
-        shutil.copytree(pristine, ws, symlinks=True)
+        shutil.copytree(rng.choice(pristines), ws, symlinks=True)
         mutate_repo(rng, ws, outside)
         argv = command(rng, ws, tmp_path / "tags.txt")
         code, out, err, exc = run_in_process(argv)
@@ -244,12 +256,15 @@ def test_seeded_fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             record(f"{where}: did not finish in 20 s")
         elif code not in (0, 1, 2, 3):
             record(f"{where}: exit {code}: {err[-300:]}")
-        if "Traceback" in out + err or "internal error" in err:
-            record(f"{where}: {err[-300:]!r}")
         written = ws.parent / "report.out"
         report = written.read_text(encoding="utf-8", errors="replace") if written.exists() else ""
         written.unlink(missing_ok=True)
         shown = out + err + report
+        for crash in ("Traceback", "internal error", "check crashed"):
+            # A check or grade row that caught an exception is a crash too, whatever the exit code.
+            if crash in shown:
+                at = shown.index(crash)
+                record(f"{where}: {shown[max(0, at - 100) : at + 200]!r}")
         if not is_safe(shown):  # any C0/C1 control but tab and newline, lone CR, bidi, LS/PS, BOM
             raw = sorted({ch for ch in shown if not is_safe(ch) and ch != "\r"})
             record(f"{where}: raw {raw!r} in output")
