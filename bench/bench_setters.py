@@ -149,6 +149,13 @@ def bench_large_manifests() -> None:
         ("multi-document, blank lines", large_manifest().replace(b"\nspec:", b"\n\nspec:")),
         ("multi-document, comment lines", large_manifest().replace(b"\nspec:", b"\n# the spec\nspec:")),
         ("multi-document, every one marked", large_manifest(marked_every=1)),
+        # Flags written plain (`--port`), in a flow sequence and in a block one, stay on that path too.
+        (
+            "multi-document, every one marked, plain flags",
+            large_manifest(marked_every=1).replace(
+                b'args: ["--port", "8080"]', b'args: [--port, "8080"]\n          command:\n            - -v'
+            ),
+        ),
     ):
         result = rewrite(content, setters, "flux-system")
         assert result.content is not None

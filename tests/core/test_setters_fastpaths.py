@@ -63,6 +63,21 @@ VERBATIM_EDGES = [
     "k: v\n# foot\nl: w\n",
     "k: v # c  \nl: w #\n",
     "k: a  b\nl: 'x'\nm: ''\nn: ' s'\no: yes\np: ~\nq: null\nr: 012\ns: -x\nt: x@y\nu: 1:2\n",
+    # Plain texts that start with `-` (command-line flags, negative numbers), and the ones yaml.v3 quotes.
+    'a: --port\nb: [--x, -y, --, "-z"]\nc:\n  - -v\n  - --m=:8080 # c\n  - -1\n  - -.inf\nd: {k: -v}\ne: -- a\n',
+    "a:\n- --x\n- -@y\nb: -@z\nc: [-@x]\n",
+    "a: -\nb: ---x\nc: [-, x]\nd: [---x]\ne: [--]\n",
+    "- --\n- -\n",
+    # Plain paths (`./apps`, `../base`), and `...` (a document end) that yaml.v3 quotes.
+    "a: ./apps\nb: ../base\nc: .\nd: [./x, ../y]\ne: .inf\nf: -.5\ng:\n- ../z\n",
+    "a: ...\nb: ...x\nc: [...]\n",
+    # Single-quoted texts: regular expressions, ranges, blanks inside, at the ends, a quote, long ones.
+    "a: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'\nb: '>=1.4.0 <2.0.0'\nc: '$ts'\nf: 'a  b'\nh: '#x'\ni: 'a # b' # c\n",
+    "d: ' x'\n---\ne: 'x '\n---\ng: 'it''s'\n---\nj: '\\d'\n---\nk: '\"'\n---\nl: [' x']\n---\nm: ' '\n",
+    "k: 'a'   # 'b'\n---\nk: 'a\tb'\n---\nk: 'a\\'   # c\n---\nk: 'a'' # b'   # c\n",
+    "a: '" + "word " * 30 + "end'\nb: '" + "x" * 200 + "'\n",
+    'image: \'nginx:1.0\' # {"$imagepolicy": "ns:p"}\ntag: \'1.0\' # {"$imagepolicy": "ns:p:tag"}\n',
+    'args:\n  - --image=nginx:1.0 # {"$imagepolicy": "ns:p"}\n  - -t # {"$imagepolicy": "ns:p:tag"}\n',
     "metadata:\n  annotations:\n    internal.config.kubernetes.io/path: x\n  name: x\n",
     "metadata:\n  name: x\n  labels:\n    annotations: y\nannotations: z\n",
     "metadata:\n- name\n",

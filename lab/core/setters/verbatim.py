@@ -27,16 +27,21 @@ from lab.core.record import dataclass
 # A plain key the emitter writes as it is and as a simple key (its own check allows 128 characters):
 # the plain-safe text of lab.core.setters.node.PLAIN_SAFE, shorter.
 _KEY = r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]{0,100}"
+# A `-` may start a plain scalar when a non-blank follows (`--port`, `-v`, `-1`), in block and flow
+# context alike; yaml.v3 quotes a lone `-` and anything that starts `---` (a document marker). A `.`
+# may start one (`./apps`, `../base`) unless it starts `...` (the other marker).
+_LEAD = r"[A-Za-z0-9_/]|-(?!--)(?=[A-Za-z0-9_./=+@-])|\.(?!\.\.)"
 # A plain value in block context: words of plain-safe characters (and `@`), `:` only between two of
 # them and single spaces between words, so no `: `, ` #`, indicator first, or edge blank; written as
 # it is (no folding: Flux's encoder has no width).
 _WORD = r"[A-Za-z0-9_./=+@-]+"
-_PLAIN = rf"[A-Za-z0-9_/][A-Za-z0-9_./=+@-]*(?::{_WORD})*(?: {_WORD}(?::{_WORD})*)*"
-# Texts written as they are in quotes: printable ASCII but the quote and, double-quoted, `\`.
+_PLAIN = rf"(?:{_LEAD})[A-Za-z0-9_./=+@-]*(?::{_WORD})*(?: {_WORD}(?::{_WORD})*)*"
+# Texts written as they are in quotes: printable ASCII but the quote and, double-quoted, `\`; single-
+# quoted (a regular expression, a range) with no blank at either end.
 _DOUBLE = r'"[ !#-\[\]-~]*"'
-_SINGLE = r"'[A-Za-z0-9_./=+@:-]+(?: [A-Za-z0-9_./=+@:-]+)*'"
+_SINGLE = r"'[!-&(-~](?:[ -&(-~]*[!-&(-~])?'"
 # A flow collection on one line of plain-safe texts and double-quoted ones, as yaml.v3 spaces it.
-_ITEM = rf"(?:[A-Za-z0-9_/][A-Za-z0-9_./=+-]*|{_DOUBLE})"
+_ITEM = rf"(?:(?:{_LEAD})[A-Za-z0-9_./=+-]*|{_DOUBLE})"
 _FLOW = rf"\[(?:{_ITEM}(?:, {_ITEM})*)?\]|\{{(?:{_KEY}: {_ITEM}(?:, {_KEY}: {_ITEM})*)?\}}"
 _VALUE = rf"{_PLAIN}|{_DOUBLE}|{_SINGLE}|{_FLOW}"
 # A comment's text: printable ASCII, no blank at the end (the scanner's comment text keeps it).
