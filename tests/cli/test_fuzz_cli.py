@@ -4,13 +4,13 @@ Each case mutates a copy of the starter or of the solved repository (so checks g
 tags): garbled YAML, control and bidi characters, huge numbers, deep nesting, odd line breaks,
 FIFOs, a link to /dev/zero, symlinks out of the workspace, binary files. Then it runs one subcommand
 in-process through `lab.cli.main` (check, also with --output and --tags-file; mark; setters; policy;
-generate; progress; grade). Every case has `apps/elsewhere` linked to a folder outside holding a
+generate; progress; grade; migrate; why; simulate --dry-run against an origin the copies share). Every case has `apps/elsewhere` linked to a folder outside holding a
 marked file and an unmarked Deployment. Whatever the input: an exit code the README documents
 (0, 1, 2, 3); no traceback; no internal error (exit 70, or a check or grade row that caught an
 exception: "check crashed", "internal error"); no hang (20 s a case); nothing written outside the
 workspace; no character that could steer a terminal (`lab.core.text`: C0/C1 controls but tab and
 newline, lone CR, bidi, line separators) on stdout, stderr or in an --output file; and JSON reports
-that parse. 320 cases take ~25 s on an idle 2-core box.
+that parse. 320 cases take ~15 s on an idle 2-core box.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
         )
     )
     ranges = ["1.25.x", ">=1.0.0", "^1", "1.x || 2.x", "*", "1.2.3 - 2", "bogus", "", *NASTY[:4]]
-    pick = rng.randrange(8)
+    pick = rng.randrange(11)
     if pick == 0:
         report = ["--output", str(ws.parent / "report.out")] if rng.random() < 0.3 else []
         tags_file = ["--tags-file", str(tags)] if rng.random() < 0.5 else []
@@ -177,6 +177,21 @@ def command(rng: random.Random, ws: Path, tags: Path) -> list[str]:
         ]
     if pick == 5:
         return ["generate", "-w", str(ws), "--stdout", "--semver", rng.choice(ranges)]
+    if pick == 8:
+        path = rng.choice(["apps", "apps/elsewhere", ".", "clusters"])
+        return ["migrate", str(ws / path), *rng.choice([["-y"], ["--dry-run"], ["-y", "-e", ".yaml"], []])]
+    if pick == 9:
+        return ["why", "-w", str(ws), "--offline", "--tags-file", str(tags), *(["--json"] * rng.randrange(2))]
+    if pick == 10:
+        return [
+            "simulate",
+            "-w",
+            str(ws),
+            "--tags-file",
+            str(tags),
+            "--dry-run",
+            *(["--json"] * rng.randrange(2)),
+        ]
     return ["progress", "-w", str(ws)]
 
 
@@ -227,6 +242,11 @@ def _pristine(where: Path, *overlays: Path) -> Path:
     ident = ["-c", "user.name=fuzz", "-c", "user.email=fuzz@example.com"]
     subprocess.run(["git", "add", "-A"], cwd=where, check=True)
     subprocess.run(["git", *ident, "commit", "-qm", "starter"], cwd=where, check=True)
+    # An origin every copy shares: `lab simulate --dry-run` clones it and pushes nothing.
+    origin = where.with_name(where.name + "-origin.git")
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=where, check=True)
+    subprocess.run(["git", "push", "-q", "-u", "origin", "main"], cwd=where, check=True)
     return where
 
 
