@@ -34,7 +34,8 @@ typecheck: setup-test
 	$(BIN)/mypy
 
 # Three workers on two cores: the slow tests spend about a third of their time waiting on git, the
-# sandbox and sockets, so a third worker fills the cores (measured: 213-232 s with -n 2, 182 s with -n 3).
+# sandbox and sockets, so a third worker fills the cores (back to back on one machine: 265 s with -n 2,
+# 216 s with -n 3; the same suite varies by 15% from run to run).
 unit: setup-test
 	$(BIN)/pytest -q -n 3 --dist loadgroup
 
