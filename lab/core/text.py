@@ -47,4 +47,17 @@ def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
 
 
-__all__ = ["escape_controls", "escape_json", "is_safe"]
+# For text already laid out in terminal cells: every character above, and tab, newline and CR too, all
+# of which take no cell, so taking them out moves nothing on the screen.
+_ZERO_WIDTH_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def drop_controls(text: str) -> str:
+    """`text` without any character that could steer a terminal (the last line of defence of a
+    screen that was measured already: `escape_controls` would make it wider)."""
+    return _ZERO_WIDTH_CONTROLS.sub("", text)
+
+
+__all__ = ["drop_controls", "escape_controls", "escape_json", "is_safe"]

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from lab.core.record import dataclass
 from lab.services.session import Session
+from lab.tui import terminal
 
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
@@ -144,6 +145,7 @@ class LabApp(App[None]):
         start_sandbox: bool = False,
     ) -> None:
         super().__init__()
+        terminal.install()
         self.set_reactive(LabApp.session, session)
         # `lab` itself starts the default sandbox when no cluster is configured (issue 6); tests that
         # drive the app in-process leave it off so they spawn no background world.

@@ -65,10 +65,11 @@ class WhyPanel(VerticalScroll):
             self.post_message(self.Walked(None, worker_error_text(event.worker)))
 
     def on_why_panel_walked(self, message: Walked) -> None:
+        from lab.core.text import escape_controls
         from lab.core.why import render
 
         text = message.error if message.report is None else render(message.report)
-        self.query_one("#why-text", Static).update(text or "")
+        self.query_one("#why-text", Static).update(escape_controls(text or ""))
 
 
 class WhyScreen(ModalScreen[None]):

@@ -174,6 +174,10 @@ class TmuxSession:
     def send(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", "app", *keys)
 
+    def title(self) -> str:
+        """The pane's title, which a raw `ESC ] 2 ; ... BEL` from the app would set."""
+        return self._tmux("display-message", "-p", "-t", "app", "#{pane_title}").strip()
+
     def dead(self) -> bool:
         return self._tmux("display-message", "-p", "-t", "app", "#{pane_dead}").strip() == "1"
 

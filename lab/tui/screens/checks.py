@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ class ChecksScreen(LabScreen):
             lines.append(f"hint: {result.hint}")
         for ev in result.evidence:
             lines.append(f"{ev.kind} {ev.ref}: {ev.text}".rstrip(": "))
-        detail.update("\n".join(lines))
+        detail.update(escape_controls("\n".join(lines)))  # file names, values and messages from the repo
 
     def action_edit(self) -> None:
         """`e`: the selected check's file at its line in the lab's editor (the picker when it names none)."""

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
 
@@ -142,4 +143,6 @@ class HomeScreen(LabScreen):
         mine = set(best_matches([r.task for r in rows], self.lab.session.task.meta.progress_row))
         for index, row in enumerate(rows):
             style = "bold" if index in mine else ""
-            table.add_row(Text(row.task, style=style), Text(row.status), Text(row.note), key=row.task)
+            # PROGRESS.md is the learner's file: its cells are shown escaped.
+            cells = (escape_controls(row.task), escape_controls(row.status), escape_controls(row.note))
+            table.add_row(Text(cells[0], style=style), Text(cells[1]), Text(cells[2]), key=row.task)
