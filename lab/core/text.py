@@ -13,10 +13,8 @@ import re
 
 # C0 and C1 controls but \t and \n, DEL, lone CR, bidi embeddings/overrides/isolates and marks,
 # line and paragraph separators, BOM/zero-width no-break space, and surrogates (undecodable bytes).
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
-    "\ud800-\udfff]|\r(?!\n)"
-)
+_STEERING = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_STEERING}]|\r(?!\n)")
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -49,9 +47,7 @@ def is_safe(text: str) -> bool:
 
 # For text already laid out in terminal cells: every character above, and tab, newline and CR too, all
 # of which take no cell, so taking them out moves nothing on the screen.
-_ZERO_WIDTH_CONTROLS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+_ZERO_WIDTH_CONTROLS = re.compile(f"[\x00-\x1f{_STEERING}]")
 
 
 def drop_controls(text: str) -> str:
