@@ -144,5 +144,5 @@ class HomeScreen(LabScreen):
         for index, row in enumerate(rows):
             style = "bold" if index in mine else ""
             # PROGRESS.md is the learner's file: its cells are shown escaped.
-            cells = (escape_controls(row.task), escape_controls(row.status), escape_controls(row.note))
-            table.add_row(Text(cells[0], style=style), Text(cells[1]), Text(cells[2]), key=row.task)
+            task, status, note = (escape_controls(cell) for cell in (row.task, row.status, row.note))
+            table.add_row(Text(task, style=style), Text(status), Text(note), key=row.task)
