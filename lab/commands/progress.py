@@ -76,8 +76,12 @@ def run(args: argparse.Namespace) -> int:
         # A task without a course row of its own gets a row named by its id (no other row changes).
         add_missing=task is not None and task.meta.progress_row == task.id == row,
     )
+    following = None
     if task is not None and status_is_done(status):
+        from lab.services.session import next_task_in_lab
+
         _warn_if_checks_fail(workspace, task.id, row)
+        following = next_task_in_lab(task.meta)
     if args.json:
         print_json(
             {
@@ -88,16 +92,22 @@ def run(args: argparse.Namespace) -> int:
                 "old_row": result.edit.old_row,
                 "new_row": result.edit.new_row,
                 "diff": result.diff,
+                "next_task": following.id if following is not None else None,
             }
         )
         return 0
     if not result.edit.changed:
         print(f"{result.path}:{result.edit.line}: already up to date, nothing changed")
         print(f"  {result.edit.old_row}")
-        return 0
-    print(result.diff, end="")
-    verb = "would update" if args.dry_run else "updated"
-    print(f"{verb} {result.path}:{result.edit.line} (not committed: git add PROGRESS.md && git commit)")
+    else:
+        print(result.diff, end="")
+        verb = "would update" if args.dry_run else "updated"
+        print(f"{verb} {result.path}:{result.edit.line} (not committed: git add PROGRESS.md && git commit)")
+    if following is not None:
+        print(
+            f"next in this lab: Task {following.id} - {following.title}: "
+            f"lab init ../{following.id} --task {following.id}, or Enter on it in the app's Home"
+        )
     return 0
 
 

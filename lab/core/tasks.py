@@ -10,7 +10,7 @@ check run reads only task.toml and the task a repository records, so it never im
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from pathlib import PurePosixPath
 from typing import Any
@@ -77,6 +77,17 @@ class TaskMeta:
     next_steps: tuple[str, ...] = ()
     """What `lab init` prints after creating the practice repository (`command  # comment`)."""
     images: tuple[TaskImage, ...] = ()
+
+
+def next_in_lab(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> TaskMeta | None:
+    """The task to open after `meta` in this lab: its `next_task` when the lab has that task, else the
+    first task (course order) that lists `meta` among its prerequisites - the exercises a course task
+    leads to, whose own `next_task` chains them. None when the course goes on outside the lab."""
+    others = [t for t in catalogue if t.id != meta.id]
+    named = next((t for t in others if t.id == meta.next_task), None)
+    if named is not None:
+        return named
+    return next((t for t in sorted(others, key=lambda t: t.order) if meta.id in t.prerequisites), None)
 
 
 def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:

@@ -551,6 +551,13 @@ def task_catalogue() -> list[TaskMeta]:
     return [entry.meta for entry in catalogue()]
 
 
+def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
+    """The task the lab offers once `meta` is done (its next task, else the exercises built on it)."""
+    from lab.core.tasks import next_in_lab
+
+    return next_in_lab(meta, task_catalogue())
+
+
 def task_workspace(task: Task) -> Path:
     """Where the app keeps a task's own practice repository (made from its starter on first use)."""
     return data_home() / "tasks" / task.id / "gitops-lab"

@@ -45,9 +45,18 @@ def test_done_edits_one_line_prints_diff_does_not_commit(tmp_path: Path, lab_env
     assert after == before.replace(OLD_09.encode(), NEW_09.encode())
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == "M PROGRESS.md"
-    again = run_lab("progress", "--done", "09", env=lab_env, cwd=repo)
-    assert again.returncode == 0 and "already up to date" in again.stdout
+    # The course's task done: the lab's first exercise on it is next, and how to start it.
+    multi = load_task("09b-multi")
+    assert proc.stdout.splitlines()[-1] == (
+        f"next in this lab: Task 09b-multi - {multi.title}: "
+        "lab init ../09b-multi --task 09b-multi, or Enter on it in the app's Home"
+    )
+    again = run_lab("progress", "--done", "09", "--json", env=lab_env, cwd=repo)
+    assert again.returncode == 0
+    assert json.loads(again.stdout) | {"next_task": "09b-multi", "changed": False} == json.loads(again.stdout)
     assert (repo / "PROGRESS.md").read_bytes() == after
+    todo = run_lab("progress", "--done", "09", "--status", "todo", "--dry-run", env=lab_env, cwd=repo)
+    assert todo.returncode == 0 and "next in this lab" not in todo.stdout
 
 
 @pytest.mark.slow

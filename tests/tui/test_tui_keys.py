@@ -115,6 +115,7 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await pilot.press("p")  # origin has Flux's commit: p rebases onto it, then pushes
         await wait_until(pilot, lambda: "Everything is on origin" in _text(state), timeout=40)
         assert "Every check passes" in _text(state)
+        assert _text(done.query_one("#next-task", Static)).startswith("Next in this lab: Task 09b-multi")
         assert "main = origin/main" in _state_bar(app)
         await pilot.press("5", "left_square_bracket")  # back to the Origin tab (Simulate <- Origin)
         await pilot.pause()
@@ -310,6 +311,31 @@ async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
         await pilot.press("6")
         await wait_until(pilot, lambda: app.current_mode == "quiz")
         assert other.quiz.questions[0].prompt in _text(app.screen.query_one("#prompt", Static))
+    assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_done_leads_to_the_exercises_then_out_of_the_lab(tmp_path: Path) -> None:
+    """Task 09b's Done names the first exercise and the course's next task; `n` opens the exercise,
+    whose Done names the next exercise (its own next task). The chain's end is in test_next_in_lab."""
+    from lab.services.tasks import load_task
+
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("7")
+        line = app.screen.query_one("#next-task", Static)
+        multi, staging = load_task("09b-multi"), load_task("09b-staging")
+        await wait_until(pilot, lambda: "Next in this lab" in _text(line), describe=lambda: _text(line))
+        assert _text(line) == (
+            f"Next in this lab: Task 09b-multi - {multi.title} (n opens it).\n"
+            "The course then goes on with Task 10 - Cleanup."
+        )
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-multi", timeout=30)
+        await pilot.press("7")
+        line = app.screen.query_one("#next-task", Static)
+        await wait_until(pilot, lambda: "Next in this lab" in _text(line), describe=lambda: _text(line))
+        assert _text(line) == f"Next in this lab: Task 09b-staging - {staging.title} (n opens it)."
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 

@@ -17,6 +17,7 @@ from lab.core.progress import PROGRESS_FILE
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
+    from lab.core.tasks import TaskMeta
     from lab.services.progress import ProgressResult
 
 
@@ -24,18 +25,20 @@ class DoneScreen(LabScreen):
     HELP = (
         "Shows the change to PROGRESS.md that marks this task done (`lab progress --done`). "
         "`u` writes it once every check passes; `p` commits and pushes it (bringing in Flux's "
-        "commits first); then go on to the next task."
+        "commits first); `n` then opens the next task in this lab (Home lists them all)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "write", "Update PROGRESS.md"),
         Binding("p", "push", "Push"),
         Binding("r", "run_checks", "Re-run checks"),
+        Binding("n", "next_task", "Next task"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.preview: ProgressResult | None = None
         self._previewed_text: str | None = None
+        self._next: TaskMeta | None = None
 
     def compose_area(self) -> ComposeResult:
         task = self.lab.session.task
@@ -52,6 +55,7 @@ class DoneScreen(LabScreen):
         # Opened before the workspace state was first read: the checks start once it arrives.
         self.watch(self.lab, "state", self._state_arrived, init=False)
         self._render_state()
+        self._find_next()
 
     def _state_arrived(self) -> None:
         if self.is_current:
@@ -82,7 +86,7 @@ class DoneScreen(LabScreen):
 
     def _render_state(self) -> None:
         app = self.lab
-        state, checks, task = app.state, app.checks, app.session.task
+        state, checks = app.state, app.checks
         report = checks.report
         lines: list[str] = []
         if state is not None and not app.sync.running:
@@ -130,9 +134,40 @@ class DoneScreen(LabScreen):
             lines.append("pushing…")
         self.query_one("#done-state", Static).update("\n".join(lines))
         self.query_one("#write-progress", Button).disabled = marked or not self.ready()
-        self.query_one("#next-task", Static).update(
-            f"Next: Task {task.meta.next_task} - {task.meta.next_title}." if task.meta.next_task else ""
+        self.query_one("#next-task", Static).update(self._next_line())
+
+    def _next_line(self) -> str:
+        meta = self.lab.session.task.meta
+        course_next = f"Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
+        if self._next is None:
+            return f"Next: {course_next}." if course_next else ""
+        line = f"Next in this lab: Task {self._next.id} - {self._next.title} (n opens it)."
+        if course_next and meta.next_task != self._next.id:
+            line += f"\nThe course then goes on with {course_next}."
+        return line
+
+    @work(
+        thread=True, exclusive=True, group="next-task", exit_on_error=False, description="reading the tasks"
+    )
+    def _find_next(self) -> None:
+        from lab.services.session import next_task_in_lab
+
+        found = next_task_in_lab(self.lab.session.task.meta)
+        self.app.call_from_thread(self._show_next, found)
+
+    def _show_next(self, found: TaskMeta | None) -> None:
+        self._next = found
+        self.query_one("#next-task", Static).update(self._next_line())
+
+    def action_next_task(self) -> None:
+        if self._next is not None:
+            self.lab.open_task(self._next.id)
+            return
+        meta = self.lab.session.task.meta
+        after = (
+            f": the course goes on with Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
         )
+        self.notify(f"No task in this lab comes after Task {meta.id}{after}.")
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
     def _preview(self) -> None:
