@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if task.quiz.open_prompts and scripted is None:
         print("\nThink about (no grade, discuss them with your group):")
-        for prompt in task.quiz.open_prompts:
-            print(f"  - {prompt}")
+        for opened in task.quiz.open_prompts:
+            print(f"  - {opened.prompt}")
+            if opened.task:
+                print(f"    the lab's exercise on it: lab init ../{opened.task} --task {opened.task}")
     return 0 if record.passed else 1

@@ -16,10 +16,18 @@ class Question:
 
 
 @dataclass(frozen=True)
+class OpenPrompt:
+    """An ungraded question (`[[open]]`); `task` names the lab's exercise that works it, if any."""
+
+    prompt: str
+    task: str = ""
+
+
+@dataclass(frozen=True)
 class Quiz:
     questions: tuple[Question, ...]
     pass_mark: int
-    open_prompts: tuple[str, ...] = ()
+    open_prompts: tuple[OpenPrompt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,20 @@ def quiz_from_data(data: Mapping[str, object]) -> Quiz:
             raise ValueError(f"quiz: question {index} answer {answer} is not one of its choices")
         questions.append(Question(str(raw["prompt"]), choices, answer, str(raw.get("explain", ""))))
     raw_open = data.get("open", [])
-    opens = tuple(str(o["prompt"]) for o in raw_open) if isinstance(raw_open, list) else ()
+    if not isinstance(raw_open, list):
+        raise ValueError("quiz: `open` must be an array of tables")
+    opens = tuple(_open_prompt(raw, index) for index, raw in enumerate(raw_open, start=1))
     pass_mark = data.get("pass_mark", len(questions))
     return Quiz(tuple(questions), int(pass_mark) if isinstance(pass_mark, int) else len(questions), opens)
+
+
+def _open_prompt(raw: object, index: int) -> OpenPrompt:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("prompt"), str):
+        raise ValueError(f"quiz: open question {index} needs a prompt (text)")
+    task = raw.get("task", "")
+    if not isinstance(task, str):
+        raise ValueError(f"quiz: open question {index}: task must be a task id (text)")
+    return OpenPrompt(raw["prompt"], task)
 
 
 def grade(task: str, quiz: Quiz, answers: Sequence[int | None]) -> QuizResult:

@@ -107,6 +107,7 @@ def _render(task: Task) -> str:
 
 
 def _quiz(task: Task) -> str:
+    from lab.adapters.tasks import catalogue
     from lab.core.quiz import grade
 
     quiz = task.quiz
@@ -117,6 +118,14 @@ def _quiz(task: Task) -> str:
         raise LabError(f"pass mark {quiz.pass_mark} of {len(quiz.questions)} questions", file=where)
     if not grade(task.id, quiz, [q.answer for q in quiz.questions]).passed:
         raise LabError("the right answers do not pass the quiz", file=where)
+    known = {entry.meta.id for entry in catalogue()}
+    for number, opened in enumerate(quiz.open_prompts, start=1):
+        if opened.task and opened.task not in known:
+            raise LabError(
+                f"open question {number} names task {opened.task}, which the lab does not have",
+                file=where,
+                hint="`lab tasks` lists the ids; add the task folder or drop `task`",
+            )
     return f"{len(quiz.questions)} questions, pass mark {quiz.pass_mark}"
 
 

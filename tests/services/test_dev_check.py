@@ -35,3 +35,16 @@ def test_a_broken_solution_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert not report.ok
     bad = next(f for f in report.findings if not f.ok)
     assert bad.step == "solution passes every offline check" and "marker.present" in bad.detail
+
+
+def test_an_open_question_naming_a_missing_task_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_task(tmp_path, "t-open")
+    quiz = folder / "quiz.toml"
+    quiz.write_text(edited(quiz.read_text(), 'task = "09b-staging"', 'task = "09b-stagin"'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-open")
+    bad = next(f for f in report.findings if not f.ok)
+    assert bad.step == "quiz answers are valid"
+    assert "open question 2 names task 09b-stagin, which the lab does not have" in bad.detail

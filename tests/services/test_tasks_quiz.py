@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from lab.core.quiz import Question, Quiz, grade, quiz_from_data
+from lab.core.quiz import OpenPrompt, Question, Quiz, grade, quiz_from_data
+from lab.core.tasktexts import parse_quiz
+from lab.errors import LabError
 from lab.services.tasks import list_tasks, load_task
 from tests.support.labrun import run_lab
 
@@ -33,6 +36,29 @@ def test_quiz_data_rejects_answer_out_of_range() -> None:
         quiz_from_data({"question": [{"prompt": "p", "choices": ["a"], "answer": 3}]})
 
 
+def test_open_questions_name_the_lab_exercise_that_works_them() -> None:
+    opens = load_task("09b").quiz.open_prompts
+    assert [o.task for o in opens] == ["09b-multi", "09b-staging", "09b-guard"]
+    assert all(load_task(o.task).meta.prerequisites == ("09b",) for o in opens)
+    plain = quiz_from_data({"open": [{"prompt": "Why?"}]}).open_prompts
+    assert plain == (OpenPrompt("Why?", ""),)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('open = ["Why?"]', "open question 1 needs a prompt"),
+        ('[[open]]\nprompt = "a"\n[[open]]\ntask = "x"', "open question 2 needs a prompt"),
+        ('[[open]]\nprompt = "a"\ntask = 3', "open question 1: task must be a task id"),
+        ('[open]\nprompt = "a"', "`open` must be an array of tables"),
+    ],
+)
+def test_malformed_open_questions_are_named(text: str, says: str) -> None:
+    with pytest.raises(LabError, match=re.escape(says)) as caught:
+        parse_quiz(text, "tasks/x/quiz.toml")
+    assert caught.value.file == "tasks/x/quiz.toml"
+
+
 def _right_answers() -> str:
     return ",".join(str(q.answer + 1) for q in load_task("09b").quiz.questions)
 
@@ -52,6 +78,8 @@ def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[s
     proc = run_lab("quiz", "--workspace", str(tmp_path), env=lab_env, stdin="9\n" + "4\n" * n)
     assert proc.returncode == 1
     assert "type a number" in proc.stdout
+    assert "  - How would you handle multiple images in one deployment?\n" in proc.stdout
+    assert "    the lab's exercise on it: lab init ../09b-multi --task 09b-multi\n" in proc.stdout
     assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is False
 
 

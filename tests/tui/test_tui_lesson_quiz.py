@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Markdown, TabbedContent
+from textual.widgets import Button, Markdown, Static, TabbedContent
 
 from lab.tui.app import LabApp
 from tests.support.tui_helpers import make_session, wait_until
@@ -44,6 +44,10 @@ async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
             await pilot.pause()
             await pilot.press("n")
         await wait_until(pilot, lambda: (tmp_path / ".fluxlab/quiz.json").exists())
+        # The open questions lead to the lab's exercises on them.
+        think = str(app.screen.query_one("#feedback", Static).content)
+        assert think.startswith("Think about:\n- How would you handle multiple images in one deployment?\n")
+        assert "  the lab's exercise on it: Task 09b-staging (Home, 1: Enter opens it)\n" in think
     record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
     assert record["passed"] is True
     assert record["score"] == len(session.task.quiz.questions)

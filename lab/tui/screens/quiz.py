@@ -159,7 +159,11 @@ class QuizScreen(LabScreen):
         self.query_one("#counter", Label).update("Quiz finished")
         self.query_one("#prompt", Static).update(f"{result.score}/{result.total}: {verdict}")
         self.query_one("#choices", OptionList).display = False
-        opens = "\n".join(f"- {p}" for p in session.task.quiz.open_prompts)
+        opens = "\n".join(
+            f"- {p.prompt}"
+            + (f"\n  the lab's exercise on it: Task {p.task} (Home, 1: Enter opens it)" if p.task else "")
+            for p in session.task.quiz.open_prompts
+        )
         self.query_one("#feedback", Static).update(f"Think about:\n{opens}" if opens else "")
         self.query_one("#feedback", Static).set_classes("")
         self.query_one("#next", Button).disabled = True
