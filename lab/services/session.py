@@ -202,7 +202,7 @@ class CheckMode:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
         if self.tags_file == snapshot_tags_file(self.task):
-            return f"sandbox: no cluster checks; {snapshot_note(self.task)}"
+            return f"practice repo: no cluster checks; {snapshot_note(self.task)}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 

@@ -65,7 +65,7 @@ def test_check_mode_describes_the_sessions_task(tmp_path: Path) -> None:
     dated = replace(task.meta.images[0], snapshot="2030-01-01")
     other = replace(task, meta=replace(task.meta, images=(dated,)))
     mode = svc.check_mode(svc.Session(tmp_path, other, sandbox=True, kubeconfig=None))
-    assert mode.describe() == "sandbox: no cluster checks; tags come from a 2030-01-01 snapshot"
+    assert mode.describe() == "practice repo: no cluster checks; tags come from a 2030-01-01 snapshot"
 
 
 @pytest.mark.slow
