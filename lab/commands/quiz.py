@@ -27,7 +27,11 @@ def _parse_answers(text: str, count: int) -> list[int | None]:
     except ValueError as err:
         raise UsageError(f"--answers {text!r}: use choice numbers like 2,3,1", hint="see `lab quiz`") from err
     if len(picks) != count:
-        raise UsageError(f"--answers gives {len(picks)} answers for {count} questions")
+        given = f"{len(picks)} answer" + ("" if len(picks) == 1 else "s")
+        raise UsageError(
+            f"--answers gives {given} for {count} questions",
+            hint=f"give {count} choice numbers, one per question in order (e.g. --answers 2,1,3,...)",
+        )
     return list(picks)
 
 

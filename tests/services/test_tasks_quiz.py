@@ -87,6 +87,12 @@ def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[s
 def test_quiz_cli_bad_answers_is_usage_error(tmp_path: Path, lab_env: dict[str, str]) -> None:
     proc = run_lab("quiz", "-w", str(tmp_path), "--answers", "1,x", env=lab_env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    short = run_lab("quiz", "-w", str(tmp_path), "--answers", "1", env=lab_env)
+    count = len(load_task("09b").quiz.questions)
+    assert short.returncode == 2
+    assert short.stderr.startswith(
+        f"lab: --answers gives 1 answer for {count} questions - hint: give {count} "
+    )
 
 
 @pytest.mark.slow

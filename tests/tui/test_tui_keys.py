@@ -339,6 +339,30 @@ async def test_done_leads_to_the_exercises_then_out_of_the_lab(tmp_path: Path) -
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 
+async def test_home_shows_a_long_note_whole_on_a_wide_screen(tmp_path: Path) -> None:
+    """The Notes column takes the width the screen has; at 80 columns the table still fits."""
+    session = practice_session(tmp_path)
+    note = "Image automation working, commits appearing in Git, and a second bump by hand"
+    progress = session.workspace / "PROGRESS.md"
+    progress.write_text(
+        progress.read_text().replace(
+            "| 09-fluxcd-image-automation | ⬜ | |", f"| 09-fluxcd-image-automation | ✅ | {note} |"
+        )
+    )
+    app = lab_app(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("#tasks", DataTable)
+        await wait_until(pilot, lambda: table.row_count > 8)
+        notes = list(table.columns.values())[2]
+        assert notes.width >= len(note)
+        assert str(table.get_row("09-fluxcd-image-automation")[2]) == note
+        assert table.virtual_size.width <= table.size.width  # no sideways scrolling
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: list(table.columns.values())[2].width == 38)
+        assert table.row_count > 8
+        assert table.virtual_size.width <= table.size.width
+
+
 async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -13,6 +13,11 @@ from textual.widgets import DataTable, Label, Static
 
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
+
+# The progress table's Notes column: at least what fits 80 columns, and the rest of a wider screen
+# (Task 26 and Status 6, each cell padded by 1 on both sides, and 4 for the scroll bar and margins).
+NOTES_MIN_WIDTH = 38
+NOTES_BESIDE = 26 + 6 + 3 * 2 + 4
 
 
 class HomeScreen(LabScreen):
@@ -28,6 +33,7 @@ class HomeScreen(LabScreen):
         super().__init__()
         self._missing_told = False
         self._rows: list[tuple[str, str, str]] = []
+        self._notes_width = NOTES_MIN_WIDTH
 
     def compose_area(self) -> ComposeResult:
         session = self.lab.session
@@ -59,15 +65,31 @@ class HomeScreen(LabScreen):
         # Fixed widths: the table is filled from a worker's result, and widths measured from the
         # rows would change the header after the first paint. Text labels: a str is parsed as markup,
         # which imports rich's emoji table before the first frame.
-        table.add_column(Text("Task"), width=26)
-        table.add_column(Text("Status"), width=6)
-        table.add_column(Text("Notes"), width=38)
+        self._add_progress_columns(table)
         lab_tasks = self.query_one("#lab-tasks", DataTable)
         lab_tasks.add_column(Text("Id"), width=14)
         lab_tasks.add_column(Text("Title"), width=56)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
         self._load_catalogue()
+
+    def _add_progress_columns(self, table: DataTable[Text]) -> None:
+        table.add_column(Text("Task"), width=26)
+        table.add_column(Text("Status"), width=6)
+        table.add_column(Text("Notes"), width=self._notes_width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The Notes column takes the width the screen has (a learner's note is theirs to read whole);
+        the columns are rebuilt only when that width changes, so the header keeps still otherwise."""
+        width = max(NOTES_MIN_WIDTH, event.size.width - NOTES_BESIDE)
+        if width == self._notes_width:
+            return
+        self._notes_width = width
+        table = self.query_one("#tasks", DataTable)
+        table.clear(columns=True)
+        self._add_progress_columns(table)
+        self._rows = []
+        self._show_rows()
 
     @work(
         thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
