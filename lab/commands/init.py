@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lab.core.tasktexts import format_steps, task_steps
     from lab.sandbox.practice import init_practice_repo
     from lab.services.classroom import practice_files
     from lab.services.tasks import load_task
@@ -59,9 +60,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"Next steps (task {task.id}: {task.title}):")
     print(f"  cd {practice.path}")
     # No --task in them: the repository records its task, and every command inside it works on it.
-    steps = task.meta.next_steps or ("lab lesson", "lab check")
-    for step in steps:
-        command, _, comment = step.partition("#")
-        line = f"  {command.strip().ljust(34)} # {comment.strip()}" if comment else f"  {command.strip()}"
+    for line in format_steps(task_steps(task)):
         print(line)
     return 0

@@ -6,7 +6,7 @@ The part of the task model that a check run does not need (it reads task.toml's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +108,28 @@ def parse_quiz(text: str, where: str) -> Quiz:
         return quiz_from_data(load_toml(text, where))
     except (KeyError, ValueError, TypeError) as err:
         raise LabError(f"{err}", file=where, hint="see quiz.toml of an existing task") from None
+
+
+def task_steps(task: Task) -> tuple[str, ...]:
+    """What to run for `task`, in order (`command  # comment`): its `next_steps` (or `lab check`), with
+    the lesson first and the quiz last when the task has them and the steps do not already say so."""
+    steps = list(task.meta.next_steps or ("lab check  # see what is done and what is missing",))
+    if not any(step.startswith("lab lesson") for step in steps):
+        hints = f"; --hint 1..{len(task.hints)} for its hints" if task.hints else ""
+        steps.insert(0, f"lab lesson  # read the task{hints}")
+    if task.quiz.questions and not any(step.startswith("lab quiz") for step in steps):
+        steps.append(f"lab quiz  # {len(task.quiz.questions)} questions, recorded for the quiz check")
+    return tuple(steps)
+
+
+def format_steps(steps: Sequence[str], indent: str = "  ") -> list[str]:
+    """Steps as `lab init` prints them: the command, then its comment in a column."""
+    lines = []
+    for step in steps:
+        command, _, comment = step.partition("#")
+        command = command.strip()
+        lines.append(f"{indent}{command.ljust(34)} # {comment.strip()}" if comment else f"{indent}{command}")
+    return lines
 
 
 @dataclass(frozen=True)

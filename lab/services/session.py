@@ -88,20 +88,16 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
 
 def plain_overview(session: Session) -> str:
     """The home screen as text, for `lab --plain` and terminals where a TUI is unwelcome."""
+    from lab.core.tasktexts import format_steps, task_steps
+
     task = session.task
     lines = [
         f"fluxlab - Task {task.id}: {task.title}",
         f"workspace: {session.workspace} ({session.mode})",
         "",
         "Next steps:",
-        "  lab lesson                 read the task (lab lesson --hint N for hints 1-5)",
         f"  cd {session.workspace}",
-        "  lab generate               write the three manifests",
-        "  lab mark apps/base/nginx/deployment.yaml --policy flux-system:nginx",
-        "  git add . && git commit -m 'Add image automation' && git push",
-        "  lab simulate               let Flux scan, pick a tag, commit and push",
-        "  lab check                  see what is done and what is missing",
-        "  lab quiz                   the three CRDs in six questions",
+        *format_steps(task_steps(task)),
         "",
     ]
     return "\n".join(lines)
