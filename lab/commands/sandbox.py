@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run the embedded sandbox: Kubernetes API, registry and Flux's controllers on this machine",
         description=(
             "A cluster with Flux, simulated on 127.0.0.1: a loopback Kubernetes API (kubectl works), an "
-            "embedded registry serving a snapshot of Docker Hub's nginx tags, and controllers that apply "
+            "embedded registry serving the task's images (snapshots of their real tags), and controllers that apply "
             "clusters/dev from origin, scan, pick tags and push Flux's commits."
         ),
     )

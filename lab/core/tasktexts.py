@@ -72,6 +72,20 @@ class Task:
         return find_image(self.meta.images, name)
 
     @property
+    def image_label(self) -> str:
+        """The first image as learners call it (`nginx` for library/nginx, `shop` for ghcr.io/acme/shop)."""
+        image = next(iter(self.meta.images), None)
+        return image.name.rsplit("/", 1)[-1] if image is not None else "image"
+
+    @property
+    def images_label(self) -> str:
+        """Every image the task's registry serves, in a few words: `nginx`, `shop and 3 other images`."""
+        others = len(self.meta.images) - 1
+        if others <= 0:
+            return self.image_label
+        return f"{self.image_label} and {others} other image" + ("s" if others > 1 else "")
+
+    @property
     def snapshot_date(self) -> str | None:
         """The date of the first image's bundled tags, for "a <date> snapshot" in messages."""
         return next((i.snapshot for i in self.meta.images if i.snapshot), None)

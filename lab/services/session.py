@@ -139,12 +139,13 @@ def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
     date = snapshot_date(task)
     if tags_file is not None:
         if tags_file == snapshot_tags_file(task):
-            return TagSource(snapshot_note(task), f"a {date} snapshot of nginx's tags")
+            return TagSource(snapshot_note(task), f"a {date} snapshot of {task.image_label}'s tags")
         return TagSource(f"tags from {tags_file.name}", f"from {tags_file.name}")
     if session.sandbox and session.kubeconfig is not None:
+        served = task.images_label + (f" as of {task.snapshot_date}" if task.snapshot_date else "")
         return TagSource(
-            f"tags from the sandbox registry (nginx as of {date}, then what you push)",
-            f"the sandbox registry: nginx as of {date}, newer tags as you push them",
+            f"tags from the sandbox registry ({served}, then what you push)",
+            f"the sandbox registry: {served}, newer tags as you push them",
         )
     if session.sandbox:
         return TagSource(
@@ -377,8 +378,8 @@ def sandbox_note(session: Session, *, running: bool) -> str | None:
 
 
 def push_sandbox_tag(tag: str | None = None) -> list[str]:
-    """`lab sandbox push-tag [TAG]`: publish a tag in the sandbox registry as CI would (no tag: the
-    next dated nginx release after the snapshot); returns the tags added."""
+    """`lab sandbox push-tag [TAG]`: publish a tag of the task's first image in the sandbox registry as
+    CI would (no tag: its next dated release after the snapshot); returns the tags added."""
     from lab.services import sandbox
 
     result = sandbox.push_tag(None, tag)

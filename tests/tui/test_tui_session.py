@@ -56,6 +56,28 @@ def test_where_the_tags_come_from_is_one_decision(tmp_path: Path) -> None:
     assert svc.tag_source(real).note == "tags from the registry each ImageRepository names"
 
 
+def test_the_tags_are_named_by_the_tasks_own_images(tmp_path: Path) -> None:
+    from lab.services.tasks import load_task
+
+    def sandbox_cluster(task_id: str) -> svc.TagSource:
+        return svc.tag_source(svc.Session(tmp_path, load_task(task_id), sandbox=True, kubeconfig="/k"))
+
+    assert (
+        sandbox_cluster("09b").row
+        == "the sandbox registry: nginx as of 2024-01-15, newer tags as you push them"
+    )
+    assert sandbox_cluster("09b-guard").note == "tags from the sandbox registry (shop, then what you push)"
+    assert sandbox_cluster("09b-multi").row == (
+        "the sandbox registry: shop and 3 other images, newer tags as you push them"
+    )
+    guard = load_task("09b-guard")
+    assert (guard.image_label, load_task("09b-multi").image_label) == ("shop", "shop")
+    snapshot = svc.tag_source(
+        svc.Session(tmp_path, guard, sandbox=True, kubeconfig=None), svc.snapshot_tags_file(guard)
+    )
+    assert snapshot.row == "a bundled snapshot of shop's tags"
+
+
 def test_check_mode_describes_the_sessions_task(tmp_path: Path) -> None:
     from dataclasses import replace
 

@@ -31,7 +31,7 @@ class FluxScreen(LabScreen):
         "Flux reconcile without committing: the diff and the commit message. `c` then does it "
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
-        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the next nginx release. `y` asks "
+        "(`g` refreshes, `R` reconciles). In the sandbox `t` publishes the image's next release. `y` asks "
         "why Flux did nothing: it walks Flux's chain and names the link that broke. `e` opens a file "
         "in the lab's editor."
     )
@@ -137,7 +137,8 @@ class FluxScreen(LabScreen):
         if is_default_sandbox(self.lab.session):
             text += (
                 "\nIn the sandbox, `t` starts the sandbox cluster and registry (`lab sandbox up`) "
-                "and publishes the next nginx release, as CI would; its Flux then commits on origin."
+                f"and publishes the next {self.lab.session.task.image_label} release, as CI would; "
+                "its Flux then commits on origin."
             )
         return text
 
@@ -273,7 +274,9 @@ class FluxScreen(LabScreen):
         if not self.lab.session.sandbox:
             self.notify("Push tag publishes to the sandbox registry; your CI pushes real tags.")
             return
-        self.notify("publishing the next nginx release in the sandbox registry…")
+        self.notify(
+            f"publishing the next {self.lab.session.task.image_label} release in the sandbox registry…"
+        )
         self._push_tag()
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False, description="push-tag")
@@ -296,12 +299,15 @@ class FluxScreen(LabScreen):
     def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
         self.query_one("#tag-source", Label).update(self._source_note())
         if not message.added:
-            self.notify("No newer nginx release to publish.", severity="warning")
+            self.notify(
+                f"No newer {self.lab.session.task.image_label} release to publish.", severity="warning"
+            )
             return
         first, rest = message.added[0], len(message.added) - 1
         variants = f" (+{rest} variants)" if rest else ""
         self.notify(
-            f"$ lab sandbox push-tag\npublished nginx:{first}{variants}; the sandbox's Flux scans it "
+            f"$ lab sandbox push-tag\npublished {self.lab.session.task.image_label}:{first}{variants}; "
+            "the sandbox's Flux scans it "
             "and commits on origin when a policy picks a newer tag (Origin tab); no commit? `y` says why",
             title="New tag",
             timeout=10,
