@@ -22,9 +22,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.adapters.tasks import catalogue, default_task_id
+    from lab.services.session import here, task_standing
 
     current = default_task_id()
     entries = catalogue()
+    # Inside a practice repository its task stands where that repository says; the others where the
+    # app keeps them.
+    workspace, own_task = here()
+    standing = {
+        e.meta.id: task_standing(e.meta, workspace if e.meta.id == own_task else None) for e in entries
+    }
     if args.json:
         print_json(
             [
@@ -38,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                     "images": [i.name for i in e.meta.images],
                     "folder": str(e.folder),
                     "current": e.meta.id == current,
+                    "standing": standing[e.meta.id],
                 }
                 for e in entries
             ]
@@ -46,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     width = max((len(e.meta.id) for e in entries), default=2)
     for e in entries:
         mark = "*" if e.meta.id == current else " "
-        print(f"{mark} {e.meta.id.ljust(width)}  {e.meta.title}")
+        print(f"{mark} {e.meta.id.ljust(width)}  {standing[e.meta.id].ljust(7)}  {e.meta.title}")
         if e.meta.summary:
-            print(f"  {' ' * width}  {e.meta.summary}")
+            print(f"  {' ' * width}  {' ' * 7}  {e.meta.summary}")
     print(f"\n* current task ({current}); choose another with --task ID")
+    print("done: PROGRESS.md marks it done; started: its practice repository exists")
     return 0

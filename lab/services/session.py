@@ -557,7 +557,59 @@ def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
 
 def task_workspace(task: Task) -> Path:
     """Where the app keeps a task's own practice repository (made from its starter on first use)."""
-    return data_home() / "tasks" / task.id / "gitops-lab"
+    return _own_repository(task.id)
+
+
+def _own_repository(task_id: str) -> Path:
+    return data_home() / "tasks" / task_id / "gitops-lab"
+
+
+def task_repository(task_id: str) -> Path:
+    """The repository the app opens `task_id` in: the default sandbox's for the task it records (the
+    course's current task until `lab sandbox reset --task ID`), else the task's own practice repository."""
+    from lab.services.tasks import default_task_id, task_for_workspace
+
+    sandbox_ws = default_sandbox_workspace()
+    sandbox_task = task_for_workspace(sandbox_ws) if (sandbox_ws / ".git").exists() else default_task_id()
+    return sandbox_ws if task_id == sandbox_task else _own_repository(task_id)
+
+
+def here() -> tuple[Path | None, str | None]:
+    """The GitOps repository around the working directory and the task it records, if any (what
+    `open_session` would pick first); nothing is created."""
+    from lab.adapters.git import find_git_root
+    from lab.errors import LabError
+    from lab.services.tasks import task_for_workspace
+
+    try:
+        root = find_git_root(Path.cwd().resolve())
+    except OSError:  # the working directory was removed under us
+        return None, None
+    if root is None or not _looks_like_gitops_repo(root):
+        return None, None
+    try:
+        return root, task_for_workspace(root)
+    except LabError:  # it records a task this lab does not have: `lab check` there says so
+        return root, None
+
+
+def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
+    """Where the learner is with a task: `done` when PROGRESS.md in its repository (`workspace`, else
+    the one the app opens it in) marks the task's row done, `started` when that repository exists,
+    "" when it does not. Reads one file; never creates anything."""
+    from lab.core.progress import row_status, status_is_done
+    from lab.errors import LabError
+    from lab.services.progress import read_progress
+
+    where = workspace if workspace is not None else task_repository(meta.id)
+    if not (where / ".git").exists():
+        return ""
+    try:
+        _, text = read_progress(where)
+    except LabError:
+        return "started"
+    row = row_status(text, meta.progress_row or meta.id)
+    return "done" if row is not None and status_is_done(row[0]) else "started"
 
 
 def open_task(session: Session, task_id: str) -> Session:
@@ -567,13 +619,7 @@ def open_task(session: Session, task_id: str) -> Session:
     task = load_task(task_id)
     if task.id == session.task.id:
         return session
-    from lab.services.tasks import default_task_id, task_for_workspace
-
-    # The default sandbox's repository is the course's current task's unless it records another
-    # (`lab sandbox reset --task ID`): a task opens in the repository that records it.
-    sandbox_ws = default_sandbox_workspace()
-    sandbox_task = task_for_workspace(sandbox_ws) if (sandbox_ws / ".git").exists() else default_task_id()
-    workspace = sandbox_ws if task.id == sandbox_task else task_workspace(task)
+    workspace = task_repository(task.id)
     if not (workspace / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
 

@@ -339,6 +339,22 @@ async def test_done_leads_to_the_exercises_then_out_of_the_lab(tmp_path: Path) -
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 
+async def test_home_lists_where_each_task_stands_and_follows_progress(tmp_path: Path) -> None:
+    """The lab's tasks with their standing: the open task started, then done once PROGRESS.md says so
+    (no key: the app follows the file); a task whose repository the app has not made, nothing."""
+    from lab.services.progress import mark_task_done
+
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        assert [str(c) for c in tasks.get_row("09b")[:2]] == ["▶ 09b", "started"]
+        assert str(tasks.get_row("09b-guard")[1]) == ""
+        mark_task_done(session.workspace, session.task.meta)
+        await wait_until(pilot, lambda: str(tasks.get_row("09b")[1]) == "✅", timeout=20)
+
+
 async def test_home_shows_a_long_note_whole_on_a_wide_screen(tmp_path: Path) -> None:
     """The Notes column takes the width the screen has; at 80 columns the table still fits."""
     session = practice_session(tmp_path)

@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Label, Static
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
+# Where the learner is with each of the lab's tasks (services.session.task_standing), as Home shows it.
+STANDING = {"done": "✅", "started": "started", "": ""}
+
 # The progress table's Notes column: at least what fits 80 columns, and the rest of a wider screen
 # (Task 26 and Status 6, each cell padded by 1 on both sides, and 4 for the scroll bar and margins).
 NOTES_MIN_WIDTH = 38
@@ -67,8 +70,9 @@ class HomeScreen(LabScreen):
         # which imports rich's emoji table before the first frame.
         self._add_progress_columns(table)
         lab_tasks = self.query_one("#lab-tasks", DataTable)
-        lab_tasks.add_column(Text("Id"), width=14)
-        lab_tasks.add_column(Text("Title"), width=56)
+        lab_tasks.add_column(Text("Id"), width=13)
+        lab_tasks.add_column(Text("Status"), width=7)
+        lab_tasks.add_column(Text("Title"), width=50)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
         self._load_catalogue()
@@ -95,18 +99,26 @@ class HomeScreen(LabScreen):
         thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
     )
     def _load_catalogue(self) -> None:
-        from lab.services.session import task_catalogue
+        from lab.services.session import task_catalogue, task_standing
 
-        tasks = [(t.id, t.title) for t in task_catalogue()]
+        session = self.lab.session
+        tasks = [
+            (
+                t.id,
+                STANDING[task_standing(t, session.workspace if t.id == session.task.id else None)],
+                t.title,
+            )
+            for t in task_catalogue()
+        ]
         self.app.call_from_thread(self._show_catalogue, tasks)
 
-    def _show_catalogue(self, tasks: list[tuple[str, str]]) -> None:
+    def _show_catalogue(self, tasks: list[tuple[str, str, str]]) -> None:
         table = self.query_one("#lab-tasks", DataTable)
         table.clear()
         current = self.lab.session.task.id
-        for task_id, title in tasks:
+        for task_id, standing, title in tasks:
             mark = "▶ " if task_id == current else "  "
-            table.add_row(Text(mark + task_id), Text(title), key=task_id)
+            table.add_row(Text(mark + task_id), Text(standing), Text(title), key=task_id)
         if current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
 
@@ -159,6 +171,8 @@ class HomeScreen(LabScreen):
         shown = [(r.task, r.status, r.note) for r in rows]
         if shown == self._rows:
             return  # the same rows: keep the table (and its cursor) as it is
+        if self._rows:
+            self._load_catalogue()  # the open task's row changed: its standing in the lab's list too
         self._rows = shown
         table.clear()
         # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).

@@ -1,0 +1,59 @@
+"""Where the learner stands with each task of the lab (Home's list, `lab tasks`): read from the
+repository the app opens the task in, and never creating one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lab.services import session as svc
+from lab.services.progress import mark_task_done
+from lab.services.tasks import load_task
+from tests.support.labrun import run_lab
+from tests.support.tui_helpers import practice_session
+
+pytestmark = pytest.mark.slow
+
+
+def test_not_started_then_started_then_done(tmp_path: Path) -> None:
+    multi = load_task("09b-multi")
+    assert svc.task_standing(multi.meta) == ""
+    assert not svc.task_repository("09b-multi").exists()  # asking made nothing
+
+    course = practice_session(tmp_path)
+    opened = svc.open_task(course, "09b-multi")
+    assert opened.workspace == svc.task_repository("09b-multi") == svc.task_workspace(multi)
+    assert svc.task_standing(multi.meta) == "started"
+
+    mark_task_done(opened.workspace, multi.meta)
+    assert svc.task_standing(multi.meta) == "done"
+    # Its own row decides: the course task's repository has none for the exercise.
+    assert svc.task_standing(multi.meta, course.workspace) == "started"
+
+    (opened.workspace / "PROGRESS.md").unlink()
+    assert svc.task_standing(multi.meta) == "started"
+
+
+def test_the_course_task_is_the_default_sandboxs(tmp_path: Path) -> None:
+    assert svc.task_repository("09b") == svc.default_sandbox_workspace()
+    assert svc.task_repository("09b-guard") == svc.task_workspace(load_task("09b-guard"))
+
+
+def test_lab_tasks_says_where_each_task_stands(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    repo = tmp_path / "mine"
+    run_lab("init", repo, "--task", "09b-staging", env=lab_env, ok=True)
+    run_lab("progress", "--done", env=lab_env, cwd=repo, ok=True)
+    listed = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=repo, ok=True).stdout)
+    assert {t["id"]: t["standing"] for t in listed} == {
+        "09b": "",
+        "09b-multi": "",
+        "09b-staging": "done",  # the repository around the working directory, for its own task
+        "09b-guard": "",
+    }
+    text = run_lab("tasks", env=lab_env, cwd=repo, ok=True).stdout
+    assert "  09b-staging  done     Automation in staging only (Think about 2)\n" in text
+    # Elsewhere, the app's own repository for that task: none yet.
+    elsewhere = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=tmp_path, ok=True).stdout)
+    assert all(t["standing"] == "" for t in elsewhere)
