@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
+from textual.worker import get_current_worker
 
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
@@ -110,7 +111,9 @@ class HomeScreen(LabScreen):
             )
             for t in task_catalogue()
         ]
-        self.app.call_from_thread(self._show_catalogue, tasks)
+        # A newer read (PROGRESS.md changed meanwhile) replaced this one: its standings may be stale.
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_catalogue, tasks)
 
     def _show_catalogue(self, tasks: list[tuple[str, str, str]]) -> None:
         table = self.query_one("#lab-tasks", DataTable)
@@ -171,8 +174,8 @@ class HomeScreen(LabScreen):
         shown = [(r.task, r.status, r.note) for r in rows]
         if shown == self._rows:
             return  # the same rows: keep the table (and its cursor) as it is
-        if self._rows:
-            self._load_catalogue()  # the open task's row changed: its standing in the lab's list too
+        # The open task's row may have changed since the list was read: its standing there too.
+        self._load_catalogue()
         self._rows = shown
         table.clear()
         # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).
