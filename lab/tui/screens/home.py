@@ -71,9 +71,9 @@ class HomeScreen(LabScreen):
         # which imports rich's emoji table before the first frame.
         self._add_progress_columns(table)
         lab_tasks = self.query_one("#lab-tasks", DataTable)
-        lab_tasks.add_column(Text("Id"), width=13)
-        lab_tasks.add_column(Text("Status"), width=7)
-        lab_tasks.add_column(Text("Title"), width=50)
+        lab_tasks.add_column(Text("Id"), width=13, key="id")
+        lab_tasks.add_column(Text("Status"), width=7, key="standing")
+        lab_tasks.add_column(Text("Title"), width=50, key="title")
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
         self._load_catalogue()
@@ -117,11 +117,22 @@ class HomeScreen(LabScreen):
 
     def _show_catalogue(self, tasks: list[tuple[str, str, str]]) -> None:
         table = self.query_one("#lab-tasks", DataTable)
-        table.clear()
         current = self.lab.session.task.id
-        for task_id, standing, title in tasks:
-            mark = "▶ " if task_id == current else "  "
-            table.add_row(Text(mark + task_id), Text(standing), Text(title), key=task_id)
+        rows = [
+            (("▶ " if task_id == current else "  ") + task_id, standing, title)
+            for task_id, standing, title in tasks
+        ]
+        ids = [task_id for task_id, _, _ in tasks]
+        if ids == [key.value for key in table.rows]:
+            # The same tasks: change the cells that changed, and leave the learner's cursor where it is.
+            for task_id, row in zip(ids, rows, strict=True):
+                for column, text in zip(("id", "standing", "title"), row, strict=True):
+                    if str(table.get_cell(task_id, column)) != text:
+                        table.update_cell(task_id, column, Text(text))
+            return
+        table.clear()
+        for task_id, (shown, standing, title) in zip(ids, rows, strict=True):
+            table.add_row(Text(shown), Text(standing), Text(title), key=task_id)
         if current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
 
