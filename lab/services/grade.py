@@ -422,13 +422,30 @@ def grade_one(
             graded = _prepare(target, tmp / "repo", owners=owners or {}, deadline=deadline)
             branch = graded.branch
             report = _run(graded.root, task=task, offline=offline, tags_file=tags_file, cluster=cluster)
+            records = _other_task(graded.root, report.task)
     except LabError as err:
         return GradeRow(target.student, shown, branch, None, _reason(str(err)), time.monotonic() - start)
     except Exception as err:  # a checker bug on one student's repository must not stop the class
         reason = f"internal error: {type(err).__name__}: {err}"
         return GradeRow(target.student, shown, branch, None, _reason(reason), time.monotonic() - start)
     note = one_line(graded.note, limit=300)
-    return GradeRow(target.student, shown, branch, report, "", time.monotonic() - start, note=note)
+    took = time.monotonic() - start
+    return GradeRow(target.student, shown, branch, report, "", took, note=note, records_task=records)
+
+
+def _other_task(root: Path, graded_as: str) -> str:
+    """The task the submission records when it is another task of this lab than `graded_as` (a class of
+    exercise repositories graded as the course task, say); "" otherwise. The record only informs the
+    instructor - it never chooses the grading task - and an id the lab does not have is not repeated."""
+    from lab.adapters.tasks import catalogue, recorded_task
+
+    try:
+        recorded = recorded_task(root)
+    except LabError:
+        return ""
+    if recorded is None or recorded == graded_as:
+        return ""
+    return recorded if recorded in {entry.meta.id for entry in catalogue()} else ""
 
 
 def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:

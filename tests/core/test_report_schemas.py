@@ -101,7 +101,7 @@ def test_every_status_validates(results: Any, grades: Any) -> None:
     doc = json.loads(render_json(sample_report()))
     assert errors(results, doc) == []
     rows = (
-        GradeRow("a", "r", "main", sample_report(), note="not pushed"),
+        GradeRow("a", "r", "main", sample_report(), note="not pushed", records_task="09b-multi"),
         GradeRow("b", "r2", reason="cannot clone"),
     )
     assert errors(grades, json.loads(render_grades_json(ClassReport("09b", rows)))) == []

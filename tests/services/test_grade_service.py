@@ -312,3 +312,42 @@ def test_first_problem_prefers_a_failing_check() -> None:
     assert row.first_problem() == ("marker.valid", "marker names nginx")
     only_error = GradeRow("s", "r", report=Report(task="09b", checks=checks[:2]))
     assert only_error.first_problem() == ("registry.tags", "registry timed out")
+
+
+@pytest.mark.slow
+def test_a_class_of_another_task_is_named_not_graded_by_its_record(tmp_path: Path) -> None:
+    """Repositories made for an exercise, graded as the course task: each row and the summary say so
+    (and how to grade them as their own); the record never chooses the task, and an id the lab does not
+    have is not repeated."""
+    from lab.sandbox.practice import init_practice_repo
+    from tests.support.gitutil import git
+
+    klass = tmp_path / "class"
+    for name in ("dora", "eve"):
+        init_practice_repo(klass / name, task="09b-multi")
+    odd = init_practice_repo(klass / "fay", task="09b-multi").path
+    (odd / ".fluxlab" / "task.json").write_text('{"task": "\\u001b]2;x\\u0007nope"}\n')
+    git(odd, "commit", "-qam", "record another task")
+    git(odd, "push", "-q", "origin", "main")
+    targets = gather([str(klass)], None)
+    as_course = grade_class(targets, offline=True)
+    assert as_course.task == "09b"
+    assert {r.student: r.records_task for r in as_course.rows} == {
+        "dora": "09b-multi",
+        "eve": "09b-multi",
+        "fay": "",
+    }
+    table = render_table(as_course)
+    assert "records task 09b-multi, graded as 09b; " in table
+    assert (
+        "2 of 3 record task 09b-multi, graded as 09b: lab grade --task 09b-multi grades them as their own\n"
+        in table
+    )
+    assert "nope" not in table
+    assert json.loads(render_json(as_course))["repos"][0]["records_task"] == "09b-multi"
+    assert "records task 09b-multi, graded as 09b" in render_csv(as_course)
+    assert 'name="records_task" value="09b-multi"' in render_junit(as_course)
+
+    as_own = grade_class(targets, task="09b-multi", offline=True)
+    assert [r.records_task for r in as_own.rows] == ["", "", ""]
+    assert "record task" not in render_table(as_own)

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,6 +41,9 @@ class GradeRow:
     duration_s: float = 0.0
     note: str = ""
     """What the grade does not show by itself (one line), e.g. local commits that were never pushed."""
+    records_task: str = ""
+    """The task the repository records (`lab init --task`) when it is another task of this lab than the
+    one graded: the class was probably graded against the wrong task."""
 
     @property
     def graded(self) -> bool:
@@ -120,8 +124,9 @@ def render_table(report: ClassReport, *, message_width: int = 100) -> str:
     for row in report.rows:
         check_id, message = row.first_problem()
         problem = f"{check_id}: {message}" if check_id else message
-        if row.note:
-            problem = f"{one_line(row.note)}; {problem}" if problem else one_line(row.note)
+        note = _note(row, report.task)
+        if note:
+            problem = f"{note}; {problem}" if problem else note
         if len(problem) > message_width:
             problem = problem[: message_width - 1] + "…"
         body.append((one_line(row.student), one_line(row.repo), _score_cell(row), row.status, problem))
@@ -135,7 +140,20 @@ def render_table(report: ClassReport, *, message_width: int = 100) -> str:
     mode = " (offline)" if report.offline else ""
     lines.append("")
     lines.append(f"{len(report.rows)} repositories{mode}: {summary or 'none'} in {report.duration_s:.1f}s")
+    recorded = Counter(row.records_task for row in report.rows if row.records_task)
+    for other, count in recorded.most_common():
+        them = "it" if count == 1 else "them"
+        lines.append(
+            f"{count} of {len(report.rows)} record task {other}, graded as {report.task}: "
+            f"lab grade --task {other} grades {them} as their own"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _note(row: GradeRow, task: str) -> str:
+    """The row's note, after what its recorded task says about the grade (one line)."""
+    recorded = f"records task {row.records_task}, graded as {task}" if row.records_task else ""
+    return "; ".join(n for n in (recorded, one_line(row.note)) if n)
 
 
 CSV_HEADER = (
@@ -172,7 +190,7 @@ def render_csv(report: ClassReport) -> str:
                 row.status,
                 check_id,
                 _csv_safe(escape_controls(message)),
-                _csv_safe(one_line(row.note)),
+                _csv_safe(_note(row, report.task)),
             ]
         )
     return out.getvalue()
@@ -191,6 +209,7 @@ def row_to_dict(row: GradeRow) -> dict[str, Any]:
         "first_failing_check": check_id or None,
         "message": message,
         "note": row.note,
+        "records_task": row.records_task or None,
         "duration_s": round(row.duration_s, 3),
         # The instructor sees everything, hidden checks included.
         "checks": [check_to_dict(c) for c in row.report.checks] if row.report is not None else [],
@@ -241,6 +260,8 @@ def render_junit(report: ClassReport) -> str:
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", {"name": "repo", "value": clean(row.repo)})
         ET.SubElement(props, "property", {"name": "status", "value": row.status})
+        if row.records_task:
+            ET.SubElement(props, "property", {"name": "records_task", "value": clean(row.records_task)})
         if row.report is None:
             counts = {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}
             case = ET.SubElement(
