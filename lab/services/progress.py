@@ -6,8 +6,10 @@ is a symlink or lies outside the workspace. Nothing is committed: the learner co
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
+from lab.adapters.files import read_regular
 from lab.adapters.files import write_atomic as replace_bytes
 from lab.core.diff import file_diff
 from lab.core.progress import (
@@ -22,6 +24,9 @@ from lab.core.progress import (
 from lab.core.record import dataclass
 from lab.core.tasks import TaskMeta
 from lab.errors import LabError
+
+# A course's table is a few rows; a larger file is not one to parse on every read (Home, lab tasks).
+MAX_PROGRESS_BYTES = 1 << 20
 
 _STATUS_WORDS = {"done": DONE, "ok": DONE, "yes": DONE, "todo": TODO, "open": TODO, "no": TODO}
 
@@ -66,9 +71,14 @@ def _checked_path(workspace: Path) -> Path:
 def read_progress(workspace: Path) -> tuple[Path, str]:
     path = _checked_path(workspace)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_PROGRESS_BYTES, follow_symlinks=False)
     except OSError as err:
-        raise LabError(f"cannot read: {err.strerror}", file=str(path), hint="check the permissions") from err
+        hint = (
+            "PROGRESS.md is a table of a few rows: restore it with git checkout -- PROGRESS.md"
+            if err.errno == errno.EFBIG
+            else "check the permissions"
+        )
+        raise LabError(f"cannot read: {err.strerror}", file=str(path), hint=hint) from err
     try:
         return path, raw.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -518,12 +518,16 @@ def _read_git(
 
 
 def _read_task_files(workspace: Path, task_id: str) -> dict[str, str | None]:
+    """The task's files as the checks read them (regular files up to their limit): a FIFO there would
+    block the read for ever, a huge file cost every refresh, and a link is not the learner's file."""
+    from lab.adapters.files import read_regular
+    from lab.checks.context import MAX_FILE_BYTES
     from lab.services.sync import task_paths
 
     files: dict[str, str | None] = {}
     for rel in task_paths(task_id):
         try:
-            files[rel] = (workspace / rel).read_text(encoding="utf-8")
+            files[rel] = read_regular(workspace / rel, MAX_FILE_BYTES, follow_symlinks=False).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             files[rel] = None
     return files

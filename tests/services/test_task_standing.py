@@ -57,3 +57,15 @@ def test_lab_tasks_says_where_each_task_stands(tmp_path: Path, lab_env: dict[str
     # Elsewhere, the app's own repository for that task: none yet.
     elsewhere = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=tmp_path, ok=True).stdout)
     assert all(t["standing"] == "" for t in elsewhere)
+
+
+def test_a_huge_progress_file_is_refused_at_once(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    repo = tmp_path / "big"
+    run_lab("init", repo, env=lab_env, ok=True)
+    progress = repo / "PROGRESS.md"
+    progress.write_text(progress.read_text() + "| x | y | z |\n" * 200_000)  # 2.8 MB
+    shown = run_lab("progress", env=lab_env, cwd=repo)
+    assert shown.returncode != 0
+    assert shown.stderr.startswith(f"lab: {progress}: cannot read: larger than 1048576 bytes - hint: ")
+    listed = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=repo, ok=True).stdout)
+    assert listed[0]["id"] == "09b" and listed[0]["standing"] == "started"

@@ -194,23 +194,47 @@ def test_a_state_read_beside_a_git_write_is_read_again(
     session = practice_session(tmp_path)
     progress = session.workspace / "PROGRESS.md"
     final = progress.read_text(encoding="utf-8") + "\n<!-- git finished writing -->\n"
-    real = Path.read_text
+    from lab.adapters import files
+
+    real = files.read_regular
     torn: list[Path] = []
 
-    def read_during_git(self: Path, *args: Any, **kwargs: Any) -> str:
-        if self == progress and not torn:
-            torn.append(self)
+    def read_during_git(path: Path, *args: Any, **kwargs: Any) -> bytes:
+        if path == progress and not torn:
+            torn.append(path)
             progress.write_text("", encoding="utf-8")  # git's empty file, seen by this read
-            text = real(self, *args, **kwargs)
+            data = real(path, *args, **kwargs)
             progress.write_text(final, encoding="utf-8")  # git finishes after the read
-            return text
-        return real(self, *args, **kwargs)
+            return data
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_text", read_during_git)
+    monkeypatch.setattr(files, "read_regular", read_during_git)
     state = svc.read_state(session, fetch=False)
     assert torn, "the read went through the torn file"
     assert state.files["PROGRESS.md"] == final
     assert state.stamp == svc.watch_stamp(session.workspace, svc.origin_dir(session.workspace))
+
+
+@pytest.mark.slow
+def test_odd_task_files_are_read_as_missing_never_waited_for(tmp_path: Path) -> None:
+    """A FIFO at PROGRESS.md would block a plain read for ever, a huge file cost every refresh, and a
+    link is not the learner's own file: the state has None for each, and the read returns."""
+    import os
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    (ws / "PROGRESS.md").unlink()
+    os.mkfifo(ws / "PROGRESS.md")
+    deployment = ws / "apps/base/nginx/deployment.yaml"
+    deployment.write_bytes(b"#" * (3 * 1024 * 1024))
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("kind: Secret\n")
+    (ws / "clusters/dev/image-automation").mkdir(parents=True, exist_ok=True)
+    (ws / "clusters/dev/image-automation/image-policy.yaml").symlink_to(outside)
+    state = svc.read_state(session, fetch=False)
+    assert state.files["PROGRESS.md"] is None
+    assert state.files["apps/base/nginx/deployment.yaml"] is None
+    assert state.files["clusters/dev/image-automation/image-policy.yaml"] is None
 
 
 @pytest.mark.slow
