@@ -9,6 +9,8 @@ image-automation-controller both run it.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from lab.adapters.git import Workspace, clone_to_temp, open_workspace
@@ -90,6 +92,15 @@ def run_automations(
     return results
 
 
+def _head(path: Path, size: int = 1 << 20) -> bytes:
+    """The first `size` bytes of a regular file (a FIFO gives nothing: it is opened without blocking)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+
+
 def _pending(ws: Workspace) -> str:
     """Why origin lacks the automation when the learner has one: not committed, or not pushed."""
     try:
@@ -98,7 +109,7 @@ def _pending(ws: Workspace) -> str:
         for rel in ws.dirty_files():
             path = ws.root / rel
             local = rel.endswith((".yaml", ".yml")) and path.is_file() and not path.is_symlink()
-            if local and b"ImageUpdateAutomation" in path.read_bytes()[: 1 << 20]:
+            if local and b"ImageUpdateAutomation" in _head(path):
                 return " (it exists locally but is not committed and pushed)"
     except (LabError, OSError):
         pass  # only a better message is lost

@@ -32,6 +32,7 @@ the runner here is a small subprocess wrapper with an explicit environment and a
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -43,12 +44,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from lab.adapters.files import read_regular
 from lab.core.record import dataclass
 from lab.errors import GitError
 
 DEFAULT_TIMEOUT = 60.0
 NETWORK_TIMEOUT = 120.0
 MAX_BLOB_BYTES = 8 * 1024 * 1024
+# Larger than any course repository's packed refs; past it the refs are asked of git instead.
+MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 FALLBACK_IDENTITY = ("fluxlab", "fluxlab@localhost")
 PULL_AND_PUSH = "git pull --rebase && git push"
 """What a learner types when origin has commits they lack (Flux's): the checks' hint, what `lab sync` does."""
@@ -462,9 +466,12 @@ def _resolve_git_dir(root: Path) -> Path:
     if dot.is_dir():
         return dot
     try:
-        text = dot.read_text(encoding="utf-8", errors="replace")
+        # A gitdir link is one line; a FIFO or a device there must not block or flood the read.
+        text = read_regular(dot, 4096).decode("utf-8", "replace")
     except OSError as err:
-        raise GitError(f"cannot read {dot}: {err.strerror}", hint="check the permissions") from err
+        odd = err.errno in (errno.EINVAL, errno.EFBIG)  # what read_regular says of a FIFO, device, flood
+        hint = "a repository's .git is a directory or a one-line gitdir: file; re-clone it" if odd else None
+        raise GitError(f"cannot read {dot}: {err.strerror}", hint=hint or "check the permissions") from err
     match = re.match(r"gitdir:\s*(.+)", text.strip())
     if not match:
         raise GitError(f"{dot} is neither a directory nor a gitdir link", hint="re-clone the repository")
@@ -529,7 +536,7 @@ def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
         return None
     refs: dict[str, str | None] = {}
     try:
-        packed = (git_dir / "packed-refs").read_text(encoding="utf-8")
+        packed = read_regular(git_dir / "packed-refs", MAX_PACKED_REFS_BYTES).decode("utf-8")
     except FileNotFoundError:
         packed = ""
     except (OSError, UnicodeDecodeError):
@@ -550,7 +557,7 @@ def _read_ref_files(git_dir: Path, prefix: str) -> dict[str, str | None] | None:
             if file.endswith(".lock") or _BAD_REF.search(name[len("refs/") :]):
                 return None
             try:
-                text = path.read_text(encoding="utf-8").strip()
+                text = read_regular(path, 4096).decode("utf-8").strip()
             except (OSError, UnicodeDecodeError):
                 return None
             if text.startswith("ref:"):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.adapters.files import write_atomic
+from lab.adapters.files import read_regular, write_atomic
 from lab.core.quiz import QuizResult, merge_record
 from lab.core.record import dataclass
 
@@ -67,9 +67,14 @@ class QuizRecord:
         return f"{mine} {'passed' if self.this_attempt.passed else 'not passed'} ({self.attempts_text})"
 
 
+# A record keeps at most MAX_ATTEMPTS_KEPT attempts: kilobytes. Anything larger, or not a regular
+# file (a FIFO would block the read), is not a record the lab wrote.
+MAX_RECORD_BYTES = 1 << 20
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, MAX_RECORD_BYTES, follow_symlinks=False).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

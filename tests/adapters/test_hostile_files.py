@@ -96,6 +96,28 @@ def test_fifo_in_the_tree_does_not_block_mark_or_check(repo: Path, lab_env: dict
 
 
 @pytest.mark.slow
+def test_fifos_where_the_lab_keeps_its_own_files_do_not_block(repo: Path, lab_env: dict[str, str]) -> None:
+    """The quiz record and the `.git` link are the lab's and git's files, but they sit in the learner's
+    tree: a FIFO there is read as no record / no repository, at once."""
+    (repo / ".fluxlab").mkdir()
+    os.mkfifo(repo / ".fluxlab" / "quiz.json")
+    answers = ",".join(["1"] * 7)
+    quiz = run_lab("quiz", "-w", repo, "--answers", answers, env=lab_env, cwd=repo, timeout=30)
+    assert quiz.returncode == 1 and "recorded in .fluxlab/quiz.json" in quiz.stdout, quiz.stderr
+    assert (repo / ".fluxlab" / "quiz.json").is_file()  # the FIFO was replaced by the record
+
+    linked = repo.parent / "linked"
+    linked.mkdir()
+    os.mkfifo(linked / ".git")
+    status = run_lab("sync", "--status", "-w", linked, env=lab_env, cwd=linked, timeout=30)
+    assert status.returncode != 0
+    assert status.stderr.endswith(
+        "/linked/.git: a FIFO - hint: a repository's .git is a directory or a one-line gitdir: file; re-clone it\n"
+    )
+    assert status.stderr.count("\n") == 1, status.stderr
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
 def test_tags_file_must_be_a_regular_file(
     tmp_path: Path, repo: Path, lab_env: dict[str, str], source: str
