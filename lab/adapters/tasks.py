@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.adapters.files import read_regular
 from lab.adapters.tomlcache import cached_toml
 from lab.core.record import dataclass
 from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, load_toml, parse_recorded_task, task_meta
@@ -140,13 +141,13 @@ def recorded_task(workspace: Path) -> str | None:
             "is a symbolic link; lab reads only a regular file", file=where, hint="replace it with the file"
         )
     try:
-        if path.stat().st_size > MAX_RECORD_BYTES:
-            raise LabError("is larger than 64 KiB", file=where, hint='it holds {"task": "<task id>"}')
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_RECORD_BYTES, follow_symlinks=False)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except OSError as err:
-        raise LabError(f"cannot read: {err.strerror}", file=where) from None
+    except OSError as err:  # a FIFO or device is refused, not read (the read would block or not end)
+        raise LabError(
+            f"cannot read: {err.strerror}", file=where, hint='it holds {"task": "<task id>"}'
+        ) from None
     return parse_recorded_task(raw.decode("utf-8", "replace"), where)
 
 

@@ -686,6 +686,28 @@ def test_a_recorded_task_behind_a_symlink_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("odd", "says"), [("fifo", "a FIFO"), ("huge", "larger than 65536 bytes")])
+def test_a_recorded_task_that_is_no_small_file_is_refused_at_once(
+    tmp_path: Path, odd: str, says: str
+) -> None:
+    """Every command asks the repository for its task: a FIFO there would block them all."""
+    import os
+
+    from lab.errors import LabError
+    from lab.services.tasks import task_for_workspace
+
+    ws = _practice(tmp_path, "09b-multi")
+    record = ws / ".fluxlab" / "task.json"
+    record.unlink()
+    if odd == "fifo":
+        os.mkfifo(record)
+    else:
+        record.write_text('{"task": "09b-multi"}' + " " * 70_000, encoding="utf-8")
+    with pytest.raises(LabError, match=f"cannot read: {says}"):
+        task_for_workspace(ws)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("task", EXERCISES)
 def test_generator_form_is_the_exercises(
     tmp_path: Path, task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
