@@ -370,6 +370,37 @@ async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
         assert "extract: $ts" in _text(preview), "the last valid preview stays"
 
 
+async def test_switching_policy_kinds_keeps_the_tasks_own_default(tmp_path: Path) -> None:
+    """An exercise's form starts at its semver range (1.4.x); switching to numerical and back gives
+    `asc` and then that range again, not the course task's 1.25.x, and a typed value is kept."""
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    task = load_task("09b-guard")
+    repo = init_practice_repo(tmp_path / "guard", task=task.id)
+    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        kind, value = (
+            app.screen.query_one("#policy_kind", Select),
+            app.screen.query_one("#policy_value", Input),
+        )
+        start = value.value
+        assert kind.value == "semver" and start == task.meta.generate["semver"] != "1.25.x"
+        kind.value = "numerical"
+        await pilot.pause()
+        assert value.value == "asc"
+        kind.value = "semver"
+        await pilot.pause()
+        assert value.value == start
+        value.value = ">=1.4.0 <2.0.0"
+        kind.value = "alphabetical"
+        await pilot.pause()
+        assert value.value == ">=1.4.0 <2.0.0"
+
+
 async def test_a_state_read_during_the_apps_own_push_is_not_shown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

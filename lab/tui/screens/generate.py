@@ -73,6 +73,8 @@ class GenerateScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self.options: GenerateOptions | None = None
+        #: each policy kind's default value: the lab's, with the task's `[generate]` one for its kind
+        self._policy_defaults = dict(POLICY_DEFAULTS)
         #: the manifests rendered from `options`: once per form change, reused to diff and write
         self.texts: dict[str, str] = {}
         self._marked_line: int | None = None
@@ -98,6 +100,7 @@ class GenerateScreen(LabScreen):
             name = key.replace("-", "_")
             if name in POLICY_LABELS:
                 policy_kind, values["policy_value"] = name, value
+                self._policy_defaults[name] = value
             elif name in values:
                 values[name] = value
         with TabbedContent(initial="manifests-pane"):
@@ -204,8 +207,9 @@ class GenerateScreen(LabScreen):
         kind = str(event.value)
         self.query_one("#policy_value-label", Label).update(POLICY_LABELS.get(kind, "Value"))
         value = self.query_one("#policy_value", Input)
-        if value.value in POLICY_DEFAULTS.values():
-            value.value = POLICY_DEFAULTS.get(kind, "")
+        # An untouched value follows the kind (the task's own default for it); a typed one is kept.
+        if value.value in self._policy_defaults.values():
+            value.value = self._policy_defaults.get(kind, "")
 
     @on(Input.Changed)
     @on(Select.Changed)
