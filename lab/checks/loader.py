@@ -96,12 +96,12 @@ def _def(raw: dict[str, Any], where: str) -> CheckDef:
     )
 
 
-TASK_FACTS = ("progress_row", "progress_note", "quiz_record")
+TASK_FACTS = ("progress_row", "progress_note", "quiz_record", "generate")
 
 
 def load_task_checks(task: str | None = None) -> TaskChecks:
     """`tasks/<task>/checks.toml` (default: the course's current task), with the task's own facts
-    (PROGRESS.md row and note, quiz record) from its task.toml as settings."""
+    (PROGRESS.md row and note, quiz record, the generator's `[generate]`) from its task.toml as settings."""
     from lab.adapters.tasks import default_task_id, read_task_meta, read_task_toml, task_folder
     from lab.core.tasks import CHECKS_FILE, CHECKS_MODULE, TASK_FILE
 

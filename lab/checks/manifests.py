@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lab.adapters.tree import walk_entries
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
+    automation_dir,
     automation_files,
     deployment_file,
     sync_file,
@@ -31,6 +32,7 @@ from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.core.manifests.generate import GenerateOptions
     from lab.core.setters.markers import MarkerSyntax
 
 MAX_SCANNED_FILES = 500
@@ -97,17 +99,17 @@ def _owner(problem: Problem, objects: Sequence[FluxObject]) -> FluxObject | None
 
 
 def _outcome_for(
-    ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: str
+    ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: Callable[[], str]
 ) -> Outcome:
     aset = automation_set(ctx)
     objects = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)]
     if not objects:
         elsewhere = sorted({o.file for o in aset.all_objects() if isinstance(o, kind)})
         return Outcome.failed(
-            f"no {kind_name} in clusters/dev/image-automation/"
+            f"no {kind_name} in {automation_dir(ctx).rstrip('/')}/"
             + (f" (found one in {elsewhere[0]})" if elsewhere else ""),
             file=rel,
-            hint=f"write kind: {kind_name} in {rel}, e.g. {example}",
+            hint=f"write kind: {kind_name} in {rel}, e.g. {example()}",
         )
     mine = [
         p
@@ -131,9 +133,10 @@ def _outcome_for(
 def image_repository_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
-    outcome = _outcome_for(
-        ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], "spec.image: library/nginx"
-    )
+    def example() -> str:
+        return f"spec.image: {_generated(ctx).image}"
+
+    outcome = _outcome_for(ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], example)
     return merge(ctx, "image-repository.valid", outcome)
 
 
@@ -141,10 +144,21 @@ def image_repository_valid(ctx: CheckContext) -> Outcome:
 def image_policy_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
-    outcome = _outcome_for(
-        ctx, ImagePolicy, "ImagePolicy", automation_files(ctx)[1], "spec.policy.semver.range: 1.25.x"
-    )
+    def example() -> str:
+        policy = _generated(ctx).policy
+        return f"spec.policy.{policy.kind}.{'range' if policy.kind == 'semver' else 'order'}: {policy.value}"
+
+    outcome = _outcome_for(ctx, ImagePolicy, "ImagePolicy", automation_files(ctx)[1], example)
     return merge(ctx, "image-policy.valid", outcome)
+
+
+def _generated(ctx: CheckContext) -> GenerateOptions:
+    """What `lab generate` writes for the task (its `[generate]`, a setting, over the lab's defaults):
+    the examples in a hint name the task's own image and policy, not the course task's."""
+    from lab.core.manifests.generate import options_from_mapping
+
+    table = ctx.settings.get("generate")
+    return options_from_mapping(table if isinstance(table, dict) else {})
 
 
 @check("image-update.valid")
@@ -160,7 +174,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
         ImageUpdateAutomation,
         "ImageUpdateAutomation",
         automation_files(ctx)[2],
-        "spec.update.path: ./apps",
+        lambda: f"spec.update.path: {_generated(ctx).update_path}",
     )
     if outcome.status.value != "pass":
         return outcome

@@ -307,3 +307,25 @@ def test_keys_sort_like_go_yaml_v2() -> None:
         "messageTemplate",
         "messageTemplateValues",
     ]
+
+
+def test_a_tasks_generate_table_over_the_defaults() -> None:
+    from lab.core.manifests.generate import options_from_mapping
+
+    assert options_from_mapping({}) == GenerateOptions()
+    staging = options_from_mapping(
+        {
+            "name": "shop",
+            "image": "ghcr.io/acme/shop",
+            "numerical": "asc",
+            "filter-pattern": "^main-(?P<ts>.*)$",
+        }
+    )
+    assert (staging.name, staging.image, staging.filter_pattern) == (
+        "shop",
+        "ghcr.io/acme/shop",
+        "^main-(?P<ts>.*)$",
+    )
+    assert staging.policy == PolicySpec("numerical", "asc")
+    assert staging.namespace == GenerateOptions().namespace
+    assert options_from_mapping({"no_such_option": "x", "policy": "x"}) == GenerateOptions()

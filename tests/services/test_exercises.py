@@ -827,3 +827,23 @@ def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
     report = explain(ws, offline=True)
     assert report.broken is None, report.verdict()
     assert "bundled tags: ghcr.io/acme/shop-worker" in report.mode
+
+
+@pytest.mark.slow
+def test_a_missing_objects_hint_names_the_tasks_own_image_and_policy(tmp_path: Path) -> None:
+    """The example in "write kind: ImageRepository ..., e.g. spec.image: ..." is the exercise's image,
+    not the course task's library/nginx."""
+    from lab.checks.context import CheckContext
+    from lab.checks.manifests import image_policy_valid, image_repository_valid
+
+    ws = _practice(tmp_path, "09b-guard")
+    for name in ("image-repository.yaml", "image-policy.yaml"):
+        (ws / "clusters/dev/image-automation" / name).unlink()
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b-guard")
+    ctx = CheckContext(ws, task="09b-guard", offline=True, params=spec.params, settings=dict(spec.settings))
+    repo, policy = image_repository_valid(ctx), image_policy_valid(ctx)
+    assert repo.message == "no ImageRepository in clusters/dev/image-automation/"
+    assert repo.hint is not None and repo.hint.endswith("e.g. spec.image: ghcr.io/acme/shop")
+    assert policy.hint is not None and policy.hint.endswith("e.g. spec.policy.semver.range: 1.x")

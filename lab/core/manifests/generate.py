@@ -11,8 +11,9 @@ Two output shapes:
 from __future__ import annotations
 
 import re
-from dataclasses import field, replace
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import field, fields, replace
+from typing import Any, cast, get_args
 
 from lab.core.dnsnames import dns_label_error, dns_subdomain_error
 from lab.core.duration import check_interval, normalize
@@ -20,7 +21,7 @@ from lab.core.imagename import ImageNameError, parse_image
 from lab.core.manifests.emit import dump
 from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
 from lab.core.manifests.validate import git_branch_error, template_problems
-from lab.core.policy.spec import PolicySpec
+from lab.core.policy.spec import PolicyKind, PolicySpec
 from lab.core.record import dataclass
 from lab.errors import LabError
 
@@ -77,6 +78,24 @@ class GenerateOptions:
     automation_name: str = "flux-system"
     automation_interval: str = "10m"
     message_template: str = SEED_MESSAGE_TEMPLATE
+
+
+POLICY_KINDS: tuple[str, ...] = get_args(PolicyKind)
+
+
+def options_from_mapping(values: Mapping[str, str]) -> GenerateOptions:
+    """The generator's defaults with a task's `[generate]` table over them (`image = "..."`, and one of
+    `semver`/`numerical`/`alphabetical` for the policy); keys that name no option are left out."""
+    defaults = GenerateOptions()
+    named = {f.name for f in fields(GenerateOptions)} - {"policy"}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name in POLICY_KINDS:
+            changes["policy"] = PolicySpec(cast(PolicyKind, name), value)
+        elif name in named:
+            changes[name] = value
+    return replace(defaults, **changes)
 
 
 def normalize_api_version(value: str) -> str:

@@ -84,25 +84,19 @@ class GenerateScreen(LabScreen):
         self._rendered_form: GenerateOptions | None = None
 
     def compose_area(self) -> ComposeResult:
-        from lab.core.manifests.generate import GenerateOptions
+        from lab.core.manifests.generate import options_from_mapping
         from lab.core.manifests.models import API_V1, API_V1BETA2
 
-        defaults = GenerateOptions()
+        # The task's `[generate]` table (task.toml) is the form's defaults, as for `lab generate --task`.
+        defaults = options_from_mapping(self.lab.session.task.meta.generate)
         # What the cluster serves is asked in a worker after the first paint (`_ask_served_api`).
         served = API_V1
         values = {
             "policy_value": defaults.policy.value,
             **{field: str(getattr(defaults, field) or "") for _, field, _, _ in FIELDS if field},
         }
-        # The task's `[generate]` table (task.toml) is the form's defaults, as for `lab generate --task`.
         policy_kind: str = defaults.policy.kind
-        for key, value in self.lab.session.task.meta.generate.items():
-            name = key.replace("-", "_")
-            if name in POLICY_LABELS:
-                policy_kind, values["policy_value"] = name, value
-                self._policy_defaults[name] = value
-            elif name in values:
-                values[name] = value
+        self._policy_defaults[policy_kind] = defaults.policy.value
         with TabbedContent(initial="manifests-pane"):
             with TabPane("Manifests", id="manifests-pane"), Horizontal(id="gen-body"):
                 with VerticalScroll(id="gen-form"):
