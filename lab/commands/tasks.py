@@ -22,13 +22,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.adapters.tasks import catalogue, default_task_id
-    from lab.services.session import here, task_standing
+    from lab.services.session import repository_here, task_standing
 
     current = default_task_id()
     entries = catalogue()
     # Inside a practice repository its task stands where that repository says; the others where the
     # app keeps them.
-    workspace, own_task = here()
+    workspace, own_task = repository_here()
     standing = {
         e.meta.id: task_standing(e.meta, workspace if e.meta.id == own_task else None) for e in entries
     }

@@ -559,12 +559,8 @@ def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
     return next_in_lab(meta, task_catalogue())
 
 
-def task_workspace(task: Task) -> Path:
+def task_workspace(task_id: str) -> Path:
     """Where the app keeps a task's own practice repository (made from its starter on first use)."""
-    return _own_repository(task.id)
-
-
-def _own_repository(task_id: str) -> Path:
     return data_home() / "tasks" / task_id / "gitops-lab"
 
 
@@ -575,10 +571,10 @@ def task_repository(task_id: str) -> Path:
 
     sandbox_ws = default_sandbox_workspace()
     sandbox_task = task_for_workspace(sandbox_ws) if (sandbox_ws / ".git").exists() else default_task_id()
-    return sandbox_ws if task_id == sandbox_task else _own_repository(task_id)
+    return sandbox_ws if task_id == sandbox_task else task_workspace(task_id)
 
 
-def here() -> tuple[Path | None, str | None]:
+def repository_here() -> tuple[Path | None, str | None]:
     """The GitOps repository around the working directory and the task it records, if any (what
     `open_session` would pick first); nothing is created."""
     from lab.adapters.git import find_git_root

@@ -24,7 +24,7 @@ def test_not_started_then_started_then_done(tmp_path: Path) -> None:
 
     course = practice_session(tmp_path)
     opened = svc.open_task(course, "09b-multi")
-    assert opened.workspace == svc.task_repository("09b-multi") == svc.task_workspace(multi)
+    assert opened.workspace == svc.task_repository("09b-multi") == svc.task_workspace("09b-multi")
     assert svc.task_standing(multi.meta) == "started"
 
     mark_task_done(opened.workspace, multi.meta)
@@ -38,7 +38,7 @@ def test_not_started_then_started_then_done(tmp_path: Path) -> None:
 
 def test_the_course_task_is_the_default_sandboxs(tmp_path: Path) -> None:
     assert svc.task_repository("09b") == svc.default_sandbox_workspace()
-    assert svc.task_repository("09b-guard") == svc.task_workspace(load_task("09b-guard"))
+    assert svc.task_repository("09b-guard") == svc.task_workspace("09b-guard")
 
 
 def test_lab_tasks_says_where_each_task_stands(tmp_path: Path, lab_env: dict[str, str]) -> None:

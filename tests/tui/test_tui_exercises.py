@@ -17,7 +17,6 @@ from textual.widgets import Button, DataTable, OptionList, Static, TextArea
 
 from lab.services.check import run_checks
 from lab.services.session import task_workspace
-from lab.services.tasks import load_task
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from lab.tui.screens.editor import EditorScreen, FilePicker
@@ -204,7 +203,7 @@ async def _run(tmp_path: Path, task_id: str, edit: object) -> None:
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         workspace = await _open_from_home(pilot, app, task_id)
-        assert workspace == task_workspace(load_task(task_id))
+        assert workspace == task_workspace(task_id)
         await edit(Keys(pilot, app), workspace)  # type: ignore[operator]
         await _push(pilot, app)
         await _flux_commits(pilot, app)

@@ -297,7 +297,7 @@ async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
             await pilot.press("down")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session.task.id == other.id, timeout=30)
-        ws = task_workspace(other)
+        ws = task_workspace(other.id)
         assert app.session.workspace == ws and (ws / ".git").is_dir()
         title = app.screen.query_one("#home-title")
         await wait_until(pilot, lambda: other.title in str(title.render()))
