@@ -22,13 +22,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.adapters.tasks import catalogue, default_task_id
-    from lab.services.session import repository_here, task_standing
+    from lab.errors import LabError
+    from lab.services.session import gitops_root_here, task_standing
+    from lab.services.tasks import task_for_workspace
 
     current = default_task_id()
     entries = catalogue()
     # Inside a practice repository its task stands where that repository says; the others where the
     # app keeps them.
-    workspace, own_task = repository_here()
+    workspace, own_task = gitops_root_here(), None
+    if workspace is not None:
+        try:
+            own_task = task_for_workspace(workspace)
+        except LabError:  # it records a task this lab does not have: `lab check` there says so
+            pass
     standing = {
         e.meta.id: task_standing(e.meta, workspace if e.meta.id == own_task else None) for e in entries
     }

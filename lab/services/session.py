@@ -71,10 +71,8 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
         return Session(
             chosen, workspace_task(chosen, task_id), sandbox=kubeconfig is None, kubeconfig=kubeconfig
         )
-    from lab.adapters.git import find_git_root
-
-    root = find_git_root(Path.cwd().resolve())
-    if root is not None and _looks_like_gitops_repo(root):
+    root = gitops_root_here()
+    if root is not None:
         return Session(root, workspace_task(root, task_id), sandbox=kubeconfig is None, kubeconfig=kubeconfig)
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
@@ -574,23 +572,15 @@ def task_repository(task_id: str) -> Path:
     return sandbox_ws if task_id == sandbox_task else task_workspace(task_id)
 
 
-def repository_here() -> tuple[Path | None, str | None]:
-    """The GitOps repository around the working directory and the task it records, if any (what
-    `open_session` would pick first); nothing is created."""
+def gitops_root_here() -> Path | None:
+    """The GitOps repository around the working directory (the workspace commands pick first), if any."""
     from lab.adapters.git import find_git_root
-    from lab.errors import LabError
-    from lab.services.tasks import task_for_workspace
 
     try:
         root = find_git_root(Path.cwd().resolve())
     except OSError:  # the working directory was removed under us
-        return None, None
-    if root is None or not _looks_like_gitops_repo(root):
-        return None, None
-    try:
-        return root, task_for_workspace(root)
-    except LabError:  # it records a task this lab does not have: `lab check` there says so
-        return root, None
+        return None
+    return root if root is not None and _looks_like_gitops_repo(root) else None
 
 
 def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
