@@ -128,7 +128,7 @@ def task_steps(task: Task) -> tuple[str, ...]:
     """What to run for `task`, in order (`command  # comment`): its `next_steps` (or `lab check`), with
     the lesson first and the quiz last when the task has them and the steps do not already say so."""
     steps = list(task.meta.next_steps or ("lab check  # see what is done and what is missing",))
-    if not any(step.startswith("lab lesson") for step in steps):
+    if not any(step.partition("#")[0].strip() == "lab lesson" for step in steps):
         hints = f"; --hint 1..{len(task.hints)} for its hints" if task.hints else ""
         steps.insert(0, f"lab lesson  # read the task{hints}")
     if task.quiz.questions and not any(step.startswith("lab quiz") for step in steps):
