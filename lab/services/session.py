@@ -591,7 +591,10 @@ def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
     from lab.errors import LabError
     from lab.services.progress import read_progress
 
-    where = workspace if workspace is not None else task_repository(meta.id)
+    try:
+        where = workspace if workspace is not None else task_repository(meta.id)
+    except LabError:  # the sandbox records a task this lab does not have: opening it says so
+        return ""
     if not (where / ".git").exists():
         return ""
     try:

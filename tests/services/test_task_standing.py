@@ -41,6 +41,14 @@ def test_the_course_task_is_the_default_sandboxs(tmp_path: Path) -> None:
     assert svc.task_repository("09b-guard") == svc.task_workspace("09b-guard")
 
 
+def test_a_sandbox_recording_an_unknown_task_leaves_the_list_readable(tmp_path: Path) -> None:
+    from lab.sandbox.practice import init_practice_repo
+
+    sandbox = init_practice_repo(svc.default_sandbox_workspace()).path
+    (sandbox / ".fluxlab" / "task.json").write_text('{"task": "gone"}\n')
+    assert [svc.task_standing(load_task(t).meta) for t in ("09b", "09b-guard")] == ["", ""]
+
+
 def test_lab_tasks_says_where_each_task_stands(tmp_path: Path, lab_env: dict[str, str]) -> None:
     repo = tmp_path / "mine"
     run_lab("init", repo, "--task", "09b-staging", env=lab_env, ok=True)
