@@ -551,10 +551,17 @@ def task_catalogue() -> list[TaskMeta]:
 
 
 def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
-    """The task the lab offers once `meta` is done (its next task, else the exercises built on it)."""
+    """The task the lab offers once `meta` is done: its next task, else the exercises built on it, and
+    past the ones already done (PROGRESS.md in their repositories says so); None at the chain's end."""
     from lab.core.tasks import next_in_lab
 
-    return next_in_lab(meta, task_catalogue())
+    catalogue = task_catalogue()
+    seen = {meta.id}
+    found = next_in_lab(meta, catalogue)
+    while found is not None and found.id not in seen and task_standing(found) == "done":
+        seen.add(found.id)
+        found = next_in_lab(found, catalogue)
+    return None if found is None or found.id in seen else found
 
 
 def task_workspace(task_id: str) -> Path:

@@ -77,3 +77,16 @@ def test_a_huge_progress_file_is_refused_at_once(tmp_path: Path, lab_env: dict[s
     assert shown.stderr.startswith(f"lab: {progress}: cannot read: larger than 1048576 bytes - hint: ")
     listed = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=repo, ok=True).stdout)
     assert listed[0]["id"] == "09b" and listed[0]["standing"] == "started"
+
+
+def test_the_next_task_skips_the_ones_already_done(tmp_path: Path) -> None:
+    course = practice_session(tmp_path)
+    meta = course.task.meta
+    assert svc.next_task_in_lab(meta) == load_task("09b-multi").meta
+    for done in ("09b-multi", "09b-staging"):
+        opened = svc.open_task(course, done)
+        mark_task_done(opened.workspace, opened.task.meta)
+    assert svc.next_task_in_lab(meta) == load_task("09b-guard").meta
+    guard = svc.open_task(course, "09b-guard")
+    mark_task_done(guard.workspace, guard.task.meta)
+    assert svc.next_task_in_lab(meta) is None  # every exercise done: the course goes on outside the lab
