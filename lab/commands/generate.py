@@ -151,12 +151,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _next_step(workspace: Path, task: str | None, policy: str) -> str:
     """The marker to add next, in the file the task's checks call its deployment (`[params]`)."""
+    from lab.services.generate import current_text
     from lab.services.tasks import task_deployment, task_for_workspace
 
     deployment = task_deployment(task_for_workspace(workspace, task))
     if deployment is not None and deployment.endswith((".yaml", ".yml")):
         target = workspace / deployment
-        if target.is_file() and "containers:" in target.read_text(encoding="utf-8", errors="replace"):
+        if "containers:" in (current_text(target) or ""):
             return f"next: mark your Deployment: lab mark {deployment} --policy {policy}"
     return (
         f'next: end each image field Flux should move with # {{"$imagepolicy": "{policy}[:tag|:name|:digest]"}} '

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from lab.adapters.files import write_atomic
+from lab.adapters.files import read_regular, write_atomic
 from lab.core.manifests.generate import GenerateOptions, render_manifests
 from lab.core.manifests.models import API_V1
 from lab.core.record import dataclass
@@ -104,6 +104,19 @@ def _display(path: Path, workspace: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
+# Generated manifests are a few hundred bytes; a file past the checks' own limit is not one of them.
+MAX_CURRENT_BYTES = 2 * 1024 * 1024
+
+
+def current_text(path: Path) -> str | None:
+    """What a file the generator would write holds now: None when it is not a regular file (a link, a
+    FIFO), is larger than MAX_CURRENT_BYTES, or is not UTF-8 - then it differs from any manifest."""
+    try:
+        return read_regular(path, MAX_CURRENT_BYTES, follow_symlinks=False).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def generate(
     workspace: Path,
     opts: GenerateOptions,
@@ -144,10 +157,7 @@ def generate(
                 raise LabError(
                     "exists and is not a file", file=_display(path, workspace), hint="move it away"
                 )
-            try:
-                current = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                current = None
+            current = current_text(path)
             if current == text:
                 plans.append((path, text, "unchanged"))
                 continue

@@ -217,17 +217,14 @@ def generate_diff(
     """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
     `texts`: the manifests already rendered from `opts` (not rendered again)."""
     from lab.core.diff import file_diff
-    from lab.services.generate import generate
+    from lab.services.generate import current_text, generate
 
     result = generate(workspace, opts, out_dir, stdout=True, texts=texts)
     parts: list[str] = []
     for name, text in result.texts.items():
         path = result.out_dir / name
         if path.is_file() and not path.is_symlink():
-            try:
-                current = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                current = ""
+            current = current_text(path) or ""
             if current != text:
                 parts.append(file_diff(_rel(path, workspace), current, text))
     return "".join(parts)

@@ -186,3 +186,32 @@ def test_symlinked_target_file_is_refused(repo: Path, tmp_path: Path, lab_env: d
     result = run_lab("generate", "--force", env=lab_env, cwd=repo)
     assert result.returncode == 1 and "symlink" in result.stderr
     assert secret.read_text() == "keep me\n"
+
+
+def test_odd_existing_files_are_compared_without_reading_them_whole(
+    repo: Path, lab_env: dict[str, str]
+) -> None:
+    """A FIFO where the Deployment should be, and a 3 MB file where a manifest goes: generate neither
+    blocks nor reads them whole; the big file differs from the manifest, so it is not overwritten."""
+    import os
+
+    deployment = repo / "apps/base/nginx/deployment.yaml"
+    deployment.unlink()
+    os.mkfifo(deployment)
+    (repo / OUT).mkdir(parents=True)
+    big = repo / OUT / "image-policy.yaml"
+    big.write_bytes(b"#" * (3 * 1024 * 1024))
+    refused = run_lab("generate", env=lab_env, cwd=repo, timeout=30)
+    assert refused.returncode != 0
+    assert (
+        "would overwrite 1 file(s) that differ from the generated ones: clusters/dev/image-automation/image-policy.yaml"
+        in refused.stderr
+    )
+    big.unlink()
+    written = run_lab("generate", env=lab_env, cwd=repo, timeout=30)
+    assert written.returncode == 0, written.stderr
+    assert "mark your Deployment" not in written.stdout  # the FIFO is not read as the Deployment
+    assert (
+        'next: end each image field Flux should move with # {"$imagepolicy": "flux-system:nginx'
+        in written.stdout
+    )
