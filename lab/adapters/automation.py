@@ -9,10 +9,9 @@ image-automation-controller both run it.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
+from lab.adapters.files import read_regular
 from lab.adapters.git import Workspace, clone_to_temp, open_workspace
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.adapters.setters import apply_to_tree
@@ -92,15 +91,6 @@ def run_automations(
     return results
 
 
-def _head(path: Path, size: int = 1 << 20) -> bytes:
-    """The first `size` bytes of a regular file (a FIFO gives nothing: it is opened without blocking)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-    finally:
-        os.close(fd)
-
-
 def _pending(ws: Workspace) -> str:
     """Why origin lacks the automation when the learner has one: not committed, or not pushed."""
     try:
@@ -109,7 +99,8 @@ def _pending(ws: Workspace) -> str:
         for rel in ws.dirty_files():
             path = ws.root / rel
             local = rel.endswith((".yaml", ".yml")) and path.is_file() and not path.is_symlink()
-            if local and b"ImageUpdateAutomation" in _head(path):
+            head = read_regular(path, 1 << 20, follow_symlinks=False, truncate=True) if local else b""
+            if b"ImageUpdateAutomation" in head:
                 return " (it exists locally but is not committed and pushed)"
     except (LabError, OSError):
         pass  # only a better message is lost

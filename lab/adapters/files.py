@@ -61,8 +61,9 @@ def not_regular(path: Path) -> str | None:
     return None if stat.S_ISREG(mode) else _not_regular(mode)
 
 
-def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
-    """The bytes of `path` if it is a regular file of at most `limit` bytes.
+def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True, truncate: bool = False) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes (`truncate`: its first
+    `limit` bytes, whatever its size).
 
     Learners' trees and command-line arguments can name FIFOs (a read blocks for ever) and devices
     such as /dev/zero (a read never ends, whatever size stat reports), so the file is opened without
@@ -84,7 +85,10 @@ def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> byt
         while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
             size += len(chunk)
             if size > limit:
-                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+                if not truncate:
+                    raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+                chunks.append(chunk[: len(chunk) - (size - limit)])
+                break
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

@@ -78,6 +78,12 @@ def test_read_regular_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None
     with pytest.raises(OSError, match="larger than 1024 bytes"):
         read_regular(big, 1024)
     assert read_regular(big, 2048) == b"x" * 2048
+    # truncate: the head of a larger file, all of a smaller one; what is not a file is still refused.
+    big.write_bytes(b"a" * 1000 + b"b" * 3 * (1 << 20))
+    assert read_regular(big, 1002, truncate=True) == b"a" * 1000 + b"bb"
+    assert read_regular(big, 4 << 20, truncate=True) == big.read_bytes()
+    with pytest.raises(OSError, match="a FIFO"):
+        read_regular(fifo, 1024, truncate=True)
 
 
 @pytest.mark.slow

@@ -238,3 +238,21 @@ def test_one_failing_automation_does_not_hide_anothers_push(solved: Path, lab_en
     assert "lstat" in proc.stdout
     assert proc.stderr.startswith("lab: 1 of 2 ImageUpdateAutomations failed; pushed anyway: flux-system/")
     assert origin_log(solved)[0].startswith("Flux <flux@gitops-lab.local>|")
+
+
+def test_simulate_says_when_the_automation_is_only_in_the_working_tree(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """Written but not committed: the error says so. The file is read only as far as its first MiB,
+    so a 3 MB one with the automation at the top is still recognised."""
+    ws = tmp_path / "ws"
+    run_lab("init", str(ws), env=lab_env, ok=True)
+    run_lab("generate", env=lab_env, cwd=ws, ok=True)
+    update = ws / "clusters/dev/image-automation/image-update.yaml"
+    update.write_text(update.read_text() + "#" * (3 * 1024 * 1024) + "\n")
+    proc = run_lab("simulate", "-w", str(ws), "--tags-file", str(TAGS), env=lab_env)
+    assert proc.returncode == 1
+    assert (
+        "origin/main has no ImageUpdateAutomation (it exists locally but is not committed and pushed)"
+        in proc.stderr
+    )
