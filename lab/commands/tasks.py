@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from lab.adapters.tasks import catalogue, default_task_id
     from lab.errors import LabError
-    from lab.services.session import gitops_root_here, task_standing
+    from lab.services.session import gitops_root_here, lab_task_standings
     from lab.services.tasks import task_for_workspace
 
     current = default_task_id()
@@ -36,9 +36,7 @@ def run(args: argparse.Namespace) -> int:
             own_task = task_for_workspace(workspace)
         except LabError:  # it records a task this lab does not have: `lab check` there says so
             pass
-    standing = {
-        e.meta.id: task_standing(e.meta, workspace if e.meta.id == own_task else None) for e in entries
-    }
+    standing = {meta.id: stands for meta, stands in lab_task_standings(workspace, own_task)}
     if args.json:
         print_json(
             [

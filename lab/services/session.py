@@ -609,6 +609,17 @@ def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
     return "done" if row is not None and status_is_done(row[0]) else "started"
 
 
+def lab_task_standings(
+    workspace: Path | None = None, task_id: str | None = None
+) -> list[tuple[TaskMeta, str]]:
+    """Every task of the lab, in course order, with where the learner stands (`task_standing`):
+    `task_id`'s read in `workspace` (the open repository, or the one around the working directory), the
+    others in the repositories the app keeps for them."""
+    return [
+        (meta, task_standing(meta, workspace if meta.id == task_id else None)) for meta in task_catalogue()
+    ]
+
+
 def open_task(session: Session, task_id: str) -> Session:
     """The session for `task_id`: the default sandbox's repository for the course's current task, else
     the task's own practice repository (made from its starter, with a local origin, on first use, as

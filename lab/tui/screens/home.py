@@ -100,16 +100,12 @@ class HomeScreen(LabScreen):
         thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
     )
     def _load_catalogue(self) -> None:
-        from lab.services.session import task_catalogue, task_standing
+        from lab.services.session import lab_task_standings
 
         session = self.lab.session
         tasks = [
-            (
-                t.id,
-                STANDING[task_standing(t, session.workspace if t.id == session.task.id else None)],
-                t.title,
-            )
-            for t in task_catalogue()
+            (t.id, STANDING[stands], t.title)
+            for t, stands in lab_task_standings(session.workspace, session.task.id)
         ]
         # A newer read (PROGRESS.md changed meanwhile) replaced this one: its standings may be stale.
         if not get_current_worker().is_cancelled:
