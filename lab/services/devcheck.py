@@ -107,8 +107,8 @@ def _render(task: Task) -> str:
 
 
 def _quiz(task: Task) -> str:
-    from lab.adapters.tasks import catalogue
     from lab.core.quiz import grade
+    from lab.services.tasks import list_tasks
 
     quiz = task.quiz
     where = str(task.folder / task.meta.quiz)
@@ -118,7 +118,7 @@ def _quiz(task: Task) -> str:
         raise LabError(f"pass mark {quiz.pass_mark} of {len(quiz.questions)} questions", file=where)
     if not grade(task.id, quiz, [q.answer for q in quiz.questions]).passed:
         raise LabError("the right answers do not pass the quiz", file=where)
-    known = {entry.meta.id for entry in catalogue()}
+    known = list_tasks()
     for number, opened in enumerate(quiz.open_prompts, start=1):
         if opened.task and opened.task not in known:
             raise LabError(

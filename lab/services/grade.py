@@ -437,7 +437,8 @@ def _other_task(root: Path, graded_as: str) -> str:
     """The task the submission records when it is another task of this lab than `graded_as` (a class of
     exercise repositories graded as the course task, say); "" otherwise. The record only informs the
     instructor - it never chooses the grading task - and an id the lab does not have is not repeated."""
-    from lab.adapters.tasks import catalogue, recorded_task
+    from lab.adapters.tasks import recorded_task
+    from lab.services.tasks import list_tasks
 
     try:
         recorded = recorded_task(root)
@@ -445,7 +446,7 @@ def _other_task(root: Path, graded_as: str) -> str:
         return ""
     if recorded is None or recorded == graded_as:
         return ""
-    return recorded if recorded in {entry.meta.id for entry in catalogue()} else ""
+    return recorded if recorded in list_tasks() else ""
 
 
 def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:

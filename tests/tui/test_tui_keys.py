@@ -339,6 +339,26 @@ async def test_done_leads_to_the_exercises_then_out_of_the_lab(tmp_path: Path) -
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 
+async def test_done_at_the_end_of_the_lab_says_where_the_course_goes(tmp_path: Path) -> None:
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    task = load_task("09b-guard")
+    repo = init_practice_repo(tmp_path / "guard", task=task.id)
+    seen: list[object] = []
+    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("7")
+        line = app.screen.query_one("#next-task", Static)
+        await wait_until(pilot, lambda: _text(line).startswith("Next:"), describe=lambda: _text(line))
+        assert _text(line) == f"Next: Task 10 - {task.meta.next_title}."
+        await pilot.press("n")
+        said = f"No task in this lab comes after Task 09b-guard: the course goes on with Task 10 - {task.meta.next_title}."
+        await wait_until(pilot, lambda: said in [m for _, m in notifications(seen)])
+        assert app.session.task.id == "09b-guard"
+
+
 async def test_home_lists_where_each_task_stands_and_follows_progress(tmp_path: Path) -> None:
     """The lab's tasks with their standing: the open task started, then done once PROGRESS.md says so
     (no key: the app follows the file); a task whose repository the app has not made, nothing."""

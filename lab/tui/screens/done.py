@@ -136,9 +136,14 @@ class DoneScreen(LabScreen):
         self.query_one("#write-progress", Button).disabled = marked or not self.ready()
         self.query_one("#next-task", Static).update(self._next_line())
 
+    def _course_next(self) -> str:
+        """The course's own next task (task.toml), which the lab may not have."""
+        meta = self.lab.session.task.meta
+        return f"Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
+
     def _next_line(self) -> str:
         meta = self.lab.session.task.meta
-        course_next = f"Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
+        course_next = self._course_next()
         if self._next is None:
             return f"Next: {course_next}." if course_next else ""
         line = f"Next in this lab: Task {self._next.id} - {self._next.title} (n opens it)."
@@ -163,11 +168,9 @@ class DoneScreen(LabScreen):
         if self._next is not None:
             self.lab.open_task(self._next.id)
             return
-        meta = self.lab.session.task.meta
-        after = (
-            f": the course goes on with Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
-        )
-        self.notify(f"No task in this lab comes after Task {meta.id}{after}.")
+        course_next = self._course_next()
+        after = f": the course goes on with {course_next}" if course_next else ""
+        self.notify(f"No task in this lab comes after Task {self.lab.session.task.id}{after}.")
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
     def _preview(self) -> None:
