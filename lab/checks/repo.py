@@ -28,7 +28,8 @@ def repo_files(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"missing in {automation_dir(ctx)}/: {names}",
             file=missing[0],
-            hint=f"create {missing[0]} (see the lesson's steps 2, 3 and 5)",
+            # None: the task's own hint (checks.toml), which knows where its lesson says to write them
+            hint=None,
         )
     evidence = []
     for rel in automation_files(ctx):

@@ -66,6 +66,17 @@ def test_starter_fails_repo_files_and_blocks_dependents(practice: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("task", ["09b", "09b-multi"])
+def test_missing_files_hint_is_the_tasks_own(tmp_path: Path, task: str) -> None:
+    from lab.checks.loader import load_task_checks
+
+    ws = make_practice(tmp_path, task)
+    files = run_checks(ws, task=task, offline=True, only=["repo.files"]).get("repo.files")
+    wanted = next(d.hint for d in load_task_checks(task).defs if d.id == "repo.files")
+    assert files.status is Status.FAIL and wanted and files.hint == wanted
+
+
+@pytest.mark.slow
 def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Path) -> None:
     write(practice, FILES)
     rep = check(practice, "sync.included")
