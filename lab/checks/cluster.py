@@ -25,6 +25,7 @@ from lab.checks.context import (
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
+from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import (
     IMAGE_CONTROLLERS,
     FluxObject,
@@ -269,7 +270,7 @@ def cluster_image_repository(name: str, status: dict[str, Any]) -> Outcome:
     if count == 0:
         return Outcome.failed(
             f"ImageRepository {name} scanned but found no tags",
-            hint="check spec.image (nginx or library/nginx on Docker Hub) and spec.exclusionList",
+            hint=f"{spelling_hint(str(status.get('canonicalImageName') or ''))}; check spec.exclusionList too",
         )
     return Outcome.passed(f"ImageRepository {name} Ready: {message}".rstrip(": "))
 

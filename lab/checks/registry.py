@@ -15,6 +15,7 @@ from lab.checks.context import (
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.deployed import is_older
+from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import ImagePolicy, ImageRepository
 from lab.core.record import dataclass
 from lab.errors import LabError
@@ -74,8 +75,7 @@ def _from_registry(repo: ImageRepository) -> Tags:
             repo,
             outcome=Outcome.failed(
                 message,
-                hint=hint
-                or "check spec.image for a typo (nginx and library/nginx are the same Docker Hub image)",
+                hint=hint or spelling_hint(repo.image),
                 evidence=evidence,
                 file=file,
                 line=line,
@@ -87,7 +87,7 @@ def _from_registry(repo: ImageRepository) -> Tags:
             repo,
             outcome=Outcome.failed(
                 f"the registry refused to list {repo.image} anonymously: a misspelt or private image",
-                hint="check spec.image (library/nginx on Docker Hub); a private image needs spec.secretRef",
+                hint=f"{spelling_hint(repo.image)}; a private image needs spec.secretRef",
                 evidence=evidence,
                 file=file,
                 line=line,
@@ -127,7 +127,7 @@ def registry_tags(ctx: CheckContext) -> Outcome:
             f"no tags found for {repo.image} ({tags.source}): the policy has nothing to choose from",
             file=repo.file,
             line=repo.line_of("spec.image"),
-            hint="check spec.image (nginx or library/nginx on Docker Hub) and spec.exclusionList",
+            hint=f"{spelling_hint(repo.image)}; check spec.exclusionList too",
         )
     shown = ", ".join(tags.stored[:5])
     return Outcome.passed(
@@ -241,7 +241,7 @@ def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
 
 
 def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str) -> str:
-    """For a semver range other than the task's: what it would pick as newer nginx releases arrive
+    """For a semver range other than the task's: what it would pick as the image's newer releases arrive
     (the lab's dated Docker Hub history), where the task's range would stay on its line."""
     import json
 
@@ -284,11 +284,10 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
     if len(mine) > 4:
         shown += f" ... {mine[-1].tag} ({mine[-1].date})"
     task_last = task[-1].tag if task else picked
+    label = repo.image.rsplit("/", 1)[-1]
     if not mine:
-        return (
-            f"note: as nginx releases arrive it would stay on {picked}, where {expected} moves to {task_last}"
-        )
+        return f"note: as {label} releases arrive it would stay on {picked}, where {expected} moves to {task_last}"
     return (
-        f"note: as nginx releases arrive, {spec.value} would pick {shown}, where the task's {expected} "
+        f"note: as {label} releases arrive, {spec.value} would pick {shown}, where the task's {expected} "
         f"stops at {task_last}"
     )

@@ -187,6 +187,19 @@ def canonical_name(image: str) -> str:
     return parse_image(image).canonical
 
 
+def spelling_hint(image: str) -> str:
+    """What to check in `spec.image` when the registry lists no such image: the full name it was asked
+    for, which shows a typo, and on Docker Hub that a bare `x` is `library/x` (what learners mix up)."""
+    try:
+        name = parse_image(image)
+    except ImageNameError as err:
+        return err.hint if image and err.hint else "check spec.image for a typo"
+    if name.is_docker_hub and name.repository.startswith("library/"):
+        short = name.repository.removeprefix("library/")
+        return f"check spec.image for a typo: Docker Hub was asked for library/{short} (a bare {short} is the same)"
+    return f"check spec.image for a typo: the registry was asked for {name.canonical}"
+
+
 def image_warnings(image: str) -> list[str]:
     """Accepted by Flux but probably not what the learner means (each a one-line explanation)."""
     try:

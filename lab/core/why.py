@@ -14,6 +14,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
+from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import (
     IMAGE_CONTROLLERS,
     AutomationSet,
@@ -372,7 +373,7 @@ def _scan(facts: Facts) -> Link:
                 "broken",
                 f"scanning {repo.image} fails: {facts.scan_errors[repo.image]}",
                 (f"{repo.file}:{repo.line_of('spec.image')}: spec.image: {repo.image}",),
-                "check the image name (library/nginx on Docker Hub) and credentials",
+                f"{spelling_hint(repo.image)}; check the credentials too",
             )
         if facts.tags is None or repo.image not in facts.tags:
             return f"ImageRepository {repo.ref}: {repo.image} (tags not read)"

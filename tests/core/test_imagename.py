@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.core.imagename import ImageNameError, canonical_name, image_warnings, parse_image
+from lab.core.imagename import ImageNameError, canonical_name, image_warnings, parse_image, spelling_hint
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,27 @@ def test_warnings_for_accepted_but_surprising_names() -> None:
     assert "library/nginx" in warning
     assert image_warnings("my--app") == []  # OCI allows repeated dashes
     assert image_warnings("a__b_") != []
+
+
+@pytest.mark.parametrize(
+    ("image", "hint"),
+    [
+        ("nginx", "Docker Hub was asked for library/nginx (a bare nginx is the same)"),
+        ("docker.io/library/ngnix", "Docker Hub was asked for library/ngnix (a bare ngnix is the same)"),
+        ("ghcr.io/acme/shpo", "the registry was asked for ghcr.io/acme/shpo"),
+        ("registry-1.docker.io/foo", "the registry was asked for registry-1.docker.io/foo"),
+    ],
+)
+def test_spelling_hint_names_what_the_registry_was_asked_for(image: str, hint: str) -> None:
+    assert spelling_hint(image) == f"check spec.image for a typo: {hint}"
+
+
+def test_spelling_hint_without_a_parsable_image() -> None:
+    assert spelling_hint("") == "check spec.image for a typo"
+    assert spelling_hint("https://ghcr.io/acme/shop") == parse_hint("https://ghcr.io/acme/shop")
+
+
+def parse_hint(image: str) -> str | None:
+    with pytest.raises(ImageNameError) as info:
+        parse_image(image)
+    return info.value.hint

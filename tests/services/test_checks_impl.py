@@ -408,6 +408,7 @@ def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object)
     write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/ngnix")})
     r = check(practice, "registry.tags", offline=False).get("registry.tags")
     assert r.status is Status.FAIL and "not found" in r.message and r.line == 8  # `---` on line 1
+    assert r.hint == "check the spelling of spec.image"
 
 
 @pytest.mark.slow
