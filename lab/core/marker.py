@@ -183,7 +183,7 @@ def mark(
             f"container '{chosen.name}' has an empty or non-text image value",
             file=file,
             line=chosen.line,
-            hint="write image: nginx:1.25.0",
+            hint="write the container's image as one text value: image: <repository>:<tag>",
         )
     if style in ("|", ">") or pos.end_line != pos.line:
         raise LabError(
@@ -191,7 +191,7 @@ def mark(
             "Flux only reads a marker at the end of a one-line value",
             file=file,
             line=pos.line,
-            hint="write the image on one line: image: nginx:1.25.0",
+            hint=f"write the image on one line: image: {' '.join(chosen.image.split())}",
         )
     lines = split_lines(text)
     index = pos.line - 1

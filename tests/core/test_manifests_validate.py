@@ -565,3 +565,16 @@ def test_source_ref_without_any_git_repository_in_files_is_only_a_warning() -> N
     (p,) = validate(find_automation(files))
     assert (p.code, p.severity, p.field) == ("source.ref", "warning", "spec.sourceRef.name")
     assert "gotk-sync.yaml" in p.hint
+
+
+def test_a_policy_without_a_repository_ref_is_shown_the_repository_written() -> None:
+    shop_repo = GOOD_REPO.replace("name: nginx", "name: shop")
+    no_ref = without_block(GOOD_POLICY, "imageRepositoryRef")
+    (problem,) = [p for p in problems_for(repo=shop_repo, policy=no_ref) if p.code == "policy.repository-ref"]
+    assert problem.hint == "name the ImageRepository, e.g. imageRepositoryRef: {name: shop}"
+    (alone,) = [
+        p
+        for p in validate(find_automation({SYNC_FILE: SYNC, POLICY: no_ref}))
+        if p.code == "policy.repository-ref"
+    ]
+    assert alone.hint == "name the ImageRepository, e.g. imageRepositoryRef: {name: <its metadata.name>}"

@@ -111,6 +111,13 @@ def test_files_without_a_markable_image_line(text: str, words: str) -> None:
     assert words in str(info.value) and str(info.value).startswith("x.yaml")
 
 
+def test_a_folded_image_is_shown_on_one_line_as_written() -> None:
+    text = "spec:\n  containers:\n    - name: shop\n      image: >-\n        ghcr.io/acme/shop:1.4.0\n"
+    with pytest.raises(LabError) as info:
+        mark(text, "flux-system:shop", file="x.yaml")
+    assert info.value.hint == "write the image on one line: image: ghcr.io/acme/shop:1.4.0"
+
+
 @pytest.mark.parametrize(
     ("ref", "words"),
     [

@@ -279,7 +279,9 @@ def _check_policy(c: _Collector, pol: ImagePolicy, aset: AutomationSet) -> None:
             "policy.repository-ref",
             "spec.imageRepositoryRef.name",
             f"ImagePolicy {pol.name} has no spec.imageRepositoryRef.name",
-            "name the ImageRepository, e.g. imageRepositoryRef: {name: nginx}",
+            "name the ImageRepository, e.g. imageRepositoryRef: {name: "
+            + (aset.repositories[0].name if aset.repositories else "<its metadata.name>")
+            + "}",
         )
     else:
         ns, name = pol.repository_key
