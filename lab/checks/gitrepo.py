@@ -285,7 +285,7 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
     if not commits:
         return Outcome.failed(
             f"no commit by {shown} on origin/{origin.branch} yet",
-            hint="check `lab check --only cluster.image-update` (or run `lab simulate`), then `git fetch`",
+            hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
     for commit in commits:
         parent = commit.parents[0] if commit.parents else None

@@ -17,7 +17,7 @@ from lab.services.check import run_checks
 from tests.support.gitutil import git, make_practice
 from tests.support.gitutil import write_files as write
 from tests.support.paths import ROOT
-from tests.support.taskfiles import MARKER, edited, solution_manifests, task_dir
+from tests.support.taskfiles import MARKER, edited, solution_files, solution_manifests, task_dir
 
 STARTER = task_dir() / "starter"
 FILES = solution_manifests()  # repository, policy, update
@@ -74,6 +74,25 @@ def test_missing_files_hint_is_the_tasks_own(tmp_path: Path, task: str) -> None:
     files = run_checks(ws, task=task, offline=True, only=["repo.files"]).get("repo.files")
     wanted = next(d.hint for d in load_task_checks(task).defs if d.id == "repo.files")
     assert files.status is Status.FAIL and wanted and files.hint == wanted
+
+
+@pytest.mark.slow
+def test_an_exercise_is_hinted_with_its_own_checks(tmp_path: Path) -> None:
+    """marker.valid and git.flux-commit pointed at marker.present and cluster.image-update, which
+    09b-multi does not have (`lab check --only cluster.image-update` refused the id)."""
+    from lab.checks.loader import load_task_checks
+
+    hints = {d.id: d.hint for d in load_task_checks("09b-multi").defs}
+    ws = make_practice(tmp_path, "09b-multi")
+    write(ws, solution_manifests("09b-multi"))
+    commit_push(ws)
+    unmarked = run_checks(ws, task="09b-multi", offline=True, only=["marker.valid"]).get("marker.valid")
+    assert unmarked.message == "no marker found" and unmarked.hint == hints["marker.valid"]
+    write(ws, solution_files("09b-multi"))
+    commit_push(ws, "Mark every image")
+    waiting = run_checks(ws, task="09b-multi", offline=True, only=["git.flux-commit"]).get("git.flux-commit")
+    assert waiting.status is Status.FAIL and "no commit by Flux" in waiting.message
+    assert waiting.hint == hints["git.flux-commit"]
 
 
 @pytest.mark.slow
