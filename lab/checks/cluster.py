@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
+    automation_dir,
     automation_files,
 )
 from lab.checks.manifests import automation_set
@@ -195,7 +196,7 @@ def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome
         return skipped
     mine = _learner_object(ctx, kind)
     if mine is None:
-        return Outcome.failed(f"no {kind_name} in clusters/dev/image-automation/ to look for")
+        return Outcome.failed(f"no {kind_name} in {automation_dir(ctx)}/ to look for")
     ns, name = mine.namespace or "flux-system", mine.name
     try:
         obj = client_for(ctx).get(kind_name, name, ns)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
-from lab.checks.context import CheckContext
+from lab.checks.context import CheckContext, automation_files
 from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.checks.runner import Concluded
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
@@ -100,12 +100,12 @@ def _aset(tree: Mapping[str, bytes]) -> AutomationSet:
     return find_automation(_texts(tree))
 
 
-def _main_automation(aset: AutomationSet) -> ImageUpdateAutomation:
+def _main_automation(ctx: CheckContext, aset: AutomationSet) -> ImageUpdateAutomation:
     if not aset.automations:
         raise Concluded(
             Outcome.failed(
                 "origin has no ImageUpdateAutomation",
-                file="clusters/dev/image-automation/image-update.yaml",
+                file=automation_files(ctx)[2],
                 hint=PUSH_HINT,
             )
         )
@@ -152,7 +152,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
 
     tree = _origin_tree(ctx)
     aset = _aset(tree)
-    iua = _main_automation(aset)
+    iua = _main_automation(ctx, aset)
     fields, markers = _marked_fields(tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
     verdicts = judge(fields, markers, values)
@@ -186,7 +186,7 @@ def _bumped_run(
     params = _params(ctx)
     extra = {str(k): [str(v)] for k, v in dict(params.get("next_tags", {})).items()}
     aset = _aset(tree)
-    iua = _main_automation(aset)
+    iua = _main_automation(ctx, aset)
     new, runs = run_automations(tree, aset, tag_source(ctx.task, extra))
     return tree, new, runs, iua
 
@@ -513,7 +513,7 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
     if policy is None:
         return Outcome.failed(
             f"origin has no ImagePolicy {policy_name}",
-            file="clusters/dev/image-automation/image-policy.yaml",
+            file=automation_files(ctx)[1],
             hint=f"keep the policy named {policy_name}",
         )
     line = policy.line_of("spec.policy")

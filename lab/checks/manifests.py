@@ -28,6 +28,7 @@ from lab.core.manifests.models import (
     ImageUpdateAutomation,
     Problem,
 )
+from lab.core.marker import example_policy_ref, marker_for
 from lab.core.record import dataclass
 from lab.errors import LabError
 
@@ -284,7 +285,7 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"no $imagepolicy marker in any YAML file under ./{root}: Flux has nothing to update",
             file=deployment_file(ctx) if ctx.exists(deployment_file(ctx)) else None,
-            hint=f'end the image line of {deployment_file(ctx)} with # {{"$imagepolicy": "flux-system:nginx"}}',
+            hint=f"end the image line of {deployment_file(ctx)} with {marker_for(example_policy_ref(automation_set(ctx)))}",
         )
     first = markers[0]
     return Outcome.passed(
@@ -323,7 +324,7 @@ def _marker_problem(
     if syntax.problem is not None:
         return (
             f": {syntax.problem}",
-            'write # {"$imagepolicy": "flux-system:nginx"} at the end of the image line',
+            f"write {marker_for(example_policy_ref(automation_set(ctx)))} at the end of the image line",
         )
     if m.text.lstrip().startswith("#"):
         return (

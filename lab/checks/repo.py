@@ -154,7 +154,8 @@ def sync_included(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"{sync_file(ctx)} is missing, so nothing tells Flux what to apply",
             file=sync_file(ctx),
-            hint="restore it from git (`git checkout -- clusters/dev/flux-system`) or re-run flux bootstrap",
+            hint=f"restore it from git (`git checkout -- {posixpath.dirname(sync_file(ctx))}`) "
+            "or re-run flux bootstrap",
         )
     docs = ctx.yaml_docs(sync_file(ctx))
     sync = next(

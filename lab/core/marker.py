@@ -9,13 +9,16 @@ line endings included, stays as it was; marking twice changes nothing.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
 from lab.core.imageshape import CONTAINER_LISTS
 from lab.core.record import dataclass
 from lab.core.yamlsafe import Doc, Path_, Pos, load_all
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.manifests.models import AutomationSet
 
 MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
 
@@ -50,6 +53,12 @@ class ContainerImage:
 
 def marker_for(policy_ref: str) -> str:
     return MARKER_TEMPLATE.format(ref=policy_ref)
+
+
+def example_policy_ref(aset: AutomationSet) -> str:
+    """The `namespace:name` a hint's marker shows: the learner's first ImagePolicy, else a placeholder."""
+    first = next(iter(aset.policies), None)
+    return f"{first.namespace or 'flux-system'}:{first.name}" if first is not None else "flux-system:NAME"
 
 
 def check_policy_ref(policy_ref: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from lab.core.manifests.models import (
     ImageRepository,
     Problem,
 )
+from lab.core.marker import example_policy_ref, marker_for
 from lab.core.record import dataclass
 
 if TYPE_CHECKING:
@@ -476,7 +477,7 @@ def _markers(facts: Facts) -> Link:
             "no $imagepolicy marker in any file: Flux has nothing to update (Ready stays "
             "'repository up-to-date')",
             (),
-            'end the image line with # {"$imagepolicy": "flux-system:nginx"}',
+            f"end the image line with {marker_for(example_policy_ref(facts.aset))}",
         )
     found = _broken_by_findings("markers", _findings(facts, "markers"))
     good = [s for s in sites if s.marker.applies and s.readable]

@@ -161,3 +161,12 @@ def test_an_equivalent_marker_is_left_byte_for_byte() -> None:
     assert flux_reads_marker('# {"$imagepolicy": "a:b", "n": 1}') is None
     assert flux_reads_marker("# {'$imagepolicy': 'a:b'}") is None
     assert flux_reads_marker('# {"$imagepolicy": "a:b"} trailing') is None
+
+
+def test_a_hints_marker_names_the_learners_first_policy() -> None:
+    from lab.core.manifests.parse import find_automation
+    from lab.core.marker import example_policy_ref
+
+    policy = "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: shop\n  namespace: apps\n"
+    assert example_policy_ref(find_automation({"p.yaml": policy})) == "apps:shop"
+    assert example_policy_ref(find_automation({})) == "flux-system:NAME"

@@ -88,6 +88,14 @@ def test_an_exercise_is_hinted_with_its_own_checks(tmp_path: Path) -> None:
     commit_push(ws)
     unmarked = run_checks(ws, task="09b-multi", offline=True, only=["marker.valid"]).get("marker.valid")
     assert unmarked.message == "no marker found" and unmarked.hint == hints["marker.valid"]
+    deploy = "apps/base/shop/deployment.yaml"
+    write(
+        ws, {deploy: (ws / deploy).read_text().replace("shop:1.4.0", 'shop:1.4.0 # {"$imagepolicy": shop}')}
+    )
+    commit_push(ws, "A marker that is not JSON")
+    broken = run_checks(ws, task="09b-multi", offline=True, only=["marker.valid"]).get("marker.valid")
+    assert broken.status is Status.FAIL
+    assert broken.hint == 'write # {"$imagepolicy": "flux-system:shop"} at the end of the image line'
     write(ws, solution_files("09b-multi"))
     commit_push(ws, "Mark every image")
     waiting = run_checks(ws, task="09b-multi", offline=True, only=["git.flux-commit"]).get("git.flux-commit")
