@@ -38,11 +38,11 @@ def _params(ctx: CheckContext) -> dict[str, Any]:
 
 def canon(image: str) -> str:
     """The canonical image name (`nginx` -> `index.docker.io/library/nginx`); a bad name stays as written."""
-    from lab.core.imagename import canonical_name
+    from lab.core.imagename import ImageNameError, canonical_name
 
     try:
         return canonical_name(image)
-    except LabError:
+    except ImageNameError:
         return image
 
 
@@ -502,6 +502,22 @@ def guard_exclusion(ctx: CheckContext) -> Outcome:
     return Outcome.passed("every ImageRepository drops cosign artefacts", evidence=evidence)
 
 
+def _unparsable_image(repo: ImageRepository) -> Outcome | None:
+    """The failure Flux's reflector stalls with when `spec.image` does not parse (nothing is scanned)."""
+    from lab.core.imagename import ImageNameError, parse_image
+
+    try:
+        parse_image(repo.image)
+    except ImageNameError as err:
+        return Outcome.failed(
+            f"ImageRepository {repo.ref}: {err}",
+            file=repo.file,
+            line=repo.line_of("spec.image"),
+            hint=err.hint,
+        )
+    return None
+
+
 def _guard(ctx: CheckContext, which: str) -> Outcome:
     from lab.core.mutation import Probe, mutation_test
 
@@ -526,6 +542,9 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         return Outcome.failed(
             f"ImagePolicy {policy.ref} refers to no ImageRepository on origin", file=policy.file, line=line
         )
+    refused = _unparsable_image(repo)
+    if refused is not None:
+        return refused
     base = task_tags(ctx.task).get(canon(repo.image), [])
     probes = [Probe(str(t), "hold") for t in params.get("traps", [])]
     probes += [Probe(str(t), "move") for t in params.get("good", [])]

@@ -388,15 +388,20 @@ def test_on_result_reports_each_check_as_it_is_decided() -> None:
     assert ("blocked", Status.SKIPPED) in seen and len(seen) == 4
 
 
-def test_clean_text_drops_escapes_and_controls_keeps_tabs_and_newlines() -> None:
+def test_clean_text_shows_escapes_and_controls_keeps_tabs_and_newlines() -> None:
     from lab.core.checks.model import clean_text
 
-    dropped = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0xD800, 0xDBFF, 0xDC80, 0xDFFF]
-    assert clean_text("".join(map(chr, dropped))) == ""
+    controls = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
+    assert clean_text("".join(map(chr, controls))) == "".join(
+        "\r" if c == 0x0D else f"\\x{c:02x}" for c in controls
+    ).replace("\r", "\\x0d")
+    assert clean_text("\ud800\udbff\udc80\udfff") == "\\ud800\\udbff\\x80\\udfff"
+    # Shown, not deleted: a value holding an escape must not read as the valid value it resembles.
     assert clean_text("a\tb\nc\x1b[31mred\x1b[0m\x1b]0;title\x07 é\u00a0\ud7ff\ue000😀") == (
-        "a\tb\ncred0;title é\u00a0\ud7ff\ue000😀"
+        "a\tb\nc\\x1b[31mred\\x1b[0m\\x1b]0;title\\x07 é\u00a0\ud7ff\ue000😀"
     )
-    assert clean_text("x\u202ey\u2028") == "x\\u202ey\\u2028"  # kept, shown as escapes
+    assert clean_text("x\u202ey\u2028") == "x\\u202ey\\u2028"
+    assert clean_text("line\r\nnext") == "line\r\nnext"
 
 
 def test_ctrl_c_while_a_worker_starts_stays_a_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:

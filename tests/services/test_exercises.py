@@ -390,6 +390,25 @@ def test_guard_exclusion_without_sig_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("image", "says"),
+    [
+        ("ghcr.io/acme/shop:1.4.1", "should not include a tag; remove ':1.4.1'"),
+        ('"ghcr.io/acme/shop\\e[31m"', r"could not parse reference: ghcr.io/acme/shop\x1b[31m"),
+    ],
+)
+def test_guard_with_an_image_flux_cannot_parse_names_it(tmp_path: Path, image: str, says: str) -> None:
+    """The guard checks crashed (ImageNameError) on a spec.image Flux's reflector stalls on."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(REPO, "image: ghcr.io/acme/shop\n", f"image: {image}\n"))
+    report = _check(ws, "09b-guard")
+    for check_id in ("guard.prod-holds", "guard.staging-holds"):
+        got = report.get(check_id)
+        assert got.status is Status.FAIL and says in got.message, (check_id, got.message)
+        assert got.file == REPO and got.line is not None
+
+
+@pytest.mark.slow
 def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0-0 <2.0.0'"))

@@ -228,7 +228,7 @@ def test_json_and_junit_shapes() -> None:
     a, z = root.findall("testsuite")
     assert {c.get("classname") for c in a.iter("testcase")} == {"fluxlab.task09b_a_b_c"}
     err = z.find("testcase/error")
-    assert err is not None and err.get("message") == "bad  repo"
+    assert err is not None and err.get("message") == r"bad \x01 repo"  # shown, not deleted
 
 
 @pytest.mark.slow
