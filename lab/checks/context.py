@@ -140,7 +140,14 @@ class CheckContext:
         return self.cached(f"path:{rel}", lambda: self._inside(rel))
 
     def _inside(self, rel: str) -> Path:
-        candidate = (self.workspace / rel).resolve()
+        try:
+            candidate = (self.workspace / rel).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise WorkspaceFileError(
+                "is a symlink that leads to itself (a loop); the lab does not follow it",
+                file=rel,
+                hint="replace the symlink with the file itself",
+            ) from None
         if candidate != self.workspace and self.workspace not in candidate.parents:
             raise WorkspaceFileError(
                 "points outside the workspace (a symlink?); the lab does not follow it",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
 )
+from lab.core import jsontext
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import LabError
 
@@ -77,7 +76,7 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
             hint=f"run `{quiz}` (commit {rel} too when CI grades your fork)",
         )
     try:
-        data = json.loads(ctx.read_text(rel))
+        data = jsontext.loads(ctx.read_text(rel))
     except (LabError, ValueError) as err:
         return Outcome.failed(f"{rel} is not a quiz result ({err})", file=rel, hint=f"run `{quiz}` again")
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from dataclasses import field
 from pathlib import PurePosixPath
 from typing import Any
 
+from lab.core import jsontext
 from lab.core.record import dataclass
 from lab.errors import LabError
 
@@ -241,11 +242,9 @@ def render_recorded_task(task_id: str) -> str:
 def parse_recorded_task(text: str, where: str) -> str:
     """The task id in a repository's `.fluxlab/task.json`; a one-line LabError naming the file (and
     line) when it is not `{"task": "<id>"}`."""
-    import json
-
     hint = 'it holds {"task": "<task id>"} (`lab tasks` lists the ids); or pass --task ID'
     try:
-        data = json.loads(text)
+        data = jsontext.loads(text)
     except ValueError as err:
         line = getattr(err, "lineno", None)
         msg = getattr(err, "msg", str(err))

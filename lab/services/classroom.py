@@ -3,11 +3,11 @@ instructor sets a class up with (`lab classroom init DIR --lab-spec SPEC`)."""
 
 from __future__ import annotations
 
-import json
 from importlib import metadata
 from pathlib import Path
 
 from lab import __version__
+from lab.core import jsontext
 from lab.core.report.workflow import (
     WORKFLOW_PATH,
     SpecError,
@@ -40,7 +40,7 @@ def running_lab_spec() -> str:
     if not raw:
         return ""
     try:
-        data = json.loads(raw)
+        data = jsontext.loads(raw)
     except ValueError:
         return ""
     vcs = data.get("vcs_info") if isinstance(data, dict) else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import read_regular, write_atomic
+from lab.core import jsontext
 from lab.core.quiz import QuizResult, merge_record
 from lab.core.record import dataclass
 
@@ -74,7 +75,7 @@ MAX_RECORD_BYTES = 1 << 20
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(read_regular(path, MAX_RECORD_BYTES, follow_symlinks=False).decode("utf-8"))
+        data = jsontext.loads(read_regular(path, MAX_RECORD_BYTES, follow_symlinks=False).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

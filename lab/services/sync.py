@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
+from lab.core import jsontext
 from lab.core.record import dataclass
 from lab.errors import GitError, LabError
 
@@ -535,7 +536,6 @@ def _worktree_text(ws: Workspace, path: str) -> str | None:
 def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None) -> str:
     """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
     "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
-    import json
 
     from lab.checks.loader import load_task_checks
     from lab.core.progress import PROGRESS_FILE, row_status, status_is_done
@@ -579,7 +579,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     if task.meta.quiz_record in paths:
         shown = ""
         try:
-            data = json.loads(_worktree_text(ws, task.meta.quiz_record) or "")
+            data = jsontext.loads(_worktree_text(ws, task.meta.quiz_record) or "")
             if isinstance(data, dict) and "score" in data:
                 verdict = "passed" if data.get("passed") is True else "not passed"
                 shown = f" ({data.get('score')}/{data.get('total')}, {verdict})"

@@ -144,6 +144,16 @@ def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: 
 
 
 @pytest.mark.slow
+def test_a_symlink_loop_is_named_not_a_crash(practice: Path) -> None:
+    write(practice, FILES)
+    target = practice / "clusters/dev/image-automation/image-policy.yaml"
+    target.unlink()
+    target.symlink_to(target.name)
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and "leads to itself" in r.message, r.message
+
+
+@pytest.mark.slow
 def test_kustomization_that_omits_the_directory(practice: Path) -> None:
     write(practice, FILES)
     write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})

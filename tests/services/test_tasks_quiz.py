@@ -73,6 +73,22 @@ def test_quiz_cli_records_result(tmp_path: Path, lab_env: dict[str, str]) -> Non
 
 
 @pytest.mark.slow
+def test_a_record_nested_too_deep_for_the_parser_is_not_a_crash(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from lab.services.check import run_checks
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".fluxlab").mkdir()
+    (tmp_path / ".fluxlab/quiz.json").write_text("[" * 100_000)
+    verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"]).get("quiz.passed")
+    assert verdict.status.value == "fail" and "nested too deeply" in verdict.message, verdict.message
+    proc = run_lab("quiz", "--workspace", str(tmp_path), "--answers", _right_answers(), env=lab_env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is True
+
+
+@pytest.mark.slow
 def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[str, str]) -> None:
     n = len(load_task("09b").quiz.questions)
     proc = run_lab("quiz", "--workspace", str(tmp_path), env=lab_env, stdin="9\n" + "4\n" * n)

@@ -6,7 +6,6 @@ emulation does not implement (crypto, semver, dates) fail at execution with an e
 
 from __future__ import annotations
 
-import json
 import math
 import posixpath
 import re
@@ -14,6 +13,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lab.core import jsontext
 from lab.core.gostrconv import quote as go_quote
 from lab.core.gostrconv import quote_rune as go_quote_rune
 from lab.core.gotemplate.exec import MAX_OUTPUT, GoFuncError
@@ -607,7 +607,7 @@ def _must_to_json(v: Any) -> str:
 
 def _from_json(s: str) -> Any:
     try:
-        return _json_to_go(json.loads(s))
+        return _json_to_go(jsontext.loads(s))
     except ValueError:
         return None
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import field
 
+from lab.core import jsontext
 from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef, ObjectId
 from lab.core.setters.document import (
@@ -112,9 +113,7 @@ _REF_PREFIX = "#/definitions/io.k8s.cli.setters."
 def _ref_form(body: str, known: Mapping[str, str]) -> str | None:
     """The long OpenAPI form `{"$ref": "#/definitions/io.k8s.cli.setters.<name>"}` works too."""
     try:
-        import json
-
-        value = json.loads(body)
+        value = jsontext.loads(body)
     except ValueError:
         return None
     if isinstance(value, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from lab.core import jsontext
 from lab.core.record import dataclass
 
 SHORTHAND_KEY = "$imagepolicy"
@@ -37,7 +38,7 @@ class GoJsonError(ValueError):
 def go_json_string_map(text: str) -> dict[str, str]:
     """`json.Unmarshal(text, &map[string]string{})`: strict JSON, string (or null) values only."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = jsontext.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise GoJsonError(err.msg) from err
     if value is None:

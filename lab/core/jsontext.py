@@ -1,0 +1,21 @@
+"""JSON from files a learner or a student controls (quiz records, `.fluxlab/task.json`, marker comments,
+template input), parsed so that every malformed document fails the same way.
+
+The standard parser recurses once per nesting level: `[[[[...` a hundred thousand deep, well inside any
+size limit, raises RecursionError, which callers written for `json.JSONDecodeError` do not catch (the
+quiz record crashed `lab quiz` and `lab check`). Here it is a JSONDecodeError like any other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def loads(text: str | bytes, **kwargs: Any) -> Any:
+    """`json.loads`; nesting too deep for the parser raises JSONDecodeError (a ValueError) too."""
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError:
+        doc = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        raise json.JSONDecodeError("nested too deeply", doc, 0) from None
