@@ -486,6 +486,9 @@ def guard_exclusion(ctx: CheckContext) -> Outcome:
         return Outcome.failed("origin has no ImageRepository", hint=PUSH_HINT)
     evidence = []
     for repo in aset.repositories:
+        refused = _unscannable(aset, repo)
+        if refused is not None:
+            return refused
         line = repo.line_of("spec.exclusionList")
         listed = "default" if repo.exclusion_list is None else ", ".join(repo.exclusion_list)
         evidence.append(Evidence("file", f"{repo.file}:{line}", f"exclusionList: {listed}"))
@@ -502,9 +505,12 @@ def guard_exclusion(ctx: CheckContext) -> Outcome:
     return Outcome.passed("every ImageRepository drops cosign artefacts", evidence=evidence)
 
 
-def _unparsable_image(repo: ImageRepository) -> Outcome | None:
-    """The failure Flux's reflector stalls with when `spec.image` does not parse (nothing is scanned)."""
+def _unscannable(aset: AutomationSet, repo: ImageRepository) -> Outcome | None:
+    """Why Flux scans nothing for `repo`: a `spec.image` that does not parse (the reflector stalls), or
+    an exclusionList the API server refuses (too long, not strings) or the scan cannot compile. The
+    trap tags mean nothing then."""
     from lab.core.imagename import ImageNameError, parse_image
+    from lab.core.scan import exclusion_problem
 
     try:
         parse_image(repo.image)
@@ -514,6 +520,19 @@ def _unparsable_image(repo: ImageRepository) -> Outcome | None:
             file=repo.file,
             line=repo.line_of("spec.image"),
             hint=err.hint,
+        )
+    typed = next(
+        (p for p in aset.problems if p.file == repo.file and p.field.startswith("spec.exclusionList")), None
+    )
+    if typed is not None:
+        return Outcome.failed(typed.message, file=repo.file, line=typed.line, hint=typed.hint)
+    unusable = exclusion_problem(repo.exclusion_list or ())
+    if unusable is not None:
+        return Outcome.failed(
+            f"ImageRepository {repo.ref}: {unusable.message}",
+            file=repo.file,
+            line=repo.line_of(unusable.field),
+            hint=unusable.hint,
         )
     return None
 
@@ -542,7 +561,7 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         return Outcome.failed(
             f"ImagePolicy {policy.ref} refers to no ImageRepository on origin", file=policy.file, line=line
         )
-    refused = _unparsable_image(repo)
+    refused = _unscannable(aset, repo)
     if refused is not None:
         return refused
     base = task_tags(ctx.task).get(canon(repo.image), [])

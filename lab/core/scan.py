@@ -10,12 +10,16 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 
+from lab.core.manifests import schema
 from lab.core.manifests.models import SIG_EXCLUSION
-from lab.core.policy.regex import RegexSyntaxError, compile_go
+from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
+from lab.core.record import dataclass
 from lab.errors import LabError
 
 DEFAULT_EXCLUSION: tuple[str, ...] = (SIG_EXCLUSION,)
 LATEST_TAGS_COUNT = 10
+MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
+"""The CRD's `maxItems` on ImageRepository's `spec.exclusionList`."""
 MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
 """The largest tags file the lab reads (Docker Hub's busiest repositories list well under 1 MiB)."""
 
@@ -33,18 +37,51 @@ class ScanError(LabError):
     """A scan that Flux would fail (Ready=False `ReadOperationFailed`, `scan failed: ...`)."""
 
 
+def _compile_exclusion(pattern: str, index: int = 0) -> GoRegexp:
+    try:
+        return compile_go(pattern)
+    except RegexSyntaxError as err:
+        raise ScanError(
+            f"failed to compile regex {pattern}: {err}",
+            field=f"spec.exclusionList.{index}",
+            hint="exclusionList entries are Go (RE2) regular expressions",
+        ) from err
+
+
+@dataclass(frozen=True)
+class ExclusionProblem:
+    """Why Flux cannot use a `spec.exclusionList` (`code` as `lab.core.manifests.validate` names it)."""
+
+    code: str
+    field: str
+    message: str
+    hint: str
+
+
+def exclusion_problem(exclusion_list: Sequence[str]) -> ExclusionProblem | None:
+    """More entries than the CRD allows (the API server refuses the object), else the first entry that
+    is not a Go regexp (the scan fails, Ready=False `ReadOperationFailed`); None when Flux can use it.
+    The count comes first: a list of thousands is refused before anything is compiled."""
+    if len(exclusion_list) > MAX_EXCLUSIONS:
+        return ExclusionProblem(
+            "exclusion.too-many",
+            "spec.exclusionList",
+            f"spec.exclusionList has {len(exclusion_list)} entries; the CRD allows at most {MAX_EXCLUSIONS}",
+            "merge entries into one regexp with |",
+        )
+    for index, pattern in enumerate(exclusion_list):
+        try:
+            _compile_exclusion(pattern, index)
+        except ScanError as err:
+            return ExclusionProblem(
+                "exclusion.regex", err.field or "", f"scan failed: {err.message}", err.hint or ""
+            )
+    return None
+
+
 def store_tags(tags: Iterable[str], exclusion_list: Sequence[str] = DEFAULT_EXCLUSION) -> list[str]:
     """The tags Flux stores: minus any matching an exclusion regexp, in descending byte order."""
-    compiled = []
-    for pattern in exclusion_list:
-        try:
-            compiled.append(compile_go(pattern))
-        except RegexSyntaxError as err:
-            raise ScanError(
-                f"failed to compile regex {pattern}: {err}",
-                field="spec.exclusionList",
-                hint="exclusionList entries are Go (RE2) regular expressions",
-            ) from err
+    compiled = [_compile_exclusion(pattern, n) for n, pattern in enumerate(exclusion_list)]
     tags = list(tags)
     excluded = [False] * len(tags)
     for rx in compiled:

@@ -578,3 +578,36 @@ def test_a_policy_without_a_repository_ref_is_shown_the_repository_written() -> 
         if p.code == "policy.repository-ref"
     ]
     assert alone.hint == "name the ImageRepository, e.g. imageRepositoryRef: {name: <its metadata.name>}"
+
+
+@pytest.mark.parametrize(
+    ("entries", "code", "field", "says"),
+    [
+        (
+            "    - '['\n    - '^.*\\.sig$'\n",
+            "exclusion.regex",
+            "spec.exclusionList.0",
+            "failed to compile regex [",
+        ),
+        (
+            "    - 5\n    - '^.*\\.sig$'\n",
+            "field.type",
+            "spec.exclusionList.0",
+            "spec.exclusionList[0] must be a string",
+        ),
+        (
+            "".join(f"    - '^x{n}$'\n" for n in range(26)),
+            "exclusion.too-many",
+            "spec.exclusionList",
+            "26 entries",
+        ),
+    ],
+    ids=["regex", "number", "too-many"],
+)
+def test_an_exclusion_list_flux_cannot_use_is_an_error(
+    entries: str, code: str, field: str, says: str
+) -> None:
+    repo = GOOD_REPO.rstrip("\n") + "\n  exclusionList:\n" + entries
+    (problem,) = [p for p in problems_for(repo=repo) if p.code == code]
+    assert problem.severity == "error" and problem.field == field and says in problem.message, problem
+    assert problem.line == line_no(repo, entries.splitlines()[0].strip()) or code == "exclusion.too-many"

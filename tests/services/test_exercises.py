@@ -409,6 +409,28 @@ def test_guard_with_an_image_flux_cannot_parse_names_it(tmp_path: Path, image: s
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("'['", "scan failed: failed to compile regex ["),
+        ("5", "spec.exclusionList[0] must be a string, found number"),
+        ("".join(f"'^x{n}$'\n    - " for n in range(30)) + "'^y$'", "36 entries; the CRD allows at most 25"),
+    ],
+    ids=["regex", "number", "too-many"],
+)
+def test_guard_with_an_exclusion_list_flux_refuses_names_it(tmp_path: Path, entry: str, says: str) -> None:
+    """Such a list passed guard.exclusion ("5" matches the 5 of sha256) or was blamed for dropping the
+    default; a 99,000-entry one ran the trap tags through every entry for 40 s."""
+    ws = _practice(tmp_path, "09b-guard")
+    edit = _replace(REPO, "  exclusionList:\n", f"  exclusionList:\n    - {entry}\n")
+    _solve(ws, "09b-guard", edit, simulate=False)  # Flux's scan fails: lab simulate refuses to run
+    report = _check(ws, "09b-guard")
+    for check_id in ("guard.exclusion", "guard.prod-holds", "guard.staging-holds"):
+        got = report.get(check_id)
+        assert got.status is Status.FAIL and says in got.message, (check_id, got.message)
+
+
+@pytest.mark.slow
 def test_guard_prerelease_range_is_caught(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0-0 <2.0.0'"))

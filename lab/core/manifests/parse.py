@@ -75,10 +75,18 @@ class _Reader:
             int: "number",
             float: "number",
         }
-        shown = names.get(type(value), type(value).__name__)
+        shown = "null" if value is None else names.get(type(value), type(value).__name__)
         key = path.rsplit(".", 1)[-1]
         hint = f"make {path} a {expected}"
-        if expected == "string" and not isinstance(value, dict | list):
+        if key.isdigit():  # a list entry
+            hint = (
+                "remove the empty entry (a `-` alone is null)"
+                if value is None
+                else f'write the entry as a quoted string: - "{_plain(value)}"'
+                if not isinstance(value, dict | list)
+                else "write each entry as one string on its own `- ` line"
+            )
+        elif expected == "string" and not isinstance(value, dict | list):
             hint = f'write {key}: "{_plain(value)}" (quoted)'
             if isinstance(value, bool):
                 hint += "; unquoted yes/no/on/off/true/false are booleans"
@@ -96,7 +104,7 @@ class _Reader:
                 file=self.doc.file,
                 line=self.doc.line_of(path),
                 field=path,
-                message=f"{self.kind} {path} must be a {expected}, found {shown}",
+                message=f"{self.kind} {_indexed(path)} must be a {expected}, found {shown}",
                 hint=hint,
             )
         )
@@ -138,10 +146,18 @@ class _Reader:
         if not isinstance(value, list):
             self._type_problem(path, "list of strings", value)
             return None
+        for index, item in enumerate(value):
+            if not isinstance(item, str):  # the API server refuses the object: items must be strings
+                self._type_problem(f"{path}.{index}", "string", item)
         return tuple(_plain(v) for v in value)
 
     def text_map(self, path: str) -> dict[str, str]:
         return {str(k): _plain(v) for k, v in self.mapping(path).items()}
+
+
+def _indexed(path: str) -> str:
+    """`spec.exclusionList.0` as the API server writes it: `spec.exclusionList[0]`."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
 
 
 def _plain(value: Any) -> str:

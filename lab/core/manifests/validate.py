@@ -27,6 +27,7 @@ from lab.core.manifests.models import (
     Problem,
     Severity,
 )
+from lab.core.scan import exclusion_problem
 
 __all__ = [
     "Problem",
@@ -40,7 +41,6 @@ __all__ = [
 # Enums, limits and patterns come from the one Flux schema the sandbox API server enforces too.
 _GIT_URL = re.compile(schema.GIT_REPOSITORY.at("url").pattern or "")
 _PROVIDERS = schema.IMAGE_REPOSITORY.at("provider").enum
-_MAX_EXCLUSIONS = schema.IMAGE_REPOSITORY.at("exclusionList").max_items or 25
 _DIGEST_POLICIES = schema.IMAGE_POLICY.at("digestReflectionPolicy").enum
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
@@ -253,14 +253,9 @@ def _check_repository(c: _Collector, repo: ImageRepository) -> None:
             "generic",
         )
     if repo.exclusion_list is not None:
-        if len(repo.exclusion_list) > _MAX_EXCLUSIONS:
-            c.add(
-                repo,
-                "exclusion.too-many",
-                "spec.exclusionList",
-                f"spec.exclusionList has more than {_MAX_EXCLUSIONS} entries",
-                "merge them",
-            )
+        unusable = exclusion_problem(repo.exclusion_list)
+        if unusable is not None:
+            c.add(repo, unusable.code, unusable.field, unusable.message, unusable.hint)
         if SIG_EXCLUSION not in repo.exclusion_list:
             c.add(
                 repo,
