@@ -146,6 +146,56 @@ def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagS
 # -- 09b-multi ------------------------------------------------------------------------------------
 
 
+def _fields_out_of_reach(
+    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
+) -> Outcome | None:
+    """Image fields Flux will never update, where it says nothing: a file under the update path that
+    does not parse (the setters skip it, trace log only) while it carries a marker or held image fields
+    in the starter, or a starter file with image fields that is gone from origin."""
+    from lab.adapters.tasks import load_task
+    from lab.core.imagefields import find_image_fields
+    from lab.core.scope import norm_path, under
+    from lab.core.yamlsafe import load_all
+
+    def held(path: str, text: str) -> int:
+        try:
+            return len(find_image_fields(path, load_all(text, path)))
+        except LabError:
+            return 0
+
+    starter = load_task(ctx.task).starter  # the task's own files: trusted, small
+    expected = {
+        rel: count
+        for rel in (f.relative_to(starter).as_posix() for f in sorted(starter.rglob("*")) if f.is_file())
+        if rel.endswith((".yaml", ".yml"))
+        and (count := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
+    }
+    root = norm_path(iua.update_path)
+    texts = _texts(tree)
+    for path in sorted({*texts, *expected}):
+        if not under(path, root) or (
+            path in texts and path not in expected and '"$imagepolicy"' not in texts[path]
+        ):
+            continue
+        if path not in texts:
+            return Outcome.failed(
+                f"{path} is gone from origin: its {expected[path]} image field(s) are no longer automated",
+                file=path,
+                hint=f"bring it back (`git log --oneline -- {path}` shows the commit that removed it)",
+            )
+        try:
+            load_all(texts[path], path)
+        except LabError as err:
+            return Outcome.failed(
+                f"{path} does not parse as YAML ({err.message}): Flux skips it without a word, so its "
+                "image fields never move",
+                file=path,
+                line=err.line,
+                hint="fix the YAML (lab check names the line), commit and push",
+            )
+    return None
+
+
 @check("multi.markers")
 def multi_markers(ctx: CheckContext) -> Outcome:
     from lab.core.imagefields import judge
@@ -153,6 +203,9 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     tree = _origin_tree(ctx)
     aset = _aset(tree)
     iua = _main_automation(ctx, aset)
+    unreached = _fields_out_of_reach(ctx, tree, iua)
+    if unreached is not None:
+        return unreached
     fields, markers = _marked_fields(tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
     verdicts = judge(fields, markers, values)

@@ -170,6 +170,30 @@ def test_multi_tag_marker_on_full_reference_is_named(tmp_path: Path) -> None:
     assert "after the update the line would read `image: 1.4.2`" in failing["multi.markers"]
 
 
+def _remove(rel: str) -> Edit:
+    def edit(ws: Path) -> None:
+        (ws / rel).unlink()
+
+    return edit
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("breakage", "says"),
+    [
+        (_replace(WORKER, "  values:\n", "  values: [unclosed\n"), "does not parse as YAML"),
+        (_remove(WORKER), "is gone from origin: its 3 image field(s) are no longer automated"),
+    ],
+    ids=["unparsable", "removed"],
+)
+def test_multi_helm_values_out_of_flux_reach_are_named(tmp_path: Path, breakage: Edit, says: str) -> None:
+    """Flux skips a file it cannot parse without a word; both scored 100/100 before."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", breakage, simulate=False)
+    failing = _failing(_check(ws, "09b-multi"))
+    assert failing["multi.markers"].startswith(f"{WORKER} ") and says in failing["multi.markers"], failing
+
+
 @pytest.mark.slow
 def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
