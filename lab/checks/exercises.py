@@ -477,6 +477,36 @@ def staging_no_flap(ctx: CheckContext) -> Outcome:
     return Outcome.passed(f"{len(envs)} environment(s), {len(places)} policy name(s), none shared", file=None)
 
 
+def _production_pins(tree: Mapping[str, bytes], production: str) -> Outcome | None:
+    """Why origin's head does not pin production to a release: its overlay is gone, does not parse, or
+    sets no image field (a commit that deletes the overlay changes production too, but promotes nothing)."""
+    from lab.core.imagefields import find_image_fields
+    from lab.core.yamlsafe import load_all
+
+    overlay = {p: t for p, t in _texts(tree).items() if p.startswith(production + "/")}
+    if not overlay:
+        return Outcome.failed(
+            f"origin has no {production}/ any more: production is removed, not promoted",
+            file=f"{production}/kustomization.yaml",
+        )
+    fields = []
+    for path, text in sorted(overlay.items()):
+        try:
+            fields += find_image_fields(path, load_all(text, path))
+        except LabError as err:
+            return Outcome.failed(
+                f"{path} does not parse as YAML ({err.message}): production cannot be built",
+                file=path,
+                line=err.line,
+            )
+    if not fields:
+        return Outcome.failed(
+            f"{production}/ sets no image tag on origin: nothing pins production to the release you promoted",
+            file=f"{production}/kustomization.yaml",
+        )
+    return None
+
+
 @check("staging.promoted")
 def staging_promoted(ctx: CheckContext) -> Outcome:
     """Production moved by a commit of the learner's, never by the automation's author."""
@@ -511,6 +541,9 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
             file=f"{production}/kustomization.yaml",
             hint="set images[].newTag: 1.4.2 in apps/production/kustomization.yaml, commit and push",
         )
+    pinned = _production_pins(tree, production)
+    if pinned is not None:
+        return pinned
     commit, files = mine[0]
     return Outcome.passed(
         f"promoted by {commit.author_name} in {commit.short}: {commit.subject}",

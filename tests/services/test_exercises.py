@@ -391,6 +391,16 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
 
 
 @pytest.mark.slow
+def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
+    """Deleting the production overlay changes production in a commit of yours: it scored 100/100."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _remove("apps/production/kustomization.yaml"))
+    failing = _failing(_check(ws, "09b-staging"))
+    assert set(failing) == {"staging.promoted"}, failing
+    assert "apps/production/ sets no image tag on origin" in failing["staging.promoted"]
+
+
+@pytest.mark.slow
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
