@@ -182,7 +182,8 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
     iua = _automation(ctx)
     if iua is not None and iua.update_path:
         rel = _norm(iua.update_path)
-        if rel and not _is_dir(ctx, rel):
+        # Flux walks a file as well as a directory (filepath.Walk visits just that file)
+        if rel and not (_is_dir(ctx, rel) or ctx.exists(rel)):
             return Outcome.failed(
                 f"update.path {iua.update_path} does not exist in the repository: Flux fails with "
                 "'walking path for files: lstat ... no such file or directory'",

@@ -611,3 +611,14 @@ def test_an_exclusion_list_flux_cannot_use_is_an_error(
     (problem,) = [p for p in problems_for(repo=repo) if p.code == code]
     assert problem.severity == "error" and problem.field == field and says in problem.message, problem
     assert problem.line == line_no(repo, entries.splitlines()[0].strip()) or code == "exclusion.too-many"
+
+
+@pytest.mark.parametrize(
+    ("path", "leaves"),
+    [("./apps/../apps/staging/", False), ("apps/..", False), ("./apps/../../x", True), ("../apps", True)],
+)
+def test_only_a_path_that_climbs_above_the_root_leaves_the_repository(path: str, leaves: bool) -> None:
+    update = GOOD_UPDATE.replace("path: ./apps", f"path: {path}")
+    assert update != GOOD_UPDATE
+    left = [p for p in problems_for(update=update) if "tries to leave the repository" in p.message]
+    assert bool(left) is leaves, left

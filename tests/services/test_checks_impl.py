@@ -154,6 +154,17 @@ def test_a_symlink_loop_is_named_not_a_crash(practice: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("path", "passes"), [("./apps/base/nginx/deployment.yaml", True), ("./apps/nope", False)]
+)
+def test_update_path_may_name_a_file(practice: Path, path: str, passes: bool) -> None:
+    """Flux walks a file as it walks a directory; only a path that does not exist fails."""
+    write(practice, {**FILES, FILES_KEYS[2]: edited(IMAGE_UPDATE, "path: ./apps", f"path: {path}")})
+    r = check(practice, "image-update.valid").get("image-update.valid")
+    assert (r.status is Status.PASS) is passes, r.message
+
+
+@pytest.mark.slow
 def test_kustomization_that_omits_the_directory(practice: Path) -> None:
     write(practice, FILES)
     write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})

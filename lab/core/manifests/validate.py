@@ -7,6 +7,7 @@ the failure modes of the lab's Flux reference.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -602,7 +603,8 @@ def _check_update(c: _Collector, iua: ImageUpdateAutomation) -> None:
             "path: ./apps (relative to the repository root)",
             "warning",
         )
-    elif ".." in re.split(r"[\\/]", iua.update_path):
+    elif posixpath.normpath(iua.update_path.replace("\\", "/").strip()).split("/")[0] == "..":
+        # `./apps/../apps/staging` stays inside; only a path that climbs above the root is clamped
         c.add(
             iua,
             "update.path",
