@@ -132,6 +132,49 @@ def _labels(pol: ImagePolicy) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def _go_strings(values: Any) -> str:
+    """A []string as Go's %#v prints it in apimachinery's field errors."""
+    if not values:
+        return "[]string(nil)" if values is None else "[]string{}"
+    return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}"
+
+
+def selector_problem(selector: Any) -> str | None:
+    """Why Flux cannot use this `spec.policySelector`: a shape the API server refuses, or what
+    `metav1.LabelSelectorAsSelector` rejects (the automation stalls, `InvalidPolicySelector`); None
+    when it is usable or absent."""
+    if selector is None:
+        return None
+    if not isinstance(selector, Mapping):
+        return "spec.policySelector must be a mapping (matchLabels, matchExpressions)"
+    labels = selector.get("matchLabels")
+    if labels is not None and not isinstance(labels, Mapping):
+        return "spec.policySelector.matchLabels must be a mapping of label: value (the API server refuses it)"
+    expressions = selector.get("matchExpressions")
+    if expressions is not None and not isinstance(expressions, list):
+        return "spec.policySelector.matchExpressions must be a list of {key, operator, values}"
+    for expr in expressions or []:
+        if not isinstance(expr, Mapping):
+            return "each spec.policySelector.matchExpressions entry is a mapping {key, operator, values}"
+        op, values = expr.get("operator"), expr.get("values")
+        if op not in _SELECTOR_OPERATORS:
+            return f'failed to parse policy selector: "{op}" is not a valid label selector operator'
+        if op in ("In", "NotIn") and not values:
+            return (
+                f"failed to parse policy selector: values: Invalid value: {_go_strings(values)}: "
+                "for 'in', 'notin' operators, values set can't be empty"
+            )
+        if op in ("Exists", "DoesNotExist") and values:
+            return (
+                f"failed to parse policy selector: values: Invalid value: {_go_strings(values)}: "
+                "values set must be empty for exists and does not exist"
+            )
+    return None
+
+
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     """metav1.LabelSelector semantics: matchLabels AND every matchExpressions requirement."""
     match_labels = selector.get("matchLabels") or {}

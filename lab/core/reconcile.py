@@ -262,11 +262,13 @@ def author(iua: ImageUpdateAutomation) -> tuple[str, str]:
 def applies(iua: ImageUpdateAutomation, policy: ImagePolicy) -> bool:
     """Whether the automation applies `policy`'s setters: it lists ImagePolicies in its own namespace
     only (IAC controller), narrowed by `spec.policySelector`, a Kubernetes label selector."""
-    from lab.core.diagnose import selector_matches
+    from lab.core.diagnose import selector_matches, selector_problem
 
     if policy.namespace != iua.namespace:
         return False
     selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
+    if selector_problem(selector) is not None:
+        return False  # the automation stalls: it applies nothing
     if not isinstance(selector, dict):
         return True
     raw = policy.doc.get("metadata.labels") if policy.doc is not None else None
@@ -277,6 +279,17 @@ def applies(iua: ImageUpdateAutomation, policy: ImagePolicy) -> bool:
 def setters_for(
     aset: AutomationSet, iua: ImageUpdateAutomation, setters: Mapping[str, ImageRef]
 ) -> dict[str, ImageRef]:
-    """The resolved setters ("ns:name" -> ImageRef) this automation applies."""
+    """The resolved setters ("ns:name" -> ImageRef) this automation applies; LabError with Flux's
+    message when its policySelector cannot be parsed (the automation stalls)."""
+    from lab.core.diagnose import selector_problem
+
+    unusable = selector_problem(iua.doc.get("spec.policySelector") if iua.doc is not None else None)
+    if unusable is not None:
+        raise LabError(
+            unusable,
+            hint="matchLabels: {env: staging}, or matchExpressions with In, NotIn, Exists or DoesNotExist",
+            file=iua.file or None,
+            line=iua.line_of("spec.policySelector") or None,
+        )
     chosen = {f"{p.namespace}:{p.name}" for p in aset.policies if applies(iua, p)}
     return {k: v for k, v in setters.items() if k in chosen}

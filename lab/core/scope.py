@@ -52,7 +52,11 @@ def run_automations(
     runs: list[AutomationRun] = []
     for iua in aset.automations:
         _, all_setters = resolve_policies(aset, iua.namespace, tag_source)
-        setters = setters_for(aset, iua, all_setters)
+        try:
+            setters = setters_for(aset, iua, all_setters)
+        except LabError as err:  # the automation stalls on its policySelector
+            runs.append(AutomationRun(iua, {}, error=err.message))
+            continue
         run = AutomationRun(iua, setters)
         runs.append(run)
         root = norm_path(iua.update_path)

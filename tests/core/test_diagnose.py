@@ -156,3 +156,31 @@ def test_tags_with_numbers_over_4300_digits_are_not_versions(tags: tuple[str, ..
     assert not any("not strict semver" in f.message and "9999" in f.message for f in findings)
     overflow = "1.25." + "7" * 25  # over uint64: not offered as a lenient version of the range either
     assert not any(overflow in f.message for f in _diagnose(files, ["1.26", overflow]))
+
+
+@pytest.mark.parametrize(
+    ("selector", "says"),
+    [
+        (None, None),
+        ({"matchLabels": {"env": "staging"}}, None),
+        ({"matchExpressions": [{"key": "env", "operator": "Exists"}]}, None),
+        ({"matchLabels": "env=staging"}, "matchLabels must be a mapping"),
+        (
+            {"matchExpressions": [{"key": "env", "operator": "Bogus", "values": ["x"]}]},
+            'failed to parse policy selector: "Bogus" is not a valid label selector operator',
+        ),
+        (
+            {"matchExpressions": [{"key": "env", "operator": "In"}]},
+            "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
+        ),
+        (
+            {"matchExpressions": [{"key": "env", "operator": "Exists", "values": ["a", "b"]}]},
+            'values: Invalid value: []string{"a", "b"}: values set must be empty for exists and does not exist',
+        ),
+    ],
+)
+def test_selector_problem_as_flux_parses_the_policy_selector(selector: object, says: str | None) -> None:
+    from lab.core.diagnose import selector_problem
+
+    got = selector_problem(selector)
+    assert (got is None) if says is None else (got is not None and says in got), got

@@ -401,6 +401,26 @@ def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_staging_policy_selector_flux_cannot_parse_is_named(tmp_path: Path) -> None:
+    """matchLabels written as a string selected every policy in the lab, and staging scored 100/100."""
+    ws = _practice(tmp_path, "09b-staging")
+    update = "clusters/dev/image-automation/image-update.yaml"
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(
+            update,
+            "  policySelector:\n    matchLabels:\n      env: staging\n",
+            "  policySelector:\n    matchLabels: env=staging\n",
+        ),
+        simulate=False,  # the automation stalls: lab simulate refuses to run it
+    )
+    failing = _failing(_check(ws, "09b-staging"))
+    assert "spec.policySelector.matchLabels must be a mapping" in failing["image-update.valid"], failing
+    assert "spec.policySelector.matchLabels must be a mapping" in failing["staging.isolated"], failing
+
+
+@pytest.mark.slow
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED, V1, _hint_for, check_template
+from lab.core.diagnose import selector_problem
 from lab.core.dnsnames import dns_label_error, dns_subdomain_error
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
@@ -612,6 +613,15 @@ def _check_update(c: _Collector, iua: ImageUpdateAutomation) -> None:
             f"update.path '{iua.update_path}' tries to leave the repository; "
             "Flux clamps it to the clone root",
             "a path relative to the repository root, e.g. ./apps",
+        )
+    selector = selector_problem(_written(iua, "spec.policySelector"))
+    if selector is not None:
+        c.add(
+            iua,
+            "selector.invalid",
+            "spec.policySelector",
+            selector,
+            "matchLabels: {env: staging}, or matchExpressions with In, NotIn, Exists or DoesNotExist",
         )
     strategy = iua.update_strategy
     if strategy is None and iua.version != "v1":
