@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Once Flux has pushed, a plain `git push` is rejected (non-fast-forward). `lab sync` fetches "
             "origin, rebases your commits onto it (or merges with --merge), and pushes, printing each "
             "git command. A conflict aborts the rebase and leaves everything as it was. Uncommitted "
-            "changes are never touched: lab refuses, or with --stash stashes and restores them."
+            "changes are never touched: lab refuses, or with --stash stashes and restores them (if they "
+            "clash with what came in, git writes both versions into the file and keeps the stash)."
         ),
     )
     add_workspace_arg(parser)

@@ -254,7 +254,21 @@ def _restore_stash(ws: Workspace, result_steps: list[str], commands: list[str]) 
         ws.stash_pop()
     except GitError as err:
         result_steps.append(f"could not restore your uncommitted changes: {err.message}")
-        result_steps.append("they are safe in the stash: `git stash list`, then `git stash pop` when ready")
+        try:
+            clashed = ws.conflicted_files()
+        except GitError:
+            clashed = []
+        if clashed:
+            # The pop wrote both versions into the files and kept the stash: popping again would fail.
+            result_steps.append(
+                f"they clash with the commits brought in: {', '.join(clashed)} now hold both versions "
+                "(<<<<<<< markers); keep what you want, `git add` the file(s), then `git stash drop` "
+                "(the stash keeps your changes until then)"
+            )
+        else:
+            result_steps.append(
+                "they are safe in the stash: `git stash list`, then `git stash pop` when ready"
+            )
         return False
     result_steps.append("restored your uncommitted changes (git stash pop)")
     return True

@@ -194,6 +194,23 @@ def test_stash_restored_after_a_conflict_too(repo: tuple[Path, Path], tmp_path: 
     assert git(work, "stash", "list") == ""
 
 
+def test_stash_that_clashes_with_flux_says_how_to_finish(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    """Flux changed the line the learner edited without committing: the pop leaves both versions in the
+    file and keeps the stash, so `git stash pop` (the old advice) would fail."""
+    work, origin = repo
+    flux = BASE[DEPLOY].replace("nginx:1.25.0", "nginx:1.25.3")
+    assert flux != BASE[DEPLOY]
+    flux_commits(origin, tmp_path, {DEPLOY: flux}, "Flux bumps nginx")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | done |\n"}, "Mark done")
+    (work / DEPLOY).write_text(BASE[DEPLOY].replace("nginx:1.25.0", "nginx:1.24.0"))
+    result = sync(work, stash=True)
+    assert result.stash_kept and "<<<<<<<" in (work / DEPLOY).read_text()
+    (advice,) = [s for s in result.steps if s.startswith("they clash")]
+    assert f"{DEPLOY} now hold both versions" in advice and "then `git stash drop`" in advice
+    assert not any("`git stash pop` when ready" in s for s in result.steps)
+    assert git(work, "stash", "list") != ""  # the learner's change is still there
+
+
 def test_no_identity_configured_still_rebases(
     repo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
