@@ -30,6 +30,7 @@ from lab.core.manifests.models import (
 )
 from lab.core.marker import example_policy_ref, marker_for
 from lab.core.record import dataclass
+from lab.core.setters.find import looks_like_marker
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 MAX_SCANNED_FILES = 500
 DEFAULT_UPDATE_PATH = "apps"
-MARKER_WORD = "imagepolicy"
 
 
 def automation_set(ctx: CheckContext) -> AutomationSet:
@@ -265,7 +265,7 @@ def _markers(ctx: CheckContext) -> list[MarkerLine]:
                 continue
             for number, line in enumerate(text.splitlines(), start=1):
                 comment = _comment_of(line)
-                if comment is not None and MARKER_WORD in comment.lower():
+                if comment is not None and looks_like_marker(comment):
                     out.append(MarkerLine(rel, number, line, comment))
         return out
 

@@ -89,7 +89,28 @@ def test_head_marker_on_sequence_item_applies_and_multiline_head_does_not() -> N
     assert not by_line[7].applies and "key whose value is not on that line" in (by_line[7].why_ignored or "")
 
 
-def test_policy_manifests_are_not_marker_candidates() -> None:
-    text = "kind: ImagePolicy\nspec:\n  imagePolicy: x # a comment\n  # not about imagepolicy at all\n"
-    (only,) = find_markers(text)
-    assert only.line == 4 and not only.applies
+def test_policy_manifests_and_prose_are_not_marker_candidates() -> None:
+    text = (
+        "kind: ImagePolicy\nspec:\n  imagePolicy: x # a comment\n"
+        "  # The tag below is written by Flux (ImagePolicy shop-staging).\n"
+        "  tag: 1.4.0 # $imagepolicy: flux-system:shop\n"
+    )
+    (only,) = find_markers(text)  # an attempt at a marker is still explained
+    assert only.line == 5 and not only.applies
+
+
+@pytest.mark.parametrize(
+    ("comment", "attempt"),
+    [
+        ('# {"$imagepolicy": "flux-system:shop"}', True),
+        ('# {"imagepolicy": "flux-system:shop"}', True),
+        ("# {imagePolicy: flux-system:shop}", True),
+        ("# $ImagePolicy flux-system:shop", True),
+        ("# The tag below is written by Flux (ImagePolicy shop-staging).", False),
+        ("# see the imagepolicy docs", False),
+    ],
+)
+def test_what_counts_as_a_marker_attempt(comment: str, attempt: bool) -> None:
+    from lab.core.setters.find import looks_like_marker
+
+    assert looks_like_marker(comment) is attempt

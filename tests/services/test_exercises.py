@@ -421,6 +421,20 @@ def test_staging_policy_selector_flux_cannot_parse_is_named(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_a_comment_that_names_an_image_policy_is_not_a_broken_marker(tmp_path: Path) -> None:
+    """Prose naming an ImagePolicy failed marker.valid: 'the comment must be a JSON object'."""
+    ws = _practice(tmp_path, "09b-staging")
+    overlay = "apps/staging/kustomization.yaml"
+    prose = "# The tag below is written by Flux (ImagePolicy shop-staging).\n"
+
+    def edit(work: Path) -> None:
+        (work / overlay).write_text(prose + (work / overlay).read_text(encoding="utf-8"), encoding="utf-8")
+
+    _solve(ws, "09b-staging", edit)
+    assert _failing(_check(ws, "09b-staging")) == {}
+
+
+@pytest.mark.slow
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")

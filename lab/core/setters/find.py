@@ -10,7 +10,15 @@ from lab.core.setters.document import YamlSyntaxError, parse_document, split_doc
 from lab.core.setters.markers import parse_marker_text
 from lab.core.setters.node import ALIAS, MAP, SCALAR, SEQ, Node
 
-_LOOKS_LIKE = re.compile(r"imagepolicy", re.IGNORECASE)
+# A marker, or an attempt at one worth explaining: the word as a key (`$imagepolicy`, `"imagepolicy"`,
+# `imagePolicy:`), in any case. Prose that names an ImagePolicy ("written by Flux (ImagePolicy shop)")
+# is a plain comment, to Flux and here.
+_LOOKS_LIKE = re.compile(r"""[$"']imagepolicy|imagepolicy["']?\s*:""", re.IGNORECASE)
+
+
+def looks_like_marker(comment: str) -> bool:
+    """Whether a comment is a marker or an attempt at one (not prose that mentions an ImagePolicy)."""
+    return _LOOKS_LIKE.search(comment) is not None
 
 
 @dataclass(frozen=True)
@@ -164,4 +172,4 @@ def find_markers(
     return out
 
 
-__all__ = ["Marker", "find_markers"]
+__all__ = ["Marker", "find_markers", "looks_like_marker"]
