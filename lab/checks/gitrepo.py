@@ -19,7 +19,6 @@ from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
 
 MARKER_KEY = TOKEN.decode()
-PUSH_HINT = 'git add clusters apps && git commit -m "Add image automation" && git push'
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"not committed: {', '.join(dirty)}",
             file=dirty[0],
-            hint=PUSH_HINT,
+            hint=None,  # the task's own: its files and its commit message
         )
     remote_tree = ws.read_tree_at(origin.ref, automation_dir(ctx))
     head_tree = ws.read_tree_at("HEAD", automation_dir(ctx)) if ws.rev_parse("HEAD") else {}
@@ -175,7 +174,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"{', '.join(stale)} {what} origin/{branch}: commit and push",
             file=stale[0],
-            hint="git push" if committed else PUSH_HINT,
+            hint="git push" if committed else None,
             evidence=evidence,
         )
     local_deploy = ctx.read_text(deployment_file(ctx)) if ctx.exists(deployment_file(ctx)) else ""
@@ -184,7 +183,7 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}",
             file=deployment_file(ctx),
-            hint=PUSH_HINT,
+            hint=None,
             evidence=evidence,
         )
     problem = _unpushed_work(ctx, ws, branch, ahead, behind, evidence)

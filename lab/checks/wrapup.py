@@ -88,6 +88,13 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
     score, total = data.get("score"), data.get("total")
     shown = f"{score}/{total}" if total is not None else f"{score}"
     evidence = [Evidence("file", rel, f"score {shown}, passed {data.get('passed')}")]
+    if not isinstance(data.get("passed"), bool):
+        return Outcome.failed(
+            f"{rel} is not a quiz result: its 'passed' is {data.get('passed')!r}, not true or false",
+            file=rel,
+            hint=f"run `{quiz}` again (lab writes this file; an edited one does not count)",
+            evidence=evidence,
+        )
     if data.get("passed") is not True:
         return Outcome.failed(
             f"quiz not passed yet (score {shown})",

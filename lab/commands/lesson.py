@@ -12,7 +12,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("lesson", help="print the lesson, a hint (--hint N) or the pitfalls")
     add_task_arg(parser)
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--hint", type=int, metavar="N", help="show hint N (1-5)")
+    group.add_argument(
+        "--hint",
+        type=int,
+        metavar="N",
+        help="show hint N (hints are numbered from 1; the lesson says how many)",
+    )
     group.add_argument("--pitfalls", action="store_true", help="show the common pitfalls")
     parser.set_defaults(func=run)
 

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _parse_answers(text: str, count: int) -> list[int | None]:
+def _parse_answers(text: str, choices: list[int]) -> list[int | None]:
+    """`--answers 2,3,1`: one choice number per question; `choices` is how many each question has."""
+    count = len(choices)
     try:
         picks = [int(part) - 1 for part in text.split(",") if part.strip()]
     except ValueError as err:
@@ -32,6 +34,12 @@ def _parse_answers(text: str, count: int) -> list[int | None]:
             f"--answers gives {given} for {count} questions",
             hint=f"give {count} choice numbers, one per question in order (e.g. --answers 2,1,3,...)",
         )
+    for number, (pick, offered) in enumerate(zip(picks, choices, strict=True), start=1):
+        if not 0 <= pick < offered:
+            raise UsageError(
+                f"--answers: question {number} has choices 1 to {offered}, not {pick + 1}",
+                hint="`lab quiz` without --answers shows each question's choices",
+            )
     return list(picks)
 
 
@@ -55,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(args.workspace)
     task = workspace_task(workspace, args.task)
     questions = task.quiz.questions
-    scripted = _parse_answers(args.answers, len(questions)) if args.answers else None
+    scripted = _parse_answers(args.answers, [len(q.choices) for q in questions]) if args.answers else None
     answers: list[int | None] = []
     for number, question in enumerate(questions, start=1):
         if scripted is None:

@@ -89,6 +89,20 @@ def test_a_record_nested_too_deep_for_the_parser_is_not_a_crash(
 
 
 @pytest.mark.slow
+def test_an_edited_record_is_named_not_graded(tmp_path: Path) -> None:
+    from lab.services.check import run_checks
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".fluxlab").mkdir()
+    record = {"task": "09b", "score": 7, "total": 7, "passed": "yes"}
+    (tmp_path / ".fluxlab/quiz.json").write_text(json.dumps(record))
+    verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"]).get("quiz.passed")
+    assert (
+        verdict.message == ".fluxlab/quiz.json is not a quiz result: its 'passed' is 'yes', not true or false"
+    )
+
+
+@pytest.mark.slow
 def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[str, str]) -> None:
     n = len(load_task("09b").quiz.questions)
     proc = run_lab("quiz", "--workspace", str(tmp_path), env=lab_env, stdin="9\n" + "4\n" * n)
@@ -109,6 +123,11 @@ def test_quiz_cli_bad_answers_is_usage_error(tmp_path: Path, lab_env: dict[str, 
     assert short.stderr.startswith(
         f"lab: --answers gives 1 answer for {count} questions - hint: give {count} "
     )
+    big = run_lab(
+        "quiz", "-w", str(tmp_path), "--answers", ",".join(["99"] + ["1"] * (count - 1)), env=lab_env
+    )
+    assert big.returncode == 2 and big.stderr.startswith("lab: --answers: question 1 has choices 1 to ")
+    assert not (tmp_path / ".fluxlab/quiz.json").exists()  # nothing recorded
 
 
 @pytest.mark.slow
