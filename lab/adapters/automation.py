@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.adapters.files import read_regular
-from lab.adapters.git import Workspace, clone_to_temp, open_workspace
+from lab.adapters.git import TreeFiles, Workspace, clone_to_temp, open_workspace
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.adapters.setters import apply_to_tree
 from lab.core.commit_message import render_commit_message
@@ -58,6 +58,7 @@ def run_automations(
             hint=f"push your work first: git push -u origin {branch}",
         )
     tree = ws.read_tree_at(f"origin/{branch}")
+    _refuse_unreadable(tree, branch)
     aset = find_automation(yaml_texts(tree))
     broken = [p for p in aset.problems if p.code == "yaml.invalid"]
     if broken:
@@ -105,6 +106,30 @@ def _pending(ws: Workspace) -> str:
     except (LabError, OSError):
         pass  # only a better message is lost
     return ""
+
+
+def _refuse_unreadable(tree: TreeFiles, branch: str) -> None:
+    """Manifests on origin the lab cannot read: their objects would silently be missing from the run."""
+    yaml = (".yaml", ".yml")
+    for path, target in sorted(tree.symlinks.items()):
+        if path.endswith(yaml):
+            raise LabError(
+                f"a symlink on origin/{branch} (to {target}): the lab does not follow links in a "
+                "repository, so the objects in it are not simulated",
+                file=path,
+                hint="commit the file itself in place of the link",
+            )
+    for path, data in sorted(tree.items()):
+        if path.endswith(yaml):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise LabError(
+                    f"not UTF-8 text on origin/{branch} (byte {err.start}): kustomize cannot build it, "
+                    "so the flux-system Kustomization cannot apply anything",
+                    file=path,
+                    hint="save the file as UTF-8 YAML, commit and push",
+                ) from None
 
 
 def _run_one(

@@ -199,6 +199,37 @@ def test_simulate_refuses_broken_yaml_on_origin(
     assert origin_log(solved) == before
 
 
+@pytest.mark.parametrize(
+    ("how", "words"),
+    [
+        ("latin-1", "image-policy.yaml: not UTF-8 text on origin/main (byte "),
+        (
+            "symlink",
+            "image-policy.yaml: a symlink on origin/main (to policy.real.yaml): the lab does not follow",
+        ),
+    ],
+)
+def test_simulate_names_a_policy_file_it_cannot_read(
+    solved: Path, lab_env: dict[str, str], how: str, words: str
+) -> None:
+    """Both ran as if the ImagePolicy did not exist: 'repository up-to-date', exit 0."""
+    policy = solved / "clusters/dev/image-automation/image-policy.yaml"
+    if how == "symlink":
+        policy.rename(policy.with_name("policy.real.yaml"))
+        policy.symlink_to("policy.real.yaml")
+    else:
+        policy.write_bytes(
+            policy.read_text().replace("metadata:", "# caf\u00e9\nmetadata:").encode("latin-1")
+        )
+    git(solved, "add", "-A")
+    git(solved, "commit", "-qm", "an unreadable policy")
+    git(solved, "push", "-q")
+    before = origin_log(solved)
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=False)
+    assert proc.returncode == 1 and words in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and origin_log(solved) == before
+
+
 def test_simulate_outside_git_is_one_line(tmp_path: Path, lab_env: dict[str, str]) -> None:
     proc = run_lab("simulate", "-w", str(tmp_path), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode in (1, 2) and "lab init" in proc.stderr
