@@ -26,6 +26,8 @@ class RepoText:
     """Every text file whose content mentions `imagepolicy` (any case, any extension)."""
     dirs: frozenset[str]
     files: frozenset[str]
+    unread: dict[str, str]
+    """`.yaml`/`.yml` files not read, by path: why (a symlink, not a regular file, too large, binary)."""
 
 
 def read_repo_text(workspace: Path) -> RepoText:
@@ -34,12 +36,16 @@ def read_repo_text(workspace: Path) -> RepoText:
     marked: dict[str, str] = {}
     dirs: set[str] = {""}
     files: set[str] = set()
+    unread: dict[str, str] = {}
     for count, entry in enumerate(walk_entries(workspace, skip_dirs=frozenset({".git"}))):
         if count > MAX_FILES:
             break
         rel = Path(entry.path).relative_to(workspace).as_posix()
+        is_yaml = entry.name.endswith((".yaml", ".yml"))
         try:
             if entry.is_symlink():
+                if is_yaml:
+                    unread[rel] = "a symlink (the lab does not follow links)"
                 continue
             if entry.is_dir(follow_symlinks=False):
                 if entry.name != ".git":
@@ -50,13 +56,17 @@ def read_repo_text(workspace: Path) -> RepoText:
         files.add(rel)
         try:
             data = read_regular(Path(entry.path), MAX_FILE_BYTES, follow_symlinks=False)
-        except OSError:
+        except OSError as err:
+            if is_yaml:
+                unread[rel] = f"not read ({err.strerror or err})"
             continue
         if b"\0" in data:
+            if is_yaml:
+                unread[rel] = "binary (it holds NUL bytes)"
             continue
         text = data.decode("utf-8", errors="replace")
-        if entry.name.endswith((".yaml", ".yml")):
+        if is_yaml:
             yaml[rel] = text
         if "imagepolicy" in text.lower():
             marked[rel] = text
-    return RepoText(yaml, marked, frozenset(dirs), frozenset(files))
+    return RepoText(yaml, marked, frozenset(dirs), frozenset(files), unread)

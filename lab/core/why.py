@@ -100,6 +100,8 @@ class Facts:
     """update.path values (normalised) that are not directories of the repository."""
     live: Live | None = None
     origin: Origin | None = None
+    unread: Mapping[str, str] = field(default_factory=dict)
+    """YAML files the lab could not read (path -> why: a symlink, not a regular file, too large, binary)."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,19 @@ def _repository_breaks(
     error."""
     name = _LINK_OF[kind]
     if not declared:
+        unread = [
+            *(f"{p.file}:{p.line}: {p.message}" for p in facts.problems if p.code == "yaml.invalid"),
+            *(f"{path}: {why}" for path, why in sorted(facts.unread.items())),
+        ]
+        if unread:
+            # The object may well be written; what is certain is that these files could not be read.
+            return Link(
+                name,
+                "broken",
+                f"no {kind} could be read: {unread[0]}",
+                tuple(unread),
+                "fix the file (or replace a link with the file itself), then ask again",
+            )
         return Link(name, "broken", absent, (), write)
     found = _broken_by_findings(name, _findings(facts, name))
     if found is not None:

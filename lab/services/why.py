@@ -185,6 +185,7 @@ def explain(
         missing_dirs=missing,
         live=live,
         origin=origin,
+        unread=repo.unread,
     )
     return walk(facts, "; ".join(mode_parts))
 

@@ -117,6 +117,33 @@ def test_offline_names_the_broken_link(case: Case, practice: Path, tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("malformed", "invalid YAML"),
+        ("binary", "binary (it holds NUL bytes)"),
+        ("symlink", "a symlink (the lab does not follow links)"),
+    ],
+)
+def test_a_policy_file_it_cannot_read_is_named(practice: Path, tmp_path: Path, how: str, says: str) -> None:
+    """All three said 'no ImagePolicy in the repository: write kind: ImagePolicy ...'."""
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    _write(ws, solved_files())
+    policy = ws / "clusters/dev/image-automation/image-policy.yaml"
+    if how == "symlink":
+        policy.rename(policy.with_name("real.txt"))
+        policy.symlink_to("real.txt")
+    else:
+        policy.write_bytes(b"kind: ImagePolicy\nmetadata: [\n" if how == "malformed" else b"kind: \0\n")
+    link = next(link for link in why.explain(ws, offline=True).links if link.name == "policy")
+    assert link.state == "broken" and link.summary.startswith("no ImagePolicy could be read: ")
+    assert "image-policy.yaml" in link.summary and says in link.summary, link.summary
+
+
+@pytest.mark.slow
 def test_offline_solved_and_unpushed(practice: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
     import shutil
 
