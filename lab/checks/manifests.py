@@ -322,6 +322,15 @@ def _marker_problem(
 ) -> tuple[str, str] | None:
     """What is wrong with marker `m` for Flux (continuing "marker in FILE:LINE"), and the hint; None when fine."""
     known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
+    try:
+        ctx.yaml_docs(m.file)
+    except LabError as err:
+        # Flux's setters skip a file that does not parse, markers and all (trace log only).
+        return (
+            f": the file does not parse as YAML ({err.message}{f', line {err.line}' if err.line else ''}), "
+            "so Flux skips it and the marker does nothing",
+            err.hint or "fix the YAML (tabs are not indentation in YAML), commit and push",
+        )
     if syntax.problem is not None:
         return (
             f": {syntax.problem}",

@@ -195,6 +195,18 @@ def test_multi_helm_values_out_of_flux_reach_are_named(tmp_path: Path, breakage:
 
 
 @pytest.mark.slow
+def test_multi_marker_in_a_file_that_does_not_parse_says_so(tmp_path: Path) -> None:
+    """A tab in the Deployment read as 'that line is not a container image: line'."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, "  name: shop\n", "\tname: shop\n"), simulate=False)
+    message = _failing(_check(ws, "09b-multi"))["marker.valid"]
+    assert (
+        "the file does not parse as YAML" in message
+        and "so Flux skips it and the marker does nothing" in message
+    )
+
+
+@pytest.mark.slow
 def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(DEPLOY, ' # {"$imagepolicy": "flux-system:nginx"}', ""))
