@@ -376,6 +376,7 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
     current = dict(tree)
     pushed: dict[str, list[str]] = {}
     staging_moved = False
+    elsewhere: set[str] = set()  # push branches other than the deployed one where staging moved
     evidence: list[Evidence] = []
     for number, round_tags in enumerate(rounds, start=1):
         for image, tags in round_tags.items():
@@ -399,6 +400,8 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
                     )
                 )
                 if branch != deploy_branch:
+                    if branch and file_in(staging_dirs, path):
+                        elsewhere.add(branch)
                     continue  # a separate push branch is a pull request, not a deploy
                 if file_in(prod_dirs, path) or under(path, production):
                     return Outcome.failed(
@@ -412,6 +415,15 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
                     )
                 if file_in(staging_dirs, path):
                     staging_moved = True
+    if not staging_moved and elsewhere:
+        return Outcome.failed(
+            f"staging moved only on branch {', '.join(sorted(elsewhere))}, which nothing deploys: the "
+            f"cluster applies {deploy_branch}, so staging never gets the new tags",
+            file=aset.automations[0].file if aset.automations else staging,
+            hint=f"git.push.branch: {deploy_branch} for the staging automation (a separate branch is "
+            "for changes a person merges)",
+            evidence=evidence,
+        )
     if not staging_moved:
         return Outcome.failed(
             "CI pushed new tags twice and nothing in staging moved: the automation sees no marker it "

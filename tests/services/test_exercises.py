@@ -447,6 +447,20 @@ def test_a_comment_that_names_an_image_policy_is_not_a_broken_marker(tmp_path: P
 
 
 @pytest.mark.slow
+def test_staging_pushed_to_a_branch_nothing_deploys_is_named(tmp_path: Path) -> None:
+    """It was blamed on 'a marker outside update.path, or a policy the policySelector leaves out'."""
+    ws = _practice(tmp_path, "09b-staging")
+    update = "clusters/dev/image-automation/image-update.yaml"
+    _solve(
+        ws,
+        "09b-staging",
+        _replace(update, "    push:\n      branch: main\n", "    push:\n      branch: staging-auto\n"),
+    )
+    message = _failing(_check(ws, "09b-staging"))["staging.isolated"]
+    assert message.startswith("staging moved only on branch staging-auto, which nothing deploys"), message
+
+
+@pytest.mark.slow
 def test_staging_without_promotion_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     shutil.copy(task_folder("09b-staging") / "starter" / PROD, tmp_path / "prod.yaml")
