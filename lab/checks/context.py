@@ -162,9 +162,17 @@ class CheckContext:
         except WorkspaceFileError:
             return (self.workspace / rel).is_symlink()
 
+    def occupied(self, rel: str) -> bool:
+        """Whether anything is at `rel`: a file, or what the lab refuses to read (a FIFO, a directory,
+        a link out of the workspace), which `read_text` then names."""
+        try:
+            return self.path(rel).exists()
+        except WorkspaceFileError:
+            return True
+
     def read_text(self, rel: str) -> str:
         path = self.path(rel)
-        if not path.is_file():
+        if not path.exists():
             raise WorkspaceFileError("file not found", file=rel)
         try:
             data = read_regular(path, MAX_FILE_BYTES)
@@ -172,12 +180,16 @@ class CheckContext:
             raise WorkspaceFileError(
                 f"cannot read: {err.strerror}",
                 file=rel,
-                hint=f"the lab reads regular files up to {MAX_FILE_BYTES} bytes",
+                hint=f"the lab reads regular files of at most {MAX_FILE_BYTES >> 20} MiB",
             ) from None
         try:
             return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise WorkspaceFileError("file is not UTF-8 text", file=rel) from None
+        except UnicodeDecodeError as err:
+            raise WorkspaceFileError(
+                f"file is not UTF-8 text (byte {err.start})",
+                file=rel,
+                hint="save it as UTF-8: YAML is UTF-8 text",
+            ) from None
 
     def yaml_docs(self, rel: str) -> list[yamlsafe.Doc]:
         """Parsed documents of a workspace YAML file, cached per run. Raises LabError."""

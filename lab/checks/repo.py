@@ -22,7 +22,7 @@ from lab.errors import LabError
 
 @check("repo.files")
 def repo_files(ctx: CheckContext) -> Outcome:
-    missing = [f for f in automation_files(ctx) if not ctx.exists(f)]
+    missing = [f for f in automation_files(ctx) if not ctx.occupied(f)]
     if missing:
         names = ", ".join(PurePosixPath(f).name for f in missing)
         return Outcome.failed(

@@ -165,6 +165,26 @@ def test_update_path_may_name_a_file(practice: Path, path: str, passes: bool) ->
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("odd", "says"), [("fifo", "cannot read: a FIFO"), ("latin-1", "file is not UTF-8 text (byte ")]
+)
+def test_a_policy_file_that_is_not_readable_text_is_named(practice: Path, odd: str, says: str) -> None:
+    """A FIFO read as 'missing: create it'; a Latin-1 file got 'fix the YAML syntax on that line'."""
+    write(practice, FILES)
+    target = practice / "clusters/dev/image-automation/image-policy.yaml"
+    target.unlink()
+    if odd == "fifo":
+        os.mkfifo(target)
+    else:
+        target.write_bytes(IMAGE_POLICY.replace("name: nginx", "name: nginx # caf\u00e9").encode("latin-1"))
+    r = check(practice, "repo.files").get("repo.files")
+    assert r.status is Status.FAIL and r.message.startswith(
+        f"{FILES_KEYS[1]} is not readable YAML: {says}"
+    ), r.message
+    assert r.hint is not None and "syntax on that line" not in r.hint
+
+
+@pytest.mark.slow
 def test_kustomization_that_omits_the_directory(practice: Path) -> None:
     write(practice, FILES)
     write(practice, {"clusters/dev/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n"})
