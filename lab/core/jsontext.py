@@ -19,3 +19,10 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
     except RecursionError:
         doc = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         raise json.JSONDecodeError("nested too deeply", doc, 0) from None
+
+
+def error_text(err: json.JSONDecodeError) -> str:
+    """The decoder's complaint with where it is: `Invalid control character at column 29`. Its `msg`
+    alone reads cut off ("Invalid control character at"), and `str(err)` adds `(char N)`."""
+    where = f"line {err.lineno} column {err.colno}" if err.lineno > 1 else f"column {err.colno}"
+    return f"{err.msg.removesuffix(' at')} at {where}"

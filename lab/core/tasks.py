@@ -10,6 +10,7 @@ check run reads only task.toml and the task a repository records, so it never im
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from pathlib import PurePosixPath
@@ -245,10 +246,10 @@ def parse_recorded_task(text: str, where: str) -> str:
     hint = 'it holds {"task": "<task id>"} (`lab tasks` lists the ids); or pass --task ID'
     try:
         data = jsontext.loads(text)
-    except ValueError as err:
-        line = getattr(err, "lineno", None)
-        msg = getattr(err, "msg", str(err))
-        raise LabError(f"invalid JSON: {msg}", file=where, line=line, hint=hint) from None
+    except json.JSONDecodeError as err:
+        raise LabError(
+            f"invalid JSON: {jsontext.error_text(err)}", file=where, line=err.lineno, hint=hint
+        ) from None
     task = data.get("task") if isinstance(data, dict) else None
     if not isinstance(task, str) or not task.strip():
         raise LabError("does not name a task", file=where, field="task", hint=hint)

@@ -40,7 +40,7 @@ def go_json_string_map(text: str) -> dict[str, str]:
     try:
         value = jsontext.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise GoJsonError(err.msg) from err
+        raise GoJsonError(jsontext.error_text(err)) from err
     if value is None:
         return {}
     if not isinstance(value, dict):
