@@ -77,7 +77,8 @@ def detect_upgrades(text: str) -> list[Upgrade]:
         api: tuple[int, str, str] | None = None
         kind: str | None = None
         for i in range(start, end):
-            line = lines[i].rstrip("\r")
+            # A UTF-8 BOM opens some editors' files; YAML decoders skip it, and so does flux.
+            line = lines[i].rstrip("\r").removeprefix("\ufeff") if i == 0 else lines[i].rstrip("\r")
             m = _API.match(line)
             if m and not m.group("indent") and api is None:
                 api = (i, m.group("group"), m.group("version"))

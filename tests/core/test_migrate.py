@@ -94,3 +94,10 @@ def test_lab_migrate_missing_path_is_one_line(tmp_path: Path, lab_env: dict[str,
     assert proc.returncode != 0
     assert "failed to stat path nope" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_file_that_opens_with_a_bom_is_migrated_and_keeps_it() -> None:
+    text = "\ufeffapiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: x\n"
+    result = migrate_text(text)
+    assert [(u.line, u.kind) for u in result.upgrades] == [(1, "ImagePolicy")]
+    assert result.new_text == text.replace("v1beta2", "v1")
