@@ -1195,6 +1195,19 @@ class Workspace:
         not_ref = tracking if self.rev_parse(tracking) else None
         return self.log(local, n=1000, not_ref=not_ref)
 
+    def local_only_work(self) -> list[str]:
+        """What only this clone holds, besides uncommitted files: stash entries, and commits on local
+        branches or a detached HEAD that no remote-tracking branch has (as of the last fetch)."""
+        found: list[str] = []
+        stashes = self._git("stash", "list").out.decode("utf-8", "replace").splitlines()
+        if stashes:
+            found.append(f"{len(stashes)} stash entr{'y' if len(stashes) == 1 else 'ies'}")
+        res = self._git("rev-list", "--count", "--branches", "HEAD", "--not", "--remotes")
+        count = res.out.decode().strip() if res.code == 0 else "0"
+        if count.isdigit() and int(count):
+            found.append(f"{count} commit(s) no remote has (other branches or a detached HEAD included)")
+        return found
+
     def diff(self, a: str, b: str | None = None, paths: Sequence[str] | None = None) -> str:
         """Unified diff a..b (b None: the working tree), no external diff or textconv programs."""
         args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--no-renames"]

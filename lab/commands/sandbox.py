@@ -91,10 +91,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     push.set_defaults(func=run_push_tag)
 
     reset = cmds.add_parser(
-        "reset", help="stop the sandbox and wipe it: new practice repo, empty cluster at the next `up`"
+        "reset",
+        help="stop the sandbox and start afresh: new practice repo (the old one is kept under previous/), "
+        "empty cluster at the next `up`",
     )
     _add_dir(reset)
-    reset.add_argument("--force", action="store_true", help="discard uncommitted or unpushed work")
+    reset.add_argument(
+        "--force",
+        action="store_true",
+        help="reset even with uncommitted or unpushed work (it is kept under previous/)",
+    )
     reset.add_argument("--task", metavar="ID", default=None, help="start afresh with this task's starter")
     reset.set_defaults(func=run_reset)
 
@@ -238,10 +244,11 @@ def run_push_tag(args: argparse.Namespace) -> int:
 def run_reset(args: argparse.Namespace) -> int:
     from lab.services import sandbox as svc
 
-    workspace = svc.reset(args.dir, force=args.force, task=args.task)
-    print(f"sandbox reset: fresh practice repository at {workspace}")
-    print("the sandbox is stopped; start it with: lab sandbox up --detach")
-    print(f"start it with `lab sandbox up{_dir_flag(args)} --detach`")
+    result = svc.reset(args.dir, force=args.force, task=args.task)
+    print(f"sandbox reset: fresh practice repository at {result.workspace}")
+    if result.kept is not None:
+        print(f"the previous repository and its origin are kept in {result.kept} (delete it when done)")
+    print(f"the sandbox is stopped; start it with `lab sandbox up{_dir_flag(args)} --detach`")
     return 0
 
 

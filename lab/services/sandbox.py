@@ -408,10 +408,21 @@ _STATE_ENTRIES = (
 )
 
 
-def reset(directory: str | Path | None = None, *, force: bool = False, task: str | None = None) -> Path:
+@dataclass(frozen=True)
+class ResetResult:
+    workspace: Path
+    kept: Path | None
+    """Where the previous practice repository and its origin were moved (None: there was none)."""
+
+
+def reset(
+    directory: str | Path | None = None, *, force: bool = False, task: str | None = None
+) -> ResetResult:
     """Stop the sandbox and start its world afresh (for `task`, default: the one it served, else the
-    course's); refuses to drop unsaved work unless `force`."""
+    course's). Refuses when the practice repository holds work that exists nowhere else unless `force`;
+    either way the previous repository and origin are moved aside, never deleted."""
     import shutil
+    from datetime import UTC, datetime
 
     from lab.adapters.tasks import default_task_id, load_task
     from lab.sandbox.runtime import write_json_atomic
@@ -420,7 +431,14 @@ def reset(directory: str | Path | None = None, *, force: bool = False, task: str
     if (p.workspace / ".git").exists() and not force:
         _refuse_unsaved(p.workspace)
     down(directory)
-    for name in (p.workspace.name, p.origin.name, *_STATE_ENTRIES):
+    kept: Path | None = None
+    old = [d for d in (p.workspace, p.origin) if d.exists() or d.is_symlink()]
+    if old:
+        kept = p.root / "previous" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept.mkdir(parents=True, exist_ok=True)
+        for d in old:
+            d.rename(kept / d.name)
+    for name in _STATE_ENTRIES:
         target = p.root / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
@@ -431,7 +449,7 @@ def reset(directory: str | Path | None = None, *, force: bool = False, task: str
     load_task(chosen)
     ensure_practice(p, chosen)
     write_json_atomic(p.config, {**config, "task": chosen})
-    return p.workspace
+    return ResetResult(p.workspace, kept)
 
 
 def _refuse_unsaved(workspace: Path) -> None:
@@ -442,11 +460,15 @@ def _refuse_unsaved(workspace: Path) -> None:
         dirty = ws.dirty_files()
         branch = ws.branch() or "main"
         unpushed = ws.unpushed_commits(branch) if ws.remote_sha(branch) else []
+        elsewhere = ws.local_only_work()
     except LabError:
         return
-    if dirty or unpushed:
-        what = f"{len(dirty)} uncommitted file(s)" if dirty else f"{len(unpushed)} unpushed commit(s)"
+    found = [f"{len(dirty)} uncommitted file(s)"] if dirty else []
+    found += [f"{len(unpushed)} unpushed commit(s) on {branch}"] if unpushed and not elsewhere else []
+    found += elsewhere
+    if found:
         raise LabError(
-            f"{workspace} has {what}; reset would delete them",
-            hint="commit and push (or copy) your work first, or pass --force to discard it",
+            f"{workspace} has {' and '.join(found)}; reset would set them aside",
+            hint="commit and push (or copy) your work first, or pass --force "
+            "(the old repository is kept under previous/ either way)",
         )

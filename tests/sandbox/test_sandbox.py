@@ -242,9 +242,34 @@ def test_reset_refuses_unsaved_work(tmp_path: Path) -> None:
     with pytest.raises(LabError, match="uncommitted"):
         svc.reset(tmp_path)
     assert (paths.workspace / "notes.txt").exists()
-    svc.reset(tmp_path, force=True)
+    kept = svc.reset(tmp_path, force=True).kept
     assert not (paths.workspace / "notes.txt").exists()
     assert (paths.workspace / ".git").is_dir() and (paths.origin / "HEAD").is_file()
+    assert kept is not None and (kept / paths.workspace.name / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["stash", "branch", "detached"])
+def test_reset_refuses_work_only_this_clone_has(tmp_path: Path, where: str) -> None:
+    """A stash, a commit on another branch or on a detached HEAD: reset deleted them, exit 0."""
+    paths = SandboxPaths.at(tmp_path)
+    ensure_practice(paths)
+    ws = paths.workspace
+    (ws / "notes.txt").write_text("mine\n")
+    if where == "stash":
+        git(ws, "stash", "push", "-u", "-q")
+    else:
+        git(ws, "checkout", "-q", "-b", "feature") if where == "branch" else git(
+            ws, "checkout", "-q", "--detach"
+        )
+        git(ws, "add", "notes.txt")
+        git(ws, "commit", "-qm", "notes")
+        if where == "branch":
+            git(ws, "checkout", "-q", "main")
+    with pytest.raises(LabError, match="stash entry" if where == "stash" else "no remote has"):
+        svc.reset(tmp_path)
+    kept = svc.reset(tmp_path, force=True).kept
+    assert kept is not None and (kept / ws.name / ".git").is_dir()  # set aside with everything in it
 
 
 def test_build_follows_kustomize_rules() -> None:

@@ -80,7 +80,7 @@ def test_a_sandbox_keeps_its_task_until_reset(tmp_path: Path) -> None:
             raise AssertionError("a sandbox practising 09b-multi started for 09b")
     except LabError as err:
         assert "practises task 09b-multi, not 09b" in err.message and "reset" in (err.hint or "")
-    workspace = svc.reset(tmp_path, force=True, task="09b")
+    workspace = svc.reset(tmp_path, force=True, task="09b").workspace
     assert (workspace / "apps/base/nginx/deployment.yaml").is_file()
     with task_sandbox(tmp_path, "09b") as sup:
         assert sup.primary_image == "library/nginx"
