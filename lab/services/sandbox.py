@@ -434,8 +434,13 @@ def reset(
     kept: Path | None = None
     old = [d for d in (p.workspace, p.origin) if d.exists() or d.is_symlink()]
     if old:
-        kept = p.root / "previous" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = p.root / "previous" / stamp
+        n = 1
+        while kept.exists():  # two resets within a second
+            n += 1
+            kept = p.root / "previous" / f"{stamp}-{n}"
+        kept.mkdir(parents=True)
         for d in old:
             d.rename(kept / d.name)
     for name in _STATE_ENTRIES:

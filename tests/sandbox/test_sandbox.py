@@ -246,6 +246,8 @@ def test_reset_refuses_unsaved_work(tmp_path: Path) -> None:
     assert not (paths.workspace / "notes.txt").exists()
     assert (paths.workspace / ".git").is_dir() and (paths.origin / "HEAD").is_file()
     assert kept is not None and (kept / paths.workspace.name / "notes.txt").read_text() == "mine\n"
+    again = svc.reset(tmp_path, force=True).kept  # within the same second: a place of its own
+    assert again is not None and again != kept and (again / paths.workspace.name / ".git").is_dir()
 
 
 @pytest.mark.slow
