@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
+
+from lab.errors import LabError, UsageError
 
 __all__ = [
     "SafeStream",
@@ -16,19 +19,30 @@ __all__ = [
     "add_registry_config_arg",
     "add_task_arg",
     "add_workspace_arg",
+    "check_output",
     "print_json",
     "print_usage",
     "resolve_workspace",
+    "write_file",
+    "write_report",
     "write_trusted",
 ]
 
 
-def add_task_arg(parser: argparse.ArgumentParser) -> None:
+def _task_id(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty task id; `lab tasks` lists them")
+    return value.strip()
+
+
+def add_task_arg(parser: argparse.ArgumentParser, help: str | None = None) -> None:
     parser.add_argument(
         "--task",
         metavar="ID",
+        type=_task_id,
         default=None,
-        help=(
+        help=help
+        or (
             "the course task (default: the one the repository was made for by `lab init --task`, "
             "else the course's current task; `lab tasks` lists them)"
         ),
@@ -145,9 +159,36 @@ def write_trusted(text: str) -> None:
         stream.write(text)
 
 
+def check_output(path: str | None, option: str = "--output") -> None:
+    """Refuse an output file that cannot be written before any work is done (grading a class takes
+    minutes): its folder must exist and it must not be a directory."""
+    if not path:
+        return
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a directory", hint="name a file, e.g. report.txt")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"{option} {path}: no folder {folder}", hint="create the folder first, or name another file"
+        )
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"{option} {path}: not writable", hint="name a file you can write")
+
+
+def write_file(path: str, text: str, what: str = "--output") -> None:
+    """Write `text` to `path`; an OSError is a one-line LabError naming the file."""
+    try:
+        Path(path).expanduser().write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise LabError(
+            f"cannot write {what} {path}: {err.strerror or err}", hint="name a file you can write"
+        ) from None
+
+
 def write_report(path: str, text: str) -> None:
     """Write a report to the file `--output` names. It does not pass the terminal's escaping stream and
     is read on one all the same (`cat`, a browser), so control characters from repositories are escaped."""
     from lab.core.text import escape_controls
 
-    Path(path).write_text(escape_controls(text), encoding="utf-8")
+    write_file(path, escape_controls(text))

@@ -12,6 +12,7 @@ from lab.commands._common import (
     add_offline_args,
     add_task_arg,
     add_workspace_arg,
+    check_output,
     resolve_workspace,
     write_report,
     write_trusted,
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=(
             "--format github prints the Classroom points notice and annotations, appends the step "
             "summary to $GITHUB_STEP_SUMMARY and the reporter result to $GITHUB_OUTPUT when set. "
-            "--format classroom writes result=<base64> for autograding-grading-reporter and exits 0."
+            "--format classroom writes one <runner>=<base64 result> line per check for "
+            "autograding-grading-reporter (to $GITHUB_OUTPUT when set) and exits 0."
         ),
     )
     add_workspace_arg(p)
@@ -75,8 +77,13 @@ def _use_color(choice: str, stream: object) -> bool:
 
 
 def _append(path: str, text: str) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
+    """Append to a file GitHub names ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY). One that cannot be written
+    is a warning: the report on stdout and the exit status still count."""
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        print(f"lab: warning: cannot append to {path}: {err.strerror or err}", file=sys.stderr)
 
 
 def _progress(results: tuple[object, ...]) -> None:
@@ -95,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
     if args.watch_timeout <= 0:
         raise UsageError("--watch-timeout must be positive", hint="e.g. --watch-timeout 120")
+    check_output(args.output)
     report = run_checks(
         workspace,
         task=args.task,

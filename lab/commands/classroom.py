@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.commands._common import add_task_arg
+from lab.commands._common import add_task_arg, check_output, write_file
 
 SPEC_HELP = (
     "the exact lab the learners' CI installs: a git URL pinned to a commit or tag "
@@ -76,9 +76,10 @@ def run_workflow(args: argparse.Namespace) -> int:
     from lab.services.tasks import task_for_workspace
 
     # "for an existing repository": the one around the current directory, for the task it records.
+    check_output(args.output)
     text = workflow_for(task_for_workspace(None, args.task), args.lab_spec)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_file(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.commands._common import add_offline_args, add_task_arg, write_report
+from lab.commands._common import add_offline_args, add_task_arg, check_output, write_report
 from lab.core.report import GRADE_FORMATS
-from lab.errors import UsageError
+from lab.errors import LabError, UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="S",
         help="give up on one repository after S seconds (its clone is killed)",
     )
-    add_task_arg(p)
+    add_task_arg(
+        p,
+        help="the task to grade every repository as (default: the course's current task; what a "
+        "repository records never chooses it, a row only notes it; `lab tasks` lists them)",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,6 +76,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to grade", hint="pass repositories or a class directory, or --roster FILE")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1", hint="e.g. --jobs 4")
+    check_output(args.output)
+    if args.task is not None:
+        from lab.services.tasks import load_task
+
+        try:
+            load_task(args.task)  # one usage error, not one error row per student
+        except LabError as err:
+            raise UsageError(err.message, hint=err.hint) from None
     roster = Path(args.roster).expanduser() if args.roster else None
     tags_file = Path(args.tags_file).expanduser().resolve() if args.tags_file else None
     targets = gather(args.repos, roster)

@@ -246,3 +246,17 @@ def test_workspace_from_global_option_or_cwd(lab_env: dict[str, str], practice: 
         "check", "--offline", "--only", "quiz.passed", "-f", "json", env=lab_env, cwd=practice / "apps"
     )
     assert nested.returncode == 1 and json.loads(nested.stdout)["task"] == "09b"
+
+
+@pytest.mark.slow
+def test_an_unwritable_github_output_is_a_warning_and_classroom_still_exits_0(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    env = {**lab_env, "GITHUB_OUTPUT": str(tmp_path / "missing/out.txt")}
+    proc = run_lab("check", "-w", str(tmp_path), "--offline", "-f", "classroom", env=env, ok=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert "lab: warning: cannot append to " in proc.stderr
+    bad = run_lab(
+        "check", "-w", str(tmp_path), "--offline", "-o", str(tmp_path / "no/such.txt"), env=lab_env, ok=False
+    )
+    assert bad.returncode == 2 and "no folder" in bad.stderr

@@ -338,6 +338,16 @@ def test_every_repo_graded_exits_zero_whatever_the_scores(klass: Class) -> None:
         (["x", "--roster", "/nonexistent/roster.csv"], "roster /nonexistent/roster.csv not found"),
         (["x", "--tags-file", "/nonexistent/tags"], "tags file"),
         (["x", "--format", "xml"], "invalid choice"),
+        # refused before a repository is graded (they were an internal error after the whole class)
+        (
+            ["x", "--output", "/nonexistent/grades.txt"],
+            "--output /nonexistent/grades.txt: no folder /nonexistent",
+        ),
+        (["x", "--output", "/tmp"], "--output /tmp: is a directory"),
+        # one usage error: '' graded each repository as the task it records, and an unknown id gave
+        # one error row per student
+        (["x", "--task", ""], "an empty task id"),
+        (["x", "--task", "nope"], "no task 'nope'"),
     ],
 )
 def test_usage_errors_exit_2(klass: Class, args: list[str], words: str) -> None:
