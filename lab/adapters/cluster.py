@@ -102,6 +102,7 @@ class ClusterClient:
         cls, path: str | None = None, context: str | None = None, timeout: float = 5.0
     ) -> ClusterClient:
         """From `path` (else $KUBECONFIG, else ~/.kube/config, else in-cluster service account config)."""
+        import yaml
         from kubernetes import client, config
         from kubernetes.config.config_exception import ConfigException
 
@@ -144,6 +145,14 @@ class ClusterClient:
             ) from err
         except (OSError, ValueError) as err:
             raise ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file") from err
+        except (TypeError, AttributeError, KeyError, IndexError, yaml.YAMLError) as err:
+            # The client assumes a mapping of lists: any other YAML (or none) fails deep inside it.
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            what = f"not valid YAML ({first})" if isinstance(err, yaml.YAMLError) else "not a kubeconfig"
+            raise ClusterError(
+                f"kubeconfig {source} is {what}",
+                hint="a kubeconfig is a YAML mapping with clusters, contexts and users (`kubectl config view`)",
+            ) from err
         return cls(api_client, server=api_client.configuration.host, context=context, timeout=timeout)
 
     def close(self) -> None:

@@ -176,6 +176,24 @@ def test_missing_kubeconfig_and_unknown_context(tmp_path: Path, monkeypatch: pyt
         assert c.server == "http://127.0.0.1:1"
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("root:x:0:0:root:/root:/bin/bash\n", "is not a kubeconfig"),
+        ("- a\n- b\n", "is not a kubeconfig"),
+        ("a: [\n", "is not valid YAML (while parsing a flow node)"),
+    ],
+    ids=["passwd", "list", "broken"],
+)
+def test_a_file_that_is_not_a_kubeconfig_is_named(tmp_path: Path, text: str, says: str) -> None:
+    """The client failed deep inside with TypeError or a multi-line ParserError: an internal error."""
+    kc = tmp_path / "kc"
+    kc.write_text(text)
+    with pytest.raises(ClusterError) as err:
+        ClusterClient.from_kubeconfig(str(kc))
+    assert str(err.value).startswith(f"kubeconfig {kc} {says}") and "\n" not in str(err.value)
+
+
 def test_one_kubeconfig_choice_named_then_env_then_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
