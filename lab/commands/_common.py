@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ __all__ = [
     "add_task_arg",
     "add_workspace_arg",
     "check_output",
+    "positive",
     "print_json",
     "print_usage",
     "resolve_workspace",
@@ -27,6 +29,18 @@ __all__ = [
     "write_report",
     "write_trusted",
 ]
+
+
+def positive(value: str) -> float:
+    """An argparse type: a positive, finite number (seconds, a speed). `nan` and `inf` are floats to
+    Python, and a NaN timeout never expires."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
 
 
 def _task_id(value: str) -> str:

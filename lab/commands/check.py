@@ -13,12 +13,12 @@ from lab.commands._common import (
     add_task_arg,
     add_workspace_arg,
     check_output,
+    positive,
     resolve_workspace,
     write_report,
     write_trusted,
 )
 from lab.core.report import FORMATS
-from lab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--watch", action="store_true", help="re-run pending registry/cluster checks until settled"
     )
     p.add_argument(
-        "--watch-timeout", type=float, default=300.0, metavar="S", help="give up watching after S seconds"
+        "--watch-timeout", type=positive, default=300.0, metavar="S", help="give up watching after S seconds"
     )
     p.add_argument(
         "--update-progress",
@@ -100,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
     tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
-    if args.watch_timeout <= 0:
-        raise UsageError("--watch-timeout must be positive", hint="e.g. --watch-timeout 120")
     check_output(args.output)
     report = run_checks(
         workspace,

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from lab.commands._common import add_kubeconfig_args, print_usage
+from lab.commands._common import add_kubeconfig_args, positive, print_usage
 from lab.errors import LabError, UsageError
 
 KIND_CHOICES = ("repository", "policy", "update")
@@ -77,7 +77,7 @@ def _get_args(parser: argparse.ArgumentParser) -> None:
         help="print only objects whose condition TYPE has STATUS, e.g. ready=false",
     )
     parser.add_argument(
-        "--timeout", type=float, default=300.0, metavar="S", help="how long --watch runs (300 s, as flux)"
+        "--timeout", type=positive, default=300.0, metavar="S", help="how long --watch runs (300 s, as flux)"
     )
 
 
@@ -85,7 +85,7 @@ def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
     """KIND NAME and cluster flags of `flux reconcile image` (also `lab reconcile`)."""
     parser.add_argument("kind", choices=KIND_CHOICES)
     parser.add_argument("name")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    parser.add_argument("--timeout", type=positive, default=60.0, metavar="S", help="seconds to wait (60)")
     _cluster_args(parser)
     parser.set_defaults(func=run_reconcile)
 

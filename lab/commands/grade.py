@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.commands._common import add_offline_args, add_task_arg, check_output, write_report
+from lab.commands._common import add_offline_args, add_task_arg, check_output, positive, write_report
 from lab.core.report import GRADE_FORMATS
 from lab.errors import LabError, UsageError
 
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--output", "-o", metavar="FILE", help="write the grades to FILE instead of stdout")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive,
         default=300.0,
         metavar="S",
         help="give up on one repository after S seconds (its clone is killed)",

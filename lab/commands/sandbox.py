@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.commands._common import print_usage
-from lab.errors import UsageError
+from lab.commands._common import positive, print_usage
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up.add_argument("--detach", action="store_true", help="run in the background; print the workspace path")
     up.add_argument(
         "--speed",
-        type=float,
+        type=positive,
         default=100.0,
         metavar="N",
         help="sandbox seconds per real second (default 100: a 5m interval takes 3s)",
@@ -92,7 +91,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     reset = cmds.add_parser(
         "reset",
-        help="stop the sandbox and start afresh: new practice repo (the old one is kept under previous/), "
+        help="stop the sandbox; a new practice repo (the old one is kept under previous/) and an "
         "empty cluster at the next `up`",
     )
     _add_dir(reset)
@@ -115,8 +114,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_up(args: argparse.Namespace) -> int:
     from lab.services import sandbox as svc
 
-    if args.speed <= 0:
-        raise UsageError(f"--speed {args.speed:g} must be positive", hint="e.g. --speed 100")
     image_controllers = not args.no_image_controllers
     if args.detach:
         info = svc.start_detached(

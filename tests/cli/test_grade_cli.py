@@ -348,6 +348,9 @@ def test_every_repo_graded_exits_zero_whatever_the_scores(klass: Class) -> None:
         # one error row per student
         (["x", "--task", ""], "an empty task id"),
         (["x", "--task", "nope"], "no task 'nope'"),
+        # a NaN timeout never expired: a clone that hung was never killed
+        (["x", "--timeout", "nan"], "--timeout: nan is not a positive number"),
+        (["x", "--timeout", "0"], "--timeout: 0 is not a positive number"),
     ],
 )
 def test_usage_errors_exit_2(klass: Class, args: list[str], words: str) -> None:
