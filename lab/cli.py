@@ -118,9 +118,20 @@ def _run_command(args: argparse.Namespace) -> int:
         sys.stdout, sys.stderr = saved
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a cancelled CI job, `kill`): the git commands `lab grade` runs have process groups of
+    their own, which the signal does not reach; kill them, then end as the signal would have."""
+    from lab.adapters.git import abort_running
+
+    abort_running()
+    os._exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # lab.entry's quiet exit ends here
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminated)
     try:
         # Inside the try: most of start-up is importing the commands, and Ctrl-C there is common.
         if argv is None:
