@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lab.commands._common import positive, print_usage
+from lab.errors import UsageError
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
@@ -216,6 +217,10 @@ def run_env(args: argparse.Namespace) -> int:
 def run_push_tag(args: argparse.Namespace) -> int:
     from lab.services import sandbox as svc
 
+    if args.tag is not None and not args.tag.strip():
+        raise UsageError(
+            "push-tag '': an empty tag", hint="give a tag (e.g. 1.25.4), or none for the next release"
+        )
     result = svc.push_tag(args.dir, args.tag, args.image)
     added = result.get("added") or []
     if not added:

@@ -59,6 +59,12 @@ def parse_set(value: str) -> tuple[str, str, str, str]:
         name, tag = image, "latest"
     if not name or not tag:
         raise UsageError(f"--set {value!r}: empty image name or tag", hint="e.g. library/nginx:1.25.3")
+    from lab.core.imagename import ImageNameError, parse_image
+
+    try:
+        parse_image(name)  # what an ImagePolicy could select: Flux never writes an invalid name
+    except ImageNameError as err:
+        raise UsageError(f"--set {value!r}: {err}", hint=err.hint) from None
     return f"{m.group('ns')}:{m.group('policy')}", name, tag, digest
 
 
@@ -75,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
     setters: dict[str, ImageRef] = {}
     for value in args.sets:
         key, name, tag, digest = parse_set(value)
+        if key in setters:
+            raise UsageError(
+                f"--set {key} is given twice", hint="one value per policy, as one ImagePolicy selects one"
+            )
         setters[key] = ImageRef(name=name, tag=tag, digest=digest)
     path = Path(os.path.abspath(args.path))
     if not path.exists() and not path.is_symlink():

@@ -223,3 +223,23 @@ def test_a_2mb_manifest_costs_four_times_a_half_mb_one() -> None:
     small, large = _rewrite_cpu(500_000), _rewrite_cpu(2_000_000)
     # 3.9-4.2x measured, also with `make unit` running alongside.
     assert large < 6 * small, (small, large)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sets", "says"),
+    [
+        (["flux-system:nginx=LIBRARY/NGINX:1"], "image names are lower case: library/nginx"),
+        (
+            ["flux-system:nginx=nginx:1", "flux-system:nginx=nginx:2"],
+            "--set flux-system:nginx is given twice",
+        ),
+    ],
+)
+def test_cli_set_that_no_policy_could_select_is_refused(
+    sets: list[str], says: str, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """An upper-case name was written into the manifest; a second --set for a policy silently won."""
+    args = [arg for value in sets for arg in ("--set", value)]
+    proc = run_lab("setters", str(tmp_path), *args, env=lab_env)
+    assert proc.returncode == 2 and says in proc.stderr, proc.stderr

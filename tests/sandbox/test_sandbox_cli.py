@@ -218,3 +218,9 @@ def test_commands_on_a_stopped_sandbox(tmp_path: Path, lab_env: dict[str, str]) 
     assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
     push = run_lab("sandbox", "push-tag", "1.25.4", "--dir", d, env=lab_env)
     assert push.returncode == 1 and "Traceback" not in push.stderr
+
+
+def test_push_tag_of_an_empty_tag_is_refused(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """It published the next dated release, as if no tag had been given."""
+    proc = run_lab("sandbox", "push-tag", "", "--dir", str(tmp_path), env=lab_env)
+    assert proc.returncode == 2 and "an empty tag" in proc.stderr
