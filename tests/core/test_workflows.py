@@ -174,6 +174,8 @@ def test_pinned_specs_are_accepted(spec: str) -> None:
         "fluxlab",
         "fluxlab>=0.1",
         "fluxlab @ git+https://github.com/org/fluxlab",
+        "fluxlab @ git+https://github.com/org/fluxlab@main",  # a branch moves with every push
+        "fluxlab @ git+https://github.com/org/fluxlab@release/next",
         "x'; rm -rf /",
         "a ${{ secrets.X }}@1",
     ],

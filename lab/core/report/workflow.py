@@ -51,7 +51,16 @@ def check_lab_spec(spec: str) -> str:
         raise SpecError("the lab spec is empty")
     if not _SAFE_SPEC.match(text) or "${{" in text:
         raise SpecError(f"the lab spec {text!r} contains characters a pip requirement does not need")
-    if _GIT_REF.match(text) or _EXACT_VERSION.match(text) or _ARCHIVE_URL.match(text):
+    if _GIT_REF.match(text):
+        ref = text.rsplit("@", 1)[1].split("#", 1)[0]
+        # A commit, or a tag that names a version; `@main` moves with every push (a branch name).
+        if re.fullmatch(r"[0-9a-f]{7,40}", ref) or re.search(r"[0-9]", ref):
+            return text
+        raise SpecError(
+            f"the lab spec {text!r} ends @{ref}, which looks like a branch and moves with every push: "
+            "pin a commit sha or a version tag"
+        )
+    if _EXACT_VERSION.match(text) or _ARCHIVE_URL.match(text):
         return text
     raise SpecError(
         f"the lab spec {text!r} does not pin one lab: use a git URL with @commit "
