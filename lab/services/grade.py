@@ -78,9 +78,16 @@ def is_repository(path: Path) -> bool:
 
 
 def student_name(source: str) -> str:
-    """`alice` for /class/alice, /srv/alice.git or https://host/org/alice.git."""
+    """`alice` for /class/alice, /srv/alice.git or https://host/org/alice.git (`%20` in a URL is a
+    space); a relative path is named by the folder it stands for (`.` is the current one)."""
+    from urllib.parse import unquote
+
+    if not _is_url(source):
+        source = os.path.abspath(os.path.expanduser(source))
     tail = redact_url(source).rstrip("/").rsplit("/", 1)[-1]
     tail = tail.rsplit(":", 1)[-1]
+    if _is_url(source):
+        tail = unquote(tail)
     return tail.removesuffix(".git") or tail or source
 
 

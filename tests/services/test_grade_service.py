@@ -50,6 +50,8 @@ def test_student_names() -> None:
     assert student_name("/srv/git/bob.git/") == "bob"
     assert student_name("https://tok:secret@github.com/org/carol-gitops.git") == "carol-gitops"
     assert student_name("git@github.com:org/dave.git") == "dave"
+    assert student_name("file:///srv/class/carol%20smith.git") == "carol smith"  # was carol%20smith
+    assert student_name(".") == Path.cwd().name  # was "."
 
 
 def test_roster_header_comments_branch_and_relative_paths(tmp_path: Path) -> None:
