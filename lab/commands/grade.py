@@ -86,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(err.message, hint=err.hint) from None
     roster = Path(args.roster).expanduser() if args.roster else None
     tags_file = Path(args.tags_file).expanduser().resolve() if args.tags_file else None
-    targets = gather(args.repos, roster)
+    same: list[tuple[str, str]] = []
+    targets = gather(args.repos, roster, same)
+    for dropped, kept in same:
+        print(f"lab: {dropped} is the same repository as {kept}: graded once", file=sys.stderr)
     if not targets:
         raise UsageError("the roster names no students", hint="add student,repo rows")
     report = grade_class(

@@ -154,14 +154,22 @@ def read_roster(path: Path) -> list[Target]:
     return targets
 
 
-def gather(sources: Sequence[str], roster: Path | None) -> list[Target]:
-    """Roster rows first (they name students), then arguments whose repository the roster lacks."""
+def gather(
+    sources: Sequence[str], roster: Path | None, same: list[tuple[str, str]] | None = None
+) -> list[Target]:
+    """Roster rows first (they name students), then arguments whose repository the roster lacks.
+    A repository named twice (a symlink, a path and its URL) is graded once; `same` collects the
+    (dropped, kept) pairs, for the caller to say so."""
     targets = read_roster(roster) if roster is not None else []
-    known = {_key(t.source) for t in targets}
+    known = {_key(t.source): t.source for t in targets}
     for target in expand(sources):
-        if _key(target.source) not in known:
-            known.add(_key(target.source))
-            targets.append(target)
+        key = _key(target.source)
+        if key in known:
+            if same is not None and known[key] != target.source:
+                same.append((target.source, known[key]))
+            continue
+        known[key] = target.source
+        targets.append(target)
     return targets
 
 

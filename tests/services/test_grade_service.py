@@ -91,6 +91,11 @@ def test_class_directory_expands_one_level_and_roster_names_win(tmp_path: Path) 
     roster.write_text("Alice A,class/alice\n")
     named = gather([str(klass)], roster)
     assert [t.student for t in named] == ["Alice A", "bob", "notes"]
+    # A link to a student's folder is that student: graded once, and said (it vanished in silence).
+    (klass / "alice-link").symlink_to("alice")
+    same: list[tuple[str, str]] = []
+    assert [t.student for t in gather([str(klass)], None, same)] == ["alice", "bob", "notes"]
+    assert same == [(str(klass / "alice-link"), str(klass / "alice"))]
 
 
 @pytest.mark.slow
