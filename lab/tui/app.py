@@ -453,6 +453,10 @@ class LabApp(App[None]):
         self.use_session(session)
         self._watch()
         self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(session) and session.kubeconfig is None:
+            self._attach_sandbox()  # back to the sandbox's task: its cluster and registry again
 
     def areas(self) -> list[tuple[str, str, str, str]]:
         """The areas the open task declares (task.toml `areas`), in the app's order."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Static, TabbedContent
 
+from lab.services.session import Session
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
@@ -542,3 +543,35 @@ async def test_a_change_during_a_check_run_is_checked_again(
         await wait_until(pilot, lambda: len(runs) > first + 1, timeout=20)
         await wait_until(pilot, lambda: not app.checks.running and not app.stale_checks(), timeout=40)
         assert "re-checking" not in _text(state)
+
+
+async def test_back_to_the_sandboxs_task_uses_the_sandbox_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From an exercise back to 09b: the app stayed on 'practice repo' (no cluster checks, tags from
+    the snapshot) while the sandbox ran, until `t` happened to attach it."""
+    from dataclasses import replace
+
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services import session as svc
+    from lab.services.tasks import load_task
+
+    init_practice_repo(svc.default_sandbox_workspace())
+    attached: list[str] = []
+
+    def attach(session: Session, *, start: bool = False) -> Session:
+        attached.append(session.task.id)
+        return replace(session, kubeconfig=str(tmp_path / "kubeconfig"))
+
+    monkeypatch.setattr(svc, "attach_sandbox", attach)
+    course = Session(svc.default_sandbox_workspace(), load_task("09b"), sandbox=True, kubeconfig=None)
+    app = lab_app(course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session.kubeconfig is not None)
+        app.open_task("09b-multi")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-multi", timeout=30)
+        assert app.session.kubeconfig is None  # the exercise's own practice repository
+        app.open_task("09b")
+        await wait_until(pilot, lambda: app.session.task.id == "09b", timeout=30)
+        await wait_until(pilot, lambda: app.session.kubeconfig is not None)
+    assert attached == ["09b", "09b"]
