@@ -15,7 +15,7 @@ the commits on both sides and the lines they disagree on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -303,6 +303,19 @@ def sync(
             strategy,
             message=f"a {busy} is in progress - hint: finish it (git status) or `git {busy} --abort`",
         )
+    clashed = ws.conflicted_files()
+    if clashed:
+        shown = ", ".join(clashed[:5])
+        return SyncResult(
+            "refused",
+            branch,
+            strategy,
+            message=(
+                f"{shown} still hold{'s' if len(clashed) == 1 else ''} a conflict (<<<<<<< markers); nothing "
+                "was changed - hint: keep the lines you want, `git add` the file(s), then "
+                "`git stash drop` if a stash was being restored"
+            ),
+        )
     commands: list[str] = []
     steps: list[str] = []
     dirty, _untracked = _tracked_dirty(ws)
@@ -435,7 +448,6 @@ def _finish(ws: Workspace, result: SyncResult) -> SyncResult:
     steps = list(result.steps)
     commands = list(result.commands)
     restored = _restore_stash(ws, steps, commands)
-    from dataclasses import replace
 
     return replace(result, steps=steps, commands=commands, stash_kept=not restored)
 
@@ -671,4 +683,18 @@ def push_work(
                 None, SyncResult("refused", ws.branch() or "HEAD", strategy, message=message)
             )
     made = commit_work(ws, task_id, message=message)
-    return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash))
+    result = sync(ws, strategy=strategy, stash=stash)
+    if made is not None and result.outcome == "conflict":
+        # The sync's "as before" is before the rebase: the commit just made stays, not pushed.
+        short, where = made.sha[:7], result.branch
+        kept = (
+            f"your branch and files are as lab's commit {short} left them (it stays on {where}, not pushed)"
+        )
+        result = replace(
+            result,
+            steps=[s.replace("your branch and files are exactly as before", kept) for s in result.steps],
+            message=result.message.replace(
+                "nothing was changed.", f"your work is committed as {short} on {where}, not pushed.", 1
+            ),
+        )
+    return PushWorkResult(made, result)

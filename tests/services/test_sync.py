@@ -452,3 +452,40 @@ def test_first_push_of_a_branch_sets_its_upstream(tmp_path: Path) -> None:
     assert result.outcome == "pushed", result.report()
     assert result.commands == ["git fetch origin", "git push -u origin main"]
     assert git(work, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"
+
+
+def test_push_work_conflict_says_the_commit_it_made_stays(tmp_path: Path) -> None:
+    """It said 'your branch and files are exactly as before ... nothing was changed' while the commit
+    of the learner's edit it had just made stayed on main, ahead of origin."""
+    from lab.services.sync import push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    origin = Path(git(ws, "remote", "get-url", "origin").strip())
+    deploy = "apps/base/nginx/deployment.yaml"
+    flux = (ws / deploy).read_text().replace("nginx:1.25.0", "nginx:1.25.3")
+    flux_commits(origin, tmp_path, {deploy: flux}, "Flux bumps nginx")
+    (ws / deploy).write_text((ws / deploy).read_text().replace("nginx:1.25.0", "nginx:1.24.0"))
+    result = push_work(ws)
+    assert result.commit is not None and result.sync.outcome == "conflict"
+    short = result.commit.sha[:7]
+    assert f"your work is committed as {short} on main, not pushed." in result.sync.message
+    assert any(f"as lab's commit {short} left them" in s for s in result.sync.steps)
+    assert not any("exactly as before" in s for s in result.sync.steps)
+    assert git(ws, "rev-parse", "--short=7", "HEAD").strip() == short
+
+
+def test_a_conflict_left_in_the_files_is_named_before_anything_runs(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """After a stash pop that clashed, `p` failed with 'git stash ... failed: (no output)'."""
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"PROGRESS.md": "| 09 | 🔄 | flux |\n"}, "Flux edits progress")
+    (work / "PROGRESS.md").write_text("| 09 | ✅ | mine |\n")
+    first = sync(work, stash=True)
+    assert first.stash_kept and "<<<<<<<" in (work / "PROGRESS.md").read_text()
+    again = sync(work, stash=True)
+    assert again.outcome == "refused"
+    assert again.message.startswith(
+        "PROGRESS.md still holds a conflict (<<<<<<< markers); nothing was changed"
+    )
