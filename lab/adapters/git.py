@@ -1375,6 +1375,17 @@ class Workspace:
                 return name
         return None
 
+    def rebasing_branch(self) -> str | None:
+        """The branch a stopped rebase is replaying (HEAD is detached meanwhile), else None."""
+        for folder in ("rebase-merge", "rebase-apply"):
+            try:
+                ref = read_regular(self.git_dir / folder / "head-name", 4096, follow_symlinks=False)
+            except OSError:
+                continue
+            name = ref.decode("utf-8", "replace").strip().removeprefix("refs/heads/")
+            return name if name and not _BAD_REF.search(name) else None
+        return None
+
     def conflicted_files(self) -> list[str]:
         """Paths left unmerged by a stopped rebase or merge."""
         raw = self._out(

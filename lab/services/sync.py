@@ -47,6 +47,10 @@ class OriginStatus:
     untracked: list[str] = field(default_factory=list)
     fetch_error: str | None = None
     has_origin: bool = True
+    in_progress: str | None = None
+    """"rebase", "merge", ... stopped half-way (on a conflict, typically); `branch` is the one rebased."""
+    conflicted: list[str] = field(default_factory=list)
+    """Files a stopped rebase or merge left with conflict markers."""
 
     @property
     def diverged(self) -> bool:
@@ -73,6 +77,14 @@ class OriginStatus:
         """One or two sentences: where origin stands and what to do about it."""
         if not self.has_origin:
             return "no remote origin: git remote add origin URL"
+        if self.in_progress is not None:
+            busy = self.in_progress
+            files = ", ".join(self.conflicted) or "no file"
+            finish = "git rebase --continue" if busy == "rebase" else f"git {busy} --continue"
+            return (
+                f"a {busy}{f' of {self.branch}' if self.branch else ''} is stopped; conflicts in {files}: "
+                f"keep the lines you want, git add the file(s), {finish} (or git {busy} --abort to go back)"
+            )
         if self.branch is None:
             return "HEAD is detached: git switch main"
         parts = [p for p in (self.behind_line(), self.ahead_line()) if p]
@@ -108,11 +120,25 @@ def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
 def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus:
     """Fetch origin (unless `fetch=False`) and compare it with the checked-out branch."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
-    branch = ws.branch()
-    head = ws.rev_parse("HEAD")
+    busy = ws.in_progress()
+    conflicted = ws.conflicted_files() if busy is not None else []
+    # A stopped rebase detaches HEAD: the branch it replays is the one to compare with origin's.
+    branch = ws.branch() or (ws.rebasing_branch() if busy == "rebase" else None)
+    head = ws.rev_parse(f"refs/heads/{branch}") if busy == "rebase" and branch else ws.rev_parse("HEAD")
     dirty, untracked = _tracked_dirty(ws)
+    dirty = [p for p in dirty if p not in conflicted]
     if "origin" not in ws.remotes():
-        return OriginStatus(ws.root, branch, head, None, dirty=dirty, untracked=untracked, has_origin=False)
+        return OriginStatus(
+            ws.root,
+            branch,
+            head,
+            None,
+            dirty=dirty,
+            untracked=untracked,
+            has_origin=False,
+            in_progress=busy,
+            conflicted=conflicted,
+        )
     fetch_error = None
     if fetch:
         try:
@@ -121,7 +147,15 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
             fetch_error = err.message
     if branch is None:
         return OriginStatus(
-            ws.root, None, head, None, dirty=dirty, untracked=untracked, fetch_error=fetch_error
+            ws.root,
+            None,
+            head,
+            None,
+            dirty=dirty,
+            untracked=untracked,
+            fetch_error=fetch_error,
+            in_progress=busy,
+            conflicted=conflicted,
         )
     remote_head = ws.remote_sha(branch)
     ahead: list[CommitInfo] = []
@@ -130,7 +164,19 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
         ahead, behind = ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
     elif head is not None:
         ahead = ws.log(f"refs/heads/{branch}", n=1000)
-    return OriginStatus(ws.root, branch, head, remote_head, ahead, behind, dirty, untracked, fetch_error)
+    return OriginStatus(
+        ws.root,
+        branch,
+        head,
+        remote_head,
+        ahead,
+        behind,
+        dirty,
+        untracked,
+        fetch_error,
+        in_progress=busy,
+        conflicted=conflicted,
+    )
 
 
 @dataclass(frozen=True)

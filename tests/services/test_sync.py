@@ -489,3 +489,23 @@ def test_a_conflict_left_in_the_files_is_named_before_anything_runs(
     assert again.message.startswith(
         "PROGRESS.md still holds a conflict (<<<<<<< markers); nothing was changed"
     )
+
+
+def test_a_rebase_stopped_on_a_conflict_is_named_with_its_branch(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Mid-rebase (the app's own advice, run in a shell) the app said 'HEAD is detached: git switch
+    main' and 'p does it for you' (git refuses to switch), and origin's log read '(origin has no commits)'."""
+    from lab.tui.screens.flux import origin_summary
+
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"PROGRESS.md": "| 09 | 🔄 | flux |\n"}, "Flux edits progress")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | mine |\n"}, "Mark done")
+    git(work, "fetch", "-q", "origin")
+    subprocess.run(["git", "rebase", "origin/main"], cwd=work, capture_output=True, check=False)
+    status = origin_status(work, fetch=False)
+    assert status.in_progress == "rebase" and status.branch == "main" and status.remote_head
+    assert status.conflicted == ["PROGRESS.md"] and "PROGRESS.md" not in status.dirty
+    text = origin_summary(status)
+    assert text.startswith("a rebase of main is stopped; conflicts in PROGRESS.md: keep the lines you want")
+    assert "git rebase --continue (or git rebase --abort to go back)" in text and "p does it" not in text

@@ -66,6 +66,8 @@ def git_parts(git: OriginStatus) -> list[str]:
         parts.append(f"{branch}: {count_commits(len(git.ahead))} not pushed")
     else:
         parts.append(f"{branch} = origin/{branch}")
+    if git.in_progress is not None:
+        parts.append(f"{git.in_progress} stopped, {len(git.conflicted)} conflicted")
     uncommitted = len(git.dirty) + len(git.untracked)
     if uncommitted:
         parts.append(f"{uncommitted} file{'' if uncommitted == 1 else 's'} uncommitted")

@@ -347,6 +347,8 @@ class FluxScreen(LabScreen):
 def origin_summary(git: OriginStatus) -> str:
     """Where the learner's branch stands against origin (what a shell would need), and what `p` does."""
     text = git.summary()
+    if git.in_progress is not None:
+        return text  # git's own stop: `p` refuses until it is finished or aborted
     if git.behind or git.ahead or git.remote_head is None:
         text += "\np does it for you and shows the commands: commit your task files, fetch, rebase, push"
     elif git.dirty or git.untracked:
