@@ -390,6 +390,21 @@ def condense(text: str) -> str:
     return out if len(out) <= 400 else out[:397] + "..."
 
 
+_LOCK_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def _failed(what: str, err: str, hint: str) -> GitError:
+    """A failed git command as one line. A lock file git cannot create means another git is running
+    there, or one was killed half-way: the generic hint would send the learner looking elsewhere."""
+    lock = _LOCK_FILE.search(err)
+    if lock is not None:
+        hint = (
+            "another git command is running in this repository, or one was killed half-way: "
+            f"if none is running, delete {lock.group(1)}"
+        )
+    return GitError(f"{what}: {condense(err)}", hint=hint)
+
+
 def check_branch_name(branch: str) -> str:
     if not branch or _BAD_REF.search(branch):
         raise GitError(f"invalid branch name {branch!r}", hint="use a plain branch name such as main")
@@ -787,7 +802,7 @@ class Workspace:
     def _out(self, *args: str, what: str, hint: str, **kw: object) -> str:
         res = self._git(*args, **kw)  # type: ignore[arg-type]
         if res.code != 0:
-            raise GitError(f"{what} in {self.root} failed: {condense(res.err)}", hint=hint)
+            raise _failed(f"{what} in {self.root} failed", res.err, hint)
         return res.out.decode("utf-8", "replace")
 
     def _transport_config(self, remote: str) -> list[tuple[str, str]]:
@@ -1288,7 +1303,7 @@ class Workspace:
             )
         add = self._git("add", "--", *rel)
         if add.code != 0:
-            raise GitError(f"git add in {self.root} failed: {condense(add.err)}", hint="check the paths")
+            raise _failed(f"git add in {self.root} failed", add.err, "check the paths")
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email}
         if committer_same_as_author:
             env |= {"GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}

@@ -554,3 +554,15 @@ def test_git_is_never_found_in_the_current_directory_through_an_empty_path_entry
     monkeypatch.setenv("PATH", ":.")
     with pytest.raises(GitError, match="git is not installed"):
         _git_binary()
+
+
+@pytest.mark.slow
+def test_a_left_lock_file_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """'Unable to create .../index.lock: File exists' came with the hint 'check the paths'."""
+    work = make_repo(tmp_path / "w")
+    (work / "notes.txt").write_text("x\n")
+    (work / ".git/index.lock").touch()
+    with pytest.raises(GitError) as err:
+        open_workspace(work).commit(["notes.txt"], "notes", author_name="A", author_email="a@example.org")
+    assert "another git command is running in this repository" in (err.value.hint or "")
+    assert str(work / ".git/index.lock") in (err.value.hint or "")
