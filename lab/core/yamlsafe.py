@@ -318,6 +318,17 @@ def _yaml_error(err: Exception, file: str, text: str) -> LabError:
     context = getattr(err, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     hint = "check indentation and quoting on that line"
+    position = getattr(err, "position", None)  # a ReaderError: a character YAML does not allow
+    if line is None and isinstance(position, int) and 0 <= position <= len(text):
+        line = text.count("\n", 0, position) + 1
+        code = getattr(err, "character", None)
+        shown = f"U+{code:04X}" if isinstance(code, int) else "a control character"
+        return LabError(
+            f"invalid YAML: {shown} is not allowed in YAML text",
+            file=file,
+            line=line,
+            hint="delete it (a terminal escape or control character pasted in; an editor may not show it)",
+        )
     lines = text.splitlines()
     bad_line = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
     if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:

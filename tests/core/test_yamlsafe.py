@@ -204,3 +204,12 @@ def test_composing_without_pyyamls_resolver_gives_the_same_documents(monkeypatch
                 other.styles,
             )
     assert ours["typed.yaml"][0].data["plain"][:3] == [True, False, True]
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J", "\x07", "\x00"])
+def test_a_control_character_is_named_with_its_line(bad: str) -> None:
+    """It said 'unacceptable character #x001b' with no line, and to check indentation and quoting."""
+    with pytest.raises(LabError) as err:
+        load_all(f"a: 1\nb: x{bad}\n", "f.yaml")
+    assert err.value.line == 2 and f"U+{ord(bad[0]):04X} is not allowed" in err.value.message
+    assert "indentation" not in (err.value.hint or "")
