@@ -203,3 +203,20 @@ def test_flux_choice_is_validated_and_persisted(tmp_path: Path) -> None:
     finally:
         sup.stop()
     assert json.loads((tmp_path / "config.json").read_text())["flux"] == "2.8"
+
+
+def test_a_failure_of_the_labs_own_finding_names_its_file() -> None:
+    """`y` showed 'UpdateFailed: on origin/main: invalid YAML: ...' and 'fix: see the message',
+    with no file to open."""
+    from lab.errors import LabError
+    from lab.sandbox.controllers.automation import classify_failure
+
+    err = LabError(
+        "on origin/main: invalid YAML: could not find expected ':'", file="apps/dev/k.yaml", line=7
+    )
+    assert classify_failure(err) == (
+        "UpdateFailed",
+        "apps/dev/k.yaml:7: on origin/main: invalid YAML: could not find expected ':'",
+    )
+    walking = LabError("failed to apply policies: walking path for files: lstat apps: no such file")
+    assert classify_failure(walking) == ("UpdateFailed", walking.message)  # Flux's own words stay

@@ -62,7 +62,9 @@ def classify_failure(err: LabError) -> tuple[str, str]:
         return "GitOperationFailed", message
     if isinstance(err, GitError):
         return "GitOperationFailed", f"failed to update source: {message}"
-    return "UpdateFailed", message
+    # The lab's own finding (a manifest on origin it cannot read): where it is, or `why` cannot say.
+    where = f"{err.file}:{err.line}: " if err.file and err.line else f"{err.file}: " if err.file else ""
+    return "UpdateFailed", where + message
 
 
 def _push_detail(message: str) -> str:
