@@ -372,9 +372,11 @@ class LabApp(App[None]):
             summary = {
                 "up-to-date": "nothing to push: origin has it all",
                 "pushed": f"pushed to origin/{sync.branch}",
-                "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}",
+                "integrated": f"brought in origin's commits and pushed to origin/{sync.branch}"
+                if sync.pushed
+                else "brought in origin's commits; nothing of yours to push",
             }.get(sync.outcome, sync.outcome)
-            title = "Pushed" if sync.outcome != "up-to-date" else "Up to date"
+            title = "Pushed" if sync.pushed else "Up to date"
             self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)

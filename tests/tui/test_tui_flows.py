@@ -39,7 +39,7 @@ async def test_generate_previews_validates_and_writes(tmp_path: Path) -> None:
         screen.query_one("#interval", Input).value = "soon"
         await pilot.pause()
         error = _text(screen.query_one("#form-error", Static))
-        assert error.startswith("✗ --interval")
+        assert error.startswith("✗ Scan interval: ")  # the form's label, not the CLI flag
         assert screen.query_one("#interval", Input).has_class("-bad")
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -176,6 +176,10 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
             timeout=20,
             describe=lambda: _text(flux.query_one("#sim-status", Static)),
         )
+        # p now only fast-forwards to Flux's commit: the toast said "... and pushed to origin/main".
+        await pilot.press("p")
+        expected = "brought in origin's commits; nothing of yours to push (the git commands: Origin tab on 5)"
+        await wait_until(pilot, lambda: ("information", expected) in notifications(seen), timeout=20)
         await pilot.press("7")
         state = app.screen.query_one("#done-state", Static)
         await wait_until(pilot, lambda: "Not every check passes yet" in _text(state), timeout=30)
@@ -365,7 +369,7 @@ async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
         assert "numerical:" in text and "order: asc" in text and "extract: $ts" in text
         screen.query_one("#filter_pattern", Input).value = "^(unclosed"
         await pilot.pause()
-        assert _text(screen.query_one("#form-error", Static)).startswith("✗ --filter-pattern")
+        assert _text(screen.query_one("#form-error", Static)).startswith("✗ Tag filter pattern (optional): ")
         assert screen.query_one("#filter_pattern", Input).has_class("-bad")
         assert "extract: $ts" in _text(preview), "the last valid preview stays"
 

@@ -226,11 +226,14 @@ class GenerateScreen(LabScreen):
             texts = render_manifests(opts)
         except LabError as err:
             self.options = None
-            error.update(f"✗ {err}")
+            bad = next(((i, label) for i, _, label, flags in FIELDS if err.field in flags), None)
+            text = str(err)
+            if bad is not None and err.field:
+                # The form's own label, not the command-line flag the generator's message names.
+                text = text.replace(f"{err.field}: ", f"{bad[1]}: ", 1)
+                self.query_one(f"#{bad[0]}", Input).add_class("-bad")
+            error.update(f"✗ {text}")
             error.add_class("error-text")
-            bad = next((i for i, _, _, flags in FIELDS if err.field in flags), None)
-            if bad is not None:
-                self.query_one(f"#{bad}", Input).add_class("-bad")
             return
         self.options = opts
         self.texts = dict(texts)
