@@ -17,12 +17,14 @@ from pathlib import Path
 
 from lab.adapters.files import read_regular, write_atomic
 from lab.adapters.tree import walk_entries
+from lab.core import yamlsafe
 from lab.core.record import dataclass
 from lab.core.text import escape_controls
 from lab.errors import LabError
 
-#: Bigger files are not opened in the editor (manifests are a few kB).
-MAX_EDIT_BYTES = 1 << 20
+#: Bigger files are not opened in the editor (manifests are a few kB): the limit the checks read with,
+#: so that a file the checks read can be opened to fix it.
+MAX_EDIT_BYTES = yamlsafe.MAX_BYTES
 #: The file list stops here (a workspace with a vendored tree must not stall the picker).
 MAX_LISTED = 2000
 

@@ -380,7 +380,7 @@ def sync(
             )
         commands.append(f'git stash push -m "{STASH_MESSAGE}"')
         stashed = ws.stash_push(STASH_MESSAGE) is not None
-        steps.append(f"stashed your uncommitted changes in {shown} (they come back after the push)")
+        steps.append(f"stashed your uncommitted changes in {shown} (they come back once the sync is done)")
 
     identity = ws.learner_identity()
     integrated: list[CommitInfo] = []
