@@ -59,6 +59,12 @@ def _checked_path(workspace: Path) -> Path:
     root = Path(workspace).resolve()
     if root not in path.resolve().parents:
         raise LabError("is outside the workspace", file=str(path), hint="keep PROGRESS.md in the repository")
+    if path.exists() and not path.is_file():
+        raise LabError(
+            "is not a regular file (a directory, a FIFO or a device)",
+            file=str(path),
+            hint="replace it with the file itself: git checkout -- PROGRESS.md",
+        )
     if not path.is_file():
         raise LabError(
             "not found",

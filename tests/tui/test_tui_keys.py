@@ -575,3 +575,28 @@ async def test_back_to_the_sandboxs_task_uses_the_sandbox_again(
         await wait_until(pilot, lambda: app.session.task.id == "09b", timeout=30)
         await wait_until(pilot, lambda: app.session.kubeconfig is not None)
     assert attached == ["09b", "09b"]
+
+
+async def test_done_with_a_progress_file_it_cannot_read_says_so(tmp_path: Path) -> None:
+    """PROGRESS.md marked done, then replaced by a FIFO: Done kept the old preview and said 'PROGRESS.md
+    marks this task done. It is not committed yet', and u answered 'already marks this task done'."""
+    import os
+
+    from lab.services.progress import mark_task_done
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    mark_task_done(ws, session.task.meta)
+    app = lab_app(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        done = app.screen
+        state = done.query_one("#done-state", Static)
+        await wait_until(pilot, lambda: "PROGRESS.md marks this task done." in _text(state), timeout=20)
+        (ws / "PROGRESS.md").unlink()
+        os.mkfifo(ws / "PROGRESS.md")
+        diff = done.query_one("#progress-diff", Static)
+        await wait_until(
+            pilot, lambda: "is not a regular file" in _text(diff), timeout=20, describe=lambda: _text(diff)
+        )
+        assert "marks this task done" not in _text(state)

@@ -14,10 +14,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from lab.core.progress import PROGRESS_FILE
+from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from lab.core.tasks import TaskMeta
+    from lab.errors import LabError
     from lab.services.progress import ProgressResult
 
 
@@ -174,8 +176,22 @@ class DoneScreen(LabScreen):
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
     def _preview(self) -> None:
-        result = self._mark(dry_run=True)
+        from lab.errors import LabError
+
+        try:
+            result = self._mark(dry_run=True)
+        except LabError as err:
+            # A preview of a file that was readable before must not stand for one that is not now.
+            self.app.call_from_thread(self._show_preview_failed, err)
+            return
         self.app.call_from_thread(self._show_preview, result)
+
+    def _show_preview_failed(self, err: LabError) -> None:
+        self.preview = None
+        from rich.text import Text
+
+        self.query_one("#progress-diff", Static).update(Text(escape_controls(str(err))))
+        self._render_state()
 
     def _mark(self, *, dry_run: bool) -> ProgressResult:
         from lab.services.progress import mark_task_done
