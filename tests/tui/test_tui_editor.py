@@ -131,3 +131,16 @@ async def test_a_file_changed_on_disk_is_overwritten_only_after_the_diff(tmp_pat
         await pilot.press("y")
         await wait_until(pilot, lambda: readme.read_text(encoding="utf-8").startswith("mine"))
         await wait_until(pilot, lambda: not editor.modified and not editor.saving)
+
+
+async def test_the_unsaved_question_wraps_a_long_file_name(tmp_path: Path) -> None:
+    """'clusters/dev/image-automation/image-policy.yaml has unsaved' lost its last word at 80 columns."""
+    from textual.widgets import Label
+
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(UnsavedChanges("clusters/dev/image-automation/image-policy.yaml"))
+        await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
+        await pilot.pause()
+        title = app.screen.query_one(".title", Label)
+        assert title.size.height >= 2 and title.size.width <= 62
