@@ -144,3 +144,29 @@ async def test_the_unsaved_question_wraps_a_long_file_name(tmp_path: Path) -> No
         await pilot.pause()
         title = app.screen.query_one(".title", Label)
         assert title.size.height >= 2 and title.size.width <= 62
+
+
+async def test_a_file_changed_on_disk_is_shown_as_it_is_now(tmp_path: Path) -> None:
+    """The editor kept the old text and said 'saved' after the file changed on disk (another
+    terminal, git); with edits of its own it now says so before ctrl+s asks."""
+    session = practice_session(tmp_path)
+    policy = "clusters/dev/image-automation/image-policy.yaml"
+    path = session.workspace / policy
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a: 1\n", encoding="utf-8")
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app, "image-policy")
+        editor = await _opened(pilot, app)
+        area = editor.query_one(TextArea)
+        assert area.text == "a: 1\n"
+        path.write_text("a: 2\n", encoding="utf-8")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: area.text == "a: 2\n", timeout=20)
+        assert not editor.modified
+        await pilot.press("x")
+        path.write_text("a: 3\n", encoding="utf-8")
+        app.refresh_state(fetch=False)
+        status = editor.query_one("#editor-status", Static)
+        await wait_until(pilot, lambda: "changed on disk too" in str(status.content), timeout=20)
+        assert area.text.startswith("x")  # the learner's edit is kept

@@ -223,6 +223,38 @@ class EditorScreen(Screen[None]):
             area.move_cursor((max(self.line - 1, 0), 0), center=True)
         area.focus()
         self._status()
+        # The workspace changed (a save in another editor, git, Flux's pull): is this file still what
+        # the editor holds?
+        self.watch(self.lab, "state", self._workspace_changed, init=False)
+
+    def _workspace_changed(self) -> None:
+        if not self.saving:
+            self._reread(self.opened)
+
+    @work(thread=True, exclusive=True, group="editor-reread", exit_on_error=False, description="rereading")
+    def _reread(self, opened: OpenedFile) -> None:
+        from lab.errors import LabError
+        from lab.services.edit import open_file
+
+        try:
+            now = open_file(self.lab.session.workspace, opened.rel)
+        except LabError:
+            return  # saving says what is wrong with the file, and asks
+        if now.digest != opened.digest:
+            self.app.call_from_thread(self._disk_moved, opened, now)
+
+    def _disk_moved(self, was: OpenedFile, now: OpenedFile) -> None:
+        if self.saving or self.opened is not was:
+            return  # a save (or another reread) got there first
+        if now.digest is None:
+            self._status("deleted on disk: ctrl+s writes it again")
+            return
+        if self.modified:
+            self._status("changed on disk too: ctrl+s shows the difference first")
+            return
+        self.opened = now
+        self.query_one("#editor", TextArea).load_text(now.text)
+        self.notify(f"{now.display} changed on disk: the editor shows it as it is now", timeout=5)
 
     @on(TextArea.Changed, "#editor")
     def _changed(self) -> None:
