@@ -600,3 +600,27 @@ async def test_done_with_a_progress_file_it_cannot_read_says_so(tmp_path: Path) 
             pilot, lambda: "is not a regular file" in _text(diff), timeout=20, describe=lambda: _text(diff)
         )
         assert "marks this task done" not in _text(state)
+
+
+async def test_the_state_bar_shows_an_authors_escape_as_text(tmp_path: Path) -> None:
+    """An author named 'Evil\\x1b[31m' read 'Evil[31m' in the bar (the terminal took the ESC) while the
+    Origin tab showed 'Evil\\x1b[31m'."""
+    import os
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    origin = Path(_git(ws, "remote", "get-url", "origin").strip())
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(origin), str(other)], check=True)
+    (other / "notes.txt").write_text("x\n")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Evil\x1b[31m", "GIT_AUTHOR_EMAIL": "e@example.org"}
+    subprocess.run(["git", "-C", str(other), "add", "notes.txt"], check=True)
+    subprocess.run(["git", "-C", str(other), "commit", "-qm", "evil"], check=True, env=env)
+    subprocess.run(["git", "-C", str(other), "push", "-q", "origin", "HEAD:main"], check=True)
+    app = lab_app(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.refresh_state(fetch=True)
+        await wait_until(
+            pilot, lambda: "by Evil" in _state_bar(app), timeout=20, describe=lambda: _state_bar(app)
+        )
+        assert "by Evil\\x1b[31m" in _state_bar(app)

@@ -89,7 +89,10 @@ class StateBar(Static):
         self._paint()
 
     def _paint(self, _value: object = None) -> None:
-        self.update(state_line(self.app))  # type: ignore[arg-type]
+        from lab.core.text import escape_controls
+
+        # Author names and file names come from the repository: shown, never passed to the terminal.
+        self.update(escape_controls(state_line(self.app)))  # type: ignore[arg-type]
 
 
 def palette_actions(screen_class: type[Screen[None]]) -> list[Binding]:
