@@ -97,6 +97,7 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: (ws / ".fluxlab/quiz.json").exists())
         total = len(app.session.task.quiz.questions)
         assert f"{total}/{total}: passed" in _text(app.screen.query_one("#prompt", Static))
+        assert not app.screen.query_one("#quiz-actions").display  # no "Choose (enter)" left to press
 
         await pilot.press("7")
         done = app.screen

@@ -94,6 +94,7 @@ class QuizScreen(LabScreen):
         choices.disabled = False
         choices.display = True
         choices.highlighted = 0
+        self.query_one("#quiz-actions").display = True
         feedback = self.query_one("#feedback", Static)
         feedback.update("")
         feedback.set_classes("")
@@ -168,6 +169,7 @@ class QuizScreen(LabScreen):
         self.query_one("#feedback", Static).set_classes("")
         self.query_one("#next", Button).disabled = True
         self.query_one("#check", Button).disabled = True
+        self.query_one("#quiz-actions").display = False  # nothing left to choose: r starts again
         self.query_one("#quiz", VerticalScroll).focus()
         self._record(result)
 
