@@ -56,6 +56,28 @@ async def test_generate_previews_validates_and_writes(tmp_path: Path) -> None:
         assert "apiVersion: image.toolkit.fluxcd.io/v1beta2" in written
 
 
+async def test_a_write_that_fails_replaces_the_last_writes_list(tmp_path: Path) -> None:
+    """The left panel kept the previous 'created ...' lines after a later write failed."""
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+s")
+        result = screen.query_one("#write-result", Static)
+        await wait_until(pilot, lambda: "created" in _text(result))
+        update = ws / OUT / "image-update.yaml"
+        update.unlink()
+        update.symlink_to(tmp_path / "elsewhere.yaml")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot, lambda: _text(result).startswith("not written: "), describe=lambda: _text(result)
+        )
+        assert "symlink" in _text(result) and "created" not in _text(result)
+
+
 async def test_generate_shows_a_diff_and_keeps_learner_changes_unless_confirmed(tmp_path: Path) -> None:
     session = practice_session(tmp_path)
     ws = session.workspace

@@ -187,9 +187,9 @@ class DoneScreen(LabScreen):
         self.app.call_from_thread(self._show_preview, result)
 
     def _show_preview_failed(self, err: LabError) -> None:
-        self.preview = None
         from rich.text import Text
 
+        self.preview = None
         self.query_one("#progress-diff", Static).update(Text(escape_controls(str(err))))
         self._render_state()
 

@@ -262,9 +262,14 @@ class GenerateScreen(LabScreen):
         thread=True, exclusive=True, group="write", exit_on_error=False, description="writing the manifests"
     )
     def _plan_write(self, opts: GenerateOptions, texts: dict[str, str]) -> None:
+        from lab.errors import LabError
         from lab.services.session import generate_diff
 
-        diff = generate_diff(self.lab.session.workspace, opts, texts=texts)
+        try:
+            diff = generate_diff(self.lab.session.workspace, opts, texts=texts)
+        except LabError as err:
+            self.app.call_from_thread(self._not_written, err)
+            return
         if not diff:
             self._write_files(opts, texts, force=False)
             return
@@ -288,10 +293,20 @@ class GenerateScreen(LabScreen):
         self._write_files(opts, texts, force=True)
 
     def _write_files(self, opts: GenerateOptions, texts: dict[str, str], *, force: bool) -> None:
+        from lab.errors import LabError
         from lab.services.generate import generate
 
-        result = generate(self.lab.session.workspace, opts, force=force, texts=texts)
+        try:
+            result = generate(self.lab.session.workspace, opts, force=force, texts=texts)
+        except LabError as err:
+            self.app.call_from_thread(self._not_written, err)
+            return
         self.app.call_from_thread(self._written, result)
+
+    def _not_written(self, err: Exception) -> None:
+        # The list of the last write must not stand for this one, which wrote nothing.
+        self.query_one("#write-result", Static).update(f"not written: {err}")
+        self.notify(str(err), title="Not written", severity="error", timeout=10)
 
     def _written(self, result: GenerateResult) -> None:
         root = self.lab.session.workspace.resolve()
