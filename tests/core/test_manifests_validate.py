@@ -622,3 +622,14 @@ def test_only_a_path_that_climbs_above_the_root_leaves_the_repository(path: str,
     assert update != GOOD_UPDATE
     left = [p for p in problems_for(update=update) if "tries to leave the repository" in p.message]
     assert bool(left) is leaves, left
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("Shop_Prod", "e.g. shop-prod"), ("-", "lower-case letters, digits and '-'")],
+)
+def test_an_invalid_name_is_shown_as_kubernetes_would_take_it(name: str, hint: str) -> None:
+    """The hint was 'e.g. nginx' for every name, in exercises whose images are the shop's."""
+    repo = GOOD_REPO.replace("name: nginx", f"name: '{name}'", 1)
+    (problem,) = [p for p in problems_for(repo=repo) if p.code == "metadata.name"]
+    assert problem.hint == hint

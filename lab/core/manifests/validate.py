@@ -148,12 +148,19 @@ def _check_meta(c: _Collector, obj: FluxObject, kind: str) -> None:
             "metadata.name",
             "metadata.name",
             f"{kind} has no metadata.name",
-            "add metadata.name, e.g. nginx",
+            "add metadata.name: lower-case letters, digits and '-'",
         )
     else:
         reason = dns_subdomain_error(obj.name)
         if reason:
-            c.add(obj, "metadata.name", "metadata.name", f"{kind} metadata.name: {reason}", "e.g. nginx")
+            # The name as Kubernetes would take it: lower case, other characters as '-'.
+            fixed = re.sub(r"[^a-z0-9.-]+", "-", obj.name.lower()).strip("-.")[:253]
+            hint = (
+                f"e.g. {fixed}"
+                if fixed and not dns_subdomain_error(fixed)
+                else "lower-case letters, digits and '-'"
+            )
+            c.add(obj, "metadata.name", "metadata.name", f"{kind} metadata.name: {reason}", hint)
     if _written(obj, "metadata.namespace") is None:
         c.add(
             obj,
