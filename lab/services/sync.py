@@ -326,8 +326,11 @@ def sync(
     strategy: Strategy = "rebase",
     stash: bool = False,
     push: bool = True,
+    committed: str | None = None,
 ) -> SyncResult:
     """Fetch, integrate origin's new commits (rebase, or merge), push; retry if origin moved meanwhile.
+    `committed`: the short sha of a commit the caller made just before (`push_work`), which a conflict
+    leaves in place, so the result must not say that nothing changed.
 
     Refuses (outcome "refused", nothing changed) on a detached HEAD, a rebase/merge in progress, or
     uncommitted changes to tracked files unless `stash=True`. A conflict aborts the rebase/merge:
@@ -419,11 +422,14 @@ def sync(
                                 f"after git {strategy} --abort HEAD is not {head[:7]}",
                                 hint="check `git reflog`; your commits are there",
                             )
-                        steps.append(
-                            f"stopped: {strategy} aborted, your branch and files are exactly as before"
+                        kept = (
+                            f"as lab's commit {committed} left them (it stays on {branch}, not pushed)"
+                            if committed
+                            else "exactly as before"
                         )
+                        steps.append(f"stopped: {strategy} aborted, your branch and files are {kept}")
                         outcome = "conflict"
-                        message = _conflict_advice(conflict, strategy, upstream)
+                        message = _conflict_advice(conflict, strategy, upstream, committed, branch)
                         break
                 integrated += [c for c in behind if c.sha not in {i.sha for i in integrated}]
                 outcome = "integrated"
@@ -535,10 +541,17 @@ def _lesson(integrated: Sequence[CommitInfo], strategy: Strategy) -> str:
     return f"in a shell: {PULL_AND_PUSH} (fetch, replay your commits on origin's, push)"
 
 
-def _conflict_advice(conflict: Conflict, strategy: Strategy, upstream: str) -> str:
+def _conflict_advice(
+    conflict: Conflict, strategy: Strategy, upstream: str, committed: str | None, branch: str
+) -> str:
     files = " ".join(conflict.files) or "."
+    lead = (
+        f"your work is committed as {committed} on {branch}, not pushed."
+        if committed
+        else "nothing was changed."
+    )
     return (
-        f"nothing was changed. To resolve it yourself: git {strategy} {upstream}, edit {files} "
+        f"{lead} To resolve it yourself: git {strategy} {upstream}, edit {files} "
         f"(keep the lines you want, drop the <<<<<<< ======= >>>>>>> markers), git add {files}, "
         f"{'git rebase --continue' if strategy == 'rebase' else 'git commit'}, then git push"
     )
@@ -729,18 +742,5 @@ def push_work(
                 None, SyncResult("refused", ws.branch() or "HEAD", strategy, message=message)
             )
     made = commit_work(ws, task_id, message=message)
-    result = sync(ws, strategy=strategy, stash=stash)
-    if made is not None and result.outcome == "conflict":
-        # The sync's "as before" is before the rebase: the commit just made stays, not pushed.
-        short, where = made.sha[:7], result.branch
-        kept = (
-            f"your branch and files are as lab's commit {short} left them (it stays on {where}, not pushed)"
-        )
-        result = replace(
-            result,
-            steps=[s.replace("your branch and files are exactly as before", kept) for s in result.steps],
-            message=result.message.replace(
-                "nothing was changed.", f"your work is committed as {short} on {where}, not pushed.", 1
-            ),
-        )
-    return PushWorkResult(made, result)
+    committed = made.sha[:7] if made is not None else None
+    return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash, committed=committed))
