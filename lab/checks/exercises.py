@@ -112,12 +112,13 @@ def _main_automation(ctx: CheckContext, aset: AutomationSet) -> ImageUpdateAutom
     return aset.automations[0]
 
 
-def _marked_fields(tree: Mapping[str, bytes], iua: ImageUpdateAutomation) -> tuple[list[Any], list[Any]]:
+def _marked_fields(
+    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
+) -> tuple[list[Any], list[Any]]:
     """(image fields, markers Flux reads) in the YAML files under the automation's update path."""
     from lab.core.imagefields import find_image_fields
     from lab.core.scope import norm_path, under
     from lab.core.setters import find_markers
-    from lab.core.yamlsafe import load_all
 
     root = norm_path(iua.update_path)
     fields: list[Any] = []
@@ -126,7 +127,7 @@ def _marked_fields(tree: Mapping[str, bytes], iua: ImageUpdateAutomation) -> tup
         if not under(path, root):
             continue
         try:
-            docs = load_all(text, path)
+            docs = ctx.load_yaml(text, path)  # parsed once per run, whichever check asks first
         except LabError:
             continue
         fields.extend(find_image_fields(path, docs))
@@ -146,15 +147,10 @@ def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagS
 # -- 09b-multi ------------------------------------------------------------------------------------
 
 
-def _fields_out_of_reach(
-    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
-) -> Outcome | None:
-    """Image fields Flux will never update, where it says nothing: a file under the update path that
-    does not parse (the setters skip it, trace log only) while it carries a marker or held image fields
-    in the starter, or a starter file with image fields that is gone from origin."""
+def _starter_fields(task: str) -> dict[str, int]:
+    """How many image fields each YAML file of the task's starter holds (files with none left out)."""
     from lab.adapters.tasks import load_task
     from lab.core.imagefields import find_image_fields
-    from lab.core.scope import norm_path, under
     from lab.core.yamlsafe import load_all
 
     def held(path: str, text: str) -> int:
@@ -163,13 +159,24 @@ def _fields_out_of_reach(
         except LabError:
             return 0
 
-    starter = load_task(ctx.task).starter  # the task's own files: trusted, small
-    expected = {
+    starter = load_task(task).starter  # the task's own files: trusted, small
+    return {
         rel: count
         for rel in (f.relative_to(starter).as_posix() for f in sorted(starter.rglob("*")) if f.is_file())
         if rel.endswith((".yaml", ".yml"))
         and (count := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
     }
+
+
+def _fields_out_of_reach(
+    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
+) -> Outcome | None:
+    """Image fields Flux will never update, where it says nothing: a file under the update path that
+    does not parse (the setters skip it, trace log only) while it carries a marker or held image fields
+    in the starter, or a starter file with image fields that is gone from origin."""
+    from lab.core.scope import norm_path, under
+
+    expected = ctx.cached(f"exercises:starter-fields:{ctx.task}", lambda: _starter_fields(ctx.task))
     root = norm_path(iua.update_path)
     texts = _texts(tree)
     for path in sorted({*texts, *expected}):
@@ -184,7 +191,7 @@ def _fields_out_of_reach(
                 hint=f"bring it back (`git log --oneline -- {path}` shows the commit that removed it)",
             )
         try:
-            load_all(texts[path], path)
+            ctx.load_yaml(texts[path], path)
         except LabError as err:
             return Outcome.failed(
                 f"{path} does not parse as YAML ({err.message}): Flux skips it without a word, so its "
@@ -206,7 +213,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     unreached = _fields_out_of_reach(ctx, tree, iua)
     if unreached is not None:
         return unreached
-    fields, markers = _marked_fields(tree, iua)
+    fields, markers = _marked_fields(ctx, tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
     verdicts = judge(fields, markers, values)
     bad = [v for v in verdicts if not v.ok]
@@ -279,7 +286,7 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
-    fields, markers = _marked_fields(tree, iua)
+    fields, markers = _marked_fields(ctx, tree, iua)
     good = {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
     changed = {(path, c.line): c for run in runs for path, c in run.changes}
     evidence = [Evidence("change", f"{p}:{n}", f"{c.old} -> {c.new}") for (p, n), c in changed.items()]
@@ -295,7 +302,7 @@ def multi_moves(ctx: CheckContext) -> Outcome:
             evidence=evidence,
         )
     setters = {k: v for run in runs for k, v in run.setters.items()}
-    new_fields = {(f.file, f.line): f for f in _marked_fields(new, iua)[0]}
+    new_fields = {(f.file, f.line): f for f in _marked_fields(ctx, new, iua)[0]}
     for (path, line), verdict in good.items():
         problem = _not_moved(verdict, setters, new_fields.get((path, line)), moved=(path, line) in changed)
         if problem is not None:

@@ -416,12 +416,11 @@ def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
 def test_staging_policy_selector_flux_cannot_parse_is_named(tmp_path: Path) -> None:
     """matchLabels written as a string selected every policy in the lab, and staging scored 100/100."""
     ws = _practice(tmp_path, "09b-staging")
-    update = "clusters/dev/image-automation/image-update.yaml"
     _solve(
         ws,
         "09b-staging",
         _replace(
-            update,
+            IUA,
             "  policySelector:\n    matchLabels:\n      env: staging\n",
             "  policySelector:\n    matchLabels: env=staging\n",
         ),
@@ -450,11 +449,10 @@ def test_a_comment_that_names_an_image_policy_is_not_a_broken_marker(tmp_path: P
 def test_staging_pushed_to_a_branch_nothing_deploys_is_named(tmp_path: Path) -> None:
     """It was blamed on 'a marker outside update.path, or a policy the policySelector leaves out'."""
     ws = _practice(tmp_path, "09b-staging")
-    update = "clusters/dev/image-automation/image-update.yaml"
     _solve(
         ws,
         "09b-staging",
-        _replace(update, "    push:\n      branch: main\n", "    push:\n      branch: staging-auto\n"),
+        _replace(IUA, "    push:\n      branch: main\n", "    push:\n      branch: staging-auto\n"),
     )
     message = _failing(_check(ws, "09b-staging"))["staging.isolated"]
     assert message.startswith("staging moved only on branch staging-auto, which nothing deploys"), message
