@@ -14,10 +14,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lab.core.why import Report
+from lab.tui.screens.base import key_footer
 
 
 class WhyPanel(VerticalScroll):
@@ -91,7 +92,7 @@ class WhyScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield WhyPanel(id="why")
-        yield Footer(compact=True)
+        yield key_footer()
 
     def on_mount(self) -> None:
         self.action_again()

@@ -625,3 +625,30 @@ async def test_the_state_bar_shows_an_authors_escape_as_text(tmp_path: Path) -> 
             pilot, lambda: "by Evil" in _state_bar(app), timeout=20, describe=lambda: _state_bar(app)
         )
         assert "by Evil\\x1b[31m" in _state_bar(app)
+
+
+async def test_every_area_shows_the_keys_key_at_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`?` is the way to every other key, so the footer must not push it off an 80-column terminal
+    (Flux's footer as the sandbox shows it, with `t New tag`)."""
+    from textual.widgets._footer import FooterKey
+
+    from lab.services import session as session_module
+    from lab.tui.app import AREAS
+
+    monkeypatch.setattr(session_module, "is_default_sandbox", lambda _session: True)
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        for mode, key, _, _ in AREAS:
+            await pilot.press("escape", key)
+            await wait_until(pilot, lambda m=mode: app.current_mode == m)  # type: ignore[misc]
+            await pilot.pause()
+            shown = [k for k in app.screen.query(FooterKey)]
+            if mode == "flux":
+                assert "New tag" in [k.description for k in shown]
+            keys = [k for k in shown if k.key_display == "?"]
+            assert keys, f"{mode}: no ? in the footer"
+            region = keys[0].region
+            assert region.width > 0 and region.right <= 80, f"{mode}: ? Keys drawn at {region}"

@@ -95,6 +95,12 @@ class StateBar(Static):
         self.update(escape_controls(state_line(self.app)))  # type: ignore[arg-type]
 
 
+def key_footer() -> Footer:
+    """The footer of every screen. Without the palette's `^p palette`: `?` lists ctrl+p with every
+    other key, and the palette hint pushed `? Keys` off an 80-column footer."""
+    return Footer(compact=True, show_command_palette=False)
+
+
 def palette_actions(screen_class: type[Screen[None]]) -> list[Binding]:
     """The actions a screen offers by key, for the command palette (navigation keys left out)."""
     own = screen_class.__dict__.get("BINDINGS", [])
@@ -123,7 +129,7 @@ class LabScreen(Screen[None]):
         yield Header()
         yield StateBar()
         yield from self.compose_area()
-        yield Footer(compact=True)
+        yield key_footer()
 
     def compose_area(self) -> ComposeResult:
         """The widgets between the state bar and the footer."""

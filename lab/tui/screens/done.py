@@ -32,7 +32,7 @@ class DoneScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "write", "Update PROGRESS.md"),
         Binding("p", "push", "Push"),
-        Binding("r", "run_checks", "Re-run checks"),
+        Binding("r", "run_checks", "Re-run"),
         Binding("n", "next_task", "Next task"),
     ]
 

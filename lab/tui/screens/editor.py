@@ -15,8 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+
+from lab.tui.screens.base import key_footer
 
 if TYPE_CHECKING:
     from lab.services.edit import EditableFile, OpenedFile
@@ -215,7 +217,7 @@ class EditorScreen(Screen[None]):
         area.cursor_blink = False
         yield area
         yield Static("", id="editor-status", classes="muted", markup=False)
-        yield Footer(compact=True)
+        yield key_footer()
 
     def on_mount(self) -> None:
         area = self.query_one("#editor", TextArea)
