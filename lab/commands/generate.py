@@ -14,13 +14,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "generate",
         help="write the three image automation manifests (defaults follow the course text)",
         description=(
-            "Write image-repository.yaml, image-policy.yaml and image-update.yaml. Defaults follow "
-            "the course text; --api v1beta2 reproduces the course text exactly, the default v1 is what "
-            "current Flux serves (the shape of `flux create ... --export`)."
+            "Write the ImageRepository, ImagePolicy and ImageUpdateAutomation into the task's three "
+            "files (the ones its checks read). Defaults follow the course text, or the task's "
+            "[generate] table; --api v1beta2 reproduces the course text exactly, the default v1 is "
+            "what current Flux serves (the shape of `flux create ... --export`)."
         ),
     )
     parser.add_argument(
-        "--out", metavar="DIR", help="output directory (default: <workspace>/clusters/dev/image-automation)"
+        "--out",
+        metavar="DIR",
+        help="write the three files into DIR instead, under the same names (default: the task's files)",
     )
     parser.add_argument("--api", choices=("v1", "v1beta2"), help="API version (default: v1)")
     parser.add_argument("--name", default="nginx", help="ImageRepository/ImagePolicy name (default: nginx)")
@@ -91,9 +94,15 @@ def run(args: argparse.Namespace) -> int:
 
     from dataclasses import fields
 
-    from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions
+    from lab.core.manifests.generate import (
+        DEFAULT_FILES,
+        FILE_REPOSITORY,
+        SEED_MESSAGE_TEMPLATE,
+        GenerateOptions,
+    )
     from lab.core.policy.spec import PolicySpec
     from lab.services.generate import default_api_version, generate
+    from lab.services.tasks import task_automation_files, task_for_workspace
 
     if args.numerical:
         policy = PolicySpec("numerical", args.numerical)
@@ -110,10 +119,11 @@ def run(args: argparse.Namespace) -> int:
         **named,
     )
     out = Path(args.out).expanduser() if args.out else None
-    result = generate(workspace, opts, out, force=args.force, stdout=args.stdout)
+    files = task_automation_files(task_for_workspace(workspace, args.task)) or DEFAULT_FILES
+    result = generate(workspace, opts, out, force=args.force, stdout=args.stdout, files=files)
     if args.stdout:
         for outcome in result.files:
-            text = result.texts[outcome.path.name]
+            text = outcome.text
             if not text.startswith("---"):
                 print("---")
             print(f"# {outcome.path.name}")
@@ -138,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         f"apiVersion {result.api_version}"
         + (" (deprecated; Flux 2.9 serves only v1)" if version != "v1" else "")
     )
-    shown_interval = _written_interval(result.texts.get("image-repository.yaml", ""))
+    shown_interval = _written_interval(result.texts.get(FILE_REPOSITORY, ""))
     if shown_interval and shown_interval != opts.interval:
         # v1 is written as `flux create ... --export` writes it: Go durations (5m -> 5m0s).
         print(

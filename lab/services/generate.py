@@ -7,20 +7,19 @@ directory must stay inside the workspace, and every file is written atomically.
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from lab.adapters.files import read_regular, write_atomic
-from lab.core.manifests.generate import GenerateOptions, render_manifests
+from lab.core.manifests.generate import DEFAULT_FILES, FILES, GenerateOptions, render_manifests
 from lab.core.manifests.models import API_V1
 from lab.core.record import dataclass
 from lab.errors import LabError
-
-DEFAULT_OUT = Path("clusters/dev/image-automation")
 
 Status = Literal["created", "unchanged", "overwritten", "printed"]
 
@@ -29,13 +28,16 @@ Status = Literal["created", "unchanged", "overwritten", "printed"]
 class FileOutcome:
     path: Path
     status: Status
+    text: str
 
 
 @dataclass(frozen=True)
 class GenerateResult:
     out_dir: Path
+    """The folder that holds the files (their common parent)."""
     api_version: str
     texts: dict[str, str]
+    """render_manifests' texts, by the course text's file names (FILES)."""
     files: list[FileOutcome] = field(default_factory=list)
     #: Where `force` saved the previous content of overwritten files (nothing a learner wrote is lost).
     backups: list[Path] = field(default_factory=list)
@@ -75,19 +77,26 @@ def default_api_version() -> str:
         return API_V1
 
 
-def resolve_out_dir(workspace: Path, out_dir: Path | None) -> Path:
-    """The directory to write to. The default must resolve inside the workspace (no symlink escape)."""
+def target_paths(workspace: Path, out_dir: Path | None, files: Sequence[str] = DEFAULT_FILES) -> list[Path]:
+    """Where the ImageRepository, ImagePolicy and ImageUpdateAutomation go: the task's `files`
+    (relative to the workspace, which they must not leave, symlinks included), or their names in
+    `out_dir` when the learner chose one."""
+    if out_dir is not None:
+        folder = (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
+        return [folder / Path(name).name for name in files]
     root = workspace.resolve()
-    if out_dir is None:
-        target = (root / DEFAULT_OUT).resolve()
-        if not target.is_relative_to(root):
+    paths: list[Path] = []
+    for name in files:
+        parent = (root / name).parent.resolve()
+        if not parent.is_relative_to(root):
+            shown = Path(name).parent.as_posix()
             raise LabError(
-                f"{DEFAULT_OUT} points outside the workspace (a symlink to {target})",
-                file=str(DEFAULT_OUT),
+                f"{shown} points outside the workspace (it resolves to {parent})",
+                file=shown,
                 hint="replace the symlink with a directory, or pass --out DIR",
             )
-        return target
-    return (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
+        paths.append(parent / Path(name).name)
+    return paths
 
 
 def backup_dir(workspace: Path, now: datetime | None = None) -> Path:
@@ -125,27 +134,31 @@ def generate(
     force: bool = False,
     stdout: bool = False,
     texts: Mapping[str, str] | None = None,
+    files: Sequence[str] = DEFAULT_FILES,
 ) -> GenerateResult:
-    """Render the manifests and (unless `stdout`) write them. Raises LabError before writing anything
-    if an option is invalid or an existing file would be overwritten without `force`. `texts` are
-    `render_manifests(opts)` already rendered (the app renders once per change, not once per step)."""
+    """Render the manifests and (unless `stdout`) write them to `files` (the task's layout, see
+    target_paths). Raises LabError before writing anything if an option is invalid or an existing
+    file would be overwritten without `force`. `texts` are `render_manifests(opts)` already rendered
+    (the app renders once per change, not once per step)."""
     texts = dict(texts) if texts is not None else render_manifests(opts)
     api_version = (
         opts.api_version if "/" in opts.api_version else f"image.toolkit.fluxcd.io/{opts.api_version}"
     )
-    target_dir = resolve_out_dir(workspace, out_dir)
+    paths = target_paths(workspace, out_dir, files)
+    target_dir = Path(os.path.commonpath(paths)) if len(set(paths)) > 1 else paths[0].parent
+    named = list(zip(paths, (texts[name] for name in FILES), strict=True))
     if stdout:
         return GenerateResult(
-            target_dir, api_version, texts, [FileOutcome(target_dir / n, "printed") for n in texts]
+            target_dir, api_version, texts, [FileOutcome(path, "printed", text) for path, text in named]
         )
-    if target_dir.exists() and not target_dir.is_dir():
-        raise LabError(
-            f"{_display(target_dir, workspace)} exists and is not a directory", hint="pass --out DIR"
-        )
+    for folder in dict.fromkeys(path.parent for path in paths):
+        if folder.exists() and not folder.is_dir():
+            raise LabError(
+                f"{_display(folder, workspace)} exists and is not a directory", hint="pass --out DIR"
+            )
     plans: list[tuple[Path, str, Status]] = []
     differing: list[str] = []
-    for name, text in texts.items():
-        path = target_dir / name
+    for path, text in named:
         if path.is_symlink():
             raise LabError(
                 "refusing to write through a symlink",
@@ -184,5 +197,5 @@ def generate(
     for path, text, status in plans:
         if status != "unchanged":
             write_atomic(path, text.encode("utf-8"))
-        outcomes.append(FileOutcome(path, status))
+        outcomes.append(FileOutcome(path, status, text))
     return GenerateResult(target_dir, api_version, texts, outcomes, backups)

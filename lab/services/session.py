@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.core.manifests.generate import DEFAULT_FILES
 from lab.core.record import dataclass
 from lab.resources import data_home
 from lab.services.tasks import Task, load_task
@@ -213,20 +214,21 @@ def generate_diff(
     out_dir: Path | None = None,
     *,
     texts: Mapping[str, str] | None = None,
+    files: Sequence[str] = DEFAULT_FILES,
 ) -> str:
     """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
-    `texts`: the manifests already rendered from `opts` (not rendered again)."""
+    `texts`: the manifests already rendered from `opts` (not rendered again); `files`: the task's."""
     from lab.core.diff import file_diff
     from lab.services.generate import current_text, generate
 
-    result = generate(workspace, opts, out_dir, stdout=True, texts=texts)
+    result = generate(workspace, opts, out_dir, stdout=True, texts=texts, files=files)
     parts: list[str] = []
-    for name, text in result.texts.items():
-        path = result.out_dir / name
+    for outcome in result.files:
+        path = outcome.path
         if path.is_file() and not path.is_symlink():
             current = current_text(path) or ""
-            if current != text:
-                parts.append(file_diff(_rel(path, workspace), current, text))
+            if current != outcome.text:
+                parts.append(file_diff(_rel(path, workspace), current, outcome.text))
     return "".join(parts)
 
 

@@ -15,7 +15,7 @@ from lab.core.tasktexts import parse_quiz
 from lab.errors import LabError
 from lab.services.check import run_checks
 from tests.support.labrun import run_lab
-from tests.support.taskfiles import copy_task
+from tests.support.taskfiles import IA, POLICY, REPO, UPDATE, copy_task, edited
 
 
 def test_lab_tasks_path_adds_folders_and_wins_for_a_repeated_id(
@@ -188,6 +188,72 @@ def test_generate_takes_the_tasks_form_defaults(
     assert "name: mine" in out and "name: app" not in out  # what the learner typed wins
     assert main(["generate", "--stdout"]) == 0
     assert "image: library/nginx" in capsys.readouterr().out  # the course's task: the course text
+
+
+LAYOUT = (
+    "clusters/prod/images/repo.yaml",
+    "clusters/prod/images/policy.yaml",
+    "clusters/prod/images/auto.yaml",
+)
+
+
+def _relocated_task(authors: Path, task_id: str) -> Path:
+    """A copy of the course's task whose checks keep the three manifests elsewhere, under other names."""
+    folder = copy_task(authors, task_id)
+    checks = (folder / "checks.toml").read_text(encoding="utf-8")
+    for old, new in zip((REPO, POLICY, UPDATE), LAYOUT, strict=True):
+        checks = edited(checks, f'"{old}"', f'"{new}"')
+    checks = edited(
+        checks, 'automation_dir = "clusters/dev/image-automation"', 'automation_dir = "clusters/prod/images"'
+    )
+    (folder / "checks.toml").write_text(checks, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_generate_writes_the_files_the_tasks_checks_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lab generate` writes where the task's checks look ([params] automation_files), not the course
+    text's folder; --out DIR keeps the task's names; --stdout names them too."""
+    from lab.cli import main
+    from tests.support.gitutil import practice
+
+    _relocated_task(tmp_path / "authors", "t-layout")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    ws = practice(tmp_path)
+    monkeypatch.chdir(ws)
+    assert main(["generate", "--task", "t-layout"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"created     {name}" in out for name in LAYOUT), out
+    assert "kind: ImagePolicy" in (ws / LAYOUT[1]).read_text() and not (ws / IA).exists()
+    checked = {r.id: r for r in run_checks(ws, task="t-layout", offline=True, only=["repo.files"]).checks}
+    assert checked["repo.files"].status.value == "pass", checked["repo.files"].message
+    assert main(["generate", "--task", "t-layout", "--out", str(tmp_path / "elsewhere")]) == 0
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == [
+        "auto.yaml",
+        "policy.yaml",
+        "repo.yaml",
+    ]
+    capsys.readouterr()
+    assert main(["generate", "--task", "t-layout", "--stdout"]) == 0
+    printed = capsys.readouterr().out
+    assert "# repo.yaml" in printed and "# auto.yaml" in printed and "kind: ImageUpdateAutomation" in printed
+
+
+def test_generate_refuses_a_task_folder_that_leads_out_of_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+
+    ws = tmp_path / "ws"
+    (ws / "clusters" / "prod").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (ws / "clusters" / "prod" / "images").symlink_to(tmp_path / "outside")
+    with pytest.raises(LabError, match="clusters/prod/images points outside the workspace"):
+        generate(ws, GenerateOptions(), files=LAYOUT)
+    assert not list((tmp_path / "outside").iterdir())
 
 
 def _contributing_block(lang: str, containing: str) -> str:

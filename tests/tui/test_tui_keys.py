@@ -652,3 +652,33 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
             assert keys, f"{mode}: no ? in the footer"
             region = keys[0].region
             assert region.width > 0 and region.right <= 80, f"{mode}: ? Keys drawn at {region}"
+
+
+async def test_generate_writes_where_the_tasks_checks_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+s writes the task's three files (checks.toml [params]), and the preview names them."""
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+    from tests.support.taskfiles import IA, POLICY, REPO, UPDATE, copy_task, edited
+
+    layout = ("deploy/flux/repo.yaml", "deploy/flux/policy.yaml", "deploy/flux/auto.yaml")
+    folder = copy_task(tmp_path / "authors", "t-layout")
+    checks = (folder / "checks.toml").read_text(encoding="utf-8")
+    for old, new in zip((REPO, POLICY, UPDATE), layout, strict=True):
+        checks = edited(checks, f'"{old}"', f'"{new}"')
+    (folder / "checks.toml").write_text(checks, encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    base = practice_session(tmp_path / "ws")
+    ws = base.workspace
+    app = lab_app(Session(ws, load_task("t-layout"), sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        preview = app.screen.query_one("#preview", Static)
+        await wait_until(pilot, lambda: "# auto.yaml" in _text(preview))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: all((ws / name).is_file() for name in layout))
+        assert "kind: ImageRepository" in (ws / layout[0]).read_text()
+        assert not (ws / IA).exists()
+        result = app.screen.query_one("#write-result", Static)
+        await wait_until(pilot, lambda: "created     deploy/flux/policy.yaml" in _text(result))

@@ -80,6 +80,10 @@ class GenerateScreen(LabScreen):
         self._marked_line: int | None = None
         #: the file the task's checks call its deployment (checks.toml [params]); read in a worker
         self.deployment: str | None = None
+        from lab.core.manifests.generate import DEFAULT_FILES
+
+        #: where the task keeps the three manifests (checks.toml [params]); read in a worker
+        self.files: tuple[str, ...] = DEFAULT_FILES
         #: the form the preview shows: the manifests are rendered once per change of it
         self._rendered_form: GenerateOptions | None = None
 
@@ -239,7 +243,9 @@ class GenerateScreen(LabScreen):
         self.texts = dict(texts)
         error.update("")
         error.remove_class("error-text")
-        combined = "".join(f"# {name}\n{text}" for name, text in texts.items())
+        # The task's file names (the folder would wrap the narrow pane; ctrl+s lists the full paths).
+        names = (Path(name).name for name in self.files)
+        combined = "".join(f"# {name}\n{text}" for name, text in zip(names, texts.values(), strict=True))
         self.query_one("#preview", Static).update(yaml_content(combined))
 
     def action_leave_field(self) -> None:
@@ -266,7 +272,7 @@ class GenerateScreen(LabScreen):
         from lab.services.session import generate_diff
 
         try:
-            diff = generate_diff(self.lab.session.workspace, opts, texts=texts)
+            diff = generate_diff(self.lab.session.workspace, opts, texts=texts, files=self._task_files())
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
@@ -297,11 +303,20 @@ class GenerateScreen(LabScreen):
         from lab.services.generate import generate
 
         try:
-            result = generate(self.lab.session.workspace, opts, force=force, texts=texts)
+            result = generate(
+                self.lab.session.workspace, opts, force=force, texts=texts, files=self._task_files()
+            )
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
         self.app.call_from_thread(self._written, result)
+
+    def _task_files(self) -> tuple[str, ...]:
+        """The task's three files, read again (in the worker that writes them)."""
+        from lab.core.manifests.generate import DEFAULT_FILES
+        from lab.services.tasks import task_automation_files
+
+        return task_automation_files(self.lab.session.task) or DEFAULT_FILES
 
     def _not_written(self, err: Exception) -> None:
         # The list of the last write must not stand for this one, which wrote nothing.
@@ -339,6 +354,9 @@ class GenerateScreen(LabScreen):
         from lab.services.tasks import task_deployment
 
         deployment = task_deployment(self.lab.session.task)
+        files = self._task_files()
+        if files != self.files:
+            self.app.call_from_thread(self._show_files, files)
         text: str | None = None
         if deployment is not None:
             try:
@@ -347,6 +365,11 @@ class GenerateScreen(LabScreen):
             except LabError:
                 text = None
         self.app.call_from_thread(self._paint_deployment, deployment, text)
+
+    def _show_files(self, files: tuple[str, ...]) -> None:
+        self.files = files
+        self._rendered_form = None  # the preview names the files: render it again under their names
+        self._refresh_preview()
 
     def _paint_deployment(self, deployment: str | None, text: str | None) -> None:
         from lab.core.text import escape_controls
