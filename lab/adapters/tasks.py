@@ -82,6 +82,15 @@ def read_task_toml(path: Path) -> dict[str, Any]:
     return cached_toml(path, st, parse)
 
 
+def task_params(task_id: str | None = None) -> dict[str, Any]:
+    """The task's checks.toml `[params]` (the facts its checks and the sandbox share), {} without."""
+    from lab.core.tasks import CHECKS_FILE
+
+    path = task_folder(task_id or default_task_id()) / CHECKS_FILE
+    params = read_task_toml(path).get("params", {}) if path.is_file() else {}
+    return params if isinstance(params, dict) else {}
+
+
 def read_task_meta(path: Path) -> TaskMeta:
     """A task's task.toml, checked."""
     return task_meta(read_task_toml(path), str(path))

@@ -232,6 +232,18 @@ def _live_state(
 
 def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
     pushed = facts.origin is not None and not facts.origin.not_pushed
+    evidence = (f"kubectl get {kind.lower()} -n {ref.split('/')[0]}: not found",)
+    failing = _live_state(facts, "Kustomization", "flux-system", "flux-system") if pushed else None
+    if isinstance(failing, tuple) and failing[0] in ("False", "Stalled"):
+        _, reason, message = failing
+        return Link(
+            _LINK_OF[kind],
+            "broken",
+            f"{kind} {ref} is not in the cluster: the flux-system Kustomization fails ({reason}: {message})",
+            (*evidence, f"kubectl get kustomization flux-system -n flux-system: {reason}: {message}"),
+            "fix what the Kustomization says (its spec.path must be a folder on origin that holds your "
+            "objects), then `lab reconcile`",
+        )
     why = (
         "the flux-system Kustomization has not applied it yet"
         if pushed
@@ -241,7 +253,7 @@ def _not_in_cluster(facts: Facts, kind: str, ref: str) -> Link:
         _LINK_OF[kind],
         "broken",
         f"{kind} {ref} is not in the cluster: {why}",
-        (f"kubectl get {kind.lower()} -n {ref.split('/')[0]}: not found",),
+        evidence,
         "commit and push, then `lab reconcile` or wait for the flux-system Kustomization"
         if not pushed
         else "wait for the flux-system Kustomization, or check `kubectl get kustomization -n flux-system`",

@@ -168,12 +168,25 @@ def clear_stale_git_locks(repo: Path, older_than: float = 10.0) -> list[Path]:
     return removed
 
 
-def bootstrap_objects() -> list[dict[str, Any]]:
-    """The flux-system GitRepository and Kustomization `flux bootstrap` leaves in a cluster."""
+#: Where `flux bootstrap --path=./clusters/dev` writes them, for a task whose checks name no `sync_file`.
+DEFAULT_SYNC_FILE = "clusters/dev/flux-system/gotk-sync.yaml"
+
+
+def bootstrap_objects(task: str | None = None) -> list[dict[str, Any]]:
+    """The flux-system GitRepository and Kustomization `flux bootstrap` leaves in a cluster: the task's
+    starter's own (checks.toml `[params] sync_file`), so Flux syncs the path that task's repository has."""
+    from lab.adapters.tasks import task_params
     from lab.core.yamlsafe import load_all
     from lab.sandbox.practice import starter_dir
 
-    path = starter_dir() / "clusters" / "dev" / "flux-system" / "gotk-sync.yaml"
+    named = task_params(task).get("sync_file")
+    path = starter_dir(task) / (named if isinstance(named, str) and named else DEFAULT_SYNC_FILE)
+    if not path.is_file():
+        raise LabError(
+            f"the task's starter has no {path.name} for the sandbox to bootstrap Flux from",
+            file=str(path),
+            hint="set [params] sync_file in checks.toml to the starter's GitRepository/Kustomization file",
+        )
     docs = load_all(path.read_text(encoding="utf-8"), str(path))
     return [json.loads(json.dumps(d.data, default=str)) for d in docs if isinstance(d.data, dict)]
 
@@ -257,7 +270,7 @@ class Supervisor:
             )
             api_url = self._start_api(int(config.get("api_port") or 0))
             self.api.write_kubeconfig(self.paths.kubeconfig)
-            for obj in bootstrap_objects():
+            for obj in bootstrap_objects(self.task):
                 meta = obj.get("metadata") or {}
                 if self.api.get(obj["kind"], meta["name"], meta.get("namespace") or "flux-system") is None:
                     self.api.put(obj)

@@ -80,6 +80,11 @@ def _live(kubeconfig: str | None, context: str | None, where: str) -> Live:
             if served is not None:
                 for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation"):
                     objects[kind] = client.list(kind, None)
+            try:
+                # What applies the learner's objects: when it fails, that is why they are not there.
+                objects["Kustomization"] = client.list("Kustomization", "flux-system")
+            except LabError:
+                pass  # a cluster without kustomize-controller: the image links say what they can
             return Live(where, controllers, served, objects)
     except LabError as err:
         return Live(where, error=err.message)

@@ -158,3 +158,36 @@ def test_solve_commits_as_the_repository_identity(tmp_path: Path, lab_env: dict[
         ["git", "log", "-1", "--format=%an <%ae>"], cwd=ws, capture_output=True, text=True
     )
     assert author.stdout.strip() == "Ada <ada@example.com>"
+
+
+def test_the_sandbox_bootstraps_flux_from_its_own_tasks_sync_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task whose cluster folder is clusters/prod: Flux in the sandbox syncs ./clusters/prod, as that
+    task's starter says (checks.toml [params] sync_file), not the course's task's ./clusters/dev."""
+    import shutil
+
+    from lab.sandbox.runtime import bootstrap_objects
+    from tests.support.taskfiles import copy_task, edited
+
+    folder = copy_task(tmp_path / "authors", "t-prod")
+    shutil.move(folder / "starter/clusters/dev", folder / "starter/clusters/prod")
+    sync = folder / "starter/clusters/prod/flux-system/gotk-sync.yaml"
+    sync.write_text(edited(sync.read_text(), "path: ./clusters/dev", "path: ./clusters/prod"))
+    checks = folder / "checks.toml"
+    checks.write_text(
+        edited(
+            checks.read_text(),
+            'sync_file = "clusters/dev/flux-system/gotk-sync.yaml"',
+            'sync_file = "clusters/prod/flux-system/gotk-sync.yaml"',
+        )
+    )
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    paths = {o["kind"]: o["spec"].get("path") for o in bootstrap_objects("t-prod")}
+    assert paths == {"GitRepository": None, "Kustomization": "./clusters/prod"}
+    assert {o["kind"]: o["spec"].get("path") for o in bootstrap_objects()}[
+        "Kustomization"
+    ] == "./clusters/dev"
+    sync.unlink()
+    with pytest.raises(LabError, match=r"no gotk-sync\.yaml for the sandbox to bootstrap Flux from"):
+        bootstrap_objects("t-prod")

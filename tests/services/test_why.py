@@ -291,3 +291,47 @@ def test_each_live_object_that_is_not_ready_breaks_its_link(
     broken = walk(facts, "live").broken
     assert broken is not None and broken.name == link
     assert broken.summary == f"{kind} {refs[kind]}{summary}"
+
+
+def test_objects_missing_from_the_cluster_name_the_kustomization_that_fails_to_apply_them() -> None:
+    """Pushed but not in the cluster: when the flux-system Kustomization is failing (a path origin does
+    not have), waiting will not help, and why says so with the Kustomization's own message."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.fluxget import ControllerStatus
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Facts, Live, Origin, walk
+
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    controllers = (
+        ControllerStatus("image-reflector-controller", True),
+        ControllerStatus("image-automation-controller", True),
+    )
+    failing = "kustomization path not found: stat clusters/dev: no such file or directory"
+    kustomization = _ready(
+        "Kustomization",
+        "flux-system/flux-system",
+        type="Ready",
+        status="False",
+        reason="BuildFailed",
+        message=failing,
+    )
+    marked = {p: t for p, t in files.items() if "imagepolicy" in t}
+    for objects, expected in (
+        ({"Kustomization": [kustomization]}, f"the flux-system Kustomization fails (BuildFailed: {failing})"),
+        ({}, "the flux-system Kustomization has not applied it yet"),
+    ):
+        live = Live("a cluster", controllers, "v1", objects)
+        facts = Facts(
+            aset,
+            marked,
+            (),
+            diagnose(Inputs(aset, marked)),
+            None,
+            "no tags",
+            live=live,
+            origin=Origin("main"),
+        )
+        broken = walk(facts, "live").broken
+        assert broken is not None and broken.name == "scan"
+        assert broken.summary.endswith(expected), broken.summary
