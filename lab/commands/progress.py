@@ -118,7 +118,7 @@ def _warn_if_checks_fail(workspace: Path, task_id: str, task_row: str) -> None:
     """
     from lab.checks.loader import load_task_checks
     from lab.core.checks.model import Status
-    from lab.services.check import PROGRESS_CHECK, run_checks
+    from lab.services.check import is_progress, run_checks
 
     try:
         spec = load_task_checks(task_id)
@@ -126,7 +126,7 @@ def _warn_if_checks_fail(workspace: Path, task_id: str, task_row: str) -> None:
     except LabError:
         return  # a workspace the checks cannot read is `lab check`'s to explain
     failing = [
-        c.id for c in report.checks if c.status in (Status.FAIL, Status.ERROR) and c.id != PROGRESS_CHECK
+        c.id for c in report.checks if c.status in (Status.FAIL, Status.ERROR) and not is_progress(c)
     ]
     if failing:
         print(

@@ -14,7 +14,10 @@ from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status
 from lab.errors import LabError, UsageError
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
-PROGRESS_CHECK = "progress.updated"
+def is_progress(result: CheckResult) -> bool:
+    """The check of the task's PROGRESS.md row: the one of kind `progress`, whatever the task calls it
+    (its id belongs to the task)."""
+    return result.kind == "progress"
 
 
 def excluded_kinds(*, offline: bool, tags_file: Path | None) -> frozenset[str]:
@@ -114,7 +117,7 @@ def run_checks(
             done = mark_task_done(workspace, load_task(spec.task).meta)
             if done.written:
                 extra["progress_updated"] = str(done.path)
-            keep = {r.id: r for r in results if r.id != PROGRESS_CHECK}
+            keep = {r.id: r for r in results if not is_progress(r)}
             results = runner.run(defs, impls, ctx, excluded_kinds=excluded, keep=keep, reraise=reraise)
     finally:
         ctx.close()
@@ -130,8 +133,8 @@ def run_checks(
 
 
 def ready_for_progress(results: tuple[CheckResult, ...]) -> bool:
-    """Every check but the progress row passed (or was left out by a mode) and the row is not done."""
-    progress = [r for r in results if r.id == PROGRESS_CHECK]
-    if not progress or progress[0].status is Status.PASS:
+    """Every check but the progress row passed (or was left out by a mode) and the row is not done (a
+    task without a progress check: every check passed)."""
+    if any(is_progress(r) and r.status is Status.PASS for r in results):
         return False
-    return all(r.status is Status.PASS or r.excluded for r in results if r.id != PROGRESS_CHECK)
+    return all(r.status is Status.PASS or r.excluded for r in results if not is_progress(r))

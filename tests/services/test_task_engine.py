@@ -11,6 +11,7 @@ import pytest
 
 from lab.adapters.tasks import catalogue, load_task, solution_files
 from lab.checks.loader import load_task_checks
+from lab.core.checks.model import CheckResult, Report, Status
 from lab.core.tasktexts import parse_quiz
 from lab.errors import LabError
 from lab.services.check import run_checks
@@ -385,3 +386,35 @@ def test_solution_remove_paths_are_checked() -> None:
     for bad in ('"../x"', '"/etc/x"', "1"):
         with pytest.raises(LabError, match="remove"):
             parse(f'id = "t"\ntitle = "T"\n[solution]\nremove = [{bad}]\n')
+
+
+def _result(check_id: str, status: str, kind: str = "repo") -> CheckResult:
+    return CheckResult(check_id, check_id, Status(status), 1 if status == "pass" else 0, 1, kind=kind)
+
+
+@pytest.mark.parametrize(
+    ("results", "progress", "done"),
+    [
+        # the course's ids
+        ((("repo.files", "pass"), ("progress.updated", "fail", "progress")), True, True),
+        ((("repo.files", "fail"), ("progress.updated", "fail", "progress")), False, False),
+        ((("repo.files", "pass"), ("progress.updated", "pass", "progress")), False, True),
+        # a task that calls its progress check otherwise: the kind says what it is
+        ((("files", "pass"), ("row", "fail", "progress")), True, True),
+        ((("files", "pass"), ("row", "pass", "progress")), False, True),
+        # a task with no progress check: done when every check passes
+        ((("files", "pass"), ("policy", "pass")), True, True),
+        ((("files", "pass"), ("policy", "fail")), False, False),
+    ],
+)
+def test_the_progress_check_is_the_one_of_kind_progress_whatever_its_id(
+    results: tuple[tuple[str, ...], ...], progress: bool, done: bool
+) -> None:
+    """`lab check --update-progress` and the app's Done go by the check's kind: an author's task may
+    name its PROGRESS.md check as it likes, or have none, and still be completed."""
+    from lab.services.check import ready_for_progress
+    from lab.tui.screens.checks import ready_for_done
+
+    checks = tuple(_result(*r) for r in results)
+    assert ready_for_progress(checks) is progress
+    assert ready_for_done(Report("t", checks)) is done

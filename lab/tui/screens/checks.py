@@ -35,9 +35,9 @@ ICONS = {
 def ready_for_done(report: Report) -> bool:
     """Everything but the PROGRESS.md row itself passes (or is left out by the mode): the rule of
     `lab check --update-progress`, whether or not the row is already marked."""
-    from lab.services.check import PROGRESS_CHECK, ready_for_progress
+    from lab.services.check import is_progress, ready_for_progress
 
-    if any(c.id == PROGRESS_CHECK and c.status == "pass" for c in report.checks):
+    if any(is_progress(c) and c.status == "pass" for c in report.checks):
         return all(c.status == "pass" or c.excluded for c in report.checks)
     return ready_for_progress(report.checks)
 

@@ -113,9 +113,9 @@ class DoneScreen(LabScreen):
             )
         else:
             # The PROGRESS.md row is what `u` writes once the rest passes: name what blocks `u`.
-            from lab.services.check import PROGRESS_CHECK
+            from lab.services.check import is_progress
 
-            broken = next((c for c in report.checks if c.broken and c.id != PROGRESS_CHECK), None)
+            broken = next((c for c in report.checks if c.broken and not is_progress(c)), None)
             where = f"; start with {broken.title}" if broken else ""
             lines.append(f"Not every check passes yet ({report.score}/{report.max_score}){where}.")
         git = state.git if state is not None else None
