@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.adapters.packages import package_modules
 from lab.core.checks.model import Outcome
+from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.checks.context import CheckContext
@@ -136,7 +137,46 @@ def task_implementations(module: Path) -> dict[str, Impl]:
             _target = found
             try:
                 spec.loader.exec_module(importlib.util.module_from_spec(spec))
+            except Exception as exc:
+                # The course author's code, not the lab's and not the learner's: say where it broke.
+                line = exc.lineno if isinstance(exc, SyntaxError) else _line_in(exc, path)
+                raise LabError(
+                    f"the task's checks.py does not load: {type(exc).__name__}: {exc}",
+                    file=str(path),
+                    line=line,
+                    hint="a fault in the task's own checks (tell its author); `lab dev check --task ID` shows it",
+                ) from None
             finally:
                 _target = None
-            _TASK_REGISTRIES[path] = found
+            _TASK_REGISTRIES[path] = {name: _owned(fn, path) for name, fn in found.items()}
         return dict(_TASK_REGISTRIES[path])
+
+
+def _line_in(exc: BaseException, path: Path) -> int | None:
+    """The last line of `path` the traceback of `exc` passed through."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+    return frames[-1].lineno if frames else None
+
+
+def _owned(fn: Impl, path: Path) -> Impl:
+    """`fn` from a task's checks.py: a crash in it is reported as that file's, not as a bug in the lab
+    (LabError and the runner's own signals pass through as from any check)."""
+    from lab.core.checks.runner import Concluded
+
+    @functools.wraps(fn)
+    def run(ctx: Any) -> Outcome:
+        try:
+            return fn(ctx)
+        except (LabError, Concluded):
+            raise
+        except Exception as exc:
+            line = _line_in(exc, path)
+            where = f"{path}:{line}" if line else str(path)
+            return Outcome.errored(
+                f"check crashed in the task's checks.py ({where}): {type(exc).__name__}: {exc}",
+                hint="a fault in the task's own checks, not in your repository: tell the task's author",
+            )
+
+    return run

@@ -107,6 +107,47 @@ def test_check_functions_and_ids_belong_to_their_task(
 
 
 @pytest.mark.slow
+def test_a_faulty_checks_py_is_named_as_the_tasks_fault_not_the_labs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task author's checks.py that does not import, or whose check raises: the file and line are
+    named, the learner is not told it is a bug in fluxlab, and dev check reports it as a finding."""
+    from lab.services.devcheck import check_task
+    from tests.support.gitutil import practice
+
+    authors = tmp_path / "authors"
+    for name, code in (
+        ("t-syntax", CHECKS_PY + "\ndef broken(:\n"),
+        ("t-import", "import no_such_module_here\n" + CHECKS_PY),
+        ("t-crash", CHECKS_PY.replace("    rel = ctx.str_param", "    1 / 0\n    rel = ctx.str_param")),
+    ):
+        folder = copy_task(authors, name)
+        (folder / "checks.toml").write_text(CHECKS_TOML)
+        (folder / "checks.py").write_text(code.replace("MARK", repr(name)))
+        (folder / "pitfalls.toml").write_text("")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    ws = practice(tmp_path)
+    syntax_line = (CHECKS_PY + "\ndef broken(:\n").splitlines().index("def broken(:") + 1
+    for name, line, what in (
+        ("t-syntax", syntax_line, "SyntaxError"),
+        ("t-import", 1, "ModuleNotFoundError"),
+    ):
+        with pytest.raises(LabError, match=f"checks.py does not load: {what}") as raised:
+            run_checks(ws, task=name, offline=True)
+        assert raised.value.file == str(authors / name / "checks.py") and raised.value.line == line
+        report = check_task(name)
+        assert not report.ok and any(f"does not load: {what}" in f.detail for f in report.findings)
+    crashed = {r.id: r for r in run_checks(ws, task="t-crash", offline=True).checks}["repo.files"]
+    assert crashed.status.value == "error"
+    crash_line = (authors / "t-crash" / "checks.py").read_text().splitlines().index("    1 / 0") + 1
+    assert (
+        f"crashed in the task's checks.py ({authors / 't-crash' / 'checks.py'}:{crash_line}): ZeroDivisionError"
+        in (crashed.message)
+    )
+    assert "bug in fluxlab" not in crashed.hint and "task's author" in crashed.hint
+
+
+@pytest.mark.slow
 def test_a_check_naming_no_function_is_an_error_not_a_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
