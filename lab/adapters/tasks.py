@@ -103,8 +103,16 @@ class CatalogueEntry:
 
 
 def catalogue() -> list[CatalogueEntry]:
-    """Every task folder on the search path (first root wins for a repeated id), in course order."""
+    """Every task folder on the search path (first root wins for a repeated id), in course order; a
+    folder whose task.toml cannot be read is left out (`scan_catalogue` says which and why)."""
+    return scan_catalogue()[0]
+
+
+def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
+    """The catalogue, and what made a folder unreadable: one author's broken folder on LAB_TASKS_PATH
+    must not hide every other task."""
     seen: dict[str, CatalogueEntry] = {}
+    problems: list[LabError] = []
     for root in task_roots():
         if not root.is_dir():
             continue
@@ -112,16 +120,20 @@ def catalogue() -> list[CatalogueEntry]:
             path = folder / TASK_FILE
             if not path.is_file():
                 continue
-            meta = read_task_meta(path)
-            if meta.id != folder.name:
-                raise LabError(
-                    f"task id {meta.id!r} does not match its folder {folder.name!r}",
-                    file=str(path),
-                    field="id",
-                    hint=f'set id = "{folder.name}" or rename the folder',
-                )
+            try:
+                meta = read_task_meta(path)
+                if meta.id != folder.name:
+                    raise LabError(
+                        f"task id {meta.id!r} does not match its folder {folder.name!r}",
+                        file=str(path),
+                        field="id",
+                        hint=f'set id = "{folder.name}" or rename the folder',
+                    )
+            except LabError as err:
+                problems.append(err)
+                continue
             seen.setdefault(meta.id, CatalogueEntry(meta, folder))
-    return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id))
+    return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id)), problems
 
 
 def course() -> Course:

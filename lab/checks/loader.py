@@ -78,6 +78,11 @@ def _bind(fn: Callable[..., Outcome], params: Mapping[str, Any]) -> Callable[[Ch
     return run
 
 
+#: The keys a [[check]] and [dev] may hold, for `lab dev check` to name a misspelt one.
+CHECK_KEYS = frozenset({"id", "run", "title", "points", "kind", "depends_on", "hint", "hidden", "params"})
+DEV_KEYS = frozenset({"starter_passes"})
+
+
 def _def(raw: dict[str, Any], where: str) -> CheckDef:
     missing = [k for k in ("id", "title", "points") if k not in raw]
     if missing:
@@ -85,11 +90,17 @@ def _def(raw: dict[str, Any], where: str) -> CheckDef:
     kind = raw.get("kind", "repo")
     if kind not in CHECK_KINDS:
         raise LabError(f"check {raw['id']} has unknown kind {kind}", file=where, hint=", ".join(CHECK_KINDS))
+    points = raw["points"]
+    if not isinstance(points, int) or isinstance(points, bool):
+        raise LabError(f"check {raw['id']}: points must be a whole number, not {points!r}", file=where)
+    depends = raw.get("depends_on", [])
+    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        raise LabError(f"check {raw['id']}: depends_on must be a list of check ids", file=where)
     return CheckDef(
         id=str(raw["id"]),
         title=str(raw["title"]),
-        points=int(raw["points"]),
-        depends_on=tuple(str(d) for d in raw.get("depends_on", ())),
+        points=points,
+        depends_on=tuple(depends),
         kind=cast(CheckKind, kind),
         hint=str(raw.get("hint", "")),
         hidden=bool(raw.get("hidden", False)),

@@ -125,9 +125,7 @@ def _warn_if_checks_fail(workspace: Path, task_id: str, task_row: str) -> None:
         report = run_checks(workspace, task=spec.task, offline=True)
     except LabError:
         return  # a workspace the checks cannot read is `lab check`'s to explain
-    failing = [
-        c.id for c in report.checks if c.status in (Status.FAIL, Status.ERROR) and not is_progress(c)
-    ]
+    failing = [c.id for c in report.checks if c.status in (Status.FAIL, Status.ERROR) and not is_progress(c)]
     if failing:
         print(
             f"lab: warning: task {task_row} marked done but offline checks still fail: "

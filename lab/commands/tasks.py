@@ -21,13 +21,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.adapters.tasks import catalogue, default_task_id
+    import sys
+
+    from lab.adapters.tasks import default_task_id, scan_catalogue
     from lab.errors import LabError
     from lab.services.session import gitops_root_here, lab_task_standings
     from lab.services.tasks import task_for_workspace
 
     current = default_task_id()
-    entries = catalogue()
+    entries, problems = scan_catalogue()
+    for problem in problems:
+        print(f"lab: left out: {problem}", file=sys.stderr)
     # Inside a practice repository its task stands where that repository says; the others where the
     # app keeps them.
     workspace, own_task = gitops_root_here(), None
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 for e in entries
             ]
         )
-        return 0
+        return 1 if problems else 0
     width = max((len(e.meta.id) for e in entries), default=2)
     for e in entries:
         mark = "*" if e.meta.id == current else " "
@@ -64,4 +68,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {' ' * width}  {' ' * 7}  {e.meta.summary}")
     print(f"\n* current task ({current}); choose another with --task ID")
     print("done: PROGRESS.md marks it done; started: its practice repository exists")
-    return 0
+    return 1 if problems else 0

@@ -154,6 +154,23 @@ def _relative(value: str, key: str, where: str) -> str:
     return value
 
 
+#: The keys task.toml may hold (what task_meta reads), for `lab dev check` to name a misspelt one.
+TASK_KEYS = frozenset(
+    {
+        "id", "title", "summary", "order", "prerequisites", "progress_row", "progress_task",
+        "progress_note", "quiz_record", "next_task", "next_title", "starter_message", "areas",
+        "next_steps", "lesson", "hints", "pitfalls", "quiz", "starter", "solution", "generate", "images",
+    }
+)  # fmt: skip
+SOLUTION_KEYS = frozenset({"dir", "commit_message", "variants", "remove"})
+IMAGE_KEYS = frozenset({"name", "tags", "events", "snapshot"})
+
+
+def unknown_keys(data: object, known: frozenset[str]) -> list[str]:
+    """The keys of a TOML table that `known` lacks, sorted (nothing for a value that is no table)."""
+    return sorted(str(k) for k in data if k not in known) if isinstance(data, dict) else []
+
+
 def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
     """task.toml's data, checked (`where` names the file in errors)."""
     task_id = _str(data, "id", where)

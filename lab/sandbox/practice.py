@@ -40,10 +40,17 @@ def starter_dir(task: str | None = None) -> Path:
     from lab.adapters.tasks import load_task
 
     path = load_task(task).starter
+    if not path.is_dir():
+        raise LabError(
+            f"the task has no starter folder at {path}",
+            file=str(path),
+            hint="every task folder needs starter/ (the repository a learner starts from, see CONTRIBUTING.md)",
+        )
     if not (path / PROGRESS_FILE).is_file():
         raise LabError(
-            f"starter files not found at {path}",
-            hint="install fluxlab from its source tree (pip install -e .) so tasks/ is available",
+            f"the task's starter has no {PROGRESS_FILE}",
+            file=str(path / PROGRESS_FILE),
+            hint=f"every starter carries the course's {PROGRESS_FILE} (copy the one of tasks/*/starter)",
         )
     return path
 

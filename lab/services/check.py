@@ -14,6 +14,8 @@ from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status
 from lab.errors import LabError, UsageError
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
+
+
 def is_progress(result: CheckResult) -> bool:
     """The check of the task's PROGRESS.md row: the one of kind `progress`, whatever the task calls it
     (its id belongs to the task)."""

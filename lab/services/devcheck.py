@@ -49,10 +49,19 @@ def dev_check(
     task_ids: list[str] | None = None, *, on_task: Callable[[TaskReport], None] | None = None
 ) -> list[TaskReport]:
     """Check the named tasks (default: every task on the search path)."""
-    from lab.adapters.tasks import catalogue
+    from lab.adapters.tasks import scan_catalogue
 
-    ids = task_ids or [e.meta.id for e in catalogue()]
     reports = []
+    if task_ids:
+        ids = task_ids
+    else:
+        entries, problems = scan_catalogue()
+        ids = [e.meta.id for e in entries]
+        for problem in problems:  # a folder that is no task yet: its task.toml says why
+            folder = Path(problem.file).parent.name if problem.file else "?"
+            reports.append(TaskReport(folder, [Finding("task files parse", False, str(problem))]))
+            if on_task is not None:
+                on_task(reports[-1])
     for task_id in ids:
         report = check_task(task_id)
         reports.append(report)
@@ -83,6 +92,7 @@ def check_task(task_id: str) -> TaskReport:
     if not step("checks.toml names existing functions", lambda: _checks(task)):
         return report
     step("pitfalls name existing checks", lambda: _pitfalls(task))
+    step("task data names what the lab knows", lambda: _declared(task))
     step("bundled tags read", lambda: _images(task))
     with tempfile.TemporaryDirectory(prefix=f"fluxlab-dev-{task_id}-") as tmp:
         root = Path(tmp)
@@ -150,6 +160,92 @@ def _pitfalls(task: Task) -> str:
             f"pitfalls name unknown checks: {', '.join(unknown)}", file=str(task.folder / task.meta.pitfalls)
         )
     return f"{len(task.pitfalls)} pitfalls"
+
+
+def _declared(task: Task) -> str:
+    """What task.toml and checks.toml say that the lab would pass over in silence: a misspelt key, a
+    [generate] table the generator refuses, prerequisites that name no task or go round, points that do
+    not sum to 100, [dev] and [solution] entries that name nothing."""
+    from lab.adapters.tasks import catalogue, read_task_toml
+    from lab.checks.loader import CHECK_KEYS, DEV_KEYS, load_task_checks
+    from lab.core.manifests.generate import (
+        POLICY_KINDS,
+        generate_keys,
+        options_from_mapping,
+        render_manifests,
+    )
+    from lab.core.tasks import DEFAULT_AREAS, IMAGE_KEYS, SOLUTION_KEYS, TASK_FILE, TASK_KEYS, unknown_keys
+
+    problems: list[str] = []
+
+    def unknown(data: object, known: frozenset[str], where: str) -> None:
+        problems.extend(f"{where}: unknown key {key!r}" for key in unknown_keys(data, known))
+
+    data = read_task_toml(task.folder / TASK_FILE)
+    unknown(data, TASK_KEYS, "task.toml")
+    unknown(data.get("solution"), SOLUTION_KEYS, "task.toml [solution]")
+    for number, image in enumerate(data.get("images", []), 1):
+        unknown(image, IMAGE_KEYS, f"task.toml [[images]] {number}")
+    unknown(task.meta.generate, generate_keys(), "task.toml [generate]")
+    kinds = [k for k in task.meta.generate if k in POLICY_KINDS]
+    if len(kinds) > 1:
+        problems.append(f"task.toml [generate]: one policy kind, not {' and '.join(kinds)}")
+    try:
+        render_manifests(options_from_mapping(task.meta.generate))
+    except LabError as err:
+        problems.append(f"task.toml [generate]: {err.message}")
+    problems.extend(f"task.toml: unknown area {a!r}" for a in task.meta.areas if a not in DEFAULT_AREAS)
+    metas = {entry.meta.id: entry.meta for entry in catalogue()}
+    for prereq in task.meta.prerequisites:
+        if prereq == task.id:
+            problems.append("task.toml: the task is its own prerequisite")
+        elif prereq not in metas:
+            problems.append(f"task.toml: prerequisite {prereq!r} is no task (`lab tasks` lists them)")
+    cycle = _prerequisite_cycle(task.id, {i: m.prerequisites for i, m in metas.items()})
+    if cycle:
+        problems.append(f"task.toml: prerequisites go round: {' -> '.join(cycle)}")
+
+    raw = read_task_toml(task.checks_file)  # its other top-level tables are the task's own settings
+    for entry in raw.get("check", []):
+        unknown(entry, CHECK_KEYS, f"checks.toml [[check]] {entry.get('id', '?')}")
+    unknown(raw.get("dev"), DEV_KEYS, "checks.toml [dev]")
+    spec = load_task_checks(task.id)
+    ids = {d.id for d in spec.defs}
+    total = sum(d.points for d in spec.defs)
+    if total != 100:
+        problems.append(f"checks.toml: the points sum to {total}, not 100")
+    passes = spec.settings.get("dev", {}).get("starter_passes", [])
+    problems.extend(f"checks.toml [dev] starter_passes: no check {c!r}" for c in passes if c not in ids)
+    starter = task.folder / task.meta.starter
+    problems.extend(
+        f"task.toml [solution] remove: the starter has no {rel}"
+        for rel in task.meta.solution_remove
+        if not (starter / rel).exists()
+    )
+    if problems:
+        raise LabError("; ".join(problems), file=str(task.folder))
+    return f"{len(data)} task.toml keys, {len(ids)} checks, {total} points"
+
+
+def _prerequisite_cycle(start: str, prerequisites: dict[str, tuple[str, ...]]) -> list[str]:
+    """A path start -> ... -> start through the prerequisites, or [] when there is none."""
+    path: list[str] = []
+    seen: set[str] = set()
+
+    def walk(task: str) -> bool:
+        path.append(task)
+        for prereq in prerequisites.get(task, ()):
+            if prereq == start and len(path) > 1:
+                path.append(start)
+                return True
+            if prereq not in seen and prereq != start:
+                seen.add(prereq)
+                if walk(prereq):
+                    return True
+        path.pop()
+        return False
+
+    return path if walk(start) else []
 
 
 def _images(task: Task) -> str:

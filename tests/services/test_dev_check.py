@@ -48,3 +48,98 @@ def test_an_open_question_naming_a_missing_task_is_caught(
     bad = next(f for f in report.findings if not f.ok)
     assert bad.step == "quiz answers are valid"
     assert "open question 2 names task 09b-stagin, which the lab does not have" in bad.detail
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "task.toml",
+            'quiz_record = ".fluxlab/quiz.json"',
+            'quiz_recrod = ".fluxlab/quiz.json"',
+            "unknown key 'quiz_recrod'",
+        ),
+        (
+            "task.toml",
+            'commit_message = "Add image automation"',
+            'comit_message = "x"',
+            "[solution]: unknown key 'comit_message'",
+        ),
+        ("task.toml", "prerequisites = []", 'prerequisites = ["09c"]', "prerequisite '09c' is no task"),
+        ("task.toml", "prerequisites = []", 'prerequisites = ["t-data"]', "the task is its own prerequisite"),
+        ("task.toml", '"flux", "quiz", "done"]', '"flux", "quizz", "done"]', "unknown area 'quizz'"),
+        (
+            "task.toml",
+            "[[images]]",
+            '[generate]\nnumerial = "asc"\n\n[[images]]',
+            "[generate]: unknown key 'numerial'",
+        ),
+        (
+            "task.toml",
+            "[[images]]",
+            '[generate]\nnumerical = "up"\n\n[[images]]',
+            "[generate]: --numerical up: order must be asc or desc",
+        ),
+        (
+            "task.toml",
+            'snapshot = "2024-01-15"',
+            'snapshot = "2024-01-15"\nsnapshots = "x"',
+            "[[images]] 1: unknown key 'snapshots'",
+        ),
+        (
+            "checks.toml",
+            'id = "repo.files"',
+            'id = "repo.files"\ndepend_on = ["x"]',
+            "[[check]] repo.files: unknown key 'depend_on'",
+        ),
+        ("checks.toml", "points = 6", "points = 5", "the points sum to 99, not 100"),
+        (
+            "checks.toml",
+            'title = "Image automation (FluxCD path)"',
+            'title = "x"\n[dev]\nstarter_passes = ["nope"]',
+            "starter_passes: no check 'nope'",
+        ),
+    ],
+)
+def test_dev_check_names_what_the_lab_would_pass_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, old: str, new: str, expected: str
+) -> None:
+    """An author's typo that the lab reads past (a misspelt key, a bad [generate], a prerequisite that
+    is no task, points that do not sum to 100) fails dev check with the key named."""
+    folder = copy_task(tmp_path, "t-data")
+    path = folder / file
+    path.write_text(edited(path.read_text(), old, new))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-data")
+    bad = [f for f in report.findings if not f.ok]
+    assert bad and bad[0].step == "task data names what the lab knows", bad
+    assert expected in bad[0].detail
+
+
+def test_dev_check_names_a_prerequisite_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, prereq in (("t-a", "t-b"), ("t-b", "t-a")):
+        meta = copy_task(tmp_path, name) / "task.toml"
+        meta.write_text(edited(meta.read_text(), "prerequisites = []", f'prerequisites = ["{prereq}"]'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-a").findings if not f.ok]
+    assert bad and "prerequisites go round: t-a -> t-b -> t-a" in bad[0].detail
+
+
+def test_points_that_are_not_a_whole_number_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = copy_task(tmp_path, "t-points") / "checks.toml"
+    checks.write_text(edited(checks.read_text(), "points = 6", 'points = "6"'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-points").findings if not f.ok]
+    assert bad and "check repo.files: points must be a whole number, not '6'" in bad[0].detail
+
+
+def test_a_starter_without_progress_md_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said "starter files not found" and advised reinstalling fluxlab."""
+    folder = copy_task(tmp_path, "t-starter")
+    (folder / "starter" / "PROGRESS.md").unlink()
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-starter").findings if not f.ok]
+    assert bad and bad[0].step == "starter fails its checks"
+    assert "the task's starter has no PROGRESS.md" in bad[0].detail and "reinstall" not in bad[0].detail

@@ -32,12 +32,33 @@ def test_lab_tasks_path_adds_folders_and_wins_for_a_repeated_id(
         load_task("nope")
 
 
-def test_a_task_folder_whose_id_disagrees_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.slow
+def test_a_task_folder_whose_id_disagrees_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """...and so is one whose task.toml does not parse; the other tasks are still listed (one author's
+    broken folder on LAB_TASKS_PATH hid every task), and `lab tasks` and `lab dev check` say why."""
+    from lab.adapters.tasks import scan_catalogue
+    from lab.cli import main
+    from lab.services.devcheck import dev_check
+
     folder = copy_task(tmp_path, "other")
     (folder / "task.toml").write_text((folder / "task.toml").read_text().replace('id = "other"', 'id = "x"'))
+    broken = copy_task(tmp_path, "broken")
+    (broken / "task.toml").write_text("id = [\n")
+    copy_task(tmp_path, "fine")
     monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
-    with pytest.raises(LabError, match="does not match its folder"):
-        catalogue()
+    entries, problems = scan_catalogue()
+    ids = [e.meta.id for e in entries]
+    assert "fine" in ids and "09b" in ids and "other" not in ids and "broken" not in ids
+    assert sorted(str(p) for p in problems)[0].startswith(f"{broken / 'task.toml'}: invalid TOML")
+    assert any("does not match its folder" in str(p) for p in problems)
+    assert [e.meta.id for e in catalogue()] == ids
+    assert main(["tasks"]) == 1
+    out, err = capsys.readouterr()
+    assert "fine" in out and "lab: left out: " in err and "invalid TOML" in err
+    reports = {r.task: r for r in dev_check()}
+    assert not reports["broken"].ok and "invalid TOML" in reports["broken"].findings[0].detail
 
 
 def test_solution_paths_stay_inside_and_variants_replace_files() -> None:
@@ -370,7 +391,11 @@ def test_a_new_task_made_as_contributing_says(tmp_path: Path, lab_env: dict[str,
         'commit_message = "Add image automation"',
         'commit_message = "Remove the leftover policy"\nremove = ["apps/base/nginx/old-policy.yaml"]',
     )
-    meta.write_text(text + '\nquiz_record = ".fluxlab/quiz-10-cleanup.json"\n', encoding="utf-8")
+    # A top-level key, before the tables (appended at the end it would belong to the last [[images]]).
+    text = edited(
+        text, 'id = "10-cleanup"\n', 'id = "10-cleanup"\nquiz_record = ".fluxlab/quiz-10-cleanup.json"\n'
+    )
+    meta.write_text(text, encoding="utf-8")
     import shutil
 
     # The starter is 09b solved, plus the leftover; the solution only removes it.

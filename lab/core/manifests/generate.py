@@ -86,6 +86,11 @@ class GenerateOptions:
 POLICY_KINDS: tuple[str, ...] = get_args(PolicyKind)
 
 
+def generate_keys() -> frozenset[str]:
+    """What a task's `[generate]` table may set: each option, and one policy kind."""
+    return frozenset({f.name for f in fields(GenerateOptions)} - {"policy"} | set(POLICY_KINDS))
+
+
 def options_from_mapping(values: Mapping[str, str]) -> GenerateOptions:
     """The generator's defaults with a task's `[generate]` table over them (`image = "..."`, and one of
     `semver`/`numerical`/`alphabetical` for the policy); keys that name no option are left out."""
