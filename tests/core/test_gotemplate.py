@@ -336,10 +336,26 @@ EXACT_EXEC_ERRORS = [
         {"A": "s"},
         'template: test:1:3: executing "test" at <eq .A 1>: error calling eq: incompatible types for comparison',
     ),
+    # Go checks that the kinds agree before it refuses bool (text/template funcs.go lt).
     (
         "{{ lt true 1 }}",
         None,
-        'template: test:1:3: executing "test" at <lt true 1>: error calling lt: invalid type for comparison',
+        'template: test:1:3: executing "test" at <lt true 1>: error calling lt: incompatible types for comparison',
+    ),
+    (
+        "{{ lt false true }}",
+        None,
+        'template: test:1:3: executing "test" at <lt false true>: error calling lt: invalid type for comparison',
+    ),
+    (
+        "{{ le 1 false }}",
+        None,
+        'template: test:1:3: executing "test" at <le 1 false>: error calling le: incompatible types for comparison',
+    ),
+    (
+        "{{ gt nil 1 }}",
+        None,
+        'template: test:1:3: executing "test" at <gt nil 1>: error calling gt: invalid type for comparison',
     ),
     (
         "{{ fail `boom` }}",

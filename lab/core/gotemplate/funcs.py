@@ -265,11 +265,15 @@ def _eq(arg1: Any, *arg2: Any) -> bool:
 
 
 def _lt(a: Any, b: Any) -> bool:
+    # Go's order: a kind that has no comparison at all, then two kinds that differ, then bool (which
+    # has a kind, but no order): {{lt 1 false}} is "incompatible", {{lt false true}} "invalid type".
     k1, k2 = _basic_kind(a), _basic_kind(b)
-    if k1 in ("invalid", "bool") or k2 in ("invalid", "bool"):
+    if k1 == "invalid" or k2 == "invalid":
         raise GoFuncError("invalid type for comparison")
     if k1 != k2:
         raise GoFuncError("incompatible types for comparison")
+    if k1 == "bool":
+        raise GoFuncError("invalid type for comparison")
     if k1 == "string":
         return bool(a.encode("utf-8", "surrogatepass") < b.encode("utf-8", "surrogatepass"))
     return bool(a < b)
