@@ -214,6 +214,28 @@ def run_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _note_other_task(directory: str | None) -> None:
+    """Run from a practice repository of another task, push-tag still publishes to the sandbox's task:
+    say so, or the learner waits for a Flux commit that cannot come."""
+    from lab.adapters.tasks import recorded_task
+    from lab.errors import LabError
+    from lab.services import sandbox as svc
+    from lab.services.session import gitops_root_here
+
+    here = gitops_root_here()
+    try:
+        own = recorded_task(here) if here is not None else None
+    except LabError:  # an unreadable record is `lab check`'s to explain there
+        own = None
+    info = svc.running_info(directory)
+    if info is not None and info.task and own and own != info.task:
+        print(
+            f"lab: note: the sandbox serves task {info.task}; this repository practises task {own}, "
+            f"whose images the sandbox does not serve (`lab sandbox reset --task {own}` serves them)",
+            file=sys.stderr,
+        )
+
+
 def run_push_tag(args: argparse.Namespace) -> int:
     from lab.services import sandbox as svc
 
@@ -230,6 +252,7 @@ def run_push_tag(args: argparse.Namespace) -> int:
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
     print(f"published {result['image']}: {shown}{when}")
+    _note_other_task(args.dir)
     scanners = result.get("image_repositories") or []
     if scanners:
         print(

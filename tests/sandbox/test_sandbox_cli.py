@@ -224,3 +224,21 @@ def test_push_tag_of_an_empty_tag_is_refused(tmp_path: Path, lab_env: dict[str, 
     """It published the next dated release, as if no tag had been given."""
     proc = run_lab("sandbox", "push-tag", "", "--dir", str(tmp_path), env=lab_env)
     assert proc.returncode == 2 and "an empty tag" in proc.stderr
+
+
+def test_push_tag_from_another_tasks_repository_says_which_task_the_sandbox_serves(
+    sandbox_dir: Path, lab_env: dict[str, str]
+) -> None:
+    """The tag goes to the sandbox's task whatever the working directory; from a practice repository of
+    another task (which the sandbox does not serve) push-tag says so."""
+    d = sandbox_dir
+    up = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
+    assert up.returncode == 0, up.stderr
+    workspace = Path(up.stdout.strip())
+    same = run_lab("sandbox", "push-tag", "1.26.0", "--dir", str(d), env=lab_env, cwd=workspace)
+    assert same.returncode == 0 and "lab: note" not in same.stderr, same.stderr
+    other = d.parent / "multi"
+    assert run_lab("init", str(other), "--task", "09b-multi", env=lab_env).returncode == 0
+    noted = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=other)
+    assert noted.returncode == 0 and "published library/nginx" in noted.stdout
+    assert "the sandbox serves task 09b; this repository practises task 09b-multi" in noted.stderr
