@@ -88,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
     record = record_attempt(workspace, task, result)
     verdict = "passed" if result.passed else f"not passed (need {task.quiz.pass_mark})"
     where = record.path.relative_to(workspace)
+    gap = "\n" if scripted is None else ""  # a blank line after the questions, not before the only line
     if record.kept_earlier_best:
-        print(f"\nquiz: {record.summary()}; in {where}")
+        print(f"{gap}quiz: {record.summary()}; in {where}")
     else:
         print(
-            f"\nquiz: {result.score}/{result.total} {verdict}; recorded in {where} ({record.attempts_text})"
+            f"{gap}quiz: {result.score}/{result.total} {verdict}; recorded in {where} ({record.attempts_text})"
         )
     if task.quiz.open_prompts and scripted is None:
         print("\nThink about (no grade, discuss them with your group):")

@@ -159,7 +159,7 @@ def _pitfalls(task: Task) -> str:
         raise LabError(
             f"pitfalls name unknown checks: {', '.join(unknown)}", file=str(task.folder / task.meta.pitfalls)
         )
-    return f"{len(task.pitfalls)} pitfalls"
+    return f"{len(task.pitfalls)} pitfall{'' if len(task.pitfalls) == 1 else 's'}"
 
 
 def _declared(task: Task) -> str:

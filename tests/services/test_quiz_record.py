@@ -39,6 +39,7 @@ def test_a_later_worse_attempt_never_erases_a_pass(tmp_path: Path, lab_env: dict
     assert best.returncode == 0
     worse = _quiz(lab_env, ws, 3)
     assert f"this attempt: 3/{n}; your best, {n}/{n} (passed), stays recorded (3 attempts)" in worse.stdout
+    assert worse.stdout.startswith("quiz: ")  # scripted answers: one line, no blank one before it
     assert worse.returncode == 0  # the record, which graders read, is passed
     data = json.loads((ws / RECORD).read_text())
     assert (data["score"], data["passed"]) == (n, True)
