@@ -56,17 +56,36 @@ def quiz_from_data(data: Mapping[str, object]) -> Quiz:
     if not isinstance(raw_questions, list):
         raise ValueError("quiz: `question` must be an array of tables")
     for index, raw in enumerate(raw_questions, start=1):
-        choices = tuple(str(c) for c in raw["choices"])
-        answer = int(raw["answer"])
-        if not 0 <= answer < len(choices):
-            raise ValueError(f"quiz: question {index} answer {answer} is not one of its choices")
-        questions.append(Question(str(raw["prompt"]), choices, answer, str(raw.get("explain", ""))))
+        questions.append(_question(raw, index))
     raw_open = data.get("open", [])
     if not isinstance(raw_open, list):
         raise ValueError("quiz: `open` must be an array of tables")
     opens = tuple(_open_prompt(raw, index) for index, raw in enumerate(raw_open, start=1))
     pass_mark = data.get("pass_mark", len(questions))
-    return Quiz(tuple(questions), int(pass_mark) if isinstance(pass_mark, int) else len(questions), opens)
+    if not isinstance(pass_mark, int) or isinstance(pass_mark, bool):
+        raise ValueError(f"quiz: pass_mark must be a whole number of questions, not {pass_mark!r}")
+    return Quiz(tuple(questions), pass_mark, opens)
+
+
+def _question(raw: object, index: int) -> Question:
+    """One [[question]], each key checked: an author's typo is named, never a bare KeyError."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"quiz: question {index} must be a table ([[question]])")
+    prompt, choices, answer = raw.get("prompt"), raw.get("choices"), raw.get("answer")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError(f"quiz: question {index} needs a prompt (text)")
+    if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) for c in choices):
+        raise ValueError(f"quiz: question {index} needs choices: a list of at least two texts")
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        raise ValueError(f"quiz: question {index} needs an answer: the right choice's number, from 0")
+    if not 0 <= answer < len(choices):
+        raise ValueError(
+            f"quiz: question {index} answer {answer} is not one of its choices (0 to {len(choices) - 1})"
+        )
+    explain = raw.get("explain", "")
+    if not isinstance(explain, str):
+        raise ValueError(f"quiz: question {index}: explain must be text")
+    return Question(prompt, tuple(choices), answer, explain)
 
 
 def _open_prompt(raw: object, index: int) -> OpenPrompt:

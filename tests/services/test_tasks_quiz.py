@@ -31,9 +31,36 @@ def test_grade_counts_wrong_answers() -> None:
     assert grade("t", quiz, []).score == 0
 
 
-def test_quiz_data_rejects_answer_out_of_range() -> None:
-    with pytest.raises(ValueError, match="question 1"):
-        quiz_from_data({"question": [{"prompt": "p", "choices": ["a"], "answer": 3}]})
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        (
+            {"prompt": "p", "choices": ["a", "b"], "answer": 3},
+            "question 1 answer 3 is not one of its choices (0 to 1)",
+        ),
+        ({"promt": "p", "choices": ["a", "b"], "answer": 1}, "question 1 needs a prompt"),
+        ({"prompt": "p", "choice": ["a", "b"], "answer": 1}, "question 1 needs choices"),
+        ({"prompt": "p", "choices": ["a"], "answer": 0}, "question 1 needs choices: a list of at least two"),
+        (
+            {"prompt": "p", "choices": ["a", "b"]},
+            "question 1 needs an answer: the right choice's number, from 0",
+        ),
+        ({"prompt": "p", "choices": ["a", "b"], "answer": "1"}, "question 1 needs an answer"),
+        (
+            {"prompt": "p", "choices": ["a", "b"], "answer": 1, "explain": 3},
+            "question 1: explain must be text",
+        ),
+    ],
+)
+def test_quiz_data_names_what_a_question_lacks(question: dict[str, object], said: str) -> None:
+    """An author's typo was a bare KeyError ("'prompt'") or silently coerced."""
+    with pytest.raises(ValueError, match=re.escape(said)):
+        quiz_from_data({"question": [question]})
+
+
+def test_a_pass_mark_that_is_no_number_is_refused() -> None:
+    with pytest.raises(ValueError, match="pass_mark must be a whole number"):
+        quiz_from_data({"question": [{"prompt": "p", "choices": ["a", "b"], "answer": 0}], "pass_mark": "1"})
 
 
 def test_open_questions_name_the_lab_exercise_that_works_them() -> None:
