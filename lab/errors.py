@@ -59,3 +59,8 @@ class RegistryError(LabError):
 
 class ClusterError(LabError):
     """The Kubernetes API could not be reached or refused a request."""
+
+
+class TaskDataError(LabError):
+    """A task folder's data that a check cannot work with (a missing or mistyped parameter): the fault
+    of the task's author, not of the learner's repository."""

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from lab.adapters.files import read_regular
 from lab.core import yamlsafe
 from lab.core.record import dataclass
-from lab.errors import LabError
+from lab.errors import LabError, TaskDataError
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ class CheckContext:
     def param(self, name: str) -> Any:
         """A parameter the running check needs; a check misconfigured by its task errors, naming it."""
         if name not in self.params:
-            raise LabError(
+            raise TaskDataError(
                 f"task {self.task}: this check needs the parameter {name!r}",
                 file="checks.toml",
                 hint=f"set {name} in [params] or in the check's [check.params]",
@@ -78,13 +78,13 @@ class CheckContext:
     def str_param(self, name: str) -> str:
         value = self.param(name)
         if not isinstance(value, str):
-            raise LabError(f"task {self.task}: parameter {name!r} must be a string", file="checks.toml")
+            raise TaskDataError(f"task {self.task}: parameter {name!r} must be a string", file="checks.toml")
         return value
 
     def files_param(self, name: str) -> tuple[str, ...]:
         value = self.param(name)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise LabError(
+            raise TaskDataError(
                 f"task {self.task}: parameter {name!r} must be a list of paths", file="checks.toml"
             )
         return tuple(value)

@@ -217,6 +217,11 @@ def _declared(task: Task) -> str:
     passes = spec.settings.get("dev", {}).get("starter_passes", [])
     problems.extend(f"checks.toml [dev] starter_passes: no check {c!r}" for c in passes if c not in ids)
     starter = task.folder / task.meta.starter
+    # The files the lab itself opens by these parameters (the sandbox's bootstrap, the Marker tab).
+    for key in ("sync_file", "deployment"):
+        rel = spec.params.get(key)
+        if isinstance(rel, str) and not (starter / rel).is_file():
+            problems.append(f"checks.toml [params] {key}: the starter has no {rel}")
     problems.extend(
         f"task.toml [solution] remove: the starter has no {rel}"
         for rel in task.meta.solution_remove
@@ -269,7 +274,9 @@ def _images(task: Task) -> str:
 
 
 def _run(task: Task, ws: Path) -> tuple[list[str], list[str]]:
-    """(passed, not passed) ids of the checks that ran offline (with the first image's bundled tags)."""
+    """(passed, not passed) ids of the checks that ran offline (with the first image's bundled tags).
+    A check that errors is the task's fault (a missing parameter, a check function that crashed), not
+    the starter's: it is raised, never counted as the starter failing as it should."""
     from lab.core.checks.model import Status
     from lab.services.check import run_checks
 
@@ -277,6 +284,9 @@ def _run(task: Task, ws: Path) -> tuple[list[str], list[str]]:
     tags_file = task.image_file(first.tags) if first is not None else None
     report = run_checks(ws, task=task.id, offline=True, tags_file=tags_file)
     ran = [r for r in report.checks if not r.excluded]
+    errors = [f"{r.id}: {r.message}" for r in ran if r.status is Status.ERROR]
+    if errors:
+        raise LabError(f"checks that error: {'; '.join(errors)}", file=str(task.checks_file))
     passed = [r.id for r in ran if r.status is Status.PASS]
     failed = [f"{r.id} ({r.status.value}: {r.message})" for r in ran if r.status is not Status.PASS]
     return passed, failed

@@ -143,3 +143,27 @@ def test_a_starter_without_progress_md_says_so(tmp_path: Path, monkeypatch: pyte
     bad = [f for f in check_task("t-starter").findings if not f.ok]
     assert bad and bad[0].step == "starter fails its checks"
     assert "the task's starter has no PROGRESS.md" in bad[0].detail and "reinstall" not in bad[0].detail
+
+
+def test_a_check_that_errors_on_the_starter_is_not_the_starter_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without [params] the library checks error ("needs the parameter"): that is the task's fault, and
+    dev check said "starter fails its checks" with a tick."""
+    checks = copy_task(tmp_path, "t-params") / "checks.toml"
+    text = checks.read_text()
+    start = text.index("\n[params]\n")
+    checks.write_text(text[:start] + text[text.index("\n[[check]]\n", start) :])
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-params").findings if not f.ok]
+    assert bad and bad[0].step == "starter fails its checks"
+    assert "checks that error: repo.files: " in bad[0].detail and "automation_files" in bad[0].detail
+
+
+def test_a_params_file_the_starter_lacks_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_task(tmp_path, "t-sync")
+    (folder / "starter" / "clusters" / "dev" / "flux-system" / "gotk-sync.yaml").unlink()
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-sync").findings if not f.ok]
+    assert bad and bad[0].step == "task data names what the lab knows"
+    assert "[params] sync_file: the starter has no clusters/dev/flux-system/gotk-sync.yaml" in bad[0].detail

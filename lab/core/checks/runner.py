@@ -34,7 +34,7 @@ from lab.core.checks.model import (
     clean_text,
     one_line,
 )
-from lab.errors import ClusterError, GitError, LabError, RegistryError
+from lab.errors import ClusterError, GitError, LabError, RegistryError, TaskDataError
 
 C = TypeVar("C")
 CheckFn = Callable[[Any], Outcome]
@@ -195,7 +195,12 @@ def _call(d: CheckDef, fn: CheckFn, ctx: Any, clock: Clock, reraise: bool) -> Ch
         # environment problems (registry, cluster, git) mean it could not be checked.
         if reraise:
             raise
-        status = Status.ERROR if isinstance(exc, RegistryError | ClusterError | GitError) else Status.FAIL
+        # A task's own data that cannot be used is no answer about the repository either.
+        status = (
+            Status.ERROR
+            if isinstance(exc, RegistryError | ClusterError | GitError | TaskDataError)
+            else Status.FAIL
+        )
         where = exc.location()
         return _result(
             d,
