@@ -87,3 +87,18 @@ async def test_revealed_hints_survive_quitting(tmp_path: Path) -> None:
         screen = again.screen
         await wait_until(pilot, lambda: len(screen.query("#hints-scroll Markdown")) == 2)
         assert screen.query_one(TabbedContent).active == "lesson-pane"
+
+
+def test_a_long_pitfall_wraps_under_its_own_column() -> None:
+    """A cause longer than the pane wrapped back to the left margin, under "why:"."""
+    from rich.console import Console
+
+    from lab.services.tasks import Pitfall
+    from lab.tui.screens.lesson import pitfalls_content
+
+    console = Console(width=40, record=True)
+    console.print(pitfalls_content((Pitfall("Issue", "a cause " * 10, "the fix", "marker.valid"),)))
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines[0] == "Issue" and lines[1].startswith("  why:   a cause")
+    assert lines[2].startswith(" " * 9 + "a cause"), lines
+    assert any(line.startswith("  check: marker.valid") for line in lines)

@@ -8,12 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.widgets import Button, Markdown, Static, TabbedContent, TabPane
 
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
+    from rich.console import Group
+
     from lab.services.tasks import Pitfall
 
 
@@ -91,19 +92,20 @@ class LessonScreen(LabScreen):
             self.query_one("#hints-scroll").focus()
 
 
-def pitfalls_content(pitfalls: tuple[Pitfall, ...]) -> Content:
-    blocks: list[Content] = []
+def pitfalls_content(pitfalls: tuple[Pitfall, ...]) -> Group:
+    """Each pitfall as its issue over a two-column grid, so a long cause wraps under itself (with a
+    hanging indent) instead of back to the left margin."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    blocks: list[Text | Table] = []
     for pit in pitfalls:
-        blocks.append(
-            Content.assemble(
-                (pit.issue, "bold"),
-                "\n  why:   ",
-                pit.cause,
-                "\n  fix:   ",
-                pit.resolution,
-                "\n  check: ",
-                (pit.check, "italic"),
-                "\n",
-            )
-        )
-    return Content("\n").join(blocks)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=8, no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row("  why:", Text(pit.cause))
+        grid.add_row("  fix:", Text(pit.resolution))
+        grid.add_row("  check:", Text(pit.check, style="italic"))
+        blocks += [Text(pit.issue, style="bold"), grid, Text("")]
+    return Group(*blocks)
