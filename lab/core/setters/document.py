@@ -487,6 +487,13 @@ class _Builder:
             header_end = nl if nl != -1 and nl < end else end
             self.spans.append((header_end, end))
             self._note_end(header_end, node, "block-header")
+            if self.track:
+                # yaml.v3's scanner counts the line breaks after the last non-blank character the
+                # scalar reads (its end mark is past the trailing breaks): a comment line right under
+                # the body is as right under content (the scalar's foot), not after a blank line.
+                last = len(self.text[header_end:end].rstrip(" \t\r\n"))
+                if last:
+                    self._note_end(header_end + last, node, "block-body")
         elif style & (DOUBLE_QUOTED | SINGLE_QUOTED):
             self.spans.append((sm.index, end))
             self._note_end(end, node, "scalar")

@@ -1,0 +1,46 @@
+"""Files the setters once wrote differently from image-automation-controller.
+
+Each expected text is what go.yaml.in/yaml/v3 v3.0.4 wrote running kyaml v0.21.1's setter steps on
+the input (the harness that reproduces the controller fixtures), byte for byte; `None` when Flux
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.refs import ImageRef
+from lab.core.setters import rewrite
+
+SETTERS = {"flux-system:nginx": ImageRef("library/nginx", "1.25.3")}
+M = '# {"$imagepolicy": "flux-system:nginx"}'
+
+CASES: dict[str, tuple[str, str | None]] = {
+    # A comment line right under a block scalar's last line is the scalar's foot (yaml.v3 counts
+    # the breaks after the last character the scalar reads), not a comment after a blank line.
+    "comment-under-literal-ends-document": (
+        f"image: nginx:1.25.0 {M}\nb: |\n  lit\n# c\n",
+        f"image: library/nginx:1.25.3 {M}\nb: |\n  lit\n# c\n",
+    ),
+    "comment-under-folded-ends-document": (
+        f"b: '1.4' {M}\nname: >\n  fold2\n# trailing\n",
+        f"b: 'library/nginx:1.25.3' {M}\nname: >\n  fold2\n\n# trailing\n",
+    ),
+    "comment-under-literal-before-blank-line": (
+        f"a: 1\nb: |\n  lit\n# c\n\nimage: nginx:1.25.0 {M}\n",
+        f"a: 1\nb: |\n  lit\n# c\n\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    "comment-under-folded-before-blank-line": (
+        f"a: >\n  f\n# c\n\nimage: nginx:1.25.0 {M}\n",
+        f"a: >\n  f\n\n# c\n\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_setters_write_what_flux_writes(name: str) -> None:
+    source, expected = CASES[name]
+    result = rewrite(source.encode(), SETTERS, "flux-system", f"{name}.yaml")
+    assert result.skipped is None
+    written = None if result.content is None else result.content.decode()
+    assert written == expected
