@@ -34,6 +34,26 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"a: >\n  f\n# c\n\nimage: nginx:1.25.0 {M}\n",
         f"a: >\n  f\n\n# c\n\nimage: library/nginx:1.25.3 {M}\n",
     ),
+    # On a document's first line yaml.v3 finds no foot line (its scan starts on line 0): after a
+    # line comment or a quoted scalar there, the comment under it heads the next key, and the
+    # blank line between them is not written.
+    "comment-under-first-line-comment": (
+        f"a: 1 # x\n# foot\n\nimage: nginx:1.25.0 {M}\n",
+        f"a: 1 # x\n# foot\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    "comment-under-first-line-quoted": (
+        f'a: "q"\n# foot\n\nimage: nginx:1.25.0 {M}\n',
+        f'a: "q"\n# foot\nimage: library/nginx:1.25.3 {M}\n',
+    ),
+    "comment-under-first-line-flow": (
+        f"a: [1]\n# foot\n\nimage: nginx:1.25.0 {M}\n",
+        f"a: [1]\n# foot\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    # A plain scalar reads on past its line break: the comment is its foot, the blank line stays.
+    "comment-under-first-line-plain": (
+        f"a: 1\n# foot\n\nimage: nginx:1.25.0 {M}\n",
+        f"a: 1\n# foot\n\nimage: library/nginx:1.25.3 {M}\n",
+    ),
 }
 
 

@@ -393,6 +393,7 @@ class _Builder:
         # comment line -> (node, role) where role is line/head/foot/doc-head/doc-foot
         self.attached: dict[int, tuple[Node | None, str]] = {}
         self.broken_lines: set[int] = set()  # lines whose comment NEL, LS or PS ends
+        self.line_comment_lines: set[int] = set()  # lines with a comment after content
 
     # -- positions -------------------------------------------------------------------------------
     def _line_of(self, index: int) -> int:
@@ -880,6 +881,7 @@ class _Builder:
         deferred: list[tuple[int, str]] = []
         for line, col, txt, has_content in comments:
             if has_content:
+                self.line_comment_lines.add(line)
                 if not self._attach_line_comment(line, txt, defer=True):
                     deferred.append((line, txt))
             else:
@@ -1161,7 +1163,7 @@ class _Builder:
         next_line = nxt.line if nxt is not None else -1
         # A line comment ended by NEL, LS or PS leaves two breaks before the next line, as a blank line.
         first_empty = prev_line >= 0 and first_line == prev_line + 1 and prev_line not in self.broken_lines
-        prev_bare_key = False
+        prev_bare_key = no_foot_line = False
         if prev_line >= 0:
             end = self.content_end.get(prev_line)
             if end is not None and end[1] is not None:
@@ -1173,6 +1175,16 @@ class _Builder:
                     and en.value is not None
                     and (en.value.line > prev_line or _is_empty(en.value))
                     for en in chain[:3]
+                )
+                # yaml.v3 looks for a foot on the line under the scan's start, which is after the
+                # last token (and its line comment); a scan starting on the document's first line
+                # has no such line (`scan_mark.line > 0`). Only a plain scalar with no comment after
+                # it reads on past its line break; after any other token on line 0, the comment
+                # lines under it are a foot only when dedented, as under `key:`.
+                no_foot_line = prev_line == 0 and (
+                    end[2] in ("alias", "flow-end")
+                    or (end[2] == "scalar" and bool(last_node.style & (DOUBLE_QUOTED | SINGLE_QUOTED)))
+                    or 0 in self.line_comment_lines
                 )
         if prev_line < 0:
             # Comments above the first token: a block separated by a blank line heads the document.
@@ -1200,7 +1212,7 @@ class _Builder:
             first_empty
             and parts
             and (
-                not prev_bare_key
+                not (prev_bare_key or no_foot_line)
                 or parts[0][0][1] < inner_col
                 or (nxt is not None and next_col < inner_col and next_col != parts[0][0][1])
             )
