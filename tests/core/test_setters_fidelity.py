@@ -54,6 +54,26 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"a: 1\n# foot\n\nimage: nginx:1.25.0 {M}\n",
         f"a: 1\n# foot\n\nimage: library/nginx:1.25.3 {M}\n",
     ),
+    # A single-key document: its line comment is on line 0, so the comment under it is the
+    # document's foot, written after a blank line.
+    "single-key-then-comment": (
+        f"image: nginx:1.25.0 {M}\n# trailing\n",
+        f"image: library/nginx:1.25.3 {M}\n\n# trailing\n",
+    ),
+    "single-key-then-comment-then-document": (
+        f"image: nginx:1.25.0 {M}\n# trailing\n---\na: 1\n",
+        f"image: library/nginx:1.25.3 {M}\n\n# trailing\n---\na: 1\n",
+    ),
+    # `...` right under a comment is a token at column 0: the comment heads it (the document's foot)
+    # instead of being the last key's foot.
+    "comment-above-document-end": (
+        f"image: nginx:1.25.0 {M}\nb: 2\n# trailing\n...\n",
+        f"image: library/nginx:1.25.3 {M}\nb: 2\n\n# trailing\n",
+    ),
+    "indented-comment-above-document-end": (
+        f"image: nginx:1.25.0 {M}\na:\n  b: 2\n  # c\n# d\n...\n",
+        f"image: library/nginx:1.25.3 {M}\na:\n  b: 2\n  # c\n\n# d\n",
+    ),
 }
 
 

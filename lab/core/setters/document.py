@@ -968,6 +968,13 @@ class _Builder:
                     return t
         return None
 
+    def _doc_end_at(self, line: int) -> bool:
+        """Whether `line` starts with the document end indicator `...`."""
+        if line >= len(self.line_starts):
+            return False
+        at = self.line_starts[line]
+        return self.text.startswith("...", at) and self.text[at + 3 : at + 4] in ("", " ", "\t", "\r", "\n")
+
     def _flow_around(self, index: int) -> _Flow | None:
         """The innermost `[...]`/`{...}` that `index` lies in, if any."""
         k = bisect.bisect_right(self.flow_starts, index)
@@ -1161,6 +1168,12 @@ class _Builder:
 
         next_col = nxt.col if nxt is not None else -1
         next_line = nxt.line if nxt is not None else -1
+        # A `...` right under the comments is a token at column 0 for yaml.v3's scanner: the text
+        # above it heads it (the document's foot) unless a dedent to it splits the text off as a
+        # foot, as above a dedented key; at the end of the text, a foot is made at the last break.
+        doc_end = nxt is None and self._doc_end_at(last_line + 1)
+        if doc_end:
+            next_col, next_line = 0, last_line + 1
         # A line comment ended by NEL, LS or PS leaves two breaks before the next line, as a blank line.
         first_empty = prev_line >= 0 and first_line == prev_line + 1 and prev_line not in self.broken_lines
         prev_bare_key = no_foot_line = False
@@ -1203,7 +1216,7 @@ class _Builder:
             return
         inner = chain[0] if chain else None
         inner_col = inner.col if inner is not None else 0
-        closes = nxt is None or next_col < inner_col
+        closes = (nxt is None and not doc_end) or next_col < inner_col
         i = 0
         # yaml.v3 makes the comment lines right under content a foot when they are under a value
         # (not under `key:`, whose `:` is the last token), left of the innermost block, or when
@@ -1214,7 +1227,7 @@ class _Builder:
             and (
                 not (prev_bare_key or no_foot_line)
                 or parts[0][0][1] < inner_col
-                or (nxt is not None and next_col < inner_col and next_col != parts[0][0][1])
+                or ((nxt is not None or doc_end) and next_col < inner_col and next_col != parts[0][0][1])
             )
         ):
             first = parts[0]
@@ -1223,7 +1236,7 @@ class _Builder:
             above_next = run_end[0] and len(runs) == 1
             if blank_after or dedent_after or (above_next and closes and first[0][1] != next_col):
                 # At the end of the document the foot lands on the block at the comment's column.
-                at_eof = nxt is None and not blank_after and not dedent_after
+                at_eof = nxt is None and not doc_end and not blank_after and not dedent_after
                 # Before a blank line the foot belongs to the block at the comment's own column
                 # (yaml.v3: `ka:\n  kb: vb\n# FA1\n\nkc: vc` is ka's foot, written back in place).
                 outdented = blank_after and first[0][1] < inner_col
@@ -1257,7 +1270,7 @@ class _Builder:
         rest = parts[i:]
         if not rest:
             return
-        if nxt is None:
+        if nxt is None and not doc_end:
             text = "\n\n".join(text_of(p) for p in _merge_runs(rest, run_end[i:]))
             doc.foot_comment = _join(doc.foot_comment, text)
             for p in rest:
@@ -1271,10 +1284,13 @@ class _Builder:
             foot_to(inner if i == 0 and len(rest) == 1 else level(last[0][1]), last)
             rest = rest[:-1]
         if rest:
-            merged = _merge_runs(rest, run_end[i : i + len(rest)])
-            nxt.node.head_comment = _join("\n\n".join(text_of(p) for p in merged), nxt.node.head_comment)
+            merged = "\n\n".join(text_of(p) for p in _merge_runs(rest, run_end[i : i + len(rest)]))
+            if nxt is None:  # above `...`: the document's foot
+                doc.foot_comment = _join(doc.foot_comment, merged)
+            else:
+                nxt.node.head_comment = _join(merged, nxt.node.head_comment)
             for p in rest:
-                mark(p, nxt.node, "head")
+                mark(p, None if nxt is None else nxt.node, "doc-foot" if nxt is None else "head")
 
 
 def _runs(comments: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
