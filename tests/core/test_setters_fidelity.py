@@ -74,6 +74,12 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"image: nginx:1.25.0 {M}\na:\n  b: 2\n  # c\n# d\n...\n",
         f"image: library/nginx:1.25.3 {M}\na:\n  b: 2\n  # c\n\n# d\n",
     ),
+    # At the end of a document a comment at the column of a sequence whose dashes sit at its key's
+    # column is the last item's foot (not the key's): re-indented as the wide style indents the items.
+    "comment-under-last-item-of-reindented-sequence": (
+        f"images:\n  - nginx:1.25.0 {M}\nargs:\n- --debug\n# end\n",
+        f"images:\n  - library/nginx:1.25.3 {M}\nargs:\n  - --debug\n  # end\n",
+    ),
 }
 
 

@@ -1240,8 +1240,11 @@ class _Builder:
                 # Before a blank line the foot belongs to the block at the comment's own column
                 # (yaml.v3: `ka:\n  kb: vb\n# FA1\n\nkc: vc` is ka's foot, written back in place).
                 outdented = blank_after and first[0][1] < inner_col
+                # Not left of the innermost block, it stays the previous token's foot (yaml.v3's
+                # token mark): under a sequence whose dashes sit at its key's column, the last item's.
+                to_level = (at_eof and first[0][1] < inner_col) or outdented
                 if not (outdented and pending_foot(first)):
-                    foot_to(level(first[0][1]) if at_eof or outdented else inner, first)
+                    foot_to(level(first[0][1]) if to_level else inner, first)
                 i = 1
                 while i < len(parts) and not run_end[i - 1] and closes and parts[i][0][1] > next_col:
                     foot_to(level(parts[i][0][1]), parts[i])
