@@ -80,6 +80,21 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"images:\n  - nginx:1.25.0 {M}\nargs:\n- --debug\n# end\n",
         f"images:\n  - library/nginx:1.25.3 {M}\nargs:\n  - --debug\n  # end\n",
     ),
+    # An empty item (a `-` alone) is an event without comments in yaml.v3: a marker above it is
+    # not read for it (Flux changes nothing) ...
+    "marker-above-empty-item": (
+        """b:\n  # {"$imagepolicy":"flux-system:nginx:tag"}\n  -  # plain\n""",
+        None,
+    ),
+    # ... but heads the next item, which Flux then sets.
+    "marker-above-empty-item-heads-the-next": (
+        f"b:\n  - x\n  {M}\n  -\n  - nginx:1.0\n",
+        f"b:\n  - x\n  -\n  {M}\n  - library/nginx:1.25.3\n",
+    ),
+    "comment-above-empty-item-keeps-its-blank-line": (
+        f"a: x {M}\nb:\n  # h\n\n  -\n  - y\n",
+        f"a: library/nginx:1.25.3 {M}\nb:\n-\n# h\n- y\n",
+    ),
 }
 
 

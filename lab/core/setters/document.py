@@ -394,6 +394,7 @@ class _Builder:
         self.attached: dict[int, tuple[Node | None, str]] = {}
         self.broken_lines: set[int] = set()  # lines whose comment NEL, LS or PS ends
         self.line_comment_lines: set[int] = set()  # lines with a comment after content
+        self.empty_items: dict[int, int] = {}  # id() of an empty block sequence item -> its `-` line
 
     # -- positions -------------------------------------------------------------------------------
     def _line_of(self, index: int) -> int:
@@ -428,6 +429,7 @@ class _Builder:
                 return _Builder(self.text, self.resolved, trailing_only=False).build(events)
         elif self.track:
             self._attach_comments(doc)
+            self._pass_on_heads_of_empty_items(doc.content[0])
         # Every mapping key's id is a key of key_entries; a tree built without positions has no
         # entries, and a comment there is attached to one key at most (_attach_trailing).
         keys = self.header_keys if self.trailing else self.key_entries
@@ -778,6 +780,46 @@ class _Builder:
             self._mark_runs(runs, target, "head" if target is not None else "doc-head")
         return True
 
+    def _pass_on_heads_of_empty_items(self, root: Node) -> None:
+        """yaml.v3 makes an empty item or value (a `-` or `key:` with nothing after it) an event
+        without comments: the head comments above it stay pending and head the next node in
+        document order (next item, or what follows the collection); with none left they are lost.
+        So a marker above an empty item is not Flux's marker for it."""
+        pending: list[str] = []
+        sources: list[Node] = []
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, empty = stack.pop()
+            if empty:
+                if node.head_comment:
+                    dash = self.empty_items.get(id(node), -1)
+                    last = max((ln for ln, (n, _) in self.attached.items() if n is node), default=-1)
+                    # A blank line between the comment and its `-` stays in the text (yaml.v3).
+                    blank = "\n" if 0 <= last < dash - 1 else ""
+                    pending.append(node.head_comment + blank)
+                    sources.append(node)
+                    node.head_comment = ""
+                continue
+            if pending:
+                text = "\n".join(pending)
+                node.head_comment = _join(text, node.head_comment) if node.head_comment else text.rstrip("\n")
+                self._reattach(sources, node, "head")
+                pending, sources = [], []
+            if node.kind in (MAP, SEQ) and not node.style & FLOW:
+                seq = node.kind == SEQ
+                for i in range(len(node.content) - 1, -1, -1):
+                    child = node.content[i]
+                    stack.append((child, (seq or i % 2 == 1) and _is_empty(child)))
+            elif node.kind in (MAP, SEQ):
+                stack.extend((child, False) for child in reversed(node.content))
+        if sources:
+            self._reattach(sources, None, "lost")
+
+    def _reattach(self, sources: list[Node], node: Node | None, role: str) -> None:
+        for ln, (was, _) in list(self.attached.items()):
+            if was is not None and any(was is src for src in sources):
+                self.attached[ln] = (node, role)
+
     def _end_flow(self, flow: _Flow | None, end_ev: Any) -> None:
         """At a collection's end event: a flow collection ends at its bracket."""
         if flow is not None:
@@ -874,6 +916,16 @@ class _Builder:
         # The entries by index: toks holds every entry, appended in the order they were found, and
         # the sort is stable.
         entries = [t for t in self.toks if t.__class__ is _Entry]
+        # A `-` alone (an empty item) is a token too: the comments above it and below it are apart.
+        self.empty_items = {
+            id(e.owner): e.line
+            for e in entries
+            if not e.is_key
+            and not e.in_flow
+            and _is_empty(e.owner)
+            and self._line_text(e.line).strip(" \t") == "-"
+        }
+        empty_item_lines = set(self.empty_items.values())
         entry_idx = [e.index for e in entries]
         # A line holding only `[`/`{` still separates the comments above it from those inside.
         content_lines = sorted(set(self.content_end).union(self._line_of(f.start) for f in self.flows))
@@ -890,8 +942,9 @@ class _Builder:
             self._attach_line_comment(line, txt, defer=False)
         # Group own-line comments into gaps between content lines.
         gaps: list[list[tuple[int, int, str]]] = []
+        token_lines = sorted(empty_item_lines.union(content_lines)) if empty_item_lines else content_lines
         for c in own:
-            if gaps and not self._content_between(content_lines, gaps[-1][-1][0], c[0]):
+            if gaps and not self._content_between(token_lines, gaps[-1][-1][0], c[0]):
                 gaps[-1].append(c)
             else:
                 gaps.append([c])
@@ -967,6 +1020,11 @@ class _Builder:
                 if t.line > line:
                     return t
         return None
+
+    def _line_text(self, line: int) -> str:
+        start = self.line_starts[line]
+        end = self.text.find("\n", start)
+        return self.text[start : len(self.text) if end == -1 else end]
 
     def _doc_end_at(self, line: int) -> bool:
         """Whether `line` starts with the document end indicator `...`."""
