@@ -171,7 +171,11 @@ async def test_subtabs_and_page_keys(tmp_path: Path) -> None:
         await pilot.press("right_square_bracket", "right_square_bracket")
         await pilot.pause()
         assert tabs.active == "pitfalls-pane"
-        pitfalls = _text(app.screen.query_one("#pitfalls", Static))
+        from rich.console import Console
+
+        console = Console(width=80, record=True)
+        console.print(app.screen.query_one("#pitfalls", Static).content)
+        pitfalls = console.export_text()
         assert "Controllers missing" in pitfalls and "check: cluster.controllers" in pitfalls
         await pilot.press("left_square_bracket")
         await pilot.pause()
