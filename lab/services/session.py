@@ -13,7 +13,6 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.core.manifests.generate import DEFAULT_FILES
 from lab.core.record import dataclass
 from lab.resources import data_home
 from lab.services.tasks import Task, load_task
@@ -214,14 +213,16 @@ def generate_diff(
     out_dir: Path | None = None,
     *,
     texts: Mapping[str, str] | None = None,
-    files: Sequence[str] = DEFAULT_FILES,
+    files: Sequence[str] | None = None,
 ) -> str:
     """What `lab generate --force` would change in files that already exist (empty: nothing to lose).
-    `texts`: the manifests already rendered from `opts` (not rendered again); `files`: the task's."""
+    `texts`: the manifests already rendered from `opts` (not rendered again); `files`: the task's
+    (default: the course text's)."""
     from lab.core.diff import file_diff
+    from lab.core.manifests.generate import DEFAULT_FILES
     from lab.services.generate import current_text, generate
 
-    result = generate(workspace, opts, out_dir, stdout=True, texts=texts, files=files)
+    result = generate(workspace, opts, out_dir, stdout=True, texts=texts, files=files or DEFAULT_FILES)
     parts: list[str] = []
     for outcome in result.files:
         path = outcome.path
