@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import Notify
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -176,6 +177,22 @@ class LabApp(App[None]):
         self._watch()
         if is_default_sandbox(self.session) and self.session.kubeconfig is None:
             self._attach_sandbox()
+
+    # --- toasts ----------------------------------------------------------------------------------
+
+    #: At most this many toasts at once: a stack of them hid the Origin tab for a minute.
+    MAX_TOASTS = 3
+
+    def on_notify(self, event: Notify) -> None:
+        """Runs before Textual shows the toast: the same message again replaces the one shown (a
+        watch that fails each round), and the oldest go beyond MAX_TOASTS."""
+        new = event.notification
+        for old in list(self._notifications):
+            if (old.message, old.title, old.severity) == (new.message, new.title, new.severity):
+                self._unnotify(old, refresh=False)
+        shown = list(self._notifications)
+        for old in shown[: max(0, len(shown) - (self.MAX_TOASTS - 1))]:
+            self._unnotify(old, refresh=False)
 
     # --- the one error handler of every worker ----------------------------------------------------
 

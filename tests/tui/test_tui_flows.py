@@ -465,3 +465,24 @@ async def test_a_state_read_during_the_apps_own_push_is_not_shown(
         await wait_until(pilot, lambda: not app.sync.running and app.state is not before, timeout=60)
         assert app.state is not None and app.state.files["PROGRESS.md"] == text
     assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_toasts_do_not_pile_up(tmp_path: Path) -> None:
+    """The same message again replaces the toast shown, and no more than three stay: a watch failing
+    each round stacked error toasts over the screen for a minute. (The toast rack shows the app's
+    notifications, read here.)"""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        app.clear_notifications()
+
+        def shown() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        for _ in range(5):
+            app.notify("origin cannot be read", severity="error", timeout=30)
+        await pilot.pause()
+        await wait_until(pilot, lambda: shown() == ["origin cannot be read"])
+        for n in range(5):
+            app.notify(f"message {n}", timeout=30)
+        await wait_until(pilot, lambda: shown() == ["message 2", "message 3", "message 4"])
