@@ -45,6 +45,15 @@ def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
 
 
+def first_unsafe(text: str) -> tuple[int, str] | None:
+    """The 1-based line and the escape of the first character `escape_controls` would escape (a
+    leading byte-order mark is allowed), or None: what an editor draws as nothing at all."""
+    found = _UNSAFE.search(text, 1 if text.startswith("\ufeff") else 0)
+    if found is None:
+        return None
+    return text.count("\n", 0, found.start()) + 1, _visible(found)
+
+
 # For text already laid out in terminal cells: every character above, and tab, newline and CR too, all
 # of which take no cell, so taking them out moves nothing on the screen.
 _ZERO_WIDTH_CONTROLS = re.compile(f"[\x00-\x1f{_STEERING}]")
@@ -56,4 +65,4 @@ def drop_controls(text: str) -> str:
     return _ZERO_WIDTH_CONTROLS.sub("", text)
 
 
-__all__ = ["drop_controls", "escape_controls", "escape_json", "is_safe"]
+__all__ = ["drop_controls", "escape_controls", "escape_json", "first_unsafe", "is_safe"]

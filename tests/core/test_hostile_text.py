@@ -117,3 +117,12 @@ def test_the_app_shows_repository_text_escaped() -> None:
     for content in (yaml_content(hostile), diff_content("+" + hostile)):
         assert_no_raw(content.plain)
         assert "\\x1b]0;pwned\\x07" in content.plain and "\\u202e" in content.plain
+
+
+def test_first_unsafe_names_the_line_and_allows_a_leading_bom() -> None:
+    from lab.core.text import first_unsafe
+
+    assert first_unsafe("a\nb\x07\n") == (2, "\\x07")
+    assert first_unsafe("\ufeffa: 1\n") is None
+    assert first_unsafe("a: 1\r\nb: 2\r\n") is None
+    assert first_unsafe("a\u202eb") == (1, "\\u202e")

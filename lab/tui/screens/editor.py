@@ -272,6 +272,14 @@ class EditorScreen(Screen[None]):
             state = "new file: ctrl+s creates it"
         else:
             state = "saved"
+        from lab.core.text import first_unsafe
+
+        hidden = first_unsafe(self.query_one("#editor", TextArea).text)
+        if hidden is not None:
+            # The text area draws a control character as nothing: say where it is.
+            line, shown = hidden
+            hint = f"line {line} holds a control character {shown}, not shown here: delete it"
+            note = f"{note} · {hint}" if note else hint
         self.query_one("#editor-status", Static).update(
             f"{opened.display} · {state}{' · ' + note if note else ''} · esc closes"
         )
