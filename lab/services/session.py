@@ -157,7 +157,8 @@ def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
 
 class SessionTags:
     """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
-    stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell)."""
+    stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell), each
+    image's own list (a task with several images bundles one per image)."""
 
     def __init__(self, sandbox: bool, tags_file: Path | None = None, task: Task | None = None) -> None:
         self.sandbox = sandbox
@@ -167,7 +168,7 @@ class SessionTags:
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
-        from lab.services.simulate import tags_from_file, tags_from_list, tags_from_registry
+        from lab.services.simulate import BundledTags, tags_from_file, tags_from_registry
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
@@ -177,10 +178,7 @@ class SessionTags:
             if not self.sandbox:
                 raise
             self.used_snapshot = True
-            snapshot = snapshot_tags_file(self.task)
-            if snapshot is None:
-                return tags_from_list([])(image, exclusion)
-            return tags_from_file(snapshot)(image, exclusion)
+            return BundledTags(self.task or load_task())(image, exclusion)
 
 
 @dataclass(frozen=True)

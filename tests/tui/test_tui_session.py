@@ -19,15 +19,26 @@ from tests.support.tui_helpers import TAGS_FILE, practice_session
 OUT = "clusters/dev/image-automation"
 
 
-def test_sandbox_falls_back_to_the_snapshot_when_no_registry_answers() -> None:
+def test_sandbox_falls_back_to_the_snapshot_when_no_registry_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     # Port 1 on loopback refuses at once: the "no registry reachable" case without the network.
-    image = "127.0.0.1:1/library/nginx"
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:1,ghcr.io=127.0.0.1:1")
     tags = svc.SessionTags(sandbox=True)
-    got = tags(image, [])
+    got = tags("library/nginx", [])
     assert tags.used_snapshot
     assert "1.25.3" in got and len(got) == len(set(got))
     with pytest.raises(RegistryError, match=r"127\.0\.0\.1:1"):
-        svc.SessionTags(sandbox=False)(image, [])
+        svc.SessionTags(sandbox=False)("library/nginx", [])
+
+
+def test_each_image_falls_back_to_its_own_bundled_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task with several images bundles a list per image: the app's Flux commit used the first
+    image's list for all of them, so nginx in 09b-multi never moved (shop's tags hold no 1.25.x)."""
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:1,ghcr.io=127.0.0.1:1")
+    tags = svc.SessionTags(sandbox=True, task=load_task("09b-multi"))
+    assert "1.25.3" in tags("nginx", []) and "1.25.3" not in tags("ghcr.io/acme/shop", [])
+    assert "1.4.2" in tags("ghcr.io/acme/shop", []) and "1.4.2" not in tags("nginx", [])
 
 
 def test_an_explicit_tags_file_wins(tmp_path: Path) -> None:
