@@ -365,6 +365,39 @@ def _push_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
         return None
 
 
+@check("exercise.flux-settled")
+def flux_settled(ctx: CheckContext) -> Outcome:
+    """Flux has run on the learner's last push: its commit is on origin (git.flux-commit) and one more
+    reconcile with the task's tags changes nothing. A Flux commit made before the fix (the starter's
+    trap tag, a base line moved before the overlay was marked) does not count for the fixed setup."""
+    from lab.checks.gitrepo import git_flux_commit
+    from lab.core.checks.model import Status
+    from lab.core.scope import run_automations
+
+    committed = git_flux_commit(ctx)
+    if committed.status is not Status.PASS:
+        return committed
+    tree = _origin_tree(ctx)
+    _, runs = run_automations(tree, _aset(tree), tag_source(ctx.task))
+    errors = [r.error for r in runs if r.error]
+    if errors:
+        return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
+    changes = [(path, c) for run in runs for path, c in run.changes]
+    if changes:
+        path, change = changes[0]
+        return Outcome.failed(
+            f"Flux has not run since your last push: a reconcile now would change {path}:{change.line} "
+            f"{change.old} -> {change.new}",
+            file=path,
+            line=change.line,
+            hint="lab simulate (in the app: 5, then c), then git pull",
+            evidence=[Evidence("change", f"{p}:{c.line}", f"{c.old} -> {c.new}") for p, c in changes[:5]],
+        )
+    return Outcome.passed(
+        f"{committed.message}; a reconcile now changes nothing", evidence=committed.evidence
+    )
+
+
 @check("staging.isolated")
 def staging_isolated(ctx: CheckContext) -> Outcome:
     """CI pushes new tags, twice; every automation runs after each push. Nothing under production may

@@ -152,6 +152,30 @@ def test_solve_applies_over_the_commits_flux_pushed_on_the_starter(tmp_path: Pat
     assert _failing(done) == {} and done.score == 100
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["09b-staging", "09b-guard"])
+def test_a_flux_commit_from_before_the_fix_does_not_count(tmp_path: Path, task: str) -> None:
+    """Flux committed on the starter (in 09b-guard: production to the trap tag sha256-3fe1.sig); the
+    learner pushes the fix but Flux has not run since. The exercise must not pass with the old commit:
+    one more reconcile would still change Git. After it, it passes."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    ws = _practice(tmp_path, task)
+    assert any(r.pushed for r in run_automations(ws, tag_source=tag_source(task)))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    _solve(ws, task, simulate=False)
+    stale = _failing(_check(ws, task))
+    assert set(stale) == {"git.flux-commit"}, stale
+    assert "Flux has not run since your last push: a reconcile now would change" in stale["git.flux-commit"]
+    if task == "09b-guard":
+        assert "sha256-3fe1.sig -> 1.4.1" in stale["git.flux-commit"]
+    run_automations(ws, tag_source=tag_source(task))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    done = _check(ws, task)
+    assert _failing(done) == {} and done.score == 100
+
+
 # -- 09b-multi: the ways learners mark several images ---------------------------------------------
 
 DEPLOY = "apps/base/shop/deployment.yaml"
