@@ -95,6 +95,21 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"a: x {M}\nb:\n  # h\n\n  -\n  - y\n",
         f"a: library/nginx:1.25.3 {M}\nb:\n-\n# h\n- y\n",
     ),
+    # After a `---` first line every comment run above the first key heads it: the blank line
+    # before the key is dropped (the one between runs stays), and a comment after the `---` is the
+    # first line of that header.
+    "document-start-then-header-and-blank-line": (
+        f"---\n# c\n\nimage: nginx:1.25.0 {M}\n",
+        f"# c\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    "document-start-then-header-runs": (
+        f"---\n# c\n\n\n# d\n\nimage: nginx:1.25.0 {M}\n",
+        f"# c\n\n# d\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    "document-start-with-comment-then-header": (
+        f"--- # x\n# c\n\nimage: nginx:1.25.0 {M}\n",
+        f"# x\n# c\nimage: library/nginx:1.25.3 {M}\n",
+    ),
 }
 
 

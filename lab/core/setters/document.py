@@ -931,8 +931,9 @@ class _Builder:
         content_lines = sorted(set(self.content_end).union(self._line_of(f.start) for f in self.flows))
         own: list[tuple[int, int, str]] = []
         deferred: list[tuple[int, str]] = []
+        explicit = _explicit_start(self.text)
         for line, col, txt, has_content in comments:
-            if has_content:
+            if has_content and not (line == 0 and explicit):
                 self.line_comment_lines.add(line)
                 if not self._attach_line_comment(line, txt, defer=True):
                     deferred.append((line, txt))
@@ -1258,6 +1259,15 @@ class _Builder:
                     or 0 in self.line_comment_lines
                 )
         if prev_line < 0:
+            if nxt is not None and _explicit_start(self.text):
+                # After a `---` on the document's first line yaml.v3's scan starts on line 0, where
+                # it looks for no foot line, and the implicit document's split of its header at a
+                # blank line does not apply: every run heads the first token, the blank lines
+                # between runs kept and those before the token dropped.
+                nxt.node.head_comment = _join(_join_parts(runs), nxt.node.head_comment)
+                for p in runs:
+                    mark(p, nxt.node, "head")
+                return
             # Comments above the first token: a block separated by a blank line heads the document.
             if len(runs) > 1 or (nxt is not None and next_line > last_line + 1):
                 doc.head_comment = text_of(runs[0])
@@ -1352,6 +1362,12 @@ class _Builder:
                 nxt.node.head_comment = _join(merged, nxt.node.head_comment)
             for p in rest:
                 mark(p, None if nxt is None else nxt.node, "doc-foot" if nxt is None else "head")
+
+
+def _explicit_start(text: str) -> bool:
+    """Whether the text starts with the document start indicator `---` (kyaml leaves it on the
+    first document of a file; it cuts the file at the others)."""
+    return text.startswith("---") and text[3:4] in ("", " ", "\t", "\r", "\n")
 
 
 def _runs(comments: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
