@@ -110,6 +110,21 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"--- # x\n# c\n\nimage: nginx:1.25.0 {M}\n",
         f"# x\n# c\nimage: library/nginx:1.25.3 {M}\n",
     ),
+    # Without a line break at the end of the text yaml.v3 closes the blocks the last line reaches
+    # past only after the comments on it: a comment left of them is the innermost one's foot (of
+    # its last key; a sequence hands it to its key), not the foot of the block at its column.
+    "comment-left-of-mapping-without-final-break": (
+        f"spec:\n  image: nginx:1.25.0 {M}\n# end",
+        f"spec:\n  image: library/nginx:1.25.3 {M}\n  # end\n",
+    ),
+    "comment-left-of-sequence-without-final-break": (
+        f"spec:\n  images:\n    - nginx:1.25.0 {M}\n# end",
+        f"spec:\n  images:\n    - library/nginx:1.25.3 {M}\n  # end\n",
+    ),
+    "comment-left-of-mapping-with-final-break": (
+        f"spec:\n  image: nginx:1.25.0 {M}\n# end\n",
+        f"spec:\n  image: library/nginx:1.25.3 {M}\n# end\n",
+    ),
 }
 
 

@@ -1194,6 +1194,8 @@ class _Builder:
         def level(col: int) -> _Entry | None:
             # The block at that column; a sequence whose dashes sit at its key's column belongs
             # to the key's mapping.
+            if eof_block is not None:
+                return eof_block
             for k, ent in enumerate(chain):
                 if ent.col <= col:
                     while k + 1 < len(chain) and chain[k + 1].col == ent.col:
@@ -1233,6 +1235,26 @@ class _Builder:
         doc_end = nxt is None and self._doc_end_at(last_line + 1)
         if doc_end:
             next_col, next_line = 0, last_line + 1
+        # Without a line break at the end of the text, yaml.v3 closes the blocks indented past the
+        # last line's end before the comments, as at a break, but the others only at the end of
+        # the stream, after the comments (unless a comment at a block's column marks its end). A
+        # comment left of them that starts a foot of its own (not one split off the previous
+        # token's) is then the foot of the innermost of those: of its last key, as a sequence's
+        # end takes no comment and hands it to the mapping around it.
+        eof_block: _Entry | None = None
+        if nxt is None and not doc_end and last_line == len(self.line_starts) - 1:
+            width = len(self._line_text(last_line))
+            eof_block = next((en for en in chain if en.col <= width), None)
+            # Only for one comment as yaml.v3 reads it: a line left of the innermost block at
+            # another column would start another.
+            start_col = parts[0][0][1]
+            if eof_block is not None and (
+                start_col >= eof_block.col
+                or any(c != start_col and c < chain[0].col for p in parts for _, c, _ in p)
+            ):
+                eof_block = None
+            while eof_block is not None and not eof_block.is_key:
+                eof_block = eof_block.parent
         # A line comment ended by NEL, LS or PS leaves two breaks before the next line, as a blank line.
         first_empty = prev_line >= 0 and first_line == prev_line + 1 and prev_line not in self.broken_lines
         prev_bare_key = no_foot_line = False
