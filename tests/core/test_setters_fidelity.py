@@ -125,6 +125,22 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"spec:\n  image: nginx:1.25.0 {M}\n# end\n",
         f"spec:\n  image: library/nginx:1.25.3 {M}\n# end\n",
     ),
+    # A comment after a lone `-` that ends its sequence is not the item's: yaml.v3 scans it as a
+    # line of its own, a foot that the mapping's end hands to the sequence's key (written under
+    # the sequence, a blank line after it) ...
+    "comment-after-empty-last-item-is-the-key-foot": (
+        f"args:\n  - --debug\n  -  # plain\nimage: nginx:1.25.0 {M}\n",
+        f"args:\n  - --debug\n  -\n# plain\n\nimage: library/nginx:1.25.3 {M}\n",
+    ),
+    "comment-lines-after-empty-last-item-are-the-key-foot": (
+        f"spec:\n  args:\n    -  # plain\n    # more\n  image: nginx:1.25.0 {M}\n",
+        f"spec:\n  args:\n    -\n  # plain\n  # more\n\n  image: library/nginx:1.25.3 {M}\n",
+    ),
+    # ... or the document's foot at its end (the reader lost it).
+    "comment-after-empty-item-ends-document": (
+        f"image: nginx:1.25.0 {M}\nargs:\n  -  # plain\n",
+        f"image: library/nginx:1.25.3 {M}\nargs:\n  -\n\n# plain\n",
+    ),
 }
 
 

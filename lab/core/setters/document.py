@@ -932,7 +932,10 @@ class _Builder:
         own: list[tuple[int, int, str]] = []
         deferred: list[tuple[int, str]] = []
         explicit = _explicit_start(self.text)
+        placed = self._attach_dash_comments(doc, entries, comments)
         for line, col, txt, has_content in comments:
+            if line in placed:
+                continue
             if has_content and not (line == 0 and explicit):
                 self.line_comment_lines.add(line)
                 if not self._attach_line_comment(line, txt, defer=True):
@@ -951,6 +954,60 @@ class _Builder:
                 gaps.append([c])
         for gap in gaps:
             self._attach_gap(doc, gap, tok_idx, entries, entry_idx, content_lines)
+
+    def _attach_dash_comments(
+        self, doc: Node, entries: list[_Entry], comments: list[tuple[int, int, str, bool]]
+    ) -> set[int]:
+        """Place a comment after a lone `-` (an empty item) that ends its sequence; the lines placed.
+
+        A sequence indicator takes no line comment in yaml.v3: the comment is scanned as if on a
+        line of its own, with the comment lines under it at the sequence's column or right of it.
+        When a line left of the sequence follows, the text is a foot that the sequence's end does
+        not take and its mapping's end hands to the sequence's key; at the end of the document it
+        is the document's foot. (Followed by another item, it heads that item, as placed already.)
+        """
+        placed: set[int] = set()
+        own = {ln: (col, txt) for ln, col, txt, has_content in comments if not has_content}
+        # The lines of the text (no empty one after a final line break).
+        line_count = len(self.line_starts) - (1 if self.text.endswith("\n") else 0)
+        for e in entries:
+            if e.is_key or e.in_flow or not _is_empty(e.owner):
+                continue
+            text = self._line_text(e.line)
+            head, sep, _ = text.partition("#")
+            if not sep or head.strip(" \t") != "-":
+                continue
+            com = next((c for c in comments if c[0] == e.line and c[3]), None)
+            if com is None:
+                continue
+            dash = head.index("-")
+            lines = [e.line]
+            k = e.line + 1
+            while k in own and own[k][0] >= dash:
+                lines.append(k)
+                k += 1
+            while k < line_count and not self._line_text(k).strip(" \t\r"):
+                k += 1  # blank lines
+            if k >= line_count:
+                target: Node | None = None
+            else:
+                nxt = self._line_text(k)
+                col = len(nxt) - len(nxt.lstrip(" "))
+                if col >= dash or (k in own and k > lines[-1] + 1 and own[k][0] >= dash):
+                    continue
+                parent = e.parent
+                if parent is None or not parent.is_key or parent.value is not e.container:
+                    continue
+                target = parent.owner
+            body = "\n".join([com[2]] + [own[ln][1] for ln in lines[1:]])
+            if target is None:
+                doc.foot_comment = _join(doc.foot_comment, body)
+            else:
+                target.foot_comment = _join(target.foot_comment, body)
+            for ln in lines:
+                self.attached[ln] = (target, "doc-foot" if target is None else "foot")
+            placed.update(lines)
+        return placed
 
     @staticmethod
     def _content_between(content_lines: list[int], a: int, b: int) -> bool:
