@@ -214,9 +214,9 @@ def run_env(args: argparse.Namespace) -> int:
     return 0
 
 
-def _note_other_task(directory: str | None) -> None:
-    """Run from a practice repository of another task, push-tag still publishes to the sandbox's task:
-    say so, or the learner waits for a Flux commit that cannot come."""
+def _refuse_other_task(directory: str | None) -> None:
+    """Run from a practice repository of another task, push-tag would publish to the sandbox's task
+    (a junk tag there, and a learner waiting for a Flux commit that cannot come): refuse first."""
     from lab.adapters.tasks import recorded_task
     from lab.errors import LabError
     from lab.services import sandbox as svc
@@ -229,10 +229,11 @@ def _note_other_task(directory: str | None) -> None:
         own = None
     info = svc.running_info(directory)
     if info is not None and info.task and own and own != info.task:
-        print(
-            f"lab: note: the sandbox serves task {info.task}; this repository practises task {own}, "
-            f"whose images the sandbox does not serve (`lab sandbox reset --task {own}` serves them)",
-            file=sys.stderr,
+        raise LabError(
+            f"the sandbox serves task {info.task}; this repository practises task {own}, whose images "
+            "the sandbox does not serve: nothing published",
+            hint=f"`lab sandbox reset --task {own}` serves them (or run push-tag outside this repository "
+            f"to publish to task {info.task}); offline, `lab simulate --tags-file` takes new tags",
         )
 
 
@@ -243,6 +244,7 @@ def run_push_tag(args: argparse.Namespace) -> int:
         raise UsageError(
             "push-tag '': an empty tag", hint="give a tag (e.g. 1.25.4), or none for the next release"
         )
+    _refuse_other_task(args.dir)
     result = svc.push_tag(args.dir, args.tag, args.image)
     added = result.get("added") or []
     if not added:
@@ -252,7 +254,6 @@ def run_push_tag(args: argparse.Namespace) -> int:
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
     print(f"published {result['image']}: {shown}{when}")
-    _note_other_task(args.dir)
     scanners = result.get("image_repositories") or []
     if scanners:
         print(

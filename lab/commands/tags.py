@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lab.errors import RegistryError
     from lab.services import tags as svc
 
     exclusions: list[str] | None
@@ -37,7 +38,23 @@ def run(args: argparse.Namespace) -> int:
         exclusions = list(args.exclude)
     else:
         exclusions = list(svc.DEFAULT_EXCLUSION)
-    result = svc.scan_image(args.image, registry_config=args.registry_config, exclusion_list=exclusions)
+    try:
+        result = svc.scan_image(args.image, registry_config=args.registry_config, exclusion_list=exclusions)
+    except RegistryError as err:
+        # Offline, the tags the lab bundles for the image (as simulate and the checks use them); a
+        # registry that answered no, and --json (for scripts), keep the error.
+        fallback = None if args.json else svc.bundled_fallback(args.image, exclusions, err)
+        if fallback is None:
+            raise
+        tags, note = fallback
+        sys.stdout.write("".join(tag + "\n" for tag in tags))
+        sys.stdout.flush()
+        print(f"note: {err.message}", file=sys.stderr)
+        print(
+            f'note: {note}; for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"',
+            file=sys.stderr,
+        )
+        return 0
     if args.json:
         print_json(svc.scan_json(args.image, result))
     else:

@@ -110,7 +110,7 @@ def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] |
     return (path, f"the lab's snapshot of {hub}{found.name}{when}") if path.is_file() else None
 
 
-def _unreachable(err: Exception) -> bool:
+def registry_unreachable(err: Exception) -> bool:
     """A registry that could not be reached at all (no network, DNS, refused, timeout), as opposed to
     one that answered no (401, 404, a bad name): only the first may fall back to the snapshot."""
     return getattr(err, "status", 0) == 0 and not getattr(err, "code", "")
@@ -156,7 +156,11 @@ class ProvenancedTags:
             try:
                 tags = list(client.scan(image, exclusion).tags)
             except RegistryError as err:
-                found = bundled_snapshot(image, self.task) if self.fallback and _unreachable(err) else None
+                found = (
+                    bundled_snapshot(image, self.task)
+                    if self.fallback and registry_unreachable(err)
+                    else None
+                )
                 if found is None:
                     raise
                 snapshot, what = found

@@ -30,6 +30,37 @@ def scan_image(
         return own.scan(image, exclusions, check=check)
 
 
+def bundled_fallback(
+    image: str, exclusion_list: Sequence[str] | None, err: Exception
+) -> tuple[list[str], str] | None:
+    """When `image`'s registry cannot be reached at all (not: answered no), the tags a task of this
+    lab bundles for it, stored as Flux stores them, and a note saying so; None otherwise. The task is
+    the one of the repository around the working directory, else the first in the course that
+    bundles the image (what `lab simulate` and the checks use offline)."""
+    from lab.adapters.tagsfile import read_tags
+    from lab.adapters.tasks import catalogue, load_task, recorded_task
+    from lab.core.scan import store_tags
+    from lab.errors import LabError
+    from lab.services.session import gitops_root_here
+    from lab.services.simulate import bundled_snapshot, registry_unreachable
+
+    if not registry_unreachable(err):
+        return None
+    here = gitops_root_here()
+    try:
+        own = recorded_task(here) if here is not None else None
+    except LabError:
+        own = None
+    ids = ([own] if own else []) + [e.meta.id for e in catalogue() if e.meta.id != own]
+    for task_id in ids:
+        found = bundled_snapshot(image, load_task(task_id))
+        if found is not None:
+            path, what = found
+            tags = store_tags(read_tags(path), () if exclusion_list is None else exclusion_list)
+            return tags, f"the registry cannot be reached: these are {what} ({path.name}, task {task_id})"
+    return None
+
+
 def scan_json(image: str, result: ScanResult) -> dict[str, Any]:
     """The scan as ImageRepository status fields (camelCase), plus what it cost."""
     return {

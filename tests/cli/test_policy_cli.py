@@ -152,3 +152,24 @@ def test_tags_over_python_int_string_limit(
     if policy[0] == "--numerical":  # Go: "1.2.3" is no float, so the policy fails
         assert result.returncode == 1
         assert "failed to parse invalid numeric value" in result.stderr
+
+
+@pytest.mark.slow
+def test_lab_tags_offline_answers_with_the_tags_the_task_bundles(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """The guard lesson's `lab tags ghcr.io/acme/shop > tags.txt` for `lab policy --tags-file`: offline
+    it failed ("cannot connect"), while simulate and the checks used the bundled list. A registry that
+    answers no, and --json, keep the error."""
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": "ghcr.io=127.0.0.1:1"}
+    repo = tmp_path / "guard"
+    assert run_lab("init", str(repo), "--task", "09b-guard", env=env).returncode == 0
+    listed = run_lab("tags", "ghcr.io/acme/shop", env=env, cwd=repo)
+    assert listed.returncode == 0, listed.stderr
+    tags = listed.stdout.split()
+    assert "1.4.1" in tags and "main-e4f5a6b-1717003600" in tags and "sha256-3fe1.att" in tags
+    assert "sha256-3fe1.sig" not in tags  # the default exclusionList, as Flux stores them
+    assert tags == sorted(tags, reverse=True)
+    assert "task 09b-guard" in listed.stderr and "cannot be reached" in listed.stderr
+    as_json = run_lab("tags", "ghcr.io/acme/shop", "--json", env=env, cwd=repo)
+    assert as_json.returncode == 1 and as_json.stdout == ""

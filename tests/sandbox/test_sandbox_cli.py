@@ -229,8 +229,8 @@ def test_push_tag_of_an_empty_tag_is_refused(tmp_path: Path, lab_env: dict[str, 
 def test_push_tag_from_another_tasks_repository_says_which_task_the_sandbox_serves(
     sandbox_dir: Path, lab_env: dict[str, str]
 ) -> None:
-    """The tag goes to the sandbox's task whatever the working directory; from a practice repository of
-    another task (which the sandbox does not serve) push-tag says so."""
+    """From a practice repository of another task (which the sandbox does not serve) push-tag refuses
+    before publishing: it put a junk tag into the sandbox's image (a lesson said to run it there)."""
     d = sandbox_dir
     up = run_lab("sandbox", "up", "--dir", str(d), "--detach", "--speed", SPEED, env=lab_env)
     assert up.returncode == 0, up.stderr
@@ -239,6 +239,9 @@ def test_push_tag_from_another_tasks_repository_says_which_task_the_sandbox_serv
     assert same.returncode == 0 and "lab: note" not in same.stderr, same.stderr
     other = d.parent / "multi"
     assert run_lab("init", str(other), "--task", "09b-multi", env=lab_env).returncode == 0
-    noted = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=other)
-    assert noted.returncode == 0 and "published library/nginx" in noted.stdout
-    assert "the sandbox serves task 09b; this repository practises task 09b-multi" in noted.stderr
+    refused = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=other)
+    assert refused.returncode == 1 and "published" not in refused.stdout
+    assert "the sandbox serves task 09b; this repository practises task 09b-multi" in refused.stderr
+    assert "nothing published" in refused.stderr and "lab sandbox reset --task 09b-multi" in refused.stderr
+    listed = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=d.parent)
+    assert listed.returncode == 0 and "published library/nginx: " in listed.stdout
