@@ -217,7 +217,11 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     values = _policy_values(aset, iua, tag_source(ctx.task))
     verdicts = judge(fields, markers, values)
     bad = [v for v in verdicts if not v.ok]
-    evidence = [Evidence("file", f"{v.file}:{v.line}", v.message) for v in verdicts]
+    # The verdicts' messages open with file:line, which the evidence names already.
+    evidence = [
+        Evidence("file", f"{v.file}:{v.line}", v.message.removeprefix(f"{v.file}:{v.line}: "))
+        for v in verdicts
+    ]
     if bad:
         first, more = bad[0], and_more(bad)
         return Outcome.failed(

@@ -231,6 +231,17 @@ def test_multi_marker_in_a_file_that_does_not_parse_says_so(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_multi_marker_evidence_names_each_place_once(tmp_path: Path) -> None:
+    """The detail panel read `file apps/base/shop/deployment.yaml:22: apps/base/shop/deployment.yaml:22: ...`."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi")
+    markers = next(c for c in _check(ws, "09b-multi").checks if c.id == "multi.markers")
+    assert markers.evidence
+    for item in markers.evidence:
+        assert not item.text.startswith(item.ref), (item.ref, item.text)
+
+
+@pytest.mark.slow
 def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(DEPLOY, ' # {"$imagepolicy": "flux-system:nginx"}', ""))
