@@ -92,6 +92,23 @@ def next_in_lab(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> TaskMeta | Non
     return next((t for t in sorted(others, key=lambda t: t.order) if meta.id in t.prerequisites), None)
 
 
+def course_after(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> tuple[str, str] | None:
+    """Where the course goes on outside this lab after `meta`: following `next_task` through the tasks
+    the lab has, the first (id, title) it does not have; None when the chain ends or goes round."""
+    by_id = {t.id: t for t in catalogue}
+    seen = {meta.id}
+    current = meta
+    while current.next_task:
+        following = by_id.get(current.next_task)
+        if following is None:
+            return current.next_task, current.next_title
+        if following.id in seen:
+            return None
+        seen.add(following.id)
+        current = following
+    return None
+
+
 def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:
     from lab.core.imagename import canonical_name
 

@@ -550,7 +550,8 @@ def task_catalogue() -> list[TaskMeta]:
 
 def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
     """The task the lab offers once `meta` is done: its next task, else the exercises built on it, and
-    past the ones already done (PROGRESS.md in their repositories says so); None at the chain's end."""
+    past the ones already done (PROGRESS.md in their repositories says so); at the chain's end the
+    first task of the lab not done yet (exercises taken out of order); None when every one is done."""
     from lab.core.tasks import next_in_lab
 
     catalogue = task_catalogue()
@@ -559,7 +560,17 @@ def next_task_in_lab(meta: TaskMeta) -> TaskMeta | None:
     while found is not None and found.id not in seen and task_standing(found) == "done":
         seen.add(found.id)
         found = next_in_lab(found, catalogue)
-    return None if found is None or found.id in seen else found
+    if found is not None and found.id not in seen:
+        return found
+    return next((t for t in catalogue if t.id != meta.id and task_standing(t) != "done"), None)
+
+
+def course_goes_on(meta: TaskMeta) -> str:
+    """The course's next task outside this lab after `meta` ("Task 10 - Cleanup"), "" when none."""
+    from lab.core.tasks import course_after
+
+    found = course_after(meta, task_catalogue())
+    return f"Task {found[0]} - {found[1]}" if found is not None else ""
 
 
 def task_workspace(task_id: str) -> Path:

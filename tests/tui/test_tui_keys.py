@@ -341,12 +341,21 @@ async def test_done_leads_to_the_exercises_then_out_of_the_lab(tmp_path: Path) -
         await pilot.press("7")
         line = app.screen.query_one("#next-task", Static)
         await wait_until(pilot, lambda: "Next in this lab" in _text(line), describe=lambda: _text(line))
-        assert _text(line) == f"Next in this lab: Task 09b-staging - {staging.title} (n opens it)."
+        assert _text(line) == (
+            f"Next in this lab: Task 09b-staging - {staging.title} (n opens it).\n"
+            "The course then goes on with Task 10 - Cleanup."
+        )
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
 
-async def test_done_at_the_end_of_the_lab_says_where_the_course_goes(tmp_path: Path) -> None:
+async def test_done_at_the_end_of_the_lab_says_where_the_course_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exercises taken out of order: guard's chain goes out of the lab (Task 10), but a task of the lab
+    is not done yet, so Done offers it; once every task is done, Done says so and where the course
+    goes on (it said "Next: Task 09b-staging" for a task done already, and `n` did nothing)."""
     from lab.sandbox.practice import init_practice_repo
+    from lab.services import session as session_module
     from lab.services.session import Session
     from lab.services.tasks import load_task
 
@@ -357,10 +366,17 @@ async def test_done_at_the_end_of_the_lab_says_where_the_course_goes(tmp_path: P
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await pilot.press("7")
         line = app.screen.query_one("#next-task", Static)
-        await wait_until(pilot, lambda: _text(line).startswith("Next:"), describe=lambda: _text(line))
-        assert _text(line) == f"Next: Task 10 - {task.meta.next_title}."
+        await wait_until(
+            pilot, lambda: "Next in this lab: Task 09b -" in _text(line), describe=lambda: _text(line)
+        )
+        assert _text(line).endswith("\nThe course then goes on with Task 10 - Cleanup.")
+        monkeypatch.setattr(session_module, "task_standing", lambda _meta, _ws=None: "done")
+        await pilot.press("1", "7")
+        line = app.screen.query_one("#next-task", Static)
+        await wait_until(pilot, lambda: _text(line).startswith("Every task"), describe=lambda: _text(line))
+        assert _text(line) == f"Every task in this lab is done. Next: Task 10 - {task.meta.next_title}."
         await pilot.press("n")
-        said = f"No task in this lab comes after Task 09b-guard: the course goes on with Task 10 - {task.meta.next_title}."
+        said = f"Every task in this lab is done: the course goes on with Task 10 - {task.meta.next_title}."
         await wait_until(pilot, lambda: said in [m for _, m in notifications(seen)])
         assert app.session.task.id == "09b-guard"
 
@@ -686,3 +702,17 @@ async def test_generate_writes_where_the_tasks_checks_look(
         assert not (ws / IA).exists()
         result = app.screen.query_one("#write-result", Static)
         await wait_until(pilot, lambda: "created     deploy/flux/policy.yaml" in _text(result))
+
+
+async def test_home_cursor_follows_a_task_opened_elsewhere(tmp_path: Path) -> None:
+    """Opened from Done's n, ▶ moved to the new task but the cursor stayed on the old row, so Up, Up,
+    Enter opened another task than the learner counted from ▶."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        assert tasks.cursor_row == tasks.get_row_index("09b")
+        app.open_task("09b-staging")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
+        await wait_until(pilot, lambda: str(tasks.get_row("09b-staging")[0]) == "▶ 09b-staging")
+        await wait_until(pilot, lambda: tasks.cursor_row == tasks.get_row_index("09b-staging"))

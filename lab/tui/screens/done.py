@@ -41,6 +41,8 @@ class DoneScreen(LabScreen):
         self.preview: ProgressResult | None = None
         self._previewed_text: str | None = None
         self._next: TaskMeta | None = None
+        #: where the course goes on outside this lab ("Task 10 - Cleanup"); read with `_next`
+        self._course = ""
 
     def compose_area(self) -> ComposeResult:
         task = self.lab.session.task
@@ -57,7 +59,6 @@ class DoneScreen(LabScreen):
         # Opened before the workspace state was first read: the checks start once it arrives.
         self.watch(self.lab, "state", self._state_arrived, init=False)
         self._render_state()
-        self._find_next()
 
     def _state_arrived(self) -> None:
         if self.is_current:
@@ -66,6 +67,8 @@ class DoneScreen(LabScreen):
     def on_screen_resume(self) -> None:
         self._ensure_fresh_checks()
         self._render_state()
+        # Other tasks may have been done meanwhile (in this app or another terminal).
+        self._find_next()
 
     def _ensure_fresh_checks(self) -> None:
         """The verdict needs checks of the workspace as it is now."""
@@ -138,41 +141,34 @@ class DoneScreen(LabScreen):
         self.query_one("#write-progress", Button).disabled = marked or not self.ready()
         self.query_one("#next-task", Static).update(self._next_line())
 
-    def _course_next(self) -> str:
-        """The course's own next task (task.toml), which the lab may not have."""
-        meta = self.lab.session.task.meta
-        return f"Task {meta.next_task} - {meta.next_title}" if meta.next_task else ""
-
     def _next_line(self) -> str:
-        meta = self.lab.session.task.meta
-        course_next = self._course_next()
         if self._next is None:
-            return f"Next: {course_next}." if course_next else ""
+            # Read by the worker: every task of the lab is done (or not known yet).
+            return f"Every task in this lab is done. Next: {self._course}." if self._course else ""
         line = f"Next in this lab: Task {self._next.id} - {self._next.title} (n opens it)."
-        if course_next and meta.next_task != self._next.id:
-            line += f"\nThe course then goes on with {course_next}."
+        if self._course:
+            line += f"\nThe course then goes on with {self._course}."
         return line
 
     @work(
         thread=True, exclusive=True, group="next-task", exit_on_error=False, description="reading the tasks"
     )
     def _find_next(self) -> None:
-        from lab.services.session import next_task_in_lab
+        from lab.services.session import course_goes_on, next_task_in_lab
 
-        found = next_task_in_lab(self.lab.session.task.meta)
-        self.app.call_from_thread(self._show_next, found)
+        meta = self.lab.session.task.meta
+        self.app.call_from_thread(self._show_next, next_task_in_lab(meta), course_goes_on(meta))
 
-    def _show_next(self, found: TaskMeta | None) -> None:
-        self._next = found
+    def _show_next(self, found: TaskMeta | None, course: str) -> None:
+        self._next, self._course = found, course
         self.query_one("#next-task", Static).update(self._next_line())
 
     def action_next_task(self) -> None:
         if self._next is not None:
             self.lab.open_task(self._next.id)
             return
-        course_next = self._course_next()
-        after = f": the course goes on with {course_next}" if course_next else ""
-        self.notify(f"No task in this lab comes after Task {self.lab.session.task.id}{after}.")
+        after = f": the course goes on with {self._course}" if self._course else ""
+        self.notify(f"Every task in this lab is done{after}.")
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
     def _preview(self) -> None:

@@ -38,6 +38,8 @@ class HomeScreen(LabScreen):
         self._missing_told = False
         self._rows: list[tuple[str, str, str]] = []
         self._notes_width = NOTES_MIN_WIDTH
+        #: the open task when the lab's task list last placed its cursor (on ▶)
+        self._cursor_task = ""
 
     def compose_area(self) -> ComposeResult:
         session = self.lab.session
@@ -120,17 +122,22 @@ class HomeScreen(LabScreen):
         ]
         ids = [task_id for task_id, _, _ in tasks]
         if ids == [key.value for key in table.rows]:
-            # The same tasks: change the cells that changed, and leave the learner's cursor where it is.
+            # The same tasks: change the cells that changed, and leave the learner's cursor where it is,
+            # unless another task was opened (from Done's n): the cursor goes with ▶.
             for task_id, row in zip(ids, rows, strict=True):
                 for column, text in zip(("id", "standing", "title"), row, strict=True):
                     if str(table.get_cell(task_id, column)) != text:
                         table.update_cell(task_id, column, Text(text))
+            if current != self._cursor_task and current in table.rows:
+                table.move_cursor(row=table.get_row_index(current))
+            self._cursor_task = current
             return
         table.clear()
         for task_id, (shown, standing, title) in zip(ids, rows, strict=True):
             table.add_row(Text(shown), Text(standing), Text(title), key=task_id)
         if current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
+        self._cursor_task = current
 
     @on(DataTable.RowSelected, "#lab-tasks")
     def _task_chosen(self, event: DataTable.RowSelected) -> None:
