@@ -716,3 +716,16 @@ async def test_home_cursor_follows_a_task_opened_elsewhere(tmp_path: Path) -> No
         await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
         await wait_until(pilot, lambda: str(tasks.get_row("09b-staging")[0]) == "▶ 09b-staging")
         await wait_until(pilot, lambda: tasks.cursor_row == tasks.get_row_index("09b-staging"))
+
+
+async def test_new_tag_outside_the_sandbox_says_why_it_publishes_nothing(tmp_path: Path) -> None:
+    """In an exercise's practice repository `t` was disabled: pressed, nothing happened at all."""
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        app.open_task("09b-guard")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-guard", timeout=30)
+        await pilot.press("5", "t")
+        await wait_until(
+            pilot, lambda: any("lab simulate --tags-file -" in m for _, m in notifications(seen))
+        )

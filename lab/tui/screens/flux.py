@@ -92,14 +92,6 @@ class FluxScreen(LabScreen):
     def action_edit(self) -> None:
         self.lab.edit_file()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # New tags go to the sandbox registry, which serves the default practice repository only.
-        if action == "push_tag":
-            from lab.services.session import is_default_sandbox
-
-            return True if is_default_sandbox(self.lab.session) else None
-        return True
-
     def action_why(self) -> None:
         """`lab why`: which link of Flux's chain broke (walked in a worker, shown over this screen)."""
         from lab.tui.why import WhyScreen
@@ -271,8 +263,19 @@ class FluxScreen(LabScreen):
     # --- the sandbox registry -------------------------------------------------------------------
 
     def action_push_tag(self) -> None:
+        # Always enabled, so that `t` says why it publishes nothing here (disabled, it did nothing).
+        from lab.services.session import is_default_sandbox
+
         if not self.lab.session.sandbox:
-            self.notify("Push tag publishes to the sandbox registry; your CI pushes real tags.")
+            self.notify("New tag publishes to the sandbox registry; your CI pushes real tags.")
+            return
+        if not is_default_sandbox(self.lab.session):
+            self.notify(
+                "New tag publishes to the sandbox registry, which serves the course's practice "
+                "repository, not this one: here `lab simulate --tags-file -` takes new tags "
+                "(the lesson shows how).",
+                timeout=10,
+            )
             return
         self.notify(
             f"publishing the next {self.lab.session.task.image_label} release in the sandbox registry…"
