@@ -56,7 +56,12 @@ class HomeScreen(LabScreen):
             yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
             yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
             yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
-            yield Label("Tasks in this lab (Enter opens one)", classes="muted", markup=False)
+            # Two tables that may differ (each task keeps its own repository): say whose each is.
+            yield Label(
+                "Tasks in this lab, each in its own repository (Enter opens one)",
+                classes="muted",
+                markup=False,
+            )
             yield DataTable(id="lab-tasks", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
@@ -81,7 +86,7 @@ class HomeScreen(LabScreen):
         self._load_catalogue()
 
     def _add_progress_columns(self, table: DataTable[Text]) -> None:
-        table.add_column(Text("Task"), width=26)
+        table.add_column(Text("PROGRESS.md here: task"), width=26)
         table.add_column(Text("Status"), width=6)
         table.add_column(Text("Notes"), width=self._notes_width)
 
