@@ -280,8 +280,9 @@ class EditorScreen(Screen[None]):
             line, shown = hidden
             hint = f"line {line} holds a control character {shown}, not shown here: delete it"
             note = f"{note} · {hint}" if note else hint
+        # What to do next first: a long note wraps below it instead of cutting "esc closes" off.
         self.query_one("#editor-status", Static).update(
-            f"{opened.display} · {state}{' · ' + note if note else ''} · esc closes"
+            f"{opened.display} · {state} · esc closes{' · ' + note if note else ''}"
         )
 
     # --- saving -----------------------------------------------------------------------------------
