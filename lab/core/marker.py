@@ -124,11 +124,27 @@ def _describe(images: list[ContainerImage]) -> str:
     return ", ".join(f"{c.name or '(unnamed)'} (line {c.line})" for c in images)
 
 
-def _choose(images: list[ContainerImage], container: str | None, file: str) -> ContainerImage:
+def _repository(image: object) -> str:
+    """The repository part of an image reference, canonical (`nginx:1` -> `docker.io/library/nginx`)."""
+    from lab.core.imagename import canonical_name
+
+    text = str(image).split("@", 1)[0]
+    last = text.rsplit("/", 1)[-1]
+    name = text[: len(text) - len(last)] + last.split(":", 1)[0]
+    try:
+        return canonical_name(name)
+    except ValueError:
+        return name
+
+
+def _choose(
+    images: list[ContainerImage], container: str | None, file: str, image: str | None = None
+) -> ContainerImage:
     if not images:
         raise LabError(
             "no container with an image: line found",
             file=file,
+            field="containers",
             hint="mark the Deployment (or Pod template) whose containers[].image Flux should update",
         )
     if container is not None:
@@ -141,6 +157,11 @@ def _choose(images: list[ContainerImage], container: str | None, file: str) -> C
                 hint=f"containers here: {_describe(images)}",
             )
         images = chosen
+    if len(images) > 1 and container is None and image:
+        # Several containers: the one that runs the policy's image (its ImageRepository's spec.image).
+        same = [c for c in images if _repository(c.image) == _repository(image)]
+        if len(same) == 1:
+            images = same
     if len(images) > 1:
         raise LabError(
             f"{len(images)} containers have an image: line: {_describe(images)}",
@@ -178,13 +199,19 @@ def _body_and_eol(line: str) -> tuple[str, str]:
 
 
 def mark(
-    text: str, policy_ref: str, *, container: str | None = None, file: str = "deployment.yaml"
+    text: str,
+    policy_ref: str,
+    *,
+    container: str | None = None,
+    image: str | None = None,
+    file: str = "deployment.yaml",
 ) -> MarkResult:
-    """Add (or fix) the marker for `policy_ref` on the container's image line. Raises LabError."""
+    """Add (or fix) the marker for `policy_ref` on the container's image line; of several containers,
+    `container` names one, else the one whose image is `image` (the policy's). Raises LabError."""
     check_policy_ref(policy_ref)
     ref = policy_ref.strip()
     docs = load_all(text, file)
-    chosen = _choose(find_container_images(docs), container, file)
+    chosen = _choose(find_container_images(docs), container, file, image)
     pos: Pos | None = chosen.doc.value_pos.get(chosen.path)
     style = chosen.doc.style_of(chosen.path)
     if pos is None or not isinstance(chosen.image, str) or not chosen.image:

@@ -110,7 +110,8 @@ def marker_warnings(aset: AutomationSet, file: str, policy_ref: str) -> list[str
 def mark_file(
     workspace: Path, file: Path, policy_ref: str, *, container: str | None = None
 ) -> MarkFileResult:
-    """Mark the container's image line in `file`; writes only when something changes."""
+    """Mark the container's image line in `file` (of several, `container`, else the one that runs the
+    policy's image as its ImageRepository names it); writes only when something changes."""
     path, display = _resolve(workspace, file)
     try:
         data = read_regular(path, MAX_BYTES)
@@ -124,9 +125,18 @@ def mark_file(
         raise LabError(
             f"not UTF-8 text (byte {err.start})", file=display, hint="save the file as UTF-8"
         ) from None
-    result = mark(text, policy_ref, container=container, file=display)
+    manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
+    aset = find_automation(manifests)
+    result = mark(text, policy_ref, container=container, image=_policy_image(aset, policy_ref), file=display)
     if result.changed:
         write_atomic(path, result.text.encode("utf-8"))
-    manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
-    warnings = marker_warnings(find_automation(manifests), Path(display).as_posix(), policy_ref)
+    warnings = marker_warnings(aset, Path(display).as_posix(), policy_ref)
     return MarkFileResult(path, display, result, warnings)
+
+
+def _policy_image(aset: AutomationSet, policy_ref: str) -> str | None:
+    """spec.image of the ImageRepository the policy `policy_ref` reads, when the repository has both."""
+    ns, _, name = policy_ref.strip().partition(":")
+    policy = aset.policy(ns, name)
+    repository = aset.repository(*policy.repository_key) if policy is not None else None
+    return repository.image if repository is not None and repository.image else None

@@ -166,3 +166,19 @@ def test_yaml_line_breaks_beyond_newline(repo: Path, lab_env: dict[str, str], br
     assert marked == text.replace(
         "image: nginx:1.25.0\n", 'image: nginx:1.25.0 # {"$imagepolicy": "flux-system:nginx"}\n'
     )
+
+
+def test_of_several_containers_the_policys_image_decides(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """09b-multi's Deployment runs three containers; the policy flux-system:shop reads the repository
+    ghcr.io/acme/shop, so `lab mark --policy flux-system:shop` marks the shop container, no --container."""
+    repo = tmp_path / "multi"
+    assert run_lab("init", str(repo), "--task", "09b-multi", env=lab_env).returncode == 0
+    assert run_lab("generate", "--force", env=lab_env, cwd=repo).returncode == 0
+    marked = run_lab(
+        "mark", "apps/base/shop/deployment.yaml", "--policy", "flux-system:shop", env=lab_env, cwd=repo
+    )
+    assert marked.returncode == 0, marked.stderr
+    assert "(container shop)" in marked.stdout
+    text = (repo / "apps/base/shop/deployment.yaml").read_text()
+    assert 'image: ghcr.io/acme/shop:1.4.0 # {"$imagepolicy": "flux-system:shop"}' in text
+    assert text.count('"$imagepolicy"') == 1

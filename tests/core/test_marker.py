@@ -96,6 +96,20 @@ def test_several_containers_need_container_and_errors_list_them() -> None:
     assert "flow collection" in str(flow.value)
 
 
+def test_of_several_containers_the_one_running_the_policys_image_is_marked() -> None:
+    """`lab mark --policy flux-system:web` with three containers: the policy's ImageRepository says
+    ghcr.io/org/web, which one container runs (the app's Marker tab has no --container to give)."""
+    web = mark(TWO, "flux-system:web", image="ghcr.io/org/web")
+    assert web.line == 17 and web.container == "web"
+    with pytest.raises(LabError, match="flow collection"):  # envoy:1.0 is docker.io/library/envoy: chosen
+        mark(TWO, "flux-system:envoy", image="docker.io/library/envoy")
+    assert mark(TWO, "flux-system:migrate", image="ghcr.io/org/migrate").line == 15
+    with pytest.raises(LabError, match="3 containers have an image: line"):
+        mark(TWO, "flux-system:web", image="ghcr.io/org/other")  # none runs it: still ambiguous
+    # --container still decides.
+    assert mark(TWO, "flux-system:web", container="migrate", image="ghcr.io/org/web").line == 15
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -729,3 +729,17 @@ async def test_new_tag_outside_the_sandbox_says_why_it_publishes_nothing(tmp_pat
         await wait_until(
             pilot, lambda: any("lab simulate --tags-file -" in m for _, m in notifications(seen))
         )
+
+
+async def test_the_marker_tab_of_an_exercise_points_to_the_editor_not_a_flag(tmp_path: Path) -> None:
+    """09b-staging's file to mark is a Kustomization (no container image line): m said to mark the
+    Deployment, which the lesson says not to; the app's way on is the editor, not --container."""
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        app.open_task("09b-staging")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
+        await pilot.press("3", "right_square_bracket", "m")
+        await wait_until(pilot, lambda: any("e opens the file" in m for _, m in notifications(seen)))
+        said = next(m for _, m in notifications(seen) if "e opens the file" in m)
+        assert "no container with an image: line" in said and "mark the Deployment" not in said

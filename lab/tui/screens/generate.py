@@ -406,7 +406,18 @@ class GenerateScreen(LabScreen):
         deployment = task_deployment(self.lab.session.task)
         if deployment is None:
             raise LabError("this task names no Deployment to mark", hint="e opens a file in the editor")
-        outcome = mark_file(self.lab.session.workspace, Path(deployment), policy)
+        try:
+            outcome = mark_file(self.lab.session.workspace, Path(deployment), policy)
+        except LabError as err:
+            if err.field not in ("containers", "--container"):
+                raise
+            # The command line's way out (--container) is not the app's: the editor is.
+            raise LabError(
+                err.message,
+                file=err.file,
+                hint="m marks a container's image: line; this task's markers go where its lesson says: "
+                "e opens the file, add each by hand",
+            ) from None
         self.app.call_from_thread(self._marked, outcome)
 
     def _marked(self, outcome: MarkFileResult) -> None:
