@@ -52,7 +52,9 @@ def _dirty(ctx: CheckContext, ws: Workspace) -> tuple[list[str], list[str]]:
     """Uncommitted changes (one `git status`) to the task's files, and to the learner's records
     (PROGRESS.md, the quiz record), once per run."""
     quiz = str(ctx.settings.get("quiz_record", ".fluxlab/quiz.json"))
-    groups = [[automation_dir(ctx)], [PROGRESS_FILE, quiz]]
+    # A task whose work is more than its automation folder names the rest (`[params] task_files`).
+    extra = ctx.files_param("task_files") if "task_files" in ctx.params else ()
+    groups = [[automation_dir(ctx), *extra], [PROGRESS_FILE, quiz]]
 
     def compute() -> tuple[list[str], list[str]]:
         files, records = ws.dirty_file_groups(groups)

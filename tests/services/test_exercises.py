@@ -176,6 +176,18 @@ def test_a_flux_commit_from_before_the_fix_does_not_count(tmp_path: Path, task: 
     assert _failing(done) == {} and done.score == 100
 
 
+@pytest.mark.slow
+def test_an_uncommitted_edit_outside_the_automation_folder_is_not_on_origin(tmp_path: Path) -> None:
+    """09b-staging's promotion is an edit of apps/production: left uncommitted, "The work is committed
+    and on origin" passed while the promotion check said no commit of yours changes it."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging")
+    production = ws / "apps/production/kustomization.yaml"
+    production.write_text(production.read_text(encoding="utf-8") + "# promoted next\n", encoding="utf-8")
+    failing = _failing(_check(ws, "09b-staging"))
+    assert failing.get("git.pushed") == "not committed: apps/production/kustomization.yaml", failing
+
+
 # -- 09b-multi: the ways learners mark several images ---------------------------------------------
 
 DEPLOY = "apps/base/shop/deployment.yaml"
