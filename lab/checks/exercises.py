@@ -69,6 +69,14 @@ def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> T
     return source
 
 
+def _tag_of(value: str) -> str:
+    """The tag in a field's value: `ghcr.io/acme/shop:1.4.3@sha256:…` and `1.4.3` are `1.4.3`; a bare
+    digest is returned whole (it names no tag)."""
+    text = value.split("@", 1)[0]
+    last = text.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last and not text.startswith("sha256:") else text
+
+
 # -- the pushed repository ------------------------------------------------------------------------
 
 
@@ -373,7 +381,9 @@ def _push_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
 def flux_settled(ctx: CheckContext) -> Outcome:
     """Flux has run on the learner's last push: its commit is on origin (git.flux-commit) and one more
     reconcile with the task's tags changes nothing. A Flux commit made before the fix (the starter's
-    trap tag, a base line moved before the overlay was marked) does not count for the fixed setup."""
+    trap tag, a base line moved before the overlay was marked) does not count for the fixed setup. A
+    field that holds a tag the task does not bundle was set by a Flux that saw newer tags (the
+    sandbox's registry, `lab simulate --tags-file`): that registry still has it, so it stays."""
     from lab.checks.gitrepo import git_flux_commit
     from lab.core.checks.model import Status
     from lab.core.scope import run_automations
@@ -386,7 +396,8 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
-    changes = [(path, c) for run in runs for path, c in run.changes]
+    known = {tag for tags in task_tags(ctx.task).values() for tag in tags}
+    changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
     if changes:
         path, change = changes[0]
         return Outcome.failed(

@@ -230,10 +230,10 @@ def _refuse_other_task(directory: str | None) -> None:
     info = svc.running_info(directory)
     if info is not None and info.task and own and own != info.task:
         raise LabError(
-            f"the sandbox serves task {info.task}; this repository practises task {own}, whose images "
-            "the sandbox does not serve: nothing published",
-            hint=f"`lab sandbox reset --task {own}` serves them (or run push-tag outside this repository "
-            f"to publish to task {info.task}); offline, `lab simulate --tags-file` takes new tags",
+            f"the sandbox serves task {info.task}, not this repository (task {own}): nothing published",
+            hint=f"`lab sandbox reset --task {own}` makes the sandbox serve it (or run push-tag outside "
+            f"this repository to publish to task {info.task}); offline, `lab simulate --dry-run "
+            "--tags-file -` shows what Flux would do with new tags",
         )
 
 

@@ -241,7 +241,7 @@ def test_push_tag_from_another_tasks_repository_says_which_task_the_sandbox_serv
     assert run_lab("init", str(other), "--task", "09b-multi", env=lab_env).returncode == 0
     refused = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=other)
     assert refused.returncode == 1 and "published" not in refused.stdout
-    assert "the sandbox serves task 09b; this repository practises task 09b-multi" in refused.stderr
+    assert "the sandbox serves task 09b, not this repository (task 09b-multi)" in refused.stderr
     assert "nothing published" in refused.stderr and "lab sandbox reset --task 09b-multi" in refused.stderr
     listed = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=d.parent)
     assert listed.returncode == 0 and "published library/nginx: " in listed.stdout

@@ -177,6 +177,41 @@ def test_a_flux_commit_from_before_the_fix_does_not_count(tmp_path: Path, task: 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("task", "image", "tag"),
+    [
+        ("09b-staging", "ghcr.io/acme/shop", "main-f00d123-1717099999"),
+        ("09b-guard", "ghcr.io/acme/shop", "1.4.3"),
+    ],
+)
+def test_a_newer_tag_flux_saw_elsewhere_stays_settled(
+    tmp_path: Path, task: str, image: str, tag: str
+) -> None:
+    """After `lab simulate --tags-file` (or the sandbox's registry) Flux wrote a tag the task does not
+    bundle: the registry that had it still has it, so replaying with the bundled tags must not call the
+    repository unsettled (it would "change" the newer tag back, and no learner action could fix it)."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    ws = _practice(tmp_path, task)
+    _solve(ws, task)
+    assert any(r.pushed for r in run_automations(ws, tag_source=tag_source(task, {image: [tag]})))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    assert tag in git(
+        tmp_path / "origin.git",
+        "show",
+        "main:"
+        + (
+            "apps/staging/kustomization.yaml"
+            if task == "09b-staging"
+            else "apps/production/kustomization.yaml"
+        ),
+    )
+    failing = _failing(_check(ws, task))
+    assert "git.flux-commit" not in failing, failing
+
+
+@pytest.mark.slow
 def test_an_uncommitted_edit_outside_the_automation_folder_is_not_on_origin(tmp_path: Path) -> None:
     """09b-staging's promotion is an edit of apps/production: left uncommitted, "The work is committed
     and on origin" passed while the promotion check said no commit of yours changes it."""

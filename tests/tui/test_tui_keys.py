@@ -370,6 +370,21 @@ async def test_done_at_the_end_of_the_lab_says_where_the_course_goes(
             pilot, lambda: "Next in this lab: Task 09b -" in _text(line), describe=lambda: _text(line)
         )
         assert _text(line).endswith("\nThe course then goes on with Task 10 - Cleanup.")
+        # Every other task done, this one not yet: the last of the lab, not "every task is done".
+        monkeypatch.setattr(
+            session_module,
+            "task_standing",
+            lambda meta, _ws=None: "started" if meta.id == task.id else "done",
+        )
+        await pilot.press("1", "7")
+        line = app.screen.query_one("#next-task", Static)
+        await wait_until(
+            pilot, lambda: _text(line).startswith("This is the last"), describe=lambda: _text(line)
+        )
+        assert (
+            _text(line)
+            == f"This is the last task of this lab not done yet. Then: Task 10 - {task.meta.next_title}."
+        )
         monkeypatch.setattr(session_module, "task_standing", lambda _meta, _ws=None: "done")
         await pilot.press("1", "7")
         line = app.screen.query_one("#next-task", Static)
@@ -727,7 +742,7 @@ async def test_new_tag_outside_the_sandbox_says_why_it_publishes_nothing(tmp_pat
         await wait_until(pilot, lambda: app.session.task.id == "09b-guard", timeout=30)
         await pilot.press("5", "t")
         await wait_until(
-            pilot, lambda: any("lab simulate --tags-file -" in m for _, m in notifications(seen))
+            pilot, lambda: any("lab simulate --dry-run --tags-file -" in m for _, m in notifications(seen))
         )
 
 

@@ -272,8 +272,8 @@ class FluxScreen(LabScreen):
         if not is_default_sandbox(self.lab.session):
             self.notify(
                 "New tag publishes to the sandbox registry, which serves the course's practice "
-                "repository, not this one: here `lab simulate --tags-file -` takes new tags "
-                "(the lesson shows how).",
+                "repository, not this one: here `lab simulate --dry-run --tags-file -` shows what "
+                "Flux would do with new tags.",
                 timeout=10,
             )
             return
