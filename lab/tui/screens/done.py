@@ -43,6 +43,8 @@ class DoneScreen(LabScreen):
         self._next: TaskMeta | None = None
         #: where the course goes on outside this lab ("Task 10 - Cleanup"); read with `_next`
         self._course = ""
+        #: whether this task is done too (with `_next` None: the last of the lab, or all done)
+        self._this_done = False
 
     def compose_area(self) -> ComposeResult:
         task = self.lab.session.task
@@ -143,8 +145,12 @@ class DoneScreen(LabScreen):
 
     def _next_line(self) -> str:
         if self._next is None:
-            # Read by the worker: every task of the lab is done (or not known yet).
-            return f"Every task in this lab is done. Next: {self._course}." if self._course else ""
+            # Read by the worker: every other task of the lab is done (or not known yet).
+            if not self._course:
+                return ""
+            if self._this_done:
+                return f"Every task in this lab is done. Next: {self._course}."
+            return f"This is the last task of this lab not done yet. Then: {self._course}."
         line = f"Next in this lab: Task {self._next.id} - {self._next.title} (n opens it)."
         if self._course:
             line += f"\nThe course then goes on with {self._course}."
@@ -154,13 +160,15 @@ class DoneScreen(LabScreen):
         thread=True, exclusive=True, group="next-task", exit_on_error=False, description="reading the tasks"
     )
     def _find_next(self) -> None:
-        from lab.services.session import course_goes_on, next_task_in_lab
+        from lab.services.session import course_goes_on, next_task_in_lab, task_standing
 
-        meta = self.lab.session.task.meta
-        self.app.call_from_thread(self._show_next, next_task_in_lab(meta), course_goes_on(meta))
+        session = self.lab.session
+        meta = session.task.meta
+        done = task_standing(meta, session.workspace) == "done"
+        self.app.call_from_thread(self._show_next, next_task_in_lab(meta), course_goes_on(meta), done)
 
-    def _show_next(self, found: TaskMeta | None, course: str) -> None:
-        self._next, self._course = found, course
+    def _show_next(self, found: TaskMeta | None, course: str, this_done: bool) -> None:
+        self._next, self._course, self._this_done = found, course, this_done
         self.query_one("#next-task", Static).update(self._next_line())
 
     def action_next_task(self) -> None:
@@ -168,7 +176,8 @@ class DoneScreen(LabScreen):
             self.lab.open_task(self._next.id)
             return
         after = f": the course goes on with {self._course}" if self._course else ""
-        self.notify(f"Every task in this lab is done{after}.")
+        done = "Every task in this lab is done" if self._this_done else "Every other task in this lab is done"
+        self.notify(f"{done}{after}.")
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False, description="PROGRESS.md")
     def _preview(self) -> None:
