@@ -113,6 +113,7 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
     must not hide every other task."""
     seen: dict[str, CatalogueEntry] = {}
     problems: list[LabError] = []
+    broken: set[str] = set()  # a broken folder still shadows its id on later roots, as load_task finds it
     for root in task_roots():
         if not root.is_dir():
             continue
@@ -130,9 +131,12 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
                         hint=f'set id = "{folder.name}" or rename the folder',
                     )
             except LabError as err:
+                if folder.name not in seen:
+                    broken.add(folder.name)
                 problems.append(err)
                 continue
-            seen.setdefault(meta.id, CatalogueEntry(meta, folder))
+            if meta.id not in broken:
+                seen.setdefault(meta.id, CatalogueEntry(meta, folder))
     return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id)), problems
 
 

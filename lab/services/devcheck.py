@@ -195,6 +195,9 @@ def _declared(task: Task) -> str:
     except LabError as err:
         problems.append(f"task.toml [generate]: {err.message}")
     problems.extend(f"task.toml: unknown area {a!r}" for a in task.meta.areas if a not in DEFAULT_AREAS)
+    files = load_task_checks(task.id).params.get("automation_files")
+    if isinstance(files, list) and len(set(map(str, files))) != len(files):
+        problems.append(f"checks.toml [params] automation_files: a file named twice in {files}")
     metas = {entry.meta.id: entry.meta for entry in catalogue()}
     for prereq in task.meta.prerequisites:
         if prereq == task.id:
@@ -214,7 +217,7 @@ def _declared(task: Task) -> str:
     total = sum(d.points for d in spec.defs)
     if total != 100:
         problems.append(f"checks.toml: the points sum to {total}, not 100")
-    passes = spec.settings.get("dev", {}).get("starter_passes", [])
+    passes = _starter_passes(spec.settings, str(task.checks_file))
     problems.extend(f"checks.toml [dev] starter_passes: no check {c!r}" for c in passes if c not in ids)
     starter = task.folder / task.meta.starter
     # The files the lab itself opens by these parameters (the sandbox's bootstrap, the Marker tab).
@@ -230,6 +233,19 @@ def _declared(task: Task) -> str:
     if problems:
         raise LabError("; ".join(problems), file=str(task.folder))
     return f"{len(data)} task.toml keys, {len(ids)} checks, {total} points"
+
+
+def _starter_passes(settings: dict[str, object], where: str) -> list[str]:
+    """checks.toml `[dev] starter_passes`, checked for types."""
+    dev = settings.get("dev", {})
+    if not isinstance(dev, dict):
+        raise LabError("[dev] must be a table", file=where, field="dev")
+    passes = dev.get("starter_passes", [])
+    if not isinstance(passes, list) or not all(isinstance(p, str) for p in passes):
+        raise LabError(
+            "[dev] starter_passes must be a list of check ids", file=where, field="dev.starter_passes"
+        )
+    return passes
 
 
 def _prerequisite_cycle(start: str, prerequisites: dict[str, tuple[str, ...]]) -> list[str]:
@@ -297,7 +313,7 @@ def _starter(task: Task, dest: Path) -> str:
     from lab.sandbox.practice import init_practice_repo
 
     init_practice_repo(dest, task=task.id)
-    allowed = set(load_task_checks(task.id).settings.get("dev", {}).get("starter_passes", []))
+    allowed = set(_starter_passes(load_task_checks(task.id).settings, str(task.checks_file)))
     passed, failed = _run(task, dest)
     unexpected = [c for c in passed if c not in allowed]
     if unexpected:

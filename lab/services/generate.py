@@ -145,6 +145,13 @@ def generate(
         opts.api_version if "/" in opts.api_version else f"image.toolkit.fluxcd.io/{opts.api_version}"
     )
     paths = target_paths(workspace, out_dir, files)
+    if len(set(paths)) != len(paths):
+        # Written one after the other, the last would replace the others: two manifests lost.
+        raise LabError(
+            "two of the three manifests would go to the same file: "
+            + ", ".join(_display(p, workspace) for p in paths),
+            hint="give each its own file ([params] automation_files, or the names --out keeps)",
+        )
     target_dir = Path(os.path.commonpath(paths)) if len(set(paths)) > 1 else paths[0].parent
     named = list(zip(paths, (texts[name] for name in FILES), strict=True))
     if stdout:

@@ -53,7 +53,10 @@ def bundled_fallback(
         own = None
     ids = ([own] if own else []) + [e.meta.id for e in catalogue() if e.meta.id != own]
     for task_id in ids:
-        found = bundled_snapshot(image, load_task(task_id))
+        try:
+            found = bundled_snapshot(image, load_task(task_id))
+        except LabError:
+            continue  # a task folder that does not load bundles nothing to fall back on
         if found is not None:
             path, what = found
             tags = store_tags(read_tags(path), () if exclusion_list is None else exclusion_list)

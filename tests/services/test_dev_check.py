@@ -167,3 +167,46 @@ def test_a_params_file_the_starter_lacks_is_named(tmp_path: Path, monkeypatch: p
     bad = [f for f in check_task("t-sync").findings if not f.ok]
     assert bad and bad[0].step == "task data names what the lab knows"
     assert "[params] sync_file: the starter has no clusters/dev/flux-system/gotk-sync.yaml" in bad[0].detail
+
+
+@pytest.mark.parametrize(
+    ("dev", "said"),
+    [
+        ("dev = 1", "[dev] must be a table"),
+        ('[dev]\nstarter_passes = "repo.files"', "starter_passes must be a list"),
+    ],
+)
+def test_a_dev_table_of_the_wrong_type_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dev: str, said: str
+) -> None:
+    """`dev = 1` was an internal error (AttributeError); a string was read letter by letter."""
+    checks = copy_task(tmp_path, "t-dev") / "checks.toml"
+    text = checks.read_text()
+    checks.write_text(edited(text, 'title = "Image automation (FluxCD path)"', f'title = "x"\n{dev}'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-dev").findings if not f.ok]
+    assert bad and said in bad[0].detail
+
+
+def test_one_file_named_twice_in_automation_files_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.errors import LabError
+    from lab.services.generate import generate
+
+    with pytest.raises(LabError, match="two of the three manifests would go to the same file"):
+        generate(tmp_path, GenerateOptions(), files=("clusters/dev/all.yaml",) * 3)
+    assert not (tmp_path / "clusters").exists()
+    checks = copy_task(tmp_path / "authors", "t-twice") / "checks.toml"
+    text = checks.read_text()
+    checks.write_text(
+        edited(
+            text,
+            '"clusters/dev/image-automation/image-policy.yaml",\n',
+            '"clusters/dev/image-automation/image-repository.yaml",\n',
+        )
+    )
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    bad = [f for f in check_task("t-twice").findings if not f.ok]
+    assert bad and "automation_files: a file named twice" in bad[0].detail

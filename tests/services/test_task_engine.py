@@ -57,6 +57,13 @@ def test_a_task_folder_whose_id_disagrees_is_refused(
     assert main(["tasks"]) == 1
     out, err = capsys.readouterr()
     assert "fine" in out and "lab: left out: " in err and "invalid TOML" in err
+    # A broken folder on the first root still shadows its id: a later root's good copy is not listed
+    # (load_task would open the broken one).
+    later = tmp_path / "later"
+    copy_task(later, "broken")
+    monkeypatch.setenv("LAB_TASKS_PATH", f"{tmp_path}:{later}")
+    assert "broken" not in [e.meta.id for e in catalogue()]
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
     reports = {r.task: r for r in dev_check()}
     assert not reports["broken"].ok and "invalid TOML" in reports["broken"].findings[0].detail
 
