@@ -65,4 +65,17 @@ def drop_controls(text: str) -> str:
     return _ZERO_WIDTH_CONTROLS.sub("", text)
 
 
-__all__ = ["drop_controls", "escape_controls", "escape_json", "first_unsafe", "is_safe"]
+# What str.splitlines() (and so a text area) takes for a line break besides \n and \r\n: such a file
+# cannot go through one unchanged.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
+
+
+def first_other_break(text: str) -> tuple[int, str] | None:
+    """The 1-based line (counting \n) and the escape of the first line break other than \n and \r\n."""
+    found = _OTHER_BREAKS.search(text)
+    if found is None:
+        return None
+    return text.count("\n", 0, found.start()) + 1, _visible(found)
+
+
+__all__ = ["drop_controls", "escape_controls", "escape_json", "first_other_break", "first_unsafe", "is_safe"]

@@ -126,3 +126,12 @@ def test_first_unsafe_names_the_line_and_allows_a_leading_bom() -> None:
     assert first_unsafe("\ufeffa: 1\n") is None
     assert first_unsafe("a: 1\r\nb: 2\r\n") is None
     assert first_unsafe("a\u202eb") == (1, "\\u202e")
+
+
+def test_first_other_break_finds_what_a_text_area_would_split_at() -> None:
+    from lab.core.text import first_other_break
+
+    assert first_other_break("a: 1\r\nb: 2\n") is None
+    assert first_other_break("a: 1\nb: x\x0by\n") == (2, "\\x0b")
+    assert first_other_break("a: 'x\u2028y'\n") == (1, "\\u2028")
+    assert first_other_break("a\rb") == (1, "\\x0d")

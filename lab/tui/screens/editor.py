@@ -272,8 +272,17 @@ class EditorScreen(Screen[None]):
             state = "new file: ctrl+s creates it"
         else:
             state = "saved"
-        from lab.core.text import first_unsafe
+        from lab.core.text import first_other_break, first_unsafe
 
+        # The text area splits lines as str.splitlines() does: such a break is a plain newline there,
+        # and saving writes it as one.
+        split = first_other_break(opened.text) if opened.digest is not None else None
+        if split is not None:
+            line, shown = split
+            hint = (
+                f"line {line} holds a line break {shown} this editor turns into a newline: edit it elsewhere"
+            )
+            note = f"{note} · {hint}" if note else hint
         hidden = first_unsafe(self.query_one("#editor", TextArea).text)
         if hidden is not None:
             # The text area draws a control character as nothing: say where it is.
