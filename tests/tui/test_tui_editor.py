@@ -172,31 +172,26 @@ async def test_a_file_changed_on_disk_is_shown_as_it_is_now(tmp_path: Path) -> N
         assert area.text.startswith("x")  # the learner's edit is kept
 
 
-async def test_the_editor_says_where_a_control_character_hides(tmp_path: Path) -> None:
-    """The text area draws ESC as nothing: the status line names its line, until it is deleted."""
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # The text area draws ESC as nothing: the status names its line, until it is deleted.
+        ("a: 1\nb: x\x1b[31my\n", "line 2 holds a control character \\x1b"),
+        # It turns \x0b (and U+2028, a lone CR...) into a newline: saving would change the file.
+        ("a: 1\nb: x\x0by\n", "line 2 holds a line break \\x0b"),
+    ],
+)
+async def test_the_editor_says_what_it_cannot_show(tmp_path: Path, text: str, said: str) -> None:
     from textual.widgets import Static, TextArea
 
     session = practice_session(tmp_path)
-    (session.workspace / "notes.yaml").write_text("a: 1\nb: x\x1b[31my\n", encoding="utf-8")
+    (session.workspace / "notes.yaml").write_text(text, encoding="utf-8")
     app = lab_app(session)
     async with app.run_test(size=(120, 30)) as pilot:
         await _open(pilot, app, "notes.yaml")
         editor = await _opened(pilot, app)
         status = editor.query_one("#editor-status", Static)
-        await wait_until(pilot, lambda: "line 2 holds a control character \\x1b" in str(status.content))
-        editor.query_one("#editor", TextArea).load_text("a: 1\nb: xy\n")
-        await wait_until(pilot, lambda: "control character" not in str(status.content))
-
-
-async def test_the_editor_says_when_a_line_break_would_not_survive(tmp_path: Path) -> None:
-    """The text area turns \\x0b (and U+2028, a lone CR...) into a newline: saving would change it."""
-    from textual.widgets import Static
-
-    session = practice_session(tmp_path)
-    (session.workspace / "notes.yaml").write_text("a: 1\nb: x\x0by\n", encoding="utf-8")
-    app = lab_app(session)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await _open(pilot, app, "notes.yaml")
-        editor = await _opened(pilot, app)
-        status = editor.query_one("#editor-status", Static)
-        await wait_until(pilot, lambda: "line 2 holds a line break \\x0b" in str(status.content))
+        await wait_until(pilot, lambda: said in str(status.content))
+        if "control character" in said:
+            editor.query_one("#editor", TextArea).load_text("a: 1\nb: xy\n")
+            await wait_until(pilot, lambda: "control character" not in str(status.content))
