@@ -17,9 +17,10 @@ from lab.checks import check
 from lab.checks.context import CheckContext, automation_files
 from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.checks.runner import Concluded
+from lab.core.imagename import canonical_or_written
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
 from lab.core.reconcile import TagSource
-from lab.core.refs import ImageRef
+from lab.core.refs import ImageRef, split_reference
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -36,23 +37,15 @@ def _params(ctx: CheckContext) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def canon(image: str) -> str:
-    """The canonical image name (`nginx` -> `index.docker.io/library/nginx`); a bad name stays as written."""
-    from lab.core.imagename import ImageNameError, canonical_name
-
-    try:
-        return canonical_name(image)
-    except ImageNameError:
-        return image
-
-
 def task_tags(task: str) -> dict[str, list[str]]:
     """The tags the task's registry serves, by canonical image name (tasks/<id>/task.toml [[images]])."""
     from lab.adapters.tagsfile import read_tags
     from lab.adapters.tasks import load_task
 
     the_task = load_task(task)
-    return {canon(i.name): read_tags(the_task.image_file(i.tags)) for i in the_task.meta.images}
+    return {
+        canonical_or_written(i.name): read_tags(the_task.image_file(i.tags)) for i in the_task.meta.images
+    }
 
 
 def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
@@ -60,21 +53,19 @@ def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> T
     from lab.core.scan import store_tags
 
     bundled = task_tags(task)
-    pushed = {canon(k): list(v) for k, v in (extra or {}).items()}
+    pushed = {canonical_or_written(k): list(v) for k, v in (extra or {}).items()}
 
     def source(image: str, exclusion: Sequence[str]) -> list[str]:
-        name = canon(image)
+        name = canonical_or_written(image)
         return store_tags([*bundled.get(name, []), *pushed.get(name, [])], exclusion)
 
     return source
 
 
 def _tag_of(value: str) -> str:
-    """The tag in a field's value: `ghcr.io/acme/shop:1.4.3@sha256:…` and `1.4.3` are `1.4.3`; a bare
-    digest is returned whole (it names no tag)."""
-    text = value.split("@", 1)[0]
-    last = text.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last and not text.startswith("sha256:") else text
+    """The tag in a field's value: `ghcr.io/acme/shop:1.4.3@sha256:…` and `1.4.3` are `1.4.3`."""
+    name, tag = split_reference(value)
+    return tag or name
 
 
 # -- the pushed repository ------------------------------------------------------------------------
@@ -717,7 +708,7 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
     refused = _unscannable(aset, repo)
     if refused is not None:
         return refused
-    base = task_tags(ctx.task).get(canon(repo.image), [])
+    base = task_tags(ctx.task).get(canonical_or_written(repo.image), [])
     probes = [Probe(str(t), "hold") for t in params.get("traps", [])]
     probes += [Probe(str(t), "move") for t in params.get("good", [])]
     expected = params.get("expect")

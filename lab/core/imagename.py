@@ -187,6 +187,14 @@ def canonical_name(image: str) -> str:
     return parse_image(image).canonical
 
 
+def canonical_or_written(image: str) -> str:
+    """`canonical_name`, or `image` as written when it is no valid name (a key that must still compare)."""
+    try:
+        return canonical_name(image)
+    except ImageNameError:
+        return image
+
+
 def spelling_hint(image: str) -> str:
     """What to check in `spec.image` when the registry lists no such image: the full name it was asked
     for, which shows a typo, and on Docker Hub that a bare `x` is `library/x` (what learners mix up)."""

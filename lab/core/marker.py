@@ -126,15 +126,10 @@ def _describe(images: list[ContainerImage]) -> str:
 
 def _repository(image: object) -> str:
     """The repository part of an image reference, canonical (`nginx:1` -> `docker.io/library/nginx`)."""
-    from lab.core.imagename import canonical_name
+    from lab.core.imagename import canonical_or_written
+    from lab.core.refs import split_reference
 
-    text = str(image).split("@", 1)[0]
-    last = text.rsplit("/", 1)[-1]
-    name = text[: len(text) - len(last)] + last.split(":", 1)[0]
-    try:
-        return canonical_name(name)
-    except ValueError:
-        return name
+    return canonical_or_written(split_reference(str(image))[0])
 
 
 def _choose(

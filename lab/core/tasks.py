@@ -110,16 +110,10 @@ def course_after(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> tuple[str, st
 
 
 def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:
-    from lab.core.imagename import canonical_name
+    from lab.core.imagename import canonical_or_written
 
-    def canon(value: str) -> str:
-        try:
-            return canonical_name(value)
-        except ValueError:
-            return value
-
-    wanted = canon(name)
-    return next((i for i in images if canon(i.name) == wanted), None)
+    wanted = canonical_or_written(name)
+    return next((i for i in images if canonical_or_written(i.name) == wanted), None)
 
 
 def load_toml(text: str, where: str) -> dict[str, Any]:
