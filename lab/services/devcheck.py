@@ -195,9 +195,6 @@ def _declared(task: Task) -> str:
     except LabError as err:
         problems.append(f"task.toml [generate]: {err.message}")
     problems.extend(f"task.toml: unknown area {a!r}" for a in task.meta.areas if a not in DEFAULT_AREAS)
-    files = load_task_checks(task.id).params.get("automation_files")
-    if isinstance(files, list) and len(set(map(str, files))) != len(files):
-        problems.append(f"checks.toml [params] automation_files: a file named twice in {files}")
     metas = {entry.meta.id: entry.meta for entry in catalogue()}
     for prereq in task.meta.prerequisites:
         if prereq == task.id:
@@ -219,6 +216,9 @@ def _declared(task: Task) -> str:
         problems.append(f"checks.toml: the points sum to {total}, not 100")
     passes = _starter_passes(spec.settings, str(task.checks_file))
     problems.extend(f"checks.toml [dev] starter_passes: no check {c!r}" for c in passes if c not in ids)
+    files = spec.params.get("automation_files")
+    if isinstance(files, list) and len(set(map(str, files))) != len(files):
+        problems.append(f"checks.toml [params] automation_files: a file named twice in {files}")
     starter = task.folder / task.meta.starter
     # The files the lab itself opens by these parameters (the sandbox's bootstrap, the Marker tab).
     for key in ("sync_file", "deployment"):
