@@ -45,13 +45,18 @@ def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
 
 
-def first_unsafe(text: str) -> tuple[int, str] | None:
-    """The 1-based line and the escape of the first character `escape_controls` would escape (a
-    leading byte-order mark is allowed), or None: what an editor draws as nothing at all."""
-    found = _UNSAFE.search(text, 1 if text.startswith("\ufeff") else 0)
+def _first(pattern: re.Pattern[str], text: str, start: int = 0) -> tuple[int, str] | None:
+    """The 1-based line (counting \n) and the escape of the first match of `pattern`, or None."""
+    found = pattern.search(text, start)
     if found is None:
         return None
     return text.count("\n", 0, found.start()) + 1, _visible(found)
+
+
+def first_unsafe(text: str) -> tuple[int, str] | None:
+    """The line and escape of the first character `escape_controls` would escape (a leading
+    byte-order mark is allowed), or None: what an editor draws as nothing at all."""
+    return _first(_UNSAFE, text, 1 if text.startswith("\ufeff") else 0)
 
 
 # For text already laid out in terminal cells: every character above, and tab, newline and CR too, all
@@ -71,11 +76,8 @@ _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
 
 
 def first_other_break(text: str) -> tuple[int, str] | None:
-    """The 1-based line (counting \n) and the escape of the first line break other than \n and \r\n."""
-    found = _OTHER_BREAKS.search(text)
-    if found is None:
-        return None
-    return text.count("\n", 0, found.start()) + 1, _visible(found)
+    """The line and escape of the first line break other than \n and \r\n, or None."""
+    return _first(_OTHER_BREAKS, text)
 
 
 __all__ = ["drop_controls", "escape_controls", "escape_json", "first_other_break", "first_unsafe", "is_safe"]
