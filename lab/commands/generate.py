@@ -95,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from lab.core.manifests.generate import (
-        DEFAULT_FILES,
         FILE_REPOSITORY,
         SEED_MESSAGE_TEMPLATE,
         GenerateOptions,
@@ -119,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         **named,
     )
     out = Path(args.out).expanduser() if args.out else None
-    files = task_automation_files(task_for_workspace(workspace, args.task)) or DEFAULT_FILES
+    files = task_automation_files(task_for_workspace(workspace, args.task))
     result = generate(workspace, opts, out, force=args.force, stdout=args.stdout, files=files)
     if args.stdout:
         for outcome in result.files:

@@ -60,16 +60,17 @@ def task_for_row(row: str) -> Task | None:
     return load_task(found[0].meta.id) if found else None
 
 
-def task_automation_files(task: Task | str) -> tuple[str, str, str] | None:
+def task_automation_files(task: Task | str) -> tuple[str, ...]:
     """Where the task keeps its ImageRepository, ImagePolicy and ImageUpdateAutomation (checks.toml
-    `[params] automation_files`, in that order), for `lab generate` and the app's Generate; None when
-    the task names no three such files (then the course text's layout)."""
+    `[params] automation_files`, in that order), for `lab generate` and the app's Generate; the course
+    text's layout when the task names no three such files."""
     from lab.checks.loader import load_task_checks
+    from lab.core.manifests.generate import DEFAULT_FILES
 
     value = load_task_checks(task if isinstance(task, str) else task.id).params.get("automation_files")
     if isinstance(value, list | tuple) and len(value) == 3 and all(isinstance(v, str) and v for v in value):
-        return (value[0], value[1], value[2])
-    return None
+        return tuple(value)
+    return DEFAULT_FILES
 
 
 def task_deployment(task: Task | str) -> str | None:

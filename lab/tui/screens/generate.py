@@ -271,13 +271,14 @@ class GenerateScreen(LabScreen):
         from lab.errors import LabError
         from lab.services.session import generate_diff
 
+        files = self._task_files()
         try:
-            diff = generate_diff(self.lab.session.workspace, opts, texts=texts, files=self._task_files())
+            diff = generate_diff(self.lab.session.workspace, opts, texts=texts, files=files)
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
         if not diff:
-            self._write_files(opts, texts, force=False)
+            self._write_files(opts, texts, files, force=False)
             return
         self.app.call_from_thread(self._confirm, opts, texts, diff)
 
@@ -296,16 +297,16 @@ class GenerateScreen(LabScreen):
         thread=True, exclusive=True, group="write", exit_on_error=False, description="writing the manifests"
     )
     def _write(self, opts: GenerateOptions, texts: dict[str, str]) -> None:
-        self._write_files(opts, texts, force=True)
+        self._write_files(opts, texts, self._task_files(), force=True)
 
-    def _write_files(self, opts: GenerateOptions, texts: dict[str, str], *, force: bool) -> None:
+    def _write_files(
+        self, opts: GenerateOptions, texts: dict[str, str], files: tuple[str, ...], *, force: bool
+    ) -> None:
         from lab.errors import LabError
         from lab.services.generate import generate
 
         try:
-            result = generate(
-                self.lab.session.workspace, opts, force=force, texts=texts, files=self._task_files()
-            )
+            result = generate(self.lab.session.workspace, opts, force=force, texts=texts, files=files)
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
@@ -313,10 +314,9 @@ class GenerateScreen(LabScreen):
 
     def _task_files(self) -> tuple[str, ...]:
         """The task's three files, read again (in the worker that writes them)."""
-        from lab.core.manifests.generate import DEFAULT_FILES
         from lab.services.tasks import task_automation_files
 
-        return task_automation_files(self.lab.session.task) or DEFAULT_FILES
+        return task_automation_files(self.lab.session.task)
 
     def _not_written(self, err: Exception) -> None:
         # The list of the last write must not stand for this one, which wrote nothing.
