@@ -217,16 +217,11 @@ def run_env(args: argparse.Namespace) -> int:
 def _refuse_other_task(directory: str | None) -> None:
     """Run from a practice repository of another task, push-tag would publish to the sandbox's task
     (a junk tag there, and a learner waiting for a Flux commit that cannot come): refuse first."""
-    from lab.adapters.tasks import recorded_task
     from lab.errors import LabError
     from lab.services import sandbox as svc
-    from lab.services.session import gitops_root_here
+    from lab.services.session import recorded_task_here
 
-    here = gitops_root_here()
-    try:
-        own = recorded_task(here) if here is not None else None
-    except LabError:  # an unreadable record is `lab check`'s to explain there
-        own = None
+    own = recorded_task_here()
     info = svc.running_info(directory)
     if info is not None and info.task and own and own != info.task:
         raise LabError(

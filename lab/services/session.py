@@ -599,6 +599,19 @@ def gitops_root_here() -> Path | None:
     return root if root is not None and _looks_like_gitops_repo(root) else None
 
 
+def recorded_task_here() -> str | None:
+    """The task the GitOps repository around the working directory records (`lab init --task`); None
+    when there is none, or its record cannot be read (`lab check` there says why)."""
+    from lab.adapters.tasks import recorded_task
+    from lab.errors import LabError
+
+    here = gitops_root_here()
+    try:
+        return recorded_task(here) if here is not None else None
+    except LabError:
+        return None
+
+
 def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
     """Where the learner is with a task: `done` when PROGRESS.md in its repository (`workspace`, else
     the one the app opens it in) marks the task's row done, `started` when that repository exists,

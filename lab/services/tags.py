@@ -38,19 +38,15 @@ def bundled_fallback(
     the one of the repository around the working directory, else the first in the course that
     bundles the image (what `lab simulate` and the checks use offline)."""
     from lab.adapters.tagsfile import read_tags
-    from lab.adapters.tasks import catalogue, load_task, recorded_task
+    from lab.adapters.tasks import catalogue, load_task
     from lab.core.scan import store_tags
     from lab.errors import LabError
-    from lab.services.session import gitops_root_here
+    from lab.services.session import recorded_task_here
     from lab.services.simulate import bundled_snapshot, registry_unreachable
 
     if not registry_unreachable(err):
         return None
-    here = gitops_root_here()
-    try:
-        own = recorded_task(here) if here is not None else None
-    except LabError:
-        own = None
+    own = recorded_task_here()
     ids = ([own] if own else []) + [e.meta.id for e in catalogue() if e.meta.id != own]
     for task_id in ids:
         try:
