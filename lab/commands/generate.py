@@ -26,39 +26,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the three files into DIR instead, under the same names (default: the task's files)",
     )
     parser.add_argument("--api", choices=("v1", "v1beta2"), help="API version (default: v1)")
-    parser.add_argument("--name", default="nginx", help="ImageRepository/ImagePolicy name (default: nginx)")
-    parser.add_argument(
-        "--namespace", default="flux-system", help="namespace of all three (default: flux-system)"
-    )
-    parser.add_argument(
-        "--image", default="library/nginx", help="image to scan, without tag (default: library/nginx)"
-    )
-    parser.add_argument("--interval", default="5m", help="scan interval (default: 5m)")
+    parser.add_argument("--name", help="ImageRepository/ImagePolicy name (default: nginx)")
+    parser.add_argument("--namespace", help="namespace of all three (default: flux-system)")
+    parser.add_argument("--image", help="image to scan, without tag (default: library/nginx)")
+    parser.add_argument("--interval", help="scan interval (default: 5m)")
     policy = parser.add_mutually_exclusive_group()
     policy.add_argument("--semver", metavar="RANGE", help="semver range (default: 1.25.x)")
     policy.add_argument("--numerical", choices=("asc", "desc"), help="numerical order policy")
     policy.add_argument("--alphabetical", choices=("asc", "desc"), help="alphabetical order policy")
     parser.add_argument("--filter-pattern", metavar="REGEX", help="filterTags.pattern (Go regexp)")
     parser.add_argument("--filter-extract", metavar="TEMPLATE", help="filterTags.extract, e.g. '$version'")
-    parser.add_argument(
-        "--git-source", default="flux-system", help="GitRepository name (default: flux-system)"
-    )
-    parser.add_argument("--branch", default="main", help="checkout branch (default: main)")
-    parser.add_argument("--push-branch", default="main", help="push branch (default: main)")
-    parser.add_argument(
-        "--update-path", default="./apps", help="path Flux scans for markers (default: ./apps)"
-    )
-    parser.add_argument("--author-name", default="Flux", help="commit author name (default: Flux)")
-    parser.add_argument("--author-email", default="flux@gitops-lab.local", help="commit author e-mail")
-    parser.add_argument("--automation-name", default="flux-system", help="ImageUpdateAutomation name")
-    parser.add_argument(
-        "--automation-interval", default="10m", help="ImageUpdateAutomation interval (default: 10m)"
-    )
+    parser.add_argument("--git-source", help="GitRepository name (default: flux-system)")
+    parser.add_argument("--branch", help="checkout branch (default: main)")
+    parser.add_argument("--push-branch", help="push branch (default: main)")
+    parser.add_argument("--update-path", help="path Flux scans for markers (default: ./apps)")
+    parser.add_argument("--author-name", help="commit author name (default: Flux)")
+    parser.add_argument("--author-email", help="commit author e-mail")
+    parser.add_argument("--automation-name", help="ImageUpdateAutomation name")
+    parser.add_argument("--automation-interval", help="ImageUpdateAutomation interval (default: 10m)")
     parser.add_argument(
         "--message-template", metavar="TEXT", help="commit message template (Go text/template)"
     )
-    parser.add_argument(
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
         "--force", action="store_true", help="overwrite files that differ from the generated ones"
+    )
+    how.add_argument(
+        "--add",
+        action="store_true",
+        help="append each object to its file, keeping what the file holds (one more image: --name, --image)",
     )
     parser.add_argument("--stdout", action="store_true", help="print the manifests instead of writing them")
     add_workspace_arg(parser)
@@ -69,16 +65,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> None:
     """A task's `[generate]` table (task.toml) replaces the course text's defaults for the options
     not given on the command line: the generator's form is the task's (the one `workspace` practises)."""
-    from lab.core.manifests.generate import GenerateOptions
+    from lab.core.manifests.generate import POLICY_KINDS
     from lab.services.tasks import workspace_task
 
-    defaults = GenerateOptions()
+    # One policy: a kind given on the command line replaces the task's, whichever kind that is.
+    policy_given = any(getattr(parser_args, kind) is not None for kind in POLICY_KINDS)
     for key, value in workspace_task(workspace, parser_args.task).meta.generate.items():
         dest = key.replace("-", "_")
-        if not hasattr(parser_args, dest):
+        if not hasattr(parser_args, dest) or (dest in POLICY_KINDS and policy_given):
             continue
-        current = getattr(parser_args, dest)
-        if current is None or current == getattr(defaults, dest, None):
+        if getattr(parser_args, dest) is None:
             setattr(parser_args, dest, value)
 
 
@@ -110,7 +106,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         policy = PolicySpec("semver", "1.25.x" if args.semver is None else args.semver)
     # Every other field is the option of the same name (as task.toml's [generate] keys are).
-    named = {f.name: getattr(args, f.name) for f in fields(GenerateOptions) if f.name not in _NOT_AN_OPTION}
+    # An option neither given nor in the task's [generate] is the course text's (argparse's default is
+    # None, so that `--name nginx` given on a task whose form says `shop` is not taken for "not given").
+    defaults = GenerateOptions()
+    named = {
+        f.name: getattr(defaults, f.name) if getattr(args, f.name) is None else getattr(args, f.name)
+        for f in fields(GenerateOptions)
+        if f.name not in _NOT_AN_OPTION
+    }
     opts = GenerateOptions(
         api_version=args.api or default_api_version(),
         policy=policy,
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out).expanduser() if args.out else None
     files = task_automation_files(task_for_workspace(workspace, args.task))
-    result = generate(workspace, opts, out, force=args.force, stdout=args.stdout, files=files)
+    result = generate(workspace, opts, out, force=args.force, stdout=args.stdout, files=files, add=args.add)
     if args.stdout:
         for outcome in result.files:
             text = outcome.text
@@ -135,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             shown = str(outcome.path)
         print(f"{outcome.status:<11} {shown}")
+        if outcome.present:
+            print(f"{'':<11} (it has {outcome.present} already: left as it is)")
     if result.backups:
         where = result.backups[0].parent
         try:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Literal
 
 from lab.adapters.files import read_regular, write_atomic
-from lab.core.manifests.generate import DEFAULT_FILES, FILES, GenerateOptions, render_manifests
+from lab.core.manifests.generate import DEFAULT_FILES, FILES, GenerateOptions, add_manifest, render_manifests
 from lab.core.manifests.models import API_V1
 from lab.core.record import dataclass
 from lab.errors import LabError
 
-Status = Literal["created", "unchanged", "overwritten", "printed"]
+Status = Literal["created", "unchanged", "overwritten", "printed", "added", "kept"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class FileOutcome:
     path: Path
     status: Status
     text: str
+    #: With `add`, for a file left as it was: the object it holds already (`ImagePolicy flux-system/shop`).
+    present: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,16 @@ def generate(
     stdout: bool = False,
     texts: Mapping[str, str] | None = None,
     files: Sequence[str] = DEFAULT_FILES,
+    add: bool = False,
 ) -> GenerateResult:
     """Render the manifests and (unless `stdout`) write them to `files` (the task's layout, see
     target_paths). Raises LabError before writing anything if an option is invalid or an existing
     file would be overwritten without `force`. `texts` are `render_manifests(opts)` already rendered
-    (the app renders once per change, not once per step)."""
+    (the app renders once per change, not once per step).
+
+    `add` appends each object to its file instead (a task with several images keeps them one file a
+    kind): nothing in the file changes, and a file that holds an object of the same kind and name
+    already is left as it is (`kept`), so no `force` is ever needed."""
     texts = dict(texts) if texts is not None else render_manifests(opts)
     api_version = (
         opts.api_version if "/" in opts.api_version else f"image.toolkit.fluxcd.io/{opts.api_version}"
@@ -163,7 +170,7 @@ def generate(
             raise LabError(
                 f"{_display(folder, workspace)} exists and is not a directory", hint="pass --out DIR"
             )
-    plans: list[tuple[Path, str, Status]] = []
+    plans: list[tuple[Path, str, Status, str]] = []
     differing: list[str] = []
     for path, text in named:
         if path.is_symlink():
@@ -178,13 +185,16 @@ def generate(
                     "exists and is not a file", file=_display(path, workspace), hint="move it away"
                 )
             current = current_text(path)
+            if add and current != text:
+                plans.append(_addition(path, current, text, workspace))
+                continue
             if current == text:
-                plans.append((path, text, "unchanged"))
+                plans.append((path, text, "unchanged", ""))
                 continue
             differing.append(_display(path, workspace))
-            plans.append((path, text, "overwritten"))
+            plans.append((path, text, "overwritten", ""))
         else:
-            plans.append((path, text, "created"))
+            plans.append((path, text, "created", ""))
     if differing and not force:
         raise LabError(
             f"would overwrite {len(differing)} file(s) that differ from the generated ones: "
@@ -194,15 +204,30 @@ def generate(
     backups: list[Path] = []
     if differing:
         saved = backup_dir(workspace)
-        for path, _, status in plans:
+        for path, _, status, _ in plans:
             if status == "overwritten":
                 copy = saved / _display(path, workspace).lstrip("/")
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, copy)
                 backups.append(copy)
     outcomes: list[FileOutcome] = []
-    for path, text, status in plans:
-        if status != "unchanged":
+    for path, text, status, present in plans:
+        if status not in ("unchanged", "kept"):
             write_atomic(path, text.encode("utf-8"))
-        outcomes.append(FileOutcome(path, status, text))
+        outcomes.append(FileOutcome(path, status, text, present))
     return GenerateResult(target_dir, api_version, texts, outcomes, backups)
+
+
+def _addition(path: Path, current: str | None, text: str, workspace: Path) -> tuple[Path, str, Status, str]:
+    """The plan for one file under `add`: the object appended, or the file kept as it is."""
+    shown = _display(path, workspace)
+    if current is None:
+        raise LabError(
+            f"cannot add to it: not a UTF-8 text file of at most {MAX_CURRENT_BYTES // 2**20} MB",
+            file=shown,
+            hint="move it away, or write the files instead of adding to them",
+        )
+    addition = add_manifest(current, text, shown)
+    if addition.present:
+        return path, current, "kept", addition.present
+    return path, addition.text, "added", ""

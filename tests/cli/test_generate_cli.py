@@ -215,3 +215,64 @@ def test_odd_existing_files_are_compared_without_reading_them_whole(
         'next: end each image field Flux should move with # {"$imagepolicy": "flux-system:nginx'
         in written.stdout
     )
+
+
+def test_add_puts_one_more_image_next_to_the_learners_objects(repo: Path, lab_env: dict[str, str]) -> None:
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    policy = repo / OUT / "image-policy.yaml"
+    mine = policy.read_text().replace("range: 1.25.x", "range: 1.25.x  # as the course says")
+    policy.write_text(mine)
+    web = ("--name", "web", "--image", "ghcr.io/acme/web", "--semver", "2.x")
+
+    added = run_lab("generate", "--add", *web, env=lab_env, cwd=repo)
+    assert added.returncode == 0, added.stderr
+    assert f"added       {OUT / 'image-repository.yaml'}" in added.stdout
+    assert f"unchanged   {OUT / 'image-update.yaml'}" in added.stdout
+    assert policy.read_text().startswith(mine), "the learner's file is kept as it was, comment included"
+    docs = load_all(policy.read_text(), "image-policy.yaml")
+    assert [(d.data["metadata"]["name"], d.data["spec"]["policy"]["semver"]["range"]) for d in docs] == [
+        ("nginx", "1.25.x"),
+        ("web", "2.x"),
+    ]
+    assert not list((repo / ".git").glob("lab-backups")), "nothing was replaced, so nothing to back up"
+
+    again = run_lab("generate", "--add", *web, "--semver", "3.x", env=lab_env, cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert "(it has ImagePolicy flux-system/web already: left as it is)" in again.stdout
+    assert load_all(policy.read_text(), "f")[1].data["spec"]["policy"]["semver"]["range"] == "2.x"
+
+    both = run_lab("generate", "--add", "--force", env=lab_env, cwd=repo)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+    policy.write_text("kind: ImagePolicy\nmetadata:\n  name: [nginx\n")
+    repositories = (repo / OUT / "image-repository.yaml").read_text()
+    broken = run_lab(
+        "generate", "--add", "--name", "api", "--image", "ghcr.io/acme/api", env=lab_env, cwd=repo
+    )
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.stderr.startswith(f"lab: {OUT / 'image-policy.yaml'}:"), broken.stderr
+    assert policy.read_text() == "kind: ImagePolicy\nmetadata:\n  name: [nginx\n"
+    assert (repo / OUT / "image-repository.yaml").read_text() == repositories, "a refusal writes no file"
+
+
+def test_options_given_win_over_the_tasks_form_even_when_they_equal_the_course_defaults(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """09b-staging's form says `shop` and a numerical policy: `--name nginx` (the course text's default)
+    was taken for "not given" and became shop, and `--semver` lost to the task's numerical policy."""
+    init = run_lab("init", "--task", "09b-staging", str(tmp_path / "ws"), env=lab_env, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    ws = tmp_path / "ws"
+
+    def printed(*args: str) -> list[dict[str, object]]:
+        result = run_lab("generate", "--stdout", *args, env=lab_env, cwd=ws)
+        assert result.returncode == 0, result.stderr
+        return [d.data for d in load_all(result.stdout, "stdout")]
+
+    repository, policy, _ = printed()
+    assert repository["metadata"] == {"name": "shop", "namespace": "flux-system"}
+    assert policy["spec"]["policy"] == {"numerical": {"order": "asc"}}  # type: ignore[index]
+    repository, policy, _ = printed("--name", "nginx", "--image", "library/nginx", "--semver", "1.25.x")
+    assert repository["metadata"] == {"name": "nginx", "namespace": "flux-system"}
+    assert repository["spec"]["image"] == "library/nginx"  # type: ignore[index]
+    assert policy["spec"]["policy"] == {"semver": {"range": "1.25.x"}}  # type: ignore[index]

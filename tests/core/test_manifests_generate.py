@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lab.core.manifests.emit import dump, scalar_style
-from lab.core.manifests.generate import SEED_MESSAGE_TEMPLATE, GenerateOptions, render_manifests
+from lab.core.manifests.generate import (
+    SEED_MESSAGE_TEMPLATE,
+    GenerateOptions,
+    add_manifest,
+    render_manifests,
+)
 from lab.core.manifests.parse import find_automation
 from lab.core.manifests.validate import validate
 from lab.core.policy.spec import PolicySpec
@@ -329,3 +334,53 @@ def test_a_tasks_generate_table_over_the_defaults() -> None:
     assert staging.policy == PolicySpec("numerical", "asc")
     assert staging.namespace == GenerateOptions().namespace
     assert options_from_mapping({"no_such_option": "x", "policy": "x"}) == GenerateOptions()
+
+
+# --- add_manifest: one more object in a file that holds others ----------------------------------------
+
+_SHOP = render_manifests(GenerateOptions(name="shop", image="ghcr.io/acme/shop"))["image-policy.yaml"]
+_WORKER = render_manifests(GenerateOptions(name="worker", image="ghcr.io/acme/worker"))["image-policy.yaml"]
+
+
+def test_add_manifest_appends_a_document_and_changes_nothing_above_it() -> None:
+    mine = "# the shop's policy, reviewed by Ann\n" + _SHOP.replace("range: 1.25.x", "range: 1.4.x  # pinned")
+    added = add_manifest(mine, _WORKER, "image-policy.yaml")
+    assert added.present == ""
+    assert added.text == mine + _WORKER  # the rendered object starts with its own `---`
+    names = [p.name for p in find_automation({"image-policy.yaml": added.text}).policies]
+    assert names == ["shop", "worker"]
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        ("", "{m}"),
+        ("\n\n", "{m}"),
+        ("kind: ConfigMap\nmetadata: {name: a}", "kind: ConfigMap\nmetadata: {{name: a}}\n---\n{b}"),
+        ("kind: ConfigMap\nmetadata: {name: a}\n---\n", "kind: ConfigMap\nmetadata: {{name: a}}\n---\n{b}"),
+    ],
+    ids=["empty", "blank", "no-final-newline", "ends-with-marker"],
+)
+def test_add_manifest_joins_with_one_document_marker(current: str, expected: str) -> None:
+    body = _WORKER.removeprefix("---\n")
+    assert add_manifest(current, _WORKER, "f.yaml").text == expected.format(m=_WORKER, b=body)
+
+
+def test_add_manifest_keeps_an_object_of_the_same_kind_and_name_as_the_learner_wrote_it() -> None:
+    mine = _SHOP.replace("range: 1.25.x", "range: 1.4.x")
+    kept = add_manifest(mine, _SHOP, "image-policy.yaml")
+    assert (kept.text, kept.present) == (mine, "ImagePolicy flux-system/shop")
+    # No namespace: the Kustomization that applies it may give it one - the same object still.
+    bare = mine.replace("  namespace: flux-system\n", "")
+    assert add_manifest(bare, _SHOP, "f.yaml").present == "ImagePolicy flux-system/shop"
+    # Another namespace, or another kind of the same name, is another object.
+    other = mine.replace("namespace: flux-system", "namespace: apps")
+    assert add_manifest(other, _SHOP, "f.yaml").present == ""
+    repository = render_manifests(GenerateOptions(name="shop"))["image-repository.yaml"]
+    assert add_manifest(repository, _SHOP, "f.yaml").present == ""
+
+
+def test_add_manifest_refuses_a_file_that_is_not_yaml_naming_its_line() -> None:
+    with pytest.raises(LabError) as err:
+        add_manifest("kind: ImagePolicy\nmetadata:\n  name: [shop\n", _SHOP, "image-policy.yaml")
+    assert err.value.file == "image-policy.yaml" and err.value.line is not None

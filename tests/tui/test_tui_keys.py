@@ -13,7 +13,14 @@ from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Stat
 from lab.services.session import Session
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
-from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+from tests.support.tui_helpers import (
+    fast_keys,
+    lab_app,
+    notifications,
+    practice_session,
+    type_keys,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -758,3 +765,31 @@ async def test_the_marker_tab_of_an_exercise_points_to_the_editor_not_a_flag(tmp
         await wait_until(pilot, lambda: any("e opens the file" in m for _, m in notifications(seen)))
         said = next(m for _, m in notifications(seen) if "e opens the file" in m)
         assert "no container with an image: line" in said and "mark the Deployment" not in said
+
+
+async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path: Path) -> None:
+    """`a` on the form appends the objects to the task's files (a task with several images keeps them
+    one file a kind); what the files hold stays, and an object they hold already is kept as it is."""
+    from tests.support.taskfiles import POLICY
+
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "ctrl+s")
+        await wait_until(pilot, lambda: (ws / POLICY).is_file())
+        for field, value in (("name", "web"), ("image", "ghcr.io/acme/web")):
+            await pilot.click(f"#{field}")
+            widget = app.screen.query_one(f"#{field}", Input)
+            await fast_keys(pilot, "end", *(["backspace"] * len(widget.value)))
+            await type_keys(pilot, value)
+        await pilot.press("escape", "a")
+        await wait_until(pilot, lambda: "name: web" in (ws / POLICY).read_text())
+        text = (ws / POLICY).read_text()
+        assert text.index("name: nginx") < text.index("---\n", 4) < text.index("name: web")
+        result = app.screen.query_one("#write-result", Static)
+        await wait_until(pilot, lambda: f"added       {POLICY}" in _text(result))
+        await pilot.press("a")
+        await wait_until(
+            pilot, lambda: "kept: image-policy.yaml has ImagePolicy flux-system/web" in _text(result)
+        )
+        assert (ws / POLICY).read_text() == text

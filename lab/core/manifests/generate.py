@@ -23,6 +23,7 @@ from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
 from lab.core.manifests.validate import git_branch_error, template_problems
 from lab.core.policy.spec import PolicyKind, PolicySpec
 from lab.core.record import dataclass
+from lab.core.yamlsafe import load_all, load_one
 from lab.errors import LabError
 
 SEED_MESSAGE_TEMPLATE = (
@@ -289,3 +290,44 @@ def render_manifests(opts: GenerateOptions) -> dict[str, str]:
         name: dump(obj, sort_keys=False, explicit_start=False, seed_style=True)
         for name, obj in objects.items()
     }
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A file's text with one generated object added (`add_manifest`), or as it was: `present` then
+    names the object of the same kind and name the file holds already, e.g. `ImagePolicy flux-system/shop`."""
+
+    text: str
+    present: str = ""
+
+
+def _identity(data: Any) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of a manifest's object; None for a document that is no object."""
+    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+        return None
+    meta = data["metadata"]
+    return str(data.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def add_manifest(current: str, manifest: str, file: str) -> Addition:
+    """`current` (a file's text) with `manifest` (one rendered object) appended as a document of its
+    own - unless the file holds an object of the same kind and name: that one is the learner's and is
+    left as it is (a missing namespace matches any: Flux's Kustomization may give it one). Nothing
+    already in the file changes, comments included. Raises LabError (file:line) when `current` is not
+    YAML the lab can read: appending to it would bury the error under the new object."""
+    generated = load_one(manifest, file)
+    wanted = _identity(generated.data if generated is not None else None)
+    if wanted is None:
+        raise LabError("the generated manifest holds no object", file=file)  # a bug, not the learner's
+    kind, namespace, name = wanted
+    for doc in load_all(current, file):
+        have = _identity(doc.data)
+        if have is not None and have[0] == kind and have[2] == name and have[1] in ("", namespace):
+            return Addition(current, present=f"{kind} {have[1] or namespace}/{name}")
+    if not current.strip():
+        return Addition(manifest)
+    head = current if current.endswith("\n") else current + "\n"
+    body = manifest.removeprefix("---\n")
+    # The file may end with a `---` of its own (an empty document next): one marker, not two.
+    last = next((line for line in reversed(head.splitlines()) if line.strip()), "")
+    return Addition(head + body if last.rstrip() == "---" else f"{head}---\n{body}")

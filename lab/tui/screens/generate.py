@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 #: (input id, GenerateOptions field, label, the flags errors name); "" = not a plain field
 FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("name", "name", "Name (all three objects)", ("--name",)),
+    ("name", "name", "Name (repository, policy)", ("--name",)),
     ("namespace", "namespace", "Namespace", ("--namespace",)),
     ("image", "image", "Image (no tag)", ("--image",)),
     ("interval", "interval", "Scan interval", ("--interval",)),
@@ -56,7 +56,8 @@ POLICY_DEFAULTS = {"semver": "1.25.x", "numerical": "asc", "alphabetical": "asc"
 class GenerateScreen(LabScreen):
     HELP = (
         "Fill in the form; the preview on the right is exactly what `lab generate` writes. "
-        "ctrl+s writes the files (a diff is shown first when they exist). The Marker tab adds "
+        "ctrl+s writes the files (a diff is shown first when they exist); `a` adds the objects to the "
+        "files instead, keeping what they hold (one more image: change Name and Image, then `a`). The Marker tab adds "
         "the image policy marker to the task's Deployment (] and [ switch tabs). `e` opens a file in "
         "the lab's editor (on the Marker tab: the Deployment), for what the form does not write. Esc "
         "leaves a field so 1-7 and the other keys work again."
@@ -65,6 +66,7 @@ class GenerateScreen(LabScreen):
     AUTO_FOCUS = "#preview-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "write", "Write files", priority=True),
+        Binding("a", "add", "Add"),
         Binding("escape", "leave_field", "Leave field", show=False),
         Binding("m", "mark", "Insert marker"),
         Binding("e", "edit", "Edit"),
@@ -133,6 +135,7 @@ class GenerateScreen(LabScreen):
                         yield field_input
                     yield Static("", id="form-error", markup=False)
                     yield Button("Write files (ctrl+s)", id="write", variant="primary", compact=True)
+                    yield Button("Add to files (a)", id="add", compact=True)
                     yield Static("", id="write-result", classes="muted", markup=False)
                 with VerticalScroll(id="preview-scroll"):
                     yield Static("", id="preview")
@@ -256,13 +259,27 @@ class GenerateScreen(LabScreen):
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:
+        if self._ready():
+            self._plan_write(self.options, dict(self.texts))
+
+    @on(Button.Pressed, "#add")
+    def action_add(self) -> None:
+        if self._ready():
+            self._add(self.options, dict(self.texts))
+
+    def _ready(self) -> bool:
         if self.options is None:
             self.notify("Fix the highlighted field first.", severity="warning")
-            return
+            return False
         # Whatever held the focus (often a field), the dialog hands it back to the preview: keys
         # typed after it (5, p...) must not land in the Image field.
         self.query_one("#preview-scroll").focus()
-        self._plan_write(self.options, dict(self.texts))
+        return True
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False, description="adding the objects")
+    def _add(self, opts: GenerateOptions, texts: dict[str, str]) -> None:
+        # Adding replaces nothing, so there is no diff to confirm.
+        self._write_files(opts, texts, self._task_files(), force=False, add=True)
 
     @work(
         thread=True, exclusive=True, group="write", exit_on_error=False, description="writing the manifests"
@@ -300,13 +317,21 @@ class GenerateScreen(LabScreen):
         self._write_files(opts, texts, self._task_files(), force=True)
 
     def _write_files(
-        self, opts: GenerateOptions, texts: dict[str, str], files: tuple[str, ...], *, force: bool
+        self,
+        opts: GenerateOptions,
+        texts: dict[str, str],
+        files: tuple[str, ...],
+        *,
+        force: bool,
+        add: bool = False,
     ) -> None:
         from lab.errors import LabError
         from lab.services.generate import generate
 
         try:
-            result = generate(self.lab.session.workspace, opts, force=force, texts=texts, files=files)
+            result = generate(
+                self.lab.session.workspace, opts, force=force, texts=texts, files=files, add=add
+            )
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
@@ -326,8 +351,15 @@ class GenerateScreen(LabScreen):
     def _written(self, result: GenerateResult) -> None:
         root = self.lab.session.workspace.resolve()
         lines = [f"{f.status:11} {_rel(f.path, root)}" for f in result.files]
+        lines += [f"kept: {f.path.name} has {f.present} already" for f in result.files if f.present]
         self.query_one("#write-result", Static).update("\n".join(lines))
-        self.notify(f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])")
+        added = sum(f.status == "added" for f in result.files)
+        if added or any(f.present for f in result.files):
+            self.notify(f"added to {added} of {len(result.files)} files; next: mark the fields of this image")
+        else:
+            self.notify(
+                f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])"
+            )
         self.lab.refresh_state(fetch=False)
 
     # --- the marker -------------------------------------------------------------------------------
