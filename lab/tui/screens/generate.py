@@ -353,9 +353,11 @@ class GenerateScreen(LabScreen):
         lines = [f"{f.status:11} {_rel(f.path, root)}" for f in result.files]
         lines += [f"kept: {f.path.name} has {f.present} already" for f in result.files if f.present]
         self.query_one("#write-result", Static).update("\n".join(lines))
-        added = sum(f.status == "added" for f in result.files)
-        if added or any(f.present for f in result.files):
-            self.notify(f"added to {added} of {len(result.files)} files; next: mark the fields of this image")
+        kept = sum(bool(f.present) for f in result.files)
+        if kept or any(f.status == "added" for f in result.files):
+            written = sum(f.status in ("added", "created") for f in result.files)
+            also = f", {kept} kept as they were" if kept else ""
+            self.notify(f"added to {written} of {len(result.files)} files{also}; next: the Marker tab (])")
         else:
             self.notify(
                 f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])"
