@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy.add_argument("--alphabetical", choices=("asc", "desc"), help="alphabetical order policy")
     parser.add_argument("--filter-pattern", metavar="REGEX", help="filterTags.pattern (Go regexp)")
     parser.add_argument("--filter-extract", metavar="TEMPLATE", help="filterTags.extract, e.g. '$version'")
+    parser.add_argument(
+        "--reflect-digest",
+        choices=("Never", "IfNotPresent", "Always"),
+        help="the policy's digestReflectionPolicy (default: Never, not written; Always also sets its interval)",
+    )
     parser.add_argument("--git-source", help="GitRepository name (default: flux-system)")
     parser.add_argument("--branch", help="checkout branch (default: main)")
     parser.add_argument("--push-branch", help="push branch (default: main)")

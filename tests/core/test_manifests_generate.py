@@ -14,6 +14,7 @@ from lab.core.manifests.generate import (
 from lab.core.manifests.parse import find_automation
 from lab.core.manifests.validate import validate
 from lab.core.policy.spec import PolicySpec
+from lab.core.yamlsafe import load_all
 from lab.errors import LabError
 from tests.support.taskfiles import IA, solution_text
 
@@ -384,3 +385,25 @@ def test_add_manifest_refuses_a_file_that_is_not_yaml_naming_its_line() -> None:
     with pytest.raises(LabError) as err:
         add_manifest("kind: ImagePolicy\nmetadata:\n  name: [shop\n", _SHOP, "image-policy.yaml")
     assert err.value.file == "image-policy.yaml" and err.value.line is not None
+
+
+@pytest.mark.parametrize("api", ["v1", "v1beta2"])
+def test_digest_reflection_is_written_as_flux_create_writes_it(api: str) -> None:
+    def policy_spec(reflect: str) -> dict[str, object]:
+        texts = render_manifests(GenerateOptions(api_version=api, reflect_digest=reflect))
+        problems = [
+            p for p in validate(find_automation(texts), served_versions=(api,)) if p.severity == "error"
+        ]
+        assert problems == [], f"the lab's own validator refuses {reflect}"
+        docs = load_all(texts["image-policy.yaml"], "image-policy.yaml")
+        return docs[0].data["spec"]  # type: ignore[no-any-return]
+
+    assert "digestReflectionPolicy" not in policy_spec("Never")  # the default, not written
+    pinned = policy_spec("IfNotPresent")
+    assert pinned["digestReflectionPolicy"] == "IfNotPresent" and "interval" not in pinned
+    always = policy_spec("Always")  # the API requires an interval with Always, and refuses it otherwise
+    assert always["digestReflectionPolicy"] == "Always"
+    assert always["interval"] == ("5m0s" if api == "v1" else "5m")
+    with pytest.raises(LabError) as err:
+        render_manifests(GenerateOptions(reflect_digest="always"))
+    assert err.value.field == "--reflect-digest"

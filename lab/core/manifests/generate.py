@@ -58,7 +58,10 @@ FLAGS = {
     "automation_name": "--automation-name",
     "automation_interval": "--automation-interval",
     "message_template": "--message-template",
+    "reflect_digest": "--reflect-digest",
 }
+#: ImagePolicy `spec.digestReflectionPolicy`; Never, the default, is not written (as flux create omits it).
+REFLECT_DIGEST = ("Never", "IfNotPresent", "Always")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class GenerateOptions:
     policy: PolicySpec = field(default_factory=lambda: PolicySpec("semver", "1.25.x"))
     filter_pattern: str | None = None
     filter_extract: str | None = None
+    #: `Always` also writes the policy's `interval` (the scan interval): Flux's API requires one then.
+    reflect_digest: str = "Never"
     git_source: str = "flux-system"
     branch: str = "main"
     push_branch: str = "main"
@@ -151,6 +156,12 @@ def check_options(opts: GenerateOptions) -> GenerateOptions:
         if reason:
             raise _flag_error(option, reason, "e.g. 5m, 1h or 30s")
     _check_policy(opts.policy)
+    if opts.reflect_digest not in REFLECT_DIGEST:
+        raise _flag_error(
+            "reflect_digest",
+            f"'{opts.reflect_digest}' is not a digest reflection policy",
+            "one of Never, IfNotPresent (pin the digest a tag had when first seen) or Always",
+        )
     pattern, extract = _filters(opts)
     if pattern is not None:
         _check_regex(pattern)
@@ -248,7 +259,13 @@ def _objects(opts: GenerateOptions, *, export: bool) -> dict[str, dict[str, Any]
         "metadata": meta,
         "spec": {"image": opts.image, "interval": duration(opts.interval)},
     }
-    policy_spec: dict[str, Any] = {"imageRepositoryRef": {"name": opts.name}, "policy": _policy_block(opts)}
+    policy_spec: dict[str, Any] = {"imageRepositoryRef": {"name": opts.name}}
+    if opts.reflect_digest != "Never":
+        policy_spec["digestReflectionPolicy"] = opts.reflect_digest
+    if opts.reflect_digest == "Always":
+        # CEL on the API: "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'".
+        policy_spec["interval"] = duration(opts.interval)
+    policy_spec["policy"] = _policy_block(opts)
     pattern, extract = _filters(opts)
     if pattern is not None:
         policy_spec["filterTags"] = {"pattern": pattern, **({"extract": extract} if extract else {})}

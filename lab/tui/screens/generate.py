@@ -90,7 +90,7 @@ class GenerateScreen(LabScreen):
         self._rendered_form: GenerateOptions | None = None
 
     def compose_area(self) -> ComposeResult:
-        from lab.core.manifests.generate import options_from_mapping
+        from lab.core.manifests.generate import REFLECT_DIGEST, options_from_mapping
         from lab.core.manifests.models import API_V1, API_V1BETA2
 
         # The task's `[generate]` table (task.toml) is the form's defaults, as for `lab generate --task`.
@@ -118,6 +118,16 @@ class GenerateScreen(LabScreen):
                         compact=True,
                     )
                     for input_id, _field, label, _flags in FIELDS:
+                        if input_id == "update_path":
+                            # The policy's last field: after its tag filter, before the automation's.
+                            yield Label("Digest reflection", classes="field-label")
+                            yield Select(
+                                [(value, value) for value in REFLECT_DIGEST],
+                                value=defaults.reflect_digest,
+                                allow_blank=False,
+                                id="reflect_digest",
+                                compact=True,
+                            )
                         if input_id == "policy_value":
                             yield Label("Policy", classes="field-label")
                             yield Select(
@@ -200,6 +210,7 @@ class GenerateScreen(LabScreen):
         return GenerateOptions(
             api_version=str(api),
             policy=PolicySpec(kind, values["policy_value"]),  # type: ignore[arg-type]
+            reflect_digest=str(self.query_one("#reflect_digest", Select).value),
             **kwargs,  # type: ignore[arg-type]
         )
 
