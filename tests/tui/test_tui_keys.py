@@ -777,9 +777,12 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3", "ctrl+s")
         await wait_until(pilot, lambda: (ws / POLICY).is_file())
+        await pilot.press("f")  # into the form's first field; Tab walks the others
         for field, value in (("name", "web"), ("image", "ghcr.io/acme/web")):
-            await pilot.click(f"#{field}")
             widget = app.screen.query_one(f"#{field}", Input)
+            if field == "image":
+                await pilot.press("tab", "tab")  # past Namespace
+            await wait_until(pilot, lambda w=widget: w.has_focus)  # type: ignore[misc]
             await fast_keys(pilot, "end", *(["backspace"] * len(widget.value)))
             await type_keys(pilot, value)
         await pilot.press("escape", "a")

@@ -59,8 +59,9 @@ class GenerateScreen(LabScreen):
         "ctrl+s writes the files (a diff is shown first when they exist); `a` adds the objects to the "
         "files instead, keeping what they hold (one more image: change Name and Image, then `a`). The Marker tab adds "
         "the image policy marker to the task's Deployment (] and [ switch tabs). `e` opens a file in "
-        "the lab's editor (on the Marker tab: the Deployment), for what the form does not write. Esc "
-        "leaves a field so 1-7 and the other keys work again."
+        "the lab's editor (on the Marker tab: the Deployment), for what the form does not write. `f` "
+        "puts the cursor in the form (Tab, shift+Tab move between fields); Esc leaves a field so 1-7 "
+        "and the other keys work again."
     )
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
@@ -68,6 +69,7 @@ class GenerateScreen(LabScreen):
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("a", "add", "Add"),
         Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("f", "form", "Fill in the form", show=False),
         Binding("m", "mark", "Insert marker"),
         Binding("e", "edit", "Edit"),
     ]
@@ -105,7 +107,8 @@ class GenerateScreen(LabScreen):
         self._policy_defaults[policy_kind] = defaults.policy.value
         with TabbedContent(initial="manifests-pane"):
             with TabPane("Manifests", id="manifests-pane"), Horizontal(id="gen-body"):
-                with VerticalScroll(id="gen-form"):
+                # Not a Tab stop of its own: its fields are, and it scrolls to the focused one.
+                with VerticalScroll(id="gen-form", can_focus=False):
                     yield Label("API version", classes="field-label")
                     yield Select(
                         [
@@ -261,6 +264,11 @@ class GenerateScreen(LabScreen):
         names = (Path(name).name for name in self.files)
         combined = "".join(f"# {name}\n{text}" for name, text in zip(names, texts.values(), strict=True))
         self.query_one("#preview", Static).update(yaml_content(combined))
+
+    def action_form(self) -> None:
+        """`f`: the cursor into the form's first field (Tab walks the others), on the Manifests tab."""
+        self.query_one(TabbedContent).active = "manifests-pane"
+        self.query_one("#name", Input).focus()
 
     def action_leave_field(self) -> None:
         if isinstance(self.focused, Input | Select):
