@@ -46,6 +46,7 @@ from typing import Literal
 
 from lab.adapters.files import read_regular
 from lab.core.record import dataclass
+from lab.core.text import redact_url
 from lab.errors import GitError
 
 DEFAULT_TIMEOUT = 60.0
@@ -368,15 +369,6 @@ def _run_group(
         # Helpers left in the group (a transport that ignored EOF) must not outlive the command.
         _kill_group(proc.pid)
     return _Result(proc.returncode, out, errb.decode("utf-8", "replace"))
-
-
-# Only error messages need it: compiled on first use (re's cache), not by every command's start-up.
-_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@"
-
-
-def redact_url(text: str) -> str:
-    """Credentials in URLs (https://user:token@host) replaced by ***."""
-    return re.sub(_USERINFO, r"\1***@", text)
 
 
 def condense(text: str) -> str:

@@ -81,3 +81,12 @@ def first_other_break(text: str) -> tuple[int, str] | None:
 
 
 __all__ = ["drop_controls", "escape_controls", "escape_json", "first_other_break", "first_unsafe", "is_safe"]
+
+
+# Only error messages need it: compiled on first use (re's cache), not by every command's start-up.
+_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@"
+
+
+def redact_url(text: str) -> str:
+    """Credentials in URLs (https://user:token@host) replaced by ***."""
+    return re.sub(_USERINFO, r"\1***@", text)

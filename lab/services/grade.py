@@ -30,11 +30,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lab.adapters.git import NETWORK_TIMEOUT as CLONE_TIMEOUT_S
-from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_workspace, redact_url
+from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_workspace
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.record import dataclass
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
+from lab.core.text import redact_url
 from lab.errors import GitError, LabError, UsageError
 
 # Deep enough that git.flux-commit can diff Flux's commit against its parent after a few learner

@@ -248,3 +248,13 @@ def test_step_summary_shows_learner_text_literally(text: str) -> None:
     assert "".join(c.content for c in hint.children or []) == " ".join(text.split())
     assert not [t for t in tokens if t.type in ("fence", "code_block", "blockquote_open", "bullet_list_open")]
     assert [t.markup for t in tokens if t.type == "heading_open"] == ["##", "###"]  # ours only
+
+
+def test_step_summary_carries_no_raw_control_or_bidi_character_from_a_repository() -> None:
+    """`$GITHUB_STEP_SUMMARY` is a file people `cat` as well as a page GitHub renders: a file name
+    holding an escape sequence or a bidi override reached it raw (the message beside it was escaped)."""
+    name = "apps/base/nginx/\x1b[31mred\u202e\x07.yaml"
+    check = CheckResult("c.one", "T", Status.FAIL, 0, 2, message=f"bad {name}", hint=name, file=name, line=1)
+    md = render_summary(Report(task="09b", checks=(check,)))
+    assert not [ch for ch in md if ch not in "\n" and (ord(ch) < 32 or ch in "\x7f\u202e")], md
+    assert "\\\\x1b\\[31mred" in md  # shown, as an escape, not dropped

@@ -155,17 +155,35 @@ def test_classroom_init_pins_the_spec_and_refuses_unpinned(tmp_path: Path) -> No
         assert not (tmp_path / "bad").exists()
 
 
+ACCEPTED = [
+    PINNED,
+    "fluxlab @ git+https://gitlab.example/course/fluxlab@v0.1.0",
+    "fluxlab @ git+ssh://git@github.com/org/fluxlab@v0.1.0",  # ssh's user name is no secret
+    "fluxlab==0.1.0",
+    "fluxlab @ https://example.org/dist/fluxlab-0.1.0-py3-none-any.whl#sha256=" + "a" * 64,
+    "https://example.org/dist/fluxlab-0.1.0-py3-none-any.whl",
+    "https://example.org/dist/fluxlab-0.1.0.tar.gz",
+]
+
+
+@pytest.mark.parametrize("spec", ACCEPTED)
+def test_pinned_specs_are_accepted(spec: str) -> None:
+    assert check_lab_spec(spec) == spec
+
+
 @pytest.mark.parametrize(
     "spec",
     [
-        PINNED,
-        "fluxlab @ git+https://gitlab.example/course/fluxlab@v0.1.0",
-        "fluxlab==0.1.0",
-        "fluxlab @ https://example.org/dist/fluxlab-0.1.0-py3-none-any.whl#sha256=" + "a" * 64,
+        "fluxlab @ git+https://user:s3cr3t@github.com/org/fluxlab@" + "0" * 40,
+        "fluxlab @ git+https://s3cr3t@github.com/org/fluxlab@v0.1.0",  # a token as the user name
+        "https://user:s3cr3t@example.org/dist/fluxlab-0.1.0-py3-none-any.whl",
     ],
 )
-def test_pinned_specs_are_accepted(spec: str) -> None:
-    assert check_lab_spec(spec) == spec
+def test_a_spec_with_a_credential_is_refused_without_printing_it(spec: str) -> None:
+    """The workflow is committed into the template, so into every student's repository."""
+    with pytest.raises(SpecError) as err:
+        check_lab_spec(spec)
+    assert "credential" in str(err.value) and "s3cr3t" not in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -196,7 +214,7 @@ def _install_script(text: str) -> str:
     [
         ("", 1, f"::error title=fluxlab is not pinned::{SPEC_VARIABLE} is not set"),
         ("fluxlab", 1, f"::error title=fluxlab is not pinned::{SPEC_VARIABLE}=fluxlab pins no version"),
-        (PINNED, 0, f"pip install --quiet --disable-pip-version-check {PINNED}"),
+        *((spec, 0, f"pip install --quiet --disable-pip-version-check {spec}") for spec in ACCEPTED),
     ],
 )
 def test_install_step_runs_as_a_shell_script(tmp_path: Path, spec: str, code: int, words: str) -> None:

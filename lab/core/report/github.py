@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from lab.core.checks.model import CheckResult, Report, Status
 from lab.core.report.text import render_text
+from lab.core.text import escape_controls
 
 MAX_ERRORS = 9
 MAX_WARNINGS = 9
@@ -111,7 +112,9 @@ def md_text(text: str) -> str:
     (`<`), entity (`&lt;` stays those four characters), strikethrough (`~`) or cell break (`|`). Line
     breaks become spaces: a table row is one line.
     """
-    flat = " ".join(text.split())
+    # The summary is a file GitHub renders, but also one people `cat`: a repository's file name must
+    # not reach it as raw escape sequences or bidi overrides.
+    flat = " ".join(escape_controls(text).split())
     return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in flat)
 
 

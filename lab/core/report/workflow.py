@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from lab.core.record import dataclass
 from lab.core.report.github import runner_names
+from lab.core.text import redact_url
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 SPEC_VARIABLE = "FLUXLAB_LAB_SPEC"
@@ -30,6 +31,9 @@ OFFLINE_EXCLUDED = frozenset({"cluster", "registry"})
 _SAFE_SPEC = re.compile(r"^[A-Za-z0-9 @+:/._=#~!,<>\[\]-]+$")
 _GIT_REF = re.compile(r"^(?:[A-Za-z0-9_.-]+ *@ *)?git\+[a-z+]+://\S+@[A-Za-z0-9._/-]+(?:#\S*)?$")
 _EXACT_VERSION = re.compile(r"^[A-Za-z0-9_.-]+ *== *[0-9][0-9A-Za-z.+!-]*$")
+# user[:password]@ in a URL's authority: `git@` of ssh is a user name; a password, or any user of
+# http(s) (a token is often given as the user name), is a secret.
+_CREDENTIAL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*?)s?://([^/@\s]+)@")
 _ARCHIVE_URL = re.compile(
     r"^(?:[A-Za-z0-9_.-]+ *@ *)?https://\S+\.(?:whl|tar\.gz|zip)(?:#sha256=[0-9a-f]{64})?$"
 )
@@ -49,6 +53,14 @@ def check_lab_spec(spec: str) -> str:
     text = spec.strip()
     if not text:
         raise SpecError("the lab spec is empty")
+    credential = _CREDENTIAL.search(text)
+    if credential and (":" in credential.group(2) or credential.group(1).lower().endswith("http")):
+        # The workflow file is committed into the template, so into every student's repository.
+        raise SpecError(
+            f"the lab spec {redact_url(text)!r} carries a credential in its URL: the workflow would "
+            "commit it into every student's repository; pin a URL anyone can read (a public fork or "
+            "a release wheel)"
+        )
     if not _SAFE_SPEC.match(text) or "${{" in text:
         raise SpecError(f"the lab spec {text!r} contains characters a pip requirement does not need")
     if _GIT_REF.match(text):
@@ -153,7 +165,7 @@ jobs:
             exit 1
           fi
           case "$spec" in
-            *==*|*@*) ;;
+            *==*|*@*|https://*.whl|https://*.tar.gz|https://*.zip|https://*.whl#sha256=*) ;;
             *) echo {_yaml_str_shell(unpinned)}; exit 1 ;;
           esac
           python -m pip install --quiet --disable-pip-version-check "$spec"
