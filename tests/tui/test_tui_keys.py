@@ -796,3 +796,25 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
             pilot, lambda: "kept: image-policy.yaml has ImagePolicy flux-system/web" in _text(result)
         )
         assert (ws / POLICY).read_text() == text
+
+
+async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:
+    """A watch re-runs the checks whenever origin moves and while the cluster settles; each run posted
+    'All green' again, which replaced the toast with a fresh one, so it never went away."""
+    from lab.core.checks.model import CheckResult, Report, Status
+
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+
+    def report(points: int) -> Report:
+        return Report(task="09b", checks=(CheckResult("a.one", "A", Status.PASS, points, points),))
+
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.current_mode == "checks")
+        screen = app.screen
+        for points in (2, 2, 2, 3):
+            screen._announce(report(points))  # type: ignore[attr-defined]
+        await pilot.pause()
+        announced = [m for _, m in notifications(seen) if m.startswith(("All green", "Every check passes"))]
+        assert len(announced) == 2, announced  # 2/2 once, then 3/3: news again

@@ -58,6 +58,8 @@ class ChecksScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown_report: Report | None = None
+        #: (status, score, max score) of the last report announced in a toast
+        self._announced: tuple[str, int, int] | None = None
 
     @property
     def report(self) -> Report | None:
@@ -138,6 +140,12 @@ class ChecksScreen(LabScreen):
     def _announce(self, report: Report) -> None:
         from lab.services.check import ready_for_progress
 
+        # A watch re-runs the checks whenever origin moves and while the cluster settles: the same
+        # outcome again is no news, and re-posting it kept the toast up for as long as the watch ran.
+        outcome = (report.status, report.score, report.max_score)
+        if outcome == self._announced:
+            return
+        self._announced = outcome
         if ready_for_progress(report.checks):
             done = (
                 "7 (Done), then u" if "done" in self.lab.session.task.meta.areas else "`lab progress --done`"
