@@ -193,6 +193,18 @@ class LabApp(App[None]):
         shown = list(self._notifications)
         for old in shown[: max(0, len(shown) - (self.MAX_TOASTS - 1))]:
             self._unnotify(old, refresh=False)
+        # An expired toast removes itself, but on the Flux screen in the sandbox its place was not
+        # painted again: it stayed on top of the Origin log until the screen changed. Repaint then.
+        self.set_timer(new.timeout + 0.5, self._repaint_after_toast)
+
+    def _repaint_after_toast(self) -> None:
+        from textual.app import ScreenStackError
+
+        try:
+            screen = self.screen
+        except ScreenStackError:  # between modes, or the app is closing: nothing is painted
+            return
+        screen.refresh(layout=True)
 
     # --- the one error handler of every worker ----------------------------------------------------
 
