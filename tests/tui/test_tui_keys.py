@@ -818,3 +818,20 @@ async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Pat
         await pilot.pause()
         announced = [m for _, m in notifications(seen) if m.startswith(("All green", "Every check passes"))]
         assert len(announced) == 2, announced  # 2/2 once, then 3/3: news again
+
+
+async def test_writing_a_form_with_a_bad_field_says_why_in_the_toast(tmp_path: Path) -> None:
+    """The toast said only "Fix the highlighted field first."; the reason sat under the last field,
+    below the fold at 24 rows, and the highlight is a colour alone."""
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("3", "f")
+        await wait_until(pilot, lambda: app.screen.query_one("#name", Input).has_focus)
+        await fast_keys(pilot, "end")
+        await type_keys(pilot, "X")
+        await pilot.press("escape", "ctrl+s")
+        await wait_until(pilot, lambda: any(t == "warning" for t, _ in notifications(seen)))
+        warning = next(m for t, m in notifications(seen) if t == "warning")
+        assert warning.startswith("Name (repository, policy): 'nginxX'"), warning
+        assert not (app.session.workspace / OUT).exists()

@@ -90,6 +90,8 @@ class GenerateScreen(LabScreen):
         self.files: tuple[str, ...] = DEFAULT_FILES
         #: the form the preview shows: the manifests are rendered once per change of it
         self._rendered_form: GenerateOptions | None = None
+        #: why the form cannot be rendered (shown under the form, and by ctrl+s and a)
+        self._form_error = ""
 
     def compose_area(self) -> ComposeResult:
         from lab.core.manifests.generate import REFLECT_DIGEST, options_from_mapping
@@ -255,6 +257,7 @@ class GenerateScreen(LabScreen):
                 self.query_one(f"#{bad[0]}", Input).add_class("-bad")
             error.update(f"✗ {text}")
             error.add_class("error-text")
+            self._form_error = text
             return
         self.options = opts
         self.texts = dict(texts)
@@ -288,7 +291,12 @@ class GenerateScreen(LabScreen):
 
     def _ready(self) -> bool:
         if self.options is None:
-            self.notify("Fix the highlighted field first.", severity="warning")
+            # The reason sits under the last field, below the fold of a 24-row terminal.
+            self.notify(
+                self._form_error or "Fix the highlighted field first.",
+                title="Not written",
+                severity="warning",
+            )
             return False
         # Whatever held the focus (often a field), the dialog hands it back to the preview: keys
         # typed after it (5, p...) must not land in the Image field.
