@@ -48,6 +48,12 @@ async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
         think = str(app.screen.query_one("#feedback", Static).content)
         assert think.startswith("Think about:\n- How would you handle multiple images in one deployment?\n")
         assert "  the lab's exercise on it: Task 09b-staging (Home, 1: Enter opens it)\n" in think
+        # A finished quiz has no next question for the footer to offer; r starts again.
+        from textual.widgets._footer import FooterKey
+
+        await pilot.pause()
+        offered = [k.description for k in app.screen.query(FooterKey)]
+        assert "Next question" not in offered and "Start again" in offered, offered
     record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
     assert record["passed"] is True
     assert record["score"] == len(session.task.quiz.questions)

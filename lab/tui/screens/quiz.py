@@ -148,7 +148,14 @@ class QuizScreen(LabScreen):
         self.index = 0
         self.answers = []
         self.finished = False
+        self.refresh_bindings()
         self._show_question()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A finished quiz has no next question: the footer must not offer one.
+        if action == "next" and self.finished:
+            return False
+        return super().check_action(action, parameters)
 
     def _finish(self) -> None:
         from lab.core.quiz import grade
@@ -156,6 +163,7 @@ class QuizScreen(LabScreen):
         session = self.lab.session
         result = grade(session.task.id, session.task.quiz, self.answers)
         self.finished = True
+        self.refresh_bindings()
         verdict = "passed" if result.passed else f"not passed (need {session.task.quiz.pass_mark})"
         self.query_one("#counter", Label).update("Quiz finished")
         self.query_one("#prompt", Static).update(f"{result.score}/{result.total}: {verdict}")
