@@ -141,6 +141,28 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"image: nginx:1.25.0 {M}\nargs:\n  -  # plain\n",
         f"image: library/nginx:1.25.3 {M}\nargs:\n  -\n\n# plain\n",
     ),
+    # The comments under a `-` alone on its line: yaml.v3 scans them with the `-` as the token
+    # before them. Followed by the item's content, they head it (Flux sets it) ...
+    "marker-under-a-dash-heads-the-item": (
+        f"images:\n-\n  {M}\n  nginx:1.25.0\n",
+        f"images:\n{M}\n- library/nginx:1.25.3\n",
+    ),
+    # ... and a mapping item's first key, the comment above the `-` heading the mapping.
+    "comment-under-a-dash-heads-the-first-key": (
+        f"image: nginx:1.25.0 {M}\nitems:\n# above\n-\n  # note\n  a: 1\n",
+        f"image: library/nginx:1.25.3 {M}\nitems:\n# above\n- # note\n  a: 1\n",
+    ),
+    # Before a blank line they are the `-`'s foot, which an empty item's event does not take: the
+    # next item's takes it ...
+    "comment-under-empty-item-before-blank-line-is-next-item-foot": (
+        f"image: nginx:1.25.0 {M}\nargs:\n-\n  # note\n\n- --debug\n",
+        f"image: library/nginx:1.25.3 {M}\nargs:\n-\n- --debug\n# note\n",
+    ),
+    # ... or, when the blocks close first, the end of the innermost mapping (its last key's foot).
+    "comment-under-empty-last-item-is-the-mapping-foot": (
+        f"image: nginx:1.25.0 {M}\nspec:\n  args:\n    -\n      # note\n\nkind: x\n",
+        f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n  -\n  # note\nkind: x\n",
+    ),
 }
 
 

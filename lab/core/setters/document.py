@@ -1,11 +1,14 @@
 """Reading YAML into the node tree Flux edits, with comments where yaml.v3 would put them.
 
-ruamel.yaml parses the text (scalars, styles, tags, anchors, positions). Comments are found in the
-text and attached with the placement rules yaml.v3's scanner applies in the cases that occur in
-manifests: a comment at the end of a value's line is that value's line comment; one after a bare
-`key:` belongs to the key; comment lines above an entry are its head comment; comment lines that end
-a block (followed by a blank line or by a dedent) are a foot comment of the entry they follow; what
-is left at the end of a document is the document's foot.
+libyaml (through PyYAML; ruamel.yaml without it) parses the text: scalars, styles, tags, anchors,
+positions. No Python parser places comments as yaml.v3 does, so comments are found in the text and
+attached with the placement rules yaml.v3's scanner applies in the cases that occur in manifests: a
+comment at the end of a value's line is that value's line comment; one after a bare `key:` belongs
+to the key; comment lines above an entry are its head comment; comment lines that end a block
+(followed by a blank line or by a dedent) are a foot comment of the entry they follow; what is left
+at the end of a document is the document's foot. After a `-` alone on its line those rules do not
+hold (the `-` takes no comment and an empty item's event none either): the comments there are placed
+by replaying yaml.v3's comment scan and its parser's hand-over on them (lab.core.setters.dash).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from itertools import accumulate
 from typing import Any
 
 from lab.core.record import dataclass
+from lab.core.setters import dash
+from lab.core.setters.dash import is_empty as _is_empty
 from lab.core.setters.node import (
     ALIAS,
     CLOSE_MAP,
@@ -932,7 +937,7 @@ class _Builder:
         own: list[tuple[int, int, str]] = []
         deferred: list[tuple[int, str]] = []
         explicit = _explicit_start(self.text)
-        placed = self._attach_dash_comments(doc, entries, comments)
+        placed = self._attach_after_dashes(doc, entries, comments)
         for line, col, txt, has_content in comments:
             if line in placed:
                 continue
@@ -955,59 +960,192 @@ class _Builder:
         for gap in gaps:
             self._attach_gap(doc, gap, tok_idx, entries, entry_idx, content_lines)
 
-    def _attach_dash_comments(
+    def _attach_after_dashes(
         self, doc: Node, entries: list[_Entry], comments: list[tuple[int, int, str, bool]]
     ) -> set[int]:
-        """Place a comment after a lone `-` (an empty item) that ends its sequence; the lines placed.
-
-        A sequence indicator takes no line comment in yaml.v3: the comment is scanned as if on a
-        line of its own, with the comment lines under it at the sequence's column or right of it.
-        When a line left of the sequence follows, the text is a foot that the sequence's end does
-        not take and its mapping's end hands to the sequence's key; at the end of the document it
-        is the document's foot. (Followed by another item, it heads that item, as placed already.)
-        """
+        """Place the comments between a `-` that ends its line (a comment after it aside) and the
+        next token as yaml.v3 does (see lab.core.setters.dash); the comment lines placed."""
         placed: set[int] = set()
-        own = {ln: (col, txt) for ln, col, txt, has_content in comments if not has_content}
-        # The lines of the text (no empty one after a final line break).
-        line_count = len(self.line_starts) - (1 if self.text.endswith("\n") else 0)
+        text = self.text
+        evs: list[dash.Event] = []
+        ev_at: dict[int, int] = {}  # id() of a node -> the index of its event in evs
+        starts = [self.line_starts[c[0]] + c[1] for c in comments]  # where each comment starts
         for e in entries:
-            if e.is_key or e.in_flow or not _is_empty(e.owner):
+            if e.is_key or e.in_flow or text[e.index : e.index + 1] != "-":
                 continue
-            text = self._line_text(e.line)
-            head, sep, _ = text.partition("#")
-            if not sep or head.strip(" \t") != "-":
+            d = e.index
+            eol = text.find("\n", d)
+            after = text[d + 1 : len(text) if eol == -1 else eol].strip(" ")
+            if after and not after.startswith("#"):
                 continue
-            com = next((c for c in comments if c[0] == e.line and c[3]), None)
-            if com is None:
+            gap = self._dash_gap(d)
+            if gap is None:
                 continue
-            dash = head.index("-")
-            lines = [e.line]
-            k = e.line + 1
-            while k in own and own[k][0] >= dash:
-                lines.append(k)
-                k += 1
-            while k < line_count and not self._line_text(k).strip(" \t\r"):
-                k += 1  # blank lines
-            if k >= line_count:
-                target: Node | None = None
-            else:
-                nxt = self._line_text(k)
-                col = len(nxt) - len(nxt.lstrip(" "))
-                if col >= dash or (k in own and k > lines[-1] + 1 and own[k][0] >= dash):
-                    continue
-                parent = e.parent
-                if parent is None or not parent.is_key or parent.value is not e.container:
-                    continue
-                target = parent.owner
-            body = "\n".join([com[2]] + [own[ln][1] for ln in lines[1:]])
-            if target is None:
-                doc.foot_comment = _join(doc.foot_comment, body)
-            else:
-                target.foot_comment = _join(target.foot_comment, body)
-            for ln in lines:
-                self.attached[ln] = (target, "doc-foot" if target is None else "foot")
-            placed.update(lines)
+            first_hash, newlines, t = gap
+            if not evs:
+                evs = list(dash.events(doc.content[0]))
+                ev_at = {id(ev.node): i for i, ev in enumerate(evs) if ev.kind == "node"}
+            gap_comments = comments[bisect.bisect_right(starts, d) : bisect.bisect_left(starts, t)]
+            lines = self._deliver_after_dash(
+                doc, e, evs, ev_at.get(id(e.owner), -1), first_hash, newlines, t, gap_comments
+            )
+            if lines is not None:
+                placed |= lines
         return placed
+
+    def _dash_gap(self, d: int) -> tuple[int, int, int] | None:
+        """For the `-` at `d`: the first `#` after it, the line breaks before that `#`, and the
+        index of the next token (len(text) at the end); None without a comment, or with a break or
+        tab there that the replay does not model."""
+        text = self.text
+        n = len(text)
+        i = d + 1
+        first_hash = -1
+        newlines = 0
+        while i < n:
+            c = text[i]
+            if c == " ":
+                i += 1
+            elif c == "\n":
+                if first_hash < 0:
+                    newlines += 1
+                i += 1
+            elif c == "#":
+                if first_hash < 0:
+                    first_hash = i
+                nl = text.find("\n", i)
+                end = n if nl == -1 else nl
+                if _OTHER_BREAK.search(text, i, end):
+                    return None
+                i = end
+            elif c in "\t\r\x85\u2028\u2029":
+                return None
+            else:
+                break
+        if first_hash < 0:
+            return None
+        return first_hash, newlines, i
+
+    def _deliver_after_dash(
+        self,
+        doc: Node,
+        e: _Entry,
+        evs: list[dash.Event],
+        k: int,
+        first_hash: int,
+        newlines: int,
+        t: int,
+        gap: list[tuple[int, int, str, bool]],
+    ) -> set[int] | None:
+        """Replay yaml.v3 on the comments `gap` after the `-` of entry `e` (next token at `t`),
+        whose item's event is evs[k]."""
+        text = self.text
+        d = e.index
+        at_line_start = t < len(text) and self.line_starts[self._line_of(t)] == t
+        if (t < len(text) and text[t] in "?:") or (at_line_start and text.startswith("---", t)):
+            return None  # a complex key's indicator, or a document start: not modelled
+        # A `...` ends the document as the end of the text does, closing every block.
+        doc_end = at_line_start and self._doc_end_at(self._line_of(t))
+        # The blocks open at the `-`, innermost first, with their indentation (None: a sequence
+        # whose dashes sit at its key's column, which has no indentation level of its own).
+        levels: list[tuple[Node, int | None]] = []
+        ent: _Entry | None = e
+        while ent is not None:
+            if ent.in_flow or ent.container is None:
+                return None
+            cont = ent.container
+            indent: int | None = ent.col
+            if not ent.is_key and ent.parent is not None and ent.parent.is_key and ent.parent.col == ent.col:
+                indent = None
+            levels.append((cont, indent))
+            ent = ent.parent
+        recs = dash.scan(
+            text,
+            first_hash,
+            self._line_of(first_hash),
+            newlines,
+            dash.Mark(d + 1, e.line, e.col + 1),
+            d,
+            e.col,
+        )
+        # The records' lines, checked against the comments found in the gap.
+        if [ln for r in recs for ln in r.text.split("\n") if ln] != [c[2] for c in gap]:
+            return None
+        rec_of: list[tuple[int, dash.Comment]] = []
+        for c in gap:
+            at = self.line_starts[c[0]] + c[1]
+            rec = max((r for r in recs if r.start.pos <= at), key=lambda r: r.start.pos, default=None)
+            if rec is None:
+                return None
+            rec_of.append((c[0], rec))
+        if k < 0:
+            return None
+        item = e.owner
+        delivery = dash.Delivery(doc)
+        pending = delivery.unfold(recs, d)  # what the parser takes on peeking the `-`
+        first = True
+        if dash.is_empty(item):
+            # The blocks the next token closes end first: their BLOCK-END tokens, at the marks
+            # yaml.v3 gives them, are peeked before it; a block mapping's end takes what is held.
+            first = False
+            k += 1
+            ends: list[dash.Event] = []
+            while k < len(evs) and evs[k].kind == "end":
+                ends.append(evs[k])
+                k += 1
+            indents = [(node, ind) for node, ind in levels if ind is not None]
+            if t >= len(text) or doc_end:
+                # The blocks right of the position reached close as before any token; the others
+                # close at the `...` or the end of the text, their BLOCK-END tokens placed from
+                # there (yaml_parser_fetch_document_indicator, yaml_parser_fetch_stream_end).
+                column = 0 if doc_end else t - (text.rfind("\n", 0, t) + 1)
+                inner = [(nd, ind) for nd, ind in indents if ind > column]
+                outer = indents[len(inner) :]
+                marks = dash.block_end_marks(recs, [ind for _, ind in inner], d)
+                marks += dash.block_end_marks(recs, [ind for _, ind in outer], t - 1)
+                popped = [nd for nd, _ in indents]
+            else:
+                column = t - self.line_starts[self._line_of(t)]
+                inner = []
+                for nd, ind in indents:
+                    if ind <= column:
+                        break
+                    inner.append((nd, ind))
+                marks = dash.block_end_marks(recs, [ind for _, ind in inner], d)
+                popped = [nd for nd, _ in inner]
+            if [
+                ev.node for ev in ends if any(ev.node is nd for nd, ind in levels if ind is not None)
+            ] != popped:
+                return None
+            mark_of = {id(nd): m for nd, m in zip(popped, marks, strict=True)}
+            for ev in ends:
+                if ev.node is not None and id(ev.node) in mark_of:
+                    pending = delivery.unfold(pending, mark_of[id(ev.node)], block_end=True)
+                delivery.take(ev)
+        pending = delivery.unfold(pending, None)  # the next token is past every comment
+        for ev in evs[k:]:
+            if not delivery.head and not delivery.foot:
+                break
+            node = ev.node
+            if ev.kind == "node" and node is not None and node.kind in (MAP, SEQ) and not node.style & FLOW:
+                parent = ev.parent
+                if not first and parent is not None and parent.kind == SEQ and not parent.style & FLOW:
+                    delivery.stem(node)
+            elif not (ev.kind == "node" and node is not None and dash.is_empty(node)):
+                delivery.take(ev)
+            first = False
+        where = {id(p.comment): p for p in delivery.placed}
+        lines: set[int] = set()
+        for line, rec in rec_of:
+            p = where.get(id(rec))
+            if p is None:
+                continue
+            if p.node is doc:
+                self.attached[line] = (None, "doc-foot")
+            else:
+                self.attached[line] = (p.node, p.role)
+            lines.add(line)
+        return lines
 
     @staticmethod
     def _content_between(content_lines: list[int], a: int, b: int) -> bool:
@@ -1521,13 +1659,6 @@ def _pending_foot_holder(tok: _Tok | _Entry) -> tuple[Node | None] | None:
                 return (None,)
             stack.append((node, 0))
     return None
-
-
-def _is_empty(node: Node) -> bool:
-    """An empty value (`key:` with nothing after it): no token, so no comment is placed after it."""
-    return (
-        node.kind == SCALAR and not node.value and not node.style and not node.anchor and node.tag == "!!null"
-    )
 
 
 def _first_plain_value(node: Node) -> Node | None:
