@@ -163,6 +163,12 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"image: nginx:1.25.0 {M}\nspec:\n  args:\n    -\n      # note\n\nkind: x\n",
         f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n  -\n  # note\nkind: x\n",
     ),
+    # kyaml decodes one document per piece: a document indented at its first line ends at a
+    # dedented line, which yaml.v3 never reads (and Flux drops when it writes the file).
+    "indented-document-ends-at-a-dedented-line": (
+        f"  image: nginx:1.25.0 {M}\nkind: x\n",
+        f"image: library/nginx:1.25.3 {M}\n",
+    ),
 }
 
 

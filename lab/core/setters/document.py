@@ -174,9 +174,15 @@ def _events(text: str) -> list[Any]:
     if loader is not None:
         parser = loader(text)
         try:
-            # get_event until it returns None: what pyyaml.parse does, minus a generator step and a
-            # check_event call per event.
-            return list(iter(parser.get_event, None))
+            # get_event up to the first document's end: kyaml decodes one document per piece,
+            # so yaml.v3 never reads on to what a second one would refuse (an indented first
+            # document followed by a dedented line is read as that document alone).
+            events = []
+            for ev in iter(parser.get_event, None):
+                events.append(ev)
+                if _EVENT_KIND[ev.__class__] == _DOC_END:
+                    break
+            return events
         except pyyaml.YAMLError as err:
             raise YamlSyntaxError(_first_line(err)) from err
         except (ValueError, TypeError, RecursionError) as err:
@@ -198,7 +204,12 @@ def _ruamel_events(text: str) -> list[Any]:
     # The plain (non round-trip) scanner: comments are placed by this module.
     yaml = YAML(typ="safe", pure=True)
     try:
-        return list(yaml.parse(StringIO(text)))
+        events = []
+        for ev in yaml.parse(StringIO(text)):
+            events.append(ev)
+            if _EVENT_KIND[ev.__class__] == _DOC_END:
+                break  # the first document only, as above
+        return events
     except YAMLError as err:
         raise YamlSyntaxError(_first_line(err)) from err
     except (ValueError, TypeError, RecursionError) as err:
@@ -253,7 +264,7 @@ def parse_document(
 
 # Event kinds by class, filled on first sight: libyaml's and ruamel's event classes share names but
 # not identity, and comparing a class is cheaper than comparing its name once per event.
-_SCALAR_EV, _ALIAS_EV, _SEQ_START, _SEQ_END, _MAP_START, _MAP_END, _DOC_START, _OTHER_EV = range(8)
+_SCALAR_EV, _ALIAS_EV, _SEQ_START, _SEQ_END, _MAP_START, _MAP_END, _DOC_START, _DOC_END, _OTHER_EV = range(9)
 _KIND_NAMES = {
     "ScalarEvent": _SCALAR_EV,
     "AliasEvent": _ALIAS_EV,
@@ -262,6 +273,7 @@ _KIND_NAMES = {
     "MappingStartEvent": _MAP_START,
     "MappingEndEvent": _MAP_END,
     "DocumentStartEvent": _DOC_START,
+    "DocumentEndEvent": _DOC_END,
 }
 
 
