@@ -163,6 +163,12 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"image: nginx:1.25.0 {M}\nspec:\n  args:\n    -\n      # note\n\nkind: x\n",
         f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n  -\n  # note\nkind: x\n",
     ),
+    # A marker above an empty item is held for the next event that takes comments; when a block
+    # mapping ends first, its end event takes it and decode keeps no head of it: it is lost.
+    "marker-above-empty-item-lost-at-mapping-end": (
+        f"image: nginx:1.25.0 {M}\nspec:\n  args:\n  # above\n  -\nkind: x\n",
+        f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n  -\nkind: x\n",
+    ),
     # kyaml decodes one document per piece: a document indented at its first line ends at a
     # dedented line, which yaml.v3 never reads (and Flux drops when it writes the file).
     "indented-document-ends-at-a-dedented-line": (

@@ -800,19 +800,33 @@ class _Builder:
     def _pass_on_heads_of_empty_items(self, root: Node) -> None:
         """yaml.v3 makes an empty item or value (a `-` or `key:` with nothing after it) an event
         without comments: the head comments above it stay pending and head the next node in
-        document order (next item, or what follows the collection); with none left they are lost.
-        So a marker above an empty item is not Flux's marker for it."""
+        document order (next item, or what follows the collection). A block mapping's end event
+        takes them first when it comes before (decode keeps no head of it), and so does the
+        root's at the end: they are lost. So a marker above an empty item is not Flux's marker
+        for it."""
         pending: list[str] = []
         sources: list[Node] = []
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, empty = stack.pop()
-            if empty:
+        for ev in dash.events(root):
+            node = ev.node
+            if node is None:
+                continue  # the document's end: the root mapping's end came first
+            if ev.kind == "end":
+                if pending and node.kind == MAP:
+                    self._reattach(sources, None, "lost")
+                    pending, sources = [], []
+                continue
+            parent = ev.parent
+            if (
+                parent is not None
+                and not parent.style & FLOW
+                and (parent.kind == SEQ or ev.index % 2 == 1)
+                and _is_empty(node)
+            ):
                 if node.head_comment:
-                    dash = self.empty_items.get(id(node), -1)
+                    dash_line = self.empty_items.get(id(node), -1)
                     last = max((ln for ln, (n, _) in self.attached.items() if n is node), default=-1)
                     # A blank line between the comment and its `-` stays in the text (yaml.v3).
-                    blank = "\n" if 0 <= last < dash - 1 else ""
+                    blank = "\n" if 0 <= last < dash_line - 1 else ""
                     pending.append(node.head_comment + blank)
                     sources.append(node)
                     node.head_comment = ""
@@ -822,13 +836,6 @@ class _Builder:
                 node.head_comment = _join(text, node.head_comment) if node.head_comment else text.rstrip("\n")
                 self._reattach(sources, node, "head")
                 pending, sources = [], []
-            if node.kind in (MAP, SEQ) and not node.style & FLOW:
-                seq = node.kind == SEQ
-                for i in range(len(node.content) - 1, -1, -1):
-                    child = node.content[i]
-                    stack.append((child, (seq or i % 2 == 1) and _is_empty(child)))
-            elif node.kind in (MAP, SEQ):
-                stack.extend((child, False) for child in reversed(node.content))
         if sources:
             self._reattach(sources, None, "lost")
 
