@@ -163,6 +163,12 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"image: nginx:1.25.0 {M}\nspec:\n  args:\n    -\n      # note\n\nkind: x\n",
         f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n  -\n  # note\nkind: x\n",
     ),
+    # The foot after a `-` closing its mapping goes to the mapping's end (its last key) and the
+    # head under it waits for the next key: each is written once, where yaml.v3 puts it.
+    "comment-after-empty-item-then-head-of-next-key": (
+        f"image: nginx:1.25.0 {M}\nspec:\n  args:\n    -  # note\n# about kind\nkind: x\n",
+        f"image: library/nginx:1.25.3 {M}\nspec:\n  args:\n    -\n  # note\n# about kind\nkind: x\n",
+    ),
     # A marker above an empty item is held for the next event that takes comments; when a block
     # mapping ends first, its end event takes it and decode keeps no head of it: it is lost.
     "marker-above-empty-item-lost-at-mapping-end": (

@@ -241,7 +241,7 @@ class Delivery:
                 self._lose(self.head)
             else:
                 self._put(self.doc, True, self.head)
-            self.head = self.foot = []
+            self.head, self.foot = [], []
             return True
         assert node is not None
         if ev.kind == "end":
@@ -257,7 +257,7 @@ class Delivery:
             else:
                 self._put(node, True, self.foot, replace=True)
                 self._move_value_foot(ev)
-            self.head = self.foot = []
+            self.head, self.foot = [], []
             return True
         if node.kind in (MAP, SEQ) and _block(node):
             return False  # a block collection's start takes only a stem (see stem)
@@ -280,7 +280,7 @@ class Delivery:
             else:
                 self._put(node, True, self.foot)
                 self._move_value_foot(ev)
-        self.head = self.foot = []
+        self.head, self.foot = [], []
         return True
 
     def _move_value_foot(self, ev: Event) -> None:
