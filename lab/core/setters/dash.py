@@ -17,7 +17,6 @@ yaml_parser_unroll_indent, and `deliver` the parser's unfolding of comments into
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from lab.core.record import dataclass
 from lab.core.setters.node import FLOW, MAP, SCALAR, SEQ, Node
@@ -26,7 +25,10 @@ _BREAKS = "\r\n\x85\u2028\u2029"
 _PEEK_LIMIT = 512  # yaml.v3 looks this many characters ahead for the next comment line
 
 
-class Mark(NamedTuple):
+@dataclass(slots=True)
+class Mark:
+    """A position as yaml.v3's scanner records it."""
+
     pos: int  # the index in the text
     line: int
     column: int  # 1-based while scanning comments, as scan_comments counts it
