@@ -313,6 +313,30 @@ def marker_valid(ctx: CheckContext) -> Outcome:
     return merge(ctx, "marker.valid", _marker_valid(ctx))
 
 
+def _read_in_part(ctx: CheckContext, m: MarkerLine) -> tuple[str, str] | None:
+    """A file the lab cannot read whole that Flux reads in part: kyaml decodes one document per piece,
+    and an indented first document ends at the first line indented less. (continuation, hint)"""
+    from lab.core.setters.find import READ_WHOLE, READER_STOPS, line_span, unread_lines
+
+    try:
+        dropped = unread_lines(ctx.read_text(m.file))
+    except LabError:
+        return None
+    if not dropped:
+        return None
+    first, last = dropped[0]
+    if m.line >= first:
+        return (
+            f": Flux's reader stops before line {first} ({READER_STOPS}), so it never reads this marker",
+            READ_WHOLE,
+        )
+    return (
+        f": Flux sets it, but reads the file only up to line {first - 1} ({READER_STOPS}), and its commit "
+        f"writes the file without {line_span(first, last)}",
+        READ_WHOLE,
+    )
+
+
 def _marker_problem(
     ctx: CheckContext,
     m: MarkerLine,
@@ -325,6 +349,9 @@ def _marker_problem(
     try:
         ctx.yaml_docs(m.file)
     except LabError as err:
+        truncated = _read_in_part(ctx, m)
+        if truncated is not None:
+            return truncated
         # Flux's setters skip a file that does not parse, markers and all (trace log only).
         return (
             f": the file does not parse as YAML ({err.message}{f', line {err.line}' if err.line else ''}), "

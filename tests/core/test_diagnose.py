@@ -51,6 +51,7 @@ def test_every_issue_bullet_has_a_case() -> None:
         "marker.templated",
         "marker.outside-path",
         "marker.file-skipped",
+        "marker.file-truncated",
         "policy.no-match",
         "policy.prerelease-only",
         "filter.unanchored",

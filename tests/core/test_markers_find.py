@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.core.setters import find_markers
+from lab.core.setters import find_markers, unread_lines
 from lab.core.setters.markers import parse_marker_text
 from tests.support.paths import FLUX_CASES
 
@@ -114,3 +114,35 @@ def test_what_counts_as_a_marker_attempt(comment: str, attempt: bool) -> None:
     from lab.core.setters.find import looks_like_marker
 
     assert looks_like_marker(comment) is attempt
+
+
+_NGINX = '# {"$imagepolicy": "flux-system:nginx"}'
+
+
+@pytest.mark.parametrize(
+    ("text", "unread"),
+    [
+        (f"image: nginx:1.25.0 {_NGINX}\nkind: x\n", []),
+        (f"  image: nginx:1.25.0 {_NGINX}\n  pull: Always\n# a comment is no loss\n\n", []),
+        (f"  image: nginx:1.25.0 {_NGINX}\nkind: x\n", [(2, 2)]),
+        ("  a: 1\n\n\nb: 2\nc: 3\n", [(4, 5)]),
+        # A piece of its own after `---`: the lines are counted in the file.
+        (f"kind: a\n---\n  image: nginx:1.25.0 {_NGINX}\nkind: x\nmore: y\n", [(4, 5)]),
+        ("a: [unclosed\n", []),  # not read at all: Flux skips the file, nothing is cut
+    ],
+    ids=["flush", "indented-alike", "dedented-rest", "after-blank-lines", "second-piece", "unparsable"],
+)
+def test_unread_lines_are_what_kyamls_one_decode_per_piece_never_reaches(
+    text: str, unread: list[tuple[int, int]]
+) -> None:
+    assert unread_lines(text) == unread
+
+
+def test_a_marker_past_where_the_reader_stops_is_never_read() -> None:
+    text = f"  image: nginx:1.25.0 {_NGINX}\nsidecar: busybox:1.36 {_NGINX}\n"
+    first, second = find_markers(text, "values.yaml")
+    assert first.applies and first.why_ignored is None
+    assert not second.applies
+    assert second.why_ignored is not None and second.why_ignored.startswith(
+        "Flux's reader stops before line 2"
+    )

@@ -672,3 +672,26 @@ def test_ctrl_c_while_background_work_starts_stays_a_ctrl_c(
             ctx.in_background(lambda: None)
         finally:
             ctx.close()
+
+
+@pytest.mark.slow
+def test_a_file_flux_reads_in_part_is_explained_not_called_unparsable(practice: Path) -> None:
+    """An indented first document ends at the first line indented less: Flux reads up to there,
+    sets what it finds and writes the file without the rest. The checks said the file does not parse
+    and Flux skips it, which is true of neither half."""
+    write(practice, FILES)
+    deploy = practice / "apps/base/nginx/deployment.yaml"
+    indented = "".join(f"  {line}\n" for line in deploy.read_text().splitlines())
+    deploy.write_text(indented.replace("image: nginx:1.25.0", MARKED) + "extra: dropped by Flux\n")
+    last = len(deploy.read_text().splitlines())
+    present = check(practice, "marker.present").get("marker.present")
+    assert present.status is Status.FAIL
+    assert f"only up to line {last - 1}" in present.message and f"without line {last}" in present.message
+
+    # The marker below the line where the reader stops: never read.
+    deploy.write_text(
+        f"  kind: Deployment\nmetadata:\n  name: nginx\nspec:\n  image: nginx:1.25.0 {MARKER}\n"
+    )
+    valid = check(practice, "marker.valid").get("marker.valid")
+    assert "Flux's reader stops before line 2" in valid.message and "never reads this marker" in valid.message
+    assert "does not parse" not in valid.message

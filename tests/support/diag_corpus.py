@@ -255,6 +255,20 @@ CASES: tuple[Case, ...] = (
         ("cannot parse",),
     ),
     Case(
+        # kyaml decodes one document per piece: indented at its first line, the document ends at the
+        # first line indented less, and Flux's commit writes the file without the rest.
+        "marker-in-a-file-flux-reads-in-part",
+        _unmarked_then(
+            add(
+                "apps/base/nginx/values.yaml",
+                f"  image: nginx:1.25.0 {MARKER}\n  pull: Always\nextra: kept\n",
+            )
+        ),
+        "marker.file-truncated",
+        "marker.present",
+        ("only up to line 2", "without line 3"),
+    ),
+    Case(
         "range-matches-nothing",
         edit(POLICY, "range: 1.25.x", "range: 1.99.x"),
         "policy.no-match",

@@ -8,9 +8,9 @@ from lab.core.lazy import exports
 
 if TYPE_CHECKING:
     from lab.core.setters.apply import FileRewrite, rewrite, setter_values
-    from lab.core.setters.find import Marker, find_markers
+    from lab.core.setters.find import Marker, find_markers, unread_lines
 
-__all__ = ["FileRewrite", "Marker", "find_markers", "rewrite", "setter_values"]
+__all__ = ["FileRewrite", "Marker", "find_markers", "rewrite", "setter_values", "unread_lines"]
 
 # Imported on first use (PEP 562): `lab check` reads markers (find) but never rewrites, and the
 # yaml.v3 emitter behind `rewrite` is a large import it would pay on every run.
@@ -22,5 +22,6 @@ __getattr__ = exports(
         "setter_values": "lab.core.setters.apply",
         "Marker": "lab.core.setters.find",
         "find_markers": "lab.core.setters.find",
+        "unread_lines": "lab.core.setters.find",
     },
 )

@@ -111,6 +111,9 @@ class ParsedDoc:
     # its own item as that text in its collection's content, not as a Node (no tag or position).
     # Enough to encode the document from `items` and to look up keys; not a tree to hand out.
     sketch: bool = False
+    # 0-based line where the decode stopped with more of the piece left (an indented first document
+    # ends at the first line indented less): kyaml never reads on, and Flux writes the file without it.
+    unread_line: int | None = None
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -259,7 +262,22 @@ def parse_document(
     if "?" in text:
         _check_flow_question_marks(text, events)
     builder = _Builder(text, {} if resolved is None else resolved, record=record)
-    return builder.build(events)
+    parsed = builder.build(events)
+    if parsed is not None:
+        parsed.unread_line = _unread_line(text, events)
+    return parsed
+
+
+def _unread_line(text: str, events: list[Any]) -> int | None:
+    """Where the first document ended with more than blank lines and comments after it, else None."""
+    if not events or _EVENT_KIND[events[-1].__class__] != _DOC_END:
+        return None
+    end = events[-1].end_mark
+    for n, line in enumerate(text[end.index :].split("\n")):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return int(end.line) + n
+    return None
 
 
 # Event kinds by class, filled on first sight: libyaml's and ruamel's event classes share names but

@@ -92,6 +92,51 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
     )
 
 
+def _read(text: str) -> tuple[dict[int, tuple[Node | None, str, bool]], list[tuple[int, int]]]:
+    """Decode each piece as kyaml does: the comments attached to nodes, by 0-based line of the file
+    (node, role, whether it is a key), and the lines the reader never reaches (1-based, inclusive).
+    Raises YamlSyntaxError (or RecursionError) as the reader would fail."""
+    attached: dict[int, tuple[Node | None, str, bool]] = {}
+    unread: list[tuple[int, int]] = []
+    pieces = split_documents(text)
+    offset = 0
+    for i, piece in enumerate(pieces):
+        count = piece.count("\n") + 1
+        parsed = parse_document(piece + ("\n" if i != len(pieces) - 1 else ""))
+        if parsed is not None:
+            for ln, (node, role) in parsed.attached.items():
+                attached[offset + ln] = (node, role, node is not None and id(node) in parsed.keys)
+            if parsed.unread_line is not None:
+                last = len(piece.rstrip("\n").split("\n"))
+                unread.append((offset + parsed.unread_line + 1, offset + last))
+        offset += count + 1
+    return attached, unread
+
+
+#: Why Flux's reader stops early in a file (`unread_lines`), and how to make it read the whole file.
+READER_STOPS = "the document starts indented and ends at the first line indented less"
+READ_WHOLE = (
+    "indent the file's top-level keys alike (none of them indented), or put the rest after a '---' "
+    "line as a document of its own"
+)
+
+
+def line_span(first: int, last: int) -> str:
+    """`line 12`, or `lines 12-14`."""
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def unread_lines(content: bytes | str) -> list[tuple[int, int]]:
+    """The lines (1-based, first and last) Flux's reader never reaches and its commit drops: after a
+    document whose first line is indented, from the first line indented less to the end of the piece.
+    Empty for a file that does not parse (Flux skips it whole)."""
+    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    try:
+        return _read(text.replace("\r\n", "\n"))[1]
+    except (YamlSyntaxError, RecursionError):
+        return []
+
+
 def find_markers(
     content: bytes | str,
     file: str = "",
@@ -109,19 +154,11 @@ def find_markers(
     if not _LOOKS_LIKE.search(text):
         return []
     lines = text.split("\n")
-    attached: dict[int, tuple[Node | None, str, bool]] = {}
     parse_problem: str | None = None
     try:
-        pieces = split_documents(text)
-        offset = 0
-        for i, piece in enumerate(pieces):
-            count = piece.count("\n") + 1
-            parsed = parse_document(piece + ("\n" if i != len(pieces) - 1 else ""))
-            if parsed is not None:
-                for ln, (node, role) in parsed.attached.items():
-                    attached[offset + ln] = (node, role, node is not None and id(node) in parsed.keys)
-            offset += count + 1
+        attached, unread = _read(text)
     except (YamlSyntaxError, RecursionError) as err:
+        attached, unread = {}, []
         parse_problem = f"the file is not valid YAML, Flux skips it ({err})"
     out: list[Marker] = []
     for idx, raw_line in enumerate(lines):
@@ -133,8 +170,11 @@ def find_markers(
         syntax = parse_marker_text(comment) if comment else None
         why: str | None
         value: str | None = None
+        stop = next((first for first, last in unread if first <= idx + 1 <= last), None)
         if parse_problem is not None:
             why = parse_problem
+        elif stop is not None:
+            why = f"Flux's reader stops before line {stop}: {READER_STOPS}, so what follows is never read"
         elif idx in attached:
             node, role, is_key = attached[idx]
             why = syntax.problem if syntax and syntax.problem else _placement(node, role, is_key, comment)
@@ -172,4 +212,12 @@ def find_markers(
     return out
 
 
-__all__ = ["Marker", "find_markers", "looks_like_marker"]
+__all__ = [
+    "READER_STOPS",
+    "READ_WHOLE",
+    "Marker",
+    "find_markers",
+    "line_span",
+    "looks_like_marker",
+    "unread_lines",
+]
