@@ -20,6 +20,7 @@ from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
 from lab.core.record import dataclass
+from lab.core.yamlerror import explain_yaml_error
 from lab.errors import ClusterError
 
 FIELD_MANAGER = "flux-client-side-apply"
@@ -147,8 +148,10 @@ class ClusterClient:
             raise ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file") from err
         except (TypeError, AttributeError, KeyError, IndexError, yaml.YAMLError) as err:
             # The client assumes a mapping of lists: any other YAML (or none) fails deep inside it.
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            what = f"not valid YAML ({first})" if isinstance(err, yaml.YAMLError) else "not a kubeconfig"
+            what = "not a kubeconfig"
+            if isinstance(err, yaml.YAMLError):
+                # The client read the file itself: positions and the problem, without its text.
+                what = f"not valid YAML: {explain_yaml_error(err, '').text()}"
             raise ClusterError(
                 f"kubeconfig {source} is {what}",
                 hint="a kubeconfig is a YAML mapping with clusters, contexts and users (`kubectl config view`)",

@@ -36,8 +36,10 @@ def repo_files(ctx: CheckContext) -> Outcome:
         try:
             docs = ctx.yaml_docs(rel)
         except LabError as err:
+            # Not naming `rel` in the message: the report then leads with `rel:line`, which names the
+            # line too (a message that names its file is printed without a location).
             return Outcome.failed(
-                f"{rel} is not readable YAML: {err.message}",
+                f"not readable YAML: {err.message.removeprefix('invalid YAML: ')}",
                 file=rel,
                 line=err.line,
                 hint=err.hint or "fix the YAML syntax on that line",

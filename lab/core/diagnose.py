@@ -29,7 +29,15 @@ from lab.core.manifests.models import (
 )
 from lab.core.record import dataclass
 from lab.core.refs import split_reference
-from lab.core.setters.find import READ_WHOLE, READER_STOPS, Marker, find_markers, line_span, unread_lines
+from lab.core.setters.find import (
+    NOT_VALID_YAML,
+    READ_WHOLE,
+    READER_STOPS,
+    Marker,
+    find_markers,
+    line_span,
+    unread_lines,
+)
 
 Severity = Literal["advisory", "breaking"]
 
@@ -280,19 +288,19 @@ def _automations_for(aset: AutomationSet, namespace: str) -> list[ImageUpdateAut
     return [a for a in aset.automations if a.namespace == namespace]
 
 
-def _unread_file(skipped: str | None, why: str) -> tuple[str, str, str] | None:
-    """Why Flux never reads the marker's file (`reader_skips`, or the marker's `why_ignored`):
-    (message, fix, what Flux does), or None when it reads the file."""
+def _unread_file(skipped: str | None, why: str, fix: str | None = None) -> tuple[str, str, str] | None:
+    """Why Flux never reads the marker's file (`reader_skips`, or the marker's `why_ignored` and its
+    `fix`): (message, fix, what Flux does), or None when it reads the file."""
     if skipped is not None:
         return (
             f"marker in a file Flux never reads: {skipped}",
             "move the marked value into a .yaml file (for Helm, into HelmRelease.spec.values)",
             f"the automation stays Ready '{UP_TO_DATE}' and commits nothing",
         )
-    if why.startswith("the file is not valid YAML"):
+    if why.startswith(NOT_VALID_YAML):
         return (
             f"marker in a file Flux cannot parse: {why}",
-            "fix the YAML syntax of the file",
+            fix or "fix the YAML syntax of the file",
             f"the file is skipped without an error; Ready stays '{UP_TO_DATE}'",
         )
     return None
@@ -341,7 +349,7 @@ def _marker_findings(
                 )
             )
             continue
-        unread = _unread_file(skipped, why)
+        unread = _unread_file(skipped, why, m.fix)
         if unread is not None:
             message, fix, flux = unread
             out.append(

@@ -18,6 +18,7 @@ from dataclasses import field
 from typing import Any
 
 from lab.core.record import dataclass
+from lab.core.yamlerror import explain_yaml_error
 from lab.errors import LabError
 
 Path_ = tuple[str | int, ...]
@@ -312,30 +313,8 @@ class _Builder:
 
 
 def _yaml_error(err: Exception, file: str, text: str) -> LabError:
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-    context = getattr(err, "context", None)
-    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    hint = "check indentation and quoting on that line"
-    position = getattr(err, "position", None)  # a ReaderError: a character YAML does not allow
-    if line is None and isinstance(position, int) and 0 <= position <= len(text):
-        line = text.count("\n", 0, position) + 1
-        code = getattr(err, "character", None)
-        shown = f"U+{code:04X}" if isinstance(code, int) else "a control character"
-        return LabError(
-            f"invalid YAML: {shown} is not allowed in YAML text",
-            file=file,
-            line=line,
-            hint="delete it (a terminal escape or control character pasted in; an editor may not show it)",
-        )
-    lines = text.splitlines()
-    bad_line = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
-    if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
-        hint = "YAML does not allow tabs for indentation; use spaces"
-    elif "mapping values are not allowed" in problem:
-        hint = "a value containing ': ' must be quoted, or the indentation is off"
-    return LabError(" ".join(message.split()), file=file, line=line, hint=hint)
+    found = explain_yaml_error(err, text)
+    return LabError(f"invalid YAML: {found.text()}", file=file, line=found.line, hint=found.hint)
 
 
 def _compose_libyaml(text: str) -> Iterator[Any] | None:

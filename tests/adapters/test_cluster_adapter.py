@@ -181,7 +181,11 @@ def test_missing_kubeconfig_and_unknown_context(tmp_path: Path, monkeypatch: pyt
     [
         ("root:x:0:0:root:/root:/bin/bash\n", "is not a kubeconfig"),
         ("- a\n- b\n", "is not a kubeconfig"),
-        ("a: [\n", "is not valid YAML (while parsing a flow node)"),
+        # The parser's problem and position: its context alone ('while parsing a flow node') said neither.
+        (
+            "a: [\n",
+            "is not valid YAML: expected the node content, but found '<stream end>' (line 2, column 1)",
+        ),
     ],
     ids=["passwd", "list", "broken"],
 )

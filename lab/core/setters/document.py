@@ -45,10 +45,23 @@ from lab.core.setters.node import (
     Node,
 )
 from lab.core.setters.resolve import resolve_v3, short_tag
+from lab.core.yamlerror import explain_yaml_error
 
 
 class YamlSyntaxError(Exception):
-    """The text is not YAML that Flux's reader accepts."""
+    """The text is not YAML that Flux's reader accepts. `line` (1-based, in the text parsed) and
+    `hint` when the parser said where and the lab knows the fix (lab.core.yamlerror)."""
+
+    def __init__(self, message: str, *, line: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.hint = hint
+
+    @classmethod
+    def from_parser(cls, err: Exception, text: str) -> YamlSyntaxError:
+        """The learner's wording of a PyYAML or ruamel error raised while parsing `text`."""
+        found = explain_yaml_error(err, text)
+        return cls(found.text(), line=found.line, hint=found.hint)
 
 
 @dataclass(eq=False, slots=True)
@@ -187,17 +200,12 @@ def _events(text: str) -> list[Any]:
                     break
             return events
         except pyyaml.YAMLError as err:
-            raise YamlSyntaxError(_first_line(err)) from err
+            raise YamlSyntaxError.from_parser(err, text) from err
         except (ValueError, TypeError, RecursionError) as err:
             raise YamlSyntaxError(str(err) or "invalid YAML") from err
         finally:
             parser.dispose()
     return _ruamel_events(text)  # pragma: no cover - exercised only without libyaml
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return " ".join(text.split("\n")[:2]) if text else "invalid YAML"
 
 
 def _ruamel_events(text: str) -> list[Any]:
@@ -214,7 +222,7 @@ def _ruamel_events(text: str) -> list[Any]:
                 break  # the first document only, as above
         return events
     except YAMLError as err:
-        raise YamlSyntaxError(_first_line(err)) from err
+        raise YamlSyntaxError.from_parser(err, text) from err
     except (ValueError, TypeError, RecursionError) as err:
         raise YamlSyntaxError(str(err) or "invalid YAML") from err
 
@@ -346,7 +354,7 @@ def _after_blanks_and_comments(text: str, i: int) -> int:
 def _refuse(text: str, at: int, problem: str) -> None:
     line = text.count("\n", 0, at)
     column = at - (text.rfind("\n", 0, at) + 1)
-    raise YamlSyntaxError(f"{problem} (yaml.v3), line {line + 1}, column {column + 1}")
+    raise YamlSyntaxError(f"{problem} (yaml.v3), line {line + 1}, column {column + 1}", line=line + 1)
 
 
 class _Kinds(dict[type, int]):

@@ -37,6 +37,9 @@ class Marker:
     applies: bool
     why_ignored: str | None
     value: str | None = None
+    #: What to change so that Flux reads the marker, when `why_ignored` has a fix of its own (the
+    #: parser's, for a file Flux cannot parse).
+    fix: str | None = None
 
     @property
     def policy_ref(self) -> str:
@@ -92,17 +95,30 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
     )
 
 
+#: How `why_ignored` starts for a marker in a file Flux's reader refuses (the parser's words follow).
+NOT_VALID_YAML = "the file is not valid YAML, Flux skips it"
+
+
 def _read(text: str) -> tuple[dict[int, tuple[Node | None, str, bool]], list[tuple[int, int]]]:
     """Decode each piece as kyaml does: the comments attached to nodes, by 0-based line of the file
     (node, role, whether it is a key), and the lines the reader never reaches (1-based, inclusive).
-    Raises YamlSyntaxError (or RecursionError) as the reader would fail."""
+    Raises YamlSyntaxError (with the file's lines) or RecursionError as the reader would fail."""
     attached: dict[int, tuple[Node | None, str, bool]] = {}
     unread: list[tuple[int, int]] = []
     pieces = split_documents(text)
     offset = 0
     for i, piece in enumerate(pieces):
         count = piece.count("\n") + 1
-        parsed = parse_document(piece + ("\n" if i != len(pieces) - 1 else ""))
+        piece += "\n" if i != len(pieces) - 1 else ""
+        try:
+            parsed = parse_document(piece)
+        except YamlSyntaxError:
+            if not offset:
+                raise
+            # Parsed again behind as many blank lines as the documents before it: the parser's
+            # positions are then the file's, as the learner counts them (only when it fails).
+            parse_document("\n" * offset + piece)
+            raise
         if parsed is not None:
             for ln, (node, role) in parsed.attached.items():
                 attached[offset + ln] = (node, role, node is not None and id(node) in parsed.keys)
@@ -155,11 +171,16 @@ def find_markers(
         return []
     lines = text.split("\n")
     parse_problem: str | None = None
+    parse_hint: str | None = None
     try:
         attached, unread = _read(text)
-    except (YamlSyntaxError, RecursionError) as err:
+    except YamlSyntaxError as err:
         attached, unread = {}, []
-        parse_problem = f"the file is not valid YAML, Flux skips it ({err})"
+        parse_problem = f"{NOT_VALID_YAML}: {err}"
+        parse_hint = err.hint
+    except RecursionError as err:
+        attached, unread = {}, []
+        parse_problem = f"{NOT_VALID_YAML} ({err})"
     out: list[Marker] = []
     for idx, raw_line in enumerate(lines):
         hit = _LOOKS_LIKE.search(raw_line)
@@ -207,12 +228,14 @@ def find_markers(
                 applies=why is None,
                 why_ignored=why,
                 value=value,
+                fix=parse_hint if parse_problem is not None else None,
             )
         )
     return out
 
 
 __all__ = [
+    "NOT_VALID_YAML",
     "READER_STOPS",
     "READ_WHOLE",
     "Marker",

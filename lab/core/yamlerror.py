@@ -1,0 +1,163 @@
+"""One wording for every YAML syntax error the lab reports, whichever parser found it.
+
+libyaml (through PyYAML) and ruamel raise errors with a `problem` and its `problem_mark`, often a
+`context` and its `context_mark`, and a `str()` meant for a Python traceback: several lines, the
+parser's stream name (`"<unicode string>"`) and 0-based marks turned 1-based. A learner needs one
+line: what is wrong, on the line that helps, and what to type. The line that helps is not always the
+problem's: an unclosed `[` is found where the text ends, a `key:value` written without a space is found
+on the line after it. Pure: the caller passes the text it parsed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lab.core.record import dataclass
+
+# What the parser's context names the thing it was reading when it met the problem, for an opener a
+# learner can look for: `[`, `{` or a quote.
+_OPENERS = {"[": "]", "{": "}", "'": "'", '"': '"'}
+_CONTEXT_OPENERS = (
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+    "while scanning a quoted scalar",
+)
+
+# `key:value` with no space after the colon where a key belongs: YAML reads it as one plain string.
+# The key is a field name (Kubernetes keys are words, dotted or dashed); a `//` after the colon is a
+# URL, which nobody means as a key.
+_GLUED = re.compile(r"([A-Za-z_][\w.-]*):(?!//)([^\s:][^\s]*)")
+_GLUED_LINE = re.compile(r"[ \t]*(?:-[ \t]+)?(" + _GLUED.pattern + r")[ \t]*(?:#.*)?")
+
+# The start of a line up to a `:` the scanner refused: one key, nothing before it on the line.
+_KEY_ONLY = re.compile(r"[ \t]*(?:-[ \t]+)?[\w.-]+[ \t]*")
+
+# The parser's stream name and positions in a `str(err)`: the lab reports its own, 1-based, with the file.
+_STREAM = re.compile(r'\s*in "<[^>]*>", line \d+, column \d+:?')
+
+
+@dataclass(frozen=True)
+class YamlErrorText:
+    """A YAML syntax error for a learner: `problem` in the parser's words (made specific where a
+    position tells more), `line` the 1-based line to look at (None when the parser gave none),
+    `position` where the parser met the problem ("line 13, column 1"), and `hint`, what to change."""
+
+    problem: str
+    line: int | None
+    hint: str
+    position: str = ""
+
+    def text(self) -> str:
+        """One line: the problem and the position the parser met it at."""
+        return f"{self.problem} ({self.position})" if self.position else self.problem
+
+
+def glued_key(value: str) -> tuple[str, str] | None:
+    """`("range", "1.25.x")` for the string `range:1.25.x`: a `key:value` missing the space YAML needs
+    after the colon to read a key; None for anything else (`https://x`, `a: b`, `nginx`)."""
+    m = _GLUED.fullmatch(value)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def glued_hint(value: str) -> str | None:
+    """The fix for a glued `key:value` (see `glued_key`), None when `value` is not one."""
+    glued = glued_key(value)
+    if glued is None:
+        return None
+    return f"`{value}` is one string to YAML: put a space after '{glued[0]}:'"
+
+
+def _line_text(lines: list[str], line: int | None) -> str:
+    return lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+
+
+def _glued_on(lines: list[str], line: int | None) -> str | None:
+    """The glued `key:value` that line `line` consists of (its comment aside), if it is one."""
+    m = _GLUED_LINE.fullmatch(_line_text(lines, line))
+    return m.group(1) if m else None
+
+
+def _closer_after(text: str, index: int, opener: str) -> bool:
+    """Whether the closing character of the `opener` at `index` appears later in `text` (roughly:
+    enough to tell "never closed" from "closed, but something inside is wrong")."""
+    return _OPENERS[opener] in text[index + 1 :]
+
+
+def _mark(mark: object, starts: list[int]) -> tuple[int, int, int] | None:
+    """(1-based line, 1-based column, 0-based index into the text) of a parser mark. The index is
+    worked out from line and column, which both parsers count in characters."""
+    line, column = getattr(mark, "line", None), getattr(mark, "column", None)
+    if not isinstance(line, int) or not isinstance(column, int) or line < 0 or column < 0:
+        return None
+    index = starts[line] + column if line < len(starts) else -1
+    return line + 1, column + 1, index
+
+
+def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
+    """The learner's wording of a PyYAML or ruamel error raised while parsing `text`."""
+    position = getattr(err, "position", None)  # a ReaderError: a character YAML does not allow
+    if isinstance(position, int) and 0 <= position <= len(text):
+        code = getattr(err, "character", None)
+        shown = f"U+{code:04X}" if isinstance(code, int) else "a control character"
+        row = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        return YamlErrorText(
+            f"{shown} is not allowed in YAML text",
+            row,
+            "delete it (a terminal escape or control character pasted in; an editor may not show it)",
+            f"line {row}, column {column}",
+        )
+    raw = getattr(err, "problem", None) or _STREAM.sub("", str(err)).strip().split("\n", 1)[0]
+    problem = " ".join(str(raw).split()) or "invalid YAML"
+    context = " ".join(str(getattr(err, "context", None) or "").split())
+    lines = text.split("\n")
+    starts = [0]
+    for n in lines[:-1]:
+        starts.append(starts[-1] + len(n) + 1)
+    at = _mark(getattr(err, "problem_mark", None), starts)
+    opened = _mark(getattr(err, "context_mark", None), starts)
+    mark = at or opened
+    line = mark[0] if mark else None
+    where = f"line {mark[0]}, column {mark[1]}" if mark else ""
+
+    bad = _line_text(lines, line)
+    tab_at = at is not None and 0 <= at[2] < len(text) and text[at[2]] == "\t"
+    if tab_at or "tab character" in problem or "\t" in bad[: len(bad) - len(bad.lstrip())]:
+        return YamlErrorText(
+            problem, line, f"YAML indents with spaces, not tabs: replace the tab on line {line}", where
+        )
+
+    # An unclosed `[`, `{` or quote is met where the text ends (or a later line no longer fits in
+    # it): the line to fix is the one it opens on.
+    if opened and at and context.startswith(_CONTEXT_OPENERS) and opened[0] != at[0]:
+        index = opened[2]
+        opener = text[index] if 0 <= index < len(text) and text[index] in _OPENERS else ""
+        if opener and not _closer_after(text, index, opener):
+            what = "quote" if opener in "'\"" else opener
+            hint = f"close it with {_OPENERS[opener]} on line {opened[0]}"
+            if opener not in "'\"":
+                hint += f", or quote the value if the {opener} is part of it"
+            return YamlErrorText(
+                f"the {what} opened on line {opened[0]} is never closed: {problem}", opened[0], hint, where
+            )
+
+    # A key without its space: the scanner reads `key:value` as a plain scalar and fails after it:
+    # no ':' after the "simple key" it started, or a `key: ` on the next line that it took for the
+    # scalar's continuation.
+    glued = None
+    if opened and context == "while scanning a simple key":
+        glued = opened[0], _glued_on(lines, opened[0])
+    elif at and "mapping values are not allowed" in problem:
+        before = _line_text(lines, at[0])[: at[1] - 1]
+        if _KEY_ONLY.fullmatch(before):
+            glued = at[0] - 1, _glued_on(lines, at[0] - 1)
+    if glued is not None and glued[1] is not None:
+        return YamlErrorText(problem, glued[0], glued_hint(glued[1]) or "", where)
+
+    hint = "check indentation and quoting on that line"
+    if "mapping values are not allowed" in problem:
+        hint = "a value containing ': ' must be quoted, or the indentation is off"
+    return YamlErrorText(problem, line, hint, where)
+
+
+__all__ = ["YamlErrorText", "explain_yaml_error", "glued_hint", "glued_key"]
