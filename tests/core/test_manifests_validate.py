@@ -633,3 +633,36 @@ def test_an_invalid_name_is_shown_as_kubernetes_would_take_it(name: str, hint: s
     repo = GOOD_REPO.replace("name: nginx", f"name: '{name}'", 1)
     (problem,) = [p for p in problems_for(repo=repo) if p.code == "metadata.name"]
     assert problem.hint == hint
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line", "hint"),
+    [
+        # The tester's case: the hint was `write semver: {range: range:1.25.x}`, the same mistake again.
+        ("range: 1.25.x", "range:1.25.x", "spec.policy.semver", 12, "put a space after 'range:'"),
+        (
+            "    semver:\n      range: 1.25.x\n",
+            "    semver:1.25.x\n",
+            "spec.policy",
+            11,
+            "write semver: {range: 1.25.x} (a space after 'semver:', and the range goes one level down)",
+        ),
+        # Read through: `imageRepositoryRef` holding a string left `name` missing ('has no ...name').
+        ("    name: nginx\n", "    name:nginx\n", "spec.imageRepositoryRef", 9, "put a space after 'name:'"),
+    ],
+)
+def test_a_key_without_its_space_where_a_mapping_belongs(
+    old: str, new: str, field: str, line: int, hint: str
+) -> None:
+    assert old in GOOD_POLICY
+    (first, *_) = errors(problems_for(policy=GOOD_POLICY.replace(old, new, 1)))
+    assert (first.code, first.field, first.line) == ("field.type", field, line), first
+    glued = new.strip()
+    assert first.hint.startswith(f"`{glued}` is one string to YAML: "), first.hint
+    assert first.hint.endswith(hint), first.hint
+
+
+def test_a_quoted_key_value_string_is_not_taken_for_a_missing_space() -> None:
+    (first, *_) = errors(problems_for(policy=GOOD_POLICY.replace("range: 1.25.x", "'range:1.25.x'")))
+    # Quoted, it is a string on purpose: a space inside the quotes would not make it a key.
+    assert first.field == "spec.policy.semver" and "put a space" not in first.hint, first

@@ -29,7 +29,8 @@ from lab.core.manifests.models import (
     Problem,
 )
 from lab.core.policy.spec import PolicyKind, PolicySpec
-from lab.core.yamlsafe import Doc, load_all
+from lab.core.yamlerror import glued_hint, glued_key
+from lab.core.yamlsafe import Doc, join_path, load_all, split_path
 from lab.errors import LabError
 
 __all__ = ["Doc", "find_automation", "load_documents", "might_hold_automation"]
@@ -65,8 +66,27 @@ class _Reader:
         self.doc = doc
         self.kind = kind
         self.problems = problems
+        self.reported: set[str] = set()  # paths with a type problem: several fields may read through one
+
+    def _get(self, path: str) -> Any:
+        """The value at `path`; None when missing, after reporting a parent that is not a mapping
+        (`imageRepositoryRef: name:nginx` leaves no `name` to read: the API server refuses the string)."""
+        value = self.doc.get(path)
+        if value is None:
+            parts = split_path(path)
+            for n in range(1, len(parts)):
+                parent = self.doc.get(parts[:n])
+                if parent is None:
+                    break
+                if not isinstance(parent, dict | list):
+                    self._type_problem(join_path(parts[:n]), "mapping", parent)
+                    break
+        return value
 
     def _type_problem(self, path: str, expected: str, value: Any) -> None:
+        if path in self.reported:
+            return
+        self.reported.add(path)
         names = {
             bool: "true/false",
             dict: "mapping",
@@ -93,24 +113,45 @@ class _Reader:
             else:
                 hint += "; unquoted it is read as a number"
         elif expected == "mapping" and not isinstance(value, dict | list):
-            inner = {"semver": "range", "numerical": "order", "alphabetical": "order"}.get(key)
-            if inner:
-                hint = f"write {key}: {{{inner}: {_plain(value)}}} - the {inner} goes one level down"
-            else:
-                hint = f"put the fields of {key} on their own lines, indented under it"
+            hint = self._mapping_hint(path, key, value)
         self.problems.append(
             Problem(
                 code="field.type",
                 file=self.doc.file,
-                line=self.doc.line_of(path),
+                line=self._line(path, value),
                 field=path,
                 message=f"{self.kind} {_indexed(path)} must be a {expected}, found {shown}",
                 hint=hint,
             )
         )
 
+    def _line(self, path: str, value: Any) -> int:
+        """The key's line; a glued `key:value`'s own, where the space is missing (the line under the key)."""
+        pos = self.doc.value_pos.get(split_path(path))
+        if pos is not None and isinstance(value, str) and glued_key(value) and not self.doc.style_of(path):
+            return pos.line
+        return self.doc.line_of(path)
+
+    def _mapping_hint(self, path: str, key: str, value: Any) -> str:
+        """How to turn the scalar `value` at `path` into the mapping `key` needs."""
+        inner = _INNER.get(key)
+        glued = glued_key(value) if isinstance(value, str) and not self.doc.style_of(path) else None
+        if glued is not None:
+            # `range:1.25.x`: the learner wrote the field, but YAML needs a space to read it as one.
+            name, rest = glued
+            below = _INNER.get(name)
+            if name != inner and below is not None and glued_key(rest) is None:
+                return (
+                    f"`{value}` is one string to YAML: write {name}: {{{below}: {rest}}} "
+                    f"(a space after '{name}:', and the {below} goes one level down)"
+                )
+            return glued_hint(value) or ""
+        if inner:
+            return f"write {key}: {{{inner}: {_plain(value)}}} - the {inner} goes one level down"
+        return f"put the fields of {key} on their own lines, indented under it"
+
     def text(self, path: str) -> str | None:
-        value = self.doc.get(path)
+        value = self._get(path)
         if value is None:
             return None
         if isinstance(value, str):
@@ -122,7 +163,7 @@ class _Reader:
         return _plain(value)
 
     def flag(self, path: str) -> bool:
-        value = self.doc.get(path)
+        value = self._get(path)
         if value is None:
             return False
         if isinstance(value, bool):
@@ -131,7 +172,7 @@ class _Reader:
         return False
 
     def mapping(self, path: str) -> dict[str, Any]:
-        value = self.doc.get(path)
+        value = self._get(path)
         if value is None:
             return {}
         if isinstance(value, dict):
@@ -140,7 +181,7 @@ class _Reader:
         return {}
 
     def texts(self, path: str) -> tuple[str, ...] | None:
-        value = self.doc.get(path)
+        value = self._get(path)
         if value is None:
             return None
         if not isinstance(value, list):
@@ -153,6 +194,10 @@ class _Reader:
 
     def text_map(self, path: str) -> dict[str, str]:
         return {str(k): _plain(v) for k, v in self.mapping(path).items()}
+
+
+#: The one field a policy's block holds: `semver: 1.25.x` means `semver: {range: 1.25.x}`.
+_INNER = {"semver": "range", "numerical": "order", "alphabetical": "order"}
 
 
 def _indexed(path: str) -> str:

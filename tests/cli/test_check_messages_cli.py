@@ -1,0 +1,54 @@
+"""What `lab check` prints for the tester's broken edits: one line naming file:line, and a hint that fixes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.gitutil import make_practice
+from tests.support.gitutil import write_files as write
+from tests.support.labrun import run_lab
+from tests.support.taskfiles import DEPLOY, POLICY, solved_files
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> Path:
+    ws = make_practice(tmp_path)
+    write(ws, solved_files())
+    return ws
+
+
+def _check(ws: Path, env: dict[str, str], *args: str) -> str:
+    proc = run_lab("check", "-w", str(ws), *args, env=env)
+    assert proc.returncode in (1, 3), (proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+def test_a_key_without_its_space_and_a_tab_and_an_open_bracket(lab_env: dict[str, str], solved: Path) -> None:
+    policy = solved / POLICY
+    good = policy.read_text()
+    policy.write_text(good.replace("range: 1.25.x", "range:1.25.x"))
+    out = _check(solved, lab_env, "--offline", "--only", "image-policy.valid")
+    assert f"{POLICY}:12: ImagePolicy spec.policy.semver must be a mapping, found string" in out, out
+    assert "hint: `range:1.25.x` is one string to YAML: put a space after 'range:'" in out, out
+
+    policy.write_text(good.replace("range: 1.25.x", "range: [1.25.x"))
+    out = _check(solved, lab_env, "--offline", "--only", "repo.files")
+    assert f"{POLICY}:12: not readable YAML: the [ opened on line 12 is never closed" in out, out
+    policy.write_text(good)
+
+    deployment = solved / DEPLOY
+    lines = deployment.read_text().split("\n")
+    lines[17] = "\t  " + lines[17].lstrip()
+    deployment.write_text("\n".join(lines))
+    out = _check(solved, lab_env, "--offline", "--only", "marker.present")
+    assert (
+        f"{DEPLOY}:18: marker in a file Flux cannot parse: the file is not valid YAML, Flux skips it: "
+        "found a tab character that violates indentation (line 18, column 1)"
+    ) in out, out
+    assert "<unicode string>" not in out
+    assert "hint: YAML indents with spaces, not tabs: replace the tab on line 18" in out, out
+
