@@ -269,3 +269,44 @@ def test_unreachable_registry_hint_points_offline_learners_to_the_sandbox(image:
     with pytest.raises(RegistryError) as caught:
         client.list_tags(image)
     assert words in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("image", "sandbox", "hint"),
+    [
+        # `library/nginx` names no host or port: the sandbox's registry serves it, and it is down.
+        (
+            "library/nginx",
+            True,
+            "the sandbox is not running (its registry at 127.0.0.1:5999 serves Docker Hub images): "
+            'lab sandbox up --detach && eval "$(lab sandbox env)"',
+        ),
+        (
+            "library/nginx",
+            False,
+            "LAB_REGISTRY_MIRROR sends Docker Hub to 127.0.0.1:5999: start that registry, "
+            "or unset LAB_REGISTRY_MIRROR",
+        ),
+        (
+            "127.0.0.1:9/nginx",
+            True,
+            "is a registry running at 127.0.0.1:9? check the host and port in spec.image",
+        ),
+    ],
+)
+def test_unreachable_mirror_hint_names_what_was_tried(image: str, sandbox: bool, hint: str) -> None:
+    import httpx
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    client = RegistryClient(
+        transport=httpx.MockTransport(refuse),
+        retries=0,
+        sleep=lambda _s: None,
+        registry_mirror={"docker.io": "127.0.0.1:5999"},
+        sandbox=sandbox,
+    )
+    with pytest.raises(RegistryError) as caught:
+        client.list_tags(image)
+    assert caught.value.hint == hint

@@ -52,3 +52,19 @@ def test_a_key_without_its_space_and_a_tab_and_an_open_bracket(lab_env: dict[str
     assert "<unicode string>" not in out
     assert "hint: YAML indents with spaces, not tabs: replace the tab on line 18" in out, out
 
+
+def test_the_sandbox_registry_down_says_start_the_sandbox(
+    lab_env: dict[str, str], solved: Path, tmp_path: Path
+) -> None:
+    """What `eval "$(lab sandbox env)"` leaves behind once the sandbox stopped: its mirror, refusing."""
+    env = {
+        **lab_env,
+        "LAB_REGISTRY_MIRROR": "docker.io=127.0.0.1:1",
+        "LAB_SANDBOX_WORKSPACE": str(tmp_path / "sandbox-ws"),
+        "KUBECONFIG": str(tmp_path / "none"),
+    }
+    out = _check(solved, env, "--only", "registry.tags")
+    assert (
+        "hint: the sandbox is not running (its registry at 127.0.0.1:1 serves Docker Hub images): " in out
+    ), out
+    assert "host and port" not in out

@@ -55,6 +55,8 @@ from lab.core.scan import DEFAULT_EXCLUSION, latest_tags, scan_revision, store_t
 from lab.errors import LabError, RegistryError
 
 MIRROR_ENV = "LAB_REGISTRY_MIRROR"
+#: Set with MIRROR_ENV by `lab sandbox env` (and the app attached to the sandbox): the mirror is the sandbox's.
+SANDBOX_ENV = "LAB_SANDBOX_WORKSPACE"
 MANIFEST_ACCEPT = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
@@ -285,8 +287,12 @@ class RegistryClient:
         max_tags: int = 1_000_000,
         max_body: int = 32 << 20,
         insecure: bool = False,
+        sandbox: bool | None = None,
     ) -> None:
         self._timeout = timeout
+        # Whether the mirrors are the sandbox's registry (None: as the environment says), for the
+        # hint when one refuses connections: the sandbox is down, not the learner's spec.image wrong.
+        self._sandbox = bool(os.environ.get(SANDBOX_ENV)) if sandbox is None else sandbox
         self._retries = max(0, retries)
         self._sleep = sleep
         self._deadline = deadline
@@ -439,12 +445,7 @@ class RegistryClient:
             except httpx.ConnectError as err:
                 raise RegistryAPIError(
                     f"cannot connect to {who}: {_transport_reason(err)}",
-                    hint=(
-                        "no network to Docker Hub? the sandbox serves library/nginx offline: "
-                        'lab sandbox up --detach && eval "$(lab sandbox env)"'
-                        if who == DOCKER_HUB
-                        else "check the host and port of spec.image and that the registry is running"
-                    ),
+                    hint=self._unreachable_hint(name, who),
                     flux_detail=f"{method} {url}: {_transport_reason(err)}",
                 ) from None
             except httpx.TransportError as err:
@@ -472,6 +473,24 @@ class RegistryClient:
                 raise error
             self._wait(call, self._backoff * (3**attempt))
             attempt += 1
+
+    def _unreachable_hint(self, name: ImageName, who: str) -> str:
+        """What to do when `who` refuses connections for `name`: a mirror is not in spec.image, so
+        the learner's host and port are only worth checking when the request went to them."""
+        if who == DOCKER_HUB:
+            return (
+                "no network to Docker Hub? the sandbox serves library/nginx offline: "
+                'lab sandbox up --detach && eval "$(lab sandbox env)"'
+            )
+        if name.mirrored and who == name.wire_host:
+            served = "Docker Hub" if name.registry == DOCKER_HUB else name.registry
+            if self._sandbox:
+                return (
+                    f"the sandbox is not running (its registry at {who} serves {served} images): "
+                    'lab sandbox up --detach && eval "$(lab sandbox env)"'
+                )
+            return f"{MIRROR_ENV} sends {served} to {who}: start that registry, or unset {MIRROR_ENV}"
+        return f"is a registry running at {who}? check the host and port in spec.image"
 
     def _read_body(self, call: _Call, response: httpx.Response, who: str, url: str) -> bytes:
         # The read timeout bounds each read, not the whole: a server trickling a byte at a time
