@@ -394,7 +394,6 @@ def _marker_findings(
                     fix=READ_WHOLE,
                     flux=f"a commit that deletes {line_span(first, last)} of {m.file}",
                     check=CHECK_PRESENT,
-                    link="path",
                 )
             )
         key = m.policy_ref
