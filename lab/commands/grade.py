@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="grade a class of students' repositories (instructor mode)",
         description=(
             "Grade each student's repository read-only: a local checkout (graded from what its origin "
-            "holds, with a 'not pushed' note when the checkout is ahead), a bare repository, a file:// or "
+            "holds, with a 'not pushed' note when its branch is ahead), a bare repository, a file:// or "
             "https:// URL, or a directory holding many repositories one level down (a `lab init` "
             "NAME-origin.git next to NAME is NAME's origin, not another student). Only objects and refs "
             "inside the submitted repository are graded: a .git symlink or gitdir file, alternates or an "
@@ -27,7 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "config of a student ever runs. Exit 0 when every repository was graded whatever the scores, "
             "1 when some could not be."
         ),
-        epilog="The roster is CSV: student,repo[,branch] per line; relative paths are from its directory.",
+        epilog=(
+            "The roster is CSV: student,repo[,branch] per line; relative paths are from its directory. "
+            "The branch graded is the roster's, else origin's default branch (main when origin's HEAD "
+            "names none), never the branch a checkout has checked out."
+        ),
     )
     p.add_argument("repos", nargs="*", metavar="REPO_OR_DIR", help="repositories, URLs or class directories")
     p.add_argument("--roster", metavar="FILE", help="CSV naming students: student,repo[,branch]")

@@ -42,8 +42,12 @@ def run_checks(
     max_workers: int = 4,
     update_progress: bool = False,
     on_result: Callable[[CheckResult], None] | None = None,
+    branch: str | None = None,
 ) -> Report:
     """Run the task's checks on `workspace` and return the report (never raises for a failing check).
+
+    `branch`: origin's branch the checks read (default: the task's `branch`, else main); `lab grade`
+    passes the branch it graded, so the files and `git.pushed` come from one branch.
 
     `update_progress`: once every other check passes (offline-excluded ones aside), mark the task's
     PROGRESS.md row done with the task's note, then re-check `progress.updated`; `Report.extra`
@@ -72,7 +76,7 @@ def run_checks(
         task=spec.task,
         offline=offline,
         tags_file=tags_file.resolve() if tags_file else None,
-        settings=dict(spec.settings),
+        settings={**spec.settings, **({"branch": branch} if branch else {})},
         params=dict(spec.params),
     )
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)

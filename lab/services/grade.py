@@ -5,9 +5,14 @@ checks run on a private shallow clone made by the hardened git adapter, in a tem
 removed afterwards (and, when a run was killed, by the next run).
 
 What is graded is what the student pushed: a checkout is graded from its `origin` (the bare repository
-`lab init` made, or the URL), and a checkout ahead of its origin gets the note "not pushed". A checkout
-without an origin is graded as committed, with `git.pushed` failing. A bare repository or URL is
-cloned as it is.
+`lab init` made, or the URL), and a checkout whose branch is ahead of origin's gets the note "not
+pushed". A checkout without an origin is graded as committed, with `git.pushed` failing. A bare
+repository or URL is cloned as it is.
+
+The branch graded is the roster's, else the one the task declares (checks.toml `branch`), else origin's
+default branch (its HEAD; main when HEAD names no branch origin has): never the branch a checkout
+happens to have checked out, which is the student's work in progress, not their submission. The checks
+read that same branch of origin, so the files graded and `git.pushed` never disagree.
 
 A submission is graded only from objects and refs inside it: a `.git` that is a symlink or a `gitdir:`
 file pointing elsewhere, `objects/info/alternates`, a `commondir` or symlinks leading out of the git
@@ -41,6 +46,9 @@ from lab.errors import GitError, LabError, UsageError
 # Deep enough that git.flux-commit can diff Flux's commit against its parent after a few learner
 # commits on top, shallow enough that a long history is not copied 100 times.
 CLONE_DEPTH = 50
+# The course's branch (the starter's Flux syncs it, the automation pushes to it): graded when origin's
+# HEAD names no branch origin has.
+FALLBACK_BRANCH = "main"
 DEFAULT_TIMEOUT_S = 300.0
 CLUSTER_LEFT_OUT = "left out: lab grade does not check a student's cluster (--with-cluster does)"
 SCRATCH_PREFIX = "lab-grade"
@@ -306,14 +314,43 @@ def _clone_local(
     return clone_to_temp(str(path), branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
-def _prepare(target: Target, dest: Path, *, owners: Mapping[Path, str], deadline: float | None) -> _Graded:
-    """A private clone of what the student pushed, and the branch graded (None: the remote's default)."""
+def _clone_pushed(clone: Callable[[str | None], Workspace], wanted: str | None, dest: Path) -> Workspace:
+    """`clone(wanted)`; with no branch wanted, origin's default branch, and main when origin's HEAD
+    names a branch it does not have (git then clones nothing: an empty repository)."""
+    from lab.adapters.scratch import remove_tree
+
+    ws = clone(wanted)
+    if wanted is not None or ws.rev_parse("HEAD") is not None or ws.branch() == FALLBACK_BRANCH:
+        return ws
+    remove_tree(dest)
+    try:
+        return clone(FALLBACK_BRANCH)
+    except GitError:
+        # No main either: origin holds nothing graded on any branch we know of (nothing pushed).
+        remove_tree(dest)
+        return clone(None)
+
+
+def _prepare(
+    target: Target,
+    dest: Path,
+    *,
+    owners: Mapping[Path, str],
+    deadline: float | None,
+    task_branch: str | None = None,
+) -> _Graded:
+    """A private clone of what the student pushed, and the branch graded: the roster's, else
+    `task_branch` (the task's own), else origin's default branch."""
     me = target.student
+    wanted = target.branch or task_branch
     if _is_url(target.source) and _local_origin(target.source) is None:
-        clone = clone_to_temp(
-            target.source, target.branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)
+        url = target.source
+        clone = _clone_pushed(
+            lambda b: clone_to_temp(url, b, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)),
+            wanted,
+            dest,
         )
-        return _Graded(clone.root, target.branch or clone.branch())
+        return _Graded(clone.root, clone.branch() or wanted)
     given = _local_origin(target.source) or Path(target.source).expanduser()
     if given.is_symlink():
         real = _resolved(given)
@@ -324,20 +361,24 @@ def _prepare(target: Target, dest: Path, *, owners: Mapping[Path, str], deadline
     if not path.is_dir():
         raise LabError(f"{path} is not a directory", hint="pass a repository directory or URL")
     if _is_bare(path):
-        clone = _clone_local(path, target.branch, dest, owners, me, deadline)
-        return _Graded(clone.root, target.branch or clone.branch())
+        clone = _clone_pushed(lambda b: _clone_local(path, b, dest, owners, me, deadline), wanted, dest)
+        return _Graded(clone.root, clone.branch() or wanted)
     if not _is_checkout(path):
         raise LabError(f"{path} is not a git repository", hint="pass the student's clone or its URL")
     git_dir = _git_dir_of_checkout(path, owners, me)
     _check_git_dir(git_dir, owners, me)
-    # Read-only: which branch is checked out, where origin is, what the checkout holds.
+    # Read-only: where origin is, what the checkout's branches hold.
     ws = open_workspace(path, untrusted=True)
-    branch = target.branch or ws.branch()
-    head = ws.rev_parse("HEAD")
     if "origin" not in ws.remotes():
+        # Nothing pushed, no origin to name a default: the course's branch when the checkout has it.
+        branch = wanted
+        if branch is None:
+            branch = FALLBACK_BRANCH if ws.rev_parse(f"refs/heads/{FALLBACK_BRANCH}") else ws.branch()
         clone = _clone_local(path, branch, dest, owners, me, deadline)
         clone.remove_remote("origin")  # the clone's origin would be the checkout itself
-        return _Graded(clone.root, branch, note=f"not pushed: {path.name} has no remote origin")
+        return _Graded(
+            clone.root, clone.branch() or branch, note=f"not pushed: {path.name} has no remote origin"
+        )
     url = ws.remote_url("origin")
     local = _local_origin(url)
     if local is not None:
@@ -351,20 +392,25 @@ def _prepare(target: Target, dest: Path, *, owners: Mapping[Path, str], deadline
         if owner or local in (_resolved(path), _resolved(git_dir)):
             # A classmate's repository, or the checkout itself (its unpushed commits would count).
             raise _not_graded(f"origin is {local}{owner or ', the checkout itself'}")
-        clone = _clone_local(local, branch, dest, owners, me, deadline)
+        origin = local
+        clone = _clone_pushed(lambda b: _clone_local(origin, b, dest, owners, me, deadline), wanted, dest)
         shown = str(local)
     else:
         if not urlparse(url).scheme and ":" not in url.split("/", 1)[0]:
             raise LabError(f"origin {redact_url(url)} is not a URL git can reach", hint="check the remote")
         shown = redact_url(url)
         try:
-            clone = clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
+            clone = _clone_pushed(
+                lambda b: clone_to_temp(url, b, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)),
+                wanted,
+                dest,
+            )
         except GitError as err:
             if deadline is not None and time.monotonic() >= deadline:
                 raise
-            return _last_fetched(ws, path, url, branch, dest, owners, me, deadline, err)
-    branch = branch or clone.branch()
-    return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, head, branch, shown))
+            return _last_fetched(ws, path, url, wanted, dest, owners, me, deadline, err)
+    branch = clone.branch() or wanted or FALLBACK_BRANCH
+    return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, branch, shown))
 
 
 def _last_fetched(
@@ -383,8 +429,10 @@ def _last_fetched(
     from lab.adapters.scratch import remove_tree
 
     remove_tree(dest)
+    # Origin's default branch as the checkout last saw it (refs/remotes/origin/HEAD, which a clone
+    # records), never the branch checked out.
+    branch = branch or ws.remote_head("origin") or FALLBACK_BRANCH
     clone = _clone_local(path, branch, dest, owners, me, deadline)
-    branch = branch or clone.branch() or "main"
     tracking = ws.remote_sha(branch)
     clone.remove_remote("origin")  # the checkout itself must not stand in for origin
     clone.add_remote("origin", url)
@@ -399,17 +447,19 @@ def _last_fetched(
     )
 
 
-def _unpushed_note(ws: Workspace, clone: Workspace, head: str | None, branch: str | None, origin: str) -> str:
-    """'not pushed: ...' when the checkout's HEAD is not in what origin holds, else ''."""
+def _unpushed_note(ws: Workspace, clone: Workspace, branch: str, origin: str) -> str:
+    """'not pushed: ...' when the checkout's own `branch` (the one graded) has commits origin's lacks,
+    else ''. Other branches, and which one is checked out, say nothing about the submission."""
+    local = f"refs/heads/{branch}"
+    head = ws.rev_parse(local)
     if head is None or clone.rev_parse(f"{head}^{{commit}}") is not None:
         return ""
     tip = clone.rev_parse("HEAD")
     ahead = ""
     if tip is not None and ws.rev_parse(f"{tip}^{{commit}}") is not None:
-        count = len(ws.log("HEAD", n=1000, not_ref=tip))
+        count = len(ws.log(local, n=1000, not_ref=tip))
         ahead = f" {count} commit{'s' if count != 1 else ''}"
-    where = branch or "HEAD"
-    return f"not pushed:{ahead or ' commits'} on local {where} ({head[:7]}) not on origin {origin}; graded origin"
+    return f"not pushed:{ahead or ' commits'} on local {branch} ({head[:7]}) not on origin {origin}; graded origin"
 
 
 def grade_one(
@@ -435,9 +485,13 @@ def grade_one(
     branch = target.branch
     try:
         with scratch_dir(SCRATCH_PREFIX, base=workdir) as tmp:
-            graded = _prepare(target, tmp / "repo", owners=owners or {}, deadline=deadline)
+            graded = _prepare(
+                target, tmp / "repo", owners=owners or {}, deadline=deadline, task_branch=_task_branch(task)
+            )
             branch = graded.branch
-            report = _run(graded.root, task=task, offline=offline, tags_file=tags_file, cluster=cluster)
+            report = _run(
+                graded.root, task=task, offline=offline, tags_file=tags_file, cluster=cluster, branch=branch
+            )
             records = _other_task(graded.root, report.task)
     except LabError as err:
         return GradeRow(target.student, shown, branch, None, _reason(str(err)), time.monotonic() - start)
@@ -465,16 +519,34 @@ def _other_task(root: Path, graded_as: str) -> str:
     return recorded if recorded in list_tasks() else ""
 
 
-def _run(root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool) -> Report:
+def _task_branch(task: str | None) -> str | None:
+    """The branch the task says its automation works on (checks.toml `branch`), None when it says none."""
+    from lab.checks.loader import load_task_checks
+
+    declared = load_task_checks(task).settings.get("branch")
+    return str(declared) if declared else None
+
+
+def _run(
+    root: Path, *, task: str | None, offline: bool, tags_file: Path | None, cluster: bool, branch: str | None
+) -> Report:
     from lab.checks.loader import load_task_checks
     from lab.services.check import run_checks
 
     if cluster or offline:
-        return run_checks(root, task=task, offline=offline, tags_file=tags_file, max_workers=CHECK_WORKERS)
+        return run_checks(
+            root, task=task, offline=offline, tags_file=tags_file, max_workers=CHECK_WORKERS, branch=branch
+        )
     defs = load_task_checks(task).defs
     only = [d.id for d in defs if d.kind != "cluster"]
     report = run_checks(
-        root, task=task, offline=False, tags_file=tags_file, only=only, max_workers=CHECK_WORKERS
+        root,
+        task=task,
+        offline=False,
+        tags_file=tags_file,
+        only=only,
+        max_workers=CHECK_WORKERS,
+        branch=branch,
     )
     ran = {c.id: c for c in report.checks}
     checks = tuple(ran.get(d.id) or _left_out(d) for d in defs)
