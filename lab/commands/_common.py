@@ -163,10 +163,11 @@ class SafeStream(io.TextIOBase):
         return self.inner.encoding
 
 
-def write_trusted(text: str) -> None:
-    """Write the lab's own formatting (colour codes) to stdout past the SafeStream, if there is one.
-    Everything learner-controlled inside `text` must already be escaped."""
-    stream = sys.stdout
+def write_trusted(text: str, *, err: bool = False) -> None:
+    """Write the lab's own formatting (colour codes, a progress line's carriage return) to stdout, or
+    stderr with `err`, past the SafeStream, if there is one. Everything learner-controlled inside `text`
+    must already be escaped."""
+    stream = sys.stderr if err else sys.stdout
     if isinstance(stream, SafeStream):
         stream.write_trusted(text)
     else:

@@ -8,7 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.commands._common import add_offline_args, add_task_arg, check_output, positive, write_report
+from lab.commands._common import (
+    add_offline_args,
+    add_task_arg,
+    check_output,
+    positive,
+    write_report,
+    write_trusted,
+)
 from lab.core.report import GRADE_FORMATS
 from lab.errors import LabError, UsageError
 
@@ -67,7 +74,10 @@ def _progress(total: int) -> Callable[[object], None]:
     def on_row(_row: object) -> None:
         nonlocal done
         done += 1
-        print(f"\rlab: graded {done}/{total}", end="", file=sys.stderr, flush=True)
+        # Past the escaping stream: the carriage return is ours (it rewrites the line in place), and
+        # the line holds two numbers, nothing a repository wrote.
+        write_trusted(f"\rlab: graded {done}/{total}", err=True)
+        sys.stderr.flush()
 
     return on_row
 
