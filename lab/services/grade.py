@@ -170,16 +170,28 @@ def gather(
     A repository named twice (a symlink, a path and its URL) is graded once; `same` collects the
     (dropped, kept) pairs, for the caller to say so."""
     targets = read_roster(roster) if roster is not None else []
-    known = {_key(t.source): t.source for t in targets}
+    named = len(targets)
+    known = {_key(t.source): i for i, t in enumerate(targets)}
     for target in expand(sources):
         key = _key(target.source)
-        if key in known:
-            if same is not None and known[key] != target.source:
-                same.append((target.source, known[key]))
+        i = known.get(key)
+        if i is None:
+            known[key] = len(targets)
+            targets.append(target)
             continue
-        known[key] = target.source
-        targets.append(target)
+        kept, dropped = targets[i], target
+        if i >= named and _is_symlink(kept.source) and not _is_symlink(target.source):
+            # `aaa -> alice` sorts first in a class directory: grading it would refuse it as a symlink
+            # and drop alice, whose repository it is. (A roster row is the instructor's: it stays.)
+            kept, dropped = target, targets[i]
+            targets[i] = target
+        if same is not None and kept.source != dropped.source:
+            same.append((dropped.source, kept.source))
     return targets
+
+
+def _is_symlink(source: str) -> bool:
+    return not _is_url(source) and Path(source).expanduser().is_symlink()
 
 
 def _key(source: str) -> str:
@@ -582,6 +594,10 @@ def owners_of(targets: Sequence[Target]) -> dict[Path, str]:
     for t in targets:
         local = _local_origin(t.source) if _is_url(t.source) else Path(t.source).expanduser()
         if local is None or not local.exists():
+            continue
+        if local.is_symlink():
+            # A symlink's own row is refused ("is a symlink"); what it points at stays its real
+            # owner's, or that owner's row would be refused as pointing at the symlink's submission.
             continue
         path = _resolved(local)
         owners[path] = t.student
