@@ -78,6 +78,16 @@ def sweep_stale(prefix: str, *, base: Path | None = None) -> list[Path]:
     return removed
 
 
+def remove_own(prefix: str, *, base: Path | None = None) -> None:
+    """Remove this process's `<prefix>-<pid>-*` directories in `base` (the temp directory): an
+    interrupted run's, whose threads may not get to remove theirs before the process ends."""
+    root = Path(base) if base is not None else Path(tempfile.gettempdir())
+    for path in root.glob(f"{prefix}-{os.getpid()}-*"):
+        match = _NAME.match(path.name)
+        if match is not None and match.group("prefix") == prefix and not path.is_symlink():
+            remove_tree(path)
+
+
 @contextmanager
 def scratch_dir(prefix: str, *, base: Path | None = None) -> Iterator[Path]:
     """A private directory `<base>/<prefix>-<pid>-<random>`, removed (at any depth) on exit."""

@@ -4,8 +4,11 @@ Exit 0 when every repository was graded (whatever the scores), 1 when some could
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lab.commands._common import (
@@ -68,12 +71,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _progress(total: int) -> Callable[[object], None]:
-    done = 0
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, `kill`), raised as Ctrl-C is, so that grading stops the same way:
+    its clones killed and its temporary clones removed (lab's own handler would only kill the clones)."""
 
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextmanager
+def _term_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Interrupted(LabError):
+    def __init__(self, signum: int, graded: int, total: int) -> None:
+        super().__init__(
+            f"interrupted after grading {graded} of {total} repositories: the clones running were "
+            "stopped and the temporary clones removed; no grades written",
+            hint="run lab grade again (--timeout S gives up on a repository that hangs)",
+        )
+        self.exit_code = 128 + signum  # as the shell reports a process the signal ended
+
+
+def _progress(total: int, counted: list[int], tty: bool) -> Callable[[object], None]:
     def on_row(_row: object) -> None:
-        nonlocal done
-        done += 1
+        counted[0] += 1
+        if not tty:
+            return
+        done = counted[0]
         # Past the escaping stream: the carriage return is ours (it rewrites the line in place), and
         # the line holds two numbers, nothing a repository wrote.
         write_trusted(f"\rlab: graded {done}/{total}", err=True)
@@ -106,17 +140,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"lab: {dropped} is the same repository as {kept}: graded once", file=sys.stderr)
     if not targets:
         raise UsageError("the roster names no students", hint="add student,repo rows")
-    report = grade_class(
-        targets,
-        task=args.task,
-        offline=args.offline,
-        tags_file=tags_file,
-        jobs=args.jobs,
-        cluster=args.with_cluster,
-        timeout_s=args.timeout,
-        on_row=_progress(len(targets)) if sys.stderr.isatty() else None,
-    )
-    if sys.stderr.isatty():
+    tty = sys.stderr.isatty()
+    counted = [0]
+    try:
+        with _term_as_interrupt():
+            report = grade_class(
+                targets,
+                task=args.task,
+                offline=args.offline,
+                tags_file=tags_file,
+                jobs=args.jobs,
+                cluster=args.with_cluster,
+                timeout_s=args.timeout,
+                on_row=_progress(len(targets), counted, tty),
+            )
+    except KeyboardInterrupt as err:
+        if tty:
+            print(file=sys.stderr)  # end the progress line
+        signum = signal.SIGTERM if isinstance(err, _Terminated) else signal.SIGINT
+        raise _Interrupted(signum, counted[0], len(targets)) from None
+    if tty:
         print(file=sys.stderr)
     text = render_grades(report, args.format)
     if args.output:

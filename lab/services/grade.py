@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 from lab.adapters.git import NETWORK_TIMEOUT as CLONE_TIMEOUT_S
 from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_workspace
-from lab.adapters.scratch import scratch_dir, sweep_stale
+from lab.adapters.scratch import remove_own, scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.record import dataclass
 from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
@@ -350,6 +350,7 @@ def _prepare(
     owners: Mapping[Path, str],
     deadline: float | None,
     task_branch: str | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> _Graded:
     """A private clone of what the student pushed, and the branch graded: the roster's, else
     `task_branch` (the task's own), else origin's default branch."""
@@ -418,8 +419,8 @@ def _prepare(
                 dest,
             )
         except GitError as err:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise
+            if cancelled() or (deadline is not None and time.monotonic() >= deadline):
+                raise  # killed: no second clone of the checkout
             return _last_fetched(ws, path, url, wanted, dest, owners, me, deadline, err)
     branch = clone.branch() or wanted or FALLBACK_BRANCH
     return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, branch, shown))
@@ -484,6 +485,7 @@ def grade_one(
     workdir: Path | None = None,
     owners: Mapping[Path, str] | None = None,
     deadline: float | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> GradeRow:
     """Grade one repository; never raises for a bad repository (it becomes a row with a reason).
 
@@ -491,6 +493,7 @@ def grade_one(
     kubeconfig reaches is not each student's, so its state must not be credited to every student.
     `owners`: every submission's directory -> student, to name a classmate whose repository a
     submission points at. `deadline` (time.monotonic()): clones are killed when it passes.
+    `cancelled`: once it answers True (the run was interrupted), nothing more is started.
     """
     start = time.monotonic()
     shown = redact_url(target.source)
@@ -498,9 +501,16 @@ def grade_one(
     try:
         with scratch_dir(SCRATCH_PREFIX, base=workdir) as tmp:
             graded = _prepare(
-                target, tmp / "repo", owners=owners or {}, deadline=deadline, task_branch=_task_branch(task)
+                target,
+                tmp / "repo",
+                owners=owners or {},
+                deadline=deadline,
+                task_branch=_task_branch(task),
+                cancelled=cancelled,
             )
             branch = graded.branch
+            if cancelled():
+                raise LabError("interrupted", hint="grade it again")
             report = _run(
                 graded.root, task=task, offline=offline, tags_file=tags_file, cluster=cluster, branch=branch
             )
@@ -607,6 +617,19 @@ def owners_of(targets: Sequence[Target]) -> dict[Path, str]:
     return owners
 
 
+def _interrupt(threads: Sequence[threading.Thread], stop: threading.Event, workdir: Path | None) -> None:
+    """Stop the workers: no new repository, every running clone killed, and the temporary clones
+    removed (by their workers within the grace period, else here)."""
+    stop.set()
+    abort_running()
+    until = time.monotonic() + GRACE_S
+    for thread in threads:
+        if thread.ident is not None:  # started
+            thread.join(max(0.0, until - time.monotonic()))
+    abort_running()  # one a worker started between the first kill and its look at `stop`
+    remove_own(SCRATCH_PREFIX, base=workdir)
+
+
 def grade_class(
     targets: Sequence[Target],
     *,
@@ -623,7 +646,9 @@ def grade_class(
 
     A repository still running after `timeout_s` becomes an `error` row ("timed out"): its clone is
     killed at that deadline, and the workers are daemon threads, so a stuck repository never keeps the
-    process alive past the timeout. Clones left by a killed earlier run are removed first.
+    process alive past the timeout. Clones left by a killed earlier run are removed first. An exception
+    while waiting (Ctrl-C's KeyboardInterrupt) kills the running clones and removes the temporary ones
+    before it goes on up.
     """
     if tags_file is not None:
         from lab.adapters.tagsfile import require_tags_file
@@ -649,9 +674,10 @@ def grade_class(
     done: queue.SimpleQueue[tuple[int, GradeRow]] = queue.SimpleQueue()
     for i in range(len(targets)):
         todo.put(i)
+    stop = threading.Event()
 
     def work() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 i = todo.get_nowait()
             except queue.Empty:
@@ -671,39 +697,49 @@ def grade_class(
                     # A little after the class-level timeout, which reports "timed out" and kills
                     # what still runs; this deadline only bounds a clone when nobody is watching.
                     deadline=now + timeout_s + 1.0,
+                    cancelled=stop.is_set,
                 )
             except BaseException as err:  # grade_one does not raise; a worker must report anyway
                 row = GradeRow(targets[i].student, redact_url(targets[i].source), reason=_reason(str(err)))
             done.put((i, row))
 
     threads = [threading.Thread(target=work, name=f"lab-grade-{n}", daemon=True) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    pending = set(range(len(targets)))
-    late: set[int] = set()
-    while pending:
-        try:
-            i, row = done.get(timeout=0.2)
-        except queue.Empty:
-            i, row = -1, None
-        finished: list[tuple[int, GradeRow]] = []
-        if row is not None and i in pending:
-            finished.append((i, row))
-        now = time.monotonic()
-        with lock:
-            overdue = [j for j in pending if j in began and now - began[j] > timeout_s]
-        for j in overdue:
-            if any(k == j for k, _ in finished):
-                continue
-            late.add(j)
-            t = targets[j]
-            reason = f"timed out after {timeout_s:g}s"
-            finished.append((j, GradeRow(t.student, redact_url(t.source), t.branch, None, reason, timeout_s)))
-        for j, r in finished:
-            pending.discard(j)
-            rows.append(r)
-            if on_row is not None:
-                on_row(r)
+    try:
+        for thread in threads:
+            thread.start()
+        pending = set(range(len(targets)))
+        late: set[int] = set()
+        while pending:
+            try:
+                i, row = done.get(timeout=0.2)
+            except queue.Empty:
+                i, row = -1, None
+            finished: list[tuple[int, GradeRow]] = []
+            if row is not None and i in pending:
+                finished.append((i, row))
+            now = time.monotonic()
+            with lock:
+                overdue = [j for j in pending if j in began and now - began[j] > timeout_s]
+            for j in overdue:
+                if any(k == j for k, _ in finished):
+                    continue
+                late.add(j)
+                t = targets[j]
+                reason = f"timed out after {timeout_s:g}s"
+                finished.append(
+                    (j, GradeRow(t.student, redact_url(t.source), t.branch, None, reason, timeout_s))
+                )
+            for j, r in finished:
+                pending.discard(j)
+                rows.append(r)
+                if on_row is not None:
+                    on_row(r)
+    except BaseException:
+        # Ctrl-C, or SIGTERM turned into an exception by `lab grade`: the clones run in process groups
+        # of their own, which the signal does not reach, so they would outlive the process (orphans
+        # still talking to the server) and leave their temporary folders.
+        _interrupt(threads, stop, workdir)
+        raise
     if late:
         # Whatever the late ones still run (a clone stuck in a transport) dies now; their workers then
         # remove their clones within the grace period, or the next run does.

@@ -208,3 +208,65 @@ def test_sigterm_takes_the_git_commands_of_lab_grade_with_it(
     finally:
         proc.kill()
         listener.close()
+
+
+@pytest.mark.parametrize(
+    ("signum", "whole_group", "code"),
+    [
+        (signal.SIGINT, True, 130),  # Ctrl-C: the terminal signals the foreground process group
+        (signal.SIGINT, False, 130),  # `kill -INT` to lab alone
+        (signal.SIGTERM, False, 143),
+    ],
+    ids=["ctrl-c", "sigint", "sigterm"],
+)
+def test_interrupted_lab_grade_kills_its_clones_and_removes_its_temp_clones(
+    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str], signum: int, whole_group: bool, code: int
+) -> None:
+    """git clones run in process groups of their own (so that a timeout can kill a whole clone), which
+    a Ctrl-C does not reach: an interrupted `lab grade` left them running, orphaned, against a server
+    that never answers, and its temporary clone folder behind (SIGTERM too)."""
+    import os
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [*lab_cmd, "grade", f"http://127.0.0.1:{port}/x.git", "--offline", "--timeout", "100"],
+        cwd=tmp_path,
+        env={**lab_env, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a shell's foreground job has
+    )
+
+    def cloning() -> bool:
+        pattern = rf"git(-core/git)?(-remote-http| remote-http| .* clone) .*127\.0\.0\.1:{port}/"
+        found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+        return bool(found.stdout.split())
+
+    try:
+        deadline = time.monotonic() + 30
+        while not (cloning() and any(scratch.glob("lab-grade-*"))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cloning() and any(scratch.glob("lab-grade-*")), "the clone never started"
+        if whole_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == code, err
+        assert err.count("\n") == 1 and err.startswith("lab: ") and "interrupted" in err, err
+        deadline = time.monotonic() + 5
+        while cloning() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not cloning(), "a git command outlived lab grade"
+        assert list(scratch.iterdir()) == []
+    finally:
+        proc.kill()
+        proc.wait()
+        listener.close()
