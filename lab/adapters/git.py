@@ -5,9 +5,13 @@ Everything a repository carries can be hostile: hooks, `.git/config` entries tha
 `.gitattributes` pointing at those filters, symlinks in trees, refspecs that clobber branches. So:
 
 - every command runs with `-c core.hooksPath=/dev/null` (no hook ever runs, global ones included),
-  `core.fsmonitor=false`, signing and auto-gc off, submodules never recursed, `protocol.ext.allow=never`,
-  `protocol.git.allow=never` (git:// also runs `core.gitProxy`), and `protocol.file.allow=never` unless
-  the operation targets a local path the caller chose (the practice repo's bare origin);
+  `core.fsmonitor=false`, signing and auto-gc off, submodules never recursed, and only the transports
+  the lab supports: GIT_ALLOW_PROTOCOL=http:https:ssh, plus file when the operation targets a local
+  path the caller chose (the practice repo's bare origin; `protocol.file.allow=always` among its `-c`).
+  Every other transport is refused before it starts: `ext::` and `fd::` (they run a command or talk
+  over an inherited descriptor, where a clone would hang until its timeout), git:// (which also runs
+  `core.gitProxy`), remote helpers. The variable beats every config file, a repository's own included;
+  `protocol.ext.allow=never` and `protocol.git.allow=never` stay on the command line as well;
 - config keys that run programs and come from the repository's own config (scope local/worktree) are
   overridden on the command line with the user's global value or a harmless one (`_neutralise`);
   the user's environment and global config stay trusted (their ssh agent, their credential helper);
@@ -57,6 +61,9 @@ MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 FALLBACK_IDENTITY = ("fluxlab", "fluxlab@localhost")
 PULL_AND_PUSH = "git pull --rebase && git push"
 """What a learner types when origin has commits they lack (Flux's): the checks' hint, what `lab sync` does."""
+
+# The transports the lab clones, fetches and pushes over (GIT_ALLOW_PROTOCOL); file only when allowed.
+ALLOWED_PROTOCOLS = ("http", "https", "ssh")
 
 # Applied to every command. Command-line `-c` beats every config file.
 _ALWAYS: tuple[tuple[str, str], ...] = (
@@ -220,6 +227,9 @@ def _base_env() -> dict[str, str]:
         GIT_NO_REPLACE_OBJECTS="1",
         GIT_ATTR_NOSYSTEM="1",
         GIT_OPTIONAL_LOCKS="0",
+        # git's documented allow-list (git(1)): every protocol not named is refused, whatever a config
+        # file says. `_run` adds file where the command allows it.
+        GIT_ALLOW_PROTOCOL=":".join(ALLOWED_PROTOCOLS),
         LC_ALL="C",
         LANGUAGE="C",
     )
@@ -262,6 +272,7 @@ def _run(
     """Run git. `own_group`: in a process group of its own, killed whole on timeout or by
     `abort_running()`: a clone's transport helpers (git-remote-https, upload-pack) die with it."""
     argv = [_git_binary(), "--no-pager", *_config_args((*_ALWAYS, *config)), *args]
+    env = _allow_file(env, config)
     if own_group:
         return _run_group(argv, args, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
     try:
@@ -280,6 +291,15 @@ def _run(
     except OSError as err:
         raise GitError(f"cannot run git in {cwd}: {err.strerror}", hint="check the directory") from err
     return _Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def _allow_file(env: Mapping[str, str], config: Sequence[tuple[str, str]]) -> Mapping[str, str]:
+    """`env` with file added to GIT_ALLOW_PROTOCOL when the command's last `protocol.file.allow` is
+    always: the variable overrides that config key, so the two must agree."""
+    allowed = [value for key, value in config if key == "protocol.file.allow"]
+    if not allowed or allowed[-1] != "always":
+        return env
+    return {**env, "GIT_ALLOW_PROTOCOL": ":".join((*ALLOWED_PROTOCOLS, "file"))}
 
 
 def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
@@ -1673,6 +1693,8 @@ def clone_to_temp(
         hint = "check the URL and your access to it"
         if "not found in upstream" in err or "Remote branch" in err:
             hint = f"origin has no branch {branch}: push it first (git push -u origin {branch})"
+        elif re.search(r"transport '[^']*' not allowed", err):
+            hint = "the lab clones over https, http, ssh and local paths; ask for such a URL"
         which = f" (branch {branch})" if branch else ""
         raise GitError(f"cannot clone {redact_url(url_or_path)}{which}: {err}", hint=hint)
     root = dest.resolve()

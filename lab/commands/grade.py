@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=positive,
         default=300.0,
         metavar="S",
-        help="give up on one repository after S seconds (its clone is killed)",
+        help="give up on one repository after S seconds (default %(default)g; its clone is killed)",
     )
     add_task_arg(
         p,

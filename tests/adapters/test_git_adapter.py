@@ -566,3 +566,24 @@ def test_a_left_lock_file_is_named_with_what_to_do(tmp_path: Path) -> None:
         open_workspace(work).commit(["notes.txt"], "notes", author_name="A", author_email="a@example.org")
     assert "another git command is running in this repository" in (err.value.hint or "")
     assert str(work / ".git/index.lock") in (err.value.hint or "")
+
+
+@pytest.mark.slow
+def test_only_the_supported_transports_even_when_the_repository_allows_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `fd::17` talks over a descriptor git inherits: none is open, so a fetch waited for its timeout
+    # (120 s; 5 here). The repository's own config allowing it changes nothing: GIT_ALLOW_PROTOCOL
+    # beats every config file.
+    monkeypatch.setattr("lab.adapters.git.NETWORK_TIMEOUT", 5.0)
+    work, _origin = make_repo_with_origin(tmp_path)
+    git(work, "remote", "set-url", "origin", "fd::17")
+    git(work, "config", "protocol.fd.allow", "always")
+    git(work, "config", "protocol.allow", "always")
+    with pytest.raises(GitError, match="transport 'fd' not allowed"):
+        open_workspace(work).fetch("origin")
+    # A local origin the learner owns is still fetched and pushed (file is allowed for it).
+    git(work, "remote", "set-url", "origin", str(_origin))
+    ws = open_workspace(work)
+    ws.fetch("origin")
+    assert ws.remote_sha("main") == git(work, "rev-parse", "HEAD")
