@@ -207,7 +207,9 @@ def test_json_rows_scores_and_statuses(graded_json: dict[str, Any]) -> None:
     for name in ("carol", "ghost"):
         row = rows[name]
         assert row["status"] == "error" and not row["graded"] and row["checks"] == []
-        assert row["score"] == 0 and row["max_score"] is None
+        # Not graded is no score, not a score of 0 (as CSV's empty cell, the table's "-" and JUnit's
+        # missing score property say).
+        assert row["score"] is None and row["max_score"] is None
     assert "is not a git repository" in rows["carol"]["message"]
     assert rows["ghost"]["message"].startswith(
         "cannot clone https://***@127.0.0.1:9/ghost.git: "
@@ -255,6 +257,9 @@ def test_table_sorted_with_first_problem(klass: Class, graded_json: dict[str, An
         "fail",
         "error",
     ]
+    score_col = lines[0].index("SCORE")
+    carol = next(ln for ln in lines if ln.startswith("carol "))
+    assert carol[score_col:].split()[0] == "-"
     bob = next(ln for ln in lines if ln.startswith("bob "))
     assert "repo.files: missing in clusters/dev/image-automation/" in bob
     assert lines[-1].startswith("7 repositories (offline): 1 pass, 4 fail, 2 error")
@@ -268,7 +273,7 @@ def test_csv(klass: Class, graded_json: dict[str, Any]) -> None:
     assert [r["student"] for r in rows] == [r["student"] for r in graded_json["repos"]]
     by = {r["student"]: r for r in rows}
     assert by["Alice Liddell"]["score"] == str(OFFLINE_MAX) and by["Alice Liddell"]["status"] == "pass"
-    assert by["carol"]["score"] == "" and by["carol"]["status"] == "error"
+    assert by["carol"]["score"] == by["carol"]["max_score"] == "" and by["carol"]["status"] == "error"
     assert by["dave"]["first_failing_check"] == "git.flux-commit"
     assert SECRET not in proc.stdout
 
@@ -304,6 +309,8 @@ def test_junit_one_suite_per_student(klass: Class, graded_json: dict[str, Any], 
         classnames |= names
     assert root.get("tests") == str(total)
     assert len(classnames) == len(suites)  # GitLab keeps one (classname, name): students must differ
+    props = {p.get("name") for p in suites[2].iter("property")}
+    assert "score" not in props and "max_score" not in props
     carol = suites[2].findall("testcase")
     assert [c.get("name") for c in carol] == ["grade"]
     error = carol[0].find("error")

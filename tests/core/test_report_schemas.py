@@ -132,6 +132,12 @@ def _mutations() -> dict[str, tuple[str, Any]]:
     def graded_without_max(d: dict[str, Any]) -> None:
         d["repos"][0]["max_score"] = None
 
+    def graded_without_score(d: dict[str, Any]) -> None:
+        d["repos"][0]["score"] = None
+
+    def ungraded_with_a_score(d: dict[str, Any]) -> None:
+        d["repos"][1]["score"] = 0
+
     def nested_check_bad(d: dict[str, Any]) -> None:
         d["repos"][0]["checks"][0]["evidence"] = [{"kind": "file"}]
 
@@ -144,6 +150,8 @@ def _mutations() -> dict[str, tuple[str, Any]]:
         "other schema id": ("results", wrong_schema),
         "ungraded row that passes": ("grades", ungraded_with_status),
         "graded row without max": ("grades", graded_without_max),
+        "graded row without score": ("grades", graded_without_score),
+        "ungraded row with a score": ("grades", ungraded_with_a_score),
         "check inside a row": ("grades", nested_check_bad),
     }
 

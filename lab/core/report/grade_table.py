@@ -50,8 +50,9 @@ class GradeRow:
         return self.report is not None
 
     @property
-    def score(self) -> int:
-        return self.report.score if self.report is not None else 0
+    def score(self) -> int | None:
+        """None when not graded: no score at all, never a 0 that reads as a graded fail."""
+        return self.report.score if self.report is not None else None
 
     @property
     def max_score(self) -> int | None:
@@ -106,7 +107,11 @@ def sort_rows(rows: Sequence[GradeRow]) -> tuple[GradeRow, ...]:
 
 
 def _score_cell(row: GradeRow) -> str:
-    return f"{row.score}/{row.max_score}" if row.graded else "-"
+    return "-" if row.score is None else f"{row.score}/{row.max_score}"
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _cells(text: str) -> int:
@@ -185,8 +190,8 @@ def render_csv(report: ClassReport) -> str:
                 _csv_safe(one_line(row.student)),
                 _csv_safe(escape_controls(row.repo)),  # as given (it names the repository), but visible
                 _csv_safe(escape_controls(row.branch or "")),
-                str(row.score) if row.graded else "",
-                str(row.max_score) if row.graded else "",
+                _number(row.score),
+                _number(row.max_score),
                 row.status,
                 check_id,
                 _csv_safe(escape_controls(message)),
