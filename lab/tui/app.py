@@ -429,6 +429,33 @@ class LabApp(App[None]):
         if attached is not self.session:
             self.call_from_thread(self.use_session, attached)
 
+    def start_sandbox_again(self) -> None:
+        """`S` on Flux, or the palette: start the sandbox again after `lab sandbox down` stopped it
+        under the running app (nothing else in the app could; the learner had to quit)."""
+        from lab.services.session import is_default_sandbox
+
+        if not is_default_sandbox(self.session):
+            self.notify("The sandbox runs for the course's practice repository; this one has none.")
+            return
+        self.notify("starting the sandbox (its cluster, registry and Flux)…")
+        self._restart_sandbox()
+
+    @work(
+        thread=True, exclusive=True, group="sandbox", exit_on_error=False, description="starting the sandbox"
+    )
+    def _restart_sandbox(self) -> None:
+        from dataclasses import replace
+
+        from lab.errors import LabError
+        from lab.services.session import attach_sandbox
+
+        # Detached first: attach_sandbox leaves a session that has a kubeconfig as it is.
+        detached = replace(self.session, kubeconfig=None, sandbox_env=())
+        attached = attach_sandbox(detached, start=True)
+        if attached is detached:
+            raise LabError("the sandbox did not start", hint="`lab sandbox up` in a shell says why")
+        self.call_from_thread(self.use_session, attached)
+
     def use_session(self, session: Session) -> None:
         """Switch to `session` (the sandbox cluster came up); screens watch `session`."""
         from lab.services.session import use_sandbox_env
@@ -558,6 +585,14 @@ class LabApp(App[None]):
         yield from super().get_system_commands(screen)
         for mode, key, label, help_text in self.areas():
             yield SystemCommand(f"Go to {label} ({key})", help_text, partial(self.switch_mode, mode))
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(self.session):
+            yield SystemCommand(
+                "Start the sandbox (S on Flux)",
+                "Its cluster, registry and Flux again, after `lab sandbox down` (as `lab sandbox up`)",
+                self.start_sandbox_again,
+            )
         yield SystemCommand(
             "Edit a file (e)",
             "Open a file of the workspace in the lab's editor; ctrl+s saves",

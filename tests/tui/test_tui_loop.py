@@ -158,3 +158,34 @@ async def test_three_rounds_by_keyboard_against_the_sandbox(default_sandbox: Non
     assert sorted(_git(ws, "status", "--porcelain").splitlines()) == [" M README.md", "?? notes.txt"]
     assert _git(origin, "rev-list", "--merges", "main") == ""
     assert not [m for sev, m in notifications(seen) if sev == "error"]
+
+
+async def test_a_sandbox_stopped_under_the_app_is_said_so_and_started_again_with_S(
+    default_sandbox: None,
+) -> None:
+    """`lab sandbox down` in another shell: the Cluster tab kept the last table as if it were the
+    cluster's state, and nothing in the app could start the sandbox again (the learner had to quit)."""
+    sandbox.ensure_running(None, speed=SPEED)
+    app = LabApp(open_session(None), workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session.kubeconfig is not None, timeout=30)
+        await pilot.press("5")
+        tabs = app.screen.query_one(TabbedContent)
+        tabs.active = "cluster-pane"
+        cluster = app.screen.query_one("#cluster", Static)
+
+        def answered() -> bool:  # the starter has no image objects yet: the cluster says so
+            text = str(cluster.content)
+            return "flux get images" in text and "cannot reach" not in text and "asking" not in text
+
+        await wait_until(pilot, answered, timeout=30)
+
+        sandbox.down(None)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: "cannot reach the cluster" in str(cluster.content), timeout=30)
+        assert "S starts it again" in str(cluster.content)
+
+        await pilot.press("S")
+        await wait_until(pilot, lambda: sandbox.running_info(None) is not None, timeout=60)
+        await pilot.press("g")
+        await wait_until(pilot, answered, timeout=60)

@@ -45,6 +45,7 @@ class FluxScreen(LabScreen):
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
         Binding("e", "edit", "Edit", show=False),
+        Binding("S", "start_sandbox", "Start the sandbox", show=False),
     ]
 
     class Simulated(Message):
@@ -334,14 +335,32 @@ class FluxScreen(LabScreen):
 
     @work(thread=True, exclusive=True, group="cluster", exit_on_error=False, description="cluster")
     def _cluster(self, reconcile: bool) -> None:
+        from lab.errors import ClusterError
         from lab.services.session import flux_get_images, reconcile_images
 
         kubeconfig = self.lab.session.kubeconfig
         if reconcile:
             asked = reconcile_images(kubeconfig)
             self.app.notify(f"reconcile requested for {len(asked)} objects")
-        text = flux_get_images(kubeconfig)
+        try:
+            text = flux_get_images(kubeconfig)
+        except ClusterError as err:
+            # Said where the table was: a table left from before would read as the cluster's state.
+            text = f"cannot reach the cluster: {err}\n\n{self._unreachable_hint()}\n"
         self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
+
+    def _unreachable_hint(self) -> str:
+        from lab.services.session import is_default_sandbox
+
+        if is_default_sandbox(self.lab.session):
+            return (
+                "The sandbox is not running (`lab sandbox down` stops it): S starts it again, as "
+                "`lab sandbox up` does; g shows the cluster then."
+            )
+        return "Is the cluster up? `kubectl get nodes` with the same KUBECONFIG says; g asks again."
+
+    def action_start_sandbox(self) -> None:
+        self.lab.start_sandbox_again()
 
     def on_flux_screen_cluster_shown(self, message: ClusterShown) -> None:
         self.query_one("#cluster", Static).update(escape_controls(message.text))
