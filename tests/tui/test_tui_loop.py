@@ -91,7 +91,7 @@ async def test_three_rounds_by_keyboard_against_the_sandbox(default_sandbox: Non
         await _flux_commit(pilot, origin, 1, "1.25.3")
         bar = app.screen.query_one("#state-bar", Static)
         await wait_until(
-            pilot, lambda: "origin has 1 commit by Flux you don't have" in str(bar.content), timeout=10
+            pilot, lambda: "origin has 1 commit by Flux you don't have" in str(bar.content), timeout=30
         )
 
         # Round 2: the quiz; a tracked file edited and left uncommitted on purpose.
@@ -120,7 +120,7 @@ async def test_three_rounds_by_keyboard_against_the_sandbox(default_sandbox: Non
             await pilot.press("tab")
         assert getattr(app.screen.focused, "id", None) == "interval"
         await pilot.press("end", "backspace", "backspace", "1", "0", "m", "ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=10)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
         await pilot.press("y")
         repo_file = ws / "clusters/dev/image-automation/image-repository.yaml"
         await wait_until(pilot, lambda: "interval: 10m" in repo_file.read_text())
@@ -141,7 +141,7 @@ async def test_three_rounds_by_keyboard_against_the_sandbox(default_sandbox: Non
         await _flux_commit(pilot, origin, 3, "1.25.5")
         log = app.screen.query_one("#origin-log", Static)
         await wait_until(
-            pilot, lambda: "1.25.5" in str(log.content) or "Automated" in str(log.content), timeout=10
+            pilot, lambda: "1.25.5" in str(log.content) or "Automated" in str(log.content), timeout=30
         )
 
     history = _history(origin)[1:]
