@@ -862,3 +862,23 @@ async def test_a_long_command_in_a_hint_wraps_at_80_columns(tmp_path: Path) -> N
         assert fence.size.width <= 80
         assert fence.virtual_size.width <= fence.size.width, "part of the command is out of sight"
         assert fence.size.height > fence.code.count("\n") + 1, "the long lines wrap"
+
+
+async def test_the_marker_tab_shows_the_line_it_marked(tmp_path: Path) -> None:
+    """At 80x24 the marked line (18) sat below the Marker tab's preview until PageDown."""
+    from textual.containers import VerticalScroll
+
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "right_square_bracket", "m")
+        await wait_until(pilot, lambda: '"$imagepolicy"' in (ws / DEPLOYMENT).read_text())
+        line = next(
+            n for n, text in enumerate((ws / DEPLOYMENT).read_text().splitlines()) if "$imagepolicy" in text
+        )
+        scroll = app.screen.query_one("#deployment-scroll", VerticalScroll)
+        await wait_until(
+            pilot,
+            lambda: scroll.scroll_y <= line < scroll.scroll_y + scroll.scrollable_content_region.height,
+            describe=lambda: (scroll.scroll_y, scroll.scrollable_content_region.height, line),
+        )

@@ -81,6 +81,7 @@ class GenerateScreen(LabScreen):
         self._policy_defaults = dict(POLICY_DEFAULTS)
         #: the manifests rendered from `options`: once per form change, reused to diff and write
         self.texts: dict[str, str] = {}
+        #: the line `m` marked last: the preview scrolls to it once it shows the marked file
         self._marked_line: int | None = None
         #: the file the task's checks call its deployment (checks.toml [params]); read in a worker
         self.deployment: str | None = None
@@ -452,6 +453,11 @@ class GenerateScreen(LabScreen):
         where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
         info.update(f"{shown}{where} · m marks {self._policy_ref()} · e edits")
         self.query_one("#deployment", Static).update(yaml_content(text))
+        if self._marked_line is not None:
+            # The marked line is often below the fold of a 24-row terminal: show it.
+            line, self._marked_line = self._marked_line, None
+            scroll = self.query_one("#deployment-scroll", VerticalScroll)
+            self.call_after_refresh(scroll.scroll_to, y=max(0, line - 3), animate=False)
 
     @on(Button.Pressed, "#mark")
     def action_mark(self) -> None:
@@ -483,6 +489,11 @@ class GenerateScreen(LabScreen):
 
     def _marked(self, outcome: MarkFileResult) -> None:
         verb = "added" if outcome.result.changed else "already there"
+        if outcome.result.changed:
+            self._marked_line = outcome.result.line  # shown once the preview shows the new file
+        else:
+            scroll = self.query_one("#deployment-scroll", VerticalScroll)
+            scroll.scroll_to(y=max(0, outcome.result.line - 3), animate=False)
         self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}")
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
