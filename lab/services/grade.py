@@ -328,11 +328,13 @@ def _clone_local(
 
 def _clone_pushed(clone: Callable[[str | None], Workspace], wanted: str | None, dest: Path) -> Workspace:
     """`clone(wanted)`; with no branch wanted, origin's default branch, and main when origin's HEAD
-    names a branch it does not have (git then clones nothing: an empty repository)."""
+    names a branch it does not have (git then clones nothing: an empty repository) or names none (a
+    detached HEAD: any commit, not what was pushed to a branch)."""
     from lab.adapters.scratch import remove_tree
 
     ws = clone(wanted)
-    if wanted is not None or ws.rev_parse("HEAD") is not None or ws.branch() == FALLBACK_BRANCH:
+    on_a_branch = ws.branch() is not None and ws.rev_parse("HEAD") is not None
+    if wanted is not None or on_a_branch or ws.branch() == FALLBACK_BRANCH:
         return ws
     remove_tree(dest)
     try:

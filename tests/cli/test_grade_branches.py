@@ -115,3 +115,15 @@ def test_an_origin_head_naming_no_branch_grades_main(alice: Path) -> None:
     row = _grade(str(origin), cwd=alice.parent)
     assert (row["branch"], row["score"]) == ("main", on_main["score"])
     assert _statuses(row) == _statuses(on_main)
+
+
+def test_a_detached_head_in_origin_grades_main_not_that_commit(alice: Path) -> None:
+    """Origin's HEAD detached at an older commit: the clone took that commit (0/67 and a false 'not
+    pushed' note for the checkout; branch null for the bare repository) instead of main."""
+    on_main = _grade("alice", cwd=alice.parent)
+    origin = alice.parent / "alice-origin.git"
+    older = git(origin, "rev-parse", "main~1").strip()
+    (origin / "HEAD").write_text(older + "\n")
+    assert _steady(_grade("alice", cwd=alice.parent)) == _steady(on_main)
+    bare = _grade("alice-origin.git", cwd=alice.parent)
+    assert bare["branch"] == "main" and bare["score"] == on_main["score"]
