@@ -163,6 +163,8 @@ ACCEPTED = [
     "fluxlab @ https://example.org/dist/fluxlab-0.1.0-py3-none-any.whl#sha256=" + "a" * 64,
     "https://example.org/dist/fluxlab-0.1.0-py3-none-any.whl",
     "https://example.org/dist/fluxlab-0.1.0.tar.gz",
+    "https://example.org/dist/fluxlab-0.1.0.tar.gz#sha256=" + "b" * 64,
+    "https://example.org/dist/fluxlab-0.1.0.zip#sha256=" + "c" * 64,
 ]
 
 

@@ -34,8 +34,15 @@ _EXACT_VERSION = re.compile(r"^[A-Za-z0-9_.-]+ *== *[0-9][0-9A-Za-z.+!-]*$")
 # user[:password]@ in a URL's authority: `git@` of ssh is a user name; a password, or any user of
 # http(s) (a token is often given as the user name), is a secret.
 _CREDENTIAL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*?)s?://([^/@\s]+)@")
+ARCHIVES = ("whl", "tar.gz", "zip")
 _ARCHIVE_URL = re.compile(
-    r"^(?:[A-Za-z0-9_.-]+ *@ *)?https://\S+\.(?:whl|tar\.gz|zip)(?:#sha256=[0-9a-f]{64})?$"
+    r"^(?:[A-Za-z0-9_.-]+ *@ *)?https://\S+\.(?:"
+    + "|".join(re.escape(a) for a in ARCHIVES)
+    + r")(?:#sha256=[0-9a-f]{64})?$"
+)
+#: The same pins as the workflow's shell `case` tells them (a shell glob cannot say "64 hex digits").
+_SHELL_PINS = "|".join(
+    ["*==*", "*@*", *(f"https://*.{a}" for a in ARCHIVES), *(f"https://*.{a}#sha256=*" for a in ARCHIVES)]
 )
 
 
@@ -165,7 +172,7 @@ jobs:
             exit 1
           fi
           case "$spec" in
-            *==*|*@*|https://*.whl|https://*.tar.gz|https://*.zip|https://*.whl#sha256=*) ;;
+            {_SHELL_PINS}) ;;
             *) echo {_yaml_str_shell(unpinned)}; exit 1 ;;
           esac
           python -m pip install --quiet --disable-pip-version-check "$spec"
