@@ -1025,6 +1025,17 @@ class Workspace:
             return None
         return name[len(prefix) :]
 
+    def remote_branches_containing(self, sha: str, remote: str = "origin") -> list[str]:
+        """The branches of <remote> (as of the last fetch, no network) whose history has `sha`, sorted."""
+        _check_remote_name(remote)
+        prefix = f"refs/remotes/{remote}/"
+        res = self._git("for-each-ref", "--format=%(refname)", f"--contains={_check_ref(sha)}", prefix)
+        if res.code != 0:
+            return []
+        names = [ln.removeprefix(prefix) for ln in res.out.decode("utf-8", "replace").splitlines()]
+        # origin/HEAD is an alias of a branch listed anyway.
+        return sorted(n for n in names if n and n != "HEAD")
+
     def read_tree_at(self, ref: str, under: str = "", *, max_bytes: int = MAX_BLOB_BYTES) -> TreeFiles:
         """Files of the commit `ref` (e.g. "origin/main") under `under`, read from git objects.
 

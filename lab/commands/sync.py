@@ -47,11 +47,11 @@ def _commit_json(commits: list[object]) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.services.sync import commit_work, origin_status, sync
+    from lab.services.sync import Strategy, origin_status, push_work, sync
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
     if args.status:
-        status = origin_status(workspace)
+        status = origin_status(workspace, task_id=args.task)
         if args.json:
             print_json(
                 {
@@ -69,16 +69,20 @@ def run(args: argparse.Namespace) -> int:
             for line in status.commit_lines():
                 print(f"  {line}")
         return 0 if not status.behind and not status.ahead else 1
+    strategy: Strategy = "merge" if args.merge else "rebase"
     commit_commands: list[str] = []
     if args.commit:
-        made = commit_work(workspace, args.task)
-        if made is not None:
-            commit_commands = made.commands
+        # The app's `p` in a shell: one implementation, the same refusals before anything is committed.
+        work = push_work(workspace, args.task, strategy=strategy, stash=args.stash, push=not args.no_push)
+        result = work.sync
+        if work.commit is not None:
+            commit_commands = work.commit.commands
             if not args.json:
-                print("\n".join(f"$ {c}" for c in made.commands))
-    result = sync(
-        workspace, strategy="merge" if args.merge else "rebase", stash=args.stash, push=not args.no_push
-    )
+                print("\n".join(f"$ {c}" for c in commit_commands))
+    else:
+        result = sync(
+            workspace, strategy=strategy, stash=args.stash, push=not args.no_push, task_id=args.task
+        )
     if args.json:
         print_json(
             {
@@ -98,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 "stashed": result.stashed,
                 "stash_kept": result.stash_kept,
                 "message": result.message,
+                "not_deployed": result.not_deployed,
             }
         )
     elif result.outcome == "refused" and not result.commands:

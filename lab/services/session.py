@@ -457,7 +457,7 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
         # second stamp's. A fetch that brings commits moves the stamp too: one more round, whose
         # fetch brings none (needed anyway when origin moved during the fetch: Flux pushing then).
         before = stamp
-        git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size)
+        git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size, task_id=session.task.id)
         files = _read_task_files(workspace, session.task.id)
         stamp = watch_stamp(workspace, origin)
         if stamp == before and not git_busy(workspace):
@@ -495,7 +495,7 @@ def git_busy(workspace: Path) -> bool:
 
 
 def _read_git(
-    ws: Workspace | None, opened: LabError | None, *, fetch: bool, log_size: int
+    ws: Workspace | None, opened: LabError | None, *, fetch: bool, log_size: int, task_id: str | None = None
 ) -> tuple[OriginStatus | None, str | None, tuple[CommitInfo, ...]]:
     """git's side of the state; `opened`: why the workspace could not be opened as a repository."""
     from lab.errors import LabError
@@ -504,10 +504,11 @@ def _read_git(
     if ws is None:
         return None, str(opened), ()
     try:
-        git = origin_status(ws, fetch=fetch)
+        git = origin_status(ws, fetch=fetch, task_id=task_id)
         log: tuple[CommitInfo, ...] = ()
-        if git.branch and git.remote_head:
-            log = tuple(ws.log(f"refs/remotes/origin/{git.branch}", n=log_size))
+        # A detached HEAD or a branch origin lacks: origin's deployed branch (it read "no commits").
+        if git.has_origin and ws.remote_sha(git.log_branch) is not None:
+            log = tuple(ws.log(f"refs/remotes/origin/{git.log_branch}", n=log_size))
     except LabError as err:
         return None, str(err), ()
     return git, None, log

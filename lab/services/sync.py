@@ -28,6 +28,8 @@ Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
 MAX_ATTEMPTS = 3
 STASH_MESSAGE = "lab sync: your uncommitted changes"
+DEFAULT_BRANCH = "main"
+"""The branch Flux deploys when the task's GitRepository names none (`flux bootstrap`'s default)."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,20 @@ class OriginStatus:
     """"rebase", "merge", ... stopped half-way (on a conflict, typically); `branch` is the one rebased."""
     conflicted: list[str] = field(default_factory=list)
     """Files a stopped rebase or merge left with conflict markers."""
+    watched: str = DEFAULT_BRANCH
+    """The branch Flux deploys (the task's GitRepository's), whichever branch the learner is on."""
+    detached_on: list[str] = field(default_factory=list)
+    """HEAD detached: origin's branches that have its commit (none: the commit is only here)."""
 
     @property
     def diverged(self) -> bool:
         return bool(self.ahead) and bool(self.behind)
+
+    @property
+    def log_branch(self) -> str:
+        """The origin branch worth a `git log`: the learner's when origin has it, else the one Flux
+        deploys (a detached HEAD or a branch not pushed yet has no origin branch of its own)."""
+        return self.branch if self.branch and self.remote_head else self.watched
 
     @property
     def in_sync(self) -> bool:
@@ -67,10 +79,12 @@ class OriginStatus:
         return f"origin has {count_commits(len(self.behind))}{by_author(self.behind)} you don't have"
 
     def ahead_line(self) -> str | None:
+        if self.remote_head is None and self.head is not None:
+            # Pushing creates the branch even when it has no commit of its own yet.
+            own = f": {count_commits(len(self.ahead))} of its own to push" if self.ahead else " yet"
+            return f"origin has no branch {self.branch}{own}"
         if not self.ahead:
             return None
-        if self.remote_head is None:
-            return f"origin has no branch {self.branch}: {count_commits(len(self.ahead))} to push"
         return f"you have {count_commits(len(self.ahead))} origin doesn't have"
 
     def summary(self) -> str:
@@ -78,15 +92,11 @@ class OriginStatus:
         if not self.has_origin:
             return "no remote origin: git remote add origin URL"
         if self.in_progress is not None:
-            busy = self.in_progress
-            files = ", ".join(self.conflicted) or "no file"
-            finish = "git rebase --continue" if busy == "rebase" else f"git {busy} --continue"
-            return (
-                f"a {busy}{f' of {self.branch}' if self.branch else ''} is stopped; conflicts in {files}: "
-                f"keep the lines you want, git add the file(s), {finish} (or git {busy} --abort to go back)"
-            )
+            what, todo = stopped_advice(self.in_progress, self.branch, self.conflicted)
+            return f"{what}: {todo}"
         if self.branch is None:
-            return "HEAD is detached: git switch main"
+            what, todo = detached_advice(self.head, self.detached_on, self.watched)
+            return f"{what}: {todo}"
         parts = [p for p in (self.behind_line(), self.ahead_line()) if p]
         if not parts:
             text = f"{self.branch} is in sync with origin/{self.branch}"
@@ -96,11 +106,15 @@ class OriginStatus:
                 text += f" - integrate them: {PULL_AND_PUSH}"
             elif self.behind:
                 text += " - git pull --rebase"
+            elif self.remote_head is None:
+                text += f" - git push -u origin {self.branch}"
             else:
                 text += " - git push"
         if self.dirty:
             n = len(self.dirty)
             text += f" ({n} file{'' if n == 1 else 's'} with uncommitted changes)"
+        if self.branch != self.watched:
+            text += f"; Flux deploys {self.watched}, not {self.branch}"
         if self.fetch_error:
             text += f" [as of the last fetch: {self.fetch_error}]"
         return text
@@ -110,6 +124,56 @@ class OriginStatus:
         return [f"{c.short} {c.author_name}: {c.subject}" for c in self.behind]
 
 
+def stopped_advice(busy: str, branch: str | None, conflicted: Sequence[str]) -> tuple[str, str]:
+    """(what git left half-way, how to finish it) for a stopped rebase, merge, cherry-pick or revert.
+    Only finishing or aborting it helps: git refuses `git switch` meanwhile, and HEAD is detached
+    during a rebase, so "switch to your branch" would send the learner into a second refusal."""
+    what = f"a {busy}{f' of {branch}' if branch else ''} is stopped"
+    finish, abort = f"git {busy} --continue", f"git {busy} --abort"
+    if conflicted:
+        return (
+            f"{what}; conflicts in {', '.join(conflicted)}",
+            f"keep the lines you want, git add the file(s), {finish} (or {abort} to go back)",
+        )
+    return what, f"git status says where it stands; {finish} finishes it (or {abort} to go back)"
+
+
+def detached_advice(head: str | None, on: Sequence[str], watched: str) -> tuple[str, str]:
+    """(where a detached HEAD is, how to get back to a branch). Whether origin has the commit decides
+    the advice: switching away from commits only HEAD has leaves them to the reflog."""
+    at = f"HEAD is detached at {head[:7]}" if head else "HEAD is detached"
+    if on:
+        branch = watched if watched in on else on[0]
+        return f"{at} (on origin/{branch})", f"git switch {watched} to work on your branch again"
+    return (
+        f"{at}, a commit origin does not have",
+        f"git switch -c NAME keeps it on a new branch (git switch {watched} leaves it behind)",
+    )
+
+
+def flux_branch(path: Path | Workspace, task_id: str | None = None) -> str:
+    """The branch Flux deploys: `spec.ref.branch` of the GitRepository in the task's sync file
+    (`[params] sync_file`, the one `flux bootstrap` wrote and the sandbox bootstraps from), as the
+    learner's working tree has it; `DEFAULT_BRANCH` when it names none or cannot be read."""
+    from lab.adapters.tasks import task_params
+    from lab.core.manifests.parse import find_automation
+
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    try:
+        rel = task_params(_task_of(ws, task_id)).get("sync_file")
+        raw = ws.read_worktree_file(rel) if isinstance(rel, str) and rel else None
+    except LabError:  # an unknown recorded task or a bad path: Flux's default is still the best guess
+        return DEFAULT_BRANCH
+    if raw is None:
+        return DEFAULT_BRANCH
+    repos = find_automation({str(rel): raw.decode("utf-8", "replace")}).git_repositories
+    # flux-system is the GitRepository `flux bootstrap` makes; another one is the learner's own.
+    for repo in sorted(repos, key=lambda r: r.name != "flux-system"):
+        if repo.branch:
+            return repo.branch
+    return DEFAULT_BRANCH
+
+
 def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
     entries = ws.status()
     dirty = sorted({e.path for e in entries if e.code != "??"})
@@ -117,8 +181,9 @@ def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
     return dirty, untracked
 
 
-def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus:
-    """Fetch origin (unless `fetch=False`) and compare it with the checked-out branch."""
+def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | None = None) -> OriginStatus:
+    """Fetch origin (unless `fetch=False`) and compare it with the checked-out branch. `task_id`: the
+    task whose GitRepository names the branch Flux deploys (default: the one the repository records)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     busy = ws.in_progress()
     conflicted = ws.conflicted_files() if busy is not None else []
@@ -127,6 +192,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
     head = ws.rev_parse(f"refs/heads/{branch}") if busy == "rebase" and branch else ws.rev_parse("HEAD")
     dirty, untracked = _tracked_dirty(ws)
     dirty = [p for p in dirty if p not in conflicted]
+    watched = flux_branch(ws, task_id)
     if "origin" not in ws.remotes():
         return OriginStatus(
             ws.root,
@@ -138,6 +204,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
             has_origin=False,
             in_progress=busy,
             conflicted=conflicted,
+            watched=watched,
         )
     fetch_error = None
     if fetch:
@@ -156,6 +223,8 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
             fetch_error=fetch_error,
             in_progress=busy,
             conflicted=conflicted,
+            watched=watched,
+            detached_on=ws.remote_branches_containing(head) if head else [],
         )
     remote_head = ws.remote_sha(branch)
     ahead: list[CommitInfo] = []
@@ -163,7 +232,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
     if head is not None and remote_head is not None:
         ahead, behind = ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
     elif head is not None:
-        ahead = ws.log(f"refs/heads/{branch}", n=1000)
+        ahead = _new_branch_commits(ws, branch, watched)
     return OriginStatus(
         ws.root,
         branch,
@@ -176,7 +245,15 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True) -> OriginStatus
         fetch_error,
         in_progress=busy,
         conflicted=conflicted,
+        watched=watched,
     )
+
+
+def _new_branch_commits(ws: Workspace, branch: str, watched: str) -> list[CommitInfo]:
+    """The commits of a branch origin does not have yet that origin's deployed branch lacks too: a
+    branch made from main pushes only its own commits (it said "6 commits" for one new commit)."""
+    base = f"refs/remotes/origin/{watched}"
+    return ws.log(f"refs/heads/{branch}", n=1000, not_ref=base if ws.rev_parse(base) else None)
 
 
 @dataclass(frozen=True)
@@ -232,6 +309,8 @@ class SyncResult:
     """Restoring the stash failed: the changes are safe in `git stash list`."""
     message: str = ""
     head: str | None = None
+    not_deployed: str = ""
+    """The branch is not the one Flux deploys: what that means for this push and how to deploy it."""
 
     @property
     def ok(self) -> bool:
@@ -245,7 +324,18 @@ class SyncResult:
             out.append(self.conflict.explain())
         if self.message:
             out.append(self.message)
+        if self.not_deployed:
+            out.append(self.not_deployed)
         return "\n".join(out)
+
+
+def not_deployed_note(branch: str, watched: str) -> str:
+    """Said after every sync of a branch Flux does not deploy: the push worked, and did not deploy."""
+    return (
+        f"Flux deploys {watched}, not {branch}: what is on origin/{branch} is not deployed until "
+        f"{branch} is merged into {watched} - hint: git switch {watched} && git merge {branch}, then push "
+        f"{watched} (lab sync, or p in the app), or merge it with a pull request"
+    )
 
 
 def _conflict_sides(ws: Workspace, path: str) -> tuple[str, str]:
@@ -327,30 +417,42 @@ def sync(
     stash: bool = False,
     push: bool = True,
     committed: str | None = None,
+    task_id: str | None = None,
 ) -> SyncResult:
     """Fetch, integrate origin's new commits (rebase, or merge), push; retry if origin moved meanwhile.
     `committed`: the short sha of a commit the caller made just before (`push_work`), which a conflict
-    leaves in place, so the result must not say that nothing changed.
+    leaves in place, so the result must not say that nothing changed. `task_id`: the task whose
+    GitRepository says which branch Flux deploys (default: the one the repository records); a sync
+    of another branch says that it is not deployed (`not_deployed`).
 
-    Refuses (outcome "refused", nothing changed) on a detached HEAD, a rebase/merge in progress, or
+    Refuses (outcome "refused", nothing changed) on a rebase/merge in progress, a detached HEAD, or
     uncommitted changes to tracked files unless `stash=True`. A conflict aborts the rebase/merge:
     HEAD, index and working tree are as before (outcome "conflict", `conflict` explains).
     """
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     branch = ws.branch()
-    if branch is None:
-        return SyncResult("refused", "HEAD", strategy, message="HEAD is detached - hint: git switch main")
-    if "origin" not in ws.remotes():
-        return SyncResult(
-            "refused", branch, strategy, message="no remote origin - hint: git remote add origin URL"
-        )
     busy = ws.in_progress()
     if busy is not None:
+        # Before the detached HEAD: a stopped rebase detaches it, and git refuses `git switch` meanwhile.
+        rebased = branch or (ws.rebasing_branch() if busy == "rebase" else None)
+        what, todo = stopped_advice(busy, rebased, ws.conflicted_files())
+        return SyncResult(
+            "refused", rebased or "HEAD", strategy, message=f"{what}; nothing was changed - hint: {todo}"
+        )
+    has_origin = "origin" in ws.remotes()
+    if branch is None:
+        head = ws.rev_parse("HEAD")
+        on = ws.remote_branches_containing(head) if head and has_origin else []
+        what, todo = detached_advice(head, on, flux_branch(ws, task_id))
         return SyncResult(
             "refused",
-            branch,
+            "HEAD",
             strategy,
-            message=f"a {busy} is in progress - hint: finish it (git status) or `git {busy} --abort`",
+            message=f"{what}: no branch to push; nothing was changed - hint: {todo}",
+        )
+    if not has_origin:
+        return SyncResult(
+            "refused", branch, strategy, message="no remote origin - hint: git remote add origin URL"
         )
     clashed = ws.conflicted_files()
     if clashed:
@@ -367,6 +469,8 @@ def sync(
         )
     commands: list[str] = []
     steps: list[str] = []
+    # Read before a stash could take the sync file away from the working tree.
+    watched = flux_branch(ws, task_id)
     dirty, _untracked = _tracked_dirty(ws)
     stashed = False
     if dirty:
@@ -401,7 +505,7 @@ def sync(
             ahead, behind = (
                 ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/{upstream}")
                 if remote
-                else (ws.log(f"refs/heads/{branch}", n=1000), [])
+                else (_new_branch_commits(ws, branch, watched), [])
             )
             if behind:
                 steps.append(
@@ -438,7 +542,8 @@ def sync(
                 if remote
                 else ahead
             )
-            if not new_ahead:
+            # A branch origin lacks is pushed even without commits of its own: that creates it.
+            if not new_ahead and remote is not None:
                 if not behind:
                     steps.append(f"nothing to push: {branch} is already on origin")
                 break
@@ -454,10 +559,15 @@ def sync(
                     steps.append("origin moved while we were pushing (Flux pushed again?): integrating again")
                     continue
                 raise
-            steps.append(
-                f"pushed {count_commits(len(new_ahead))} to origin/{branch}: "
-                + "; ".join(f"{c.short} {c.subject}" for c in new_ahead[:3])
-            )
+            if new_ahead:
+                steps.append(
+                    f"pushed {count_commits(len(new_ahead))} to origin/{branch}"
+                    + (" (a new branch)" if remote is None else "")
+                    + ": "
+                    + "; ".join(f"{c.short} {c.subject}" for c in new_ahead[:3])
+                )
+            else:
+                steps.append(f"pushed {branch} to origin (a new branch, no commits of its own yet)")
             pushed = new_ahead
             outcome = "integrated" if integrated else "pushed"
             break
@@ -490,6 +600,9 @@ def sync(
         stashed,
         message=message or _lesson(integrated, strategy),
         head=ws.rev_parse("HEAD"),
+        not_deployed=not_deployed_note(branch, watched)
+        if branch != watched and outcome != "conflict"
+        else "",
     )
     return _finish(ws, result)
 
@@ -718,14 +831,16 @@ def push_work(
     strategy: Strategy = "rebase",
     stash: bool = False,
     message: str | None = None,
+    push: bool = True,
 ) -> PushWorkResult:
     """Commit the task's changed files truthfully, then fetch, integrate Flux's commits and push.
 
     Other uncommitted edits are never swept into the commit; they make the sync refuse unless
     `stash=True` (then they are stashed and restored, and the result says so)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
-    if ws.branch() is None:
-        return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash))
+    if ws.in_progress() is not None or ws.branch() is None:
+        # Nothing to commit on: sync says what git left half-way or where HEAD is.
+        return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash, push=push, task_id=task_id))
     task_id = _task_of(ws, task_id)
     if not stash:
         # Refuse before committing anything, so that a refusal changes nothing at all.
@@ -743,4 +858,6 @@ def push_work(
             )
     made = commit_work(ws, task_id, message=message)
     committed = made.sha[:7] if made is not None else None
-    return PushWorkResult(made, sync(ws, strategy=strategy, stash=stash, committed=committed))
+    return PushWorkResult(
+        made, sync(ws, strategy=strategy, stash=stash, push=push, committed=committed, task_id=task_id)
+    )

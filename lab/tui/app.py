@@ -406,7 +406,12 @@ class LabApp(App[None]):
                 else "brought in origin's commits; nothing of yours to push",
             }.get(sync.outcome, sync.outcome)
             title = "Pushed" if sync.pushed else "Up to date"
-            self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
+            if sync.not_deployed:
+                # Pushed as asked, but Flux reads another branch: said in the toast, not only in the log.
+                summary += f". {sync.not_deployed}"
+                self.notify(summary, title=f"{title}: not deployed", severity="warning", timeout=15)
+            else:
+                self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
             self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)

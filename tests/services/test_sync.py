@@ -509,3 +509,128 @@ def test_a_rebase_stopped_on_a_conflict_is_named_with_its_branch(
     text = origin_summary(status)
     assert text.startswith("a rebase of main is stopped; conflicts in PROGRESS.md: keep the lines you want")
     assert "git rebase --continue (or git rebase --abort to go back)" in text and "p does it" not in text
+
+
+# -- a detached HEAD, a stopped rebase, a branch Flux does not deploy ---------------------------------
+
+POLICY = "clusters/dev/image-automation/image-policy.yaml"
+
+
+def _pushed_automation(tmp_path: Path) -> tuple[Path, Path]:
+    """A practice repo whose image automation is committed and on origin, as after the task's first p."""
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+    from lab.services.sync import push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    generate(ws, GenerateOptions())
+    assert push_work(ws).ok
+    return ws, Path(git(ws, "remote", "get-url", "origin"))
+
+
+def test_detached_on_a_commit_origin_has_says_so_and_shows_origins_log(tmp_path: Path) -> None:
+    """Detached at HEAD~1 the Origin tab read '(origin has no commits)' and the state bar 'HEAD
+    (detached): not on origin yet', beside 'p does it for you' (p refuses a detached HEAD)."""
+    from lab.services.session import read_state
+    from lab.services.sync import push_work
+    from lab.tui.screens.base import git_parts
+    from lab.tui.screens.flux import origin_summary
+    from tests.support.tui_helpers import make_session
+
+    ws, _origin = _pushed_automation(tmp_path)
+    git(ws, "checkout", "-q", "--detach", "HEAD~1")
+    short = git(ws, "rev-parse", "--short=7", "HEAD")
+    status = origin_status(ws, fetch=False)
+    assert git_parts(status)[0] == f"detached at {short} (on origin)"
+    assert status.branch is None and status.detached_on == ["main"]
+    text = origin_summary(status)
+    assert (
+        text == f"HEAD is detached at {short} (on origin/main): git switch main to work on your branch again"
+    )
+    assert "p does it" not in text and "p commits" not in text
+    state = read_state(make_session(ws), fetch=False)
+    assert [c.subject for c in state.origin_log][:1] == ["Add image automation"]
+    assert state.git is not None and state.git.log_branch == "main"
+    refused = push_work(ws)
+    assert refused.sync.message.startswith(f"HEAD is detached at {short} (on origin/main)")
+
+    # A commit made while detached is only here: switching away would leave it behind.
+    (ws / "notes.txt").write_text("mine\n")
+    git(ws, "add", "notes.txt")
+    git(ws, "commit", "-qm", "detached work")
+    lost = origin_status(ws, fetch=False)
+    assert lost.detached_on == []
+    assert git_parts(lost)[0].endswith("(not on origin)")
+    assert "git switch -c NAME keeps it on a new branch" in lost.summary()
+
+
+def test_a_stopped_rebase_is_named_by_p_and_lab_sync_not_a_detached_head(
+    repo: tuple[Path, Path], tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """Mid-rebase p said 'HEAD is detached - hint: git switch main', which git refuses while rebasing."""
+    from lab.services.sync import push_work
+
+    work, origin = repo
+    flux_commits(origin, tmp_path, {"PROGRESS.md": "| 09 | 🔄 | flux |\n"}, "Flux edits progress")
+    commit_files(work, {"PROGRESS.md": "| 09 | ✅ | mine |\n"}, "Mark done")
+    git(work, "fetch", "-q", "origin")
+    subprocess.run(["git", "rebase", "origin/main"], cwd=work, capture_output=True, check=False)
+    before = snapshot(work)
+    for result in (sync(work), push_work(work).sync):
+        assert result.outcome == "refused"
+        assert result.message == (
+            "a rebase of main is stopped; conflicts in PROGRESS.md; nothing was changed - hint: keep the "
+            "lines you want, git add the file(s), git rebase --continue (or git rebase --abort to go back)"
+        )
+    cli = run_lab("sync", "--commit", env=lab_env, cwd=work)
+    assert cli.returncode == 1 and "git switch" not in cli.stderr
+    assert cli.stderr.startswith("lab: cannot sync: a rebase of main is stopped; conflicts in PROGRESS.md")
+    assert snapshot(work) == before
+    # Resolved and added, not continued yet: no conflict left to name, the rebase still to finish.
+    (work / "PROGRESS.md").write_text("| 09 | ✅ | mine |\n")
+    git(work, "add", "PROGRESS.md")
+    assert sync(work).message.endswith("git rebase --continue finishes it (or git rebase --abort to go back)")
+
+
+def test_a_branch_flux_does_not_deploy_is_pushed_and_said_not_deployed(tmp_path: Path) -> None:
+    """On `feature`, p pushed origin/feature and said only "pushed" (and "6 commits" for one): Flux
+    reads main, so nothing of it was deployed."""
+    from lab.services.sync import push_work
+
+    ws, origin = _pushed_automation(tmp_path)
+    git(ws, "switch", "-q", "-c", "feature")
+    assert "Flux deploys main, not feature" in origin_status(ws, fetch=False).summary()
+    (ws / POLICY).write_text((ws / POLICY).read_text().replace("1.25.x", "1.26.x"))
+    result = push_work(ws)
+    assert result.ok and result.sync.outcome == "pushed", result.report()
+    assert result.sync.commands[-1] == "git push -u origin feature"
+    assert git(origin, "rev-parse", "feature") == git(ws, "rev-parse", "HEAD")
+    assert [c.subject for c in result.sync.pushed] == ["Update image automation (image-policy.yaml)"]
+    assert result.sync.steps[-1].startswith("pushed 1 commit to origin/feature (a new branch)")
+    note = result.sync.not_deployed
+    assert note.startswith("Flux deploys main, not feature: what is on origin/feature is not deployed")
+    assert "hint: git switch main && git merge feature" in note
+    assert note in result.report()
+    # Flux's branch is the task's GitRepository's (the sync file), not a fixed "main".
+    from lab.services.sync import flux_branch
+
+    sync_file = ws / "clusters/dev/flux-system/gotk-sync.yaml"
+    sync_file.write_text(sync_file.read_text().replace("branch: main", "branch: feature"))
+    assert flux_branch(ws) == "feature"
+
+
+def test_a_new_branch_without_commits_of_its_own_is_still_pushed(tmp_path: Path) -> None:
+    from lab.services.sync import push_work
+
+    ws, origin = _pushed_automation(tmp_path)
+    git(ws, "switch", "-q", "-c", "empty")
+    assert (
+        origin_status(ws, fetch=False)
+        .summary()
+        .startswith("origin has no branch empty yet - git push -u origin empty")
+    )
+    result = push_work(ws)
+    assert result.ok and result.sync.outcome == "pushed", result.report()
+    assert result.sync.steps[-1] == "pushed empty to origin (a new branch, no commits of its own yet)"
+    assert git(origin, "rev-parse", "empty") == git(ws, "rev-parse", "HEAD")

@@ -52,6 +52,10 @@ def git_parts(git: OriginStatus) -> list[str]:
     branch = git.branch or "HEAD (detached)"
     if not git.has_origin:
         parts.append(f"{branch}: no remote origin")
+    elif git.branch is None and git.head is not None:
+        # A detached HEAD has no origin branch of its own: whether origin has its commit is what counts.
+        where = "on origin" if git.detached_on else "not on origin"
+        parts.append(f"detached at {git.head[:7]} ({where})")
     elif git.head is None:
         parts.append(f"{branch}: no commits")
     elif git.remote_head is None:
@@ -66,6 +70,8 @@ def git_parts(git: OriginStatus) -> list[str]:
         parts.append(f"{branch}: {count_commits(len(git.ahead))} not pushed")
     else:
         parts.append(f"{branch} = origin/{branch}")
+    if git.branch is not None and git.branch != git.watched:
+        parts.append(f"Flux deploys {git.watched}")  # what is pushed here is not deployed
     if git.in_progress is not None:
         parts.append(f"{git.in_progress} stopped, {len(git.conflicted)} conflicted")
     uncommitted = len(git.dirty) + len(git.untracked)

@@ -253,9 +253,11 @@ class FluxScreen(LabScreen):
             status.update(escape_controls(state.git_error))
         elif git is not None:
             status.update(escape_controls(origin_summary(git)))
-        branch = git.branch if git is not None and git.branch else "main"
+        branch = git.log_branch if git is not None else "main"
         lines = [f"{c.short} {c.subject}  ({c.author_name})" for c in state.origin_log]
-        text = f"$ git log --oneline origin/{branch}\n" + ("\n".join(lines) or "(origin has no commits)")
+        text = f"$ git log --oneline origin/{branch}\n" + (
+            "\n".join(lines) or f"(origin has no branch {branch})"
+        )
         self.query_one("#origin-log", Static).update(escape_controls(text))
 
     def _render_sync(self) -> None:
@@ -369,8 +371,8 @@ class FluxScreen(LabScreen):
 def origin_summary(git: OriginStatus) -> str:
     """Where the learner's branch stands against origin (what a shell would need), and what `p` does."""
     text = git.summary()
-    if git.in_progress is not None:
-        return text  # git's own stop: `p` refuses until it is finished or aborted
+    if git.in_progress is not None or git.branch is None:
+        return text  # git's own stop, or no branch to push: `p` refuses until the learner is back on one
     if git.behind or git.ahead or git.remote_head is None:
         text += "\np does it for you and shows the commands: commit your task files, fetch, rebase, push"
     elif git.dirty or git.untracked:

@@ -1,0 +1,114 @@
+"""`p` (commit the task's files, integrate Flux's commits, push) where git is not simply on main:
+a detached HEAD, a stopped rebase, a branch Flux does not deploy. Pilot on real
+practice repositories with bare origins."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from lab.services.session import Session
+from tests.support.gitutil import commit_files, git
+from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+
+pytestmark = pytest.mark.slow
+
+POLICY = "clusters/dev/image-automation/image-policy.yaml"
+FLUX = ("Flux", "flux@gitops-lab.local")
+
+
+def _text(widget: Static) -> str:
+    return str(widget.content)
+
+
+def _with_automation(tmp_path: Path) -> tuple[Session, Path]:
+    """The practice session with its image automation committed and pushed (the task's first p)."""
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+    from lab.services.sync import push_work
+
+    session = practice_session(tmp_path)
+    generate(session.workspace, GenerateOptions())
+    assert push_work(session.workspace).ok
+    return session, Path(git(session.workspace, "remote", "get-url", "origin"))
+
+
+async def test_detached_on_origin_shows_origins_log_and_no_promise_from_p(tmp_path: Path) -> None:
+    session, _origin = _with_automation(tmp_path)
+    ws = session.workspace
+    git(ws, "checkout", "-q", "--detach", "HEAD~1")
+    short = git(ws, "rev-parse", "--short=7", "HEAD")
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        flux = app.screen
+        log = flux.query_one("#origin-log", Static)
+        await wait_until(pilot, lambda: "Add image automation" in _text(log), describe=lambda: _text(log))
+        assert _text(log).startswith("$ git log --oneline origin/main\n")
+        status = _text(flux.query_one("#origin-status", Static))
+        assert status.startswith(f"HEAD is detached at {short} (on origin/main)")
+        assert "p does it" not in status
+        bar = _text(flux.query_one("#state-bar", Static))
+        assert bar.startswith(f"detached at {short} (on origin)"), bar
+        await pilot.press("p")
+        await wait_until(pilot, lambda: any("no branch to push" in m for _, m in notifications(seen)))
+
+
+async def test_p_during_a_stopped_rebase_says_how_to_finish_it(tmp_path: Path) -> None:
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    origin = Path(git(ws, "remote", "get-url", "origin"))
+    flux = tmp_path / "flux-clone"
+    git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(flux))
+    commit_files(flux, {"PROGRESS.md": "| 09 | 🔄 | flux |\n"}, "Flux edits progress", author=FLUX)
+    git(flux, "push", "-q", "origin", "main")
+    commit_files(ws, {"PROGRESS.md": "| 09 | ✅ | mine |\n"}, "Mark done")
+    git(ws, "fetch", "-q", "origin")
+    subprocess.run(["git", "rebase", "origin/main"], cwd=ws, capture_output=True, check=False)
+    assert (ws / ".git" / "rebase-merge").is_dir()
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: not app.sync.running and not app.sync.ok, timeout=30)
+        assert app.sync.summary == "stopped: " + (
+            "a rebase of main is stopped; conflicts in PROGRESS.md; nothing was changed - hint: keep the "
+            "lines you want, git add the file(s), git rebase --continue (or git rebase --abort to go back)"
+        )
+        await wait_until(pilot, lambda: any(sev == "warning" for sev, _ in notifications(seen)))
+        toast = next(m for sev, m in notifications(seen) if sev == "warning")
+        assert "git rebase --continue" in toast and "git switch" not in toast
+    assert (ws / ".git" / "rebase-merge").is_dir()
+
+
+async def test_p_on_a_branch_flux_does_not_deploy_says_so(tmp_path: Path) -> None:
+    session, origin = _with_automation(tmp_path)
+    ws = session.workspace
+    git(ws, "switch", "-q", "-c", "feature")
+    (ws / POLICY).write_text((ws / POLICY).read_text().replace("1.25.x", "1.26.x"))
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.press("p")
+        # The toast is a message of its own: wait for it, not for the push's end.
+        await wait_until(
+            pilot,
+            lambda: any(sev == "warning" for sev, _ in notifications(seen)),
+            timeout=30,
+            describe=lambda: (app.sync, notifications(seen)),
+        )
+        warned = [m for sev, m in notifications(seen) if sev == "warning"]
+        assert warned[0].startswith(
+            "pushed to origin/feature. Flux deploys main, not feature: what is on origin/feature "
+            "is not deployed until feature is merged into main"
+        ), warned
+        assert "git switch main && git merge feature" in warned[0]
+        bar = app.screen.query_one("#state-bar", Static)
+        await wait_until(pilot, lambda: "Flux deploys main" in _text(bar), describe=lambda: _text(bar))
+    assert git(origin, "rev-parse", "feature") == git(ws, "rev-parse", "HEAD")
