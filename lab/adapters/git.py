@@ -1335,8 +1335,14 @@ class Workspace:
                 f"nothing to commit in {', '.join(rel)}",
                 hint="the files already match the last commit",
             )
-        add = self._git("add", "--", *rel)
-        if add.code != 0:
+        # A deletion already staged (`git rm`) is in the index: `git add` of a path that is neither in the
+        # index nor on disk fails ("did not match any files"), and `commit --only` takes it as staged.
+        gone = {
+            s.path for s in self.status(rel) if s.code[0] == "D" and not os.path.lexists(self.root / s.path)
+        }
+        to_add = [p for p in rel if p not in gone]
+        add = self._git("add", "--", *to_add) if to_add else None
+        if add is not None and add.code != 0:
             raise _failed(f"git add in {self.root} failed", add.err, "check the paths")
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email}
         if committer_same_as_author:

@@ -32,6 +32,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="first commit the task's changed files (manifests, marker, PROGRESS.md, quiz record) "
         "with a message that says what they are",
     )
+    parser.add_argument(
+        "--allow-delete",
+        action="store_true",
+        help="with --commit: also commit the deletion of a task file its checks need (refused without: "
+        "Flux would prune what it declared)",
+    )
     add_task_arg(parser)
     parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
     parser.add_argument("--json", action="store_true", help="machine-readable result")
@@ -47,6 +53,7 @@ def _commit_json(commits: list[object]) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lab.errors import UsageError
     from lab.services.sync import Strategy, origin_status, push_work, sync
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
@@ -69,11 +76,20 @@ def run(args: argparse.Namespace) -> int:
             for line in status.commit_lines():
                 print(f"  {line}")
         return 0 if not status.behind and not status.ahead else 1
+    if args.allow_delete and not args.commit:
+        raise UsageError("--allow-delete only applies to --commit", hint="lab sync --commit --allow-delete")
     strategy: Strategy = "merge" if args.merge else "rebase"
     commit_commands: list[str] = []
     if args.commit:
         # The app's `p` in a shell: one implementation, the same refusals before anything is committed.
-        work = push_work(workspace, args.task, strategy=strategy, stash=args.stash, push=not args.no_push)
+        work = push_work(
+            workspace,
+            args.task,
+            strategy=strategy,
+            stash=args.stash,
+            allow_delete=args.allow_delete,
+            push=not args.no_push,
+        )
         result = work.sync
         if work.commit is not None:
             commit_commands = work.commit.commands

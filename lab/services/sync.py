@@ -693,6 +693,13 @@ class PushWorkResult:
 
     commit: WorkCommit | None
     sync: SyncResult
+    deleted: list[str] = field(default_factory=list)
+    """Refused: these task files are deleted and the task's checks need them (`guarded_deletions`);
+    the caller asks the learner and calls again with `allow_delete=True`."""
+    deleted_diff: str = ""
+    """What committing the deletions would remove (`git diff HEAD -- FILE`), for the app's dialog."""
+    restore: str = ""
+    """The git command that brings the deleted files back."""
 
     @property
     def commands(self) -> list[str]:
@@ -709,14 +716,66 @@ class PushWorkResult:
 
 def task_paths(task_id: str | None = None) -> list[str]:
     """The files the learner's work on the task consists of: the solution's paths (manifests, marker),
-    those it removes, PROGRESS.md and the quiz record."""
+    those it removes, PROGRESS.md and the quiz record; each once (a solution holds PROGRESS.md too)."""
     from lab.adapters.tasks import solution_files, solution_removals
     from lab.core.progress import PROGRESS_FILE
     from lab.services.tasks import load_task
 
     task = load_task(task_id)
     files = solution_files(task)
-    return [*files, *solution_removals(task, files), PROGRESS_FILE, task.meta.quiz_record]
+    return list(
+        dict.fromkeys([*files, *solution_removals(task, files), PROGRESS_FILE, task.meta.quiz_record])
+    )
+
+
+def _deleted(ws: Workspace, paths: Sequence[str]) -> list[str]:
+    """Those of `paths` that committing them deletes: tracked (deletion staged or not) and gone from the
+    working tree. `git rm --cached` keeps the file on disk: `git add` then tracks it again."""
+    if not paths:
+        return []
+    gone = {e.path for e in ws.status(paths) if "D" in e.code}
+    return [p for p in paths if p in gone and not (ws.root / p).is_symlink() and not (ws.root / p).exists()]
+
+
+def guarded_deletions(path: Path | Workspace, task_id: str | None = None) -> list[str]:
+    """The task's files that are deleted in the working tree although its checks read them: committing
+    one deletes it on origin, and Flux (prune: true) then removes what it declared from the cluster.
+    The files the solution itself removes (`[solution] remove`) are meant to go and are not guarded."""
+    from lab.adapters.tasks import solution_files, solution_removals
+    from lab.services.tasks import load_task
+
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    task = load_task(_task_of(ws, task_id))
+    meant = set(solution_removals(task, solution_files(task)))
+    return [p for p in _deleted(ws, task_paths(task.id)) if p not in meant]
+
+
+def restore_command(ws: Workspace, paths: Sequence[str]) -> str:
+    """The command that brings deleted files back from the last commit: `git restore FILE`, or with
+    --staged when the deletion is staged (`git rm`), where plain `git restore` restores nothing."""
+    staged = {e.path for e in ws.status(paths) if e.code[0] == "D"}
+    flags = "--staged --worktree " if staged & set(paths) else ""
+    return f"git restore {flags}{' '.join(paths)}"
+
+
+def prune_effect(deleted: Sequence[str]) -> str:
+    """What Flux does about deleted manifests (its Kustomization prunes), "" when none is a manifest."""
+    if not any(p.endswith((".yaml", ".yml")) for p in deleted):
+        return ""
+    return f"Flux then removes what {'it declares' if len(deleted) == 1 else 'they declare'} from the cluster"
+
+
+def deletion_refusal(ws: Workspace, deleted: Sequence[str]) -> str:
+    """One line: which task files are deleted, what committing them would do, how to undo or insist."""
+    one = len(deleted) == 1
+    it = "it" if one else "them"
+    prune = prune_effect(deleted)
+    return (
+        f"{', '.join(deleted)} {'is' if one else 'are'} deleted and the task's checks need {it}: committing "
+        f"would delete {it} on origin too{f' ({prune})' if prune else ''}; nothing was changed - hint: "
+        f"{restore_command(ws, deleted)} brings {it} back, or lab sync --commit --allow-delete commits "
+        "the deletion"
+    )
 
 
 def _text_at(ws: Workspace, ref: str, path: str) -> str | None:
@@ -731,9 +790,14 @@ def _worktree_text(ws: Workspace, path: str) -> str | None:
     return None if raw is None else raw.decode("utf-8", "replace")
 
 
+def _delete_piece(paths: Sequence[str]) -> str:
+    return "delete " + ", ".join(Path(p).name for p in paths)
+
+
 def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None) -> str:
     """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
-    "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", joined by "; "."""
+    "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", "Delete
+    image-update.yaml", joined by "; "."""
 
     from lab.checks.loader import load_task_checks
     from lab.core.progress import PROGRESS_FILE, row_status, status_is_done
@@ -745,24 +809,37 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     IMAGE_AUTOMATION_FILES = tuple(params.get("automation_files", ()))
     DEPLOYMENT_FILE = str(params.get("deployment", ""))
     new = {p for p in paths if _text_at(ws, "HEAD", p) is None}
+    # A deleted file is said to be deleted: "Update image automation" for a deletion hid that Flux
+    # would prune the object.
+    deleted = set(_deleted(ws, paths))
     pieces: list[str] = []
-    automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES]
+    automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES and p not in deleted]
+    automation_gone = [p for p in paths if p in IMAGE_AUTOMATION_FILES and p in deleted]
     marker_added = False
-    if DEPLOYMENT_FILE in paths:
+    if DEPLOYMENT_FILE in paths and DEPLOYMENT_FILE not in deleted:
         old = _text_at(ws, "HEAD", DEPLOYMENT_FILE) or ""
         now = _worktree_text(ws, DEPLOYMENT_FILE) or ""
         marker_added = "$imagepolicy" in now and "$imagepolicy" not in old
-    if automation and all(p in new for p in automation):
+    if automation and all(p in new for p in automation) and not automation_gone:
         pieces.append("Add image automation")
     elif automation:
         pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
-    if DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
+    if automation_gone:
+        if pieces:
+            pieces[-1] += " and " + _delete_piece(automation_gone)
+        else:
+            pieces.append(_delete_piece(automation_gone))
+    if DEPLOYMENT_FILE in deleted:
+        pieces.append(_delete_piece([DEPLOYMENT_FILE]))
+    elif DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
         pieces.append(
             f"mark the image in {Path(DEPLOYMENT_FILE).name} for Flux (image policy marker)"
             if marker_added
             else f"update {DEPLOYMENT_FILE}"
         )
-    if PROGRESS_FILE in paths:
+    if PROGRESS_FILE in deleted:
+        pieces.append(_delete_piece([PROGRESS_FILE]))
+    elif PROGRESS_FILE in paths:
         text = _worktree_text(ws, PROGRESS_FILE)
         done = False
         if text is not None:
@@ -774,7 +851,9 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         pieces.append(
             f"mark task {task.meta.progress_row} done in PROGRESS.md" if done else "update PROGRESS.md"
         )
-    if task.meta.quiz_record in paths:
+    if task.meta.quiz_record in deleted:
+        pieces.append(f"delete the quiz record ({task.meta.quiz_record})")
+    elif task.meta.quiz_record in paths:
         shown = ""
         try:
             data = jsontext.loads(_worktree_text(ws, task.meta.quiz_record) or "")
@@ -789,13 +868,15 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         for p in paths
         if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, PROGRESS_FILE, task.meta.quiz_record}
     ]
-    if others:
-        pieces.append("update " + ", ".join(others))
+    if [p for p in others if p not in deleted]:
+        pieces.append("update " + ", ".join(p for p in others if p not in deleted))
+    if [p for p in others if p in deleted]:
+        pieces.append("delete " + ", ".join(p for p in others if p in deleted))
     if not pieces:
         return "Update " + ", ".join(paths)
     subject = "; ".join(pieces)
     subject = subject[0].upper() + subject[1:]
-    body = "\n".join(f"- {p}{' (new)' if p in new else ''}" for p in paths)
+    body = "\n".join(f"- {p}{' (new)' if p in new else ' (deleted)' if p in deleted else ''}" for p in paths)
     return f"{subject}\n\n{body}\n"
 
 
@@ -806,22 +887,42 @@ def _task_of(ws: Workspace, task_id: str | None) -> str:
 
 
 def commit_work(
-    path: Path | Workspace, task_id: str | None = None, *, message: str | None = None
+    path: Path | Workspace,
+    task_id: str | None = None,
+    *,
+    message: str | None = None,
+    allow_delete: bool = False,
 ) -> WorkCommit | None:
     """Commit the task's files that changed (only those: other files are left alone), with a message
-    that says what they are; None when nothing changed."""
+    that says what they are; None when nothing changed. A deleted file the task's checks need is
+    committed only with `allow_delete` (GitError otherwise, nothing committed)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     task_id = _task_of(ws, task_id)
+    if not allow_delete:
+        guarded = guarded_deletions(ws, task_id)
+        if guarded:
+            text, _, hint = deletion_refusal(ws, guarded).partition(" - hint: ")
+            raise GitError(text, hint=hint)
     wanted = task_paths(task_id)
     dirty = set(ws.dirty_files(wanted))
     changed = [p for p in wanted if p in dirty]
     if not changed:
         return None
     text = message or work_message(ws, changed, task_id)
+    # The commands as a learner types them: `git rm` stages a deletion (`git add` of a file already
+    # `git rm`-ed fails: the index has the deletion and needs no command).
+    deleted = set(_deleted(ws, changed))
+    staged = {e.path for e in ws.status(sorted(deleted)) if e.code[0] == "D"} if deleted else set()
+    added = [p for p in changed if p not in deleted]
+    removed = [p for p in changed if p in deleted and p not in staged]
     name, email = ws.learner_identity()
     sha = ws.commit(changed, text, author_name=name, author_email=email)
     subject = text.splitlines()[0]
-    return WorkCommit(sha, changed, text, ["git add " + " ".join(changed), f'git commit -m "{subject}"'])
+    commands = [
+        *(["git add " + " ".join(added)] if added else []),
+        *(["git rm " + " ".join(removed)] if removed else []),
+    ]
+    return WorkCommit(sha, changed, text, [*commands, f'git commit -m "{subject}"'])
 
 
 def push_work(
@@ -831,19 +932,31 @@ def push_work(
     strategy: Strategy = "rebase",
     stash: bool = False,
     message: str | None = None,
+    allow_delete: bool = False,
     push: bool = True,
 ) -> PushWorkResult:
     """Commit the task's changed files truthfully, then fetch, integrate Flux's commits and push.
 
     Other uncommitted edits are never swept into the commit; they make the sync refuse unless
-    `stash=True` (then they are stashed and restored, and the result says so)."""
+    `stash=True` (then they are stashed and restored, and the result says so). A deleted file the
+    task's checks need makes it refuse (`deleted` names them) unless `allow_delete=True`."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     if ws.in_progress() is not None or ws.branch() is None:
         # Nothing to commit on: sync says what git left half-way or where HEAD is.
         return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash, push=push, task_id=task_id))
+    branch = ws.branch() or "HEAD"
     task_id = _task_of(ws, task_id)
+    # Refusals come before committing anything, so that a refusal changes nothing at all.
+    guarded = [] if allow_delete else guarded_deletions(ws, task_id)
+    if guarded:
+        return PushWorkResult(
+            None,
+            SyncResult("refused", branch, strategy, message=deletion_refusal(ws, guarded)),
+            deleted=guarded,
+            deleted_diff=ws.diff("HEAD", paths=guarded),
+            restore=restore_command(ws, guarded),
+        )
     if not stash:
-        # Refuse before committing anything, so that a refusal changes nothing at all.
         wanted = set(task_paths(task_id))
         others = [p for p in _tracked_dirty(ws)[0] if p not in wanted]
         if others:
@@ -853,10 +966,8 @@ def push_work(
                 "them; nothing was changed - hint: commit them yourself (git commit), or let lab stash "
                 "and restore them (lab sync --commit --stash)"
             )
-            return PushWorkResult(
-                None, SyncResult("refused", ws.branch() or "HEAD", strategy, message=message)
-            )
-    made = commit_work(ws, task_id, message=message)
+            return PushWorkResult(None, SyncResult("refused", branch, strategy, message=message))
+    made = commit_work(ws, task_id, message=message, allow_delete=True)
     committed = made.sha[:7] if made is not None else None
     return PushWorkResult(
         made, sync(ws, strategy=strategy, stash=stash, push=push, committed=committed, task_id=task_id)

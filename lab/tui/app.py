@@ -376,27 +376,36 @@ class LabApp(App[None]):
 
     # --- git: commit, sync with origin, push --------------------------------------------------------
 
-    def push_work(self) -> None:
-        """`p`: commit the task's files, bring in origin's new commits (Flux's), push."""
+    def push_work(self, *, allow_delete: bool = False) -> None:
+        """`p`: commit the task's files, bring in origin's new commits (Flux's), push. `allow_delete`:
+        the learner confirmed committing the deletion of task files (`lab sync --commit --allow-delete`)."""
         if self.sync.running:
             self.notify("already pushing…")
             return
         self.sync = SyncState(running=True, text="pushing…", summary="pushing…")
         self._tree_epoch += 1
-        self._push()
+        self._push(allow_delete)
 
     @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
-    def _push(self) -> None:
+    def _push(self, allow_delete: bool) -> None:
         from lab.services.sync import push_work
 
         # stash=True: edits outside the task's files are stashed for the rebase and restored after,
         # and the report says so; nothing uncommitted is ever dropped.
-        result = push_work(self.session.workspace, self.session.task.id, stash=True)
+        result = push_work(
+            self.session.workspace, self.session.task.id, stash=True, allow_delete=allow_delete
+        )
         self.call_from_thread(self._pushed, result)
 
     def _pushed(self, result: PushWorkResult) -> None:
         sync = result.sync
         text = result.report()
+        if result.deleted:
+            # The service refused before committing anything: the learner decides, then `p` runs again.
+            self.sync = SyncState(running=False, ok=False, text=text, summary="waiting: commit the deletion?")
+            self._tree_epoch += 1
+            self._confirm_deletion(result)
+            return
         if result.ok:
             summary = {
                 "up-to-date": "nothing to push: origin has it all",
@@ -418,6 +427,31 @@ class LabApp(App[None]):
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
         self._tree_epoch += 1
         self.refresh_state(fetch=False)
+
+    def _confirm_deletion(self, result: PushWorkResult) -> None:
+        from lab.services.sync import prune_effect
+        from lab.tui.screens.confirm import ConfirmDiff
+
+        names = ", ".join(result.deleted)
+        one = len(result.deleted) == 1
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.push_work(allow_delete=True)
+                return
+            kept = f"{names} {'is' if one else 'are'} still deleted in your folder: {result.restore} brings "
+            kept += "it back." if one else "them back."
+            text = f"Nothing committed or pushed. {kept}"
+            self.sync = SyncState(running=False, ok=False, text=text, summary=kept)
+            self.notify(text, title="Not pushed", timeout=15)
+            self.refresh_state(fetch=False)
+
+        prune = prune_effect(result.deleted)
+        title = (
+            f"{names} {'is' if one else 'are'} deleted, and the task's checks need "
+            f"{'it' if one else 'them'}. Commit the deletion and push it?{f' {prune}.' if prune else ''}"
+        )
+        self.push_screen(ConfirmDiff(title, result.deleted_diff, confirm_label="Delete and push"), answered)
 
     # --- the sandbox ------------------------------------------------------------------------------
 

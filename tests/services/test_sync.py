@@ -511,8 +511,9 @@ def test_a_rebase_stopped_on_a_conflict_is_named_with_its_branch(
     assert "git rebase --continue (or git rebase --abort to go back)" in text and "p does it" not in text
 
 
-# -- a detached HEAD, a stopped rebase, a branch Flux does not deploy ---------------------------------
+# -- deleting a file the task's checks need ----------------------------------------------------------
 
+UPDATE = "clusters/dev/image-automation/image-update.yaml"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 
 
@@ -527,6 +528,85 @@ def _pushed_automation(tmp_path: Path) -> tuple[Path, Path]:
     generate(ws, GenerateOptions())
     assert push_work(ws).ok
     return ws, Path(git(ws, "remote", "get-url", "origin"))
+
+
+def test_a_deleted_task_file_is_not_committed_unless_allowed(tmp_path: Path) -> None:
+    """p committed `rm image-update.yaml` as "Update image automation (image-update.yaml)" and pushed
+    it: the sandbox's Flux pruned the ImageUpdateAutomation."""
+    from lab.services.sync import push_work
+
+    ws, origin = _pushed_automation(tmp_path)
+    (ws / UPDATE).unlink()
+    head = git(ws, "rev-parse", "HEAD")
+    refused = push_work(ws, stash=True)
+    assert refused.sync.outcome == "refused" and refused.commit is None
+    assert refused.deleted == [UPDATE]
+    assert refused.sync.message.startswith(f"{UPDATE} is deleted and the task's checks need it")
+    assert f"hint: git restore {UPDATE} brings it back" in refused.sync.message
+    assert "\n" not in refused.sync.message
+    assert refused.restore == f"git restore {UPDATE}"
+    assert (
+        "deleted file mode" in refused.deleted_diff and "-kind: ImageUpdateAutomation" in refused.deleted_diff
+    )
+    assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
+    assert git(ws, "status", "--porcelain") == f"D {UPDATE}"
+
+    allowed = push_work(ws, stash=True, allow_delete=True)
+    assert allowed.ok, allowed.report()
+    assert allowed.commit is not None and allowed.commit.subject == "Delete image-update.yaml"
+    assert f"- {UPDATE} (deleted)" in allowed.commit.message
+    assert allowed.commit.commands[0] == f"git rm {UPDATE}"
+    assert UPDATE not in git(origin, "ls-tree", "-r", "--name-only", "main")
+
+
+def test_an_update_and_a_staged_deletion_say_both(tmp_path: Path) -> None:
+    """A `git rm` (the deletion staged) made the commit fail: `git add` of a file neither on disk nor in
+    the index is "did not match any files"."""
+    from lab.services.sync import push_work
+
+    ws, origin = _pushed_automation(tmp_path)
+    git(ws, "rm", "-q", UPDATE)
+    (ws / POLICY).write_text((ws / POLICY).read_text().replace("1.25.x", "1.26.x"))
+    refused = push_work(ws)
+    assert refused.deleted == [UPDATE]
+    assert f"hint: git restore --staged --worktree {UPDATE} brings it back" in refused.sync.message
+    assert git(ws, "status", "--porcelain", "--", UPDATE) == f"D  {UPDATE}"
+    assert git(ws, "diff", "--name-only") == POLICY  # still uncommitted: nothing was changed
+    allowed = push_work(ws, allow_delete=True)
+    assert allowed.ok, allowed.report()
+    assert allowed.commit is not None
+    assert (
+        allowed.commit.subject == "Update image automation (image-policy.yaml) and delete image-update.yaml"
+    )
+    assert allowed.commit.commands[0] == f"git add {POLICY}"  # the staged deletion needs no command
+    assert not any(c.startswith("git rm") for c in allowed.commit.commands)
+    assert origin_log(origin, fmt="%s")[0] == allowed.commit.subject
+
+
+def test_cli_sync_commit_refuses_a_deletion_in_one_line_and_allow_delete_commits_it(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    ws, origin = _pushed_automation(tmp_path)
+    (ws / UPDATE).unlink()
+    refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr.startswith(f"lab: cannot sync: {UPDATE} is deleted and the task's checks need it")
+    assert "lab sync --commit --allow-delete" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert (ws / ".git").is_dir() and git(ws, "status", "--porcelain") == f"D {UPDATE}"
+
+    alone = run_lab("sync", "--allow-delete", env=lab_env, cwd=ws)
+    assert alone.returncode == 2 and "--allow-delete only applies to --commit" in alone.stderr
+
+    done = run_lab("sync", "--commit", "--allow-delete", env=lab_env, cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert f"$ git rm {UPDATE}" in done.stdout
+    assert '$ git commit -m "Delete image-update.yaml"' in done.stdout
+    assert origin_log(origin, fmt="%s")[0] == "Delete image-update.yaml"
+
+
+# -- a detached HEAD, a stopped rebase, a branch Flux does not deploy ---------------------------------
 
 
 def test_detached_on_a_commit_origin_has_says_so_and_shows_origins_log(tmp_path: Path) -> None:
@@ -634,3 +714,12 @@ def test_a_new_branch_without_commits_of_its_own_is_still_pushed(tmp_path: Path)
     assert result.ok and result.sync.outcome == "pushed", result.report()
     assert result.sync.steps[-1] == "pushed empty to origin (a new branch, no commits of its own yet)"
     assert git(origin, "rev-parse", "empty") == git(ws, "rev-parse", "HEAD")
+
+
+def test_task_paths_lists_each_file_once() -> None:
+    """A solution that holds PROGRESS.md and the quiz record listed both twice ("git add PROGRESS.md
+    ... PROGRESS.md", and twice in the commit body)."""
+    from lab.services.sync import task_paths
+
+    paths = task_paths("09b-multi")
+    assert "PROGRESS.md" in paths and len(paths) == len(set(paths)), paths

@@ -1,5 +1,5 @@
 """`p` (commit the task's files, integrate Flux's commits, push) where git is not simply on main:
-a detached HEAD, a stopped rebase, a branch Flux does not deploy. Pilot on real
+a deleted task file, a detached HEAD, a stopped rebase, a branch Flux does not deploy. Pilot on real
 practice repositories with bare origins."""
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import pytest
 from textual.widgets import Static
 
 from lab.services.session import Session
+from lab.tui.screens.confirm import ConfirmDiff
 from tests.support.gitutil import commit_files, git
 from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
 
 pytestmark = pytest.mark.slow
 
+UPDATE = "clusters/dev/image-automation/image-update.yaml"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 FLUX = ("Flux", "flux@gitops-lab.local")
 
@@ -34,6 +36,43 @@ def _with_automation(tmp_path: Path) -> tuple[Session, Path]:
     generate(session.workspace, GenerateOptions())
     assert push_work(session.workspace).ok
     return session, Path(git(session.workspace, "remote", "get-url", "origin"))
+
+
+async def test_p_asks_before_it_pushes_the_deletion_of_a_task_file(tmp_path: Path) -> None:
+    session, origin = _with_automation(tmp_path)
+    ws = session.workspace
+    (ws / UPDATE).unlink()
+    head = git(ws, "rev-parse", "HEAD")
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDiff)
+        assert dialog.title_text.startswith(f"{UPDATE} is deleted, and the task's checks need it.")
+        assert "Flux then removes what it declares from the cluster" in dialog.title_text
+        assert "-kind: ImageUpdateAutomation" in dialog.diff
+        await pilot.press("escape")  # the default: nothing happens
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDiff))
+        await wait_until(
+            pilot, lambda: any("Nothing committed or pushed" in m for _, m in notifications(seen))
+        )
+        assert any(f"git restore {UPDATE} brings it back" in m for _, m in notifications(seen))
+        assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
+        assert not (ws / UPDATE).exists()
+
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: not app.sync.running and app.sync.ok and "Delete image-update.yaml" in app.sync.text,
+            timeout=30,
+            describe=lambda: app.sync,
+        )
+    assert git(origin, "log", "-1", "--format=%s", "main") == "Delete image-update.yaml"
 
 
 async def test_detached_on_origin_shows_origins_log_and_no_promise_from_p(tmp_path: Path) -> None:

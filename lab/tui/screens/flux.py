@@ -26,8 +26,8 @@ CLUSTER_REFRESH_S = 10.0
 
 class FluxScreen(LabScreen):
     HELP = (
-        "`p` commits the task files, brings in origin's new commits (Flux's) and pushes; the git "
-        "commands are shown in the Origin tab. `d` simulates one "
+        "`p` commits the task files, brings in origin's new commits (Flux's) and pushes (it asks "
+        "first when that deletes a task file); the git commands are shown in the Origin tab. `d` simulates one "
         "Flux reconcile without committing: the diff and the commit message. `c` then does it "
         "for real, committing and pushing as Flux (pressed first, it shows the dry run). The "
         "Origin tab is `git log --oneline origin/main`; the Cluster tab is `flux get images all` "
