@@ -316,7 +316,7 @@ def marker_valid(ctx: CheckContext) -> Outcome:
 def _read_in_part(ctx: CheckContext, m: MarkerLine) -> tuple[str, str] | None:
     """A file the lab cannot read whole that Flux reads in part: kyaml decodes one document per piece,
     and an indented first document ends at the first line indented less. (continuation, hint)"""
-    from lab.core.setters.find import READ_WHOLE, READER_STOPS, line_span, unread_lines
+    from lab.core.setters.find import unread_lines
 
     try:
         dropped = unread_lines(ctx.read_text(m.file))
@@ -324,16 +324,16 @@ def _read_in_part(ctx: CheckContext, m: MarkerLine) -> tuple[str, str] | None:
         return None
     if not dropped:
         return None
-    first, last = dropped[0]
-    if m.line >= first:
+    cut = dropped[0]
+    if m.line >= cut.first:
         return (
-            f": Flux's reader stops before line {first} ({READER_STOPS}), so it never reads this marker",
-            READ_WHOLE,
+            f": Flux's reader stops before line {cut.first} ({cut.reason}), so it never reads this marker",
+            cut.fix,
         )
     return (
-        f": Flux sets it, but reads the file only up to line {first - 1} ({READER_STOPS}), and its commit "
-        f"writes the file without {line_span(first, last)}",
-        READ_WHOLE,
+        f": Flux sets it, but reads the file only up to line {cut.first - 1} ({cut.reason}), and its commit "
+        f"writes the file without {cut.lines}",
+        cut.fix,
     )
 
 

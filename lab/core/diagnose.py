@@ -29,15 +29,7 @@ from lab.core.manifests.models import (
 )
 from lab.core.record import dataclass
 from lab.core.refs import split_reference
-from lab.core.setters.find import (
-    NOT_VALID_YAML,
-    READ_WHOLE,
-    READER_STOPS,
-    Marker,
-    find_markers,
-    line_span,
-    unread_lines,
-)
+from lab.core.setters.find import NOT_VALID_YAML, Marker, find_markers, unread_lines
 
 Severity = Literal["advisory", "breaking"]
 
@@ -382,17 +374,17 @@ def _marker_findings(
             continue
         dropped = unread_lines(text)
         if dropped:
-            first, last = dropped[0]
+            cut = dropped[0]
             out.append(
                 Finding(
                     "marker.file-truncated",
                     "breaking",
                     m.file,
-                    first,
-                    message=f"Flux reads {m.file} only up to line {first - 1} ({READER_STOPS}): its "
-                    f"commit sets the marker's value and writes the file without {line_span(first, last)}",
-                    fix=READ_WHOLE,
-                    flux=f"a commit that deletes {line_span(first, last)} of {m.file}",
+                    cut.first,
+                    message=f"Flux reads {m.file} only up to line {cut.first - 1} ({cut.reason}): its "
+                    f"commit sets the marker's value and writes the file without {cut.lines}",
+                    fix=cut.fix,
+                    flux=f"a commit that deletes {cut.lines} of {m.file}",
                     check=CHECK_PRESENT,
                 )
             )

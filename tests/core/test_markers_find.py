@@ -135,7 +135,18 @@ _NGINX = '# {"$imagepolicy": "flux-system:nginx"}'
 def test_unread_lines_are_what_kyamls_one_decode_per_piece_never_reaches(
     text: str, unread: list[tuple[int, int]]
 ) -> None:
-    assert unread_lines(text) == unread
+    assert [(u.first, u.last) for u in unread_lines(text)] == unread
+
+
+def test_a_document_ended_by_dots_is_cut_there_and_said_so() -> None:
+    """`...` ends the document as well: nothing is indented, so the reason and the fix differ."""
+    text = f"kind: D\nspec:\n  image: nginx:1.25.0 {_NGINX}\n...\nkind: S\nimage: x {_NGINX}\n"
+    (cut,) = unread_lines(text)
+    assert (cut.first, cut.last, cut.end_marker) == (5, 6, 4)
+    assert cut.reason == "the document ends at the '...' on line 4" and "'---'" in cut.fix
+    first, second = find_markers(text, "f.yaml")
+    assert first.applies and not second.applies
+    assert second.why_ignored is not None and "the '...' on line 4" in second.why_ignored
 
 
 def test_a_marker_past_where_the_reader_stops_is_never_read() -> None:

@@ -127,6 +127,9 @@ class ParsedDoc:
     # 0-based line where the decode stopped with more of the piece left (an indented first document
     # ends at the first line indented less): kyaml never reads on, and Flux writes the file without it.
     unread_line: int | None = None
+    # With unread_line: the 0-based line of the `...` that ended the document, None when it ended
+    # at a line indented less than its first.
+    end_marker_line: int | None = None
 
 
 _SEP_LINE = re.compile(r"\n---.*\n")
@@ -273,6 +276,8 @@ def parse_document(
     parsed = builder.build(events)
     if parsed is not None:
         parsed.unread_line = _unread_line(text, events)
+        if parsed.unread_line is not None and getattr(events[-1], "explicit", False):
+            parsed.end_marker_line = int(events[-1].start_mark.line)
     return parsed
 
 

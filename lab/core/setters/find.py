@@ -99,12 +99,43 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
 NOT_VALID_YAML = "the file is not valid YAML, Flux skips it"
 
 
-def _read(text: str) -> tuple[dict[int, tuple[Node | None, str, bool]], list[tuple[int, int]]]:
+@dataclass(frozen=True)
+class Unread:
+    """Lines (1-based, first and last) Flux's reader never reaches, and its commit drops: kyaml
+    decodes one document per piece, and the first one ended before the piece did."""
+
+    first: int
+    last: int
+    end_marker: int | None = None
+    """The line of the `...` that ended the document; None: it ended at a line indented less."""
+
+    @property
+    def lines(self) -> str:
+        """`line 12`, or `lines 12-14`."""
+        return f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
+
+    @property
+    def reason(self) -> str:
+        if self.end_marker is not None:
+            return f"the document ends at the '...' on line {self.end_marker}"
+        return "the document starts indented and ends at the first line indented less"
+
+    @property
+    def fix(self) -> str:
+        if self.end_marker is not None:
+            return f"replace the '...' on line {self.end_marker} with '---': a document of its own"
+        return (
+            "indent the file's top-level keys alike (none of them indented), or put the rest after a "
+            "'---' line as a document of its own"
+        )
+
+
+def _read(text: str) -> tuple[dict[int, tuple[Node | None, str, bool]], list[Unread]]:
     """Decode each piece as kyaml does: the comments attached to nodes, by 0-based line of the file
-    (node, role, whether it is a key), and the lines the reader never reaches (1-based, inclusive).
+    (node, role, whether it is a key), and the lines the reader never reaches.
     Raises YamlSyntaxError (with the file's lines) or RecursionError as the reader would fail."""
     attached: dict[int, tuple[Node | None, str, bool]] = {}
-    unread: list[tuple[int, int]] = []
+    unread: list[Unread] = []
     pieces = split_documents(text)
     offset = 0
     for i, piece in enumerate(pieces):
@@ -124,28 +155,15 @@ def _read(text: str) -> tuple[dict[int, tuple[Node | None, str, bool]], list[tup
                 attached[offset + ln] = (node, role, node is not None and id(node) in parsed.keys)
             if parsed.unread_line is not None:
                 last = len(piece.rstrip("\n").split("\n"))
-                unread.append((offset + parsed.unread_line + 1, offset + last))
+                marker = None if parsed.end_marker_line is None else offset + parsed.end_marker_line + 1
+                unread.append(Unread(offset + parsed.unread_line + 1, offset + last, marker))
         offset += count + 1
     return attached, unread
 
 
-#: Why Flux's reader stops early in a file (`unread_lines`), and how to make it read the whole file.
-READER_STOPS = "the document starts indented and ends at the first line indented less"
-READ_WHOLE = (
-    "indent the file's top-level keys alike (none of them indented), or put the rest after a '---' "
-    "line as a document of its own"
-)
-
-
-def line_span(first: int, last: int) -> str:
-    """`line 12`, or `lines 12-14`."""
-    return f"line {first}" if first == last else f"lines {first}-{last}"
-
-
-def unread_lines(content: bytes | str) -> list[tuple[int, int]]:
-    """The lines (1-based, first and last) Flux's reader never reaches and its commit drops: after a
-    document whose first line is indented, from the first line indented less to the end of the piece.
-    Empty for a file that does not parse (Flux skips it whole)."""
+def unread_lines(content: bytes | str) -> list[Unread]:
+    """What Flux's reader never reaches in a file, and its commit drops (`Unread`). Empty for a file
+    that does not parse (Flux skips it whole)."""
     text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
     try:
         return _read(text.replace("\r\n", "\n"))[1]
@@ -191,11 +209,13 @@ def find_markers(
         syntax = parse_marker_text(comment) if comment else None
         why: str | None
         value: str | None = None
-        stop = next((first for first, last in unread if first <= idx + 1 <= last), None)
+        stop = next((u for u in unread if u.first <= idx + 1 <= u.last), None)
         if parse_problem is not None:
             why = parse_problem
         elif stop is not None:
-            why = f"Flux's reader stops before line {stop}: {READER_STOPS}, so what follows is never read"
+            why = (
+                f"Flux's reader stops before line {stop.first}: {stop.reason}, so what follows is never read"
+            )
         elif idx in attached:
             node, role, is_key = attached[idx]
             why = syntax.problem if syntax and syntax.problem else _placement(node, role, is_key, comment)
@@ -236,11 +256,9 @@ def find_markers(
 
 __all__ = [
     "NOT_VALID_YAML",
-    "READER_STOPS",
-    "READ_WHOLE",
     "Marker",
+    "Unread",
     "find_markers",
-    "line_span",
     "looks_like_marker",
     "unread_lines",
 ]
