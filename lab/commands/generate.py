@@ -84,6 +84,13 @@ def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lab.errors import UsageError
+
+    if args.stdout and args.add:
+        # --stdout prints the objects alone, not the files as adding would leave them.
+        raise UsageError(
+            "--add writes the objects into the files; --stdout prints them alone", hint="use one of them"
+        )
     if args.stdout and not args.workspace:
         try:
             workspace = resolve_workspace(None)
@@ -157,6 +164,12 @@ def run(args: argparse.Namespace) -> int:
         f"apiVersion {result.api_version}"
         + (" (deprecated; Flux 2.9 serves only v1)" if version != "v1" else "")
     )
+    if version != "v1" and opts.reflect_digest != "Never":
+        # The field came with image-reflector-controller v0.35; the API server prunes unknown fields.
+        print(
+            f"digestReflectionPolicy: {opts.reflect_digest} needs Flux 2.6 or later: "
+            "the v1beta2 of Flux 2.3-2.5 has no such field and drops it"
+        )
     shown_interval = _written_interval(result.texts.get(FILE_REPOSITORY, ""))
     if shown_interval and shown_interval != opts.interval:
         # v1 is written as `flux create ... --export` writes it: Go durations (5m -> 5m0s).

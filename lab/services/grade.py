@@ -351,13 +351,12 @@ def _prepare(
     *,
     owners: Mapping[Path, str],
     deadline: float | None,
-    task_branch: str | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> _Graded:
-    """A private clone of what the student pushed, and the branch graded: the roster's, else
-    `task_branch` (the task's own), else origin's default branch."""
+    """A private clone of what the student pushed, and the branch graded: the roster's, else origin's
+    default branch (main when origin's HEAD names none)."""
     me = target.student
-    wanted = target.branch or task_branch
+    wanted = target.branch
     if _is_url(target.source) and _local_origin(target.source) is None:
         url = target.source
         clone = _clone_pushed(
@@ -507,7 +506,6 @@ def grade_one(
                 tmp / "repo",
                 owners=owners or {},
                 deadline=deadline,
-                task_branch=_task_branch(task),
                 cancelled=cancelled,
             )
             branch = graded.branch
@@ -541,14 +539,6 @@ def _other_task(root: Path, graded_as: str) -> str:
     if recorded is None or recorded == graded_as:
         return ""
     return recorded if recorded in list_tasks() else ""
-
-
-def _task_branch(task: str | None) -> str | None:
-    """The branch the task says its automation works on (checks.toml `branch`), None when it says none."""
-    from lab.checks.loader import load_task_checks
-
-    declared = load_task_checks(task).settings.get("branch")
-    return str(declared) if declared else None
 
 
 def _run(

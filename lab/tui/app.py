@@ -476,7 +476,6 @@ class LabApp(App[None]):
         if not is_default_sandbox(self.session):
             self.notify("The sandbox runs for the course's practice repository; this one has none.")
             return
-        self.notify("starting the sandbox (its cluster, registry and Flux)…")
         self._restart_sandbox()
 
     @work(
@@ -486,8 +485,15 @@ class LabApp(App[None]):
         from dataclasses import replace
 
         from lab.errors import LabError
+        from lab.services import sandbox
         from lab.services.session import attach_sandbox
 
+        if self.session.kubeconfig is not None and sandbox.running_info(None) is not None:
+            self.call_from_thread(
+                self.notify, "The sandbox is running already (g on Flux shows its cluster)."
+            )
+            return
+        self.call_from_thread(self.notify, "starting the sandbox (its cluster, registry and Flux)…")
         # Detached first: attach_sandbox leaves a session that has a kubeconfig as it is.
         detached = replace(self.session, kubeconfig=None, sandbox_env=())
         attached = attach_sandbox(detached, start=True)

@@ -168,48 +168,6 @@ def test_closed_pipe_is_quiet(tmp_path: Path, lab_cmd: list[str], lab_env: dict[
     assert err == b""
 
 
-def test_sigterm_takes_the_git_commands_of_lab_grade_with_it(
-    tmp_path: Path, lab_cmd: list[str], lab_env: dict[str, str]
-) -> None:
-    """git runs in process groups of its own (so that a timeout can kill a whole clone): a SIGTERM to
-    `lab grade` left `git clone` and git-remote-http running against a server that never answers."""
-    import socket
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    port = listener.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/never.git"
-    proc = subprocess.Popen(
-        [*lab_cmd, "grade", url, "--timeout", "120", "--offline"],
-        cwd=tmp_path,
-        env=lab_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-    def cloning() -> bool:
-        # git's own processes (`git ... clone`, `git remote-http`), not lab's, whose argv holds the URL too
-        pattern = rf"git(-core/git)?(-remote-http| remote-http| .* clone) .*127\.0\.0\.1:{port}/"
-        found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
-        return bool(found.stdout.split())
-
-    try:
-        deadline = time.monotonic() + 30
-        while not cloning() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert cloning(), "git never started"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
-        deadline = time.monotonic() + 5
-        while cloning() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not cloning(), "a git command outlived lab grade"
-    finally:
-        proc.kill()
-        listener.close()
-
-
 @pytest.mark.parametrize(
     ("signum", "whole_group", "code"),
     [

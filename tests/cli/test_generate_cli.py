@@ -243,6 +243,8 @@ def test_add_puts_one_more_image_next_to_the_learners_objects(repo: Path, lab_en
 
     both = run_lab("generate", "--add", "--force", env=lab_env, cwd=repo)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    printed = run_lab("generate", "--add", "--stdout", env=lab_env, cwd=repo)
+    assert printed.returncode == 2 and "--stdout prints them alone" in printed.stderr
 
     policy.write_text("kind: ImagePolicy\nmetadata:\n  name: [nginx\n")
     repositories = (repo / OUT / "image-repository.yaml").read_text()
@@ -276,3 +278,11 @@ def test_options_given_win_over_the_tasks_form_even_when_they_equal_the_course_d
     assert repository["metadata"] == {"name": "nginx", "namespace": "flux-system"}
     assert repository["spec"]["image"] == "library/nginx"  # type: ignore[index]
     assert policy["spec"]["policy"] == {"semver": {"range": "1.25.x"}}  # type: ignore[index]
+
+
+def test_digest_reflection_on_v1beta2_says_which_flux_has_it(repo: Path, lab_env: dict[str, str]) -> None:
+    note = "digestReflectionPolicy: IfNotPresent needs Flux 2.6 or later"
+    old = run_lab("generate", "--api", "v1beta2", "--reflect-digest", "IfNotPresent", env=lab_env, cwd=repo)
+    assert old.returncode == 0 and note in old.stdout, old.stdout
+    current = run_lab("generate", "--force", "--reflect-digest", "IfNotPresent", env=lab_env, cwd=repo)
+    assert current.returncode == 0 and "needs Flux" not in current.stdout

@@ -407,3 +407,10 @@ def test_digest_reflection_is_written_as_flux_create_writes_it(api: str) -> None
     with pytest.raises(LabError) as err:
         render_manifests(GenerateOptions(reflect_digest="always"))
     assert err.value.field == "--reflect-digest"
+
+
+def test_add_manifest_keeps_a_files_windows_line_breaks() -> None:
+    mine = _SHOP.replace("\n", "\r\n")
+    added = add_manifest(mine, _WORKER, "image-policy.yaml").text
+    assert added == mine + _WORKER.replace("\n", "\r\n")
+    assert "\n" not in added.replace("\r\n", "")

@@ -779,9 +779,10 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
     one file a kind); what the files hold stays, and an object they hold already is kept as it is."""
     from tests.support.taskfiles import POLICY
 
+    seen: list[object] = []
     app = lab_app(practice_session(tmp_path))
     ws = app.session.workspace
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("3", "ctrl+s")
         await wait_until(pilot, lambda: (ws / POLICY).is_file())
         await pilot.press("f")  # into the form's first field; Tab walks the others
@@ -803,6 +804,10 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
             pilot, lambda: "kept: image-policy.yaml has ImagePolicy flux-system/web" in _text(result)
         )
         assert (ws / POLICY).read_text() == text
+        # Each file holds the form's objects already: every one is said to be kept, none "added".
+        assert ("information", "added to 0 of 3 files, 3 kept as they were; next: the Marker tab (])") in (
+            notifications(seen)
+        )
 
 
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:

@@ -166,10 +166,12 @@ async def test_a_sandbox_stopped_under_the_app_is_said_so_and_started_again_with
     """`lab sandbox down` in another shell: the Cluster tab kept the last table as if it were the
     cluster's state, and nothing in the app could start the sandbox again (the learner had to quit)."""
     sandbox.ensure_running(None, speed=SPEED)
+    seen: list[object] = []
     app = LabApp(open_session(None), workspace_label="gitops-lab")
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_until(pilot, lambda: app.session.kubeconfig is not None, timeout=30)
-        await pilot.press("5")
+        await pilot.press("5", "S")  # running: nothing to start
+        await wait_until(pilot, lambda: any("running already" in m for _, m in notifications(seen)))
         tabs = app.screen.query_one(TabbedContent)
         tabs.active = "cluster-pane"
         cluster = app.screen.query_one("#cluster", Static)

@@ -343,8 +343,11 @@ def add_manifest(current: str, manifest: str, file: str) -> Addition:
             return Addition(current, present=f"{kind} {have[1] or namespace}/{name}")
     if not current.strip():
         return Addition(manifest)
-    head = current if current.endswith("\n") else current + "\n"
-    body = manifest.removeprefix("---\n")
+    # A file with Windows line breaks keeps them: half CRLF, half LF would be a diff of every line
+    # to the next editor that normalises them.
+    newline = "\r\n" if "\r\n" in current else "\n"
+    head = current if current.endswith("\n") else current + newline
+    body = manifest.removeprefix("---\n").replace("\n", newline)
     # The file may end with a `---` of its own (an empty document next): one marker, not two.
     last = next((line for line in reversed(head.splitlines()) if line.strip()), "")
-    return Addition(head + body if last.rstrip() == "---" else f"{head}---\n{body}")
+    return Addition(head + body if last.rstrip() == "---" else f"{head}---{newline}{body}")

@@ -224,7 +224,7 @@ def row_to_dict(row: GradeRow) -> dict[str, Any]:
 
 def render_json(report: ClassReport) -> str:
     data = {
-        "schema": "fluxlab.grades/1",
+        "schema": "fluxlab.grades/2",
         "task": report.task,
         "started_at": report.started_at,
         "duration_s": round(report.duration_s, 3),

@@ -363,7 +363,7 @@ class GenerateScreen(LabScreen):
         except LabError as err:
             self.app.call_from_thread(self._not_written, err)
             return
-        self.app.call_from_thread(self._written, result)
+        self.app.call_from_thread(self._written, result, add)
 
     def _task_files(self) -> tuple[str, ...]:
         """The task's three files, read again (in the worker that writes them)."""
@@ -376,13 +376,14 @@ class GenerateScreen(LabScreen):
         self.query_one("#write-result", Static).update(f"not written: {err}")
         self.notify(str(err), title="Not written", severity="error", timeout=10)
 
-    def _written(self, result: GenerateResult) -> None:
+    def _written(self, result: GenerateResult, add: bool = False) -> None:
         root = self.lab.session.workspace.resolve()
         lines = [f"{f.status:11} {_rel(f.path, root)}" for f in result.files]
         lines += [f"kept: {f.path.name} has {f.present} already" for f in result.files if f.present]
         self.query_one("#write-result", Static).update("\n".join(lines))
-        kept = sum(bool(f.present) for f in result.files)
-        if kept or any(f.status == "added" for f in result.files):
+        if add:
+            # A file that holds just this object already is "unchanged": kept as it was all the same.
+            kept = sum(bool(f.present) or f.status == "unchanged" for f in result.files)
             written = sum(f.status in ("added", "created") for f in result.files)
             also = f", {kept} kept as they were" if kept else ""
             self.notify(f"added to {written} of {len(result.files)} files{also}; next: the Marker tab (])")
