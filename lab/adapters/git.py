@@ -1287,19 +1287,22 @@ class Workspace:
         return [p for p in raw.split("\0") if p]
 
     # -- changing things ----------------------------------------------------------------------
-    def _require_branch(self, action: str) -> str:
+    def require_branch(self, action: str) -> str:
+        """The checked-out branch; GitError when git left a rebase, merge, cherry-pick or revert
+        half-way (said first: HEAD is detached during a rebase, and git refuses `git switch` then),
+        or when HEAD is detached."""
+        from lab.core.gitstate import stopped_advice
+
+        busy = self.in_progress()
+        if busy is not None:
+            what, todo = stopped_advice(busy, self.rebasing_branch(), self.conflicted_files())
+            raise GitError(f"cannot {action} in {self.root}: {what}", hint=todo)
         branch = self.branch()
         if branch is None:
             raise GitError(
                 f"cannot {action} in {self.root}: HEAD is detached",
                 hint="switch to your branch first: git switch main",
             )
-        for marker in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD"):
-            if (self.git_dir / marker).exists():
-                raise GitError(
-                    f"cannot {action} in {self.root}: a merge/rebase/cherry-pick is in progress",
-                    hint="finish it (git status explains how) or abort it, then retry",
-                )
         return branch
 
     def require_clean(self, paths: Sequence[str] | None = None, *, action: str = "continue") -> None:
@@ -1329,7 +1332,7 @@ class Workspace:
         if not paths:
             raise GitError("nothing to commit: no paths given", hint="name the files to commit")
         rel = [_check_rel_path(p, self.root) for p in paths]
-        self._require_branch("commit")
+        self.require_branch("commit")
         if not self.is_dirty(rel):
             raise GitError(
                 f"nothing to commit in {', '.join(rel)}",
@@ -1472,7 +1475,7 @@ class Workspace:
 
     def fast_forward(self, ref: str) -> None:
         """`git merge --ff-only REF`; refuses (GitError, nothing changed) when it is not a fast-forward."""
-        self._require_branch("fast-forward")
+        self.require_branch("fast-forward")
         res = self._git("merge", "--ff-only", "--no-autostash", "--no-verify", "--quiet", _check_ref(ref))
         if res.code != 0:
             raise GitError(
@@ -1486,7 +1489,7 @@ class Workspace:
         The caller aborts or resolves a stopped rebase (`conflicted_files`, `abort`). Any other
         failure (a dirty tree, untracked files in the way) raises GitError with nothing changed.
         """
-        self._require_branch("rebase")
+        self.require_branch("rebase")
         res = self._git(
             "rebase",
             "--no-autostash",
@@ -1501,7 +1504,7 @@ class Workspace:
 
     def merge(self, ref: str, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
         """`git merge --no-ff -m MESSAGE REF`; None when done, else git's reason it stopped (then abort)."""
-        self._require_branch("merge")
+        self.require_branch("merge")
         name, email = identity or self.learner_identity()
         env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
         res = self._git(
@@ -1542,7 +1545,7 @@ class Workspace:
 
     def stash_push(self, message: str, *, identity: tuple[str, str] | None = None) -> str | None:
         """`git stash push` of tracked changes; the stash commit's sha, None when there was nothing."""
-        self._require_branch("stash")
+        self.require_branch("stash")
         name, email = identity or self.learner_identity()
         env = self._identity_env((name, email)) | {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
         before = self.rev_parse("refs/stash")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab.adapters.git import Workspace, find_git_root, open_workspace
-from lab.errors import GitError, UsageError
+from lab.errors import UsageError
 
 
 def resolve_workspace(value: str | None) -> Path:
@@ -39,8 +39,6 @@ def require_committable(ws: Workspace, paths: Sequence[str], *, action: str) -> 
     Callers that are about to write `paths` (generate, mark, solve) use this so learner edits are never
     overwritten or swept into a commit they did not make.
     """
-    branch = ws.branch()
-    if branch is None:
-        raise GitError(f"cannot {action}: HEAD is detached in {ws.root}", hint="git switch main, then retry")
+    branch = ws.require_branch(action)
     ws.require_clean(paths, action=action)
     return branch

@@ -667,6 +667,11 @@ def test_a_stopped_rebase_is_named_by_p_and_lab_sync_not_a_detached_head(
     assert cli.returncode == 1 and "git switch" not in cli.stderr
     assert cli.stderr.startswith("lab: cannot sync: a rebase of main is stopped; conflicts in PROGRESS.md")
     assert snapshot(work) == before
+    # The commands that commit for the learner say the same, never "git switch main" (git refuses it).
+    solve = run_lab("solve", ".", env=lab_env, cwd=work)
+    assert solve.returncode != 0 and "git switch" not in solve.stderr, solve.stderr
+    assert "a rebase of main is stopped; conflicts in PROGRESS.md" in solve.stderr
+    assert "git rebase --continue (or git rebase --abort to go back)" in solve.stderr
     # Resolved and added, not continued yet: no conflict left to name, the rebase still to finish.
     (work / "PROGRESS.md").write_text("| 09 | ✅ | mine |\n")
     git(work, "add", "PROGRESS.md")

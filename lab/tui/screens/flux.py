@@ -61,12 +61,15 @@ class FluxScreen(LabScreen):
             self.added = added
 
     class ClusterShown(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, error: str = "") -> None:
             super().__init__()
             self.text = text
+            #: why the cluster could not be asked ("" when it answered)
+            self.error = error
 
     def __init__(self) -> None:
         super().__init__()
+        self._cluster_down = False
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
 
@@ -344,12 +347,14 @@ class FluxScreen(LabScreen):
         if reconcile:
             asked = reconcile_images(kubeconfig)
             self.app.notify(f"reconcile requested for {len(asked)} objects")
+        error = ""
         try:
             text = flux_get_images(kubeconfig)
         except ClusterError as err:
             # Said where the table was: a table left from before would read as the cluster's state.
-            text = f"cannot reach the cluster: {err}\n\n{self._unreachable_hint()}\n"
-        self.post_message(self.ClusterShown("$ flux get images all -A\n" + text))
+            error = f"cannot reach the cluster: {err}"
+            text = f"{error}\n\n{self._unreachable_hint()}\n"
+        self.post_message(self.ClusterShown("$ flux get images all -A\n" + text, error))
 
     def _unreachable_hint(self) -> str:
         from lab.services.session import is_default_sandbox
@@ -366,6 +371,10 @@ class FluxScreen(LabScreen):
 
     def on_flux_screen_cluster_shown(self, message: ClusterShown) -> None:
         self.query_one("#cluster", Static).update(escape_controls(message.text))
+        # A toast when the cluster stops answering, not one every refresh while it stays down.
+        if message.error and not self._cluster_down:
+            self.notify(escape_controls(message.error), severity="error", timeout=10)
+        self._cluster_down = bool(message.error)
 
 
 def origin_summary(git: OriginStatus) -> str:
