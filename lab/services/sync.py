@@ -690,15 +690,20 @@ class PushWorkResult:
 
 def task_paths(task_id: str | None = None) -> list[str]:
     """The files the learner's work on the task consists of: the solution's paths (manifests, marker),
-    those it removes, PROGRESS.md and the quiz record; each once (a solution holds PROGRESS.md too)."""
+    those it removes, the files the lab writes for the task (Generate's three, the Deployment `m`
+    marks), PROGRESS.md and the quiz record; each once (a solution holds PROGRESS.md too). A solution
+    may leave a generated file as the starter had it, which the learner's form may not."""
     from lab.adapters.tasks import solution_files, solution_removals
     from lab.core.progress import PROGRESS_FILE
-    from lab.services.tasks import load_task
+    from lab.services.tasks import load_task, task_automation_files, task_deployment
 
     task = load_task(task_id)
     files = solution_files(task)
+    written = [*task_automation_files(task), *filter(None, [task_deployment(task)])]
     return list(
-        dict.fromkeys([*files, *solution_removals(task, files), PROGRESS_FILE, task.meta.quiz_record])
+        dict.fromkeys(
+            [*files, *solution_removals(task, files), *written, PROGRESS_FILE, task.meta.quiz_record]
+        )
     )
 
 

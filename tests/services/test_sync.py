@@ -728,3 +728,32 @@ def test_task_paths_lists_each_file_once() -> None:
 
     paths = task_paths("09b-multi")
     assert "PROGRESS.md" in paths and len(paths) == len(set(paths)), paths
+
+
+def test_p_commits_every_file_generate_writes_even_one_the_solution_leaves_alone(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """09b-staging's solution leaves image-repository.yaml as the starter has it, so the task's files
+    (read from the solution) did not hold it: after the form renamed the repository, p committed the
+    policy and the automation and stashed the repository, and origin's policy named a repository origin
+    did not have."""
+    from lab.services.sync import push_work
+
+    run_lab("init", str(tmp_path / "ws"), "--task", "09b-staging", env=lab_env, cwd=tmp_path, ok=True)
+    ws = tmp_path / "ws"
+    run_lab(
+        "generate",
+        "--force",
+        "--name",
+        "shop-staging",
+        "--update-path",
+        "./apps/staging",
+        env=lab_env,
+        cwd=ws,
+        ok=True,
+    )
+    result = push_work(ws, "09b-staging")
+    assert result.ok, result.report()
+    assert git(ws, "status", "--porcelain").strip() == ""
+    shown = git(ws, "show", "origin/main:clusters/dev/image-automation/image-repository.yaml")
+    assert "name: shop-staging" in shown
