@@ -150,7 +150,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             shown = str(outcome.path)
         print(f"{outcome.status:<11} {shown}")
-        if outcome.present:
+        if outcome.present and outcome.differs:
+            print(
+                f"{'':<11} (it has {outcome.present} already, unlike these options: left as it is; "
+                "edit the file, or --force replaces the files)"
+            )
+        elif outcome.present:
             print(f"{'':<11} (it has {outcome.present} already: left as it is)")
     if result.backups:
         where = result.backups[0].parent

@@ -31,6 +31,8 @@ class FileOutcome:
     text: str
     #: With `add`, for a file left as it was: the object it holds already (`ImagePolicy flux-system/shop`).
     present: str = ""
+    #: ... and that object is not what the form would write (kept all the same: it may be the learner's)
+    differs: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def generate(
             raise LabError(
                 f"{_display(folder, workspace)} exists and is not a directory", hint="pass --out DIR"
             )
-    plans: list[tuple[Path, str, Status, str]] = []
+    plans: list[tuple[Path, str, Status, str, bool]] = []
     differing: list[str] = []
     for path, text in named:
         if path.is_symlink():
@@ -189,12 +191,12 @@ def generate(
                 plans.append(_addition(path, current, text, workspace))
                 continue
             if current == text:
-                plans.append((path, text, "unchanged", ""))
+                plans.append((path, text, "unchanged", "", False))
                 continue
             differing.append(_display(path, workspace))
-            plans.append((path, text, "overwritten", ""))
+            plans.append((path, text, "overwritten", "", False))
         else:
-            plans.append((path, text, "created", ""))
+            plans.append((path, text, "created", "", False))
     if differing and not force:
         raise LabError(
             f"would overwrite {len(differing)} file(s) that differ from the generated ones: "
@@ -204,21 +206,23 @@ def generate(
     backups: list[Path] = []
     if differing:
         saved = backup_dir(workspace)
-        for path, _, status, _ in plans:
+        for path, _, status, _, _ in plans:
             if status == "overwritten":
                 copy = saved / _display(path, workspace).lstrip("/")
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, copy)
                 backups.append(copy)
     outcomes: list[FileOutcome] = []
-    for path, text, status, present in plans:
+    for path, text, status, present, differs in plans:
         if status not in ("unchanged", "kept"):
             write_atomic(path, text.encode("utf-8"))
-        outcomes.append(FileOutcome(path, status, text, present))
+        outcomes.append(FileOutcome(path, status, text, present, differs))
     return GenerateResult(target_dir, api_version, texts, outcomes, backups)
 
 
-def _addition(path: Path, current: str | None, text: str, workspace: Path) -> tuple[Path, str, Status, str]:
+def _addition(
+    path: Path, current: str | None, text: str, workspace: Path
+) -> tuple[Path, str, Status, str, bool]:
     """The plan for one file under `add`: the object appended, or the file kept as it is."""
     shown = _display(path, workspace)
     if current is None:
@@ -229,5 +233,5 @@ def _addition(path: Path, current: str | None, text: str, workspace: Path) -> tu
         )
     addition = add_manifest(current, text, shown)
     if addition.present:
-        return path, current, "kept", addition.present
-    return path, addition.text, "added", ""
+        return path, current, "kept", addition.present, addition.differs
+    return path, addition.text, "added", "", False

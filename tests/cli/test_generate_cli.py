@@ -238,7 +238,8 @@ def test_add_puts_one_more_image_next_to_the_learners_objects(repo: Path, lab_en
 
     again = run_lab("generate", "--add", *web, "--semver", "3.x", env=lab_env, cwd=repo)
     assert again.returncode == 0, again.stderr
-    assert "(it has ImagePolicy flux-system/web already: left as it is)" in again.stdout
+    assert "(it has ImagePolicy flux-system/web already, unlike these options: left as it is;" in again.stdout
+    assert "(it has ImageRepository flux-system/web already: left as it is)" in again.stdout  # the same
     assert load_all(policy.read_text(), "f")[1].data["spec"]["policy"]["semver"]["range"] == "2.x"
 
     both = run_lab("generate", "--add", "--force", env=lab_env, cwd=repo)

@@ -370,7 +370,8 @@ def test_add_manifest_joins_with_one_document_marker(current: str, expected: str
 def test_add_manifest_keeps_an_object_of_the_same_kind_and_name_as_the_learner_wrote_it() -> None:
     mine = _SHOP.replace("range: 1.25.x", "range: 1.4.x")
     kept = add_manifest(mine, _SHOP, "image-policy.yaml")
-    assert (kept.text, kept.present) == (mine, "ImagePolicy flux-system/shop")
+    assert (kept.text, kept.present, kept.differs) == (mine, "ImagePolicy flux-system/shop", True)
+    assert not add_manifest(_SHOP, _SHOP, "f.yaml").differs  # the form's object itself
     # No namespace: the Kustomization that applies it may give it one - the same object still.
     bare = mine.replace("  namespace: flux-system\n", "")
     assert add_manifest(bare, _SHOP, "f.yaml").present == "ImagePolicy flux-system/shop"

@@ -808,6 +808,17 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
         assert ("information", "added to 0 of 3 files, 3 kept as they were; next: the Marker tab (])") in (
             notifications(seen)
         )
+        assert not [m for t, m in notifications(seen) if t == "warning"]
+        # A typo fixed in the form: `a` keeps the file's object, and says it is not the form's.
+        await pilot.press("f", "tab", "tab")
+        await fast_keys(pilot, "end")
+        await type_keys(pilot, "2")  # ghcr.io/acme/web2
+        await pilot.press("escape", "a")
+        await wait_until(pilot, lambda: any(t == "warning" for t, _ in notifications(seen)))
+        warning = next(m for t, m in notifications(seen) if t == "warning")
+        assert warning.startswith(
+            "image-repository.yaml has ImageRepository flux-system/web already, unlike the form"
+        )
 
 
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:

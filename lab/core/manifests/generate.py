@@ -316,6 +316,8 @@ class Addition:
 
     text: str
     present: str = ""
+    #: with `present`: the object in the file is not the one the form would write (a typo to fix)
+    differs: bool = False
 
 
 def _identity(data: Any) -> tuple[str, str, str] | None:
@@ -340,7 +342,8 @@ def add_manifest(current: str, manifest: str, file: str) -> Addition:
     for doc in load_all(current, file):
         have = _identity(doc.data)
         if have is not None and have[0] == kind and have[2] == name and have[1] in ("", namespace):
-            return Addition(current, present=f"{kind} {have[1] or namespace}/{name}")
+            differs = generated is not None and doc.data != generated.data
+            return Addition(current, present=f"{kind} {have[1] or namespace}/{name}", differs=differs)
     if not current.strip():
         return Addition(manifest)
     # A file with Windows line breaks keeps them: half CRLF, half LF would be a diff of every line

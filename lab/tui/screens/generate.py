@@ -387,6 +387,14 @@ class GenerateScreen(LabScreen):
             written = sum(f.status in ("added", "created") for f in result.files)
             also = f", {kept} kept as they were" if kept else ""
             self.notify(f"added to {written} of {len(result.files)} files{also}; next: the Marker tab (])")
+            for f in result.files:
+                if f.differs:
+                    self.notify(
+                        f"{f.path.name} has {f.present} already, unlike the form: left as it is "
+                        "(e edits it; ctrl+s replaces the files)",
+                        severity="warning",
+                        timeout=10,
+                    )
         else:
             self.notify(
                 f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])"
