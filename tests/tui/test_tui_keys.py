@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, DataTable, Input, Markdown, OptionList, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionList, Static, TabbedContent
 
 from lab.services.session import Session
 from lab.tui.app import LabApp
@@ -898,3 +898,18 @@ async def test_the_marker_tab_shows_the_line_it_marked(tmp_path: Path) -> None:
             lambda: scroll.scroll_y <= line < scroll.scroll_y + scroll.scrollable_content_region.height,
             describe=lambda: (scroll.scroll_y, scroll.scrollable_content_region.height, line),
         )
+
+
+async def test_the_marker_tab_names_the_policy_the_form_names_now(tmp_path: Path) -> None:
+    """The Marker tab said 'm marks flux-system:nginx' after the form's Name became another: m then
+    inserted the other."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        info = app.screen.query_one("#marker-info", Label)
+        await wait_until(pilot, lambda: "m marks flux-system:nginx ·" in str(info.content))
+        await pilot.press("left_square_bracket", "f")
+        await fast_keys(pilot, "end")
+        await type_keys(pilot, "2")
+        await pilot.press("escape", "right_square_bracket")
+        await wait_until(pilot, lambda: "m marks flux-system:nginx2 ·" in str(info.content))

@@ -93,6 +93,8 @@ class GenerateScreen(LabScreen):
         self._rendered_form: GenerateOptions | None = None
         #: why the form cannot be rendered (shown under the form, and by ctrl+s and a)
         self._form_error = ""
+        #: the Marker tab's line about the Deployment ("FILE, marker on line N"); "" until it is read
+        self._marker_where = ""
 
     def compose_area(self) -> ComposeResult:
         from lab.core.manifests.generate import REFLECT_DIGEST, options_from_mapping
@@ -262,6 +264,7 @@ class GenerateScreen(LabScreen):
             return
         self.options = opts
         self.texts = dict(texts)
+        self._show_marker_info()
         error.update("")
         error.remove_class("error-text")
         # The task's file names (the folder would wrap the narrow pane; ctrl+s lists the full paths).
@@ -447,6 +450,7 @@ class GenerateScreen(LabScreen):
         from lab.tui.diff import yaml_content
 
         self.deployment = deployment
+        self._marker_where = ""
         info = self.query_one("#marker-info", Label)
         if deployment is None:
             info.update("This task names no Deployment to mark: e opens any file in the editor.")
@@ -460,13 +464,20 @@ class GenerateScreen(LabScreen):
         lines = [n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln]
         where = f", markers on lines {', '.join(map(str, lines))}" if len(lines) > 1 else ""
         where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
-        info.update(f"{shown}{where} · m marks {self._policy_ref()} · e edits")
+        self._marker_where = f"{shown}{where}"
+        self._show_marker_info()
         self.query_one("#deployment", Static).update(yaml_content(text))
         if self._marked_line is not None:
             # The marked line is often below the fold of a 24-row terminal: show it.
             line, self._marked_line = self._marked_line, None
             scroll = self.query_one("#deployment-scroll", VerticalScroll)
             self.call_after_refresh(scroll.scroll_to, y=max(0, line - 3), animate=False)
+
+    def _show_marker_info(self) -> None:
+        """The Deployment's line with the policy `m` marks now: the form's, so it follows the form."""
+        if self._marker_where:
+            text = f"{self._marker_where} · m marks {self._policy_ref()} · e edits"
+            self.query_one("#marker-info", Label).update(text)
 
     @on(Button.Pressed, "#mark")
     def action_mark(self) -> None:
