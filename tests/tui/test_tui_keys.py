@@ -913,3 +913,37 @@ async def test_the_marker_tab_names_the_policy_the_form_names_now(tmp_path: Path
         await type_keys(pilot, "2")
         await pilot.press("escape", "right_square_bracket")
         await wait_until(pilot, lambda: "m marks flux-system:nginx2 ·" in str(info.content))
+
+
+async def test_the_overwrite_dialog_scrolls_its_diff_with_the_keys_a_learner_tries(tmp_path: Path) -> None:
+    """With the focus on Cancel, PageDown and Down did nothing: the learner confirmed half a diff."""
+    from textual.containers import VerticalScroll
+
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("3", "ctrl+s")
+        await wait_until(pilot, lambda: (ws / OUT / "image-update.yaml").is_file())
+        for name in ("image-repository.yaml", "image-policy.yaml", "image-update.yaml"):
+            (ws / OUT / name).write_text("# mine\n" * 30)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        diff = app.screen.query_one("#dialog-diff", VerticalScroll)
+        await wait_until(pilot, lambda: diff.max_scroll_y > 0)
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: diff.scroll_y > 0)
+        paged = diff.scroll_y
+        await pilot.press("down")
+        await wait_until(pilot, lambda: diff.scroll_y > paged or diff.scroll_y == diff.max_scroll_y)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDiff))
+        assert (ws / OUT / "image-policy.yaml").read_text() == "# mine\n" * 30
+        # Confirmed: the toast says where the previous versions went (as lab generate --force does).
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: any("previous versions are in .git/lab-backups/" in m for _, m in notifications(seen)),
+        )

@@ -399,8 +399,14 @@ class GenerateScreen(LabScreen):
                         timeout=10,
                     )
         else:
+            # Overwritten files were copied first (as `lab generate --force` says): say where.
+            saved = (
+                f"; the previous versions are in {_rel(result.backups[0].parent, root)}"
+                if result.backups
+                else ""
+            )
             self.notify(
-                f"{len(result.files)} files in {_rel(result.out_dir, root)}; next: the Marker tab (])"
+                f"{len(result.files)} files in {_rel(result.out_dir, root)}{saved}; next: the Marker tab (])"
             )
         self.lab.refresh_state(fetch=False)
 
