@@ -947,3 +947,25 @@ async def test_the_overwrite_dialog_scrolls_its_diff_with_the_keys_a_learner_tri
             pilot,
             lambda: any("previous versions are in .git/lab-backups/" in m for _, m in notifications(seen)),
         )
+
+
+async def test_home_keeps_the_lab_tasks_cursor_in_sight_at_24_rows(tmp_path: Path) -> None:
+    """The lab's tasks are the last table on Home: at 24 rows (20 here, a practice repo's Home is shorter than the sandbox's) Down moved the cursor onto rows below the
+    fold, and Enter would open a task the learner could not see."""
+    from textual.containers import VerticalScroll
+
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 20)) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count >= 4)
+        scroll = app.screen.query_one(VerticalScroll)
+        for _ in range(tasks.row_count - 1 - tasks.cursor_row):
+            await pilot.press("down")
+        await pilot.pause()
+        row = tasks.virtual_region.y + tasks.header_height + tasks.cursor_row
+        assert tasks.cursor_row == tasks.row_count - 1
+        await wait_until(
+            pilot,
+            lambda: scroll.scroll_y <= row < scroll.scroll_y + scroll.scrollable_content_region.height,
+            describe=lambda: (scroll.scroll_y, scroll.scrollable_content_region.height, row),
+        )

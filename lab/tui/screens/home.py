@@ -144,6 +144,16 @@ class HomeScreen(LabScreen):
             table.move_cursor(row=table.get_row_index(current))
         self._cursor_task = current
 
+    @on(DataTable.RowHighlighted, "#lab-tasks")
+    def _keep_cursor_in_sight(self, event: DataTable.RowHighlighted) -> None:
+        # The table is the last thing on Home, below the fold of a 24-row terminal: the cursor moved
+        # onto rows nobody could see, and Enter opened one of them.
+        from textual.geometry import Region
+
+        table = event.data_table
+        top = table.virtual_region.y + (table.header_height if table.show_header else 0) + event.cursor_row
+        self.query_one(VerticalScroll).scroll_to_region(Region(0, top, 1, 1), animate=False)
+
     @on(DataTable.RowSelected, "#lab-tasks")
     def _task_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
