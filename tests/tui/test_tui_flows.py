@@ -220,7 +220,8 @@ async def test_full_task_in_the_app_ends_with_every_check_green(tmp_path: Path) 
         failing = {c.id for c in app.last_report.checks if c.status == "fail"}
         assert failing == {"progress.updated"}
         await pilot.pause()
-        done = "Every check passes. 7 (Done), then u marks the task done in PROGRESS.md."
+        score = f"{app.last_report.score}/{app.last_report.max_score}"
+        done = f"Every check passes but the PROGRESS.md row ({score}): 7 (Done), then u marks the task done there."
         assert ("information", done) in notifications(seen)
         await pilot.press("7")
         await pilot.pause()

@@ -150,7 +150,10 @@ class ChecksScreen(LabScreen):
             done = (
                 "7 (Done), then u" if "done" in self.lab.session.task.meta.areas else "`lab progress --done`"
             )
-            self.notify(f"Every check passes. {done} marks the task done in PROGRESS.md.", title="Done")
+            self.notify(
+                f"Every check passes but the PROGRESS.md row ({report.score}/{report.max_score}): {done} marks the task done there.",
+                title="Done",
+            )
         elif report.status == "pass":
             self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
 
