@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionList, Static, TabbedContent
 
 from lab.services.session import Session
@@ -969,3 +970,26 @@ async def test_home_keeps_the_lab_tasks_cursor_in_sight_at_24_rows(tmp_path: Pat
             lambda: scroll.scroll_y <= row < scroll.scroll_y + scroll.scrollable_content_region.height,
             describe=lambda: (scroll.scroll_y, scroll.scrollable_content_region.height, row),
         )
+
+
+async def test_lesson_tables_wrap_their_cells_at_80_columns(tmp_path: Path) -> None:
+    """09b-multi's table of marker variants showed "flux-system:shop:nam…": the text the lesson teaches."""
+    from textual.widgets._markdown import MarkdownTableContent
+
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    base = practice_session(tmp_path)
+    app = lab_app(Session(base.workspace, load_task("09b-multi"), sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+
+        def cell() -> Widget:
+            for table in app.screen.query(MarkdownTableContent):
+                for c in table.query(".cell"):
+                    if "flux-system:shop:name" in str(c.render()):
+                        return c
+            raise LookupError("no cell names flux-system:shop:name")
+
+        await wait_until(pilot, lambda: cell().size.width > 0)
+        assert cell().size.height >= 2, "the marker's cell is one line, cut at the column's width"
