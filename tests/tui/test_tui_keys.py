@@ -996,3 +996,27 @@ async def test_lesson_tables_wrap_their_cells_at_80_columns(tmp_path: Path) -> N
         lines = shown.render_lines(shown.region.reset_offset)
         drawn = "".join(strip.text.strip() for strip in lines)
         assert "flux-system:shop:name" in drawn, drawn  # not cut to "flux-system:shop:nam…"
+
+
+async def test_a_dry_run_says_flux_does_not_see_work_that_is_not_pushed(tmp_path: Path) -> None:
+    """Forgot to push: the dry run said only 'repository up-to-date, nothing to commit'."""
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3", "ctrl+s")
+        await wait_until(pilot, lambda: (ws / OUT / "image-update.yaml").is_file())
+        before = app.sync
+        await pilot.press("5", "p")
+        await wait_until(pilot, lambda: app.sync is not before and not app.sync.running, timeout=30)
+        policy = ws / OUT / "image-policy.yaml"
+        policy.write_text(policy.read_text().replace("1.25.x", "1.26.x"))
+        await wait_until(
+            pilot, lambda: app.state is not None and app.state.git is not None and bool(app.state.git.dirty)
+        )
+        await pilot.press("d")
+        status = app.screen.query_one("#sim-status", Static)
+        await wait_until(
+            pilot,
+            lambda: "Flux reads origin, which does not have your 1 uncommitted file" in _text(status),
+            describe=lambda: _text(status),
+        )
