@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("dry run: nothing committed")
         print(result.message or "", end="" if (result.message or "").endswith("\n") else "\n")
+    _not_on_origin(workspace)
     if failed:
         pushed = [
             f"{r.automation} -> {r.branch} ({r.commit_sha[:7]})" for r in results if r.pushed and r.commit_sha
@@ -83,3 +84,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"lab: {len(failed)} of {len(results)} ImageUpdateAutomations failed{done}", file=sys.stderr)
         return 1
     return 0
+
+
+def _not_on_origin(workspace: Path) -> None:
+    """Flux reads origin: say what of the learner's work this run did not see."""
+    from lab.errors import LabError
+    from lab.services.sync import origin_status
+
+    try:
+        note = origin_status(workspace, fetch=False).not_on_origin()
+    except LabError:
+        return
+    if note:
+        print(f"{note} (lab sync --commit pushes the task's files)")

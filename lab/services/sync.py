@@ -88,6 +88,20 @@ class OriginStatus:
             return None
         return f"you have {count_commits(len(self.ahead))} origin doesn't have"
 
+    def not_on_origin(self) -> str:
+        """What a simulated Flux run does not see because origin lacks it (Flux reads origin): the
+        learner's uncommitted files and unpushed commits; "" when everything is on origin. A dry run
+        that says only "nothing to commit" misleads a learner who forgot to push."""
+        parts = []
+        if self.dirty or self.untracked:
+            n = len(self.dirty) + len(self.untracked)
+            parts.append(f"{n} uncommitted file{'s' if n != 1 else ''}")
+        if self.ahead:
+            parts.append(f"{len(self.ahead)} unpushed commit{'' if len(self.ahead) == 1 else 's'}")
+        if not parts:
+            return ""
+        return f"Flux reads origin, which does not have your {' and '.join(parts)}"
+
     def summary(self) -> str:
         """One or two sentences: where origin stands and what to do about it."""
         if not self.has_origin:

@@ -757,3 +757,15 @@ def test_p_commits_every_file_generate_writes_even_one_the_solution_leaves_alone
     assert git(ws, "status", "--porcelain").strip() == ""
     shown = git(ws, "show", "origin/main:clusters/dev/image-automation/image-repository.yaml")
     assert "name: shop-staging" in shown
+
+
+def test_lab_simulate_says_what_flux_does_not_see_because_origin_lacks_it(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    run_lab("init", str(tmp_path / "ws"), "--task", "09b-staging", env=lab_env, cwd=tmp_path, ok=True)
+    ws = tmp_path / "ws"
+    clean = run_lab("simulate", "--dry-run", env=lab_env, cwd=ws, ok=True)
+    assert "Flux reads origin" not in clean.stdout
+    (ws / "apps/staging/kustomization.yaml").write_text("# mine\n", encoding="utf-8")
+    dirty = run_lab("simulate", "--dry-run", env=lab_env, cwd=ws, ok=True)
+    assert "Flux reads origin, which does not have your 1 uncommitted file" in dirty.stdout

@@ -239,21 +239,9 @@ class FluxScreen(LabScreen):
             self.lab.refresh_state()
 
     def _not_on_origin(self) -> str:
-        """Flux reads origin: work the learner has not pushed is not in this run, which read as "Flux
-        has nothing to do" to a learner who forgot to push. "" when everything is on origin."""
         state = self.lab.state
-        git = state.git if state is not None else None
-        if git is None:
-            return ""
-        parts = []
-        if git.dirty or git.untracked:
-            n = len(git.dirty) + len(git.untracked)
-            parts.append(f"{n} uncommitted file{'s' if n != 1 else ''}")
-        if git.ahead:
-            parts.append(f"{len(git.ahead)} unpushed commit{'s' if len(git.ahead) != 1 else ''}")
-        if not parts:
-            return ""
-        return f"Flux reads origin, which does not have your {' and '.join(parts)} (p commits the task's files and pushes)"
+        note = state.git.not_on_origin() if state is not None and state.git is not None else ""
+        return f"{note} (p commits the task's files and pushes)" if note else ""
 
     def _status(self, text: str) -> None:
         self.query_one("#sim-status", Static).update(escape_controls(text))
