@@ -9,8 +9,8 @@ What is graded is what the student pushed: a checkout is graded from its `origin
 pushed". A checkout without an origin is graded as committed, with `git.pushed` failing. A bare
 repository or URL is cloned as it is.
 
-The branch graded is the roster's, else the one the task declares (checks.toml `branch`), else origin's
-default branch (its HEAD; main when HEAD names no branch origin has): never the branch a checkout
+The branch graded is the roster's, else origin's default branch (its HEAD; main when HEAD is detached
+or names no branch origin has): never the branch a checkout
 happens to have checked out, which is the student's work in progress, not their submission. The checks
 read that same branch of origin, so the files graded and `git.pushed` never disagree.
 
@@ -326,6 +326,11 @@ def _clone_local(
     return clone_to_temp(str(path), branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
+def _clone_url(url: str, branch: str | None, dest: Path, deadline: float | None) -> Workspace:
+    """A shallow clone of a remote repository, within what is left of the row's time."""
+    return clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
+
+
 def _clone_pushed(clone: Callable[[str | None], Workspace], wanted: str | None, dest: Path) -> Workspace:
     """`clone(wanted)`; with no branch wanted, origin's default branch, and main when origin's HEAD
     names a branch it does not have (git then clones nothing: an empty repository) or names none (a
@@ -360,7 +365,7 @@ def _prepare(
     if _is_url(target.source) and _local_origin(target.source) is None:
         url = target.source
         clone = _clone_pushed(
-            lambda b: clone_to_temp(url, b, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)),
+            lambda b: _clone_url(url, b, dest, deadline),
             wanted,
             dest,
         )
@@ -415,7 +420,7 @@ def _prepare(
         shown = redact_url(url)
         try:
             clone = _clone_pushed(
-                lambda b: clone_to_temp(url, b, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline)),
+                lambda b: _clone_url(url, b, dest, deadline),
                 wanted,
                 dest,
             )

@@ -474,10 +474,14 @@ class GenerateScreen(LabScreen):
         self._show_marker_info()
         self.query_one("#deployment", Static).update(yaml_content(text))
         if self._marked_line is not None:
-            # The marked line is often below the fold of a 24-row terminal: show it.
             line, self._marked_line = self._marked_line, None
-            scroll = self.query_one("#deployment-scroll", VerticalScroll)
-            self.call_after_refresh(scroll.scroll_to, y=max(0, line - 3), animate=False)
+            self.call_after_refresh(self._show_deployment_line, line)
+
+    def _show_deployment_line(self, line: int) -> None:
+        """The Marker preview scrolled to `line` (1-based), two lines above it: the marked line is often
+        below the fold of a 24-row terminal."""
+        scroll = self.query_one("#deployment-scroll", VerticalScroll)
+        scroll.scroll_to(y=max(0, line - 3), animate=False)
 
     def _show_marker_info(self) -> None:
         """The Deployment's line with the policy `m` marks now: the form's, so it follows the form."""
@@ -518,8 +522,7 @@ class GenerateScreen(LabScreen):
         if outcome.result.changed:
             self._marked_line = outcome.result.line  # shown once the preview shows the new file
         else:
-            scroll = self.query_one("#deployment-scroll", VerticalScroll)
-            scroll.scroll_to(y=max(0, outcome.result.line - 3), animate=False)
+            self._show_deployment_line(outcome.result.line)
         self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}")
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
