@@ -49,6 +49,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from lab.adapters.files import read_regular
+from lab.core.gitstate import stopped_advice
 from lab.core.record import dataclass
 from lab.core.text import redact_url
 from lab.errors import GitError
@@ -1291,11 +1292,12 @@ class Workspace:
         """The checked-out branch; GitError when git left a rebase, merge, cherry-pick or revert
         half-way (said first: HEAD is detached during a rebase, and git refuses `git switch` then),
         or when HEAD is detached."""
-        from lab.core.gitstate import stopped_advice
-
         busy = self.in_progress()
         if busy is not None:
-            what, todo = stopped_advice(busy, self.rebasing_branch(), self.conflicted_files())
+            # A stopped merge keeps its branch checked out; a stopped rebase detaches HEAD from it.
+            what, todo = stopped_advice(
+                busy, self.branch() or self.rebasing_branch(), self.conflicted_files()
+            )
             raise GitError(f"cannot {action} in {self.root}: {what}", hint=todo)
         branch = self.branch()
         if branch is None:
