@@ -29,7 +29,7 @@ from lab.core.manifests.models import (
 )
 from lab.core.record import dataclass
 from lab.core.refs import split_reference
-from lab.core.setters.find import NOT_VALID_YAML, Marker, find_markers, unread_lines
+from lab.core.setters.find import NOT_VALID_YAML, Marker, Unread, find_markers, unread_lines
 
 Severity = Literal["advisory", "breaking"]
 
@@ -320,6 +320,8 @@ def _marker_findings(
     aset = inputs.aset
     out: list[Finding] = []
     namespaces = sorted({a.namespace for a in aset.automations})
+    #: per file, where Flux's reader stops before its end (None: it reads the whole file)
+    cuts: dict[str, Unread | None] = {}
     for site in sites:
         m = site.marker
         why = m.why_ignored or ""
@@ -372,9 +374,10 @@ def _marker_findings(
                 )
             )
             continue
-        dropped = unread_lines(text)
-        if dropped:
-            cut = dropped[0]
+        if m.file not in cuts:  # once a file: a file with several markers was read again for each
+            cuts[m.file] = next(iter(unread_lines(text)), None)
+        cut = cuts[m.file]
+        if cut is not None:
             out.append(
                 Finding(
                     "marker.file-truncated",
