@@ -31,6 +31,13 @@ def _guarded_phase(item: pytest.Item, phase: str) -> Iterator[None]:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands tests out in collection order, and the keyboard walks (tests/tui,
+    last alphabetically, up to half a minute each) otherwise start at the end, when the other workers
+    have run out of tests and wait for them. Stable, so every worker sees the same order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     return (yield from _guarded_phase(item, "setup"))

@@ -171,6 +171,11 @@ class LabApp(App[None]):
         return self.checks.report
 
     def on_mount(self) -> None:
+        # After the first frame: the state read imports most of the lab in a thread, and the import
+        # lock and GIL it holds would hold back the first paint (which needs none of it).
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         from lab.services.session import is_default_sandbox
 
         self.refresh_state()
