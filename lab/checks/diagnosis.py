@@ -8,7 +8,7 @@ findings that need tags (ranges that match nothing, pre-releases, cosign tags).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from lab.checks.context import CheckContext
@@ -27,21 +27,25 @@ def _inputs(ctx: CheckContext) -> Inputs:
     return ctx.cached("diagnosis:inputs", compute)
 
 
-def findings(ctx: CheckContext, tags: Sequence[str] | None = None) -> list[Finding]:
-    """Every finding for the workspace; with `tags` (the stored tags of the task's image) also the
-    findings that need the registry."""
+def findings(ctx: CheckContext, tags: Mapping[str, Sequence[str]] | None = None) -> list[Finding]:
+    """Every finding for the workspace; with `tags` (ImageRepository `spec.image` -> the tags its scan
+    stored) also the findings that need the registry, for the policies of those images only: a policy
+    is judged by the tags of the repository it references, never by another image's."""
     base = _inputs(ctx)
     if tags is None:
         return ctx.cached("diagnosis:static", lambda: diagnose(base))
-    by_image = {r.image: list(tags) for r in base.aset.repositories}
-    return ctx.cached("diagnosis:tags", lambda: diagnose(Inputs(base.aset, base.files, by_image, base.paths)))
+    by_image = {image: list(stored) for image, stored in tags.items()}
+    key = "diagnosis:tags:" + "\n".join(sorted(by_image))
+    return ctx.cached(key, lambda: diagnose(Inputs(base.aset, base.files, by_image, base.paths)))
 
 
 def _evidence(f: Finding) -> Evidence:
     return Evidence("diagnosis", f"{f.location()} {f.id}", f"{f.severity}: {f.message} (Flux: {f.flux})")
 
 
-def merge(ctx: CheckContext, check_id: str, outcome: Outcome, tags: Sequence[str] | None = None) -> Outcome:
+def merge(
+    ctx: CheckContext, check_id: str, outcome: Outcome, tags: Mapping[str, Sequence[str]] | None = None
+) -> Outcome:
     """`outcome` of `check_id` with its findings: a pass turns into a fail on a breaking finding;
     advisories are added to a pass's message. A check that already fails keeps its own first cause."""
     mine = [f for f in findings(ctx, tags) if f.check == check_id]

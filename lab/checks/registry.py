@@ -5,6 +5,7 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from lab.checks import check
 from lab.checks.context import (
@@ -13,7 +14,7 @@ from lab.checks.context import (
     deployment_file,
 )
 from lab.checks.manifests import automation_set
-from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.model import Evidence, Outcome, Status
 from lab.core.deployed import is_older
 from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import ImagePolicy, ImageRepository
@@ -115,6 +116,44 @@ def _tags(ctx: CheckContext) -> Tags:
     return ctx.cached("registry:tags", compute)
 
 
+def _from_bundled(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
+    """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none."""
+    from lab.adapters.tagsfile import read_tags
+    from lab.adapters.tasks import load_task
+    from lab.core.scan import DEFAULT_EXCLUSION, store_tags
+
+    the_task = load_task(ctx.task)
+    image = the_task.image(repo.image)
+    if image is None or not the_task.image_file(image.tags).is_file():
+        return None
+    exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
+    try:
+        stored = store_tags(read_tags(the_task.image_file(image.tags)), exclusions)
+    except LabError as err:
+        return Tags(repo, outcome=Outcome.failed(err.message, file=repo.file, hint=err.hint))
+    return Tags(repo, tuple(stored), f"the task's tags of {image.name}")
+
+
+def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
+    """The stored tags of `repo`, as its own scan stores them (None: not known). The task's repository's
+    come from `_tags`; another ImageRepository's from the registry, or, with a tags file (which lists the
+    task's image), from that file when it is the same image, else from the task's bundled list."""
+    from lab.core.imagename import canonical_or_written
+
+    first = _repository(ctx)
+    if first is not None and (first.namespace, first.name) == (repo.namespace, repo.name):
+        return _tags(ctx)
+
+    def compute() -> Tags | None:
+        if ctx.tags_file is None:
+            return _from_registry(repo)
+        if first is not None and canonical_or_written(first.image) == canonical_or_written(repo.image):
+            return _from_file(ctx, repo)
+        return _from_bundled(ctx, repo)
+
+    return ctx.cached(f"registry:tags:{repo.namespace}/{repo.name}", compute)
+
+
 @check("registry.tags")
 def registry_tags(ctx: CheckContext) -> Outcome:
     tags = _tags(ctx)
@@ -136,11 +175,51 @@ def registry_tags(ctx: CheckContext) -> Outcome:
     )
 
 
+def _policies(ctx: CheckContext) -> list[ImagePolicy]:
+    return [p for p in automation_set(ctx).policies if p.file in automation_files(ctx)]
+
+
 def _policy(ctx: CheckContext, repo: ImageRepository) -> ImagePolicy | None:
-    policies = [p for p in automation_set(ctx).policies if p.file in automation_files(ctx)]
-    matching = [p for p in policies if p.repository_key == (repo.namespace, repo.name)]
-    found = matching or policies
-    return found[0] if found else None
+    """The first policy that references `repo` (Flux: `spec.imageRepositoryRef`, its namespace defaulting
+    to the policy's): a policy is evaluated against its own repository's tags, never another image's."""
+    key = (repo.namespace, repo.name)
+    return next((p for p in _policies(ctx) if p.repository_key == key), None)
+
+
+def _other_policies(ctx: CheckContext, first: ImagePolicy) -> list[tuple[ImagePolicy, Tags]]:
+    """The automation files' other policies, each with the tags of the ImageRepository it references
+    (those whose repository is not found, or whose tags are not known, are left to the other checks)."""
+    aset = automation_set(ctx)
+    out: list[tuple[ImagePolicy, Tags]] = []
+    for pol in _policies(ctx):
+        if pol is first or pol.policy is None:
+            continue
+        repo = aset.repository(*pol.repository_key)
+        tags = _repository_tags(ctx, repo) if repo is not None else None
+        if tags is not None:
+            out.append((pol, tags))
+    return out
+
+
+def _resolve_other(pol: ImagePolicy, tags: Tags) -> Outcome:
+    """`pol` evaluated against its own repository's tags: a pass saying what it selects, else why not."""
+    from lab.core.policy.evaluate import resolve
+
+    if tags.outcome is not None:
+        return tags.outcome
+    assert pol.policy is not None and tags.repository is not None
+    repo = tags.repository
+    outcome = resolve(pol.policy, tags.stored)
+    if outcome.tag is not None:
+        return Outcome.passed(f"ImagePolicy {pol.name} selects {outcome.tag} from the tags of {repo.image}")
+    return Outcome.failed(
+        f"ImagePolicy {pol.name} selects nothing from the {len(tags.stored)} tags of {repo.image} "
+        f"({tags.source}): {outcome.message}",
+        hint=f"adjust spec.policy of ImagePolicy {pol.name} to match a tag of {repo.image}",
+        evidence=[Evidence("policy", f"{pol.ref} {pol.policy.kind} {pol.policy.value}", tags.source)],
+        file=pol.file,
+        line=pol.line_of("spec.policy"),
+    )
 
 
 @check("policy.resolves")
@@ -152,7 +231,11 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
         return tags.outcome or Outcome.failed("no ImageRepository")
     policy = _policy(ctx, tags.repository)
     if policy is None or policy.policy is None:
-        return Outcome.failed("no ImagePolicy with a policy to evaluate", hint="see image-policy.valid")
+        repo = tags.repository
+        return Outcome.failed(
+            f"no ImagePolicy with a policy to evaluate references ImageRepository {repo.namespace}/{repo.name}",
+            hint=f"spec.imageRepositoryRef.name: {repo.name} in an ImagePolicy; see image-policy.valid",
+        )
     outcome = resolve(policy.policy, tags.stored)
     dropped = ", ".join(f"{n} {why}" for why, n in outcome.dropped.items())
     evidence = [Evidence("policy", f"{policy.ref} {policy.policy.kind} {policy.policy.value}", dropped)]
@@ -160,7 +243,8 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
         from lab.checks.diagnosis import findings
 
         # diagnose() says which range, the nearest tags and what to write (-0, three-part tags).
-        why = [f for f in findings(ctx, tags.stored) if f.check == "policy.resolves" and f.breaking]
+        mine = {tags.repository.image: tags.stored}
+        why = [f for f in findings(ctx, mine) if f.check == "policy.resolves" and f.breaking]
         if why:
             return Outcome.failed(
                 f"ImagePolicy {policy.name} selects nothing from {len(tags.stored)} tags: {why[0].message}; "
@@ -195,8 +279,21 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
         text += f"; {future}"
     from lab.checks.diagnosis import merge
 
-    passed = Outcome.passed(text, evidence=evidence, file=policy.file)
-    return merge(ctx, "policy.resolves", passed, tags.stored)
+    others = _other_policies(ctx, policy)
+    known: dict[str, tuple[str, ...]] = {tags.repository.image: tags.stored}
+    for _, other in others:
+        if other.outcome is None and other.repository is not None:
+            known.setdefault(other.repository.image, other.stored)
+    merged = merge(ctx, "policy.resolves", Outcome.passed(text, evidence=evidence, file=policy.file), known)
+    if merged.status != Status.PASS:
+        return merged
+    results = [_resolve_other(pol, other) for pol, other in others]
+    failed = next((r for r in results if r.status != Status.PASS), None)
+    if failed is not None:
+        return failed
+    if not results:
+        return merged
+    return replace(merged, message="; ".join([merged.message, *(r.message for r in results)]))
 
 
 def _expected_range(ctx: CheckContext) -> str:

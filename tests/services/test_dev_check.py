@@ -210,3 +210,89 @@ def test_one_file_named_twice_in_automation_files_is_named(
     monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
     bad = [f for f in check_task("t-twice").findings if not f.ok]
     assert bad and "automation_files: a file named twice" in bad[0].detail
+
+
+WEB_REPOSITORY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: web
+  namespace: {namespace}
+spec:
+  image: ghcr.io/acme/web
+  interval: 5m0s
+  accessFrom:
+    namespaceSelectors:
+      - matchLabels:
+          kubernetes.io/metadata.name: flux-system
+"""
+
+WEB_POLICY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: web
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: web
+    namespace: {namespace}
+  policy:
+    semver:
+      range: {range}
+"""
+
+# Another namespace's ImageRepository named like the policy's reference, scanning nginx: a lookup that
+# ignored spec.imageRepositoryRef.namespace would judge web's policy by nginx's tags.
+DECOY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: web
+  namespace: flux-system
+spec:
+  image: library/nginx
+  interval: 5m0s
+"""
+
+
+def _two_image_task(root: Path, task_id: str, *, web_range: str, namespace: str = "flux-system") -> Path:
+    """A course author's task: 09b plus a second image (ghcr.io/acme/web, whose tags have no 1.25.x)
+    with its own tags, ImageRepository and ImagePolicy."""
+    folder = copy_task(root, task_id)
+    (folder / "registry" / "web-tags.txt").write_text("# ghcr.io/acme/web\n2.0.0\n2.1.0\n2.1.1\nlatest\n")
+    with (folder / "task.toml").open("a") as meta:
+        meta.write('\n[[images]]\nname = "ghcr.io/acme/web"\ntags = "registry/web-tags.txt"\n')
+    manifests = folder / "solution" / "clusters" / "dev" / "image-automation"
+    with (manifests / "image-repository.yaml").open("a") as repos:
+        repos.write(WEB_REPOSITORY.format(namespace=namespace))
+        if namespace != "flux-system":
+            repos.write(DECOY)
+    with (manifests / "image-policy.yaml").open("a") as policies:
+        policies.write(WEB_POLICY.format(namespace=namespace, range=web_range))
+    return folder
+
+
+@pytest.mark.parametrize("namespace", ["flux-system", "apps"])
+def test_a_task_with_a_second_image_judges_each_policy_by_its_own_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, namespace: str
+) -> None:
+    """policy.resolves judged web's 2.1.x by nginx's tags ('matches none of the 560 tags of
+    ghcr.io/acme/web'), so a correct two-image task failed its own dev check. Flux resolves a policy
+    against the ImageRepository its spec.imageRepositoryRef names (namespace defaulting to the policy's)."""
+    _two_image_task(tmp_path, "t-two", web_range="2.1.x", namespace=namespace)
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-two")
+    assert [f"{f.step}: {f.detail}" for f in report.findings if not f.ok] == []
+
+
+def test_a_second_image_policy_that_selects_nothing_fails_with_its_own_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _two_image_task(tmp_path, "t-two-bad", web_range="3.x")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-two-bad")
+    bad = next(f for f in report.findings if not f.ok)
+    assert bad.step == "solution passes every offline check"
+    assert "policy.resolves" in bad.detail
+    assert "range '3.x' matches none of the 4 tags of ghcr.io/acme/web; nearest: 2.1.1" in bad.detail
