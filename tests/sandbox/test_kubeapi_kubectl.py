@@ -190,3 +190,60 @@ def test_kubectl_watch_shows_status_changes(world: tuple[KubeAPIServer, Path], t
         watchdog.cancel()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+AUTOMATION = """\
+apiVersion: image.toolkit.fluxcd.io/{v}
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m0s
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    commit:
+      author:
+        email: flux@example.com
+        name: Flux
+"""
+
+# The CRDs' additionalPrinterColumns (image-reflector-controller v1.1.x and v1.2.x, image-automation-
+# controller v1.1.x and v1.2.x config/crd/bases: the same for v1 and v1beta2), as kubectl prints them;
+# `-o wide` adds the priority-1 columns in their place.
+PRINTER_COLUMNS = {
+    "imagerepositories": (["NAME", "IMAGE", "TAGS", "READY", "STATUS", "AGE"], "LAST SCAN", 5),
+    "imagepolicies": (["NAME", "IMAGE", "TAG", "READY", "STATUS", "AGE"], None, 0),
+    "imageupdateautomations": (["NAME", "READY", "STATUS", "AGE"], "LAST RUN", 3),
+}
+
+
+def _headers(line: str) -> list[str]:
+    # kubectl separates columns by at least three spaces; header names have single spaces (LAST RUN)
+    return [h.strip() for h in line.split("   ") if h.strip()]
+
+
+@pytest.mark.parametrize("versions", [("v1",), ("v1", "v1beta2")], ids=["flux-2.9", "flux-2.8"])
+def test_kubectl_get_prints_each_image_crd_printer_columns(tmp_path: Path, versions: tuple[str, ...]) -> None:
+    """`kubectl get` (and `-o wide`) prints the columns of Flux's CRDs in their order, for every served
+    version: the sandbox listed ImageUpdateAutomation's LAST RUN before READY (the CRD has it after
+    STATUS)."""
+    with KubeAPIServer(image_api_versions=versions) as srv:
+        kc = srv.write_kubeconfig(tmp_path / "kc")
+        for version in versions:
+            path = tmp_path / f"objects-{version}.yaml"
+            path.write_text(
+                MANIFEST.format(v=version, interval="5m0s") + "---\n" + AUTOMATION.format(v=version)
+            )
+            applied = kubectl(kc, "apply", "-f", str(path))
+            assert applied.returncode == 0, applied.stderr
+            for plural, (columns, wide, at) in PRINTER_COLUMNS.items():
+                resource = f"{plural}.{version}.image.toolkit.fluxcd.io"
+                got = kubectl(kc, "get", resource, "-n", "flux-system")
+                assert got.returncode == 0, got.stderr
+                assert _headers(got.stdout.splitlines()[0]) == columns, (version, plural)
+                expected = [*columns[:at], wide, *columns[at:]] if wide else columns
+                got = kubectl(kc, "get", resource, "-n", "flux-system", "-o", "wide")
+                assert _headers(got.stdout.splitlines()[0]) == expected, (version, plural)

@@ -245,10 +245,12 @@ _POLICY_COLUMNS = (
     Column("Status", _STATUS),
     _AGE,
 )
+# In the CRD's order (IAC config/crd/bases, v1 and v1beta2 alike): `kubectl get -o wide` shows Last run
+# after Status, not first.
 _IUA_COLUMNS = (
-    Column("Last run", ".status.lastAutomationRunTime", priority=1),
     Column("Ready", _READY),
     Column("Status", _STATUS),
+    Column("Last run", ".status.lastAutomationRunTime", priority=1),
     _AGE,
 )
 _IMAGE_CATEGORIES = ("fluxcd", "fluxcd-images", "all")
