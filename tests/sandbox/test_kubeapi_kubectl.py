@@ -247,3 +247,25 @@ def test_kubectl_get_prints_each_image_crd_printer_columns(tmp_path: Path, versi
                 expected = [*columns[:at], wide, *columns[at:]] if wide else columns
                 got = kubectl(kc, "get", resource, "-n", "flux-system", "-o", "wide")
                 assert _headers(got.stdout.splitlines()[0]) == expected, (version, plural)
+
+
+@pytest.mark.parametrize("versions", [("v1",), ("v1", "v1beta2")], ids=["flux-2.9", "flux-2.8"])
+def test_image_crd_categories_as_the_flux_release_has_them(tmp_path: Path, versions: tuple[str, ...]) -> None:
+    """The image CRDs joined the kubectl categories all, fluxcd and fluxcd-images in Flux 2.9
+    (image-automation-controller v1.2.1, its CHANGELOG: 'Add categories to ImageUpdateAutomation CRD';
+    image-reflector-controller the same week): on Flux 2.8 `kubectl get fluxcd-images` knows no such
+    resource and `kubectl get all` lists no image objects."""
+    with KubeAPIServer(image_api_versions=versions) as srv:
+        kc = srv.write_kubeconfig(tmp_path / "kc")
+        applied = kubectl(kc, "apply", "-f", str(write_manifest(tmp_path)))
+        assert applied.returncode == 0, applied.stderr
+        images = kubectl(kc, "get", "fluxcd-images", "-n", "flux-system", "-o", "name")
+        everything = kubectl(kc, "get", "all", "-n", "flux-system", "-o", "name")
+        if versions == ("v1",):
+            assert images.returncode == 0, images.stderr
+            assert "imagepolicy.image.toolkit.fluxcd.io/nginx" in images.stdout.splitlines()
+            assert "imagepolicy.image.toolkit.fluxcd.io/nginx" in everything.stdout.splitlines()
+        else:
+            assert images.returncode != 0
+            assert 'the server doesn\'t have a resource type "fluxcd-images"' in images.stderr
+            assert not [n for n in everything.stdout.splitlines() if "image.toolkit.fluxcd.io" in n]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 
 from lab.core.manifests.models import IMAGE_CONTROLLERS
 from lab.sandbox.kubeapi.resources import CORE_CRDS, CRD_GROUP, IMAGE_CRDS, JSON, crd_object
@@ -38,6 +39,13 @@ _TAGS: dict[str, dict[str, str]] = {
 def default_flux_version(image_api_versions: Sequence[str]) -> str:
     """Flux 2.8 still serves image v1beta2; 2.9 serves v1 only."""
     return "v2.8.2" if "v1beta2" in image_api_versions else "v2.9.4"
+
+
+def image_crd_categories(flux_version: str) -> bool:
+    """Whether the image CRDs of this Flux are in the kubectl categories all, fluxcd, fluxcd-images: from
+    Flux 2.9 (image-automation-controller v1.2.1, image-reflector-controller v1.2.1); 2.8's have none."""
+    minor = flux_version.lstrip("v").split(".")[:2]
+    return [int(p) for p in minor if p.isdigit()] >= [2, 9]
 
 
 def flux_labels(flux_version: str, component: str | None = None) -> dict[str, str]:
@@ -143,6 +151,7 @@ def ensure_world(
             _upsert(store, controller_deployment(component, version))
         if image_controllers and versions:
             for spec in IMAGE_CRDS:
+                spec = spec if image_crd_categories(version) else replace(spec, categories=())
                 _upsert(store, crd_object(spec, versions, flux_labels(version, spec.component)))
             for component in IMAGE_CONTROLLERS:
                 _upsert(store, controller_deployment(component, version))
