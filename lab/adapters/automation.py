@@ -86,7 +86,9 @@ def run_automations(
         except LabError as err:
             failures.append(err)
             name = f"{iua.namespace}/{iua.name}"
-            results.append(SimulationResult(name, "", [], [], None, None, False, "", error=str(err)))
+            results.append(
+                SimulationResult(name, "", [], [], None, None, False, "", error=str(err), failure=err)
+            )
     if failures and len(failures) == len(automations):
         raise failures[0]
     return results

@@ -77,6 +77,8 @@ class SimulationResult:
     diff: str
     files: list[str] = field(default_factory=list)
     error: str = ""  # this automation failed (the others still ran, as each reconciles on its own)
+    failure: LabError | None = None
+    """The failure behind `error`, with what Flux would report (a `CommitTemplateError`'s reason)."""
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -19,8 +19,6 @@ from lab.sandbox.controllers.common import (
     JSON,
     Clock,
     Controller,
-    changed_or_requested,
-    first_condition,
     generation,
     handled,
     key,
@@ -45,7 +43,14 @@ _STALLED = frozenset({"InvalidSourceConfiguration", "RemovedTemplateField", "Inv
 
 def classify_failure(err: LabError) -> tuple[str, str]:
     """(reason, message) Flux would report for a failed run."""
+    from lab.core.commit_message import CommitTemplateError
+
+    if isinstance(err, CommitTemplateError):
+        # IAC :494-507: RemovedTemplateField (stalled) or GitOperationFailed 'failed to update source: ...'
+        return err.reason, err.flux_message
     message = err.message
+    if message.startswith("failed to parse policy selector"):
+        return "InvalidPolicySelector", message  # IAC :323-328, stalled
     if message.startswith("failed configuring source manager"):
         return "SourceManagerFailed", message
     if "walking path" in message or message.startswith("failed to apply policies"):
@@ -92,9 +97,21 @@ class AutomationController(Controller):
         self.tag_source = tag_source
         self.runs = 0
 
-    def _observed_policies(self, ns: str) -> dict[str, JSON]:
+    def _observed_policies(self, iua: JSON) -> dict[str, JSON]:
+        """IAC getPolicies: the ImagePolicies of the automation's namespace its `policySelector` selects
+        that have a `latestRef`, by name (an unusable selector stalls the run before this matters)."""
+        from lab.core.diagnose import selector_matches, selector_problem
+
+        selector = spec(iua).get("policySelector")
+        if not isinstance(selector, Mapping) or selector_problem(selector) is not None:
+            selector = None
         out: dict[str, JSON] = {}
-        for pol in self.api.list(POLICY_KIND, ns):
+        for pol in self.api.list(POLICY_KIND, key(iua)[0]):
+            labels = (pol.get("metadata") or {}).get("labels") or {}
+            if selector is not None and not selector_matches(
+                selector, {str(k): str(v) for k, v in labels.items()}
+            ):
+                continue
             ref = status(pol).get("latestRef")
             if isinstance(ref, Mapping) and ref.get("tag"):
                 out[key(pol)[1]] = {"name": ref.get("name"), "tag": ref.get("tag")}
@@ -115,6 +132,16 @@ class AutomationController(Controller):
             live.add((IUA_KIND, *key(iua)))
             self._reconcile(iua, now)
         self.schedule.forget_except(live)
+
+    def _switch_branch(self, iua: JSON, checkout: str) -> bool:
+        """IAC configurePush: Flux pushes to another branch than it checks out (then every run is a
+        full sync, and the observed revision is the checkout branch's); a push refspec syncs in full too."""
+        git = spec(iua).get("git")
+        push = git.get("push") if isinstance(git, Mapping) else None
+        if not isinstance(push, Mapping):
+            return False
+        branch = push.get("branch")
+        return bool(push.get("refspec")) or (isinstance(branch, str) and bool(branch) and branch != checkout)
 
     def _source(self, iua: JSON) -> tuple[JSON | None, str, str | None]:
         """(GitRepository, checkout branch, Flux's error when the source is unusable)."""
@@ -153,7 +180,7 @@ class AutomationController(Controller):
         ident = (IUA_KIND, ns, name)
         if spec(iua).get("suspend") is True:
             return
-        policies = self._observed_policies(ns)
+        policies = self._observed_policies(iua)
         repo, branch, source_error = self._source(iua)
         inputs = (generation(iua), requested_at(iua), sorted((k, str(v)) for k, v in policies.items()))
         if not self.schedule.is_due(ident, inputs, now):
@@ -162,9 +189,10 @@ class AutomationController(Controller):
         if stays_stalled(iua, _STALLED):
             self.schedule.done(ident, inputs, now, period)
             return
+        # observedPolicies and observedSourceRevision are persisted only by a run that succeeds
+        # (IAC :476-477, :520-521, :527-533): after a failure they still name what was last applied.
         new = dict(status(iua))
         new["lastAutomationRunTime"] = now_rfc3339()
-        new["observedPolicies"] = policies
         if source_error is not None:
             stalled = "invalid source configuration" in source_error
             reason = "InvalidSourceConfiguration" if stalled else "SourceManagerFailed"
@@ -187,14 +215,11 @@ class AutomationController(Controller):
             self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
             return
         revision = f"{branch}@sha1:{head}"
-        unchanged = (
-            policies == (status(iua).get("observedPolicies") or {})
-            and revision == status(iua).get("observedSourceRevision")
-            and not changed_or_requested(iua)
-            and first_condition(iua).get("status") == "True"
-        )
-        if unchanged:
-            # Flux's short-circuit: same policies, same head, nothing to clone.
+        switch = self._switch_branch(iua, branch)
+        sync_needed = policies != (status(iua).get("observedPolicies") or {}) or switch
+        if not sync_needed and revision == status(iua).get("observedSourceRevision"):
+            # Flux's short-circuit (IAC :415-443): the same policies and the checkout branch still at
+            # the observed commit: nothing is cloned, whatever the generation or a reconcile request.
             self._write(iua, new, True, "Succeeded", UP_TO_DATE)
             self.schedule.done(ident, inputs, now, period)
             return
@@ -206,18 +231,21 @@ class AutomationController(Controller):
             self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
             return
         self.runs += 1
+        new["observedPolicies"] = policies
         if result is not None and result.pushed and result.commit_sha:
             new["lastPushCommit"] = result.commit_sha
             new["lastPushTime"] = now_rfc3339()
-            new["observedSourceRevision"] = f"{result.branch}@sha1:{result.commit_sha}"
+            # The pushed commit, or with another push branch the checked-out one (IAC :527-532).
+            new["observedSourceRevision"] = (
+                revision if switch else f"{result.branch}@sha1:{result.commit_sha}"
+            )
             updated = self._write(iua, new, True, "Succeeded", UP_TO_DATE)
             text = (
                 f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'\n{result.message or ''}"
             )
             self.api.record_event(updated, "Normal", "Succeeded", text, "image-automation-controller")
         else:
-            if revision:
-                new["observedSourceRevision"] = revision
+            new["observedSourceRevision"] = revision
             self._write(iua, new, True, "Succeeded", UP_TO_DATE)
         self.schedule.done(ident, inputs, now, period)
 
@@ -232,7 +260,7 @@ class AutomationController(Controller):
             raise
         mine = next((r for r in results if r.automation == f"{ns}/{name}"), None)
         if mine is not None and mine.error:
-            raise LabError(mine.error)
+            raise mine.failure or LabError(mine.error)
         return mine
 
     def _write(
