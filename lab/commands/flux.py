@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from lab.commands._common import add_kubeconfig_args, positive, print_usage
-from lab.errors import LabError, UsageError
+from lab.errors import UsageError
 
 KIND_CHOICES = ("repository", "policy", "update")
 
@@ -81,11 +81,34 @@ def _get_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def timeout_arg(value: str) -> float:
+    """An argparse type: flux's `--timeout` (a Go duration such as 5m0s or 30s), or plain seconds."""
+    from lab.core.duration import DurationError, parse_duration
+
+    try:
+        return positive(value)
+    except argparse.ArgumentTypeError:
+        pass
+    try:
+        seconds = parse_duration(value) / 1e9
+    except DurationError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive duration")
+    return seconds
+
+
 def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
     """KIND NAME and cluster flags of `flux reconcile image` (also `lab reconcile`)."""
     parser.add_argument("kind", choices=KIND_CHOICES)
-    parser.add_argument("name")
-    parser.add_argument("--timeout", type=positive, default=60.0, metavar="S", help="seconds to wait (60)")
+    parser.add_argument("name", nargs="?")
+    parser.add_argument(
+        "--timeout",
+        type=timeout_arg,
+        default=300.0,
+        metavar="DURATION",
+        help="how long to wait, as flux's --timeout: 5m0s (default), 30s, or seconds",
+    )
     _cluster_args(parser)
     parser.set_defaults(func=run_reconcile)
 
@@ -246,62 +269,55 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-# --- reconcile -----------------------------------------------------------------------------------------
+# --- reconcile ---------------------------------------------------------------------------------------
 
-
-def _success_line(kind: str, obj: dict[str, Any], message: str) -> str:
-    status = obj.get("status") or {}
-    if kind == "ImageRepository":
-        count = (status.get("lastScanResult") or {}).get("tagCount", 0)
-        return f"✔ scan fetched {count} tags"
-    if kind == "ImagePolicy":
-        ref = status.get("latestRef") or {}
-        if ref.get("tag"):
-            digest = f"@{ref['digest']}" if ref.get("digest") else ""
-            return f"✔ selected ref {ref.get('name')}:{ref.get('tag')}{digest}"
-        return f"✔ selected ref {status.get('latestImage', '')}"
-    return f"✔ {message}"
+# flux polls every 2 s (rootArgs.pollInterval); the lab asks more often, which changes no line it prints.
+POLL_SECONDS = 0.25
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    from lab.core.fluxget import ready_condition
+    """flux2 cmd/flux/reconcile.go `reconcileCommand.run`: annotate, then poll until the controller has
+    handled the request (status.lastHandledReconcileAt moved) and kstatus says Current; Stalled ends it
+    with the stalled message, InProgress (Reconciling, Ready=False, an older observedGeneration) keeps
+    it waiting until --timeout, which ends as Go's context does: `context deadline exceeded`."""
+    from lab.core.kstatus import reconcile_progress
 
     kind = _kind(args.kind)
     ns = args.namespace
     err = sys.stderr
+    if not args.name:
+        err.write(f"✗ {kind} name is required\n")
+        return 1
+    deadline = time.monotonic() + args.timeout
     with _client(args) as client:
         obj = client.get(kind, args.name, ns)
         if obj is None:
-            raise LabError(
-                f"{kind} object '{args.name}' not found in \"{ns}\" namespace",
-                hint=f"list them with `lab flux get image {args.kind} -A`",
-            )
+            # the API server's NotFound, as flux prints the Get error
+            err.write(f'✗ {_resource(kind)} "{args.name}" not found\n')
+            return 1
         if (obj.get("spec") or {}).get("suspend") is True:
             err.write("✗ resource is suspended\n")
             return 1
         err.write(f"► annotating {kind} {args.name} in {ns} namespace\n")
-        stamp = client.request_reconcile(kind, args.name, ns)
+        client.request_reconcile(kind, args.name, ns)
         err.write(f"✔ {kind} annotated\n")
+        previous = (obj.get("status") or {}).get("lastHandledReconcileAt")
         err.write(f"◎ waiting for {kind} reconciliation\n")
-        deadline = time.monotonic() + args.timeout
         while True:
-            obj = client.get(kind, args.name, ns) or {}
-            status = obj.get("status") or {}
-            handled = status.get("lastHandledReconcileAt") == stamp
-            cond = ready_condition(obj)
-            current = status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation")
-            if handled and cond is not None and current:
-                if cond.is_true:
-                    err.write(_success_line(kind, obj, cond.message) + "\n")
-                    return 0
-                err.write(f"✗ {kind} reconciliation failed: '{cond.message}'\n")
+            done = reconcile_progress(kind, client.get(kind, args.name, ns) or {}, previous or None)
+            if done is not None:
+                err.write(f"{'✔' if done.ok else '✗'} {done.line}\n")
+                return 0 if done.ok else 1
+            if time.monotonic() >= deadline:
+                err.write("✗ context deadline exceeded\n")
                 return 1
-            if time.monotonic() > deadline:
-                raise LabError(
-                    f"timed out waiting for {kind} {ns}/{args.name} to handle the reconcile request",
-                    hint="are the image controllers running? `lab flux check` lists them",
-                )
-            time.sleep(0.1)
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _resource(kind: str) -> str:
+    from lab.core.fluxget import resource_name
+
+    return resource_name(kind)
 
 
 def run(args: argparse.Namespace) -> int:

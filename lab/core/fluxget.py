@@ -35,6 +35,18 @@ for _kind, _aliases in {
         _KIND_ALIASES[_alias] = _kind
 
 
+_PLURALS = {
+    "ImageRepository": "imagerepositories",
+    "ImagePolicy": "imagepolicies",
+    "ImageUpdateAutomation": "imageupdateautomations",
+}
+
+
+def resource_name(kind: str) -> str:
+    """`ImagePolicy` -> `imagepolicies.image.toolkit.fluxcd.io`, as the API server names it in errors."""
+    return f"{_PLURALS[kind]}.image.toolkit.fluxcd.io"
+
+
 def image_kind(name: str) -> str:
     """`policy`, `imagepolicies`, `imgpol` or `ImagePolicy` -> `ImagePolicy`; ValueError if unknown."""
     kind = _KIND_ALIASES.get(name.strip().lower())
