@@ -280,7 +280,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     handled the request (status.lastHandledReconcileAt moved) and kstatus says Current; Stalled ends it
     with the stalled message, InProgress (Reconciling, Ready=False, an older observedGeneration) keeps
     it waiting until --timeout, which ends as Go's context does: `context deadline exceeded`."""
-    from lab.core.kstatus import reconcile_progress
+    from lab.core.kstatus import reconcile_progress, retried_failure
 
     kind = _kind(args.kind)
     ns = args.namespace
@@ -303,8 +303,18 @@ def run_reconcile(args: argparse.Namespace) -> int:
         err.write(f"✔ {kind} annotated\n")
         previous = (obj.get("status") or {}).get("lastHandledReconcileAt")
         err.write(f"◎ waiting for {kind} reconciliation\n")
+        explained = False
         while True:
-            done = reconcile_progress(kind, client.get(kind, args.name, ns) or {}, previous or None)
+            obj = client.get(kind, args.name, ns) or {}
+            done = reconcile_progress(kind, obj, previous or None)
+            failure = None if explained or done is not None else retried_failure(obj, previous or None)
+            if failure is not None:
+                # Not flux's: it says nothing until the timeout, and a learner takes that for a hang.
+                err.write(
+                    f"  lab: Ready=False, {failure}. The controller retries it and flux reconcile "
+                    f"waits for it until --timeout; Ctrl-C stops waiting.\n"
+                )
+                explained = True
             if done is not None:
                 err.write(f"{'✔' if done.ok else '✗'} {done.line}\n")
                 return 0 if done.ok else 1

@@ -105,3 +105,18 @@ def reconcile_progress(kind: str, obj: Mapping[str, Any], previous_handled: str 
     if not ready.is_true:
         return Waited(False, f"{kind} reconciliation failed: '{ready.message}'")
     return Waited(True, success_message(kind, obj))
+
+
+def retried_failure(obj: Mapping[str, Any], previous_handled: str | None) -> str | None:
+    """Where flux is silent: the controller handled the request, failed and will retry
+    (Reconciling=True, Ready=False), so `flux reconcile` waits out its --timeout saying nothing. The
+    Ready condition as one line (`GitOperationFailed: ...`), or None when that is not the case."""
+    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
+    assert isinstance(status, Mapping)
+    handled = status.get("lastHandledReconcileAt")
+    if (str(handled) if handled else None) == previous_handled or compute(obj).status != "InProgress":
+        return None
+    ready = ready_condition(obj)
+    if ready is None or ready.status != "False":
+        return None
+    return f"{ready.reason}: {ready.message}" if ready.reason else ready.message
