@@ -11,6 +11,7 @@ on the line after it. Pure: the caller passes the text it parsed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lab.core.record import dataclass
 
@@ -22,6 +23,12 @@ _CONTEXT_OPENERS = (
     "while parsing a flow mapping",
     "while scanning a quoted scalar",
 )
+# The context of a node missing inside a `[...]` or `{...}` (`[a,` then the text ends): its mark is
+# where the node was expected, not the opener.
+_FLOW_NODE = "while parsing a flow node"
+
+# What the rough scan of flow collections looks at: their indicators, quotes, comments and line ends.
+_FLOW_CHARS = re.compile(r"[\[\]{}'\"#\n]")
 
 # `key:value` with no space after the colon where a key belongs: YAML reads it as one plain string.
 # The key is a field name (Kubernetes keys are words, dotted or dashed); a `//` after the colon is a
@@ -65,6 +72,40 @@ def glued_hint(value: str) -> str | None:
     if glued is None:
         return None
     return f"`{value}` is one string to YAML: put a space after '{glued[0]}:'"
+
+
+def flow_brackets(text: str) -> Iterator[tuple[int, str]]:
+    """The index and character of every `[`, `]`, `{` and `}` of `text` outside quoted scalars and
+    comments, in order. Rough, without a parser (it must also read text a parser refuses): a quote
+    starts a scalar after a space, a line start or one of `[{,:-`, a `#` a comment after a space."""
+    quote = ""
+    for m in _FLOW_CHARS.finditer(text):
+        ch, start = m.group(), m.start()
+        if ch == "\n":
+            if quote == "#":
+                quote = ""
+        elif quote:
+            if ch == quote and quote != "#":
+                quote = ""
+        elif ch == "#" and (start == 0 or text[start - 1] in " \t\n"):
+            quote = "#"
+        elif ch in "'\"" and (start == 0 or text[start - 1] in " \t\n[{,:-"):
+            quote = ch
+        elif ch in "[]{}":
+            yield start, ch
+
+
+def _open_brackets(text: str, end: int) -> list[int]:
+    """The indices of the `[` and `{` still open where `text[:end]` ends, outermost first."""
+    stack: list[int] = []
+    for index, ch in flow_brackets(text):
+        if index >= end:
+            break
+        if ch in "[{":
+            stack.append(index)
+        elif stack:
+            stack.pop()
+    return stack
 
 
 def _line_text(lines: list[str], line: int | None) -> str:
@@ -129,16 +170,27 @@ def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
 
     # An unclosed `[`, `{` or quote is met where the text ends (or a later line no longer fits in
     # it): the line to fix is the one it opens on.
-    if opened and at and context.startswith(_CONTEXT_OPENERS) and opened[0] != at[0]:
+    if opened and at and (context.startswith(_CONTEXT_OPENERS) or context == _FLOW_NODE):
+        end = at[2] if 0 <= at[2] <= len(text) else len(text)
         index = opened[2]
+        if context == _FLOW_NODE:
+            still_open = _open_brackets(text, end)
+            index = still_open[-1] if still_open else -1
         opener = text[index] if 0 <= index < len(text) and text[index] in _OPENERS else ""
-        if opener and not _closer_after(text, index, opener):
+        if not opener:
+            never_closed = False
+        elif opener in "'\"":
+            never_closed = not _closer_after(text, index, opener)
+        else:
+            never_closed = index in _open_brackets(text, len(text))
+        opens_on = text.count("\n", 0, index) + 1
+        if opener and never_closed and (opens_on != at[0] or not text[end:].strip()):
             what = "quote" if opener in "'\"" else opener
-            hint = f"close it with {_OPENERS[opener]} on line {opened[0]}"
+            hint = f"close it with {_OPENERS[opener]} on line {opens_on}"
             if opener not in "'\"":
                 hint += f", or quote the value if the {opener} is part of it"
             return YamlErrorText(
-                f"the {what} opened on line {opened[0]} is never closed: {problem}", opened[0], hint, where
+                f"the {what} opened on line {opens_on} is never closed: {problem}", opens_on, hint, where
             )
 
     # A key without its space: the scanner reads `key:value` as a plain scalar and fails after it:
@@ -160,4 +212,4 @@ def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
     return YamlErrorText(problem, line, hint, where)
 
 
-__all__ = ["YamlErrorText", "explain_yaml_error", "glued_hint", "glued_key"]
+__all__ = ["YamlErrorText", "explain_yaml_error", "flow_brackets", "glued_hint", "glued_key"]

@@ -18,7 +18,7 @@ from dataclasses import field
 from typing import Any
 
 from lab.core.record import dataclass
-from lab.core.yamlerror import explain_yaml_error
+from lab.core.yamlerror import explain_yaml_error, flow_brackets
 from lab.errors import LabError
 
 Path_ = tuple[str | int, ...]
@@ -371,39 +371,20 @@ def _iter_composed(text: str, file: str) -> Iterator[Any]:
         raise LabError("YAML nested too deeply to read", file=file, hint="flatten the document") from None
 
 
-_FLOW_CHARS = re.compile(r"[\[\]{}'\"#\n]")
-
-
 def _flow_depth_line(text: str, limit: int) -> int | None:
     """The line where flow collections (`[`/`{`) nest deeper than `limit`, else None.
 
     The YAML scanner looks ahead across every open flow collection before it yields a token, which is
     quadratic in their depth, so hostile nesting must be refused before parsing. Quotes and comments
-    are skipped roughly; a miscount only matters beyond `limit` levels.
+    are skipped roughly (`flow_brackets`); a miscount only matters beyond `limit` levels.
     """
     depth = 0
-    line = 1
-    quote = ""
-    for m in _FLOW_CHARS.finditer(text):
-        ch = m.group()
-        if ch == "\n":
-            line += 1
-            if quote == "#":
-                quote = ""
-            continue
-        if quote:
-            if ch == quote and quote != "#":
-                quote = ""
-            continue
-        if ch == "#" and (m.start() == 0 or text[m.start() - 1] in " \t\n"):
-            quote = "#"
-        elif ch in "'\"" and (m.start() == 0 or text[m.start() - 1] in " \t\n[{,:-"):
-            quote = ch
-        elif ch in "[{":
+    for index, ch in flow_brackets(text):
+        if ch in "[{":
             depth += 1
             if depth > limit:
-                return line
-        elif ch in "]}":
+                return text.count("\n", 0, index) + 1
+        else:
             depth = max(0, depth - 1)
     return None
 

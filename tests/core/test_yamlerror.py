@@ -73,6 +73,33 @@ def test_an_unclosed_bracket_points_at_the_line_it_opens_on() -> None:
     assert err.hint is not None and err.hint.startswith("close it with ] on line 12")
 
 
+@pytest.mark.parametrize("value", ["[", "[1.25.x,", "[1.25.x, [1.26.x],", "{"])
+def test_an_unclosed_bracket_at_the_end_of_the_file_points_at_the_line_it_opens_on(value: str) -> None:
+    # The parser misses a node where the text ends ("while parsing a flow node"): its marks are both
+    # past the last line, and the `[` is on the last line, or before it.
+    text = solution_text(POLICY).replace("range: 1.25.x", f"range: {value}")
+    assert text.split("\n")[11].endswith(f"range: {value}") and text.endswith(f"{value}\n")
+    opener = value[-1] if value[-1] in "[{" else value[0]
+    if value.startswith("[1.25.x, ["):
+        opener = "["  # the outer one: the inner is closed
+    for broken in (text, text + "  # the end\n", text.rstrip("\n")):
+        err = _load_error(broken)
+        assert err.line == 12, (broken[-30:], err)
+        assert err.message.startswith(f"invalid YAML: the {opener} opened on line 12 is never closed"), err
+        assert err.hint is not None and err.hint.startswith(
+            f"close it with {'}' if opener == '{' else ']'} on line 12"
+        )
+    # Flux's reader (ruamel, through the setters) says the same of a marked file.
+    (marker,) = find_markers(text + '# {"$imagepolicy": "flux-system:nginx"}\n', "f.yaml")
+    assert f"the {opener} opened on line 12 is never closed" in (marker.why_ignored or ""), marker.why_ignored
+
+
+def test_a_quote_left_open_on_the_last_line_names_it() -> None:
+    err = _load_error('a: 1\nb: "abc')
+    assert (err.line, err.hint) == (2, 'close it with " on line 2'), err
+    assert err.message.startswith("invalid YAML: the quote opened on line 2 is never closed")
+
+
 @pytest.mark.parametrize(
     ("text", "line", "hint"),
     [

@@ -68,7 +68,7 @@ def test_size_and_depth_limits() -> None:
     [
         ("a: b: c\n", 1, "mapping values are not allowed"),
         ("a: 1\nb:\n\t- x\n", 3, "tabs"),
-        ("a: [1,\n", 2, "expected"),
+        ("a: [1,\n", 1, "the [ opened on line 1 is never closed"),
         ('a: "unterminated\n', 1, "the quote opened on line 1 is never closed"),
         ("a: 1\nb: 2\na: 3\n", 3, "appears twice"),
         ("key: value\n  bad indent: x\n", 2, "invalid YAML"),
