@@ -34,6 +34,8 @@ _FLOW_CHARS = re.compile(r"[\[\]{}'\"#\n]")
 # The key is a field name (Kubernetes keys are words, dotted or dashed); a `//` after the colon is a
 # URL, which nobody means as a key.
 _GLUED = re.compile(r"([A-Za-z_][\w.-]*):(?!//)([^\s:][^\s]*)")
+# The same written inside quotes, where a space after the colon does not make it a key either.
+_KEYED = re.compile(r"\s*([A-Za-z_][\w.-]*):(?!//)[ \t]*([^\s:].*?)\s*")
 _GLUED_LINE = re.compile(r"[ \t]*(?:-[ \t]+)?(" + _GLUED.pattern + r")[ \t]*(?:#.*)?")
 
 # The start of a line up to a `:` the scanner refused: one key, nothing before it on the line.
@@ -63,6 +65,13 @@ def glued_key(value: str) -> tuple[str, str] | None:
     """`("range", "1.25.x")` for the string `range:1.25.x`: a `key:value` missing the space YAML needs
     after the colon to read a key; None for anything else (`https://x`, `a: b`, `nginx`)."""
     m = _GLUED.fullmatch(value)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def key_in_string(value: str) -> tuple[str, str] | None:
+    """`("range", "1.25.x")` for a string that holds a field and its value: `range:1.25.x`, or, quoted,
+    `'range: 1.25.x'` (a quoted `key: value` is one string too); None for anything else."""
+    m = _KEYED.fullmatch(value)
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -212,4 +221,4 @@ def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
     return YamlErrorText(problem, line, hint, where)
 
 
-__all__ = ["YamlErrorText", "explain_yaml_error", "flow_brackets", "glued_hint", "glued_key"]
+__all__ = ["YamlErrorText", "explain_yaml_error", "flow_brackets", "glued_hint", "glued_key", "key_in_string"]

@@ -182,6 +182,16 @@ spec:
         (GenerateOptions(image="Nginx"), "--image", "could not parse reference: Nginx"),
         (GenerateOptions(policy=PolicySpec("semver", "")), "--semver", "empty"),
         (GenerateOptions(policy=PolicySpec("semver", "1.25.x.y")), "--semver", "invalid semver range"),
+        (
+            GenerateOptions(policy=PolicySpec("semver", "range:1.25.x")),
+            "--semver",
+            "give the range alone: --semver 1.25.x",
+        ),
+        (
+            GenerateOptions(policy=PolicySpec("semver", "range: >=1.25.0 <1.26.0")),
+            "--semver",
+            "give the range alone: --semver '>=1.25.0 <1.26.0'",
+        ),
         (GenerateOptions(policy=PolicySpec("numerical", "up")), "--numerical", "asc or desc"),
         (GenerateOptions(policy=PolicySpec("alphabetical", "ASC")), "--alphabetical", "asc or desc"),
         (GenerateOptions(name="Nginx"), "--name", "not a valid name"),

@@ -666,3 +666,81 @@ def test_a_quoted_key_value_string_is_not_taken_for_a_missing_space() -> None:
     (first, *_) = errors(problems_for(policy=GOOD_POLICY.replace("range: 1.25.x", "'range:1.25.x'")))
     # Quoted, it is a string on purpose: a space inside the quotes would not make it a key.
     assert first.field == "spec.policy.semver" and "put a space" not in first.hint, first
+
+
+_SEMVER_FIX = "write semver: {range: 1.25.x}, or range: 1.25.x on its own line under semver:"
+
+
+@pytest.mark.parametrize(
+    ("new", "field", "line", "hint"),
+    [
+        # The hint was "write semver: {range: range:1.25.x} - the range goes one level down".
+        (
+            "'range:1.25.x'",
+            "spec.policy.semver",
+            12,
+            f"'range:1.25.x' is one string in quotes, not the range field: {_SEMVER_FIX}",
+        ),
+        (
+            '"range: 1.25.x"',
+            "spec.policy.semver",
+            12,
+            f'"range: 1.25.x" is one string in quotes, not the range field: {_SEMVER_FIX}',
+        ),
+        (
+            "semver: 'range:1.25.x'",
+            "spec.policy.semver",
+            11,
+            f"'range:1.25.x' is one string in quotes, not the range field: {_SEMVER_FIX}",
+        ),
+        # Unquoted on the key's line, "put a space after 'range:'" made `semver: range: 1.25.x`, which YAML refuses.
+        (
+            "semver: range:1.25.x",
+            "spec.policy.semver",
+            11,
+            f"`range:1.25.x` is one string to YAML, not the range field: {_SEMVER_FIX}",
+        ),
+        # The range holds the key: the hint was the general "Masterminds syntax, e.g. 1.25.x, ...".
+        (
+            "range: 'range:1.25.x'",
+            "spec.policy.semver.range",
+            12,
+            "'range:' is not part of the range: write range: 1.25.x",
+        ),
+        (
+            "range: range:1.25.x",
+            "spec.policy.semver.range",
+            12,
+            "'range:' is not part of the range: write range: 1.25.x",
+        ),
+        (
+            "range: 'range: >=1.25.0 <1.26.0'",
+            "spec.policy.semver.range",
+            12,
+            "'range:' is not part of the range: write range: '>=1.25.0 <1.26.0'",
+        ),
+        (
+            'range: "semver:1.25.x"',
+            "spec.policy.semver.range",
+            12,
+            "'semver:' is not part of the range: write range: 1.25.x",
+        ),
+    ],
+)
+def test_a_quoted_key_and_value_says_what_was_meant(new: str, field: str, line: int, hint: str) -> None:
+    old = "    semver:\n      range: 1.25.x\n" if new.startswith("semver:") else "range: 1.25.x"
+    policy = GOOD_POLICY.replace(old, f"    {new}\n" if new.startswith("semver:") else new, 1)
+    assert policy != GOOD_POLICY
+    (first, *_) = errors(problems_for(policy=policy))
+    assert (first.field, first.line, first.hint) == (field, line, hint), first
+
+
+def test_an_order_that_names_its_key_says_what_to_write() -> None:
+    policy = GOOD_POLICY.replace(
+        "    semver:\n      range: 1.25.x\n", "    numerical:\n      order: 'order:asc'\n", 1
+    )
+    (first, *_) = errors(problems_for(policy=policy))
+    assert (first.field, first.hint) == (
+        "spec.policy.numerical.order",
+        "'order:' is not part of the order: write order: asc",
+    ), first

@@ -138,6 +138,12 @@ def _write_literal(out: _Out, value: str, indent: int, *, indent_blank_lines: bo
         out.newline()
 
 
+def yaml_value(text: str) -> str:
+    """`text` written as a value the way a learner would type it: plain where go-yaml writes it plain
+    (`1.25.x`), else single-quoted (`'>=1.25.0 <1.26.0'`)."""
+    return text if scalar_style(text) == "plain" else "'" + text.replace("'", "''") + "'"
+
+
 def _scalar_text(value: Any) -> tuple[str, bool]:
     """(text, is_string) for a scalar value."""
     if isinstance(value, bool):

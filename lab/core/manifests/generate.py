@@ -11,6 +11,7 @@ Two output shapes:
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import field, fields, replace
 from typing import Any, cast, get_args
@@ -23,6 +24,7 @@ from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
 from lab.core.manifests.validate import git_branch_error, template_problems
 from lab.core.policy.spec import PolicyKind, PolicySpec
 from lab.core.record import dataclass
+from lab.core.yamlerror import key_in_string
 from lab.core.yamlsafe import load_all, load_one
 from lab.errors import LabError
 
@@ -199,6 +201,14 @@ def check_options(opts: GenerateOptions) -> GenerateOptions:
     return opts
 
 
+def _range_alone(value: str) -> str | None:
+    """`--semver range:1.25.x` (the field's name typed with its value): give the range alone."""
+    written = key_in_string(value)
+    if written is None or written[0] not in ("range", "semver"):
+        return None
+    return f"give the range alone: --semver {shlex.quote(written[1])}"
+
+
 def _check_policy(policy: PolicySpec) -> None:
     if policy.kind == "semver":
         if not policy.value.strip():
@@ -215,7 +225,8 @@ def _check_policy(policy: PolicySpec) -> None:
             raise LabError(
                 f"--semver {policy.value}: invalid semver range: {err}",
                 field="--semver",
-                hint="Masterminds syntax, e.g. 1.25.x, ~1.25, '>=1.25.0 <1.26.0'",
+                hint=_range_alone(policy.value)
+                or "Masterminds syntax, e.g. 1.25.x, ~1.25, '>=1.25.0 <1.26.0'",
             ) from None
     elif policy.kind in ("numerical", "alphabetical"):
         if policy.value not in ("asc", "desc"):

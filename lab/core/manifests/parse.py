@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
+from lab.core.manifests.emit import yaml_value
 from lab.core.manifests.models import (
     IMAGE_GROUP,
     IMAGE_KINDS,
@@ -29,7 +30,7 @@ from lab.core.manifests.models import (
     Problem,
 )
 from lab.core.policy.spec import PolicyKind, PolicySpec
-from lab.core.yamlerror import glued_hint, glued_key
+from lab.core.yamlerror import glued_hint, glued_key, key_in_string
 from lab.core.yamlsafe import Doc, join_path, load_all, split_path
 from lab.errors import LabError
 
@@ -126,26 +127,49 @@ class _Reader:
         )
 
     def _line(self, path: str, value: Any) -> int:
-        """The key's line; a glued `key:value`'s own, where the space is missing (the line under the key)."""
+        """The key's line; a `key:value` string's own, where the fix goes (the line under the key when the
+        space is missing there, or when the string is quoted there)."""
         pos = self.doc.value_pos.get(split_path(path))
-        if pos is not None and isinstance(value, str) and glued_key(value) and not self.doc.style_of(path):
+        if pos is not None and isinstance(value, str) and self._written_key(path, value) is not None:
             return pos.line
         return self.doc.line_of(path)
+
+    def _written_key(self, path: str, value: str) -> tuple[str, str] | None:
+        """The field and value a string at `path` holds: `range:1.25.x` plain (a space missing), or
+        `'range: 1.25.x'` quoted (a quoted string is never a key)."""
+        if self.doc.style_of(path):
+            return key_in_string(value)
+        return glued_key(value)
 
     def _mapping_hint(self, path: str, key: str, value: Any) -> str:
         """How to turn the scalar `value` at `path` into the mapping `key` needs."""
         inner = _INNER.get(key)
-        glued = glued_key(value) if isinstance(value, str) and not self.doc.style_of(path) else None
-        if glued is not None:
-            # `range:1.25.x`: the learner wrote the field, but YAML needs a space to read it as one.
-            name, rest = glued
+        quote = self.doc.style_of(path)
+        written = self._written_key(path, value) if isinstance(value, str) else None
+        if written is not None:
+            # `range:1.25.x`, or `'range:1.25.x'`: the learner wrote the field, but as one string.
+            name, rest = written
+            quoted = quote in ("'", '"')
+            shown = (
+                f"{quote}{value}{quote} is one string in quotes"
+                if quoted
+                else f"`{value}` is one string to YAML"
+            )
+            what = f"{shown}, not the {name} field"
             below = _INNER.get(name)
-            if name != inner and below is not None and glued_key(rest) is None:
-                return (
-                    f"`{value}` is one string to YAML: write {name}: {{{below}: {rest}}} "
-                    f"(a space after '{name}:', and the {below} goes one level down)"
-                )
-            return glued_hint(value) or ""
+            if name != inner and below is not None and key_in_string(rest) is None:
+                fix = f"write {name}: {{{below}: {yaml_value(rest)}}}"
+                if quote:
+                    return f"{what}: {fix}"
+                return f"`{value}` is one string to YAML: {fix} (a space after '{name}:', and the {below} goes one level down)"
+            pos = self.doc.value_pos.get(split_path(path))
+            if not quote and pos is not None and pos.line != self.doc.line_of(path):
+                return glued_hint(value) or ""  # on a line of its own: only the space is missing
+            # On the key's line a space would make `semver: range: 1.25.x`, which YAML refuses.
+            return (
+                f"{what}: write {key}: {{{name}: {yaml_value(rest)}}}, "
+                f"or {name}: {yaml_value(rest)} on its own line under {key}:"
+            )
         if inner:
             return f"write {key}: {{{inner}: {_plain(value)}}} - the {inner} goes one level down"
         return f"put the fields of {key} on their own lines, indented under it"

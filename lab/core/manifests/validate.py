@@ -18,6 +18,7 @@ from lab.core.dnsnames import dns_label_error, dns_subdomain_error
 from lab.core.duration import check_interval
 from lab.core.imagename import ImageNameError, image_warnings, parse_image
 from lab.core.manifests import schema
+from lab.core.manifests.emit import yaml_value
 from lab.core.manifests.models import (
     IMAGE_GROUP,
     SIG_EXCLUSION,
@@ -30,6 +31,7 @@ from lab.core.manifests.models import (
     Severity,
 )
 from lab.core.scan import exclusion_problem
+from lab.core.yamlerror import key_in_string
 
 __all__ = [
     "Problem",
@@ -403,7 +405,8 @@ def _check_policy_block(c: _Collector, pol: ImagePolicy) -> None:
                 "policy.order",
                 f"spec.policy.{spec.kind}.order",
                 f"spec.policy.{spec.kind}.order '{spec.value}' is not asc or desc",
-                "asc picks the highest value (newest), desc the lowest",
+                _key_in_value_hint(spec.value, "order", ("order",))
+                or "asc picks the highest value (newest), desc the lowest",
             )
     if spec.filter_pattern is not None:
         _check_filter(c, pol, spec.filter_pattern)
@@ -430,8 +433,18 @@ def _check_range(c: _Collector, pol: ImagePolicy, text: str) -> None:
             "policy.range",
             "spec.policy.semver.range",
             f"invalid semver range '{text}': {err} (ImagePolicy stalls: InvalidPolicy)",
-            "Masterminds syntax, e.g. 1.25.x, ~1.25 or '>=1.25.0 <1.26.0'",
+            _key_in_value_hint(text, "range", ("range", "semver"))
+            or "Masterminds syntax, e.g. 1.25.x, ~1.25 or '>=1.25.0 <1.26.0'",
         )
+
+
+def _key_in_value_hint(text: str, key: str, names: tuple[str, ...]) -> str | None:
+    """The fix for a value that names its field (`range: 'range:1.25.x'`, quoted or not: the field
+    holds the string `range:1.25.x`), None for any other value."""
+    written = key_in_string(text)
+    if written is None or written[0] not in names:
+        return None
+    return f"'{written[0]}:' is not part of the {key}: write {key}: {yaml_value(written[1])}"
 
 
 def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
