@@ -204,6 +204,13 @@ class CheckContext:
 # The parameters the library's checks of image automation read (a task's checks.toml [params]).
 
 
+def graded_branch(ctx: CheckContext | Mapping[str, Any]) -> str:
+    """origin's branch the checks read (of a context, or of a task's settings): the one `lab grade`
+    graded, else main (what Flux deploys unless the learner's GitRepository says otherwise)."""
+    settings = ctx.settings if isinstance(ctx, CheckContext) else ctx
+    return str(settings.get("branch", "main"))
+
+
 def automation_files(ctx: CheckContext) -> tuple[str, ...]:
     """The ImageRepository, ImagePolicy and ImageUpdateAutomation files, in that order."""
     return ctx.files_param("automation_files")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
-from lab.checks.context import CheckContext, automation_files
+from lab.checks.context import CheckContext, automation_files, graded_branch
 from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.checks.runner import Concluded
 from lab.core.imagename import canonical_or_written
@@ -413,7 +413,7 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
     params = _params(ctx)
     production = norm_path(str(params.get("production", "apps/production")))
     staging = norm_path(str(params.get("staging", "apps/staging")))
-    deploy_branch = str(ctx.settings.get("branch", "main"))
+    deploy_branch = graded_branch(ctx)
     tree = _origin_tree(ctx)
     texts = _texts(tree)
     prod_dirs = environment_dirs(texts, production)

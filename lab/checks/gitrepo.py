@@ -10,6 +10,7 @@ from lab.checks.context import (
     automation_dir,
     automation_files,
     deployment_file,
+    graded_branch,
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
@@ -96,7 +97,7 @@ def _origin(ctx: CheckContext) -> Origin:
 
     def compute() -> Origin:
         ws = _workspace(ctx)
-        branch = str(ctx.settings.get("branch", "main"))
+        branch = graded_branch(ctx)
         if "origin" not in ws.remotes():
             raise GitError(
                 f"{ctx.workspace.name} has no remote origin",
@@ -167,10 +168,20 @@ def git_pushed(ctx: CheckContext) -> Outcome:
             Evidence("git", "fetch", f"fetch failed, using the last fetched state: {origin.fetch_error}")
         )
     ahead, behind = _ahead_behind(ws, branch, origin.ref, sha)
+    elsewhere = _other_branch(ws, branch)
     if stale:
         missing = [f for f in stale if f not in remote_tree]
         what = "missing on" if missing else "different on"
         committed = not missing or all(f in head_tree for f in missing)
+        if elsewhere is not None and committed:
+            # Pushed, maybe, but to a branch nothing grades: a `git push` there changes nothing here.
+            return Outcome.failed(
+                f"{', '.join(stale)} {what} origin/{branch}: you are on {elsewhere}, and the checks "
+                f"read {branch} - merge {elsewhere} into it",
+                file=stale[0],
+                hint=_merge_hint(elsewhere, branch),
+                evidence=evidence,
+            )
         if committed and ahead and behind:
             return _diverged(branch, ahead, behind, evidence)
         return Outcome.failed(
@@ -182,10 +193,11 @@ def git_pushed(ctx: CheckContext) -> Outcome:
     local_deploy = ctx.read_text(deployment_file(ctx)) if ctx.exists(deployment_file(ctx)) else ""
     remote_deploy = ws.show_file(origin.ref, deployment_file(ctx)) or b""
     if MARKER_KEY in local_deploy and TOKEN not in remote_deploy:
+        where = f": you are on {elsewhere}, and the checks read {branch}" if elsewhere is not None else ""
         return Outcome.failed(
-            f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}",
+            f"the image policy marker in {deployment_file(ctx)} is not on origin/{branch}{where}",
             file=deployment_file(ctx),
-            hint=None,
+            hint=_merge_hint(elsewhere, branch) if elsewhere is not None else None,
             evidence=evidence,
         )
     problem = _unpushed_work(ctx, ws, branch, ahead, behind, evidence)
@@ -201,8 +213,36 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         )
     elif behind:
         pull = f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
+    if elsewhere is not None:
+        pull += _elsewhere_note(ws, elsewhere, branch, origin.ref)
     return Outcome.passed(
         f"origin/{branch} ({sha[:7]}) has the image automation files{when}{pull}", evidence=evidence
+    )
+
+
+def _other_branch(ws: Workspace, graded: str) -> str | None:
+    """The branch checked out when it is not the one graded and holds other commits (None on it, at
+    its commit, or detached). The commits are compared first: through the object reader already open,
+    where naming the branch takes a git process of its own."""
+    head = ws.rev_parse("HEAD")
+    if head is None or head == ws.rev_parse(f"refs/heads/{graded}"):
+        return None
+    name = ws.branch()
+    return name if name is not None and name != graded else None
+
+
+def _merge_hint(branch: str, graded: str) -> str:
+    return f"git switch {graded} && git merge {branch} && git push (or lab sync), or a pull request"
+
+
+def _elsewhere_note(ws: Workspace, branch: str, graded: str, graded_ref: str) -> str:
+    """What a pass on `graded` leaves out when the learner works on `branch`: its own commits."""
+    own = ws.log("HEAD", n=1000, not_ref=graded_ref)
+    if not own:
+        return ""
+    return (
+        f"; note: you are on {branch}: its {count_commits(len(own))} not on origin/{graded} "
+        f"{'is' if len(own) == 1 else 'are'} not graded until merged into {graded} - {_merge_hint(branch, graded)}"
     )
 
 

@@ -12,6 +12,7 @@ from lab.checks.context import (
     CheckContext,
     automation_files,
     deployment_file,
+    graded_branch,
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
@@ -320,7 +321,7 @@ def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
         from lab.adapters.git import open_workspace
 
         ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
-        for head in ("HEAD", f"refs/remotes/origin/{ctx.settings.get('branch', 'main')}"):
+        for head in ("HEAD", f"refs/remotes/origin/{graded_branch(ctx)}"):
             if ws.rev_parse(head) is None:
                 continue
             for sha in ws.file_history(head, deployment_file(ctx), n=30):

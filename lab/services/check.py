@@ -7,11 +7,15 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab import __version__
 from lab.core.checks import runner
 from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status
 from lab.errors import LabError, UsageError
+
+if TYPE_CHECKING:
+    from lab.services.sync import OriginStatus
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
 
@@ -20,6 +24,38 @@ def is_progress(result: CheckResult) -> bool:
     """The check of the task's PROGRESS.md row: the one of kind `progress`, whatever the task calls it
     (its id belongs to the task)."""
     return result.kind == "progress"
+
+
+def graded_branch(task: str) -> str:
+    """origin's branch `lab check` reads for `task` (the checks' `graded_branch`)."""
+    from lab.checks.context import graded_branch as of_settings
+    from lab.checks.loader import load_task_checks
+
+    return of_settings(load_task_checks(task).settings)
+
+
+def off_branch_note(git: OriginStatus | None, graded: str) -> str:
+    """What a report graded on origin/`graded` leaves out when the learner is on another branch (a
+    feature branch they pushed): "" on `graded` itself, detached or with no state. The checks read
+    `graded`, Flux deploys `git.watched`; what they pushed elsewhere is neither until merged."""
+    from lab.adapters.git import count_commits
+
+    if git is None or git.branch is None or git.branch == graded:
+        return ""
+    branch = git.branch
+    if git.watched != graded:
+        return f"The checks grade origin/{graded} and Flux deploys {git.watched}; you are on {branch}."
+    if not git.unmerged:
+        return (
+            f"The checks grade origin/{graded}, which Flux deploys; you are on {branch}, "
+            f"which has nothing {graded} lacks."
+        )
+    n = len(git.unmerged)
+    return (
+        f"The checks grade origin/{graded}, which Flux deploys, not {branch}: its "
+        f"{count_commits(n)} {graded} lacks {'is' if n == 1 else 'are'} neither graded nor deployed "
+        f"until merged - git switch {graded} && git merge {branch}, then p."
+    )
 
 
 def excluded_kinds(*, offline: bool, tags_file: Path | None) -> frozenset[str]:

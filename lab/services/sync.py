@@ -58,6 +58,9 @@ class OriginStatus:
     """The branch Flux deploys (the task's GitRepository's), whichever branch the learner is on."""
     detached_on: list[str] = field(default_factory=list)
     """HEAD detached: origin's branches that have its commit (none: the commit is only here)."""
+    unmerged: list[CommitInfo] = field(default_factory=list)
+    """On a branch Flux does not deploy: its commits that origin's deployed branch lacks (newest
+    first), pushed or not: what is not deployed until merged."""
 
     @property
     def diverged(self) -> bool:
@@ -217,10 +220,11 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
     remote_head = ws.remote_sha(branch)
     ahead: list[CommitInfo] = []
     behind: list[CommitInfo] = []
+    unmerged = _new_branch_commits(ws, branch, watched) if head is not None and branch != watched else []
     if head is not None and remote_head is not None:
         ahead, behind = ws.ahead_behind(f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
     elif head is not None:
-        ahead = _new_branch_commits(ws, branch, watched)
+        ahead = unmerged
     return OriginStatus(
         ws.root,
         branch,
@@ -234,6 +238,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
         in_progress=busy,
         conflicted=conflicted,
         watched=watched,
+        unmerged=unmerged,
     )
 
 

@@ -93,6 +93,8 @@ class ChecksState:
     stamp: tuple[tuple[str, int, int], ...] | None = None
     error: str | None = None
     mode_text: str = ""
+    graded: str = "main"
+    """origin's branch the checks read (the task's `graded_branch`)."""
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,7 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False, description="checks")
     def _run_checks(self, offline: bool, tags_file: Path | None) -> None:
+        from lab.checks.context import graded_branch
         from lab.checks.loader import load_task_checks
         from lab.services.check import run_checks
         from lab.services.session import origin_dir, watch_stamp
@@ -355,7 +358,7 @@ class LabApp(App[None]):
         spec = load_task_checks(session.task.id)
         shown = tuple(d for d in spec.defs if not d.hidden)
         visible = {d.id for d in shown}
-        self.call_from_thread(self._checks_planned, shown)
+        self.call_from_thread(self._checks_planned, shown, graded_branch(spec.settings))
 
         def live(result: CheckResult) -> None:
             # Each check appears as it finishes; the final report repaints them all.
@@ -368,8 +371,8 @@ class LabApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
 
-    def _checks_planned(self, defs: tuple[CheckDef, ...]) -> None:
-        self.checks = replace(self.checks, defs=defs)
+    def _checks_planned(self, defs: tuple[CheckDef, ...], graded: str) -> None:
+        self.checks = replace(self.checks, defs=defs, graded=graded)
 
     def _check_done(self, result: CheckResult) -> None:
         self.checks = replace(self.checks, results={**self.checks.results, result.id: result})

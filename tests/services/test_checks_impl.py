@@ -262,6 +262,38 @@ def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
 
 
 @pytest.mark.slow
+def test_git_pushed_on_a_feature_branch_says_main_is_graded(practice: Path) -> None:
+    """A pushed feature branch passed as if graded: the checks read origin/main, and said nothing of it."""
+    write(practice, FILES)
+    commit_push(practice)
+    git(practice, "switch", "-q", "-c", "feature")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.PASS and "note" not in r.message, r.message  # nothing main lacks
+    deploy = practice / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("replicas: 1", "replicas: 3"))
+    git(practice, "commit", "-qam", "Three replicas")
+    git(practice, "push", "-q", "-u", "origin", "feature")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.PASS, r.message
+    assert (
+        "; note: you are on feature: its 1 commit not on origin/main is not graded until merged into main"
+        in r.message
+    )
+    assert "git switch main && git merge feature && git push" in r.message
+    # The task's files changed there: "git push" (the hint on main) would change nothing graded.
+    policy = practice / "clusters/dev/image-automation/image-policy.yaml"
+    policy.write_text(policy.read_text().replace("1.25.x", "1.26.x"))
+    git(practice, "commit", "-qam", "Policy 1.26")
+    git(practice, "push", "-q", "origin", "feature")
+    r = check(practice, "git.pushed").get("git.pushed")
+    assert r.status is Status.FAIL and r.message == (
+        "clusters/dev/image-automation/image-policy.yaml different on origin/main: you are on feature, "
+        "and the checks read main - merge feature into it"
+    ), r.message
+    assert r.hint is not None and r.hint.startswith("git switch main && git merge feature && git push")
+
+
+@pytest.mark.slow
 def test_git_pushed_without_origin(tmp_path: Path) -> None:
     ws = tmp_path / "solo"
     shutil.copytree(STARTER, ws)

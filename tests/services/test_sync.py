@@ -705,6 +705,31 @@ def test_a_branch_flux_does_not_deploy_is_pushed_and_said_not_deployed(tmp_path:
     assert flux_branch(ws) == "feature"
 
 
+def test_a_report_graded_on_main_names_what_a_feature_branch_leaves_out(tmp_path: Path) -> None:
+    """After pushing a feature branch the app toasted "All green": the checks grade origin/main."""
+    from lab.services.check import off_branch_note
+    from lab.services.sync import push_work
+
+    ws, _origin = _pushed_automation(tmp_path)
+    assert off_branch_note(origin_status(ws, fetch=False), "main") == ""
+    git(ws, "switch", "-q", "-c", "feature")
+    status = origin_status(ws, fetch=False)
+    assert status.unmerged == []
+    assert off_branch_note(status, "main") == (
+        "The checks grade origin/main, which Flux deploys; you are on feature, which has nothing main lacks."
+    )
+    (ws / POLICY).write_text((ws / POLICY).read_text().replace("1.25.x", "1.26.x"))
+    assert push_work(ws).ok
+    status = origin_status(ws, fetch=False)
+    assert status.in_sync and [c.subject for c in status.unmerged] == [
+        "Update image automation (image-policy.yaml)"
+    ]
+    assert off_branch_note(status, "main") == (
+        "The checks grade origin/main, which Flux deploys, not feature: its 1 commit main lacks is neither "
+        "graded nor deployed until merged - git switch main && git merge feature, then p."
+    )
+
+
 def test_a_new_branch_without_commits_of_its_own_is_still_pushed(tmp_path: Path) -> None:
     from lab.services.sync import push_work
 

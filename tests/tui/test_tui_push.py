@@ -151,3 +151,40 @@ async def test_p_on_a_branch_flux_does_not_deploy_says_so(tmp_path: Path) -> Non
         bar = app.screen.query_one("#state-bar", Static)
         await wait_until(pilot, lambda: "Flux deploys main" in _text(bar), describe=lambda: _text(bar))
     assert git(origin, "rev-parse", "feature") == git(ws, "rev-parse", "HEAD")
+
+
+async def test_checks_after_pushing_a_feature_branch_say_main_is_graded(tmp_path: Path) -> None:
+    """The checks grade origin/main: after p pushed `feature` they toasted "All green" all the same."""
+    from dataclasses import replace
+
+    from lab.core.checks.model import CheckResult, Status
+    from lab.services.check import run_checks
+
+    session, _origin = _with_automation(tmp_path)
+    ws = session.workspace
+    git(ws, "switch", "-q", "-c", "feature")
+    deploy = ws / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("replicas: 1", "replicas: 3"))
+    git(ws, "commit", "-qam", "Three replicas")
+    git(ws, "push", "-q", "-u", "origin", "feature")
+    graded = run_checks(ws, offline=True, only=["git.pushed"])
+    # Every check passing, the PROGRESS.md row too: the toast that said "All green".
+    row = CheckResult("progress.updated", "PROGRESS.md", Status.PASS, 5, 5, kind="progress")
+    report = replace(graded, checks=(*graded.checks, row))
+    assert report.status == "pass"
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.state is not None and app.state.git is not None, timeout=30)
+        app.screen._announce(report)  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: any(sev == "warning" for sev, _ in notifications(seen)))
+        warned = [m for sev, m in notifications(seen) if sev == "warning"]
+        assert warned[0] == (
+            f"All green: {report.score}/{report.max_score} for origin/main. The checks grade origin/main, "
+            "which Flux deploys, not feature: its 1 commit main lacks is neither graded nor deployed until "
+            "merged - git switch main && git merge feature, then p."
+        ), warned
+        assert not any(m.startswith("All green") for sev, m in notifications(seen) if sev != "warning")
+        summary = app.screen.query_one("#checks-summary")
+        await wait_until(pilot, lambda: "graded: origin/main, not feature" in str(summary.content))

@@ -58,8 +58,8 @@ class ChecksScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown_report: Report | None = None
-        #: (status, score, max score) of the last report announced in a toast
-        self._announced: tuple[str, int, int] | None = None
+        #: (status, score, max score, the off-branch note) of the last report announced in a toast
+        self._announced: tuple[str, int, int, str] | None = None
 
     @property
     def report(self) -> Report | None:
@@ -134,28 +134,50 @@ class ChecksScreen(LabScreen):
             counts = report.counts()
             state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
             stale = " · before your last change (r)" if self.lab.stale_checks() else ""
-            text = f"score {report.score}/{report.max_score} · {state}{stale}{watch} · {checks.mode_text}"
+            branch = self._branch()
+            graded = f" · graded: origin/{checks.graded}, not {branch}" if branch else ""
+            text = f"score {report.score}/{report.max_score} · {state}{graded}{stale}{watch} · {checks.mode_text}"
         self.query_one("#checks-summary", Label).update(text)
 
-    def _announce(self, report: Report) -> None:
-        from lab.services.check import ready_for_progress
+    def _branch(self) -> str | None:
+        """The branch checked out when it is not the one the checks grade."""
+        git = self.lab.state.git if self.lab.state is not None else None
+        branch = git.branch if git is not None else None
+        return branch if branch is not None and branch != self.lab.checks.graded else None
 
+    def _announce(self, report: Report) -> None:
+        from lab.services.check import off_branch_note, ready_for_progress
+
+        graded = self.lab.checks.graded
+        # Passing on origin's graded branch says nothing of a feature branch the learner pushed.
+        note = off_branch_note(self.lab.state.git if self.lab.state is not None else None, graded)
         # A watch re-runs the checks whenever origin moves and while the cluster settles: the same
         # outcome again is no news, and re-posting it kept the toast up for as long as the watch ran.
-        outcome = (report.status, report.score, report.max_score)
+        # The same score on another branch (or another push of it) is news.
+        outcome = (report.status, report.score, report.max_score, note)
         if outcome == self._announced:
             return
         self._announced = outcome
+        elsewhere = f" on {graded}, not {self._branch()}" if note else ""
         if ready_for_progress(report.checks):
             done = (
                 "7 (Done), then u" if "done" in self.lab.session.task.meta.areas else "`lab progress --done`"
             )
-            self.notify(
-                f"Every check passes but the PROGRESS.md row ({report.score}/{report.max_score}): {done} marks the task done there.",
-                title="Done",
-            )
+            text = f"Every check passes but the PROGRESS.md row ({report.score}/{report.max_score}): {done} marks the task done there."
+            if note:
+                self.notify(f"{text} {note}", title=f"Done{elsewhere}", severity="warning", timeout=15)
+            else:
+                self.notify(text, title="Done")
         elif report.status == "pass":
-            self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
+            if note:
+                self.notify(
+                    f"All green: {report.score}/{report.max_score} for origin/{graded}. {note}",
+                    title=f"Checks{elsewhere}",
+                    severity="warning",
+                    timeout=15,
+                )
+            else:
+                self.notify(f"All green: {report.score}/{report.max_score}.", title="Checks")
 
     # --- details ----------------------------------------------------------------------------------
 

@@ -124,6 +124,12 @@ class DoneScreen(LabScreen):
             where = f"; start with {broken.title}" if broken else ""
             lines.append(f"Not every check passes yet ({report.score}/{report.max_score}){where}.")
         git = state.git if state is not None else None
+        if report is not None and not checks.running:
+            from lab.services.check import off_branch_note
+
+            note = off_branch_note(git, checks.graded)  # a pass on main says nothing of a feature branch
+            if note:
+                lines.append(note)
         if marked:
             lines.append("PROGRESS.md marks this task done.")
             if git is not None:
