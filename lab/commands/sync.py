@@ -18,10 +18,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "changes are never touched: lab refuses, or with --stash stashes and restores them (if they "
             "clash with what came in, git writes both versions into the file and keeps the stash)."
         ),
+        epilog=(
+            "--status exits 0 when your branch is on origin at the same commit (nothing to pull or push; "
+            "it says when Flux deploys another branch), 1 when it is not (origin has commits you lack, "
+            "you have commits origin lacks, or origin has no such branch yet, even one with no commits "
+            "of its own), 3 when lab sync cannot run here (no origin, a detached HEAD, a rebase or merge "
+            "stopped half-way). A sync exits 0 when it did its part (nothing to do, brought in origin's "
+            "commits, pushed), 1 when it stopped (refused, a conflict, your changes left in the stash)."
+        ),
     )
     add_workspace_arg(parser)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--status", action="store_true", help="only fetch and show how origin and you differ")
+    mode.add_argument(
+        "--status",
+        action="store_true",
+        help="only fetch and show how origin and you differ (exit 0 in step, 1 not, 3 cannot sync)",
+    )
     mode.add_argument("--merge", action="store_true", help="merge origin's commits instead of rebasing")
     parser.add_argument(
         "--stash", action="store_true", help="stash uncommitted changes for the sync and restore them after"
@@ -75,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             print(status.summary())
             for line in status.commit_lines():
                 print(f"  {line}")
-        return 0 if not status.behind and not status.ahead else 1
+        return status.status_code()
     if args.allow_delete and not args.commit:
         raise UsageError("--allow-delete only applies to --commit", hint="lab sync --commit --allow-delete")
     strategy: Strategy = "merge" if args.merge else "rebase"

@@ -76,6 +76,21 @@ class OriginStatus:
     def in_sync(self) -> bool:
         return self.head is not None and self.head == self.remote_head
 
+    @property
+    def cannot_sync(self) -> bool:
+        """`lab sync` cannot run here: no origin, a detached HEAD, or a rebase or merge stopped
+        half-way (`summary` says what to do first)."""
+        return not self.has_origin or self.branch is None or self.in_progress is not None
+
+    def status_code(self) -> int:
+        """`lab sync --status`'s exit code: 0 when the branch is on origin at the same commit (nothing
+        to pull or push, whichever branch Flux deploys), 1 when it is not (commits to pull or to push,
+        or origin has no such branch yet, even one with no commits of its own), 3 when `lab sync`
+        cannot run here (`cannot_sync`)."""
+        if self.cannot_sync:
+            return 3
+        return 0 if self.in_sync else 1
+
     def behind_line(self) -> str | None:
         """ "origin has 1 commit by Flux you don't have", or None when origin has nothing new."""
         if not self.behind:
@@ -85,8 +100,14 @@ class OriginStatus:
     def ahead_line(self) -> str | None:
         if self.remote_head is None and self.head is not None:
             # Pushing creates the branch even when it has no commit of its own yet.
-            own = f": {count_commits(len(self.ahead))} of its own to push" if self.ahead else " yet"
-            return f"origin has no branch {self.branch}{own}"
+            if self.ahead:
+                return (
+                    f"origin has no branch {self.branch}: {count_commits(len(self.ahead))} of its own to push"
+                )
+            return (
+                f"origin has no branch {self.branch} yet, and it has no commits of its own "
+                f"(none that origin/{self.watched} lacks)"
+            )
         if not self.ahead:
             return None
         return f"you have {count_commits(len(self.ahead))} origin doesn't have"

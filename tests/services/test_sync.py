@@ -738,12 +738,42 @@ def test_a_new_branch_without_commits_of_its_own_is_still_pushed(tmp_path: Path)
     assert (
         origin_status(ws, fetch=False)
         .summary()
-        .startswith("origin has no branch empty yet - git push -u origin empty")
+        .startswith(
+            "origin has no branch empty yet, and it has no commits of its own (none that origin/main lacks)"
+            " - git push -u origin empty"
+        )
     )
     result = push_work(ws)
     assert result.ok and result.sync.outcome == "pushed", result.report()
     assert result.sync.steps[-1] == "pushed empty to origin (a new branch, no commits of its own yet)"
     assert git(origin, "rev-parse", "empty") == git(ws, "rev-parse", "HEAD")
+
+
+def test_status_exit_code_says_whether_the_branch_is_on_origin(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`lab sync --status` exited 0 on a new branch with no commits of its own: nothing to push, but
+    origin has no such branch and Flux does not deploy it."""
+    ws, _origin = _pushed_automation(tmp_path)
+
+    def status() -> tuple[int, str]:
+        proc = run_lab("sync", "--status", env=lab_env, cwd=ws)
+        return proc.returncode, proc.stdout.strip()
+
+    assert status() == (0, "main is in sync with origin/main")
+    git(ws, "switch", "-q", "-c", "empty")
+    assert status() == (
+        1,
+        "origin has no branch empty yet, and it has no commits of its own (none that origin/main lacks) - "
+        "git push -u origin empty; Flux deploys main, not empty",
+    )
+    git(ws, "push", "-q", "-u", "origin", "empty")
+    assert status() == (0, "empty is in sync with origin/empty; Flux deploys main, not empty")
+    git(ws, "checkout", "-q", "--detach", "HEAD")
+    code, text = status()
+    assert code == 3 and text.startswith("HEAD is detached at"), text
+    help_text = run_lab("sync", "--help", env=lab_env, cwd=ws).stdout
+    assert "--status exits 0 when your branch is on origin at the same commit" in " ".join(help_text.split())
 
 
 def test_task_paths_lists_each_file_once() -> None:
