@@ -13,10 +13,8 @@ and count nothing: another repository's cluster must never credit this one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 from lab.checks import check
 from lab.checks.context import (
@@ -26,6 +24,7 @@ from lab.checks.context import (
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
+from lab.core.fluxsource import repo_key, synced_revision
 from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import (
     IMAGE_CONTROLLERS,
@@ -64,28 +63,6 @@ def client_for(ctx: CheckContext) -> Any:
 SYNC_NAME = "flux-system"
 
 
-def _repo_key(url: str) -> str | None:
-    """host/path of a forge URL (scheme, user, `.git` and case dropped); None for a local path."""
-    text = url.strip()
-    scp = re.match(r"^(?:[\w.+-]+@)?([\w.-]+):(?!//)(.+)$", text)
-    if scp and "/" not in scp.group(1):
-        host, path = scp.group(1), scp.group(2)
-    else:
-        parsed = urlparse(text)
-        if parsed.scheme not in ("http", "https", "ssh", "git") or not parsed.hostname:
-            return None
-        host, path = parsed.hostname, parsed.path
-    path = path.strip("/").removesuffix(".git").strip("/")
-    return f"{host.lower()}/{path.lower()}"
-
-
-def _synced_revision(obj: dict[str, Any]) -> tuple[str, str] | None:
-    """(branch, sha) of the artifact the GitRepository fetched, from `main@sha1:<sha>`."""
-    revision = str(((obj.get("status") or {}).get("artifact") or {}).get("revision") or "")
-    match = re.match(r"^(?:refs/heads/)?(?P<branch>[^@]+)@sha1:(?P<sha>[0-9a-f]{40})$", revision)
-    return (match.group("branch"), match.group("sha")) if match else None
-
-
 def source_mismatch(ctx: CheckContext) -> Outcome | None:
     """`skipped` (naming both) when the cluster syncs another repository than the workspace's origin;
     None when it syncs this one, or when that cannot be told (no origin, an unreachable cluster: the
@@ -119,12 +96,12 @@ def source_mismatch(ctx: CheckContext) -> Outcome | None:
         their_branch = str(ref.get("branch") or "") if isinstance(ref, dict) else ""
         theirs = f"another repository's cluster: GitRepository {SYNC_NAME} syncs {url} (branch {their_branch or '-'})"
         evidence = [Evidence("object", f"GitRepository flux-system/{SYNC_NAME}", f"{url} {their_branch}")]
-        mine_key, their_key = _repo_key(origin_url), _repo_key(url)
+        mine_key, their_key = repo_key(origin_url), repo_key(url)
         if mine_key is not None:
             if mine_key == their_key and their_branch == branch:
                 return None
             return Outcome.make(Status.SKIPPED, f"{theirs}; {mine}", hint=hint, evidence=evidence)
-        synced = _synced_revision(obj)
+        synced = synced_revision(obj)
         if synced is None:
             return None  # not fetched yet: the objects are not there either, so nothing is credited
         sync_branch, sha = synced

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from lab.commands._common import add_task_arg, add_workspace_arg, print_json, resolve_workspace
+from lab.commands._common import (
+    add_kubeconfig_args,
+    add_task_arg,
+    add_workspace_arg,
+    print_json,
+    resolve_workspace,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +29,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "it says when Flux deploys another branch), 1 when it is not (origin has commits you lack, "
             "you have commits origin lacks, or origin has no such branch yet, even one with no commits "
             "of its own), 3 when lab sync cannot run here (no origin, a detached HEAD, a rebase or merge "
-            "stopped half-way). A sync exits 0 when it did its part (nothing to do, brought in origin's "
+            "stopped half-way). The branch Flux deploys is the flux-system GitRepository's: read from "
+            "the cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config, or the running sandbox of this "
+            "repository) when it can be read, else from the task's gotk-sync.yaml; when they differ, "
+            "both are said. A sync exits 0 when it did its part (nothing to do, brought in origin's "
             "commits, pushed), 1 when it stopped (refused, a conflict, your changes left in the stash)."
         ),
     )
@@ -53,6 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_task_arg(parser)
     parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
     parser.add_argument("--json", action="store_true", help="machine-readable result")
+    add_kubeconfig_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -66,12 +76,14 @@ def _commit_json(commits: list[object]) -> list[dict[str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     from lab.errors import UsageError
-    from lab.services.sync import Strategy, origin_status, push_work, sync
+    from lab.services.sync import Strategy, origin_status, push_work, sync, workspace_cluster
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
+    cluster = workspace_cluster(workspace, args.kubeconfig, args.context)
     if args.status:
-        status = origin_status(workspace, task_id=args.task)
+        status = origin_status(workspace, task_id=args.task, cluster=cluster)
         if args.json:
+            flux = status.flux
             print_json(
                 {
                     "branch": status.branch,
@@ -80,6 +92,14 @@ def run(args: argparse.Namespace) -> int:
                     "ahead": _commit_json(list(status.ahead)),
                     "behind": _commit_json(list(status.behind)),
                     "dirty": status.dirty,
+                    "flux_branch": {
+                        "branch": status.watched,
+                        "from": flux.source,
+                        "file": flux.file,
+                        "file_branch": flux.file_branch,
+                        "cluster": flux.cluster,
+                        "cluster_branch": flux.cluster_branch,
+                    },
                     "summary": status.summary(),
                 }
             )
@@ -101,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
             stash=args.stash,
             allow_delete=args.allow_delete,
             push=not args.no_push,
+            cluster=cluster,
         )
         result = work.sync
         if work.commit is not None:
@@ -109,7 +130,12 @@ def run(args: argparse.Namespace) -> int:
                 print("\n".join(f"$ {c}" for c in commit_commands))
     else:
         result = sync(
-            workspace, strategy=strategy, stash=args.stash, push=not args.no_push, task_id=args.task
+            workspace,
+            strategy=strategy,
+            stash=args.stash,
+            push=not args.no_push,
+            task_id=args.task,
+            cluster=cluster,
         )
     if args.json:
         print_json(
@@ -131,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
                 "stash_kept": result.stash_kept,
                 "message": result.message,
                 "not_deployed": result.not_deployed,
+                "flux_note": result.flux_note,
             }
         )
     elif result.outcome == "refused" and not result.commands:

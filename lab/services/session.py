@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
     from lab.core.tasks import TaskMeta
     from lab.errors import LabError
-    from lab.services.sync import OriginStatus
+    from lab.services.sync import ClusterSource, OriginStatus
 
 
 @dataclass(frozen=True)
@@ -451,13 +451,16 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
     except LabError as err:
         opened = err
     origin = origin_dir(workspace, ws) if ws is not None else None
+    cluster = cluster_source(session)
     stamp = watch_stamp(workspace, origin)
     for attempt in range(_SETTLE_TRIES):
         # Nothing moved between the stamps on both sides of the reads: the reads saw one tree, the
         # second stamp's. A fetch that brings commits moves the stamp too: one more round, whose
         # fetch brings none (needed anyway when origin moved during the fetch: Flux pushing then).
         before = stamp
-        git, git_error, log = _read_git(ws, opened, fetch=fetch, log_size=log_size, task_id=session.task.id)
+        git, git_error, log = _read_git(
+            ws, opened, fetch=fetch, log_size=log_size, task_id=session.task.id, cluster=cluster
+        )
         files = _read_task_files(workspace, session.task.id)
         stamp = watch_stamp(workspace, origin)
         if stamp == before and not git_busy(workspace):
@@ -494,8 +497,26 @@ def git_busy(workspace: Path) -> bool:
     return time.time() - st.st_mtime < _LOCK_FRESH_S
 
 
+def cluster_source(session: Session) -> ClusterSource | None:
+    """The session's cluster, to ask which branch Flux deploys: the sandbox's or the real one; None in
+    the practice repository (no cluster: the sync file says)."""
+    if session.kubeconfig is None:
+        return None
+    from lab.services.sync import SANDBOX_WHERE, ClusterSource
+
+    return ClusterSource(
+        session.kubeconfig, SANDBOX_WHERE if session.sandbox else f"the cluster of {session.kubeconfig}"
+    )
+
+
 def _read_git(
-    ws: Workspace | None, opened: LabError | None, *, fetch: bool, log_size: int, task_id: str | None = None
+    ws: Workspace | None,
+    opened: LabError | None,
+    *,
+    fetch: bool,
+    log_size: int,
+    task_id: str | None = None,
+    cluster: ClusterSource | None = None,
 ) -> tuple[OriginStatus | None, str | None, tuple[CommitInfo, ...]]:
     """git's side of the state; `opened`: why the workspace could not be opened as a repository."""
     from lab.errors import LabError
@@ -504,7 +525,7 @@ def _read_git(
     if ws is None:
         return None, str(opened), ()
     try:
-        git = origin_status(ws, fetch=fetch, task_id=task_id)
+        git = origin_status(ws, fetch=fetch, task_id=task_id, cluster=cluster)
         log: tuple[CommitInfo, ...] = ()
         # A detached HEAD or a branch origin lacks: origin's deployed branch (it read "no commits").
         if git.has_origin and ws.remote_sha(git.log_branch) is not None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.core import jsontext
+from lab.core.fluxsource import DEFAULT_BRANCH, FluxBranch, ref_branch, syncs_repository
 from lab.core.gitstate import detached_advice, stopped_advice
 from lab.core.record import dataclass
 from lab.errors import GitError, LabError
@@ -29,8 +30,29 @@ Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
 MAX_ATTEMPTS = 3
 STASH_MESSAGE = "lab sync: your uncommitted changes"
-DEFAULT_BRANCH = "main"
-"""The branch Flux deploys when the task's GitRepository names none (`flux bootstrap`'s default)."""
+SANDBOX_WHERE = "the sandbox"
+CLUSTER_TIMEOUT_S = 2.0
+"""How long reading Flux's GitRepository from a cluster may take: a side question of a git command."""
+
+
+@dataclass(frozen=True)
+class ClusterSource:
+    """A cluster to ask which branch Flux deploys: `kubeconfig` (and `context`); `where` names it in
+    what the learner reads ("the sandbox", "the cluster of $KUBECONFIG")."""
+
+    kubeconfig: str
+    where: str
+    context: str | None = None
+
+    def git_repository(self, name: str, namespace: str) -> dict[str, Any] | None:
+        """The GitRepository as the cluster has it, None when it has none. Raises LabError when the
+        cluster cannot be read."""
+        from lab.adapters.cluster import ClusterClient
+
+        with ClusterClient.from_kubeconfig(
+            self.kubeconfig, self.context, timeout=CLUSTER_TIMEOUT_S
+        ) as client:
+            return client.get("GitRepository", name, namespace)
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,9 @@ class OriginStatus:
     unmerged: list[CommitInfo] = field(default_factory=list)
     """On a branch Flux does not deploy: its commits that origin's deployed branch lacks (newest
     first), pushed or not: what is not deployed until merged."""
+    flux: FluxBranch = field(default_factory=FluxBranch)
+    """Where `watched` comes from: the cluster's GitRepository when one was read, else the sync file's;
+    `flux.mismatch()` says when the two differ."""
 
     @property
     def diverged(self) -> bool:
@@ -154,6 +179,8 @@ class OriginStatus:
             text += f" ({n} file{'' if n == 1 else 's'} with uncommitted changes)"
         if self.branch != self.watched:
             text += f"; Flux deploys {self.watched}, not {self.branch}"
+        if self.flux.mismatch():
+            text += f"; {self.flux.mismatch()}"
         if self.fetch_error:
             text += f" [as of the last fetch: {self.fetch_error}]"
         return text
@@ -163,27 +190,67 @@ class OriginStatus:
         return [f"{c.short} {c.author_name}: {c.subject}" for c in self.behind]
 
 
-def flux_branch(path: Path | Workspace, task_id: str | None = None) -> str:
-    """The branch Flux deploys: `spec.ref.branch` of the GitRepository in the task's sync file
-    (`[params] sync_file`, the one `flux bootstrap` wrote and the sandbox bootstraps from), as the
-    learner's working tree has it; `DEFAULT_BRANCH` when it names none or cannot be read."""
+def flux_branch(
+    path: Path | Workspace, task_id: str | None = None, *, cluster: ClusterSource | None = None
+) -> FluxBranch:
+    """The branch Flux deploys. From `cluster`'s GitRepository when it can be read and follows this
+    repository (what runs now), else from `spec.ref.branch` of the GitRepository in the task's sync file
+    (`[params] sync_file`, the one `flux bootstrap` wrote and the sandbox bootstraps from) as the
+    learner's working tree has it (what Flux applies once the file is deployed), else `DEFAULT_BRANCH`.
+    The result keeps both, so that a difference can be said."""
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    found = _sync_file_branch(ws, task_id)
+    if cluster is None:
+        return found
+    try:
+        obj = cluster.git_repository(found.name, found.namespace)
+        origin_url = ws.remote_url("origin") if "origin" in ws.remotes() else ""
+    except LabError:
+        return found  # no cluster to be read now: the working tree is the best guess
+    if (
+        obj is None
+        or not origin_url
+        or not syncs_repository(obj, origin_url, lambda sha: ws.rev_parse(sha) == sha)
+    ):
+        return found  # not bootstrapped, or another repository's cluster: it says nothing of this one
+    return replace(found, cluster_branch=ref_branch(obj), cluster=cluster.where)
+
+
+def _sync_file_branch(ws: Workspace, task_id: str | None) -> FluxBranch:
+    """The sync file's GitRepository (flux-system first: the one `flux bootstrap` makes)."""
     from lab.adapters.tasks import task_params
     from lab.core.manifests.parse import find_automation
 
-    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     try:
         rel = task_params(_task_of(ws, task_id)).get("sync_file")
         raw = ws.read_worktree_file(rel) if isinstance(rel, str) and rel else None
     except LabError:  # an unknown recorded task or a bad path: Flux's default is still the best guess
-        return DEFAULT_BRANCH
+        return FluxBranch()
     if raw is None:
-        return DEFAULT_BRANCH
+        return FluxBranch(file=str(rel or ""))
     repos = find_automation({str(rel): raw.decode("utf-8", "replace")}).git_repositories
-    # flux-system is the GitRepository `flux bootstrap` makes; another one is the learner's own.
     for repo in sorted(repos, key=lambda r: r.name != "flux-system"):
         if repo.branch:
-            return repo.branch
-    return DEFAULT_BRANCH
+            return FluxBranch(repo.branch, str(rel), name=repo.name, namespace=repo.namespace)
+    return FluxBranch(file=str(rel))
+
+
+def workspace_cluster(
+    workspace: Path, named: str | None = None, context: str | None = None
+) -> ClusterSource | None:
+    """The cluster that deploys `workspace`, to ask: `named` (--kubeconfig), else $KUBECONFIG, else
+    ~/.kube/config, else the running sandbox when this is its repository; None when there is none."""
+    from lab.adapters.kubeconfig import kubeconfig_source
+
+    found = kubeconfig_source(named)
+    if found is not None:
+        return ClusterSource(found[0], f"the cluster of {found[1]}", context)
+    from lab.services import sandbox
+
+    info = sandbox.running_info(None)
+    if info is not None and info.workspace.resolve() == workspace.resolve():
+        return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE)
+    return None
 
 
 def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
@@ -193,9 +260,16 @@ def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:
     return dirty, untracked
 
 
-def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | None = None) -> OriginStatus:
+def origin_status(
+    path: Path | Workspace,
+    *,
+    fetch: bool = True,
+    task_id: str | None = None,
+    cluster: ClusterSource | None = None,
+) -> OriginStatus:
     """Fetch origin (unless `fetch=False`) and compare it with the checked-out branch. `task_id`: the
-    task whose GitRepository names the branch Flux deploys (default: the one the repository records)."""
+    task whose GitRepository names the branch Flux deploys (default: the one the repository records);
+    `cluster`: where to read that GitRepository first (see `flux_branch`)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     busy = ws.in_progress()
     conflicted = ws.conflicted_files() if busy is not None else []
@@ -204,7 +278,8 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
     head = ws.rev_parse(f"refs/heads/{branch}") if busy == "rebase" and branch else ws.rev_parse("HEAD")
     dirty, untracked = _tracked_dirty(ws)
     dirty = [p for p in dirty if p not in conflicted]
-    watched = flux_branch(ws, task_id)
+    flux = flux_branch(ws, task_id, cluster=cluster)
+    watched = flux.branch
     if "origin" not in ws.remotes():
         return OriginStatus(
             ws.root,
@@ -217,6 +292,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
             in_progress=busy,
             conflicted=conflicted,
             watched=watched,
+            flux=flux,
         )
     fetch_error = None
     if fetch:
@@ -237,6 +313,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
             conflicted=conflicted,
             watched=watched,
             detached_on=ws.remote_branches_containing(head) if head else [],
+            flux=flux,
         )
     remote_head = ws.remote_sha(branch)
     ahead: list[CommitInfo] = []
@@ -260,6 +337,7 @@ def origin_status(path: Path | Workspace, *, fetch: bool = True, task_id: str | 
         conflicted=conflicted,
         watched=watched,
         unmerged=unmerged,
+        flux=flux,
     )
 
 
@@ -325,6 +403,8 @@ class SyncResult:
     head: str | None = None
     not_deployed: str = ""
     """The branch is not the one Flux deploys: what that means for this push and how to deploy it."""
+    flux_note: str = ""
+    """The cluster's GitRepository deploys another branch than the sync file says (`FluxBranch.mismatch`)."""
 
     @property
     def ok(self) -> bool:
@@ -340,6 +420,8 @@ class SyncResult:
             out.append(self.message)
         if self.not_deployed:
             out.append(self.not_deployed)
+        if self.flux_note:
+            out.append(self.flux_note)
         return "\n".join(out)
 
 
@@ -432,11 +514,13 @@ def sync(
     push: bool = True,
     committed: str | None = None,
     task_id: str | None = None,
+    cluster: ClusterSource | None = None,
 ) -> SyncResult:
     """Fetch, integrate origin's new commits (rebase, or merge), push; retry if origin moved meanwhile.
     `committed`: the short sha of a commit the caller made just before (`push_work`), which a conflict
     leaves in place, so the result must not say that nothing changed. `task_id`: the task whose
-    GitRepository says which branch Flux deploys (default: the one the repository records); a sync
+    GitRepository says which branch Flux deploys (default: the one the repository records; read from
+    `cluster` first, see `flux_branch`); a sync
     of another branch says that it is not deployed (`not_deployed`).
 
     Refuses (outcome "refused", nothing changed) on a rebase/merge in progress, a detached HEAD, or
@@ -457,7 +541,7 @@ def sync(
     if branch is None:
         head = ws.rev_parse("HEAD")
         on = ws.remote_branches_containing(head) if head and has_origin else []
-        what, todo = detached_advice(head, on, flux_branch(ws, task_id))
+        what, todo = detached_advice(head, on, flux_branch(ws, task_id, cluster=cluster).branch)
         return SyncResult(
             "refused",
             "HEAD",
@@ -484,7 +568,8 @@ def sync(
     commands: list[str] = []
     steps: list[str] = []
     # Read before a stash could take the sync file away from the working tree.
-    watched = flux_branch(ws, task_id)
+    flux = flux_branch(ws, task_id, cluster=cluster)
+    watched = flux.branch
     dirty, _untracked = _tracked_dirty(ws)
     stashed = False
     if dirty:
@@ -617,6 +702,7 @@ def sync(
         not_deployed=not_deployed_note(branch, watched)
         if branch != watched and outcome != "conflict"
         else "",
+        flux_note=flux.mismatch(),
     )
     return _finish(ws, result)
 
@@ -953,16 +1039,20 @@ def push_work(
     message: str | None = None,
     allow_delete: bool = False,
     push: bool = True,
+    cluster: ClusterSource | None = None,
 ) -> PushWorkResult:
     """Commit the task's changed files truthfully, then fetch, integrate Flux's commits and push.
 
     Other uncommitted edits are never swept into the commit; they make the sync refuse unless
     `stash=True` (then they are stashed and restored, and the result says so). A deleted file the
-    task's checks need makes it refuse (`deleted` names them) unless `allow_delete=True`."""
+    task's checks need makes it refuse (`deleted` names them) unless `allow_delete=True`. `cluster`:
+    where to read the branch Flux deploys first (see `flux_branch`)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     if ws.in_progress() is not None or ws.branch() is None:
         # Nothing to commit on: sync says what git left half-way or where HEAD is.
-        return PushWorkResult(None, sync(ws, strategy=strategy, stash=stash, push=push, task_id=task_id))
+        return PushWorkResult(
+            None, sync(ws, strategy=strategy, stash=stash, push=push, task_id=task_id, cluster=cluster)
+        )
     branch = ws.branch() or "HEAD"
     task_id = _task_of(ws, task_id)
     # Refusals come before committing anything, so that a refusal changes nothing at all.
@@ -989,5 +1079,14 @@ def push_work(
     made = commit_work(ws, task_id, message=message, allow_delete=True)
     committed = made.sha[:7] if made is not None else None
     return PushWorkResult(
-        made, sync(ws, strategy=strategy, stash=stash, push=push, committed=committed, task_id=task_id)
+        made,
+        sync(
+            ws,
+            strategy=strategy,
+            stash=stash,
+            push=push,
+            committed=committed,
+            task_id=task_id,
+            cluster=cluster,
+        ),
     )

@@ -127,18 +127,18 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
 def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
     """Which cluster to ask: the lab's kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), else the
     sandbox when this is its repo."""
-    from lab.adapters.kubeconfig import kubeconfig_source
+    from lab.services.sync import SANDBOX_WHERE, workspace_cluster
 
-    found = kubeconfig_source(kubeconfig)
-    if found is not None:
-        return found[0], f"the cluster of {found[1]}"
-    from lab.services import sandbox
+    found = workspace_cluster(workspace, kubeconfig)
+    if found is None:
+        return None, ""
+    if found.where == SANDBOX_WHERE:
+        from lab.services import sandbox
 
-    info = sandbox.running_info(None)
-    if info is not None and info.workspace.resolve() == workspace.resolve():
-        sandbox.apply_env(info)  # the registry mirror too: the sandbox serves the tags
-        return str(info.kubeconfig), "the sandbox"
-    return None, ""
+        info = sandbox.running_info(None)
+        if info is not None:
+            sandbox.apply_env(info)  # the registry mirror too: the sandbox serves the tags
+    return found.kubeconfig, found.where
 
 
 def explain(

@@ -396,12 +396,17 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
     def _push(self, allow_delete: bool) -> None:
+        from lab.services.session import cluster_source
         from lab.services.sync import push_work
 
         # stash=True: edits outside the task's files are stashed for the rebase and restored after,
         # and the report says so; nothing uncommitted is ever dropped.
         result = push_work(
-            self.session.workspace, self.session.task.id, stash=True, allow_delete=allow_delete
+            self.session.workspace,
+            self.session.task.id,
+            stash=True,
+            allow_delete=allow_delete,
+            cluster=cluster_source(self.session),
         )
         self.call_from_thread(self._pushed, result)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lab.checks.cluster import _repo_key
 from lab.core.checks.model import Status
+from lab.core.fluxsource import repo_key
 from lab.services.check import run_checks
 from lab.services.solve import solve
 from tests.support.gitutil import git, practice
@@ -49,15 +49,15 @@ def _cluster_rows(repo: Path) -> dict[str, Any]:
 
 def test_forge_url_forms_are_one_repository() -> None:
     same = {
-        _repo_key("ssh://git@github.com/Learner/gitops-lab"),
-        _repo_key("git@github.com:learner/gitops-lab.git"),
-        _repo_key("https://github.com/learner/gitops-lab.git/"),
-        _repo_key("https://token@github.com/learner/gitops-lab"),
+        repo_key("ssh://git@github.com/Learner/gitops-lab"),
+        repo_key("git@github.com:learner/gitops-lab.git"),
+        repo_key("https://github.com/learner/gitops-lab.git/"),
+        repo_key("https://token@github.com/learner/gitops-lab"),
     }
     assert same == {"github.com/learner/gitops-lab"}
-    assert _repo_key("https://github.com/alice/gitops-lab") != _repo_key("https://github.com/bob/gitops-lab")
-    assert _repo_key("/srv/git/gitops-lab-origin.git") is None
-    assert _repo_key("file:///srv/git/x.git") is None
+    assert repo_key("https://github.com/alice/gitops-lab") != repo_key("https://github.com/bob/gitops-lab")
+    assert repo_key("/srv/git/gitops-lab-origin.git") is None
+    assert repo_key("file:///srv/git/x.git") is None
 
 
 @pytest.mark.slow
@@ -115,3 +115,71 @@ def test_local_origin_without_the_clusters_revision_is_skipped(tmp_path: Path, k
     row = _cluster_rows(repo)["cluster.controllers"]
     assert row.status is Status.SKIPPED, row.message
     assert f"at main@{sha[:7]}, which is not on your origin {tmp_path / 'bob-origin.git'}" in row.message
+
+
+# The branch Flux deploys was read from the working tree's gotk-sync.yaml only: a cluster whose
+# GitRepository was patched (or runs what an older sync file said) deploys another one.
+
+
+@pytest.mark.slow
+def test_the_branch_flux_deploys_is_the_clusters_and_a_difference_is_said(tmp_path: Path, kube: Any) -> None:
+    import json
+
+    from lab.services.sync import flux_branch, origin_status, workspace_cluster
+    from tests.support.labrun import run_lab
+
+    repo = practice(tmp_path, "bob")
+    sha = git(repo, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", "feature", f"main@sha1:{sha}")
+    cluster = workspace_cluster(repo)
+    assert cluster is not None and cluster.where == "the cluster of $KUBECONFIG"
+    found = flux_branch(repo, cluster=cluster)
+    assert (found.branch, found.source, found.file_branch) == ("feature", "cluster", "main")
+    said = (
+        "the cluster (the cluster of $KUBECONFIG) deploys feature now (GitRepository flux-system/flux-system); "
+        "your clusters/dev/flux-system/gotk-sync.yaml says main, which Flux applies when it next reconciles "
+        "that file from feature"
+    )
+    status = origin_status(repo, fetch=False, cluster=cluster)
+    assert status.watched == "feature"
+    assert status.summary() == f"main is in sync with origin/main; Flux deploys feature, not main; {said}"
+    from lab.tui.screens.base import git_parts
+
+    assert "Flux deploys feature (cluster; gotk-sync.yaml: main)" in git_parts(status)  # the app's state line
+
+    proc = run_lab("sync", "--status", "--json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["flux_branch"] == {
+        "branch": "feature",
+        "from": "cluster",
+        "file": "clusters/dev/flux-system/gotk-sync.yaml",
+        "file_branch": "main",
+        "cluster": "the cluster of $KUBECONFIG",
+        "cluster_branch": "feature",
+    }
+    git(repo, "commit", "-q", "--allow-empty", "-m", "mine")
+    proc = run_lab("sync", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "Flux deploys feature, not main: what is on origin/main is not deployed" in proc.stdout
+    assert proc.stdout.rstrip().endswith(said), proc.stdout
+
+
+@pytest.mark.slow
+def test_the_sync_file_decides_without_a_cluster_of_this_repository(tmp_path: Path, kube: Any) -> None:
+    from lab.adapters.git import open_workspace
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+    from lab.services.sync import ClusterSource, flux_branch, workspace_cluster
+
+    repo = practice(tmp_path, "bob")
+    other = practice(tmp_path, "alice")
+    git(other, "commit", "-q", "--allow-empty", "-m", "alice's own history")
+    revision = f"main@sha1:{git(other, 'rev-parse', 'HEAD')}"
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", "feature", revision)
+    # Another repository's cluster says nothing of this one.
+    found = flux_branch(repo, cluster=workspace_cluster(repo))
+    assert (found.branch, found.source, found.mismatch()) == ("main", "file", "")
+    # A cluster that does not answer: the file, at once.
+    with KubeAPIServer() as gone:
+        kubeconfig = gone.write_kubeconfig(tmp_path / "gone")
+    found = flux_branch(open_workspace(repo), cluster=ClusterSource(str(kubeconfig), "the sandbox"))
+    assert (found.branch, found.source) == ("main", "file")

@@ -702,7 +702,7 @@ def test_a_branch_flux_does_not_deploy_is_pushed_and_said_not_deployed(tmp_path:
 
     sync_file = ws / "clusters/dev/flux-system/gotk-sync.yaml"
     sync_file.write_text(sync_file.read_text().replace("branch: main", "branch: feature"))
-    assert flux_branch(ws) == "feature"
+    assert flux_branch(ws).branch == "feature"
 
 
 def test_a_report_graded_on_main_names_what_a_feature_branch_leaves_out(tmp_path: Path) -> None:

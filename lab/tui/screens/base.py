@@ -70,7 +70,11 @@ def git_parts(git: OriginStatus) -> list[str]:
         parts.append(f"{branch}: {count_commits(len(git.ahead))} not pushed")
     else:
         parts.append(f"{branch} = origin/{branch}")
-    if git.branch is not None and git.branch != git.watched:
+    if git.flux.mismatch():
+        # The cluster runs another branch than the sync file names: both, short.
+        file = git.flux.file.rsplit("/", 1)[-1] or "the sync file"
+        parts.append(f"Flux deploys {git.watched} (cluster; {file}: {git.flux.file_branch or 'main'})")
+    elif git.branch is not None and git.branch != git.watched:
         parts.append(f"Flux deploys {git.watched}")  # what is pushed here is not deployed
     if git.in_progress is not None:
         parts.append(f"{git.in_progress} stopped, {len(git.conflicted)} conflicted")
