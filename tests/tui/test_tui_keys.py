@@ -674,7 +674,7 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`?` is the way to every other key, so the footer must not push it off an 80-column terminal
-    (Flux's footer as the sandbox shows it, with `t New tag`)."""
+    (Flux's footer as the sandbox shows it, with `t New tag`, and `c` saying that a dry run comes first)."""
     from textual.widgets._footer import FooterKey
 
     from lab.services import session as session_module
@@ -697,7 +697,10 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
             await wait_until(pilot, laid_out)
             shown = [k for k in app.screen.query(FooterKey)]
             if mode == "flux":
-                assert "New tag" in [k.description for k in shown]
+                described = {k.key_display: k.description for k in shown}
+                assert "New tag" in described.values()
+                # `c` shows the dry run before it commits as Flux: its label says so.
+                assert described["c"] == "Dry run, then commit", described
             keys = [k for k in shown if k.key_display == "?"]
             assert keys, f"{mode}: no ? in the footer"
             region = keys[0].region

@@ -38,7 +38,14 @@ class FluxScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
         Binding("d", "dry_run", "Dry run"),
-        Binding("c", "commit", "Flux commit"),
+        # Says what a first press does: the dry run; the commit as Flux follows only on the second.
+        Binding(
+            "c",
+            "commit",
+            "Dry run, then commit",
+            tooltip="Commit and push as Flux: the first press shows the dry run (diff and message), "
+            "the second commits",
+        ),
         Binding("t", "push_tag", "New tag"),
         Binding("l", "refresh", "Fetch origin", show=False),
         Binding("g", "refresh_cluster", "Cluster view", show=False),
