@@ -645,7 +645,8 @@ class LabApp(App[None]):
             yield SystemCommand(f"Go to {label} ({key})", help_text, partial(self.switch_mode, mode))
         from lab.services.session import is_default_sandbox
 
-        if is_default_sandbox(self.session):
+        sandbox = is_default_sandbox(self.session)
+        if sandbox:
             yield SystemCommand(
                 "Start the sandbox (S on Flux)",
                 "Its cluster, registry and Flux again, after `lab sandbox down` (as `lab sandbox up`)",
@@ -657,7 +658,7 @@ class LabApp(App[None]):
             self.edit_file,
         )
         for mode, _key, label, _help in self.areas():
-            for binding in palette_actions(screen_class(mode)):
+            for binding in palette_actions(screen_class(mode), sandbox=sandbox):
                 yield SystemCommand(
                     f"{label}: {binding.description} ({binding.key_display or binding.key})",
                     binding.tooltip or f"press {binding.key_display or binding.key} on the {label} screen",

@@ -751,17 +751,28 @@ async def test_home_cursor_follows_a_task_opened_elsewhere(tmp_path: Path) -> No
         await wait_until(pilot, lambda: tasks.cursor_row == tasks.get_row_index("09b-staging"))
 
 
-async def test_new_tag_outside_the_sandbox_says_why_it_publishes_nothing(tmp_path: Path) -> None:
-    """In an exercise's practice repository `t` was disabled: pressed, nothing happened at all."""
+async def test_new_tag_is_offered_only_in_the_sandbox(tmp_path: Path) -> None:
+    """`t New tag` showed in a practice repository's footer, where pressing it only said that it publishes
+    to the sandbox registry: outside the sandbox it has no key, no `?` row and no palette entry (the
+    sandbox's footer keeps it: test_every_area_shows_the_keys_key_at_80_columns)."""
+    from textual.widgets._footer import FooterKey
+
+    from lab.tui.screens.keys import KeysScreen
+
     seen: list[object] = []
     app = lab_app(practice_session(tmp_path))
-    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        app.open_task("09b-guard")
-        await wait_until(pilot, lambda: app.session.task.id == "09b-guard", timeout=30)
-        await pilot.press("5", "t")
-        await wait_until(
-            pilot, lambda: any("lab simulate --dry-run --tags-file -" in m for _, m in notifications(seen))
-        )
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: any(k.key_display == "d" for k in app.screen.query(FooterKey)))
+        flux = app.screen
+        assert "New tag" not in [k.description for k in app.screen.query(FooterKey)]
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Flux: Dry run (d)" in palette and not [t for t in palette if "New tag" in t], palette
+        await pilot.press("t", "question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        assert "t" not in dict(app.screen.rows)  # type: ignore[attr-defined]
+        assert not [m for _, m in notifications(seen) if "publish" in m]
+        assert "lab simulate --dry-run --tags-file -" in _text(flux.query_one("#cluster", Static))
 
 
 async def test_the_marker_tab_of_an_exercise_points_to_the_editor_not_a_flag(tmp_path: Path) -> None:

@@ -111,10 +111,12 @@ def key_footer() -> Footer:
     return Footer(compact=True, show_command_palette=False)
 
 
-def palette_actions(screen_class: type[Screen[None]]) -> list[Binding]:
-    """The actions a screen offers by key, for the command palette (navigation keys left out)."""
+def palette_actions(screen_class: type[Screen[None]], *, sandbox: bool = True) -> list[Binding]:
+    """The actions a screen offers by key, for the command palette (navigation keys left out, and the
+    screen's `SANDBOX_ACTIONS` unless the lab is on the sandbox: they have no key there either)."""
     own = screen_class.__dict__.get("BINDINGS", [])
-    return [b for b in own if isinstance(b, Binding) and b.description and b.action not in _NAVIGATION]
+    hidden = _NAVIGATION if sandbox else _NAVIGATION | getattr(screen_class, "SANDBOX_ACTIONS", frozenset())
+    return [b for b in own if isinstance(b, Binding) and b.description and b.action not in hidden]
 
 
 _NAVIGATION = {"leave_field", "tab(1)", "tab(-1)", "page(1)", "page(-1)"}
@@ -122,6 +124,10 @@ _NAVIGATION = {"leave_field", "tab(1)", "tab(-1)", "page(1)", "page(-1)"}
 
 class LabScreen(Screen[None]):
     """Base of the area screens."""
+
+    #: Actions only the default sandbox can do (`lab.services.session.is_default_sandbox`): elsewhere the
+    #: screen's `check_action` hides their key and the palette leaves them out.
+    SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False),

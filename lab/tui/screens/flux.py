@@ -46,7 +46,7 @@ class FluxScreen(LabScreen):
             tooltip="Commit and push as Flux: the first press shows the dry run (diff and message), "
             "the second commits",
         ),
-        Binding("t", "push_tag", "New tag"),
+        Binding("t", "push_tag", "New tag"),  # the sandbox's only: SANDBOX_ACTIONS
         Binding("l", "refresh", "Fetch origin", show=False),
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
@@ -54,6 +54,10 @@ class FluxScreen(LabScreen):
         Binding("e", "edit", "Edit", show=False),
         Binding("S", "start_sandbox", "Start the sandbox", show=False),
     ]
+
+    # Outside the sandbox there is no registry of the lab's to publish to: no `t` in the footer, `?` or
+    # the palette (pressed there, it could only explain that it does nothing).
+    SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset({"push_tag"})
 
     class Simulated(Message):
         def __init__(self, results: list[SimulationResult], dry_run: bool, snapshot: bool) -> None:
@@ -79,6 +83,13 @@ class FluxScreen(LabScreen):
         self._cluster_down = False
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
+        #: the session is the default sandbox's (`t` publishes there); set on mount and session changes
+        self._on_sandbox = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.SANDBOX_ACTIONS:
+            return self._on_sandbox
+        return True
 
     def compose_area(self) -> ComposeResult:
         yield Label(self._source_note(), id="tag-source", classes="muted", markup=False)
@@ -120,6 +131,7 @@ class FluxScreen(LabScreen):
 
     def on_mount(self) -> None:
         session = self.lab.session
+        self._follow_sandbox()
         cluster = self.query_one("#cluster", Static)
         if session.kubeconfig is None:
             cluster.update(self._no_cluster())
@@ -143,6 +155,12 @@ class FluxScreen(LabScreen):
                 f"and publishes the next {self.lab.session.task.image_label} release, as CI would; "
                 "its Flux then commits on origin."
             )
+        elif self.lab.session.sandbox:
+            # What `t` said when it was pressed here: this repository has no registry to publish to.
+            text += (
+                "\nNew tags: `lab simulate --dry-run --tags-file -` in a shell shows what Flux would "
+                "do with them (the sandbox registry serves the course's practice repository)."
+            )
         return text
 
     def on_screen_resume(self) -> None:
@@ -153,7 +171,18 @@ class FluxScreen(LabScreen):
         if self.is_current and self.lab.session.kubeconfig is not None:
             self._cluster(False)  # the controllers move on their own: keep the view live
 
+    def _follow_sandbox(self) -> None:
+        """Whether the session is the default sandbox's, read once per session: `check_action` runs on
+        every footer refresh, and `is_default_sandbox` resolves paths."""
+        from lab.services.session import is_default_sandbox
+
+        on_sandbox = is_default_sandbox(self.lab.session)
+        if on_sandbox != self._on_sandbox:
+            self._on_sandbox = on_sandbox
+            self.refresh_bindings()
+
     def _session_changed(self) -> None:
+        self._follow_sandbox()
         self.query_one("#tag-source", Label).update(self._source_note())
         if self.lab.session.kubeconfig is not None:
             self.action_refresh_cluster()
@@ -284,20 +313,7 @@ class FluxScreen(LabScreen):
     # --- the sandbox registry -------------------------------------------------------------------
 
     def action_push_tag(self) -> None:
-        # Always enabled, so that `t` says why it publishes nothing here (disabled, it did nothing).
-        from lab.services.session import is_default_sandbox
-
-        if not self.lab.session.sandbox:
-            self.notify("New tag publishes to the sandbox registry; your CI pushes real tags.")
-            return
-        if not is_default_sandbox(self.lab.session):
-            self.notify(
-                "New tag publishes to the sandbox registry, which serves the course's practice "
-                "repository, not this one: here `lab simulate --dry-run --tags-file -` shows what "
-                "Flux would do with new tags.",
-                timeout=10,
-            )
-            return
+        # Only in the default sandbox (check_action): elsewhere `t` is not bound at all.
         self.notify(
             f"publishing the next {self.lab.session.task.image_label} release in the sandbox registry…"
         )
