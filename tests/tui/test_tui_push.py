@@ -188,3 +188,34 @@ async def test_checks_after_pushing_a_feature_branch_say_main_is_graded(tmp_path
         assert not any(m.startswith("All green") for sev, m in notifications(seen) if sev != "warning")
         summary = app.screen.query_one("#checks-summary")
         await wait_until(pilot, lambda: "graded: origin/main, not feature" in str(summary.content))
+
+
+async def test_a_flux_commit_replaces_the_last_pushs_output_in_the_origin_tab(tmp_path: Path) -> None:
+    """After `c`, the Origin tab opened on the git commands of the `p` before it ("pushed 1 commit to
+    origin/main"), which at 80x24 also pushed Flux's new commit below the screen: it shows what moved
+    origin last, Flux's commit, and where the learner stands against it."""
+    from tests.support.taskfiles import solved_files, write_files
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    write_files(ws, solved_files())
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5", "p")
+        flux = app.screen
+        commands = flux.query_one("#push-commands", Static)
+        await wait_until(pilot, lambda: not app.sync.running and "$ git push" in _text(commands), timeout=30)
+        status = flux.query_one("#sim-status", Static)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=30)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "pushed commit" in _text(status), timeout=30)
+        head = git(ws, "rev-parse", "--short=7", "origin/main")
+        assert _text(commands).splitlines() == [
+            "$ lab simulate   (c: one Flux reconcile, committed and pushed as Flux)",
+            f"flux-system/flux-system: pushed commit '{head}' to branch 'main': Automated image update",
+        ]
+        origin = flux.query_one("#origin-status", Static)
+        await wait_until(
+            pilot, lambda: "origin has 1 commit by Flux you don't have" in _text(origin), timeout=30
+        )

@@ -268,8 +268,12 @@ class FluxScreen(LabScreen):
         if message.dry_run or not any(r.commit_sha for r in message.results):
             tabs.active = "sim-pane"
         else:
-            # Where the learner sees it land: Flux's commit on top of origin's log.
+            # Where the learner sees it land: Flux's commit on top of origin's log, and above it what
+            # moved origin last (the output of an earlier `p` there read as origin's state).
             tabs.active = "log-pane"
+            self.query_one("#push-commands", Static).update(
+                escape_controls(flux_commit_report(message.results))
+            )
             self.notify("\n".join(status), title="Flux committed")
         if not message.dry_run:
             self.lab.refresh_state()
@@ -406,6 +410,21 @@ class FluxScreen(LabScreen):
         if message.error and not self._cluster_down:
             self.notify(escape_controls(message.error), severity="error", timeout=10)
         self._cluster_down = bool(message.error)
+
+
+def flux_commit_report(results: list[SimulationResult]) -> str:
+    """What `c` did to origin, in the Origin tab where `p`'s git commands are shown after a push: the
+    command and each commit Flux pushed (hash, branch, subject). Where that leaves the learner's branch
+    is the state line above it, read from git."""
+    lines = ["$ lab simulate   (c: one Flux reconcile, committed and pushed as Flux)"]
+    for result in results:
+        if result.commit_sha:
+            subject = (result.message or "").strip().split("\n", 1)[0]
+            lines.append(
+                f"{result.automation}: pushed commit '{result.commit_sha[:7]}' to branch "
+                f"'{result.branch}': {subject}"
+            )
+    return "\n".join(lines)
 
 
 def origin_summary(git: OriginStatus) -> str:
