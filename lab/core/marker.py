@@ -275,3 +275,59 @@ def flux_reads_marker(comment: str) -> str | None:
     except GoJsonError:
         return None
     return fields.get(SHORTHAND_KEY) or None
+
+
+@dataclass(frozen=True)
+class MarkerDelta:
+    """How a file's image policy markers changed between two versions of it (a commit's view):
+    `added` / `removed` name each marker by the setter Flux reads (`ns:name`, `ns:name:tag`), or by its
+    comment when Flux cannot read it; `other_lines` says whether anything besides them changed."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    other_lines: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """The policies (`ns:name`) of the added markers, each once: one per image marked (the
+        `:name`/`:tag`/`:digest` markers of one image name the same policy)."""
+        return tuple(dict.fromkeys(":".join(ref.split(":")[:2]) for ref in self.added))
+
+
+def marker_delta(old: str, new: str) -> MarkerDelta:
+    """The markers `new` has that `old` has not, and the reverse (as multisets: a second marker for the
+    same policy counts), and whether the texts differ elsewhere than in the markers' comments."""
+    old_refs, old_rest = _markers_and_rest(old)
+    new_refs, new_rest = _markers_and_rest(new)
+    return MarkerDelta(_beyond(new_refs, old_refs), _beyond(old_refs, new_refs), old_rest != new_rest)
+
+
+def _beyond(refs: list[str], others: list[str]) -> tuple[str, ...]:
+    """`refs` without one occurrence of each of `others`, in `refs`' order."""
+    left = list(others)
+    out: list[str] = []
+    for ref in refs:
+        if ref in left:
+            left.remove(ref)
+        else:
+            out.append(ref)
+    return tuple(out)
+
+
+def _markers_and_rest(text: str) -> tuple[list[str], list[str]]:
+    """Each marker-like comment of `text` (what Flux reads from it, else the comment), and the lines
+    with those comments cut off."""
+    from lab.core.setters.find import find_markers
+
+    lines = text.replace("\r\n", "\n").split("\n")
+    refs: list[str] = []
+    for marker in find_markers(text):
+        refs.append(marker.setter or marker.raw.strip())
+        index = marker.line - 1
+        if 0 <= index < len(lines):
+            lines[index] = lines[index][: marker.column - 1].rstrip()
+    return refs, lines

@@ -14,10 +14,10 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.core import jsontext
@@ -25,6 +25,9 @@ from lab.core.fluxsource import DEFAULT_BRANCH, FluxBranch, ref_branch, syncs_re
 from lab.core.gitstate import detached_advice, stopped_advice
 from lab.core.record import dataclass
 from lab.errors import GitError, LabError
+
+if TYPE_CHECKING:
+    from lab.core.marker import MarkerDelta
 
 Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
@@ -920,11 +923,10 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     pieces: list[str] = []
     automation = [p for p in paths if p in IMAGE_AUTOMATION_FILES and p not in deleted]
     automation_gone = [p for p in paths if p in IMAGE_AUTOMATION_FILES and p in deleted]
-    marker_added = False
-    if DEPLOYMENT_FILE in paths and DEPLOYMENT_FILE not in deleted:
-        old = _text_at(ws, "HEAD", DEPLOYMENT_FILE) or ""
-        now = _worktree_text(ws, DEPLOYMENT_FILE) or ""
-        marker_added = "$imagepolicy" in now and "$imagepolicy" not in old
+    named = {*IMAGE_AUTOMATION_FILES, PROGRESS_FILE, task.meta.quiz_record}
+    # The files whose image policy markers changed (the Deployment, and in the exercises Helm values,
+    # kustomize overrides...): "update" hid that a marker was added, moved or dropped.
+    markers = _marker_changes(ws, [p for p in paths if p not in named and p not in deleted])
     if automation and all(p in new for p in automation) and not automation_gone:
         pieces.append("Add image automation")
     elif automation:
@@ -936,12 +938,18 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
             pieces.append(_delete_piece(automation_gone))
     if DEPLOYMENT_FILE in deleted:
         pieces.append(_delete_piece([DEPLOYMENT_FILE]))
-    elif DEPLOYMENT_FILE in paths and not (marker_added and pieces and pieces[0].startswith("Add")):
-        pieces.append(
-            f"mark the image in {Path(DEPLOYMENT_FILE).name} for Flux (image policy marker)"
-            if marker_added
-            else f"update {DEPLOYMENT_FILE}"
-        )
+    marking = markers.get(DEPLOYMENT_FILE)
+    if (
+        marking is not None
+        and marking.added
+        and not marking.removed
+        and pieces
+        and pieces[0].startswith("Add")
+    ):
+        del markers[DEPLOYMENT_FILE]  # marking the Deployment is part of adding the image automation
+    pieces.extend(_marker_pieces(markers, paths))
+    if DEPLOYMENT_FILE in paths and DEPLOYMENT_FILE not in deleted and marking is None:
+        pieces.append(f"update {DEPLOYMENT_FILE}")
     if PROGRESS_FILE in deleted:
         pieces.append(_delete_piece([PROGRESS_FILE]))
     elif PROGRESS_FILE in paths:
@@ -968,11 +976,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         except ValueError:
             pass
         pieces.append(f"record the quiz result{shown}")
-    others = [
-        p
-        for p in paths
-        if p not in {*IMAGE_AUTOMATION_FILES, DEPLOYMENT_FILE, PROGRESS_FILE, task.meta.quiz_record}
-    ]
+    others = [p for p in paths if p not in {*named, DEPLOYMENT_FILE} and p not in markers]
     if [p for p in others if p not in deleted]:
         pieces.append("update " + ", ".join(p for p in others if p not in deleted))
     if [p for p in others if p in deleted]:
@@ -983,6 +987,74 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     subject = subject[0].upper() + subject[1:]
     body = "\n".join(f"- {p}{' (new)' if p in new else ' (deleted)' if p in deleted else ''}" for p in paths)
     return f"{subject}\n\n{body}\n"
+
+
+def _marker_changes(ws: Workspace, paths: Sequence[str]) -> dict[str, MarkerDelta]:
+    """The files of `paths` whose image policy markers change in this commit (HEAD -> working tree)."""
+    from lab.core.marker import marker_delta
+
+    out: dict[str, MarkerDelta] = {}
+    for path in paths:
+        now = _worktree_text(ws, path)
+        if now is None:
+            continue
+        delta = marker_delta(_text_at(ws, "HEAD", path) or "", now)
+        if delta.changed:
+            out[path] = delta
+    return out
+
+
+def _marker_pieces(markers: Mapping[str, MarkerDelta], paths: Sequence[str]) -> list[str]:
+    """What the marker changes are, in a commit subject's words: the files that only gain markers in one
+    "mark ... for Flux" piece, every other file (markers dropped or changed, other edits) in its own."""
+    names = _short_names(paths)
+    marked_only = [p for p, d in markers.items() if d.added and not d.removed and not d.other_lines]
+    pieces: list[str] = []
+    if marked_only:
+        images = list(dict.fromkeys(i for p in marked_only for i in markers[p].images))
+        count = sum(len(markers[p].added) for p in marked_only)
+        pieces.append(
+            f"mark {'the image' if len(images) == 1 else f'{len(images)} images'} in "
+            f"{_and([names[p] for p in marked_only])} for Flux (image policy marker{_s(count)})"
+        )
+    for path, delta in markers.items():
+        if path in marked_only:
+            continue
+        name = names[path]
+        if delta.added and delta.removed:
+            piece = (
+                f"change the image policy marker{_s(len(delta.added))} in {name} "
+                f"({', '.join(delta.removed)} -> {', '.join(delta.added)})"
+            )
+        elif delta.added:
+            marked = len(delta.images)
+            piece = (
+                f"mark {'the image' if marked == 1 else f'{marked} images'} in {name} for Flux "
+                f"(image policy marker{_s(len(delta.added))})"
+            )
+        else:
+            piece = (
+                f"remove the image policy marker{_s(len(delta.removed))} from {name} "
+                f"({', '.join(delta.removed)})"
+            )
+        pieces.append(piece + (", with other edits" if delta.other_lines else ""))
+    return pieces
+
+
+def _short_names(paths: Sequence[str]) -> dict[str, str]:
+    """Each path by its file name, or whole where two paths share the name (two kustomization.yaml)."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        counts[Path(path).name] = counts.get(Path(path).name, 0) + 1
+    return {p: Path(p).name if counts[Path(p).name] == 1 else p for p in paths}
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _task_of(ws: Workspace, task_id: str | None) -> str:

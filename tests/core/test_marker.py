@@ -184,3 +184,27 @@ def test_a_hints_marker_names_the_learners_first_policy() -> None:
     policy = "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: shop\n  namespace: apps\n"
     assert example_policy_ref(find_automation({"p.yaml": policy})) == "apps:shop"
     assert example_policy_ref(find_automation({})) == "flux-system:NAME"
+
+
+def test_marker_delta_tells_markers_added_removed_and_other_edits_apart() -> None:
+    """What a commit's message says about a file's markers (lab sync --commit)."""
+    from lab.core.marker import marker_delta
+
+    marked = mark(STARTER, "flux-system:nginx").text
+    added = marker_delta(STARTER, marked)
+    assert added.added == ("flux-system:nginx",) and not added.removed and not added.other_lines
+    assert added.images == ("flux-system:nginx",)
+    assert marker_delta(marked, STARTER).removed == ("flux-system:nginx",)
+    moved = marker_delta(marked, marked.replace("flux-system:nginx", "flux-system:web"))
+    assert (moved.added, moved.removed, moved.other_lines) == (
+        ("flux-system:web",),
+        ("flux-system:nginx",),
+        False,
+    )
+    assert not marker_delta(marked, marked.replace('{"$imagepolicy"', '{ "$imagepolicy"')).changed
+    edited = marker_delta(STARTER, marked.replace("replicas: 1", "replicas: 2"))
+    assert edited.added and edited.other_lines
+    assert not marker_delta(STARTER, STARTER.replace("replicas: 1", "replicas: 2")).changed
+    fields = 'repository: x # {"$imagepolicy": "ns:w:name"}\ntag: "1" # {"$imagepolicy": "ns:w:tag"}\n'
+    several = marker_delta('repository: x\ntag: "1"\n', fields)
+    assert several.added == ("ns:w:name", "ns:w:tag") and several.images == ("ns:w",)

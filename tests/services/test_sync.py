@@ -317,6 +317,50 @@ def test_one_commit_of_several_kinds_names_each(tmp_path: Path) -> None:
     assert commit_work(ws) is None
 
 
+def test_a_commit_of_marker_changes_says_what_the_markers_do(tmp_path: Path) -> None:
+    """`p` (lab sync --commit) called marking the exercises' files "update apps/base/shop/worker.yaml,
+    apps/dev/kustomization.yaml", and dropping or re-pointing the Deployment's marker "update": the
+    subject says that images are marked for Flux, or which marker is removed or changed."""
+    from lab.services.sync import commit_work
+    from tests.support.gitutil import make_practice
+    from tests.support.taskfiles import MARKER, solution_text
+
+    multi = make_practice(tmp_path / "multi", "09b-multi")
+    for rel in ("apps/base/shop/worker.yaml", "apps/dev/kustomization.yaml"):
+        (multi / rel).write_text(solution_text(rel, "09b-multi"))
+    made = commit_work(multi, "09b-multi")
+    assert made is not None
+    assert (
+        made.subject == "Mark 2 images in worker.yaml and kustomization.yaml for Flux (image policy markers)"
+    )
+
+    staging = make_practice(tmp_path / "staging", "09b-staging")
+    for rel in ("apps/base/shop/deployment.yaml", "apps/staging/kustomization.yaml"):
+        (staging / rel).write_text(solution_text(rel, "09b-staging"))
+    made = commit_work(staging, "09b-staging")
+    assert made is not None
+    assert made.subject == (
+        "Remove the image policy marker from deployment.yaml (flux-system:shop); mark the image in "
+        "kustomization.yaml for Flux (image policy marker), with other edits"
+    )
+
+    ws = make_practice(tmp_path / "course")
+    deploy = ws / DEPLOY
+    deploy.write_text(deploy.read_text().replace("image: nginx:1.25.0", f"image: nginx:1.25.0 {MARKER}"))
+    made = commit_work(ws)
+    assert made is not None
+    assert made.subject == "Mark the image in deployment.yaml for Flux (image policy marker)"
+    deploy.write_text(deploy.read_text().replace("flux-system:nginx", "flux-system:web"))
+    made = commit_work(ws)
+    assert made is not None
+    assert made.subject == (
+        "Change the image policy marker in deployment.yaml (flux-system:nginx -> flux-system:web)"
+    )
+    deploy.write_text(deploy.read_text().replace("replicas: 1", "replicas: 2"))
+    made = commit_work(ws)
+    assert made is not None and made.subject == f"Update {DEPLOY}"
+
+
 def test_editing_the_policy_later_is_an_update_not_another_add(tmp_path: Path) -> None:
     from lab.services.sync import commit_work, push_work
     from tests.support.gitutil import practice
