@@ -1034,3 +1034,40 @@ async def test_a_dry_run_says_flux_does_not_see_work_that_is_not_pushed(tmp_path
             lambda: "Flux reads origin, which does not have your 1 uncommitted file" in _text(status),
             describe=lambda: _text(status),
         )
+
+
+async def test_check_titles_wrap_whole_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns the Checks table cut titles ("... commits to main with the Setters stra"), whole
+    only in the detail pane: the Check column takes the width the screen leaves, and a title wraps in
+    it, on a wide screen too after a resize, the cursor kept on its check."""
+    from lab.tui.screens.checks import ChecksScreen
+
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=30)
+        screen = app.screen
+        assert isinstance(screen, ChecksScreen)
+        table = screen.query_one("#checks", DataTable)
+        titles = {d.id: d.title for d in app.checks.defs}
+        assert all(row.height == 1 for row in table.rows.values())
+        await pilot.press("down", "down")
+        selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+
+        def check_width() -> int:
+            return next(c.width for k, c in table.columns.items() if k.value == "check")
+
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: check_width() == 80 - 22 and table.row_count == len(titles))
+        await pilot.pause()
+        width = check_width()
+        assert table.virtual_size.width <= table.size.width  # nothing drawn past the right edge
+        wrapped = 0
+        for key, row in table.rows.items():
+            lines = str(table.get_cell(key, "check")).split("\n")
+            assert row.height == len(lines)
+            assert all(len(line) <= width for line in lines), lines
+            assert " ".join(line.strip().removeprefix("▶ ") for line in lines) == titles[str(key.value)]
+            wrapped += len(lines) > 1
+        assert wrapped, "no title of the task is longer than the column: this test tests nothing"
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key == selected

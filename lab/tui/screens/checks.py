@@ -10,7 +10,7 @@ import subprocess
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -20,7 +20,7 @@ from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
-    from lab.core.checks.model import CheckResult, Report
+    from lab.core.checks.model import CheckDef, CheckResult, Report
     from lab.tui.app import ChecksState
 
 ICONS = {
@@ -30,6 +30,16 @@ ICONS = {
     "pending": "… wait",
     "skipped": "- skip",
 }
+
+
+# The Check column takes the width the screen leaves (Status 8 and Points 6, each cell padded by 1 on
+# both sides, and 2 for the scroll bar), and a title wraps in it: at 80 columns a fixed row cut titles
+# of up to 90 characters mid-word, with the rest only in the detail pane.
+CHECK_BESIDE = 8 + 6 + 3 * 2 + 2
+CHECK_MIN_WIDTH = 30
+#: Before the title, on the first broken link; its width is kept free on every row, so that the mark
+#: moving to another row never changes how many lines a title takes.
+BROKEN_MARK = "▶ "
 
 
 def ready_for_done(report: Report) -> bool:
@@ -58,6 +68,7 @@ class ChecksScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown_report: Report | None = None
+        self._title_width = 80 - CHECK_BESIDE  # the floor's; on_resize sets the screen's
         #: (status, score, max score, the off-branch note) of the last report announced in a toast
         self._announced: tuple[str, int, int, str] | None = None
 
@@ -76,15 +87,53 @@ class ChecksScreen(LabScreen):
             yield Static("Select a check to see why.", id="check-detail", markup=False)
 
     def on_mount(self) -> None:
-        table = self.query_one("#checks", DataTable)
-        table.add_column("Status", key="status", width=8)
-        table.add_column("Points", key="points", width=6)
-        table.add_column("Check", key="check")
+        self._add_columns(self.query_one("#checks", DataTable))
         self.watch(self.lab, "checks", self._render_checks, init=False)
         self.watch(self.lab, "state", self._render_summary, init=False)
         if self.lab.checks.report is None and not self.lab.checks.running:
             self.lab.run_checks()
         self._render_checks(self.lab.checks)
+
+    def _add_columns(self, table: DataTable[Text]) -> None:
+        table.add_column("Status", key="status", width=8)
+        table.add_column("Points", key="points", width=6)
+        table.add_column("Check", key="check", width=self._title_width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The titles wrap at the width the screen has: the rows are built again when it changes (a
+        row's height is fixed when it is added), keeping the cursor on its check."""
+        width = max(CHECK_MIN_WIDTH, event.size.width - CHECK_BESIDE)
+        if width == self._title_width:
+            return
+        self._title_width = width
+        table = self.query_one("#checks", DataTable)
+        selected = self._selected_key()
+        table.clear(columns=True)
+        self._add_columns(table)
+        self._render_checks(self.lab.checks)
+        if selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+
+    def _title_lines(self, title: str) -> list[str]:
+        """`title` wrapped to the Check column, the broken link's mark left room for on every row."""
+        width = max(1, self._title_width - len(BROKEN_MARK))
+        return [line.plain.rstrip() for line in Text(title).wrap(self.app.console, width)] or [""]
+
+    def _title_cell(self, title: str, broken: bool = False) -> Text:
+        lines = self._title_lines(title)
+        if not broken:
+            return Text("\n".join(lines))
+        indent = "\n" + " " * len(BROKEN_MARK)
+        return Text(BROKEN_MARK + indent.join(lines), style="bold")
+
+    def _add_row(self, table: DataTable[Text], d: CheckDef) -> None:
+        table.add_row(
+            Text("…"),
+            Text(f"-/{d.points}"),
+            self._title_cell(d.title),
+            key=d.id,
+            height=len(self._title_lines(d.title)),
+        )
 
     def on_screen_resume(self) -> None:
         if self.lab.stale_checks() and not self.lab.checks.running:
@@ -99,19 +148,19 @@ class ChecksScreen(LabScreen):
         table = self.query_one("#checks", DataTable)
         if table.row_count == 0:
             for d in checks.defs:
-                table.add_row(Text("…"), Text(f"-/{d.points}"), Text(d.title), key=d.id)
+                self._add_row(table, d)
         broken = checks.report.first_broken() if checks.report is not None else None
         for d in checks.defs:
             result = checks.results.get(d.id)
             if d.id not in table.rows:
-                table.add_row(Text("…"), Text(f"-/{d.points}"), Text(d.title), key=d.id)
+                self._add_row(table, d)
             if result is None:
                 table.update_cell(d.id, "status", Text("…" if checks.running else "-"))
                 continue
-            title = f"▶ {result.title}" if broken is not None and broken.id == d.id else result.title
+            first = broken is not None and broken.id == d.id
             table.update_cell(d.id, "status", Text(ICONS.get(result.status.value, result.status.value)))
             table.update_cell(d.id, "points", Text(f"{result.points}/{result.max_points}"))
-            table.update_cell(d.id, "check", Text(title, style="bold" if title != result.title else ""))
+            table.update_cell(d.id, "check", self._title_cell(result.title, first))
         self._render_summary()
         if checks.report is not None and checks.report is not self._shown_report:
             self._shown_report = checks.report
@@ -185,12 +234,14 @@ class ChecksScreen(LabScreen):
     def _highlighted(self) -> None:
         self._render_detail()
 
-    def _selected(self) -> CheckResult | None:
+    def _selected_key(self) -> str:
         table = self.query_one("#checks", DataTable)
         if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.lab.checks.results.get(key or "")
+            return ""
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+
+    def _selected(self) -> CheckResult | None:
+        return self.lab.checks.results.get(self._selected_key())
 
     def _render_detail(self) -> None:
         """The selected row's result from the same check state as its row: they cannot disagree."""
