@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lab.adapters.tree import walk_entries
@@ -19,7 +20,7 @@ from lab.checks.context import (
     deployment_file,
     sync_file,
 )
-from lab.core.checks.model import Evidence, Outcome, and_more
+from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.manifests.models import (
     AutomationSet,
     FluxObject,
@@ -138,7 +139,65 @@ def image_repository_valid(ctx: CheckContext) -> Outcome:
         return f"spec.image: {_generated(ctx).image}"
 
     outcome = _outcome_for(ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], example)
+    if outcome.status is Status.PASS:
+        outcome = _served(ctx, outcome)
     return merge(ctx, "image-repository.valid", outcome)
+
+
+def _served(ctx: CheckContext, outcome: Outcome) -> Outcome:
+    """A valid ImageRepository whose image the task's registry does not serve (`library/ngnix`) fails
+    when the scan goes to that registry: the task's bundled tags or the sandbox's registry, which
+    serve only the task's `[[images]]`. A real registry may serve any image: there it is a note, and
+    `registry.tags` asks the registry itself."""
+    from lab.adapters.tasks import load_task
+
+    task = load_task(ctx.task)
+    served = [i.name for i in task.meta.images]
+    repos = [r for r in automation_set(ctx).repositories if r.file in automation_files(ctx)]
+    unknown = [r for r in repos if r.image and task.image(r.image) is None]
+    if not served or not unknown:
+        return outcome
+    repo = unknown[0]
+    names = ", ".join(served)
+    if not _on_task_registry(ctx, repo.image):
+        note = f"note: {repo.image} is not an image of the task ({names}); the registry it names decides"
+        return replace(outcome, message=f"{outcome.message}; {note}")
+    close = _closest(repo.image, served)
+    return Outcome.failed(
+        f"ImageRepository {repo.name} scans {repo.image}, which the task's registry does not serve: "
+        f"it serves {names}",
+        file=repo.file,
+        line=repo.line_of("spec.image"),
+        hint=(f"did you mean spec.image: {close}? " if close else "")
+        + f"spec.image names one of the task's images ({names}), without a tag",
+    )
+
+
+def _on_task_registry(ctx: CheckContext, image: str) -> bool:
+    """Whether this run scans `image` in the task's registry: its bundled tags stand in for the registry
+    (`--tags-file` of the task, the app's practice repository), or the sandbox's registry takes it."""
+    if ctx.tags_file is not None:
+        from lab.adapters.tasks import load_task
+
+        task = load_task(ctx.task)
+        bundled = {task.image_file(i.tags).resolve() for i in task.meta.images}
+        return ctx.tags_file.resolve() in bundled
+    if ctx.offline:
+        return False  # no registry at all: nothing known about the one Flux will scan
+    from lab.adapters.registry.client import sandbox_serves
+
+    return sandbox_serves(image)
+
+
+def _closest(image: str, served: Sequence[str]) -> str | None:
+    """The served image `image` is most likely a misspelling of (`library/ngnix`: `library/nginx`)."""
+    import difflib
+
+    from lab.core.imagename import canonical_or_written
+
+    by_canonical = {canonical_or_written(name): name for name in served}
+    found = difflib.get_close_matches(canonical_or_written(image), list(by_canonical), n=1, cutoff=0.8)
+    return by_canonical[found[0]] if found else None
 
 
 @check("image-policy.valid")

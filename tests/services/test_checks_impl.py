@@ -510,6 +510,53 @@ def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object)
     assert r.hint == "check the spelling of spec.image"
 
 
+TYPO = {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/ngnix")}
+TASK_TAGS = task_dir() / "registry" / "nginx-tags-2024-01-15.txt"
+
+
+@pytest.mark.slow
+def test_an_image_the_tasks_registry_does_not_serve_fails_where_that_registry_is_scanned(
+    practice: Path, tmp_path: Path, registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """image-repository.valid passed `library/ngnix`; with the task's bundled tags (the app's practice
+    repository) every later check then passed on nginx's tags. Where the scan goes to the task's registry
+    (its tags file, the sandbox's registry) the check fails naming both; elsewhere only a note."""
+    write(practice, TYPO)
+    rep = run_checks(practice, offline=True, tags_file=TASK_TAGS, only=["policy.resolves"])
+    r = rep.get("image-repository.valid")
+    assert r.status is Status.FAIL, r.message
+    assert r.message == (
+        "ImageRepository nginx scans library/ngnix, which the task's registry does not serve: "
+        "it serves library/nginx"
+    )
+    assert (r.file, r.line) == (FILES_KEYS[0], 8)
+    assert r.hint == (
+        "did you mean spec.image: library/nginx? spec.image names one of the task's images "
+        "(library/nginx), without a tag"
+    )
+    assert rep.get("registry.tags").blocked_by == "image-repository.valid"
+    # The sandbox's registry (`lab sandbox env`: its mirror takes docker.io) serves the task's images only.
+    monkeypatch.setenv("LAB_SANDBOX_WORKSPACE", str(practice))
+    assert check(practice, "image-repository.valid", offline=False).get("image-repository.valid").status is (
+        Status.FAIL
+    )
+    # A registry of the learner's (no sandbox), no registry at all, another tags file: the lab does not
+    # know what they serve. A note, and registry.tags asks the registry when there is one.
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE")
+    other = tmp_path / "tags.txt"
+    other.write_text("1.25.3\n")
+    for mode in ({"offline": False}, {"offline": True}, {"offline": True, "tags_file": other}):
+        r = run_checks(practice, only=["image-repository.valid"], **mode).get("image-repository.valid")  # type: ignore[arg-type]
+        assert r.status is Status.PASS, (mode, r.message)
+        assert "note: library/ngnix is not an image of the task (library/nginx)" in r.message, mode
+    # Docker Hub's other spellings of the task's image are that image.
+    for spelling in ("nginx", "docker.io/library/nginx"):
+        write(practice, {FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", spelling)})
+        r = run_checks(practice, offline=True, tags_file=TASK_TAGS, only=["image-repository.valid"])
+        assert r.get("image-repository.valid").status is Status.PASS
+        assert "note" not in r.get("image-repository.valid").message
+
+
 @pytest.mark.slow
 def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:9")

@@ -120,6 +120,19 @@ class ScanResult:
     error: RegistryError | None = field(default=None, compare=False)
 
 
+def sandbox_serves(image: str) -> bool:
+    """Whether a scan of `image` goes to the sandbox's registry, which serves only its task's images:
+    `lab sandbox env` is in effect (SANDBOX_ENV) and its MIRROR_ENV takes the image's registry host.
+    Another mirror, or a host the sandbox does not take, is a real registry."""
+    if not os.environ.get(SANDBOX_ENV):
+        return False
+    try:
+        mirrors = parse_mirror_spec(os.environ.get(MIRROR_ENV, ""))
+        return parse_image(image, mirrors=mirrors).mirrored
+    except (ValueError, ImageNameError):  # the scan says what is wrong with either
+        return False
+
+
 def tags_revision(stored: Sequence[str]) -> str:
     """Flux's `lastScanResult.revision` (Badger backend): Adler-32 of Go's JSON of the stored tags."""
     return scan_revision(stored)
