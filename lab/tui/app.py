@@ -106,6 +106,8 @@ class SyncState:
     text: str = ""
     """The git commands (`$ ...`) and what happened, for the Origin tab."""
     summary: str = ""
+    head: str | None = None
+    """Origin's head right after a push that worked: the Origin tab tells later commits (Flux's) from it."""
 
 
 class LabApp(App[None]):
@@ -437,7 +439,8 @@ class LabApp(App[None]):
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
             self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)
-        self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary)
+        head = sync.head if result.ok else None
+        self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary, head=head)
         self._tree_epoch += 1
         self.refresh_state(fetch=False)
 

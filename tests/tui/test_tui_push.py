@@ -190,32 +190,56 @@ async def test_checks_after_pushing_a_feature_branch_say_main_is_graded(tmp_path
         await wait_until(pilot, lambda: "graded: origin/main, not feature" in str(summary.content))
 
 
-async def test_a_flux_commit_replaces_the_last_pushs_output_in_the_origin_tab(tmp_path: Path) -> None:
-    """After `c`, the Origin tab opened on the git commands of the `p` before it ("pushed 1 commit to
-    origin/main"), which at 80x24 also pushed Flux's new commit below the screen: it shows what moved
-    origin last, Flux's commit, and where the learner stands against it."""
+async def test_the_origin_tab_shows_flux_commits_after_the_last_push(tmp_path: Path) -> None:
+    """After Flux committed (the sandbox's Flux after `t`, or `c`), the Origin tab still opened on the git
+    commands of the last `p` ("pushed 1 commit to origin/main"), which at 80x24 also pushed the new commit
+    in the log below the screen: it shows what reached origin last, and Flux's commits after it."""
     from tests.support.taskfiles import solved_files, write_files
 
     session = practice_session(tmp_path)
     ws = session.workspace
     write_files(ws, solved_files())
+    flux_clone = tmp_path / "flux-clone"  # Flux pushes from its own clone, as the sandbox's does
     app = lab_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5", "p")
         flux = app.screen
-        commands = flux.query_one("#push-commands", Static)
-        await wait_until(pilot, lambda: not app.sync.running and "$ git push" in _text(commands), timeout=30)
+        moves = flux.query_one("#push-commands", Static)
+        await wait_until(pilot, lambda: not app.sync.running and "$ git push" in _text(moves), timeout=30)
+        git(tmp_path, "clone", "-q", git(ws, "remote", "get-url", "origin"), str(flux_clone))
+        sha = commit_files(flux_clone, {"notes/flux.txt": "scanned\n"}, "Scan nginx", author=FLUX)
+        git(flux_clone, "push", "-q", "origin", "main")
+        await pilot.press("l")
+        await wait_until(
+            pilot,
+            lambda: (
+                _text(moves) == f"After your last p, origin/main has 1 commit by Flux:\n{sha[:7]} Scan nginx"
+            ),
+            timeout=30,
+            describe=lambda: _text(moves),
+        )
+
         status = flux.query_one("#sim-status", Static)
         await pilot.press("c")
         await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=30)
         await pilot.press("c")
         await wait_until(pilot, lambda: "pushed commit" in _text(status), timeout=30)
-        head = git(ws, "rev-parse", "--short=7", "origin/main")
-        assert _text(commands).splitlines() == [
+        head = git(flux_clone, "ls-remote", "origin", "refs/heads/main")[:7]  # origin's, not a fetch's
+        assert _text(moves).splitlines() == [
             "$ lab simulate   (c: one Flux reconcile, committed and pushed as Flux)",
             f"flux-system/flux-system: pushed commit '{head}' to branch 'main': Automated image update",
         ]
         origin = flux.query_one("#origin-status", Static)
         await wait_until(
-            pilot, lambda: "origin has 1 commit by Flux you don't have" in _text(origin), timeout=30
+            pilot, lambda: "origin has 2 commits by Flux you don't have" in _text(origin), timeout=30
+        )
+        git(flux_clone, "pull", "-q", "--rebase")
+        sha = commit_files(flux_clone, {"notes/flux.txt": "again\n"}, "Scan nginx again", author=FLUX)
+        git(flux_clone, "push", "-q", "origin", "main")
+        await pilot.press("l")
+        await wait_until(
+            pilot,
+            lambda: _text(moves).startswith("After your last c, origin/main has 1 commit by Flux:\n"),
+            timeout=30,
+            describe=lambda: _text(moves),
         )

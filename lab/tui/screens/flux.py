@@ -17,6 +17,9 @@ from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from lab.adapters.git import CommitInfo
     from lab.services.simulate import SimulationResult
     from lab.services.sync import OriginStatus
 
@@ -85,6 +88,8 @@ class FluxScreen(LabScreen):
         self.reviewed = False
         #: the session is the default sandbox's (`t` publishes there); set on mount and session changes
         self._on_sandbox = False
+        #: what the app last did to origin, its name, and origin's head right after it (`_show_move`)
+        self._move: tuple[str, str, str | None] = ("", "", None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.SANDBOX_ACTIONS:
@@ -271,9 +276,8 @@ class FluxScreen(LabScreen):
             # Where the learner sees it land: Flux's commit on top of origin's log, and above it what
             # moved origin last (the output of an earlier `p` there read as origin's state).
             tabs.active = "log-pane"
-            self.query_one("#push-commands", Static).update(
-                escape_controls(flux_commit_report(message.results))
-            )
+            last = [r.commit_sha for r in message.results if r.commit_sha][-1]
+            self._show_move(flux_commit_report(message.results), "your last c", last)
             self.notify("\n".join(status), title="Flux committed")
         if not message.dry_run:
             self.lab.refresh_state()
@@ -310,9 +314,28 @@ class FluxScreen(LabScreen):
             "\n".join(lines) or f"(origin has no branch {branch})"
         )
         self.query_one("#origin-log", Static).update(escape_controls(text))
+        self._render_move()
 
     def _render_sync(self) -> None:
-        self.query_one("#push-commands", Static).update(escape_controls(self.lab.sync.text))
+        self._show_move(self.lab.sync.text, "your last p", self.lab.sync.head)
+
+    def _show_move(self, text: str, what: str, head: str | None) -> None:
+        """What this app last did to origin (`p`'s git commands, `c`'s commit), and origin's head right
+        after it, which later commits are told from."""
+        self._move = (text, what, head)
+        self._render_move()
+
+    def _render_move(self) -> None:
+        """The last move, or, once origin has moved on past it (the sandbox's Flux committed after a
+        `p` or a `t`), those newer commits: the old output no longer says where origin is."""
+        text, what, head = self._move
+        state = self.lab.state
+        if head is not None and state is not None:
+            shas = [c.sha for c in state.origin_log]
+            if head in shas and shas[0] != head:
+                branch = state.git.log_branch if state.git is not None else "main"
+                text = origin_moved(state.origin_log[: shas.index(head)], what, branch)
+        self.query_one("#push-commands", Static).update(escape_controls(text))
 
     # --- the sandbox registry -------------------------------------------------------------------
 
@@ -410,6 +433,15 @@ class FluxScreen(LabScreen):
         if message.error and not self._cluster_down:
             self.notify(escape_controls(message.error), severity="error", timeout=10)
         self._cluster_down = bool(message.error)
+
+
+def origin_moved(commits: Sequence[CommitInfo], after: str, branch: str) -> str:
+    """Origin's commits since the app's last move there (`after`: "your last p"), newest first."""
+    from lab.adapters.git import by_author, count_commits
+
+    lines = [f"After {after}, origin/{branch} has {count_commits(len(commits))}{by_author(commits)}:"]
+    lines += [f"{c.short} {c.subject}" for c in commits]
+    return "\n".join(lines)
 
 
 def flux_commit_report(results: list[SimulationResult]) -> str:
