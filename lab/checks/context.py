@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from lab.adapters.files import read_regular
 from lab.core import yamlsafe
 from lab.core.record import dataclass
+from lab.core.tasks import TaskImage, find_image
 from lab.errors import LabError, TaskDataError
 
 T = TypeVar("T")
@@ -209,6 +210,35 @@ def graded_branch(ctx: CheckContext | Mapping[str, Any]) -> str:
     graded, else main (what Flux deploys unless the learner's GitRepository says otherwise)."""
     settings = ctx.settings if isinstance(ctx, CheckContext) else ctx
     return str(settings.get("branch", "main"))
+
+
+@dataclass(frozen=True)
+class TaskImages:
+    """The task's `[[images]]`, what its registry serves, and the folder their tag files are in."""
+
+    images: tuple[TaskImage, ...]
+    folder: Path
+
+    def find(self, name: str) -> TaskImage | None:
+        """The declared image `name` names (`nginx`, `library/nginx`, `docker.io/library/nginx` alike)."""
+        return find_image(self.images, name)
+
+    def file(self, rel: str) -> Path:
+        return self.folder / rel
+
+
+def task_images(ctx: CheckContext) -> TaskImages:
+    """From task.toml alone (kept parsed between runs): `load_task` parses the lesson, hints and quiz
+    too, which no check of the repository needs."""
+
+    def compute() -> TaskImages:
+        from lab.adapters.tasks import default_task_id, read_task_meta, task_folder
+        from lab.core.tasks import TASK_FILE
+
+        folder = task_folder(ctx.task or default_task_id())
+        return TaskImages(read_task_meta(folder / TASK_FILE).images, folder)
+
+    return ctx.cached("task:images", compute)
 
 
 def automation_files(ctx: CheckContext) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from lab.checks.context import (
     automation_files,
     deployment_file,
     sync_file,
+    task_images,
 )
 from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.manifests.models import (
@@ -149,12 +150,10 @@ def _served(ctx: CheckContext, outcome: Outcome) -> Outcome:
     when the scan goes to that registry: the task's bundled tags or the sandbox's registry, which
     serve only the task's `[[images]]`. A real registry may serve any image: there it is a note, and
     `registry.tags` asks the registry itself."""
-    from lab.adapters.tasks import load_task
-
-    task = load_task(ctx.task)
-    served = [i.name for i in task.meta.images]
+    task = task_images(ctx)
+    served = [i.name for i in task.images]
     repos = [r for r in automation_set(ctx).repositories if r.file in automation_files(ctx)]
-    unknown = [r for r in repos if r.image and task.image(r.image) is None]
+    unknown = [r for r in repos if r.image and task.find(r.image) is None]
     if not served or not unknown:
         return outcome
     repo = unknown[0]
@@ -177,10 +176,8 @@ def _on_task_registry(ctx: CheckContext, image: str) -> bool:
     """Whether this run scans `image` in the task's registry: its bundled tags stand in for the registry
     (`--tags-file` of the task, the app's practice repository), or the sandbox's registry takes it."""
     if ctx.tags_file is not None:
-        from lab.adapters.tasks import load_task
-
-        task = load_task(ctx.task)
-        bundled = {task.image_file(i.tags).resolve() for i in task.meta.images}
+        task = task_images(ctx)
+        bundled = {task.file(i.tags).resolve() for i in task.images}
         return ctx.tags_file.resolve() in bundled
     if ctx.offline:
         return False  # no registry at all: nothing known about the one Flux will scan

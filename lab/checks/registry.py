@@ -13,6 +13,7 @@ from lab.checks.context import (
     automation_files,
     deployment_file,
     graded_branch,
+    task_images,
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
@@ -120,16 +121,15 @@ def _tags(ctx: CheckContext) -> Tags:
 def _from_bundled(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
     """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none."""
     from lab.adapters.tagsfile import read_tags
-    from lab.adapters.tasks import load_task
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
 
-    the_task = load_task(ctx.task)
-    image = the_task.image(repo.image)
-    if image is None or not the_task.image_file(image.tags).is_file():
+    task = task_images(ctx)
+    image = task.find(repo.image)
+    if image is None or not task.file(image.tags).is_file():
         return None
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
     try:
-        stored = store_tags(read_tags(the_task.image_file(image.tags)), exclusions)
+        stored = store_tags(read_tags(task.file(image.tags)), exclusions)
     except LabError as err:
         return Tags(repo, outcome=Outcome.failed(err.message, file=repo.file, hint=err.hint))
     return Tags(repo, tuple(stored), f"the task's tags of {image.name}")
@@ -343,7 +343,6 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
     (the lab's dated Docker Hub history), where the task's range would stay on its line."""
     import json
 
-    from lab.adapters.tasks import load_task
     from lab.core.deployed import picks_over_time
     from lab.core.policy.evaluate import resolve
     from lab.core.policy.spec import PolicySpec
@@ -354,12 +353,12 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
     expected = _expected_range(ctx)
     if spec is None or repo is None or spec.kind != "semver" or spec.value.strip() == expected:
         return ""
-    the_task = load_task(ctx.task)
-    image = the_task.image(repo.image)
+    images = task_images(ctx)
+    image = images.find(repo.image)
     if image is None or image.events is None:
         return ""  # the task bundles no dated history of this image
     try:
-        raw = json.loads(the_task.image_file(image.events).read_text(encoding="utf-8"))
+        raw = json.loads(images.file(image.events).read_text(encoding="utf-8"))
         events = [(str(e["date"])[:10], [str(t) for t in e["tags"]]) for e in raw]
     except (OSError, ValueError, KeyError, TypeError):
         return ""
