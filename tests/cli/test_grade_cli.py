@@ -25,7 +25,8 @@ import pytest
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 
-pytestmark = pytest.mark.slow
+# One worker builds the class once (the module fixture took ~6 s on each worker that ran a test of it).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade-cli-class")]
 
 TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 CHECKS = tomllib.loads((ROOT / "tasks" / "09b" / "checks.toml").read_text())["check"]

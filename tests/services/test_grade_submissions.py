@@ -29,7 +29,8 @@ from tests.support.labrun import run_lab
 
 # Every test here is slow, and must stay so: the module's `klass` fixture removes its 1000-level tree with
 # `rm` when the module's last test on an xdist worker ends, and the process guard charges that to the test.
-pytestmark = pytest.mark.slow
+# One worker builds the module's submissions once (a module fixture is built again on every worker).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade-submissions")]
 
 DEEP = 1000
 
