@@ -35,8 +35,9 @@ class Tags:
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
-    repos = [r for r in automation_set(ctx).repositories if r.file in automation_files(ctx)]
-    return repos[0] if repos else None
+    from lab.core.scan import scanned_repository
+
+    return scanned_repository(automation_set(ctx).repositories, automation_files(ctx))
 
 
 def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
@@ -139,18 +140,19 @@ def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
     """The stored tags of `repo`, as its own scan stores them (None: not known). The task's repository's
     come from `_tags`; another ImageRepository's from the registry, or, with a tags file (which lists the
     task's image), from that file when it is the same image, else from the task's bundled list."""
-    from lab.core.imagename import canonical_or_written
+    from lab.core.scan import tags_origin
 
     first = _repository(ctx)
     if first is not None and (first.namespace, first.name) == (repo.namespace, repo.name):
         return _tags(ctx)
 
     def compute() -> Tags | None:
-        if ctx.tags_file is None:
+        origin = tags_origin(
+            repo.image, scanned=first.image if first else None, tags_file=ctx.tags_file is not None
+        )
+        if origin == "registry":
             return _from_registry(repo)
-        if first is not None and canonical_or_written(first.image) == canonical_or_written(repo.image):
-            return _from_file(ctx, repo)
-        return _from_bundled(ctx, repo)
+        return _from_file(ctx, repo) if origin == "tags file" else _from_bundled(ctx, repo)
 
     return ctx.cached(f"registry:tags:{repo.namespace}/{repo.name}", compute)
 

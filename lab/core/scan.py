@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from typing import Literal
 
 from lab.core.manifests import schema
-from lab.core.manifests.models import SIG_EXCLUSION
+from lab.core.manifests.models import SIG_EXCLUSION, ImageRepository
 from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
 from lab.core.record import dataclass
 from lab.errors import LabError
@@ -132,3 +133,28 @@ def scan_revision(stored: Sequence[str]) -> str:
 def latest_tags(stored: Sequence[str]) -> list[str]:
     """`status.lastScanResult.latestTags`: the first ten in stored order, not the newest."""
     return list(stored[:LATEST_TAGS_COUNT])
+
+
+TagsOrigin = Literal["tags file", "bundled", "registry"]
+
+
+def scanned_repository(
+    repositories: Iterable[ImageRepository], automation_files: Collection[str]
+) -> ImageRepository | None:
+    """The task's ImageRepository: the first one in the task's automation files (`[params]
+    automation_files`), the one `registry.tags` scans and a `--tags-file` lists the tags of."""
+    return next((r for r in repositories if r.file in automation_files), None)
+
+
+def tags_origin(image: str, *, scanned: str | None, tags_file: bool) -> TagsOrigin:
+    """Where the lab reads the tags of an ImageRepository scanning `image`, the same for `lab check` and
+    `lab why`: without a tags file, the registry; with one, the file for the image it lists (`scanned`,
+    the task's ImageRepository's image, however spelt: nginx = docker.io/library/nginx) and the task's
+    bundled list (task.toml [[images]]) for every other image: one file never stands for two images."""
+    from lab.core.imagename import canonical_or_written
+
+    if not tags_file:
+        return "registry"
+    if scanned is not None and canonical_or_written(scanned) == canonical_or_written(image):
+        return "tags file"
+    return "bundled"

@@ -29,23 +29,42 @@ def _bundled_tags(image: str, task: Task) -> list[str] | None:
     return read_tags(found[0]) if found is not None else None
 
 
+def _scanned_image(aset: AutomationSet, task: Task) -> str | None:
+    """The image a tags file lists: the task's ImageRepository (the first in its automation files, as
+    `lab check --tags-file` reads it), else the repository's first ImageRepository."""
+    from lab.core.scan import scanned_repository
+    from lab.services.tasks import task_automation_files
+
+    found = scanned_repository(aset.repositories, task_automation_files(task))
+    if found is None:
+        found = next((r for r in aset.repositories if r.image), None)
+    return found.image if found is not None else None
+
+
 def _tags(
     aset: AutomationSet, *, offline: bool, tags_file: Path | None, task: Task
 ) -> tuple[dict[str, list[str]] | None, str, dict[str, str]]:
-    """(image -> raw tags, where they came from, image -> scan error)."""
+    """(image -> raw tags, where they came from, image -> scan error). A tags file lists the tags of the
+    task's image alone (`lab.core.scan.tags_origin`, as `lab check`): every other image is judged by the
+    task's bundled list of it, or not at all when the task bundles none (never by another image's tags)."""
     from lab.adapters.tagsfile import read_tags
+    from lab.core.scan import tags_origin
 
     images = sorted({r.image for r in aset.repositories if r.image})
     if not images:
         return None, "no ImageRepository", {}
-    if tags_file is not None:
-        tags = read_tags(tags_file)
-        return {image: tags for image in images}, f"tags file {tags_file.name}", {}
     out: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
     sources: set[str] = set()
+    scanned = _scanned_image(aset, task) if tags_file is not None else None
     for image in images:
-        if not offline:
+        origin = tags_origin(image, scanned=scanned, tags_file=tags_file is not None)
+        if origin == "tags file":
+            assert tags_file is not None
+            out[image] = read_tags(tags_file)
+            sources.add(f"tags file {tags_file.name}")
+            continue
+        if origin == "registry" and not offline:
             try:
                 from lab.adapters.registry import RegistryClient
 

@@ -69,3 +69,12 @@ def test_bad_exclusion_is_a_scan_error(pattern: str, message: str) -> None:
     assert isinstance(err.value, LabError)
     assert err.value.message == message
     assert "\n" not in str(err.value)
+
+
+def test_a_tags_file_stands_for_the_scanned_image_alone() -> None:
+    from lab.core.scan import tags_origin
+
+    assert tags_origin("nginx", scanned="docker.io/library/nginx", tags_file=True) == "tags file"
+    assert tags_origin("ghcr.io/acme/shop", scanned="library/nginx", tags_file=True) == "bundled"
+    assert tags_origin("ghcr.io/acme/shop", scanned=None, tags_file=True) == "bundled"
+    assert tags_origin("ghcr.io/acme/shop", scanned="ghcr.io/acme/shop", tags_file=False) == "registry"

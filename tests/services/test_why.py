@@ -335,3 +335,31 @@ def test_objects_missing_from_the_cluster_name_the_kustomization_that_fails_to_a
         broken = walk(facts, "live").broken
         assert broken is not None and broken.name == "scan"
         assert broken.summary.endswith(expected), broken.summary
+
+
+@pytest.mark.slow
+def test_a_tags_file_lists_the_tags_of_the_task_image_alone(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """09b-multi scans four images: --tags-file used to hand its one list to every ImageRepository, so
+    with shop's tags nginx's 1.25.x 'matched none of the 7 tags of nginx', and with nginx's tags the
+    three shop policies matched nothing. As `lab check --tags-file` reads it (lab.core.scan.tags_origin):
+    the file lists the task's image (shop, its first ImageRepository), every other image the task's own
+    bundled list."""
+    from tests.support.taskfiles import task_dir
+
+    env = {**lab_env, "HOME": str(tmp_path)}
+    env.pop("KUBECONFIG", None)
+    ws = tmp_path / "multi"
+    run_lab("init", str(ws), "--task", "09b-multi", env=env, ok=True)
+    run_lab("solve", str(ws), env=env, ok=True)
+    registry = task_dir("09b-multi") / "registry"
+
+    report = why.explain(ws, offline=True, tags_file=registry / "shop-tags.txt")
+    assert report.broken is None, report.verdict()
+    policy = next(link for link in report.links if link.name == "policy")
+    assert policy.state == "ok" and "selects 1.4.2" in policy.summary
+
+    report = why.explain(ws, offline=True, tags_file=registry / "nginx-tags.txt")
+    said = " ".join(" ".join([link.summary, *link.evidence]) for link in report.links)
+    for other in ("ghcr.io/acme/shop-worker", "ghcr.io/acme/shop-migrate", "of nginx"):
+        assert f"tags of {other}" not in said and f"tags {other}" not in said, said
+    assert "bundled tags: library/nginx" in report.mode
