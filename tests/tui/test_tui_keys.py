@@ -775,6 +775,34 @@ async def test_new_tag_is_offered_only_in_the_sandbox(tmp_path: Path) -> None:
         assert "lab simulate --dry-run --tags-file -" in _text(flux.query_one("#cluster", Static))
 
 
+@pytest.mark.parametrize("on_sandbox", [False, True], ids=["practice", "sandbox"])
+async def test_start_the_sandbox_is_offered_only_in_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_sandbox: bool
+) -> None:
+    """`S Start the sandbox` was in a practice repository's `?` and palette (twice in the sandbox's:
+    the app's entry and Flux's), where pressing it only said that this repository has no sandbox:
+    like `t`, it is the default sandbox's alone (SANDBOX_ACTIONS), where `?` and the palette keep it."""
+    from lab.services import session as session_module
+    from lab.tui.screens.keys import KeysScreen
+
+    if on_sandbox:
+        monkeypatch.setattr(session_module, "is_default_sandbox", lambda _session: True)
+    seen: list[object] = []
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.current_mode == "flux")
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        assert ("Flux: Start the sandbox (S)" in palette) is on_sandbox, palette
+        if not on_sandbox:
+            assert not [t for t in palette if "Start the sandbox" in t], palette
+            await pilot.press("S")  # no key: nothing said
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        assert (dict(app.screen.rows).get("S") == "Start the sandbox") is on_sandbox  # type: ignore[attr-defined]
+        assert not [m for _, m in notifications(seen) if "has none" in m]
+
+
 async def test_the_marker_tab_of_an_exercise_points_to_the_editor_not_a_flag(tmp_path: Path) -> None:
     """09b-staging's file to mark is a Kustomization (no container image line): m said to mark the
     Deployment, which the lesson says not to; the app's way on is the editor, not --container."""

@@ -55,12 +55,13 @@ class FluxScreen(LabScreen):
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
         Binding("e", "edit", "Edit", show=False),
-        Binding("S", "start_sandbox", "Start the sandbox", show=False),
+        Binding("S", "start_sandbox", "Start the sandbox", show=False),  # SANDBOX_ACTIONS too
     ]
 
-    # Outside the sandbox there is no registry of the lab's to publish to: no `t` in the footer, `?` or
-    # the palette (pressed there, it could only explain that it does nothing).
-    SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset({"push_tag"})
+    # Outside the sandbox there is no registry of the lab's to publish to and no sandbox to start: no `t`
+    # in the footer, no `t` or `S` in `?` or the palette (pressed there, they could only explain that
+    # they do nothing).
+    SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset({"push_tag", "start_sandbox"})
 
     class Simulated(Message):
         def __init__(self, results: list[SimulationResult], dry_run: bool, snapshot: bool) -> None:
