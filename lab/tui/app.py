@@ -649,12 +649,6 @@ class LabApp(App[None]):
         from lab.services.session import is_default_sandbox
 
         sandbox = is_default_sandbox(self.session)
-        if sandbox:
-            yield SystemCommand(
-                "Start the sandbox (S on Flux)",
-                "Its cluster, registry and Flux again, after `lab sandbox down` (as `lab sandbox up`)",
-                self.start_sandbox_again,
-            )
         yield SystemCommand(
             "Edit a file (e)",
             "Open a file of the workspace in the lab's editor; ctrl+s saves",

@@ -55,7 +55,13 @@ class FluxScreen(LabScreen):
         Binding("R", "reconcile", "Reconcile", show=False),
         Binding("y", "why", "Why?", show=False),
         Binding("e", "edit", "Edit", show=False),
-        Binding("S", "start_sandbox", "Start the sandbox", show=False),  # SANDBOX_ACTIONS too
+        Binding(
+            "S",
+            "start_sandbox",
+            "Start the sandbox",
+            show=False,
+            tooltip="Its cluster, registry and Flux again, after `lab sandbox down` (as `lab sandbox up`)",
+        ),  # SANDBOX_ACTIONS too
     ]
 
     # Outside the sandbox there is no registry of the lab's to publish to and no sandbox to start: no `t`
