@@ -202,12 +202,20 @@ def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome
         )
     generation, observed = meta.get("generation"), status.get("observedGeneration")
     behind = isinstance(generation, int) and isinstance(observed, int) and observed < generation
+    # Flux moves status.observedGeneration only when a reconcile succeeds or stalls: a failure it
+    # retries keeps the old one. Its Ready condition carries the generation it judged, so Ready=False
+    # for this generation is the verdict (the message says what is wrong), not "not reconciled yet".
+    judged = cond.observed_generation if cond is not None else None
+    stale = isinstance(generation, int) and isinstance(judged, int) and judged < generation
+    current_failure = cond is not None and cond.status == "False" and isinstance(judged, int) and not stale
+    behind = (behind and not current_failure) or stale
     if cond is None or behind or cond.status == "Unknown":
-        why = (
-            f"observedGeneration {observed} < generation {generation}"
-            if behind
-            else (cond.message if cond else "no Ready condition yet")
-        )
+        if stale:
+            why = f"its Ready condition is of generation {judged} < generation {generation}"
+        elif behind:
+            why = f"observedGeneration {observed} < generation {generation}"
+        else:
+            why = cond.message if cond else "no Ready condition yet"
         return Outcome.pending(f"{ref} not reconciled yet: {why}", hint=reconcile, evidence=evidence)
     if cond.status != "True":
         if cond.reason in PROGRESS_REASONS:

@@ -23,7 +23,7 @@ from lab.sandbox.controllers.automation import AutomationController
 from lab.sandbox.controllers.common import Clock
 from lab.sandbox.kubeapi import KubeAPIServer
 from tests.support.sandbox_helpers import git
-from tests.support.taskfiles import UPDATE, edited, solution_text, starter_files
+from tests.support.taskfiles import DEPLOY, UPDATE, edited, solution_text, starter_files
 
 pytestmark = pytest.mark.slow
 
@@ -233,3 +233,41 @@ def test_an_unusable_policy_selector_stalls_in_the_controllers_words(harness: Ha
     )
     assert harness.conditions()["Ready"] == ("False", "InvalidPolicySelector", message)
     assert harness.conditions()["Stalled"] == ("True", "InvalidPolicySelector", message)
+
+
+def test_a_retried_failure_leaves_observed_generation_a_stall_moves_it(harness: Harness) -> None:
+    """Flux writes status.observedGeneration only for a reconcile that succeeded or stalled (fluxcd/pkg
+    runtime/reconcile AddPatchOptions, used by the controller's deferred patch at :217): a failure it
+    retries keeps the last one, with Ready=False for the new generation; lastHandledReconcileAt is the
+    request either way."""
+    _run(harness)
+    assert harness.status()["observedGeneration"] == 1
+    text = solution_text(UPDATE)
+    start, end = text.index("      messageTemplate: |"), text.index("    push:")
+    # Something for Flux to commit again (the template is rendered only then): the learner sets 1.25.0.
+    git(harness.ws, "pull", "-q", "--rebase")
+    deploy = harness.ws / DEPLOY
+    deploy.write_text(edited(deploy.read_text(), "nginx:1.25.3", "nginx:1.25.0"), encoding="utf-8")
+    git(harness.ws, "commit", "-qam", "back to 1.25.0")
+    harness.push_update(text[:start] + "      messageTemplate: '{{ .Foo }}'\n" + text[end:])
+    obj = harness.api.get(IUA, "flux-system", NS)
+    assert obj is not None and obj["metadata"]["generation"] == 2
+    obj["metadata"].setdefault("annotations", {})["reconcile.fluxcd.io/requestedAt"] = "t1"
+    harness.api.put(obj)
+    _run(harness)
+    status = harness.status()
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"], ready["observedGeneration"]) == (
+        "False",
+        "GitOperationFailed",
+        2,
+    )
+    assert harness.conditions()["Reconciling"][:2] == ("True", "ProgressingWithRetry")
+    assert status["observedGeneration"] == 1
+    assert status["lastHandledReconcileAt"] == "t1"
+
+    removed = "{{range .Updated.Images}}{{println .}}{{end}}"
+    harness.push_update(text[:start] + f"      messageTemplate: '{removed}'\n" + text[end:])
+    _run(harness)
+    assert harness.conditions()["Stalled"][:2] == ("True", "RemovedTemplateField")
+    assert harness.status()["observedGeneration"] == 3

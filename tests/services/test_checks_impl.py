@@ -650,6 +650,48 @@ def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) ->
     assert out.status is Status.PENDING and "not reconciled yet" in out.message
 
 
+def _put_edited(server: Any, kind: str, name: str, status: dict[str, Any]) -> int:
+    """`_put`, then a spec edit (generation 2) and the controller's status after it; the generation."""
+    _put(server, kind, name, {})
+    body = server.get(kind, name, "flux-system")
+    body.pop("status", None)
+    body["spec"]["interval"] = "7m0s"
+    generation = int(server.put(body)["metadata"]["generation"])
+    server.update_status(kind, name, "flux-system", status)
+    return generation
+
+
+@pytest.mark.slow
+def test_cluster_failure_flux_retries_is_named_though_observed_generation_is_behind(
+    practice: Path, kube: Any
+) -> None:
+    """Flux moves status.observedGeneration only when a reconcile succeeds or stalls: after a spec edit
+    that fails (and is retried) it stays behind, while the Ready condition carries the new generation.
+    That Ready=False is the verdict, with its message, not "not reconciled yet"."""
+    write(practice, FILES)
+    message = "scan failed: GET https://index.docker.io/v2/library/ngnix/tags/list: UNAUTHORIZED"
+    conditions = [
+        {"type": "Ready", "status": "False", "reason": "ReadOperationFailed", "message": message},
+        {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry", "message": "scanning"},
+    ]
+    for cond in conditions:
+        cond["observedGeneration"] = 2
+    gen = _put_edited(kube, "ImageRepository", "nginx", {"observedGeneration": 1, "conditions": conditions})
+    assert gen == 2
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.FAIL, out.message
+    assert f"is not Ready: ReadOperationFailed: {message}" in out.message
+    # The same Ready condition, judged for generation 1 only: the controller has not seen the edit yet.
+    for cond in conditions:
+        cond["observedGeneration"] = 1
+    kube.update_status(
+        "ImageRepository", "nginx", "flux-system", {"observedGeneration": 1, "conditions": conditions}
+    )
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.PENDING and "not reconciled yet" in out.message
+    assert "generation 1 < generation 2" in out.message
+
+
 @pytest.mark.slow
 def test_unreachable_cluster_is_error(
     practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

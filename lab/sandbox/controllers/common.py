@@ -83,10 +83,28 @@ def generation(obj: Mapping[str, Any]) -> int:
     return int(value) if isinstance(value, int) else 1
 
 
+def _true(conds: object, type_: str) -> bool:
+    prev = _previous(conds if isinstance(conds, list) else [], type_)
+    return prev is not None and prev.get("status") == "True"
+
+
+def settled(new: Mapping[str, Any]) -> bool:
+    """The reconcile that wrote `new` is over for this generation: it succeeded (Ready=True, not
+    Reconciling) or stalled. fluxcd/pkg runtime/reconcile `AddPatchOptions` adds
+    `WithStatusObservedGeneration` only then (`conditions.IsStalled(obj) || conditions.IsReady(obj)`);
+    a failure the controller retries (Reconciling=True ProgressingWithRetry, Ready=False) leaves
+    status.observedGeneration where the last settled reconcile put it."""
+    conds = new.get("conditions")
+    stalled, reconciling = _true(conds, "Stalled"), _true(conds, "Reconciling")
+    return (stalled and not reconciling) or (_true(conds, "Ready") and not stalled and not reconciling)
+
+
 def handled(obj: Mapping[str, Any], new: JSON) -> JSON:
-    """`new`, the status a finished reconcile writes for `obj`: the generation it acted on and the
-    reconcile request it answered (what `flux reconcile` waits to see in lastHandledReconcileAt)."""
-    new["observedGeneration"] = generation(obj)
+    """`new`, the status a finished reconcile writes for `obj`: the reconcile request it answered (what
+    `flux reconcile` waits to see in lastHandledReconcileAt, set whatever the outcome) and, when it
+    `settled`, the generation it acted on (else observedGeneration stays behind: kstatus InProgress)."""
+    if settled(new):
+        new["observedGeneration"] = generation(obj)
     wanted = requested_at(obj)
     if wanted:
         new["lastHandledReconcileAt"] = wanted
