@@ -262,12 +262,45 @@ def test_a_retried_failure_leaves_observed_generation_a_stall_moves_it(harness: 
         "GitOperationFailed",
         2,
     )
-    assert harness.conditions()["Reconciling"][:2] == ("True", "ProgressingWithRetry")
+    # The step's message stays (IAC v1.2.1 :308-310), the reason is the retry's (:282-289).
+    retrying = ("True", "ProgressingWithRetry", "processing object: new generation 1 -> 2")
+    assert harness.conditions()["Reconciling"] == retrying
     assert status["observedGeneration"] == 1
     assert status["lastHandledReconcileAt"] == "t1"
+    _run(harness)
+    assert harness.conditions()["Reconciling"] == retrying, "retried, the generation is still new"
 
     removed = "{{range .Updated.Images}}{{println .}}{{end}}"
     harness.push_update(text[:start] + f"      messageTemplate: '{removed}'\n" + text[end:])
     _run(harness)
     assert harness.conditions()["Stalled"][:2] == ("True", "RemovedTemplateField")
     assert harness.status()["observedGeneration"] == 3
+
+
+def test_a_retried_failure_keeps_the_message_of_its_last_step(harness: Harness) -> None:
+    """IAC v1.2.1 imageupdateautomation_controller.go: the reconcile sets Reconciling "reconciliation in
+    progress" (:299), "processing object: new generation <observed> -> <generation>" when
+    status.observedGeneration is behind (:308-310: 0 before the first settled reconcile), and a failure
+    leaves that message with the reason ProgressingWithRetry (:282-289)."""
+    harness.api.delete("GitRepository", "flux-system", NS)
+    for _ in range(2):
+        _run(harness)
+        assert harness.ready()[:2] == ("False", "SourceManagerFailed")
+        assert harness.conditions()["Reconciling"] == (
+            "True",
+            "ProgressingWithRetry",
+            "processing object: new generation 0 -> 1",
+        )
+
+
+def test_a_failure_at_the_settled_generation_is_reconciliation_in_progress(harness: Harness) -> None:
+    _run(harness)
+    assert harness.status()["observedGeneration"] == 1
+    harness.api.delete("GitRepository", "flux-system", NS)
+    _run(harness)
+    assert harness.ready()[:2] == ("False", "SourceManagerFailed")
+    assert harness.conditions()["Reconciling"] == (
+        "True",
+        "ProgressingWithRetry",
+        "reconciliation in progress",
+    )

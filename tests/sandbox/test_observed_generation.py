@@ -157,3 +157,122 @@ def test_a_policy_retried_or_stalled(reflector: ReflectorController) -> None:
     assert "Reconciling" not in conds
     assert pol["status"]["observedGeneration"] == gen == 3
     assert compute(pol).status == "Failed"
+
+
+# The Reconciling condition a retried failure leaves: the message of the reconcile's last step and the
+# reason ProgressingWithRetry. image-reflector-controller v1.2.0 internal/controller/: the
+# ImageRepository sets "reconciliation in progress" (imagerepository_controller.go :243), then
+# "processing object: new generation <observed> -> <generation>" when they differ (:252-253), then
+# "scanning: <shouldScan reason>" (:306); the ImagePolicy the first two (imagepolicy_controller.go
+# :306, :309-311). The deferred function turns the reason ProgressingWithRetry (:221-228, :285-292).
+
+
+def _reconciling(obj: dict[str, Any]) -> tuple[str, str, str, int]:
+    return _conditions(obj)["Reconciling"]
+
+
+def test_a_failed_first_scan_is_retried_as_a_first_scan(reflector: ReflectorController) -> None:
+    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    _run(reflector)
+    first = _reconciling(_obj(reflector, "ImageRepository"))
+    assert first == ("True", "ProgressingWithRetry", "scanning: first scan", gen)
+    stamp = next(
+        c["lastTransitionTime"]
+        for c in _obj(reflector, "ImageRepository")["status"]["conditions"]
+        if c["type"] == "Reconciling"
+    )
+    # The retry: lastScanResult is still unset, so shouldScan (:367-369) says "first scan" again.
+    _run(reflector)
+    repo = _obj(reflector, "ImageRepository")
+    assert _reconciling(repo) == first
+    assert (
+        next(c for c in repo["status"]["conditions"] if c["type"] == "Reconciling")["lastTransitionTime"]
+        == stamp
+    )
+
+
+def test_a_failed_scan_of_a_new_image_says_why_it_scanned(reflector: ReflectorController) -> None:
+    _run(reflector)
+    assert "Reconciling" not in _conditions(_obj(reflector, "ImageRepository"))
+    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    _request(reflector, "ImageRepository", "t1")
+    _run(reflector)
+    repo = _obj(reflector, "ImageRepository")
+    assert _reconciling(repo) == ("True", "ProgressingWithRetry", "scanning: reconcile requested", gen)
+    # Retried: the request is handled; status.canonicalImageName as Flux keeps it (set only by a
+    # successful scan, :336) still names nginx, so the reason is the new image name (:383-389).
+    _run(reflector)
+    repo = _obj(reflector, "ImageRepository")
+    assert _reconciling(repo) == ("True", "ProgressingWithRetry", "scanning: new image name", gen)
+
+
+class DownRegistry(FakeRegistry):
+    """The registry went away: every scan fails."""
+
+    def scan(self, image: str, exclusion: Any, check: bool = False) -> ScanResult:
+        return ScanResult(f"docker.io/{image}", (), 0, (), "", SCAN_FAILED, False, "ReadOperationFailed")
+
+
+def test_a_failed_rescan_says_why_it_scanned(reflector: ReflectorController) -> None:
+    """Nothing changed since the last good scan: the interval triggered it, and a retry finds the tags
+    of that scan still in Flux's database (a failure deletes none); after a restart the database is
+    empty (:403-409), and the scan says so."""
+    _run(reflector)
+    reflector.client_factory = DownRegistry
+    for _ in range(2):
+        _run(reflector)
+        assert _reconciling(_obj(reflector, "ImageRepository")) == (
+            "True",
+            "ProgressingWithRetry",
+            "scanning: triggered by interval",
+            1,
+        )
+    reflector.forget_tags()
+    _run(reflector)
+    assert _reconciling(_obj(reflector, "ImageRepository")) == (
+        "True",
+        "ProgressingWithRetry",
+        "scanning: no tags in database",
+        1,
+    )
+
+
+def test_a_retried_policy_failure_names_the_generation(reflector: ReflectorController) -> None:
+    """A policy that failed before it ever settled: 0 -> 1; one whose spec changed: 1 -> 2, kept
+    while retried (observedGeneration stays); one failing at its settled generation: the first
+    message, "reconciliation in progress" (:306)."""
+    _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    _run(reflector)
+    pol = _obj(reflector, "ImagePolicy")
+    assert _reconciling(pol) == (
+        "True",
+        "ProgressingWithRetry",
+        "processing object: new generation 0 -> 1",
+        1,
+    )
+
+    _edit(reflector, "ImageRepository", lambda s: s.update(image="library/nginx"))
+    _run(reflector)
+    pol = _obj(reflector, "ImagePolicy")
+    assert pol["status"]["observedGeneration"] == 1
+    assert "Reconciling" not in _conditions(pol)
+
+    gen = _edit(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="2.0.x"))
+    for _ in range(2):
+        _run(reflector)
+        assert _reconciling(_obj(reflector, "ImagePolicy")) == (
+            "True",
+            "ProgressingWithRetry",
+            "processing object: new generation 1 -> 2",
+            gen,
+        )
+
+    _edit(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="1.25.x"))
+    _run(reflector)
+    pol = _obj(reflector, "ImagePolicy")
+    assert pol["status"]["observedGeneration"] == 3
+    _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    _run(reflector)
+    pol = _obj(reflector, "ImagePolicy")
+    assert _conditions(pol)["Ready"][0] == "False"
+    assert _reconciling(pol) == ("True", "ProgressingWithRetry", "reconciliation in progress", 3)

@@ -23,6 +23,7 @@ from lab.sandbox.controllers.common import (
     handled,
     key,
     now_rfc3339,
+    progress_message,
     ready_conditions,
     requested_at,
     spec,
@@ -266,6 +267,8 @@ class AutomationController(Controller):
     def _write(
         self, iua: JSON, new: JSON, ok: bool, reason: str, message: str, *, stalled: bool = False
     ) -> JSON:
-        new["conditions"] = ready_conditions(iua, ok, reason, message, stalled=stalled)
+        new["conditions"] = ready_conditions(
+            iua, ok, reason, message, stalled=stalled, progress=progress_message(iua)
+        )
         ns, name = key(iua)
         return self.api.update_status(IUA_KIND, name, ns, handled(iua, new))

@@ -158,10 +158,43 @@ def make_condition(
     }
 
 
+IN_PROGRESS = "reconciliation in progress"
+
+
+def progress_message(obj: Mapping[str, Any], step: str | None = None) -> str:
+    """The Reconciling message an image controller's reconcile of `obj` leaves behind: the last
+    `ProgressiveStatus` it ran. image-reflector-controller v1.2.0 (v1.1.2 a few lines on)
+    internal/controller/imagerepository_controller.go :243 (imagepolicy_controller.go :306) and
+    image-automation-controller v1.2.1 (v1.1.4 alike) imageupdateautomation_controller.go :299 set
+    "reconciliation in progress"; when metadata.generation differs from status.observedGeneration
+    (0 before the first settled reconcile, and still behind while a failure is retried) :252-253
+    (:309-311; IAC :308-310) replace it with "processing object: new generation <observed> -> <gen>";
+    an ImageRepository scan replaces that with its `step`, "scanning: <reason>" (:306)."""
+    if step:
+        return step
+    observed = status(obj).get("observedGeneration")
+    observed = observed if isinstance(observed, int) else 0
+    gen = generation(obj)
+    if observed != gen:
+        return f"processing object: new generation {observed} -> {gen}"
+    return IN_PROGRESS
+
+
 def ready_conditions(
-    obj: Mapping[str, Any], ok: bool, reason: str, message: str, *, stalled: bool = False
+    obj: Mapping[str, Any],
+    ok: bool,
+    reason: str,
+    message: str,
+    *,
+    stalled: bool = False,
+    progress: str = IN_PROGRESS,
 ) -> list[JSON]:
-    """Ready first (checks read conditions[0]), then Stalled or Reconciling as Flux's kstatus adds them."""
+    """Ready first (checks read conditions[0]), then Stalled or Reconciling as Flux's kstatus adds them.
+
+    A failure the controller retries keeps the Reconciling condition its steps set, `progress`, with
+    the reason turned ProgressingWithRetry by the reconcile's deferred function (IRC
+    imagerepository_controller.go :221-228, imagepolicy_controller.go :285-292; IAC :282-289); fluxcd/pkg
+    runtime/reconcile `ResultFinalizer.Finalize` removes it when the reconcile succeeded or stalled."""
     gen = generation(obj)
     old = status(obj).get("conditions") or []
     old = old if isinstance(old, list) else []
@@ -169,11 +202,7 @@ def ready_conditions(
     if not ok and stalled:
         out.append(make_condition("Stalled", True, reason, message, gen, old))
     elif not ok:
-        out.append(
-            make_condition(
-                "Reconciling", True, "ProgressingWithRetry", "reconciliation in progress", gen, old
-            )
-        )
+        out.append(make_condition("Reconciling", True, "ProgressingWithRetry", progress, gen, old))
     return out
 
 

@@ -24,6 +24,7 @@ from lab.sandbox.controllers.common import (
     handled,
     key,
     now_rfc3339,
+    progress_message,
     ready_conditions,
     ready_message,
     reconcile_requested,
@@ -74,11 +75,15 @@ class ReflectorController(Controller):
         self.client_factory = client_factory
         self.db: dict[tuple[str, str], Stored] = {}
         self.last_image: dict[tuple[str, str], str] = {}
+        # What Flux's scan decision reads, as its last successful scan left it: the canonical name and
+        # exclusion list in the status and whether its database holds tags (a failure changes none).
+        self.scanned: dict[tuple[str, str], tuple[str, tuple[str, ...], bool]] = {}
 
     def forget_tags(self) -> None:
         """A restarted controller starts with an empty tag database (Flux keeps it on an emptyDir)."""
         self.db.clear()
         self.last_image.clear()
+        self.scanned.clear()
         self.schedule.due.clear()
 
     def tick(self) -> None:
@@ -97,6 +102,7 @@ class ReflectorController(Controller):
             # a deleted repository takes its tags with it; re-created, it starts with a first scan
             self.db.pop(gone, None)
             self.last_image.pop(gone, None)
+            self.scanned.pop(gone, None)
             self.schedule.due.pop((REPO_KIND, *gone), None)
         if policies:
             repos = self.api.list(REPO_KIND)
@@ -124,6 +130,30 @@ class ReflectorController(Controller):
             return "no tags in database"
         return "triggered by interval"
 
+    def _flux_scan_reason(self, obj: JSON, canonical: str) -> str:
+        """Why Flux scans: image-reflector-controller v1.2.0 `shouldScan`
+        (internal/controller/imagerepository_controller.go :363-414) on the status and database its
+        last successful scan left (:336-337 set canonicalImageName and observedExclusionList only
+        then). A retried failure is asked again: a first scan that failed is still a "first scan"."""
+        st = status(obj)
+        if not st.get("lastScanResult"):
+            return "first scan"
+        if reconcile_requested(obj):
+            return "reconcile requested"
+        seen = self.scanned.get(key(obj))
+        if seen is None:  # the controller restarted: the status is all it has, and no tags
+            observed = st.get("observedExclusionList")
+            listed = tuple(str(x) for x in observed) if isinstance(observed, list) else ()
+            seen = (str(st.get("canonicalImageName") or ""), listed, False)
+        name, exclusion, has_tags = seen
+        if canonical and canonical != name:
+            return "new image name"
+        if not _same_content(_exclusion(obj), exclusion):
+            return "updated exclusion list"
+        if not has_tags:
+            return "no tags in database"
+        return "triggered by interval"
+
     def _reconcile_repository(self, obj: JSON, now: float) -> None:
         ns, name = key(obj)
         ident = (REPO_KIND, ns, name)
@@ -140,6 +170,7 @@ class ReflectorController(Controller):
         if result is None:
             with self.client_factory() as client:
                 result = client.scan(image, exclusion, check=False)
+        scanning = f"scanning: {self._flux_scan_reason(obj, result.canonical_name)}"
         self.last_image[(ns, name)] = image
         new = dict(status(obj))
         if result.canonical_name:
@@ -154,11 +185,14 @@ class ReflectorController(Controller):
                 "latestTags": list(result.latest_tags),
             }
             new["conditions"] = ready_conditions(obj, True, "Succeeded", result.message)
+            self.scanned[(ns, name)] = (result.canonical_name, exclusion, bool(result.tags))
         else:
             self.db.pop((ns, name), None)
             stalled_now = result.reason in _STALLED
             message = self._as_flux_sees_it(image, result.message)
-            new["conditions"] = ready_conditions(obj, False, result.reason, message, stalled=stalled_now)
+            new["conditions"] = ready_conditions(
+                obj, False, result.reason, message, stalled=stalled_now, progress=scanning
+            )
             # controller-runtime retries failures with backoff; the interval bounds it here.
             period = min(period, self.clock.seconds("30s"))
         self._finish(REPO_KIND, obj, new, "image-reflector-controller")
@@ -284,12 +318,19 @@ class ReflectorController(Controller):
                 new["latestRef"] = latest
                 if "v1beta2" in self.api.image_api_versions:
                     new["latestImage"] = f"{res.image}:{res.tag}"
-        new["conditions"] = ready_conditions(obj, ok, reason, message, stalled=reason in _STALLED)
+        new["conditions"] = ready_conditions(
+            obj, ok, reason, message, stalled=reason in _STALLED, progress=progress_message(obj)
+        )
         self._finish(POLICY_KIND, obj, new, "image-reflector-controller")
         period = self.clock.seconds(REQUEUE_DEPENDENCY if reason == "DependencyNotReady" else None, "10m")
         if ok or reason in _STALLED:
             period = self.clock.seconds(spec(obj).get("interval"), "10m")
         self.schedule.done(ident, inputs, now, period)
+
+
+def _same_content(a: Sequence[str], b: Sequence[str]) -> bool:
+    """IRC `isEqualSliceContent` (imagerepository_controller.go :536-553): as long, each of `a` in `b`."""
+    return len(a) == len(b) and all(x in b for x in a)
 
 
 def _ref(raw: Mapping[str, Any] | None) -> ImageRef | None:
