@@ -164,8 +164,11 @@ def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | N
     )
 
 
-def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome | tuple[str, dict[str, Any]]:
-    """The common verdict on one object; its (name, status) when it is Ready and the caller adds detail."""
+def _judge(
+    ctx: CheckContext, kind_name: str, kind: type[FluxObject]
+) -> Outcome | tuple[str, dict[str, Any], dict[str, Any]]:
+    """The common verdict on one object; its (name, status, spec) when it is Ready and the caller adds
+    detail."""
     from lab.core.fluxget import ready_condition
 
     skipped = source_mismatch(ctx)
@@ -229,16 +232,18 @@ def _judge(ctx: CheckContext, kind_name: str, kind: type[FluxObject]) -> Outcome
             hint=f"kubectl describe {kind_name.lower()} {name} -n {ns}; fix the cause, then {reconcile}",
             evidence=evidence,
         )
-    return str(meta.get("name", "")), status
+    return str(meta.get("name", "")), status, spec
 
 
 def _once_ready(
     kind_name: str, kind: type[FluxObject]
-) -> Callable[[Callable[[str, dict[str, Any]], Outcome]], Callable[[CheckContext], Outcome]]:
+) -> Callable[[Callable[[str, dict[str, Any], dict[str, Any]], Outcome]], Callable[[CheckContext], Outcome]]:
     """A check of one of the learner's objects in the cluster: `_judge`'s verdict until the object is
-    Ready, then the decorated function's, from the Ready object's name and status."""
+    Ready, then the decorated function's, from the Ready object's name, status and spec."""
 
-    def wrap(when_ready: Callable[[str, dict[str, Any]], Outcome]) -> Callable[[CheckContext], Outcome]:
+    def wrap(
+        when_ready: Callable[[str, dict[str, Any], dict[str, Any]], Outcome],
+    ) -> Callable[[CheckContext], Outcome]:
         def run(ctx: CheckContext) -> Outcome:
             ready = _judge(ctx, kind_name, kind)
             return ready if isinstance(ready, Outcome) else when_ready(*ready)
@@ -250,20 +255,23 @@ def _once_ready(
 
 @check("cluster.image-repository")
 @_once_ready("ImageRepository", ImageRepository)
-def cluster_image_repository(name: str, status: dict[str, Any]) -> Outcome:
+def cluster_image_repository(name: str, status: dict[str, Any], spec: dict[str, Any]) -> Outcome:
     count = (status.get("lastScanResult") or {}).get("tagCount")
     message = (status.get("conditions") or [{}])[0].get("message", "")
     if count == 0:
+        # Flux writes status.canonicalImageName only after a successful scan (image-reflector-controller
+        # v1.2.0 imagerepository_controller.go :336-337); without it the learner's spec.image is named.
+        image = str(status.get("canonicalImageName") or spec.get("image") or "")
         return Outcome.failed(
             f"ImageRepository {name} scanned but found no tags",
-            hint=f"{spelling_hint(str(status.get('canonicalImageName') or ''))}; check spec.exclusionList too",
+            hint=f"{spelling_hint(image)}; check spec.exclusionList too",
         )
     return Outcome.passed(f"ImageRepository {name} Ready: {message}".rstrip(": "))
 
 
 @check("cluster.image-policy")
 @_once_ready("ImagePolicy", ImagePolicy)
-def cluster_image_policy(name: str, status: dict[str, Any]) -> Outcome:
+def cluster_image_policy(name: str, status: dict[str, Any], spec: dict[str, Any]) -> Outcome:
     latest = status.get("latestRef") or {}
     image = f"{latest.get('name')}:{latest.get('tag')}" if latest.get("tag") else status.get("latestImage")
     if not image:
@@ -273,7 +281,7 @@ def cluster_image_policy(name: str, status: dict[str, Any]) -> Outcome:
 
 @check("cluster.image-update")
 @_once_ready("ImageUpdateAutomation", ImageUpdateAutomation)
-def cluster_image_update(name: str, status: dict[str, Any]) -> Outcome:
+def cluster_image_update(name: str, status: dict[str, Any], spec: dict[str, Any]) -> Outcome:
     pushed = status.get("lastPushCommit")
     detail = f"last push {str(pushed)[:7]}" if pushed else "no push yet"
     return Outcome.passed(f"ImageUpdateAutomation {name} Ready ({detail})")

@@ -650,6 +650,30 @@ def test_cluster_objects_missing_ready_and_failing(practice: Path, kube: Any) ->
     assert out.status is Status.PENDING and "not reconciled yet" in out.message
 
 
+@pytest.mark.slow
+def test_cluster_repository_without_tags_hints_at_the_image_asked_for(practice: Path, kube: Any) -> None:
+    """Flux writes status.canonicalImageName only with a successful scan (image-reflector-controller
+    v1.2.0 imagerepository_controller.go :336-337): without it the hint reads spec.image."""
+    write(practice, {**FILES, FILES_KEYS[0]: IMAGE_REPOSITORY.replace("library/nginx", "ngnix")})
+    ready = _ready("True", "Succeeded", "successful scan: found 0 tags", lastScanResult={"tagCount": 0})
+    _put(kube, "ImageRepository", "nginx", ready)
+    body = kube.get("ImageRepository", "nginx", "flux-system")
+    body["spec"]["image"] = "ngnix"
+    kube.put(body)
+    kube.update_status("ImageRepository", "nginx", "flux-system", {**ready, "observedGeneration": 2})
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.status is Status.FAIL and "scanned but found no tags" in out.message
+    assert out.hint.startswith("check spec.image for a typo: Docker Hub was asked for library/ngnix"), (
+        out.hint
+    )
+    canonical = {**ready, "observedGeneration": 2, "canonicalImageName": "index.docker.io/library/ngnix"}
+    kube.update_status("ImageRepository", "nginx", "flux-system", canonical)
+    out = _cluster(practice, "cluster.image-repository")
+    assert out.hint.startswith("check spec.image for a typo: Docker Hub was asked for library/ngnix"), (
+        out.hint
+    )
+
+
 def _put_edited(server: Any, kind: str, name: str, status: dict[str, Any]) -> int:
     """`_put`, then a spec edit (generation 2) and the controller's status after it; the generation."""
     _put(server, kind, name, {})

@@ -75,6 +75,9 @@ class ReflectorController(Controller):
         self.client_factory = client_factory
         self.db: dict[tuple[str, str], Stored] = {}
         self.last_image: dict[tuple[str, str], str] = {}
+        # The exclusion list of the last scan, failed or not: a change rescans at once, a retried
+        # failure waits for its backoff (the status keeps the list of the last successful scan).
+        self.last_exclusion: dict[tuple[str, str], tuple[str, ...]] = {}
         # What Flux's scan decision reads, as its last successful scan left it: the canonical name and
         # exclusion list in the status and whether its database holds tags (a failure changes none).
         self.scanned: dict[tuple[str, str], tuple[str, tuple[str, ...], bool]] = {}
@@ -83,6 +86,7 @@ class ReflectorController(Controller):
         """A restarted controller starts with an empty tag database (Flux keeps it on an emptyDir)."""
         self.db.clear()
         self.last_image.clear()
+        self.last_exclusion.clear()
         self.scanned.clear()
         self.schedule.due.clear()
 
@@ -102,6 +106,7 @@ class ReflectorController(Controller):
             # a deleted repository takes its tags with it; re-created, it starts with a first scan
             self.db.pop(gone, None)
             self.last_image.pop(gone, None)
+            self.last_exclusion.pop(gone, None)
             self.scanned.pop(gone, None)
             self.schedule.due.pop((REPO_KIND, *gone), None)
         if policies:
@@ -122,7 +127,7 @@ class ReflectorController(Controller):
             return "reconcile requested"
         if str(spec(obj).get("image") or "") != self.last_image.get(key(obj)):
             return "new image name"
-        if list(_exclusion(obj)) != list(st.get("observedExclusionList") or []):
+        if _exclusion(obj) != self.last_exclusion.get(key(obj)):
             return "updated exclusion list"
         if now < self.schedule.due.get(ident, 0.0):
             return None
@@ -172,11 +177,14 @@ class ReflectorController(Controller):
                 result = client.scan(image, exclusion, check=False)
         scanning = f"scanning: {self._flux_scan_reason(obj, result.canonical_name)}"
         self.last_image[(ns, name)] = image
+        self.last_exclusion[(ns, name)] = exclusion
         new = dict(status(obj))
-        if result.canonical_name:
-            new["canonicalImageName"] = result.canonical_name
-        new["observedExclusionList"] = list(exclusion)
         if result.ready:
+            # IRC v1.2.0 imagerepository_controller.go :336-338: the observations are set only after
+            # a successful scan (a failed one returns at :312-316 before them).
+            if result.canonical_name:
+                new["canonicalImageName"] = result.canonical_name
+            new["observedExclusionList"] = list(exclusion)
             self.db[(ns, name)] = Stored(image, exclusion, result.tags, result.revision)
             new["lastScanResult"] = {
                 "revision": result.revision,
@@ -187,7 +195,8 @@ class ReflectorController(Controller):
             new["conditions"] = ready_conditions(obj, True, "Succeeded", result.message)
             self.scanned[(ns, name)] = (result.canonical_name, exclusion, bool(result.tags))
         else:
-            self.db.pop((ns, name), None)
+            # The database keeps the tags of the last successful scan: `scan` (:420-456) returns the
+            # registry's error before `SetTags` (:443), so the ImagePolicies go on resolving from them.
             stalled_now = result.reason in _STALLED
             message = self._as_flux_sees_it(image, result.message)
             new["conditions"] = ready_conditions(
@@ -249,8 +258,18 @@ class ReflectorController(Controller):
 
     # --- ImagePolicy ----------------------------------------------------------------------------------
 
-    def _tag_source(self) -> Callable[[str, Sequence[str]], list[str]]:
+    def _tag_source(
+        self, repos: Sequence[JSON] = (), ref: tuple[str, str] = ("", "")
+    ) -> Callable[[str, Sequence[str]], list[str]]:
+        """The tags a policy reads: IRC v1.2.0 imagepolicy_controller.go :520 asks the database for
+        the repository's (namespace, name, status.canonicalImageName), what its last successful scan
+        stored, whatever its spec says now (a failed scan of a new image changes neither). Without
+        `repos`, the stored tags under the image and exclusion list they were scanned with."""
         by_image = {(s.image, s.exclusion): list(s.tags) for s in self.db.values()}
+        for repo in sorted(repos, key=lambda r: key(r) == ref):  # the policy's own repository last
+            stored = self.db.get(key(repo))
+            if stored is not None:
+                by_image[(str(spec(repo).get("image") or ""), _exclusion(repo))] = list(stored.tags)
 
         def source(image: str, exclusion: Sequence[str]) -> list[str]:
             return by_image.get((image, tuple(exclusion)), [])
@@ -294,7 +313,7 @@ class ReflectorController(Controller):
             resolutions, _ = resolve_policies(
                 aset,
                 ns,
-                self._tag_source(),
+                self._tag_source(repos, repo_key),
                 self._digest,
                 {f"{ns}:{name}": known} if known is not None else None,
             )
