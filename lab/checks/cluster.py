@@ -270,13 +270,53 @@ def cluster_image_repository(name: str, status: dict[str, Any], spec: dict[str, 
 
 
 @check("cluster.image-policy")
-@_once_ready("ImagePolicy", ImagePolicy)
-def cluster_image_policy(name: str, status: dict[str, Any], spec: dict[str, Any]) -> Outcome:
+def cluster_image_policy(ctx: CheckContext) -> Outcome:
+    ready = _judge(ctx, "ImagePolicy", ImagePolicy)
+    if isinstance(ready, Outcome):
+        return ready
+    name, status, spec = ready
     latest = status.get("latestRef") or {}
     image = f"{latest.get('name')}:{latest.get('tag')}" if latest.get("tag") else status.get("latestImage")
     if not image:
         return Outcome.pending(f"ImagePolicy {name} is Ready but reports no latest image yet")
-    return Outcome.passed(f"ImagePolicy {name} selects {image}")
+    warning = _stale_scan_warning(ctx, name, str(image), spec)
+    return Outcome.passed(f"ImagePolicy {name} selects {image}{f'; warning: {warning}' if warning else ''}")
+
+
+def _stale_scan_warning(ctx: CheckContext, name: str, image: str, spec: dict[str, Any]) -> str | None:
+    """What Flux is silent about when the policy's ImageRepository fails its scan after a new spec.image:
+    the database keeps the last successful scan's tags (image-reflector-controller v1.2.0
+    imagerepository_controller.go :420-456) and status.canonicalImageName (:336-338), the policy
+    resolves from them (imagepolicy_controller.go :520) but names the new spec.image in
+    latestRef.name (:406; latestImage on v1beta2), which the next ImageUpdateAutomation commit writes.
+    None when the repository scans, or names what the policy names, or cannot be read."""
+    from lab.core.fluxget import ready_condition
+    from lab.core.imagename import canonical_or_written
+    from lab.core.refs import split_reference
+
+    ref = spec.get("imageRepositoryRef") or {}
+    repo_name = str(ref.get("name") or "") if isinstance(ref, dict) else ""
+    if not repo_name:
+        return None
+    mine = _learner_object(ctx, ImagePolicy)
+    ns = str(ref.get("namespace") or (mine.namespace if mine is not None else None) or "flux-system")
+    try:
+        repo = client_for(ctx).get("ImageRepository", repo_name, ns)
+    except ClusterError:
+        return None  # cluster.image-repository reports the unreachable cluster
+    if repo is None:
+        return None
+    cond = ready_condition(repo)
+    scanned = str((repo.get("status") or {}).get("canonicalImageName") or "")
+    if cond is None or cond.status != "False" or not scanned:
+        return None
+    named, tag = split_reference(image)
+    if canonical_or_written(named) == canonical_or_written(scanned):
+        return None
+    return (
+        f"ImagePolicy {name} is Ready on the tags of the last successful scan ({scanned}), but names "
+        f"{named}: Flux's next commit writes {named}:{tag} — fix spec.image of ImageRepository {repo_name}"
+    )
 
 
 @check("cluster.image-update")

@@ -674,6 +674,62 @@ def test_cluster_repository_without_tags_hints_at_the_image_asked_for(practice: 
     )
 
 
+@pytest.mark.slow
+def test_cluster_policy_warns_when_it_names_an_image_its_repository_fails_to_scan(
+    practice: Path, kube: Any
+) -> None:
+    """After a successful scan the learner misspells spec.image (library/ngnix): the scan fails, Flux keeps
+    the old tags and status.canonicalImageName (image-reflector-controller v1.2.0
+    imagerepository_controller.go :312-316, :336-338), the policy stays Ready on them but its latestRef
+    names the new spec.image (imagepolicy_controller.go :406). Flux passes; the check warns."""
+    write(practice, FILES)
+    message = "scan failed: GET https://index.docker.io/v2/library/ngnix/tags/list: UNAUTHORIZED"
+    scanned = {"canonicalImageName": "docker.io/library/nginx", "lastScanResult": {"tagCount": 4}}
+    _put(kube, "ImageRepository", "nginx", _ready("True", "Succeeded", "successful scan", **scanned))
+    body = kube.get("ImageRepository", "nginx", "flux-system")
+    body.pop("status", None)
+    body["spec"]["image"] = "library/ngnix"
+    kube.put(body)
+    conditions = [
+        {"type": "Ready", "status": "False", "reason": "ReadOperationFailed", "message": message},
+        {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry", "message": "scanning"},
+    ]
+    for cond in conditions:
+        cond["observedGeneration"] = 2
+    failed = {"observedGeneration": 1, "conditions": conditions, **scanned}
+    kube.update_status("ImageRepository", "nginx", "flux-system", failed)
+    latest = {"latestRef": {"name": "library/ngnix", "tag": "1.25.4"}}
+    _put(kube, "ImagePolicy", "nginx", _ready("True", "Succeeded", "Latest image tag resolved", **latest))
+    out = _cluster(practice, "cluster.image-policy")
+    assert out.status is Status.PASS, out.message
+    assert out.message == (
+        "ImagePolicy nginx selects library/ngnix:1.25.4; warning: ImagePolicy nginx is Ready on the tags of "
+        "the last successful scan (docker.io/library/nginx), but names library/ngnix: Flux's next commit "
+        "writes library/ngnix:1.25.4 — fix spec.image of ImageRepository nginx"
+    )
+    assert "\n" not in out.message
+    # v1beta2 names the image in status.latestImage.
+    kube.update_status(
+        "ImagePolicy",
+        "nginx",
+        "flux-system",
+        _ready("True", "Succeeded", "", latestImage="library/ngnix:1.25.4"),
+    )
+    assert (
+        "Flux's next commit writes library/ngnix:1.25.4" in _cluster(practice, "cluster.image-policy").message
+    )
+    # The name the repository scanned, however spelt, or a scan that succeeds again: no warning.
+    for name, repo_ready in (("nginx", "False"), ("library/ngnix", "True")):
+        conditions[0]["status"] = repo_ready
+        kube.update_status("ImageRepository", "nginx", "flux-system", failed)
+        latest = {"latestRef": {"name": name, "tag": "1.25.4"}}
+        kube.update_status("ImagePolicy", "nginx", "flux-system", _ready("True", "Succeeded", "", **latest))
+        out = _cluster(practice, "cluster.image-policy")
+        assert out.status is Status.PASS and out.message == f"ImagePolicy nginx selects {name}:1.25.4", (
+            out.message
+        )
+
+
 def _put_edited(server: Any, kind: str, name: str, status: dict[str, Any]) -> int:
     """`_put`, then a spec edit (generation 2) and the controller's status after it; the generation."""
     _put(server, kind, name, {})
