@@ -314,8 +314,9 @@ def _stale_scan_warning(ctx: CheckContext, name: str, image: str, spec: dict[str
     if canonical_or_written(named) == canonical_or_written(scanned):
         return None
     return (
-        f"ImagePolicy {name} is Ready on the tags of the last successful scan ({scanned}), but names "
-        f"{named}: Flux's next commit writes {named}:{tag} — fix spec.image of ImageRepository {repo_name}"
+        f"it is Ready on the tags of ImageRepository {repo_name}'s last successful scan ({scanned}), but "
+        f"names {named}, which that repository now fails to scan: Flux's next commit writes {named}:{tag} "
+        f"- fix spec.image of ImageRepository {repo_name}"
     )
 
 

@@ -703,9 +703,10 @@ def test_cluster_policy_warns_when_it_names_an_image_its_repository_fails_to_sca
     out = _cluster(practice, "cluster.image-policy")
     assert out.status is Status.PASS, out.message
     assert out.message == (
-        "ImagePolicy nginx selects library/ngnix:1.25.4; warning: ImagePolicy nginx is Ready on the tags of "
-        "the last successful scan (docker.io/library/nginx), but names library/ngnix: Flux's next commit "
-        "writes library/ngnix:1.25.4 — fix spec.image of ImageRepository nginx"
+        "ImagePolicy nginx selects library/ngnix:1.25.4; warning: it is Ready on the tags of ImageRepository "
+        "nginx's last successful scan (docker.io/library/nginx), but names library/ngnix, which that "
+        "repository now fails to scan: Flux's next commit writes library/ngnix:1.25.4 - fix spec.image of "
+        "ImageRepository nginx"
     )
     assert "\n" not in out.message
     # v1beta2 names the image in status.latestImage.
