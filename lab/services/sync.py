@@ -41,21 +41,35 @@ CLUSTER_TIMEOUT_S = 2.0
 @dataclass(frozen=True)
 class ClusterSource:
     """A cluster to ask which branch Flux deploys: `kubeconfig` (and `context`); `where` names it in
-    what the learner reads ("the sandbox", "the cluster of $KUBECONFIG")."""
+    what the learner reads ("the sandbox", "the cluster of $KUBECONFIG"). Made once per command or
+    state read, it asks the cluster once: the app's state read retries its git reads until the tree
+    settles, and a cluster that does not answer cost its timeout on every round."""
 
     kubeconfig: str
     where: str
     context: str | None = None
+    _answers: dict[tuple[str, str], dict[str, Any] | LabError | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def git_repository(self, name: str, namespace: str) -> dict[str, Any] | None:
         """The GitRepository as the cluster has it, None when it has none. Raises LabError when the
         cluster cannot be read."""
         from lab.adapters.cluster import ClusterClient
 
-        with ClusterClient.from_kubeconfig(
-            self.kubeconfig, self.context, timeout=CLUSTER_TIMEOUT_S
-        ) as client:
-            return client.get("GitRepository", name, namespace)
+        asked = (name, namespace)
+        if asked not in self._answers:
+            try:
+                with ClusterClient.from_kubeconfig(
+                    self.kubeconfig, self.context, timeout=CLUSTER_TIMEOUT_S
+                ) as client:
+                    self._answers[asked] = client.get("GitRepository", name, namespace)
+            except LabError as err:
+                self._answers[asked] = err
+        answer = self._answers[asked]
+        if isinstance(answer, LabError):
+            raise answer
+        return answer
 
 
 @dataclass(frozen=True)

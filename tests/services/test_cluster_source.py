@@ -183,3 +183,33 @@ def test_the_sync_file_decides_without_a_cluster_of_this_repository(tmp_path: Pa
         kubeconfig = gone.write_kubeconfig(tmp_path / "gone")
     found = flux_branch(open_workspace(repo), cluster=ClusterSource(str(kubeconfig), "the sandbox"))
     assert (found.branch, found.source) == ("main", "file")
+
+
+def test_one_cluster_source_asks_the_cluster_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's state read runs its git reads again until the tree settles (up to four rounds), each
+    asking which branch Flux deploys: a cluster that does not answer cost its timeout every round. One
+    ClusterSource (one command, one state read) asks once; its answer, or its error, stands."""
+    from lab.adapters.cluster import ClusterClient
+    from lab.errors import LabError
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+    from lab.services.sync import ClusterSource
+
+    with KubeAPIServer() as gone:
+        kubeconfig = gone.write_kubeconfig(tmp_path / "gone")
+    opened: list[str] = []
+    real = ClusterClient.from_kubeconfig
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append(str(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ClusterClient, "from_kubeconfig", staticmethod(counting))
+    source = ClusterSource(str(kubeconfig), "the sandbox")
+    for _ in range(3):
+        with pytest.raises(LabError):
+            source.git_repository("flux-system", "flux-system")
+    assert opened == [str(kubeconfig)]
+    # Another source (the next command or state read) asks again.
+    with pytest.raises(LabError):
+        ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
+    assert len(opened) == 2
