@@ -1025,12 +1025,9 @@ def _marker_pieces(markers: Mapping[str, MarkerDelta], paths: Sequence[str]) -> 
     marked_only = [p for p, d in markers.items() if d.added and not d.removed and not d.other_lines]
     pieces: list[str] = []
     if marked_only:
-        images = list(dict.fromkeys(i for p in marked_only for i in markers[p].images))
+        images = dict.fromkeys(i for p in marked_only for i in markers[p].images)
         count = sum(len(markers[p].added) for p in marked_only)
-        pieces.append(
-            f"mark {'the image' if len(images) == 1 else f'{len(images)} images'} in "
-            f"{_and([names[p] for p in marked_only])} for Flux (image policy marker{_s(count)})"
-        )
+        pieces.append(_mark_piece(len(images), [names[p] for p in marked_only], count))
     for path, delta in markers.items():
         if path in marked_only:
             continue
@@ -1041,11 +1038,7 @@ def _marker_pieces(markers: Mapping[str, MarkerDelta], paths: Sequence[str]) -> 
                 f"({', '.join(delta.removed)} -> {', '.join(delta.added)})"
             )
         elif delta.added:
-            marked = len(delta.images)
-            piece = (
-                f"mark {'the image' if marked == 1 else f'{marked} images'} in {name} for Flux "
-                f"(image policy marker{_s(len(delta.added))})"
-            )
+            piece = _mark_piece(len(delta.images), [name], len(delta.added))
         else:
             piece = (
                 f"remove the image policy marker{_s(len(delta.removed))} from {name} "
@@ -1053,6 +1046,13 @@ def _marker_pieces(markers: Mapping[str, MarkerDelta], paths: Sequence[str]) -> 
             )
         pieces.append(piece + (", with other edits" if delta.other_lines else ""))
     return pieces
+
+
+def _mark_piece(images: int, files: Sequence[str], markers: int) -> str:
+    return (
+        f"mark {'the image' if images == 1 else f'{images} images'} in {_and(files)} for Flux "
+        f"(image policy marker{_s(markers)})"
+    )
 
 
 def _short_names(paths: Sequence[str]) -> dict[str, str]:
