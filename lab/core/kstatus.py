@@ -85,14 +85,20 @@ def success_message(kind: str, obj: Mapping[str, Any]) -> str:
     return "automation not yet run"
 
 
+def _handled(obj: Mapping[str, Any], previous_handled: str | None) -> bool:
+    """flux2 `reconciliationHandled`'s first test: status.lastHandledReconcileAt is no longer the one
+    seen before annotating (the controller has taken the request)."""
+    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
+    assert isinstance(status, Mapping)
+    handled = status.get("lastHandledReconcileAt")
+    return (str(handled) if handled else None) != previous_handled
+
+
 def reconcile_progress(kind: str, obj: Mapping[str, Any], previous_handled: str | None) -> Waited | None:
     """One poll of `flux reconcile` (reconciliationHandled, then run's end): None while it keeps
     waiting - the controller has not handled a new request (status.lastHandledReconcileAt still the one
     seen before annotating) or kstatus says InProgress; else the line it ends with."""
-    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
-    assert isinstance(status, Mapping)
-    handled = status.get("lastHandledReconcileAt")
-    if (str(handled) if handled else None) == previous_handled:
+    if not _handled(obj, previous_handled):
         return None
     result = compute(obj)
     if result.status == "InProgress":
@@ -111,10 +117,7 @@ def retried_failure(obj: Mapping[str, Any], previous_handled: str | None) -> str
     """Where flux is silent: the controller handled the request, failed and will retry
     (Reconciling=True, Ready=False), so `flux reconcile` waits out its --timeout saying nothing. The
     Ready condition as one line (`GitOperationFailed: ...`), or None when that is not the case."""
-    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
-    assert isinstance(status, Mapping)
-    handled = status.get("lastHandledReconcileAt")
-    if (str(handled) if handled else None) == previous_handled or compute(obj).status != "InProgress":
+    if not _handled(obj, previous_handled) or compute(obj).status != "InProgress":
         return None
     ready = ready_condition(obj)
     if ready is None or ready.status != "False":
