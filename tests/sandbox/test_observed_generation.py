@@ -16,52 +16,32 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from lab.adapters.registry import ScanResult
 from lab.core.kstatus import compute, reconcile_progress, retried_failure
-from lab.sandbox.controllers.common import Clock
 from lab.sandbox.controllers.reflector import ReflectorController
-from lab.sandbox.kubeapi import KubeAPIServer
-from tests.support.taskfiles import POLICY, REPO, solution_text
+from tests.support.reflector_stub import (
+    StubRegistry,
+    edit_spec,
+    nginx_object,
+    reconcile_now,
+    stub_reflector,
+)
 
-NS = "flux-system"
-TAGS = ("1.25.0", "1.25.1", "1.25.3", "1.26.0")
 BAD_IMAGE = "library/ngnix"
 SCAN_FAILED = "scan failed: GET https://index.docker.io/v2/library/ngnix/tags/list: UNAUTHORIZED"
 
 
-class FakeRegistry:
-    """The registry client the reflector opens: `library/nginx` has TAGS, any other image fails."""
+class FakeRegistry(StubRegistry):
+    """`library/nginx` has TAGS, any other image fails."""
 
-    def __enter__(self) -> FakeRegistry:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def scan(self, image: str, exclusion: Any, check: bool = False) -> ScanResult:
-        if image == "library/nginx":
-            message = f"successful scan: found {len(TAGS)} tags with checksum 1234"
-            return ScanResult("docker.io/library/nginx", TAGS, len(TAGS), TAGS, "1234", message)
-        return ScanResult(f"docker.io/{image}", (), 0, (), "", SCAN_FAILED, False, "ReadOperationFailed")
-
-    def digest(self, image: str, tag: str) -> str:
-        return ""
+    failure = SCAN_FAILED
 
 
 @pytest.fixture
 def reflector() -> Iterator[ReflectorController]:
-    with KubeAPIServer() as api:
-        api.put(yaml.safe_load(solution_text(REPO)))
-        api.put(yaml.safe_load(solution_text(POLICY)))
-        yield ReflectorController(api, FakeRegistry, Clock(speed=1000.0))
-
-
-def _obj(ctl: ReflectorController, kind: str) -> dict[str, Any]:
-    obj = ctl.api.get(kind, "nginx", NS)
-    assert obj is not None
-    return obj
+    with stub_reflector(FakeRegistry) as ctl:
+        yield ctl
 
 
 def _conditions(obj: dict[str, Any]) -> dict[str, tuple[str, str, str, int]]:
@@ -71,38 +51,24 @@ def _conditions(obj: dict[str, Any]) -> dict[str, tuple[str, str, str, int]]:
     }
 
 
-def _run(ctl: ReflectorController) -> None:
-    ctl.schedule.due.clear()  # due now, as after its interval
-    ctl.tick()
-
-
-def _edit(ctl: ReflectorController, kind: str, change: Any) -> int:
-    """Change the object's spec (the API server bumps its generation); the new generation."""
-    body = copy.deepcopy(_obj(ctl, kind))
-    body.pop("status", None)
-    change(body["spec"])
-    stored = ctl.api.put(body)
-    return int(stored["metadata"]["generation"])
-
-
 def _request(ctl: ReflectorController, kind: str, stamp: str) -> None:
-    body = copy.deepcopy(_obj(ctl, kind))
+    body = copy.deepcopy(nginx_object(ctl, kind))
     body.pop("status", None)
     body["metadata"].setdefault("annotations", {})["reconcile.fluxcd.io/requestedAt"] = stamp
     ctl.api.put(body)
 
 
 def test_a_failed_scan_keeps_the_observed_generation(reflector: ReflectorController) -> None:
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert repo["status"]["observedGeneration"] == 1
     assert _conditions(repo)["Ready"][0] == "True"
 
-    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    gen = edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
     assert gen == 2
     _request(reflector, "ImageRepository", "t1")
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     conds = _conditions(repo)
     assert conds["Ready"] == ("False", "ReadOperationFailed", SCAN_FAILED, gen)
     assert conds["Reconciling"][:2] == ("True", "ProgressingWithRetry")
@@ -116,18 +82,18 @@ def test_a_failed_scan_keeps_the_observed_generation(reflector: ReflectorControl
     assert reconcile_progress("ImageRepository", repo, None) is None
     assert retried_failure(repo, None) == f"ReadOperationFailed: {SCAN_FAILED}"
 
-    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image="library/nginx"))
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    gen = edit_spec(reflector, "ImageRepository", lambda s: s.update(image="library/nginx"))
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert repo["status"]["observedGeneration"] == gen == 3
     assert set(_conditions(repo)) == {"Ready"}
     assert compute(repo).status == "Current"
 
 
 def test_a_first_scan_that_fails_sets_no_observed_generation(reflector: ReflectorController) -> None:
-    _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert "observedGeneration" not in repo["status"]
     assert _conditions(repo)["Ready"][:2] == ("False", "ReadOperationFailed")
 
@@ -135,23 +101,23 @@ def test_a_first_scan_that_fails_sets_no_observed_generation(reflector: Reflecto
 def test_a_policy_retried_or_stalled(reflector: ReflectorController) -> None:
     """A policy that selects nothing fails and is retried (observedGeneration stays); an invalid one
     stalls, which settles the generation (observedGeneration moves, kstatus Failed)."""
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     assert pol["status"]["observedGeneration"] == 1
     assert pol["status"]["latestRef"]["tag"] == "1.25.3"
 
-    gen = _edit(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="2.0.x"))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    gen = edit_spec(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="2.0.x"))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     conds = _conditions(pol)
     assert conds["Ready"][0] == "False" and conds["Ready"][3] == gen
     assert conds["Reconciling"][:2] == ("True", "ProgressingWithRetry")
     assert pol["status"]["observedGeneration"] == 1
     assert compute(pol).status == "InProgress"
 
-    gen = _edit(reflector, "ImagePolicy", lambda s: s.update(policy={"semver": {"range": "not a range"}}))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    gen = edit_spec(reflector, "ImagePolicy", lambda s: s.update(policy={"semver": {"range": "not a range"}}))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     conds = _conditions(pol)
     assert conds["Stalled"][0] == "True" and conds["Ready"][0] == "False"
     assert "Reconciling" not in conds
@@ -172,18 +138,18 @@ def _reconciling(obj: dict[str, Any]) -> tuple[str, str, str, int]:
 
 
 def test_a_failed_first_scan_is_retried_as_a_first_scan(reflector: ReflectorController) -> None:
-    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
-    _run(reflector)
-    first = _reconciling(_obj(reflector, "ImageRepository"))
+    gen = edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    reconcile_now(reflector)
+    first = _reconciling(nginx_object(reflector, "ImageRepository"))
     assert first == ("True", "ProgressingWithRetry", "scanning: first scan", gen)
     stamp = next(
         c["lastTransitionTime"]
-        for c in _obj(reflector, "ImageRepository")["status"]["conditions"]
+        for c in nginx_object(reflector, "ImageRepository")["status"]["conditions"]
         if c["type"] == "Reconciling"
     )
     # The retry: lastScanResult is still unset, so shouldScan (:367-369) says "first scan" again.
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert _reconciling(repo) == first
     assert (
         next(c for c in repo["status"]["conditions"] if c["type"] == "Reconciling")["lastTransitionTime"]
@@ -192,17 +158,17 @@ def test_a_failed_first_scan_is_retried_as_a_first_scan(reflector: ReflectorCont
 
 
 def test_a_failed_scan_of_a_new_image_says_why_it_scanned(reflector: ReflectorController) -> None:
-    _run(reflector)
-    assert "Reconciling" not in _conditions(_obj(reflector, "ImageRepository"))
-    gen = _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    reconcile_now(reflector)
+    assert "Reconciling" not in _conditions(nginx_object(reflector, "ImageRepository"))
+    gen = edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
     _request(reflector, "ImageRepository", "t1")
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert _reconciling(repo) == ("True", "ProgressingWithRetry", "scanning: reconcile requested", gen)
     # Retried: the request is handled; status.canonicalImageName as Flux keeps it (set only by a
     # successful scan, :336) still names nginx, so the reason is the new image name (:383-389).
-    _run(reflector)
-    repo = _obj(reflector, "ImageRepository")
+    reconcile_now(reflector)
+    repo = nginx_object(reflector, "ImageRepository")
     assert _reconciling(repo) == ("True", "ProgressingWithRetry", "scanning: new image name", gen)
 
 
@@ -217,19 +183,19 @@ def test_a_failed_rescan_says_why_it_scanned(reflector: ReflectorController) -> 
     """Nothing changed since the last good scan: the interval triggered it, and a retry finds the tags
     of that scan still in Flux's database (a failure deletes none); after a restart the database is
     empty (:403-409), and the scan says so."""
-    _run(reflector)
+    reconcile_now(reflector)
     reflector.client_factory = DownRegistry
     for _ in range(2):
-        _run(reflector)
-        assert _reconciling(_obj(reflector, "ImageRepository")) == (
+        reconcile_now(reflector)
+        assert _reconciling(nginx_object(reflector, "ImageRepository")) == (
             "True",
             "ProgressingWithRetry",
             "scanning: triggered by interval",
             1,
         )
     reflector.forget_tags()
-    _run(reflector)
-    assert _reconciling(_obj(reflector, "ImageRepository")) == (
+    reconcile_now(reflector)
+    assert _reconciling(nginx_object(reflector, "ImageRepository")) == (
         "True",
         "ProgressingWithRetry",
         "scanning: no tags in database",
@@ -241,9 +207,9 @@ def test_a_retried_policy_failure_names_the_generation(reflector: ReflectorContr
     """A policy that failed before it ever settled: 0 -> 1; one whose spec changed: 1 -> 2, kept
     while retried (observedGeneration stays); one failing at its settled generation: the first
     message, "reconciliation in progress" (:306)."""
-    _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     assert _reconciling(pol) == (
         "True",
         "ProgressingWithRetry",
@@ -251,31 +217,31 @@ def test_a_retried_policy_failure_names_the_generation(reflector: ReflectorContr
         1,
     )
 
-    _edit(reflector, "ImageRepository", lambda s: s.update(image="library/nginx"))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    edit_spec(reflector, "ImageRepository", lambda s: s.update(image="library/nginx"))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     assert pol["status"]["observedGeneration"] == 1
     assert "Reconciling" not in _conditions(pol)
 
-    gen = _edit(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="2.0.x"))
+    gen = edit_spec(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="2.0.x"))
     for _ in range(2):
-        _run(reflector)
-        assert _reconciling(_obj(reflector, "ImagePolicy")) == (
+        reconcile_now(reflector)
+        assert _reconciling(nginx_object(reflector, "ImagePolicy")) == (
             "True",
             "ProgressingWithRetry",
             "processing object: new generation 1 -> 2",
             gen,
         )
 
-    _edit(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="1.25.x"))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    edit_spec(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="1.25.x"))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     assert pol["status"]["observedGeneration"] == 3
     # A failed scan keeps the tags (:443 is not reached): the policy fails once a restarted
     # controller has none.
     reflector.forget_tags()
-    _edit(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
-    _run(reflector)
-    pol = _obj(reflector, "ImagePolicy")
+    edit_spec(reflector, "ImageRepository", lambda s: s.update(image=BAD_IMAGE))
+    reconcile_now(reflector)
+    pol = nginx_object(reflector, "ImagePolicy")
     assert _conditions(pol)["Ready"][0] == "False"
     assert _reconciling(pol) == ("True", "ProgressingWithRetry", "reconciliation in progress", 3)
