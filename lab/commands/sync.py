@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.commands._common import (
     add_kubeconfig_args,
@@ -11,6 +14,9 @@ from lab.commands._common import (
     print_json,
     resolve_workspace,
 )
+
+if TYPE_CHECKING:
+    from lab.services.sync import ClusterSource
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,11 +81,26 @@ def _commit_json(commits: list[object]) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.errors import UsageError
-    from lab.services.sync import Strategy, origin_status, push_work, sync, workspace_cluster
+    from lab.services.sync import workspace_cluster
 
     workspace = resolve_workspace(getattr(args, "workspace", None))
     cluster = workspace_cluster(workspace, args.kubeconfig, args.context)
+    try:
+        return _run(args, workspace, cluster)
+    finally:
+        if cluster is not None and cluster.failure is not None and (args.kubeconfig or args.context):
+            # Asked for by name: its failure is said (another cluster's, or none, is the quiet default).
+            print(
+                f"lab: note: {cluster.where} could not be read ({cluster.failure.message}); the branch "
+                "Flux deploys is the sync file's",
+                file=sys.stderr,
+            )
+
+
+def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | None) -> int:
+    from lab.errors import UsageError
+    from lab.services.sync import Strategy, origin_status, push_work, sync
+
     if args.status:
         status = origin_status(workspace, task_id=args.task, cluster=cluster)
         if args.json:

@@ -71,6 +71,12 @@ class ClusterSource:
             raise answer
         return answer
 
+    @property
+    def failure(self) -> LabError | None:
+        """Why a read of this cluster failed (None: none failed, or none was made): the branch Flux
+        deploys then came from the sync file."""
+        return next((a for a in self._answers.values() if isinstance(a, LabError)), None)
+
 
 @dataclass(frozen=True)
 class OriginStatus:

@@ -820,6 +820,26 @@ def test_status_exit_code_says_whether_the_branch_is_on_origin(
     assert "--status exits 0 when your branch is on origin at the same commit" in " ".join(help_text.split())
 
 
+def test_a_kubeconfig_given_by_name_that_cannot_be_read_is_said(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`lab sync --kubeconfig F` asks F which branch Flux deploys; when F cannot be read the sync file
+    answers, as before, and the learner who named F is told why (it fell back without a word)."""
+    ws, _origin = _pushed_automation(tmp_path)
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("clusters: [\n")
+    for named in (broken, tmp_path / "missing"):
+        proc = run_lab("sync", "--status", "--kubeconfig", str(named), env=lab_env, cwd=ws)
+        assert (proc.returncode, proc.stdout.strip()) == (0, "main is in sync with origin/main")
+        note = proc.stderr.strip()
+        assert note.startswith(f"lab: note: the cluster of {named} could not be read (kubeconfig {named} "), (
+            note
+        )
+        assert note.endswith("); the branch Flux deploys is the sync file's") and "\n" not in note, note
+    quiet = run_lab("sync", "--status", env=lab_env, cwd=ws)  # no cluster named: nothing said
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
 def test_task_paths_lists_each_file_once() -> None:
     """A solution that holds PROGRESS.md and the quiz record listed both twice ("git add PROGRESS.md
     ... PROGRESS.md", and twice in the commit body)."""
