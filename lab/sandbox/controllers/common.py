@@ -187,22 +187,26 @@ def ready_conditions(
     message: str,
     *,
     stalled: bool = False,
-    progress: str = IN_PROGRESS,
+    progress: str | None = IN_PROGRESS,
 ) -> list[JSON]:
     """Ready first (checks read conditions[0]), then Stalled or Reconciling as Flux's kstatus adds them.
 
     A failure the controller retries keeps the Reconciling condition its steps set, `progress`, with
     the reason turned ProgressingWithRetry by the reconcile's deferred function (IRC
     imagerepository_controller.go :221-228, imagepolicy_controller.go :285-292; IAC :282-289); fluxcd/pkg
-    runtime/reconcile `ResultFinalizer.Finalize` removes it when the reconcile succeeded or stalled."""
+    runtime/reconcile `ResultFinalizer.Finalize` removes it when the reconcile succeeded or stalled.
+    `progress=None`: the reconcile failed before any step of its own set one (kustomize-controller's
+    missing source or artifact), so only a Reconciling condition an earlier failure left stays."""
     gen = generation(obj)
     old = status(obj).get("conditions") or []
     old = old if isinstance(old, list) else []
     out = [make_condition("Ready", ok, reason, message, gen, old)]
     if not ok and stalled:
         out.append(make_condition("Stalled", True, reason, message, gen, old))
-    elif not ok:
+    elif not ok and progress is not None:
         out.append(make_condition("Reconciling", True, "ProgressingWithRetry", progress, gen, old))
+    elif not ok and (kept := _previous(old, "Reconciling")) is not None:
+        out.append({**kept, "reason": "ProgressingWithRetry"})
     return out
 
 

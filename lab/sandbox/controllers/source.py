@@ -28,6 +28,7 @@ from lab.sandbox.controllers.common import (
     key,
     meta,
     now_rfc3339,
+    progress_message,
     ready_conditions,
     requested_at,
     spec,
@@ -149,6 +150,27 @@ def inventory_id(obj: Mapping[str, Any]) -> str:
     return f"{m.get('namespace') or ''}_{m.get('name')}_{group}_{obj.get('kind')}"
 
 
+def _step(obj: Mapping[str, Any], step: str, revision: str) -> str:
+    """The Reconciling message of kustomize-controller's step that failed (kustomization_controller.go
+    `reconcile`: "Fetching manifests", "Building manifests", "Detecting drift" ... "for revision R with a
+    timeout of T"), T being `Kustomization.GetTimeout()`: spec.timeout, else the interval less 30s, at
+    least 30s."""
+    from lab.core.duration import format_duration, parse_duration
+
+    second = 1_000_000_000
+
+    def ns(value: object) -> int | None:
+        try:
+            return parse_duration(value) if isinstance(value, str) and value else None
+        except (LabError, ValueError):
+            return None
+
+    timeout = ns(spec(obj).get("timeout"))
+    if timeout is None:
+        timeout = (ns(spec(obj).get("interval")) or 0) - 30 * second
+    return f"{step} for revision {revision} with a timeout of {format_duration(max(timeout, 30 * second))}"
+
+
 class SourceControllers(Controller):
     """GitRepository and Kustomization reconcilers sharing one clone of origin."""
 
@@ -237,7 +259,10 @@ class SourceControllers(Controller):
                 f'couldn\'t find remote ref "refs/heads/{branch}"'
             )
         if sha is None:
-            new["conditions"] = ready_conditions(obj, False, "GitOperationFailed", message)
+            # source-controller's reconcileStorage says "building artifact" while there is none yet;
+            # the clone that fails comes after it (gitrepository_controller.go reconcileStorage).
+            progress = "building artifact" if not status(obj).get("artifact") else progress_message(obj)
+            new["conditions"] = ready_conditions(obj, False, "GitOperationFailed", message, progress=progress)
         else:
             revision = f"{branch}@sha1:{sha}"
             artifact = new.get("artifact") if isinstance(new.get("artifact"), Mapping) else None
@@ -276,12 +301,12 @@ class SourceControllers(Controller):
         new = dict(status(obj))
         if source is None:
             message = f"Source '{src.get('kind') or GIT_KIND}/{src_ns}/{src_name}' not found"
-            new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message)
+            new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message, progress=None)
             self._write(KS_KIND, obj, new)
             return
         if not revision:
             message = "Source artifact not found, retrying in 30s"
-            new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message)
+            new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message, progress=None)
             self._write(KS_KIND, obj, new)
             return
         new["lastAttemptedRevision"] = revision
@@ -290,13 +315,17 @@ class SourceControllers(Controller):
             objects = build(tree, str(spec(obj).get("path") or "./"))
         except (BuildError, LabError) as err:
             text = err.message if isinstance(err, LabError) else str(err)
-            new["conditions"] = ready_conditions(obj, False, "BuildFailed", text)
+            new["conditions"] = ready_conditions(
+                obj, False, "BuildFailed", text, progress=_step(obj, "Building manifests", revision)
+            )
             self._write(KS_KIND, obj, new)
             return
         warnings: list[str] = []
         failure = self._apply(objects, str(spec(obj).get("targetNamespace") or ""), warnings)
         if failure:
-            new["conditions"] = ready_conditions(obj, False, "ReconciliationFailed", failure)
+            new["conditions"] = ready_conditions(
+                obj, False, "ReconciliationFailed", failure, progress=_step(obj, "Detecting drift", revision)
+            )
             self._write(KS_KIND, obj, new)
             return
         entries = [{"id": inventory_id(o), "v": str(o["apiVersion"]).rpartition("/")[2]} for o in objects]

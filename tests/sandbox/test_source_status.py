@@ -1,0 +1,150 @@
+"""The sandbox's source-controller and kustomize-controller leave the Reconciling condition of a failed
+reconcile as the controllers do: the message of the step that failed, reason ProgressingWithRetry.
+
+- source-controller (gitrepository_controller.go): "reconciliation in progress", or "processing object:
+  new generation A -> B" while the spec is newer than the last success; reconcileStorage says "building
+  artifact" while there is no artifact yet, before the clone that fails.
+- kustomize-controller (kustomization_controller.go `reconcile`): "Building manifests for revision R with a
+  timeout of T" for a build that fails, "Detecting drift ..." for an apply that fails, T being
+  `GetTimeout()` (spec.timeout, else the interval less 30s, at least 30s). A missing source or artifact
+  fails before any step: no Reconciling condition of its own, only one an earlier failure left.
+
+The controllers run against an in-process API server and a practice repository's bare origin; one
+`tick()` is one reconcile of each object that is due."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lab.sandbox.controllers.common import Clock
+from lab.sandbox.controllers.source import SourceControllers
+from lab.sandbox.kubeapi import KubeAPIServer
+from tests.support.sandbox_helpers import git
+from tests.support.taskfiles import starter_files
+
+pytestmark = pytest.mark.slow
+
+NS = "flux-system"
+
+
+@dataclass
+class Harness:
+    api: KubeAPIServer
+    ws: Path
+    controllers: SourceControllers
+
+    def tick(self) -> None:
+        self.controllers.schedule.due.clear()  # due now, as after an interval
+        self.controllers.tick()
+
+    def conditions(self, kind: str) -> dict[str, tuple[str, str, str]]:
+        obj = self.api.get(kind, "flux-system", NS)
+        assert obj is not None
+        return {c["type"]: (c["status"], c["reason"], c["message"]) for c in obj["status"]["conditions"]}
+
+    def edit(self, kind: str, change: dict[str, Any]) -> None:
+        obj = copy.deepcopy(self.api.get(kind, "flux-system", NS))
+        assert obj is not None
+        obj["spec"].update(change)
+        obj.pop("status", None)
+        self.api.put(obj)
+
+    def revision(self) -> str:
+        return "main@sha1:" + git(self.ws, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    from lab.sandbox.practice import init_practice_repo
+
+    ws, origin = tmp_path / "ws", tmp_path / "origin.git"
+    init_practice_repo(ws, origin=origin, task="09b")
+    sync = starter_files()["clusters/dev/flux-system/gotk-sync.yaml"]
+    with KubeAPIServer() as api:
+        for doc in yaml.safe_load_all(sync):
+            if doc and doc["kind"] in ("GitRepository", "Kustomization"):
+                api.put(doc)
+        yield Harness(api, ws, SourceControllers(api, origin, tmp_path / "cache", Clock(speed=1000.0)))
+
+
+def test_a_clone_that_fails_before_any_artifact_is_building_one(harness: Harness) -> None:
+    harness.edit("GitRepository", {"ref": {"branch": "nope"}})
+    harness.tick()
+    conds = harness.conditions("GitRepository")
+    assert conds["Ready"][:2] == ("False", "GitOperationFailed")
+    assert 'couldn\'t find remote ref "refs/heads/nope"' in conds["Ready"][2]
+    assert conds["Reconciling"] == ("True", "ProgressingWithRetry", "building artifact")
+
+
+def test_a_clone_that_fails_after_a_spec_change_names_the_generations(harness: Harness) -> None:
+    harness.tick()
+    assert harness.conditions("GitRepository")["Ready"][:2] == ("True", "Succeeded")
+    harness.edit("GitRepository", {"ref": {"branch": "nope"}})
+    harness.tick()
+    conds = harness.conditions("GitRepository")
+    assert conds["Ready"][:2] == ("False", "GitOperationFailed")
+    assert conds["Reconciling"] == (
+        "True",
+        "ProgressingWithRetry",
+        "processing object: new generation 1 -> 2",
+    )
+
+
+def test_a_build_that_fails_names_the_step_revision_and_timeout(harness: Harness) -> None:
+    (harness.ws / "clusters/dev/kustomization.yaml").write_text("resources: [\n")
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "break the build")
+    git(harness.ws, "push", "-q")
+    harness.tick()
+    conds = harness.conditions("Kustomization")
+    assert conds["Ready"][:2] == ("False", "BuildFailed"), conds
+    timeout = "9m30s"  # the starter's interval, 10m0s, less 30s
+    assert conds["Reconciling"] == (
+        "True",
+        "ProgressingWithRetry",
+        f"Building manifests for revision {harness.revision()} with a timeout of {timeout}",
+    )
+
+    harness.edit("Kustomization", {"timeout": "2m"})
+    harness.tick()
+    assert harness.conditions("Kustomization")["Reconciling"][2].endswith("with a timeout of 2m0s")
+
+    # A missing source fails before any step: the condition the build left stays, as Flux leaves it.
+    harness.edit("Kustomization", {"sourceRef": {"kind": "GitRepository", "name": "gone"}})
+    harness.tick()
+    conds = harness.conditions("Kustomization")
+    assert conds["Ready"] == ("False", "ArtifactFailed", "Source 'GitRepository/flux-system/gone' not found")
+    assert conds["Reconciling"][:2] == ("True", "ProgressingWithRetry")
+    assert conds["Reconciling"][2].startswith("Building manifests for revision")
+
+
+def test_a_missing_source_on_a_first_reconcile_has_no_reconciling_condition(harness: Harness) -> None:
+    harness.edit("Kustomization", {"sourceRef": {"kind": "GitRepository", "name": "gone"}})
+    harness.tick()
+    conds = harness.conditions("Kustomization")
+    assert conds["Ready"][:2] == ("False", "ArtifactFailed")
+    assert "Reconciling" not in conds
+
+
+def test_an_apply_that_fails_names_the_drift_step(harness: Harness) -> None:
+    (harness.ws / "clusters/dev/widget.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\n"
+    )
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "a kind the cluster does not serve")
+    git(harness.ws, "push", "-q")
+    harness.tick()
+    conds = harness.conditions("Kustomization")
+    assert conds["Ready"][:2] == ("False", "ReconciliationFailed"), conds
+    assert conds["Reconciling"] == (
+        "True",
+        "ProgressingWithRetry",
+        f"Detecting drift for revision {harness.revision()} with a timeout of 9m30s",
+    )
