@@ -215,10 +215,27 @@ def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
     if glued is not None and glued[1] is not None:
         return YamlErrorText(problem, glued[0], glued_hint(glued[1]) or "", where)
 
+    if problem.startswith("found unknown escape character") and at is not None:
+        return YamlErrorText(problem, line, _escape_hint(bad, at[1]), where)
+
     hint = "check indentation and quoting on that line"
     if "mapping values are not allowed" in problem:
         hint = "a value containing ': ' must be quoted, or the indentation is off"
     return YamlErrorText(problem, line, hint, where)
+
+
+def _escape_hint(line: str, column: int) -> str:
+    """A backslash in a double-quoted scalar starts an escape (`\\n`, `\\t`): a regex such as `"^.*\\.sig$"`
+    fails there. In single quotes a backslash is itself, as the regex means it."""
+    opened = line.rfind('"', 0, max(column - 1, 0))
+    closed = line.find('"', column - 1) if opened >= 0 else -1
+    inner = line[opened + 1 : closed] if opened >= 0 and closed > opened else ""
+    plain = inner and "'" not in inner and '\\"' not in line
+    single = f"'{inner}'" if plain else "single quotes"
+    return (
+        "in double quotes a backslash starts an escape such as \\n: write the value in "
+        f"{single} (a regex keeps its backslashes there), or double each backslash"
+    )
 
 
 __all__ = ["YamlErrorText", "explain_yaml_error", "flow_brackets", "glued_hint", "glued_key", "key_in_string"]

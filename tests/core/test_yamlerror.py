@@ -143,3 +143,20 @@ def test_a_value_with_a_colon_is_not_taken_for_a_glued_key() -> None:
 def test_a_problem_without_glue_keeps_the_general_hint() -> None:
     err = _load_error("images:\n  - nginx:1.25\n  foo: bar: baz\n")
     assert err.hint != "`nginx:1.25` is one string to YAML: put a space after 'nginx:'"
+
+
+@pytest.mark.parametrize(
+    ("value", "suggested"),
+    [
+        ('"^.*\\.sig$"', "write the value in '^.*\\.sig$'"),
+        ('"it\'s \\d"', "write the value in single quotes"),
+    ],
+)
+def test_a_backslash_in_double_quotes_points_to_single_quotes(value: str, suggested: str) -> None:
+    """A regex in double quotes (`"^.*\\.sig$"`): YAML reads `\\.` as an escape it does not know."""
+    text = solution_text(REPO).replace("  interval:", f"  exclusionList:\n    - {value}\n  interval:", 1)
+    assert value in text
+    err = _load_error(text)
+    assert "found unknown escape character" in err.message
+    assert suggested in (err.hint or ""), err.hint
+    assert "double each backslash" in (err.hint or "")
