@@ -744,3 +744,29 @@ def test_an_order_that_names_its_key_says_what_to_write() -> None:
         "spec.policy.numerical.order",
         "'order:' is not part of the order: write order: asc",
     ), first
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "field"),
+    [
+        ("  namespace: flux-system\n", "  namespace: default\n", "metadata.namespace"),
+        (
+            "    name: flux-system\n",
+            "    name: flux-system\n    namespace: default\n",
+            "spec.sourceRef.namespace",
+        ),
+    ],
+)
+def test_a_source_ref_in_the_wrong_namespace_names_the_namespace_not_the_name(
+    before: str, after: str, field: str
+) -> None:
+    """The GitRepository flux-system exists, in flux-system: the fix is the namespace (the learner's
+    `lab generate --namespace default`), not the name the hint used to suggest again."""
+    text = GOOD_UPDATE.replace(before, after, 1)
+    assert text != GOOD_UPDATE
+    problems = [p for p in problems_for(update=text) if p.code.startswith("source.")]
+    assert [(p.code, p.field) for p in problems] == [("source.namespace", field)], problems
+    (p,) = problems
+    assert "looked up in default, but it is in flux-system" in p.message
+    assert "metadata.namespace: flux-system" in p.hint and "spec.sourceRef.namespace: flux-system" in p.hint
+    assert p.line == line_no(text, after.strip().split("\n")[-1].strip())

@@ -498,7 +498,19 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
         )
     else:
         ns, name = iua.source_key
-        if aset.git_repository(ns, name) is None:
+        elsewhere = [g for g in aset.git_repositories if g.name == name and g.namespace != ns]
+        if aset.git_repository(ns, name) is None and elsewhere:
+            there = elsewhere[0]
+            c.add(
+                iua,
+                "source.namespace",
+                "spec.sourceRef.namespace" if iua.source_namespace else "metadata.namespace",
+                f"sourceRef GitRepository '{name}' is looked up in {ns}, but it is in {there.namespace} "
+                f"({there.file}:{there.line})",
+                f"put the {kind} in {there.namespace} (metadata.namespace: {there.namespace}), "
+                f"or set spec.sourceRef.namespace: {there.namespace}",
+            )
+        elif aset.git_repository(ns, name) is None:
             known = aset.git_repositories
             c.add(
                 iua,
