@@ -82,6 +82,22 @@ class CheckContext:
             raise TaskDataError(f"task {self.task}: parameter {name!r} must be a string", file="checks.toml")
         return value
 
+    def optional_str_param(self, name: str) -> str | None:
+        """A parameter a check reads when the task gives it (None when not); a wrong type errors."""
+        if name not in self.params:
+            return None
+        return self.str_param(name)
+
+    def str_table_param(self, name: str) -> dict[str, str]:
+        """An optional table of strings (`expect_tags = { api = "main-..." }`); {} when not given."""
+        value = self.params.get(name, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise TaskDataError(
+                f'task {self.task}: parameter {name!r} must be a table of strings, e.g. {name} = {{ api = "..." }}',
+                file="checks.toml",
+            )
+        return {str(k): v for k, v in value.items()}
+
     def files_param(self, name: str) -> tuple[str, ...]:
         value = self.param(name)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):

@@ -204,8 +204,9 @@ def _other_policies(ctx: CheckContext, first: ImagePolicy) -> list[tuple[ImagePo
     return out
 
 
-def _resolve_other(pol: ImagePolicy, tags: Tags) -> Outcome:
-    """`pol` evaluated against its own repository's tags: a pass saying what it selects, else why not."""
+def _resolve_other(ctx: CheckContext, pol: ImagePolicy, tags: Tags, expected: str | None) -> Outcome:
+    """`pol` evaluated against its own repository's tags: a pass saying what it selects, else why not
+    (nothing, or not the tag the task `expected`)."""
     from lab.core.policy.evaluate import resolve
 
     if tags.outcome is not None:
@@ -214,6 +215,9 @@ def _resolve_other(pol: ImagePolicy, tags: Tags) -> Outcome:
     repo = tags.repository
     outcome = resolve(pol.policy, tags.stored)
     if outcome.tag is not None:
+        missed = _missed_pick(ctx, pol, tags, expected)
+        if missed is not None:
+            return missed
         return Outcome.passed(f"ImagePolicy {pol.name} selects {outcome.tag} from the tags of {repo.image}")
     return Outcome.failed(
         f"ImagePolicy {pol.name} selects nothing from the {len(tags.stored)} tags of {repo.image} "
@@ -264,6 +268,15 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             file=policy.file,
             line=policy.line_of("spec.policy"),
         )
+    expect_tags = ctx.str_table_param("expect_tags")
+    missed = _missed_pick(
+        ctx, policy, tags, expect_tags.get(policy.name, ctx.optional_str_param("expect_tag"))
+    )
+    if missed is not None:
+        return missed
+    absent = _absent_policies(ctx, expect_tags)
+    if absent is not None:
+        return absent
     deployed = _deployed(ctx, policy)
     if deployed is not None and is_older(outcome.tag, deployed[0]) and deployed[0] in tags.stored:
         tag, where = deployed
@@ -290,7 +303,7 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     merged = merge(ctx, "policy.resolves", Outcome.passed(text, evidence=evidence, file=policy.file), known)
     if merged.status != Status.PASS:
         return merged
-    results = [_resolve_other(pol, other) for pol, other in others]
+    results = [_resolve_other(ctx, pol, other, expect_tags.get(pol.name)) for pol, other in others]
     failed = next((r for r in results if r.status != Status.PASS), None)
     if failed is not None:
         return failed
@@ -301,6 +314,45 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
 
 def _expected_range(ctx: CheckContext) -> str:
     return str(ctx.settings.get("policy_range", "1.25.x"))
+
+
+def _missed_pick(ctx: CheckContext, policy: ImagePolicy, tags: Tags, expected: str | None) -> Outcome | None:
+    """The failure when the task `expected` (checks.toml `expect_tag` / `expect_tags`) another tag than
+    `policy` selects. Judged on the task's bundled tags of the image when it has them: the expectation
+    is about the task's data, and a sandbox registry that replays newer tags moves the pick on. Else on
+    the tags the check resolved with."""
+    from lab.core.policy.expect import pick_mismatch
+
+    repo = tags.repository
+    if expected is None or policy.policy is None or repo is None:
+        return None
+    bundled = _from_bundled(ctx, repo)
+    judged = bundled if bundled is not None and bundled.outcome is None else tags
+    missed = pick_mismatch(policy.policy, judged.stored, expected)
+    if missed is None:
+        return None
+    spec = policy.policy
+    return Outcome.failed(
+        f"ImagePolicy {policy.name} selects {missed.chosen or 'nothing'} from the tags of {repo.image}, the "
+        f"task expects {expected}: {missed.why}",
+        hint=missed.fix,
+        evidence=[Evidence("policy", f"{policy.ref} {spec.kind} {spec.value}", judged.source)],
+        file=policy.file,
+        line=policy.line_of("spec.filterTags.pattern" if spec.filter_pattern else "spec.policy"),
+    )
+
+
+def _absent_policies(ctx: CheckContext, expect_tags: dict[str, str]) -> Outcome | None:
+    """`expect_tags` names a policy the automation files do not have: what the task expects is not there."""
+    names = {p.name for p in _policies(ctx)}
+    absent = [name for name in expect_tags if name not in names]
+    if not absent:
+        return None
+    return Outcome.failed(
+        f"the task expects ImagePolicy {absent[0]} to select {expect_tags[absent[0]]}; the automation files "
+        f"have no ImagePolicy {absent[0]} (policies: {', '.join(sorted(names)) or 'none'})",
+        file=automation_files(ctx)[1],
+    )
 
 
 def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:

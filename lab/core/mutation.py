@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from lab.core.policy import resolve
+from lab.core.policy.expect import pick_mismatch
 from lab.core.policy.spec import PolicySpec
 from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, ScanError, store_tags
@@ -76,7 +77,7 @@ def mutation_test(
     baseline, why = _choose(spec, excl, base_tags)
     if baseline is None:
         return MutationReport(None, f"the policy selects nothing: {why}", ())
-    if expected_baseline is not None and baseline != expected_baseline:
+    if expected_baseline is not None and pick_mismatch(spec, store_tags(base_tags, excl), expected_baseline):
         return MutationReport(
             baseline, f"the policy selects {baseline} from today's tags, not {expected_baseline}", ()
         )
