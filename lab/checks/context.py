@@ -234,6 +234,8 @@ class TaskImages:
 
     images: tuple[TaskImage, ...]
     folder: Path
+    solution: str = "solution"
+    """The task's solution folder (task.toml `[solution] dir`), relative to `folder`."""
 
     def find(self, name: str) -> TaskImage | None:
         """The declared image `name` names (`nginx`, `library/nginx`, `docker.io/library/nginx` alike)."""
@@ -241,6 +243,14 @@ class TaskImages:
 
     def file(self, rel: str) -> Path:
         return self.folder / rel
+
+    def solution_text(self, rel: str) -> str | None:
+        """The task's solution file at repository path `rel` (the task's own data, trusted), or None."""
+        path = self.folder / self.solution / rel
+        try:
+            return path.read_text(encoding="utf-8") if path.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 def task_images(ctx: CheckContext) -> TaskImages:
@@ -252,7 +262,8 @@ def task_images(ctx: CheckContext) -> TaskImages:
         from lab.core.tasks import TASK_FILE
 
         folder = task_folder(ctx.task or default_task_id())
-        return TaskImages(read_task_meta(folder / TASK_FILE).images, folder)
+        meta = read_task_meta(folder / TASK_FILE)
+        return TaskImages(meta.images, folder, meta.solution)
 
     return ctx.cached("task:images", compute)
 

@@ -137,7 +137,7 @@ def image_repository_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
     def example() -> str:
-        return f"spec.image: {_generated(ctx).image}"
+        return f"spec.image: {generated(ctx).image}"
 
     outcome = _outcome_for(ctx, ImageRepository, "ImageRepository", automation_files(ctx)[0], example)
     if outcome.status is Status.PASS:
@@ -202,14 +202,14 @@ def image_policy_valid(ctx: CheckContext) -> Outcome:
     from lab.checks.diagnosis import merge
 
     def example() -> str:
-        policy = _generated(ctx).policy
+        policy = generated(ctx).policy
         return f"spec.policy.{policy.kind}.{'range' if policy.kind == 'semver' else 'order'}: {policy.value}"
 
     outcome = _outcome_for(ctx, ImagePolicy, "ImagePolicy", automation_files(ctx)[1], example)
     return merge(ctx, "image-policy.valid", outcome)
 
 
-def _generated(ctx: CheckContext) -> GenerateOptions:
+def generated(ctx: CheckContext) -> GenerateOptions:
     """What `lab generate` writes for the task (its `[generate]`, a setting, over the lab's defaults):
     the examples in a hint name the task's own image and policy, not the course task's."""
     from lab.core.manifests.generate import options_from_mapping
@@ -231,7 +231,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
         ImageUpdateAutomation,
         "ImageUpdateAutomation",
         automation_files(ctx)[2],
-        lambda: f"spec.update.path: {_generated(ctx).update_path}",
+        lambda: f"spec.update.path: {generated(ctx).update_path}",
     )
     if outcome.status.value != "pass":
         return outcome
@@ -339,10 +339,14 @@ def _marker_present(ctx: CheckContext) -> Outcome:
     root = _scan_root(ctx)
     markers = _markers(ctx)
     if not markers:
+        example = _marker_example(ctx)
         return Outcome.failed(
             f"no $imagepolicy marker in any YAML file under ./{root}: Flux has nothing to update",
             file=deployment_file(ctx) if ctx.exists(deployment_file(ctx)) else None,
-            hint=f"end the image line of {deployment_file(ctx)} with {marker_for(example_policy_ref(automation_set(ctx)))}",
+            # None: the task's own hint, when its solution marks no line of the deployment file
+            hint=f"end the {example.field} line of {deployment_file(ctx)} with {example.marker}"
+            if example
+            else None,
         )
     first = markers[0]
     return Outcome.passed(
@@ -350,6 +354,53 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in markers[:5]],
         file=first.file,
     )
+
+
+@dataclass(frozen=True)
+class MarkerExample:
+    """The marker a hint shows: `field` is the key of the line it ends (`image`, `newTag`)."""
+
+    field: str
+    marker: str
+
+
+def _policy_ref(ctx: CheckContext, fallback: str | None = None) -> str:
+    """The `namespace:name` a hint's marker names: the learner's first ImagePolicy, else `fallback` (the
+    task solution's), else the one the task's `lab generate` writes - never a placeholder."""
+    if automation_set(ctx).policies:
+        return example_policy_ref(automation_set(ctx))
+    options = generated(ctx)
+    return fallback or f"{options.namespace}:{options.name}"
+
+
+def _marker_example(ctx: CheckContext) -> MarkerExample | None:
+    """The marker the task's solution puts in the deployment file (its line's key, its `:tag`/`:name`
+    form), naming the learner's first ImagePolicy when there is one, else the solution's; None when the
+    solution marks nothing there (the task's hint knows where its markers go)."""
+    import re
+
+    from lab.core.setters.find import find_markers
+
+    def compute() -> MarkerExample | None:
+        rel = deployment_file(ctx)
+        text = task_images(ctx).solution_text(rel)
+        if text is None:
+            return None
+        found = next((m for m in find_markers(text, rel) if m.setter is not None), None)
+        if found is None:
+            return None
+        lines = text.splitlines()
+        key = (
+            re.match(r"\s*(?:-\s+)?([\w.-]+)\s*:", lines[found.line - 1])
+            if found.line <= len(lines)
+            else None
+        )
+        ref = _policy_ref(ctx, found.policy_ref)
+        return MarkerExample(
+            key[1] if key else "image", marker_for(ref + (f":{found.suffix}" if found.suffix else ""))
+        )
+
+    return ctx.cached("manifests:marker-example", compute)
 
 
 def _image_lines(ctx: CheckContext, rel: str) -> set[int]:
@@ -415,9 +466,12 @@ def _marker_problem(
             err.hint or "fix the YAML (tabs are not indentation in YAML), commit and push",
         )
     if syntax.problem is not None:
+        example = _marker_example(ctx)
         return (
             f": {syntax.problem}",
-            f"write {marker_for(example_policy_ref(automation_set(ctx)))} at the end of the image line",
+            f"write {example.marker} at the end of the {example.field} line"
+            if example
+            else f"write {marker_for(_policy_ref(ctx))} at the end of the image line",
         )
     if m.text.lstrip().startswith("#"):
         return (

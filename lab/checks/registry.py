@@ -15,7 +15,7 @@ from lab.checks.context import (
     graded_branch,
     task_images,
 )
-from lab.checks.manifests import automation_set
+from lab.checks.manifests import automation_set, generated
 from lab.core.checks.model import Evidence, Outcome, Status
 from lab.core.deployed import is_older
 from lab.core.imagename import spelling_hint
@@ -263,7 +263,7 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             )
         return Outcome.failed(
             f"ImagePolicy {policy.name} selects nothing from {len(tags.stored)} tags: {outcome.message}",
-            hint="adjust spec.policy (e.g. semver range 1.25.x matches three-part tags 1.25.0 .. 1.25.n)",
+            hint=_nothing_hint(ctx),
             evidence=evidence,
             file=policy.file,
             line=policy.line_of("spec.policy"),
@@ -280,11 +280,14 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     deployed = _deployed(ctx, policy)
     if deployed is not None and is_older(outcome.tag, deployed[0]) and deployed[0] in tags.stored:
         tag, where = deployed
+        task_range = _expected_range(ctx)
         return Outcome.failed(
             f"ImagePolicy {policy.name} picks {outcome.tag}, older than {tag} already deployed ({where}): "
             f"Flux would commit a downgrade {tag} -> {outcome.tag}",
-            hint="a policy must not go backwards: use the task's semver range "
-            f"{_expected_range(ctx)}, which keeps {tag} or picks a newer patch",
+            hint=f"a policy must not go backwards: use the task's semver range {task_range}, which keeps "
+            f"{tag} or picks a newer patch"
+            if task_range
+            else f"a policy must not go backwards: choose one that keeps {tag} or picks a newer tag",
             evidence=[*evidence, Evidence("file", where, f"deployed {tag}")],
             file=policy.file,
             line=policy.line_of("spec.policy"),
@@ -312,8 +315,26 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     return replace(merged, message="; ".join([merged.message, *(r.message for r in results)]))
 
 
-def _expected_range(ctx: CheckContext) -> str:
-    return str(ctx.settings.get("policy_range", "1.25.x"))
+def _expected_range(ctx: CheckContext) -> str | None:
+    """The task's semver range (task.toml `[generate]`, what `lab generate` writes); None when the task's
+    policy is alphabetical or numerical, which has no range to point at."""
+    policy = generated(ctx).policy
+    return policy.value.strip() if policy.kind == "semver" else None
+
+
+def _nothing_hint(ctx: CheckContext) -> str | None:
+    """What to write when the policy selects nothing: the task's semver range as the example (an `M.m.x`
+    range said with the tags it matches); None for a task whose policy is no range (its own hint then)."""
+    import re
+
+    task_range = _expected_range(ctx)
+    if task_range is None:
+        return None
+    xrange = re.fullmatch(r"(\d+)\.(\d+)\.x", task_range)
+    if xrange is None:
+        return f"adjust spec.policy (e.g. the task's semver range {task_range})"
+    line = f"{xrange[1]}.{xrange[2]}"
+    return f"adjust spec.policy (e.g. semver range {task_range} matches three-part tags {line}.0 .. {line}.n)"
 
 
 def _missed_pick(ctx: CheckContext, policy: ImagePolicy, tags: Tags, expected: str | None) -> Outcome | None:
@@ -405,7 +426,13 @@ def _future_note(ctx: CheckContext, tags: Tags, policy: ImagePolicy, picked: str
     spec = policy.policy
     repo = tags.repository
     expected = _expected_range(ctx)
-    if spec is None or repo is None or spec.kind != "semver" or spec.value.strip() == expected:
+    if (
+        expected is None
+        or spec is None
+        or repo is None
+        or spec.kind != "semver"
+        or spec.value.strip() == expected
+    ):
         return ""
     images = task_images(ctx)
     image = images.find(repo.image)

@@ -1,7 +1,8 @@
-"""`policy.resolves` checks WHICH tag the policy picks when the task names it (`expect_tag`,
-`expect_tags`): a loose pattern selects a tag too, and every other check passed it. The task is
-tests/fixtures/tasks/t-alpha: an author's alphabetical task (filterTags + extract, a `:tag` marker on a
-kustomize newTag), trimmed."""
+"""The library checks take what they say from the task's data, not from the course task (09b, nginx,
+semver): `policy.resolves` checks WHICH tag the policy picks when the task names it (`expect_tag`,
+`expect_tags`), and the hints of policy.resolves and marker.present come from the task's `[generate]`
+and solution. The task is tests/fixtures/tasks/t-alpha: an author's alphabetical task (filterTags +
+extract, a `:tag` marker on a kustomize newTag), trimmed."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import pytest
 from lab.core.checks.model import CheckResult
 from lab.services.check import run_checks
 from lab.services.devcheck import check_task
-from tests.support.paths import ROOT
-from tests.support.taskfiles import edited
+from tests.support.paths import FIXTURES
+from tests.support.taskfiles import copy_task, edited
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = ROOT / "tests" / "fixtures" / "tasks" / "t-alpha"
+FIXTURE = FIXTURES / "tasks" / "t-alpha"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 ANCHORED = "pattern: ^main-[a-f0-9]+-(?P<ts>[0-9]{14})$"
 UNANCHORED = "pattern: main-[a-f0-9]+-(?P<ts>.*)"
@@ -113,3 +114,42 @@ def test_a_pick_for_a_named_policy_is_checked_and_a_missing_policy_named(
     result = _checks(ws, "t-alpha", authors / "registry" / "api-tags.txt")["policy.resolves"]
     assert result.status.value == "fail"
     assert "the automation files have no ImagePolicy api-staging (policies: api)" in result.message
+
+
+def test_a_policy_selecting_nothing_gets_the_tasks_hint_not_a_semver_example(
+    authors: Path, tmp_path: Path
+) -> None:
+    ws = _solved(tmp_path / "ws", "t-alpha")
+    _set_pattern(ws, "pattern: ^release-(?P<ts>[0-9]{14})$")
+    result = _checks(ws, "t-alpha", authors / "registry" / "api-tags.txt")["policy.resolves"]
+    assert result.status.value == "fail"
+    assert "semver" not in result.hint and "1.25" not in result.hint, result.hint
+
+
+def test_marker_hints_name_the_tasks_line_form_and_policy(authors: Path, tmp_path: Path) -> None:
+    from lab.sandbox.practice import init_practice_repo
+
+    ws = tmp_path / "ws"
+    init_practice_repo(ws, task="t-alpha")
+    result = _checks(ws, "t-alpha", authors / "registry" / "api-tags.txt")["marker.present"]
+    assert result.hint == (
+        'end the newTag line of apps/base/api/kustomization.yaml with # {"$imagepolicy": "flux-system:api:tag"}'
+    )
+
+
+def test_the_downgrade_hint_names_the_tasks_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy of 09b whose [generate] range is ~1.25.0: the hint said 1.25.x (a setting checks.toml
+    cannot even hold)."""
+    folder = copy_task(tmp_path / "authors", "t-range")
+    meta = folder / "task.toml"
+    meta.write_text(meta.read_text() + '\n[generate]\nsemver = "~1.25.0"\n')
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    ws = _solved(tmp_path / "ws", "t-range")
+    path = ws / POLICY
+    path.write_text(edited(path.read_text(), "range: 1.25.x", "range: 1.24.x"))
+    tags = folder / "registry" / "nginx-tags-2024-01-15.txt"
+    result = _checks(ws, "t-range", tags)["policy.resolves"]
+    assert "older than 1.25.0 already deployed" in result.message
+    assert result.hint == (
+        "a policy must not go backwards: use the task's semver range ~1.25.0, which keeps 1.25.0 or picks a newer patch"
+    )
