@@ -81,6 +81,14 @@ def _bind(fn: Callable[..., Outcome], params: Mapping[str, Any]) -> Callable[[Ch
 #: The keys a [[check]] and [dev] may hold, for `lab dev check` to name a misspelt one.
 CHECK_KEYS = frozenset({"id", "run", "title", "points", "kind", "depends_on", "hint", "hidden", "params"})
 DEV_KEYS = frozenset({"starter_passes"})
+#: checks.toml's top-level keys: the checks and their data, and the settings the library reads (`branch`
+#: graded, `served_versions` of the image API, `kubeconfig`/`kube_context` of the cluster checks).
+CHECKS_TOML_KEYS = frozenset(
+    {"title", "params", "check", "dev", "exercise", "branch", "served_versions", "kubeconfig", "kube_context"}
+)
+#: The `[exercise]` table the exercise checks read (lab/checks/exercises.py), and a guard's table in it.
+EXERCISE_KEYS = frozenset({"cosign_tags", "next_tags", "rounds", "production", "staging", "prod"})
+GUARD_KEYS = frozenset({"policy", "expect", "traps", "good", "hint"})
 
 
 def _def(raw: dict[str, Any], where: str) -> CheckDef:

@@ -11,7 +11,8 @@ check run reads only task.toml and the task a repository records, so it never im
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from pathlib import PurePosixPath
 from typing import Any
@@ -180,6 +181,51 @@ IMAGE_KEYS = frozenset({"name", "tags", "events", "snapshot"})
 def unknown_keys(data: object, known: frozenset[str]) -> list[str]:
     """The keys of a TOML table that `known` lacks, sorted (nothing for a value that is no table)."""
     return sorted(str(k) for k in data if k not in known) if isinstance(data, dict) else []
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """ ", did you mean 'depends_on'?" for a key close to a known one; else the known keys listed."""
+    import difflib
+
+    names = sorted(known)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return f", did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[=.]""")
+
+
+def _dotted(name: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in name.split(".")]
+
+
+def key_line(text: str, table: str, key: str, index: int | None = None) -> int | None:
+    """The 1-based line of `key` in TOML `text`: in table `table` ("" top level, dotted "check.params"),
+    of its `index`-th entry when it is an array of tables (`[[check]]`); a key written as a table header
+    (`[parms]`, `[exercise.stagng]`) counts too. None when not found (a key in an inline table)."""
+    path = _dotted(table) if table else []
+    current: list[str] = []
+    entries: dict[str, int] = {}  # array-of-tables name -> entries seen
+    entry = -1
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted(header[2])
+            if header[1] == "[[":
+                name = ".".join(current)
+                entries[name] = entries.get(name, 0) + 1
+            owner = ".".join(current[: len(path)]) if path else ""
+            entry = entries.get(owner, 0) - 1
+            here = current[: len(path)] == path and current[len(path) : len(path) + 1] == [key]
+            if here and (index is None or entry == index):
+                return number
+            continue
+        found = _KEY.match(line)
+        written = next((g for g in found.groups() if g is not None), None) if found else None
+        if written == key and current == path and (index is None or entry == index):
+            return number
+    return None
 
 
 def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:

@@ -167,26 +167,59 @@ def _declared(task: Task) -> str:
     [generate] table the generator refuses, prerequisites that name no task or go round, points that do
     not sum to 100, [dev] and [solution] entries that name nothing."""
     from lab.adapters.tasks import catalogue, read_task_toml
-    from lab.checks.loader import CHECK_KEYS, DEV_KEYS, load_task_checks
+    from lab.checks.loader import (
+        CHECK_KEYS,
+        CHECKS_TOML_KEYS,
+        DEV_KEYS,
+        EXERCISE_KEYS,
+        GUARD_KEYS,
+        load_task_checks,
+    )
     from lab.core.manifests.generate import (
         POLICY_KINDS,
         generate_keys,
         options_from_mapping,
         render_manifests,
     )
-    from lab.core.tasks import DEFAULT_AREAS, IMAGE_KEYS, SOLUTION_KEYS, TASK_FILE, TASK_KEYS, unknown_keys
+    from lab.core.tasks import (
+        DEFAULT_AREAS,
+        IMAGE_KEYS,
+        SOLUTION_KEYS,
+        TASK_FILE,
+        TASK_KEYS,
+        did_you_mean,
+        key_line,
+        unknown_keys,
+    )
 
     problems: list[str] = []
+    texts = {
+        name: (task.folder / name).read_text(encoding="utf-8") for name in (TASK_FILE, task.checks_file.name)
+    }
 
-    def unknown(data: object, known: frozenset[str], where: str) -> None:
-        problems.extend(f"{where}: unknown key {key!r}" for key in unknown_keys(data, known))
+    def unknown(
+        data: object,
+        known: frozenset[str],
+        file: str,
+        table: str = "",
+        index: int | None = None,
+        label: str = "",
+    ) -> None:
+        """Each key of `data` the lab does not read: file:line, the table, the key and the nearest known one."""
+        for key in unknown_keys(data, known):
+            line = key_line(texts[file], table, key, index)
+            where = f"{file}:{line}" if line else file
+            shown = label or (f"[{table}]" if table else "")
+            problems.append(
+                f"{where}{' ' + shown if shown else ''}: unknown key {key!r}{did_you_mean(key, known)}"
+            )
 
     data = read_task_toml(task.folder / TASK_FILE)
-    unknown(data, TASK_KEYS, "task.toml")
-    unknown(data.get("solution"), SOLUTION_KEYS, "task.toml [solution]")
+    unknown(data, TASK_KEYS, TASK_FILE)
+    unknown(data.get("solution"), SOLUTION_KEYS, TASK_FILE, "solution")
     for number, image in enumerate(data.get("images", []), 1):
-        unknown(image, IMAGE_KEYS, f"task.toml [[images]] {number}")
-    unknown(task.meta.generate, generate_keys(), "task.toml [generate]")
+        unknown(image, IMAGE_KEYS, TASK_FILE, "images", number - 1, f"[[images]] {number}")
+    unknown(task.meta.generate, generate_keys(), TASK_FILE, "generate")
     kinds = [k for k in task.meta.generate if k in POLICY_KINDS]
     if len(kinds) > 1:
         problems.append(f"task.toml [generate]: one policy kind, not {' and '.join(kinds)}")
@@ -206,9 +239,16 @@ def _declared(task: Task) -> str:
         problems.append(f"task.toml: prerequisites go round: {' -> '.join(cycle)}")
 
     raw = read_task_toml(task.checks_file)  # its other top-level tables are the task's own settings
-    for entry in raw.get("check", []):
-        unknown(entry, CHECK_KEYS, f"checks.toml [[check]] {entry.get('id', '?')}")
-    unknown(raw.get("dev"), DEV_KEYS, "checks.toml [dev]")
+    checks = task.checks_file.name
+    unknown(raw, CHECKS_TOML_KEYS, checks)
+    for number, entry in enumerate(raw.get("check", [])):
+        unknown(entry, CHECK_KEYS, checks, "check", number, f"[[check]] {entry.get('id', '?')}")
+    unknown(raw.get("dev"), DEV_KEYS, checks, "dev")
+    exercise = raw.get("exercise")
+    unknown(exercise, EXERCISE_KEYS, checks, "exercise")
+    for name in ("prod", "staging"):  # the guards' tables ([exercise] staging may also be a path)
+        if isinstance(exercise, dict) and isinstance(exercise.get(name), dict):
+            unknown(exercise[name], GUARD_KEYS, checks, f"exercise.{name}")
     spec = load_task_checks(task.id)
     ids = {d.id for d in spec.defs}
     total = sum(d.points for d in spec.defs)

@@ -296,3 +296,28 @@ def test_a_second_image_policy_that_selects_nothing_fails_with_its_own_tags(
     assert bad.step == "solution passes every offline check"
     assert "policy.resolves" in bad.detail
     assert "range '3.x' matches none of the 4 tags of ghcr.io/acme/web; nearest: 2.1.1" in bad.detail
+
+
+def test_dev_check_names_a_misspelt_checks_toml_key_with_its_line_and_the_key_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Top-level keys and tables of checks.toml were the task's settings, whatever their name: a typo
+    (`exercse`, `[parms]`, the `policy_range` the library used to read) passed dev check in silence."""
+    checks = copy_task(tmp_path, "t-keys") / "checks.toml"
+    title = 'title = "Image automation (FluxCD path)"'
+    text = edited(checks.read_text(), title, f'{title}\nexercse = 3\npolicy_range = "1.x"\n\n[parms]\nx = 1')
+    checks.write_text(text + '\n[exercise.stagng]\npolicy = "shop-staging"\n')
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-keys").findings if not f.ok]
+    assert bad and bad[0].step == "task data names what the lab knows", bad
+    lines = checks.read_text().splitlines()
+    at = {line: n for n, line in enumerate(lines, 1)}
+    detail = bad[0].detail
+    range_key = 'policy_range = "1.x"'
+    assert f"checks.toml:{at['exercse = 3']}: unknown key 'exercse', did you mean 'exercise'?" in detail
+    assert f"checks.toml:{at['[parms]']}: unknown key 'parms', did you mean 'params'?" in detail
+    assert f"checks.toml:{at[range_key]}: unknown key 'policy_range' (known: branch, check," in detail
+    assert (
+        f"checks.toml:{at['[exercise.stagng]']} [exercise]: unknown key 'stagng', did you mean 'staging'?"
+        in detail
+    )
