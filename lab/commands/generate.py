@@ -12,12 +12,13 @@ from lab.commands._common import add_task_arg, add_workspace_arg, resolve_worksp
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "generate",
-        help="write the three image automation manifests (defaults follow the course text)",
+        help="write the three image automation manifests (defaults: the task's, else the course text)",
         description=(
             "Write the ImageRepository, ImagePolicy and ImageUpdateAutomation into the task's three "
-            "files (the ones its checks read). Defaults follow the course text, or the task's "
-            "[generate] table; --api v1beta2 reproduces the course text exactly, the default v1 is "
-            "what current Flux serves (the shape of `flux create ... --export`)."
+            "files (the ones its checks read). An option not given is the task's (the [generate] "
+            "table of its task.toml), else the course text's, shown as 'else ...' below; --api "
+            "v1beta2 reproduces the course text exactly, the default v1 is what current Flux serves "
+            "(the shape of `flux create ... --export`)."
         ),
     )
     parser.add_argument(
@@ -26,29 +27,47 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the three files into DIR instead, under the same names (default: the task's files)",
     )
     parser.add_argument("--api", choices=("v1", "v1beta2"), help="API version (default: v1)")
-    parser.add_argument("--name", help="ImageRepository/ImagePolicy name (default: nginx)")
-    parser.add_argument("--namespace", help="namespace of all three (default: flux-system)")
-    parser.add_argument("--image", help="image to scan, without tag (default: library/nginx)")
-    parser.add_argument("--interval", help="scan interval (default: 5m)")
+    parser.add_argument("--name", help="ImageRepository/ImagePolicy name (default: the task's, else nginx)")
+    parser.add_argument("--namespace", help="namespace of all three (default: the task's, else flux-system)")
+    parser.add_argument(
+        "--image", help="image to scan, without tag (default: the task's, else library/nginx)"
+    )
+    parser.add_argument("--interval", help="scan interval (default: the task's, else 5m)")
     policy = parser.add_mutually_exclusive_group()
-    policy.add_argument("--semver", metavar="RANGE", help="semver range (default: 1.25.x)")
+    policy.add_argument(
+        "--semver", metavar="RANGE", help="semver range (default policy: the task's, else --semver 1.25.x)"
+    )
     policy.add_argument("--numerical", choices=("asc", "desc"), help="numerical order policy")
     policy.add_argument("--alphabetical", choices=("asc", "desc"), help="alphabetical order policy")
-    parser.add_argument("--filter-pattern", metavar="REGEX", help="filterTags.pattern (Go regexp)")
-    parser.add_argument("--filter-extract", metavar="TEMPLATE", help="filterTags.extract, e.g. '$version'")
+    parser.add_argument(
+        "--filter-pattern",
+        metavar="REGEX",
+        help="filterTags.pattern (Go regexp; default: the task's, left out when a policy "
+        "kind other than the task's is given)",
+    )
+    parser.add_argument(
+        "--filter-extract",
+        metavar="TEMPLATE",
+        help="filterTags.extract, e.g. '$version' (a group the pattern names; default: the task's, as the pattern)",
+    )
     parser.add_argument(
         "--reflect-digest",
         choices=("Never", "IfNotPresent", "Always"),
-        help="the policy's digestReflectionPolicy (default: Never, not written; Always also sets its interval)",
+        help="the policy's digestReflectionPolicy (default: the task's, else Never, not written; "
+        "Always also sets its interval)",
     )
-    parser.add_argument("--git-source", help="GitRepository name (default: flux-system)")
-    parser.add_argument("--branch", help="checkout branch (default: main)")
-    parser.add_argument("--push-branch", help="push branch (default: main)")
-    parser.add_argument("--update-path", help="path Flux scans for markers (default: ./apps)")
-    parser.add_argument("--author-name", help="commit author name (default: Flux)")
+    parser.add_argument("--git-source", help="GitRepository name (default: the task's, else flux-system)")
+    parser.add_argument("--branch", help="checkout branch (default: the task's, else main)")
+    parser.add_argument("--push-branch", help="push branch (default: the task's, else main)")
+    parser.add_argument(
+        "--update-path", help="path Flux scans for markers (default: the task's, else ./apps)"
+    )
+    parser.add_argument("--author-name", help="commit author name (default: the task's, else Flux)")
     parser.add_argument("--author-email", help="commit author e-mail")
     parser.add_argument("--automation-name", help="ImageUpdateAutomation name")
-    parser.add_argument("--automation-interval", help="ImageUpdateAutomation interval (default: 10m)")
+    parser.add_argument(
+        "--automation-interval", help="ImageUpdateAutomation interval (default: the task's, else 10m)"
+    )
     parser.add_argument(
         "--message-template", metavar="TEXT", help="commit message template (Go text/template)"
     )
@@ -67,20 +86,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> None:
+def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> str | None:
     """A task's `[generate]` table (task.toml) replaces the course text's defaults for the options
-    not given on the command line: the generator's form is the task's (the one `workspace` practises)."""
+    not given on the command line: the generator's form is the task's (the one `workspace` practises).
+
+    The task's tag filter (`filter_pattern`, `filter_extract`) is written for the task's policy kind
+    (an extract ordered alphabetically, say): another kind given on the command line replaces the
+    task's policy, filter included, unless the filter is given too. Returns the line that says so, or None."""
+    import shlex
+
     from lab.core.manifests.generate import POLICY_KINDS
     from lab.services.tasks import workspace_task
 
+    generate = workspace_task(workspace, parser_args.task).meta.generate
     # One policy: a kind given on the command line replaces the task's, whichever kind that is.
-    policy_given = any(getattr(parser_args, kind) is not None for kind in POLICY_KINDS)
-    for key, value in workspace_task(workspace, parser_args.task).meta.generate.items():
+    given = [kind for kind in POLICY_KINDS if getattr(parser_args, kind) is not None]
+    task_kind = next((kind for kind in POLICY_KINDS if kind in generate), "semver")
+    other_kind = bool(given) and given[0] != task_kind
+    dropped: list[str] = []
+    for key, value in generate.items():
         dest = key.replace("-", "_")
-        if not hasattr(parser_args, dest) or (dest in POLICY_KINDS and policy_given):
+        if not hasattr(parser_args, dest) or (dest in POLICY_KINDS and given):
             continue
         if getattr(parser_args, dest) is None:
+            if other_kind and dest in _FILTER_OPTIONS:
+                dropped.append(f"{_FILTER_OPTIONS[dest]} {shlex.quote(value)}")
+                continue
             setattr(parser_args, dest, value)
+    if not dropped:
+        return None
+    return (
+        f"--{given[0]} replaces the task's {task_kind} policy and its tag filter ({', '.join(dropped)}): "
+        "not written; give --filter-pattern/--filter-extract to filter the tags too"
+    )
+
+
+#: The task's tag filter options, as the command line names them.
+_FILTER_OPTIONS = {"filter_pattern": "--filter-pattern", "filter_extract": "--filter-extract"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +140,10 @@ def run(args: argparse.Namespace) -> int:
             workspace = Path.cwd()
     else:
         workspace = resolve_workspace(args.workspace)
-    _task_defaults(args, workspace)
+    note = _task_defaults(args, workspace)
+    if note:
+        # Beside the YAML of --stdout, not in it.
+        print(note, file=sys.stderr if args.stdout else sys.stdout)
 
     from dataclasses import fields
 

@@ -287,3 +287,65 @@ def test_digest_reflection_on_v1beta2_says_which_flux_has_it(repo: Path, lab_env
     assert old.returncode == 0 and note in old.stdout, old.stdout
     current = run_lab("generate", "--force", "--reflect-digest", "IfNotPresent", env=lab_env, cwd=repo)
     assert current.returncode == 0 and "needs Flux" not in current.stdout
+
+
+def test_a_policy_kind_other_than_the_tasks_leaves_out_the_tasks_tag_filter(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """09b-staging's form filters main-<sha>-<ts> tags and extracts `$ts` for its numerical policy:
+    `--semver '>=1.0.0'` kept that filter silently. Another kind drops it (and says so on one line,
+    beside the YAML of --stdout); the task's own kind keeps it; a filter given is written."""
+    ws = tmp_path / "ws"
+    init = run_lab("init", "--task", "09b-staging", str(ws), env=lab_env, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+
+    def policy_spec(*args: str) -> tuple[dict[str, object], str]:
+        result = run_lab("generate", "--stdout", *args, env=lab_env, cwd=ws)
+        assert result.returncode == 0, result.stderr
+        spec = [d.data for d in load_all(result.stdout, "stdout")][1]["spec"]
+        return spec, result.stderr
+
+    spec, note = policy_spec("--semver", ">=1.0.0")
+    assert "filterTags" not in spec and spec["policy"] == {"semver": {"range": ">=1.0.0"}}
+    assert note.count("\n") == 1
+    assert note.startswith(
+        "--semver replaces the task's numerical policy and its tag filter (--filter-pattern "
+    )
+    assert "--filter-extract '$ts'): not written; give --filter-pattern/--filter-extract" in note
+    spec, note = policy_spec("--numerical", "desc")
+    assert spec["filterTags"] == {"pattern": "^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "extract": "$ts"} and not note
+    spec, note = policy_spec(
+        "--alphabetical", "asc", "--filter-pattern", "^(?P<v>.*)$", "--filter-extract", "$v"
+    )
+    assert spec["filterTags"] == {"pattern": "^(?P<v>.*)$", "extract": "$v"} and not note
+    assert policy_spec()[0]["filterTags"] == {"pattern": "^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "extract": "$ts"}
+
+
+def test_an_extract_naming_no_group_is_refused_before_anything_is_written(
+    repo: Path, lab_env: dict[str, str]
+) -> None:
+    result = run_lab(
+        "generate", "--filter-pattern", "^(?P<v>[0-9.]+)$", "--filter-extract", "$nope", env=lab_env, cwd=repo
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "lab: --filter-extract uses $nope, but the pattern has no group named 'nope' (it expands to an "
+        "empty string) - hint: name the group in the pattern: (?P<nope>...)\n"
+    )
+    assert not (repo / OUT).exists()
+
+
+def test_help_states_no_default_a_task_may_replace(repo: Path, lab_env: dict[str, str]) -> None:
+    """`lab generate --help` said "(default: nginx)" and "(default: 1.25.x)" on a task whose [generate]
+    writes api and an alphabetical policy: each default a task's form can replace is said to be the task's."""
+    result = run_lab("generate", "--help", env=lab_env, cwd=repo)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.replace("flux- system", "flux-system").split())
+    for said in (
+        "--name NAME ImageRepository/ImagePolicy name (default: the task's, else nginx)",
+        "--image IMAGE image to scan, without tag (default: the task's, else library/nginx)",
+        "--semver RANGE semver range (default policy: the task's, else --semver 1.25.x)",
+        "(default: the task's, else ./apps)",
+    ):
+        assert said in text, text
+    assert "default: nginx" not in text and "default: 1.25.x" not in text

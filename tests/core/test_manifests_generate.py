@@ -203,6 +203,17 @@ spec:
         (GenerateOptions(filter_extract="$v"), "--filter-extract", "needs a pattern"),
         (GenerateOptions(filter_pattern="(unclosed"), "--filter-pattern", "error parsing regexp"),
         (
+            GenerateOptions(filter_pattern="^main-(?P<ts>[0-9]+)$", filter_extract="$nope"),
+            "--filter-extract",
+            "uses $nope, but the pattern has no group named 'nope' (it expands to an empty string) "
+            "- hint: name the group in the pattern: (?P<nope>...)",
+        ),
+        (
+            GenerateOptions(filter_pattern="^main-(?P<ts>[0-9]+)$", filter_extract="${ts}-${nope}"),
+            "--filter-extract",
+            "no group named 'nope'",
+        ),
+        (
             GenerateOptions(message_template="{{range .Updated.Images}}{{println .}}{{end}}"),
             "--message-template",
             "removed '.Updated'",
@@ -425,3 +436,22 @@ def test_add_manifest_keeps_a_files_windows_line_breaks() -> None:
     added = add_manifest(mine, _WORKER, "image-policy.yaml").text
     assert added == mine + _WORKER.replace("\n", "\r\n")
     assert "\n" not in added.replace("\r\n", "")
+
+
+def test_an_extract_the_pattern_cannot_fill_is_refused_as_the_policy_check_fails_it() -> None:
+    """`lab generate --filter-extract '$nope'` wrote a policy that image-policy.valid then failed: the
+    generator refuses it with the validator's own words (one function says it for both)."""
+    opts = GenerateOptions(
+        policy=PolicySpec("alphabetical", "asc"),
+        filter_pattern="^main-(?P<ts>[0-9]+)$",
+        filter_extract="$nope",
+    )
+    with pytest.raises(LabError) as info:
+        render_manifests(opts)
+    written = render_manifests(GenerateOptions(policy=opts.policy, filter_pattern=opts.filter_pattern))
+    broken = written["image-policy.yaml"].replace("pattern:", "extract: $nope\n    pattern:")
+    problems = validate(find_automation({"p.yaml": broken}))
+    said = [p for p in problems if p.code == "filter.extract"]
+    assert len(said) == 1
+    assert info.value.message.replace("--filter-extract", "spec.filterTags.extract") == said[0].message
+    assert info.value.hint == said[0].hint

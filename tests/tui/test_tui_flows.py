@@ -488,3 +488,40 @@ async def test_toasts_do_not_pile_up(tmp_path: Path) -> None:
         for n in range(5):
             app.notify(f"message {n}", timeout=30)
         await wait_until(pilot, lambda: shown() == ["message 2", "message 3", "message 4"])
+
+
+async def test_switching_away_from_the_tasks_policy_kind_leaves_out_its_tag_filter(tmp_path: Path) -> None:
+    """09b-staging's form filters main builds and extracts `$ts` for its numerical policy; switching to
+    semver kept that filter in the preview (as `lab generate --semver` did). Another kind leaves the
+    untouched filter out, the task's kind brings it back, and a typed filter is kept."""
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    task = load_task("09b-staging")
+    repo = init_practice_repo(tmp_path / "staging", task=task.id)
+    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        kind, pattern, extract = (
+            screen.query_one("#policy_kind", Select),
+            screen.query_one("#filter_pattern", Input),
+            screen.query_one("#filter_extract", Input),
+        )
+        preview = screen.query_one("#preview", Static)
+        assert kind.value == "numerical" and extract.value == "$ts" == task.meta.generate["filter_extract"]
+        kind.value = "semver"
+        await pilot.pause()
+        assert (pattern.value, extract.value) == ("", "")
+        assert "semver:" in _text(preview) and "filterTags" not in _text(preview)
+        kind.value = "numerical"
+        await pilot.pause()
+        assert (pattern.value, extract.value) == (task.meta.generate["filter_pattern"], "$ts")
+        assert "extract: $ts" in _text(preview)
+        pattern.value = "^(?P<v>.*)$"
+        extract.value = "$v"
+        kind.value = "alphabetical"
+        await pilot.pause()
+        assert (pattern.value, extract.value) == ("^(?P<v>.*)$", "$v")

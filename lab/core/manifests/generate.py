@@ -21,7 +21,7 @@ from lab.core.duration import check_interval, normalize
 from lab.core.imagename import ImageNameError, parse_image
 from lab.core.manifests.emit import dump
 from lab.core.manifests.models import API_V1, API_V1BETA2, IMAGE_GROUP
-from lab.core.manifests.validate import git_branch_error, template_problems
+from lab.core.manifests.validate import extract_problems, git_branch_error, template_problems
 from lab.core.policy.spec import PolicyKind, PolicySpec
 from lab.core.record import dataclass
 from lab.core.yamlerror import key_in_string
@@ -165,14 +165,17 @@ def check_options(opts: GenerateOptions) -> GenerateOptions:
             "one of Never, IfNotPresent (pin the digest a tag had when first seen) or Always",
         )
     pattern, extract = _filters(opts)
-    if pattern is not None:
-        _check_regex(pattern)
+    groups = _check_regex(pattern) if pattern is not None else None
     if extract is not None and not pattern:
         raise _flag_error(
             "filter_extract",
             "an extract needs a pattern",
             "add --filter-pattern with named groups, e.g. '^(?P<v>.*)-alpine$'",
         )
+    if extract and groups is not None:
+        # What the image-policy.valid check would fail the file for: refused before it is written.
+        for message, hint in extract_problems(extract, groups, FLAGS["filter_extract"]):
+            raise LabError(message, field=FLAGS["filter_extract"], hint=hint)
     for option in ("branch", "push_branch"):
         reason = git_branch_error(getattr(opts, option))
         if reason:
@@ -241,13 +244,14 @@ def _check_policy(policy: PolicySpec) -> None:
         )
 
 
-def _check_regex(pattern: str) -> None:
+def _check_regex(pattern: str) -> tuple[str, ...] | None:
+    """The pattern's group names (None when the regex engine is not there); LabError if it is no Go regexp."""
     try:
         from lab.core.policy.regex import RegexSyntaxError, compile_go
     except ImportError:  # pragma: no cover
-        return
+        return None
     try:
-        compile_go(pattern)
+        return compile_go(pattern).group_names
     except RegexSyntaxError as err:
         raise LabError(
             f"--filter-pattern: {err}", field="--filter-pattern", hint="a Go (RE2) regular expression"

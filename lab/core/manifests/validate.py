@@ -464,17 +464,25 @@ def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
         )
         return
     extract = pol.policy.filter_extract if pol.policy else None
-    if extract:
-        for ref in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}?", extract):
-            if not ref.isdigit() and ref not in compiled.group_names:
-                c.add(
-                    pol,
-                    "filter.extract",
-                    "spec.filterTags.extract",
-                    f"spec.filterTags.extract uses ${ref}, but the pattern has no group named '{ref}' "
+    for message, hint in extract_problems(extract or "", compiled.group_names, "spec.filterTags.extract"):
+        c.add(pol, "filter.extract", "spec.filterTags.extract", message, hint)
+
+
+def extract_problems(extract: str, group_names: Sequence[str], field: str) -> list[tuple[str, str]]:
+    """(message, hint) for each group `extract` names that the pattern (its `group_names`) lacks: Go's
+    Expand makes it an empty string. `field` is where the extract was written (the manifest's field,
+    or `lab generate`'s flag), so the validator and the generator say the same."""
+    out: list[tuple[str, str]] = []
+    for ref in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}?", extract):
+        if not ref.isdigit() and ref not in group_names:
+            out.append(
+                (
+                    f"{field} uses ${ref}, but the pattern has no group named '{ref}' "
                     "(it expands to an empty string)",
                     f"name the group in the pattern: (?P<{ref}>...)",
                 )
+            )
+    return out
 
 
 def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: AutomationSet) -> None:

@@ -79,6 +79,8 @@ class GenerateScreen(LabScreen):
         self.options: GenerateOptions | None = None
         #: each policy kind's default value: the lab's, with the task's `[generate]` one for its kind
         self._policy_defaults = dict(POLICY_DEFAULTS)
+        self._task_kind = "semver"
+        self._task_filter: dict[str, str] = {}
         #: the manifests rendered from `options`: once per form change, reused to diff and write
         self.texts: dict[str, str] = {}
         #: the line `m` marked last: the preview scrolls to it once it shows the marked file
@@ -110,6 +112,9 @@ class GenerateScreen(LabScreen):
         }
         policy_kind: str = defaults.policy.kind
         self._policy_defaults[policy_kind] = defaults.policy.value
+        self._task_kind = policy_kind
+        #: the task's tag filter, written for its policy kind: another kind leaves it out (as `lab generate`)
+        self._task_filter = {i: values[i] for i in OPTIONAL}
         with TabbedContent(initial="manifests-pane"):
             with TabPane("Manifests", id="manifests-pane"), Horizontal(id="gen-body"):
                 # Not a Tab stop of its own: its fields are, and it scrolls to the focused one.
@@ -230,6 +235,14 @@ class GenerateScreen(LabScreen):
         # An untouched value follows the kind (the task's own default for it); a typed one is kept.
         if value.value in self._policy_defaults.values():
             value.value = self._policy_defaults.get(kind, "")
+        # The task's filter (an extract to order by) goes with the task's kind: an untouched one is
+        # left out for another kind and comes back with the task's; a typed one is kept.
+        for input_id, task_value in self._task_filter.items():
+            field_input = self.query_one(f"#{input_id}", Input)
+            if kind == self._task_kind and not field_input.value:
+                field_input.value = task_value
+            elif kind != self._task_kind and field_input.value == task_value:
+                field_input.value = ""
 
     @on(Input.Changed)
     @on(Select.Changed)
