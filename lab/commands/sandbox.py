@@ -242,13 +242,15 @@ def run_push_tag(args: argparse.Namespace) -> int:
     _refuse_other_task(args.dir)
     result = svc.push_tag(args.dir, args.tag, args.image)
     added = result.get("added") or []
+    # The image as the task declares it (ghcr.io/acme/api), not its path in the registry (acme/api).
+    image = result.get("declared") or result["image"]
     if not added:
         tag = svc.split_image_tag(args.tag)[1]
-        print(f"{result['image']}:{tag} was already published; nothing new")
+        print(f"{image}:{tag} was already published; nothing new")
         return 0
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
-    print(f"published {result['image']}: {shown}{when}")
+    print(f"published {image}: {shown}{when}")
     scanners = result.get("image_repositories") or []
     if scanners:
         print(

@@ -345,7 +345,12 @@ def env_lines(directory: str | Path | None = None) -> list[str]:
     info, _ = _require_running(directory)
     lines = [f"export {k}={shlex.quote(v)}" for k, v in info.env().items()]
     lines.append(f"# workspace: cd {shlex.quote(str(info.workspace))}")
-    lines.append(f"# the registry serves {served_images(info.task or None)} (lab sandbox status)")
+    try:
+        served = served_images(info.task or None)
+    except LabError:
+        # A course author's task from LAB_TASKS_PATH, in a shell without it: the exports still matter.
+        served = f"the images of task {info.task} (its folder is not on this shell's LAB_TASKS_PATH)"
+    lines.append(f"# the registry serves {served} (lab sandbox status)")
     return lines
 
 

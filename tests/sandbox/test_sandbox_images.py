@@ -184,7 +184,7 @@ def test_the_sandbox_speaks_of_the_images_its_task_declares(
 
         assert main(["sandbox", "push-tag", "--dir", str(tmp_path), "ghcr.io/acme/shop-worker:9.9.9"]) == 0
         out = capsys.readouterr().out
-        assert "published acme/shop-worker: 9.9.9" in out
+        assert "published ghcr.io/acme/shop-worker: 9.9.9" in out
         assert "`lab flux reconcile image repository worker` scans now" in out, out
         assert main(["sandbox", "push-tag", "--dir", str(tmp_path), "ghcr.io/acme/shop-migrate:9.9.9"]) == 0
         out = capsys.readouterr().out
@@ -202,3 +202,27 @@ def test_the_sandbox_speaks_of_the_images_its_task_declares(
             "# the registry serves a snapshot of Docker Hub's library/nginx tags as of 2024-01-15"
             " (lab sandbox status)"
         )
+
+
+def test_env_of_a_sandbox_serving_a_task_this_shell_cannot_find_still_gives_the_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course author's task from LAB_TASKS_PATH, and `lab sandbox env` in a shell without it: the
+    comment naming what the registry serves failed the command, and `eval "$(lab sandbox env)"` got
+    no exports at all."""
+    from tests.support.taskfiles import copy_task
+
+    copy_task(tmp_path / "authors", "10-zz")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    with task_sandbox(tmp_path / "sb", "10-zz"):
+        monkeypatch.delenv("LAB_TASKS_PATH")
+        lines = svc.env_lines(tmp_path / "sb")
+    assert [line.split("=")[0] for line in lines[:3]] == [
+        "export KUBECONFIG",
+        "export LAB_REGISTRY_MIRROR",
+        "export LAB_SANDBOX_WORKSPACE",
+    ]
+    assert lines[-1] == (
+        "# the registry serves the images of task 10-zz (its folder is not on this shell's LAB_TASKS_PATH) "
+        "(lab sandbox status)"
+    )
