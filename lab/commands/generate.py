@@ -233,14 +233,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _next_step(workspace: Path, task: str | None, policy: str) -> str:
     """The marker to add next, in the file the task's checks call its deployment (`[params]`)."""
+    from lab.core.marker import marker_ref_for
     from lab.services.generate import current_text
     from lab.services.tasks import task_deployment, task_for_workspace
 
     deployment = task_deployment(task_for_workspace(workspace, task))
     if deployment is not None and deployment.endswith((".yaml", ".yml")):
-        target = workspace / deployment
-        if "containers:" in (current_text(target) or ""):
+        text = current_text(workspace / deployment) or ""
+        ref = marker_ref_for(text, policy, deployment)
+        if ref == policy:
             return f"next: mark your Deployment: lab mark {deployment} --policy {policy}"
+        if ref is not None and '"$imagepolicy"' not in text:
+            # A file that holds the tag alone (a kustomize images override), not marked yet.
+            return f"next: mark the tag Flux should move: lab mark {deployment} --policy {ref}"
     return (
         f'next: end each image field Flux should move with # {{"$imagepolicy": "{policy}[:tag|:name|:digest]"}} '
         "(`lab lesson` says which variant fits which field)"

@@ -10,15 +10,21 @@ from lab.commands._common import add_workspace_arg, resolve_workspace
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "mark",
-        help='add # {"$imagepolicy": "NS:NAME"} to a container image line (idempotent)',
+        help='add # {"$imagepolicy": "NS:NAME[:tag|:name|:digest]"} to an image field (idempotent)',
         description=(
-            "Append the image policy marker to the image: line of a container, replacing any comment on "
-            "that line. Nothing else in the file changes; running it twice changes nothing."
+            "Append the image policy marker to the image: line of a container (--policy NS:NAME), or to "
+            "the field that holds one part of the image (--policy NS:NAME:tag, :name or :digest: a "
+            "kustomize images[] entry's newTag, newName or digest, or Helm values tag:, repository:, "
+            "digest:), replacing any comment on that line. Nothing else in the file changes; running it "
+            "twice changes nothing."
         ),
     )
     parser.add_argument("file", metavar="FILE", help="the manifest, e.g. apps/base/nginx/deployment.yaml")
     parser.add_argument(
-        "--policy", required=True, metavar="NS:NAME", help="the ImagePolicy, e.g. flux-system:nginx"
+        "--policy",
+        required=True,
+        metavar="NS:NAME[:tag|:name|:digest]",
+        help="the ImagePolicy, e.g. flux-system:nginx; with :tag (:name, :digest) only that part is written",
     )
     parser.add_argument("--container", metavar="NAME", help="which container, when there are several")
     add_workspace_arg(parser)
@@ -54,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
     result = done.result
     where = f"{done.display}:{result.line}"
     line = split_lines(result.text)[result.line - 1].strip()
+    what = f"container {result.container}" if result.container else result.target
     if result.changed:
-        print(f"marked {where} (container {result.container}): {line}")
+        print(f"marked {where} ({what}): {line}")
         if result.replaced_comment:
             print(f"replaced the comment that was there: {result.replaced_comment}")
     else:
-        print(f"already marked {where} (container {result.container}); nothing changed")
+        print(f"already marked {where} ({what}); nothing changed")
     for warning in done.warnings:
         print(f"warning: {warning}")
     return 0

@@ -44,6 +44,8 @@ class ImageField:
     shape: Shape
     label: str
     image: str = ""
+    #: where the value sits in its document (`Doc.value_pos`): what `lab mark` edits
+    path: Path_ = ()
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def find_image_fields(file: str, docs: Sequence[Doc]) -> list[ImageField]:
     def add(doc: Doc, path: Path_, key: str, value: Any, shape: Shape, label: str, image: str = "") -> None:
         text = _scalar(value)
         if text is not None:
-            found.append(ImageField(file, _line(doc, path), key, text, shape, label, image))
+            found.append(ImageField(file, _line(doc, path), key, text, shape, label, image, path))
 
     def walk(doc: Doc, node: Any, path: Path_, in_values: bool) -> None:
         if isinstance(node, dict):

@@ -12,12 +12,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
-from lab.core.imageshape import CONTAINER_LISTS
+from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, Shape
 from lab.core.record import dataclass
 from lab.core.yamlsafe import Doc, Path_, Pos, load_all
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.core.imagefields import ImageField
     from lab.core.manifests.models import AutomationSet
 
 MARKER_TEMPLATE = '# {{"$imagepolicy": "{ref}"}}'
@@ -33,6 +34,8 @@ class MarkResult:
     container: str = ""
     image: str = ""
     replaced_comment: str | None = None
+    #: what was marked, for people: "the image of container 'nginx'", "images[ghcr.io/acme/api].newTag"
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def example_policy_ref(aset: AutomationSet) -> str:
 
 
 def check_policy_ref(policy_ref: str) -> tuple[str, str]:
-    """(namespace, name) of a `namespace:name` policy reference; LabError naming the mistake otherwise."""
+    """(namespace, name) of a `namespace:name[:tag|:name|:digest]` policy reference (Flux's setter names);
+    LabError naming the mistake otherwise."""
     ref = policy_ref.strip()
     example = "e.g. flux-system:nginx (the ImagePolicy's namespace and name)"
     if "/" in ref and ":" not in ref:
@@ -79,13 +83,16 @@ def check_policy_ref(policy_ref: str) -> tuple[str, str]:
             field="--policy",
             hint=f"e.g. flux-system:{ref or 'nginx'} - the namespace must be the ImageUpdateAutomation's",
         )
-    if len(parts) > 2:
+    from lab.core.setters.markers import SUFFIXES
+
+    if len(parts) > 3 or (len(parts) == 3 and parts[2] not in SUFFIXES):
         raise LabError(
-            f"policy reference '{policy_ref}' has more than namespace:name",
+            f"policy reference '{policy_ref}' has more than namespace:name[:tag|:name|:digest]",
             field="--policy",
-            hint="lab mark writes the full-image marker; for :tag or :name markers edit the file by hand",
+            hint="the full image: namespace:name (e.g. flux-system:nginx); one part of it: "
+            "namespace:name:tag, :name or :digest (e.g. flux-system:api:tag on a newTag line)",
         )
-    ns, name = parts
+    ns, name = parts[:2]
     for label, value in (("namespace", ns), ("name", name)):
         if not value or not DNS_SUBDOMAIN.fullmatch(value):
             raise LabError(
@@ -200,29 +207,148 @@ def mark(
     container: str | None = None,
     image: str | None = None,
     file: str = "deployment.yaml",
+    keep_other: bool = False,
 ) -> MarkResult:
-    """Add (or fix) the marker for `policy_ref` on the container's image line; of several containers,
-    `container` names one, else the one whose image is `image` (the policy's). Raises LabError."""
+    """Add (or fix) the marker for `policy_ref` on the line Flux reads it from. `ns:name` marks a
+    container's image line (of several, `container` names one, else the one whose image is `image`, the
+    policy's); `ns:name:tag` (`:name`, `:digest`) marks the field that holds that part of the image: a
+    kustomize `images[]` entry's newTag (newName, ...) or a Helm values `tag:` (`repository:`, `digest:`),
+    of several the one for `image`. `keep_other`: a marker Flux reads there for another policy is
+    not replaced (the app's `m`, whose policy is the form's, not one the learner typed). Raises LabError."""
     check_policy_ref(policy_ref)
     ref = policy_ref.strip()
     docs = load_all(text, file)
-    chosen = _choose(find_container_images(docs), container, file, image)
-    pos: Pos | None = chosen.doc.value_pos.get(chosen.path)
-    style = chosen.doc.style_of(chosen.path)
-    if pos is None or not isinstance(chosen.image, str) or not chosen.image:
+    suffix = ref.split(":")[2] if ref.count(":") == 2 else ""
+    if suffix:
+        field_ = _choose_part(docs, suffix, ref, file, image)
+        doc = _doc_of(docs, field_)
+        return _mark_value(text, ref, doc, field_.path, field_.value, field_.label, "", file, keep_other)
+    images = find_container_images(docs)
+    if not images:
+        raise _no_container(docs, ref, file)
+    chosen = _choose(images, container, file, image)
+    what = f"the image of container '{chosen.name}'"
+    return _mark_value(text, ref, chosen.doc, chosen.path, chosen.image, what, chosen.name, file, keep_other)
+
+
+#: the setter suffix -> the shape of the field it writes (`lab.core.imageshape`)
+_SUFFIX_SHAPES: dict[str, Shape] = {"tag": "tag", "name": "name", "digest": "digest"}
+
+
+def _part_fields(docs: list[Doc], file: str, suffix: str) -> list[ImageField]:
+    from lab.core.imagefields import find_image_fields
+
+    shape = _SUFFIX_SHAPES[suffix]
+    return [f for f in find_image_fields(file, docs) if f.shape == shape and f.path]
+
+
+def _choose_part(docs: list[Doc], suffix: str, ref: str, file: str, image: str | None) -> ImageField:
+    """The one field that holds the part `suffix` names (of several, the one for `image`)."""
+    fields = _part_fields(docs, file, suffix)
+    if not fields:
+        full = ":".join(ref.split(":")[:2])
+        on_image_line = bool(find_container_images(docs))
         raise LabError(
-            f"container '{chosen.name}' has an empty or non-text image value",
+            f"no field holding {SHAPE_WORDS[_SUFFIX_SHAPES[suffix]]} for the :{suffix} marker "
+            "(a kustomize images[] entry's "
+            f"{_KUSTOMIZE_FIELD[suffix]}, or a Helm values {_VALUES_FIELD[suffix]}:)",
             file=file,
-            line=chosen.line,
-            hint="write the container's image as one text value: image: <repository>:<tag>",
+            field="--policy",
+            hint=f"a container's image: line takes the full marker: --policy {full}"
+            if on_image_line
+            else f"add the field (e.g. {_KUSTOMIZE_FIELD[suffix]}: under the images: entry), then mark it, "
+            f"or end the line that holds it with {marker_for(ref)}",
+        )
+    if len(fields) > 1 and image:
+        same = [f for f in fields if _repository(f.image) == _repository(image)]
+        if len(same) == 1:
+            fields = same
+    if len(fields) > 1:
+        listed = ", ".join(f"{f.label} (line {f.line})" for f in fields)
+        raise LabError(
+            f"{len(fields)} fields hold {SHAPE_WORDS[_SUFFIX_SHAPES[suffix]]}: {listed}",
+            file=file,
+            field="--policy",
+            hint=f"end the line of the one Flux should update with {marker_for(ref)} (e in the app edits it)",
+        )
+    return fields[0]
+
+
+_KUSTOMIZE_FIELD = {"tag": "newTag", "name": "newName", "digest": "digest"}
+_VALUES_FIELD = {"tag": "tag", "name": "repository", "digest": "digest"}
+
+
+def _doc_of(docs: list[Doc], field_: ImageField) -> Doc:
+    for doc in docs:
+        pos = doc.value_pos.get(field_.path)
+        if pos is not None and pos.line == field_.line:
+            return doc
+    return next(d for d in docs if field_.path in d.value_pos)
+
+
+def _no_container(docs: list[Doc], ref: str, file: str) -> LabError:
+    """No container image line to mark: name the part markers the file takes instead, if it has parts."""
+    tags = _part_fields(docs, file, "tag")
+    names = _part_fields(docs, file, "name")
+    if tags:
+        where = ", ".join(f"{f.label} (line {f.line})" for f in tags)
+        return LabError(
+            f"no container with an image: line found; this file sets the image's tag in {where}",
+            file=file,
+            field="containers",
+            hint=f"mark the tag: lab mark {file} --policy {ref}:tag"
+            + (f" (and the name, if Flux should write it: --policy {ref}:name)" if names else ""),
+        )
+    return LabError(
+        "no container with an image: line found",
+        file=file,
+        field="containers",
+        hint="mark the Deployment (or Pod template) whose containers[].image Flux should update; a tag "
+        f"kept elsewhere (kustomize images[].newTag, Helm values tag:) takes {marker_for(ref + ':tag')}",
+    )
+
+
+def marker_ref_for(text: str, policy_ref: str, file: str) -> str | None:
+    """The marker `lab mark` (and the app's `m`) would write into `text` for the policy `policy_ref`
+    (`ns:name`): the full one on a container's image line, else `:tag` on the field that holds the tag
+    (a kustomize images[] newTag, a Helm values tag:); None when the file has neither (or is no YAML)."""
+    try:
+        docs = load_all(text, file)
+    except LabError:
+        return None
+    if find_container_images(docs):
+        return policy_ref
+    return f"{policy_ref}:tag" if _part_fields(docs, file, "tag") else None
+
+
+def _mark_value(
+    text: str,
+    ref: str,
+    doc: Doc,
+    path: Path_,
+    value: Any,
+    what: str,
+    container: str,
+    file: str,
+    keep_other: bool = False,
+) -> MarkResult:
+    """The marker for `ref` at the end of the line of `doc`'s value at `path` (`what` names it in errors)."""
+    pos: Pos | None = doc.value_pos.get(path)
+    style = doc.style_of(path)
+    line = pos.line if pos is not None else doc.line_of(path)
+    if pos is None or not isinstance(value, str) or not value:
+        raise LabError(
+            f"{what} is empty or not a text value",
+            file=file,
+            line=line,
+            hint="write it as one text value, e.g. image: <repository>:<tag>",
         )
     if style in ("|", ">") or pos.end_line != pos.line:
         raise LabError(
-            f"the image of container '{chosen.name}' spans several lines; "
-            "Flux only reads a marker at the end of a one-line value",
+            f"{what} spans several lines; Flux only reads a marker at the end of a one-line value",
             file=file,
             line=pos.line,
-            hint=f"write the image on one line: image: {' '.join(chosen.image.split())}",
+            hint=f"write {'the image' if container else 'it'} on one line: {path[-1]}: {' '.join(value.split())}",
         )
     lines = split_lines(text)
     index = pos.line - 1
@@ -232,34 +358,41 @@ def mark(
     end = pos.end_column + shift
     head, rest = body[:end], body[end:]
     value_text = body[pos.column + shift : end]
-    if chosen.image not in value_text and style == "":
+    marker = marker_for(ref)
+    if value not in value_text and style == "":
         raise LabError(
-            f"could not locate the image value of container '{chosen.name}' on its line",
+            f"could not locate {what} on its line",
             file=file,
             line=pos.line,
-            hint="mark this line by hand: image: <image> " + marker_for(ref),
+            hint=f"mark this line by hand: {path[-1]}: {value} {marker}",
         )
     stripped = rest.strip()
     replaced: str | None = None
     if stripped and not stripped.startswith("#"):
         raise LabError(
-            f"the image of container '{chosen.name}' sits inside a flow collection ({{...}} or [...]); "
-            "Flux ignores markers there",
+            f"{what} sits inside a flow collection ({{...}} or [...]); Flux ignores markers there",
             file=file,
             line=pos.line,
-            hint="write the container in block style (one key per line), then run lab mark again",
+            hint="write it in block style (one key per line), then run lab mark again",
         )
-    marker = marker_for(ref)
-    if stripped and flux_reads_marker(stripped) == ref:
+    existing = flux_reads_marker(stripped) if stripped else None
+    if existing == ref:
         # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
-        return MarkResult(text, pos.line, False, chosen.name, chosen.image, None)
+        return MarkResult(text, pos.line, False, container, value, None, what)
+    if existing and keep_other:
+        raise LabError(
+            f"{what} already carries the marker for {existing}",
+            file=file,
+            line=pos.line,
+            hint=f"left as it is; to mark it for {ref} instead, edit the line",
+        )
     if stripped:
         replaced = stripped
     new_body = f"{head} {marker}"
     if new_body == body:
-        return MarkResult(text, pos.line, False, chosen.name, chosen.image, None)
+        return MarkResult(text, pos.line, False, container, value, None, what)
     lines[index] = new_body + eol
-    return MarkResult("".join(lines), pos.line, True, chosen.name, chosen.image, replaced)
+    return MarkResult("".join(lines), pos.line, True, container, value, replaced, what)
 
 
 def flux_reads_marker(comment: str) -> str | None:

@@ -108,10 +108,12 @@ def marker_warnings(aset: AutomationSet, file: str, policy_ref: str) -> list[str
 
 
 def mark_file(
-    workspace: Path, file: Path, policy_ref: str, *, container: str | None = None
+    workspace: Path, file: Path, policy_ref: str, *, container: str | None = None, keep_other: bool = False
 ) -> MarkFileResult:
     """Mark the container's image line in `file` (of several, `container`, else the one that runs the
-    policy's image as its ImageRepository names it); writes only when something changes."""
+    policy's image as its ImageRepository names it), or with `ns:name:tag` (`:name`, `:digest`) the
+    field that holds that part (a kustomize images[] newTag, Helm values tag:); writes only when
+    something changes."""
     path, display = _resolve(workspace, file)
     try:
         data = read_regular(path, MAX_BYTES)
@@ -127,7 +129,14 @@ def mark_file(
         ) from None
     manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
     aset = find_automation(manifests)
-    result = mark(text, policy_ref, container=container, image=_policy_image(aset, policy_ref), file=display)
+    result = mark(
+        text,
+        policy_ref,
+        container=container,
+        image=_policy_image(aset, policy_ref),
+        file=display,
+        keep_other=keep_other,
+    )
     if result.changed:
         write_atomic(path, result.text.encode("utf-8"))
     warnings = marker_warnings(aset, Path(display).as_posix(), policy_ref)
@@ -136,7 +145,6 @@ def mark_file(
 
 def _policy_image(aset: AutomationSet, policy_ref: str) -> str | None:
     """spec.image of the ImageRepository the policy `policy_ref` reads, when the repository has both."""
-    ns, _, name = policy_ref.strip().partition(":")
-    policy = aset.policy(ns, name)
+    policy = aset.policy(*check_policy_ref(policy_ref))
     repository = aset.repository(*policy.repository_key) if policy is not None else None
     return repository.image if repository is not None and repository.image else None

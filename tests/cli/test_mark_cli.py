@@ -182,3 +182,37 @@ def test_of_several_containers_the_policys_image_decides(tmp_path: Path, lab_env
     text = (repo / "apps/base/shop/deployment.yaml").read_text()
     assert 'image: ghcr.io/acme/shop:1.4.0 # {"$imagepolicy": "flux-system:shop"}' in text
     assert text.count('"$imagepolicy"') == 1
+
+
+def test_a_tag_marker_on_a_kustomize_override_from_a_task_that_marks_one(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """A task whose file to mark is a kustomize images override (09b-guard's, unmarked, on
+    LAB_TASKS_PATH): `lab generate` names the `lab mark ... :tag` command, which marks newTag; the full
+    marker there is refused naming that command."""
+    from tests.support.taskfiles import copy_task, edited
+
+    folder = copy_task(tmp_path / "authors", "10-tagged", task="09b-guard")
+    override = folder / "starter/apps/production/kustomization.yaml"
+    override.write_text(edited(override.read_text(), ' # {"$imagepolicy": "flux-system:shop-prod:tag"}', ""))
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path / "authors")}
+    ws = tmp_path / "ws"
+    assert run_lab("init", str(ws), "--task", "10-tagged", env=env, cwd=tmp_path).returncode == 0
+    generated = run_lab("generate", "--force", env=env, cwd=ws)  # its starter has the three files
+    rel = "apps/production/kustomization.yaml"
+    assert generated.stdout.splitlines()[-1] == (
+        f"next: mark the tag Flux should move: lab mark {rel} --policy flux-system:shop:tag"
+    ), generated.stdout
+    full = run_lab("mark", rel, "--policy", "flux-system:shop", env=env, cwd=ws)
+    assert full.returncode == 1 and full.stderr.count("\n") == 1
+    assert f"hint: mark the tag: lab mark {rel} --policy flux-system:shop:tag" in full.stderr
+    marked = run_lab("mark", rel, "--policy", "flux-system:shop:tag", env=env, cwd=ws)
+    assert marked.returncode == 0, marked.stderr
+    assert marked.stdout.splitlines()[0] == (
+        f'marked {rel}:9 (images[ghcr.io/acme/shop].newTag): newTag: 1.4.1 # {{"$imagepolicy": "flux-system:shop:tag"}}'
+    )
+    assert (ws / rel).read_text() == edited(
+        (folder / "starter" / rel).read_text(),
+        "newTag: 1.4.1",
+        'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop:tag"}',
+    )

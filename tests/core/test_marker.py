@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from lab.core.marker import MARKER_TEMPLATE, check_policy_ref, mark
+from lab.core.marker import MARKER_TEMPLATE, check_policy_ref, mark, marker_ref_for
 from lab.errors import LabError
 from tests.support.paths import ROOT
+from tests.support.taskfiles import edited, solution_text
 
 FLUX_CASES = ROOT / "tests" / "fixtures" / "flux-cases"
 STARTER = (ROOT / "tasks/09b/starter/apps/base/nginx/deployment.yaml").read_text()
@@ -137,7 +138,8 @@ def test_a_folded_image_is_shown_on_one_line_as_written() -> None:
     [
         ("flux-system/nginx", "use namespace:name"),
         ("nginx", "has no namespace"),
-        ("flux-system:nginx:tag", "more than namespace:name"),
+        ("flux-system:nginx:version", "more than namespace:name[:tag|:name|:digest]"),
+        ("flux-system:nginx:tag:x", "more than namespace:name[:tag|:name|:digest]"),
         ("Flux:nginx", "not a valid Kubernetes name"),
         (":nginx", "namespace '' is not"),
     ],
@@ -208,3 +210,74 @@ def test_marker_delta_tells_markers_added_removed_and_other_edits_apart() -> Non
     fields = 'repository: x # {"$imagepolicy": "ns:w:name"}\ntag: "1" # {"$imagepolicy": "ns:w:tag"}\n'
     several = marker_delta('repository: x\ntag: "1"\n', fields)
     assert several.added == ("ns:w:name", "ns:w:tag") and several.images == ("ns:w",)
+
+
+MULTI_DEV = "apps/dev/kustomization.yaml"
+WORKER = "apps/base/shop/worker.yaml"
+
+
+def test_a_tag_marker_goes_on_a_kustomize_overrides_new_tag_as_the_solution_has_it() -> None:
+    """`lab mark --policy ns:name:tag` said to edit the file by hand: it marks the images[] entry's
+    newTag, byte for byte as the exercise's solution, and again changes nothing."""
+    solved = solution_text(MULTI_DEV, "09b-multi")
+    starter = (ROOT / "tasks/09b-multi/starter" / MULTI_DEV).read_text()
+    result = mark(starter, "flux-system:shop-migrate:tag", file=MULTI_DEV)
+    assert result.changed and result.text == solved and result.line == 7
+    assert result.target == "images[ghcr.io/acme/shop-migrate].newTag"
+    again = mark(result.text, "flux-system:shop-migrate:tag", file=MULTI_DEV)
+    assert not again.changed and again.text == solved
+    assert marker_ref_for(starter, "flux-system:shop-migrate", MULTI_DEV) == "flux-system:shop-migrate:tag"
+    assert marker_ref_for(STARTER, "flux-system:nginx", "d.yaml") == "flux-system:nginx"
+    assert marker_ref_for("kind: Service\n", "flux-system:nginx", "s.yaml") is None
+
+
+def test_helm_values_parts_take_their_markers() -> None:
+    """A HelmRelease's values split the image: repository takes :name, tag :tag, digest :digest, each
+    on its own line as Flux reads them (09b-multi's solution)."""
+    solved = solution_text(WORKER, "09b-multi")
+    text = (ROOT / "tasks/09b-multi/starter" / WORKER).read_text()
+    for suffix in ("name", "tag", "digest"):
+        text = mark(text, f"flux-system:shop-worker:{suffix}", file=WORKER).text
+    marked = [line.strip() for line in text.splitlines() if "$imagepolicy" in line]
+    assert marked == [line.strip() for line in solved.splitlines() if "$imagepolicy" in line]
+
+
+def test_a_full_marker_on_a_tag_override_names_the_tag_marker_and_the_reverse() -> None:
+    starter = (ROOT / "tasks/09b-multi/starter" / MULTI_DEV).read_text()
+    with pytest.raises(LabError) as info:
+        mark(starter, "flux-system:shop-migrate", file=MULTI_DEV)
+    assert str(info.value) == (
+        f"{MULTI_DEV}: no container with an image: line found; this file sets the image's tag in "
+        "images[ghcr.io/acme/shop-migrate].newTag (line 7) (field containers) - hint: mark the tag: lab mark "
+        f"{MULTI_DEV} --policy flux-system:shop-migrate:tag"
+    )
+    with_name = edited(starter, "    newTag:", "    newName: ghcr.io/acme/shop-migrate\n    newTag:")
+    with pytest.raises(LabError) as info:
+        mark(with_name, "flux-system:shop-migrate", file=MULTI_DEV)
+    assert (info.value.hint or "").endswith(
+        "(and the name, if Flux should write it: --policy flux-system:shop-migrate:name)"
+    )
+    with pytest.raises(LabError) as info:
+        mark(STARTER, "flux-system:nginx:tag", file="d.yaml")
+    assert "no field holding a tag for the :tag marker" in str(info.value)
+    assert info.value.hint == "a container's image: line takes the full marker: --policy flux-system:nginx"
+    with pytest.raises(LabError) as info:
+        mark("kind: Service\n", "flux-system:nginx", file="s.yaml")
+    assert "no container with an image: line found" in str(info.value)
+    assert (
+        '(kustomize images[].newTag, Helm values tag:) takes # {"$imagepolicy": "flux-system:nginx:tag"}'
+        in (info.value.hint or "")
+    )
+
+
+def test_of_several_overrides_the_policys_image_decides() -> None:
+    text = (ROOT / "tasks/09b-multi/starter" / MULTI_DEV).read_text() + (
+        "  - name: ghcr.io/acme/api\n    newTag: main-0a1b2c3-20240102093000\n"
+    )
+    with pytest.raises(LabError, match="2 fields hold a tag"):
+        mark(text, "flux-system:api:tag", file=MULTI_DEV)
+    chosen = mark(text, "flux-system:api:tag", file=MULTI_DEV, image="ghcr.io/acme/api")
+    assert chosen.line == 9
+    assert chosen.text.endswith(
+        'newTag: main-0a1b2c3-20240102093000 # {"$imagepolicy": "flux-system:api:tag"}\n'
+    )

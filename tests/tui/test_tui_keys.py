@@ -806,17 +806,55 @@ async def test_start_the_sandbox_is_offered_only_in_the_sandbox(
 
 
 async def test_the_marker_tab_of_an_exercise_points_to_the_editor_not_a_flag(tmp_path: Path) -> None:
-    """09b-staging's file to mark is a Kustomization (no container image line): m said to mark the
-    Deployment, which the lesson says not to; the app's way on is the editor, not --container."""
-    seen: list[object] = []
+    """09b-staging's file to mark is a Kustomization with no container image line and no tag field yet:
+    the Marker tab said "m marks flux-system:shop" and `m` then explained it could not. It offers no `m`
+    there, and says what to write by hand and that `e` opens the file."""
     app = lab_app(practice_session(tmp_path))
-    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         app.open_task("09b-staging")
         await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
-        await pilot.press("3", "right_square_bracket", "m")
-        await wait_until(pilot, lambda: any("e opens the file" in m for _, m in notifications(seen)))
-        said = next(m for _, m in notifications(seen) if "e opens the file" in m)
-        assert "no container with an image: line" in said and "mark the Deployment" not in said
+        await pilot.press("3", "right_square_bracket")
+        info = app.screen.query_one("#marker-info", Label)
+        await wait_until(pilot, lambda: "apps/staging/kustomization.yaml" in str(info.render()))
+        said = str(info.render())
+        assert "m marks" not in said and "e opens it" in said
+        assert '# {"$imagepolicy": "flux-system:shop"} (a full image) or "flux-system:shop:tag"' in said
+        assert "mark" not in [b.action for b in app.active_bindings.values() if b.binding.key == "m"]
+        assert not app.screen.query_one("#mark", Button).display
+
+
+async def test_the_marker_tab_marks_a_kustomize_override_with_the_tag_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course author's task whose file to mark is a kustomize images override (no container image
+    line): `m` marks its newTag with the form's policy and `:tag`, as Flux reads it; a `:tag` marker
+    already there for another policy (09b-guard's starter has one) is left as it is."""
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.tasks import load_task
+    from tests.support.taskfiles import copy_task, edited
+
+    folder = copy_task(tmp_path / "authors", "10-tagged", task="09b-guard")
+    override = folder / "starter/apps/production/kustomization.yaml"
+    override.write_text(edited(override.read_text(), ' # {"$imagepolicy": "flux-system:shop-prod:tag"}', ""))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    repo = init_practice_repo(tmp_path / "ws", task="10-tagged")
+    seen: list[object] = []
+    app = lab_app(Session(workspace=repo.path, task=load_task("10-tagged"), sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        info = app.screen.query_one("#marker-info", Label)
+        await wait_until(pilot, lambda: "m marks" in str(info.render()))
+        assert "no marker yet · m marks its tag with flux-system:shop:tag · e edits" in str(info.render())
+        await pilot.press("m")
+        await wait_until(pilot, lambda: any("marker added" in m for _, m in notifications(seen)))
+        text = (repo.path / "apps/production/kustomization.yaml").read_text()
+        assert '    newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop:tag"}\n' in text
+        (repo.path / "apps/production/kustomization.yaml").write_text(
+            text.replace("flux-system:shop:tag", "flux-system:shop-prod:tag")
+        )
+        await pilot.press("m")
+        await wait_until(pilot, lambda: any("already carries" in m for _, m in notifications(seen)))
+        assert "shop-prod:tag" in (repo.path / "apps/production/kustomization.yaml").read_text()
 
 
 async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path: Path) -> None:

@@ -97,6 +97,9 @@ class GenerateScreen(LabScreen):
         self._form_error = ""
         #: the Marker tab's line about the Deployment ("FILE, marker on line N"); "" until it is read
         self._marker_where = ""
+        #: what `m` adds to the form's policy: "" (a container's image line), ":tag" (a kustomize
+        #: newTag, a Helm values tag:), None: nothing `m` can mark in the file (marked by hand)
+        self._mark_suffix: str | None = ""
 
     def compose_area(self) -> ComposeResult:
         from lab.core.manifests.generate import REFLECT_DIGEST, options_from_mapping
@@ -450,26 +453,37 @@ class GenerateScreen(LabScreen):
         files = self._task_files()
         if files != self.files:
             self.app.call_from_thread(self._show_files, files)
+        from lab.core.marker import marker_ref_for
+
         text: str | None = None
+        suffix: str | None = ""
         if deployment is not None:
             try:
                 opened = open_file(self.lab.session.workspace, deployment)
                 text = opened.text if opened.digest is not None else None
             except LabError:
                 text = None
-        self.app.call_from_thread(self._paint_deployment, deployment, text)
+            if text is not None:
+                # Parsed here, off the UI thread: which marker `m` writes (the form names the policy).
+                ref = marker_ref_for(text, "ns:name", deployment)
+                suffix = None if ref is None else ref[len("ns:name") :]
+        self.app.call_from_thread(self._paint_deployment, deployment, text, suffix)
 
     def _show_files(self, files: tuple[str, ...]) -> None:
         self.files = files
         self._rendered_form = None  # the preview names the files: render it again under their names
         self._refresh_preview()
 
-    def _paint_deployment(self, deployment: str | None, text: str | None) -> None:
+    def _paint_deployment(self, deployment: str | None, text: str | None, suffix: str | None = "") -> None:
         from lab.core.text import escape_controls
         from lab.tui.diff import yaml_content
 
         self.deployment = deployment
         self._marker_where = ""
+        if suffix != self._mark_suffix:
+            self._mark_suffix = suffix
+            self.query_one("#mark", Button).display = suffix is not None
+            self.refresh_bindings()
         info = self.query_one("#marker-info", Label)
         if deployment is None:
             info.update("This task names no Deployment to mark: e opens any file in the editor.")
@@ -498,14 +512,32 @@ class GenerateScreen(LabScreen):
 
     def _show_marker_info(self) -> None:
         """The Deployment's line with the policy `m` marks now: the form's, so it follows the form."""
-        if self._marker_where:
-            text = f"{self._marker_where} · m marks {self._policy_ref()} · e edits"
-            self.query_one("#marker-info", Label).update(text)
+        if not self._marker_where:
+            return
+        ref = self._policy_ref()
+        if self._mark_suffix == "":
+            text = f"{self._marker_where} · m marks {ref} · e edits"
+        elif self._mark_suffix is not None:
+            text = f"{self._marker_where} · m marks its tag with {ref}{self._mark_suffix} · e edits"
+        else:
+            # Nothing here `m` (or `lab mark`) can mark: say what to write where, by hand.
+            text = (
+                f"{self._marker_where} · no container image: line or tag field to mark: e opens it; end the "
+                f'line Flux should update with # {{"$imagepolicy": "{ref}"}} (a full image) or "{ref}:tag" '
+                "(a tag alone; :name a name)"
+            )
+        self.query_one("#marker-info", Label).update(text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `m` is not offered where it cannot mark (the Marker tab says how to mark by hand).
+        if action == "mark" and self._mark_suffix is None:
+            return False
+        return super().check_action(action, parameters)
 
     @on(Button.Pressed, "#mark")
     def action_mark(self) -> None:
         self.query_one(TabbedContent).active = "marker-pane"
-        self._mark(self._policy_ref())
+        self._mark(self._policy_ref() + (self._mark_suffix or ""))
 
     @work(thread=True, exclusive=True, group="mark", exit_on_error=False, description="inserting the marker")
     def _mark(self, policy: str) -> None:
@@ -517,7 +549,11 @@ class GenerateScreen(LabScreen):
         if deployment is None:
             raise LabError("this task names no Deployment to mark", hint="e opens a file in the editor")
         try:
-            outcome = mark_file(self.lab.session.workspace, Path(deployment), policy)
+            # A part marker (`:tag`) found in place for another policy is the task's own (an exercise's
+            # starter marks it): the form's policy does not replace it.
+            outcome = mark_file(
+                self.lab.session.workspace, Path(deployment), policy, keep_other=policy.count(":") == 2
+            )
         except LabError as err:
             if err.field not in ("containers", "--container"):
                 raise
@@ -525,8 +561,8 @@ class GenerateScreen(LabScreen):
             raise LabError(
                 err.message,
                 file=err.file,
-                hint="m marks a container's image: line; this task's markers go where its lesson says: "
-                "e opens the file, add each by hand",
+                hint="m marks a container's image: line or a tag field; this task's markers go where its "
+                "lesson says: e opens the file, add each by hand",
             ) from None
         self.app.call_from_thread(self._marked, outcome)
 
