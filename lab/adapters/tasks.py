@@ -2,7 +2,7 @@
 
 Task folders live in the lab's own `tasks/` and in the folders named by `LAB_TASKS_PATH`
 (`dir1:dir2`, for course authors; searched first, so an author's copy of a task wins over the bundled
-one). `tasks/course.toml` names the task the course is at; a practice repository made by `lab init DIR
+one). `course.toml` (the first root's that has one, else `tasks/course.toml`) names the task the course is at; a practice repository made by `lab init DIR
 --task ID` records ID (`.fluxlab/task.json`), and `task_for_workspace` is the one rule for the task a command
 works on: --task, else the repository's recorded task, else the course's.
 """
@@ -31,8 +31,10 @@ MAX_TASK_FILE_BYTES = 1024 * 1024
 __all__ = [
     "TASKS_PATH_ENV",
     "CatalogueEntry",
+    "bundled_task",
     "catalogue",
     "course",
+    "course_file",
     "default_task_id",
     "load_task",
     "read_task_file",
@@ -140,15 +142,32 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
     return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id)), problems
 
 
+def course_file() -> Path:
+    """The course.toml in force: the first task root that has one (so a course on LAB_TASKS_PATH can
+    name its own current task), else the lab's tasks/course.toml."""
+    for root in task_roots():
+        path = root / COURSE_FILE
+        if path.is_file():
+            return path
+    return data_dir("tasks") / COURSE_FILE
+
+
 def course() -> Course:
     from lab.core.tasktexts import parse_course
 
-    path = data_dir("tasks") / COURSE_FILE
+    path = course_file()
     return parse_course(read_task_file(path), str(path))
 
 
+def bundled_task(task_id: str) -> bool:
+    """Whether `task_id` is found in the lab's own tasks/ (not in a LAB_TASKS_PATH folder): only those
+    are there wherever the lab is installed (a Classroom workflow's CI, a learner's machine)."""
+    folder = _find_folder(task_id)
+    return folder is not None and folder.parent.resolve() == data_dir("tasks").resolve()
+
+
 def default_task_id() -> str:
-    """The task the course is at (tasks/course.toml): what every command works on without --task, in a
+    """The task the course is at (`course_file`): what every command works on without --task, in a
     repository that records no task of its own (`task_for_workspace`)."""
     return course().current_task
 

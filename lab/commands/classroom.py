@@ -54,8 +54,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_init(args: argparse.Namespace) -> int:
     from lab.core.report.workflow import WORKFLOW_PATH
-    from lab.services.classroom import classroom_init
+    from lab.services.classroom import classroom_init, outside_lab_warning
 
+    warning = outside_lab_warning(args.task)
+    if warning:
+        print(f"lab: warning: {warning}", file=sys.stderr)
     practice = classroom_init(
         Path(args.dir),
         lab_spec=args.lab_spec,
@@ -72,12 +75,16 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    from lab.services.classroom import workflow_for
+    from lab.services.classroom import outside_lab_warning, workflow_for
     from lab.services.tasks import task_for_workspace
 
     # "for an existing repository": the one around the current directory, for the task it records.
     check_output(args.output)
-    text = workflow_for(task_for_workspace(None, args.task), args.lab_spec)
+    task = task_for_workspace(None, args.task)
+    text = workflow_for(task, args.lab_spec)
+    warning = outside_lab_warning(task)
+    if warning:
+        print(f"lab: warning: {warning}", file=sys.stderr)
     if args.output:
         write_file(args.output, text)
     else:

@@ -79,3 +79,18 @@ def classroom_init(
     return init_practice_repo(
         dest, origin=origin, task=task, extra_files={WORKFLOW_PATH: workflow_for(task, pinned)}
     )
+
+
+def outside_lab_warning(task: str | None) -> str | None:
+    """One line when `task` comes from a LAB_TASKS_PATH folder, not the lab's own tasks/: the workflow
+    runs `lab check --task ID` in CI, where only the installed lab's tasks/ are (no LAB_TASKS_PATH)."""
+    from lab.adapters.tasks import bundled_task, default_task_id, task_folder
+
+    task_id = task or default_task_id()
+    if bundled_task(task_id):
+        return None
+    return (
+        f"task {task_id} is in {task_folder(task_id).parent} (LAB_TASKS_PATH), not in the lab's own tasks/: "
+        f"the workflow's `lab check --task {task_id}` fails in CI unless the lab it installs has the task "
+        "in its tasks/ (add the folder to your fork, then pin that commit)"
+    )

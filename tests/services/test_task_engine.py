@@ -491,3 +491,43 @@ def test_the_progress_check_is_the_one_of_kind_progress_whatever_its_id(
     checks = tuple(_result(*r) for r in results)
     assert ready_for_progress(checks) is progress
     assert ready_for_done(Report("t", checks)) is done
+
+
+def test_a_course_on_lab_tasks_path_names_its_own_current_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """course.toml was read from the lab's tasks/ only: an author's course on LAB_TASKS_PATH could not
+    make its task the default. The first root that has a course.toml is the course; without one, the lab's."""
+    from lab.adapters.tasks import course_file, default_task_id
+
+    authors = tmp_path / "authors"
+    copy_task(authors, "10-zz")
+    monkeypatch.setenv("LAB_TASKS_PATH", f"{tmp_path / 'missing'}:{authors}")
+    assert default_task_id() == "09b"
+    (authors / "course.toml").write_text('[course]\ntitle = "Authors"\ncurrent_task = "10-zz"\n')
+    assert course_file() == authors / "course.toml"
+    assert default_task_id() == "10-zz" and load_task().meta.id == "10-zz"
+
+
+@pytest.mark.slow
+def test_classroom_init_of_a_task_outside_the_labs_tasks_warns_that_ci_cannot_find_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The workflow runs `lab check --task ID` in CI, where no LAB_TASKS_PATH is set: a task from an
+    author's folder is said to fail there, in one line; the lab's own tasks are not."""
+    from lab.cli import main
+
+    copy_task(tmp_path / "authors", "10-zz")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    spec = "fluxlab @ git+https://github.com/ORG/fluxlab@0123456789abcdef0123456789abcdef01234567"
+    assert main(["classroom", "init", str(tmp_path / "t"), "--lab-spec", spec, "--task", "10-zz"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"lab: warning: task 10-zz is in {tmp_path / 'authors'} (LAB_TASKS_PATH), not in the lab's own "
+        "tasks/: the workflow's `lab check --task 10-zz` fails in CI unless the lab it installs has the task "
+        "in its tasks/ (add the folder to your fork, then pin that commit)\n"
+    )
+    assert main(["classroom", "workflow", "--task", "10-zz"]) == 0
+    assert capsys.readouterr().err == err
+    assert main(["classroom", "init", str(tmp_path / "u"), "--lab-spec", spec, "--task", "09b"]) == 0
+    assert capsys.readouterr().err == ""
