@@ -107,8 +107,9 @@ async def type_keys(pilot: Pilot[None], text: str) -> None:
 async def fast_keys(pilot: Pilot[None], *keys: str) -> None:
     """Press `keys` (characters or key names: "down", "end", "backspace") as `pilot.press(*keys)` does, but
     without waiting for the app to go idle after every key: the same Key events reach the focused widget in
-    the same order (a fast typist), then the app catches up. Keys bound to actions (arrows, backspace) run
-    after the plain characters of the same batch: send the two kinds in separate calls. `press` costs two idle waits per
+    the same order (a fast typist), then the app catches up. The lab's fields and editor run their own bound
+    keys (arrows, backspace) in their place (lab.tui.fields); a key bound elsewhere (tab, a screen's key) still
+    runs after the characters of the same batch: send it in a call of its own. `press` costs two idle waits per
     key, minutes for the exercises' typed YAML and arrow keys on a loaded machine."""
     import unicodedata
 

@@ -904,6 +904,28 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
         )
 
 
+async def test_a_burst_of_keys_in_the_form_keeps_every_key_in_order(tmp_path: Path) -> None:
+    """End, Backspaces and a new value sent at once (a fast typist, `tmux send-keys`): the edits run in
+    their place among the characters. Textual ran a field's bound keys only once they had bubbled up to
+    the app, after the characters typed behind them, which erased the new value instead of the old."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "f")
+        name = app.screen.query_one("#name", Input)
+        await wait_until(pilot, lambda: name.has_focus)
+        await fast_keys(pilot, "end", *(["backspace"] * 13), *"ngnix")
+        assert name.value == "ngnix"
+        await pilot.press("tab", "tab")
+        image = app.screen.query_one("#image", Input)
+        await wait_until(pilot, lambda: image.has_focus)
+        await fast_keys(pilot, "end", *(["backspace"] * 15), *"library/nginx", "home", *"docker.io/")
+        assert image.value == "docker.io/library/nginx"
+        # And the preview follows the form as typed.
+        await wait_until(
+            pilot, lambda: "name: ngnix" in str(app.screen.query_one("#preview", Static).render())
+        )
+
+
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:
     """A watch re-runs the checks whenever origin moves and while the cluster settles; each run posted
     'All green' again, which replaced the toast with a fresh one, so it never went away."""

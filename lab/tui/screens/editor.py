@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from lab.tui.fields import FieldInput, run_own_binding
 from lab.tui.screens.base import key_footer
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class YamlArea(TextArea):
             indent = line[: len(line) - len(line.lstrip(" "))]
             start, end = self.selection
             self.replace("\n" + indent, start, end, maintain_selection_offset=False)
+            return
+        if await run_own_binding(self, event):
             return
         await super()._on_key(event)
 
@@ -72,7 +75,7 @@ class FilePicker(ModalScreen[str | None]):
                 classes="muted",
                 markup=False,
             )
-            path = Input(placeholder="path in the repository", id="pick-path", compact=True)
+            path = FieldInput(placeholder="path in the repository", id="pick-path", compact=True)
             path.cursor_blink = False
             yield path
             yield OptionList(id="pick-files", markup=False)

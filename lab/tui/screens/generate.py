@@ -23,6 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from lab.tui.fields import FieldInput
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class GenerateScreen(LabScreen):
                         if input_id == "policy_value":
                             label = POLICY_LABELS.get(policy_kind, label)
                         yield Label(label, classes="field-label", id=f"{input_id}-label", markup=False)
-                        field_input = Input(values[input_id], id=input_id, compact=True)
+                        field_input = FieldInput(values[input_id], id=input_id, compact=True)
                         field_input.cursor_blink = False
                         yield field_input
                     yield Static("", id="form-error", markup=False)
