@@ -285,6 +285,9 @@ def reconcile_images(kubeconfig: str | None) -> list[str]:
 
 
 _STAMP_SKIP = {".git", ".fluxlab-cache", "node_modules", ".venv", "__pycache__"}
+#: the lab's personal state (hints revealed, unfinished quiz answers: lab.services.quiz), read by no check
+#: and written on every quiz answer: it must not make the checks look stale
+_STAMP_SKIP_FILES = (".fluxlab/session.json",)
 _STAMP_MAX_FILES = 2000
 
 
@@ -294,9 +297,12 @@ def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     from lab.adapters.tree import walk_entries
 
     root = workspace
+    skipped = {os.path.join(root, rel) for rel in _STAMP_SKIP_FILES}
     out: list[tuple[str, int, int]] = []
     for entry in walk_entries(root, skip_dirs=frozenset(_STAMP_SKIP)):
         if not entry.name.endswith((".yaml", ".yml", ".md", ".json")) or entry.is_dir(follow_symlinks=False):
+            continue
+        if entry.path in skipped:
             continue
         _stat_into(out, Path(entry.path))
         if len(out) >= _STAMP_MAX_FILES:

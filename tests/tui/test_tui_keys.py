@@ -506,6 +506,32 @@ async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) ->
         assert "refreshing" not in _state_bar(app)
 
 
+async def test_the_checks_are_out_of_date_only_after_a_change_they_read(tmp_path: Path) -> None:
+    """An unfinished quiz answer (.fluxlab/session.json, read by no check) leaves the score as it is; a
+    change to a file the checks read marks it, in words that keep the state line one line at 80 columns
+    (it wrapped and pushed the screen down)."""
+    from lab.services.quiz import save_quiz_progress
+
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=40)
+        await pilot.press("1")
+        save_quiz_progress(ws, "09b", [1, None, None])
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: not app.refreshing)
+        assert not app.stale_checks()
+        progress = ws / "PROGRESS.md"
+        progress.write_text(progress.read_text() + "\nnotes\n")
+        app.refresh_state(fetch=False)
+        await wait_until(pilot, lambda: "(out of date)" in _state_bar(app), describe=lambda: _state_bar(app))
+        bar = app.screen.query_one("#state-bar", Static)
+        assert "1 file uncommitted" in _state_bar(app)
+        assert bar.size.height == 1, _state_bar(app)
+
+
 async def test_the_screens_follow_what_the_task_declares(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

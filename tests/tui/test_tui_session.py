@@ -14,7 +14,7 @@ import pytest
 from lab.core.manifests.generate import GenerateOptions
 from lab.errors import RegistryError
 from lab.services import session as svc
-from tests.support.tui_helpers import TAGS_FILE, practice_session
+from tests.support.tui_helpers import TAGS_FILE, make_session, practice_session
 
 OUT = "clusters/dev/image-automation"
 
@@ -137,6 +137,23 @@ def test_workspace_stamp_changes_on_save_and_push_not_on_fetch(tmp_path: Path) -
     assert svc.workspace_stamp(ws) == first
     deployment = ws / "apps/base/nginx/deployment.yaml"
     deployment.write_text(deployment.read_text() + "# saved\n")
+    assert svc.workspace_stamp(ws) != first
+
+
+def test_workspace_stamp_ignores_the_personal_lab_state(tmp_path: Path) -> None:
+    """An unfinished quiz answer or a revealed hint (.fluxlab/session.json) is read by no check: the
+    checks must not look stale for it. The quiz record the checks grade is a change."""
+    from lab.core.quiz import QuizResult
+    from lab.services.quiz import record_attempt, reveal_hint, save_quiz_progress
+
+    session = make_session(tmp_path / "ws")
+    ws = session.workspace
+    first = svc.workspace_stamp(ws)
+    save_quiz_progress(ws, "09b", [1, None])
+    reveal_hint(ws, "09b", 1)
+    assert (ws / ".fluxlab" / "session.json").is_file()
+    assert svc.workspace_stamp(ws) == first
+    record_attempt(ws, session.task, QuizResult("09b", 3, 3, True, (0, 1, 2), ()))
     assert svc.workspace_stamp(ws) != first
 
 

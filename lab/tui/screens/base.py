@@ -37,7 +37,8 @@ def state_line(app: LabApp) -> str:
         parts.append("checks could not run")
     elif checks.report is not None:
         score = f"checks {checks.report.score}/{checks.report.max_score}"
-        parts.append(score + (" (before your last change)" if app.stale_checks() else ""))
+        # Not "before your last change": Flux's commits (pulled, or on origin) change what they read too.
+        parts.append(score + (" (out of date)" if app.stale_checks() else ""))
     else:
         parts.append("checks not run yet")
     if app.refreshing and state is not None:

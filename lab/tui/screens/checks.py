@@ -182,7 +182,7 @@ class ChecksScreen(LabScreen):
         else:
             counts = report.counts()
             state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
-            stale = " · before your last change (r)" if self.lab.stale_checks() else ""
+            stale = " · out of date (r)" if self.lab.stale_checks() else ""
             branch = self._branch()
             graded = f" · graded: origin/{checks.graded}, not {branch}" if branch else ""
             text = f"score {report.score}/{report.max_score} · {state}{graded}{stale}{watch} · {checks.mode_text}"
