@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
@@ -102,6 +102,9 @@ class Facts:
     origin: Origin | None = None
     unread: Mapping[str, str] = field(default_factory=dict)
     """YAML files the lab could not read (path -> why: a symlink, not a regular file, too large, binary)."""
+    newest: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """image -> the tags published last (the sandbox's latest push), when known: the policy link says
+    why the policy picks them or not, the question a new tag without a Flux commit raises."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,22 @@ class Report:
         if first is not None:
             return f"nothing happened at '{first.name}': {first.summary}"
         origin = next(link for link in self.links if link.name == "origin")
-        if origin.state == "ok":
-            return f"every link holds: {origin.summary}"
-        return "no broken link found; " + origin.summary
+        said = (
+            f"every link holds: {origin.summary}"
+            if origin.state == "ok"
+            else "no broken link found; " + origin.summary
+        )
+        return said + self._newest_passed_over()
+
+    def _newest_passed_over(self) -> str:
+        """'; no policy picks the tags published last (...)': the question a new tag raises, answered."""
+        policy = next((link for link in self.links if link.name == "policy"), None)
+        evidence = policy.evidence if policy is not None else ()
+        heads = [e for e in evidence if e.startswith(NEWEST)]
+        if not heads or any(e.startswith("  ") and ": selected by the policy" in e for e in evidence):
+            return ""
+        tags = heads[0].partition(": ")[2].partition(";")[0]
+        return f"; no policy picks the tags published last ({tags}): the policy link says why"
 
     def to_dict(self) -> dict[str, Any]:
         first = self.broken
@@ -447,7 +463,7 @@ def _policy(facts: Facts) -> Link:
             return f"ImagePolicy {pol.ref} selects {selected} ({facts.tags_source})"
         return f"ImagePolicy {pol.ref}: not evaluated (no tags)"
 
-    return _objects_link(
+    link = _objects_link(
         facts,
         "ImagePolicy",
         policies,
@@ -456,6 +472,32 @@ def _policy(facts: Facts) -> Link:
         offline,
         lambda evidence: "ok" if any("selects" in e or "(live)" in e for e in evidence) else "unknown",
     )
+    newest = _newest_tags(facts)
+    return replace(link, evidence=(*link.evidence, *newest)) if newest else link
+
+
+NEWEST = "newest tags"
+
+
+def _newest_tags(facts: Facts) -> list[str]:
+    """For each policy, why it picks the tags published last or not (lab.core.policy.passed_over):
+    a new tag and no Flux commit is the question; the policy's own rules are the answer."""
+    from lab.core.diagnose import stored_tags
+    from lab.core.policy import passed_over
+
+    lines: list[str] = []
+    for pol in facts.aset.policies:
+        repo = facts.aset.repository(*pol.repository_key)
+        if repo is None or pol.policy is None or facts.tags is None:
+            continue
+        newest = list(facts.newest.get(repo.image, ()))
+        raw = facts.tags.get(repo.image)
+        if not newest or raw is None:
+            continue
+        more = f" and {len(newest) - 1} more" if len(newest) > 1 else ""
+        lines.append(f"{NEWEST} of {repo.image}: {newest[0]}{more}; ImagePolicy {pol.ref}:")
+        lines.extend(f"  {line}" for line in passed_over(pol.policy, stored_tags(repo, raw), newest))
+    return lines
 
 
 def resolved_tags_for(facts: Facts) -> dict[str, str]:
@@ -688,6 +730,10 @@ def render(report: Report) -> str:
                 lines.append(f"    fix: {link.fix}")
         else:
             lines.extend(f"    {e}" for e in link.evidence if e.startswith("advisory"))
+        # Why the tags published last are picked or not: asked whatever the link's state.
+        newest = [e for e in link.evidence if e.startswith((NEWEST, "  "))]
+        if link.state in ("ok", "skipped"):
+            lines.extend(f"    {e}" for e in newest)
     lines.append("")
     lines.append(report.verdict())
     return "\n".join(lines) + "\n"

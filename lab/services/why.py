@@ -88,6 +88,39 @@ def _tags(
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 
+def _newest(tags: Mapping[str, Sequence[str]] | None, task: Task) -> dict[str, tuple[str, ...]]:
+    """image -> the tags the sandbox published last: of the task's dated publications (its images'
+    `events` file, which `lab sandbox push-tag` follows), the latest one the registry serves. Only for
+    the sandbox's registry: a real one serves every publication, whatever the learner just saw."""
+    import json
+
+    out: dict[str, tuple[str, ...]] = {}
+    for image, served in (tags or {}).items():
+        found = task.image(image)
+        if found is None or found.events is None:
+            continue
+        try:
+            events = json.loads(task.image_file(found.events).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        present = set(served)
+        for event in reversed(events if isinstance(events, list) else []):
+            batch = [str(t) for t in (event.get("tags") or []) if str(t) in present]
+            if batch:
+                out[image] = tuple(batch)
+                break
+    return out
+
+
+def _in_sandbox(workspace: Path) -> bool:
+    """The workspace is the running sandbox's practice repository (its registry follows the task's
+    dated publications, so the latest one it serves is the tags it published last)."""
+    from lab.services import sandbox
+
+    info = sandbox.running_info(None)
+    return info is not None and info.workspace.resolve() == workspace.resolve()
+
+
 def _live(kubeconfig: str | None, context: str | None, where: str) -> Live:
     from lab.adapters.cluster import ClusterClient
 
@@ -185,7 +218,8 @@ def explain(
     from lab.services.tasks import workspace_task
 
     # The bundled tags are those of the task the repository practises (`lab init DIR --task ID`).
-    tags, source, errors = _tags(aset, offline=offline, tags_file=tags_file, task=workspace_task(workspace))
+    task = workspace_task(workspace)
+    tags, source, errors = _tags(aset, offline=offline, tags_file=tags_file, task=task)
     if live is None:
         mode_parts.append("offline: the repository and " + source)
     else:
@@ -210,6 +244,7 @@ def explain(
         live=live,
         origin=origin,
         unread=repo.unread,
+        newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace) else {},
     )
     return walk(facts, "; ".join(mode_parts))
 

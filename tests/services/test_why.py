@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -363,3 +364,56 @@ def test_a_tags_file_lists_the_tags_of_the_task_image_alone(tmp_path: Path, lab_
     for other in ("ghcr.io/acme/shop-worker", "ghcr.io/acme/shop-migrate", "of nginx"):
         assert f"tags of {other}" not in said and f"tags {other}" not in said, said
     assert "bundled tags: library/nginx" in report.mode
+
+
+def test_the_tags_published_last_are_said_picked_or_why_not() -> None:
+    """`t` in the app publishes the next release (here 1.25.4-otel and 19 variants) and its toast says
+    "no commit? `y` says why": the policy link names those tags and Flux's reason for leaving each out
+    (a pre-release excluded by a range without a pre-release part, not semver...), whatever the link's
+    state, from the tags the sandbox's registry serves and the task's dated publications."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Facts, Origin, render, walk
+    from lab.services.tasks import load_task
+    from tests.support.diag_corpus import nginx_tags
+
+    task = load_task("09b")
+    published = json.loads((task.image_file(task.meta.images[0].events or "")).read_text(encoding="utf-8"))
+    served = nginx_tags() + published[0]["tags"] + published[1]["tags"]
+    tags = {"library/nginx": served}
+    newest = why._newest(tags, task)
+    assert newest == {"library/nginx": tuple(published[1]["tags"])}
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    marked = {p: t for p, t in files.items() if "imagepolicy" in t}
+    facts = Facts(
+        aset,
+        marked,
+        (),
+        diagnose(Inputs(aset, marked, tags)),
+        tags,
+        "the registry",
+        origin=Origin("main"),
+        newest=newest,
+    )
+    report = walk(facts, "offline")
+    policy = next(link for link in report.links if link.name == "policy")
+    assert policy.state == "ok" and "selects 1.25.4" in policy.summary
+    text = render(report)
+    assert "newest tags of library/nginx: 1.25.4-otel and 19 more; ImagePolicy flux-system/nginx:" in text
+    assert (
+        "1.25.4-otel, 1.25.4-bookworm-otel, 1.25.4-alpine-otel and 2 more: pre-releases in semver terms"
+    ) in text
+    assert (
+        "range 1.25.x has no pre-release part: Flux's semver (Masterminds) then leaves every pre-release out"
+        in text
+    )
+    assert "mainline-otel, 1-otel, 1.25-otel and 12 more: not semver versions" in text
+    assert report.verdict().endswith(
+        "; no policy picks the tags published last (1.25.4-otel and 19 more): the policy link says why"
+    )
+    # The publication before: the policy picks its release, and says why not the variants.
+    earlier = replace(facts, newest={"library/nginx": tuple(published[0]["tags"])})
+    earlier_report = walk(earlier, "offline")
+    assert "      1.25.4: selected by the policy (semver 1.25.x)" in render(earlier_report)
+    assert "published last" not in earlier_report.verdict()

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
         PolicyOutcome,
         TagVerdict,
         explain,
+        passed_over,
         ready_message,
         resolve,
         validate_policy,
@@ -21,6 +22,7 @@ __all__ = [
     "PolicySpec",
     "TagVerdict",
     "explain",
+    "passed_over",
     "ready_message",
     "resolve",
     "validate_policy",
@@ -33,7 +35,15 @@ __all__ = [
 __getattr__ = exports(
     __name__,
     dict.fromkeys(
-        ("PolicyOutcome", "TagVerdict", "explain", "ready_message", "resolve", "validate_policy"),
+        (
+            "PolicyOutcome",
+            "TagVerdict",
+            "explain",
+            "passed_over",
+            "ready_message",
+            "resolve",
+            "validate_policy",
+        ),
         "lab.core.policy.evaluate",
     ),
 )

@@ -210,3 +210,62 @@ def ready_message(image_name: str, tag: str, digest: str = "", previous: str | N
     if previous and previous != current:
         message += f" (previously {previous})"
     return message
+
+
+def passed_over(spec: PolicySpec, stored_tags: Sequence[str], tags: Sequence[str]) -> list[str]:
+    """Why the policy does not pick each of `tags` (e.g. the ones published last), in Flux's own terms:
+    one line per cause, naming a few tags each, in the order of `tags`. A tag the policy selects gets a
+    line of its own; a tag Flux does not store (the exclusion list) is not one of `stored_tags` and is
+    said so. `stored_tags` is what the policy chooses from (as `explain` takes it)."""
+    outcome, verdicts = explain(spec, stored_tags)
+    if outcome.reason == "InvalidPolicy":
+        return [f"the policy selects none of them: {outcome.message}"]
+    by_tag = {v.tag: v for v in verdicts}
+    groups: dict[str, list[TagVerdict]] = {}
+    for tag in tags:
+        found = by_tag.get(tag, TagVerdict(tag, "not stored", tag))
+        groups.setdefault(found.verdict, []).append(found)
+    return [f"{_some(found)}: {_why_not(spec, verdict, found, outcome)}" for verdict, found in groups.items()]
+
+
+def _some(found: Sequence[TagVerdict], shown: int = 3) -> str:
+    names = ", ".join(v.tag for v in found[:shown])
+    return names + (f" and {len(found) - shown} more" if len(found) > shown else "")
+
+
+def _why_not(spec: PolicySpec, verdict: str, found: Sequence[TagVerdict], outcome: PolicyOutcome) -> str:
+    one = len(found) == 1
+    value = found[0].value
+    if verdict == "selected":
+        return f"selected by the policy ({spec.kind} {spec.value})"
+    if verdict == "not stored":
+        return "not stored by the ImageRepository: its exclusionList drops them before any policy sees them"
+    if verdict == DROP_FILTER:
+        return f"left out by filterTags: pattern {spec.filter_pattern!r} does not match {'it' if one else 'them'}"
+    if verdict == DROP_DUPLICATE:
+        return "filterTags extracts the same value from a later tag, which takes its place"
+    if verdict == DROP_NOT_SEMVER:
+        what = "not a semver version" if one else "not semver versions"
+        return f"{what} ({value!r}): a semver policy ignores {'it' if one else 'them'}"
+    if verdict == DROP_PRERELEASE:
+        # Masterminds/semver, which Flux uses: a range without a pre-release part admits no pre-release.
+        return (
+            f"{'a pre-release' if one else 'pre-releases'} in semver terms (the '-…' after the version: "
+            f"{value}), and range {spec.value} has no pre-release part: Flux's semver (Masterminds) then "
+            f"leaves every pre-release out (a range such as {_with_pre(spec.value)} would admit them)"
+        )
+    if verdict == DROP_OUT_OF_RANGE:
+        return f"outside range {spec.value}"
+    if verdict == "not a number":
+        return f"not a number ({value!r}): a numerical policy fails on it"
+    # A candidate that lost: the policy's order puts the selected tag first.
+    if spec.kind == "semver":
+        return f"in range {spec.value} but lower than the selected {outcome.tag}"
+    return f"in the {spec.kind} order ({spec.value}) the selected {outcome.tag} comes first"
+
+
+def _with_pre(range_text: str) -> str:
+    """The range with Masterminds' lowest pre-release suffix `-0` on its last bound (1.25.x -> 1.25.x-0)."""
+    text = range_text.strip()
+    single = text and not any(sep in text for sep in (" ", ",", "||"))
+    return f"{text}-0" if single else "one with -0 on its bounds"
