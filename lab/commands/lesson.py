@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
         if not 1 <= args.hint <= len(task.hints):
             raise UsageError(f"--hint {args.hint}: there are hints 1 to {len(task.hints)}")
         hint = task.hints[args.hint - 1]
-        print(f"Hint {args.hint} - {hint.title}\n\n{hint.body}")
+        from lab.core.text import indent_code_blocks
+
+        print(f"Hint {args.hint} - {hint.title}\n\n{indent_code_blocks(hint.body)}")
         return 0
     if args.pitfalls:
         import shutil

@@ -90,3 +90,29 @@ _USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@"
 def redact_url(text: str) -> str:
     """Credentials in URLs (https://user:token@host) replaced by ***."""
     return re.sub(_USERINFO, r"\1***@", text)
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def indent_code_blocks(markdown: str, indent: str = "    ") -> str:
+    """Markdown's fenced code blocks as a terminal shows commands: the fence lines (```bash) gone, the
+    code indented and set off by a blank line on each side; each command line stays whole, to copy."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in markdown.splitlines():
+        found = _FENCE.match(line)
+        if fence is None and found:
+            fence = found.group(1)
+            if out and out[-1].strip():
+                out.append("")
+            continue
+        if fence is not None and found and found.group(1) == fence and not line.strip().strip(fence):
+            fence = None
+            out.append("")
+            continue
+        if fence is not None:
+            out.append(indent + line if line.strip() else "")
+        elif line.strip() or (out and out[-1].strip()):
+            out.append(line)
+    return "\n".join(out).rstrip("\n") + ("\n" if markdown.endswith("\n") else "")

@@ -161,6 +161,13 @@ def test_quiz_cli_bad_answers_is_usage_error(tmp_path: Path, lab_env: dict[str, 
 def test_lesson_hint_and_pitfalls(lab_env: dict[str, str]) -> None:
     hint = run_lab("lesson", "--hint", "4", env=lab_env)
     assert hint.returncode == 0 and "$imagepolicy" in hint.stdout
+    # A terminal shows the hint's commands as an indented block, not Markdown's ```bash fences.
+    first = run_lab("lesson", "--hint", "1", env=lab_env)
+    assert first.returncode == 0 and "```" not in first.stdout
+    assert "\n\n    flux check\n" in first.stdout
+    assert (
+        "\n      --components-extra=image-reflector-controller,image-automation-controller\n" in first.stdout
+    )
     bad = run_lab("lesson", "--hint", "9", env=lab_env)
     assert bad.returncode == 2 and "hints 1 to 5" in bad.stderr
     lesson = run_lab("lesson", env=lab_env)
