@@ -991,26 +991,6 @@ async def test_writing_a_form_with_a_bad_field_says_why_in_the_toast(tmp_path: P
         assert not (app.session.workspace / OUT).exists()
 
 
-async def test_a_long_command_in_a_hint_wraps_at_80_columns(tmp_path: Path) -> None:
-    """The first hint's `flux bootstrap ... --branch=main \\` was cut off at 80 columns: a code block
-    scrolls sideways only with a mouse and shows no scrollbar, so the learner copied half a command."""
-    app = lab_app(practice_session(tmp_path))
-    async with app.run_test(size=(80, 24)) as pilot:
-        from textual.widgets._markdown import MarkdownFence
-
-        await pilot.press("2", "right_square_bracket", "n")
-
-        def bootstrap() -> MarkdownFence:
-            return next(f for f in app.screen.query(MarkdownFence) if "flux bootstrap" in f.code)
-
-        await wait_until(pilot, lambda: bootstrap().size.width > 0)
-        await pilot.pause()
-        fence = bootstrap()
-        assert fence.size.width <= 80
-        assert fence.virtual_size.width <= fence.size.width, "part of the command is out of sight"
-        assert fence.size.height > fence.code.count("\n") + 1, "the long lines wrap"
-
-
 async def test_the_marker_tab_shows_the_line_it_marked(tmp_path: Path) -> None:
     """At 80x24 the marked line (18) sat below the Marker tab's preview until PageDown."""
     from textual.containers import VerticalScroll

@@ -30,6 +30,30 @@ async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path) -> None:
         assert screen.query_one("#reveal", Button).display is False
 
 
+async def test_a_hints_long_command_keeps_its_lines_whole_and_scrolls_sideways(tmp_path: Path) -> None:
+    """At 80 columns hint 1's bootstrap command was wrapped inside a word (image-automation-con⏎troller)
+    and at a space before an option: copied from the terminal, either breaks the command. Its lines stay
+    whole; Tab puts the cursor on the block and → scrolls it to their ends."""
+    from textual.widgets import Label
+
+    from lab.tui.screens.lesson import CommandFence
+
+    app = LabApp(make_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n")
+        await wait_until(pilot, lambda: len(app.screen.query(CommandFence)) >= 2)
+        fence = next(f for f in app.screen.query(CommandFence) if "--components-extra" in f.code)
+        lines = fence.code.rstrip("\n").splitlines()
+        label = fence.query_one(Label)
+        await wait_until(pilot, lambda: label.size.height > 0)
+        assert (label.size.width, label.size.height) == (max(map(len, lines)), len(lines))  # one row a line
+        assert fence.max_scroll_x > 0
+        await pilot.press("tab", "tab")
+        assert app.focused is fence
+        await pilot.press(*["right"] * 40)
+        await wait_until(pilot, lambda: fence.scroll_x == fence.max_scroll_x)
+
+
 async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
     session = make_session(tmp_path)
     app = LabApp(session)

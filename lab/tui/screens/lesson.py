@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Markdown, Static, TabbedContent, TabPane
+from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
 from lab.tui.screens.base import LabScreen
 
@@ -18,10 +19,34 @@ if TYPE_CHECKING:
     from lab.services.tasks import Pitfall
 
 
+class CommandFence(MarkdownFence):
+    """A code block whose lines stay whole: a command wrapped by the app (inside a word, or at a space
+    before an option) is broken when copied from the terminal. A line wider than the pane scrolls
+    sideways: Tab puts the cursor on the block, ← and → scroll it (the scrollbar shows there is more)."""
+
+    can_focus = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+
+
+class LessonMarkdown(Markdown):
+    """The lesson's and hints' Markdown, with code blocks that keep their lines whole."""
+
+    # Textual declares BLOCKS an instance variable: a ClassVar here is refused by mypy.
+    BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012
+        **Markdown.BLOCKS,
+        "fence": CommandFence,
+        "code_block": CommandFence,
+    }
+
+
 class LessonScreen(LabScreen):
     HELP = (
         "Read the task. `n` reveals the next hint; the Pitfalls tab lists what goes wrong "
-        "and the check that finds it. ] and [ switch tabs; PageUp/PageDown scroll."
+        "and the check that finds it. ] and [ switch tabs; PageUp/PageDown scroll. A command wider "
+        "than the screen scrolls sideways: Tab to it, then ← and →."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_hint", "Next hint"),
@@ -35,7 +60,7 @@ class LessonScreen(LabScreen):
         task = self.lab.session.task
         with TabbedContent(initial="lesson-pane"):
             with TabPane("Lesson", id="lesson-pane"), VerticalScroll(id="lesson-scroll"):
-                yield Markdown(task.lesson, open_links=False, id="lesson")
+                yield LessonMarkdown(task.lesson, open_links=False, id="lesson")
             with TabPane("Hints", id="hints-pane"), VerticalScroll(id="hints-scroll"):
                 yield Button("Reveal hint 1", id="reveal", variant="primary")
             with TabPane("Pitfalls", id="pitfalls-pane"), VerticalScroll(id="pitfalls-scroll"):
@@ -82,7 +107,7 @@ class LessonScreen(LabScreen):
         self.revealed += 1
         scroll = self.query_one("#hints-scroll", VerticalScroll)
         button = self.query_one("#reveal", Button)
-        scroll.mount(Markdown(f"### Hint {self.revealed} - {hint.title}\n\n{hint.body}"), before=button)
+        scroll.mount(LessonMarkdown(f"### Hint {self.revealed} - {hint.title}\n\n{hint.body}"), before=button)
         if self.revealed < len(hints):
             button.label = f"Reveal hint {self.revealed + 1}"
         else:
