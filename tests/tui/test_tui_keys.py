@@ -700,7 +700,8 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`?` is the way to every other key, so the footer must not push it off an 80-column terminal
-    (Flux's footer as the sandbox shows it, with `t New tag`, and `c` saying that a dry run comes first)."""
+    (Flux's footer as the sandbox shows it, with `t New tag`, `y Why?`, and `c` saying that a dry run comes
+    first)."""
     from textual.widgets._footer import FooterKey
 
     from lab.services import session as session_module
@@ -727,6 +728,8 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
                 assert "New tag" in described.values()
                 # `c` shows the dry run before it commits as Flux: its label says so.
                 assert described["c"] == "Dry run, then commit", described
+                # `y` answers "no Flux commit?", which `t`'s toast raises: found without `?`.
+                assert described["y"] == "Why?", described
             keys = [k for k in shown if k.key_display == "?"]
             assert keys, f"{mode}: no ? in the footer"
             region = keys[0].region
@@ -789,7 +792,7 @@ async def test_new_tag_is_offered_only_in_the_sandbox(tmp_path: Path) -> None:
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("5")
-        await wait_until(pilot, lambda: any(k.key_display == "d" for k in app.screen.query(FooterKey)))
+        await wait_until(pilot, lambda: any(k.key_display == "p" for k in app.screen.query(FooterKey)))
         flux = app.screen
         assert "New tag" not in [k.description for k in app.screen.query(FooterKey)]
         palette = [c.title for c in app.get_system_commands(app.screen)]

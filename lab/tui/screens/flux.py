@@ -40,7 +40,8 @@ class FluxScreen(LabScreen):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "push", "Push"),
-        Binding("d", "dry_run", "Dry run"),
+        # Not in the footer: `c` says its first press is the dry run, and `y` needs the room more.
+        Binding("d", "dry_run", "Dry run", show=False),
         # Says what a first press does: the dry run; the commit as Flux follows only on the second.
         Binding(
             "c",
@@ -50,10 +51,11 @@ class FluxScreen(LabScreen):
             "the second commits",
         ),
         Binding("t", "push_tag", "New tag"),  # the sandbox's only: SANDBOX_ACTIONS
+        # In the footer: a new tag, a push, and no Flux commit is the lab's most common question.
+        Binding("y", "why", "Why?"),
         Binding("l", "refresh", "Fetch origin", show=False),
         Binding("g", "refresh_cluster", "Cluster view", show=False),
         Binding("R", "reconcile", "Reconcile", show=False),
-        Binding("y", "why", "Why?", show=False),
         Binding("e", "edit", "Edit", show=False),
         Binding(
             "S",
