@@ -30,7 +30,7 @@ from lab.core.manifests.models import (
     ImageUpdateAutomation,
     Problem,
 )
-from lab.core.marker import example_policy_ref, marker_for
+from lab.core.marker import marker_for, policy_ref_for
 from lab.core.record import dataclass
 from lab.core.setters.find import looks_like_marker
 from lab.errors import LabError
@@ -367,10 +367,8 @@ class MarkerExample:
 def _policy_ref(ctx: CheckContext, fallback: str | None = None) -> str:
     """The `namespace:name` a hint's marker names: the learner's first ImagePolicy, else `fallback` (the
     task solution's), else the one the task's `lab generate` writes - never a placeholder."""
-    if automation_set(ctx).policies:
-        return example_policy_ref(automation_set(ctx))
-    options = generated(ctx)
-    return fallback or f"{options.namespace}:{options.name}"
+    table = ctx.settings.get("generate")
+    return policy_ref_for(automation_set(ctx), table if isinstance(table, dict) else {}, fallback)
 
 
 def _marker_example(ctx: CheckContext) -> MarkerExample | None:

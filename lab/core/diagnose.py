@@ -314,6 +314,22 @@ def _ignored_marker(why: str) -> tuple[str, str, str]:
     )
 
 
+def _read_twin(m: Marker, sites: Sequence[MarkerSite], text: str) -> Marker | None:
+    """For a marker Flux ignores on a line of its own (a head or foot comment, left there after the
+    right one was written), the marker of the same file and setter Flux does read; None otherwise."""
+    lines = text.split("\n")
+    if m.setter is None or not 1 <= m.line <= len(lines) or not lines[m.line - 1].lstrip().startswith("#"):
+        return None
+    return next(
+        (
+            s.marker
+            for s in sites
+            if s.marker.applies and s.marker.file == m.file and s.marker.setter == m.setter
+        ),
+        None,
+    )
+
+
 def _marker_findings(
     inputs: Inputs, sites: Sequence[MarkerSite], resolved: Mapping[str, str]
 ) -> list[Finding]:
@@ -357,6 +373,21 @@ def _marker_findings(
                     flux=flux,
                     check=CHECK_PRESENT,
                     link="path",
+                )
+            )
+            continue
+        twin = _read_twin(m, sites, text) if why else None
+        if twin is not None:
+            out.append(
+                Finding(
+                    "marker.ignored",
+                    "advisory",
+                    m.file,
+                    m.line,
+                    f"this marker is on its own line, so Flux ignores it (it reads the same marker on line "
+                    f"{twin.line}): delete it",
+                    f"delete line {m.line} of {m.file}: it does nothing",
+                    flux=f"sets the value by the marker on line {twin.line}",
                 )
             )
             continue

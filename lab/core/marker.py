@@ -9,6 +9,7 @@ line endings included, stays as it was; marking twice changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
@@ -36,6 +37,9 @@ class MarkResult:
     replaced_comment: str | None = None
     #: what was marked, for people: "the image of container 'nginx'", "images[ghcr.io/acme/api].newTag"
     target: str = ""
+    #: Lines (1-based, of the text before) of the same marker on a line of its own beside the image
+    #: line, which Flux ignores: removed, the marker now ends the image line (moved, not doubled).
+    moved_from: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,46 @@ def marker_for(policy_ref: str) -> str:
     return MARKER_TEMPLATE.format(ref=policy_ref)
 
 
-def example_policy_ref(aset: AutomationSet) -> str:
-    """The `namespace:name` a hint's marker shows: the learner's first ImagePolicy, else a placeholder."""
+def policy_ref_for(aset: AutomationSet, generate: Mapping[str, str], solution: str | None = None) -> str:
+    """The `namespace:name` a hint's marker names: the learner's first ImagePolicy, else `solution` (the
+    task solution's marker), else the one the task's `lab generate` writes (its `[generate]` table
+    `generate` over the lab's defaults) - never a placeholder."""
     first = next(iter(aset.policies), None)
-    return f"{first.namespace or 'flux-system'}:{first.name}" if first is not None else "flux-system:NAME"
+    if first is not None:
+        return f"{first.namespace or 'flux-system'}:{first.name}"
+    if solution:
+        return solution
+    from lab.core.manifests.generate import options_from_mapping
+
+    options = options_from_mapping(generate)
+    return f"{options.namespace}:{options.name}"
+
+
+def image_line_beside(text: str, line: int) -> int | None:
+    """The container image line next to `line` (1-based), only blank or comment lines between them:
+    the value a comment on a line of its own there was meant for. None when there is none, or when
+    the file does not load."""
+    try:
+        images = {c.line for c in find_container_images(load_all(text, "file"))}
+    except LabError:
+        return None
+    lines = [_body_and_eol(ln)[0] for ln in split_lines(text)]
+    found: list[int] = []
+    for step in (-1, 1):
+        n = line + step
+        while 1 <= n <= len(lines) and n not in images and lines[n - 1].strip()[:1] in ("", "#"):
+            n += step
+        if n in images:
+            found.append(n)
+    return min(found, key=lambda n: abs(n - line)) if found else None
+
+
+def move_to_image_line(line: int, image_line: int | None) -> str:
+    """The fix for a marker on line `line`, a line of its own: the end of the image line, by number."""
+    if image_line is None:
+        return "move the comment to the end of the line holding the value"
+    side = "above" if image_line < line else "below"
+    return f"move the comment to the end of the image: line, line {image_line} ({side} it)"
 
 
 def check_policy_ref(policy_ref: str) -> tuple[str, str]:
@@ -376,23 +416,55 @@ def _mark_value(
             hint="write it in block style (one key per line), then run lab mark again",
         )
     existing = flux_reads_marker(stripped) if stripped else None
-    if existing == ref:
-        # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
-        return MarkResult(text, pos.line, False, container, value, None, what)
-    if existing and keep_other:
+    if existing and existing != ref and keep_other:
         raise LabError(
             f"{what} already carries the marker for {existing}",
             file=file,
             line=pos.line,
             hint=f"left as it is; to mark it for {ref} instead, edit the line",
         )
-    if stripped:
-        replaced = stripped
-    new_body = f"{head} {marker}"
-    if new_body == body:
+    strays = _strays(text, lines, ref, pos.line)
+    if existing == ref:
+        # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
+        new_body = body
+    else:
+        replaced = stripped or None
+        new_body = f"{head} {marker}"
+    if new_body == body and not strays:
         return MarkResult(text, pos.line, False, container, value, None, what)
     lines[index] = new_body + eol
-    return MarkResult("".join(lines), pos.line, True, container, value, replaced, what)
+    for stray in sorted(strays, reverse=True):
+        if stray == len(lines) and not _body_and_eol(lines[stray - 1])[1]:
+            # The last line, with no line break: the line before it now ends the file as it did.
+            lines[stray - 2] = _body_and_eol(lines[stray - 2])[0]
+        del lines[stray - 1]
+    line = pos.line - sum(1 for stray in strays if stray < pos.line)
+    return MarkResult("".join(lines), line, True, container, value, replaced, what, strays)
+
+
+def moved_text(moved_from: Sequence[int]) -> str:
+    """What `mark` says of the markers it moved (`MarkResult.moved_from`) rather than doubled."""
+    lines = ", ".join(map(str, moved_from))
+    return (
+        f"moved the marker from line{'s' if len(moved_from) > 1 else ''} {lines}: on a line of its own "
+        "Flux ignores it, it reads the marker at the end of the image line"
+    )
+
+
+def _strays(text: str, lines: list[str], ref: str, image_line: int) -> tuple[int, ...]:
+    """The lines holding only a marker for `ref` on a line of their own beside `image_line`, which Flux
+    ignores (a head or foot comment of a key, never read as the value's line comment)."""
+    from lab.core.setters.find import find_markers
+
+    out: list[int] = []
+    for m in find_markers(text):
+        if m.applies or m.setter != ref or not 1 <= m.line <= len(lines):
+            continue
+        if _body_and_eol(lines[m.line - 1])[0].strip() != m.raw.strip():
+            continue  # not alone on its line: other learner content stays
+        if image_line_beside(text, m.line) == image_line:
+            out.append(m.line)
+    return tuple(out)
 
 
 def flux_reads_marker(comment: str) -> str | None:

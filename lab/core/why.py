@@ -23,7 +23,7 @@ from lab.core.manifests.models import (
     ImageRepository,
     Problem,
 )
-from lab.core.marker import example_policy_ref, marker_for
+from lab.core.marker import marker_for, policy_ref_for
 from lab.core.record import dataclass
 
 if TYPE_CHECKING:
@@ -105,6 +105,8 @@ class Facts:
     newest: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """image -> the tags published last (the sandbox's latest push), when known: the policy link says
     why the policy picks them or not, the question a new tag without a Flux commit raises."""
+    generate: Mapping[str, str] = field(default_factory=dict)
+    """The task's `[generate]` table: the policy a hint names when the repository has none yet."""
 
 
 @dataclass(frozen=True)
@@ -546,7 +548,7 @@ def _markers(facts: Facts) -> Link:
             "no $imagepolicy marker in any file: Flux has nothing to update (Ready stays "
             "'repository up-to-date')",
             (),
-            f"end the image line with {marker_for(example_policy_ref(facts.aset))}",
+            f"end the image line with {marker_for(policy_ref_for(facts.aset, facts.generate))}",
         )
     found = _broken_by_findings("markers", _findings(facts, "markers"))
     good = [s for s in sites if s.marker.applies and s.readable]

@@ -245,6 +245,7 @@ def explain(
         origin=origin,
         unread=repo.unread,
         newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace) else {},
+        generate=task.meta.generate,
     )
     return walk(facts, "; ".join(mode_parts))
 

@@ -9,7 +9,7 @@ import pytest
 from lab.core.marker import MARKER_TEMPLATE, check_policy_ref, mark, marker_ref_for
 from lab.errors import LabError
 from tests.support.paths import ROOT
-from tests.support.taskfiles import edited, solution_text
+from tests.support.taskfiles import edited, own_line_marker, solution_text
 
 FLUX_CASES = ROOT / "tests" / "fixtures" / "flux-cases"
 STARTER = (ROOT / "tasks/09b/starter/apps/base/nginx/deployment.yaml").read_text()
@@ -179,13 +179,16 @@ def test_an_equivalent_marker_is_left_byte_for_byte() -> None:
     assert flux_reads_marker('# {"$imagepolicy": "a:b"} trailing') is None
 
 
-def test_a_hints_marker_names_the_learners_first_policy() -> None:
+def test_a_hints_marker_names_the_learners_first_policy_else_the_tasks() -> None:
     from lab.core.manifests.parse import find_automation
-    from lab.core.marker import example_policy_ref
+    from lab.core.marker import policy_ref_for
 
     policy = "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: shop\n  namespace: apps\n"
-    assert example_policy_ref(find_automation({"p.yaml": policy})) == "apps:shop"
-    assert example_policy_ref(find_automation({})) == "flux-system:NAME"
+    table = {"namespace": "team", "name": "web"}
+    assert policy_ref_for(find_automation({"p.yaml": policy}), table, "x:y") == "apps:shop"
+    assert policy_ref_for(find_automation({}), table, "x:y") == "x:y"
+    assert policy_ref_for(find_automation({}), table) == "team:web"
+    assert policy_ref_for(find_automation({}), {}) == "flux-system:nginx"  # `lab generate`'s defaults
 
 
 def test_marker_delta_tells_markers_added_removed_and_other_edits_apart() -> None:
@@ -281,3 +284,38 @@ def test_of_several_overrides_the_policys_image_decides() -> None:
     assert chosen.text.endswith(
         'newTag: main-0a1b2c3-20240102093000 # {"$imagepolicy": "flux-system:api:tag"}\n'
     )
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_mark_moves_a_marker_flux_ignores_on_its_own_line_beside_the_image(where: str) -> None:
+    """`m` added a second marker and left the useless one on its own line."""
+    from tests.support.taskfiles import DEPLOY, solution_text
+
+    text, image = own_line_marker(where)
+    result = mark(text, "flux-system:nginx")
+    assert result.changed and result.text == solution_text(DEPLOY)
+    assert result.moved_from == (image - 1 if where == "before" else image + 1,)
+    assert result.line == 18 and result.replaced_comment is None
+    # Once moved, nothing more to do.
+    assert not mark(result.text, "flux-system:nginx").changed
+
+
+def test_mark_keeps_what_is_not_a_stray_marker_of_the_policy() -> None:
+    from tests.support.taskfiles import edited
+
+    text, _ = own_line_marker("after")
+    other = edited(text, '"flux-system:nginx"}\n', '"flux-system:other"}\n')
+    result = mark(other, "flux-system:nginx")
+    assert result.moved_from == () and '"flux-system:other"' in result.text  # another policy's: kept
+    noted = edited(text, '"flux-system:nginx"}\n', '"flux-system:nginx"} and a note\n')
+    assert (
+        mark(noted, "flux-system:nginx").moved_from == ()
+        and "and a note" in mark(noted, "flux-system:nginx").text
+    )
+    apart = edited(text, "          ports:\n", "          ports:\n", count=1)
+    far = edited(
+        apart,
+        '          # {"$imagepolicy": "flux-system:nginx"}\n          ports:\n',
+        '          ports:\n          # {"$imagepolicy": "flux-system:nginx"}\n',
+    )
+    assert mark(far, "flux-system:nginx").moved_from == ()  # not beside the image line

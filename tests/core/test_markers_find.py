@@ -7,6 +7,7 @@ import pytest
 from lab.core.setters import find_markers, unread_lines
 from lab.core.setters.markers import parse_marker_text
 from tests.support.paths import FLUX_CASES
+from tests.support.taskfiles import own_line_marker
 
 MARKERS_05 = (FLUX_CASES / "setters/05-ignored-markers/input/apps/markers.yaml").read_bytes()
 
@@ -157,3 +158,14 @@ def test_a_marker_past_where_the_reader_stops_is_never_read() -> None:
     assert second.why_ignored is not None and second.why_ignored.startswith(
         "Flux's reader stops before line 2"
     )
+
+
+@pytest.mark.parametrize(("where", "side"), [("before", "below"), ("after", "above")])
+def test_a_marker_on_its_own_line_names_the_image_line_it_belongs_to(where: str, side: str) -> None:
+    """The fix said 'the image: line below it' for a marker below the image line too."""
+    text, image = own_line_marker(where)
+    (marker,) = find_markers(text)
+    assert not marker.applies
+    assert (marker.why_ignored or "").endswith(
+        f"move the comment to the end of the image: line, line {image} ({side} it)"
+    ), marker.why_ignored

@@ -357,7 +357,11 @@ def test_find_markers_explains_every_form() -> None:
     assert any("uses '/'" in w for w in why)
     assert any("single quotes are not JSON" in w for w in why)
     assert any("suffix ':Tag' must be lower case" in w for w in why)
-    assert any("above a mapping key is ignored: put it at the end of the image: line" in w for w in why)
+    # `d:` is no container's image: the fix names the value's line, not an image: line
+    assert any(
+        "above a mapping key is ignored: move the comment to the end of the line holding the value" in w
+        for w in why
+    )
     assert any("flow collection" in w for w in why)
     assert any("namespace 'apps'" in w for w in why)
     assert any("block scalar" in w for w in why)

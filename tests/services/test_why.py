@@ -417,3 +417,18 @@ def test_the_tags_published_last_are_said_picked_or_why_not() -> None:
     earlier_report = walk(earlier, "offline")
     assert "      1.25.4: selected by the policy (semver 1.25.x)" in render(earlier_report)
     assert "published last" not in earlier_report.verdict()
+
+
+@pytest.mark.slow
+def test_no_marker_fix_names_the_tasks_policy_not_a_placeholder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no ImagePolicy yet, the fix named `flux-system:NAME`: the task's `[generate]` knows the name."""
+    from lab.services import tasks
+    from tests.support.gitutil import make_practice
+
+    ws = make_practice(tmp_path)  # the starter: no ImagePolicy, no marker
+    monkeypatch.setattr(tasks, "workspace_task", lambda *a, **k: tasks.load_task("09b-multi"))
+    link = next(link for link in why.explain(ws, offline=True).links if link.name == "markers")
+    assert link.state == "broken" and link.fix is not None
+    assert link.fix.endswith('# {"$imagepolicy": "flux-system:shop"}'), link.fix

@@ -72,6 +72,16 @@ def line_no(text: str, line: str, *, after: int = 0) -> int:
     return found[0]
 
 
+def own_line_marker(where: str, task: str = COURSE_TASK) -> tuple[str, int]:
+    """The solution's Deployment with its marker on a line of its own `before` or `after` the image
+    line (where Flux ignores it), and the image line's number."""
+    text = edited(solution_text(DEPLOY, task), f" {MARKER}", "")
+    image = "          image: nginx:1.25.0\n"
+    moved = f"          {MARKER}\n{image}" if where == "before" else f"{image}          {MARKER}\n"
+    text = edited(text, image, moved)
+    return text, line_no(text, "image: nginx:1.25.0")
+
+
 def write_files(root: Path, files: Files) -> None:
     for rel, text in files.items():
         path = root / rel

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from functools import partial
 
 from lab.core.record import dataclass
 from lab.core.setters.document import YamlSyntaxError, parse_document, split_documents
@@ -58,8 +59,18 @@ def _comment_at(line: str) -> tuple[int, str]:
     return pos, line[pos:].rstrip()
 
 
-def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str | None:
-    """Why a well-formed marker at this place is not read (None when Flux reads it)."""
+def _move(text: str, line: int) -> str:
+    """Where the comment on line `line`, a line of its own, belongs: the end of the image line beside it."""
+    from lab.core.marker import image_line_beside, move_to_image_line
+
+    return move_to_image_line(line, image_line_beside(text, line))
+
+
+def _placement(
+    node: Node | None, role: str, is_key: bool, comment: str, move: Callable[[], str]
+) -> str | None:
+    """Why a well-formed marker at this place is not read (None when Flux reads it); `move` says where
+    a comment on a line of its own belongs (`lab.core.marker.move_to_image_line`)."""
     if role == "line":
         if is_key:
             return "marker after a key whose value is not on that line is ignored: put it after the value"
@@ -70,9 +81,7 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
         return None
     if role == "head":
         if is_key:
-            return (
-                "marker on its own line above a mapping key is ignored: put it at the end of the image: line"
-            )
+            return f"marker on its own line above a mapping key is ignored: {move()}"
         if node is None or node.kind != SCALAR:
             return (
                 "marker above a list item that is not a plain value is ignored: "
@@ -89,10 +98,7 @@ def _placement(node: Node | None, role: str, is_key: bool, comment: str) -> str 
                 "remove the other comment lines"
             )
         return None
-    return (
-        "comment is not attached to a value (it ends a block or stands apart): "
-        "put it at the end of the value's line"
-    )
+    return f"comment is not attached to a value (it ends a block or stands apart): {move()}"
 
 
 #: How `why_ignored` starts for a marker in a file Flux's reader refuses (the parser's words follow).
@@ -218,7 +224,11 @@ def find_markers(
             )
         elif idx in attached:
             node, role, is_key = attached[idx]
-            why = syntax.problem if syntax and syntax.problem else _placement(node, role, is_key, comment)
+            why = (
+                syntax.problem
+                if syntax and syntax.problem
+                else _placement(node, role, is_key, comment, partial(_move, text, idx + 1))
+            )
             if node is not None and node.kind == SCALAR and not is_key:
                 value = node.value
         elif raw_line.startswith("---"):
