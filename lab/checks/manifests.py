@@ -311,10 +311,13 @@ def _scan_root(ctx: CheckContext) -> str:
     return DEFAULT_UPDATE_PATH
 
 
-def _markers(ctx: CheckContext) -> list[MarkerLine]:
+def _markers(ctx: CheckContext, root: str | None = None) -> list[MarkerLine]:
+    """The marker-like comments of the YAML files under `root` (None: the path Flux walks, `_scan_root`)."""
+    scanned = _scan_root(ctx) if root is None else root
+
     def compute() -> list[MarkerLine]:
         out: list[MarkerLine] = []
-        for rel in _yaml_files(ctx, _scan_root(ctx)):
+        for rel in _yaml_files(ctx, scanned):
             try:
                 text = ctx.read_text(rel)
             except LabError:
@@ -325,7 +328,7 @@ def _markers(ctx: CheckContext) -> list[MarkerLine]:
                     out.append(MarkerLine(rel, number, line, comment))
         return out
 
-    return ctx.cached("markers", compute)
+    return ctx.cached("markers" if root is None else f"markers:{root}", compute)
 
 
 @check("marker.present")
@@ -338,6 +341,9 @@ def marker_present(ctx: CheckContext) -> Outcome:
 def _marker_present(ctx: CheckContext) -> Outcome:
     root = _scan_root(ctx)
     markers = _markers(ctx)
+    outside = _outside_update_path(ctx, root) if not markers else None
+    if outside is not None:
+        return outside
     if not markers:
         example = _marker_example(ctx)
         return Outcome.failed(
@@ -353,6 +359,32 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         f"{len(markers)} marker comment(s), first at {first.file}:{first.line}",
         evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in markers[:5]],
         file=first.file,
+    )
+
+
+def _outside_update_path(ctx: CheckContext, root: str) -> Outcome | None:
+    """No marker under the automation's update.path, but markers elsewhere in the repository: the path
+    is what to change, not the markers (None when there is no automation or no marker anywhere)."""
+    iua = _automation(ctx)
+    if iua is None or not iua.update_path or root != _norm(iua.update_path):
+        return None
+    elsewhere = _markers(ctx, "")
+    if not elsewhere:
+        return None
+    files = list(dict.fromkeys(m.file for m in elsewhere))
+    tops = {f.split("/")[0] for f in files}
+    # the closest folder holding them all: the top folder they share, else the repository's root
+    wanted = f"./{tops.pop()}" if len(tops) == 1 and all("/" in f for f in files) else "./"
+    where = ", ".join(f"{m.file}:{m.line}" for m in elsewhere[:3])
+    where += f" (+{len(elsewhere) - 3} more)" if len(elsewhere) > 3 else ""
+    return Outcome.failed(
+        f"no $imagepolicy marker under ./{root}, the path Flux walks (spec.update.path: {iua.update_path}); "
+        f"the marker{'s are' if len(elsewhere) > 1 else ' is'} outside it: {where}",
+        file=iua.file,
+        line=iua.line_of("spec.update.path"),
+        hint=f"set spec.update.path: {wanted} in {iua.file} (line {iua.line_of('spec.update.path')}), "
+        "a folder that holds the marked files",
+        evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in elsewhere[:5]],
     )
 
 
@@ -471,11 +503,9 @@ def _marker_problem(
             if example
             else f"write {marker_for(_policy_ref(ctx))} at the end of the image line",
         )
-    if m.text.lstrip().startswith("#"):
-        return (
-            " is on its own line; Flux only reads it at the end of the line holding the value",
-            "move the comment to the end of the image: line below it",
-        )
+    ignored = _ignored_own_line(ctx, m)
+    if ignored is not None:
+        return (" is on its own line; Flux only reads it at the end of the line holding the value", ignored)
     if not any(p.namespace == syntax.namespace and p.name == syntax.policy for p in policies):
         return (
             f" names {syntax.namespace}:{syntax.policy}, but no such ImagePolicy exists (policies: {known})",
@@ -495,6 +525,26 @@ def _marker_problem(
     return None
 
 
+def _ignored_own_line(ctx: CheckContext, m: MarkerLine) -> str | None:
+    """The fix for marker `m` when it is on a line of its own where Flux ignores it (a head or foot
+    comment of a key, as `find_markers` reads it: the end of the image line beside it); None when it
+    is not on a line of its own, or Flux reads it there (above a plain list item)."""
+    from lab.core.setters.find import find_markers
+
+    if not m.text.lstrip().startswith("#"):
+        return None
+    try:
+        text = ctx.read_text(m.file)
+    except LabError:
+        text = ""
+    found = next((f for f in find_markers(text, m.file) if f.line == m.line), None)
+    if found is not None and found.applies:
+        return None
+    from lab.core.marker import image_line_beside, move_to_image_line
+
+    return move_to_image_line(m.line, image_line_beside(text, m.line) if text else None)
+
+
 def _marker_valid(ctx: CheckContext) -> Outcome:
     from lab.core.setters.markers import parse_marker_text
 
@@ -502,24 +552,40 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
     policies = [p for p in aset.policies if p.file in automation_files(ctx)]
     iua = _automation(ctx)
     good: list[MarkerLine] = []
+    bad: list[tuple[MarkerLine, str, str]] = []
     for m in _markers(ctx):
         problem = _marker_problem(ctx, m, parse_marker_text(m.comment), policies, iua)
-        if problem is not None:
-            what, hint = problem
-            return Outcome.failed(
-                f"marker in {m.file}:{m.line}{what}",
-                file=m.file,
-                line=m.line,
-                hint=hint,
-                evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip())],
-            )
-        good.append(m)
+        if problem is None:
+            good.append(m)
+        else:
+            bad.append((m, *problem))
+    # A marker Flux ignores on a line of its own, beside a marker it reads for the same policy in the
+    # same file: it does nothing, so it fails nothing (following its hint would write a duplicate);
+    # the diagnosis notes it (`marker.ignored`, advisory).
+    setters = {(m.file, parse_marker_text(m.comment).setter) for m in good}
+    idle = [
+        (m, what, hint)
+        for m, what, hint in bad
+        if (m.file, parse_marker_text(m.comment).setter) in setters and _ignored_own_line(ctx, m) is not None
+    ]
+    failing = [b for b in bad if b not in idle]
+    if failing:
+        m, what, hint = failing[0]
+        return Outcome.failed(
+            f"marker in {m.file}:{m.line}{what}",
+            file=m.file,
+            line=m.line,
+            hint=hint,
+            evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip())],
+        )
     if not good:
         # None: the task's own hint, which knows where its markers go (not every task has marker.present)
         return Outcome.failed("no marker found", hint=None)
     first = good[0]
     return Outcome.passed(
         f"{first.file}:{first.line} is marked for {parse_marker_text(first.comment).setter}",
-        evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in good[:5]],
+        evidence=[
+            Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in (*good[:5], *(i[0] for i in idle))
+        ],
         file=first.file,
     )

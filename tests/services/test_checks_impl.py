@@ -17,7 +17,18 @@ from lab.services.check import run_checks
 from tests.support.gitutil import git, make_practice
 from tests.support.gitutil import write_files as write
 from tests.support.paths import ROOT
-from tests.support.taskfiles import MARKER, edited, solution_files, solution_manifests, task_dir
+from tests.support.taskfiles import (
+    DEPLOY,
+    MARKER,
+    UPDATE,
+    edited,
+    line_no,
+    own_line_marker,
+    solution_files,
+    solution_manifests,
+    solution_text,
+    task_dir,
+)
 
 STARTER = task_dir() / "starter"
 FILES = solution_manifests()  # repository, policy, update
@@ -442,6 +453,57 @@ def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line:
     r = check(practice, "marker.valid").get("marker.valid")
     assert r.status is Status.FAIL and words in r.message, r.message
     assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("where", "side"), [("before", "below"), ("after", "above")])
+def test_a_marker_on_its_own_line_is_hinted_to_the_image_line_it_belongs_to(
+    practice: Path, where: str, side: str
+) -> None:
+    """The hint said 'the image: line below it' when the image line was above the marker."""
+    text, image = own_line_marker(where)
+    write(practice, {**FILES, DEPLOY: text})
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL and "is on its own line" in r.message, r.message
+    assert r.hint == f"move the comment to the end of the image: line, line {image} ({side} it)"
+
+
+@pytest.mark.slow
+def test_a_stray_marker_flux_ignores_beside_a_good_one_is_a_warning(practice: Path) -> None:
+    """After `m`, the marker on line 18 works: the one left on line 19 does nothing, so it fails nothing
+    (its hint, to move it to the image line, would write a duplicate)."""
+    text, _ = own_line_marker("after")
+    both = edited(text, "image: nginx:1.25.0\n", f"image: nginx:1.25.0 {MARKER}\n")
+    write(practice, {**FILES, DEPLOY: both})
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.PASS, r.message
+    assert r.message == (
+        f"{DEPLOY}:18 is marked for flux-system:nginx; advisory: {DEPLOY}:19: this marker is on its own "
+        "line, so Flux ignores it (it reads the same marker on line 18): delete it"
+    )
+    # A stray for a policy no good marker names is still a mistake.
+    other = edited(both, '"flux-system:nginx"}\n          ports', '"flux-system:other"}\n          ports')
+    write(practice, {DEPLOY: other})
+    assert check(practice, "marker.valid").get("marker.valid").status is Status.FAIL
+
+
+@pytest.mark.slow
+def test_markers_outside_update_path_hint_at_the_path_not_a_marker(practice: Path) -> None:
+    """update.path ./clusters with the marker in apps/: 'no marker ... end the image line with ...'."""
+    update = edited(IMAGE_UPDATE, "path: ./apps", "path: ./clusters")
+    write(practice, {**FILES, UPDATE: update, DEPLOY: solution_text(DEPLOY)})
+    r = check(practice, "marker.present").get("marker.present")
+    assert r.status is Status.FAIL
+    assert r.message == (
+        "no $imagepolicy marker under ./clusters, the path Flux walks (spec.update.path: ./clusters); "
+        f"the marker is outside it: {DEPLOY}:18"
+    )
+    line = line_no(update, "path: ./clusters")
+    assert (r.file, r.line) == (UPDATE, line)
+    assert (
+        r.hint
+        == f"set spec.update.path: ./apps in {UPDATE} (line {line}), a folder that holds the marked files"
+    )
 
 
 @pytest.mark.slow
