@@ -51,7 +51,7 @@ def _workspace_for(file: str, explicit: str | None) -> object:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from lab.core.marker import split_lines
+    from lab.core.marker import moved_text, split_lines
     from lab.services.mark import mark_file
 
     workspace = _workspace_for(args.file, args.workspace)
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     what = f"container {result.container}" if result.container else result.target
     if result.changed:
         print(f"marked {where} ({what}): {line}")
+        if result.moved_from:
+            print(moved_text(result.moved_from))
         if result.replaced_comment:
             print(f"replaced the comment that was there: {result.replaced_comment}")
     else:

@@ -216,3 +216,21 @@ def test_a_tag_marker_on_a_kustomize_override_from_a_task_that_marks_one(
         "newTag: 1.4.1",
         'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop:tag"}',
     )
+
+
+def test_a_marker_on_its_own_line_is_moved_not_doubled(repo: Path, lab_env: dict[str, str]) -> None:
+    """`lab mark` after a marker written on the line below `image:` left both: 'markers on lines 18, 19'."""
+    from tests.support.taskfiles import own_line_marker
+
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    text, _ = own_line_marker("after")
+    (repo / DEPLOYMENT).write_text(text, encoding="utf-8")
+    done = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        'marked apps/base/nginx/deployment.yaml:18 (container nginx): image: nginx:1.25.0 # {"$imagepolicy": '
+        '"flux-system:nginx"}',
+        "moved the marker from line 19: on a line of its own Flux ignores it, it reads the marker at the end "
+        "of the image line",
+    ]
+    assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()

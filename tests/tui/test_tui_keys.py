@@ -1029,6 +1029,43 @@ async def test_the_marker_tab_names_the_policy_the_form_names_now(tmp_path: Path
         await wait_until(pilot, lambda: "m marks flux-system:nginx2 ·" in str(info.content))
 
 
+async def test_the_marker_tab_says_flux_ignores_a_marker_and_m_moves_it(tmp_path: Path) -> None:
+    """A marker on its own line below `image:`: the tab said only 'marker on line 19', and m added a
+    second one on line 18 ('markers on lines 18, 19')."""
+    from tests.support.taskfiles import own_line_marker, solution_text
+
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    text, _ = own_line_marker("after")
+    (ws / DEPLOYMENT).write_text(text, encoding="utf-8")
+    seen: list[object] = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        info = app.screen.query_one("#marker-info", Label)
+        await wait_until(
+            pilot,
+            lambda: "marker on line 19 - Flux ignores line 19: marker on its own line" in str(info.content),
+            describe=lambda: str(info.content),
+        )
+        assert "move the comment to the end of the image: line, line 18 (above it)" in str(info.content)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: (ws / DEPLOYMENT).read_text() == solution_text(DEPLOYMENT))
+        await wait_until(
+            pilot, lambda: "marker on line 18 ·" in str(info.content), describe=lambda: str(info.content)
+        )
+        await wait_until(
+            pilot,
+            lambda: any(
+                m.startswith(
+                    "marker added on line 18 of apps/base/nginx/deployment.yaml; moved the marker from "
+                    "line 19"
+                )
+                for _, m in notifications(seen)
+            ),
+            describe=lambda: notifications(seen),
+        )
+
+
 async def test_the_overwrite_dialog_scrolls_its_diff_with_the_keys_a_learner_tries(tmp_path: Path) -> None:
     """With the focus on Cancel, PageDown and Down did nothing: the learner confirmed half a diff."""
     from textual.containers import VerticalScroll

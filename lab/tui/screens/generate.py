@@ -476,6 +476,7 @@ class GenerateScreen(LabScreen):
         self._refresh_preview()
 
     def _paint_deployment(self, deployment: str | None, text: str | None, suffix: str | None = "") -> None:
+        from lab.core.setters.find import find_markers
         from lab.core.text import escape_controls
         from lab.tui.diff import yaml_content
 
@@ -498,6 +499,10 @@ class GenerateScreen(LabScreen):
         lines = [n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln]
         where = f", markers on lines {', '.join(map(str, lines))}" if len(lines) > 1 else ""
         where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
+        # A marker where Flux does not read it is no marker at all: say so, and why (`lab check` does).
+        ignored = next((m for m in find_markers(text, deployment) if m.line in lines and not m.applies), None)
+        if ignored is not None:
+            where += f" - Flux ignores line {ignored.line}: {escape_controls(ignored.why_ignored or '')}"
         self._marker_where = f"{shown}{where}"
         self._show_marker_info()
         self.query_one("#deployment", Static).update(yaml_content(text))
@@ -568,12 +573,15 @@ class GenerateScreen(LabScreen):
         self.app.call_from_thread(self._marked, outcome)
 
     def _marked(self, outcome: MarkFileResult) -> None:
+        from lab.core.marker import moved_text
+
         verb = "added" if outcome.result.changed else "already there"
         if outcome.result.changed:
             self._marked_line = outcome.result.line  # shown once the preview shows the new file
         else:
             self._show_deployment_line(outcome.result.line)
-        self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}")
+        moved = f"; {moved_text(outcome.result.moved_from)}" if outcome.result.moved_from else ""
+        self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}{moved}")
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
         self.lab.refresh_state(fetch=False)
