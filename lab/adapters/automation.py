@@ -9,6 +9,7 @@ image-automation-controller both run it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lab.adapters.files import read_regular
@@ -29,11 +30,15 @@ from lab.core.reconcile import (
     setters_for,
     yaml_texts,
 )
+from lab.core.refs import Change
 from lab.errors import LabError
 
 SCRATCH_PREFIX = "lab-simulate"
 
-__all__ = ["run_automations"]
+__all__ = ["BeforePush", "run_automations"]
+
+#: Called with an automation's changes before its commit is pushed; raises LabError to stop the push.
+BeforePush = Callable[[Sequence[Change]], None]
 
 
 def run_automations(
@@ -43,9 +48,12 @@ def run_automations(
     dry_run: bool = False,
     branch: str | None = None,
     digest_source: DigestSource | None = None,
+    before_push: BeforePush | None = None,
 ) -> list[SimulationResult]:
     """Run every ImageUpdateAutomation pushed to origin once; return what each did. `digest_source`
-    answers for digest-reflecting policies (default: the digests the lab's registry serves)."""
+    answers for digest-reflecting policies (default: the digests the lab's registry serves).
+    `before_push` sees an automation's changes before its commit and may refuse it (a LabError fails
+    that automation)."""
     if digest_source is None:
         # A tag source that asks registries (services.simulate.ProvenancedTags) asks them for digests too.
         digest_source = getattr(tag_source, "digest", None)
@@ -82,7 +90,7 @@ def run_automations(
     failures: list[LabError] = []
     for iua in automations:
         try:
-            results.append(_run_one(ws, aset, iua, tag_source, dry_run, digest_source))
+            results.append(_run_one(ws, aset, iua, tag_source, dry_run, digest_source, before_push))
         except LabError as err:
             failures.append(err)
             name = f"{iua.namespace}/{iua.name}"
@@ -141,6 +149,7 @@ def _run_one(
     tag_source: TagSource,
     dry_run: bool,
     digest_source: DigestSource | None = None,
+    before_push: BeforePush | None = None,
 ) -> SimulationResult:
     ns = iua.namespace
     name = iua.name
@@ -178,6 +187,8 @@ def _run_one(
             return SimulationResult(
                 f"{ns}/{name}", push_branch, resolutions, changes, message, None, False, diff, paths
             )
+        if before_push is not None:
+            before_push(changes)
         author_name, author_email = author(iua)
         sha = clone.commit(paths, message, author_name=author_name, author_email=author_email)
         clone.push(push_branch, force=separate)

@@ -25,6 +25,7 @@ __all__ = [
     "print_json",
     "print_usage",
     "resolve_workspace",
+    "use_sandbox_here",
     "write_file",
     "write_report",
     "write_trusted",
@@ -95,6 +96,18 @@ def add_kubeconfig_args(parser: argparse.ArgumentParser) -> None:
     """The cluster to ask, for the commands that read one: `args.kubeconfig`, `args.context`."""
     parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG)")
     parser.add_argument("--context", help="kubeconfig context")
+
+
+def use_sandbox_here(workspace: Path | None = None, kubeconfig: str | None = None) -> bool:
+    """Run in the running sandbox's repository with no cluster configured (no --kubeconfig, $KUBECONFIG
+    or ~/.kube/config), a command asks the sandbox's cluster and registry, as `lab why` and the app do,
+    and says so in one line on stderr. `workspace`: the repository (default: the current directory)."""
+    from lab.services.sandbox import IN_USE, use_in_workspace
+
+    if use_in_workspace(workspace, kubeconfig) is None:
+        return False
+    print(f"lab: {IN_USE}", file=sys.stderr)
+    return True
 
 
 def resolve_workspace(value: str | None) -> Path:

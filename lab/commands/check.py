@@ -15,6 +15,7 @@ from lab.commands._common import (
     check_output,
     positive,
     resolve_workspace,
+    use_sandbox_here,
     write_report,
     write_trusted,
 )
@@ -101,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     workspace = resolve_workspace(getattr(args, "workspace", None))
     tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
     check_output(args.output)
+    if not args.offline:
+        use_sandbox_here(workspace)
     report = run_checks(
         workspace,
         task=args.task,

@@ -1,6 +1,7 @@
 """`lab flux check|get|reconcile`: the flux CLI's image commands, through the kubernetes client.
 
-They talk to whatever KUBECONFIG points at (a real cluster or the sandbox) and print flux's formats:
+They talk to whatever KUBECONFIG points at (a real cluster or the sandbox; with none, in the running
+sandbox's repository, the sandbox) and print flux's formats:
 tables on stdout, `✗` lines on stderr.
 """
 
@@ -11,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from lab.commands._common import add_kubeconfig_args, positive, print_usage
+from lab.commands._common import add_kubeconfig_args, positive, print_usage, use_sandbox_here
 from lab.errors import UsageError
 
 KIND_CHOICES = ("repository", "policy", "update")
@@ -116,6 +117,7 @@ def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
 def _client(args: argparse.Namespace) -> Any:
     from lab.adapters.cluster import ClusterClient
 
+    use_sandbox_here(None, args.kubeconfig)
     return ClusterClient.from_kubeconfig(args.kubeconfig, args.context)
 
 

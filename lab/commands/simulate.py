@@ -12,6 +12,7 @@ from lab.commands._common import (
     add_workspace_arg,
     print_json,
     resolve_workspace,
+    use_sandbox_here,
 )
 
 
@@ -32,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_registry_config_arg(parser)
     parser.add_argument("--branch", help="branch on origin to read (default: the current branch)")
     parser.add_argument("--dry-run", action="store_true", help="show the diff and message, commit nothing")
+    parser.add_argument(
+        "--allow-downgrade",
+        action="store_true",
+        help="push even a change to an older tag than origin has when the tags came from the lab's "
+        "snapshot (the registry unreachable); refused by default: the snapshot is older than origin",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -41,13 +48,19 @@ def run(args: argparse.Namespace) -> int:
     from lab.services.tasks import workspace_task
 
     workspace = resolve_workspace(args.workspace)
+    use_sandbox_here(workspace)
     source = svc.ProvenancedTags(
         tags_file=Path(args.tags_file) if args.tags_file else None,
         docker_config=args.registry_config,
         task=workspace_task(workspace, args.task),
     )
     results = svc.simulate(
-        workspace, tag_source=source, dry_run=args.dry_run, branch=args.branch, digest_source=source.digest
+        workspace,
+        tag_source=source,
+        dry_run=args.dry_run,
+        branch=args.branch,
+        digest_source=source.digest,
+        before_push=None if args.allow_downgrade else source.refuse_stale_downgrade,
     )
     failed = [r for r in results if r.error]
     if args.json:
@@ -74,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'")
         else:
             print("dry run: nothing committed")
+            if not args.allow_downgrade and source.stale_downgrades(result.changes):
+                print(
+                    "note: an older tag than origin has, from the lab's stale snapshot: `lab simulate` "
+                    "would not push it (--tags-file F with current tags, or --allow-downgrade)"
+                )
         print(result.message or "", end="" if (result.message or "").endswith("\n") else "\n")
     _not_on_origin(workspace)
     if failed:

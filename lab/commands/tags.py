@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab.commands._common import add_exclude_arg, add_registry_config_arg, print_json
+from lab.commands._common import add_exclude_arg, add_registry_config_arg, print_json, use_sandbox_here
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from lab.errors import RegistryError
     from lab.services import tags as svc
 
+    use_sandbox_here()
     exclusions: list[str] | None
     if args.all:
         exclusions = None

@@ -75,6 +75,39 @@ def apply_env(info: SandboxInfo, environ: MutableMapping[str, str] | None = None
     target.update(info.env())
 
 
+#: What a command run in the sandbox's repository with no cluster configured says (stderr, one line).
+IN_USE = 'using the sandbox\'s cluster and registry (`eval "$(lab sandbox env)"` sets them for other shells)'
+
+
+def in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -> SandboxInfo | None:
+    """The running sandbox when `workspace` (default: the current directory) is in its practice
+    repository and nothing names a cluster (`kubeconfig` from --kubeconfig, $KUBECONFIG,
+    ~/.kube/config: see `lab.adapters.kubeconfig.kubeconfig_source`); else None. Changes nothing. The
+    one answer to "is this the sandbox's world?" for every command that asks a cluster or a registry."""
+    from lab.adapters.kubeconfig import kubeconfig_source
+
+    if kubeconfig_source(kubeconfig) is not None:
+        return None
+    info = running_info(None)
+    if info is None:
+        return None
+    here = (workspace if workspace is not None else Path.cwd()).resolve()
+    return info if here.is_relative_to(info.workspace.resolve()) else None
+
+
+def use_in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -> SandboxInfo | None:
+    """`in_workspace`, and when it is the sandbox, this process's kubernetes and registry clients
+    pointed at it as `eval "$(lab sandbox env)"` does (a registry mirror already set stays)."""
+    info = in_workspace(workspace, kubeconfig)
+    if info is not None:
+        env = info.env()
+        if os.environ.get("LAB_REGISTRY_MIRROR"):
+            # Another mirror the learner set: theirs, and not the sandbox's (LAB_SANDBOX_WORKSPACE says so).
+            env = {"KUBECONFIG": env["KUBECONFIG"]}
+        os.environ.update(env)
+    return info
+
+
 def paths(directory: str | Path | None = None) -> SandboxPaths:
     return SandboxPaths.at(directory)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from lab.adapters.automation import run_automations
 from lab.core.reconcile import PolicyResolution, SimulationResult, TagSource, resolve_policies
+from lab.core.refs import Change, split_reference
 from lab.core.tasktexts import Task
+from lab.errors import LabError
 
 __all__ = [
     "BundledTags",
@@ -136,6 +138,9 @@ class ProvenancedTags:
         self.fallback = fallback
         self.origins: dict[str, str] = {}
         self._scanned: set[str] = set()  # images whose tags a registry answered: it answers digests too
+        # Images whose tags came from the lab's snapshot because their registry could not be reached:
+        # the snapshot's tags and what it is ("the lab's snapshot of ... as of <date>").
+        self.stale: dict[str, tuple[list[str], str]] = {}
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.adapters.registry import RegistryClient
@@ -165,6 +170,7 @@ class ProvenancedTags:
                     raise
                 snapshot, what = found
                 tags = tags_from_file(snapshot)(image, exclusion)
+                self.stale[image] = (tags, what)
                 self.origins[image] = (
                     f"{what} ({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
                     'for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"'
@@ -173,6 +179,31 @@ class ProvenancedTags:
         self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"
         self._scanned.add(image)
         return tags
+
+    def stale_downgrades(self, changes: Sequence[Change]) -> list[Change]:
+        """The changes that move a marked field to an older tag than origin has, when tags came from
+        the lab's snapshot (a registry could not be reached): the snapshot is older than origin, not
+        the policy's choice. Older: by semver when both tags are versions, else origin's tag is one
+        the snapshot does not list."""
+        if not self.stale:
+            return []
+        known = {tag for tags, _ in self.stale.values() for tag in tags}
+        return [c for c in changes if _older(_tag_of(c.new), _tag_of(c.old), known)]
+
+    def refuse_stale_downgrade(self, changes: Sequence[Change]) -> None:
+        """`run_automations`' `before_push`: no push of a downgrade that only a stale snapshot chose."""
+        found = self.stale_downgrades(changes)
+        if not found:
+            return
+        what = "; ".join(sorted({w for _, w in self.stale.values()}))
+        first = found[0]
+        raise LabError(
+            f"not pushing {first.old} -> {first.new}: an older tag than origin has, chosen "
+            f"from {what} because the registry could not be reached",
+            hint="reach the registry (in the sandbox's repository with the sandbox running, or after "
+            '`eval "$(lab sandbox env)"`), pass current tags with --tags-file F, or push it anyway '
+            "with --allow-downgrade",
+        )
 
     def digest(self, image: str, tag: str) -> str:
         """A `DigestSource` for policies that reflect digests: the registry that listed the tags, asked as
@@ -189,3 +220,23 @@ class ProvenancedTags:
         if image in self.origins and not self.origins[image].endswith(note):
             self.origins[image] += note
         return lab_digest(image, tag)
+
+
+def _tag_of(value: str) -> str:
+    """The tag a marked field holds: `name:tag[@digest]` (a full marker) or a bare tag (`:tag`)."""
+    if value.startswith("sha256:"):
+        return ""
+    if "/" in value or ":" in value or "@" in value:
+        return split_reference(value)[1]
+    return value
+
+
+def _older(new: str, old: str, known: set[str]) -> bool:
+    from lab.core.semver import try_parse_version
+
+    if not new or not old or new == old:
+        return False
+    new_v, old_v = try_parse_version(new), try_parse_version(old)
+    if new_v is not None and old_v is not None:
+        return new_v.compare(old_v) < 0
+    return old not in known

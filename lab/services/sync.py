@@ -270,10 +270,8 @@ def workspace_cluster(
         return ClusterSource(found[0], f"the cluster of {found[1]}", context)
     from lab.services import sandbox
 
-    info = sandbox.running_info(None)
-    if info is not None and info.workspace.resolve() == workspace.resolve():
-        return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE)
-    return None
+    info = sandbox.in_workspace(workspace)
+    return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE) if info is not None else None
 
 
 def _tracked_dirty(ws: Workspace) -> tuple[list[str], list[str]]:

@@ -179,17 +179,13 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
 def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
     """Which cluster to ask: the lab's kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), else the
     sandbox when this is its repo."""
-    from lab.services.sync import SANDBOX_WHERE, workspace_cluster
+    from lab.services import sandbox
+    from lab.services.sync import workspace_cluster
 
     found = workspace_cluster(workspace, kubeconfig)
+    sandbox.use_in_workspace(workspace, kubeconfig)  # the registry mirror too: the sandbox serves the tags
     if found is None:
         return None, ""
-    if found.where == SANDBOX_WHERE:
-        from lab.services import sandbox
-
-        info = sandbox.running_info(None)
-        if info is not None:
-            sandbox.apply_env(info)  # the registry mirror too: the sandbox serves the tags
     return found.kubeconfig, found.where
 
 

@@ -287,3 +287,34 @@ def test_simulate_says_when_the_automation_is_only_in_the_working_tree(
         "origin/main has no ImageUpdateAutomation (it exists locally but is not committed and pushed)"
         in proc.stderr
     )
+
+
+def test_simulate_does_not_push_a_downgrade_only_a_stale_snapshot_chose(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """Origin has library/nginx:1.25.4 (a tag newer than the lab's snapshot); the registry cannot be
+    reached, so the tags are the snapshot's, whose newest is 1.25.3: that is the snapshot's age, not the
+    policy's choice, and pushing it would fight the real Flux. Refused in one line; --allow-downgrade
+    pushes it."""
+    from tests.support.registry_fixtures import free_port
+
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("image: nginx:1.25.0", "image: library/nginx:1.25.4"))
+    git(solved, "commit", "-qam", "Flux's last update")
+    git(solved, "push", "-q")
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{free_port()}"}
+    env.pop("LAB_SANDBOX_WORKSPACE", None)
+    before = origin_log(solved)
+    dry = run_lab("simulate", "-w", str(solved), "--dry-run", env=env, ok=True)
+    assert "- library/nginx:1.25.4 -> library/nginx:1.25.3" in dry.stdout
+    assert "would not push it (--tags-file F with current tags, or --allow-downgrade)" in dry.stdout
+    proc = run_lab("simulate", "-w", str(solved), env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(
+        "lab: not pushing library/nginx:1.25.4 -> library/nginx:1.25.3: an older tag"
+    )
+    assert "--allow-downgrade" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert origin_log(solved) == before
+    forced = run_lab("simulate", "-w", str(solved), "--allow-downgrade", env=env, ok=True)
+    assert "pushed commit" in forced.stdout
+    assert len(origin_log(solved)) == len(before) + 1
