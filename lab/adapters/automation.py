@@ -9,7 +9,7 @@ image-automation-controller both run it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lab.adapters.files import read_regular
@@ -22,6 +22,7 @@ from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
 from lab.core.manifests.parse import find_automation
 from lab.core.reconcile import (
     DigestSource,
+    PolicyResolution,
     SimulationResult,
     TagSource,
     author,
@@ -30,13 +31,16 @@ from lab.core.reconcile import (
     setters_for,
     yaml_texts,
 )
-from lab.core.refs import Change
+from lab.core.refs import Change, ImageRef
 from lab.errors import LabError
 
 SCRATCH_PREFIX = "lab-simulate"
 
-__all__ = ["BeforePush", "run_automations"]
+__all__ = ["BeforePush", "LatestRefs", "run_automations"]
 
+#: The cluster's answer to "which image does each policy pick": for an ImageUpdateAutomation, the
+#: `status.latestRef` of every ImagePolicy its policySelector selects, by "namespace:name".
+LatestRefs = Callable[[ImageUpdateAutomation], Mapping[str, ImageRef]]
 #: Called with an automation's changes before its commit is pushed; raises LabError to stop the push.
 BeforePush = Callable[[Sequence[Change]], None]
 
@@ -48,12 +52,17 @@ def run_automations(
     dry_run: bool = False,
     branch: str | None = None,
     digest_source: DigestSource | None = None,
+    latest_refs: LatestRefs | None = None,
     before_push: BeforePush | None = None,
 ) -> list[SimulationResult]:
     """Run every ImageUpdateAutomation pushed to origin once; return what each did. `digest_source`
     answers for digest-reflecting policies (default: the digests the lab's registry serves).
-    `before_push` sees an automation's changes before its commit and may refuse it (a LabError fails
-    that automation)."""
+
+    Where each policy's latestRef comes from: with `latest_refs`, the cluster's ImagePolicy status, as
+    image-automation-controller reads it (IAC getPolicies: every selected policy with a latestRef, read
+    as written, whatever the Git copy says); without, resolved here from `tag_source` (`lab simulate`,
+    which has no cluster). The setters, commit and push are the same either way. `before_push` sees
+    an automation's changes before its commit and may refuse it (a LabError fails that automation)."""
     if digest_source is None:
         # A tag source that asks registries (services.simulate.ProvenancedTags) asks them for digests too.
         digest_source = getattr(tag_source, "digest", None)
@@ -90,7 +99,9 @@ def run_automations(
     failures: list[LabError] = []
     for iua in automations:
         try:
-            results.append(_run_one(ws, aset, iua, tag_source, dry_run, digest_source, before_push))
+            results.append(
+                _run_one(ws, aset, iua, tag_source, dry_run, digest_source, latest_refs, before_push)
+            )
         except LabError as err:
             failures.append(err)
             name = f"{iua.namespace}/{iua.name}"
@@ -149,12 +160,19 @@ def _run_one(
     tag_source: TagSource,
     dry_run: bool,
     digest_source: DigestSource | None = None,
+    latest_refs: LatestRefs | None = None,
     before_push: BeforePush | None = None,
 ) -> SimulationResult:
     ns = iua.namespace
     name = iua.name
-    resolutions, all_setters = resolve_policies(aset, ns, tag_source, digest_source)
-    setters = setters_for(aset, iua, all_setters)
+    resolutions: list[PolicyResolution]
+    if latest_refs is None:
+        resolutions, all_setters = resolve_policies(aset, ns, tag_source, digest_source)
+        setters = setters_for(aset, iua, all_setters)
+    else:
+        setters_for(aset, iua, {})  # an unusable policySelector still stalls the run
+        setters = dict(latest_refs(iua))
+        resolutions = []
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")
     # A run killed mid-clone (SIGKILL) leaves its directory behind: the next run removes it.

@@ -14,7 +14,11 @@ What it implements, as the OCI distribution spec and distribution v3 do:
   cut pages like Docker Hub (100) whatever `n` asks;
 - `HEAD`/`GET /v2/<name>/manifests/<tag|digest>` serving a small OCI image manifest whose bytes, and so
   whose digest, depend only on the repository and tag (stable across runs), and `GET .../blobs/<digest>`;
-- errors in the spec's JSON shape (`NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `UNAUTHORIZED`, ...);
+- errors in the spec's JSON shape (`NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `UNAUTHORIZED`, ...); a Docker Hub
+  repository it does not have (`library/ngnix`) is answered as Docker Hub answers one that does not
+  exist: 401 `UNAUTHORIZED: authentication required` with an `insufficient_scope` Bearer challenge (its
+  token server grants an anonymous token that reads nothing), which Flux shows as the scan's error;
+  other registries' names keep `NAME_UNKNOWN`;
 - optional auth: a token server at `/token` (Docker token flow, opaque tokens, anonymous pull allowed
   only under chosen prefixes) or plain Basic auth, to demonstrate a private registry and `secretRef`.
 
@@ -126,6 +130,9 @@ class EmbeddedRegistry:
         self._tokens: dict[str, tuple[frozenset[str], float]] = {}
         # Registry hosts whose images live here (LAB_REGISTRY_MIRROR sends each of them to this registry).
         self.hosts: set[str] = {DEFAULT_REGISTRY}
+        # First path segments of the images of other hosts (`acme` of ghcr.io/acme/shop): an unknown
+        # repository under one of them is that registry's, else Docker Hub's.
+        self._foreign_namespaces: set[str] = set()
         self._events = self._load_events()
         self._applied = 0
         self._server: LoopbackServer | None = None
@@ -152,7 +159,18 @@ class EmbeddedRegistry:
         """Publish `tags` of `image` (any registry host: `ghcr.io/acme/shop` is served at `acme/shop`)."""
         host, path = image_location(image)
         self.hosts.add(host)
+        if host != DEFAULT_REGISTRY:
+            self._foreign_namespaces.add(path.split("/", 1)[0])
         return self.push_tags(path, tags)
+
+    def hub_unknown(self, repo: str) -> bool:
+        """`repo` is a Docker Hub name this registry does not have: Docker Hub answers a repository
+        that does not exist (or is private) with 401 UNAUTHORIZED "authentication required", never
+        NAME_UNKNOWN (the lab's pitfalls tell learners Flux shows that)."""
+        with self._lock:
+            if repo in self._repos:
+                return False
+        return DEFAULT_REGISTRY in self.hosts and repo.split("/", 1)[0] not in self._foreign_namespaces
 
     def _load_events(self) -> list[tuple[datetime, list[str]]]:
         first = next(iter(self.task.meta.images), None)
@@ -465,6 +483,11 @@ class _Handler(LoopbackHandler):
             status, doc = reg._issue_token(authorization, query.get("scope", []))
             self._json(status, doc, head=head)
             return
+        if parts.path == "/token" and reg.auth is None:
+            # Docker Hub's anonymous token for the challenge below: it opens nothing that was closed.
+            token = secrets.token_urlsafe(24)
+            self._json(200, {"token": token, "access_token": token, "expires_in": 300}, head=head)
+            return
         if parts.path in ("/v2", "/v2/"):
             ok, _ = reg._authorize(authorization, None)
             if not ok:
@@ -488,6 +511,20 @@ class _Handler(LoopbackHandler):
                 401,
                 _errors("UNAUTHORIZED", "authentication required", [{"Type": "repository", "Name": repo}]),
                 {"WWW-Authenticate": reg._challenge(host, repo, error)},
+                head=head,
+            )
+            return
+        if reg.auth is None and reg.hub_unknown(repo):
+            # Docker Hub, anonymous, on a repository that does not exist (what Flux's scan reports).
+            detail = [{"Type": "repository", "Class": "", "Name": repo, "Action": "pull"}]
+            challenge = (
+                f'Bearer realm="http://{host}/token",service="registry.docker.io",'
+                f'scope="repository:{repo}:pull",error="insufficient_scope"'
+            )
+            self._json(
+                401,
+                _errors("UNAUTHORIZED", "authentication required", detail),
+                {"WWW-Authenticate": challenge},
                 head=head,
             )
             return

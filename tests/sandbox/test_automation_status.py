@@ -23,7 +23,7 @@ from lab.sandbox.controllers.automation import AutomationController
 from lab.sandbox.controllers.common import Clock
 from lab.sandbox.kubeapi import KubeAPIServer
 from tests.support.sandbox_helpers import git
-from tests.support.taskfiles import DEPLOY, UPDATE, edited, solution_text, starter_files
+from tests.support.taskfiles import DEPLOY, REPO, UPDATE, edited, solution_text, starter_files
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +111,38 @@ def test_a_push_records_the_commit_time_policies_and_revision(harness: Harness) 
     assert STAMP.match(status["lastPushTime"]), status["lastPushTime"]
     assert status["observedSourceRevision"] == f"main@sha1:{sha}"
     assert status["observedPolicies"] == {"nginx": {"name": "library/nginx", "tag": "1.25.3"}}
+
+
+def test_the_run_writes_each_selected_policys_latest_ref_not_tags_worked_out_again(harness: Harness) -> None:
+    """IAC writes what each selected ImagePolicy's status.latestRef says (getPolicies; setters.go
+    :127-151). After a typo in spec.image (library/ngnix) the reflector's scan fails, yet the policy
+    keeps its tag under the new name (latestRef.name is spec.image): the controller commits
+    library/ngnix:1.25.3, where resolving the tags again (the registry has no library/ngnix) found
+    nothing to write."""
+    from lab.errors import RegistryError
+
+    _run(harness)
+    assert "library/nginx:1.25.3" in git(harness.origin, "show", f"main:{DEPLOY}")
+
+    def registry(image: str, exclusions: object) -> list[str]:
+        if "ngnix" in image:
+            raise RegistryError("UNAUTHORIZED: authentication required")
+        return list(NGINX_TAGS)
+
+    harness.controller.tag_source = lambda: registry
+    git(harness.ws, "pull", "-q", "--rebase")
+    repo = harness.ws / REPO
+    repo.write_text(repo.read_text().replace("image: library/nginx", "image: library/ngnix"))
+    git(harness.ws, "commit", "-qam", "typo")
+    git(harness.ws, "push", "-q")
+    harness.api.put(yaml.safe_load(repo.read_text()))
+    harness.api.update_status(
+        "ImagePolicy", "nginx", NS, {"latestRef": {"name": "library/ngnix", "tag": "1.25.3"}}
+    )
+    _run(harness)
+    deployed = git(harness.origin, "show", f"main:{DEPLOY}")
+    assert 'image: library/ngnix:1.25.3 # {"$imagepolicy": "flux-system:nginx"}' in deployed
+    assert harness.status()["observedPolicies"] == {"nginx": {"name": "library/ngnix", "tag": "1.25.3"}}
 
 
 def test_a_failed_run_keeps_the_last_successful_observations(harness: Harness) -> None:

@@ -88,19 +88,45 @@ def test_manifests_have_stable_digests(registry: EmbeddedRegistry) -> None:
 def test_errors_follow_the_spec(registry: EmbeddedRegistry) -> None:
     with httpx.Client(base_url=registry.url) as http:
         assert http.get("/v2/").json() == {}
+        # A Docker Hub name it does not have: Docker Hub's answer to a repository that does not exist.
         missing = http.get("/v2/library/nope/tags/list")
-        assert missing.status_code == 404
+        assert missing.status_code == 401
         assert missing.json()["errors"][0] == {
-            "code": "NAME_UNKNOWN",
-            "message": "repository name not known to registry",
-            "detail": {"name": "library/nope"},
+            "code": "UNAUTHORIZED",
+            "message": "authentication required",
+            "detail": [{"Type": "repository", "Class": "", "Name": "library/nope", "Action": "pull"}],
         }
+        assert missing.headers["www-authenticate"].endswith(
+            'service="registry.docker.io",scope="repository:library/nope:pull",error="insufficient_scope"'
+        )
         tag = http.get(f"/v2/{NGINX}/manifests/9.9.9")
         assert tag.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
         upper = http.get("/v2/Library/Nginx/tags/list")
         assert upper.status_code == 404
         assert upper.text == "404 page not found\n"
         assert http.post(f"/v2/{NGINX}/blobs/uploads/").status_code == 405
+
+
+def test_an_unknown_repository_is_answered_as_its_registry_answers() -> None:
+    """Docker Hub says 401 UNAUTHORIZED "authentication required" for a repository that does not exist,
+    and Flux's scan shows that (the Pitfalls tab's words); another registry's names keep NAME_UNKNOWN."""
+    with EmbeddedRegistry("09b-multi") as reg:
+        host = reg.start()
+        with httpx.Client(base_url=reg.url) as http:
+            other = http.get("/v2/acme/shopp/tags/list")
+            assert other.status_code == 404 and other.json()["errors"][0]["code"] == "NAME_UNKNOWN"
+            assert http.get("/v2/acme/shop/tags/list").status_code == 200
+        with RegistryClient(registry_mirror={"docker.io": host}, retries=0) as client:
+            failed = client.scan("library/ngnix", check=False)
+            assert failed.message.endswith(
+                "/v2/library/ngnix/tags/list?n=1000: UNAUTHORIZED: authentication required; "
+                "[map[Action:pull Class: Name:library/ngnix Type:repository]]"
+            ), failed.message
+            assert failed.message.startswith("scan failed: GET ")
+            with pytest.raises(RegistryAPIError) as typo:
+                client.list_tags("ngnix")
+            assert typo.value.message == "image not found or access denied: index.docker.io/library/ngnix"
+            assert client.list_tags("nginx").tags
 
 
 def test_advance_to_publishes_dated_tags() -> None:
@@ -268,5 +294,5 @@ def test_lab_tags_through_the_mirror(lab_env: dict[str, str]) -> None:
         ]
         typo = run_lab("tags", "ngnix", env=env)
         assert typo.returncode == 1
-        assert typo.stderr.startswith("lab: image not found: index.docker.io/library/ngnix")
+        assert typo.stderr.startswith("lab: image not found or access denied: index.docker.io/library/ngnix")
         assert len(typo.stderr.splitlines()) == 1

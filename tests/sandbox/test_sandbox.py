@@ -28,6 +28,7 @@ from tests.support.sandbox_helpers import (
     wait_for,
 )
 
+DEPLOY = "apps/base/nginx/deployment.yaml"
 POLICY = "clusters/dev/image-automation/image-policy.yaml"
 REPO = "clusters/dev/image-automation/image-repository.yaml"
 UPDATE = "clusters/dev/image-automation/image-update.yaml"
@@ -106,6 +107,13 @@ def test_broken_variants_show_flux_conditions(tmp_path: Path) -> None:
         assert "ngnix" not in repo_status["canonicalImageName"], repo_status
         assert ready(client, "ImagePolicy", "nginx")[0] == "True"
         assert client.get("ImagePolicy", "nginx")["status"]["latestRef"]["tag"] == "1.25.4"
+        # Docker Hub's answer to a repository that does not exist, as the Pitfalls tab says Flux shows it.
+        assert "UNAUTHORIZED: authentication required" in state[2], state
+        # The automation writes the policy's latestRef (the new name, the kept tag) as IAC does.
+        wait_for(
+            lambda: "image: library/ngnix:1.25.4 #" in git(sup.paths.origin, "show", f"main:{DEPLOY}"),
+            "Flux to commit library/ngnix:1.25.4",
+        )
 
         edit_and_push(ws, REPO, "image: library/ngnix", "image: library/nginx:1.25")
         obj = wait_for(

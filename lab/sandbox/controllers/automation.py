@@ -1,8 +1,8 @@
 """image-automation-controller: `lab simulate`'s reconcile, on a schedule, with Flux's status.
 
 The run itself is `lab.adapters.automation.run_automations` (as `lab simulate`) against the controllers' clone of origin: it reads
-the automation objects pushed to origin, resolves the policies from the tags the reflector stored,
-rewrites marked fields in a fresh clone, commits as the automation's author and pushes to origin. This
+the automation objects pushed to origin, takes each selected ImagePolicy's `status.latestRef` from the
+cluster (as IAC does; `lab simulate` resolves them from tags instead), rewrites marked fields in a fresh clone, commits as the automation's author and pushes to origin. This
 module decides when to run (interval, spec changes, a policy's latestRef changing, a reconcile request,
 Flux's short-circuit when nothing changed) and writes what happened into the ImageUpdateAutomation status.
 """
@@ -33,7 +33,9 @@ from lab.sandbox.controllers.common import (
 
 if TYPE_CHECKING:
     from lab.adapters.git import Workspace
+    from lab.core.manifests.models import ImageUpdateAutomation
     from lab.core.reconcile import TagSource
+    from lab.core.refs import ImageRef
     from lab.sandbox.kubeapi import KubeAPIServer
 
 IUA_KIND = "ImageUpdateAutomation"
@@ -119,6 +121,26 @@ class AutomationController(Controller):
                 if ref.get("digest"):
                     out[key(pol)[1]]["digest"] = ref.get("digest")
         return out
+
+    def _latest_refs(self, automation: ImageUpdateAutomation) -> dict[str, ImageRef]:
+        """What the run writes: the latestRef of each ImagePolicy the automation (as the cluster has it)
+        selects, by "namespace:name", as IAC reads them (:335-345, setters.go :127-151). Never the tags
+        worked out again: a policy whose image changed keeps its old latestRef's tag under the new name
+        until a scan says otherwise, and the controller writes exactly that. An automation that is only
+        in Git is not running in the cluster: it selects nothing."""
+        from lab.core.refs import ImageRef
+
+        iua = self.api.get(IUA_KIND, automation.name, automation.namespace)
+        if iua is None:
+            return {}
+        return {
+            f"{automation.namespace}:{name}": ImageRef(
+                name=str(ref.get("name") or ""),
+                tag=str(ref.get("tag") or ""),
+                digest=str(ref.get("digest") or ""),
+            )
+            for name, ref in self._observed_policies(iua).items()
+        }
 
     def tick(self) -> None:
         from lab.sandbox.kubeapi import ApiError
@@ -254,7 +276,9 @@ class AutomationController(Controller):
         from lab.adapters.automation import run_automations
 
         try:
-            results = run_automations(root, tag_source=self.tag_source(), branch=branch)
+            results = run_automations(
+                root, tag_source=self.tag_source(), branch=branch, latest_refs=self._latest_refs
+            )
         except LabError as err:
             if "has no ImageUpdateAutomation" in err.message:
                 return None  # applied by hand, not from Git: nothing of it to run here
