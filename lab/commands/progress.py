@@ -104,9 +104,11 @@ def run(args: argparse.Namespace) -> int:
         verb = "would update" if args.dry_run else "updated"
         print(f"{verb} {result.path}:{result.edit.line} (not committed: git add PROGRESS.md && git commit)")
     if following is not None:
+        from lab.services.session import task_start
+
         print(
             f"next in this lab: Task {following.id} - {following.title}: "
-            f"lab init ../{following.id} --task {following.id}, or Enter on it in the app's Home"
+            f"{task_start(following.id)} (the repository the app opens it in: Enter on it in Home)"
         )
     return 0
 

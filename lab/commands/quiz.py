@@ -100,5 +100,7 @@ def run(args: argparse.Namespace) -> int:
         for opened in task.quiz.open_prompts:
             print(f"  - {opened.prompt}")
             if opened.task:
-                print(f"    the lab's exercise on it: lab init ../{opened.task} --task {opened.task}")
+                from lab.services.session import task_start
+
+                print(f"    the lab's exercise on it: {task_start(opened.task)}")
     return 0 if record.passed else 1

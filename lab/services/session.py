@@ -606,6 +606,23 @@ def task_workspace(task_id: str) -> Path:
     return data_home() / "tasks" / task_id / "gitops-lab"
 
 
+def task_start(task_id: str) -> str:
+    """How to start on `task_id` in a shell, in the repository the app opens it in (so the app and the
+    shell work on one repository, not two): `cd` to it when the app has made it, else the `lab init`
+    that makes it there."""
+    import shlex
+
+    path = task_repository(task_id)
+    home = Path.home()
+    if path.is_relative_to(home):
+        quoted = "~/" + shlex.quote(path.relative_to(home).as_posix())
+    else:
+        quoted = shlex.quote(str(path))
+    if (path / ".git").exists():
+        return f"cd {quoted}"
+    return f"lab init {quoted} --task {task_id}"
+
+
 def task_repository(task_id: str) -> Path:
     """The repository the app opens `task_id` in: the default sandbox's for the task it records (the
     course's current task until `lab sandbox reset --task ID`), else the task's own practice repository."""

@@ -47,9 +47,24 @@ def test_done_edits_one_line_prints_diff_does_not_commit(tmp_path: Path, lab_env
     assert git(repo, "status", "--porcelain") == "M PROGRESS.md"
     # The course's task done: the lab's first exercise on it is next, and how to start it.
     multi = load_task("09b-multi")
+    # Where the app keeps the exercise (Done's `n`, Home's Enter): one repository for shell and app.
     assert proc.stdout.splitlines()[-1] == (
         f"next in this lab: Task 09b-multi - {multi.title}: "
-        "lab init ../09b-multi --task 09b-multi, or Enter on it in the app's Home"
+        "lab init ~/.local/share/fluxlab/tasks/09b-multi/gitops-lab --task 09b-multi "
+        "(the repository the app opens it in: Enter on it in Home)"
+    )
+    home = Path(lab_env["HOME"])
+    run_lab(
+        "init",
+        home / ".local/share/fluxlab/tasks/09b-multi/gitops-lab",
+        "--task",
+        "09b-multi",
+        env=lab_env,
+        ok=True,
+    )
+    made = run_lab("progress", "--done", "09", "--dry-run", env=lab_env, cwd=repo)
+    assert made.stdout.splitlines()[-1].endswith(
+        ": cd ~/.local/share/fluxlab/tasks/09b-multi/gitops-lab (the repository the app opens it in: Enter on it in Home)"
     )
     again = run_lab("progress", "--done", "09", "--json", env=lab_env, cwd=repo)
     assert again.returncode == 0

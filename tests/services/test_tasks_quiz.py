@@ -136,7 +136,10 @@ def test_quiz_cli_interactive_wrong_answers_fail(tmp_path: Path, lab_env: dict[s
     assert proc.returncode == 1
     assert "type a number" in proc.stdout
     assert "  - How would you handle multiple images in one deployment?\n" in proc.stdout
-    assert "    the lab's exercise on it: lab init ../09b-multi --task 09b-multi\n" in proc.stdout
+    assert (
+        "    the lab's exercise on it: lab init ~/.local/share/fluxlab/tasks/09b-multi/gitops-lab --task 09b-multi\n"
+        in proc.stdout
+    )
     assert json.loads((tmp_path / ".fluxlab/quiz.json").read_text())["passed"] is False
 
 
