@@ -121,6 +121,24 @@ def snapshot_note(task: Task | None = None) -> str:
     return f"tags come from a {snapshot_date(task)} snapshot"
 
 
+def sandbox_elsewhere(session: Session) -> str | None:
+    """Why a practice repository not attached to the sandbox does not use the running sandbox: the
+    sandbox serves one task, in its own repository (an exercise opened from Done's `n` or Home has a
+    repository of its own, with its bundled tags and no cluster). None when no sandbox runs, or this
+    is its repository."""
+    from lab.services import sandbox
+
+    if not session.sandbox or session.kubeconfig is not None:
+        return None
+    info = sandbox.running_info(None)
+    if info is None or info.workspace.resolve() == session.workspace.resolve():
+        return None
+    served = f"task {info.task}" if info.task else "the course's task"
+    return (
+        f"the sandbox serves {served}; `lab sandbox reset --task {session.task.id}` makes it serve this one"
+    )
+
+
 @dataclass(frozen=True)
 class TagSource:
     """Where the session's tags come from, in the Flux screen's words (`note`) and Home's (`row`)."""
@@ -145,6 +163,12 @@ def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
             f"tags from the sandbox registry ({served}, then what you push)",
             f"the sandbox registry: {served}, newer tags as you push them",
         )
+    elsewhere = sandbox_elsewhere(session)
+    if elsewhere is not None:
+        return TagSource(
+            f"{snapshot_note(task)} bundled with this task ({elsewhere})",
+            f"a {date} snapshot of {task.images_label}'s tags, bundled with this task",
+        )
     if session.sandbox:
         return TagSource(
             f"tags from the registry; if it cannot be reached, from a {date} snapshot",
@@ -160,11 +184,21 @@ class SessionTags:
     stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell), each
     image's own list (a task with several images bundles one per image)."""
 
-    def __init__(self, sandbox: bool, tags_file: Path | None = None, task: Task | None = None) -> None:
+    def __init__(
+        self, sandbox: bool, tags_file: Path | None = None, task: Task | None = None, *, bundled: bool = False
+    ) -> None:
         self.sandbox = sandbox
         self.tags_file = tags_file
         self.task = task
+        # Only the task's bundled tags (`sandbox_elsewhere`: the running sandbox's registry, which this
+        # process may be pointed at, serves another task's images).
+        self.bundled = bundled
         self.used_snapshot = False
+
+    @classmethod
+    def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
+        """The session's tag source: the task's bundled tags when the running sandbox serves another."""
+        return cls(session.sandbox, tags_file, session.task, bundled=sandbox_elsewhere(session) is not None)
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
@@ -172,6 +206,9 @@ class SessionTags:
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
+        if self.bundled:
+            self.used_snapshot = True
+            return BundledTags(self.task or load_task())(image, exclusion)
         try:
             return tags_from_registry()(image, exclusion)
         except RegistryError:
@@ -190,18 +227,23 @@ class CheckMode:
     tags_file: Path | None
     task: Task | None = field(default=None, compare=False)
     """The session's task, whose snapshot `describe` recognises (None: the course's current task)."""
+    elsewhere: str | None = None
+    """`sandbox_elsewhere`: why the running sandbox is not this repository's."""
 
     def describe(self) -> str:
         if self.tags_file is None:
             return "registry and cluster checks included" if not self.offline else "offline"
         if self.tags_file == snapshot_tags_file(self.task):
-            return f"practice repo: no cluster checks; {snapshot_note(self.task)}"
+            why = f" ({self.elsewhere})" if self.elsewhere else ""
+            return f"practice repo: no cluster checks; {snapshot_note(self.task)}{why}"
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 
 def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
     if session.sandbox and session.kubeconfig is None:
-        return CheckMode(True, tags_file or snapshot_tags_file(session.task), session.task)
+        return CheckMode(
+            True, tags_file or snapshot_tags_file(session.task), session.task, sandbox_elsewhere(session)
+        )
     return CheckMode(False, tags_file, session.task)
 
 

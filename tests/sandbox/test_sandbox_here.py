@@ -62,3 +62,38 @@ def test_commands_in_the_sandbox_repository_use_its_cluster_and_registry(lab_env
         # Elsewhere nothing changes: no sandbox is guessed for another repository.
         other = run_lab("flux", "get", "images", "policy", env=env, cwd=Path(sup.paths.root).parent)
         assert other.returncode != 0 and "no kubeconfig" in other.stderr
+
+
+def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tags(
+    lab_env: dict[str, str],
+) -> None:
+    """The sandbox serves one task in its own repository; an exercise opened in the app (Done's `n`,
+    Home's Enter) has a repository of its own and no cluster. Its words said "no registry reachable"
+    while the sandbox's registry ran, and its Simulate asked that registry (this process points at
+    it) for library/nginx: the other task's tags, 1.25.4 pushed there included."""
+    import os
+
+    from lab.services.session import Session, SessionTags, attach_sandbox, check_mode, open_task, tag_source
+    from lab.services.tasks import load_task
+
+    with running_sandbox(default_root()) as sup:
+        sup.push_tag("1.25.4")
+        course = attach_sandbox(Session(sup.paths.workspace, load_task(), sandbox=True, kubeconfig=None))
+        assert course.kubeconfig is not None
+        saved = dict(os.environ)
+        os.environ.update(dict(course.sandbox_env))  # what the app does once attached
+        try:
+            exercise = open_task(course, "09b-multi")
+            assert exercise.workspace != sup.paths.workspace
+            why = "the sandbox serves task 09b; `lab sandbox reset --task 09b-multi` makes it serve this one"
+            assert check_mode(exercise).describe().endswith(f"snapshot ({why})")
+            assert why in tag_source(exercise).note
+            tags = SessionTags.of(exercise)
+            nginx = tags("library/nginx", [])
+            assert "1.25.4" not in nginx and "1.25.3" in nginx
+            assert tags.used_snapshot
+            # The course's own repository still reads the sandbox's registry.
+            assert "1.25.4" in SessionTags.of(course)("library/nginx", [])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

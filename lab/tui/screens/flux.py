@@ -227,7 +227,7 @@ class FluxScreen(LabScreen):
         from lab.services.simulate import simulate
 
         session = self.lab.session
-        tags = SessionTags(session.sandbox, self.lab.tags_file, session.task)
+        tags = SessionTags.of(session, self.lab.tags_file)
         try:
             results = simulate(session.workspace, tag_source=tags, dry_run=dry_run)
         except Exception:
@@ -240,10 +240,11 @@ class FluxScreen(LabScreen):
         from lab.tui.diff import diff_content
 
         if message.snapshot:
-            from lab.services.session import snapshot_note
+            from lab.services.session import sandbox_elsewhere, snapshot_note
 
             note = snapshot_note(self.lab.session.task)
-            self.query_one("#tag-source", Label).update(f"{note} (no registry reachable)")
+            why = sandbox_elsewhere(self.lab.session) or "no registry reachable"
+            self.query_one("#tag-source", Label).update(f"{note} ({why})")
         policies: list[str] = []
         diffs: list[str] = []
         messages: list[str] = []
