@@ -4,6 +4,7 @@ Every step below is a key press (pilot.press); the tests only read the screen an
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lab.services.session import Session
 from lab.tui.app import LabApp
 from lab.tui.screens.confirm import ConfirmDiff
 from tests.support.tui_helpers import (
+    TAGS_FILE,
     fast_keys,
     lab_app,
     notifications,
@@ -59,12 +61,16 @@ async def _answer_quiz_by_keys(pilot, app: LabApp) -> None:  # type: ignore[no-u
 
 
 async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
-    """Generate, mark, push, Flux's commit, quiz, PROGRESS.md, push again (after Flux's commit):
-    keys only, and every screen tells the same truth on the way."""
+    """The acceptance path, keys only: generate, mark, push, Flux's commit (`p` then only fast-forwards to
+    it), the quiz, the checks, PROGRESS.md, and after a second Flux commit `p` on Done rebases onto it and
+    pushes; every screen tells the same truth on the way and every check ends green. One walk for what
+    were two (this one and test_tui_flows' full-task test): the same path, every assertion of both."""
     session = practice_session(tmp_path)
     ws = session.workspace
+    tags = tmp_path / "nginx-tags.txt"  # the bundled snapshot; a newer tag is added for Flux's second commit
+    shutil.copyfile(TAGS_FILE, tags)
     seen: list[object] = []
-    app = lab_app(session)
+    app = lab_app(session, tags_file=tags)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await wait_until(pilot, lambda: app.state is not None)
         await pilot.press("3", "ctrl+s")
@@ -88,17 +94,39 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
             timeout=20,
             describe=lambda: _text(log),
         )
-        assert "$ git push" in _text(flux.query_one("#push-commands", Static))
+        assert "$ git push origin main" in _text(flux.query_one("#push-commands", Static))
         await wait_until(pilot, lambda: "main = origin/main" in _state_bar(app))
         await pilot.press("d")
         status = flux.query_one("#sim-status", Static)
         await wait_until(pilot, lambda: "dry run, nothing committed" in _text(status), timeout=20)
+        diff = _text(flux.query_one("#sim-diff", Static))
+        assert "-          image: nginx:1.25.0 # {" in diff
+        assert "+          image: library/nginx:1.25.3 # {" in diff
+        assert "- nginx:1.25.0 -> library/nginx:1.25.3" in _text(flux.query_one("#sim-message", Static))
+        assert "Automated image update" not in _text(log)
         await pilot.press("c")
-        await wait_until(pilot, lambda: "Automated image update" in _text(log), timeout=20)
+        # Origin's log can show Flux's commit (the app's watcher reads origin) before the reconcile's
+        # result reaches the status line: wait for both.
+        await wait_until(
+            pilot,
+            lambda: "Automated image update" in _text(log) and "pushed commit" in _text(status),
+            timeout=20,
+            describe=lambda: _text(status),
+        )
         # origin is ahead now: the Flux screen says so, the state line on every screen too.
         origin_status = flux.query_one("#origin-status", Static)
         await wait_until(pilot, lambda: "origin has 1 commit by Flux you don't have" in _text(origin_status))
         assert "origin has 1 commit by Flux you don't have" in _state_bar(app)
+        # p now only fast-forwards to Flux's commit: the toast says so.
+        await pilot.press("p")
+        expected = "brought in origin's commits; nothing of yours to push (the git commands: Origin tab on 5)"
+        await wait_until(pilot, lambda: ("information", expected) in notifications(seen), timeout=20)
+
+        await pilot.press("7")
+        state = app.screen.query_one("#done-state", Static)
+        await wait_until(pilot, lambda: "Not every check passes yet" in _text(state), timeout=30)
+        # The PROGRESS.md row is what `u` writes once the rest passes: Done names what blocks it.
+        assert "(69/79); start with Quiz: the three CRDs and their roles." in _text(state), _text(state)
 
         await pilot.press("6")
         await _answer_quiz_by_keys(pilot, app)
@@ -106,6 +134,37 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         total = len(app.session.task.quiz.questions)
         assert f"{total}/{total}: passed" in _text(app.screen.query_one("#prompt", Static))
         assert not app.screen.query_one("#quiz-actions").display  # no "Choose (enter)" left to press
+
+        await wait_until(pilot, lambda: not app.checks.running, timeout=30)
+        before = app.last_report
+        await pilot.press("4")
+        await pilot.pause()
+        checks = app.screen
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.last_report is not before and not app.checks.running, timeout=30)
+        assert app.last_report is not None
+        failing = {c.id for c in app.last_report.checks if c.status == "fail"}
+        assert failing == {"progress.updated"}
+        await pilot.pause()
+        score = f"{app.last_report.score}/{app.last_report.max_score}"
+        done_note = f"Every check passes but the PROGRESS.md row ({score}): 7 (Done), then u marks the task done there."
+        assert ("information", done_note) in notifications(seen)
+
+        # A newer tag: Flux commits again, so origin is ahead of the learner's work once more.
+        with tags.open("a") as file:
+            file.write("1.25.4\n")
+        await pilot.press("5", "d")
+        sim_diff = flux.query_one("#sim-diff", Static)
+        await wait_until(
+            pilot, lambda: "+          image: library/nginx:1.25.4 # {" in _text(sim_diff), timeout=20
+        )
+        await pilot.press("c")
+        await wait_until(
+            pilot,
+            lambda: "origin has 1 commit by Flux you don't have" in _text(origin_status),
+            timeout=20,
+            describe=lambda: _text(status),
+        )
 
         await pilot.press("7")
         done = app.screen
@@ -122,6 +181,22 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         await wait_until(
             pilot, lambda: "not committed yet: p commits and pushes it" in _text(state), timeout=20
         )
+        # The row written (not committed yet): the task list marks the task done, every check passes.
+        await pilot.press("1")
+        tasks = app.screen.query_one("#tasks", DataTable)
+        await wait_until(pilot, lambda: str(tasks.get_row("09-fluxcd-image-automation")[1]) == "✅")
+        before = app.last_report
+        await pilot.press("4")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.last_report is not before and not app.checks.running, timeout=30)
+        report = app.last_report
+        assert report is not None
+        assert report.status == "pass", [(c.id, c.message) for c in report.checks if c.broken]
+        assert report.score == report.max_score
+        assert "nothing failing" in str(checks.query_one("#checks-summary").render())
+
+        await pilot.press("7")
+        await pilot.pause()
         await pilot.press("p")  # origin has Flux's commit: p rebases onto it, then pushes
         await wait_until(pilot, lambda: "Everything is on origin" in _text(state), timeout=40)
         assert "Every check passes" in _text(state)
@@ -133,12 +208,14 @@ async def test_whole_task_by_keys_alone(tmp_path: Path) -> None:
         assert "$ git rebase origin/main" in pushed and "$ git push origin main" in pushed
 
     subjects = _git(ws, "log", "--format=%an: %s", "origin/main").splitlines()
-    assert subjects[:3] == [
+    assert subjects[:4] == [
         f"Learner: Mark task 09 done in PROGRESS.md; record the quiz result ({total}/{total}, passed)",
         f"Flux: {subjects[1].split(': ', 1)[1]}",
+        f"Flux: {subjects[2].split(': ', 1)[1]}",
         "Learner: Add image automation",
     ]
     assert subjects[1].startswith("Flux: Automated image update")
+    assert subjects[2].startswith("Flux: Automated image update")
     assert _git(ws, "status", "--porcelain") == ""
     assert not [m for sev, m in notifications(seen) if sev == "error"]
 
