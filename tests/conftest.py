@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import processguard
 from tests.support.paths import lab_executable
+from tests.support.practice_copy import isolated_git_env
 
 processguard.install()
 
@@ -57,15 +58,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 def _isolated_git_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Git in tests must not read the developer's ~/.gitconfig nor the system one."""
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Learner")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "learner@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Learner")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "learner@example.com")
+    for name, value in isolated_git_env(home).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("KUBECONFIG", raising=False)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
+from tests.support.practice_copy import copy_practice, practice_template
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +33,16 @@ def _statuses(row: dict[str, Any]) -> dict[str, str]:
     return {c["id"]: c["status"] for c in row["checks"]}
 
 
+@pytest.fixture(scope="module")
+def solved_alice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`lab init alice` + `lab solve alice`, run once per module (per xdist worker): the tests are about grade."""
+    return practice_template(tmp_path_factory, "alice", "solve")
+
+
 @pytest.fixture
-def alice(tmp_path: Path) -> Path:
-    run_lab("init", "alice", cwd=tmp_path, ok=True)
-    run_lab("solve", "alice", cwd=tmp_path, ok=True)
-    return tmp_path / "alice"
+def alice(tmp_path: Path, solved_alice: Path) -> Path:
+    """alice and alice-origin.git, alone in the test's directory (the class `lab grade` reads)."""
+    return copy_practice(solved_alice, tmp_path / "alice")
 
 
 def _steady(row: dict[str, Any]) -> dict[str, Any]:

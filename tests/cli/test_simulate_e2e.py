@@ -11,6 +11,7 @@ import pytest
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
+from tests.support.practice_copy import copy_practice, practice_template
 
 pytestmark = pytest.mark.slow
 
@@ -18,12 +19,15 @@ TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 SEED_MESSAGE = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n\n"
 
 
+@pytest.fixture(scope="module")
+def solved_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`lab init` + `lab solve`, run once per module (per xdist worker): the tests below are about simulate."""
+    return practice_template(tmp_path_factory, "ws", "solve")
+
+
 @pytest.fixture
-def solved(tmp_path: Path, lab_env: dict[str, str]) -> Path:
-    ws = tmp_path / "ws"
-    run_lab("init", str(ws), env=lab_env, ok=True)
-    run_lab("solve", str(ws), env=lab_env, ok=True)
-    return ws
+def solved(tmp_path: Path, solved_template: Path) -> Path:
+    return copy_practice(solved_template, tmp_path / "ws")
 
 
 def origin_log(ws: Path) -> list[str]:
