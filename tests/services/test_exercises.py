@@ -21,6 +21,7 @@ from lab.services.check import run_checks
 from lab.services.tasks import load_task
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
+from tests.support.practice_copy import from_template
 
 EXERCISES = ("09b-multi", "09b-staging", "09b-guard")
 LEARNER = ("Learner", "learner@gitops-lab.local")
@@ -42,7 +43,16 @@ def _commit_push(ws: Path, message: str, author: tuple[str, str] = LEARNER) -> N
 
 def _practice(tmp_path: Path, task: str, *, record: bool = True) -> Path:
     """The task's starter as `lab init --task` makes it: one commit (recording the task, unless
-    `record` is False: a starter copied by hand), pushed to a bare origin."""
+    `record` is False: a starter copied by hand), pushed to a bare origin. Made once per task (per
+    worker) by `_make_practice`; each test gets a copy (tmp_path/repo, tmp_path/origin.git)."""
+    return from_template(
+        ("exercise-starter", task, str(record)),
+        lambda root: _make_practice(root, task, record=record),
+        tmp_path,
+    )
+
+
+def _make_practice(tmp_path: Path, task: str, *, record: bool) -> tuple[Path, Path]:
     from lab.core.tasks import RECORDED_TASK_FILE, render_recorded_task
 
     ws = tmp_path / "repo"
@@ -55,7 +65,7 @@ def _practice(tmp_path: Path, task: str, *, record: bool = True) -> Path:
     git(ws, "init", "-q", "-b", "main")
     git(ws, "remote", "add", "origin", str(bare))
     _commit_push(ws, "Starter")
-    return ws
+    return ws, bare
 
 
 def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None:

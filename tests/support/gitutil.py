@@ -108,7 +108,14 @@ def origin_log(origin: Path, ref: str = "main", fmt: str = "%an <%ae>|%s") -> li
 
 
 def make_practice(tmp: Path, task: str = "09b") -> Path:
-    """The task's starter committed on main and pushed to a local bare origin, like `lab init` (plain git)."""
+    """The task's starter committed on main and pushed to a local bare origin, like `lab init` (plain git):
+    made once per task (per worker), copied for each call (tmp/gitops-lab, tmp/origin.git)."""
+    from tests.support.practice_copy import from_template
+
+    return from_template(("make_practice", task), lambda root: _make_practice(root, task), tmp)
+
+
+def _make_practice(tmp: Path, task: str) -> tuple[Path, Path]:
     from tests.support.taskfiles import task_dir
 
     ws = tmp / "gitops-lab"
@@ -119,11 +126,19 @@ def make_practice(tmp: Path, task: str = "09b") -> Path:
     git(ws, "commit", "-qm", "Task 09a state")
     git(ws, "remote", "add", "origin", str(origin))
     git(ws, "push", "-q", "-u", "origin", "main")
-    return ws
+    return ws, origin
 
 
 def practice(tmp_path: Path, name: str = "gitops-lab") -> Path:
-    """A fresh `lab init` practice repo (through the library, not the CLI); returns its path."""
+    """A fresh `lab init` practice repo (through the library, not the CLI); returns its path. Made once
+    per name (per worker) by `init_practice_repo`, copied for each call with its origin (NAME-origin.git)."""
+    from tests.support.practice_copy import from_template
+
+    return from_template(("practice", name), lambda root: _init_practice(root / name), tmp_path.resolve())
+
+
+def _init_practice(dest: Path) -> tuple[Path, Path]:
     from lab.sandbox.practice import init_practice_repo
 
-    return init_practice_repo(tmp_path / name).path
+    made = init_practice_repo(dest)
+    return made.path, made.origin

@@ -1,14 +1,19 @@
 """Practice repositories made once and copied per test, for tests whose subject is what comes after.
 
 `practice_template` + `copy_practice`: the real `lab init` (and `lab solve`) once per module, a copy per test.
-A copy is the same repository and origin side by side, with `remote.origin.url` pointed at the copied
-origin, the one absolute path in them. Tests that check `lab init` or `lab solve` themselves still run them.
+`from_template`: a repository a helper makes (in-process `init_practice_repo`, or plain git) once per
+process, a copy per test. A copy is the same repository and origin side by side, with `remote.origin.url`
+pointed at the copied origin, the one absolute path in them. Tests that check `lab init`, `lab solve` or
+`init_practice_repo` themselves still run them.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,3 +60,35 @@ def copy_practice(template: Path, dest: Path) -> Path:
     shutil.copytree(template.parent / f"{template.name}-origin.git", origin, symlinks=True)
     git(dest, "remote", "set-url", "origin", str(origin))
     return dest
+
+
+#: What a commit records of the environment: a template made under other values is not the same repository.
+COMMIT_ENV = (
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_COMMITTER_DATE",
+)
+_templates: dict[tuple[str, ...], tuple[Path, Path]] = {}
+
+
+def from_template(key: tuple[str, ...], build: Callable[[Path], tuple[Path, Path]], into: Path) -> Path:
+    """`build(root)` makes a repository and its origin, each directly in `root`, and returns both; it runs
+    once per `key` (and commit identity and dates) in this process. Each call copies the two into `into`
+    under the same names, points the copy's origin at the copied origin (as `build` named it: absolute,
+    or as given), and returns the copied repository."""
+    full = (*key, *(os.environ.get(name, "") for name in COMMIT_ENV))
+    if full not in _templates:
+        root = Path(tempfile.mkdtemp(prefix="repo-template-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _templates[full] = build(root)
+    ws, origin = _templates[full]
+    root = ws.parent
+    assert origin.parent == root, (ws, origin)
+    copied_ws, copied_origin = into / ws.name, into / origin.name
+    shutil.copytree(ws, copied_ws, symlinks=True)
+    shutil.copytree(origin, copied_origin, symlinks=True)
+    git(copied_ws, "remote", "set-url", "origin", str(copied_origin))
+    return copied_ws

@@ -18,11 +18,11 @@ TAGS_FILE = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 
 
 def practice_session(tmp_path: Path) -> Session:
-    """A real practice repository (git, bare origin) as `lab init` makes it."""
-    from lab.sandbox.practice import init_practice_repo
+    """A real practice repository (git, bare origin) as `lab init` makes it (`init_practice_repo` once per
+    worker, a copy per test: tests.support.gitutil.practice)."""
+    from tests.support.gitutil import practice
 
-    practice = init_practice_repo(tmp_path / "gitops-lab")
-    return Session(workspace=practice.path, task=load_task("09b"), sandbox=True, kubeconfig=None)
+    return Session(workspace=practice(tmp_path), task=load_task("09b"), sandbox=True, kubeconfig=None)
 
 
 def lab_app(session: Session, *, tags_file: Path | None = TAGS_FILE) -> LabApp:
