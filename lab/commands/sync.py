@@ -65,6 +65,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="with --commit: also commit the deletion of a task file its checks need (refused without: "
         "Flux would prune what it declared)",
     )
+    parser.add_argument(
+        "--allow-invalid",
+        action="store_true",
+        help="with --commit: push even when the offline checks find problems Flux refuses or ignores in "
+        "the files about to be pushed (refused without; each is printed), to see how Flux reacts",
+    )
     add_task_arg(parser)
     parser.add_argument("--no-push", action="store_true", help="integrate origin's commits but do not push")
     parser.add_argument("--json", action="store_true", help="machine-readable result")
@@ -131,8 +137,12 @@ def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | Non
         return status.status_code()
     if args.allow_delete and not args.commit:
         raise UsageError("--allow-delete only applies to --commit", hint="lab sync --commit --allow-delete")
+    if args.allow_invalid and not args.commit:
+        raise UsageError("--allow-invalid only applies to --commit", hint="lab sync --commit --allow-invalid")
     strategy: Strategy = "merge" if args.merge else "rebase"
     commit_commands: list[str] = []
+    problems: list[str] = []
+    notes: list[str] = []
     if args.commit:
         # The app's `p` in a shell: one implementation, the same refusals before anything is committed.
         work = push_work(
@@ -141,10 +151,12 @@ def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | Non
             strategy=strategy,
             stash=args.stash,
             allow_delete=args.allow_delete,
+            allow_invalid=args.allow_invalid,
             push=not args.no_push,
             cluster=cluster,
         )
         result = work.sync
+        problems, notes = work.problems, work.notes
         if work.commit is not None:
             commit_commands = work.commit.commands
             if not args.json:
@@ -179,12 +191,19 @@ def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | Non
                 "message": result.message,
                 "not_deployed": result.not_deployed,
                 "flux_note": result.flux_note,
+                "problems": problems,
+                "notes": notes,
             }
         )
     elif result.outcome == "refused" and not result.commands:
-        import sys
-
         print(f"lab: cannot sync: {result.message}", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
     else:
+        for problem in problems:
+            # --allow-invalid: pushed as asked; each problem is still said, before the push's report.
+            print(f"lab: warning: {problem}", file=sys.stderr)
         print(result.report())
+        for note in notes:
+            print(f"lab: note: {note}", file=sys.stderr)
     return 0 if result.ok else 1

@@ -27,6 +27,7 @@ from lab.core.record import dataclass
 from lab.errors import GitError, LabError
 
 if TYPE_CHECKING:
+    from lab.core.checks.model import CheckResult
     from lab.core.marker import MarkerDelta
 
 Strategy = Literal["rebase", "merge"]
@@ -821,6 +822,12 @@ class PushWorkResult:
     """What committing the deletions would remove (`git diff HEAD -- FILE`), for the app's dialog."""
     restore: str = ""
     """The git command that brings the deleted files back."""
+    problems: list[str] = field(default_factory=list)
+    """Refused: what the lab's offline checks find wrong in the files about to be pushed, one
+    "file:line: message" each (`push_problems`); the caller asks the learner and calls again with
+    `allow_invalid=True`."""
+    notes: list[str] = field(default_factory=list)
+    """Pushed, but worth a word: "no $imagepolicy marker yet, Flux has nothing to update"."""
 
     @property
     def commands(self) -> list[str]:
@@ -830,9 +837,14 @@ class PushWorkResult:
     def ok(self) -> bool:
         return self.sync.ok
 
+    @property
+    def refused_invalid(self) -> bool:
+        """Refused, nothing committed, because of `problems`: the caller may ask and insist."""
+        return self.sync.outcome == "refused" and bool(self.problems) and self.commit is None
+
     def report(self) -> str:
         head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
-        return "\n".join([*head, self.sync.report()])
+        return "\n".join([*head, self.sync.report(), *(f"note: {n}" for n in self.notes)])
 
 
 def task_paths(task_id: str | None = None) -> list[str]:
@@ -1120,6 +1132,104 @@ def commit_work(
     return WorkCommit(sha, changed, text, [*commands, f'git commit -m "{subject}"'])
 
 
+# -- what the offline checks say of the files about to be pushed -----------------------------------------
+
+INVALID_CHECKS = (
+    "repo.files",
+    "image-repository.valid",
+    "image-policy.valid",
+    "image-update.valid",
+    "marker.valid",
+)
+"""The checks whose failure means Flux refuses or ignores a file: YAML it cannot read, fields its API
+server rejects (unknown or invalid), a marker its setters cannot read."""
+MARKER_CHECK = "marker.present"
+NO_MARKER_NOTE = "no $imagepolicy marker yet, Flux has nothing to update"
+
+
+@dataclass(frozen=True)
+class PushCheck:
+    """What the offline checks find in the files a push would bring to origin."""
+
+    problems: list[str] = field(default_factory=list)
+    """"file:line: message", one per problem Flux refuses or ignores."""
+    notes: list[str] = field(default_factory=list)
+    """Not wrong, but Flux does nothing with it yet (no marker)."""
+
+
+def outgoing_files(ws: Workspace, task_id: str | None = None) -> list[str]:
+    """The files a push brings to origin: the task's files `commit_work` would commit, and those the
+    commits origin's branch lacks change (as of the last fetch). Not a deleted file: its deletion is
+    asked about on its own (`guarded_deletions`), and it has nothing for Flux to refuse."""
+    task_id = _task_of(ws, task_id)
+    wanted = task_paths(task_id)
+    files = ws.dirty_files(wanted)
+    branch = ws.branch()
+    remote = ws.remote_sha(branch) if branch else None
+    if remote is not None and remote != ws.rev_parse("HEAD"):
+        files = [*files, *ws.changed_files(remote, "HEAD")]
+    return [p for p in dict.fromkeys(files) if (ws.root / p).is_file()]
+
+
+def _problem_lines(result: CheckResult) -> list[str]:
+    """ "file:line: message" for each error a failed check reports (its evidence lists them one by one;
+    its message names only the first)."""
+    lines = [
+        f"{ev.ref.rsplit(' ', 1)[0]}: {ev.text.removeprefix('error: ')}"
+        for ev in result.evidence
+        if ev.kind == "problem" and ev.text.startswith("error: ")
+    ]
+    if lines:
+        return lines
+    where = result.file or ""
+    if where and result.line is not None:
+        where += f":{result.line}"
+    return [f"{where}: {result.message}" if where else result.message]
+
+
+def push_problems(path: Path | Workspace, task_id: str | None = None) -> PushCheck:
+    """The lab's offline checks of manifests and markers, on the working tree, kept to the files a
+    push brings to origin (`outgoing_files`): what Flux will refuse or ignore there. Nothing outgoing:
+    nothing to say."""
+    from lab.core.checks.model import Status
+    from lab.services.check import run_checks
+
+    ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
+    task_id = _task_of(ws, task_id)
+    outgoing = set(outgoing_files(ws, task_id))
+    if not outgoing:
+        return PushCheck()
+    from lab.adapters.tasks import task_for_workspace
+    from lab.checks.loader import load_task_checks
+
+    defined = {d.id for d in load_task_checks(task_for_workspace(ws.root, task_id)).defs}
+    only = [c for c in (*INVALID_CHECKS, MARKER_CHECK) if c in defined]
+    if not only:
+        return PushCheck()
+    report = run_checks(ws.root, task=task_id, offline=True, only=only)
+    problems: list[str] = []
+    notes: list[str] = []
+    for result in report.checks:
+        if result.status is not Status.FAIL and result.status is not Status.ERROR:
+            continue
+        if result.id == MARKER_CHECK:
+            notes.append(NO_MARKER_NOTE)
+        elif result.id in INVALID_CHECKS:
+            problems += [p for p in _problem_lines(result) if p.split(":", 1)[0] in outgoing]
+    return PushCheck(list(dict.fromkeys(problems)), notes)
+
+
+def invalid_refusal(problems: Sequence[str]) -> str:
+    """One line: that the files about to be pushed have problems, the first, how to push anyway."""
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (
+        f"the files about to be pushed have {'a problem' if len(problems) == 1 else 'problems'} Flux "
+        f"refuses or ignores: {problems[0]}{more}; nothing was changed - hint: fix "
+        f"{'it' if len(problems) == 1 else 'them'} (lab check --offline says more), or lab sync --commit "
+        "--allow-invalid pushes anyway to see how Flux reacts"
+    )
+
+
 def push_work(
     path: Path | Workspace,
     task_id: str | None = None,
@@ -1128,6 +1238,7 @@ def push_work(
     stash: bool = False,
     message: str | None = None,
     allow_delete: bool = False,
+    allow_invalid: bool = False,
     push: bool = True,
     cluster: ClusterSource | None = None,
 ) -> PushWorkResult:
@@ -1135,8 +1246,10 @@ def push_work(
 
     Other uncommitted edits are never swept into the commit; they make the sync refuse unless
     `stash=True` (then they are stashed and restored, and the result says so). A deleted file the
-    task's checks need makes it refuse (`deleted` names them) unless `allow_delete=True`. `cluster`:
-    where to read the branch Flux deploys first (see `flux_branch`)."""
+    task's checks need makes it refuse (`deleted` names them) unless `allow_delete=True`; so does a
+    problem the offline checks find in the files about to be pushed (`problems`, see `push_problems`)
+    unless `allow_invalid=True`. `cluster`: where to read the branch Flux deploys first (see
+    `flux_branch`)."""
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     if ws.in_progress() is not None or ws.branch() is None:
         # Nothing to commit on: sync says what git left half-way or where HEAD is.
@@ -1166,6 +1279,13 @@ def push_work(
                 "and restore them (lab sync --commit --stash)"
             )
             return PushWorkResult(None, SyncResult("refused", branch, strategy, message=message))
+    checked = push_problems(ws, task_id) if push else PushCheck()
+    if checked.problems and not allow_invalid:
+        return PushWorkResult(
+            None,
+            SyncResult("refused", branch, strategy, message=invalid_refusal(checked.problems)),
+            problems=checked.problems,
+        )
     made = commit_work(ws, task_id, message=message, allow_delete=True)
     committed = made.sha[:7] if made is not None else None
     return PushWorkResult(
@@ -1179,4 +1299,6 @@ def push_work(
             task_id=task_id,
             cluster=cluster,
         ),
+        problems=checked.problems,
+        notes=checked.notes,
     )

@@ -386,18 +386,19 @@ class LabApp(App[None]):
 
     # --- git: commit, sync with origin, push --------------------------------------------------------
 
-    def push_work(self, *, allow_delete: bool = False) -> None:
+    def push_work(self, *, allow_delete: bool = False, allow_invalid: bool = False) -> None:
         """`p`: commit the task's files, bring in origin's new commits (Flux's), push. `allow_delete`:
-        the learner confirmed committing the deletion of task files (`lab sync --commit --allow-delete`)."""
+        the learner confirmed committing the deletion of task files (`lab sync --commit --allow-delete`);
+        `allow_invalid`: pushing files Flux refuses or ignores (`lab sync --commit --allow-invalid`)."""
         if self.sync.running:
             self.notify("already pushing…")
             return
         self.sync = SyncState(running=True, text="pushing…", summary="pushing…")
         self._tree_epoch += 1
-        self._push(allow_delete)
+        self._push(allow_delete, allow_invalid)
 
     @work(thread=True, exclusive=True, group="git", exit_on_error=False, description="push")
-    def _push(self, allow_delete: bool) -> None:
+    def _push(self, allow_delete: bool, allow_invalid: bool) -> None:
         from lab.services.session import cluster_source
         from lab.services.sync import push_work
 
@@ -408,11 +409,12 @@ class LabApp(App[None]):
             self.session.task.id,
             stash=True,
             allow_delete=allow_delete,
+            allow_invalid=allow_invalid,
             cluster=cluster_source(self.session),
         )
-        self.call_from_thread(self._pushed, result)
+        self.call_from_thread(self._pushed, result, allow_delete)
 
-    def _pushed(self, result: PushWorkResult) -> None:
+    def _pushed(self, result: PushWorkResult, allow_delete: bool = False) -> None:
         sync = result.sync
         text = result.report()
         if result.deleted:
@@ -420,6 +422,14 @@ class LabApp(App[None]):
             self.sync = SyncState(running=False, ok=False, text=text, summary="waiting: commit the deletion?")
             self._tree_epoch += 1
             self._confirm_deletion(result)
+            return
+        if result.refused_invalid:
+            # Checked before committing anything: the learner may push it anyway, to see Flux react.
+            self.sync = SyncState(
+                running=False, ok=False, text=text, summary="waiting: push files Flux refuses?"
+            )
+            self._tree_epoch += 1
+            self._confirm_invalid(result, allow_delete=allow_delete)
             return
         if result.ok:
             summary = {
@@ -434,6 +444,13 @@ class LabApp(App[None]):
                 # Pushed as asked, but Flux reads another branch: said in the toast, not only in the log.
                 summary += f". {sync.not_deployed}"
                 self.notify(summary, title=f"{title}: not deployed", severity="warning", timeout=15)
+            elif sync.pushed and (result.problems or result.notes):
+                # Pushed as asked (or confirmed): what Flux will do with it is said now, not only by checks.
+                said = (
+                    [f"{len(result.problems)} problem(s) Flux refuses or ignores"] if result.problems else []
+                )
+                summary += "; note: " + "; ".join([*said, *result.notes])
+                self.notify(summary, title=title, severity="warning", timeout=15)
             else:
                 self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
@@ -468,6 +485,28 @@ class LabApp(App[None]):
             f"{'it' if one else 'them'}. Commit the deletion and push it?{f' {prune}.' if prune else ''}"
         )
         self.push_screen(ConfirmDiff(title, result.deleted_diff, confirm_label="Delete and push"), answered)
+
+    def _confirm_invalid(self, result: PushWorkResult, *, allow_delete: bool = False) -> None:
+        from lab.tui.screens.confirm import ConfirmDiff
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.push_work(allow_delete=allow_delete, allow_invalid=True)
+                return
+            text = "Nothing committed or pushed: your changes are as they were. Fix the files, then p."
+            self.sync = SyncState(
+                running=False, ok=False, text=text, summary="not pushed: the files have problems"
+            )
+            self.notify(text, title="Not pushed", timeout=15)
+            self.refresh_state(fetch=False)
+
+        one = len(result.problems) == 1
+        title = (
+            f"The files about to be pushed have {'a problem' if one else f'{len(result.problems)} problems'} "
+            "Flux refuses or ignores. Push anyway, to see how Flux reacts?"
+        )
+        body = "\n".join(result.problems)
+        self.push_screen(ConfirmDiff(title, body, confirm_label="Push anyway"), answered)
 
     # --- the sandbox ------------------------------------------------------------------------------
 

@@ -888,3 +888,63 @@ def test_lab_simulate_says_what_flux_does_not_see_because_origin_lacks_it(
     (ws / "apps/staging/kustomization.yaml").write_text("# mine\n", encoding="utf-8")
     dirty = run_lab("simulate", "--dry-run", env=lab_env, cwd=ws, ok=True)
     assert "Flux reads origin, which does not have your 1 uncommitted file" in dirty.stdout
+
+
+def _break_policy(ws: Path) -> None:
+    """`semver: ge: 1.25.x`: a field Flux does not know, and no range, which the policy needs."""
+    path = ws / POLICY
+    path.write_text(path.read_text().replace("range: 1.25.x", "ge: 1.25.x"))
+
+
+def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> None:
+    """p pushed `semver: ge: 1.25.x` with only "Pushed"; the checks said why only afterwards."""
+    from lab.services.sync import push_work
+
+    ws, origin = _pushed_automation(tmp_path)
+    _break_policy(ws)
+    head = git(ws, "rev-parse", "HEAD")
+    refused = push_work(ws, stash=True)
+    assert refused.refused_invalid and refused.commit is None
+    assert refused.problems == [f"{POLICY}:11: spec.policy.semver.range is empty or missing"]
+    assert "--allow-invalid" in refused.sync.message and "\n" not in refused.sync.message
+    assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
+    assert git(ws, "status", "--porcelain") == f"M {POLICY}"
+
+    allowed = push_work(ws, stash=True, allow_invalid=True)
+    assert allowed.ok and allowed.sync.pushed, allowed.report()
+    assert allowed.problems == refused.problems
+    assert "ge: 1.25.x" in git(origin, "show", f"main:{POLICY}")
+
+
+def test_pushing_without_a_marker_is_a_note_not_a_refusal(tmp_path: Path) -> None:
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+    from lab.services.sync import NO_MARKER_NOTE, push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    generate(ws, GenerateOptions())
+    pushed = push_work(ws)
+    assert pushed.ok and pushed.sync.pushed and not pushed.problems
+    assert pushed.notes == [NO_MARKER_NOTE]
+    assert f"note: {NO_MARKER_NOTE}" in pushed.report()
+    again = push_work(ws)  # nothing outgoing: nothing to say
+    assert again.notes == [] and again.sync.outcome == "up-to-date"
+
+
+def test_cli_sync_commit_refuses_invalid_files_and_names_each_on_stderr(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    ws, origin = _pushed_automation(tmp_path)
+    _break_policy(ws)
+    head = git(ws, "rev-parse", "HEAD")
+    refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have a problem")
+    assert f"  {POLICY}:11: spec.policy.semver.range is empty or missing\n" in refused.stderr
+    assert git(origin, "rev-parse", "main") == head and git(ws, "status", "--porcelain") == f"M {POLICY}"
+
+    pushed = run_lab("sync", "--commit", "--allow-invalid", env=lab_env, cwd=ws)
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"lab: warning: {POLICY}:11: spec.policy.semver.range is empty or missing" in pushed.stderr
+    assert git(origin, "rev-parse", "main") == git(ws, "rev-parse", "HEAD") != head

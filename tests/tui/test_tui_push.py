@@ -243,3 +243,54 @@ async def test_the_origin_tab_shows_flux_commits_after_the_last_push(tmp_path: P
             timeout=30,
             describe=lambda: _text(moves),
         )
+
+
+async def test_p_asks_before_it_pushes_files_flux_refuses(tmp_path: Path) -> None:
+    """p pushed `semver: ge: 1.25.x` with only "Pushed"; the checks explained it only afterwards."""
+    session, origin = _with_automation(tmp_path)
+    ws = session.workspace
+    (ws / POLICY).write_text((ws / POLICY).read_text().replace("range: 1.25.x", "ge: 1.25.x"))
+    head = git(ws, "rev-parse", "HEAD")
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDiff)
+        assert dialog.title_text.startswith("The files about to be pushed have a problem Flux refuses")
+        assert dialog.diff == f"{POLICY}:11: spec.policy.semver.range is empty or missing"
+        assert str(dialog.query_one("#confirm").label) == "Push anyway (y)"
+        assert dialog.focused is dialog.query_one("#cancel")
+        await pilot.press("escape")  # the default: nothing is committed, the edit stays
+        await wait_until(
+            pilot, lambda: any("Nothing committed or pushed" in m for _, m in notifications(seen))
+        )
+        assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
+        assert git(ws, "status", "--porcelain") == f"M {POLICY}"
+
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: not app.sync.running and app.sync.ok, timeout=30, describe=lambda: app.sync
+        )
+    assert "ge: 1.25.x" in git(origin, "show", f"main:{POLICY}")
+
+
+async def test_p_without_a_marker_pushes_and_says_flux_has_nothing_to_update(tmp_path: Path) -> None:
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+
+    session = practice_session(tmp_path)
+    generate(session.workspace, GenerateOptions())
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: any(sev == "warning" for sev, _ in notifications(seen)), timeout=30)
+        toast = next(m for sev, m in notifications(seen) if sev == "warning")
+        assert toast.startswith("pushed to origin/main; note: no $imagepolicy marker yet"), toast
+        assert not isinstance(app.screen, ConfirmDiff)
