@@ -423,3 +423,40 @@ async def test_switching_away_from_the_tasks_policy_kind_leaves_out_its_tag_filt
         kind.value = "alphabetical"
         await pilot.pause()
         assert (pattern.value, extract.value) == ("^(?P<v>.*)$", "$v")
+
+
+async def test_an_invalid_field_says_why_under_it_and_the_preview_says_it_is_not_written(
+    tmp_path: Path,
+) -> None:
+    """Scan interval `ngnix`: the preview kept `interval: 5m0s` and the error sat below the fold of
+    a 24-row terminal, so only ctrl+s said why."""
+    session = practice_session(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        form = screen.query_one("#gen-form")
+        interval = screen.query_one("#interval", Input)
+        interval.focus()
+        await pilot.pause()
+        interval.value = ""
+        await pilot.press(*"ngnix")
+        await pilot.pause()
+        error = screen.query_one("#form-error", Static)
+        assert _text(error).startswith("✗ Scan interval: 'ngnix' does not match the CRD pattern")
+        # Right under the field, on screen where the learner types (not below the last field).
+        assert form.children.index(error) == form.children.index(interval) + 1
+        assert form.region.contains_region(error.region), (form.region, error.region)
+        stale = screen.query_one("#preview-stale", Static)
+        assert stale.display and _text(stale).startswith("not written: Scan interval: 'ngnix'")
+        assert screen.query_one("#preview", Static).has_class("-stale")
+        assert "interval: 5m0s" in _text(screen.query_one("#preview", Static))  # the last valid one
+
+        interval.value = "10m"
+        await pilot.pause()
+        assert _text(error) == "" and not stale.display
+        assert not screen.query_one("#preview", Static).has_class("-stale")
+        assert "interval: 10m0s" in _text(screen.query_one("#preview", Static))
+        # Back after the last field, where it was: a valid form looks as before.
+        assert form.children.index(error) == form.children.index(screen.query_one("#author_email")) + 1

@@ -165,6 +165,8 @@ class GenerateScreen(LabScreen):
                     yield Button("Add to files (a)", id="add", compact=True)
                     yield Static("", id="write-result", classes="muted", markup=False)
                 with VerticalScroll(id="preview-scroll"):
+                    # Shown while the form is invalid: the preview below is then the last valid one.
+                    yield Static("", id="preview-stale", classes="error-text", markup=False)
                     yield Static("", id="preview")
             with TabPane("Marker", id="marker-pane"), Vertical():
                 yield Label("", id="marker-info", classes="muted", markup=False)
@@ -277,17 +279,55 @@ class GenerateScreen(LabScreen):
                 self.query_one(f"#{bad[0]}", Input).add_class("-bad")
             error.update(f"✗ {text}")
             error.add_class("error-text")
+            # Under the field it is about, where the learner types: after the last field it sat below
+            # the fold of a 24-row terminal, and only ctrl+s said why.
+            self._place_error(bad[0] if bad is not None else None)
             self._form_error = text
+            # The last valid preview stays, dimmed, under what ctrl+s would do now: write nothing.
+            stale = self.query_one("#preview-stale", Static)
+            stale.update(
+                f"not written: {text} (ctrl+s writes nothing until it is fixed; below, dimmed: "
+                "the last valid preview)"
+            )
+            stale.display = True
+            self.query_one("#preview", Static).add_class("-stale")
             return
         self.options = opts
         self.texts = dict(texts)
         self._show_marker_info()
         error.update("")
         error.remove_class("error-text")
+        self._place_error(None)
+        self.query_one("#preview-stale", Static).display = False
+        self.query_one("#preview", Static).remove_class("-stale")
         # The task's file names (the folder would wrap the narrow pane; ctrl+s lists the full paths).
         names = (Path(name).name for name in self.files)
         combined = "".join(f"# {name}\n{text}" for name, text in zip(names, texts.values(), strict=True))
         self.query_one("#preview", Static).update(yaml_content(combined))
+
+    def _place_error(self, input_id: str | None) -> None:
+        """`#form-error` right under the field `input_id`, or (None) after the last field, where it
+        sits empty while the form is valid."""
+        form = self.query_one("#gen-form", VerticalScroll)
+        error = self.query_one("#form-error", Static)
+        anchor = self.query_one(f"#{input_id or FIELDS[-1][0]}", Input)
+        children = list(form.children)
+        if children.index(error) != children.index(anchor) + 1:
+            form.move_child(error, after=anchor)
+        if input_id is not None:
+            # Once the moved error is laid out: before, its region was the old one after the last field,
+            # and scrolling to it took the field the learner types in off screen.
+            error.call_after_refresh(self._show_error, input_id)
+
+    def _show_error(self, input_id: str) -> None:
+        """Scroll the form only when the error under the field is not all on screen, and never the
+        field's label off it (scrolled to unasked, the field the learner types in went off screen)."""
+        form = self.query_one("#gen-form", VerticalScroll)
+        error = self.query_one("#form-error", Static)
+        if form.region.contains_region(error.region):
+            return
+        form.scroll_to_widget(error, animate=False, immediate=True)
+        form.scroll_to_widget(self.query_one(f"#{input_id}-label", Label), animate=False, immediate=True)
 
     def action_form(self) -> None:
         """`f`: the cursor into the form's first field (Tab walks the others), on the Manifests tab."""
