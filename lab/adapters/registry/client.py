@@ -797,7 +797,9 @@ class RegistryClient:
                     return self._not_found(name, detail, status, code or "UNAUTHORIZED")
                 hint = "check the spelling of spec.image"
                 if creds is None:
-                    key = "https://index.docker.io/v1/" if hub else name.wire_host
+                    # Keyed by the image's registry (what the keychain looks up first), not by a mirror
+                    # standing in for it: the sandbox's registry answers for docker.io as Docker Hub does.
+                    key = "https://index.docker.io/v1/" if hub or name.is_docker_hub else name.registry
                     hint += f"; for a private image add credentials keyed {key}"
                     if lookup.near_miss:
                         hint += f" (the key {lookup.near_miss!r} in {lookup.source} is not used for it)"
