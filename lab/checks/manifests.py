@@ -37,6 +37,7 @@ from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
+    from lab.core.setters.find import Marker
     from lab.core.setters.markers import MarkerSyntax
 
 MAX_SCANNED_FILES = 500
@@ -433,14 +434,18 @@ def _marker_example(ctx: CheckContext) -> MarkerExample | None:
     return ctx.cached("manifests:marker-example", compute)
 
 
-def _image_lines(ctx: CheckContext, rel: str) -> set[int]:
+def _image_lines(ctx: CheckContext, rel: str) -> frozenset[int]:
+    """The lines of `rel`'s container image values, once per run (asked once per marker)."""
     from lab.core.marker import find_container_images
 
-    try:
-        docs = ctx.yaml_docs(rel)
-    except LabError:
-        return set()
-    return {c.line for c in find_container_images(docs)}
+    def compute() -> frozenset[int]:
+        try:
+            docs = ctx.yaml_docs(rel)
+        except LabError:
+            return frozenset()
+        return frozenset(c.line for c in find_container_images(docs))
+
+    return ctx.cached(f"manifests:image-lines:{rel}", compute)
 
 
 @check("marker.valid")
@@ -529,20 +534,33 @@ def _ignored_own_line(ctx: CheckContext, m: MarkerLine) -> str | None:
     """The fix for marker `m` when it is on a line of its own where Flux ignores it (a head or foot
     comment of a key, as `find_markers` reads it: the end of the image line beside it); None when it
     is not on a line of its own, or Flux reads it there (above a plain list item)."""
-    from lab.core.setters.find import find_markers
+    from lab.core.marker import move_to_image_line
 
     if not m.text.lstrip().startswith("#"):
         return None
-    try:
-        text = ctx.read_text(m.file)
-    except LabError:
-        text = ""
-    found = next((f for f in find_markers(text, m.file) if f.line == m.line), None)
-    if found is not None and found.applies:
+    found, beside = _found_markers(ctx, m.file)
+    if m.line in found and found[m.line].applies:
         return None
-    from lab.core.marker import image_line_beside, move_to_image_line
+    return move_to_image_line(m.line, beside(m.line) if beside else None)
 
-    return move_to_image_line(m.line, image_line_beside(text, m.line) if text else None)
+
+def _found_markers(
+    ctx: CheckContext, rel: str
+) -> tuple[dict[int, Marker], Callable[[int], int | None] | None]:
+    """`find_markers` of `rel` by line, and its image line beside a line (None: no text), once per run:
+    every marker on a line of its own asks (twice), and each whole-file pass costs a parse."""
+    from lab.core.marker import line_beside_finder
+    from lab.core.setters.find import find_markers
+
+    def compute() -> tuple[dict[int, Marker], Callable[[int], int | None] | None]:
+        try:
+            text = ctx.read_text(rel)
+        except LabError:
+            text = ""
+        found = {f.line: f for f in find_markers(text, rel)}
+        return found, line_beside_finder(text, _image_lines(ctx, rel)) if text else None
+
+    return ctx.cached(f"manifests:find-markers:{rel}", compute)
 
 
 def _marker_valid(ctx: CheckContext) -> Outcome:

@@ -9,7 +9,7 @@ line endings included, stays as it was; marking twice changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lab.core.dnsnames import DNS_SUBDOMAIN
@@ -80,20 +80,37 @@ def policy_ref_for(aset: AutomationSet, generate: Mapping[str, str], solution: s
 def image_line_beside(text: str, line: int) -> int | None:
     """The container image line next to `line` (1-based), only blank or comment lines between them:
     the value a comment on a line of its own there was meant for. None when there is none, or when
-    the file does not load."""
+    the file does not load. For many lines of one text, `image_line_finder` parses it once."""
+    return image_line_finder(text)(line)
+
+
+def image_line_finder(text: str) -> Callable[[int], int | None]:
+    """`image_line_beside` for any line of `text`, the file parsed once (an empty answer when it
+    does not load)."""
     try:
-        images = {c.line for c in find_container_images(load_all(text, "file"))}
+        images = frozenset(c.line for c in find_container_images(load_all(text, "file")))
     except LabError:
-        return None
+        images = frozenset()
+    return line_beside_finder(text, images)
+
+
+def line_beside_finder(text: str, targets: Collection[int]) -> Callable[[int], int | None]:
+    """For a line (1-based) of `text`: the nearest of the `targets` lines next to it, only blank or
+    comment lines between them (None when there is none). `text` is split once, for every line asked."""
     lines = [_body_and_eol(ln)[0] for ln in split_lines(text)]
-    found: list[int] = []
-    for step in (-1, 1):
-        n = line + step
-        while 1 <= n <= len(lines) and n not in images and lines[n - 1].strip()[:1] in ("", "#"):
-            n += step
-        if n in images:
-            found.append(n)
-    return min(found, key=lambda n: abs(n - line)) if found else None
+    wanted = frozenset(targets)
+
+    def beside(line: int) -> int | None:
+        found: list[int] = []
+        for step in (-1, 1):
+            n = line + step
+            while 1 <= n <= len(lines) and n not in wanted and lines[n - 1].strip()[:1] in ("", "#"):
+                n += step
+            if n in wanted:
+                found.append(n)
+        return min(found, key=lambda n: abs(n - line)) if found else None
+
+    return beside
 
 
 def move_to_image_line(line: int, image_line: int | None) -> str:
@@ -457,12 +474,14 @@ def _strays(text: str, lines: list[str], ref: str, image_line: int) -> tuple[int
     from lab.core.setters.find import find_markers
 
     out: list[int] = []
+    beside: Callable[[int], int | None] | None = None
     for m in find_markers(text):
         if m.applies or m.setter != ref or not 1 <= m.line <= len(lines):
             continue
         if _body_and_eol(lines[m.line - 1])[0].strip() != m.raw.strip():
             continue  # not alone on its line: other learner content stays
-        if image_line_beside(text, m.line) == image_line:
+        beside = beside or image_line_finder(text)
+        if beside(m.line) == image_line:
             out.append(m.line)
     return tuple(out)
 

@@ -169,3 +169,35 @@ def test_a_marker_on_its_own_line_names_the_image_line_it_belongs_to(where: str,
     assert (marker.why_ignored or "").endswith(
         f"move the comment to the end of the image: line, line {image} ({side} it)"
     ), marker.why_ignored
+
+
+def _own_line_markers(containers: int) -> str:
+    """A Deployment whose `containers` containers each carry their marker on a line of its own above
+    `image:` (where Flux ignores it): every marker gets a fix naming its image line."""
+    head = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+        "    spec:\n      containers:\n"
+    )
+    each = (
+        "        - name: c{i}\n"
+        '          # {{"$imagepolicy": "flux-system:nginx"}}\n'
+        "          image: nginx:1.25.{i}\n"
+    )
+    return head + "".join(each.format(i=i) for i in range(containers))
+
+
+def test_a_thousand_own_line_markers_cost_a_bounded_multiple_of_parsing_the_file() -> None:
+    """Each marker's fix names its image line; finding that line re-parsed the whole file once per
+    marker (1000 markers, 100 KB: 94 s)."""
+    from bench.bench_setters import cpu_best, libyaml_floor
+
+    text = _own_line_markers(1000)
+    found: list[object] = []
+    spent = cpu_best(lambda: found.append(find_markers(text)), runs=1)
+    floor = libyaml_floor(text.encode())
+    markers = found[0]
+    assert isinstance(markers, list) and len(markers) == 1000
+    assert markers[-1].why_ignored.endswith(f"line {text.count(chr(10))} (below it)")
+    # ~17x measured (find_markers' own parse, then one load for the image lines); a load per marker
+    # was ~20000x.
+    assert spent < 60 * floor, (spent, floor)

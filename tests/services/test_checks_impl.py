@@ -962,3 +962,32 @@ def test_a_file_flux_reads_in_part_is_explained_not_called_unparsable(practice: 
     valid = check(practice, "marker.valid").get("marker.valid")
     assert "Flux's reader stops before line 2" in valid.message and "never reads this marker" in valid.message
     assert "does not parse" not in valid.message
+
+
+def _containers_marked_on_own_lines(containers: int) -> str:
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nginx\nspec:\n  template:\n"
+        "    spec:\n      containers:\n"
+        + "".join(
+            f"        - name: c{i}\n          {MARKER}\n          image: nginx:1.25.{i}\n"
+            for i in range(containers)
+        )
+    )
+
+
+@pytest.mark.slow
+def test_marker_valid_costs_grow_linearly_with_own_line_markers(practice: Path) -> None:
+    """Each marker on a line of its own ran find_markers over the whole file, which parsed the whole
+    file once per such marker: cubic (60 containers: 32 s)."""
+    from bench.bench_setters import cpu_best
+
+    def cost(containers: int) -> float:
+        write(practice, {**FILES, DEPLOY: _containers_marked_on_own_lines(containers)})
+        outcome: list[Outcome] = []
+        spent = cpu_best(lambda: outcome.append(direct(practice, "marker.valid")), runs=1)
+        assert outcome[0].status is Status.FAIL and "is on its own line" in outcome[0].message
+        return spent
+
+    small, large = cost(20), cost(80)
+    # 4x the markers: ~4x the time, less with the fixed cost of a run (cubic was 64x).
+    assert large < 10 * small, (small, large)

@@ -59,11 +59,19 @@ def _comment_at(line: str) -> tuple[int, str]:
     return pos, line[pos:].rstrip()
 
 
-def _move(text: str, line: int) -> str:
-    """Where the comment on line `line`, a line of its own, belongs: the end of the image line beside it."""
-    from lab.core.marker import image_line_beside, move_to_image_line
+def _mover(text: str) -> Callable[[int], str]:
+    """Where the comment on a line of `text`, a line of its own, belongs: the end of the image line
+    beside it. The file is parsed for that once, on the first call (not once per marker)."""
+    from lab.core.marker import image_line_finder, move_to_image_line
 
-    return move_to_image_line(line, image_line_beside(text, line))
+    finder: list[Callable[[int], int | None]] = []
+
+    def move(line: int) -> str:
+        if not finder:
+            finder.append(image_line_finder(text))
+        return move_to_image_line(line, finder[0](line))
+
+    return move
 
 
 def _placement(
@@ -194,6 +202,7 @@ def find_markers(
     if not _LOOKS_LIKE.search(text):
         return []
     lines = text.split("\n")
+    move = _mover(text)
     parse_problem: str | None = None
     parse_hint: str | None = None
     try:
@@ -227,7 +236,7 @@ def find_markers(
             why = (
                 syntax.problem
                 if syntax and syntax.problem
-                else _placement(node, role, is_key, comment, partial(_move, text, idx + 1))
+                else _placement(node, role, is_key, comment, partial(move, idx + 1))
             )
             if node is not None and node.kind == SCALAR and not is_key:
                 value = node.value
