@@ -279,13 +279,17 @@ def mark(
     if suffix:
         field_ = _choose_part(docs, suffix, ref, file, image)
         doc = _doc_of(docs, field_)
-        return _mark_value(text, ref, doc, field_.path, field_.value, field_.label, "", file, keep_other)
+        return _mark_value(
+            text, docs, ref, doc, field_.path, field_.value, field_.label, "", file, keep_other
+        )
     images = find_container_images(docs)
     if not images:
         raise _no_container(docs, ref, file)
     chosen = _choose(images, container, file, image)
     what = f"the image of container '{chosen.name}'"
-    return _mark_value(text, ref, chosen.doc, chosen.path, chosen.image, what, chosen.name, file, keep_other)
+    return _mark_value(
+        text, docs, ref, chosen.doc, chosen.path, chosen.image, what, chosen.name, file, keep_other
+    )
 
 
 #: the setter suffix -> the shape of the field it writes (`lab.core.imageshape`)
@@ -380,6 +384,7 @@ def marker_ref_for(text: str, policy_ref: str, file: str) -> str | None:
 
 def _mark_value(
     text: str,
+    docs: list[Doc],
     ref: str,
     doc: Doc,
     path: Path_,
@@ -389,7 +394,8 @@ def _mark_value(
     file: str,
     keep_other: bool = False,
 ) -> MarkResult:
-    """The marker for `ref` at the end of the line of `doc`'s value at `path` (`what` names it in errors)."""
+    """The marker for `ref` at the end of the line of `doc`'s value at `path` (`what` names it in errors);
+    `docs` are all of `text`'s documents, `doc` among them."""
     pos: Pos | None = doc.value_pos.get(path)
     style = doc.style_of(path)
     line = pos.line if pos is not None else doc.line_of(path)
@@ -440,7 +446,7 @@ def _mark_value(
             line=pos.line,
             hint=f"left as it is; to mark it for {ref} instead, edit the line",
         )
-    strays = _strays(text, lines, ref, pos.line)
+    strays = _strays(text, docs, lines, ref, pos.line)
     if existing == ref:
         # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
         new_body = body
@@ -468,9 +474,11 @@ def moved_text(moved_from: Sequence[int]) -> str:
     )
 
 
-def _strays(text: str, lines: list[str], ref: str, image_line: int) -> tuple[int, ...]:
-    """The lines holding only a marker for `ref` on a line of their own beside `image_line`, which Flux
-    ignores (a head or foot comment of a key, never read as the value's line comment)."""
+def _strays(text: str, docs: list[Doc], lines: list[str], ref: str, value_line: int) -> tuple[int, ...]:
+    """The lines holding only a marker for `ref` on a line of their own beside `value_line` (a container's
+    image line, or the field a part marker goes on: a newTag, a Helm tag), which Flux ignores (a head or
+    foot comment of a key, never read as the value's line comment). A comment nearer another container's
+    image line belongs to that one."""
     from lab.core.setters.find import find_markers
 
     out: list[int] = []
@@ -480,8 +488,10 @@ def _strays(text: str, lines: list[str], ref: str, image_line: int) -> tuple[int
             continue
         if _body_and_eol(lines[m.line - 1])[0].strip() != m.raw.strip():
             continue  # not alone on its line: other learner content stays
-        beside = beside or image_line_finder(text)
-        if beside(m.line) == image_line:
+        if beside is None:
+            images = {c.line for c in find_container_images(docs)}
+            beside = line_beside_finder(text, images | {value_line})
+        if beside(m.line) == value_line:
             out.append(m.line)
     return tuple(out)
 

@@ -319,3 +319,17 @@ def test_mark_keeps_what_is_not_a_stray_marker_of_the_policy() -> None:
         '          ports:\n          # {"$imagepolicy": "flux-system:nginx"}\n',
     )
     assert mark(far, "flux-system:nginx").moved_from == ()  # not beside the image line
+
+
+def test_mark_moves_a_part_marker_flux_ignores_on_its_own_line_beside_its_field() -> None:
+    """A `:tag` marker on its own line above newTag was doubled, not moved: only container image
+    lines counted as the line a stray marker was meant for."""
+    tag = '# {"$imagepolicy": "flux-system:nginx:tag"}'
+    text = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n"
+        f"images:\n  - name: nginx\n    {tag}\n    newTag: 1.25.0\n"
+    )
+    result = mark(text, "flux-system:nginx:tag", file="kustomization.yaml")
+    assert result.moved_from == (7,) and result.line == 7
+    assert result.text.count(tag) == 1 and result.text.endswith(f"    newTag: 1.25.0 {tag}\n")
+    assert not mark(result.text, "flux-system:nginx:tag", file="kustomization.yaml").changed
