@@ -277,6 +277,16 @@ def mark(
     docs = load_all(text, file)
     suffix = ref.split(":")[2] if ref.count(":") == 2 else ""
     if suffix:
+        if container is not None:
+            full = ":".join(ref.split(":")[:2])
+            raise LabError(
+                f"--container picks a container's image: line; a :{suffix} marker goes on a field, "
+                "chosen by the policy's image",
+                file=file,
+                field="--container",
+                hint=f"drop --container to mark the {_KUSTOMIZE_FIELD[suffix]} (or Helm {_VALUES_FIELD[suffix]}:) "
+                f"field, or mark the image: line of container '{container}' with --policy {full}",
+            )
         field_ = _choose_part(docs, suffix, ref, file, image)
         doc = _doc_of(docs, field_)
         return _mark_value(

@@ -234,3 +234,22 @@ def test_a_marker_on_its_own_line_is_moved_not_doubled(repo: Path, lab_env: dict
         "of the image line",
     ]
     assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
+
+
+def test_container_with_a_part_marker_is_refused(repo: Path, lab_env: dict[str, str]) -> None:
+    """--container was ignored silently for ns:name:tag: the newTag was marked, exit 0."""
+    kustomization = repo / "apps" / "kustomization.yaml"
+    kustomization.write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        "  - base/nginx/deployment.yaml\nimages:\n  - name: nginx\n    newTag: 1.25.0\n"
+    )
+    before = kustomization.read_bytes()
+    args = ("mark", "apps/kustomization.yaml", "--policy", "flux-system:nginx:tag", "--container", "nosuch")
+    result = run_lab(*args, env=lab_env, cwd=repo)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert (
+        "--container picks a container's image: line; a :tag marker goes on a field, chosen by the "
+        "policy's image" in result.stderr
+    )
+    assert "hint: drop --container" in result.stderr
+    assert kustomization.read_bytes() == before
