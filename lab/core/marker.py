@@ -199,13 +199,8 @@ def _repository(image: object) -> str:
 def _choose(
     images: list[ContainerImage], container: str | None, file: str, image: str | None = None
 ) -> ContainerImage:
-    if not images:
-        raise LabError(
-            "no container with an image: line found",
-            file=file,
-            field="containers",
-            hint="mark the Deployment (or Pod template) whose containers[].image Flux should update",
-        )
+    """The one of `images` (never empty: `mark` says what a file without one takes, `_no_container`)
+    to mark: `container`'s, else the one that runs `image`, else the only one."""
     if container is not None:
         chosen = [c for c in images if c.name == container]
         if not chosen:
