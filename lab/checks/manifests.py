@@ -378,15 +378,67 @@ def _outside_update_path(ctx: CheckContext, root: str) -> Outcome | None:
     wanted = f"./{tops.pop()}" if len(tops) == 1 and all("/" in f for f in files) else "./"
     where = ", ".join(f"{m.file}:{m.line}" for m in elsewhere[:3])
     where += f" (+{len(elsewhere) - 3} more)" if len(elsewhere) > 3 else ""
+    path_line = iua.line_of("spec.update.path")
+    widen = f"set spec.update.path: {wanted} in {iua.file} (line {path_line})"
+    hint = f"{widen}, a folder that holds the marked files"
+    # A path inside the folder that would hold the markers (or a task whose solution walks a narrower
+    # one) was chosen narrow: widening it lets Flux rewrite files other folders build too (a shared
+    # base), so the markers move instead.
+    narrow = _solution_update_path(ctx, iua.file)
+    keep = (
+        root
+        if _inside(root, _norm(wanted))
+        else narrow
+        if narrow and _inside(narrow, _norm(wanted))
+        else None
+    )
+    if keep is not None:
+        tag = marker_for(_policy_ref(ctx) + ":tag")
+        move = (
+            f"the markers belong under ./{keep}, the only files Flux should write: mark the value there "
+            f"(e.g. a kustomize images: override in ./{keep}, newTag: <tag> {tag})"
+        )
+        if keep != root:
+            move = f"set spec.update.path: ./{keep} in {iua.file} (line {path_line}); {move}"
+        hint = (
+            f"{move}; or, only if Flux should rewrite every file under {wanted} (files other folders "
+            f"build too), {widen}"
+        )
     return Outcome.failed(
         f"no $imagepolicy marker under ./{root}, the path Flux walks (spec.update.path: {iua.update_path}); "
         f"the marker{'s are' if len(elsewhere) > 1 else ' is'} outside it: {where}",
         file=iua.file,
-        line=iua.line_of("spec.update.path"),
-        hint=f"set spec.update.path: {wanted} in {iua.file} (line {iua.line_of('spec.update.path')}), "
-        "a folder that holds the marked files",
+        line=path_line,
+        hint=hint,
         evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in elsewhere[:5]],
     )
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` (normalised, "" the root) is strictly inside `folder` (normalised)."""
+    return path != folder and (folder == "" or path.startswith(folder + "/"))
+
+
+def _solution_update_path(ctx: CheckContext, rel: str) -> str | None:
+    """The normalised spec.update.path of the task solution's ImageUpdateAutomation in `rel`, if any."""
+    from lab.core.yamlsafe import load_all
+
+    text = task_images(ctx).solution_text(rel)
+    if text is None:
+        return None
+    try:
+        docs = load_all(text, rel)
+    except LabError:
+        return None
+    for doc in docs:
+        data = doc.data
+        if isinstance(data, dict) and data.get("kind") == "ImageUpdateAutomation":
+            spec = data.get("spec")
+            update = spec.get("update") if isinstance(spec, dict) else None
+            path = update.get("path") if isinstance(update, dict) else None
+            if isinstance(path, str):
+                return _norm(path)
+    return None
 
 
 @dataclass(frozen=True)

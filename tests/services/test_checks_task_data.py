@@ -153,3 +153,39 @@ def test_the_downgrade_hint_names_the_tasks_range(tmp_path: Path, monkeypatch: p
     assert result.hint == (
         "a policy must not go backwards: use the task's semver range ~1.25.0, which keeps 1.25.0 or picks a newer patch"
     )
+
+
+def test_markers_in_a_shared_base_outside_a_narrow_update_path_move_not_the_path(tmp_path: Path) -> None:
+    """09b-staging with update.path ./apps/staging and the marker still in apps/base: the hint said to
+    widen the path to ./apps, letting Flux rewrite the base production builds too."""
+    from lab.sandbox.practice import init_practice_repo
+
+    ws = tmp_path / "ws"
+    init_practice_repo(ws, task="09b-staging")
+    update = ws / "clusters/dev/image-automation/image-update.yaml"
+    update.write_text(edited(update.read_text(), "path: ./\n", "path: ./apps/staging\n"))
+    # 09b-staging runs no marker.present of its own; the library check reads its data all the same.
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+    from lab.checks.manifests import marker_present
+
+    spec = load_task_checks("09b-staging")
+    ctx = CheckContext(ws, "09b-staging", offline=True, settings=spec.settings, params=spec.params)
+    result = marker_present(ctx)
+    assert result.status.value == "fail"
+    assert result.message.endswith("the marker is outside it: apps/base/shop/deployment.yaml:17")
+    assert result.hint is not None and result.hint.startswith(
+        "the markers belong under ./apps/staging, the only files Flux should write: mark the value there "
+        "(e.g. a kustomize images: override in ./apps/staging, newTag: <tag> "
+        '# {"$imagepolicy": "flux-system:shop:tag"}); or, only if Flux should rewrite every file under '
+        "./apps (files other folders build too), set spec.update.path: ./apps in "
+        "clusters/dev/image-automation/image-update.yaml (line "
+    ), result.hint
+    # A path that holds neither: the solution's narrower path is named before the shared folder.
+    update.write_text(edited(update.read_text(), "path: ./apps/staging\n", "path: ./clusters\n"))
+    ctx = CheckContext(ws, "09b-staging", offline=True, settings=spec.settings, params=spec.params)
+    hint = marker_present(ctx).hint or ""
+    assert hint.startswith(
+        "set spec.update.path: ./apps/staging in clusters/dev/image-automation/image-update.yaml (line "
+    ), hint
+    assert "; the markers belong under ./apps/staging," in hint and "set spec.update.path: ./apps in" in hint
