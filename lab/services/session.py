@@ -147,10 +147,12 @@ class TagSource:
     row: str
 
 
-def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
+def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str | None = None) -> TagSource:
     """Where the tags come from: `tags_file` (the task's bundled snapshot, or another file), else the
     registry; the sandbox's, or any registry with the snapshot standing in when it cannot be reached
-    (as `SessionTags` does). Decided here once so that the screens cannot disagree."""
+    (as `SessionTags` does). Decided here once so that the screens cannot disagree. `elsewhere`:
+    `sandbox_elsewhere(session)`, computed off the UI thread (`WorkspaceState.sandbox_elsewhere`):
+    this reads no file."""
     task = session.task
     date = snapshot_date(task)
     if tags_file is not None:
@@ -163,7 +165,6 @@ def tag_source(session: Session, tags_file: Path | None = None) -> TagSource:
             f"tags from the sandbox registry ({served}, then what you push)",
             f"the sandbox registry: {served}, newer tags as you push them",
         )
-    elsewhere = sandbox_elsewhere(session)
     if elsewhere is not None:
         return TagSource(
             f"{snapshot_note(task)} bundled with this task ({elsewhere})",
@@ -193,12 +194,18 @@ class SessionTags:
         # Only the task's bundled tags (`sandbox_elsewhere`: the running sandbox's registry, which this
         # process may be pointed at, serves another task's images).
         self.bundled = bundled
+        self.elsewhere: str | None = None
+        """`sandbox_elsewhere`, when that is why only the bundled tags are used."""
         self.used_snapshot = False
 
     @classmethod
     def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
-        """The session's tag source: the task's bundled tags when the running sandbox serves another."""
-        return cls(session.sandbox, tags_file, session.task, bundled=sandbox_elsewhere(session) is not None)
+        """The session's tag source: the task's bundled tags when the running sandbox serves another.
+        Reads the sandbox's runtime files: call it in a worker."""
+        elsewhere = sandbox_elsewhere(session)
+        tags = cls(session.sandbox, tags_file, session.task, bundled=elsewhere is not None)
+        tags.elsewhere = elsewhere
+        return tags
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
@@ -239,11 +246,10 @@ class CheckMode:
         return f"tags from {self.tags_file.name}" + ("; no cluster checks" if self.offline else "")
 
 
-def check_mode(session: Session, tags_file: Path | None = None) -> CheckMode:
+def check_mode(session: Session, tags_file: Path | None = None, elsewhere: str | None = None) -> CheckMode:
+    """`elsewhere`: `sandbox_elsewhere(session)`, computed off the UI thread (this reads no file)."""
     if session.sandbox and session.kubeconfig is None:
-        return CheckMode(
-            True, tags_file or snapshot_tags_file(session.task), session.task, sandbox_elsewhere(session)
-        )
+        return CheckMode(True, tags_file or snapshot_tags_file(session.task), session.task, elsewhere)
     return CheckMode(False, tags_file, session.task)
 
 
@@ -448,6 +454,9 @@ class WorkspaceState:
     git_error: str | None
     origin_log: tuple[CommitInfo, ...]
     sandbox_running: bool
+    sandbox_elsewhere: str | None = None
+    """`sandbox_elsewhere(session)`: why the running sandbox is not this repository's (None: it is, or
+    none runs). Read here so that the screens need not read the sandbox's files on the UI thread."""
 
 
 def origin_dir(workspace: Path, ws: Workspace | None = None) -> Path | None:
@@ -523,6 +532,7 @@ def read_state(session: Session, *, fetch: bool = True, log_size: int = 15) -> W
         git_error=git_error,
         origin_log=log,
         sandbox_running=sandbox_running(session),
+        sandbox_elsewhere=sandbox_elsewhere(session),
     )
 
 

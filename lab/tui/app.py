@@ -343,7 +343,10 @@ class LabApp(App[None]):
     def run_checks(self) -> None:
         from lab.services.session import check_mode
 
-        mode = check_mode(self.session, self.tags_file)
+        state = self.state  # the sandbox's files are read with the state, in its worker
+        mode = check_mode(
+            self.session, self.tags_file, state.sandbox_elsewhere if state is not None else None
+        )
         self.checks = replace(self.checks, running=True, error=None, mode_text=mode.describe())
         self._run_checks(mode.offline, mode.tags_file)
 

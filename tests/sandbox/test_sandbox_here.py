@@ -73,7 +73,15 @@ def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tag
     it) for library/nginx: the other task's tags, 1.25.4 pushed there included."""
     import os
 
-    from lab.services.session import Session, SessionTags, attach_sandbox, check_mode, open_task, tag_source
+    from lab.services.session import (
+        Session,
+        SessionTags,
+        attach_sandbox,
+        check_mode,
+        open_task,
+        sandbox_elsewhere,
+        tag_source,
+    )
     from lab.services.tasks import load_task
 
     with running_sandbox(default_root()) as sup:
@@ -86,8 +94,9 @@ def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tag
             exercise = open_task(course, "09b-multi")
             assert exercise.workspace != sup.paths.workspace
             why = "the sandbox serves task 09b; `lab sandbox reset --task 09b-multi` makes it serve this one"
-            assert check_mode(exercise).describe().endswith(f"snapshot ({why})")
-            assert why in tag_source(exercise).note
+            assert sandbox_elsewhere(exercise) == why
+            assert check_mode(exercise, elsewhere=why).describe().endswith(f"snapshot ({why})")
+            assert why in tag_source(exercise, elsewhere=why).note
             tags = SessionTags.of(exercise)
             nginx = tags("library/nginx", [])
             assert "1.25.4" not in nginx and "1.25.3" in nginx

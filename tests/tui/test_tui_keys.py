@@ -1284,3 +1284,48 @@ async def test_check_titles_wrap_whole_at_80_columns(tmp_path: Path) -> None:
             wrapped += len(lines) > 1
         assert wrapped, "no title of the task is longer than the column: this test tests nothing"
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key == selected
+
+
+async def test_the_running_sandbox_and_the_deployment_markers_are_read_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the running sandbox serves another task (its runtime file, lock, PID) and which markers
+    Flux ignores (parsing the Deployment) are read in workers: screens only read the result."""
+    import threading
+
+    import lab.core.setters.find as find
+    from lab.services import sandbox
+
+    on_ui: list[str] = []
+    elsewhere = sandbox.SandboxInfo(
+        workspace=tmp_path / "elsewhere", kubeconfig=tmp_path / "kubeconfig", registry="r", pid=1, task="08"
+    )
+
+    def running_info(directory: object = None) -> sandbox.SandboxInfo:
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append("running_info")
+        return elsewhere
+
+    real_find = find.find_markers
+
+    def find_markers(*args: object, **kwargs: object) -> object:
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append("find_markers")
+        return real_find(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sandbox, "running_info", running_info)
+    monkeypatch.setattr(find, "find_markers", find_markers)
+    app = lab_app(practice_session(tmp_path), tags_file=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        await pilot.pause()
+        assert "bundled with this task" in str(app.screen.query_one("#home-tags", Label).content)
+        await pilot.press("3")
+        await app.workers.wait_for_complete()
+        await pilot.press("5")
+        await pilot.pause()
+        assert "the sandbox serves task 08" in str(app.screen.query_one("#tag-source", Label).content)
+        app.run_checks()
+        assert "the sandbox serves task 08" in app.checks.mode_text
+        await app.workers.wait_for_complete()
+    assert on_ui == []

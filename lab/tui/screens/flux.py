@@ -72,11 +72,15 @@ class FluxScreen(LabScreen):
     SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset({"push_tag", "start_sandbox"})
 
     class Simulated(Message):
-        def __init__(self, results: list[SimulationResult], dry_run: bool, snapshot: bool) -> None:
+        def __init__(
+            self, results: list[SimulationResult], dry_run: bool, snapshot: bool, elsewhere: str | None = None
+        ) -> None:
             super().__init__()
             self.results = results
             self.dry_run = dry_run
             self.snapshot = snapshot
+            self.elsewhere = elsewhere
+            """`sandbox_elsewhere`, as the worker read it."""
 
     class TagPushed(Message):
         def __init__(self, added: list[str]) -> None:
@@ -95,6 +99,8 @@ class FluxScreen(LabScreen):
         self._cluster_down = False
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
+        self._elsewhere: str | None = None
+        """The `sandbox_elsewhere` the tag source note was written with."""
         #: the session is the default sandbox's (`t` publishes there); set on mount and session changes
         self._on_sandbox = False
         #: what the app last did to origin, its name, and origin's head right after it (`_show_move`)
@@ -152,6 +158,7 @@ class FluxScreen(LabScreen):
         else:
             cluster.update("asking the cluster…")  # on_screen_resume asks, now and on every return
         self.watch(self.lab, "state", self._render_origin)
+        self.watch(self.lab, "state", self._show_source_note, init=False)
         self.watch(self.lab, "sync", self._render_sync)
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.set_interval(CLUSTER_REFRESH_S, self._tick)
@@ -204,7 +211,16 @@ class FluxScreen(LabScreen):
     def _source_note(self) -> str:
         from lab.services.session import tag_source
 
-        return tag_source(self.lab.session, self.lab.tags_file).note
+        # Whether the running sandbox serves another task: read with the state, in its worker.
+        state = self.lab.state
+        self._elsewhere = state.sandbox_elsewhere if state is not None else None
+        return tag_source(self.lab.session, self.lab.tags_file, self._elsewhere).note
+
+    def _show_source_note(self) -> None:
+        # Only when that changed: a simulation's "from the snapshot (no registry reachable)" stays.
+        state = self.lab.state
+        if state is not None and state.sandbox_elsewhere != self._elsewhere:
+            self.query_one("#tag-source", Label).update(self._source_note())
 
     # --- simulate ---------------------------------------------------------------------------------
 
@@ -234,16 +250,16 @@ class FluxScreen(LabScreen):
             self.app.call_from_thread(self._status, "simulation stopped (the error is shown)")
             raise
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Simulated(results, dry_run, tags.used_snapshot))
+            self.post_message(self.Simulated(results, dry_run, tags.used_snapshot, tags.elsewhere))
 
     def on_flux_screen_simulated(self, message: Simulated) -> None:
         from lab.tui.diff import diff_content
 
         if message.snapshot:
-            from lab.services.session import sandbox_elsewhere, snapshot_note
+            from lab.services.session import snapshot_note
 
             note = snapshot_note(self.lab.session.task)
-            why = sandbox_elsewhere(self.lab.session) or "no registry reachable"
+            why = message.elsewhere or "no registry reachable"
             self.query_one("#tag-source", Label).update(f"{note} ({why})")
         policies: list[str] = []
         diffs: list[str] = []

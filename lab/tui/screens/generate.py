@@ -498,6 +498,7 @@ class GenerateScreen(LabScreen):
 
         text: str | None = None
         suffix: str | None = ""
+        ignored: tuple[int, str] | None = None
         if deployment is not None:
             try:
                 opened = open_file(self.lab.session.workspace, deployment)
@@ -508,15 +509,22 @@ class GenerateScreen(LabScreen):
                 # Parsed here, off the UI thread: which marker `m` writes (the form names the policy).
                 ref = marker_ref_for(text, "ns:name", deployment)
                 suffix = None if ref is None else ref[len("ns:name") :]
-        self.app.call_from_thread(self._paint_deployment, deployment, text, suffix)
+                ignored = _ignored_marker(text, deployment)
+        self.app.call_from_thread(self._paint_deployment, deployment, text, suffix, ignored)
 
     def _show_files(self, files: tuple[str, ...]) -> None:
         self.files = files
         self._rendered_form = None  # the preview names the files: render it again under their names
         self._refresh_preview()
 
-    def _paint_deployment(self, deployment: str | None, text: str | None, suffix: str | None = "") -> None:
-        from lab.core.setters.find import find_markers
+    def _paint_deployment(
+        self,
+        deployment: str | None,
+        text: str | None,
+        suffix: str | None = "",
+        ignored: tuple[int, str] | None = None,
+    ) -> None:
+        """`ignored`: the first marker Flux ignores, (line, why), found by the worker that read `text`."""
         from lab.core.text import escape_controls
         from lab.tui.diff import yaml_content
 
@@ -540,9 +548,8 @@ class GenerateScreen(LabScreen):
         where = f", markers on lines {', '.join(map(str, lines))}" if len(lines) > 1 else ""
         where = where or (f", marker on line {lines[0]}" if lines else ", no marker yet")
         # A marker where Flux does not read it is no marker at all: say so, and why (`lab check` does).
-        ignored = next((m for m in find_markers(text, deployment) if m.line in lines and not m.applies), None)
         if ignored is not None:
-            where += f" - Flux ignores line {ignored.line}: {escape_controls(ignored.why_ignored or '')}"
+            where += f" - Flux ignores line {ignored[0]}: {escape_controls(ignored[1])}"
         self._marker_where = f"{shown}{where}"
         self._show_marker_info()
         self.query_one("#deployment", Static).update(yaml_content(text))
@@ -632,3 +639,13 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def _ignored_marker(text: str, deployment: str) -> tuple[int, str] | None:
+    """The first `"$imagepolicy"` line of `text` whose marker Flux does not read: (line, why). Parses
+    the Deployment: call it in a worker."""
+    from lab.core.setters.find import find_markers
+
+    lines = {n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln}
+    found = next((m for m in find_markers(text, deployment) if m.line in lines and not m.applies), None)
+    return None if found is None else (found.line, found.why_ignored or "")

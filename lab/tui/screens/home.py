@@ -83,6 +83,7 @@ class HomeScreen(LabScreen):
         lab_tasks.add_column(Text("Title"), width=50, key="title")
         self.watch(self.lab, "session", self._session_changed, init=False)
         self.watch(self.lab, "state", self._show_rows)
+        self.watch(self.lab, "state", self._show_tags, init=False)
         self._load_catalogue()
 
     def _add_progress_columns(self, table: DataTable[Text]) -> None:
@@ -175,7 +176,13 @@ class HomeScreen(LabScreen):
     def _tags(self) -> str:
         from lab.services.session import tag_source
 
-        return f"tags       {tag_source(self.lab.session, self.lab.tags_file).row}"
+        # Whether the running sandbox serves another task: read with the state, in its worker.
+        state = self.lab.state
+        elsewhere = state.sandbox_elsewhere if state is not None else None
+        return f"tags       {tag_source(self.lab.session, self.lab.tags_file, elsewhere).row}"
+
+    def _show_tags(self) -> None:
+        self.query_one("#home-tags", Label).update(self._tags())
 
     def _show_rows(self) -> None:
         """PROGRESS.md's rows, as the workspace state read them (parsing is pure and quick)."""
