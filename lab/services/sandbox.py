@@ -91,8 +91,24 @@ def in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -
     info = running_info(None)
     if info is None:
         return None
-    here = (workspace if workspace is not None else Path.cwd()).resolve()
-    return info if here.is_relative_to(info.workspace.resolve()) else None
+    return info if holds(info, workspace if workspace is not None else Path.cwd()) else None
+
+
+def holds(info: SandboxInfo, workspace: Path) -> bool:
+    """`workspace` is the sandbox's practice repository, or a directory in it: the one test of "is this
+    the sandbox's repository?" (`in_workspace`, the app's `sandbox_elsewhere`, `lab why`)."""
+    return workspace.resolve().is_relative_to(info.workspace.resolve())
+
+
+def serving_registry() -> SandboxInfo | None:
+    """The running sandbox when this process's registry clients ask its registry (LAB_REGISTRY_MIRROR
+    is the sandbox's, as `use_in_workspace` or `eval "$(lab sandbox env)"` set it); else None: the
+    tags come from another registry, whatever repository this is."""
+    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
+    if not mirror:
+        return None
+    info = running_info(None)
+    return info if info is not None and mirror == info.mirror else None
 
 
 def use_in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -> SandboxInfo | None:

@@ -131,7 +131,7 @@ def sandbox_elsewhere(session: Session) -> str | None:
     if not session.sandbox or session.kubeconfig is not None:
         return None
     info = sandbox.running_info(None)
-    if info is None or info.workspace.resolve() == session.workspace.resolve():
+    if info is None or sandbox.holds(info, session.workspace):
         return None
     served = f"task {info.task}" if info.task else "the course's task"
     return (

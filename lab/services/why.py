@@ -113,12 +113,13 @@ def _newest(tags: Mapping[str, Sequence[str]] | None, task: Task) -> dict[str, t
 
 
 def _in_sandbox(workspace: Path) -> bool:
-    """The workspace is the running sandbox's practice repository (its registry follows the task's
-    dated publications, so the latest one it serves is the tags it published last)."""
+    """The tags came from the running sandbox's registry (this process asks it: not a real registry a
+    kubeconfig of the learner's goes with), and the workspace is its practice repository: its registry
+    follows the task's dated publications, so the latest one it serves is the tags it published last."""
     from lab.services import sandbox
 
-    info = sandbox.running_info(None)
-    return info is not None and info.workspace.resolve() == workspace.resolve()
+    info = sandbox.serving_registry()
+    return info is not None and sandbox.holds(info, workspace)
 
 
 def _live(kubeconfig: str | None, context: str | None, where: str) -> Live:

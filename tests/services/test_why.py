@@ -432,3 +432,31 @@ def test_no_marker_fix_names_the_tasks_policy_not_a_placeholder(
     link = next(link for link in why.explain(ws, offline=True).links if link.name == "markers")
     assert link.state == "broken" and link.fix is not None
     assert link.fix.endswith('# {"$imagepolicy": "flux-system:shop"}'), link.fix
+
+
+def test_the_newest_tags_are_the_sandboxs_only_when_its_registry_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox runs and this is its repository, but a kubeconfig of the learner's kept its registry
+    out of this process (no LAB_REGISTRY_MIRROR, or another one): the tags came from a real registry,
+    and `lab why` must not say the sandbox just published them. The app's `sandbox_elsewhere` and the
+    commands' `in_workspace` give the same answer about a directory in the repository."""
+    from lab.services import sandbox
+    from lab.services.session import Session, sandbox_elsewhere
+    from lab.services.tasks import load_task
+
+    ws = tmp_path / "gitops-lab"
+    (ws / "apps").mkdir(parents=True)
+    info = sandbox.SandboxInfo(workspace=ws, kubeconfig=tmp_path / "kc", registry="127.0.0.1:5999", pid=1)
+    monkeypatch.setattr(sandbox, "running_info", lambda directory=None: info)
+    monkeypatch.delenv("LAB_REGISTRY_MIRROR", raising=False)
+    assert not why._in_sandbox(ws)
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=registry.example.com")
+    assert not why._in_sandbox(ws)
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", info.mirror)
+    assert why._in_sandbox(ws) and why._in_sandbox(ws / "apps")
+    assert not why._in_sandbox(tmp_path)
+    session = Session(ws / "apps", load_task("09b"), sandbox=True, kubeconfig=None)
+    monkeypatch.setattr("lab.adapters.kubeconfig.kubeconfig_source", lambda kubeconfig=None: None)
+    assert sandbox.in_workspace(ws / "apps") is info
+    assert sandbox_elsewhere(session) is None
