@@ -322,3 +322,13 @@ def test_explain_with_filter_and_numbers() -> None:
     assert [v.verdict for v in why] == ["not a number", "candidate"]
     invalid, none = explain(semver("latest"), ["1.0.0"])
     assert (invalid.reason, none) == ("InvalidPolicy", [])
+
+
+def test_passed_over_says_the_policy_selects_nothing_when_it_fails() -> None:
+    """A numerical policy with a tag that is no number fails as a whole in Flux: the other tags did not
+    lose to a selected tag (there is none), and the lines say Flux's error, not "the selected None"."""
+    from lab.core.policy import passed_over
+
+    lines = passed_over(PolicySpec("numerical", "asc"), ["10", "x", "9"], ["10", "9"])
+    assert lines == ["the policy selects none of them: failed to parse invalid numeric value 'x'"], lines
+    assert not any("None" in line for line in lines)

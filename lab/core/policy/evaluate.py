@@ -218,7 +218,9 @@ def passed_over(spec: PolicySpec, stored_tags: Sequence[str], tags: Sequence[str
     line of its own; a tag Flux does not store (the exclusion list) is not one of `stored_tags` and is
     said so. `stored_tags` is what the policy chooses from (as `explain` takes it)."""
     outcome, verdicts = explain(spec, stored_tags)
-    if outcome.reason == "InvalidPolicy":
+    if outcome.reason == "InvalidPolicy" or outcome.tag is None:
+        # Nothing selected (a numerical policy with a tag that is no number fails as a whole): no tag
+        # lost to a selected one, whatever each would be on its own. Flux's own message says why.
         return [f"the policy selects none of them: {outcome.message}"]
     by_tag = {v.tag: v for v in verdicts}
     groups: dict[str, list[TagVerdict]] = {}
