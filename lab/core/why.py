@@ -726,16 +726,17 @@ def render(report: Report) -> str:
     lines = [f"lab why ({report.mode})"]
     for link in report.links:
         lines.append(f"{marks[link.state]} {link.name:<11} {link.summary}")
+        # The link's own evidence, then why the tags published last are picked or not (`_newest_tags`,
+        # last): asked whatever the link's state, and never cut off with the evidence.
+        start = next((i for i, e in enumerate(link.evidence) if e.startswith(NEWEST)), len(link.evidence))
+        own, newest = link.evidence[:start], link.evidence[start:]
         if link.state in ("broken", "unknown"):
-            lines.extend(f"    {e}" for e in link.evidence[:6])
+            lines.extend(f"    {e}" for e in own[:6])
             if link.fix:
                 lines.append(f"    fix: {link.fix}")
         else:
-            lines.extend(f"    {e}" for e in link.evidence if e.startswith("advisory"))
-        # Why the tags published last are picked or not: asked whatever the link's state.
-        newest = [e for e in link.evidence if e.startswith((NEWEST, "  "))]
-        if link.state in ("ok", "skipped"):
-            lines.extend(f"    {e}" for e in newest)
+            lines.extend(f"    {e}" for e in own if e.startswith("advisory"))
+        lines.extend(f"    {e}" for e in newest)
     lines.append("")
     lines.append(report.verdict())
     return "\n".join(lines) + "\n"

@@ -460,3 +460,25 @@ def test_the_newest_tags_are_the_sandboxs_only_when_its_registry_answers(
     monkeypatch.setattr("lab.adapters.kubeconfig.kubeconfig_source", lambda kubeconfig=None: None)
     assert sandbox.in_workspace(ws / "apps") is info
     assert sandbox_elsewhere(session) is None
+
+
+def test_the_newest_tags_of_every_policy_are_shown_whatever_the_links_state() -> None:
+    """The policy link's own evidence is cut at six lines when it is broken or unknown; the lines on
+    the tags published last come after it, one block per policy, and are all shown."""
+    from lab.core.why import NEWEST, Link, State, render
+
+    own = tuple(f"ImagePolicy flux-system/p{i}: not ready" for i in range(7))
+    newest = (
+        f"{NEWEST} of library/nginx: 1.25.4; ImagePolicy flux-system/nginx:",
+        "  1.25.4: outside range 1.24.x",
+        f"{NEWEST} of library/redis: 7.2.5; ImagePolicy flux-system/redis:",
+        "  7.2.5: outside range 7.0.x",
+    )
+    states: tuple[State, ...] = ("broken", "unknown", "ok", "skipped")
+    for state in states:
+        link = Link("policy", state, "ImagePolicy objects", (*own, *newest), fix="see the message")
+        origin = Link("origin", "unknown", "no Flux commit yet")
+        text = render(Report((link, origin), "offline"))
+        for line in newest:
+            assert f"    {line}\n" in text, (state, text)
+        assert "p6: not ready" not in text  # the link's own evidence: six lines at most
