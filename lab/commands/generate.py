@@ -92,7 +92,8 @@ def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> str | No
 
     The task's tag filter (`filter_pattern`, `filter_extract`) is written for the task's policy kind
     (an extract ordered alphabetically, say): another kind given on the command line replaces the
-    task's policy, filter included, unless the filter is given too. Returns the line that says so, or None."""
+    task's policy, filter included, unless the filter is given too; the filter is one option: either
+    flag given, the task's other half is not filled in. Returns the line that says so, or None."""
     import shlex
 
     from lab.core.manifests.generate import POLICY_KINDS
@@ -103,10 +104,15 @@ def _task_defaults(parser_args: argparse.Namespace, workspace: Path) -> str | No
     given = [kind for kind in POLICY_KINDS if getattr(parser_args, kind) is not None]
     task_kind = next((kind for kind in POLICY_KINDS if kind in generate), "semver")
     other_kind = bool(given) and given[0] != task_kind
+    # The pattern and its extract are one filter: either given on the command line, the task's whole
+    # filter gives way (the task's extract names the task's pattern's groups, not the learner's).
+    own_filter = any(getattr(parser_args, dest, None) is not None for dest in _FILTER_OPTIONS)
     dropped: list[str] = []
     for key, value in generate.items():
         dest = key.replace("-", "_")
         if not hasattr(parser_args, dest) or (dest in POLICY_KINDS and given):
+            continue
+        if own_filter and dest in _FILTER_OPTIONS:
             continue
         if getattr(parser_args, dest) is None:
             if other_kind and dest in _FILTER_OPTIONS:

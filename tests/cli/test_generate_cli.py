@@ -319,6 +319,9 @@ def test_a_policy_kind_other_than_the_tasks_leaves_out_the_tasks_tag_filter(
     )
     assert spec["filterTags"] == {"pattern": "^(?P<v>.*)$", "extract": "$v"} and not note
     assert policy_spec()[0]["filterTags"] == {"pattern": "^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "extract": "$ts"}
+    # A pattern of the learner's: the task's extract (`$ts`, a group of the task's pattern) gives way too.
+    spec, note = policy_spec("--numerical", "asc", "--filter-pattern", r"^x-(?P<n>\d+)$")
+    assert spec["filterTags"] == {"pattern": r"^x-(?P<n>\d+)$"} and not note
 
 
 def test_an_extract_naming_no_group_is_refused_before_anything_is_written(

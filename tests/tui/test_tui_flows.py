@@ -294,6 +294,13 @@ async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
         assert _text(screen.query_one("#form-error", Static)).startswith("✗ Tag filter pattern (optional): ")
         assert screen.query_one("#filter_pattern", Input).has_class("-bad")
         assert "extract: $ts" in _text(preview), "the last valid preview stays"
+        # An extract naming a group the pattern lacks: the form names its own field, not a CLI flag.
+        screen.query_one("#filter_pattern", Input).value = "^x-(?P<n>[0-9]+)$"
+        await pilot.pause()
+        error = _text(screen.query_one("#form-error", Static))
+        assert error.startswith("✗ Tag filter extract (optional) uses $ts, but "), error
+        assert "--filter-extract" not in error
+        assert screen.query_one("#filter_extract", Input).has_class("-bad")
 
 
 async def test_switching_policy_kinds_keeps_the_tasks_own_default(tmp_path: Path) -> None:

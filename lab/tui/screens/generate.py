@@ -275,7 +275,10 @@ class GenerateScreen(LabScreen):
             text = str(err)
             if bad is not None and err.field:
                 # The form's own label, not the command-line flag the generator's message names.
-                text = text.replace(f"{err.field}: ", f"{bad[1]}: ", 1)
+                # "--flag: why" and "--flag uses $x, but...": the flag as the message's subject.
+                import re
+
+                text = re.sub(rf"{re.escape(err.field)}(?=[: ])", bad[1], text, count=1)
                 self.query_one(f"#{bad[0]}", Input).add_class("-bad")
             error.update(f"✗ {text}")
             error.add_class("error-text")
