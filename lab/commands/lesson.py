@@ -28,12 +28,13 @@ def run(args: argparse.Namespace) -> int:
     # No repository needed: inside one made by `lab init --task ID` the lesson is ID's.
     named = getattr(args, "workspace", None)
     task = workspace_task(resolve_workspace(named) if named else None, args.task)
+    # Markdown's code fences (```bash) as a terminal shows commands: indented, each line whole to copy.
+    from lab.core.text import indent_code_blocks
+
     if args.hint is not None:
         if not 1 <= args.hint <= len(task.hints):
             raise UsageError(f"--hint {args.hint}: there are hints 1 to {len(task.hints)}")
         hint = task.hints[args.hint - 1]
-        from lab.core.text import indent_code_blocks
-
         print(f"Hint {args.hint} - {hint.title}\n\n{indent_code_blocks(hint.body)}")
         return 0
     if args.pitfalls:
@@ -49,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
         return 0
-    print(task.lesson, end="")
+    print(indent_code_blocks(task.lesson), end="")
     return 0

@@ -93,3 +93,14 @@ def test_generate_explains_the_5m0s_interval(tmp_path: Path, lab_env: dict[str, 
     seed = run_lab("generate", "--api", "v1beta2", "--force", env=lab_env, cwd=ws)
     assert "5m0s" not in seed.stdout
     assert "interval: 5m\n" in (ws / "clusters/dev/image-automation/image-repository.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_the_lesson_prints_its_code_blocks_as_commands_not_markdown_fences(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`lab lesson` prints the lesson as `--hint` prints a hint: the ``` fences gone, the code indented."""
+    proc = run_lab("lesson", env=lab_env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "```" not in proc.stdout
+    assert "\n    CI pushes nginx:1.25.4\n" in proc.stdout
