@@ -238,7 +238,7 @@ def _declared(task: Task) -> str:
     if cycle:
         problems.append(f"task.toml: prerequisites go round: {' -> '.join(cycle)}")
 
-    raw = read_task_toml(task.checks_file)  # its other top-level tables are the task's own settings
+    raw = read_task_toml(task.checks_file)  # a top-level key outside CHECKS_TOML_KEYS is a typo: flagged
     checks = task.checks_file.name
     unknown(raw, CHECKS_TOML_KEYS, checks)
     for number, entry in enumerate(raw.get("check", [])):

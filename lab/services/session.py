@@ -333,9 +333,6 @@ def reconcile_images(kubeconfig: str | None) -> list[str]:
 
 
 _STAMP_SKIP = {".git", ".fluxlab-cache", "node_modules", ".venv", "__pycache__"}
-#: the lab's personal state (hints revealed, unfinished quiz answers: lab.services.quiz), read by no check
-#: and written on every quiz answer: it must not make the checks look stale
-_STAMP_SKIP_FILES = (".fluxlab/session.json",)
 _STAMP_MAX_FILES = 2000
 
 
@@ -343,9 +340,12 @@ def workspace_stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     """mtime and size of the files the checks read (manifests, PROGRESS.md, the quiz record, the
     origin refs); a change means the checks are worth re-running. Cheap: stat only, bounded."""
     from lab.adapters.tree import walk_entries
+    from lab.services.quiz import SESSION_FILE, STATE_DIR
 
     root = workspace
-    skipped = {os.path.join(root, rel) for rel in _STAMP_SKIP_FILES}
+    # The lab's personal state (hints revealed, unfinished quiz answers: lab.services.quiz), read by no
+    # check and written on every quiz answer: it must not make the checks look stale.
+    skipped = {os.path.join(root, STATE_DIR, SESSION_FILE)}
     out: list[tuple[str, int, int]] = []
     for entry in walk_entries(root, skip_dirs=frozenset(_STAMP_SKIP)):
         if not entry.name.endswith((".yaml", ".yml", ".md", ".json")) or entry.is_dir(follow_symlinks=False):
