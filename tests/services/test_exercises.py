@@ -17,6 +17,7 @@ import pytest
 
 from lab.adapters.tasks import task_folder
 from lab.core.checks.model import Report, Status
+from lab.core.text import indent_code_blocks
 from lab.services.check import run_checks
 from lab.services.tasks import load_task
 from tests.support.gitutil import git
@@ -822,7 +823,8 @@ def test_init_records_the_task_and_every_command_defaults_to_it(
     report = json.loads(before.stdout)
     assert report["task"] == task and report["score"] < 100
     lesson = run_lab("lesson", env=env, cwd=repo / "apps")  # from a subdirectory too
-    assert lesson.returncode == 0 and lesson.stdout == load_task(task).lesson
+    # The task's lesson, its code blocks printed as indented commands (no ``` fences in a terminal).
+    assert lesson.returncode == 0 and lesson.stdout == indent_code_blocks(load_task(task).lesson)
 
     solved = run_lab("solve", ".", env=env, cwd=repo)
     assert solved.returncode == 0, solved.stderr
