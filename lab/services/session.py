@@ -45,7 +45,7 @@ class Session:
         if self.sandbox and self.kubeconfig is None and is_default_sandbox(self):
             return "practice repo", "no cluster needed; `lab sandbox up` adds one"
         if self.sandbox and self.kubeconfig is None:
-            return "practice repo", "no cluster needed; 5 simulates Flux: d, then c"
+            return "practice repo", "no cluster needed; on 5, c simulates Flux"
         if self.sandbox:
             return "sandbox cluster", "runs in the background; `lab sandbox down` stops it"
         return "cluster", str(self.kubeconfig)
@@ -168,7 +168,8 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
     if elsewhere is not None:
         return TagSource(
             f"{snapshot_note(task)} bundled with this task ({elsewhere})",
-            f"a {date} snapshot of {task.images_label}'s tags, bundled with this task",
+            f"the tags of {task.images_label} bundled with this task"
+            + (f" (as of {task.snapshot_date})" if task.snapshot_date else ""),
         )
     if session.sandbox:
         return TagSource(

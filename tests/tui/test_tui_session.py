@@ -87,6 +87,16 @@ def test_the_tags_are_named_by_the_tasks_own_images(tmp_path: Path) -> None:
         svc.Session(tmp_path, guard, sandbox=True, kubeconfig=None), svc.snapshot_tags_file(guard)
     )
     assert snapshot.row == "a bundled snapshot of shop's tags"
+    # An exercise beside the running sandbox (which serves another task): its own bundled tags.
+    beside = svc.Session(tmp_path, load_task("09b-multi"), sandbox=True, kubeconfig=None)
+    elsewhere = "the sandbox serves task 09b"
+    assert svc.tag_source(beside, elsewhere=elsewhere).row == (
+        "the tags of shop and 3 other images bundled with this task"
+    )
+    nginx = svc.Session(tmp_path, load_task("09b"), sandbox=True, kubeconfig=None)
+    assert svc.tag_source(nginx, elsewhere=elsewhere).row == (
+        "the tags of nginx bundled with this task (as of 2024-01-15)"
+    )
 
 
 def test_check_mode_describes_the_sessions_task(tmp_path: Path) -> None:
