@@ -265,12 +265,14 @@ def workspace_cluster(
     """The cluster that deploys `workspace`, to ask: `named` (--kubeconfig), else $KUBECONFIG, else
     ~/.kube/config, else the running sandbox when this is its repository; None when there is none."""
     from lab.adapters.kubeconfig import kubeconfig_source
+    from lab.services import sandbox
 
     found = kubeconfig_source(named)
     if found is not None:
-        return ClusterSource(found[0], f"the cluster of {found[1]}", context)
-    from lab.services import sandbox
-
+        # The app passes the sandbox's own kubeconfig by name: call it the sandbox, as without it.
+        running = sandbox.running_info(None)
+        own = running is not None and Path(found[0]).resolve() == Path(running.kubeconfig).resolve()
+        return ClusterSource(found[0], SANDBOX_WHERE if own else f"the cluster of {found[1]}", context)
     info = sandbox.in_workspace(workspace)
     return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE) if info is not None else None
 

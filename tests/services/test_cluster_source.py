@@ -213,3 +213,24 @@ def test_one_cluster_source_asks_the_cluster_once(tmp_path: Path, monkeypatch: p
     with pytest.raises(LabError):
         ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
     assert len(opened) == 2
+
+
+def test_the_sandboxs_own_kubeconfig_given_by_name_is_called_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app passes the sandbox's kubeconfig by name; `lab why` then headed its walk "live: the cluster
+    of /home/.../sandbox/kubeconfig" where, run in the sandbox's repository without it, it says "the
+    sandbox". Another kubeconfig keeps its name."""
+    from types import SimpleNamespace
+
+    from lab.services import sandbox
+    from lab.services.sync import SANDBOX_WHERE, workspace_cluster
+
+    own, other = tmp_path / "sandbox-kubeconfig", tmp_path / "kind-kubeconfig"
+    own.write_text("apiVersion: v1\nkind: Config\n")
+    other.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setattr(sandbox, "running_info", lambda directory=None: SimpleNamespace(kubeconfig=own))
+    named = workspace_cluster(tmp_path, str(own))
+    assert named is not None and (named.kubeconfig, named.where) == (str(own), SANDBOX_WHERE)
+    elsewhere = workspace_cluster(tmp_path, str(other))
+    assert elsewhere is not None and elsewhere.where == f"the cluster of {other}"
