@@ -509,7 +509,9 @@ class LabApp(App[None]):
             "Flux refuses or ignores. Push anyway, to see how Flux reacts?"
         )
         body = "\n".join(result.problems)
-        self.push_screen(ConfirmDiff(title, body, confirm_label="Push anyway"), answered)
+        self.push_screen(
+            ConfirmDiff(title, body, confirm_label="Push anyway", shows="the problems"), answered
+        )
 
     # --- the sandbox ------------------------------------------------------------------------------
 

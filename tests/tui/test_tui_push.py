@@ -263,6 +263,8 @@ async def test_p_asks_before_it_pushes_files_flux_refuses(tmp_path: Path) -> Non
         assert dialog.diff == f"{POLICY}:11: spec.policy.semver.range is empty or missing"
         assert str(dialog.query_one("#confirm").label) == "Push anyway (y)"
         assert dialog.focused is dialog.query_one("#cancel")
+        helps = [str(label.content) for label in dialog.query(".muted")]
+        assert helps == ["↓ and PageDown scroll the problems"], helps  # a list, not a diff
         await pilot.press("escape")  # the default: nothing is committed, the edit stays
         await wait_until(
             pilot, lambda: any("Nothing committed or pushed" in m for _, m in notifications(seen))

@@ -28,18 +28,21 @@ class ConfirmDiff(ModalScreen[bool]):
         Binding("up", "scroll_diff_line(-1)", "Up", show=False),
     ]
 
-    def __init__(self, title: str, diff: str, confirm_label: str = "Overwrite") -> None:
+    def __init__(
+        self, title: str, diff: str, confirm_label: str = "Overwrite", shows: str = "the diff"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.diff = diff
         self.confirm_label = confirm_label
+        self.shows = shows  # what the scrolled body is, for its one line of help
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.title_text, classes="title", markup=False)
             with VerticalScroll(id="dialog-diff"):
                 yield Static(diff_content(self.diff))
-            yield Label("↓ and PageDown scroll the diff", classes="muted")
+            yield Label(f"↓ and PageDown scroll {self.shows}", classes="muted")
             with Horizontal(id="dialog-actions"):
                 yield Button(f"{self.confirm_label} (y)", id="confirm", variant="warning", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
