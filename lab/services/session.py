@@ -187,26 +187,26 @@ class SessionTags:
     image's own list (a task with several images bundles one per image)."""
 
     def __init__(
-        self, sandbox: bool, tags_file: Path | None = None, task: Task | None = None, *, bundled: bool = False
+        self,
+        sandbox: bool,
+        tags_file: Path | None = None,
+        task: Task | None = None,
+        *,
+        elsewhere: str | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.tags_file = tags_file
         self.task = task
-        # Only the task's bundled tags (`sandbox_elsewhere`: the running sandbox's registry, which this
-        # process may be pointed at, serves another task's images).
-        self.bundled = bundled
-        self.elsewhere: str | None = None
-        """`sandbox_elsewhere`, when that is why only the bundled tags are used."""
+        # `sandbox_elsewhere`: when set, only the task's bundled tags (the running sandbox's registry,
+        # which this process may be pointed at, serves another task's images).
+        self.elsewhere = elsewhere
         self.used_snapshot = False
 
     @classmethod
     def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
         """The session's tag source: the task's bundled tags when the running sandbox serves another.
         Reads the sandbox's runtime files: call it in a worker."""
-        elsewhere = sandbox_elsewhere(session)
-        tags = cls(session.sandbox, tags_file, session.task, bundled=elsewhere is not None)
-        tags.elsewhere = elsewhere
-        return tags
+        return cls(session.sandbox, tags_file, session.task, elsewhere=sandbox_elsewhere(session))
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
@@ -214,7 +214,7 @@ class SessionTags:
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
-        if self.bundled:
+        if self.elsewhere is not None:
             self.used_snapshot = True
             return BundledTags(self.task or load_task())(image, exclusion)
         try:
