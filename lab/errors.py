@@ -57,6 +57,12 @@ class RegistryError(LabError):
     """A container registry could not be read (network, auth, rate limit, missing repository)."""
 
 
+def registry_unreachable(err: object) -> bool:
+    """A registry that could not be reached at all (no network, DNS, refused, timeout), as opposed to
+    one that answered no (401, 404, a bad name): only the first may fall back to a task's bundled tags."""
+    return getattr(err, "status", 0) == 0 and not getattr(err, "code", "")
+
+
 class ClusterError(LabError):
     """The Kubernetes API could not be reached or refused a request."""
 

@@ -1226,11 +1226,12 @@ class Workspace:
             )
         return commits
 
-    def file_history(self, ref: str, path: str, n: int = 50) -> list[str]:
-        """Shas of the last `n` commits reachable from `ref` that changed `path`, newest first."""
+    def file_history(self, refs: Sequence[str], path: str, n: int = 50) -> list[str]:
+        """Shas of the last `n` commits reachable from any of `refs` that changed `path`, newest first
+        (one `git log` for all of them)."""
         rel = _check_rel_path(path, self.root)
-        args = ["log", f"--max-count={max(0, int(n))}", "--format=%H", "--no-mailmap", _check_ref(ref)]
-        res = self._git(*args, "--", rel)
+        args = ["log", f"--max-count={max(0, int(n))}", "--format=%H", "--no-mailmap"]
+        res = self._git(*args, *(_check_ref(r) for r in refs), "--", rel)
         if res.code != 0:
             return []
         return res.out.decode("utf-8", "replace").split()

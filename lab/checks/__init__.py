@@ -107,6 +107,11 @@ def implementations(names: Iterable[str] | None = None) -> dict[str, Impl]:
     return dict(_REGISTRY)
 
 
+BUNDLED_OFFLINE = frozenset({"registry.tags", "policy.resolves"})
+"""Library check functions of kind `registry` that `--offline` still runs: without a registry they grade
+on the tags the task bundles for the image (task.toml `[[images]]`), data the lab has offline, and say so;
+for an image the task bundles nothing of they report themselves left out offline."""
+
 _PREFETCH = {"git.pushed": ("gitrepo", "prefetch"), "git.flux-commit": ("gitrepo", "prefetch_flux")}
 """Check functions whose first reads start before the checks run: name -> (module, function(ctx))."""
 

@@ -36,7 +36,7 @@ def _is_local(url: str) -> bool:
     return url.startswith(("/", "file://", "./", "../"))
 
 
-def _workspace(ctx: CheckContext) -> Workspace:
+def workspace_repo(ctx: CheckContext) -> Workspace:
     """The workspace's repository, opened once per run."""
 
     def compute() -> Workspace:
@@ -68,7 +68,7 @@ def prefetch(ctx: CheckContext) -> None:
     """What git.pushed reads first and that changes nothing (no fetch): the repository's config, the
     object reader and the status. Started in the background before the other checks' modules load,
     so that git runs on another core meanwhile (`CheckContext.in_background`)."""
-    ws = _workspace(ctx)
+    ws = workspace_repo(ctx)
     ws.rev_parse("HEAD")
     _dirty(ctx, ws)
 
@@ -78,7 +78,7 @@ def prefetch_flux(ctx: CheckContext) -> None:
     and when reading origin fetches nothing, so that it changes nothing the run would not."""
     if not ctx.offline:
         return
-    ws = _workspace(ctx)
+    ws = workspace_repo(ctx)
     if _is_local(ws.remote_url("origin")) and not ws.fetch_changes_nothing("origin"):
         return  # origin moved: the fetch stays with git.pushed, which runs only once the files exist
     origin = _origin(ctx)
@@ -96,7 +96,7 @@ def _origin(ctx: CheckContext) -> Origin:
     """The workspace and origin's branch, fetched once per run (a local bare origin even offline)."""
 
     def compute() -> Origin:
-        ws = _workspace(ctx)
+        ws = workspace_repo(ctx)
         branch = graded_branch(ctx)
         if "origin" not in ws.remotes():
             raise GitError(

@@ -59,6 +59,16 @@ class TaskChecks:
                 bound[check_id] = _bind(fn, params)
         return bound
 
+    def runs_offline(self) -> frozenset[str]:
+        """The ids whose `run` is a library function that grades on the task's bundled tags offline
+        (`lab.checks.BUNDLED_OFFLINE`); a task's own checks.py function of that name is not one."""
+        from lab.checks import BUNDLED_OFFLINE, task_implementations
+
+        own = task_implementations(self.module) if self.module is not None else {}
+        return frozenset(
+            k for k, (name, _) in self.runs.items() if name in BUNDLED_OFFLINE and name not in own
+        )
+
     def prefetch(self, ctx: CheckContext, ids: Collection[str]) -> None:
         """Start in the background what the checks `ids` read first (`lab.checks.prefetch`), before
         `implementations(ids)` loads their modules. Only for library functions the task does not override."""

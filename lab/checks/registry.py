@@ -16,12 +16,14 @@ from lab.checks.context import (
     task_images,
 )
 from lab.checks.manifests import automation_set, generated
-from lab.core.checks.model import Evidence, Outcome, Status
+from lab.core.checks.model import OFFLINE_REASON, Evidence, Outcome, Status
 from lab.core.deployed import is_older
 from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import ImagePolicy, ImageRepository
+from lab.core.policy.spec import PolicySpec
 from lab.core.record import dataclass
-from lab.errors import LabError
+from lab.core.tasks import LIVE_TAGS_HINT
+from lab.errors import LabError, registry_unreachable
 
 NOT_FOUND_CODES = frozenset({"NAME_UNKNOWN", "ImageURLInvalid"})
 
@@ -32,6 +34,9 @@ class Tags:
     stored: tuple[str, ...] = ()
     source: str = ""
     outcome: Outcome | None = None  # set when the tags could not be had
+    unreachable: str = ""  # why the bundled tags stand in for a registry that could not be reached
+    error: str = ""  # that registry's error
+    bundled: bool = False  # the task's own tags of the image (task.toml [[images]])
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
@@ -58,16 +63,25 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
     return Tags(repo, tuple(stored), f"tags file {path.name}")
 
 
-def _from_registry(repo: ImageRepository) -> Tags:
+def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     from lab.adapters.registry import RegistryClient
     from lab.core.scan import DEFAULT_EXCLUSION
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
     with RegistryClient() as client:
         result = client.scan(repo.image, exclusions, check=False)
+        try:
+            where = client.parse(repo.image).where
+        except LabError:
+            where = "the registry"
     if result.ready:
         return Tags(repo, result.tags, result.canonical_name or repo.image)
     err = result.error
+    if err is not None and registry_unreachable(err):
+        # As `lab simulate` does (`unreachable_origin`): the task's bundled tags stand in, and say so.
+        bundled = _from_bundled(ctx, repo, unreachable=(where, err.message))
+        if bundled is not None:
+            return bundled
     code = str(getattr(err, "code", "") or result.reason)
     status = int(getattr(err, "status", 0) or 0)
     message = err.message if err is not None else result.message
@@ -114,26 +128,54 @@ def _tags(ctx: CheckContext) -> Tags:
             return Tags(
                 None, outcome=Outcome.failed("no ImageRepository to scan", hint="see image-repository.valid")
             )
-        return _from_file(ctx, repo) if ctx.tags_file is not None else _from_registry(repo)
+        if ctx.tags_file is not None:
+            return _from_file(ctx, repo)
+        if not ctx.offline:
+            return _from_registry(ctx, repo)
+        # Offline the task's bundled tags are the data the lab has; an image it bundles nothing of is
+        # left out, as the registry checks were before.
+        bundled = _from_bundled(ctx, repo)
+        if bundled is None:
+            return Tags(
+                repo,
+                outcome=Outcome.make(
+                    Status.SKIPPED,
+                    f"{OFFLINE_REASON}: the registry is not asked offline, and task {ctx.task} bundles no "
+                    f"tags of {repo.image}",
+                    hint="run `lab check` without --offline, or pass the image's tags with --tags-file F",
+                ),
+            )
+        return bundled
 
     return ctx.cached("registry:tags", compute)
 
 
-def _from_bundled(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
-    """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none."""
+def _from_bundled(
+    ctx: CheckContext, repo: ImageRepository, *, unreachable: tuple[str, str] | None = None
+) -> Tags | None:
+    """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none.
+    `unreachable`: (where, error) of the registry that could not be reached, which the source then names."""
     from lab.adapters.tagsfile import read_tags
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
+    from lab.core.tasks import snapshot_words, unreachable_origin
 
     task = task_images(ctx)
     image = task.find(repo.image)
     if image is None or not task.file(image.tags).is_file():
         return None
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
+    path = task.file(image.tags)
     try:
-        stored = store_tags(read_tags(task.file(image.tags)), exclusions)
+        stored = store_tags(read_tags(path), exclusions)
     except LabError as err:
         return Tags(repo, outcome=Outcome.failed(err.message, file=repo.file, hint=err.hint))
-    return Tags(repo, tuple(stored), f"the task's tags of {image.name}")
+    when = f", a {image.snapshot} snapshot" if image.snapshot else ""
+    source = f"the tags bundled with task {ctx.task} ({path.name}{when})"
+    if unreachable is None:
+        return Tags(repo, tuple(stored), source, bundled=True)
+    where, error = unreachable
+    note = unreachable_origin(snapshot_words(image), len(stored), path.name, where)
+    return Tags(repo, tuple(stored), source, unreachable=note, error=error, bundled=True)
 
 
 def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
@@ -151,7 +193,7 @@ def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
             repo.image, scanned=first.image if first else None, tags_file=ctx.tags_file is not None
         )
         if origin == "registry":
-            return _from_registry(repo)
+            return _from_registry(ctx, repo)
         return _from_file(ctx, repo) if origin == "tags file" else _from_bundled(ctx, repo)
 
     return ctx.cached(f"registry:tags:{repo.namespace}/{repo.name}", compute)
@@ -172,10 +214,14 @@ def registry_tags(ctx: CheckContext) -> Outcome:
             hint=f"{spelling_hint(repo.image)}; check spec.exclusionList too",
         )
     shown = ", ".join(tags.stored[:5])
-    return Outcome.passed(
-        f"{len(tags.stored)} tags for {repo.image} from {tags.source}",
-        evidence=[Evidence("registry", tags.source, f"first stored: {shown}")],
-    )
+    evidence = [Evidence("registry", tags.source, f"first stored: {shown}")]
+    if tags.unreachable:
+        # What `lab simulate` does with the same registry (`unreachable_origin`), and where live tags are.
+        return Outcome.passed(
+            f"{tags.unreachable}; {LIVE_TAGS_HINT}",
+            evidence=[*evidence, Evidence("registry", repo.image, tags.error)],
+        )
+    return Outcome.passed(f"{len(tags.stored)} tags for {repo.image} from {tags.source}", evidence=evidence)
 
 
 def _policies(ctx: CheckContext) -> list[ImagePolicy]:
@@ -292,7 +338,11 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             file=policy.file,
             line=policy.line_of("spec.policy"),
         )
-    text = f"ImagePolicy {policy.name} selects {outcome.tag} from {outcome.considered} candidate tags"
+    expected = expect_tags.get(policy.name, ctx.optional_str_param("expect_tag"))
+    live = _live_pick(ctx, policy, tags, outcome.tag, expected)
+    if live.status != Status.PASS:
+        return live
+    text = live.message
     future = _future_note(ctx, tags, policy, outcome.tag)
     if future:
         text += f"; {future}"
@@ -347,17 +397,73 @@ def _missed_pick(ctx: CheckContext, policy: ImagePolicy, tags: Tags, expected: s
     repo = tags.repository
     if expected is None or policy.policy is None or repo is None:
         return None
-    bundled = _from_bundled(ctx, repo)
-    judged = bundled if bundled is not None and bundled.outcome is None else tags
+    judged = _judged(ctx, tags)
     missed = pick_mismatch(policy.policy, judged.stored, expected)
     if missed is None:
         return None
+    whose = f"task {ctx.task}'s bundled tags" if judged.bundled else f"the tags of {repo.image}"
     spec = policy.policy
     return Outcome.failed(
-        f"ImagePolicy {policy.name} selects {missed.chosen or 'nothing'} from the tags of {repo.image}, the "
+        f"ImagePolicy {policy.name} selects {missed.chosen or 'nothing'} from {whose}, the "
         f"task expects {expected}: {missed.why}",
         hint=missed.fix,
         evidence=[Evidence("policy", f"{policy.ref} {spec.kind} {spec.value}", judged.source)],
+        file=policy.file,
+        line=policy.line_of("spec.filterTags.pattern" if spec.filter_pattern else "spec.policy"),
+    )
+
+
+def _judged(ctx: CheckContext, tags: Tags) -> Tags:
+    """The tags an expectation (`expect_tag`, `expect_tags`) is judged on: the task's bundled tags of the
+    image when it has them (the author wrote the expectation for them), else `tags`."""
+    if tags.repository is None:
+        return tags
+    bundled = _from_bundled(ctx, tags.repository)
+    if bundled is None or bundled.outcome is not None or bundled.stored == tags.stored:
+        return tags
+    return bundled
+
+
+def _task_policy(ctx: CheckContext) -> PolicySpec:
+    """The task's own policy (task.toml `[generate]`, what `lab generate` writes), with its filter."""
+    options = generated(ctx)
+    return replace(
+        options.policy, filter_pattern=options.filter_pattern, filter_extract=options.filter_extract
+    )
+
+
+def _live_pick(
+    ctx: CheckContext, policy: ImagePolicy, tags: Tags, picked: str, expected: str | None
+) -> Outcome:
+    """What `policy` selects, said with the tags it was judged on. An expectation is judged on the task's
+    bundled tags (`_missed_pick`); when the tags now (the registry, a sandbox that published newer builds,
+    `--tags-file`) are others, the pick on them is reported too, and judged against what the task's own
+    policy selects from them when that policy picks the expected tag from the bundled ones: "the highest
+    build" is a rule, and the task's policy is its data."""
+    from lab.core.policy.evaluate import resolve
+
+    assert policy.policy is not None
+    here = f"ImagePolicy {policy.name} selects {picked} from {tags.source}"
+    if expected is None:
+        return Outcome.passed(here)
+    judged = _judged(ctx, tags)
+    if judged is tags:
+        return Outcome.passed(f"{here}, the tag the task expects")
+    said = f"ImagePolicy {policy.name} selects {expected} from {judged.source}, as the task expects"
+    reference = _task_policy(ctx)
+    if resolve(reference, judged.stored).tag != expected:
+        return Outcome.passed(f"{said}; from {tags.source} it selects {picked}")
+    theirs = resolve(reference, tags.stored).tag
+    if theirs == picked:
+        return Outcome.passed(f"{said}; from {tags.source} it selects {picked}, as the task's policy does")
+    words = f"{reference.kind} {reference.value}" + (
+        f" on {reference.filter_pattern}" if reference.filter_pattern else ""
+    )
+    spec = policy.policy
+    return Outcome.failed(
+        f"ImagePolicy {policy.name} selects {picked} from {tags.source}, where the task's policy ({words}) "
+        f"selects {theirs or 'nothing'} (from the task's bundled tags both select {expected})",
+        evidence=[Evidence("policy", f"{policy.ref} {spec.kind} {spec.value}", tags.source)],
         file=policy.file,
         line=policy.line_of("spec.filterTags.pattern" if spec.filter_pattern else "spec.policy"),
     )
@@ -393,18 +499,17 @@ def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
         except LabError:
             pass
     try:
-        from lab.adapters.git import open_workspace
+        from lab.checks.gitrepo import workspace_repo
 
-        ws = open_workspace(ctx.workspace, untrusted=ctx.untrusted)
-        for head in ("HEAD", f"refs/remotes/origin/{graded_branch(ctx)}"):
-            if ws.rev_parse(head) is None:
+        # The git checks' repository and object reader: offline too this check runs with them.
+        ws = workspace_repo(ctx)
+        heads = [h for h in ("HEAD", f"refs/remotes/origin/{graded_branch(ctx)}") if ws.rev_parse(h)]
+        for sha in ws.file_history(heads, deployment_file(ctx), n=60) if heads else []:
+            raw = ws.show_file(sha, deployment_file(ctx))
+            if raw is None:
                 continue
-            for sha in ws.file_history(head, deployment_file(ctx), n=30):
-                raw = ws.show_file(sha, deployment_file(ctx))
-                if raw is None:
-                    continue
-                for tag in marked_tags(raw.decode("utf-8", "replace"), ref):
-                    seen.append((tag, f"{deployment_file(ctx)} at {sha[:7]}"))
+            for tag in marked_tags(raw.decode("utf-8", "replace"), ref):
+                seen.append((tag, f"{deployment_file(ctx)} at {sha[:7]}"))
     except (GitError, LabError):
         pass
     newest = newest_version([t for t, _ in seen])

@@ -110,6 +110,31 @@ def course_after(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> tuple[str, st
     return None
 
 
+LIVE_TAGS_HINT = "live tags: lab sandbox up serves the task's images, or --tags-file F"
+"""Where a learner gets live tags of an image the task bundles, whatever its registry (Docker Hub or the
+task's own ghcr.io image): said wherever the bundled tags stand in for a registry."""
+
+
+def snapshot_words(found: TaskImage) -> str:
+    """What the bundled tags of `found` are, for a learner: "the lab's snapshot of Docker Hub's
+    library/nginx as of 2024-06-01"."""
+    from lab.core.imagename import ImageNameError, parse_image
+
+    when = f" as of {found.snapshot}" if found.snapshot else ""
+    try:
+        hub = "Docker Hub's " if parse_image(found.name).is_docker_hub else ""
+    except ImageNameError:
+        hub = ""
+    return f"the lab's snapshot of {hub}{found.name}{when}"
+
+
+def unreachable_origin(what: str, count: int, file: str, where: str, error: str = "") -> str:
+    """Where the tags came from when `where` (a registry) could not be reached and the task's bundled
+    tags (`what`, `snapshot_words`) stood in: the one wording of `lab simulate` and `lab check`."""
+    why = f" ({error})" if error else ""
+    return f"{what} ({count} tags, {file}), as {where} cannot be reached{why}"
+
+
 def find_image(images: tuple[TaskImage, ...], name: str) -> TaskImage | None:
     from lab.core.imagename import canonical_or_written
 

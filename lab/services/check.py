@@ -116,9 +116,12 @@ def run_checks(
         params=dict(spec.params),
     )
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
+    # Offline, the registry checks that can grade on the task's bundled tags still run (an author proves
+    # a task with `lab check --offline`: its expected pick must be graded there).
+    runs_offline = spec.runs_offline() if "registry" in excluded else frozenset()
     try:
         # Checks of an excluded kind are never called: their modules (cluster client...) need not load.
-        ids = [d.id for d in defs if d.kind not in excluded]
+        ids = [d.id for d in defs if d.kind not in excluded or d.id in runs_offline]
         # Threads help checks that wait on a registry or a cluster; the others hold the GIL (git runs
         # in its own process, started by `prefetch`), and four of them contending for it cost ~10 ms
         # of a 120 ms `lab check --offline` over one thread.
@@ -137,6 +140,7 @@ def run_checks(
                 ctx,
                 timeout_s=watch_timeout_s,
                 excluded_kinds=excluded,
+                runs_offline=runs_offline,
                 max_workers=max_workers,
                 on_round=on_round,
                 reraise=reraise,
@@ -147,6 +151,7 @@ def run_checks(
                 impls,
                 ctx,
                 excluded_kinds=excluded,
+                runs_offline=runs_offline,
                 max_workers=max_workers,
                 reraise=reraise,
                 on_result=on_result,
@@ -160,7 +165,15 @@ def run_checks(
             if done.written:
                 extra["progress_updated"] = str(done.path)
             keep = {r.id: r for r in results if not is_progress(r)}
-            results = runner.run(defs, impls, ctx, excluded_kinds=excluded, keep=keep, reraise=reraise)
+            results = runner.run(
+                defs,
+                impls,
+                ctx,
+                excluded_kinds=excluded,
+                runs_offline=runs_offline,
+                keep=keep,
+                reraise=reraise,
+            )
     finally:
         ctx.close()
     return Report(

@@ -13,8 +13,9 @@ from pathlib import Path
 from lab.adapters.automation import run_automations
 from lab.core.reconcile import PolicyResolution, SimulationResult, TagSource, resolve_policies
 from lab.core.refs import Change, split_reference
+from lab.core.tasks import LIVE_TAGS_HINT, unreachable_origin
 from lab.core.tasktexts import Task
-from lab.errors import LabError
+from lab.errors import LabError, registry_unreachable
 
 __all__ = [
     "BundledTags",
@@ -96,26 +97,14 @@ def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] |
     ("a snapshot of ... as of <date>"), or None. `nginx`, `library/nginx` and `docker.io/library/nginx`
     are one repository (Flux normalises them)."""
     from lab.adapters.tasks import load_task
+    from lab.core.tasks import snapshot_words
 
     the_task = task or load_task()
     found = the_task.image(image)
     if found is None:
         return None
-    from lab.core.imagename import ImageNameError, parse_image
-
     path = the_task.image_file(found.tags)
-    when = f" as of {found.snapshot}" if found.snapshot else ""
-    try:
-        hub = "Docker Hub's " if parse_image(found.name).is_docker_hub else ""
-    except ImageNameError:
-        hub = ""
-    return (path, f"the lab's snapshot of {hub}{found.name}{when}") if path.is_file() else None
-
-
-def registry_unreachable(err: Exception) -> bool:
-    """A registry that could not be reached at all (no network, DNS, refused, timeout), as opposed to
-    one that answered no (401, 404, a bad name): only the first may fall back to the snapshot."""
-    return getattr(err, "status", 0) == 0 and not getattr(err, "code", "")
+    return (path, snapshot_words(found)) if path.is_file() else None
 
 
 class ProvenancedTags:
@@ -151,13 +140,7 @@ class ProvenancedTags:
             self.origins[image] = f"tags file {self.tags_file} ({len(tags)} tags after exclusions)"
             return tags
         with RegistryClient(docker_config=self.docker_config) as client:
-            name = client.parse(image)
-            if name.mirrored:
-                where = f"registry {name.wire_host} (LAB_REGISTRY_MIRROR sends {name.registry} there)"
-            elif name.talks_to_docker_hub:
-                where = f"Docker Hub ({name.wire_host})"
-            else:
-                where = f"registry {name.wire_host}"
+            where = client.parse(image).where
             try:
                 tags = list(client.scan(image, exclusion).tags)
             except RegistryError as err:
@@ -172,8 +155,7 @@ class ProvenancedTags:
                 tags = tags_from_file(snapshot)(image, exclusion)
                 self.stale[image] = (tags, what)
                 self.origins[image] = (
-                    f"{what} ({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
-                    'for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"'
+                    f"{unreachable_origin(what, len(tags), snapshot.name, where, err.message)}; {LIVE_TAGS_HINT}"
                 )
                 return tags
         self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"

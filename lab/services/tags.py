@@ -40,9 +40,9 @@ def bundled_fallback(
     from lab.adapters.tagsfile import read_tags
     from lab.adapters.tasks import catalogue, load_task
     from lab.core.scan import store_tags
-    from lab.errors import LabError
+    from lab.errors import LabError, registry_unreachable
     from lab.services.session import recorded_task_here
-    from lab.services.simulate import bundled_snapshot, registry_unreachable
+    from lab.services.simulate import bundled_snapshot
 
     if not registry_unreachable(err):
         return None

@@ -30,7 +30,7 @@ def test_starter_text_offline(lab_env: dict[str, str], practice: Path) -> None:
     out = proc.stdout
     assert "\x1b[" not in out
     assert "Start with repo.files: missing in clusters/dev/image-automation/" in out
-    assert "Score 0/67" in out
+    assert "Score 0/79" in out
     assert "(blocked by repo.files)" in out and "(offline)" in out
 
 
@@ -38,7 +38,7 @@ def test_starter_json_reasons(lab_env: dict[str, str], practice: Path) -> None:
     proc = run_lab("check", "--workspace", str(practice), "--offline", "--format", "json", env=lab_env)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
-    assert (data["task"], data["score"], data["max_score"]) == ("09b", 0, 67)
+    assert (data["task"], data["score"], data["max_score"]) == ("09b", 0, 79)
     checks = {c["id"]: c for c in data["checks"]}
     assert len(checks) == 17
     assert checks["repo.files"]["status"] == "fail"
@@ -48,9 +48,12 @@ def test_starter_json_reasons(lab_env: dict[str, str], practice: Path) -> None:
         "image-update.valid",
         "sync.included",
         "git.pushed",
+        # Offline the registry checks grade on the task's bundled tags: counted, and blocked here.
+        "registry.tags",
+        "policy.resolves",
     ):
         assert checks[cid]["status"] == "skipped" and checks[cid]["blocked_by"] == "repo.files", cid
-    for cid in ("registry.tags", "policy.resolves", "cluster.controllers", "cluster.image-update"):
+    for cid in ("cluster.controllers", "cluster.image-update"):
         assert checks[cid]["status"] == "skipped" and checks[cid]["blocked_by"] is None
         assert checks[cid]["message"].startswith("offline"), cid
     assert checks["progress.updated"]["status"] == "fail"
@@ -121,16 +124,16 @@ def test_github_format_writes_summary_and_reporter_output(
     proc = run_lab("check", "-w", str(practice), "--offline", "--format", "github", env=env)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0] == "::notice title=Autograding complete::Points 0/67"
+    assert lines[0] == "::notice title=Autograding complete::Points 0/79"
     assert any(
         line.startswith("::error file=clusters/dev/image-automation/image-repository.yaml,title=repo.files::")
         for line in lines
     )
-    assert summary.read_text().startswith("## fluxlab: task 09b - 0/67 points")
+    assert summary.read_text().startswith("## fluxlab: task 09b - 0/79 points")
     runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert "repoFiles" in runners and "clusterControllers" not in runners  # offline: left out
     data = [json.loads(base64.b64decode(v)) for v in runners.values()]
-    assert sum(d["max_score"] for d in data) == 67 and {d["status"] for d in data} == {"fail"}
+    assert sum(d["max_score"] for d in data) == 79 and {d["status"] for d in data} == {"fail"}
 
 
 def test_classroom_format_exits_zero(lab_env: dict[str, str], practice: Path, tmp_path: Path) -> None:
@@ -145,7 +148,7 @@ def test_classroom_format_exits_zero(lab_env: dict[str, str], practice: Path, tm
         env={**lab_env, "GITHUB_OUTPUT": str(output)},
     )
     assert proc.returncode == 0
-    assert "Score 0/67" in proc.stdout
+    assert "Score 0/79" in proc.stdout
     assert output.read_text().startswith("repoFiles=")
 
 

@@ -72,8 +72,10 @@ NEVER_OFFLINE = (
 )
 # On a solved repository in step with origin: the config (hardening; it also shows git accepts the
 # repository), one object reader, one status for every path the git checks ask about, and the search
-# for Flux's commit. No `rev-parse --git-dir`, no history walk for ahead/behind (local == origin).
-OFFLINE_GIT = ["config", "cat-file", "status", "log"]
+# for Flux's commit, and one history of the marked file (policy.resolves, which grades offline on the
+# task's bundled tags, looks for a downgrade). No `rev-parse --git-dir`, no history walk for
+# ahead/behind (local == origin).
+OFFLINE_GIT = ["config", "cat-file", "status", "log", "log"]
 
 
 def _probe(repo: Path) -> dict[str, object]:

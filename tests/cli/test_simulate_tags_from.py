@@ -81,3 +81,25 @@ def test_a_registry_that_answers_no_is_not_masked_by_the_snapshot(
         proc = run_lab("simulate", "-w", str(solved), env=env)
     assert "snapshot" not in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_check_and_simulate_agree_when_the_registry_cannot_be_reached(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """One implementation for both: the task's bundled tags stand in, said in the same words, with
+    where live tags come from (the sandbox serves the task's images, or --tags-file)."""
+    port = _dead_port()
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{port}"}
+    sim = run_lab("simulate", "-w", str(solved), "--json", "--dry-run", env=env)
+    assert sim.returncode == 0, sim.stderr
+    where = json.loads(sim.stdout)[0]["tags_from"]["library/nginx"]
+    chk = run_lab("check", "-w", str(solved), "--only", "policy.resolves", "--format", "json", env=env)
+    checks = {c["id"]: c for c in json.loads(chk.stdout)["checks"]}
+    tags = checks["registry.tags"]
+    assert tags["status"] == "pass", tags
+    # The same words but simulate's error detail (the check keeps that in its evidence).
+    before, after = tags["message"].split(" cannot be reached")
+    assert before.startswith("the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15 (")
+    assert where.startswith(before + " cannot be reached") and where.endswith(after), (tags, where)
+    assert "lab sandbox up serves the task's images" in after and "--tags-file F" in after
+    assert checks["policy.resolves"]["status"] == "pass", checks["policy.resolves"]

@@ -625,8 +625,10 @@ def test_an_image_the_tasks_registry_does_not_serve_fails_where_that_registry_is
 
 @pytest.mark.slow
 def test_unreachable_registry_is_error_not_fail(practice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For an image the task bundles no tags of (the bundled ones stand in for the others, as in
+    `lab simulate`)."""
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:9")
-    write(practice, FILES)
+    write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/busybox")})
     rep = check(practice, "policy.resolves", offline=False)
     assert rep.get("registry.tags").status is Status.ERROR
     assert rep.get("registry.tags").message.startswith("could not check")

@@ -189,3 +189,55 @@ def test_markers_in_a_shared_base_outside_a_narrow_update_path_move_not_the_path
         "set spec.update.path: ./apps/staging in clusters/dev/image-automation/image-update.yaml (line "
     ), hint
     assert "; the markers belong under ./apps/staging," in hint and "set spec.update.path: ./apps in" in hint
+
+
+def test_offline_the_policy_is_judged_on_the_tasks_bundled_tags(authors: Path, tmp_path: Path) -> None:
+    """`lab check --offline` is how an author proves a task: the bundled tags are data the lab has
+    offline, so the pick the task expects is graded without a registry (and the message says on what)."""
+    ws = _solved(tmp_path / "ws", "t-alpha")
+    checks = {r.id: r for r in run_checks(ws, task="t-alpha", offline=True).checks}
+    assert checks["registry.tags"].status.value == "pass", checks["registry.tags"].message
+    assert "bundled with task t-alpha" in checks["registry.tags"].message
+    assert checks["policy.resolves"].status.value == "pass", checks["policy.resolves"].message
+    assert "bundled with task t-alpha" in checks["policy.resolves"].message
+    _set_pattern(ws, UNANCHORED)
+    result = {r.id: r for r in run_checks(ws, task="t-alpha", offline=True).checks}["policy.resolves"]
+    assert result.status.value == "fail", result.message
+    assert result.message.startswith(
+        "ImagePolicy api selects fix-main-5a4b3c2-20240229081500 from task t-alpha's bundled tags, "
+    )
+    # The cluster is still left out offline; an image the task bundles nothing of is not asked.
+    cluster = [r for r in run_checks(ws, task="t-alpha", offline=True).checks if r.kind == "cluster"]
+    assert all(r.excluded for r in cluster)
+    repo = ws / "clusters/dev/image-automation/image-repository.yaml"
+    repo.write_text(edited(repo.read_text(), "ghcr.io/acme/api", "ghcr.io/acme/other"))
+    other = {r.id: r for r in run_checks(ws, task="t-alpha", offline=True).checks}
+    assert other["registry.tags"].excluded and other["registry.tags"].message.startswith("offline")
+    assert other["policy.resolves"].excluded
+
+
+def test_the_expected_pick_is_judged_on_the_bundled_tags_and_the_live_pick_by_the_tasks_policy(
+    authors: Path, tmp_path: Path
+) -> None:
+    """`expect_tag` names the pick on the task's bundled tags; on other tags (a registry that published
+    newer builds, `--tags-file`) the message says both picks, and the live one must be what the task's
+    own policy ([generate]) selects from them - a pattern that lets a release candidate in fails there."""
+    ws = _solved(tmp_path / "ws", "t-alpha")
+    newer = tmp_path / "newer.txt"
+    bundled = (authors / "registry" / "api-tags.txt").read_text()
+    newer.write_text(bundled + "main-aaaaaaa-20240301000000\nmain-bbbbbbb-20240302000000-rc\n")
+    result = _checks(ws, "t-alpha", newer)["policy.resolves"]
+    assert result.status.value == "pass", result.message
+    assert result.message.startswith(
+        "ImagePolicy api selects main-4b5c6d7-20240227093000 from the tags bundled with task t-alpha "
+        "(api-tags.txt, a 2024-03-01 snapshot), as the task expects; from tags file newer.txt it selects "
+        "main-aaaaaaa-20240301000000, as the task's policy does"
+    ), result.message
+    _set_pattern(ws, "pattern: ^main-[a-f0-9]+-(?P<ts>[0-9]{14})(-rc)?$")
+    result = _checks(ws, "t-alpha", newer)["policy.resolves"]
+    assert result.status.value == "fail", result.message
+    assert result.message == (
+        "ImagePolicy api selects main-bbbbbbb-20240302000000-rc from tags file newer.txt, where the task's "
+        "policy (alphabetical asc on ^main-[a-f0-9]+-(?P<ts>[0-9]{14})$) selects main-aaaaaaa-20240301000000 "
+        "(from the task's bundled tags both select main-4b5c6d7-20240227093000)"
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from lab.adapters.registry.auth import Credentials
 from lab.adapters.registry.client import (
     DEFAULT_EXCLUSION,
-    MIRROR_ENV,
     RegistryAPIError,
     RegistryClient,
     ScanResult,
@@ -18,7 +17,7 @@ from lab.adapters.registry.client import (
     tags_revision,
 )
 from lab.adapters.registry.dockerconfig import DockerConfig, Keychain, credentials_from_dockerconfigjson
-from lab.adapters.registry.names import ImageName, ImageNameError, parse_image
+from lab.adapters.registry.names import MIRROR_ENV, ImageName, ImageNameError, parse_image
 
 __all__ = [
     "DEFAULT_EXCLUSION",

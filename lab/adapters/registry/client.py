@@ -44,6 +44,7 @@ from lab.adapters.registry.dockerconfig import CredentialLookup, DockerConfig, K
 from lab.adapters.registry.names import (
     DOCKER_HUB,
     DOCKER_HUB_DAEMON_HOST,
+    MIRROR_ENV,
     TAG_RE,
     ImageName,
     ImageNameError,
@@ -54,7 +55,6 @@ from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, latest_tags, scan_revision, store_tags
 from lab.errors import LabError, RegistryError
 
-MIRROR_ENV = "LAB_REGISTRY_MIRROR"
 #: Set with MIRROR_ENV by `lab sandbox env` (and the app attached to the sandbox): the mirror is the sandbox's.
 SANDBOX_ENV = "LAB_SANDBOX_WORKSPACE"
 MANIFEST_ACCEPT = ", ".join(
@@ -492,7 +492,7 @@ class RegistryClient:
         the learner's host and port are only worth checking when the request went to them."""
         if who == DOCKER_HUB:
             return (
-                "no network to Docker Hub? the sandbox serves library/nginx offline: "
+                "no network to Docker Hub? the sandbox serves the task's images offline: "
                 'lab sandbox up --detach && eval "$(lab sandbox env)"'
             )
         if name.mirrored and who == name.wire_host:

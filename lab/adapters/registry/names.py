@@ -20,6 +20,7 @@ from lab.core.imagename import OCI_TAG_RE, ImageNameError
 from lab.core.record import dataclass
 
 DOCKER_HUB = core.DEFAULT_REGISTRY
+MIRROR_ENV = "LAB_REGISTRY_MIRROR"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io"})
 # Docker Hub's v2 endpoint as the Docker daemon uses it; Flux does not add `library/` for it.
 DOCKER_HUB_DAEMON_HOST = "registry-1.docker.io"
@@ -50,6 +51,15 @@ class ImageName(core.ImageName):
     @property
     def mirrored(self) -> bool:
         return self.wire_host != self.registry
+
+    @property
+    def where(self) -> str:
+        """Where the requests for this name go, for a learner: the registry, Docker Hub, or a mirror."""
+        if self.mirrored:
+            return f"registry {self.wire_host} ({MIRROR_ENV} sends {self.registry} there)"
+        if self.talks_to_docker_hub:
+            return f"Docker Hub ({self.wire_host})"
+        return f"registry {self.wire_host}"
 
 
 def is_insecure_host(host: str) -> bool:

@@ -6,7 +6,8 @@ and the context is opaque to it. Rules (docs/formats.md):
 - a LabError (phrased for the learner) fails the check with its file:line and hint, or is `error`
   when it is about the environment (registry, cluster, git); any other exception is `error` with
   the exception class in the evidence (a bug in the lab);
-- kinds excluded by a mode (`--offline`) are `skipped` without `blocked_by` and leave `max_score`;
+- kinds excluded by a mode (`--offline`) are `skipped` without `blocked_by` and leave `max_score`,
+  but for the ids the mode still runs (`runs_offline`: checks that grade on data the lab has offline);
 - an id without an implementation is `error` "no implementation for check X" (nothing is faked).
 """
 
@@ -145,8 +146,9 @@ def _decide_without_running(
     done: Mapping[str, CheckResult],
     excluded_kinds: Collection[str],
     impls: Mapping[str, CheckFn],
+    runs_offline: Collection[str] = frozenset(),
 ) -> CheckResult | None:
-    if d.kind in excluded_kinds:
+    if d.kind in excluded_kinds and d.id not in runs_offline:
         return _result(
             d,
             Status.SKIPPED,
@@ -248,6 +250,7 @@ def run(
     ctx: Any,
     *,
     excluded_kinds: Collection[str] = frozenset(),
+    runs_offline: Collection[str] = frozenset(),
     keep: Mapping[str, CheckResult] | None = None,
     max_workers: int = 4,
     clock: Clock = time.perf_counter,
@@ -279,7 +282,7 @@ def run(
                     if not all(dep in done for dep in d.depends_on):
                         continue
                     waiting.remove(d)
-                    decided = _decide_without_running(d, done, excluded_kinds, impls)
+                    decided = _decide_without_running(d, done, excluded_kinds, impls, runs_offline)
                     if decided is not None:
                         settle(d, decided)
                         progressed = True
@@ -367,6 +370,7 @@ def watch(
     *,
     timeout_s: float,
     excluded_kinds: Collection[str] = frozenset(),
+    runs_offline: Collection[str] = frozenset(),
     max_workers: int = 4,
     first_delay_s: float = 1.0,
     max_delay_s: float = 15.0,
@@ -378,7 +382,15 @@ def watch(
     """Re-run pending/error registry and cluster checks (and what they block) with exponential backoff
     until they settle or `timeout_s` passes. At the deadline a pending check stays `pending`."""
     deadline = clock() + timeout_s
-    results = run(defs, impls, ctx, excluded_kinds=excluded_kinds, max_workers=max_workers, reraise=reraise)
+    results = run(
+        defs,
+        impls,
+        ctx,
+        excluded_kinds=excluded_kinds,
+        runs_offline=runs_offline,
+        max_workers=max_workers,
+        reraise=reraise,
+    )
     delay = first_delay_s
     while True:
         if on_round is not None:
@@ -397,6 +409,7 @@ def watch(
             impls,
             ctx,
             excluded_kinds=excluded_kinds,
+            runs_offline=runs_offline,
             keep=keep,
             max_workers=max_workers,
             reraise=reraise,
