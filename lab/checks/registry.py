@@ -406,10 +406,13 @@ def _missed_pick(ctx: CheckContext, policy: ImagePolicy, tags: Tags, expected: s
     return Outcome.failed(
         f"ImagePolicy {policy.name} selects {missed.chosen or 'nothing'} from {whose}, the "
         f"task expects {expected}: {missed.why}",
-        hint=missed.fix,
+        # A fix that only restates the goal gives way to the task's own hint for the check (the runner's).
+        hint=missed.fix if missed.specific else None,
         evidence=[Evidence("policy", f"{policy.ref} {spec.kind} {spec.value}", judged.source)],
         file=policy.file,
-        line=policy.line_of("spec.filterTags.pattern" if spec.filter_pattern else "spec.policy"),
+        line=policy.line_of(
+            missed.field or ("spec.filterTags.pattern" if spec.filter_pattern else "spec.policy")
+        ),
     )
 
 

@@ -241,3 +241,29 @@ def test_the_expected_pick_is_judged_on_the_bundled_tags_and_the_live_pick_by_th
         "policy (alphabetical asc on ^main-[a-f0-9]+-(?P<ts>[0-9]{14})$) selects main-aaaaaaa-20240301000000 "
         "(from the task's bundled tags both select main-4b5c6d7-20240227093000)"
     )
+
+
+def test_a_wrong_order_is_said_first_and_a_vague_diagnosis_leaves_the_tasks_hint(
+    authors: Path, tmp_path: Path
+) -> None:
+    ws = _solved(tmp_path / "ws", "t-alpha")
+    tags = authors / "registry" / "api-tags.txt"
+    policy = ws / POLICY
+    policy.write_text(edited(policy.read_text(), "order: asc", "order: desc"))
+    result = _checks(ws, "t-alpha", tags)["policy.resolves"]
+    assert result.status.value == "fail"
+    assert result.message.endswith(
+        "alphabetical desc selects the lowest value, main-0a1b2c3-20240102093000; alphabetical asc selects "
+        "main-4b5c6d7-20240227093000"
+    )
+    assert result.hint == "order the tags with policy: alphabetical: order: asc (not alphabetical desc)"
+    assert result.line == policy.read_text().splitlines().index("  policy:") + 1
+    policy.write_text(edited(policy.read_text(), "order: desc", "order: asc"))
+    # The pattern leaves the expected tag out: the library only knows "make the pattern match it", the
+    # task's checks.toml hint says how.
+    _set_pattern(ws, "pattern: ^main-[a-f0-9]+-(?P<ts>2024010[0-9]+)$")
+    result = _checks(ws, "t-alpha", tags)["policy.resolves"]
+    assert result.status.value == "fail" and "does not match main-4b5c6d7-20240227093000" in result.message
+    assert (
+        result.hint == "the filterTags pattern must match main-<sha>-<14 digits> tags, anchored with ^ and $"
+    )

@@ -17,12 +17,17 @@ from lab.core.record import dataclass
 
 @dataclass(frozen=True)
 class PickMismatch:
-    """`chosen` (None: nothing) where `expected` was due; `why` is a clause, `fix` what to change."""
+    """`chosen` (None: nothing) where `expected` was due; `why` is a clause, `fix` what to change.
+    `specific`: the fix names the change (a kind, an order, an anchor); False when it only restates the
+    goal ("make the policy select ..."), where a task's own hint for the check says more."""
 
     chosen: str | None
     expected: str
     why: str
     fix: str
+    specific: bool = True
+    field: str | None = None
+    """The ImagePolicy field at fault when the mismatch knows (`spec.policy` for a kind or order)."""
 
 
 def _anchored(pattern: str) -> bool:
@@ -33,10 +38,45 @@ def _policy_words(spec: PolicySpec) -> str:
     return f"semver range {spec.value}" if spec.kind == "semver" else f"{spec.kind} {spec.value}"
 
 
+def _reordered(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -> PolicySpec | None:
+    """The same filter with another order, then another kind (asc first), that selects `expected`: a
+    kind or order mistake is the first thing to say, before blaming the filter for a valid tag."""
+    from dataclasses import replace
+
+    from lab.core.policy.evaluate import resolve
+
+    tries: list[PolicySpec] = []
+    if spec.kind != "semver":
+        tries.append(replace(spec, value="desc" if spec.value.strip().lower() == "asc" else "asc"))
+    for kind in ("numerical", "alphabetical"):
+        if kind != spec.kind:
+            tries += [replace(spec, kind=kind, value="asc"), replace(spec, kind=kind, value="desc")]
+    return next((t for t in tries if resolve(t, stored_tags).tag == expected), None)
+
+
+def _misordered(
+    spec: PolicySpec, other: PolicySpec, chosen: str, chosen_value: str, expected: str, expected_value: str
+) -> PickMismatch:
+    mine, theirs = _policy_words(spec), _policy_words(other)
+    if other.kind == spec.kind:
+        end = "lowest" if spec.value.strip().lower() == "desc" else "highest"
+        why = f"{mine} selects the {end} value, {chosen}; {theirs} selects {expected}"
+    elif spec.kind == "alphabetical":
+        place = "first" if spec.value.strip().lower() == "desc" else "last"
+        why = (
+            f"{mine} compares {chosen_value} and {expected_value} as text, so {chosen} comes {place}; "
+            f"{theirs} selects {expected}"
+        )
+    else:
+        why = f"{mine} selects {chosen}; {theirs} selects {expected}"
+    fix = f"order the tags with policy: {other.kind}: order: {other.value} (not {mine})"
+    return PickMismatch(chosen, expected, why, fix, field="spec.policy")
+
+
 def _winner(
     spec: PolicySpec, chosen: str, chosen_value: str, expected: str, expected_value: str
-) -> tuple[str, str]:
-    """(why, fix) when `expected` took part and `chosen` beat it."""
+) -> tuple[str, str, bool]:
+    """(why, fix, specific) when `expected` took part and `chosen` beat it."""
     pattern = spec.filter_pattern
     if spec.kind == "semver":
         beat = f"{chosen_value} is a higher version than {expected_value} in {_policy_words(spec)}"
@@ -54,11 +94,11 @@ def _winner(
             )
         else:
             fix = f"tighten filterTags.pattern so that {chosen} does not match and {expected} still does"
-        return why, fix
+        return why, fix, True
     why = f"{chosen} takes part too, and {beat}"
     if spec.kind == "semver":
-        return why, f"narrow the semver range so that {chosen} falls outside and {expected} stays in"
-    return why, f"add a filterTags.pattern that keeps only tags shaped like {expected}"
+        return why, f"narrow the semver range so that {chosen} falls outside and {expected} stays in", False
+    return why, f"add a filterTags.pattern that keeps only tags shaped like {expected}", False
 
 
 def pick_mismatch(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -> PickMismatch | None:
@@ -79,7 +119,11 @@ def pick_mismatch(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -
         return None
     if chosen is None:
         return PickMismatch(
-            None, expected, f"it selects nothing ({outcome.message})", f"make the policy select {expected}"
+            None,
+            expected,
+            f"it selects nothing ({outcome.message})",
+            f"make the policy select {expected}",
+            specific=False,
         )
     by_tag = {v.tag: v for v in verdicts}
     mine = by_tag.get(expected)
@@ -98,6 +142,7 @@ def pick_mismatch(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -
             expected,
             f"filterTags.pattern {spec.filter_pattern} does not match {expected}",
             f"make filterTags.pattern match tags shaped like {expected}",
+            specific=False,
         )
     if verdict == DROP_DUPLICATE:
         return PickMismatch(
@@ -105,6 +150,7 @@ def pick_mismatch(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -
             expected,
             f"{expected} extracts {mine.value}, as a later tag does, which takes its place",
             "extract a value that tells the tags apart",
+            specific=False,
         )
     if verdict == DROP_NOT_SEMVER:
         return PickMismatch(
@@ -130,8 +176,12 @@ def pick_mismatch(spec: PolicySpec, stored_tags: Sequence[str], expected: str) -
             "extract the digits only, e.g. (?P<ts>[0-9]+) with extract $ts",
         )
     winner = by_tag.get(chosen)
-    why, fix = _winner(spec, chosen, winner.value if winner else chosen, expected, mine.value)
-    return PickMismatch(chosen, expected, why, fix)
+    chosen_value = winner.value if winner else chosen
+    other = _reordered(spec, stored_tags, expected)
+    if other is not None:
+        return _misordered(spec, other, chosen, chosen_value, expected, mine.value)
+    why, fix, specific = _winner(spec, chosen, chosen_value, expected, mine.value)
+    return PickMismatch(chosen, expected, why, fix, specific=specific)
 
 
 __all__ = ["PickMismatch", "pick_mismatch"]
