@@ -334,6 +334,44 @@ async def test_switching_policy_kinds_keeps_the_tasks_own_default(tmp_path: Path
         assert value.value == ">=1.4.0 <2.0.0"
 
 
+async def test_another_policy_kind_gets_no_other_tasks_values_and_the_help_names_the_marked_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An author's alphabetical task about ghcr.io/acme/api, whose marked file is a kustomize
+    Kustomization: switching to semver filled nginx's 1.25.x, and the help spoke of "the task's
+    Deployment". A kind the task has no value for starts empty with an example; the help names the file."""
+    import shutil
+
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+    from tests.support.paths import FIXTURES
+
+    shutil.copytree(FIXTURES / "tasks" / "t-alpha", tmp_path / "authors" / "t-alpha")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
+    task = load_task("t-alpha")
+    repo = init_practice_repo(tmp_path / "alpha", task=task.id)
+    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        kind, value = screen.query_one("#policy_kind", Select), screen.query_one("#policy_value", Input)
+        assert (kind.value, value.value) == ("alphabetical", "asc")
+        kind.value = "semver"
+        await pilot.pause()
+        assert value.value == "" and value.placeholder.startswith("e.g. "), value.placeholder
+        assert "1.25" not in value.placeholder
+        kind.value = "alphabetical"
+        await pilot.pause()
+        assert value.value == "asc"
+        await wait_until(pilot, lambda: "the task's Kustomization" in getattr(screen, "help_now", ""))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#keys-help", Static).render())
+        assert "the task's Kustomization" in shown and "Deployment" not in shown
+
+
 async def test_a_state_read_during_the_apps_own_push_is_not_shown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -420,7 +458,12 @@ async def test_switching_away_from_the_tasks_policy_kind_leaves_out_its_tag_filt
         kind.value = "semver"
         await pilot.pause()
         assert (pattern.value, extract.value) == ("", "")
+        value = screen.query_one("#policy_value", Input)
+        assert value.value == ""  # the task has no range: the learner writes one
+        value.value = ">=1.0.0"
+        await pilot.pause()
         assert "semver:" in _text(preview) and "filterTags" not in _text(preview)
+        value.value = ""
         kind.value = "numerical"
         await pilot.pause()
         assert (pattern.value, extract.value) == (task.meta.generate["filter_pattern"], "$ts")

@@ -51,7 +51,10 @@ POLICY_LABELS = {
     "numerical": "Order (asc/desc)",
     "alphabetical": "Order (asc/desc)",
 }
-POLICY_DEFAULTS = {"semver": "1.25.x", "numerical": "asc", "alphabetical": "asc"}
+# Flux's own default order; a semver range is the task's (its `[generate]`) or none: another task's
+# range (the course's nginx 1.25.x) in a form about another image is a wrong answer, not a default.
+POLICY_DEFAULTS = {"numerical": "asc", "alphabetical": "asc"}
+POLICY_EXAMPLES = {"semver": "e.g. 1.4.x or >=1.0.0 <2.0.0"}
 
 
 class GenerateScreen(LabScreen):
@@ -101,6 +104,8 @@ class GenerateScreen(LabScreen):
         #: what `m` adds to the form's policy: "" (a container's image line), ":tag" (a kustomize
         #: newTag, a Helm values tag:), None: nothing `m` can mark in the file (marked by hand)
         self._mark_suffix: str | None = ""
+        #: HELP naming the task's marked file's kind once it is read (`?` shows it)
+        self.help_now = ""
 
     def compose_area(self) -> ComposeResult:
         from lab.core.manifests.generate import REFLECT_DIGEST, options_from_mapping
@@ -239,8 +244,9 @@ class GenerateScreen(LabScreen):
         self.query_one("#policy_value-label", Label).update(POLICY_LABELS.get(kind, "Value"))
         value = self.query_one("#policy_value", Input)
         # An untouched value follows the kind (the task's own default for it); a typed one is kept.
-        if value.value in self._policy_defaults.values():
+        if not value.value or value.value in self._policy_defaults.values():
             value.value = self._policy_defaults.get(kind, "")
+        value.placeholder = POLICY_EXAMPLES.get(kind, "")
         # The task's filter (an extract to order by) goes with the task's kind: an untouched one is
         # left out for another kind and comes back with the task's; a typed one is kept.
         for input_id, task_value in self._task_filter.items():
@@ -509,11 +515,17 @@ class GenerateScreen(LabScreen):
             except LabError:
                 text = None
             if text is not None:
+                self.app.call_from_thread(self._name_marked_kind, _first_kind(text, deployment))
                 # Parsed here, off the UI thread: which marker `m` writes (the form names the policy).
                 ref = marker_ref_for(text, "ns:name", deployment)
                 suffix = None if ref is None else ref[len("ns:name") :]
                 ignored = _ignored_marker(text, deployment)
         self.app.call_from_thread(self._paint_deployment, deployment, text, suffix, ignored)
+
+    def _name_marked_kind(self, kind: str | None) -> None:
+        """The help (`?`) names the kind of the task's marked file (a HelmRelease, a Kustomization), not
+        always a Deployment."""
+        self.help_now = (self.HELP or "").replace("Deployment", kind or "marked file")
 
     def _show_files(self, files: tuple[str, ...]) -> None:
         self.files = files
@@ -652,3 +664,16 @@ def _ignored_marker(text: str, deployment: str) -> tuple[int, str] | None:
     lines = {n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln}
     found = next((m for m in find_markers(text, deployment) if m.line in lines and not m.applies), None)
     return None if found is None else (found.line, found.why_ignored or "")
+
+
+def _first_kind(text: str, file: str) -> str | None:
+    """The `kind` of the first YAML document in `text` that has one (None: no YAML, no kind)."""
+    from lab.core.yamlsafe import load_all
+    from lab.errors import LabError
+
+    try:
+        docs = load_all(text, file)
+    except LabError:
+        return None
+    kinds = (d.data.get("kind") for d in docs if isinstance(d.data, dict))
+    return next((k for k in kinds if isinstance(k, str) and k), None)

@@ -45,7 +45,8 @@ class KeysScreen(ModalScreen[None]):
             rows.append((shown, binding.description + ("" if active.enabled else " (not now)")))
         rows.append(("ctrl+p", "Command palette: every action by name"))
         rows.append(("esc", "Leave a text field, so letter and digit keys work again"))
-        help_text = str(getattr(screen, "HELP", "") or "")
+        # A screen may say more once it has read the task (`help_now`), else its class's HELP.
+        help_text = str(getattr(screen, "help_now", "") or getattr(screen, "HELP", "") or "")
         return cls(f"Keys: {screen.__class__.__name__.removesuffix('Screen')}", help_text, rows)
 
     def compose(self) -> ComposeResult:
