@@ -332,8 +332,9 @@ def test_an_extract_naming_no_group_is_refused_before_anything_is_written(
     )
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (
-        "lab: --filter-extract uses $nope, but the pattern has no group named 'nope' (it expands to an "
-        "empty string) - hint: name the group in the pattern: (?P<nope>...)\n"
+        "lab: --filter-extract uses $nope, but the pattern has no group named 'nope': Flux's API accepts "
+        "it; every tag then extracts '' and the ImagePolicy fails: unable to determine latest version from "
+        "provided list - hint: name the group in the pattern: (?P<nope>...), or extract $v\n"
     )
     assert not (repo / OUT).exists()
 

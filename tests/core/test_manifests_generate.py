@@ -205,8 +205,9 @@ spec:
         (
             GenerateOptions(filter_pattern="^main-(?P<ts>[0-9]+)$", filter_extract="$nope"),
             "--filter-extract",
-            "uses $nope, but the pattern has no group named 'nope' (it expands to an empty string) "
-            "- hint: name the group in the pattern: (?P<nope>...)",
+            "uses $nope, but the pattern has no group named 'nope': Flux's API accepts it; every tag then "
+            "extracts '' and the ImagePolicy fails: unable to determine latest version from provided list "
+            "- hint: name the group in the pattern: (?P<nope>...), or extract $ts",
         ),
         (
             GenerateOptions(filter_pattern="^main-(?P<ts>[0-9]+)$", filter_extract="${ts}-${nope}"),

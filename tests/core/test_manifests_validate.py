@@ -770,3 +770,38 @@ def test_a_source_ref_in_the_wrong_namespace_names_the_namespace_not_the_name(
     assert "looked up in default, but it is in flux-system" in p.message
     assert "metadata.namespace: flux-system" in p.hint and "spec.sourceRef.namespace: flux-system" in p.hint
     assert p.line == line_no(text, after.strip().split("\n")[-1].strip())
+
+
+@pytest.mark.parametrize(
+    ("policy", "flux"),
+    [
+        (
+            "numerical:\n      order: asc",
+            "Flux's API accepts it; every tag then extracts '' and the ImagePolicy fails: failed to parse "
+            "invalid numeric value ''",
+        ),
+        (
+            "semver:\n      range: '>=1.0.0'",
+            "Flux's API accepts it; every tag then extracts '' and the ImagePolicy fails: unable to determine "
+            "latest version from provided list",
+        ),
+        (
+            "alphabetical:\n      order: asc",
+            "Flux's API accepts it; every tag then extracts '', so the policy does not order them: it "
+            "reports whichever matching tag is stored last",
+        ),
+    ],
+)
+def test_an_extract_naming_no_group_says_what_flux_does_with_it(policy: str, flux: str) -> None:
+    """The CRD does not validate extract against the pattern (only `flux create image policy` does):
+    the policy is applied, and fails or picks blindly when it is evaluated."""
+    text = edited(
+        GOOD_POLICY,
+        "  policy:\n    semver:\n      range: 1.25.x",
+        f"  filterTags:\n    pattern: '^build-(?P<num>[0-9]+)$'\n    extract: '$number'\n  policy:\n    {policy}",
+    )
+    (problem,) = [p for p in problems_for(policy=text) if p.code == "filter.extract"]
+    assert problem.message == (
+        f"spec.filterTags.extract uses $number, but the pattern has no group named 'number': {flux}"
+    )
+    assert problem.hint == "name the group in the pattern: (?P<number>...), or extract $num"

@@ -174,7 +174,7 @@ def check_options(opts: GenerateOptions) -> GenerateOptions:
         )
     if extract and groups is not None:
         # What the image-policy.valid check would fail the file for: refused before it is written.
-        for message, hint in extract_problems(extract, groups, FLAGS["filter_extract"]):
+        for message, hint in extract_problems(extract, groups, FLAGS["filter_extract"], opts.policy.kind):
             raise LabError(message, field=FLAGS["filter_extract"], hint=hint)
     for option in ("branch", "push_branch"):
         reason = git_branch_error(getattr(opts, option))

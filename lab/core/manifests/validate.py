@@ -464,22 +464,45 @@ def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
         )
         return
     extract = pol.policy.filter_extract if pol.policy else None
-    for message, hint in extract_problems(extract or "", compiled.group_names, "spec.filterTags.extract"):
+    kind = pol.policy.kind if pol.policy else None
+    for message, hint in extract_problems(
+        extract or "", compiled.group_names, "spec.filterTags.extract", kind
+    ):
         c.add(pol, "filter.extract", "spec.filterTags.extract", message, hint)
 
 
-def extract_problems(extract: str, group_names: Sequence[str], field: str) -> list[tuple[str, str]]:
+# What image-reflector-controller does when every tag extracts '' (all collapse into one candidate):
+# the policy's own error, or for alphabetical no order at all (the CRD does not check extract, only
+# `flux create image policy --filter-extract` does).
+_EMPTY_EXTRACT = {
+    "numerical": "the ImagePolicy fails: failed to parse invalid numeric value ''",
+    "semver": "the ImagePolicy fails: unable to determine latest version from provided list",
+    "alphabetical": "so the policy does not order them: it reports whichever matching tag is stored last",
+}
+
+
+def extract_problems(
+    extract: str, group_names: Sequence[str], field: str, kind: str | None = None
+) -> list[tuple[str, str]]:
     """(message, hint) for each group `extract` names that the pattern (its `group_names`) lacks: Go's
     Expand makes it an empty string. `field` is where the extract was written (the manifest's field,
-    or `lab generate`'s flag), so the validator and the generator say the same."""
+    or `lab generate`'s flag), so the validator and the generator say the same. With the policy's `kind`
+    (a manifest, which Flux's API accepts as it is) the message says what Flux then does."""
     out: list[tuple[str, str]] = []
+    named = [g for g in group_names if g]
     for ref in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}?", extract):
         if not ref.isdigit() and ref not in group_names:
+            then = _EMPTY_EXTRACT.get(kind or "")
+            happens = (
+                f"Flux's API accepts it; every tag then extracts ''{' and' if kind != 'alphabetical' else ','} {then}"
+                if then
+                else "(it expands to an empty string)"
+            )
+            other = f", or extract ${named[0]}" if named else ""
             out.append(
                 (
-                    f"{field} uses ${ref}, but the pattern has no group named '{ref}' "
-                    "(it expands to an empty string)",
-                    f"name the group in the pattern: (?P<{ref}>...)",
+                    f"{field} uses ${ref}, but the pattern has no group named '{ref}'{':' if then else ''} {happens}",
+                    f"name the group in the pattern: (?P<{ref}>...){other}",
                 )
             )
     return out
