@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -133,6 +134,9 @@ def run_checks(
         reraise = bool(os.environ.get("LAB_DEBUG"))
         started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         start = time.monotonic()
+        run = functools.partial(
+            runner.run, defs, impls, ctx, excluded_kinds=excluded, runs_offline=runs_offline, reraise=reraise
+        )
         if watch:
             results = runner.watch(
                 defs,
@@ -146,16 +150,7 @@ def run_checks(
                 reraise=reraise,
             )
         else:
-            results = runner.run(
-                defs,
-                impls,
-                ctx,
-                excluded_kinds=excluded,
-                runs_offline=runs_offline,
-                max_workers=max_workers,
-                reraise=reraise,
-                on_result=on_result,
-            )
+            results = run(max_workers=max_workers, on_result=on_result)
         extra: dict[str, str] = {}
         if update_progress and ready_for_progress(results):
             from lab.adapters.tasks import load_task
@@ -165,15 +160,7 @@ def run_checks(
             if done.written:
                 extra["progress_updated"] = str(done.path)
             keep = {r.id: r for r in results if not is_progress(r)}
-            results = runner.run(
-                defs,
-                impls,
-                ctx,
-                excluded_kinds=excluded,
-                runs_offline=runs_offline,
-                keep=keep,
-                reraise=reraise,
-            )
+            results = run(keep=keep)
     finally:
         ctx.close()
     return Report(

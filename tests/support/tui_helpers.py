@@ -25,6 +25,15 @@ def practice_session(tmp_path: Path) -> Session:
     return Session(workspace=practice(tmp_path), task=load_task("09b"), sandbox=True, kubeconfig=None)
 
 
+def task_session(tmp_path: Path, task_id: str) -> Session:
+    """A practice repository of the task `task_id` (`init_practice_repo`, at tmp_path/task_id)."""
+    from lab.sandbox.practice import init_practice_repo
+
+    task = load_task(task_id)
+    repo = init_practice_repo(tmp_path / task_id, task=task.id)
+    return Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None)
+
+
 def lab_app(session: Session, *, tags_file: Path | None = TAGS_FILE) -> LabApp:
     """The app as the tests drive it: tags from the bundled snapshot, a fixed workspace label."""
     return LabApp(session, tags_file=tags_file, workspace_label="gitops-lab")

@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from lab.core.manifests.models import API_V1BETA2
 from lab.tui.screens.checks import ChecksScreen
 from lab.tui.screens.confirm import ConfirmDiff
-from tests.support.tui_helpers import lab_app, notifications, practice_session, wait_until
+from tests.support.tui_helpers import lab_app, notifications, practice_session, task_session, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -306,13 +306,9 @@ async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
 async def test_switching_policy_kinds_keeps_the_tasks_own_default(tmp_path: Path) -> None:
     """An exercise's form starts at its semver range (1.4.x); switching to numerical and back gives
     `asc` and then that range again, not the course task's 1.25.x, and a typed value is kept."""
-    from lab.sandbox.practice import init_practice_repo
-    from lab.services.session import Session
-    from lab.services.tasks import load_task
-
-    task = load_task("09b-guard")
-    repo = init_practice_repo(tmp_path / "guard", task=task.id)
-    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    session = task_session(tmp_path, "09b-guard")
+    task = session.task
+    app = lab_app(session)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
         await pilot.pause()
@@ -342,16 +338,11 @@ async def test_another_policy_kind_gets_no_other_tasks_values_and_the_help_names
     Deployment". A kind the task has no value for starts empty with an example; the help names the file."""
     import shutil
 
-    from lab.sandbox.practice import init_practice_repo
-    from lab.services.session import Session
-    from lab.services.tasks import load_task
     from tests.support.paths import FIXTURES
 
     shutil.copytree(FIXTURES / "tasks" / "t-alpha", tmp_path / "authors" / "t-alpha")
     monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path / "authors"))
-    task = load_task("t-alpha")
-    repo = init_practice_repo(tmp_path / "alpha", task=task.id)
-    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    app = lab_app(task_session(tmp_path, "t-alpha"))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
         await pilot.pause()
@@ -437,13 +428,9 @@ async def test_switching_away_from_the_tasks_policy_kind_leaves_out_its_tag_filt
     """09b-staging's form filters main builds and extracts `$ts` for its numerical policy; switching to
     semver kept that filter in the preview (as `lab generate --semver` did). Another kind leaves the
     untouched filter out, the task's kind brings it back, and a typed filter is kept."""
-    from lab.sandbox.practice import init_practice_repo
-    from lab.services.session import Session
-    from lab.services.tasks import load_task
-
-    task = load_task("09b-staging")
-    repo = init_practice_repo(tmp_path / "staging", task=task.id)
-    app = lab_app(Session(workspace=repo.path, task=task, sandbox=True, kubeconfig=None))
+    session = task_session(tmp_path, "09b-staging")
+    task = session.task
+    app = lab_app(session)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
         await pilot.pause()
