@@ -56,15 +56,22 @@ def test_a_key_without_its_space_and_a_tab_and_an_open_bracket(lab_env: dict[str
 def test_the_sandbox_registry_down_says_start_the_sandbox(
     lab_env: dict[str, str], solved: Path, tmp_path: Path
 ) -> None:
-    """What `eval "$(lab sandbox env)"` leaves behind once the sandbox stopped: its mirror, refusing."""
+    """What `eval "$(lab sandbox env)"` leaves behind once the sandbox stopped: its mirror, refusing. The
+    task bundles the image's tags: the check uses them as `lab simulate` does, and says to start the sandbox."""
+    import json
+
     env = {
         **lab_env,
         "LAB_REGISTRY_MIRROR": "docker.io=127.0.0.1:1",
         "LAB_SANDBOX_WORKSPACE": str(tmp_path / "sandbox-ws"),
         "KUBECONFIG": str(tmp_path / "none"),
     }
-    out = _check(solved, env, "--only", "registry.tags")
+    proc = run_lab("check", "-w", str(solved), "--only", "registry.tags", "-f", "json", env=env)
+    (tags,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "registry.tags"]
+    assert tags["status"] == "pass", tags
     assert (
-        "hint: the sandbox is not running (its registry at 127.0.0.1:1 serves Docker Hub images): " in out
-    ), out
-    assert "host and port" not in out
+        "registry 127.0.0.1:1 (LAB_REGISTRY_MIRROR sends index.docker.io there) cannot be reached"
+        in (tags["message"])
+    )
+    assert tags["message"].endswith("live tags: lab sandbox up serves the task's images, or --tags-file F")
+    assert "host and port" not in proc.stdout
