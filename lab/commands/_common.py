@@ -76,7 +76,11 @@ def add_exclude_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_offline_args(parser: argparse.ArgumentParser) -> None:
     """Where the checks' tags come from: the registry, or a file; --offline contacts nothing."""
-    parser.add_argument("--offline", action="store_true", help="do not contact the registry or the cluster")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not contact the registry or the cluster (the registry checks use the task's bundled tags)",
+    )
     parser.add_argument(
         "--tags-file", metavar="F", help="read the image's tags from F instead of the registry"
     )
