@@ -185,11 +185,11 @@ def unknown_keys(data: object, known: frozenset[str]) -> list[str]:
 
 def did_you_mean(key: str, known: Iterable[str]) -> str:
     """ ", did you mean 'depends_on'?" for a key close to a known one; else the known keys listed."""
-    import difflib
+    from lab.core.text import closest
 
     names = sorted(known)
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    return f", did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
+    close = closest(key, names)
+    return f", did you mean {close!r}?" if close else f" (known: {', '.join(names)})"
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")

@@ -381,6 +381,9 @@ class SourceControllers(Controller):
                 for obj in stage:
                     m = obj["metadata"]
                     ident = f"{obj['kind']}/{m.get('namespace', '')}/{m['name']}".replace("//", "/")
+                    undeclared = self._undeclared(obj) if dry_run else None
+                    if undeclared:
+                        return undeclared
                     try:
                         self._apply_one(obj, dry_run=dry_run)
                     except ApiError as err:
@@ -393,6 +396,24 @@ class SourceControllers(Controller):
                 if text and text not in warnings:
                     warnings.append(text)
         return None
+
+    def _undeclared(self, obj: JSON) -> str | None:
+        """Server-side apply's refusal of fields the kind's schema lacks, as Flux reports it (a
+        `kubectl apply` gets the API server's `strict decoding error` instead)."""
+        from lab.core.manifests.schema import not_declared, object_schema, unknown_fields
+
+        api_version = str(obj.get("apiVersion", ""))
+        rt = self.api.store.by_kind(str(obj["kind"]), api_version)
+        if rt is None or api_version.rpartition("/")[2] != rt.storage_version:
+            return None
+        root = object_schema(rt.group, rt.plural)
+        paths = unknown_fields(root, obj) if root is not None else []
+        m = obj["metadata"]
+        return (
+            not_declared(rt.kind, str(m.get("namespace") or ""), str(m["name"]), api_version, paths)
+            if paths
+            else None
+        )
 
     def _apply_one(self, desired: JSON, *, dry_run: bool = False) -> None:
         m = desired["metadata"]
