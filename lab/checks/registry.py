@@ -37,7 +37,9 @@ class Tags:
 def _repository(ctx: CheckContext) -> ImageRepository | None:
     from lab.core.scan import scanned_repository
 
-    return scanned_repository(automation_set(ctx).repositories, automation_files(ctx))
+    return scanned_repository(
+        automation_set(ctx).repositories, automation_files(ctx), task_images(ctx).images
+    )
 
 
 def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:

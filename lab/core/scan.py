@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lab.core.manifests import schema
 from lab.core.manifests.models import SIG_EXCLUSION, ImageRepository
 from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
 from lab.core.record import dataclass
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.tasks import TaskImage
 
 DEFAULT_EXCLUSION: tuple[str, ...] = (SIG_EXCLUSION,)
 LATEST_TAGS_COUNT = 10
@@ -139,11 +142,19 @@ TagsOrigin = Literal["tags file", "bundled", "registry"]
 
 
 def scanned_repository(
-    repositories: Iterable[ImageRepository], automation_files: Collection[str]
+    repositories: Iterable[ImageRepository],
+    automation_files: Collection[str],
+    images: Iterable[TaskImage] = (),
 ) -> ImageRepository | None:
     """The task's ImageRepository: the first one in the task's automation files (`[params]
-    automation_files`), the one `registry.tags` scans and a `--tags-file` lists the tags of."""
-    return next((r for r in repositories if r.file in automation_files), None)
+    automation_files`) that scans one of the task's `images`, else the first there; the one
+    `registry.tags` scans and a `--tags-file` lists the tags of. A repository for another image
+    beside it (a second app's) is the learner's own, not the task's."""
+    from lab.core.tasks import find_image
+
+    mine = [r for r in repositories if r.file in automation_files]
+    declared = tuple(images)
+    return next((r for r in mine if r.image and find_image(declared, r.image)), mine[0] if mine else None)
 
 
 def tags_origin(image: str, *, scanned: str | None, tags_file: bool) -> TagsOrigin:

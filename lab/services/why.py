@@ -30,12 +30,12 @@ def _bundled_tags(image: str, task: Task) -> list[str] | None:
 
 
 def _scanned_image(aset: AutomationSet, task: Task) -> str | None:
-    """The image a tags file lists: the task's ImageRepository (the first in its automation files, as
-    `lab check --tags-file` reads it), else the repository's first ImageRepository."""
+    """The image a tags file lists: the task's ImageRepository (`scanned_repository`, as `lab check
+    --tags-file` reads it), else the repository's first ImageRepository."""
     from lab.core.scan import scanned_repository
     from lab.services.tasks import task_automation_files
 
-    found = scanned_repository(aset.repositories, task_automation_files(task))
+    found = scanned_repository(aset.repositories, task_automation_files(task), task.meta.images)
     if found is None:
         found = next((r for r in aset.repositories if r.image), None)
     return found.image if found is not None else None

@@ -234,3 +234,46 @@ def test_the_sandboxs_own_kubeconfig_given_by_name_is_called_the_sandbox(
     assert named is not None and (named.kubeconfig, named.where) == (str(own), SANDBOX_WHERE)
     elsewhere = workspace_cluster(tmp_path, str(other))
     assert elsewhere is not None and elsewhere.where == f"the cluster of {other}"
+
+
+@pytest.mark.slow
+def test_the_cluster_checks_judge_the_tasks_repository_not_another_apps_before_it(
+    tmp_path: Path, kube: Any
+) -> None:
+    from tests.support.taskfiles import PODINFO_REPOSITORY, REPO
+
+    repo = practice(tmp_path, "bob")
+    solve(repo, push=False)
+    (repo / REPO).write_text(PODINFO_REPOSITORY + (repo / REPO).read_text())
+    git(repo, "commit", "-qam", "Scan podinfo too")
+    git(repo, "push", "-q")
+    sha = git(repo, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", revision=f"main@sha1:{sha}")
+    rt = kube.store.by_kind("ImageRepository", "image.toolkit.fluxcd.io/v1")
+    for name, image, ready in (
+        (
+            "podinfo",
+            "ghcr.io/stefanprodan/podinfo",
+            ("False", "ReadOperationFailed", "scan failed: not found"),
+        ),
+        ("nginx", "library/nginx", ("True", "Succeeded", "successful scan: found 3 tags with checksum 1")),
+    ):
+        status, reason, message = ready
+        cond = {
+            "type": "Ready",
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "observedGeneration": 1,
+        }
+        body = {
+            "apiVersion": "image.toolkit.fluxcd.io/v1",
+            "kind": "ImageRepository",
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "spec": {"image": image, "interval": "5m"},
+            "status": {"conditions": [cond], "observedGeneration": 1, "lastScanResult": {"tagCount": 3}},
+        }
+        kube.store.create(rt, "flux-system", body, keep_status=True)
+    row = _cluster_rows(repo)["cluster.image-repository"]
+    assert row.status is Status.PASS, row.message
+    assert "podinfo" not in row.message, row.message

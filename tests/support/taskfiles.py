@@ -17,6 +17,17 @@ IA = "clusters/dev/image-automation"
 REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"
 MARKER = '# {"$imagepolicy": "flux-system:nginx"}'
+#: A second app's ImageRepository beside the task's: an image the task's registry does not serve.
+PODINFO_REPOSITORY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  image: ghcr.io/stefanprodan/podinfo
+  interval: 5m0s
+"""
 
 Files = dict[str, str]
 
