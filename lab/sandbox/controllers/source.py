@@ -245,6 +245,9 @@ class SourceControllers(Controller):
             wanted = requested_at(obj)
             if not wanted or wanted == status(obj).get("lastHandledReconcileAt"):
                 return  # origin's refs did not move: the artifact is current, skip the fetch
+        obj = self.starting(GIT_KIND, obj)
+        if not status(obj).get("artifact"):
+            obj = self.progressing(GIT_KIND, obj, "building artifact", drift=True)  # reconcileStorage
         try:
             ws = self.workspace()
             ws.fetch()
@@ -267,6 +270,10 @@ class SourceControllers(Controller):
             revision = f"{branch}@sha1:{sha}"
             artifact = new.get("artifact") if isinstance(new.get("artifact"), Mapping) else None
             if not artifact or artifact.get("revision") != revision:
+                # reconcileSource: a revision the artifact lacks is drift, Ready goes Unknown until stored.
+                obj = self.progressing(
+                    GIT_KIND, obj, f"building artifact: new upstream revision '{revision}'", drift=True
+                )
                 new["artifact"] = {
                     "revision": revision,
                     "path": f"gitrepository/{ns}/{name}/{sha}.tar.gz",
@@ -309,7 +316,18 @@ class SourceControllers(Controller):
             new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message, progress=None)
             self._write(KS_KIND, obj, new)
             return
+        # kustomization_controller.go `reconcile`: each step patches its progress before it runs.
+        obj = self.progressing(
+            KS_KIND, obj, _step(obj, "Fetching manifests", revision), ready="Reconciliation in progress"
+        )
         new["lastAttemptedRevision"] = revision
+        obj = self.progressing(
+            KS_KIND,
+            obj,
+            _step(obj, "Building manifests", revision),
+            progressive=False,
+            fields={"lastAttemptedRevision": revision},
+        )
         try:
             tree = self.tree(revision.rpartition(":")[2])
             objects = build(tree, str(spec(obj).get("path") or "./"))
@@ -320,6 +338,7 @@ class SourceControllers(Controller):
             )
             self._write(KS_KIND, obj, new)
             return
+        obj = self.progressing(KS_KIND, obj, _step(obj, "Detecting drift", revision), progressive=False)
         warnings: list[str] = []
         failure = self._apply(objects, str(spec(obj).get("targetNamespace") or ""), warnings)
         if failure:
