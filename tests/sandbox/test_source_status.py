@@ -171,3 +171,34 @@ def test_an_unknown_field_fails_the_apply_as_server_side_apply_does(harness: Har
         "  .spec.interval2: field not declared in schema",
     ), conds
     assert harness.api.get("ImagePolicy", "nginx", NS) is None
+
+
+def test_a_new_revision_is_in_progress_for_a_watcher_before_it_is_stored_and_applied(
+    harness: Harness,
+) -> None:
+    """What `kubectl get -w` shows between a reconcile's start and end: source-controller makes Ready
+    Unknown, "building artifact: new upstream revision '<rev>'", until the artifact is stored;
+    kustomize-controller patches Ready Unknown "Reconciliation in progress" and each step's Reconciling
+    message before the step (fluxcd/pkg `ProgressiveStatus`, kustomization_controller.go `reconcile`)."""
+    from tests.support.kubeapi_helpers import watched_ready
+
+    harness.tick()
+    (harness.ws / "apps/base/nginx/note.txt").write_text("a change\n")
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "a new revision")
+    git(harness.ws, "push", "-q")
+    revision, since = harness.revision(), harness.api.store.rv
+    harness.tick()
+
+    building = f"building artifact: new upstream revision '{revision}'"
+    assert watched_ready(harness.api, "gitrepositories", "flux-system", since) == [
+        ("Unknown", building, building),
+        ("True", f"stored artifact for revision '{revision}'", ""),
+    ]
+    step = f"for revision {revision} with a timeout of 9m30s"
+    assert watched_ready(harness.api, "kustomizations", "flux-system", since) == [
+        ("Unknown", "Reconciliation in progress", f"Fetching manifests {step}"),
+        ("Unknown", "Reconciliation in progress", f"Building manifests {step}"),
+        ("Unknown", "Reconciliation in progress", f"Detecting drift {step}"),
+        ("True", f"Applied revision: {revision}", ""),
+    ]

@@ -1,7 +1,12 @@
-"""`lab check` grades the branch Flux follows: `spec.ref.branch` of the learner's flux-system
-GitRepository (source-controller fetches that branch), and looks for Flux's commits where the
-automation's spec.git pushes them. Not origin/main whatever the sync file says. On a real practice
-repository from `lab init`."""
+"""`lab check` judges what Flux sees, on real practice repositories (`lab init`, `lab solve`).
+
+- The task's image: a second ImageRepository of the learner's own (another app's image, which the task's
+  registry does not serve) is no mistake in Flux; with the task's bundled tags standing in for its
+  registry, as in the app.
+- The branch Flux follows: `spec.ref.branch` of the learner's flux-system GitRepository (source-controller
+  fetches that branch), and Flux's commits where the automation's spec.git pushes them; not origin/main
+  whatever the sync file says.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,20 @@ import pytest
 
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
+from tests.support.paths import ROOT
 from tests.support.practice_copy import copy_practice, practice_template
-from tests.support.taskfiles import DEPLOY, UPDATE
+from tests.support.taskfiles import DEPLOY, REPO, UPDATE
+from tests.support.taskfiles import PODINFO_REPOSITORY as PODINFO
 
 pytestmark = pytest.mark.slow
 
+TAGS = ROOT / "tasks" / "09b" / "registry" / "nginx-tags-2024-01-15.txt"
 SYNC = "clusters/dev/flux-system/gotk-sync.yaml"
+
+
+@pytest.fixture(scope="module")
+def solved_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return practice_template(tmp_path_factory, "ws", "solve")
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +38,32 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return practice_template(tmp_path_factory, "ws")
 
 
-def _git_rows(ws: Path, env: dict[str, str]) -> str:
-    proc = run_lab("check", "-w", str(ws), "--offline", "--only", "git.flux-commit", env=env)
+def _check(ws: Path, env: dict[str, str], *args: str) -> str:
+    proc = run_lab("check", "-w", str(ws), *args, env=env)
     assert proc.returncode in (0, 1), (proc.stdout, proc.stderr)
     return proc.stdout
+
+
+def test_another_apps_repository_beside_the_tasks_is_a_note(
+    solved_template: Path, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    ws = copy_practice(solved_template, tmp_path / "ws")
+    # First in the file: the task's ImageRepository is not "the first one" any more.
+    (ws / REPO).write_text(PODINFO + (ws / REPO).read_text())
+    git(ws, "commit", "-qam", "Scan podinfo too")
+    out = _check(ws, lab_env, "--tags-file", str(TAGS), "--only", "policy.resolves")
+    assert "✔ image-repository.valid" in out, out
+    assert (
+        "note: ImageRepository podinfo scans ghcr.io/stefanprodan/podinfo, which the task's registry does "
+        "not serve: its scan fails there, and the task's automation of library/nginx does not depend on it"
+    ) in out, out
+    assert "✔ registry.tags" in out and "✔ policy.resolves" in out, out
+
+    # A misspelling of the task's image, with nothing scanning the image itself, is still the mistake.
+    (ws / REPO).write_text((ws / REPO).read_text().replace("image: library/nginx", "image: library/ngnix"))
+    out = _check(ws, lab_env, "--tags-file", str(TAGS), "--only", "policy.resolves")
+    assert "✘ image-repository.valid" in out, out
+    assert "ImageRepository nginx scans library/ngnix, which the task's registry does not serve" in out, out
 
 
 def test_the_branch_the_gitrepository_follows_is_graded(
@@ -40,7 +75,7 @@ def test_the_branch_the_gitrepository_follows_is_graded(
     (ws / SYNC).write_text((ws / SYNC).read_text().replace("branch: main", "branch: feature"))
     git(ws, "commit", "-qam", "Flux follows feature")
 
-    out = _git_rows(ws, lab_env)
+    out = _check(ws, lab_env, "--offline", "--only", "git.flux-commit")
     assert (
         f"{SYNC}:11: origin has no branch feature, which GitRepository flux-system follows "
         "(spec.ref.branch): source-controller fails with: failed to checkout and determine revision: "
@@ -50,7 +85,7 @@ def test_the_branch_the_gitrepository_follows_is_graded(
     assert "hint: git push -u origin feature, or set spec.ref.branch to a branch origin has, e.g. main" in out
 
     git(ws, "push", "-q", "-u", "origin", "feature")
-    out = _git_rows(ws, lab_env)
+    out = _check(ws, lab_env, "--offline", "--only", "git.flux-commit")
     assert "✔ git.pushed" in out, out  # origin/main has none of the files: feature is what Flux fetches
     assert "no commit by Flux <flux@gitops-lab.local> on origin/main yet" in out, out  # spec.git pushes main
 
