@@ -87,6 +87,13 @@ def test_unknown_fields_name_flux_apply_error_and_the_field_meant(
     ) in out, out
     assert "range is empty or missing" not in out, out  # the misspelt field is that one
     assert f"{REPO}:10: spec.interval2 is not a field of ImageRepository" in out, out
+    # one level too deep
+    repo.write_text(
+        repo.read_text().replace("  interval2: 1m", "  secretRef:\n    name: creds\n    interval: 1m")
+    )
+    out = _check(solved, lab_env, "--offline", "--only", "image-repository.valid")
+    assert f"{REPO}:12: spec.secretRef.interval is not a field of ImageRepository" in out, out
+    assert "hint: `interval` belongs one level up, beside `secretRef`" in out, out
 
     # `range` one level too high, beside `semver:`
     policy.write_text(

@@ -17,6 +17,8 @@ from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from lab.core.record import dataclass
 
 GIT_URL = r"^(http|https|ssh)://.*$"
+#: A field's place in an object as decoded: keys, and list indexes.
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,15 @@ class F:
     open: bool = False
     description: str = ""
 
-    def at(self, path: str) -> F:
-        """The node at a dotted path below this one (`policy.semver.range`); KeyError when unknown."""
+    def at(self, path: str | FieldPath) -> F:
+        """The node at a path below this one (`policy.semver.range`, or keys and list indexes as
+        decoded); KeyError when unknown."""
         node = self
-        for part in path.split("."):
-            node = node.props[part]
+        for part in path.split(".") if isinstance(path, str) else path:
+            found = node.items if isinstance(part, int) else node.props.get(part)
+            if found is None:
+                raise KeyError(part)
+            node = found
         return node
 
     def described(self, text: str) -> F:
@@ -345,10 +351,6 @@ _KIND_DOCS = {
 }
 
 
-#: A field's place in an object as decoded: keys, and list indexes.
-FieldPath = tuple[str | int, ...]
-
-
 def field_name(path: FieldPath) -> str:
     """`spec.exclusionList[0]`: a field as the API server and Flux write it."""
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
@@ -397,30 +399,20 @@ def not_declared(kind: str, namespace: str, name: str, api_version: str, paths: 
     )
 
 
-def _node_at(root: F, path: FieldPath) -> F:
-    node = root
-    for part in path:
-        nxt = node.items if isinstance(part, int) else node.props.get(part)
-        if nxt is None:
-            raise KeyError(part)
-        node = nxt
-    return node
-
-
 def known_instead(root: F, path: FieldPath) -> tuple[FieldPath | None, str]:
     """For an unknown field at `path` below `root`: the known field it most likely was meant to be and
     how to say so ("did you mean `range`?", or a field written one level too high or too low)."""
     from lab.core.text import closest
 
     name, at = str(path[-1]), path[:-1]
-    parent = _node_at(root, at)
+    parent = root.at(at)
     close = closest(name, parent.props)
     if close is not None:
         return (*at, close), f"did you mean `{close}`?"
     below = [k for k, child in sorted(parent.props.items()) if name in child.props]
     if below:
         return (*at, below[0], name), f"`{name}` goes one level down, under `{below[0]}`"
-    if len(at) > 1 and not isinstance(at[-1], int) and name in _node_at(root, at[:-1]).props:
+    if len(at) > 1 and not isinstance(at[-1], int) and name in root.at(at[:-1]).props:
         return (*at[:-1], name), f"`{name}` belongs one level up, beside `{at[-1]}`"
     return None, "known fields here: " + (", ".join(sorted(parent.props)) or "none")
 
