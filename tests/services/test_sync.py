@@ -890,6 +890,16 @@ def test_lab_simulate_says_what_flux_does_not_see_because_origin_lacks_it(
     assert "Flux reads origin, which does not have your 1 uncommitted file" in dirty.stdout
 
 
+#: What `_break_policy` makes wrong: no range, and a field the ImagePolicy schema does not declare.
+BROKEN_POLICY = [
+    f"{POLICY}:11: spec.policy.semver.range is empty or missing",
+    f"{POLICY}:12: spec.policy.semver.ge is not a field of ImagePolicy; Flux's apply fails: "
+    "ImagePolicy/flux-system/nginx dry-run failed: failed to create typed patch object "
+    "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): .spec.policy.semver.ge: "
+    "field not declared in schema",
+]
+
+
 def _break_policy(ws: Path) -> None:
     """`semver: ge: 1.25.x`: a field Flux does not know, and no range, which the policy needs."""
     path = ws / POLICY
@@ -905,7 +915,7 @@ def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> Non
     head = git(ws, "rev-parse", "HEAD")
     refused = push_work(ws, stash=True)
     assert refused.refused_invalid and refused.commit is None
-    assert refused.problems == [f"{POLICY}:11: spec.policy.semver.range is empty or missing"]
+    assert refused.problems == BROKEN_POLICY
     assert "--allow-invalid" in refused.sync.message and "\n" not in refused.sync.message
     assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
     assert git(ws, "status", "--porcelain") == f"M {POLICY}"
@@ -940,8 +950,8 @@ def test_cli_sync_commit_refuses_invalid_files_and_names_each_on_stderr(
     head = git(ws, "rev-parse", "HEAD")
     refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert refused.returncode == 1
-    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have a problem")
-    assert f"  {POLICY}:11: spec.policy.semver.range is empty or missing\n" in refused.stderr
+    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have problems")
+    assert "".join(f"  {p}\n" for p in BROKEN_POLICY) in refused.stderr, refused.stderr
     assert git(origin, "rev-parse", "main") == head and git(ws, "status", "--porcelain") == f"M {POLICY}"
 
     pushed = run_lab("sync", "--commit", "--allow-invalid", env=lab_env, cwd=ws)
