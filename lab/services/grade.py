@@ -102,8 +102,11 @@ def student_name(source: str) -> str:
 
 def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
     """Targets for command-line arguments: a directory that is no repository but holds some (one
-    level down) stands for each of its subdirectories; everything else is one student."""
+    level down) stands for each of its subdirectories; everything else is one student. A `lab init`
+    NAME-origin.git given along with its checkout NAME (by a class directory or by a glob) is NAME's
+    origin, not a student of its own."""
     targets: list[Target] = []
+    paths: list[Path] = []
     for source in sources:
         if _is_url(source):
             targets.append(Target(student_name(source), source))
@@ -114,18 +117,24 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if path.is_dir() and not is_repository(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             if any(is_repository(c) for c in children):
-                targets += [Target(_class_member(c), str(c)) for c in children if not _is_init_origin(c)]
+                paths += children
                 continue
-        targets.append(Target(student_name(str(path)), str(path)))
+        paths.append(path)
+    given = {_resolved(p) for p in paths}
+    for path in paths:
+        checkout = _init_checkout(path)
+        if checkout is not None and _resolved(checkout) in given:
+            continue
+        targets.append(Target(_class_member(path), str(path)))
     return targets
 
 
-def _is_init_origin(path: Path) -> bool:
-    """`NAME-origin.git` next to the checkout NAME: that student's origin, not another student."""
+def _init_checkout(path: Path) -> Path | None:
+    """The checkout NAME next to `NAME-origin.git` (the origin `lab init NAME` made), else None."""
     if not path.name.endswith(ORIGIN_SUFFIX):
-        return False
+        return None
     checkout = path.with_name(path.name[: -len(ORIGIN_SUFFIX)])
-    return bool(checkout.name) and _is_checkout(checkout)
+    return checkout if checkout.name and _is_checkout(checkout) else None
 
 
 def _class_member(path: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -358,3 +359,30 @@ def test_a_class_of_another_task_is_named_not_graded_by_its_record(tmp_path: Pat
     as_own = grade_class(targets, task="09b-multi", offline=True)
     assert [r.records_task for r in as_own.rows] == ["", "", ""]
     assert "record task" not in render_table(as_own)
+
+
+@pytest.mark.slow
+def test_a_glob_of_a_class_pairs_each_origin_with_its_checkout(tmp_path: Path) -> None:
+    from tests.support.gitutil import commit_files, practice
+
+    klass = tmp_path / "class"
+    klass.mkdir()
+    practice(klass, "alice")
+    bob = practice(klass, "bob")
+    commit_files(bob, {"notes.txt": "mine\n"}, "never pushed")
+    shutil.rmtree(
+        practice(klass, "carol")
+    )  # carol's origin alone: still carol's work, not a student "carol-origin"
+    # What `lab grade */` or `lab grade alice* bob*` hands over: each checkout and its origin.
+    globbed = sorted(str(p) for p in klass.iterdir())
+    by_glob = expand(globbed)
+    assert [(t.student, Path(t.source).name) for t in by_glob] == [
+        ("alice", "alice"),
+        ("bob", "bob"),
+        ("carol", "carol-origin.git"),
+    ]
+    assert by_glob == expand([str(klass)])
+    report = grade_class(by_glob, offline=True, jobs=2)
+    assert [r.status for r in report.rows if not r.graded] == []
+    bob_row = next(r for r in report.rows if r.student == "bob")
+    assert bob_row.note.startswith("not pushed: 1 commit on local main"), bob_row.note
