@@ -435,44 +435,15 @@ def _prepare(
             )
         except GitError as err:
             if cancelled() or (deadline is not None and time.monotonic() >= deadline):
-                raise  # killed: no second clone of the checkout
-            return _last_fetched(ws, path, url, wanted, dest, owners, me, deadline, err)
+                raise  # killed: the timeout or the interruption says why
+            # Never the checkout's own refs instead: its commits and its refs/remotes/origin/* are the
+            # student's to write, so they cannot tell what was pushed.
+            raise LabError(
+                f"origin {shown} could not be read, so what was pushed is unknown: {one_line(err.message)}",
+                hint=err.hint or "check the network and the remote's URL, or grade the origin itself",
+            ) from None
     branch = clone.branch() or wanted or FALLBACK_BRANCH
     return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, branch, shown))
-
-
-def _last_fetched(
-    ws: Workspace,
-    path: Path,
-    url: str,
-    branch: str | None,
-    dest: Path,
-    owners: Mapping[Path, str],
-    me: str,
-    deadline: float | None,
-    err: GitError,
-) -> _Graded:
-    """Origin cannot be reached (offline, gone): grade the checkout's commits against origin as the
-    checkout last fetched it, so `git.pushed` still tells pushed from not pushed."""
-    from lab.adapters.scratch import remove_tree
-
-    remove_tree(dest)
-    # Origin's default branch as the checkout last saw it (refs/remotes/origin/HEAD, which a clone
-    # records), never the branch checked out.
-    branch = branch or ws.remote_head("origin") or FALLBACK_BRANCH
-    clone = _clone_local(path, branch, dest, owners, me, deadline)
-    tracking = ws.remote_sha(branch)
-    clone.remove_remote("origin")  # the checkout itself must not stand in for origin
-    clone.add_remote("origin", url)
-    if tracking is not None and clone.rev_parse(tracking) is not None:
-        clone.set_ref(f"refs/remotes/origin/{branch}", tracking)
-    why = one_line(err.message, limit=120)
-    return _Graded(
-        clone.root,
-        branch,
-        note=f"origin {redact_url(url)} not reachable ({why}): graded the checkout's commits against "
-        f"origin/{branch} as last fetched",
-    )
 
 
 def _unpushed_note(ws: Workspace, clone: Workspace, branch: str, origin: str) -> str:
