@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from lab.core.imagename import OCI_TAG_RE
 from lab.core.manifests import schema
 from lab.core.manifests.models import SIG_EXCLUSION, ImageRepository
 from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
@@ -28,13 +29,31 @@ MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
 """The largest tags file the lab reads (Docker Hub's busiest repositories list well under 1 MiB)."""
 
 
+class TagListLineError(ValueError):
+    """A line of a tags file that is neither a tag, a `#` comment nor blank (`lineno` counts from 1)."""
+
+    def __init__(self, lineno: int, line: str) -> None:
+        super().__init__(f"line {lineno}: {line!r} is not an image tag")
+        self.lineno = lineno
+        self.line = line
+
+
 def parse_tag_list(text: str) -> list[str]:
     """A tags file: one tag per line; blank lines and `#` comment lines are skipped.
 
-    A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]*`), so a comment is never a tag.
+    A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`), so a comment is never a
+    tag. Any other line raises TagListLineError: a table or prose taken for tags would be served as
+    tags, and every policy would then resolve to nonsense far from the file that caused it.
     """
-    stripped = (line.strip() for line in text.splitlines())
-    return [tag for tag in stripped if tag and tag[0] != "#"]
+    tags: list[str] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        tag = raw.strip()
+        if not tag or tag[0] == "#":
+            continue
+        if not OCI_TAG_RE.fullmatch(tag):
+            raise TagListLineError(lineno, tag)
+        tags.append(tag)
+    return tags
 
 
 class ScanError(LabError):

@@ -132,8 +132,12 @@ class ProvenancedTags:
         fallback: bool = True,
         task: Task | None = None,
     ) -> None:
+        from lab.adapters.tagsfile import read_tags
+
         self.task = task
         self.tags_file = tags_file
+        # Read once, now: a line that is no tag is the command's usage error, not a failed automation.
+        self._file_tags = tags_from_list(read_tags(tags_file)) if tags_file is not None else None
         self.docker_config = docker_config
         self.fallback = fallback
         self.origins: dict[str, str] = {}
@@ -146,8 +150,8 @@ class ProvenancedTags:
         from lab.adapters.registry import RegistryClient
         from lab.errors import RegistryError
 
-        if self.tags_file is not None:
-            tags = tags_from_file(self.tags_file)(image, exclusion)
+        if self._file_tags is not None:
+            tags = self._file_tags(image, exclusion)
             self.origins[image] = f"tags file {self.tags_file} ({len(tags)} tags after exclusions)"
             return tags
         with RegistryClient(docker_config=self.docker_config) as client:
