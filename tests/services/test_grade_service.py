@@ -386,3 +386,22 @@ def test_a_glob_of_a_class_pairs_each_origin_with_its_checkout(tmp_path: Path) -
     assert [r.status for r in report.rows if not r.graded] == []
     bob_row = next(r for r in report.rows if r.student == "bob")
     assert bob_row.note.startswith("not pushed: 1 commit on local main"), bob_row.note
+
+
+@pytest.mark.slow
+def test_every_grade_format_names_the_file_and_line_of_a_yaml_error(tmp_path: Path) -> None:
+    from tests.support.gitutil import commit_files, git, practice
+    from tests.support.taskfiles import solution_manifests
+
+    repo = practice(tmp_path, "frank")
+    policy = "clusters/dev/image-automation/image-policy.yaml"
+    files = {**solution_manifests(), policy: "kind: ImagePolicy\nmetadata:\n  name: 'nginx\n"}
+    commit_files(repo, files, "broken policy")
+    git(repo, "push", "-q")
+    report = grade_class(expand([str(repo)]), offline=True)
+    row = report.rows[0]
+    assert row.graded and row.first_problem()[0] == "repo.files", row
+    where = f"{policy}:3: "
+    assert where in render_table(report)
+    assert where in next(csv.DictReader(io.StringIO(render_csv(report))))["message"]
+    assert json.loads(render_json(report))["repos"][0]["message"].startswith(where)

@@ -138,6 +138,13 @@ class CheckResult:
     def broken(self) -> bool:
         return self.status in (Status.FAIL, Status.ERROR, Status.PENDING)
 
+    def located(self) -> str:
+        """The message after `file:line: ` when it points at a file its text does not name already:
+        "the quote opened on line 11 is never closed" alone does not say in which file."""
+        if not self.file or self.file in self.message:
+            return self.message
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
     def redacted(self) -> CheckResult:
         """What a learner may see of a hidden check: title and status, no evidence or hint."""
         if not self.hidden:

@@ -79,7 +79,7 @@ class GradeRow:
         first = next((c for c in checks if c.status is Status.FAIL), None) or self.report.first_broken()
         if first is None:
             return "", ""
-        return first.id, one_line(first.message)
+        return first.id, one_line(first.located())
 
 
 @dataclass(frozen=True)

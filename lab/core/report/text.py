@@ -47,10 +47,7 @@ def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
         # A pass that still has something to say (a range broader than the task's, unpushed files).
         lines.append(f"      note: {c.message.split('; note: ', 1)[1]}")
     if c.status is not Status.PASS and c.message:
-        where = ""
-        if c.file and c.file not in c.message:
-            where = f"{c.file}:{c.line}: " if c.line else f"{c.file}: "
-        lines.append(f"      {where}{c.message}")
+        lines.append(f"      {c.located()}")
         if c.hint:
             lines.append(f"      hint: {c.hint}")
     return lines
