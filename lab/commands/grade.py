@@ -4,6 +4,7 @@ Exit 0 when every repository was graded (whatever the scores), 1 when some could
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import threading
@@ -162,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
         raise _Interrupted(signum, counted[0], len(targets)) from None
     if tty:
         print(file=sys.stderr)
-    text = render_grades(report, args.format)
+    # Fitted to the terminal it is shown on; in full in a file or a pipe, where nothing wraps it.
+    width = shutil.get_terminal_size().columns if not args.output and sys.stdout.isatty() else None
+    text = render_grades(report, args.format, width=width)
     if args.output:
         write_report(args.output, text)
         ungraded = [r for r in report.rows if not r.graded]

@@ -505,7 +505,7 @@ def grade_one(
     except Exception as err:  # a checker bug on one student's repository must not stop the class
         reason = f"internal error: {type(err).__name__}: {err}"
         return GradeRow(target.student, shown, branch, None, _reason(reason), time.monotonic() - start)
-    note = one_line(graded.note, limit=300)
+    note = one_line(graded.note, limit=None)
     took = time.monotonic() - start
     return GradeRow(target.student, shown, branch, report, "", took, note=note, records_task=records)
 
@@ -568,7 +568,8 @@ def _left_out(d: CheckDef) -> CheckResult:
 
 
 def _reason(text: str) -> str:
-    return one_line(redact_url(text), limit=300)
+    # Never cut: the CSV and JSON keep it whole; the table fits it to the terminal.
+    return one_line(redact_url(text), limit=None)
 
 
 def default_jobs() -> int:

@@ -346,7 +346,7 @@ def test_a_class_of_another_task_is_named_not_graded_by_its_record(tmp_path: Pat
         "fay": "",
     }
     table = render_table(as_course)
-    assert "records task 09b-multi, graded as 09b; " in table
+    assert "; records task 09b-multi, graded as 09b" in table
     assert (
         "2 of 3 record task 09b-multi, graded as 09b: lab grade --task 09b-multi grades them as their own\n"
         in table

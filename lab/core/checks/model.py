@@ -216,10 +216,11 @@ def and_more(items: Sized) -> str:
     return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Messages are one line: no control characters, whitespace collapsed, length capped."""
+def one_line(text: str, limit: int | None = 300) -> str:
+    """Messages are one line: no control characters, whitespace collapsed, length capped (`None`: not
+    capped, for a record such as a CSV cell, where a cut message is a lost one)."""
     flat = " ".join(clean_text(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def total_points(defs: Iterable[CheckDef]) -> int:
