@@ -61,6 +61,24 @@ GRACE_S = 3.0
 CHECK_WORKERS = 2
 
 
+# What each worker thread is doing ("the clone of URL", "the checks"), by thread id: what a repository
+# that overruns --timeout was stuck in, for its row to say.
+_DOING: dict[int, str] = {}
+
+
+def _doing(what: str) -> None:
+    _DOING[threading.get_ident()] = what
+
+
+def _timed_out(ident: int | None, timeout_s: float) -> str:
+    what = _DOING.get(ident, "") if ident is not None else ""
+    if what.startswith("the clone of "):
+        hint = "raise --timeout, or check the URL answers (git ls-remote URL)"
+    else:
+        hint = "raise --timeout"
+    return f"{what or 'grading'} timed out after {timeout_s:g}s - hint: {hint}"
+
+
 @dataclass(frozen=True)
 class Target:
     """One student's repository: a local checkout, a bare repository, or a URL."""
@@ -153,21 +171,35 @@ def read_roster(path: Path) -> list[Target]:
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"cannot read roster {path}: {err}", hint="save it as UTF-8 CSV") from None
     targets: list[Target] = []
+    seen: dict[str, int] = {}  # repository -> the roster line naming it first
+    example = "one student per line, e.g. alice,https://github.com/org/alice-gitops,main"
     for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
         if lineno == 1 and [c.lower() for c in cells[:2]] == ["student", "repo"]:
             continue
+        if len(cells) == 1 and ";" in cells[0]:
+            raise UsageError(
+                f"{path}:{lineno}: one field; its cells look separated by ';', a roster's by ','",
+                hint="save the roster as comma-separated CSV (a spreadsheet's 'CSV (comma delimited)')",
+            )
+        if len(cells) >= 2 and cells[0] and not cells[1] and not any(cells[2:3]) and len(cells) <= 3:
+            raise UsageError(f"{path}:{lineno}: the repo cell of {one_line(cells[0])} is empty", hint=example)
         if len(cells) < 2 or not cells[0] or not cells[1] or len(cells) > 3:
             raise UsageError(
-                f"{path}:{lineno}: expected student,repo[,branch], got {len(cells)} field(s)",
-                hint="one student per line, e.g. alice,https://github.com/org/alice-gitops,main",
+                f"{path}:{lineno}: expected student,repo[,branch], got {len(cells)} field(s)", hint=example
             )
         student, repo = cells[0], cells[1]
         branch = cells[2] if len(cells) == 3 and cells[2] else None
         if not _is_url(repo) and not Path(repo).expanduser().is_absolute():
             repo = str(path.parent / repo)
+        first = seen.setdefault(_key(repo), lineno)
+        if first != lineno:
+            raise UsageError(
+                f"{path}:{lineno}: duplicate roster entry: {redact_url(one_line(cells[1]))} is also on line {first}",
+                hint="one line per repository (students sharing one: one line naming them all)",
+            )
         targets.append(Target(student, repo, branch))
     return targets
 
@@ -332,11 +364,13 @@ def _clone_local(
     """Clone a local repository (bare or checkout) after refusing every indirection in it."""
     git_dir = path if _is_bare(path) else _git_dir_of_checkout(path, owners, me)
     _check_git_dir(git_dir, owners, me)
+    _doing(f"the clone of {path}")
     return clone_to_temp(str(path), branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
 def _clone_url(url: str, branch: str | None, dest: Path, deadline: float | None) -> Workspace:
     """A shallow clone of a remote repository, within what is left of the row's time."""
+    _doing(f"the clone of {redact_url(url)}")
     return clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
@@ -494,6 +528,7 @@ def grade_one(
                 cancelled=cancelled,
             )
             branch = graded.branch
+            _doing("the checks")
             if cancelled():
                 raise LabError("interrupted", hint="grade it again")
             report = _run(
@@ -648,6 +683,7 @@ def grade_class(
     rows: list[GradeRow] = []
     lock = threading.Lock()
     began: dict[int, float] = {}
+    workers_of: dict[int, int] = {}  # target -> the thread grading it
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     done: queue.SimpleQueue[tuple[int, GradeRow]] = queue.SimpleQueue()
     for i in range(len(targets)):
@@ -663,6 +699,8 @@ def grade_class(
             now = time.monotonic()
             with lock:
                 began[i] = now
+                workers_of[i] = threading.get_ident()
+            _doing("grading")
             try:
                 row = grade_one(
                     targets[i],
@@ -703,7 +741,7 @@ def grade_class(
                     continue
                 late.add(j)
                 t = targets[j]
-                reason = f"timed out after {timeout_s:g}s"
+                reason = _timed_out(workers_of.get(j), timeout_s)
                 finished.append(
                     (j, GradeRow(t.student, redact_url(t.source), t.branch, None, reason, timeout_s))
                 )

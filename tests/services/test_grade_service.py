@@ -147,7 +147,10 @@ def test_timeout_gives_an_error_row_and_the_rest_finish(monkeypatch: pytest.Monk
     finally:
         release.set()
     rows = {r.student: r for r in report.rows}
-    assert rows["slow"].status == "error" and rows["slow"].reason == "timed out after 0.5s"
+    assert (
+        rows["slow"].status == "error"
+        and rows["slow"].reason == "grading timed out after 0.5s - hint: raise --timeout"
+    )
     assert rows["fast"].status == rows["also"].status == "pass"
     assert [r.student for r in report.rows] == ["also", "fast", "slow"]
     assert report.exit_code() == 1
@@ -405,3 +408,22 @@ def test_every_grade_format_names_the_file_and_line_of_a_yaml_error(tmp_path: Pa
     assert where in render_table(report)
     assert where in next(csv.DictReader(io.StringIO(render_csv(report))))["message"]
     assert json.loads(render_json(report))["repos"][0]["message"].startswith(where)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            "student,repo\nq,alice\nalice, alice/ \n",
+            r"r\.csv:3: duplicate roster entry: alice/ is also on line 2",
+        ),
+        ("alice,alice\nemptyrepo,\n", r"r\.csv:2: the repo cell of emptyrepo is empty"),
+        ("Student;Repo\nalice;alice\n", r"r\.csv:1: .*separated by ';'.*"),
+    ],
+)
+def test_roster_mistakes_are_named(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "alice").mkdir()
+    roster = tmp_path / "r.csv"
+    roster.write_text(text)
+    with pytest.raises(UsageError, match=words):
+        read_roster(roster)
