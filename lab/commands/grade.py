@@ -124,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.repos and not args.roster:
         raise UsageError("nothing to grade", hint="pass repositories or a class directory, or --roster FILE")
+    if args.with_cluster and args.offline:
+        raise UsageError(
+            "--with-cluster and --offline conflict: offline checks leave the cluster out",
+            hint="drop --offline to check the cluster, or --with-cluster to grade offline",
+        )
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1", hint="e.g. --jobs 4")
     check_output(args.output)

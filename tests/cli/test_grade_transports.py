@@ -70,3 +70,9 @@ def test_help_states_the_default_timeout(tmp_path: Path) -> None:
     assert f"--timeout S give up on one repository after S seconds (default {DEFAULT_TIMEOUT_S:g};" in out, (
         out
     )
+
+
+def test_with_cluster_and_offline_conflict(tmp_path: Path) -> None:
+    proc = run_lab("grade", str(tmp_path), "--with-cluster", "--offline", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "--with-cluster and --offline conflict" in proc.stderr, proc.stderr
