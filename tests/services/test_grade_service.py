@@ -427,3 +427,13 @@ def test_roster_mistakes_are_named(tmp_path: Path, text: str, words: str) -> Non
     roster.write_text(text)
     with pytest.raises(UsageError, match=words):
         read_roster(roster)
+
+
+def test_a_hostile_student_name_reads_the_same_in_every_format() -> None:
+    name = "eve\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+    shown = r"eve\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+    report = ClassReport("09b", (GradeRow(name, "class/eve", "main", _report(Status.FAIL)),))
+    assert next(csv.DictReader(io.StringIO(render_csv(report))))["student"] == shown
+    assert render_table(report).splitlines()[1].startswith(shown + "  ")
+    suite = ET.fromstring(render_junit(report)).find("testsuite")
+    assert suite is not None and suite.get("name") == shown
