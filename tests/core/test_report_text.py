@@ -32,3 +32,18 @@ def test_hint_and_location() -> None:
 
 def test_colour_only_when_asked() -> None:
     assert "\x1b[31m✘\x1b[0m" in render_text(sample_report(), color=True)
+
+
+def test_checks_left_out_offline_show_no_lost_points() -> None:
+    from lab.core.report.github import render_summary
+
+    report = sample_report(offline=True)
+    left_out = [c for c in report.checks if c.excluded]
+    assert left_out
+    text = render_text(report).splitlines()
+    summary = render_summary(report).splitlines()
+    for c in left_out:
+        line = next(x for x in text if f" {c.id} " in x)
+        assert f" –/{c.max_points} " in line and f" 0/{c.max_points} " not in line, line
+        row = next(x for x in summary if f" {c.id} " in x or f"`{c.id}`" in x)
+        assert f"| –/{c.max_points} offline |" in row, row

@@ -138,6 +138,14 @@ class CheckResult:
     def broken(self) -> bool:
         return self.status in (Status.FAIL, Status.ERROR, Status.PENDING)
 
+    def points_text(self) -> str:
+        """`3/4`, or `–/6` for a check a mode left out: not in the maximum, so no point was lost."""
+        return f"–/{self.max_points}" if self.excluded else f"{self.points}/{self.max_points}"
+
+    def skip_reason(self) -> str:
+        """Why a skipped check did not run, in a word or two: `blocked by X`, `offline`, `left out`."""
+        return f"blocked by {self.blocked_by}" if self.blocked_by else self.message.split(":", 1)[0]
+
     def located(self) -> str:
         """The message after `file:line: ` when it points at a file its text does not name already:
         "the quote opened on line 11 is never closed" alone does not say in which file."""

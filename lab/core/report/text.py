@@ -35,11 +35,9 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
     icon = _paint(ICONS[c.status], _COLORS[c.status], color)
-    pts = f"{c.points}/{c.max_points}"
-    head = f"  {icon} {c.id:<26} {pts:>5}  {c.title}"
+    head = f"  {icon} {c.id:<26} {c.points_text():>5}  {c.title}"
     if c.status is Status.SKIPPED:
-        reason = f"blocked by {c.blocked_by}" if c.blocked_by else c.message.split(":", 1)[0]
-        return [head + _paint(f" ({reason})", "2", color)]
+        return [head + _paint(f" ({c.skip_reason()})", "2", color)]
     if first:
         head += _paint("  <- start here", "1;31", color)
     lines = [head]
