@@ -87,11 +87,20 @@ def in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -
     from lab.adapters.kubeconfig import kubeconfig_source
 
     if kubeconfig_source(kubeconfig) is not None:
+        return None  # not even the state file to read
+    return sandbox_of(running_info(None), workspace, kubeconfig)
+
+
+def sandbox_of(
+    running: SandboxInfo | None, workspace: Path | None = None, kubeconfig: str | None = None
+) -> SandboxInfo | None:
+    """`in_workspace` with the running sandbox (`running_info`) read already: a command that asks
+    several questions of it reads the state file once."""
+    from lab.adapters.kubeconfig import kubeconfig_source
+
+    if running is None or kubeconfig_source(kubeconfig) is not None:
         return None
-    info = running_info(None)
-    if info is None:
-        return None
-    return info if holds(info, workspace if workspace is not None else Path.cwd()) else None
+    return running if holds(running, workspace if workspace is not None else Path.cwd()) else None
 
 
 def holds(info: SandboxInfo, workspace: Path) -> bool:
@@ -104,17 +113,25 @@ def serving_registry() -> SandboxInfo | None:
     """The running sandbox when this process's registry clients ask its registry (LAB_REGISTRY_MIRROR
     is the sandbox's, as `use_in_workspace` or `eval "$(lab sandbox env)"` set it); else None: the
     tags come from another registry, whatever repository this is."""
-    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
-    if not mirror:
+    if not os.environ.get("LAB_REGISTRY_MIRROR"):
         return None
-    info = running_info(None)
-    return info if info is not None and mirror == info.mirror else None
+    return serving(running_info(None))
+
+
+def serving(running: SandboxInfo | None) -> SandboxInfo | None:
+    """`serving_registry` of the sandbox `running_info` read already."""
+    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
+    return running if running is not None and mirror and mirror == running.mirror else None
 
 
 def use_in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -> SandboxInfo | None:
     """`in_workspace`, and when it is the sandbox, this process's kubernetes and registry clients
     pointed at it as `eval "$(lab sandbox env)"` does (a registry mirror already set stays)."""
-    info = in_workspace(workspace, kubeconfig)
+    return point_at(in_workspace(workspace, kubeconfig))
+
+
+def point_at(info: SandboxInfo | None) -> SandboxInfo | None:
+    """`use_in_workspace` of the sandbox `in_workspace` (or `sandbox_of`) found: None changes nothing."""
     if info is not None:
         env = info.env()
         if os.environ.get("LAB_REGISTRY_MIRROR"):

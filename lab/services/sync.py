@@ -29,6 +29,7 @@ from lab.errors import GitError, LabError
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckResult
     from lab.core.marker import MarkerDelta
+    from lab.services.sandbox import SandboxInfo
 
 Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
@@ -264,16 +265,24 @@ def workspace_cluster(
 ) -> ClusterSource | None:
     """The cluster that deploys `workspace`, to ask: `named` (--kubeconfig), else $KUBECONFIG, else
     ~/.kube/config, else the running sandbox when this is its repository; None when there is none."""
+    from lab.services import sandbox
+
+    return cluster_of(workspace, sandbox.running_info(None), named, context)
+
+
+def cluster_of(
+    workspace: Path, running: SandboxInfo | None, named: str | None = None, context: str | None = None
+) -> ClusterSource | None:
+    """`workspace_cluster` with the running sandbox (`sandbox.running_info`) read already."""
     from lab.adapters.kubeconfig import kubeconfig_source
     from lab.services import sandbox
 
     found = kubeconfig_source(named)
     if found is not None:
         # The app passes the sandbox's own kubeconfig by name: call it the sandbox, as without it.
-        running = sandbox.running_info(None)
         own = running is not None and Path(found[0]).resolve() == Path(running.kubeconfig).resolve()
         return ClusterSource(found[0], SANDBOX_WHERE if own else f"the cluster of {found[1]}", context)
-    info = sandbox.in_workspace(workspace)
+    info = sandbox.sandbox_of(running, workspace)
     return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE) if info is not None else None
 
 
