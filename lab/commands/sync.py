@@ -196,9 +196,13 @@ def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | Non
             }
         )
     elif result.outcome == "refused" and not result.commands:
-        print(f"lab: cannot sync: {result.message}", file=sys.stderr)
+        # The problems between the refusal and its hint: the hint is about all of them.
+        said, _, hint = result.message.partition(" - hint: ") if problems else (result.message, "", "")
+        print(f"lab: cannot sync: {said}", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
+        if hint:
+            print(f"  hint: {hint}", file=sys.stderr)
     else:
         for problem in problems:
             # --allow-invalid: pushed as asked; each problem is still said, before the push's report.

@@ -1231,13 +1231,13 @@ def push_problems(path: Path | Workspace, task_id: str | None = None) -> PushChe
 
 
 def invalid_refusal(problems: Sequence[str]) -> str:
-    """One line: that the files about to be pushed have problems, the first, how to push anyway."""
-    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    """One line: how many problems the files about to be pushed have, and how to push anyway. The
+    problems themselves travel beside it (`PushWorkResult.problems`), each said once where it is shown."""
+    one = len(problems) == 1
     return (
-        f"the files about to be pushed have {'a problem' if len(problems) == 1 else 'problems'} Flux "
-        f"refuses or ignores: {problems[0]}{more}; nothing was changed - hint: fix "
-        f"{'it' if len(problems) == 1 else 'them'} (lab check --offline says more), or lab sync --commit "
-        "--allow-invalid pushes anyway to see how Flux reacts"
+        f"the files about to be pushed have {'a problem' if one else f'{len(problems)} problems'} Flux "
+        f"refuses or ignores; nothing was changed - hint: fix {'it' if one else 'them'} (lab check "
+        "--offline says more), or lab sync --commit --allow-invalid pushes anyway to see how Flux reacts"
     )
 
 

@@ -926,6 +926,29 @@ def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> Non
     assert "ge: 1.25.x" in git(origin, "show", f"main:{POLICY}")
 
 
+def test_cli_sync_commit_says_each_problem_once_then_the_hint_once(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """The refusal repeated its first problem in its own line and again in the list below it: each
+    problem once, the summary line once, the --allow-invalid hint once, after the problems."""
+    ws, _ = _pushed_automation(tmp_path)
+    _break_policy(ws)
+    repository = ws / "clusters/dev/image-automation/image-repository.yaml"
+    text = repository.read_text(encoding="utf-8")
+    repository.write_text(text.replace("image: ", "image: HTTP://", 1), encoding="utf-8")
+    refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert refused.returncode == 1
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("lab: cannot sync: the files about to be pushed have 2 problems"), lines
+    problems = [line for line in lines if line.startswith("  clusters/")]
+    assert len(problems) == 2 and len(set(problems)) == 2, lines
+    for problem in problems:
+        assert refused.stderr.count(problem.strip()) == 1, refused.stderr
+    assert refused.stderr.count("the files about to be pushed") == 1, refused.stderr
+    assert refused.stderr.count("--allow-invalid") == 1, refused.stderr
+    assert lines[-1].startswith("  hint: fix them") and "--allow-invalid" in lines[-1], lines
+
+
 def test_pushing_without_a_marker_is_a_note_not_a_refusal(tmp_path: Path) -> None:
     from lab.core.manifests.generate import GenerateOptions
     from lab.services.generate import generate
