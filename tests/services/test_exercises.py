@@ -455,6 +455,24 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_staging_without_a_marker_says_so_and_where_it_goes(tmp_path: Path) -> None:
+    """marker.valid said only "no marker found", as if the marker were malformed; marker.present, as in
+    every task whose Flux commit needs a marker, names the path Flux walks and the line to end, and
+    marker.valid waits for it."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""))
+    report = _check(ws, "09b-staging")
+    present = next(c for c in report.checks if c.id == "marker.present")
+    assert present.status is Status.FAIL
+    assert present.message.startswith("no $imagepolicy marker in any YAML file under ./apps/staging")
+    assert present.hint == (
+        f'end the newTag line of {STAGING} with # {{"$imagepolicy": "flux-system:shop-staging:tag"}}'
+    )
+    valid = next(c for c in report.checks if c.id == "marker.valid")
+    assert valid.status is Status.SKIPPED and valid.blocked_by == "marker.present"
+
+
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
