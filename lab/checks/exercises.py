@@ -681,10 +681,26 @@ def _unscannable(aset: AutomationSet, repo: ImageRepository) -> Outcome | None:
     return None
 
 
-def _guard(ctx: CheckContext, which: str) -> Outcome:
+@check("guard.holds", params=["guard"])
+def guard_holds(ctx: CheckContext) -> Outcome:
+    """The policy of one environment holds through the trap tags and takes the good ones: the
+    environment is the task's, `[check.params] guard` naming its `[exercise.NAME]` table."""
+    from lab.errors import TaskDataError
+
+    which = ctx.str_param("guard")
+    table = _params(ctx).get(which)
+    if not isinstance(table, dict):
+        raise TaskDataError(
+            f"task {ctx.task}: guard {which!r} has no [exercise.{which}] table",
+            file="checks.toml",
+            hint=f"add [exercise.{which}] with policy, expect, traps and good, or name another table",
+        )
+    return _guard(ctx, dict(table))
+
+
+def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     from lab.core.mutation import Probe, mutation_test
 
-    params = dict(_params(ctx).get(which, {}))
     policy_name = str(params.get("policy", ""))
     tree = _origin_tree(ctx)
     aset = _aset(tree)
@@ -743,13 +759,3 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         f"{len(report.results) - holds} good one(s)",
         evidence=evidence,
     )
-
-
-@check("guard.prod-holds")
-def guard_prod_holds(ctx: CheckContext) -> Outcome:
-    return _guard(ctx, "prod")
-
-
-@check("guard.staging-holds")
-def guard_staging_holds(ctx: CheckContext) -> Outcome:
-    return _guard(ctx, "staging")

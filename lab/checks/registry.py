@@ -231,7 +231,7 @@ def _resolve_other(ctx: CheckContext, pol: ImagePolicy, tags: Tags, expected: st
     )
 
 
-@check("policy.resolves")
+@check("policy.resolves", params=("expect_tag", "expect_tags"))
 def policy_resolves(ctx: CheckContext) -> Outcome:
     from lab.core.policy.evaluate import resolve
 
