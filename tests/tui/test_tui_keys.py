@@ -1032,6 +1032,21 @@ async def test_a_burst_of_keys_in_the_form_keeps_every_key_in_order(tmp_path: Pa
         )
 
 
+async def test_a_tab_in_a_burst_of_keys_moves_the_keys_after_it_to_the_next_field(tmp_path: Path) -> None:
+    """`value<Tab>value2` typed fast (`tmux send-keys`) put both values in the first field: the app
+    moved the focus on Tab only once the key had bubbled up to it, after it had handed the keys typed
+    behind it to the field it left. Fast or slow, they land in two fields."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "f")
+        name = app.screen.query_one("#name", Input)
+        await wait_until(pilot, lambda: name.has_focus)
+        namespace = app.screen.query_one("#namespace", Input)
+        await fast_keys(pilot, "end", *"-x", "tab", "end", *"-y", "shift+tab", "end", *"z")
+        assert (name.value, namespace.value) == ("nginx-xz", "flux-system-y")
+        assert name.has_focus
+
+
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:
     """A watch re-runs the checks whenever origin moves and while the cluster settles; each run posted
     'All green' again, which replaced the toast with a fresh one, so it never went away."""
