@@ -209,7 +209,10 @@ def test_one_cluster_source_asks_the_cluster_once(tmp_path: Path, monkeypatch: p
         with pytest.raises(LabError):
             source.git_repository("flux-system", "flux-system")
     assert opened == [str(kubeconfig)]
-    # Another source (the next command or state read) asks again.
+    # Another source (the next command or state read) asks again, once a retry is due.
+    from lab.services import sync
+
+    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
     with pytest.raises(LabError):
         ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
     assert len(opened) == 2
@@ -277,3 +280,50 @@ def test_the_cluster_checks_judge_the_tasks_repository_not_another_apps_before_i
     row = _cluster_rows(repo)["cluster.image-repository"]
     assert row.status is Status.PASS, row.message
     assert "podinfo" not in row.message, row.message
+
+
+def test_a_cluster_that_stopped_answering_fails_fast_until_a_retry_is_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster whose connection dropped (it takes the request and never answers) cost its timeout,
+    twice with the client's retry, on every state read: the app's header and Flux tab read it every
+    few seconds. After one failure the next reads say so at once, until a retry is due."""
+    import re
+    import socket
+    import time
+
+    from lab.errors import LabError
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+    from lab.services import sync
+    from lab.services.sync import ClusterSource
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    kubeconfig = write_kubeconfig(tmp_path / "dropped", f"https://127.0.0.1:{silent.getsockname()[1]}")
+
+    def read() -> tuple[float, str]:
+        start = time.monotonic()
+        with pytest.raises(LabError) as caught:
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
+        return time.monotonic() - start, str(caught.value)
+
+    first, said = read()
+    assert first >= sync.CLUSTER_TIMEOUT_S, (first, said)
+    assert "timed out" in said
+    again, said = read()
+    assert again < 0.5, (again, said)
+    assert re.search(r"^cluster not answering since \d\d:\d\d:\d\d \(the sandbox: cannot reach", said), said
+    assert " - hint: " in said
+    # A retry due: the cluster is asked again, and once it answers its answer stands.
+    silent.close()
+    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
+    assert "not answering since" not in read()[1]
+    with KubeAPIServer() as back:
+        back.write_kubeconfig(kubeconfig)
+        assert (
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
+        )
+        monkeypatch.setattr(sync, "RETRY_AFTER_S", 60.0)
+        assert (
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
+        )
