@@ -1047,6 +1047,39 @@ async def test_a_tab_in_a_burst_of_keys_moves_the_keys_after_it_to_the_next_fiel
         assert name.has_focus
 
 
+async def test_p_that_brings_in_origins_commits_runs_the_checks_again(tmp_path: Path) -> None:
+    """`p` brought in Flux's commit and the state line said "checks 9/79 (out of date)" until the
+    learner opened Checks or Done. The lab knows the checks' inputs changed: after `p` it runs them
+    again itself, in a worker, wherever the learner is."""
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    flux = tmp_path / "flux-clone"
+    subprocess.run(
+        ["git", "clone", "-q", _git(ws, "remote", "get-url", "origin").strip(), str(flux)], check=True
+    )
+    (flux / "PROGRESS.md").write_text((flux / "PROGRESS.md").read_text() + "\n", encoding="utf-8")
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=30)
+        before = app.checks.report
+        await pilot.press("5")
+        _git(flux, "commit", "-q", "-am", "Flux's commit", "--author", "Flux <flux@gitops-lab.local>")
+        _git(flux, "push", "-q", "origin", "main")
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: not app.sync.running and "Flux's commit" in _git(ws, "log", "-1"), timeout=20
+        )
+        await wait_until(
+            pilot,
+            lambda: app.checks.report is not before and not app.checks.running and not app.stale_checks(),
+            timeout=30,
+            describe=lambda: _state_bar(app),
+        )
+        assert app.current_mode == "flux"
+        assert "out of date" not in _state_bar(app)
+
+
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:
     """A watch re-runs the checks whenever origin moves and while the cluster settles; each run posted
     'All green' again, which replaced the toast with a fresh one, so it never went away."""
