@@ -902,7 +902,10 @@ class PushWorkResult:
 
     def report(self) -> str:
         head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
-        return "\n".join([*head, self.sync.report(), *(f"note: {n}" for n in self.notes)])
+        said = (
+            refusal_lines(self.sync.message, self.problems) if self.refused_invalid else [self.sync.report()]
+        )
+        return "\n".join([*head, *said, *(f"note: {n}" for n in self.notes)])
 
 
 def task_paths(task_id: str | None = None) -> list[str]:
@@ -1286,6 +1289,13 @@ def invalid_refusal(problems: Sequence[str]) -> str:
         f"refuses or ignores; nothing was changed - hint: fix {'it' if one else 'them'} (lab check "
         "--offline says more), or lab sync --commit --allow-invalid pushes anyway to see how Flux reacts"
     )
+
+
+def refusal_lines(message: str, problems: Sequence[str]) -> list[str]:
+    """A refusal over `problems` (`invalid_refusal`'s line): the line, each problem once, then its hint,
+    which is about them all."""
+    said, _, hint = message.partition(" - hint: ")
+    return [said, *(f"  {p}" for p in problems), *([f"  hint: {hint}"] if hint else [])]
 
 
 def push_work(
