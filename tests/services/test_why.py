@@ -46,6 +46,7 @@ def _expected_link(case: Case) -> str:
         "paths.overlap": "path",
         "policy.no-match": "policy",
         "policy.prerelease-only": "policy",
+        "policy.filter-empty": "policy",
         "cosign.selected": "policy",
         "template.removed-field": "automation",
         "source.missing": "automation",
