@@ -279,18 +279,25 @@ def _not_moved(
     return None
 
 
+def _well_marked(
+    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
+) -> dict[Any, Verdict]:
+    """(file, line) -> the verdict of each image field under the update path that carries a fitting marker."""
+    from lab.core.imagefields import judge
+
+    fields, markers = _marked_fields(ctx, tree, iua)
+    return {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+
+
 @check("multi.moves")
 def multi_moves(ctx: CheckContext) -> Outcome:
     """After CI pushes the next release of every image, one reconcile moves every marked field (to
     exactly what its policy selects) and changes nothing else."""
-    from lab.core.imagefields import judge
-
     tree, new, runs, iua = _bumped_run(ctx)
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
-    fields, markers = _marked_fields(ctx, tree, iua)
-    good = {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+    good = _well_marked(ctx, tree, iua)
     changed = {(path, c.line): c for run in runs for path, c in run.changes}
     evidence = [Evidence("change", f"{p}:{n}", f"{c.old} -> {c.new}") for (p, n), c in changed.items()]
     stray = [(key, c) for key, c in changed.items() if key not in good]
@@ -323,10 +330,27 @@ def multi_message(ctx: CheckContext) -> Outcome:
     """The automation's commit message names every change of a reconcile that moves every field."""
     from lab.core.commit_message import CommitTemplateError, render_commit_message
 
-    _tree, _new, runs, iua = _bumped_run(ctx)
+    tree, _new, runs, iua = _bumped_run(ctx)
     run = next((r for r in runs if r.automation is iua), None)
     changes = [c for _, c in run.changes] if run else []
     line = iua.line_of("spec.git.commit.messageTemplate")
+    # A marked field whose policy selects nothing makes no change: the list the message is judged by
+    # would lose it and still read "all of them".
+    setters = run.setters if run else {}
+    stuck = [
+        v for v in _well_marked(ctx, tree, iua).values() if v.marker and v.marker.policy_ref not in setters
+    ]
+    if stuck:
+        first = stuck[0]
+        assert first.marker is not None
+        return Outcome.failed(
+            f"{len(stuck) + len(changes)} marked fields should change, but policy {first.marker.policy_ref} "
+            f"selects no tag, so {first.file}:{first.line} is not among the {len(changes)} changes a commit "
+            "message could list",
+            file=first.file,
+            line=first.line,
+            hint=f"see image-policy.valid and `lab why`: why {first.marker.policy_ref} selects nothing",
+        )
     if not changes:
         return Outcome.failed(
             "no change to render a commit message for (see multi.moves)", file=iua.file, line=line

@@ -429,6 +429,24 @@ def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
     assert "did not move" in _failing(_check(ws, "09b-multi"))["multi.moves"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", ["1.25.x", "'^stable-[0-9]+$'"])
+def test_multi_policy_whose_filter_keeps_no_tag_fails_and_keeps_its_change_expected(
+    tmp_path: Path, pattern: str
+) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(POLICY_M, "range: 1.25.x", f"range: 1.25.x\n  filterTags:\n    pattern: {pattern}"),
+    )
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("image-policy.valid", "")
+    assert "matches none of the" in said and "version list argument cannot be empty" in said, failing
+    # nginx's field cannot move, so its change is missing from the message: not "3 of 3 changes".
+    assert "flux-system:nginx" in failing.get("multi.message", ""), failing
+
+
 # -- 09b-staging ------------------------------------------------------------------------------------
 
 IUA = "clusters/dev/image-automation/image-update.yaml"
