@@ -430,6 +430,24 @@ def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_multi_marker_on_the_base_line_the_override_tags_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    base = "apps/base/shop/deployment.yaml"
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            base,
+            "image: ghcr.io/acme/shop-migrate\n",
+            'image: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate"}\n',
+        ),
+    )
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("multi.markers", "")
+    assert said.startswith(f"{base}:18:") and "apps/dev/kustomization.yaml:7" in said, failing
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", ["1.25.x", "'^stable-[0-9]+$'"])
 def test_multi_policy_whose_filter_keeps_no_tag_fails_and_keeps_its_change_expected(
     tmp_path: Path, pattern: str
