@@ -112,6 +112,16 @@ def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] |
     return (path, f"the lab's snapshot of {hub}{found.name}{when}") if path.is_file() else None
 
 
+def snapshot_of_a_registry(image: str, task: Task | None = None) -> bool:
+    """Whether the task bundles `image`'s tags as a dated snapshot of a real registry (task.toml
+    `snapshot`), which has published since: older than what Flux may have written. Undated tags are the
+    task's registry itself (what the sandbox serves): nothing newer exists, so they are never stale."""
+    from lab.adapters.tasks import load_task
+
+    found = (task or load_task()).image(image)
+    return found is not None and found.snapshot is not None
+
+
 def registry_unreachable(err: Exception) -> bool:
     """A registry that could not be reached at all (no network, DNS, refused, timeout), as opposed to
     one that answered no (401, 404, a bad name): only the first may fall back to the snapshot."""
@@ -174,7 +184,8 @@ class ProvenancedTags:
                     raise
                 snapshot, what = found
                 tags = tags_from_file(snapshot)(image, exclusion)
-                self.stale[image] = (tags, what)
+                if snapshot_of_a_registry(image, self.task):
+                    self.stale[image] = (tags, what)
                 self.origins[image] = (
                     f"{what} ({len(tags)} tags, {snapshot.name}): {where} cannot be reached ({err.message}); "
                     'for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"'
@@ -186,8 +197,8 @@ class ProvenancedTags:
 
     def stale_downgrades(self, changes: Sequence[Change]) -> list[Change]:
         """The changes that move a marked field to an older tag than origin has, when tags came from
-        the lab's snapshot (a registry could not be reached): the snapshot is older than origin, not
-        the policy's choice. Older: by semver when both tags are versions, else origin's tag is one
+        the lab's dated snapshot of a registry that could not be reached: the snapshot is older than
+        origin, not the policy's choice (a task whose tags are its registry has no stale snapshot). Older: by semver when both tags are versions, else origin's tag is one
         the snapshot does not list."""
         if not self.stale:
             return []

@@ -1128,3 +1128,26 @@ def test_a_missing_objects_hint_names_the_tasks_own_image_and_policy(tmp_path: P
     assert repo.message == "no ImageRepository in clusters/dev/image-automation/"
     assert repo.hint is not None and repo.hint.endswith("e.g. spec.image: ghcr.io/acme/shop")
     assert policy.hint is not None and policy.hint.endswith("e.g. spec.policy.semver.range: 1.x")
+
+
+@pytest.mark.slow
+def test_simulate_pushes_a_downgrade_when_the_task_tags_are_its_registry(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """09b-guard: Flux took a trap tag on the starter; the fix moves production back to 1.4.1. The
+    task's tags are its registry (no dated snapshot of a real one standing in), so `lab simulate`
+    pushes that change as Flux would, as the app's c does, and git.flux-commit then passes."""
+    task = "09b-guard"
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": _unreachable_registries(task)}
+    run_lab("init", "repo", "--task", task, env=env, cwd=tmp_path, ok=True)
+    repo = tmp_path / "repo"
+    run_lab("simulate", env=env, cwd=repo, ok=True)
+    git(repo, "pull", "-q", "--ff-only")
+    trap = git(repo, "show", "HEAD:apps/production/kustomization.yaml")
+    assert "newTag: 1.4.1 #" not in trap
+    run_lab("solve", ".", env=env, cwd=repo, ok=True)
+    fixed = run_lab("simulate", env=env, cwd=repo)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "pushed commit" in fixed.stdout and "-> 1.4.1" in fixed.stdout
+    git(repo, "pull", "-q", "--ff-only")
+    assert "newTag: 1.4.1 #" in (repo / "apps/production/kustomization.yaml").read_text()
