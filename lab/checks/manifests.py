@@ -257,7 +257,8 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
                 "'walking path for files: lstat ... no such file or directory'",
                 file=iua.file,
                 line=iua.line_of("spec.update.path"),
-                hint="a path relative to the repository root, e.g. ./apps",
+                hint="a path relative to the repository root, e.g. "
+                + f"./{_solution_update_path(ctx, iua.file) or _norm(generated(ctx).update_path)}",
             )
     return outcome
 

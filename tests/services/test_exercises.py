@@ -509,6 +509,17 @@ def test_staging_without_a_marker_says_so_and_where_it_goes(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_staging_update_path_typo_hint_shows_the_solution_path(tmp_path: Path) -> None:
+    """A misspelt update.path: the example in the hint is the task's own path, not ./apps (which holds
+    production too, in the one exercise about keeping it out)."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(IUA, "path: ./apps/staging", "path: ./apps/stagin"), simulate=False)
+    failed = _check(ws, "09b-staging").get("image-update.valid")
+    assert failed.status is Status.FAIL and "apps/stagin does not exist" in failed.message
+    assert failed.hint is not None and "e.g. ./apps/staging" in failed.hint, failed.hint
+
+
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
