@@ -166,10 +166,11 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
             f"the sandbox registry: {served}, newer tags as you push them",
         )
     if elsewhere is not None:
+        as_of = f" as of {task.snapshot_date}" if task.snapshot_date else ""
         return TagSource(
-            f"{snapshot_note(task)} bundled with this task ({elsewhere})",
+            f"tags come from the ones bundled with this task for {task.images_label}{as_of} ({elsewhere})",
             f"the tags of {task.images_label} bundled with this task"
-            + (f" (as of {task.snapshot_date})" if task.snapshot_date else ""),
+            + (f" ({as_of.strip()})" if as_of else ""),
         )
     if session.sandbox:
         return TagSource(
