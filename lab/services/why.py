@@ -57,6 +57,7 @@ def _tags(
     out: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
     sources: set[str] = set()
+    bundled_names: list[str] = []  # said once, as one list
     scanned = _scanned_image(aset, task) if tags_file is not None else None
     for image in images:
         origin = tags_origin(image, scanned=scanned, tags_file=tags_file is not None)
@@ -85,7 +86,9 @@ def _tags(
             out[image] = bundled
             found = task.image(image)
             when = f" as of {found.snapshot}" if found is not None and found.snapshot else ""
-            sources.add(f"bundled tags: {found.name if found else image}{when}")
+            bundled_names.append(f"{found.name if found else image}{when}")
+    if bundled_names:
+        sources.add("bundled tags: " + ", ".join(sorted(bundled_names)))
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 

@@ -364,7 +364,12 @@ def test_a_tags_file_lists_the_tags_of_the_task_image_alone(tmp_path: Path, lab_
     said = " ".join(" ".join([link.summary, *link.evidence]) for link in report.links)
     for other in ("ghcr.io/acme/shop-worker", "ghcr.io/acme/shop-migrate", "of nginx"):
         assert f"tags of {other}" not in said and f"tags {other}" not in said, said
-    assert "bundled tags: library/nginx" in report.mode
+    assert "library/nginx" in report.mode.partition("bundled tags: ")[2].partition(", tags file")[0]
+
+    # Four bundled lists are named in one list, "bundled tags" said once.
+    mode = why.explain(ws, offline=True).mode
+    assert mode.count("bundled tags") == 1, mode
+    assert "ghcr.io/acme/shop, ghcr.io/acme/shop-migrate, ghcr.io/acme/shop-worker, library/nginx" in mode
 
 
 def test_the_tags_published_last_are_said_picked_or_why_not() -> None:
