@@ -1036,8 +1036,11 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
         and not marking.removed
         and pieces
         and pieces[0].startswith("Add")
+        and len(markers) == 1
     ):
-        del markers[DEPLOYMENT_FILE]  # marking the Deployment is part of adding the image automation
+        # Marking the Deployment alone is part of adding the image automation; beside other marked
+        # files it is named with them, or the subject counts only theirs.
+        del markers[DEPLOYMENT_FILE]
     pieces.extend(_marker_pieces(markers, paths))
     if DEPLOYMENT_FILE in paths and DEPLOYMENT_FILE not in deleted and marking is None:
         pieces.append(f"update {DEPLOYMENT_FILE}")

@@ -334,6 +334,24 @@ def test_a_commit_of_marker_changes_says_what_the_markers_do(tmp_path: Path) -> 
         made.subject == "Mark 2 images in worker.yaml and kustomization.yaml for Flux (image policy markers)"
     )
 
+    # With the automation added in the same commit, the Deployment's markers are still named when
+    # other files get markers too: "mark the image in worker.yaml" hid three of them.
+    whole = make_practice(tmp_path / "whole", "09b-multi")
+    for rel in (
+        "clusters/dev/image-automation/image-repository.yaml",
+        "clusters/dev/image-automation/image-policy.yaml",
+        "apps/base/shop/deployment.yaml",
+        "apps/base/shop/worker.yaml",
+        "apps/dev/kustomization.yaml",
+    ):
+        (whole / rel).write_text(solution_text(rel, "09b-multi"))
+    made = commit_work(whole, "09b-multi")
+    assert made is not None
+    assert made.subject == (
+        "Add image automation; mark 4 images in deployment.yaml, worker.yaml and kustomization.yaml "
+        "for Flux (image policy markers)"
+    )
+
     staging = make_practice(tmp_path / "staging", "09b-staging")
     for rel in ("apps/base/shop/deployment.yaml", "apps/staging/kustomization.yaml"):
         (staging / rel).write_text(solution_text(rel, "09b-staging"))
