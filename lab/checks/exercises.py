@@ -423,9 +423,45 @@ def flux_settled(ctx: CheckContext) -> Outcome:
             hint="lab simulate (in the app: 5, then c), then git pull",
             evidence=[Evidence("change", f"{p}:{c.line}", f"{c.old} -> {c.new}") for p, c in changes[:5]],
         )
+    off = _off_the_expected_pick(ctx, tree, known)
+    if off is not None:
+        return off
     return Outcome.passed(
         f"{committed.message}; a reconcile now changes nothing", evidence=committed.evidence
     )
+
+
+def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: set[str]) -> Outcome | None:
+    """A field marked for one of the exercise's guarded policies (`[exercise.prod]` and
+    `[exercise.staging]`: `policy`, `expect`) that holds another of the task's tags than the one that
+    policy should pick. A settled reconcile only says Git agrees with the policy: a loose policy agrees
+    with the trap tag it let through. A tag the task does not bundle came from a registry that has
+    newer ones (the sandbox's) and is left to the guard checks."""
+    from lab.core.imagefields import judge
+
+    expected = {
+        str(table["policy"]): str(table["expect"])
+        for table in _params(ctx).values()
+        if isinstance(table, dict) and table.get("policy") and table.get("expect")
+    }
+    if not expected:
+        return None
+    aset = _aset(tree)
+    fields, markers = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    for v in judge(fields, markers):
+        if v.field is None or v.marker is None or v.marker.policy not in expected:
+            continue
+        held, wanted = _tag_of(v.field.value), expected[v.marker.policy]
+        if held and held in known and held != wanted:
+            return Outcome.failed(
+                f"{v.file}:{v.line} holds {held}, not {wanted}, what ImagePolicy {v.marker.policy} should "
+                "select on the task's tags: Flux committed a tag the exercise keeps out",
+                file=v.file,
+                line=v.line,
+                hint=f"fix ImagePolicy {v.marker.policy} (guard checks say how), push, then lab simulate "
+                "(in the app: 5, then c) and git pull",
+            )
+    return None
 
 
 @check("staging.isolated")

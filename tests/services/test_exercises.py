@@ -701,6 +701,17 @@ def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_guard_flux_commit_does_not_pass_with_the_next_major_in_git(tmp_path: Path) -> None:
+    """A range without its upper bound picks 2.0.0 and Flux commits it: a reconcile then changes nothing,
+    but the check's title says no trap tag is left in Git, and production holds the major it keeps out."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0'"))
+    assert "newTag: 2.0.0 #" in (ws / "apps/production/kustomization.yaml").read_text()
+    message = _failing(_check(ws, "09b-guard")).get("git.flux-commit", "")
+    assert "apps/production/kustomization.yaml:9 holds 2.0.0" in message and "1.4.1" in message, message
+
+
+@pytest.mark.slow
 def test_guard_missing_incident_exclusion_takes_the_broken_release(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
     _solve(ws, "09b-guard", _replace(REPO, "    - '^1\\.4\\.2$'\n", ""))
