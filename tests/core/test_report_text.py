@@ -47,3 +47,23 @@ def test_checks_left_out_offline_show_no_lost_points() -> None:
         assert f" –/{c.max_points} " in line and f" 0/{c.max_points} " not in line, line
         row = next(x for x in summary if f" {c.id} " in x or f"`{c.id}`" in x)
         assert f"| –/{c.max_points} offline |" in row, row
+
+
+def test_checks_blocked_by_one_check_say_why_once() -> None:
+    """Every exercise check waits for git.pushed: the first blocked line says why, the others name it."""
+    from lab.core.checks import CheckDef, Outcome, Report, runner
+
+    defs = (
+        CheckDef("git.pushed", "Pushed", 5, kind="git"),
+        *(CheckDef(f"guard.{n}", f"Guard {n}", 5, ("git.pushed",), kind="git") for n in ("a", "b", "c")),
+    )
+    impls: dict[str, runner.CheckFn] = {"git.pushed": lambda _: Outcome.failed("not committed: x.yaml")}
+    report = Report(
+        task="t", checks=runner.run(defs, impls, None), started_at="", duration_s=0, tool_version=""
+    )
+    lines = [x for x in render_text(report).splitlines() if "guard." in x]
+    assert lines[0].endswith(
+        "(blocked by git.pushed, as are the 2 below: they grade what is pushed to origin, "
+        "not checked until it passes)"
+    ), lines[0]
+    assert [x.endswith("(blocked by git.pushed)") for x in lines[1:]] == [True, True]
