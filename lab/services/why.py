@@ -210,6 +210,7 @@ def explain(
     from lab.core.manifests.parse import find_automation
     from lab.core.manifests.validate import validate
     from lab.services import sandbox
+    from lab.services.tasks import solution_update_path
 
     repo = read_repo_text(workspace)
     aset = find_automation(repo.yaml)
@@ -254,6 +255,7 @@ def explain(
         unread=repo.unread,
         newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace, running) else {},
         generate=task.meta.generate,
+        update_path=solution_update_path(task) or "./apps",
     )
     return walk(facts, "; ".join(mode_parts))
 

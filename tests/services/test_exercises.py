@@ -517,6 +517,10 @@ def test_staging_update_path_typo_hint_shows_the_solution_path(tmp_path: Path) -
     failed = _check(ws, "09b-staging").get("image-update.valid")
     assert failed.status is Status.FAIL and "apps/stagin does not exist" in failed.message
     assert failed.hint is not None and "e.g. ./apps/staging" in failed.hint, failed.hint
+    from lab.services.why import explain
+
+    path = next(link for link in explain(ws, offline=True).links if link.name == "path")
+    assert path.state == "broken" and path.fix.endswith("e.g. ./apps/staging"), path.fix
 
 
 @pytest.mark.slow
