@@ -820,7 +820,7 @@ def _filter_empty(pol: ImagePolicy, repo: ImageRepository, stored: Sequence[str]
         pol.file,
         pol.line_of("spec.filterTags.pattern"),
         f"filterTags.pattern '{spec.filter_pattern}' matches none of the {len(stored)} tags of {repo.image} "
-        f"(e.g. {shown}): the {spec.kind} policy has nothing to choose from, and Flux reports '{message}'",
+        f"(e.g. {shown}): the {spec.kind} policy has nothing to choose from",
         "write filterTags.pattern as a regular expression the tags match (anchored ^...$), or remove "
         "filterTags; the range or order then chooses among what it keeps",
         flux=f"ImagePolicy Ready=False, reason Failure: '{message}'",

@@ -289,7 +289,7 @@ CASES: tuple[Case, ...] = (
         edit(POLICY, "  policy:\n", "  filterTags:\n    pattern: '^release-.*$'\n  policy:\n"),
         "policy.filter-empty",
         "policy.resolves",
-        ("filterTags.pattern '^release-.*$' matches none of the", "version list argument cannot be empty"),
+        ("filterTags.pattern '^release-.*$' matches none of the", "policy has nothing to choose from"),
         needs_tags=True,
     ),
     Case(
