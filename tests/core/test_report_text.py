@@ -67,3 +67,7 @@ def test_checks_blocked_by_one_check_say_why_once() -> None:
         "not checked until it passes)"
     ), lines[0]
     assert [x.endswith("(blocked by git.pushed)") for x in lines[1:]] == [True, True]
+    two = Report(
+        task="t", checks=runner.run(defs[:3], impls, None), started_at="", duration_s=0, tool_version=""
+    )
+    assert "(blocked by git.pushed, as is the one below: they grade" in render_text(two)

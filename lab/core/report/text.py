@@ -42,7 +42,8 @@ def _line(c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0) ->
         if c.blocked_by and more_blocked:
             # Said once for the lines below, which only name the check they wait for.
             grade = "they grade what is pushed to origin, " if c.kind == "git" else ""
-            reason += f", as are the {more_blocked} below: {grade}not checked until it passes"
+            others = "as is the one below" if more_blocked == 1 else f"as are the {more_blocked} below"
+            reason += f", {others}: {grade}not checked until it passes"
         return [head + _paint(f" ({reason})", "2", color)]
     if first:
         head += _paint("  <- start here", "1;31", color)
