@@ -29,6 +29,7 @@ import fcntl
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import ssl
@@ -154,6 +155,40 @@ def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
     from lab.sandbox.practice import init_practice_repo
 
     init_practice_repo(paths.workspace, origin=paths.origin, task=task)
+
+
+def served_task(paths: SandboxPaths, task: str | None = None) -> str:
+    """The task the sandbox at `paths` is to serve: `task`, else the one it served (config.json), else the
+    course's; refused (`require_task`) when this lab lacks it."""
+    from lab.adapters.tasks import default_task_id
+
+    wanted = task or str(read_json(paths.config).get("task") or "") or default_task_id()
+    require_task(paths, wanted)
+    return wanted
+
+
+def require_task(paths: SandboxPaths, task_id: str) -> None:
+    """Refuse a task this lab lacks before anything is started or moved: for the one the sandbox was made
+    for (a course author's task, in a shell without its LAB_TASKS_PATH), say where it came from and how
+    to go on; for any other, the catalogue's `no task` line."""
+    from lab.adapters.tasks import recorded_task, task_folder, unknown_recorded_task
+
+    try:
+        task_folder(task_id)
+    except LabError:
+        try:
+            made_for = recorded_task(paths.workspace)
+        except LabError:
+            made_for = None
+        if made_for != task_id:
+            raise
+        flag = "" if paths.root == SandboxPaths.at().root else f" --dir {shlex.quote(str(paths.root))}"
+        raise unknown_recorded_task(
+            paths.workspace,
+            task_id,
+            made_for="the sandbox was made for",
+            way_out=f"start it afresh on another task: lab sandbox reset{flag} --task ID",
+        ) from None
 
 
 def clear_stale_git_locks(repo: Path, older_than: float = 10.0) -> list[Path]:
@@ -329,10 +364,7 @@ class Supervisor:
 
         A sandbox's practice repository is one task's starter: serving another task's images to it would
         grade nothing it holds, so a different task needs `lab sandbox reset` first."""
-        from lab.adapters.tasks import default_task_id, load_task
-
-        wanted = self.task or saved or default_task_id()
-        load_task(wanted)  # an unknown id fails here, with the catalogue's message
+        wanted = served_task(self.paths, self.task)
         if saved and wanted != saved and (self.paths.workspace / ".git").exists():
             raise LabError(
                 f"the sandbox in {self.paths.root} practises task {saved}, not {wanted}",

@@ -31,6 +31,7 @@ from lab.sandbox.runtime import (
     lock_holder_alive,
     pid_alive,
     read_json,
+    served_task,
 )
 
 if TYPE_CHECKING:
@@ -263,6 +264,7 @@ def start_detached(
         _same_flux(running, flux)
         _same_task(running, task)
         return running
+    served_task(p, task)  # here, not only in the child: its refusal would come back as a log's last line
     p.root.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "lab", "sandbox", "up", "--dir", str(p.root), "--speed", str(speed)]
     if not image_controllers:
@@ -495,10 +497,10 @@ def reset(
     import shutil
     from datetime import UTC, datetime
 
-    from lab.adapters.tasks import default_task_id, load_task
     from lab.sandbox.runtime import write_json_atomic
 
     p = paths(directory)
+    chosen = served_task(p, task)  # before anything stops or moves: an unknown task leaves it as it was
     if (p.workspace / ".git").exists() and not force:
         _refuse_unsaved(p.workspace)
     down(directory)
@@ -521,8 +523,6 @@ def reset(
         elif target.exists() or target.is_symlink():
             target.unlink()
     config = read_json(p.config)
-    chosen = task or str(config.get("task") or "") or default_task_id()
-    load_task(chosen)
     ensure_practice(p, chosen)
     write_json_atomic(p.config, {**config, "task": chosen})
     return ResetResult(p.workspace, kept)
