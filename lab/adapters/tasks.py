@@ -97,8 +97,20 @@ def task_params(task_id: str | None = None) -> dict[str, Any]:
 
 
 def read_task_meta(path: Path) -> TaskMeta:
-    """A task's task.toml, checked."""
-    return task_meta(read_task_toml(path), str(path))
+    """A task's task.toml, checked; its `id` must be its folder's name, as every lookup goes by folder
+    (--task, LAB_TASKS_PATH, a repository's .fluxlab/task.json)."""
+    from lab.core.tasks import key_line
+
+    meta = task_meta(read_task_toml(path), str(path))
+    folder = path.parent.name
+    if meta.id != folder:
+        raise LabError(
+            f"id {meta.id!r} must equal the task's folder name {folder!r}",
+            file=str(path),
+            line=key_line(read_task_file(path), "", "id"),
+            hint=f'set id = "{folder}", or rename the folder to {meta.id}',
+        )
+    return meta
 
 
 @dataclass(frozen=True)
@@ -128,13 +140,6 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
                 continue
             try:
                 meta = read_task_meta(path)
-                if meta.id != folder.name:
-                    raise LabError(
-                        f"task id {meta.id!r} does not match its folder {folder.name!r}",
-                        file=str(path),
-                        field="id",
-                        hint=f'set id = "{folder.name}" or rename the folder',
-                    )
             except LabError as err:
                 if folder.name not in seen:
                     broken.add(folder.name)

@@ -144,7 +144,11 @@ def _checks(task: Task) -> str:
     from lab.checks.loader import load_task_checks
 
     spec = load_task_checks(task.id)
-    bound = spec.implementations()
+    try:
+        bound = spec.implementations()
+    except LabError as err:
+        # The learner's hint sends them to the author and here; the author is the one running this.
+        raise LabError(err.message, file=err.file, line=err.line, hint="fix it there") from None
     missing = [f"{cid} (run = {spec.runs[cid][0]!r})" for cid in spec.runs if cid not in bound]
     if missing:
         raise LabError(f"no check function for {', '.join(missing)}", file=str(task.checks_file))

@@ -380,3 +380,37 @@ def test_a_guard_for_an_environment_the_task_names(tmp_path: Path, monkeypatch: 
     bad = [f for f in check_task("t-canary").findings if not f.ok]
     assert bad and bad[0].step == "task data names what the lab knows", bad
     assert "[[check]] guard.canary-holds [check.params] guard: no [exercise.canry] table" in bad[0].detail
+
+
+def test_an_id_that_is_not_its_folder_is_said_once_naming_the_id_line(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from tests.support.labrun import run_lab
+
+    folder = copy_task(tmp_path, "t-id", task="09b")
+    meta = folder / "task.toml"
+    text = edited(meta.read_text(encoding="utf-8"), 'id = "t-id"', 'id = "t-id-helm"')
+    meta.write_text(text, encoding="utf-8")
+    line = text.splitlines().index('id = "t-id-helm"') + 1
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path)}
+    said = f"{meta}:{line}: id 't-id-helm' must equal the task's folder name 't-id'"
+    listed = run_lab("tasks", env=env, cwd=tmp_path)
+    assert listed.returncode == 1 and said in listed.stderr and "t-id" not in listed.stdout
+    checked = run_lab("dev", "check", "--task", "t-id", env=env, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert checked.stdout.count(said) == 1, checked.stdout
+    assert "no task 't-id-helm'" not in checked.stdout + checked.stderr
+
+
+def test_a_checks_py_that_does_not_load_is_the_authors_to_fix_in_dev_check(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from tests.support.labrun import run_lab
+
+    folder = copy_task(tmp_path, "t-py")
+    (folder / "checks.py").write_text("import lab.checks\n\nraise RuntimeError('half written')\n")
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path)}
+    checked = run_lab("dev", "check", "--task", "t-py", env=env, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert f"{folder / 'checks.py'}:3: the task's checks.py does not load" in checked.stdout
+    assert "tell its author" not in checked.stdout and "lab dev check --task" not in checked.stdout
