@@ -120,8 +120,9 @@ class CatalogueEntry:
 
 
 def catalogue() -> list[CatalogueEntry]:
-    """Every task folder on the search path (first root wins for a repeated id), in course order; a
-    folder whose task.toml cannot be read is left out (`scan_catalogue` says which and why)."""
+    """Every task folder on the search path (first root wins for a repeated id), in course order
+    (`lab.core.tasks.course_order`); a folder whose task.toml cannot be read is left out
+    (`scan_catalogue` says which and why)."""
     return scan_catalogue()[0]
 
 
@@ -147,7 +148,14 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
                 continue
             if meta.id not in broken:
                 seen.setdefault(meta.id, CatalogueEntry(meta, folder))
-    return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id)), problems
+    from lab.core.tasks import course_order
+
+    try:
+        listed = course().tasks
+    except LabError:  # a course.toml that cannot be read: the commands that need it say why
+        listed = ()
+    by_id = {entry.meta.id: entry for entry in seen.values()}
+    return [by_id[meta.id] for meta in course_order((e.meta for e in seen.values()), listed)], problems
 
 
 def course_file() -> Path:

@@ -82,15 +82,20 @@ class TaskMeta:
     images: tuple[TaskImage, ...] = ()
 
 
+def course_order(tasks: Iterable[TaskMeta], listed: Sequence[str]) -> list[TaskMeta]:
+    """`tasks` in the course's order: those course.toml lists (`[course] tasks`), as it lists them; then
+    the others (a course author's from LAB_TASKS_PATH) by their `order`, then id. An unlisted task never
+    comes between the course's own."""
+    place = {task_id: n for n, task_id in enumerate(listed)}
+    return sorted(tasks, key=lambda t: (place.get(t.id, len(place)), t.order, t.id))
+
+
 def next_in_lab(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> TaskMeta | None:
-    """The task to open after `meta` in this lab: its `next_task` when the lab has that task, else the
-    first task (course order) that lists `meta` among its prerequisites - the exercises a course task
-    leads to, whose own `next_task` chains them. None when the course goes on outside the lab."""
-    others = [t for t in catalogue if t.id != meta.id]
-    named = next((t for t in others if t.id == meta.next_task), None)
-    if named is not None:
-        return named
-    return next((t for t in sorted(others, key=lambda t: t.order) if meta.id in t.prerequisites), None)
+    """The task to open after `meta` in this lab: the one after it in `catalogue`, which is in course
+    order (`course_order`). None at the end: the course goes on outside the lab (`course_after`)."""
+    ids = [t.id for t in catalogue]
+    following = ids.index(meta.id) + 1 if meta.id in ids else len(ids)
+    return catalogue[following] if following < len(ids) else None
 
 
 def course_after(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> tuple[str, str] | None:
