@@ -76,6 +76,10 @@ def apply_env(info: SandboxInfo, environ: MutableMapping[str, str] | None = None
     target.update(info.env())
 
 
+#: What a published tag leads to (push-tag, the app's `t`): Flux writes whatever the policy selects, so
+#: a tag that changes its pick to an older one (a rebuilt patch, a smaller build number) moves it too.
+FLUX_COMMITS_WHEN = "Flux commits when a policy's pick changes to a different tag (an older one too)"
+
 #: What a command run in the sandbox's repository with no cluster configured says (stderr, one line).
 IN_USE = 'using the sandbox\'s cluster and registry (`eval "$(lab sandbox env)"` sets them for other shells)'
 

@@ -103,6 +103,9 @@ def test_learner_loop_push_tag_crash_and_down(sandbox_dir: Path, lab_env: dict[s
     pushed = run_lab("sandbox", "push-tag", "1.25.4", "--dir", str(d), env=learner)
     assert pushed.returncode == 0 and "1.25.4" in pushed.stdout, pushed.stderr
     assert "`lab why` says why when it does not" in pushed.stdout  # a tag no policy picks is silent
+    # Flux writes whatever the policy selects: an older tag too, when the pick changes to it.
+    assert "a policy's pick changes to a different tag (an older one too)" in pushed.stdout
+    assert "newer" not in pushed.stdout
     commits = wait_for(lambda: (c := flux_commits(origin)) and len(c) == 2 and c, "the second Flux commit")
     second = git(origin, "show", commits[0])
     assert re.search(r"^-\s+image: library/nginx:1\.25\.3 ", second, re.M), second

@@ -390,6 +390,8 @@ class FluxScreen(LabScreen):
         self.post_message(self.TagPushed(added))
 
     def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
+        from lab.services.sandbox import FLUX_COMMITS_WHEN
+
         self.query_one("#tag-source", Label).update(self._source_note())
         if not message.added:
             self.notify(
@@ -400,8 +402,8 @@ class FluxScreen(LabScreen):
         variants = f" (+{rest} variants)" if rest else ""
         self.notify(
             f"$ lab sandbox push-tag\npublished {self.lab.session.task.image_label}:{first}{variants}; "
-            "the sandbox's Flux scans it "
-            "and commits on origin when a policy picks a newer tag (Origin tab); no commit? `y` says why",
+            f"the sandbox's Flux scans it. {FLUX_COMMITS_WHEN}, on origin (Origin tab); "
+            "no commit? `y` says why",
             title="New tag",
             timeout=10,
         )
