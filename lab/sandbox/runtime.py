@@ -520,10 +520,7 @@ class Supervisor:
             if event_date is not None:
                 added = self.registry.advance_to(event_date)
             elif tag is None:
-                raise LabError(
-                    "no dated tags left to publish: the snapshot's events are all out",
-                    hint="push any tag by name: lab sandbox push-tag 1.99.0",
-                )
+                raise self._nothing_dated()
             else:
                 try:
                     added = self.registry.push_tags(image, [tag])
@@ -544,6 +541,32 @@ class Supervisor:
                 "as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "event": event_date,
             }
+
+    def _nothing_dated(self) -> LabError:
+        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
+        policy (its `[generate]`, as `lab generate` writes it) would pick from what is served now."""
+        from lab.core.manifests.generate import options_from_mapping, selection
+        from lab.core.policy import next_pick
+
+        assert self.registry is not None
+        task = self.registry.task
+        first = next(iter(task.meta.images), None)
+        if first is not None and first.events is None:
+            message = (
+                f"task {task.id} has no events: no dated release of {first.name} to publish (an image's "
+                "`events` in task.toml [[images]], a JSON list of {date, tags}, lists them)"
+            )
+        else:
+            message = "no dated tags left to publish: the task's events are all out"
+        served = self.registry.tags(self.primary_image)
+        suggested = next_pick(selection(options_from_mapping(task.meta.generate)), served)
+        if suggested is None:
+            return LabError(message, hint="push a tag by name: lab sandbox push-tag TAG")
+        return LabError(
+            message,
+            hint=f"push a tag by name, e.g. {suggested}, which the task's policy picks: "
+            f"lab sandbox push-tag {suggested}",
+        )
 
     def _event_date(self, tag: str | None) -> str | None:
         """The date of the next unpublished event (tag None), or of the event that publishes `tag`."""
