@@ -67,7 +67,8 @@ class TaskMeta:
     """The first commit of a practice repository (`lab init`)."""
     solution: str = SOLUTION_DIR
     commit_message: str = ""
-    """The message `lab solve` commits the solution with (`[solution] commit_message`)."""
+    """The message `lab solve` commits the solution with (`[solution] commit_message`), and the app's `p`
+    a first commit of the image automation; "" when the task gives none (each has its own default)."""
     solution_variants: tuple[tuple[str, str], ...] = ()
     """(image API version, folder): files that replace the solution's when that version is written
     (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
@@ -293,7 +294,7 @@ def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
         next_title=_str(data, "next_title", where, ""),
         starter_message=_str(data, "starter_message", where, f"Starter of task {task_id}"),
         solution=_relative(_str(solution, "dir", where, SOLUTION_DIR), "solution.dir", where),
-        commit_message=_str(solution, "commit_message", where, f"Solve task {task_id}"),
+        commit_message=_str(solution, "commit_message", where, ""),
         solution_variants=_variants(solution, where),
         solution_remove=tuple(
             _relative(rel, "solution.remove", where) for rel in _strings(solution, "remove", where)

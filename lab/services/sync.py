@@ -994,7 +994,8 @@ def _delete_piece(paths: Sequence[str]) -> str:
 
 
 def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None) -> str:
-    """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
+    """A commit message that says what these uncommitted changes are, e.g. "Add image automation" (the
+    task's `[solution] commit_message`),
     "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", "Delete
     image-update.yaml", joined by "; "."""
 
@@ -1018,8 +1019,10 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     # The files whose image policy markers changed (the Deployment, and in the exercises Helm values,
     # kustomize overrides...): "update" hid that a marker was added, moved or dropped.
     markers = _marker_changes(ws, [p for p in paths if p not in named and p not in deleted])
-    if automation and all(p in new for p in automation) and not automation_gone:
-        pieces.append("Add image automation")
+    added = bool(automation) and all(p in new for p in automation) and not automation_gone
+    if added:
+        # The task's own word for this work, the message `lab solve` commits it with.
+        pieces.append(task.meta.commit_message or "Add image automation")
     elif automation:
         pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
     if automation_gone:
@@ -1030,14 +1033,7 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     if DEPLOYMENT_FILE in deleted:
         pieces.append(_delete_piece([DEPLOYMENT_FILE]))
     marking = markers.get(DEPLOYMENT_FILE)
-    if (
-        marking is not None
-        and marking.added
-        and not marking.removed
-        and pieces
-        and pieces[0].startswith("Add")
-        and len(markers) == 1
-    ):
+    if marking is not None and marking.added and not marking.removed and added and len(markers) == 1:
         # Marking the Deployment alone is part of adding the image automation; beside other marked
         # files it is named with them, or the subject counts only theirs.
         del markers[DEPLOYMENT_FILE]

@@ -348,7 +348,7 @@ def test_a_commit_of_marker_changes_says_what_the_markers_do(tmp_path: Path) -> 
     made = commit_work(whole, "09b-multi")
     assert made is not None
     assert made.subject == (
-        "Add image automation; mark 4 images in deployment.yaml, worker.yaml and kustomization.yaml "
+        "Automate all four images of the shop; mark 4 images in deployment.yaml, worker.yaml and kustomization.yaml "
         "for Flux (image policy markers)"
     )
 
@@ -961,9 +961,10 @@ def test_cli_sync_commit_says_each_problem_once_then_the_hint_once(
     refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert refused.returncode == 1
     lines = refused.stderr.splitlines()
-    assert lines[0].startswith("lab: cannot sync: the files about to be pushed have 2 problems"), lines
+    # The policy's two (no range; `ge`, a field Flux does not know) and the repository's image.
+    assert lines[0].startswith("lab: cannot sync: the files about to be pushed have 3 problems"), lines
     problems = [line for line in lines if line.startswith("  clusters/")]
-    assert len(problems) == 2 and len(set(problems)) == 2, lines
+    assert len(problems) == 3 and len(set(problems)) == 3, lines
     for problem in problems:
         assert refused.stderr.count(problem.strip()) == 1, refused.stderr
     assert refused.stderr.count("the files about to be pushed") == 1, refused.stderr
@@ -995,7 +996,7 @@ def test_cli_sync_commit_refuses_invalid_files_and_names_each_on_stderr(
     head = git(ws, "rev-parse", "HEAD")
     refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert refused.returncode == 1
-    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have problems")
+    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have 2 problems")
     assert "".join(f"  {p}\n" for p in BROKEN_POLICY) in refused.stderr, refused.stderr
     assert git(origin, "rev-parse", "main") == head and git(ws, "status", "--porcelain") == f"M {POLICY}"
 
@@ -1003,3 +1004,27 @@ def test_cli_sync_commit_refuses_invalid_files_and_names_each_on_stderr(
     assert pushed.returncode == 0, pushed.stderr
     assert f"lab: warning: {POLICY}:11: spec.policy.semver.range is empty or missing" in pushed.stderr
     assert git(origin, "rev-parse", "main") == git(ws, "rev-parse", "HEAD") != head
+
+
+def test_the_first_commit_of_the_automation_says_the_tasks_own_message(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`[solution] commit_message` is the task's word for this work: the app's `p` and `lab sync` commit
+    the new automation with it, as `lab solve` does (the course task's is the message it always had)."""
+    from lab.services.tasks import load_task
+    from tests.support.taskfiles import copy_task, edited
+
+    assert load_task("09b").meta.commit_message == "Add image automation"
+    meta = copy_task(tmp_path / "authors", "t-msg") / "task.toml"
+    meta.write_text(
+        edited(meta.read_text(encoding="utf-8"), '"Add image automation"', '"Follow the nginx patches"'),
+        encoding="utf-8",
+    )
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path / "authors")}
+    ws = tmp_path / "repo"
+    run_lab("init", ws, "--task", "t-msg", env=env, ok=True)
+    run_lab("generate", env=env, cwd=ws, ok=True)
+    run_lab("mark", DEPLOY, "--policy", "flux-system:nginx", env=env, cwd=ws, ok=True)
+    pushed = run_lab("sync", "--commit", env=env, cwd=ws, ok=True)
+    assert '$ git commit -m "Follow the nginx patches"' in pushed.stdout, pushed.stdout
+    assert git(ws, "log", "-1", "--format=%s") == "Follow the nginx patches"
