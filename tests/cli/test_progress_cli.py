@@ -164,12 +164,11 @@ def test_done_for_another_row_does_not_borrow_task_09s_note(tmp_path: Path, lab_
 def test_an_authors_task_the_course_does_not_list_comes_after_the_courses_own(
     tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
-    from tests.support.taskfiles import copy_task
+    from tests.support.taskfiles import author_task
 
-    authors = tmp_path / "authors"
     # A copy of the course task: its order ties with it, and the course's own next_task ("10") names it.
-    copy_task(authors, "10", row="10-author")
-    env = {**lab_env, "LAB_TASKS_PATH": str(authors)}
+    folder, env = author_task(tmp_path, "10", lab_env, row="10-author")
+    authors = folder.parent
     repo = practice(tmp_path)
     done = run_lab("progress", "--done", "09", "--dry-run", "--json", env=env, cwd=repo, ok=True)
     assert json.loads(done.stdout)["next_task"] == "09b-multi"

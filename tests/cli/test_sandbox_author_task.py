@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.gitutil import practice
 from tests.support.labrun import run_lab
-from tests.support.taskfiles import copy_task
+from tests.support.taskfiles import author_task
 
 pytestmark = pytest.mark.slow
 
@@ -16,9 +16,8 @@ pytestmark = pytest.mark.slow
 def test_a_sandbox_for_an_author_task_blocks_only_what_needs_its_task(
     tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
-    authors = tmp_path / "authors"
-    copy_task(authors, "10", row="10-author")
-    with_path = {**lab_env, "LAB_TASKS_PATH": str(authors)}
+    folder, with_path = author_task(tmp_path, "10", lab_env, row="10-author")
+    authors = folder.parent
     without = {k: v for k, v in lab_env.items() if k != "LAB_TASKS_PATH"}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -257,14 +257,13 @@ def test_push_tag_without_a_tag_on_a_task_without_events_says_so_and_suggests_a_
     from lab.core.manifests.generate import options_from_mapping, selection
     from lab.core.policy import resolve
     from lab.services.tasks import load_task
-    from tests.support.taskfiles import copy_task, edited
+    from tests.support.taskfiles import author_task, edited
 
-    authors = tmp_path / "authors"
-    meta = copy_task(authors, "t-quiet") / "task.toml"
+    folder, env = author_task(tmp_path, "t-quiet", lab_env)
+    meta = folder / "task.toml"
     text = meta.read_text(encoding="utf-8")
     events_line = next(line for line in text.splitlines() if line.startswith("events = "))
     meta.write_text(edited(text, events_line + "\n", ""), encoding="utf-8")
-    env = {**lab_env, "LAB_TASKS_PATH": str(authors)}
     d = str(sandbox_dir)
     run_lab("sandbox", "up", "--dir", d, "--detach", "--speed", SPEED, "--task", "t-quiet", env=env, ok=True)
 
@@ -272,7 +271,7 @@ def test_push_tag_without_a_tag_on_a_task_without_events_says_so_and_suggests_a_
     assert bare.returncode == 1 and len(bare.stderr.strip().splitlines()) == 1, bare.stderr
     assert "task t-quiet has no events" in bare.stderr and "`events` in task.toml [[images]]" in bare.stderr
     suggested = bare.stderr.strip().rsplit("lab sandbox push-tag ", 1)[1]
-    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(folder.parent))
     task = load_task("t-quiet")
     bundled = read_tags(task.image_file(task.meta.images[0].tags))
     policy = selection(options_from_mapping(task.meta.generate))

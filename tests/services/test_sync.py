@@ -1012,15 +1012,15 @@ def test_the_first_commit_of_the_automation_says_the_tasks_own_message(
     """`[solution] commit_message` is the task's word for this work: the app's `p` and `lab sync` commit
     the new automation with it, as `lab solve` does (the course task's is the message it always had)."""
     from lab.services.tasks import load_task
-    from tests.support.taskfiles import copy_task, edited
+    from tests.support.taskfiles import author_task, edited
 
     assert load_task("09b").meta.commit_message == "Add image automation"
-    meta = copy_task(tmp_path / "authors", "t-msg") / "task.toml"
+    folder, env = author_task(tmp_path, "t-msg", lab_env)
+    meta = folder / "task.toml"
     meta.write_text(
         edited(meta.read_text(encoding="utf-8"), '"Add image automation"', '"Follow the nginx patches"'),
         encoding="utf-8",
     )
-    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path / "authors")}
     ws = tmp_path / "repo"
     run_lab("init", ws, "--task", "t-msg", env=env, ok=True)
     run_lab("generate", env=env, cwd=ws, ok=True)

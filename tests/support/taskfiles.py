@@ -111,3 +111,12 @@ def copy_task(dest_root: Path, new_id: str, *, row: str | None = None, task: str
         text = edited(text, 'progress_task = "09-fluxcd-image-automation"', f'progress_task = "{row}"')
     meta.write_text(text, encoding="utf-8")
     return folder
+
+
+def author_task(
+    root: Path, new_id: str, env: dict[str, str], *, row: str | None = None
+) -> tuple[Path, dict[str, str]]:
+    """A course author's copy of the course task as `new_id` in root/authors (`copy_task`), and `env`
+    with LAB_TASKS_PATH naming that folder, as the author's shell has it."""
+    authors = root / "authors"
+    return copy_task(authors, new_id, row=row), {**env, "LAB_TASKS_PATH": str(authors)}
