@@ -210,6 +210,10 @@ class SessionTags:
         # which this process may be pointed at, serves another task's images).
         self.elsewhere = elsewhere
         self.used_snapshot = False
+        from lab.services.simulate import SnapshotGuard
+
+        # The downgrades only a stale snapshot chose, which the app asks about before pushing.
+        self.guard = SnapshotGuard()
 
     @classmethod
     def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
@@ -219,7 +223,7 @@ class SessionTags:
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
-        from lab.services.simulate import BundledTags, tags_from_file, tags_from_registry
+        from lab.services.simulate import BundledTags, bundled_snapshot, tags_from_file, tags_from_registry
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
@@ -232,7 +236,12 @@ class SessionTags:
             if not self.sandbox:
                 raise
             self.used_snapshot = True
-            return BundledTags(self.task or load_task())(image, exclusion)
+            task = self.task or load_task()
+            tags = BundledTags(task)(image, exclusion)
+            found = bundled_snapshot(image, task)
+            if found is not None:
+                self.guard.note(image, tags, found[1], task)
+            return tags
 
 
 @dataclass(frozen=True)
