@@ -11,11 +11,14 @@ $(BIN)/python:
 
 # Install only when pyproject.toml changed since the last install (the package is editable, so code
 # changes need none): a second `make lab` starts as fast as .venv/bin/lab. The stamps live in .venv.
+# pip -q is silent for the ~100 s a first install takes: one line says what the wait is.
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	@echo "make: installing fluxlab into .venv with pip (quiet; about 100 s the first time)"
 	$(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "make: installing fluxlab and its test tools into .venv with pip (quiet; a few minutes the first time)"
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-lab
 
@@ -45,7 +48,9 @@ unit-fast: setup-test
 
 # mypy runs beside pytest rather than before it: on two cores it takes the moments pytest's workers
 # wait (start-up, git, sockets), so the suite ends sooner; --output-sync keeps each one's output whole.
+# --output-sync holds each one's output until it ends, minutes of silence: say so first.
 test: lint
+	@echo "make: running mypy and the test suite side by side; each one's output shows when it ends (a few minutes)"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target typecheck unit
 
 bench: setup-test

@@ -67,6 +67,11 @@ class ClusterError(LabError):
     """The Kubernetes API could not be reached or refused a request."""
 
 
+class ClusterUnreachable(ClusterError):
+    """The Kubernetes API did not answer at all (refused, timed out, unknown host): unlike a refusal,
+    asking again at once is likely to cost the timeout again."""
+
+
 class TaskDataError(LabError):
     """A task folder's data that a check cannot work with (a missing or mistyped parameter): the fault
     of the task's author, not of the learner's repository."""

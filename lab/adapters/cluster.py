@@ -21,7 +21,7 @@ from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
 from lab.core.record import dataclass
 from lab.core.yamlerror import explain_yaml_error
-from lab.errors import ClusterError
+from lab.errors import ClusterError, ClusterUnreachable
 
 FIELD_MANAGER = "flux-client-side-apply"
 INSTALL_HINT = (
@@ -179,7 +179,7 @@ class ClusterClient:
         where = f" in namespace {namespace}" if namespace else ""
         if not isinstance(err, ApiException) or not err.status:
             reason = _network_reason(err)
-            return ClusterError(
+            return ClusterUnreachable(
                 f"cannot reach the Kubernetes API at {self.server}: {reason}",
                 hint="is the cluster running? start the sandbox with `lab sandbox up`, "
                 "or check KUBECONFIG and --context",

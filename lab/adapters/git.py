@@ -1015,17 +1015,6 @@ class Workspace:
         _check_remote_name(remote)
         return self.rev_parse(f"refs/remotes/{remote}/{branch}")
 
-    def remote_head(self, remote: str = "origin") -> str | None:
-        """The branch refs/remotes/<remote>/HEAD names (the remote's default branch when it was cloned
-        or `git remote set-head` ran; no network), None when there is none."""
-        _check_remote_name(remote)
-        res = self._git("symbolic-ref", "-q", f"refs/remotes/{remote}/HEAD")
-        name = res.out.decode("utf-8", "replace").strip()
-        prefix = f"refs/remotes/{remote}/"
-        if res.code != 0 or not name.startswith(prefix) or _BAD_REF.search(name[len(prefix) :]):
-            return None
-        return name[len(prefix) :]
-
     def remote_branches_containing(self, sha: str, remote: str = "origin") -> list[str]:
         """The branches of <remote> (as of the last fetch, no network) whose history has `sha`, sorted."""
         _check_remote_name(remote)

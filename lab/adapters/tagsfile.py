@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import TextIO
 
 from lab.adapters.files import not_regular, read_regular
-from lab.core.scan import MAX_TAG_LIST_BYTES, parse_tag_list
+from lab.core.checks.model import one_line
+from lab.core.scan import MAX_TAG_LIST_BYTES, TagListLineError, parse_tag_list
 from lab.errors import LabError, UsageError
 
 __all__ = ["read_tags", "require_tags_file"]
 
 
 def require_tags_file(path: Path) -> None:
-    """UsageError unless `path` is a regular file: for commands that read it later, once per check."""
+    """UsageError unless `path` is a regular file of tags: for commands that read it later, once per
+    check (a line that is no tag is named here, once, not as a failing check of every repository)."""
     why = not_regular(path)
     if why == "not found":
         raise UsageError(f"tags file {path} not found", hint="one tag per line, as `lab tags` writes")
@@ -23,6 +25,7 @@ def require_tags_file(path: Path) -> None:
         raise UsageError(
             f"cannot read tags file {path}: {why}", hint="pass a regular file with one tag per line"
         )
+    read_tags(path)
 
 
 def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
@@ -32,7 +35,7 @@ def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
         text = (stdin or sys.stdin).read(MAX_TAG_LIST_BYTES + 1)
         if len(text) > MAX_TAG_LIST_BYTES:
             raise LabError(f"tags on standard input exceed {limit}", hint="pass one tag per line")
-        return parse_tag_list(text)
+        return _parse(text, "standard input")
     path = Path(source).expanduser()
     try:
         data = read_regular(path, MAX_TAG_LIST_BYTES)
@@ -50,6 +53,17 @@ def read_tags(source: str | Path, stdin: TextIO | None = None) -> list[str]:
             hint="pass a regular file with one tag per line",
         ) from None
     try:
-        return parse_tag_list(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise LabError(f"tags file {source} is not UTF-8 text", hint="one tag per line, plain text") from None
+    return _parse(text, str(source))
+
+
+def _parse(text: str, name: str) -> list[str]:
+    try:
+        return parse_tag_list(text)
+    except TagListLineError as err:
+        raise UsageError(
+            f'{name}:{err.lineno}: "{one_line(err.line, limit=80)}" is not an image tag',
+            hint="one tag per line ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}, as `lab tags` writes); # starts a comment",
+        ) from None

@@ -40,12 +40,15 @@ __all__ = [
     "read_task_file",
     "read_task_meta",
     "read_task_toml",
+    "record_task_source",
     "recorded_task",
     "solution_files",
     "solution_removals",
     "task_folder",
     "task_for_workspace",
     "task_roots",
+    "task_source",
+    "unknown_recorded_task",
 ]
 
 
@@ -94,8 +97,20 @@ def task_params(task_id: str | None = None) -> dict[str, Any]:
 
 
 def read_task_meta(path: Path) -> TaskMeta:
-    """A task's task.toml, checked."""
-    return task_meta(read_task_toml(path), str(path))
+    """A task's task.toml, checked; its `id` must be its folder's name, as every lookup goes by folder
+    (--task, LAB_TASKS_PATH, a repository's .fluxlab/task.json)."""
+    from lab.core.tasks import key_line
+
+    meta = task_meta(read_task_toml(path), str(path))
+    folder = path.parent.name
+    if meta.id != folder:
+        raise LabError(
+            f"id {meta.id!r} must equal the task's folder name {folder!r}",
+            file=str(path),
+            line=key_line(read_task_file(path), "", "id"),
+            hint=f'set id = "{folder}", or rename the folder to {meta.id}',
+        )
+    return meta
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,9 @@ class CatalogueEntry:
 
 
 def catalogue() -> list[CatalogueEntry]:
-    """Every task folder on the search path (first root wins for a repeated id), in course order; a
-    folder whose task.toml cannot be read is left out (`scan_catalogue` says which and why)."""
+    """Every task folder on the search path (first root wins for a repeated id), in course order
+    (`lab.core.tasks.course_order`); a folder whose task.toml cannot be read is left out
+    (`scan_catalogue` says which and why)."""
     return scan_catalogue()[0]
 
 
@@ -125,13 +141,6 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
                 continue
             try:
                 meta = read_task_meta(path)
-                if meta.id != folder.name:
-                    raise LabError(
-                        f"task id {meta.id!r} does not match its folder {folder.name!r}",
-                        file=str(path),
-                        field="id",
-                        hint=f'set id = "{folder.name}" or rename the folder',
-                    )
             except LabError as err:
                 if folder.name not in seen:
                     broken.add(folder.name)
@@ -139,7 +148,14 @@ def scan_catalogue() -> tuple[list[CatalogueEntry], list[LabError]]:
                 continue
             if meta.id not in broken:
                 seen.setdefault(meta.id, CatalogueEntry(meta, folder))
-    return sorted(seen.values(), key=lambda e: (e.meta.order, e.meta.id)), problems
+    from lab.core.tasks import course_order
+
+    try:
+        listed = course().tasks
+    except LabError:  # a course.toml that cannot be read: the commands that need it say why
+        listed = ()
+    by_id = {entry.meta.id: entry for entry in seen.values()}
+    return [by_id[meta.id] for meta in course_order((e.meta for e in seen.values()), listed)], problems
 
 
 def course_file() -> Path:
@@ -212,12 +228,61 @@ def task_for_workspace(workspace: Path | None = None, task: str | None = None) -
     if recorded is None or workspace is None:
         return default_task_id()
     if _find_folder(recorded) is None:
-        raise LabError(
-            f"this repository is for task {recorded!r}, which this lab does not have",
-            file=str(Path(workspace) / RECORDED_TASK_FILE),
-            hint=f"known tasks: {_known_ids()}; pass --task ID, or update fluxlab",
-        )
+        raise unknown_recorded_task(workspace, recorded)
     return recorded
+
+
+SOURCE_FILE = "fluxlab-tasks-path"
+"""In a practice repository's git directory (this clone's, never committed): the LAB_TASKS_PATH folder its
+task came from, so a shell without that variable can say where the task is instead of only that it is not."""
+
+
+def task_source(task_id: str) -> Path | None:
+    """The LAB_TASKS_PATH folder holding `task_id`; None for a task of the lab's own tasks/ (or none)."""
+    folder = _find_folder(task_id)
+    return folder.parent.resolve() if folder is not None and not bundled_task(task_id) else None
+
+
+def record_task_source(git_dir: Path, task_id: str) -> None:
+    """Remember in `git_dir` where `task_id` came from, when LAB_TASKS_PATH supplied it."""
+    source = task_source(task_id)
+    if source is not None:
+        (git_dir / SOURCE_FILE).write_text(str(source) + "\n", encoding="utf-8")
+
+
+def recorded_task_source(workspace: Path) -> str | None:
+    """The folder `record_task_source` wrote for the repository at `workspace`, None when none."""
+    try:
+        raw = read_regular(Path(workspace) / ".git" / SOURCE_FILE, 4096, follow_symlinks=False)
+    except OSError:
+        return None
+    return raw.decode("utf-8", "replace").strip() or None
+
+
+def unknown_recorded_task(
+    workspace: Path,
+    recorded: str,
+    *,
+    made_for: str = "this repository is for",
+    way_out: str = "pass --task ID, or update fluxlab",
+) -> LabError:
+    """The one line for a repository recording a task this lab lacks: from which LAB_TASKS_PATH folder
+    it came when that was recorded, and how to get it back or leave it (`way_out`)."""
+    import shlex
+
+    source = recorded_task_source(workspace)
+    known = f"known tasks: {_known_ids()}"
+    if source is None:
+        came, hint = "", f"{known}; {way_out}"
+    else:
+        came = f" from {TASKS_PATH_ENV}={source}"
+        again = f"{TASKS_PATH_ENV}={shlex.quote(source)}"
+        hint = f"set it again (export {again}, or {again} lab ...), or {way_out} ({known})"
+    return LabError(
+        f"{made_for} task {recorded!r}{came}, which this lab does not have",
+        file=str(Path(workspace) / RECORDED_TASK_FILE),
+        hint=hint,
+    )
 
 
 def _find_folder(task_id: str) -> Path | None:

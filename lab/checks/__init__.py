@@ -38,10 +38,13 @@ _target: dict[str, Impl] | None = None
 """Where `@check` registers while a task's checks.py is being imported (else the library)."""
 
 
-def check(name: str) -> Callable[[Impl], Impl]:
-    """Register `fn(ctx: CheckContext) -> Outcome` as the check function `name`."""
+def check(name: str, params: Iterable[str] = ()) -> Callable[[Impl], Impl]:
+    """Register `fn(ctx: CheckContext) -> Outcome` as the check function `name`. `params`: the
+    parameters of its own it reads (besides the task's paths, `lab.checks.loader.TASK_PARAMS`), so that
+    `lab dev check` can name a `[check.params]` key it would never read."""
 
     def register(fn: Impl) -> Impl:
+        fn.check_params = frozenset(params)  # type: ignore[attr-defined]
         registry = _target if _target is not None else _REGISTRY
         previous = registry.get(name)
         if previous is not None and previous is not fn:
@@ -63,6 +66,12 @@ def check(name: str) -> Callable[[Impl], Impl]:
 # lets the engine jump from one `\n@check("` to the next, where `^` with re.MULTILINE tried it at every
 # character (1.6% of `lab check --offline`'s instructions).
 _DECORATOR = re.compile(r'\n@check\("([^"\\]+)"\)')
+
+
+def params_of(fn: Impl) -> frozenset[str]:
+    """The parameters of its own check function `fn` declared (`@check(name, params=...)`)."""
+    declared: frozenset[str] = getattr(fn, "check_params", frozenset())
+    return declared
 
 
 def _library_modules() -> list[str]:

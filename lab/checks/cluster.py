@@ -21,6 +21,7 @@ from lab.checks.context import (
     CheckContext,
     automation_dir,
     automation_files,
+    task_images,
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
@@ -158,10 +159,21 @@ def cluster_controllers(ctx: CheckContext) -> Outcome:
 
 
 def _learner_object(ctx: CheckContext, kind: type[FluxObject]) -> FluxObject | None:
+    """The task's object of `kind`: its ImageRepository (`scanned_repository`: one scanning the task's
+    image, not a second app's beside it), the ImagePolicy that references it, else the first one."""
+    from lab.core.scan import scanned_repository
+
     aset = automation_set(ctx)
-    return next(
-        (o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)), None
-    )
+    mine = [o for o in aset.all_objects() if isinstance(o, kind) and o.file in automation_files(ctx)]
+    repo = scanned_repository(aset.repositories, automation_files(ctx), task_images(ctx).images)
+    if kind is ImageRepository:
+        return repo
+    if kind is ImagePolicy and repo is not None:
+        key = (repo.namespace, repo.name)
+        return next((o for o in mine if isinstance(o, ImagePolicy) and o.repository_key == key), None) or (
+            mine[0] if mine else None
+        )
+    return mine[0] if mine else None
 
 
 def _judge(

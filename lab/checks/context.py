@@ -223,9 +223,45 @@ class CheckContext:
 
 def graded_branch(ctx: CheckContext | Mapping[str, Any]) -> str:
     """origin's branch the checks read (of a context, or of a task's settings): the one `lab grade`
-    graded, else main (what Flux deploys unless the learner's GitRepository says otherwise)."""
+    graded (the roster's), else the branch the learner's flux-system GitRepository follows (what
+    source-controller fetches and Flux deploys), else main."""
     settings = ctx.settings if isinstance(ctx, CheckContext) else ctx
-    return str(settings.get("branch", "main"))
+    if "branch" in settings or not isinstance(ctx, CheckContext):
+        return str(settings.get("branch", "main"))
+    followed = followed_branch(ctx)
+    return followed.branch if followed is not None else "main"
+
+
+@dataclass(frozen=True)
+class FollowedBranch:
+    """`spec.ref.branch` of the learner's flux-system GitRepository, where it is written."""
+
+    branch: str
+    file: str
+    line: int
+    url: str
+
+
+def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
+    """The branch the GitRepository of the task's sync file (flux-system first, as `flux bootstrap`
+    names it) follows, as the working tree has it: what Flux applies once that file is deployed. None
+    when there is no sync file, no GitRepository in it or no branch (a tag or a commit)."""
+
+    def compute() -> FollowedBranch | None:
+        rel = ctx.optional_str_param("sync_file")
+        try:
+            docs = ctx.yaml_docs(rel) if rel and ctx.exists(rel) else []
+        except LabError:
+            return None  # repo's checks report an unreadable sync file
+        repos = [d for d in docs if isinstance(d.data, dict) and d.get("kind") == "GitRepository"]
+        for doc in sorted(repos, key=lambda d: d.get("metadata.name") != "flux-system"):
+            branch = doc.get("spec.ref.branch")
+            if isinstance(branch, str) and branch:
+                url = doc.get("spec.url")
+                return FollowedBranch(branch, doc.file, doc.line_of("spec.ref.branch"), str(url or ""))
+        return None
+
+    return ctx.cached("git:followed-branch", compute)
 
 
 @dataclass(frozen=True)

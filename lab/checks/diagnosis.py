@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from lab.checks.context import CheckContext
+from lab.checks.context import CheckContext, task_images
 from lab.core.checks.model import Evidence, Outcome, Status, and_more
-from lab.core.diagnose import Finding, Inputs, diagnose
+from lab.core.diagnose import CHECK_POLICY, CHECK_RESOLVES, Finding, Inputs, diagnose
 from lab.core.manifests.parse import find_automation
 
 
@@ -39,6 +39,28 @@ def findings(ctx: CheckContext, tags: Mapping[str, Sequence[str]] | None = None)
     return ctx.cached(key, lambda: diagnose(Inputs(base.aset, base.files, by_image, base.paths)))
 
 
+def _policies_on_bundled_tags(ctx: CheckContext) -> list[Finding]:
+    """A task without `policy.resolves` (the exercises: several policies, no one expected tag) has its
+    policy check judge every policy on the task's bundled tags, which are its registry: a policy that
+    selects nothing there (a filter that keeps no tag, a range that matches none) fails with Flux's
+    Ready condition, where it passed and only a reconcile said why."""
+    from lab.adapters.tagsfile import read_tags
+    from lab.checks.loader import load_task_checks
+
+    runs = ctx.cached("diagnosis:runs", lambda: {run for run, _ in load_task_checks(ctx.task).runs.values()})
+    if CHECK_RESOLVES in runs:
+        return []
+    task = task_images(ctx)
+    bundled: dict[str, list[str]] = {}
+    for repo in _inputs(ctx).aset.repositories:
+        image = task.find(repo.image)
+        if image is not None and task.file(image.tags).is_file():
+            bundled[repo.image] = read_tags(task.file(image.tags))
+    if not bundled:
+        return []
+    return [f for f in findings(ctx, bundled) if f.check == CHECK_RESOLVES and f.breaking]
+
+
 def _evidence(f: Finding) -> Evidence:
     return Evidence("diagnosis", f"{f.location()} {f.id}", f"{f.severity}: {f.message} (Flux: {f.flux})")
 
@@ -49,6 +71,8 @@ def merge(
     """`outcome` of `check_id` with its findings: a pass turns into a fail on a breaking finding;
     advisories are added to a pass's message. A check that already fails keeps its own first cause."""
     mine = [f for f in findings(ctx, tags) if f.check == check_id]
+    if check_id == CHECK_POLICY and tags is None:
+        mine += _policies_on_bundled_tags(ctx)
     if not mine:
         return outcome
     evidence = (*outcome.evidence, *(_evidence(f) for f in mine))

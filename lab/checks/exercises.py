@@ -279,18 +279,25 @@ def _not_moved(
     return None
 
 
+def _well_marked(
+    ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
+) -> dict[Any, Verdict]:
+    """(file, line) -> the verdict of each image field under the update path that carries a fitting marker."""
+    from lab.core.imagefields import judge
+
+    fields, markers = _marked_fields(ctx, tree, iua)
+    return {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+
+
 @check("multi.moves")
 def multi_moves(ctx: CheckContext) -> Outcome:
     """After CI pushes the next release of every image, one reconcile moves every marked field (to
     exactly what its policy selects) and changes nothing else."""
-    from lab.core.imagefields import judge
-
     tree, new, runs, iua = _bumped_run(ctx)
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(errors[0], file=iua.file, line=iua.line_of("spec.update.path"))
-    fields, markers = _marked_fields(ctx, tree, iua)
-    good = {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+    good = _well_marked(ctx, tree, iua)
     changed = {(path, c.line): c for run in runs for path, c in run.changes}
     evidence = [Evidence("change", f"{p}:{n}", f"{c.old} -> {c.new}") for (p, n), c in changed.items()]
     stray = [(key, c) for key, c in changed.items() if key not in good]
@@ -323,10 +330,27 @@ def multi_message(ctx: CheckContext) -> Outcome:
     """The automation's commit message names every change of a reconcile that moves every field."""
     from lab.core.commit_message import CommitTemplateError, render_commit_message
 
-    _tree, _new, runs, iua = _bumped_run(ctx)
+    tree, _new, runs, iua = _bumped_run(ctx)
     run = next((r for r in runs if r.automation is iua), None)
     changes = [c for _, c in run.changes] if run else []
     line = iua.line_of("spec.git.commit.messageTemplate")
+    # A marked field whose policy selects nothing makes no change: the list the message is judged by
+    # would lose it and still read "all of them".
+    setters = run.setters if run else {}
+    stuck = [
+        v for v in _well_marked(ctx, tree, iua).values() if v.marker and v.marker.policy_ref not in setters
+    ]
+    if stuck:
+        first = stuck[0]
+        assert first.marker is not None
+        return Outcome.failed(
+            f"{len(stuck) + len(changes)} marked fields should change, but policy {first.marker.policy_ref} "
+            f"selects no tag, so {first.file}:{first.line} is not among the {len(changes)} changes a commit "
+            "message could list",
+            file=first.file,
+            line=first.line,
+            hint=f"see image-policy.valid and `lab why`: why {first.marker.policy_ref} selects nothing",
+        )
     if not changes:
         return Outcome.failed(
             "no change to render a commit message for (see multi.moves)", file=iua.file, line=line
@@ -399,9 +423,45 @@ def flux_settled(ctx: CheckContext) -> Outcome:
             hint="lab simulate (in the app: 5, then c), then git pull",
             evidence=[Evidence("change", f"{p}:{c.line}", f"{c.old} -> {c.new}") for p, c in changes[:5]],
         )
+    off = _off_the_expected_pick(ctx, tree, known)
+    if off is not None:
+        return off
     return Outcome.passed(
         f"{committed.message}; a reconcile now changes nothing", evidence=committed.evidence
     )
+
+
+def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: set[str]) -> Outcome | None:
+    """A field marked for one of the exercise's guarded policies (`[exercise.prod]` and
+    `[exercise.staging]`: `policy`, `expect`) that holds another of the task's tags than the one that
+    policy should pick. A settled reconcile only says Git agrees with the policy: a loose policy agrees
+    with the trap tag it let through. A tag the task does not bundle came from a registry that has
+    newer ones (the sandbox's) and is left to the guard checks."""
+    from lab.core.imagefields import judge
+
+    expected = {
+        str(table["policy"]): str(table["expect"])
+        for table in _params(ctx).values()
+        if isinstance(table, dict) and table.get("policy") and table.get("expect")
+    }
+    if not expected:
+        return None
+    aset = _aset(tree)
+    fields, markers = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    for v in judge(fields, markers):
+        if v.field is None or v.marker is None or v.marker.policy not in expected:
+            continue
+        held, wanted = _tag_of(v.field.value), expected[v.marker.policy]
+        if held and held in known and held != wanted:
+            return Outcome.failed(
+                f"{v.file}:{v.line} holds {held}, not {wanted}, what ImagePolicy {v.marker.policy} should "
+                "select on the task's tags: Flux committed a tag the exercise keeps out",
+                file=v.file,
+                line=v.line,
+                hint=f"fix ImagePolicy {v.marker.policy} (guard checks say how), push, then lab simulate "
+                "(in the app: 5, then c) and git pull",
+            )
+    return None
 
 
 @check("staging.isolated")
@@ -681,10 +741,26 @@ def _unscannable(aset: AutomationSet, repo: ImageRepository) -> Outcome | None:
     return None
 
 
-def _guard(ctx: CheckContext, which: str) -> Outcome:
+@check("guard.holds", params=["guard"])
+def guard_holds(ctx: CheckContext) -> Outcome:
+    """The policy of one environment holds through the trap tags and takes the good ones: the
+    environment is the task's, `[check.params] guard` naming its `[exercise.NAME]` table."""
+    from lab.errors import TaskDataError
+
+    which = ctx.str_param("guard")
+    table = _params(ctx).get(which)
+    if not isinstance(table, dict):
+        raise TaskDataError(
+            f"task {ctx.task}: guard {which!r} has no [exercise.{which}] table",
+            file="checks.toml",
+            hint=f"add [exercise.{which}] with policy, expect, traps and good, or name another table",
+        )
+    return _guard(ctx, dict(table))
+
+
+def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     from lab.core.mutation import Probe, mutation_test
 
-    params = dict(_params(ctx).get(which, {}))
     policy_name = str(params.get("policy", ""))
     tree = _origin_tree(ctx)
     aset = _aset(tree)
@@ -743,13 +819,3 @@ def _guard(ctx: CheckContext, which: str) -> Outcome:
         f"{len(report.results) - holds} good one(s)",
         evidence=evidence,
     )
-
-
-@check("guard.prod-holds")
-def guard_prod_holds(ctx: CheckContext) -> Outcome:
-    return _guard(ctx, "prod")
-
-
-@check("guard.staging-holds")
-def guard_staging_holds(ctx: CheckContext) -> Outcome:
-    return _guard(ctx, "staging")

@@ -3,6 +3,9 @@ marked image line (`git.flux-commit`). Git access goes through the hardened `lab
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from lab.adapters.git import PULL_AND_PUSH, CommitInfo, Workspace, by_author, count_commits, open_workspace
 from lab.checks import check
 from lab.checks.context import (
@@ -10,6 +13,7 @@ from lab.checks.context import (
     automation_dir,
     automation_files,
     deployment_file,
+    followed_branch,
     graded_branch,
 )
 from lab.core.checks.model import Evidence, Outcome
@@ -18,6 +22,9 @@ from lab.core.progress import PROGRESS_FILE
 from lab.core.record import dataclass
 from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
+
+if TYPE_CHECKING:
+    from lab.core.yamlsafe import Doc
 
 MARKER_KEY = TOKEN.decode()
 
@@ -139,12 +146,27 @@ def _pushed_origin(ctx: CheckContext) -> tuple[Origin, str]:
     if problem is not None:
         raise Concluded(problem)
     if origin.sha is None:
-        raise Concluded(
-            Outcome.failed(
-                f"origin has no branch {origin.branch}", hint=f"git push -u origin {origin.branch}"
-            )
-        )
+        raise Concluded(_no_branch(ctx, origin))
     return origin, origin.sha
+
+
+def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
+    """origin lacks the graded branch; when the learner's GitRepository named it, source-controller
+    fails on it too, and says so in its words."""
+    branch = origin.branch
+    followed = followed_branch(ctx) if "branch" not in ctx.settings else None
+    if followed is None:
+        return Outcome.failed(f"origin has no branch {branch}", hint=f"git push -u origin {branch}")
+    has_main = branch != "main" and origin.ws.remote_sha("main") is not None
+    return Outcome.failed(
+        f"origin has no branch {branch}, which GitRepository flux-system follows (spec.ref.branch): "
+        f"source-controller fails with: failed to checkout and determine revision: unable to clone "
+        f"'{followed.url}': couldn't find remote ref \"refs/heads/{branch}\"",
+        file=followed.file,
+        line=followed.line,
+        hint=f"git push -u origin {branch}, or set spec.ref.branch to a branch origin has"
+        + (", e.g. main" if has_main else ""),
+    )
 
 
 @check("git.pushed")
@@ -300,14 +322,37 @@ def _unpushed_work(
     return None
 
 
-def _automation_author(ctx: CheckContext) -> tuple[str, str]:
+def _automation_doc(ctx: CheckContext) -> Doc | None:
     rel = automation_files(ctx)[2]
-    for doc in ctx.yaml_docs(rel):
-        if isinstance(doc.data, dict) and doc.get("kind") == "ImageUpdateAutomation":
-            name = doc.get("spec.git.commit.author.name")
-            email = doc.get("spec.git.commit.author.email")
-            return (str(name) if name else "", str(email) if email else "")
-    return ("", "")
+    docs = ctx.yaml_docs(rel)
+    return next(
+        (d for d in docs if isinstance(d.data, dict) and d.get("kind") == "ImageUpdateAutomation"), None
+    )
+
+
+def _automation_author(ctx: CheckContext) -> tuple[str, str]:
+    doc = _automation_doc(ctx)
+    if doc is None:
+        return ("", "")
+    name = doc.get("spec.git.commit.author.name")
+    email = doc.get("spec.git.commit.author.email")
+    return (str(name) if name else "", str(email) if email else "")
+
+
+def _push_branch(ctx: CheckContext, origin: Origin) -> str:
+    """Where the automation pushes: spec.git.push.branch, else its checkout branch, else the branch of
+    the GitRepository it clones (image-automation-controller's order); the graded branch when the
+    automation names none or it is not a branch name, and under `lab grade`."""
+    from lab.core.manifests.validate import git_branch_error
+
+    if "branch" in ctx.settings:
+        return origin.branch  # the roster's branch: `lab grade` grades what was handed in
+    doc = _automation_doc(ctx)
+    for path in ("spec.git.push.branch", "spec.git.checkout.ref.branch"):
+        value = doc.get(path) if doc is not None else None
+        if isinstance(value, str) and value:
+            return value if git_branch_error(value) is None else origin.branch
+    return origin.branch
 
 
 @check("git.flux-commit")
@@ -320,6 +365,14 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             f"{automation_files(ctx)[2]} sets no spec.git.commit.author",
             file=automation_files(ctx)[2],
             hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
+        )
+    deployed, pushed_to = origin.branch, _push_branch(ctx, origin)
+    elsewhere = ""
+    if pushed_to != deployed and origin.ws.remote_sha(pushed_to) is not None:
+        # Flux commits where spec.git says, not necessarily to the branch it deploys.
+        origin = replace(origin, branch=pushed_to, ref=f"refs/remotes/origin/{pushed_to}")
+        elsewhere = (
+            f" (on origin/{pushed_to}, where spec.git pushes; Flux deploys {deployed} until it is merged)"
         )
     commits = _flux_commits(ctx, origin, who)
     shown = f"{name} <{email}>" if name and email else who
@@ -336,7 +389,7 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
         for line in diff.splitlines():
             if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
                 return Outcome.passed(
-                    f"{commit.short} by {commit.author_name}: {commit.subject}",
+                    f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
                     evidence=[Evidence("git", commit.sha, line[1:].strip())],
                 )
     return Outcome.failed(

@@ -96,8 +96,12 @@ DEV_KEYS = frozenset({"starter_passes"})
 CHECKS_TOML_KEYS = frozenset(
     {"title", "params", "check", "dev", "exercise", "branch", "served_versions", "kubeconfig", "kube_context"}
 )
-#: The `[exercise]` table the exercise checks read (lab/checks/exercises.py), and a guard's table in it.
-EXERCISE_KEYS = frozenset({"cosign_tags", "next_tags", "rounds", "production", "staging", "prod"})
+#: The task's paths, in `[params]` or a check's `[check.params]`: every library check may read them
+#: (lab.checks.context); a check function's parameters of its own are declared by `@check(name, params=)`.
+TASK_PARAMS = frozenset({"automation_files", "automation_dir", "deployment", "sync_file", "task_files"})
+#: The `[exercise]` table the exercise checks read (lab/checks/exercises.py); besides these keys, the
+#: guards' tables, each named by a guard check's `[check.params] guard`.
+EXERCISE_KEYS = frozenset({"cosign_tags", "next_tags", "rounds", "production", "staging"})
 GUARD_KEYS = frozenset({"policy", "expect", "traps", "good", "hint"})
 
 

@@ -157,10 +157,21 @@ def _served(ctx: CheckContext, outcome: Outcome) -> Outcome:
     unknown = [r for r in repos if r.image and task.find(r.image) is None]
     if not served or not unknown:
         return outcome
-    repo = unknown[0]
+    # The task's images its repositories scan: another repository beside them (a second app's image)
+    # is no mistake in Flux; one close to a task image nothing scans is that image misspelt.
+    scanned = {found.name for r in repos if r.image and (found := task.find(r.image)) is not None}
+    misspelt = [r for r in unknown if (_closest(r.image, served) or "") not in ("", *scanned)]
+    repo = misspelt[0] if misspelt else unknown[0]
     names = ", ".join(served)
     if not _on_task_registry(ctx, repo.image):
         note = f"note: {repo.image} is not an image of the task ({names}); the registry it names decides"
+        return replace(outcome, message=f"{outcome.message}; {note}")
+    if scanned and not misspelt:
+        note = (
+            f"note: ImageRepository {repo.name} scans {repo.image}, which the task's registry does not "
+            f"serve: its scan fails there, and the task's automation of {', '.join(sorted(scanned))} does not "
+            "depend on it"
+        )
         return replace(outcome, message=f"{outcome.message}; {note}")
     close = _closest(repo.image, served)
     return Outcome.failed(
@@ -246,7 +257,8 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
                 "'walking path for files: lstat ... no such file or directory'",
                 file=iua.file,
                 line=iua.line_of("spec.update.path"),
-                hint="a path relative to the repository root, e.g. ./apps",
+                hint="a path relative to the repository root, e.g. "
+                + f"./{_solution_update_path(ctx, iua.file) or _norm(generated(ctx).update_path)}",
             )
     return outcome
 

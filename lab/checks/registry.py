@@ -42,7 +42,9 @@ class Tags:
 def _repository(ctx: CheckContext) -> ImageRepository | None:
     from lab.core.scan import scanned_repository
 
-    return scanned_repository(automation_set(ctx).repositories, automation_files(ctx))
+    return scanned_repository(
+        automation_set(ctx).repositories, automation_files(ctx), task_images(ctx).images
+    )
 
 
 def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
@@ -275,7 +277,7 @@ def _resolve_other(ctx: CheckContext, pol: ImagePolicy, tags: Tags, expected: st
     )
 
 
-@check("policy.resolves")
+@check("policy.resolves", params=("expect_tag", "expect_tags"))
 def policy_resolves(ctx: CheckContext) -> Outcome:
     from lab.core.policy.evaluate import resolve
 

@@ -44,7 +44,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     wf = actions.add_parser(
         "workflow",
         help="print the autograding workflow",
-        description="Print .github/workflows/classroom.yml for the task (pinned to --lab-spec when given).",
+        description=(
+            "Print .github/workflows/classroom.yml for the task, pinned to --lab-spec, else to the lab the "
+            "current repository's workflow pins (a template from lab classroom init keeps its pin)."
+        ),
     )
     wf.add_argument("--lab-spec", default="", metavar="SPEC", help=SPEC_HELP)
     wf.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of stdout")
@@ -75,13 +78,14 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    from lab.services.classroom import outside_lab_warning, workflow_for
+    from lab.services.classroom import outside_lab_warning, repository_pin, workflow_for
     from lab.services.tasks import task_for_workspace
 
-    # "for an existing repository": the one around the current directory, for the task it records.
+    # "for an existing repository": the one around the current directory, for the task it records and
+    # the lab its workflow pins.
     check_output(args.output)
     task = task_for_workspace(None, args.task)
-    text = workflow_for(task, args.lab_spec)
+    text = workflow_for(task, args.lab_spec or repository_pin(Path.cwd()))
     warning = outside_lab_warning(task)
     if warning:
         print(f"lab: warning: {warning}", file=sys.stderr)

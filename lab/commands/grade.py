@@ -4,6 +4,7 @@ Exit 0 when every repository was graded (whatever the scores), 1 when some could
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import threading
@@ -31,7 +32,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Grade each student's repository read-only: a local checkout (graded from what its origin "
             "holds, with a 'not pushed' note when its branch is ahead), a bare repository, a file:// or "
             "https:// URL, or a directory holding many repositories one level down (a `lab init` "
-            "NAME-origin.git next to NAME is NAME's origin, not another student). Only objects and refs "
+            "NAME-origin.git next to NAME is NAME's origin, not another student, whether the directory or "
+            "a glob like `*/` names them). Only objects and refs "
             "inside the submitted repository are graded: a .git symlink or gitdir file, alternates or an "
             "origin leading to another repository make an error row naming it. No hook or repo-local git "
             "config of a student ever runs. Exit 0 when every repository was graded whatever the scores, "
@@ -122,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.repos and not args.roster:
         raise UsageError("nothing to grade", hint="pass repositories or a class directory, or --roster FILE")
+    if args.with_cluster and args.offline:
+        raise UsageError(
+            "--with-cluster and --offline conflict: offline checks leave the cluster out",
+            hint="drop --offline to check the cluster, or --with-cluster to grade offline",
+        )
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1", hint="e.g. --jobs 4")
     check_output(args.output)
@@ -161,7 +168,9 @@ def run(args: argparse.Namespace) -> int:
         raise _Interrupted(signum, counted[0], len(targets)) from None
     if tty:
         print(file=sys.stderr)
-    text = render_grades(report, args.format)
+    # Fitted to the terminal it is shown on; in full in a file or a pipe, where nothing wraps it.
+    width = shutil.get_terminal_size().columns if not args.output and sys.stdout.isatty() else None
+    text = render_grades(report, args.format, width=width)
     if args.output:
         write_report(args.output, text)
         ungraded = [r for r in report.rows if not r.graded]

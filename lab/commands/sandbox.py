@@ -258,7 +258,7 @@ def run_push_tag(args: argparse.Namespace) -> int:
             f"`lab flux reconcile image repository {scanners[0]}` scans now"
         )
         # A pre-release or a variant (1.25.4-otel) is published too, and a semver range skips it.
-        print("Flux commits only when a policy then picks a newer tag; `lab why` says why when it does not")
+        print(f"{svc.FLUX_COMMITS_WHEN}; `lab why` says why when it does not")
     else:
         print(f"no ImageRepository scans {result.get('declared') or result['image']} yet")
     return 0

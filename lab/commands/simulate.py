@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         branch=args.branch,
         digest_source=source.digest,
-        before_push=None if args.allow_downgrade else source.refuse_stale_downgrade,
+        before_push=None if args.allow_downgrade else source.guard.refuse,
     )
     failed = [r for r in results if r.error]
     if args.json:
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'")
         else:
             print("dry run: nothing committed")
-            if not args.allow_downgrade and source.stale_downgrades(result.changes):
+            if not args.allow_downgrade and source.guard.downgrades(result.changes):
                 print(
                     "note: an older tag than origin has, from the lab's stale snapshot: `lab simulate` "
                     "would not push it (--tags-file F with current tags, or --allow-downgrade)"

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | None) -> int:
     from lab.errors import UsageError
-    from lab.services.sync import Strategy, origin_status, push_work, sync
+    from lab.services.sync import Strategy, origin_status, push_work, refusal_lines, sync
 
     if args.status:
         status = origin_status(workspace, task_id=args.task, cluster=cluster)
@@ -196,9 +196,8 @@ def _run(args: argparse.Namespace, workspace: Path, cluster: ClusterSource | Non
             }
         )
     elif result.outcome == "refused" and not result.commands:
-        print(f"lab: cannot sync: {result.message}", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
+        lines = refusal_lines(result.message, problems) if problems else [result.message]
+        print(f"lab: cannot sync: {lines[0]}", *lines[1:], sep="\n", file=sys.stderr)
     else:
         for problem in problems:
             # --allow-invalid: pushed as asked; each problem is still said, before the push's report.

@@ -673,6 +673,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                 out.extend(_cosign_static(pol, repo))
             continue
         from lab.core.policy import explain  # only with the registry's tags
+        from lab.core.policy.evaluate import DROP_DUPLICATE, DROP_FILTER
         from lab.core.policy.semver import NO_MATCH
 
         stored = stored_tags(repo, inputs.tags[repo.image])
@@ -681,13 +682,19 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
         except Exception:  # an invalid regex or range is validate()'s finding
             continue
         line = pol.line_of("spec.policy")
+        # The range (or order) only ever sees what filterTags let through: judge it on those, and blame
+        # the filter when it let nothing through (`resolve` counts them, `explain` names them).
+        kept = [v for v in verdicts if v.verdict not in (DROP_FILTER, DROP_DUPLICATE)]
+        if outcome.tag is None and outcome.considered == 0 and stored and spec.filter_pattern is not None:
+            out.append(_filter_empty(pol, repo, stored, outcome.message))
+            continue
         if spec.kind == "semver":
             try:
                 constraints = new_constraint(spec.value)
             except Exception:
                 continue
             rng = spec.value
-            values = [(v.tag, v.value) for v in verdicts]
+            values = [(v.tag, v.value) for v in kept]
             strict = [try_parse_version(val) for _, val in values]
             releases = [v for v in strict if v is not None and not v.pre]
             pre_fit = [
@@ -725,8 +732,15 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                 nearest = _nearest(rng, releases)
                 extra = f"; not strict semver, never considered: {', '.join(loose[:4])}" if loose else ""
                 words = [
-                    t for t in stored if not t[:1].isdigit() and not t.startswith("v") and _lenient(t) is None
+                    v.value
+                    for v in kept
+                    if not v.value[:1].isdigit() and not v.value.startswith("v") and _lenient(v.value) is None
                 ]
+                of = (
+                    f"the {len(kept)} tags filterTags.pattern keeps of {repo.image}"
+                    if len(kept) < len(stored)
+                    else f"the {len(stored)} tags of {repo.image}"
+                )
                 if words:
                     extra += f"; {', '.join(words[:3])} {'is' if len(words) == 1 else 'are'} not a version"
                 out.append(
@@ -735,8 +749,7 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                         "breaking",
                         pol.file,
                         range_line,
-                        f"range '{rng}' matches none of the {len(stored)} tags of {repo.image}; nearest: "
-                        f"{', '.join(nearest) or 'none'}{extra}",
+                        f"range '{rng}' matches none of {of}; nearest: {', '.join(nearest) or 'none'}{extra}",
                         "change spec.policy.semver.range to one that covers an existing three-part tag"
                         + (f", e.g. {nearest[0]}" if nearest else ""),
                         flux=f"ImagePolicy Ready=False, reason Failure: '{NO_MATCH}'",
@@ -794,6 +807,26 @@ def _policy_findings(inputs: Inputs) -> list[Finding]:
                     )
                 )
     return out
+
+
+def _filter_empty(pol: ImagePolicy, repo: ImageRepository, stored: Sequence[str], message: str) -> Finding:
+    """filterTags.pattern matched none of the stored tags: the range or order never gets a candidate."""
+    spec = pol.policy
+    assert spec is not None and spec.filter_pattern is not None
+    shown = ", ".join(stored[-3:])
+    return Finding(
+        "policy.filter-empty",
+        "breaking",
+        pol.file,
+        pol.line_of("spec.filterTags.pattern"),
+        f"filterTags.pattern '{spec.filter_pattern}' matches none of the {len(stored)} tags of {repo.image} "
+        f"(e.g. {shown}): the {spec.kind} policy has nothing to choose from",
+        "write filterTags.pattern as a regular expression the tags match (anchored ^...$), or remove "
+        "filterTags; the range or order then chooses among what it keeps",
+        flux=f"ImagePolicy Ready=False, reason Failure: '{message}'",
+        check=CHECK_RESOLVES,
+        link="policy",
+    )
 
 
 def _cosign_static(pol: ImagePolicy, repo: ImageRepository) -> list[Finding]:

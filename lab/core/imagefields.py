@@ -197,6 +197,11 @@ def judge(
         for f in fields
         if f.shape in ("name", "tag", "digest") and f.key.startswith("new") and (f.file, f.line) in by_line
     }
+    # A marked newTag decides the tag at build time: a marker on the base line it overrides makes Flux
+    # rewrite that line too, a change in Git that deploys nothing.
+    tag_overrides = {
+        f.image: f for f in fields if f.shape == "tag" and f.key == "newTag" and (f.file, f.line) in by_line
+    }
     verdicts: list[Verdict] = []
     used: set[tuple[str, int]] = set()
     for fld in fields:
@@ -204,6 +209,20 @@ def judge(
         where = f"{fld.file}:{fld.line}"
         if marker is not None:
             used.add((fld.file, fld.line))
+        override = tag_overrides.get(fld.image) if fld.shape == "full" else None
+        if marker is not None and override is not None:
+            verdicts.append(
+                Verdict(
+                    fld,
+                    marker,
+                    False,
+                    f"{where}: marker on {fld.label}, whose tag the marked kustomize override "
+                    f"{override.file}:{override.line} ({override.key}) sets when kustomize builds: Flux would "
+                    "rewrite this base line too, a change in Git that deploys nothing",
+                    f"remove this marker: the override's {override.key} is the field Flux must update",
+                )
+            )
+            continue
         if fld.shape == "matchkey":
             if marker is None:
                 continue

@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from lab.core.imagename import OCI_TAG_RE
 from lab.core.manifests import schema
 from lab.core.manifests.models import SIG_EXCLUSION, ImageRepository
 from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
 from lab.core.record import dataclass
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.tasks import TaskImage
 
 DEFAULT_EXCLUSION: tuple[str, ...] = (SIG_EXCLUSION,)
 LATEST_TAGS_COUNT = 10
@@ -25,13 +29,31 @@ MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
 """The largest tags file the lab reads (Docker Hub's busiest repositories list well under 1 MiB)."""
 
 
+class TagListLineError(ValueError):
+    """A line of a tags file that is neither a tag, a `#` comment nor blank (`lineno` counts from 1)."""
+
+    def __init__(self, lineno: int, line: str) -> None:
+        super().__init__(f"line {lineno}: {line!r} is not an image tag")
+        self.lineno = lineno
+        self.line = line
+
+
 def parse_tag_list(text: str) -> list[str]:
     """A tags file: one tag per line; blank lines and `#` comment lines are skipped.
 
-    A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]*`), so a comment is never a tag.
+    A tag can never start with `#` (OCI: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`), so a comment is never a
+    tag. Any other line raises TagListLineError: a table or prose taken for tags would be served as
+    tags, and every policy would then resolve to nonsense far from the file that caused it.
     """
-    stripped = (line.strip() for line in text.splitlines())
-    return [tag for tag in stripped if tag and tag[0] != "#"]
+    tags: list[str] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        tag = raw.strip()
+        if not tag or tag[0] == "#":
+            continue
+        if not OCI_TAG_RE.fullmatch(tag):
+            raise TagListLineError(lineno, tag)
+        tags.append(tag)
+    return tags
 
 
 class ScanError(LabError):
@@ -139,11 +161,19 @@ TagsOrigin = Literal["tags file", "bundled", "registry"]
 
 
 def scanned_repository(
-    repositories: Iterable[ImageRepository], automation_files: Collection[str]
+    repositories: Iterable[ImageRepository],
+    automation_files: Collection[str],
+    images: Iterable[TaskImage] = (),
 ) -> ImageRepository | None:
     """The task's ImageRepository: the first one in the task's automation files (`[params]
-    automation_files`), the one `registry.tags` scans and a `--tags-file` lists the tags of."""
-    return next((r for r in repositories if r.file in automation_files), None)
+    automation_files`) that scans one of the task's `images`, else the first there; the one
+    `registry.tags` scans and a `--tags-file` lists the tags of. A repository for another image
+    beside it (a second app's) is the learner's own, not the task's."""
+    from lab.core.tasks import find_image
+
+    mine = [r for r in repositories if r.file in automation_files]
+    declared = tuple(images)
+    return next((r for r in mine if r.image and find_image(declared, r.image)), mine[0] if mine else None)
 
 
 def tags_origin(image: str, *, scanned: str | None, tags_file: bool) -> TagsOrigin:

@@ -67,7 +67,8 @@ class TaskMeta:
     """The first commit of a practice repository (`lab init`)."""
     solution: str = SOLUTION_DIR
     commit_message: str = ""
-    """The message `lab solve` commits the solution with (`[solution] commit_message`)."""
+    """The message `lab solve` commits the solution with (`[solution] commit_message`), and the app's `p`
+    a first commit of the image automation; "" when the task gives none (each has its own default)."""
     solution_variants: tuple[tuple[str, str], ...] = ()
     """(image API version, folder): files that replace the solution's when that version is written
     (`[solution] variants = { v1beta2 = "solution-v1beta2" }`); other versions get the apiVersion rewritten."""
@@ -82,15 +83,20 @@ class TaskMeta:
     images: tuple[TaskImage, ...] = ()
 
 
+def course_order(tasks: Iterable[TaskMeta], listed: Sequence[str]) -> list[TaskMeta]:
+    """`tasks` in the course's order: those course.toml lists (`[course] tasks`), as it lists them; then
+    the others (a course author's from LAB_TASKS_PATH) by their `order`, then id. An unlisted task never
+    comes between the course's own."""
+    place = {task_id: n for n, task_id in enumerate(listed)}
+    return sorted(tasks, key=lambda t: (place.get(t.id, len(place)), t.order, t.id))
+
+
 def next_in_lab(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> TaskMeta | None:
-    """The task to open after `meta` in this lab: its `next_task` when the lab has that task, else the
-    first task (course order) that lists `meta` among its prerequisites - the exercises a course task
-    leads to, whose own `next_task` chains them. None when the course goes on outside the lab."""
-    others = [t for t in catalogue if t.id != meta.id]
-    named = next((t for t in others if t.id == meta.next_task), None)
-    if named is not None:
-        return named
-    return next((t for t in sorted(others, key=lambda t: t.order) if meta.id in t.prerequisites), None)
+    """The task to open after `meta` in this lab: the one after it in `catalogue`, which is in course
+    order (`course_order`). None at the end: the course goes on outside the lab (`course_after`)."""
+    ids = [t.id for t in catalogue]
+    following = ids.index(meta.id) + 1 if meta.id in ids else len(ids)
+    return catalogue[following] if following < len(ids) else None
 
 
 def course_after(meta: TaskMeta, catalogue: Sequence[TaskMeta]) -> tuple[str, str] | None:
@@ -210,11 +216,11 @@ def unknown_keys(data: object, known: frozenset[str]) -> list[str]:
 
 def did_you_mean(key: str, known: Iterable[str]) -> str:
     """ ", did you mean 'depends_on'?" for a key close to a known one; else the known keys listed."""
-    import difflib
+    from lab.core.text import closest
 
     names = sorted(known)
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    return f", did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
+    close = closest(key, names)
+    return f", did you mean {close!r}?" if close else f" (known: {', '.join(names)})"
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -313,7 +319,7 @@ def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
         next_title=_str(data, "next_title", where, ""),
         starter_message=_str(data, "starter_message", where, f"Starter of task {task_id}"),
         solution=_relative(_str(solution, "dir", where, SOLUTION_DIR), "solution.dir", where),
-        commit_message=_str(solution, "commit_message", where, f"Solve task {task_id}"),
+        commit_message=_str(solution, "commit_message", where, ""),
         solution_variants=_variants(solution, where),
         solution_remove=tuple(
             _relative(rel, "solution.remove", where) for rel in _strings(solution, "remove", where)

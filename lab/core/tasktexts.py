@@ -153,6 +153,8 @@ class Course:
     current_task: str
     title: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    tasks: tuple[str, ...] = ()
+    """`[course] tasks`: the course's order (`lab.core.tasks.course_order`); tasks it does not list follow."""
 
 
 def parse_course(text: str, where: str) -> Course:
@@ -162,4 +164,12 @@ def parse_course(text: str, where: str) -> Course:
         raise LabError(
             "course.toml lacks [course] current_task", file=where, hint='current_task = "<task id>"'
         )
-    return Course(str(course["current_task"]), str(course.get("title", "")), dict(course))
+    tasks = course.get("tasks", [])
+    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+        raise LabError(
+            "[course] tasks must be a list of task ids",
+            file=where,
+            field="tasks",
+            hint='tasks = ["<task id>", ...]',
+        )
+    return Course(str(course["current_task"]), str(course.get("title", "")), dict(course), tuple(tasks))

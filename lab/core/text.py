@@ -10,6 +10,7 @@ carriage return is kept only as part of CRLF (alone it rewrites the line).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # C0 and C1 controls but \t and \n, DEL, lone CR, bidi embeddings/overrides/isolates and marks,
 # line and paragraph separators, BOM/zero-width no-break space, and surrogates (undecodable bytes).
@@ -116,3 +117,11 @@ def indent_code_blocks(markdown: str, indent: str = "    ") -> str:
         elif line.strip() or (out and out[-1].strip()):
             out.append(line)
     return "\n".join(out).rstrip("\n") + ("\n" if markdown.endswith("\n") else "")
+
+
+def closest(word: str, names: Iterable[str]) -> str | None:
+    """The one of `names` that `word` is most likely a misspelling of (`rang`: `range`), or None."""
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(names), n=1, cutoff=0.6)
+    return found[0] if found else None

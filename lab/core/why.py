@@ -107,6 +107,9 @@ class Facts:
     why the policy picks them or not, the question a new tag without a Flux commit raises."""
     generate: Mapping[str, str] = field(default_factory=dict)
     """The task's `[generate]` table: the policy a hint names when the repository has none yet."""
+    update_path: str = "./apps"
+    """The update.path of the task's solution, the one a hint offers as an example (./apps would also
+    walk production in a task that keeps the automation out of it)."""
 
 
 @dataclass(frozen=True)
@@ -582,7 +585,7 @@ def _path(facts: Facts) -> Link:
                 f"update.path {a.update_path} of {a.ref} does not exist: Flux fails with 'failed to apply "
                 f"policies: walking path for files: lstat <clone>/{path}: no such file or directory'",
                 (f"{a.file}:{a.line_of('spec.update.path')}",),
-                "a directory relative to the repository root, e.g. ./apps",
+                f"a directory relative to the repository root, e.g. {facts.update_path}",
             )
     found = _broken_by_findings("path", _findings(facts, "path"))
     if found is not None:

@@ -38,6 +38,9 @@ _GLUED = re.compile(r"([A-Za-z_][\w.-]*):(?!//)([^\s:][^\s]*)")
 _KEYED = re.compile(r"\s*([A-Za-z_][\w.-]*):(?!//)[ \t]*([^\s:].*?)\s*")
 _GLUED_LINE = re.compile(r"[ \t]*(?:-[ \t]+)?(" + _GLUED.pattern + r")[ \t]*(?:#.*)?")
 
+# `key: {...`: a plain value opening with `{`, which YAML reads as a flow mapping.
+_FLOW_VALUE = re.compile(r"[ \t]*(?:-[ \t]+)?[\w.-]+:[ \t]+\{")
+
 # The start of a line up to a `:` the scanner refused: one key, nothing before it on the line.
 _KEY_ONLY = re.compile(r"[ \t]*(?:-[ \t]+)?[\w.-]+[ \t]*")
 
@@ -219,7 +222,11 @@ def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
         return YamlErrorText(problem, line, _escape_hint(bad, at[1]), where)
 
     hint = "check indentation and quoting on that line"
-    if "mapping values are not allowed" in problem:
+    if _FLOW_VALUE.match(bad):
+        # A value such as a Go template (`{{range ...}}`) written plain: YAML reads its `{` as the start
+        # of a mapping, not as text.
+        hint = "a value starting with { starts a YAML flow mapping: quote the value ('{{...}}'), or write it as a block after |"
+    elif "mapping values are not allowed" in problem:
         hint = "a value containing ': ' must be quoted, or the indentation is off"
     return YamlErrorText(problem, line, hint, where)
 

@@ -128,6 +128,9 @@ def init_practice_repo(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         ws = init_repo(dest, BRANCH)
+        from lab.adapters.tasks import record_task_source
+
+        record_task_source(ws.git_dir, meta.id)
         name, email = _identity()
         if not _has_global_identity():
             # A fresh laptop has no git identity and the learner's first `git commit` would fail.

@@ -29,6 +29,7 @@ import fcntl
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import ssl
@@ -154,6 +155,40 @@ def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
     from lab.sandbox.practice import init_practice_repo
 
     init_practice_repo(paths.workspace, origin=paths.origin, task=task)
+
+
+def served_task(paths: SandboxPaths, task: str | None = None) -> str:
+    """The task the sandbox at `paths` is to serve: `task`, else the one it served (config.json), else the
+    course's; refused (`require_task`) when this lab lacks it."""
+    from lab.adapters.tasks import default_task_id
+
+    wanted = task or str(read_json(paths.config).get("task") or "") or default_task_id()
+    require_task(paths, wanted)
+    return wanted
+
+
+def require_task(paths: SandboxPaths, task_id: str) -> None:
+    """Refuse a task this lab lacks before anything is started or moved: for the one the sandbox was made
+    for (a course author's task, in a shell without its LAB_TASKS_PATH), say where it came from and how
+    to go on; for any other, the catalogue's `no task` line."""
+    from lab.adapters.tasks import recorded_task, task_folder, unknown_recorded_task
+
+    try:
+        task_folder(task_id)
+    except LabError:
+        try:
+            made_for = recorded_task(paths.workspace)
+        except LabError:
+            made_for = None
+        if made_for != task_id:
+            raise
+        flag = "" if paths.root == SandboxPaths.at().root else f" --dir {shlex.quote(str(paths.root))}"
+        raise unknown_recorded_task(
+            paths.workspace,
+            task_id,
+            made_for="the sandbox was made for",
+            way_out=f"start it afresh on another task: lab sandbox reset{flag} --task ID",
+        ) from None
 
 
 def clear_stale_git_locks(repo: Path, older_than: float = 10.0) -> list[Path]:
@@ -329,10 +364,7 @@ class Supervisor:
 
         A sandbox's practice repository is one task's starter: serving another task's images to it would
         grade nothing it holds, so a different task needs `lab sandbox reset` first."""
-        from lab.adapters.tasks import default_task_id, load_task
-
-        wanted = self.task or saved or default_task_id()
-        load_task(wanted)  # an unknown id fails here, with the catalogue's message
+        wanted = served_task(self.paths, self.task)
         if saved and wanted != saved and (self.paths.workspace / ".git").exists():
             raise LabError(
                 f"the sandbox in {self.paths.root} practises task {saved}, not {wanted}",
@@ -488,10 +520,7 @@ class Supervisor:
             if event_date is not None:
                 added = self.registry.advance_to(event_date)
             elif tag is None:
-                raise LabError(
-                    "no dated tags left to publish: the snapshot's events are all out",
-                    hint="push any tag by name: lab sandbox push-tag 1.99.0",
-                )
+                raise self._nothing_dated()
             else:
                 try:
                     added = self.registry.push_tags(image, [tag])
@@ -512,6 +541,32 @@ class Supervisor:
                 "as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "event": event_date,
             }
+
+    def _nothing_dated(self) -> LabError:
+        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
+        policy (its `[generate]`, as `lab generate` writes it) would pick from what is served now."""
+        from lab.core.manifests.generate import options_from_mapping, selection
+        from lab.core.policy import next_pick
+
+        assert self.registry is not None
+        task = self.registry.task
+        first = next(iter(task.meta.images), None)
+        if first is not None and first.events is None:
+            message = (
+                f"task {task.id} has no events: no dated release of {first.name} to publish (an image's "
+                "`events` in task.toml [[images]], a JSON list of {date, tags}, lists them)"
+            )
+        else:
+            message = "no dated tags left to publish: the task's events are all out"
+        served = self.registry.tags(self.primary_image)
+        suggested = next_pick(selection(options_from_mapping(task.meta.generate)), served)
+        if suggested is None:
+            return LabError(message, hint="push a tag by name: lab sandbox push-tag TAG")
+        return LabError(
+            message,
+            hint=f"push a tag by name, e.g. {suggested}, which the task's policy picks: "
+            f"lab sandbox push-tag {suggested}",
+        )
 
     def _event_date(self, tag: str | None) -> str | None:
         """The date of the next unpublished event (tag None), or of the event that publishes `tag`."""

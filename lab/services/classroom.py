@@ -14,6 +14,7 @@ from lab.core.report.workflow import (
     check_lab_spec,
     counted_runners,
     render_workflow,
+    written_pin,
 )
 from lab.errors import UsageError
 from lab.sandbox.practice import Practice, init_practice_repo
@@ -64,6 +65,20 @@ def workflow_for(task: str | None = None, lab_spec: str = "") -> str:
     runners = counted_runners([(d.id, d.kind, d.points) for d in spec.defs])
     pinned = validated_spec(lab_spec) if lab_spec else ""
     return render_workflow(spec.task, runners, lab_spec=pinned, version=__version__)
+
+
+def repository_pin(here: Path) -> str:
+    """The lab spec the Classroom workflow of the repository around `here` pins (a template `lab
+    classroom init --lab-spec` made), "" when there is none: printing it again must not drop the pin."""
+    from lab.adapters.git import find_git_root
+
+    try:
+        root = find_git_root(here)
+        if root is None:
+            return ""
+        return written_pin((root / WORKFLOW_PATH).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def practice_files(task: str | None = None, lab_spec: str = "") -> dict[str, str]:

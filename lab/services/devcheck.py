@@ -22,6 +22,7 @@ from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.checks import Impl
     from lab.core.tasktexts import Task
 
 
@@ -143,7 +144,11 @@ def _checks(task: Task) -> str:
     from lab.checks.loader import load_task_checks
 
     spec = load_task_checks(task.id)
-    bound = spec.implementations()
+    try:
+        bound = spec.implementations()
+    except LabError as err:
+        # The learner's hint sends them to the author and here; the author is the one running this.
+        raise LabError(err.message, file=err.file, line=err.line, hint="fix it there") from None
     missing = [f"{cid} (run = {spec.runs[cid][0]!r})" for cid in spec.runs if cid not in bound]
     if missing:
         raise LabError(f"no check function for {', '.join(missing)}", file=str(task.checks_file))
@@ -164,15 +169,18 @@ def _pitfalls(task: Task) -> str:
 
 def _declared(task: Task) -> str:
     """What task.toml and checks.toml say that the lab would pass over in silence: a misspelt key, a
-    [generate] table the generator refuses, prerequisites that name no task or go round, points that do
-    not sum to 100, [dev] and [solution] entries that name nothing."""
+    [check.params] key its check function never reads, a [generate] table the generator refuses,
+    prerequisites that name no task or go round, points that do not sum to 100, [dev] and [solution]
+    entries that name nothing."""
     from lab.adapters.tasks import catalogue, read_task_toml
+    from lab.checks import params_of
     from lab.checks.loader import (
         CHECK_KEYS,
         CHECKS_TOML_KEYS,
         DEV_KEYS,
         EXERCISE_KEYS,
         GUARD_KEYS,
+        TASK_PARAMS,
         load_task_checks,
     )
     from lab.core.manifests.generate import (
@@ -241,14 +249,31 @@ def _declared(task: Task) -> str:
     raw = read_task_toml(task.checks_file)  # a top-level key outside CHECKS_TOML_KEYS is a typo: flagged
     checks = task.checks_file.name
     unknown(raw, CHECKS_TOML_KEYS, checks)
+    functions = _functions(task)
     for number, entry in enumerate(raw.get("check", [])):
-        unknown(entry, CHECK_KEYS, checks, "check", number, f"[[check]] {entry.get('id', '?')}")
+        label = f"[[check]] {entry.get('id', '?')}"
+        unknown(entry, CHECK_KEYS, checks, "check", number, label)
+        fn = functions.get(str(entry.get("run", entry.get("id"))))
+        if fn is not None:  # a `run` that names nothing is _checks' to say
+            read = TASK_PARAMS | params_of(fn)
+            unknown(entry.get("params"), read, checks, "check.params", label=f"{label} [check.params]")
     unknown(raw.get("dev"), DEV_KEYS, checks, "dev")
     exercise = raw.get("exercise")
-    unknown(exercise, EXERCISE_KEYS, checks, "exercise")
-    for name in ("prod", "staging"):  # the guards' tables ([exercise] staging may also be a path)
-        if isinstance(exercise, dict) and isinstance(exercise.get(name), dict):
-            unknown(exercise[name], GUARD_KEYS, checks, f"exercise.{name}")
+    # The guards' tables are the task's: each named by a guard check ([exercise] staging may also be a path).
+    guards = {
+        str(entry["params"]["guard"]): str(entry.get("id", "?"))
+        for entry in raw.get("check", [])
+        if isinstance(entry.get("params"), dict) and "guard" in entry["params"]
+    }
+    unknown(exercise, EXERCISE_KEYS | guards.keys(), checks, "exercise")
+    for name, check_id in guards.items():
+        table = exercise.get(name) if isinstance(exercise, dict) else None
+        if isinstance(table, dict):
+            unknown(table, GUARD_KEYS, checks, f"exercise.{name}")
+        else:
+            problems.append(
+                f"checks.toml [[check]] {check_id} [check.params] guard: no [exercise.{name}] table"
+            )
     spec = load_task_checks(task.id)
     ids = {d.id for d in spec.defs}
     total = sum(d.points for d in spec.defs)
@@ -273,6 +298,16 @@ def _declared(task: Task) -> str:
     if problems:
         raise LabError("; ".join(problems), file=str(task.folder))
     return f"{len(data)} task.toml keys, {len(ids)} checks, {total} points"
+
+
+def _functions(task: Task) -> dict[str, Impl]:
+    """Check function name -> the function: the task's checks.py's over the library's."""
+    from lab.checks import implementations, task_implementations
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks(task.id)
+    own = task_implementations(spec.module) if spec.module is not None else {}
+    return {**implementations(), **own}
 
 
 def _starter_passes(settings: dict[str, object], where: str) -> list[str]:

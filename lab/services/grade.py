@@ -61,6 +61,24 @@ GRACE_S = 3.0
 CHECK_WORKERS = 2
 
 
+# What each worker thread is doing ("the clone of URL", "the checks"), by thread id: what a repository
+# that overruns --timeout was stuck in, for its row to say.
+_DOING: dict[int, str] = {}
+
+
+def _doing(what: str) -> None:
+    _DOING[threading.get_ident()] = what
+
+
+def _timed_out(ident: int | None, timeout_s: float) -> str:
+    what = _DOING.get(ident, "") if ident is not None else ""
+    if what.startswith("the clone of "):
+        hint = "raise --timeout, or check the URL answers (git ls-remote URL)"
+    else:
+        hint = "raise --timeout"
+    return f"{what or 'grading'} timed out after {timeout_s:g}s - hint: {hint}"
+
+
 @dataclass(frozen=True)
 class Target:
     """One student's repository: a local checkout, a bare repository, or a URL."""
@@ -102,8 +120,11 @@ def student_name(source: str) -> str:
 
 def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
     """Targets for command-line arguments: a directory that is no repository but holds some (one
-    level down) stands for each of its subdirectories; everything else is one student."""
+    level down) stands for each of its subdirectories; everything else is one student. A `lab init`
+    NAME-origin.git given along with its checkout NAME (by a class directory or by a glob) is NAME's
+    origin, not a student of its own."""
     targets: list[Target] = []
+    paths: list[Path] = []
     for source in sources:
         if _is_url(source):
             targets.append(Target(student_name(source), source))
@@ -114,18 +135,24 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if path.is_dir() and not is_repository(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             if any(is_repository(c) for c in children):
-                targets += [Target(_class_member(c), str(c)) for c in children if not _is_init_origin(c)]
+                paths += children
                 continue
-        targets.append(Target(student_name(str(path)), str(path)))
+        paths.append(path)
+    given = {_resolved(p) for p in paths}
+    for path in paths:
+        checkout = _init_checkout(path)
+        if checkout is not None and _resolved(checkout) in given:
+            continue
+        targets.append(Target(_class_member(path), str(path)))
     return targets
 
 
-def _is_init_origin(path: Path) -> bool:
-    """`NAME-origin.git` next to the checkout NAME: that student's origin, not another student."""
+def _init_checkout(path: Path) -> Path | None:
+    """The checkout NAME next to `NAME-origin.git` (the origin `lab init NAME` made), else None."""
     if not path.name.endswith(ORIGIN_SUFFIX):
-        return False
+        return None
     checkout = path.with_name(path.name[: -len(ORIGIN_SUFFIX)])
-    return bool(checkout.name) and _is_checkout(checkout)
+    return checkout if checkout.name and _is_checkout(checkout) else None
 
 
 def _class_member(path: Path) -> str:
@@ -144,21 +171,35 @@ def read_roster(path: Path) -> list[Target]:
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"cannot read roster {path}: {err}", hint="save it as UTF-8 CSV") from None
     targets: list[Target] = []
+    seen: dict[str, int] = {}  # repository -> the roster line naming it first
+    example = "one student per line, e.g. alice,https://github.com/org/alice-gitops,main"
     for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
         if lineno == 1 and [c.lower() for c in cells[:2]] == ["student", "repo"]:
             continue
+        if len(cells) == 1 and ";" in cells[0]:
+            raise UsageError(
+                f"{path}:{lineno}: one field; its cells look separated by ';', a roster's by ','",
+                hint="save the roster as comma-separated CSV (a spreadsheet's 'CSV (comma delimited)')",
+            )
+        if len(cells) >= 2 and cells[0] and not cells[1] and not any(cells[2:3]) and len(cells) <= 3:
+            raise UsageError(f"{path}:{lineno}: the repo cell of {one_line(cells[0])} is empty", hint=example)
         if len(cells) < 2 or not cells[0] or not cells[1] or len(cells) > 3:
             raise UsageError(
-                f"{path}:{lineno}: expected student,repo[,branch], got {len(cells)} field(s)",
-                hint="one student per line, e.g. alice,https://github.com/org/alice-gitops,main",
+                f"{path}:{lineno}: expected student,repo[,branch], got {len(cells)} field(s)", hint=example
             )
         student, repo = cells[0], cells[1]
         branch = cells[2] if len(cells) == 3 and cells[2] else None
         if not _is_url(repo) and not Path(repo).expanduser().is_absolute():
             repo = str(path.parent / repo)
+        first = seen.setdefault(_key(repo), lineno)
+        if first != lineno:
+            raise UsageError(
+                f"{path}:{lineno}: duplicate roster entry: {redact_url(one_line(cells[1]))} is also on line {first}",
+                hint="one line per repository (students sharing one: one line naming them all)",
+            )
         targets.append(Target(student, repo, branch))
     return targets
 
@@ -323,11 +364,13 @@ def _clone_local(
     """Clone a local repository (bare or checkout) after refusing every indirection in it."""
     git_dir = path if _is_bare(path) else _git_dir_of_checkout(path, owners, me)
     _check_git_dir(git_dir, owners, me)
+    _doing(f"the clone of {path}")
     return clone_to_temp(str(path), branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
 def _clone_url(url: str, branch: str | None, dest: Path, deadline: float | None) -> Workspace:
     """A shallow clone of a remote repository, within what is left of the row's time."""
+    _doing(f"the clone of {redact_url(url)}")
     return clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
@@ -426,44 +469,15 @@ def _prepare(
             )
         except GitError as err:
             if cancelled() or (deadline is not None and time.monotonic() >= deadline):
-                raise  # killed: no second clone of the checkout
-            return _last_fetched(ws, path, url, wanted, dest, owners, me, deadline, err)
+                raise  # killed: the timeout or the interruption says why
+            # Never the checkout's own refs instead: its commits and its refs/remotes/origin/* are the
+            # student's to write, so they cannot tell what was pushed.
+            raise LabError(
+                f"origin {shown} could not be read, so what was pushed is unknown: {one_line(err.message)}",
+                hint=err.hint or "check the network and the remote's URL, or grade the origin itself",
+            ) from None
     branch = clone.branch() or wanted or FALLBACK_BRANCH
     return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, branch, shown))
-
-
-def _last_fetched(
-    ws: Workspace,
-    path: Path,
-    url: str,
-    branch: str | None,
-    dest: Path,
-    owners: Mapping[Path, str],
-    me: str,
-    deadline: float | None,
-    err: GitError,
-) -> _Graded:
-    """Origin cannot be reached (offline, gone): grade the checkout's commits against origin as the
-    checkout last fetched it, so `git.pushed` still tells pushed from not pushed."""
-    from lab.adapters.scratch import remove_tree
-
-    remove_tree(dest)
-    # Origin's default branch as the checkout last saw it (refs/remotes/origin/HEAD, which a clone
-    # records), never the branch checked out.
-    branch = branch or ws.remote_head("origin") or FALLBACK_BRANCH
-    clone = _clone_local(path, branch, dest, owners, me, deadline)
-    tracking = ws.remote_sha(branch)
-    clone.remove_remote("origin")  # the checkout itself must not stand in for origin
-    clone.add_remote("origin", url)
-    if tracking is not None and clone.rev_parse(tracking) is not None:
-        clone.set_ref(f"refs/remotes/origin/{branch}", tracking)
-    why = one_line(err.message, limit=120)
-    return _Graded(
-        clone.root,
-        branch,
-        note=f"origin {redact_url(url)} not reachable ({why}): graded the checkout's commits against "
-        f"origin/{branch} as last fetched",
-    )
 
 
 def _unpushed_note(ws: Workspace, clone: Workspace, branch: str, origin: str) -> str:
@@ -514,6 +528,7 @@ def grade_one(
                 cancelled=cancelled,
             )
             branch = graded.branch
+            _doing("the checks")
             if cancelled():
                 raise LabError("interrupted", hint="grade it again")
             report = _run(
@@ -525,7 +540,7 @@ def grade_one(
     except Exception as err:  # a checker bug on one student's repository must not stop the class
         reason = f"internal error: {type(err).__name__}: {err}"
         return GradeRow(target.student, shown, branch, None, _reason(reason), time.monotonic() - start)
-    note = one_line(graded.note, limit=300)
+    note = one_line(graded.note, limit=None)
     took = time.monotonic() - start
     return GradeRow(target.student, shown, branch, report, "", took, note=note, records_task=records)
 
@@ -588,7 +603,8 @@ def _left_out(d: CheckDef) -> CheckResult:
 
 
 def _reason(text: str) -> str:
-    return one_line(redact_url(text), limit=300)
+    # Never cut: the CSV and JSON keep it whole; the table fits it to the terminal.
+    return one_line(redact_url(text), limit=None)
 
 
 def default_jobs() -> int:
@@ -667,6 +683,7 @@ def grade_class(
     rows: list[GradeRow] = []
     lock = threading.Lock()
     began: dict[int, float] = {}
+    workers_of: dict[int, int] = {}  # target -> the thread grading it
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     done: queue.SimpleQueue[tuple[int, GradeRow]] = queue.SimpleQueue()
     for i in range(len(targets)):
@@ -682,6 +699,8 @@ def grade_class(
             now = time.monotonic()
             with lock:
                 began[i] = now
+                workers_of[i] = threading.get_ident()
+            _doing("grading")
             try:
                 row = grade_one(
                     targets[i],
@@ -722,7 +741,7 @@ def grade_class(
                     continue
                 late.add(j)
                 t = targets[j]
-                reason = f"timed out after {timeout_s:g}s"
+                reason = _timed_out(workers_of.get(j), timeout_s)
                 finished.append(
                     (j, GradeRow(t.student, redact_url(t.source), t.branch, None, reason, timeout_s))
                 )

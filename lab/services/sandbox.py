@@ -31,6 +31,7 @@ from lab.sandbox.runtime import (
     lock_holder_alive,
     pid_alive,
     read_json,
+    served_task,
 )
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ def apply_env(info: SandboxInfo, environ: MutableMapping[str, str] | None = None
     target.update(info.env())
 
 
+#: What a published tag leads to (push-tag, the app's `t`): Flux writes whatever the policy selects, so
+#: a tag that changes its pick to an older one (a rebuilt patch, a smaller build number) moves it too.
+FLUX_COMMITS_WHEN = "Flux commits when a policy's pick changes to a different tag (an older one too)"
+
 #: What a command run in the sandbox's repository with no cluster configured says (stderr, one line).
 IN_USE = 'using the sandbox\'s cluster and registry (`eval "$(lab sandbox env)"` sets them for other shells)'
 
@@ -87,11 +92,20 @@ def in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -
     from lab.adapters.kubeconfig import kubeconfig_source
 
     if kubeconfig_source(kubeconfig) is not None:
+        return None  # not even the state file to read
+    return sandbox_of(running_info(None), workspace, kubeconfig)
+
+
+def sandbox_of(
+    running: SandboxInfo | None, workspace: Path | None = None, kubeconfig: str | None = None
+) -> SandboxInfo | None:
+    """`in_workspace` with the running sandbox (`running_info`) read already: a command that asks
+    several questions of it reads the state file once."""
+    from lab.adapters.kubeconfig import kubeconfig_source
+
+    if running is None or kubeconfig_source(kubeconfig) is not None:
         return None
-    info = running_info(None)
-    if info is None:
-        return None
-    return info if holds(info, workspace if workspace is not None else Path.cwd()) else None
+    return running if holds(running, workspace if workspace is not None else Path.cwd()) else None
 
 
 def holds(info: SandboxInfo, workspace: Path) -> bool:
@@ -104,17 +118,25 @@ def serving_registry() -> SandboxInfo | None:
     """The running sandbox when this process's registry clients ask its registry (LAB_REGISTRY_MIRROR
     is the sandbox's, as `use_in_workspace` or `eval "$(lab sandbox env)"` set it); else None: the
     tags come from another registry, whatever repository this is."""
-    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
-    if not mirror:
+    if not os.environ.get("LAB_REGISTRY_MIRROR"):
         return None
-    info = running_info(None)
-    return info if info is not None and mirror == info.mirror else None
+    return serving(running_info(None))
+
+
+def serving(running: SandboxInfo | None) -> SandboxInfo | None:
+    """`serving_registry` of the sandbox `running_info` read already."""
+    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
+    return running if running is not None and mirror and mirror == running.mirror else None
 
 
 def use_in_workspace(workspace: Path | None = None, kubeconfig: str | None = None) -> SandboxInfo | None:
     """`in_workspace`, and when it is the sandbox, this process's kubernetes and registry clients
     pointed at it as `eval "$(lab sandbox env)"` does (a registry mirror already set stays)."""
-    info = in_workspace(workspace, kubeconfig)
+    return point_at(in_workspace(workspace, kubeconfig))
+
+
+def point_at(info: SandboxInfo | None) -> SandboxInfo | None:
+    """`use_in_workspace` of the sandbox `in_workspace` (or `sandbox_of`) found: None changes nothing."""
     if info is not None:
         env = info.env()
         if os.environ.get("LAB_REGISTRY_MIRROR"):
@@ -246,6 +268,7 @@ def start_detached(
         _same_flux(running, flux)
         _same_task(running, task)
         return running
+    served_task(p, task)  # here, not only in the child: its refusal would come back as a log's last line
     p.root.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "lab", "sandbox", "up", "--dir", str(p.root), "--speed", str(speed)]
     if not image_controllers:
@@ -478,10 +501,10 @@ def reset(
     import shutil
     from datetime import UTC, datetime
 
-    from lab.adapters.tasks import default_task_id, load_task
     from lab.sandbox.runtime import write_json_atomic
 
     p = paths(directory)
+    chosen = served_task(p, task)  # before anything stops or moves: an unknown task leaves it as it was
     if (p.workspace / ".git").exists() and not force:
         _refuse_unsaved(p.workspace)
     down(directory)
@@ -504,8 +527,6 @@ def reset(
         elif target.exists() or target.is_symlink():
             target.unlink()
     config = read_json(p.config)
-    chosen = task or str(config.get("task") or "") or default_task_id()
-    load_task(chosen)
     ensure_practice(p, chosen)
     write_json_atomic(p.config, {**config, "task": chosen})
     return ResetResult(p.workspace, kept)

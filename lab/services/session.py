@@ -74,14 +74,22 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
     root = gitops_root_here()
     if root is not None:
         return Session(root, workspace_task(root, task_id), sandbox=kubeconfig is None, kubeconfig=kubeconfig)
+    if task_id:
+        # The sandbox's repository if it is that task's, else the task's own (as Home opens it): the
+        # sandbox's task is not needed, and may be one this shell's lab lacks.
+        return _task_session(load_task(task_id))
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
 
         init_practice_repo(sandbox_ws)
-    session = Session(sandbox_ws, workspace_task(sandbox_ws), sandbox=True, kubeconfig=None)
-    # Another task than the sandbox repository's: that task's own practice repository (as Home opens it).
-    return open_task(session, task_id) if task_id else session
+    from lab.sandbox.runtime import SandboxPaths, require_task
+    from lab.services.tasks import recorded_task
+
+    recorded = recorded_task(sandbox_ws)
+    if recorded is not None:
+        require_task(SandboxPaths.at(), recorded)
+    return Session(sandbox_ws, workspace_task(sandbox_ws), sandbox=True, kubeconfig=None)
 
 
 def plain_overview(session: Session) -> str:
@@ -166,10 +174,11 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
             f"the sandbox registry: {served}, newer tags as you push them",
         )
     if elsewhere is not None:
+        as_of = f" as of {task.snapshot_date}" if task.snapshot_date else ""
         return TagSource(
-            f"{snapshot_note(task)} bundled with this task ({elsewhere})",
+            f"tags come from the ones bundled with this task for {task.images_label}{as_of} ({elsewhere})",
             f"the tags of {task.images_label} bundled with this task"
-            + (f" (as of {task.snapshot_date})" if task.snapshot_date else ""),
+            + (f" ({as_of.strip()})" if as_of else ""),
         )
     if session.sandbox:
         return TagSource(
@@ -201,6 +210,10 @@ class SessionTags:
         # which this process may be pointed at, serves another task's images).
         self.elsewhere = elsewhere
         self.used_snapshot = False
+        from lab.services.simulate import SnapshotGuard
+
+        # The downgrades only a stale snapshot chose, which the app asks about before pushing.
+        self.guard = SnapshotGuard()
 
     @classmethod
     def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
@@ -210,7 +223,7 @@ class SessionTags:
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.errors import RegistryError
-        from lab.services.simulate import BundledTags, tags_from_file, tags_from_registry
+        from lab.services.simulate import BundledTags, bundled_snapshot, tags_from_file, tags_from_registry
 
         if self.tags_file is not None:
             return tags_from_file(self.tags_file)(image, exclusion)
@@ -223,7 +236,12 @@ class SessionTags:
             if not self.sandbox:
                 raise
             self.used_snapshot = True
-            return BundledTags(self.task or load_task())(image, exclusion)
+            task = self.task or load_task()
+            tags = BundledTags(task)(image, exclusion)
+            found = bundled_snapshot(image, task)
+            if found is not None:
+                self.guard.note(image, tags, found[1], task)
+            return tags
 
 
 @dataclass(frozen=True)
@@ -679,11 +697,12 @@ def task_start(task_id: str) -> str:
 def task_repository(task_id: str) -> Path:
     """The repository the app opens `task_id` in: the default sandbox's for the task it records (the
     course's current task until `lab sandbox reset --task ID`), else the task's own practice repository."""
-    from lab.services.tasks import default_task_id, task_for_workspace
+    from lab.services.tasks import default_task_id
 
     sandbox_ws = default_sandbox_workspace()
-    sandbox_task = task_for_workspace(sandbox_ws) if (sandbox_ws / ".git").exists() else default_task_id()
-    return sandbox_ws if task_id == sandbox_task else task_workspace(task_id)
+    # The id as recorded, known to this lab or not: a task the lab has is never an unknown one.
+    sandbox_task = recorded_task_in(sandbox_ws) if (sandbox_ws / ".git").exists() else None
+    return sandbox_ws if task_id == (sandbox_task or default_task_id()) else task_workspace(task_id)
 
 
 def gitops_root_here() -> Path | None:
@@ -700,12 +719,17 @@ def gitops_root_here() -> Path | None:
 def recorded_task_here() -> str | None:
     """The task the GitOps repository around the working directory records (`lab init --task`); None
     when there is none, or its record cannot be read (`lab check` there says why)."""
+    here = gitops_root_here()
+    return recorded_task_in(here) if here is not None else None
+
+
+def recorded_task_in(workspace: Path) -> str | None:
+    """The task id `workspace` records, None when none or unreadable (`lab check` there says why)."""
     from lab.adapters.tasks import recorded_task
     from lab.errors import LabError
 
-    here = gitops_root_here()
     try:
-        return recorded_task(here) if here is not None else None
+        return recorded_task(workspace)
     except LabError:
         return None
 
@@ -720,7 +744,7 @@ def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
 
     try:
         where = workspace if workspace is not None else task_repository(meta.id)
-    except LabError:  # the sandbox records a task this lab does not have: opening it says so
+    except LabError:  # a course.toml that cannot be read: opening the task says so
         return ""
     if not (where / ".git").exists():
         return ""
@@ -748,8 +772,10 @@ def open_task(session: Session, task_id: str) -> Session:
     the task's own practice repository (made from its starter, with a local origin, on first use, as
     `lab init DIR --task ID` does). Unchanged when that task is already open."""
     task = load_task(task_id)
-    if task.id == session.task.id:
-        return session
+    return session if task.id == session.task.id else _task_session(task)
+
+
+def _task_session(task: Task) -> Session:
     workspace = task_repository(task.id)
     if not (workspace / ".git").exists():
         from lab.sandbox.practice import init_practice_repo

@@ -22,6 +22,7 @@ __all__ = [
     "PolicyResolution",
     "ProvenancedTags",
     "SimulationResult",
+    "SnapshotGuard",
     "TagSource",
     "bundled_snapshot",
     "resolve_policies",
@@ -107,6 +108,61 @@ def bundled_snapshot(image: str, task: Task | None = None) -> tuple[Path, str] |
     return (path, snapshot_words(found)) if path.is_file() else None
 
 
+def snapshot_of_a_registry(image: str, task: Task | None = None) -> bool:
+    """Whether the task bundles `image`'s tags as a dated snapshot of a real registry (task.toml
+    `snapshot`), which has published since: older than what Flux may have written. Undated tags are the
+    task's registry itself (what the sandbox serves): nothing newer exists, so they are never stale."""
+    from lab.adapters.tasks import load_task
+
+    found = (task or load_task()).image(image)
+    return found is not None and found.snapshot is not None
+
+
+class SnapshotGuard:
+    """The images whose tags came from the lab's dated snapshot of a registry that could not be reached,
+    and the downgrades only that snapshot chose: `lab simulate` refuses to push them and the app asks
+    first, since the snapshot is older than what Flux may have written to origin. Flux has no such
+    guard; it writes what the policy selects, which is why a task whose bundled tags are its registry
+    (no `snapshot` date) is never guarded."""
+
+    def __init__(self) -> None:
+        # image -> the snapshot's tags and what it is ("the lab's snapshot of ... as of <date>").
+        self.stale: dict[str, tuple[list[str], str]] = {}
+
+    def note(self, image: str, tags: list[str], what: str, task: Task | None) -> None:
+        """`image`'s tags were read from the task's bundled tags because its registry did not answer."""
+        if snapshot_of_a_registry(image, task):
+            self.stale[image] = (tags, what)
+
+    def downgrades(self, changes: Sequence[Change]) -> list[Change]:
+        """The changes that move a marked field to an older tag than origin has, chosen from a stale
+        snapshot. Older: by semver when both tags are versions, else origin's tag is one the snapshot
+        does not list."""
+        if not self.stale:
+            return []
+        known = {tag for tags, _ in self.stale.values() for tag in tags}
+        return [c for c in changes if _older(_tag_of(c.new), _tag_of(c.old), known)]
+
+    def older(self, changes: Sequence[Change]) -> str:
+        """ "A -> B: an older tag than origin has, chosen from <the snapshot>", or "" when none is."""
+        found = self.downgrades(changes)
+        if not found:
+            return ""
+        what = "; ".join(sorted({w for _, w in self.stale.values()}))
+        return f"{found[0].old} -> {found[0].new}: an older tag than origin has, chosen from {what}"
+
+    def refuse(self, changes: Sequence[Change]) -> None:
+        """`run_automations`' `before_push`: no push of a downgrade that only a stale snapshot chose."""
+        older = self.older(changes)
+        if older:
+            raise LabError(
+                f"not pushing {older} because the registry could not be reached",
+                hint="reach the registry (in the sandbox's repository with the sandbox running, or after "
+                '`eval "$(lab sandbox env)"`), pass current tags with --tags-file F, or push it anyway '
+                "with --allow-downgrade",
+            )
+
+
 class ProvenancedTags:
     """A tag source that scans the registry each ImageRepository names and says where every image's
     tags came from (`origins`): the registry host (the sandbox's, through LAB_REGISTRY_MIRROR), or,
@@ -121,22 +177,24 @@ class ProvenancedTags:
         fallback: bool = True,
         task: Task | None = None,
     ) -> None:
+        from lab.adapters.tagsfile import read_tags
+
         self.task = task
         self.tags_file = tags_file
+        # Read once, now: a line that is no tag is the command's usage error, not a failed automation.
+        self._file_tags = tags_from_list(read_tags(tags_file)) if tags_file is not None else None
         self.docker_config = docker_config
         self.fallback = fallback
         self.origins: dict[str, str] = {}
         self._scanned: set[str] = set()  # images whose tags a registry answered: it answers digests too
-        # Images whose tags came from the lab's snapshot because their registry could not be reached:
-        # the snapshot's tags and what it is ("the lab's snapshot of ... as of <date>").
-        self.stale: dict[str, tuple[list[str], str]] = {}
+        self.guard = SnapshotGuard()
 
     def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
         from lab.adapters.registry import RegistryClient
         from lab.errors import RegistryError
 
-        if self.tags_file is not None:
-            tags = tags_from_file(self.tags_file)(image, exclusion)
+        if self._file_tags is not None:
+            tags = self._file_tags(image, exclusion)
             self.origins[image] = f"tags file {self.tags_file} ({len(tags)} tags after exclusions)"
             return tags
         with RegistryClient(docker_config=self.docker_config) as client:
@@ -153,7 +211,7 @@ class ProvenancedTags:
                     raise
                 snapshot, what = found
                 tags = tags_from_file(snapshot)(image, exclusion)
-                self.stale[image] = (tags, what)
+                self.guard.note(image, tags, what, self.task)
                 self.origins[image] = (
                     f"{unreachable_origin(what, len(tags), snapshot.name, where, err.message)}; {LIVE_TAGS_HINT}"
                 )
@@ -161,31 +219,6 @@ class ProvenancedTags:
         self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"
         self._scanned.add(image)
         return tags
-
-    def stale_downgrades(self, changes: Sequence[Change]) -> list[Change]:
-        """The changes that move a marked field to an older tag than origin has, when tags came from
-        the lab's snapshot (a registry could not be reached): the snapshot is older than origin, not
-        the policy's choice. Older: by semver when both tags are versions, else origin's tag is one
-        the snapshot does not list."""
-        if not self.stale:
-            return []
-        known = {tag for tags, _ in self.stale.values() for tag in tags}
-        return [c for c in changes if _older(_tag_of(c.new), _tag_of(c.old), known)]
-
-    def refuse_stale_downgrade(self, changes: Sequence[Change]) -> None:
-        """`run_automations`' `before_push`: no push of a downgrade that only a stale snapshot chose."""
-        found = self.stale_downgrades(changes)
-        if not found:
-            return
-        what = "; ".join(sorted({w for _, w in self.stale.values()}))
-        first = found[0]
-        raise LabError(
-            f"not pushing {first.old} -> {first.new}: an older tag than origin has, chosen "
-            f"from {what} because the registry could not be reached",
-            hint="reach the registry (in the sandbox's repository with the sandbox running, or after "
-            '`eval "$(lab sandbox env)"`), pass current tags with --tags-file F, or push it anyway '
-            "with --allow-downgrade",
-        )
 
     def digest(self, image: str, tag: str) -> str:
         """A `DigestSource` for policies that reflect digests: the registry that listed the tags, asked as

@@ -75,7 +75,7 @@ def solve(
     name, email = ws.learner_identity()
     dirty = set(ws.dirty_files())
     changed = [p for p in paths if p in dirty]
-    message = the_task.meta.commit_message
+    message = the_task.meta.commit_message or f"Solve task {the_task.id}"
     sha = ws.commit(changed, message, author_name=name, author_email=email) if changed else None
     if push:
         _integrate_origin(ws, push=True)

@@ -14,8 +14,11 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +32,7 @@ from lab.errors import GitError, LabError
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckResult
     from lab.core.marker import MarkerDelta
+    from lab.services.sandbox import SandboxInfo
 
 Strategy = Literal["rebase", "merge"]
 Outcome = Literal["up-to-date", "pushed", "integrated", "conflict", "refused"]
@@ -37,6 +41,55 @@ STASH_MESSAGE = "lab sync: your uncommitted changes"
 SANDBOX_WHERE = "the sandbox"
 CLUSTER_TIMEOUT_S = 2.0
 """How long reading Flux's GitRepository from a cluster may take: a side question of a git command."""
+RETRY_AFTER_S = 20.0
+"""How long a cluster that did not answer is not asked again: the app reads state every few seconds,
+and each read of a cluster whose connection dropped cost its timeout, twice (the client retries once)."""
+
+
+@dataclass(frozen=True)
+class _Silence:
+    since: datetime
+    at: float
+    """time.monotonic() of the failure."""
+    error: LabError
+
+
+_SILENT: dict[tuple[str, str | None], _Silence] = {}
+"""(kubeconfig, context) -> its last failure to answer, until it answers again."""
+_SILENT_LOCK = threading.Lock()
+
+
+def _ask_cluster(source: ClusterSource, name: str, namespace: str) -> dict[str, Any] | None:
+    """The GitRepository from `source`'s cluster; a cluster that did not answer lately fails at once,
+    saying since when, until RETRY_AFTER_S have passed. Raises LabError."""
+    from lab.adapters.cluster import ClusterClient
+    from lab.errors import ClusterError, ClusterUnreachable
+
+    key = (source.kubeconfig, source.context)
+    with _SILENT_LOCK:
+        silence = _SILENT.get(key)
+    if silence is not None and time.monotonic() - silence.at < RETRY_AFTER_S:
+        due = silence.since + timedelta(seconds=RETRY_AFTER_S)
+        raise ClusterError(
+            f"cluster not answering since {silence.since:%H:%M:%S} ({source.where}: "
+            f"{silence.error.message}); asked again from {due:%H:%M:%S}",
+            hint=silence.error.hint,
+        )
+    try:
+        with ClusterClient.from_kubeconfig(
+            source.kubeconfig, source.context, timeout=CLUSTER_TIMEOUT_S
+        ) as client:
+            answer = client.get("GitRepository", name, namespace)
+    except ClusterUnreachable as err:
+        with _SILENT_LOCK:
+            kept = _SILENT.get(key)
+            # The first failure of a silence is its start: a retry that fails again keeps it.
+            since = kept.since if kept is not None else datetime.now()
+            _SILENT[key] = _Silence(since, time.monotonic(), err)
+        raise
+    with _SILENT_LOCK:
+        _SILENT.pop(key, None)
+    return answer
 
 
 @dataclass(frozen=True)
@@ -56,15 +109,10 @@ class ClusterSource:
     def git_repository(self, name: str, namespace: str) -> dict[str, Any] | None:
         """The GitRepository as the cluster has it, None when it has none. Raises LabError when the
         cluster cannot be read."""
-        from lab.adapters.cluster import ClusterClient
-
         asked = (name, namespace)
         if asked not in self._answers:
             try:
-                with ClusterClient.from_kubeconfig(
-                    self.kubeconfig, self.context, timeout=CLUSTER_TIMEOUT_S
-                ) as client:
-                    self._answers[asked] = client.get("GitRepository", name, namespace)
+                self._answers[asked] = _ask_cluster(self, name, namespace)
             except LabError as err:
                 self._answers[asked] = err
         answer = self._answers[asked]
@@ -264,16 +312,24 @@ def workspace_cluster(
 ) -> ClusterSource | None:
     """The cluster that deploys `workspace`, to ask: `named` (--kubeconfig), else $KUBECONFIG, else
     ~/.kube/config, else the running sandbox when this is its repository; None when there is none."""
+    from lab.services import sandbox
+
+    return cluster_of(workspace, sandbox.running_info(None), named, context)
+
+
+def cluster_of(
+    workspace: Path, running: SandboxInfo | None, named: str | None = None, context: str | None = None
+) -> ClusterSource | None:
+    """`workspace_cluster` with the running sandbox (`sandbox.running_info`) read already."""
     from lab.adapters.kubeconfig import kubeconfig_source
     from lab.services import sandbox
 
     found = kubeconfig_source(named)
     if found is not None:
         # The app passes the sandbox's own kubeconfig by name: call it the sandbox, as without it.
-        running = sandbox.running_info(None)
         own = running is not None and Path(found[0]).resolve() == Path(running.kubeconfig).resolve()
         return ClusterSource(found[0], SANDBOX_WHERE if own else f"the cluster of {found[1]}", context)
-    info = sandbox.in_workspace(workspace)
+    info = sandbox.sandbox_of(running, workspace)
     return ClusterSource(str(info.kubeconfig), SANDBOX_WHERE) if info is not None else None
 
 
@@ -846,7 +902,10 @@ class PushWorkResult:
 
     def report(self) -> str:
         head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
-        return "\n".join([*head, self.sync.report(), *(f"note: {n}" for n in self.notes)])
+        said = (
+            refusal_lines(self.sync.message, self.problems) if self.refused_invalid else [self.sync.report()]
+        )
+        return "\n".join([*head, *said, *(f"note: {n}" for n in self.notes)])
 
 
 def task_paths(task_id: str | None = None) -> list[str]:
@@ -935,7 +994,8 @@ def _delete_piece(paths: Sequence[str]) -> str:
 
 
 def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None) -> str:
-    """A commit message that says what these uncommitted changes are, e.g. "Add image automation",
+    """A commit message that says what these uncommitted changes are, e.g. "Add image automation" (the
+    task's `[solution] commit_message`),
     "Mark task 09 done in PROGRESS.md", "Record the quiz result (6/6, passed)", "Delete
     image-update.yaml", joined by "; "."""
 
@@ -959,8 +1019,10 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     # The files whose image policy markers changed (the Deployment, and in the exercises Helm values,
     # kustomize overrides...): "update" hid that a marker was added, moved or dropped.
     markers = _marker_changes(ws, [p for p in paths if p not in named and p not in deleted])
-    if automation and all(p in new for p in automation) and not automation_gone:
-        pieces.append("Add image automation")
+    added = bool(automation) and all(p in new for p in automation) and not automation_gone
+    if added:
+        # The task's own word for this work, the message `lab solve` commits it with.
+        pieces.append(task.meta.commit_message or "Add image automation")
     elif automation:
         pieces.append("Update image automation (" + ", ".join(Path(p).name for p in automation) + ")")
     if automation_gone:
@@ -971,14 +1033,10 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     if DEPLOYMENT_FILE in deleted:
         pieces.append(_delete_piece([DEPLOYMENT_FILE]))
     marking = markers.get(DEPLOYMENT_FILE)
-    if (
-        marking is not None
-        and marking.added
-        and not marking.removed
-        and pieces
-        and pieces[0].startswith("Add")
-    ):
-        del markers[DEPLOYMENT_FILE]  # marking the Deployment is part of adding the image automation
+    if marking is not None and marking.added and not marking.removed and added and len(markers) == 1:
+        # Marking the Deployment alone is part of adding the image automation; beside other marked
+        # files it is named with them, or the subject counts only theirs.
+        del markers[DEPLOYMENT_FILE]
     pieces.extend(_marker_pieces(markers, paths))
     if DEPLOYMENT_FILE in paths and DEPLOYMENT_FILE not in deleted and marking is None:
         pieces.append(f"update {DEPLOYMENT_FILE}")
@@ -1222,14 +1280,21 @@ def push_problems(path: Path | Workspace, task_id: str | None = None) -> PushChe
 
 
 def invalid_refusal(problems: Sequence[str]) -> str:
-    """One line: that the files about to be pushed have problems, the first, how to push anyway."""
-    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    """One line: how many problems the files about to be pushed have, and how to push anyway. The
+    problems themselves travel beside it (`PushWorkResult.problems`), each said once where it is shown."""
+    one = len(problems) == 1
     return (
-        f"the files about to be pushed have {'a problem' if len(problems) == 1 else 'problems'} Flux "
-        f"refuses or ignores: {problems[0]}{more}; nothing was changed - hint: fix "
-        f"{'it' if len(problems) == 1 else 'them'} (lab check --offline says more), or lab sync --commit "
-        "--allow-invalid pushes anyway to see how Flux reacts"
+        f"the files about to be pushed have {'a problem' if one else f'{len(problems)} problems'} Flux "
+        f"refuses or ignores; nothing was changed - hint: fix {'it' if one else 'them'} (lab check "
+        "--offline says more), or lab sync --commit --allow-invalid pushes anyway to see how Flux reacts"
     )
+
+
+def refusal_lines(message: str, problems: Sequence[str]) -> list[str]:
+    """A refusal over `problems` (`invalid_refusal`'s line): the line, each problem once, then its hint,
+    which is about them all."""
+    said, _, hint = message.partition(" - hint: ")
+    return [said, *(f"  {p}" for p in problems), *([f"  hint: {hint}"] if hint else [])]
 
 
 def push_work(

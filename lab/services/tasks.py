@@ -73,6 +73,19 @@ def task_automation_files(task: Task | str) -> tuple[str, ...]:
     return DEFAULT_FILES
 
 
+def solution_update_path(task: Task) -> str | None:
+    """spec.update.path of the ImageUpdateAutomation in the task's solution, as written; None when the
+    solution has none (its automation file comes from the starter)."""
+    from lab.core.manifests.parse import find_automation
+
+    rel = task_automation_files(task)[2]
+    path = task.solution / rel
+    if not path.is_file():
+        return None
+    found = find_automation({rel: path.read_text(encoding="utf-8")}).automations
+    return found[0].update_path if found and found[0].update_path else None
+
+
 def task_deployment(task: Task | str) -> str | None:
     """The file the task's checks call its deployment (checks.toml `[params] deployment`): where the
     marker goes (`lab generate`'s next step, the app's Marker tab); None when the task names none."""

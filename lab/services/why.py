@@ -19,6 +19,7 @@ from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.core.tasktexts import Task
+    from lab.services.sandbox import SandboxInfo
 
 
 def _bundled_tags(image: str, task: Task) -> list[str] | None:
@@ -30,12 +31,12 @@ def _bundled_tags(image: str, task: Task) -> list[str] | None:
 
 
 def _scanned_image(aset: AutomationSet, task: Task) -> str | None:
-    """The image a tags file lists: the task's ImageRepository (the first in its automation files, as
-    `lab check --tags-file` reads it), else the repository's first ImageRepository."""
+    """The image a tags file lists: the task's ImageRepository (`scanned_repository`, as `lab check
+    --tags-file` reads it), else the repository's first ImageRepository."""
     from lab.core.scan import scanned_repository
     from lab.services.tasks import task_automation_files
 
-    found = scanned_repository(aset.repositories, task_automation_files(task))
+    found = scanned_repository(aset.repositories, task_automation_files(task), task.meta.images)
     if found is None:
         found = next((r for r in aset.repositories if r.image), None)
     return found.image if found is not None else None
@@ -56,6 +57,7 @@ def _tags(
     out: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
     sources: set[str] = set()
+    bundled_names: list[str] = []  # said once, as one list
     scanned = _scanned_image(aset, task) if tags_file is not None else None
     for image in images:
         origin = tags_origin(image, scanned=scanned, tags_file=tags_file is not None)
@@ -84,7 +86,9 @@ def _tags(
             out[image] = bundled
             found = task.image(image)
             when = f" as of {found.snapshot}" if found is not None and found.snapshot else ""
-            sources.add(f"bundled tags: {found.name if found else image}{when}")
+            bundled_names.append(f"{found.name if found else image}{when}")
+    if bundled_names:
+        sources.add("bundled tags: " + ", ".join(sorted(bundled_names)))
     return (out or None), ", ".join(sorted(sources)) or "no tags", errors
 
 
@@ -112,13 +116,13 @@ def _newest(tags: Mapping[str, Sequence[str]] | None, task: Task) -> dict[str, t
     return out
 
 
-def _in_sandbox(workspace: Path) -> bool:
+def _in_sandbox(workspace: Path, running: SandboxInfo | None) -> bool:
     """The tags came from the running sandbox's registry (this process asks it: not a real registry a
     kubeconfig of the learner's goes with), and the workspace is its practice repository: its registry
     follows the task's dated publications, so the latest one it serves is the tags it published last."""
     from lab.services import sandbox
 
-    info = sandbox.serving_registry()
+    info = sandbox.serving(running)
     return info is not None and sandbox.holds(info, workspace)
 
 
@@ -177,14 +181,17 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
     return Origin(push_branch, not_pushed=tuple(sorted(not_pushed)), flux_commits=tuple(flux))
 
 
-def _kubeconfig(workspace: Path, kubeconfig: str | None) -> tuple[str | None, str]:
+def _kubeconfig(
+    workspace: Path, kubeconfig: str | None, running: SandboxInfo | None
+) -> tuple[str | None, str]:
     """Which cluster to ask: the lab's kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), else the
     sandbox when this is its repo."""
     from lab.services import sandbox
-    from lab.services.sync import workspace_cluster
+    from lab.services.sync import cluster_of
 
-    found = workspace_cluster(workspace, kubeconfig)
-    sandbox.use_in_workspace(workspace, kubeconfig)  # the registry mirror too: the sandbox serves the tags
+    found = cluster_of(workspace, running, kubeconfig)
+    # The registry mirror too: the sandbox serves the tags.
+    sandbox.point_at(sandbox.sandbox_of(running, workspace, kubeconfig))
     if found is None:
         return None, ""
     return found.kubeconfig, found.where
@@ -202,13 +209,18 @@ def explain(
     from lab.adapters.repotext import read_repo_text
     from lab.core.manifests.parse import find_automation
     from lab.core.manifests.validate import validate
+    from lab.services import sandbox
+    from lab.services.tasks import solution_update_path
 
     repo = read_repo_text(workspace)
     aset = find_automation(repo.yaml)
     live: Live | None = None
     mode_parts: list[str] = []
+    # The sandbox's state file read once: which cluster to ask, whose registry serves the tags, and
+    # whether it published them (offline asks neither).
+    running = None if offline else sandbox.running_info(None)
     if not offline:
-        config, where = _kubeconfig(workspace, kubeconfig)
+        config, where = _kubeconfig(workspace, kubeconfig, running)
         if config is not None:
             live = _live(config, context, where)
             mode_parts.append(f"live: {where}")
@@ -241,8 +253,9 @@ def explain(
         live=live,
         origin=origin,
         unread=repo.unread,
-        newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace) else {},
+        newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace, running) else {},
         generate=task.meta.generate,
+        update_path=solution_update_path(task) or "./apps",
     )
     return walk(facts, "; ".join(mode_parts))
 

@@ -159,6 +159,9 @@ class LabApp(App[None]):
         self._fixed_label = workspace_label
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.watching_checks = False
+        # `p` changed what the checks read (Flux's commits brought in, origin moved): the next state
+        # re-runs a report it leaves out of date, wherever the learner is.
+        self._checks_after_push = False
         self.sub_title = self._sub_title()
         self._watch_stop = threading.Event()
         # Bumped as the app's own git command (`p`) starts and ends: a state read that overlapped it
@@ -265,13 +268,11 @@ class LabApp(App[None]):
         state arrives and when a run ends: a state that arrived during a run (a push, a save) would
         otherwise leave the last report stale for good."""
         state, checks = self.state, self.checks
-        if (
-            state is not None
-            and checks.report is not None
-            and not checks.running
-            and checks.stamp != state.stamp
-            and (self.watching_checks or self.current_mode in ("checks", "done"))
-        ):
+        if state is None or checks.report is None or checks.running:
+            return
+        asked = self.watching_checks or self._checks_after_push or self.current_mode in ("checks", "done")
+        self._checks_after_push = False  # once: a later edit elsewhere is the learner's to check
+        if asked and checks.stamp != state.stamp:
             self.run_checks()
 
     def _watch(self) -> None:
@@ -462,6 +463,7 @@ class LabApp(App[None]):
         head = sync.head if result.ok else None
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary, head=head)
         self._tree_epoch += 1
+        self._checks_after_push = self.checks.report is not None and bool(sync.pushed or sync.integrated)
         self.refresh_state(fetch=False)
 
     def _confirm_deletion(self, result: PushWorkResult) -> None:

@@ -6,13 +6,23 @@ through every container to the app, which then looks the binding up. A burst (a 
 of keys, `tmux send-keys`) therefore reaches the widget as "all the characters, then the edits":
 End + Backspaces + a new value typed at once erased the new value instead of the old one.
 `run_own_binding` runs such a key's binding where the widget reads it, in its place among the others.
+Tab is the screen's key, not the field's: by the time it had bubbled up, the app had handed the keys
+typed behind it to the field it leaves. A form's screen binds it with `FORM_FOCUS_KEYS`.
 """
 
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input
+
+#: Tab and shift+Tab of a screen of fields (no TextArea, whose Tab indents): as priority bindings the app
+#: moves the focus as it reads the key, so the keys typed behind it go to the next field, as typed slowly.
+FORM_FOCUS_KEYS = [
+    Binding("tab", "app.focus_next", "Focus Next", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", "Focus Previous", show=False, priority=True),
+]
 
 
 async def run_own_binding(widget: Widget, event: events.Key) -> bool:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gitutil import make_practice
+from tests.support.gitutil import git, make_practice
 from tests.support.gitutil import write_files as write
 from tests.support.labrun import run_lab
-from tests.support.taskfiles import DEPLOY, POLICY, solved_files
+from tests.support.taskfiles import DEPLOY, POLICY, REPO, solved_files
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +75,43 @@ def test_the_sandbox_registry_down_says_start_the_sandbox(
     )
     assert tags["message"].endswith("live tags: lab sandbox up serves the task's images, or --tags-file F")
     assert "host and port" not in proc.stdout
+
+
+def test_unknown_fields_name_flux_apply_error_and_the_field_meant(
+    lab_env: dict[str, str], solved: Path
+) -> None:
+    policy, repo = solved / POLICY, solved / REPO
+    policy.write_text(policy.read_text().replace("range: 1.25.x", "rang: 1.25.x"))
+    repo.write_text(repo.read_text().replace("interval: 5m0s", "interval: 5m0s\n  interval2: 1m"))
+    out = _check(
+        solved, lab_env, "--offline", "--only", "image-policy.valid", "--only", "image-repository.valid"
+    )
+    assert (
+        f"{POLICY}:12: spec.policy.semver.rang is not a field of ImagePolicy; Flux's apply fails: "
+        "ImagePolicy/flux-system/nginx dry-run failed: failed to create typed patch object "
+        "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): "
+        ".spec.policy.semver.rang: field not declared in schema\n      hint: did you mean `range`?"
+    ) in out, out
+    assert "range is empty or missing" not in out, out  # the misspelt field is that one
+    assert f"{REPO}:10: spec.interval2 is not a field of ImageRepository" in out, out
+    # one level too deep
+    repo.write_text(
+        repo.read_text().replace("  interval2: 1m", "  secretRef:\n    name: creds\n    interval: 1m")
+    )
+    out = _check(solved, lab_env, "--offline", "--only", "image-repository.valid")
+    assert f"{REPO}:12: spec.secretRef.interval is not a field of ImageRepository" in out, out
+    assert "hint: `interval` belongs one level up, beside `secretRef`" in out, out
+
+    # `range` one level too high, beside `semver:`
+    policy.write_text(
+        policy.read_text().replace("      rang: 1.25.x", "    range: 1.25.x").replace("semver:", "semver: {}")
+    )
+    out = _check(solved, lab_env, "--offline", "--only", "image-policy.valid")
+    assert f"{POLICY}:12: spec.policy.range is not a field of ImagePolicy" in out, out
+    assert "hint: `range` goes one level down, under `semver`" in out, out
+
+    # the push check refuses it too, before committing
+    proc = run_lab("sync", "-w", str(solved), "--commit", env=lab_env)
+    assert proc.returncode != 0, proc.stdout
+    assert f"{POLICY}:12: spec.policy.range is not a field of ImagePolicy" in proc.stdout + proc.stderr
+    assert git(solved, "status", "--porcelain").strip(), "nothing may be committed"

@@ -262,7 +262,7 @@ def test_table_sorted_with_first_problem(klass: Class, graded_json: dict[str, An
     carol = next(ln for ln in lines if ln.startswith("carol "))
     assert carol[score_col:].split()[0] == "-"
     bob = next(ln for ln in lines if ln.startswith("bob "))
-    assert "repo.files: missing in clusters/dev/image-automation/" in bob
+    assert "repo.files: clusters/dev/image-automation/image-repository.yaml: missing in clusters/dev/" in bob
     assert lines[-1].startswith("7 repositories (offline): 1 pass, 4 fail, 2 error")
     assert SECRET not in proc.stdout + proc.stderr
 

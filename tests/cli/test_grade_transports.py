@@ -36,9 +36,24 @@ def test_an_origin_over_an_unsupported_transport_is_refused_at_once(tmp_path: Pa
     row, took = _grade("bob", cwd=tmp_path)
     assert took < QUICK_S, (took, row)
     transport = origin.split(":", 1)[0]
-    # Graded from what the checkout last fetched, with the refusal as the reason origin was not read.
-    assert row["graded"] and "not reachable" in row["note"], row
-    assert f"transport '{transport}' not allowed" in row["note"], row["note"]
+    # Not graded: what was pushed cannot be seen, and the checkout's own refs are the student's to set.
+    assert not row["graded"] and row["score"] is None, row
+    assert f"transport '{transport}' not allowed" in row["message"], row["message"]
+    assert row["message"].startswith(f"origin {origin} could not be read"), row["message"]
+
+
+def test_an_unreachable_origin_is_not_graded_from_the_checkouts_own_refs(tmp_path: Path) -> None:
+    from lab.services.solve import solve
+
+    run_lab("init", "cheat", cwd=tmp_path, ok=True)
+    cheat = tmp_path / "cheat"
+    solve(cheat)  # committed, never pushed
+    # The checkout claims origin has it: its remote-tracking ref is its own to write.
+    git(cheat, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(cheat, "remote", "set-url", "origin", "https://github.invalid/cheat.git")
+    row, _ = _grade("cheat", cwd=tmp_path)
+    assert not row["graded"] and row["score"] is None and row["status"] == "error", row
+    assert row["message"].startswith("origin https://github.invalid/cheat.git could not be read"), row
 
 
 def test_a_submission_url_over_fd_is_an_error_row_at_once(tmp_path: Path) -> None:
@@ -55,3 +70,9 @@ def test_help_states_the_default_timeout(tmp_path: Path) -> None:
     assert f"--timeout S give up on one repository after S seconds (default {DEFAULT_TIMEOUT_S:g};" in out, (
         out
     )
+
+
+def test_with_cluster_and_offline_conflict(tmp_path: Path) -> None:
+    proc = run_lab("grade", str(tmp_path), "--with-cluster", "--offline", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "--with-cluster and --offline conflict" in proc.stderr, proc.stderr

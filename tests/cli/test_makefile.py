@@ -68,3 +68,23 @@ def test_make_test_setup_also_satisfies_make_lab(project: Path) -> None:
     assert calls == []
     calls, _ = _make(project, "lab")
     assert calls == ["lab "]
+
+
+def _output(project: Path, target: str) -> str:
+    proc = subprocess.run(["make", "-s", target], cwd=project, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_the_quiet_waits_say_what_they_wait_for(project: Path) -> None:
+    # pip -q prints nothing for ~100 s on a fresh machine; --output-sync holds the suite's output until
+    # it ends: each says first, in one line, what is coming.
+    first = _output(project, "lab").splitlines()
+    assert "installing fluxlab into .venv" in first[0] and first[-1] == "the lab runs", first
+    assert _output(project, "lab").splitlines() == ["the lab runs"]
+    bin_dir = project / ".venv" / "bin"
+    for tool in ("ruff", "mypy", "pytest"):
+        _script(bin_dir / tool, f'echo "{tool} ran"')
+    out = _output(project, "test").splitlines()
+    waiting = next(i for i, line in enumerate(out) if "mypy and the test suite" in line)
+    assert waiting < out.index("mypy ran") and waiting < out.index("pytest ran"), out

@@ -158,3 +158,28 @@ def test_done_for_another_row_does_not_borrow_task_09s_note(tmp_path: Path, lab_
     assert "| 10-cleanup | ✅ | |" in text
     assert text.count(DEFAULT_NOTE) == 0
     assert "warning" not in proc.stderr  # no checks for a task the lab does not teach
+
+
+@pytest.mark.slow
+def test_an_authors_task_the_course_does_not_list_comes_after_the_courses_own(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from tests.support.taskfiles import author_task
+
+    # A copy of the course task: its order ties with it, and the course's own next_task ("10") names it.
+    folder, env = author_task(tmp_path, "10", lab_env, row="10-author")
+    authors = folder.parent
+    repo = practice(tmp_path)
+    done = run_lab("progress", "--done", "09", "--dry-run", "--json", env=env, cwd=repo, ok=True)
+    assert json.loads(done.stdout)["next_task"] == "09b-multi"
+    listed = [t["id"] for t in json.loads(run_lab("tasks", "--json", env=env, cwd=repo, ok=True).stdout)]
+    assert listed == ["09b", "09b-multi", "09b-staging", "09b-guard", "10"]
+    # The author's own course.toml places it.
+    (authors / "course.toml").write_text(
+        '[course]\ncurrent_task = "09b"\ntasks = ["09b", "10", "09b-multi", "09b-staging", "09b-guard"]\n',
+        encoding="utf-8",
+    )
+    placed = run_lab("progress", "--done", "09", "--dry-run", "--json", env=env, cwd=repo, ok=True)
+    assert json.loads(placed.stdout)["next_task"] == "10"
+    listed = [t["id"] for t in json.loads(run_lab("tasks", "--json", env=env, cwd=repo, ok=True).stdout)]
+    assert listed == ["09b", "10", "09b-multi", "09b-staging", "09b-guard"]

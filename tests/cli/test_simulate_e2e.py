@@ -249,11 +249,13 @@ def test_simulate_when_update_path_is_missing(solved: Path, lab_env: dict[str, s
     assert "failed to apply policies: walking path for files: lstat" in proc.stderr
 
 
-def test_simulate_with_a_tag_over_4300_digits(solved: Path, lab_env: dict[str, str]) -> None:
+def test_simulate_refuses_a_tag_over_4300_digits(solved: Path, lab_env: dict[str, str]) -> None:
     tags = solved.parent / "huge-tags.txt"
     tags.write_text(TAGS.read_text() + "1" * 5000 + ".0.0\n1.25.1-" + "9" * 5000 + "\n")
-    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run", env=lab_env, ok=True)
-    assert "1.25.3" in proc.stdout
+    # No registry serves a tag over 128 characters: the file is refused up front, naming the line.
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(tags), "--dry-run", env=lab_env)
+    assert proc.returncode == 2, proc.stderr
+    assert f'{tags}:{len(TAGS.read_text().splitlines()) + 1}: "{"1" * 60}' in proc.stderr, proc.stderr
 
 
 def test_one_failing_automation_does_not_hide_anothers_push(solved: Path, lab_env: dict[str, str]) -> None:

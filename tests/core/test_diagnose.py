@@ -185,3 +185,18 @@ def test_selector_problem_as_flux_parses_the_policy_selector(selector: object, s
 
     got = selector_problem(selector)
     assert (got is None) if says is None else (got is not None and says in got), got
+
+
+@pytest.mark.parametrize("range_", ["1.25.x", "1.4.x"])
+def test_a_filter_that_keeps_no_tag_is_blamed_not_the_range(range_: str) -> None:
+    from tests.support.diag_corpus import edit, nginx_tags
+
+    files = solved_files()
+    edit(POLICY, "  policy:\n", "  filterTags:\n    pattern: 1.25.x\n  policy:\n")(files)
+    edit(POLICY, "range: 1.25.x", f"range: {range_}")(files)
+    breaking = [f for f in _diagnose(files, nginx_tags()) if f.breaking]
+    assert [f.id for f in breaking] == ["policy.filter-empty"], [str(f) for f in breaking]
+    assert "'1.25.x' matches none of the" in breaking[0].message
+    assert (
+        breaking[0].flux == "ImagePolicy Ready=False, reason Failure: 'version list argument cannot be empty'"
+    )

@@ -1,37 +1,35 @@
-"""Which task the lab offers after a finished one: the course's next task when the lab has it, else the
-exercises that build on the finished task, in course order."""
+"""Which task the lab offers after a finished one: the next in the course's order, which course.toml
+lists; a task it does not list (a course author's) comes after the course's own."""
 
 from __future__ import annotations
 
 from lab.adapters.tasks import catalogue
-from lab.core.tasks import TaskMeta, next_in_lab
+from lab.core.tasks import TaskMeta, course_order, next_in_lab
 
 
 def _meta(task_id: str, order: int, *, after: tuple[str, ...] = (), next_task: str = "") -> TaskMeta:
     return TaskMeta(id=task_id, title=task_id.upper(), order=order, prerequisites=after, next_task=next_task)
 
 
-def test_the_named_next_task_wins_when_the_lab_has_it() -> None:
-    course = [_meta("a", 1, next_task="c"), _meta("b", 2, after=("a",)), _meta("c", 3)]
-    found = next_in_lab(course[0], course)
-    assert found is not None and found.id == "c"
+def test_the_listed_order_wins_over_order_and_next_task() -> None:
+    a, b, c = _meta("a", 3, next_task="c"), _meta("b", 2), _meta("c", 1)
+    ordered = course_order([c, b, a], ["a", "b", "c"])
+    assert [t.id for t in ordered] == ["a", "b", "c"]
+    assert next_in_lab(a, ordered) == b
 
 
-def test_else_the_first_exercise_on_the_task_in_course_order() -> None:
-    # Listed out of order: the course order decides, not the listing.
-    course = [_meta("a", 1, next_task="z"), _meta("x2", 3, after=("a",)), _meta("x1", 2, after=("a",))]
-    found = next_in_lab(course[0], course)
-    assert found is not None and found.id == "x1"
+def test_an_unlisted_task_comes_after_the_listed_ones_whatever_its_order() -> None:
+    own, later, author = _meta("own", 90), _meta("own-2", 91), _meta("author", 1)
+    ordered = course_order([author, later, own], ["own", "own-2"])
+    assert [t.id for t in ordered] == ["own", "own-2", "author"]
+    # Unlisted ones among themselves: by order, then id.
+    assert [t.id for t in course_order([_meta("y", 2), _meta("x", 2), _meta("z", 1)], [])] == ["z", "x", "y"]
 
 
-def test_none_when_the_course_goes_on_outside_the_lab() -> None:
-    course = [_meta("a", 1, next_task="z"), _meta("b", 2, after=("other",))]
-    assert next_in_lab(course[0], course) is None
-
-
-def test_a_task_is_never_its_own_next() -> None:
-    looped = _meta("a", 1, after=("a",), next_task="a")
-    assert next_in_lab(looped, [looped]) is None
+def test_none_at_the_end_of_the_course_and_for_a_task_not_in_it() -> None:
+    course = [_meta("a", 1, next_task="z"), _meta("b", 2)]
+    assert next_in_lab(course[1], course) is None
+    assert next_in_lab(_meta("gone", 5), course) is None
 
 
 def test_the_course_task_leads_through_its_exercises_and_out_of_the_lab() -> None:

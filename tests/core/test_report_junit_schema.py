@@ -293,8 +293,12 @@ def test_every_status_with_hostile_text_validates(schema: Any) -> None:
     assert statuses(root) == {"pass", "fail", "error", "pending", "skipped"}
     failure = next(c for c in root.iter("testcase") if c.get("name") == "a.fail").find("failure")
     assert failure is not None
-    # Escapes are shown as text, OSC sequences and XML-illegal characters dropped.
-    assert failure.get("message") == r"line one line two \x1b[?25l\x1b[1;31mred\x1b[0m \x00\xff end"
+    # Escapes are shown as text, as every other format shows them (OSC included); what XML cannot hold
+    # even escaped (U+FFFE) dropped.
+    assert (
+        failure.get("message")
+        == r"line one line two \x1b[?25l\x1b[1;31mred\x1b[0m \x1b]0;title\x07\x00\xff end"
+    )
     assert (failure.text or "").startswith("line one\n" + r"line two \x1b[?25l")
     long_error = next(c for c in root.iter("testcase") if c.get("name") == "a.error").find("error")
     assert long_error is not None and "x" * 400 in (long_error.get("message") or "")

@@ -32,3 +32,42 @@ def test_hint_and_location() -> None:
 
 def test_colour_only_when_asked() -> None:
     assert "\x1b[31m✘\x1b[0m" in render_text(sample_report(), color=True)
+
+
+def test_checks_left_out_offline_show_no_lost_points() -> None:
+    from lab.core.report.github import render_summary
+
+    report = sample_report(offline=True)
+    left_out = [c for c in report.checks if c.excluded]
+    assert left_out
+    text = render_text(report).splitlines()
+    summary = render_summary(report).splitlines()
+    for c in left_out:
+        line = next(x for x in text if f" {c.id} " in x)
+        assert f" –/{c.max_points} " in line and f" 0/{c.max_points} " not in line, line
+        row = next(x for x in summary if f" {c.id} " in x or f"`{c.id}`" in x)
+        assert f"| –/{c.max_points} offline |" in row, row
+
+
+def test_checks_blocked_by_one_check_say_why_once() -> None:
+    """Every exercise check waits for git.pushed: the first blocked line says why, the others name it."""
+    from lab.core.checks import CheckDef, Outcome, Report, runner
+
+    defs = (
+        CheckDef("git.pushed", "Pushed", 5, kind="git"),
+        *(CheckDef(f"guard.{n}", f"Guard {n}", 5, ("git.pushed",), kind="git") for n in ("a", "b", "c")),
+    )
+    impls: dict[str, runner.CheckFn] = {"git.pushed": lambda _: Outcome.failed("not committed: x.yaml")}
+    report = Report(
+        task="t", checks=runner.run(defs, impls, None), started_at="", duration_s=0, tool_version=""
+    )
+    lines = [x for x in render_text(report).splitlines() if "guard." in x]
+    assert lines[0].endswith(
+        "(blocked by git.pushed, as are the 2 below: they grade what is pushed to origin, "
+        "not checked until it passes)"
+    ), lines[0]
+    assert [x.endswith("(blocked by git.pushed)") for x in lines[1:]] == [True, True]
+    two = Report(
+        task="t", checks=runner.run(defs[:3], impls, None), started_at="", duration_s=0, tool_version=""
+    )
+    assert "(blocked by git.pushed, as is the one below: they grade" in render_text(two)

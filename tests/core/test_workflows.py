@@ -188,18 +188,18 @@ def test_a_spec_with_a_credential_is_refused_without_printing_it(spec: str) -> N
     assert "credential" in str(err.value) and "s3cr3t" not in str(err.value)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        "fluxlab",
-        "fluxlab>=0.1",
-        "fluxlab @ git+https://github.com/org/fluxlab",
-        "fluxlab @ git+https://github.com/org/fluxlab@main",  # a branch moves with every push
-        "fluxlab @ git+https://github.com/org/fluxlab@release/next",
-        "x'; rm -rf /",
-        "a ${{ secrets.X }}@1",
-    ],
-)
+UNPINNED = [
+    "fluxlab",
+    "fluxlab>=0.1",
+    "fluxlab @ git+https://github.com/org/fluxlab",  # PEP 508 ` @ `: still the default branch
+    "fluxlab @ git+https://github.com/org/fluxlab@main",  # a branch moves with every push
+    "fluxlab @ git+https://github.com/org/fluxlab@release/next",
+    "fluxlab @ https://example.org/dist/fluxlab",
+    "x'; rm -rf /",
+]
+
+
+@pytest.mark.parametrize("spec", [*UNPINNED, "a ${{ secrets.X }}@1"])
 def test_unpinned_or_odd_specs_are_refused(spec: str) -> None:
     with pytest.raises(SpecError):
         check_lab_spec(spec)
@@ -216,6 +216,8 @@ def _install_script(text: str) -> str:
     [
         ("", 1, f"::error title=fluxlab is not pinned::{SPEC_VARIABLE} is not set"),
         ("fluxlab", 1, f"::error title=fluxlab is not pinned::{SPEC_VARIABLE}=fluxlab pins no version"),
+        # The shell guard and `lab classroom init --lab-spec` tell pins alike.
+        *((spec, 1, "pins no version or commit") for spec in UNPINNED[1:]),
         *((spec, 0, f"pip install --quiet --disable-pip-version-check {spec}") for spec in ACCEPTED),
     ],
 )
@@ -266,3 +268,16 @@ def test_project_ci_runs_ci_run_and_grades_nothing() -> None:
     assert [s["uses"] for s in steps if "uses" in s] == [CHECKOUT, SETUP_PYTHON]
     assert "lab check" not in text and "autograding" not in text
     assert (ROOT / ".ci" / "run").is_file()
+
+
+@pytest.mark.slow
+def test_classroom_workflow_in_a_pinned_template_keeps_its_pin(tmp_path: Path) -> None:
+    repo, text = _practice_workflow(tmp_path, "classroom", "init", "tpl", "--lab-spec", PINNED)
+    env = {"HOME": str(tmp_path / "home"), "GIT_CONFIG_NOSYSTEM": "1"}
+    proc = _lab("classroom", "workflow", cwd=repo / "apps", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == text
+    # A --lab-spec given still wins over the file's.
+    other = "fluxlab==0.2.0"
+    proc = _lab("classroom", "workflow", "--lab-spec", other, cwd=repo, env=env)
+    assert f"|| '{other}'" in proc.stdout and PINNED not in proc.stdout

@@ -160,3 +160,18 @@ def test_a_backslash_in_double_quotes_points_to_single_quotes(value: str, sugges
     assert "found unknown escape character" in err.message
     assert suggested in (err.hint or ""), err.hint
     assert "double each backslash" in (err.hint or "")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{range .Changed.Changes}}{{.OldValue}} -> {{.NewValue}} {{end}}",
+        "{{ .AutomationObject }} updated",
+    ],
+)
+def test_an_unquoted_template_says_a_brace_starts_a_flow_mapping(template: str) -> None:
+    """`messageTemplate: {{range ...}}` unquoted: YAML reads the `{` as the start of a mapping."""
+    text = f"spec:\n  git:\n    commit:\n      messageTemplate: {template}\n    push:\n      branch: main\n"
+    err = _load_error(text)
+    assert err.line == 4
+    assert err.hint is not None and "flow mapping" in err.hint and "|" in err.hint, err.hint

@@ -78,7 +78,7 @@ def test_a_failed_scan_sets_no_canonical_name_or_exclusion_list(reflector: Refle
     Registry.up = True
     reconcile_now(reflector)
     st = nginx_object(reflector, "ImageRepository")["status"]
-    assert st["canonicalImageName"] == "docker.io/library/nginx"
+    assert st["canonicalImageName"] == "index.docker.io/library/nginx"
     observed = st["observedExclusionList"]
 
     Registry.up = False
@@ -86,7 +86,7 @@ def test_a_failed_scan_sets_no_canonical_name_or_exclusion_list(reflector: Refle
     reconcile_now(reflector)
     st = nginx_object(reflector, "ImageRepository")["status"]
     assert _ready(reflector, "ImageRepository")[1] == "ReadOperationFailed"
-    assert st["canonicalImageName"] == "docker.io/library/nginx", "the last successful scan's"
+    assert st["canonicalImageName"] == "index.docker.io/library/nginx", "the last successful scan's"
     assert st["observedExclusionList"] == observed
     # The policy reads the tags stored under that name; its latestRef names spec.image (:406).
     edit_spec(reflector, "ImagePolicy", lambda s: s["policy"]["semver"].update(range="1.26.x"))

@@ -245,3 +245,21 @@ def test_a_retried_policy_failure_names_the_generation(reflector: ReflectorContr
     pol = nginx_object(reflector, "ImagePolicy")
     assert _conditions(pol)["Ready"][0] == "False"
     assert _reconciling(pol) == ("True", "ProgressingWithRetry", "reconciliation in progress", 3)
+
+
+def test_a_new_repository_is_in_progress_for_a_watcher_until_its_first_scan_ends(
+    reflector: ReflectorController,
+) -> None:
+    """image-reflector-controller patches "processing object: new generation 0 -> 1", then
+    "scanning: first scan" (Ready Unknown: there is no Ready yet) before the scan's result."""
+    from tests.support.kubeapi_helpers import watched_ready
+
+    reconcile_now(reflector)
+    seen = watched_ready(reflector.api, "imagerepositories", "nginx")
+    assert seen[0] == ("", "", ""), seen  # as created: no status yet
+    first = "processing object: new generation 0 -> 1"
+    assert seen[1:3] == [
+        ("Unknown", first, first),
+        ("Unknown", "scanning: first scan", "scanning: first scan"),
+    ]
+    assert len(seen) == 4 and seen[3][0] == "True" and seen[3][1].startswith("successful scan: found"), seen

@@ -103,6 +103,9 @@ def test_learner_loop_push_tag_crash_and_down(sandbox_dir: Path, lab_env: dict[s
     pushed = run_lab("sandbox", "push-tag", "1.25.4", "--dir", str(d), env=learner)
     assert pushed.returncode == 0 and "1.25.4" in pushed.stdout, pushed.stderr
     assert "`lab why` says why when it does not" in pushed.stdout  # a tag no policy picks is silent
+    # Flux writes whatever the policy selects: an older tag too, when the pick changes to it.
+    assert "a policy's pick changes to a different tag (an older one too)" in pushed.stdout
+    assert "newer" not in pushed.stdout
     commits = wait_for(lambda: (c := flux_commits(origin)) and len(c) == 2 and c, "the second Flux commit")
     second = git(origin, "show", commits[0])
     assert re.search(r"^-\s+image: library/nginx:1\.25\.3 ", second, re.M), second
@@ -245,3 +248,33 @@ def test_push_tag_from_another_tasks_repository_says_which_task_the_sandbox_serv
     assert "nothing published" in refused.stderr and "lab sandbox reset --task 09b-multi" in refused.stderr
     listed = run_lab("sandbox", "push-tag", "1.26.1", "--dir", str(d), env=lab_env, cwd=d.parent)
     assert listed.returncode == 0 and "published library/nginx: " in listed.stdout
+
+
+def test_push_tag_without_a_tag_on_a_task_without_events_says_so_and_suggests_a_tag_it_picks(
+    tmp_path: Path, sandbox_dir: Path, lab_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.adapters.tagsfile import read_tags
+    from lab.core.manifests.generate import options_from_mapping, selection
+    from lab.core.policy import resolve
+    from lab.services.tasks import load_task
+    from tests.support.taskfiles import author_task, edited
+
+    folder, env = author_task(tmp_path, "t-quiet", lab_env)
+    meta = folder / "task.toml"
+    text = meta.read_text(encoding="utf-8")
+    events_line = next(line for line in text.splitlines() if line.startswith("events = "))
+    meta.write_text(edited(text, events_line + "\n", ""), encoding="utf-8")
+    d = str(sandbox_dir)
+    run_lab("sandbox", "up", "--dir", d, "--detach", "--speed", SPEED, "--task", "t-quiet", env=env, ok=True)
+
+    bare = run_lab("sandbox", "push-tag", "--dir", d, env=env)
+    assert bare.returncode == 1 and len(bare.stderr.strip().splitlines()) == 1, bare.stderr
+    assert "task t-quiet has no events" in bare.stderr and "`events` in task.toml [[images]]" in bare.stderr
+    suggested = bare.stderr.strip().rsplit("lab sandbox push-tag ", 1)[1]
+    monkeypatch.setenv("LAB_TASKS_PATH", str(folder.parent))
+    task = load_task("t-quiet")
+    bundled = read_tags(task.image_file(task.meta.images[0].tags))
+    policy = selection(options_from_mapping(task.meta.generate))
+    assert suggested not in bundled and resolve(policy, [*bundled, suggested]).tag == suggested
+    pushed = run_lab("sandbox", "push-tag", suggested, "--dir", d, env=env, ok=True)
+    assert f"published library/nginx: {suggested}" in pushed.stdout

@@ -148,3 +148,57 @@ def test_an_apply_that_fails_names_the_drift_step(harness: Harness) -> None:
         "ProgressingWithRetry",
         f"Detecting drift for revision {harness.revision()} with a timeout of 9m30s",
     )
+
+
+def test_an_unknown_field_fails_the_apply_as_server_side_apply_does(harness: Harness) -> None:
+    from tests.support.taskfiles import POLICY, solved_files
+
+    for rel, text in solved_files().items():
+        (harness.ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (harness.ws / rel).write_text(text.replace("range: 1.25.x", "rang: 1.25.x"))
+    (harness.ws / POLICY).write_text((harness.ws / POLICY).read_text() + "  interval2: 1m\n")
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "a misspelt field")
+    git(harness.ws, "push", "-q")
+    harness.tick()
+    conds = harness.conditions("Kustomization")
+    assert conds["Ready"] == (
+        "False",
+        "ReconciliationFailed",
+        "ImagePolicy/flux-system/nginx dry-run failed: failed to create typed patch object "
+        "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): errors:\n"
+        "  .spec.policy.semver.rang: field not declared in schema\n"
+        "  .spec.interval2: field not declared in schema",
+    ), conds
+    assert harness.api.get("ImagePolicy", "nginx", NS) is None
+
+
+def test_a_new_revision_is_in_progress_for_a_watcher_before_it_is_stored_and_applied(
+    harness: Harness,
+) -> None:
+    """What `kubectl get -w` shows between a reconcile's start and end: source-controller makes Ready
+    Unknown, "building artifact: new upstream revision '<rev>'", until the artifact is stored;
+    kustomize-controller patches Ready Unknown "Reconciliation in progress" and each step's Reconciling
+    message before the step (fluxcd/pkg `ProgressiveStatus`, kustomization_controller.go `reconcile`)."""
+    from tests.support.kubeapi_helpers import watched_ready
+
+    harness.tick()
+    (harness.ws / "apps/base/nginx/note.txt").write_text("a change\n")
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "a new revision")
+    git(harness.ws, "push", "-q")
+    revision, since = harness.revision(), harness.api.store.rv
+    harness.tick()
+
+    building = f"building artifact: new upstream revision '{revision}'"
+    assert watched_ready(harness.api, "gitrepositories", "flux-system", since) == [
+        ("Unknown", building, building),
+        ("True", f"stored artifact for revision '{revision}'", ""),
+    ]
+    step = f"for revision {revision} with a timeout of 9m30s"
+    assert watched_ready(harness.api, "kustomizations", "flux-system", since) == [
+        ("Unknown", "Reconciliation in progress", f"Fetching manifests {step}"),
+        ("Unknown", "Reconciliation in progress", f"Building manifests {step}"),
+        ("Unknown", "Reconciliation in progress", f"Detecting drift {step}"),
+        ("True", f"Applied revision: {revision}", ""),
+    ]

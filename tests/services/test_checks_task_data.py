@@ -164,7 +164,7 @@ def test_markers_in_a_shared_base_outside_a_narrow_update_path_move_not_the_path
     init_practice_repo(ws, task="09b-staging")
     update = ws / "clusters/dev/image-automation/image-update.yaml"
     update.write_text(edited(update.read_text(), "path: ./\n", "path: ./apps/staging\n"))
-    # 09b-staging runs no marker.present of its own; the library check reads its data all the same.
+    # The library check with the task's own data, as its checks.toml runs it.
     from lab.checks.context import CheckContext
     from lab.checks.loader import load_task_checks
     from lab.checks.manifests import marker_present

@@ -209,7 +209,10 @@ def test_one_cluster_source_asks_the_cluster_once(tmp_path: Path, monkeypatch: p
         with pytest.raises(LabError):
             source.git_repository("flux-system", "flux-system")
     assert opened == [str(kubeconfig)]
-    # Another source (the next command or state read) asks again.
+    # Another source (the next command or state read) asks again, once a retry is due.
+    from lab.services import sync
+
+    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
     with pytest.raises(LabError):
         ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
     assert len(opened) == 2
@@ -234,3 +237,93 @@ def test_the_sandboxs_own_kubeconfig_given_by_name_is_called_the_sandbox(
     assert named is not None and (named.kubeconfig, named.where) == (str(own), SANDBOX_WHERE)
     elsewhere = workspace_cluster(tmp_path, str(other))
     assert elsewhere is not None and elsewhere.where == f"the cluster of {other}"
+
+
+@pytest.mark.slow
+def test_the_cluster_checks_judge_the_tasks_repository_not_another_apps_before_it(
+    tmp_path: Path, kube: Any
+) -> None:
+    from tests.support.taskfiles import PODINFO_REPOSITORY, REPO
+
+    repo = practice(tmp_path, "bob")
+    solve(repo, push=False)
+    (repo / REPO).write_text(PODINFO_REPOSITORY + (repo / REPO).read_text())
+    git(repo, "commit", "-qam", "Scan podinfo too")
+    git(repo, "push", "-q")
+    sha = git(repo, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", revision=f"main@sha1:{sha}")
+    rt = kube.store.by_kind("ImageRepository", "image.toolkit.fluxcd.io/v1")
+    for name, image, ready in (
+        (
+            "podinfo",
+            "ghcr.io/stefanprodan/podinfo",
+            ("False", "ReadOperationFailed", "scan failed: not found"),
+        ),
+        ("nginx", "library/nginx", ("True", "Succeeded", "successful scan: found 3 tags with checksum 1")),
+    ):
+        status, reason, message = ready
+        cond = {
+            "type": "Ready",
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "observedGeneration": 1,
+        }
+        body = {
+            "apiVersion": "image.toolkit.fluxcd.io/v1",
+            "kind": "ImageRepository",
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "spec": {"image": image, "interval": "5m"},
+            "status": {"conditions": [cond], "observedGeneration": 1, "lastScanResult": {"tagCount": 3}},
+        }
+        kube.store.create(rt, "flux-system", body, keep_status=True)
+    row = _cluster_rows(repo)["cluster.image-repository"]
+    assert row.status is Status.PASS, row.message
+    assert "podinfo" not in row.message, row.message
+
+
+def test_a_cluster_that_stopped_answering_fails_fast_until_a_retry_is_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster whose connection dropped (it takes the request and never answers) cost its timeout,
+    twice with the client's retry, on every state read: the app's header and Flux tab read it every
+    few seconds. After one failure the next reads say so at once, until a retry is due."""
+    import re
+    import socket
+    import time
+
+    from lab.errors import LabError
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+    from lab.services import sync
+    from lab.services.sync import ClusterSource
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    kubeconfig = write_kubeconfig(tmp_path / "dropped", f"https://127.0.0.1:{silent.getsockname()[1]}")
+
+    def read() -> tuple[float, str]:
+        start = time.monotonic()
+        with pytest.raises(LabError) as caught:
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
+        return time.monotonic() - start, str(caught.value)
+
+    first, said = read()
+    assert first >= sync.CLUSTER_TIMEOUT_S, (first, said)
+    assert "timed out" in said
+    again, said = read()
+    assert again < 0.5, (again, said)
+    assert re.search(r"^cluster not answering since \d\d:\d\d:\d\d \(the sandbox: cannot reach", said), said
+    assert " - hint: " in said
+    # A retry due: the cluster is asked again, and once it answers its answer stands.
+    silent.close()
+    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
+    assert "not answering since" not in read()[1]
+    with KubeAPIServer() as back:
+        back.write_kubeconfig(kubeconfig)
+        assert (
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
+        )
+        monkeypatch.setattr(sync, "RETRY_AFTER_S", 60.0)
+        assert (
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
+        )

@@ -9,7 +9,7 @@ import pytest
 
 from lab.services.devcheck import check_task
 from tests.support.paths import ROOT
-from tests.support.taskfiles import copy_task, edited
+from tests.support.taskfiles import copy_task, edited, line_no
 
 pytestmark = pytest.mark.slow
 
@@ -321,3 +321,96 @@ def test_dev_check_names_a_misspelt_checks_toml_key_with_its_line_and_the_key_me
         f"checks.toml:{at['[exercise.stagng]']} [exercise]: unknown key 'stagng', did you mean 'staging'?"
         in detail
     )
+
+
+def test_dev_check_names_a_check_param_its_function_never_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`expect_tga` under a check's [check.params] was ignored in silence: policy.resolves then passed any
+    tag. A parameter the check's function does not read is named, with its line and the one meant."""
+    checks = copy_task(tmp_path, "t-param") / "checks.toml"
+    resolves = (
+        'hint = "adjust spec.policy.semver.range so that it matches an existing three-part tag, e.g. 1.25.x"'
+    )
+    pushed = 'hint = "git add clusters apps && git commit -m \\"Add image automation\\" && git push"'
+    text = edited(
+        checks.read_text(encoding="utf-8"), resolves, f'{resolves}\n[check.params]\nexpect_tga = "1.25.3"'
+    )
+    checks.write_text(edited(text, pushed, f'{pushed}\n[check.params]\nmessage = "x"'), encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-param").findings if not f.ok]
+    assert bad and bad[0].step == "task data names what the lab knows", bad
+    typo = line_no(checks.read_text(encoding="utf-8"), 'expect_tga = "1.25.3"')
+    assert (
+        f"checks.toml:{typo} [[check]] policy.resolves [check.params]: unknown key 'expect_tga', did you "
+        "mean 'expect_tag'?"
+    ) in bad[0].detail
+    assert "[[check]] git.pushed [check.params]: unknown key 'message'" in bad[0].detail
+    # The task's paths, which every library check reads, are any check's to override.
+    checks.write_text(edited(checks.read_text(), 'message = "x"', 'task_files = ["apps"]'), encoding="utf-8")
+    bad = [f for f in check_task("t-param").findings if not f.ok]
+    assert "expect_tga" in bad[0].detail and "git.pushed" not in bad[0].detail
+
+
+def test_a_guard_for_an_environment_the_task_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard checks knew two environments, `prod` and `staging`, by name in the lab's code: a task
+    with a third (a canary policy held like production) had no way to check it. The environment is the
+    task's data: a guard check's `[check.params] guard` names its `[exercise.NAME]` table."""
+    checks = copy_task(tmp_path, "t-canary", task="09b-guard") / "checks.toml"
+    text = checks.read_text(encoding="utf-8")
+    prod = text[text.index("[exercise.prod]\n") : text.index("[exercise.staging]\n")]
+    text = edited(
+        text,
+        "[exercise.staging]\n",
+        prod.replace("[exercise.prod]", "[exercise.canary]") + "[exercise.staging]\n",
+    )
+    text = edited(text, "points = 25", "points = 15")
+    text += (
+        '\n[[check]]\nid = "guard.canary-holds"\nrun = "guard.holds"\ntitle = "The canary holds too"\n'
+        'points = 10\nkind = "git"\ndepends_on = ["git.pushed"]\n[check.params]\nguard = "canary"\n'
+    )
+    checks.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    report = check_task("t-canary")
+    assert [f"{f.step}: {f.detail}" for f in report.findings if not f.ok] == []
+    solved = next(f for f in report.findings if f.step == "solution passes every offline check")
+    assert solved.detail == "11 checks pass offline"
+    # A guard naming no table of [exercise] is named, not run as a policy named "".
+    checks.write_text(edited(text, 'guard = "canary"', 'guard = "canry"'), encoding="utf-8")
+    bad = [f for f in check_task("t-canary").findings if not f.ok]
+    assert bad and bad[0].step == "task data names what the lab knows", bad
+    assert "[[check]] guard.canary-holds [check.params] guard: no [exercise.canry] table" in bad[0].detail
+
+
+def test_an_id_that_is_not_its_folder_is_said_once_naming_the_id_line(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from tests.support.labrun import run_lab
+
+    folder = copy_task(tmp_path, "t-id", task="09b")
+    meta = folder / "task.toml"
+    text = edited(meta.read_text(encoding="utf-8"), 'id = "t-id"', 'id = "t-id-helm"')
+    meta.write_text(text, encoding="utf-8")
+    line = text.splitlines().index('id = "t-id-helm"') + 1
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path)}
+    said = f"{meta}:{line}: id 't-id-helm' must equal the task's folder name 't-id'"
+    listed = run_lab("tasks", env=env, cwd=tmp_path)
+    assert listed.returncode == 1 and said in listed.stderr and "t-id" not in listed.stdout
+    checked = run_lab("dev", "check", "--task", "t-id", env=env, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert checked.stdout.count(said) == 1, checked.stdout
+    assert "no task 't-id-helm'" not in checked.stdout + checked.stderr
+
+
+def test_a_checks_py_that_does_not_load_is_the_authors_to_fix_in_dev_check(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    from tests.support.labrun import run_lab
+
+    folder = copy_task(tmp_path, "t-py")
+    (folder / "checks.py").write_text("import lab.checks\n\nraise RuntimeError('half written')\n")
+    env = {**lab_env, "LAB_TASKS_PATH": str(tmp_path)}
+    checked = run_lab("dev", "check", "--task", "t-py", env=env, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert f"{folder / 'checks.py'}:3: the task's checks.py does not load" in checked.stdout
+    assert "tell its author" not in checked.stdout and "lab dev check --task" not in checked.stdout

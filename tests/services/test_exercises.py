@@ -429,6 +429,42 @@ def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
     assert "did not move" in _failing(_check(ws, "09b-multi"))["multi.moves"]
 
 
+@pytest.mark.slow
+def test_multi_marker_on_the_base_line_the_override_tags_is_named(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    base = "apps/base/shop/deployment.yaml"
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(
+            base,
+            "image: ghcr.io/acme/shop-migrate\n",
+            'image: ghcr.io/acme/shop-migrate # {"$imagepolicy": "flux-system:shop-migrate"}\n',
+        ),
+    )
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("multi.markers", "")
+    assert said.startswith(f"{base}:18:") and "apps/dev/kustomization.yaml:7" in said, failing
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", ["1.25.x", "'^stable-[0-9]+$'"])
+def test_multi_policy_whose_filter_keeps_no_tag_fails_and_keeps_its_change_expected(
+    tmp_path: Path, pattern: str
+) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(POLICY_M, "range: 1.25.x", f"range: 1.25.x\n  filterTags:\n    pattern: {pattern}"),
+    )
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("image-policy.valid", "")
+    assert "matches none of the" in said and "version list argument cannot be empty" in said, failing
+    # nginx's field cannot move, so its change is missing from the message: not "3 of 3 changes".
+    assert "flux-system:nginx" in failing.get("multi.message", ""), failing
+
+
 # -- 09b-staging ------------------------------------------------------------------------------------
 
 IUA = "clusters/dev/image-automation/image-update.yaml"
@@ -452,6 +488,39 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
     )
     failing = _failing(_check(ws, "09b-staging"))
     assert "nothing in staging moved" in failing["staging.isolated"]
+
+
+@pytest.mark.slow
+def test_staging_without_a_marker_says_so_and_where_it_goes(tmp_path: Path) -> None:
+    """marker.valid said only "no marker found", as if the marker were malformed; marker.present, as in
+    every task whose Flux commit needs a marker, names the path Flux walks and the line to end, and
+    marker.valid waits for it."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""))
+    report = _check(ws, "09b-staging")
+    present = next(c for c in report.checks if c.id == "marker.present")
+    assert present.status is Status.FAIL
+    assert present.message.startswith("no $imagepolicy marker in any YAML file under ./apps/staging")
+    assert present.hint == (
+        f'end the newTag line of {STAGING} with # {{"$imagepolicy": "flux-system:shop-staging:tag"}}'
+    )
+    valid = next(c for c in report.checks if c.id == "marker.valid")
+    assert valid.status is Status.SKIPPED and valid.blocked_by == "marker.present"
+
+
+@pytest.mark.slow
+def test_staging_update_path_typo_hint_shows_the_solution_path(tmp_path: Path) -> None:
+    """A misspelt update.path: the example in the hint is the task's own path, not ./apps (which holds
+    production too, in the one exercise about keeping it out)."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(IUA, "path: ./apps/staging", "path: ./apps/stagin"), simulate=False)
+    failed = _check(ws, "09b-staging").get("image-update.valid")
+    assert failed.status is Status.FAIL and "apps/stagin does not exist" in failed.message
+    assert failed.hint is not None and "e.g. ./apps/staging" in failed.hint, failed.hint
+    from lab.services.why import explain
+
+    path = next(link for link in explain(ws, offline=True).links if link.name == "path")
+    assert path.state == "broken" and path.fix.endswith("e.g. ./apps/staging"), path.fix
 
 
 @pytest.mark.slow
@@ -633,6 +702,17 @@ def test_guard_open_upper_bound_lets_the_next_major_through(tmp_path: Path) -> N
     )
     message = _failing(_check(ws, "09b-guard"))["guard.prod-holds"]
     assert "trap 2.1.0 got through: the policy moved from 1.4.1 to 2.1.0" in message
+
+
+@pytest.mark.slow
+def test_guard_flux_commit_does_not_pass_with_the_next_major_in_git(tmp_path: Path) -> None:
+    """A range without its upper bound picks 2.0.0 and Flux commits it: a reconcile then changes nothing,
+    but the check's title says no trap tag is left in Git, and production holds the major it keeps out."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _replace(POLICY, "range: '>=1.4.0 <2.0.0'", "range: '>=1.4.0'"))
+    assert "newTag: 2.0.0 #" in (ws / "apps/production/kustomization.yaml").read_text()
+    message = _failing(_check(ws, "09b-guard")).get("git.flux-commit", "")
+    assert "apps/production/kustomization.yaml:9 holds 2.0.0" in message and "1.4.1" in message, message
 
 
 @pytest.mark.slow
@@ -1053,7 +1133,7 @@ def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
     _solve(ws, "09b-multi")
     report = explain(ws, offline=True)
     assert report.broken is None, report.verdict()
-    assert "bundled tags: ghcr.io/acme/shop-worker" in report.mode
+    assert "ghcr.io/acme/shop-worker" in report.mode.partition("bundled tags: ")[2]
 
 
 @pytest.mark.slow
@@ -1074,3 +1154,26 @@ def test_a_missing_objects_hint_names_the_tasks_own_image_and_policy(tmp_path: P
     assert repo.message == "no ImageRepository in clusters/dev/image-automation/"
     assert repo.hint is not None and repo.hint.endswith("e.g. spec.image: ghcr.io/acme/shop")
     assert policy.hint is not None and policy.hint.endswith("e.g. spec.policy.semver.range: 1.x")
+
+
+@pytest.mark.slow
+def test_simulate_pushes_a_downgrade_when_the_task_tags_are_its_registry(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """09b-guard: Flux took a trap tag on the starter; the fix moves production back to 1.4.1. The
+    task's tags are its registry (no dated snapshot of a real one standing in), so `lab simulate`
+    pushes that change as Flux would, as the app's c does, and git.flux-commit then passes."""
+    task = "09b-guard"
+    env = {**lab_env, "LAB_REGISTRY_MIRROR": _unreachable_registries(task)}
+    run_lab("init", "repo", "--task", task, env=env, cwd=tmp_path, ok=True)
+    repo = tmp_path / "repo"
+    run_lab("simulate", env=env, cwd=repo, ok=True)
+    git(repo, "pull", "-q", "--ff-only")
+    trap = git(repo, "show", "HEAD:apps/production/kustomization.yaml")
+    assert "newTag: 1.4.1 #" not in trap
+    run_lab("solve", ".", env=env, cwd=repo, ok=True)
+    fixed = run_lab("simulate", env=env, cwd=repo)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "pushed commit" in fixed.stdout and "-> 1.4.1" in fixed.stdout
+    git(repo, "pull", "-q", "--ff-only")
+    assert "newTag: 1.4.1 #" in (repo / "apps/production/kustomization.yaml").read_text()

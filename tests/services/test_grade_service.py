@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -146,7 +147,10 @@ def test_timeout_gives_an_error_row_and_the_rest_finish(monkeypatch: pytest.Monk
     finally:
         release.set()
     rows = {r.student: r for r in report.rows}
-    assert rows["slow"].status == "error" and rows["slow"].reason == "timed out after 0.5s"
+    assert (
+        rows["slow"].status == "error"
+        and rows["slow"].reason == "grading timed out after 0.5s - hint: raise --timeout"
+    )
     assert rows["fast"].status == rows["also"].status == "pass"
     assert [r.student for r in report.rows] == ["also", "fast", "slow"]
     assert report.exit_code() == 1
@@ -345,7 +349,7 @@ def test_a_class_of_another_task_is_named_not_graded_by_its_record(tmp_path: Pat
         "fay": "",
     }
     table = render_table(as_course)
-    assert "records task 09b-multi, graded as 09b; " in table
+    assert "; records task 09b-multi, graded as 09b" in table
     assert (
         "2 of 3 record task 09b-multi, graded as 09b: lab grade --task 09b-multi grades them as their own\n"
         in table
@@ -358,3 +362,78 @@ def test_a_class_of_another_task_is_named_not_graded_by_its_record(tmp_path: Pat
     as_own = grade_class(targets, task="09b-multi", offline=True)
     assert [r.records_task for r in as_own.rows] == ["", "", ""]
     assert "record task" not in render_table(as_own)
+
+
+@pytest.mark.slow
+def test_a_glob_of_a_class_pairs_each_origin_with_its_checkout(tmp_path: Path) -> None:
+    from tests.support.gitutil import commit_files, practice
+
+    klass = tmp_path / "class"
+    klass.mkdir()
+    practice(klass, "alice")
+    bob = practice(klass, "bob")
+    commit_files(bob, {"notes.txt": "mine\n"}, "never pushed")
+    shutil.rmtree(
+        practice(klass, "carol")
+    )  # carol's origin alone: still carol's work, not a student "carol-origin"
+    # What `lab grade */` or `lab grade alice* bob*` hands over: each checkout and its origin.
+    globbed = sorted(str(p) for p in klass.iterdir())
+    by_glob = expand(globbed)
+    assert [(t.student, Path(t.source).name) for t in by_glob] == [
+        ("alice", "alice"),
+        ("bob", "bob"),
+        ("carol", "carol-origin.git"),
+    ]
+    assert by_glob == expand([str(klass)])
+    report = grade_class(by_glob, offline=True, jobs=2)
+    assert [r.status for r in report.rows if not r.graded] == []
+    bob_row = next(r for r in report.rows if r.student == "bob")
+    assert bob_row.note.startswith("not pushed: 1 commit on local main"), bob_row.note
+
+
+@pytest.mark.slow
+def test_every_grade_format_names_the_file_and_line_of_a_yaml_error(tmp_path: Path) -> None:
+    from tests.support.gitutil import commit_files, git, practice
+    from tests.support.taskfiles import solution_manifests
+
+    repo = practice(tmp_path, "frank")
+    policy = "clusters/dev/image-automation/image-policy.yaml"
+    files = {**solution_manifests(), policy: "kind: ImagePolicy\nmetadata:\n  name: 'nginx\n"}
+    commit_files(repo, files, "broken policy")
+    git(repo, "push", "-q")
+    report = grade_class(expand([str(repo)]), offline=True)
+    row = report.rows[0]
+    assert row.graded and row.first_problem()[0] == "repo.files", row
+    where = f"{policy}:3: "
+    assert where in render_table(report)
+    assert where in next(csv.DictReader(io.StringIO(render_csv(report))))["message"]
+    assert json.loads(render_json(report))["repos"][0]["message"].startswith(where)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            "student,repo\nq,alice\nalice, alice/ \n",
+            r"r\.csv:3: duplicate roster entry: alice/ is also on line 2",
+        ),
+        ("alice,alice\nemptyrepo,\n", r"r\.csv:2: the repo cell of emptyrepo is empty"),
+        ("Student;Repo\nalice;alice\n", r"r\.csv:1: .*separated by ';'.*"),
+    ],
+)
+def test_roster_mistakes_are_named(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "alice").mkdir()
+    roster = tmp_path / "r.csv"
+    roster.write_text(text)
+    with pytest.raises(UsageError, match=words):
+        read_roster(roster)
+
+
+def test_a_hostile_student_name_reads_the_same_in_every_format() -> None:
+    name = "eve\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+    shown = r"eve\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+    report = ClassReport("09b", (GradeRow(name, "class/eve", "main", _report(Status.FAIL)),))
+    assert next(csv.DictReader(io.StringIO(render_csv(report))))["student"] == shown
+    assert render_table(report).splitlines()[1].startswith(shown + "  ")
+    suite = ET.fromstring(render_junit(report)).find("testsuite")
+    assert suite is not None and suite.get("name") == shown

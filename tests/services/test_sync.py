@@ -334,6 +334,24 @@ def test_a_commit_of_marker_changes_says_what_the_markers_do(tmp_path: Path) -> 
         made.subject == "Mark 2 images in worker.yaml and kustomization.yaml for Flux (image policy markers)"
     )
 
+    # With the automation added in the same commit, the Deployment's markers are still named when
+    # other files get markers too: "mark the image in worker.yaml" hid three of them.
+    whole = make_practice(tmp_path / "whole", "09b-multi")
+    for rel in (
+        "clusters/dev/image-automation/image-repository.yaml",
+        "clusters/dev/image-automation/image-policy.yaml",
+        "apps/base/shop/deployment.yaml",
+        "apps/base/shop/worker.yaml",
+        "apps/dev/kustomization.yaml",
+    ):
+        (whole / rel).write_text(solution_text(rel, "09b-multi"))
+    made = commit_work(whole, "09b-multi")
+    assert made is not None
+    assert made.subject == (
+        "Automate all four images of the shop; mark 4 images in deployment.yaml, worker.yaml and kustomization.yaml "
+        "for Flux (image policy markers)"
+    )
+
     staging = make_practice(tmp_path / "staging", "09b-staging")
     for rel in ("apps/base/shop/deployment.yaml", "apps/staging/kustomization.yaml"):
         (staging / rel).write_text(solution_text(rel, "09b-staging"))
@@ -890,6 +908,16 @@ def test_lab_simulate_says_what_flux_does_not_see_because_origin_lacks_it(
     assert "Flux reads origin, which does not have your 1 uncommitted file" in dirty.stdout
 
 
+#: What `_break_policy` makes wrong: no range, and a field the ImagePolicy schema does not declare.
+BROKEN_POLICY = [
+    f"{POLICY}:11: spec.policy.semver.range is empty or missing",
+    f"{POLICY}:12: spec.policy.semver.ge is not a field of ImagePolicy; Flux's apply fails: "
+    "ImagePolicy/flux-system/nginx dry-run failed: failed to create typed patch object "
+    "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): .spec.policy.semver.ge: "
+    "field not declared in schema",
+]
+
+
 def _break_policy(ws: Path) -> None:
     """`semver: ge: 1.25.x`: a field Flux does not know, and no range, which the policy needs."""
     path = ws / POLICY
@@ -905,8 +933,12 @@ def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> Non
     head = git(ws, "rev-parse", "HEAD")
     refused = push_work(ws, stash=True)
     assert refused.refused_invalid and refused.commit is None
-    assert refused.problems == [f"{POLICY}:11: spec.policy.semver.range is empty or missing"]
+    assert refused.problems == BROKEN_POLICY
     assert "--allow-invalid" in refused.sync.message and "\n" not in refused.sync.message
+    # What the app's Origin tab shows: the refusal, the problem (once), the hint.
+    lines = refused.report().splitlines()
+    assert lines[1:] == [f"  {POLICY}:11: spec.policy.semver.range is empty or missing", lines[-1]], lines
+    assert lines[-1].startswith("  hint: fix it") and refused.report().count("semver.range") == 1
     assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
     assert git(ws, "status", "--porcelain") == f"M {POLICY}"
 
@@ -914,6 +946,30 @@ def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> Non
     assert allowed.ok and allowed.sync.pushed, allowed.report()
     assert allowed.problems == refused.problems
     assert "ge: 1.25.x" in git(origin, "show", f"main:{POLICY}")
+
+
+def test_cli_sync_commit_says_each_problem_once_then_the_hint_once(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """The refusal repeated its first problem in its own line and again in the list below it: each
+    problem once, the summary line once, the --allow-invalid hint once, after the problems."""
+    ws, _ = _pushed_automation(tmp_path)
+    _break_policy(ws)
+    repository = ws / "clusters/dev/image-automation/image-repository.yaml"
+    text = repository.read_text(encoding="utf-8")
+    repository.write_text(text.replace("image: ", "image: HTTP://", 1), encoding="utf-8")
+    refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert refused.returncode == 1
+    lines = refused.stderr.splitlines()
+    # The policy's two (no range; `ge`, a field Flux does not know) and the repository's image.
+    assert lines[0].startswith("lab: cannot sync: the files about to be pushed have 3 problems"), lines
+    problems = [line for line in lines if line.startswith("  clusters/")]
+    assert len(problems) == 3 and len(set(problems)) == 3, lines
+    for problem in problems:
+        assert refused.stderr.count(problem.strip()) == 1, refused.stderr
+    assert refused.stderr.count("the files about to be pushed") == 1, refused.stderr
+    assert refused.stderr.count("--allow-invalid") == 1, refused.stderr
+    assert lines[-1].startswith("  hint: fix them") and "--allow-invalid" in lines[-1], lines
 
 
 def test_pushing_without_a_marker_is_a_note_not_a_refusal(tmp_path: Path) -> None:
@@ -940,11 +996,35 @@ def test_cli_sync_commit_refuses_invalid_files_and_names_each_on_stderr(
     head = git(ws, "rev-parse", "HEAD")
     refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert refused.returncode == 1
-    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have a problem")
-    assert f"  {POLICY}:11: spec.policy.semver.range is empty or missing\n" in refused.stderr
+    assert refused.stderr.startswith("lab: cannot sync: the files about to be pushed have 2 problems")
+    assert "".join(f"  {p}\n" for p in BROKEN_POLICY) in refused.stderr, refused.stderr
     assert git(origin, "rev-parse", "main") == head and git(ws, "status", "--porcelain") == f"M {POLICY}"
 
     pushed = run_lab("sync", "--commit", "--allow-invalid", env=lab_env, cwd=ws)
     assert pushed.returncode == 0, pushed.stderr
     assert f"lab: warning: {POLICY}:11: spec.policy.semver.range is empty or missing" in pushed.stderr
     assert git(origin, "rev-parse", "main") == git(ws, "rev-parse", "HEAD") != head
+
+
+def test_the_first_commit_of_the_automation_says_the_tasks_own_message(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`[solution] commit_message` is the task's word for this work: the app's `p` and `lab sync` commit
+    the new automation with it, as `lab solve` does (the course task's is the message it always had)."""
+    from lab.services.tasks import load_task
+    from tests.support.taskfiles import author_task, edited
+
+    assert load_task("09b").meta.commit_message == "Add image automation"
+    folder, env = author_task(tmp_path, "t-msg", lab_env)
+    meta = folder / "task.toml"
+    meta.write_text(
+        edited(meta.read_text(encoding="utf-8"), '"Add image automation"', '"Follow the nginx patches"'),
+        encoding="utf-8",
+    )
+    ws = tmp_path / "repo"
+    run_lab("init", ws, "--task", "t-msg", env=env, ok=True)
+    run_lab("generate", env=env, cwd=ws, ok=True)
+    run_lab("mark", DEPLOY, "--policy", "flux-system:nginx", env=env, cwd=ws, ok=True)
+    pushed = run_lab("sync", "--commit", env=env, cwd=ws, ok=True)
+    assert '$ git commit -m "Follow the nginx patches"' in pushed.stdout, pushed.stdout
+    assert git(ws, "log", "-1", "--format=%s") == "Follow the nginx patches"

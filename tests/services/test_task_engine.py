@@ -52,7 +52,7 @@ def test_a_task_folder_whose_id_disagrees_is_refused(
     ids = [e.meta.id for e in entries]
     assert "fine" in ids and "09b" in ids and "other" not in ids and "broken" not in ids
     assert sorted(str(p) for p in problems)[0].startswith(f"{broken / 'task.toml'}: invalid TOML")
-    assert any("does not match its folder" in str(p) for p in problems)
+    assert any("must equal the task's folder name" in str(p) for p in problems)
     assert [e.meta.id for e in catalogue()] == ids
     assert main(["tasks"]) == 1
     out, err = capsys.readouterr()

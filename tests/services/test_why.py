@@ -46,6 +46,7 @@ def _expected_link(case: Case) -> str:
         "paths.overlap": "path",
         "policy.no-match": "policy",
         "policy.prerelease-only": "policy",
+        "policy.filter-empty": "policy",
         "cosign.selected": "policy",
         "template.removed-field": "automation",
         "source.missing": "automation",
@@ -363,7 +364,12 @@ def test_a_tags_file_lists_the_tags_of_the_task_image_alone(tmp_path: Path, lab_
     said = " ".join(" ".join([link.summary, *link.evidence]) for link in report.links)
     for other in ("ghcr.io/acme/shop-worker", "ghcr.io/acme/shop-migrate", "of nginx"):
         assert f"tags of {other}" not in said and f"tags {other}" not in said, said
-    assert "bundled tags: library/nginx" in report.mode
+    assert "library/nginx" in report.mode.partition("bundled tags: ")[2].partition(", tags file")[0]
+
+    # Four bundled lists are named in one list, "bundled tags" said once.
+    mode = why.explain(ws, offline=True).mode
+    assert mode.count("bundled tags") == 1, mode
+    assert "ghcr.io/acme/shop, ghcr.io/acme/shop-migrate, ghcr.io/acme/shop-worker, library/nginx" in mode
 
 
 def test_the_tags_published_last_are_said_picked_or_why_not() -> None:
@@ -450,12 +456,12 @@ def test_the_newest_tags_are_the_sandboxs_only_when_its_registry_answers(
     info = sandbox.SandboxInfo(workspace=ws, kubeconfig=tmp_path / "kc", registry="127.0.0.1:5999", pid=1)
     monkeypatch.setattr(sandbox, "running_info", lambda directory=None: info)
     monkeypatch.delenv("LAB_REGISTRY_MIRROR", raising=False)
-    assert not why._in_sandbox(ws)
+    assert not why._in_sandbox(ws, info)
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=registry.example.com")
-    assert not why._in_sandbox(ws)
+    assert not why._in_sandbox(ws, info)
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", info.mirror)
-    assert why._in_sandbox(ws) and why._in_sandbox(ws / "apps")
-    assert not why._in_sandbox(tmp_path)
+    assert why._in_sandbox(ws, info) and why._in_sandbox(ws / "apps", info)
+    assert not why._in_sandbox(tmp_path, info)
     session = Session(ws / "apps", load_task("09b"), sandbox=True, kubeconfig=None)
     monkeypatch.setattr("lab.adapters.kubeconfig.kubeconfig_source", lambda kubeconfig=None: None)
     assert sandbox.in_workspace(ws / "apps") is info
@@ -482,3 +488,31 @@ def test_the_newest_tags_of_every_policy_are_shown_whatever_the_links_state() ->
         for line in newest:
             assert f"    {line}\n" in text, (state, text)
         assert "p6: not ready" not in text  # the link's own evidence: six lines at most
+
+
+@pytest.mark.slow
+def test_lab_why_reads_the_sandboxs_state_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the running sandbox's repository, `lab why` asks the sandbox three things - which cluster,
+    whose registry serves the tags, whether it published them - from one read of its state file."""
+    from lab.resources import data_home
+    from lab.sandbox import runtime
+    from lab.services import sandbox
+    from lab.services.solve import solve
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("LAB_REGISTRY_MIRROR", raising=False)
+    state = data_home() / "sandbox" / "runtime.json"
+    reads: list[Path] = []
+
+    def read_json(path: Path) -> dict[str, object]:
+        if path == state:
+            reads.append(path)
+        return runtime.read_json(path)
+
+    with running_sandbox(data_home() / "sandbox") as sup:
+        ws = sup.paths.workspace
+        solve(ws, task="09b", api_version="image.toolkit.fluxcd.io/v1")  # an ImageRepository: tags asked
+        monkeypatch.setattr(sandbox, "read_json", read_json)
+        report = why.explain(ws)
+    assert report.mode.startswith("live: the sandbox; tags: the registry"), report.mode
+    assert len(reads) == 1, reads

@@ -285,6 +285,25 @@ CASES: tuple[Case, ...] = (
         tags=("1.25.3", "1.26.0-rc.1", "1.26.0-rc.2"),
     ),
     Case(
+        "filter-matches-no-tag",
+        edit(POLICY, "  policy:\n", "  filterTags:\n    pattern: '^release-.*$'\n  policy:\n"),
+        "policy.filter-empty",
+        "policy.resolves",
+        ("filterTags.pattern '^release-.*$' matches none of the", "policy has nothing to choose from"),
+        needs_tags=True,
+    ),
+    Case(
+        "range-misses-the-tags-the-filter-keeps",
+        chain(
+            edit(POLICY, "  policy:\n", "  filterTags:\n    pattern: '^1\\.25\\.[0-9]+$'\n  policy:\n"),
+            edit(POLICY, "range: 1.25.x", "range: 1.4.x"),
+        ),
+        "policy.no-match",
+        "policy.resolves",
+        ("matches none of the 4 tags filterTags.pattern keeps", "nearest: 1.25.3, 1.25.2, 1.25.1, 1.25.0"),
+        needs_tags=True,
+    ),
+    Case(
         "non-strict-tags-never-match",
         edit(POLICY, "range: 1.25.x", "range: 1.26.x"),
         "policy.no-match",

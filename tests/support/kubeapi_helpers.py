@@ -74,3 +74,18 @@ def bearer(kubeconfig: Path) -> dict[str, str]:
 def auth(server: Any) -> dict[str, str]:
     """The Authorization header for an in-process KubeAPIServer."""
     return {"Authorization": f"Bearer {server.token}"}
+
+
+def watched_ready(api: Any, plural: str, name: str, since: int = 0) -> list[tuple[str, str, str]]:
+    """What a watch of the `plural` object `name` delivered after resourceVersion `since` (the API
+    server's watch history: one event per write): (Ready status, Ready message, Reconciling message),
+    "" for a condition not there."""
+    out = []
+    for event in api.store.history:
+        if event.rv <= since or event.plural != plural or event.object["metadata"]["name"] != name:
+            continue
+        conds = {c["type"]: c for c in (event.object.get("status") or {}).get("conditions") or []}
+        ready = conds.get("Ready") or {}
+        reconciling = conds.get("Reconciling") or {}
+        out.append((ready.get("status", ""), ready.get("message", ""), reconciling.get("message", "")))
+    return out

@@ -37,11 +37,14 @@ class StubRegistry:
         return None
 
     def scan(self, image: str, exclusion: Any, check: bool = False) -> ScanResult:
+        from lab.adapters.registry.names import parse_image
+
         type(self).scans += 1
+        canonical = parse_image(image, mirrors={}).canonical  # as the real client names it
         if type(self).up and image == "library/nginx":
             message = f"successful scan: found {len(TAGS)} tags with checksum 1234"
-            return ScanResult("docker.io/library/nginx", TAGS, len(TAGS), TAGS, "1234", message)
-        return ScanResult(f"docker.io/{image}", (), 0, (), "", self.failure, False, "ReadOperationFailed")
+            return ScanResult(canonical, TAGS, len(TAGS), TAGS, "1234", message)
+        return ScanResult(canonical, (), 0, (), "", self.failure, False, "ReadOperationFailed")
 
     def digest(self, image: str, tag: str) -> str:
         return ""

@@ -17,6 +17,17 @@ IA = "clusters/dev/image-automation"
 REPO, POLICY, UPDATE = f"{IA}/image-repository.yaml", f"{IA}/image-policy.yaml", f"{IA}/image-update.yaml"
 DEPLOY = "apps/base/nginx/deployment.yaml"
 MARKER = '# {"$imagepolicy": "flux-system:nginx"}'
+#: A second app's ImageRepository beside the task's: an image the task's registry does not serve.
+PODINFO_REPOSITORY = """---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  image: ghcr.io/stefanprodan/podinfo
+  interval: 5m0s
+"""
 
 Files = dict[str, str]
 
@@ -100,3 +111,12 @@ def copy_task(dest_root: Path, new_id: str, *, row: str | None = None, task: str
         text = edited(text, 'progress_task = "09-fluxcd-image-automation"', f'progress_task = "{row}"')
     meta.write_text(text, encoding="utf-8")
     return folder
+
+
+def author_task(
+    root: Path, new_id: str, env: dict[str, str], *, row: str | None = None
+) -> tuple[Path, dict[str, str]]:
+    """A course author's copy of the course task as `new_id` in root/authors (`copy_task`), and `env`
+    with LAB_TASKS_PATH naming that folder, as the author's shell has it."""
+    authors = root / "authors"
+    return copy_task(authors, new_id, row=row), {**env, "LAB_TASKS_PATH": str(authors)}

@@ -117,9 +117,10 @@ async def fast_keys(pilot: Pilot[None], *keys: str) -> None:
     """Press `keys` (characters or key names: "down", "end", "backspace") as `pilot.press(*keys)` does, but
     without waiting for the app to go idle after every key: the same Key events reach the focused widget in
     the same order (a fast typist), then the app catches up. The lab's fields and editor run their own bound
-    keys (arrows, backspace) in their place (lab.tui.fields); a key bound elsewhere (tab, a screen's key) still
-    runs after the characters of the same batch: send it in a call of its own. `press` costs two idle waits per
-    key, minutes for the exercises' typed YAML and arrow keys on a loaded machine."""
+    keys (arrows, backspace) in their place, and a form moves the focus on Tab as it comes (lab.tui.fields);
+    a key bound elsewhere (a screen's key) still runs after the characters of the same batch: send it in a
+    call of its own. `press` costs two idle waits per key, minutes for the exercises' typed YAML and arrow
+    keys on a loaded machine."""
     import unicodedata
 
     from textual import events

@@ -273,6 +273,54 @@ async def test_commit_like_flux_shows_the_dry_run_first_on_a_solved_repo(tmp_pat
         await wait_until(pilot, lambda: "up-to-date" in _text(status), timeout=20)
 
 
+async def test_commit_asks_before_pushing_an_older_tag_only_a_stale_snapshot_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the registry down, the sandbox's app falls back to the 2024-01-15 snapshot: origin's
+    1.25.4 (published since) went back to 1.25.3 on c without a word, where `lab simulate` refuses it.
+    The dry run says so, and c asks first."""
+    from lab.services.solve import solve
+    from tests.support.gitutil import git
+
+    # Port 1 on loopback refuses at once: no registry answers, without the network.
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:1,ghcr.io=127.0.0.1:1")
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    solve(ws)
+    deployment = ws / DEPLOYMENT
+    deployment.write_text(deployment.read_text().replace("nginx:1.25.0", "nginx:1.25.4"))
+    git(ws, "commit", "-qam", "Flux: 1.25.4")
+    git(ws, "push", "-q")
+    pushed = git(ws, "rev-parse", "HEAD")
+    app = lab_app(session, tags_file=None)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        status = app.screen.query_one("#sim-status", Static)
+        await pilot.press("c")
+        await wait_until(
+            pilot, lambda: "c asks first" in _text(status), timeout=20, describe=lambda: _text(status)
+        )
+        assert "nginx:1.25.4 -> library/nginx:1.25.3: an older tag than origin has" in _text(status)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        assert "Push it anyway?" in app.screen.title_text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "not pushed" in _text(status), describe=lambda: _text(status))
+        await app.workers.wait_for_complete()
+        assert git(ws, "ls-remote", "origin", "main").split()[0] == pushed
+        await pilot.press("c")  # the dry run again, then the question again
+        await wait_until(pilot, lambda: "c asks first" in _text(status), timeout=20)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff))
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: "pushed commit" in _text(status), timeout=20, describe=lambda: _text(status)
+        )
+    git(ws, "fetch", "-q")
+    assert "library/nginx:1.25.3 #" in git(ws, "show", f"origin/main:{DEPLOYMENT}")
+
+
 async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:

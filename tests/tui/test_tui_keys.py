@@ -1032,6 +1032,54 @@ async def test_a_burst_of_keys_in_the_form_keeps_every_key_in_order(tmp_path: Pa
         )
 
 
+async def test_a_tab_in_a_burst_of_keys_moves_the_keys_after_it_to_the_next_field(tmp_path: Path) -> None:
+    """`value<Tab>value2` typed fast (`tmux send-keys`) put both values in the first field: the app
+    moved the focus on Tab only once the key had bubbled up to it, after it had handed the keys typed
+    behind it to the field it left. Fast or slow, they land in two fields."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "f")
+        name = app.screen.query_one("#name", Input)
+        await wait_until(pilot, lambda: name.has_focus)
+        namespace = app.screen.query_one("#namespace", Input)
+        await fast_keys(pilot, "end", *"-x", "tab", "end", *"-y", "shift+tab", "end", *"z")
+        assert (name.value, namespace.value) == ("nginx-xz", "flux-system-y")
+        assert name.has_focus
+
+
+async def test_p_that_brings_in_origins_commits_runs_the_checks_again(tmp_path: Path) -> None:
+    """`p` brought in Flux's commit and the state line said "checks 9/79 (out of date)" until the
+    learner opened Checks or Done. The lab knows the checks' inputs changed: after `p` it runs them
+    again itself, in a worker, wherever the learner is."""
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    flux = tmp_path / "flux-clone"
+    subprocess.run(
+        ["git", "clone", "-q", _git(ws, "remote", "get-url", "origin").strip(), str(flux)], check=True
+    )
+    (flux / "PROGRESS.md").write_text((flux / "PROGRESS.md").read_text() + "\n", encoding="utf-8")
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=30)
+        before = app.checks.report
+        await pilot.press("5")
+        _git(flux, "commit", "-q", "-am", "Flux's commit", "--author", "Flux <flux@gitops-lab.local>")
+        _git(flux, "push", "-q", "origin", "main")
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: not app.sync.running and "Flux's commit" in _git(ws, "log", "-1"), timeout=20
+        )
+        await wait_until(
+            pilot,
+            lambda: app.checks.report is not before and not app.checks.running and not app.stale_checks(),
+            timeout=30,
+            describe=lambda: _state_bar(app),
+        )
+        assert app.current_mode == "flux"
+        assert "out of date" not in _state_bar(app)
+
+
 async def test_the_same_check_outcome_again_is_not_announced_again(tmp_path: Path) -> None:
     """A watch re-runs the checks whenever origin moves and while the cluster settles; each run posted
     'All green' again, which replaced the toast with a fresh one, so it never went away."""

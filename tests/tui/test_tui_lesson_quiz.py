@@ -41,7 +41,10 @@ async def test_a_hints_long_command_keeps_its_lines_whole_and_scrolls_sideways(t
     app = LabApp(make_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "n")
-        await wait_until(pilot, lambda: len(app.screen.query(CommandFence)) >= 2)
+        # The hint's fences mount one by one: wait for the one with the long command, not for any two.
+        await wait_until(
+            pilot, lambda: any("--components-extra" in f.code for f in app.screen.query(CommandFence))
+        )
         fence = next(f for f in app.screen.query(CommandFence) if "--components-extra" in f.code)
         lines = fence.code.rstrip("\n").splitlines()
         label = fence.query_one(Label)

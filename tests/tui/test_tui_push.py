@@ -259,8 +259,12 @@ async def test_p_asks_before_it_pushes_files_flux_refuses(tmp_path: Path) -> Non
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDiff), timeout=30)
         dialog = app.screen
         assert isinstance(dialog, ConfirmDiff)
-        assert dialog.title_text.startswith("The files about to be pushed have a problem Flux refuses")
-        assert dialog.diff == f"{POLICY}:11: spec.policy.semver.range is empty or missing"
+        assert dialog.title_text.startswith("The files about to be pushed have 2 problems Flux refuses")
+        # no range, and `ge`, a field the ImagePolicy schema does not declare
+        assert dialog.diff.startswith(f"{POLICY}:11: spec.policy.semver.range is empty or missing\n"), (
+            dialog.diff
+        )
+        assert f"{POLICY}:12: spec.policy.semver.ge is not a field of ImagePolicy" in dialog.diff
         assert str(dialog.query_one("#confirm").label) == "Push anyway (y)"
         assert dialog.focused is dialog.query_one("#cancel")
         helps = [str(label.content) for label in dialog.query(".muted")]

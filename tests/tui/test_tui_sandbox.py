@@ -45,6 +45,9 @@ async def test_push_tag_starts_the_sandbox_and_its_flux_commits(default_sandbox:
         await wait_until(
             pilot, lambda: any("published nginx:1.25.4" in m for _, m in notifications(seen)), timeout=30
         )
+        published = next(m for _, m in notifications(seen) if "published nginx:1.25.4" in m)
+        assert "a policy's pick changes to a different tag (an older one too)" in published
+        assert "newer" not in published
         cluster = app.screen.query_one("#cluster", Static)
         for _ in range(120):  # the sandbox's kustomize-controller applies origin on its own clock
             if "imagepolicy/nginx" in str(cluster.content):

@@ -93,6 +93,11 @@ def test_the_tags_are_named_by_the_tasks_own_images(tmp_path: Path) -> None:
     assert svc.tag_source(beside, elsewhere=elsewhere).row == (
         "the tags of shop and 3 other images bundled with this task"
     )
+    # The Flux screen's line says "bundled" once, and "snapshot" only of a dated one.
+    assert svc.tag_source(beside, elsewhere=elsewhere).note == (
+        "tags come from the ones bundled with this task for shop and 3 other images "
+        "(the sandbox serves task 09b)"
+    )
     nginx = svc.Session(tmp_path, load_task("09b"), sandbox=True, kubeconfig=None)
     assert svc.tag_source(nginx, elsewhere=elsewhere).row == (
         "the tags of nginx bundled with this task (as of 2024-01-15)"

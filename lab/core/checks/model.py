@@ -138,6 +138,21 @@ class CheckResult:
     def broken(self) -> bool:
         return self.status in (Status.FAIL, Status.ERROR, Status.PENDING)
 
+    def points_text(self) -> str:
+        """`3/4`, or `–/6` for a check a mode left out: not in the maximum, so no point was lost."""
+        return f"–/{self.max_points}" if self.excluded else f"{self.points}/{self.max_points}"
+
+    def skip_reason(self) -> str:
+        """Why a skipped check did not run, in a word or two: `blocked by X`, `offline`, `left out`."""
+        return f"blocked by {self.blocked_by}" if self.blocked_by else self.message.split(":", 1)[0]
+
+    def located(self) -> str:
+        """The message after `file:line: ` when it points at a file its text does not name already:
+        "the quote opened on line 11 is never closed" alone does not say in which file."""
+        if not self.file or self.file in self.message:
+            return self.message
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
     def redacted(self) -> CheckResult:
         """What a learner may see of a hidden check: title and status, no evidence or hint."""
         if not self.hidden:
@@ -209,10 +224,11 @@ def and_more(items: Sized) -> str:
     return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Messages are one line: no control characters, whitespace collapsed, length capped."""
+def one_line(text: str, limit: int | None = 300) -> str:
+    """Messages are one line: no control characters, whitespace collapsed, length capped (`None`: not
+    capped, for a record such as a CSV cell, where a cut message is a lost one)."""
     flat = " ".join(clean_text(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def total_points(defs: Iterable[CheckDef]) -> int:

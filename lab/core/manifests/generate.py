@@ -94,6 +94,12 @@ class GenerateOptions:
 POLICY_KINDS: tuple[str, ...] = get_args(PolicyKind)
 
 
+def selection(opts: GenerateOptions) -> PolicySpec:
+    """The ImagePolicy these options write, as the policy evaluation takes it: policy and filterTags."""
+    pattern, extract = _filters(opts)
+    return replace(opts.policy, filter_pattern=pattern, filter_extract=extract)
+
+
 def generate_keys() -> frozenset[str]:
     """What a task's `[generate]` table may set: each option, and one policy kind."""
     return frozenset({f.name for f in fields(GenerateOptions)} - {"policy"} | set(POLICY_KINDS))

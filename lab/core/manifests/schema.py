@@ -17,6 +17,8 @@ from lab.core.manifests.models import IMAGE_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from lab.core.record import dataclass
 
 GIT_URL = r"^(http|https|ssh)://.*$"
+#: A field's place in an object as decoded: keys, and list indexes.
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,15 @@ class F:
     open: bool = False
     description: str = ""
 
-    def at(self, path: str) -> F:
-        """The node at a dotted path below this one (`policy.semver.range`); KeyError when unknown."""
+    def at(self, path: str | FieldPath) -> F:
+        """The node at a path below this one (`policy.semver.range`, or keys and list indexes as
+        decoded); KeyError when unknown."""
         node = self
-        for part in path.split("."):
-            node = node.props[part]
+        for part in path.split(".") if isinstance(path, str) else path:
+            found = node.items if isinstance(part, int) else node.props.get(part)
+            if found is None:
+                raise KeyError(part)
+            node = found
         return node
 
     def described(self, text: str) -> F:
@@ -343,6 +349,72 @@ _KIND_DOCS = {
     "gitrepositories": "GitRepository is the Schema for the gitrepositories API.",
     "kustomizations": "Kustomization is the Schema for the kustomizations API.",
 }
+
+
+def field_name(path: FieldPath) -> str:
+    """`spec.exclusionList[0]`: a field as the API server and Flux write it."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def object_schema(group: str, plural: str) -> F | None:
+    """The whole object of a modelled Flux kind, the fields `crd_schema` publishes at its top level
+    (metadata and status are not checked here), or None for a kind the lab does not model."""
+    spec = SPEC_SCHEMAS.get((group, plural))
+    if spec is None:
+        return None
+    top = crd_schema(group, plural)["properties"]
+    return F("object", {name: spec if name == "spec" else F("any") for name in top})
+
+
+def unknown_fields(node: F, value: Any, path: FieldPath = ()) -> list[FieldPath]:
+    """The fields of `value` that `node` does not declare, in document order (not below `open` objects).
+
+    Server-side apply refuses each with "field not declared in schema"; kubectl's strict field
+    validation with `unknown field`. Values of the wrong type are not descended into: that is a
+    different error."""
+    out: list[FieldPath] = []
+    if node.type == "array" and node.items is not None and isinstance(value, list):
+        for index, item in enumerate(value):
+            out += unknown_fields(node.items, item, (*path, index))
+    elif node.type == "object" and isinstance(value, dict):
+        for name, child in value.items():
+            sub = node.props.get(str(name))
+            if sub is None:
+                if not node.open:
+                    out.append((*path, str(name)))
+            elif child is not None:
+                out += unknown_fields(sub, child, (*path, str(name)))
+    return out
+
+
+def not_declared(kind: str, namespace: str, name: str, api_version: str, paths: list[FieldPath]) -> str:
+    """kustomize-controller's error for an object with unknown fields: fluxcd/pkg/ssa's dry-run error
+    around the API server's typed-patch failure (structured-merge-diff lists several as `errors:`)."""
+    each = [f".{field_name(p)}: field not declared in schema" for p in paths]
+    listing = each[0] if len(each) == 1 else "\n".join(["errors:", *(f"  {e}" for e in each)])
+    ident = f"{namespace}/{name}" if namespace else name
+    return (
+        f"{kind}/{ident} dry-run failed: failed to create typed patch object "
+        f"({ident}; {api_version}, Kind={kind}): {listing}"
+    )
+
+
+def known_instead(root: F, path: FieldPath) -> tuple[FieldPath | None, str]:
+    """For an unknown field at `path` below `root`: the known field it most likely was meant to be and
+    how to say so ("did you mean `range`?", or a field written one level too high or too low)."""
+    from lab.core.text import closest
+
+    name, at = str(path[-1]), path[:-1]
+    parent = root.at(at)
+    close = closest(name, parent.props)
+    if close is not None:
+        return (*at, close), f"did you mean `{close}`?"
+    below = [k for k, child in sorted(parent.props.items()) if name in child.props]
+    if below:
+        return (*at, below[0], name), f"`{name}` goes one level down, under `{below[0]}`"
+    if len(at) > 1 and not isinstance(at[-1], int) and name in root.at(at[:-1]).props:
+        return (*at[:-1], name), f"`{name}` belongs one level up, beside `{at[-1]}`"
+    return None, "known fields here: " + (", ".join(sorted(parent.props)) or "none")
 
 
 def openapi(node: F) -> dict[str, Any]:

@@ -112,6 +112,9 @@ def _stalls_on_v1(template: str) -> bool:
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        # (document, field) an unknown field already stands for: `rang` reported with "did you mean
+        # `range`?" is the fix of "range is missing" too, and Flux stops at the unknown field first.
+        self.covered: set[tuple[int, str]] = set()
 
     def add(
         self,
@@ -122,6 +125,8 @@ class _Collector:
         hint: str = "",
         severity: Severity = "error",
     ) -> None:
+        if (id(obj.doc), field) in self.covered:
+            return
         self.problems.append(
             Problem(
                 code=code,
@@ -141,6 +146,33 @@ def _written(obj: FluxObject, path: str) -> object:
 
 def _names(items: Sequence[FluxObject]) -> str:
     return ", ".join(sorted(f"{o.name} ({o.namespace}, {o.file}:{o.line})" for o in items)) or "none"
+
+
+def _check_unknown_fields(c: _Collector, obj: FluxObject) -> None:
+    """Fields the Flux kind does not declare: kustomize-controller's server-side apply refuses the
+    object ("field not declared in schema"), so nothing of the Kustomization's revision is applied."""
+    kind = type(obj).__name__
+    plural = kind.lower()[:-1] + "ies" if kind.endswith("y") else kind.lower() + "s"
+    root = schema.object_schema(obj.api_version.rpartition("/")[0], plural)
+    # Only the current version's fields are all known; older ones are reported as not served.
+    if root is None or obj.doc is None or obj.version != "v1":
+        return
+    for path in schema.unknown_fields(root, obj.doc.data):
+        meant, hint = schema.known_instead(root, path)
+        where = schema.field_name(path)
+        flux = schema.not_declared(kind, obj.namespace, obj.name, obj.api_version, [path])
+        c.problems.append(
+            Problem(
+                code="field.unknown",
+                file=obj.file,
+                line=obj.doc.line_of(path),
+                field=where,
+                message=f"{where} is not a field of {kind}; Flux's apply fails: {flux}",
+                hint=hint,
+            )
+        )
+        if meant is not None and obj.doc.get(meant) is None:
+            c.covered.add((id(obj.doc), ".".join(str(p) for p in meant)))
 
 
 def _check_meta(c: _Collector, obj: FluxObject, kind: str) -> None:
@@ -752,6 +784,8 @@ def _check_cross(c: _Collector, aset: AutomationSet) -> None:
 def validate(aset: AutomationSet, served_versions: Sequence[str] = ("v1",)) -> list[Problem]:
     """All problems of `aset` (parse problems first), in file/line order within each group."""
     c = _Collector()
+    for obj in aset.all_objects():
+        _check_unknown_fields(c, obj)
     for repo in aset.repositories:
         _check_api(c, repo, "ImageRepository", served_versions)
         _check_meta(c, repo, "ImageRepository")

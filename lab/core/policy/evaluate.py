@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from functools import lru_cache
@@ -228,6 +229,21 @@ def passed_over(spec: PolicySpec, stored_tags: Sequence[str], tags: Sequence[str
         found = by_tag.get(tag, TagVerdict(tag, "not stored", tag))
         groups.setdefault(found.verdict, []).append(found)
     return [f"{_some(found)}: {_why_not(spec, verdict, found, outcome)}" for verdict, found in groups.items()]
+
+
+def next_pick(spec: PolicySpec, stored_tags: Sequence[str]) -> str | None:
+    """A tag not among `stored_tags` that the policy would select once published: what it selects now
+    with one of its numbers raised by one (the last first: 1.25.3 -> 1.25.4, build-1042 -> build-1043),
+    proved by `resolve`. None when the policy selects nothing now, or no such step is picked."""
+    current = resolve(spec, stored_tags).tag
+    if current is None:
+        return None
+    for run in reversed(list(re.finditer(r"[0-9]+", current))):
+        number = str(int(run.group()) + 1).zfill(len(run.group()))
+        candidate = current[: run.start()] + number + current[run.end() :]
+        if candidate not in stored_tags and resolve(spec, [*stored_tags, candidate]).tag == candidate:
+            return candidate
+    return None
 
 
 def _some(found: Sequence[TagVerdict], shown: int = 3) -> str:

@@ -142,9 +142,9 @@ def render_summary(report: Report) -> str:
         if c.file:
             where = f" ({md_text(c.file)}" + (f" line {c.line})" if c.line else ")")
         text = c.message or c.title
-        rows.append(
-            f"| {SUMMARY_ICONS[c.status]} | {_md_id(c.id)} | {c.points}/{c.max_points} | {md_text(text)}{where} |"
-        )
+        # A check left out is no lost points: "–/6 offline", never "0/6".
+        points = f"{c.points_text()} {md_text(c.skip_reason())}" if c.excluded else c.points_text()
+        rows.append(f"| {SUMMARY_ICONS[c.status]} | {_md_id(c.id)} | {points} | {md_text(text)}{where} |")
         if c.hint and c.status in (Status.FAIL, Status.ERROR, Status.PENDING):
             # Inside <summary> the text is raw HTML (escaped as HTML); after the blank line it is
             # Markdown again.

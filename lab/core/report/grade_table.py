@@ -79,7 +79,7 @@ class GradeRow:
         first = next((c for c in checks if c.status is Status.FAIL), None) or self.report.first_broken()
         if first is None:
             return "", ""
-        return first.id, one_line(first.message)
+        return first.id, one_line(first.located(), limit=None)
 
 
 @dataclass(frozen=True)
@@ -122,36 +122,82 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _cells(text))
 
 
-def render_table(report: ClassReport, *, message_width: int = 100) -> str:
-    """Aligned text: student, repo, score, status, first failing check and its message."""
+# On a terminal: the narrowest the repository and problem columns get, and the widest a student's name.
+MIN_REPO = 16
+MIN_PROBLEM = 30
+MAX_STUDENT = 24
+_GAP = "  "
+
+
+def _cut(text: str, width: int, *, keep_end: bool = False) -> str:
+    """`text` in at most `width` terminal cells, "…" marking what was left out (at the start when
+    `keep_end`: a path's last part names the repository)."""
+    if _cells(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    chars = list(reversed(text)) if keep_end else list(text)
+    kept: list[str] = []
+    used = 1
+    for ch in chars:
+        used += _cells(ch)
+        if used > width:
+            break
+        kept.append(ch)
+    return "…" + "".join(reversed(kept)) if keep_end else "".join(kept) + "…"
+
+
+def _problem(row: GradeRow, task: str) -> str:
+    """The first failing check and its message, then the row's note: the check is what to act on."""
+    check_id, message = row.first_problem()
+    problem = f"{check_id}: {message}" if check_id else message
+    note = _note(row, task)
+    return f"{problem}; {note}" if problem and note else problem or note
+
+
+def render_table(report: ClassReport, *, width: int | None = None) -> str:
+    """Aligned text: student, repo, score, status, first failing check and its message, and the note.
+
+    `width`: the terminal's columns, which every line then fits (the repository cut at its start, the
+    problem at its end); None writes every cell in full (a file, a pipe)."""
     header = ("STUDENT", "REPO", "SCORE", "STATUS", "FIRST PROBLEM")
-    body: list[tuple[str, ...]] = []
-    for row in report.rows:
-        check_id, message = row.first_problem()
-        problem = f"{check_id}: {message}" if check_id else message
-        note = _note(row, report.task)
-        if note:
-            problem = f"{note}; {problem}" if problem else note
-        if len(problem) > message_width:
-            problem = problem[: message_width - 1] + "…"
-        body.append((one_line(row.student), one_line(row.repo), _score_cell(row), row.status, problem))
-    widths = [max(_cells(r[i]) for r in (header, *body)) for i in range(len(header) - 1)]
+    body = [
+        (one_line(row.student, limit=None), one_line(row.repo, limit=None), _score_cell(row), row.status)
+        for row in report.rows
+    ]
+    problems = [_problem(row, report.task) for row in report.rows]
+    widths = [max(_cells(r[i]) for r in (header[:4], *body)) for i in range(4)]
+    if width is not None:
+        widths[0] = min(widths[0], max(len(header[0]), MAX_STUDENT))
+        rest = width - len(_GAP) * 4 - widths[0] - widths[2] - widths[3]
+        longest = max((_cells(p) for p in problems), default=0)
+        widths[1] = max(min(widths[1], rest - min(longest, MIN_PROBLEM)), min(widths[1], MIN_REPO))
+        body = [
+            (_cut(s, widths[0]), _cut(r, widths[1], keep_end=True), score, status)
+            for s, r, score, status in body
+        ]
+        room = max(1, rest - widths[1])
+        problems = [_cut(p, room) for p in problems]
     lines = []
-    for cells in (header, *body):
-        lead = "  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=False))
-        lines.append(f"{lead}  {cells[-1]}".rstrip())
+    for cells, problem in ((header[:4], header[4]), *zip(body, problems, strict=True)):
+        lead = _GAP.join(_pad(c, w) for c, w in zip(cells, widths, strict=True))
+        lines.append(f"{lead}{_GAP}{problem}".rstrip())
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     mode = " (offline)" if report.offline else ""
+    total = len(report.rows)
+    noun = "repository" if total == 1 else "repositories"
     lines.append("")
-    lines.append(f"{len(report.rows)} repositories{mode}: {summary or 'none'} in {report.duration_s:.1f}s")
+    lines.append(f"{total} {noun}{mode}: {summary or 'none'} in {report.duration_s:.1f}s")
     recorded = Counter(row.records_task for row in report.rows if row.records_task)
     for other, count in recorded.most_common():
         them = "it" if count == 1 else "them"
         lines.append(
-            f"{count} of {len(report.rows)} record task {other}, graded as {report.task}: "
+            f"{count} of {total} record task {other}, graded as {report.task}: "
             f"lab grade --task {other} grades {them} as their own"
         )
+    if width is not None:
+        lines = [_cut(line, width) for line in lines]
     return "\n".join(lines) + "\n"
 
 
@@ -305,14 +351,17 @@ def render_junit(report: ClassReport) -> str:
 
 
 _RENDERERS: dict[str, Callable[[ClassReport], str]] = {
-    "table": render_table,
+    "table": render_table,  # in full: `render_grades` passes a terminal's width
     "csv": render_csv,
     "json": render_json,
     "junit": render_junit,
 }
 
 
-def render_grades(report: ClassReport, fmt: str) -> str:
+def render_grades(report: ClassReport, fmt: str, *, width: int | None = None) -> str:
+    """`report` as `fmt`; `width`: the terminal's columns when the table is shown on one."""
+    if fmt == "table":
+        return render_table(report, width=width)
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
         raise ValueError(f"unknown grade format {fmt}")

@@ -17,13 +17,12 @@ from lab.core.checks.model import CheckResult, Report, Status, clean_text
 # XML 1.0 forbids most C0 controls even as character references, and lone surrogates (from
 # undecodable file names) cannot be encoded at all; learner text may contain them.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# OSC (window titles, hyperlinks) carries text up to BEL or ST that would otherwise survive as "0;title".
-_OSC = re.compile("\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?")
 
 
 def clean(text: str) -> str:
-    # clean_text knows every ANSI sequence form (CSI with private parameters, ESC + one byte).
-    return _ILLEGAL.sub("", clean_text(_OSC.sub("", text)))
+    # The one escaping of control characters every format uses (`\x1b]0;...\x07` shown, as the table and
+    # CSV show it), then what XML cannot hold at all even escaped.
+    return _ILLEGAL.sub("", clean_text(text))
 
 
 def _attr_message(text: str) -> str:

@@ -33,12 +33,17 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
+def _line(c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0) -> list[str]:
+    """`more_blocked`: how many later checks wait for the same one (its first blocked line says why)."""
     icon = _paint(ICONS[c.status], _COLORS[c.status], color)
-    pts = f"{c.points}/{c.max_points}"
-    head = f"  {icon} {c.id:<26} {pts:>5}  {c.title}"
+    head = f"  {icon} {c.id:<26} {c.points_text():>5}  {c.title}"
     if c.status is Status.SKIPPED:
-        reason = f"blocked by {c.blocked_by}" if c.blocked_by else c.message.split(":", 1)[0]
+        reason = c.skip_reason()
+        if c.blocked_by and more_blocked:
+            # Said once for the lines below, which only name the check they wait for.
+            grade = "they grade what is pushed to origin, " if c.kind == "git" else ""
+            others = "as is the one below" if more_blocked == 1 else f"as are the {more_blocked} below"
+            reason += f", {others}: {grade}not checked until it passes"
         return [head + _paint(f" ({reason})", "2", color)]
     if first:
         head += _paint("  <- start here", "1;31", color)
@@ -47,10 +52,7 @@ def _line(c: CheckResult, *, color: bool, first: bool) -> list[str]:
         # A pass that still has something to say (a range broader than the task's, unpushed files).
         lines.append(f"      note: {c.message.split('; note: ', 1)[1]}")
     if c.status is not Status.PASS and c.message:
-        where = ""
-        if c.file and c.file not in c.message:
-            where = f"{c.file}:{c.line}: " if c.line else f"{c.file}: "
-        lines.append(f"      {where}{c.message}")
+        lines.append(f"      {c.located()}")
         if c.hint:
             lines.append(f"      hint: {c.hint}")
     return lines
@@ -62,6 +64,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
     out = [f"Task {report.task} checks"]
     known = {k for _, kinds in GROUPS for k in kinds}
     groups = [*GROUPS, ("Other", tuple(sorted({c.kind for c in report.checks} - known)))]
+    said: set[str] = set()  # the checks whose blocked dependents have been told why
     for title, kinds in groups:
         members = [c for c in report.checks if c.kind in kinds]
         if not members:
@@ -69,7 +72,11 @@ def render_text(report: Report, *, color: bool = False) -> str:
         out.append("")
         out.append(_paint(title, "1", color))
         for c in members:
-            out.extend(_line(c, color=color, first=first is not None and c.id == first.id))
+            more = 0
+            if c.status is Status.SKIPPED and c.blocked_by and c.blocked_by not in said:
+                said.add(c.blocked_by)
+                more = sum(1 for o in report.checks if o.blocked_by == c.blocked_by and o is not c)
+            out.extend(_line(c, color=color, first=first is not None and c.id == first.id, more_blocked=more))
     counts = report.counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     out.append("")

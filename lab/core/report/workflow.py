@@ -29,21 +29,27 @@ PYTHON_VERSION = "3.11"
 OFFLINE_EXCLUDED = frozenset({"cluster", "registry"})
 
 _SAFE_SPEC = re.compile(r"^[A-Za-z0-9 @+:/._=#~!,<>\[\]-]+$")
+# What "pins one lab" means, written once in the syntax both Python's `re` and bash's `[[ =~ ]]` (POSIX
+# ERE) read alike, so `check_lab_spec` and the workflow's shell guard cannot disagree: a git URL at a
+# commit or a tag holding a digit (a branch like @main moves), an exact version, or an https archive.
+ARCHIVES = ("whl", "tar.gz", "zip")
+_NAME_AT = "([A-Za-z0-9_.-]+ *@ *)?"  # PEP 508's `name @ `
+PIN_PATTERNS = (
+    f"^{_NAME_AT}git[+][a-z+]+://[^ ]+@([0-9a-f]{{7,40}}|[A-Za-z0-9._/-]*[0-9][A-Za-z0-9._/-]*)(#[^ ]*)?$",
+    "^[A-Za-z0-9_.-]+ *== *[0-9][0-9A-Za-z.+!-]*$",
+    f"^{_NAME_AT}https://[^ ]+[.]({'|'.join(a.replace('.', '[.]') for a in ARCHIVES)})(#sha256=[0-9a-f]{{64}})?$",
+)
+PIN_RE = "|".join(f"({p})" for p in PIN_PATTERNS)
+# A git URL of any ref, to say why one that is not a pin is not (a branch).
 _GIT_REF = re.compile(r"^(?:[A-Za-z0-9_.-]+ *@ *)?git\+[a-z+]+://\S+@[A-Za-z0-9._/-]+(?:#\S*)?$")
-_EXACT_VERSION = re.compile(r"^[A-Za-z0-9_.-]+ *== *[0-9][0-9A-Za-z.+!-]*$")
 # user[:password]@ in a URL's authority: `git@` of ssh is a user name; a password, or any user of
 # http(s) (a token is often given as the user name), is a secret.
 _CREDENTIAL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*?)s?://([^/@\s]+)@")
-ARCHIVES = ("whl", "tar.gz", "zip")
-_ARCHIVE_URL = re.compile(
-    r"^(?:[A-Za-z0-9_.-]+ *@ *)?https://\S+\.(?:"
-    + "|".join(re.escape(a) for a in ARCHIVES)
-    + r")(?:#sha256=[0-9a-f]{64})?$"
-)
-#: The same pins as the workflow's shell `case` tells them (a shell glob cannot say "64 hex digits").
-_SHELL_PINS = "|".join(
-    ["*==*", "*@*", *(f"https://*.{a}" for a in ARCHIVES), *(f"https://*.{a}#sha256=*" for a in ARCHIVES)]
-)
+
+
+def pins_one_lab(spec: str) -> bool:
+    """Whether `spec` pins one lab: the workflow's shell guard asks `[[ $spec =~ PIN_RE ]]`, the same."""
+    return re.search(PIN_RE, spec) is not None
 
 
 class SpecError(ValueError):
@@ -70,17 +76,14 @@ def check_lab_spec(spec: str) -> str:
         )
     if not _SAFE_SPEC.match(text) or "${{" in text:
         raise SpecError(f"the lab spec {text!r} contains characters a pip requirement does not need")
+    if pins_one_lab(text):
+        return text
     if _GIT_REF.match(text):
         ref = text.rsplit("@", 1)[1].split("#", 1)[0]
-        # A commit, or a tag that names a version; `@main` moves with every push (a branch name).
-        if re.fullmatch(r"[0-9a-f]{7,40}", ref) or re.search(r"[0-9]", ref):
-            return text
         raise SpecError(
             f"the lab spec {text!r} ends @{ref}, which looks like a branch and moves with every push: "
             "pin a commit sha or a version tag"
         )
-    if _EXACT_VERSION.match(text) or _ARCHIVE_URL.match(text):
-        return text
     raise SpecError(
         f"the lab spec {text!r} does not pin one lab: use a git URL with @commit "
         "(fluxlab @ git+https://github.com/ORG/fluxlab@<sha>), fluxlab==X.Y.Z or a wheel URL"
@@ -171,10 +174,11 @@ jobs:
             echo {_yaml_str_shell(missing)}
             exit 1
           fi
-          case "$spec" in
-            {_SHELL_PINS}) ;;
-            *) echo {_yaml_str_shell(unpinned)}; exit 1 ;;
-          esac
+          pinned='{PIN_RE}'
+          if ! [[ "$spec" =~ $pinned ]]; then
+            echo {_yaml_str_shell(unpinned)}
+            exit 1
+          fi
           python -m pip install --quiet --disable-pip-version-check "$spec"
       - name: Check task {task}
         id: lab
@@ -190,6 +194,20 @@ jobs:
         with:
           runners: {runner_list}
 """
+
+
+def written_pin(text: str) -> str:
+    """The lab spec a workflow `render_workflow` wrote pins (its `|| 'SPEC'`), "" when it has none or
+    the one it has no longer pins one lab."""
+    found = re.search(
+        rf"^ +{SPEC_VARIABLE}: \"\$\{{\{{ vars\.{SPEC_VARIABLE} \|\| '([^']*)' \}}\}}\"$", text, re.MULTILINE
+    )
+    if found is None:
+        return ""
+    try:
+        return check_lab_spec(found.group(1))
+    except SpecError:
+        return ""
 
 
 def _yaml_str_shell(text: str) -> str:

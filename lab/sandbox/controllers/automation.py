@@ -212,6 +212,7 @@ class AutomationController(Controller):
         if stays_stalled(iua, _STALLED):
             self.schedule.done(ident, inputs, now, period)
             return
+        iua = self.starting(IUA_KIND, iua)
         # observedPolicies and observedSourceRevision are persisted only by a run that succeeds
         # (IAC :476-477, :520-521, :527-533): after a failure they still name what was last applied.
         new = dict(status(iua))

@@ -140,10 +140,11 @@ def _previous(old: Sequence[Any], type_: str) -> Mapping[str, Any] | None:
 
 
 def make_condition(
-    type_: str, state: bool, reason: str, message: str, gen: int, old: Sequence[Any] = ()
+    type_: str, state: bool | None, reason: str, message: str, gen: int, old: Sequence[Any] = ()
 ) -> JSON:
-    """A metav1.Condition; lastTransitionTime moves only when the status flips (as apimachinery does)."""
-    value = "True" if state else "False"
+    """A metav1.Condition (`state` None: Unknown); lastTransitionTime moves only when the status flips
+    (as apimachinery does)."""
+    value = "Unknown" if state is None else "True" if state else "False"
     prev = _previous(old, type_)
     stamp = now_rfc3339()
     if prev is not None and prev.get("status") == value and prev.get("lastTransitionTime"):
@@ -249,3 +250,53 @@ class Controller:
         self.api = api
         self.clock = clock
         self.schedule = Schedule()
+
+    def progressing(
+        self,
+        kind: str,
+        obj: JSON,
+        message: str,
+        *,
+        drift: bool = False,
+        ready: str | None = None,
+        progressive: bool = True,
+        fields: Mapping[str, Any] | None = None,
+    ) -> JSON:
+        """Patch the status a Flux controller patches while it works, before the work: fluxcd/pkg
+        runtime/reconcile `ProgressiveStatus` sets Reconciling=True (Progressing) with `message`, and
+        Ready=Unknown with it on `drift`, or when there is no Ready yet or it is Unknown; `ready` sets
+        Ready=Unknown with that message whatever it was (kustomize-controller's "Reconciliation in
+        progress"); `progressive=False` leaves Ready as it is (`conditions.MarkReconciling` alone, as
+        kustomize-controller's later steps do); `fields` are other status fields the same patch writes. A `kubectl get -w` or
+        `flux get --watch` sees it between the reconcile's start and its end. Returns the object as
+        patched: the reconcile goes on from it, and its final status replaces this one."""
+        gen = generation(obj)
+        old = status(obj).get("conditions") or []
+        old = old if isinstance(old, list) else []
+        prev = _previous(old, "Ready")
+        # conditions.MarkReconciling deletes Stalled: a stalled object that is reconciled again works.
+        dropped = ("Ready", "Reconciling", "Stalled")
+        conds = [c for c in old if isinstance(c, Mapping) and c.get("type") not in dropped]
+        if ready is not None:
+            conds.insert(0, make_condition("Ready", None, "Progressing", ready, gen, old))
+        elif progressive and (drift or prev is None or prev.get("status") == "Unknown"):
+            conds.insert(0, make_condition("Ready", None, "Progressing", message, gen, old))
+        elif prev is not None:
+            conds.insert(0, dict(prev))
+        conds.append(make_condition("Reconciling", True, "Progressing", message, gen, old))
+        new = {**status(obj), **(fields or {}), "conditions": conds}
+        if new == status(obj):
+            return obj
+        ns, name = key(obj)
+        return self.api.update_status(kind, name, ns, new)
+
+    def starting(self, kind: str, obj: JSON) -> JSON:
+        """The first patch of a Flux reconcile ("Persist reconciling if generation differs or
+        reconciliation is requested": source-controller gitrepository_controller.go `reconcile`, the
+        image controllers alike): "processing object: new generation A -> B" for a changed spec,
+        "reconciliation in progress" for `flux reconcile`; nothing for a reconcile of the interval."""
+        if generation_changed(obj):
+            return self.progressing(kind, obj, progress_message(obj))
+        if reconcile_requested(obj):
+            return self.progressing(kind, obj, IN_PROGRESS)
+        return obj

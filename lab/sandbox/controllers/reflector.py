@@ -171,11 +171,15 @@ class ReflectorController(Controller):
         period = self._period(obj)
         image = str(spec(obj).get("image") or "")
         exclusion = _exclusion(obj)
+        obj = self.starting(REPO_KIND, obj)
+        canonical = self._canonical(image)
+        scanning = f"scanning: {self._flux_scan_reason(obj, canonical)}"
+        if canonical:  # IRC :303-308; an image it cannot parse stalls before the scan (ImageURLInvalid)
+            obj = self.progressing(REPO_KIND, obj, scanning)
         result = self._unreachable(image)
         if result is None:
             with self.client_factory() as client:
                 result = client.scan(image, exclusion, check=False)
-        scanning = f"scanning: {self._flux_scan_reason(obj, result.canonical_name)}"
         self.last_image[(ns, name)] = image
         self.last_exclusion[(ns, name)] = exclusion
         new = dict(status(obj))
@@ -206,6 +210,15 @@ class ReflectorController(Controller):
             period = min(period, self.clock.seconds("30s"))
         self._finish(REPO_KIND, obj, new, "image-reflector-controller")
         self.schedule.due[ident] = now + period
+
+    def _canonical(self, image: str) -> str:
+        """The image's canonical name as Flux parses it (`docker.io/library/nginx`), "" when it cannot."""
+        from lab.adapters.registry.names import ImageNameError, parse_image
+
+        try:
+            return parse_image(image, mirrors=self.registry_hosts or {}).canonical
+        except ImageNameError:
+            return ""
 
     def _as_flux_sees_it(self, image: str, message: str) -> str:
         """A failure as it reads against the image's own registry, not the sandbox's address for it."""
@@ -296,6 +309,7 @@ class ReflectorController(Controller):
         inputs = (generation(obj), requested_at(obj), stored.revision if stored else None, repo is None)
         if spec(obj).get("suspend") is True or not self.schedule.is_due(ident, inputs, now):
             return
+        obj = self.starting(POLICY_KIND, obj)
         files = {f"api/{REPO_KIND}/{'/'.join(key(r))}.yaml": json.dumps(_clean(r)) for r in repos}
         files[f"api/{POLICY_KIND}/{ns}/{name}.yaml"] = json.dumps(_clean(obj))
         aset = find_automation(files)

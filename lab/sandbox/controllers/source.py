@@ -245,6 +245,9 @@ class SourceControllers(Controller):
             wanted = requested_at(obj)
             if not wanted or wanted == status(obj).get("lastHandledReconcileAt"):
                 return  # origin's refs did not move: the artifact is current, skip the fetch
+        obj = self.starting(GIT_KIND, obj)
+        if not status(obj).get("artifact"):
+            obj = self.progressing(GIT_KIND, obj, "building artifact", drift=True)  # reconcileStorage
         try:
             ws = self.workspace()
             ws.fetch()
@@ -267,6 +270,10 @@ class SourceControllers(Controller):
             revision = f"{branch}@sha1:{sha}"
             artifact = new.get("artifact") if isinstance(new.get("artifact"), Mapping) else None
             if not artifact or artifact.get("revision") != revision:
+                # reconcileSource: a revision the artifact lacks is drift, Ready goes Unknown until stored.
+                obj = self.progressing(
+                    GIT_KIND, obj, f"building artifact: new upstream revision '{revision}'", drift=True
+                )
                 new["artifact"] = {
                     "revision": revision,
                     "path": f"gitrepository/{ns}/{name}/{sha}.tar.gz",
@@ -309,7 +316,18 @@ class SourceControllers(Controller):
             new["conditions"] = ready_conditions(obj, False, "ArtifactFailed", message, progress=None)
             self._write(KS_KIND, obj, new)
             return
+        # kustomization_controller.go `reconcile`: each step patches its progress before it runs.
+        obj = self.progressing(
+            KS_KIND, obj, _step(obj, "Fetching manifests", revision), ready="Reconciliation in progress"
+        )
         new["lastAttemptedRevision"] = revision
+        obj = self.progressing(
+            KS_KIND,
+            obj,
+            _step(obj, "Building manifests", revision),
+            progressive=False,
+            fields={"lastAttemptedRevision": revision},
+        )
         try:
             tree = self.tree(revision.rpartition(":")[2])
             objects = build(tree, str(spec(obj).get("path") or "./"))
@@ -320,6 +338,7 @@ class SourceControllers(Controller):
             )
             self._write(KS_KIND, obj, new)
             return
+        obj = self.progressing(KS_KIND, obj, _step(obj, "Detecting drift", revision), progressive=False)
         warnings: list[str] = []
         failure = self._apply(objects, str(spec(obj).get("targetNamespace") or ""), warnings)
         if failure:
@@ -381,6 +400,9 @@ class SourceControllers(Controller):
                 for obj in stage:
                     m = obj["metadata"]
                     ident = f"{obj['kind']}/{m.get('namespace', '')}/{m['name']}".replace("//", "/")
+                    undeclared = self._undeclared(obj) if dry_run else None
+                    if undeclared:
+                        return undeclared
                     try:
                         self._apply_one(obj, dry_run=dry_run)
                     except ApiError as err:
@@ -393,6 +415,24 @@ class SourceControllers(Controller):
                 if text and text not in warnings:
                     warnings.append(text)
         return None
+
+    def _undeclared(self, obj: JSON) -> str | None:
+        """Server-side apply's refusal of fields the kind's schema lacks, as Flux reports it (a
+        `kubectl apply` gets the API server's `strict decoding error` instead)."""
+        from lab.core.manifests.schema import not_declared, object_schema, unknown_fields
+
+        api_version = str(obj.get("apiVersion", ""))
+        rt = self.api.store.by_kind(str(obj["kind"]), api_version)
+        if rt is None or api_version.rpartition("/")[2] != rt.storage_version:
+            return None
+        root = object_schema(rt.group, rt.plural)
+        paths = unknown_fields(root, obj) if root is not None else []
+        m = obj["metadata"]
+        return (
+            not_declared(rt.kind, str(m.get("namespace") or ""), str(m["name"]), api_version, paths)
+            if paths
+            else None
+        )
 
     def _apply_one(self, desired: JSON, *, dry_run: bool = False) -> None:
         m = desired["metadata"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lab.core.manifests.models import IMAGE_GROUP
-from lab.core.manifests.schema import SPEC_SCHEMAS, F
+from lab.core.manifests.schema import SPEC_SCHEMAS, F, field_name, unknown_fields
 from lab.sandbox.kubeapi.resources import ResourceType
 from lab.sandbox.kubeapi.store import ApiError
 
@@ -40,7 +40,7 @@ def _shown(value: Any) -> str:
     return json.dumps(value) if isinstance(value, str) else json.dumps(_type_name(value))
 
 
-def _walk(node: F, value: Any, path: str, errors: list[str], unknown: list[str], strict_fields: bool) -> None:
+def _walk(node: F, value: Any, path: str, errors: list[str]) -> None:
     if node.type == "any":
         return
     expected = {"map": "object"}.get(node.type, node.type)
@@ -65,20 +65,15 @@ def _walk(node: F, value: Any, path: str, errors: list[str], unknown: list[str],
             errors.append(f"{path}: Too many: {len(value)}: must have at most {node.max_items} items")
         if node.items is not None:
             for i, item in enumerate(value):
-                _walk(node.items, item, f"{path}[{i}]", errors, unknown, strict_fields)
+                _walk(node.items, item, f"{path}[{i}]", errors)
     elif node.type == "object":
         for name in node.required:
             if name not in value:
                 errors.append(f"{path}.{name}: Required value")
         for name, child in value.items():
             sub = node.props.get(name)
-            if sub is None:
-                if strict_fields and not node.open:
-                    unknown.append(f"{path}.{name}")
-                continue
-            if child is None:
-                continue
-            _walk(sub, child, f"{path}.{name}", errors, unknown, strict_fields)
+            if sub is not None and child is not None:
+                _walk(sub, child, f"{path}.{name}", errors)
 
 
 def _cel(rt: ResourceType, spec: Mapping[str, Any]) -> list[str]:
@@ -125,7 +120,9 @@ def validate(rt: ResourceType, version: str, obj: Mapping[str, Any], field_valid
     if spec is None:
         errors.append("spec: Required value")
     else:
-        _walk(schema, spec, "spec", errors, unknown, strict_fields)
+        _walk(schema, spec, "spec", errors)
+        if strict_fields:
+            unknown = [field_name(("spec", *p)) for p in unknown_fields(schema, spec)]
         if isinstance(spec, dict) and not errors:
             errors += _cel(rt, spec)
     words = [f'unknown field "{u}"' for u in unknown]

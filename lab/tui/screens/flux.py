@@ -73,7 +73,12 @@ class FluxScreen(LabScreen):
 
     class Simulated(Message):
         def __init__(
-            self, results: list[SimulationResult], dry_run: bool, snapshot: bool, elsewhere: str | None = None
+            self,
+            results: list[SimulationResult],
+            dry_run: bool,
+            snapshot: bool,
+            elsewhere: str | None = None,
+            downgrade: str = "",
         ) -> None:
             super().__init__()
             self.results = results
@@ -81,6 +86,8 @@ class FluxScreen(LabScreen):
             self.snapshot = snapshot
             self.elsewhere = elsewhere
             """`sandbox_elsewhere`, as the worker read it."""
+            self.downgrade = downgrade
+            """Why pushing this dry run needs asking: an older tag only a stale snapshot chose."""
 
     class TagPushed(Message):
         def __init__(self, added: list[str]) -> None:
@@ -99,6 +106,9 @@ class FluxScreen(LabScreen):
         self._cluster_down = False
         # `c` commits only after the learner has seen the dry run's diff and message.
         self.reviewed = False
+        # The reviewed dry run's diff, and why pushing it needs asking ("" when it does not).
+        self._last_diff = ""
+        self._downgrade = ""
         self._elsewhere: str | None = None
         """The `sandbox_elsewhere` the tag source note was written with."""
         #: the session is the default sandbox's (`t` publishes there); set on mount and session changes
@@ -234,23 +244,49 @@ class FluxScreen(LabScreen):
             self.action_dry_run()
             return
         self.reviewed = False
+        if not self._downgrade:
+            self._commit(allow_downgrade=False)
+            return
+        # `lab simulate` refuses this push; the app asks, as it does before pushing files Flux refuses.
+        from lab.tui.screens.confirm import ConfirmDiff
+
+        def answered(push: bool | None) -> None:
+            if push:
+                self._commit(allow_downgrade=True)
+            else:
+                self._status(
+                    "not pushed: the dry run's older tag came from a stale snapshot · d: dry run again"
+                )
+
+        title = f"{self._downgrade}, the registry not answering. Push it anyway?"
+        self.app.push_screen(
+            ConfirmDiff(title, self._last_diff, confirm_label="Push anyway", shows="the diff"), answered
+        )
+
+    def _commit(self, *, allow_downgrade: bool) -> None:
         self._status("reconciling: scan, policy, update, commit, push…")
-        self._simulate(False)
+        self._simulate(False, allow_downgrade)
 
     @work(thread=True, exclusive=True, group="simulate", exit_on_error=False, description="simulate")
-    def _simulate(self, dry_run: bool) -> None:
+    def _simulate(self, dry_run: bool, allow_downgrade: bool = False) -> None:
         from lab.services.session import SessionTags
         from lab.services.simulate import simulate
 
         session = self.lab.session
         tags = SessionTags.of(session, self.lab.tags_file)
         try:
-            results = simulate(session.workspace, tag_source=tags, dry_run=dry_run)
+            results = simulate(
+                session.workspace,
+                tag_source=tags,
+                dry_run=dry_run,
+                before_push=None if allow_downgrade else tags.guard.refuse,
+            )
         except Exception:
             self.app.call_from_thread(self._status, "simulation stopped (the error is shown)")
             raise
+        downgrade = tags.guard.older([c for r in results for c in r.changes]) if dry_run else ""
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Simulated(results, dry_run, tags.used_snapshot, tags.elsewhere))
+            self.post_message(self.Simulated(results, dry_run, tags.used_snapshot, tags.elsewhere, downgrade))
 
     def on_flux_screen_simulated(self, message: Simulated) -> None:
         from lab.tui.diff import diff_content
@@ -282,6 +318,11 @@ class FluxScreen(LabScreen):
                     f"{result.automation}: pushed commit '{result.commit_sha[:7]}' "
                     f"to branch '{result.branch}'"
                 )
+            elif message.downgrade:
+                status.append(
+                    f"{result.automation}: dry run, nothing committed · {message.downgrade}: "
+                    "lab simulate would not push it; c asks first"
+                )
             else:
                 status.append(f"{result.automation}: dry run, nothing committed · c: commit and push")
         unpushed = self._not_on_origin()
@@ -289,6 +330,7 @@ class FluxScreen(LabScreen):
             status.append(unpushed)
         self._status("\n".join(status) or "no ImageUpdateAutomation ran")
         self.reviewed = message.dry_run and any(r.changes for r in message.results)
+        self._last_diff, self._downgrade = "".join(diffs), message.downgrade if self.reviewed else ""
         self.query_one("#sim-policies", Static).update(escape_controls("\n".join(policies)))
         self.query_one("#sim-diff", Static).update(diff_content("".join(diffs)) if diffs else "")
         commit = "\n".join(messages).rstrip("\n")
@@ -390,6 +432,8 @@ class FluxScreen(LabScreen):
         self.post_message(self.TagPushed(added))
 
     def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
+        from lab.services.sandbox import FLUX_COMMITS_WHEN
+
         self.query_one("#tag-source", Label).update(self._source_note())
         if not message.added:
             self.notify(
@@ -400,8 +444,8 @@ class FluxScreen(LabScreen):
         variants = f" (+{rest} variants)" if rest else ""
         self.notify(
             f"$ lab sandbox push-tag\npublished {self.lab.session.task.image_label}:{first}{variants}; "
-            "the sandbox's Flux scans it "
-            "and commits on origin when a policy picks a newer tag (Origin tab); no commit? `y` says why",
+            f"the sandbox's Flux scans it. {FLUX_COMMITS_WHEN}, on origin (Origin tab); "
+            "no commit? `y` says why",
             title="New tag",
             timeout=10,
         )

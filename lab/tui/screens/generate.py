@@ -23,7 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from lab.tui.fields import FieldInput
+from lab.tui.fields import FORM_FOCUS_KEYS, FieldInput
 from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class GenerateScreen(LabScreen):
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
+        *FORM_FOCUS_KEYS,
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("a", "add", "Add"),
         Binding("escape", "leave_field", "Leave field", show=False),
