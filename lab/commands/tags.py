@@ -51,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(tag + "\n" for tag in tags))
         sys.stdout.flush()
         print(f"note: {err.message}", file=sys.stderr)
-        print(
-            f'note: {note}; for a live registry: lab sandbox up --detach && eval "$(lab sandbox env)"',
-            file=sys.stderr,
-        )
+        from lab.core.tasks import LIVE_TAGS_HINT
+
+        print(f"note: {note}; {LIVE_TAGS_HINT}", file=sys.stderr)
         return 0
     if args.json:
         print_json(svc.scan_json(args.image, result))

@@ -163,5 +163,7 @@ def test_lab_tags_offline_answers_with_the_tags_the_task_bundles(
     assert "sha256-3fe1.sig" not in tags  # the default exclusionList, as Flux stores them
     assert tags == sorted(tags, reverse=True)
     assert "task 09b-guard" in listed.stderr and "cannot be reached" in listed.stderr
+    # Where live tags are, in the words lab simulate and lab check use for an image a task bundles.
+    assert "live tags: lab sandbox up serves the task's images, or --tags-file F" in listed.stderr
     as_json = run_lab("tags", "ghcr.io/acme/shop", "--json", env=env, cwd=repo)
     assert as_json.returncode == 1 and as_json.stdout == ""
