@@ -267,3 +267,28 @@ def test_a_wrong_order_is_said_first_and_a_vague_diagnosis_leaves_the_tasks_hint
     assert (
         result.hint == "the filterTags pattern must match main-<sha>-<14 digits> tags, anchored with ^ and $"
     )
+
+
+def test_in_the_sandbox_after_newer_builds_the_message_names_both_picks(
+    authors: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox's registry published newer builds: the check passed "selects main-aaaaaaa-..." under
+    the title naming the bundled pick. It says both, and a pattern that takes the release candidate fails."""
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    ws = _solved(tmp_path / "ws", "t-alpha")
+    with EmbeddedRegistry("t-alpha") as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"ghcr.io={reg.address}")
+        reg.push_tags("acme/api", ["main-aaaaaaa-20240301000000", "main-bbbbbbb-20240302000000-rc"])
+        result = {r.id: r for r in run_checks(ws, task="t-alpha").checks}["policy.resolves"]
+        assert result.status.value == "pass", result.message
+        assert result.message.startswith(
+            "ImagePolicy api selects main-4b5c6d7-20240227093000 from the tags bundled with task t-alpha"
+        ), result.message
+        assert "it selects main-aaaaaaa-20240301000000, as the task's policy does" in result.message
+        _set_pattern(ws, "pattern: ^main-[a-f0-9]+-(?P<ts>[0-9]{14})(-rc)?$")
+        result = {r.id: r for r in run_checks(ws, task="t-alpha").checks}["policy.resolves"]
+    assert result.status.value == "fail", result.message
+    assert result.message.startswith("ImagePolicy api selects main-bbbbbbb-20240302000000-rc from "), (
+        result.message
+    )
