@@ -76,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
         # A task without a course row of its own gets a row named by its id (no other row changes).
         add_missing=task is not None and task.meta.progress_row == task.id == row,
     )
+    if not args.dry_run:
+        from lab.services.progress_record import remember_repository
+        from lab.services.tasks import task_for_workspace
+
+        # Where the learner works on this repository's task: `lab tasks` and the app read its row there.
+        try:
+            remember_repository(workspace, task_for_workspace(workspace), last=False)
+        except LabError:  # it records a task this lab does not have: `lab check` there says so
+            pass
     following = None
     if task is not None and status_is_done(status):
         from lab.services.session import next_task_in_lab

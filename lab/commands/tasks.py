@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     entries, problems = scan_catalogue()
     for problem in problems:
         print(f"lab: left out: {problem}", file=sys.stderr)
-    # Inside a practice repository its task stands where that repository says; the others where the
-    # app keeps them.
+    # Inside a practice repository its task is read there too; every task is read in the repositories
+    # the learner made for it (`lab init`, the app), wherever the command runs.
     workspace, own_task = gitops_root_here(), None
     if workspace is not None:
         try:
@@ -67,5 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if e.meta.summary:
             print(f"  {' ' * width}  {' ' * 7}  {e.meta.summary}")
     print(f"\n* current task ({current}); choose another with --task ID")
-    print("done: PROGRESS.md marks it done; started: its practice repository exists")
+    print(
+        "done: PROGRESS.md in one of its repositories marks it done; started: one of its repositories "
+        "exists (the same from any directory)"
+    )
     return 1 if problems else 0

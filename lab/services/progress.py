@@ -120,9 +120,21 @@ def mark_progress(
 ) -> ProgressResult:
     """Set the task's row (status, and the note unless None); write only when something changed.
 
-    `add_missing`: append the row when the table has none (see `lab.core.progress.set_status`)."""
+    `add_missing`: append the row when the table has none (see `lab.core.progress.set_status`). The rows
+    of the lab's other tasks done in their own repositories are marked done too (`with_course_rows`)."""
+    from lab.services.tasks import task_for_workspace
+
     path, text = read_progress(workspace)
     edit = set_status(text, task, normalise_status(status), note, file=str(path), add_missing=add_missing)
+    try:
+        own_task = task_for_workspace(workspace)
+    except LabError:  # it records a task this lab does not have: only the row asked for
+        own_task = ""
+    course = (
+        with_course_rows(edit.text, workspace, own_task, file=str(path), keep=task) if own_task else edit.text
+    )
+    if course != edit.text:
+        edit = ProgressEdit(course, True, edit.old_row, edit.new_row, edit.line)
     diff = file_diff(PROGRESS_FILE, text, edit.text) if edit.changed else ""
     written = False
     if edit.changed and not dry_run:
@@ -142,3 +154,53 @@ def mark_task_done(workspace: Path, task: TaskMeta, *, dry_run: bool = False) ->
         dry_run=dry_run,
         add_missing=own_row,
     )
+
+
+def with_course_rows(text: str, workspace: Path, own_task: str, *, file: str, keep: str = "") -> str:
+    """`text` (a PROGRESS.md of `workspace`, which works on `own_task`) with the rows of the lab's other
+    tasks that are done in a repository of their own marked done, their note saying where: the file the
+    learner commits shows the whole course. Never `own_task`'s row nor the row `keep`: what `lab check`
+    and `lab grade` score in this repository (its own task's row) is never copied from another one.
+    A row done here already keeps its cells; a course row the table lacks is left out."""
+    from lab.core.progress import row_status, status_is_done
+    from lab.services.session import home_relative, task_catalogue, task_done_in
+
+    here = Path(workspace).resolve()
+    own = next((m for m in task_catalogue() if m.id == own_task), None)
+    skip = {own.progress_row if own is not None else own_task, keep}
+    for meta in task_catalogue():
+        row = meta.progress_row or meta.id
+        if meta.id == own_task or row in skip:
+            continue
+        current = row_status(text, row)
+        if current is not None and status_is_done(current[0]):
+            continue
+        where = task_done_in(meta)
+        if where is None or where.resolve() == here:
+            continue
+        note = f"done in {home_relative(where)}"
+        try:
+            text = set_status(text, row, DONE, note, file=file, add_missing=row == meta.id).text
+        except LabError:  # no Notes column, or no row for a course task: the status alone, else nothing
+            try:
+                text = set_status(text, row, DONE, file=file, add_missing=row == meta.id).text
+            except LabError:
+                continue
+    return text
+
+
+def starter_progress(task_id: str, dest: Path) -> dict[str, str]:
+    """The files a new practice repository for `task_id` at `dest` takes over its starter's: its
+    PROGRESS.md with the rows of tasks done elsewhere marked done (`with_course_rows`), when any is."""
+    from lab.services.tasks import load_task
+
+    starter = load_task(task_id).starter / PROGRESS_FILE
+    try:
+        text = starter.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # the starter's own problem: init_practice_repo names it
+        return {}
+    try:
+        course = with_course_rows(text, dest, task_id, file=str(dest / PROGRESS_FILE))
+    except LabError:
+        return {}
+    return {PROGRESS_FILE: course} if course != text else {}

@@ -33,6 +33,8 @@ class Session:
     kubeconfig: str | None
     sandbox_env: tuple[tuple[str, str], ...] = ()
     """What `lab sandbox env` exports, once attached to the running sandbox (see `use_sandbox_env`)."""
+    resumed: bool = False
+    """Opened as the repository the learner last worked in (`lab` run outside any GitOps repository)."""
 
     @property
     def mode(self) -> str:
@@ -60,8 +62,26 @@ def _looks_like_gitops_repo(path: Path) -> bool:
 
 
 def open_session(workspace: Path | None = None, task_id: str | None = None) -> Session:
-    """Pick the workspace: given > the gitops repo around the cwd > the default sandbox; then the task:
-    `task_id` > the one the workspace records (`lab init DIR --task ID`) > the course's current task."""
+    """Pick the workspace: given > the gitops repo around the cwd > the one the learner last worked in
+    (unless `task_id` names another) > the default sandbox; then the task: `task_id` > the one the
+    workspace records (`lab init DIR --task ID`) > the course's current task. The one picked is recorded
+    as the last (`lab.services.progress_record`)."""
+    from lab.errors import LabError
+    from lab.services.progress_record import remember_repository
+    from lab.services.tasks import task_for_workspace
+
+    session = _pick_session(workspace, task_id)
+    try:
+        # `--task` over a repository that records another task: not where that task is worked on.
+        own = task_for_workspace(session.workspace) == session.task.id
+    except LabError:
+        own = False
+    if own:
+        remember_repository(session.workspace, session.task.id)
+    return session
+
+
+def _pick_session(workspace: Path | None, task_id: str | None) -> Session:
     from lab.adapters.kubeconfig import default_kubeconfig
     from lab.services.tasks import workspace_task
 
@@ -78,6 +98,9 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
         # The sandbox's repository if it is that task's, else the task's own (as Home opens it): the
         # sandbox's task is not needed, and may be one this shell's lab lacks.
         return _task_session(load_task(task_id))
+    resumed = _resumed_session()
+    if resumed is not None:
+        return resumed
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
@@ -92,12 +115,48 @@ def open_session(workspace: Path | None = None, task_id: str | None = None) -> S
     return Session(sandbox_ws, workspace_task(sandbox_ws), sandbox=True, kubeconfig=None)
 
 
+def _resumed_session() -> Session | None:
+    """The repository the learner last worked in (the app's last task, or the last `lab init`), opened as
+    Home opens a task; None when there is none, it is gone, or it is the default sandbox's."""
+    from lab.errors import LabError
+    from lab.services.progress_record import last_repository
+    from lab.services.tasks import workspace_task
+
+    last = last_repository()
+    if last is None or last == default_sandbox_workspace().resolve() or not _looks_like_gitops_repo(last):
+        return None
+    try:
+        task = workspace_task(last)
+    except LabError:  # it records a task this lab no longer has: the course's sandbox instead
+        return None
+    return Session(last, task, sandbox=True, kubeconfig=None, resumed=True)
+
+
+def resumed_line(session: Session) -> str:
+    """What the app and `lab --plain` say when they reopened the learner's last repository."""
+    return (
+        f"Resumed Task {session.task.id} in {home_relative(session.workspace)}, where you left off "
+        "(1 Home lists every task: Enter opens one)"
+    )
+
+
+def home_relative(path: Path) -> str:
+    """`path` as a learner types it: under the home directory as ~/..., shell-quoted."""
+    import shlex
+
+    home = Path.home()
+    if path.is_relative_to(home):
+        return "~/" + shlex.quote(path.relative_to(home).as_posix())
+    return shlex.quote(str(path))
+
+
 def plain_overview(session: Session) -> str:
     """The home screen as text, for `lab --plain` and terminals where a TUI is unwelcome."""
     from lab.core.tasktexts import format_steps, task_steps
 
     task = session.task
     lines = [
+        *([resumed_line(session)] if session.resumed else []),
         f"fluxlab - Task {task.id}: {task.title}",
         f"workspace: {session.workspace} ({session.mode})",
         "",
@@ -681,22 +740,24 @@ def task_start(task_id: str) -> str:
     """How to start on `task_id` in a shell, in the repository the app opens it in (so the app and the
     shell work on one repository, not two): `cd` to it when the app has made it, else the `lab init`
     that makes it there."""
-    import shlex
-
     path = task_repository(task_id)
-    home = Path.home()
-    if path.is_relative_to(home):
-        quoted = "~/" + shlex.quote(path.relative_to(home).as_posix())
-    else:
-        quoted = shlex.quote(str(path))
+    quoted = home_relative(path)
     if (path / ".git").exists():
         return f"cd {quoted}"
     return f"lab init {quoted} --task {task_id}"
 
 
 def task_repository(task_id: str) -> Path:
-    """The repository the app opens `task_id` in: the default sandbox's for the task it records (the
+    """The repository the app opens `task_id` in: the one the learner last worked on it in (`lab init
+    DIR --task ID`, or opened in the app), else the default sandbox's for the task it records (the
     course's current task until `lab sandbox reset --task ID`), else the task's own practice repository."""
+    from lab.services.progress_record import recorded_repositories
+
+    recorded = recorded_repositories(task_id)
+    return recorded[0] if recorded else _app_repository(task_id)
+
+
+def _app_repository(task_id: str) -> Path:
     from lab.services.tasks import default_task_id
 
     sandbox_ws = default_sandbox_workspace()
@@ -735,25 +796,52 @@ def recorded_task_in(workspace: Path) -> str | None:
 
 
 def task_standing(meta: TaskMeta, workspace: Path | None = None) -> str:
-    """Where the learner is with a task: `done` when PROGRESS.md in its repository (`workspace`, else
-    the one the app opens it in) marks the task's row done, `started` when that repository exists,
-    "" when it does not. Reads one file; never creates anything."""
+    """Where the learner is with a task across the course: `done` when PROGRESS.md in one of its
+    repositories marks the task's row done (`task_done_in`), `started` when one of them exists, ""
+    when none does. Reads a few files; never creates anything."""
+    if task_done_in(meta, workspace) is not None:
+        return "done"
+    return (
+        "started" if any((where / ".git").exists() for where in _task_repositories(meta, workspace)) else ""
+    )
+
+
+def task_done_in(meta: TaskMeta, workspace: Path | None = None) -> Path | None:
+    """The repository whose PROGRESS.md marks `meta`'s own row done: `workspace` (the open repository,
+    working on that task), or one the learner made for it (`lab init`, the app), None when none does.
+    Only a repository working on the task counts: the rows other repositories copy are not the truth."""
     from lab.core.progress import row_status, status_is_done
     from lab.errors import LabError
     from lab.services.progress import read_progress
 
+    for where in _task_repositories(meta, workspace):
+        if not (where / ".git").exists():
+            continue
+        try:
+            _, text = read_progress(where)
+        except LabError:
+            continue
+        row = row_status(text, meta.progress_row or meta.id)
+        if row is not None and status_is_done(row[0]):
+            return where
+    return None
+
+
+def _task_repositories(meta: TaskMeta, workspace: Path | None) -> list[Path]:
+    from lab.errors import LabError
+    from lab.services.progress_record import recorded_repositories
+
+    found = [workspace] if workspace is not None else []
+    found += recorded_repositories(meta.id)
     try:
-        where = workspace if workspace is not None else task_repository(meta.id)
+        found.append(_app_repository(meta.id))
     except LabError:  # a course.toml that cannot be read: opening the task says so
-        return ""
-    if not (where / ".git").exists():
-        return ""
-    try:
-        _, text = read_progress(where)
-    except LabError:
-        return "started"
-    row = row_status(text, meta.progress_row or meta.id)
-    return "done" if row is not None and status_is_done(row[0]) else "started"
+        pass
+    unique: list[Path] = []
+    for path in found:
+        if path.resolve() not in (u.resolve() for u in unique):
+            unique.append(path)
+    return unique
 
 
 def lab_task_standings(
@@ -776,9 +864,13 @@ def open_task(session: Session, task_id: str) -> Session:
 
 
 def _task_session(task: Task) -> Session:
+    from lab.services.progress_record import remember_repository
+
     workspace = task_repository(task.id)
     if not (workspace / ".git").exists():
         from lab.sandbox.practice import init_practice_repo
+        from lab.services.progress import starter_progress
 
-        init_practice_repo(workspace, task=task.id)
+        init_practice_repo(workspace, task=task.id, extra_files=starter_progress(task.id, workspace))
+    remember_repository(workspace, task.id)
     return Session(workspace, task, sandbox=True, kubeconfig=None)

@@ -178,3 +178,16 @@ def test_task_row_wins_over_exercise_rows() -> None:
     assert edit.new_row == "| 09-fluxcd-image-automation | ✅ |"
     multi = set_status(text, "09b-multi", DONE, None)
     assert multi.new_row == "| 09b-multi | ✅ |" and "| 09-fluxcd-image-automation | ⬜ |" in multi.text
+
+
+def test_the_course_record_keeps_each_repository_under_one_task() -> None:
+    from lab.core.progress_record import EMPTY, parse_record, render_record, with_repository
+
+    record = with_repository(EMPTY, "09b-multi", "/r/multi", last=True)
+    record = with_repository(record, "09b-multi", "/r/multi-2", last=False)
+    assert record.repositories["09b-multi"] == ("/r/multi-2", "/r/multi") and record.last == "/r/multi"
+    # Made again for another task (`lab sandbox reset --task`): it leaves the old task's list.
+    record = with_repository(record, "09b-guard", "/r/multi", last=True)
+    assert record.repositories == {"09b-multi": ("/r/multi-2",), "09b-guard": ("/r/multi",)}
+    assert parse_record(render_record(record)) == record
+    assert parse_record("{not json") == parse_record('{"repositories": [1]}') == EMPTY

@@ -29,8 +29,9 @@ def test_not_started_then_started_then_done(tmp_path: Path) -> None:
 
     mark_task_done(opened.workspace, multi.meta)
     assert svc.task_standing(multi.meta) == "done"
-    # Its own row decides: the course task's repository has none for the exercise.
-    assert svc.task_standing(multi.meta, course.workspace) == "started"
+    # Done in its own repository is done for the course, whatever repository is open.
+    assert svc.task_standing(multi.meta, course.workspace) == "done"
+    assert svc.task_done_in(multi.meta, course.workspace) == opened.workspace
 
     (opened.workspace / "PROGRESS.md").unlink()
     assert svc.task_standing(multi.meta) == "started"
@@ -62,9 +63,47 @@ def test_lab_tasks_says_where_each_task_stands(tmp_path: Path, lab_env: dict[str
     }
     text = run_lab("tasks", env=lab_env, cwd=repo, ok=True).stdout
     assert "  09b-staging  done     Automation in staging only (Think about 2)\n" in text
-    # Elsewhere, the app's own repository for that task: none yet.
+    # Elsewhere the same: the learner's course is one, whichever repository they stand in.
     elsewhere = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=tmp_path, ok=True).stdout)
-    assert all(t["standing"] == "" for t in elsewhere)
+    assert {t["id"]: t["standing"] for t in elsewhere} == {t["id"]: t["standing"] for t in listed}
+
+
+def _rows(repo: Path) -> dict[str, tuple[str, str]]:
+    from lab.core.progress import parse_progress
+
+    return {r.task: (r.status, r.note) for r in parse_progress((repo / "PROGRESS.md").read_text()).rows}
+
+
+def test_every_repository_shows_the_whole_course(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """The tester's round: each exercise in a repository of its own (`lab init DIR --task ID`, as the README
+    says); each repository's PROGRESS.md, `lab tasks` and the next task agree on what is done."""
+    multi, staging, guard = (tmp_path / name for name in ("gitops-multi", "gitops-staging", "gitops-guard"))
+    run_lab("init", multi, "--task", "09b-multi", env=lab_env, ok=True)
+    run_lab("progress", "--done", env=lab_env, cwd=multi, ok=True)
+    run_lab("init", guard, "--task", "09b-guard", env=lab_env, ok=True)
+    # Made after multi was done: its first commit already says so, and where.
+    assert _rows(guard)["09b-multi"] == ("✅", f"done in {multi}")
+    assert _rows(guard)["09b-staging"] == ("⬜", "")
+    run_lab("init", staging, "--task", "09b-staging", env=lab_env, ok=True)
+    run_lab("progress", "--done", env=lab_env, cwd=staging, ok=True)
+    for where in (guard, tmp_path):
+        listed = json.loads(run_lab("tasks", "--json", env=lab_env, cwd=where, ok=True).stdout)
+        standing = {t["id"]: t["standing"] for t in listed}
+        assert standing == {"09b": "", "09b-multi": "done", "09b-staging": "done", "09b-guard": "started"}
+
+    marked = run_lab("progress", "--done", env=lab_env, cwd=guard, ok=True).stdout
+    assert "next in this lab: Task 09b " in marked  # not 09b-staging, done in its own repository
+    assert _rows(guard)["09b-staging"] == ("✅", f"done in {staging}")
+    assert _rows(guard)["09b-guard"][0] == "✅"
+    # The row a repository is graded on is never copied from another: a second repository for the guard
+    # exercise starts with its own row open, and its progress check fails until it is marked there.
+    again = tmp_path / "gitops-guard-again"
+    run_lab("init", again, "--task", "09b-guard", env=lab_env, ok=True)
+    assert _rows(again)["09b-guard"] == ("⬜", "")
+    assert _rows(again)["09b-multi"][0] == _rows(again)["09b-staging"][0] == "✅"
+    report = json.loads(run_lab("check", "--offline", "-f", "json", env=lab_env, cwd=again).stdout)
+    progress = [c for c in report["checks"] if c["id"] == "progress.updated"]
+    assert [c["status"] for c in progress] == ["fail"]
 
 
 def test_a_huge_progress_file_is_refused_at_once(tmp_path: Path, lab_env: dict[str, str]) -> None:
