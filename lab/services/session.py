@@ -135,8 +135,8 @@ def _resumed_session() -> Session | None:
 def resumed_line(session: Session) -> str:
     """What the app and `lab --plain` say when they reopened the learner's last repository."""
     return (
-        f"Resumed Task {session.task.id} in {home_relative(session.workspace)}, where you left off "
-        "(1 Home lists every task: Enter opens one)"
+        f"Resumed Task {session.task.id} in {home_relative(session.workspace)}, where you left off; "
+        "Home lists every task"
     )
 
 

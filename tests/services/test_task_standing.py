@@ -129,3 +129,14 @@ def test_the_next_task_skips_the_ones_already_done(tmp_path: Path) -> None:
     guard = svc.open_task(course, "09b-guard")
     mark_task_done(guard.workspace, guard.task.meta)
     assert svc.next_task_in_lab(meta) is None  # every exercise done: the course goes on outside the lab
+
+
+def test_lab_outside_a_repository_reopens_the_last_one_made(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    multi = tmp_path / "gitops-multi"
+    run_lab("init", multi, "--task", "09b-multi", env=lab_env, ok=True)
+    shown = run_lab("--plain", env=lab_env, cwd=tmp_path, ok=True).stdout.splitlines()
+    assert shown[0] == f"Resumed Task 09b-multi in {multi}, where you left off; Home lists every task"
+    assert shown[1].startswith("fluxlab - Task 09b-multi: ")
+    # `--task` names another: that one, as before.
+    other = run_lab("--plain", "--task", "09b", env=lab_env, cwd=tmp_path, ok=True).stdout
+    assert other.startswith("fluxlab - Task 09b: ")

@@ -35,3 +35,68 @@ async def test_home_reports_missing_progress_file(tmp_path: Path) -> None:
 
     messages = [m.notification.message for m in seen if isinstance(m, Notify)]
     assert any("no PROGRESS.md" in m for m in messages)
+
+
+async def test_the_lab_tasks_are_on_screen_and_keep_the_keys_at_80x24(tmp_path: Path) -> None:
+    """The tester's round: the lab's tasks were below the fold at 80x24 and ↑↓ scrolled the page, so
+    09b-staging could not be opened from Home. They are on the first screen, Tab leaves the focus on them,
+    ↑↓ move their cursor, and PageDown still scrolls the page to the course's table."""
+    from textual.containers import VerticalScroll
+
+    from tests.support.tui_helpers import lab_app, practice_session
+
+    session = practice_session(tmp_path)
+    progress = session.workspace / "PROGRESS.md"
+    # The exercises' rows, as a repository of the course task gets them once they are done elsewhere.
+    rows = "".join(
+        f"| 09b-{name} | ✅ | done in ~/gitops-{name} |\n" for name in ("multi", "staging", "guard")
+    )
+    progress.write_text(progress.read_text().replace("| 10-cleanup", rows + "| 10-cleanup"))
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tasks = app.screen.query_one("#lab-tasks", DataTable)
+        course = app.screen.query_one("#tasks", DataTable)
+        await wait_until(pilot, lambda: tasks.row_count == 4 and course.row_count == 13)
+        await pilot.pause()
+        page = app.screen.query_one(VerticalScroll)
+        assert page.scroll_y == 0
+        # The header and every row above the footer, without scrolling.
+        assert tasks.virtual_region.height == 5
+        assert page.region.y + tasks.virtual_region.bottom <= 24 - 1
+        await pilot.press("tab", "down", "down")
+        assert tasks.has_focus and tasks.cursor_row == tasks.get_row_index("09b-staging")
+        assert page.scroll_y == 0
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: page.scroll_y > 0)
+        assert tasks.cursor_row == tasks.get_row_index("09b-staging")
+        await pilot.press("pageup", "enter")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
+
+
+async def test_lab_reopens_the_task_last_worked_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+q in the middle of an exercise, then `lab` (or `make lab`) outside any repository: the app
+    opened the course's sandbox task again; it reopens the exercise, and says so."""
+    from textual.notifications import Notify
+
+    from lab.services.session import default_sandbox_workspace, open_session, open_task
+
+    monkeypatch.chdir(tmp_path)
+    first = open_session()
+    assert first.workspace == default_sandbox_workspace() and not first.resumed
+    staging = open_task(first, "09b-staging")  # Enter on it in Home
+    again = open_session()
+    assert (again.task.id, again.workspace, again.resumed) == ("09b-staging", staging.workspace, True)
+    seen: list[object] = []
+    app = LabApp(again)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await wait_until(
+            pilot,
+            lambda: any(
+                isinstance(m, Notify) and m.notification.message.startswith("Resumed Task 09b-staging in ")
+                for m in seen
+            ),
+        )
+    # Back to the course task: that is where `lab` opens next, without a word.
+    open_task(again, "09b")
+    assert open_session().workspace == default_sandbox_workspace()
+    assert not open_session().resumed

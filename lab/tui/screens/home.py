@@ -24,6 +24,16 @@ NOTES_MIN_WIDTH = 38
 NOTES_BESIDE = 26 + 6 + 3 * 2 + 4
 
 
+class TaskList(DataTable[Text]):
+    """The lab's tasks, which keep the focus on Home: ↑↓ move the cursor, and PageUp/PageDown scroll the
+    page to the course's table below (a DataTable's own would jump its cursor over four rows)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pagedown", "screen.page(1)", "Scroll down a page", show=False),
+        Binding("pageup", "screen.page(-1)", "Scroll up a page", show=False),
+    ]
+
+
 class HomeScreen(LabScreen):
     HELP = (
         "The course at a glance. Keys 1-7 switch areas; ? lists every key of a screen; "
@@ -43,7 +53,10 @@ class HomeScreen(LabScreen):
 
     def compose_area(self) -> ComposeResult:
         session = self.lab.session
-        with VerticalScroll():
+        page = VerticalScroll()
+        # Not focusable: with the page focused, ↑↓ scrolled it rather than moving the task cursor.
+        page.can_focus = False
+        with page:
             yield Label(
                 f"Task {session.task.id}: {session.task.title}",
                 id="home-title",
@@ -55,14 +68,18 @@ class HomeScreen(LabScreen):
             )
             yield Label(self._mode(), id="home-mode", classes="muted", markup=False)
             yield Label(self._tags(), id="home-tags", classes="muted", markup=False)
-            yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
-            # Two tables that may differ (each task keeps its own repository): say whose each is.
+            # The lab's tasks above the course's table: at 80x24 below it they were off screen, and the
+            # learner who paged down to them had the arrows scroll the page instead of choosing a task.
             yield Label(
-                "Tasks in this lab, each in its own repository (Enter opens one)",
+                "Tasks in this lab, each in its own repository (↑↓ choose, Enter opens)",
                 classes="muted",
                 markup=False,
             )
-            yield DataTable(id="lab-tasks", cursor_type="row", zebra_stripes=True)
+            yield TaskList(id="lab-tasks", cursor_type="row", zebra_stripes=True)
+            # Read only: the page scrolls past it (PageUp/PageDown); focus stays on the lab's tasks.
+            tasks = DataTable[Text](id="tasks", cursor_type="none", zebra_stripes=True)
+            tasks.can_focus = False
+            yield tasks
             yield Static(
                 "2 Lesson · 3 Generate and mark · 4 Checks · 5 Push and simulate Flux · 6 Quiz · "
                 "7 Done · ? keys · ctrl+p commands",
@@ -85,6 +102,10 @@ class HomeScreen(LabScreen):
         self.watch(self.lab, "state", self._show_rows)
         self.watch(self.lab, "state", self._show_tags, init=False)
         self._load_catalogue()
+        if self.lab.session.resumed:
+            from lab.services.session import resumed_line
+
+            self.notify(resumed_line(self.lab.session), timeout=10)
 
     def _add_progress_columns(self, table: DataTable[Text]) -> None:
         table.add_column(Text("PROGRESS.md here: task"), width=26)
