@@ -1377,3 +1377,28 @@ async def test_the_running_sandbox_and_the_deployment_markers_are_read_off_the_u
         assert "the sandbox serves task 08" in app.checks.mode_text
         await app.workers.wait_for_complete()
     assert on_ui == []
+
+
+async def test_tab_from_the_preview_and_f_put_the_cursor_in_name(tmp_path: Path) -> None:
+    """The tester's round on Generate: typing `shop-worker` before `f` ran the screen's keys (`e` opened
+    the editor), and Tab from where the screen starts did not reach the fields. One Tab reaches Name, the
+    field the exercises change first (`f` too), its text selected; the Namespace stays as it was."""
+    from lab.tui.screens.editor import EditorScreen
+
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.current_mode == "generate")
+        name = app.screen.query_one("#name", Input)
+        namespace = app.screen.query_one("#namespace", Input).value
+        await pilot.press("tab")
+        assert name.has_focus
+        await type_keys(pilot, "shop-worker")
+        await pilot.pause()
+        assert name.value == "shop-worker"
+        assert not isinstance(app.screen, EditorScreen) and app.current_mode == "generate"
+        await pilot.press("escape", "f")
+        assert name.has_focus
+        await type_keys(pilot, "shop")
+        await pilot.pause()
+        assert (name.value, app.screen.query_one("#namespace", Input).value) == ("shop", namespace)

@@ -57,6 +57,14 @@ POLICY_DEFAULTS = {"numerical": "asc", "alphabetical": "asc"}
 POLICY_EXAMPLES = {"semver": "e.g. 1.4.x or >=1.0.0 <2.0.0"}
 
 
+class Preview(VerticalScroll):
+    """The YAML preview, focused on entering the screen (so 1-7 switch areas): Tab from it goes straight
+    to the form's Name, where `f` puts the cursor too. Through the tab bar and the API version it took
+    three, and the letters a learner typed meanwhile ran the screen's keys (`e` opened the editor)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("tab", "screen.form", "Fill in the form", show=False)]
+
+
 class GenerateScreen(LabScreen):
     HELP = (
         "Fill in the form; the preview on the right is exactly what `lab generate` writes. "
@@ -64,8 +72,8 @@ class GenerateScreen(LabScreen):
         "files instead, keeping what they hold (one more image: change Name and Image, then `a`). The Marker tab adds "
         "the image policy marker to the task's Deployment (] and [ switch tabs). `e` opens a file in "
         "the lab's editor (on the Marker tab: the Deployment), for what the form does not write. `f` "
-        "puts the cursor in the form (Tab, shift+Tab move between fields); Esc leaves a field so 1-7 "
-        "and the other keys work again."
+        "(or Tab from the preview) puts the cursor in Name, its text selected so typing replaces it "
+        "(Tab, shift+Tab move between fields); Esc leaves a field so 1-7 and the other keys work again."
     )
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
@@ -170,7 +178,7 @@ class GenerateScreen(LabScreen):
                     yield Button("Write files (ctrl+s)", id="write", variant="primary", compact=True)
                     yield Button("Add to files (a)", id="add", compact=True)
                     yield Static("", id="write-result", classes="muted", markup=False)
-                with VerticalScroll(id="preview-scroll"):
+                with Preview(id="preview-scroll"):
                     # Shown while the form is invalid: the preview below is then the last valid one.
                     yield Static("", id="preview-stale", classes="error-text", markup=False)
                     yield Static("", id="preview")
@@ -340,7 +348,9 @@ class GenerateScreen(LabScreen):
         form.scroll_to_widget(self.query_one(f"#{input_id}-label", Label), animate=False, immediate=True)
 
     def action_form(self) -> None:
-        """`f`: the cursor into the form's first field (Tab walks the others), on the Manifests tab."""
+        """`f` (and Tab from the preview): the cursor into Name, its text selected, on the Manifests tab:
+        the field the lessons change first (another image: Name, Image, the range, then `a`); Tab walks
+        the others."""
         self.query_one(TabbedContent).active = "manifests-pane"
         self.query_one("#name", Input).focus()
 
