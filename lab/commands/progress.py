@@ -36,18 +36,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--note", metavar="TEXT", help="the Notes cell (default with --done: the task's note)"
     )
     parser.add_argument("--status", metavar="S", help="the Status cell instead of ✅ (done/todo accepted)")
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="mark the rows of tasks done in their own repositories done (with where), no other row",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the diff, do not write")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.done is None and (args.note is not None or args.status is not None or args.dry_run):
+    if args.sync and (args.done is not None or args.note is not None or args.status is not None):
+        raise UsageError("--sync changes no row of --done", hint="run lab progress --sync on its own")
+    if (
+        args.done is None
+        and not args.sync
+        and (args.note is not None or args.status is not None or args.dry_run)
+    ):
         raise UsageError(
             "--note, --status and --dry-run need --done TASK",
             hint="e.g. lab progress --done (the current task's row)",
         )
     workspace = resolve_workspace(args.workspace)
+    if args.sync:
+        return _sync(workspace, dry_run=args.dry_run, as_json=args.json)
     if args.done is None:
         return _show(workspace, as_json=args.json)
     from lab.core.progress import DONE, status_is_done
@@ -145,10 +158,45 @@ def _warn_if_checks_fail(workspace: Path, task_id: str, task_row: str) -> None:
         )
 
 
+def _sync(workspace: Path, *, dry_run: bool, as_json: bool) -> int:
+    from lab.services.progress import sync_course_rows
+
+    result = sync_course_rows(workspace, dry_run=dry_run)
+    if as_json:
+        print_json(
+            {
+                "file": str(result.path),
+                "changed": result.edit.changed,
+                "written": result.written,
+                "diff": result.diff,
+            }
+        )
+    elif not result.edit.changed:
+        print(f"{result.path}: already shows every task done elsewhere, nothing changed")
+    else:
+        print(result.diff, end="")
+        verb = "would update" if dry_run else "updated"
+        print(f"{verb} {result.path} (not committed: git add PROGRESS.md && git commit)")
+    return 0
+
+
 def _show(workspace: Path, *, as_json: bool) -> int:
-    from lab.services.progress import show_progress
+    from lab.core.progress import row_status, status_is_done
+    from lab.services.progress import done_elsewhere, read_progress, show_progress
+    from lab.services.session import home_relative
+    from lab.services.tasks import task_for_workspace
 
     path, table = show_progress(workspace)
+    try:
+        elsewhere = done_elsewhere(workspace, task_for_workspace(workspace))
+    except LabError:  # it records a task this lab does not have: the file alone
+        elsewhere = []
+    _, text = read_progress(workspace)
+    missing = [
+        (name, where)
+        for name, where, _ in elsewhere
+        if (current := row_status(text, name)) is None or not status_is_done(current[0])
+    ]
     if as_json:
         print_json(
             {
@@ -156,6 +204,7 @@ def _show(workspace: Path, *, as_json: bool) -> int:
                 "rows": [
                     {"task": r.task, "status": r.status, "note": r.note, "line": r.line} for r in table.rows
                 ],
+                "done_elsewhere": {name: str(where) for name, where in missing},
             }
         )
         return 0
@@ -164,6 +213,8 @@ def _show(workspace: Path, *, as_json: bool) -> int:
     print(f"  {'Task'.ljust(width)}  Status  Notes")
     for row in table.rows:
         print(f"  {row.task.ljust(width)}  {_pad(row.status, 6)}  {row.note}".rstrip())
+    for name, where in missing:
+        print(f"{name}: done in {home_relative(where)}, not in this file yet (lab progress --sync writes it)")
     return 0
 
 

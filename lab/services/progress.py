@@ -156,37 +156,71 @@ def mark_task_done(workspace: Path, task: TaskMeta, *, dry_run: bool = False) ->
     )
 
 
-def with_course_rows(text: str, workspace: Path, own_task: str, *, file: str, keep: str = "") -> str:
-    """`text` (a PROGRESS.md of `workspace`, which works on `own_task`) with the rows of the lab's other
-    tasks that are done in a repository of their own marked done, their note saying where: the file the
-    learner commits shows the whole course. Never `own_task`'s row nor the row `keep`: what `lab check`
-    and `lab grade` score in this repository (its own task's row) is never copied from another one.
-    A row done here already keeps its cells; a course row the table lacks is left out."""
-    from lab.core.progress import row_status, status_is_done
-    from lab.services.session import home_relative, task_catalogue, task_done_in
+def done_elsewhere(workspace: Path, own_task: str) -> list[tuple[str, Path, bool]]:
+    """(row, repository, whether the row is the task's own, named by its id) of the lab's other tasks done in a repository of their own, in course order:
+    never `own_task`'s row, the one `workspace` (which works on `own_task`) is graded on."""
+    from lab.services.session import task_catalogue, task_done_in
 
     here = Path(workspace).resolve()
-    own = next((m for m in task_catalogue() if m.id == own_task), None)
-    skip = {own.progress_row if own is not None else own_task, keep}
-    for meta in task_catalogue():
+    catalogue = task_catalogue()
+    own = next((m for m in catalogue if m.id == own_task), None)
+    own_row = own.progress_row if own is not None else own_task
+    found: list[tuple[str, Path, bool]] = []
+    for meta in catalogue:
         row = meta.progress_row or meta.id
-        if meta.id == own_task or row in skip:
-            continue
-        current = row_status(text, row)
-        if current is not None and status_is_done(current[0]):
+        if meta.id == own_task or row == own_row:
             continue
         where = task_done_in(meta)
-        if where is None or where.resolve() == here:
+        if where is not None and where.resolve() != here:
+            found.append((row, where, row == meta.id))
+    return found
+
+
+def with_course_rows(text: str, workspace: Path, own_task: str, *, file: str, keep: str = "") -> str:
+    """`text` (a PROGRESS.md of `workspace`, which works on `own_task`) with the rows of the lab's other
+    tasks done in a repository of their own marked done, their note saying where (`done_elsewhere`): the
+    file the learner commits shows the whole course. Never `own_task`'s row nor the row `keep`: what
+    `lab check` and `lab grade` score in this repository (its own task's row) is never copied from
+    another one. A row done here already keeps its cells; a course row the table lacks is left out."""
+    from lab.core.progress import row_status, status_is_done
+    from lab.services.session import home_relative
+
+    for row, where, own_row in done_elsewhere(workspace, own_task):
+        current = row_status(text, row)
+        if row == keep or (current is not None and status_is_done(current[0])):
             continue
         note = f"done in {home_relative(where)}"
+        # A row named by its task's id (an exercise's) is added when missing; the course's only filled.
         try:
-            text = set_status(text, row, DONE, note, file=file, add_missing=row == meta.id).text
+            text = set_status(text, row, DONE, note, file=file, add_missing=own_row).text
         except LabError:  # no Notes column, or no row for a course task: the status alone, else nothing
             try:
-                text = set_status(text, row, DONE, file=file, add_missing=row == meta.id).text
+                text = set_status(text, row, DONE, file=file, add_missing=own_row).text
             except LabError:
                 continue
     return text
+
+
+def sync_course_rows(workspace: Path, *, dry_run: bool = False) -> ProgressResult:
+    """`lab progress --sync`: write the rows of tasks done elsewhere (`with_course_rows`), nothing else."""
+    from lab.services.tasks import task_for_workspace
+
+    path, text = read_progress(workspace)
+    course = with_course_rows(text, workspace, task_for_workspace(workspace), file=str(path))
+    changed = course != text
+    first = next(
+        (
+            n
+            for n, (a, b) in enumerate(zip(text.splitlines(), course.splitlines(), strict=False), 1)
+            if a != b
+        ),
+        0,
+    )
+    edit = ProgressEdit(course, changed, "", "", first)
+    diff = file_diff(PROGRESS_FILE, text, course) if changed else ""
+    if changed and not dry_run:
+        write_atomic(path, course.encode("utf-8"), expected=text.encode("utf-8"))
+    return ProgressResult(path, edit, diff, changed and not dry_run)
 
 
 def starter_progress(task_id: str, dest: Path) -> dict[str, str]:

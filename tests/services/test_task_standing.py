@@ -140,3 +140,32 @@ def test_lab_outside_a_repository_reopens_the_last_one_made(tmp_path: Path, lab_
     # `--task` names another: that one, as before.
     other = run_lab("--plain", "--task", "09b", env=lab_env, cwd=tmp_path, ok=True).stdout
     assert other.startswith("fluxlab - Task 09b: ")
+
+
+def test_a_repository_made_earlier_catches_up_with_sync(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """~/gitops-guard made before 09b-staging was done elsewhere: `lab progress` says what its file lacks,
+    `--sync` writes those rows and no other (its own row stays the learner's to mark)."""
+    guard, staging = tmp_path / "gitops-guard", tmp_path / "gitops-staging"
+    run_lab("init", guard, "--task", "09b-guard", env=lab_env, ok=True)
+    run_lab("init", staging, "--task", "09b-staging", env=lab_env, ok=True)
+    run_lab("progress", "--done", env=lab_env, cwd=staging, ok=True)
+    before = (guard / "PROGRESS.md").read_text()
+    shown = run_lab("progress", env=lab_env, cwd=guard, ok=True).stdout
+    assert shown.endswith(
+        f"09b-staging: done in {staging}, not in this file yet (lab progress --sync writes it)\n"
+    )
+    dry = run_lab("progress", "--sync", "--dry-run", env=lab_env, cwd=guard, ok=True).stdout
+    assert f"+| 09b-staging | ✅ | done in {staging} |" in dry
+    assert (guard / "PROGRESS.md").read_text() == before
+    run_lab("progress", "--sync", env=lab_env, cwd=guard, ok=True)
+    assert _rows(guard)["09b-staging"] == ("✅", f"done in {staging}")
+    assert _rows(guard)["09b-guard"] == ("⬜", "")
+    changed = [
+        a
+        for a, b in zip(before.splitlines(), (guard / "PROGRESS.md").read_text().splitlines(), strict=True)
+        if a != b
+    ]
+    assert changed == ["| 09b-staging | ⬜ | |"]
+    again = run_lab("progress", "--sync", env=lab_env, cwd=guard, ok=True).stdout
+    assert again.endswith("already shows every task done elsewhere, nothing changed\n")
+    assert "not in this file yet" not in run_lab("progress", env=lab_env, cwd=guard, ok=True).stdout

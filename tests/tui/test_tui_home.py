@@ -100,3 +100,26 @@ async def test_lab_reopens_the_task_last_worked_on(tmp_path: Path, monkeypatch: 
     open_task(again, "09b")
     assert open_session().workspace == default_sandbox_workspace()
     assert not open_session().resumed
+
+
+async def test_home_says_which_rows_are_done_elsewhere(tmp_path: Path) -> None:
+    """~/gitops-guard, made before 09b-staging was done in its own repository: Home's PROGRESS.md table
+    showed that row open with nothing more; it says where it is done and how to copy it."""
+    from lab.sandbox.practice import init_practice_repo
+    from lab.services.progress import mark_task_done
+    from lab.services.progress_record import remember_repository
+    from lab.services.session import Session, home_relative
+    from lab.services.tasks import load_task
+    from tests.support.tui_helpers import lab_app
+
+    guard = init_practice_repo(tmp_path / "gitops-guard", task="09b-guard").path
+    staging = init_practice_repo(tmp_path / "gitops-staging", task="09b-staging").path
+    remember_repository(staging, "09b-staging")
+    mark_task_done(staging, load_task("09b-staging").meta)
+    app = lab_app(Session(guard, load_task("09b-guard"), sandbox=True, kubeconfig=None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("#tasks", DataTable)
+        want = f"done in {home_relative(staging)}: lab progress --sync"
+        await wait_until(pilot, lambda: table.row_count > 0 and str(table.get_row("09b-staging")[2]) == want)
+        assert [str(c) for c in table.get_row("09b-guard")[1:]] == ["⬜", ""]
+        assert str(table.get_row("09b-multi")[2]) == ""

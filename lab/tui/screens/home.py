@@ -50,6 +50,8 @@ class HomeScreen(LabScreen):
         self._notes_width = NOTES_MIN_WIDTH
         #: the open task when the lab's task list last placed its cursor (on ▶)
         self._cursor_task = ""
+        #: rows of tasks done in their own repositories -> where (read with the catalogue, in its worker)
+        self._elsewhere: dict[str, str] = {}
 
     def compose_area(self) -> ComposeResult:
         session = self.lab.session
@@ -129,16 +131,27 @@ class HomeScreen(LabScreen):
         thread=True, exclusive=True, group="catalogue", exit_on_error=False, description="reading the tasks"
     )
     def _load_catalogue(self) -> None:
-        from lab.services.session import lab_task_standings
+        from lab.services.progress import done_elsewhere
+        from lab.services.session import home_relative, lab_task_standings
 
         session = self.lab.session
         tasks = [
             (t.id, STANDING[stands], t.title)
             for t, stands in lab_task_standings(session.workspace, session.task.id)
         ]
+        elsewhere = {
+            row: home_relative(where) for row, where, _ in done_elsewhere(session.workspace, session.task.id)
+        }
         # A newer read (PROGRESS.md changed meanwhile) replaced this one: its standings may be stale.
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_catalogue, tasks)
+            self.app.call_from_thread(self._show_elsewhere, elsewhere)
+
+    def _show_elsewhere(self, elsewhere: dict[str, str]) -> None:
+        if elsewhere != self._elsewhere:
+            self._elsewhere = elsewhere
+            self._rows = []
+            self._show_rows()
 
     def _show_catalogue(self, tasks: list[tuple[str, str, str]]) -> None:
         table = self.query_one("#lab-tasks", DataTable)
@@ -228,7 +241,19 @@ class HomeScreen(LabScreen):
                 self.notify(str(err), severity="error")
             return
         self._missing_told = False
-        shown = [(r.task, r.status, r.note) for r in rows]
+        from lab.core.progress import status_is_done
+
+        # A row this file leaves open for a task done in its own repository: said where, and how to copy it.
+        later = {
+            k: where
+            for row, where in self._elsewhere.items()
+            for k in best_matches([r.task for r in rows], row)
+            if not status_is_done(rows[k].status)
+        }
+        shown = [
+            (r.task, r.status, f"done in {later[k]}: lab progress --sync" if k in later else r.note)
+            for k, r in enumerate(rows)
+        ]
         if shown == self._rows:
             return  # the same rows: keep the table (and its cursor) as it is
         # The open task's row may have changed since the list was read: its standing there too.
@@ -237,8 +262,13 @@ class HomeScreen(LabScreen):
         table.clear()
         # The task's own row, as `lab progress` finds it (`09` is not `09b-multi`).
         mine = set(best_matches([r.task for r in rows], self.lab.session.task.meta.progress_row))
-        for index, row in enumerate(rows):
+        for index, (row, cells) in enumerate(zip(rows, shown, strict=True)):
             style = "bold" if index in mine else ""
             # PROGRESS.md is the learner's file: its cells are shown escaped.
-            task, status, note = (escape_controls(cell) for cell in (row.task, row.status, row.note))
-            table.add_row(Text(task, style=style), Text(status), Text(note), key=row.task)
+            task, status, note = (escape_controls(cell) for cell in cells)
+            table.add_row(
+                Text(task, style=style),
+                Text(status),
+                Text(note, style="italic" if index in later else ""),
+                key=row.task,
+            )
