@@ -57,14 +57,6 @@ POLICY_DEFAULTS = {"numerical": "asc", "alphabetical": "asc"}
 POLICY_EXAMPLES = {"semver": "e.g. 1.4.x or >=1.0.0 <2.0.0"}
 
 
-class Preview(VerticalScroll):
-    """The YAML preview, focused on entering the screen (so 1-7 switch areas): Tab from it goes straight
-    to the form's Name, where `f` puts the cursor too. Through the tab bar and the API version it took
-    three, and the letters a learner typed meanwhile ran the screen's keys (`e` opened the editor)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("tab", "screen.form", "Fill in the form", show=False)]
-
-
 class GenerateScreen(LabScreen):
     HELP = (
         "Fill in the form; the preview on the right is exactly what `lab generate` writes. "
@@ -78,7 +70,11 @@ class GenerateScreen(LabScreen):
     # Focus the preview first: a focused field or select would take the 1-7 area keys as input.
     AUTO_FOCUS = "#preview-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *FORM_FOCUS_KEYS,
+        # Tab from the preview (the screen's first focus) goes straight to Name, where `f` puts the cursor:
+        # through the tab bar and the API version it took three, and the letters typed meanwhile ran the
+        # screen's keys (`e` opened the editor). Elsewhere it is the form's Tab (FORM_FOCUS_KEYS).
+        Binding("tab", "next_field", "Focus Next", show=False, priority=True),
+        *(binding for binding in FORM_FOCUS_KEYS if binding.key != "tab"),
         Binding("ctrl+s", "write", "Write files", priority=True),
         Binding("a", "add", "Add"),
         Binding("escape", "leave_field", "Leave field", show=False),
@@ -178,7 +174,7 @@ class GenerateScreen(LabScreen):
                     yield Button("Write files (ctrl+s)", id="write", variant="primary", compact=True)
                     yield Button("Add to files (a)", id="add", compact=True)
                     yield Static("", id="write-result", classes="muted", markup=False)
-                with Preview(id="preview-scroll"):
+                with VerticalScroll(id="preview-scroll"):
                     # Shown while the form is invalid: the preview below is then the last valid one.
                     yield Static("", id="preview-stale", classes="error-text", markup=False)
                     yield Static("", id="preview")
@@ -353,6 +349,12 @@ class GenerateScreen(LabScreen):
         the others."""
         self.query_one(TabbedContent).active = "manifests-pane"
         self.query_one("#name", Input).focus()
+
+    def action_next_field(self) -> None:
+        if self.focused is self.query_one("#preview-scroll"):
+            self.action_form()
+        else:
+            self.app.action_focus_next()
 
     def action_leave_field(self) -> None:
         if isinstance(self.focused, Input | Select):
