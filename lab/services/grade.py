@@ -171,7 +171,7 @@ def read_roster(path: Path) -> list[Target]:
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"cannot read roster {path}: {err}", hint="save it as UTF-8 CSV") from None
     targets: list[Target] = []
-    seen: dict[str, int] = {}  # repository -> the roster line naming it first
+    seen: dict[tuple[str, str | None], int] = {}  # (repository, branch) -> the roster line naming it first
     example = "one student per line, e.g. alice,https://github.com/org/alice-gitops,main"
     for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
         cells = [c.strip() for c in row]
@@ -194,11 +194,15 @@ def read_roster(path: Path) -> list[Target]:
         branch = cells[2] if len(cells) == 3 and cells[2] else None
         if not _is_url(repo) and not Path(repo).expanduser().is_absolute():
             repo = str(path.parent / repo)
-        first = seen.setdefault(_key(repo), lineno)
+        # One repository on two branches is two submissions (students sharing a repository).
+        first = seen.setdefault((_key(repo), branch), lineno)
         if first != lineno:
+            on = f" (branch {one_line(branch)})" if branch else ""
             raise UsageError(
-                f"{path}:{lineno}: duplicate roster entry: {redact_url(one_line(cells[1]))} is also on line {first}",
-                hint="one line per repository (students sharing one: one line naming them all)",
+                f"{path}:{lineno}: duplicate roster entry: {redact_url(one_line(cells[1]))}{on} is also on "
+                f"line {first}",
+                hint="one line per repository and branch (students sharing one: a branch each, or one line "
+                "naming them all)",
             )
         targets.append(Target(student, repo, branch))
     return targets

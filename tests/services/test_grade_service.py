@@ -410,12 +410,24 @@ def test_every_grade_format_names_the_file_and_line_of_a_yaml_error(tmp_path: Pa
     assert json.loads(render_json(report))["repos"][0]["message"].startswith(where)
 
 
+def test_one_repository_on_two_branches_is_two_roster_entries(tmp_path: Path) -> None:
+    """Students sharing a repository hand in a branch each: that is no duplicate entry."""
+    (tmp_path / "shared").mkdir()
+    roster = tmp_path / "r.csv"
+    roster.write_text("alice,shared,alice\nbob,shared,bob\n")
+    assert [(t.student, t.branch) for t in read_roster(roster)] == [("alice", "alice"), ("bob", "bob")]
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
         (
             "student,repo\nq,alice\nalice, alice/ \n",
             r"r\.csv:3: duplicate roster entry: alice/ is also on line 2",
+        ),
+        (
+            "alice,alice,dev\nbob,alice,main\ncarol,alice,dev\n",
+            r"r\.csv:3: duplicate roster entry: alice \(branch dev\) is also on line 1",
         ),
         ("alice,alice\nemptyrepo,\n", r"r\.csv:2: the repo cell of emptyrepo is empty"),
         ("Student;Repo\nalice;alice\n", r"r\.csv:1: .*separated by ';'.*"),

@@ -937,8 +937,8 @@ def test_files_flux_refuses_are_not_pushed_unless_allowed(tmp_path: Path) -> Non
     assert "--allow-invalid" in refused.sync.message and "\n" not in refused.sync.message
     # What the app's Origin tab shows: the refusal, the problem (once), the hint.
     lines = refused.report().splitlines()
-    assert lines[1:] == [f"  {POLICY}:11: spec.policy.semver.range is empty or missing", lines[-1]], lines
-    assert lines[-1].startswith("  hint: fix it") and refused.report().count("semver.range") == 1
+    assert lines[1:] == [*(f"  {p}" for p in BROKEN_POLICY), lines[-1]], lines
+    assert lines[-1].startswith("  hint: fix them") and refused.report().count("semver.range") == 1
     assert git(ws, "rev-parse", "HEAD") == head and git(origin, "rev-parse", "main") == head
     assert git(ws, "status", "--porcelain") == f"M {POLICY}"
 
