@@ -60,7 +60,12 @@ def _isolated_git_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     home = tmp_path_factory.mktemp("home")
     for name, value in isolated_git_env(home).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("KUBECONFIG", raising=False)
+    # What the app and the commands set in-process when they find the sandbox (`eval "$(lab sandbox
+    # env)"`): set and deleted through monkeypatch, so that whatever a test leaves there is undone and
+    # the next test on this worker does not talk to a sandbox's mirror it never started.
+    for name in ("KUBECONFIG", "LAB_REGISTRY_MIRROR", "LAB_SANDBOX_WORKSPACE"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -39,11 +39,20 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _run_make(project: Path, target: str) -> subprocess.CompletedProcess[str]:
+    # Not as a job of the `make test` that runs this suite: its jobserver flags would make this make
+    # warn "jobserver unavailable" into the output under test.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        ["make", "-s", target], cwd=project, capture_output=True, text=True, timeout=60, env=env
+    )
+
+
 def _make(project: Path, target: str) -> tuple[list[str], float]:
     log = project / "calls.log"
     log.write_text("")
     start = time.monotonic()
-    proc = subprocess.run(["make", "-s", target], cwd=project, capture_output=True, text=True, timeout=60)
+    proc = _run_make(project, target)
     took = time.monotonic() - start
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return log.read_text().splitlines(), took
@@ -71,7 +80,7 @@ def test_make_test_setup_also_satisfies_make_lab(project: Path) -> None:
 
 
 def _output(project: Path, target: str) -> str:
-    proc = subprocess.run(["make", "-s", target], cwd=project, capture_output=True, text=True, timeout=60)
+    proc = _run_make(project, target)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 

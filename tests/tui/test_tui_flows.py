@@ -317,8 +317,9 @@ async def test_commit_asks_before_pushing_an_older_tag_only_a_stale_snapshot_cho
         await wait_until(
             pilot, lambda: "pushed commit" in _text(status), timeout=20, describe=lambda: _text(status)
         )
-    git(ws, "fetch", "-q")
-    assert "library/nginx:1.25.3 #" in git(ws, "show", f"origin/main:{DEPLOYMENT}")
+    # Origin itself: a fetch here could race the app's own watcher for refs/remotes/origin/main.
+    origin = Path(git(ws, "remote", "get-url", "origin"))
+    assert "library/nginx:1.25.3 #" in git(origin, "show", f"main:{DEPLOYMENT}")
 
 
 async def test_generator_policy_kinds_and_tag_filters(tmp_path: Path) -> None:
