@@ -575,7 +575,7 @@ def _marker_problem(
     ignored = _ignored_own_line(ctx, m)
     if ignored is not None:
         return (" is on its own line; Flux only reads it at the end of the line holding the value", ignored)
-    if not any(p.namespace == syntax.namespace and p.name == syntax.policy for p in policies):
+    if _names_unknown_policy(syntax, policies):
         return (
             f" names {syntax.namespace}:{syntax.policy}, but no such ImagePolicy exists (policies: {known})",
             f"name an existing policy as namespace:name, e.g. {known.split(', ')[0]}",
@@ -592,6 +592,12 @@ def _marker_problem(
             "put full markers on image: lines; use :tag / :name markers for split fields",
         )
     return None
+
+
+def _names_unknown_policy(syntax: MarkerSyntax, policies: list[ImagePolicy]) -> bool:
+    return syntax.problem is None and not any(
+        p.namespace == syntax.namespace and p.name == syntax.policy for p in policies
+    )
 
 
 def _ignored_own_line(ctx: CheckContext, m: MarkerLine) -> str | None:
@@ -650,6 +656,15 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
         for m, what, hint in bad
         if (m.file, parse_marker_text(m.comment).setter) in setters and _ignored_own_line(ctx, m) is not None
     ]
+    # A marker naming no policy is no setter to Flux, which still sets the markers that name one; the
+    # diagnosis notes it (`marker.unknown-policy`, advisory then), so it blocks nothing Flux commits.
+    if good:
+        idle += [
+            b
+            for b in bad
+            if _names_unknown_policy(parse_marker_text(b[0].comment), policies)
+            and _ignored_own_line(ctx, b[0]) is None
+        ]
     failing = [b for b in bad if b not in idle]
     if failing:
         m, what, hint = failing[0]

@@ -441,15 +441,25 @@ def _marker_findings(
             continue
         if pol is None and aset.policies:
             known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
+            # Flux builds its setters from the policies it has and skips a marker naming another: the
+            # markers that name one are still set and committed, so this one only breaks when alone.
+            setters = [s.marker for s in sites if _names_policy(aset, s)]
+            flux = f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit"
+            if setters:
+                flux = (
+                    f"skips this marker (no setter named {key}) and still commits the value of the "
+                    f"marker at {setters[0].file}:{setters[0].line}"
+                )
             out.append(
                 Finding(
                     "marker.unknown-policy",
-                    "breaking",
+                    "advisory" if setters else "breaking",
                     m.file,
                     m.line,
-                    message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})",
-                    fix="name an existing ImagePolicy as namespace:name",
-                    flux=f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit",
+                    message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})"
+                    + (": Flux ignores it" if setters else ""),
+                    fix="name an existing ImagePolicy as namespace:name, or delete the marker",
+                    flux=flux,
                 )
             )
             continue
@@ -499,6 +509,12 @@ def _marker_findings(
                 continue
         out.extend(_shape_findings(aset, site, pol, resolved))
     return out
+
+
+def _names_policy(aset: AutomationSet, site: MarkerSite) -> bool:
+    """`site` is a marker Flux reads that names a policy of the repository (a setter it applies)."""
+    m = site.marker
+    return site.readable and m.applies and aset.policy(m.namespace, m.policy) is not None
 
 
 def _selects(a: ImageUpdateAutomation, labels: Mapping[str, str]) -> bool:

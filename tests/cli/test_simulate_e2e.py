@@ -324,3 +324,35 @@ def test_simulate_does_not_push_a_downgrade_only_a_stale_snapshot_chose(
     forced = run_lab("simulate", "-w", str(solved), "--allow-downgrade", env=env, ok=True)
     assert "pushed commit" in forced.stdout
     assert len(origin_log(solved)) == len(before) + 1
+
+
+def _checks(ws: Path, env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
+    proc = run_lab("check", "-w", str(ws), "--offline", "--format", "json", *extra, env=env)
+    return {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+
+
+def test_a_marker_naming_no_policy_beside_a_good_one_blocks_nothing_flux_commits(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """Flux's setters skip a marker naming a policy it does not have and set the others: the commit Flux
+    makes passes git.flux-commit, where marker.valid failed and blocked it with 'no commit'."""
+    deploy = (solved / "apps/base/nginx/deployment.yaml").read_text()
+    stray = deploy.replace("name: nginx\n", "name: nginx2\n").replace(
+        "flux-system:nginx", "flux-system:nosuch"
+    )
+    (solved / "apps/base/nginx/stray.yaml").write_text(stray)
+    git(solved, "add", "-A")
+    git(solved, "commit", "-qm", "A second Deployment")
+    git(solved, "push", "-q", "origin", "main")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    assert "- nginx:1.25.0 -> library/nginx:1.25.3" in proc.stdout
+    git(solved, "pull", "-q", "--rebase")
+    checks = _checks(solved, lab_env)
+    assert checks["git.flux-commit"]["status"] == "pass", checks["git.flux-commit"]
+    marker = checks["marker.valid"]
+    assert marker["status"] == "pass", marker
+    assert "apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch" in str(marker["message"])
+    assert "Flux ignores it" in str(marker["message"])
+    said = " ".join(str(e["text"]) for e in marker["evidence"])  # type: ignore[attr-defined]
+    assert "still commits the value of the marker at apps/base/nginx/deployment.yaml:18" in said
+    assert "no commit" not in said
