@@ -10,18 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from lab.checks.context import CheckContext, task_images
 from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.diagnose import CHECK_POLICY, CHECK_RESOLVES, Finding, Inputs, diagnose
 from lab.core.manifests.parse import find_automation
 
+if TYPE_CHECKING:
+    from lab.adapters.repotext import RepoText
+
+
+def repo_text(ctx: CheckContext) -> RepoText:
+    """The workspace's YAML and marked files (`read_repo_text`), read once per run."""
+    from lab.adapters.repotext import read_repo_text
+
+    return ctx.cached("diagnosis:repo-text", lambda: read_repo_text(ctx.workspace))
+
 
 def _inputs(ctx: CheckContext) -> Inputs:
     def compute() -> Inputs:
-        from lab.adapters.repotext import read_repo_text
-
-        text = read_repo_text(ctx.workspace)
+        text = repo_text(ctx)
         return Inputs(find_automation(text.yaml, ctx.load_yaml), text.marked, paths=text.dirs | text.files)
 
     return ctx.cached("diagnosis:inputs", compute)

@@ -203,11 +203,33 @@ def sync_included(ctx: CheckContext) -> Outcome:
             _toward(ctx, root, target)
         except _Excluded as exc:
             return Outcome.failed(exc.message, file=exc.file, line=exc.line, hint=exc.hint, evidence=evidence)
-    failing = _cluster_sync_failure(ctx)
+    failing = _undecodable(ctx, root, shown, evidence) or _cluster_sync_failure(ctx)
     if failing is not None:
         return failing
     return Outcome.passed(
         f"the flux-system Kustomization (path {shown}) applies all three files", evidence=evidence
+    )
+
+
+def _undecodable(ctx: CheckContext, root: str, shown: str, evidence: list[Evidence]) -> Outcome | None:
+    """A YAML file under the sync path that kustomize-controller cannot decode while it generates the
+    path's kustomization: the build fails, and with it everything under the path, not only that file."""
+    from lab.checks.diagnosis import repo_text
+    from lab.core.kustomizegen import failure_fix, failure_message, first_undecodable
+
+    text = repo_text(ctx)
+    found = first_undecodable(
+        text.files, text.yaml, root, ctx.load_yaml, lambda f: _sourceignored(ctx, f) is not None
+    )
+    if found is None:
+        return None
+    file, err = found
+    return Outcome.failed(
+        failure_message(file, err, shown),
+        file=file,
+        line=err.line,
+        hint=failure_fix(file, err),
+        evidence=evidence,
     )
 
 

@@ -110,6 +110,9 @@ class Facts:
     update_path: str = "./apps"
     """The update.path of the task's solution, the one a hint offers as an example (./apps would also
     walk production in a task that keeps the automation out of it)."""
+    sync_failure: Link | None = None
+    """The flux-system Kustomization failing to build the path holding the automation objects (a file it
+    cannot decode): they never reach the cluster, whatever they say."""
 
 
 @dataclass(frozen=True)
@@ -714,7 +717,7 @@ def walk(facts: Facts, mode: str) -> Report:
         _controllers(facts),
         _scan(facts),
         _policy(facts),
-        _automation(facts),
+        facts.sync_failure or _automation(facts),
         _markers(facts),
         _path(facts),
         _push(facts),

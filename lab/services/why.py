@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.core.diagnose import Inputs, diagnose, norm_path
+from lab.core.diagnose import Inputs, diagnose, norm_path, under
 from lab.core.manifests.models import AutomationSet
-from lab.core.why import Facts, Live, Origin, Report, walk
+from lab.core.why import Facts, Link, Live, Origin, Report, walk
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.adapters.repotext import RepoText
     from lab.core.tasktexts import Task
     from lab.services.sandbox import SandboxInfo
 
@@ -197,6 +198,43 @@ def _kubeconfig(
     return found.kubeconfig, found.where
 
 
+def _sync_failure(repo: RepoText, aset: AutomationSet) -> Link | None:
+    """The flux-system Kustomization's build failing on a file it cannot decode (its path generated):
+    nothing under the path is applied, the image automation objects in it included."""
+    from lab.core.kustomizegen import failure_fix, failure_message, first_undecodable
+    from lab.core.yamlsafe import load_all
+
+    for file, text in sorted(repo.yaml.items()):
+        if "kustomize.toolkit.fluxcd.io" not in text:
+            continue
+        try:
+            docs = load_all(text, file)
+        except LabError:
+            continue
+        for doc in docs:
+            if not isinstance(doc.data, dict) or doc.get("kind") != "Kustomization":
+                continue
+            if doc.get("metadata.name") != "flux-system":
+                continue
+            raw = doc.get("spec.path")
+            root = norm_path(raw if isinstance(raw, str) else "")
+            if not any(under(o.file, root) for o in aset.all_objects() if o.file):
+                return None
+            found = first_undecodable(repo.files, repo.yaml, root, load_all)
+            if found is None:
+                return None
+            bad, err = found
+            where = f"{bad}:{err.line}" if err.line else bad
+            return Link(
+                "automation",
+                "broken",
+                failure_message(bad, err, raw if isinstance(raw, str) else "(repository root)"),
+                (where, f"{file}:{doc.line_of('spec.path')}: Kustomization flux-system spec.path: {raw}"),
+                failure_fix(bad, err),
+            )
+    return None
+
+
 def explain(
     workspace: Path,
     *,
@@ -241,6 +279,7 @@ def explain(
     )
     paths = sorted({o.file for o in aset.all_objects() if o.file} | set(repo.marked))
     origin = _origin(workspace, aset, paths, offline)
+    sync_failure = _sync_failure(repo, aset)
     facts = Facts(
         aset=aset,
         files=repo.marked,
@@ -256,6 +295,7 @@ def explain(
         newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace, running) else {},
         generate=task.meta.generate,
         update_path=solution_update_path(task) or "./apps",
+        sync_failure=sync_failure,
     )
     return walk(facts, "; ".join(mode_parts))
 

@@ -292,3 +292,9 @@ def test_build_follows_kustomize_rules() -> None:
     assert names == ["a", "one"]
     with pytest.raises(BuildError, match="kustomization path not found"):
         build(tree, "./clusters/prod")
+    # A file the generator cannot decode fails the build in kustomize-controller's words.
+    broken = {**tree, "clusters/dev/extra.yaml": b"apiVersion: v1\nkind: [\n"}
+    with pytest.raises(
+        BuildError, match=r"^failed to decode Kubernetes YAML from clusters/dev/extra\.yaml: the \["
+    ):
+        build(broken, "./clusters/dev")

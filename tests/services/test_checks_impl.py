@@ -123,6 +123,29 @@ def test_files_pass_and_are_included_by_the_generated_kustomization(practice: Pa
 
 
 @pytest.mark.slow
+def test_a_yaml_file_flux_cannot_decode_under_the_sync_path_fails_the_whole_build(practice: Path) -> None:
+    """kustomize-controller decodes every .yaml/.yml file of a path it generates the kustomization for;
+    one that does not decode fails the build, so nothing is applied: sync.included passed."""
+    write(practice, {**FILES, "clusters/dev/extra.yaml": "apiVersion: v1\nkind: [\n"})
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL, r.message
+    assert (r.file, r.line) == ("clusters/dev/extra.yaml", 2)
+    assert r.message.startswith(
+        "clusters/dev/extra.yaml does not decode, so the flux-system Kustomization applies nothing under "
+        "./clusters/dev, the image automation included: Ready=False, BuildFailed, 'failed to decode "
+        "Kubernetes YAML from clusters/dev/extra.yaml: the [ opened on line 2 is never closed"
+    ), r.message
+    assert r.hint is not None and "delete clusters/dev/extra.yaml" in r.hint
+    # The generator reads no other extension, nor below a directory with its own kustomization.yaml.
+    (practice / "clusters/dev/extra.yaml").rename(practice / "clusters/dev/extra.json")
+    write(
+        practice,
+        {"clusters/dev/kept/kustomization.yaml": "resources: []\n", "clusters/dev/kept/x.yml": "[\n"},
+    )
+    assert check(practice, "sync.included").get("sync.included").status is Status.PASS
+
+
+@pytest.mark.slow
 def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
     write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": "kind: X\n  bad: [\n"})
     r = check(practice, "repo.files").get("repo.files")

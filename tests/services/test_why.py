@@ -516,3 +516,24 @@ def test_lab_why_reads_the_sandboxs_state_file_once(tmp_path: Path, monkeypatch:
         report = why.explain(ws)
     assert report.mode.startswith("live: the sandbox; tags: the registry"), report.mode
     assert len(reads) == 1, reads
+
+
+@pytest.mark.slow
+def test_a_yaml_file_the_sync_cannot_decode_breaks_the_automation_link(
+    practice: Path, tmp_path: Path
+) -> None:
+    """An undecodable .yaml beside the automation files fails the flux-system Kustomization's build, so
+    none of them is applied: `lab why` said 'no broken link found'."""
+    import shutil
+
+    ws, origin = tmp_path / "ws", tmp_path / "origin.git"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    shutil.copytree(practice / "origin.git", origin, symlinks=True)
+    git(ws, "remote", "set-url", "origin", str(origin))
+    _write(ws, {**solved_files(), "clusters/dev/extra.yaml": "apiVersion: v1\nkind: [\n"})
+    _commit_and_push(ws, "extra")
+    broken = why.explain(ws, offline=True).broken
+    assert broken is not None and broken.name == "automation"
+    assert "'failed to decode Kubernetes YAML from clusters/dev/extra.yaml: the [ opened" in broken.summary
+    assert broken.evidence[0] == "clusters/dev/extra.yaml:2"
+    assert "delete clusters/dev/extra.yaml" in broken.fix

@@ -66,7 +66,9 @@ def _is_dir(tree: Mapping[str, bytes], directory: str) -> bool:
     return any(p.startswith(prefix) for p in tree)
 
 
-def _docs(tree: Mapping[str, bytes], file: str) -> list[JSON]:
+def _docs(tree: Mapping[str, bytes], file: str, *, generated: bool = False) -> list[JSON]:
+    """The objects of `file`; `generated`: read by kustomize-controller's generator, whose error it is."""
+    from lab.core.kustomizegen import decode_error
     from lab.core.yamlsafe import load_all
 
     try:
@@ -76,7 +78,8 @@ def _docs(tree: Mapping[str, bytes], file: str) -> list[JSON]:
     try:
         docs = load_all(text, file)
     except LabError as err:
-        raise BuildError(f"{file}: {err.message}") from err
+        error = err.message.removeprefix("invalid YAML: ")
+        raise BuildError(decode_error(file, error) if generated else f"{file}: {err.message}") from err
     out: list[JSON] = []
     for doc in docs:
         data = json.loads(json.dumps(doc.data, default=str))
@@ -139,7 +142,7 @@ def build(tree: Mapping[str, bytes], path: str, depth: int = 0) -> list[JSON]:
                 objects.extend(build(tree, sub, depth + 1))
             continue
         if file.endswith((".yaml", ".yml", ".json")):
-            objects.extend(_docs(tree, file))
+            objects.extend(_docs(tree, file, generated=True))
     return objects
 
 
