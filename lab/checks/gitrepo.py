@@ -3,6 +3,8 @@ marked image line (`git.flux-commit`). Git access goes through the hardened `lab
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,10 @@ from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from lab.core.manifests.models import AutomationSet, ImageRepository, ImageUpdateAutomation
+    from lab.core.refs import Change, ImageRef
     from lab.core.yamlsafe import Doc
 
 MARKER_KEY = TOKEN.decode()
@@ -381,6 +387,7 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             f"no commit by {shown} on origin/{origin.branch} yet",
             hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
+    forged: tuple[CommitInfo, str] | None = None
     for commit in commits:
         parent = commit.parents[0] if commit.parents else None
         if parent is None:
@@ -388,13 +395,174 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
         diff = origin.ws.diff(parent, commit.sha)
         for line in diff.splitlines():
             if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
+                same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
+                if not same:
+                    forged = forged or (commit, compared)
+                    break
                 return Outcome.passed(
                     f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
-                    evidence=[Evidence("git", commit.sha, line[1:].strip())],
+                    evidence=[
+                        Evidence("git", commit.sha, line[1:].strip()),
+                        Evidence("git", "compared with Flux", compared),
+                    ],
                 )
+    if forged is not None:
+        commit, compared = forged
+        return Outcome.failed(
+            f"{commit.short} by {commit.author_name} ({commit.subject!r}) is not the commit Flux writes: "
+            f"{compared}",
+            hint="let Flux make the commit: `lab simulate` runs one reconcile offline (or `lab sandbox up`); "
+            "revert the hand-made commit first (git revert " + commit.short + " && git push)",
+            evidence=[Evidence("git", commit.sha, commit.subject)],
+        )
     return Outcome.failed(
         f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, "
         "but none changed a marked image line",
         hint="the marker must sit at the end of the image line Flux should update",
         evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
     )
+
+
+def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str]:
+    """The tags `repo`'s scan stores as the lab knows them (None: unknown) and where they come from:
+    the tags file, the registry, or offline the task's bundled list."""
+    from lab.checks.registry import _from_bundled, _repository_tags
+
+    bundled = ctx.offline and ctx.tags_file is None
+    tags = _from_bundled(ctx, repo) if bundled else _repository_tags(ctx, repo)
+    if tags is None or tags.outcome is not None:
+        return None, ""
+    return list(tags.stored), tags.source
+
+
+def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent: str) -> tuple[bool, str]:
+    """Whether `commit` is what image-automation-controller writes on `parent`: the marked values its
+    policies select on the tags known, the files changed, and its messageTemplate rendered; with what
+    was compared (or why it could not be: the tags or the template are not known to the lab)."""
+    from lab.core.diagnose import norm_path, under
+    from lab.core.manifests.parse import find_automation
+    from lab.core.reconcile import author, yaml_texts
+
+    try:
+        tree = ws.read_tree_at(parent)
+        aset = find_automation(yaml_texts(tree))
+        iua = next(
+            (a for a in aset.automations if author(a) == (commit.author_name, commit.author_email)), None
+        )
+        if iua is None:
+            return True, "not compared with the policies (no automation by this author before it)"
+        sources = {r.image: _known_tags(ctx, r) for r in aset.repositories}
+        unknown = [image for image, (tags, _) in sources.items() if tags is None]
+        if unknown:
+            return True, f"values not compared: the tags of {', '.join(unknown)} are not known"
+        known = {image: list(tags or []) for image, (tags, _) in sources.items()}
+        where = "; ".join(dict.fromkeys(source for _, source in sources.values() if source))
+        root = norm_path(iua.update_path)
+        changed = sorted(p for p in ws.commit_files(commit.sha) if under(p, root))
+        written = {p: ws.show_file(commit.sha, p) or b"" for p in changed}
+        # A registry may have published tags since Flux committed: its pick then was the pick of the
+        # tags without those. A tags file or the bundled list is the registry as of the lesson: exact.
+        original, since = known, []
+        tries = 1 if ctx.offline or ctx.tags_file is not None else 4
+        for _ in range(tries):
+            setters, expected, changes = _flux_run(tree, aset, iua, known)
+            if sorted(expected) == changed and all(written[p] == expected[p] for p in changed):
+                break
+            newer = [v.tag for v in setters.values() if v.tag in known.get(v.name, [])]
+            since += newer
+            known = {image: [t for t in tags if t not in newer] for image, tags in known.items()}
+            if not newer or len(since) > 3 * len(setters):
+                break
+        if since and not (sorted(expected) == changed and all(written[p] == expected[p] for p in changed)):
+            since = []
+            # no fewer tags explains it: say what the tags known now select
+            setters, expected, changes = _flux_run(tree, aset, iua, original)
+    except LabError as err:
+        return True, f"not compared with the policies ({err.message})"
+    picks = (
+        ", ".join(f"{k} selects {v.full()}" for k, v in sorted(setters.items())) or "no policy selects a tag"
+    )
+    if since and sorted(expected) == changed:
+        where += f", without {', '.join(since)} (published since)"
+    if changed != sorted(expected):
+        return False, (
+            f"it changes {', '.join(changed) or 'nothing'} under ./{root}, where Flux, with the policies "
+            f"selecting {picks} ({where}), changes {', '.join(sorted(expected)) or 'nothing'}"
+        )
+    for path in changed:
+        if written[path] != expected[path]:
+            return False, f"{_first_difference(path, written[path], expected[path])}: {picks}, from {where}"
+    return _message_as_rendered(iua, changes, commit, f"values match the policies ({picks}, from {where})")
+
+
+def _flux_run(
+    tree: Mapping[str, bytes], aset: AutomationSet, iua: ImageUpdateAutomation, tags: Mapping[str, list[str]]
+) -> tuple[dict[str, ImageRef], dict[str, bytes], list[Change]]:
+    """One reconcile of `iua` over `tree` with the registry's `tags` per image: its setters, the files
+    it writes (new content by path) and its changes in Flux's walk order."""
+    from lab.core.diagnose import norm_path, reader_skips, under
+    from lab.core.reconcile import resolve_policies, setters_for
+    from lab.core.setters.apply import rewrite
+
+    _, resolved = resolve_policies(aset, iua.namespace, lambda image, _excl: tags.get(image, []))
+    setters = setters_for(aset, iua, resolved)
+    root = norm_path(iua.update_path)
+    expected: dict[str, bytes] = {}
+    changes: list[Change] = []
+    files = (p for p in tree if under(p, root) and reader_skips(p) is None)
+    for path in sorted(files, key=lambda p: p.split("/")):
+        rel = posixpath.relpath(path, root) if root and path != root else posixpath.basename(path)
+        fr = rewrite(tree[path], setters, iua.namespace, rel)
+        if fr.content is not None:
+            expected[path] = fr.content
+            changes.extend(fr.changes)
+    return setters, expected, changes
+
+
+def _message_as_rendered(
+    iua: ImageUpdateAutomation, changes: list[Change], commit: CommitInfo, values: str
+) -> tuple[bool, str]:
+    """The commit's message against the automation's messageTemplate rendered for `changes`."""
+    from lab.core.commit_message import render_commit_message
+
+    try:
+        message = render_commit_message(
+            iua.message_template,
+            changes,
+            api_version=iua.api_version,
+            automation_namespace=iua.namespace,
+            automation_name=iua.name,
+            values=iua.message_template_values,
+        )
+    except LabError:
+        return True, f"{values}; message not compared (the lab cannot render its template)"
+    if _cleaned(message) != _cleaned(commit.message):
+        first = (_cleaned(message).splitlines() or [""])[0]
+        return False, (
+            f"{values}, but its message is not the automation's messageTemplate rendered for these "
+            f"changes (Flux writes {first!r} ...)"
+        )
+    return True, f"{values} and the message its messageTemplate"
+
+
+def _cleaned(message: str) -> str:
+    """A commit message as `git commit` cleans it (trailing spaces, runs of blank lines, blank lines at
+    the ends): Flux's verbatim message and the same text committed by `git commit -m` compare equal."""
+    text = "\n".join(line.rstrip() for line in message.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _first_difference(path: str, written: bytes, expected: bytes) -> str:
+    """The first line where the commit's `path` differs from what Flux writes, both quoted."""
+    ours = written.decode("utf-8", "replace").splitlines()
+    flux = expected.decode("utf-8", "replace").splitlines()
+    for n, (a, b) in enumerate(zip(ours, flux, strict=False), 1):
+        if a != b:
+            return f"{path}:{n} reads '{_value_part(a)}', where Flux writes '{_value_part(b)}'"
+    return f"{path} has {len(ours)} lines, where Flux writes {len(flux)}"
+
+
+def _value_part(line: str) -> str:
+    """A line without its marker comment, which both sides share."""
+    head, sep, _ = line.partition(" # {")
+    return (head if sep else line).strip()

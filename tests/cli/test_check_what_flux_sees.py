@@ -100,9 +100,10 @@ def test_the_branch_the_gitrepository_follows_is_graded(
     git(ws, "push", "-q")
     git(ws, "switch", "-qc", "flux-updates")
     deploy = (ws / DEPLOY).read_text()
-    (ws / DEPLOY).write_text(deploy.replace("nginx:1.25.0", "nginx:1.25.3"))
+    (ws / DEPLOY).write_text(deploy.replace("nginx:1.25.0", "library/nginx:1.25.3"))
     flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
-    git(ws, "commit", "-qam", "Automated image update", env=flux)
+    # What Flux writes: the policy's pick and the messageTemplate rendered (git.flux-commit compares).
+    git(ws, "commit", "-qam", "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3", env=flux)
     git(ws, "push", "-q", "-u", "origin", "flux-updates")
     git(ws, "switch", "-q", "feature")
     proc = run_lab(

@@ -356,3 +356,43 @@ def test_a_marker_naming_no_policy_beside_a_good_one_blocks_nothing_flux_commits
     said = " ".join(str(e["text"]) for e in marker["evidence"])  # type: ignore[attr-defined]
     assert "still commits the value of the marker at apps/base/nginx/deployment.yaml:18" in said
     assert "no commit" not in said
+
+
+def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab_env: dict[str, str]) -> None:
+    """Flux writes what the policies select and its messageTemplate rendered: a commit by hand under
+    Flux's name passed git.flux-commit (6/6), whatever tag and message it carried."""
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "nginx:9.9.9"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    git(solved, "commit", "-qam", "whatever", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    for extra in ((), ("--tags-file", str(TAGS))):
+        row = _checks(solved, lab_env, *extra)["git.flux-commit"]
+        assert row["status"] == "fail", row
+        source = f"tags file {TAGS.name}" if extra else "the task's tags of library/nginx"
+        assert str(row["message"]).endswith(
+            "('whatever') is not the commit Flux writes: apps/base/nginx/deployment.yaml:18 reads "
+            "'image: nginx:9.9.9', where Flux writes 'image: library/nginx:1.25.3': flux-system:nginx "
+            f"selects library/nginx:1.25.3, from {source}"
+        ), row
+        assert "lab simulate" in str(row["hint"])
+    # The right value with a message of one's own is still not Flux's commit.
+    git(solved, "revert", "--no-edit", "HEAD")
+    deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.3"))
+    git(solved, "commit", "-qam", "whatever", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "fail" and "its message is not the automation's messageTemplate" in str(
+        row["message"]
+    ), row
+    # Flux's own commit passes, and says what was compared.
+    git(solved, "revert", "--no-edit", "HEAD")
+    git(solved, "push", "-q", "origin", "main")
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "pass", row
+    compared = [e["text"] for e in row["evidence"] if e["ref"] == "compared with Flux"]  # type: ignore[attr-defined]
+    assert compared == [
+        "values match the policies (flux-system:nginx selects library/nginx:1.25.3, from the task's tags of "
+        "library/nginx) and the message its messageTemplate"
+    ], row

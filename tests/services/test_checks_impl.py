@@ -347,9 +347,9 @@ def _flux_commit(ws: Path, *, touch_marker: bool) -> None:
         (ws / "apps/base/nginx/notes.txt").write_text("not an image\n")
     git(ws, "add", "-A")
     flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
-    subprocess.run(
-        ["git", "commit", "-qm", "Automated image update"], cwd=ws, check=True, env={**os.environ, **flux}
-    )
+    # The solution's messageTemplate rendered for the change, as Flux writes it.
+    message = "Automated image update\n\n\n- nginx:1.25.0 -> library/nginx:1.25.3\n"
+    subprocess.run(["git", "commit", "-qm", message], cwd=ws, check=True, env={**os.environ, **flux})
     git(ws, "push", "-q", "origin", "main")
 
 
