@@ -473,7 +473,23 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
             known = {image: [t for t in tags if t not in newer] for image, tags in known.items()}
             if not newer or len(since) > 3 * len(setters):
                 break
-        if since and not (sorted(expected) == changed and all(written[p] == expected[p] for p in changed)):
+
+        def same() -> bool:
+            return sorted(expected) == changed and all(written[p] == expected[p] for p in changed)
+
+        if not same():
+            # A tag the lab's list lacks (published since, e.g. by the sandbox's registry): Flux's
+            # commit is the policies' pick once it is known, a forged one is not.
+            written_tags = _written_tags(ws.diff(parent, commit.sha))
+            unlisted = {i: [*t, *(w for w in written_tags if w not in t)] for i, t in original.items()}
+            found = _flux_run(tree, aset, iua, unlisted)
+            setters, expected, changes = found
+            if same():
+                where += f", with {', '.join(written_tags)} it lacks (published since)"
+                since = []
+            else:
+                setters, expected, changes = _flux_run(tree, aset, iua, known)
+        if since and not same():
             since = []
             # no fewer tags explains it: say what the tags known now select
             setters, expected, changes = _flux_run(tree, aset, iua, original)
@@ -566,3 +582,16 @@ def _value_part(line: str) -> str:
     """A line without its marker comment, which both sides share."""
     head, sep, _ = line.partition(" # {")
     return (head if sep else line).strip()
+
+
+def _written_tags(diff: str) -> list[str]:
+    """The tags the marked lines a commit adds end with (`image: repo:TAG # {"$imagepolicy": ...}`)."""
+    out: list[str] = []
+    for line in diff.splitlines():
+        if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
+            value = _value_part(line[1:]).partition(":")[2].strip().strip("'\"")
+            tag = value.rpartition("@")[0] if "@" in value else value
+            tag = tag.rpartition(":")[2] if ":" in tag else tag
+            if tag and tag not in out:
+                out.append(tag)
+    return out

@@ -130,3 +130,10 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(sandbox_dir: Path, lab_en
     assert (ws / "notes.txt").read_text() == "my notes, never committed\n"
     assert git(ws, "status", "--porcelain") == "?? notes.txt"
     assert git(origin, "rev-list", "--merges", "main") == ""
+
+    # Flux's commit of a tag the sandbox published, which the lab's bundled list lacks, is still Flux's.
+    check = run_lab("check", "--offline", "--format", "json", env=learner, cwd=ws)
+    row = next(c for c in json.loads(check.stdout)["checks"] if c["id"] == "git.flux-commit")
+    assert row["status"] == "pass", row
+    compared = next(e["text"] for e in row["evidence"] if e["ref"] == "compared with Flux")
+    assert "with 1.25.6 it lacks (published since)" in compared, compared
