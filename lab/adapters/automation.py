@@ -16,7 +16,7 @@ from lab.adapters.files import read_regular
 from lab.adapters.git import TreeFiles, Workspace, clone_to_temp, open_workspace
 from lab.adapters.scratch import scratch_dir, sweep_stale
 from lab.adapters.setters import apply_to_tree
-from lab.core.commit_message import render_commit_message
+from lab.core.commit_message import render_for
 from lab.core.diff import unified_diff
 from lab.core.manifests.models import AutomationSet, ImageUpdateAutomation
 from lab.core.manifests.parse import find_automation
@@ -187,14 +187,7 @@ def _run_one(
         changes = list(result.changes)
         if not changes:
             return SimulationResult(f"{ns}/{name}", push_branch, resolutions, [], None, None, False, "", [])
-        message = render_commit_message(
-            iua.message_template,
-            changes,
-            api_version=iua.api_version,
-            automation_namespace=ns,
-            automation_name=name,
-            values=iua.message_template_values,
-        )
+        message = render_for(iua, changes)
         # Setters report paths relative to update.path (as Flux does); git wants them from the root.
         diff_files = [
             (_repo_path(clone.root, result.update_root, rel), old, new) for rel, old, new in result.files

@@ -328,7 +328,7 @@ def multi_moves(ctx: CheckContext) -> Outcome:
 @check("multi.message")
 def multi_message(ctx: CheckContext) -> Outcome:
     """The automation's commit message names every change of a reconcile that moves every field."""
-    from lab.core.commit_message import CommitTemplateError, render_commit_message
+    from lab.core.commit_message import CommitTemplateError, render_for
 
     tree, _new, runs, iua = _bumped_run(ctx)
     run = next((r for r in runs if r.automation is iua), None)
@@ -356,14 +356,7 @@ def multi_message(ctx: CheckContext) -> Outcome:
             "no change to render a commit message for (see multi.moves)", file=iua.file, line=line
         )
     try:
-        message = render_commit_message(
-            iua.message_template,
-            changes,
-            api_version=iua.api_version,
-            automation_namespace=iua.namespace,
-            automation_name=iua.name,
-            values=iua.message_template_values,
-        )
+        message = render_for(iua, changes)
     except CommitTemplateError as err:
         return Outcome.failed(str(err), file=iua.file, line=line, hint="use .Changed.Changes")
     evidence = [Evidence("message", "rendered", message)]

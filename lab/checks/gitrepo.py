@@ -539,17 +539,10 @@ def _message_as_rendered(
     iua: ImageUpdateAutomation, changes: list[Change], commit: CommitInfo, values: str
 ) -> tuple[bool, str]:
     """The commit's message against the automation's messageTemplate rendered for `changes`."""
-    from lab.core.commit_message import render_commit_message
+    from lab.core.commit_message import render_for
 
     try:
-        message = render_commit_message(
-            iua.message_template,
-            changes,
-            api_version=iua.api_version,
-            automation_namespace=iua.namespace,
-            automation_name=iua.name,
-            values=iua.message_template_values,
-        )
+        message = render_for(iua, changes)
     except LabError:
         return True, f"{values}; message not compared (the lab cannot render its template)"
     if _cleaned(message) != _cleaned(commit.message):

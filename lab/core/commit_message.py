@@ -340,6 +340,8 @@ def _image_for(change: Change, images: Sequence[ImageRef] | Mapping[str, ImageRe
 if TYPE_CHECKING:  # only annotations name it: a TypedDict compiles each of its annotations at import
     from typing import NotRequired, TypedDict
 
+    from lab.core.manifests.models import ImageUpdateAutomation
+
     class TemplateInputs(TypedDict):
         """What, besides the changes, Flux's template data is made of (keyword arguments of
         `build_template_data` and `render_commit_message`)."""
@@ -448,6 +450,18 @@ def render_commit_message(
     except gotemplate.TemplateError as exc:
         raise _git_failure(PARSE_FAILED, exc, api_version, automation) from None
     return _execute(tmpl, data, api_version, automation)
+
+
+def render_for(iua: ImageUpdateAutomation, changes: Sequence[Change]) -> str:
+    """`render_commit_message` of `iua`'s messageTemplate (and its values) for its run's `changes`."""
+    return render_commit_message(
+        iua.message_template,
+        changes,
+        api_version=iua.api_version,
+        automation_namespace=iua.namespace,
+        automation_name=iua.name,
+        values=iua.message_template_values,
+    )
 
 
 def _git_failure(what: str, exc: Exception, api_version: str, automation: str) -> CommitTemplateError:
