@@ -287,6 +287,8 @@ def test_build_follows_kustomize_rules() -> None:
         "clusters/dev/sub/kustomization.yaml": b"resources: [one.yaml]\n",
         "clusters/dev/sub/one.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n",
         "clusters/dev/sub/ignored.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: no}\n",
+        # Flux's generator decodes .yaml and .yml files only.
+        "clusters/dev/extra.json": b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}}',
     }
     names = [o["metadata"]["name"] for o in build(tree, "./clusters/dev")]
     assert names == ["a", "one"]

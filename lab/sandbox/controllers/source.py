@@ -141,7 +141,7 @@ def build(tree: Mapping[str, bytes], path: str, depth: int = 0) -> list[JSON]:
                 nested.add(sub)
                 objects.extend(build(tree, sub, depth + 1))
             continue
-        if file.endswith((".yaml", ".yml", ".json")):
+        if file.endswith((".yaml", ".yml")):  # the generator's extensions: a .json file is never read
             objects.extend(_docs(tree, file, generated=True))
     return objects
 
