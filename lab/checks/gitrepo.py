@@ -426,10 +426,10 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
 def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str]:
     """The tags `repo`'s scan stores as the lab knows them (None: unknown) and where they come from:
     the tags file, the registry, or offline the task's bundled list."""
-    from lab.checks.registry import _from_bundled, _repository_tags
+    from lab.checks.registry import bundled_tags_of, repository_tags
 
     bundled = ctx.offline and ctx.tags_file is None
-    tags = _from_bundled(ctx, repo) if bundled else _repository_tags(ctx, repo)
+    tags = bundled_tags_of(ctx, repo) if bundled else repository_tags(ctx, repo)
     if tags is None or tags.outcome is not None:
         return None, ""
     return list(tags.stored), tags.source

@@ -81,7 +81,7 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     err = result.error
     if err is not None and registry_unreachable(err):
         # As `lab simulate` does (`unreachable_origin`): the task's bundled tags stand in, and say so.
-        bundled = _from_bundled(ctx, repo, unreachable=(where, err.message))
+        bundled = bundled_tags_of(ctx, repo, unreachable=(where, err.message))
         if bundled is not None:
             return bundled
     code = str(getattr(err, "code", "") or result.reason)
@@ -136,7 +136,7 @@ def _tags(ctx: CheckContext) -> Tags:
             return _from_registry(ctx, repo)
         # Offline the task's bundled tags are the data the lab has; an image it bundles nothing of is
         # left out, as the registry checks were before.
-        bundled = _from_bundled(ctx, repo)
+        bundled = bundled_tags_of(ctx, repo)
         if bundled is None:
             return Tags(
                 repo,
@@ -152,7 +152,7 @@ def _tags(ctx: CheckContext) -> Tags:
     return ctx.cached("registry:tags", compute)
 
 
-def _from_bundled(
+def bundled_tags_of(
     ctx: CheckContext, repo: ImageRepository, *, unreachable: tuple[str, str] | None = None
 ) -> Tags | None:
     """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none.
@@ -180,7 +180,7 @@ def _from_bundled(
     return Tags(repo, tuple(stored), source, unreachable=note, error=error, bundled=True)
 
 
-def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
+def repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
     """The stored tags of `repo`, as its own scan stores them (None: not known). The task's repository's
     come from `_tags`; another ImageRepository's from the registry, or, with a tags file (which lists the
     task's image), from that file when it is the same image, else from the task's bundled list."""
@@ -196,7 +196,7 @@ def _repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
         )
         if origin == "registry":
             return _from_registry(ctx, repo)
-        return _from_file(ctx, repo) if origin == "tags file" else _from_bundled(ctx, repo)
+        return _from_file(ctx, repo) if origin == "tags file" else bundled_tags_of(ctx, repo)
 
     return ctx.cached(f"registry:tags:{repo.namespace}/{repo.name}", compute)
 
@@ -246,7 +246,7 @@ def _other_policies(ctx: CheckContext, first: ImagePolicy) -> list[tuple[ImagePo
         if pol is first or pol.policy is None:
             continue
         repo = aset.repository(*pol.repository_key)
-        tags = _repository_tags(ctx, repo) if repo is not None else None
+        tags = repository_tags(ctx, repo) if repo is not None else None
         if tags is not None:
             out.append((pol, tags))
     return out
@@ -423,7 +423,7 @@ def _judged(ctx: CheckContext, tags: Tags) -> Tags:
     image when it has them (the author wrote the expectation for them), else `tags`."""
     if tags.repository is None:
         return tags
-    bundled = _from_bundled(ctx, tags.repository)
+    bundled = bundled_tags_of(ctx, tags.repository)
     if bundled is None or bundled.outcome is not None or bundled.stored == tags.stored:
         return tags
     return bundled
