@@ -1013,7 +1013,10 @@ async def test_generate_adds_one_more_image_and_keeps_the_objects_there(tmp_path
 async def test_a_burst_of_keys_in_the_form_keeps_every_key_in_order(tmp_path: Path) -> None:
     """End, Backspaces and a new value sent at once (a fast typist, `tmux send-keys`): the edits run in
     their place among the characters. Textual ran a field's bound keys only once they had bubbled up to
-    the app, after the characters typed behind them, which erased the new value instead of the old."""
+    the app, after the characters typed behind them, which erased the new value instead of the old.
+    Tab from field to field keeps the footer's keys as they were: it is not built again on each move."""
+    from textual.widgets._footer import FooterKey
+
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3", "f")
@@ -1021,9 +1024,12 @@ async def test_a_burst_of_keys_in_the_form_keeps_every_key_in_order(tmp_path: Pa
         await wait_until(pilot, lambda: name.has_focus)
         await fast_keys(pilot, "end", *(["backspace"] * 13), *"ngnix")
         assert name.value == "ngnix"
+        keys = list(app.screen.query(FooterKey))
+        assert "^s" in [key.key_display for key in keys]
         await pilot.press("tab", "tab")
         image = app.screen.query_one("#image", Input)
         await wait_until(pilot, lambda: image.has_focus)
+        assert list(app.screen.query(FooterKey)) == keys
         await fast_keys(pilot, "end", *(["backspace"] * 15), *"library/nginx", "home", *"docker.io/")
         assert image.value == "docker.io/library/nginx"
         # And the preview follows the form as typed.

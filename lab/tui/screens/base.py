@@ -13,6 +13,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
+from lab.tui.widgets.footer import KeyFooter
+
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
@@ -109,7 +111,7 @@ class StateBar(Static):
 def key_footer() -> Footer:
     """The footer of every screen. Without the palette's `^p palette`: `?` lists ctrl+p with every
     other key, and the palette hint pushed `? Keys` off an 80-column footer."""
-    return Footer(compact=True, show_command_palette=False)
+    return KeyFooter(compact=True, show_command_palette=False)
 
 
 def palette_actions(screen_class: type[Screen[None]], *, sandbox: bool = True) -> list[Binding]:
