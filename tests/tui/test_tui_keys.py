@@ -583,6 +583,31 @@ async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) ->
         assert "refreshing" not in _state_bar(app)
 
 
+async def test_a_read_that_changes_nothing_shown_repaints_nothing(tmp_path: Path) -> None:
+    """The app reads the workspace again whenever a file changes and sets the checks at every step of a
+    run; a read that changes nothing a screen shows leaves its text as it was, not repainted (a repaint
+    of the same text laid the whole screen out again)."""
+    app = lab_app(practice_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=40)
+        for area, names in (("4", ("checks-summary", "check-detail")), ("7", ("done-state", "next-task"))):
+            await pilot.press(area)
+            await wait_until(pilot, lambda: not app.refreshing and not app.checks.running)
+            await pilot.pause()
+            shown = [app.screen.query_one(f"#{name}", Static) for name in (*names, "state-bar")]
+            before = [widget.visual for widget in shown]
+            app.checks = app.checks
+            await pilot.pause()
+            # The same objects: a repaint makes new ones, however equal.
+            assert all(widget.visual is old for widget, old in zip(shown, before, strict=True)), area
+            app.refresh_state(fetch=False)  # the state line says "refreshing…" meanwhile: not it
+            await wait_until(pilot, lambda: not app.refreshing)
+            await pilot.pause()
+            assert all(widget.visual is old for widget, old in zip(shown[:-1], before, strict=False)), area
+
+
 async def test_the_checks_are_out_of_date_only_after_a_change_they_read(tmp_path: Path) -> None:
     """An unfinished quiz answer (.fluxlab/session.json, read by no check) leaves the score as it is; a
     change to a file the checks read marks it, in words that keep the state line one line at 80 columns

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from lab.tui.widgets.footer import KeyFooter
+from lab.tui.widgets.static import show
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -105,7 +106,7 @@ class StateBar(Static):
         from lab.core.text import escape_controls
 
         # Author names and file names come from the repository: shown, never passed to the terminal.
-        self.update(escape_controls(state_line(self.app)))  # type: ignore[arg-type]
+        show(self, escape_controls(state_line(self.app)))  # type: ignore[arg-type]
 
 
 def key_footer() -> Footer:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label, Static
 
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
+from lab.tui.widgets.static import show
 
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
@@ -186,7 +187,7 @@ class ChecksScreen(LabScreen):
             branch = self._branch()
             graded = f" · graded: origin/{checks.graded}, not {branch}" if branch else ""
             text = f"score {report.score}/{report.max_score} · {state}{graded}{stale}{watch} · {checks.mode_text}"
-        self.query_one("#checks-summary", Label).update(text)
+        show(self.query_one("#checks-summary", Label), text)
 
     def _branch(self) -> str | None:
         """The branch checked out when it is not the one the checks grade."""
@@ -248,7 +249,7 @@ class ChecksScreen(LabScreen):
         result = self._selected()
         detail = self.query_one("#check-detail", Static)
         if result is None:
-            detail.update("Select a check to see why." if not self.lab.checks.running else "running…")
+            show(detail, "Select a check to see why." if not self.lab.checks.running else "running…")
             return
         icon = ICONS.get(result.status.value, result.status.value)
         lines = [f"{result.title} [{result.id}]", f"{icon}: {result.message or '-'}"]
@@ -262,7 +263,7 @@ class ChecksScreen(LabScreen):
             lines.append(f"hint: {result.hint}")
         for ev in result.evidence:
             lines.append(f"{ev.kind} {ev.ref}: {ev.text}".rstrip(": "))
-        detail.update(escape_controls("\n".join(lines)))  # file names, values and messages from the repo
+        show(detail, escape_controls("\n".join(lines)))  # file names, values and messages from the repo
 
     def action_edit(self) -> None:
         """`e`: the selected check's file at its line in the lab's editor (the picker when it names none)."""

@@ -16,6 +16,7 @@ from textual.widgets import Button, Label, Static
 from lab.core.progress import PROGRESS_FILE
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
+from lab.tui.widgets.static import show
 
 if TYPE_CHECKING:
     from lab.core.tasks import TaskMeta
@@ -145,9 +146,9 @@ class DoneScreen(LabScreen):
             lines.append("u writes the change below to PROGRESS.md.")
         if app.sync.running:
             lines.append("pushing…")
-        self.query_one("#done-state", Static).update("\n".join(lines))
+        show(self.query_one("#done-state", Static), "\n".join(lines))
         self.query_one("#write-progress", Button).disabled = marked or not self.ready()
-        self.query_one("#next-task", Static).update(self._next_line())
+        show(self.query_one("#next-task", Static), self._next_line())
 
     def _next_line(self) -> str:
         if self._next is None:
