@@ -585,13 +585,21 @@ async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) ->
 
 async def test_a_read_that_changes_nothing_shown_repaints_nothing(tmp_path: Path) -> None:
     """The app reads the workspace again whenever a file changes and sets the checks at every step of a
-    run; a read that changes nothing a screen shows leaves its text as it was, not repainted (a repaint
-    of the same text laid the whole screen out again)."""
+    run; a read that changes nothing a screen shows leaves its text and the checks' cells as they were,
+    not repainted (a repaint of the same text laid the whole screen out again)."""
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.state is not None)
         await pilot.press("4")
         await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running, timeout=40)
+        # A cell set again, even to the same text, throws away the rendering of the whole table.
+        table = app.screen.query_one("#checks", DataTable)
+        updated: list[object] = []
+        update_cell = table.update_cell
+        table.update_cell = lambda *args, **kwargs: updated.append(args) or update_cell(*args, **kwargs)  # type: ignore[method-assign]
+        app.checks = app.checks
+        await pilot.pause()
+        assert updated == []
         for area, names in (("4", ("checks-summary", "check-detail")), ("7", ("done-state", "next-task"))):
             await pilot.press(area)
             await wait_until(pilot, lambda: not app.refreshing and not app.checks.running)

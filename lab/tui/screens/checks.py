@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Label, Static
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
 from lab.tui.widgets.static import show
+from lab.tui.widgets.table import set_cell
 
 if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
@@ -156,12 +157,12 @@ class ChecksScreen(LabScreen):
             if d.id not in table.rows:
                 self._add_row(table, d)
             if result is None:
-                table.update_cell(d.id, "status", Text("…" if checks.running else "-"))
+                set_cell(table, d.id, "status", Text("…" if checks.running else "-"))
                 continue
             first = broken is not None and broken.id == d.id
-            table.update_cell(d.id, "status", Text(ICONS.get(result.status.value, result.status.value)))
-            table.update_cell(d.id, "points", Text(f"{result.points}/{result.max_points}"))
-            table.update_cell(d.id, "check", self._title_cell(result.title, first))
+            set_cell(table, d.id, "status", Text(ICONS.get(result.status.value, result.status.value)))
+            set_cell(table, d.id, "points", Text(f"{result.points}/{result.max_points}"))
+            set_cell(table, d.id, "check", self._title_cell(result.title, first))
         self._render_summary()
         if checks.report is not None and checks.report is not self._shown_report:
             self._shown_report = checks.report

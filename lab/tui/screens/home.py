@@ -14,6 +14,7 @@ from textual.worker import get_current_worker
 
 from lab.core.text import escape_controls
 from lab.tui.screens.base import LabScreen
+from lab.tui.widgets.table import set_cell
 
 # Where the learner is with each of the lab's tasks (services.session.task_standing), as Home shows it.
 STANDING = {"done": "✅", "started": "started", "": ""}
@@ -166,8 +167,7 @@ class HomeScreen(LabScreen):
             # unless another task was opened (from Done's n): the cursor goes with ▶.
             for task_id, row in zip(ids, rows, strict=True):
                 for column, text in zip(("id", "standing", "title"), row, strict=True):
-                    if str(table.get_cell(task_id, column)) != text:
-                        table.update_cell(task_id, column, Text(text))
+                    set_cell(table, task_id, column, Text(text))
             if current != self._cursor_task and current in table.rows:
                 table.move_cursor(row=table.get_row_index(current))
             self._cursor_task = current
