@@ -65,7 +65,14 @@ async def test_closing_with_unsaved_changes_asks_and_discard_keeps_the_file(tmp_
         await pilot.press("3", "x")  # area keys are text in the editor: no switch to another area
         assert app.screen is editor and editor.modified
         assert editor.query_one(TextArea).text.startswith("3x")
-        assert "modified" in str(editor.query_one("#editor-status", Static).content)
+        status = editor.query_one("#editor-status", Static)
+        assert "modified" in str(status.content)
+        # A key that leaves the status line's words as they were leaves it unpainted (painting the same
+        # text laid the screen out again at every key typed).
+        shown = status.visual
+        await pilot.press("y")
+        assert editor.query_one(TextArea).text.startswith("3xy")
+        assert status.visual is shown
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, UnsavedChanges))
         await pilot.press("escape")  # keep editing

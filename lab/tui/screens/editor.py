@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from lab.tui.fields import FieldInput, run_own_binding
 from lab.tui.screens.base import key_footer
+from lab.tui.widgets.static import show
 
 if TYPE_CHECKING:
     from lab.services.edit import EditableFile, OpenedFile
@@ -293,8 +294,9 @@ class EditorScreen(Screen[None]):
             hint = f"line {line} holds a control character {shown}, not shown here: delete it"
             note = f"{note} · {hint}" if note else hint
         # What to do next first: a long note wraps below it instead of cutting "esc closes" off.
-        self.query_one("#editor-status", Static).update(
-            f"{opened.display} · {state} · esc closes{' · ' + note if note else ''}"
+        show(
+            self.query_one("#editor-status", Static),
+            f"{opened.display} · {state} · esc closes{' · ' + note if note else ''}",
         )
 
     # --- saving -----------------------------------------------------------------------------------
