@@ -62,7 +62,7 @@ def workflow_for(task: str | None = None, lab_spec: str = "") -> str:
     from lab.checks.loader import load_task_checks
 
     spec = load_task_checks(task)
-    runners = counted_runners([(d.id, d.kind, d.points) for d in spec.defs])
+    runners = counted_runners([(d.id, d.kind, d.points) for d in spec.defs], spec.runs_offline())
     pinned = validated_spec(lab_spec) if lab_spec else ""
     return render_workflow(spec.task, runners, lab_spec=pinned, version=__version__)
 

@@ -369,12 +369,13 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
     for extra in ((), ("--tags-file", str(TAGS))):
         row = _checks(solved, lab_env, *extra)["git.flux-commit"]
         assert row["status"] == "fail", row
-        source = f"tags file {TAGS.name}" if extra else "the task's tags of library/nginx"
-        assert str(row["message"]).endswith(
+        # Where the tags came from ends the message (cut, as every check message, at its length cap).
+        source = f"tags file {TAGS.name}" if extra else "the tags bundled with task 09b (nginx-tags-"
+        assert (
             "('whatever') is not the commit Flux writes: apps/base/nginx/deployment.yaml:18 reads "
             "'image: nginx:9.9.9', where Flux writes 'image: library/nginx:1.25.3': flux-system:nginx "
             f"selects library/nginx:1.25.3, from {source}"
-        ), row
+        ) in str(row["message"]), row
         assert "lab simulate" in str(row["hint"])
     # The right value with a message of one's own is still not Flux's commit.
     git(solved, "revert", "--no-edit", "HEAD")
@@ -393,6 +394,6 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
     assert row["status"] == "pass", row
     compared = [e["text"] for e in row["evidence"] if e["ref"] == "compared with Flux"]  # type: ignore[attr-defined]
     assert compared == [
-        "values match the policies (flux-system:nginx selects library/nginx:1.25.3, from the task's tags of "
-        "library/nginx) and the message its messageTemplate"
+        "values match the policies (flux-system:nginx selects library/nginx:1.25.3, from the tags bundled "
+        "with task 09b (nginx-tags-2024-01-15.txt, a 2024-01-15 snapshot)) and the message its messageTemplate"
     ], row

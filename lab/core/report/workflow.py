@@ -13,7 +13,7 @@ reporter's per-runner totals and its `Points X/Y` are the same number.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from lab.core.record import dataclass
 from lab.core.report.github import runner_names
@@ -97,13 +97,17 @@ class Runner:
     points: int
 
 
-def counted_runners(checks: Sequence[tuple[str, str, int]]) -> list[Runner]:
-    """Runners for (id, kind, points) checks, named as `lab check` names them, minus offline kinds."""
+def counted_runners(
+    checks: Sequence[tuple[str, str, int]], runs_offline: Collection[str] = ()
+) -> list[Runner]:
+    """Runners for (id, kind, points) checks, named as `lab check` names them: the checks `lab check
+    --offline` runs, which are those not of an offline-excluded kind and those `runs_offline` names
+    (graded on the task's bundled tags)."""
     names = runner_names([cid for cid, _, _ in checks])
     return [
         Runner(name, cid, points)
         for name, (cid, kind, points) in zip(names, checks, strict=True)
-        if kind not in OFFLINE_EXCLUDED
+        if kind not in OFFLINE_EXCLUDED or cid in runs_offline
     ]
 
 
