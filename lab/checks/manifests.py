@@ -30,6 +30,7 @@ from lab.core.manifests.models import (
     ImageUpdateAutomation,
     Problem,
 )
+from lab.core.manifests.parse import solution_update_path, update_path_example
 from lab.core.marker import marker_for, policy_ref_for
 from lab.core.record import dataclass
 from lab.core.setters.find import looks_like_marker
@@ -258,7 +259,7 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
                 file=iua.file,
                 line=iua.line_of("spec.update.path"),
                 hint="a path relative to the repository root, e.g. "
-                + f"./{_solution_update_path(ctx, iua.file) or _norm(generated(ctx).update_path)}",
+                + update_path_example(_solution_update_path(ctx, iua.file), generated(ctx).update_path),
             )
     return outcome
 
@@ -433,24 +434,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def _solution_update_path(ctx: CheckContext, rel: str) -> str | None:
     """The normalised spec.update.path of the task solution's ImageUpdateAutomation in `rel`, if any."""
-    from lab.core.yamlsafe import load_all
-
-    text = task_images(ctx).solution_text(rel)
-    if text is None:
-        return None
-    try:
-        docs = load_all(text, rel)
-    except LabError:
-        return None
-    for doc in docs:
-        data = doc.data
-        if isinstance(data, dict) and data.get("kind") == "ImageUpdateAutomation":
-            spec = data.get("spec")
-            update = spec.get("update") if isinstance(spec, dict) else None
-            path = update.get("path") if isinstance(update, dict) else None
-            if isinstance(path, str):
-                return _norm(path)
-    return None
+    return solution_update_path(task_images(ctx).solution_text(rel), rel)
 
 
 @dataclass(frozen=True)

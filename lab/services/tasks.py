@@ -73,17 +73,16 @@ def task_automation_files(task: Task | str) -> tuple[str, ...]:
     return DEFAULT_FILES
 
 
-def solution_update_path(task: Task) -> str | None:
-    """spec.update.path of the ImageUpdateAutomation in the task's solution, as written; None when the
-    solution has none (its automation file comes from the starter)."""
-    from lab.core.manifests.parse import find_automation
+def solution_update_path(task: Task) -> str:
+    """The update.path example for `task` (`lab why`): the same one image-update.valid's hint shows."""
+    from lab.core.manifests.generate import options_from_mapping
+    from lab.core.manifests.parse import solution_update_path as from_solution
+    from lab.core.manifests.parse import update_path_example
 
     rel = task_automation_files(task)[2]
     path = task.solution / rel
-    if not path.is_file():
-        return None
-    found = find_automation({rel: path.read_text(encoding="utf-8")}).automations
-    return found[0].update_path if found and found[0].update_path else None
+    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    return update_path_example(from_solution(text, rel), options_from_mapping(task.meta.generate).update_path)
 
 
 def task_deployment(task: Task | str) -> str | None:

@@ -294,7 +294,7 @@ def explain(
         unread=repo.unread,
         newest=_newest(tags, task) if source == "the registry" and _in_sandbox(workspace, running) else {},
         generate=task.meta.generate,
-        update_path=solution_update_path(task) or "./apps",
+        update_path=solution_update_path(task),
         sync_failure=sync_failure,
     )
     return walk(facts, "; ".join(mode_parts))

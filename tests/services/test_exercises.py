@@ -524,6 +524,27 @@ def test_staging_update_path_typo_hint_shows_the_solution_path(tmp_path: Path) -
 
 
 @pytest.mark.slow
+def test_update_path_example_is_one_for_why_and_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solution that writes its update.path unnormalised (./apps/staging/): `lab why` and
+    image-update.valid name the same example (why used to show it as written)."""
+    authors = tmp_path / "authors"
+    shutil.copytree(task_folder("09b-staging"), authors / "09b-staging")
+    _replace(IUA, "path: ./apps/staging", "path: ./apps/staging/")(authors / "09b-staging" / "solution")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(authors))
+    assert task_folder("09b-staging") == authors / "09b-staging"
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(IUA, "path: ./apps/staging/", "path: ./apps/stagin"), simulate=False)
+    failed = _check(ws, "09b-staging").get("image-update.valid")
+    assert failed.hint is not None and failed.hint.endswith("e.g. ./apps/staging"), failed.hint
+    from lab.services.why import explain
+
+    path = next(link for link in explain(ws, offline=True).links if link.name == "path")
+    assert path.fix.endswith("e.g. ./apps/staging"), path.fix
+
+
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(

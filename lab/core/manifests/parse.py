@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
+from lab.core.diagnose import norm_path
 from lab.core.manifests.emit import yaml_value
 from lab.core.manifests.models import (
     IMAGE_GROUP,
@@ -457,3 +458,19 @@ def find_automation(
         for doc in docs:
             _add_doc(doc, aset)
     return aset
+
+
+def solution_update_path(text: str | None, file: str) -> str | None:
+    """The normalised spec.update.path ('./apps/' -> 'apps') of the first ImageUpdateAutomation in a
+    task solution's `file` (its `text`), None when it has none or the text does not parse."""
+    if text is None:
+        return None
+    found = find_automation({file: text}).automations
+    return norm_path(found[0].update_path) if found and found[0].update_path else None
+
+
+def update_path_example(solution: str | None, generate_path: str) -> str:
+    """The update.path a hint shows: the solution's (normalised), else the task's `lab generate` one,
+    else ./apps - one example everywhere, so `lab why` and the check never name two different paths."""
+    path = solution if solution is not None else norm_path(generate_path) or "apps"
+    return f"./{path}"
