@@ -103,6 +103,48 @@ def _owner(problem: Problem, objects: Sequence[FluxObject]) -> FluxObject | None
     return before[-1] if before else same_file[0]
 
 
+def _problem_evidence(problems: Sequence[Problem]) -> list[Evidence]:
+    return [Evidence("problem", f"{p.location()} {p.code}", f"{p.severity}: {p.message}") for p in problems]
+
+
+def problems_failure(problems: Sequence[Problem]) -> Outcome | None:
+    """A failure led by the first error of `problems` (all listed as evidence); None without errors."""
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        return None
+    first, more = errors[0], and_more(errors)
+    return Outcome.failed(
+        first.message + more,
+        file=first.file,
+        line=first.line,
+        hint=first.hint or None,
+        evidence=_problem_evidence(problems),
+    )
+
+
+KIND_CHECKS: dict[type[FluxObject], str] = {
+    ImageRepository: "image-repository.valid",
+    ImagePolicy: "image-policy.valid",
+    ImageUpdateAutomation: "image-update.valid",
+}
+"""The check that reports an object's validation problems, by its kind."""
+
+
+def unowned_problems(ctx: CheckContext) -> list[Problem]:
+    """Validation problems of the automation files' objects whose kind's check the task does not run:
+    Flux's API refuses them all the same, so repo.files reports them."""
+    from lab.checks.loader import load_task_checks
+
+    defined = ctx.cached("manifests:defined", lambda: {d.id for d in load_task_checks(ctx.task).defs})
+    objects = automation_set(ctx).all_objects()
+    unowned = []
+    for p in _problems(ctx):
+        owner = _owner(p, objects) if p.file in automation_files(ctx) else None
+        if owner is not None and KIND_CHECKS.get(type(owner)) not in defined:
+            unowned.append(p)
+    return unowned
+
+
 def _outcome_for(
     ctx: CheckContext, kind: type[FluxObject], kind_name: str, rel: str, example: Callable[[], str]
 ) -> Outcome:
@@ -121,13 +163,10 @@ def _outcome_for(
         for p in _problems(ctx)
         if p.file in automation_files(ctx) and isinstance(_owner(p, aset.all_objects()), kind)
     ]
-    errors = [p for p in mine if p.severity == "error"]
-    evidence = [Evidence("problem", f"{p.location()} {p.code}", f"{p.severity}: {p.message}") for p in mine]
-    if errors:
-        first, more = errors[0], and_more(errors)
-        return Outcome.failed(
-            first.message + more, file=first.file, line=first.line, hint=first.hint or None, evidence=evidence
-        )
+    evidence = _problem_evidence(mine)
+    failed = problems_failure(mine)
+    if failed is not None:
+        return failed
     obj = objects[0]
     warnings = [p for p in mine if p.severity == "warning"]
     note = f"; warning: {warnings[0].message}" if warnings else ""

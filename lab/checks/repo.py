@@ -53,7 +53,10 @@ def repo_files(ctx: CheckContext) -> Outcome:
             )
         kinds = ", ".join(str(d.get("kind", "?")) for d in mappings)
         evidence.append(Evidence("file", rel, f"{len(mappings)} object(s): {kinds}"))
-    return Outcome.passed("all three files exist and parse", evidence=evidence)
+    from lab.checks.manifests import problems_failure, unowned_problems
+
+    refused = problems_failure(unowned_problems(ctx))
+    return refused or Outcome.passed("all three files exist and parse", evidence=evidence)
 
 
 def _norm(path: str) -> str:

@@ -1276,7 +1276,18 @@ def push_problems(path: Path | Workspace, task_id: str | None = None) -> PushChe
             notes.append(NO_MARKER_NOTE)
         elif result.id in INVALID_CHECKS:
             problems += [p for p in _problem_lines(result) if p.split(":", 1)[0] in outgoing]
-    return PushCheck(list(dict.fromkeys(problems)), notes)
+    return PushCheck(list(dict.fromkeys([*_refused(ws, outgoing), *problems])), notes)
+
+
+def _refused(ws: Workspace, outgoing: set[str]) -> list[str]:
+    """ "file:line: message" for each error validation finds in the outgoing files: what Flux's API
+    refuses, whether or not the task has the check of that object's kind (a task may lack one)."""
+    from lab.adapters.repotext import read_repo_text
+    from lab.core.manifests.parse import find_automation
+    from lab.core.manifests.validate import validate
+
+    problems = validate(find_automation(read_repo_text(ws.root).yaml))
+    return [f"{p.location()}: {p.message}" for p in problems if p.severity == "error" and p.file in outgoing]
 
 
 def invalid_refusal(problems: Sequence[str]) -> str:

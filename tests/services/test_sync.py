@@ -1028,3 +1028,29 @@ def test_the_first_commit_of_the_automation_says_the_tasks_own_message(
     pushed = run_lab("sync", "--commit", env=env, cwd=ws, ok=True)
     assert '$ git commit -m "Follow the nginx patches"' in pushed.stdout, pushed.stdout
     assert git(ws, "log", "-1", "--format=%s") == "Follow the nginx patches"
+
+
+REPOSITORY = "clusters/dev/image-automation/image-repository.yaml"
+
+
+@pytest.mark.parametrize(("task", "rel"), [("09b-staging", REPOSITORY), ("09b-guard", UPDATE)])
+def test_unknown_fields_are_refused_in_a_task_without_that_kinds_check(
+    task: str, rel: str, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """Tasks without image-repository.valid / image-update.valid pushed fields the sandbox refuses."""
+    ws = tmp_path / "s1"
+    run_lab("init", ws, "--task", task, env=lab_env, ok=True)
+    run_lab("solve", ".", env=lab_env, cwd=ws, ok=True)
+    path = ws / rel
+    text = path.read_text(encoding="utf-8").replace(
+        "\nspec:\n", "\nspec:\n  accessFrom: {namespaceSelectors: [{matchLabel: {a: b}}]}\n", 1
+    )
+    path.write_text(text.rstrip("\n") + "\nspecs: {}\n", encoding="utf-8")
+    head = git(ws, "rev-parse", "HEAD")
+    refused = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert refused.returncode == 1, refused.stdout
+    assert "the files about to be pushed have 2 problems" in refused.stderr, refused.stderr
+    assert refused.stderr.count(f"  {rel}:") == 2, refused.stderr
+    assert git(ws, "rev-parse", "HEAD") == head
+    check = run_lab("check", "--offline", env=lab_env, cwd=ws)
+    assert f"{rel}:" in check.stdout and "is not a field of" in check.stdout, check.stdout
