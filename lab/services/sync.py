@@ -1203,6 +1203,8 @@ INVALID_CHECKS = (
 )
 """The checks whose failure means Flux refuses or ignores a file: YAML it cannot read, fields its API
 server rejects (unknown or invalid), a marker its setters cannot read."""
+REPO_CHECKS = ("repo.files", "marker.valid")
+"""Of those, the ones whose own failure (not a validation error) is a file Flux cannot read."""
 MARKER_CHECK = "marker.present"
 NO_MARKER_NOTE = "no $imagepolicy marker yet, Flux has nothing to update"
 
@@ -1239,7 +1241,9 @@ def _problem_lines(result: CheckResult) -> list[str]:
         for ev in result.evidence
         if ev.kind == "problem" and ev.text.startswith("error: ")
     ]
-    if lines:
+    if lines or result.id not in REPO_CHECKS:
+        # A kind's check failing on its own (a policy that selects no tag, a path not there yet) is
+        # not what Flux's API refuses: it accepts the object, which then reports Ready=False.
         return lines
     where = result.file or ""
     if where and result.line is not None:

@@ -1054,3 +1054,22 @@ def test_unknown_fields_are_refused_in_a_task_without_that_kinds_check(
     assert git(ws, "rev-parse", "HEAD") == head
     check = run_lab("check", "--offline", env=lab_env, cwd=ws)
     assert f"{rel}:" in check.stdout and "is not a field of" in check.stdout, check.stdout
+
+
+def test_a_policy_selecting_no_tag_is_pushed_flux_accepts_it(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """A filter keeping no tag: Flux's API takes the policy (it only goes Ready=False), so p pushes it."""
+    ws = tmp_path / "s1"
+    run_lab("init", ws, "--task", "09b-multi", env=lab_env, ok=True)
+    run_lab("solve", ".", env=lab_env, cwd=ws, ok=True)
+    path = ws / POLICY
+    text = path.read_text(encoding="utf-8")
+    nginx = text.index("name: nginx\n  namespace")
+    spec = text.index("\nspec:\n", nginx) + len("\nspec:\n")
+    path.write_text(
+        text[:spec] + "  filterTags: {pattern: '^stable-[0-9]+$'}\n" + text[spec:], encoding="utf-8"
+    )
+    check = run_lab("check", "--offline", env=lab_env, cwd=ws)
+    assert "matches none of the" in check.stdout, check.stdout  # the check still fails it
+    pushed = run_lab("sync", "--commit", env=lab_env, cwd=ws)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "filterTags" in git(Path(git(ws, "remote", "get-url", "origin")), "show", f"main:{POLICY}")
