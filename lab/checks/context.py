@@ -221,13 +221,12 @@ class CheckContext:
 # The parameters the library's checks of image automation read (a task's checks.toml [params]).
 
 
-def graded_branch(ctx: CheckContext | Mapping[str, Any]) -> str:
-    """origin's branch the checks read (of a context, or of a task's settings): the one `lab grade`
-    graded (the roster's), else the branch the learner's flux-system GitRepository follows (what
-    source-controller fetches and Flux deploys), else main."""
-    settings = ctx.settings if isinstance(ctx, CheckContext) else ctx
-    if "branch" in settings or not isinstance(ctx, CheckContext):
-        return str(settings.get("branch", "main"))
+def graded_branch(ctx: CheckContext) -> str:
+    """origin's branch the checks read: the one `lab grade` graded (the roster's), else the branch the
+    learner's flux-system GitRepository follows (what source-controller fetches and Flux deploys), else
+    main. A run's report carries it (`Report.graded`): a task's settings alone do not know it."""
+    if "branch" in ctx.settings:
+        return str(ctx.settings["branch"])
     followed = followed_branch(ctx)
     return followed.branch if followed is not None else "main"
 

@@ -27,14 +27,6 @@ def is_progress(result: CheckResult) -> bool:
     return result.kind == "progress"
 
 
-def graded_branch(task: str) -> str:
-    """origin's branch `lab check` reads for `task` (the checks' `graded_branch`)."""
-    from lab.checks.context import graded_branch as of_settings
-    from lab.checks.loader import load_task_checks
-
-    return of_settings(load_task_checks(task).settings)
-
-
 def off_branch_note(git: OriginStatus | None, graded: str) -> str:
     """What a report graded on origin/`graded` leaves out when the learner is on another branch (a
     feature branch they pushed): "" on `graded` itself, detached or with no state. The checks read
@@ -92,7 +84,7 @@ def run_checks(
 
     Raises LabError for an unusable workspace or tags file, UsageError for an unknown check id.
     """
-    from lab.checks.context import CheckContext
+    from lab.checks.context import CheckContext, graded_branch
     from lab.checks.loader import load_task_checks
 
     if not workspace.is_dir():
@@ -161,6 +153,7 @@ def run_checks(
                 extra["progress_updated"] = str(done.path)
             keep = {r.id: r for r in results if not is_progress(r)}
             results = run(keep=keep)
+        graded = graded_branch(ctx)
     finally:
         ctx.close()
     return Report(
@@ -171,6 +164,7 @@ def run_checks(
         tool_name="fluxlab",
         tool_version=__version__,
         extra=extra,
+        graded=graded,
     )
 
 

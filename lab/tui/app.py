@@ -94,7 +94,7 @@ class ChecksState:
     error: str | None = None
     mode_text: str = ""
     graded: str = "main"
-    """origin's branch the checks read (the task's `graded_branch`)."""
+    """origin's branch the last run graded (its report's `graded`)."""
 
 
 @dataclass(frozen=True)
@@ -353,7 +353,6 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False, description="checks")
     def _run_checks(self, offline: bool, tags_file: Path | None) -> None:
-        from lab.checks.context import graded_branch
         from lab.checks.loader import load_task_checks
         from lab.services.check import run_checks
         from lab.services.session import origin_dir, watch_stamp
@@ -364,7 +363,7 @@ class LabApp(App[None]):
         spec = load_task_checks(session.task.id)
         shown = tuple(d for d in spec.defs if not d.hidden)
         visible = {d.id for d in shown}
-        self.call_from_thread(self._checks_planned, shown, graded_branch(spec.settings))
+        self.call_from_thread(self._checks_planned, shown)
 
         def live(result: CheckResult) -> None:
             # Each check appears as it finishes; the final report repaints them all.
@@ -377,15 +376,17 @@ class LabApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
 
-    def _checks_planned(self, defs: tuple[CheckDef, ...], graded: str) -> None:
-        self.checks = replace(self.checks, defs=defs, graded=graded)
+    def _checks_planned(self, defs: tuple[CheckDef, ...]) -> None:
+        self.checks = replace(self.checks, defs=defs)
 
     def _check_done(self, result: CheckResult) -> None:
         self.checks = replace(self.checks, results={**self.checks.results, result.id: result})
 
     def _checks_finished(self, report: Report, stamp: tuple[tuple[str, int, int], ...]) -> None:
         results = {r.id: r for r in report.checks}
-        self.checks = replace(self.checks, results=results, report=report, running=False, stamp=stamp)
+        self.checks = replace(
+            self.checks, results=results, report=report, running=False, stamp=stamp, graded=report.graded
+        )
         self._recheck_if_stale()
 
     # --- git: commit, sync with origin, push --------------------------------------------------------

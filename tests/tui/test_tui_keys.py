@@ -1444,3 +1444,27 @@ async def test_tab_from_the_preview_and_f_put_the_cursor_in_name(tmp_path: Path)
         await type_keys(pilot, "shop")
         await pilot.pause()
         assert (name.value, app.screen.query_one("#namespace", Input).value) == ("shop", namespace)
+
+
+async def test_the_checks_name_the_branch_the_flux_system_source_follows(tmp_path: Path) -> None:
+    """The app said "The checks grade origin/main and Flux deploys dev; you are on dev" when the run had
+    graded origin/dev (the GitRepository's branch): it read the graded branch from the task's settings,
+    which know nothing of the learner's sync file. The report of the run says which branch it graded."""
+    from lab.services.check import off_branch_note
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    sync = ws / "clusters/dev/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("branch: main", "branch: dev"))
+    _git(ws, "switch", "-q", "-c", "dev")
+    _git(ws, "commit", "-qam", "Flux follows dev")
+    _git(ws, "push", "-q", "origin", "dev")
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        app.run_checks()
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.checks.report is not None)
+        assert app.checks.graded == "dev"
+        assert app.state is not None and app.state.git is not None and app.state.git.branch == "dev"
+        assert off_branch_note(app.state.git, app.checks.graded) == ""

@@ -169,6 +169,9 @@ class Report:
     tool_name: str = "fluxlab"
     tool_version: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    graded: str = "main"
+    """origin's branch this run graded (the roster's, else the one the flux-system GitRepository follows):
+    what the front ends name, since only the run's context knows it."""
 
     @property
     def score(self) -> int:
