@@ -159,9 +159,11 @@ class LabApp(App[None]):
         self._fixed_label = workspace_label
         self.workspace_label = workspace_label or _home_relative(session.workspace)
         self.watching_checks = False
-        # `p` changed what the checks read (Flux's commits brought in, origin moved): the next state
-        # re-runs a report it leaves out of date, wherever the learner is.
-        self._checks_after_push = False
+        # `p` changed what the checks read (Flux's commits brought in, origin moved): the first state
+        # read after it (of this tree epoch or later) re-runs a report it leaves out of date, wherever
+        # the learner is. A run that ends before that state arrives must not use it up.
+        self._checks_after_push: int | None = None
+        self._state_epoch = 0
         self.sub_title = self._sub_title()
         self._watch_stop = threading.Event()
         # Bumped as the app's own git command (`p`) starts and ends: a state read that overlapped it
@@ -261,6 +263,7 @@ class LabApp(App[None]):
         if self.sync.running or epoch != self._tree_epoch:
             return  # read while `p` rewrote the tree: its end reads the state again
         self.state = state
+        self._state_epoch = epoch
         self._recheck_if_stale()
 
     def _recheck_if_stale(self) -> None:
@@ -270,8 +273,11 @@ class LabApp(App[None]):
         state, checks = self.state, self.checks
         if state is None or checks.report is None or checks.running:
             return
-        asked = self.watching_checks or self._checks_after_push or self.current_mode in ("checks", "done")
-        self._checks_after_push = False  # once: a later edit elsewhere is the learner's to check
+        push = self._checks_after_push
+        after_push = push is not None and self._state_epoch >= push
+        if after_push:
+            self._checks_after_push = None  # once: a later edit elsewhere is the learner's to check
+        asked = self.watching_checks or after_push or self.current_mode in ("checks", "done")
         if asked and checks.stamp != state.stamp:
             self.run_checks()
 
@@ -464,7 +470,8 @@ class LabApp(App[None]):
         head = sync.head if result.ok else None
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary, head=head)
         self._tree_epoch += 1
-        self._checks_after_push = self.checks.report is not None and bool(sync.pushed or sync.integrated)
+        rerun = self.checks.report is not None and bool(sync.pushed or sync.integrated)
+        self._checks_after_push = self._tree_epoch if rerun else None
         self.refresh_state(fetch=False)
 
     def _confirm_deletion(self, result: PushWorkResult) -> None:

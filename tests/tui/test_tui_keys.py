@@ -1468,3 +1468,55 @@ async def test_the_checks_name_the_branch_the_flux_system_source_follows(tmp_pat
         assert app.checks.graded == "dev"
         assert app.state is not None and app.state.git is not None and app.state.git.branch == "dev"
         assert off_branch_note(app.state.git, app.checks.graded) == ""
+
+
+async def test_a_run_that_ends_before_the_pushed_state_arrives_leaves_the_re_run_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-run after `p` was used up by whichever came first: a checks run that ended between the end
+    of `p` and the arrival of the state read after it cleared it, and the report stayed stale."""
+    import threading
+
+    from lab.services import check, session
+
+    run_ends, state_arrives = threading.Event(), threading.Event()
+    runs: list[int] = []
+    real_run, real_read = check.run_checks, session.read_state
+    hold_reads = False
+
+    def run_checks(*args: object, **kwargs: object) -> object:
+        if "on_result" not in kwargs:  # `p`'s own look at what Flux would refuse, not the app's run
+            return real_run(*args, **kwargs)  # type: ignore[arg-type]
+        runs.append(1)
+        if len(runs) == 2:
+            run_ends.wait(30)  # the run that started before `p` ends while its state is read
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    def read_state(*args: object, **kwargs: object) -> object:
+        if hold_reads:
+            state_arrives.wait(30)
+        return real_read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check, "run_checks", run_checks)
+    monkeypatch.setattr(session, "read_state", read_state)
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.state is not None)
+        app.run_checks()
+        await wait_until(pilot, lambda: app.checks.report is not None and not app.checks.running)
+        app.run_checks()  # held until `p` has ended
+        await wait_until(pilot, lambda: len(runs) == 2)  # its stamp taken: the tree as the state has it
+        hold_reads = True
+        deploy = ws / "apps/base/nginx/deployment.yaml"
+        deploy.write_text(deploy.read_text().replace("replicas: 1", "replicas: 2"))
+        app.push_work()
+        await wait_until(pilot, lambda: not app.sync.running, timeout=30)
+        assert app.sync.ok, app.sync.text
+        run_ends.set()
+        await wait_until(pilot, lambda: not app.checks.running, timeout=30)
+        assert len(runs) == 2
+        state_arrives.set()
+        await wait_until(pilot, lambda: len(runs) == 3, timeout=30)
+        await wait_until(pilot, lambda: not app.checks.running, timeout=30)
+        assert app.state is not None and app.checks.stamp == app.state.stamp
