@@ -242,9 +242,10 @@ class FollowedBranch:
 
 
 def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
-    """The branch the GitRepository of the task's sync file (flux-system first, as `flux bootstrap`
-    names it) follows, as the working tree has it: what Flux applies once that file is deployed. None
-    when there is no sync file, no GitRepository in it or no branch (a tag or a commit)."""
+    """The branch of the GitRepository Flux deploys from, as the working tree's sync file has it: the
+    source the flux-system Kustomization names (`spec.sourceRef`), else the one named flux-system, as
+    `flux bootstrap` writes them. None when there is no sync file or no such GitRepository, or when it
+    pins a tag or a commit: another GitRepository of the file with a branch is not what Flux deploys."""
 
     def compute() -> FollowedBranch | None:
         rel = ctx.optional_str_param("sync_file")
@@ -252,13 +253,25 @@ def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
             docs = ctx.yaml_docs(rel) if rel and ctx.exists(rel) else []
         except LabError:
             return None  # repo's checks report an unreadable sync file
-        repos = [d for d in docs if isinstance(d.data, dict) and d.get("kind") == "GitRepository"]
-        for doc in sorted(repos, key=lambda d: d.get("metadata.name") != "flux-system"):
-            branch = doc.get("spec.ref.branch")
-            if isinstance(branch, str) and branch:
-                url = doc.get("spec.url")
-                return FollowedBranch(branch, doc.file, doc.line_of("spec.ref.branch"), str(url or ""))
-        return None
+        of_kind = [d for d in docs if isinstance(d.data, dict)]
+        deployer = next(
+            (
+                d
+                for d in of_kind
+                if d.get("kind") == "Kustomization" and d.get("metadata.name") == "flux-system"
+            ),
+            None,
+        )
+        source = deployer.get("spec.sourceRef.name") if deployer is not None else None
+        name = source if isinstance(source, str) and source else "flux-system"
+        doc = next(
+            (d for d in of_kind if d.get("kind") == "GitRepository" and d.get("metadata.name") == name), None
+        )
+        branch = doc.get("spec.ref.branch") if doc is not None else None
+        if doc is None or not isinstance(branch, str) or not branch:
+            return None
+        url = doc.get("spec.url")
+        return FollowedBranch(branch, doc.file, doc.line_of("spec.ref.branch"), str(url or ""))
 
     return ctx.cached("git:followed-branch", compute)
 

@@ -1016,3 +1016,19 @@ def test_marker_valid_costs_grow_linearly_with_own_line_markers(practice: Path) 
     small, large = cost(20), cost(80)
     # 4x the markers: ~4x the time, less with the fixed cost of a run (cubic was 64x).
     assert large < 10 * small, (small, large)
+
+
+@pytest.mark.slow
+def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(practice: Path) -> None:
+    """flux-system pinned a tag and the checks graded the branch of another GitRepository in the sync
+    file, which Flux does not deploy from: only the source the flux-system Kustomization names counts."""
+    sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
+    other = (
+        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: other\n"
+        "  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: dev\n"
+        "  url: https://example.com/other\n"
+    )
+    sync.write_text(sync.read_text().replace("branch: main", "tag: v1.0.0") + other)
+    assert check(practice, "git.pushed").graded == "main"
+    sync.write_text(sync.read_text().replace("tag: v1.0.0", "branch: feature"))
+    assert check(practice, "git.pushed").graded == "feature"
