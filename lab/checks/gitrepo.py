@@ -361,6 +361,17 @@ def _push_branch(ctx: CheckContext, origin: Origin) -> str:
     return origin.branch
 
 
+def _refspec_branch(ctx: CheckContext) -> str | None:
+    """The branch spec.git.push.refspec pushes to (`SRC:refs/heads/DST`, or `refs/heads/DST` alone):
+    image-automation-controller pushes its commit to the push branch, then again with this refspec."""
+    doc = _automation_doc(ctx)
+    refspec = doc.get("spec.git.push.refspec") if doc is not None else None
+    if not isinstance(refspec, str):
+        return None
+    destination = refspec.lstrip("+").rpartition(":")[2]
+    return destination.removeprefix("refs/heads/") if destination.startswith("refs/heads/") else None
+
+
 @check("git.flux-commit")
 def git_flux_commit(ctx: CheckContext) -> Outcome:
     origin, _sha = _pushed_origin(ctx)
@@ -374,7 +385,8 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
         )
     deployed, pushed_to = origin.branch, _push_branch(ctx, origin)
     elsewhere = ""
-    if pushed_to != deployed and origin.ws.remote_sha(pushed_to) is not None:
+    also_deployed = "branch" not in ctx.settings and _refspec_branch(ctx) == deployed
+    if pushed_to != deployed and not also_deployed and origin.ws.remote_sha(pushed_to) is not None:
         # Flux commits where spec.git says, not necessarily to the branch it deploys.
         origin = replace(origin, branch=pushed_to, ref=f"refs/remotes/origin/{pushed_to}")
         elsewhere = (

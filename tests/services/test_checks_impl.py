@@ -1032,3 +1032,18 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
     assert check(practice, "git.pushed").graded == "main"
     sync.write_text(sync.read_text().replace("tag: v1.0.0", "branch: feature"))
     assert check(practice, "git.pushed").graded == "feature"
+
+
+@pytest.mark.slow
+def test_flux_commit_pushed_to_the_deployed_branch_by_the_refspec_is_deployed(practice: Path) -> None:
+    """push.refspec pushes Flux's commit a second time (image-automation-controller pushes to the push
+    branch, then with the refspec): when it names the branch Flux deploys, the commit is deployed, not
+    waiting on a merge as git.flux-commit said."""
+    push = "    push:\n      branch: flux-updates\n      refspec: refs/heads/flux-updates:refs/heads/main\n"
+    write(practice, {**FILES, FILES_KEYS[2]: edited(IMAGE_UPDATE, "    push:\n      branch: main\n", push)})
+    mark(practice)
+    commit_push(practice)
+    _flux_commit(practice, touch_marker=True)
+    git(practice, "push", "-q", "origin", "main:flux-updates")
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.PASS and "until it is merged" not in r.message, r.message
