@@ -241,13 +241,12 @@ class FollowedBranch:
     url: str
 
 
-def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
-    """The branch of the GitRepository Flux deploys from, as the working tree's sync file has it: the
-    source the flux-system Kustomization names (`spec.sourceRef`), else the one named flux-system, as
-    `flux bootstrap` writes them. None when there is no sync file or no such GitRepository, or when it
-    pins a tag or a commit: another GitRepository of the file with a branch is not what Flux deploys."""
+def deployed_source(ctx: CheckContext) -> yamlsafe.Doc | None:
+    """The GitRepository Flux deploys from, as the working tree's sync file has it: the source the
+    flux-system Kustomization names (`spec.sourceRef`), else the one named flux-system, as `flux
+    bootstrap` writes them. None when there is no sync file or no such GitRepository."""
 
-    def compute() -> FollowedBranch | None:
+    def compute() -> yamlsafe.Doc | None:
         rel = ctx.optional_str_param("sync_file")
         try:
             docs = ctx.yaml_docs(rel) if rel and ctx.exists(rel) else []
@@ -264,11 +263,35 @@ def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
         )
         source = deployer.get("spec.sourceRef.name") if deployer is not None else None
         name = source if isinstance(source, str) and source else "flux-system"
-        doc = next(
+        return next(
             (d for d in of_kind if d.get("kind") == "GitRepository" and d.get("metadata.name") == name), None
         )
+
+    return ctx.cached("git:deployed-source", compute)
+
+
+def pinned_ref(ctx: CheckContext) -> str | None:
+    """`tag v1.0.0` (or semver, name, commit) when the deployed GitRepository pins a ref: each takes
+    precedence over spec.ref.branch, and source-controller checks out that ref whatever a branch has."""
+    doc = deployed_source(ctx)
+    if doc is None:
+        return None
+    for field_name in ("commit", "name", "semver", "tag"):  # source-controller's precedence
+        value = doc.get(f"spec.ref.{field_name}")
+        if isinstance(value, str) and value:
+            return f"{field_name} {value}"
+    return None
+
+
+def followed_branch(ctx: CheckContext) -> FollowedBranch | None:
+    """The branch of the GitRepository Flux deploys from (`deployed_source`). None when there is none,
+    or when it pins a tag or a commit: another GitRepository of the file with a branch is not what Flux
+    deploys."""
+
+    def compute() -> FollowedBranch | None:
+        doc = deployed_source(ctx)
         branch = doc.get("spec.ref.branch") if doc is not None else None
-        if doc is None or not isinstance(branch, str) or not branch:
+        if doc is None or not isinstance(branch, str) or not branch or pinned_ref(ctx) is not None:
             return None
         url = doc.get("spec.url")
         return FollowedBranch(branch, doc.file, doc.line_of("spec.ref.branch"), str(url or ""))

@@ -17,6 +17,7 @@ from lab.checks.context import (
     deployment_file,
     followed_branch,
     graded_branch,
+    pinned_ref,
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
@@ -243,6 +244,12 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         pull = f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
     if elsewhere is not None:
         pull += _elsewhere_note(ws, elsewhere, branch, origin.ref)
+    pinned = pinned_ref(ctx) if "branch" not in ctx.settings else None
+    if pinned is not None:
+        pull += (
+            f"; note: the GitRepository Flux deploys from follows {pinned} (spec.ref), not a branch: "
+            f"source-controller checks out that ref, so Flux deploys what it names, not origin/{branch}"
+        )
     return Outcome.passed(
         f"origin/{branch} ({sha[:7]}) has the image automation files{when}{pull}", evidence=evidence
     )

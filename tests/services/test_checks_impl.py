@@ -1035,6 +1035,20 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
 
 
 @pytest.mark.slow
+def test_git_pushed_says_flux_deploys_the_tag_the_source_pins(practice: Path) -> None:
+    """A tag takes precedence over spec.ref.branch (source-controller checks out the tag): origin/main
+    passing said nothing of Flux deploying something else."""
+    write(practice, FILES)
+    sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("branch: main", "branch: main\n    tag: v1.0.0"))
+    commit_push(practice)
+    report = check(practice, "git.pushed")
+    r = report.get("git.pushed")
+    assert report.graded == "main" and r.status is Status.PASS, r.message
+    assert "the GitRepository Flux deploys from follows tag v1.0.0 (spec.ref), not a branch" in r.message
+
+
+@pytest.mark.slow
 def test_flux_commit_pushed_to_the_deployed_branch_by_the_refspec_is_deployed(practice: Path) -> None:
     """push.refspec pushes Flux's commit a second time (image-automation-controller pushes to the push
     branch, then with the refspec): when it names the branch Flux deploys, the commit is deployed, not
