@@ -13,6 +13,7 @@ def test_top_level_shape_and_key_order() -> None:
     assert list(data) == [
         "schema",
         "task",
+        "graded",
         "tool",
         "started_at",
         "duration_s",

@@ -16,7 +16,7 @@ from lab.core.checks import Outcome, Report, Status
 from lab.services.check import run_checks
 from tests.support.gitutil import git, make_practice
 from tests.support.gitutil import write_files as write
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, lab_executable
 from tests.support.taskfiles import (
     DEPLOY,
     MARKER,
@@ -1032,6 +1032,14 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
     assert check(practice, "git.pushed").graded == "main"
     sync.write_text(sync.read_text().replace("tag: v1.0.0", "branch: feature"))
     assert check(practice, "git.pushed").graded == "feature"
+    out = subprocess.run(
+        [*lab_executable(), "check", "--offline", "--format", "json", "--only", "git.pushed"],
+        cwd=practice,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert json.loads(out.stdout)["graded"] == "feature", out.stderr
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ def to_dict(report: Report, *, show_hidden: bool = False) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "task": shown.task,
+        "graded": shown.graded,
         "tool": {"name": shown.tool_name, "version": shown.tool_version},
         "started_at": shown.started_at,
         "duration_s": round(shown.duration_s, 3),
