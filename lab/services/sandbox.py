@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,12 +68,6 @@ class SandboxInfo:
             "LAB_REGISTRY_MIRROR": self.mirror,
             "LAB_SANDBOX_WORKSPACE": str(self.workspace),
         }
-
-
-def apply_env(info: SandboxInfo, environ: MutableMapping[str, str] | None = None) -> None:
-    """Point this process's kubernetes and registry clients at the sandbox (what `env` exports)."""
-    target = os.environ if environ is None else environ
-    target.update(info.env())
 
 
 #: What a published tag leads to (push-tag, the app's `t`): Flux writes whatever the policy selects, so
