@@ -222,14 +222,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
         for v in verdicts
     ]
     if bad:
-        first, more = bad[0], and_more(bad)
-        return Outcome.failed(
-            first.message + more,
-            file=first.file,
-            line=first.line,
-            hint=first.hint or None,
-            evidence=evidence,
-        )
+        return Outcome.first_failure(bad, evidence)
     good = [v for v in verdicts if v.marker is not None]
     if not good:
         return Outcome.failed("no image field carries a marker", hint=f"see `lab lesson --task {ctx.task}`")

@@ -21,7 +21,7 @@ from lab.checks.context import (
     sync_file,
     task_images,
 )
-from lab.core.checks.model import Evidence, Outcome, Status, and_more
+from lab.core.checks.model import Evidence, Outcome, Status
 from lab.core.manifests.models import (
     AutomationSet,
     FluxObject,
@@ -114,14 +114,7 @@ def problems_failure(problems: Sequence[Problem]) -> Outcome | None:
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return None
-    first, more = errors[0], and_more(errors)
-    return Outcome.failed(
-        first.message + more,
-        file=first.file,
-        line=first.line,
-        hint=first.hint or None,
-        evidence=_problem_evidence(problems),
-    )
+    return Outcome.first_failure(errors, _problem_evidence(problems))
 
 
 KIND_CHECKS: dict[type[FluxObject], str] = {

@@ -388,6 +388,23 @@ def test_on_result_reports_each_check_as_it_is_decided() -> None:
     assert ("blocked", Status.SKIPPED) in seen and len(seen) == 4
 
 
+def test_first_failure_is_led_by_the_first_problem_and_counts_the_others() -> None:
+    from lab.core.checks.model import Evidence
+    from lab.core.manifests.models import Problem
+
+    first = Problem("image.tag", "apps/deploy.yaml", 7, "image", "the image has no tag")
+    second = Problem("policy.range", "flux/policy.yaml", 3, "spec.policy", "bad range", hint="use 1.x")
+    evidence = [Evidence("problem", "apps/deploy.yaml:7 image.tag", "error: the image has no tag")]
+
+    out = Outcome.first_failure([first, second], evidence)
+
+    assert out == Outcome(
+        Status.FAIL, "the image has no tag (+1 more)", None, tuple(evidence), "apps/deploy.yaml", 7
+    )
+    assert Outcome.first_failure([second], ()).message == "bad range"
+    assert Outcome.first_failure([second], ()).hint == "use 1.x"
+
+
 def test_clean_text_shows_escapes_and_controls_keeps_tabs_and_newlines() -> None:
     from lab.core.checks.model import clean_text
 

@@ -6,7 +6,7 @@ A check definition is data (`CheckDef`, loaded from `checks/<task>.toml`); an im
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Unpack
@@ -54,8 +54,8 @@ class CheckDef:
     hidden: bool = False
 
 
-if TYPE_CHECKING:  # only annotations name it: a TypedDict compiles each of its annotations at import
-    from typing import TypedDict
+if TYPE_CHECKING:  # only annotations name them: a TypedDict compiles each of its annotations at import
+    from typing import Protocol, TypedDict
 
     class OutcomeDetails(TypedDict, total=False):
         """What an Outcome may say besides its status and message (the keywords of make and failed)."""
@@ -65,6 +65,18 @@ if TYPE_CHECKING:  # only annotations name it: a TypedDict compiles each of its 
         file: str | None
         line: int | None
         points: int | None
+
+    class Located(Protocol):
+        """A problem a check found, at a place in a file (a manifest Problem, an image field's Verdict)."""
+
+        @property
+        def message(self) -> str: ...
+        @property
+        def file(self) -> str: ...
+        @property
+        def line(self) -> int | None: ...
+        @property
+        def hint(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,18 @@ class Outcome:
     @classmethod
     def failed(cls, message: str, **details: Unpack[OutcomeDetails]) -> Outcome:
         return cls.make(Status.FAIL, message, **details)
+
+    @classmethod
+    def first_failure(cls, problems: Sequence[Located], evidence: Iterable[Evidence]) -> Outcome:
+        """A failure led by the first of `problems` (` (+N more)` for the rest), at its file and line."""
+        first = problems[0]
+        return cls.failed(
+            first.message + and_more(problems),
+            file=first.file,
+            line=first.line,
+            hint=first.hint or None,
+            evidence=evidence,
+        )
 
     @classmethod
     def errored(cls, message: str, *, hint: str | None = None, evidence: Iterable[Evidence] = ()) -> Outcome:
