@@ -67,6 +67,8 @@ STR = F()
 BOOL = F("boolean")
 MAP = F("map")
 ANY = F("any")
+INTERVAL = F(pattern=INTERVAL_PATTERN)
+TIMEOUT = F(pattern=TIMEOUT_PATTERN)
 _SUSPEND = BOOL.described(
     "This flag tells the controller to suspend subsequent reconciliations. "
     "It does not apply to already started reconciliations. Defaults to false."
@@ -87,14 +89,10 @@ IMAGE_REPOSITORY = F(
     "object",
     {
         "image": STR.described("Image is the name of the image repository"),
-        "interval": F(
-            pattern=INTERVAL_PATTERN,
-            description="Interval is the length of time to wait between scans of the image repository.",
+        "interval": INTERVAL.described(
+            "Interval is the length of time to wait between scans of the image repository."
         ),
-        "timeout": F(
-            pattern=TIMEOUT_PATTERN,
-            description="Timeout for image scanning. Defaults to 'Interval' duration.",
-        ),
+        "timeout": TIMEOUT.described("Timeout for image scanning. Defaults to 'Interval' duration."),
         "secretRef": NAME_REF.described(
             "SecretRef can be given the name of a secret containing credentials to use for the image registry. "
             "The secret should be created with `kubectl create secret docker-registry`, or the equivalent."
@@ -198,10 +196,9 @@ IMAGE_POLICY = F(
             enum=("Never", "IfNotPresent", "Always"),
             description="DigestReflectionPolicy governs the setting of the `.status.latestRef.digest` field.",
         ),
-        "interval": F(
-            pattern=INTERVAL_PATTERN,
-            description="Interval is the length of time to wait between refreshing the digest of the latest "
-            'tag when the reflection policy is set to "Always". Defaults to 10m.',
+        "interval": INTERVAL.described(
+            "Interval is the length of time to wait between refreshing the digest of the latest "
+            'tag when the reflection policy is set to "Always". Defaults to 10m.'
         ),
         "suspend": _SUSPEND,
     },
@@ -224,9 +221,8 @@ IMAGE_UPDATE_AUTOMATION = F(
             required=("kind", "name"),
             description="SourceRef refers to the resource giving access details to a git repository.",
         ),
-        "interval": F(
-            pattern=INTERVAL_PATTERN,
-            description="Interval gives an lower bound for how often the automation run should be attempted.",
+        "interval": INTERVAL.described(
+            "Interval gives an lower bound for how often the automation run should be attempted."
         ),
         "git": F(
             "object",
@@ -302,13 +298,8 @@ GIT_REPOSITORY = F(
             pattern=GIT_URL,
             description="URL specifies the Git repository URL, it can be an HTTP/S or SSH address.",
         ),
-        "interval": F(
-            pattern=INTERVAL_PATTERN,
-            description="Interval at which the GitRepository URL is checked for updates.",
-        ),
-        "timeout": F(
-            pattern=TIMEOUT_PATTERN, description="Timeout for Git operations like cloning, defaults to 60s."
-        ),
+        "interval": INTERVAL.described("Interval at which the GitRepository URL is checked for updates."),
+        "timeout": TIMEOUT.described("Timeout for Git operations like cloning, defaults to 60s."),
     },
     required=("url", "interval"),
     open=True,
@@ -317,9 +308,7 @@ GIT_REPOSITORY = F(
 KUSTOMIZATION = F(
     "object",
     {
-        "interval": F(
-            pattern=INTERVAL_PATTERN, description="The interval at which to reconcile the Kustomization."
-        ),
+        "interval": INTERVAL.described("The interval at which to reconcile the Kustomization."),
         "prune": BOOL.described("Prune enables garbage collection."),
         "sourceRef": F(
             "object",
