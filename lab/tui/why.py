@@ -5,6 +5,7 @@ The walk (git, registry, cluster) runs in a thread worker; the panel only render
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,11 +25,10 @@ from lab.tui.screens.base import key_footer
 class WhyPanel(VerticalScroll):
     """`lab why` in the app: `refresh_why()` starts the walk; the result replaces the text."""
 
+    @dataclass
     class Walked(Message):
-        def __init__(self, report: Report | None, error: str | None = None) -> None:
-            super().__init__()
-            self.report = report
-            self.error = error
+        report: Report | None
+        error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(

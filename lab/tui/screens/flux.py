@@ -3,6 +3,7 @@ Flux), the `git log --oneline` of origin, and `flux get images all` when a clust
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -71,35 +72,25 @@ class FluxScreen(LabScreen):
     # they do nothing).
     SANDBOX_ACTIONS: ClassVar[frozenset[str]] = frozenset({"push_tag", "start_sandbox"})
 
+    @dataclass
     class Simulated(Message):
-        def __init__(
-            self,
-            results: list[SimulationResult],
-            dry_run: bool,
-            snapshot: bool,
-            elsewhere: str | None = None,
-            downgrade: str = "",
-        ) -> None:
-            super().__init__()
-            self.results = results
-            self.dry_run = dry_run
-            self.snapshot = snapshot
-            self.elsewhere = elsewhere
-            """`sandbox_elsewhere`, as the worker read it."""
-            self.downgrade = downgrade
-            """Why pushing this dry run needs asking: an older tag only a stale snapshot chose."""
+        results: list[SimulationResult]
+        dry_run: bool
+        snapshot: bool
+        elsewhere: str | None = None
+        """`sandbox_elsewhere`, as the worker read it."""
+        downgrade: str = ""
+        """Why pushing this dry run needs asking: an older tag only a stale snapshot chose."""
 
+    @dataclass
     class TagPushed(Message):
-        def __init__(self, added: list[str]) -> None:
-            super().__init__()
-            self.added = added
+        added: list[str]
 
+    @dataclass
     class ClusterShown(Message):
-        def __init__(self, text: str, error: str = "") -> None:
-            super().__init__()
-            self.text = text
-            #: why the cluster could not be asked ("" when it answered)
-            self.error = error
+        text: str
+        #: why the cluster could not be asked ("" when it answered)
+        error: str = ""
 
     def __init__(self) -> None:
         super().__init__()
