@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
     from lab.core.tasks import TaskMeta
     from lab.errors import LabError
+    from lab.services.simulate import SnapshotGuard
     from lab.services.sync import ClusterSource, OriginStatus
 
 
@@ -249,30 +250,28 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
     )
 
 
+def _snapshot_guard() -> SnapshotGuard:
+    # Imported on first use: lab.services.simulate brings in the automation runner.
+    from lab.services.simulate import SnapshotGuard
+
+    return SnapshotGuard()
+
+
+@dataclass(eq=False)
 class SessionTags:
     """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
     stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell), each
     image's own list (a task with several images bundles one per image)."""
 
-    def __init__(
-        self,
-        sandbox: bool,
-        tags_file: Path | None = None,
-        task: Task | None = None,
-        *,
-        elsewhere: str | None = None,
-    ) -> None:
-        self.sandbox = sandbox
-        self.tags_file = tags_file
-        self.task = task
-        # `sandbox_elsewhere`: when set, only the task's bundled tags (the running sandbox's registry,
-        # which this process may be pointed at, serves another task's images).
-        self.elsewhere = elsewhere
-        self.used_snapshot = False
-        from lab.services.simulate import SnapshotGuard
-
-        # The downgrades only a stale snapshot chose, which the app asks about before pushing.
-        self.guard = SnapshotGuard()
+    sandbox: bool
+    tags_file: Path | None = None
+    task: Task | None = None
+    elsewhere: str | None = field(default=None, kw_only=True)
+    """`sandbox_elsewhere`: when set, only the task's bundled tags (the running sandbox's registry,
+    which this process may be pointed at, serves another task's images)."""
+    used_snapshot: bool = field(default=False, init=False)
+    guard: SnapshotGuard = field(default_factory=_snapshot_guard, init=False)
+    """The downgrades only a stale snapshot chose, which the app asks about before pushing."""
 
     @classmethod
     def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
