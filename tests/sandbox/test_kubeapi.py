@@ -124,6 +124,14 @@ def test_create_get_list_replace_delete_with_generation_and_conflicts(api: Any) 
         custom.get_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx")
     assert gone.value.status == 404
     assert _status(gone)["message"] == 'imagepolicies.image.toolkit.fluxcd.io "nginx" not found'
+    for write in (
+        lambda: custom.replace_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx", relabelled),
+        lambda: custom.delete_namespaced_custom_object(G, V, NS, "imagepolicies", "nginx"),
+    ):
+        with pytest.raises(ApiException) as missing:
+            write()
+        assert missing.value.status == 404
+        assert _status(missing)["message"] == 'imagepolicies.image.toolkit.fluxcd.io "nginx" not found'
 
 
 def test_status_subresource_is_separate_from_spec(api: Any) -> None:

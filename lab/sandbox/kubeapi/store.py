@@ -252,9 +252,7 @@ class Store:
 
     def get(self, rt: ResourceType, namespace: str, name: str, version: str | None = None) -> JSON:
         with self.lock:
-            obj = self.objects.get((rt.group, rt.plural, namespace if rt.namespaced else "", name))
-            if obj is None:
-                raise not_found(rt, name)
+            _, obj = self._stored(rt, namespace, name)
             return self.present(obj, rt, version)
 
     def list(
@@ -344,6 +342,14 @@ class Store:
 
     def _key(self, rt: ResourceType, namespace: str, name: str) -> Key:
         return (rt.group, rt.plural, namespace if rt.namespaced else "", name)
+
+    def _stored(self, rt: ResourceType, namespace: str, name: str) -> tuple[Key, JSON]:
+        """The object's key and stored object; NotFound when there is none. Caller holds lock."""
+        key = self._key(rt, namespace, name)
+        current = self.objects.get(key)
+        if current is None:
+            raise not_found(rt, name)
+        return key, current
 
     def _check_body(self, rt: ResourceType, version: str, body: Any) -> JSON:
         if not isinstance(body, dict):
@@ -447,10 +453,7 @@ class Store:
         version = version or rt.storage_version
         body = self._check_body(rt, version, body)
         with self.lock:
-            key = self._key(rt, namespace, name)
-            current = self.objects.get(key)
-            if current is None:
-                raise not_found(rt, name)
+            key, current = self._stored(rt, namespace, name)
             meta = body["metadata"]
             if meta.get("name") not in (None, name):
                 raise bad_request(
@@ -581,10 +584,7 @@ class Store:
         dry_run: bool = False,
     ) -> JSON:
         with self.lock:
-            key = self._key(rt, namespace, name)
-            current = self.objects.get(key)
-            if current is None:
-                raise not_found(rt, name)
+            key, current = self._stored(rt, namespace, name)
             shown = self.present(current, rt, version)
             if dry_run:
                 return shown
