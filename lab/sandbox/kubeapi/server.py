@@ -1199,6 +1199,10 @@ class KubeAPIServer:
             raise ApiError(404, "NotFound", f'no matches for kind "{kind}"{where}')
         return rt
 
+    def _type_and_version(self, kind: str, api_version: str | None) -> tuple[ResourceType, str | None]:
+        """`_type`, and the version `api_version` names (None: the type's storage version)."""
+        return self._type(kind, api_version), api_version.rpartition("/")[2] if api_version else None
+
     @property
     def resource_version(self) -> int:
         return self.store.rv
@@ -1210,8 +1214,7 @@ class KubeAPIServer:
     def get(
         self, kind: str, name: str, namespace: str = "flux-system", api_version: str | None = None
     ) -> JSON | None:
-        rt = self._type(kind, api_version)
-        version = api_version.rpartition("/")[2] if api_version else None
+        rt, version = self._type_and_version(kind, api_version)
         try:
             return self.store.get(rt, namespace, name, version)
         except ApiError as err:
@@ -1226,8 +1229,7 @@ class KubeAPIServer:
         label_selector: str | None = None,
         api_version: str | None = None,
     ) -> list[JSON]:
-        rt = self._type(kind, api_version)
-        version = api_version.rpartition("/")[2] if api_version else None
+        rt, version = self._type_and_version(kind, api_version)
         return self.store.list(rt, namespace, version, label_selector)[0]
 
     def put(self, obj: JSON) -> JSON:
@@ -1236,8 +1238,7 @@ class KubeAPIServer:
         api_version = obj.get("apiVersion")
         if not isinstance(kind, str) or not isinstance(api_version, str):
             raise ApiError(400, "BadRequest", "object has no kind or apiVersion")
-        rt = self._type(kind, api_version)
-        version = api_version.rpartition("/")[2]
+        rt, version = self._type_and_version(kind, api_version)
         meta = obj.get("metadata") or {}
         namespace = (meta.get("namespace") or "default") if rt.namespaced else ""
         body = copy.deepcopy(obj)
@@ -1252,8 +1253,7 @@ class KubeAPIServer:
     def update_status(
         self, kind: str, name: str, namespace: str, status: JSON, api_version: str | None = None
     ) -> JSON:
-        rt = self._type(kind, api_version)
-        version = api_version.rpartition("/")[2] if api_version else None
+        rt, version = self._type_and_version(kind, api_version)
         return self.store.replace(rt, namespace, name, {"status": status}, version, subresource="status")
 
     def delete(
