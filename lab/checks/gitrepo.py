@@ -352,31 +352,28 @@ def _automation_author(ctx: CheckContext) -> tuple[str, str]:
     return (str(name) if name else "", str(email) if email else "")
 
 
+def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
+    """The task's ImageUpdateAutomation (the first of its file), from `automation_set`, which also
+    holds the sync file's GitRepository it clones: what image-automation-controller reads to know where
+    it pushes."""
+    from lab.checks.manifests import automation_set
+
+    rel = automation_files(ctx)[2]
+    return next((a for a in automation_set(ctx).automations if a.file == rel), None)
+
+
 def _push_branch(ctx: CheckContext, origin: Origin) -> str:
-    """Where the automation pushes: spec.git.push.branch, else its checkout branch, else the branch of
-    the GitRepository it clones (image-automation-controller's order); the graded branch when the
-    automation names none or it is not a branch name, and under `lab grade`."""
+    """Where the automation pushes (`ImageUpdateAutomation.effective_push_branch`, image-automation-
+    controller's rule); the graded branch when it derives none or it is not a branch name, and under
+    `lab grade`."""
+    from lab.checks.manifests import automation_set
     from lab.core.manifests.validate import git_branch_error
 
     if "branch" in ctx.settings:
         return origin.branch  # the roster's branch: `lab grade` grades what was handed in
-    doc = _automation_doc(ctx)
-    for path in ("spec.git.push.branch", "spec.git.checkout.ref.branch"):
-        value = doc.get(path) if doc is not None else None
-        if isinstance(value, str) and value:
-            return value if git_branch_error(value) is None else origin.branch
-    return origin.branch
-
-
-def _refspec_branch(ctx: CheckContext) -> str | None:
-    """The branch spec.git.push.refspec pushes to (`SRC:refs/heads/DST`, or `refs/heads/DST` alone):
-    image-automation-controller pushes its commit to the push branch, then again with this refspec."""
-    doc = _automation_doc(ctx)
-    refspec = doc.get("spec.git.push.refspec") if doc is not None else None
-    if not isinstance(refspec, str):
-        return None
-    destination = refspec.lstrip("+").rpartition(":")[2]
-    return destination.removeprefix("refs/heads/") if destination.startswith("refs/heads/") else None
+    iua = _automation(ctx)
+    pushed = iua.effective_push_branch(automation_set(ctx).git_repository(*iua.source_key)) if iua else None
+    return pushed if pushed and git_branch_error(pushed) is None else origin.branch
 
 
 @check("git.flux-commit")
@@ -392,7 +389,8 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
         )
     deployed, pushed_to = origin.branch, _push_branch(ctx, origin)
     elsewhere = ""
-    also_deployed = "branch" not in ctx.settings and _refspec_branch(ctx) == deployed
+    iua = _automation(ctx)
+    also_deployed = "branch" not in ctx.settings and iua is not None and iua.refspec_branch == deployed
     if pushed_to != deployed and not also_deployed and origin.ws.remote_sha(pushed_to) is not None:
         # Flux commits where spec.git says, not necessarily to the branch it deploys.
         origin = replace(origin, branch=pushed_to, ref=f"refs/remotes/origin/{pushed_to}")

@@ -1019,26 +1019,23 @@ def _automation_findings(aset: AutomationSet) -> list[Finding]:
                 )
             )
         if git_repo is not None and not a.push_branch and a.effective_push_branch(git_repo) is None:
-            pinned = next(
-                (
-                    f"{k} {v}"
-                    for k, v in (
-                        ("tag", git_repo.tag),
-                        ("semver", git_repo.semver),
-                        ("commit", git_repo.commit),
-                    )
-                    if v
-                ),
-                "no branch",
+            pins = (
+                a.checkout_ref.items()
+                if a.checkout_ref
+                else (("tag", git_repo.tag), ("semver", git_repo.semver), ("commit", git_repo.commit))
             )
+            pinned = next((f"{k} {v}" for k, v in pins if v), "no branch")
+            # IAC checks out spec.git.checkout.ref whole when it is set: the GitRepository's branch is
+            # not used then.
+            where = "spec.git.checkout.ref" if a.checkout_ref else f"GitRepository {git_repo.ref}"
             out.append(
                 Finding(
                     "push.branch-unknown",
                     "breaking",
                     a.file,
                     a.line_of("spec.git"),
-                    f"no push branch: spec.git.push is not set, the checkout has no branch, and GitRepository "
-                    f"{git_repo.ref} is pinned to {pinned}",
+                    f"no push branch: spec.git.push is not set, the checkout has no branch, and {where} "
+                    f"is pinned to {pinned}",
                     "add spec.git.push.branch: main (and git.checkout.ref.branch)",
                     flux=f"Ready=False, reason SourceManagerFailed: '{NO_PUSH}'",
                     check=CHECK_UPDATE,

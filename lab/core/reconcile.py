@@ -238,8 +238,10 @@ def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]
             f'GitRepository.source.toolkit.fluxcd.io "{iua.source_name}" not found',
             hint="spec.sourceRef.name must name the GitRepository bootstrap created (flux-system)",
         )
+    # The lab clones a branch: a checkout.ref that pins a tag or commit is cloned from the
+    # GitRepository's branch (Flux clones the ref itself, then switches to the push branch).
     checkout = iua.checkout_branch or git_repo.branch
-    push = iua.push_branch or checkout
+    push = iua.effective_push_branch(git_repo)
     if not push:
         raise LabError(
             "failed configuring source manager: push spec not provided, and cannot be inferred from "

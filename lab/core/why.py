@@ -616,8 +616,12 @@ def _push(facts: Facts) -> Link:
         git_repo = aset.git_repository(*a.source_key)
         branch = a.effective_push_branch(git_repo)
         synced = git_repo.branch if git_repo is not None else None
-        evidence.append(f"{a.ref} pushes to branch {branch or '?'}")
-        if branch and synced and branch != synced:
+        also = a.refspec_branch
+        evidence.append(
+            f"{a.ref} pushes to branch {branch or '?'}"
+            + (f" and with its refspec to {also}" if also and also != branch else "")
+        )
+        if branch and synced and synced not in (branch, also):
             evidence.append(
                 f"the cluster syncs {synced}: commits on {branch} deploy nothing until they are merged"
             )

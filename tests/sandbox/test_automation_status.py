@@ -183,6 +183,24 @@ def test_a_push_to_another_branch_observes_the_checkout_branch(harness: Harness)
     assert harness.controller.runs == runs + 1, "a switched branch is synced in full every time"
 
 
+def test_the_push_branch_is_derived_from_the_clusters_object(harness: Harness) -> None:
+    """IAC derives the push branch from the ImageUpdateAutomation it reconciles (configurePush), by the
+    rule `lab simulate` uses: a checkout.ref that pins a tag, with no push.branch, names none, whatever
+    branch the GitRepository follows (the controller pushed to the GitRepository's branch)."""
+    checkout = "    checkout:\n      ref:\n        branch: main\n"
+    text = edited(solution_text(UPDATE), checkout, checkout.replace("branch: main", "tag: v1.0.0"))
+    harness.api.put(yaml.safe_load(edited(text, "    push:\n      branch: main\n", "")))
+    before = harness.head()
+    _run(harness)
+    assert harness.ready() == (
+        "False",
+        "SourceManagerFailed",
+        "failed configuring source manager: push spec not provided, and cannot be inferred from "
+        ".spec.git.checkout.ref or GitRepository .spec.ref",
+    )
+    assert harness.head() == before
+
+
 def test_nothing_changed_skips_the_sync_even_on_request(harness: Harness) -> None:
     """Flux short-circuits when the policies are unchanged and the checkout branch's head is the
     observed revision (:415-443); a reconcile request or a new generation does not force a full sync."""

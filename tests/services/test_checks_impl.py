@@ -1069,3 +1069,34 @@ def test_flux_commit_pushed_to_the_deployed_branch_by_the_refspec_is_deployed(pr
     git(practice, "push", "-q", "origin", "main:flux-updates")
     r = direct(practice, "git.flux-commit")
     assert r.status is Status.PASS and "until it is merged" not in r.message, r.message
+
+
+@pytest.mark.slow
+def test_flux_commit_looks_where_the_automations_own_git_repository_pushes(practice: Path) -> None:
+    """With neither push.branch nor checkout.ref, image-automation-controller pushes to the branch of
+    the GitRepository the automation clones (its sourceRef), which need not be the one Flux deploys
+    from: git.flux-commit read only the automation's own fields and looked on the deployed branch."""
+    update = edited(IMAGE_UPDATE, "    checkout:\n      ref:\n        branch: main\n", "")
+    update = edited(
+        edited(update, "    push:\n      branch: main\n", ""),
+        "name: flux-system\n  update",
+        "name: updates\n  update",
+    )
+    write(practice, {**FILES, FILES_KEYS[2]: update})
+    sync = practice / "clusters/dev/flux-system/gotk-sync.yaml"
+    updates = (
+        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: updates\n"
+        "  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: flux-updates\n"
+        "  url: ssh://git@github.com/example/lab.git\n"
+    )
+    sync.write_text(sync.read_text() + updates)
+    mark(practice)
+    commit_push(practice)
+    git(practice, "switch", "-qc", "flux-updates")
+    _flux_commit(practice, touch_marker=True)  # pushes main: nothing new there
+    git(practice, "push", "-q", "origin", "flux-updates")
+    r = direct(practice, "git.flux-commit")
+    assert r.status is Status.PASS, r.message
+    assert (
+        "(on origin/flux-updates, where spec.git pushes; Flux deploys main until it is merged)" in r.message
+    )

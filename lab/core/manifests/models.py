@@ -145,15 +145,28 @@ class ImageUpdateAutomation(SourceRefObject):
     update_strategy: str | None = None
     suspend: bool = False
 
+    def checkout_ref_branch(self, git_repository: GitRepository | None = None) -> str | None:
+        """The branch of the ref IAC checks out: spec.git.checkout.ref whole when it is set, else the
+        GitRepository's spec.ref (buildGitConfig); None when that ref pins a tag, semver, name or commit
+        only (a checkout.ref without a branch does not fall back to the GitRepository's)."""
+        if self.checkout_ref or self.checkout_branch:
+            return self.checkout_branch or None
+        return git_repository.branch if git_repository is not None else None
+
     def effective_push_branch(self, git_repository: GitRepository | None = None) -> str | None:
-        """push.branch, else the checkout branch, else the GitRepository's branch (IAC's order)."""
-        if self.push_branch:
-            return self.push_branch
-        if self.checkout_branch:
-            return self.checkout_branch
-        if git_repository is not None:
-            return git_repository.branch
-        return None
+        """Where IAC pushes its commit (configurePush): push.branch, else the checkout ref's branch; None
+        when neither gives one (Flux then fails: push spec not provided)."""
+        return self.push_branch or self.checkout_ref_branch(git_repository)
+
+    @property
+    def refspec_branch(self) -> str | None:
+        """The branch spec.git.push.refspec pushes to (`SRC:refs/heads/DST`, or `refs/heads/DST` alone):
+        IAC pushes its commit to the push branch, then again with this refspec. None without a refspec
+        or when its destination is not a branch."""
+        if not self.push_refspec:
+            return None
+        destination = self.push_refspec.lstrip("+").rpartition(":")[2]
+        return destination.removeprefix("refs/heads/") if destination.startswith("refs/heads/") else None
 
 
 @dataclass

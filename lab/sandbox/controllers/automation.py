@@ -19,6 +19,7 @@ from lab.sandbox.controllers.common import (
     JSON,
     Clock,
     Controller,
+    as_models,
     generation,
     handled,
     key,
@@ -156,47 +157,37 @@ class AutomationController(Controller):
             self._reconcile(iua, now)
         self.schedule.forget_except(live)
 
-    def _switch_branch(self, iua: JSON, checkout: str) -> bool:
-        """IAC configurePush: Flux pushes to another branch than it checks out (then every run is a
-        full sync, and the observed revision is the checkout branch's); a push refspec syncs in full too."""
-        git = spec(iua).get("git")
-        push = git.get("push") if isinstance(git, Mapping) else None
-        if not isinstance(push, Mapping):
-            return False
-        branch = push.get("branch")
-        return bool(push.get("refspec")) or (isinstance(branch, str) and bool(branch) and branch != checkout)
+    def _source(self, iua: JSON) -> tuple[JSON | None, str, bool, str | None]:
+        """(GitRepository, checkout branch, whether every run is a full sync, Flux's error when the
+        source is unusable). The branches are `lab.core.reconcile.branches`, as `lab simulate` derives
+        them; Flux syncs in full when it pushes to another branch than it checks out (the observed
+        revision is then the checkout branch's) or with a push refspec (IAC configurePush, :398-402)."""
+        from lab.core.reconcile import branches
 
-    def _source(self, iua: JSON) -> tuple[JSON | None, str, str | None]:
-        """(GitRepository, checkout branch, Flux's error when the source is unusable)."""
         src = spec(iua).get("sourceRef") or {}
         src = src if isinstance(src, Mapping) else {}
         kind = str(src.get("kind") or "GitRepository")
         if kind != "GitRepository":
-            return None, "", f"source kind '{kind}' not supported: invalid source configuration"
+            return None, "", False, f"source kind '{kind}' not supported: invalid source configuration"
         git = spec(iua).get("git")
         if not isinstance(git, Mapping):
             return (
                 None,
                 "",
+                False,
                 ("source kind 'GitRepository' necessitates field .spec.git: invalid source configuration"),
             )
         name = str(src.get("name") or "")
         repo = self.api.get("GitRepository", name, str(src.get("namespace") or key(iua)[0]))
-        if repo is None:
-            return (
-                None,
-                "",
-                (
-                    "failed configuring source manager: referenced git repository does not exist: "
-                    f'GitRepository.source.toolkit.fluxcd.io "{name}" not found'
-                ),
-            )
-        checkout = (git.get("checkout") or {}).get("ref") or {}
-        if isinstance(checkout, Mapping) and checkout.get("branch"):
-            return repo, str(checkout["branch"]), None
-        ref = (repo.get("spec") or {}).get("ref") or {}
-        branch = str(ref.get("branch") or "") if isinstance(ref, Mapping) else ""
-        return repo, branch or "master", None
+        aset = as_models([iua] if repo is None else [iua, repo])
+        if not aset.automations:
+            return repo, "master", False, None  # the parser refused what the API server took: run as is
+        automation = aset.automations[0]
+        try:
+            checkout, push = branches(aset, automation)
+        except LabError as err:
+            return repo, "", False, err.message
+        return repo, checkout, push != checkout or bool(automation.push_refspec), None
 
     def _reconcile(self, iua: JSON, now: float) -> None:
         ns, name = key(iua)
@@ -204,10 +195,10 @@ class AutomationController(Controller):
         if spec(iua).get("suspend") is True:
             return
         policies = self._observed_policies(iua)
-        repo, branch, source_error = self._source(iua)
         inputs = (generation(iua), requested_at(iua), sorted((k, str(v)) for k, v in policies.items()))
         if not self.schedule.is_due(ident, inputs, now):
             return
+        repo, branch, switch, source_error = self._source(iua)
         period = self.clock.seconds(spec(iua).get("interval"), "1m")
         if stays_stalled(iua, _STALLED):
             self.schedule.done(ident, inputs, now, period)
@@ -239,7 +230,6 @@ class AutomationController(Controller):
             self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
             return
         revision = f"{branch}@sha1:{head}"
-        switch = self._switch_branch(iua, branch)
         sync_needed = policies != (status(iua).get("observedPolicies") or {}) or switch
         if not sync_needed and revision == status(iua).get("observedSourceRevision"):
             # Flux's short-circuit (IAC :415-443): the same policies and the checkout branch still at

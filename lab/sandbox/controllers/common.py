@@ -13,6 +13,7 @@ from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.core.manifests.models import AutomationSet
     from lab.sandbox.kubeapi import KubeAPIServer
 
 JSON = dict[str, Any]
@@ -63,6 +64,28 @@ def status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 def key(obj: Mapping[str, Any]) -> tuple[str, str]:
     m = meta(obj)
     return str(m.get("namespace") or ""), str(m.get("name") or "")
+
+
+def as_models(objs: Sequence[Mapping[str, Any]]) -> AutomationSet:
+    """API objects as the lab's models, read from their manifests (JSON is YAML) by the parser the
+    lab reads a repository with: the controllers apply the same rules (`lab.core.reconcile`) to them."""
+    import json
+
+    from lab.core.manifests.parse import find_automation
+
+    def manifest(obj: Mapping[str, Any]) -> JSON:
+        # As its manifest would read: the parser reports unknown top-level fields (status, ...).
+        m = meta(obj)
+        return {
+            "apiVersion": obj.get("apiVersion"),
+            "kind": obj.get("kind"),
+            "metadata": {"name": m.get("name"), "namespace": m.get("namespace")},
+            "spec": obj.get("spec") or {},
+        }
+
+    return find_automation(
+        {f"api/{obj.get('kind')}/{'/'.join(key(obj))}.yaml": json.dumps(manifest(obj)) for obj in objs}
+    )
 
 
 def requested_at(obj: Mapping[str, Any]) -> str | None:

@@ -9,7 +9,6 @@ the same code `lab simulate` runs, over the objects read back from the API serve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from lab.sandbox.controllers.common import (
     JSON,
     Clock,
     Controller,
+    as_models,
     generation,
     handled,
     key,
@@ -295,7 +295,6 @@ class ReflectorController(Controller):
             return client.digest(image, tag)
 
     def _reconcile_policy(self, obj: JSON, repos: list[JSON], now: float) -> None:
-        from lab.core.manifests.parse import find_automation
         from lab.core.policy import ready_message as policy_message
         from lab.core.reconcile import resolve_policies
 
@@ -310,9 +309,7 @@ class ReflectorController(Controller):
         if spec(obj).get("suspend") is True or not self.schedule.is_due(ident, inputs, now):
             return
         obj = self.starting(POLICY_KIND, obj)
-        files = {f"api/{REPO_KIND}/{'/'.join(key(r))}.yaml": json.dumps(_clean(r)) for r in repos}
-        files[f"api/{POLICY_KIND}/{ns}/{name}.yaml"] = json.dumps(_clean(obj))
-        aset = find_automation(files)
+        aset = as_models([*repos, obj])
         aset.policies[:] = [p for p in aset.policies if (p.namespace, p.name) == (ns, name)]
         new = dict(status(obj))
         repo_ready = (status(repo).get("conditions") or [{}])[0] if repo is not None else {}
@@ -371,14 +368,3 @@ def _ref(raw: Mapping[str, Any] | None) -> ImageRef | None:
     if not raw or not raw.get("tag"):
         return None
     return ImageRef(str(raw.get("name") or ""), str(raw.get("tag")), str(raw.get("digest") or ""))
-
-
-def _clean(obj: JSON) -> JSON:
-    """The object as its manifest would read (the parser reports unknown top-level fields)."""
-    m = obj.get("metadata") or {}
-    return {
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
-        "metadata": {"name": m.get("name"), "namespace": m.get("namespace")},
-        "spec": obj.get("spec") or {},
-    }
