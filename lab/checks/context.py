@@ -36,6 +36,10 @@ class CheckContext:
     tags_file: Path | None = None
     untrusted: bool = False
     """Instructor grading of a student's repository: refuse file:// transports to its remotes."""
+    whole_repository: bool = False
+    """Validate the objects of every YAML file of the workspace, not only the task's files: the push
+    check (Flux's API refuses an invalid object in any file a push brings) validates them once, and the
+    checks it runs report from that one validation."""
     settings: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The task's `[params]` (checks.toml), with the running check's `[check.params]` over them."""

@@ -19,6 +19,7 @@ from lab.core.manifests.parse import find_automation
 
 if TYPE_CHECKING:
     from lab.adapters.repotext import RepoText
+    from lab.core.manifests.models import AutomationSet
 
 
 def repo_text(ctx: CheckContext) -> RepoText:
@@ -34,6 +35,11 @@ def _inputs(ctx: CheckContext) -> Inputs:
         return Inputs(find_automation(text.yaml, ctx.load_yaml), text.marked, paths=text.dirs | text.files)
 
     return ctx.cached("diagnosis:inputs", compute)
+
+
+def repository_set(ctx: CheckContext) -> AutomationSet:
+    """The Flux objects of every YAML file of the workspace, read and parsed once per run."""
+    return _inputs(ctx).aset
 
 
 def findings(ctx: CheckContext, tags: Mapping[str, Sequence[str]] | None = None) -> list[Finding]:

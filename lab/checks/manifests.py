@@ -84,12 +84,16 @@ def served_versions(ctx: CheckContext) -> tuple[str, ...] | None:
     return ctx.cached("cluster:served", discover)
 
 
-def _problems(ctx: CheckContext) -> list[Problem]:
+def validation_problems(ctx: CheckContext) -> list[Problem]:
+    """`validate()` of the task's files, or with `ctx.whole_repository` of every YAML file of the
+    workspace (read and parsed once per run, with the diagnosis), once per run."""
     from lab.core.manifests.validate import validate
 
     def compute() -> list[Problem]:
+        from lab.checks.diagnosis import repository_set
+
         served = served_versions(ctx)
-        aset = automation_set(ctx)
+        aset = repository_set(ctx) if ctx.whole_repository else automation_set(ctx)
         return validate(aset, served) if served else validate(aset)
 
     return ctx.cached("manifests:problems", compute)
@@ -133,7 +137,7 @@ def unowned_problems(ctx: CheckContext) -> list[Problem]:
     defined = ctx.cached("manifests:defined", lambda: {d.id for d in load_task_checks(ctx.task).defs})
     objects = automation_set(ctx).all_objects()
     unowned = []
-    for p in _problems(ctx):
+    for p in validation_problems(ctx):
         owner = _owner(p, objects) if p.file in automation_files(ctx) else None
         if owner is not None and KIND_CHECKS.get(type(owner)) not in defined:
             unowned.append(p)
@@ -155,7 +159,7 @@ def _outcome_for(
         )
     mine = [
         p
-        for p in _problems(ctx)
+        for p in validation_problems(ctx)
         if p.file in automation_files(ctx) and isinstance(_owner(p, aset.all_objects()), kind)
     ]
     evidence = _problem_evidence(mine)

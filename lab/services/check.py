@@ -16,6 +16,8 @@ from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status
 from lab.errors import LabError, UsageError
 
 if TYPE_CHECKING:
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import TaskChecks
     from lab.services.sync import OriginStatus
 
 DEFAULT_WATCH_TIMEOUT_S = 300.0
@@ -72,8 +74,12 @@ def run_checks(
     update_progress: bool = False,
     on_result: Callable[[CheckResult], None] | None = None,
     branch: str | None = None,
+    context: CheckContext | None = None,
 ) -> Report:
     """Run the task's checks on `workspace` and return the report (never raises for a failing check).
+
+    `context`: the run's context, made by `check_context` for the same workspace and task, when the
+    caller reads what the run computed (the push check: the validation of the whole repository).
 
     `branch`: origin's branch the checks read (default: the task's `branch`, else main); `lab grade`
     passes the branch it graded, so the files and `git.pushed` come from one branch.
@@ -84,7 +90,7 @@ def run_checks(
 
     Raises LabError for an unusable workspace or tags file, UsageError for an unknown check id.
     """
-    from lab.checks.context import CheckContext, graded_branch
+    from lab.checks.context import graded_branch
     from lab.checks.loader import load_task_checks
 
     if not workspace.is_dir():
@@ -100,14 +106,7 @@ def run_checks(
         defs = runner.select(spec.defs, list(only) if only else None)
     except runner.DefinitionError as err:
         raise UsageError(str(err), hint="see `lab check --format json` for every id") from None
-    ctx = CheckContext(
-        workspace=workspace,
-        task=spec.task,
-        offline=offline,
-        tags_file=tags_file.resolve() if tags_file else None,
-        settings={**spec.settings, **({"branch": branch} if branch else {})},
-        params=dict(spec.params),
-    )
+    ctx = context or check_context(workspace, spec, offline=offline, tags_file=tags_file, branch=branch)
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
     # Offline, the registry checks that can grade on the task's bundled tags still run (an author proves
     # a task with `lab check --offline`: its expected pick must be graded there).
@@ -165,6 +164,29 @@ def run_checks(
         tool_version=__version__,
         extra=extra,
         graded=graded,
+    )
+
+
+def check_context(
+    workspace: Path,
+    spec: TaskChecks,
+    *,
+    offline: bool = False,
+    tags_file: Path | None = None,
+    branch: str | None = None,
+    whole_repository: bool = False,
+) -> CheckContext:
+    """The context of one run of `spec`'s checks on `workspace` (see `CheckContext`)."""
+    from lab.checks.context import CheckContext
+
+    return CheckContext(
+        workspace=workspace,
+        task=spec.task,
+        offline=offline,
+        tags_file=tags_file.resolve() if tags_file else None,
+        settings={**spec.settings, **({"branch": branch} if branch else {})},
+        params=dict(spec.params),
+        whole_repository=whole_repository,
     )
 
 

@@ -1194,17 +1194,10 @@ def commit_work(
 
 # -- what the offline checks say of the files about to be pushed -----------------------------------------
 
-INVALID_CHECKS = (
-    "repo.files",
-    "image-repository.valid",
-    "image-policy.valid",
-    "image-update.valid",
-    "marker.valid",
-)
-"""The checks whose failure means Flux refuses or ignores a file: YAML it cannot read, fields its API
-server rejects (unknown or invalid), a marker its setters cannot read."""
-REPO_CHECKS = ("repo.files", "marker.valid")
-"""Of those, the ones whose own failure (not a validation error) is a file Flux cannot read."""
+PUSH_CHECKS = ("repo.files", "marker.valid")
+"""The checks whose failure means Flux refuses or ignores a file besides what validation says (the
+push check validates every YAML file once itself): a task file that holds no object, a marker its
+setters cannot read."""
 MARKER_CHECK = "marker.present"
 NO_MARKER_NOTE = "no $imagepolicy marker yet, Flux has nothing to update"
 
@@ -1233,18 +1226,14 @@ def outgoing_files(ws: Workspace, task_id: str | None = None) -> list[str]:
     return [p for p in dict.fromkeys(files) if (ws.root / p).is_file()]
 
 
-def _problem_lines(result: CheckResult) -> list[str]:
-    """ "file:line: message" for each error a failed check reports (its evidence lists them one by one;
-    its message names only the first)."""
-    lines = [
-        f"{ev.ref.rsplit(' ', 1)[0]}: {ev.text.removeprefix('error: ')}"
-        for ev in result.evidence
-        if ev.kind == "problem" and ev.text.startswith("error: ")
-    ]
-    if lines or result.id not in REPO_CHECKS:
-        # A kind's check failing on its own (a policy that selects no tag, a path not there yet) is
-        # not what Flux's API refuses: it accepts the object, which then reports Ready=False.
-        return lines
+def _own_failure(result: CheckResult, unreadable: set[str]) -> list[str]:
+    """ "file:line: message" of a push check's own failure: not the validation problems its evidence
+    lists (the push check has them from its one validation), nor a file validation already found to
+    be unreadable YAML (`unreadable`), said once in validation's words."""
+    if any(ev.kind == "problem" and ev.text.startswith("error: ") for ev in result.evidence):
+        return []
+    if result.id == "repo.files" and result.file in unreadable:
+        return []
     where = result.file or ""
     if where and result.line is not None:
         where += f":{result.line}"
@@ -1252,46 +1241,39 @@ def _problem_lines(result: CheckResult) -> list[str]:
 
 
 def push_problems(path: Path | Workspace, task_id: str | None = None) -> PushCheck:
-    """The lab's offline checks of manifests and markers, on the working tree, kept to the files a
-    push brings to origin (`outgoing_files`): what Flux will refuse or ignore there. Nothing outgoing:
-    nothing to say."""
+    """What Flux will refuse or ignore in the files a push brings to origin (`outgoing_files`): the
+    errors of one validation of every YAML file of the working tree (what Flux's API refuses, whether
+    or not the task has the check of that object's kind), and the failures of the offline checks of
+    files and markers, each problem once. Nothing outgoing: nothing to say."""
+    from lab.adapters.tasks import task_for_workspace
+    from lab.checks.loader import load_task_checks
+    from lab.checks.manifests import validation_problems
     from lab.core.checks.model import Status
-    from lab.services.check import run_checks
+    from lab.services.check import check_context, run_checks
 
     ws = path if isinstance(path, Workspace) else open_workspace(Path(path))
     task_id = _task_of(ws, task_id)
     outgoing = set(outgoing_files(ws, task_id))
     if not outgoing:
         return PushCheck()
-    from lab.adapters.tasks import task_for_workspace
-    from lab.checks.loader import load_task_checks
-
-    defined = {d.id for d in load_task_checks(task_for_workspace(ws.root, task_id)).defs}
-    only = [c for c in (*INVALID_CHECKS, MARKER_CHECK) if c in defined]
-    if not only:
-        return PushCheck()
-    report = run_checks(ws.root, task=task_id, offline=True, only=only)
-    problems: list[str] = []
+    spec = load_task_checks(task_for_workspace(ws.root, task_id))
+    ctx = check_context(ws.root, spec, offline=True, whole_repository=True)
+    errors = [p for p in validation_problems(ctx) if p.severity == "error" and p.file in outgoing]
+    problems = [f"{p.location()}: {p.message}" for p in errors]
+    defined = {d.id for d in spec.defs}
+    only = [c for c in (*PUSH_CHECKS, MARKER_CHECK) if c in defined]
     notes: list[str] = []
-    for result in report.checks:
-        if result.status is not Status.FAIL and result.status is not Status.ERROR:
-            continue
-        if result.id == MARKER_CHECK:
-            notes.append(NO_MARKER_NOTE)
-        elif result.id in INVALID_CHECKS:
-            problems += [p for p in _problem_lines(result) if p.split(":", 1)[0] in outgoing]
-    return PushCheck(list(dict.fromkeys([*_refused(ws, outgoing), *problems])), notes)
-
-
-def _refused(ws: Workspace, outgoing: set[str]) -> list[str]:
-    """ "file:line: message" for each error validation finds in the outgoing files: what Flux's API
-    refuses, whether or not the task has the check of that object's kind (a task may lack one)."""
-    from lab.adapters.repotext import read_repo_text
-    from lab.core.manifests.parse import find_automation
-    from lab.core.manifests.validate import validate
-
-    problems = validate(find_automation(read_repo_text(ws.root).yaml))
-    return [f"{p.location()}: {p.message}" for p in problems if p.severity == "error" and p.file in outgoing]
+    if only:
+        report = run_checks(ws.root, task=task_id, offline=True, only=only, context=ctx)
+        unreadable = {p.file for p in errors if p.code == "yaml.invalid"}
+        for result in report.checks:
+            if result.status is not Status.FAIL and result.status is not Status.ERROR:
+                continue
+            if result.id == MARKER_CHECK:
+                notes.append(NO_MARKER_NOTE)
+            elif result.id in PUSH_CHECKS:  # not a prerequisite the run added (image-policy.valid)
+                problems += [p for p in _own_failure(result, unreadable) if p.split(":", 1)[0] in outgoing]
+    return PushCheck(list(dict.fromkeys(problems)), notes)
 
 
 def invalid_refusal(problems: Sequence[str]) -> str:

@@ -1073,3 +1073,41 @@ def test_a_policy_selecting_no_tag_is_pushed_flux_accepts_it(tmp_path: Path, lab
     pushed = run_lab("sync", "--commit", env=lab_env, cwd=ws)
     assert pushed.returncode == 0, pushed.stderr
     assert "filterTags" in git(Path(git(ws, "remote", "get-url", "origin")), "show", f"main:{POLICY}")
+
+
+def test_the_push_check_validates_once_and_says_each_problem_once(tmp_path: Path) -> None:
+    """The push check validated the task's files in its checks and every YAML file again: a file that
+    does not parse was said twice ('invalid YAML' and 'not readable YAML'), and a reference to a missing
+    object twice, each listing the objects its own validation had seen."""
+    from unittest import mock
+
+    import lab.core.manifests.validate as validation
+    from lab.services.sync import push_problems
+
+    ws, _ = _pushed_automation(tmp_path)
+    redis = (
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: redis\n"
+        "  namespace: flux-system\nspec:\n  image: library/redis\n  interval: 5m\n"
+    )
+    commit_files(ws, {"clusters/dev/other/repository.yaml": redis}, "another image")  # pushed: not outgoing
+    git(ws, "push", "-q")
+    policy = ws / POLICY
+    text = policy.read_text(encoding="utf-8")
+    assert "imageRepositoryRef:\n    name: nginx\n" in text
+    policy.write_text(
+        text.replace("imageRepositoryRef:\n    name: nginx", "imageRepositoryRef:\n    name: ngnix"),
+        encoding="utf-8",
+    )
+    with mock.patch.object(validation, "validate", wraps=validation.validate) as validate:
+        checked = push_problems(ws)
+    assert validate.call_count == 1
+    assert len(checked.problems) == 1, checked.problems
+    assert "imageRepositoryRef 'ngnix' matches no ImageRepository in flux-system" in checked.problems[0]
+    assert "redis (flux-system, clusters/dev/other/repository.yaml:1)" in checked.problems[0]
+
+    policy.write_text(text.replace("range: 1.25.x", "range: [1.25.x"), encoding="utf-8")
+    checked = push_problems(ws)
+    assert len(checked.problems) == 1, checked.problems
+    assert (
+        checked.problems[0].startswith(f"{POLICY}:") and ": invalid YAML: the [ opened" in checked.problems[0]
+    )
