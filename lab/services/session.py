@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lab.core.manifests.generate import GenerateOptions
     from lab.core.tasks import TaskMeta
     from lab.errors import LabError
-    from lab.services.simulate import SnapshotGuard
+    from lab.services.simulate import ProvenancedTags
     from lab.services.sync import ClusterSource, OriginStatus
 
 
@@ -218,7 +218,7 @@ class TagSource:
 def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str | None = None) -> TagSource:
     """Where the tags come from: `tags_file` (the task's bundled snapshot, or another file), else the
     registry; the sandbox's, or any registry with the snapshot standing in when it cannot be reached
-    (as `SessionTags` does). Decided here once so that the screens cannot disagree. `elsewhere`:
+    (as `session_tags` does). Decided here once so that the screens cannot disagree. `elsewhere`:
     `sandbox_elsewhere(session)`, computed off the UI thread (`WorkspaceState.sandbox_elsewhere`):
     this reads no file."""
     task = session.task
@@ -250,56 +250,19 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
     )
 
 
-def _snapshot_guard() -> SnapshotGuard:
-    # Imported on first use: lab.services.simulate brings in the automation runner.
-    from lab.services.simulate import SnapshotGuard
+def session_tags(session: Session, tags_file: Path | None = None) -> ProvenancedTags:
+    """The session's tag source, `lab simulate`'s: `tags_file`, else the registry (in the sandbox the
+    task's bundled tags stand in when it cannot be reached, `used_snapshot` says so for the UI to
+    tell); the task's bundled tags alone when the running sandbox serves another task. Reads the
+    sandbox's runtime files: call it in a worker."""
+    from lab.services.simulate import ProvenancedTags
 
-    return SnapshotGuard()
-
-
-@dataclass(eq=False)
-class SessionTags:
-    """A tag source: the given tags file, else the registry; in the sandbox the task's bundled tags
-    stand in when the registry cannot be reached (`used_snapshot` says so, for the UI to tell), each
-    image's own list (a task with several images bundles one per image)."""
-
-    sandbox: bool
-    tags_file: Path | None = None
-    task: Task | None = None
-    elsewhere: str | None = field(default=None, kw_only=True)
-    """`sandbox_elsewhere`: when set, only the task's bundled tags (the running sandbox's registry,
-    which this process may be pointed at, serves another task's images)."""
-    used_snapshot: bool = field(default=False, init=False)
-    guard: SnapshotGuard = field(default_factory=_snapshot_guard, init=False)
-    """The downgrades only a stale snapshot chose, which the app asks about before pushing."""
-
-    @classmethod
-    def of(cls, session: Session, tags_file: Path | None = None) -> SessionTags:
-        """The session's tag source: the task's bundled tags when the running sandbox serves another.
-        Reads the sandbox's runtime files: call it in a worker."""
-        return cls(session.sandbox, tags_file, session.task, elsewhere=sandbox_elsewhere(session))
-
-    def __call__(self, image: str, exclusion: Sequence[str]) -> list[str]:
-        from lab.errors import RegistryError
-        from lab.services.simulate import BundledTags, bundled_snapshot, tags_from_file, tags_from_registry
-
-        if self.tags_file is not None:
-            return tags_from_file(self.tags_file)(image, exclusion)
-        if self.elsewhere is not None:
-            self.used_snapshot = True
-            return BundledTags(self.task or load_task())(image, exclusion)
-        try:
-            return tags_from_registry()(image, exclusion)
-        except RegistryError:
-            if not self.sandbox:
-                raise
-            self.used_snapshot = True
-            task = self.task or load_task()
-            tags = BundledTags(task)(image, exclusion)
-            found = bundled_snapshot(image, task)
-            if found is not None:
-                self.guard.note(image, tags, found[1], task)
-            return tags
+    return ProvenancedTags(
+        tags_file=tags_file,
+        fallback=session.sandbox,
+        task=session.task,
+        elsewhere=sandbox_elsewhere(session),
+    )
 
 
 @dataclass(frozen=True)

@@ -164,10 +164,13 @@ class SnapshotGuard:
 
 
 class ProvenancedTags:
-    """A tag source that scans the registry each ImageRepository names and says where every image's
-    tags came from (`origins`): the registry host (the sandbox's, through LAB_REGISTRY_MIRROR), or,
-    when that registry cannot be reached and the lab bundles a snapshot for the image, the snapshot.
-    With `tags_file`, the file for every image. Never silent: the front ends print `origins`."""
+    """The tag source of `lab simulate` and the app: it scans the registry each ImageRepository names
+    and says where every image's tags came from (`origins`): the registry host (the sandbox's, through
+    LAB_REGISTRY_MIRROR), or, with `fallback`, when that registry cannot be reached at all and the task
+    bundles tags for the image, those (a registry that answers no, 401 or 404, is reported, as the
+    reflector reports it). With `tags_file`, the file for every image; with `elsewhere` (why the running
+    sandbox serves another task's images, `session.sandbox_elsewhere`), the task's bundled tags for every
+    image. Never silent: the front ends print `origins`, or say `used_snapshot`."""
 
     def __init__(
         self,
@@ -176,6 +179,7 @@ class ProvenancedTags:
         docker_config: Path | None = None,
         fallback: bool = True,
         task: Task | None = None,
+        elsewhere: str | None = None,
     ) -> None:
         from lab.adapters.tagsfile import read_tags
 
@@ -185,7 +189,10 @@ class ProvenancedTags:
         self._file_tags = tags_from_list(read_tags(tags_file)) if tags_file is not None else None
         self.docker_config = docker_config
         self.fallback = fallback
+        self.elsewhere = elsewhere
         self.origins: dict[str, str] = {}
+        self.used_snapshot = False
+        """Some image's tags came from the task's bundled tags, not from a registry or the tags file."""
         self._scanned: set[str] = set()  # images whose tags a registry answered: it answers digests too
         self.guard = SnapshotGuard()
 
@@ -196,6 +203,12 @@ class ProvenancedTags:
         if self._file_tags is not None:
             tags = self._file_tags(image, exclusion)
             self.origins[image] = f"tags file {self.tags_file} ({len(tags)} tags after exclusions)"
+            return tags
+        if self.elsewhere is not None:
+            bundled = BundledTags(self._task())
+            tags = bundled(image, exclusion)
+            self.used_snapshot = True
+            self.origins[image] = f"{bundled.used[image].removeprefix(f'{image}: ')} ({self.elsewhere})"
             return tags
         with RegistryClient(docker_config=self.docker_config) as client:
             where = client.parse(image).where
@@ -212,6 +225,7 @@ class ProvenancedTags:
                 snapshot, what = found
                 tags = tags_from_file(snapshot)(image, exclusion)
                 self.guard.note(image, tags, what, self.task)
+                self.used_snapshot = True
                 self.origins[image] = (
                     f"{unreachable_origin(what, len(tags), snapshot.name, where, err.message)}; {LIVE_TAGS_HINT}"
                 )
@@ -219,6 +233,11 @@ class ProvenancedTags:
         self.origins[image] = f"{where}, scanned now ({len(tags)} tags after exclusions)"
         self._scanned.add(image)
         return tags
+
+    def _task(self) -> Task:
+        from lab.adapters.tasks import load_task
+
+        return self.task or load_task()
 
     def digest(self, image: str, tag: str) -> str:
         """A `DigestSource` for policies that reflect digests: the registry that listed the tags, asked as

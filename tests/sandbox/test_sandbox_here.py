@@ -75,11 +75,11 @@ def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tag
 
     from lab.services.session import (
         Session,
-        SessionTags,
         attach_sandbox,
         check_mode,
         open_task,
         sandbox_elsewhere,
+        session_tags,
         tag_source,
     )
     from lab.services.tasks import load_task
@@ -97,12 +97,12 @@ def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tag
             assert sandbox_elsewhere(exercise) == why
             assert check_mode(exercise, elsewhere=why).describe().endswith(f"snapshot ({why})")
             assert why in tag_source(exercise, elsewhere=why).note
-            tags = SessionTags.of(exercise)
+            tags = session_tags(exercise)
             nginx = tags("library/nginx", [])
             assert "1.25.4" not in nginx and "1.25.3" in nginx
-            assert tags.used_snapshot
+            assert tags.used_snapshot and tags.origins["library/nginx"].endswith(f"({why})")
             # The course's own repository still reads the sandbox's registry.
-            assert "1.25.4" in SessionTags.of(course)("library/nginx", [])
+            assert "1.25.4" in session_tags(course)("library/nginx", [])
         finally:
             os.environ.clear()
             os.environ.update(saved)

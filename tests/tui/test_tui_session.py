@@ -14,29 +14,62 @@ import pytest
 from lab.core.manifests.generate import GenerateOptions
 from lab.errors import RegistryError
 from lab.services import session as svc
+from lab.services.simulate import ProvenancedTags
 from tests.support.tui_helpers import TAGS_FILE, make_session, practice_session
 
 OUT = "clusters/dev/image-automation"
 
 
-def test_sandbox_falls_back_to_the_snapshot_when_no_registry_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def _tags(
+    tmp_path: Path, *, sandbox: bool, task: str | None = None, tags_file: Path | None = None
+) -> ProvenancedTags:
+    """The app's tag source for a session (`session_tags`; no sandbox runs, so nothing is elsewhere)."""
+    from lab.services.tasks import load_task
+
+    return svc.session_tags(
+        svc.Session(tmp_path, load_task(task), sandbox=sandbox, kubeconfig=None), tags_file
+    )
+
+
+def test_sandbox_falls_back_to_the_snapshot_when_no_registry_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Port 1 on loopback refuses at once: the "no registry reachable" case without the network.
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:1,ghcr.io=127.0.0.1:1")
-    tags = svc.SessionTags(sandbox=True)
+    tags = _tags(tmp_path, sandbox=True)
     got = tags("library/nginx", [])
     assert tags.used_snapshot
     assert "1.25.3" in got and len(got) == len(set(got))
     with pytest.raises(RegistryError, match=r"127\.0\.0\.1:1"):
-        svc.SessionTags(sandbox=False)("library/nginx", [])
+        _tags(tmp_path, sandbox=False)("library/nginx", [])
 
 
-def test_each_image_falls_back_to_its_own_bundled_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_registry_that_answers_no_is_said_not_hidden_behind_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's tags fell back to the bundled snapshot on any registry error, where `lab simulate`
+    falls back only when the registry cannot be reached: a 404 or 401 is the registry's answer, which
+    the reflector reports (the scan fails), so the app says it too."""
+    from lab.adapters.registry import RegistryClient
+    from lab.adapters.registry.client import RegistryAPIError
+
+    def not_found(self: RegistryClient, image: str, exclusion: object) -> object:
+        raise RegistryAPIError("NAME_UNKNOWN: repository name not known to registry", status=404)
+
+    monkeypatch.setattr(RegistryClient, "scan", not_found)
+    tags = _tags(tmp_path, sandbox=True)
+    with pytest.raises(RegistryError, match="NAME_UNKNOWN"):
+        tags("library/nginx", [])
+    assert not tags.used_snapshot
+
+
+def test_each_image_falls_back_to_its_own_bundled_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A task with several images bundles a list per image: the app's Flux commit used the first
     image's list for all of them, so nginx in 09b-multi never moved (shop's tags hold no 1.25.x)."""
-    from lab.services.tasks import load_task
-
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=127.0.0.1:1,ghcr.io=127.0.0.1:1")
-    tags = svc.SessionTags(sandbox=True, task=load_task("09b-multi"))
+    tags = _tags(tmp_path, sandbox=True, task="09b-multi")
     assert "1.25.3" in tags("nginx", []) and "1.25.3" not in tags("ghcr.io/acme/shop", [])
     assert "1.4.2" in tags("ghcr.io/acme/shop", []) and "1.4.2" not in tags("nginx", [])
 
@@ -44,7 +77,7 @@ def test_each_image_falls_back_to_its_own_bundled_tags(monkeypatch: pytest.Monke
 def test_an_explicit_tags_file_wins(tmp_path: Path) -> None:
     tags_file = tmp_path / "tags.txt"
     tags_file.write_text("1.0.0\n\n2.0.0\n")
-    tags = svc.SessionTags(sandbox=True, tags_file=tags_file)
+    tags = _tags(tmp_path, sandbox=True, tags_file=tags_file)
     assert sorted(tags("127.0.0.1:1/x", [])) == ["1.0.0", "2.0.0"]
     assert not tags.used_snapshot
 

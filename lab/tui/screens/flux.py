@@ -260,11 +260,11 @@ class FluxScreen(LabScreen):
 
     @work(thread=True, exclusive=True, group="simulate", exit_on_error=False, description="simulate")
     def _simulate(self, dry_run: bool, allow_downgrade: bool = False) -> None:
-        from lab.services.session import SessionTags
+        from lab.services.session import session_tags
         from lab.services.simulate import simulate
 
         session = self.lab.session
-        tags = SessionTags.of(session, self.lab.tags_file)
+        tags = session_tags(session, self.lab.tags_file)
         try:
             results = simulate(
                 session.workspace,
