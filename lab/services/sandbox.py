@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,12 +132,22 @@ def use_in_workspace(workspace: Path | None = None, kubeconfig: str | None = Non
 def point_at(info: SandboxInfo | None) -> SandboxInfo | None:
     """`use_in_workspace` of the sandbox `in_workspace` (or `sandbox_of`) found: None changes nothing."""
     if info is not None:
-        env = info.env()
-        if os.environ.get("LAB_REGISTRY_MIRROR"):
-            # Another mirror the learner set: theirs, and not the sandbox's (LAB_SANDBOX_WORKSPACE says so).
-            env = {"KUBECONFIG": env["KUBECONFIG"]}
-        os.environ.update(env)
+        point_env(info.env())
     return info
+
+
+def point_env(env: Mapping[str, str]) -> None:
+    """Point this process's kubernetes and registry clients at a sandbox: its `SandboxInfo.env()`, what
+    `eval "$(lab sandbox env)"` exports (the commands, `lab why`, the app once attached; {} changes
+    nothing). A registry mirror the learner set stays theirs: only the cluster changes, and without
+    LAB_SANDBOX_WORKSPACE nothing takes the tags for the sandbox's. A mirror a sandbox's environment set
+    (LAB_SANDBOX_WORKSPACE beside it: an earlier `eval`, or this process before the sandbox restarted on
+    other ports) is replaced. Process-wide: call it from the main thread only."""
+    if not env:
+        return
+    if os.environ.get("LAB_REGISTRY_MIRROR") and not os.environ.get("LAB_SANDBOX_WORKSPACE"):
+        env = {"KUBECONFIG": env["KUBECONFIG"]}
+    os.environ.update(env)
 
 
 def paths(directory: str | Path | None = None) -> SandboxPaths:

@@ -33,7 +33,7 @@ class Session:
     sandbox: bool
     kubeconfig: str | None
     sandbox_env: tuple[tuple[str, str], ...] = ()
-    """What `lab sandbox env` exports, once attached to the running sandbox (see `use_sandbox_env`)."""
+    """What `lab sandbox env` exports, once attached to the running sandbox (see `sandbox.point_env`)."""
     resumed: bool = False
     """Opened as the repository the learner last worked in (`lab` run outside any GitOps repository)."""
 
@@ -433,7 +433,7 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     """The same session pointed at the running sandbox's cluster and registry (`lab sandbox up`): its
     kubeconfig and `sandbox_env`. With `start`, start the sandbox in the background first. Unchanged
     when this is not the default sandbox, a cluster is already configured, or none runs. Changes no
-    process-wide setting (safe in a worker thread): `use_sandbox_env` does that."""
+    process-wide setting (safe in a worker thread): `sandbox.point_env(dict(session.sandbox_env))` does."""
     if not is_default_sandbox(session) or session.kubeconfig is not None:
         return session
     from dataclasses import replace
@@ -449,12 +449,6 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     if info is None:
         return session
     return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
-
-
-def use_sandbox_env(session: Session) -> None:
-    """Point this process's registry and kubernetes clients at the session's sandbox, as
-    `eval "$(lab sandbox env)"` would. Process-wide: call it from the main thread only."""
-    os.environ.update(dict(session.sandbox_env))
 
 
 def sandbox_note(session: Session, *, running: bool) -> str | None:

@@ -573,10 +573,10 @@ class LabApp(App[None]):
 
     def use_session(self, session: Session) -> None:
         """Switch to `session` (the sandbox cluster came up); screens watch `session`."""
-        from lab.services.session import use_sandbox_env
+        from lab.services.sandbox import point_env
 
         # Process-wide settings (the registry mirror) change here, on the UI thread, never in a worker.
-        use_sandbox_env(session)
+        point_env(dict(session.sandbox_env))
         self.session = session
 
     def watch_session(self, session: Session) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.sandbox.runtime import default_root
-from lab.services.sandbox import IN_USE
+from lab.services.sandbox import IN_USE, point_env
 from tests.support.diag_corpus import solved_files
 from tests.support.labrun import run_lab
 from tests.support.sandbox_helpers import git, running_sandbox, wait_for
@@ -89,7 +89,7 @@ def test_an_exercise_beside_the_running_sandbox_says_why_it_uses_its_bundled_tag
         course = attach_sandbox(Session(sup.paths.workspace, load_task(), sandbox=True, kubeconfig=None))
         assert course.kubeconfig is not None
         saved = dict(os.environ)
-        os.environ.update(dict(course.sandbox_env))  # what the app does once attached
+        point_env(dict(course.sandbox_env))  # what the app does once attached
         try:
             exercise = open_task(course, "09b-multi")
             assert exercise.workspace != sup.paths.workspace

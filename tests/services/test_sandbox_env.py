@@ -1,0 +1,60 @@
+"""One way to point this process at the sandbox (`lab.services.sandbox.point_env`): the commands and
+`lab why` (`point_at`) and the app once attached (`Session.sandbox_env`) set the same environment by
+the same rule, where the app overwrote a mirror the learner set and the commands kept a mirror an
+earlier sandbox's environment had set (stale once the sandbox restarted on other ports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.services import sandbox
+
+
+def _info(tmp_path: Path, port: int) -> sandbox.SandboxInfo:
+    return sandbox.SandboxInfo(
+        workspace=tmp_path / "gitops-lab",
+        kubeconfig=tmp_path / f"kc-{port}",
+        registry=f"127.0.0.1:{port}",
+        pid=1,
+    )
+
+
+def test_nothing_set_takes_the_whole_sandbox_environment(tmp_path: Path) -> None:
+    import os
+
+    info = _info(tmp_path, 5001)
+    sandbox.point_env(info.env())
+    assert {k: os.environ[k] for k in info.env()} == info.env()
+
+
+def test_the_app_keeps_a_mirror_the_learner_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's attach (`dict(session.sandbox_env)`) overwrote it, where every command keeps it."""
+    import os
+    from dataclasses import replace
+
+    from lab.services.session import Session
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=mirror.example.com")
+    info = _info(tmp_path, 5001)
+    session = Session(info.workspace, load_task(), sandbox=True, kubeconfig=str(info.kubeconfig))
+    attached = replace(session, sandbox_env=tuple(sorted(info.env().items())))  # attach_sandbox's
+    sandbox.point_env(dict(attached.sandbox_env))
+    assert os.environ["LAB_REGISTRY_MIRROR"] == "docker.io=mirror.example.com"
+    assert os.environ["KUBECONFIG"] == str(info.kubeconfig) and "LAB_SANDBOX_WORKSPACE" not in os.environ
+    sandbox.point_env({})  # a detached session's: nothing changes
+    assert os.environ["KUBECONFIG"] == str(info.kubeconfig)
+
+
+def test_a_mirror_an_earlier_sandbox_set_is_replaced(tmp_path: Path) -> None:
+    """`eval "$(lab sandbox env)"` of a sandbox since restarted on another port: its mirror is the
+    sandbox's (LAB_SANDBOX_WORKSPACE beside it), not the learner's, and the commands kept asking the
+    dead port."""
+    import os
+
+    os.environ.update(_info(tmp_path, 5001).env())  # what the shell's eval exported
+    now = _info(tmp_path, 5002)
+    assert sandbox.point_at(now) is now
+    assert os.environ["LAB_REGISTRY_MIRROR"] == now.mirror and os.environ["KUBECONFIG"] == str(now.kubeconfig)
