@@ -203,8 +203,22 @@ def _run_one(
         author_name, author_email = author(iua)
         sha = clone.commit(paths, message, author_name=author_name, author_email=author_email)
         clone.push(push_branch, force=separate)
+        if iua.push_refspec:
+            # IAC pushes the commit again with spec.git.push.refspec; its source names the clone's
+            # refs, where the push branch is a local branch at the commit (as after Flux's SwitchBranch).
+            clone.set_ref(f"refs/heads/{push_branch}", sha)
+            clone.push(iua.refspec_branch or push_branch, refspec=iua.push_refspec)
     return SimulationResult(
-        f"{ns}/{name}", push_branch, resolutions, changes, message, sha, True, diff, paths
+        f"{ns}/{name}",
+        push_branch,
+        resolutions,
+        changes,
+        message,
+        sha,
+        True,
+        diff,
+        paths,
+        refspecs=(iua.push_refspec,) if iua.push_refspec else (),
     )
 
 

@@ -1365,18 +1365,30 @@ class Workspace:
         return self.head_sha()
 
     def push(
-        self, branch: str, remote: str = "origin", *, force: bool = False, set_upstream: bool = False
+        self,
+        branch: str,
+        remote: str = "origin",
+        *,
+        force: bool = False,
+        set_upstream: bool = False,
+        refspec: str | None = None,
     ) -> None:
-        """Push the local `branch` (or HEAD when no such local branch) to <remote>/<branch>.
+        """Push the local `branch` (or HEAD when no such local branch) to <remote>/<branch>; with
+        `refspec` (image-automation-controller's spec.git.push.refspec), push that instead, `branch`
+        naming the push in messages.
 
         A rejection raises GitError with git's reason on one line; local state is untouched.
         """
         check_branch_name(branch)
         _check_remote_name(remote)
-        source = f"refs/heads/{branch}" if self.rev_parse(f"refs/heads/{branch}") else "HEAD"
-        if source == "HEAD":
-            self.head_sha()
-        refspec = f"{'+' if force else ''}{source}:refs/heads/{branch}"
+        if refspec is not None:
+            if not refspec or refspec.startswith("-") or any(c.isspace() for c in refspec):
+                raise GitError(f"invalid refspec {refspec!r}", hint="e.g. refs/heads/main:refs/heads/auto")
+        else:
+            source = f"refs/heads/{branch}" if self.rev_parse(f"refs/heads/{branch}") else "HEAD"
+            if source == "HEAD":
+                self.head_sha()
+            refspec = f"{'+' if force else ''}{source}:refs/heads/{branch}"
         args = ["push", "--porcelain", "--no-verify", "--no-recurse-submodules"]
         args.append("--receive-pack=git-receive-pack")
         if set_upstream:

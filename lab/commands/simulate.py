@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(result.diff, end="")
         print()
         if result.commit_sha:
-            print(f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'")
+            print(result.push_summary())
         else:
             print("dry run: nothing committed")
             if not args.allow_downgrade and source.guard.downgrades(result.changes):

@@ -79,6 +79,15 @@ class SimulationResult:
     error: str = ""  # this automation failed (the others still ran, as each reconciles on its own)
     failure: LabError | None = None
     """The failure behind `error`, with what Flux would report (a `CommitTemplateError`'s reason)."""
+    refspecs: tuple[str, ...] = ()
+    """spec.git.push.refspec, when the commit was pushed with it too."""
+
+    def push_summary(self) -> str:
+        """How IAC's PushResult.Summary() (its event and notification) starts: "pushed commit 'abc1234'
+        to branch 'main'", and " and refspecs '...'" when it pushed with the refspec too."""
+        said = f"pushed commit '{(self.commit_sha or '')[:7]}' to branch '{self.branch}'"
+        joined = "', '".join(self.refspecs)
+        return f"{said} and refspecs '{joined}'" if self.refspecs else said
 
     def to_json(self) -> dict[str, object]:
         return {

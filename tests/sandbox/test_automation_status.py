@@ -183,6 +183,25 @@ def test_a_push_to_another_branch_observes_the_checkout_branch(harness: Harness)
     assert harness.controller.runs == runs + 1, "a switched branch is synced in full every time"
 
 
+def test_a_push_refspec_pushes_the_commit_a_second_time(harness: Harness) -> None:
+    """IAC pushes its commit to the push branch, then again with spec.git.push.refspec (source.go
+    :356-363): a refspec into main deploys Flux's commit from flux-updates, as git.flux-commit and
+    `lab why` read it; the sandbox (and `lab simulate`) pushed to the push branch only."""
+    push = "    push:\n      branch: flux-updates\n      refspec: refs/heads/flux-updates:refs/heads/main\n"
+    text = edited(solution_text(UPDATE), "    push:\n      branch: main\n", push)
+    harness.push_update(text)
+    _run(harness)
+    status = harness.status()
+    assert harness.ready() == ("True", "Succeeded", "repository up-to-date")
+    assert status["lastPushCommit"] == harness.head("flux-updates") == harness.head("main")
+    assert "library/nginx:1.25.3" in git(harness.origin, "show", f"main:{DEPLOY}")
+    events = [e["message"] for e in harness.api.list("Event", NS) if e["reason"] == "Succeeded"]
+    assert events[-1].startswith(
+        f"pushed commit '{status['lastPushCommit'][:7]}' to branch 'flux-updates' and refspecs "
+        "'refs/heads/flux-updates:refs/heads/main'\nAutomated image update"
+    ), events
+
+
 def test_the_push_branch_is_derived_from_the_clusters_object(harness: Harness) -> None:
     """IAC derives the push branch from the ImageUpdateAutomation it reconciles (configurePush), by the
     rule `lab simulate` uses: a checkout.ref that pins a tag, with no push.branch, names none, whatever

@@ -254,9 +254,7 @@ class AutomationController(Controller):
                 revision if switch else f"{result.branch}@sha1:{result.commit_sha}"
             )
             updated = self._write(iua, new, True, "Succeeded", UP_TO_DATE)
-            text = (
-                f"pushed commit '{result.commit_sha[:7]}' to branch '{result.branch}'\n{result.message or ''}"
-            )
+            text = f"{result.push_summary()}\n{result.message or ''}"
             self.api.record_event(updated, "Normal", "Succeeded", text, "image-automation-controller")
         else:
             new["observedSourceRevision"] = revision

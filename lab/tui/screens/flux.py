@@ -305,10 +305,7 @@ class FluxScreen(LabScreen):
             diffs.append(result.diff)
             messages.append(result.message or "")
             if result.commit_sha:
-                status.append(
-                    f"{result.automation}: pushed commit '{result.commit_sha[:7]}' "
-                    f"to branch '{result.branch}'"
-                )
+                status.append(f"{result.automation}: {result.push_summary()}")
             elif message.downgrade:
                 status.append(
                     f"{result.automation}: dry run, nothing committed · {message.downgrade}: "
@@ -513,10 +510,7 @@ def flux_commit_report(results: list[SimulationResult]) -> str:
     for result in results:
         if result.commit_sha:
             subject = (result.message or "").strip().split("\n", 1)[0]
-            lines.append(
-                f"{result.automation}: pushed commit '{result.commit_sha[:7]}' to branch "
-                f"'{result.branch}': {subject}"
-            )
+            lines.append(f"{result.automation}: {result.push_summary()}: {subject}")
     return "\n".join(lines)
 
 
