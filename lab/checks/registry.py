@@ -317,18 +317,10 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             line=policy.line_of("spec.policy"),
         )
     expect_tags = ctx.str_table_param("expect_tags")
-    missed = _missed_pick(
-        ctx, policy, tags, expect_tags.get(policy.name, ctx.optional_str_param("expect_tag"))
-    )
-    if missed is not None:
-        return missed
-    absent = _absent_policies(ctx, expect_tags)
-    if absent is not None:
-        return absent
-    deployed = _deployed(ctx, policy)
+    task_range = _expected_range(ctx)
+    deployed = _deployed(ctx, policy, tags.repository.image)
     if deployed is not None and is_older(outcome.tag, deployed[0]) and deployed[0] in tags.stored:
         tag, where = deployed
-        task_range = _expected_range(ctx)
         return Outcome.failed(
             f"ImagePolicy {policy.name} picks {outcome.tag}, older than {tag} already deployed ({where}): "
             f"Flux would commit a downgrade {tag} -> {outcome.tag}",
@@ -340,14 +332,17 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
             file=policy.file,
             line=policy.line_of("spec.policy"),
         )
-    expected = expect_tags.get(policy.name, ctx.optional_str_param("expect_tag"))
+    explicit = expect_tags.get(policy.name, ctx.optional_str_param("expect_tag"))
+    derived = explicit is None and not expect_tags
+    expected = _task_pick(ctx, tags) if derived else explicit
     live = _live_pick(ctx, policy, tags, outcome.tag, expected)
-    if live.status != Status.PASS:
-        return live
-    text = live.message
-    future = _future_note(ctx, tags, policy, outcome.tag)
-    if future:
-        text += f"; {future}"
+    wrong = (
+        _missed_pick(ctx, policy, tags, expected)
+        or _absent_policies(ctx, expect_tags)
+        or (live if live.status != Status.PASS else None)
+    )
+    if wrong is not None and not derived:
+        return wrong
     from lab.checks.diagnosis import merge
 
     others = _other_policies(ctx, policy)
@@ -355,6 +350,19 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
     for _, other in others:
         if other.outcome is None and other.repository is not None:
             known.setdefault(other.repository.image, other.stored)
+    if wrong is not None:
+        # Not the pick of the task's own policy: a diagnosis of the policy (a cosign tag getting
+        # through, an unanchored pattern) says why better, when it has one.
+        diagnosed = merge(ctx, "policy.resolves", Outcome.passed("", file=policy.file), known)
+        if diagnosed.status != Status.PASS:
+            return diagnosed
+        if task_range and policy.policy.value.strip() != task_range:
+            return replace(wrong, hint=f"use the task's semver range {task_range}, which selects {expected}")
+        return wrong
+    text = live.message
+    future = _future_note(ctx, tags, policy, outcome.tag)
+    if future:
+        text += f"; {future}"
     merged = merge(ctx, "policy.resolves", Outcome.passed(text, evidence=evidence, file=policy.file), known)
     if merged.status != Status.PASS:
         return merged
@@ -437,6 +445,25 @@ def _task_policy(ctx: CheckContext) -> PolicySpec:
     )
 
 
+def _task_pick(ctx: CheckContext, tags: Tags) -> str | None:
+    """What the task's own policy (`_task_policy`) selects from the task's bundled tags of its image: the
+    expectation of a task that names none (`expect_tag`), so a pinned or narrower range that Flux would
+    never move on fails. None when the task bundles no tags of the image the policy scans."""
+    from lab.core.imagename import canonical_or_written
+    from lab.core.policy.evaluate import resolve
+
+    repo = tags.repository
+    if repo is None or canonical_or_written(repo.image) != canonical_or_written(generated(ctx).image):
+        return None
+    bundled = bundled_tags_of(ctx, repo)
+    if bundled is None or bundled.outcome is not None:
+        return None
+    try:
+        return resolve(_task_policy(ctx), bundled.stored).tag
+    except LabError:
+        return None
+
+
 def _live_pick(
     ctx: CheckContext, policy: ImagePolicy, tags: Tags, picked: str, expected: str | None
 ) -> Outcome:
@@ -487,19 +514,24 @@ def _absent_policies(ctx: CheckContext, expect_tags: dict[str, str]) -> Outcome 
     )
 
 
-def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
-    """The newest tag the marked image line has had: in the working tree, or in any commit of HEAD's or
-    origin's history of the file (a downgrade Flux already committed does not hide what was there)."""
-    from lab.core.deployed import marked_tags, newest_version
+def _deployed(ctx: CheckContext, policy: ImagePolicy, image: str) -> tuple[str, str] | None:
+    """The newest tag the marked image line, or any image line of `image`, has had: in the working
+    tree, or in any commit of HEAD's or origin's history of the file (a downgrade Flux already committed
+    does not hide what was there). What runs counts whether or not the marker is right yet."""
+    from lab.core.deployed import image_tags, marked_tags, newest_version
     from lab.errors import GitError
 
     ref = f"{policy.namespace}:{policy.name}"
+
+    def tags_in(text: str) -> list[str]:
+        return marked_tags(text, ref) + image_tags(text, image)
+
     seen: list[tuple[str, str]] = []
     if ctx.exists(deployment_file(ctx)):
         try:
             seen += [
                 (t, f"{deployment_file(ctx)} in your working tree")
-                for t in marked_tags(ctx.read_text(deployment_file(ctx)), ref)
+                for t in tags_in(ctx.read_text(deployment_file(ctx)))
             ]
         except LabError:
             pass
@@ -513,7 +545,7 @@ def _deployed(ctx: CheckContext, policy: ImagePolicy) -> tuple[str, str] | None:
             raw = ws.show_file(sha, deployment_file(ctx))
             if raw is None:
                 continue
-            for tag in marked_tags(raw.decode("utf-8", "replace"), ref):
+            for tag in tags_in(raw.decode("utf-8", "replace")):
                 seen.append((tag, f"{deployment_file(ctx)} at {sha[:7]}"))
     except (GitError, LabError):
         pass

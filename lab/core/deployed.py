@@ -51,6 +51,24 @@ def marked_tags(text: str, policy_ref: str) -> list[str]:
     return found
 
 
+def image_tags(text: str, image: str) -> list[str]:
+    """The tags of `image: REF` lines whose repository is `image` (`nginx` and `library/nginx` are one),
+    marked or not: what runs does not depend on whether the marker is right yet."""
+    from lab.core.imagename import canonical_or_written
+    from lab.core.refs import split_reference
+
+    want = canonical_or_written(image)
+    found: list[str] = []
+    for line in text.splitlines():
+        body = line.split(" #", 1)[0].strip().removeprefix("- ").strip()
+        if not body.startswith("image:"):
+            continue
+        name, tag = split_reference(_scalar_value(body))
+        if tag and canonical_or_written(name) == want:
+            found.append(tag)
+    return found
+
+
 def newest_version(tags: Sequence[str]) -> Version | None:
     versions = [v for v in (try_parse_version(t) for t in tags) if v is not None]
     return max(versions, key=lambda v: v.key) if versions else None

@@ -104,3 +104,34 @@ def test_a_tag_list_older_than_what_is_deployed_is_no_downgrade(
     deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.4"))
     check = _policy_check(lab_env, solved)
     assert check["status"] == "pass", check
+
+
+def test_a_pinned_range_fails_naming_the_pick_of_the_tasks_own_policy(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    # 1.25.0 selects a tag, but Flux would never move on from it: the task's 1.25.x selects 1.25.3.
+    _set_range(solved, "1.25.0")
+    check = _policy_check(lab_env, solved)
+    assert check["status"] == "fail", check
+    assert "selects 1.25.0" in check["message"] and "the task expects 1.25.3" in check["message"]
+    assert check["hint"] == "use the task's semver range 1.25.x, which selects 1.25.3"
+
+
+@pytest.mark.parametrize("marker", ["typo", "absent"])
+def test_a_downgrade_is_judged_on_the_image_line_whatever_its_marker(
+    solved: Path, lab_env: dict[str, str], marker: str
+) -> None:
+    deploy = solved / DEPLOY
+    text = deploy.read_text()
+    assert "$imagepolicy" in text
+    if marker == "typo":
+        text = text.replace("$imagepolicy", "$imagepolcy")
+    else:
+        text = "\n".join(ln.split(" #", 1)[0] if "image:" in ln else ln for ln in text.splitlines()) + "\n"
+    deploy.write_text(text)
+    git(solved, "commit", "-q", "--amend", "-a", "--no-edit")  # no commit ever had a marker Flux reads
+    git(solved, "push", "-qf")
+    _set_range(solved, "1.24.x")
+    check = _policy_check(lab_env, solved)
+    assert check["status"] == "fail", check
+    assert "downgrade 1.25.0 -> 1.24.0" in check["message"]
