@@ -89,10 +89,8 @@ def run_automations(
         )
     automations = list(aset.automations)
     if not automations:
-        raise LabError(
-            f"origin/{branch} has no ImageUpdateAutomation{_pending(ws)}",
-            hint="create it with `lab generate`, then git add, git commit and git push",
-        )
+        why, hint = _pending(ws)
+        raise LabError(f"origin/{branch} has no ImageUpdateAutomation{why}", hint=hint)
     # Each automation reconciles on its own, as in the controller: one failing does not stop (or hide)
     # another's push. Only when every one fails is the first failure the answer.
     results: list[SimulationResult] = []
@@ -113,20 +111,24 @@ def run_automations(
     return results
 
 
-def _pending(ws: Workspace) -> str:
-    """Why origin lacks the automation when the learner has one: not committed, or not pushed."""
+def _pending(ws: Workspace) -> tuple[str, str]:
+    """Why origin lacks the automation when the learner has one (not committed, or not pushed), and
+    the step that is left: only the push for a committed one."""
     try:
         if find_automation(yaml_texts(ws.read_tree_at("HEAD"))).automations:
-            return " (it is committed but not pushed)"
+            return " (it is committed but not pushed)", "git push (in the app: p)"
         for rel in ws.dirty_files():
             path = ws.root / rel
             local = rel.endswith((".yaml", ".yml")) and path.is_file() and not path.is_symlink()
             head = read_regular(path, 1 << 20, follow_symlinks=False, truncate=True) if local else b""
             if b"ImageUpdateAutomation" in head:
-                return " (it exists locally but is not committed and pushed)"
+                return (
+                    " (it exists locally but is not committed and pushed)",
+                    "git add, git commit and git push (in the app: p)",
+                )
     except (LabError, OSError):
         pass  # only a better message is lost
-    return ""
+    return "", "create it with `lab generate`, then git add, git commit and git push"
 
 
 def _refuse_unreadable(tree: TreeFiles, branch: str) -> None:

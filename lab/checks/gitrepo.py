@@ -214,7 +214,8 @@ def git_pushed(ctx: CheckContext) -> Outcome:
         if committed and ahead and behind:
             return _diverged(branch, ahead, behind, evidence)
         return Outcome.failed(
-            f"{', '.join(stale)} {what} origin/{branch}: commit and push",
+            f"{', '.join(stale)} {what} origin/{branch}: "
+            + ("committed, not pushed yet" if committed else "commit and push"),
             file=stale[0],
             hint="git push" if committed else None,
             evidence=evidence,

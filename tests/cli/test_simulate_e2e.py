@@ -295,6 +295,20 @@ def test_simulate_says_when_the_automation_is_only_in_the_working_tree(
     )
 
 
+def test_simulate_says_only_the_push_is_left_when_the_automation_is_committed(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    ws = tmp_path / "ws"
+    run_lab("init", str(ws), env=lab_env, ok=True)
+    run_lab("generate", env=lab_env, cwd=ws, ok=True)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Add image automation")
+    proc = run_lab("simulate", "-w", str(ws), "--tags-file", str(TAGS), env=lab_env)
+    assert proc.returncode == 1
+    assert "(it is committed but not pushed) - hint: git push (in the app: p)" in proc.stderr
+    assert "lab generate" not in proc.stderr
+
+
 def test_simulate_does_not_push_a_downgrade_only_a_stale_snapshot_chose(
     solved: Path, lab_env: dict[str, str]
 ) -> None:

@@ -1083,7 +1083,7 @@ def test_committed_but_not_pushed_is_named(tmp_path: Path, task: str) -> None:
     report = _check(ws, task)
     assert set(_failing(report)) == {"git.pushed"}, _failing(report)
     pushed = report.get("git.pushed")
-    assert "on origin/main: commit and push" in pushed.message and pushed.hint == "git push", pushed
+    assert "on origin/main: committed, not pushed yet" in pushed.message and pushed.hint == "git push", pushed
 
 
 @pytest.mark.slow
