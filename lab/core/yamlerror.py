@@ -44,6 +44,11 @@ _FLOW_VALUE = re.compile(r"[ \t]*(?:-[ \t]+)?[\w.-]+:[ \t]+\{")
 # The start of a line up to a `:` the scanner refused: one key, nothing before it on the line.
 _KEY_ONLY = re.compile(r"[ \t]*(?:-[ \t]+)?[\w.-]+[ \t]*")
 
+# git's conflict markers, each at the start of a line: `<<<<<<< HEAD`, `=======`, `>>>>>>> 4b5c6d7 (msg)`.
+_CONFLICT = re.compile(r"(?:<{7}|>{7}|\|{7})(?: .*)?|={7}")
+# The field a line sets (`image:` of `  - image: nginx:1.25.3`), to name what a conflict is about.
+_FIELD = re.compile(r"[ \t]*(?:-[ \t]+)?([\w.-]+):(?:[ \t]|$)")
+
 # The parser's stream name and positions in a `str(err)`: the lab reports its own, 1-based, with the file.
 _STREAM = re.compile(r'\s*in "<[^>]*>", line \d+, column \d+:?')
 
@@ -146,8 +151,32 @@ def _mark(mark: object, starts: list[int]) -> tuple[int, int, int] | None:
     return line + 1, column + 1, index
 
 
+def conflict_lines(text: str) -> list[int]:
+    """The 1-based lines of git's conflict markers in `text` (`<<<<<<< ours`, `=======`, `>>>>>>> theirs`,
+    and diff3's `||||||| base`): a merge or rebase stopped on this file and nobody resolved it yet."""
+    return [n for n, line in enumerate(text.split("\n"), 1) if _CONFLICT.match(line)]
+
+
+def _conflict_error(text: str, found: list[int]) -> YamlErrorText:
+    """A parse error in a file with conflict markers: the markers are the cause, whatever the parser met."""
+    lines = text.split("\n")
+    start, end = found[0], next((n for n in found if lines[n - 1].startswith(">>>>>>>")), found[-1])
+    fields = {m.group(1) for ln in lines[start : end - 1] if (m := _FIELD.match(ln))}
+    keep = f"keep one {next(iter(fields))}: line" if len(fields) == 1 else "keep one side of each conflict"
+    return YamlErrorText(
+        "conflict markers (<<<<<<< ======= >>>>>>>) of an unresolved merge or rebase",
+        start,
+        f"{keep} and delete the marker lines, then git add the file and git rebase --continue "
+        "(git commit after a merge)",
+        f"line {start}",
+    )
+
+
 def explain_yaml_error(err: Exception, text: str) -> YamlErrorText:
     """The learner's wording of a PyYAML or ruamel error raised while parsing `text`."""
+    conflicts = conflict_lines(text)
+    if conflicts:
+        return _conflict_error(text, conflicts)
     position = getattr(err, "position", None)  # a ReaderError: a character YAML does not allow
     if isinstance(position, int) and 0 <= position <= len(text):
         code = getattr(err, "character", None)
@@ -245,4 +274,12 @@ def _escape_hint(line: str, column: int) -> str:
     )
 
 
-__all__ = ["YamlErrorText", "explain_yaml_error", "flow_brackets", "glued_hint", "glued_key", "key_in_string"]
+__all__ = [
+    "YamlErrorText",
+    "conflict_lines",
+    "explain_yaml_error",
+    "flow_brackets",
+    "glued_hint",
+    "glued_key",
+    "key_in_string",
+]

@@ -175,3 +175,24 @@ def test_an_unquoted_template_says_a_brace_starts_a_flow_mapping(template: str) 
     err = _load_error(text)
     assert err.line == 4
     assert err.hint is not None and "flow mapping" in err.hint and "|" in err.hint, err.hint
+
+
+def _conflicted_deployment() -> str:
+    """A rebase stopped on the image line: Flux's commit on origin and the learner's edit of that line."""
+    lines = solved_files()[DEPLOY].split("\n")
+    image = lines[17]
+    assert image.lstrip().startswith("image:")
+    theirs = image.replace(":1.25.0", ":1.25.2")
+    lines[17:18] = ["<<<<<<< HEAD", image, "=======", theirs, ">>>>>>> 48e5c27 (mine)"]
+    return "\n".join(lines)
+
+
+def test_conflict_markers_are_named_not_the_indentation() -> None:
+    err = _load_error(_conflicted_deployment())
+    assert err.line == 18
+    assert err.message.startswith("invalid YAML: conflict markers (<<<<<<< ======= >>>>>>>)"), err.message
+    assert err.hint is not None and err.hint.startswith("keep one image: line and delete the marker lines")
+    # Flux's reader (the marker checks) says the same.
+    marker = find_markers(_conflicted_deployment(), DEPLOY)[0]
+    assert "conflict markers (<<<<<<< ======= >>>>>>>)" in (marker.why_ignored or ""), marker.why_ignored
+    assert marker.fix == err.hint
