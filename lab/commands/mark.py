@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     what = f"container {result.container}" if result.container else result.target
     if result.changed:
         print(f"marked {where} ({what}): {line}")
-        if result.moved_from:
-            print(moved_text(result.moved_from))
+        if result.moved_from or result.taken_from:
+            print(moved_text(result.moved_from, result.taken_from))
         if result.replaced_comment:
             print(f"replaced the comment that was there: {result.replaced_comment}")
     else:

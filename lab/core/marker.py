@@ -40,6 +40,9 @@ class MarkResult:
     #: Lines (1-based, of the text before) of the same marker on a line of its own beside the image
     #: line, which Flux ignores: removed, the marker now ends the image line (moved, not doubled).
     moved_from: tuple[int, ...] = ()
+    #: Lines (1-based) that ended with the same marker but hold no image (a container's `name:`): Flux
+    #: would write the image into that value. The marker comment is taken off them, the line stays.
+    taken_from: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -452,30 +455,61 @@ def _mark_value(
             hint=f"left as it is; to mark it for {ref} instead, edit the line",
         )
     strays = _strays(text, docs, lines, ref, pos.line)
+    misplaced = _misplaced(text, docs, ref, pos.line, file)
     if existing == ref:
         # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
         new_body = body
     else:
         replaced = stripped or None
         new_body = f"{head} {marker}"
-    if new_body == body and not strays:
+    if new_body == body and not strays and not misplaced:
         return MarkResult(text, pos.line, False, container, value, None, what)
     lines[index] = new_body + eol
+    for at, column in misplaced:
+        before, ending = _body_and_eol(lines[at - 1])
+        lines[at - 1] = before[: column - 1].rstrip() + ending
     for stray in sorted(strays, reverse=True):
         if stray == len(lines) and not _body_and_eol(lines[stray - 1])[1]:
             # The last line, with no line break: the line before it now ends the file as it did.
             lines[stray - 2] = _body_and_eol(lines[stray - 2])[0]
         del lines[stray - 1]
     line = pos.line - sum(1 for stray in strays if stray < pos.line)
-    return MarkResult("".join(lines), line, True, container, value, replaced, what, strays)
+    taken = tuple(at for at, _ in misplaced)
+    return MarkResult("".join(lines), line, True, container, value, replaced, what, strays, taken)
 
 
-def moved_text(moved_from: Sequence[int]) -> str:
-    """What `mark` says of the markers it moved (`MarkResult.moved_from`) rather than doubled."""
-    lines = ", ".join(map(str, moved_from))
-    return (
-        f"moved the marker from line{'s' if len(moved_from) > 1 else ''} {lines}: on a line of its own "
-        "Flux ignores it, it reads the marker at the end of the image line"
+def moved_text(moved_from: Sequence[int], taken_from: Sequence[int] = ()) -> str:
+    """What `mark` says of the markers it moved (`MarkResult.moved_from`, `taken_from`) rather than
+    doubled: nothing of the learner's text goes without a word."""
+    said: list[str] = []
+    if moved_from:
+        lines = ", ".join(map(str, moved_from))
+        said.append(
+            f"moved the marker from line{'s' if len(moved_from) > 1 else ''} {lines}: on a line of its own "
+            "Flux ignores it, it reads the marker at the end of the image line"
+        )
+    if taken_from:
+        lines = ", ".join(map(str, taken_from))
+        said.append(
+            f"moved the marker from the end of line{'s' if len(taken_from) > 1 else ''} {lines}: "
+            "that line holds no image, and Flux would write the image into its value"
+        )
+    return "; ".join(said)
+
+
+def _misplaced(
+    text: str, docs: list[Doc], ref: str, value_line: int, file: str
+) -> tuple[tuple[int, int], ...]:
+    """(line, column) of each marker for `ref` that ends a line other than `value_line` holding a value
+    that is no image field (a container's `name:`, a port): Flux reads it and sets that value."""
+    from lab.core.imagefields import find_image_fields
+    from lab.core.setters.find import find_markers
+
+    holders = {f.line for f in find_image_fields(file, docs)} | {c.line for c in find_container_images(docs)}
+    return tuple(
+        (m.line, m.column)
+        for m in find_markers(text)
+        if m.setter == ref and m.value is not None and m.line != value_line and m.line not in holders
     )
 
 

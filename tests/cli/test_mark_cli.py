@@ -236,6 +236,24 @@ def test_a_marker_on_its_own_line_is_moved_not_doubled(repo: Path, lab_env: dict
     assert (repo / DEPLOYMENT).read_bytes() == SEEDED.read_bytes()
 
 
+def test_a_marker_on_the_container_name_line_is_moved_and_said(repo: Path, lab_env: dict[str, str]) -> None:
+    """A marker at the end of `- name: nginx` stayed after `lab mark`: 'markers on lines 17, 18'."""
+    from tests.support.taskfiles import edited
+
+    assert run_lab("generate", env=lab_env, cwd=repo).returncode == 0
+    path = repo / DEPLOYMENT
+    path.write_text(
+        edited(path.read_text(), "- name: nginx\n", '- name: nginx # {"$imagepolicy": "flux-system:nginx"}\n')
+    )
+    done = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system:nginx", env=lab_env, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == (
+        "moved the marker from the end of line 17: that line holds no image, and Flux would write the image "
+        "into its value"
+    )
+    assert path.read_bytes() == SEEDED.read_bytes()
+
+
 def test_container_with_a_part_marker_is_refused(repo: Path, lab_env: dict[str, str]) -> None:
     """--container was ignored silently for ns:name:tag: the newTag was marked, exit 0."""
     kustomization = repo / "apps" / "kustomization.yaml"

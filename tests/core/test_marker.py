@@ -300,6 +300,24 @@ def test_mark_moves_a_marker_flux_ignores_on_its_own_line_beside_the_image(where
     assert not mark(result.text, "flux-system:nginx").changed
 
 
+def test_mark_moves_a_marker_off_the_container_name_line_and_says_so() -> None:
+    """The marker on `- name: nginx` (line 17) stayed there after `m`: Flux would rewrite the name."""
+    from lab.core.marker import moved_text
+    from tests.support.taskfiles import DEPLOY
+
+    marker = ' # {"$imagepolicy": "flux-system:nginx"}'
+    text = edited(STARTER, "- name: nginx\n", f"- name: nginx{marker}\n")
+    result = mark(text, "flux-system:nginx")
+    assert result.changed and result.text == solution_text(DEPLOY)
+    assert (result.line, result.taken_from, result.moved_from) == (18, (17,), ())
+    assert "from the end of line 17: that line holds no image" in moved_text((), result.taken_from)
+    # Already on the image line too: the one on the name line still goes, with the same word.
+    again = mark(
+        edited(solution_text(DEPLOY), "- name: nginx\n", f"- name: nginx{marker}\n"), "flux-system:nginx"
+    )
+    assert again.changed and again.taken_from == (17,) and again.text == solution_text(DEPLOY)
+
+
 def test_mark_keeps_what_is_not_a_stray_marker_of_the_policy() -> None:
     from tests.support.taskfiles import edited
 

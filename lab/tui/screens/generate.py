@@ -655,7 +655,9 @@ class GenerateScreen(LabScreen):
             self._marked_line = outcome.result.line  # shown once the preview shows the new file
         else:
             self._show_deployment_line(outcome.result.line)
-        moved = f"; {moved_text(outcome.result.moved_from)}" if outcome.result.moved_from else ""
+        result = outcome.result
+        moved = moved_text(result.moved_from, result.taken_from)
+        moved = f"; {moved}" if moved else ""
         self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}{moved}")
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
