@@ -743,12 +743,15 @@ class LabApp(App[None]):
 
 def worker_error_text(worker: Worker[object]) -> str:
     """A failed worker in one line: a LabError's own words, else what failed and why (no traceback)."""
+    return error_text(worker.error, worker.description or worker.name or "work")
+
+
+def error_text(error: BaseException | None, what: str) -> str:
+    """`error` in one line: a LabError's own words (with its hint), else `what` failed and why."""
     from lab.errors import LabError
 
-    error = worker.error
     if isinstance(error, LabError):
         return str(error)
-    what = worker.description or worker.name or "work"
     return f"{what} failed: {type(error).__name__}: {error}"
 
 

@@ -152,12 +152,16 @@ async def test_simulate_before_pushing_is_a_one_line_error(tmp_path: Path) -> No
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("5", "d")
         await wait_until(pilot, lambda: any(sev == "error" for sev, _ in notifications(seen)), timeout=20)
-    errors = [m for sev, m in notifications(seen) if sev == "error"]
-    assert errors == [
-        "origin/main has no ImageUpdateAutomation - hint: create it with `lab generate`, then git add, "
-        "git commit and git push"
-    ]
-    assert "Traceback" not in errors[0] and "\n" not in errors[0]
+        errors = [m for sev, m in notifications(seen) if sev == "error"]
+        assert errors == [
+            "origin/main has no ImageUpdateAutomation - hint: create it with `lab generate`, then git add, "
+            "git commit and git push"
+        ]
+        assert "Traceback" not in errors[0] and "\n" not in errors[0]
+        # The toast goes; the pane keeps the error and its hint until the next run.
+        await pilot.pause()
+        status = _text(app.screen.query_one("#sim-status", Static))
+        assert status == f"simulation stopped: {errors[0]}", status
 
 
 async def test_flux_screen_says_when_no_cluster_is_configured(tmp_path: Path) -> None:

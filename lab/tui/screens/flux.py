@@ -272,8 +272,11 @@ class FluxScreen(LabScreen):
                 dry_run=dry_run,
                 before_push=None if allow_downgrade else tags.guard.refuse,
             )
-        except Exception:
-            self.app.call_from_thread(self._status, "simulation stopped (the error is shown)")
+        except Exception as err:
+            from lab.tui.app import error_text
+
+            # The toast goes in seconds: the pane keeps the error and its hint until the next run.
+            self.app.call_from_thread(self._stopped, error_text(err, "simulate"))
             raise
         downgrade = tags.guard.older([c for r in results for c in r.changes]) if dry_run else ""
         if not get_current_worker().is_cancelled:
@@ -345,6 +348,13 @@ class FluxScreen(LabScreen):
 
     def _status(self, text: str) -> None:
         self.query_one("#sim-status", Static).update(escape_controls(text))
+
+    def _stopped(self, error: str) -> None:
+        """A run that raised: its error in the pane, and nothing of an earlier run left to commit."""
+        self.reviewed, self._last_diff, self._downgrade = False, "", ""
+        for pane in ("#sim-policies", "#sim-diff", "#sim-message"):
+            self.query_one(pane, Static).update("")
+        self._status(f"simulation stopped: {error}")
 
     # --- git --------------------------------------------------------------------------------------
 
