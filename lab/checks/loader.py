@@ -105,10 +105,38 @@ EXERCISE_KEYS = frozenset({"cosign_tags", "next_tags", "rounds", "production", "
 GUARD_KEYS = frozenset({"policy", "expect", "traps", "good", "hint"})
 
 
-def _def(raw: dict[str, Any], where: str) -> CheckDef:
-    missing = [k for k in ("id", "title", "points") if k not in raw]
+REQUIRED_CHECK_KEYS = ("id", "title", "points")
+
+
+def _lacking(raw: dict[str, Any], where: str, number: int, missing: list[str]) -> LabError:
+    """A [[check]] without a key it needs, said as `lab dev check` says a misspelt optional key: the
+    file and line, the check, and the written key the missing one probably is (`pionts` for points)."""
+    from pathlib import Path
+
+    from lab.core.tasks import key_line, unknown_keys
+    from lab.core.text import closest
+
+    written = unknown_keys(raw, CHECK_KEYS)
+    typo = next(((w, m) for w in written if (m := closest(w, missing)) is not None), None)
+    try:
+        text = Path(where).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    anchor = typo[0] if typo else next(iter(raw), "")
+    line = key_line(text, "check", anchor, number) if anchor else None
+    label = f"[[check]] {raw.get('id', number + 1)}"
+    needs = f"a check needs {', '.join(REQUIRED_CHECK_KEYS)}"
+    if typo:
+        message = f"{label}: unknown key {typo[0]!r}, did you mean {typo[1]!r}? ({needs})"
+    else:
+        message = f"{label}: no {' and no '.join(missing)} ({needs})"
+    return LabError(message, file=where, line=line)
+
+
+def _def(raw: dict[str, Any], where: str, number: int = 0) -> CheckDef:
+    missing = [k for k in REQUIRED_CHECK_KEYS if k not in raw]
     if missing:
-        raise LabError(f"a check lacks {', '.join(missing)}", file=where)
+        raise _lacking(raw, where, number, missing)
     kind = raw.get("kind", "repo")
     if kind not in CHECK_KINDS:
         raise LabError(f"check {raw['id']} has unknown kind {kind}", file=where, hint=", ".join(CHECK_KINDS))
@@ -149,7 +177,7 @@ def load_task_checks(task: str | None = None) -> TaskChecks:
             hint="every task folder needs a checks.toml (see CONTRIBUTING.md)",
         )
     data = read_task_toml(path)
-    defs = tuple(_def(raw, str(path)) for raw in data.get("check", []))
+    defs = tuple(_def(raw, str(path), n) for n, raw in enumerate(data.get("check", [])))
     try:
         validate_defs(defs)
     except DefinitionError as err:

@@ -135,6 +135,25 @@ def test_points_that_are_not_a_whole_number_are_refused(
     assert bad and "check repo.files: points must be a whole number, not '6'" in bad[0].detail
 
 
+@pytest.mark.parametrize(
+    ("right", "typo"), [("points = 6", "pionts = 6"), ('title = "The three', 'titel = "The three')]
+)
+def test_a_misspelt_required_check_key_names_the_check_its_line_and_the_key_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, right: str, typo: str
+) -> None:
+    """It said only "checks.toml: a check lacks points": no check, no line."""
+    checks = copy_task(tmp_path, "t-required") / "checks.toml"
+    checks.write_text(edited(checks.read_text(), right, typo))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-required").findings if not f.ok]
+    key, meant = typo.split(" ", 1)[0], right.split(" ", 1)[0]
+    line = next(n for n, ln in enumerate(checks.read_text().splitlines(), 1) if ln.startswith(typo))
+    assert bad and (
+        f"checks.toml:{line}: [[check]] repo.files: unknown key {key!r}, did you mean {meant!r}?"
+        in bad[0].detail
+    ), bad
+
+
 def test_a_starter_without_progress_md_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """It said "starter files not found" and advised reinstalling fluxlab."""
     folder = copy_task(tmp_path, "t-starter")
