@@ -66,7 +66,12 @@ def read_task_file(path: Path) -> str:
             raise LabError("task file is larger than 1 MiB", file=str(path))
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LabError("missing task file", file=str(path), hint="restore it, or reinstall fluxlab") from None
+        # Reinstalling restores the lab's own tasks, never a folder on LAB_TASKS_PATH.
+        own = path.resolve().is_relative_to(data_dir("tasks").resolve())
+        hint = (
+            "restore it, or reinstall fluxlab" if own else "restore it (the folder is yours: LAB_TASKS_PATH)"
+        )
+        raise LabError("missing task file", file=str(path), hint=hint) from None
     except UnicodeDecodeError:
         raise LabError("task file is not UTF-8 text", file=str(path)) from None
     except OSError as err:
@@ -310,17 +315,42 @@ def load_task(task_id: str | None = None) -> Task:
     folder = task_folder(task_id or default_task_id())
     meta = read_task_meta(folder / TASK_FILE)
 
-    def text(rel: str) -> tuple[str, str]:
+    def text(key: str, rel: str) -> tuple[str, str]:
         where = folder / rel
+        if not where.exists() and not where.is_symlink():
+            raise _missing_named_file(folder, key, rel)
         return read_task_file(where), str(where)
 
     return Task(
         meta=meta,
         folder=folder,
-        lesson=text(meta.lesson)[0],
-        hints=parse_hints(*text(meta.hints)),
-        pitfalls=parse_pitfalls(*text(meta.pitfalls)),
-        quiz=parse_quiz(*text(meta.quiz)),
+        lesson=text("lesson", meta.lesson)[0],
+        hints=parse_hints(*text("hints", meta.hints)),
+        pitfalls=parse_pitfalls(*text("pitfalls", meta.pitfalls)),
+        quiz=parse_quiz(*text("quiz", meta.quiz)),
+    )
+
+
+def _missing_named_file(folder: Path, key: str, rel: str) -> LabError:
+    """task.toml's `key` names `rel`, which the task folder lacks: the field is what to fix (a typo such
+    as `quizz.toml`), named with its line and the folder's file it probably meant."""
+    from lab.core.tasks import key_line
+    from lab.core.text import closest
+
+    toml = folder / TASK_FILE
+    close = closest(rel, [p.name for p in folder.iterdir() if p.is_file()]) if folder.is_dir() else None
+    try:
+        line = key_line(read_task_file(toml), "", key)
+    except LabError:
+        line = None
+    return LabError(
+        f"{key} = {rel!r}: the task folder has no such file",
+        file=str(toml),
+        line=line,
+        field=key,
+        hint=f'did you mean {key} = "{close}"?'
+        if close
+        else f"create {folder / rel}, or name the file {key} is in",
     )
 
 

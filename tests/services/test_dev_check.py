@@ -154,6 +154,22 @@ def test_a_misspelt_required_check_key_names_the_check_its_line_and_the_key_mean
     ), bad
 
 
+def test_a_misspelt_text_file_name_in_task_toml_names_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`quiz = "quizz.toml"` said "quizz.toml: missing task file - hint: ... reinstall fluxlab"."""
+    toml = copy_task(tmp_path, "t-quizz") / "task.toml"
+    toml.write_text(edited(toml.read_text(), 'quiz = "quiz.toml"', 'quiz = "quizz.toml"'))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-quizz").findings if not f.ok]
+    line = line_no(toml.read_text(), 'quiz = "quizz.toml"')
+    assert bad and (
+        f"task.toml:{line}: quiz = 'quizz.toml': the task folder has no such file - hint: did you mean "
+        'quiz = "quiz.toml"?' in bad[0].detail
+    ), bad
+    assert "reinstall" not in bad[0].detail
+
+
 def test_a_starter_without_progress_md_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """It said "starter files not found" and advised reinstalling fluxlab."""
     folder = copy_task(tmp_path, "t-starter")
