@@ -402,6 +402,20 @@ def _starter(task: Task, dest: Path) -> str:
     )
 
 
+def _from_task_folder(err: LabError, task: Task, dest: Path) -> LabError:
+    """`err` about a file of the practice repository `dest` (a temporary copy) said of the task folder's
+    file it came from: the solution's, else the starter's, which is the one the author edits."""
+    if err.file is None or not Path(err.file).is_relative_to(dest):
+        return err
+    rel = Path(err.file).relative_to(dest)
+    source = next(
+        (f for f in (task.solution / rel, task.folder / task.meta.starter / rel) if f.is_file()), None
+    )
+    if source is None:
+        return err
+    return LabError(err.message, hint=err.hint, file=str(source), line=err.line, field=err.field)
+
+
 def _solution(task: Task, dest: Path) -> str:
     from lab.core.quiz import grade
     from lab.sandbox.practice import init_practice_repo
@@ -414,7 +428,10 @@ def _solution(task: Task, dest: Path) -> str:
     solve(dest, task=task.id, api_version="image.toolkit.fluxcd.io/v1")
     if task.meta.images:
         simulate(dest, tag_source=BundledTags(task))
-    mark_task_done(dest, task.meta)
+    try:
+        mark_task_done(dest, task.meta)
+    except LabError as err:
+        raise _from_task_folder(err, task, dest) from None
     record_quiz(dest, task, grade(task.id, task.quiz, [q.answer for q in task.quiz.questions]))
     passed, failed = _run(task, dest)
     if failed:

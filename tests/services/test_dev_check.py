@@ -170,6 +170,17 @@ def test_a_misspelt_text_file_name_in_task_toml_names_the_field(
     assert "reinstall" not in bad[0].detail
 
 
+def test_a_progress_row_the_starter_lacks_names_the_starters_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It named the temporary practice repository's PROGRESS.md, gone once dev check ends."""
+    folder = copy_task(tmp_path, "t-row", row="11")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    bad = [f for f in check_task("t-row").findings if not f.ok]
+    assert bad and bad[0].detail.startswith(f"{folder / 'starter' / 'PROGRESS.md'}:"), bad
+    assert "no row for task 11" in bad[0].detail
+
+
 def test_a_starter_without_progress_md_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """It said "starter files not found" and advised reinstalling fluxlab."""
     folder = copy_task(tmp_path, "t-starter")
