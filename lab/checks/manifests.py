@@ -398,6 +398,18 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         return outside
     if not markers:
         example = _marker_example(ctx)
+        misspelt = _misspelt_marker(ctx, root)
+        if misspelt is not None:
+            rel, number, key = misspelt
+            return Outcome.failed(
+                f"no $imagepolicy marker under ./{root}: this comment's key is {key}, "
+                "did you mean $imagepolicy? Flux reads no other key and passes the comment over in silence",
+                file=rel,
+                line=number,
+                hint=f"write the key as $imagepolicy: {example.marker}"
+                if example
+                else "write the key as $imagepolicy",
+            )
         return Outcome.failed(
             f"no $imagepolicy marker in any YAML file under ./{root}: Flux has nothing to update",
             file=deployment_file(ctx) if ctx.exists(deployment_file(ctx)) else None,
@@ -412,6 +424,24 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in markers[:5]],
         file=first.file,
     )
+
+
+def _misspelt_marker(ctx: CheckContext, root: str) -> tuple[str, int, str] | None:
+    """(file, line, key) of the first comment under `root` shaped like a marker whose key is a
+    misspelling of $imagepolicy: what a learner meant as the marker, which Flux passes over."""
+    from lab.core.setters.find import misspelt_marker_key
+
+    for rel in _yaml_files(ctx, root):
+        try:
+            text = ctx.read_text(rel)
+        except LabError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            comment = _comment_of(line)
+            key = misspelt_marker_key(comment) if comment is not None else None
+            if key is not None:
+                return rel, number, key
+    return None
 
 
 def _outside_update_path(ctx: CheckContext, root: str) -> Outcome | None:

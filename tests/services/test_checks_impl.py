@@ -539,6 +539,17 @@ def test_no_marker_fails_marker_present(practice: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_misspelt_marker_key_is_pointed_at_not_reported_as_no_marker(practice: Path) -> None:
+    """`{"$imagepolcy": ...}` said "no $imagepolicy marker in any YAML file under ./apps"."""
+    write(practice, {**FILES, DEPLOY: edited(solution_text(DEPLOY), '"$imagepolicy"', '"$imagepolcy"')})
+    r = check(practice, "marker.present").get("marker.present")
+    assert r.status is Status.FAIL
+    assert (r.file, r.line) == (DEPLOY, 18)
+    assert "key is $imagepolcy, did you mean $imagepolicy? Flux reads no other key" in r.message, r.message
+    assert r.hint is not None and '{"$imagepolicy": "flux-system:nginx"}' in r.hint
+
+
+@pytest.mark.slow
 def test_manifest_problems_map_to_their_check(practice: Path) -> None:
     write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "nginx:1.25")})
     rep = check(practice, "image-repository.valid", "image-policy.valid", "image-update.valid")

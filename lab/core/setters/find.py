@@ -22,6 +22,23 @@ def looks_like_marker(comment: str) -> bool:
     return _LOOKS_LIKE.search(comment) is not None
 
 
+# A `"$key":` in a comment: the shape of a marker, whatever the key says.
+_DOLLAR_KEY = re.compile(r"""["'](\$[\w-]+)["']\s*:""")
+
+
+def misspelt_marker_key(comment: str) -> str | None:
+    """The key of a comment shaped like a marker whose key is a misspelling of `$imagepolicy`
+    (`{"$imagepolcy": "flux-system:nginx"}`): Flux reads no other key and says nothing. None otherwise."""
+    from lab.core.setters.markers import SHORTHAND_KEY
+    from lab.core.text import closest
+
+    for m in _DOLLAR_KEY.finditer(comment):
+        key = m.group(1)
+        if key != SHORTHAND_KEY and closest(key.lower(), [SHORTHAND_KEY]) is not None:
+            return key
+    return None
+
+
 @dataclass(frozen=True)
 class Marker:
     """One marker-like comment. `line`/`column` are 1-based; `applies` means Flux would set the value
@@ -279,5 +296,6 @@ __all__ = [
     "Unread",
     "find_markers",
     "looks_like_marker",
+    "misspelt_marker_key",
     "unread_lines",
 ]
