@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -368,19 +368,22 @@ def _markers(ctx: CheckContext, root: str | None = None) -> list[MarkerLine]:
     scanned = _scan_root(ctx) if root is None else root
 
     def compute() -> list[MarkerLine]:
-        out: list[MarkerLine] = []
-        for rel in _yaml_files(ctx, scanned):
-            try:
-                text = ctx.read_text(rel)
-            except LabError:
-                continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                comment = _comment_of(line)
-                if comment is not None and looks_like_marker(comment):
-                    out.append(MarkerLine(rel, number, line, comment))
-        return out
+        return [m for m in _comments(ctx, scanned) if looks_like_marker(m.comment)]
 
     return ctx.cached("markers" if root is None else f"markers:{root}", compute)
+
+
+def _comments(ctx: CheckContext, root: str) -> Iterator[MarkerLine]:
+    """Every comment of the YAML files under `root`, with its file, line number and line."""
+    for rel in _yaml_files(ctx, root):
+        try:
+            text = ctx.read_text(rel)
+        except LabError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            comment = _comment_of(line)
+            if comment is not None:
+                yield MarkerLine(rel, number, line, comment)
 
 
 @check("marker.present")
@@ -431,16 +434,10 @@ def _misspelt_marker(ctx: CheckContext, root: str) -> tuple[str, int, str] | Non
     misspelling of $imagepolicy: what a learner meant as the marker, which Flux passes over."""
     from lab.core.setters.find import misspelt_marker_key
 
-    for rel in _yaml_files(ctx, root):
-        try:
-            text = ctx.read_text(rel)
-        except LabError:
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            comment = _comment_of(line)
-            key = misspelt_marker_key(comment) if comment is not None else None
-            if key is not None:
-                return rel, number, key
+    for found in _comments(ctx, root):
+        key = misspelt_marker_key(found.comment)
+        if key is not None:
+            return found.file, found.line, key
     return None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.services.devcheck import check_task
+from lab.services.devcheck import Finding, check_task
 from tests.support.paths import ROOT
 from tests.support.taskfiles import copy_task, edited, line_no
 
@@ -135,6 +135,17 @@ def test_points_that_are_not_a_whole_number_are_refused(
     assert bad and "check repo.files: points must be a whole number, not '6'" in bad[0].detail
 
 
+def _broken_copy(
+    root: Path, monkeypatch: pytest.MonkeyPatch, name: str, old: str, new: str
+) -> tuple[Path, list[Finding]]:
+    """A copy of the course task on LAB_TASKS_PATH with `old` in its file `name` written `new`: the
+    file, and what dev check finds wrong."""
+    path = copy_task(root, "t-broken") / name
+    path.write_text(edited(path.read_text(), old, new))
+    monkeypatch.setenv("LAB_TASKS_PATH", str(root))
+    return path, [f for f in check_task("t-broken").findings if not f.ok]
+
+
 @pytest.mark.parametrize(
     ("right", "typo"), [("points = 6", "pionts = 6"), ('title = "The three', 'titel = "The three')]
 )
@@ -142,10 +153,7 @@ def test_a_misspelt_required_check_key_names_the_check_its_line_and_the_key_mean
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, right: str, typo: str
 ) -> None:
     """It said only "checks.toml: a check lacks points": no check, no line."""
-    checks = copy_task(tmp_path, "t-required") / "checks.toml"
-    checks.write_text(edited(checks.read_text(), right, typo))
-    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
-    bad = [f for f in check_task("t-required").findings if not f.ok]
+    checks, bad = _broken_copy(tmp_path, monkeypatch, "checks.toml", right, typo)
     key, meant = typo.split(" ", 1)[0], right.split(" ", 1)[0]
     line = next(n for n, ln in enumerate(checks.read_text().splitlines(), 1) if ln.startswith(typo))
     assert bad and (
@@ -158,10 +166,7 @@ def test_a_misspelt_text_file_name_in_task_toml_names_the_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`quiz = "quizz.toml"` said "quizz.toml: missing task file - hint: ... reinstall fluxlab"."""
-    toml = copy_task(tmp_path, "t-quizz") / "task.toml"
-    toml.write_text(edited(toml.read_text(), 'quiz = "quiz.toml"', 'quiz = "quizz.toml"'))
-    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
-    bad = [f for f in check_task("t-quizz").findings if not f.ok]
+    toml, bad = _broken_copy(tmp_path, monkeypatch, "task.toml", 'quiz = "quiz.toml"', 'quiz = "quizz.toml"')
     line = line_no(toml.read_text(), 'quiz = "quizz.toml"')
     assert bad and (
         f"task.toml:{line}: quiz = 'quizz.toml': the task folder has no such file - hint: did you mean "
