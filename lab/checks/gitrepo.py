@@ -441,16 +441,17 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
     )
 
 
-def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str]:
-    """The tags `repo`'s scan stores as the lab knows them (None: unknown) and where they come from:
-    the tags file, the registry, or offline the task's bundled list."""
+def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str, bool]:
+    """The tags `repo`'s scan stores as the lab knows them (None: unknown), where they come from (the
+    tags file, the registry, or offline or unreachable the task's bundled list), and whether they are
+    that dated snapshot, which lacks what the registry published since."""
     from lab.checks.registry import bundled_tags_of, repository_tags
 
     bundled = ctx.offline and ctx.tags_file is None
     tags = bundled_tags_of(ctx, repo) if bundled else repository_tags(ctx, repo)
     if tags is None or tags.outcome is not None:
-        return None, ""
-    return list(tags.stored), tags.source
+        return None, "", False
+    return list(tags.stored), tags.source, tags.bundled
 
 
 def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent: str) -> tuple[bool, str]:
@@ -470,17 +471,20 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
         if iua is None:
             return True, "not compared with the policies (no automation by this author before it)"
         sources = {r.image: _known_tags(ctx, r) for r in aset.repositories}
-        unknown = [image for image, (tags, _) in sources.items() if tags is None]
+        unknown = [image for image, (tags, _, _) in sources.items() if tags is None]
         if unknown:
             return True, f"values not compared: the tags of {', '.join(unknown)} are not known"
-        known = {image: list(tags or []) for image, (tags, _) in sources.items()}
-        where = "; ".join(dict.fromkeys(source for _, source in sources.values() if source))
+        known = {image: list(tags or []) for image, (tags, _, _) in sources.items()}
+        where = "; ".join(dict.fromkeys(source for _, source, _ in sources.values() if source))
+        # Only a dated snapshot may lack a tag Flux wrote; a registry's or tags file's list is what
+        # the scan stores, and Flux writes no tag its scan did not store.
+        dated = {image for image, (_, _, snapshot) in sources.items() if snapshot}
         root = norm_path(iua.update_path)
         changed = sorted(p for p in ws.commit_files(commit.sha) if under(p, root))
         written = {p: ws.show_file(commit.sha, p) or b"" for p in changed}
         # A registry may have published tags since Flux committed: its pick then was the pick of the
         # tags without those. A tags file or the bundled list is the registry as of the lesson: exact.
-        original, since = known, []
+        original, since, unpublished = known, [], []
         tries = 1 if ctx.offline or ctx.tags_file is not None else 4
         for _ in range(tries):
             setters, expected, changes = _flux_run(tree, aset, iua, known)
@@ -499,13 +503,19 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
             # A tag the lab's list lacks (published since, e.g. by the sandbox's registry): Flux's
             # commit is the policies' pick once it is known, a forged one is not.
             written_tags = _written_tags(ws.diff(parent, commit.sha))
-            unlisted = {i: [*t, *(w for w in written_tags if w not in t)] for i, t in original.items()}
+            lacking = [w for w in written_tags if not any(w in t for t in original.values())]
+            unlisted = {i: [*t, *lacking] for i, t in original.items()}
             found = _flux_run(tree, aset, iua, unlisted)
             setters, expected, changes = found
-            if same():
-                where += f", with {', '.join(written_tags)} it lacks (published since)"
+            if lacking and same() and dated == set(original):
+                where += (
+                    f", with {', '.join(lacking)} it lacks (published since the snapshot, or never: "
+                    "not checked with the registry)"
+                )
                 since = []
             else:
+                # the policies' pick had these tags been published: not Flux's while they are not
+                unpublished = lacking if lacking and same() else []
                 setters, expected, changes = _flux_run(tree, aset, iua, known)
         if since and not same():
             since = []
@@ -516,6 +526,12 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
     picks = (
         ", ".join(f"{k} selects {v.full()}" for k, v in sorted(setters.items())) or "no policy selects a tag"
     )
+    if unpublished:
+        listed = "the registry" if len(sources) > 1 else where
+        return False, (
+            f"it writes {', '.join(unpublished)}, which {listed} does not list: Flux writes only a tag its "
+            f"scan stored ({picks})"
+        )
     if since and sorted(expected) == changed:
         where += f", without {', '.join(since)} (published since)"
     if changed != sorted(expected):

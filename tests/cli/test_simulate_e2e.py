@@ -411,3 +411,46 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
         "values match the policies (flux-system:nginx selects library/nginx:1.25.3, from the tags bundled "
         "with task 09b (nginx-tags-2024-01-15.txt, a 2024-01-15 snapshot)) and the message its messageTemplate"
     ], row
+
+
+def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """Flux writes only a tag its scan stored: a hand-made commit of 1.25.99, which the policy would
+    pick but no registry lists, passed git.flux-commit as Flux's whatever the tags' source."""
+    from lab.sandbox.registry import EmbeddedRegistry
+
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.99"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    message = SEED_MESSAGE.replace("1.25.3", "1.25.99")
+    git(solved, "commit", "-qa", "-m", message, env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    with EmbeddedRegistry() as registry:
+        env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io={registry.start()}"}
+        proc = run_lab("check", "-w", str(solved), "--format", "json", env=env)
+        row = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
+        assert row["status"] == "fail", row
+        assert (
+            "it writes 1.25.99, which index.docker.io/library/nginx does not list: Flux writes only"
+            in str(row["message"])
+        ), row
+        # Once the registry publishes it, the same commit is the one Flux writes.
+        registry.push_tag("library/nginx", "1.25.99")
+        proc = run_lab("check", "-w", str(solved), "--format", "json", env=env)
+        row = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
+        assert row["status"] == "pass", row
+    # A tags file stands for the registry's list.
+    row = _checks(solved, lab_env, "--tags-file", str(TAGS))["git.flux-commit"]
+    assert row["status"] == "fail" and f"it writes 1.25.99, which tags file {TAGS.name} does not list" in str(
+        row["message"]
+    ), row
+    # Offline the bundled list is a dated snapshot: the tag may have been published since; it passes
+    # and says it was not checked with the registry.
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "pass", row
+    compared = " ".join(str(e["text"]) for e in row["evidence"])  # type: ignore[attr-defined]
+    assert (
+        "with 1.25.99 it lacks (published since the snapshot, or never: not checked with the registry)"
+        in (compared)
+    ), row

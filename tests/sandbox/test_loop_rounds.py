@@ -136,4 +136,4 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(sandbox_dir: Path, lab_en
     row = next(c for c in json.loads(check.stdout)["checks"] if c["id"] == "git.flux-commit")
     assert row["status"] == "pass", row
     compared = next(e["text"] for e in row["evidence"] if e["ref"] == "compared with Flux")
-    assert "with 1.25.6 it lacks (published since)" in compared, compared
+    assert "with 1.25.6 it lacks (published since the snapshot" in compared, compared
