@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lab.checks.context import CheckContext, task_images
-from lab.core.checks.model import Evidence, Outcome, Status, and_more
+from lab.core.checks.model import DIAGNOSIS, Evidence, Outcome, Status, and_more
 from lab.core.diagnose import CHECK_POLICY, CHECK_RESOLVES, Finding, Inputs, diagnose
 from lab.core.manifests.parse import find_automation
 
@@ -77,7 +77,7 @@ def _policies_on_bundled_tags(ctx: CheckContext) -> list[Finding]:
 
 
 def _evidence(f: Finding) -> Evidence:
-    return Evidence("diagnosis", f"{f.location()} {f.id}", f"{f.severity}: {f.message} (Flux: {f.flux})")
+    return Evidence(DIAGNOSIS, f"{f.location()} {f.id}", f"{f.severity}: {f.message} (Flux: {f.flux})")
 
 
 def merge(

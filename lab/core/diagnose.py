@@ -447,7 +447,7 @@ def _marker_findings(
             flux = f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit"
             if setters:
                 flux = (
-                    f"skips this marker (no setter named {key}) and still commits the value of the "
+                    f"skips this marker silently (no setter named {key}) and still commits the value of the "
                     f"marker at {setters[0].file}:{setters[0].line}"
                 )
             out.append(
@@ -456,8 +456,7 @@ def _marker_findings(
                     "advisory" if setters else "breaking",
                     m.file,
                     m.line,
-                    message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})"
-                    + (": Flux ignores it" if setters else ""),
+                    message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})",
                     fix="name an existing ImagePolicy as namespace:name, or delete the marker",
                     flux=flux,
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lab.core.report.text import render_text
 from tests.support.reports import sample_report
 
@@ -71,3 +73,28 @@ def test_checks_blocked_by_one_check_say_why_once() -> None:
         task="t", checks=runner.run(defs[:3], impls, None), started_at="", duration_s=0, tool_version=""
     )
     assert "(blocked by git.pushed, as is the one below: they grade" in render_text(two)
+
+
+def test_an_advisory_on_a_passing_check_is_a_warning_line() -> None:
+    """A marker naming no ImagePolicy beside a good one costs no points; its advisory was only at the
+    end of marker.valid's message, which a passing line does not show."""
+    from lab.core.checks import Report
+    from lab.core.checks.model import CheckResult, Evidence, Status
+
+    advisory = Evidence(
+        "diagnosis",
+        "apps/stray.yaml:18 marker.unknown-policy",
+        "advisory: marker references flux-system:nosuch, but there is no such ImagePolicy "
+        "(Flux: skips this marker silently)",
+    )
+    passed = CheckResult(
+        "marker.valid", "Markers", Status.PASS, 7, 7, "ok; advisory: apps/stray.yaml:18: ..."
+    )
+    report = Report("09b", (replace(passed, evidence=(advisory,)),))
+    lines = render_text(report).splitlines()
+    assert (
+        "      warning: apps/stray.yaml:18: marker references flux-system:nosuch, but there is no such "
+        "ImagePolicy (Flux: skips this marker silently)"
+    ) in lines, lines
+    failed = replace(passed, status=Status.FAIL, points=0, evidence=(advisory,))
+    assert not any("warning:" in x for x in render_text(Report("09b", (failed,))).splitlines())

@@ -312,6 +312,34 @@ async def test_check_detail_agrees_with_its_row_after_a_fix(tmp_path: Path) -> N
         assert "[repo.files]" in _text(detail) and "✔ ok:" in _text(detail)
 
 
+async def test_a_marker_flux_skips_is_a_warning_on_its_passing_row(tmp_path: Path) -> None:
+    """A marker naming no ImagePolicy beside a good one passes marker.valid (Flux sets the good one);
+    the row said only "ok", the advisory was at the end of a message shown on selection."""
+    from lab.services.solve import solve
+
+    session = practice_session(tmp_path)
+    solve(session.workspace)
+    deploy = (session.workspace / "apps/base/nginx/deployment.yaml").read_text()
+    stray = deploy.replace("name: nginx\n", "name: nginx2\n").replace(
+        "flux-system:nginx", "flux-system:nosuch"
+    )
+    (session.workspace / "apps/base/nginx/stray.yaml").write_text(stray)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=30)
+        table = app.screen.query_one("#checks", DataTable)
+        assert str(table.get_cell("marker.valid", "status")) == "✔ warn"
+        assert "1 with a warning" in str(app.screen.query_one("#checks-summary").render())
+        table.move_cursor(row=table.get_row_index("marker.valid"))
+        await pilot.pause()
+        detail = _text(app.screen.query_one("#check-detail", Static)).splitlines()
+        assert detail[2].startswith(
+            "warning: apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch"
+        )
+        assert "skips this marker silently" in detail[2], detail
+
+
 async def test_marker_tab_and_origin_follow_the_files_without_a_key(tmp_path: Path) -> None:
     session = practice_session(tmp_path)
     ws = session.workspace

@@ -23,6 +23,12 @@ LIVE_KINDS: frozenset[str] = frozenset({"registry", "cluster"})
 OFFLINE_REASON = "offline"
 
 
+DIAGNOSIS = "diagnosis"
+"""The evidence kind of a diagnosis finding: ref `file:line finding-id`, text `severity: message (Flux: ...)`."""
+ADVISORY = "advisory"
+MARKER_FINDINGS = "marker."
+
+
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -176,6 +182,22 @@ class CheckResult:
         if not self.file or self.file in self.message:
             return self.message
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+    def warnings(self) -> list[str]:
+        """A passing check's advisory findings on a marker (one Flux's setters skip silently, one they
+        set where it breaks the file), each `file:line: what (Flux: what it does)`: a report shows them
+        under the check, whose message it may cut or not show. A marker is something the learner wrote
+        for Flux to act on; the other advisories (a risky range or pattern) stay in the message."""
+        if self.status is not Status.PASS:
+            return []
+        prefix = f"{ADVISORY}: "
+        return [
+            f"{where}: {e.text.removeprefix(prefix)}"
+            for e in self.evidence
+            if e.kind == DIAGNOSIS and e.text.startswith(prefix)
+            for where, _, finding in [e.ref.rpartition(" ")]
+            if finding.startswith(MARKER_FINDINGS)
+        ]
 
     def redacted(self) -> CheckResult:
         """What a learner may see of a hidden check: title and status, no evidence or hint."""

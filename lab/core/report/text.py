@@ -50,7 +50,8 @@ def _line(c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0) ->
     lines = [head]
     if c.status is Status.PASS and "; note: " in c.message:
         # A pass that still has something to say (a range broader than the task's, unpushed files).
-        lines.append(f"      note: {c.message.split('; note: ', 1)[1]}")
+        lines.append(f"      note: {c.message.split('; note: ', 1)[1].split('; advisory: ', 1)[0]}")
+    lines.extend(_paint(f"      warning: {w}", "33", color) for w in c.warnings())
     if c.status is not Status.PASS and c.message:
         lines.append(f"      {c.located()}")
         if c.hint:

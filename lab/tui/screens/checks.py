@@ -32,6 +32,8 @@ ICONS = {
     "pending": "… wait",
     "skipped": "- skip",
 }
+#: A pass with an advisory finding (a marker Flux skips): its warning lines lead the detail pane.
+WARN_ICON = "✔ warn"
 
 
 # The Check column takes the width the screen leaves (Status 8 and Points 6, each cell padded by 1 on
@@ -160,7 +162,8 @@ class ChecksScreen(LabScreen):
                 set_cell(table, d.id, "status", Text("…" if checks.running else "-"))
                 continue
             first = broken is not None and broken.id == d.id
-            set_cell(table, d.id, "status", Text(ICONS.get(result.status.value, result.status.value)))
+            icon = WARN_ICON if result.warnings() else ICONS.get(result.status.value, result.status.value)
+            set_cell(table, d.id, "status", Text(icon))
             set_cell(table, d.id, "points", Text(f"{result.points}/{result.max_points}"))
             set_cell(table, d.id, "check", self._title_cell(result.title, first))
         self._render_summary()
@@ -184,6 +187,8 @@ class ChecksScreen(LabScreen):
         else:
             counts = report.counts()
             state = f"{counts['fail']} failing" if counts["fail"] else "nothing failing"
+            warned = sum(1 for c in report.checks if c.warnings())
+            state += f", {warned} with a warning" if warned else ""
             stale = " · out of date (r)" if self.lab.stale_checks() else ""
             branch = self._branch()
             graded = f" · graded: origin/{checks.graded}, not {branch}" if branch else ""
@@ -254,6 +259,7 @@ class ChecksScreen(LabScreen):
             return
         icon = ICONS.get(result.status.value, result.status.value)
         lines = [f"{result.title} [{result.id}]", f"{icon}: {result.message or '-'}"]
+        lines.extend(f"warning: {w}" for w in result.warnings())
         if result.blocked_by:
             lines.append(f"blocked by {result.blocked_by}")
         if result.file:
