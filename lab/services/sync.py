@@ -1020,7 +1020,18 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     # kustomize overrides...): "update" hid that a marker was added, moved or dropped.
     markers = _marker_changes(ws, [p for p in paths if p not in named and p not in deleted])
     added = bool(automation) and all(p in new for p in automation) and not automation_gone
-    if added:
+    # The automation files neither committed before nor in this commit: a partial push of the
+    # automation says what it holds, not that the automation was added.
+    missing = [p for p in IMAGE_AUTOMATION_FILES if p not in automation and _text_at(ws, "HEAD", p) is None]
+    if added and missing:
+        pieces.append(
+            "Add image automation: "
+            + ", ".join(Path(p).name for p in automation)
+            + " (not yet "
+            + ", ".join(Path(p).name for p in missing)
+            + ")"
+        )
+    elif added:
         # The task's own word for this work, the message `lab solve` commits it with.
         pieces.append(task.meta.commit_message or "Add image automation")
     elif automation:
@@ -1033,7 +1044,14 @@ def work_message(ws: Workspace, paths: Sequence[str], task_id: str | None = None
     if DEPLOYMENT_FILE in deleted:
         pieces.append(_delete_piece([DEPLOYMENT_FILE]))
     marking = markers.get(DEPLOYMENT_FILE)
-    if marking is not None and marking.added and not marking.removed and added and len(markers) == 1:
+    if (
+        marking is not None
+        and marking.added
+        and not marking.removed
+        and added
+        and not missing
+        and len(markers) == 1
+    ):
         # Marking the Deployment alone is part of adding the image automation; beside other marked
         # files it is named with them, or the subject counts only theirs.
         del markers[DEPLOYMENT_FILE]

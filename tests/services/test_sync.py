@@ -1033,6 +1033,30 @@ def test_the_first_commit_of_the_automation_says_the_tasks_own_message(
 REPOSITORY = "clusters/dev/image-automation/image-repository.yaml"
 
 
+def test_a_commit_of_part_of_the_automation_says_which_part(tmp_path: Path) -> None:
+    """`p` (lab sync --commit) committed the ImageRepository alone with the task's "Add image automation"
+    (an exercise's "Automate all four images of the shop"): the message says what the commit holds."""
+    from lab.services.sync import commit_work
+    from tests.support.gitutil import make_practice
+    from tests.support.taskfiles import solution_text
+
+    ws = make_practice(tmp_path / "ws", "09b")
+    (ws / REPOSITORY).parent.mkdir(parents=True, exist_ok=True)
+    (ws / REPOSITORY).write_text(solution_text(REPOSITORY))
+    (ws / DEPLOY).write_text(solution_text(DEPLOY))
+    made = commit_work(ws, "09b")
+    assert made is not None
+    assert made.subject == (
+        "Add image automation: image-repository.yaml (not yet image-policy.yaml, image-update.yaml); "
+        "mark the image in deployment.yaml for Flux (image policy marker)"
+    ), made.subject
+    # The rest of it: the automation is complete with this commit, which the task's message says.
+    for rel in (POLICY, UPDATE):
+        (ws / rel).write_text(solution_text(rel))
+    made = commit_work(ws, "09b")
+    assert made is not None and made.subject == "Add image automation", made.subject
+
+
 @pytest.mark.parametrize(("task", "rel"), [("09b-staging", REPOSITORY), ("09b-guard", UPDATE)])
 def test_unknown_fields_are_refused_in_a_task_without_that_kinds_check(
     task: str, rel: str, tmp_path: Path, lab_env: dict[str, str]
