@@ -42,7 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=(
             "The roster is CSV: student,repo[,branch] per line; relative paths are from its directory. "
             "The branch graded is the roster's, else origin's default branch (main when origin's HEAD "
-            "is detached or names no branch it has), never the branch a checkout has checked out."
+            "is detached or names no branch it has), never the branch a checkout has checked out. "
+            "Grades come in the order given: the roster's rows, then the arguments (a class "
+            "directory's repositories by name)."
         ),
     )
     p.add_argument("repos", nargs="*", metavar="REPO_OR_DIR", help="repositories, URLs or class directories")

@@ -39,7 +39,7 @@ from lab.adapters.git import Workspace, abort_running, clone_to_temp, open_works
 from lab.adapters.scratch import remove_own, scratch_dir, sweep_stale
 from lab.core.checks.model import CheckDef, CheckResult, Report, Status, one_line
 from lab.core.record import dataclass
-from lab.core.report.grade_table import ClassReport, GradeRow, sort_rows
+from lab.core.report.grade_table import ClassReport, GradeRow
 from lab.core.text import redact_url
 from lab.errors import GitError, LabError, UsageError
 
@@ -123,11 +123,12 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
     level down) stands for each of its subdirectories; everything else is one student. A `lab init`
     NAME-origin.git given along with its checkout NAME (by a class directory or by a glob) is NAME's
     origin, not a student of its own."""
-    targets: list[Target] = []
-    paths: list[Path] = []
+    # In the order given (a URL where it stands among the paths; a class directory's repositories by
+    # name): the order of the grades.
+    given: list[str | Path] = []
     for source in sources:
         if _is_url(source):
-            targets.append(Target(student_name(source), source))
+            given.append(source)
             continue
         path = Path(source).expanduser()
         if not path.is_absolute() and base is not None:
@@ -135,15 +136,19 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if path.is_dir() and not is_repository(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
             if any(is_repository(c) for c in children):
-                paths += children
+                given += children
                 continue
-        paths.append(path)
-    given = {_resolved(p) for p in paths}
-    for path in paths:
-        checkout = _init_checkout(path)
-        if checkout is not None and _resolved(checkout) in given:
+        given.append(path)
+    checkouts = {_resolved(p) for p in given if isinstance(p, Path)}
+    targets: list[Target] = []
+    for entry in given:
+        if isinstance(entry, str):
+            targets.append(Target(student_name(entry), entry))
             continue
-        targets.append(Target(_class_member(path), str(path)))
+        checkout = _init_checkout(entry)
+        if checkout is not None and _resolved(checkout) in checkouts:
+            continue
+        targets.append(Target(_class_member(entry), str(entry)))
     return targets
 
 
@@ -659,7 +664,8 @@ def grade_class(
     on_row: Callable[[GradeRow], None] | None = None,
     workdir: Path | None = None,
 ) -> ClassReport:
-    """Grade every target with `jobs` threads (`task`: default the course's current); rows sorted by student.
+    """Grade every target with `jobs` threads (`task`: default the course's current); rows in the
+    targets' order (the roster's, then the arguments', as the instructor gave them), whichever ends first.
 
     A repository still running after `timeout_s` becomes an `error` row ("timed out"): its clone is
     killed at that deadline, and the workers are daemon threads, so a stuck repository never keeps the
@@ -684,7 +690,7 @@ def grade_class(
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     start = time.monotonic()
     owners = owners_of(targets)
-    rows: list[GradeRow] = []
+    rows: dict[int, GradeRow] = {}  # target -> its row
     lock = threading.Lock()
     began: dict[int, float] = {}
     workers_of: dict[int, int] = {}  # target -> the thread grading it
@@ -751,7 +757,7 @@ def grade_class(
                 )
             for j, r in finished:
                 pending.discard(j)
-                rows.append(r)
+                rows[j] = r
                 if on_row is not None:
                     on_row(r)
     except BaseException:
@@ -769,7 +775,7 @@ def grade_class(
             thread.join(max(0.0, until - time.monotonic()))
     return ClassReport(
         task=task,
-        rows=sort_rows(rows),
+        rows=tuple(rows[i] for i in sorted(rows)),
         started_at=started_at,
         duration_s=time.monotonic() - start,
         offline=offline,

@@ -193,7 +193,8 @@ def test_json_rows_scores_and_statuses(graded_json: dict[str, Any]) -> None:
     assert isinstance(repos, list)
     assert graded_json["task"] == "09b"
     students = [r["student"] for r in repos]
-    assert students == ["Alice Liddell", "bob", "carol", "dave", "eve", "frank", "ghost"]
+    # The roster's rows, then the class directory's other repositories by name.
+    assert students == ["Alice Liddell", "eve", "ghost", "bob", "carol", "dave", "frank"]
     rows = {r["student"]: r for r in repos}
 
     alice = rows["Alice Liddell"]
@@ -242,7 +243,7 @@ def test_hostile_hooks_and_config_never_run(klass: Class, graded_json: dict[str,
     assert not (klass.dave / "clusters/dev/image-automation/image-policy.yaml").exists()
 
 
-def test_table_sorted_with_first_problem(klass: Class, graded_json: dict[str, Any]) -> None:
+def test_table_in_roster_order_with_first_problem(klass: Class, graded_json: dict[str, Any]) -> None:
     proc = _grade(klass)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
@@ -254,9 +255,9 @@ def test_table_sorted_with_first_problem(klass: Class, graded_json: dict[str, An
         "fail",
         "error",
         "fail",
-        "fail",
-        "fail",
         "error",
+        "fail",
+        "fail",
     ]
     score_col = lines[0].index("SCORE")
     carol = next(ln for ln in lines if ln.startswith("carol "))
@@ -289,12 +290,12 @@ def test_junit_one_suite_per_student(klass: Class, graded_json: dict[str, Any], 
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [
         "Alice Liddell",
+        "eve",
+        "ghost",
         "bob",
         "carol",
         "dave",
-        "eve",
         "frank",
-        "ghost",
     ]
     total = 0
     classnames: set[str] = set()
@@ -310,13 +311,14 @@ def test_junit_one_suite_per_student(klass: Class, graded_json: dict[str, Any], 
         classnames |= names
     assert root.get("tests") == str(total)
     assert len(classnames) == len(suites)  # GitLab keeps one (classname, name): students must differ
-    props = {p.get("name") for p in suites[2].iter("property")}
+    by_name = {s.get("name"): s for s in suites}
+    props = {p.get("name") for p in by_name["carol"].iter("property")}
     assert "score" not in props and "max_score" not in props
-    carol = suites[2].findall("testcase")
+    carol = by_name["carol"].findall("testcase")
     assert [c.get("name") for c in carol] == ["grade"]
     error = carol[0].find("error")
     assert error is not None and "not a git repository" in (error.get("message") or "")
-    bob = {c.get("name"): c for c in suites[1].findall("testcase")}
+    bob = {c.get("name"): c for c in by_name["bob"].findall("testcase")}
     assert len(bob) == len(CHECKS) and bob["repo.files"].find("failure") is not None
     assert SECRET not in out.read_text()
 
@@ -333,10 +335,10 @@ def test_every_repo_graded_exits_zero_whatever_the_scores(klass: Class) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert [r["student"] for r in data["repos"]] == ["alice", "bob"]
-    assert [r["status"] for r in data["repos"]] == ["pass", "fail"]
+    assert [r["student"] for r in data["repos"]] == ["bob", "alice"]  # as given
+    assert [r["status"] for r in data["repos"]] == ["fail", "pass"]
     # Offline: the cluster left out, the registry checks graded on the task's bundled tags.
-    assert data["repos"][0]["max_score"] == OFFLINE_MAX
+    assert data["repos"][1]["max_score"] == OFFLINE_MAX
 
 
 @pytest.mark.parametrize(

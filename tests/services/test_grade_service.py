@@ -22,7 +22,6 @@ from lab.core.report.grade_table import (
     render_json,
     render_junit,
     render_table,
-    sort_rows,
 )
 from lab.core.text import is_safe
 from lab.errors import UsageError
@@ -64,6 +63,16 @@ def test_roster_header_comments_branch_and_relative_paths(tmp_path: Path) -> Non
         Target("Alice Smith", str(tmp_path / "alice"), "dev"),
         Target("bob", "https://h/org/bob.git", None),
     ]
+
+
+def test_targets_keep_the_order_given(tmp_path: Path) -> None:
+    """URLs were listed before every local path, whatever the order of the arguments; the grades come
+    in the order the instructor gave."""
+    zed, amy = tmp_path / "zed", tmp_path / "amy"
+    zed.mkdir()
+    amy.mkdir()
+    targets = expand([str(zed), "https://h/org/bob.git", str(amy)])
+    assert [t.student for t in targets] == ["zed", "bob", "amy"]
 
 
 def test_roster_bad_row_names_the_line(tmp_path: Path) -> None:
@@ -152,18 +161,17 @@ def test_timeout_gives_an_error_row_and_the_rest_finish(monkeypatch: pytest.Monk
         and rows["slow"].reason == "grading timed out after 0.5s - hint: raise --timeout"
     )
     assert rows["fast"].status == rows["also"].status == "pass"
-    assert [r.student for r in report.rows] == ["also", "fast", "slow"]
+    # In the order given, not the order they finished (slow last) nor by name.
+    assert [r.student for r in report.rows] == ["slow", "fast", "also"]
     assert report.exit_code() == 1
 
 
-def test_rows_sorted_and_statuses() -> None:
-    rows = sort_rows(
-        [
-            GradeRow("bob", "b", report=_report(Status.PASS, Status.ERROR)),
-            GradeRow("Alice", "a", report=_report(Status.PASS, Status.FAIL)),
-            GradeRow("carol", "c", reason="not a git repository"),
-            GradeRow("dan", "d", report=_report(Status.PASS, Status.SKIPPED)),
-        ]
+def test_row_statuses() -> None:
+    rows = (
+        GradeRow("Alice", "a", report=_report(Status.PASS, Status.FAIL)),
+        GradeRow("bob", "b", report=_report(Status.PASS, Status.ERROR)),
+        GradeRow("carol", "c", reason="not a git repository"),
+        GradeRow("dan", "d", report=_report(Status.PASS, Status.SKIPPED)),
     )
     assert [(r.student, r.status) for r in rows] == [
         ("Alice", "fail"),

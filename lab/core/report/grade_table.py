@@ -14,7 +14,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from lab.core.checks.model import Report, Status, one_line
@@ -99,11 +99,6 @@ class ClassReport:
         for row in self.rows:
             counts[row.status] += 1
         return counts
-
-
-def sort_rows(rows: Sequence[GradeRow]) -> tuple[GradeRow, ...]:
-    """By student (case-insensitive), then repository, so outputs diff cleanly between runs."""
-    return tuple(sorted(rows, key=lambda r: (r.student.casefold(), r.student, r.repo)))
 
 
 def _score_cell(row: GradeRow) -> str:
