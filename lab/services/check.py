@@ -6,13 +6,14 @@ import functools
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab import __version__
 from lab.core.checks import runner
-from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status
+from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status, graded_title
 from lab.errors import LabError, UsageError
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ def run_checks(
             keep = {r.id: r for r in results if not is_progress(r)}
             results = run(keep=keep)
         graded = graded_branch(ctx)
+        results = tuple(replace(r, title=graded_title(r.title, graded)) for r in results)
     finally:
         ctx.close()
     return Report(

@@ -98,3 +98,13 @@ def test_an_advisory_on_a_passing_check_is_a_warning_line() -> None:
     ) in lines, lines
     failed = replace(passed, status=Status.FAIL, points=0, evidence=(advisory,))
     assert not any("warning:" in x for x in render_text(Report("09b", (failed,))).splitlines())
+
+
+def test_the_report_and_titles_name_the_graded_branch() -> None:
+    from lab.core.checks.model import graded_title
+
+    assert render_text(replace(sample_report(), graded="dev")).startswith("Task 09b checks of origin/dev\n")
+    assert graded_title("The files are committed and on origin/main", "dev") == (
+        "The files are committed and on origin/dev"
+    )
+    assert graded_title("on origin/mainline and origin/main", "dev") == "on origin/mainline and origin/dev"

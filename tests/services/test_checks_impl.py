@@ -1051,6 +1051,18 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
         check=False,
     )
     assert json.loads(out.stdout)["graded"] == "feature", out.stderr
+    # The text report and the titles name it too: "on origin/main" was the title whatever was graded.
+    out = subprocess.run(
+        [*lab_executable(), "check", "--offline", "--only", "git.pushed"],
+        cwd=practice,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Task 09b checks of origin/feature", out.stdout
+    row = next(x for x in lines if " git.pushed " in x)
+    assert "  The files are committed and on origin/feature" in row, row
 
 
 @pytest.mark.slow

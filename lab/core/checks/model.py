@@ -261,6 +261,14 @@ class Report:
         return replace(self, checks=tuple(c.redacted() for c in self.checks))
 
 
+def graded_title(title: str, graded: str) -> str:
+    """A check's title naming the branch the run graded: a task's titles say "origin/main", the branch
+    its checks grade by default, where a run may grade another (the roster's, the one Flux follows)."""
+    import re
+
+    return re.sub(r"\borigin/main\b", lambda _: f"origin/{graded}", title)
+
+
 def clean_text(text: str) -> str:
     """Learner-controlled text safe to show: terminal escapes and control characters (newlines and tabs
     kept) written as visible escapes (`\\x1b[31m`), not deleted, so that a value holding one does not
