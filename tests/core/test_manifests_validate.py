@@ -805,3 +805,23 @@ def test_an_extract_naming_no_group_says_what_flux_does_with_it(policy: str, flu
         f"spec.filterTags.extract uses $number, but the pattern has no group named 'number': {flux}"
     )
     assert problem.hint == "name the group in the pattern: (?P<number>...), or extract $num"
+
+
+def test_an_unknown_field_under_metadata_fails_flux_s_apply() -> None:
+    """A Flux object's metadata is ObjectMeta to the API server: server-side apply refuses `lables`
+    as it refuses an unknown field under spec, and kustomize-controller applies nothing of the
+    revision. The lab checked spec only."""
+    text = edited(BASE[POLICY], "  name: nginx\n", "  name: nginx\n  lables:\n    app: nginx\n")
+    found = [p for p in problems_for(policy=text) if p.code == "field.unknown"]
+    assert [(p.field, p.line, p.hint) for p in found] == [
+        ("metadata.lables", line_no(text, "lables:"), "did you mean `labels`?")
+    ]
+    assert found[0].message.endswith(
+        "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): .metadata.lables: field not "
+        "declared in schema"
+    ), found[0].message
+    # Every field ObjectMeta has is known.
+    known = edited(
+        BASE[POLICY], "  name: nginx\n", "  name: nginx\n  labels: {a: b}\n  annotations: {c: d}\n"
+    )
+    assert not [p for p in problems_for(policy=known) if p.code == "field.unknown"]

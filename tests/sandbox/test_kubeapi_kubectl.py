@@ -163,6 +163,14 @@ def test_schema_errors_and_unknown_fields_as_the_api_server_reports_them(
     strict = kubectl(kc, "apply", "-f", str(typo))
     assert strict.returncode != 0
     assert 'strict decoding error: unknown field "spec.imageRepository"' in strict.stderr
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(
+        MANIFEST.format(v="v1", interval="5m").replace("  name: nginx\n", "  name: nginx\n  lables: {a: b}\n")
+    )
+    assert "lables" in meta.read_text()
+    strict = kubectl(kc, "apply", "-f", str(meta))
+    assert strict.returncode != 0
+    assert 'strict decoding error: unknown field "metadata.lables"' in strict.stderr
 
 
 def test_kubectl_watch_shows_status_changes(world: tuple[KubeAPIServer, Path], tmp_path: Path) -> None:

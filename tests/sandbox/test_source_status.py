@@ -173,6 +173,30 @@ def test_an_unknown_field_fails_the_apply_as_server_side_apply_does(harness: Har
     assert harness.api.get("ImagePolicy", "nginx", NS) is None
 
 
+def test_an_unknown_field_under_metadata_fails_the_apply_too(harness: Harness) -> None:
+    """metadata is ObjectMeta to the API server: server-side apply's typed patch refuses `lables`."""
+    from tests.support.taskfiles import POLICY, edited, solved_files
+
+    for rel, text in solved_files().items():
+        (harness.ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (harness.ws / rel).write_text(text)
+    policy = harness.ws / POLICY
+    policy.write_text(
+        edited(policy.read_text(), "  name: nginx\n", "  name: nginx\n  lables: {app: nginx}\n")
+    )
+    git(harness.ws, "add", "-A")
+    git(harness.ws, "commit", "-qm", "a misspelt metadata field")
+    git(harness.ws, "push", "-q")
+    harness.tick()
+    assert harness.conditions("Kustomization")["Ready"] == (
+        "False",
+        "ReconciliationFailed",
+        "ImagePolicy/flux-system/nginx dry-run failed: failed to create typed patch object "
+        "(flux-system/nginx; image.toolkit.fluxcd.io/v1, Kind=ImagePolicy): .metadata.lables: field not "
+        "declared in schema",
+    )
+
+
 def test_a_new_revision_is_in_progress_for_a_watcher_before_it_is_stored_and_applied(
     harness: Harness,
 ) -> None:

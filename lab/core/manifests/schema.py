@@ -345,14 +345,43 @@ def field_name(path: FieldPath) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
+#: metav1.ObjectMeta's fields (their values not checked here). A custom resource's metadata is
+#: ObjectMeta to the API server: server-side apply's typed patch refuses another field under it
+#: (`.metadata.lables: field not declared in schema`), as it does under spec.
+OBJECT_META = F(
+    "object",
+    {
+        name: F("any")
+        for name in (
+            "name",
+            "generateName",
+            "namespace",
+            "selfLink",
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "labels",
+            "annotations",
+            "ownerReferences",
+            "finalizers",
+            "managedFields",
+        )
+    },
+)
+
+
 def object_schema(group: str, plural: str) -> F | None:
     """The whole object of a modelled Flux kind, the fields `crd_schema` publishes at its top level
-    (metadata and status are not checked here), or None for a kind the lab does not model."""
+    (status is not checked here, metadata as ObjectMeta), or None for a kind the lab does not model."""
     spec = SPEC_SCHEMAS.get((group, plural))
     if spec is None:
         return None
     top = crd_schema(group, plural)["properties"]
-    return F("object", {name: spec if name == "spec" else F("any") for name in top})
+    parts = {"spec": spec, "metadata": OBJECT_META}
+    return F("object", {name: parts.get(name, F("any")) for name in top})
 
 
 def unknown_fields(node: F, value: Any, path: FieldPath = ()) -> list[FieldPath]:

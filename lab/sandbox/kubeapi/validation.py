@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lab.core.manifests.models import IMAGE_GROUP
-from lab.core.manifests.schema import SPEC_SCHEMAS, F, field_name, unknown_fields
+from lab.core.manifests.schema import OBJECT_META, SPEC_SCHEMAS, F, field_name, unknown_fields
 from lab.sandbox.kubeapi.resources import ResourceType
 from lab.sandbox.kubeapi.store import ApiError
 
@@ -123,6 +123,11 @@ def validate(rt: ResourceType, version: str, obj: Mapping[str, Any], field_valid
         _walk(schema, spec, "spec", errors)
         if strict_fields:
             unknown = [field_name(("spec", *p)) for p in unknown_fields(schema, spec)]
+    if strict_fields:
+        # A custom resource's metadata is ObjectMeta: strict decoding names a field it lacks too.
+        unknown = [
+            field_name(("metadata", *p)) for p in unknown_fields(OBJECT_META, obj.get("metadata"))
+        ] + unknown
         if isinstance(spec, dict) and not errors:
             errors += _cel(rt, spec)
     words = [f'unknown field "{u}"' for u in unknown]
