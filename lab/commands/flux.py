@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lab.commands._common import add_kubeconfig_args, positive, print_usage, use_sandbox_here
@@ -114,11 +116,16 @@ def add_reconcile_args(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run_reconcile)
 
 
-def _client(args: argparse.Namespace) -> Any:
+@contextmanager
+def _client(args: argparse.Namespace) -> Iterator[Any]:
+    """The cluster's client, failing at once while the cluster does not answer, as the app's reads do:
+    each request to a paused sandbox cost the client's timeout, twice, on every command."""
     from lab.adapters.cluster import ClusterClient
+    from lab.adapters.cluster_silence import asking
 
     use_sandbox_here(None, args.kubeconfig)
-    return ClusterClient.from_kubeconfig(args.kubeconfig, args.context)
+    with ClusterClient.from_kubeconfig(args.kubeconfig, args.context) as client, asking(client.server):
+        yield client
 
 
 def _kind(name: str) -> str:

@@ -14,11 +14,8 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,55 +38,20 @@ STASH_MESSAGE = "lab sync: your uncommitted changes"
 SANDBOX_WHERE = "the sandbox"
 CLUSTER_TIMEOUT_S = 2.0
 """How long reading Flux's GitRepository from a cluster may take: a side question of a git command."""
-RETRY_AFTER_S = 20.0
-"""How long a cluster that did not answer is not asked again: the app reads state every few seconds,
-and each read of a cluster whose connection dropped cost its timeout, twice (the client retries once)."""
-
-
-@dataclass(frozen=True)
-class _Silence:
-    since: datetime
-    at: float
-    """time.monotonic() of the failure."""
-    error: LabError
-
-
-_SILENT: dict[tuple[str, str | None], _Silence] = {}
-"""(kubeconfig, context) -> its last failure to answer, until it answers again."""
-_SILENT_LOCK = threading.Lock()
 
 
 def _ask_cluster(source: ClusterSource, name: str, namespace: str) -> dict[str, Any] | None:
     """The GitRepository from `source`'s cluster; a cluster that did not answer lately fails at once,
-    saying since when, until RETRY_AFTER_S have passed. Raises LabError."""
+    saying since when, until RETRY_AFTER_S have passed (`lab.adapters.cluster_silence`). Raises
+    LabError."""
     from lab.adapters.cluster import ClusterClient
-    from lab.errors import ClusterError, ClusterUnreachable
+    from lab.adapters.cluster_silence import asking
 
-    key = (source.kubeconfig, source.context)
-    with _SILENT_LOCK:
-        silence = _SILENT.get(key)
-    if silence is not None and time.monotonic() - silence.at < RETRY_AFTER_S:
-        due = silence.since + timedelta(seconds=RETRY_AFTER_S)
-        raise ClusterError(
-            f"cluster not answering since {silence.since:%H:%M:%S} ({source.where}: "
-            f"{silence.error.message}); asked again from {due:%H:%M:%S}",
-            hint=silence.error.hint,
-        )
-    try:
-        with ClusterClient.from_kubeconfig(
-            source.kubeconfig, source.context, timeout=CLUSTER_TIMEOUT_S
-        ) as client:
-            answer = client.get("GitRepository", name, namespace)
-    except ClusterUnreachable as err:
-        with _SILENT_LOCK:
-            kept = _SILENT.get(key)
-            # The first failure of a silence is its start: a retry that fails again keeps it.
-            since = kept.since if kept is not None else datetime.now()
-            _SILENT[key] = _Silence(since, time.monotonic(), err)
-        raise
-    with _SILENT_LOCK:
-        _SILENT.pop(key, None)
-    return answer
+    with (
+        ClusterClient.from_kubeconfig(source.kubeconfig, source.context, timeout=CLUSTER_TIMEOUT_S) as client,
+        asking(client.server, source.where),
+    ):
+        return client.get("GitRepository", name, namespace)
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,39 @@ def test_without_a_cluster(lab_env: dict[str, str]) -> None:
     gone = run_lab("flux", "check", env=lab_env)
     assert gone.returncode == 1 and gone.stderr.startswith("lab: no kubeconfig")
     assert "lab sandbox up" in gone.stderr
+
+
+def test_a_cluster_that_stopped_answering_fails_the_next_commands_at_once(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """A paused sandbox (kill -STOP) accepts connections and never answers: every `lab flux get` and
+    `lab flux reconcile` waited the client's timeout, twice. After one such wait the next commands
+    fail at once, as the app's reads do, saying since when and when the cluster is asked again."""
+    import socket
+    import time
+
+    from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    server = f"https://127.0.0.1:{silent.getsockname()[1]}"
+    kubeconfig = write_kubeconfig(tmp_path / "paused", server, token="t")
+    env = {**lab_env, "KUBECONFIG": str(kubeconfig)}
+    try:
+        first = run_lab("flux", "get", "image", "policy", env=env)
+        assert (
+            first.returncode != 0
+            and f"cannot reach the Kubernetes API at {server}: timed out" in first.stderr
+        )
+        for args in (("get", "images", "all"), ("reconcile", "image", "repository", "nginx")):
+            start = time.monotonic()
+            again = run_lab("flux", *args, env=env)
+            spent = time.monotonic() - start
+            assert again.returncode != 0
+            assert re.search(
+                rf"^lab: cluster not answering since \d\d:\d\d:\d\d \(cannot reach the Kubernetes API at "
+                rf"{re.escape(server)}: timed out\); asked again from \d\d:\d\d:\d\d - hint: ",
+                again.stderr,
+            ), again.stderr
+            assert spent < 5, spent  # the client's timeout is 5 s, taken twice
+    finally:
+        silent.close()

@@ -210,9 +210,9 @@ def test_one_cluster_source_asks_the_cluster_once(tmp_path: Path, monkeypatch: p
             source.git_repository("flux-system", "flux-system")
     assert opened == [str(kubeconfig)]
     # Another source (the next command or state read) asks again, once a retry is due.
-    from lab.services import sync
+    from lab.adapters import cluster_silence
 
-    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
+    monkeypatch.setattr(cluster_silence, "RETRY_AFTER_S", 0.0)
     with pytest.raises(LabError):
         ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
     assert len(opened) == 2
@@ -292,6 +292,7 @@ def test_a_cluster_that_stopped_answering_fails_fast_until_a_retry_is_due(
     import socket
     import time
 
+    from lab.adapters import cluster_silence
     from lab.errors import LabError
     from lab.sandbox.kubeapi.kubeconfig import write_kubeconfig
     from lab.sandbox.kubeapi.server import KubeAPIServer
@@ -316,14 +317,14 @@ def test_a_cluster_that_stopped_answering_fails_fast_until_a_retry_is_due(
     assert " - hint: " in said
     # A retry due: the cluster is asked again, and once it answers its answer stands.
     silent.close()
-    monkeypatch.setattr(sync, "RETRY_AFTER_S", 0.0)
+    monkeypatch.setattr(cluster_silence, "RETRY_AFTER_S", 0.0)
     assert "not answering since" not in read()[1]
     with KubeAPIServer() as back:
         back.write_kubeconfig(kubeconfig)
         assert (
             ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
         )
-        monkeypatch.setattr(sync, "RETRY_AFTER_S", 60.0)
+        monkeypatch.setattr(cluster_silence, "RETRY_AFTER_S", 60.0)
         assert (
             ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
         )
