@@ -85,3 +85,24 @@ async def test_a_running_sandbox_is_attached_after_the_first_paint(default_sandb
         await pilot.pause()
         assert "sandbox cluster (runs in the background" in str(app.screen.query_one("#home-mode").render())
         assert " · sandbox cluster · " in str(app.sub_title)  # the title bar says what Home says
+
+
+async def test_t_on_a_task_without_events_says_so_first(default_sandbox: None) -> None:
+    """`t` announced "publishing the next release…" and then that the task has no dated release to
+    publish: the first thing it says is the second."""
+    sandbox.ensure_running(None, task="09b-multi")
+    session = open_session(None)
+    assert session.task.id == "09b-multi" and session.task.meta.images[0].events is None
+    seen: list[object] = []
+    app = LabApp(session, workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.session.kubeconfig is not None, timeout=30)  # attached
+        await pilot.pause(0.5)
+        before = len(notifications(seen))
+        await pilot.press("t")
+        await wait_until(pilot, lambda: len(notifications(seen)) > before, timeout=30)
+        await pilot.pause(0.5)
+        said = [m for _, m in notifications(seen)][before:]
+        assert "task 09b-multi has no events" in said[0], said
+        assert not any("publishing" in m for m in said), said
