@@ -27,6 +27,7 @@ from lab.core.reconcile import (
     TagSource,
     author,
     branches,
+    refuse_invalid_refs,
     resolve_policies,
     setters_for,
     yaml_texts,
@@ -175,6 +176,7 @@ def _run_one(
         setters_for(aset, iua, {})  # an unusable policySelector still stalls the run
         setters = dict(latest_refs(iua))
         resolutions = []
+    refuse_invalid_refs(setters)
     checkout_branch, push_branch = branches(aset, iua)
     origin = ws.remote_url("origin")
     # A run killed mid-clone (SIGKILL) leaves its directory behind: the next run removes it.

@@ -140,7 +140,9 @@ def _new_digest(name: str) -> ImageName | None:
     return _new_tag(parts[0])
 
 
-def _parse_reference(name: str) -> ImageName | None:
+def parse_reference(name: str) -> ImageName | None:
+    """go-containerregistry's `name.ParseReference`: a tagged (or bare) name, else a digested one; None
+    where it fails with `could not parse reference` (a tag outside [a-zA-Z0-9_.-]{1,128}, a bad name)."""
     return _new_tag(name) or _new_digest(name)
 
 
@@ -156,7 +158,7 @@ def parse_image(image: str) -> ImageName:
             f"image '{image}' should not include URL scheme; remove '{scheme}://'",
             hint=f"write spec.image as host/path without a scheme, e.g. {image.split('://', 1)[1]}",
         )
-    ref = _parse_reference(image)
+    ref = parse_reference(image)
     if ref is None:
         hint = "use lower-case registry/path without tag, e.g. library/nginx or ghcr.io/org/app"
         if image != image.lower():

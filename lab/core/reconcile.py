@@ -35,6 +35,7 @@ __all__ = [
     "applies",
     "author",
     "branches",
+    "refuse_invalid_refs",
     "resolve_policies",
     "yaml_texts",
 ]
@@ -306,3 +307,25 @@ def setters_for(
         )
     chosen = {f"{p.namespace}:{p.name}" for p in aset.policies if applies(iua, p)}
     return {k: v for k, v in setters.items() if k in chosen}
+
+
+def refuse_invalid_refs(setters: Mapping[str, ImageRef]) -> None:
+    """image-automation-controller's check before it rewrites anything (setters.go, UpdateV2WithSetters):
+    each selected policy's latestRef must parse as an image reference, else the whole update fails
+    with `encountered invalid image ref` and nothing is committed. A registry may list any string as
+    a tag: the reflector stores and a policy may select it, so this is where Flux stops a tag such as
+    `1.25.9\x1b[2J` (or one of 300 characters) from reaching Git."""
+    from lab.core.gostrconv import quote
+    from lab.core.imagename import parse_reference
+    from lab.core.text import escape_controls
+
+    for key, ref in setters.items():
+        image = ref.full()
+        if parse_reference(image) is None:
+            raise LabError(
+                f"encountered invalid image ref {quote(image)}: could not parse reference: "
+                f"{escape_controls(image)}",
+                hint=f"ImagePolicy {key.replace(':', '/', 1)} selected a tag that is not an OCI tag "
+                "([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}): narrow its spec.filterTags.pattern, or exclude "
+                "the tag with the ImageRepository's spec.exclusionList",
+            )

@@ -17,7 +17,7 @@ from dataclasses import field
 
 from lab.core.diagnose import norm_path, under
 from lab.core.manifests.models import KUSTOMIZATION_NAMES, AutomationSet, ImageUpdateAutomation, Kustomization
-from lab.core.reconcile import TagSource, resolve_policies, setters_for
+from lab.core.reconcile import TagSource, refuse_invalid_refs, resolve_policies, setters_for
 from lab.core.record import dataclass
 from lab.core.refs import Change, ImageRef
 from lab.core.setters import find_markers, rewrite
@@ -54,7 +54,8 @@ def run_automations(
         _, all_setters = resolve_policies(aset, iua.namespace, tag_source)
         try:
             setters = setters_for(aset, iua, all_setters)
-        except LabError as err:  # the automation stalls on its policySelector
+            refuse_invalid_refs(setters)
+        except LabError as err:  # the automation stalls on its policySelector, or fails on a bad ref
             runs.append(AutomationRun(iua, {}, error=err.message))
             continue
         run = AutomationRun(iua, setters)

@@ -461,3 +461,35 @@ def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
         "with 1.25.99 it lacks (published since the snapshot, or never: not checked with the registry)"
         in (compared)
     ), row
+
+
+def test_a_registry_tag_that_is_no_oci_tag_never_reaches_origin(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """A registry may list any string as a tag. Flux's reflector stores it and a policy may select it;
+    image-automation-controller then refuses the whole update (`encountered invalid image ref`), so the
+    escape sequence (or a 300-character tag) is never written to Git. Said in one line, escaped."""
+    from tests.support.fake_registry import fake_registry
+
+    policy = solved / "clusters/dev/image-automation/image-policy.yaml"
+    picks = {"'^1\\.25\\.99.*'": "1.25.99\x1b[2J", "'^1\\.25\\.9x.*'": "1.25.9" + "x" * 300}
+    head = policy.read_text().split("  policy:")[0]
+    for pattern, hostile in picks.items():
+        policy.write_text(
+            f"{head}  filterTags:\n    pattern: {pattern}\n  policy:\n    alphabetical:\n      order: asc\n"
+        )
+        git(solved, "commit", "-qam", f"pick {pattern}")
+        git(solved, "push", "-q")
+        before = origin_log(solved)
+        with fake_registry(["1.25.3", "1.25.9", hostile]) as registry:
+            env = {**lab_env, "LAB_REGISTRY_MIRROR": registry.mirror}
+            env.pop("LAB_SANDBOX_WORKSPACE", None)
+            proc = run_lab("simulate", "-w", str(solved), env=env)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "\x1b" not in proc.stdout + proc.stderr
+        shown = hostile.replace("\x1b", "\\x1b")
+        assert proc.stderr.startswith(
+            f'lab: encountered invalid image ref "library/nginx:{shown}": could not parse reference: '
+        ), proc.stderr
+        assert "spec.filterTags.pattern" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+        assert origin_log(solved) == before
