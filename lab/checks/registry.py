@@ -34,8 +34,9 @@ class Tags:
     stored: tuple[str, ...] = ()
     source: str = ""
     outcome: Outcome | None = None  # set when the tags could not be had
-    unreachable: str = ""  # why the bundled tags stand in for a registry that could not be reached
+    unreachable: str = ""  # the registry that could not be scanned, and why (the bundled tags stand in)
     error: str = ""  # that registry's error
+    hint: str = ""  # what to do about it
     bundled: bool = False  # the task's own tags of the image (task.toml [[images]])
 
 
@@ -80,8 +81,9 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
         return Tags(repo, result.tags, result.canonical_name or repo.image)
     err = result.error
     if err is not None and registry_unreachable(err):
-        # As `lab simulate` does (`unreachable_origin`): the task's bundled tags stand in, and say so.
-        bundled = bundled_tags_of(ctx, repo, unreachable=(where, err.message))
+        # As `lab simulate` does: the task's bundled tags stand in (for the checks that read tags), and
+        # registry.tags says it could not check.
+        bundled = bundled_tags_of(ctx, repo, unreachable=(where, err.message, err.hint or ""))
         if bundled is not None:
             return bundled
     code = str(getattr(err, "code", "") or result.reason)
@@ -153,13 +155,14 @@ def _tags(ctx: CheckContext) -> Tags:
 
 
 def bundled_tags_of(
-    ctx: CheckContext, repo: ImageRepository, *, unreachable: tuple[str, str] | None = None
+    ctx: CheckContext, repo: ImageRepository, *, unreachable: tuple[str, str, str] | None = None
 ) -> Tags | None:
     """The tags the task bundles for `repo`'s image (its registry/ list), or None when it has none.
-    `unreachable`: (where, error) of the registry that could not be reached, which the source then names."""
+    `unreachable`: (where, error, hint) of the registry that could not be scanned, which the tags then
+    name."""
     from lab.adapters.tagsfile import read_tags
     from lab.core.scan import DEFAULT_EXCLUSION, store_tags
-    from lab.core.tasks import snapshot_words, unreachable_origin
+    from lab.core.tasks import snapshot_words
 
     task = task_images(ctx)
     image = task.find(repo.image)
@@ -175,9 +178,14 @@ def bundled_tags_of(
     source = f"the tags bundled with task {ctx.task} ({path.name}{when})"
     if unreachable is None:
         return Tags(repo, tuple(stored), source, bundled=True)
-    where, error = unreachable
-    note = unreachable_origin(snapshot_words(image), len(stored), path.name, where)
-    return Tags(repo, tuple(stored), source, unreachable=note, error=error, bundled=True)
+    where, error, hint = unreachable
+    # The registry's own words say what went wrong (refused, a redirect loop, too slow, too many tags):
+    # "cannot be reached" would call all of them the same.
+    note = (
+        f"{where}: {error}; only {snapshot_words(image)} is known ({len(stored)} tags, {path.name}), "
+        "which --offline grades on"
+    )
+    return Tags(repo, tuple(stored), source, unreachable=note, error=error, hint=hint, bundled=True)
 
 
 def repository_tags(ctx: CheckContext, repo: ImageRepository) -> Tags | None:
@@ -218,9 +226,11 @@ def registry_tags(ctx: CheckContext) -> Outcome:
     shown = ", ".join(tags.stored[:5])
     evidence = [Evidence("registry", tags.source, f"first stored: {shown}")]
     if tags.unreachable:
-        # What `lab simulate` does with the same registry (`unreachable_origin`), and where live tags are.
-        return Outcome.passed(
-            f"{tags.unreachable}; {LIVE_TAGS_HINT}",
+        # Not a pass: the registry's tags are not known, only the snapshot's (`lab grade` counts the row
+        # incomplete, `lab check` exits 3). The checks that read tags are left to `--offline`.
+        return Outcome.errored(
+            f"could not check: {tags.unreachable}",
+            hint=f"{tags.hint}; {LIVE_TAGS_HINT}" if tags.hint else LIVE_TAGS_HINT,
             evidence=[*evidence, Evidence("registry", repo.image, tags.error)],
         )
     return Outcome.passed(f"{len(tags.stored)} tags for {repo.image} from {tags.source}", evidence=evidence)

@@ -57,7 +57,8 @@ def test_the_sandbox_registry_down_says_start_the_sandbox(
     lab_env: dict[str, str], solved: Path, tmp_path: Path
 ) -> None:
     """What `eval "$(lab sandbox env)"` leaves behind once the sandbox stopped: its mirror, refusing. The
-    task bundles the image's tags: the check uses them as `lab simulate` does, and says to start the sandbox."""
+    task bundles the image's tags, but they are no answer of the registry: registry.tags could not check
+    (exit 3, `incomplete` for `lab grade`), says so in every format, and says to start the sandbox."""
     import json
 
     env = {
@@ -67,14 +68,21 @@ def test_the_sandbox_registry_down_says_start_the_sandbox(
         "KUBECONFIG": str(tmp_path / "none"),
     }
     proc = run_lab("check", "-w", str(solved), "--only", "registry.tags", "-f", "json", env=env)
+    assert proc.returncode == 3, proc.stderr
     (tags,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "registry.tags"]
-    assert tags["status"] == "pass", tags
-    assert (
-        "registry 127.0.0.1:1 (LAB_REGISTRY_MIRROR sends index.docker.io there) cannot be reached"
-        in (tags["message"])
+    assert tags["status"] == "error", tags
+    said = (
+        "could not check: registry 127.0.0.1:1 (LAB_REGISTRY_MIRROR sends index.docker.io there): cannot "
+        "connect to 127.0.0.1:1: connection refused; only the lab's snapshot of Docker Hub's library/nginx "
+        "as of 2024-01-15 is known (560 tags, nginx-tags-2024-01-15.txt), which --offline grades on"
     )
-    assert tags["message"].endswith("live tags: lab sandbox up serves the task's images, or --tags-file F")
+    assert tags["message"] == said
+    assert "lab sandbox up" in tags["hint"]
+    assert tags["hint"].endswith("live tags: lab sandbox up serves the task's images, or --tags-file F")
     assert "host and port" not in proc.stdout
+    for fmt, shown in (("text", f"      {said}"), ("tap", "not ok 3 - registry.tags")):
+        out = run_lab("check", "-w", str(solved), "--only", "registry.tags", "-f", fmt, env=env).stdout
+        assert shown in out, out
 
 
 def test_unknown_fields_name_flux_apply_error_and_the_field_meant(

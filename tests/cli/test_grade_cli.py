@@ -368,3 +368,23 @@ def test_usage_errors_exit_2(klass: Class, args: list[str], words: str) -> None:
     proc = run_lab("grade", *args, env=klass.env, cwd=klass.root)
     assert proc.returncode == 2
     assert words in proc.stderr
+
+
+def test_a_row_graded_without_the_registry_is_incomplete_not_pass(klass: Class) -> None:
+    """README: without --offline the registry checks scan the registry; when it cannot be reached they
+    cannot check, so alice (who passes everything offline) is `incomplete`, and the row says why. The
+    snapshot the lab bundles is no stand-in for a grade."""
+    from tests.support.registry_fixtures import free_port
+
+    env = {**klass.env, "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{free_port()}"}
+    env.pop("LAB_SANDBOX_WORKSPACE", None)
+    alice = str(klass.class_dir / "alice")
+    proc = run_lab("grade", alice, "--format", "json", env=env, cwd=klass.root)
+    (row,) = json.loads(proc.stdout)["repos"]
+    assert row["status"] == "incomplete", row
+    tags = next(c for c in row["checks"] if c["id"] == "registry.tags")
+    assert tags["status"] == "error"
+    assert tags["message"].startswith("could not check: registry 127.0.0.1:"), tags
+    assert "connection refused; only the lab's snapshot of Docker Hub's library/nginx" in tags["message"]
+    table = run_lab("grade", alice, env=env, cwd=klass.root).stdout
+    assert "1 repository: 1 incomplete" in table, table
