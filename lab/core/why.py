@@ -86,6 +86,16 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class ScanFailure:
+    """Why an image's registry gave no tags: its error in the lab's words (as `lab simulate` and
+    `lab check` say it), what to do, and the ImageRepository's message in Flux (`scan failed: ...`)."""
+
+    message: str
+    hint: str = ""
+    flux: str = ""
+
+
+@dataclass(frozen=True)
 class Facts:
     aset: AutomationSet
     files: Mapping[str, str]
@@ -95,7 +105,7 @@ class Facts:
     findings: Sequence[Finding]
     tags: Mapping[str, Sequence[str]] | None
     tags_source: str
-    scan_errors: Mapping[str, str] = field(default_factory=dict)
+    scan_errors: Mapping[str, ScanFailure] = field(default_factory=dict)
     missing_dirs: frozenset[str] = frozenset()
     """update.path values (normalised) that are not directories of the repository."""
     live: Live | None = None
@@ -419,13 +429,15 @@ def _scan(facts: Facts) -> Link:
         return early
 
     def offline(repo: ImageRepository) -> Link | str:
-        if repo.image in facts.scan_errors:
+        failure = facts.scan_errors.get(repo.image)
+        if failure is not None:
+            flux = (f"Flux: ImageRepository {repo.ref} Ready=False: {failure.flux}",) if failure.flux else ()
             return Link(
                 "scan",
                 "broken",
-                f"scanning {repo.image} fails: {facts.scan_errors[repo.image]}",
-                (f"{repo.file}:{repo.line_of('spec.image')}: spec.image: {repo.image}",),
-                f"{spelling_hint(repo.image)}; check the credentials too",
+                f"scanning {repo.image} fails: {failure.message}",
+                (f"{repo.file}:{repo.line_of('spec.image')}: spec.image: {repo.image}", *flux),
+                failure.hint or f"{spelling_hint(repo.image)}; check the credentials too",
             )
         if facts.tags is None or repo.image not in facts.tags:
             return f"ImageRepository {repo.ref}: {repo.image} (tags not read)"

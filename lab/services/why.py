@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from lab.core.diagnose import Inputs, diagnose, norm_path, under
 from lab.core.manifests.models import AutomationSet
-from lab.core.why import Facts, Link, Live, Origin, Report, walk
-from lab.errors import LabError
+from lab.core.why import Facts, Link, Live, Origin, Report, ScanFailure, walk
+from lab.errors import LabError, RegistryError, registry_unreachable
 
 if TYPE_CHECKING:
     from lab.adapters.repotext import RepoText
@@ -45,7 +45,7 @@ def _scanned_image(aset: AutomationSet, task: Task) -> str | None:
 
 def _tags(
     aset: AutomationSet, *, offline: bool, tags_file: Path | None, task: Task
-) -> tuple[dict[str, list[str]] | None, str, dict[str, str]]:
+) -> tuple[dict[str, list[str]] | None, str, dict[str, ScanFailure]]:
     """(image -> raw tags, where they came from, image -> scan error). A tags file lists the tags of the
     task's image alone (`lab.core.scan.tags_origin`, as `lab check`): every other image is judged by the
     task's bundled list of it, or not at all when the task bundles none (never by another image's tags)."""
@@ -56,7 +56,7 @@ def _tags(
     if not images:
         return None, "no ImageRepository", {}
     out: dict[str, list[str]] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, ScanFailure] = {}
     sources: set[str] = set()
     bundled_names: list[str] = []  # said once, as one list
     scanned = _scanned_image(aset, task) if tags_file is not None else None
@@ -75,9 +75,14 @@ def _tags(
                 sources.add("the registry")
                 continue
             except LabError as err:
+                from lab.adapters.registry.client import scan_failed
+
                 bundled = _bundled_tags(image, task)
-                if bundled is None:
-                    errors[image] = err.message
+                if bundled is None or not registry_unreachable(err):
+                    # A registry that answered no (401, 429, 500) fails the scan in Flux too: the
+                    # snapshot stands in only for one the lab cannot reach.
+                    flux = scan_failed(err) if isinstance(err, RegistryError) else ""
+                    errors[image] = ScanFailure(err.message, err.hint or "", flux)
                     continue
                 out[image] = bundled
                 sources.add("bundled tags, the registry being unreachable")

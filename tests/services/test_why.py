@@ -537,3 +537,49 @@ def test_a_yaml_file_the_sync_cannot_decode_breaks_the_automation_link(
     assert "'failed to decode Kubernetes YAML from clusters/dev/extra.yaml: the [ opened" in broken.summary
     assert broken.evidence[0] == "clusters/dev/extra.yaml:2"
     assert "delete clusters/dev/extra.yaml" in broken.fix
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("status", "says", "flux", "fix"),
+    [
+        (429, "rate-limited by 127.0.0.1:{port}, retry after 3600 s", "TOOMANYREQUESTS", "scan less often"),
+        (401, "127.0.0.1:{port} requires credentials and none were found", "UNAUTHORIZED", "docker login"),
+        (500, "127.0.0.1:{port} answered 500 Internal Server Error", "UNKNOWN", "try again later"),
+    ],
+)
+def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
+    practice: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    says: str,
+    flux: str,
+    fix: str,
+) -> None:
+    """A registry that answers no (429, 401, 500) is no unreachable one: Flux's ImageRepository is
+    Ready=False with `scan failed: ...`, so the scan link is broken, in the words `lab simulate` uses,
+    with the controller's beside them. The bundled snapshot stands in only for a registry not reached."""
+    import shutil
+
+    from tests.support.fake_registry import fake_registry
+
+    ws = tmp_path / "ws"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    _write(ws, solved_files())
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with fake_registry(status=status) as registry:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
+        report = why.explain(ws)
+        said = says.format(port=registry.port)
+    scan = next(link for link in report.links if link.name == "scan")
+    assert scan.state == "broken", scan
+    assert scan.summary.startswith(f"scanning library/nginx fails: {said}"), scan.summary
+    assert any(
+        e.startswith("Flux: ImageRepository flux-system/nginx Ready=False: scan failed: GET ")
+        for e in scan.evidence
+    )
+    assert flux in " ".join(scan.evidence) and fix in scan.fix, scan
+    assert report.broken is not None and report.broken.name == "scan"

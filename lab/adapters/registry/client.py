@@ -89,6 +89,16 @@ class RegistryAPIError(RegistryError):
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        self.credentialed = False
+        """A refusal of credentials the lab sent (from the Docker config), not of an anonymous request."""
+
+
+def scan_failed(err: RegistryError) -> str:
+    """What Flux's ImageRepository says of a failed scan (Ready=False): `scan failed: GET ...: CODE: ...`,
+    or a bad image's own message. The registry's refusal in the lab's words is `err.message` and
+    `err.hint` (as `lab simulate` prints them); this is the controller's, shown beside them."""
+    detail = getattr(err, "flux_detail", "") or err.message
+    return detail if getattr(err, "code", "") == "ImageURLInvalid" else f"scan failed: {detail}"
 
 
 @dataclass(frozen=True)
@@ -730,11 +740,13 @@ class RegistryClient:
 
     def _credentials_rejected(self, name: ImageName, creds: Credentials | None) -> RegistryAPIError:
         source = creds.source if creds is not None and creds.source else "the registry config"
-        return _unauthorized(
+        err = _unauthorized(
             name,
             f"credentials rejected for {name.wire_host}",
             f"check the user and password/token in {source}",
         )
+        err.credentialed = True
+        return err
 
     def _not_found(self, name: ImageName, detail: str, status: int, code: str) -> RegistryAPIError:
         repo = name.repository
@@ -755,6 +767,20 @@ class RegistryClient:
         )
 
     def _error(
+        self,
+        call: _Call,
+        name: ImageName,
+        method: str,
+        url: str,
+        response: httpx.Response,
+        body: bytes,
+    ) -> RegistryAPIError:
+        """The error for a response that is no answer, marked when it refused credentials the lab sent."""
+        err = self._error_of(call, name, method, url, response, body)
+        err.credentialed = err.status == 401 and self._lookup(name).credentials is not None
+        return err
+
+    def _error_of(
         self,
         call: _Call,
         name: ImageName,
@@ -996,10 +1022,9 @@ class RegistryClient:
         )
 
     def _failed_scan(self, image: str, err: RegistryError) -> ScanResult:
-        detail = getattr(err, "flux_detail", "") or err.message
         code = getattr(err, "code", "")
         reason = "ImageURLInvalid" if code == "ImageURLInvalid" else "ReadOperationFailed"
-        message = detail if reason == "ImageURLInvalid" else f"scan failed: {detail}"
+        message = scan_failed(err)
         try:
             canonical = self.parse(image).canonical
         except RegistryError:
@@ -1049,5 +1074,6 @@ __all__ = [
     "TagList",
     "next_link",
     "parse_retry_after",
+    "scan_failed",
     "tags_revision",
 ]
