@@ -103,13 +103,21 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
                 line=line,
             ),
         )
-    if code == "UNAUTHORIZED" and repo.secret_ref is None:
+    if code == "UNAUTHORIZED":
+        # The registry's refusal in the client's words (as `lab simulate` prints it), which tell a
+        # request without credentials from one whose credentials (the Docker config's) were refused.
         # Docker Hub answers UNAUTHORIZED for a misspelt name as for a private one (F4).
+        credentialed = bool(getattr(err, "credentialed", False))
+        advice = hint or spelling_hint(repo.image)
+        if repo.secret_ref is None:
+            # Flux reads no Docker config: without spec.secretRef its scan is anonymous.
+            advice += "; Flux scans anonymously without spec.secretRef: a private image needs one"
+        whose = "with the Docker config's credentials" if credentialed else "anonymously"
         return Tags(
             repo,
             outcome=Outcome.failed(
-                f"the registry refused to list {repo.image} anonymously: a misspelt or private image",
-                hint=f"{spelling_hint(repo.image)}; a private image needs spec.secretRef",
+                f"the registry refused to list {repo.image} {whose}: {message}",
+                hint=advice,
                 evidence=evidence,
                 file=file,
                 line=line,
@@ -118,7 +126,7 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     return Tags(
         repo,
         outcome=Outcome.errored(
-            f"could not check: {result.message}",
+            f"could not check: {message}",
             hint=hint or "check the network or the registry, then rerun (or use --tags-file)",
             evidence=evidence,
         ),

@@ -1123,3 +1123,45 @@ def test_flux_commit_looks_where_the_automations_own_git_repository_pushes(pract
     assert (
         "(on origin/flux-updates, where spec.git pushes; Flux deploys main until it is merged)" in r.message
     )
+
+
+@pytest.mark.slow
+def test_registry_refusals_are_said_as_simulate_says_them(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One phrasing of a registry's refusal for check, why and simulate (the client's): a 429 is the rate
+    limit with its retry time and hint, not Flux's `scan failed: GET ...` alone; a 401 to credentials the
+    lab sent (the Docker config's) is not called an anonymous refusal."""
+    import base64
+    import json
+
+    from tests.support.fake_registry import fake_registry
+
+    write(practice, FILES)
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    with fake_registry(status=429) as registry:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
+        r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert r.status is Status.ERROR
+    assert r.message == f"could not check: rate-limited by 127.0.0.1:{registry.port}, retry after 3600 s"
+    assert r.hint == "scan less often"
+    assert "scan failed: GET " in " ".join(e.text for e in r.evidence)  # Flux's words, beside them
+
+    config = tmp_path / "docker"
+    config.mkdir()
+    with fake_registry(status=401) as registry:
+        auth = base64.b64encode(b"learner:wrong").decode()
+        (config / "config.json").write_text(
+            json.dumps({"auths": {f"127.0.0.1:{registry.port}": {"auth": auth}}})
+        )
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
+        r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert any(a.startswith("Basic ") for a in registry.authorizations)
+    assert r.status is Status.FAIL
+    assert r.message == (
+        "the registry refused to list library/nginx with the Docker config's credentials: "
+        f"credentials rejected for 127.0.0.1:{registry.port}"
+    )
+    assert r.hint is not None and r.hint.startswith("check the user and password/token in ")
+    assert "anonymously" not in r.message
