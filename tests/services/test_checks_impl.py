@@ -1165,3 +1165,23 @@ def test_registry_refusals_are_said_as_simulate_says_them(
     )
     assert r.hint is not None and r.hint.startswith("check the user and password/token in ")
     assert "anonymously" not in r.message
+
+
+@pytest.mark.slow
+def test_a_registry_that_cannot_be_scanned_is_named_for_what_it_does(
+    practice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task bundles the image's tags, yet registry.tags could not check, and says why in the client's
+    words: a redirect loop is a redirect loop, not 'cannot be reached'."""
+    from tests.support.fake_registry import fake_registry
+
+    write(practice, FILES)
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    with fake_registry(status=307) as registry:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
+        rep = check(practice, "policy.resolves", offline=False)
+    r = rep.get("registry.tags")
+    assert r.status is Status.ERROR and rep.exit_code() == 3
+    assert "more than 10 times (a redirect loop); gave up; only the lab's snapshot" in r.message, r.message
+    assert "cannot be reached" not in r.message
+    assert rep.get("policy.resolves").blocked_by == "registry.tags"

@@ -28,7 +28,7 @@ class FakeRegistry:
 
 @contextmanager
 def fake_registry(tags: Sequence[str] = (), status: int = 200) -> Iterator[FakeRegistry]:
-    """Serve `tags` for every repository, or answer `status` (not 200) to every request."""
+    """Serve `tags` for every repository, or answer `status` (not 200) to every request (307: to itself)."""
     state = FakeRegistry(0)
 
     class Handler(BaseHTTPRequestHandler):
@@ -46,7 +46,9 @@ def fake_registry(tags: Sequence[str] = (), status: int = 200) -> Iterator[FakeR
 
         def do_GET(self) -> None:
             state.authorizations.append(self.headers.get("Authorization") or "")
-            if status != 200:
+            if status == 307:  # a redirect loop: every request is sent back to itself
+                self._send(307, b"", {"Location": self.path})
+            elif status != 200:
                 error = {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": "refused on purpose"}]}
                 headers = {429: {"Retry-After": "3600"}, 401: {"WWW-Authenticate": 'Basic realm="fake"'}}
                 self._send(status, json.dumps(error).encode(), headers.get(status, {}))
