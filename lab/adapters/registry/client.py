@@ -775,20 +775,6 @@ class RegistryClient:
         response: httpx.Response,
         body: bytes,
     ) -> RegistryAPIError:
-        """The error for a response that is no answer, marked when it refused credentials the lab sent."""
-        err = self._error_of(call, name, method, url, response, body)
-        err.credentialed = err.status == 401 and self._lookup(name).credentials is not None
-        return err
-
-    def _error_of(
-        self,
-        call: _Call,
-        name: ImageName,
-        method: str,
-        url: str,
-        response: httpx.Response,
-        body: bytes,
-    ) -> RegistryAPIError:
         status = response.status_code
         code, message = _error_entries(body)
         detail = _flux_detail(method, url, status, response.reason_phrase, body)
@@ -830,9 +816,11 @@ class RegistryClient:
                     if lookup.near_miss:
                         hint += f" (the key {lookup.near_miss!r} in {lookup.source} is not used for it)"
                 whose = " (with credentials)" if creds is not None else ""
-                return failed(
+                denied = failed(
                     f"image not found or access denied{whose}: {name.canonical}", hint, "UNAUTHORIZED"
                 )
+                denied.credentialed = creds is not None
+                return denied
             if creds is not None:
                 return self._credentials_rejected(name, creds)
             return failed(
