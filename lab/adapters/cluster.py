@@ -20,6 +20,7 @@ from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
 from lab.core.record import dataclass
+from lab.core.text import redact_url
 from lab.core.yamlerror import explain_yaml_error
 from lab.errors import ClusterError, ClusterUnreachable
 
@@ -91,7 +92,8 @@ class ClusterClient:
         self, api_client: Any, *, server: str, context: str | None = None, timeout: float = 5.0
     ) -> None:
         self.api_client = api_client
-        self.server = server
+        # Only messages name it, and a kubeconfig's `server` may be https://user:password@host.
+        self.server = redact_url(server)
         self.context = context
         self.timeout = timeout
         self._image_versions: list[str] | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from lab.core.record import dataclass
+from lab.core.text import redact_url
 
 DEFAULT_REGISTRY = "index.docker.io"
 #: The only alias ggcr rewrites; `registry-1.docker.io` is left alone (and gets no `library/`).
@@ -153,10 +154,13 @@ def parse_image(image: str) -> ImageName:
     'index.docker.io/library/nginx'
     """
     if "://" in image:
-        scheme = image.split("://")[0]
+        scheme, rest = image.split("://", 1)
+        # Flux's message, but never the password of an `http://user:password@host/...`.
+        host, slash, path = rest.partition("/")
         raise ImageNameError(
-            f"image '{image}' should not include URL scheme; remove '{scheme}://'",
-            hint=f"write spec.image as host/path without a scheme, e.g. {image.split('://', 1)[1]}",
+            f"image '{redact_url(image)}' should not include URL scheme; remove '{scheme}://'",
+            hint=f"write spec.image as host/path without a scheme, e.g. {host.rpartition('@')[2]}{slash}{path}"
+            + (" (credentials go in the ImageRepository's secretRef)" if "@" in host else ""),
         )
     ref = parse_reference(image)
     if ref is None:

@@ -146,6 +146,17 @@ def test_wrong_token_is_a_401_error_without_the_token(tmp_path: Path) -> None:
     assert "wr0ng-token" not in str(err.value) and "s3cret" not in str(err.value)
 
 
+def test_a_password_in_the_server_url_is_never_shown(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kc = write_kubeconfig(tmp_path / "kc", f"http://u:KCURLPW@127.0.0.1:{port}")
+    with ClusterClient.from_kubeconfig(str(kc), timeout=2) as c, pytest.raises(ClusterError) as err:
+        c.served_image_api()
+    assert f"cannot reach the Kubernetes API at http://***@127.0.0.1:{port}" in str(err.value)
+    assert "KCURLPW" not in str(err.value)
+
+
 def test_server_down_is_a_quick_cluster_error(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

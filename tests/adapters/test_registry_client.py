@@ -82,6 +82,16 @@ def test_mirror_keeps_flux_names_and_changes_the_wire() -> None:
         parse_mirror_spec("docker.io")
 
 
+def test_a_mirror_entry_with_credentials_is_refused_without_showing_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=bob:MIRRORPW@127.0.0.1:5500")
+    with pytest.raises(RegistryError) as err:
+        RegistryClient()
+    assert "'docker.io=***@127.0.0.1:5500' carries credentials" in str(err.value)
+    assert "MIRRORPW" not in str(err.value)
+
+
 def test_bad_mirror_env_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", "nonsense")
     with pytest.raises(RegistryError, match=r"^LAB_REGISTRY_MIRROR: mirror entry 'nonsense'"):

@@ -73,6 +73,18 @@ def test_rejected_images_carry_fluxs_message(image: str, message: str) -> None:
     assert info.value.hint
 
 
+def test_a_url_with_a_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ImageNameError) as info:
+        parse_image("http://bob:PW3@127.0.0.1:5500/nginx")
+    assert (
+        str(info.value)
+        == "image 'http://***@127.0.0.1:5500/nginx' should not include URL scheme; remove 'http://'"
+    )
+    assert "PW3" not in (info.value.hint or "")
+    assert "e.g. 127.0.0.1:5500/nginx " in (info.value.hint or "")
+    parse_image("127.0.0.1:5500/nginx")  # what the hint suggests is an image name
+
+
 def test_upper_case_hint_suggests_lower_case() -> None:
     with pytest.raises(ImageNameError) as info:
         parse_image("Library/Nginx")

@@ -87,6 +87,10 @@ def parse_mirror_spec(spec: str) -> dict[str, str]:
             continue
         source, sep, target = item.partition("=")
         source, target = source.strip(), target.strip().removeprefix("http://").rstrip("/")
+        if "@" in target:
+            # user:password@host: the registry's credentials, which no message may show.
+            shown = f"{source}=***@{target.rpartition('@')[2]}"
+            raise ValueError(f"mirror entry {shown!r} carries credentials; write HOST=MIRROR_HOST[:PORT]")
         if not sep or not source or not target or not _HOST_RE.match(target):
             raise ValueError(f"mirror entry {item!r} is not HOST=MIRROR_HOST[:PORT]")
         result[DOCKER_HUB if source in DOCKER_HUB_ALIASES else source] = target
