@@ -81,24 +81,33 @@ def default_api_version() -> str:
         return API_V1
 
 
+def _leaves(shown: str, resolved: Path, hint: str) -> LabError:
+    return LabError(
+        f"{shown} points outside the workspace (it resolves to {resolved})", file=shown, hint=hint
+    )
+
+
 def target_paths(workspace: Path, out_dir: Path | None, files: Sequence[str] = DEFAULT_FILES) -> list[Path]:
     """Where the ImageRepository, ImagePolicy and ImageUpdateAutomation go: the task's `files`
     (relative to the workspace, which they must not leave, symlinks included), or their names in
-    `out_dir` when the learner chose one."""
-    if out_dir is not None:
-        folder = (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
-        return [folder / Path(name).name for name in files]
+    `out_dir` when the learner chose one: anywhere, but a folder in the workspace must not lead out
+    of it through a symlink (the same refusal as the task's own folder)."""
     root = workspace.resolve()
+    if out_dir is not None:
+        written = Path(os.path.abspath(Path.cwd() / out_dir))
+        folder = written.resolve()
+        inside = written.is_relative_to(root) or written.is_relative_to(os.path.abspath(workspace))
+        if inside and not folder.is_relative_to(root):
+            raise _leaves(
+                str(out_dir), folder, "replace the symlink with a directory, or pass another --out DIR"
+            )
+        return [folder / Path(name).name for name in files]
     paths: list[Path] = []
     for name in files:
         parent = (root / name).parent.resolve()
         if not parent.is_relative_to(root):
-            shown = Path(name).parent.as_posix()
-            raise LabError(
-                f"{shown} points outside the workspace (it resolves to {parent})",
-                file=shown,
-                hint="replace the symlink with a directory, or pass --out DIR",
-            )
+            hint = "replace the symlink with a directory, or pass --out DIR with a folder it does not lead through"
+            raise _leaves(Path(name).parent.as_posix(), parent, hint)
         paths.append(parent / Path(name).name)
     return paths
 

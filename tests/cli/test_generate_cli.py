@@ -175,7 +175,19 @@ def test_symlinked_output_dir_escaping_the_workspace_is_refused(
     (repo / OUT).symlink_to(victim, target_is_directory=True)
     result = run_lab("generate", env=lab_env, cwd=repo)
     assert result.returncode == 1 and "points outside the workspace" in result.stderr
+    # --out into the workspace through the same link is refused too, and is not what the hint offers.
+    for out in (OUT, f"./{OUT}/sub", str(repo / OUT)):
+        result = run_lab("generate", "--out", out, env=lab_env, cwd=repo)
+        assert result.returncode == 1 and "points outside the workspace" in result.stderr, (
+            out,
+            result.stderr,
+        )
+        assert "pass another --out DIR" in result.stderr
     assert list(victim.iterdir()) == []
+    # A folder outside the repository, named as such, is the learner's choice.
+    result = run_lab("generate", "--out", str(victim), env=lab_env, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in victim.iterdir()) == sorted(NAMES)
 
 
 def test_symlinked_target_file_is_refused(repo: Path, tmp_path: Path, lab_env: dict[str, str]) -> None:
