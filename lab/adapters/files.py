@@ -36,7 +36,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, fsync: boo
         raise
 
 
-def _not_regular(mode: int) -> str:
+def not_regular_name(mode: int) -> str:
+    """What a file of `mode` is, for a message: \"a FIFO\", \"a character device\", \"a directory\" ..."""
     for test, name in (
         (stat.S_ISFIFO, "a FIFO"),
         (stat.S_ISCHR, "a character device"),
@@ -58,7 +59,7 @@ def not_regular(path: Path) -> str | None:
         return "not found"
     except OSError as err:
         return err.strerror or "unreadable"
-    return None if stat.S_ISREG(mode) else _not_regular(mode)
+    return None if stat.S_ISREG(mode) else not_regular_name(mode)
 
 
 def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True, truncate: bool = False) -> bytes:
@@ -79,7 +80,7 @@ def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True, trunca
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL  # EISDIR: IsADirectoryError
-            raise OSError(code, _not_regular(mode), str(path))
+            raise OSError(code, not_regular_name(mode), str(path))
         chunks: list[bytes] = []
         size = 0
         while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):

@@ -41,6 +41,7 @@ import os
 import posixpath
 import re
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -48,7 +49,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from lab.adapters.files import read_regular
+from lab.adapters.files import not_regular_name, read_regular
 from lab.core.gitstate import stopped_advice
 from lab.core.record import dataclass
 from lab.core.text import redact_url
@@ -303,10 +304,15 @@ def _allow_file(env: Mapping[str, str], config: Sequence[tuple[str, str]]) -> Ma
     return {**env, "GIT_ALLOW_PROTOCOL": ":".join((*ALLOWED_PROTOCOLS, "file"))}
 
 
+_NETWORK_COMMANDS = frozenset({"clone", "fetch", "pull", "push", "ls-remote"})
+
+
 def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
     return GitError(
         f"git {args[0]} did not finish within {timeout:.0f}s in {cwd}",
-        hint="check the remote is reachable; the repository may be very large",
+        hint="check the remote is reachable; the repository may be very large"
+        if args[0] in _NETWORK_COMMANDS
+        else "git may be waiting on a file it reads (a FIFO?); the repository may be very large",
     )
 
 
@@ -712,6 +718,47 @@ class _ObjectReader:
                 pipe.close()
 
 
+# Commands that read the exclude files (.gitignore, .git/info/exclude, core.excludesFile). git opens
+# them blocking: a FIFO among them stalls the command until its timeout, so they are looked at first.
+_READS_EXCLUDES = frozenset(
+    {"status", "add", "commit", "diff", "ls-files", "stash", "clean", "check-ignore", "merge", "pull"}
+    | {"rebase", "checkout", "switch", "reset", "restore", "rm", "mv", "cherry-pick", "revert", "am"}
+)
+# Past this many folders the walk for a FIFO .gitignore stops: git's own walk is the cost then.
+_MAX_EXCLUDE_WALK = 20_000
+
+
+def _blocking(path: Path) -> str | None:
+    """What `path` is when opening it for reading can block (a FIFO, a device), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return not_regular_name(mode) if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) else None
+
+
+def _tree_gitignores(root: Path) -> Iterator[Path]:
+    """Every `.gitignore` of the working tree that is neither a file, a folder nor a link (git does not
+    follow a linked one), `.git` and linked folders left out."""
+    folders, seen = [str(root)], 0
+    while folders and seen < _MAX_EXCLUDE_WALK:
+        seen += 1
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if (
+                entry.name == ".gitignore"
+                and not entry.is_symlink()
+                and not entry.is_file()
+                and not entry.is_dir()
+            ):
+                yield Path(entry.path)
+            elif entry.name != ".git" and entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+
+
 class Workspace:
     """A git working tree, driven with the hardening described in the module docstring."""
 
@@ -810,7 +857,35 @@ class Workspace:
         if env:
             full_env.update(env)
         config = [("protocol.file.allow", "never"), *self._config_overrides(), *extra_config]
+        if args and args[0] in _READS_EXCLUDES:
+            self._check_excludes()
         return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=timeout)
+
+    def _exclude_files(self) -> Iterator[tuple[Path, str]]:
+        """The exclude files git reads here, each with what a learner does about one that blocks."""
+        yield self.git_dir / "info" / "exclude", ""
+        configured = [v for _, k, v in self._config_entries() if k == "core.excludesfile"]
+        if configured:
+            yield (
+                self.root / Path(configured[-1]).expanduser(),
+                "or point core.excludesFile at a regular file",
+            )
+        else:
+            xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+            yield Path(xdg) / "git" / "ignore", ""
+        for path in _tree_gitignores(self.root):
+            yield path, ""
+
+    def _check_excludes(self) -> None:
+        """A GitError naming the exclude file git would wait on for ever (a FIFO), before git runs."""
+        for path, other in self._exclude_files():
+            what = _blocking(path)
+            if what is not None:
+                shown = path.relative_to(self.root) if path.is_relative_to(self.root) else path
+                raise GitError(
+                    f"{shown} is {what}: git reads it as an exclude file and would wait on it for ever",
+                    hint=f"remove it or make it a regular file ({other or 'rm ' + str(shown)})",
+                )
 
     def _out(self, *args: str, what: str, hint: str, **kw: object) -> str:
         res = self._git(*args, **kw)  # type: ignore[arg-type]

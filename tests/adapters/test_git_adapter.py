@@ -587,3 +587,34 @@ def test_only_the_supported_transports_even_when_the_repository_allows_more(
     ws = open_workspace(work)
     ws.fetch("origin")
     assert ws.remote_sha("main") == git(work, "rev-parse", "HEAD")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", [".git/info/exclude", "apps/.gitignore", "core.excludesFile"])
+def test_a_fifo_git_would_read_as_an_exclude_file_is_a_quick_error(tmp_path: Path, where: str) -> None:
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    fifo = tmp_path / "ignore" if where == "core.excludesFile" else repo / where
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    if where == "core.excludesFile":
+        git(repo, "config", "core.excludesFile", str(fifo))
+    ws = open_workspace(repo)
+    with pytest.raises(GitError) as err:
+        ws.status()
+    shown = str(fifo) if where == "core.excludesFile" else where
+    assert str(err.value).startswith(f"{shown} is a FIFO: git reads it as an exclude file")
+    assert ws.rev_parse("HEAD")  # what reads no exclude file still works
+
+
+@pytest.mark.slow
+def test_a_local_command_that_times_out_does_not_blame_the_remote(tmp_path: Path) -> None:
+    from lab.adapters.git import _run
+
+    repo = make_repo(tmp_path / "r")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    os.mkfifo(repo / ".git" / "info" / "exclude")  # what the runner's callers look for first
+    with pytest.raises(GitError) as err:
+        _run(["status"], cwd=repo, env={**os.environ, "GIT_DIR": str(repo / ".git")}, timeout=1)
+    assert "did not finish within 1s" in str(err.value)
+    assert "a FIFO?" in str(err.value) and "remote" not in str(err.value)
