@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lab.adapters.kubeconfig import default_kubeconfig
+from lab.adapters.files import not_regular
+from lab.adapters.kubeconfig import default_kubeconfig, read_kubeconfig
 from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
@@ -136,16 +137,21 @@ class ClusterClient:
                         f"kubeconfig {single} does not exist",
                         hint="check KUBECONFIG / --kubeconfig (sandbox: `eval $(lab sandbox env)`)",
                     )
+                if single and Path(single).expanduser().exists():
+                    read_kubeconfig(single)  # what the client then reads: bounded, or a ClusterError
             api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
                 config_file=source, context=context, persist_config=False, client_configuration=configuration
             )
         except ConfigException as err:
             what = f"context {context!r} in kubeconfig {source}" if context else f"kubeconfig {source}"
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ClusterError(
-                f"cannot use {what}: {first}",
-                hint="list contexts with `kubectl config get-contexts` and pass one with --context",
-            ) from err
+            hint = "list contexts with `kubectl config get-contexts` and pass one with --context"
+            named = first.removeprefix("File does not exist: ")
+            if named != first and not_regular(Path(named)) not in (None, "not found"):
+                # The client says "does not exist" of /dev/zero or a FIFO too.
+                first = f"{named} is {not_regular(Path(named))}, not a regular file"
+                hint = f"point the kubeconfig's field that names {named} at a regular file"
+            raise ClusterError(f"cannot use {what}: {first}", hint=hint) from err
         except (OSError, ValueError) as err:
             raise ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file") from err
         except (TypeError, AttributeError, KeyError, IndexError, yaml.YAMLError) as err:

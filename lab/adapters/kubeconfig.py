@@ -24,3 +24,27 @@ def default_kubeconfig() -> str | None:
     """The kubeconfig the lab uses when none is named (see `kubeconfig_source`)."""
     found = kubeconfig_source()
     return found[0] if found is not None else None
+
+
+def read_kubeconfig(path: str) -> object:
+    """The data of the kubeconfig at `path`, read as the lab reads a learner's YAML (a regular file of
+    bounded size, bounded nesting and aliases): a FIFO, a device or a deeply nested file is a one-line
+    ClusterError naming it, where the Kubernetes client would wait for ever or overflow the stack."""
+    from lab.adapters.files import read_regular
+    from lab.core import yamlsafe
+    from lab.errors import ClusterError, LabError
+
+    hint = "a kubeconfig is a YAML mapping with clusters, contexts and users (`kubectl config view`)"
+    try:
+        raw = read_regular(Path(path).expanduser(), yamlsafe.MAX_BYTES)
+        doc = yamlsafe.load_one(raw.decode("utf-8"), path)
+    except OSError as err:
+        raise ClusterError(
+            f"cannot read kubeconfig {path}: {err.strerror or err}", hint="check KUBECONFIG"
+        ) from err
+    except UnicodeDecodeError as err:
+        raise ClusterError(f"kubeconfig {path} is not UTF-8 text", hint=hint) from err
+    except LabError as err:
+        at = f" line {err.line}" if err.line is not None else ""
+        raise ClusterError(f"kubeconfig {path}{at}: {err.message}", hint=hint) from err
+    return doc.data if doc is not None else None

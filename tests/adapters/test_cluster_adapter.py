@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import time
@@ -190,15 +191,14 @@ def test_missing_kubeconfig_and_unknown_context(tmp_path: Path, monkeypatch: pyt
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("root:x:0:0:root:/root:/bin/bash\n", "is not a kubeconfig"),
-        ("- a\n- b\n", "is not a kubeconfig"),
+        ("root:x:0:0:root:/root:/bin/bash\n", " is not a kubeconfig"),
+        ("- a\n- b\n", " is not a kubeconfig"),
         # The parser's problem and position: its context alone ('while parsing a flow node') said neither.
-        (
-            "a: [\n",
-            "is not valid YAML: expected the node content, but found '<stream end>' (line 2, column 1)",
-        ),
+        ("a: [\n", " line 1: invalid YAML: the [ opened on line 1 is never closed"),
+        # The lab's bounded loader: the client's own recursed until RecursionError (an internal error).
+        ("a: " + "[" * 50000 + "]" * 50000 + "\n", " line 1: YAML nested deeper than 100 levels"),
     ],
-    ids=["passwd", "list", "broken"],
+    ids=["passwd", "list", "broken", "deep"],
 )
 def test_a_file_that_is_not_a_kubeconfig_is_named(tmp_path: Path, text: str, says: str) -> None:
     """The client failed deep inside with TypeError or a multi-line ParserError: an internal error."""
@@ -206,7 +206,20 @@ def test_a_file_that_is_not_a_kubeconfig_is_named(tmp_path: Path, text: str, say
     kc.write_text(text)
     with pytest.raises(ClusterError) as err:
         ClusterClient.from_kubeconfig(str(kc))
-    assert str(err.value).startswith(f"kubeconfig {kc} {says}") and "\n" not in str(err.value)
+    assert str(err.value).startswith(f"kubeconfig {kc}{says}") and "\n" not in str(err.value)
+
+
+def test_a_kubeconfig_that_is_a_fifo_or_names_a_device_is_a_quick_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ClusterError) as err:
+        ClusterClient.from_kubeconfig(str(fifo))
+    assert str(err.value).startswith(f"cannot read kubeconfig {fifo}: a FIFO")
+    kc = write_kubeconfig(tmp_path / "kc", "https://127.0.0.1:1")
+    kc.write_text(kc.read_text().replace("server:", "certificate-authority: /dev/zero\n    server:"))
+    with pytest.raises(ClusterError) as dev:
+        ClusterClient.from_kubeconfig(str(kc))
+    assert "/dev/zero is a character device, not a regular file" in str(dev.value)
 
 
 def test_one_kubeconfig_choice_named_then_env_then_home(
