@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from lab.core.record import dataclass
+from lab.core.text import first_unsafe
 from lab.errors import LabError
 
 PROGRESS_FILE = "PROGRESS.md"
@@ -247,6 +248,14 @@ def _fill(raw: str, content: str) -> str:
 
 
 def _clean_cell(value: str, what: str, file: str) -> str:
+    unsafe = first_unsafe(value)
+    if unsafe is not None:
+        # Refused, not escaped: a `\x1b]0;...` spelled out in the committed table is not what anyone typed.
+        raise LabError(
+            f"the {what} holds a control character ({unsafe[1]}), which PROGRESS.md would carry to every terminal",
+            file=file,
+            hint=f"write the {what} as plain text",
+        )
     cleaned = " ".join(value.split())
     if not cleaned and what == "status":
         raise LabError("the status must not be empty", file=file, hint=f"use {DONE} or {TODO}")

@@ -191,3 +191,12 @@ def test_the_course_record_keeps_each_repository_under_one_task() -> None:
     assert record.repositories == {"09b-multi": ("/r/multi-2",), "09b-guard": ("/r/multi",)}
     assert parse_record(render_record(record)) == record
     assert parse_record("{not json") == parse_record('{"repositories": [1]}') == EMPTY
+
+
+@pytest.mark.parametrize("note", ["esc \x1b]0;PWN\x07\x1b[31m red", "bidi \u202eevil", "cr\ronly"])
+def test_a_note_or_status_with_control_characters_is_refused(note: str) -> None:
+    with pytest.raises(LabError, match=r"^PROGRESS.md: the note holds a control character \(\\"):
+        set_status(STARTER, "09", DONE, note)
+    with pytest.raises(LabError, match="the status holds a control character"):
+        set_status(STARTER, "09", "\x1b[32m✅")
+    assert "\t" not in set_status(STARTER, "09", DONE, "tabs\tand\nnewlines are spaces").text
