@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(workspace, Path)
     done = mark_file(workspace, Path(args.file).expanduser(), args.policy, container=args.container)
     result = done.result
-    where = f"{done.display}:{result.line}"
+    # The file's own repository is the workspace; from another folder its workspace path would read as
+    # a file of the current repository (`../sol/apps/x.yaml` as `apps/x.yaml`): name it as given there.
+    here = Path.cwd().resolve().is_relative_to(workspace.resolve())
+    where = f"{done.display if here else args.file}:{result.line}"
     line = split_lines(result.text)[result.line - 1].strip()
     what = f"container {result.container}" if result.container else result.target
     if result.changed:

@@ -48,6 +48,19 @@ def test_mark_then_mark_again(repo: Path, lab_env: dict[str, str]) -> None:
     assert (repo / DEPLOYMENT).stat().st_mtime_ns == stat.st_mtime_ns, "an unchanged file is not rewritten"
 
 
+def test_a_file_of_another_repository_is_named_as_given(
+    repo: Path, tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    here = tmp_path / "m1"
+    here.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=here, check=True)
+    other = f"../{repo.name}/{DEPLOYMENT}"
+    result = run_lab("mark", other, "--policy", "flux-system:nginx", env=lab_env, cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"marked {other}:18 (container nginx): ")
+    assert 'flux-system:nginx"}' in (repo / DEPLOYMENT).read_text()
+
+
 def test_slash_reference_is_refused_and_file_untouched(repo: Path, lab_env: dict[str, str]) -> None:
     before = (repo / DEPLOYMENT).read_bytes()
     result = run_lab("mark", str(DEPLOYMENT), "--policy", "flux-system/nginx", env=lab_env, cwd=repo)
