@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -16,29 +17,37 @@ class Home:
 
 
 class StubPilot:
-    """Just what wait_until uses of a Pilot: the app's screen and pause()."""
+    """Just what wait_until uses of a Pilot: the app's screen. `pauses` counts its sleeps between looks
+    (the app runs on the event loop meanwhile)."""
 
-    def __init__(self) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.app = SimpleNamespace(screen=Home())
         self.pauses = 0
+        sleep = asyncio.sleep
 
-    async def pause(self, delay: float | None = None) -> None:
-        self.pauses += 1
+        async def counted(delay: float) -> None:
+            self.pauses += 1
+            await sleep(delay)
+
+        monkeypatch.setattr(asyncio, "sleep", counted)
 
 
-def stub() -> tuple[StubPilot, Pilot[None]]:
-    pilot = StubPilot()
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> tuple[StubPilot, Pilot[None]]:
+    pilot = StubPilot(monkeypatch)
     return pilot, cast(Any, pilot)
 
 
-async def test_a_met_condition_returns_without_pausing() -> None:
-    pilot, as_pilot = stub()
+async def test_a_met_condition_returns_without_pausing(stub: tuple[StubPilot, Pilot[None]]) -> None:
+    pilot, as_pilot = stub
     await wait_until(as_pilot, lambda: True)
     assert pilot.pauses == 0
 
 
-async def test_the_timeout_names_the_predicate_the_screen_and_the_description() -> None:
-    _, as_pilot = stub()
+async def test_the_timeout_names_the_predicate_the_screen_and_the_description(
+    stub: tuple[StubPilot, Pilot[None]],
+) -> None:
+    _, as_pilot = stub
     status = "re-checking…"
     with pytest.raises(AssertionError) as failure:
         await wait_until(
@@ -50,8 +59,10 @@ async def test_the_timeout_names_the_predicate_the_screen_and_the_description() 
     assert "instead: status 're-checking…'" in message
 
 
-async def test_a_raising_predicate_is_not_met_yet_and_its_error_is_reported() -> None:
-    pilot, as_pilot = stub()
+async def test_a_raising_predicate_is_not_met_yet_and_its_error_is_reported(
+    stub: tuple[StubPilot, Pilot[None]],
+) -> None:
+    pilot, as_pilot = stub
     mounted: list[str] = []
 
     def widget_text() -> bool:
@@ -66,8 +77,8 @@ async def test_a_raising_predicate_is_not_met_yet_and_its_error_is_reported() ->
         await wait_until(as_pilot, lambda: {}["never"], timeout=0.05)  # type: ignore[index]
 
 
-async def test_a_failing_description_does_not_hide_the_timeout() -> None:
-    _, as_pilot = stub()
+async def test_a_failing_description_does_not_hide_the_timeout(stub: tuple[StubPilot, Pilot[None]]) -> None:
+    _, as_pilot = stub
     with pytest.raises(
         AssertionError, match=r"(?s)not met within 0.05s.*describe\(\) raised ZeroDivisionError"
     ):
