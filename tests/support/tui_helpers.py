@@ -66,23 +66,31 @@ async def wait_until(
     CI log alone shows why. A predicate that raises (a widget not mounted yet) counts as not met; its last
     error is in the failure. Generous for 2 loaded cores: workers run in threads; a met condition returns at once.
 
-    Between looks it sleeps, and the app runs on the same event loop meanwhile: `pilot.pause(delay)` would
-    also post a callback to every widget of the screen and force a layout pass on each look, 0.07-0.14
-    CPU-s per second of waiting (0.01 asleep), and the waits for git and the checks are most of a
-    Pilot test's time on a loaded machine.
+    Between looks it sleeps, and the app runs on the same event loop meanwhile: `pilot.pause(delay)` on
+    each look posted a callback to every widget of the screen and forced a layout pass, 0.07-0.14 CPU-s
+    per second of waiting (0.01 asleep), and the waits for git and the checks are most of a Pilot test's
+    time on a loaded machine. A condition met after a sleep is looked at again after one `pilot.pause()`:
+    what made it true may have left the screen work to do (a widget just mounted composes its children),
+    and the test reads the screen next.
     """
     deadline = time.monotonic() + timeout
     error: Exception | None = None
+    slept = False
     while True:
         try:
             if predicate():
-                return
+                if not slept:
+                    return
+                await pilot.pause()
+                slept = False
+                continue
             error = None
         except Exception as err:  # not met yet: reported on timeout
             error = err
         if time.monotonic() > deadline:
             raise AssertionError(_not_met(pilot, predicate, timeout, describe, error)) from error
         await asyncio.sleep(0.02)
+        slept = True
 
 
 def _not_met(

@@ -17,12 +17,13 @@ class Home:
 
 
 class StubPilot:
-    """Just what wait_until uses of a Pilot: the app's screen. `pauses` counts its sleeps between looks
-    (the app runs on the event loop meanwhile)."""
+    """Just what wait_until uses of a Pilot: the app's screen and pause(). `pauses` counts its sleeps
+    between looks (the app runs on the event loop meanwhile), `settled` its pause() calls."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.app = SimpleNamespace(screen=Home())
         self.pauses = 0
+        self.settled = 0
         sleep = asyncio.sleep
 
         async def counted(delay: float) -> None:
@@ -30,6 +31,9 @@ class StubPilot:
             await sleep(delay)
 
         monkeypatch.setattr(asyncio, "sleep", counted)
+
+    async def pause(self, delay: float | None = None) -> None:
+        self.settled += 1
 
 
 @pytest.fixture
@@ -41,7 +45,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> tuple[StubPilot, Pilot[None]]:
 async def test_a_met_condition_returns_without_pausing(stub: tuple[StubPilot, Pilot[None]]) -> None:
     pilot, as_pilot = stub
     await wait_until(as_pilot, lambda: True)
-    assert pilot.pauses == 0
+    assert pilot.pauses == pilot.settled == 0
 
 
 async def test_the_timeout_names_the_predicate_the_screen_and_the_description(
@@ -72,7 +76,8 @@ async def test_a_raising_predicate_is_not_met_yet_and_its_error_is_reported(
         return True
 
     await wait_until(as_pilot, widget_text)
-    assert mounted == ["status"] and pilot.pauses == 3
+    # Met after sleeps: the screen is let through its work once, and the condition looked at again.
+    assert mounted == ["status", "status"] and pilot.pauses == 3 and pilot.settled == 1
     with pytest.raises(AssertionError, match=r"raised KeyError\('never'\)"):
         await wait_until(as_pilot, lambda: {}["never"], timeout=0.05)  # type: ignore[index]
 
