@@ -74,7 +74,16 @@ def screen_class(mode: str) -> type[Screen[None]]:
 
 
 def _new_screen(mode: str) -> Callable[[], Screen[None]]:
-    return lambda: screen_class(mode)()
+    def new() -> Screen[None]:
+        screen = screen_class(mode)()
+        # Made now, the screen is styled as it mounts under the app's CSS as it is now: say so. Unmarked,
+        # Textual (8.2: App._init_mode, then switch_mode) parses all of the app's CSS again and restyles
+        # every widget shown, twice, on the first visit of each area. A theme or CSS change later still
+        # restyles it (the app's count moves on).
+        screen._css_update_count = screen.app._css_update_count
+        return screen
+
+    return new
 
 
 # Seven area keys do not fit an 80-column footer one by one; grouped they read "1234567 Areas".

@@ -839,7 +839,9 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
 ) -> None:
     """`?` is the way to every other key, so the footer must not push it off an 80-column terminal
     (Flux's footer as the sandbox shows it, with `t New tag`, `y Why?`, and `c` saying that a dry run comes
-    first)."""
+    first). Showing an area the first time parses none of the app's CSS again (Textual would, twice,
+    for a screen not marked as styled under it)."""
+    from textual.css.stylesheet import Stylesheet
     from textual.widgets._footer import FooterKey
 
     from lab.services import session as session_module
@@ -849,6 +851,14 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.state is not None)
+        reparsed: list[Stylesheet] = []
+        reparse = Stylesheet.reparse
+
+        def counted(sheet: Stylesheet) -> None:
+            reparsed.append(sheet)
+            reparse(sheet)
+
+        monkeypatch.setattr(Stylesheet, "reparse", counted)
         for mode, key, _, _ in AREAS:
             await pilot.press("escape", key)
             await wait_until(pilot, lambda m=mode: app.current_mode == m)  # type: ignore[misc]
@@ -872,6 +882,7 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
             assert keys, f"{mode}: no ? in the footer"
             region = keys[0].region
             assert region.width > 0 and region.right <= 80, f"{mode}: ? Keys drawn at {region}"
+            assert reparsed == [], f"{mode}: the app's CSS was parsed again"
 
 
 async def test_generate_writes_where_the_tasks_checks_look(
