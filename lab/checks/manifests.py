@@ -223,13 +223,20 @@ def _served(ctx: CheckContext, outcome: Outcome) -> Outcome:
     )
 
 
+def is_task_tags_file(ctx: CheckContext) -> bool:
+    """Whether the run's `--tags-file` is one of the task's own tags files (task.toml `[[images]]`):
+    the dated snapshot the lesson bundles, which the app's practice repository checks with."""
+    if ctx.tags_file is None:
+        return False
+    task = task_images(ctx)
+    return ctx.tags_file.resolve() in {task.file(i.tags).resolve() for i in task.images}
+
+
 def _on_task_registry(ctx: CheckContext, image: str) -> bool:
     """Whether this run scans `image` in the task's registry: its bundled tags stand in for the registry
     (`--tags-file` of the task, the app's practice repository), or the sandbox's registry takes it."""
     if ctx.tags_file is not None:
-        task = task_images(ctx)
-        bundled = {task.file(i.tags).resolve() for i in task.images}
-        return ctx.tags_file.resolve() in bundled
+        return is_task_tags_file(ctx)
     if ctx.offline:
         return False  # no registry at all: nothing known about the one Flux will scan
     from lab.adapters.registry.client import sandbox_serves

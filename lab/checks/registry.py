@@ -15,7 +15,7 @@ from lab.checks.context import (
     graded_branch,
     task_images,
 )
-from lab.checks.manifests import automation_set, generated
+from lab.checks.manifests import automation_set, generated, is_task_tags_file
 from lab.core.checks.model import OFFLINE_REASON, Evidence, Outcome, Status
 from lab.core.deployed import is_older
 from lab.core.imagename import spelling_hint
@@ -63,7 +63,8 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
         stored = store_tags(tags, exclusions)
     except LabError as err:
         return Tags(repo, outcome=Outcome.failed(err.message, file=repo.file, hint=err.hint))
-    return Tags(repo, tuple(stored), f"tags file {path.name}")
+    # The task's own snapshot given as the file is as dated as when the lab reads it itself.
+    return Tags(repo, tuple(stored), f"tags file {path.name}", bundled=is_task_tags_file(ctx))
 
 
 def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:

@@ -421,7 +421,7 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
 
 
 def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
-    solved: Path, lab_env: dict[str, str]
+    solved: Path, lab_env: dict[str, str], tmp_path: Path
 ) -> None:
     """Flux writes only a tag its scan stored: a hand-made commit of 1.25.99, which the policy would
     pick but no registry lists, passed git.flux-commit as Flux's whatever the tags' source."""
@@ -447,20 +447,27 @@ def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
         proc = run_lab("check", "-w", str(solved), "--format", "json", env=env)
         row = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
         assert row["status"] == "pass", row
-    # A tags file stands for the registry's list.
-    row = _checks(solved, lab_env, "--tags-file", str(TAGS))["git.flux-commit"]
-    assert row["status"] == "fail" and f"it writes 1.25.99, which tags file {TAGS.name} does not list" in str(
+    # A tags file of one's own stands for the registry's list.
+    own = tmp_path / "tags.txt"
+    own.write_text(TAGS.read_text())
+    row = _checks(solved, lab_env, "--tags-file", str(own))["git.flux-commit"]
+    assert row["status"] == "fail" and "it writes 1.25.99, which tags file tags.txt does not list" in str(
         row["message"]
     ), row
     # Offline the bundled list is a dated snapshot: the tag may have been published since; it passes
-    # and says it was not checked with the registry.
-    row = _checks(solved, lab_env)["git.flux-commit"]
+    # and says it was not checked with the registry. So is the task's snapshot given as the tags file
+    # (the app's Checks screen in a practice repository, or with the sandbox down), offline or not.
+    for extra in ((), ("--tags-file", str(TAGS))):
+        row = _checks(solved, lab_env, *extra)["git.flux-commit"]
+        assert row["status"] == "pass", row
+        compared = " ".join(str(e["text"]) for e in row["evidence"])  # type: ignore[attr-defined]
+        assert (
+            "with 1.25.99 it lacks (published since the snapshot, or never: not checked with the registry)"
+            in (compared)
+        ), row
+    proc = run_lab("check", "-w", str(solved), "--format", "json", "--tags-file", str(TAGS), env=lab_env)
+    row = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
     assert row["status"] == "pass", row
-    compared = " ".join(str(e["text"]) for e in row["evidence"])  # type: ignore[attr-defined]
-    assert (
-        "with 1.25.99 it lacks (published since the snapshot, or never: not checked with the registry)"
-        in (compared)
-    ), row
 
 
 def test_a_registry_tag_that_is_no_oci_tag_never_reaches_origin(
