@@ -123,13 +123,14 @@ def validate(rt: ResourceType, version: str, obj: Mapping[str, Any], field_valid
         _walk(schema, spec, "spec", errors)
         if strict_fields:
             unknown = [field_name(("spec", *p)) for p in unknown_fields(schema, spec)]
-    if strict_fields:
-        # A custom resource's metadata is ObjectMeta: strict decoding names a field it lacks too.
-        unknown = [
-            field_name(("metadata", *p)) for p in unknown_fields(OBJECT_META, obj.get("metadata"))
-        ] + unknown
+        # The CRD's CEL rules are in every served version (v1beta2's ImagePolicy has the same two).
         if isinstance(spec, dict) and not errors:
             errors += _cel(rt, spec)
+    # A custom resource's metadata is ObjectMeta, the same in every group and version: strict decoding
+    # names a field it lacks too.
+    unknown = [
+        field_name(("metadata", *p)) for p in unknown_fields(OBJECT_META, obj.get("metadata"))
+    ] + unknown
     words = [f'unknown field "{u}"' for u in unknown]
     if words and field_validation == "Strict":
         # Strict decoding happens before schema validation, so it is the error the client sees first.
