@@ -68,8 +68,13 @@ class ClusterError(LabError):
 
 
 class ClusterUnreachable(ClusterError):
-    """The Kubernetes API did not answer at all (refused, timed out, unknown host): unlike a refusal,
-    asking again at once is likely to cost the timeout again."""
+    """The Kubernetes API did not answer at all (refused, timed out, unknown host). `timed_out`: it took
+    the connection or the request and never answered, so asking again at once is likely to cost the
+    timeout again (a refused connection costs nothing)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, timed_out: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.timed_out = timed_out
 
 
 class TaskDataError(LabError):

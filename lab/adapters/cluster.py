@@ -191,6 +191,7 @@ class ClusterClient:
                 f"cannot reach the Kubernetes API at {self.server}: {reason}",
                 hint="is the cluster running? start the sandbox with `lab sandbox up`, "
                 "or check KUBECONFIG and --context",
+                timed_out=reason == "timed out",
             )
         message = _status_message(err)
         if err.status == 401:

@@ -5,7 +5,9 @@ twice, and the app reads state every few seconds, a learner runs `lab flux get` 
 The failures are kept per user in `$XDG_CACHE_HOME/fluxlab/cluster-silence.json`, by API server
 address (what does not answer, whichever kubeconfig or context names it), so that the next command,
 not only the next read of one process, fails at once with what happened and when the cluster is asked
-again. A restarted sandbox listens on another address, so it is asked at once.
+again. Only a timeout starts a silence: a refused connection (nothing listens there) costs nothing to
+ask again. A restarted sandbox listens on the address it had before, so starting it ends the silence
+of that address (`forget`).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def _noted(server: str, err: ClusterUnreachable) -> None:
         kept = entries.get(server)
         # The first failure of a silence is its start: a retry that fails again keeps it.
         since = kept.get("since") if isinstance(kept, dict) else None
-        # Silences over long ago go (a sandbox listens on another address each time it starts).
+        # Silences over long ago go (another sandbox's, another cluster's).
         entries = {k: e for k, e in entries.items() if _recent(e, now)}
         entries[server] = {
             "since": since if isinstance(since, float) else now,
@@ -95,6 +97,11 @@ def _noted(server: str, err: ClusterUnreachable) -> None:
 def _recent(entry: object, now: float) -> bool:
     at = entry.get("at") if isinstance(entry, dict) else None
     return isinstance(at, float) and now - at < RETRY_AFTER_S
+
+
+def forget(server: str) -> None:
+    """End the silence of `server`: a sandbox (re)started there answers now."""
+    _answered(server)
 
 
 def _answered(server: str) -> None:
@@ -113,7 +120,10 @@ def asking(server: str, where: str = "") -> Iterator[None]:
     try:
         yield
     except ClusterUnreachable as err:
-        _noted(server, err)
+        if err.timed_out:
+            _noted(server, err)
+        else:
+            _answered(server)  # refused or unknown: asking again costs nothing
         raise
     except ClusterError:
         _answered(server)  # a refusal is an answer

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.adapters.cluster_silence import forget as forget_silence
 from lab.adapters.files import write_atomic
 from lab.core.imagename import DEFAULT_REGISTRY
 from lab.core.record import dataclass
@@ -304,6 +305,8 @@ class Supervisor:
                 flux_version=default_flux_version(image_api_versions),
             )
             api_url = self._start_api(int(config.get("api_port") or 0))
+            # It listens where it did before it stopped: what did not answer there now does.
+            forget_silence(self.api.url)
             self.api.write_kubeconfig(self.paths.kubeconfig)
             for obj in bootstrap_objects(self.task):
                 meta = obj.get("metadata") or {}

@@ -328,3 +328,57 @@ def test_a_cluster_that_stopped_answering_fails_fast_until_a_retry_is_due(
         assert (
             ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
         )
+
+
+def test_a_refused_connection_is_no_silence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listening refuses at once, so asking again costs nothing: a sandbox started on that port
+    right after (`lab sandbox up` reuses its port) was refused for 20 s as 'not answering since'."""
+    import socket
+
+    from lab.errors import LabError
+    from lab.sandbox.kubeapi.server import KubeAPIServer
+    from lab.services.sync import ClusterSource
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+    with KubeAPIServer() as back:
+        kubeconfig = back.write_kubeconfig(tmp_path / "kubeconfig")
+    text = kubeconfig.read_text()
+    kubeconfig.write_text(text.replace(back.url, f"https://127.0.0.1:{port}"))
+    with pytest.raises(LabError, match="connection refused"):
+        ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system")
+    with KubeAPIServer(token=back.token, certificate=back.certificate, port=port):
+        assert (
+            ClusterSource(str(kubeconfig), "the sandbox").git_repository("flux-system", "flux-system") is None
+        )
+
+
+@pytest.mark.slow
+def test_a_restarted_sandbox_ends_the_silence_of_its_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sandbox listens where it did before it stopped: what timed out there (a paused sandbox) is
+    asked at once once `lab sandbox up` (or the app's S) has started it again."""
+    import socket
+
+    from lab.errors import LabError
+    from lab.sandbox.runtime import SandboxPaths
+    from lab.services.sync import ClusterSource
+    from tests.support.sandbox_helpers import running_sandbox
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with running_sandbox(tmp_path, image_controllers=False) as sup:
+        url = sup.api.url
+    kubeconfig = str(SandboxPaths.at(tmp_path).kubeconfig)
+    # Paused where it listened: it takes the connection and never answers.
+    with (
+        socket.create_server(("127.0.0.1", int(url.rsplit(":", 1)[1]))),
+        pytest.raises(LabError, match="timed out"),
+    ):
+        ClusterSource(kubeconfig, "the sandbox").git_repository("flux-system", "flux-system")
+    with pytest.raises(LabError, match="not answering since"):
+        ClusterSource(kubeconfig, "the sandbox").git_repository("flux-system", "flux-system")
+    with running_sandbox(tmp_path, image_controllers=False) as sup:
+        assert sup.api.url == url
+        assert ClusterSource(kubeconfig, "the sandbox").git_repository("flux-system", "flux-system")
