@@ -455,7 +455,7 @@ def _mark_value(
             hint=f"left as it is; to mark it for {ref} instead, edit the line",
         )
     strays = _strays(text, docs, lines, ref, pos.line)
-    misplaced = _misplaced(text, docs, ref, pos.line, file)
+    misplaced = _misplaced(text, docs, ref, pos.line, file, value)
     if existing == ref:
         # Already a marker Flux resolves to this policy (spacing may differ): leave the learner's bytes.
         new_body = body
@@ -498,10 +498,12 @@ def moved_text(moved_from: Sequence[int], taken_from: Sequence[int] = ()) -> str
 
 
 def _misplaced(
-    text: str, docs: list[Doc], ref: str, value_line: int, file: str
+    text: str, docs: list[Doc], ref: str, value_line: int, file: str, image: str
 ) -> tuple[tuple[int, int], ...]:
     """(line, column) of each marker for `ref` that ends a line other than `value_line` holding a value
-    that is no image field (a container's `name:`, a port): Flux reads it and sets that value."""
+    that is no image field (a container's `name:`, a port): Flux reads it and sets that value. Flux's
+    setters set any scalar the marker ends, so one whose value is a reference of `image`'s repository
+    (an env `value: nginx:1.25.0`) is the learner's on purpose and stays."""
     from lab.core.imagefields import find_image_fields
     from lab.core.setters.find import find_markers
 
@@ -509,8 +511,24 @@ def _misplaced(
     return tuple(
         (m.line, m.column)
         for m in find_markers(text)
-        if m.setter == ref and m.value is not None and m.line != value_line and m.line not in holders
+        if m.setter == ref
+        and m.value is not None
+        and m.line != value_line
+        and m.line not in holders
+        and not _reference_of(m.value, image)
     )
+
+
+def _reference_of(value: str, image: str) -> bool:
+    """Whether `value` is a tagged (or digested) reference of `image`'s repository: `nginx:1.25.0` of
+    `library/nginx:1.25.3`, not a container's `name: nginx`."""
+    from lab.core.imagename import parse_reference
+    from lab.core.refs import split_reference
+
+    if not split_reference(value)[1] and "@" not in value:
+        return False
+    held, marked = parse_reference(value), parse_reference(image)
+    return held is not None and marked is not None and held.canonical == marked.canonical
 
 
 def _strays(text: str, docs: list[Doc], lines: list[str], ref: str, value_line: int) -> tuple[int, ...]:

@@ -318,6 +318,21 @@ def test_mark_moves_a_marker_off_the_container_name_line_and_says_so() -> None:
     assert again.changed and again.taken_from == (17,) and again.text == solution_text(DEPLOY)
 
 
+def test_mark_keeps_a_marker_on_an_env_value_that_holds_the_policys_image() -> None:
+    """Flux's setters set any scalar the marker ends: a marked env `value: nginx:1.25.0` is the learner's
+    on purpose. `m` took it off, saying 'that line holds no image'."""
+    marker = ' # {"$imagepolicy": "flux-system:nginx"}'
+    env = f"          env:\n            - name: IMAGE\n              value: nginx:1.25.0{marker}\n"
+    text = edited(STARTER, "          ports:\n", env + "          ports:\n")
+    result = mark(text, "flux-system:nginx")
+    assert result.changed and result.taken_from == (), result
+    assert f"value: nginx:1.25.0{marker}\n" in result.text
+    assert f"image: nginx:1.25.0{marker}\n" in result.text
+    # Another image's reference there is Flux writing the wrong image into it: it goes.
+    other = mark(edited(text, "value: nginx:1.25.0", "value: redis:7.2"), "flux-system:nginx")
+    assert other.taken_from == (21,) and f"redis:7.2{marker}" not in other.text
+
+
 def test_mark_keeps_what_is_not_a_stray_marker_of_the_policy() -> None:
     from tests.support.taskfiles import edited
 
