@@ -211,7 +211,8 @@ def _run_one(
             # IAC pushes the commit again with spec.git.push.refspec; its source names the clone's
             # refs, where the push branch is a local branch at the commit (as after Flux's SwitchBranch).
             clone.set_ref(f"refs/heads/{push_branch}", sha)
-            clone.push(iua.refspec_branch or push_branch, refspec=iua.push_refspec)
+            # With the same push options: forced when it switched branch (GitForcePushBranch).
+            clone.push(iua.refspec_branch or push_branch, refspec=iua.push_refspec, force=separate)
     return SimulationResult(
         f"{ns}/{name}",
         push_branch,

@@ -1450,7 +1450,7 @@ class Workspace:
     ) -> None:
         """Push the local `branch` (or HEAD when no such local branch) to <remote>/<branch>; with
         `refspec` (image-automation-controller's spec.git.push.refspec), push that instead, `branch`
-        naming the push in messages.
+        naming the push in messages. `force` forces either.
 
         A rejection raises GitError with git's reason on one line; local state is untouched.
         """
@@ -1459,6 +1459,8 @@ class Workspace:
         if refspec is not None:
             if not refspec or refspec.startswith("-") or any(c.isspace() for c in refspec):
                 raise GitError(f"invalid refspec {refspec!r}", hint="e.g. refs/heads/main:refs/heads/auto")
+            if force and not refspec.startswith("+"):
+                refspec = f"+{refspec}"  # go-git's PushOptions.Force applies to every refspec
         else:
             source = f"refs/heads/{branch}" if self.rev_parse(f"refs/heads/{branch}") else "HEAD"
             if source == "HEAD":

@@ -202,6 +202,23 @@ def test_a_push_refspec_pushes_the_commit_a_second_time(harness: Harness) -> Non
     ), events
 
 
+def test_a_switched_branch_forces_the_refspec_push_too(harness: Harness) -> None:
+    """IAC forces the push when it switches branch (imageupdateautomation_controller.go: `if
+    r.features[features.GitForcePushBranch] && sm.SwitchBranch() { pushCfg = append(pushCfg,
+    source.WithPushConfigForce()) }`), and the refspec push reuses that pushConfig, whose Force go-git
+    applies to every refspec: a diverged refspec destination is overwritten, where the lab said
+    'push rejected'."""
+    diverged = git(harness.origin, "commit-tree", "main^{tree}", "-p", "main", "-m", "release only")
+    git(harness.origin, "update-ref", "refs/heads/release", diverged)
+    push = (
+        "    push:\n      branch: flux-updates\n      refspec: refs/heads/flux-updates:refs/heads/release\n"
+    )
+    harness.push_update(edited(solution_text(UPDATE), "    push:\n      branch: main\n", push))
+    _run(harness)
+    assert harness.ready() == ("True", "Succeeded", "repository up-to-date")
+    assert harness.status()["lastPushCommit"] == harness.head("flux-updates") == harness.head("release")
+
+
 def test_the_push_branch_is_derived_from_the_clusters_object(harness: Harness) -> None:
     """IAC derives the push branch from the ImageUpdateAutomation it reconciles (configurePush), by the
     rule `lab simulate` uses: a checkout.ref that pins a tag, with no push.branch, names none, whatever
