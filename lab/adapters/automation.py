@@ -30,6 +30,7 @@ from lab.core.reconcile import (
     refuse_invalid_refs,
     resolve_policies,
     setters_for,
+    switches_branch,
     yaml_texts,
 )
 from lab.core.refs import Change, ImageRef
@@ -184,7 +185,7 @@ def _run_one(
     with scratch_dir(SCRATCH_PREFIX) as tmp:
         # Flux (GitAllBranchReferences, on by default) commits on top of an existing push branch and
         # force-pushes it (GitForcePushBranch); a new push branch starts from the checkout branch.
-        separate = push_branch != checkout_branch
+        separate = switches_branch(aset, iua)
         existing = separate and ws.remote_sha(push_branch) is not None
         clone = clone_to_temp(origin, push_branch if existing else checkout_branch, Path(tmp) / "repo")
         result = apply_to_tree(clone.root, iua.update_path, setters, ns, dry_run=dry_run)

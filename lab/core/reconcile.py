@@ -18,6 +18,7 @@ from dataclasses import field
 from lab.core.manifests.models import (
     IMAGE_GROUP,
     AutomationSet,
+    GitRepository,
     ImagePolicy,
     ImageRepository,
     ImageUpdateAutomation,
@@ -238,8 +239,7 @@ def _resolve_one(
     )
 
 
-def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
-    """Checkout and push branch as image-automation-controller derives them."""
+def _source_of(aset: AutomationSet, iua: ImageUpdateAutomation) -> GitRepository:
     repos = {(g.namespace, g.name): g for g in aset.git_repositories}
     git_repo = repos.get(iua.source_key)
     if git_repo is None:
@@ -248,6 +248,23 @@ def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]
             f'GitRepository.source.toolkit.fluxcd.io "{iua.source_name}" not found',
             hint="spec.sourceRef.name must name the GitRepository bootstrap created (flux-system)",
         )
+    return git_repo
+
+
+def switches_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> bool:
+    """Whether image-automation-controller switches to the push branch (a full sync, a forced push):
+    configurePush sets it when push.branch differs from the branch of the checkout ref ("" for a ref
+    that pins a tag or commit), or from git.DefaultBranch ("master") with no ref at all."""
+    if not iua.push_branch:
+        return False  # the push branch is the checkout ref's own
+    git_repo = _source_of(aset, iua)
+    has_ref = iua.checkout_given or any((git_repo.branch, git_repo.tag, git_repo.semver, git_repo.commit))
+    return iua.push_branch != ((iua.checkout_ref_branch(git_repo) or "") if has_ref else "master")
+
+
+def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
+    """Checkout and push branch as image-automation-controller derives them."""
+    git_repo = _source_of(aset, iua)
     # The lab clones a branch: a checkout.ref that pins a tag or commit is cloned from the
     # GitRepository's branch (Flux clones the ref itself, then switches to the push branch).
     checkout = iua.checkout_branch or git_repo.branch

@@ -11,7 +11,7 @@ import pytest
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation
 from lab.core.manifests.validate import validate
-from lab.core.reconcile import branches
+from lab.core.reconcile import branches, switches_branch
 from lab.errors import LabError
 
 SOURCE = """apiVersion: source.toolkit.fluxcd.io/v1
@@ -55,6 +55,37 @@ def test_the_push_branch_in_iacs_order(git: str, expected: tuple[str, str]) -> N
     iua = aset.automations[0]
     assert branches(aset, iua) == expected
     assert iua.effective_push_branch(aset.git_repositories[0]) == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("git", "switch"),
+    [
+        ("    push: {branch: flux-updates}\n", True),
+        ("    push: {branch: main}\n", False),
+        ("", False),
+        ("    checkout: {ref: {branch: dev}}\n", False),
+        ("    checkout: {ref: {tag: v1.0.0}}\n    push: {branch: main}\n", True),
+        ("    checkout: {ref: {}}\n    push: {branch: main}\n", True),
+    ],
+    ids=["push-branch", "same-branch", "source-branch", "checkout-branch", "tag-checkout", "empty-ref"],
+)
+def test_the_branch_switch_as_configurepush_sets_it(git: str, switch: bool) -> None:
+    """configurePush (internal/source/git.go): `if checkoutRef != nil { if cfg.pushBranch !=
+    checkoutRef.Branch { cfg.switchBranch = true } }`. A checkout.ref that pins a tag has branch "", so
+    push.branch main switches (full sync, forced push); the lab compared main with the GitRepository's
+    branch and did not."""
+    aset = _aset(git)
+    assert switches_branch(aset, aset.automations[0]) is switch
+
+
+def test_an_empty_checkout_ref_is_taken_whole() -> None:
+    """`checkout: {ref: {}}` is a checkout ref with no branch (IAC takes &gitSpec.Checkout.Reference):
+    without push.branch Flux fails 'push spec not provided'; the lab fell back to the GitRepository's."""
+    aset = _aset("    checkout: {ref: {}}\n")
+    iua = aset.automations[0]
+    assert iua.effective_push_branch(aset.git_repositories[0]) is None
+    with pytest.raises(LabError, match="push spec not provided"):
+        branches(aset, iua)
 
 
 def test_a_checkout_ref_without_a_branch_does_not_fall_back_to_the_sources() -> None:

@@ -183,6 +183,23 @@ def test_a_push_to_another_branch_observes_the_checkout_branch(harness: Harness)
     assert harness.controller.runs == runs + 1, "a switched branch is synced in full every time"
 
 
+def test_a_tag_checkout_with_a_push_branch_switches_branch(harness: Harness) -> None:
+    """configurePush (internal/source/git.go:148-151): `if checkoutRef != nil { if cfg.pushBranch !=
+    checkoutRef.Branch { cfg.switchBranch = true } }`: a checkout.ref that pins a tag has branch "", so
+    push.branch main switches, and every run is a full sync; the sandbox compared main with the
+    GitRepository's branch and skipped the runs in between."""
+    git(harness.origin, "tag", "v1.0.0", "main")
+    checkout = "    checkout:\n      ref:\n        branch: main\n"
+    harness.push_update(
+        edited(solution_text(UPDATE), checkout, checkout.replace("branch: main", "tag: v1.0.0"))
+    )
+    _run(harness)
+    assert harness.status()["lastPushCommit"] == harness.head("main")
+    runs = harness.controller.runs
+    _run(harness)
+    assert harness.controller.runs == runs + 1, "a switched branch is synced in full every time"
+
+
 def test_a_push_refspec_pushes_the_commit_a_second_time(harness: Harness) -> None:
     """IAC pushes its commit to the push branch, then again with spec.git.push.refspec (source.go
     :356-363): a refspec into main deploys Flux's commit from flux-updates, as git.flux-commit and

@@ -135,6 +135,9 @@ class ImageUpdateAutomation(SourceRefObject):
     interval: str = ""
     checkout_branch: str | None = None
     checkout_ref: dict[str, str] = field(default_factory=dict)
+    #: spec.git.checkout is set, even with an empty ref: IAC then takes that ref whole, never the
+    #: GitRepository's.
+    checkout_given: bool = False
     author_name: str | None = None
     author_email: str | None = None
     message_template: str | None = None
@@ -149,7 +152,7 @@ class ImageUpdateAutomation(SourceRefObject):
         """The branch of the ref IAC checks out: spec.git.checkout.ref whole when it is set, else the
         GitRepository's spec.ref (buildGitConfig); None when that ref pins a tag, semver, name or commit
         only (a checkout.ref without a branch does not fall back to the GitRepository's)."""
-        if self.checkout_ref or self.checkout_branch:
+        if self.checkout_given or self.checkout_ref or self.checkout_branch:
             return self.checkout_branch or None
         return git_repository.branch if git_repository is not None else None
 

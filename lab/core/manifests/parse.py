@@ -217,6 +217,10 @@ class _Reader:
                 self._type_problem(f"{path}.{index}", "string", item)
         return tuple(_plain(v) for v in value)
 
+    def present(self, path: str) -> bool:
+        """Whether the field is written, whatever its value (`checkout: {ref: {}}`)."""
+        return self._get(path) is not None
+
     def text_map(self, path: str) -> dict[str, str]:
         return {str(k): _plain(v) for k, v in self.mapping(path).items()}
 
@@ -426,7 +430,10 @@ def _add_doc(doc: Doc, aset: AutomationSet) -> None:
         aset.policies.append(_read(ImagePolicy, r, _POLICY_FIELDS))
     elif group == IMAGE_GROUP and kind == "ImageUpdateAutomation":
         ref = r.text_map("spec.git.checkout.ref")
-        aset.automations.append(_read(ImageUpdateAutomation, r, _AUTOMATION_FIELDS, checkout_ref=ref))
+        given = r.present("spec.git.checkout")
+        aset.automations.append(
+            _read(ImageUpdateAutomation, r, _AUTOMATION_FIELDS, checkout_ref=ref, checkout_given=given)
+        )
     elif group == SOURCE_GROUP and kind == "GitRepository":
         aset.git_repositories.append(_read(GitRepository, r, _GIT_REPOSITORY_FIELDS))
     elif group == KUSTOMIZE_GROUP and kind == "Kustomization":

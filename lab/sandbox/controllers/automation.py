@@ -162,7 +162,7 @@ class AutomationController(Controller):
         source is unusable). The branches are `lab.core.reconcile.branches`, as `lab simulate` derives
         them; Flux syncs in full when it pushes to another branch than it checks out (the observed
         revision is then the checkout branch's) or with a push refspec (IAC configurePush, :398-402)."""
-        from lab.core.reconcile import branches
+        from lab.core.reconcile import branches, switches_branch
 
         src = spec(iua).get("sourceRef") or {}
         src = src if isinstance(src, Mapping) else {}
@@ -184,10 +184,10 @@ class AutomationController(Controller):
             return repo, "master", False, None  # the parser refused what the API server took: run as is
         automation = aset.automations[0]
         try:
-            checkout, push = branches(aset, automation)
+            checkout, _ = branches(aset, automation)
         except LabError as err:
             return repo, "", False, err.message
-        return repo, checkout, push != checkout or bool(automation.push_refspec), None
+        return repo, checkout, switches_branch(aset, automation) or bool(automation.push_refspec), None
 
     def _reconcile(self, iua: JSON, now: float) -> None:
         ns, name = key(iua)
