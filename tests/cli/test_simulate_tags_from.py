@@ -86,20 +86,26 @@ def test_a_registry_that_answers_no_is_not_masked_by_the_snapshot(
 def test_check_and_simulate_agree_when_the_registry_cannot_be_reached(
     solved: Path, lab_env: dict[str, str]
 ) -> None:
-    """One implementation for both: the task's bundled tags stand in, said in the same words, with
-    where live tags come from (the sandbox serves the task's images, or --tags-file)."""
+    """One account of an unreachable registry for both: simulate runs on the task's bundled tags and
+    says so; the check cannot grade on a dated snapshot (lab grade would call the row a pass), so it
+    could not check, naming the same snapshot, the same error and where live tags come from (the
+    sandbox serves the task's images, or --tags-file), and --offline as the way to grade on it."""
     port = _dead_port()
     env = {**lab_env, "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{port}"}
     sim = run_lab("simulate", "-w", str(solved), "--json", "--dry-run", env=env)
     assert sim.returncode == 0, sim.stderr
     where = json.loads(sim.stdout)[0]["tags_from"]["library/nginx"]
     chk = run_lab("check", "-w", str(solved), "--only", "policy.resolves", "--format", "json", env=env)
+    assert chk.returncode == 3, chk.stderr
     checks = {c["id"]: c for c in json.loads(chk.stdout)["checks"]}
     tags = checks["registry.tags"]
-    assert tags["status"] == "pass", tags
-    # The same words but simulate's error detail (the check keeps that in its evidence).
-    before, after = tags["message"].split(" cannot be reached")
-    assert before.startswith("the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15 (")
-    assert where.startswith(before + " cannot be reached") and where.endswith(after), (tags, where)
-    assert "lab sandbox up serves the task's images" in after and "--tags-file F" in after
-    assert checks["policy.resolves"]["status"] == "pass", checks["policy.resolves"]
+    assert tags["status"] == "error", tags
+    snapshot = "the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15"
+    error = f"cannot connect to 127.0.0.1:{port}: connection refused"
+    live = "live tags: lab sandbox up serves the task's images, or --tags-file F"
+    assert where.startswith(snapshot + " (") and error in where and where.endswith(live), where
+    assert str(tags["message"]).startswith(f"could not check: registry 127.0.0.1:{port} "), tags
+    assert error in str(tags["message"]) and snapshot in str(tags["message"]), tags
+    assert "--offline grades on" in str(tags["message"]) and str(tags["hint"]).endswith(live), tags
+    resolves = checks["policy.resolves"]
+    assert resolves["status"] == "skipped" and resolves["blocked_by"] == "registry.tags", resolves
