@@ -27,7 +27,7 @@ from lab.core.setters.markers import TOKEN
 from lab.errors import GitError, LabError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from lab.core.manifests.models import AutomationSet, ImageRepository, ImageUpdateAutomation
     from lab.core.refs import Change, ImageRef
@@ -507,7 +507,15 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
             unlisted = {i: [*t, *lacking] for i, t in original.items()}
             found = _flux_run(tree, aset, iua, unlisted)
             setters, expected, changes = found
-            if lacking and same() and dated == set(original):
+            if lacking and same() and _pushed_in_sandbox(ctx, original, lacking):
+                # The sandbox's Flux scanned its registry, which serves what was pushed into it.
+                listed = "the registry" if len(sources) > 1 else where
+                where += (
+                    f", with {', '.join(lacking)} it lacks (pushed into the sandbox's registry, which "
+                    f"{listed} does not list)"
+                )
+                since = []
+            elif lacking and same() and dated == set(original):
                 where += (
                     f", with {', '.join(lacking)} it lacks (published since the snapshot, or never: "
                     "not checked with the registry)"
@@ -543,6 +551,20 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
         if written[path] != expected[path]:
             return False, f"{_first_difference(path, written[path], expected[path])}: {picks}, from {where}"
     return _message_as_rendered(iua, changes, commit, f"values match the policies ({picks}, from {where})")
+
+
+def _pushed_in_sandbox(ctx: CheckContext, images: Iterable[str], tags: Sequence[str]) -> bool:
+    """Every one of `tags` was pushed, as a tag of one of `images`, into the registry of the sandbox
+    whose repository this is (`CheckContext.sandbox_pushed`)."""
+    from lab.core.imagename import ImageNameError, parse_image
+
+    pushed: set[str] = set()
+    for image in images:
+        try:
+            pushed.update(ctx.sandbox_pushed.get(parse_image(image).repository, ()))
+        except ImageNameError:
+            continue
+    return bool(tags) and all(t in pushed for t in tags)
 
 
 def _flux_run(

@@ -141,6 +141,33 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def pushed_tags(paths: SandboxPaths) -> dict[str, list[str]]:
+    """The tags pushed into the sandbox's registry beyond its dated publications (`lab sandbox push-tag
+    TAG`, the app's `t`), by repository path (`library/nginx`), as registry.json keeps them."""
+    pushed = read_json(paths.registry_state).get("pushed")
+    if not isinstance(pushed, dict):
+        return {}
+    return {str(k): [str(t) for t in v] for k, v in pushed.items() if isinstance(v, list)}
+
+
+def workspace_pushed_tags(workspace: Path) -> dict[str, tuple[str, ...]]:
+    """`pushed_tags` of the sandbox whose practice repository `workspace` is (the default sandbox, or the
+    one `lab sandbox env` named), running or not: its Flux scanned them, though no other registry may
+    list them. {} for any other repository: it is read from the sandbox's directory, never from a file
+    the repository could hold."""
+    from lab.adapters.registry.client import SANDBOX_ENV
+
+    roots = [SandboxPaths.at()]
+    named = os.environ.get(SANDBOX_ENV)
+    if named and Path(named).name == WORKSPACE:
+        roots.append(SandboxPaths.at(Path(named).parent))
+    here = workspace.resolve()
+    for paths in roots:
+        if here.is_relative_to(paths.workspace.resolve()):
+            return {repo: tuple(tags) for repo, tags in pushed_tags(paths).items()}
+    return {}
+
+
 def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
     """Create the practice repo and its origin on first use; refuse a half-present pair."""
     ws_ok = (paths.workspace / ".git").exists()
@@ -292,8 +319,8 @@ class Supervisor:
             image_api_versions = FLUX_VERSIONS[self.flux]
             state = read_json(self.paths.registry_state)
             self.registry = EmbeddedRegistry(self.task, as_of=state.get("as_of") or None)
-            for repo, tags in (state.get("pushed") or {}).items():
-                self.registry.push_tags(str(repo), [str(t) for t in tags])
+            for repo, tags in pushed_tags(self.paths).items():
+                self.registry.push_tags(repo, tags)
             registry_addr = self._start_registry(int(config.get("registry_port") or 0))
             token, certificate = self._credentials()
             self.api = KubeAPIServer(
@@ -513,10 +540,7 @@ class Supervisor:
         named = image
         image = self.served_repository(image)
         with self._state_lock:
-            state = read_json(self.paths.registry_state)
-            pushed: dict[str, list[str]] = {
-                str(k): [str(t) for t in v] for k, v in (state.get("pushed") or {}).items()
-            }
+            pushed = pushed_tags(self.paths)
             event_date = None
             if image == self.primary_image:
                 event_date = self._event_date(tag)

@@ -180,6 +180,7 @@ def check_context(
 ) -> CheckContext:
     """The context of one run of `spec`'s checks on `workspace` (see `CheckContext`)."""
     from lab.checks.context import CheckContext
+    from lab.sandbox.runtime import workspace_pushed_tags
 
     return CheckContext(
         workspace=workspace,
@@ -189,6 +190,7 @@ def check_context(
         settings={**spec.settings, **({"branch": branch} if branch else {})},
         params=dict(spec.params),
         whole_repository=whole_repository,
+        sandbox_pushed=workspace_pushed_tags(workspace),
     )
 
 

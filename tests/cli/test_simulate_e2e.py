@@ -470,6 +470,50 @@ def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
     assert row["status"] == "pass", row
 
 
+def test_a_commit_of_a_tag_pushed_into_the_sandbox_is_flux_s_against_docker_hub(
+    solved_template: Path, lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A tag pushed into the sandbox's registry (`lab sandbox push-tag`, the app's `t`) and written by
+    the sandbox's Flux is Flux's commit, though Docker Hub does not list it: graded against Docker Hub
+    (the sandbox down, or a kubeconfig of one's own), git.flux-commit called it forged. Only the
+    sandbox's own repository is taken at its registry's word, from the sandbox's directory."""
+    from lab.sandbox.registry import EmbeddedRegistry
+    from lab.sandbox.runtime import SandboxPaths, write_json_atomic
+
+    data = tmp_path / "data"
+    sandbox = SandboxPaths(data / "fluxlab" / "sandbox")
+    ws = copy_practice(solved_template, sandbox.workspace)
+    elsewhere = copy_practice(solved_template, tmp_path / "elsewhere" / "gitops-lab")
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    for repo in (ws, elsewhere):
+        deploy = repo / "apps/base/nginx/deployment.yaml"
+        deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.99"))
+        git(repo, "commit", "-qa", "-m", SEED_MESSAGE.replace("1.25.3", "1.25.99"), env=flux)
+        git(repo, "push", "-q", "origin", "main")
+    pushed = {"as_of": "2024-01-15T00:00:00Z", "pushed": {"library/nginx": ["1.25.99"]}}
+    write_json_atomic(sandbox.registry_state, pushed)
+    # A repository cannot vouch for itself: the same file inside it (or beside it) is not the sandbox's.
+    write_json_atomic(elsewhere / "registry.json", pushed)
+    write_json_atomic(elsewhere.parent / "registry.json", pushed)
+    with EmbeddedRegistry() as hub:  # Docker Hub, which never saw 1.25.99
+        env = {**lab_env, "XDG_DATA_HOME": str(data), "LAB_REGISTRY_MIRROR": f"docker.io={hub.start()}"}
+        env.pop("LAB_SANDBOX_WORKSPACE", None)
+        rows = {}
+        for repo in (ws, elsewhere):
+            proc = run_lab("check", "-w", str(repo), "--format", "json", env=env)
+            rows[repo] = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
+    row = rows[ws]
+    assert row["status"] == "pass", row
+    compared = " ".join(str(e["text"]) for e in row["evidence"])  # type: ignore[attr-defined]
+    assert (
+        "with 1.25.99 it lacks (pushed into the sandbox's registry, which index.docker.io/library/nginx "
+        "does not list)"
+    ) in compared, row
+    row = rows[elsewhere]
+    assert row["status"] == "fail", row
+    assert "it writes 1.25.99, which index.docker.io/library/nginx does not list" in str(row["message"]), row
+
+
 def test_a_registry_tag_that_is_no_oci_tag_never_reaches_origin(
     solved: Path, lab_env: dict[str, str]
 ) -> None:
