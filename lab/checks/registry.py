@@ -376,7 +376,8 @@ def policy_resolves(ctx: CheckContext) -> Outcome:
         if diagnosed.status != Status.PASS:
             return diagnosed
         if task_range and policy.policy.value.strip() != task_range:
-            return replace(wrong, hint=f"use the task's semver range {task_range}, which selects {expected}")
+            judged = tags if wrong is live else _judged(ctx, tags)
+            return replace(wrong, hint=_range_hint(ctx, task_range, judged, tags))
         return wrong
     text = live.message
     future = _future_note(ctx, tags, policy, outcome.tag)
@@ -399,6 +400,33 @@ def _expected_range(ctx: CheckContext) -> str | None:
     policy is alphabetical or numerical, which has no range to point at."""
     policy = generated(ctx).policy
     return policy.value.strip() if policy.kind == "semver" else None
+
+
+def _range_hint(ctx: CheckContext, task_range: str, judged: Tags, tags: Tags) -> str:
+    """Use the task's range: what it selects from the tags the failure was `judged` on (the task's
+    bundled ones, or the tags now), and from the other list too when it picks another tag there (a
+    sandbox or registry that published newer builds)."""
+    other = tags if judged is not tags else _judged(ctx, tags)
+    mine, theirs = _task_pick_of(ctx, judged), _task_pick_of(ctx, other)
+    hint = f"use the task's semver range {task_range}, which selects {mine or 'nothing'}"
+    if theirs == mine:
+        return hint
+    return f"{hint} from {_tags_named(judged)} ({theirs or 'nothing'} from {_tags_named(other)})"
+
+
+def _task_pick_of(ctx: CheckContext, tags: Tags) -> str | None:
+    """What the task's own policy (`_task_policy`) selects from `tags`."""
+    from lab.core.policy.evaluate import resolve
+
+    try:
+        return resolve(_task_policy(ctx), tags.stored).tag
+    except LabError:
+        return None
+
+
+def _tags_named(tags: Tags) -> str:
+    """`tags` as the failures name them: the task's bundled ones, or where the tags now come from."""
+    return "the task's bundled tags" if tags.bundled else tags.source
 
 
 def _nothing_hint(ctx: CheckContext) -> str | None:
@@ -469,7 +497,6 @@ def _task_pick(ctx: CheckContext, tags: Tags) -> str | None:
     expectation of a task that names none (`expect_tag`), so a pinned or narrower range that Flux would
     never move on fails. None when the task bundles no tags of the image the policy scans."""
     from lab.core.imagename import canonical_or_written
-    from lab.core.policy.evaluate import resolve
 
     repo = tags.repository
     if repo is None or canonical_or_written(repo.image) != canonical_or_written(generated(ctx).image):
@@ -477,10 +504,7 @@ def _task_pick(ctx: CheckContext, tags: Tags) -> str | None:
     bundled = bundled_tags_of(ctx, repo)
     if bundled is None or bundled.outcome is not None:
         return None
-    try:
-        return resolve(_task_policy(ctx), bundled.stored).tag
-    except LabError:
-        return None
+    return _task_pick_of(ctx, bundled)
 
 
 def _live_pick(

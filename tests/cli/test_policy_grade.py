@@ -117,6 +117,27 @@ def test_a_pinned_range_fails_naming_the_pick_of_the_tasks_own_policy(
     assert check["hint"] == "use the task's semver range 1.25.x, which selects 1.25.3"
 
 
+def test_the_range_hint_names_the_pick_on_the_tags_the_failure_was_judged_on(
+    solved: Path, lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Against newer tags (a sandbox that published 1.25.4) the task's 1.25.x selects 1.25.4, not the
+    1.25.3 of its bundled tags: the hint said 1.25.3 where the message said 1.25.4."""
+    newer = tmp_path / "tags.txt"
+    newer.write_text(TAGS.read_text().rstrip("\n") + "\n1.25.4\n")
+    bundled, live = "1.25.3 from the task's bundled tags", "1.25.4 from tags file tags.txt"
+    cases = {
+        # The task's range picks another tag from the tags now: judged on them.
+        "<=1.25.3": ("where the task's policy (semver 1.25.x) selects 1.25.4", f"{live} ({bundled})"),
+        # A pin is judged on the bundled tags, as its message says: the hint names that pick first.
+        "1.25.0": ("from task 09b's bundled tags, the task expects 1.25.3", f"{bundled} ({live})"),
+    }
+    for value, (said, picks) in cases.items():
+        _set_range(solved, value)
+        check = _policy_check(lab_env, solved, newer)
+        assert check["status"] == "fail" and said in check["message"], check
+        assert check["hint"] == f"use the task's semver range 1.25.x, which selects {picks}", check
+
+
 @pytest.mark.parametrize("marker", ["typo", "absent"])
 def test_a_downgrade_is_judged_on_the_image_line_whatever_its_marker(
     solved: Path, lab_env: dict[str, str], marker: str
