@@ -65,8 +65,8 @@ def test_dev_check_fails_a_solution_whose_policy_picks_another_tag(authors: Path
     bad = [f for f in check_task("t-alpha").findings if not f.ok]
     assert bad and bad[0].step == "solution passes every offline check"
     assert (
-        "policy.resolves (fail: ImagePolicy api selects fix-main-5a4b3c2-20240229081500 from the tags of "
-        "ghcr.io/acme/api, the task expects main-4b5c6d7-20240227093000: fix-main-5a4b3c2-20240229081500 "
+        "policy.resolves (fail: ImagePolicy api selects fix-main-5a4b3c2-20240229081500 from task "
+        "t-alpha's bundled tags, the task expects main-4b5c6d7-20240227093000: fix-main-5a4b3c2-20240229081500 "
         "matches filterTags.pattern main-[a-f0-9]+-(?P<ts>.*) too"
     ) in bad[0].detail
 
@@ -79,7 +79,7 @@ def test_policy_resolves_says_why_the_pick_differs_and_how_to_fix_it(authors: Pa
     result = _checks(ws, "t-alpha", tags)["policy.resolves"]
     assert result.status.value == "fail"
     assert result.message == (
-        "ImagePolicy api selects fix-main-5a4b3c2-20240229081500 from the tags of ghcr.io/acme/api, "
+        "ImagePolicy api selects fix-main-5a4b3c2-20240229081500 from task t-alpha's bundled tags, "
         "the task expects main-4b5c6d7-20240227093000: fix-main-5a4b3c2-20240229081500 matches "
         "filterTags.pattern main-[a-f0-9]+-(?P<ts>.*) too, and its 20240229081500 sorts after "
         "20240227093000 (alphabetical asc)"
