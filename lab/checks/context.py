@@ -43,9 +43,11 @@ class CheckContext:
     settings: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The task's `[params]` (checks.toml), with the running check's `[check.params]` over them."""
-    sandbox_pushed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sandbox_pushed: Callable[[], Mapping[str, tuple[str, ...]]] = dict
     """Tags pushed into the registry of the sandbox whose practice repository the workspace is, by
-    repository path (`library/nginx`): its Flux scanned them, though Docker Hub may not list them."""
+    repository path (`library/nginx`): its Flux scanned them, though Docker Hub may not list them.
+    Asked only when a check needs them: reading them loads the sandbox's runtime, which `lab check
+    --offline` otherwise never imports."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)

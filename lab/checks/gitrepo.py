@@ -559,9 +559,10 @@ def _pushed_in_sandbox(ctx: CheckContext, images: Iterable[str], tags: Sequence[
     from lab.core.imagename import ImageNameError, parse_image
 
     pushed: set[str] = set()
+    known = ctx.sandbox_pushed() if tags else {}
     for image in images:
         try:
-            pushed.update(ctx.sandbox_pushed.get(parse_image(image).repository, ()))
+            pushed.update(known.get(parse_image(image).repository, ()))
         except ImageNameError:
             continue
     return bool(tags) and all(t in pushed for t in tags)

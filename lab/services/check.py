@@ -180,7 +180,11 @@ def check_context(
 ) -> CheckContext:
     """The context of one run of `spec`'s checks on `workspace` (see `CheckContext`)."""
     from lab.checks.context import CheckContext
-    from lab.sandbox.runtime import workspace_pushed_tags
+
+    def sandbox_pushed() -> dict[str, tuple[str, ...]]:
+        from lab.sandbox.runtime import workspace_pushed_tags
+
+        return workspace_pushed_tags(workspace)
 
     return CheckContext(
         workspace=workspace,
@@ -190,7 +194,7 @@ def check_context(
         settings={**spec.settings, **({"branch": branch} if branch else {})},
         params=dict(spec.params),
         whole_repository=whole_repository,
-        sandbox_pushed=workspace_pushed_tags(workspace),
+        sandbox_pushed=sandbox_pushed,
     )
 
 

@@ -131,9 +131,13 @@ def test_three_rounds_of_edit_push_flux_commit_new_tag(sandbox_dir: Path, lab_en
     assert git(ws, "status", "--porcelain") == "?? notes.txt"
     assert git(origin, "rev-list", "--merges", "main") == ""
 
-    # Flux's commit of a tag the sandbox published, which the lab's bundled list lacks, is still Flux's.
+    # Flux's commit of a tag the sandbox published, which the lab's bundled list lacks, is still Flux's:
+    # the sandbox kept what was pushed into its registry, so the check says where the tag came from.
     check = run_lab("check", "--offline", "--format", "json", env=learner, cwd=ws)
     row = next(c for c in json.loads(check.stdout)["checks"] if c["id"] == "git.flux-commit")
     assert row["status"] == "pass", row
     compared = next(e["text"] for e in row["evidence"] if e["ref"] == "compared with Flux")
-    assert "with 1.25.6 it lacks (published since the snapshot" in compared, compared
+    assert (
+        "with 1.25.6 it lacks (pushed into the sandbox's registry, which the tags bundled with task 09b"
+        in (compared)
+    ), compared
