@@ -50,9 +50,23 @@ def task_tags(task: str) -> dict[str, list[str]]:
 
 def tag_source(task: str, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
     """A TagSource over the task's bundled tags plus `extra` tags pushed in memory (by image name)."""
+    return _source_over(task_tags(task), extra)
+
+
+def _run_tags(ctx: CheckContext) -> dict[str, list[str]]:
+    """`task_tags(ctx.task)`, read once per run: several checks replay Flux on them (each read parsed
+    the task's texts and tags files again)."""
+    return ctx.cached("exercises:task-tags", lambda: task_tags(ctx.task))
+
+
+def _run_source(ctx: CheckContext, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
+    """`tag_source(ctx.task, extra)` over the run's `_run_tags`."""
+    return _source_over(_run_tags(ctx), extra)
+
+
+def _source_over(bundled: Mapping[str, list[str]], extra: Mapping[str, Sequence[str]] | None) -> TagSource:
     from lab.core.scan import store_tags
 
-    bundled = task_tags(task)
     pushed = {canonical_or_written(k): list(v) for k, v in (extra or {}).items()}
 
     def source(image: str, exclusion: Sequence[str]) -> list[str]:
@@ -93,10 +107,17 @@ def _texts(tree: Mapping[str, bytes]) -> dict[str, str]:
     return texts
 
 
-def _aset(tree: Mapping[str, bytes]) -> AutomationSet:
+def _aset(ctx: CheckContext, tree: Mapping[str, bytes]) -> AutomationSet:
+    """The automation objects in `tree`, each file parsed once per run (`ctx.load_yaml`); origin's own
+    set is read once per run, whichever check asks first (the sets are read, never changed)."""
     from lab.core.manifests.parse import find_automation
 
-    return find_automation(_texts(tree))
+    def read() -> AutomationSet:
+        return find_automation(_texts(tree), ctx.load_yaml)
+
+    if tree is _origin_tree(ctx):
+        return ctx.cached("exercises:origin-aset", read)
+    return read()
 
 
 def _main_automation(ctx: CheckContext, aset: AutomationSet) -> ImageUpdateAutomation:
@@ -146,19 +167,19 @@ def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagS
 # -- 09b-multi ------------------------------------------------------------------------------------
 
 
-def _starter_fields(task: str) -> dict[str, int]:
-    """How many image fields each YAML file of the task's starter holds (files with none left out)."""
+def _starter_fields(ctx: CheckContext) -> dict[str, int]:
+    """How many image fields each YAML file of the task's starter holds (files with none left out); a
+    starter file origin still holds as it is is parsed once for both (`ctx.load_yaml`)."""
     from lab.adapters.tasks import load_task
     from lab.core.imagefields import find_image_fields
-    from lab.core.yamlsafe import load_all
 
     def held(path: str, text: str) -> int:
         try:
-            return len(find_image_fields(path, load_all(text, path)))
+            return len(find_image_fields(path, ctx.load_yaml(text, path)))
         except LabError:
             return 0
 
-    starter = load_task(task).starter  # the task's own files: trusted, small
+    starter = load_task(ctx.task).starter  # the task's own files: trusted, small
     return {
         rel: count
         for rel in (f.relative_to(starter).as_posix() for f in sorted(starter.rglob("*")) if f.is_file())
@@ -175,7 +196,7 @@ def _fields_out_of_reach(
     in the starter, or a starter file with image fields that is gone from origin."""
     from lab.core.scope import norm_path, under
 
-    expected = ctx.cached(f"exercises:starter-fields:{ctx.task}", lambda: _starter_fields(ctx.task))
+    expected = ctx.cached(f"exercises:starter-fields:{ctx.task}", lambda: _starter_fields(ctx))
     root = norm_path(iua.update_path)
     texts = _texts(tree)
     for path in sorted({*texts, *expected}):
@@ -207,13 +228,13 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     from lab.core.imagefields import judge
 
     tree = _origin_tree(ctx)
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     iua = _main_automation(ctx, aset)
     unreached = _fields_out_of_reach(ctx, tree, iua)
     if unreached is not None:
         return unreached
     fields, markers = _marked_fields(ctx, tree, iua)
-    values = _policy_values(aset, iua, tag_source(ctx.task))
+    values = _policy_values(aset, iua, _run_source(ctx))
     verdicts = judge(fields, markers, values)
     bad = [v for v in verdicts if not v.ok]
     # The verdicts' messages open with file:line, which the evidence names already.
@@ -241,9 +262,9 @@ def _bumped_run(
 
     params = _params(ctx)
     extra = {str(k): [str(v)] for k, v in dict(params.get("next_tags", {})).items()}
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     iua = _main_automation(ctx, aset)
-    new, runs = run_automations(tree, aset, tag_source(ctx.task, extra))
+    new, runs = run_automations(tree, aset, _run_source(ctx, extra))
     return tree, new, runs, iua
 
 
@@ -393,11 +414,11 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     if committed.status is not Status.PASS:
         return committed
     tree = _origin_tree(ctx)
-    _, runs = run_automations(tree, _aset(tree), tag_source(ctx.task))
+    _, runs = run_automations(tree, _aset(ctx, tree), _run_source(ctx))
     errors = [r.error for r in runs if r.error]
     if errors:
         return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
-    known = {tag for tags in task_tags(ctx.task).values() for tag in tags}
+    known = {tag for tags in _run_tags(ctx).values() for tag in tags}
     changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
     if changes:
         path, change = changes[0]
@@ -432,7 +453,7 @@ def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: 
     }
     if not expected:
         return None
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     fields, markers = _marked_fields(ctx, tree, _main_automation(ctx, aset))
     for v in judge(fields, markers):
         if v.field is None or v.marker is None or v.marker.policy not in expected:
@@ -473,10 +494,10 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
     for number, round_tags in enumerate(rounds, start=1):
         for image, tags in round_tags.items():
             pushed.setdefault(str(image), []).extend(str(t) for t in tags)
-        aset = _aset(current)
+        aset = _aset(ctx, current)
         if not aset.automations:
             return Outcome.failed("origin has no ImageUpdateAutomation", hint=PUSH_HINT)
-        current, runs = run_automations(current, aset, tag_source(ctx.task, pushed))
+        current, runs = run_automations(current, aset, _run_source(ctx, pushed))
         for run in runs:
             if run.error:
                 return Outcome.failed(
@@ -540,7 +561,7 @@ def staging_no_flap(ctx: CheckContext) -> Outcome:
 
     tree = _origin_tree(ctx)
     texts = _texts(tree)
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     envs = app_environments(aset.kustomizations, texts)
     shared = shared_policies(texts, envs)
     if shared:
@@ -581,11 +602,10 @@ def staging_no_flap(ctx: CheckContext) -> Outcome:
     return Outcome.passed(f"{len(envs)} environment(s), {len(places)} policy name(s), none shared", file=None)
 
 
-def _production_pins(tree: Mapping[str, bytes], production: str) -> Outcome | None:
+def _production_pins(ctx: CheckContext, tree: Mapping[str, bytes], production: str) -> Outcome | None:
     """Why origin's head does not pin production to a release: its overlay is gone, does not parse, or
     sets no image field (a commit that deletes the overlay changes production too, but promotes nothing)."""
     from lab.core.imagefields import find_image_fields
-    from lab.core.yamlsafe import load_all
 
     overlay = {p: t for p, t in _texts(tree).items() if p.startswith(production + "/")}
     if not overlay:
@@ -596,7 +616,7 @@ def _production_pins(tree: Mapping[str, bytes], production: str) -> Outcome | No
     fields = []
     for path, text in sorted(overlay.items()):
         try:
-            fields += find_image_fields(path, load_all(text, path))
+            fields += find_image_fields(path, ctx.load_yaml(text, path))
         except LabError as err:
             return Outcome.failed(
                 f"{path} does not parse as YAML ({err.message}): production cannot be built",
@@ -620,7 +640,7 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
     production = str(params.get("production", "apps/production")).strip("./")
     origin, head = _pushed_origin(ctx)
     tree = _origin_tree(ctx)
-    flux_emails = {a.author_email for a in _aset(tree).automations if a.author_email}
+    flux_emails = {a.author_email for a in _aset(ctx, tree).automations if a.author_email}
     commits = {c.sha: c for c in origin.ws.log(origin.ref, n=500)}
     # Walk main's first-parent chain: what happened on the branch production deploys from. A Flux commit
     # on a side branch that a person merged (a pull request) is promoted by that merge, not by Flux.
@@ -645,7 +665,7 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
             file=f"{production}/kustomization.yaml",
             hint="set images[].newTag: 1.4.2 in apps/production/kustomization.yaml, commit and push",
         )
-    pinned = _production_pins(tree, production)
+    pinned = _production_pins(ctx, tree, production)
     if pinned is not None:
         return pinned
     commit, files = mine[0]
@@ -671,7 +691,7 @@ def guard_exclusion(ctx: CheckContext) -> Outcome:
     params = _params(ctx)
     samples = [str(t) for t in params.get("cosign_tags", ["sha256-3fe1.sig"])]
     tree = _origin_tree(ctx)
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     if not aset.repositories:
         return Outcome.failed("origin has no ImageRepository", hint=PUSH_HINT)
     evidence = []
@@ -749,7 +769,7 @@ def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
     policy_name = str(params.get("policy", ""))
     tree = _origin_tree(ctx)
-    aset = _aset(tree)
+    aset = _aset(ctx, tree)
     policy = next((p for p in aset.policies if p.name == policy_name), None)
     if policy is None:
         return Outcome.failed(
@@ -770,7 +790,7 @@ def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     refused = _unscannable(aset, repo)
     if refused is not None:
         return refused
-    base = task_tags(ctx.task).get(canonical_or_written(repo.image), [])
+    base = _run_tags(ctx).get(canonical_or_written(repo.image), [])
     probes = [Probe(str(t), "hold") for t in params.get("traps", [])]
     probes += [Probe(str(t), "move") for t in params.get("good", [])]
     expected = params.get("expect")

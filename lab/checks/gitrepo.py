@@ -464,7 +464,7 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
 
     try:
         tree = ws.read_tree_at(parent)
-        aset = find_automation(yaml_texts(tree))
+        aset = find_automation(yaml_texts(tree), ctx.load_yaml)  # its unchanged files: parsed already
         iua = next(
             (a for a in aset.automations if author(a) == (commit.author_name, commit.author_email)), None
         )

@@ -1198,3 +1198,46 @@ def test_simulate_pushes_a_downgrade_when_the_task_tags_are_its_registry(
     assert "pushed commit" in fixed.stdout and "-> 1.4.1" in fixed.stdout
     git(repo, "pull", "-q", "--ff-only")
     assert "newTag: 1.4.1 #" in (repo / "apps/production/kustomization.yaml").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", EXERCISES)
+def test_one_check_run_reads_each_origin_file_and_the_task_tags_once(
+    tmp_path: Path, task: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several checks replay Flux on origin's automation files with the task's tags: a `lab check` parses
+    each of origin's texts once and reads the task's tags (its texts, its tags files) once, whichever
+    check asks first (each check read them again: a third of the run's CPU)."""
+    import collections
+
+    from lab.checks import exercises
+    from lab.core import yamlsafe
+    from lab.core.manifests import parse
+
+    ws = _practice(tmp_path, task)
+    _solve(ws, task)
+    parsed: collections.Counter[tuple[str, str]] = collections.Counter()
+    tags_read: list[str] = []
+    load_all, task_tags = yamlsafe.load_all, exercises.task_tags
+
+    def counted_load(text: str, file: str = "<input>") -> list[yamlsafe.Doc]:
+        parsed[(file, text)] += 1
+        return load_all(text, file)
+
+    def counted_tags(task: str) -> dict[str, list[str]]:
+        tags_read.append(task)
+        return task_tags(task)
+
+    monkeypatch.setattr(yamlsafe, "load_all", counted_load)
+    monkeypatch.setattr(parse, "load_all", counted_load)
+    monkeypatch.setattr(exercises, "task_tags", counted_tags)
+    done = _check(ws, task)
+    assert _failing(done) == {} and done.score == 100
+    names = git(tmp_path / "origin.git", "ls-tree", "-r", "--name-only", "main").splitlines()
+    origin = {
+        (name, (ws / name).read_text(encoding="utf-8")) for name in names if name.endswith((".yaml", ".yml"))
+    }
+    assert git(ws, "status", "--porcelain") == ""  # the files read are origin's: nothing left uncommitted
+    assert origin and origin <= set(parsed), sorted(origin - set(parsed))
+    assert {key[0]: n for key, n in parsed.items() if key in origin and n > 1} == {}
+    assert tags_read == [task]
