@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -541,11 +542,23 @@ def test_a_yaml_file_the_sync_cannot_decode_breaks_the_automation_link(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("status", "says", "flux", "fix"),
+    ("status", "says", "flux", "fix", "waits"),
     [
-        (429, "rate-limited by 127.0.0.1:{port}, retry after 3600 s", "TOOMANYREQUESTS", "scan less often"),
-        (401, "127.0.0.1:{port} requires credentials and none were found", "UNAUTHORIZED", "docker login"),
-        (500, "127.0.0.1:{port} answered 500 Internal Server Error", "UNKNOWN", "try again later"),
+        (
+            429,
+            "rate-limited by 127.0.0.1:{port}, retry after 3600 s",
+            "TOOMANYREQUESTS",
+            "scan less often",
+            [],  # a Retry-After over the client's 30 s is not waited for
+        ),
+        (
+            401,
+            "127.0.0.1:{port} requires credentials and none were found",
+            "UNAUTHORIZED",
+            "docker login",
+            [],
+        ),
+        (500, "127.0.0.1:{port} answered 500 Internal Server Error", "UNKNOWN", "try again later", [1, 3, 9]),
     ],
 )
 def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
@@ -556,14 +569,25 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
     says: str,
     flux: str,
     fix: str,
+    waits: list[float],
 ) -> None:
     """A registry that answers no (429, 401, 500) is no unreachable one: Flux's ImageRepository is
     Ready=False with `scan failed: ...`, so the scan link is broken, in the words `lab simulate` uses,
-    with the controller's beside them. The bundled snapshot stands in only for a registry not reached."""
+    with the controller's beside them. The bundled snapshot stands in only for a registry not reached.
+    A 500 is retried after 1, 3 and 9 s, as the controller's registry client backs off: recorded, not
+    slept (13 s of this test's run)."""
     import shutil
 
+    from lab.adapters import registry as registry_adapter
     from tests.support.fake_registry import fake_registry
 
+    slept: list[float] = []
+
+    class Client(registry_adapter.RegistryClient):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**{"sleep": slept.append, **options})
+
+    monkeypatch.setattr(registry_adapter, "RegistryClient", Client)
     ws = tmp_path / "ws"
     shutil.copytree(practice / "ws", ws, symlinks=True)
     _write(ws, solved_files())
@@ -583,3 +607,4 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
     )
     assert flux in " ".join(scan.evidence) and fix in scan.fix, scan
     assert report.broken is not None and report.broken.name == "scan"
+    assert slept == waits
