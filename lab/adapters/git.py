@@ -1400,16 +1400,15 @@ class Workspace:
             raise GitError("nothing to commit: no paths given", hint="name the files to commit")
         rel = [_check_rel_path(p, self.root) for p in paths]
         self.require_branch("commit")
-        if not self.is_dirty(rel):
+        changed = self.status(rel)  # one `git status` says both whether and what
+        if not changed:
             raise GitError(
                 f"nothing to commit in {', '.join(rel)}",
                 hint="the files already match the last commit",
             )
         # A deletion already staged (`git rm`) is in the index: `git add` of a path that is neither in the
         # index nor on disk fails ("did not match any files"), and `commit --only` takes it as staged.
-        gone = {
-            s.path for s in self.status(rel) if s.code[0] == "D" and not os.path.lexists(self.root / s.path)
-        }
+        gone = {s.path for s in changed if s.code[0] == "D" and not os.path.lexists(self.root / s.path)}
         to_add = [p for p in rel if p not in gone]
         add = self._git("add", "--", *to_add) if to_add else None
         if add is not None and add.code != 0:

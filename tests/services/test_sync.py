@@ -1135,3 +1135,31 @@ def test_the_push_check_validates_once_and_says_each_problem_once(tmp_path: Path
     assert (
         checked.problems[0].startswith(f"{POLICY}:") and ": invalid YAML: the [ opened" in checked.problems[0]
     )
+
+
+def test_a_commit_asks_git_status_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `lab sync`, `lab solve` and the simulated Flux commit through: one `git status` says both
+    whether the paths changed and which were deleted (it ran twice per commit); a staged deletion is
+    still committed, and nothing to commit is still refused."""
+    from lab.adapters import git as git_adapter
+    from lab.adapters.git import GitError, open_workspace
+
+    work, _origin = make_repo_with_origin(tmp_path, {"a.txt": "a\n", "b.txt": "b\n"})
+    ws = open_workspace(work)
+    ran: list[str] = []
+    run = git_adapter._run
+
+    def counted(args: list[str], **options: object) -> object:
+        ran.append(args[0])
+        return run(args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git_adapter, "_run", counted)
+    (work / "a.txt").write_text("changed\n")
+    git(work, "rm", "-q", "b.txt")
+    sha = ws.commit(["a.txt", "b.txt"], "m", author_name="A", author_email="a@example.com")
+    assert ran.count("status") == 1, ran
+    assert git(work, "show", "--name-status", "--format=", sha).splitlines() == ["M\ta.txt", "D\tb.txt"]
+    ran.clear()
+    with pytest.raises(GitError, match=r"nothing to commit in a\.txt"):
+        ws.commit(["a.txt"], "m", author_name="A", author_email="a@example.com")
+    assert ran.count("status") == 1, ran
