@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,33 @@ processguard.install()
 # (`lab check --offline`: 0.5 CPU-s; 0.2 with them cached). For this process and the ones it starts.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+#: TMPDIR as the suite was started with ("" when unset): a place the caller chose is kept.
+CALLER_TMPDIR = os.environ.get("TMPDIR", "")
+
+
+def _temp_in_memory() -> None:
+    """Temporary files in memory (/dev/shm) where Linux has it and TMPDIR names no other place: tmp_path,
+    and the clones and scratch directories of git and of every `lab` started (they read TMPDIR). The
+    suite makes and removes tens of thousands of small files and directories (repositories and their
+    copies); on an ext4 /tmp each costs the kernel ~5x what it costs in tmpfs (test_dev_check: 13.3 ->
+    7.7 s of system CPU)."""
+    shm = "/dev/shm"
+    if CALLER_TMPDIR or not sys.platform.startswith("linux") or not os.path.isdir(shm):
+        return
+    if not os.access(shm, os.W_OK | os.X_OK):
+        return
+    root = os.path.join(shm, f"fluxlab-tests-{os.getuid()}")
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+    except OSError:
+        return
+    os.environ["TMPDIR"] = root
+    tempfile.tempdir = root
+
+
+_temp_in_memory()
 
 
 def _guarded_phase(item: pytest.Item, phase: str) -> Iterator[None]:

@@ -67,3 +67,18 @@ def test_sigkill_mid_clone_then_the_next_run_cleans_up(tmp_path: Path) -> None:
     again = run_lab("grade", str(ws), "--offline", env=env)
     assert again.returncode == 0, again.stderr
     assert list(scratch.glob("lab-grade-*")) == []
+
+
+def test_temporary_files_are_in_memory_where_linux_has_it(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """The suite's repositories, their copies and the clones of every `lab` it starts go to /dev/shm
+    (tmpfs) unless the caller set TMPDIR: on disk, making and removing their many small files and
+    directories cost the kernel several times more."""
+    import tempfile
+
+    from tests.conftest import CALLER_TMPDIR
+
+    shm = Path("/dev/shm")
+    if CALLER_TMPDIR or not (shm.is_dir() and os.access(shm, os.W_OK | os.X_OK)):
+        pytest.skip("TMPDIR chosen by the caller, or no writable /dev/shm")
+    for place in (tmp_path, Path(tempfile.gettempdir()), Path(lab_env["TMPDIR"])):
+        assert place.resolve().is_relative_to(shm), place
