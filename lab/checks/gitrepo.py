@@ -406,24 +406,32 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
     forged: tuple[CommitInfo, str] | None = None
-    for commit in commits:
+    for commit in commits:  # newest first
         parent = commit.parents[0] if commit.parents else None
         if parent is None:
             continue
-        diff = origin.ws.diff(parent, commit.sha)
-        for line in diff.splitlines():
-            if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
-                same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
-                if not same:
-                    forged = forged or (commit, compared)
-                    break
-                return Outcome.passed(
-                    f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
-                    evidence=[
-                        Evidence("git", commit.sha, line[1:].strip()),
-                        Evidence("git", "compared with Flux", compared),
-                    ],
-                )
+        added = [
+            line[1:]
+            for line in origin.ws.diff(parent, commit.sha).splitlines()
+            if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line
+        ]
+        if not added:
+            continue
+        same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
+        if same:
+            return Outcome.passed(
+                f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
+                evidence=[
+                    Evidence("git", commit.sha, added[0].strip()),
+                    Evidence("git", "compared with Flux", compared),
+                ],
+            )
+        forged = forged or (commit, compared)
+        if _still_on(origin, commit, added):
+            # The marked lines as they stand are judged: a real Flux commit before this one does not
+            # vouch for one made by hand after it under Flux's name.
+            break
+        # its lines are gone from origin's branch (reverted or overwritten): the commit before is judged
     if forged is not None:
         commit, compared = forged
         return Outcome.failed(
@@ -439,6 +447,15 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
         hint="the marker must sit at the end of the image line Flux should update",
         evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
     )
+
+
+def _still_on(origin: Origin, commit: CommitInfo, added: Sequence[str]) -> bool:
+    """Whether a marked line `commit` added is still in one of the files it changed on origin's branch."""
+    for path in origin.ws.commit_files(commit.sha):
+        now = origin.ws.show_file(origin.ref, path)
+        if now is not None and set(added) & set(now.decode("utf-8", "replace").splitlines()):
+            return True
+    return False
 
 
 def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str, bool]:

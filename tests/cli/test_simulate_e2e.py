@@ -420,6 +420,30 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
     ], row
 
 
+def test_a_hand_made_commit_after_flux_s_own_is_judged_not_the_one_before(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """One real Flux commit was enough: a commit by hand under Flux's name on top of it passed. The
+    latest commit that wrote the marked lines is judged; once it is reverted, Flux's before it is."""
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    git(solved, "pull", "-q", "--rebase")
+    assert _checks(solved, lab_env)["git.flux-commit"]["status"] == "pass"
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("library/nginx:1.25.3", "library/nginx:9.9.9"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    git(solved, "commit", "-qam", "whatever", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "fail", row
+    assert (
+        "('whatever') is not the commit Flux writes: it changes apps/base/nginx/deployment.yaml under ./apps"
+    ) in str(row["message"]), row
+    git(solved, "revert", "--no-edit", "HEAD")
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "pass", row
+
+
 def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(
     solved: Path, lab_env: dict[str, str], tmp_path: Path
 ) -> None:
