@@ -109,6 +109,7 @@ class SimulationResult:
             "message": self.message,
             "commit": self.commit_sha,
             "pushed": self.pushed,
+            "refspecs": list(self.refspecs),
             "files": self.files,
             "error": self.error,
         }

@@ -12,6 +12,7 @@ from tests.support.gitutil import git
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 from tests.support.practice_copy import copy_practice, practice_template
+from tests.support.taskfiles import edited
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +80,19 @@ def test_simulate_json_and_dry_run(solved: Path, lab_env: dict[str, str]) -> Non
         }
     ]
     assert origin_log(solved) == before
+
+
+def test_simulate_json_names_the_refspecs_it_pushed(solved: Path, lab_env: dict[str, str]) -> None:
+    """The human output says "pushed commit ... and refspecs '...'": --json said nothing of them."""
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    push = "    push:\n      branch: flux-updates\n      refspec: refs/heads/flux-updates:refs/heads/main\n"
+    update.write_text(edited(update.read_text(), "    push:\n      branch: main\n", push))
+    git(solved, "commit", "-qam", "push with a refspec")
+    git(solved, "push", "-q", "origin", "main")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), "--json", env=lab_env, ok=True)
+    (result,) = json.loads(proc.stdout)
+    assert result["pushed"] is True and result["branch"] == "flux-updates", result
+    assert result["refspecs"] == ["refs/heads/flux-updates:refs/heads/main"], result
 
 
 def test_simulate_reads_origin_not_the_working_tree(tmp_path: Path, lab_env: dict[str, str]) -> None:
