@@ -145,9 +145,16 @@ def point_env(env: Mapping[str, str]) -> None:
     other ports) is replaced. Process-wide: call it from the main thread only."""
     if not env:
         return
-    if os.environ.get("LAB_REGISTRY_MIRROR") and not os.environ.get("LAB_SANDBOX_WORKSPACE"):
+    if learners_mirror() is not None:
         env = {"KUBECONFIG": env["KUBECONFIG"]}
     os.environ.update(env)
+
+
+def learners_mirror() -> str | None:
+    """LAB_REGISTRY_MIRROR when the learner set it (no sandbox's environment beside it): `point_env`
+    keeps it, so the lab's registry clients ask that mirror, not the sandbox's registry."""
+    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
+    return mirror if mirror and not os.environ.get("LAB_SANDBOX_WORKSPACE") else None
 
 
 def paths(directory: str | Path | None = None) -> SandboxPaths:

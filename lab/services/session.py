@@ -228,6 +228,15 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
             return TagSource(snapshot_note(task), f"a {date} snapshot of {task.image_label}'s tags")
         return TagSource(f"tags from {tags_file.name}", f"from {tags_file.name}")
     if session.sandbox and session.kubeconfig is not None:
+        from lab.services.sandbox import learners_mirror
+
+        mirror = learners_mirror()
+        if mirror is not None:  # attached to the sandbox's cluster, the learner's mirror kept
+            return TagSource(
+                f"tags from your registry mirror LAB_REGISTRY_MIRROR={mirror}, not the sandbox registry; "
+                f"if it cannot be reached, from a {date} snapshot",
+                f"your mirror LAB_REGISTRY_MIRROR={mirror}; a {date} snapshot when it cannot be reached",
+            )
         served = task.images_label + (f" as of {task.snapshot_date}" if task.snapshot_date else "")
         return TagSource(
             f"tags from the sandbox registry ({served}, then what you push)",
