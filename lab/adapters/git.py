@@ -1041,6 +1041,12 @@ class Workspace:
             raise GitError(f"invalid ref {ref!r}", hint="name a full ref such as refs/remotes/origin/main")
         self._out("update-ref", ref, _check_ref(sha), what=f"git update-ref {ref}", hint="")
 
+    def start_branch(self, branch: str) -> None:
+        """Create `branch` at HEAD and check it out (Flux's SwitchBranch to a branch the remote lacks,
+        from a clone of a tag)."""
+        check_branch_name(branch)
+        self._out("switch", "--quiet", "-c", branch, what=f"git switch -c {branch}", hint="")
+
     def remotes(self) -> list[str]:
         """What `git remote` lists: every NAME of a remote.NAME.* config key, sorted. Read from the
         config already loaded; git is asked only when legacy .git/remotes or .git/branches files,

@@ -95,6 +95,31 @@ def test_simulate_json_names_the_refspecs_it_pushed(solved: Path, lab_env: dict[
     assert result["refspecs"] == ["refs/heads/flux-updates:refs/heads/main"], result
 
 
+def test_a_checkout_ref_pinning_a_tag_starts_the_push_branch_from_that_tag(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """image-automation-controller clones spec.git.checkout.ref (a tag) and switches to a push branch
+    the remote lacks from there: simulate cloned the GitRepository's branch, whose head was a later
+    commit, and Flux's commit carried it along."""
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    text = edited(update.read_text(), "        branch: main\n", "        tag: v1\n")
+    update.write_text(
+        edited(text, "    push:\n      branch: main\n", "    push:\n      branch: flux-updates\n")
+    )
+    git(solved, "commit", "-qam", "check out the tag v1")
+    git(solved, "tag", "v1")
+    (solved / "notes.txt").write_text("after the tag\n")
+    git(solved, "add", "notes.txt")
+    git(solved, "commit", "-qm", "a commit after the tag")
+    git(solved, "push", "-q", "origin", "main", "v1")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), "--json", env=lab_env, ok=True)
+    (result,) = json.loads(proc.stdout)
+    assert result["pushed"] is True and result["branch"] == "flux-updates", result
+    origin = Path(git(solved, "config", "--get", "remote.origin.url"))
+    assert git(origin, "rev-parse", "flux-updates^") == git(solved, "rev-parse", "v1^{commit}")
+    assert git(origin, "log", "-1", "--format=%an", "flux-updates") == "Flux"
+
+
 def test_simulate_reads_origin_not_the_working_tree(tmp_path: Path, lab_env: dict[str, str]) -> None:
     ws = tmp_path / "ws"
     run_lab("init", str(ws), env=lab_env, ok=True)
