@@ -599,6 +599,19 @@ def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, re
 
 
 @pytest.mark.slow
+def test_the_registry_part_of_a_run_stops_at_its_cap(
+    practice: Path, registry: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry part of a check run has one overall deadline: spent, no scan is started (a registry
+    dripping its answers cost every ImageRepository its own minute)."""
+    monkeypatch.setattr("lab.checks.registry.REGISTRY_RUN_SECONDS", 0.0)
+    write(practice, FILES)
+    r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert r.status is Status.ERROR, r.message
+    assert "the registry answered too slowly: the check run's 0 s for the registry are spent" in r.message
+
+
+@pytest.mark.slow
 def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object) -> None:
     write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/ngnix")})
     r = check(practice, "registry.tags", offline=False).get("registry.tags")
