@@ -539,6 +539,19 @@ def test_a_yaml_file_the_sync_cannot_decode_breaks_the_automation_link(
     assert "delete clusters/dev/extra.yaml" in broken.fix
 
 
+def _solved_without_cluster(practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the practice repository with the solution written, no cluster and no sandbox."""
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    _write(ws, solved_files())
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return ws
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "says", "flux", "fix"),
@@ -560,16 +573,9 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
     """A registry that answers no (429, 401, 500) is no unreachable one: Flux's ImageRepository is
     Ready=False with `scan failed: ...`, so the scan link is broken, in the words `lab simulate` uses,
     with the controller's beside them. The bundled snapshot stands in only for a registry not reached."""
-    import shutil
-
     from tests.support.fake_registry import fake_registry
 
-    ws = tmp_path / "ws"
-    shutil.copytree(practice / "ws", ws, symlinks=True)
-    _write(ws, solved_files())
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _solved_without_cluster(practice, tmp_path, monkeypatch)
     with fake_registry(status=status) as registry:
         monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
         report = why.explain(ws)
@@ -591,15 +597,9 @@ def test_a_registry_not_reached_breaks_the_scan_link_and_the_snapshot_judges_the
 ) -> None:
     """Flux's ImageRepository fails its scan on a registry it cannot reach as on one that refuses: the
     scan link passed on the bundled snapshot. The snapshot still tells what the policy would pick."""
-    import shutil
     import socket
 
-    ws = tmp_path / "ws"
-    shutil.copytree(practice / "ws", ws, symlinks=True)
-    _write(ws, solved_files())
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _solved_without_cluster(practice, tmp_path, monkeypatch)
     with socket.socket() as closed:  # a port nothing listens on: the connection is refused
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
