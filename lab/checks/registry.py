@@ -4,6 +4,7 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -69,16 +70,27 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
 
 
 # A check run asks the registry once per ImageRepository. A registry that drips its answer a byte at a
-# time passes every read timeout, so each call has a few seconds and all of them together a cap: a check
-# run waits seconds on it, not the client's minute per call.
-REGISTRY_CALL_SECONDS = 5.0
-REGISTRY_RUN_SECONDS = 15.0
+# time passes every read timeout, so each scan has its seconds (LAB_REGISTRY_TIMEOUT, 20 by default:
+# a large repository's tags come over several pages, and a learner's link may be slow) and all of them together
+# RUN_SCANS times that: a check run waits seconds on it, not the client's minute per call.
+REGISTRY_CALL_SECONDS = 20.0
+RUN_SCANS = 2.0
+"""How many scans' seconds all the scans of one check run have together."""
 
 
-def _call_seconds(ctx: CheckContext) -> float:
+def _scan_seconds() -> float:
+    """LAB_REGISTRY_TIMEOUT when it is a positive number of seconds, else the default."""
+    try:
+        seconds = float(os.environ.get("LAB_REGISTRY_TIMEOUT", ""))
+    except ValueError:
+        return REGISTRY_CALL_SECONDS
+    return seconds if 0 < seconds < float("inf") else REGISTRY_CALL_SECONDS
+
+
+def _call_seconds(ctx: CheckContext, per_call: float) -> float:
     """What is left of the run's time for the registry, at most one call's."""
-    ends = ctx.cached("registry:deadline", lambda: time.monotonic() + REGISTRY_RUN_SECONDS)
-    return min(REGISTRY_CALL_SECONDS, ends - time.monotonic())
+    ends = ctx.cached("registry:deadline", lambda: time.monotonic() + RUN_SCANS * per_call)
+    return min(per_call, ends - time.monotonic())
 
 
 def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
@@ -86,13 +98,14 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     from lab.core.scan import DEFAULT_EXCLUSION
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
-    seconds = _call_seconds(ctx)
-    with RegistryClient(timeout=REGISTRY_CALL_SECONDS, deadline=max(seconds, 0.0)) as client:
+    per_call = _scan_seconds()
+    seconds = _call_seconds(ctx, per_call)
+    with RegistryClient(timeout=per_call, deadline=max(seconds, 0.0)) as client:
         if seconds > 0:
             result = client.scan(repo.image, exclusions, check=False)
         else:
             spent = RegistryAPIError(
-                f"the check run's {REGISTRY_RUN_SECONDS:g} s for the registry are spent", timed_out=True
+                f"the check run's {RUN_SCANS * per_call:g} s for the registry are spent", timed_out=True
             )
             result = ScanResult(
                 canonical_name="",
