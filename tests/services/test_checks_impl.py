@@ -1085,7 +1085,9 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
         check=False,
     )
     lines = out.stdout.splitlines()
-    assert lines[0] == "Task 09b checks of origin/feature", out.stdout
+    assert lines[0] == "Task 09b checks of the working tree and of origin/feature (what is pushed)", (
+        out.stdout
+    )
     row = next(x for x in lines if " git.pushed " in x)
     assert "  The files are committed and on origin/feature" in row, row
 
