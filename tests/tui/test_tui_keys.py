@@ -810,6 +810,37 @@ async def test_done_with_a_progress_file_it_cannot_read_says_so(tmp_path: Path) 
         assert "marks this task done" not in _text(state)
 
 
+async def test_done_keeps_the_learners_own_note_on_a_row_done_already(tmp_path: Path) -> None:
+    """The row was ✅ with the learner's note: Done said "u writes the change below" and its diff replaced
+    that note with the task's default text (tex finding 13). It says the task is done and changes nothing."""
+    from lab.core.progress import row_status
+    from lab.services.progress import mark_progress
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    row = session.task.meta.progress_row
+    mark_progress(ws, row, note="Image automation working")
+    before = (ws / "PROGRESS.md").read_text()
+    app = lab_app(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        done = app.screen
+        state = done.query_one("#done-state", Static)
+        await wait_until(
+            pilot,
+            lambda: "PROGRESS.md marks this task done." in _text(state),
+            timeout=20,
+            describe=lambda: _text(state) + _text(done.query_one("#progress-diff", Static)),
+        )
+        assert "u writes" not in _text(state)
+        assert _text(done.query_one("#progress-diff", Static)).strip() == ""
+        await pilot.press("u")
+        await pilot.pause()
+    assert (ws / "PROGRESS.md").read_text() == before
+    found = row_status(before, row)
+    assert found is not None and found[1].strip() == "Image automation working"
+
+
 async def test_the_state_bar_shows_an_authors_escape_as_text(tmp_path: Path) -> None:
     """An author named 'Evil\\x1b[31m' read 'Evil[31m' in the bar (the terminal took the ESC) while the
     Origin tab showed 'Evil\\x1b[31m'."""
