@@ -168,8 +168,21 @@ def workspace_pushed_tags(workspace: Path) -> dict[str, tuple[str, ...]]:
     return {}
 
 
-def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
-    """Create the practice repo and its origin on first use; refuse a half-present pair."""
+PracticeMaker = Callable[[Path, Path, str | None], object]
+"""Makes a practice repository (workspace, its bare origin, task): the services' `new_practice_repo`, which
+adds what a learner's repository carries besides the starter (the Classroom workflow)."""
+
+
+def _starter_only(workspace: Path, origin: Path, task: str | None) -> object:
+    from lab.sandbox.practice import init_practice_repo
+
+    return init_practice_repo(workspace, origin=origin, task=task)
+
+
+def ensure_practice(
+    paths: SandboxPaths, task: str | None = None, make: PracticeMaker = _starter_only
+) -> None:
+    """Create the practice repo and its origin on first use (with `make`); refuse a half-present pair."""
     ws_ok = (paths.workspace / ".git").exists()
     origin_ok = (paths.origin / "HEAD").is_file()
     if ws_ok and origin_ok:
@@ -180,9 +193,7 @@ def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
             f"sandbox {paths.root} is incomplete: {missing} is missing",
             hint=f"`lab sandbox reset --dir {paths.root}` starts it afresh (after saving your work)",
         )
-    from lab.sandbox.practice import init_practice_repo
-
-    init_practice_repo(paths.workspace, origin=paths.origin, task=task)
+    make(paths.workspace, paths.origin, task)
 
 
 def served_task(paths: SandboxPaths, task: str | None = None) -> str:
@@ -265,9 +276,11 @@ class Supervisor:
         image_controllers: bool = True,
         flux: str | None = None,
         task: str | None = None,
+        make_practice: PracticeMaker = _starter_only,
     ) -> None:
         self.paths = paths
         self.speed = speed
+        self.make_practice = make_practice
         # The task whose starter and images this sandbox serves; None: what it served last, else the
         # course's current task.
         self.task = task
@@ -310,7 +323,7 @@ class Supervisor:
         try:
             config = read_json(self.paths.config)
             self.task = self._choose_task(str(config.get("task") or "") or None)
-            ensure_practice(self.paths, self.task)
+            ensure_practice(self.paths, self.task, self.make_practice)
             clear_stale_git_locks(self.paths.origin)
             shutil.rmtree(self.paths.cache, ignore_errors=True)
             if self.flux is None:

@@ -104,9 +104,9 @@ def _pick_session(workspace: Path | None, task_id: str | None) -> Session:
         return resumed
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
-        from lab.sandbox.practice import init_practice_repo
+        from lab.services.classroom import new_practice_repo
 
-        init_practice_repo(sandbox_ws)
+        new_practice_repo(sandbox_ws)
     from lab.sandbox.runtime import SandboxPaths, require_task
     from lab.services.tasks import recorded_task
 
@@ -833,9 +833,8 @@ def _task_session(task: Task) -> Session:
 
     workspace = task_repository(task.id)
     if not (workspace / ".git").exists():
-        from lab.sandbox.practice import init_practice_repo
-        from lab.services.progress import starter_progress
+        from lab.services.classroom import new_practice_repo
 
-        init_practice_repo(workspace, task=task.id, extra_files=starter_progress(task.id, workspace))
+        new_practice_repo(workspace, task=task.id)
     remember_repository(workspace, task.id)
     return Session(workspace, task, sandbox=True, kubeconfig=None)
