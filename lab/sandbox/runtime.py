@@ -557,6 +557,13 @@ class Supervisor:
             event_date = None
             if image == self.primary_image:
                 event_date = self._event_date(tag)
+            picked = False
+            if tag is None and event_date is None and image == self.primary_image and not self._has_events():
+                # No dated releases to replay: the next release is the tag the task's policy picks next,
+                # as CI would push it (a learner's `t` means "a new release"; one by name is the same).
+                tag, picked = self._next_pick(), True
+                if tag is None:
+                    raise self._nothing_dated()
             if event_date is not None:
                 added = self.registry.advance_to(event_date)
             elif tag is None:
@@ -580,26 +587,38 @@ class Supervisor:
                 "added": added,
                 "as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "event": event_date,
+                "picked": picked,
             }
 
-    def _nothing_dated(self) -> LabError:
-        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
-        policy (its `[generate]`, as `lab generate` writes it) would pick from what is served now."""
+    def _has_events(self) -> bool:
+        assert self.registry is not None
+        first = next(iter(self.registry.task.meta.images), None)
+        return first is None or first.events is not None
+
+    def _next_pick(self) -> str | None:
+        """The tag the task's own policy (its `[generate]`, as `lab generate` writes it) picks next from
+        what is served now: its number raised by one (1.4.2 -> 1.4.3)."""
         from lab.core.manifests.generate import options_from_mapping, selection
         from lab.core.policy import next_pick
 
         assert self.registry is not None
+        served = self.registry.tags(self.primary_image)
+        return next_pick(selection(options_from_mapping(self.registry.task.meta.generate)), served)
+
+    def _nothing_dated(self) -> LabError:
+        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
+        policy would pick (`_next_pick`) when there is one."""
+        assert self.registry is not None
         task = self.registry.task
         first = next(iter(task.meta.images), None)
-        if first is not None and first.events is None:
+        if not self._has_events() and first is not None:
             message = (
-                f"task {task.id} has no events: no dated release of {first.name} to publish (an image's "
-                "`events` in task.toml [[images]], a JSON list of {date, tags}, lists them)"
+                f"task {task.id} has no events and its policy picks no next tag of {first.name} "
+                "(an image's `events` in task.toml [[images]], a JSON list of {date, tags}, lists releases)"
             )
         else:
             message = "no dated tags left to publish: the task's events are all out"
-        served = self.registry.tags(self.primary_image)
-        suggested = next_pick(selection(options_from_mapping(task.meta.generate)), served)
+        suggested = self._next_pick()
         if suggested is None:
             return LabError(message, hint="push a tag by name: lab sandbox push-tag TAG")
         return LabError(
