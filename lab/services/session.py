@@ -460,6 +460,29 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
 
 
+def followed_sandbox(session: Session) -> Session:
+    """The default sandbox's session as the sandbox is now. `lab sandbox reset --task X` (which the app
+    tells the learner to run) gives its repository another task, and `lab sandbox up` after it other
+    ports: the task the repository records, attached to the sandbox that runs now. `session` itself when
+    nothing changed, when it is not the default sandbox, or when no sandbox of that task runs (what it
+    is attached to stays, and `S` on Flux starts it again)."""
+    if not is_default_sandbox(session):
+        return session
+    from dataclasses import replace
+
+    from lab.services import sandbox
+    from lab.services.tasks import workspace_task
+
+    task = workspace_task(session.workspace)
+    followed = session if task.id == session.task.id else replace(session, task=task)
+    info = sandbox.running_info(None)
+    if info is not None and (not info.task or info.task == task.id):
+        followed = replace(
+            followed, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items()))
+        )
+    return session if followed == session else followed
+
+
 def sandbox_note(session: Session, *, running: bool) -> str | None:
     """What quitting the app says: the sandbox does not stop with it."""
     if not running:
