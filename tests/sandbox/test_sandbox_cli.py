@@ -280,3 +280,20 @@ def test_push_tag_without_a_tag_on_a_task_without_events_publishes_the_tag_its_p
         assert "the next tag the task's policy picks" in line, line
         assert tag not in served and resolve(policy, [*served, tag]).tag == tag, (tag, served)
         served = [*served, tag]
+
+
+def test_the_practice_repository_lab_sandbox_up_makes_carries_the_classroom_workflow(
+    sandbox_dir: Path, lab_env: dict[str, str]
+) -> None:
+    """The supervisor makes the sandbox's repository on first use: as `lab init` does, with the Classroom
+    workflow committed (tex finding 10)."""
+    from lab.core.report.workflow import WORKFLOW_PATH
+
+    d = str(sandbox_dir)
+    run_lab("sandbox", "up", "--dir", d, "--detach", "--speed", SPEED, env=lab_env, ok=True)
+    workspace = sandbox_dir / "gitops-lab"
+    assert (workspace / WORKFLOW_PATH).is_file()
+    tracked = subprocess.run(
+        ["git", "-C", str(workspace), "ls-files", WORKFLOW_PATH], capture_output=True, text=True
+    )
+    assert tracked.stdout.strip() == WORKFLOW_PATH
