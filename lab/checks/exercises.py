@@ -378,27 +378,41 @@ def _push_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
         return None
 
 
-@check("exercise.flux-settled")
+@check("exercise.flux-settled", params=["moves"])
 def flux_settled(ctx: CheckContext) -> Outcome:
     """Flux has run on the learner's last push: its commit is on origin (git.flux-commit) and one more
     reconcile with the task's tags changes nothing. A Flux commit made before the fix (the starter's
     trap tag, a base line moved before the overlay was marked) does not count for the fixed setup. A
     field that holds a tag the task does not bundle was set by a Flux that saw newer tags (the
-    sandbox's registry, `lab simulate --tags-file`): that registry still has it, so it stays."""
+    sandbox's registry, `lab simulate --tags-file`): that registry still has it, so it stays.
+    `[check.params] moves` (a directory, e.g. the staging overlay): Flux's commit must have changed a
+    marked line there, judged from its diff; a Flux commit that moved only other files does not count."""
+    from dataclasses import replace
+
     from lab.checks.gitrepo import git_flux_commit
     from lab.core.checks.model import Status
-    from lab.core.scope import run_automations
+    from lab.core.scope import norm_path, run_automations, under
 
-    committed = git_flux_commit(ctx)
-    if committed.status is not Status.PASS:
+    moves = norm_path(str(ctx.params["moves"])) if ctx.params.get("moves") else None
+    committed = git_flux_commit(ctx, within=moves)
+    if committed.status is not Status.PASS and (moves is None or committed.status is not Status.FAIL):
         return committed
     tree = _origin_tree(ctx)
     _, runs = run_automations(tree, _aset(tree), tag_source(ctx.task))
     errors = [r.error for r in runs if r.error]
-    if errors:
-        return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
     known = {tag for tags in task_tags(ctx.task).values() for tag in tags}
     changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
+    # Another `lab simulate` helps only when a reconcile now would move that directory: then the failure
+    # below says so; otherwise Flux will never move it as set up.
+    stuck = moves is not None and (bool(errors) or not any(under(path, moves) for path, _ in changes))
+    if stuck and committed.status is not Status.PASS:
+        return replace(
+            committed,
+            hint=f"a reconcile now changes nothing under {moves}/ either: staging.isolated says why Flux "
+            "applies no marker there",
+        )
+    if errors:
+        return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
     if changes:
         path, change = changes[0]
         return Outcome.failed(

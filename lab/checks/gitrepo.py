@@ -378,7 +378,10 @@ def _push_branch(ctx: CheckContext, origin: Origin) -> str:
 
 
 @check("git.flux-commit")
-def git_flux_commit(ctx: CheckContext) -> Outcome:
+def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
+    """A commit of the automation's author on origin that marked lines changed as Flux writes them.
+    `within` (a directory): only a commit whose diff changes a marked line under it counts, so that an
+    exercise about one environment is not passed by a Flux commit that moved another."""
     origin, _sha = _pushed_origin(ctx)
     name, email = _automation_author(ctx)
     who = email or name
@@ -412,7 +415,7 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             continue
         added = [
             line[1:]
-            for line in origin.ws.diff(parent, commit.sha).splitlines()
+            for line in origin.ws.diff(parent, commit.sha, paths=[within] if within else None).splitlines()
             if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line
         ]
         if not added:
@@ -440,6 +443,15 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             hint="let Flux make the commit: `lab simulate` runs one reconcile offline (or `lab sandbox up`); "
             "revert the hand-made commit first (git revert " + commit.short + " && git push)",
             evidence=[Evidence("git", commit.sha, commit.subject)],
+        )
+    if within:
+        files = origin.ws.commit_files(commits[0].sha)
+        return Outcome.failed(
+            f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, but none changed a marked "
+            f"line under {within}/: the last, {commits[0].short} ({commits[0].subject!r}), changed "
+            f"{', '.join(files[:3]) or 'nothing'}{' and more' if len(files) > 3 else ''}",
+            hint=None,  # the task's own: how Flux gets to move that directory
+            evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
         )
     return Outcome.failed(
         f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, "

@@ -545,6 +545,27 @@ def test_update_path_example_is_one_for_why_and_the_check(
 
 
 @pytest.mark.slow
+def test_staging_flux_commit_counts_only_when_it_moved_staging(tmp_path: Path) -> None:
+    """git.flux-commit gave 5/5 "it moved staging" for the starter's Flux commit, which rewrote only
+    apps/base, and kept it after a fix whose policySelector typo means Flux never moves staging."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    ws = _practice(tmp_path, "09b-staging")
+    assert any(r.pushed for r in run_automations(ws, tag_source=tag_source("09b-staging")))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.FAIL, flux.message
+    assert "none changed a marked line under apps/staging/" in flux.message, flux.message
+    assert "changed apps/base/shop/deployment.yaml" in flux.message, flux.message
+    _solve(ws, "09b-staging", _replace(IUA, "      env: staging\n", "      env: stagign\n"))
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.FAIL, flux.message
+    assert "none changed a marked line under apps/staging/" in flux.message, flux.message
+    assert flux.hint is not None and "changes nothing under apps/staging/ either" in flux.hint, flux.hint
+
+
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
