@@ -625,13 +625,80 @@ def _production_pins(tree: Mapping[str, bytes], production: str) -> Outcome | No
     return None
 
 
-@check("staging.promoted")
+def _deployed_tag(tree: Mapping[str, bytes], production: str) -> tuple[str, str, str, int] | None:
+    """(image, tag, file, line) production deploys in `tree`: its overlay's image field (a kustomize
+    `newTag` overrides the base), else the first field of a directory it builds; None when none is read."""
+    from lab.core.imagefields import find_image_fields
+    from lab.core.scope import environment_dirs
+    from lab.core.yamlsafe import load_all
+
+    texts = _texts(tree)
+    fields = []
+    for path in sorted(p for p in texts if posixpath.dirname(p) in environment_dirs(texts, production)):
+        try:
+            fields += find_image_fields(path, load_all(texts[path], path))
+        except LabError:
+            continue
+    fields = [f for f in fields if f.shape in ("full", "tag")]
+    fields.sort(key=lambda f: not f.file.startswith(production + "/"))
+    if not fields:
+        return None
+    first = fields[0]
+    return canonical_or_written(first.image or first.value), _tag_of(first.value), first.file, first.line
+
+
+def _promotion_problem(
+    ctx: CheckContext, tree: Mapping[str, bytes], before: Mapping[str, bytes], production: str
+) -> Outcome | None:
+    """Why the tag production now runs is not a promotion: a tag its image's registry (the task's
+    tags) lacks, a downgrade from what production ran before the learner's commit, or another release
+    than the one the lesson promotes (`[check.params] expect_tag`)."""
+    from lab.core.semver.version import try_parse_version
+
+    now = _deployed_tag(tree, production)
+    if now is None:
+        return None
+    image, tag, file, line = now
+    expect = str(ctx.params.get("expect_tag") or "")
+    fix = f"set newTag: {expect} in {file}, commit and push" if expect else None
+    published = task_tags(ctx.task).get(image)
+    if published is not None and tag not in published:
+        return Outcome.failed(
+            f"production is promoted to {tag}, a tag {image} does not have (its tags: "
+            f"{', '.join(published)}): the kubelet cannot pull it (ErrImagePull)",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    old = _deployed_tag(before, production)
+    new_v, old_v = try_parse_version(tag), try_parse_version(old[1]) if old else None
+    if old is not None and new_v is not None and old_v is not None and new_v.compare(old_v) < 0:
+        return Outcome.failed(
+            f"production is set to {tag}, a downgrade from {old[1]}, what it ran before your commit: "
+            "a promotion moves it forward",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    if expect and tag != expect:
+        return Outcome.failed(
+            f"production is promoted to {tag}, not {expect}, the release the lesson promotes",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    return None
+
+
+@check("staging.promoted", params=["expect_tag"])
 def staging_promoted(ctx: CheckContext) -> Outcome:
-    """Production moved by a commit of the learner's, never by the automation's author."""
+    """Production moved by a commit of the learner's, never by the automation's author, to the release
+    the lesson promotes: one its registry has, not older than what production ran before."""
     from lab.checks.gitrepo import _pushed_origin
 
     params = _params(ctx)
     production = str(params.get("production", "apps/production")).strip("./")
+    expect = str(ctx.params.get("expect_tag") or "")
     origin, head = _pushed_origin(ctx)
     tree = _origin_tree(ctx)
     flux_emails = {a.author_email for a in _aset(tree).automations if a.author_email}
@@ -657,11 +724,18 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"no commit of yours changes {production}/ yet: promotion is a commit",
             file=f"{production}/kustomization.yaml",
-            hint="set images[].newTag: 1.4.2 in apps/production/kustomization.yaml, commit and push",
+            hint=f"set images[].newTag: {expect} in {production}/kustomization.yaml, commit and push"
+            if expect
+            else None,
         )
     pinned = _production_pins(tree, production)
     if pinned is not None:
         return pinned
+    first = mine[-1][0]
+    before = dict(origin.ws.read_tree_at(first.parents[0])) if first.parents else {}
+    wrong = _promotion_problem(ctx, tree, before, production)
+    if wrong is not None:
+        return wrong
     commit, files = mine[0]
     return Outcome.passed(
         f"promoted by {commit.author_name} in {commit.short}: {commit.subject}",

@@ -607,6 +607,25 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("tag", "said"),
+    [
+        ("does-not-exist", "promoted to does-not-exist, a tag ghcr.io/acme/shop does not have"),
+        ("1.4.0", "set to 1.4.0, a downgrade from 1.4.1, what it ran before your commit"),
+        ("1.4.1", "promoted to 1.4.1, not 1.4.2, the release the lesson promotes"),
+    ],
+)
+def test_staging_promotion_to_another_tag_is_named(tmp_path: Path, tag: str, said: str) -> None:
+    """Any commit under apps/production passed: a downgrade to 1.4.0 and a tag the registry lacks
+    scored 15/15, where the lesson and the hint promote 1.4.2."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", f"newTag: {tag}"))
+    failing = _failing(_check(ws, "09b-staging"))
+    assert set(failing) == {"staging.promoted"}, failing
+    assert said in failing["staging.promoted"], failing
+
+
+@pytest.mark.slow
 def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
     """Deleting the production overlay changes production in a commit of yours: it scored 100/100."""
     ws = _practice(tmp_path, "09b-staging")
