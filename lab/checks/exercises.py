@@ -464,6 +464,107 @@ def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: 
     return None
 
 
+def _unmoved_cause(
+    ctx: CheckContext, tree: Mapping[str, bytes], staging: str, staging_dirs: set[str], deploy_branch: str
+) -> tuple[str, str, str, int | None]:
+    """Why no automation moves a marker of the files staging builds, as (message, hint, file, line):
+    the first broken link of the first marker, one cause only - the marker outside update.path, a policy
+    that does not exist, a policySelector that leaves the policy out, an imageRepositoryRef naming no
+    ImageRepository, or a policy that selects no tag."""
+    from lab.core.diagnose import _selector_text
+    from lab.core.reconcile import applies
+    from lab.core.scope import file_in, norm_path, under
+    from lab.core.setters import find_markers
+
+    overlay = f"{staging}/kustomization.yaml"
+    texts = _texts(tree)
+    aset = _aset(tree)
+    markers = [
+        m
+        for path, text in sorted(texts.items())
+        if file_in(staging_dirs, path)
+        for m in find_markers(text, path)
+        if m.setter is not None and m.why_ignored is None
+    ]
+    autos = [
+        a for a in aset.automations if _push_branch(aset, a) in (deploy_branch, None)
+    ] or aset.automations
+    if not markers or not autos:
+        return (
+            "no file staging builds carries a marker Flux reads",
+            f'end the newTag line of {overlay} with # {{"$imagepolicy": "NAMESPACE:POLICY:tag"}}',
+            overlay,
+            None,
+        )
+    iua = autos[0]
+    root = norm_path(iua.update_path)
+    inside = [m for m in markers if under(m.file, root)]
+    if not inside:
+        m = markers[0]
+        return (
+            f"the marker at {m.file}:{m.line} lies outside update.path ./{root} of ImageUpdateAutomation "
+            f"{iua.name}, so Flux never reads it",
+            f"move the marker into a file under ./{root}, e.g. {overlay}"
+            if under(staging, root)
+            else f"set spec.update.path: ./{staging}",
+            m.file,
+            m.line,
+        )
+    m = inside[0]
+    policy = aset.policy(m.namespace, m.policy)
+    if policy is None:
+        known = ", ".join(sorted(p.name for p in aset.policies)) or "none"
+        return (
+            f"the marker at {m.file}:{m.line} names {m.namespace}:{m.policy}, but there is no such ImagePolicy "
+            f"(policies: {known})",
+            "name an existing ImagePolicy as namespace:name in the marker",
+            m.file,
+            m.line,
+        )
+    if not applies(iua, policy):
+        selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
+        wanted = _selector_text(selector) if isinstance(selector, dict) else "?"
+        raw = policy.doc.get("metadata.labels") if policy.doc is not None else None
+        labels = ", ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) and raw else "none"
+        chosen = [p.name for p in aset.policies if applies(iua, p)]
+        return (
+            f"the policySelector of ImageUpdateAutomation {iua.name} looks for the label {wanted}, which "
+            f"ImagePolicy {policy.name} lacks (its labels: {labels}), so it selects "
+            f"{'only ' + ', '.join(chosen) if chosen else 'no policy'} and the marker at {m.file}:{m.line} "
+            "is never applied",
+            f"make spec.policySelector.matchLabels the labels of ImagePolicy {policy.name} ({labels}), or "
+            f"label the policy {wanted}",
+            iua.file,
+            iua.line_of("spec.policySelector"),
+        )
+    ns, name = policy.repository_key
+    if aset.repository(ns, name) is None:
+        repos = ", ".join(sorted(r.name for r in aset.repositories)) or "none"
+        return (
+            f"ImagePolicy {policy.name}'s imageRepositoryRef names {name}, but there is no ImageRepository "
+            f"{ns}/{name} (ImageRepositories: {repos}), so the policy selects no tag and the marker at "
+            f"{m.file}:{m.line} never moves",
+            f"set spec.imageRepositoryRef.name to the ImageRepository of the image ({repos})",
+            policy.file,
+            policy.line_of("spec.imageRepositoryRef.name"),
+        )
+    if f"{policy.namespace}:{policy.name}" not in _policy_values(aset, iua, tag_source(ctx.task)):
+        return (
+            f"ImagePolicy {policy.name} selects no tag of its ImageRepository, so the marker at "
+            f"{m.file}:{m.line} never moves",
+            f"see image-policy.valid and `lab why`: why {policy.name} selects nothing",
+            policy.file,
+            policy.line_of("spec.policy"),
+        )
+    return (
+        "the automation sees no marker it can apply (a marker outside update.path, or a policy the "
+        "policySelector leaves out, is silently ignored)",
+        f"put the marker in a file under the automation's update.path, e.g. {overlay}",
+        staging,
+        None,
+    )
+
+
 @check("staging.isolated")
 def staging_isolated(ctx: CheckContext) -> Outcome:
     """CI pushes new tags, twice; every automation runs after each push. Nothing under production may
@@ -531,12 +632,12 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
             evidence=evidence,
         )
     if not staging_moved:
+        message, hint, file, line = _unmoved_cause(ctx, tree, staging, staging_dirs, deploy_branch)
         return Outcome.failed(
-            "CI pushed new tags twice and nothing in staging moved: the automation sees no marker it "
-            "can apply (a marker outside update.path, or a policy the policySelector leaves out, is "
-            "silently ignored)",
-            file=staging,
-            hint="put the marker in a file under the automation's update.path, e.g. apps/staging/kustomization.yaml",
+            f"CI pushed new tags twice and nothing in staging moved: {message}",
+            file=file,
+            line=line,
+            hint=hint,
             evidence=evidence,
         )
     return Outcome.passed(

@@ -491,6 +491,50 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("breakage", "cause", "hint"),
+    [
+        (
+            _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""),
+            "the marker at apps/base/shop/deployment.yaml:17 lies outside update.path ./apps/staging",
+            "move the marker into a file under ./apps/staging, e.g. apps/staging/kustomization.yaml",
+        ),
+        (
+            _replace(
+                "clusters/dev/image-automation/image-policy.yaml",
+                "    name: shop\n",
+                "    name: shop-staging\n",
+            ),
+            "imageRepositoryRef names shop-staging, but there is no ImageRepository flux-system/shop-staging",
+            "set spec.imageRepositoryRef.name to the ImageRepository of the image (shop)",
+        ),
+        (
+            _replace(IUA, "      env: staging\n", "      env: stagign\n"),
+            "looks for the label env=stagign, which ImagePolicy shop-staging lacks (its labels: env=staging), "
+            "so it selects no policy",
+            "make spec.policySelector.matchLabels the labels of ImagePolicy shop-staging (env=staging)",
+        ),
+    ],
+    ids=["outside-path", "no-repository", "selector-typo"],
+)
+def test_staging_unmoved_names_its_cause(tmp_path: Path, breakage: Edit, cause: str, hint: str) -> None:
+    """staging.isolated gave one hint whatever kept staging still: "put the marker in a file under the
+    automation's update.path", also when the marker was there and the policy or selector was wrong."""
+    base_marker = _replace(
+        "apps/base/shop/deployment.yaml",
+        "image: ghcr.io/acme/shop:1.4.1",
+        'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+    )
+    edits = (breakage, base_marker) if "outside" in cause else (breakage,)
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", *edits, simulate=False)
+    isolated = _check(ws, "09b-staging").get("staging.isolated")
+    assert isolated.status is Status.FAIL
+    assert "nothing in staging moved" in isolated.message and cause in isolated.message, isolated.message
+    assert isolated.hint is not None and isolated.hint.startswith(hint), isolated.hint
+
+
+@pytest.mark.slow
 def test_staging_without_a_marker_says_so_and_where_it_goes(tmp_path: Path) -> None:
     """marker.valid said only "no marker found", as if the marker were malformed; marker.present, as in
     every task whose Flux commit needs a marker, names the path Flux walks and the line to end, and
