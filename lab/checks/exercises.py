@@ -464,6 +464,16 @@ def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: 
     return None
 
 
+def _environments(ctx: CheckContext) -> tuple[str, str, str, dict[str, bytes]]:
+    """(production's overlay, staging's, the branch production deploys from, origin's tree)."""
+    from lab.core.scope import norm_path
+
+    params = _params(ctx)
+    production = norm_path(str(params.get("production", "apps/production")))
+    staging = norm_path(str(params.get("staging", "apps/staging")))
+    return production, staging, graded_branch(ctx), _origin_tree(ctx)
+
+
 def _unmoved_cause(
     ctx: CheckContext, tree: Mapping[str, bytes], staging: str, staging_dirs: set[str], deploy_branch: str
 ) -> tuple[str, str, str, int | None]:
@@ -569,13 +579,10 @@ def _unmoved_cause(
 def staging_isolated(ctx: CheckContext) -> Outcome:
     """CI pushes new tags, twice; every automation runs after each push. Nothing under production may
     change on the branch production deploys from, and staging must move."""
-    from lab.core.scope import environment_dirs, file_in, norm_path, run_automations, under
+    from lab.core.scope import environment_dirs, file_in, run_automations, under
 
+    production, staging, deploy_branch, tree = _environments(ctx)
     params = _params(ctx)
-    production = norm_path(str(params.get("production", "apps/production")))
-    staging = norm_path(str(params.get("staging", "apps/staging")))
-    deploy_branch = graded_branch(ctx)
-    tree = _origin_tree(ctx)
     texts = _texts(tree)
     prod_dirs = environment_dirs(texts, production)
     staging_dirs = environment_dirs(texts, staging)
@@ -642,6 +649,59 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
         )
     return Outcome.passed(
         f"{len(rounds)} rounds of new tags: staging moved, nothing under {production} changed",
+        evidence=evidence,
+    )
+
+
+@check("staging.scoped")
+def staging_scoped(ctx: CheckContext) -> Outcome:
+    """The scoping the lesson teaches, on each automation that commits to the branch production deploys
+    from: an update.path that reaches no directory production builds, and a policySelector that picks
+    policies by label. Without them staging-only automation holds only while no marker sits in
+    production's files; isolation alone cannot tell."""
+    from lab.core.diagnose import _selector_text
+    from lab.core.reconcile import applies
+    from lab.core.scope import environment_dirs, norm_path, under
+
+    production, staging, deploy_branch, tree = _environments(ctx)
+    aset = _aset(tree)
+    iua = _main_automation(ctx, aset)
+    prod_dirs = sorted(environment_dirs(_texts(tree), production))
+    autos = [a for a in aset.automations if _push_branch(aset, a) in (deploy_branch, None)] or [iua]
+    evidence = []
+    for a in autos:
+        root = norm_path(a.update_path)
+        reached = [d for d in prod_dirs if under(d, root) or under(root, d)]
+        if reached:
+            return Outcome.failed(
+                f"ImageUpdateAutomation {a.name} commits to {deploy_branch} with update.path ./{root}, which "
+                f"reaches {' and '.join(reached)}, built by production: without the scope Flux moves "
+                "production too as soon as a marker there names a policy it applies",
+                file=a.file,
+                line=a.line_of("spec.update.path"),
+                hint=f"spec.update.path: ./{staging}",
+            )
+        selector = a.doc.get("spec.policySelector") if a.doc is not None else None
+        if not isinstance(selector, dict) or not (
+            selector.get("matchLabels") or selector.get("matchExpressions")
+        ):
+            names = ", ".join(p.name for p in aset.policies if p.namespace == a.namespace) or "none yet"
+            return Outcome.failed(
+                f"ImageUpdateAutomation {a.name} has no policySelector: it applies every ImagePolicy of "
+                f"{a.namespace} ({names}) to every marker under ./{root}, so a production policy marked there "
+                "would move production too",
+                file=a.file,
+                line=a.line_of("spec.policySelector") or a.line_of("spec"),
+                hint="spec.policySelector.matchLabels: {env: staging}, and that label on the staging ImagePolicy",
+            )
+        chosen = ", ".join(p.name for p in aset.policies if applies(a, p)) or "no policy"
+        evidence.append(
+            Evidence(
+                "file", a.file, f"update.path ./{root}, policySelector {_selector_text(selector)}: {chosen}"
+            )
+        )
+    return Outcome.passed(
+        f"automation scoped: update.path stays out of {production}, and a policySelector picks the policies",
         evidence=evidence,
     )
 

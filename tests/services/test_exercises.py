@@ -609,6 +609,39 @@ def test_staging_flux_commit_counts_only_when_it_moved_staging(tmp_path: Path) -
     assert flux.hint is not None and "changes nothing under apps/staging/ either" in flux.hint, flux.hint
 
 
+NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edits", "said"),
+    [
+        (
+            (_replace(IUA, "path: ./apps/staging", "path: ./"), NO_SELECTOR),
+            "update.path ./, which reaches apps/base/shop and apps/production, built by production: without "
+            "the scope Flux moves production too",
+        ),
+        (
+            (NO_SELECTOR,),
+            "has no policySelector: it applies every ImagePolicy of flux-system (shop-staging) to every marker "
+            "under ./apps/staging, so a production policy marked there would move production too",
+        ),
+    ],
+    ids=["root-path", "no-selector"],
+)
+def test_staging_scoping_the_lesson_teaches_is_graded(
+    tmp_path: Path, edits: tuple[Edit, ...], said: str
+) -> None:
+    """With update.path ./ and no policySelector (the marker moved to the staging overlay only) the
+    exercise scored 100: isolation holds while no marker sits in production's files, and nothing graded
+    the scoping of lesson steps 3-4."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", *edits)
+    failing = _failing(_check(ws, "09b-staging"))
+    assert set(failing) == {"staging.scoped"}, failing
+    assert said in failing["staging.scoped"], failing
+
+
 @pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
