@@ -408,8 +408,8 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     if stuck and committed.status is not Status.PASS:
         return replace(
             committed,
-            hint=f"a reconcile now changes nothing under {moves}/ either: staging.isolated says why Flux "
-            "applies no marker there",
+            hint=f"a reconcile now changes nothing under {moves}/ either: Flux applies no marker there "
+            "(staging.isolated says why, `lab lesson` how to scope it)",
         )
     if errors:
         return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
