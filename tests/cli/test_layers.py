@@ -19,16 +19,33 @@ def _task_ids() -> list[str]:
     return sorted((p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file()), key=len)
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the tree, each once: ast.walk's generic iter_child_nodes made this scan of lab/ cost
+    seconds, walked three times; reading each node's _fields straight is a third of one walk."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return found
+
+
+def _docstrings(nodes: list[ast.AST]) -> set[int]:
     """ids of the string nodes that are docstrings (documentation may name an example task)."""
     found: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 found.add(id(body[0].value))
     # Attribute docstrings: a bare string right after an assignment.
-    for node in ast.walk(tree):
+    for node in nodes:
         for field in ("body", "orelse"):
             stmts = getattr(node, field, None)
             if not isinstance(stmts, list):
@@ -46,9 +63,9 @@ def test_no_task_id_in_the_code() -> None:
     pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(i) for i in ids[::-1]) + r"|09)(?!\w)")
     offenders = []
     for path in sorted((ROOT / "lab").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docs = _docstrings(tree)
-        for node in ast.walk(tree):
+        nodes = _nodes(ast.parse(path.read_text(encoding="utf-8")))
+        docs = _docstrings(nodes)
+        for node in nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 found = pattern.search(node.value)
                 if found:
