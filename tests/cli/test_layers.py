@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.labsource import ON_ONE_WORKER, lab_modules
 from tests.support.paths import ROOT
 
 
@@ -19,24 +20,7 @@ def _task_ids() -> list[str]:
     return sorted((p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file()), key=len)
 
 
-def _nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of the tree, each once: ast.walk's generic iter_child_nodes made this scan of lab/ cost
-    seconds, walked three times; reading each node's _fields straight is a third of one walk."""
-    found: list[ast.AST] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-    return found
-
-
-def _docstrings(nodes: list[ast.AST]) -> set[int]:
+def _docstrings(nodes: tuple[ast.AST, ...]) -> set[int]:
     """ids of the string nodes that are docstrings (documentation may name an example task)."""
     found: set[int] = set()
     for node in nodes:
@@ -57,20 +41,20 @@ def _docstrings(nodes: list[ast.AST]) -> set[int]:
     return found
 
 
+@ON_ONE_WORKER
 def test_no_task_id_in_the_code() -> None:
     ids = _task_ids()
     assert "09b" in ids  # the course's task is there, so the scan below means something
     pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(i) for i in ids[::-1]) + r"|09)(?!\w)")
     offenders = []
-    for path in sorted((ROOT / "lab").rglob("*.py")):
-        nodes = _nodes(ast.parse(path.read_text(encoding="utf-8")))
-        docs = _docstrings(nodes)
-        for node in nodes:
+    for module in lab_modules():
+        docs = _docstrings(module.nodes)
+        for node in module.nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 found = pattern.search(node.value)
                 if found:
                     offenders.append(
-                        f"{path.relative_to(ROOT)}:{node.lineno}: {found.group()!r} in {node.value!r}"
+                        f"{module.path.relative_to(ROOT)}:{node.lineno}: {found.group()!r} in {node.value!r}"
                     )
     assert offenders == []
 
