@@ -24,7 +24,7 @@ from lab.core.refs import ImageRef, split_reference
 from lab.errors import LabError
 
 if TYPE_CHECKING:
-    from lab.core.imagefields import Verdict
+    from lab.core.imagefields import ImageField, Verdict
 
 PUSH_HINT = "git add -A && git commit -m 'Image automation' && git push"
 
@@ -146,24 +146,40 @@ def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagS
 # -- 09b-multi ------------------------------------------------------------------------------------
 
 
-def _starter_fields(task: str) -> dict[str, int]:
-    """How many image fields each YAML file of the task's starter holds (files with none left out)."""
+def _starter_fields(task: str) -> dict[str, list[ImageField]]:
+    """The image fields of each YAML file of the task's starter (files with none left out)."""
     from lab.adapters.tasks import load_task
     from lab.core.imagefields import find_image_fields
     from lab.core.yamlsafe import load_all
 
-    def held(path: str, text: str) -> int:
+    def held(path: str, text: str) -> list[ImageField]:
         try:
-            return len(find_image_fields(path, load_all(text, path)))
+            return find_image_fields(path, load_all(text, path))
         except LabError:
-            return 0
+            return []
 
     starter = load_task(task).starter  # the task's own files: trusted, small
     return {
-        rel: count
+        rel: found
         for rel in (f.relative_to(starter).as_posix() for f in sorted(starter.rglob("*")) if f.is_file())
         if rel.endswith((".yaml", ".yml"))
-        and (count := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
+        and (found := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
+    }
+
+
+def _starter_images(ctx: CheckContext) -> dict[tuple[str, str], str]:
+    """(file, label) -> the image each field of the task's starter refers to: what a field was for
+    before Flux rewrote it with another image's policy."""
+    starter = ctx.cached(f"exercises:starter-fields:{ctx.task}", lambda: _starter_fields(ctx.task))
+    return {(f.file, f.label): f.image for found in starter.values() for f in found if f.image}
+
+
+def _policy_images(aset: AutomationSet) -> dict[str, str]:
+    """Each policy's `ns:name` -> the image its ImageRepository scans (policies whose repository is on origin)."""
+    return {
+        f"{p.namespace}:{p.name}": repo.image
+        for p in aset.policies
+        if (repo := _repository_for(aset, p)) is not None and repo.image
     }
 
 
@@ -185,7 +201,7 @@ def _fields_out_of_reach(
             continue
         if path not in texts:
             return Outcome.failed(
-                f"{path} is gone from origin: its {expected[path]} image field(s) are no longer automated",
+                f"{path} is gone from origin: its {len(expected[path])} image field(s) are no longer automated",
                 file=path,
                 hint=f"bring it back (`git log --oneline -- {path}` shows the commit that removed it)",
             )
@@ -214,7 +230,7 @@ def multi_markers(ctx: CheckContext) -> Outcome:
         return unreached
     fields, markers = _marked_fields(ctx, tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
-    verdicts = judge(fields, markers, values)
+    verdicts = judge(fields, markers, values, policy_images=_policy_images(aset), meant=_starter_images(ctx))
     bad = [v for v in verdicts if not v.ok]
     # The verdicts' messages open with file:line, which the evidence names already.
     evidence = [
@@ -279,7 +295,8 @@ def _well_marked(
     from lab.core.imagefields import judge
 
     fields, markers = _marked_fields(ctx, tree, iua)
-    return {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+    verdicts = judge(fields, markers, policy_images=_policy_images(_aset(tree)), meant=_starter_images(ctx))
+    return {(v.file, v.line): v for v in verdicts if v.ok and v.marker is not None}
 
 
 @check("multi.moves")

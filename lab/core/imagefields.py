@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from lab.core.imagename import canonical_or_written
 from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.record import dataclass
@@ -178,10 +179,65 @@ def _after(fld: ImageField, marker: Marker, values: Mapping[str, ImageRef]) -> s
     return (written or '""') if marker.suffix == "digest" else written
 
 
+def _other_image(
+    fld: ImageField,
+    marker: Marker,
+    images: Mapping[str, str],
+    meant: str,
+    also: str,
+    values: Mapping[str, ImageRef],
+) -> Verdict | None:
+    """A failing verdict when the marker's policy scans another image than the field's: Flux never
+    compares the two, and writes the policy's image (or its tag) on the line. `meant` is the image the
+    field refers to (before Flux ran), `also` a second spelling that counts (a kustomize entry's newName)."""
+    scanned = images.get(marker.policy_ref)
+    if not scanned or not meant:
+        return None
+    mine = canonical_or_written(scanned)
+    if mine in {canonical_or_written(meant), canonical_or_written(also) if also else ""}:
+        return None
+    where = f"{fld.file}:{fld.line}"
+    right = next(
+        (
+            ref
+            for ref, image in sorted(images.items(), key=lambda kv: kv[0].split(":")[0] != marker.namespace)
+            if canonical_or_written(image) == canonical_or_written(meant)
+        ),
+        None,
+    )
+    suffix = f":{marker.suffix}" if marker.suffix else ""
+    hint = (
+        f'use # {{"$imagepolicy": "{right}{suffix}"}}, the policy of {meant}'
+        if right
+        else f"add an ImageRepository for {meant} and an ImagePolicy on it, and name that policy here"
+    )
+    whose = f"its marker names {marker.policy_ref}, whose ImageRepository scans {scanned}"
+    if canonical_or_written(fld.image) != canonical_or_written(meant):
+        return Verdict(
+            fld,
+            marker,
+            False,
+            f"{where}: {fld.label} held {meant}, but {whose}: Flux does not compare the two, so it wrote "
+            f"{fld.value} here, and {fld.label} now runs another image",
+            f"{hint}, and write {meant} back on the line",
+        )
+    return Verdict(
+        fld,
+        marker,
+        False,
+        f"{where}: {fld.label} runs {meant}, but {whose}: Flux does not compare the two and would write "
+        f"`{fld.key}: {_after(fld, marker, values)}` here",
+        hint,
+    )
+
+
 def judge(
     fields: Sequence[ImageField],
     markers: Sequence[Marker],
     values: Mapping[str, ImageRef] | None = None,
+    *,
+    policy_images: Mapping[str, str] | None = None,
+    meant: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Verdict]:
     """A verdict for every field and every marker that sits on no image field. `markers` are those Flux
     reads (`find_markers` results with a setter and no reason to be ignored).
@@ -189,8 +245,14 @@ def judge(
     A full `image:` field with no marker is covered when a kustomize `images[]` entry for the same
     repository carries a marker (kustomize replaces the field when it builds). `values` maps
     "ns:name" to the policy's latest image, to quote the exact line Flux would write.
+    `policy_images` maps "ns:name" to the image its ImageRepository scans: a marker whose policy scans
+    another image than its field's fails. `meant` maps (file, label) to the image a field held before
+    Flux ran (a starter's), which tells a field Flux already rewrote to the wrong image.
     """
     values = values or {}
+    images = policy_images or {}
+    before = meant or {}
+    new_names = {(f.file, f.image): f.value for f in fields if f.key == "newName"}
     by_line = {(m.file, m.line): m for m in markers}
     overrides = {
         f.image
@@ -209,6 +271,11 @@ def judge(
         where = f"{fld.file}:{fld.line}"
         if marker is not None:
             used.add((fld.file, fld.line))
+            image = before.get((fld.file, fld.label)) or fld.image
+            wrong = _other_image(fld, marker, images, image, new_names.get((fld.file, fld.image), ""), values)
+            if wrong is not None:
+                verdicts.append(wrong)
+                continue
         override = tag_overrides.get(fld.image) if fld.shape == "full" else None
         if marker is not None and override is not None:
             verdicts.append(

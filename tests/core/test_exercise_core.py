@@ -3,6 +3,8 @@ policies (the oracle table of the exercises' shared registry), and where automat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lab.core.imagefields import Shape, find_image_fields, fits, judge, line_shape, repository_of
@@ -379,3 +381,50 @@ def test_what_each_marker_variant_writes() -> None:
         "sha256:3fe1",
         None,
     ]
+
+
+IMAGES = {
+    "flux-system:shop": "ghcr.io/acme/shop",
+    "flux-system:migrate": "ghcr.io/acme/shop-migrate",
+    "flux-system:nginx": "nginx",
+}
+
+
+def test_judge_names_a_marker_whose_policy_scans_another_image() -> None:
+    """Flux never compares the line's image with the policy's: a full marker for the migrate policy on
+    the shop container writes shop-migrate there. The verdict names both images and the policy to use."""
+    markers = [
+        _marker("d.yaml", 13, "flux-system", "migrate", ""),
+        _marker("d.yaml", 15, "flux-system", "nginx", ""),
+        _marker("kustomization.yaml", 3, "flux-system", "shop", "tag"),
+    ]
+    values = {"flux-system:migrate": ImageRef("ghcr.io/acme/shop-migrate", "1.4.2")}
+    verdicts = {
+        (v.file, v.line): v
+        for v in judge(_fields(), markers, values, policy_images=IMAGES)  # type: ignore[arg-type]
+    }
+    shop = verdicts[("d.yaml", 13)]
+    assert not shop.ok
+    assert "container shop runs ghcr.io/acme/shop" in shop.message
+    assert "flux-system:migrate, whose ImageRepository scans ghcr.io/acme/shop-migrate" in shop.message
+    assert "`image: ghcr.io/acme/shop-migrate:1.4.2`" in shop.message
+    assert shop.hint.startswith('use # {"$imagepolicy": "flux-system:shop"}')
+    # A kustomize entry is judged by its `name`; `nginx` is docker.io/library/nginx either way.
+    override = verdicts[("kustomization.yaml", 3)]
+    assert not override.ok and "flux-system:migrate:tag" in override.hint
+    assert verdicts[("d.yaml", 15)].ok
+
+
+def test_judge_names_an_image_flux_already_swapped_by_the_starters() -> None:
+    """After Flux ran, the line reads the policy's image: only what the field held before tells."""
+    markers = [_marker("d.yaml", 13, "flux-system", "migrate", "")]
+    rewritten = {"value": "ghcr.io/acme/shop-migrate:1.4.2", "image": "ghcr.io/acme/shop-migrate"}
+    swapped = [f if f.line != 13 else replace(f, **rewritten) for f in _fields()]  # type: ignore[attr-defined]
+    meant = {("d.yaml", "container shop"): "ghcr.io/acme/shop"}
+    verdict = next(
+        v
+        for v in judge(swapped, markers, policy_images=IMAGES, meant=meant)  # type: ignore[arg-type]
+        if v.line == 13
+    )
+    assert not verdict.ok and "container shop held ghcr.io/acme/shop" in verdict.message
+    assert "wrote ghcr.io/acme/shop-migrate:1.4.2 here" in verdict.message

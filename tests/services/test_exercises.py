@@ -430,6 +430,28 @@ def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("simulate", [False, True], ids=["before-flux", "after-flux"])
+def test_multi_marker_for_another_images_policy_is_named(tmp_path: Path, simulate: bool) -> None:
+    """The shop container marked with the migrate policy passed every check; Flux then writes
+    ghcr.io/acme/shop-migrate:1.4.2 on it, and the check blamed the override and said to remove the
+    marker, which left the wrong image deployed."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(DEPLOY, SHOP_MARKER, '# {"$imagepolicy": "flux-system:shop-migrate"}'),
+        simulate=simulate,
+    )
+    said = _failing(_check(ws, "09b-multi")).get("multi.markers", "")
+    assert said.startswith(f"{DEPLOY}:22: container shop "), said
+    assert "ghcr.io/acme/shop," in said and "whose ImageRepository scans ghcr.io/acme/shop-migrate" in said
+    assert ("wrote ghcr.io/acme/shop-migrate:1.4.2 here" if simulate else "would write") in said, said
+    report = _check(ws, "09b-multi")
+    hint = report.get("multi.markers").hint or ""
+    assert hint.startswith('use # {"$imagepolicy": "flux-system:shop"}') and "remove" not in hint, hint
+
+
+@pytest.mark.slow
 def test_multi_marker_on_the_base_line_the_override_tags_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     base = "apps/base/shop/deployment.yaml"
