@@ -113,8 +113,9 @@ def _main_automation(ctx: CheckContext, aset: AutomationSet) -> ImageUpdateAutom
 
 def _marked_fields(
     ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
-) -> tuple[list[Any], list[Any]]:
-    """(image fields, markers Flux reads) in the YAML files under the automation's update path."""
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """(image fields, markers Flux reads, markers it does not read) in the YAML files under the
+    automation's update path."""
     from lab.core.imagefields import find_image_fields
     from lab.core.scope import norm_path, under
     from lab.core.setters import find_markers
@@ -122,6 +123,7 @@ def _marked_fields(
     root = norm_path(iua.update_path)
     fields: list[Any] = []
     markers: list[Any] = []
+    unread: list[Any] = []
     for path, text in sorted(_texts(tree).items()):
         if not under(path, root):
             continue
@@ -131,9 +133,8 @@ def _marked_fields(
             continue
         fields.extend(find_image_fields(path, docs))
         for m in find_markers(text, path):
-            if m.setter is not None and m.why_ignored is None:
-                markers.append(m)
-    return fields, markers
+            (markers if m.setter is not None and m.why_ignored is None else unread).append(m)
+    return fields, markers, unread
 
 
 def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagSource) -> dict[str, ImageRef]:
@@ -228,9 +229,11 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     unreached = _fields_out_of_reach(ctx, tree, iua)
     if unreached is not None:
         return unreached
-    fields, markers = _marked_fields(ctx, tree, iua)
+    fields, markers, unread = _marked_fields(ctx, tree, iua)
     values = _policy_values(aset, iua, tag_source(ctx.task))
-    verdicts = judge(fields, markers, values, policy_images=_policy_images(aset), meant=_starter_images(ctx))
+    verdicts = judge(
+        fields, markers, values, policy_images=_policy_images(aset), meant=_starter_images(ctx), unread=unread
+    )
     bad = [v for v in verdicts if not v.ok]
     # The verdicts' messages open with file:line, which the evidence names already.
     evidence = [
@@ -294,7 +297,7 @@ def _well_marked(
     """(file, line) -> the verdict of each image field under the update path that carries a fitting marker."""
     from lab.core.imagefields import judge
 
-    fields, markers = _marked_fields(ctx, tree, iua)
+    fields, markers, _ = _marked_fields(ctx, tree, iua)
     verdicts = judge(fields, markers, policy_images=_policy_images(_aset(tree)), meant=_starter_images(ctx))
     return {(v.file, v.line): v for v in verdicts if v.ok and v.marker is not None}
 
@@ -464,7 +467,7 @@ def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: 
     if not expected:
         return None
     aset = _aset(tree)
-    fields, markers = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    fields, markers, _ = _marked_fields(ctx, tree, _main_automation(ctx, aset))
     for v in judge(fields, markers):
         if v.field is None or v.marker is None or v.marker.policy not in expected:
             continue

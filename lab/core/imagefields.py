@@ -231,6 +231,36 @@ def _other_image(
     )
 
 
+def _example(fld: ImageField) -> str:
+    """The marker that fits `fld`'s shape, its policy left for the learner to name."""
+    wanted = SUFFIX_FOR[fld.shape]
+    return f'# {{"$imagepolicy": "flux-system:POLICY{":" + wanted if wanted else ""}"}}'
+
+
+def _unread_marker(fld: ImageField, marker: Marker, images: Mapping[str, str]) -> Verdict:
+    """The verdict on a field whose marker Flux does not read: why, and the marker it would read."""
+    where = f"{fld.file}:{fld.line}"
+    wanted = SUFFIX_FOR[fld.shape]
+    if marker.setter is None and marker.policy and not marker.namespace:
+        namespace = next((ref.split(":")[0] for ref in images if ref.split(":")[1:2] == [marker.policy]), "")
+        right = f"{namespace or 'NAMESPACE'}:{marker.policy}{':' + wanted if wanted else ''}"
+        return Verdict(
+            fld,
+            marker,
+            False,
+            f'{where}: the marker on {fld.label} names "{marker.policy}" without its namespace: Flux reads a '
+            f'marker as "NAMESPACE:NAME" and has no policy "{marker.policy}", so it never updates this field',
+            f'write # {{"$imagepolicy": "{right}"}}',
+        )
+    return Verdict(
+        fld,
+        marker,
+        False,
+        f"{where}: Flux does not read the marker on {fld.label} ({marker.why_ignored}), so it never updates it",
+        marker.fix or f"end that line with {_example(fld)}",
+    )
+
+
 def judge(
     fields: Sequence[ImageField],
     markers: Sequence[Marker],
@@ -238,6 +268,7 @@ def judge(
     *,
     policy_images: Mapping[str, str] | None = None,
     meant: Mapping[tuple[str, str], str] | None = None,
+    unread: Sequence[Marker] = (),
 ) -> list[Verdict]:
     """A verdict for every field and every marker that sits on no image field. `markers` are those Flux
     reads (`find_markers` results with a setter and no reason to be ignored).
@@ -247,7 +278,8 @@ def judge(
     "ns:name" to the policy's latest image, to quote the exact line Flux would write.
     `policy_images` maps "ns:name" to the image its ImageRepository scans: a marker whose policy scans
     another image than its field's fails. `meant` maps (file, label) to the image a field held before
-    Flux ran (a starter's), which tells a field Flux already rewrote to the wrong image.
+    Flux ran (a starter's), which tells a field Flux already rewrote to the wrong image. `unread` are
+    the markers Flux does not read: an unmarked field carrying one is told why, not "has no marker".
     """
     values = values or {}
     images = policy_images or {}
@@ -264,6 +296,14 @@ def judge(
     tag_overrides = {
         f.image: f for f in fields if f.shape == "tag" and f.key == "newTag" and (f.file, f.line) in by_line
     }
+    # Any newTag, marked or not, is the field Flux must update for its environment, not the base line:
+    # an unmarked base line is told so, and the override's own verdict names what it lacks.
+    unmarked_tags = {
+        f.image: f
+        for f in fields
+        if f.shape == "tag" and f.key == "newTag" and (f.file, f.line) not in by_line
+    }
+    skipped = {(m.file, m.line): m for m in unread}
     verdicts: list[Verdict] = []
     used: set[tuple[str, int]] = set()
     for fld in fields:
@@ -310,17 +350,31 @@ def judge(
                     Verdict(fld, None, True, f"{where}: {fld.label} is set by a marked kustomize override")
                 )
                 continue
+            if fld.shape == "full" and fld.image in unmarked_tags:
+                tag = unmarked_tags[fld.image]
+                verdicts.append(
+                    Verdict(
+                        fld,
+                        None,
+                        True,
+                        f"{where}: {fld.label} gets its tag from the kustomize override {tag.file}:{tag.line}, "
+                        "the field to mark",
+                    )
+                )
+                continue
+            ignored = skipped.get((fld.file, fld.line))
+            if ignored is not None:
+                verdicts.append(_unread_marker(fld, ignored, images))
+                continue
             if fld.shape == "digest" and not fld.value:
                 continue
-            wanted = SUFFIX_FOR[fld.shape]
-            example = f'# {{"$imagepolicy": "flux-system:POLICY{":" + wanted if wanted else ""}"}}'
             verdicts.append(
                 Verdict(
                     fld,
                     None,
                     False,
                     f"{where}: {fld.label} ({fld.key}: {fld.value}) has no marker, so Flux never updates it",
-                    f"end that line with {example}",
+                    f"end that line with {_example(fld)}",
                 )
             )
             continue

@@ -196,8 +196,25 @@ def test_judge_flags_missing_and_stray_markers() -> None:
     verdicts = judge(_fields(), [stray])  # type: ignore[arg-type]
     bad = [v.message for v in verdicts if not v.ok]
     assert any("container proxy (image: nginx:1.25.0) has no marker" in m for m in bad)
-    assert any("initContainer migrate" in m for m in bad)  # the override is not marked here
+    # The override is not marked: it is the field to mark, not the base line it tags.
+    assert any("images[ghcr.io/acme/shop-migrate].newTag (newTag: 1.4.0) has no marker" in m for m in bad)
+    assert not any("initContainer migrate" in m for m in bad), bad
     assert any("is not on an image field" in m for m in bad)
+
+
+def test_judge_says_a_marker_lacks_its_namespace() -> None:
+    """Flux reads "NAMESPACE:NAME": a marker naming "nginx" alone is no setter, not a missing marker."""
+    bare = Marker(
+        "d.yaml", 15, 1, '# {"$imagepolicy": "nginx"}', "", "nginx", "", None, False, "no namespace"
+    )
+    verdict = next(
+        v
+        for v in judge(_fields(), [], policy_images=IMAGES, unread=[bare])  # type: ignore[arg-type]
+        if v.line == 15
+    )
+    assert not verdict.ok and "has no marker" not in verdict.message
+    assert 'names "nginx" without its namespace' in verdict.message and '"NAMESPACE:NAME"' in verdict.message
+    assert verdict.hint == 'write # {"$imagepolicy": "flux-system:nginx"}'
 
 
 TREE = {

@@ -308,6 +308,31 @@ def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_multi_unmarked_override_is_named_first_not_its_base_line(tmp_path: Path) -> None:
+    """The base initContainer line came first with 'has no marker'; marking it as the hint said made the
+    next run say 'remove this marker'. The lesson: the override is the field Flux must update."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(OVERLAY, ' # {"$imagepolicy": "flux-system:shop-migrate:tag"}', ""))
+    report = _check(ws, "09b-multi")
+    markers = report.get("multi.markers")
+    assert markers.message.startswith(f"{OVERLAY}:7: images[ghcr.io/acme/shop-migrate].newTag"), (
+        markers.message
+    )
+    assert "(+" not in markers.message and ":tag" in (markers.hint or ""), markers
+
+
+@pytest.mark.slow
+def test_multi_marker_without_namespace_says_so(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, '"flux-system:nginx"', '"nginx"'), simulate=False)
+    report = _check(ws, "09b-multi")
+    markers = report.get("multi.markers")
+    assert "container proxy" in markers.message and "without its namespace" in markers.message, markers
+    assert "has no marker" not in markers.message
+    assert markers.hint == 'write # {"$imagepolicy": "flux-system:nginx"}'
+
+
+@pytest.mark.slow
 def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
