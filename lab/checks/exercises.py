@@ -266,8 +266,22 @@ def _bumped_run(
     return tree, new, runs, iua
 
 
+def _no_such_policy(policy_ref: str, aset: AutomationSet) -> tuple[str, str] | None:
+    """(what, hint) when a marker's `ns:name` names no ImagePolicy on origin: it selects no tag because
+    it does not exist, which marker.valid names (image-policy.valid has nothing to say about it)."""
+    namespace, _, name = policy_ref.partition(":")
+    if aset.policy(namespace, name) is not None:
+        return None
+    known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies)) or "none"
+    return (
+        f"the marker names {policy_ref}, but no such ImagePolicy exists (policies: {known}), so Flux skips "
+        "it and never updates this field",
+        "see marker.valid: name an existing policy as namespace:name",
+    )
+
+
 def _not_moved(
-    verdict: Verdict, setters: Mapping[str, ImageRef], after: Any, *, moved: bool
+    verdict: Verdict, setters: Mapping[str, ImageRef], after: Any, aset: AutomationSet, *, moved: bool
 ) -> tuple[str, str] | None:
     """Why a well-marked field does not move to what its policy selects (what, hint); None when it does.
     `after` is the field after the new tags (None when gone), `moved` whether the reconcile changed it."""
@@ -277,6 +291,9 @@ def _not_moved(
     assert marker is not None
     ref = setters.get(marker.policy_ref)
     if ref is None:
+        missing = _no_such_policy(marker.policy_ref, aset)
+        if missing is not None:
+            return missing
         return (
             f"policy {marker.policy_ref} selects no tag, so Flux never updates this field",
             f"lab simulate --dry-run shows why {marker.policy_ref} is not ready",
@@ -327,7 +344,9 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     setters = {k: v for run in runs for k, v in run.setters.items()}
     new_fields = {(f.file, f.line): f for f in _marked_fields(ctx, new, iua)[0]}
     for (path, line), verdict in good.items():
-        problem = _not_moved(verdict, setters, new_fields.get((path, line)), moved=(path, line) in changed)
+        problem = _not_moved(
+            verdict, setters, new_fields.get((path, line)), _aset(tree), moved=(path, line) in changed
+        )
         if problem is not None:
             what, hint = problem
             return Outcome.failed(
@@ -356,6 +375,16 @@ def multi_message(ctx: CheckContext) -> Outcome:
     if stuck:
         first = stuck[0]
         assert first.marker is not None
+        absent = _no_such_policy(first.marker.policy_ref, _aset(tree))
+        if absent is not None:
+            what, hint = absent
+            return Outcome.failed(
+                f"{first.file}:{first.line}: {what}, so it is not among the {len(changes)} changes a commit "
+                "message could list",
+                file=first.file,
+                line=first.line,
+                hint=hint,
+            )
         return Outcome.failed(
             f"{len(stuck) + len(changes)} marked fields should change, but policy {first.marker.policy_ref} "
             f"selects no tag, so {first.file}:{first.line} is not among the {len(changes)} changes a commit "

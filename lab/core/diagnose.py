@@ -442,7 +442,8 @@ def _marker_findings(
         if pol is None and aset.policies:
             known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
             # Flux builds its setters from the policies it has and skips a marker naming another: the
-            # markers that name one are still set and committed, so this one only breaks when alone.
+            # markers that name one are still set and committed, but the field this one sits on never
+            # moves, silently, so it breaks either way; what Flux does differs.
             setters = [s.marker for s in sites if _names_policy(aset, s)]
             flux = f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit"
             if setters:
@@ -453,7 +454,7 @@ def _marker_findings(
             out.append(
                 Finding(
                     "marker.unknown-policy",
-                    "advisory" if setters else "breaking",
+                    "breaking",
                     m.file,
                     m.line,
                     message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})",

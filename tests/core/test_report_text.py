@@ -76,8 +76,8 @@ def test_checks_blocked_by_one_check_say_why_once() -> None:
 
 
 def test_an_advisory_on_a_passing_check_is_a_warning_line() -> None:
-    """A marker naming no ImagePolicy beside a good one costs no points; its advisory was only at the
-    end of marker.valid's message, which a passing line does not show."""
+    """An advisory finding costs no points; it was only at the end of the passing check's message,
+    which a passing line does not show."""
     from lab.core.checks import Report
     from lab.core.checks.model import CheckResult, Evidence, Status
 

@@ -333,6 +333,26 @@ def test_multi_marker_without_namespace_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_multi_marker_naming_no_policy_fails_as_in_the_course_task(tmp_path: Path) -> None:
+    """A typo'd policy beside good markers passed marker.valid ("advisory"), while the same typo fails
+    Task 09b's; the other checks said the policy "selects no tag" and sent the learner to
+    image-policy.valid, which passes, and `lab why` found no broken link."""
+    from lab.services.why import explain
+
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, '"flux-system:nginx"', '"flux-system:ngnix"'), simulate=False)
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("marker.valid", "")
+    assert said.startswith(f"marker in {DEPLOY}:26 names flux-system:ngnix, but no such ImagePolicy"), failing
+    assert "Flux skips it in silence, sets the other markers" in said
+    for check_id in ("multi.moves", "multi.message"):
+        assert "no such ImagePolicy exists" in failing.get(check_id, ""), failing
+        assert "selects no tag" not in failing[check_id]
+    broken = explain(ws, offline=True).broken
+    assert broken is not None and "flux-system:ngnix" in broken.summary, broken
+
+
+@pytest.mark.slow
 def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))

@@ -313,17 +313,16 @@ async def test_check_detail_agrees_with_its_row_after_a_fix(tmp_path: Path) -> N
 
 
 async def test_a_marker_flux_skips_is_a_warning_on_its_passing_row(tmp_path: Path) -> None:
-    """A marker naming no ImagePolicy beside a good one passes marker.valid (Flux sets the good one);
-    the row said only "ok", the advisory was at the end of a message shown on selection."""
+    """A marker Flux ignores on a line of its own, beside the same marker it reads, passes marker.valid
+    (it does nothing); the row said only "ok", the advisory was at the end of a message shown on selection."""
     from lab.services.solve import solve
+    from tests.support.taskfiles import MARKER, edited, own_line_marker
 
     session = practice_session(tmp_path)
     solve(session.workspace)
-    deploy = (session.workspace / "apps/base/nginx/deployment.yaml").read_text()
-    stray = deploy.replace("name: nginx\n", "name: nginx2\n").replace(
-        "flux-system:nginx", "flux-system:nosuch"
-    )
-    (session.workspace / "apps/base/nginx/stray.yaml").write_text(stray)
+    text, _ = own_line_marker("after")
+    both = edited(text, "image: nginx:1.25.0\n", f"image: nginx:1.25.0 {MARKER}\n")
+    (session.workspace / "apps/base/nginx/deployment.yaml").write_text(both)
     app = lab_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
@@ -335,9 +334,9 @@ async def test_a_marker_flux_skips_is_a_warning_on_its_passing_row(tmp_path: Pat
         await pilot.pause()
         detail = _text(app.screen.query_one("#check-detail", Static)).splitlines()
         assert detail[2].startswith(
-            "warning: apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch"
-        )
-        assert "skips this marker silently" in detail[2], detail
+            "warning: apps/base/nginx/deployment.yaml:19: this marker is on its own line, so Flux ignores it"
+        ), detail
+        assert "sets the value by the marker on line 18" in detail[2], detail
 
 
 async def test_marker_tab_and_origin_follow_the_files_without_a_key(tmp_path: Path) -> None:
