@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
 from lab.checks.context import CheckContext, automation_files, graded_branch
-from lab.core.checks.model import Evidence, Outcome, and_more
+from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.checks.runner import Concluded
 from lab.core.imagename import canonical_or_written
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
@@ -481,34 +481,46 @@ def flux_settled(ctx: CheckContext) -> Outcome:
 
 
 def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: set[str]) -> Outcome | None:
-    """A field marked for one of the exercise's guarded policies (`[exercise.prod]` and
-    `[exercise.staging]`: `policy`, `expect`) that holds another of the task's tags than the one that
-    policy should pick. A settled reconcile only says Git agrees with the policy: a loose policy agrees
-    with the trap tag it let through. A tag the task does not bundle came from a registry that has
+    """A field of one of the exercise's guarded environments (`[exercise.prod]` and
+    `[exercise.staging]`: `path`, `policy`, `expect`) that holds another of the task's tags than the one
+    that environment's policy should pick: a field under `path` is judged by its table whatever policy it
+    is marked with (swapped markers put staging's build in production), one elsewhere by the table of
+    the policy its marker names. A settled reconcile only says Git agrees with the policy: a loose policy
+    agrees with the trap tag it let through. A tag the task does not bundle came from a registry that has
     newer ones (the sandbox's) and is left to the guard checks."""
     from lab.core.imagefields import judge
+    from lab.core.scope import norm_path, under
 
-    expected = {
-        str(table["policy"]): str(table["expect"])
+    tables = [
+        table
         for table in _params(ctx).values()
         if isinstance(table, dict) and table.get("policy") and table.get("expect")
-    }
-    if not expected:
+    ]
+    if not tables:
         return None
+    by_policy = {str(t["policy"]): t for t in tables}
     aset = _aset(tree)
     fields, markers, _ = _marked_fields(ctx, tree, _main_automation(ctx, aset))
     for v in judge(fields, markers):
-        if v.field is None or v.marker is None or v.marker.policy not in expected:
+        if v.field is None or v.marker is None:
             continue
-        held, wanted = _tag_of(v.field.value), expected[v.marker.policy]
+        table = next(
+            (t for t in tables if t.get("path") and under(v.file, norm_path(str(t["path"])))),
+            by_policy.get(v.marker.policy),
+        )
+        if table is None:
+            continue
+        held, wanted = _tag_of(v.field.value), str(table["expect"])
         if held and held in known and held != wanted:
+            mine = v.marker.policy == table["policy"]
+            who = f"ImagePolicy {table['policy']}"
+            fix = f"fix {who} (guard checks say how)" if mine else f"mark the line for {table['policy']}"
             return Outcome.failed(
-                f"{v.file}:{v.line} holds {held}, not {wanted}, what ImagePolicy {v.marker.policy} should "
-                "select on the task's tags: Flux committed a tag the exercise keeps out",
+                f"{v.file}:{v.line} holds {held}, not {wanted}, what {who} should select on the task's tags: "
+                "Flux committed a tag the exercise keeps out",
                 file=v.file,
                 line=v.line,
-                hint=f"fix ImagePolicy {v.marker.policy} (guard checks say how), push, then lab simulate "
-                "(in the app: 5, then c) and git pull",
+                hint=f"{fix}, push, then lab simulate (in the app: 5, then c) and git pull",
             )
     return None
 
@@ -1042,19 +1054,84 @@ def guard_holds(ctx: CheckContext) -> Outcome:
     return _guard(ctx, dict(table))
 
 
-def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    from lab.core.mutation import Probe, mutation_test
+def _environment_markers(
+    ctx: CheckContext, tree: Mapping[str, bytes], aset: AutomationSet, path: str
+) -> list[Any]:
+    """The markers Flux reads in the environment's folder `path` (under the automation's update path):
+    they, not the policies' names, say which policy the environment follows."""
+    from lab.core.scope import norm_path, under
 
+    root = norm_path(path)
+    _fields, markers, _ = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    return [m for m in markers if under(m.file, root)]
+
+
+def _guarded_policies(
+    ctx: CheckContext, tree: Mapping[str, bytes], aset: AutomationSet, params: Mapping[str, Any]
+) -> list[tuple[ImagePolicy, Any]] | Outcome:
+    """The policies one guard judges, each with the marker that makes its environment follow it (None
+    when the table names no `path`: its `policy` then): the policy the environment's fields are really
+    marked with, whatever its name. An Outcome when there is none to judge."""
     policy_name = str(params.get("policy", ""))
+    path = str(params.get("path", ""))
+    if not path:
+        named = next((p for p in aset.policies if p.name == policy_name), None)
+        if named is None:
+            return Outcome.failed(
+                f"origin has no ImagePolicy {policy_name}",
+                file=automation_files(ctx)[1],
+                hint=f"keep the policy named {policy_name}",
+            )
+        return [(named, None)]
+    markers = _environment_markers(ctx, tree, aset, path)
+    if not markers:
+        return Outcome.failed(
+            f"no field under {path}/ carries a marker Flux applies: that environment follows no policy, so no "
+            "guard holds it or takes the next good release",
+            file=f"{path}/kustomization.yaml",
+            hint=f'mark its newTag with # {{"$imagepolicy": "flux-system:{policy_name}:tag"}}',
+        )
+    found: list[tuple[ImagePolicy, Any]] = []
+    for m in markers:
+        policy = aset.policy(m.namespace, m.policy)
+        if policy is None:
+            return Outcome.failed(
+                f"{m.file}:{m.line} names {m.policy_ref}, but origin has no such ImagePolicy",
+                file=m.file,
+                line=m.line,
+                hint="see marker.valid",
+            )
+        if all(policy is not p for p, _ in found):
+            found.append((policy, m))
+    return found
+
+
+def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     tree = _origin_tree(ctx)
     aset = _aset(tree)
-    policy = next((p for p in aset.policies if p.name == policy_name), None)
-    if policy is None:
-        return Outcome.failed(
-            f"origin has no ImagePolicy {policy_name}",
-            file=automation_files(ctx)[1],
-            hint=f"keep the policy named {policy_name}",
-        )
+    guarded = _guarded_policies(ctx, tree, aset, params)
+    if isinstance(guarded, Outcome):
+        return guarded
+    passed: list[Outcome] = []
+    for policy, marker in guarded:
+        outcome = _guard_policy(ctx, aset, policy, marker, params)
+        if outcome.status is not Status.PASS:
+            return outcome
+        passed.append(outcome)
+    if len(passed) == 1:
+        return passed[0]
+    return Outcome.passed(
+        "; ".join(o.message for o in passed), evidence=[e for o in passed for e in o.evidence]
+    )
+
+
+def _guard_policy(
+    ctx: CheckContext, aset: AutomationSet, policy: ImagePolicy, marker: Any, params: Mapping[str, Any]
+) -> Outcome:
+    """One policy through the guard's trap and good tags; `marker` is the environment's field that
+    follows it (None: the policy the guard names)."""
+    from lab.core.mutation import Probe, mutation_test
+
     line = policy.line_of("spec.policy")
     if policy.policy is None:
         return Outcome.failed(
@@ -1090,6 +1167,21 @@ def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     escaped = report.escaped
     problem = report.baseline_problem or (f"{escaped[0].message}{and_more(escaped)}" if escaped else "")
     if problem:
+        named = str(params.get("policy", ""))
+        intended = (
+            aset.policy(policy.namespace, named) if marker is not None and named != policy.name else None
+        )
+        if intended is not None:
+            # The field follows another environment's policy (markers swapped): the marker is the fix.
+            return Outcome.failed(
+                f"{marker.file}:{marker.line} is marked with ImagePolicy {policy.ref}, not {intended.ref}: "
+                f"judged as this environment's policy, {problem}",
+                file=marker.file,
+                line=marker.line,
+                hint=f'this environment\'s policy is {intended.ref}: end the line with # {{"$imagepolicy": '
+                f'"{intended.namespace}:{intended.name}{":" + marker.suffix if marker.suffix else ""}"}}',
+                evidence=evidence,
+            )
         return Outcome.failed(
             f"ImagePolicy {policy.ref}: {problem}",
             file=policy.file,

@@ -920,6 +920,51 @@ def test_guard_flux_commit_does_not_pass_with_the_next_major_in_git(tmp_path: Pa
     assert "apps/production/kustomization.yaml:9 holds 2.0.0" in message and "1.4.1" in message, message
 
 
+def _swap_guard_markers(ws: Path) -> None:
+    _replace(PROD, "flux-system:shop-prod:tag", "flux-system:shop-staging:tag")(ws)
+    _replace(STAGING, "flux-system:shop-staging:tag", "flux-system:shop-prod:tag")(ws)
+
+
+@pytest.mark.slow
+def test_guard_judges_the_policy_each_environment_is_marked_with(tmp_path: Path) -> None:
+    """Production marked with staging's policy (and staging with production's) scored 100/100: the
+    guards judged the policies by name, and production ran a main- build."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _swap_guard_markers)
+    assert "newTag: main-e4f5a6b-1717003600 #" in (ws / PROD).read_text()
+    report = _check(ws, "09b-guard")
+    prod = report.get("guard.prod-holds")
+    assert prod.status is Status.FAIL and prod.message.startswith(
+        f"{PROD}:9 is marked with ImagePolicy flux-system/shop-staging, not flux-system/shop-prod"
+    ), prod.message
+    assert "selects main-e4f5a6b-1717003600 from today's tags, not 1.4.1" in prod.message
+    assert (
+        prod.hint
+        == 'this environment\'s policy is flux-system/shop-prod: end the line with # {"$imagepolicy": "flux-system:shop-prod:tag"}'
+    )
+    assert report.get("guard.staging-holds").status is Status.FAIL
+    settled = report.get("git.flux-commit")
+    assert (
+        settled.status is Status.FAIL
+        and f"{PROD}:9 holds main-e4f5a6b-1717003600, not 1.4.1" in settled.message
+    )
+
+
+@pytest.mark.slow
+def test_guard_follows_a_renamed_policy_the_environment_is_marked_with(tmp_path: Path) -> None:
+    """Judged from the objects, not the names: the production policy renamed, and production's marker
+    with it, still holds."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "name: shop-prod\n", "name: shop-production\n"),
+        _replace(PROD, "flux-system:shop-prod:tag", "flux-system:shop-production:tag"),
+    )
+    prod = _check(ws, "09b-guard").get("guard.prod-holds")
+    assert prod.status is Status.PASS and "flux-system/shop-production stays on 1.4.1" in prod.message, prod
+
+
 @pytest.mark.slow
 def test_guard_missing_incident_exclusion_takes_the_broken_release(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-guard")
