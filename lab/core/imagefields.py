@@ -179,6 +179,20 @@ def _after(fld: ImageField, marker: Marker, values: Mapping[str, ImageRef]) -> s
     return (written or '""') if marker.suffix == "digest" else written
 
 
+def policy_of(images: Mapping[str, str], image: str, namespace: str) -> str | None:
+    """The `ns:name` of a policy whose ImageRepository scans `image` (`images`: policy -> the image it
+    follows), one in `namespace` first: the policy a marker on that image's line should name."""
+    wanted = canonical_or_written(image)
+    return next(
+        (
+            ref
+            for ref, scanned in sorted(images.items(), key=lambda kv: kv[0].split(":")[0] != namespace)
+            if canonical_or_written(scanned) == wanted
+        ),
+        None,
+    )
+
+
 def _other_image(
     fld: ImageField,
     marker: Marker,
@@ -197,14 +211,7 @@ def _other_image(
     if mine in {canonical_or_written(meant), canonical_or_written(also) if also else ""}:
         return None
     where = f"{fld.file}:{fld.line}"
-    right = next(
-        (
-            ref
-            for ref, image in sorted(images.items(), key=lambda kv: kv[0].split(":")[0] != marker.namespace)
-            if canonical_or_written(image) == canonical_or_written(meant)
-        ),
-        None,
-    )
+    right = policy_of(images, meant, marker.namespace)
     suffix = f":{marker.suffix}" if marker.suffix else ""
     hint = (
         f'use # {{"$imagepolicy": "{right}{suffix}"}}, the policy of {meant}'
@@ -421,5 +428,6 @@ __all__ = [
     "fits",
     "judge",
     "line_shape",
+    "policy_of",
     "repository_of",
 ]

@@ -494,6 +494,20 @@ def test_multi_marker_for_another_images_policy_is_named(tmp_path: Path, simulat
     report = _check(ws, "09b-multi")
     hint = report.get("multi.markers").hint or ""
     assert hint.startswith('use # {"$imagepolicy": "flux-system:shop"}') and "remove" not in hint, hint
+    if not simulate:
+        # The marker check (and `lab why`) say it too, for any task: the line names another image.
+        from lab.services.why import explain
+
+        marker = report.get("marker.valid")
+        assert marker.status is Status.FAIL and (marker.file, marker.line) == (DEPLOY, 22), marker
+        assert marker.message.startswith(
+            "the line names ghcr.io/acme/shop, but the marker's policy flux-system:shop-migrate "
+            "follows ImageRepository flux-system/shop-migrate, which scans ghcr.io/acme/shop-migrate"
+        ), marker.message
+        assert "writes image: ghcr.io/acme/shop-migrate:" in marker.message
+        assert marker.hint == 'use # {"$imagepolicy": "flux-system:shop"}, the policy of ghcr.io/acme/shop'
+        broken = explain(ws, offline=True).broken
+        assert broken is not None and "ghcr.io/acme/shop-migrate" in broken.summary, broken
 
 
 @pytest.mark.slow
