@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -90,10 +91,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     return (yield from _guarded_phase(item, "teardown"))
 
 
+@pytest.fixture(scope="session")
+def _homes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("homes")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_git_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_git_env(monkeypatch: pytest.MonkeyPatch, _homes: Path) -> None:
     """Git in tests must not read the developer's ~/.gitconfig nor the system one."""
-    home = tmp_path_factory.mktemp("home")
+    # A fresh HOME per test, made by mkdtemp in a directory of their own: tmp_path_factory.mktemp
+    # lists the whole base directory to number each new one, which grows by one per test (and every
+    # tmp_path's numbering listed the homes too): ~2.5 ms a test at 1000 tests, 5 ms at 3000.
+    home = Path(tempfile.mkdtemp(prefix="home", dir=_homes))
     for name, value in isolated_git_env(home).items():
         monkeypatch.setenv(name, value)
     # What the app and the commands set in-process when they find the sandbox (`eval "$(lab sandbox

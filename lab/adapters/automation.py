@@ -27,6 +27,7 @@ from lab.core.reconcile import (
     TagSource,
     author,
     branches,
+    checkout_tag,
     refuse_invalid_refs,
     resolve_policies,
     setters_for,
@@ -187,7 +188,10 @@ def _run_one(
         # force-pushes it (GitForcePushBranch); a new push branch starts from the checkout branch.
         separate = switches_branch(aset, iua)
         existing = separate and ws.remote_sha(push_branch) is not None
-        clone = clone_to_temp(origin, push_branch if existing else checkout_branch, Path(tmp) / "repo")
+        tag = None if existing else checkout_tag(aset, iua)
+        clone = clone_to_temp(origin, push_branch if existing else tag or checkout_branch, Path(tmp) / "repo")
+        if tag is not None:
+            clone.start_branch(push_branch)
         result = apply_to_tree(clone.root, iua.update_path, setters, ns, dry_run=dry_run)
         changes = list(result.changes)
         if not changes:

@@ -37,6 +37,7 @@ the runner here is a small subprocess wrapper with an explicit environment and a
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import posixpath
 import re
@@ -50,6 +51,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from lab.adapters.files import not_regular_name, read_regular
+from lab.core.gitignore import FolderPatterns, folder_patterns, ignores_folder
 from lab.core.gitstate import stopped_advice
 from lab.core.record import dataclass
 from lab.core.text import redact_url
@@ -737,26 +739,40 @@ def _blocking(path: Path) -> str | None:
     return not_regular_name(mode) if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) else None
 
 
-def _tree_gitignores(root: Path) -> Iterator[Path]:
-    """Every `.gitignore` of the working tree that is neither a file, a folder nor a link (git does not
-    follow a linked one), `.git` and linked folders left out."""
-    folders, seen = [str(root)], 0
+def _exclude_text(path: Path) -> str:
+    """What a regular exclude file holds (its first 256 KiB), "" for anything else: a blocking one is
+    reported, not read, and git itself does not follow an in-tree .gitignore link."""
+    try:
+        return read_regular(path, 256 * 1024, follow_symlinks=False, truncate=True).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _tree_gitignores(root: Path, top: tuple[FolderPatterns, ...]) -> Iterator[Path]:
+    """Every `.gitignore` git would read in the working tree that is neither a file, a folder nor a
+    link (git does not follow a linked one). `.git`, linked folders and the folders the exclude files
+    ignore (`top`: info/exclude and core.excludesFile) are left out, as git leaves them."""
+    folders: list[tuple[str, tuple[FolderPatterns, ...], tuple[FolderPatterns, ...]]] = [(str(root), top, ())]
+    seen = 0
     while folders and seen < _MAX_EXCLUDE_WALK:
         seen += 1
+        folder, extra, above = folders.pop()
         try:
-            entries = list(os.scandir(folders.pop()))
+            entries = list(os.scandir(folder))
         except OSError:
             continue
+        subfolders: list[str] = []
+        here = extra
         for entry in entries:
-            if (
-                entry.name == ".gitignore"
-                and not entry.is_symlink()
-                and not entry.is_file()
-                and not entry.is_dir()
-            ):
+            if entry.name == ".gitignore" and entry.is_file(follow_symlinks=False):
+                here = (*extra, folder_patterns(_exclude_text(Path(entry.path))))
+            elif entry.name == ".gitignore" and not entry.is_symlink() and not entry.is_dir():
                 yield Path(entry.path)
             elif entry.name != ".git" and entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
+                subfolders.append(entry.name)
+        for name in subfolders:
+            if not ignores_folder(name, here, above):
+                folders.append((os.path.join(folder, name), (), (*above, *here)))
 
 
 class Workspace:
@@ -775,6 +791,7 @@ class Workspace:
         self._reader: _ObjectReader | None = None
         self._reader_wanted = False
         self._reader_lock = threading.Lock()
+        self._tree_checked = False
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -849,7 +866,7 @@ class Workspace:
         self,
         *args: str,
         stdin: bytes | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         extra_config: Sequence[tuple[str, str]] = (),
         env: Mapping[str, str] | None = None,
     ) -> _Result:
@@ -857,29 +874,50 @@ class Workspace:
         if env:
             full_env.update(env)
         config = [("protocol.file.allow", "never"), *self._config_overrides(), *extra_config]
-        if args and args[0] in _READS_EXCLUDES:
-            self._check_excludes()
-        return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=timeout)
+        limit = DEFAULT_TIMEOUT if timeout is None else timeout
+        if not args or args[0] not in _READS_EXCLUDES:
+            return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=limit)
+        # The fixed exclude files cost a stat each, so they are looked at before every such command; the
+        # working tree's .gitignore files once per Workspace (a walk), and again when git runs out of time
+        # on one made since.
+        self._check_excludes(walk=not self._tree_checked)
+        self._tree_checked = True
+        try:
+            return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=limit)
+        except GitError as err:
+            if isinstance(err.__cause__, subprocess.TimeoutExpired):
+                self._check_excludes(walk=True)
+            raise
 
-    def _exclude_files(self) -> Iterator[tuple[Path, str]]:
-        """The exclude files git reads here, each with what a learner does about one that blocks."""
-        yield self.git_dir / "info" / "exclude", ""
+    def _exclude_files(self) -> list[tuple[Path, str]]:
+        """The exclude files git reads whatever the working tree holds, each with what a learner does
+        about one that blocks."""
+        files = [(self.git_dir / "info" / "exclude", "")]
         configured = [v for _, k, v in self._config_entries() if k == "core.excludesfile"]
         if configured:
-            yield (
-                self.root / Path(configured[-1]).expanduser(),
-                "or point core.excludesFile at a regular file",
+            files.append(
+                (
+                    self.root / Path(configured[-1]).expanduser(),
+                    "or point core.excludesFile at a regular file",
+                )
             )
         else:
             xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-            yield Path(xdg) / "git" / "ignore", ""
-        for path in _tree_gitignores(self.root):
-            yield path, ""
+            files.append((Path(xdg) / "git" / "ignore", ""))
+        return files
 
-    def _check_excludes(self) -> None:
-        """A GitError naming the exclude file git would wait on for ever (a FIFO), before git runs."""
-        for path, other in self._exclude_files():
-            what = _blocking(path)
+    def _check_excludes(self, *, walk: bool) -> None:
+        """A GitError naming the exclude file git would wait on for ever (a FIFO), before git runs;
+        `walk`: the working tree's .gitignore files too."""
+        files = self._exclude_files()
+        blocking: Iterator[tuple[Path, str, str | None]] = (
+            (path, other, _blocking(path)) for path, other in files
+        )
+        if walk:
+            top = tuple(folder_patterns(_exclude_text(path)) for path, _ in files)
+            tree = ((path, "", _blocking(path)) for path in _tree_gitignores(self.root, top))
+            blocking = itertools.chain(blocking, tree)
+        for path, other, what in blocking:
             if what is not None:
                 shown = path.relative_to(self.root) if path.is_relative_to(self.root) else path
                 raise GitError(
@@ -1002,6 +1040,12 @@ class Workspace:
         if not ref.startswith("refs/") or _BAD_REF.search(ref[len("refs/") :]):
             raise GitError(f"invalid ref {ref!r}", hint="name a full ref such as refs/remotes/origin/main")
         self._out("update-ref", ref, _check_ref(sha), what=f"git update-ref {ref}", hint="")
+
+    def start_branch(self, branch: str) -> None:
+        """Create `branch` at HEAD and check it out (Flux's SwitchBranch to a branch the remote lacks,
+        from a clone of a tag)."""
+        check_branch_name(branch)
+        self._out("switch", "--quiet", "-c", branch, what=f"git switch -c {branch}", hint="")
 
     def remotes(self) -> list[str]:
         """What `git remote` lists: every NAME of a remote.NAME.* config key, sorted. Read from the

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
 from lab.checks.context import CheckContext, automation_files, graded_branch
-from lab.core.checks.model import Evidence, Outcome, and_more
+from lab.core.checks.model import Evidence, Outcome, Status, and_more
 from lab.core.checks.runner import Concluded
 from lab.core.imagename import canonical_or_written
 from lab.core.manifests.models import AutomationSet, ImagePolicy, ImageRepository, ImageUpdateAutomation
@@ -24,7 +24,7 @@ from lab.core.refs import ImageRef, split_reference
 from lab.errors import LabError
 
 if TYPE_CHECKING:
-    from lab.core.imagefields import Verdict
+    from lab.core.imagefields import ImageField, Verdict
 
 PUSH_HINT = "git add -A && git commit -m 'Image automation' && git push"
 
@@ -60,7 +60,7 @@ def _run_tags(ctx: CheckContext) -> dict[str, list[str]]:
 
 
 def _run_source(ctx: CheckContext, extra: Mapping[str, Sequence[str]] | None = None) -> TagSource:
-    """`tag_source(ctx.task, extra)` over the run's `_run_tags`."""
+    """`_run_source(ctx, extra)` over the run's `_run_tags`."""
     return _source_over(_run_tags(ctx), extra)
 
 
@@ -134,8 +134,9 @@ def _main_automation(ctx: CheckContext, aset: AutomationSet) -> ImageUpdateAutom
 
 def _marked_fields(
     ctx: CheckContext, tree: Mapping[str, bytes], iua: ImageUpdateAutomation
-) -> tuple[list[Any], list[Any]]:
-    """(image fields, markers Flux reads) in the YAML files under the automation's update path."""
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """(image fields, markers Flux reads, markers it does not read) in the YAML files under the
+    automation's update path."""
     from lab.core.imagefields import find_image_fields
     from lab.core.scope import norm_path, under
     from lab.core.setters import find_markers
@@ -143,6 +144,7 @@ def _marked_fields(
     root = norm_path(iua.update_path)
     fields: list[Any] = []
     markers: list[Any] = []
+    unread: list[Any] = []
     for path, text in sorted(_texts(tree).items()):
         if not under(path, root):
             continue
@@ -152,9 +154,8 @@ def _marked_fields(
             continue
         fields.extend(find_image_fields(path, docs))
         for m in find_markers(text, path):
-            if m.setter is not None and m.why_ignored is None:
-                markers.append(m)
-    return fields, markers
+            (markers if m.setter is not None and m.why_ignored is None else unread).append(m)
+    return fields, markers, unread
 
 
 def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagSource) -> dict[str, ImageRef]:
@@ -167,24 +168,40 @@ def _policy_values(aset: AutomationSet, iua: ImageUpdateAutomation, source: TagS
 # -- 09b-multi ------------------------------------------------------------------------------------
 
 
-def _starter_fields(ctx: CheckContext) -> dict[str, int]:
-    """How many image fields each YAML file of the task's starter holds (files with none left out); a
-    starter file origin still holds as it is is parsed once for both (`ctx.load_yaml`)."""
+def _starter_fields(ctx: CheckContext) -> dict[str, list[ImageField]]:
+    """The image fields of each YAML file of the task's starter (files with none left out); a starter
+    file origin still holds as it is is parsed once for both (`ctx.load_yaml`)."""
     from lab.adapters.tasks import load_task
     from lab.core.imagefields import find_image_fields
 
-    def held(path: str, text: str) -> int:
+    def held(path: str, text: str) -> list[ImageField]:
         try:
-            return len(find_image_fields(path, ctx.load_yaml(text, path)))
+            return find_image_fields(path, ctx.load_yaml(text, path))
         except LabError:
-            return 0
+            return []
 
     starter = load_task(ctx.task).starter  # the task's own files: trusted, small
     return {
-        rel: count
+        rel: found
         for rel in (f.relative_to(starter).as_posix() for f in sorted(starter.rglob("*")) if f.is_file())
         if rel.endswith((".yaml", ".yml"))
-        and (count := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
+        and (found := held(rel, (starter / rel).read_text(encoding="utf-8", errors="replace")))
+    }
+
+
+def _starter_images(ctx: CheckContext) -> dict[tuple[str, str], str]:
+    """(file, label) -> the image each field of the task's starter refers to: what a field was for
+    before Flux rewrote it with another image's policy."""
+    starter = ctx.cached(f"exercises:starter-fields:{ctx.task}", lambda: _starter_fields(ctx))
+    return {(f.file, f.label): f.image for found in starter.values() for f in found if f.image}
+
+
+def _policy_images(aset: AutomationSet) -> dict[str, str]:
+    """Each policy's `ns:name` -> the image its ImageRepository scans (policies whose repository is on origin)."""
+    return {
+        f"{p.namespace}:{p.name}": repo.image
+        for p in aset.policies
+        if (repo := _repository_for(aset, p)) is not None and repo.image
     }
 
 
@@ -206,7 +223,7 @@ def _fields_out_of_reach(
             continue
         if path not in texts:
             return Outcome.failed(
-                f"{path} is gone from origin: its {expected[path]} image field(s) are no longer automated",
+                f"{path} is gone from origin: its {len(expected[path])} image field(s) are no longer automated",
                 file=path,
                 hint=f"bring it back (`git log --oneline -- {path}` shows the commit that removed it)",
             )
@@ -233,9 +250,11 @@ def multi_markers(ctx: CheckContext) -> Outcome:
     unreached = _fields_out_of_reach(ctx, tree, iua)
     if unreached is not None:
         return unreached
-    fields, markers = _marked_fields(ctx, tree, iua)
+    fields, markers, unread = _marked_fields(ctx, tree, iua)
     values = _policy_values(aset, iua, _run_source(ctx))
-    verdicts = judge(fields, markers, values)
+    verdicts = judge(
+        fields, markers, values, policy_images=_policy_images(aset), meant=_starter_images(ctx), unread=unread
+    )
     bad = [v for v in verdicts if not v.ok]
     # The verdicts' messages open with file:line, which the evidence names already.
     evidence = [
@@ -268,8 +287,22 @@ def _bumped_run(
     return tree, new, runs, iua
 
 
+def _no_such_policy(policy_ref: str, aset: AutomationSet) -> tuple[str, str] | None:
+    """(what, hint) when a marker's `ns:name` names no ImagePolicy on origin: it selects no tag because
+    it does not exist, which marker.valid names (image-policy.valid has nothing to say about it)."""
+    namespace, _, name = policy_ref.partition(":")
+    if aset.policy(namespace, name) is not None:
+        return None
+    known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies)) or "none"
+    return (
+        f"the marker names {policy_ref}, but no such ImagePolicy exists (policies: {known}), so Flux skips "
+        "it and never updates this field",
+        "see marker.valid: name an existing policy as namespace:name",
+    )
+
+
 def _not_moved(
-    verdict: Verdict, setters: Mapping[str, ImageRef], after: Any, *, moved: bool
+    verdict: Verdict, setters: Mapping[str, ImageRef], after: Any, aset: AutomationSet, *, moved: bool
 ) -> tuple[str, str] | None:
     """Why a well-marked field does not move to what its policy selects (what, hint); None when it does.
     `after` is the field after the new tags (None when gone), `moved` whether the reconcile changed it."""
@@ -279,6 +312,9 @@ def _not_moved(
     assert marker is not None
     ref = setters.get(marker.policy_ref)
     if ref is None:
+        missing = _no_such_policy(marker.policy_ref, aset)
+        if missing is not None:
+            return missing
         return (
             f"policy {marker.policy_ref} selects no tag, so Flux never updates this field",
             f"lab simulate --dry-run shows why {marker.policy_ref} is not ready",
@@ -299,8 +335,11 @@ def _well_marked(
     """(file, line) -> the verdict of each image field under the update path that carries a fitting marker."""
     from lab.core.imagefields import judge
 
-    fields, markers = _marked_fields(ctx, tree, iua)
-    return {(v.file, v.line): v for v in judge(fields, markers) if v.ok and v.marker is not None}
+    fields, markers, _ = _marked_fields(ctx, tree, iua)
+    verdicts = judge(
+        fields, markers, policy_images=_policy_images(_aset(ctx, tree)), meant=_starter_images(ctx)
+    )
+    return {(v.file, v.line): v for v in verdicts if v.ok and v.marker is not None}
 
 
 @check("multi.moves")
@@ -328,7 +367,9 @@ def multi_moves(ctx: CheckContext) -> Outcome:
     setters = {k: v for run in runs for k, v in run.setters.items()}
     new_fields = {(f.file, f.line): f for f in _marked_fields(ctx, new, iua)[0]}
     for (path, line), verdict in good.items():
-        problem = _not_moved(verdict, setters, new_fields.get((path, line)), moved=(path, line) in changed)
+        problem = _not_moved(
+            verdict, setters, new_fields.get((path, line)), _aset(ctx, tree), moved=(path, line) in changed
+        )
         if problem is not None:
             what, hint = problem
             return Outcome.failed(
@@ -357,6 +398,16 @@ def multi_message(ctx: CheckContext) -> Outcome:
     if stuck:
         first = stuck[0]
         assert first.marker is not None
+        absent = _no_such_policy(first.marker.policy_ref, _aset(ctx, tree))
+        if absent is not None:
+            what, hint = absent
+            return Outcome.failed(
+                f"{first.file}:{first.line}: {what}, so it is not among the {len(changes)} changes a commit "
+                "message could list",
+                file=first.file,
+                line=first.line,
+                hint=hint,
+            )
         return Outcome.failed(
             f"{len(stuck) + len(changes)} marked fields should change, but policy {first.marker.policy_ref} "
             f"selects no tag, so {first.file}:{first.line} is not among the {len(changes)} changes a commit "
@@ -399,27 +450,41 @@ def _push_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
         return None
 
 
-@check("exercise.flux-settled")
+@check("exercise.flux-settled", params=["moves"])
 def flux_settled(ctx: CheckContext) -> Outcome:
     """Flux has run on the learner's last push: its commit is on origin (git.flux-commit) and one more
     reconcile with the task's tags changes nothing. A Flux commit made before the fix (the starter's
     trap tag, a base line moved before the overlay was marked) does not count for the fixed setup. A
     field that holds a tag the task does not bundle was set by a Flux that saw newer tags (the
-    sandbox's registry, `lab simulate --tags-file`): that registry still has it, so it stays."""
+    sandbox's registry, `lab simulate --tags-file`): that registry still has it, so it stays.
+    `[check.params] moves` (a directory, e.g. the staging overlay): Flux's commit must have changed a
+    marked line there, judged from its diff; a Flux commit that moved only other files does not count."""
+    from dataclasses import replace
+
     from lab.checks.gitrepo import git_flux_commit
     from lab.core.checks.model import Status
-    from lab.core.scope import run_automations
+    from lab.core.scope import norm_path, run_automations, under
 
-    committed = git_flux_commit(ctx)
-    if committed.status is not Status.PASS:
+    moves = norm_path(str(ctx.params["moves"])) if ctx.params.get("moves") else None
+    committed = git_flux_commit(ctx, within=moves)
+    if committed.status is not Status.PASS and (moves is None or committed.status is not Status.FAIL):
         return committed
     tree = _origin_tree(ctx)
     _, runs = run_automations(tree, _aset(ctx, tree), _run_source(ctx))
     errors = [r.error for r in runs if r.error]
-    if errors:
-        return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
     known = {tag for tags in _run_tags(ctx).values() for tag in tags}
     changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
+    # Another `lab simulate` helps only when a reconcile now would move that directory: then the failure
+    # below says so; otherwise Flux will never move it as set up.
+    stuck = moves is not None and (bool(errors) or not any(under(path, moves) for path, _ in changes))
+    if stuck and committed.status is not Status.PASS:
+        return replace(
+            committed,
+            hint=f"a reconcile now changes nothing under {moves}/ either: Flux applies no marker there "
+            "(staging.isolated says why, `lab lesson` how to scope it)",
+        )
+    if errors:
+        return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
     if changes:
         path, change = changes[0]
         return Outcome.failed(
@@ -439,49 +504,169 @@ def flux_settled(ctx: CheckContext) -> Outcome:
 
 
 def _off_the_expected_pick(ctx: CheckContext, tree: Mapping[str, bytes], known: set[str]) -> Outcome | None:
-    """A field marked for one of the exercise's guarded policies (`[exercise.prod]` and
-    `[exercise.staging]`: `policy`, `expect`) that holds another of the task's tags than the one that
-    policy should pick. A settled reconcile only says Git agrees with the policy: a loose policy agrees
-    with the trap tag it let through. A tag the task does not bundle came from a registry that has
+    """A field of one of the exercise's guarded environments (`[exercise.prod]` and
+    `[exercise.staging]`: `path`, `policy`, `expect`) that holds another of the task's tags than the one
+    that environment's policy should pick: a field under `path` is judged by its table whatever policy it
+    is marked with (swapped markers put staging's build in production), one elsewhere by the table of
+    the policy its marker names. A settled reconcile only says Git agrees with the policy: a loose policy
+    agrees with the trap tag it let through. A tag the task does not bundle came from a registry that has
     newer ones (the sandbox's) and is left to the guard checks."""
     from lab.core.imagefields import judge
+    from lab.core.scope import norm_path, under
 
-    expected = {
-        str(table["policy"]): str(table["expect"])
+    tables = [
+        table
         for table in _params(ctx).values()
         if isinstance(table, dict) and table.get("policy") and table.get("expect")
-    }
-    if not expected:
+    ]
+    if not tables:
         return None
+    by_policy = {str(t["policy"]): t for t in tables}
     aset = _aset(ctx, tree)
-    fields, markers = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    fields, markers, _ = _marked_fields(ctx, tree, _main_automation(ctx, aset))
     for v in judge(fields, markers):
-        if v.field is None or v.marker is None or v.marker.policy not in expected:
+        if v.field is None or v.marker is None:
             continue
-        held, wanted = _tag_of(v.field.value), expected[v.marker.policy]
+        table = next(
+            (t for t in tables if t.get("path") and under(v.file, norm_path(str(t["path"])))),
+            by_policy.get(v.marker.policy),
+        )
+        if table is None:
+            continue
+        held, wanted = _tag_of(v.field.value), str(table["expect"])
         if held and held in known and held != wanted:
+            mine = v.marker.policy == table["policy"]
+            who = f"ImagePolicy {table['policy']}"
+            fix = f"fix {who} (guard checks say how)" if mine else f"mark the line for {table['policy']}"
             return Outcome.failed(
-                f"{v.file}:{v.line} holds {held}, not {wanted}, what ImagePolicy {v.marker.policy} should "
-                "select on the task's tags: Flux committed a tag the exercise keeps out",
+                f"{v.file}:{v.line} holds {held}, not {wanted}, what {who} should select on the task's tags: "
+                "Flux committed a tag the exercise keeps out",
                 file=v.file,
                 line=v.line,
-                hint=f"fix ImagePolicy {v.marker.policy} (guard checks say how), push, then lab simulate "
-                "(in the app: 5, then c) and git pull",
+                hint=f"{fix}, push, then lab simulate (in the app: 5, then c) and git pull",
             )
     return None
+
+
+def _environments(ctx: CheckContext) -> tuple[str, str, str, dict[str, bytes]]:
+    """(production's overlay, staging's, the branch production deploys from, origin's tree)."""
+    from lab.core.scope import norm_path
+
+    params = _params(ctx)
+    production = norm_path(str(params.get("production", "apps/production")))
+    staging = norm_path(str(params.get("staging", "apps/staging")))
+    return production, staging, graded_branch(ctx), _origin_tree(ctx)
+
+
+def _unmoved_cause(
+    ctx: CheckContext, tree: Mapping[str, bytes], staging: str, staging_dirs: set[str], deploy_branch: str
+) -> tuple[str, str, str, int | None]:
+    """Why no automation moves a marker of the files staging builds, as (message, hint, file, line):
+    the first broken link of the first marker, one cause only - the marker outside update.path, a policy
+    that does not exist, a policySelector that leaves the policy out, an imageRepositoryRef naming no
+    ImageRepository, or a policy that selects no tag."""
+    from lab.core.diagnose import _selector_text
+    from lab.core.reconcile import applies
+    from lab.core.scope import file_in, norm_path, under
+    from lab.core.setters import find_markers
+
+    overlay = f"{staging}/kustomization.yaml"
+    texts = _texts(tree)
+    aset = _aset(ctx, tree)
+    markers = [
+        m
+        for path, text in sorted(texts.items())
+        if file_in(staging_dirs, path)
+        for m in find_markers(text, path)
+        if m.setter is not None and m.why_ignored is None
+    ]
+    autos = [
+        a for a in aset.automations if _push_branch(aset, a) in (deploy_branch, None)
+    ] or aset.automations
+    if not markers or not autos:
+        return (
+            "no file staging builds carries a marker Flux reads",
+            f'end the newTag line of {overlay} with # {{"$imagepolicy": "NAMESPACE:POLICY:tag"}}',
+            overlay,
+            None,
+        )
+    iua = autos[0]
+    root = norm_path(iua.update_path)
+    inside = [m for m in markers if under(m.file, root)]
+    if not inside:
+        m = markers[0]
+        return (
+            f"the marker at {m.file}:{m.line} lies outside update.path ./{root} of ImageUpdateAutomation "
+            f"{iua.name}, so Flux never reads it",
+            f"move the marker into a file under ./{root}, e.g. {overlay}"
+            if under(staging, root)
+            else f"set spec.update.path: ./{staging}",
+            m.file,
+            m.line,
+        )
+    m = inside[0]
+    policy = aset.policy(m.namespace, m.policy)
+    if policy is None:
+        known = ", ".join(sorted(p.name for p in aset.policies)) or "none"
+        return (
+            f"the marker at {m.file}:{m.line} names {m.namespace}:{m.policy}, but there is no such ImagePolicy "
+            f"(policies: {known})",
+            "name an existing ImagePolicy as namespace:name in the marker",
+            m.file,
+            m.line,
+        )
+    if not applies(iua, policy):
+        selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
+        wanted = _selector_text(selector) if isinstance(selector, dict) else "?"
+        raw = policy.doc.get("metadata.labels") if policy.doc is not None else None
+        labels = ", ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) and raw else "none"
+        chosen = [p.name for p in aset.policies if applies(iua, p)]
+        return (
+            f"the policySelector of ImageUpdateAutomation {iua.name} looks for the label {wanted}, which "
+            f"ImagePolicy {policy.name} lacks (its labels: {labels}), so it selects "
+            f"{'only ' + ', '.join(chosen) if chosen else 'no policy'} and the marker at {m.file}:{m.line} "
+            "is never applied",
+            f"make spec.policySelector.matchLabels the labels of ImagePolicy {policy.name} ({labels}), or "
+            f"label the policy {wanted}",
+            iua.file,
+            iua.line_of("spec.policySelector"),
+        )
+    ns, name = policy.repository_key
+    if aset.repository(ns, name) is None:
+        repos = ", ".join(sorted(r.name for r in aset.repositories)) or "none"
+        return (
+            f"ImagePolicy {policy.name}'s imageRepositoryRef names {name}, but there is no ImageRepository "
+            f"{ns}/{name} (ImageRepositories: {repos}), so the policy selects no tag and the marker at "
+            f"{m.file}:{m.line} never moves",
+            f"set spec.imageRepositoryRef.name to the ImageRepository of the image ({repos})",
+            policy.file,
+            policy.line_of("spec.imageRepositoryRef.name"),
+        )
+    if f"{policy.namespace}:{policy.name}" not in _policy_values(aset, iua, _run_source(ctx)):
+        return (
+            f"ImagePolicy {policy.name} selects no tag of its ImageRepository, so the marker at "
+            f"{m.file}:{m.line} never moves",
+            f"see image-policy.valid and `lab why`: why {policy.name} selects nothing",
+            policy.file,
+            policy.line_of("spec.policy"),
+        )
+    return (
+        "the automation sees no marker it can apply (a marker outside update.path, or a policy the "
+        "policySelector leaves out, is silently ignored)",
+        f"put the marker in a file under the automation's update.path, e.g. {overlay}",
+        staging,
+        None,
+    )
 
 
 @check("staging.isolated")
 def staging_isolated(ctx: CheckContext) -> Outcome:
     """CI pushes new tags, twice; every automation runs after each push. Nothing under production may
     change on the branch production deploys from, and staging must move."""
-    from lab.core.scope import environment_dirs, file_in, norm_path, run_automations, under
+    from lab.core.scope import environment_dirs, file_in, run_automations, under
 
+    production, staging, deploy_branch, tree = _environments(ctx)
     params = _params(ctx)
-    production = norm_path(str(params.get("production", "apps/production")))
-    staging = norm_path(str(params.get("staging", "apps/staging")))
-    deploy_branch = graded_branch(ctx)
-    tree = _origin_tree(ctx)
     texts = _texts(tree)
     prod_dirs = environment_dirs(texts, production)
     staging_dirs = environment_dirs(texts, staging)
@@ -538,16 +723,69 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
             evidence=evidence,
         )
     if not staging_moved:
+        message, hint, file, line = _unmoved_cause(ctx, tree, staging, staging_dirs, deploy_branch)
         return Outcome.failed(
-            "CI pushed new tags twice and nothing in staging moved: the automation sees no marker it "
-            "can apply (a marker outside update.path, or a policy the policySelector leaves out, is "
-            "silently ignored)",
-            file=staging,
-            hint="put the marker in a file under the automation's update.path, e.g. apps/staging/kustomization.yaml",
+            f"CI pushed new tags twice and nothing in staging moved: {message}",
+            file=file,
+            line=line,
+            hint=hint,
             evidence=evidence,
         )
     return Outcome.passed(
         f"{len(rounds)} rounds of new tags: staging moved, nothing under {production} changed",
+        evidence=evidence,
+    )
+
+
+@check("staging.scoped")
+def staging_scoped(ctx: CheckContext) -> Outcome:
+    """The scoping the lesson teaches, on each automation that commits to the branch production deploys
+    from: an update.path that reaches no directory production builds, and a policySelector that picks
+    policies by label. Without them staging-only automation holds only while no marker sits in
+    production's files; isolation alone cannot tell."""
+    from lab.core.diagnose import _selector_text
+    from lab.core.reconcile import applies
+    from lab.core.scope import environment_dirs, norm_path, under
+
+    production, staging, deploy_branch, tree = _environments(ctx)
+    aset = _aset(ctx, tree)
+    iua = _main_automation(ctx, aset)
+    prod_dirs = sorted(environment_dirs(_texts(tree), production))
+    autos = [a for a in aset.automations if _push_branch(aset, a) in (deploy_branch, None)] or [iua]
+    evidence = []
+    for a in autos:
+        root = norm_path(a.update_path)
+        reached = [d for d in prod_dirs if under(d, root) or under(root, d)]
+        if reached:
+            return Outcome.failed(
+                f"ImageUpdateAutomation {a.name} commits to {deploy_branch} with update.path ./{root}, which "
+                f"reaches {' and '.join(reached)}, built by production: without the scope Flux moves "
+                "production too as soon as a marker there names a policy it applies",
+                file=a.file,
+                line=a.line_of("spec.update.path"),
+                hint=f"spec.update.path: ./{staging}",
+            )
+        selector = a.doc.get("spec.policySelector") if a.doc is not None else None
+        if not isinstance(selector, dict) or not (
+            selector.get("matchLabels") or selector.get("matchExpressions")
+        ):
+            names = ", ".join(p.name for p in aset.policies if p.namespace == a.namespace) or "none yet"
+            return Outcome.failed(
+                f"ImageUpdateAutomation {a.name} has no policySelector: it applies every ImagePolicy of "
+                f"{a.namespace} ({names}) to every marker under ./{root}, so a production policy marked there "
+                "would move production too",
+                file=a.file,
+                line=a.line_of("spec.policySelector") or a.line_of("spec"),
+                hint="spec.policySelector.matchLabels: {env: staging}, and that label on the staging ImagePolicy",
+            )
+        chosen = ", ".join(p.name for p in aset.policies if applies(a, p)) or "no policy"
+        evidence.append(
+            Evidence(
+                "file", a.file, f"update.path ./{root}, policySelector {_selector_text(selector)}: {chosen}"
+            )
+        )
+    return Outcome.passed(
+        f"automation scoped: update.path stays out of {production}, and a policySelector picks the policies",
         evidence=evidence,
     )
 
@@ -631,13 +869,81 @@ def _production_pins(ctx: CheckContext, tree: Mapping[str, bytes], production: s
     return None
 
 
-@check("staging.promoted")
+def _deployed_tag(
+    ctx: CheckContext, tree: Mapping[str, bytes], production: str
+) -> tuple[str, str, str, int] | None:
+    """(image, tag, file, line) production deploys in `tree`: its overlay's image field (a kustomize
+    `newTag` overrides the base), else the first field of a directory it builds; None when none is read."""
+    from lab.core.imagefields import find_image_fields
+    from lab.core.scope import environment_dirs
+
+    texts = _texts(tree)
+    fields = []
+    for path in sorted(p for p in texts if posixpath.dirname(p) in environment_dirs(texts, production)):
+        try:
+            fields += find_image_fields(path, ctx.load_yaml(texts[path], path))
+        except LabError:
+            continue
+    fields = [f for f in fields if f.shape in ("full", "tag")]
+    fields.sort(key=lambda f: not f.file.startswith(production + "/"))
+    if not fields:
+        return None
+    first = fields[0]
+    return canonical_or_written(first.image or first.value), _tag_of(first.value), first.file, first.line
+
+
+def _promotion_problem(
+    ctx: CheckContext, tree: Mapping[str, bytes], before: Mapping[str, bytes], production: str
+) -> Outcome | None:
+    """Why the tag production now runs is not a promotion: a tag its image's registry (the task's
+    tags) lacks, a downgrade from what production ran before the learner's commit, or another release
+    than the one the lesson promotes (`[check.params] expect_tag`)."""
+    from lab.core.semver.version import try_parse_version
+
+    now = _deployed_tag(ctx, tree, production)
+    if now is None:
+        return None
+    image, tag, file, line = now
+    expect = str(ctx.params.get("expect_tag") or "")
+    fix = f"set newTag: {expect} in {file}, commit and push" if expect else None
+    published = _run_tags(ctx).get(image)
+    if published is not None and tag not in published:
+        return Outcome.failed(
+            f"production is promoted to {tag}, a tag {image} does not have (its tags: "
+            f"{', '.join(published)}): the kubelet cannot pull it (ErrImagePull)",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    old = _deployed_tag(ctx, before, production)
+    new_v, old_v = try_parse_version(tag), try_parse_version(old[1]) if old else None
+    if old is not None and new_v is not None and old_v is not None and new_v.compare(old_v) < 0:
+        return Outcome.failed(
+            f"production is set to {tag}, a downgrade from {old[1]}, what it ran before your commit: "
+            "a promotion moves it forward",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    if expect and tag != expect:
+        return Outcome.failed(
+            f"production is promoted to {tag}, not {expect}, the release the lesson promotes",
+            file=file,
+            line=line,
+            hint=fix,
+        )
+    return None
+
+
+@check("staging.promoted", params=["expect_tag"])
 def staging_promoted(ctx: CheckContext) -> Outcome:
-    """Production moved by a commit of the learner's, never by the automation's author."""
+    """Production moved by a commit of the learner's, never by the automation's author, to the release
+    the lesson promotes: one its registry has, not older than what production ran before."""
     from lab.checks.gitrepo import _pushed_origin
 
     params = _params(ctx)
     production = str(params.get("production", "apps/production")).strip("./")
+    expect = str(ctx.params.get("expect_tag") or "")
     origin, head = _pushed_origin(ctx)
     tree = _origin_tree(ctx)
     flux_emails = {a.author_email for a in _aset(ctx, tree).automations if a.author_email}
@@ -663,11 +969,18 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
         return Outcome.failed(
             f"no commit of yours changes {production}/ yet: promotion is a commit",
             file=f"{production}/kustomization.yaml",
-            hint="set images[].newTag: 1.4.2 in apps/production/kustomization.yaml, commit and push",
+            hint=f"set images[].newTag: {expect} in {production}/kustomization.yaml, commit and push"
+            if expect
+            else None,
         )
     pinned = _production_pins(ctx, tree, production)
     if pinned is not None:
         return pinned
+    first = mine[-1][0]
+    before = dict(origin.ws.read_tree_at(first.parents[0])) if first.parents else {}
+    wrong = _promotion_problem(ctx, tree, before, production)
+    if wrong is not None:
+        return wrong
     commit, files = mine[0]
     return Outcome.passed(
         f"promoted by {commit.author_name} in {commit.short}: {commit.subject}",
@@ -764,19 +1077,84 @@ def guard_holds(ctx: CheckContext) -> Outcome:
     return _guard(ctx, dict(table))
 
 
-def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    from lab.core.mutation import Probe, mutation_test
+def _environment_markers(
+    ctx: CheckContext, tree: Mapping[str, bytes], aset: AutomationSet, path: str
+) -> list[Any]:
+    """The markers Flux reads in the environment's folder `path` (under the automation's update path):
+    they, not the policies' names, say which policy the environment follows."""
+    from lab.core.scope import norm_path, under
 
+    root = norm_path(path)
+    _fields, markers, _ = _marked_fields(ctx, tree, _main_automation(ctx, aset))
+    return [m for m in markers if under(m.file, root)]
+
+
+def _guarded_policies(
+    ctx: CheckContext, tree: Mapping[str, bytes], aset: AutomationSet, params: Mapping[str, Any]
+) -> list[tuple[ImagePolicy, Any]] | Outcome:
+    """The policies one guard judges, each with the marker that makes its environment follow it (None
+    when the table names no `path`: its `policy` then): the policy the environment's fields are really
+    marked with, whatever its name. An Outcome when there is none to judge."""
     policy_name = str(params.get("policy", ""))
+    path = str(params.get("path", ""))
+    if not path:
+        named = next((p for p in aset.policies if p.name == policy_name), None)
+        if named is None:
+            return Outcome.failed(
+                f"origin has no ImagePolicy {policy_name}",
+                file=automation_files(ctx)[1],
+                hint=f"keep the policy named {policy_name}",
+            )
+        return [(named, None)]
+    markers = _environment_markers(ctx, tree, aset, path)
+    if not markers:
+        return Outcome.failed(
+            f"no field under {path}/ carries a marker Flux applies: that environment follows no policy, so no "
+            "guard holds it or takes the next good release",
+            file=f"{path}/kustomization.yaml",
+            hint=f'mark its newTag with # {{"$imagepolicy": "flux-system:{policy_name}:tag"}}',
+        )
+    found: list[tuple[ImagePolicy, Any]] = []
+    for m in markers:
+        policy = aset.policy(m.namespace, m.policy)
+        if policy is None:
+            return Outcome.failed(
+                f"{m.file}:{m.line} names {m.policy_ref}, but origin has no such ImagePolicy",
+                file=m.file,
+                line=m.line,
+                hint="see marker.valid",
+            )
+        if all(policy is not p for p, _ in found):
+            found.append((policy, m))
+    return found
+
+
+def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     tree = _origin_tree(ctx)
     aset = _aset(ctx, tree)
-    policy = next((p for p in aset.policies if p.name == policy_name), None)
-    if policy is None:
-        return Outcome.failed(
-            f"origin has no ImagePolicy {policy_name}",
-            file=automation_files(ctx)[1],
-            hint=f"keep the policy named {policy_name}",
-        )
+    guarded = _guarded_policies(ctx, tree, aset, params)
+    if isinstance(guarded, Outcome):
+        return guarded
+    passed: list[Outcome] = []
+    for policy, marker in guarded:
+        outcome = _guard_policy(ctx, aset, policy, marker, params)
+        if outcome.status is not Status.PASS:
+            return outcome
+        passed.append(outcome)
+    if len(passed) == 1:
+        return passed[0]
+    return Outcome.passed(
+        "; ".join(o.message for o in passed), evidence=[e for o in passed for e in o.evidence]
+    )
+
+
+def _guard_policy(
+    ctx: CheckContext, aset: AutomationSet, policy: ImagePolicy, marker: Any, params: Mapping[str, Any]
+) -> Outcome:
+    """One policy through the guard's trap and good tags; `marker` is the environment's field that
+    follows it (None: the policy the guard names)."""
+    from lab.core.mutation import Probe, mutation_test
+
     line = policy.line_of("spec.policy")
     if policy.policy is None:
         return Outcome.failed(
@@ -812,6 +1190,21 @@ def _guard(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     escaped = report.escaped
     problem = report.baseline_problem or (f"{escaped[0].message}{and_more(escaped)}" if escaped else "")
     if problem:
+        named = str(params.get("policy", ""))
+        intended = (
+            aset.policy(policy.namespace, named) if marker is not None and named != policy.name else None
+        )
+        if intended is not None:
+            # The field follows another environment's policy (markers swapped): the marker is the fix.
+            return Outcome.failed(
+                f"{marker.file}:{marker.line} is marked with ImagePolicy {policy.ref}, not {intended.ref}: "
+                f"judged as this environment's policy, {problem}",
+                file=marker.file,
+                line=marker.line,
+                hint=f'this environment\'s policy is {intended.ref}: end the line with # {{"$imagepolicy": '
+                f'"{intended.namespace}:{intended.name}{":" + marker.suffix if marker.suffix else ""}"}}',
+                evidence=evidence,
+            )
         return Outcome.failed(
             f"ImagePolicy {policy.ref}: {problem}",
             file=policy.file,

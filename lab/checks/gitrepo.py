@@ -378,7 +378,10 @@ def _push_branch(ctx: CheckContext, origin: Origin) -> str:
 
 
 @check("git.flux-commit")
-def git_flux_commit(ctx: CheckContext) -> Outcome:
+def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
+    """A commit of the automation's author on origin that marked lines changed as Flux writes them.
+    `within` (a directory): only a commit whose diff changes a marked line under it counts, so that an
+    exercise about one environment is not passed by a Flux commit that moved another."""
     origin, _sha = _pushed_origin(ctx)
     name, email = _automation_author(ctx)
     who = email or name
@@ -406,24 +409,32 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
     forged: tuple[CommitInfo, str] | None = None
-    for commit in commits:
+    for commit in commits:  # newest first
         parent = commit.parents[0] if commit.parents else None
         if parent is None:
             continue
-        diff = origin.ws.diff(parent, commit.sha)
-        for line in diff.splitlines():
-            if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line:
-                same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
-                if not same:
-                    forged = forged or (commit, compared)
-                    break
-                return Outcome.passed(
-                    f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
-                    evidence=[
-                        Evidence("git", commit.sha, line[1:].strip()),
-                        Evidence("git", "compared with Flux", compared),
-                    ],
-                )
+        added = [
+            line[1:]
+            for line in origin.ws.diff(parent, commit.sha, paths=[within] if within else None).splitlines()
+            if line.startswith("+") and not line.startswith("+++") and MARKER_KEY in line
+        ]
+        if not added:
+            continue
+        same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
+        if same:
+            return Outcome.passed(
+                f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
+                evidence=[
+                    Evidence("git", commit.sha, added[0].strip()),
+                    Evidence("git", "compared with Flux", compared),
+                ],
+            )
+        forged = forged or (commit, compared)
+        if _still_on(origin, commit, added):
+            # The marked lines as they stand are judged: a real Flux commit before this one does not
+            # vouch for one made by hand after it under Flux's name.
+            break
+        # its lines are gone from origin's branch (reverted or overwritten): the commit before is judged
     if forged is not None:
         commit, compared = forged
         return Outcome.failed(
@@ -433,12 +444,30 @@ def git_flux_commit(ctx: CheckContext) -> Outcome:
             "revert the hand-made commit first (git revert " + commit.short + " && git push)",
             evidence=[Evidence("git", commit.sha, commit.subject)],
         )
+    if within:
+        files = origin.ws.commit_files(commits[0].sha)
+        return Outcome.failed(
+            f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, but none changed a marked "
+            f"line under {within}/: the last, {commits[0].short} ({commits[0].subject!r}), changed "
+            f"{', '.join(files[:3]) or 'nothing'}{' and more' if len(files) > 3 else ''}",
+            hint=None,  # the task's own: how Flux gets to move that directory
+            evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
+        )
     return Outcome.failed(
         f"{len(commits)} commit(s) by {shown} on origin/{origin.branch}, "
         "but none changed a marked image line",
         hint="the marker must sit at the end of the image line Flux should update",
         evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
     )
+
+
+def _still_on(origin: Origin, commit: CommitInfo, added: Sequence[str]) -> bool:
+    """Whether a marked line `commit` added is still in one of the files it changed on origin's branch."""
+    for path in origin.ws.commit_files(commit.sha):
+        now = origin.ws.show_file(origin.ref, path)
+        if now is not None and set(added) & set(now.decode("utf-8", "replace").splitlines()):
+            return True
+    return False
 
 
 def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | None, str, bool]:

@@ -102,7 +102,7 @@ TASK_PARAMS = frozenset({"automation_files", "automation_dir", "deployment", "sy
 #: The `[exercise]` table the exercise checks read (lab/checks/exercises.py); besides these keys, the
 #: guards' tables, each named by a guard check's `[check.params] guard`.
 EXERCISE_KEYS = frozenset({"cosign_tags", "next_tags", "rounds", "production", "staging"})
-GUARD_KEYS = frozenset({"policy", "expect", "traps", "good", "hint"})
+GUARD_KEYS = frozenset({"policy", "path", "expect", "traps", "good", "hint"})
 
 
 REQUIRED_CHECK_KEYS = ("id", "title", "points")

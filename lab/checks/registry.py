@@ -4,6 +4,8 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -67,13 +69,55 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
     return Tags(repo, tuple(stored), f"tags file {path.name}", bundled=is_task_tags_file(ctx))
 
 
+# A check run asks the registry once per ImageRepository. A registry that drips its answer a byte at a
+# time passes every read timeout, so each scan has its seconds (LAB_REGISTRY_TIMEOUT, 20 by default:
+# a large repository's tags come over several pages, and a learner's link may be slow) and all of them together
+# RUN_SCANS times that: a check run waits seconds on it, not the client's minute per call.
+REGISTRY_CALL_SECONDS = 20.0
+RUN_SCANS = 2.0
+"""How many scans' seconds all the scans of one check run have together."""
+
+
+def _scan_seconds() -> float:
+    """LAB_REGISTRY_TIMEOUT when it is a positive number of seconds, else the default."""
+    try:
+        seconds = float(os.environ.get("LAB_REGISTRY_TIMEOUT", ""))
+    except ValueError:
+        return REGISTRY_CALL_SECONDS
+    return seconds if 0 < seconds < float("inf") else REGISTRY_CALL_SECONDS
+
+
+def _call_seconds(ctx: CheckContext, per_call: float) -> float:
+    """What is left of the run's time for the registry, at most one call's."""
+    ends = ctx.cached("registry:deadline", lambda: time.monotonic() + RUN_SCANS * per_call)
+    return min(per_call, ends - time.monotonic())
+
+
 def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
-    from lab.adapters.registry import RegistryClient
+    from lab.adapters.registry import RegistryAPIError, RegistryClient, ScanResult
     from lab.core.scan import DEFAULT_EXCLUSION
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
-    with RegistryClient() as client:
-        result = client.scan(repo.image, exclusions, check=False)
+    per_call = _scan_seconds()
+    seconds = _call_seconds(ctx, per_call)
+    with RegistryClient(timeout=per_call, deadline=max(seconds, 0.0)) as client:
+        if seconds > 0:
+            result = client.scan(repo.image, exclusions, check=False)
+        else:
+            spent = RegistryAPIError(
+                f"the check run's {RUN_SCANS * per_call:g} s for the registry are spent", timed_out=True
+            )
+            result = ScanResult(
+                canonical_name="",
+                tags=(),
+                tag_count=0,
+                latest_tags=(),
+                revision="",
+                message=spent.message,
+                ready=False,
+                reason="",
+                error=spent,
+            )
         try:
             where = client.parse(repo.image).where
         except LabError:
@@ -81,15 +125,17 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     if result.ready:
         return Tags(repo, result.tags, result.canonical_name or repo.image)
     err = result.error
+    message = err.message if err is not None else result.message
+    if getattr(err, "timed_out", False):
+        message = f"the registry answered too slowly: {message}"
     if err is not None and registry_unreachable(err):
         # As `lab simulate` does: the task's bundled tags stand in (for the checks that read tags), and
         # registry.tags says it could not check.
-        bundled = bundled_tags_of(ctx, repo, unreachable=(where, err.message, err.hint or ""))
+        bundled = bundled_tags_of(ctx, repo, unreachable=(where, message, err.hint or ""))
         if bundled is not None:
             return bundled
     code = str(getattr(err, "code", "") or result.reason)
     status = int(getattr(err, "status", 0) or 0)
-    message = err.message if err is not None else result.message
     hint = err.hint if err is not None else None
     file, line = repo.file, repo.line_of("spec.image")
     evidence = [Evidence("registry", repo.image, result.message)]

@@ -60,6 +60,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--output", "-o", metavar="FILE", help="write the report to FILE (github: the step summary)"
     )
     p.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="text: under each check that did not pass, list every problem it found, not only the first",
+    )
+    p.add_argument(
         "--color",
         choices=("auto", "always", "never"),
         default="auto",
@@ -150,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     color = fmt == "text" and not args.output and _use_color(args.color, sys.stdout)
     if fmt == "text" and args.color == "always":
         color = True
-    text = render(report, fmt, color=color)
+    text = render(report, fmt, color=color, verbose=args.verbose)
     if args.output:
         write_report(args.output, text)
     elif color:

@@ -31,20 +31,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.core.tasktexts import format_steps, task_steps
-    from lab.sandbox.practice import init_practice_repo
-    from lab.services.classroom import practice_files
-    from lab.services.progress import starter_progress
+    from lab.services.classroom import new_practice_repo
     from lab.services.progress_record import remember_repository
     from lab.services.tasks import load_task
 
     task = load_task(args.task)
     dest = Path(args.dir).expanduser().resolve()
-    practice = init_practice_repo(
-        dest,
-        origin=Path(args.origin) if args.origin else None,
-        task=task.id,
-        extra_files={**practice_files(task.id), **starter_progress(task.id, dest)},
-    )
+    practice = new_practice_repo(dest, origin=Path(args.origin) if args.origin else None, task=task.id)
     # The app (Home, and `lab` reopening where the learner left off) and `lab tasks` find it from now on.
     remember_repository(practice.path, task.id)
     if args.json:

@@ -78,7 +78,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     push = cmds.add_parser(
         "push-tag",
-        help="publish a new image tag, as CI would (no TAG: the next dated release of the snapshot)",
+        help="publish a new image tag, as CI would (no TAG: the next dated release of the snapshot, or "
+        "for a task without dated releases the next tag its policy picks)",
     )
     _add_dir(push)
     push.add_argument(
@@ -250,6 +251,8 @@ def run_push_tag(args: argparse.Namespace) -> int:
         return 0
     shown = ", ".join(added[:6]) + (f" and {len(added) - 6} more" if len(added) > 6 else "")
     when = f" (released {result['event']})" if result.get("event") else ""
+    if result.get("picked"):
+        when = " (the next tag the task's policy picks: the task has no dated releases)"
     print(f"published {image}: {shown}{when}")
     scanners = result.get("image_repositories") or []
     if scanners:

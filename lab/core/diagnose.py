@@ -19,6 +19,8 @@ from dataclasses import field
 from typing import Any, Literal
 
 from lab.core.commit_message import REMOVED_IMAGE_RESULT, REMOVED_UPDATED
+from lab.core.imagefields import policy_of
+from lab.core.imagename import ImageNameError, canonical_name, canonical_or_written
 from lab.core.imageshape import Shape, fits, line_shape
 from lab.core.manifests.models import (
     SIG_EXCLUSION,
@@ -442,7 +444,8 @@ def _marker_findings(
         if pol is None and aset.policies:
             known = ", ".join(sorted(f"{p.namespace}:{p.name}" for p in aset.policies))
             # Flux builds its setters from the policies it has and skips a marker naming another: the
-            # markers that name one are still set and committed, so this one only breaks when alone.
+            # markers that name one are still set and committed, but the field this one sits on never
+            # moves, silently, so it breaks either way; what Flux does differs.
             setters = [s.marker for s in sites if _names_policy(aset, s)]
             flux = f"the marker is no setter; Ready stays '{UP_TO_DATE}', no commit"
             if setters:
@@ -453,7 +456,7 @@ def _marker_findings(
             out.append(
                 Finding(
                     "marker.unknown-policy",
-                    "advisory" if setters else "breaking",
+                    "breaking",
                     m.file,
                     m.line,
                     message=f"marker references {key}, but there is no such ImagePolicy (policies: {known})",
@@ -611,6 +614,9 @@ def _shape_findings(
                 flux=flux.format(**words),
             )
         ]
+    other = _other_image(aset, site, repo, shape, resolved)
+    if other is not None:
+        return [other]
     if m.suffix == "digest" and pol is not None and (pol.digest_reflection_policy or "Never") == "Never":
         return [
             Finding(
@@ -627,6 +633,48 @@ def _shape_findings(
             )
         ]
     return []
+
+
+def _other_image(
+    aset: AutomationSet,
+    site: MarkerSite,
+    repo: ImageRepository | None,
+    shape: Shape | None,
+    resolved: Mapping[str, str],
+) -> Finding | None:
+    """A full (or `:name`) marker whose policy's ImageRepository scans another image than the one its
+    line names: the setters never compare the two, so Flux writes the other image on the line."""
+    m = site.marker
+    if repo is None or not repo.image or (m.suffix, shape) not in (("", "full"), ("name", "name")):
+        return None
+    written = split_reference(site.value or "")[0]
+    try:
+        scanned = canonical_name(repo.image)  # one Flux refuses is image-repository.valid's to name
+    except ImageNameError:
+        return None
+    if not written or canonical_or_written(written) == scanned:
+        return None
+    images = {
+        f"{p.namespace}:{p.name}": r.image
+        for p in aset.policies
+        if (r := aset.repository(*p.repository_key)) is not None
+    }
+    right = policy_of(images, written, m.namespace)
+    suffix = f":{m.suffix}" if m.suffix else ""
+    tag = resolved.get(m.policy_ref)
+    writes = repo.image if m.suffix == "name" else f"{repo.image}:{tag or '<the tag it selects>'}"
+    return Finding(
+        "marker.other-image",
+        "breaking",
+        m.file,
+        m.line,
+        message=f"the line names {written}, but the marker's policy {m.policy_ref} follows ImageRepository "
+        f"{repo.ref}, which scans {repo.image}",
+        fix=f'use # {{"$imagepolicy": "{right}{suffix}"}}, the policy of {written}'
+        if right is not None
+        else f"add an ImageRepository for {written} and an ImagePolicy on it, and name that policy here",
+        flux=f"writes {site.key or 'value'}: {writes} on this line without comparing the images",
+    )
 
 
 # --- policies and repositories -------------------------------------------------------------------------

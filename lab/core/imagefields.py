@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from lab.core.imagename import canonical_or_written
 from lab.core.imageshape import CONTAINER_LISTS, SHAPE_WORDS, SUFFIX_FOR, Shape, fits, line_shape
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.core.record import dataclass
@@ -178,10 +179,103 @@ def _after(fld: ImageField, marker: Marker, values: Mapping[str, ImageRef]) -> s
     return (written or '""') if marker.suffix == "digest" else written
 
 
+def policy_of(images: Mapping[str, str], image: str, namespace: str) -> str | None:
+    """The `ns:name` of a policy whose ImageRepository scans `image` (`images`: policy -> the image it
+    follows), one in `namespace` first: the policy a marker on that image's line should name."""
+    wanted = canonical_or_written(image)
+    return next(
+        (
+            ref
+            for ref, scanned in sorted(images.items(), key=lambda kv: kv[0].split(":")[0] != namespace)
+            if canonical_or_written(scanned) == wanted
+        ),
+        None,
+    )
+
+
+def _other_image(
+    fld: ImageField,
+    marker: Marker,
+    images: Mapping[str, str],
+    meant: str,
+    also: str,
+    values: Mapping[str, ImageRef],
+) -> Verdict | None:
+    """A failing verdict when the marker's policy scans another image than the field's: Flux never
+    compares the two, and writes the policy's image (or its tag) on the line. `meant` is the image the
+    field refers to (before Flux ran), `also` a second spelling that counts (a kustomize entry's newName)."""
+    scanned = images.get(marker.policy_ref)
+    if not scanned or not meant:
+        return None
+    mine = canonical_or_written(scanned)
+    if mine in {canonical_or_written(meant), canonical_or_written(also) if also else ""}:
+        return None
+    where = f"{fld.file}:{fld.line}"
+    right = policy_of(images, meant, marker.namespace)
+    suffix = f":{marker.suffix}" if marker.suffix else ""
+    hint = (
+        f'use # {{"$imagepolicy": "{right}{suffix}"}}, the policy of {meant}'
+        if right
+        else f"add an ImageRepository for {meant} and an ImagePolicy on it, and name that policy here"
+    )
+    whose = f"its marker names {marker.policy_ref}, whose ImageRepository scans {scanned}"
+    if canonical_or_written(fld.image) != canonical_or_written(meant):
+        return Verdict(
+            fld,
+            marker,
+            False,
+            f"{where}: {fld.label} held {meant}, but {whose}: Flux does not compare the two, so it wrote "
+            f"{fld.value} here, and {fld.label} now runs another image",
+            f"{hint}, and write {meant} back on the line",
+        )
+    return Verdict(
+        fld,
+        marker,
+        False,
+        f"{where}: {fld.label} runs {meant}, but {whose}: Flux does not compare the two and would write "
+        f"`{fld.key}: {_after(fld, marker, values)}` here",
+        hint,
+    )
+
+
+def _example(fld: ImageField) -> str:
+    """The marker that fits `fld`'s shape, its policy left for the learner to name."""
+    wanted = SUFFIX_FOR[fld.shape]
+    return f'# {{"$imagepolicy": "flux-system:POLICY{":" + wanted if wanted else ""}"}}'
+
+
+def _unread_marker(fld: ImageField, marker: Marker, images: Mapping[str, str]) -> Verdict:
+    """The verdict on a field whose marker Flux does not read: why, and the marker it would read."""
+    where = f"{fld.file}:{fld.line}"
+    wanted = SUFFIX_FOR[fld.shape]
+    if marker.setter is None and marker.policy and not marker.namespace:
+        namespace = next((ref.split(":")[0] for ref in images if ref.split(":")[1:2] == [marker.policy]), "")
+        right = f"{namespace or 'NAMESPACE'}:{marker.policy}{':' + wanted if wanted else ''}"
+        return Verdict(
+            fld,
+            marker,
+            False,
+            f'{where}: the marker on {fld.label} names "{marker.policy}" without its namespace: Flux reads a '
+            f'marker as "NAMESPACE:NAME" and has no policy "{marker.policy}", so it never updates this field',
+            f'write # {{"$imagepolicy": "{right}"}}',
+        )
+    return Verdict(
+        fld,
+        marker,
+        False,
+        f"{where}: Flux does not read the marker on {fld.label} ({marker.why_ignored}), so it never updates it",
+        marker.fix or f"end that line with {_example(fld)}",
+    )
+
+
 def judge(
     fields: Sequence[ImageField],
     markers: Sequence[Marker],
     values: Mapping[str, ImageRef] | None = None,
+    *,
+    policy_images: Mapping[str, str] | None = None,
+    meant: Mapping[tuple[str, str], str] | None = None,
+    unread: Sequence[Marker] = (),
 ) -> list[Verdict]:
     """A verdict for every field and every marker that sits on no image field. `markers` are those Flux
     reads (`find_markers` results with a setter and no reason to be ignored).
@@ -189,8 +283,15 @@ def judge(
     A full `image:` field with no marker is covered when a kustomize `images[]` entry for the same
     repository carries a marker (kustomize replaces the field when it builds). `values` maps
     "ns:name" to the policy's latest image, to quote the exact line Flux would write.
+    `policy_images` maps "ns:name" to the image its ImageRepository scans: a marker whose policy scans
+    another image than its field's fails. `meant` maps (file, label) to the image a field held before
+    Flux ran (a starter's), which tells a field Flux already rewrote to the wrong image. `unread` are
+    the markers Flux does not read: an unmarked field carrying one is told why, not "has no marker".
     """
     values = values or {}
+    images = policy_images or {}
+    before = meant or {}
+    new_names = {(f.file, f.image): f.value for f in fields if f.key == "newName"}
     by_line = {(m.file, m.line): m for m in markers}
     overrides = {
         f.image
@@ -202,6 +303,14 @@ def judge(
     tag_overrides = {
         f.image: f for f in fields if f.shape == "tag" and f.key == "newTag" and (f.file, f.line) in by_line
     }
+    # Any newTag, marked or not, is the field Flux must update for its environment, not the base line:
+    # an unmarked base line is told so, and the override's own verdict names what it lacks.
+    unmarked_tags = {
+        f.image: f
+        for f in fields
+        if f.shape == "tag" and f.key == "newTag" and (f.file, f.line) not in by_line
+    }
+    skipped = {(m.file, m.line): m for m in unread}
     verdicts: list[Verdict] = []
     used: set[tuple[str, int]] = set()
     for fld in fields:
@@ -209,6 +318,11 @@ def judge(
         where = f"{fld.file}:{fld.line}"
         if marker is not None:
             used.add((fld.file, fld.line))
+            image = before.get((fld.file, fld.label)) or fld.image
+            wrong = _other_image(fld, marker, images, image, new_names.get((fld.file, fld.image), ""), values)
+            if wrong is not None:
+                verdicts.append(wrong)
+                continue
         override = tag_overrides.get(fld.image) if fld.shape == "full" else None
         if marker is not None and override is not None:
             verdicts.append(
@@ -243,17 +357,31 @@ def judge(
                     Verdict(fld, None, True, f"{where}: {fld.label} is set by a marked kustomize override")
                 )
                 continue
+            if fld.shape == "full" and fld.image in unmarked_tags:
+                tag = unmarked_tags[fld.image]
+                verdicts.append(
+                    Verdict(
+                        fld,
+                        None,
+                        True,
+                        f"{where}: {fld.label} gets its tag from the kustomize override {tag.file}:{tag.line}, "
+                        "the field to mark",
+                    )
+                )
+                continue
+            ignored = skipped.get((fld.file, fld.line))
+            if ignored is not None:
+                verdicts.append(_unread_marker(fld, ignored, images))
+                continue
             if fld.shape == "digest" and not fld.value:
                 continue
-            wanted = SUFFIX_FOR[fld.shape]
-            example = f'# {{"$imagepolicy": "flux-system:POLICY{":" + wanted if wanted else ""}"}}'
             verdicts.append(
                 Verdict(
                     fld,
                     None,
                     False,
                     f"{where}: {fld.label} ({fld.key}: {fld.value}) has no marker, so Flux never updates it",
-                    f"end that line with {example}",
+                    f"end that line with {_example(fld)}",
                 )
             )
             continue
@@ -300,5 +428,6 @@ __all__ = [
     "fits",
     "judge",
     "line_shape",
+    "policy_of",
     "repository_of",
 ]

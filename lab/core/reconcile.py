@@ -36,6 +36,7 @@ __all__ = [
     "applies",
     "author",
     "branches",
+    "checkout_tag",
     "refuse_invalid_refs",
     "resolve_policies",
     "yaml_texts",
@@ -109,6 +110,7 @@ class SimulationResult:
             "message": self.message,
             "commit": self.commit_sha,
             "pushed": self.pushed,
+            "refspecs": list(self.refspecs),
             "files": self.files,
             "error": self.error,
         }
@@ -265,8 +267,8 @@ def switches_branch(aset: AutomationSet, iua: ImageUpdateAutomation) -> bool:
 def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]:
     """Checkout and push branch as image-automation-controller derives them."""
     git_repo = _source_of(aset, iua)
-    # The lab clones a branch: a checkout.ref that pins a tag or commit is cloned from the
-    # GitRepository's branch (Flux clones the ref itself, then switches to the push branch).
+    # A checkout.ref that pins a commit is cloned from the GitRepository's branch (Flux clones the
+    # ref itself, then switches to the push branch); one that pins a tag is cloned (`checkout_tag`).
     checkout = iua.checkout_branch or git_repo.branch
     push = iua.effective_push_branch(git_repo)
     if not push:
@@ -276,6 +278,13 @@ def branches(aset: AutomationSet, iua: ImageUpdateAutomation) -> tuple[str, str]
             hint="set spec.git.push.branch (e.g. main)",
         )
     return checkout or "master", push
+
+
+def checkout_tag(aset: AutomationSet, iua: ImageUpdateAutomation) -> str | None:
+    """The tag image-automation-controller clones when its checkout ref pins one (spec.git.checkout.ref,
+    else the GitRepository's spec.ref): a push branch the remote lacks starts from that tag's commit,
+    not from the GitRepository's branch."""
+    return iua.checkout_ref_tag(_source_of(aset, iua))
 
 
 def author(iua: ImageUpdateAutomation) -> tuple[str, str]:

@@ -293,15 +293,10 @@ def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
                 snapshot=str(snapshot) if snapshot is not None else None,
             )
         )
+    # The dataclass's defaults are the one place a task's file names are spelt.
     files = {
-        key: _relative(_str(data, key, where, default), key, where)
-        for key, default in (
-            ("lesson", "lesson.md"),
-            ("hints", "hints.toml"),
-            ("pitfalls", "pitfalls.toml"),
-            ("quiz", "quiz.toml"),
-            ("starter", STARTER_DIR),
-        )
+        key: _relative(_str(data, key, where, getattr(TaskMeta, key)), key, where)
+        for key in ("lesson", "hints", "pitfalls", "quiz", "starter")
     }
     return TaskMeta(
         id=task_id,
@@ -314,7 +309,7 @@ def task_meta(data: Mapping[str, Any], where: str) -> TaskMeta:
         progress_task=_str(data, "progress_task", where, task_id),
         # The check wants a note on the row: without one of its own, the task's title is the note.
         progress_note=_str(data, "progress_note", where, "") or _str(data, "title", where),
-        quiz_record=_relative(_str(data, "quiz_record", where, ".fluxlab/quiz.json"), "quiz_record", where),
+        quiz_record=_relative(_str(data, "quiz_record", where, TaskMeta.quiz_record), "quiz_record", where),
         next_task=_str(data, "next_task", where, ""),
         next_title=_str(data, "next_title", where, ""),
         starter_message=_str(data, "starter_message", where, f"Starter of task {task_id}"),

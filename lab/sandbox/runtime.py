@@ -168,8 +168,21 @@ def workspace_pushed_tags(workspace: Path) -> dict[str, tuple[str, ...]]:
     return {}
 
 
-def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
-    """Create the practice repo and its origin on first use; refuse a half-present pair."""
+PracticeMaker = Callable[[Path, Path, str | None], object]
+"""Makes a practice repository (workspace, its bare origin, task): the services' `new_practice_repo`, which
+adds what a learner's repository carries besides the starter (the Classroom workflow)."""
+
+
+def _starter_only(workspace: Path, origin: Path, task: str | None) -> object:
+    from lab.sandbox.practice import init_practice_repo
+
+    return init_practice_repo(workspace, origin=origin, task=task)
+
+
+def ensure_practice(
+    paths: SandboxPaths, task: str | None = None, make: PracticeMaker = _starter_only
+) -> None:
+    """Create the practice repo and its origin on first use (with `make`); refuse a half-present pair."""
     ws_ok = (paths.workspace / ".git").exists()
     origin_ok = (paths.origin / "HEAD").is_file()
     if ws_ok and origin_ok:
@@ -180,9 +193,7 @@ def ensure_practice(paths: SandboxPaths, task: str | None = None) -> None:
             f"sandbox {paths.root} is incomplete: {missing} is missing",
             hint=f"`lab sandbox reset --dir {paths.root}` starts it afresh (after saving your work)",
         )
-    from lab.sandbox.practice import init_practice_repo
-
-    init_practice_repo(paths.workspace, origin=paths.origin, task=task)
+    make(paths.workspace, paths.origin, task)
 
 
 def served_task(paths: SandboxPaths, task: str | None = None) -> str:
@@ -265,9 +276,11 @@ class Supervisor:
         image_controllers: bool = True,
         flux: str | None = None,
         task: str | None = None,
+        make_practice: PracticeMaker = _starter_only,
     ) -> None:
         self.paths = paths
         self.speed = speed
+        self.make_practice = make_practice
         # The task whose starter and images this sandbox serves; None: what it served last, else the
         # course's current task.
         self.task = task
@@ -310,7 +323,7 @@ class Supervisor:
         try:
             config = read_json(self.paths.config)
             self.task = self._choose_task(str(config.get("task") or "") or None)
-            ensure_practice(self.paths, self.task)
+            ensure_practice(self.paths, self.task, self.make_practice)
             clear_stale_git_locks(self.paths.origin)
             shutil.rmtree(self.paths.cache, ignore_errors=True)
             if self.flux is None:
@@ -544,6 +557,13 @@ class Supervisor:
             event_date = None
             if image == self.primary_image:
                 event_date = self._event_date(tag)
+            picked = False
+            if tag is None and event_date is None and image == self.primary_image and not self._has_events():
+                # No dated releases to replay: the next release is the tag the task's policy picks next,
+                # as CI would push it (a learner's `t` means "a new release"; one by name is the same).
+                tag, picked = self._next_pick(), True
+                if tag is None:
+                    raise self._nothing_dated()
             if event_date is not None:
                 added = self.registry.advance_to(event_date)
             elif tag is None:
@@ -567,26 +587,38 @@ class Supervisor:
                 "added": added,
                 "as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "event": event_date,
+                "picked": picked,
             }
 
-    def _nothing_dated(self) -> LabError:
-        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
-        policy (its `[generate]`, as `lab generate` writes it) would pick from what is served now."""
+    def _has_events(self) -> bool:
+        assert self.registry is not None
+        first = next(iter(self.registry.task.meta.images), None)
+        return first is None or first.events is not None
+
+    def _next_pick(self) -> str | None:
+        """The tag the task's own policy (its `[generate]`, as `lab generate` writes it) picks next from
+        what is served now: its number raised by one (1.4.2 -> 1.4.3)."""
         from lab.core.manifests.generate import options_from_mapping, selection
         from lab.core.policy import next_pick
 
         assert self.registry is not None
+        served = self.registry.tags(self.primary_image)
+        return next_pick(selection(options_from_mapping(self.registry.task.meta.generate)), served)
+
+    def _nothing_dated(self) -> LabError:
+        """Why a bare push-tag has nothing to publish, and a tag to push by name that the task's own
+        policy would pick (`_next_pick`) when there is one."""
+        assert self.registry is not None
         task = self.registry.task
         first = next(iter(task.meta.images), None)
-        if first is not None and first.events is None:
+        if not self._has_events() and first is not None:
             message = (
-                f"task {task.id} has no events: no dated release of {first.name} to publish (an image's "
-                "`events` in task.toml [[images]], a JSON list of {date, tags}, lists them)"
+                f"task {task.id} has no events and its policy picks no next tag of {first.name} "
+                "(an image's `events` in task.toml [[images]], a JSON list of {date, tags}, lists releases)"
             )
         else:
             message = "no dated tags left to publish: the task's events are all out"
-        served = self.registry.tags(self.primary_image)
-        suggested = next_pick(selection(options_from_mapping(task.meta.generate)), served)
+        suggested = self._next_pick()
         if suggested is None:
             return LabError(message, hint="push a tag by name: lab sandbox push-tag TAG")
         return LabError(

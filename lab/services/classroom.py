@@ -86,6 +86,18 @@ def practice_files(task: str | None = None, lab_spec: str = "") -> dict[str, str
     return {WORKFLOW_PATH: workflow_for(task, lab_spec or running_lab_spec())}
 
 
+def new_practice_repo(dest: Path, *, origin: Path | None = None, task: str | None = None) -> Practice:
+    """A learner's practice repository for `task` (default: the course's) at `dest` with its bare origin,
+    whoever makes it (`lab init`, the app's sandbox and a task's own, `lab sandbox reset`): the starter,
+    the Classroom workflow (`practice_files`) and PROGRESS.md with the course's rows done elsewhere."""
+    from lab.services.progress import starter_progress
+    from lab.services.tasks import load_task
+
+    task_id = load_task(task).meta.id
+    files = {**practice_files(task_id), **starter_progress(task_id, Path(dest).expanduser().resolve())}
+    return init_practice_repo(dest, origin=origin, task=task_id, extra_files=files)
+
+
 def classroom_init(
     dest: Path, *, lab_spec: str, task: str | None = None, origin: Path | None = None
 ) -> Practice:

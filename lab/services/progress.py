@@ -19,7 +19,9 @@ from lab.core.progress import (
     ProgressEdit,
     ProgressTable,
     parse_progress,
+    row_status,
     set_status,
+    status_is_done,
 )
 from lab.core.record import dataclass
 from lab.core.tasks import TaskMeta
@@ -145,12 +147,15 @@ def mark_progress(
 
 def mark_task_done(workspace: Path, task: TaskMeta, *, dry_run: bool = False) -> ProgressResult:
     """Mark `task` done with its note in its own row: the course's row when task.toml names one,
-    else a row named by the task id, added when missing (no other row is touched)."""
+    else a row named by the task id, added when missing (no other row is touched). A row done already
+    with a note keeps it: it is the learner's own words, which the task's default text must not replace."""
     own_row = task.progress_row == task.id
+    found = row_status(read_progress(workspace)[1], task.progress_row)
+    kept = found is not None and status_is_done(found[0]) and bool(found[1].strip())
     return mark_progress(
         workspace,
         task.progress_row,
-        note=task.progress_note or None,
+        note=None if kept else task.progress_note or None,
         dry_run=dry_run,
         add_missing=own_row,
     )
@@ -182,7 +187,6 @@ def with_course_rows(text: str, workspace: Path, own_task: str, *, file: str, ke
     file the learner commits shows the whole course. Never `own_task`'s row nor the row `keep`: what
     `lab check` and `lab grade` score in this repository (its own task's row) is never copied from
     another one. A row done here already keeps its cells; a course row the table lacks is left out."""
-    from lab.core.progress import row_status, status_is_done
     from lab.services.session import home_relative
 
     for row, where, own_row in done_elsewhere(workspace, own_task):

@@ -145,9 +145,16 @@ def point_env(env: Mapping[str, str]) -> None:
     other ports) is replaced. Process-wide: call it from the main thread only."""
     if not env:
         return
-    if os.environ.get("LAB_REGISTRY_MIRROR") and not os.environ.get("LAB_SANDBOX_WORKSPACE"):
+    if learners_mirror() is not None:
         env = {"KUBECONFIG": env["KUBECONFIG"]}
     os.environ.update(env)
+
+
+def learners_mirror() -> str | None:
+    """LAB_REGISTRY_MIRROR when the learner set it (no sandbox's environment beside it): `point_env`
+    keeps it, so the lab's registry clients ask that mirror, not the sandbox's registry."""
+    mirror = os.environ.get("LAB_REGISTRY_MIRROR")
+    return mirror if mirror and not os.environ.get("LAB_SANDBOX_WORKSPACE") else None
 
 
 def paths(directory: str | Path | None = None) -> SandboxPaths:
@@ -227,6 +234,12 @@ def control(directory: str | Path | None, method: str, path: str, body: dict[str
 # --- start / stop --------------------------------------------------------------------------------------
 
 
+def _new_practice(workspace: Path, origin: Path, task: str | None) -> object:
+    from lab.services.classroom import new_practice_repo
+
+    return new_practice_repo(workspace, origin=origin, task=task)
+
+
 def run_foreground(
     directory: str | Path | None,
     *,
@@ -240,7 +253,9 @@ def run_foreground(
 
     `flux` "2.8" or "2.9" picks the world (None: what this sandbox ran last, else 2.9)."""
     p = paths(directory)
-    supervisor = Supervisor(p, speed=speed, image_controllers=image_controllers, flux=flux, task=task)
+    supervisor = Supervisor(
+        p, speed=speed, image_controllers=image_controllers, flux=flux, task=task, make_practice=_new_practice
+    )
     data = supervisor.start()
     if on_ready is not None:
         try:
@@ -531,7 +546,7 @@ def reset(
         elif target.exists() or target.is_symlink():
             target.unlink()
     config = read_json(p.config)
-    ensure_practice(p, chosen)
+    ensure_practice(p, chosen, _new_practice)
     write_json_atomic(p.config, {**config, "task": chosen})
     return ResetResult(p.workspace, kept)
 

@@ -104,9 +104,9 @@ def _pick_session(workspace: Path | None, task_id: str | None) -> Session:
         return resumed
     sandbox_ws = default_sandbox_workspace()
     if not (sandbox_ws / ".git").exists():
-        from lab.sandbox.practice import init_practice_repo
+        from lab.services.classroom import new_practice_repo
 
-        init_practice_repo(sandbox_ws)
+        new_practice_repo(sandbox_ws)
     from lab.sandbox.runtime import SandboxPaths, require_task
     from lab.services.tasks import recorded_task
 
@@ -228,6 +228,15 @@ def tag_source(session: Session, tags_file: Path | None = None, elsewhere: str |
             return TagSource(snapshot_note(task), f"a {date} snapshot of {task.image_label}'s tags")
         return TagSource(f"tags from {tags_file.name}", f"from {tags_file.name}")
     if session.sandbox and session.kubeconfig is not None:
+        from lab.services.sandbox import learners_mirror
+
+        mirror = learners_mirror()
+        if mirror is not None:  # attached to the sandbox's cluster, the learner's mirror kept
+            return TagSource(
+                f"tags from your registry mirror LAB_REGISTRY_MIRROR={mirror}, not the sandbox registry; "
+                f"if it cannot be reached, from a {date} snapshot",
+                f"your mirror LAB_REGISTRY_MIRROR={mirror}; a {date} snapshot when it cannot be reached",
+            )
         served = task.images_label + (f" as of {task.snapshot_date}" if task.snapshot_date else "")
         return TagSource(
             f"tags from the sandbox registry ({served}, then what you push)",
@@ -449,6 +458,29 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     if info is None:
         return session
     return replace(session, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items())))
+
+
+def followed_sandbox(session: Session) -> Session:
+    """The default sandbox's session as the sandbox is now. `lab sandbox reset --task X` (which the app
+    tells the learner to run) gives its repository another task, and `lab sandbox up` after it other
+    ports: the task the repository records, attached to the sandbox that runs now. `session` itself when
+    nothing changed, when it is not the default sandbox, or when no sandbox of that task runs (what it
+    is attached to stays, and `S` on Flux starts it again)."""
+    if not is_default_sandbox(session):
+        return session
+    from dataclasses import replace
+
+    from lab.services import sandbox
+    from lab.services.tasks import workspace_task
+
+    task = workspace_task(session.workspace)
+    followed = session if task.id == session.task.id else replace(session, task=task)
+    info = sandbox.running_info(None)
+    if info is not None and (not info.task or info.task == task.id):
+        followed = replace(
+            followed, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items()))
+        )
+    return session if followed == session else followed
 
 
 def sandbox_note(session: Session, *, running: bool) -> str | None:
@@ -824,9 +856,8 @@ def _task_session(task: Task) -> Session:
 
     workspace = task_repository(task.id)
     if not (workspace / ".git").exists():
-        from lab.sandbox.practice import init_practice_repo
-        from lab.services.progress import starter_progress
+        from lab.services.classroom import new_practice_repo
 
-        init_practice_repo(workspace, task=task.id, extra_files=starter_progress(task.id, workspace))
+        new_practice_repo(workspace, task=task.id)
     remember_repository(workspace, task.id)
     return Session(workspace, task, sandbox=True, kubeconfig=None)

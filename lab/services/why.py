@@ -77,13 +77,18 @@ def _tags(
             except LabError as err:
                 from lab.adapters.registry.client import scan_failed
 
+                # Flux's ImageRepository fails its scan whether the registry answered no (401, 429,
+                # 500) or could not be reached: the scan link breaks either way. Only for the second
+                # does the task's snapshot stand in, for the policy link.
+                flux = scan_failed(err) if isinstance(err, RegistryError) else ""
                 bundled = _bundled_tags(image, task)
                 if bundled is None or not registry_unreachable(err):
-                    # A registry that answered no (401, 429, 500) fails the scan in Flux too: the
-                    # snapshot stands in only for one the lab cannot reach.
-                    flux = scan_failed(err) if isinstance(err, RegistryError) else ""
                     errors[image] = ScanFailure(err.message, err.hint or "", flux)
                     continue
+                hint = f"{err.hint}; " if err.hint else ""
+                errors[image] = ScanFailure(
+                    err.message, f"{hint}lab why --offline reasons on the task's bundled tags", flux
+                )
                 out[image] = bundled
                 sources.add("bundled tags, the registry being unreachable")
                 continue

@@ -370,10 +370,14 @@ class LabApp(App[None]):
     def _run_checks(self, offline: bool, tags_file: Path | None) -> None:
         from lab.checks.loader import load_task_checks
         from lab.services.check import run_checks
-        from lab.services.session import origin_dir, watch_stamp
+        from lab.services.session import followed_sandbox, origin_dir, watch_stamp
 
         worker = get_current_worker()
         session = self.session
+        followed = followed_sandbox(session)  # `lab sandbox reset --task X`, `up` again, in another shell
+        if followed is not session:
+            self.call_from_thread(self._follow_sandbox, followed)
+            return
         stamp = watch_stamp(session.workspace, origin_dir(session.workspace))
         spec = load_task_checks(session.task.id)
         shown = tuple(d for d in spec.defs if not d.hidden)
@@ -390,6 +394,18 @@ class LabApp(App[None]):
         ).for_learner()
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
+
+    def _follow_sandbox(self, session: Session) -> None:
+        """The sandbox changed under the app: grade its repository's task with its registry and cluster."""
+        if session.task.id != self.session.task.id:
+            self.run_worker(
+                self._switch_task(session, back_to=self.current_mode),
+                group="task-switch",
+                exit_on_error=False,
+            )
+            return
+        self.use_session(session)
+        self.run_checks()
 
     def _checks_planned(self, defs: tuple[CheckDef, ...]) -> None:
         self.checks = replace(self.checks, defs=defs)
@@ -618,8 +634,9 @@ class LabApp(App[None]):
     def _task_opened(self, session: Session) -> None:
         self.run_worker(self._switch_task(session), group="task-switch", exit_on_error=False)
 
-    async def _switch_task(self, session: Session) -> None:
-        """Every area but Home is built again for the new task (its lesson, form, checks, quiz)."""
+    async def _switch_task(self, session: Session, back_to: str | None = None) -> None:
+        """Every area but Home is built again for the new task (its lesson, form, checks, quiz);
+        `back_to`: the area to show then (Home otherwise)."""
         self._watch_stop.set()
         if self.current_mode != "home":
             await self.switch_mode("home")
@@ -635,6 +652,8 @@ class LabApp(App[None]):
         self.use_session(session)
         self._watch()
         self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
+        if back_to is not None and back_to != "home":
+            await self.switch_mode(back_to)
         from lab.services.session import is_default_sandbox
 
         if is_default_sandbox(session) and session.kubeconfig is None:

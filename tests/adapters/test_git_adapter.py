@@ -608,6 +608,61 @@ def test_a_fifo_git_would_read_as_an_exclude_file_is_a_quick_error(tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("ignore_file", "line"),
+    [(".gitignore", "node_modules/"), (".git/info/exclude", "/node_modules"), ("apps/.gitignore", "node_*")],
+)
+def test_a_fifo_gitignore_in_a_folder_git_ignores_blocks_nothing(
+    tmp_path: Path, ignore_file: str, line: str
+) -> None:
+    """git never reads an exclude file inside an ignored folder: the lab's look for a FIFO stays out of
+    it too (it walked every folder, and refused a status git answers at once)."""
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    ignored = repo / ("apps" if ignore_file.startswith("apps") else "") / "node_modules" / "pkg"
+    ignored.mkdir(parents=True)
+    os.mkfifo(ignored / ".gitignore")
+    (repo / ignore_file).parent.mkdir(parents=True, exist_ok=True)
+    with (repo / ignore_file).open("a") as out:
+        out.write(f"{line}\n")
+    assert open_workspace(repo).dirty_files() == ([] if ignore_file.startswith(".git/") else [ignore_file])
+
+
+@pytest.mark.slow
+def test_the_working_tree_is_walked_for_a_fifo_gitignore_once_per_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git status, add and commit are the lab's hot path: each walked the whole tree first."""
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n", "clusters/dev/y.yaml": "b: 2\n"})
+    ws = open_workspace(repo)
+    scanned: list[str] = []
+    real_scandir = os.scandir
+
+    def counting(path: str) -> object:
+        scanned.append(str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    for _ in range(3):
+        ws.status()
+    folders = [repo, repo / "apps", repo / "apps" / "base", repo / "clusters", repo / "clusters" / "dev"]
+    assert sorted(scanned) == sorted(map(str, folders))  # one walk, .git left out
+
+
+@pytest.mark.slow
+def test_a_fifo_gitignore_made_after_the_walk_is_named_when_git_runs_out_of_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lab.adapters.git.DEFAULT_TIMEOUT", 1.0)
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    ws = open_workspace(repo)
+    assert ws.status() == []
+    os.mkfifo(repo / "apps" / ".gitignore")
+    with pytest.raises(GitError) as err:
+        ws.status()
+    assert str(err.value).startswith("apps/.gitignore is a FIFO: git reads it as an exclude file")
+
+
+@pytest.mark.slow
 def test_a_local_command_that_times_out_does_not_blame_the_remote(tmp_path: Path) -> None:
     from lab.adapters.git import _run
 

@@ -85,6 +85,67 @@ def test_the_sandbox_registry_down_says_start_the_sandbox(
         assert shown in out, out
 
 
+def test_a_registry_that_drips_its_answer_costs_seconds_not_a_minute(
+    lab_env: dict[str, str], solved: Path, tmp_path: Path
+) -> None:
+    """Every read of a byte-a-second answer is quick, so no read timeout fires: the client's deadline
+    (a minute a call) held lab check. The registry part of a run has a few seconds a call and a cap,
+    then could not check, as when the registry cannot be reached."""
+    import json
+    import socket
+    import threading
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            )
+            while not stop.wait(0.5):
+                try:
+                    conn.sendall(b" ")
+                except OSError:
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = server.getsockname()[1]
+    env = {
+        **lab_env,
+        "LAB_REGISTRY_MIRROR": f"docker.io=127.0.0.1:{port}",
+        "KUBECONFIG": str(tmp_path / "none"),
+        "LAB_REGISTRY_TIMEOUT": "5",  # the default (20 s) is for real links; the test needs no more
+    }
+    started = time.monotonic()
+    try:
+        proc = run_lab("check", "-w", str(solved), "--only", "registry.tags", "-f", "json", env=env)
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 3, proc.stderr
+    (tags,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "registry.tags"]
+    assert tags["status"] == "error", tags
+    assert tags["message"].startswith(
+        f"could not check: registry 127.0.0.1:{port} (LAB_REGISTRY_MIRROR sends index.docker.io there): "
+        "the registry answered too slowly: timed out after 5 s"
+    ), tags
+    assert (
+        "only the lab's snapshot of Docker Hub's library/nginx as of 2024-01-15 is known" in tags["message"]
+    )
+
+
 def test_unknown_fields_name_flux_apply_error_and_the_field_meant(
     lab_env: dict[str, str], solved: Path
 ) -> None:

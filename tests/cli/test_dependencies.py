@@ -7,13 +7,14 @@ import re
 import tomllib
 from importlib.metadata import packages_distributions
 
+from tests.support.labsource import ON_ONE_WORKER, lab_modules
 from tests.support.paths import ROOT
 
 
-def _type_checking_only(tree: ast.AST) -> set[int]:
+def _type_checking_only(nodes: tuple[ast.AST, ...]) -> set[int]:
     """ids of the nodes under `if TYPE_CHECKING:`: imports there never run, so they use nothing."""
     skipped: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         test = getattr(node, "test", None)
         if isinstance(node, ast.If) and isinstance(test, (ast.Name, ast.Attribute)):
             name = test.id if isinstance(test, ast.Name) else test.attr
@@ -24,10 +25,9 @@ def _type_checking_only(tree: ast.AST) -> set[int]:
 
 def _imported_top_level_modules() -> set[str]:
     found: set[str] = set()
-    for path in (ROOT / "lab").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skipped = _type_checking_only(tree)
-        for node in ast.walk(tree):
+    for module in lab_modules():
+        skipped = _type_checking_only(module.nodes)
+        for node in module.nodes:
             if id(node) in skipped:
                 continue
             if isinstance(node, ast.Import):
@@ -41,6 +41,7 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@ON_ONE_WORKER
 def test_every_runtime_dependency_is_imported_by_lab() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {_normalise(re.split(r"[=<>!~;\[ ]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}

@@ -238,7 +238,10 @@ def _pristine(where: Path, *overlays: Path) -> Path:
     shutil.copytree(STARTER, where)
     for overlay in overlays:
         shutil.copytree(overlay, where, dirs_exist_ok=True)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=where, check=True)
+    # No template (13 sample hooks, a description, info/exclude) and the objects packed: each of the 320
+    # cases copies this repository, and on this file system a file created costs ~0.7 ms of system time,
+    # most of a case's cost. The work tree and what git reads from the repository are the same.
+    subprocess.run(["git", "init", "-q", "--template=", "-b", "main"], cwd=where, check=True)
     ident = ["-c", "user.name=fuzz", "-c", "user.email=fuzz@example.com"]
     subprocess.run(["git", "add", "-A"], cwd=where, check=True)
     subprocess.run(["git", *ident, "commit", "-qm", "starter"], cwd=where, check=True)
@@ -247,6 +250,7 @@ def _pristine(where: Path, *overlays: Path) -> Path:
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=where, check=True)
     subprocess.run(["git", "push", "-q", "-u", "origin", "main"], cwd=where, check=True)
+    subprocess.run(["git", "repack", "-a", "-d", "-n", "-q"], cwd=where, check=True)
     return where
 
 

@@ -388,3 +388,19 @@ def test_a_row_graded_without_the_registry_is_incomplete_not_pass(klass: Class) 
     assert "connection refused; only the lab's snapshot of Docker Hub's library/nginx" in tags["message"]
     table = run_lab("grade", alice, env=env, cwd=klass.root).stdout
     assert "1 repository: 1 incomplete" in table, table
+
+
+def test_readme_says_what_grade_offline_counts(graded_json: dict[str, Any]) -> None:
+    """README's `lab grade DIR --offline` sentence says what the grade does: the registry checks run on the
+    task's bundled tags and count in the maximum; only the cluster checks are left out (as `--help` says)."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    start = readme.index("`lab grade DIR --offline` (")
+    sentence = readme[start : readme.index(")", start + 27)]
+    alice = next(r for r in graded_json["repos"] if r["student"] == "Alice Liddell")
+    registry = [c for c in alice["checks"] if c["id"].startswith("registry.")]
+    assert registry and all(c["status"] == "pass" for c in registry)
+    # The registry checks' points are in the offline maximum: only the cluster checks are not.
+    assert alice["max_score"] == OFFLINE_MAX
+    assert "registry checks" in sentence and "bundled tags" in sentence and "count" in sentence, sentence
+    assert "registry and cluster checks left out" not in sentence, sentence
+    assert "cluster checks" in sentence and "left out" in sentence, sentence

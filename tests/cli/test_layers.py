@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.labsource import ON_ONE_WORKER, lab_modules
 from tests.support.paths import ROOT
 
 
@@ -19,16 +20,16 @@ def _task_ids() -> list[str]:
     return sorted((p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").is_file()), key=len)
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
+def _docstrings(nodes: tuple[ast.AST, ...]) -> set[int]:
     """ids of the string nodes that are docstrings (documentation may name an example task)."""
     found: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 found.add(id(body[0].value))
     # Attribute docstrings: a bare string right after an assignment.
-    for node in ast.walk(tree):
+    for node in nodes:
         for field in ("body", "orelse"):
             stmts = getattr(node, field, None)
             if not isinstance(stmts, list):
@@ -40,20 +41,20 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
+@ON_ONE_WORKER
 def test_no_task_id_in_the_code() -> None:
     ids = _task_ids()
     assert "09b" in ids  # the course's task is there, so the scan below means something
     pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(i) for i in ids[::-1]) + r"|09)(?!\w)")
     offenders = []
-    for path in sorted((ROOT / "lab").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docs = _docstrings(tree)
-        for node in ast.walk(tree):
+    for module in lab_modules():
+        docs = _docstrings(module.nodes)
+        for node in module.nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 found = pattern.search(node.value)
                 if found:
                     offenders.append(
-                        f"{path.relative_to(ROOT)}:{node.lineno}: {found.group()!r} in {node.value!r}"
+                        f"{module.path.relative_to(ROOT)}:{node.lineno}: {found.group()!r} in {node.value!r}"
                     )
     assert offenders == []
 

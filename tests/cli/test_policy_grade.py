@@ -12,6 +12,7 @@ import pytest
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
+from tests.support.practice_copy import copy_practice, practice_template
 
 pytestmark = pytest.mark.slow
 
@@ -35,12 +36,15 @@ def _set_range(ws: Path, value: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.fixture(scope="module")
+def solved_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`lab init` + `lab solve`, once per process (tests/support/practice_copy): the tests are about grading."""
+    return practice_template(tmp_path_factory, "ws", "solve")
+
+
 @pytest.fixture
-def solved(tmp_path: Path, lab_env: dict[str, str]) -> Path:
-    ws = tmp_path / "ws"
-    assert run_lab("init", str(ws), env=lab_env, cwd=tmp_path).returncode == 0
-    assert run_lab("solve", str(ws), env=lab_env, cwd=tmp_path).returncode == 0
-    return ws
+def solved(tmp_path: Path, solved_template: Path) -> Path:
+    return copy_practice(solved_template, tmp_path / "ws")
 
 
 def test_a_downgrade_fails_naming_both_tags_before_and_after_flux_commits_it(

@@ -12,6 +12,7 @@ from tests.support.gitutil import git
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
 from tests.support.practice_copy import copy_practice, practice_template
+from tests.support.taskfiles import edited
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +80,44 @@ def test_simulate_json_and_dry_run(solved: Path, lab_env: dict[str, str]) -> Non
         }
     ]
     assert origin_log(solved) == before
+
+
+def test_simulate_json_names_the_refspecs_it_pushed(solved: Path, lab_env: dict[str, str]) -> None:
+    """The human output says "pushed commit ... and refspecs '...'": --json said nothing of them."""
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    push = "    push:\n      branch: flux-updates\n      refspec: refs/heads/flux-updates:refs/heads/main\n"
+    update.write_text(edited(update.read_text(), "    push:\n      branch: main\n", push))
+    git(solved, "commit", "-qam", "push with a refspec")
+    git(solved, "push", "-q", "origin", "main")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), "--json", env=lab_env, ok=True)
+    (result,) = json.loads(proc.stdout)
+    assert result["pushed"] is True and result["branch"] == "flux-updates", result
+    assert result["refspecs"] == ["refs/heads/flux-updates:refs/heads/main"], result
+
+
+def test_a_checkout_ref_pinning_a_tag_starts_the_push_branch_from_that_tag(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """image-automation-controller clones spec.git.checkout.ref (a tag) and switches to a push branch
+    the remote lacks from there: simulate cloned the GitRepository's branch, whose head was a later
+    commit, and Flux's commit carried it along."""
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    text = edited(update.read_text(), "        branch: main\n", "        tag: v1\n")
+    update.write_text(
+        edited(text, "    push:\n      branch: main\n", "    push:\n      branch: flux-updates\n")
+    )
+    git(solved, "commit", "-qam", "check out the tag v1")
+    git(solved, "tag", "v1")
+    (solved / "notes.txt").write_text("after the tag\n")
+    git(solved, "add", "notes.txt")
+    git(solved, "commit", "-qm", "a commit after the tag")
+    git(solved, "push", "-q", "origin", "main", "v1")
+    proc = run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), "--json", env=lab_env, ok=True)
+    (result,) = json.loads(proc.stdout)
+    assert result["pushed"] is True and result["branch"] == "flux-updates", result
+    origin = Path(git(solved, "config", "--get", "remote.origin.url"))
+    assert git(origin, "rev-parse", "flux-updates^") == git(solved, "rev-parse", "v1^{commit}")
+    assert git(origin, "log", "-1", "--format=%an", "flux-updates") == "Flux"
 
 
 def test_simulate_reads_origin_not_the_working_tree(tmp_path: Path, lab_env: dict[str, str]) -> None:
@@ -345,11 +384,13 @@ def _checks(ws: Path, env: dict[str, str], *extra: str) -> dict[str, dict[str, o
     return {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
 
 
-def test_a_marker_naming_no_policy_beside_a_good_one_blocks_nothing_flux_commits(
+def test_a_marker_naming_no_policy_beside_a_good_one_fails_saying_what_flux_does(
     solved: Path, lab_env: dict[str, str]
 ) -> None:
-    """Flux's setters skip a marker naming a policy it does not have and set the others: the commit Flux
-    makes passes git.flux-commit, where marker.valid failed and blocked it with 'no commit'."""
+    """Flux's setters skip a marker naming a policy it does not have and set the others: the field the
+    typo sits on never moves, so marker.valid fails as a lone typo does (it passed, "advisory", under a
+    title saying every marker names an existing policy), and says that Flux still commits the others,
+    never a false 'no commit'."""
     deploy = (solved / "apps/base/nginx/deployment.yaml").read_text()
     stray = deploy.replace("name: nginx\n", "name: nginx2\n").replace(
         "flux-system:nginx", "flux-system:nosuch"
@@ -362,21 +403,16 @@ def test_a_marker_naming_no_policy_beside_a_good_one_blocks_nothing_flux_commits
     assert "- nginx:1.25.0 -> library/nginx:1.25.3" in proc.stdout
     git(solved, "pull", "-q", "--rebase")
     checks = _checks(solved, lab_env)
-    assert checks["git.flux-commit"]["status"] == "pass", checks["git.flux-commit"]
     marker = checks["marker.valid"]
-    assert marker["status"] == "pass", marker
-    assert "apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch" in str(marker["message"])
+    assert marker["status"] == "fail", marker
+    assert str(marker["message"]).startswith(
+        "marker in apps/base/nginx/stray.yaml:18 names flux-system:nosuch, but no such ImagePolicy exists"
+    ), marker
+    assert "Flux skips it in silence, sets the other markers" in str(marker["message"])
     said = " ".join(str(e["text"]) for e in marker["evidence"])  # type: ignore[attr-defined]
     assert "still commits the value of the marker at apps/base/nginx/deployment.yaml:18" in said
-    assert "no commit" not in said
-    # The text report shows it under the passing check, where the message is not shown.
-    text = run_lab("check", "-w", str(solved), "--offline", env=lab_env).stdout.splitlines()
-    below = text[text.index(next(x for x in text if " marker.valid " in x)) + 1]
-    assert below.startswith(
-        "      warning: apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch, but there is "
-        "no such ImagePolicy"
-    ), text
-    assert "(Flux: skips this marker silently (no setter named flux-system:nosuch)" in below, below
+    assert "no commit" not in said and "no commit" not in str(marker["message"])
+    assert checks["git.flux-commit"]["blocked_by"] == "marker.valid", checks["git.flux-commit"]
 
 
 def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab_env: dict[str, str]) -> None:
@@ -418,6 +454,30 @@ def test_a_hand_made_commit_authored_flux_is_not_flux_s_commit(solved: Path, lab
         "values match the policies (flux-system:nginx selects library/nginx:1.25.3, from the tags bundled "
         "with task 09b (nginx-tags-2024-01-15.txt, a 2024-01-15 snapshot)) and the message its messageTemplate"
     ], row
+
+
+def test_a_hand_made_commit_after_flux_s_own_is_judged_not_the_one_before(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """One real Flux commit was enough: a commit by hand under Flux's name on top of it passed. The
+    latest commit that wrote the marked lines is judged; once it is reverted, Flux's before it is."""
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    git(solved, "pull", "-q", "--rebase")
+    assert _checks(solved, lab_env)["git.flux-commit"]["status"] == "pass"
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("library/nginx:1.25.3", "library/nginx:9.9.9"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    git(solved, "commit", "-qam", "whatever", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "fail", row
+    assert (
+        "('whatever') is not the commit Flux writes: it changes apps/base/nginx/deployment.yaml under ./apps"
+    ) in str(row["message"]), row
+    git(solved, "revert", "--no-edit", "HEAD")
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env)["git.flux-commit"]
+    assert row["status"] == "pass", row
 
 
 def test_a_commit_of_a_tag_the_registry_has_not_published_is_not_flux_s(

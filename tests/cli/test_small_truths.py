@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.labrun import run_lab
+from tests.support.labsource import ON_ONE_WORKER, lab_modules
 from tests.support.paths import ROOT
 
 STARTER_DEPLOYMENT = ROOT / "tasks" / "09b" / "starter" / "apps" / "base" / "nginx" / "deployment.yaml"
@@ -44,28 +45,28 @@ def test_pitfalls_teach_that_nginx_and_library_nginx_are_one_image_and_fit_80_co
     assert len(lines) <= 22  # with the prompt, one 80x24 screen
 
 
+@ON_ONE_WORKER
 def test_no_reference_codes_in_learner_messages() -> None:
     """Codes like "(F11)" name sections of the lab's reference text a learner never sees."""
     code = re.compile(r"\(F\d+(?:/F\d+)?\)|, F\d+\)")
     found: list[str] = []
-    for path in (ROOT / "lab").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for module in lab_modules():
         docstrings = {
             id(node.body[0].value)
-            for node in ast.walk(tree)
+            for node in module.nodes
             if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
             and node.body
             and isinstance(node.body[0], ast.Expr)
             and isinstance(node.body[0].value, ast.Constant)
         }
-        for node in ast.walk(tree):
+        for node in module.nodes:
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
                 and id(node) not in docstrings
                 and code.search(node.value)
             ):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]}")
+                found.append(f"{module.path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]}")
     for toml in (ROOT / "tasks").rglob("*.toml"):
         for number, line in enumerate(toml.read_text(encoding="utf-8").splitlines(), start=1):
             if code.search(line) and not line.lstrip().startswith("#"):

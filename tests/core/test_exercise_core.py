@@ -3,6 +3,8 @@ policies (the oracle table of the exercises' shared registry), and where automat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lab.core.imagefields import Shape, find_image_fields, fits, judge, line_shape, repository_of
@@ -194,8 +196,25 @@ def test_judge_flags_missing_and_stray_markers() -> None:
     verdicts = judge(_fields(), [stray])  # type: ignore[arg-type]
     bad = [v.message for v in verdicts if not v.ok]
     assert any("container proxy (image: nginx:1.25.0) has no marker" in m for m in bad)
-    assert any("initContainer migrate" in m for m in bad)  # the override is not marked here
+    # The override is not marked: it is the field to mark, not the base line it tags.
+    assert any("images[ghcr.io/acme/shop-migrate].newTag (newTag: 1.4.0) has no marker" in m for m in bad)
+    assert not any("initContainer migrate" in m for m in bad), bad
     assert any("is not on an image field" in m for m in bad)
+
+
+def test_judge_says_a_marker_lacks_its_namespace() -> None:
+    """Flux reads "NAMESPACE:NAME": a marker naming "nginx" alone is no setter, not a missing marker."""
+    bare = Marker(
+        "d.yaml", 15, 1, '# {"$imagepolicy": "nginx"}', "", "nginx", "", None, False, "no namespace"
+    )
+    verdict = next(
+        v
+        for v in judge(_fields(), [], policy_images=IMAGES, unread=[bare])  # type: ignore[arg-type]
+        if v.line == 15
+    )
+    assert not verdict.ok and "has no marker" not in verdict.message
+    assert 'names "nginx" without its namespace' in verdict.message and '"NAMESPACE:NAME"' in verdict.message
+    assert verdict.hint == 'write # {"$imagepolicy": "flux-system:nginx"}'
 
 
 TREE = {
@@ -379,3 +398,50 @@ def test_what_each_marker_variant_writes() -> None:
         "sha256:3fe1",
         None,
     ]
+
+
+IMAGES = {
+    "flux-system:shop": "ghcr.io/acme/shop",
+    "flux-system:migrate": "ghcr.io/acme/shop-migrate",
+    "flux-system:nginx": "nginx",
+}
+
+
+def test_judge_names_a_marker_whose_policy_scans_another_image() -> None:
+    """Flux never compares the line's image with the policy's: a full marker for the migrate policy on
+    the shop container writes shop-migrate there. The verdict names both images and the policy to use."""
+    markers = [
+        _marker("d.yaml", 13, "flux-system", "migrate", ""),
+        _marker("d.yaml", 15, "flux-system", "nginx", ""),
+        _marker("kustomization.yaml", 3, "flux-system", "shop", "tag"),
+    ]
+    values = {"flux-system:migrate": ImageRef("ghcr.io/acme/shop-migrate", "1.4.2")}
+    verdicts = {
+        (v.file, v.line): v
+        for v in judge(_fields(), markers, values, policy_images=IMAGES)  # type: ignore[arg-type]
+    }
+    shop = verdicts[("d.yaml", 13)]
+    assert not shop.ok
+    assert "container shop runs ghcr.io/acme/shop" in shop.message
+    assert "flux-system:migrate, whose ImageRepository scans ghcr.io/acme/shop-migrate" in shop.message
+    assert "`image: ghcr.io/acme/shop-migrate:1.4.2`" in shop.message
+    assert shop.hint.startswith('use # {"$imagepolicy": "flux-system:shop"}')
+    # A kustomize entry is judged by its `name`; `nginx` is docker.io/library/nginx either way.
+    override = verdicts[("kustomization.yaml", 3)]
+    assert not override.ok and "flux-system:migrate:tag" in override.hint
+    assert verdicts[("d.yaml", 15)].ok
+
+
+def test_judge_names_an_image_flux_already_swapped_by_the_starters() -> None:
+    """After Flux ran, the line reads the policy's image: only what the field held before tells."""
+    markers = [_marker("d.yaml", 13, "flux-system", "migrate", "")]
+    rewritten = {"value": "ghcr.io/acme/shop-migrate:1.4.2", "image": "ghcr.io/acme/shop-migrate"}
+    swapped = [f if f.line != 13 else replace(f, **rewritten) for f in _fields()]  # type: ignore[attr-defined]
+    meant = {("d.yaml", "container shop"): "ghcr.io/acme/shop"}
+    verdict = next(
+        v
+        for v in judge(swapped, markers, policy_images=IMAGES, meant=meant)  # type: ignore[arg-type]
+        if v.line == 13
+    )
+    assert not verdict.ok and "container shop held ghcr.io/acme/shop" in verdict.message
+    assert "wrote ghcr.io/acme/shop-migrate:1.4.2 here" in verdict.message

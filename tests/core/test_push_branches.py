@@ -11,7 +11,7 @@ import pytest
 from lab.core.manifests.models import AutomationSet
 from lab.core.manifests.parse import find_automation
 from lab.core.manifests.validate import validate
-from lab.core.reconcile import branches, switches_branch
+from lab.core.reconcile import branches, checkout_tag, switches_branch
 from lab.errors import LabError
 
 SOURCE = """apiVersion: source.toolkit.fluxcd.io/v1
@@ -55,6 +55,31 @@ def test_the_push_branch_in_iacs_order(git: str, expected: tuple[str, str]) -> N
     iua = aset.automations[0]
     assert branches(aset, iua) == expected
     assert iua.effective_push_branch(aset.git_repositories[0]) == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("git", "source_ref", "tag"),
+    [
+        (
+            "    checkout: {ref: {tag: v1.0.0}}\n    push: {branch: flux-updates}\n",
+            "{branch: main}",
+            "v1.0.0",
+        ),
+        ("    push: {branch: flux-updates}\n", "{tag: v2.0.0}", "v2.0.0"),
+        ("    checkout: {ref: {branch: dev}}\n", "{tag: v2.0.0}", None),  # checkout.ref is taken whole
+        ("    push: {branch: flux-updates}\n", "{branch: main}", None),
+    ],
+)
+def test_the_tag_iac_clones_comes_from_the_same_ref_as_its_branch(
+    git: str, source_ref: str, tag: str | None
+) -> None:
+    aset = find_automation(
+        {
+            "sync.yaml": SOURCE.replace("{branch: main}", source_ref),
+            "update.yaml": AUTOMATION.replace("GIT\n", git),
+        }
+    )
+    assert checkout_tag(aset, aset.automations[0]) == tag
 
 
 @pytest.mark.parametrize(

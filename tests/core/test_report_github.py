@@ -14,6 +14,7 @@ from lab.core.report.github import (
     classroom_output,
     classroom_runners,
     command,
+    md_text,
     render_annotations,
     render_summary,
     runner_names,
@@ -258,3 +259,23 @@ def test_step_summary_carries_no_raw_control_or_bidi_character_from_a_repository
     md = render_summary(Report(task="09b", checks=(check,)))
     assert not [ch for ch in md if ch not in "\n" and (ord(ch) < 32 or ch in "\x7f\u202e")], md
     assert "\\\\x1b\\[31mred" in md  # shown, as an escape, not dropped
+
+
+FILE = "clusters/dev/image-repository.yaml"
+
+
+@pytest.mark.parametrize(
+    ("message", "line", "after"),
+    [
+        # tex finding 14: the message names the file; the row printed it a second time
+        (f"ImageRepository flux-system/nginx ({FILE}) is not ready", None, ""),
+        (f"{FILE}:4: no spec.image", 4, ""),
+        (f"bad spec in {FILE}", 4, " (line 4)"),
+        ("no spec.image", 4, f" ({md_text(FILE)} line 4)"),
+        ("no spec.image", None, f" ({md_text(FILE)})"),
+    ],
+)
+def test_step_summary_names_each_path_once(message: str, line: int | None, after: str) -> None:
+    check = CheckResult("c.one", "T", Status.FAIL, 0, 2, message=message, file=FILE, line=line)
+    (row,) = [r for r in render_summary(Report(task="09b", checks=(check,))).splitlines() if "`c.one`" in r]
+    assert row == f"| ❌ | `c.one` | 0/2 | {md_text(message)}{after} |"

@@ -29,6 +29,7 @@ from lab.core.report.grade_table import render_junit as render_grades_junit
 from lab.core.report.junit import render_junit
 from tests.support.labrun import run_lab
 from tests.support.paths import FIXTURES, ROOT
+from tests.support.practice_copy import copy_practice, practice_template
 from tests.support.reports import sample_report
 
 XSD = FIXTURES / "junit" / "junit-consumers.xsd"
@@ -168,14 +169,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         KUBECONFIG=str(_kubeconfig(root / "kubeconfig")),
     )
     k = Lab(root, env, root / "starter", root / "solved", root / "registry-down")
-    for args in (
-        ("init", str(k.starter)),
-        ("init", str(k.solved)),
-        ("solve", str(k.solved)),
-        ("simulate", "-w", str(k.solved), "--tags-file", str(TAGS)),
-    ):
-        proc = k.run(*args)
-        assert proc.returncode == 0, (args, proc.stderr)
+    # `lab init` and `lab solve` once per process (tests/support/practice_copy), copied here.
+    copy_practice(practice_template(tmp_path_factory, "ws"), k.starter)
+    copy_practice(practice_template(tmp_path_factory, "ws", "solve"), k.solved)
+    proc = k.run("simulate", "-w", str(k.solved), "--tags-file", str(TAGS))
+    assert proc.returncode == 0, proc.stderr
     # A solved repository whose ImageRepository names a registry nobody listens on.
     shutil.copytree(k.solved, k.registry_down, symlinks=True)
     manifest = k.registry_down / "clusters/dev/image-automation/image-repository.yaml"

@@ -16,6 +16,7 @@ from lab.core.report.grade_table import render_json as render_grades_json
 from lab.core.report.json import render_json
 from tests.support.labrun import run_lab
 from tests.support.paths import ROOT
+from tests.support.practice_copy import copy_practice, practice_template
 from tests.support.reports import sample_report
 
 DOCS = ROOT / "docs"
@@ -65,10 +66,9 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
         NO_COLOR="1",
         KUBECONFIG=str(root / "no-kubeconfig"),
     )
-    starter, solved = root / "class" / "starter", root / "class" / "solved"
-    for args in (("init", str(starter)), ("init", str(solved)), ("solve", str(solved))):
-        proc = run_lab(*args, env=env, cwd=root)
-        assert proc.returncode == 0, (args, proc.stderr)
+    # `lab init` and `lab solve` once per process (tests/support/practice_copy), copied here.
+    starter = copy_practice(practice_template(tmp_path_factory, "ws"), root / "class" / "starter")
+    solved = copy_practice(practice_template(tmp_path_factory, "ws", "solve"), root / "class" / "solved")
     return starter, solved, env
 
 

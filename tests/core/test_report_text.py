@@ -76,8 +76,8 @@ def test_checks_blocked_by_one_check_say_why_once() -> None:
 
 
 def test_an_advisory_on_a_passing_check_is_a_warning_line() -> None:
-    """A marker naming no ImagePolicy beside a good one costs no points; its advisory was only at the
-    end of marker.valid's message, which a passing line does not show."""
+    """An advisory finding costs no points; it was only at the end of the passing check's message,
+    which a passing line does not show."""
     from lab.core.checks import Report
     from lab.core.checks.model import CheckResult, Evidence, Status
 
@@ -103,8 +103,44 @@ def test_an_advisory_on_a_passing_check_is_a_warning_line() -> None:
 def test_the_report_and_titles_name_the_graded_branch() -> None:
     from lab.core.checks.model import graded_title
 
-    assert render_text(replace(sample_report(), graded="dev")).startswith("Task 09b checks of origin/dev\n")
+    # The files are read where the learner works, what is pushed from origin: "checks of origin/main"
+    # alone passed for a report on an uncommitted edit (tex finding 12).
+    assert render_text(replace(sample_report(), graded="dev")).startswith(
+        "Task 09b checks of the working tree and of origin/dev (what is pushed)\n"
+    )
     assert graded_title("The files are committed and on origin/main", "dev") == (
         "The files are committed and on origin/dev"
     )
     assert graded_title("on origin/mainline and origin/main", "dev") == "on origin/mainline and origin/dev"
+
+
+def test_verbose_lists_every_problem_a_check_found() -> None:
+    """The text report showed the first problem and "(+2 more)", with no way to see the others but JSON
+    (tex finding 12): `verbose` lists what the check found under it, and without it the report says how."""
+    from dataclasses import dataclass
+
+    from lab.core.checks import CheckDef, Evidence, Outcome, Report, runner
+
+    @dataclass(frozen=True)
+    class Problem:
+        message: str
+        file: str
+        line: int | None
+        hint: str = ""
+
+    problems = [Problem(f"problem number {n}", "apps/a.yaml", n) for n in (3, 7, 9)]
+    evidence = [Evidence("problem", f"{p.file}:{p.line} code", f"error: {p.message}") for p in problems]
+    defs = (CheckDef("image-policy.valid", "The policy is valid", 5), CheckDef("repo.files", "Files", 5))
+    impls: dict[str, runner.CheckFn] = {
+        "image-policy.valid": lambda _: Outcome.first_failure(problems, evidence),
+        "repo.files": lambda _: Outcome.passed("all there", evidence=[Evidence("file", "x.yaml", "fine")]),
+    }
+    report = Report(task="09b", checks=runner.run(defs, impls, None))
+    short = render_text(report)
+    assert "problem number 3 (+2 more)" in short and "problem number 7" not in short
+    assert "      (lab check --verbose lists all it found)" in short.splitlines()
+    full = render_text(report, verbose=True).splitlines()
+    for p in problems:
+        assert f"        problem {p.file}:{p.line} code: error: {p.message}" in full, full
+    assert not any("x.yaml" in line for line in full)  # a passing check's evidence is no problem
+    assert not any("--verbose" in line for line in full)

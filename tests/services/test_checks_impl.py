@@ -598,6 +598,31 @@ def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, re
     assert r.status is Status.PASS and "selects 1.25.3" in r.message
 
 
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("7.5", 7.5), ("", 20.0), ("soon", 20.0), ("0", 20.0), ("-3", 20.0), ("inf", 20.0)]
+)
+def test_lab_registry_timeout_sets_a_scans_seconds_and_nonsense_keeps_the_default(
+    value: str, seconds: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.checks.registry import _scan_seconds
+
+    monkeypatch.setenv("LAB_REGISTRY_TIMEOUT", value)
+    assert _scan_seconds() == seconds
+
+
+@pytest.mark.slow
+def test_the_registry_part_of_a_run_stops_at_its_cap(
+    practice: Path, registry: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry part of a check run has one overall deadline: spent, no scan is started (a registry
+    dripping its answers cost every ImageRepository its own minute)."""
+    monkeypatch.setattr("lab.checks.registry.RUN_SCANS", 0.0)
+    write(practice, FILES)
+    r = check(practice, "registry.tags", offline=False).get("registry.tags")
+    assert r.status is Status.ERROR, r.message
+    assert "the registry answered too slowly: the check run's 0 s for the registry are spent" in r.message
+
+
 @pytest.mark.slow
 def test_misspelt_image_fails_with_the_pitfall(practice: Path, registry: object) -> None:
     write(practice, {**FILES, FILES_KEYS[0]: edited(IMAGE_REPOSITORY, "library/nginx", "library/ngnix")})
@@ -1060,7 +1085,9 @@ def test_the_graded_branch_is_the_deployed_sources_not_another_gitrepositorys(pr
         check=False,
     )
     lines = out.stdout.splitlines()
-    assert lines[0] == "Task 09b checks of origin/feature", out.stdout
+    assert lines[0] == "Task 09b checks of the working tree and of origin/feature (what is pushed)", (
+        out.stdout
+    )
     row = next(x for x in lines if " git.pushed " in x)
     assert "  The files are committed and on origin/feature" in row, row
 

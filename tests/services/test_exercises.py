@@ -308,6 +308,51 @@ def test_multi_unmarked_sidecar_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_multi_unmarked_override_is_named_first_not_its_base_line(tmp_path: Path) -> None:
+    """The base initContainer line came first with 'has no marker'; marking it as the hint said made the
+    next run say 'remove this marker'. The lesson: the override is the field Flux must update."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(OVERLAY, ' # {"$imagepolicy": "flux-system:shop-migrate:tag"}', ""))
+    report = _check(ws, "09b-multi")
+    markers = report.get("multi.markers")
+    assert markers.message.startswith(f"{OVERLAY}:7: images[ghcr.io/acme/shop-migrate].newTag"), (
+        markers.message
+    )
+    assert "(+" not in markers.message and ":tag" in (markers.hint or ""), markers
+
+
+@pytest.mark.slow
+def test_multi_marker_without_namespace_says_so(tmp_path: Path) -> None:
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, '"flux-system:nginx"', '"nginx"'), simulate=False)
+    report = _check(ws, "09b-multi")
+    markers = report.get("multi.markers")
+    assert "container proxy" in markers.message and "without its namespace" in markers.message, markers
+    assert "has no marker" not in markers.message
+    assert markers.hint == 'write # {"$imagepolicy": "flux-system:nginx"}'
+
+
+@pytest.mark.slow
+def test_multi_marker_naming_no_policy_fails_as_in_the_course_task(tmp_path: Path) -> None:
+    """A typo'd policy beside good markers passed marker.valid ("advisory"), while the same typo fails
+    Task 09b's; the other checks said the policy "selects no tag" and sent the learner to
+    image-policy.valid, which passes, and `lab why` found no broken link."""
+    from lab.services.why import explain
+
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(ws, "09b-multi", _replace(DEPLOY, '"flux-system:nginx"', '"flux-system:ngnix"'), simulate=False)
+    failing = _failing(_check(ws, "09b-multi"))
+    said = failing.get("marker.valid", "")
+    assert said.startswith(f"marker in {DEPLOY}:26 names flux-system:ngnix, but no such ImagePolicy"), failing
+    assert "Flux skips it in silence, sets the other markers" in said
+    for check_id in ("multi.moves", "multi.message"):
+        assert "no such ImagePolicy exists" in failing.get(check_id, ""), failing
+        assert "selects no tag" not in failing[check_id]
+    broken = explain(ws, offline=True).broken
+    assert broken is not None and "flux-system:ngnix" in broken.summary, broken
+
+
+@pytest.mark.slow
 def test_multi_plain_marker_on_split_tag_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     _solve(ws, "09b-multi", _replace(WORKER, "flux-system:shop-worker:tag", "flux-system:shop-worker"))
@@ -430,6 +475,42 @@ def test_multi_policy_that_never_moves_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("simulate", [False, True], ids=["before-flux", "after-flux"])
+def test_multi_marker_for_another_images_policy_is_named(tmp_path: Path, simulate: bool) -> None:
+    """The shop container marked with the migrate policy passed every check; Flux then writes
+    ghcr.io/acme/shop-migrate:1.4.2 on it, and the check blamed the override and said to remove the
+    marker, which left the wrong image deployed."""
+    ws = _practice(tmp_path, "09b-multi")
+    _solve(
+        ws,
+        "09b-multi",
+        _replace(DEPLOY, SHOP_MARKER, '# {"$imagepolicy": "flux-system:shop-migrate"}'),
+        simulate=simulate,
+    )
+    said = _failing(_check(ws, "09b-multi")).get("multi.markers", "")
+    assert said.startswith(f"{DEPLOY}:22: container shop "), said
+    assert "ghcr.io/acme/shop," in said and "whose ImageRepository scans ghcr.io/acme/shop-migrate" in said
+    assert ("wrote ghcr.io/acme/shop-migrate:1.4.2 here" if simulate else "would write") in said, said
+    report = _check(ws, "09b-multi")
+    hint = report.get("multi.markers").hint or ""
+    assert hint.startswith('use # {"$imagepolicy": "flux-system:shop"}') and "remove" not in hint, hint
+    if not simulate:
+        # The marker check (and `lab why`) say it too, for any task: the line names another image.
+        from lab.services.why import explain
+
+        marker = report.get("marker.valid")
+        assert marker.status is Status.FAIL and (marker.file, marker.line) == (DEPLOY, 22), marker
+        assert marker.message.startswith(
+            "the line names ghcr.io/acme/shop, but the marker's policy flux-system:shop-migrate "
+            "follows ImageRepository flux-system/shop-migrate, which scans ghcr.io/acme/shop-migrate"
+        ), marker.message
+        assert "writes image: ghcr.io/acme/shop-migrate:" in marker.message
+        assert marker.hint == 'use # {"$imagepolicy": "flux-system:shop"}, the policy of ghcr.io/acme/shop'
+        broken = explain(ws, offline=True).broken
+        assert broken is not None and "ghcr.io/acme/shop-migrate" in broken.summary, broken
+
+
+@pytest.mark.slow
 def test_multi_marker_on_the_base_line_the_override_tags_is_named(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-multi")
     base = "apps/base/shop/deployment.yaml"
@@ -491,6 +572,50 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("breakage", "cause", "hint"),
+    [
+        (
+            _replace(STAGING, ' # {"$imagepolicy": "flux-system:shop-staging:tag"}', ""),
+            "the marker at apps/base/shop/deployment.yaml:17 lies outside update.path ./apps/staging",
+            "move the marker into a file under ./apps/staging, e.g. apps/staging/kustomization.yaml",
+        ),
+        (
+            _replace(
+                "clusters/dev/image-automation/image-policy.yaml",
+                "    name: shop\n",
+                "    name: shop-staging\n",
+            ),
+            "imageRepositoryRef names shop-staging, but there is no ImageRepository flux-system/shop-staging",
+            "set spec.imageRepositoryRef.name to the ImageRepository of the image (shop)",
+        ),
+        (
+            _replace(IUA, "      env: staging\n", "      env: stagign\n"),
+            "looks for the label env=stagign, which ImagePolicy shop-staging lacks (its labels: env=staging), "
+            "so it selects no policy",
+            "make spec.policySelector.matchLabels the labels of ImagePolicy shop-staging (env=staging)",
+        ),
+    ],
+    ids=["outside-path", "no-repository", "selector-typo"],
+)
+def test_staging_unmoved_names_its_cause(tmp_path: Path, breakage: Edit, cause: str, hint: str) -> None:
+    """staging.isolated gave one hint whatever kept staging still: "put the marker in a file under the
+    automation's update.path", also when the marker was there and the policy or selector was wrong."""
+    base_marker = _replace(
+        "apps/base/shop/deployment.yaml",
+        "image: ghcr.io/acme/shop:1.4.1",
+        'image: ghcr.io/acme/shop:1.4.1 # {"$imagepolicy": "flux-system:shop-staging"}',
+    )
+    edits = (breakage, base_marker) if "outside" in cause else (breakage,)
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", *edits, simulate=False)
+    isolated = _check(ws, "09b-staging").get("staging.isolated")
+    assert isolated.status is Status.FAIL
+    assert "nothing in staging moved" in isolated.message and cause in isolated.message, isolated.message
+    assert isolated.hint is not None and isolated.hint.startswith(hint), isolated.hint
+
+
+@pytest.mark.slow
 def test_staging_without_a_marker_says_so_and_where_it_goes(tmp_path: Path) -> None:
     """marker.valid said only "no marker found", as if the marker were malformed; marker.present, as in
     every task whose Flux commit needs a marker, names the path Flux walks and the line to end, and
@@ -545,6 +670,60 @@ def test_update_path_example_is_one_for_why_and_the_check(
 
 
 @pytest.mark.slow
+def test_staging_flux_commit_counts_only_when_it_moved_staging(tmp_path: Path) -> None:
+    """git.flux-commit gave 5/5 "it moved staging" for the starter's Flux commit, which rewrote only
+    apps/base, and kept it after a fix whose policySelector typo means Flux never moves staging."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    ws = _practice(tmp_path, "09b-staging")
+    assert any(r.pushed for r in run_automations(ws, tag_source=tag_source("09b-staging")))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.FAIL, flux.message
+    assert "none changed a marked line under apps/staging/" in flux.message, flux.message
+    assert "changed apps/base/shop/deployment.yaml" in flux.message, flux.message
+    _solve(ws, "09b-staging", _replace(IUA, "      env: staging\n", "      env: stagign\n"))
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.FAIL, flux.message
+    assert "none changed a marked line under apps/staging/" in flux.message, flux.message
+    assert flux.hint is not None and "changes nothing under apps/staging/ either" in flux.hint, flux.hint
+
+
+NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edits", "said"),
+    [
+        (
+            (_replace(IUA, "path: ./apps/staging", "path: ./"), NO_SELECTOR),
+            "update.path ./, which reaches apps/base/shop and apps/production, built by production: without "
+            "the scope Flux moves production too",
+        ),
+        (
+            (NO_SELECTOR,),
+            "has no policySelector: it applies every ImagePolicy of flux-system (shop-staging) to every marker "
+            "under ./apps/staging, so a production policy marked there would move production too",
+        ),
+    ],
+    ids=["root-path", "no-selector"],
+)
+def test_staging_scoping_the_lesson_teaches_is_graded(
+    tmp_path: Path, edits: tuple[Edit, ...], said: str
+) -> None:
+    """With update.path ./ and no policySelector (the marker moved to the staging overlay only) the
+    exercise scored 100: isolation holds while no marker sits in production's files, and nothing graded
+    the scoping of lesson steps 3-4."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", *edits)
+    failing = _failing(_check(ws, "09b-staging"))
+    assert set(failing) == {"staging.scoped"}, failing
+    assert said in failing["staging.scoped"], failing
+
+
+@pytest.mark.slow
 def test_staging_root_path_with_base_marker_updates_production(tmp_path: Path) -> None:
     ws = _practice(tmp_path, "09b-staging")
     _solve(
@@ -583,6 +762,25 @@ def test_staging_production_moved_by_the_automation_is_refused(tmp_path: Path) -
     _replace(PROD, "newTag: 1.4.1", "newTag: 1.4.2")(ws)
     _commit_push(ws, "Automated image update", author=("Flux", "flux@gitops-lab.local"))
     assert "(the automation)" in _failing(_check(ws, "09b-staging"))["staging.promoted"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("tag", "said"),
+    [
+        ("does-not-exist", "promoted to does-not-exist, a tag ghcr.io/acme/shop does not have"),
+        ("1.4.0", "set to 1.4.0, a downgrade from 1.4.1, what it ran before your commit"),
+        ("1.4.1", "promoted to 1.4.1, not 1.4.2, the release the lesson promotes"),
+    ],
+)
+def test_staging_promotion_to_another_tag_is_named(tmp_path: Path, tag: str, said: str) -> None:
+    """Any commit under apps/production passed: a downgrade to 1.4.0 and a tag the registry lacks
+    scored 15/15, where the lesson and the hint promote 1.4.2."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", f"newTag: {tag}"))
+    failing = _failing(_check(ws, "09b-staging"))
+    assert set(failing) == {"staging.promoted"}, failing
+    assert said in failing["staging.promoted"], failing
 
 
 @pytest.mark.slow
@@ -734,6 +932,51 @@ def test_guard_flux_commit_does_not_pass_with_the_next_major_in_git(tmp_path: Pa
     assert "newTag: 2.0.0 #" in (ws / "apps/production/kustomization.yaml").read_text()
     message = _failing(_check(ws, "09b-guard")).get("git.flux-commit", "")
     assert "apps/production/kustomization.yaml:9 holds 2.0.0" in message and "1.4.1" in message, message
+
+
+def _swap_guard_markers(ws: Path) -> None:
+    _replace(PROD, "flux-system:shop-prod:tag", "flux-system:shop-staging:tag")(ws)
+    _replace(STAGING, "flux-system:shop-staging:tag", "flux-system:shop-prod:tag")(ws)
+
+
+@pytest.mark.slow
+def test_guard_judges_the_policy_each_environment_is_marked_with(tmp_path: Path) -> None:
+    """Production marked with staging's policy (and staging with production's) scored 100/100: the
+    guards judged the policies by name, and production ran a main- build."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(ws, "09b-guard", _swap_guard_markers)
+    assert "newTag: main-e4f5a6b-1717003600 #" in (ws / PROD).read_text()
+    report = _check(ws, "09b-guard")
+    prod = report.get("guard.prod-holds")
+    assert prod.status is Status.FAIL and prod.message.startswith(
+        f"{PROD}:9 is marked with ImagePolicy flux-system/shop-staging, not flux-system/shop-prod"
+    ), prod.message
+    assert "selects main-e4f5a6b-1717003600 from today's tags, not 1.4.1" in prod.message
+    assert (
+        prod.hint
+        == 'this environment\'s policy is flux-system/shop-prod: end the line with # {"$imagepolicy": "flux-system:shop-prod:tag"}'
+    )
+    assert report.get("guard.staging-holds").status is Status.FAIL
+    settled = report.get("git.flux-commit")
+    assert (
+        settled.status is Status.FAIL
+        and f"{PROD}:9 holds main-e4f5a6b-1717003600, not 1.4.1" in settled.message
+    )
+
+
+@pytest.mark.slow
+def test_guard_follows_a_renamed_policy_the_environment_is_marked_with(tmp_path: Path) -> None:
+    """Judged from the objects, not the names: the production policy renamed, and production's marker
+    with it, still holds."""
+    ws = _practice(tmp_path, "09b-guard")
+    _solve(
+        ws,
+        "09b-guard",
+        _replace(POLICY, "name: shop-prod\n", "name: shop-production\n"),
+        _replace(PROD, "flux-system:shop-prod:tag", "flux-system:shop-production:tag"),
+    )
+    prod = _check(ws, "09b-guard").get("guard.prod-holds")
+    assert prod.status is Status.PASS and "flux-system/shop-production stays on 1.4.1" in prod.message, prod
 
 
 @pytest.mark.slow

@@ -169,3 +169,33 @@ def test_a_repository_made_earlier_catches_up_with_sync(tmp_path: Path, lab_env:
     again = run_lab("progress", "--sync", env=lab_env, cwd=guard, ok=True).stdout
     assert again.endswith("already shows every task done elsewhere, nothing changed\n")
     assert "not in this file yet" not in run_lab("progress", env=lab_env, cwd=guard, ok=True).stdout
+
+
+def test_every_practice_repository_the_lab_makes_carries_the_classroom_workflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lab init` repositories carry the Classroom workflow; the sandbox's (the app outside any repository),
+    a task's own (Home, Done -> n) and `lab sandbox reset --task`'s did not (tex finding 10). Each carries,
+    committed, the very file `lab init` writes for its task."""
+    import subprocess
+
+    from lab.core.report.workflow import WORKFLOW_PATH
+    from lab.services import sandbox
+    from lab.services.classroom import practice_files
+
+    monkeypatch.chdir(tmp_path)
+    first = svc.open_session()
+    exercise = svc.open_task(first, "09b-multi")
+    reset = sandbox.reset(tmp_path / "sandbox", force=True, task="09b-staging").workspace
+    for workspace, task in (
+        (first.workspace, "09b"),
+        (exercise.workspace, "09b-multi"),
+        (reset, "09b-staging"),
+    ):
+        workflow = workspace / WORKFLOW_PATH
+        assert workflow.is_file(), workspace
+        assert workflow.read_text() == practice_files(task)[WORKFLOW_PATH]
+        tracked = subprocess.run(
+            ["git", "-C", str(workspace), "ls-files", "--error-unmatch", WORKFLOW_PATH], capture_output=True
+        )
+        assert tracked.returncode == 0, tracked.stderr

@@ -540,6 +540,19 @@ def test_a_yaml_file_the_sync_cannot_decode_breaks_the_automation_link(
     assert "delete clusters/dev/extra.yaml" in broken.fix
 
 
+def _solved_without_cluster(practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the practice repository with the solution written, no cluster and no sandbox."""
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(practice / "ws", ws, symlinks=True)
+    _write(ws, solved_files())
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return ws
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "says", "flux", "fix", "waits"),
@@ -576,8 +589,6 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
     with the controller's beside them. The bundled snapshot stands in only for a registry not reached.
     A 500 is retried after 1, 3 and 9 s, as the controller's registry client backs off: recorded, not
     slept (13 s of this test's run)."""
-    import shutil
-
     from lab.adapters import registry as registry_adapter
     from tests.support.fake_registry import fake_registry
 
@@ -588,12 +599,7 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
             super().__init__(**{"sleep": slept.append, **options})
 
     monkeypatch.setattr(registry_adapter, "RegistryClient", Client)
-    ws = tmp_path / "ws"
-    shutil.copytree(practice / "ws", ws, symlinks=True)
-    _write(ws, solved_files())
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    ws = _solved_without_cluster(practice, tmp_path, monkeypatch)
     with fake_registry(status=status) as registry:
         monkeypatch.setenv("LAB_REGISTRY_MIRROR", registry.mirror)
         report = why.explain(ws)
@@ -608,3 +614,31 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
     assert flux in " ".join(scan.evidence) and fix in scan.fix, scan
     assert report.broken is not None and report.broken.name == "scan"
     assert slept == waits
+
+
+@pytest.mark.slow
+def test_a_registry_not_reached_breaks_the_scan_link_and_the_snapshot_judges_the_policy(
+    practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flux's ImageRepository fails its scan on a registry it cannot reach as on one that refuses: the
+    scan link passed on the bundled snapshot. The snapshot still tells what the policy would pick."""
+    import socket
+
+    ws = _solved_without_cluster(practice, tmp_path, monkeypatch)
+    with socket.socket() as closed:  # a port nothing listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io=127.0.0.1:{port}")
+    report = why.explain(ws)
+    scan = next(link for link in report.links if link.name == "scan")
+    assert scan.state == "broken", scan
+    assert scan.summary.startswith(f"scanning library/nginx fails: cannot connect to 127.0.0.1:{port}"), scan
+    assert any(
+        e.startswith("Flux: ImageRepository flux-system/nginx Ready=False: scan failed: GET ")
+        for e in scan.evidence
+    )
+    assert scan.fix.endswith("lab why --offline reasons on the task's bundled tags"), scan.fix
+    policy = next(link for link in report.links if link.name == "policy")
+    assert any(
+        "selects 1.25.3 (bundled tags, the registry being unreachable)" in e for e in policy.evidence
+    ), policy

@@ -1,6 +1,6 @@
 """Practice repositories made once and copied per test, for tests whose subject is what comes after.
 
-`practice_template` + `copy_practice`: the real `lab init` (and `lab solve`) once per module, a copy per test.
+`practice_template` + `copy_practice`: the real `lab init` (and `lab solve`) once per process, a copy per test.
 `from_template`: a repository a helper makes (in-process `init_practice_repo`, or plain git) once per
 process, a copy per test. A copy is the same repository and origin side by side, with `remote.origin.url`
 pointed at the copied origin, the one absolute path in them. Tests that check `lab init`, `lab solve` or
@@ -39,7 +39,16 @@ def isolated_git_env(home: Path) -> dict[str, str]:
 
 def practice_template(factory: pytest.TempPathFactory, name: str, *steps: str) -> Path:
     """`lab init DIR`, then `lab STEP DIR` for each of `steps` (e.g. "solve"), in a directory of its own,
-    with the environment a test's `lab_env` gives. Returns DIR; its origin is DIR-origin.git next to it."""
+    with the environment a test's `lab_env` gives. Returns DIR; its origin is DIR-origin.git next to it.
+    Made once per process for each name, steps (and commit identity and dates): every module that asks
+    for the solved repository copies the same one instead of running `lab init` and `lab solve` again."""
+    key = (name, *steps, *(os.environ.get(var, "") for var in COMMIT_ENV))
+    if key not in _practices:
+        _practices[key] = _practice(factory, name, *steps)
+    return _practices[key]
+
+
+def _practice(factory: pytest.TempPathFactory, name: str, *steps: str) -> Path:
     root = factory.mktemp("practice-template")
     home = root / "home"
     home.mkdir()
@@ -72,6 +81,7 @@ COMMIT_ENV = (
     "GIT_COMMITTER_DATE",
 )
 _templates: dict[tuple[str, ...], tuple[Path, Path]] = {}
+_practices: dict[tuple[str, ...], Path] = {}
 
 
 def from_template(key: tuple[str, ...], build: Callable[[Path], tuple[Path, Path]], into: Path) -> Path:

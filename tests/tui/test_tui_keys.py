@@ -313,17 +313,16 @@ async def test_check_detail_agrees_with_its_row_after_a_fix(tmp_path: Path) -> N
 
 
 async def test_a_marker_flux_skips_is_a_warning_on_its_passing_row(tmp_path: Path) -> None:
-    """A marker naming no ImagePolicy beside a good one passes marker.valid (Flux sets the good one);
-    the row said only "ok", the advisory was at the end of a message shown on selection."""
+    """A marker Flux ignores on a line of its own, beside the same marker it reads, passes marker.valid
+    (it does nothing); the row said only "ok", the advisory was at the end of a message shown on selection."""
     from lab.services.solve import solve
+    from tests.support.taskfiles import MARKER, edited, own_line_marker
 
     session = practice_session(tmp_path)
     solve(session.workspace)
-    deploy = (session.workspace / "apps/base/nginx/deployment.yaml").read_text()
-    stray = deploy.replace("name: nginx\n", "name: nginx2\n").replace(
-        "flux-system:nginx", "flux-system:nosuch"
-    )
-    (session.workspace / "apps/base/nginx/stray.yaml").write_text(stray)
+    text, _ = own_line_marker("after")
+    both = edited(text, "image: nginx:1.25.0\n", f"image: nginx:1.25.0 {MARKER}\n")
+    (session.workspace / "apps/base/nginx/deployment.yaml").write_text(both)
     app = lab_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
@@ -335,9 +334,9 @@ async def test_a_marker_flux_skips_is_a_warning_on_its_passing_row(tmp_path: Pat
         await pilot.pause()
         detail = _text(app.screen.query_one("#check-detail", Static)).splitlines()
         assert detail[2].startswith(
-            "warning: apps/base/nginx/stray.yaml:18: marker references flux-system:nosuch"
-        )
-        assert "skips this marker silently" in detail[2], detail
+            "warning: apps/base/nginx/deployment.yaml:19: this marker is on its own line, so Flux ignores it"
+        ), detail
+        assert "sets the value by the marker on line 18" in detail[2], detail
 
 
 async def test_marker_tab_and_origin_follow_the_files_without_a_key(tmp_path: Path) -> None:
@@ -808,6 +807,37 @@ async def test_done_with_a_progress_file_it_cannot_read_says_so(tmp_path: Path) 
             pilot, lambda: "is not a regular file" in _text(diff), timeout=20, describe=lambda: _text(diff)
         )
         assert "marks this task done" not in _text(state)
+
+
+async def test_done_keeps_the_learners_own_note_on_a_row_done_already(tmp_path: Path) -> None:
+    """The row was ✅ with the learner's note: Done said "u writes the change below" and its diff replaced
+    that note with the task's default text (tex finding 13). It says the task is done and changes nothing."""
+    from lab.core.progress import row_status
+    from lab.services.progress import mark_progress
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    row = session.task.meta.progress_row
+    mark_progress(ws, row, note="Image automation working")
+    before = (ws / "PROGRESS.md").read_text()
+    app = lab_app(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        done = app.screen
+        state = done.query_one("#done-state", Static)
+        await wait_until(
+            pilot,
+            lambda: "PROGRESS.md marks this task done." in _text(state),
+            timeout=20,
+            describe=lambda: _text(state) + _text(done.query_one("#progress-diff", Static)),
+        )
+        assert "u writes" not in _text(state)
+        assert _text(done.query_one("#progress-diff", Static)).strip() == ""
+        await pilot.press("u")
+        await pilot.pause()
+    assert (ws / "PROGRESS.md").read_text() == before
+    found = row_status(before, row)
+    assert found is not None and found[1].strip() == "Image automation working"
 
 
 async def test_the_state_bar_shows_an_authors_escape_as_text(tmp_path: Path) -> None:

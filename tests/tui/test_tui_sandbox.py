@@ -87,9 +87,11 @@ async def test_a_running_sandbox_is_attached_after_the_first_paint(default_sandb
         assert " · sandbox cluster · " in str(app.sub_title)  # the title bar says what Home says
 
 
-async def test_t_on_a_task_without_events_says_so_first(default_sandbox: None) -> None:
-    """`t` announced "publishing the next release…" and then that the task has no dated release to
-    publish: the first thing it says is the second."""
+async def test_t_on_a_task_without_events_publishes_the_tag_its_policy_picks_next(
+    default_sandbox: None,
+) -> None:
+    """`t` on a task without dated releases said it had none to publish, and the learner needed `lab
+    sandbox push-tag TAG` from a shell (tex finding 15): it publishes what `lab sandbox push-tag` does."""
     sandbox.ensure_running(None, task="09b-multi")
     session = open_session(None)
     assert session.task.id == "09b-multi" and session.task.meta.images[0].events is None
@@ -101,8 +103,47 @@ async def test_t_on_a_task_without_events_says_so_first(default_sandbox: None) -
         await pilot.pause(0.5)
         before = len(notifications(seen))
         await pilot.press("t")
-        await wait_until(pilot, lambda: len(notifications(seen)) > before, timeout=30)
-        await pilot.pause(0.5)
+        await wait_until(
+            pilot, lambda: any("published" in m for _, m in notifications(seen)[before:]), timeout=30
+        )
         said = [m for _, m in notifications(seen)][before:]
-        assert "task 09b-multi has no events" in said[0], said
-        assert not any("publishing" in m for m in said), said
+        assert not any("has no events" in m for m in said), said
+    from lab.sandbox.runtime import pushed_tags
+
+    assert pushed_tags(sandbox.paths(None)), "nothing was published"
+
+
+async def test_the_app_follows_a_sandbox_reset_to_another_task(default_sandbox: None) -> None:
+    """The app says "`lab sandbox reset --task 09b-multi` makes it serve this one"; run in another shell
+    (then `lab sandbox up`), the open app kept "Task 09b", graded the new starter with 09b's checks and
+    asked the stopped sandbox's registry port (tex finding 4). On `r` it follows: the task the sandbox's
+    repository now records, and the sandbox's registry and cluster as they run now."""
+    from lab.services.session import attach_sandbox
+
+    sandbox.ensure_running(None, task="09b")
+    session = attach_sandbox(open_session(None))
+    assert session.task.id == "09b" and session.kubeconfig is not None
+    app = LabApp(session, workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.checks.report is not None, timeout=30)
+        assert app.checks.report is not None and app.checks.report.task == "09b"
+        # Another shell: reset to another task, start it again (new ports).
+        sandbox.reset(None, force=True, task="09b-staging")
+        info = sandbox.ensure_running(None, task="09b-staging")
+        await pilot.press("4")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
+        assert "Task 09b-staging" in str(app.sub_title)
+        assert dict(app.session.sandbox_env) == info.env()
+        assert app.session.kubeconfig == str(info.kubeconfig)
+        await wait_until(
+            pilot,
+            lambda: app.checks.report is not None and app.checks.report.task == "09b-staging",
+            timeout=60,
+        )
+        report = app.checks.report
+        assert report is not None
+        assert "registry.tags" not in {c.id for c in report.checks if c.status.value == "error"}, [
+            (c.id, c.message) for c in report.checks if c.status.value == "error"
+        ]

@@ -100,6 +100,26 @@ def test_where_the_tags_come_from_is_one_decision(tmp_path: Path) -> None:
     assert svc.tag_source(real).note == "tags from the registry each ImageRepository names"
 
 
+def test_a_mirror_of_the_learners_own_is_named_not_the_sandbox_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attached to the sandbox, the lab keeps a LAB_REGISTRY_MIRROR the learner set, and asks it: the
+    app said the tags came from the sandbox registry."""
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("LAB_REGISTRY_MIRROR", "docker.io=mirror.example:5000")
+    monkeypatch.delenv("LAB_SANDBOX_WORKSPACE", raising=False)
+    attached = svc.Session(tmp_path, load_task("09b"), sandbox=True, kubeconfig="/k")
+    assert svc.tag_source(attached) == svc.TagSource(
+        "tags from your registry mirror LAB_REGISTRY_MIRROR=docker.io=mirror.example:5000, not the sandbox "
+        "registry; if it cannot be reached, from a 2024-01-15 snapshot",
+        "your mirror LAB_REGISTRY_MIRROR=docker.io=mirror.example:5000; a 2024-01-15 snapshot when it "
+        "cannot be reached",
+    )
+    monkeypatch.setenv("LAB_SANDBOX_WORKSPACE", str(tmp_path))  # the sandbox's own mirror: its registry
+    assert svc.tag_source(attached).note.startswith("tags from the sandbox registry (nginx as of 2024-01-15")
+
+
 def test_the_tags_are_named_by_the_tasks_own_images(tmp_path: Path) -> None:
     from lab.services.tasks import load_task
 

@@ -83,12 +83,15 @@ class RegistryAPIError(RegistryError):
         status: int = 0,
         code: str = "",
         retry_after: float | None = None,
+        timed_out: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
         self.flux_detail = flux_detail or message
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        self.timed_out = timed_out
+        """The registry answered too slowly (a timeout or the call's deadline), not that it refused."""
         self.credentialed = False
         """A refusal of credentials the lab sent (from the Docker config), not of an anonymous request."""
 
@@ -421,6 +424,7 @@ class RegistryClient:
                     f"timed out after {self._deadline:g} s talking to {who}",
                     hint="check that the registry is reachable; raise the timeout for slow links",
                     flux_detail=f"{method} {url}: context deadline exceeded",
+                    timed_out=True,
                 )
             per_request = min(self._timeout, remaining)
             request = self._http.build_request(
@@ -447,11 +451,13 @@ class RegistryClient:
                         f"timed out after {self._deadline:g} s talking to {who}",
                         hint="the registry answers too slowly (a byte at a time?); try again later",
                         flux_detail=f"{method} {url}: context deadline exceeded",
+                        timed_out=True,
                     ) from None
                 raise RegistryAPIError(
                     f"timed out after {per_request:g} s waiting for {who}",
                     hint="the registry is slow or unreachable; try again, or raise the timeout",
                     flux_detail=f"{method} {url}: net/http: timeout awaiting response headers",
+                    timed_out=True,
                 ) from None
             except httpx.TooManyRedirects:
                 raise RegistryAPIError(
@@ -533,6 +539,7 @@ class RegistryClient:
                     f"({size} bytes arrived)",
                     hint="the registry is sending very slowly; try again, or raise the timeout",
                     flux_detail=f"GET {url}: context deadline exceeded",
+                    timed_out=True,
                 )
             chunks.append(chunk)
         return b"".join(chunks)

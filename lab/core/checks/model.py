@@ -48,6 +48,10 @@ class Evidence:
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "ref": self.ref, "text": self.text}
 
+    def shown(self) -> str:
+        """One finding as the app's Checks screen and `lab check --verbose` show it: `kind ref: text`."""
+        return f"{self.kind} {self.ref}: {self.text}".rstrip(": ")
+
 
 @dataclass(frozen=True)
 class CheckDef:

@@ -156,6 +156,13 @@ class ImageUpdateAutomation(SourceRefObject):
             return self.checkout_branch or None
         return git_repository.branch if git_repository is not None else None
 
+    def checkout_ref_tag(self, git_repository: GitRepository | None = None) -> str | None:
+        """The tag of the ref IAC checks out, from the ref `checkout_ref_branch` reads (None: it pins
+        none)."""
+        if self.checkout_given or self.checkout_ref or self.checkout_branch:
+            return self.checkout_ref.get("tag") or None
+        return git_repository.tag if git_repository is not None else None
+
     def effective_push_branch(self, git_repository: GitRepository | None = None) -> str | None:
         """Where IAC pushes its commit (configurePush): push.branch, else the checkout ref's branch; None
         when neither gives one (Flux then fails: push spec not provided)."""

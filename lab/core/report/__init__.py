@@ -12,12 +12,13 @@ GRADE_FORMATS = ("table", "csv", "json", "junit")
 """`lab grade`'s formats (`lab.core.report.grade_table.render_grades`)."""
 
 
-def render(report: Report, fmt: str, *, color: bool = False) -> str:
-    """The main output of a format (for `github`: the workflow-command lines for stdout)."""
+def render(report: Report, fmt: str, *, color: bool = False, verbose: bool = False) -> str:
+    """The main output of a format (for `github`: the workflow-command lines for stdout); `verbose`:
+    the text lists everything each check that did not pass found (the other formats carry it anyway)."""
     if fmt == "text":
         from lab.core.report.text import render_text
 
-        return render_text(report, color=color)
+        return render_text(report, color=color, verbose=verbose)
     if fmt == "json":
         from lab.core.report.json import render_json
 

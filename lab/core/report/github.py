@@ -123,6 +123,17 @@ def _md_id(check_id: str) -> str:
     return f"`{check_id}`" if _PLAIN_ID.fullmatch(check_id) else md_text(check_id)
 
 
+def _where(c: CheckResult, text: str) -> str:
+    """The file and line after a row's text, leaving out what the text already names (its messages
+    often name the file: "ImageRepository flux-system/nginx (clusters/dev/...)")."""
+    if not c.file:
+        return ""
+    line = f" line {c.line}" if c.line and f"{c.file}:{c.line}" not in text else ""
+    if c.file not in text:
+        return f" ({md_text(c.file)}{line})"
+    return f" ({line.strip()})" if line else ""
+
+
 def render_summary(report: Report) -> str:
     """GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY`, capped well under 1 MiB."""
     report = report.for_learner()
@@ -138,10 +149,8 @@ def render_summary(report: Report) -> str:
     rows: list[str] = []
     hints: list[str] = []
     for c in report.checks:
-        where = ""
-        if c.file:
-            where = f" ({md_text(c.file)}" + (f" line {c.line})" if c.line else ")")
         text = c.message or c.title
+        where = _where(c, text)
         # A check left out is no lost points: "–/6 offline", never "0/6".
         points = f"{c.points_text()} {md_text(c.skip_reason())}" if c.excluded else c.points_text()
         rows.append(f"| {SUMMARY_ICONS[c.status]} | {_md_id(c.id)} | {points} | {md_text(text)}{where} |")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lab.core.checks.model import CheckResult, Report, Status
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -29,12 +31,19 @@ _COLORS = {
 }
 
 
+_MORE = re.compile(r" \(\+\d+ more\)")
+"""What a message that names only the first of its problems ends with (`and_more`)."""
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def _line(c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0) -> list[str]:
-    """`more_blocked`: how many later checks wait for the same one (its first blocked line says why)."""
+def _line(
+    c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0, verbose: bool = False
+) -> list[str]:
+    """`more_blocked`: how many later checks wait for the same one (its first blocked line says why);
+    `verbose`: a check that did not pass lists everything it found, not only its first problem."""
     icon = _paint(ICONS[c.status], _COLORS[c.status], color)
     head = f"  {icon} {c.id:<26} {c.points_text():>5}  {c.title}"
     if c.status is Status.SKIPPED:
@@ -56,13 +65,19 @@ def _line(c: CheckResult, *, color: bool, first: bool, more_blocked: int = 0) ->
         lines.append(f"      {c.located()}")
         if c.hint:
             lines.append(f"      hint: {c.hint}")
+        if verbose:
+            lines.extend("        " + x for ev in c.evidence for x in ev.shown().split("\n"))
+        elif c.evidence and _MORE.search(c.message):
+            lines.append("      (lab check --verbose lists all it found)")
     return lines
 
 
-def render_text(report: Report, *, color: bool = False) -> str:
+def render_text(report: Report, *, color: bool = False, verbose: bool = False) -> str:
     report = report.for_learner()
     first = report.first_broken()
-    out = [f"Task {report.task} checks of origin/{report.graded}"]
+    # The repository checks read the files where the run is (uncommitted edits too), the git checks
+    # what origin holds: the header names both, not only the branch.
+    out = [f"Task {report.task} checks of the working tree and of origin/{report.graded} (what is pushed)"]
     known = {k for _, kinds in GROUPS for k in kinds}
     groups = [*GROUPS, ("Other", tuple(sorted({c.kind for c in report.checks} - known)))]
     said: set[str] = set()  # the checks whose blocked dependents have been told why
@@ -77,7 +92,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
             if c.status is Status.SKIPPED and c.blocked_by and c.blocked_by not in said:
                 said.add(c.blocked_by)
                 more = sum(1 for o in report.checks if o.blocked_by == c.blocked_by and o is not c)
-            out.extend(_line(c, color=color, first=first is not None and c.id == first.id, more_blocked=more))
+            is_first = first is not None and c.id == first.id
+            out.extend(_line(c, color=color, first=is_first, more_blocked=more, verbose=verbose))
     counts = report.counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     out.append("")

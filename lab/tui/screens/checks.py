@@ -269,7 +269,7 @@ class ChecksScreen(LabScreen):
         if result.hint:
             lines.append(f"hint: {result.hint}")
         for ev in result.evidence:
-            lines.append(f"{ev.kind} {ev.ref}: {ev.text}".rstrip(": "))
+            lines.append(ev.shown())
         show(detail, escape_controls("\n".join(lines)))  # file names, values and messages from the repo
 
     def action_edit(self) -> None:

@@ -407,15 +407,10 @@ class FluxScreen(LabScreen):
 
     def action_push_tag(self) -> None:
         # Only in the default sandbox (check_action): elsewhere `t` is not bound at all.
-        task = self.lab.session.task
-        first = next(iter(task.meta.images), None)
-        if first is not None and first.events is None:
-            # No dated release to publish: the sandbox says so, with a tag to push by name; "publishing"
-            # first announced what does not happen.
-            if self.lab.session.kubeconfig is None:
-                self.notify("starting the sandbox…")
-        else:
-            self.notify(f"publishing the next {task.image_label} release in the sandbox registry…")
+        # The sandbox publishes the next dated release, or the tag the task's policy picks next.
+        self.notify(
+            f"publishing the next {self.lab.session.task.image_label} release in the sandbox registry…"
+        )
         self._push_tag()
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False, description="push-tag")
