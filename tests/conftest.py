@@ -24,8 +24,10 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
-#: TMPDIR as the suite was started with ("" when unset): a place the caller chose is kept.
-CALLER_TMPDIR = os.environ.get("TMPDIR", "")
+_IN_MEMORY = os.path.join("/dev/shm", f"fluxlab-tests-{os.getuid()}")
+#: TMPDIR as the suite was started with ("" when unset): a place the caller chose is kept. An xdist
+#: worker inherits the controller's choice, this file's own.
+CALLER_TMPDIR = "" if os.environ.get("TMPDIR") == _IN_MEMORY else os.environ.get("TMPDIR", "")
 
 
 def _temp_in_memory() -> None:
@@ -39,7 +41,7 @@ def _temp_in_memory() -> None:
         return
     if not os.access(shm, os.W_OK | os.X_OK):
         return
-    root = os.path.join(shm, f"fluxlab-tests-{os.getuid()}")
+    root = _IN_MEMORY
     try:
         os.makedirs(root, mode=0o700, exist_ok=True)
     except OSError:
