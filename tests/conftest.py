@@ -30,16 +30,28 @@ _IN_MEMORY = os.path.join("/dev/shm", f"fluxlab-tests-{os.getuid()}")
 CALLER_TMPDIR = "" if os.environ.get("TMPDIR") == _IN_MEMORY else os.environ.get("TMPDIR", "")
 
 
+def memory_temp_usable(shm: str = "/dev/shm") -> bool:
+    """Whether /dev/shm can take the suite's temporary files: Linux, writable, room for a run (~120 MB
+    kept, more at a peak; a container's default /dev/shm is 64 MB) and not mounted noexec (tests run
+    scripts they write there: hooks, fake programs, whose not running must mean something)."""
+    if not sys.platform.startswith("linux") or not os.path.isdir(shm):
+        return False
+    if not os.access(shm, os.W_OK | os.X_OK):
+        return False
+    try:
+        fs = os.statvfs(shm)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize >= 1 << 30 and not fs.f_flag & os.ST_NOEXEC
+
+
 def _temp_in_memory() -> None:
     """Temporary files in memory (/dev/shm) where Linux has it and TMPDIR names no other place: tmp_path,
     and the clones and scratch directories of git and of every `lab` started (they read TMPDIR). The
     suite makes and removes tens of thousands of small files and directories (repositories and their
     copies); on an ext4 /tmp each costs the kernel ~5x what it costs in tmpfs (test_dev_check: 13.3 ->
     7.7 s of system CPU)."""
-    shm = "/dev/shm"
-    if CALLER_TMPDIR or not sys.platform.startswith("linux") or not os.path.isdir(shm):
-        return
-    if not os.access(shm, os.W_OK | os.X_OK):
+    if CALLER_TMPDIR or not memory_temp_usable():
         return
     root = _IN_MEMORY
     try:

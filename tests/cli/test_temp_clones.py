@@ -75,10 +75,23 @@ def test_temporary_files_are_in_memory_where_linux_has_it(tmp_path: Path, lab_en
     directories cost the kernel several times more."""
     import tempfile
 
-    from tests.conftest import CALLER_TMPDIR
+    from tests.conftest import CALLER_TMPDIR, memory_temp_usable
 
     shm = Path("/dev/shm")
-    if CALLER_TMPDIR or not (shm.is_dir() and os.access(shm, os.W_OK | os.X_OK)):
-        pytest.skip("TMPDIR chosen by the caller, or no writable /dev/shm")
+    if CALLER_TMPDIR or not memory_temp_usable():
+        pytest.skip("TMPDIR chosen by the caller, or no /dev/shm with room that runs programs")
     for place in (tmp_path, Path(tempfile.gettempdir()), Path(lab_env["TMPDIR"])):
         assert place.resolve().is_relative_to(shm), place
+
+
+def test_a_small_or_noexec_dev_shm_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container's /dev/shm (64 MB by default) or one mounted noexec keeps the suite on disk."""
+    from tests.conftest import memory_temp_usable
+
+    class Fs:
+        def __init__(self, free: int, flag: int) -> None:
+            self.f_bavail, self.f_frsize, self.f_flag = free, 1, flag
+
+    for fs, usable in ((Fs(2 << 30, 0), True), (Fs(64 << 20, 0), False), (Fs(2 << 30, os.ST_NOEXEC), False)):
+        monkeypatch.setattr(os, "statvfs", lambda _path, fs=fs: fs)
+        assert memory_temp_usable(str(tmp_path)) is usable
