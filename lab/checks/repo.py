@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import time
 from pathlib import PurePosixPath
 
 from lab.checks import check
@@ -236,6 +237,11 @@ def _undecodable(ctx: CheckContext, root: str, shown: str, evidence: list[Eviden
     )
 
 
+SETTLE_SECONDS = 3.0
+"""How long sync.included waits for a Kustomization in the middle of a reconcile to say how it ended."""
+SETTLE_POLL_SECONDS = 0.2
+
+
 def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
     """What the files say is not all: when a cluster is configured (not --offline), the flux-system
     Kustomization may still fail to apply what was pushed (a v1beta2 object on Flux 2.9, a dry-run
@@ -249,14 +255,21 @@ def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
     configured = ctx.settings.get("kubeconfig") or default_kubeconfig()
     if not configured:
         return None  # no cluster: the repository's word is all there is (cluster.* say why)
-    try:
-        obj = client_for(ctx).get("Kustomization", "flux-system")
-    except (ClusterError, LabError):
-        return None  # unreachable: cluster.controllers reports it
-    if not obj:
-        return None
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), None)
+    # kustomize-controller sets Ready=Unknown ("Reconciliation in progress") at the start of every
+    # reconcile, a failing one's included: the verdict is the one it writes at the end, a moment later.
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        try:
+            obj = client_for(ctx).get("Kustomization", "flux-system")
+        except (ClusterError, LabError):
+            return None  # unreachable: cluster.controllers reports it
+        if not obj:
+            return None
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), None)
+        if ready is None or ready.get("status") != "Unknown" or time.monotonic() >= deadline:
+            break
+        time.sleep(SETTLE_POLL_SECONDS)
     if ready is None or ready.get("status") != "False" or ready.get("reason") in PROGRESS_REASONS:
         return None
     message = str(ready.get("message") or ready.get("reason") or "not ready")

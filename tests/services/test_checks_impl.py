@@ -1212,3 +1212,36 @@ def test_a_registry_that_cannot_be_scanned_is_named_for_what_it_does(
     assert "more than 10 times (a redirect loop); gave up; only the lab's snapshot" in r.message, r.message
     assert "cannot be reached" not in r.message
     assert rep.get("policy.resolves").blocked_by == "registry.tags"
+
+
+def test_sync_included_waits_out_a_reconcile_in_progress_for_its_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kustomize-controller writes Ready=Unknown "Reconciliation in progress" at the start of each
+    reconcile, a failing one's too: read in that moment, the failure was missed and the files passed."""
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+    from lab.checks.repo import _cluster_sync_failure
+
+    def ready(status: str, reason: str, message: str) -> dict[str, Any]:
+        conditions = [{"type": "Ready", "status": status, "reason": reason, "message": message}]
+        return {"status": {"conditions": conditions, "lastAttemptedRevision": "main@sha1:abc"}}
+
+    answers = [
+        ready("Unknown", "Progressing", "Reconciliation in progress"),
+        ready("Unknown", "Progressing", "Reconciliation in progress"),
+        ready("False", "ReconciliationFailed", 'no matches for kind "ImagePolicy"'),
+    ]
+
+    class Client:
+        def get(self, kind: str, name: str) -> dict[str, Any]:
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    monkeypatch.setattr("lab.checks.cluster.client_for", lambda _ctx: Client())
+    monkeypatch.setattr("lab.checks.repo.SETTLE_POLL_SECONDS", 0.0)
+    spec = load_task_checks("09b")
+    settings = {**spec.settings, "kubeconfig": str(tmp_path / "kubeconfig")}
+    ctx = CheckContext(workspace=tmp_path, offline=False, settings=settings, params=spec.params)
+    failed = _cluster_sync_failure(ctx)
+    assert failed is not None and failed.status is Status.FAIL
+    assert failed.message.endswith('no matches for kind "ImagePolicy"'), failed.message
