@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from lab.core.checks.model import CheckDef, CheckResult, Report
     from lab.services.session import WorkspaceState
     from lab.services.sync import PushWorkResult
+    from lab.tui.screens.base import LabScreen
     from lab.tui.screens.editor import EditorScreen
 
 #: How often the watcher stats the workspace and origin's refs (a few dozen stat calls).
@@ -75,15 +76,34 @@ def screen_class(mode: str) -> type[Screen[None]]:
 
 def _new_screen(mode: str) -> Callable[[], Screen[None]]:
     def new() -> Screen[None]:
-        screen = screen_class(mode)()
+        screen = cast("LabScreen", screen_class(mode)())
         # Made now, the screen is styled as it mounts under the app's CSS as it is now: say so. Unmarked,
         # Textual (8.2: App._init_mode, then switch_mode) parses all of the app's CSS again and restyles
         # every widget shown, twice, on the first visit of each area. A theme or CSS change later still
         # restyles it (the app's count moves on).
         screen._css_update_count = screen.app._css_update_count
+        # Likewise the ScreenResume events the mode switch sends it: nothing to restyle yet.
+        screen.mark_styled()
+        # And its size classes (-narrow): Textual adds them at the screen's first Resize, after its
+        # widgets are styled without them, and restyles them all. Given now, they are styled once.
+        screen.add_class(*_breakpoint_classes(screen), update=False)
         return screen
 
     return new
+
+
+def _breakpoint_classes(screen: Screen[None]) -> set[str]:
+    """The classes Textual's Screen gives itself at its size (Screen._on_resize), from the same tables."""
+    app = screen.app
+    horizontal = (
+        app.HORIZONTAL_BREAKPOINTS if screen.HORIZONTAL_BREAKPOINTS is None else screen.HORIZONTAL_BREAKPOINTS
+    ) or []
+    vertical = (
+        app.VERTICAL_BREAKPOINTS if screen.VERTICAL_BREAKPOINTS is None else screen.VERTICAL_BREAKPOINTS
+    ) or []
+    width, height = app.size
+    classes = screen._get_breakpoint_classes(width, horizontal)
+    return classes | screen._get_breakpoint_classes(height, vertical)
 
 
 # Seven area keys do not fit an 80-column footer one by one; grouped they read "1234567 Areas".

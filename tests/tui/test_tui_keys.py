@@ -870,8 +870,12 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
     """`?` is the way to every other key, so the footer must not push it off an 80-column terminal
     (Flux's footer as the sandbox shows it, with `t New tag`, `y Why?`, and `c` saying that a dry run comes
     first). Showing an area the first time parses none of the app's CSS again (Textual would, twice,
-    for a screen not marked as styled under it)."""
+    for a screen not marked as styled under it), and showing it, the first time or again, styles none of
+    its widgets again: Textual restyled the whole screen each time (the Lesson's Markdown, a CPU-second),
+    and once more at its first Resize for its -normal class."""
+    from textual.app import App
     from textual.css.stylesheet import Stylesheet
+    from textual.screen import Screen
     from textual.widgets._footer import FooterKey
 
     from lab.services import session as session_module
@@ -889,7 +893,16 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
             reparse(sheet)
 
         monkeypatch.setattr(Stylesheet, "reparse", counted)
-        for mode, key, _, _ in AREAS:
+        restyled: list[str] = []
+        update_styles = App.update_styles
+
+        def whole_screen(app: App[None], node: object, animate: bool = True) -> None:
+            if isinstance(node, Screen):
+                restyled.append(type(node).__name__)
+            update_styles(app, node, animate)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(App, "update_styles", whole_screen)
+        for mode, key, _, _ in [*AREAS, AREAS[1]]:  # the Lesson twice
             await pilot.press("escape", key)
             await wait_until(pilot, lambda m=mode: app.current_mode == m)  # type: ignore[misc]
 
@@ -913,6 +926,7 @@ async def test_every_area_shows_the_keys_key_at_80_columns(
             region = keys[0].region
             assert region.width > 0 and region.right <= 80, f"{mode}: ? Keys drawn at {region}"
             assert reparsed == [], f"{mode}: the app's CSS was parsed again"
+            assert restyled == [], f"{mode}: the whole screen was styled again"
 
 
 async def test_generate_writes_where_the_tasks_checks_look(

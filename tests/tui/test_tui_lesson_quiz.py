@@ -12,7 +12,26 @@ from tests.support.tui_helpers import make_session, wait_until
 pytestmark = pytest.mark.slow
 
 
-async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path) -> None:
+async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each code block's text is highlighted once, as Textual highlights it: Textual did it again as
+    the block mounted and as its screen came back, and Pygments tries every lexer on a block that
+    names no language (a third of a CPU-second a block)."""
+    from collections import Counter
+
+    from textual.widgets import _markdown
+    from textual.widgets.markdown import MarkdownFence
+
+    from lab.tui.screens import lesson
+
+    highlighted: list[str] = []
+    highlight = _markdown.highlight
+
+    def counted(code: str, **options: object) -> object:
+        highlighted.append(code)
+        return highlight(code, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_markdown, "highlight", counted)
+    lesson._highlighted.cache_clear()  # as in a process that has shown no lesson yet
     app = LabApp(make_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
@@ -28,6 +47,18 @@ async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path) -> None:
         await pilot.pause()
         assert len(screen.query("#hints-scroll Markdown")) == 5
         assert screen.query_one("#reveal", Button).display is False
+        await pilot.press("1", "2")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.pause()
+        fences = list(screen.query(lesson.CommandFence))
+        assert fences and set(highlighted) == {f.code for f in fences}
+        assert max(Counter(highlighted).values()) == 1, Counter(highlighted)
+        for fence in fences:
+            own = MarkdownFence.highlight(
+                fence.code, fence.lexer, ansi=app.native_ansi_color, dark=app.current_theme.dark
+            )
+            shown = fence._highlighted_code
+            assert (shown.plain, shown.spans) == (own.plain, own.spans)
 
 
 async def test_a_hints_long_command_keeps_its_lines_whole_and_scrolls_sideways(tmp_path: Path) -> None:

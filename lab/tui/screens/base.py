@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
@@ -140,9 +140,35 @@ class LabScreen(Screen[None]):
         Binding("pageup", "page(-1)", "Scroll up a page", show=False),
     ]
 
+    #: What the screen's styles were last worked out under (`styled_under`): see `_on_screen_resume`.
+    _styled_under: tuple[object, ...] | None = None
+
     @property
     def lab(self) -> LabApp:
         return self.app  # type: ignore[return-value]
+
+    def styled_under(self) -> tuple[object, ...]:
+        """What the styles of a screen's widgets depend on outside the screen: the app's CSS (its count
+        moves on with a theme or CSS change), the app's classes and its pseudo-classes (focus, dark...).
+        A widget's own classes and pseudo-classes restyle it as they change, shown or not."""
+        app = self.app
+        return (app._css_update_count, frozenset(app.classes), app.pseudo_classes)
+
+    def mark_styled(self) -> None:
+        """Say that the screen's widgets are (or, as it mounts, will be) styled under the app as it is now."""
+        self._styled_under = self.styled_under()
+
+    def _on_screen_suspend(self) -> None:
+        # Shown until now, the screen followed every change (Textual restyles the screen on top).
+        self.mark_styled()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler (Screen's), which restyles every widget of the screen when
+        # asked: each time an area is shown, twice the first time. On the Lesson, hundreds of Markdown
+        # widgets, a CPU-second. Asked only when something the styles depend on changed meanwhile.
+        if event.refresh_styles and self._styled_under == self.styled_under():
+            event.refresh_styles = False
+        self.mark_styled()
 
     def compose(self) -> ComposeResult:
         """Every area alike: the header, the state bar, the area's own widgets, the key footer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -15,6 +16,7 @@ from lab.tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from rich.console import Group
+    from textual.content import Content
 
     from lab.services.tasks import Pitfall
 
@@ -29,6 +31,19 @@ class CommandFence(MarkdownFence):
         Binding("left", "scroll_left", "Scroll left", show=False),
         Binding("right", "scroll_right", "Scroll right", show=False),
     ]
+
+    @classmethod
+    def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
+        return _highlighted(code, language, ansi, dark)
+
+
+@lru_cache(maxsize=64)
+def _highlighted(code: str, language: str, ansi: bool, dark: bool) -> Content:
+    """A fence's highlighted text, worked out once per text and theme. Textual highlights every block
+    again on each style update (each return to the area restyles the screen), and a block that names
+    no language has Pygments try every lexer on it: about 0.3 CPU-s a block, each time. The Content
+    is immutable, so the blocks of the lesson and of a revealed hint may share it."""
+    return MarkdownFence.highlight(code, language, ansi=ansi, dark=dark)
 
 
 class LessonMarkdown(Markdown):
