@@ -598,16 +598,35 @@ async def test_generate_renders_once_per_change_and_asks_the_cluster_off_the_ui_
 
 
 async def test_the_state_line_says_when_it_is_being_refreshed(tmp_path: Path) -> None:
+    """... and says it in place: a line of as many rows moves no widget, so the screen is not laid out
+    again (it was, twice at every workspace read); a line that needs a second row still gets it."""
+    from lab.tui.widgets.static import show
+
     app = lab_app(practice_session(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.state is not None and not app.refreshing)
         assert "refreshing" not in _state_bar(app)
+        bar = app.screen.query_one("#state-bar", Static)
+        laid_out: list[bool] = []
+        refresh = bar.refresh
+
+        def recorded(*regions: object, layout: bool = False, **options: bool) -> object:
+            laid_out.append(layout)
+            return refresh(*regions, layout=layout, **options)  # type: ignore[arg-type]
+
+        bar.refresh = recorded  # type: ignore[method-assign]
         app.refreshing = True  # what refresh_state sets while its worker reads git and the files
         await pilot.pause()
         assert _state_bar(app).endswith("· refreshing…")
         app.refresh_state(fetch=False)
         await wait_until(pilot, lambda: not app.refreshing)
         assert "refreshing" not in _state_bar(app)
+        assert laid_out and not any(laid_out), laid_out
+        shown = _state_bar(app)
+        show(bar, shown + " ·" * 40, fixed_width=True)
+        await wait_until(pilot, lambda: bar.size.height == 2)
+        show(bar, shown, fixed_width=True)
+        await wait_until(pilot, lambda: bar.size.height == 1)
 
 
 async def test_a_read_that_changes_nothing_shown_repaints_nothing(tmp_path: Path) -> None:

@@ -106,7 +106,8 @@ class StateBar(Static):
         from lab.core.text import escape_controls
 
         # Author names and file names come from the repository: shown, never passed to the terminal.
-        show(self, escape_controls(state_line(self.app)))  # type: ignore[arg-type]
+        # As wide as the screen: "refreshing…", which comes and goes at every workspace read, moves nothing.
+        show(self, escape_controls(state_line(self.app)), fixed_width=True)  # type: ignore[arg-type]
 
 
 def key_footer() -> Footer:
