@@ -467,7 +467,10 @@ def flux_settled(ctx: CheckContext) -> Outcome:
 
     moves = norm_path(str(ctx.params["moves"])) if ctx.params.get("moves") else None
     committed = git_flux_commit(ctx, within=moves)
-    if committed.status is not Status.PASS and (moves is None or committed.status is not Status.FAIL):
+    # Only a failure git_flux_commit leaves to the task (no hint: no Flux commit, or none that moved
+    # `moves`) is judged by what a reconcile now does; a hand-made commit keeps its "revert" advice.
+    left_to_us = moves is not None and committed.status is Status.FAIL and committed.hint is None
+    if committed.status is not Status.PASS and not left_to_us:
         return committed
     tree = _origin_tree(ctx)
     _, runs = run_automations(tree, _aset(ctx, tree), _run_source(ctx))

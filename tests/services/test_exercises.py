@@ -690,6 +690,34 @@ def test_staging_flux_commit_counts_only_when_it_moved_staging(tmp_path: Path) -
     assert flux.hint is not None and "changes nothing under apps/staging/ either" in flux.hint, flux.hint
 
 
+NEWEST_BUILD = "main-e4f5a6b-1717003600"  # what Flux writes into the starter's base
+
+
+def _starter_flux_commit_pulled(tmp_path: Path) -> Path:
+    """The starter with Flux's commit pulled (lesson step 0): the base then reads the newest build."""
+    from lab.adapters.automation import run_automations
+    from lab.checks.exercises import tag_source
+
+    ws = _practice(tmp_path, "09b-staging")
+    assert any(r.pushed for r in run_automations(ws, tag_source=tag_source("09b-staging")))
+    git(ws, "pull", "-q", "--ff-only", "origin", "main")
+    return ws
+
+
+@pytest.mark.slow
+def test_staging_hand_made_flux_commit_keeps_the_revert_hint(tmp_path: Path) -> None:
+    """A commit under Flux's name that Flux would not write: the hint says to revert it, not that
+    "Flux applies no marker there" (the staging set-up is right)."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", simulate=False)
+    _replace(STAGING, "newTag: 1.4.1", f"newTag: {NEWEST_BUILD}")(ws)
+    _commit_push(ws, "bump staging", author=("Flux", "flux@gitops-lab.local"))
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.FAIL and "is not the commit Flux writes" in flux.message, flux.message
+    assert flux.hint is not None and "git revert" in flux.hint, flux.hint
+    assert "applies no marker" not in flux.hint, flux.hint
+
+
 NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
 
 
