@@ -477,15 +477,19 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     errors = [r.error for r in runs if r.error]
     known = {tag for tags in _run_tags(ctx).values() for tag in tags}
     changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
-    # Another `lab simulate` helps only when a reconcile now would move that directory: then the failure
-    # below says so; otherwise Flux will never move it as set up.
-    stuck = moves is not None and (bool(errors) or not any(under(path, moves) for path, _ in changes))
-    if stuck and committed.status is not Status.PASS:
-        return replace(
-            committed,
-            hint=f"a reconcile now changes nothing under {moves}/ either: Flux applies no marker there "
-            "(staging.isolated says why, `lab lesson` how to scope it)",
-        )
+    unmoved = moves is not None and not any(under(path, moves) for path, _ in changes)
+    if unmoved and moves is not None and not errors and committed.status is not Status.PASS:
+        # Another `lab simulate` would not move that directory: either it already holds the newest
+        # build, or Flux never moves it as set up. One more build published tells them apart.
+        newest = _holds_the_newest(ctx, tree, moves)
+        if newest is None:
+            return replace(
+                committed,
+                hint=f"a reconcile now changes nothing under {moves}/ either, nor with one more build "
+                "published: Flux applies no marker there (staging.isolated says why, `lab lesson` how "
+                "to scope it)",
+            )
+        committed = newest
     if errors:
         return Outcome.failed(f"a reconcile of origin now fails: {errors[0]}", hint="lab simulate --dry-run")
     if changes:
@@ -503,6 +507,30 @@ def flux_settled(ctx: CheckContext) -> Outcome:
         return off
     return Outcome.passed(
         f"{committed.message}; a reconcile now changes nothing", evidence=committed.evidence
+    )
+
+
+def _holds_the_newest(ctx: CheckContext, tree: Mapping[str, bytes], moves: str) -> Outcome | None:
+    """A pass when no Flux commit had to move `moves`: origin's marked fields there already hold what
+    their policies pick on the task's tags, and with the first round of `[exercise] rounds` published a
+    reconcile moves them (staging.isolated's test). None when even that moves nothing there."""
+    from lab.core.scope import run_automations, under
+
+    rounds = [dict(r) for r in _params(ctx).get("rounds", [])]
+    if not rounds:
+        return None
+    pushed = {str(image): [str(t) for t in tags] for image, tags in rounds[0].items()}
+    _, runs = run_automations(tree, _aset(tree), tag_source(ctx.task, pushed))
+    moved = [(path, c) for run in runs if not run.error for path, c in run.changes if under(path, moves)]
+    if not moved:
+        return None
+    path, change = moved[0]
+    return Outcome.passed(
+        f"no Flux commit had to move {moves}/: {path}:{change.line} already holds {change.old}, what its "
+        f"policy picks on the task's tags, and a newer build ({change.new}) would move it",
+        evidence=[
+            Evidence("change", f"{p}:{c.line}", f"{c.old} -> {c.new} (one more build)") for p, c in moved[:5]
+        ],
     )
 
 

@@ -705,6 +705,19 @@ def _starter_flux_commit_pulled(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
+def test_staging_already_on_the_newest_build_is_settled(tmp_path: Path) -> None:
+    """A solution whose staging newTag already holds the policy's pick (copied from the base after the
+    starter's Flux commit) gives Flux nothing to commit: git.flux-commit failed it 0/5 with "Flux
+    applies no marker there" while staging.isolated passed in the same run."""
+    ws = _starter_flux_commit_pulled(tmp_path)
+    _solve(ws, "09b-staging", _replace(STAGING, "newTag: 1.4.1", f"newTag: {NEWEST_BUILD}"))
+    report = _check(ws, "09b-staging")
+    assert _failing(report) == {}, _failing(report)
+    flux = report.get("git.flux-commit")
+    assert f"{STAGING}:10 already holds {NEWEST_BUILD}" in flux.message, flux.message
+
+
+@pytest.mark.slow
 def test_staging_hand_made_flux_commit_keeps_the_revert_hint(tmp_path: Path) -> None:
     """A commit under Flux's name that Flux would not write: the hint says to revert it, not that
     "Flux applies no marker there" (the staging set-up is right)."""
