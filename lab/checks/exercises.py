@@ -25,6 +25,7 @@ from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.core.imagefields import ImageField, Verdict
+    from lab.core.scope import AutomationRun
 
 PUSH_HINT = "git add -A && git commit -m 'Image automation' && git push"
 
@@ -463,7 +464,7 @@ def flux_settled(ctx: CheckContext) -> Outcome:
 
     from lab.checks.gitrepo import git_flux_commit
     from lab.core.checks.model import Status
-    from lab.core.scope import norm_path, run_automations, under
+    from lab.core.scope import norm_path, under
 
     moves = norm_path(str(ctx.params["moves"])) if ctx.params.get("moves") else None
     committed = git_flux_commit(ctx, within=moves)
@@ -473,7 +474,7 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     if committed.status is not Status.PASS and not left_to_us:
         return committed
     tree = _origin_tree(ctx)
-    _, runs = run_automations(tree, _aset(ctx, tree), _run_source(ctx))
+    runs = _graded_runs(ctx, tree, _run_source(ctx))
     errors = [r.error for r in runs if r.error]
     known = {tag for tags in _run_tags(ctx).values() for tag in tags}
     changes = [(path, c) for run in runs for path, c in run.changes if _tag_of(c.old) in known]
@@ -510,17 +511,31 @@ def flux_settled(ctx: CheckContext) -> Outcome:
     )
 
 
+def _graded_runs(ctx: CheckContext, tree: Mapping[str, bytes], tags: TagSource) -> list[AutomationRun]:
+    """One reconcile of every automation on origin's tree, keeping the runs that push to the branch
+    git.flux-commit grades: another automation's commits (production's, to a branch a pull request
+    merges) are not missing from that branch, however often Flux runs."""
+    from lab.checks.gitrepo import _push_branch as graded_push_branch
+    from lab.checks.gitrepo import _pushed_origin
+    from lab.core.scope import run_automations
+
+    aset = _aset(ctx, tree)
+    graded = graded_push_branch(ctx, _pushed_origin(ctx)[0])
+    _, runs = run_automations(tree, aset, tags)
+    return [r for r in runs if _push_branch(aset, r.automation) in (graded, None)]
+
+
 def _holds_the_newest(ctx: CheckContext, tree: Mapping[str, bytes], moves: str) -> Outcome | None:
     """A pass when no Flux commit had to move `moves`: origin's marked fields there already hold what
     their policies pick on the task's tags, and with the first round of `[exercise] rounds` published a
     reconcile moves them (staging.isolated's test). None when even that moves nothing there."""
-    from lab.core.scope import run_automations, under
+    from lab.core.scope import under
 
     rounds = [dict(r) for r in _params(ctx).get("rounds", [])]
     if not rounds:
         return None
     pushed = {str(image): [str(t) for t in tags] for image, tags in rounds[0].items()}
-    _, runs = run_automations(tree, _aset(tree), tag_source(ctx.task, pushed))
+    runs = _graded_runs(ctx, tree, _run_source(ctx, pushed))
     moved = [(path, c) for run in runs if not run.error for path, c in run.changes if under(path, moves)]
     if not moved:
         return None

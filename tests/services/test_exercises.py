@@ -731,6 +731,34 @@ def test_staging_hand_made_flux_commit_keeps_the_revert_hint(tmp_path: Path) -> 
     assert "applies no marker" not in flux.hint, flux.hint
 
 
+def _production_gate(*, first: bool) -> Edit:
+    """The lesson's gate: production's own automation, pushing to a branch a pull request merges
+    (listed `first` in image-update.yaml, or after staging's), with its policy and marker."""
+
+    def edit(ws: Path) -> None:
+        path = ws / IUA
+        staging = path.read_text(encoding="utf-8")
+        gate = PROD_AUTOMATION.removeprefix("---\n")
+        path.write_text(gate + "---\n" + staging if first else staging + "---\n" + gate, encoding="utf-8")
+        with (ws / "clusters/dev/image-automation/image-policy.yaml").open("a", encoding="utf-8") as fh:
+            fh.write(PROD_POLICY)
+        _replace(PROD, "newTag: 1.4.2", 'newTag: 1.4.1 # {"$imagepolicy": "flux-system:shop-prod:tag"}')(ws)
+
+    return edit
+
+
+@pytest.mark.slow
+def test_staging_gate_pending_merge_is_settled(tmp_path: Path) -> None:
+    """With the lesson's gate, production's automation has pushed image-updates-prod and waits for the
+    merge: git.flux-commit said "Flux has not run since your last push: a reconcile now would change
+    apps/production/kustomization.yaml", a change Flux commits to another branch than the graded one."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _production_gate(first=False))
+    assert git(ws, "ls-remote", "origin", "image-updates-prod").strip()
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert flux.status is Status.PASS, flux.message
+
+
 NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
 
 
