@@ -366,15 +366,23 @@ def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
 def _push_branch(ctx: CheckContext, origin: Origin) -> str:
     """Where the automation pushes (`ImageUpdateAutomation.effective_push_branch`, image-automation-
     controller's rule); the graded branch when it derives none or it is not a branch name, and under
-    `lab grade`."""
+    `lab grade`. Of several automations in the task's file, one that pushes to the graded branch wins
+    whatever the order of the documents (a gate: staging commits to main, production to a branch a pull
+    request merges); else the first one's."""
     from lab.checks.manifests import automation_set
     from lab.core.manifests.validate import git_branch_error
 
     if "branch" in ctx.settings:
         return origin.branch  # the roster's branch: `lab grade` grades what was handed in
-    iua = _automation(ctx)
-    pushed = iua.effective_push_branch(automation_set(ctx).git_repository(*iua.source_key)) if iua else None
-    return pushed if pushed and git_branch_error(pushed) is None else origin.branch
+    aset = automation_set(ctx)
+    rel = automation_files(ctx)[2]
+    pushed = [
+        a.effective_push_branch(aset.git_repository(*a.source_key)) for a in aset.automations if a.file == rel
+    ]
+    if not pushed or origin.branch in pushed:
+        return origin.branch
+    first = pushed[0]
+    return first if first and git_branch_error(first) is None else origin.branch
 
 
 @check("git.flux-commit")

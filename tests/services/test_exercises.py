@@ -759,6 +759,18 @@ def test_staging_gate_pending_merge_is_settled(tmp_path: Path) -> None:
     assert flux.status is Status.PASS, flux.message
 
 
+@pytest.mark.slow
+def test_staging_gate_listed_first_grades_the_deployed_branch(tmp_path: Path) -> None:
+    """With production's automation first in image-update.yaml, git.flux-commit graded
+    origin/image-updates-prod (the first automation's push branch), not main, where staging's
+    automation commits and Flux deploys from."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _production_gate(first=True))
+    flux = _check(ws, "09b-staging").get("git.flux-commit")
+    assert "image-updates-prod" not in flux.message, flux.message
+    assert "Automated image update" in flux.message, flux.message
+
+
 NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
 
 
