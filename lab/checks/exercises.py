@@ -24,6 +24,7 @@ from lab.core.refs import ImageRef, split_reference
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.core.diagnose import Finding
     from lab.core.imagefields import ImageField, Verdict
     from lab.core.scope import AutomationRun
 
@@ -611,7 +612,6 @@ def _unmoved_cause(
     the first broken link of the first marker, one cause only - the marker outside update.path, a policy
     that does not exist, a policySelector that leaves the policy out, an imageRepositoryRef naming no
     ImageRepository, or a policy that selects no tag."""
-    from lab.core.diagnose import _selector_text
     from lab.core.reconcile import applies
     from lab.core.scope import file_in, norm_path, under
     from lab.core.setters import find_markers
@@ -651,32 +651,12 @@ def _unmoved_cause(
             m.line,
         )
     m = inside[0]
+    finding = _marker_finding(texts, aset, iua, inside)
+    if finding is not None:
+        return finding.message, finding.fix, finding.file, finding.line
     policy = aset.policy(m.namespace, m.policy)
-    if policy is None:
-        known = ", ".join(sorted(p.name for p in aset.policies)) or "none"
-        return (
-            f"the marker at {m.file}:{m.line} names {m.namespace}:{m.policy}, but there is no such ImagePolicy "
-            f"(policies: {known})",
-            "name an existing ImagePolicy as namespace:name in the marker",
-            m.file,
-            m.line,
-        )
-    if not applies(iua, policy):
-        selector = iua.doc.get("spec.policySelector") if iua.doc is not None else None
-        wanted = _selector_text(selector) if isinstance(selector, dict) else "?"
-        raw = policy.doc.get("metadata.labels") if policy.doc is not None else None
-        labels = ", ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) and raw else "none"
-        chosen = [p.name for p in aset.policies if applies(iua, p)]
-        return (
-            f"the policySelector of ImageUpdateAutomation {iua.name} looks for the label {wanted}, which "
-            f"ImagePolicy {policy.name} lacks (its labels: {labels}), so it selects "
-            f"{'only ' + ', '.join(chosen) if chosen else 'no policy'} and the marker at {m.file}:{m.line} "
-            "is never applied",
-            f"make spec.policySelector.matchLabels the labels of ImagePolicy {policy.name} ({labels}), or "
-            f"label the policy {wanted}",
-            iua.file,
-            iua.line_of("spec.policySelector"),
-        )
+    if policy is None or not applies(iua, policy):
+        return _unseen(overlay, staging)
     ns, name = policy.repository_key
     if aset.repository(ns, name) is None:
         repos = ", ".join(sorted(r.name for r in aset.repositories)) or "none"
@@ -696,6 +676,10 @@ def _unmoved_cause(
             policy.file,
             policy.line_of("spec.policy"),
         )
+    return _unseen(overlay, staging)
+
+
+def _unseen(overlay: str, staging: str) -> tuple[str, str, str, int | None]:
     return (
         "the automation sees no marker it can apply (a marker outside update.path, or a policy the "
         "policySelector leaves out, is silently ignored)",
@@ -703,6 +687,20 @@ def _unmoved_cause(
         staging,
         None,
     )
+
+
+def _marker_finding(
+    texts: Mapping[str, str], aset: AutomationSet, iua: ImageUpdateAutomation, markers: Sequence[Any]
+) -> Finding | None:
+    """lab.core.diagnose's first breaking finding on `markers` as `iua` reads them (a policy that does
+    not exist, a policySelector that leaves it out): the words and fix of the check that owns it."""
+    from dataclasses import replace
+
+    from lab.core.diagnose import Inputs, diagnose
+
+    files = {path: texts[path] for path in sorted({m.file for m in markers})}
+    found = diagnose(Inputs(replace(aset, automations=[iua]), files))
+    return next((f for f in found if f.breaking and f.link == "markers"), None)
 
 
 @check("staging.isolated")
@@ -789,7 +787,7 @@ def staging_scoped(ctx: CheckContext) -> Outcome:
     from: an update.path that reaches no directory production builds, and a policySelector that picks
     policies by label. Without them staging-only automation holds only while no marker sits in
     production's files; isolation alone cannot tell."""
-    from lab.core.diagnose import _selector_text
+    from lab.core.diagnose import selector_text
     from lab.core.reconcile import applies
     from lab.core.scope import environment_dirs, norm_path, under
 
@@ -827,7 +825,7 @@ def staging_scoped(ctx: CheckContext) -> Outcome:
         chosen = ", ".join(p.name for p in aset.policies if applies(a, p)) or "no policy"
         evidence.append(
             Evidence(
-                "file", a.file, f"update.path ./{root}, policySelector {_selector_text(selector)}: {chosen}"
+                "file", a.file, f"update.path ./{root}, policySelector {selector_text(selector)}: {chosen}"
             )
         )
     return Outcome.passed(

@@ -201,7 +201,7 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> 
     return True
 
 
-def _selector_text(selector: Mapping[str, Any]) -> str:
+def selector_text(selector: Mapping[str, Any]) -> str:
     parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
     for expr in selector.get("matchExpressions") or []:
         if isinstance(expr, Mapping):
@@ -478,7 +478,7 @@ def _marker_findings(
                         "breaking",
                         file=a.file,
                         line=a.line_of("spec.policySelector"),
-                        message=f"spec.policySelector ({_selector_text(selector)}) of ImageUpdateAutomation "
+                        message=f"spec.policySelector ({selector_text(selector)}) of ImageUpdateAutomation "
                         f"{a.ref} does not select ImagePolicy {pol.ref} (labels: "
                         f"{', '.join(f'{k}={v}' for k, v in labels.items()) or 'none'}), so the marker at "
                         f"{m.file}:{m.line} is never applied",
@@ -1172,6 +1172,7 @@ __all__ = [
     "reader_skips",
     "resolved_tags",
     "selector_matches",
+    "selector_text",
     "stored_tags",
     "under",
 ]

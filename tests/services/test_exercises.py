@@ -591,9 +591,9 @@ def test_staging_marker_left_in_base_is_a_silent_no_op(tmp_path: Path) -> None:
         ),
         (
             _replace(IUA, "      env: staging\n", "      env: stagign\n"),
-            "looks for the label env=stagign, which ImagePolicy shop-staging lacks (its labels: env=staging), "
-            "so it selects no policy",
-            "make spec.policySelector.matchLabels the labels of ImagePolicy shop-staging (env=staging)",
+            "spec.policySelector (env=stagign) of ImageUpdateAutomation flux-system/staging does not select "
+            "ImagePolicy flux-system/shop-staging (labels: env=staging)",
+            "add the selector's labels to ImagePolicy shop-staging",
         ),
     ],
     ids=["outside-path", "no-repository", "selector-typo"],
@@ -613,6 +613,21 @@ def test_staging_unmoved_names_its_cause(tmp_path: Path, breakage: Edit, cause: 
     assert isolated.status is Status.FAIL
     assert "nothing in staging moved" in isolated.message and cause in isolated.message, isolated.message
     assert isolated.hint is not None and isolated.hint.startswith(hint), isolated.hint
+
+
+@pytest.mark.slow
+def test_staging_unmoved_cause_is_the_diagnosis(tmp_path: Path) -> None:
+    """A policySelector typo: staging.isolated said why staging does not move in its own words, with
+    another hint than image-update.valid, which reports lab.core.diagnose's finding: one cause, one fix."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(IUA, "      env: staging\n", "      env: stagign\n"), simulate=False)
+    report = _check(ws, "09b-staging")
+    isolated, owning = report.get("staging.isolated"), report.get("image-update.valid")
+    assert isolated.status is Status.FAIL and owning.status is Status.FAIL, (isolated.message, owning.message)
+    cause = owning.message.split("; Flux: ")[0]
+    assert cause in isolated.message, (isolated.message, owning.message)
+    assert isolated.hint == owning.hint, (isolated.hint, owning.hint)
+    assert (isolated.file, isolated.line) == (owning.file, owning.line)
 
 
 @pytest.mark.slow
