@@ -785,8 +785,9 @@ def staging_isolated(ctx: CheckContext) -> Outcome:
 def staging_scoped(ctx: CheckContext) -> Outcome:
     """The scoping the lesson teaches, on each automation that commits to the branch production deploys
     from: an update.path that reaches no directory production builds, and a policySelector that picks
-    policies by label. Without them staging-only automation holds only while no marker sits in
-    production's files; isolation alone cannot tell."""
+    policies by label, none of them a policy production's files are marked with or another than
+    staging's. Without them staging-only automation holds only while no marker sits in production's
+    files; isolation alone cannot tell."""
     from lab.core.diagnose import selector_text
     from lab.core.reconcile import applies
     from lab.core.scope import environment_dirs, norm_path, under
@@ -794,15 +795,17 @@ def staging_scoped(ctx: CheckContext) -> Outcome:
     production, staging, deploy_branch, tree = _environments(ctx)
     aset = _aset(ctx, tree)
     iua = _main_automation(ctx, aset)
-    prod_dirs = sorted(environment_dirs(_texts(tree), production))
+    texts = _texts(tree)
+    prod_dirs = sorted(environment_dirs(texts, production))
     autos = [a for a in aset.automations if _push_branch(aset, a) in (deploy_branch, None)] or [iua]
     evidence = []
     for a in autos:
         root = norm_path(a.update_path)
+        branch = _push_branch(aset, a) or deploy_branch
         reached = [d for d in prod_dirs if under(d, root) or under(root, d)]
         if reached:
             return Outcome.failed(
-                f"ImageUpdateAutomation {a.name} commits to {deploy_branch} with update.path ./{root}, which "
+                f"ImageUpdateAutomation {a.name} commits to {branch} with update.path ./{root}, which "
                 f"reaches {' and '.join(reached)}, built by production: without the scope Flux moves "
                 "production too as soon as a marker there names a policy it applies",
                 file=a.file,
@@ -822,6 +825,15 @@ def staging_scoped(ctx: CheckContext) -> Outcome:
                 line=a.line_of("spec.policySelector") or a.line_of("spec"),
                 hint="spec.policySelector.matchLabels: {env: staging}, and that label on the staging ImagePolicy",
             )
+        unscoped = _selects_beyond_staging(texts, aset, a, set(prod_dirs), environment_dirs(texts, staging))
+        if unscoped is not None:
+            return Outcome.failed(
+                f"the policySelector ({selector_text(selector)}) of ImageUpdateAutomation {a.name} {unscoped}: "
+                "it picks policies, but does not scope them to staging",
+                file=a.file,
+                line=a.line_of("spec.policySelector"),
+                hint="spec.policySelector.matchLabels: {env: staging}, a label only the staging ImagePolicy has",
+            )
         chosen = ", ".join(p.name for p in aset.policies if applies(a, p)) or "no policy"
         evidence.append(
             Evidence(
@@ -832,6 +844,31 @@ def staging_scoped(ctx: CheckContext) -> Outcome:
         f"automation scoped: update.path stays out of {production}, and a policySelector picks the policies",
         evidence=evidence,
     )
+
+
+def _selects_beyond_staging(
+    texts: Mapping[str, str],
+    aset: AutomationSet,
+    iua: ImageUpdateAutomation,
+    prod_dirs: set[str],
+    staging_dirs: set[str],
+) -> str | None:
+    """What `iua`'s policySelector picks beyond staging's policies: a policy a file production builds is
+    marked with (first), or one no file staging builds is marked with (while staging has a marker)."""
+    from lab.core.reconcile import applies
+    from lab.core.scope import file_in, marker_places
+
+    chosen = {f"{p.namespace}:{p.name}" for p in aset.policies if applies(iua, p)}
+    places = marker_places(texts)
+    for ref in sorted(chosen):
+        prod = [f"{f}:{n}" for f, n in places.get(ref, []) if file_in(prod_dirs, f)]
+        if prod:
+            return f"picks {ref}, which {prod[0]} is marked with, in a file production builds"
+    staging_refs = {ref for ref, at in places.items() if any(file_in(staging_dirs, f) for f, _ in at)}
+    others = sorted(chosen - staging_refs)
+    if staging_refs and others:
+        return f"picks {', '.join(others)} besides staging's {', '.join(sorted(staging_refs))}"
+    return None
 
 
 @check("staging.no-flap")

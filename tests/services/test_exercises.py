@@ -786,6 +786,27 @@ def test_staging_gate_listed_first_grades_the_deployed_branch(tmp_path: Path) ->
     assert "Automated image update" in flux.message, flux.message
 
 
+ENV_EXISTS = _replace(
+    IUA,
+    "  policySelector:\n    matchLabels:\n      env: staging\n",
+    "  policySelector:\n    matchExpressions:\n      - key: env\n        operator: Exists\n",
+)
+
+
+@pytest.mark.slow
+def test_staging_selector_that_picks_production_policy_is_not_scoped(tmp_path: Path) -> None:
+    """A policySelector that exists but does not scope (env Exists, with the gate's production policy
+    labelled env: prod) passed "a policySelector picks the policies"."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _production_gate(first=False), ENV_EXISTS)
+    scoped = _check(ws, "09b-staging").get("staging.scoped")
+    assert scoped.status is Status.FAIL, scoped.message
+    assert (
+        "picks flux-system:shop-prod, which apps/production/kustomization.yaml:10 is marked with"
+        in scoped.message
+    )
+
+
 NO_SELECTOR = _replace(IUA, "  policySelector:\n    matchLabels:\n      env: staging\n", "")
 
 
