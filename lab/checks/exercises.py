@@ -951,10 +951,12 @@ def _production_pins(ctx: CheckContext, tree: Mapping[str, bytes], production: s
 
 
 def _deployed_tag(
-    ctx: CheckContext, tree: Mapping[str, bytes], production: str
+    ctx: CheckContext, tree: Mapping[str, bytes], production: str, images: Sequence[str] = ()
 ) -> tuple[str, str, str, int] | None:
     """(image, tag, file, line) production deploys in `tree`: its overlay's image field (a kustomize
-    `newTag` overrides the base), else the first field of a directory it builds; None when none is read."""
+    `newTag` overrides the base), else the first field of a directory it builds; a field of one of
+    `images` (canonical names: the task's) before another image's, a sidecar listed first; None when
+    none is read."""
     from lab.core.imagefields import find_image_fields
     from lab.core.scope import environment_dirs
 
@@ -966,7 +968,12 @@ def _deployed_tag(
         except LabError:
             continue
     fields = [f for f in fields if f.shape in ("full", "tag")]
-    fields.sort(key=lambda f: not f.file.startswith(production + "/"))
+    fields.sort(
+        key=lambda f: (
+            canonical_or_written(f.image or f.value) not in images,
+            not f.file.startswith(production + "/"),
+        )
+    )
     if not fields:
         return None
     first = fields[0]
@@ -977,18 +984,21 @@ def _promotion_problem(
     ctx: CheckContext, tree: Mapping[str, bytes], before: Mapping[str, bytes], production: str
 ) -> Outcome | None:
     """Why the tag production now runs is not a promotion: a tag its image's registry (the task's
-    tags) lacks, a downgrade from what production ran before the learner's commit, or another release
-    than the one the lesson promotes (`[check.params] expect_tag`)."""
+    tags, and what was pushed into the sandbox's) lacks, a downgrade from what production ran before
+    the learner's commit, or another release than the one the lesson promotes (`[check.params]
+    expect_tag`)."""
+    from lab.checks.gitrepo import _pushed_in_sandbox
     from lab.core.semver.version import try_parse_version
 
-    now = _deployed_tag(ctx, tree, production)
+    bundled = _run_tags(ctx)
+    now = _deployed_tag(ctx, tree, production, list(bundled))
     if now is None:
         return None
     image, tag, file, line = now
     expect = str(ctx.params.get("expect_tag") or "")
     fix = f"set newTag: {expect} in {file}, commit and push" if expect else None
-    published = _run_tags(ctx).get(image)
-    if published is not None and tag not in published:
+    published = bundled.get(image)
+    if published is not None and tag not in published and not _pushed_in_sandbox(ctx, [image], [tag]):
         return Outcome.failed(
             f"production is promoted to {tag}, a tag {image} does not have (its tags: "
             f"{', '.join(published)}): the kubelet cannot pull it (ErrImagePull)",
@@ -996,9 +1006,17 @@ def _promotion_problem(
             line=line,
             hint=fix,
         )
-    old = _deployed_tag(ctx, before, production)
+    old = _deployed_tag(ctx, before, production, list(bundled))
     new_v, old_v = try_parse_version(tag), try_parse_version(old[1]) if old else None
-    if old is not None and new_v is not None and old_v is not None and new_v.compare(old_v) < 0:
+    # The lesson's own release is never a downgrade to fix: a learner who overshot and came back to it
+    # is right.
+    if (
+        tag != expect
+        and old is not None
+        and new_v is not None
+        and old_v is not None
+        and new_v.compare(old_v) < 0
+    ):
         return Outcome.failed(
             f"production is set to {tag}, a downgrade from {old[1]}, what it ran before your commit: "
             "a promotion moves it forward",
@@ -1057,8 +1075,9 @@ def staging_promoted(ctx: CheckContext) -> Outcome:
     pinned = _production_pins(ctx, tree, production)
     if pinned is not None:
         return pinned
-    first = mine[-1][0]
-    before = dict(origin.ws.read_tree_at(first.parents[0])) if first.parents else {}
+    # What production ran before the newest of those commits: an earlier promotion is the baseline.
+    last = mine[0][0]
+    before = dict(origin.ws.read_tree_at(last.parents[0])) if last.parents else {}
     wrong = _promotion_problem(ctx, tree, before, production)
     if wrong is not None:
         return wrong

@@ -901,6 +901,45 @@ def test_staging_promotion_to_another_tag_is_named(tmp_path: Path, tag: str, sai
 
 
 @pytest.mark.slow
+def test_staging_promotion_grades_the_task_image_not_a_sidecar(tmp_path: Path) -> None:
+    """A sidecar listed first in production's images: staging.promoted graded its tag ("promoted to
+    1.25, not 1.4.2")."""
+    ws = _practice(tmp_path, "09b-staging")
+    sidecar = "images:\n  - name: nginx\n    newTag: '1.25'\n  - name: ghcr.io/acme/shop"
+    _solve(ws, "09b-staging", _replace(PROD, "images:\n  - name: ghcr.io/acme/shop", sidecar))
+    assert _failing(_check(ws, "09b-staging")) == {}
+
+
+@pytest.mark.slow
+def test_staging_promotion_to_a_tag_pushed_into_the_sandbox_is_pullable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tag pushed into the sandbox's registry is there to pull: not "a tag ... does not have
+    (ErrImagePull)"; only the release the lesson promotes is still asked for."""
+    import lab.sandbox.runtime
+
+    monkeypatch.setattr(lab.sandbox.runtime, "workspace_pushed_tags", lambda _ws: {"acme/shop": ("1.4.3",)})
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.3"))
+    said = _failing(_check(ws, "09b-staging"))["staging.promoted"]
+    assert said.startswith("production is promoted to 1.4.3, not 1.4.2, the release the lesson promotes"), (
+        said
+    )
+
+
+@pytest.mark.slow
+def test_staging_downgrade_is_judged_against_the_promotion_before(tmp_path: Path) -> None:
+    """The baseline was the tree before the learner's oldest production commit: promoting 1.4.2, then
+    setting 1.4.1, was "not 1.4.2" instead of a downgrade from what production ran."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging")
+    _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.1")(ws)
+    _commit_push(ws, "Roll production back")
+    said = _failing(_check(ws, "09b-staging"))["staging.promoted"]
+    assert "set to 1.4.1, a downgrade from 1.4.2, what it ran before your commit" in said, said
+
+
+@pytest.mark.slow
 def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
     """Deleting the production overlay changes production in a commit of yours: it scored 100/100."""
     ws = _practice(tmp_path, "09b-staging")
