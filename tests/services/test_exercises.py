@@ -940,6 +940,17 @@ def test_staging_downgrade_is_judged_against_the_promotion_before(tmp_path: Path
 
 
 @pytest.mark.slow
+def test_staging_coming_back_to_the_lessons_release_after_overshooting_passes(tmp_path: Path) -> None:
+    """Promoting 1.4.3, then correcting to the lesson's 1.4.2, is right: against the promotion before
+    it, 1.4.2 read as a downgrade, and nothing but rewriting history could pass."""
+    ws = _practice(tmp_path, "09b-staging")
+    _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.3"))
+    _replace(PROD, "newTag: 1.4.3", "newTag: 1.4.2")(ws)
+    _commit_push(ws, "Promote the lesson's release")
+    assert _failing(_check(ws, "09b-staging")) == {}
+
+
+@pytest.mark.slow
 def test_staging_production_removed_is_not_a_promotion(tmp_path: Path) -> None:
     """Deleting the production overlay changes production in a commit of yours: it scored 100/100."""
     ws = _practice(tmp_path, "09b-staging")
