@@ -417,6 +417,7 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
             hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
     forged: tuple[CommitInfo, str] | None = None
+    unlisted_after: list[tuple[CommitInfo, str]] = []
     for commit in commits:  # newest first
         parent = commit.parents[0] if commit.parents else None
         if parent is None:
@@ -428,21 +429,26 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
         ]
         if not added:
             continue
-        same, compared = _as_flux_writes(ctx, origin.ws, commit, parent)
+        same, compared, unlisted = _as_flux_writes(ctx, origin.ws, commit, parent, origin.branch)
         if same:
             return Outcome.passed(
                 f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
                 evidence=[
                     Evidence("git", commit.sha, added[0].strip()),
                     Evidence("git", "compared with Flux", compared),
+                    *(Evidence("git", c.sha, f"{c.short}, later: {why}") for c, why in unlisted_after),
                 ],
             )
+        if unlisted:
+            unlisted_after.append((commit, compared))
         forged = forged or (commit, compared)
-        if _still_on(origin, commit, added):
+        if not unlisted and _still_on(origin, commit, added):
             # The marked lines as they stand are judged: a real Flux commit before this one does not
             # vouch for one made by hand after it under Flux's name.
             break
-        # its lines are gone from origin's branch (reverted or overwritten): the commit before is judged
+        # Its lines are gone from origin's branch (reverted or overwritten), or it is the policies' pick
+        # but for a tag the lab's list lacks (Flux's, when it saw a registry or tags file that has it):
+        # the commit before is judged.
     if forged is not None:
         commit, compared = forged
         return Outcome.failed(
@@ -491,10 +497,15 @@ def _known_tags(ctx: CheckContext, repo: ImageRepository) -> tuple[list[str] | N
     return list(tags.stored), tags.source, tags.bundled
 
 
-def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent: str) -> tuple[bool, str]:
-    """Whether `commit` is what image-automation-controller writes on `parent`: the marked values its
-    policies select on the tags known, the files changed, and its messageTemplate rendered; with what
-    was compared (or why it could not be: the tags or the template are not known to the lab)."""
+def _as_flux_writes(
+    ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent: str, branch: str
+) -> tuple[bool, str, bool]:
+    """Whether `commit`, on `branch`, is what image-automation-controller writes on `parent`: the marked
+    values its policies select on the tags known, the files changed, and its messageTemplate rendered;
+    with what was compared (or why it could not be: the tags or the template are not known to the lab),
+    and whether a "no" rests only on tags the lab's list lacks (Flux's, had they been published).
+    Several automations may share the author (one per environment): any of those that push to `branch`
+    and walk a file the commit changes may have written it."""
     from lab.core.diagnose import norm_path, under
     from lab.core.manifests.parse import find_automation
     from lab.core.reconcile import author, yaml_texts
@@ -502,15 +513,44 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
     try:
         tree = ws.read_tree_at(parent)
         aset = find_automation(yaml_texts(tree), ctx.load_yaml)  # its unchanged files: parsed already
-        iua = next(
-            (a for a in aset.automations if author(a) == (commit.author_name, commit.author_email)), None
-        )
-        if iua is None:
-            return True, "not compared with the policies (no automation by this author before it)"
+    except LabError as err:
+        return True, f"not compared with the policies ({err.message})", False
+    mine = [a for a in aset.automations if author(a) == (commit.author_name, commit.author_email)]
+    if not mine:
+        return True, "not compared with the policies (no automation by this author before it)", False
+    files = ws.commit_files(commit.sha)
+
+    def pushes_here(a: ImageUpdateAutomation) -> bool:
+        git_repository = aset.git_repository(*a.source_key)
+        return branch in (a.effective_push_branch(git_repository), a.refspec_branch)
+
+    def walks(a: ImageUpdateAutomation) -> bool:
+        return any(under(p, norm_path(a.update_path)) for p in files)
+
+    # Neither narrowing may leave none: the lab may not derive the branch (`lab grade`'s roster branch).
+    mine = [a for a in mine if pushes_here(a)] or mine
+    mine = [a for a in mine if walks(a)] or mine
+    verdicts = [_as_written_by(ctx, ws, commit, parent, tree, aset, iua) for iua in mine]
+    return next((v for v in verdicts if v[0]), verdicts[0])
+
+
+def _as_written_by(
+    ctx: CheckContext,
+    ws: Workspace,
+    commit: CommitInfo,
+    parent: str,
+    tree: Mapping[str, bytes],
+    aset: AutomationSet,
+    iua: ImageUpdateAutomation,
+) -> tuple[bool, str, bool]:
+    """`_as_flux_writes` for one automation."""
+    from lab.core.diagnose import norm_path, under
+
+    try:
         sources = {r.image: _known_tags(ctx, r) for r in aset.repositories}
         unknown = [image for image, (tags, _, _) in sources.items() if tags is None]
         if unknown:
-            return True, f"values not compared: the tags of {', '.join(unknown)} are not known"
+            return True, f"values not compared: the tags of {', '.join(unknown)} are not known", False
         known = {image: list(tags or []) for image, (tags, _, _) in sources.items()}
         where = "; ".join(dict.fromkeys(source for _, source, _ in sources.values() if source))
         # Only a dated snapshot may lack a tag Flux wrote; a registry's or tags file's list is what
@@ -567,27 +607,35 @@ def _as_flux_writes(ctx: CheckContext, ws: Workspace, commit: CommitInfo, parent
             # no fewer tags explains it: say what the tags known now select
             setters, expected, changes = _flux_run(tree, aset, iua, original)
     except LabError as err:
-        return True, f"not compared with the policies ({err.message})"
+        return True, f"not compared with the policies ({err.message})", False
     picks = (
         ", ".join(f"{k} selects {v.full()}" for k, v in sorted(setters.items())) or "no policy selects a tag"
     )
     if unpublished:
         listed = "the registry" if len(sources) > 1 else where
-        return False, (
+        return (
+            False,
             f"it writes {', '.join(unpublished)}, which {listed} does not list: Flux writes only a tag its "
-            f"scan stored ({picks})"
+            f"scan stored ({picks})",
+            True,
         )
     if since and sorted(expected) == changed:
         where += f", without {', '.join(since)} (published since)"
     if changed != sorted(expected):
-        return False, (
+        return (
+            False,
             f"it changes {', '.join(changed) or 'nothing'} under ./{root}, where Flux, with the policies "
-            f"selecting {picks} ({where}), changes {', '.join(sorted(expected)) or 'nothing'}"
+            f"selecting {picks} ({where}), changes {', '.join(sorted(expected)) or 'nothing'}",
+            False,
         )
     for path in changed:
         if written[path] != expected[path]:
-            return False, f"{_first_difference(path, written[path], expected[path])}: {picks}, from {where}"
-    return _message_as_rendered(iua, changes, commit, f"values match the policies ({picks}, from {where})")
+            difference = _first_difference(path, written[path], expected[path])
+            return False, f"{difference}: {picks}, from {where}", False
+    return (
+        *_message_as_rendered(iua, changes, commit, f"values match the policies ({picks}, from {where})"),
+        False,
+    )
 
 
 def _pushed_in_sandbox(ctx: CheckContext, images: Iterable[str], tags: Sequence[str]) -> bool:

@@ -604,3 +604,73 @@ def test_a_registry_tag_that_is_no_oci_tag_never_reaches_origin(
         ), proc.stderr
         assert "spec.filterTags.pattern" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
         assert origin_log(solved) == before
+
+
+def test_flux_s_commit_of_a_tag_the_graded_list_lacks_does_not_hide_flux_s_commit_before(
+    solved: Path, lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`lab simulate --tags-file` with a newer tag than the list later graded against: the lab's own
+    commit of it was called forged ("revert the hand-made commit") and ended the search, so Flux's
+    commit before it no longer vouched. A verdict that rests only on a tag the list lacks looks further
+    back; a hand-made commit after Flux's is still judged (test above)."""
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    newer = tmp_path / "newer.txt"
+    newer.write_text(TAGS.read_text() + "1.25.4\n")
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(newer), env=lab_env, ok=True)
+    git(solved, "pull", "-q", "--rebase")
+    assert "library/nginx:1.25.4" in (solved / "apps/base/nginx/deployment.yaml").read_text()
+    own = tmp_path / "own.txt"  # a list of one's own is the registry's word (the bundled one is dated)
+    own.write_text(TAGS.read_text())
+    row = _checks(solved, lab_env, "--tags-file", str(own))["git.flux-commit"]
+    assert row["status"] == "pass", (row["message"], row["hint"])
+    texts = " ".join(str(e["text"]) for e in row["evidence"])  # type: ignore[attr-defined]
+    assert "library/nginx:1.25.3 #" in texts and "selects library/nginx:1.25.3" in texts, row
+
+
+def test_flux_s_commit_is_judged_by_the_automation_that_writes_it(
+    solved: Path, lab_env: dict[str, str]
+) -> None:
+    """Automations with the same author: the commit was judged against the first of the file, whose
+    path or push branch is not the commit's (its messageTemplate, not the one Flux rendered), and called
+    forged. Any automation with that author, pushing to the graded branch and covering the files, may
+    have written it."""
+    decoys = (
+        "---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata:\n"
+        "  name: {name}\n  namespace: flux-system\nspec:\n  git:\n    checkout:\n      ref:\n"
+        "        branch: main\n    commit:\n      author:\n        email: flux@gitops-lab.local\n"
+        "        name: Flux\n      messageTemplate: Other\n    push:\n      branch: {branch}\n"
+        "  interval: 10m0s\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        "  update:\n    path: {path}\n    strategy: Setters\n"
+    )
+    update = solved / "clusters/dev/image-automation/image-update.yaml"
+    task_s = update.read_text()
+    others = decoys.format(name="clusters", branch="main", path="./clusters") + decoys.format(
+        name="other", branch="other", path="./apps"
+    )
+    # The task's checks read the first automation of the file: the task's is first whenever it is graded.
+    update.write_text(task_s + others)
+    git(solved, "commit", "-qam", "two more automations")
+    # What the automation pushing to another branch writes is not Flux's commit on main.
+    deploy = solved / "apps/base/nginx/deployment.yaml"
+    deploy.write_text(deploy.read_text().replace("nginx:1.25.0", "library/nginx:1.25.3"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    git(solved, "commit", "-qam", "Other", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    row = _checks(solved, lab_env, "--tags-file", str(TAGS))["git.flux-commit"]
+    assert row["status"] == "fail" and "(Flux writes 'Automated image update' ...)" in str(row["message"]), (
+        row
+    )
+    git(solved, "revert", "--no-edit", "HEAD")
+    # Flux's commit on a tree with the others first, graded once the task's is first again.
+    update.write_text(others + task_s)
+    git(solved, "commit", "-qam", "the others first")
+    git(solved, "push", "-q", "origin", "main")
+    run_lab("simulate", "-w", str(solved), "--tags-file", str(TAGS), env=lab_env, ok=True)
+    assert origin_log(solved)[0].endswith("|Automated image update"), origin_log(solved)
+    git(solved, "pull", "-q", "--rebase")
+    update.write_text(task_s + others)
+    git(solved, "commit", "-qam", "the task's automation first")
+    git(solved, "push", "-q", "origin", "main")
+    rows = _checks(solved, lab_env, "--tags-file", str(TAGS))
+    row = rows["git.flux-commit"]
+    assert row["status"] == "pass", (row["message"], rows["marker.present"]["message"])
