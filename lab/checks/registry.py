@@ -5,7 +5,6 @@ ImageRepository) or from `--tags-file`; the policy is evaluated by `lab.core.pol
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -71,11 +70,10 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
 
 # A check run asks the registry once per ImageRepository. A registry that drips its answer a byte at a
 # time passes every read timeout, so each scan has its seconds (LAB_REGISTRY_TIMEOUT, 20 by default:
-# a large repository's tags come over several pages, and a learner's link may be slow) and all of them together
-# RUN_SCANS times that: a check run waits seconds on it, not the client's minute per call.
+# a large repository's tags come over several pages, and a learner's link may be slow). Once a scan on
+# a host timed out, the run starts no other scan there: a run waits those seconds once per registry
+# host, however many ImageRepositories it scans, not the client's minute per call.
 REGISTRY_CALL_SECONDS = 20.0
-RUN_SCANS = 2.0
-"""How many scans' seconds all the scans of one check run have together."""
 
 
 def _scan_seconds() -> float:
@@ -87,25 +85,29 @@ def _scan_seconds() -> float:
     return seconds if 0 < seconds < float("inf") else REGISTRY_CALL_SECONDS
 
 
-def _call_seconds(ctx: CheckContext, per_call: float) -> float:
-    """What is left of the run's time for the registry, at most one call's."""
-    ends = ctx.cached("registry:deadline", lambda: time.monotonic() + RUN_SCANS * per_call)
-    return min(per_call, ends - time.monotonic())
-
-
 def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     from lab.adapters.registry import RegistryAPIError, RegistryClient, ScanResult
     from lab.core.scan import DEFAULT_EXCLUSION
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
     per_call = _scan_seconds()
-    seconds = _call_seconds(ctx, per_call)
-    with RegistryClient(timeout=per_call, deadline=max(seconds, 0.0)) as client:
-        if seconds > 0:
+    # host -> the image whose scan timed out there, this run
+    slow: dict[str, str] = ctx.cached("registry:slow-hosts", dict)
+    with RegistryClient(timeout=per_call, deadline=per_call) as client:
+        try:
+            name = client.parse(repo.image)
+            where, host = name.where, name.wire_host
+        except LabError:
+            where, host = "the registry", ""
+        earlier = slow.get(host) if host else None
+        if earlier is None:
             result = client.scan(repo.image, exclusions, check=False)
+            if host and getattr(result.error, "timed_out", False):
+                slow[host] = repo.image
         else:
-            spent = RegistryAPIError(
-                f"the check run's {RUN_SCANS * per_call:g} s for the registry are spent", timed_out=True
+            skipped = RegistryAPIError(
+                f"did not answer within {per_call:g} s for {earlier} earlier in this run",
+                timed_out=True,
             )
             result = ScanResult(
                 canonical_name="",
@@ -113,20 +115,16 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
                 tag_count=0,
                 latest_tags=(),
                 revision="",
-                message=spent.message,
+                message=skipped.message,
                 ready=False,
                 reason="",
-                error=spent,
+                error=skipped,
             )
-        try:
-            where = client.parse(repo.image).where
-        except LabError:
-            where = "the registry"
     if result.ready:
         return Tags(repo, result.tags, result.canonical_name or repo.image)
     err = result.error
     message = err.message if err is not None else result.message
-    if getattr(err, "timed_out", False):
+    if getattr(err, "timed_out", False) and earlier is None:
         message = f"the registry answered too slowly: {message}"
     if err is not None and registry_unreachable(err):
         # As `lab simulate` does: the task's bundled tags stand in (for the checks that read tags), and
@@ -134,6 +132,8 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
         bundled = bundled_tags_of(ctx, repo, unreachable=(where, message, err.hint or ""))
         if bundled is not None:
             return bundled
+    if earlier is not None:
+        message = f"{where}: {message}"
     code = str(getattr(err, "code", "") or result.reason)
     status = int(getattr(err, "status", 0) or 0)
     hint = err.hint if err is not None else None

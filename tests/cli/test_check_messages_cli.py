@@ -89,7 +89,7 @@ def test_a_registry_that_drips_its_answer_costs_seconds_not_a_minute(
     lab_env: dict[str, str], solved: Path, tmp_path: Path
 ) -> None:
     """Every read of a byte-a-second answer is quick, so no read timeout fires: the client's deadline
-    (a minute a call) held lab check. The registry part of a run has a few seconds a call and a cap,
+    (a minute a call) held lab check. A scan has a few seconds, a slow host is waited for once a run,
     then could not check, as when the registry cannot be reached."""
     import json
     import socket

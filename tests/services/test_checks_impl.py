@@ -610,17 +610,45 @@ def test_lab_registry_timeout_sets_a_scans_seconds_and_nonsense_keeps_the_defaul
     assert _scan_seconds() == seconds
 
 
-@pytest.mark.slow
-def test_the_registry_part_of_a_run_stops_at_its_cap(
-    practice: Path, registry: object, monkeypatch: pytest.MonkeyPatch
+def test_a_run_waits_for_a_slow_registry_host_once_however_many_repositories_it_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The registry part of a check run has one overall deadline: spent, no scan is started (a registry
-    dripping its answers cost every ImageRepository its own minute)."""
-    monkeypatch.setattr("lab.checks.registry.RUN_SCANS", 0.0)
-    write(practice, FILES)
-    r = check(practice, "registry.tags", offline=False).get("registry.tags")
-    assert r.status is Status.ERROR, r.message
-    assert "the registry answered too slowly: the check run's 0 s for the registry are spent" in r.message
+    """A run had twice a scan's seconds for all its scans: a task with four ImageRepositories reported
+    the last ones "spent" after two slow scans, and a slow host cost the run its whole cap. Once a scan
+    on a host timed out, the run starts no other scan there and says why; other hosts are scanned."""
+    from lab.adapters.registry import RegistryAPIError, RegistryClient
+    from lab.checks.context import CheckContext
+    from lab.checks.loader import load_task_checks
+    from lab.checks.registry import repository_tags
+    from lab.core.manifests.models import ImageRepository
+
+    monkeypatch.setenv("LAB_REGISTRY_TIMEOUT", "3")
+    monkeypatch.delenv("LAB_REGISTRY_MIRROR", raising=False)
+    scanned: list[str] = []
+
+    def scan(client: RegistryClient, image: str, *_args: object, **_kw: object) -> object:
+        scanned.append(image)
+        return client._failed_scan(image, RegistryAPIError("timed out after 3 s", timed_out=True))
+
+    monkeypatch.setattr(RegistryClient, "scan", scan)
+    spec = load_task_checks("09b")
+    ctx = CheckContext(workspace=tmp_path, offline=False, settings=spec.settings, params=spec.params)
+    images = ["slow.example/app-a", "slow.example/app-b", "slow.example/app-c", "other.example/app-d"]
+    found = [
+        repository_tags(
+            ctx,
+            ImageRepository(
+                api_version="image.toolkit.fluxcd.io/v1", namespace="flux-system", name=f"r{i}", image=image
+            ),
+        )
+        for i, image in enumerate(images)
+    ]
+    assert scanned == ["slow.example/app-a", "other.example/app-d"]
+    messages = [t.outcome.message if t and t.outcome else "" for t in found]
+    assert "the registry answered too slowly: timed out after 3 s" in messages[0], messages
+    for later in messages[1:3]:
+        assert later.startswith("could not check: registry slow.example"), later
+        assert later.endswith("did not answer within 3 s for slow.example/app-a earlier in this run"), later
 
 
 @pytest.mark.slow
