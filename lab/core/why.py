@@ -93,6 +93,9 @@ class ScanFailure:
     message: str
     hint: str = ""
     flux: str = ""
+    unreachable: bool = False
+    """The lab could not reach the registry and the task's bundled tags stand in: whether Flux's cluster
+    reaches it is not known from here."""
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,16 @@ class Report:
         if first is not None:
             return f"nothing happened at '{first.name}': {first.summary}"
         origin = next(link for link in self.links if link.name == "origin")
+        unchecked = [
+            f"'{link.name}'" for link in self.links if link.state == "unknown" and link is not origin
+        ]
         said = (
             f"every link holds: {origin.summary}"
-            if origin.state == "ok"
-            else "no broken link found; " + origin.summary
+            if origin.state == "ok" and not unchecked
+            else "no broken link found"
+            + (f" ({', '.join(unchecked)} could not be checked)" if unchecked else "")
+            + "; "
+            + origin.summary
         )
         return said + self._newest_passed_over()
 
@@ -430,6 +439,23 @@ def _scan(facts: Facts) -> Link:
 
     def offline(repo: ImageRepository) -> Link | str:
         failure = facts.scan_errors.get(repo.image)
+        if failure is not None and failure.unreachable:
+            # Not reached from here says nothing of Flux's cluster (the fictional ghcr.io/acme/* is
+            # never reached): the link could not be checked, it is not where the chain broke.
+            flux = (
+                (
+                    f"Flux, if its cluster cannot reach it either: ImageRepository {repo.ref} Ready=False: {failure.flux}",
+                )
+                if failure.flux
+                else ()
+            )
+            return Link(
+                "scan",
+                "unknown",
+                f"could not check: scanning {repo.image} fails here: {failure.message}",
+                (f"{repo.file}:{repo.line_of('spec.image')}: spec.image: {repo.image}", *flux),
+                failure.hint,
+            )
         if failure is not None:
             flux = (f"Flux: ImageRepository {repo.ref} Ready=False: {failure.flux}",) if failure.flux else ()
             return Link(

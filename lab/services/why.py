@@ -87,7 +87,10 @@ def _tags(
                     continue
                 hint = f"{err.hint}; " if err.hint else ""
                 errors[image] = ScanFailure(
-                    err.message, f"{hint}lab why --offline reasons on the task's bundled tags", flux
+                    err.message,
+                    f"{hint}lab why --offline reasons on the task's bundled tags",
+                    flux,
+                    unreachable=True,
                 )
                 out[image] = bundled
                 sources.add("bundled tags, the registry being unreachable")

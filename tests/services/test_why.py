@@ -617,12 +617,16 @@ def test_a_registry_that_refuses_breaks_the_scan_link_as_flux_fails_the_scan(
 
 
 @pytest.mark.slow
-def test_a_registry_not_reached_breaks_the_scan_link_and_the_snapshot_judges_the_policy(
+def test_a_registry_not_reached_from_here_is_not_checked_and_the_snapshot_judges_the_policy(
     practice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Flux's ImageRepository fails its scan on a registry it cannot reach as on one that refuses: the
-    scan link passed on the bundled snapshot. The snapshot still tells what the policy would pick."""
+    """A registry the lab cannot reach says nothing of Flux's cluster: a working solution led with
+    "nothing happened at 'scan'" under a header saying the lab reasoned offline, for every learner
+    outside the sandbox (ghcr.io/acme/* is fictional). The scan link could not be checked; it says what
+    Flux reports if its cluster cannot reach the registry either, and the snapshot judges the policy."""
     import socket
+
+    from lab.core.why import render
 
     ws = _solved_without_cluster(practice, tmp_path, monkeypatch)
     with socket.socket() as closed:  # a port nothing listens on: the connection is refused
@@ -631,14 +635,37 @@ def test_a_registry_not_reached_breaks_the_scan_link_and_the_snapshot_judges_the
     monkeypatch.setenv("LAB_REGISTRY_MIRROR", f"docker.io=127.0.0.1:{port}")
     report = why.explain(ws)
     scan = next(link for link in report.links if link.name == "scan")
-    assert scan.state == "broken", scan
-    assert scan.summary.startswith(f"scanning library/nginx fails: cannot connect to 127.0.0.1:{port}"), scan
+    assert scan.state == "unknown", scan
+    assert scan.summary.startswith(
+        f"could not check: scanning library/nginx fails here: cannot connect to 127.0.0.1:{port}"
+    ), scan
     assert any(
-        e.startswith("Flux: ImageRepository flux-system/nginx Ready=False: scan failed: GET ")
+        e.startswith(
+            "Flux, if its cluster cannot reach it either: ImageRepository flux-system/nginx Ready=False: "
+            "scan failed: GET "
+        )
         for e in scan.evidence
-    )
+    ), scan
     assert scan.fix.endswith("lab why --offline reasons on the task's bundled tags"), scan.fix
+    assert report.broken is not None and report.broken.name == "origin", report.broken  # not pushed here
+    text = render(report)
+    assert text.startswith(
+        "lab why (offline: the repository and bundled tags, the registry being unreachable)"
+    )
+    assert "nothing happened at 'scan'" not in text and "? scan        could not check" in text, text
     policy = next(link for link in report.links if link.name == "policy")
     assert any(
         "selects 1.25.3 (bundled tags, the registry being unreachable)" in e for e in policy.evidence
     ), policy
+
+
+def test_the_verdict_does_not_say_every_link_holds_when_one_could_not_be_checked() -> None:
+    from lab.core.why import Link, Report
+
+    origin = Link("origin", "ok", "Flux's commit abc1234 'Automated image update' is on origin/main")
+    scan = Link("scan", "unknown", "could not check: scanning ghcr.io/acme/shop fails here")
+    assert Report((Link("scan", "ok", "3 tags"), origin), "offline").verdict().startswith("every link holds")
+    assert Report((scan, origin), "offline").verdict() == (
+        "no broken link found ('scan' could not be checked); Flux's commit abc1234 'Automated image update' "
+        "is on origin/main"
+    )
