@@ -739,19 +739,26 @@ def _blocking(path: Path) -> str | None:
     return not_regular_name(mode) if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) else None
 
 
-def _exclude_text(path: Path) -> str:
-    """What a regular exclude file holds (its first 256 KiB), "" for anything else: a blocking one is
-    reported, not read, and git itself does not follow an in-tree .gitignore link."""
+_EXCLUDE_READ = 256 * 1024
+
+
+def _exclude_patterns(path: Path) -> FolderPatterns:
+    """The folder patterns of a regular exclude file (none for anything else: a blocking one is
+    reported, not read, and git itself does not follow an in-tree .gitignore link). Past its first
+    256 KiB, none skips a folder: what follows may bring one back."""
     try:
-        return read_regular(path, 256 * 1024, follow_symlinks=False, truncate=True).decode("utf-8", "replace")
+        data = read_regular(path, _EXCLUDE_READ + 1, follow_symlinks=False, truncate=True)
     except OSError:
-        return ""
+        return FolderPatterns()
+    whole = len(data) <= _EXCLUDE_READ
+    return folder_patterns(data.decode("utf-8", "replace"), whole=whole)
 
 
-def _tree_gitignores(root: Path, top: tuple[FolderPatterns, ...]) -> Iterator[Path]:
+def _tree_gitignores(root: Path, top: tuple[FolderPatterns, ...], *, prune: bool = True) -> Iterator[Path]:
     """Every `.gitignore` git would read in the working tree that is neither a file, a folder nor a
     link (git does not follow a linked one). `.git`, linked folders and the folders the exclude files
-    ignore (`top`: info/exclude and core.excludesFile) are left out, as git leaves them."""
+    ignore (`top`: info/exclude and core.excludesFile) are left out, as git leaves them; not `prune`:
+    no ignored folder is left out (the lab may have misread which ones git skips)."""
     folders: list[tuple[str, tuple[FolderPatterns, ...], tuple[FolderPatterns, ...]]] = [(str(root), top, ())]
     seen = 0
     while folders and seen < _MAX_EXCLUDE_WALK:
@@ -765,13 +772,13 @@ def _tree_gitignores(root: Path, top: tuple[FolderPatterns, ...]) -> Iterator[Pa
         here = extra
         for entry in entries:
             if entry.name == ".gitignore" and entry.is_file(follow_symlinks=False):
-                here = (*extra, folder_patterns(_exclude_text(Path(entry.path))))
+                here = (*extra, _exclude_patterns(Path(entry.path)))
             elif entry.name == ".gitignore" and not entry.is_symlink() and not entry.is_dir():
                 yield Path(entry.path)
             elif entry.name != ".git" and entry.is_dir(follow_symlinks=False):
                 subfolders.append(entry.name)
         for name in subfolders:
-            if not ignores_folder(name, here, above):
+            if not prune or not ignores_folder(name, here, above):
                 folders.append((os.path.join(folder, name), (), (*above, *here)))
 
 
@@ -886,7 +893,8 @@ class Workspace:
             return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=limit)
         except GitError as err:
             if isinstance(err.__cause__, subprocess.TimeoutExpired):
-                self._check_excludes(walk=True)
+                # Every folder this time: a folder the first walk skipped may be one git reads.
+                self._check_excludes(walk=True, prune=False)
             raise
 
     def _exclude_files(self) -> list[tuple[Path, str]]:
@@ -906,16 +914,16 @@ class Workspace:
             files.append((Path(xdg) / "git" / "ignore", ""))
         return files
 
-    def _check_excludes(self, *, walk: bool) -> None:
+    def _check_excludes(self, *, walk: bool, prune: bool = True) -> None:
         """A GitError naming the exclude file git would wait on for ever (a FIFO), before git runs;
-        `walk`: the working tree's .gitignore files too."""
+        `walk`: the working tree's .gitignore files too (`prune`: leaving out the folders they ignore)."""
         files = self._exclude_files()
         blocking: Iterator[tuple[Path, str, str | None]] = (
             (path, other, _blocking(path)) for path, other in files
         )
         if walk:
-            top = tuple(folder_patterns(_exclude_text(path)) for path, _ in files)
-            tree = ((path, "", _blocking(path)) for path in _tree_gitignores(self.root, top))
+            top = tuple(_exclude_patterns(path) for path, _ in files)
+            tree = ((path, "", _blocking(path)) for path in _tree_gitignores(self.root, top, prune=prune))
             blocking = itertools.chain(blocking, tree)
         for path, other, what in blocking:
             if what is not None:

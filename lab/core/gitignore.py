@@ -21,12 +21,18 @@ class FolderPatterns:
     negates: bool = False  # a `!` line: nothing below the file is skipped
 
 
-def folder_patterns(text: str) -> FolderPatterns:
+def folder_patterns(text: str, *, whole: bool = True) -> FolderPatterns:
+    """The folder patterns of an exclude file's `text`; not `whole` (only its start was read): a later
+    `!` line may bring any folder back, so none below the file is skipped."""
+    if not whole:
+        return FolderPatterns(negates=True)
     anywhere: list[str] = []
     here: list[str] = []
     negates = False
-    for raw in text.splitlines():
-        line = raw.rstrip(" ")
+    # git splits its exclude files on "\n" alone and drops one "\r" before it (str.splitlines also
+    # splits on "\f", "\x1c", U+2028...: a line git reads as one pattern would be read as two).
+    for raw in text.split("\n"):
+        line = raw.removesuffix("\r").rstrip(" ")
         if not line or line.startswith("#"):
             continue
         if line.startswith("!"):

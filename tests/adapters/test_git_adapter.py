@@ -663,6 +663,42 @@ def test_a_fifo_gitignore_made_after_the_walk_is_named_when_git_runs_out_of_time
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x\x0cbuild\n",  # one pattern to git, which splits on \n alone: build/ is read
+        "build\n" + "#\n" * 150_000 + "!build\n",  # past what the lab reads, a `!` brings build/ back
+    ],
+    ids=["form-feed", "past-256KiB"],
+)
+def test_a_fifo_gitignore_in_a_folder_git_reads_is_named_however_the_exclude_file_reads(
+    tmp_path: Path, text: str
+) -> None:
+    """The walk skipped build/ where git reads it: git status waited for its timeout on the FIFO."""
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    (repo / ".gitignore").write_text(text)
+    (repo / "build").mkdir()
+    os.mkfifo(repo / "build" / ".gitignore")
+    with pytest.raises(GitError) as err:
+        open_workspace(repo)._git("status", timeout=4)
+    assert str(err.value).startswith("build/.gitignore is a FIFO: git reads it as an exclude file"), err.value
+
+
+@pytest.mark.slow
+def test_after_git_runs_out_of_time_the_walk_for_a_fifo_skips_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the lab misread which folders git skips, the walk after git's timeout still finds the FIFO."""
+    monkeypatch.setattr("lab.adapters.git.DEFAULT_TIMEOUT", 1.0)
+    monkeypatch.setattr("lab.adapters.git.ignores_folder", lambda *_: True)
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    os.mkfifo(repo / "apps" / ".gitignore")
+    with pytest.raises(GitError) as err:
+        open_workspace(repo).status()
+    assert str(err.value).startswith("apps/.gitignore is a FIFO: git reads it as an exclude file"), err.value
+
+
+@pytest.mark.slow
 def test_a_local_command_that_times_out_does_not_blame_the_remote(tmp_path: Path) -> None:
     from lab.adapters.git import _run
 

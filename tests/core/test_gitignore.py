@@ -18,6 +18,12 @@ from lab.core.gitignore import folder_patterns, ignores_folder
         ("**/cache\n", "cache", False),
         ("\\#notes\n", "#notes", False),
         ("node_modules/\n", "apps", False),
+        ("build\r\n", "build", True),  # git drops one \r before the \n
+        # git splits on \n alone: each is one pattern naming no folder `build` (splitlines made two)
+        ("x\x0cbuild\n", "build", False),
+        ("x\x1cbuild\n", "build", False),
+        ("x\u2028build\n", "build", False),
+        ("x\rbuild\n", "build", False),
     ],
 )
 def test_a_folder_is_skipped_only_when_git_certainly_ignores_it(text: str, name: str, ignored: bool) -> None:
@@ -29,3 +35,10 @@ def test_an_anchored_pattern_holds_beside_its_file_and_a_bare_one_below_it_too()
     assert not ignores_folder("dist", (), above)
     assert ignores_folder("cache", (), above)
     assert not ignores_folder("cache", (folder_patterns("!x\n"),), above)  # a deeper `!` line wins
+
+
+def test_an_exclude_file_read_only_in_part_skips_no_folder() -> None:
+    """A `!` line past what was read may bring any folder back."""
+    assert ignores_folder("build", (folder_patterns("build\n"),), ())
+    assert not ignores_folder("build", (folder_patterns("build\n", whole=False),), ())
+    assert not ignores_folder("build", (folder_patterns("x\n"),), (folder_patterns("build\n", whole=False),))
