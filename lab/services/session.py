@@ -465,15 +465,20 @@ def followed_sandbox(session: Session) -> Session:
     tells the learner to run) gives its repository another task, and `lab sandbox up` after it other
     ports: the task the repository records, attached to the sandbox that runs now. `session` itself when
     nothing changed, when it is not the default sandbox, or when no sandbox of that task runs (what it
-    is attached to stays, and `S` on Flux starts it again)."""
+    is attached to stays, and `S` on Flux starts it again). A task this lab lacks (reset in a shell with
+    LAB_TASKS_PATH, the app's without it) leaves the open task graded, as `_resumed_session` does."""
     if not is_default_sandbox(session):
         return session
     from dataclasses import replace
 
+    from lab.errors import LabError
     from lab.services import sandbox
     from lab.services.tasks import workspace_task
 
-    task = workspace_task(session.workspace)
+    try:
+        task = workspace_task(session.workspace)
+    except LabError:
+        task = session.task
     followed = session if task.id == session.task.id else replace(session, task=task)
     info = sandbox.running_info(None)
     if info is not None and (not info.task or info.task == task.id):

@@ -58,3 +58,23 @@ def test_a_mirror_an_earlier_sandbox_set_is_replaced(tmp_path: Path) -> None:
     now = _info(tmp_path, 5002)
     assert sandbox.point_at(now) is now
     assert os.environ["LAB_REGISTRY_MIRROR"] == now.mirror and os.environ["KUBECONFIG"] == str(now.kubeconfig)
+
+
+def test_following_the_sandbox_keeps_the_task_when_its_repository_records_one_this_lab_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lab sandbox reset --task X` run in a shell with LAB_TASKS_PATH, the app's shell without it: every
+    `r` in the app failed ("records a task this lab does not have"), where it graded the open task."""
+    import json
+
+    from lab.services.session import Session, default_sandbox_workspace, followed_sandbox
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("LAB_TASKS_PATH", raising=False)
+    monkeypatch.setattr(sandbox, "running_info", lambda _where: None)
+    ws = default_sandbox_workspace()
+    (ws / ".fluxlab").mkdir(parents=True)
+    (ws / ".fluxlab" / "task.json").write_text(json.dumps({"task": "authors-own-task"}))
+    session = Session(ws, load_task("09b"), sandbox=True, kubeconfig=None)
+    assert followed_sandbox(session) is session
