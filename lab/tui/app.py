@@ -418,14 +418,17 @@ class LabApp(App[None]):
     def _follow_sandbox(self, session: Session) -> None:
         """The sandbox changed under the app: grade its repository's task with its registry and cluster."""
         if session.task.id != self.session.task.id:
-            self.run_worker(
-                self._switch_task(session, back_to=self.current_mode),
-                group="task-switch",
-                exit_on_error=False,
-            )
+            self.run_worker(self._switch_and_grade(session), group="task-switch", exit_on_error=False)
             return
         self.use_session(session)
         self.run_checks()
+
+    async def _switch_and_grade(self, session: Session) -> None:
+        """The learner's `r` grades the task followed to: the switch starts with no report, and only the
+        Checks screen, built again, would have graded it on its own."""
+        await self._switch_task(session, back_to=self.current_mode)
+        if self.checks.report is None and not self.checks.running:
+            self.run_checks()
 
     def _checks_planned(self, defs: tuple[CheckDef, ...]) -> None:
         self.checks = replace(self.checks, defs=defs)

@@ -1622,3 +1622,22 @@ async def test_a_run_that_ends_before_the_pushed_state_arrives_leaves_the_re_run
         await wait_until(pilot, lambda: len(runs) == 3, timeout=30)
         await wait_until(pilot, lambda: not app.checks.running, timeout=30)
         assert app.state is not None and app.checks.stamp == app.state.stamp
+
+
+async def test_following_the_sandbox_to_another_task_grades_it(tmp_path: Path) -> None:
+    """`r` found the sandbox's repository reset to another task: the app switched to it and graded
+    nothing (the switch starts with no report), so the learner's `r` did nothing visible."""
+    from tests.support.tui_helpers import task_session
+
+    app = LabApp(practice_session(tmp_path), workspace_label="gitops-lab")
+    other = task_session(tmp_path, "09b-multi")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        app._follow_sandbox(other)
+        await wait_until(pilot, lambda: app.session.task.id == "09b-multi")
+        await wait_until(
+            pilot,
+            lambda: app.checks.report is not None and app.checks.report.task == "09b-multi",
+            timeout=30,
+            describe=lambda: app.checks,
+        )
