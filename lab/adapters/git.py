@@ -1708,6 +1708,12 @@ class Workspace:
             raise GitError(f"invalid remote URL {url!r}", hint="pass a URL or an absolute path")
         self._out("remote", "add", name, url, what=f"git remote add {name}", hint="remove it first")
 
+    def set_remote_url(self, name: str, url: str) -> None:
+        _check_remote_name(name)
+        if url.startswith("-"):
+            raise GitError(f"invalid remote URL {url!r}", hint="pass a URL or an absolute path")
+        self._out("remote", "set-url", name, url, what=f"git remote set-url {name}", hint="git remote -v")
+
     def config_get(self, key: str) -> str | None:
         res = self._git("config", "--get", key)
         return res.out.decode("utf-8", "replace").strip() if res.code == 0 else None

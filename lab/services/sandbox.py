@@ -539,6 +539,7 @@ def reset(
         kept.mkdir(parents=True)
         for d in old:
             d.rename(kept / d.name)
+        _follow_kept_origin(kept / p.workspace.name, p.origin, kept / p.origin.name)
     for name in _STATE_ENTRIES:
         target = p.root / name
         if target.is_dir() and not target.is_symlink():
@@ -549,6 +550,21 @@ def reset(
     ensure_practice(p, chosen, _new_practice)
     write_json_atomic(p.config, {**config, "task": chosen})
     return ResetResult(p.workspace, kept)
+
+
+def _follow_kept_origin(copy: Path, live: Path, kept: Path) -> None:
+    """Point the kept copy's `origin` at the origin kept beside it: left on the live path, it would fetch
+    the new task's history, no longer grade (`git.pushed`), and push into the new exercise's origin."""
+    from lab.adapters.git import open_workspace
+
+    if not kept.exists():
+        return
+    try:
+        ws = open_workspace(copy)
+        if Path(ws.remote_url("origin")).resolve() == live.resolve():
+            ws.set_remote_url("origin", str(kept))
+    except LabError:  # not a repository, or an origin of the learner's own: theirs to keep
+        return
 
 
 def _refuse_unsaved(workspace: Path) -> None:

@@ -281,6 +281,24 @@ def test_reset_refuses_work_only_this_clone_has(tmp_path: Path, where: str) -> N
     assert kept is not None and (kept / ws.name / ".git").is_dir()  # set aside with everything in it
 
 
+@pytest.mark.slow
+def test_the_repository_a_reset_keeps_points_at_the_origin_kept_beside_it(tmp_path: Path) -> None:
+    """The kept copy's origin was still the live sandbox's: after `reset --task`, its `git fetch` saw the
+    new task's history ("diverged"), `git.pushed` failed, and a push went into the new exercise's origin
+    (twalk finding 2)."""
+    paths = SandboxPaths.at(tmp_path)
+    ensure_practice(paths)
+    kept = svc.reset(tmp_path, force=True, task="09b-staging").kept
+    assert kept is not None
+    copy = kept / paths.workspace.name
+    url = git(copy, "remote", "get-url", "origin").strip()
+    assert Path(url).resolve() == (kept / paths.origin.name).resolve(), url
+    git(copy, "fetch", "-q", "origin")
+    assert git(copy, "rev-parse", "HEAD") == git(copy, "rev-parse", "origin/main")  # in sync, as it was
+    live = git(paths.workspace, "remote", "get-url", "origin").strip()
+    assert Path(live).resolve() == paths.origin.resolve(), live
+
+
 def test_build_follows_kustomize_rules() -> None:
     tree = {
         "clusters/dev/apps.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
