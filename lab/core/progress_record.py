@@ -68,3 +68,16 @@ def with_repository(record: CourseRecord, task: str, path: str, *, last: bool) -
     mine = (path, *(p for p in repositories.get(task, ()) if p != path))
     repositories[task] = mine[:MAX_REPOSITORIES]
     return CourseRecord(repositories, path if last else record.last)
+
+
+def with_repository_moved(record: CourseRecord, old: str, new: str, task: str | None) -> CourseRecord:
+    """`record` with the repository at `old` now at `new` (`lab sandbox reset` keeps the one it replaces
+    under previous/): wherever `old` is listed, `new` takes its place; listed nowhere, `new` joins `task`'s
+    list last (it is where that task's work is, not the one the learner opened last)."""
+    repositories = {
+        t: tuple(new if p == old else p for p in paths) for t, paths in record.repositories.items()
+    }
+    if task is not None and not any(old in paths for paths in record.repositories.values()):
+        mine = tuple(p for p in repositories.get(task, ()) if p != new)
+        repositories[task] = (*mine[: MAX_REPOSITORIES - 1], new)
+    return CourseRecord(repositories, record.last)

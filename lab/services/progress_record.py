@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.core.progress_record import EMPTY, CourseRecord, parse_record, render_record, with_repository
+from lab.core.progress_record import (
+    EMPTY,
+    CourseRecord,
+    parse_record,
+    render_record,
+    with_repository,
+    with_repository_moved,
+)
 from lab.resources import data_home
 
 # A record of a few dozen paths; a larger file is not ours to parse.
@@ -32,10 +39,19 @@ def load_record() -> CourseRecord:
 def remember_repository(workspace: Path, task_id: str, *, last: bool = True) -> None:
     """Record `workspace` as the repository the learner works on `task_id` in (and, when `last`, the one
     `lab` reopens)."""
+    record = load_record()
+    _save(record, with_repository(record, task_id, str(Path(workspace).resolve()), last=last))
+
+
+def repository_moved(old: Path, new: Path, task_id: str | None) -> None:
+    """Record that the repository at `old` (working on `task_id`) is now at `new`."""
+    record = load_record()
+    _save(record, with_repository_moved(record, str(old), str(new.resolve()), task_id))
+
+
+def _save(record: CourseRecord, updated: CourseRecord) -> None:
     from lab.adapters.files import write_atomic
 
-    record = load_record()
-    updated = with_repository(record, task_id, str(Path(workspace).resolve()), last=last)
     if updated == record:
         return
     try:

@@ -528,7 +528,9 @@ def reset(
         _refuse_unsaved(p.workspace)
     down(directory)
     kept: Path | None = None
+    kept_task: str | None = None
     old = [d for d in (p.workspace, p.origin) if d.exists() or d.is_symlink()]
+    recorded_as = p.workspace.resolve()  # as the course record names it (before it moves)
     if old:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = p.root / "previous" / stamp
@@ -540,6 +542,7 @@ def reset(
         for d in old:
             d.rename(kept / d.name)
         _follow_kept_origin(kept / p.workspace.name, p.origin, kept / p.origin.name)
+        kept_task = _follow_kept_record(recorded_as, kept / p.workspace.name)
     for name in _STATE_ENTRIES:
         target = p.root / name
         if target.is_dir() and not target.is_symlink():
@@ -549,6 +552,10 @@ def reset(
     config = read_json(p.config)
     ensure_practice(p, chosen, _new_practice)
     write_json_atomic(p.config, {**config, "task": chosen})
+    if kept is not None and kept_task == chosen:  # afresh on the same task: the fresh one is what opens
+        from lab.services.progress_record import remember_repository
+
+        remember_repository(p.workspace, chosen, last=False)
     return ResetResult(p.workspace, kept)
 
 
@@ -565,6 +572,23 @@ def _follow_kept_origin(copy: Path, live: Path, kept: Path) -> None:
             ws.set_remote_url("origin", str(kept))
     except LabError:  # not a repository, or an origin of the learner's own: theirs to keep
         return
+
+
+def _follow_kept_record(recorded_as: Path, copy: Path) -> str | None:
+    """The course record follows the repository to previous/: a task done there stays done in Home and
+    `lab tasks`, and opening it opens that copy instead of making an empty repository. Returns the task
+    the copy works on (None: unknown)."""
+    from lab.services.progress_record import repository_moved
+    from lab.services.tasks import task_for_workspace
+
+    if not (copy / ".git").exists():
+        return None
+    try:
+        task: str | None = task_for_workspace(copy)
+    except LabError:  # it records a task this lab does not have: where it is listed, it moves all the same
+        task = None
+    repository_moved(recorded_as, copy, task)
+    return task
 
 
 def _refuse_unsaved(workspace: Path) -> None:

@@ -199,3 +199,34 @@ def test_every_practice_repository_the_lab_makes_carries_the_classroom_workflow(
             ["git", "-C", str(workspace), "ls-files", "--error-unmatch", WORKFLOW_PATH], capture_output=True
         )
         assert tracked.returncode == 0, tracked.stderr
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["opened-in-the-app", "never-opened"])
+def test_a_task_done_in_the_sandbox_stays_done_after_a_reset_to_another_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorded: bool
+) -> None:
+    """`lab sandbox reset --task 09b-staging` after 09b was done in the sandbox: Home and `lab tasks` showed
+    09b not started, and opening it made a new empty repository; the done one was only under previous/
+    (twalk finding 1). The record follows the repository to where the reset kept it."""
+    from lab.services import sandbox
+    from lab.services.progress_record import remember_repository
+
+    monkeypatch.chdir(tmp_path)
+    course = svc.open_session()
+    meta = load_task("09b").meta
+    if recorded:
+        remember_repository(course.workspace, "09b")
+    mark_task_done(course.workspace, meta)
+    assert svc.task_standing(meta) == "done"
+    kept = sandbox.reset(svc.default_sandbox_workspace().parent, force=True, task="09b-staging").kept
+    assert kept is not None
+    copy = (kept / course.workspace.name).resolve()
+    assert svc.task_standing(meta) == "done" and svc.task_done_in(meta) == copy
+    assert svc.task_repository("09b") == copy  # Home -> 09b -> Enter opens it, makes nothing new
+    assert not svc.task_workspace("09b").exists()
+    assert svc.task_repository("09b-staging") == svc.default_sandbox_workspace()
+    # Afresh on the same task: the fresh sandbox is the one that opens, and 09b is still done.
+    again = sandbox.reset(svc.default_sandbox_workspace().parent, force=True).kept
+    assert again is not None
+    assert svc.task_repository("09b-staging") == svc.default_sandbox_workspace()
+    assert svc.task_standing(load_task("09b-staging").meta) == "started" and svc.task_done_in(meta) == copy
