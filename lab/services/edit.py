@@ -50,10 +50,26 @@ class OpenedFile:
     rel: str
     text: str
     digest: str | None
+    task: str | None = None
+    """The task the workspace recorded then (`.fluxlab/task.json`): a save refuses once it differs."""
 
     @property
     def display(self) -> str:
         return escape_controls(self.rel)
+
+
+class WorkspaceTaskChanged(LabError):
+    """The repository works on another task than when the file was opened (`lab sandbox reset --task`
+    in another shell): the buffer belongs to the old task, and saving it would mix it into the new one."""
+
+    def __init__(self, rel: str, was: str | None, now: str | None) -> None:
+        super().__init__(
+            f"the repository now works on task {now or 'none'}, not {was or 'none'} as when "
+            "you opened this file (.fluxlab/task.json changed, e.g. `lab sandbox reset --task`)",
+            file=escape_controls(rel),
+            hint="nothing is lost: your text stays in this editor; copy it where it belongs (a reset keeps "
+            "the previous repository under the sandbox's previous/), then close without saving",
+        )
 
 
 class FileChangedOnDisk(LabError):
@@ -145,15 +161,29 @@ def open_file(workspace: Path, rel: str) -> OpenedFile:
     is created on the first save."""
     rel, target = resolve_editable(workspace, rel)
     data = _read(target, rel)
+    task = _workspace_task(workspace)
     if data is None:
-        return OpenedFile(rel, "", None)
-    return OpenedFile(rel, _decode(data, rel), _digest(data))
+        return OpenedFile(rel, "", None, task)
+    return OpenedFile(rel, _decode(data, rel), _digest(data), task)
+
+
+def _workspace_task(workspace: Path) -> str | None:
+    from lab.adapters.tasks import recorded_task
+
+    try:
+        return recorded_task(workspace)
+    except LabError:  # unreadable: checks and `lab` say why; the editor compares what it can
+        return None
 
 
 def save_file(workspace: Path, opened: OpenedFile, text: str, *, force: bool = False) -> OpenedFile:
     """Write `text` to the file `opened` came from, atomically; FileChangedOnDisk when the file is no
-    longer what was opened (changed, created or deleted meanwhile) unless `force`."""
+    longer what was opened (changed, created or deleted meanwhile) unless `force`; WorkspaceTaskChanged,
+    forced or not, when the workspace works on another task than when the file was opened."""
     rel, target = resolve_editable(workspace, opened.rel)
+    task = _workspace_task(workspace)
+    if task != opened.task:
+        raise WorkspaceTaskChanged(rel, opened.task, task)
     current = _read(target, rel)
     if not force and (None if current is None else _digest(current)) != opened.digest:
         raise FileChangedOnDisk(rel, None if current is None else current.decode("utf-8", "replace"))
@@ -162,7 +192,7 @@ def save_file(workspace: Path, opened: OpenedFile, text: str, *, force: bool = F
         write_atomic(target, data)
     except OSError as err:
         raise LabError(f"cannot save {escape_controls(rel)}: {err.strerror or err}") from err
-    return OpenedFile(rel, text, _digest(data))
+    return OpenedFile(rel, text, _digest(data), task)
 
 
 def editable_files(workspace: Path, task_id: str) -> list[EditableFile]:
@@ -204,6 +234,7 @@ __all__ = [
     "EditableFile",
     "FileChangedOnDisk",
     "OpenedFile",
+    "WorkspaceTaskChanged",
     "disk_diff",
     "editable_files",
     "open_file",

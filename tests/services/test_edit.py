@@ -34,6 +34,31 @@ def test_open_and_save_round_trip_keeps_mode_and_is_atomic(tmp_path: Path) -> No
     assert [p.name for p in (ws / "apps").iterdir()] == ["deploy.yaml"]  # no temporary file left
 
 
+def test_a_save_into_a_repository_that_now_works_on_another_task_is_refused(tmp_path: Path) -> None:
+    """A buffer of task 09b, unsaved; in a shell `lab sandbox reset --task 09b-staging`: ctrl+s only said
+    the file "was deleted since you opened it", and `y` wrote 09b's file into the 09b-staging repository
+    (twalk finding 3). Refused, even when told to overwrite, saying which task the repository now works on;
+    the file on disk is left as it is."""
+    ws = tmp_path / "ws"
+    (ws / ".fluxlab").mkdir(parents=True)
+    (ws / ".fluxlab" / "task.json").write_text('{"task": "09b"}\n', encoding="utf-8")
+    (ws / "deploy.yaml").write_text("replicas: 1\n", encoding="utf-8")
+    opened = open_file(ws, "deploy.yaml")
+    (ws / ".fluxlab" / "task.json").write_text('{"task": "09b-staging"}\n', encoding="utf-8")
+    (ws / "deploy.yaml").unlink()
+    for force in (False, True):
+        with pytest.raises(LabError) as caught:
+            save_file(ws, opened, "replicas: 2\n", force=force)
+        said = str(caught.value)
+        assert not isinstance(caught.value, FileChangedOnDisk), said
+        assert "now works on task 09b-staging, not 09b" in said and "editor" in said, said
+        assert not (ws / "deploy.yaml").exists()
+    # The same task all along: saving works as before.
+    (ws / ".fluxlab" / "task.json").write_text('{"task": "09b"}\n', encoding="utf-8")
+    save_file(ws, opened, "replicas: 2\n", force=True)
+    assert (ws / "deploy.yaml").read_text(encoding="utf-8") == "replicas: 2\n"
+
+
 def test_a_new_path_opens_empty_and_the_first_save_creates_it(tmp_path: Path) -> None:
     opened = open_file(tmp_path, "clusters/dev/new.yaml")
     assert opened.text == "" and opened.digest is None
