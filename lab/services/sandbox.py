@@ -551,12 +551,20 @@ def reset(
             target.unlink()
     config = read_json(p.config)
     ensure_practice(p, chosen, _new_practice)
-    write_json_atomic(p.config, {**config, "task": chosen})
+    config.pop("kept", None)
+    kept_copy = {"kept": str(kept / p.workspace.name)} if kept is not None else {}
+    write_json_atomic(p.config, {**config, "task": chosen, **kept_copy})
     if kept is not None and kept_task == chosen:  # afresh on the same task: the fresh one is what opens
         from lab.services.progress_record import remember_repository
 
         remember_repository(p.workspace, chosen, last=False)
     return ResetResult(p.workspace, kept)
+
+
+def last_kept(directory: str | Path | None = None) -> Path | None:
+    """Where the last `lab sandbox reset` kept the repository it replaced (None: none kept, or gone)."""
+    kept = str(read_json(paths(directory).config).get("kept") or "")
+    return Path(kept) if kept and Path(kept).exists() else None
 
 
 def _follow_kept_origin(copy: Path, live: Path, kept: Path) -> None:

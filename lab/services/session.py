@@ -488,6 +488,18 @@ def followed_sandbox(session: Session) -> Session:
     return session if followed == session else followed
 
 
+def sandbox_reset_note(before: Session, after: Session) -> str | None:
+    """What the app says once when it follows `lab sandbox reset --task` run in another shell: the task
+    the sandbox serves now and where the previous repository was kept (None: the task did not change)."""
+    if after.task.id == before.task.id or not is_default_sandbox(after):
+        return None
+    from lab.services import sandbox
+
+    kept = sandbox.last_kept(None)
+    where = f"; your task {before.task.id} repository is kept in {kept}" if kept is not None else ""
+    return f"The sandbox was reset: it now serves task {after.task.id}{where}."
+
+
 def sandbox_note(session: Session, *, running: bool) -> str | None:
     """What quitting the app says: the sandbox does not stop with it."""
     if not running:

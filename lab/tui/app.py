@@ -390,13 +390,13 @@ class LabApp(App[None]):
     def _run_checks(self, offline: bool, tags_file: Path | None) -> None:
         from lab.checks.loader import load_task_checks
         from lab.services.check import run_checks
-        from lab.services.session import followed_sandbox, origin_dir, watch_stamp
+        from lab.services.session import followed_sandbox, origin_dir, sandbox_reset_note, watch_stamp
 
         worker = get_current_worker()
         session = self.session
         followed = followed_sandbox(session)  # `lab sandbox reset --task X`, `up` again, in another shell
         if followed is not session:
-            self.call_from_thread(self._follow_sandbox, followed)
+            self.call_from_thread(self._follow_sandbox, followed, sandbox_reset_note(session, followed))
             return
         stamp = watch_stamp(session.workspace, origin_dir(session.workspace))
         spec = load_task_checks(session.task.id)
@@ -415,8 +415,10 @@ class LabApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
 
-    def _follow_sandbox(self, session: Session) -> None:
+    def _follow_sandbox(self, session: Session, note: str | None = None) -> None:
         """The sandbox changed under the app: grade its repository's task with its registry and cluster."""
+        if note is not None:
+            self.notify(note, title="Sandbox reset", timeout=10)
         if session.task.id != self.session.task.id:
             self.run_worker(self._switch_and_grade(session), group="task-switch", exit_on_error=False)
             return

@@ -117,24 +117,31 @@ async def test_the_app_follows_a_sandbox_reset_to_another_task(default_sandbox: 
     """The app says "`lab sandbox reset --task 09b-multi` makes it serve this one"; run in another shell
     (then `lab sandbox up`), the open app kept "Task 09b", graded the new starter with 09b's checks and
     asked the stopped sandbox's registry port (tex finding 4). On `r` it follows: the task the sandbox's
-    repository now records, and the sandbox's registry and cluster as they run now."""
+    repository now records, and the sandbox's registry and cluster as they run now. It says so once: only
+    "Opened Task 09b-staging" told that a reset had happened, and nothing where the old repository went
+    (twalk finding 4)."""
     from lab.services.session import attach_sandbox
 
     sandbox.ensure_running(None, task="09b")
     session = attach_sandbox(open_session(None))
     assert session.task.id == "09b" and session.kubeconfig is not None
+    seen: list[object] = []
     app = LabApp(session, workspace_label="gitops-lab")
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await pilot.press("4")
         await wait_until(pilot, lambda: app.checks.report is not None, timeout=30)
         assert app.checks.report is not None and app.checks.report.task == "09b"
         # Another shell: reset to another task, start it again (new ports).
-        sandbox.reset(None, force=True, task="09b-staging")
+        kept = sandbox.reset(None, force=True, task="09b-staging").kept
+        assert kept is not None
         info = sandbox.ensure_running(None, task="09b-staging")
         await pilot.press("4")
         await pilot.press("r")
         await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
         assert "Task 09b-staging" in str(app.sub_title)
+        said = [m for _, m in notifications(seen) if "reset" in m]
+        assert len(said) == 1 and "09b-staging" in said[0], said
+        assert str(kept / "gitops-lab") in said[0] and "09b" in said[0].replace("09b-staging", ""), said
         assert dict(app.session.sandbox_env) == info.env()
         assert app.session.kubeconfig == str(info.kubeconfig)
         await wait_until(
@@ -147,3 +154,9 @@ async def test_the_app_follows_a_sandbox_reset_to_another_task(default_sandbox: 
         assert "registry.tags" not in {c.id for c in report.checks if c.status.value == "error"}, [
             (c.id, c.message) for c in report.checks if c.status.value == "error"
         ]
+        # Once: checks run again on the same sandbox say nothing more about it.
+        await pilot.press("r")
+        await wait_until(
+            pilot, lambda: app.checks.report is not report and not app.checks.running, timeout=60
+        )
+        assert [m for _, m in notifications(seen) if "reset" in m] == said
