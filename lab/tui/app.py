@@ -198,6 +198,8 @@ class LabApp(App[None]):
         # Bumped as the app's own git command (`p`) starts and ends: a state read that overlapped it
         # may have caught the tree half-written, and the push's end reads it again anyway.
         self._tree_epoch = 0
+        #: the task a sandbox reset made in another shell is being followed to (None: none)
+        self._following: str | None = None
 
     def _sub_title(self) -> str:
         session = self.session
@@ -281,9 +283,15 @@ class LabApp(App[None]):
         thread=True, exclusive=True, group="state", exit_on_error=False, description="reading the workspace"
     )
     def _read_state(self, fetch: bool, epoch: int) -> None:
-        from lab.services.session import read_state
+        from lab.services.session import followed_sandbox, read_state, sandbox_reset_note
 
-        state = read_state(self.session, fetch=fetch)
+        session = self.session
+        if fetch:  # Home's `r`, the watcher: a `lab sandbox reset --task X` in another shell shows here first
+            followed = followed_sandbox(session)
+            if followed.task.id != session.task.id:
+                self.call_from_thread(self._follow_reset, followed, sandbox_reset_note(session, followed))
+                return
+        state = read_state(session, fetch=fetch)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._set_state, state, epoch)
 
@@ -415,11 +423,18 @@ class LabApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
 
+    def _follow_reset(self, session: Session, note: str | None) -> None:
+        self.refreshing = False  # the state is read again for the task the switch opens
+        self._follow_sandbox(session, note)
+
     def _follow_sandbox(self, session: Session, note: str | None = None) -> None:
         """The sandbox changed under the app: grade its repository's task with its registry and cluster."""
-        if note is not None:
-            self.notify(note, title="Sandbox reset", timeout=10)
         if session.task.id != self.session.task.id:
+            if self._following == session.task.id:
+                return  # the checks and a state read both saw it: one switch, one notice
+            self._following = session.task.id
+            if note is not None:
+                self.notify(note, title="Sandbox reset", timeout=10)
             self.run_worker(self._switch_and_grade(session), group="task-switch", exit_on_error=False)
             return
         self.use_session(session)
@@ -675,6 +690,7 @@ class LabApp(App[None]):
         self.state = None
         self.tags_file = None  # the new task's own bundled tags (or its registry) from now on
         self.use_session(session)
+        self._following = None
         self._watch()
         self.notify(f"Task {session.task.id}: {session.task.title}", title="Opened")
         if back_to is not None and back_to != "home":

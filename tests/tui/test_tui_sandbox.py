@@ -160,3 +160,25 @@ async def test_the_app_follows_a_sandbox_reset_to_another_task(default_sandbox: 
             pilot, lambda: app.checks.report is not report and not app.checks.running, timeout=60
         )
         assert [m for _, m in notifications(seen) if "reset" in m] == said
+
+
+async def test_the_app_notices_a_sandbox_reset_without_running_checks(default_sandbox: None) -> None:
+    """Home's `r` kept "Task 09b" after `lab sandbox reset --task 09b-staging` in another shell; only
+    running checks followed it (twalk finding 4). The workspace changing is enough: the app opens the
+    sandbox's new task and says once where the previous repository went."""
+    session = open_session(None)
+    assert session.task.id == "09b"
+    seen: list[object] = []
+    app = LabApp(session, workspace_label="gitops-lab")
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.state is not None, timeout=30)
+        kept = sandbox.reset(None, force=True, task="09b-staging").kept
+        assert kept is not None
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.session.task.id == "09b-staging", timeout=30)
+        await wait_until(pilot, lambda: app.state is not None, timeout=30)
+        said = [m for _, m in notifications(seen) if "reset" in m]
+        assert len(said) == 1 and str(kept / "gitops-lab") in said[0], said
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.state is not None and not app.refreshing, timeout=30)
+        assert [m for _, m in notifications(seen) if "reset" in m] == said
