@@ -202,3 +202,33 @@ async def test_the_editor_says_what_it_cannot_show(tmp_path: Path, text: str, sa
         if "control character" in said:
             editor.query_one("#editor", TextArea).load_text("a: 1\nb: xy\n")
             await wait_until(pilot, lambda: "control character" not in str(status.content))
+
+
+async def test_a_buffer_of_another_task_is_not_saved_into_the_repository(tmp_path: Path) -> None:
+    """`lab sandbox reset --task 09b-staging` in another shell under an unsaved buffer of 09b: the status
+    said "deleted on disk: ctrl+s writes it again" and ctrl+s wrote 09b's file into the 09b-staging
+    repository (twalk finding 3). The status and ctrl+s say which task the repository now works on; the
+    text stays in the editor."""
+    import json
+
+    session = practice_session(tmp_path)
+    readme = session.workspace / "README.md"
+    record = session.workspace / ".fluxlab" / "task.json"
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await _open(pilot, app, "README.md")
+        editor = await _opened(pilot, app)
+        await pilot.press("m", "i", "n", "e")
+        record.parent.mkdir(exist_ok=True)
+        record.write_text(json.dumps({"task": "09b-staging"}) + "\n", encoding="utf-8")
+        readme.unlink()
+        app.refresh_state(fetch=False)
+        status = editor.query_one("#editor-status", Static)
+        await wait_until(pilot, lambda: "now works on task 09b-staging" in str(status.content), timeout=20)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot, lambda: any("now works on task 09b-staging" in m for _, m in notifications(seen))
+        )
+        assert app.screen is editor and editor.modified and not readme.exists()
+        assert editor.query_one(TextArea).text.startswith("mine")

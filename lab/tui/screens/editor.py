@@ -252,6 +252,13 @@ class EditorScreen(Screen[None]):
     def _disk_moved(self, was: OpenedFile, now: OpenedFile) -> None:
         if self.saving or self.opened is not was:
             return  # a save (or another reread) got there first
+        if now.task != was.task and (self.modified or now.digest is None):
+            # `lab sandbox reset --task` in another shell: this text belongs to the old task.
+            task = now.task or "none"
+            self._status(
+                f"the repository now works on task {task}: saving is refused; copy this text elsewhere"
+            )
+            return
         if now.digest is None:
             self._status("deleted on disk: ctrl+s writes it again")
             return
