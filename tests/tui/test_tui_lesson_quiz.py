@@ -100,8 +100,19 @@ async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
                 await pilot.press("down")
             await pilot.press("enter")
             await pilot.pause()
-            await pilot.press("n")
+            if number < len(session.task.quiz.questions):
+                await pilot.press("n")
+        # The last answer is recorded when it is given: Done and the checks see it without another key.
         await wait_until(pilot, lambda: (tmp_path / ".fluxlab/quiz.json").exists())
+        total = len(session.task.quiz.questions)
+        counter = app.screen.query_one("#counter")
+        await wait_until(pilot, lambda: f"recorded: {total}/{total} passed" in str(counter.render()))
+        assert "n shows your result" in str(app.screen.query_one("#feedback", Static).content)
+        assert "quiz_answers" not in (tmp_path / ".fluxlab/session.json").read_text()
+        await pilot.press("n")
+        await wait_until(
+            pilot, lambda: f"Quiz finished · recorded: {total}/{total} passed" in str(counter.render())
+        )
         # The open questions lead to the lab's exercises on them.
         think = str(app.screen.query_one("#feedback", Static).content)
         assert think.startswith("Think about:\n- How would you handle multiple images in one deployment?\n")

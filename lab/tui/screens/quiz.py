@@ -35,6 +35,7 @@ class QuizScreen(LabScreen):
         self.answers: list[int] = []
         self.answered = False
         self.finished = False
+        self.recorded = ""  # the record's summary once the last answer is saved
 
     def compose_area(self) -> ComposeResult:
         with VerticalScroll(id="quiz"):
@@ -120,11 +121,19 @@ class QuizScreen(LabScreen):
         question = self.lab.session.task.quiz.questions[self.index]
         self.answered = True
         self.answers.append(picked)
-        if len(self.answers) < len(self.lab.session.task.quiz.questions):
+        last = len(self.answers) >= len(self.lab.session.task.quiz.questions)
+        if last:
+            # Recorded now, not at the next key: Done and `lab check` see the whole quiz at once.
+            self._record(self._grade())
+        else:
             self._save_progress(list(self.answers))
         feedback = self.query_one("#feedback", Static)
         right = picked == question.answer
-        feedback.update(("✔ Right. " if right else "✗ Not quite. ") + question.explain)
+        feedback.update(
+            ("✔ Right. " if right else "✗ Not quite. ")
+            + question.explain
+            + ("\n\nThat was the last question: n shows your result." if last else "")
+        )
         feedback.set_classes("feedback-ok" if right else "feedback-bad")
         self.query_one("#check", Button).disabled = True
         self.query_one("#choices", OptionList).disabled = True
@@ -148,6 +157,7 @@ class QuizScreen(LabScreen):
         self.index = 0
         self.answers = []
         self.finished = False
+        self.recorded = ""
         self.refresh_bindings()
         self._show_question()
 
@@ -157,15 +167,21 @@ class QuizScreen(LabScreen):
             return False
         return super().check_action(action, parameters)
 
-    def _finish(self) -> None:
+    def _grade(self) -> QuizResult:
         from lab.core.quiz import grade
 
         session = self.lab.session
-        result = grade(session.task.id, session.task.quiz, self.answers)
+        return grade(session.task.id, session.task.quiz, self.answers)
+
+    def _finish(self) -> None:
+        session = self.lab.session
+        result = self._grade()
         self.finished = True
         self.refresh_bindings()
         verdict = "passed" if result.passed else f"not passed (need {session.task.quiz.pass_mark})"
-        self.query_one("#counter", Label).update("Quiz finished")
+        self.query_one("#counter", Label).update(
+            f"Quiz finished · recorded: {self.recorded}" if self.recorded else "Quiz finished"
+        )
         self.query_one("#prompt", Static).update(f"{result.score}/{result.total}: {verdict}")
         self.query_one("#choices", OptionList).display = False
         opens = "\n".join(
@@ -179,7 +195,6 @@ class QuizScreen(LabScreen):
         self.query_one("#check", Button).disabled = True
         self.query_one("#quiz-actions").display = False  # nothing left to choose: r starts again
         self.query_one("#quiz", VerticalScroll).focus()
-        self._record(result)
 
     @work(thread=True, exclusive=True, group="quiz", exit_on_error=False, description="recording the quiz")
     def _record(self, result: QuizResult) -> None:
@@ -189,5 +204,10 @@ class QuizScreen(LabScreen):
         self.app.call_from_thread(self._recorded, record.summary())
 
     def _recorded(self, summary: str) -> None:
-        self.query_one("#counter", Label).update(f"Quiz finished · recorded: {summary}")
+        questions = len(self.lab.session.task.quiz.questions)
+        if len(self.answers) < questions:
+            return  # started again meanwhile: the counter shows the new attempt
+        self.recorded = summary
+        shown = "Quiz finished" if self.finished else f"Question {questions} of {questions}"
+        self.query_one("#counter", Label).update(f"{shown} · recorded: {summary}")
         self.lab.refresh_state(fetch=False)
