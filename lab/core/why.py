@@ -82,6 +82,7 @@ class Origin:
     reachable: bool = True
     error: str | None = None
     not_pushed: tuple[str, ...] = ()
+    uncommitted: tuple[str, ...] = ()  # those of not_pushed that differ from the last commit too
     flux_commits: tuple[tuple[str, str], ...] = ()
 
 
@@ -706,16 +707,20 @@ def _origin(facts: Facts) -> Link:
     if not origin.reachable:
         return Link("origin", "unknown", f"cannot read origin: {origin.error}")
     if origin.not_pushed:
+        shown = ", ".join(origin.not_pushed[:3])
+        if len(origin.not_pushed) > 3:
+            shown += f" and {len(origin.not_pushed) - 3} more"
         return Link(
             "origin",
             "broken",
-            f"origin/{origin.branch} does not have your latest {', '.join(origin.not_pushed[:3])}: Flux reads "
+            f"origin/{origin.branch} does not have your latest {shown}: Flux reads "
             "what is pushed, not your working tree",
             tuple(
-                f"{f}: differs from origin/{origin.branch} (uncommitted or not pushed)"
+                f"{f}: differs from origin/{origin.branch} "
+                + ("(not committed)" if f in origin.uncommitted else "(committed, not pushed)")
                 for f in origin.not_pushed
             ),
-            "git add, git commit and git push",
+            "git add, git commit and git push" if origin.uncommitted else "git push",
         )
     if origin.flux_commits:
         sha, subject = origin.flux_commits[0]

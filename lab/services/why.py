@@ -181,10 +181,13 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
         except LabError as err:
             if ws.remote_sha(local) is None:
                 return Origin(push_branch, reachable=False, error=err.message)
+    uncommitted = set(ws.dirty_files(list(paths))) if paths else set()
     if ws.remote_sha(local) is None:
-        return Origin(local, not_pushed=tuple(paths) or ("your branch",))
+        return Origin(
+            local, not_pushed=tuple(paths) or ("your branch",), uncommitted=tuple(sorted(uncommitted))
+        )
     wanted = set(paths)
-    not_pushed = set(ws.dirty_files(list(paths))) if paths else set()
+    not_pushed = set(uncommitted)
     for commit in ws.unpushed_commits(local):
         not_pushed.update(f for f in ws.commit_files(commit.sha) if f in wanted)
     flux: list[tuple[str, str]] = []
@@ -192,7 +195,12 @@ def _origin(workspace: Path, aset: AutomationSet, paths: Sequence[str], offline:
     if author and ws.remote_sha(push_branch) is not None:
         for c in ws.log(f"refs/remotes/origin/{push_branch}", n=50, author=author):
             flux.append((c.short, c.subject))
-    return Origin(push_branch, not_pushed=tuple(sorted(not_pushed)), flux_commits=tuple(flux))
+    return Origin(
+        push_branch,
+        not_pushed=tuple(sorted(not_pushed)),
+        uncommitted=tuple(sorted(uncommitted)),
+        flux_commits=tuple(flux),
+    )
 
 
 def _kubeconfig(

@@ -160,6 +160,18 @@ def test_offline_solved_and_unpushed(practice: Path, tmp_path: Path, lab_env: di
     assert report.broken is not None and report.broken.name == "origin"
     assert "Flux reads what is pushed" in report.broken.summary
     assert "clusters/dev/image-automation/image-policy.yaml" in " ".join(report.broken.evidence)
+    assert all(e.endswith("(not committed)") for e in report.broken.evidence), report.broken.evidence
+    assert report.broken.fix == "git add, git commit and git push"
+    # Committed, not pushed: only the push is missing, as `lab check` says; the headline counts every file.
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "solved")
+    report = why.explain(ws, offline=True)
+    assert report.broken is not None and report.broken.name == "origin"
+    files = [e.split(":", 1)[0] for e in report.broken.evidence]
+    assert len(files) > 3, files
+    assert all(e.endswith("(committed, not pushed)") for e in report.broken.evidence), report.broken.evidence
+    assert report.broken.fix == "git push"
+    assert f"{', '.join(files[:3])} and {len(files) - 3} more" in report.broken.summary, report.broken.summary
     _commit_and_push(ws, "solved")
     env = {**lab_env, "HOME": str(tmp_path)}
     env.pop("KUBECONFIG", None)
