@@ -531,7 +531,13 @@ class LabApp(App[None]):
                 self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
-            self.notify(text, title="Not pushed: nothing was lost", severity="warning", timeout=15)
+            # The whole report is taller than an 80x24 screen: the toast points at the Flux screen's copy.
+            self.notify(
+                f"{summary.split('. ', 1)[0].rstrip('.')}.\nThe full report: Flux screen (5), Origin tab.",
+                title="Not pushed: nothing was lost",
+                severity="warning",
+                timeout=8,
+            )
         head = sync.head if result.ok else None
         self.sync = SyncState(running=False, ok=result.ok, text=text, summary=summary, head=head)
         self._tree_epoch += 1

@@ -300,3 +300,44 @@ async def test_p_without_a_marker_pushes_and_says_flux_has_nothing_to_update(tmp
         toast = next(m for sev, m in notifications(seen) if sev == "warning")
         assert toast.startswith("pushed to origin/main; note: no $imagepolicy marker yet"), toast
         assert not isinstance(app.screen, ConfirmDiff)
+
+
+DEPLOYMENT = "apps/base/nginx/deployment.yaml"
+
+
+def _flux_and_you_edit_the_image_line(tmp_path: Path) -> tuple[Session, Path]:
+    """Flux's commit on origin sets the marked image line; the learner edited the same line by hand."""
+    from lab.services.sync import push_work
+    from tests.support.taskfiles import solved_files, write_files
+
+    session = practice_session(tmp_path)
+    ws = session.workspace
+    write_files(ws, solved_files())
+    assert push_work(ws).ok
+    origin = Path(git(ws, "remote", "get-url", "origin"))
+    flux_clone = tmp_path / "flux-clone"
+    git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(flux_clone))
+    mine = (ws / DEPLOYMENT).read_text()
+    assert "nginx:1.25.0" in mine and "$imagepolicy" in mine
+    commit_files(
+        flux_clone, {DEPLOYMENT: mine.replace("nginx:1.25.0", "nginx:1.25.3")}, "Update nginx", author=FLUX
+    )
+    git(flux_clone, "push", "-q", "origin", "main")
+    (ws / DEPLOYMENT).write_text(mine.replace("nginx:1.25.0", "nginx:1.25.2"))
+    return session, flux_clone
+
+
+async def test_a_conflict_notice_fits_at_80x24_and_points_at_the_flux_screen(tmp_path: Path) -> None:
+    session, _ = _flux_and_you_edit_the_image_line(tmp_path)
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("5", "p")
+        await wait_until(pilot, lambda: not app.sync.running and not app.sync.ok, timeout=30)
+        moves = app.screen.query_one("#push-commands", Static)
+        assert f"conflict in {DEPLOYMENT}" in _text(moves)
+        await wait_until(pilot, lambda: any(sev == "warning" for sev, _ in notifications(seen)))
+        toast = next(m for sev, m in notifications(seen) if sev == "warning")
+        # A toast is half the screen wide: what stopped and where the rest is, not the whole report.
+        assert len(toast) <= 200 and "origin has:" not in toast, toast
+        assert toast.startswith("stopped: your work is committed") and "Flux screen (5)" in toast, toast
