@@ -341,3 +341,21 @@ async def test_a_conflict_notice_fits_at_80x24_and_points_at_the_flux_screen(tmp
         # A toast is half the screen wide: what stopped and where the rest is, not the whole report.
         assert len(toast) <= 200 and "origin has:" not in toast, toast
         assert toast.startswith("stopped: your work is committed") and "Flux screen (5)" in toast, toast
+
+
+async def test_the_flux_screen_drops_a_conflict_report_once_the_branch_is_in_sync(tmp_path: Path) -> None:
+    session, _ = _flux_and_you_edit_the_image_line(tmp_path)
+    ws = session.workspace
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5", "p")
+        moves = app.screen.query_one("#push-commands", Static)
+        await wait_until(pilot, lambda: not app.sync.running and "conflict in" in _text(moves), timeout=30)
+        git(ws, "reset", "-q", "--hard", "origin/main")  # resolved in a shell: origin's line kept
+        await pilot.press("l")
+        await wait_until(
+            pilot,
+            lambda: "conflict in" not in _text(moves) and "main is in sync with origin/main" in _text(moves),
+            timeout=30,
+            describe=lambda: _text(moves),
+        )

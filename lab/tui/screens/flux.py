@@ -106,6 +106,8 @@ class FluxScreen(LabScreen):
         self._on_sandbox = False
         #: what the app last did to origin, its name, and origin's head right after it (`_show_move`)
         self._move: tuple[str, str, str | None] = ("", "", None)
+        #: the local head when the last p stopped (`_render_sync`); None when it did not stop
+        self._stopped_at: str | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.SANDBOX_ACTIONS:
@@ -383,7 +385,12 @@ class FluxScreen(LabScreen):
         self._render_move()
 
     def _render_sync(self) -> None:
-        self._show_move(self.lab.sync.text, "your last p", self.lab.sync.head)
+        sync, state = self.lab.sync, self.lab.state
+        git = state.git if state is not None else None
+        # Where the branch was when p stopped: once it has moved and is in sync, the report is stale.
+        stopped = not (sync.ok or sync.running) and git is not None
+        self._stopped_at = git.head if stopped and git is not None else None
+        self._show_move(sync.text, "your last p", sync.head)
 
     def _show_move(self, text: str, what: str, head: str | None) -> None:
         """What this app last did to origin (`p`'s git commands, `c`'s commit), and origin's head right
@@ -401,6 +408,19 @@ class FluxScreen(LabScreen):
             if head in shas and shas[0] != head:
                 branch = state.git.log_branch if state.git is not None else "main"
                 text = origin_moved(state.origin_log[: shas.index(head)], what, branch)
+        git = state.git if state is not None else None
+        if (
+            what == "your last p"
+            and self._stopped_at is not None
+            and git is not None
+            and git.branch is not None
+            and git.in_sync
+            and git.head != self._stopped_at
+        ):
+            text = (
+                f"Your last p stopped; since then {git.branch} is in sync with origin/{git.branch}: "
+                "nothing of it is left to resolve."
+            )
         self.query_one("#push-commands", Static).update(escape_controls(text))
 
     # --- the sandbox registry -------------------------------------------------------------------
