@@ -417,9 +417,22 @@ class Conflict:
             lines += [f"    {ln}" for ln in self.origin_lines.splitlines()[:6]]
             lines.append("  yours has:")
             lines += [f"    {ln}" for ln in self.your_lines.splitlines()[:6]]
+        if _marked(self.origin_lines) or _marked(self.your_lines):
+            # The automation rewrites a marked field to the policy's pick: a hand edit there is undone.
+            lines.append(
+                "  the marked line is Flux's: the automation sets it to the policy's pick, so keep "
+                "origin's value; yours would be rewritten by Flux's next commit"
+            )
         if not self.files:
             lines.append(f"  git says: {self.detail}")
         return "\n".join(lines)
+
+
+def _marked(lines: str) -> bool:
+    """A line carries an `$imagepolicy` marker Flux reads (its comment starts at the first `#`)."""
+    from lab.core.marker import flux_reads_marker
+
+    return any("#" in ln and flux_reads_marker(ln[ln.index("#") :]) for ln in lines.splitlines())
 
 
 @dataclass(frozen=True)

@@ -359,3 +359,14 @@ async def test_the_flux_screen_drops_a_conflict_report_once_the_branch_is_in_syn
             timeout=30,
             describe=lambda: _text(moves),
         )
+
+
+async def test_a_conflict_on_a_marked_line_says_the_line_is_fluxs(tmp_path: Path) -> None:
+    session, _ = _flux_and_you_edit_the_image_line(tmp_path)
+    app = lab_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5", "p")
+        moves = app.screen.query_one("#push-commands", Static)
+        await wait_until(pilot, lambda: not app.sync.running and "conflict in" in _text(moves), timeout=30)
+        text = " ".join(_text(moves).split())
+        assert "the marked line is Flux's" in text and "keep origin's value" in text, text
