@@ -78,6 +78,14 @@ def read_manifests(workspace: Path) -> dict[str, str]:
     return files
 
 
+def policy_keys(workspace: Path) -> frozenset[str] | None:
+    """`ns:name` of every ImagePolicy in the workspace's manifests; None when there is none yet (a
+    marker is then judged by its syntax alone, as before the policy is written)."""
+    manifests = {k: v for k, v in read_manifests(workspace).items() if might_hold_automation(v)}
+    keys = frozenset(f"{p.namespace}:{p.name}" for p in find_automation(manifests).policies)
+    return keys or None
+
+
 def _under(file: str, update_path: str) -> bool:
     base = PurePosixPath(update_path.strip() or ".")
     parts = [p for p in base.parts if p not in (".", "/")]

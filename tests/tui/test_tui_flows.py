@@ -123,7 +123,10 @@ async def test_marker_step_inserts_the_marker_and_warns_without_a_policy(tmp_pat
             pilot, lambda: '"$imagepolicy"' in _text(app.screen.query_one("#deployment", Static))
         )
     messages = notifications(seen)
-    assert ("information", f"marker added on line 18 of {DEPLOYMENT}") in messages
+    assert (
+        "information",
+        f"marker added on line 18 of {DEPLOYMENT}; next: commit and push (5, p)",
+    ) in messages
     assert any(sev == "warning" and "no ImagePolicy" in msg for sev, msg in messages)
 
 

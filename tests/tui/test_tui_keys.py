@@ -1296,6 +1296,14 @@ async def test_the_marker_tab_names_the_policy_the_form_names_now(tmp_path: Path
         await wait_until(pilot, lambda: "m marks flux-system:nginx2 ·" in str(info.content))
 
 
+async def _marker_tab_says(pilot, app: LabApp, says: str) -> Label:  # type: ignore[no-untyped-def]
+    """Opens the Marker tab (3, ]) and waits until its line about the Deployment says `says`."""
+    await pilot.press("3", "right_square_bracket")
+    info = app.screen.query_one("#marker-info", Label)
+    await wait_until(pilot, lambda: says in str(info.content), describe=lambda: str(info.content))
+    return info
+
+
 async def test_the_marker_tab_says_flux_ignores_a_marker_and_m_moves_it(tmp_path: Path) -> None:
     """A marker on its own line below `image:`: the tab said only 'marker on line 19', and m added a
     second one on line 18 ('markers on lines 18, 19')."""
@@ -1307,12 +1315,8 @@ async def test_the_marker_tab_says_flux_ignores_a_marker_and_m_moves_it(tmp_path
     (ws / DEPLOYMENT).write_text(text, encoding="utf-8")
     seen: list[object] = []
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        await pilot.press("3", "right_square_bracket")
-        info = app.screen.query_one("#marker-info", Label)
-        await wait_until(
-            pilot,
-            lambda: "marker on line 19 - Flux ignores line 19: marker on its own line" in str(info.content),
-            describe=lambda: str(info.content),
+        info = await _marker_tab_says(
+            pilot, app, "marker on line 19 - Flux ignores line 19: marker on its own line"
         )
         assert "move the comment to the end of the image: line, line 18 (above it)" in str(info.content)
         await pilot.press("m")
@@ -1327,6 +1331,34 @@ async def test_the_marker_tab_says_flux_ignores_a_marker_and_m_moves_it(tmp_path
                     "marker added on line 18 of apps/base/nginx/deployment.yaml; moved the marker from "
                     "line 19"
                 )
+                for _, m in notifications(seen)
+            ),
+            describe=lambda: notifications(seen),
+        )
+
+
+async def test_the_marker_tab_flags_a_marker_naming_no_policy_and_m_says_it_replaced_it(
+    tmp_path: Path,
+) -> None:
+    """`flux-system:ngnix` in the file: the tab said only 'marker on line 18', and m 'marker added'."""
+    from tests.support.taskfiles import solution_text, solved_files, write_files
+
+    app = lab_app(practice_session(tmp_path))
+    ws = app.session.workspace
+    write_files(ws, solved_files())
+    right = solution_text(DEPLOYMENT)
+    (ws / DEPLOYMENT).write_text(right.replace("flux-system:nginx", "flux-system:ngnix"), encoding="utf-8")
+    seen: list[object] = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await _marker_tab_says(
+            pilot, app, "Flux ignores line 18: there is no ImagePolicy 'ngnix' in namespace 'flux-system'"
+        )
+        await pilot.press("m")
+        await wait_until(pilot, lambda: (ws / DEPLOYMENT).read_text() == right)
+        await wait_until(
+            pilot,
+            lambda: any(
+                "replaced on line 18" in m and "flux-system:ngnix" in m and "commit and push (5, p)" in m
                 for _, m in notifications(seen)
             ),
             describe=lambda: notifications(seen),

@@ -532,7 +532,9 @@ class GenerateScreen(LabScreen):
                 # Parsed here, off the UI thread: which marker `m` writes (the form names the policy).
                 ref = marker_ref_for(text, "ns:name", deployment)
                 suffix = None if ref is None else ref[len("ns:name") :]
-                ignored = _ignored_marker(text, deployment)
+                from lab.services.mark import policy_keys
+
+                ignored = _ignored_marker(text, deployment, policy_keys(self.lab.session.workspace))
         self.app.call_from_thread(self._paint_deployment, deployment, text, suffix, ignored)
 
     def _name_marked_kind(self, kind: str | None) -> None:
@@ -648,17 +650,26 @@ class GenerateScreen(LabScreen):
         self.app.call_from_thread(self._marked, outcome)
 
     def _marked(self, outcome: MarkFileResult) -> None:
-        from lab.core.marker import moved_text
+        from lab.core.marker import flux_reads_marker, moved_text
+        from lab.core.text import escape_controls
 
-        verb = "added" if outcome.result.changed else "already there"
+        result = outcome.result
+        verb = "added" if result.changed else "already there"
+        was = ""
+        if result.changed and result.replaced_comment:
+            # The marker there named another policy (a typo, typically): say it is gone.
+            verb = "replaced"
+            was = f" (it named {flux_reads_marker(result.replaced_comment) or result.replaced_comment})"
         if outcome.result.changed:
             self._marked_line = outcome.result.line  # shown once the preview shows the new file
         else:
             self._show_deployment_line(outcome.result.line)
-        result = outcome.result
         moved = moved_text(result.moved_from, result.taken_from)
         moved = f"; {moved}" if moved else ""
-        self.notify(f"marker {verb} on line {outcome.result.line} of {outcome.display}{moved}")
+        push = "; next: commit and push (5, p)" if result.changed else ""
+        self.notify(
+            f"marker {verb} on line {result.line} of {outcome.display}{escape_controls(was)}{moved}{push}"
+        )
         for warning in outcome.warnings:
             self.notify(warning, severity="warning", timeout=10)
         self.lab.refresh_state(fetch=False)
@@ -671,13 +682,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _ignored_marker(text: str, deployment: str) -> tuple[int, str] | None:
-    """The first `"$imagepolicy"` line of `text` whose marker Flux does not read: (line, why). Parses
-    the Deployment: call it in a worker."""
+def _ignored_marker(
+    text: str, deployment: str, policies: frozenset[str] | None = None
+) -> tuple[int, str] | None:
+    """The first `"$imagepolicy"` line of `text` whose marker Flux does not read, or that names none of
+    `policies` (the repository's ImagePolicies): (line, why). Parses the Deployment: call it in a worker."""
     from lab.core.setters.find import find_markers
 
     lines = {n for n, ln in enumerate(text.splitlines(), 1) if '"$imagepolicy"' in ln}
-    found = next((m for m in find_markers(text, deployment) if m.line in lines and not m.applies), None)
+    markers = find_markers(text, deployment, policies=policies)
+    found = next((m for m in markers if m.line in lines and not m.applies), None)
     return None if found is None else (found.line, found.why_ignored or "")
 
 
