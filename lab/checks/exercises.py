@@ -89,9 +89,9 @@ def _tag_of(value: str) -> str:
 
 def _origin_tree(ctx: CheckContext) -> dict[str, bytes]:
     """origin's branch as Flux clones it; Concluded when there is nothing pushed to read."""
-    from lab.checks.gitrepo import _pushed_origin
+    from lab.checks.gitrepo import pushed_origin
 
-    origin, _sha = _pushed_origin(ctx)
+    origin, _sha = pushed_origin(ctx)
 
     def read() -> dict[str, bytes]:
         return dict(origin.ws.read_tree_at(origin.ref))
@@ -516,12 +516,11 @@ def _graded_runs(ctx: CheckContext, tree: Mapping[str, bytes], tags: TagSource) 
     """One reconcile of every automation on origin's tree, keeping the runs that push to the branch
     git.flux-commit grades: another automation's commits (production's, to a branch a pull request
     merges) are not missing from that branch, however often Flux runs."""
-    from lab.checks.gitrepo import _push_branch as graded_push_branch
-    from lab.checks.gitrepo import _pushed_origin
+    from lab.checks.gitrepo import graded_push_branch, pushed_origin
     from lab.core.scope import run_automations
 
     aset = _aset(ctx, tree)
-    graded = graded_push_branch(ctx, _pushed_origin(ctx)[0])
+    graded = graded_push_branch(ctx, pushed_origin(ctx)[0])
     _, runs = run_automations(tree, aset, tags)
     return [r for r in runs if _push_branch(aset, r.automation) in (graded, None)]
 
@@ -987,7 +986,7 @@ def _promotion_problem(
     tags, and what was pushed into the sandbox's) lacks, a downgrade from what production ran before
     the learner's commit, or another release than the one the lesson promotes (`[check.params]
     expect_tag`)."""
-    from lab.checks.gitrepo import _pushed_in_sandbox
+    from lab.checks.gitrepo import pushed_in_sandbox
     from lab.core.semver.version import try_parse_version
 
     bundled = _run_tags(ctx)
@@ -998,7 +997,7 @@ def _promotion_problem(
     expect = str(ctx.params.get("expect_tag") or "")
     fix = f"set newTag: {expect} in {file}, commit and push" if expect else None
     published = bundled.get(image)
-    if published is not None and tag not in published and not _pushed_in_sandbox(ctx, [image], [tag]):
+    if published is not None and tag not in published and not pushed_in_sandbox(ctx, [image], [tag]):
         return Outcome.failed(
             f"production is promoted to {tag}, a tag {image} does not have (its tags: "
             f"{', '.join(published)}): the kubelet cannot pull it (ErrImagePull)",
@@ -1038,12 +1037,12 @@ def _promotion_problem(
 def staging_promoted(ctx: CheckContext) -> Outcome:
     """Production moved by a commit of the learner's, never by the automation's author, to the release
     the lesson promotes: one its registry has, not older than what production ran before."""
-    from lab.checks.gitrepo import _pushed_origin
+    from lab.checks.gitrepo import pushed_origin
 
     params = _params(ctx)
     production = str(params.get("production", "apps/production")).strip("./")
     expect = str(ctx.params.get("expect_tag") or "")
-    origin, head = _pushed_origin(ctx)
+    origin, head = pushed_origin(ctx)
     tree = _origin_tree(ctx)
     flux_emails = {a.author_email for a in _aset(ctx, tree).automations if a.author_email}
     commits = {c.sha: c for c in origin.ws.log(origin.ref, n=500)}

@@ -143,7 +143,7 @@ def _fetch_problem(origin: Origin) -> Outcome | None:
     return None
 
 
-def _pushed_origin(ctx: CheckContext) -> tuple[Origin, str]:
+def pushed_origin(ctx: CheckContext) -> tuple[Origin, str]:
     """Origin and the sha of its branch; Concluded with the outcome that explains why it is not usable."""
     try:
         origin = _origin(ctx)
@@ -178,7 +178,7 @@ def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
 
 @check("git.pushed")
 def git_pushed(ctx: CheckContext) -> Outcome:
-    origin, sha = _pushed_origin(ctx)
+    origin, sha = pushed_origin(ctx)
     ws, branch = origin.ws, origin.branch
     # One `git status` for both questions: the task's files first, the learner's records at the end.
     dirty, dirty_records = _dirty(ctx, ws)
@@ -363,7 +363,7 @@ def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
     return next((a for a in automation_set(ctx).automations if a.file == rel), None)
 
 
-def _push_branch(ctx: CheckContext, origin: Origin) -> str:
+def graded_push_branch(ctx: CheckContext, origin: Origin) -> str:
     """Where the automation pushes (`ImageUpdateAutomation.effective_push_branch`, image-automation-
     controller's rule); the graded branch when it derives none or it is not a branch name, and under
     `lab grade`. Of several automations in the task's file, one that pushes to the graded branch wins
@@ -390,7 +390,7 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
     """A commit of the automation's author on origin that marked lines changed as Flux writes them.
     `within` (a directory): only a commit whose diff changes a marked line under it counts, so that an
     exercise about one environment is not passed by a Flux commit that moved another."""
-    origin, _sha = _pushed_origin(ctx)
+    origin, _sha = pushed_origin(ctx)
     name, email = _automation_author(ctx)
     who = email or name
     if not who:
@@ -399,7 +399,7 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
             file=automation_files(ctx)[2],
             hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
         )
-    deployed, pushed_to = origin.branch, _push_branch(ctx, origin)
+    deployed, pushed_to = origin.branch, graded_push_branch(ctx, origin)
     elsewhere = ""
     iua = _automation(ctx)
     also_deployed = "branch" not in ctx.settings and iua is not None and iua.refspec_branch == deployed
@@ -584,7 +584,7 @@ def _as_written_by(
             unlisted = {i: [*t, *lacking] for i, t in original.items()}
             found = _flux_run(tree, aset, iua, unlisted)
             setters, expected, changes = found
-            if lacking and same() and _pushed_in_sandbox(ctx, original, lacking):
+            if lacking and same() and pushed_in_sandbox(ctx, original, lacking):
                 # The sandbox's Flux scanned its registry, which serves what was pushed into it.
                 listed = "the registry" if len(sources) > 1 else where
                 where += (
@@ -638,7 +638,7 @@ def _as_written_by(
     )
 
 
-def _pushed_in_sandbox(ctx: CheckContext, images: Iterable[str], tags: Sequence[str]) -> bool:
+def pushed_in_sandbox(ctx: CheckContext, images: Iterable[str], tags: Sequence[str]) -> bool:
     """Every one of `tags` was pushed, as a tag of one of `images`, into the registry of the sandbox
     whose repository this is (`CheckContext.sandbox_pushed`)."""
     from lab.core.imagename import ImageNameError, parse_image
