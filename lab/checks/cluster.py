@@ -14,7 +14,8 @@ and count nothing: another repository's cluster must never credit this one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from lab.checks import check
 from lab.checks.context import (
@@ -34,7 +35,10 @@ from lab.core.manifests.models import (
     ImageRepository,
     ImageUpdateAutomation,
 )
-from lab.errors import ClusterError, LabError
+from lab.errors import ClusterError, GitError, LabError
+
+if TYPE_CHECKING:
+    from lab.checks.gitrepo import Origin
 
 INSTALL_HINT = "flux install --components-extra=image-reflector-controller,image-automation-controller"
 # Ready=False reasons that only mean "still working on it".
@@ -70,10 +74,10 @@ def source_mismatch(ctx: CheckContext) -> Outcome | None:
     checks report those; no flux-system GitRepository: nothing names a repository)."""
 
     def compute() -> Outcome | None:
-        from lab.checks.gitrepo import _origin
+        from lab.checks.gitrepo import fetched_origin
 
         try:
-            origin = _origin(ctx)
+            origin = fetched_origin(ctx)
             origin_url = origin.ws.remote_url("origin")
         except LabError:
             return None  # git.pushed explains a workspace without an origin
@@ -106,8 +110,7 @@ def source_mismatch(ctx: CheckContext) -> Outcome | None:
         if synced is None:
             return None  # not fetched yet: the objects are not there either, so nothing is credited
         sync_branch, sha = synced
-        on_origin = {c.sha for c in origin.ws.log(origin.ref, n=500)} if origin.sha else set()
-        if sync_branch == branch and sha in on_origin:
+        if sync_branch == branch and (_on_origin(origin, sha) or _on_origin(_refetched(origin), sha)):
             return None
         return Outcome.make(
             Status.SKIPPED,
@@ -117,6 +120,27 @@ def source_mismatch(ctx: CheckContext) -> Outcome | None:
         )
 
     return ctx.cached("cluster:source", compute)
+
+
+def _on_origin(origin: Origin | None, sha: str) -> bool:
+    return (
+        origin is not None
+        and origin.sha is not None
+        and sha in {c.sha for c in origin.ws.log(origin.ref, n=500)}
+    )
+
+
+def _refetched(origin: Origin) -> Origin | None:
+    """Origin fetched again, None when it cannot be. The run fetched origin when it began; Flux may have
+    pushed since (the sandbox's automation commits seconds after a new tag, and source-controller
+    fetches it at once), and the cluster then runs a commit this run has not seen, on this very origin."""
+    if not origin.fetched:
+        return None
+    try:
+        origin.ws.fetch("origin")
+    except GitError:
+        return None
+    return replace(origin, sha=origin.ws.remote_sha(origin.branch))
 
 
 def _errored(err: ClusterError) -> Outcome:

@@ -95,7 +95,7 @@ def prefetch_flux(ctx: CheckContext) -> None:
     ws = workspace_repo(ctx)
     if _is_local(ws.remote_url("origin")) and not ws.fetch_changes_nothing("origin"):
         return  # origin moved: the fetch stays with git.pushed, which runs only once the files exist
-    origin = _origin(ctx)
+    origin = fetched_origin(ctx)
     name, email = _automation_author(ctx)
     if origin.sha is not None and (email or name):
         _flux_commits(ctx, origin, email or name)
@@ -106,7 +106,7 @@ def _flux_commits(ctx: CheckContext, origin: Origin, who: str) -> list[CommitInf
     return ctx.cached(f"git:log:{origin.ref}:{who}", lambda: origin.ws.log(origin.ref, n=200, author=who))
 
 
-def _origin(ctx: CheckContext) -> Origin:
+def fetched_origin(ctx: CheckContext) -> Origin:
     """The workspace and origin's branch, fetched once per run (a local bare origin even offline)."""
 
     def compute() -> Origin:
@@ -146,7 +146,7 @@ def _fetch_problem(origin: Origin) -> Outcome | None:
 def pushed_origin(ctx: CheckContext) -> tuple[Origin, str]:
     """Origin and the sha of its branch; Concluded with the outcome that explains why it is not usable."""
     try:
-        origin = _origin(ctx)
+        origin = fetched_origin(ctx)
     except GitError as err:
         raise Concluded(_unusable(err)) from None
     problem = _fetch_problem(origin)

@@ -117,6 +117,27 @@ def test_local_origin_without_the_clusters_revision_is_skipped(tmp_path: Path, k
     assert f"at main@{sha[:7]}, which is not on your origin {tmp_path / 'bob-origin.git'}" in row.message
 
 
+@pytest.mark.slow
+def test_a_commit_flux_pushed_after_the_run_fetched_is_this_origins(tmp_path: Path, kube: Any) -> None:
+    # The run fetches origin once, first; the sandbox's automation pushes seconds after a new tag and
+    # source-controller fetches it at once: the cluster then runs a commit the run has not seen yet,
+    # and it is this origin's, not "another repository's cluster".
+    from lab.checks.cluster import source_mismatch
+    from lab.checks.context import CheckContext
+    from lab.checks.gitrepo import fetched_origin
+
+    repo = practice(tmp_path, "bob")
+    ctx = CheckContext(workspace=repo, task="09b")
+    assert fetched_origin(ctx).fetched
+    flux = tmp_path / "flux-clone"
+    git(tmp_path, "clone", "-q", str(tmp_path / "bob-origin.git"), str(flux))
+    git(flux, "commit", "-q", "--allow-empty", "-m", "Flux's commit after the run fetched")
+    git(flux, "push", "-q", "origin", "HEAD:main")
+    sha = git(flux, "rev-parse", "HEAD")
+    _git_repository(kube, "ssh://git@github.com/learner/gitops-lab", revision=f"main@sha1:{sha}")
+    assert source_mismatch(ctx) is None
+
+
 # The branch Flux deploys was read from the working tree's gotk-sync.yaml only: a cluster whose
 # GitRepository was patched (or runs what an older sync file said) deploys another one.
 
