@@ -211,9 +211,11 @@ class CheckContext:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as err:
+            line = data.count(b"\n", 0, err.start) + 1  # an editor shows lines, not byte offsets
             raise WorkspaceFileError(
-                f"file is not UTF-8 text (byte {err.start})",
+                f"file is not UTF-8 text (line {line}, byte {err.start})",
                 file=rel,
+                line=line,
                 hint="save it as UTF-8: YAML is UTF-8 text",
             ) from None
 

@@ -348,15 +348,19 @@ def _comment_of(line: str) -> str | None:
     return None
 
 
-def _yaml_files(ctx: CheckContext, root: str) -> list[str]:
-    """YAML files under `root`, never following symlinks, capped."""
+def _yaml_files(ctx: CheckContext, root: str, *, links: bool = False) -> list[str]:
+    """YAML files under `root`, never following symlinks (`links`: listing them too), capped."""
     try:
         base = ctx.path(root) if root else ctx.workspace
     except LabError:
         return []
     found: list[str] = []
     for entry in walk_entries(base, skip_dirs=frozenset({".git"})):
-        if entry.name.endswith((".yaml", ".yml")) and not entry.is_symlink() and not entry.is_dir():
+        if (
+            entry.name.endswith((".yaml", ".yml"))
+            and (links or not entry.is_symlink())
+            and not entry.is_dir()
+        ):
             found.append(os.path.relpath(entry.path, ctx.workspace).replace(os.sep, "/"))
             if len(found) >= MAX_SCANNED_FILES:
                 return found
@@ -407,6 +411,9 @@ def _marker_present(ctx: CheckContext) -> Outcome:
     if outside is not None:
         return outside
     if not markers:
+        unreadable = _unreadable_file(ctx, root)
+        if unreadable is not None:
+            return unreadable
         example = _marker_example(ctx)
         misspelt = _misspelt_marker(ctx, root)
         if misspelt is not None:
@@ -434,6 +441,25 @@ def _marker_present(ctx: CheckContext) -> Outcome:
         evidence=[Evidence("file", f"{m.file}:{m.line}", m.text.strip()) for m in markers[:5]],
         file=first.file,
     )
+
+
+def _unreadable_file(ctx: CheckContext, root: str) -> Outcome | None:
+    """The first YAML file under `root` the lab cannot read, named with the reason: its marker, if it
+    holds one, is lost to Flux too (its setters skip a file they cannot decode, and a link out of the
+    repository leads nowhere in Flux's clone), so "no marker in any file" would send the learner to add
+    one that is already there."""
+    for rel in _yaml_files(ctx, root, links=True):
+        try:
+            ctx.read_text(rel)
+        except LabError as err:
+            return Outcome.failed(
+                f"no $imagepolicy marker Flux can read under ./{root}: {rel} cannot be read: {err.message};"
+                " Flux skips a file it cannot decode or find, in silence, and has nothing to update",
+                file=rel,
+                line=err.line,
+                hint=err.hint,
+            )
+    return None
 
 
 def _misspelt_marker(ctx: CheckContext, root: str) -> tuple[str, int, str] | None:

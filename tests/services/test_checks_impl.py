@@ -200,7 +200,7 @@ def test_update_path_may_name_a_file(practice: Path, path: str, passes: bool) ->
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("odd", "says"), [("fifo", "cannot read: a FIFO"), ("latin-1", "file is not UTF-8 text (byte ")]
+    ("odd", "says"), [("fifo", "cannot read: a FIFO"), ("latin-1", "file is not UTF-8 text (line 5, byte ")]
 )
 def test_a_policy_file_that_is_not_readable_text_is_named(practice: Path, odd: str, says: str) -> None:
     """A FIFO read as 'missing: create it'; a Latin-1 file got 'fix the YAML syntax on that line'."""
@@ -536,6 +536,38 @@ def test_no_marker_fails_marker_present(practice: Path) -> None:
     assert rep.get("marker.present").status is Status.FAIL
     assert "no $imagepolicy marker in any YAML file under ./apps" in rep.get("marker.present").message
     assert rep.get("marker.valid").blocked_by == "marker.present"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("odd", ["latin-1", "outside"])
+def test_a_marked_file_that_cannot_be_read_is_named_not_reported_as_no_marker(
+    practice: Path, tmp_path: Path, odd: str
+) -> None:
+    """A Latin-1 or symlinked-out deployment said "no $imagepolicy marker in any YAML file under ./apps"
+    though the marker is there; only git.pushed named the file, with a byte offset and no file field."""
+    marked = solution_text(DEPLOY).replace("kind: Deployment", "# caf\u00e9\nkind: Deployment", 1)
+    write(practice, FILES)
+    deploy = practice / DEPLOY
+    if odd == "latin-1":
+        deploy.write_bytes(marked.encode("latin-1"))
+    else:
+        outside = tmp_path / "elsewhere.yaml"
+        outside.write_text(marked)
+        deploy.unlink()
+        deploy.symlink_to(outside)
+    commit_push(practice)
+    rep = check(practice, "marker.present", "git.pushed")
+    r = rep.get("marker.present")
+    assert r.status is Status.FAIL and r.file == DEPLOY, r
+    assert "no $imagepolicy marker in any YAML file" not in r.message, r.message
+    says = "file is not UTF-8 text" if odd == "latin-1" else "points outside the workspace"
+    assert f"{DEPLOY} cannot be read: {says}" in r.message, r.message
+    pushed = rep.get("git.pushed")
+    assert pushed.file == DEPLOY, pushed
+    if odd == "latin-1":
+        line = marked.splitlines().index("# caf\u00e9") + 1
+        assert (r.line, pushed.line) == (line, line), (r, pushed)
+        assert f"line {line}" in r.message and pushed.located().startswith(f"{DEPLOY}:{line}: ")
 
 
 @pytest.mark.slow

@@ -212,6 +212,8 @@ def _call(d: CheckDef, fn: CheckFn, ctx: Any, clock: Clock, reraise: bool) -> Ch
             evidence=(Evidence("file", where, one_line(exc.message, 1000)),) if where else (),
             duration_s=clock() - start,
             attempts=1,
+            file=exc.file,
+            line=exc.line,
         )
     except Exception as exc:
         if reraise:
