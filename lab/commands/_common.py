@@ -24,6 +24,7 @@ __all__ = [
     "positive",
     "print_json",
     "print_usage",
+    "require_task",
     "resolve_workspace",
     "use_sandbox_here",
     "write_file",
@@ -114,12 +115,25 @@ def use_sandbox_here(workspace: Path | None = None, kubeconfig: str | None = Non
     return True
 
 
-def resolve_workspace(value: str | None) -> Path:
+def resolve_workspace(value: str | None, *, repository: bool = False) -> Path:
     """`lab.services.workspace.resolve_workspace`, imported when a command needs it: the git adapter
     behind it is a third of the start-up of commands that never touch a repository (`lab policy`)."""
     from lab.services.workspace import resolve_workspace as resolve
 
-    return resolve(value)
+    return resolve(value, repository=repository)
+
+
+def require_task(task_id: str | None) -> None:
+    """A `--task` that names no task of the lab is a usage error (exit 2, one line), refused before any
+    repository is read: not a failed check (exit 1), nor one error row per student."""
+    if task_id is None:
+        return
+    from lab.services.tasks import load_task
+
+    try:
+        load_task(task_id)
+    except LabError as err:
+        raise UsageError(err.message, hint=err.hint) from None
 
 
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:

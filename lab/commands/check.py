@@ -14,6 +14,7 @@ from lab.commands._common import (
     add_workspace_arg,
     check_output,
     positive,
+    require_task,
     resolve_workspace,
     use_sandbox_here,
     write_report,
@@ -105,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     from lab.core.report import render
     from lab.services.check import run_checks
 
-    workspace = resolve_workspace(getattr(args, "workspace", None))
+    workspace = resolve_workspace(getattr(args, "workspace", None), repository=True)
+    require_task(args.task)
     tags_file = Path(args.tags_file).expanduser() if args.tags_file else None
     check_output(args.output)
     if not args.offline:

@@ -17,6 +17,7 @@ from lab.commands._common import (
     add_task_arg,
     check_output,
     positive,
+    require_task,
     write_report,
     write_trusted,
 )
@@ -134,13 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1", hint="e.g. --jobs 4")
     check_output(args.output)
-    if args.task is not None:
-        from lab.services.tasks import load_task
-
-        try:
-            load_task(args.task)  # one usage error, not one error row per student
-        except LabError as err:
-            raise UsageError(err.message, hint=err.hint) from None
+    require_task(args.task)
     roster = Path(args.roster).expanduser() if args.roster else None
     tags_file = Path(args.tags_file).expanduser().resolve() if args.tags_file else None
     same: list[tuple[str, str]] = []

@@ -11,21 +11,24 @@ from lab.adapters.git import Workspace, find_git_root, open_workspace
 from lab.errors import UsageError
 
 
-def resolve_workspace(value: str | None) -> Path:
-    """The workspace named on the command line, else the git root above the current directory."""
+def resolve_workspace(value: str | None, *, repository: bool = False) -> Path:
+    """The workspace named on the command line, else the git root above the current directory.
+    `repository`: a named folder must be inside a git repository too, as the current directory must
+    (`lab check` graded a folder outside git 0/79, exit 1); the quiz and the lesson need no repository."""
     if value:
         path = Path(value).expanduser()
         if not path.is_dir():
             raise UsageError(f"workspace {value} is not a directory", hint="pass an existing repository")
-        return path.resolve()
-    here = Path.cwd().resolve()
+    here = path.resolve() if value else Path.cwd().resolve()
     root = find_git_root(here)
-    if root is None:
+    if root is None and (repository or not value):
         raise UsageError(
             f"{here} is not inside a git repository",
-            hint="run from your gitops repository, pass --workspace, or create one with `lab init DIR`",
+            hint="pass your gitops repository with --workspace, or create one with `lab init DIR`"
+            if value
+            else "run from your gitops repository, pass --workspace, or create one with `lab init DIR`",
         )
-    return root
+    return here if value or root is None else root
 
 
 def open_learner_workspace(path: Path | str | None = None) -> Workspace:

@@ -171,6 +171,24 @@ def test_missing_workspace_is_usage_error(lab_env: dict[str, str], tmp_path: Pat
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "classroom"])
+def test_an_unknown_task_or_a_folder_outside_git_is_a_usage_error_in_every_format(
+    lab_env: dict[str, str], practice: Path, tmp_path: Path, fmt: str
+) -> None:
+    """`--help` says 2 for usage errors: `--task nosuch` exited 1 (classroom too, though `lab grade` exits
+    2), and `-w` a folder outside git graded it (0/79) where `cd` there said "not inside a git repository"."""
+    outside = tmp_path / "notgit"
+    outside.mkdir()
+    for args, words in (
+        (["-w", str(practice), "--task", "nosuch"], "no task 'nosuch'"),
+        (["-w", str(outside)], f"{outside} is not inside a git repository"),
+    ):
+        proc = run_lab("check", *args, "--offline", "-f", fmt, env=lab_env)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert proc.stdout == "" and proc.stderr.count("\n") == 1 and words in proc.stderr, proc.stderr
+        assert " - hint: " in proc.stderr
+
+
 def test_watch_offline_settles_at_once(lab_env: dict[str, str], practice: Path) -> None:
     proc = run_lab(
         "check",
@@ -253,13 +271,13 @@ def test_workspace_from_global_option_or_cwd(lab_env: dict[str, str], practice: 
 
 @pytest.mark.slow
 def test_an_unwritable_github_output_is_a_warning_and_classroom_still_exits_0(
-    tmp_path: Path, lab_env: dict[str, str]
+    tmp_path: Path, practice: Path, lab_env: dict[str, str]
 ) -> None:
     env = {**lab_env, "GITHUB_OUTPUT": str(tmp_path / "missing/out.txt")}
-    proc = run_lab("check", "-w", str(tmp_path), "--offline", "-f", "classroom", env=env, ok=False)
+    proc = run_lab("check", "-w", str(practice), "--offline", "-f", "classroom", env=env, ok=False)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "lab: warning: cannot append to " in proc.stderr
     bad = run_lab(
-        "check", "-w", str(tmp_path), "--offline", "-o", str(tmp_path / "no/such.txt"), env=lab_env, ok=False
+        "check", "-w", str(practice), "--offline", "-o", str(tmp_path / "no/such.txt"), env=lab_env, ok=False
     )
     assert bad.returncode == 2 and "no folder" in bad.stderr
