@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping
 
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
+from lab.core.text import abbreviate
 from lab.errors import LabError
 
 BUILD_FAILED = "BuildFailed"
@@ -66,6 +67,7 @@ def first_undecodable(
 def failure_message(file: str, err: LabError, shown: str) -> str:
     """What the failing build means, for the check and `lab why` alike."""
     error = err.message.removeprefix("invalid YAML: ")
+    file = abbreviate(file)  # a path of hundreds of characters must not crowd out Flux's reason
     return (
         f"{file} does not decode, so the flux-system Kustomization applies nothing under {shown}, the image "
         f"automation included: Ready=False, {BUILD_FAILED}, '{decode_error(file, error)}' (kustomize-controller "
@@ -75,4 +77,4 @@ def failure_message(file: str, err: LabError, shown: str) -> str:
 
 def failure_fix(file: str, err: LabError) -> str:
     start = f"{err.hint}, or " if err.hint else "fix the YAML, or "
-    return f"{start}delete {file} (or rename it to end other than .yaml/.yml); commit and push"
+    return f"{start}delete {abbreviate(file)} (or rename it to end other than .yaml/.yml); commit and push"

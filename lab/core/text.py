@@ -42,6 +42,15 @@ def escape_json(text: str) -> str:
     return _UNSAFE.sub(_json_escape, text)
 
 
+def abbreviate(text: str, limit: int = 120) -> str:
+    """`text` whole when at most `limit` characters, else its start and its end around `…`: a learner's
+    path that long is still recognised, and the message it is quoted in keeps its reason."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+
+
 def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
 

@@ -146,6 +146,23 @@ def test_a_yaml_file_flux_cannot_decode_under_the_sync_path_fails_the_whole_buil
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", ["\x1b[31mred\x1b]0;PWNED\x07", "d" * 200 + "/" + "e" * 200 + "/f"])
+def test_a_decode_failure_keeps_flux_s_whole_reason_whatever_the_file_name(practice: Path, name: str) -> None:
+    """A name of terminal escapes cut the message at 300 characters inside Flux's quoted reason (the
+    quote never closed); a long path may be abbreviated, the reason never."""
+    write(practice, {**FILES, f"clusters/dev/{name}.yaml": "kind: [bad\n"})
+    r = check(practice, "sync.included").get("sync.included")
+    assert r.status is Status.FAIL, r.message
+    assert "'failed to decode Kubernetes YAML from clusters/dev/" in r.message, r.message
+    assert (
+        ".yaml: the [ opened on line 1 is never closed: did not find expected ',' or ']' (line 2, column 1)' "
+        in (r.message)
+    )
+    assert r.message.endswith("to generate the path's kustomization)"), r.message
+    assert len(r.message) < 1000 and r.message.count("\\x1b") in (0, 4), r.message
+
+
+@pytest.mark.slow
 def test_invalid_yaml_names_file_and_line(practice: Path) -> None:
     write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": "kind: X\n  bad: [\n"})
     r = check(practice, "repo.files").get("repo.files")

@@ -285,6 +285,12 @@ def and_more(items: Sized) -> str:
     return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
+MESSAGE_LIMIT = 2000
+"""A check's message is never cut in a report (docs/formats.md); this only bounds a pathological one.
+Messages that quote a learner's path abbreviate it (`lab.core.text.abbreviate`), so Flux's reason after
+it stays whole: a cap of 300 cut a path of terminal escapes' message inside the quoted reason."""
+
+
 def one_line(text: str, limit: int | None = 300) -> str:
     """Messages are one line: no control characters, whitespace collapsed, length capped (`None`: not
     capped, for a record such as a CSV cell, where a cut message is a lost one)."""

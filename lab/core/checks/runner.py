@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from lab.core.checks.model import (
     LIVE_KINDS,
+    MESSAGE_LIMIT,
     OFFLINE_REASON,
     CheckDef,
     CheckResult,
@@ -133,7 +134,7 @@ def _result(d: CheckDef, status: Status, message: str, **kw: Any) -> CheckResult
         status=status,
         points=0,
         max_points=d.points,
-        message=one_line(message),
+        message=one_line(message, MESSAGE_LIMIT),
         depends_on=d.depends_on,
         kind=d.kind,
         hidden=d.hidden,
