@@ -180,12 +180,19 @@ class CheckResult:
         """Why a skipped check did not run, in a word or two: `blocked by X`, `offline`, `left out`."""
         return f"blocked by {self.blocked_by}" if self.blocked_by else self.message.split(":", 1)[0]
 
+    @property
+    def shown_file(self) -> str | None:
+        """`file` as every format writes it: control characters as visible escapes (`\\x1b`), as in the
+        message (`clean_text`). `file` itself stays the real path, for the TUI to open."""
+        return clean_text(self.file) if self.file else self.file
+
     def located(self) -> str:
         """The message after `file:line: ` when it points at a file its text does not name already:
         "the quote opened on line 11 is never closed" alone does not say in which file."""
-        if not self.file or self.file in self.message:
+        shown = self.shown_file
+        if not shown or shown in self.message:
             return self.message
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        return f"{shown}:{self.line}: {self.message}" if self.line else f"{shown}: {self.message}"
 
     def warnings(self) -> list[str]:
         """A passing check's advisory findings on a marker (one Flux's setters skip silently, one they

@@ -61,8 +61,18 @@ def points_notice(report: Report) -> list[str]:
     ]
 
 
-def _annotation_text(c: CheckResult) -> str:
-    return f"{c.message}\nhint: {c.hint}" if c.hint else c.message
+def _annotation_text(c: CheckResult, message: str | None = None) -> str:
+    message = c.message if message is None else message
+    return f"{message}\nhint: {c.hint}" if c.hint else message
+
+
+def _error_annotation(c: CheckResult) -> str:
+    """An `::error` at the check's file and line; a file named with control characters gets none (its
+    visible form names no file of the repository, and GitHub would place the annotation nowhere): its
+    text names the file instead."""
+    if c.file != c.shown_file:
+        return command("error", _annotation_text(c, c.located()), title=c.id)
+    return command("error", _annotation_text(c), file=c.file, line=c.line, title=c.id)
 
 
 def annotation_lines(report: Report) -> list[str]:
@@ -70,10 +80,7 @@ def annotation_lines(report: Report) -> list[str]:
     fails = [c for c in report.checks if c.status is Status.FAIL]
     fails.sort(key=lambda c: c.file is None)  # stable: failures pointing at a file first
     unknown = [c for c in report.checks if c.status in (Status.ERROR, Status.PENDING)]
-    lines = [
-        command("error", _annotation_text(c), file=c.file, line=c.line, title=c.id)
-        for c in fails[:MAX_ERRORS]
-    ]
+    lines = [_error_annotation(c) for c in fails[:MAX_ERRORS]]
     for c in unknown[:MAX_WARNINGS]:
         title = f"{c.id} pending" if c.status is Status.PENDING else f"{c.id} could not be checked"
         lines.append(command("warning", _annotation_text(c), title=title))
@@ -126,11 +133,12 @@ def _md_id(check_id: str) -> str:
 def _where(c: CheckResult, text: str) -> str:
     """The file and line after a row's text, leaving out what the text already names (its messages
     often name the file: "ImageRepository flux-system/nginx (clusters/dev/...)")."""
-    if not c.file:
+    shown = c.shown_file
+    if not shown:
         return ""
-    line = f" line {c.line}" if c.line and f"{c.file}:{c.line}" not in text else ""
-    if c.file not in text:
-        return f" ({md_text(c.file)}{line})"
+    line = f" line {c.line}" if c.line and f"{shown}:{c.line}" not in text else ""
+    if shown not in text:
+        return f" ({md_text(shown)}{line})"
     return f" ({line.strip()})" if line else ""
 
 
@@ -213,7 +221,7 @@ def _test(c: CheckResult, name: str, status: str, score: int, message: str) -> d
         "score": score,
         "message": message,
         "test_code": f"lab check --only {c.id}",
-        "filename": c.file or "",
+        "filename": c.shown_file or "",
         "line_no": c.line or 0,
         "duration": round(c.duration_s * 1000),
     }

@@ -20,7 +20,7 @@ def check_to_dict(c: CheckResult) -> dict[str, Any]:
         "max_points": c.max_points,
         "message": c.message,
         "hint": c.hint,
-        "file": c.file,
+        "file": c.shown_file,
         "line": c.line,
         "evidence": [e.to_dict() for e in c.evidence],
         "depends_on": list(c.depends_on),

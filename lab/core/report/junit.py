@@ -38,8 +38,8 @@ def _body(c: CheckResult) -> str:
     lines = [c.message]
     if c.hint:
         lines.append(f"hint: {c.hint}")
-    if c.file:
-        lines.append(f"file: {c.file}:{c.line}" if c.line else f"file: {c.file}")
+    if c.shown_file:
+        lines.append(f"file: {c.shown_file}:{c.line}" if c.line else f"file: {c.shown_file}")
     lines.extend(f"evidence: {e.ref}" + (f"\n{e.text}" if e.text else "") for e in c.evidence)
     return clean("\n".join(lines))
 

@@ -28,8 +28,8 @@ def _diagnostics(c: CheckResult) -> list[str]:
         fields.append(("severity", c.status.value))
     if c.hint:
         fields.append(("hint", c.hint))
-    if c.file:
-        fields.append(("file", c.file))
+    if c.shown_file:
+        fields.append(("file", c.shown_file))
     if c.line:
         fields.append(("line", c.line))
     fields.append(("points", f"{c.points}/{c.max_points}"))
