@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import time
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from lab.checks import check
@@ -16,7 +17,7 @@ from lab.checks.context import (
     automation_files,
     sync_file,
 )
-from lab.core.checks.model import Evidence, Outcome
+from lab.core.checks.model import Evidence, Outcome, and_more
 from lab.core.manifests.models import KUSTOMIZATION_NAMES
 from lab.errors import LabError
 
@@ -33,27 +34,44 @@ def repo_files(ctx: CheckContext) -> Outcome:
             hint=None,
         )
     evidence = []
+    unreadable: list[Outcome] = []  # each of them: `lab check -v` lists them all, not only the first
     for rel in automation_files(ctx):
         try:
             docs = ctx.yaml_docs(rel)
         except LabError as err:
             # Not naming `rel` in the message: the report then leads with `rel:line`, which names the
             # line too (a message that names its file is printed without a location).
-            return Outcome.failed(
-                f"not readable YAML: {err.message.removeprefix('invalid YAML: ')}",
-                file=rel,
-                line=err.line,
-                hint=err.hint or "fix the YAML syntax on that line",
+            unreadable.append(
+                Outcome.failed(
+                    f"not readable YAML: {err.message.removeprefix('invalid YAML: ')}",
+                    file=rel,
+                    line=err.line,
+                    hint=err.hint or "fix the YAML syntax on that line",
+                )
             )
+            continue
         mappings = [d for d in docs if isinstance(d.data, dict)]
         if not mappings:
-            return Outcome.failed(
-                f"{rel} holds no Kubernetes object (empty or not a mapping)",
-                file=rel,
-                hint="write one object with apiVersion, kind, metadata and spec",
+            unreadable.append(
+                Outcome.failed(
+                    f"{rel} holds no Kubernetes object (empty or not a mapping)",
+                    file=rel,
+                    hint="write one object with apiVersion, kind, metadata and spec",
+                )
             )
+            continue
         kinds = ", ".join(str(d.get("kind", "?")) for d in mappings)
         evidence.append(Evidence("file", rel, f"{len(mappings)} object(s): {kinds}"))
+    if unreadable:
+        first = unreadable[0]
+        return replace(
+            first,
+            message=first.message + and_more(unreadable),
+            evidence=tuple(
+                Evidence("file", f"{u.file}:{u.line}" if u.line else str(u.file), u.message)
+                for u in unreadable
+            ),
+        )
     from lab.checks.manifests import problems_failure, unowned_problems
 
     refused = problems_failure(unowned_problems(ctx))

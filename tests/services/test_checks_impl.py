@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -192,6 +192,26 @@ def test_symlink_out_of_the_workspace_is_not_followed(practice: Path, tmp_path: 
     target.symlink_to(outside)
     r = check(practice, "repo.files").get("repo.files")
     assert r.status is Status.FAIL and "outside the workspace" in r.message
+
+
+@pytest.mark.slow
+def test_every_unreadable_task_file_is_listed_not_only_the_first(practice: Path, tmp_path: Path) -> None:
+    """With two task files linked out of the repository, `lab check -v` named only the first."""
+    from lab.core.report.text import render_text
+
+    write(practice, FILES)
+    for rel in (FILES_KEYS[1], FILES_KEYS[2]):
+        outside = tmp_path / PurePosixPath(rel).name
+        outside.write_text((practice / rel).read_text())
+        (practice / rel).unlink()
+        (practice / rel).symlink_to(outside)
+    rep = check(practice, "repo.files")
+    r = rep.get("repo.files")
+    assert r.status is Status.FAIL and r.file == FILES_KEYS[1], r
+    assert r.message.endswith("(+1 more)"), r.message
+    assert [e.ref for e in r.evidence] == [FILES_KEYS[1], FILES_KEYS[2]], r.evidence
+    verbose = render_text(rep, verbose=True)
+    assert f"file {FILES_KEYS[2]}: not readable YAML: points outside the workspace" in verbose, verbose
 
 
 @pytest.mark.slow
