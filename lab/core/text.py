@@ -93,13 +93,29 @@ def first_other_break(text: str) -> tuple[int, str] | None:
 __all__ = ["drop_controls", "escape_controls", "escape_json", "first_other_break", "first_unsafe", "is_safe"]
 
 
-# Only error messages need it: compiled on first use (re's cache), not by every command's start-up.
-_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@"
+# Only error messages need them: compiled on first use (re's cache), not by every command's start-up.
+_URL = r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]*"
+_USERINFO = r"^([^:]+://)[^/@]+@"
+_URL_END = ".,:;)]}"
+"""Punctuation that ends the sentence a URL is quoted in, not the URL."""
+
+
+def _redacted(m: re.Match[str]) -> str:
+    url = m.group(0)
+    cut = len(url.rstrip(_URL_END))
+    url, after = url[:cut], url[cut:]
+    url = re.sub(_USERINFO, r"\1***@", url)
+    url, hash_, _fragment = url.partition("#")
+    base, question, query = url.partition("?")
+    if question:  # `?access_token=...`: the names stay, to say what was there
+        base += "?" + "&".join(f"{p.partition('=')[0]}=***" if "=" in p else "***" for p in query.split("&"))
+    return base + (f"{hash_}***" if hash_ else "") + after
 
 
 def redact_url(text: str) -> str:
-    """Credentials in URLs (https://user:token@host) replaced by ***."""
-    return re.sub(_USERINFO, r"\1***@", text)
+    """Credentials in URLs replaced by ***: user:token@ (https://user:token@host), every query value
+    (`?access_token=***`, its name kept) and the fragment, where some hosts take a token too."""
+    return re.sub(_URL, _redacted, text)
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")

@@ -135,3 +135,38 @@ def test_first_other_break_finds_what_a_text_area_would_split_at() -> None:
     assert first_other_break("a: 1\nb: x\x0by\n") == (2, "\\x0b")
     assert first_other_break("a: 'x\u2028y'\n") == (1, "\\u2028")
     assert first_other_break("a\rb") == (1, "\\x0d")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://u:tok@h/x.git", "https://***@h/x.git"),
+        ("https://127.0.0.1:9/x.git?access_token=SECRETQUERY", "https://127.0.0.1:9/x.git?access_token=***"),
+        (
+            "cannot clone https://h/x.git?a=1&token=S#frag: refused",
+            "cannot clone https://h/x.git?a=***&token=***#***: refused",
+        ),
+        ("'https://u:p@h/x?S' and http://h/y#S2.", "'https://***@h/x?***' and http://h/y#***."),
+        ("no URL? here#1 and /path?x=1", "no URL? here#1 and /path?x=1"),
+    ],
+)
+def test_redact_url_hides_userinfo_query_strings_and_fragments(text: str, shown: str) -> None:
+    """A roster row `https://host/x.git?access_token=SECRET` printed the token in every grade format."""
+    from lab.core.text import redact_url
+
+    assert redact_url(text) == shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "junit"])
+def test_a_roster_token_in_a_query_string_is_not_printed(
+    tmp_path: Path, lab_env: dict[str, str], fmt: str
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,repo\nt2,https://127.0.0.1:9/x.git?access_token=SECRETQUERY#SECRETFRAG\n")
+    proc = run_lab(
+        "grade", "--roster", str(roster), "--offline", "-f", fmt, env=lab_env, cwd=tmp_path, ok=False
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "SECRET" not in proc.stdout + proc.stderr
+    assert "https://127.0.0.1:9/x.git?access_token=***" in proc.stdout
