@@ -81,13 +81,15 @@ def test_reports_written_with_output_or_as_json_are_escaped_too(repo: Path, lab_
         assert_no_raw(out.read_text(encoding="utf-8"), written.stdout, written.stderr)
     shown = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=repo)
     files = [c["file"] for c in json.loads(shown.stdout)["checks"]]
-    assert f"apps/{name}" in files, files
+    # `file` is written as every other field is: visible escapes, not JSON's \u009b (`jq -r` decodes it)
+    visible = escape_controls(f"apps/{name}")
+    assert visible in files and visible != f"apps/{name}", files
     commit = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "hostile"]
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(commit, cwd=repo, check=True)
     graded = run_lab("grade", "--offline", "--format", "json", "--output", str(out), str(repo), env=lab_env)
     assert_no_raw(out.read_text(encoding="utf-8"), graded.stdout, graded.stderr)
-    assert any(c["file"] == f"apps/{name}" for c in json.loads(out.read_text())["repos"][0]["checks"])
+    assert any(c["file"] == visible for c in json.loads(out.read_text())["repos"][0]["checks"])
 
 
 @pytest.mark.slow
