@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lab.checks import check
 from lab.checks.context import (
     CheckContext,
@@ -9,6 +11,9 @@ from lab.checks.context import (
 from lab.core import jsontext
 from lab.core.checks.model import Evidence, Outcome
 from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.core.quiz import Quiz
 
 
 @check("progress.updated")
@@ -95,7 +100,18 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
             hint=f"run `{quiz}` again (lab writes this file; an edited one does not count)",
             evidence=evidence,
         )
-    if data.get("passed") is not True:
+    from lab.core.quiz import rescore_record  # only this check grades a quiz: not every `lab check`
+
+    result, disagreement = rescore_record(ctx.task, _task_quiz(ctx), data)
+    if result is None or disagreement:
+        what = "is not a quiz result" if result is None else "disagrees with itself"
+        return Outcome.failed(
+            f"{rel} {what}: {disagreement}",
+            file=rel,
+            hint=f"take the quiz in the lab: `{quiz}` (it writes {rel}; an edited one does not count)",
+            evidence=evidence,
+        )
+    if not result.passed:
         return Outcome.failed(
             f"quiz not passed yet (score {shown})",
             file=rel,
@@ -103,3 +119,10 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
             evidence=evidence,
         )
     return Outcome.passed(f"quiz passed (score {shown})", evidence=evidence)
+
+
+def _task_quiz(ctx: CheckContext) -> Quiz:
+    """The task's quiz.toml, the key a record's answers are graded against."""
+    from lab.adapters.tasks import load_task
+
+    return ctx.cached("task:quiz", lambda: load_task(ctx.task).quiz)

@@ -104,6 +104,30 @@ def grade(task: str, quiz: Quiz, answers: Sequence[int | None]) -> QuizResult:
     return QuizResult(task, score, len(quiz.questions), score >= quiz.pass_mark, given, wrong)
 
 
+def rescore_record(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
+    """A quiz record's answers graded against the quiz, and how the record contradicts that.
+
+    The record is the learner's file: its `score`, `total` and `passed` are claims, its `answers` are
+    the evidence. None when the answers are no list of choices (one per question at most);
+    the text is "" when score, total and passed are what the answers earn."""
+    answers = record.get("answers")
+    if (
+        not isinstance(answers, list)
+        or len(answers) > len(quiz.questions)
+        or not all(a is None or (isinstance(a, int) and not isinstance(a, bool)) for a in answers)
+    ):
+        return None, f"its answers are not a list of choices, one per question ({len(quiz.questions)})"
+    result = grade(task, quiz, answers)
+    claimed = (record.get("score"), record.get("total"), record.get("passed"))
+    if claimed == (result.score, result.total, result.passed):
+        return result, ""
+    verdict = "passed" if record.get("passed") is True else "not passed"
+    return result, (
+        f"it records score {claimed[0]}/{claimed[1]}, {verdict}, but its answers score "
+        f"{result.score}/{result.total} (pass mark {quiz.pass_mark})"
+    )
+
+
 MAX_ATTEMPTS_KEPT = 50
 
 

@@ -436,12 +436,19 @@ def test_quiz_record(practice: Path) -> None:
     record.parent.mkdir()
     record.write_text("{not json")
     assert check(practice, "quiz.passed").get("quiz.passed").status is Status.FAIL
-    record.write_text(json.dumps({"task": "09b", "score": 1, "total": 3, "passed": False, "answers": []}))
+    from lab.services.tasks import load_task
+
+    key = [q.answer for q in load_task("09b").quiz.questions]
+    n = len(key)
+    one_right = [key[0]] + [None] * (n - 1)
+    record.write_text(
+        json.dumps({"task": "09b", "score": 1, "total": n, "passed": False, "answers": one_right})
+    )
     r = check(practice, "quiz.passed").get("quiz.passed")
-    assert r.status is Status.FAIL and "score 1/3" in r.message
-    record.write_text(json.dumps({"task": "09b", "score": 3, "total": 3, "passed": True, "answers": []}))
+    assert r.status is Status.FAIL and f"score 1/{n}" in r.message
+    record.write_text(json.dumps({"task": "09b", "score": n, "total": n, "passed": True, "answers": key}))
     r = check(practice, "quiz.passed").get("quiz.passed")
-    assert r.status is Status.PASS and "3/3" in r.message
+    assert r.status is Status.PASS and f"{n}/{n}" in r.message
 
 
 def test_definitions_sum_to_100_and_cover_every_stable_id() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,72 @@ def test_an_edited_record_is_named_not_graded(tmp_path: Path) -> None:
     verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"]).get("quiz.passed")
     assert (
         verdict.message == ".fluxlab/quiz.json is not a quiz result: its 'passed' is 'yes', not true or false"
+    )
+
+
+def _quiz_verdict(workspace: Path, record: dict[str, object]) -> Any:
+    from lab.services.check import run_checks
+
+    (workspace / ".git").mkdir(exist_ok=True)
+    (workspace / ".fluxlab").mkdir(exist_ok=True)
+    (workspace / ".fluxlab/quiz.json").write_text(json.dumps(record))
+    return run_checks(workspace, offline=True, only=["quiz.passed"]).get("quiz.passed")
+
+
+@pytest.mark.slow
+def test_a_record_whose_answers_do_not_earn_its_pass_fails(tmp_path: Path) -> None:
+    """The grader has the key: a hand-written `passed: true` over wrong answers is re-scored, not believed."""
+    quiz = load_task("09b").quiz
+    n = len(quiz.questions)
+    earned = grade("09b", quiz, [0] * n).score
+    verdict = _quiz_verdict(
+        tmp_path, {"task": "09b", "score": 0, "total": n, "passed": True, "answers": [0] * n}
+    )
+    assert verdict.status.value == "fail", verdict.message
+    assert verdict.message == (
+        f".fluxlab/quiz.json disagrees with itself: it records score 0/{n}, passed, "
+        f"but its answers score {earned}/{n} (pass mark {quiz.pass_mark})"
+    )
+    assert "take the quiz in the lab: `lab quiz`" in verdict.hint
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ({"score": 99}, "it records score 99/7, passed"),
+        ({"passed": False}, "it records score 7/7, not passed"),
+        ({"total": 3}, "it records score 7/3, passed"),
+        ({"answers": "all right"}, "its answers are not a list of choices"),
+        ({"answers": [True] * 7}, "its answers are not a list of choices"),
+        ({"answers": [1] * 20}, "its answers are not a list of choices"),
+    ],
+)
+def test_a_record_edited_after_the_quiz_fails(tmp_path: Path, edit: dict[str, object], says: str) -> None:
+    quiz = load_task("09b").quiz
+    right = [q.answer for q in quiz.questions]
+    record = {"task": "09b", "score": len(right), "total": len(right), "passed": True, "answers": right}
+    verdict = _quiz_verdict(tmp_path, {**record, **edit})
+    assert verdict.status.value == "fail" and says in verdict.message, verdict.message
+    assert "`lab quiz`" in verdict.hint
+
+
+@pytest.mark.slow
+def test_a_record_lab_quiz_wrote_is_graded_by_its_answers(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    from lab.services.check import run_checks
+
+    (tmp_path / ".git").mkdir()
+    proc = run_lab("quiz", "--workspace", str(tmp_path), "--answers", _right_answers(), env=lab_env)
+    assert proc.returncode == 0, proc.stderr
+    verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"]).get("quiz.passed")
+    n = len(load_task("09b").quiz.questions)
+    assert verdict.status.value == "pass" and verdict.message == f"quiz passed (score {n}/{n})"
+    wrong = ",".join("4" for _ in range(n))
+    (tmp_path / "w2" / ".git").mkdir(parents=True)
+    run_lab("quiz", "--workspace", str(tmp_path / "w2"), "--answers", wrong, env=lab_env)
+    verdict = run_checks(tmp_path / "w2", offline=True, only=["quiz.passed"]).get("quiz.passed")
+    assert verdict.status.value == "fail" and verdict.message.startswith("quiz not passed yet"), (
+        verdict.message
     )
 
 
