@@ -161,8 +161,8 @@ def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
     """origin lacks the graded branch; when the learner's GitRepository named it, source-controller
     fails on it too, and says so in its words."""
     branch = origin.branch
-    followed = followed_branch(ctx) if "branch" not in ctx.settings else None
-    if followed is None:
+    followed = followed_branch(ctx)
+    if followed is None or followed.branch != branch:
         return Outcome.failed(f"origin has no branch {branch}", hint=f"git push -u origin {branch}")
     has_main = branch != "main" and origin.ws.remote_sha("main") is not None
     return Outcome.failed(

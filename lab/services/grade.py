@@ -9,10 +9,12 @@ What is graded is what the student pushed: a checkout is graded from its `origin
 pushed". A checkout without an origin is graded as committed, with `git.pushed` failing. A bare
 repository or URL is cloned as it is.
 
-The branch graded is the roster's, else origin's default branch (its HEAD; main when HEAD is detached
-or names no branch origin has): never the branch a checkout
-happens to have checked out, which is the student's work in progress, not their submission. The checks
-read that same branch of origin, so the files graded and `git.pushed` never disagree.
+The branch graded is the roster's, else the branch the submission's Flux follows (the `spec.ref.branch`
+of the GitRepository Flux deploys from, read on origin's default branch, as `lab check` reads it), else
+origin's default branch (its HEAD; main when HEAD is detached or names no branch origin has): never the
+branch a checkout happens to have checked out, which is the student's work in progress, not their
+submission. The checks read that same branch of origin, so the files graded and `git.pushed` never
+disagree; when origin lacks the branch Flux follows, `git.pushed` fails as source-controller does.
 
 A submission is graded only from objects and refs inside it: a `.git` that is a symlink or a `gitdir:`
 file pointing elsewhere, `objects/info/alternates`, a `commondir` or symlinks leading out of the git
@@ -383,7 +385,34 @@ def _clone_url(url: str, branch: str | None, dest: Path, deadline: float | None)
     return clone_to_temp(url, branch, dest, depth=CLONE_DEPTH, timeout=_clone_timeout(deadline))
 
 
-def _clone_pushed(clone: Callable[[str | None], Workspace], wanted: str | None, dest: Path) -> Workspace:
+def _clone_pushed(
+    clone: Callable[[str | None], Workspace],
+    wanted: str | None,
+    dest: Path,
+    follows: Callable[[Path], str | None],
+) -> tuple[Workspace, str | None]:
+    """The clone to grade and the branch graded: `wanted` (the roster's), else the branch the
+    submission's Flux follows (`follows` reads it from the default branch's files), else origin's
+    default branch. Flux deploys the branch its GitRepository names, whatever origin's default is:
+    when origin lacks that branch, the default branch's files are graded as that branch's, and
+    `git.pushed` fails as source-controller does (origin has no such branch)."""
+    from lab.adapters.scratch import remove_tree
+
+    ws = _clone_default(clone, wanted, dest)
+    if wanted is not None:
+        return ws, ws.branch() or wanted
+    followed = follows(ws.root)
+    if followed is None or followed == ws.branch():
+        return ws, ws.branch()
+    remove_tree(dest)
+    try:
+        return clone(followed), followed
+    except LabError:
+        remove_tree(dest)
+        return _clone_default(clone, None, dest), followed
+
+
+def _clone_default(clone: Callable[[str | None], Workspace], wanted: str | None, dest: Path) -> Workspace:
     """`clone(wanted)`; with no branch wanted, origin's default branch, and main when origin's HEAD
     names a branch it does not have (git then clones nothing: an empty repository) or names none (a
     detached HEAD: any commit, not what was pushed to a branch)."""
@@ -402,6 +431,21 @@ def _clone_pushed(clone: Callable[[str | None], Workspace], wanted: str | None, 
         return clone(None)
 
 
+def _flux_follows(task: str | None) -> Callable[[Path], str | None]:
+    """The branch the GitRepository Flux deploys from follows in a clone's files (`lab check`'s rule),
+    None when it names none (or pins a tag or commit)."""
+
+    def follows(root: Path) -> str | None:
+        from lab.checks.context import followed_branch
+        from lab.checks.loader import load_task_checks
+        from lab.services.check import check_context
+
+        found = followed_branch(check_context(root, load_task_checks(task), offline=True))
+        return found.branch if found is not None else None
+
+    return follows
+
+
 def _prepare(
     target: Target,
     dest: Path,
@@ -409,19 +453,16 @@ def _prepare(
     owners: Mapping[Path, str],
     deadline: float | None,
     cancelled: Callable[[], bool] = lambda: False,
+    follows: Callable[[Path], str | None] = lambda _root: None,
 ) -> _Graded:
-    """A private clone of what the student pushed, and the branch graded: the roster's, else origin's
-    default branch (main when origin's HEAD names none)."""
+    """A private clone of what the student pushed, and the branch graded: the roster's, else the one
+    the submission's Flux follows (`follows`), else origin's default branch (main when it names none)."""
     me = target.student
     wanted = target.branch
     if _is_url(target.source) and _local_origin(target.source) is None:
         url = target.source
-        clone = _clone_pushed(
-            lambda b: _clone_url(url, b, dest, deadline),
-            wanted,
-            dest,
-        )
-        return _Graded(clone.root, clone.branch() or wanted)
+        clone, branch = _clone_pushed(lambda b: _clone_url(url, b, dest, deadline), wanted, dest, follows)
+        return _Graded(clone.root, branch)
     given = _local_origin(target.source) or Path(target.source).expanduser()
     if given.is_symlink():
         real = _resolved(given)
@@ -432,8 +473,10 @@ def _prepare(
     if not path.is_dir():
         raise LabError(f"{path} is not a directory", hint="pass a repository directory or URL")
     if _is_bare(path):
-        clone = _clone_pushed(lambda b: _clone_local(path, b, dest, owners, me, deadline), wanted, dest)
-        return _Graded(clone.root, clone.branch() or wanted)
+        clone, branch = _clone_pushed(
+            lambda b: _clone_local(path, b, dest, owners, me, deadline), wanted, dest, follows
+        )
+        return _Graded(clone.root, branch)
     if not _is_checkout(path):
         raise LabError(f"{path} is not a git repository", hint="pass the student's clone or its URL")
     git_dir = _git_dir_of_checkout(path, owners, me)
@@ -464,18 +507,16 @@ def _prepare(
             # A classmate's repository, or the checkout itself (its unpushed commits would count).
             raise _not_graded(f"origin is {local}{owner or ', the checkout itself'}")
         origin = local
-        clone = _clone_pushed(lambda b: _clone_local(origin, b, dest, owners, me, deadline), wanted, dest)
+        clone, branch = _clone_pushed(
+            lambda b: _clone_local(origin, b, dest, owners, me, deadline), wanted, dest, follows
+        )
         shown = str(local)
     else:
         if not urlparse(url).scheme and ":" not in url.split("/", 1)[0]:
             raise LabError(f"origin {redact_url(url)} is not a URL git can reach", hint="check the remote")
         shown = redact_url(url)
         try:
-            clone = _clone_pushed(
-                lambda b: _clone_url(url, b, dest, deadline),
-                wanted,
-                dest,
-            )
+            clone, branch = _clone_pushed(lambda b: _clone_url(url, b, dest, deadline), wanted, dest, follows)
         except GitError as err:
             if cancelled() or (deadline is not None and time.monotonic() >= deadline):
                 raise  # killed: the timeout or the interruption says why
@@ -485,7 +526,7 @@ def _prepare(
                 f"origin {shown} could not be read, so what was pushed is unknown: {one_line(err.message)}",
                 hint=err.hint or "check the network and the remote's URL, or grade the origin itself",
             ) from None
-    branch = clone.branch() or wanted or FALLBACK_BRANCH
+    branch = branch or FALLBACK_BRANCH
     return _Graded(clone.root, branch, note=_unpushed_note(ws, clone, branch, shown))
 
 
@@ -535,6 +576,7 @@ def grade_one(
                 owners=owners or {},
                 deadline=deadline,
                 cancelled=cancelled,
+                follows=_flux_follows(task),
             )
             branch = graded.branch
             _doing("the checks")

@@ -257,3 +257,39 @@ def test_unreachable_origin_is_an_error_row_not_a_grade_of_the_checkouts_refs(tm
         assert row.reason.startswith("origin http://127.0.0.1:9/class/repo.git could not be read, so what ")
     assert report.exit_code() == 1
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def _default_master(repo: Path) -> Path:
+    """`repo`'s origin with its default branch master: what a forge that defaults to master holds."""
+    origin = repo.parent / f"{repo.name}-origin.git"
+    git(origin, "branch", "-m", "main", "master")
+    git(origin, "symbolic-ref", "HEAD", "refs/heads/master")
+    git(repo, "branch", "-m", "main", "master")
+    git(repo, "fetch", "-q", "--prune", "origin")
+    git(repo, "branch", "-q", "--set-upstream-to=origin/master")
+    return origin
+
+
+def test_grade_reads_the_branch_flux_follows_not_origins_default(tmp_path: Path) -> None:
+    # The repository's GitRepository follows main: with origin's default master and no main, source-
+    # controller cannot fetch anything, whatever master holds; `lab check` says so, and so must grade.
+    mia = practice(tmp_path, "mia")
+    solve(mia)
+    _default_master(mia)
+    row = grade_class(expand([str(mia)]), offline=True, workdir=tmp_path / "scratch").rows[0]
+    assert row.report is not None and row.branch == "main", row
+    pushed = row.report.get("git.pushed")
+    assert pushed.status is Status.FAIL, pushed.message
+    assert pushed.message.startswith(
+        "origin has no branch main, which GitRepository flux-system follows (spec.ref.branch)"
+    ), pushed.message
+    assert pushed.file == "clusters/dev/flux-system/gotk-sync.yaml" and pushed.line is not None
+    assert row.status != "pass"
+    # With main on origin too, main is graded (what Flux deploys), not master's starter.
+    origin = tmp_path / "mia-origin.git"
+    git(mia, "push", "-q", "origin", "master:main")
+    git(origin, "update-ref", "refs/heads/master", git(mia, "rev-parse", "HEAD~1"))
+    row = grade_class(expand([str(mia)]), offline=True, workdir=tmp_path / "scratch").rows[0]
+    assert row.report is not None and row.branch == "main", row
+    assert row.report.get("git.pushed").status is Status.PASS, row.report.get("git.pushed").message
+    assert row.report.get("repo.files").status is Status.PASS
