@@ -1055,6 +1055,25 @@ class Workspace:
         check_branch_name(branch)
         self._out("switch", "--quiet", "-c", branch, what=f"git switch -c {branch}", hint="")
 
+    def add_detached_worktree(self, path: Path, sha: str) -> None:
+        """Check commit `sha` out at `path` (new) as a linked worktree with a detached HEAD: another
+        commit's files beside the checkout, whose own files, index and HEAD stay as they are."""
+        self._out(
+            "worktree",
+            "add",
+            "--quiet",
+            "--detach",
+            str(path),
+            _check_ref(sha),
+            what="git worktree add",
+            hint="",
+        )
+
+    def remove_worktree(self, path: Path) -> None:
+        """Remove the linked worktree at `path` and git's record of it, whatever it holds."""
+        self._git("worktree", "remove", "--force", str(path))
+        self._git("worktree", "prune")
+
     def remotes(self) -> list[str]:
         """What `git remote` lists: every NAME of a remote.NAME.* config key, sorted. Read from the
         config already loaded; git is asked only when legacy .git/remotes or .git/branches files,

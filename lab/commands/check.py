@@ -104,7 +104,7 @@ def _progress(results: tuple[object, ...]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.core.report import render
-    from lab.services.check import run_checks
+    from lab.services.check import run_checks, run_ci_checks
 
     workspace = resolve_workspace(getattr(args, "workspace", None), repository=True)
     require_task(args.task)
@@ -112,17 +112,23 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output)
     if not args.offline:
         use_sandbox_here(workspace)
-    report = run_checks(
-        workspace,
-        task=args.task,
-        offline=args.offline,
-        only=args.only,
-        tags_file=tags_file,
-        watch=args.watch,
-        watch_timeout_s=args.watch_timeout,
-        on_round=_progress if args.watch else None,
-        update_progress=args.update_progress,
-    )
+    graded_note = ""
+    if _in_ci(args):
+        report, graded_note = run_ci_checks(
+            workspace, task=args.task, offline=args.offline, only=args.only, tags_file=tags_file
+        )
+    else:
+        report = run_checks(
+            workspace,
+            task=args.task,
+            offline=args.offline,
+            only=args.only,
+            tags_file=tags_file,
+            watch=args.watch,
+            watch_timeout_s=args.watch_timeout,
+            on_round=_progress if args.watch else None,
+            update_progress=args.update_progress,
+        )
     if report.extra.get("progress_updated"):
         print(
             f"lab: marked task {_row(report.task)} done in "
@@ -131,6 +137,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     fmt = args.format
+    if graded_note and fmt == "github":
+        from lab.core.report.github import escape_data
+
+        graded = report.graded or "main"
+        sys.stdout.write(f"::notice title=Graded origin/{graded}::{escape_data(graded_note)}\n")
+    elif graded_note:
+        print(f"lab: {graded_note}", file=sys.stderr)
     if fmt in ("github", "classroom"):
         # Only these formats need it (base64, hashlib, html, json: start-up time for the others).
         from lab.core.report.github import classroom_output, render_annotations, render_summary
@@ -166,6 +179,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return report.exit_code()
+
+
+def _in_ci(args: argparse.Namespace) -> bool:
+    """A CI run: GitHub Actions, or a format only CI reads. It grades what Flux deploys
+    (`run_ci_checks`); `--watch` and `--update-progress` are the learner's, on their working tree."""
+    if args.watch or args.update_progress:
+        return False
+    return os.environ.get("GITHUB_ACTIONS") == "true" or args.format in ("github", "classroom")
 
 
 def _row(task: str) -> str:

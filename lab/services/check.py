@@ -169,6 +169,60 @@ def run_checks(
     )
 
 
+def run_ci_checks(
+    workspace: Path,
+    *,
+    task: str | None = None,
+    offline: bool = False,
+    only: Iterable[str] | None = None,
+    tags_file: Path | None = None,
+) -> tuple[Report, str]:
+    """A CI run's checks (GitHub Actions, Classroom) and what it says of the commit it graded.
+
+    Flux deploys only the branch its GitRepository follows, and `lab grade` grades that branch of
+    origin: a run on any other commit (a pushed feature branch, a dispatch on one) grades the commit
+    origin's graded branch has, checked out beside the checkout, so CI never awards points for
+    unmerged work. The note ("" when the checkout is that commit, or origin lacks the branch, which
+    `git.pushed` then reports) says which commit was graded. A learner's own `lab check` reads their
+    working tree: feedback before a push."""
+    from lab.adapters.git import open_workspace
+    from lab.adapters.scratch import scratch_dir
+    from lab.adapters.tasks import task_for_workspace
+    from lab.checks.context import graded_branch
+    from lab.checks.loader import load_task_checks
+
+    def run(where: Path, branch: str | None = None) -> Report:
+        return run_checks(where, task=task_id, offline=offline, only=only, tags_file=tags_file, branch=branch)
+
+    task_id = task
+    try:
+        task_id = task_for_workspace(workspace, task)
+        ctx = check_context(workspace, load_task_checks(task_id), offline=True)
+        try:
+            graded = graded_branch(ctx)
+        finally:
+            ctx.close()
+        ws = open_workspace(workspace)
+        head, tip = ws.rev_parse("HEAD"), ws.remote_sha(graded)
+    except LabError:
+        return run(workspace), ""  # no repository, no origin: the checks say what is wrong
+    if tip is None or head == tip:
+        return run(workspace), ""
+    on = ws.branch() or (f"commit {head[:7]}" if head else "no commit")
+    with scratch_dir("lab-ci") as tmp:
+        where = tmp / "graded"
+        ws.add_detached_worktree(where, tip)
+        try:
+            report = run(where, graded)
+        finally:
+            ws.remove_worktree(where)
+    note = (
+        f"graded origin/{graded} ({tip[:7]}), the branch Flux deploys and lab grade grades, not {on}: "
+        f"work on {on} counts once merged into {graded} and pushed"
+    )
+    return report, note
+
+
 def check_context(
     workspace: Path,
     spec: TaskChecks,

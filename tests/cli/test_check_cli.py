@@ -281,3 +281,41 @@ def test_an_unwritable_github_output_is_a_warning_and_classroom_still_exits_0(
         "check", "-w", str(practice), "--offline", "-o", str(tmp_path / "no/such.txt"), env=lab_env, ok=False
     )
     assert bad.returncode == 2 and "no folder" in bad.stderr
+
+
+@pytest.mark.slow
+def test_a_ci_run_on_another_branch_grades_the_branch_flux_follows(
+    lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Classroom on a pushed feature branch: Flux deploys main, so the run grades origin/main (what
+    `lab grade` grades) and says so; the learner's own `lab check` still reads their working tree."""
+    from lab.services.solve import solve
+    from tests.support.gitutil import git, practice
+
+    ws = practice(tmp_path, "fay")
+    git(ws, "checkout", "-q", "-b", "feature")
+    solve(ws, push=False)
+    git(ws, "push", "-q", "-u", "origin", "feature")
+    output = tmp_path / "output"
+    env = {**lab_env, "GITHUB_OUTPUT": str(output), "GITHUB_ACTIONS": "true", "LAB_POINTS_NOTICE": "0"}
+    args = ("check", "--task", "09b", "--format", "github", "--offline", "--workspace", str(ws))
+    proc = run_lab(*args, env=env)
+    runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    scores = [json.loads(base64.b64decode(v))["tests"][0]["score"] for v in runners.values()]
+    assert sum(scores) == 0, proc.stdout  # main has the starter only, as `lab grade` finds
+    assert "::notice title=Graded origin/main::" in proc.stdout, proc.stdout
+    assert "you are on feature" not in proc.stdout  # graded main's commit, not the checkout
+    assert git(ws, "worktree", "list", "--porcelain").count("worktree ") == 1  # nothing left behind
+    local = run_lab("check", "--offline", "--workspace", str(ws), env=lab_env)
+    assert "Score 57/79" in local.stdout, local.stdout  # feedback on the work before it is merged
+    git(ws, "switch", "-q", "main")
+    git(ws, "merge", "-q", "feature")
+    git(ws, "push", "-q", "origin", "main")
+    on_main = run_lab("check", "--offline", "--workspace", str(ws), env=lab_env).stdout
+    git(ws, "switch", "-q", "feature")
+    git(ws, "commit", "-q", "--allow-empty", "-m", "more work")
+    output.write_text("")
+    proc = run_lab(*args, env=env)
+    runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    scores = [json.loads(base64.b64decode(v))["tests"][0]["score"] for v in runners.values()]
+    assert f"Score {sum(scores)}/79 " in on_main and sum(scores) > 57, on_main  # merged: main's grade
