@@ -293,3 +293,19 @@ def test_grade_reads_the_branch_flux_follows_not_origins_default(tmp_path: Path)
     assert row.report is not None and row.branch == "main", row
     assert row.report.get("git.pushed").status is Status.PASS, row.report.get("git.pushed").message
     assert row.report.get("repo.files").status is Status.PASS
+
+
+def test_a_classmates_origin_is_named_whoever_else_is_graded(klass: Path, tmp_path: Path) -> None:
+    # mallory-origin's origin is alice-origin.git, the `lab init` origin next to alice, which alice
+    # pushes to: refused whether alice is in the run or not.
+    alone = grade_class(expand([str(klass / "mallory-origin")]), offline=True, workdir=tmp_path / "s1")
+    with_bob = grade_class(
+        expand([str(klass / "mallory-origin"), str(klass / "bob")]), offline=True, workdir=tmp_path / "s2"
+    )
+    for report in (alone, with_bob):
+        row = next(r for r in report.rows if r.student == "mallory-origin")
+        assert not row.graded and row.reason.startswith(
+            f"not graded: origin is {klass / 'alice-origin.git'}, which is alice's submission"
+        ), row.reason
+    alice = grade_class(expand([str(klass / "alice")]), offline=True, workdir=tmp_path / "s3").rows[0]
+    assert alice.graded, alice.reason  # her own origin is hers
