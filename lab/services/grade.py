@@ -107,8 +107,9 @@ def is_repository(path: Path) -> bool:
 
 
 def student_name(source: str) -> str:
-    """`alice` for /class/alice, /srv/alice.git or https://host/org/alice.git (`%20` in a URL is a
-    space); a relative path is named by the folder it stands for (`.` is the current one)."""
+    """`alice` for /class/alice, /srv/alice.git, https://host/org/alice.git or `lab init`'s
+    alice-origin.git (`%20` in a URL is a space); a relative path is named by the folder it stands for
+    (`.` is the current one)."""
     from urllib.parse import unquote
 
     if not _is_url(source):
@@ -117,6 +118,8 @@ def student_name(source: str) -> str:
     tail = tail.rsplit(":", 1)[-1]
     if _is_url(source):
         tail = unquote(tail)
+    if tail.endswith(ORIGIN_SUFFIX) and tail != ORIGIN_SUFFIX:
+        return tail.removesuffix(ORIGIN_SUFFIX)  # `lab init NAME`'s origin is NAME's, as a path or a URL
     return tail.removesuffix(".git") or tail or source
 
 
@@ -136,7 +139,14 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if not path.is_absolute() and base is not None:
             path = base / path
         if path.is_dir() and not is_repository(path):
-            children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            entries = [p for p in path.iterdir() if not p.name.startswith(".")]
+            if not entries:
+                # An empty class: no student to grade, not one whose folder is no repository.
+                raise UsageError(
+                    f"no repositories found in {source}",
+                    hint="pass a class directory holding the students' repositories, or --roster FILE",
+                )
+            children = sorted(p for p in entries if p.is_dir())
             if any(is_repository(c) for c in children):
                 given += children
                 continue
@@ -150,7 +160,7 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         checkout = _init_checkout(entry)
         if checkout is not None and _resolved(checkout) in checkouts:
             continue
-        targets.append(Target(_class_member(entry), str(entry)))
+        targets.append(Target(student_name(str(entry)), str(entry)))
     return targets
 
 
@@ -160,12 +170,6 @@ def _init_checkout(path: Path) -> Path | None:
         return None
     checkout = path.with_name(path.name[: -len(ORIGIN_SUFFIX)])
     return checkout if checkout.name and _is_checkout(checkout) else None
-
-
-def _class_member(path: Path) -> str:
-    # An origin whose checkout is not there is still that student's work.
-    name = student_name(str(path))
-    return name[: -len("-origin")] if path.name.endswith(ORIGIN_SUFFIX) and name != "-origin" else name
 
 
 def read_roster(path: Path) -> list[Target]:

@@ -52,6 +52,22 @@ def test_student_names() -> None:
     assert student_name("git@github.com:org/dave.git") == "dave"
     assert student_name("file:///srv/class/carol%20smith.git") == "carol smith"  # was carol%20smith
     assert student_name(".") == Path.cwd().name  # was "."
+    # `lab init`'s NAME-origin.git is NAME's, whichever way it is named.
+    for given in ("/class/evil-origin.git", "file:///class/evil-origin.git", "https://h/org/evil-origin.git"):
+        assert student_name(given) == "evil", given
+    assert student_name("/class/-origin.git") == "-origin"
+
+
+@pytest.mark.slow
+def test_an_empty_class_directory_is_a_usage_error(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    from lab.errors import UsageError
+    from tests.support.labrun import run_lab
+
+    (tmp_path / "emptydir").mkdir()
+    with pytest.raises(UsageError, match="no repositories found in "):
+        expand([str(tmp_path / "emptydir")])
+    proc = run_lab("grade", "--offline", "emptydir", env=lab_env, cwd=tmp_path, ok=False)
+    assert proc.returncode == 2 and "no repositories found in emptydir" in proc.stderr, proc.stderr
 
 
 def test_roster_header_comments_branch_and_relative_paths(tmp_path: Path) -> None:
@@ -69,8 +85,9 @@ def test_targets_keep_the_order_given(tmp_path: Path) -> None:
     """URLs were listed before every local path, whatever the order of the arguments; the grades come
     in the order the instructor gave."""
     zed, amy = tmp_path / "zed", tmp_path / "amy"
-    zed.mkdir()
-    amy.mkdir()
+    for folder in (zed, amy):
+        folder.mkdir()
+        (folder / "README.md").write_text("not pushed yet\n")
     targets = expand([str(zed), "https://h/org/bob.git", str(amy)])
     assert [t.student for t in targets] == ["zed", "bob", "amy"]
 
@@ -95,7 +112,11 @@ def test_class_directory_expands_one_level_and_roster_names_win(tmp_path: Path) 
         ("bob", "bob.git"),
         ("notes", "notes"),
     ]
-    # A directory holding no repository at all is one (ungradable) student, not a class.
+    # A directory holding no repository at all is one (ungradable) student, not a class; an empty one
+    # given as an argument names no student at all (a usage error, exit 2).
+    with pytest.raises(UsageError, match="no repositories found in "):
+        expand([str(klass / "notes")])
+    (klass / "notes" / "todo.txt").write_text("x\n")
     assert [t.student for t in expand([str(klass / "notes")])] == ["notes"]
     roster = tmp_path / "roster.csv"
     roster.write_text("Alice A,class/alice\n")
