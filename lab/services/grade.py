@@ -292,12 +292,13 @@ def _owner(path: Path, owners: Mapping[Path, str], me: str) -> str:
     return ""
 
 
-def _init_origin_owner(origin: Path, checkout: Path) -> str:
-    """`, which is alice's submission` when `origin` is the `lab init` origin of another checkout:
-    `alice-origin.git` next to a checkout `alice` that pushes to it. Whoever else is in the run: a
-    classmate's origin is theirs also when their directory was not passed."""
+def _init_origin_owner(origin: Path, checkout: Path, me: str) -> str:
+    """`, which is alice's submission` when `origin` is the `lab init` origin of another student's
+    checkout: `alice-origin.git` next to a checkout `alice` that pushes to it. Whoever else is in the
+    run: a classmate's origin is theirs also when their directory was not passed. A student's own
+    second clone of it (alice grading from alice-laptop2) is hers."""
     sibling = _init_checkout(origin)
-    if sibling is None or _resolved(sibling) == _resolved(checkout):
+    if sibling is None or _resolved(sibling) == _resolved(checkout) or student_name(str(sibling)) == me:
         return ""
     try:
         url = open_workspace(sibling, untrusted=True).remote_url("origin")
@@ -523,7 +524,7 @@ def _prepare(
                 f"origin {local} does not exist: cannot see what was pushed",
                 hint="pass the student's origin (bare repository or URL) instead of the checkout",
             )
-        owner = _owner(local, owners, me) or _init_origin_owner(local, path)
+        owner = _owner(local, owners, me) or _init_origin_owner(local, path, me)
         if owner or local in (_resolved(path), _resolved(git_dir)):
             # A classmate's repository, or the checkout itself (its unpushed commits would count).
             raise _not_graded(f"origin is {local}{owner or ', the checkout itself'}")

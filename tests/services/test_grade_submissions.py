@@ -22,7 +22,7 @@ import pytest
 from lab.adapters.scratch import remove_tree
 from lab.core.checks.model import Status
 from lab.core.report.grade_table import GradeRow
-from lab.services.grade import expand, grade_class
+from lab.services.grade import expand, grade_class, read_roster
 from lab.services.solve import solve
 from tests.support.gitutil import commit_files, git, practice
 from tests.support.labrun import run_lab
@@ -309,3 +309,10 @@ def test_a_classmates_origin_is_named_whoever_else_is_graded(klass: Path, tmp_pa
         ), row.reason
     alice = grade_class(expand([str(klass / "alice")]), offline=True, workdir=tmp_path / "s3").rows[0]
     assert alice.graded, alice.reason  # her own origin is hers
+    # Her own second clone of it, named for her in a roster, is hers too.
+    laptop = tmp_path / "alice-laptop2"
+    git(tmp_path, "clone", "-q", str(klass / "alice-origin.git"), str(laptop))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"alice,{laptop}\n", encoding="utf-8")
+    second = grade_class(read_roster(roster), offline=True, workdir=tmp_path / "s4").rows[0]
+    assert second.student == "alice" and second.graded, second.reason
