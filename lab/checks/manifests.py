@@ -411,12 +411,14 @@ def _marker_present(ctx: CheckContext) -> Outcome:
     if outside is not None:
         return outside
     if not markers:
-        unreadable = _unreadable_file(ctx, root)
-        if unreadable is not None:
-            return unreadable
         example = _marker_example(ctx)
         misspelt = _misspelt_marker(ctx, root)
-        if misspelt is not None:
+        if misspelt is None:
+            # Only when no readable file comes close: a file that cannot be read may hold the marker.
+            unreadable = _unreadable_file(ctx, root)
+            if unreadable is not None:
+                return unreadable
+        else:
             rel, number, key = misspelt
             return Outcome.failed(
                 f"no $imagepolicy marker under ./{root}: this comment's key is {key}, "

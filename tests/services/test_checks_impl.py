@@ -616,8 +616,10 @@ def test_a_marked_file_that_cannot_be_read_is_named_not_reported_as_no_marker(
 
 @pytest.mark.slow
 def test_a_misspelt_marker_key_is_pointed_at_not_reported_as_no_marker(practice: Path) -> None:
-    """`{"$imagepolcy": ...}` said "no $imagepolicy marker in any YAML file under ./apps"."""
+    """`{"$imagepolcy": ...}` said "no $imagepolicy marker in any YAML file under ./apps". An unrelated
+    file under ./apps that cannot be read does not hide the misspelling."""
     write(practice, {**FILES, DEPLOY: edited(solution_text(DEPLOY), '"$imagepolicy"', '"$imagepolcy"')})
+    (practice / "apps/base/notes.yaml").write_bytes(b"# caf\xe9\nkind: ConfigMap\n")
     r = check(practice, "marker.present").get("marker.present")
     assert r.status is Status.FAIL
     assert (r.file, r.line) == (DEPLOY, 18)
