@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 
 from lab.core.record import dataclass
@@ -104,12 +106,26 @@ def grade(task: str, quiz: Quiz, answers: Sequence[int | None]) -> QuizResult:
     return QuizResult(task, score, len(quiz.questions), score >= quiz.pass_mark, given, wrong)
 
 
-def rescore_record(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
-    """A quiz record's answers graded against the quiz, and how the record contradicts that.
+def quiz_key(quiz: Quiz) -> str:
+    """A fingerprint of what a record's answers are graded against: the questions, their choices in
+    order, the key and the pass mark. A record names the quiz it was taken against with it, so that a
+    quiz edited later (choices reordered, a question added) never turns an honest record into a false
+    one."""
+    canon = [[q.prompt, list(q.choices), q.answer] for q in quiz.questions]
+    text = json.dumps([canon, quiz.pass_mark], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
-    The record is the learner's file: its `score`, `total` and `passed` are claims, its `answers` are
-    the evidence. None when the answers are no list of choices (one per question at most);
-    the text is "" when score, total and passed are what the answers earn."""
+
+def rescore_record(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
+    """A quiz record judged against the quiz, and how the record contradicts itself ("" when not).
+
+    The record is the learner's file: its `score`, `total` and `passed` are claims. Taken against this
+    very quiz (its `quiz` key is `quiz_key`), its `answers` are the evidence and are graded again.
+    Taken against an earlier quiz, or before records named theirs, the answers say nothing of this
+    key: its claims must then agree with each other (a pass is a score at the pass mark or above, in
+    proportion to the record's total). None when the record is no quiz result at all."""
+    if record.get("quiz") != quiz_key(quiz):
+        return _claims_only(task, quiz, record)
     answers = record.get("answers")
     if (
         not isinstance(answers, list)
@@ -128,15 +144,31 @@ def rescore_record(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple
     )
 
 
+def _claims_only(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
+    score, total, passed = record.get("score"), record.get("total"), record.get("passed")
+    numbers = all(isinstance(n, int) and not isinstance(n, bool) for n in (score, total))
+    if not numbers or not isinstance(passed, bool) or not 0 <= score <= total or total == 0:  # type: ignore[operator]
+        return None, f"its score is {score!r} of {total!r}, not a count of right answers"
+    assert isinstance(score, int) and isinstance(total, int)
+    needed = -(-quiz.pass_mark * total // max(len(quiz.questions), 1))  # the pass mark, scaled up
+    result = QuizResult(task, score, total, passed, (), ())
+    if passed and score < needed:
+        return result, f"it records score {score}/{total}, passed, below the pass mark ({needed} of {total})"
+    return result, ""
+
+
 MAX_ATTEMPTS_KEPT = 50
 
 
-def merge_record(existing: Mapping[str, object] | None, result: QuizResult, at: str) -> dict[str, object]:
+def merge_record(
+    existing: Mapping[str, object] | None, result: QuizResult, at: str, key: str = ""
+) -> dict[str, object]:
     """The quiz record after one more attempt: the best attempt stays on top (a later, worse attempt
     never erases a pass), every attempt is listed with its time and score (the last 50).
 
     Top-level `task/score/total/passed/answers` are the best attempt's, so readers of the older
-    one-attempt format (quiz.passed, graders) keep working; `best_at` says when it was made."""
+    one-attempt format (quiz.passed, graders) keep working; `best_at` says when it was made, and
+    `quiz` which quiz it was taken against (`quiz_key`)."""
     attempts: list[object] = []
     best: Mapping[str, object] | None = None
     if existing is not None and existing.get("task") == result.task:
@@ -159,8 +191,12 @@ def merge_record(existing: Mapping[str, object] | None, result: QuizResult, at: 
     )
     if new_best or best is None:
         top: dict[str, object] = {**result.to_json(), "best_at": at}
+        if key:
+            top["quiz"] = key
     else:
         top = {k: best.get(k) for k in ("task", "score", "total", "passed", "answers", "best_at")}
+        if "quiz" in best:
+            top["quiz"] = best["quiz"]
     top["attempts"] = attempts
     return top
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import read_regular, write_atomic
 from lab.core import jsontext
-from lab.core.quiz import QuizResult, merge_record
+from lab.core.quiz import QuizResult, merge_record, quiz_key
 from lab.core.record import dataclass
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def record_attempt(workspace: Path, task: Task, result: QuizResult, *, at: str |
 
         raise LabError("is a symbolic link; lab writes only a regular file", file=str(path))
     when = at or _now()
-    data = merge_record(_read_json(path), result, when)
+    data = merge_record(_read_json(path), result, when, quiz_key(task.quiz))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     save_quiz_progress(workspace, task.id, [])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lab.core.quiz import OpenPrompt, Question, Quiz, grade, quiz_from_data
+from lab.core.quiz import OpenPrompt, Question, Quiz, grade, quiz_from_data, quiz_key
 from lab.core.tasktexts import parse_quiz
 from lab.errors import LabError
 from lab.services.tasks import list_tasks, load_task
@@ -145,15 +145,47 @@ def test_a_record_whose_answers_do_not_earn_its_pass_fails(tmp_path: Path) -> No
     quiz = load_task("09b").quiz
     n = len(quiz.questions)
     earned = grade("09b", quiz, [0] * n).score
-    verdict = _quiz_verdict(
-        tmp_path, {"task": "09b", "score": 0, "total": n, "passed": True, "answers": [0] * n}
-    )
+    record = {"task": "09b", "score": 0, "total": n, "passed": True, "answers": [0] * n}
+    verdict = _quiz_verdict(tmp_path, {**record, "quiz": quiz_key(quiz)})
     assert verdict.status.value == "fail", verdict.message
     assert verdict.message == (
         f".fluxlab/quiz.json disagrees with itself: it records score 0/{n}, passed, "
         f"but its answers score {earned}/{n} (pass mark {quiz.pass_mark})"
     )
     assert "take the quiz in the lab: `lab quiz`" in verdict.hint
+    # Naming no quiz (written by hand, or before records named theirs), its claims still contradict.
+    verdict = _quiz_verdict(tmp_path, record)
+    assert verdict.status.value == "fail", verdict.message
+    assert verdict.message == (
+        f".fluxlab/quiz.json disagrees with itself: it records score 0/{n}, passed, "
+        f"below the pass mark ({quiz.pass_mark} of {n})"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "record",
+    [
+        # Taken before 09b-guard's choices were reordered: its answers were right under the old key.
+        {"task": "09b-guard", "score": 7, "total": 7, "passed": True, "answers": [1, 1, 1, 2, 2, 0, 1]},
+        # Taken when 09b had six questions.
+        {"task": "09b", "score": 6, "total": 6, "passed": True, "answers": [1, 2, 0, 2, 1, 2]},
+        {"task": "09b", "score": 6, "total": 6, "passed": True, "answers": [1, 2, 0, 2, 1, 2], "quiz": "0ld"},
+    ],
+)
+def test_an_honest_record_of_an_earlier_quiz_still_counts(tmp_path: Path, record: dict[str, object]) -> None:
+    """A quiz edited after the attempt (choices reordered, a question added) does not turn an honest
+    record into one that "disagrees with itself": its answers are graded only against the quiz it names."""
+    from lab.services.check import run_checks
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / load_task(str(record["task"])).meta.quiz_record
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(record))
+    verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"], task=str(record["task"])).get(
+        "quiz.passed"
+    )
+    assert verdict.status.value == "pass", verdict.message
 
 
 @pytest.mark.slow
@@ -172,7 +204,7 @@ def test_a_record_edited_after_the_quiz_fails(tmp_path: Path, edit: dict[str, ob
     quiz = load_task("09b").quiz
     right = [q.answer for q in quiz.questions]
     record = {"task": "09b", "score": len(right), "total": len(right), "passed": True, "answers": right}
-    verdict = _quiz_verdict(tmp_path, {**record, **edit})
+    verdict = _quiz_verdict(tmp_path, {**record, "quiz": quiz_key(quiz), **edit})
     assert verdict.status.value == "fail" and says in verdict.message, verdict.message
     assert "`lab quiz`" in verdict.hint
 
@@ -187,6 +219,8 @@ def test_a_record_lab_quiz_wrote_is_graded_by_its_answers(tmp_path: Path, lab_en
     verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"]).get("quiz.passed")
     n = len(load_task("09b").quiz.questions)
     assert verdict.status.value == "pass" and verdict.message == f"quiz passed (score {n}/{n})"
+    written = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
+    assert written["quiz"] == quiz_key(load_task("09b").quiz)  # its answers are graded strictly
     wrong = ",".join("4" for _ in range(n))
     (tmp_path / "w2" / ".git").mkdir(parents=True)
     run_lab("quiz", "--workspace", str(tmp_path / "w2"), "--answers", wrong, env=lab_env)
