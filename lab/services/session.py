@@ -46,7 +46,7 @@ class Session:
     def mode_detail(self) -> tuple[str, str]:
         """(mode, what it means): Home shows both, the title bar the first."""
         if self.sandbox and self.kubeconfig is None and is_default_sandbox(self):
-            return "practice repo", "no cluster needed; `lab sandbox up` adds one"
+            return "practice repo", "no cluster needed; `lab sandbox up` (S on Flux) starts one"
         if self.sandbox and self.kubeconfig is None:
             return "practice repo", "no cluster needed; on 5, c simulates Flux"
         if self.sandbox:
@@ -464,9 +464,11 @@ def followed_sandbox(session: Session) -> Session:
     """The default sandbox's session as the sandbox is now. `lab sandbox reset --task X` (which the app
     tells the learner to run) gives its repository another task, and `lab sandbox up` after it other
     ports: the task the repository records, attached to the sandbox that runs now. `session` itself when
-    nothing changed, when it is not the default sandbox, or when no sandbox of that task runs (what it
-    is attached to stays, and `S` on Flux starts it again). A task this lab lacks (reset in a shell with
-    LAB_TASKS_PATH, the app's without it) leaves the open task graded, as `_resumed_session` does."""
+    nothing changed or when it is not the default sandbox. When no sandbox of that task runs (`lab
+    sandbox down`, a reset that left it stopped) the session is detached: Home and the Flux screen then
+    say there is no cluster and that `S` / `lab sandbox up` starts it, where they kept naming a cluster
+    whose kubeconfig was gone. A task this lab lacks (reset in a shell with LAB_TASKS_PATH, the app's
+    without it) leaves the open task graded, as `_resumed_session` does."""
     if not is_default_sandbox(session):
         return session
     from dataclasses import replace
@@ -485,6 +487,8 @@ def followed_sandbox(session: Session) -> Session:
         followed = replace(
             followed, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items()))
         )
+    else:
+        followed = replace(followed, kubeconfig=None, sandbox_env=())
     return session if followed == session else followed
 
 

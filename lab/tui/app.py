@@ -291,6 +291,9 @@ class LabApp(App[None]):
             if followed.task.id != session.task.id:
                 self.call_from_thread(self._follow_reset, followed, sandbox_reset_note(session, followed))
                 return
+            if followed is not session:  # the sandbox stopped or started again: the new session reads
+                self.call_from_thread(self._follow_stop, followed)
+                return
         state = read_state(session, fetch=fetch)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._set_state, state, epoch)
@@ -369,13 +372,23 @@ class LabApp(App[None]):
                 # A remote origin cannot be watched: look every minute.
                 last_fetch = time.monotonic()
                 changed = True
-            elif watch_stamp(workspace, origin) != state.stamp:
+            elif watch_stamp(workspace, origin) != state.stamp or self._sandbox_gone():
                 changed = True
             if changed and not stop.is_set():
                 try:
                     self.call_from_thread(self.refresh_state)
                 except RuntimeError:  # the app stopped meanwhile
                     return
+
+    def _sandbox_gone(self) -> bool:
+        """Attached to the sandbox, which no longer runs (`lab sandbox down` in another shell): a state
+        read then detaches, so that Home stops naming a cluster in the background. A stat and a lock."""
+        session = self.session
+        if not session.sandbox or session.kubeconfig is None:
+            return False
+        from lab.services.sandbox import running_info
+
+        return running_info(None) is None
 
     def stale_checks(self) -> bool:
         """The last report was taken before the workspace changed."""
@@ -422,6 +435,12 @@ class LabApp(App[None]):
         ).for_learner()
         if not worker.is_cancelled:
             self.call_from_thread(self._checks_finished, report, stamp)
+
+    def _follow_stop(self, session: Session) -> None:
+        self.refreshing = False  # `use_session` reads the state again, for the session as it is now
+        if session.kubeconfig is None and self.session.kubeconfig is not None:
+            self.notify("The sandbox stopped: S on Flux (or `lab sandbox up`) starts it again.", timeout=10)
+        self.use_session(session)
 
     def _follow_reset(self, session: Session, note: str | None) -> None:
         self.refreshing = False  # the state is read again for the task the switch opens

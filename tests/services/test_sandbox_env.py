@@ -78,3 +78,28 @@ def test_following_the_sandbox_keeps_the_task_when_its_repository_records_one_th
     (ws / ".fluxlab" / "task.json").write_text(json.dumps({"task": "authors-own-task"}))
     session = Session(ws, load_task("09b"), sandbox=True, kubeconfig=None)
     assert followed_sandbox(session) is session
+
+
+def test_following_a_stopped_sandbox_detaches_from_its_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attached, then `lab sandbox down` (or a reset that left it stopped): the session kept the dead
+    kubeconfig, so Home said the sandbox "runs in the background"."""
+    from dataclasses import replace
+
+    from lab.services.session import Session, default_sandbox_workspace, followed_sandbox
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(sandbox, "running_info", lambda _where: None)
+    info = _info(tmp_path, 5001)
+    ws = default_sandbox_workspace()
+    ws.mkdir(parents=True)
+    detached = Session(ws, load_task("09b"), sandbox=True, kubeconfig=None)
+    attached = replace(
+        detached, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items()))
+    )
+    assert attached.mode == "sandbox cluster"
+    followed = followed_sandbox(attached)
+    assert followed == detached and "S on Flux" in followed.mode_detail[1]
+    assert followed_sandbox(detached) is detached

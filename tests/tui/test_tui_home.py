@@ -123,3 +123,59 @@ async def test_home_says_which_rows_are_done_elsewhere(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: table.row_count > 0 and str(table.get_row("09b-staging")[2]) == want)
         assert [str(c) for c in table.get_row("09b-guard")[1:]] == ["⬜", ""]
         assert str(table.get_row("09b-multi")[2]) == ""
+
+
+async def test_a_stopped_sandbox_is_said_stopped_with_how_to_start_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attached to the sandbox, which stopped (`lab sandbox down`, or a reset that left it stopped):
+    Home kept "sandbox cluster (runs in the background…)" and the Flux screen "kubeconfig … does not
+    exist - hint: check KUBECONFIG", never S or `lab sandbox up`."""
+    from dataclasses import replace
+
+    from textual.widgets import Static
+
+    from lab.services import session as session_module
+    from tests.support.tui_helpers import notifications, practice_session
+
+    detached = practice_session(tmp_path)
+    monkeypatch.setattr(session_module, "default_sandbox_workspace", lambda: detached.workspace)
+    gone = tmp_path / "sandbox-kubeconfig"  # the stopped sandbox's: no sandbox runs here
+    seen: list[object] = []
+    app = LabApp(replace(detached, kubeconfig=str(gone)), workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.session.kubeconfig is None, timeout=30)  # the watcher saw it
+        mode = str(app.screen.query_one("#home-mode").render())
+        assert "practice repo" in mode and "S on Flux" in mode and "background" not in mode, mode
+        assert any("The sandbox stopped: S on Flux" in m for _, m in notifications(seen))
+        await pilot.press("5")
+        await pilot.pause()
+        cluster = str(app.screen.query_one("#cluster", Static).content)
+        assert "S starts the sandbox" in cluster, cluster
+        await pilot.press("g")
+        await pilot.pause()
+        assert any("S starts it" in m for _, m in notifications(seen))
+
+
+async def test_a_sandbox_cluster_that_cannot_be_read_points_at_S(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster error on the Flux screen in the sandbox said "check KUBECONFIG … `eval $(lab sandbox
+    env)`": the lab chose that kubeconfig, and S is what starts the sandbox again."""
+    from dataclasses import replace
+
+    from lab.services import session as session_module
+    from lab.tui.screens.flux import FluxScreen
+    from tests.support.tui_helpers import notifications, practice_session
+
+    detached = practice_session(tmp_path)
+    monkeypatch.setattr(session_module, "default_sandbox_workspace", lambda: detached.workspace)
+    monkeypatch.setattr(session_module, "followed_sandbox", lambda s: s)  # its detach: the test above
+    seen: list[object] = []
+    app = LabApp(replace(detached, kubeconfig=str(tmp_path / "gone")), workspace_label="gitops-lab")
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: isinstance(app.screen, FluxScreen))
+        await wait_until(pilot, lambda: any("cannot reach" in m for _, m in notifications(seen)), timeout=30)
+        said = next(m for _, m in notifications(seen) if "cannot reach" in m)
+        assert "S starts it again" in said and "KUBECONFIG" not in said, said

@@ -791,6 +791,17 @@ async def test_back_to_the_sandboxs_task_uses_the_sandbox_again(
         return replace(session, kubeconfig=str(tmp_path / "kubeconfig"))
 
     monkeypatch.setattr(svc, "attach_sandbox", attach)
+    # The sandbox runs (for 09b): a session attached to a sandbox that does not run is detached.
+    from lab.services import sandbox
+
+    running = sandbox.SandboxInfo(
+        workspace=svc.default_sandbox_workspace(),
+        kubeconfig=tmp_path / "kubeconfig",
+        registry="127.0.0.1:5001",
+        pid=1,
+        task="09b",
+    )
+    monkeypatch.setattr(sandbox, "running_info", lambda _where=None: running)
     course = Session(svc.default_sandbox_workspace(), load_task("09b"), sandbox=True, kubeconfig=None)
     app = lab_app(course)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -175,9 +175,9 @@ class FluxScreen(LabScreen):
 
         if is_default_sandbox(self.lab.session):
             text += (
-                "\nIn the sandbox, `t` starts the sandbox cluster and registry (`lab sandbox up`) "
-                f"and publishes the next {self.lab.session.task.image_label} release, as CI would; "
-                "its Flux then commits on origin."
+                "\nIn the sandbox, S starts the sandbox cluster, registry and Flux (`lab sandbox up`); "
+                f"`t` starts them too and publishes the next {self.lab.session.task.image_label} "
+                "release, as CI would; its Flux then commits on origin."
             )
         elif self.lab.session.sandbox:
             # What `t` said when it was pressed here: this repository has no registry to publish to.
@@ -210,6 +210,8 @@ class FluxScreen(LabScreen):
         self.query_one("#tag-source", Label).update(self._source_note())
         if self.lab.session.kubeconfig is not None:
             self.action_refresh_cluster()
+        else:  # detached (the sandbox stopped): the last table or error is not the cluster's state
+            self.query_one("#cluster", Static).update(self._no_cluster())
 
     def _source_note(self) -> str:
         from lab.services.session import tag_source
@@ -475,15 +477,20 @@ class FluxScreen(LabScreen):
 
     def action_refresh_cluster(self) -> None:
         if self.lab.session.kubeconfig is None:
-            self.notify("No cluster configured: set KUBECONFIG and restart lab.", severity="warning")
+            self.notify(self._no_cluster_hint(), severity="warning")
             return
         self._cluster(False)
 
     def action_reconcile(self) -> None:
         if self.lab.session.kubeconfig is None:
-            self.notify("No cluster configured: nothing to reconcile.", severity="warning")
+            self.notify(self._no_cluster_hint(), severity="warning")
             return
         self._cluster(True)
+
+    def _no_cluster_hint(self) -> str:
+        if self._on_sandbox:
+            return "The sandbox is not running: S starts it (as `lab sandbox up`)."
+        return "No cluster configured: set KUBECONFIG and restart lab."
 
     @work(thread=True, exclusive=True, group="cluster", exit_on_error=False, description="cluster")
     def _cluster(self, reconcile: bool) -> None:
@@ -499,14 +506,17 @@ class FluxScreen(LabScreen):
             text = flux_get_images(kubeconfig)
         except ClusterError as err:
             # Said where the table was: a table left from before would read as the cluster's state.
-            error = f"cannot reach the cluster: {err}"
-            text = f"{error}\n\n{self._unreachable_hint()}\n"
+            # The sandbox's own hint, not the error's "check KUBECONFIG": the lab chose that file.
+            sandbox = self._on_sandbox
+            error = f"cannot reach the cluster: {err.message if sandbox else err}"
+            hint = self._unreachable_hint()
+            text = f"{error}\n\n{hint}\n"
+            if sandbox:
+                error = f"{error}. {hint}"
         self.post_message(self.ClusterShown("$ flux get images all -A\n" + text, error))
 
     def _unreachable_hint(self) -> str:
-        from lab.services.session import is_default_sandbox
-
-        if is_default_sandbox(self.lab.session):
+        if self._on_sandbox:
             return (
                 "The sandbox is not running (`lab sandbox down` stops it): S starts it again, as "
                 "`lab sandbox up` does; g shows the cluster then."
