@@ -875,6 +875,14 @@ class PushWorkResult:
         """Refused, nothing committed, because of `problems`: the caller may ask and insist."""
         return self.sync.outcome == "refused" and bool(self.problems) and self.commit is None
 
+    def committed_note(self) -> str:
+        """What `p` did to edits the learner had not committed, said with the result ("" when it
+        committed nothing): a hand edit became a commit the learner never typed."""
+        if self.commit is None:
+            return ""
+        files = ", ".join(self.commit.paths)
+        return f'Your uncommitted edits to {files} were committed first, as "{self.commit.subject}".'
+
     def report(self) -> str:
         head = [f"$ {c}" for c in self.commit.commands] if self.commit else []
         said = (

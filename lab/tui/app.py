@@ -535,19 +535,21 @@ class LabApp(App[None]):
                 else "brought in origin's commits; nothing of yours to push",
             }.get(sync.outcome, sync.outcome)
             title = "Pushed" if sync.pushed else "Up to date"
+            # A hand edit `p` committed is a commit the learner never typed: said with the result.
+            made = f"\n{result.committed_note()}" if result.commit is not None else ""
             if sync.not_deployed:
                 # Pushed as asked, but Flux reads another branch: said in the toast, not only in the log.
                 summary += f". {sync.not_deployed}"
-                self.notify(summary, title=f"{title}: not deployed", severity="warning", timeout=15)
+                self.notify(summary + made, title=f"{title}: not deployed", severity="warning", timeout=15)
             elif sync.pushed and (result.problems or result.notes):
                 # Pushed as asked (or confirmed): what Flux will do with it is said now, not only by checks.
                 said = (
                     [f"{len(result.problems)} problem(s) Flux refuses or ignores"] if result.problems else []
                 )
                 summary += "; note: " + "; ".join([*said, *result.notes])
-                self.notify(summary, title=title, severity="warning", timeout=15)
+                self.notify(summary + made, title=title, severity="warning", timeout=15)
             else:
-                self.notify(f"{summary} (the git commands: Origin tab on 5)", title=title, timeout=8)
+                self.notify(f"{summary} (the git commands: Origin tab on 5){made}", title=title, timeout=8)
         else:
             summary = "stopped: " + (sync.message.splitlines()[0] if sync.message else sync.outcome)
             # The whole report is taller than an 80x24 screen: the toast points at the Flux screen's copy.

@@ -370,3 +370,22 @@ async def test_a_conflict_on_a_marked_line_says_the_line_is_fluxs(tmp_path: Path
         await wait_until(pilot, lambda: not app.sync.running and "conflict in" in _text(moves), timeout=30)
         text = " ".join(_text(moves).split())
         assert "the marked line is Flux's" in text and "keep origin's value" in text, text
+
+
+async def test_p_says_it_committed_a_hand_edit_and_as_what(tmp_path: Path) -> None:
+    """A hand edit of a task file not yet committed: `p` committed it as "Update …" before the rebase
+    and said only "pushed to origin/main"; the commit was listed among the git commands, where a
+    learner did not look for it."""
+    session, origin = _with_automation(tmp_path)
+    ws = session.workspace
+    (ws / DEPLOYMENT).write_text((ws / DEPLOYMENT).read_text().replace("replicas: 1", "replicas: 2"))
+    seen: list[object] = []
+    app = lab_app(session)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("5", "p")
+        await wait_until(pilot, lambda: not app.sync.running and app.sync.ok, timeout=30)
+        await wait_until(pilot, lambda: any("pushed to origin/main" in m for _, m in notifications(seen)))
+    toast = next(m for _, m in notifications(seen) if "pushed to origin/main" in m)
+    subject = git(origin, "log", "-1", "--format=%s", "main").strip()
+    assert f'Your uncommitted edits to {DEPLOYMENT} were committed first, as "{subject}".' in toast, toast
+    assert (ws / DEPLOYMENT).read_text().count("replicas: 2") == 1
