@@ -109,6 +109,13 @@ async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: f"recorded: {total}/{total} passed" in str(counter.render()))
         assert "n shows your result" in str(app.screen.query_one("#feedback", Static).content)
         assert "quiz_answers" not in (tmp_path / ".fluxlab/session.json").read_text()
+        # The footer says what n does now, as the text above it does: no "Next question" after the last.
+        from textual.widgets._footer import FooterKey
+
+        await pilot.pause()
+        offered = [(k.key, k.description) for k in app.screen.query(FooterKey)]
+        assert ("n", "Show result") in offered and ("n", "Next question") not in offered, offered
+        assert str(app.screen.query_one("#next", Button).label) == "Result (n)"
         await pilot.press("n")
         await wait_until(
             pilot, lambda: f"Quiz finished · recorded: {total}/{total} passed" in str(counter.render())
@@ -117,12 +124,11 @@ async def test_quiz_records_a_passing_result(tmp_path: Path) -> None:
         think = str(app.screen.query_one("#feedback", Static).content)
         assert think.startswith("Think about:\n- How would you handle multiple images in one deployment?\n")
         assert "  the lab's exercise on it: Task 09b-staging (Home, 1: Enter opens it)\n" in think
-        # A finished quiz has no next question for the footer to offer; r starts again.
-        from textual.widgets._footer import FooterKey
-
+        # A finished quiz has no next question (nor result) for the footer to offer; r starts again.
         await pilot.pause()
         offered = [k.description for k in app.screen.query(FooterKey)]
         assert "Next question" not in offered and "Start again" in offered, offered
+        assert "Show result" not in offered, offered
     record = json.loads((tmp_path / ".fluxlab/quiz.json").read_text())
     assert record["passed"] is True
     assert record["score"] == len(session.task.quiz.questions)

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 class QuizScreen(LabScreen):
     HELP = (
         "Up/Down move through the choices, Enter chooses the highlighted one, n goes to the next "
-        "question. The result is recorded for the quiz.passed check; r starts again."
+        "question (after the last answer, n shows your result). The result is recorded for the quiz.passed check; r starts again."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next", "Next question"),
+        # The same key after the last answer, named for what it does then (check_action picks one).
+        Binding("n", "result", "Show result"),
         Binding("r", "restart", "Start again"),
     ]
 
@@ -100,7 +102,9 @@ class QuizScreen(LabScreen):
         feedback.update("")
         feedback.set_classes("")
         self.query_one("#check", Button).disabled = False
-        self.query_one("#next", Button).disabled = True
+        next_button = self.query_one("#next", Button)
+        next_button.label, next_button.disabled = "Next (n)", True
+        self.refresh_bindings()
         choices.focus()
 
     @on(OptionList.OptionSelected, "#choices")
@@ -138,8 +142,10 @@ class QuizScreen(LabScreen):
         self.query_one("#check", Button).disabled = True
         self.query_one("#choices", OptionList).disabled = True
         next_button = self.query_one("#next", Button)
+        next_button.label = "Result (n)" if last else "Next (n)"
         next_button.disabled = False
         next_button.focus()
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
@@ -153,6 +159,9 @@ class QuizScreen(LabScreen):
             return
         self._finish()
 
+    def action_result(self) -> None:
+        self.action_next()
+
     def action_restart(self) -> None:
         self.index = 0
         self.answers = []
@@ -162,9 +171,11 @@ class QuizScreen(LabScreen):
         self._show_question()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A finished quiz has no next question: the footer must not offer one.
-        if action == "next" and self.finished:
-            return False
+        # A finished quiz has no next question: the footer must not offer one. After the last answer
+        # n shows the result, and the footer says so, as the feedback above it does.
+        if action in ("next", "result"):
+            last = self.answered and len(self.answers) >= len(self.lab.session.task.quiz.questions)
+            return not self.finished and (action == "result") == last
         return super().check_action(action, parameters)
 
     def _grade(self) -> QuizResult:
