@@ -249,6 +249,7 @@ async def test_subtabs_and_page_keys(tmp_path: Path) -> None:
         await pilot.pause()
         tabs = app.screen.query_one(TabbedContent)
         scroll = app.screen.query_one("#lesson-scroll")
+        await wait_until(pilot, lambda: not app.screen.query("#lesson-loading"))  # built after a frame
         await pilot.press("pagedown")
         await wait_until(pilot, lambda: scroll.scroll_y > 0)
         await pilot.press("pageup")
@@ -423,7 +424,8 @@ async def test_home_opens_another_task_by_keys(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: str(tasks.get_row(other.id)[0]) == f"▶ {other.id}")
         await pilot.press("2")
         await wait_until(pilot, lambda: app.current_mode == "lesson")
-        assert app.screen.query_one("#lesson", Markdown).source == other.lesson
+        lesson = app.screen.query_one("#lesson", Markdown)
+        await wait_until(pilot, lambda: lesson.source == other.lesson)  # built after the first frame
         await pilot.press("4")
         await wait_until(pilot, lambda: app.last_report is not None and not app.checks.running, timeout=40)
         assert app.last_report is not None and app.last_report.task == other.id

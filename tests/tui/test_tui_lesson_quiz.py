@@ -61,6 +61,47 @@ async def test_lesson_reveals_hints_one_at_a_time(tmp_path: Path, monkeypatch: p
             assert (shown.plain, shown.spans) == (own.plain, own.spans)
 
 
+async def test_the_lesson_says_it_is_loading_at_once_and_builds_after_the_first_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first visit to the Lesson takes about a CPU-second of Textual's Markdown widgets, and the key
+    that opened it showed nothing until they were all built. Held here until the screen has shown."""
+    import asyncio
+
+    from lab.tui.screens.lesson import LessonMarkdown
+
+    release = asyncio.Event()
+    update = LessonMarkdown.update
+
+    def held(self: LessonMarkdown, markdown: str) -> object:
+        if self.id != "lesson" or not markdown:
+            return update(self, markdown)
+
+        async def later() -> None:
+            await release.wait()
+            await update(self, markdown)
+
+        return later()
+
+    monkeypatch.setattr(LessonMarkdown, "update", held)
+    app = LabApp(make_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        # Within seconds, while the lesson is held: the screen waited for every block to mount.
+        try:
+            await asyncio.wait_for(pilot.press("2"), timeout=10)
+        finally:
+            release_later = asyncio.get_running_loop().call_later(15, release.set)  # the app can stop
+        await pilot.pause()
+        screen = app.screen
+        loading = screen.query_one("#lesson-loading", Static)
+        assert loading.display and "loading the lesson" in str(loading.render())
+        assert not screen.query("#lesson MarkdownBlock")
+        release_later.cancel()
+        release.set()
+        await wait_until(pilot, lambda: not screen.query("#lesson-loading"))
+        assert len(screen.query("#lesson MarkdownBlock")) > 10
+
+
 async def test_a_hints_long_command_keeps_its_lines_whole_and_scrolls_sideways(tmp_path: Path) -> None:
     """At 80 columns hint 1's bootstrap command was wrapped inside a word (image-automation-con⏎troller)
     and at a space before an option: copied from the terminal, either breaks the command. Its lines stay

@@ -75,7 +75,10 @@ class LessonScreen(LabScreen):
         task = self.lab.session.task
         with TabbedContent(initial="lesson-pane"):
             with TabPane("Lesson", id="lesson-pane"), VerticalScroll(id="lesson-scroll"):
-                yield LessonMarkdown(task.lesson, open_links=False, id="lesson")
+                # Built after the first frame (`_build_lesson`): Textual's Markdown widgets take about a
+                # CPU-second for a lesson, and until then the key that opened it showed nothing.
+                yield Static("loading the lesson…", id="lesson-loading", classes="muted", markup=False)
+                yield LessonMarkdown(open_links=False, id="lesson")
             with TabPane("Hints", id="hints-pane"), VerticalScroll(id="hints-scroll"):
                 yield Button("Reveal hint 1", id="reveal", variant="primary")
             with TabPane("Pitfalls", id="pitfalls-pane"), VerticalScroll(id="pitfalls-scroll"):
@@ -88,6 +91,15 @@ class LessonScreen(LabScreen):
 
     def on_mount(self) -> None:
         self._load_revealed()
+        self.call_after_refresh(self._build_soon)
+
+    def _build_soon(self) -> None:
+        # A worker, so that `workers.wait_for_complete()` (tests, snapshots) waits for the lesson too.
+        self.run_worker(self._build_lesson(), group="lesson", exit_on_error=False, description="the lesson")
+
+    async def _build_lesson(self) -> None:
+        await self.query_one("#lesson", LessonMarkdown).update(self.lab.session.task.lesson)
+        await self.query_one("#lesson-loading", Static).remove()
 
     @work(
         thread=True, exclusive=True, group="hints", exit_on_error=False, description="reading revealed hints"
