@@ -730,6 +730,18 @@ _READS_EXCLUDES = frozenset(
 _MAX_EXCLUDE_WALK = 20_000
 
 
+def _tree_moved(stamps: Mapping[str, int]) -> bool:
+    """A folder the last walk listed changed since (a file made, removed or renamed in it: a FIFO
+    `.gitignore` too) or is gone: a stat per folder, where the walk lists and parses them all."""
+    for folder, mtime in stamps.items():
+        try:
+            if os.stat(folder).st_mtime_ns != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
 def _blocking(path: Path) -> str | None:
     """What `path` is when opening it for reading can block (a FIFO, a device), else None."""
     try:
@@ -754,17 +766,22 @@ def _exclude_patterns(path: Path) -> FolderPatterns:
     return folder_patterns(data.decode("utf-8", "replace"), whole=whole)
 
 
-def _tree_gitignores(root: Path, top: tuple[FolderPatterns, ...], *, prune: bool = True) -> Iterator[Path]:
+def _tree_gitignores(
+    root: Path, top: tuple[FolderPatterns, ...], *, prune: bool = True, stamps: dict[str, int] | None = None
+) -> Iterator[Path]:
     """Every `.gitignore` git would read in the working tree that is neither a file, a folder nor a
     link (git does not follow a linked one). `.git`, linked folders and the folders the exclude files
     ignore (`top`: info/exclude and core.excludesFile) are left out, as git leaves them; not `prune`:
-    no ignored folder is left out (the lab may have misread which ones git skips)."""
+    no ignored folder is left out (the lab may have misread which ones git skips). `stamps` gets each
+    folder walked with its mtime, taken before it is listed (`_tree_moved`)."""
     folders: list[tuple[str, tuple[FolderPatterns, ...], tuple[FolderPatterns, ...]]] = [(str(root), top, ())]
     seen = 0
     while folders and seen < _MAX_EXCLUDE_WALK:
         seen += 1
         folder, extra, above = folders.pop()
         try:
+            if stamps is not None:
+                stamps[folder] = os.stat(folder).st_mtime_ns
             entries = list(os.scandir(folder))
         except OSError:
             continue
@@ -798,7 +815,8 @@ class Workspace:
         self._reader: _ObjectReader | None = None
         self._reader_wanted = False
         self._reader_lock = threading.Lock()
-        self._tree_checked = False
+        self._tree_stamps: dict[str, int] | None = None
+        """The folders the last walk for a FIFO `.gitignore` listed, with their mtimes."""
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -885,10 +903,14 @@ class Workspace:
         if not args or args[0] not in _READS_EXCLUDES:
             return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=limit)
         # The fixed exclude files cost a stat each, so they are looked at before every such command; the
-        # working tree's .gitignore files once per Workspace (a walk), and again when git runs out of time
-        # on one made since.
-        self._check_excludes(walk=not self._tree_checked)
-        self._tree_checked = True
+        # working tree's .gitignore files by a walk, again only when a folder it listed has changed
+        # since (a stat each: a FIFO made during a long app session is named at once, not after git's
+        # timeout), and again when git runs out of time on one all the same.
+        try:
+            self._check_excludes(walk=self._tree_stamps is None or _tree_moved(self._tree_stamps))
+        except GitError:
+            self._tree_stamps = None  # the walk stopped at the FIFO: the folders after it are unlisted
+            raise
         try:
             return _run(args, cwd=self.root, env=full_env, config=config, stdin=stdin, timeout=limit)
         except GitError as err:
@@ -923,7 +945,10 @@ class Workspace:
         )
         if walk:
             top = tuple(_exclude_patterns(path) for path, _ in files)
-            tree = ((path, "", _blocking(path)) for path in _tree_gitignores(self.root, top, prune=prune))
+            stamps: dict[str, int] = {}
+            self._tree_stamps = stamps  # filled as the walk goes: a walk stopped by a FIFO is redone
+            found = _tree_gitignores(self.root, top, prune=prune, stamps=stamps)
+            tree = ((path, "", _blocking(path)) for path in found)
             blocking = itertools.chain(blocking, tree)
         for path, other, what in blocking:
             if what is not None:

@@ -649,6 +649,31 @@ def test_the_working_tree_is_walked_for_a_fifo_gitignore_once_per_workspace(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("where", [".gitignore", "apps/base/.gitignore"])
+def test_a_fifo_gitignore_made_after_the_walk_is_named_before_git_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A FIFO .gitignore made during a long app session (one Workspace) was named only after git's
+    60 s timeout: the walk ran once per Workspace. Its folder's mtime moved: the walk runs again."""
+    import lab.adapters.git as gitmod
+
+    repo = make_repo(tmp_path / "r", {"apps/base/x.yaml": "a: 1\n"})
+    ws = open_workspace(repo)
+    assert ws.status() == []
+
+    def git_ran(*args: object, **kwargs: object) -> object:
+        raise AssertionError("git ran: it would wait on the FIFO until its timeout")
+
+    os.mkfifo(repo / where)
+    monkeypatch.setattr(gitmod, "_run", git_ran)
+    with pytest.raises(GitError) as err:
+        ws.status()
+    assert str(err.value).startswith(f"{where} is a FIFO: git reads it as an exclude file"), err.value
+    with pytest.raises(GitError):  # still there: said again, not left to git
+        ws.status()
+
+
+@pytest.mark.slow
 def test_a_fifo_gitignore_made_after_the_walk_is_named_when_git_runs_out_of_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
