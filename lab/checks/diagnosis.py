@@ -42,6 +42,13 @@ def repository_set(ctx: CheckContext) -> AutomationSet:
     return _inputs(ctx).aset
 
 
+def _owned(finding: Finding, owners: Mapping[str, str] | None) -> Finding:
+    owner = (owners or {}).get(finding.id)
+    if owner is None:
+        return finding
+    return replace(finding, severity="advisory", message=f"{owner} grades this: {finding.message}")
+
+
 def findings(ctx: CheckContext, tags: Mapping[str, Sequence[str]] | None = None) -> list[Finding]:
     """Every finding for the workspace; with `tags` (ImageRepository `spec.image` -> the tags its scan
     stored) also the findings that need the registry, for the policies of those images only: a policy
@@ -81,11 +88,18 @@ def _evidence(f: Finding) -> Evidence:
 
 
 def merge(
-    ctx: CheckContext, check_id: str, outcome: Outcome, tags: Mapping[str, Sequence[str]] | None = None
+    ctx: CheckContext,
+    check_id: str,
+    outcome: Outcome,
+    tags: Mapping[str, Sequence[str]] | None = None,
+    *,
+    owners: Mapping[str, str] | None = None,
 ) -> Outcome:
     """`outcome` of `check_id` with its findings: a pass turns into a fail on a breaking finding;
-    advisories are added to a pass's message. A check that already fails keeps its own first cause."""
-    mine = [f for f in findings(ctx, tags) if f.check == check_id]
+    advisories are added to a pass's message. A check that already fails keeps its own first cause.
+    `owners` maps a finding's id to the task's check that grades it (one mistake, one penalty): such a
+    finding is only noted here, naming that check."""
+    mine = [_owned(f, owners) for f in findings(ctx, tags) if f.check == check_id]
     if check_id == CHECK_POLICY and tags is None:
         mine += _policies_on_bundled_tags(ctx)
     if not mine:

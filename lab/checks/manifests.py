@@ -596,11 +596,13 @@ def _image_lines(ctx: CheckContext, rel: str) -> frozenset[int]:
     return ctx.cached(f"manifests:image-lines:{rel}", compute)
 
 
-@check("marker.valid")
+@check("marker.valid", params=["leave_to"])
 def marker_valid(ctx: CheckContext) -> Outcome:
+    """`leave_to = { "marker.other-image" = "multi.markers" }`: a finding another check of the task
+    grades is only noted here, so that one mistake costs one check's points."""
     from lab.checks.diagnosis import merge
 
-    return merge(ctx, "marker.valid", _marker_valid(ctx))
+    return merge(ctx, "marker.valid", _marker_valid(ctx), owners=ctx.str_table_param("leave_to"))
 
 
 def _read_in_part(ctx: CheckContext, m: MarkerLine) -> tuple[str, str] | None:
