@@ -103,3 +103,33 @@ def test_following_a_stopped_sandbox_detaches_from_its_cluster(
     followed = followed_sandbox(attached)
     assert followed == detached and "S on Flux" in followed.mode_detail[1]
     assert followed_sandbox(detached) is detached
+
+
+def test_an_app_open_on_another_repository_never_follows_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app follows `lab sandbox reset --task X` (and the sandbox's start and stop) only when it is
+    open on the sandbox's own repository. Open on another one (a `lab init` practice repository, or
+    the learner's own with a real cluster), the sandbox's reset to another task, its running for
+    this task or its stopping changes nothing: that repository is never switched, attached or
+    detached."""
+    import json
+    from dataclasses import replace
+
+    from lab.services.session import Session, default_sandbox_workspace, followed_sandbox
+    from lab.services.tasks import load_task
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    sandbox_ws = default_sandbox_workspace()
+    (sandbox_ws / ".fluxlab").mkdir(parents=True)
+    (sandbox_ws / ".fluxlab" / "task.json").write_text(json.dumps({"task": "09b-staging"}))  # reset
+    mine = tmp_path / "mine"
+    (mine / ".fluxlab").mkdir(parents=True)
+    (mine / ".fluxlab" / "task.json").write_text(json.dumps({"task": "09b"}))
+    practice = Session(mine, load_task("09b"), sandbox=True, kubeconfig=None)
+    real_cluster = replace(practice, sandbox=False, kubeconfig=str(tmp_path / "kubeconfig"))
+    running = replace(_info(tmp_path, 5001), workspace=sandbox_ws, task="09b")
+    for info in (running, replace(running, task="09b-staging"), None):
+        monkeypatch.setattr(sandbox, "running_info", lambda _where, i=info: i)
+        for session in (practice, real_cluster):
+            assert followed_sandbox(session) is session, (info, session)
