@@ -88,7 +88,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="[IMAGE:]TAG",
         help="e.g. 1.25.4 (the task's first image) or ghcr.io/org/app:2.0.0 (any image the task declares)",
     )
-    push.add_argument("--image", default=None, help="the image to push to (default: the task's first)")
+    push.add_argument(
+        "--image",
+        default=None,
+        help="the image to push to (default: the task's first; with no TAG and no dated releases, every "
+        "image the task's policies track gets its next tag, --image only that one)",
+    )
     push.set_defaults(func=run_push_tag)
 
     reset = cmds.add_parser(
@@ -254,6 +259,9 @@ def run_push_tag(args: argparse.Namespace) -> int:
     if result.get("picked"):
         when = " (the next tag the task's policy picks: the task has no dated releases)"
     print(f"published {image}: {shown}{when}")
+    for other in result.get("also") or []:
+        # The task's other images: the next tag each one's policy picks, published with the first's.
+        print(f"published {other['declared']}: {', '.join(other['added'])} (the next tag its policy picks)")
     scanners = result.get("image_repositories") or []
     if scanners:
         print(

@@ -46,6 +46,7 @@ from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from lab.core.policy import PolicySpec
     from lab.sandbox.tls import ServerCertificate
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
@@ -558,10 +559,11 @@ class Supervisor:
             if image == self.primary_image:
                 event_date = self._event_date(tag)
             picked = False
-            if tag is None and event_date is None and image == self.primary_image and not self._has_events():
+            if tag is None and event_date is None and not self._has_events():
                 # No dated releases to replay: the next release is the tag the task's policy picks next,
                 # as CI would push it (a learner's `t` means "a new release"; one by name is the same).
-                tag, picked = self._next_pick(), True
+                # `--image` names another of the task's images: the next tag its own policy picks.
+                tag, picked = self._next_pick_of(image), True
                 if tag is None:
                     raise self._nothing_dated()
             if event_date is not None:
@@ -575,12 +577,16 @@ class Supervisor:
                     raise LabError(str(err), hint="tags match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}") from None
                 if added:
                     pushed.setdefault(image, []).extend(added)
+            # A task of several images: each image its policies track has a next release too (CI
+            # releases them all), where only the first image's was published.
+            also = self._publish_others(pushed) if picked and named is None else []
             write_json_atomic(
                 self.paths.registry_state,
                 {"as_of": self.registry.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), "pushed": pushed},
             )
             declared, scanners = self._scanners(named)
             return {
+                "also": also,
                 "image": image,
                 "declared": declared,
                 "image_repositories": scanners,
@@ -589,6 +595,59 @@ class Supervisor:
                 "event": event_date,
                 "picked": picked,
             }
+
+    def _publish_others(self, pushed: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Publish the next tag of each of the task's images but the first that a policy of the task's
+        solution tracks (the one that policy picks next, as `_next_pick` does for the first); what each
+        got, as {image, declared, added}. Recorded in `pushed`."""
+        assert self.registry is not None
+        out: list[dict[str, Any]] = []
+        for name, _ in self._solution_policies():
+            path = self.served_repository(name)
+            if path == self.primary_image or path in {o["image"] for o in out}:
+                continue
+            tag = self._next_pick_of(path)
+            if tag is None:
+                continue
+            added = self.registry.push_tags(path, [tag])
+            pushed.setdefault(path, []).extend(added)
+            out.append({"image": path, "declared": name, "added": added})
+        return out
+
+    def _next_pick_of(self, path: str) -> str | None:
+        """`_next_pick` for the image served at `path`: the first image's by the task's `[generate]`,
+        another's by the first policy of the task's solution that tracks it (None: none does)."""
+        from lab.core.policy import next_pick
+
+        assert self.registry is not None
+        if path == self.primary_image:
+            return self._next_pick()
+        spec = next((s for n, s in self._solution_policies() if self.served_repository(n) == path), None)
+        return next_pick(spec, self.registry.tags(path)) if spec is not None else None
+
+    def _solution_policies(self) -> list[tuple[str, PolicySpec]]:
+        """(declared image, policy) for each ImagePolicy of the task's solution whose ImageRepository
+        scans one of the task's images, in the solution's order."""
+        from lab.adapters.tasks import solution_files
+        from lab.core.manifests.parse import find_automation
+
+        assert self.registry is not None
+        task = self.registry.task
+        texts: dict[str, str] = {}
+        for rel, path in solution_files(task).items():
+            if rel.endswith((".yaml", ".yml")):
+                try:
+                    texts[rel] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+        aset = find_automation(texts)
+        found: list[tuple[str, PolicySpec]] = []
+        for policy in aset.policies:
+            repo = aset.repository(*policy.repository_key)
+            image = task.image(repo.image) if repo is not None and repo.image else None
+            if image is not None and policy.policy is not None:
+                found.append((image.name, policy.policy))
+        return found
 
     def _has_events(self) -> bool:
         assert self.registry is not None

@@ -514,13 +514,20 @@ def sandbox_note(session: Session, *, running: bool) -> str | None:
     )
 
 
-def push_sandbox_tag(tag: str | None = None) -> list[str]:
+def push_sandbox_tag(tag: str | None = None) -> list[tuple[str, list[str]]]:
     """`lab sandbox push-tag [TAG]`: publish a tag of the task's first image in the sandbox registry as
-    CI would (no tag: its next dated release after the snapshot); returns the tags added."""
+    CI would (no tag: its next dated release after the snapshot, or the next tag its policy picks, and
+    then the next tag of each other image the task's policies track); returns (image, tags added) for
+    each image that got one, the first image first (its tags may be none)."""
     from lab.services import sandbox
 
     result = sandbox.push_tag(None, tag)
-    return [str(t) for t in result.get("added") or []]
+    first = str(result.get("declared") or result.get("image") or "")
+    out = [(first, [str(t) for t in result.get("added") or []])]
+    out += [
+        (str(o["declared"]), [str(t) for t in o["added"]]) for o in result.get("also") or [] if o["added"]
+    ]
+    return out
 
 
 # --- one workspace state for every screen of the app ---------------------------------------------

@@ -226,3 +226,35 @@ def test_env_of_a_sandbox_serving_a_task_this_shell_cannot_find_still_gives_the_
         "# the registry serves the images of task 10-zz (its folder is not on this shell's LAB_TASKS_PATH) "
         "(lab sandbox status)"
     )
+
+
+def test_a_bare_push_tag_publishes_the_next_release_of_every_image_the_policies_track(tmp_path: Path) -> None:
+    """`t` / `lab sandbox push-tag` in 09b-multi published only the first image's next tag: the other
+    three images never had a release, so their markers never moved. Each image the task's policies
+    track gets the tag its policy picks next (what the exercise's checks expect CI to push), and the
+    result names each."""
+    import tomllib
+
+    from lab.core.imagename import canonical_name
+
+    task = load_task(TASK)
+    # The releases the exercise's checks push (in memory) to see every marked field move.
+    expected = tomllib.loads((task.folder / "checks.toml").read_text())["exercise"]["next_tags"]
+    expected = {canonical_name(name): tag for name, tag in expected.items()}
+    with task_sandbox(tmp_path, TASK) as sup:
+        result = sup.push_tag(None)
+        published = {canonical_name(result["declared"]): result["added"]}
+        published |= {canonical_name(o["declared"]): o["added"] for o in result["also"]}
+        assert published == {name: [tag] for name, tag in expected.items()}, published
+        assert result["picked"]
+        with RegistryClient(registry_mirror=read_json(sup.paths.runtime)["mirror"], retries=0) as client:
+            for image in task.meta.images:
+                assert expected[canonical_name(image.name)] in client.list_tags(image.name).tags, image.name
+        # Named, one image: only that one.
+        again = sup.push_tag(None, "ghcr.io/acme/shop-worker")
+        assert again["also"] == [] and again["declared"] == "ghcr.io/acme/shop-worker"
+        assert (
+            again["picked"]
+            and again["added"]
+            and again["added"] != published[canonical_name("ghcr.io/acme/shop-worker")]
+        )

@@ -84,7 +84,8 @@ class FluxScreen(LabScreen):
 
     @dataclass
     class TagPushed(Message):
-        added: list[str]
+        published: list[tuple[str, list[str]]]
+        """(image, tags added) per image, the task's first image first (`push_sandbox_tag`)."""
 
     @dataclass
     class ClusterShown(Message):
@@ -449,22 +450,24 @@ class FluxScreen(LabScreen):
                     hint="run `lab` with no workspace to use it",
                 )
             self.app.call_from_thread(self.lab.use_session, attached)
-        added = push_sandbox_tag()
-        self.post_message(self.TagPushed(added))
+        self.post_message(self.TagPushed(push_sandbox_tag()))
 
     def on_flux_screen_tag_pushed(self, message: TagPushed) -> None:
         from lab.services.sandbox import FLUX_COMMITS_WHEN
 
         self.query_one("#tag-source", Label).update(self._source_note())
-        if not message.added:
+        (_, added), others = message.published[0], message.published[1:]
+        if not added:
             self.notify(
                 f"No newer {self.lab.session.task.image_label} release to publish.", severity="warning"
             )
             return
-        first, rest = message.added[0], len(message.added) - 1
+        first, rest = added[0], len(added) - 1
         variants = f" (+{rest} variants)" if rest else ""
+        # A task of several images: each one's next release is published (and named), not the first's only.
+        more = "".join(f", {image.rsplit('/', 1)[-1]}:{tags[0]}" for image, tags in others)
         self.notify(
-            f"$ lab sandbox push-tag\npublished {self.lab.session.task.image_label}:{first}{variants}; "
+            f"$ lab sandbox push-tag\npublished {self.lab.session.task.image_label}:{first}{variants}{more}; "
             f"the sandbox's Flux scans it. {FLUX_COMMITS_WHEN}, on origin (Origin tab); "
             "no commit? `y` says why",
             title="New tag",
