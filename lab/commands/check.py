@@ -112,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output)
     if not args.offline:
         use_sandbox_here(workspace)
-    graded_note = ""
+    note = None
     if _in_ci(args):
-        report, graded_note = run_ci_checks(
+        report, note = run_ci_checks(
             workspace, task=args.task, offline=args.offline, only=args.only, tags_file=tags_file
         )
     else:
@@ -137,13 +137,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     fmt = args.format
-    if graded_note and fmt == "github":
-        from lab.core.report.github import escape_data
+    if note is not None and note.text and fmt == "github":
+        from lab.core.report.github import command
 
-        graded = report.graded or "main"
-        sys.stdout.write(f"::notice title=Graded origin/{graded}::{escape_data(graded_note)}\n")
-    elif graded_note:
-        print(f"lab: {graded_note}", file=sys.stderr)
+        kind = "warning" if note.warning else "notice"
+        sys.stdout.write(command(kind, note.text, title=note.title or "Not the branch Flux deploys") + "\n")
+    elif note is not None and note.text:
+        print(f"lab: {note.text}", file=sys.stderr)
     if fmt in ("github", "classroom"):
         # Only these formats need it (base64, hashlib, html, json: start-up time for the others).
         from lab.core.report.github import classroom_output, render_annotations, render_summary

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from lab import __version__
 from lab.core.checks import runner
 from lab.core.checks.model import LIVE_KINDS, CheckResult, Report, Status, graded_title
+from lab.core.record import dataclass
 from lab.errors import LabError, UsageError
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def run_ci_checks(
     offline: bool = False,
     only: Iterable[str] | None = None,
     tags_file: Path | None = None,
-) -> tuple[Report, str]:
+) -> tuple[Report, CiNote]:
     """A CI run's checks (GitHub Actions, Classroom) and what it says of the commit it graded.
 
     Flux deploys only the branch its GitRepository follows, and `lab grade` grades that branch of
@@ -203,24 +204,49 @@ def run_ci_checks(
         finally:
             ctx.close()
         ws = open_workspace(workspace)
-        head, tip = ws.rev_parse("HEAD"), ws.remote_sha(graded)
+        head, tip, on = ws.rev_parse("HEAD"), ws.remote_sha(graded), ws.branch()
     except LabError:
-        return run(workspace), ""  # no repository, no origin: the checks say what is wrong
-    if tip is None or head == tip:
-        return run(workspace), ""
-    on = ws.branch() or (f"commit {head[:7]}" if head else "no commit")
+        return run(workspace), CiNote()  # no repository, no origin: the checks say what is wrong
+    if head == tip or on == graded:
+        # The graded branch itself (a push to it; a learner's own run on it): its files, as always.
+        return run(workspace), CiNote()
+    where_on = on or (f"commit {head[:7]}" if head else "no commit")
+    if tip is None:
+        return run(workspace), CiNote(
+            f"graded {where_on}, not origin/{graded}: this checkout has no origin/{graded} (a shallow "
+            f"clone? actions/checkout needs fetch-depth: 0); work on {where_on} counts once merged into "
+            f"{graded}, the branch Flux deploys and lab grade grades",
+            warning=True,
+        )
     with scratch_dir("lab-ci") as tmp:
         where = tmp / "graded"
-        ws.add_detached_worktree(where, tip)
         try:
+            ws.add_detached_worktree(where, tip)
             report = run(where, graded)
+        except LabError as err:
+            return run(workspace), CiNote(
+                f"graded {where_on}, not origin/{graded}: {err.message}; work on {where_on} counts once "
+                f"merged into {graded}, the branch Flux deploys and lab grade grades",
+                warning=True,
+            )
         finally:
             ws.remove_worktree(where)
-    note = (
-        f"graded origin/{graded} ({tip[:7]}), the branch Flux deploys and lab grade grades, not {on}: "
-        f"work on {on} counts once merged into {graded} and pushed"
+    return report, CiNote(
+        f"graded origin/{graded} ({tip[:7]}), the branch Flux deploys and lab grade grades, not "
+        f"{where_on}: work on {where_on} counts once merged into {graded} and pushed",
+        title=f"Graded origin/{graded}",
     )
-    return report, note
+
+
+@dataclass(frozen=True)
+class CiNote:
+    """What a CI run says of the commit it graded: nothing when it graded the checkout as it is; a
+    notice when it graded origin's graded branch instead; a warning when it could not and graded the
+    checkout."""
+
+    text: str = ""
+    title: str = ""
+    warning: bool = False
 
 
 def check_context(

@@ -319,3 +319,34 @@ def test_a_ci_run_on_another_branch_grades_the_branch_flux_follows(
     runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
     scores = [json.loads(base64.b64decode(v))["tests"][0]["score"] for v in runners.values()]
     assert f"Score {sum(scores)}/79 " in on_main and sum(scores) > 57, on_main  # merged: main's grade
+
+
+@pytest.mark.slow
+def test_a_ci_run_that_cannot_check_out_origins_branch_grades_the_checkout_and_warns(
+    lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Where origin's graded branch cannot be checked out beside the checkout (here .git/worktrees is a
+    file; a read-only .git, a full disk), the run grades the checkout, says so in a ::warning::, and
+    Classroom still gets its points and exit 0; the same for a shallow clone with no origin/main."""
+    from lab.services.solve import solve
+    from tests.support.gitutil import git, practice
+
+    ws = practice(tmp_path, "fay")
+    git(ws, "checkout", "-q", "-b", "feature")
+    solve(ws, push=False)
+    git(ws, "push", "-q", "-u", "origin", "feature")
+    (ws / ".git/worktrees").write_text("not a folder")
+    output = tmp_path / "output"
+    env = {**lab_env, "GITHUB_OUTPUT": str(output), "GITHUB_ACTIONS": "true", "LAB_POINTS_NOTICE": "0"}
+    args = ("check", "--task", "09b", "--format", "github", "--offline", "--workspace", str(ws))
+    proc = run_lab(*args, env=env, ok=False)
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    assert "::warning title=Not the branch Flux deploys::graded feature, not origin/main: " in proc.stdout
+    assert "counts once merged into main" in proc.stdout
+    classroom = run_lab("check", "--offline", "-f", "classroom", "-w", str(ws), env=env, ok=False)
+    assert classroom.returncode == 0, classroom.stderr
+    (ws / ".git/worktrees").unlink()
+    git(ws, "update-ref", "-d", "refs/remotes/origin/main")  # as a shallow actions/checkout of feature
+    proc = run_lab(*args, env=env, ok=False)
+    assert "graded feature, not origin/main: this checkout has no origin/main" in proc.stdout, proc.stdout
+    assert "fetch-depth: 0" in proc.stdout
