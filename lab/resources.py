@@ -12,6 +12,10 @@ from pathlib import Path
 import lab
 from lab.errors import LabError
 
+#: The sandbox's practice repository, set with the registry mirror by `lab sandbox env` (and the app
+#: attached to the sandbox): the mirror is the sandbox's.
+SANDBOX_ENV = "LAB_SANDBOX_WORKSPACE"
+
 
 def data_dir(name: str) -> Path:
     package = Path(lab.__file__).resolve().parent

@@ -42,17 +42,20 @@ from typing import TYPE_CHECKING, Any
 from lab.adapters.cluster_silence import forget as forget_silence
 from lab.adapters.files import write_atomic
 from lab.core.imagename import DEFAULT_REGISTRY
-from lab.core.record import dataclass
 from lab.errors import LabError
 
 if TYPE_CHECKING:
     from lab.core.policy import PolicySpec
     from lab.sandbox.tls import ServerCertificate
 from lab.sandbox.httpbase import LoopbackHandler, LoopbackServer, serve_in_thread
+from lab.sandbox.layout import ORIGIN as ORIGIN
+from lab.sandbox.layout import WORKSPACE as WORKSPACE
+from lab.sandbox.layout import SandboxPaths as SandboxPaths
+from lab.sandbox.layout import default_root as default_root
+from lab.sandbox.layout import pushed_tags as pushed_tags
+from lab.sandbox.layout import read_json as read_json
 from lab.sandbox.registry import NGINX, EmbeddedRegistry
 
-WORKSPACE = "gitops-lab"
-ORIGIN = "gitops-lab-origin.git"
 DEFAULT_SPEED = 100.0
 # The Flux minor the sandbox emulates: 2.9 serves image.toolkit.fluxcd.io/v1 only; 2.8 still serves the
 # course text's v1beta2 (deprecated), so its manifests can be applied as written.
@@ -68,55 +71,8 @@ def check_flux(flux: str) -> str:
     return flux
 
 
-def default_root() -> Path:
-    """The same place `lab` (lab.services.session) keeps its default sandbox workspace."""
-    from lab.resources import data_home
-
-    return data_home() / "sandbox"
-
-
-class _Under:
-    """A path in the sandbox directory (the layout in this module's docstring)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, paths: SandboxPaths, owner: type[SandboxPaths]) -> Path:
-        return paths.root / self.name
-
-
-@dataclass(frozen=True)
-class SandboxPaths:
-    root: Path
-
-    @classmethod
-    def at(cls, directory: str | Path | None = None) -> SandboxPaths:
-        root = Path(directory).expanduser() if directory else default_root()
-        return cls(root.absolute())
-
-    workspace = _Under(WORKSPACE)
-    origin = _Under(ORIGIN)
-    kube_state = _Under("kubeapi.json")
-    kubeconfig = _Under("kubeconfig")
-    registry_state = _Under("registry.json")
-    config = _Under("config.json")
-    credentials = _Under("apiserver-credentials.json")
-    runtime = _Under("runtime.json")
-    lock = _Under("supervisor.lock")
-    log = _Under("supervisor.log")
-    cache = _Under("cache")
-
-
 def write_json_atomic(path: Path, data: Any, mode: int = 0o600) -> None:
     write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"), mode=mode)
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def lock_holder_alive(paths: SandboxPaths) -> bool:
@@ -140,33 +96,6 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def pushed_tags(paths: SandboxPaths) -> dict[str, list[str]]:
-    """The tags pushed into the sandbox's registry beyond its dated publications (`lab sandbox push-tag
-    TAG`, the app's `t`), by repository path (`library/nginx`), as registry.json keeps them."""
-    pushed = read_json(paths.registry_state).get("pushed")
-    if not isinstance(pushed, dict):
-        return {}
-    return {str(k): [str(t) for t in v] for k, v in pushed.items() if isinstance(v, list)}
-
-
-def workspace_pushed_tags(workspace: Path) -> dict[str, tuple[str, ...]]:
-    """`pushed_tags` of the sandbox whose practice repository `workspace` is (the default sandbox, or the
-    one `lab sandbox env` named), running or not: its Flux scanned them, though no other registry may
-    list them. {} for any other repository: it is read from the sandbox's directory, never from a file
-    the repository could hold."""
-    from lab.adapters.registry.client import SANDBOX_ENV
-
-    roots = [SandboxPaths.at()]
-    named = os.environ.get(SANDBOX_ENV)
-    if named and Path(named).name == WORKSPACE:
-        roots.append(SandboxPaths.at(Path(named).parent))
-    here = workspace.resolve()
-    for paths in roots:
-        if here.is_relative_to(paths.workspace.resolve()):
-            return {repo: tuple(tags) for repo, tags in pushed_tags(paths).items()}
-    return {}
 
 
 PracticeMaker = Callable[[Path, Path, str | None], object]

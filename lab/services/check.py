@@ -262,7 +262,7 @@ def check_context(
     from lab.checks.context import CheckContext
 
     def sandbox_pushed() -> dict[str, tuple[str, ...]]:
-        from lab.sandbox.runtime import workspace_pushed_tags
+        from lab.sandbox.layout import workspace_pushed_tags
 
         return workspace_pushed_tags(workspace)
 

@@ -118,6 +118,25 @@ def test_offline_check_loads_no_client_and_few_git_processes(solved: Path) -> No
     assert sorted(started) == sorted(OFFLINE_GIT), started
 
 
+def test_offline_check_of_flux_s_commit_loads_no_client_nor_the_sandbox(solved: Path) -> None:
+    """git.flux-commit asks which tags the workspace's sandbox published (a tag pushed there is one Flux
+    could write): reading that from the sandbox's directory loaded the sandbox's supervisor (TLS, HTTP
+    servers, the embedded registry) and the registry client, ~0.25 of the 0.6 CPU-s of the check."""
+    # Flux's commit of a tag the task's bundled list lacks: was it pushed into the sandbox's registry?
+    deployment = solved / "apps/base/nginx/deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("nginx:1.25.0", "library/nginx:1.25.99"))
+    flux = {"GIT_AUTHOR_NAME": "Flux", "GIT_AUTHOR_EMAIL": "flux@gitops-lab.local"}
+    git(solved, "commit", "-qam", "Automated image update", env=flux)
+    git(solved, "push", "-q", "origin", "main")
+    modules = _probe(solved)["modules"]
+    assert isinstance(modules, list)
+    # Judging Flux's commit writes the markers again (lab.core.setters.apply): NEVER_OFFLINE's clients only.
+    clients = NEVER_OFFLINE[: NEVER_OFFLINE.index("lab.adapters.registry") + 1]
+    never = (*clients, "lab.sandbox.runtime", "lab.sandbox.registry", "ssl")
+    assert [m for m in modules if m.split(".")[0] in never or m.startswith(never)] == []
+    assert "lab.sandbox.layout" in modules  # the sandbox's tags were asked for
+
+
 def test_a_second_offline_check_finds_the_task_files_parsed(solved: Path) -> None:
     # task.toml and checks.toml are parsed once and kept while unchanged (lab.adapters.tomlcache); a
     # file changed in the last SETTLED_NS (a fresh checkout) is not stored yet, so wait that out.

@@ -916,9 +916,9 @@ def test_staging_promotion_to_a_tag_pushed_into_the_sandbox_is_pullable(
 ) -> None:
     """A tag pushed into the sandbox's registry is there to pull: not "a tag ... does not have
     (ErrImagePull)"; only the release the lesson promotes is still asked for."""
-    import lab.sandbox.runtime
+    import lab.sandbox.layout
 
-    monkeypatch.setattr(lab.sandbox.runtime, "workspace_pushed_tags", lambda _ws: {"acme/shop": ("1.4.3",)})
+    monkeypatch.setattr(lab.sandbox.layout, "workspace_pushed_tags", lambda _ws: {"acme/shop": ("1.4.3",)})
     ws = _practice(tmp_path, "09b-staging")
     _solve(ws, "09b-staging", _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.3"))
     said = _failing(_check(ws, "09b-staging"))["staging.promoted"]

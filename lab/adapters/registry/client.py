@@ -54,9 +54,8 @@ from lab.adapters.registry.names import (
 from lab.core.record import dataclass
 from lab.core.scan import DEFAULT_EXCLUSION, latest_tags, scan_revision, store_tags
 from lab.errors import LabError, RegistryError
+from lab.resources import SANDBOX_ENV
 
-#: Set with MIRROR_ENV by `lab sandbox env` (and the app attached to the sandbox): the mirror is the sandbox's.
-SANDBOX_ENV = "LAB_SANDBOX_WORKSPACE"
 MANIFEST_ACCEPT = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
