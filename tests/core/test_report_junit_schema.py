@@ -149,6 +149,11 @@ def _kubeconfig(path: Path) -> Path:
     return path
 
 
+#: The tests of `lab`'s documents on one xdist worker: the fixture runs `lab init`, `lab solve` and `lab
+#: simulate` (~2 CPU-s), which each worker a test of it lands on would run again.
+ONE_LAB = pytest.mark.xdist_group("junit-schema-lab")
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     root = tmp_path_factory.mktemp("junit-schema")
@@ -194,6 +199,7 @@ CHECK_CASES = {
 
 
 @pytest.mark.slow
+@ONE_LAB
 @pytest.mark.parametrize("case", list(CHECK_CASES))
 def test_lab_check_junit_validates(lab: Lab, schema: Any, case: str) -> None:
     repo_attr, extra, expected = CHECK_CASES[case]
@@ -215,6 +221,7 @@ def test_lab_check_junit_validates(lab: Lab, schema: Any, case: str) -> None:
 
 
 @pytest.mark.slow
+@ONE_LAB
 def test_lab_check_junit_output_file_validates(lab: Lab, schema: Any) -> None:
     out = lab.root / "report.xml"
     proc = lab.run("check", "-w", str(lab.solved), "-f", "junit", "--offline", "-o", str(out))
@@ -224,6 +231,7 @@ def test_lab_check_junit_output_file_validates(lab: Lab, schema: Any) -> None:
 
 
 @pytest.mark.slow
+@ONE_LAB
 def test_lab_grade_junit_on_two_repos_validates(lab: Lab, schema: Any) -> None:
     proc = lab.run(
         "grade", str(lab.starter), str(lab.solved), "--offline", "--tags-file", str(TAGS), "-f", "junit"
@@ -236,6 +244,7 @@ def test_lab_grade_junit_on_two_repos_validates(lab: Lab, schema: Any) -> None:
 
 
 @pytest.mark.slow
+@ONE_LAB
 def test_lab_grade_junit_keeps_colliding_students_apart(lab: Lab, schema: Any) -> None:
     # "a.b" and "a_b", and two folders both called alice, sanitise to the same classname; a folder that
     # is not a repository becomes one `error` case.
