@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.adapters.files import read_regular
-from lab.adapters.tomlcache import cached_toml
+from lab.adapters.tomlcache import Stamp, cached_toml, settled, stamp
 from lab.core.record import dataclass
 from lab.core.tasks import RECORDED_TASK_FILE, TASK_FILE, TaskMeta, load_toml, parse_recorded_task, task_meta
 from lab.errors import LabError
@@ -309,10 +309,46 @@ def task_folder(task_id: str) -> Path:
 
 
 def load_task(task_id: str | None = None) -> Task:
-    """The task `task_id` (default: the course's current task) with its texts read and parsed."""
+    """The task `task_id` (default: the course's current task) with its texts read and parsed; read
+    again only when one of its files changed (a check run reads the task's tags several times, the app
+    its texts at every screen)."""
+    folder = task_folder(task_id or default_task_id())
+    kept = _loaded.get(folder)
+    if kept is not None and _stamps(kept[0]) == kept[1]:
+        return kept[2]
+    task = _read_task(folder)
+    files = (
+        folder / TASK_FILE,
+        *(folder / rel for rel in (task.meta.lesson, task.meta.hints, task.meta.pitfalls, task.meta.quiz)),
+    )
+    stamps = _stamps(files, settled_only=True)
+    if stamps is not None:
+        _loaded[folder] = (files, stamps, task)
+    return task
+
+
+#: load_task's tasks by folder, with the files they were read from and those files' stamps then.
+_loaded: dict[Path, tuple[tuple[Path, ...], tuple[Stamp, ...], Task]] = {}
+
+
+def _stamps(files: tuple[Path, ...], *, settled_only: bool = False) -> tuple[Stamp, ...] | None:
+    """The files' stamps (lab.adapters.tomlcache); None when one cannot be read, or with `settled_only`
+    has changed too recently for its stamp to tell a rewrite (git's "racy" files)."""
+    found: list[Stamp] = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        if settled_only and not settled(st):
+            return None
+        found.append(stamp(st))
+    return tuple(found)
+
+
+def _read_task(folder: Path) -> Task:
     from lab.core.tasktexts import Task, parse_hints, parse_pitfalls, parse_quiz
 
-    folder = task_folder(task_id or default_task_id())
     meta = read_task_meta(folder / TASK_FILE)
 
     def text(key: str, rel: str) -> tuple[str, str]:

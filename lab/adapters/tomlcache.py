@@ -33,8 +33,14 @@ def cache_file() -> Path:
     return Path(base) / "fluxlab" / f"task-toml-{sys.implementation.cache_tag}.marshal"
 
 
-def _stamp(st: os.stat_result) -> Stamp:
+def stamp(st: os.stat_result) -> Stamp:
+    """What tells a file changed: a file with the same stamp has the same content once it has `settled`."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def settled(st: os.stat_result) -> bool:
+    """The file has not changed for SETTLED_NS: a rewrite now would give it other times than its stamp's."""
+    return time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) >= SETTLED_NS
 
 
 def _entries(cache: Path) -> dict[str, tuple[Stamp, bytes]]:
@@ -48,10 +54,10 @@ def _entries(cache: Path) -> dict[str, tuple[Stamp, bytes]]:
 def cached_toml(path: Path, st: os.stat_result, parse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """`parse()`'s data for the file at `path` (whose `os.stat` is `st`): from the cache while the file
     is unchanged, else parsed (and stored when the file has settled). `parse`'s errors pass through."""
-    key, stamp, cache = os.path.abspath(path), _stamp(st), cache_file()
+    key, stamped, cache = os.path.abspath(path), stamp(st), cache_file()
     entries = _entries(cache)
     hit = entries.get(key)
-    if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == stamp:
+    if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == stamped:
         try:
             data = marshal.loads(hit[1])
         except (EOFError, ValueError, TypeError):
@@ -59,10 +65,10 @@ def cached_toml(path: Path, st: os.stat_result, parse: Callable[[], dict[str, An
         if isinstance(data, dict):
             return data
     data = parse()
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < SETTLED_NS:
+    if not settled(st):
         return data
     try:
-        entry = (stamp, marshal.dumps(data))
+        entry = (stamped, marshal.dumps(data))
     except ValueError:  # a date or time value
         return data
     if len(entries) >= MAX_ENTRIES:

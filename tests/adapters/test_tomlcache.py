@@ -109,3 +109,40 @@ def test_a_damaged_cache_is_no_error(tmp_path: Path, parses: list[str], damage: 
     path = _write(tmp_path / "task.toml", "a = 1\n")
     assert read_task_toml(path) == read_task_toml(path) == {"a": 1}
     assert len(parses) == (2 if damage == "not writable" else 1)
+
+
+def test_a_task_is_read_again_only_when_one_of_its_files_changed(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_task read and parsed every text of the task at each call: a check run of an exercise asks
+    for its tags several times, and each time quiz.toml, hints.toml and pitfalls.toml were parsed again."""
+    from lab.core import tasktexts
+    from lab.core.quiz import Quiz
+    from tests.support.taskfiles import copy_task
+
+    quizzes: list[str] = []
+    real = tasktexts.parse_quiz
+
+    def counting(text: str, where: str) -> Quiz:
+        quizzes.append(where)
+        return real(text, where)
+
+    monkeypatch.setattr(tasktexts, "parse_quiz", counting)
+    folder = copy_task(tmp_path, "t-kept")
+    monkeypatch.setenv("LAB_TASKS_PATH", str(tmp_path))
+    first = tasks.load_task("t-kept")
+    assert tasks.load_task("t-kept") is first and len(quizzes) == 1
+    quiz = folder / first.meta.quiz
+    quiz.write_text(quiz.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    again = tasks.load_task("t-kept")
+    assert again is not first and again == first and len(quizzes) == 2
+    lesson = folder / first.meta.lesson
+    lesson.write_text("# Another lesson\n", encoding="utf-8")
+    assert tasks.load_task("t-kept").lesson == "# Another lesson\n" and len(quizzes) == 3
+    # Changed within SETTLED_NS, a file is read at every call: rewritten in the same clock tick, it
+    # would keep the times it is known by.
+    monkeypatch.setattr(tomlcache, "SETTLED_NS", 10**18)
+    quiz.write_text(quiz.read_text(encoding="utf-8") + "# changed again\n", encoding="utf-8")
+    tasks.load_task("t-kept")
+    tasks.load_task("t-kept")
+    assert len(quizzes) == 5
