@@ -31,6 +31,12 @@ def solved(tmp_path: Path, solved_template: Path) -> Path:
     return copy_practice(solved_template, tmp_path / "ws")
 
 
+@pytest.fixture
+def starter(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`lab init`'s repository (made once per process), copied: for tests about what comes after."""
+    return copy_practice(practice_template(tmp_path_factory, "ws"), tmp_path / "ws")
+
+
 def origin_log(ws: Path) -> list[str]:
     origin = git(ws, "config", "--get", "remote.origin.url").strip()
     return git(Path(origin), "log", "--format=%an <%ae>|%cn <%ce>|%s", "main").splitlines()
@@ -120,9 +126,8 @@ def test_a_checkout_ref_pinning_a_tag_starts_the_push_branch_from_that_tag(
     assert git(origin, "log", "-1", "--format=%an", "flux-updates") == "Flux"
 
 
-def test_simulate_reads_origin_not_the_working_tree(tmp_path: Path, lab_env: dict[str, str]) -> None:
-    ws = tmp_path / "ws"
-    run_lab("init", str(ws), env=lab_env, ok=True)
+def test_simulate_reads_origin_not_the_working_tree(starter: Path, lab_env: dict[str, str]) -> None:
+    ws = starter
     run_lab("solve", str(ws), "--no-push", env=lab_env, ok=True)
     proc = run_lab("simulate", "-w", str(ws), "--tags-file", str(TAGS), env=lab_env, ok=False)
     assert proc.returncode == 1
@@ -169,9 +174,8 @@ def test_simulate_missing_tags_file_is_one_line(
     assert proc.returncode == 1 and "tags file" in proc.stderr and "not found" in proc.stderr
 
 
-def test_solve_refuses_to_overwrite_uncommitted_work(tmp_path: Path, lab_env: dict[str, str]) -> None:
-    ws = tmp_path / "ws"
-    run_lab("init", str(ws), env=lab_env, ok=True)
+def test_solve_refuses_to_overwrite_uncommitted_work(starter: Path, lab_env: dict[str, str]) -> None:
+    ws = starter
     deployment = ws / "apps/base/nginx/deployment.yaml"
     deployment.write_text(deployment.read_text() + "# my note\n")
     proc = run_lab("solve", str(ws), env=lab_env, ok=False)
@@ -317,12 +321,11 @@ def test_one_failing_automation_does_not_hide_anothers_push(solved: Path, lab_en
 
 
 def test_simulate_says_when_the_automation_is_only_in_the_working_tree(
-    tmp_path: Path, lab_env: dict[str, str]
+    starter: Path, lab_env: dict[str, str]
 ) -> None:
     """Written but not committed: the error says so. The file is read only as far as its first MiB,
     so a 3 MB one with the automation at the top is still recognised."""
-    ws = tmp_path / "ws"
-    run_lab("init", str(ws), env=lab_env, ok=True)
+    ws = starter
     run_lab("generate", env=lab_env, cwd=ws, ok=True)
     update = ws / "clusters/dev/image-automation/image-update.yaml"
     update.write_text(update.read_text() + "#" * (3 * 1024 * 1024) + "\n")
@@ -335,10 +338,9 @@ def test_simulate_says_when_the_automation_is_only_in_the_working_tree(
 
 
 def test_simulate_says_only_the_push_is_left_when_the_automation_is_committed(
-    tmp_path: Path, lab_env: dict[str, str]
+    starter: Path, lab_env: dict[str, str]
 ) -> None:
-    ws = tmp_path / "ws"
-    run_lab("init", str(ws), env=lab_env, ok=True)
+    ws = starter
     run_lab("generate", env=lab_env, cwd=ws, ok=True)
     git(ws, "add", "-A")
     git(ws, "commit", "-qm", "Add image automation")

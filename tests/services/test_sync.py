@@ -14,6 +14,7 @@ import pytest
 from lab.services.sync import origin_status, sync
 from tests.support.gitutil import commit_files, git, make_repo_with_origin, origin_log
 from tests.support.labrun import run_lab
+from tests.support.practice_copy import copy_practice, practice_template
 
 pytestmark = pytest.mark.slow
 
@@ -868,7 +869,7 @@ def test_task_paths_lists_each_file_once() -> None:
 
 
 def test_p_commits_every_file_generate_writes_even_one_the_solution_leaves_alone(
-    tmp_path: Path, lab_env: dict[str, str]
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, lab_env: dict[str, str]
 ) -> None:
     """09b-staging's solution leaves image-repository.yaml as the starter has it, so the task's files
     (read from the solution) did not hold it: after the form renamed the repository, p committed the
@@ -876,8 +877,7 @@ def test_p_commits_every_file_generate_writes_even_one_the_solution_leaves_alone
     did not have."""
     from lab.services.sync import push_work
 
-    run_lab("init", str(tmp_path / "ws"), "--task", "09b-staging", env=lab_env, cwd=tmp_path, ok=True)
-    ws = tmp_path / "ws"
+    ws = copy_practice(practice_template(tmp_path_factory, "ws", task="09b-staging"), tmp_path / "ws")
     run_lab(
         "generate",
         "--force",
@@ -897,10 +897,9 @@ def test_p_commits_every_file_generate_writes_even_one_the_solution_leaves_alone
 
 
 def test_lab_simulate_says_what_flux_does_not_see_because_origin_lacks_it(
-    tmp_path: Path, lab_env: dict[str, str]
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, lab_env: dict[str, str]
 ) -> None:
-    run_lab("init", str(tmp_path / "ws"), "--task", "09b-staging", env=lab_env, cwd=tmp_path, ok=True)
-    ws = tmp_path / "ws"
+    ws = copy_practice(practice_template(tmp_path_factory, "ws", task="09b-staging"), tmp_path / "ws")
     clean = run_lab("simulate", "--dry-run", env=lab_env, cwd=ws, ok=True)
     assert "Flux reads origin" not in clean.stdout
     (ws / "apps/staging/kustomization.yaml").write_text("# mine\n", encoding="utf-8")

@@ -37,18 +37,21 @@ def isolated_git_env(home: Path) -> dict[str, str]:
     }
 
 
-def practice_template(factory: pytest.TempPathFactory, name: str, *steps: str) -> Path:
-    """`lab init DIR`, then `lab STEP DIR` for each of `steps` (e.g. "solve"), in a directory of its own,
-    with the environment a test's `lab_env` gives. Returns DIR; its origin is DIR-origin.git next to it.
-    Made once per process for each name, steps (and commit identity and dates): every module that asks
-    for the solved repository copies the same one instead of running `lab init` and `lab solve` again."""
-    key = (name, *steps, *(os.environ.get(var, "") for var in COMMIT_ENV))
+def practice_template(
+    factory: pytest.TempPathFactory, name: str, *steps: str, task: str | None = None
+) -> Path:
+    """`lab init DIR` (`--task TASK` when given), then `lab STEP DIR` for each of `steps` (e.g. "solve"),
+    in a directory of its own, with the environment a test's `lab_env` gives. Returns DIR; its origin is
+    DIR-origin.git next to it. Made once per process for each name, task, steps (and commit identity and
+    dates): every module that asks for the solved repository copies the same one instead of running `lab
+    init` and `lab solve` again."""
+    key = (name, f"task={task}", *steps, *(os.environ.get(var, "") for var in COMMIT_ENV))
     if key not in _practices:
-        _practices[key] = _practice(factory, name, *steps)
+        _practices[key] = _practice(factory, name, *steps, task=task)
     return _practices[key]
 
 
-def _practice(factory: pytest.TempPathFactory, name: str, *steps: str) -> Path:
+def _practice(factory: pytest.TempPathFactory, name: str, *steps: str, task: str | None) -> Path:
     root = factory.mktemp("practice-template")
     home = root / "home"
     home.mkdir()
@@ -56,7 +59,7 @@ def _practice(factory: pytest.TempPathFactory, name: str, *steps: str) -> Path:
     env.pop("LAB_DEBUG", None)
     env.pop("KUBECONFIG", None)
     ws = root / name
-    run_lab("init", str(ws), env=env, cwd=root, ok=True)
+    run_lab("init", str(ws), *(("--task", task) if task else ()), env=env, cwd=root, ok=True)
     for step in steps:
         run_lab(step, str(ws), env=env, cwd=root, ok=True)
     return ws
