@@ -84,6 +84,18 @@ def _solve(ws: Path, task: str, *breakages: Edit, simulate: bool = True) -> None
         git(ws, "pull", "-q", "--ff-only", "origin", "main")
 
 
+def _solved(tmp_path: Path, task: str) -> Path:
+    """`_practice` then `_solve` with no breakage: the solution pushed and Flux's commit pulled. Made once
+    per task (per worker) by `_make_solved`; each test gets a copy, as `_practice` gives."""
+    return from_template(("exercise-solved", task), lambda root: _make_solved(root, task), tmp_path)
+
+
+def _make_solved(root: Path, task: str) -> tuple[Path, Path]:
+    ws, bare = _make_practice(root, task, record=True)
+    _solve(ws, task)
+    return ws, bare
+
+
 def _check(ws: Path, task: str) -> Report:
     return run_checks(ws, task=task, offline=True)
 
@@ -204,8 +216,7 @@ def test_a_newer_tag_flux_saw_elsewhere_stays_settled(
     from lab.adapters.automation import run_automations
     from lab.checks.exercises import tag_source
 
-    ws = _practice(tmp_path, task)
-    _solve(ws, task)
+    ws = _solved(tmp_path, task)
     assert any(r.pushed for r in run_automations(ws, tag_source=tag_source(task, {image: [tag]})))
     git(ws, "pull", "-q", "--ff-only", "origin", "main")
     assert tag in git(
@@ -226,8 +237,7 @@ def test_a_newer_tag_flux_saw_elsewhere_stays_settled(
 def test_an_uncommitted_edit_outside_the_automation_folder_is_not_on_origin(tmp_path: Path) -> None:
     """09b-staging's promotion is an edit of apps/production: left uncommitted, "The work is committed
     and on origin" passed while the promotion check said no commit of yours changes it."""
-    ws = _practice(tmp_path, "09b-staging")
-    _solve(ws, "09b-staging")
+    ws = _solved(tmp_path, "09b-staging")
     production = ws / "apps/production/kustomization.yaml"
     production.write_text(production.read_text(encoding="utf-8") + "# promoted next\n", encoding="utf-8")
     failing = _failing(_check(ws, "09b-staging"))
@@ -291,8 +301,7 @@ def test_multi_marker_in_a_file_that_does_not_parse_says_so(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_multi_marker_evidence_names_each_place_once(tmp_path: Path) -> None:
     """The detail panel read `file apps/base/shop/deployment.yaml:22: apps/base/shop/deployment.yaml:22: ...`."""
-    ws = _practice(tmp_path, "09b-multi")
-    _solve(ws, "09b-multi")
+    ws = _solved(tmp_path, "09b-multi")
     markers = next(c for c in _check(ws, "09b-multi").checks if c.id == "multi.markers")
     assert markers.evidence
     for item in markers.evidence:
@@ -931,8 +940,7 @@ def test_staging_promotion_to_a_tag_pushed_into_the_sandbox_is_pullable(
 def test_staging_downgrade_is_judged_against_the_promotion_before(tmp_path: Path) -> None:
     """The baseline was the tree before the learner's oldest production commit: promoting 1.4.2, then
     setting 1.4.1, was "not 1.4.2" instead of a downgrade from what production ran."""
-    ws = _practice(tmp_path, "09b-staging")
-    _solve(ws, "09b-staging")
+    ws = _solved(tmp_path, "09b-staging")
     _replace(PROD, "newTag: 1.4.2", "newTag: 1.4.1")(ws)
     _commit_push(ws, "Roll production back")
     said = _failing(_check(ws, "09b-staging"))["staging.promoted"]
@@ -1544,8 +1552,7 @@ def test_grading_ignores_a_submissions_own_task_record(tmp_path: Path) -> None:
     from lab.adapters.tasks import default_task_id
     from lab.services.grade import expand, grade_class
 
-    ws = _practice(tmp_path / "alice", "09b-multi")
-    _solve(ws, "09b-multi")
+    ws = _solved(tmp_path / "alice", "09b-multi")
     report = grade_class(expand([str(ws)]), offline=True, jobs=1)
     assert report.task == default_task_id() != "09b-multi"
     row = report.rows[0]
@@ -1560,8 +1567,7 @@ def test_why_offline_reads_the_exercises_bundled_tags(tmp_path: Path) -> None:
     (the course's task bundles only nginx: every shop image would have read as "no tags")."""
     from lab.services.why import explain
 
-    ws = _practice(tmp_path, "09b-multi")
-    _solve(ws, "09b-multi")
+    ws = _solved(tmp_path, "09b-multi")
     report = explain(ws, offline=True)
     assert report.broken is None, report.verdict()
     assert "ghcr.io/acme/shop-worker" in report.mode.partition("bundled tags: ")[2]
@@ -1624,8 +1630,7 @@ def test_one_check_run_reads_each_origin_file_and_the_task_tags_once(
     from lab.core import yamlsafe
     from lab.core.manifests import parse
 
-    ws = _practice(tmp_path, task)
-    _solve(ws, task)
+    ws = _solved(tmp_path, task)
     parsed: collections.Counter[tuple[str, str]] = collections.Counter()
     tags_read: list[str] = []
     load_all, task_tags = yamlsafe.load_all, exercises.task_tags
