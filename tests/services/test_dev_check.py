@@ -9,7 +9,7 @@ import pytest
 
 from lab.services.devcheck import Finding, check_task
 from tests.support.paths import ROOT
-from tests.support.taskfiles import copy_task, edited, line_no
+from tests.support.taskfiles import copy_task, edited, line_no, without_practice_steps
 
 pytestmark = pytest.mark.slow
 
@@ -17,15 +17,9 @@ TASKS = sorted(p.name for p in (ROOT / "tasks").iterdir() if (p / "task.toml").i
 
 
 def data_findings(task_id: str, monkeypatch: pytest.MonkeyPatch) -> list[Finding]:
-    """What dev check finds wrong in `task_id` with its two practice steps (a starter repository made
-    and checked, a solved one made, simulated and checked: ~2 CPU-s) not run, for a test whose finding
-    is about the task folder's files, which dev check reports before them: the first finding is the
-    same. test_every_task_passes_dev_check and the tests of the practice steps' findings run them."""
-    from lab.services import devcheck
-
-    with monkeypatch.context() as m:
-        for name in ("_starter", "_solution"):
-            m.setattr(devcheck, name, lambda task, dest: "not made in this test")
+    """What dev check finds wrong in `task_id` without its practice steps, for a test whose finding is
+    about the task folder's files, which dev check reports before them: the first finding is the same."""
+    with without_practice_steps(monkeypatch):
         return [f for f in check_task(task_id).findings if not f.ok]
 
 

@@ -6,8 +6,12 @@ fails when the text to replace is not there (a breakage test must not pass becau
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.paths import ROOT
 
@@ -120,3 +124,17 @@ def author_task(
     with LAB_TASKS_PATH naming that folder, as the author's shell has it."""
     authors = root / "authors"
     return copy_task(authors, new_id, row=row), {**env, "LAB_TASKS_PATH": str(authors)}
+
+
+@contextlib.contextmanager
+def without_practice_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`lab dev check` (lab.services.devcheck) with its two practice steps not run: a starter repository
+    made and checked, a solved one made, simulated and checked (~0.4 CPU-s a task). For a test whose
+    findings dev check reports before them (the task folder's files); test_every_task_passes_dev_check
+    and the tests of those steps' own findings run them."""
+    from lab.services import devcheck
+
+    with monkeypatch.context() as m:
+        for name in ("_starter", "_solution"):
+            m.setattr(devcheck, name, lambda task, dest: "not made in this test")
+        yield
