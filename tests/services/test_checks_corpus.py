@@ -22,7 +22,9 @@ from tests.support.taskfiles import DEPLOY, MARKER, POLICY, REPO, UPDATE, task_d
 
 TAGS = task_dir() / "registry" / "nginx-tags-2024-01-15.txt"
 
-pytestmark = pytest.mark.slow
+# On one xdist worker: the `solved` fixture (lab init, solve, simulate, progress, quiz: ~2.5 CPU-s) is
+# made once per worker that runs a test of this module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("checks-corpus")]
 
 
 def _env(home: Path) -> dict[str, str]:
