@@ -35,8 +35,9 @@ def _statuses(row: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def solved_alice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`lab init alice` + `lab solve alice`, run once per module (per xdist worker): the tests are about grade."""
-    return practice_template(tmp_path_factory, "alice", "solve")
+    """`lab init` + `lab solve` (the solved template the other modules copy, made once per process),
+    copied under the name alice: the tests are about grade."""
+    return practice_template(tmp_path_factory, "ws", "solve")
 
 
 @pytest.fixture
