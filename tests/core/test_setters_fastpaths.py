@@ -610,6 +610,12 @@ def _general(max_nodes: int) -> list[tuple[object, ...]]:
         return [_rewritten(text) for text in MARKED_TEXTS]
 
 
+#: The tests that compare with `_general` on one xdist worker: its cache is per process, and each
+#: worker a test landed on walked the 400 texts again (the slowest calls of this file).
+ONE_WALK = pytest.mark.xdist_group("setters-general-walk")
+
+
+@ONE_WALK
 def test_values_set_in_the_lines_of_a_marked_document_are_what_the_walk_sets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -670,6 +676,7 @@ def test_a_line_repeated_across_documents_is_read_and_written_once(monkeypatch: 
         assert _rewritten(text) == fast
 
 
+@ONE_WALK
 @pytest.mark.parametrize("breakage", ["line", "object", "style", "budget"])
 def test_a_wrong_value_set_in_the_lines_shows_as_a_difference(
     breakage: str, monkeypatch: pytest.MonkeyPatch
