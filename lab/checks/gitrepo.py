@@ -399,20 +399,10 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
             file=automation_files(ctx)[2],
             hint="set spec.git.commit.author.name: Flux and email: flux@gitops-lab.local",
         )
-    deployed, pushed_to = origin.branch, graded_push_branch(ctx, origin)
-    elsewhere = ""
-    iua = _automation(ctx)
-    also_deployed = "branch" not in ctx.settings and iua is not None and iua.refspec_branch == deployed
-    if pushed_to != deployed and not also_deployed and origin.ws.remote_sha(pushed_to) is not None:
-        # Flux commits where spec.git says, not necessarily to the branch it deploys.
-        origin = replace(origin, branch=pushed_to, ref=f"refs/remotes/origin/{pushed_to}")
-        elsewhere = (
-            f" (on origin/{pushed_to}, where spec.git pushes; Flux deploys {deployed} until it is merged)"
-        )
     commits = _flux_commits(ctx, origin, who)
     shown = f"{name} <{email}>" if name and email else who
     if not commits:
-        return Outcome.failed(
+        return _undeployed(ctx, origin, who) or Outcome.failed(
             f"no commit by {shown} on origin/{origin.branch} yet",
             hint=None,  # the task's own: only it knows whether it has cluster checks to look at
         )
@@ -432,7 +422,7 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
         same, compared, unlisted = _as_flux_writes(ctx, origin.ws, commit, parent, origin.branch)
         if same:
             return Outcome.passed(
-                f"{commit.short} by {commit.author_name}: {commit.subject}{elsewhere}",
+                f"{commit.short} by {commit.author_name}: {commit.subject}",
                 evidence=[
                     Evidence("git", commit.sha, added[0].strip()),
                     Evidence("git", "compared with Flux", compared),
@@ -472,6 +462,27 @@ def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
         "but none changed a marked image line",
         hint="the marker must sit at the end of the image line Flux should update",
         evidence=[Evidence("git", c.sha, c.subject) for c in commits[:3]],
+    )
+
+
+def _undeployed(ctx: CheckContext, origin: Origin, who: str) -> Outcome | None:
+    """A failure naming Flux's commit on the branch spec.git pushes to when that is not the branch Flux
+    deploys (the one graded): it deploys nothing until it is merged. None when there is none there."""
+    pushed_to = graded_push_branch(ctx, origin)
+    if pushed_to == origin.branch or origin.ws.remote_sha(pushed_to) is None:
+        return None
+    iua = _automation(ctx)
+    if "branch" not in ctx.settings and iua is not None and iua.refspec_branch == origin.branch:
+        return None  # the refspec pushes the same commit to the deployed branch too
+    there = _flux_commits(ctx, replace(origin, branch=pushed_to, ref=f"refs/remotes/origin/{pushed_to}"), who)
+    if not there:
+        return None
+    return Outcome.failed(
+        f"Flux's commit {there[0].short} ({there[0].subject!r}) is on origin/{pushed_to}, where spec.git "
+        f"pushes, not on origin/{origin.branch}, which Flux deploys: nothing changed in the cluster",
+        hint=f"merge {pushed_to} into {origin.branch} (a PR flow: git fetch && git merge origin/{pushed_to} "
+        f"&& git push), or set spec.git.push.branch: {origin.branch}",
+        evidence=[Evidence("git", c.sha, c.subject) for c in there[:3]],
     )
 
 

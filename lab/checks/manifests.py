@@ -306,7 +306,36 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
                 hint="a path relative to the repository root, e.g. "
                 + update_path_example(_solution_update_path(ctx, iua.file), generated(ctx).update_path),
             )
-    return outcome
+    return _undeployed_pushes(ctx) or outcome
+
+
+def _undeployed_pushes(ctx: CheckContext) -> Outcome | None:
+    """A failure when no automation of the task's file commits to the branch Flux deploys: its
+    commits wait on a merge that nothing makes (a PR flow's production side is a second automation
+    beside one that deploys). None when one does, or when the deployed branch is not known."""
+    from lab.checks.context import followed_branch
+
+    followed = followed_branch(ctx)
+    aset = automation_set(ctx)
+    mine = [a for a in aset.automations if a.file == automation_files(ctx)[2]]
+    if followed is None or not mine:
+        return None
+    deployed = followed.branch
+    pushes = [(a, a.effective_push_branch(aset.git_repository(*a.source_key))) for a in mine]
+    if any(deployed in (branch, a.refspec_branch) for a, branch in pushes):
+        return None
+    iua, branch = next(((a, b) for a, b in pushes if b), (None, None))
+    if iua is None or branch is None:
+        return None  # no push branch at all: Flux's own error, reported by the validation
+    field = "spec.git.push.branch" if iua.push_branch else "spec.git.checkout.ref.branch"
+    return Outcome.failed(
+        f"{field} {branch}: Flux commits its updates to origin/{branch}, but deploys {deployed} "
+        f"({followed.file}:{followed.line} spec.ref.branch): they reach the cluster only "
+        f"once {branch} is merged into {deployed}",
+        file=iua.file,
+        line=iua.line_of(field),
+        hint=f"push.branch {deployed}, or merge {branch} into {deployed} (a PR flow)",
+    )
 
 
 def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:

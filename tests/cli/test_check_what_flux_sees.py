@@ -87,7 +87,11 @@ def test_the_branch_the_gitrepository_follows_is_graded(
     git(ws, "push", "-q", "-u", "origin", "feature")
     out = _check(ws, lab_env, "--offline", "--only", "git.flux-commit")
     assert "✔ git.pushed" in out, out  # origin/main has none of the files: feature is what Flux fetches
-    assert "no commit by Flux <flux@gitops-lab.local> on origin/main yet" in out, out  # spec.git pushes main
+    # spec.git pushes main, which Flux does not deploy: its commits never reach the cluster.
+    assert "spec.git.push.branch main: Flux commits its updates to origin/main, but deploys feature" in out, (
+        out
+    )
+    assert "hint: push.branch feature, or merge main into feature (a PR flow)" in out, out
 
     # The automation pushes to a branch of its own: Flux's commit is looked for there.
     update = (
@@ -110,8 +114,4 @@ def test_the_branch_the_gitrepository_follows_is_graded(
         "check", "-w", str(ws), "--offline", "--only", "git.flux-commit", "--format", "json", env=lab_env
     )
     row = next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "git.flux-commit")
-    assert row["status"] == "pass", row
-    assert row["message"].endswith(
-        "Automated image update (on origin/flux-updates, where spec.git pushes; Flux deploys feature until it "
-        "is merged)"
-    ), row
+    assert row["blocked_by"] == "image-update.valid", row  # found there, but not deployed until merged

@@ -1252,10 +1252,42 @@ def test_flux_commit_looks_where_the_automations_own_git_repository_pushes(pract
     _flux_commit(practice, touch_marker=True)  # pushes main: nothing new there
     git(practice, "push", "-q", "origin", "flux-updates")
     r = direct(practice, "git.flux-commit")
-    assert r.status is Status.PASS, r.message
+    # Found where spec.git pushes, and judged on the branch Flux deploys: not deployed until merged.
+    assert r.status is Status.FAIL, r.message
     assert (
-        "(on origin/flux-updates, where spec.git pushes; Flux deploys main until it is merged)" in r.message
+        "is on origin/flux-updates, where spec.git pushes, not on origin/main, which Flux deploys"
+        in r.message
     )
+    assert r.hint is not None and r.hint.startswith("merge flux-updates into main (a PR flow"), r.hint
+
+
+@pytest.mark.slow
+def test_an_automation_pushing_to_a_branch_flux_does_not_deploy_is_not_valid(practice: Path) -> None:
+    """push.branch image-updates: Flux's commits never reach main, which Flux deploys; image-update.valid
+    ("commits to main") passed, and git.flux-commit passed on origin/image-updates: 100 points for an
+    automation that never deploys."""
+    push = "    push:\n      branch: image-updates\n"
+    write(practice, {**FILES, FILES_KEYS[2]: edited(IMAGE_UPDATE, "    push:\n      branch: main\n", push)})
+    mark(practice)
+    commit_push(practice)
+    r = direct(practice, "image-update.valid")
+    assert r.status is Status.FAIL, r.message
+    assert r.message.startswith(
+        "spec.git.push.branch image-updates: Flux commits its updates to "
+        "origin/image-updates, but deploys main"
+    ), r.message
+    assert r.hint == "push.branch main, or merge image-updates into main (a PR flow)"
+    assert r.file == FILES_KEYS[2] and r.line == line_no(
+        (practice / FILES_KEYS[2]).read_text(), "branch: image-updates"
+    )
+    git(practice, "switch", "-qc", "image-updates")
+    _flux_commit(practice, touch_marker=True)
+    git(practice, "push", "-q", "origin", "image-updates")
+    assert direct(practice, "git.flux-commit").status is Status.FAIL
+    git(practice, "switch", "-q", "main")
+    git(practice, "merge", "-q", "--ff-only", "image-updates")
+    git(practice, "push", "-q", "origin", "main")
+    assert direct(practice, "git.flux-commit").status is Status.PASS  # merged: deployed
 
 
 @pytest.mark.slow
