@@ -553,8 +553,24 @@ def test_more_required_fields_and_enums() -> None:
         for k, v in BASE.items()
     }
     beta[UPDATE] = without_block(beta[UPDATE], "update")
-    (error,) = [p for p in validate(find_automation(beta), ("v1beta2",)) if p.code == "update.missing"]
-    assert error.severity == "error" and "required before v1" in error.message
+    # v1beta2's CRD defaults spec.update to {strategy: Setters} as v1's does: the API server accepts it.
+    problems = validate(find_automation(beta), ("v1beta2",))
+    (beta_warning,) = [p for p in problems if p.code == "update.missing"]
+    assert beta_warning.severity == "warning" and "whole repository" in beta_warning.message
+    assert not [p for p in problems if p.code == "update.strategy"], problems
+
+
+def test_what_the_crds_default_the_offline_check_accepts_as_the_api_server_does() -> None:
+    """sourceRef without kind (the CRD defaults it to GitRepository): accepted by the offline check and
+    by the sandbox's API server alike; a missing sourceRef is refused by both, hinted with the block."""
+    no_kind = edited(
+        GOOD_UPDATE, "    kind: GitRepository\n    name: flux-system\n", "    name: flux-system\n"
+    )
+    assert errors(problems_for(update=no_kind)) == []
+    no_ref = without_block(GOOD_UPDATE, "sourceRef")
+    (missing,) = [p for p in errors(problems_for(update=no_ref)) if p.code == "source.missing"]
+    assert missing.field == "spec" and "has no spec.sourceRef" in missing.message
+    assert missing.hint.startswith("spec.sourceRef: {kind: GitRepository, name: flux-system}"), missing.hint
     no_git = without_block(GOOD_UPDATE, "git")
     (git,) = [p for p in problems_for(update=no_git) if p.code == "git.missing"]
     assert "necessitates field .spec.git" in git.message and git.line == line_no(no_git, "spec:")

@@ -8,8 +8,9 @@ Flux API reference. Only the fields a learner meets are spelled out; `open` obje
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import field
+from dataclasses import field, replace
 from typing import Any
 
 from lab.core.duration import INTERVAL_PATTERN, TIMEOUT_PATTERN
@@ -36,6 +37,9 @@ class F:
     # Objects whose fields are not all known here are not checked for unknown fields.
     open: bool = False
     description: str = ""
+    #: The CRD's `default` (`+kubebuilder:default`): the API server writes it where the field is absent
+    #: or null, before it validates (structural-schema defaulting). None: no default.
+    default: Any = None
 
     def at(self, path: str | FieldPath) -> F:
         """The node at a path below this one (`policy.semver.range`, or keys and list indexes as
@@ -49,18 +53,10 @@ class F:
         return node
 
     def described(self, text: str) -> F:
-        return F(
-            self.type,
-            self.props,
-            self.required,
-            self.items,
-            self.pattern,
-            self.enum,
-            self.max_items,
-            self.max_length,
-            self.open,
-            text,
-        )
+        return replace(self, description=text)
+
+    def defaulting(self, value: Any) -> F:
+        return replace(self, default=value)
 
 
 STR = F()
@@ -122,18 +118,20 @@ IMAGE_REPOSITORY = F(
             max_items=25,
             description="ExclusionList is a list of regex strings used to exclude certain tags from being "
             'stored in the database. Defaults to ["^.*\\\\.sig$"].',
+            default=["^.*\\.sig$"],
         ),
         "provider": F(
             enum=("generic", "aws", "azure", "gcp"),
             description="The provider used for authentication, can be 'aws', 'azure', 'gcp' or 'generic'. "
             "When not specified, defaults to 'generic'.",
+            default="generic",
         ),
         "insecure": BOOL.described("Insecure allows connecting to a non-TLS HTTP container registry."),
     },
     required=("image", "interval"),
     description="ImageRepositorySpec defines the parameters for scanning an image repository, e.g., fluxcd/flux.",
 )
-_ORDER = F(enum=("asc", "desc"))
+_ORDER = F(enum=("asc", "desc"), default="asc")
 IMAGE_POLICY = F(
     "object",
     {
@@ -195,6 +193,7 @@ IMAGE_POLICY = F(
         "digestReflectionPolicy": F(
             enum=("Never", "IfNotPresent", "Always"),
             description="DigestReflectionPolicy governs the setting of the `.status.latestRef.digest` field.",
+            default="Never",
         ),
         "interval": INTERVAL.described(
             "Interval is the length of time to wait between refreshing the digest of the latest "
@@ -211,7 +210,9 @@ IMAGE_UPDATE_AUTOMATION = F(
         "sourceRef": F(
             "object",
             {
-                "kind": F(enum=("GitRepository",), description="Kind of the referent."),
+                "kind": F(
+                    enum=("GitRepository",), description="Kind of the referent.", default="GitRepository"
+                ),
                 "name": STR.described("Name of the referent."),
                 "namespace": STR.described(
                     "Namespace of the referent, defaults to the namespace of the Kubernetes resource object that contains the reference."
@@ -273,13 +274,18 @@ IMAGE_UPDATE_AUTOMATION = F(
         "update": F(
             "object",
             {
-                "strategy": F(enum=("Setters",), description="Strategy names the strategy to be used."),
+                "strategy": F(
+                    enum=("Setters",),
+                    description="Strategy names the strategy to be used.",
+                    default="Setters",
+                ),
                 "path": STR.described(
                     "Path to the directory containing the manifests to be updated. Defaults to 'None', "
                     "which translates to the root path of the GitRepositoryRef."
                 ),
             },
             description="Update gives the specification for how to update the files in the repository. This can be left empty, to use the default value.",
+            default={"strategy": "Setters"},
         ),
         "policySelector": F(
             "object",
@@ -299,7 +305,9 @@ GIT_REPOSITORY = F(
             description="URL specifies the Git repository URL, it can be an HTTP/S or SSH address.",
         ),
         "interval": INTERVAL.described("Interval at which the GitRepository URL is checked for updates."),
-        "timeout": TIMEOUT.described("Timeout for Git operations like cloning, defaults to 60s."),
+        "timeout": TIMEOUT.described("Timeout for Git operations like cloning, defaults to 60s.").defaulting(
+            "60s"
+        ),
     },
     required=("url", "interval"),
     open=True,
@@ -463,7 +471,27 @@ def openapi(node: F) -> dict[str, Any]:
         out["required"] = list(node.required)
     if node.open:
         out["x-kubernetes-preserve-unknown-fields"] = True
+    if node.default is not None:
+        out["default"] = copy.deepcopy(node.default)
     return out
+
+
+def with_defaults(node: F, value: Any) -> Any:
+    """`value` with the schema's defaults written in, as the API server does before it validates
+    (apiextensions' structural defaulting): an object's absent or null field that has a default gets
+    it, then every field is defaulted below, including a default just written. Values of the wrong
+    type are left to validation. `value` is not changed."""
+    if node.type == "object" and isinstance(value, dict):
+        out = dict(value)
+        for name, child in node.props.items():
+            if out.get(name) is None and child.default is not None:
+                out[name] = copy.deepcopy(child.default)
+            if name in out:
+                out[name] = with_defaults(child, out[name])
+        return out
+    if node.type == "array" and node.items is not None and isinstance(value, list):
+        return [with_defaults(node.items, item) for item in value]
+    return value
 
 
 def crd_schema(group: str, plural: str) -> dict[str, Any]:

@@ -551,7 +551,17 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
             f"sourceRef.kind '{iua.source_kind}' is not GitRepository",
             "kind: GitRepository",
         )
-    if not iua.source_name:
+    if not isinstance(_written(iua, "spec.sourceRef"), dict):
+        c.add(
+            iua,
+            "source.missing",
+            "spec",
+            f"{kind} {iua.name} has no spec.sourceRef: the API server refuses it (spec.sourceRef: Required "
+            "value)",
+            "spec.sourceRef: {kind: GitRepository, name: flux-system} (bootstrap's GitRepository; kind "
+            "defaults to GitRepository)",
+        )
+    elif not iua.source_name:
         c.add(
             iua,
             "source.missing",
@@ -679,15 +689,14 @@ def _check_automation(c: _Collector, iua: ImageUpdateAutomation, aset: Automatio
 def _check_update(c: _Collector, iua: ImageUpdateAutomation) -> None:
     update = _written(iua, "spec.update")
     if update is None:
-        severity: Severity = "error" if iua.version != "v1" else "warning"
+        # Every served version's CRD defaults it to {strategy: Setters}: accepted, with no path.
         c.add(
             iua,
             "update.missing",
             "spec",
-            "spec.update is missing"
-            + (" (required before v1)" if severity == "error" else ": Flux then scans the whole repository"),
+            "spec.update is missing: Flux then scans the whole repository",
             "update: {path: ./apps, strategy: Setters}",
-            severity,
+            "warning",
         )
         return
     if not iua.update_path:
@@ -719,15 +728,8 @@ def _check_update(c: _Collector, iua: ImageUpdateAutomation) -> None:
             "matchLabels: {env: staging}, or matchExpressions with In, NotIn, Exists or DoesNotExist",
         )
     strategy = iua.update_strategy
-    if strategy is None and iua.version != "v1":
-        c.add(
-            iua,
-            "update.strategy",
-            "spec.update",
-            f"spec.update.strategy is required in {iua.version}",
-            "strategy: Setters",
-        )
-    elif strategy is not None and strategy != "Setters":
+    # No strategy is Setters in every version: the CRDs default it (and `update` itself) to Setters.
+    if strategy is not None and strategy != "Setters":
         c.add(
             iua,
             "update.strategy",

@@ -628,6 +628,9 @@ class Store:
 
     def _defaults(self, rt: ResourceType, obj: JSON) -> None:
         """What admission and the built-in controllers would have written by the time a client looks."""
+        from lab.sandbox.kubeapi.validation import default  # the CRDs' schema defaults
+
+        default(rt, obj)
         if rt.group == "" and rt.plural == "namespaces":
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}

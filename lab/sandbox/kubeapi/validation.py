@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lab.core.manifests.models import IMAGE_GROUP
-from lab.core.manifests.schema import OBJECT_META, SPEC_SCHEMAS, F, field_name, unknown_fields
+from lab.core.manifests.schema import OBJECT_META, SPEC_SCHEMAS, F, field_name, unknown_fields, with_defaults
 from lab.sandbox.kubeapi.resources import ResourceType
 from lab.sandbox.kubeapi.store import ApiError
 
@@ -74,6 +74,15 @@ def _walk(node: F, value: Any, path: str, errors: list[str]) -> None:
             sub = node.props.get(name)
             if sub is not None and child is not None:
                 _walk(sub, child, f"{path}.{name}", errors)
+
+
+def default(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """Write the CRD's defaults into `obj`'s spec, as the API server does before it validates: a
+    sourceRef without `kind` is a GitRepository's, an `update` left out is `{strategy: Setters}`. The
+    storage version's (every version is read back from etcd with them)."""
+    schema = SCHEMAS.get((rt.group, rt.plural))
+    if schema is not None and isinstance(obj.get("spec"), dict):
+        obj["spec"] = with_defaults(schema, obj["spec"])
 
 
 def _cel(rt: ResourceType, spec: Mapping[str, Any]) -> list[str]:
