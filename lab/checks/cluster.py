@@ -26,7 +26,7 @@ from lab.checks.context import (
 )
 from lab.checks.manifests import automation_set
 from lab.core.checks.model import Evidence, Outcome, Status
-from lab.core.fluxsource import repo_key, synced_revision
+from lab.core.fluxsource import fix_for_message, repo_key, synced_revision
 from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import (
     IMAGE_CONTROLLERS,
@@ -265,10 +265,18 @@ def _judge(
             f"{ref} is not Ready: {cond.reason}: {cond.message}",
             file=mine.file,
             line=mine.line,
-            hint=f"kubectl describe {kind_name.lower()} {name} -n {ns}; fix the cause, then {reconcile}",
+            hint=f"{_fix(kind_name, name, ns, cond.message)}, then {reconcile}",
             evidence=evidence,
         )
     return str(meta.get("name", "")), status, spec
+
+
+def _fix(kind_name: str, name: str, ns: str, message: str) -> str:
+    """The fix for a failure message that names its cause; else where to read the whole story."""
+    return (
+        fix_for_message(kind_name, message)
+        or f"kubectl describe {kind_name.lower()} {name} -n {ns}; fix the cause"
+    )
 
 
 def _once_ready(

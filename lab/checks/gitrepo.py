@@ -21,6 +21,7 @@ from lab.checks.context import (
 )
 from lab.core.checks.model import Evidence, Outcome
 from lab.core.checks.runner import Concluded
+from lab.core.fluxsource import no_remote_branch
 from lab.core.progress import PROGRESS_FILE
 from lab.core.record import dataclass
 from lab.core.setters.markers import TOKEN
@@ -167,8 +168,8 @@ def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
     has_main = branch != "main" and origin.ws.remote_sha("main") is not None
     return Outcome.failed(
         f"origin has no branch {branch}, which GitRepository flux-system follows (spec.ref.branch): "
-        f"source-controller fails with: failed to checkout and determine revision: unable to clone "
-        f"'{followed.url}': couldn't find remote ref \"refs/heads/{branch}\"",
+        "source-controller fails with: failed to checkout and determine revision: "
+        + no_remote_branch(followed.url, branch),
         file=followed.file,
         line=followed.line,
         hint=f"git push -u origin {branch}, or set spec.ref.branch to a branch origin has"

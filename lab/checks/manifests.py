@@ -306,7 +306,41 @@ def _image_update_valid(ctx: CheckContext) -> Outcome:
                 hint="a path relative to the repository root, e.g. "
                 + update_path_example(_solution_update_path(ctx, iua.file), generated(ctx).update_path),
             )
-    return _undeployed_pushes(ctx) or outcome
+    return _undeployed_pushes(ctx) or _checkout_missing(ctx) or outcome
+
+
+def _checkout_missing(ctx: CheckContext) -> Outcome | None:
+    """A failure in Flux's words when spec.git.checkout.ref.branch names a branch origin lacks: the
+    automation fails every run ("couldn't find remote ref"). Judged only where origin's branches are
+    known (fetched: a local origin offline, any online) and origin has the deployed branch."""
+    from lab.checks.context import graded_branch
+    from lab.checks.gitrepo import fetched_origin
+    from lab.core.fluxsource import no_remote_branch
+
+    aset = automation_set(ctx)
+    written = [a for a in aset.automations if a.file == automation_files(ctx)[2] and a.checkout_branch]
+    if not written:
+        return None
+    try:
+        origin = fetched_origin(ctx)
+        if not origin.fetched or origin.sha is None:
+            return None
+        for iua in written:
+            branch = str(iua.checkout_branch)
+            if origin.ws.remote_sha(branch) is not None:
+                continue
+            source = aset.git_repository(*iua.source_key)
+            deployed = graded_branch(ctx)
+            return Outcome.failed(
+                f"origin has no branch {branch}, which spec.git.checkout.ref.branch names: Flux fails "
+                f"with: failed to checkout source: {no_remote_branch(source.url if source else '', branch)}",
+                file=iua.file,
+                line=iua.line_of("spec.git.checkout.ref.branch"),
+                hint=f"spec.git.checkout.ref.branch: {deployed} (the branch origin has and Flux deploys)",
+            )
+    except LabError:
+        return None  # origin unusable or a branch name git refuses: git.pushed and the validation say so
+    return None
 
 
 def _undeployed_pushes(ctx: CheckContext) -> Outcome | None:

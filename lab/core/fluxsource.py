@@ -104,3 +104,27 @@ class FluxBranch:
 
 
 __all__ = ["DEFAULT_BRANCH", "FluxBranch", "ref_branch", "repo_key", "synced_revision", "syncs_repository"]
+
+
+def no_remote_branch(url: str, branch: str) -> str:
+    """go-git's clone error for a branch the remote lacks, as Flux's controllers wrap it (source-controller:
+    `failed to checkout and determine revision: ...`; image-automation-controller: `failed to checkout
+    source: ...`)."""
+    return f"unable to clone '{url}': couldn't find remote ref \"refs/heads/{branch}\""
+
+
+_NO_REMOTE_REF = re.compile(r"couldn't find remote ref \"refs/heads/([^\"]+)\"")
+
+
+def fix_for_message(kind: str, message: str) -> str | None:
+    """The fix for a Flux object's failure message that names its own cause (a branch origin lacks),
+    None for a message that needs reading: the cluster check and `lab why` say the same."""
+    missing = _NO_REMOTE_REF.search(message)
+    if missing is None:
+        return None
+    branch = missing.group(1)
+    if kind == "ImageUpdateAutomation":
+        field = "spec.git.checkout.ref.branch (or, without spec.git.checkout, the GitRepository's spec.ref.branch)"
+    else:
+        field = "spec.ref.branch"
+    return f"origin has no branch {branch}: set {field} to a branch origin has, e.g. {DEFAULT_BRANCH}, or git push origin {branch}"

@@ -14,6 +14,7 @@ from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from lab.core.diagnose import Finding, marker_sites, norm_path, resolved_tags, under
+from lab.core.fluxsource import fix_for_message
 from lab.core.imagename import spelling_hint
 from lab.core.manifests.models import (
     IMAGE_CONTROLLERS,
@@ -349,7 +350,11 @@ def _live_word(
     if status != "True":
         shown = "Stalled" if status == "Stalled" else f"Ready={status}"
         return Link(
-            _LINK_OF[kind], "broken", f"{kind} {obj.ref}: {shown} {reason}: {message}", (detail,), fix
+            _LINK_OF[kind],
+            "broken",
+            f"{kind} {obj.ref}: {shown} {reason}: {message}",
+            (detail,),
+            fix_for_message(kind, message) or fix,
         )
     return f"{kind} {obj.ref} (live): " + ready.format(message=message)
 

@@ -1383,3 +1383,44 @@ def test_sync_included_waits_out_a_reconcile_in_progress_for_its_verdict(
     failed = _cluster_sync_failure(ctx)
     assert failed is not None and failed.status is Status.FAIL
     assert failed.message.endswith('no matches for kind "ImagePolicy"'), failed.message
+
+
+@pytest.mark.slow
+def test_a_checkout_branch_origin_lacks_fails_offline_in_fluxs_words(practice: Path) -> None:
+    """checkout.ref.branch: master where origin has only main: Flux fails every run, but `lab check
+    --offline` passed image-update.valid ("commits to main"); origin's branches are known offline."""
+    update = edited(
+        IMAGE_UPDATE, "      ref:\n        branch: main\n", "      ref:\n        branch: master\n"
+    )
+    write(practice, {**FILES, FILES_KEYS[2]: update})
+    mark(practice)
+    commit_push(practice)
+    r = check(practice, "image-update.valid").get("image-update.valid")
+    assert r.status is Status.FAIL, r.message
+    assert r.message == (
+        "origin has no branch master, which spec.git.checkout.ref.branch names: Flux fails with: failed to "
+        "checkout source: unable to clone 'ssh://git@github.com/learner/gitops-lab': couldn't find remote "
+        'ref "refs/heads/master"'
+    ), r.message
+    assert r.file == FILES_KEYS[2] and r.line == line_no(update, "branch: master")
+    assert r.hint is not None and r.hint.startswith("spec.git.checkout.ref.branch: main"), r.hint
+
+
+@pytest.mark.slow
+def test_a_clone_failure_of_the_automation_in_the_cluster_is_hinted_with_its_fix(
+    practice: Path, kube: Any
+) -> None:
+    """Flux's message names the cause (origin has no master): the hint said "kubectl describe ...; fix
+    the cause", as `lab why` said "see the message"."""
+    write(practice, FILES)
+    failed = (
+        "failed to checkout source: unable to clone 'ssh://git@github.com/learner/gitops-lab': couldn't find "
+        'remote ref "refs/heads/master"'
+    )
+    _put(kube, "ImageUpdateAutomation", "flux-system", _ready("False", "GitOperationFailed", failed))
+    out = _cluster(practice, "cluster.image-update")
+    assert out.status is Status.FAIL and failed in out.message
+    assert out.hint.startswith(
+        "origin has no branch master: set spec.git.checkout.ref.branch (or, without spec.git.checkout, the "
+        "GitRepository's spec.ref.branch) to a branch origin has, e.g. main"
+    ), out.hint

@@ -681,3 +681,41 @@ def test_the_verdict_does_not_say_every_link_holds_when_one_could_not_be_checked
         "no broken link found ('scan' could not be checked); Flux's commit abc1234 'Automated image update' "
         "is on origin/main"
     )
+
+
+def test_a_live_failure_whose_message_names_its_cause_is_given_that_fix() -> None:
+    """The automation cannot clone a branch origin lacks: why said "fix: see the message"."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.fluxget import ControllerStatus
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Facts, Live, walk
+
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    failed = "failed to checkout source: unable to clone 'x': couldn't find remote ref \"refs/heads/master\""
+    refs = {
+        "ImageRepository": aset.repositories[0].ref,
+        "ImagePolicy": aset.policies[0].ref,
+        "ImageUpdateAutomation": aset.automations[0].ref,
+    }
+    objects = {k: [_ready(k, ref, type="Ready", status="True")] for k, ref in refs.items()}
+    objects["ImageUpdateAutomation"] = [
+        _ready(
+            "ImageUpdateAutomation",
+            refs["ImageUpdateAutomation"],
+            type="Ready",
+            status="False",
+            reason="GitOperationFailed",
+            message=failed,
+        )
+    ]
+    controllers = (
+        ControllerStatus("image-reflector-controller", True),
+        ControllerStatus("image-automation-controller", True),
+    )
+    marked = {p: t for p, t in files.items() if "imagepolicy" in t}
+    live = Live("a cluster", controllers, "v1", objects)
+    facts = Facts(aset, marked, (), diagnose(Inputs(aset, marked)), None, "no tags", live=live)
+    broken = walk(facts, "live").broken
+    assert broken is not None and broken.name == "automation"
+    assert broken.fix.startswith("origin has no branch master: set spec.git.checkout.ref.branch"), broken.fix

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.core.fluxsource import no_remote_branch
 from lab.errors import GitError, LabError
 from lab.sandbox.controllers.common import (
     JSON,
@@ -225,7 +226,7 @@ class AutomationController(Controller):
             return
         if head is None:
             url = str((repo or {}).get("spec", {}).get("url") or "")
-            message = f"failed to checkout source: unable to clone '{url}': couldn't find remote ref \"refs/heads/{branch}\""
+            message = f"failed to checkout source: {no_remote_branch(url, branch)}"
             self._write(iua, new, False, "GitOperationFailed", message)
             self.schedule.done(ident, inputs, now, min(period, self.clock.seconds("30s")))
             return
