@@ -697,7 +697,6 @@ def _marker_problem(
     m: MarkerLine,
     syntax: MarkerSyntax,
     policies: list[ImagePolicy],
-    iua: ImageUpdateAutomation | None,
 ) -> tuple[str, str] | None:
     """What is wrong with marker `m` for Flux (continuing "marker in FILE:LINE"), and the hint; None when fine."""
     known = ", ".join(f"{p.namespace}:{p.name}" for p in policies) or "none"
@@ -724,16 +723,13 @@ def _marker_problem(
     ignored = _ignored_own_line(ctx, m)
     if ignored is not None:
         return (" is on its own line; Flux only reads it at the end of the line holding the value", ignored)
+    outside = _outside_automations_namespace(ctx, m)
+    if outside is not None:
+        return outside
     if _names_unknown_policy(syntax, policies):
         return (
             f" names {syntax.namespace}:{syntax.policy}, but no such ImagePolicy exists (policies: {known})",
             f"name an existing policy as namespace:name, e.g. {known.split(', ')[0]}",
-        )
-    if iua is not None and syntax.namespace != iua.namespace:
-        return (
-            f" names namespace {syntax.namespace}, but the ImageUpdateAutomation in {iua.namespace} only applies "
-            "its own namespace's policies",
-            f"put the ImagePolicy and the marker in {iua.namespace}",
         )
     if syntax.suffix == "" and m.line not in _image_lines(ctx, m.file):
         return (
@@ -741,6 +737,18 @@ def _marker_problem(
             "put full markers on image: lines; use :tag / :name markers for split fields",
         )
     return None
+
+
+def _outside_automations_namespace(ctx: CheckContext, m: MarkerLine) -> tuple[str, str] | None:
+    """`lab why`'s diagnosis of a marker naming a namespace no automation reads policies from (whether
+    or not an ImagePolicy exists there), as this check words a marker's problem; None without one."""
+    from lab.checks.diagnosis import findings
+
+    found = next(
+        (f for f in findings(ctx) if f.id == "marker.namespace" and (f.file, f.line) == (m.file, m.line)),
+        None,
+    )
+    return None if found is None else (" " + found.message.removeprefix("marker "), found.fix)
 
 
 def _names_unknown_policy(syntax: MarkerSyntax, policies: list[ImagePolicy]) -> bool:
@@ -787,11 +795,10 @@ def _marker_valid(ctx: CheckContext) -> Outcome:
 
     aset = automation_set(ctx)
     policies = [p for p in aset.policies if p.file in automation_files(ctx)]
-    iua = _automation(ctx)
     good: list[MarkerLine] = []
     bad: list[tuple[MarkerLine, str, str]] = []
     for m in _markers(ctx):
-        problem = _marker_problem(ctx, m, parse_marker_text(m.comment), policies, iua)
+        problem = _marker_problem(ctx, m, parse_marker_text(m.comment), policies)
         if problem is None:
             good.append(m)
         else:

@@ -512,7 +512,7 @@ def test_marker_checks_pass_on_the_seed_marker(practice: Path) -> None:
         ),
         ("# {'$imagepolicy': 'flux-system:nginx'}", False, "single quotes"),
         ('# {"$imagepolicy": "flux-system:nginx"}', True, "on its own line"),
-        ('# {"$imagepolicy": "default:nginx"}', False, "no such ImagePolicy"),
+        ('# {"$imagepolicy": "default:nginx"}', False, "only sees policies in flux-system"),
     ],
 )
 def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line: bool, words: str) -> None:
@@ -520,6 +520,22 @@ def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line:
     r = check(practice, "marker.valid").get("marker.valid")
     assert r.status is Status.FAIL and words in r.message, r.message
     assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
+
+
+@pytest.mark.slow
+def test_a_marker_naming_a_policy_in_another_namespace_is_said_as_lab_why_says(practice: Path) -> None:
+    """ImagePolicy nginx exists in default: marker.valid said "no such ImagePolicy exists (policies:
+    flux-system:nginx)", where `lab why` says the automation only sees its own namespace's policies."""
+    _marked(practice, '# {"$imagepolicy": "default:nginx"}')
+    other = IMAGE_POLICY.replace("namespace: flux-system", "namespace: default")
+    write(practice, {"clusters/dev/default-policy.yaml": other})
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL, r.message
+    assert r.message == (
+        "marker in apps/base/nginx/deployment.yaml:18 references default:nginx but ImageUpdateAutomation "
+        "flux-system/flux-system only sees policies in flux-system"
+    ), r.message
+    assert r.hint == "put the ImagePolicy in flux-system and write flux-system:nginx", r.hint
 
 
 @pytest.mark.slow
