@@ -34,6 +34,7 @@ from lab.core.manifests.parse import solution_update_path, update_path_example
 from lab.core.marker import marker_for, policy_ref_for
 from lab.core.record import dataclass
 from lab.core.setters.find import looks_like_marker
+from lab.core.setters.markers import commented_out
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -711,6 +712,20 @@ def _marker_problem(
             f": the file does not parse as YAML ({err.message}{f', line {err.line}' if err.line else ''}), "
             "so Flux skips it and the marker does nothing",
             err.hint or "fix the YAML (tabs are not indentation in YAML), commit and push",
+        )
+    disabled = commented_out(m.comment) if m.text.lstrip().startswith("#") else None
+    if disabled is not None:
+        from lab.core.marker import move_to_image_line
+
+        field, marker = disabled
+        _, beside = _found_markers(ctx, m.file)
+        value_line = beside(m.line) if beside else None
+        return (
+            f" is inside a line that comments out `{field}`: the whole line is one comment, on no value, "
+            "so Flux ignores the marker in it",
+            f"{move_to_image_line(m.line, value_line)}, writing only {marker}"
+            if value_line
+            else f"uncomment the line: {field} {marker}",
         )
     if syntax.problem is not None:
         example = _marker_example(ctx)

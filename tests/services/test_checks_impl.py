@@ -539,6 +539,33 @@ def test_a_marker_naming_a_policy_in_another_namespace_is_said_as_lab_why_says(p
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("keep_image", [True, False])
+def test_a_marker_in_a_commented_out_line_is_said_to_be_in_a_comment(
+    practice: Path, keep_image: bool
+) -> None:
+    """`# image: nginx:1.25.0 # {marker}` on its own line: marker.valid said "the comment must be a JSON
+    object starting with '{'"; the marker is in a comment line on no value, which Flux ignores."""
+    commented = f"# image: nginx:1.25.0 {MARKER}"
+    _marked(practice, commented, own_line=True)
+    if not keep_image:
+        deploy = practice / DEPLOY
+        deploy.write_text(deploy.read_text().replace("          image: nginx:1.25.0\n", "", 1))
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL, r.message
+    assert r.message == (
+        "marker in apps/base/nginx/deployment.yaml:18 is inside a line that comments out `image: "
+        "nginx:1.25.0`: the whole line is one comment, on no value, so Flux ignores the marker in it"
+    ), r.message
+    if keep_image:
+        assert (
+            r.hint
+            == f"move the comment to the end of the image: line, line 19 (below it), writing only {MARKER}"
+        )
+    else:
+        assert r.hint == f"uncomment the line: image: nginx:1.25.0 {MARKER}", r.hint
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("where", "side"), [("before", "below"), ("after", "above")])
 def test_a_marker_on_its_own_line_is_hinted_to_the_image_line_it_belongs_to(
     practice: Path, where: str, side: str

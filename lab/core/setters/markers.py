@@ -112,6 +112,20 @@ def parse_marker_text(comment: str) -> MarkerSyntax:
     return MarkerSyntax(name, ns, policy, suffix, None)
 
 
+_COMMENTED_FIELD = re.compile(r"^(?P<field>(?:-\s+)?[^\s#:][^#]*?:(?:\s[^#]*?)?)\s+(?P<marker>#.*)$")
+
+
+def commented_out(comment: str) -> tuple[str, str] | None:
+    """A comment that comments out a marked field (`# image: nginx:1.25.0 # {"$imagepolicy": ...}`):
+    (the field as written, its marker); None for any other comment. YAML reads the whole line as one
+    comment on no value (at most a head comment of the next key), and kyaml reads a comment as a setter
+    only when all of it, `#`s stripped, is the JSON object: Flux passes it over."""
+    found = _COMMENTED_FIELD.match(comment.lstrip("#").strip())
+    if found is None or parse_marker_text(found["marker"]).problem is not None:
+        return None
+    return found["field"], found["marker"]
+
+
 def _json_problem(body: str, detail: str) -> str:
     stripped = body.strip()
     if stripped.startswith("{'") or re.search(r"'\$?imagepolicy'", stripped):
