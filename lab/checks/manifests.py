@@ -373,6 +373,24 @@ def _undeployed_pushes(ctx: CheckContext) -> Outcome | None:
     )
 
 
+def _missing_update_path(ctx: CheckContext) -> Outcome | None:
+    """A failure when the automation's update.path is not in the repository: no marker is under it,
+    whatever other folders hold (Flux fails its walk). None when it exists or none is set."""
+    iua = _automation(ctx)
+    if iua is None or not iua.update_path:
+        return None
+    rel = _norm(iua.update_path)
+    if not rel or _is_dir(ctx, rel) or ctx.exists(rel):
+        return None
+    return Outcome.failed(
+        f"no marker under update.path {iua.update_path}: it does not exist in the repository",
+        file=iua.file,
+        line=iua.line_of("spec.update.path"),
+        hint="set spec.update.path to the folder that holds the marked files, e.g. "
+        + update_path_example(_solution_update_path(ctx, iua.file), generated(ctx).update_path),
+    )
+
+
 def _automation(ctx: CheckContext) -> ImageUpdateAutomation | None:
     return next((a for a in automation_set(ctx).automations if a.file in automation_files(ctx)), None)
 
@@ -469,6 +487,9 @@ def marker_present(ctx: CheckContext) -> Outcome:
 
 
 def _marker_present(ctx: CheckContext) -> Outcome:
+    missing = _missing_update_path(ctx)
+    if missing is not None:
+        return missing
     root = _scan_root(ctx)
     markers = _markers(ctx)
     outside = _outside_update_path(ctx, root) if not markers else None

@@ -1467,3 +1467,19 @@ def test_a_clone_failure_of_the_automation_in_the_cluster_is_hinted_with_its_fix
         "origin has no branch master: set spec.git.checkout.ref.branch (or, without spec.git.checkout, the "
         "GitRepository's spec.ref.branch) to a branch origin has, e.g. main"
     ), out.hint
+
+
+@pytest.mark.slow
+def test_markers_under_an_update_path_that_does_not_exist_are_none(tmp_path: Path) -> None:
+    """09b-staging with update.path ./apps/stage: marker.present passed ("A marker under the automation's
+    update.path") on the markers of ./apps, the fallback, where there is no marker under a path that
+    does not exist."""
+    ws = make_practice(tmp_path, "09b-staging")
+    write(ws, solution_files("09b-staging"))
+    update = ws / UPDATE
+    update.write_text(update.read_text().replace("path: ./apps/staging", "path: ./apps/stage"))
+    r = run_checks(ws, task="09b-staging", offline=True, only=["marker.present"]).get("marker.present")
+    assert r.status is Status.FAIL, r.message
+    assert r.message == "no marker under update.path ./apps/stage: it does not exist in the repository"
+    assert r.file == UPDATE and r.line == line_no(update.read_text(), "path: ./apps/stage")
+    assert r.hint == "set spec.update.path to the folder that holds the marked files, e.g. ./apps/staging"
