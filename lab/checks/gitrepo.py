@@ -214,9 +214,17 @@ def git_pushed(ctx: CheckContext) -> Outcome:
             )
         if committed and ahead and behind:
             return _diverged(branch, ahead, behind, evidence)
+        # What a push brings besides them (the marked deployment, ...): every file that differs.
+        others = (
+            [f for f in ws.changed_files(origin.ref, "HEAD") if f not in stale]
+            if ahead and not behind
+            else []
+        )
+        also = f" (also different: {_listed(others)})" if others else ""
         return Outcome.failed(
             f"{', '.join(stale)} {what} origin/{branch}: "
-            + ("committed, not pushed yet" if committed else "commit and push"),
+            + ("committed, not pushed yet" if committed else "commit and push")
+            + also,
             file=stale[0],
             hint="git push" if committed else None,
             evidence=evidence,
@@ -291,6 +299,10 @@ def _ahead_behind(
     if local_sha is None or local_sha == remote_sha:
         return [], []  # in step with origin (the usual case): no history to walk
     return ws.ahead_behind(local, remote_ref)
+
+
+def _listed(files: list[str]) -> str:
+    return ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
 
 
 def _subjects(commits: list[CommitInfo]) -> str:

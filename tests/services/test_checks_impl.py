@@ -319,13 +319,22 @@ def test_git_pushed_follows_commit_and_push(practice: Path) -> None:
     write(practice, FILES)
     r = check(practice, "git.pushed").get("git.pushed")
     assert r.status is Status.FAIL and r.message.startswith("not committed:")
+    mark(practice)
     git(practice, "add", "-A")
     git(practice, "commit", "-qm", "Add image automation")
     r = check(practice, "git.pushed").get("git.pushed")
     assert r.status is Status.FAIL and "missing on origin/main" in r.message and r.hint == "git push"
+    # Every file the push brings is named, the marked deployment too, not only the three files.
+    assert r.message == (
+        f"{', '.join(FILES_KEYS)} missing on origin/main: committed, not pushed yet (also different: {DEPLOY})"
+    ), r.message
     git(practice, "push", "-q", "origin", "main")
     r = check(practice, "git.pushed").get("git.pushed")
     assert r.status is Status.PASS, r.message
+    deploy = practice / DEPLOY
+    deploy.write_text(deploy.read_text().replace(MARKED, "image: nginx:1.25.0"))
+    git(practice, "commit", "-qam", "unmark")
+    git(practice, "push", "-q", "origin", "main")
     mark(practice)
     git(practice, "commit", "-qam", "mark")
     r = check(practice, "git.pushed").get("git.pushed")
