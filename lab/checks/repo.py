@@ -294,7 +294,7 @@ def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
     revision = str((obj.get("status") or {}).get("lastAttemptedRevision") or "")
     hint = "fix what the message names, commit and push; Flux retries at its next interval"
     if "no matches for kind" in message and "v1beta2" in message:
-        hint = (
+        hint = _left_of_v1_fix(ctx) or (
             "this Flux serves only image.toolkit.fluxcd.io/v1: write apiVersion: image.toolkit.fluxcd.io/v1 "
             "in the three files (lab generate --api v1 --force), commit and push"
         )
@@ -306,4 +306,35 @@ def _cluster_sync_failure(ctx: CheckContext) -> Outcome | None:
             Evidence("cluster", "Kustomization/flux-system/flux-system", f"{ready.get('reason')}: {message}")
         ]
         + ([Evidence("cluster", "lastAttemptedRevision", revision)] if revision else []),
+    )
+
+
+_OLD_IMAGE_API = b"image.toolkit.fluxcd.io/v1beta"
+
+
+def _left_of_v1_fix(ctx: CheckContext) -> str | None:
+    """What is left to do when the working tree already writes the automation files in v1 (the cluster
+    still fails on the v1beta2 origin had): commit and push, push, or let Flux fetch it. None while the
+    working tree still has an older version, or git cannot say."""
+    from lab.checks.gitrepo import fetched_origin
+
+    files = automation_files(ctx)
+    try:
+        if any(_OLD_IMAGE_API in ctx.read_text(f).encode() for f in files if ctx.exists(f)):
+            return None
+        origin = fetched_origin(ctx)
+        ws = origin.ws
+
+        def old_at(ref: str) -> bool:
+            return any(_OLD_IMAGE_API in (ws.show_file(ref, f) or b"") for f in files)
+
+        if old_at("HEAD"):
+            return "your files already write image.toolkit.fluxcd.io/v1: commit and push them"
+        if origin.sha is None or old_at(origin.ref):
+            return "your commit already writes image.toolkit.fluxcd.io/v1: git push"
+    except LabError:
+        return None
+    return (
+        f"origin/{origin.branch} already writes image.toolkit.fluxcd.io/v1: Flux applies it at its next "
+        "fetch (flux reconcile kustomization flux-system --with-source)"
     )

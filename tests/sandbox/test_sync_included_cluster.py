@@ -56,7 +56,12 @@ def test_a_v1beta2_push_failing_the_kustomization_fails_sync_included(
         # The fix: v1, pushed; the Kustomization recovers and so does the check.
         fixed = run_lab("generate", "--api", "v1", "--force", env=env, cwd=ws)
         assert fixed.returncode == 0, fixed.stderr
+        # Fixed but not committed, then committed but not pushed: the hint says only what is left.
+        hint = _check(env, ws, "--only", "sync.included")["sync.included"]["hint"]
+        assert hint == "your files already write image.toolkit.fluxcd.io/v1: commit and push them", hint
         git(ws, "commit", "-qam", "image automation in v1")
+        hint = _check(env, ws, "--only", "sync.included")["sync.included"]["hint"]
+        assert hint == "your commit already writes image.toolkit.fluxcd.io/v1: git push", hint
         git(ws, "push", "-q")
         wait_for(
             lambda: (ready(client, "Kustomization", "flux-system") or ("",))[0] == "True",
