@@ -83,11 +83,22 @@ def _field(spec: PolicySpec, message: str) -> str:
     return f"spec.policy.{spec.kind}.{'range' if spec.kind == 'semver' else 'order'}"
 
 
+def _pattern_fix(pattern: str) -> str:
+    from lab.core.policy.filter import pattern_fix
+    from lab.core.policy.regex import RegexSyntaxError, compile_go
+
+    try:
+        compile_go(pattern)
+    except RegexSyntaxError as err:
+        return pattern_fix(err.code, err.expr)
+    return "filterTags.pattern is a Go (RE2) regular expression: no look-around, (?P<name>...) groups"
+
+
 def _hint(spec: PolicySpec, outcome: PolicyOutcome, total: int) -> str:
     message, dropped = outcome.message, outcome.dropped
     if outcome.reason == "InvalidPolicy":
         if message.startswith("failed to filter tags"):
-            return "filterTags.pattern is a Go (RE2) regular expression: no look-around, (?P<name>...) groups"
+            return _pattern_fix(spec.filter_pattern or "")
         if spec.kind == "semver":
             return "write a Masterminds range such as 1.25.x, ~1.25 or >=1.25.0 <1.26.0"
         return "order is asc or desc"

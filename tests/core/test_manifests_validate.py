@@ -841,3 +841,27 @@ def test_an_unknown_field_under_metadata_fails_flux_s_apply() -> None:
         BASE[POLICY], "  name: nginx\n", "  name: nginx\n  labels: {a: b}\n  annotations: {c: d}\n"
     )
     assert not [p for p in problems_for(policy=known) if p.code == "field.unknown"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "hint"),
+    [
+        ("^(1\\.25", "close the group with ')' (a literal parenthesis is written \\()"),
+        ("^main-(?!fix)", "RE2 has no look-around or back-references (`(?!`)"),
+        ("*-main", "`*` repeats nothing: escape it (\\*) to match it literally"),
+    ],
+)
+def test_an_invalid_filter_pattern_is_said_in_fluxs_words_with_the_edit(pattern: str, hint: str) -> None:
+    """The check said `error parsing regexp: missing closing ): ...` and "a Go (RE2) regular expression":
+    Flux's ImagePolicy stalls with 'failed to filter tags: invalid regular expression pattern ...'."""
+    from lab.core.policy.regex import RegexSyntaxError, compile_go
+
+    policy = GOOD_POLICY + f"  filterTags:\n    pattern: '{pattern}'\n"
+    (problem,) = [p for p in problems_for(policy=policy) if p.code == "filter.pattern"]
+    with pytest.raises(RegexSyntaxError) as go:
+        compile_go(pattern)
+    assert problem.message == (
+        "spec.filterTags.pattern: Flux stalls (InvalidPolicy): failed to filter tags: invalid regular "
+        f"expression pattern '{pattern}': {go.value}"
+    )
+    assert problem.hint.startswith(hint), problem.hint

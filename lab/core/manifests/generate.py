@@ -259,8 +259,10 @@ def _check_regex(pattern: str) -> tuple[str, ...] | None:
     try:
         return compile_go(pattern).group_names
     except RegexSyntaxError as err:
+        from lab.core.policy.filter import pattern_fix
+
         raise LabError(
-            f"--filter-pattern: {err}", field="--filter-pattern", hint="a Go (RE2) regular expression"
+            f"--filter-pattern: {err}", field="--filter-pattern", hint=pattern_fix(err.code, err.expr)
         ) from None
 
 

@@ -487,12 +487,15 @@ def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
     try:
         compiled = compile_go(pattern)
     except RegexSyntaxError as err:
+        from lab.core.policy.filter import pattern_fix
+
         c.add(
             pol,
             "filter.pattern",
             "spec.filterTags.pattern",
-            f"spec.filterTags.pattern: {err}",
-            "a Go (RE2) regular expression",
+            f"spec.filterTags.pattern: Flux stalls (InvalidPolicy): failed to filter tags: invalid regular "
+            f"expression pattern '{pattern}': {err}",
+            pattern_fix(err.code, err.expr),
         )
         return
     extract = pol.policy.filter_extract if pol.policy else None

@@ -25,6 +25,31 @@ def compile_filter(pattern: str) -> GoRegexp:
         raise InvalidFilter(f"invalid regular expression pattern '{pattern}': {err}") from None
 
 
+def pattern_fix(code: str, expr: str) -> str:
+    """What to change in a `filterTags.pattern` Go's regexp refuses with `code` at `expr` (its error's
+    two parts): the concrete edit, where "a Go regular expression" says nothing of which."""
+    fixes = {
+        "missing closing )": "close the group with ')' (a literal parenthesis is written \\()",
+        "unexpected )": "remove the extra ')' or open its group with '(' (a literal one is written \\))",
+        "missing closing ]": "close the character class with ']' (a literal bracket is written \\[)",
+        "invalid or unsupported Perl syntax": f"RE2 has no look-around or back-references (`{expr}`): match "
+        "the tags to keep instead, e.g. ^main-[a-f0-9]+-(?P<ts>[0-9]+)$, and name groups (?P<name>...)",
+        "invalid named capture": f"`{expr}`: name a group (?P<name>...), the name of letters, digits and _",
+        "invalid repeat count": f"`{expr}`: a count is {{n}}, {{n,}} or {{n,m}} with n <= m <= 1000",
+        "invalid nested repetition operator": f"`{expr}` repeats a repetition: keep one operator, or group "
+        "the repeated part first, e.g. ([0-9]+)*",
+        "missing argument to repetition operator": f"`{expr}` repeats nothing: escape it (\\{expr[:1]}) to "
+        "match it literally",
+        "invalid escape sequence": f"`{expr}` is no escape RE2 knows: drop the backslash, or write \\\\ "
+        "for a literal one",
+        "invalid character class range": f"`{expr}`: write a range low end first (e.g. [0-9a-f]), or put a "
+        "literal '-' last in the class",
+        "trailing backslash at end of expression": "remove the backslash at the end, or write \\\\ for a "
+        "literal one",
+    }
+    return fixes.get(code, f"rewrite the pattern around `{expr}`: Go's regexp (RE2 syntax) refuses it")
+
+
 @dataclass(frozen=True)
 class FilterResult:
     """Candidates in evaluation order; `original[value]` is the tag a candidate came from."""
