@@ -681,15 +681,26 @@ def _push(facts: Facts) -> Link:
         evidence.extend(pending)
     if not evidence:
         return Link("push", "unknown", "no ImageUpdateAutomation, so nothing pushes")
+    if pending is None:
+        # Where it would push is known; whether it has anything to push is not, until a marker Flux
+        # applies names a policy that selects a tag.
+        return Link(
+            "push",
+            "unknown",
+            f"{evidence[0]}; nothing to judge yet: {_unjudged(facts)}",
+            tuple(evidence),
+        )
     return Link("push", "ok", evidence[0], tuple(evidence))
 
 
 def _pending_updates(facts: Facts) -> list[str] | None:
-    """'file:line: old -> new' for each applicable marker whose value would change (None: unknown)."""
+    """'file:line: old -> new' for each applicable marker whose value would change (None: unknown, when
+    no marker Flux applies names a policy that selects a tag: nothing can be judged yet)."""
     resolved = resolved_tags_for(facts)
     if not resolved:
         return None
     out: list[str] = []
+    judged = 0
     for s in marker_sites(facts.files):
         m = s.marker
         if not (m.applies and s.readable) or s.value is None:
@@ -699,10 +710,18 @@ def _pending_updates(facts: Facts) -> list[str] | None:
         repo = facts.aset.repository(*pol.repository_key) if pol is not None else None
         if key not in resolved or repo is None:
             continue
+        judged += 1
         new = {"": f"{repo.image}:{resolved[key]}", "tag": resolved[key], "name": repo.image}.get(m.suffix)
         if new is not None and new != s.value:
             out.append(f"{m.file}:{m.line}: {s.value} -> {new}")
-    return out
+    return out if judged else None
+
+
+def _unjudged(facts: Facts) -> str:
+    """Why `_pending_updates` cannot tell what Flux would commit."""
+    if facts.tags is None:
+        return "the registry's tags are not known"
+    return "no marker Flux applies names a policy that selects a tag"
 
 
 def _origin(facts: Facts) -> Link:
@@ -736,6 +755,13 @@ def _origin(facts: Facts) -> Link:
             tuple(f"{s} {subj}" for s, subj in origin.flux_commits[:5]),
         )
     pending = _pending_updates(facts)
+    if pending is None and facts.tags is not None and facts.aset.automations:
+        # The tags are known, and still nothing tells what Flux would commit: no marker to set yet.
+        return Link(
+            "origin",
+            "unknown",
+            f"no Flux commit on origin/{origin.branch}: nothing to judge yet, {_unjudged(facts)}",
+        )
     if pending == []:
         return Link(
             "origin",

@@ -719,3 +719,22 @@ def test_a_live_failure_whose_message_names_its_cause_is_given_that_fix() -> Non
     broken = walk(facts, "live").broken
     assert broken is not None and broken.name == "automation"
     assert broken.fix.startswith("origin has no branch master: set spec.git.checkout.ref.branch"), broken.fix
+
+
+def test_push_and_origin_are_not_green_before_anything_can_be_committed() -> None:
+    """No marker yet: why showed ✔ push and ✔ origin ("nothing to commit: every marked value is already
+    the selected image"), judging links that have nothing to judge."""
+    from lab.core.diagnose import Inputs, diagnose
+    from lab.core.manifests.parse import find_automation
+    from lab.core.why import Facts, Origin, walk
+
+    files = solved_files()
+    aset = find_automation({p: t for p, t in files.items() if p.endswith((".yaml", ".yml"))})
+    tags = {aset.repositories[0].image: ["1.25.0", "1.25.3"]}
+    facts = Facts(aset, {}, (), diagnose(Inputs(aset, {})), tags, "bundled", origin=Origin("main"))
+    links = {link.name: link for link in walk(facts, "offline").links}
+    assert links["push"].state == "unknown", links["push"]
+    assert links["origin"].state == "unknown", links["origin"]
+    assert (
+        "nothing to commit" not in links["push"].summary and "none is needed" not in links["origin"].summary
+    )
