@@ -531,6 +531,12 @@ def test_broken_markers_name_the_mistake(practice: Path, comment: str, own_line:
     assert r.file == "apps/base/nginx/deployment.yaml" and r.line in (18, 19)
 
 
+def _marker_failure(ws: Path) -> Any:
+    r = check(ws, "marker.valid").get("marker.valid")
+    assert r.status is Status.FAIL, r.message
+    return r
+
+
 @pytest.mark.slow
 def test_a_marker_naming_a_policy_in_another_namespace_is_said_as_lab_why_says(practice: Path) -> None:
     """ImagePolicy nginx exists in default: marker.valid said "no such ImagePolicy exists (policies:
@@ -538,8 +544,7 @@ def test_a_marker_naming_a_policy_in_another_namespace_is_said_as_lab_why_says(p
     _marked(practice, '# {"$imagepolicy": "default:nginx"}')
     other = IMAGE_POLICY.replace("namespace: flux-system", "namespace: default")
     write(practice, {"clusters/dev/default-policy.yaml": other})
-    r = check(practice, "marker.valid").get("marker.valid")
-    assert r.status is Status.FAIL, r.message
+    r = _marker_failure(practice)
     assert r.message == (
         "marker in apps/base/nginx/deployment.yaml:18 references default:nginx but ImageUpdateAutomation "
         "flux-system/flux-system only sees policies in flux-system"
@@ -559,8 +564,7 @@ def test_a_marker_in_a_commented_out_line_is_said_to_be_in_a_comment(
     if not keep_image:
         deploy = practice / DEPLOY
         deploy.write_text(deploy.read_text().replace("          image: nginx:1.25.0\n", "", 1))
-    r = check(practice, "marker.valid").get("marker.valid")
-    assert r.status is Status.FAIL, r.message
+    r = _marker_failure(practice)
     assert r.message == (
         "marker in apps/base/nginx/deployment.yaml:18 is inside a line that comments out `image: "
         "nginx:1.25.0`: the whole line is one comment, on no value, so Flux ignores the marker in it"
