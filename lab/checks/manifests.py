@@ -369,7 +369,8 @@ def _undeployed_pushes(ctx: CheckContext) -> Outcome | None:
         f"once {branch} is merged into {deployed}",
         file=iua.file,
         line=iua.line_of(field),
-        hint=f"push.branch {deployed}, or merge {branch} into {deployed} (a PR flow)",
+        # Not "or merge it": a merge deploys this update, and the automation still pushes the next elsewhere.
+        hint=f"push.branch {deployed}, the branch Flux deploys (in a PR flow every update waits for a merge of {branch})",
     )
 
 

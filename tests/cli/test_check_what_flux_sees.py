@@ -91,7 +91,10 @@ def test_the_branch_the_gitrepository_follows_is_graded(
     assert "spec.git.push.branch main: Flux commits its updates to origin/main, but deploys feature" in out, (
         out
     )
-    assert "hint: push.branch feature, or merge main into feature (a PR flow)" in out, out
+    assert (
+        "hint: push.branch feature, the branch Flux deploys (in a PR flow every update waits for a merge of main)"
+        in out
+    ), out
 
     # The automation pushes to a branch of its own: Flux's commit is looked for there.
     update = (

@@ -1332,7 +1332,10 @@ def test_an_automation_pushing_to_a_branch_flux_does_not_deploy_is_not_valid(pra
         "spec.git.push.branch image-updates: Flux commits its updates to "
         "origin/image-updates, but deploys main"
     ), r.message
-    assert r.hint == "push.branch main, or merge image-updates into main (a PR flow)"
+    assert (
+        r.hint
+        == "push.branch main, the branch Flux deploys (in a PR flow every update waits for a merge of image-updates)"
+    )
     assert r.file == FILES_KEYS[2] and r.line == line_no(
         (practice / FILES_KEYS[2]).read_text(), "branch: image-updates"
     )
