@@ -340,8 +340,20 @@ class LabApp(App[None]):
             return
         import time
 
-        from lab.core.checks.runner import unsettled
-        from lab.services.session import REMOTE_FETCH_S, origin_dir, watch_stamp
+        for attempt in range(50):
+            try:
+                from lab.core.checks.runner import unsettled
+                from lab.services.session import REMOTE_FETCH_S, origin_dir, watch_stamp
+            except KeyError:
+                # CPython 3.11 (gh-83065): a first import of a package's submodule can raise KeyError
+                # for the package while another thread (the checks worker) imports it; the watcher
+                # died with it for the session. The other import ends in moments: try again.
+                if attempt == 49:
+                    raise
+                if stop.wait(0.1):
+                    return
+                continue
+            break
 
         workspace = self.session.workspace
         origin = origin_dir(workspace)
