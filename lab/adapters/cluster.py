@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lab.adapters.files import not_regular
-from lab.adapters.kubeconfig import default_kubeconfig, read_kubeconfig
+from lab.adapters.kubeconfig import credential_program, default_kubeconfig, read_kubeconfig
 from lab.core.fluxget import Condition, ControllerStatus, rfc3339nano
 from lab.core.fluxget import ready_condition as _ready_condition
 from lab.core.manifests.models import IMAGE_GROUP, RECONCILE_ANNOTATION
@@ -106,7 +109,6 @@ class ClusterClient:
         cls, path: str | None = None, context: str | None = None, timeout: float = 5.0
     ) -> ClusterClient:
         """From `path` (else $KUBECONFIG, else ~/.kube/config, else in-cluster service account config)."""
-        import yaml
         from kubernetes import client, config
         from kubernetes.config.config_exception import ConfigException
 
@@ -114,6 +116,7 @@ class ClusterClient:
         # One retry: an unreachable cluster must fail within the timeout, not after urllib3's backoff.
         configuration.retries = 1
         source = path or default_kubeconfig()
+        program: tuple[str, str, str] | None = None
         try:
             if source is None:
                 if not os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -138,32 +141,31 @@ class ClusterClient:
                         hint="check KUBECONFIG / --kubeconfig (sandbox: `eval $(lab sandbox env)`)",
                     )
                 if single and Path(single).expanduser().exists():
-                    read_kubeconfig(single)  # what the client then reads: bounded, or a ClusterError
-            api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=source, context=context, persist_config=False, client_configuration=configuration
-            )
-        except ConfigException as err:
-            what = f"context {context!r} in kubeconfig {source}" if context else f"kubeconfig {source}"
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            hint = "list contexts with `kubectl config get-contexts` and pass one with --context"
-            named = first.removeprefix("File does not exist: ")
-            if named != first and not_regular(Path(named)) not in (None, "not found"):
-                # The client says "does not exist" of /dev/zero or a FIFO too.
-                first = f"{named} is {not_regular(Path(named))}, not a regular file"
-                hint = f"point the kubeconfig's field that names {named} at a regular file"
-            raise ClusterError(f"cannot use {what}: {first}", hint=hint) from err
-        except (OSError, ValueError) as err:
-            raise ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file") from err
-        except (TypeError, AttributeError, KeyError, IndexError, yaml.YAMLError) as err:
-            # The client assumes a mapping of lists: any other YAML (or none) fails deep inside it.
-            what = "not a kubeconfig"
-            if isinstance(err, yaml.YAMLError):
-                # The client read the file itself: positions and the problem, without its text.
-                what = f"not valid YAML: {explain_yaml_error(err, '').text()}"
-            raise ClusterError(
-                f"kubeconfig {source} is {what}",
-                hint="a kubeconfig is a YAML mapping with clusters, contexts and users (`kubectl config view`)",
-            ) from err
+                    data = read_kubeconfig(single)  # what the client then reads: bounded, or a ClusterError
+                    if single == source:
+                        program = credential_program(data, context)
+            with _plugin_errors() as logged:
+                api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                    config_file=source,
+                    context=context,
+                    persist_config=False,
+                    client_configuration=configuration,
+                )
+            if logged:
+                # The client logs a failed exec plugin and goes on without credentials.
+                raise _program_failed(source, program, logged[0])
+            # A client lives for one command (or one action of the app), its credentials fetched just now:
+            # a token that says it has expired already must not rerun the program before every request.
+            api_client.configuration.refresh_api_key_hook = None
+        except ClusterError:
+            raise
+        except Exception as err:
+            if program is not None and _in_credential_program(err):
+                raise _program_failed(str(source), program, _exception_text(err)) from err
+            mapped = _config_error(err, str(source), context)
+            if mapped is None:
+                raise
+            raise mapped from err
         return cls(api_client, server=api_client.configuration.host, context=context, timeout=timeout)
 
     def close(self) -> None:
@@ -543,6 +545,101 @@ def _is_object_not_found(err: Any, name: str) -> bool:
     body = _status_body(err)
     details = body.get("details") or {}
     return body.get("reason") == "NotFound" and details.get("name") == name
+
+
+def _config_error(err: Exception, source: str, context: str | None) -> ClusterError | None:
+    """The one-line ClusterError of a kubeconfig the client could not use; None for an error of another kind."""
+    import yaml
+    from kubernetes.config.config_exception import ConfigException
+
+    if isinstance(err, ConfigException):
+        what = f"context {context!r} in kubeconfig {source}" if context else f"kubeconfig {source}"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        hint = "list contexts with `kubectl config get-contexts` and pass one with --context"
+        named = first.removeprefix("File does not exist: ")
+        if named != first and not_regular(Path(named)) not in (None, "not found"):
+            # The client says "does not exist" of /dev/zero or a FIFO too.
+            first = f"{named} is {not_regular(Path(named))}, not a regular file"
+            hint = f"point the kubeconfig's field that names {named} at a regular file"
+        return ClusterError(f"cannot use {what}: {first}", hint=hint)
+    if isinstance(err, OSError | ValueError):
+        return ClusterError(f"cannot read kubeconfig {source}: {err}", hint="check the file")
+    if isinstance(err, TypeError | AttributeError | KeyError | IndexError | yaml.YAMLError):
+        # The client assumes a mapping of lists: any other YAML (or none) fails deep inside it.
+        what = "not a kubeconfig"
+        if isinstance(err, yaml.YAMLError):
+            # The client read the file itself: positions and the problem, without its text.
+            what = f"not valid YAML: {explain_yaml_error(err, '').text()}"
+        return ClusterError(
+            f"kubeconfig {source} is {what}",
+            hint="a kubeconfig is a YAML mapping with clusters, contexts and users (`kubectl config view`)",
+        )
+    return None
+
+
+#: The kubernetes client's functions that run a kubeconfig's credential program (exec plugin, gcp cmd-path).
+_PROGRAM_FRAMES = frozenset({"_load_from_exec_plugin", "_refresh_gcp_token"})
+_LOGGING = threading.Lock()
+
+
+def _in_credential_program(err: BaseException) -> bool:
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in _PROGRAM_FRAMES:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.funcName in _PROGRAM_FRAMES:
+            self.into.append(record.getMessage())
+
+
+@contextmanager
+def _plugin_errors() -> Iterator[list[str]]:
+    """The errors the kubernetes client logs (to the root logger, which it would configure to print
+    "ERROR:root:..." on stderr) while it runs an exec plugin: the plugin's failure, to report as one line."""
+    logged: list[str] = []
+    handler = _Collect(logged)
+    root = logging.getLogger()
+    with _LOGGING:
+        root.addHandler(handler)
+        try:
+            yield logged
+        finally:
+            root.removeHandler(handler)
+
+
+def _exception_text(err: Exception) -> str:
+    if isinstance(err, KeyError | TypeError):
+        return "its output has no credential (credential.access_token and credential.token_expiry)"
+    return str(err)
+
+
+def _program_failed(source: str, program: tuple[str, str, str] | None, reason: str) -> ClusterError:
+    """A credential program's failure, naming the kubeconfig, its user and the program: the client's
+    own words ("exec: failed to decode process output") name none of them."""
+    user, kind, command = program if program is not None else ("?", "credential program", "")
+    said = " ".join(reason.split())  # the client's messages span lines (Cmd:, Stderr:)
+    said = said.removeprefix("exec: ").removeprefix("cmd-path: ")
+    for theirs, ours in (
+        ("failed to decode process output: ", "its output is not JSON: "),
+        ("process returned ", "exited with "),
+    ):
+        said = said.replace(theirs, ours, 1) if said.startswith(theirs) else said
+    said = said.split(" Cmd: ", 1)[0] + (f": {said.split(' Stderr: ', 1)[1]}" if " Stderr: " in said else "")
+    return ClusterError(
+        f"the kubeconfig's user {user!r} ({source}): its {kind}{' ' + command if command else ''} failed: "
+        f"{said[:300]}",
+        hint=f"run {command or 'the program'} yourself to see why (as kubectl would), or pick another "
+        "context with --context",
+    )
 
 
 def _network_reason(err: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 
 def kubeconfig_source(named: str | None = None) -> tuple[str, str] | None:
@@ -48,3 +49,33 @@ def read_kubeconfig(path: str) -> object:
         at = f" line {err.line}" if err.line is not None else ""
         raise ClusterError(f"kubeconfig {path}{at}: {err.message}", hint=hint) from err
     return doc.data if doc is not None else None
+
+
+def credential_program(data: object, context: str | None = None) -> tuple[str, str, str] | None:
+    """(user name, how it is named, program) when the user of `context` (else the current context) in kubeconfig `data`
+    gets its credentials from a program: `exec.command`, or a gcp auth-provider's `cmd-path` (its first
+    word when no `cmd-args`); else None. What a failure of that program is blamed on."""
+
+    def named(items: object, name: object) -> dict[str, Any]:
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("name") == name:
+                return _mapping(item)
+        return {}
+
+    if not isinstance(data, dict):
+        return None
+    ctx = _mapping(named(data.get("contexts"), context or data.get("current-context")).get("context"))
+    user_name = ctx.get("user")
+    user = _mapping(named(data.get("users"), user_name).get("user"))
+    command, kind = _mapping(user.get("exec")).get("command"), "exec credential plugin"
+    provider = _mapping(user.get("auth-provider"))
+    if not command and provider.get("name") == "gcp":
+        config = _mapping(provider.get("config"))
+        command, kind = config.get("cmd-path"), "gcp auth-provider cmd-path"
+        if isinstance(command, str) and "cmd-args" not in config:
+            command = (command.split() or [""])[0]
+    return (str(user_name), kind, command) if isinstance(command, str) and command else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -56,13 +56,20 @@ def client_for(ctx: CheckContext) -> Any:
     def compute() -> Any:
         from lab.adapters.cluster import ClusterClient
 
-        client = ClusterClient.from_kubeconfig(
-            ctx.settings.get("kubeconfig"), ctx.settings.get("kube_context")
-        )
+        try:
+            client = ClusterClient.from_kubeconfig(
+                ctx.settings.get("kubeconfig"), ctx.settings.get("kube_context")
+            )
+        except ClusterError as err:
+            # Kept too: each cluster check asking again would run the kubeconfig's credential program again.
+            return err
         ctx.on_close(client.close)
         return client
 
-    return ctx.cached("cluster:client", compute)
+    found = ctx.cached("cluster:client", compute)
+    if isinstance(found, ClusterError):
+        raise found
+    return found
 
 
 SYNC_NAME = "flux-system"

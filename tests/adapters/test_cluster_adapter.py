@@ -286,3 +286,90 @@ def test_in_cluster_config_without_service_account(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ClusterError) as err:
         ClusterClient.from_kubeconfig()
     assert "in-cluster service account config" in str(err.value) and "KUBECONFIG" in str(err.value)
+
+
+def _credential_kubeconfig(tmp_path: Path, server: str, user: str, ca: str = "") -> Path:
+    """A kubeconfig whose user `u` runs a credential program (`user` is its YAML)."""
+    cluster = f"server: {server}" + (f"\n    certificate-authority: {ca}" if ca else "")
+    kc = tmp_path / "kc.yaml"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters:\n- name: c\n  cluster:\n    {cluster}\n"
+        "contexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+        f"users:\n- name: u\n  user:\n{user}",
+        encoding="utf-8",
+    )
+    return kc
+
+
+def _program(tmp_path: Path, output: str, rc: int = 0) -> tuple[Path, Path]:
+    """A credential program that notes each run in `runs` and prints `output`."""
+    runs = tmp_path / "runs"
+    prog = tmp_path / "cred.sh"
+    prog.write_text(
+        f"#!/bin/sh\necho run >> {runs}\ncat <<'OUT'\n{output}\nOUT\nexit {rc}\n", encoding="utf-8"
+    )
+    prog.chmod(0o755)
+    return prog, runs
+
+
+@pytest.mark.slow
+def test_an_expired_gcp_credential_program_runs_once_per_client(tmp_path: Path) -> None:
+    with KubeAPIServer() as srv:
+        assert srv.certificate is not None
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(srv.certificate.cert_pem)
+        out = f'{{"credential": {{"access_token": "{srv.token}", "token_expiry": "2000-01-01T00:00:00Z"}}}}'
+        prog, runs = _program(tmp_path, out)
+        user = f"    auth-provider:\n      name: gcp\n      config:\n        cmd-path: {prog}\n        cmd-args: x\n"
+        kc = _credential_kubeconfig(tmp_path, srv.url, user, str(ca))
+        with ClusterClient.from_kubeconfig(str(kc)) as c:
+            c.list("Deployment")
+            c.list("Deployment")
+    assert runs.read_text().count("run") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kind", "output", "rc", "says"),
+    [
+        ("exec", "not json", 0, "its output is not JSON"),
+        ("exec", "", 3, "exited with 3"),
+        ("gcp", "not json", 0, "its output is not JSON"),
+        ("gcp", "{}", 0, "its output has no credential"),
+        ("gcp", "", 3, "exited with 3"),
+    ],
+)
+def test_a_failing_credential_program_names_the_kubeconfig_and_user(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], kind: str, output: str, rc: int, says: str
+) -> None:
+    prog, runs = _program(tmp_path, output, rc)
+    if kind == "exec":
+        user = f"    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {prog}\n"
+    else:
+        user = f"    auth-provider:\n      name: gcp\n      config:\n        cmd-path: {prog}\n        cmd-args: x\n"
+    kc = _credential_kubeconfig(tmp_path, "https://127.0.0.1:1", user)
+    with pytest.raises(ClusterError) as err:
+        ClusterClient.from_kubeconfig(str(kc)).close()
+    text = str(err.value)
+    assert text.startswith(f"the kubeconfig's user 'u' ({kc}): ")
+    named = "exec credential plugin" if kind == "exec" else "gcp auth-provider cmd-path"
+    assert f"its {named} {prog} failed: {says}" in text, text
+    assert "\n" not in err.value.message
+    assert "ERROR:root" not in capfd.readouterr().err
+    assert runs.read_text().count("run") == 1
+
+
+@pytest.mark.slow
+def test_a_check_run_asks_a_failing_credential_program_once(tmp_path: Path) -> None:
+    from lab.checks.cluster import client_for
+    from lab.checks.context import CheckContext
+
+    prog, runs = _program(tmp_path, "", 1)
+    user = f"    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {prog}\n"
+    kc = _credential_kubeconfig(tmp_path, "https://127.0.0.1:1", user)
+    ctx = CheckContext(workspace=tmp_path, settings={"kubeconfig": str(kc)})
+    for _ in range(4):  # the cluster checks of one `lab check`
+        with pytest.raises(ClusterError, match="exec credential plugin"):
+            client_for(ctx)
+    assert runs.read_text().count("run") == 1
