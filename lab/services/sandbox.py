@@ -164,7 +164,8 @@ def paths(directory: str | Path | None = None) -> SandboxPaths:
 def _info(p: SandboxPaths, data: dict[str, Any]) -> SandboxInfo:
     return SandboxInfo(
         workspace=Path(str(data.get("workspace") or p.workspace)),
-        kubeconfig=Path(str(data.get("kubeconfig") or p.kubeconfig)),
+        # Its own file, whatever the state file says: a kubeconfig runs programs (exec plugins).
+        kubeconfig=p.kubeconfig,
         registry=str(data.get("registry") or ""),
         pid=int(data.get("pid") or 0),
         api=str(data.get("api") or ""),

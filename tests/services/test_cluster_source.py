@@ -403,3 +403,25 @@ def test_a_restarted_sandbox_ends_the_silence_of_its_address(
     with running_sandbox(tmp_path, image_controllers=False) as sup:
         assert sup.api.url == url
         assert ClusterSource(kubeconfig, "the sandbox").git_repository("flux-system", "flux-system")
+
+
+def test_the_sandbox_cluster_is_its_own_kubeconfig_never_one_its_state_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox's workspace is a repository (a learner pulls into it): a kubeconfig there with an exec
+    plugin, named by the sandbox's state file, is never the one the lab's cluster clients load."""
+    import json
+
+    from lab.sandbox.runtime import SandboxPaths
+    from lab.services import sandbox
+
+    p = SandboxPaths.at(tmp_path)
+    p.workspace.mkdir(parents=True)
+    planted = p.workspace / "kubeconfig"
+    planted.write_text("users: [{name: u, user: {exec: {command: /bin/touch}}}]\n", encoding="utf-8")
+    p.runtime.write_text(json.dumps({"pid": 1, "kubeconfig": str(planted)}), encoding="utf-8")
+    monkeypatch.setattr(sandbox, "lock_holder_alive", lambda _p: True)
+    monkeypatch.setattr(sandbox, "pid_alive", lambda _pid: True)
+    info = sandbox.running_info(tmp_path)
+    assert info is not None and info.kubeconfig == p.kubeconfig
+    assert info.env()["KUBECONFIG"] == str(p.kubeconfig)
