@@ -66,7 +66,11 @@ def parse_duration(text: str) -> int:
         while i < len(s) and s[i].isascii() and s[i].isdigit():
             i += 1
         pre = i > 0
-        whole = int(s[:i]) if pre else 0
+        # More than int64's 19 digits overflows as in Go's leadingInt (and Python's int() refuses 4301).
+        significant = s[:i].lstrip("0")
+        if len(significant) > 19:
+            raise DurationError(f"time: invalid duration {quote(orig)}")
+        whole = int(significant or "0")
         if whole > _MAX + 1:
             raise DurationError(f"time: invalid duration {quote(orig)}")
         s = s[i:]

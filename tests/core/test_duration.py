@@ -150,3 +150,16 @@ def test_check_interval_explains() -> None:
     assert timeout is not None and "no h" in timeout
     huge = check_interval("9999999999999999999h")
     assert huge is not None and huge.startswith("time: invalid duration")
+
+
+@pytest.mark.parametrize("digits", ["1" * 4301, "9" * 20, "1" * 100_000], ids=["4301", "20", "100000"])
+def test_a_number_of_any_length_overflows_as_in_go(digits: str) -> None:
+    """Go's leadingInt stops at int64 nanoseconds: any longer number is "invalid duration", never an
+    error of Python's int() (which refuses more than 4300 digits)."""
+    with pytest.raises(DurationError) as err:
+        parse_duration(f"{digits}m")
+    assert str(err.value) == f'time: invalid duration "{digits}m"'
+
+
+def test_leading_zeros_do_not_overflow() -> None:
+    assert parse_duration("0" * 5000 + "1m") == 60 * 10**9
