@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from lab import __version__
 from lab.core.text import escape_controls
-from lab.errors import LabError
+from lab.errors import ENVIRONMENT_ERRNOS, LabError, WriteFailed
 
 EPILOG = """\
 Start here:  lab            open the lab (the Textual app) on the embedded sandbox
@@ -160,18 +160,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `lab ... | head`: the reader left. Point stdout at /dev/null so the exit flush is quiet too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:
+        if err.errno not in ENVIRONMENT_ERRNOS or os.environ.get("LAB_DEBUG"):
+            return _internal_error(err)
+        # A write outside lab.adapters.files.writing on a read-only or full file system: still the
+        # environment's problem, said as one.
+        failed = WriteFailed(str(err.filename or "a file"), err)
+        print(f"lab: {escape_controls(str(failed))}", file=sys.stderr)
+        return failed.exit_code
     except Exception as err:  # the last line of defence: never a traceback for a learner
-        if isinstance(err.__cause__, KeyboardInterrupt):
-            # Ctrl-C while a class body is set up (a dataclass field's __set_name__) arrives wrapped.
-            return 130
-        if os.environ.get("LAB_DEBUG"):
-            raise
-        print(
-            f"lab: internal error: {type(err).__name__}: {escape_controls(str(err))}"
-            " - hint: rerun with LAB_DEBUG=1 and report it",
-            file=sys.stderr,
-        )
-        return 70
+        return _internal_error(err)
+
+
+def _internal_error(err: Exception) -> int:
+    """Called from `main`'s handler of `err`."""
+    if isinstance(err.__cause__, KeyboardInterrupt):
+        # Ctrl-C while a class body is set up (a dataclass field's __set_name__) arrives wrapped.
+        return 130
+    if os.environ.get("LAB_DEBUG"):
+        raise err
+    print(
+        f"lab: internal error: {type(err).__name__}: {escape_controls(str(err))}"
+        " - hint: rerun with LAB_DEBUG=1 and report it",
+        file=sys.stderr,
+    )
+    return 70
 
 
 if __name__ == "__main__":

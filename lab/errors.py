@@ -6,6 +6,8 @@ where there is one, a hint. Front ends print `str(err)`; they never show a trace
 
 from __future__ import annotations
 
+import errno
+
 
 class LabError(Exception):
     """A problem with the learner's input or environment, phrased for the learner."""
@@ -47,6 +49,35 @@ class UsageError(LabError):
     """Wrong command-line usage (exit code 2, like argparse)."""
 
     exit_code = 2
+
+
+class WriteFailed(LabError, OSError):
+    """A file could not be written: a read-only file system, a full disk, no permission. An OSError
+    still (callers that carry on without the file catch that), and a LabError naming the file."""
+
+    def __init__(self, path: str, err: OSError) -> None:
+        reason = write_failure(err)
+        super().__init__(
+            f"cannot write it: {reason}", file=path, hint=WRITE_HINTS.get(err.errno or 0, _WRITE_HINT)
+        )
+        self.errno, self.strerror, self.filename = err.errno, err.strerror, path
+
+
+def write_failure(err: OSError) -> str:
+    """What stopped a write, in the words of the system ("read-only file system", "no space left on
+    device"), without the temporary file's name an OSError carries."""
+    return (err.strerror or type(err).__name__).lower()
+
+
+_WRITE_HINT = "check that you may write there (ls -ld DIR); nothing was changed"
+#: By errno: what to do about a write that failed.
+WRITE_HINTS = {
+    errno.EROFS: "the file system is mounted read-only: work in a writable copy (or remount it); nothing was changed",
+    errno.ENOSPC: "the disk is full: free some space (df -h .) and run the command again; nothing was changed",
+    errno.EDQUOT: "your disk quota is used up: free some space and run the command again; nothing was changed",
+}
+#: What only a write meets, and only the environment causes: never an internal error, wherever it happens.
+ENVIRONMENT_ERRNOS = frozenset(WRITE_HINTS)
 
 
 class GitError(LabError):

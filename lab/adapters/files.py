@@ -7,7 +7,10 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+
+from lab.errors import WriteFailed
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None, fsync: bool = True) -> None:
@@ -16,6 +19,23 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, fsync: boo
     `mode` None keeps an existing file's mode (0o644 for a new file). `fsync=False` suits state that
     is rewritten often and only has to survive a killed process, not a power cut.
     """
+    with writing(path):
+        _write_atomic(path, data, mode, fsync)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Around a write to `path` (a file, or a directory made for one): an OSError is a WriteFailed
+    naming `path` - a read-only workspace or a full disk is the environment, never an internal error."""
+    try:
+        yield
+    except WriteFailed:
+        raise
+    except OSError as err:
+        raise WriteFailed(str(path), err) from err
+
+
+def _write_atomic(path: Path, data: bytes, mode: int | None, fsync: bool) -> None:
     import tempfile  # here: readers (`lab check`) need not load it
 
     path.parent.mkdir(parents=True, exist_ok=True)

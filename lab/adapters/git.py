@@ -55,7 +55,7 @@ from lab.core.gitignore import FolderPatterns, folder_patterns, ignores_folder
 from lab.core.gitstate import stopped_advice
 from lab.core.record import dataclass
 from lab.core.text import redact_url
-from lab.errors import GitError
+from lab.errors import ENVIRONMENT_ERRNOS, WRITE_HINTS, GitError
 
 DEFAULT_TIMEOUT = 60.0
 NETWORK_TIMEOUT = 120.0
@@ -414,9 +414,22 @@ def condense(text: str) -> str:
 _LOCK_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
 
 
+#: git's words (strerror) for a write the file system refused, and what they mean for the repository.
+_ENVIRONMENT = tuple((code, os.strerror(code)) for code in ENVIRONMENT_ERRNOS)
+_CANNOT_WRITE = {
+    errno.EROFS: "the repository is on a read-only file system",
+    errno.ENOSPC: "the disk the repository is on is full",
+    errno.EDQUOT: "your disk quota is used up",
+}
+
+
 def _failed(what: str, err: str, hint: str) -> GitError:
     """A failed git command as one line. A lock file git cannot create means another git is running
     there, or one was killed half-way: the generic hint would send the learner looking elsewhere."""
+    for errno_, says in _ENVIRONMENT:
+        if says in err:
+            # Git could not write in .git: nothing to do with the remote, the lock or the branch.
+            return GitError(f"{what}: {_CANNOT_WRITE[errno_]} ({condense(err)})", hint=WRITE_HINTS[errno_])
     lock = _LOCK_FILE.search(err)
     if lock is not None:
         hint = (
@@ -1126,8 +1139,9 @@ class Workspace:
                 time.sleep(pause)
                 res = self._fetch(remote)
         if res.code != 0:
-            raise GitError(
-                f"git fetch {remote} failed: {condense(res.err)}",
+            raise _failed(
+                f"git fetch {remote} failed",
+                res.err,
                 hint=f"check `git remote get-url {remote}` and your access to it",
             )
 

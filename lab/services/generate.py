@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from lab.adapters.files import read_regular, write_atomic
+from lab.adapters.files import read_regular, write_atomic, writing
 from lab.core.manifests.generate import DEFAULT_FILES, FILES, GenerateOptions, add_manifest, render_manifests
 from lab.core.manifests.models import API_V1
 from lab.core.record import dataclass
@@ -218,8 +218,9 @@ def generate(
         for path, _, status, _, _ in plans:
             if status == "overwritten":
                 copy = saved / _display(path, workspace).lstrip("/")
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, copy)
+                with writing(copy):
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, copy)
                 backups.append(copy)
     outcomes: list[FileOutcome] = []
     for path, text, status, present, differs in plans:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.adapters.files import read_regular, write_atomic
+from lab.adapters.files import read_regular, write_atomic, writing
 from lab.core import jsontext
 from lab.core.quiz import QuizResult, merge_record, quiz_key
 from lab.core.record import dataclass
@@ -94,7 +94,6 @@ def record_attempt(workspace: Path, task: Task, result: QuizResult, *, at: str |
         raise LabError("is a symbolic link; lab writes only a regular file", file=str(path))
     when = at or _now()
     data = merge_record(_read_json(path), result, when, quiz_key(task.quiz))
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     save_quiz_progress(workspace, task.id, [])
     return QuizRecord(path, data, result, when)
@@ -119,7 +118,8 @@ def _save_session(workspace: Path, data: dict[str, Any]) -> None:
     folder = Path(workspace) / STATE_DIR
     if folder.is_symlink():
         return  # never write through a link the repository carries
-    folder.mkdir(parents=True, exist_ok=True)
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         write_atomic(ignore, _IGNORE.encode("utf-8"))

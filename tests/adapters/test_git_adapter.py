@@ -734,3 +734,23 @@ def test_a_local_command_that_times_out_does_not_blame_the_remote(tmp_path: Path
         _run(["status"], cwd=repo, env={**os.environ, "GIT_DIR": str(repo / ".git")}, timeout=1)
     assert "did not finish within 1s" in str(err.value)
     assert "a FIFO?" in str(err.value) and "remote" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_a_fetch_into_a_read_only_repository_says_so_not_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root a read-only mount is the only way to refuse the write: git's own words stand in for it."""
+    from lab.adapters import git as git_adapter
+
+    work, origin = make_repo_with_origin(tmp_path, {"a.txt": "0\n"})
+    push_from_other_clone(origin, tmp_path, {"a.txt": "1\n"})
+    lock = work / ".git/refs/remotes/origin/main.lock"
+    said = f"error: cannot lock ref 'refs/remotes/origin/main': Unable to create '{lock}': Read-only file system\n"
+    ws = open_workspace(work)
+    monkeypatch.setattr(ws, "_fetch", lambda _remote: git_adapter._Result(1, b"", said))
+    with pytest.raises(GitError) as err:
+        ws.fetch()
+    assert "git fetch origin failed: the repository is on a read-only file system" in err.value.message
+    assert err.value.hint is not None and "read-only" in err.value.hint
+    assert "get-url" not in str(err.value) and "another git command" not in str(err.value)

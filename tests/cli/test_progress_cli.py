@@ -183,3 +183,53 @@ def test_an_authors_task_the_course_does_not_list_comes_after_the_courses_own(
     assert json.loads(placed.stdout)["next_task"] == "10"
     listed = [t["id"] for t in json.loads(run_lab("tasks", "--json", env=env, cwd=repo, ok=True).stdout)]
     assert listed == ["09b", "10", "09b-multi", "09b-staging", "09b-guard"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("code", "says", "hint"),
+    [
+        (30, "read-only file system", "the file system is mounted read-only"),
+        (28, "no space left on device", "the disk is full"),
+    ],
+)
+def test_a_read_only_or_full_workspace_is_one_line_naming_the_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    code: int,
+    says: str,
+    hint: str,
+) -> None:
+    import tempfile
+
+    from lab.cli import main
+
+    repo = practice(tmp_path)
+    before = (repo / "PROGRESS.md").read_bytes()
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise OSError(code, os.strerror(code), str(repo / ".PROGRESS.md.llc_8003.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.delenv("LAB_DEBUG", raising=False)
+    assert main(["progress", "--done", "09", "--note", "n", "--workspace", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"lab: {repo / 'PROGRESS.md'}: cannot write it: {says} - hint: {hint}"), err
+    assert "internal error" not in err and ".tmp" not in err
+    assert (repo / "PROGRESS.md").read_bytes() == before
+
+
+def test_an_environment_error_outside_the_write_helper_is_no_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import lab.cli
+
+    def full(_args: object) -> int:
+        raise OSError(28, "No space left on device", "/w/.fluxlab/x")
+
+    monkeypatch.setattr(lab.cli, "_run_command", full)
+    monkeypatch.delenv("LAB_DEBUG", raising=False)
+    assert lab.cli.main(["progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lab: /w/.fluxlab/x: cannot write it: no space left on device - hint:"), err
