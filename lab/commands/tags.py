@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Scan IMAGE (spec.image of an ImageRepository, e.g. nginx, ghcr.io/org/app, "
             "localhost:5000/app) and print the tags Flux would store, newest-looking first "
-            "(descending byte order, default exclusionList applied). The scan summary goes to stderr. "
+            "(descending byte order, default exclusionList applied), one per line: a tags file for "
+            "`lab policy --tags-file` (a listed name that is no image tag, e.g. with control characters, "
+            "is a `# not an image tag:` comment, escaped). The scan summary goes to stderr. "
             "LAB_REGISTRY_MIRROR=docker.io=HOST:PORT sends Docker Hub names to another registry."
         ),
     )
@@ -58,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(svc.scan_json(args.image, result))
     else:
+        from lab.core.scan import tag_list_line
+
         out = sys.stdout
         for tag in result.tags:
-            out.write(tag + "\n")
+            out.write(tag_list_line(tag) + "\n")
         out.flush()
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -16,6 +16,7 @@ from lab.core.manifests import schema
 from lab.core.manifests.models import SIG_EXCLUSION, ImageRepository
 from lab.core.policy.regex import GoRegexp, RegexSyntaxError, compile_go
 from lab.core.record import dataclass
+from lab.core.text import escape_line
 from lab.errors import LabError
 
 if TYPE_CHECKING:
@@ -54,6 +55,18 @@ def parse_tag_list(text: str) -> list[str]:
             raise TagListLineError(lineno, tag)
         tags.append(tag)
     return tags
+
+
+def tag_list_line(tag: str) -> str:
+    """`tag` as a line of a tags file (`lab tags` writes them): a name a registry listed that is no
+    image tag (control characters, a line break, too long) is a `#` comment, escaped to one line, so
+    that what `lab tags` writes `parse_tag_list` reads; no image can be pulled by such a name."""
+    if OCI_TAG_RE.fullmatch(tag):
+        return tag
+    return f"{NOT_A_TAG}{escape_line(tag)}"
+
+
+NOT_A_TAG = "# not an image tag: "
 
 
 class ScanError(LabError):

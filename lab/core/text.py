@@ -16,6 +16,7 @@ from collections.abc import Iterable
 # line and paragraph separators, BOM/zero-width no-break space, and surrogates (undecodable bytes).
 _STEERING = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
 _UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_STEERING}]|\r(?!\n)")
+_UNSAFE_IN_LINE = re.compile(f"[\x00-\x1f{_STEERING}]")
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -29,6 +30,12 @@ def _visible(m: re.Match[str]) -> str:
 def escape_controls(text: str) -> str:
     """`text` with every character that could steer a terminal shown as an escape."""
     return _UNSAFE.sub(_visible, text)
+
+
+def escape_line(text: str) -> str:
+    """`escape_controls`, and newlines, tabs and carriage returns escaped too (`\\x0a`, `\\x09`,
+    `\\x0d`): what must stay one line (a registry's tag in a list of tags)."""
+    return _UNSAFE_IN_LINE.sub(_visible, text)
 
 
 def _json_escape(m: re.Match[str]) -> str:

@@ -285,3 +285,30 @@ def test_lab_tags_shows_hostile_tags_and_reason_phrases_escaped(
         assert is_safe(text), repr(text)
     assert "1.0.1\\x1b]0;x\\x07" in listed.stdout and "2.0\\u202eevil" in listed.stdout
     assert "418 I\\x1b]0;pwned\\x07m a teapot" in refused.stderr
+
+
+@pytest.mark.slow
+def test_lab_tags_writes_a_tags_file_lab_policy_reads(
+    raw: Callable[[Handler], Raw], lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A registry's "tag" with CR, LF or TAB is one escaped line, and what `lab tags` writes is a tags
+    file `lab policy --tags-file` reads: a listed name that is no image tag is a comment line."""
+    from lab.adapters.tagsfile import read_tags
+
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        if path == "/v2/":
+            reply(conn, "200 OK")
+        else:
+            tags = ["1.25.6", "1.25.7\r\nX-Injected: 1", "1.25.8\tx", "1.25.9\x1b]0;T\x07"]
+            reply(conn, "200 OK", json.dumps({"name": "app", "tags": tags}).encode())
+
+    listed = run_lab("tags", f"{raw(handler).address}/app", env=lab_env)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert "# not an image tag: 1.25.7\\x0d\\x0aX-Injected: 1" in lines, lines
+    assert "# not an image tag: 1.25.8\\x09x" in lines and "X-Injected: 1" not in lines
+    assert "\r" not in listed.stdout and "\t" not in listed.stdout
+    (tmp_path / "tags.txt").write_text(listed.stdout, encoding="utf-8")
+    assert read_tags(tmp_path / "tags.txt") == ["1.25.6"]
+    chosen = run_lab("policy", "--semver", ">=1.0.0", "--tags-file", str(tmp_path / "tags.txt"), env=lab_env)
+    assert chosen.returncode == 0 and "1.25.6" in chosen.stdout, chosen.stderr
