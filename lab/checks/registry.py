@@ -24,7 +24,7 @@ from lab.core.manifests.models import ImagePolicy, ImageRepository
 from lab.core.policy.spec import PolicySpec
 from lab.core.record import dataclass
 from lab.core.tasks import LIVE_TAGS_HINT
-from lab.errors import LabError, registry_unreachable
+from lab.errors import LabError, UsageError, registry_unreachable
 
 NOT_FOUND_CODES = frozenset({"NAME_UNKNOWN", "ImageURLInvalid"})
 
@@ -76,13 +76,26 @@ def _from_file(ctx: CheckContext, repo: ImageRepository) -> Tags:
 REGISTRY_CALL_SECONDS = 20.0
 
 
-def _scan_seconds() -> float:
-    """LAB_REGISTRY_TIMEOUT when it is a positive number of seconds, else the default."""
-    try:
-        seconds = float(os.environ.get("LAB_REGISTRY_TIMEOUT", ""))
-    except ValueError:
+def scan_seconds() -> float:
+    """LAB_REGISTRY_TIMEOUT (a positive number of seconds), else the default when unset or empty.
+    Anything else is a UsageError naming it: a learner who set it believes it."""
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
         return REGISTRY_CALL_SECONDS
-    return seconds if 0 < seconds < float("inf") else REGISTRY_CALL_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(
+            f"{TIMEOUT_ENV}={os.environ.get(TIMEOUT_ENV)} is not a positive number of seconds",
+            hint=f"set it to seconds each registry scan may take, e.g. {TIMEOUT_ENV}=60 "
+            f"(or 2.5), or unset it for {REGISTRY_CALL_SECONDS:g}",
+        )
+    return seconds
+
+
+TIMEOUT_ENV = "LAB_REGISTRY_TIMEOUT"
 
 
 def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
@@ -90,7 +103,7 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     from lab.core.scan import DEFAULT_EXCLUSION
 
     exclusions = repo.exclusion_list if repo.exclusion_list is not None else DEFAULT_EXCLUSION
-    per_call = _scan_seconds()
+    per_call = scan_seconds()
     # host -> the image whose scan timed out there, this run
     slow: dict[str, str] = ctx.cached("registry:slow-hosts", dict)
     with RegistryClient(timeout=per_call, deadline=per_call) as client:

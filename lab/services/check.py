@@ -110,6 +110,10 @@ def run_checks(
         raise UsageError(str(err), hint="see `lab check --format json` for every id") from None
     ctx = context or check_context(workspace, spec, offline=offline, tags_file=tags_file, branch=branch)
     excluded = excluded_kinds(offline=offline, tags_file=tags_file)
+    if "registry" not in excluded and any(d.kind == "registry" for d in defs):
+        from lab.checks.registry import scan_seconds
+
+        scan_seconds()  # a bad LAB_REGISTRY_TIMEOUT stops the run, not each registry check
     # Offline, the registry checks that can grade on the task's bundled tags still run (an author proves
     # a task with `lab check --offline`: its expected pick must be graded there).
     runs_offline = spec.runs_offline() if "registry" in excluded else frozenset()

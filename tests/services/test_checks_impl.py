@@ -16,6 +16,7 @@ from lab.core.checks import Outcome, Report, Status
 from lab.services.check import run_checks
 from tests.support.gitutil import git, make_practice
 from tests.support.gitutil import write_files as write
+from tests.support.labrun import run_lab
 from tests.support.paths import ROOT, lab_executable
 from tests.support.taskfiles import (
     DEPLOY,
@@ -732,16 +733,29 @@ def test_registry_tags_and_policy_against_a_loopback_registry(practice: Path, re
     assert r.status is Status.PASS and "selects 1.25.3" in r.message
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"), [("7.5", 7.5), ("", 20.0), ("soon", 20.0), ("0", 20.0), ("-3", 20.0), ("inf", 20.0)]
-)
-def test_lab_registry_timeout_sets_a_scans_seconds_and_nonsense_keeps_the_default(
+@pytest.mark.parametrize(("value", "seconds"), [("7.5", 7.5), ("", 20.0), (" 3 ", 3.0)])
+def test_lab_registry_timeout_sets_a_scans_seconds(
     value: str, seconds: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lab.checks.registry import _scan_seconds
+    from lab.checks.registry import scan_seconds
 
     monkeypatch.setenv("LAB_REGISTRY_TIMEOUT", value)
-    assert _scan_seconds() == seconds
+    assert scan_seconds() == seconds
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1e309", "nan"])
+def test_a_bad_lab_registry_timeout_is_a_usage_error_naming_it(
+    tmp_path: Path, lab_env: dict[str, str], value: str
+) -> None:
+    """It fell back to 20 s in silence: a learner who set it believed it."""
+    practice = make_practice(tmp_path)
+    res = run_lab("check", "--workspace", practice, env={**lab_env, "LAB_REGISTRY_TIMEOUT": value})
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith(f"lab: LAB_REGISTRY_TIMEOUT={value} is not a positive number of seconds"), (
+        res.stderr
+    )
+    assert "hint:" in res.stderr
 
 
 def test_a_run_waits_for_a_slow_registry_host_once_however_many_repositories_it_scans(
