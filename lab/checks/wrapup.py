@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 
 @check("progress.updated")
 def progress_updated(ctx: CheckContext) -> Outcome:
-    from lab.core.progress import DONE, PROGRESS_FILE, row_status, status_is_done
+    from lab.core.progress import DONE, PROGRESS_FILE, not_a_file, row_status, status_is_done
 
     row = str(ctx.settings.get("progress_row") or ctx.task)
     note = str(ctx.settings.get("progress_note") or "your note")
     note_hint = f'lab progress --done {row} --note "{note}"'
     if not ctx.exists(PROGRESS_FILE):
+        kind = _not_a_file(ctx, PROGRESS_FILE)
+        if kind is not None:
+            message, hint = not_a_file(kind)
+            return Outcome.failed(f"{PROGRESS_FILE} {message}", file=PROGRESS_FILE, hint=hint)
         return Outcome.failed(f"{PROGRESS_FILE} is missing", file=PROGRESS_FILE, hint=note_hint)
     try:
         text = ctx.read_text(PROGRESS_FILE)
@@ -48,6 +52,17 @@ def progress_updated(ctx: CheckContext) -> Outcome:
             evidence=evidence,
         )
     return Outcome.passed(f"row {row} is {DONE}: {note.strip()}", evidence=evidence, file=PROGRESS_FILE)
+
+
+def _not_a_file(ctx: CheckContext, rel: str) -> str | None:
+    """What is at `rel` in the workspace when it is there but no regular file ("a directory"), else None."""
+    from lab.adapters.files import not_regular
+
+    try:
+        kind = not_regular(ctx.path(rel))
+    except LabError:
+        return None  # a link out of the workspace: read_text names it
+    return None if kind in (None, "not found") else kind
 
 
 def _row_line(text: str, row: str) -> int | None:

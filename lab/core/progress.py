@@ -16,6 +16,18 @@ from lab.core.text import first_unsafe
 from lab.errors import LabError
 
 PROGRESS_FILE = "PROGRESS.md"
+
+
+def not_a_file(kind: str) -> tuple[str, str]:
+    """(what is wrong, what to do) when PROGRESS.md is `kind` ("a directory", "a FIFO" ...): the one
+    phrasing of `lab check` and `lab progress`, whose hint must not send the learner to the other."""
+    away = "mv PROGRESS.md PROGRESS.md.dir" if kind == "a directory" else "rm PROGRESS.md"
+    return (
+        f"is {kind}, not a file",
+        f"move it out of the way ({away}), then restore the file: git checkout -- PROGRESS.md",
+    )
+
+
 """The course tracker, at the root of every practice repository."""
 DONE = "✅"
 TODO = "⬜"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from lab.adapters.files import read_regular
+from lab.adapters.files import not_regular, read_regular
 from lab.adapters.files import write_atomic as replace_bytes
 from lab.core.diff import file_diff
 from lab.core.progress import (
@@ -18,6 +18,7 @@ from lab.core.progress import (
     TODO,
     ProgressEdit,
     ProgressTable,
+    not_a_file,
     parse_progress,
     row_status,
     set_status,
@@ -61,12 +62,10 @@ def _checked_path(workspace: Path) -> Path:
     root = Path(workspace).resolve()
     if root not in path.resolve().parents:
         raise LabError("is outside the workspace", file=str(path), hint="keep PROGRESS.md in the repository")
-    if path.exists() and not path.is_file():
-        raise LabError(
-            "is not a regular file (a directory, a FIFO or a device)",
-            file=str(path),
-            hint="replace it with the file itself: git checkout -- PROGRESS.md",
-        )
+    kind = not_regular(path)
+    if kind not in (None, "not found"):
+        message, hint = not_a_file(str(kind))
+        raise LabError(message, file=str(path), hint=hint)
     if not path.is_file():
         raise LabError(
             "not found",

@@ -233,3 +233,22 @@ def test_an_environment_error_outside_the_write_helper_is_no_internal_error(
     assert lab.cli.main(["progress"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("lab: /w/.fluxlab/x: cannot write it: no space left on device - hint:"), err
+
+
+@pytest.mark.slow
+def test_progress_md_as_a_directory_is_named_and_fixable_in_check_and_progress(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """`lab check` said "PROGRESS.md is missing" and suggested `lab progress --done`, which then failed
+    "is not a regular file": both say it is a directory and how to put the file back."""
+    repo = practice(tmp_path)
+    (repo / "PROGRESS.md").unlink()
+    (repo / "PROGRESS.md").mkdir()
+    checked = run_lab("check", "--offline", "--format", "json", "--workspace", repo, env=lab_env)
+    result = next(r for r in json.loads(checked.stdout)["checks"] if r["id"] == "progress.updated")
+    assert result["message"] == "PROGRESS.md is a directory, not a file", result
+    assert "mv PROGRESS.md" in result["hint"] and "lab progress" not in result["hint"], result
+    marked = run_lab("progress", "--done", "09", "--workspace", repo, env=lab_env)
+    assert marked.returncode == 1
+    assert "PROGRESS.md: is a directory, not a file - hint: " in marked.stderr, marked.stderr
+    assert result["hint"] in marked.stderr

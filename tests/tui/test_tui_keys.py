@@ -837,7 +837,7 @@ async def test_done_with_a_progress_file_it_cannot_read_says_so(tmp_path: Path) 
         os.mkfifo(ws / "PROGRESS.md")
         diff = done.query_one("#progress-diff", Static)
         await wait_until(
-            pilot, lambda: "is not a regular file" in _text(diff), timeout=20, describe=lambda: _text(diff)
+            pilot, lambda: "is a FIFO, not a file" in _text(diff), timeout=20, describe=lambda: _text(diff)
         )
         assert "marks this task done" not in _text(state)
 
