@@ -131,6 +131,8 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
     # In the order given (a URL where it stands among the paths; a class directory's repositories by
     # name): the order of the grades.
     given: list[str | Path] = []
+    empty: list[str] = []
+    sources = list(sources)
     for source in sources:
         if _is_url(source):
             given.append(source)
@@ -141,16 +143,19 @@ def expand(sources: Iterable[str], *, base: Path | None = None) -> list[Target]:
         if path.is_dir() and not is_repository(path):
             entries = [p for p in path.iterdir() if not p.name.startswith(".")]
             if not entries:
-                # An empty class: no student to grade, not one whose folder is no repository.
-                raise UsageError(
-                    f"no repositories found in {source}",
-                    hint="pass a class directory holding the students' repositories, or --roster FILE",
-                )
+                empty.append(source)
             children = sorted(p for p in entries if p.is_dir())
             if any(is_repository(c) for c in children):
                 given += children
                 continue
         given.append(path)
+    if empty and len(empty) == len(sources):
+        # Only empty folders: an empty class, no student to grade. Among other students an empty
+        # folder is one of them whose work is missing (an error row), not a reason to grade nobody.
+        raise UsageError(
+            f"no repositories found in {', '.join(empty)}",
+            hint="pass a class directory holding the students' repositories, or --roster FILE",
+        )
     checkouts = {_resolved(p) for p in given if isinstance(p, Path)}
     targets: list[Target] = []
     for entry in given:

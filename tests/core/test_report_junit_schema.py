@@ -249,9 +249,11 @@ def test_lab_grade_junit_keeps_colliding_students_apart(lab: Lab, schema: Any) -
     # "a.b" and "a_b", and two folders both called alice, sanitise to the same classname; a folder that
     # is not a repository becomes one `error` case.
     klass = lab.root / "class"
+    # Each with its own origin: copies sharing the template's would be refused as its submission.
     for rel, src in (("one/alice", lab.starter), ("two/alice", lab.solved), ("a.b", lab.starter)):
-        shutil.copytree(src, klass / rel, symlinks=True)
-    shutil.copytree(lab.solved, klass / "a_b", symlinks=True)
+        (klass / rel).parent.mkdir(parents=True, exist_ok=True)
+        copy_practice(src, klass / rel)
+    copy_practice(lab.solved, klass / "a_b")
     (klass / "not-a-repo").mkdir()
     dirs = ["one/alice", "two/alice", "a.b", "a_b", "not-a-repo"]
     proc = lab.run("grade", *dirs, "--offline", "--tags-file", str(TAGS), "-f", "junit", cwd=klass)

@@ -68,6 +68,12 @@ def test_an_empty_class_directory_is_a_usage_error(tmp_path: Path, lab_env: dict
         expand([str(tmp_path / "emptydir")])
     proc = run_lab("grade", "--offline", "emptydir", env=lab_env, cwd=tmp_path, ok=False)
     assert proc.returncode == 2 and "no repositories found in emptydir" in proc.stderr, proc.stderr
+    # Among other students, an empty folder is one whose work is missing: an error row, not exit 2.
+    make_repo(tmp_path / "alice")
+    assert [t.student for t in expand([str(tmp_path / "alice"), str(tmp_path / "emptydir")])] == [
+        "alice",
+        "emptydir",
+    ]
 
 
 def test_roster_header_comments_branch_and_relative_paths(tmp_path: Path) -> None:
