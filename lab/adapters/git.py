@@ -1748,6 +1748,18 @@ class Workspace:
         after = self.rev_parse("refs/stash")
         return after if after and after != before else None
 
+    def stash_entries(self, prefix: str = "") -> list[tuple[str, str]]:
+        """The stash entries whose message starts with `prefix` (after git's "On BRANCH: "), newest first:
+        (`stash@{N}`, message)."""
+        res = self._git("stash", "list", "--format=%gd%x00%gs")
+        found: list[tuple[str, str]] = []
+        for line in res.out.decode("utf-8", "replace").splitlines() if res.code == 0 else []:
+            ref, _, subject = line.partition("\0")
+            message = subject.split(": ", 1)[1] if subject.startswith(("On ", "WIP on ")) else subject
+            if message.startswith(prefix):
+                found.append((ref, message))
+        return found
+
     def stash_pop(self) -> None:
         """`git stash pop --index` (plain pop when the index cannot be restored); on a conflict the
         stash is kept and GitError says where it is."""

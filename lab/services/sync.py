@@ -14,7 +14,10 @@ the commits on both sides and the lines they disagree on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -120,6 +123,8 @@ class OriginStatus:
     flux: FluxBranch = field(default_factory=FluxBranch)
     """Where `watched` comes from: the cluster's GitRepository when one was read, else the sync file's;
     `flux.mismatch()` says when the two differ."""
+    left_stashes: list[str] = field(default_factory=list)
+    """Stash entries a `lab sync --stash` left (`stash@{N}`, newest first): changes not restored."""
 
     @property
     def diverged(self) -> bool:
@@ -217,7 +222,17 @@ class OriginStatus:
             text += f"; {self.flux.mismatch()}"
         if self.fetch_error:
             text += f" [as of the last fetch: {self.fetch_error}]"
-        return text
+        return text + self.stash_note()
+
+    def stash_note(self) -> str:
+        """Where an interrupted `lab sync --stash` left the learner's changes, and how to get them back."""
+        if not self.left_stashes:
+            return ""
+        where = ", ".join(self.left_stashes)
+        return (
+            f"; your uncommitted changes from an earlier lab sync are still in {where} "
+            f"({STASH_MESSAGE}) - git stash pop {self.left_stashes[0]}"
+        )
 
     def commit_lines(self) -> list[str]:
         """Origin's new commits as `sha author: subject` lines (what `git log HEAD..origin/main` shows)."""
@@ -322,6 +337,7 @@ def origin_status(
     dirty = [p for p in dirty if p not in conflicted]
     flux = flux_branch(ws, task_id, cluster=cluster)
     watched = flux.branch
+    left = [ref for ref, message in ws.stash_entries(STASH_MESSAGE) if message == STASH_MESSAGE]
     if "origin" not in ws.remotes():
         return OriginStatus(
             ws.root,
@@ -335,6 +351,7 @@ def origin_status(
             conflicted=conflicted,
             watched=watched,
             flux=flux,
+            left_stashes=left,
         )
     fetch_error = None
     if fetch:
@@ -356,6 +373,7 @@ def origin_status(
             watched=watched,
             detached_on=ws.remote_branches_containing(head) if head else [],
             flux=flux,
+            left_stashes=left,
         )
     remote_head = ws.remote_sha(branch)
     ahead: list[CommitInfo] = []
@@ -380,6 +398,7 @@ def origin_status(
         watched=watched,
         unmerged=unmerged,
         flux=flux,
+        left_stashes=left,
     )
 
 
@@ -620,25 +639,40 @@ def sync(
                 "`git stash drop` if a stash was being restored"
             ),
         )
-    commands: list[str] = []
-    steps: list[str] = []
     # Read before a stash could take the sync file away from the working tree.
     flux = flux_branch(ws, task_id, cluster=cluster)
-    watched = flux.branch
     dirty, _untracked = _tracked_dirty(ws)
+    if dirty and not stash:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        return SyncResult(
+            "refused",
+            branch,
+            strategy,
+            message=(
+                f"uncommitted changes in {shown}; nothing was changed - hint: commit them "
+                "(git commit -am ...), or let lab stash and restore them (lab sync --stash)"
+            ),
+        )
+    with _interrupt_safe(ws):
+        return _sync_from(ws, strategy, push, committed, branch, flux, dirty)
+
+
+def _sync_from(
+    ws: Workspace,
+    strategy: Strategy,
+    push: bool,
+    committed: str | None,
+    branch: str,
+    flux: FluxBranch,
+    dirty: list[str],
+) -> SyncResult:
+    """`sync` once its refusals are behind: stash the `dirty` files, fetch, integrate, push, restore."""
+    commands: list[str] = []
+    steps: list[str] = []
+    watched = flux.branch
     stashed = False
     if dirty:
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        if not stash:
-            return SyncResult(
-                "refused",
-                branch,
-                strategy,
-                message=(
-                    f"uncommitted changes in {shown}; nothing was changed - hint: commit them "
-                    "(git commit -am ...), or let lab stash and restore them (lab sync --stash)"
-                ),
-            )
         commands.append(f'git stash push -m "{STASH_MESSAGE}"')
         stashed = ws.stash_push(STASH_MESSAGE) is not None
         steps.append(f"stashed your uncommitted changes in {shown} (they come back once the sync is done)")
@@ -760,6 +794,84 @@ def sync(
         flux_note=flux.mismatch(),
     )
     return _finish(ws, result)
+
+
+class SyncInterrupted(LabError):
+    """Ctrl-C or SIGTERM stopped `sync`; the message says where the learner's changes are."""
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = 130) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is so that `sync` can give the stash back first."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextmanager
+def _interrupt_safe(ws: Workspace) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) while `sync` runs, a stash of the learner's changes perhaps made: abort a
+    rebase or merge git left half-way, pop the stash, and raise SyncInterrupted saying so (or where
+    the changes are when they cannot be put back). The learner saw only ^C, their edits gone."""
+    before = ws.rev_parse("refs/stash")
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        code = 128 + (signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT)
+        if main:
+            # The clean-up runs to its end: a second Ctrl-C (and the git commands it starts) wait.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            raise _after_interrupt(ws, before, code) from None
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _after_interrupt(ws: Workspace, stash_before: str | None, code: int) -> SyncInterrupted:
+    done: list[str] = []
+    busy = ws.in_progress()
+    if busy in ("rebase", "merge"):
+        try:
+            ws.abort(busy)  # type: ignore[arg-type]
+        except GitError as err:
+            return SyncInterrupted(
+                f"lab sync interrupted during git {busy}: {err.message}",
+                hint=f"git {busy} --abort, then `git stash list` (a `{STASH_MESSAGE}` entry: git stash pop)",
+                exit_code=code,
+            )
+        done.append(f"git {busy} --abort")
+    ours = ws.rev_parse("refs/stash")
+    entries = ws.stash_entries()
+    if ours is None or ours == stash_before or not entries or entries[0][1] != STASH_MESSAGE:
+        return SyncInterrupted(
+            "lab sync interrupted"
+            + (f" ({', '.join(done)}); " if done else "; ")
+            + "your uncommitted changes are where they were",
+            exit_code=code,
+        )
+    try:
+        ws.stash_pop()
+    except GitError:
+        return SyncInterrupted(
+            f"lab sync interrupted; your uncommitted changes are safe in {entries[0][0]} ({STASH_MESSAGE})",
+            hint="git stash pop (if `git status` shows them already: git stash drop)",
+            exit_code=code,
+        )
+    done.append("git stash pop")
+    return SyncInterrupted(
+        f"lab sync interrupted ({', '.join(done)}); your uncommitted changes are back", exit_code=code
+    )
 
 
 def _finish(ws: Workspace, result: SyncResult) -> SyncResult:
