@@ -31,6 +31,11 @@ MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
 
 
+class ReaderLimitError(LabError):
+    """A limit of the lab's own YAML reader (documents, values, bytes), not a YAML error: Flux's reader
+    has none of these, so what the lab cannot read here says nothing about what Flux does with it."""
+
+
 @dataclass(frozen=True)
 class Pos:
     """1-based lines, 0-based columns (characters), end exclusive, as the YAML parser reports them."""
@@ -229,7 +234,7 @@ class _Builder:
         if self.alias_count > self.max_alias_nodes:
             raise self._bomb(pos)
         if self.count > self.max_nodes:
-            raise LabError(
+            raise ReaderLimitError(
                 f"YAML has more than {self.max_nodes} values",
                 file=self.file,
                 line=pos.line,
@@ -419,7 +424,7 @@ def load_all(
     """All non-empty documents of `text` (`file` is only used in messages). Raises LabError."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise LabError(
+        raise ReaderLimitError(
             f"file is {size} bytes; the lab reads YAML files up to {max_bytes} bytes",
             file=file,
             hint="manifests are small; is this really a Kubernetes manifest?",
@@ -438,7 +443,7 @@ def load_all(
     docs: list[Doc] = []
     for index, node in enumerate(_iter_composed(text, file)):
         if index >= max_documents:
-            raise LabError(
+            raise ReaderLimitError(
                 f"more than {max_documents} YAML documents",
                 file=file,
                 hint="split the file",

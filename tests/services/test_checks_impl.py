@@ -1513,3 +1513,37 @@ def test_markers_under_an_update_path_that_does_not_exist_are_none(tmp_path: Pat
     assert r.message == "no marker under update.path ./apps/stage: it does not exist in the repository"
     assert r.file == UPDATE and r.line == line_no(update.read_text(), "path: ./apps/stage")
     assert r.hint == "set spec.update.path to the folder that holds the marked files, e.g. ./apps/staging"
+
+
+@pytest.mark.slow
+def test_a_file_beyond_the_labs_reader_is_read_once_and_not_a_claim_about_flux(
+    practice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """501 documents, each with a marker: the file was parsed again for every marker (196 s), then
+    marker.valid failed saying Flux skips the file; the 500-document limit is the lab's."""
+    import lab.core.setters.find as find
+    import lab.core.yamlsafe as yamlsafe
+
+    pod = (
+        "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n    - name: c\n"
+        "      image: nginx:1.25.0 " + MARKER + "\n"
+    )
+    docs = yamlsafe.MAX_DOCUMENTS + 1
+    write(practice, {**FILES, "apps/many.yaml": "".join(pod.replace("{i}", str(i)) for i in range(docs))})
+    calls = {"load_all": 0, "parse_document": 0}
+
+    def counted(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            # Linear: each document decoded a few times at most (the old code stopped here fast).
+            assert calls[name] <= 4 * docs, f"{name} called {calls[name]} times for {docs} documents"
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(yamlsafe, "load_all", counted("load_all", yamlsafe.load_all))
+    monkeypatch.setattr(find, "parse_document", counted("parse_document", find.parse_document))
+    r = check(practice, "marker.valid").get("marker.valid")
+    assert r.status is Status.ERROR, r.message
+    assert "the lab's limit, not Flux's" in r.message and "Flux skips" not in r.message, r.message
+    assert "apps/many.yaml:9" in r.message
