@@ -1126,18 +1126,19 @@ class Workspace:
                     names.add(name)
         return sorted(names)
 
-    def fetch(self, remote: str = "origin") -> None:
-        """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored)."""
+    def fetch(self, remote: str = "origin", *, timeout: float = NETWORK_TIMEOUT) -> None:
+        """Update refs/remotes/<remote>/* (explicit refspec: the repo's own fetch refspec is ignored).
+        `timeout`: how long git may take (GitError naming the remote after it)."""
         _check_remote_name(remote)
         with _remote_refs_lock(self.git_dir):
             if self._fetch_changes_nothing(remote):
                 return
-            res = self._fetch(remote)
+            res = self._fetch(remote, timeout)
             for pause in _FETCH_RETRY_PAUSES:
                 if res.code == 0 or not _LOCK_CONTENTION.search(res.err):
                     break
                 time.sleep(pause)
-                res = self._fetch(remote)
+                res = self._fetch(remote, timeout)
         if res.code != 0:
             raise _failed(
                 f"git fetch {remote} failed",
@@ -1145,7 +1146,7 @@ class Workspace:
                 hint=f"check `git remote get-url {remote}` and your access to it",
             )
 
-    def _fetch(self, remote: str) -> _Result:
+    def _fetch(self, remote: str, timeout: float) -> _Result:
         return self._git(
             "fetch",
             "--quiet",
@@ -1157,9 +1158,16 @@ class Workspace:
             "--upload-pack=git-upload-pack",
             remote,
             f"+refs/heads/*:refs/remotes/{remote}/*",
-            timeout=NETWORK_TIMEOUT,
+            timeout=timeout,
             extra_config=self._transport_config(remote),
         )
+
+    def ref_updated(self, ref: str) -> str | None:
+        """When `ref` last changed in this clone (its reflog's newest entry, `YYYY-MM-DD HH:MM`); None
+        without a reflog. For a remote-tracking branch: the last fetch that moved it."""
+        res = self._git("log", "-g", "-1", "--date=format:%Y-%m-%d %H:%M", "--format=%gd", _check_ref(ref))
+        out = res.out.decode("utf-8", "replace").strip() if res.code == 0 else ""
+        return out.rpartition("@{")[2].rstrip("}") or None if "@{" in out else None
 
     def fetch_changes_nothing(self, remote: str = "origin") -> bool:
         """True when `fetch(remote)` would run no git at all (a local origin we already mirror)."""

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from lab.core.yamlsafe import Doc
 
 MARKER_KEY = TOKEN.decode()
+FETCH_TIMEOUT_S = 8.0
+"""How long `lab check` waits on origin's fetch: an origin that accepts and never answers held the
+whole run for git's 120 s, silently, then graded the last fetch."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,16 @@ class Origin:
     sha: str | None
     fetched: bool
     fetch_error: LabError | None
+
+    def stale_note(self) -> str:
+        """Said beside any grade of origin when this run's fetch failed: the grade is of an older origin."""
+        if self.fetch_error is None:
+            return ""
+        when = self.ws.ref_updated(self.ref)
+        return (
+            f"origin could not be fetched: {self.fetch_error.message}; graded from origin/{self.branch} "
+            f"as last fetched{f' ({when})' if when else ''}"
+        )
 
 
 def _is_local(url: str) -> bool:
@@ -121,7 +134,7 @@ def fetched_origin(ctx: CheckContext) -> Origin:
         fetched, fetch_error = False, None
         if not ctx.offline or _is_local(ws.remote_url("origin")):
             try:
-                ws.fetch("origin")
+                ws.fetch("origin", timeout=FETCH_TIMEOUT_S)
                 fetched = True
             except GitError as err:
                 fetch_error = err
@@ -180,6 +193,15 @@ def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
 @check("git.pushed")
 def git_pushed(ctx: CheckContext) -> Outcome:
     origin, sha = pushed_origin(ctx)
+    outcome = _git_pushed(ctx, origin, sha)
+    stale = origin.stale_note()
+    if not stale:
+        return outcome
+    # A pass shows its notes under the check; a failure its whole message.
+    return replace(outcome, message=f"{outcome.message}; note: {stale}")
+
+
+def _git_pushed(ctx: CheckContext, origin: Origin, sha: str) -> Outcome:
     ws, branch = origin.ws, origin.branch
     # One `git status` for both questions: the task's files first, the learner's records at the end.
     dirty, dirty_records = _dirty(ctx, ws)

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "it says when Flux deploys another branch), 1 when it is not (origin has commits you lack, "
             "you have commits origin lacks, or origin has no such branch yet, even one with no commits "
             "of its own), 3 when lab sync cannot run here (no origin, a detached HEAD, a rebase or merge "
-            "stopped half-way). The branch Flux deploys is the flux-system GitRepository's: read from "
+            "stopped half-way, origin could not be fetched). The branch Flux deploys is the flux-system GitRepository's: read from "
             "the cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config, or the running sandbox of this "
             "repository) when it can be read, else from the task's gotk-sync.yaml; when they differ, "
             "both are said. A sync exits 0 when it did its part (nothing to do, brought in origin's "

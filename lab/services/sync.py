@@ -150,8 +150,9 @@ class OriginStatus:
         """`lab sync --status`'s exit code: 0 when the branch is on origin at the same commit (nothing
         to pull or push, whichever branch Flux deploys), 1 when it is not (commits to pull or to push,
         or origin has no such branch yet, even one with no commits of its own), 3 when `lab sync`
-        cannot run here (`cannot_sync`)."""
-        if self.cannot_sync:
+        cannot run here (`cannot_sync`) or origin could not be fetched (what is said is as of the last
+        fetch, and `lab sync` would fail the same way)."""
+        if self.cannot_sync or self.fetch_error:
             return 3
         return 0 if self.in_sync else 1
 

@@ -1,0 +1,86 @@
+"""An origin that cannot be fetched: `lab check` waits a bounded time and says it graded the last fetch;
+`lab sync --status` exits 3 (cannot sync)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.core.checks import Status
+from lab.services.check import run_checks
+from tests.support.gitutil import git
+from tests.support.labrun import run_lab
+
+pytestmark = pytest.mark.slow
+
+
+def _pushed(tmp_path: Path) -> Path:
+    from lab.core.manifests.generate import GenerateOptions
+    from lab.services.generate import generate
+    from lab.services.sync import push_work
+    from tests.support.gitutil import practice
+
+    ws = practice(tmp_path)
+    generate(ws, GenerateOptions())
+    assert push_work(ws).ok
+    return ws
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_missing_origin_is_graded_from_the_last_fetch_out_loud(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    ws = _pushed(tmp_path)
+    git(ws, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    proc = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=ws)
+    pushed = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.pushed"]
+    message = str(pushed["message"])
+    assert "origin could not be fetched" in message and "graded from origin/main as last fetched" in message
+    text = run_lab("check", "--offline", env=lab_env, cwd=ws).stdout
+    assert "origin could not be fetched" in text, text
+    status = run_lab("sync", "--status", env=lab_env, cwd=ws)
+    assert status.returncode == 3, status.stdout
+    assert "git fetch origin failed" in status.stdout
+
+
+def test_an_origin_that_never_answers_is_given_a_few_seconds(tmp_path: Path, silent_port: int) -> None:
+    ws = _pushed(tmp_path)
+    git(ws, "remote", "set-url", "origin", f"http://127.0.0.1:{silent_port}/learner/gitops-lab.git")
+    began = time.monotonic()
+    result = run_checks(ws, offline=False, only=["git.pushed"]).get("git.pushed")
+    took = time.monotonic() - began
+    assert took < 30, f"lab check waited {took:.0f}s on origin"
+    assert result.status is not Status.PASS or "origin could not be fetched" in result.message
+    assert "did not finish within" in result.message, result.message
