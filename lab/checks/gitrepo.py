@@ -221,6 +221,11 @@ def _git_pushed(ctx: CheckContext, origin: Origin, sha: str) -> Outcome:
         )
     ahead, behind = _ahead_behind(ws, branch, origin.ref, sha)
     elsewhere = _other_branch(ws, branch)
+    changed_there = ""
+    if stale and behind and not ahead and elsewhere is None and all(f in head_tree for f in stale):
+        # Behind, not ahead: everything the learner committed is on origin, and someone's later commit
+        # changed the files there. Nothing to push (`git push` says "Everything up-to-date"): pull.
+        changed_there, stale = f", which changed {', '.join(stale)}", []
     if stale:
         missing = [f for f in stale if f not in remote_tree]
         what = "missing on" if missing else "different on"
@@ -273,7 +278,10 @@ def _git_pushed(ctx: CheckContext, origin: Origin, sha: str) -> Outcome:
             f'git add {" ".join(dirty_records)} && git commit -m "..." && {then}'
         )
     elif behind:
-        pull = f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet: git pull --rebase"
+        pull = (
+            f"; note: origin has {count_commits(len(behind))}{by_author(behind)} you don't have yet"
+            f"{changed_there}: git pull --rebase (or lab sync)"
+        )
     if elsewhere is not None:
         pull += _elsewhere_note(ws, elsewhere, branch, origin.ref)
     pinned = pinned_ref(ctx) if "branch" not in ctx.settings else None

@@ -84,3 +84,21 @@ def test_an_origin_that_never_answers_is_given_a_few_seconds(tmp_path: Path, sil
     assert took < 30, f"lab check waited {took:.0f}s on origin"
     assert result.status is not Status.PASS or "origin could not be fetched" in result.message
     assert "did not finish within" in result.message, result.message
+
+
+def test_behind_origin_is_told_to_pull_not_to_push(tmp_path: Path, lab_env: dict[str, str]) -> None:
+    """A teammate changed image-repository.yaml on origin and the learner fetched: git.pushed said
+    "different on origin/main: committed, not pushed yet" with hint `git push`, which does nothing."""
+    from tests.support.gitutil import push_from_other_clone
+
+    ws = _pushed(tmp_path)
+    rel = "clusters/dev/image-automation/image-repository.yaml"
+    theirs = (ws / rel).read_text().replace("interval: 5m", "interval: 6m")
+    assert theirs != (ws / rel).read_text()
+    push_from_other_clone(Path(git(ws, "remote", "get-url", "origin")), tmp_path, {rel: theirs})
+    git(ws, "fetch", "-q", "origin")
+    proc = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=ws)
+    pushed = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.pushed"]
+    message, hint = str(pushed["message"]), str(pushed["hint"] or "")
+    assert "not pushed yet" not in message and hint != "git push", pushed
+    assert "git pull --rebase" in message + hint and "image-repository.yaml" in message, pushed
