@@ -39,6 +39,7 @@ class Tags:
     error: str = ""  # that registry's error
     hint: str = ""  # what to do about it
     bundled: bool = False  # the task's own tags of the image (task.toml [[images]])
+    refused_to_flux: str = ""  # what Flux's scan would fail with, where the lab read the tags all the same
 
 
 def _repository(ctx: CheckContext) -> ImageRepository | None:
@@ -134,7 +135,15 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
                 error=skipped,
             )
     if result.ready:
-        return Tags(repo, result.tags, result.canonical_name or repo.image)
+        refused = ""
+        if result.basic_auth_only and repo.secret_ref is None:
+            # Flux reads no Docker config: without spec.secretRef its scan sends no credentials.
+            refused = (
+                f"{host} requires credentials (Basic auth) and ImageRepository {repo.name} has no "
+                "spec.secretRef, so Flux scans anonymously and fails: GET /v2/: 401 Unauthorized; the "
+                "lab listed the tags only with your Docker config's credentials, which Flux never reads"
+            )
+        return Tags(repo, result.tags, result.canonical_name or repo.image, refused_to_flux=refused)
     err = result.error
     message = err.message if err is not None else result.message
     if getattr(err, "timed_out", False) and earlier is None:
@@ -293,6 +302,19 @@ def registry_tags(ctx: CheckContext) -> Outcome:
         )
     shown = ", ".join(tags.stored[:5])
     evidence = [Evidence("registry", tags.source, f"first stored: {shown}")]
+    if tags.refused_to_flux:
+        host = repo.image.split("/", 1)[0]
+        return Outcome.failed(
+            f"{tags.refused_to_flux} (with them: {len(tags.stored)} tags, {shown})",
+            file=repo.file,
+            line=repo.line_of("spec.image"),
+            hint=(
+                f"give Flux the credentials: `flux create secret oci regcred --url={host} --username=... "
+                f"--password=...` (or `kubectl create secret docker-registry regcred --docker-server={host} "
+                "...`) in the ImageRepository's namespace, then set spec.secretRef.name: regcred"
+            ),
+            evidence=evidence,
+        )
     if tags.unreachable:
         # Not a pass: the registry's tags are not known, only the snapshot's (`lab grade` counts the row
         # incomplete, `lab check` exits 3). The checks that read tags are left to `--offline`.

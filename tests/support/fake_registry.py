@@ -27,8 +27,12 @@ class FakeRegistry:
 
 
 @contextmanager
-def fake_registry(tags: Sequence[str] = (), status: int = 200) -> Iterator[FakeRegistry]:
-    """Serve `tags` for every repository, or answer `status` (not 200) to every request (307: to itself)."""
+def fake_registry(tags: Sequence[str] = (), status: int = 200, *, basic: str = "") -> Iterator[FakeRegistry]:
+    """Serve `tags` for every repository, or answer `status` (not 200) to every request (307: to itself).
+    `basic`: "user:password" a request must carry (Basic auth), else 401 with a Basic challenge."""
+    import base64
+
+    wanted = f"Basic {base64.b64encode(basic.encode()).decode()}" if basic else ""
     state = FakeRegistry(0)
 
     class Handler(BaseHTTPRequestHandler):
@@ -46,7 +50,10 @@ def fake_registry(tags: Sequence[str] = (), status: int = 200) -> Iterator[FakeR
 
         def do_GET(self) -> None:
             state.authorizations.append(self.headers.get("Authorization") or "")
-            if status == 307:  # a redirect loop: every request is sent back to itself
+            if wanted and self.headers.get("Authorization") != wanted:
+                error = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+                self._send(401, json.dumps(error).encode(), {"WWW-Authenticate": 'Basic realm="fake"'})
+            elif status == 307:  # a redirect loop: every request is sent back to itself
                 self._send(307, b"", {"Location": self.path})
             elif status != 200:
                 error = {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": "refused on purpose"}]}

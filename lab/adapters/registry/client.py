@@ -130,6 +130,9 @@ class ScanResult:
     listed: int = 0
     notes: tuple[str, ...] = ()
     error: RegistryError | None = field(default=None, compare=False)
+    basic_auth_only: bool = False
+    """The registry asked for Basic auth and the tags came only with the Docker config's credentials:
+    a scan without them (Flux's, without spec.secretRef) gets 401 Unauthorized."""
 
 
 def sandbox_serves(image: str) -> bool:
@@ -281,6 +284,8 @@ class _HostAuth:
     pinged: bool = False
     challenge: Challenge | None = None
     token: str = field(default="", repr=False)
+    sent_basic: bool = False
+    """Credentials (the Docker config's) answered a Basic challenge: an anonymous client is refused."""
 
 
 class RegistryClient:
@@ -589,6 +594,7 @@ class RegistryClient:
         if challenge.scheme == "basic":
             if creds is None or not (creds.username or creds.password):
                 raise self._credentials_missing(name, lookup)
+            state.sent_basic = True
             return {"Authorization": creds.basic_header()}
         if creds is not None and creds.registry_token:
             if not _TOKEN_RE.match(creds.registry_token):
@@ -1003,7 +1009,12 @@ class RegistryClient:
                 raise RegistryAPIError(f"scan failed: {err.message}", hint=err.hint) from None
             return self._failed_scan(image, RegistryAPIError(str(err.message)))
         revision = tags_revision(stored)
+        try:
+            basic = self._host_state(self.parse(image)).sent_basic
+        except RegistryError:
+            basic = False
         return ScanResult(
+            basic_auth_only=basic,
             canonical_name=listed.canonical_name,
             tags=tuple(stored),
             tag_count=len(stored),
