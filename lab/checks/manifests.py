@@ -168,6 +168,15 @@ def _outcome_for(
     failed = problems_failure(mine)
     if failed is not None:
         return failed
+    from lab.core.manifests.validate import LAB_LIMIT_CODE
+
+    unchecked = [p for p in mine if p.code == LAB_LIMIT_CODE]
+    if unchecked:
+        return Outcome.errored(
+            f"{unchecked[0].file}:{unchecked[0].line}: {unchecked[0].message}",
+            hint=unchecked[0].hint or None,
+            evidence=evidence,
+        )
     obj = objects[0]
     warnings = [p for p in mine if p.severity == "warning"]
     note = f"; warning: {warnings[0].message}" if warnings else ""

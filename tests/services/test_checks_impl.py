@@ -1547,3 +1547,19 @@ def test_a_file_beyond_the_labs_reader_is_read_once_and_not_a_claim_about_flux(
     assert r.status is Status.ERROR, r.message
     assert "the lab's limit, not Flux's" in r.message and "Flux skips" not in r.message, r.message
     assert "apps/many.yaml:9" in r.message
+
+
+@pytest.mark.slow
+def test_a_pattern_beyond_the_labs_matcher_is_could_not_check_not_a_fail(practice: Path) -> None:
+    """A 140 KB alternation Go compiles: image-policy.valid failed 'expression too large for the lab's
+    matcher (Go would compile it)'; the limit is the lab's, so it could not check."""
+    from lab.core.policy.regex import RegexSyntaxError, compile_go
+
+    pattern = "^(" + "|".join(f"t{i:05d}" for i in range(20000)) + ")$"
+    with pytest.raises(RegexSyntaxError, match="too large for the lab"):
+        compile_go(pattern)
+    policy = IMAGE_POLICY + f"  filterTags:\n    pattern: '{pattern}'\n"
+    write(practice, {**FILES, "clusters/dev/image-automation/image-policy.yaml": policy})
+    r = check(practice, "image-policy.valid").get("image-policy.valid")
+    assert r.status is Status.ERROR, r.message
+    assert "could not check" in r.message and "lab" in r.message, r.message

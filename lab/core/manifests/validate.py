@@ -479,14 +479,32 @@ def _key_in_value_hint(text: str, key: str, names: tuple[str, ...]) -> str | Non
     return f"'{written[0]}:' is not part of the {key}: write {key}: {yaml_value(written[1])}"
 
 
+LAB_LIMIT_CODE = "filter.pattern.lab-limit"
+"""A problem code for what the lab cannot check (its own limit), not something Flux rejects."""
+
+
 def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
     try:
-        from lab.core.policy.regex import RegexSyntaxError, compile_go
+        from lab.core.policy.regex import LAB_TOO_LARGE, RegexSyntaxError, compile_go
     except ImportError:  # pragma: no cover
         return
     try:
         compiled = compile_go(pattern)
     except RegexSyntaxError as err:
+        if err.code == LAB_TOO_LARGE:
+            # Go compiles it: the limit is the lab's, so nothing is known to be wrong (a warning, which
+            # refuses no push; the check that reads it says it could not check).
+            c.add(
+                pol,
+                LAB_LIMIT_CODE,
+                "spec.filterTags.pattern",
+                f"could not check spec.filterTags.pattern ({len(pattern)} characters): it is too large "
+                "for the lab's matcher; Go's regexp compiles it, so Flux would use it",
+                "a shorter pattern (a character class or a range instead of thousands of alternatives) "
+                "lets the lab check it",
+                severity="warning",
+            )
+            return
         from lab.core.policy.filter import pattern_fix
 
         c.add(
