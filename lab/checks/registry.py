@@ -111,8 +111,9 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
         try:
             name = client.parse(repo.image)
             where, host = name.where, name.wire_host
+            mirror = f" (asked at {name.where})" if name.mirrored else ""
         except LabError:
-            where, host = "the registry", ""
+            where, host, mirror = "the registry", "", ""
         earlier = slow.get(host) if host else None
         if earlier is None:
             result = client.scan(repo.image, exclusions, check=False)
@@ -175,7 +176,8 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
     if code == "UNAUTHORIZED":
         # The registry's refusal in the client's words (as `lab simulate` prints it), which tell a
         # request without credentials from one whose credentials (the Docker config's) were refused.
-        # Docker Hub answers UNAUTHORIZED for a misspelt name as for a private one (F4).
+        # Docker Hub answers UNAUTHORIZED for a misspelt name as for a private one (F4). One rule for
+        # a Basic and a Bearer challenge: Flux's scan fails on either, so the check fails.
         credentialed = bool(getattr(err, "credentialed", False))
         advice = hint or spelling_hint(repo.image)
         if repo.secret_ref is None:
@@ -185,7 +187,7 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
         return Tags(
             repo,
             outcome=Outcome.failed(
-                f"the registry refused to list {repo.image} {whose}: {message}",
+                f"the registry refused to list {repo.image} {whose}{mirror}: {message}",
                 hint=advice,
                 evidence=evidence,
                 file=file,

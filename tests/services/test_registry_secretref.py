@@ -46,3 +46,19 @@ def test_tags_read_only_with_the_hosts_credentials_fail_without_a_secret_ref(
     assert "spec.secretRef" in result.message and "401" in result.message, result.message
     assert "1.25.1" in result.message, result.message
     assert "flux create secret oci" in (result.hint or "") and "docker-registry" in (result.hint or "")
+
+
+@pytest.mark.parametrize("scheme", ["basic", "bearer"])
+def test_a_401_is_a_fail_whatever_the_challenge_and_names_the_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    """Flux's anonymous scan fails on a 401 whether the registry asks for Basic auth or a Bearer token:
+    registry.tags failed for Basic and could not check for Bearer."""
+    ws = make_practice(tmp_path)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker"))
+    with fake_registry(status=401, scheme=scheme) as reg:
+        monkeypatch.setenv("LAB_REGISTRY_MIRROR", reg.mirror)
+        write(ws, solution_manifests())
+        result = run_checks(ws, offline=False, only=["registry.tags"]).get("registry.tags")
+    assert result.status is Status.FAIL, result.message
+    assert "LAB_REGISTRY_MIRROR" in result.message + (result.hint or ""), result

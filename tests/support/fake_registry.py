@@ -27,9 +27,12 @@ class FakeRegistry:
 
 
 @contextmanager
-def fake_registry(tags: Sequence[str] = (), status: int = 200, *, basic: str = "") -> Iterator[FakeRegistry]:
+def fake_registry(
+    tags: Sequence[str] = (), status: int = 200, *, basic: str = "", scheme: str = "basic"
+) -> Iterator[FakeRegistry]:
     """Serve `tags` for every repository, or answer `status` (not 200) to every request (307: to itself).
-    `basic`: "user:password" a request must carry (Basic auth), else 401 with a Basic challenge."""
+    `basic`: "user:password" a request must carry (Basic auth), else 401 with a Basic challenge.
+    `scheme`: the challenge of `status` 401, "basic" or "bearer" (whose token server refuses too)."""
     import base64
 
     wanted = f"Basic {base64.b64encode(basic.encode()).decode()}" if basic else ""
@@ -57,7 +60,9 @@ def fake_registry(tags: Sequence[str] = (), status: int = 200, *, basic: str = "
                 self._send(307, b"", {"Location": self.path})
             elif status != 200:
                 error = {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": "refused on purpose"}]}
-                headers = {429: {"Retry-After": "3600"}, 401: {"WWW-Authenticate": 'Basic realm="fake"'}}
+                bearer = f'Bearer realm="http://127.0.0.1:{state.port}/token",service="fake"'
+                challenge = bearer if scheme == "bearer" else 'Basic realm="fake"'
+                headers = {429: {"Retry-After": "3600"}, 401: {"WWW-Authenticate": challenge}}
                 self._send(status, json.dumps(error).encode(), headers.get(status, {}))
             elif self.path == "/v2/":
                 self._send(200, b"{}", {})

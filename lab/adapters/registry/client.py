@@ -659,11 +659,13 @@ class RegistryClient:
         if response.status_code in (401, 403):
             if used:
                 raise self._credentials_rejected(name, creds)
+            # What a Basic challenge without credentials is too: Flux's anonymous scan fails on it.
             raise RegistryAPIError(
                 f"{name.wire_host} refused an anonymous token for {name.repository}",
                 hint="this registry needs credentials: `docker login` and pass --registry-config",
                 flux_detail=f"GET {realm}: UNAUTHORIZED",
                 status=response.status_code,
+                code="UNAUTHORIZED",
             )
         if response.status_code != 200:
             err = self._error(call, name, "GET", realm, response, body)
