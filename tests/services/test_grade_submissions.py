@@ -10,9 +10,7 @@ and a clone that hangs is killed at --timeout.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from lab.services.grade import expand, grade_class, read_roster
 from lab.services.solve import solve
 from tests.support.gitutil import commit_files, git, practice
 from tests.support.labrun import run_lab
+from tests.support.silent import silent_server as silent
 
 # Every test here is slow, and must stay so: the module's `klass` fixture removes its 1000-level tree with
 # `rm` when the module's last test on an xdist worker ends, and the process guard charges that to the test.
@@ -186,31 +185,8 @@ def test_stale_clones_of_killed_runs_are_removed(tmp_path: Path) -> None:
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """An HTTP "git server" on 127.0.0.1 that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/stuck.git"
-    finally:
-        stop.set()
-        thread.join(2)
-        for conn in held:
-            conn.close()
-        server.close()
+    with silent() as url:
+        yield url
 
 
 def test_timeout_kills_a_stuck_clone_and_exits_near_it(silent_server: str, tmp_path: Path) -> None:

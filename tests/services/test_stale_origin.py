@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ from lab.core.checks import Status
 from lab.services.check import run_checks
 from tests.support.gitutil import git
 from tests.support.labrun import run_lab
+from tests.support.silent import silent_server
 
 pytestmark = pytest.mark.slow
 
@@ -33,30 +32,10 @@ def _pushed(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+def silent_origin() -> Iterator[str]:
+    """An origin URL that accepts connections and never answers."""
+    with silent_server("/learner/gitops-lab.git") as url:
+        yield url
 
 
 def test_a_missing_origin_is_graded_from_the_last_fetch_out_loud(
@@ -75,9 +54,9 @@ def test_a_missing_origin_is_graded_from_the_last_fetch_out_loud(
     assert "git fetch origin failed" in status.stdout
 
 
-def test_an_origin_that_never_answers_is_given_a_few_seconds(tmp_path: Path, silent_port: int) -> None:
+def test_an_origin_that_never_answers_is_given_a_few_seconds(tmp_path: Path, silent_origin: str) -> None:
     ws = _pushed(tmp_path)
-    git(ws, "remote", "set-url", "origin", f"http://127.0.0.1:{silent_port}/learner/gitops-lab.git")
+    git(ws, "remote", "set-url", "origin", silent_origin)
     began = time.monotonic()
     result = run_checks(ws, offline=False, only=["git.pushed"]).get("git.pushed")
     took = time.monotonic() - began
