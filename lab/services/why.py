@@ -71,7 +71,21 @@ def _tags(
             try:
                 from lab.adapters.registry import RegistryClient
 
-                out[image] = list(RegistryClient().list_tags(image).tags)
+                with RegistryClient() as client:
+                    listed = list(client.list_tags(image).tags)
+                    basic = client.answered_basic(image)
+                if basic and any(r.secret_ref is None for r in aset.repositories if r.image == image):
+                    # Read with the Docker config's credentials, which Flux never reads: its scan
+                    # without spec.secretRef is anonymous, and refused.
+                    errors[image] = ScanFailure(
+                        f"the registry requires credentials (Basic auth) and the ImageRepository has no "
+                        f"spec.secretRef: Flux's anonymous scan gets 401 Unauthorized (with your Docker "
+                        f"config's credentials it lists {len(listed)} tags)",
+                        "give Flux the credentials in a Secret (flux create secret oci, or kubectl create "
+                        "secret docker-registry) and name it in spec.secretRef",
+                    )
+                    continue
+                out[image] = listed
                 sources.add("the registry")
                 continue
             except LabError as err:

@@ -62,3 +62,29 @@ def test_a_401_is_a_fail_whatever_the_challenge_and_names_the_mirror(
         result = run_checks(ws, offline=False, only=["registry.tags"]).get("registry.tags")
     assert result.status is Status.FAIL, result.message
     assert "LAB_REGISTRY_MIRROR" in result.message + (result.hint or ""), result
+
+
+def test_lab_why_breaks_the_scan_link_flux_would_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lab why` showed the scan ✔ where Flux's anonymous scan (no spec.secretRef) gets 401."""
+    from lab.services.why import explain
+
+    ws = make_practice(tmp_path)
+    with fake_registry(["1.25.0", "1.25.1"], basic="learner:s3cret") as reg:
+        host = f"127.0.0.1:{reg.port}"
+        config = tmp_path / "docker"
+        config.mkdir()
+        auth = base64.b64encode(b"learner:s3cret").decode()
+        (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        files = solution_manifests()
+        write(
+            ws,
+            {
+                **files,
+                REPOSITORY: files[REPOSITORY].replace("image: library/nginx", f"image: {host}/library/nginx"),
+            },
+        )
+        broken = explain(ws, offline=False).broken
+    assert broken is not None and "spec.secretRef" in broken.summary + str(broken), broken

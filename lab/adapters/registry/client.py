@@ -1011,10 +1011,7 @@ class RegistryClient:
                 raise RegistryAPIError(f"scan failed: {err.message}", hint=err.hint) from None
             return self._failed_scan(image, RegistryAPIError(str(err.message)))
         revision = tags_revision(stored)
-        try:
-            basic = self._host_state(self.parse(image)).sent_basic
-        except RegistryError:
-            basic = False
+        basic = self.answered_basic(image)
         return ScanResult(
             basic_auth_only=basic,
             canonical_name=listed.canonical_name,
@@ -1027,6 +1024,14 @@ class RegistryClient:
             listed=len(listed.tags),
             notes=listed.notes,
         )
+
+    def answered_basic(self, image: str) -> bool:
+        """This client answered `image`'s registry's Basic challenge with the Docker config's
+        credentials: a client without them (Flux's scan without spec.secretRef) is refused (401)."""
+        try:
+            return self._host_state(self.parse(image)).sent_basic
+        except RegistryError:
+            return False
 
     def _failed_scan(self, image: str, err: RegistryError) -> ScanResult:
         code = getattr(err, "code", "")
