@@ -21,6 +21,15 @@ pytestmark = pytest.mark.slow
 REPOSITORY = "clusters/dev/image-automation/image-repository.yaml"
 
 
+def _docker_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """The learner's own `docker login` to `host`, which Flux never reads."""
+    config = tmp_path / "docker"
+    config.mkdir()
+    auth = base64.b64encode(b"learner:s3cret").decode()
+    (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+
+
 @pytest.mark.parametrize("secret_ref", [False, True])
 def test_tags_read_only_with_the_hosts_credentials_fail_without_a_secret_ref(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret_ref: bool
@@ -28,11 +37,7 @@ def test_tags_read_only_with_the_hosts_credentials_fail_without_a_secret_ref(
     ws = make_practice(tmp_path)
     with fake_registry(["1.25.0", "1.25.1"], basic="learner:s3cret") as reg:
         host = f"127.0.0.1:{reg.port}"
-        config = tmp_path / "docker"
-        config.mkdir()
-        auth = base64.b64encode(b"learner:s3cret").decode()
-        (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
-        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        _docker_login(tmp_path, monkeypatch, host)
         files = solution_manifests()
         text = files[REPOSITORY].replace("image: library/nginx", f"image: {host}/library/nginx")
         if secret_ref:
@@ -73,11 +78,7 @@ def test_lab_why_breaks_the_scan_link_flux_would_break(
     ws = make_practice(tmp_path)
     with fake_registry(["1.25.0", "1.25.1"], basic="learner:s3cret") as reg:
         host = f"127.0.0.1:{reg.port}"
-        config = tmp_path / "docker"
-        config.mkdir()
-        auth = base64.b64encode(b"learner:s3cret").decode()
-        (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
-        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        _docker_login(tmp_path, monkeypatch, host)
         files = solution_manifests()
         write(
             ws,
