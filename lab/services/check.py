@@ -193,7 +193,6 @@ def run_ci_checks(
     from lab.adapters.git import open_workspace
     from lab.adapters.scratch import scratch_dir
     from lab.adapters.tasks import task_for_workspace
-    from lab.checks.context import graded_branch
     from lab.checks.loader import load_task_checks
 
     def run(where: Path, branch: str | None = None) -> Report:
@@ -202,44 +201,73 @@ def run_ci_checks(
     task_id = task
     try:
         task_id = task_for_workspace(workspace, task)
-        ctx = check_context(workspace, load_task_checks(task_id), offline=True)
-        try:
-            graded = graded_branch(ctx)
-        finally:
-            ctx.close()
+        spec = load_task_checks(task_id)
+        graded = _graded_in(workspace, spec)
         ws = open_workspace(workspace)
-        head, tip, on = ws.rev_parse("HEAD"), ws.remote_sha(graded), ws.branch()
+        head, on, bootstrap_tip = ws.rev_parse("HEAD"), ws.branch(), ws.remote_sha(BOOTSTRAP_BRANCH)
     except LabError:
         return run(workspace), CiNote()  # no repository, no origin: the checks say what is wrong
-    if head == tip or on == graded:
-        # The graded branch itself (a push to it; a learner's own run on it): its files, as always.
-        return run(workspace), CiNote()
     where_on = on or (f"commit {head[:7]}" if head else "no commit")
-    if tip is None:
+
+    def fallback(why: str) -> tuple[Report, CiNote]:
         return run(workspace), CiNote(
-            f"graded {where_on}, not origin/{graded}: this checkout has no origin/{graded} (a shallow "
-            f"clone? actions/checkout needs fetch-depth: 0); work on {where_on} counts once merged into "
+            f"graded {where_on}, not origin/{graded}: {why}; work on {where_on} counts once merged into "
             f"{graded}, the branch Flux deploys and lab grade grades",
             warning=True,
         )
+
     with scratch_dir("lab-ci") as tmp:
         where = tmp / "graded"
+        at: str | None = None  # the commit checked out at `where`
         try:
-            ws.add_detached_worktree(where, tip)
+            if on != BOOTSTRAP_BRANCH and bootstrap_tip is not None and head != bootstrap_tip:
+                # Flux follows what the branch it deploys says, not what an unmerged branch says of
+                # itself (a feature branch whose gotk-sync.yaml names the feature branch): read the
+                # followed branch from origin's bootstrap branch, as lab grade reads origin's.
+                ws.add_detached_worktree(where, bootstrap_tip)
+                at = bootstrap_tip
+                graded = _graded_in(where, spec)
+            tip = ws.remote_sha(graded)
+            if head == tip or on == graded:
+                # The graded branch itself (a push to it; a learner's own run on it): its files.
+                return run(workspace), CiNote()
+            if tip is None:
+                return fallback(
+                    f"this checkout has no origin/{graded} (a shallow clone? actions/checkout needs "
+                    "fetch-depth: 0)"
+                )
+            if at != tip:
+                if at is not None:
+                    ws.remove_worktree(where)
+                ws.add_detached_worktree(where, tip)
+                at = tip
             report = run(where, graded)
         except LabError as err:
-            return run(workspace), CiNote(
-                f"graded {where_on}, not origin/{graded}: {err.message}; work on {where_on} counts once "
-                f"merged into {graded}, the branch Flux deploys and lab grade grades",
-                warning=True,
-            )
+            return fallback(err.message)
         finally:
-            ws.remove_worktree(where)
+            if at is not None or where.exists():
+                ws.remove_worktree(where)
     return report, CiNote(
         f"graded origin/{graded} ({tip[:7]}), the branch Flux deploys and lab grade grades, not "
         f"{where_on}: work on {where_on} counts once merged into {graded} and pushed",
         title=f"Graded origin/{graded}",
     )
+
+
+#: The branch `flux bootstrap` (and the practice repositories) deploy first: a CI run reads from it
+#: which branch Flux follows, as `lab grade` reads origin's default branch.
+BOOTSTRAP_BRANCH = "main"
+
+
+def _graded_in(root: Path, spec: TaskChecks) -> str:
+    """The branch the checks grade, as the files at `root` say (`graded_branch`)."""
+    from lab.checks.context import graded_branch
+
+    ctx = check_context(root, spec, offline=True)
+    try:
+        return graded_branch(ctx)
+    finally:
+        ctx.close()
 
 
 @dataclass(frozen=True)

@@ -350,3 +350,33 @@ def test_a_ci_run_that_cannot_check_out_origins_branch_grades_the_checkout_and_w
     proc = run_lab(*args, env=env, ok=False)
     assert "graded feature, not origin/main: this checkout has no origin/main" in proc.stdout, proc.stdout
     assert "fetch-depth: 0" in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_ci_run_reads_the_followed_branch_from_the_branch_flux_deploys(
+    lab_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A feature branch whose own gotk-sync.yaml and automation name the feature branch is not what Flux
+    follows: main (what Flux deploys) says main, so the run grades origin/main, as lab grade does, not
+    73/79 of unmerged work."""
+    from lab.services.solve import solve
+    from tests.support.gitutil import git, practice
+
+    ws = practice(tmp_path, "bob")
+    git(ws, "checkout", "-q", "-b", "feat")
+    solve(ws, push=False)
+    for rel in ("clusters/dev/flux-system/gotk-sync.yaml", "clusters/dev/image-automation/image-update.yaml"):
+        path = ws / rel
+        path.write_text(path.read_text().replace("branch: main", "branch: feat"))
+    git(ws, "commit", "-qam", "follow feat")
+    git(ws, "push", "-q", "-u", "origin", "feat")
+    output = tmp_path / "output"
+    env = {**lab_env, "GITHUB_OUTPUT": str(output), "GITHUB_ACTIONS": "true", "LAB_POINTS_NOTICE": "0"}
+    proc = run_lab(
+        "check", "--task", "09b", "--format", "github", "--offline", "--workspace", str(ws), env=env
+    )
+    runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    scores = [json.loads(base64.b64decode(v))["tests"][0]["score"] for v in runners.values()]
+    assert sum(scores) == 0, proc.stdout  # origin/main: the starter
+    assert "::notice title=Graded origin/main::" in proc.stdout, proc.stdout
+    assert git(ws, "worktree", "list", "--porcelain").count("worktree ") == 1  # nothing left behind
