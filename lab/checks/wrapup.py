@@ -119,9 +119,8 @@ def quiz_passed(ctx: CheckContext) -> Outcome:
 
     result, disagreement = rescore_record(ctx.task, _task_quiz(ctx), data)
     if result is None or disagreement:
-        what = "is not a quiz result" if result is None else "disagrees with itself"
         return Outcome.failed(
-            f"{rel} {what}: {disagreement}",
+            f"{rel} {disagreement}",
             file=rel,
             hint=f"take the quiz in the lab: `{quiz}` (it writes {rel}; an edited one does not count)",
             evidence=evidence,

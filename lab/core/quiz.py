@@ -117,44 +117,41 @@ def quiz_key(quiz: Quiz) -> str:
 
 
 def rescore_record(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
-    """A quiz record judged against the quiz, and how the record contradicts itself ("" when not).
+    """A quiz record's answers graded against the quiz, and why the record does not count ("" when it
+    does), as the phrase after the record's name ("disagrees with itself: ...").
 
-    The record is the learner's file: its `score`, `total` and `passed` are claims. Taken against this
-    very quiz (its `quiz` key is `quiz_key`), its `answers` are the evidence and are graded again.
-    Taken against an earlier quiz, or before records named theirs, the answers say nothing of this
-    key: its claims must then agree with each other (a pass is a score at the pass mark or above, in
-    proportion to the record's total). None when the record is no quiz result at all."""
-    if record.get("quiz") != quiz_key(quiz):
-        return _claims_only(task, quiz, record)
+    The record is the learner's file: its `score`, `total` and `passed` are claims, its `answers` the
+    evidence, always graded against the quiz as it is. A record that names this very quiz (`quiz`:
+    `quiz_key`) must claim what its answers earn. One taken against an earlier version of the quiz
+    (choices reordered, a question added), or from before records named theirs, counts when its
+    answers pass today's quiz; else it is to be taken again, which says nothing of the learner's
+    honesty. None when the answers are no list of choices (one per question at most)."""
     answers = record.get("answers")
     if (
         not isinstance(answers, list)
         or len(answers) > len(quiz.questions)
         or not all(a is None or (isinstance(a, int) and not isinstance(a, bool)) for a in answers)
     ):
-        return None, f"its answers are not a list of choices, one per question ({len(quiz.questions)})"
+        return None, (
+            f"is not a quiz result: its answers are not a list of choices, one per question "
+            f"({len(quiz.questions)})"
+        )
     result = grade(task, quiz, answers)
+    if record.get("quiz") != quiz_key(quiz):
+        if result.passed or record.get("passed") is not True:
+            return result, ""
+        return result, (
+            f"counts no more: it was taken against an earlier version of the quiz (or names none), and its answers "
+            f"score {result.score}/{result.total} on today's (pass mark {quiz.pass_mark})"
+        )
     claimed = (record.get("score"), record.get("total"), record.get("passed"))
     if claimed == (result.score, result.total, result.passed):
         return result, ""
     verdict = "passed" if record.get("passed") is True else "not passed"
     return result, (
-        f"it records score {claimed[0]}/{claimed[1]}, {verdict}, but its answers score "
+        f"disagrees with itself: it records score {claimed[0]}/{claimed[1]}, {verdict}, but its answers score "
         f"{result.score}/{result.total} (pass mark {quiz.pass_mark})"
     )
-
-
-def _claims_only(task: str, quiz: Quiz, record: Mapping[str, object]) -> tuple[QuizResult | None, str]:
-    score, total, passed = record.get("score"), record.get("total"), record.get("passed")
-    numbers = all(isinstance(n, int) and not isinstance(n, bool) for n in (score, total))
-    if not numbers or not isinstance(passed, bool) or not 0 <= score <= total or total == 0:  # type: ignore[operator]
-        return None, f"its score is {score!r} of {total!r}, not a count of right answers"
-    assert isinstance(score, int) and isinstance(total, int)
-    needed = -(-quiz.pass_mark * total // max(len(quiz.questions), 1))  # the pass mark, scaled up
-    result = QuizResult(task, score, total, passed, (), ())
-    if passed and score < needed:
-        return result, f"it records score {score}/{total}, passed, below the pass mark ({needed} of {total})"
-    return result, ""
 
 
 MAX_ATTEMPTS_KEPT = 50

@@ -153,29 +153,49 @@ def test_a_record_whose_answers_do_not_earn_its_pass_fails(tmp_path: Path) -> No
         f"but its answers score {earned}/{n} (pass mark {quiz.pass_mark})"
     )
     assert "take the quiz in the lab: `lab quiz`" in verdict.hint
-    # Naming no quiz (written by hand, or before records named theirs), its claims still contradict.
-    verdict = _quiz_verdict(tmp_path, record)
-    assert verdict.status.value == "fail", verdict.message
-    assert verdict.message == (
-        f".fluxlab/quiz.json disagrees with itself: it records score 0/{n}, passed, "
-        f"below the pass mark ({quiz.pass_mark} of {n})"
-    )
+    # Naming no quiz (written by hand, or before records named theirs), its answers are still graded.
+    for forged in (record, {**record, "score": n}, {**record, "quiz": "0ld"}):
+        verdict = _quiz_verdict(tmp_path, forged)
+        assert verdict.status.value == "fail", verdict.message
+        assert verdict.message == (
+            ".fluxlab/quiz.json counts no more: it was taken against an earlier version of the quiz (or "
+            f"names none), and its answers score {earned}/{n} on today's (pass mark {quiz.pass_mark})"
+        )
+    without = {k: v for k, v in record.items() if k != "answers"}
+    verdict = _quiz_verdict(tmp_path, {**without, "score": n})
+    assert verdict.status.value == "fail" and "is not a quiz result" in verdict.message, verdict.message
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "record",
+    ("record", "counts"),
     [
-        # Taken before 09b-guard's choices were reordered: its answers were right under the old key.
-        {"task": "09b-guard", "score": 7, "total": 7, "passed": True, "answers": [1, 1, 1, 2, 2, 0, 1]},
-        # Taken when 09b had six questions.
-        {"task": "09b", "score": 6, "total": 6, "passed": True, "answers": [1, 2, 0, 2, 1, 2]},
-        {"task": "09b", "score": 6, "total": 6, "passed": True, "answers": [1, 2, 0, 2, 1, 2], "quiz": "0ld"},
+        # Taken when 09b had six questions: its answers still pass today's quiz.
+        ({"task": "09b", "score": 6, "total": 6, "passed": True, "answers": [1, 2, 0, 2, 1, 2]}, True),
+        (
+            {
+                "task": "09b",
+                "score": 6,
+                "total": 6,
+                "passed": True,
+                "answers": [1, 2, 0, 2, 1, 2],
+                "quiz": "0ld",
+            },
+            True,
+        ),
+        # Taken before 09b-guard's choices were reordered: right under the old key, 3/7 under today's.
+        (
+            {"task": "09b-guard", "score": 7, "total": 7, "passed": True, "answers": [1, 1, 1, 2, 2, 0, 1]},
+            False,
+        ),
     ],
 )
-def test_an_honest_record_of_an_earlier_quiz_still_counts(tmp_path: Path, record: dict[str, object]) -> None:
-    """A quiz edited after the attempt (choices reordered, a question added) does not turn an honest
-    record into one that "disagrees with itself": its answers are graded only against the quiz it names."""
+def test_a_record_of_an_earlier_quiz_counts_when_its_answers_pass_todays(
+    tmp_path: Path, record: dict[str, object], counts: bool
+) -> None:
+    """A quiz edited after the attempt (choices reordered, a question added): a record whose answers
+    still pass counts; one whose answers no longer do is to be taken again, said without calling it
+    edited ("disagrees with itself" was said of honest records)."""
     from lab.services.check import run_checks
 
     (tmp_path / ".git").mkdir()
@@ -185,7 +205,12 @@ def test_an_honest_record_of_an_earlier_quiz_still_counts(tmp_path: Path, record
     verdict = run_checks(tmp_path, offline=True, only=["quiz.passed"], task=str(record["task"])).get(
         "quiz.passed"
     )
-    assert verdict.status.value == "pass", verdict.message
+    if counts:
+        assert verdict.status.value == "pass", verdict.message
+        return
+    assert verdict.status.value == "fail", verdict.message
+    assert "counts no more: it was taken against an earlier version of the quiz" in verdict.message
+    assert "disagrees with itself" not in verdict.message
 
 
 @pytest.mark.slow
