@@ -220,30 +220,31 @@ def run_ci_checks(
         where = tmp / "graded"
         at: str | None = None  # the commit checked out at `where`
         try:
-            if on != BOOTSTRAP_BRANCH and bootstrap_tip is not None and head != bootstrap_tip:
-                # Flux follows what the branch it deploys says, not what an unmerged branch says of
-                # itself (a feature branch whose gotk-sync.yaml names the feature branch): read the
-                # followed branch from origin's bootstrap branch, as lab grade reads origin's.
-                ws.add_detached_worktree(where, bootstrap_tip)
-                at = bootstrap_tip
-                graded = _graded_in(where, spec)
-            tip = ws.remote_sha(graded)
-            if head == tip or on == graded:
-                # The graded branch itself (a push to it; a learner's own run on it): its files.
-                return run(workspace), CiNote()
-            if tip is None:
-                return fallback(
-                    f"this checkout has no origin/{graded} (a shallow clone? actions/checkout needs "
-                    "fetch-depth: 0)"
-                )
-            if at != tip:
-                if at is not None:
-                    ws.remove_worktree(where)
-                ws.add_detached_worktree(where, tip)
-                at = tip
+            try:
+                if on != BOOTSTRAP_BRANCH and bootstrap_tip is not None and head != bootstrap_tip:
+                    # Flux follows what the branch it deploys says, not what an unmerged branch says
+                    # of itself (a feature branch whose gotk-sync.yaml names the feature branch): read
+                    # the followed branch from origin's bootstrap branch, as lab grade reads origin's.
+                    ws.add_detached_worktree(where, bootstrap_tip)
+                    at = bootstrap_tip
+                    graded = _graded_in(where, spec)
+                tip = ws.remote_sha(graded)
+                if head == tip or on == graded:
+                    # The graded branch itself (a push to it; a learner's own run on it): its files.
+                    return run(workspace), CiNote()
+                if tip is None:
+                    return fallback(
+                        f"this checkout has no origin/{graded} (a shallow clone? actions/checkout needs "
+                        "fetch-depth: 0)"
+                    )
+                if at != tip:
+                    if at is not None:
+                        ws.remove_worktree(where)
+                    ws.add_detached_worktree(where, tip)
+                    at = tip
+            except LabError as err:  # only git's: grading origin's commit below is graded as it is
+                return fallback(err.message)
             report = run(where, graded)
-        except LabError as err:
-            return fallback(err.message)
         finally:
             if at is not None or where.exists():
                 ws.remove_worktree(where)
