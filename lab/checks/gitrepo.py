@@ -222,9 +222,9 @@ def _git_pushed(ctx: CheckContext, origin: Origin, sha: str) -> Outcome:
     ahead, behind = _ahead_behind(ws, branch, origin.ref, sha)
     elsewhere = _other_branch(ws, branch)
     changed_there = ""
-    if stale and behind and not ahead and elsewhere is None and all(f in head_tree for f in stale):
+    if stale and behind and not ahead and elsewhere is None:
         # Behind, not ahead: everything the learner committed is on origin, and someone's later commit
-        # changed the files there. Nothing to push (`git push` says "Everything up-to-date"): pull.
+        # changed (or added) the files there. Nothing to push (`git push` says "Everything up-to-date"): pull.
         changed_there, stale = f", which changed {', '.join(stale)}", []
     if stale:
         missing = [f for f in stale if f not in remote_tree]

@@ -81,3 +81,32 @@ def test_behind_origin_is_told_to_pull_not_to_push(tmp_path: Path, lab_env: dict
     message, hint = str(pushed["message"]), str(pushed["hint"] or "")
     assert "not pushed yet" not in message and hint != "git push", pushed
     assert "git pull --rebase" in message + hint and "image-repository.yaml" in message, pushed
+
+
+def test_behind_origin_with_a_file_a_teammate_added_is_told_to_pull(
+    tmp_path: Path, lab_env: dict[str, str]
+) -> None:
+    """The same when the teammate added a task file the learner's clone does not have yet: it said
+    "committed, not pushed yet" with hint `git push` ("Everything up-to-date")."""
+    from tests.support.gitutil import push_from_other_clone
+
+    ws = _pushed(tmp_path)
+    rel = "clusters/dev/image-automation/image-update.yaml"
+    text = (ws / rel).read_text()
+    git(ws, "rm", "-q", rel)
+    git(ws, "commit", "-qm", "not yet")
+    git(ws, "push", "-q", "origin", "HEAD")
+    push_from_other_clone(Path(git(ws, "remote", "get-url", "origin")), tmp_path, {rel: text})
+    git(ws, "fetch", "-q", "origin")
+    # repo.files reports the file missing here; git.pushed's own verdict, asked alone, is a pull.
+    from lab.checks.context import CheckContext
+    from lab.checks.gitrepo import git_pushed
+    from lab.checks.loader import load_task_checks
+
+    spec = load_task_checks("09b")
+    pushed = git_pushed(
+        CheckContext(workspace=ws, task="09b", offline=True, settings=spec.settings, params=spec.params)
+    )
+    assert "not pushed yet" not in pushed.message and pushed.hint != "git push", pushed
+    assert "git pull --rebase" in pushed.message + (pushed.hint or ""), pushed
+    assert "image-update.yaml" in pushed.message, pushed
