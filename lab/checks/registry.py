@@ -111,7 +111,7 @@ def _from_registry(ctx: CheckContext, repo: ImageRepository) -> Tags:
         try:
             name = client.parse(repo.image)
             where, host = name.where, name.wire_host
-            mirror = f" (asked at {name.where})" if name.mirrored else ""
+            mirror = f", asked at {name.where}" if name.mirrored else ""
         except LabError:
             where, host, mirror = "the registry", "", ""
         earlier = slow.get(host) if host else None

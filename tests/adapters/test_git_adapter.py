@@ -748,7 +748,7 @@ def test_a_fetch_into_a_read_only_repository_says_so_not_origin(
     lock = work / ".git/refs/remotes/origin/main.lock"
     said = f"error: cannot lock ref 'refs/remotes/origin/main': Unable to create '{lock}': Read-only file system\n"
     ws = open_workspace(work)
-    monkeypatch.setattr(ws, "_fetch", lambda _remote: git_adapter._Result(1, b"", said))
+    monkeypatch.setattr(ws, "_fetch", lambda _remote, *_args, **_kw: git_adapter._Result(1, b"", said))
     with pytest.raises(GitError) as err:
         ws.fetch()
     assert "git fetch origin failed: the repository is on a read-only file system" in err.value.message

@@ -1398,8 +1398,9 @@ def test_registry_refusals_are_said_as_simulate_says_them(
     assert any(a.startswith("Basic ") for a in registry.authorizations)
     assert r.status is Status.FAIL
     assert r.message == (
-        "the registry refused to list library/nginx with the Docker config's credentials: "
-        f"credentials rejected for 127.0.0.1:{registry.port}"
+        f"the registry refused to list library/nginx with the Docker config's credentials, asked at registry "
+        f"127.0.0.1:{registry.port} (LAB_REGISTRY_MIRROR sends index.docker.io there): credentials rejected "
+        f"for 127.0.0.1:{registry.port}"
     )
     assert r.hint is not None and r.hint.startswith("check the user and password/token in ")
     assert "anonymously" not in r.message

@@ -506,13 +506,15 @@ def _check_filter(c: _Collector, pol: ImagePolicy, pattern: str) -> None:
             )
             return
         from lab.core.policy.filter import pattern_fix
+        from lab.core.text import abbreviate
 
         c.add(
             pol,
             "filter.pattern",
             "spec.filterTags.pattern",
+            # A pattern of kilobytes is abbreviated, never Go's reason after it (Flux quotes it whole).
             f"spec.filterTags.pattern: Flux stalls (InvalidPolicy): failed to filter tags: invalid regular "
-            f"expression pattern '{pattern}': {err}",
+            f"expression pattern '{abbreviate(pattern)}': {err}",
             pattern_fix(err.code, err.expr),
         )
         return
