@@ -384,7 +384,7 @@ class LabApp(App[None]):
                 # A remote origin cannot be watched: look every minute.
                 last_fetch = time.monotonic()
                 changed = True
-            elif watch_stamp(workspace, origin) != state.stamp or self._sandbox_gone():
+            elif watch_stamp(workspace, origin) != state.stamp or self._sandbox_moved():
                 changed = True
             if changed and not stop.is_set():
                 try:
@@ -392,15 +392,25 @@ class LabApp(App[None]):
                 except RuntimeError:  # the app stopped meanwhile
                     return
 
-    def _sandbox_gone(self) -> bool:
-        """Attached to the sandbox, which no longer runs (`lab sandbox down` in another shell): a state
-        read then detaches, so that Home stops naming a cluster in the background. A stat and a lock."""
+    def _sandbox_moved(self) -> bool:
+        """The sandbox stopped while the app is attached to it (`lab sandbox down` in another shell), or
+        runs again while it is detached (`lab sandbox up`): a state read then follows it (detaches, so
+        that Home stops naming a cluster in the background, or attaches again). A stat and a lock."""
         session = self.session
-        if not session.sandbox or session.kubeconfig is None:
+        if not session.sandbox:
             return False
         from lab.services.sandbox import running_info
+        from lab.services.session import is_default_sandbox
 
-        return running_info(None) is None
+        info = running_info(None)
+        if session.kubeconfig is not None:
+            return info is None
+        # What followed_sandbox attaches to: the default sandbox's repository, its task's sandbox.
+        return (
+            info is not None
+            and (not info.task or info.task == session.task.id)
+            and is_default_sandbox(session)
+        )
 
     def stale_checks(self) -> bool:
         """The last report was taken before the workspace changed."""

@@ -155,6 +155,15 @@ async def test_a_stopped_sandbox_is_said_stopped_with_how_to_start_it(
         await pilot.press("g")
         await pilot.pause()
         assert any("S starts it" in m for _, m in notifications(seen))
+        # `lab sandbox up` in another shell: the watcher attaches again, without a key.
+        from types import SimpleNamespace
+
+        from lab.services import sandbox as sandbox_module
+
+        back = tmp_path / "sandbox-up-kubeconfig"
+        info = SimpleNamespace(task="", kubeconfig=back, env=lambda: {"KUBECONFIG": str(back)})
+        monkeypatch.setattr(sandbox_module, "running_info", lambda _workspace: info)
+        await wait_until(pilot, lambda: app.session.kubeconfig == str(back), timeout=30)
 
 
 async def test_a_sandbox_cluster_that_cannot_be_read_points_at_S(
