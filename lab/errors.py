@@ -69,12 +69,12 @@ def write_failure(err: OSError) -> str:
     return (err.strerror or type(err).__name__).lower()
 
 
-_WRITE_HINT = "check that you may write there (ls -ld DIR); nothing was changed"
+_WRITE_HINT = "check that you may write there (ls -ld DIR)"
 #: By errno: what to do about a write that failed.
 WRITE_HINTS = {
-    errno.EROFS: "the file system is mounted read-only: work in a writable copy (or remount it); nothing was changed",
-    errno.ENOSPC: "the disk is full: free some space (df -h .) and run the command again; nothing was changed",
-    errno.EDQUOT: "your disk quota is used up: free some space and run the command again; nothing was changed",
+    errno.EROFS: "the file system is mounted read-only: work in a writable copy (or remount it)",
+    errno.ENOSPC: "the disk is full: free some space (df -h .) and run the command again",
+    errno.EDQUOT: "your disk quota is used up: free some space and run the command again",
 }
 #: What only a write meets, and only the environment causes: never an internal error, wherever it happens.
 ENVIRONMENT_ERRNOS = frozenset(WRITE_HINTS)

@@ -233,6 +233,9 @@ def test_an_environment_error_outside_the_write_helper_is_no_internal_error(
     assert lab.cli.main(["progress"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("lab: /w/.fluxlab/x: cannot write it: no space left on device - hint:"), err
+    # A command that fails at its third write (lab solve: origin integrated, two files written) has
+    # changed things: the hint must not say it did not.
+    assert "nothing was changed" not in err, err
 
 
 @pytest.mark.slow
