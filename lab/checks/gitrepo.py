@@ -56,7 +56,7 @@ class Origin:
         when = self.ws.ref_updated(self.ref)
         return (
             f"origin could not be fetched: {self.fetch_error.message}; graded from origin/{self.branch} "
-            f"as last fetched{f' ({when})' if when else ''}"
+            f"as this clone last saw it{f' (it last moved {when})' if when else ''}"
         )
 
 
@@ -193,7 +193,12 @@ def _no_branch(ctx: CheckContext, origin: Origin) -> Outcome:
 @check("git.pushed")
 def git_pushed(ctx: CheckContext) -> Outcome:
     origin, sha = pushed_origin(ctx)
-    outcome = _git_pushed(ctx, origin, sha)
+    return _noting_stale(origin, _git_pushed(ctx, origin, sha))
+
+
+def _noting_stale(origin: Origin, outcome: Outcome) -> Outcome:
+    """`outcome` with the note that origin could not be fetched this run, when it could not: the
+    verdict is of origin as this clone last saw it."""
     stale = origin.stale_note()
     if not stale:
         return outcome
@@ -432,8 +437,13 @@ def graded_push_branch(ctx: CheckContext, origin: Origin) -> str:
 def git_flux_commit(ctx: CheckContext, within: str | None = None) -> Outcome:
     """A commit of the automation's author on origin that marked lines changed as Flux writes them.
     `within` (a directory): only a commit whose diff changes a marked line under it counts, so that an
-    exercise about one environment is not passed by a Flux commit that moved another."""
+    exercise about one environment is not passed by a Flux commit that moved another. Said of origin
+    as last fetched when this run could not fetch it (a Flux commit may be there already)."""
     origin, _sha = pushed_origin(ctx)
+    return _noting_stale(origin, _git_flux_commit(ctx, origin, within))
+
+
+def _git_flux_commit(ctx: CheckContext, origin: Origin, within: str | None) -> Outcome:
     name, email = _automation_author(ctx)
     who = email or name
     if not who:

@@ -41,12 +41,22 @@ def silent_origin() -> Iterator[str]:
 def test_a_missing_origin_is_graded_from_the_last_fetch_out_loud(
     tmp_path: Path, lab_env: dict[str, str]
 ) -> None:
+    from lab.services.mark import mark_file
+
     ws = _pushed(tmp_path)
+    mark_file(ws, ws / "apps/base/nginx/deployment.yaml", "flux-system:nginx")
+    git(ws, "commit", "-qam", "mark")
+    git(ws, "push", "-q", "origin", "HEAD")
     git(ws, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
     proc = run_lab("check", "--offline", "--format", "json", env=lab_env, cwd=ws)
     pushed = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.pushed"]
     message = str(pushed["message"])
-    assert "origin could not be fetched" in message and "graded from origin/main as last fetched" in message
+    assert (
+        "origin could not be fetched" in message
+        and "graded from origin/main as this clone last saw" in message
+    )
+    flux = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}["git.flux-commit"]
+    assert "origin could not be fetched" in str(flux["message"]), flux  # a Flux commit may be there
     text = run_lab("check", "--offline", env=lab_env, cwd=ws).stdout
     assert "origin could not be fetched" in text, text
     status = run_lab("sync", "--status", env=lab_env, cwd=ws)
