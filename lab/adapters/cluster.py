@@ -154,9 +154,12 @@ class ClusterClient:
             if logged:
                 # The client logs a failed exec plugin and goes on without credentials.
                 raise _program_failed(source, program, logged[0])
-            # A client lives for one command (or one action of the app), its credentials fetched just now:
-            # a token that says it has expired already must not rerun the program before every request.
-            api_client.configuration.refresh_api_key_hook = None
+            # Credentials were fetched just now: a token that says it has expired already must not rerun
+            # the program before every request; a watch that outlives a real token (EKS: 15 minutes)
+            # still gets a fresh one.
+            api_client.configuration.refresh_api_key_hook = _at_most_every(
+                api_client.configuration.refresh_api_key_hook, REFRESH_EVERY_S
+            )
         except ClusterError:
             raise
         except Exception as err:
@@ -545,6 +548,28 @@ def _is_object_not_found(err: Any, name: str) -> bool:
     body = _status_body(err)
     details = body.get("details") or {}
     return body.get("reason") == "NotFound" and details.get("name") == name
+
+
+#: How often a client may rerun its kubeconfig's credential program to refresh a token.
+REFRESH_EVERY_S = 60.0
+_clock = time.monotonic  # the refresh limit's (a test moves it on)
+
+
+def _at_most_every(hook: Any, seconds: float) -> Any:
+    """The client's token refresh `hook`, run at most once every `seconds` (the first time only after
+    `seconds`: the client was made with fresh credentials); None stays None."""
+    if hook is None:
+        return None
+    last = [_clock()]
+
+    def limited(configuration: Any) -> None:
+        if _clock() - last[0] >= seconds:
+            last[0] = _clock()
+            hook(configuration)
+            # The client's hook sets itself again as it refreshes (kube_config._set_config): stay on top.
+            configuration.refresh_api_key_hook = limited
+
+    return limited
 
 
 def _config_error(err: Exception, source: str, context: str | None) -> ClusterError | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import lab.adapters.cluster as cluster_module
 from lab.adapters.cluster import ClusterClient
 from lab.adapters.kubeconfig import kubeconfig_source
 from lab.errors import ClusterError
@@ -326,7 +327,14 @@ def test_an_expired_gcp_credential_program_runs_once_per_client(tmp_path: Path) 
         with ClusterClient.from_kubeconfig(str(kc)) as c:
             c.list("Deployment")
             c.list("Deployment")
-    assert runs.read_text().count("run") == 1
+            assert runs.read_text().count("run") == 1
+            # A watch that outlives the token (EKS: 15 minutes) gets a fresh one: once a minute at most.
+            later = time.monotonic() + cluster_module.REFRESH_EVERY_S + 1
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(cluster_module, "_clock", lambda: later)
+                c.list("Deployment")
+                c.list("Deployment")
+    assert runs.read_text().count("run") == 2
 
 
 @pytest.mark.slow
