@@ -187,9 +187,10 @@ def run_ci_checks(
     Flux deploys only the branch its GitRepository follows, and `lab grade` grades that branch of
     origin: a run on any other commit (a pushed feature branch, a dispatch on one) grades the commit
     origin's graded branch has, checked out beside the checkout, so CI never awards points for
-    unmerged work. The note ("" when the checkout is that commit, or origin lacks the branch, which
-    `git.pushed` then reports) says which commit was graded. A learner's own `lab check` reads their
-    working tree: feedback before a push."""
+    unmerged work. Which branch that is comes from origin's bootstrap branch, not from the branch the
+    run is on. The note says which commit was graded: none when the checkout is that commit; a warning
+    when git could not give the run origin's commit (a shallow clone, an unwritable .git) and the
+    checkout was graded. A learner's own `lab check` reads their working tree: feedback before a push."""
     from lab.adapters.git import open_workspace
     from lab.adapters.scratch import scratch_dir
     from lab.adapters.tasks import task_for_workspace

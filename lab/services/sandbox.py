@@ -61,6 +61,11 @@ class SandboxInfo:
         """LAB_REGISTRY_MIRROR: every registry host the sandbox serves, all pointing at its registry."""
         return ",".join(f"{host}={self.registry}" for host in self.mirror_hosts)
 
+    def serves(self, task: str) -> bool:
+        """Whether this sandbox serves `task`'s images: started for it, or recording no task (one started
+        before sandboxes recorded theirs)."""
+        return not self.task or self.task == task
+
     def env(self) -> dict[str, str]:
         """What `eval "$(lab sandbox env)"` exports."""
         return {
@@ -356,7 +361,7 @@ def ensure_running(
 
 
 def _same_task(info: SandboxInfo, task: str | None) -> None:
-    if task is not None and info.task and info.task != task:
+    if task is not None and not info.serves(task):
         raise LabError(
             f"the sandbox in {info.root} serves task {info.task}, not {task}",
             hint=f"`lab sandbox reset` (after saving your work), then `lab sandbox up --task {task}`",

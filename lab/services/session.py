@@ -453,7 +453,7 @@ def attach_sandbox(session: Session, *, start: bool = False) -> Session:
     # another task is refused (a LabError saying how to switch), never attached to the wrong world.
     task = session.task.id
     info = sandbox.ensure_running(None, task=task) if start else sandbox.running_info(None)
-    if info is not None and not start and info.task and info.task != task:
+    if info is not None and not start and not info.serves(task):
         return session
     if info is None:
         return session
@@ -483,7 +483,7 @@ def followed_sandbox(session: Session) -> Session:
         task = session.task
     followed = session if task.id == session.task.id else replace(session, task=task)
     info = sandbox.running_info(None)
-    if info is not None and (not info.task or info.task == task.id):
+    if info is not None and info.serves(task.id):
         followed = replace(
             followed, kubeconfig=str(info.kubeconfig), sandbox_env=tuple(sorted(info.env().items()))
         )

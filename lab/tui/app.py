@@ -406,11 +406,7 @@ class LabApp(App[None]):
         if session.kubeconfig is not None:
             return info is None
         # What followed_sandbox attaches to: the default sandbox's repository, its task's sandbox.
-        return (
-            info is not None
-            and (not info.task or info.task == session.task.id)
-            and is_default_sandbox(session)
-        )
+        return info is not None and info.serves(session.task.id) and is_default_sandbox(session)
 
     def stale_checks(self) -> bool:
         """The last report was taken before the workspace changed."""

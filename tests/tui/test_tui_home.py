@@ -156,12 +156,10 @@ async def test_a_stopped_sandbox_is_said_stopped_with_how_to_start_it(
         await pilot.pause()
         assert any("S starts it" in m for _, m in notifications(seen))
         # `lab sandbox up` in another shell: the watcher attaches again, without a key.
-        from types import SimpleNamespace
-
         from lab.services import sandbox as sandbox_module
 
         back = tmp_path / "sandbox-up-kubeconfig"
-        info = SimpleNamespace(task="", kubeconfig=back, env=lambda: {"KUBECONFIG": str(back)})
+        info = sandbox_module.SandboxInfo(detached.workspace, back, "127.0.0.1:9", pid=1)
         monkeypatch.setattr(sandbox_module, "running_info", lambda _workspace: info)
         await wait_until(pilot, lambda: app.session.kubeconfig == str(back), timeout=30)
 
